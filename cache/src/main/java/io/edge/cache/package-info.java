@@ -1,0 +1,2 @@
+/** Caffeine caches for file contents and HTTP responses. */
+package io.edge.cache;

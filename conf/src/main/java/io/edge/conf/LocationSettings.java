@@ -1,0 +1,36 @@
+package io.edge.conf;
+
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+
+/**
+ * One location of a site: which request paths it takes and who answers them.
+ *
+ * <p>Matching follows nginx: an exact match ({@code "= /path"}) wins, then the longest prefix
+ * ({@code "/prefix/"}), then the first regular expression in configuration order ({@code "~ regex"},
+ * {@code "~* regex"} case-insensitive) — except that a prefix written {@code "^~ /prefix/"} stops the regex
+ * search when it is the longest.
+ *
+ * @param match    the text as written in the configuration
+ * @param kind     how {@code pattern} is compared
+ * @param pattern  the path or regular expression text
+ * @param regex    compiled expression for {@link Kind#REGEX}, else {@code null}
+ * @param root     overrides the site's root, or {@code null}
+ * @param handler  who answers
+ * @param fastcgiBackend backend group name when {@code handler} is {@link Handler#FASTCGI}, else {@code null}
+ */
+public record LocationSettings(
+        String match,
+        Kind kind,
+        String pattern,
+        Pattern regex,
+        Path root,
+        Handler handler,
+        String fastcgiBackend) {
+
+    /** How a location's pattern is compared with a request path. */
+    public enum Kind { EXACT, PREFIX, PREFIX_NO_REGEX, REGEX }
+
+    /** Who answers a location's requests. */
+    public enum Handler { STATIC, FASTCGI }
+}

@@ -1,0 +1,51 @@
+package io.edge.conf;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Listener, connection limits and timeouts of the HTTP server.
+ *
+ * @param listen          addresses to bind
+ * @param ioThreads       event loops; 0 means one per core
+ * @param maxConnections  open client connections beyond which new ones are closed at once
+ * @param limits          request size limits
+ * @param timeouts        request-head, keep-alive, write and drain timeouts
+ * @param accessLog       access log file, or {@code null} for standard output
+ * @param runDir          directory for runtime files (sockets and configs of spawned backends)
+ */
+public record ServerSettings(
+        List<InetSocketAddress> listen,
+        int ioThreads,
+        int maxConnections,
+        HttpLimits limits,
+        HttpTimeouts timeouts,
+        Path accessLog,
+        Path runDir) {
+
+    public ServerSettings {
+        listen = List.copyOf(listen);
+    }
+
+    /**
+     * Sizes beyond which a request is refused (414, 431, 413) and the connection closed.
+     *
+     * @param requestLine  longest request line, bytes
+     * @param headerBlock  largest header block, bytes
+     * @param headerCount  most header fields
+     * @param body         largest request body, bytes
+     */
+    public record HttpLimits(int requestLine, int headerBlock, int headerCount, long body) {
+    }
+
+    /**
+     * @param requestHead  time allowed to receive a whole request head (slowloris guard)
+     * @param keepAlive    how long an idle kept-alive connection is held
+     * @param write        a response write that makes no progress for this long closes the connection
+     * @param drain        on shutdown, how long in-flight responses may take before connections are closed
+     */
+    public record HttpTimeouts(Duration requestHead, Duration keepAlive, Duration write, Duration drain) {
+    }
+}

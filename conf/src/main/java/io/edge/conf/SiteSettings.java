@@ -1,0 +1,30 @@
+package io.edge.conf;
+
+import io.edge.aio.PathPolicy;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One virtual host.
+ *
+ * @param serverNames  Host names it answers ("*.example.org" and ".example.org" match subdomains)
+ * @param isDefault    answers requests whose Host matches no site
+ * @param root         document root (absolute, existing directory)
+ * @param index        index files tried for a directory, in order
+ * @param pathPolicy   dotfiles and symlinks
+ * @param locations    in configuration order; the router applies nginx's precedence
+ */
+public record SiteSettings(
+        List<String> serverNames,
+        boolean isDefault,
+        Path root,
+        List<String> index,
+        PathPolicy pathPolicy,
+        List<LocationSettings> locations) {
+
+    public SiteSettings {
+        serverNames = List.copyOf(serverNames);
+        index = List.copyOf(index);
+        locations = List.copyOf(locations);
+    }
+}

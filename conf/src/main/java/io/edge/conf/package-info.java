@@ -1,0 +1,2 @@
+/** HOCON configuration mapped onto immutable settings records. */
+package io.edge.conf;

@@ -1,0 +1,2 @@
+/** Server bootstrap and command line. */
+package io.edge.core;

@@ -1,0 +1,49 @@
+package io.edge.aio;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How files are opened, probed and read: the engine and its bounds. One instance per server.
+ *
+ * @param engine             which reader serves page-cache misses
+ * @param queueDepth         reads in flight per event loop; beyond it requests wait (never block)
+ * @param threads            pool size of the {@code threads} engine
+ * @param openFileCacheSize  open descriptors kept by the open-file cache
+ * @param revalidateAfter    how long a cached open file is trusted before it is stat'ed again
+ * @param fdBudget           descriptors the static path may hold at once (cache plus in-flight opens)
+ * @param sendfileChunk      largest single {@code sendfile} call, in bytes
+ * @param readTimeout        a read that has not completed by then fails the request
+ */
+public record StaticIoSettings(
+        Engine engine,
+        int queueDepth,
+        int threads,
+        int openFileCacheSize,
+        Duration revalidateAfter,
+        int fdBudget,
+        long sendfileChunk,
+        Duration readTimeout) {
+
+    /** The readers a server can use; {@link #AUTO} picks io_uring, else threads. */
+    public enum Engine {
+        AUTO("auto"), IO_URING("io_uring"), THREADS("threads"), LINUX_AIO_SENDFILE("linux-aio-sendfile"), SENDFILE("sendfile");
+
+        private final String configName;
+
+        Engine(String configName) {
+            this.configName = configName;
+        }
+
+        /** The name used in configuration files. */
+        public String configName() {
+            return configName;
+        }
+    }
+
+    public StaticIoSettings {
+        Objects.requireNonNull(engine, "engine");
+        Objects.requireNonNull(revalidateAfter, "revalidateAfter");
+        Objects.requireNonNull(readTimeout, "readTimeout");
+    }
+}
