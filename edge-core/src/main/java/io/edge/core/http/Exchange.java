@@ -1,0 +1,83 @@
+package io.edge.core.http;
+
+import io.edge.conf.LocationSettings;
+import io.edge.conf.SiteSettings;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.net.InetSocketAddress;
+import java.util.function.Consumer;
+
+/**
+ * One request and its response on a client connection. Responses leave in request order: the core hands a
+ * connection's next pipelined request to a responder only after this exchange completed.
+ *
+ * <p>A responder writes exactly one response: an {@code HttpResponse} followed by body messages
+ * ({@code HttpContent}, {@code FileRegion}, {@code ByteBuf}) and a {@code LastHttpContent}, then calls
+ * {@link #complete}. If nothing has been written yet it may instead call {@link #fail}, which answers with
+ * the status chosen by {@code ErrorResponses}. All methods must be called on {@link #clientChannel()}'s
+ * event loop.
+ */
+public interface Exchange {
+
+    /** The request head. Its URI is as received; use {@link #path()} for routing and files. */
+    HttpRequest request();
+
+    /** The percent-decoded, normalised path (always starts with '/', no "." or ".." segments). */
+    String path();
+
+    /** The raw query string without '?', or "" when there is none. */
+    String query();
+
+    /** True for HEAD: the responder sends the headers a GET would get, and no body. */
+    boolean isHead();
+
+    SiteSettings site();
+
+    LocationSettings location();
+
+    Channel clientChannel();
+
+    InetSocketAddress remoteAddress();
+
+    InetSocketAddress localAddress();
+
+    /**
+     * Receives the request body. Each chunk's ownership passes to {@code onContent}, which must release
+     * it; the last chunk is a {@code LastHttpContent}. Chunks that arrived before this call are replayed
+     * first. A responder that never calls this has the body discarded for it.
+     */
+    void readBody(Consumer<HttpContent> onContent);
+
+    /** Writes one response message without flushing. */
+    ChannelFuture write(Object message);
+
+    /** Writes one response message and flushes. */
+    ChannelFuture writeAndFlush(Object message);
+
+    /** Whether the client can take more data now; when false, wait for {@link #onWritable}. */
+    boolean isWritable();
+
+    /** Runs {@code task} once the client channel becomes writable again (at once if it is). */
+    void onWritable(Runnable task);
+
+    /**
+     * Ends the exchange after the last body message was written. {@code lastWrite} is the future of that
+     * write; the connection is kept alive or closed according to the request and response headers.
+     */
+    void complete(ChannelFuture lastWrite);
+
+    /**
+     * Ends the exchange with an error. If no response head has been written yet, the client gets the
+     * status {@code ErrorResponses} maps {@code cause} to; otherwise the connection is closed.
+     */
+    void fail(Throwable cause);
+
+    /** Answers with a short error body for {@code status} (no head must have been written yet). */
+    void sendError(HttpResponseStatus status);
+
+    /** Registers a task run if the client goes away before the exchange completed. */
+    void onClientGone(Runnable task);
+}
