@@ -1,0 +1,131 @@
+package io.edge.core;
+
+import io.edge.conf.EdgeSettings;
+import io.edge.conf.LocationSettings;
+import io.edge.core.http.AccessLog;
+import io.edge.core.http.HttpChannelInitializer;
+import io.edge.core.http.HttpServerContext;
+import io.edge.core.http.Responder;
+import io.edge.core.route.Router;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running server: event loops, listeners and the shared HTTP context.
+ *
+ * <pre>
+ *   new -> start() -> RUNNING -> shutdown() -> DRAINING (listeners closed, idle connections closed,
+ *          busy ones close after their exchange) -> STOPPED (after the drain timeout at the latest)
+ * </pre>
+ */
+public final class EdgeServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EdgeServer.class);
+
+    private final EdgeSettings settings;
+    private final Function<LocationSettings, Responder> responders;
+    private final List<Channel> listeners = new ArrayList<>();
+    private EventLoopGroup acceptGroup;
+    private EventLoopGroup ioGroup;
+    private HttpServerContext context;
+
+    public EdgeServer(EdgeSettings settings, Function<LocationSettings, Responder> responders) {
+        this.settings = settings;
+        this.responders = responders;
+    }
+
+    /** Binds every listen address; returns once all are bound. */
+    public void start() throws InterruptedException {
+        boolean epoll = Epoll.isAvailable();
+        if (!epoll) {
+            LOG.warn("native epoll transport unavailable, using NIO: {}", Epoll.unavailabilityCause().toString());
+        }
+        IoHandlerFactory ioHandler = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        acceptGroup = new MultiThreadIoEventLoopGroup(1, ioHandler);
+        ioGroup = new MultiThreadIoEventLoopGroup(settings.server().ioThreads(), ioHandler);
+        ChannelGroup connections = new DefaultChannelGroup("edge-connections", GlobalEventExecutor.INSTANCE);
+        context = new HttpServerContext(new Router(settings.sites(), settings.defaultSite()), responders,
+                settings.server(), new AccessLog(settings.server().accessLog() != null || true), connections);
+        Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(acceptGroup, ioGroup)
+                .channel(channelType)
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new HttpChannelInitializer(context));
+        try {
+            for (InetSocketAddress address : settings.server().listen()) {
+                Channel listener = bootstrap.bind(address).sync().channel();
+                listeners.add(listener);
+                LOG.info("listening on {} ({})", listener.localAddress(), epoll ? "epoll" : "nio");
+            }
+        } catch (InterruptedException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The bound addresses, in configuration order (useful when a port was 0). */
+    public List<InetSocketAddress> boundAddresses() {
+        return listeners.stream().map(c -> (InetSocketAddress) c.localAddress()).toList();
+    }
+
+    /**
+     * Stops accepting, lets in-flight responses finish for up to the drain timeout, then closes whatever is
+     * left and stops the event loops. Returns true if every connection finished within the timeout.
+     */
+    public boolean shutdown() throws InterruptedException {
+        Duration drain = settings.server().timeouts().drain();
+        long deadline = System.nanoTime() + drain.toNanos();
+        for (Channel listener : listeners) {
+            listener.close().await();
+        }
+        boolean clean = true;
+        if (context != null) {
+            context.startDraining();
+            context.connections().forEach(HttpChannelInitializer::drain);
+            while (!context.connections().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            clean = context.connections().isEmpty();
+            if (!clean) {
+                LOG.warn("drain timeout {} passed with {} connections open; closing them", drain, context.connections().size());
+                context.connections().close().await(5, TimeUnit.SECONDS);
+            }
+        }
+        close();
+        return clean;
+    }
+
+    @Override
+    public void close() {
+        if (ioGroup != null) {
+            ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (acceptGroup != null) {
+            acceptGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package io.edge.core.http;
+
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes one line per request in the combined log format, followed by the request time in seconds
+ * (nginx's {@code $request_time}). Lines go to the {@code edge.access} logger, which the launcher routes to
+ * an asynchronous appender so an event loop never waits for the log file.
+ */
+public final class AccessLog {
+
+    private static final Logger LOG = LoggerFactory.getLogger("edge.access");
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT);
+
+    private final boolean enabled;
+
+    public AccessLog(boolean enabled) {
+        this.enabled = enabled && LOG.isInfoEnabled();
+    }
+
+    void log(String remoteAddress, String requestLine, int status, long bodyBytes, String referer, String userAgent,
+             long startNanos) {
+        if (!enabled) {
+            return;
+        }
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        StringBuilder line = new StringBuilder(160)
+                .append(remoteAddress).append(" - - [").append(TIME.format(ZonedDateTime.now())).append("] \"");
+        appendEscaped(line, requestLine);
+        line.append("\" ").append(status).append(' ').append(bodyBytes).append(" \"");
+        appendEscaped(line, referer == null ? "-" : referer);
+        line.append("\" \"");
+        appendEscaped(line, userAgent == null ? "-" : userAgent);
+        line.append("\" ").append(String.format(Locale.ROOT, "%.3f", seconds));
+        LOG.info(line.toString());
+    }
+
+    /** Quotes and control characters from clients are escaped as nginx does ({@code \x22}). */
+    private static void appendEscaped(StringBuilder out, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '"' || c == '\\' || c < 0x20 || c == 0x7f) {
+                out.append(String.format(Locale.ROOT, "\\x%02X", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+    }
+}

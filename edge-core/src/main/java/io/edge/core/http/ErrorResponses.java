@@ -1,0 +1,120 @@
+package io.edge.core.http;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import java.io.FileNotFoundException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The one place where a failure becomes an HTTP status, and where error bodies are made. Error bodies are
+ * short and generic: never a stack trace, an exception message or a file system path.
+ *
+ * <p>Modules register mappings for their own exception types (FastCGI's queue timeout -> 503 and so on)
+ * through {@link #register}; the first registered mapping that answers wins, then the built-in ones.
+ */
+public final class ErrorResponses {
+
+    /** Seconds a client is told to wait in {@code Retry-After} when a backend is busy. */
+    public static final int RETRY_AFTER_SECONDS = 1;
+
+    private static final List<Function<Throwable, HttpResponseStatus>> MAPPINGS = new ArrayList<>();
+
+    private ErrorResponses() {
+    }
+
+    /**
+     * Adds a mapping consulted before the built-in ones. It returns {@code null} for exceptions it does not
+     * know. Called during start-up only.
+     */
+    public static synchronized void register(Function<Throwable, HttpResponseStatus> mapping) {
+        MAPPINGS.add(mapping);
+    }
+
+    /** The status for a failure; causes are unwrapped through {@link DecoderException} and the like. */
+    public static HttpResponseStatus statusFor(Throwable failure) {
+        Throwable t = failure;
+        for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
+            HttpResponseStatus mapped = registered(t);
+            if (mapped != null) {
+                return mapped;
+            }
+            if (t instanceof HttpStatusException e) {
+                return e.status();
+            }
+            if (t instanceof TooLongHttpLineException) {
+                return HttpResponseStatus.REQUEST_URI_TOO_LONG;
+            }
+            if (t instanceof TooLongHttpHeaderException) {
+                return HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
+            }
+            if (t instanceof TooLongFrameException) {
+                return HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
+            }
+            if (t instanceof NoSuchFileException || t instanceof FileNotFoundException) {
+                return HttpResponseStatus.NOT_FOUND;
+            }
+            if (t instanceof AccessDeniedException) {
+                return HttpResponseStatus.FORBIDDEN;
+            }
+        }
+        return failure instanceof DecoderException ? HttpResponseStatus.BAD_REQUEST : HttpResponseStatus.INTERNAL_SERVER_ERROR;
+    }
+
+    /**
+     * The status for a request the HTTP decoder could not parse: 414 and 431 for the size limits, else
+     * 400 whatever the decoder's exception was.
+     */
+    public static HttpResponseStatus statusForUnparsable(Throwable decoderFailure) {
+        HttpResponseStatus status = statusFor(decoderFailure);
+        return status.code() == 414 || status.code() == 431 || status.code() == 413 ? status : HttpResponseStatus.BAD_REQUEST;
+    }
+
+    private static synchronized HttpResponseStatus registered(Throwable t) {
+        for (Function<Throwable, HttpResponseStatus> mapping : MAPPINGS) {
+            HttpResponseStatus status = mapping.apply(t);
+            if (status != null) {
+                return status;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A complete error response for {@code status}. {@code 503} carries {@code Retry-After}; {@code 405}
+     * callers add {@code Allow} themselves. {@code head} leaves the body out but keeps its length.
+     */
+    public static FullHttpResponse response(ByteBufAllocator alloc, HttpResponseStatus status, boolean head) {
+        byte[] body = ("<html><head><title>" + status + "</title></head><body><h1>" + status
+                + "</h1><hr><p>edge</p></body></html>\n").getBytes(StandardCharsets.US_ASCII);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                head ? alloc.buffer(0) : alloc.buffer(body.length).writeBytes(body));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, "text/html; charset=utf-8")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+        if (status.code() == HttpResponseStatus.SERVICE_UNAVAILABLE.code()) {
+            response.headers().setInt(HttpHeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
+        }
+        return response;
+    }
+
+    /** True for statuses after which the connection is closed: the request's framing may be unknown. */
+    public static boolean closesConnection(HttpResponseStatus status) {
+        int code = status.code();
+        return code == 400 || code == 408 || code == 413 || code == 414 || code == 431 || code == 500;
+    }
+}

@@ -1,0 +1,70 @@
+package io.edge.core.http;
+
+import io.edge.conf.ServerSettings;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds the pipeline of an accepted client connection:
+ * <pre>
+ *   RequestTimeouts -> HttpServerCodec (line/header limits) -> IdleStateHandler (stalled writes)
+ *     -> HttpServerExpectContinueHandler -> HttpConnectionHandler (exchanges, routing, responders)
+ * </pre>
+ * A connection beyond {@code max-connections} is closed at once.
+ */
+public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpChannelInitializer.class);
+
+    private final HttpServerContext server;
+    private final ServerSettings settings;
+
+    public HttpChannelInitializer(HttpServerContext server) {
+        this.server = server;
+        this.settings = server.settings();
+    }
+
+    @Override
+    protected void initChannel(Channel clientChannel) {
+        if (server.connections().size() >= settings.maxConnections() || server.isDraining()) {
+            LOG.debug("closing {}: max-connections {} reached", clientChannel.remoteAddress(), settings.maxConnections());
+            clientChannel.close();
+            return;
+        }
+        server.connections().add(clientChannel);
+        ServerSettings.HttpLimits limits = settings.limits();
+        ServerSettings.HttpTimeouts timeouts = settings.timeouts();
+        RequestTimeouts requestTimeouts = new RequestTimeouts(timeouts.requestHead(), timeouts.keepAlive());
+        HttpDecoderConfig decoder = new HttpDecoderConfig()
+                .setMaxInitialLineLength(limits.requestLine())
+                .setMaxHeaderSize(limits.headerBlock())
+                .setMaxChunkSize(64 * 1024)
+                .setValidateHeaders(true);
+        ChannelPipeline pipeline = clientChannel.pipeline();
+        pipeline.addLast("timeouts", requestTimeouts);
+        pipeline.addLast("http", new HttpServerCodec(decoder));
+        pipeline.addLast("write-timeout", new IdleStateHandler(true, 0, timeouts.write().toMillis(), 0, TimeUnit.MILLISECONDS));
+        pipeline.addLast("expect-continue", new HttpServerExpectContinueHandler());
+        pipeline.addLast("exchanges", new HttpConnectionHandler(server, requestTimeouts));
+    }
+
+    /** Asks every open connection to close once its running exchange is done (idle ones close at once). */
+    public static void drain(Channel clientChannel) {
+        clientChannel.eventLoop().execute(() -> {
+            HttpConnectionHandler handler = clientChannel.pipeline().get(HttpConnectionHandler.class);
+            if (handler != null) {
+                handler.drain();
+            } else {
+                clientChannel.close();
+            }
+        });
+    }
+}

@@ -1,0 +1,295 @@
+package io.edge.core.http;
+
+import io.edge.core.route.Route;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the exchanges of one client connection, one at a time and in request order.
+ *
+ * <p>Pipelined requests that arrive while an exchange runs are held (with their bodies) and reading stops
+ * until the running exchange completes, so memory per connection stays bounded. Body bytes of a request
+ * whose exchange already completed are counted against the body limit and dropped.
+ *
+ * <p>Runs on the connection's event loop only; no locking.
+ */
+final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpConnectionHandler.class);
+
+    private final HttpServerContext server;
+    private final RequestTimeouts timeouts;
+    private final ArrayDeque<HttpObject> pipelined = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private ServerExchange current;
+    /** Body bytes received for the request most recently read from the socket. */
+    private long bodyBytes;
+    private boolean closeAfterCurrent;
+
+    HttpConnectionHandler(HttpServerContext server, RequestTimeouts timeouts) {
+        this.server = server;
+        this.timeouts = timeouts;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest request) {
+            bodyBytes = 0;
+            if (closeAfterCurrent) {
+                ReferenceCountUtil.release(msg);
+            } else if (current == null && pipelined.isEmpty()) {
+                start(request);
+            } else {
+                pipelined.add(request);
+                ctx.channel().config().setAutoRead(false);
+            }
+            return;
+        }
+        if (msg instanceof HttpContent content) {
+            if (!checkBody(content)) {
+                return;
+            }
+            if (!pipelined.isEmpty()) {
+                pipelined.add(content);
+            } else if (current != null) {
+                current.offerBody(content);
+            } else {
+                content.release();
+            }
+            return;
+        }
+        ReferenceCountUtil.release(msg);
+    }
+
+    /** Counts body bytes against the limit; past it, the owning exchange fails with 413 and the connection closes. */
+    private boolean checkBody(HttpContent content) {
+        DecoderResult result = content.decoderResult();
+        if (result.isFailure()) {
+            content.release();
+            failConnection(new HttpStatusException(HttpResponseStatus.BAD_REQUEST, "malformed body: " + result.cause()));
+            return false;
+        }
+        bodyBytes += content.content().readableBytes();
+        if (bodyBytes > server.settings().limits().body()) {
+            content.release();
+            failConnection(new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body over the limit"));
+            return false;
+        }
+        return true;
+    }
+
+    /** The request stream can't be trusted any more: answer the running exchange if possible, then close. */
+    private void failConnection(Throwable cause) {
+        boolean bodyOfCurrent = pipelined.isEmpty();
+        closeAfterCurrent = true;
+        releasePipelined();
+        if (current == null) {
+            ctx.close(); // the body belongs to an exchange that has already answered
+        } else if (bodyOfCurrent) {
+            current.fail(cause);
+        }
+        // else: a pipelined request was bad; the running exchange finishes, then the connection closes
+    }
+
+    private void start(HttpRequest request) {
+        timeouts.headReceived();
+        DecoderResult result = request.decoderResult();
+        if (result.isFailure()) {
+            closeAfterCurrent = true;
+            LOG.debug("bad request from {}: {}", ctx.channel().remoteAddress(), result.cause().toString());
+            sendErrorAndClose(ErrorResponses.statusForUnparsable(result.cause()), false);
+            return;
+        }
+        ServerExchange exchange;
+        try {
+            HttpStatusException invalid = validate(request);
+            if (invalid != null) {
+                throw invalid;
+            }
+            RequestTarget target = RequestTarget.parse(request.uri());
+            Route route = server.router().route(request.headers().get(HttpHeaderNames.HOST), target.path());
+            exchange = new ServerExchange(this, ctx, request, target, route);
+        } catch (HttpStatusException e) {
+            if (ErrorResponses.closesConnection(e.status())) {
+                closeAfterCurrent = true;
+            }
+            exchange = new ServerExchange(this, ctx, request, new RequestTarget("/", ""), null);
+            current = exchange;
+            exchange.fail(e);
+            return;
+        }
+        current = exchange;
+        Responder responder = server.responder(exchange.location());
+        if (responder == null) {
+            exchange.sendError(HttpResponseStatus.NOT_FOUND);
+            return;
+        }
+        try {
+            responder.respond(exchange);
+        } catch (RuntimeException e) {
+            LOG.error("responder failed for {}", request.uri(), e);
+            exchange.fail(e);
+        }
+    }
+
+    private HttpStatusException validate(HttpRequest request) {
+        if (request.headers().size() > server.settings().limits().headerCount()) {
+            return new HttpStatusException(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "too many header fields");
+        }
+        if (request.protocolVersion().equals(HttpVersion.HTTP_1_1) && !request.headers().contains(HttpHeaderNames.HOST)) {
+            return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, "HTTP/1.1 request without Host");
+        }
+        if (request.headers().getAll(HttpHeaderNames.HOST).size() > 1) {
+            return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, "more than one Host");
+        }
+        if (HttpUtil.isTransferEncodingChunked(request) && request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, "both Content-Length and chunked");
+        }
+        long declared = HttpUtil.getContentLength(request, -1L);
+        if (declared > server.settings().limits().body()) {
+            return new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "declared body over the limit");
+        }
+        return null;
+    }
+
+    /** Called by the exchange once its last write was issued. */
+    void exchangeDone(ServerExchange exchange, ChannelFuture lastWrite, boolean keepAlive) {
+        if (exchange != current) {
+            return;
+        }
+        current = null;
+        if (!keepAlive || closeAfterCurrent || server.isDraining()) {
+            closeAfterCurrent = true;
+            releasePipelined();
+            lastWrite.addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        if (pipelined.isEmpty()) {
+            timeouts.awaitingRequest();
+            return;
+        }
+        while (!pipelined.isEmpty()) {
+            HttpObject next = pipelined.peek();
+            if (next instanceof HttpRequest request) {
+                if (current != null || closeAfterCurrent) {
+                    break;
+                }
+                pipelined.poll();
+                start(request);
+            } else {
+                pipelined.poll();
+                if (current != null) {
+                    current.offerBody((HttpContent) next);
+                } else {
+                    ReferenceCountUtil.release(next);
+                }
+            }
+        }
+        if (pipelined.isEmpty() && !closeAfterCurrent) {
+            ctx.channel().config().setAutoRead(true);
+            if (current == null) {
+                timeouts.awaitingRequest();
+            }
+        }
+    }
+
+    boolean closeAfterCurrent() {
+        return closeAfterCurrent;
+    }
+
+    HttpServerContext server() {
+        return server;
+    }
+
+    /** Drain on shutdown: an idle connection closes now, a busy one after its exchange. */
+    void drain() {
+        if (current == null) {
+            ctx.close();
+        } else {
+            closeAfterCurrent = true;
+        }
+    }
+
+    private void sendErrorAndClose(HttpResponseStatus status, boolean head) {
+        FullHttpResponse response = ErrorResponses.response(ctx.alloc(), status, head);
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void releasePipelined() {
+        HttpObject msg;
+        while ((msg = pipelined.poll()) != null) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof HttpStatusException timeout) {
+            // request head timeout (see RequestTimeouts)
+            closeAfterCurrent = true;
+            if (current == null) {
+                sendErrorAndClose(timeout.status(), false);
+            } else {
+                ctx.close();
+            }
+        } else if (evt instanceof IdleStateEvent) {
+            // no write progress for the write timeout while bytes were pending
+            if (ctx.channel().unsafe().outboundBuffer() != null
+                    && ctx.channel().unsafe().outboundBuffer().totalPendingWriteBytes() > 0) {
+                LOG.debug("closing {}: write stalled", ctx.channel().remoteAddress());
+                ctx.close();
+            }
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && current != null) {
+            current.runWritableTasks();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        releasePipelined();
+        if (current != null) {
+            ServerExchange gone = current;
+            current = null;
+            gone.clientGone();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+}

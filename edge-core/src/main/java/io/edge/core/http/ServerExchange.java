@@ -1,0 +1,316 @@
+package io.edge.core.http;
+
+import io.edge.conf.LocationSettings;
+import io.edge.conf.SiteSettings;
+import io.edge.core.route.Route;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.FileRegion;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The core's {@link Exchange}: tracks what the responder wrote (status, body bytes) for the access log,
+ * decides keep-alive when the response head goes out, and hands the connection back on completion.
+ *
+ * <pre>
+ *   OPEN --write(HttpResponse)--> HEAD_SENT --complete()--> DONE
+ *   OPEN --fail()/sendError()--> DONE (error response written)
+ *   HEAD_SENT --fail()--> DONE (connection closed: the client can't be told any more)
+ *   any --client gone--> DONE (clientGone tasks run once)
+ * </pre>
+ */
+final class ServerExchange implements Exchange {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ServerExchange.class);
+
+    private enum State { OPEN, HEAD_SENT, DONE }
+
+    private final HttpConnectionHandler connection;
+    private final ChannelHandlerContext ctx;
+    private final HttpRequest request;
+    private final RequestTarget target;
+    private final Route route;
+    private final long startNanos = System.nanoTime();
+    private State state = State.OPEN;
+    private boolean keepAlive;
+    private int status;
+    private long bodyBytes;
+    private List<HttpContent> earlyBody;
+    private Consumer<HttpContent> bodyConsumer;
+    private List<Runnable> writableTasks;
+    private List<Runnable> goneTasks;
+
+    ServerExchange(HttpConnectionHandler connection, ChannelHandlerContext ctx, HttpRequest request, RequestTarget target,
+                   Route route) {
+        this.connection = connection;
+        this.ctx = ctx;
+        this.request = request;
+        this.target = target;
+        this.route = route;
+    }
+
+    @Override
+    public HttpRequest request() {
+        return request;
+    }
+
+    @Override
+    public String path() {
+        return target.path();
+    }
+
+    @Override
+    public String query() {
+        return target.query();
+    }
+
+    @Override
+    public boolean isHead() {
+        return HttpMethod.HEAD.equals(request.method());
+    }
+
+    @Override
+    public SiteSettings site() {
+        return route == null ? null : route.site();
+    }
+
+    @Override
+    public LocationSettings location() {
+        return route == null ? null : route.location();
+    }
+
+    @Override
+    public Channel clientChannel() {
+        return ctx.channel();
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        return (InetSocketAddress) ctx.channel().remoteAddress();
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) ctx.channel().localAddress();
+    }
+
+    // ---- request body
+
+    void offerBody(HttpContent content) {
+        if (state == State.DONE && bodyConsumer == null) {
+            content.release();
+            return;
+        }
+        if (bodyConsumer != null) {
+            bodyConsumer.accept(content);
+        } else {
+            if (earlyBody == null) {
+                earlyBody = new ArrayList<>(4);
+            }
+            earlyBody.add(content);
+        }
+    }
+
+    @Override
+    public void readBody(Consumer<HttpContent> onContent) {
+        bodyConsumer = onContent;
+        if (earlyBody != null) {
+            List<HttpContent> early = earlyBody;
+            earlyBody = null;
+            for (HttpContent content : early) {
+                onContent.accept(content);
+            }
+        }
+    }
+
+    private void discardEarlyBody() {
+        if (earlyBody != null) {
+            earlyBody.forEach(ReferenceCountUtil::release);
+            earlyBody = null;
+        }
+    }
+
+    // ---- response
+
+    @Override
+    public ChannelFuture write(Object message) {
+        return ctx.write(track(message));
+    }
+
+    @Override
+    public ChannelFuture writeAndFlush(Object message) {
+        return ctx.writeAndFlush(track(message));
+    }
+
+    private Object track(Object message) {
+        if (message instanceof HttpResponse response) {
+            if (state != State.OPEN) {
+                ReferenceCountUtil.release(message);
+                throw new IllegalStateException("response head written twice");
+            }
+            state = State.HEAD_SENT;
+            status = response.status().code();
+            keepAlive = decideKeepAlive(response);
+        }
+        if (message instanceof ByteBufHolder holder) {
+            bodyBytes += holder.content().readableBytes();
+        } else if (message instanceof ByteBuf buf) {
+            bodyBytes += buf.readableBytes();
+        } else if (message instanceof FileRegion region) {
+            bodyBytes += region.count();
+        }
+        return message;
+    }
+
+    private boolean decideKeepAlive(HttpResponse response) {
+        HttpHeaders headers = response.headers();
+        boolean framed = HttpUtil.isContentLengthSet(response) || HttpUtil.isTransferEncodingChunked(response)
+                || isHead() || status == 304 || status == 204 || status < 200;
+        boolean keep = HttpUtil.isKeepAlive(request) && framed
+                && !headers.contains(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)
+                && !connection.closeAfterCurrent() && !connection.server().isDraining()
+                && !ErrorResponses.closesConnection(response.status());
+        if (!keep) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        return keep;
+    }
+
+    @Override
+    public boolean isWritable() {
+        return ctx.channel().isWritable();
+    }
+
+    @Override
+    public void onWritable(Runnable task) {
+        if (ctx.channel().isWritable()) {
+            task.run();
+            return;
+        }
+        if (writableTasks == null) {
+            writableTasks = new ArrayList<>(2);
+        }
+        writableTasks.add(task);
+    }
+
+    void runWritableTasks() {
+        if (writableTasks == null || state == State.DONE) {
+            return;
+        }
+        List<Runnable> tasks = writableTasks;
+        writableTasks = null;
+        tasks.forEach(Runnable::run);
+    }
+
+    @Override
+    public void complete(ChannelFuture lastWrite) {
+        if (state == State.DONE) {
+            return;
+        }
+        if (state == State.OPEN) {
+            throw new IllegalStateException("complete() before a response head was written");
+        }
+        finish(lastWrite);
+    }
+
+    @Override
+    public void fail(Throwable cause) {
+        if (state == State.DONE) {
+            return;
+        }
+        HttpResponseStatus errorStatus = ErrorResponses.statusFor(cause);
+        if (errorStatus.code() >= 500) {
+            LOG.warn("{} {} -> {}: {}", request.method(), request.uri(), errorStatus.code(), cause.toString(),
+                    errorStatus.code() == 500 ? cause : null);
+        } else {
+            LOG.debug("{} {} -> {}: {}", request.method(), request.uri(), errorStatus.code(), cause.toString());
+        }
+        if (state == State.HEAD_SENT) {
+            state = State.DONE;
+            discardEarlyBody();
+            log();
+            ctx.close();
+            connection.exchangeDone(this, ctx.newSucceededFuture(), false);
+            return;
+        }
+        sendError(errorStatus);
+    }
+
+    @Override
+    public void sendError(HttpResponseStatus errorStatus) {
+        if (state != State.OPEN) {
+            fail(new HttpStatusException(errorStatus, "error after the response head"));
+            return;
+        }
+        FullHttpResponse response = ErrorResponses.response(ctx.alloc(), errorStatus, isHead());
+        if (errorStatus.code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) {
+            response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+        }
+        ChannelFuture written = writeAndFlush(response);
+        complete(written);
+    }
+
+    private void finish(ChannelFuture lastWrite) {
+        state = State.DONE;
+        discardEarlyBody();
+        writableTasks = null;
+        lastWrite.addListener((ChannelFutureListener) f -> log());
+        // Body bytes still to come are dropped by the connection handler, so framing stays intact.
+        connection.exchangeDone(this, lastWrite, keepAlive);
+    }
+
+    void clientGone() {
+        if (state == State.DONE) {
+            return;
+        }
+        state = State.DONE;
+        discardEarlyBody();
+        if (status == 0) {
+            status = 499; // nginx's code for a client that closed before the response
+        }
+        log();
+        if (goneTasks != null) {
+            goneTasks.forEach(Runnable::run);
+            goneTasks = null;
+        }
+    }
+
+    @Override
+    public void onClientGone(Runnable task) {
+        if (goneTasks == null) {
+            goneTasks = new ArrayList<>(2);
+        }
+        goneTasks.add(task);
+    }
+
+    private void log() {
+        InetSocketAddress remote = remoteAddress();
+        connection.server().accessLog().log(remote == null ? "-" : remote.getAddress().getHostAddress(),
+                request.method() + " " + request.uri() + " " + request.protocolVersion(), status, bodyBytes,
+                request.headers().get(HttpHeaderNames.REFERER), request.headers().get(HttpHeaderNames.USER_AGENT),
+                startNanos);
+    }
+}

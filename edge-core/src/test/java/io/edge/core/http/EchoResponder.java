@@ -1,0 +1,54 @@
+package io.edge.core.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Answers "path?query body=N" after reading the whole body; {@code delay=MS} in the query delays the answer
+ * on the event loop's timer (never sleeping), so pipelined answers would come out of order if the core let them.
+ */
+final class EchoResponder implements Responder {
+
+    @Override
+    public void respond(Exchange exchange) {
+        long[] bodyBytes = {0};
+        exchange.readBody(content -> {
+            bodyBytes[0] += content.content().readableBytes();
+            boolean last = content instanceof LastHttpContent;
+            content.release();
+            if (last) {
+                long delay = delayOf(exchange.query());
+                if (delay > 0) {
+                    exchange.clientChannel().eventLoop().schedule(() -> answer(exchange, bodyBytes[0]), delay, TimeUnit.MILLISECONDS);
+                } else {
+                    answer(exchange, bodyBytes[0]);
+                }
+            }
+        });
+    }
+
+    private static long delayOf(String query) {
+        for (String part : query.split("&")) {
+            if (part.startsWith("delay=")) {
+                return Long.parseLong(part.substring(6));
+            }
+        }
+        return 0;
+    }
+
+    private static void answer(Exchange exchange, long bodyBytes) {
+        String text = exchange.path() + "?" + exchange.query() + " body=" + bodyBytes;
+        ByteBuf body = exchange.isHead() ? Unpooled.EMPTY_BUFFER : Unpooled.copiedBuffer(text, StandardCharsets.UTF_8);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, text.getBytes(StandardCharsets.UTF_8).length);
+        exchange.complete(exchange.writeAndFlush(response));
+    }
+}

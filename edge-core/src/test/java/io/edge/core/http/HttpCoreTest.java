@@ -1,0 +1,250 @@
+package io.edge.core.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.conf.ServerSettings;
+import io.edge.core.EdgeServer;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The HTTP/1.1 core over real sockets: keep-alive, pipelining, limits, timeouts, connection cap. */
+class HttpCoreTest {
+
+    @TempDir
+    Path root;
+
+    private EdgeServer server;
+
+    private InetSocketAddress start(ServerSettings settings) throws Exception {
+        server = new EdgeServer(TestServers.settings(settings, root), location -> new EchoResponder());
+        server.start();
+        return server.boundAddresses().get(0);
+    }
+
+    private InetSocketAddress start() throws Exception {
+        return start(TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)), 100));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (server != null) {
+            server.shutdown();
+        }
+    }
+
+    @Test
+    void keepAliveServesSeveralRequestsOnOneConnection() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            for (int i = 0; i < 3; i++) {
+                RawHttpClient.Response response = client.send("GET /k" + i + " HTTP/1.1\r\nHost: a\r\n\r\n").read();
+                assertThat(response.status()).isEqualTo(200);
+                assertThat(response.text()).isEqualTo("/k" + i + "? body=0");
+                assertThat(response.header("connection")).isNull();
+            }
+        }
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInRequestOrder() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            client.send("GET /a?delay=300 HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
+                    + "GET /c?delay=50 HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "GET /d HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            List<String> bodies = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                bodies.add(client.read().text());
+            }
+            assertThat(bodies).containsExactly("/a?delay=300 body=0", "/b? body=5", "/c?delay=50 body=0", "/d? body=0");
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void http10WithoutKeepAliveIsClosed() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            RawHttpClient.Response response = client.send("GET /x HTTP/1.0\r\n\r\n").read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.header("connection")).isEqualToIgnoringCase("close");
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void http10KeepAliveIsHonoured() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            RawHttpClient.Response response = client.send("GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").read();
+            assertThat(response.header("connection")).isEqualToIgnoringCase("keep-alive");
+            assertThat(client.send("GET /y HTTP/1.0\r\n\r\n").read().text()).isEqualTo("/y? body=0");
+        }
+    }
+
+    @Test
+    void tooLongRequestLineIs414AndCloses() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            RawHttpClient.Response response = client.send("GET /" + "a".repeat(2000) + " HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(response.status()).isEqualTo(414);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void tooLargeHeaderBlockIs431AndCloses() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            RawHttpClient.Response response = client.send("GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + "b".repeat(5000) + "\r\n\r\n").read();
+            assertThat(response.status()).isEqualTo(431);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void tooManyHeaderFieldsIs431AndCloses() throws Exception {
+        StringBuilder request = new StringBuilder("GET / HTTP/1.1\r\nHost: a\r\n");
+        for (int i = 0; i < 25; i++) {
+            request.append("X-H").append(i).append(": v\r\n");
+        }
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            RawHttpClient.Response response = client.send(request.append("\r\n").toString()).read();
+            assertThat(response.status()).isEqualTo(431);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void declaredBodyOverTheLimitIs413AndCloses() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            RawHttpClient.Response response = client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2000000\r\n\r\n").read();
+            assertThat(response.status()).isEqualTo(413);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void chunkedBodyGrowingOverTheLimitIs413AndCloses() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            client.send("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+            String chunk = Integer.toHexString(64 * 1024) + "\r\n" + "x".repeat(64 * 1024) + "\r\n";
+            RawHttpClient.Response response = null;
+            for (int i = 0; i < 20 && response == null; i++) {
+                try {
+                    client.send(chunk);
+                } catch (java.io.IOException closed) {
+                    break;
+                }
+                if (client.socket().getInputStream().available() > 0) {
+                    response = client.read();
+                }
+            }
+            if (response == null) {
+                response = client.read();
+            }
+            assertThat(response.status()).isEqualTo(413);
+        }
+    }
+
+    @Test
+    void malformedRequestLineIs400AndCloses() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            RawHttpClient.Response response = client.send("GARBAGE\r\n\r\n").read();
+            assertThat(response.status()).isEqualTo(400);
+            assertThat(response.text()).doesNotContain("Exception").doesNotContain("at io.");
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void http11WithoutHostIs400() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            assertThat(client.send("GET / HTTP/1.1\r\n\r\n").read().status()).isEqualTo(400);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void pathClimbingAboveTheRootIs400() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            assertThat(client.send("GET /a/../../etc/passwd HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(400);
+        }
+    }
+
+    @Test
+    void slowHeadIsCutOffByTheHeadTimeout() throws Exception {
+        InetSocketAddress address = start(TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(2)), 100));
+        byte[] head = "GET /slow HTTP/1.1\r\nHost: a\r\nUser-Agent: slowloris\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            int sent = 0;
+            boolean cutOff = false;
+            for (; sent < head.length; sent++) {
+                try {
+                    client.send(new byte[] {head[sent]});
+                } catch (java.io.IOException reset) {
+                    cutOff = true;
+                    break;
+                }
+                if (client.socket().getInputStream().available() > 0) {
+                    cutOff = true;
+                    break;
+                }
+                Thread.sleep(1000);
+            }
+            assertThat(cutOff).as("server answered before the whole head was sent").isTrue();
+            assertThat(sent).isLessThan(head.length);
+            assertThat(client.read().status()).isEqualTo(408);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void connectionsBeyondTheCapAreClosedAtOnce() throws Exception {
+        InetSocketAddress address = start(TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)), 2));
+        try (RawHttpClient first = new RawHttpClient(address); RawHttpClient second = new RawHttpClient(address)) {
+            assertThat(first.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
+            assertThat(second.send("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
+            try (RawHttpClient third = new RawHttpClient(address)) {
+                assertThat(third.isClosedByPeer()).isTrue();
+            }
+            assertThat(first.send("GET /3 HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void idleKeptAliveConnectionsAreClosedOnShutdown() throws Exception {
+        InetSocketAddress address = start();
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            assertThat(client.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
+            assertThat(server.shutdown()).isTrue();
+            server = null;
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void inFlightExchangeFinishesDuringShutdownAndIsToldToClose() throws Exception {
+        InetSocketAddress address = start();
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            client.send("GET /late?delay=500 HTTP/1.1\r\nHost: a\r\n\r\n");
+            Thread.sleep(100); // let the exchange start before shutdown begins
+            EdgeServer stopping = server;
+            server = null;
+            Thread shutdown = new Thread(() -> {
+                try {
+                    stopping.shutdown();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            shutdown.start();
+            RawHttpClient.Response response = client.read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.text()).isEqualTo("/late?delay=500 body=0");
+            assertThat(response.header("connection")).isEqualToIgnoringCase("close");
+            shutdown.join();
+        }
+    }
+}

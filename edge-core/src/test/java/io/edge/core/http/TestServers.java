@@ -1,0 +1,42 @@
+package io.edge.core.http;
+
+import io.edge.aio.PathPolicy;
+import io.edge.aio.StaticIoSettings;
+import io.edge.conf.EdgeSettings;
+import io.edge.conf.LocationSettings;
+import io.edge.conf.ServerSettings;
+import io.edge.conf.SiteSettings;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** Settings for core tests: one site, one prefix location "/", port 0 on loopback. */
+final class TestServers {
+
+    private TestServers() {
+    }
+
+    static ServerSettings server(ServerSettings.HttpLimits limits, ServerSettings.HttpTimeouts timeouts, int maxConnections) {
+        return new ServerSettings(List.of(new InetSocketAddress("127.0.0.1", 0)), 1, maxConnections, limits, timeouts,
+                null, Path.of(System.getProperty("java.io.tmpdir")));
+    }
+
+    static ServerSettings.HttpLimits limits() {
+        return new ServerSettings.HttpLimits(1024, 4096, 20, 1 << 20);
+    }
+
+    static ServerSettings.HttpTimeouts timeouts(Duration head) {
+        return new ServerSettings.HttpTimeouts(head, Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(5));
+    }
+
+    static EdgeSettings settings(ServerSettings server, Path root) {
+        LocationSettings all = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
+                LocationSettings.Handler.STATIC, null);
+        SiteSettings site = new SiteSettings(List.of("_"), true, root, List.of("index.html"), PathPolicy.DEFAULT, List.of(all));
+        StaticIoSettings io = new StaticIoSettings(StaticIoSettings.Engine.SENDFILE, 64, 4, 100, Duration.ofSeconds(1),
+                1000, 1 << 20, Duration.ofSeconds(30));
+        return new EdgeSettings(root.resolve("edge.conf"), server, io, Map.of(), List.of(site), Map.of());
+    }
+}
