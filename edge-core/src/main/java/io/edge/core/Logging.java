@@ -1,0 +1,61 @@
+package io.edge.core;
+
+import ch.qos.logback.classic.AsyncAppender;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.FileAppender;
+import java.nio.file.Path;
+import org.slf4j.LoggerFactory;
+
+/** Points the access log where the configuration says: standard output (the default), a file, or nowhere. */
+final class Logging {
+
+    private Logging() {
+    }
+
+    /** {@code file == null} keeps standard output; {@code enabled == false} turns the access log off. */
+    static void configureAccessLog(boolean enabled, Path file) {
+        if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
+            return;
+        }
+        Logger access = context.getLogger("edge.access");
+        if (!enabled) {
+            access.setLevel(Level.OFF);
+            return;
+        }
+        if (file == null) {
+            return;
+        }
+        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        encoder.setContext(context);
+        encoder.setPattern("%msg%n");
+        encoder.start();
+        FileAppender<ILoggingEvent> fileAppender = new FileAppender<>();
+        fileAppender.setContext(context);
+        fileAppender.setName("ACCESS_FILE");
+        fileAppender.setFile(file.toString());
+        fileAppender.setAppend(true);
+        fileAppender.setEncoder(encoder);
+        fileAppender.start();
+        AsyncAppender async = new AsyncAppender();
+        async.setContext(context);
+        async.setName("ACCESS_FILE_ASYNC");
+        async.setQueueSize(8192);
+        async.setDiscardingThreshold(0);
+        async.setNeverBlock(true);
+        async.addAppender(fileAppender);
+        async.start();
+        access.detachAndStopAllAppenders();
+        access.addAppender(async);
+    }
+
+    /** Flushes asynchronous appenders; called last on shutdown. */
+    static void stop() {
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+            context.stop();
+        }
+    }
+}

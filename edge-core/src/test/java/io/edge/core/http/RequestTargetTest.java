@@ -1,0 +1,45 @@
+package io.edge.core.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class RequestTargetTest {
+
+    @Test
+    void splitsPathAndQueryAndDecodesThePathOnce() {
+        RequestTarget target = RequestTarget.parse("/a%20b/%252e%252e/c?x=%20y");
+        assertThat(target.path()).isEqualTo("/a b/%2e%2e/c");
+        assertThat(target.query()).isEqualTo("x=%20y");
+    }
+
+    @Test
+    void normalisesDotSegmentsAndDuplicateSlashes() {
+        assertThat(RequestTarget.parse("//a/./b/../c//d/").path()).isEqualTo("/a/c/d/");
+        assertThat(RequestTarget.parse("/a/..").path()).isEqualTo("/");
+        assertThat(RequestTarget.parse("/").path()).isEqualTo("/");
+    }
+
+    @Test
+    void acceptsAbsoluteForm() {
+        assertThat(RequestTarget.parse("http://example.org/x?y").path()).isEqualTo("/x");
+        assertThat(RequestTarget.parse("http://example.org").path()).isEqualTo("/");
+    }
+
+    @Test
+    void decodesUtf8() {
+        assertThat(RequestTarget.parse("/caf%C3%A9").path()).isEqualTo("/café");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/../etc/passwd", "/%2e%2e/etc/passwd", "/a/..%2f..%2fetc", "/%00", "/a%5cb", "/..\\x",
+            "/%zz", "/%4", "/%C3%28", "*"})
+    void rejectsEscapesNulBackslashesAndBadEncodings(String uri) {
+        assertThatThrownBy(() -> RequestTarget.parse(uri))
+                .isInstanceOf(HttpStatusException.class)
+                .satisfies(e -> assertThat(((HttpStatusException) e).status().code()).isEqualTo(400));
+    }
+}

@@ -1,0 +1,76 @@
+package io.edge.core.route;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.aio.PathPolicy;
+import io.edge.conf.LocationSettings;
+import io.edge.conf.LocationSettings.Kind;
+import io.edge.conf.SiteSettings;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+class RouterTest {
+
+    private static LocationSettings location(String match, Kind kind, String pattern) {
+        Pattern regex = kind == Kind.REGEX ? Pattern.compile(pattern) : null;
+        return new LocationSettings(match, kind, pattern, regex, null, LocationSettings.Handler.STATIC, null);
+    }
+
+    private static final LocationSettings ROOT = location("/", Kind.PREFIX, "/");
+    private static final LocationSettings IMAGES = location("/images/", Kind.PREFIX, "/images/");
+    private static final LocationSettings STATIC_NO_REGEX = location("^~ /static/", Kind.PREFIX_NO_REGEX, "/static/");
+    private static final LocationSettings EXACT = location("= /images/logo.png", Kind.EXACT, "/images/logo.png");
+    private static final LocationSettings PHP = location("~ \\.php$", Kind.REGEX, "\\.php$");
+    private static final LocationSettings JPG = location("~ \\.jpg$", Kind.REGEX, "\\.jpg$");
+
+    private static SiteSettings site(List<String> names, boolean isDefault) {
+        return new SiteSettings(names, isDefault, Path.of("/srv"), List.of("index.html"), PathPolicy.DEFAULT,
+                List.of(ROOT, IMAGES, STATIC_NO_REGEX, EXACT, PHP, JPG));
+    }
+
+    @Test
+    void exactMatchWinsOverEverything() {
+        assertThat(Router.location(site(List.of(), true), "/images/logo.png")).isSameAs(EXACT);
+    }
+
+    @Test
+    void firstMatchingRegexWinsOverAPlainPrefix() {
+        assertThat(Router.location(site(List.of(), true), "/images/a.jpg")).isSameAs(JPG);
+        assertThat(Router.location(site(List.of(), true), "/app/index.php")).isSameAs(PHP);
+    }
+
+    @Test
+    void longestPrefixWinsWhenNoRegexMatches() {
+        assertThat(Router.location(site(List.of(), true), "/images/a.gif")).isSameAs(IMAGES);
+        assertThat(Router.location(site(List.of(), true), "/other")).isSameAs(ROOT);
+    }
+
+    @Test
+    void caretTildePrefixStopsTheRegexSearch() {
+        assertThat(Router.location(site(List.of(), true), "/static/x.php")).isSameAs(STATIC_NO_REGEX);
+    }
+
+    @Test
+    void noLocationMatchesGivesNull() {
+        SiteSettings onlyImages = new SiteSettings(List.of(), true, Path.of("/srv"), List.of(), PathPolicy.DEFAULT, List.of(IMAGES));
+        assertThat(Router.location(onlyImages, "/elsewhere")).isNull();
+    }
+
+    @Test
+    void siteIsChosenByHostThenWildcardThenDefault() {
+        SiteSettings fallback = site(List.of("_"), true);
+        SiteSettings exact = site(List.of("www.example.org"), false);
+        SiteSettings wildcard = site(List.of("*.example.org"), false);
+        SiteSettings dotted = site(List.of(".example.net"), false);
+        Router router = new Router(List.of(fallback, exact, wildcard, dotted), fallback);
+        assertThat(router.site("www.example.org")).isSameAs(exact);
+        assertThat(router.site("WWW.Example.org:8080")).isSameAs(exact);
+        assertThat(router.site("img.example.org")).isSameAs(wildcard);
+        assertThat(router.site("example.net")).isSameAs(dotted);
+        assertThat(router.site("a.example.net")).isSameAs(dotted);
+        assertThat(router.site("unknown.test")).isSameAs(fallback);
+        assertThat(router.site(null)).isSameAs(fallback);
+    }
+}
