@@ -243,6 +243,34 @@ class StaticResponderTest {
         b.channel.finishAndReleaseAll();
     }
 
+    @Test
+    void clientGoneMidBodyReleasesTheFile() {
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
+        ex.stallWrites = true;
+        responder.respond(ex);
+        assertThat(ex.messages).hasSize(2); // head, first region; waiting for its write
+        assertThat(engine.cache().descriptorsInUse()).isEqualTo(1);
+        ex.goneTasks.forEach(Runnable::run);
+        ex.stalled.forEach(p -> p.setFailure(new java.nio.channels.ClosedChannelException()));
+        assertThat(ex.messages).hasSize(2);
+        assertThat(ex.completed).isFalse();
+        ex.releaseAll();
+        engine.cache().invalidateAll();
+        assertThat(engine.cache().descriptorsInUse()).isZero();
+    }
+
+    @Test
+    void failedWriteFailsTheExchangeAndReleasesTheFile() {
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
+        ex.stallWrites = true;
+        responder.respond(ex);
+        ex.stalled.get(ex.stalled.size() - 1).setFailure(new java.io.IOException("reset"));
+        assertThat(ex.failure).hasMessage("reset");
+        ex.releaseAll();
+        engine.cache().invalidateAll();
+        assertThat(engine.cache().descriptorsInUse()).isZero();
+    }
+
     private FakeExchange run(HttpMethod method, String path, String... headers) {
         String query = "";
         if (headers.length % 2 == 1) {
@@ -266,6 +294,9 @@ class StaticResponderTest {
         final String query;
         final List<Object> messages = new ArrayList<>();
         boolean completed;
+        boolean stallWrites;
+        final List<io.netty.channel.ChannelPromise> stalled = new ArrayList<>();
+        final List<Runnable> goneTasks = new ArrayList<>();
         HttpResponseStatus error;
         Throwable failure;
 
@@ -313,6 +344,11 @@ class StaticResponderTest {
         @Override
         public ChannelFuture write(Object message) {
             messages.add(message);
+            if (stallWrites) {
+                io.netty.channel.ChannelPromise promise = channel.newPromise();
+                stalled.add(promise);
+                return promise;
+            }
             return channel.newSucceededFuture();
         }
 
@@ -326,6 +362,6 @@ class StaticResponderTest {
         @Override public void complete(ChannelFuture lastWrite) { completed = true; }
         @Override public void fail(Throwable cause) { failure = cause; }
         @Override public void sendError(HttpResponseStatus status) { error = status; channel.finishAndReleaseAll(); }
-        @Override public void onClientGone(Runnable task) { }
+        @Override public void onClientGone(Runnable task) { goneTasks.add(task); }
     }
 }

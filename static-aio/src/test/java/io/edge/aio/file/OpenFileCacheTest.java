@@ -217,4 +217,34 @@ class OpenFileCacheTest {
             followed.release();
         }
     }
+
+    @Test
+    void concurrentAcquireAndEvictionKeepTheCountsExact() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try (OpenFileCache cache = new OpenFileCache(3, Duration.ofNanos(1), 5, clock::get)) {
+            java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int seed = t;
+                done.add(pool.submit(() -> {
+                    java.util.Random random = new java.util.Random(seed);
+                    for (int i = 0; i < 2_000; i++) {
+                        clock.incrementAndGet(); // forces revalidation now and then
+                        OpenFile file = cache.acquire(dir.resolve("f" + random.nextInt(10)), true);
+                        assertThat(file.channel().isOpen()).isTrue();
+                        assertThat(file.channel().size()).isEqualTo(file.size());
+                        file.release();
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get();
+            }
+            assertThat(cache.descriptorsInUse()).isEqualTo((int) cache.cachedCount());
+            cache.invalidateAll();
+            assertThat(cache.descriptorsInUse()).isZero();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }
