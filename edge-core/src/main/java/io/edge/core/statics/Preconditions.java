@@ -1,0 +1,141 @@
+package io.edge.core.statics;
+
+import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.util.Date;
+
+/**
+ * Conditional requests (RFC 9110 §13) against a representation's strong ETag and modification time.
+ *
+ * <p>Evaluation order (§13.2.2): {@code If-Match} (strong comparison, else 412); when absent,
+ * {@code If-Unmodified-Since} (modified after the date: 412); then {@code If-None-Match} (weak comparison:
+ * a match is 304 for GET/HEAD, 412 otherwise); when absent, {@code If-Modified-Since} for GET/HEAD (not
+ * modified since: 304). A date that does not parse is ignored. Times compare in whole seconds, the
+ * resolution of HTTP dates. {@code If-Range} is separate: {@link #ifRangeAllows}.
+ */
+public final class Preconditions {
+
+    private Preconditions() {
+    }
+
+    /** What the preconditions say. */
+    public enum Outcome { PROCEED, NOT_MODIFIED, PRECONDITION_FAILED }
+
+    /**
+     * @param request             request headers
+     * @param getOrHead           whether the method is GET or HEAD
+     * @param etag                the representation's entity tag, quoted (strong or {@code W/}), or {@code null}
+     * @param lastModifiedMillis  modification time, ms since the epoch
+     */
+    public static Outcome evaluate(HttpHeaders request, boolean getOrHead, String etag, long lastModifiedMillis) {
+        long lastModified = lastModifiedMillis / 1000;
+        String ifMatch = request.get(HttpHeaderNames.IF_MATCH);
+        if (ifMatch != null) {
+            if (!matchesAny(ifMatch, etag, true)) {
+                return Outcome.PRECONDITION_FAILED;
+            }
+        } else {
+            Long since = seconds(request.get(HttpHeaderNames.IF_UNMODIFIED_SINCE));
+            if (since != null && lastModified > since) {
+                return Outcome.PRECONDITION_FAILED;
+            }
+        }
+        String ifNoneMatch = request.get(HttpHeaderNames.IF_NONE_MATCH);
+        if (ifNoneMatch != null) {
+            if (matchesAny(ifNoneMatch, etag, false)) {
+                return getOrHead ? Outcome.NOT_MODIFIED : Outcome.PRECONDITION_FAILED;
+            }
+        } else if (getOrHead) {
+            Long since = seconds(request.get(HttpHeaderNames.IF_MODIFIED_SINCE));
+            if (since != null && lastModified <= since) {
+                return Outcome.NOT_MODIFIED;
+            }
+        }
+        return Outcome.PROCEED;
+    }
+
+    /**
+     * Whether a {@code Range} may be honoured given {@code If-Range} (§13.1.5): absent, or a strong ETag that
+     * matches strongly, or an HTTP date equal to the modification time. Otherwise the whole representation
+     * is sent.
+     */
+    public static boolean ifRangeAllows(String ifRange, String etag, long lastModifiedMillis) {
+        if (ifRange == null) {
+            return true;
+        }
+        String value = ifRange.trim();
+        if (value.startsWith("\"") || value.startsWith("W/")) {
+            return strongMatch(value, etag);
+        }
+        Long date = seconds(value);
+        return date != null && date == lastModifiedMillis / 1000;
+    }
+
+    /** Strong comparison: both tags strong and their opaque parts equal. */
+    public static boolean strongMatch(String a, String b) {
+        return a != null && b != null && isTag(a) && isTag(b) && !isWeak(a) && !isWeak(b) && a.equals(b);
+    }
+
+    /** Weak comparison: opaque parts equal, weakness ignored. */
+    public static boolean weakMatch(String a, String b) {
+        return a != null && b != null && isTag(a) && isTag(b) && opaque(a).equals(opaque(b));
+    }
+
+    /**
+     * Whether a list header ({@code If-Match}, {@code If-None-Match}) matches {@code etag}: {@code *} matches
+     * any existing representation; a malformed list matches nothing.
+     */
+    static boolean matchesAny(String list, String etag, boolean strong) {
+        int i = 0;
+        int n = list.length();
+        while (i < n) {
+            char c = list.charAt(i);
+            if (c == ' ' || c == '\t' || c == ',') {
+                i++;
+                continue;
+            }
+            if (c == '*') {
+                return etag != null;
+            }
+            int start = i;
+            if (list.startsWith("W/", i)) {
+                i += 2;
+            }
+            if (i >= n || list.charAt(i) != '"') {
+                return false;
+            }
+            int close = list.indexOf('"', i + 1);
+            if (close < 0) {
+                return false;
+            }
+            String tag = list.substring(start, close + 1);
+            if (strong ? strongMatch(tag, etag) : weakMatch(tag, etag)) {
+                return true;
+            }
+            i = close + 1;
+        }
+        return false;
+    }
+
+    private static boolean isWeak(String tag) {
+        return tag.startsWith("W/");
+    }
+
+    private static String opaque(String tag) {
+        return isWeak(tag) ? tag.substring(2) : tag;
+    }
+
+    private static boolean isTag(String tag) {
+        String o = opaque(tag);
+        return o.length() >= 2 && o.charAt(0) == '"' && o.charAt(o.length() - 1) == '"' && o.indexOf('"', 1) == o.length() - 1;
+    }
+
+    private static Long seconds(String httpDate) {
+        if (httpDate == null) {
+            return null;
+        }
+        Date date = DateFormatter.parseHttpDate(httpDate.trim());
+        return date == null ? null : date.getTime() / 1000;
+    }
+}

@@ -1,0 +1,412 @@
+package io.edge.core.statics;
+
+import io.edge.aio.PathPolicy;
+import io.edge.aio.file.FileEngine;
+import io.edge.aio.file.OpenFile;
+import io.edge.aio.path.PathResolver;
+import io.edge.aio.path.Resolution;
+import io.edge.conf.SiteSettings;
+import io.edge.core.http.Exchange;
+import io.edge.core.http.Responder;
+import io.edge.core.statics.ByteRanges.Partial;
+import io.edge.core.statics.ByteRanges.Range;
+import io.edge.core.statics.ByteRanges.Unsatisfiable;
+import io.edge.core.statics.MultipartByteranges.Piece;
+import io.edge.core.statics.MultipartByteranges.Slice;
+import io.edge.core.statics.MultipartByteranges.Text;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Date;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Answers a static location: GET and HEAD of files under the location's (or site's) root.
+ *
+ * <p>Per request: method (else 405 with {@code Allow}); path resolution (400/403/404); open through the
+ * {@link FileEngine} (a directory redirects {@code /dir} to {@code /dir/} with 301, or serves the first
+ * index file that exists, else 403); preconditions (304/412); {@code Range} with {@code If-Range}
+ * (206, multipart 206, 416); then the body: a file up to {@link FileEngine#inlineLimit()} is read and leaves
+ * in one write with the head, a larger one as engine regions of at most {@link FileEngine#chunkSize()},
+ * one in flight at a time (a {@code FileRegion} does not count towards channel writability, so the
+ * write futures are the backpressure).
+ *
+ * <p>Ownership: the {@link OpenFile} reference from the engine is held by this responder until the last
+ * body piece was written (or the client went away); each region holds its own reference.
+ * Resolution stats the file system on the calling thread: acceptable with the blocking sendfile engine;
+ * the asynchronous engines should move it off the loop with the open.
+ */
+public final class StaticResponder implements Responder {
+
+    private static final String ALLOW = "GET, HEAD";
+
+    private final FileEngine engine;
+    private final MimeTypes mimeTypes;
+    private final Function<Exchange, PathResolver> resolvers;
+
+    /** A responder that maps each exchange onto its location's root (else its site's) and the site's policy. */
+    public StaticResponder(FileEngine engine, MimeTypes mimeTypes) {
+        this(engine, mimeTypes, perRoot());
+    }
+
+    /**
+     * @param resolvers the resolver for an exchange's root and policy; called on the event loop, must not block
+     */
+    public StaticResponder(FileEngine engine, MimeTypes mimeTypes, Function<Exchange, PathResolver> resolvers) {
+        this.engine = Objects.requireNonNull(engine, "engine");
+        this.mimeTypes = Objects.requireNonNull(mimeTypes, "mimeTypes");
+        this.resolvers = Objects.requireNonNull(resolvers, "resolvers");
+    }
+
+    /**
+     * Resolvers keyed by root and policy, created once (creating one takes the root's real path, which
+     * blocks; it happens on the first request of a root).
+     */
+    public static Function<Exchange, PathResolver> perRoot() {
+        record Key(Path root, PathPolicy policy) {
+        }
+        ConcurrentMap<Key, PathResolver> resolvers = new ConcurrentHashMap<>();
+        return exchange -> {
+            SiteSettings site = exchange.site();
+            Path root = exchange.location() != null && exchange.location().root() != null
+                    ? exchange.location().root() : site.root();
+            return resolvers.computeIfAbsent(new Key(root, site.pathPolicy()), k -> new PathResolver(k.root(), k.policy()));
+        };
+    }
+
+    @Override
+    public void respond(Exchange exchange) {
+        HttpMethod method = exchange.request().method();
+        if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
+            FullHttpResponse response = emptyResponse(exchange, HttpResponseStatus.METHOD_NOT_ALLOWED);
+            response.headers().set(HttpHeaderNames.ALLOW, ALLOW);
+            exchange.complete(exchange.writeAndFlush(response));
+            return;
+        }
+        PathResolver resolver = resolvers.apply(exchange);
+        Resolution resolution = resolver.resolveNormalized(exchange.path());
+        if (!resolution.isOk()) {
+            refuse(exchange, resolution.status());
+            return;
+        }
+        String uriPath = resolution.uriPath();
+        open(exchange, resolution.file(), resolver.followSymlinks(), file -> {
+            if (!file.isDirectory()) {
+                if (uriPath.endsWith("/")) {
+                    file.release();
+                    exchange.sendError(HttpResponseStatus.NOT_FOUND);
+                    return;
+                }
+                serve(exchange, file, uriPath);
+                return;
+            }
+            file.release();
+            if (!uriPath.endsWith("/")) {
+                redirectToDirectory(exchange, uriPath);
+            } else {
+                tryIndex(exchange, resolver, uriPath, 0);
+            }
+        }, () -> exchange.sendError(HttpResponseStatus.NOT_FOUND));
+    }
+
+    private void tryIndex(Exchange exchange, PathResolver resolver, String directory, int i) {
+        List<String> index = exchange.site().index();
+        if (i >= index.size()) {
+            exchange.sendError(HttpResponseStatus.FORBIDDEN); // no index and no listing, like nginx
+            return;
+        }
+        String uriPath = directory + index.get(i);
+        Resolution resolution = resolver.resolveNormalized(uriPath);
+        if (resolution.status() == Resolution.Status.NOT_FOUND) {
+            tryIndex(exchange, resolver, directory, i + 1);
+            return;
+        }
+        if (!resolution.isOk()) {
+            refuse(exchange, resolution.status());
+            return;
+        }
+        open(exchange, resolution.file(), resolver.followSymlinks(), file -> {
+            if (file.isDirectory()) {
+                file.release();
+                tryIndex(exchange, resolver, directory, i + 1);
+            } else {
+                serve(exchange, file, uriPath);
+            }
+        }, () -> tryIndex(exchange, resolver, directory, i + 1));
+    }
+
+    /**
+     * Opens {@code file} and continues on the exchange's event loop: {@code then} takes over the reference;
+     * a missing file runs {@code notFound}; other failures answer here.
+     */
+    private void open(Exchange exchange, Path file, boolean followLinks,
+            Consumer<OpenFile> then, Runnable notFound) {
+        engine.open(file, followLinks).whenComplete((openFile, error) -> onLoop(exchange, () -> {
+            if (error == null) {
+                then.accept(openFile);
+                return;
+            }
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (cause instanceof NoSuchFileException || isReason(cause, "Not a directory")) {
+                notFound.run();
+            } else if (cause instanceof AccessDeniedException || isReason(cause, "Too many levels of symbolic links")) {
+                exchange.sendError(HttpResponseStatus.FORBIDDEN);
+            } else {
+                exchange.fail(cause); // FileDescriptorsExhaustedException -> 503 in ErrorResponses
+            }
+        }));
+    }
+
+    private static boolean isReason(Throwable cause, String reason) {
+        return cause instanceof FileSystemException e && reason.equals(e.getReason());
+    }
+
+    private static void onLoop(Exchange exchange, Runnable task) {
+        EventLoop loop = exchange.clientChannel().eventLoop();
+        if (loop.inEventLoop()) {
+            task.run();
+        } else {
+            loop.execute(task);
+        }
+    }
+
+    private static void refuse(Exchange exchange, Resolution.Status status) {
+        exchange.sendError(switch (status) {
+            case BAD_REQUEST -> HttpResponseStatus.BAD_REQUEST;
+            case FORBIDDEN -> HttpResponseStatus.FORBIDDEN;
+            case NOT_FOUND, OK -> HttpResponseStatus.NOT_FOUND;
+        });
+    }
+
+    private static void redirectToDirectory(Exchange exchange, String uriPath) {
+        FullHttpResponse response = emptyResponse(exchange, HttpResponseStatus.MOVED_PERMANENTLY);
+        String query = exchange.query();
+        response.headers().set(HttpHeaderNames.LOCATION, encodePath(uriPath) + '/' + (query.isEmpty() ? "" : "?" + query));
+        exchange.complete(exchange.writeAndFlush(response));
+    }
+
+    /** Serves a regular file; owns {@code file}'s reference from here on. */
+    private void serve(Exchange exchange, OpenFile file, String uriPath) {
+        HttpHeaders request = exchange.request().headers();
+        String etag = file.etag();
+        long mtime = file.lastModifiedMillis();
+        switch (Preconditions.evaluate(request, true, etag, mtime)) {
+            case NOT_MODIFIED -> {
+                file.release();
+                FullHttpResponse response = emptyResponse(exchange, HttpResponseStatus.NOT_MODIFIED);
+                validators(response.headers(), etag, mtime);
+                response.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+                exchange.complete(exchange.writeAndFlush(response));
+                return;
+            }
+            case PRECONDITION_FAILED -> {
+                file.release();
+                exchange.sendError(HttpResponseStatus.PRECONDITION_FAILED);
+                return;
+            }
+            case PROCEED -> {
+            }
+        }
+        long size = file.size();
+        String contentType = mimeTypes.forPath(uriPath);
+        ByteRanges.Result ranges = Preconditions.ifRangeAllows(request.get(HttpHeaderNames.IF_RANGE), etag, mtime)
+                ? ByteRanges.parse(request.get(HttpHeaderNames.RANGE), size)
+                : new ByteRanges.Full();
+
+        if (ranges instanceof Unsatisfiable unsatisfiable) {
+            file.release();
+            FullHttpResponse response = emptyResponse(exchange, HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
+            response.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange());
+            validators(response.headers(), etag, mtime);
+            exchange.complete(exchange.writeAndFlush(response));
+            return;
+        }
+        HttpResponseStatus status;
+        List<Piece> body;
+        long contentLength;
+        String responseType;
+        HttpHeaders extra = EmptyHttpHeaders.INSTANCE;
+        if (ranges instanceof Partial partial && partial.isMultipart()) {
+            MultipartByteranges multipart = MultipartByteranges.of(partial.ranges(), size, contentType,
+                    MultipartByteranges.newBoundary());
+            status = HttpResponseStatus.PARTIAL_CONTENT;
+            body = multipart.pieces();
+            contentLength = multipart.contentLength();
+            responseType = multipart.contentType();
+        } else if (ranges instanceof Partial partial) {
+            Range range = partial.ranges().get(0);
+            status = HttpResponseStatus.PARTIAL_CONTENT;
+            body = List.of(new Slice(range.first(), range.length()));
+            contentLength = range.length();
+            responseType = contentType;
+            extra = new DefaultHttpHeaders()
+                    .set(HttpHeaderNames.CONTENT_RANGE, range.contentRange(size));
+        } else {
+            status = HttpResponseStatus.OK;
+            body = size == 0 ? List.of() : List.of(new Slice(0, size));
+            contentLength = size;
+            responseType = contentType;
+        }
+
+        HttpVersion version = exchange.request().protocolVersion();
+        if (exchange.isHead() || body.isEmpty()) {
+            file.release();
+            FullHttpResponse response = new DefaultFullHttpResponse(version, status, Unpooled.EMPTY_BUFFER);
+            head(response.headers(), responseType, contentLength, etag, mtime).add(extra);
+            exchange.complete(exchange.writeAndFlush(response));
+            return;
+        }
+        if (status == HttpResponseStatus.OK && size <= engine.inlineLimit()) {
+            engine.read(file, 0, (int) size, exchange.clientChannel().alloc()).whenComplete((content, error) -> onLoop(exchange, () -> {
+                file.release();
+                if (error != null) {
+                    exchange.fail(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+                    return;
+                }
+                // The buffer's ownership passes to the response, and with the write to the channel.
+                FullHttpResponse response = new DefaultFullHttpResponse(version, status, content);
+                head(response.headers(), responseType, contentLength, etag, mtime);
+                exchange.complete(exchange.writeAndFlush(response));
+            }));
+            return;
+        }
+        HttpResponse response = new DefaultHttpResponse(version, status);
+        head(response.headers(), responseType, contentLength, etag, mtime).add(extra);
+        exchange.write(response);
+        new BodySender(exchange, file, body).run();
+    }
+
+    private static HttpHeaders head(HttpHeaders headers, String contentType, long contentLength, String etag, long mtime) {
+        headers.set(HttpHeaderNames.CONTENT_TYPE, contentType)
+                .set(HttpHeaderNames.CONTENT_LENGTH, contentLength)
+                .set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
+        return validators(headers, etag, mtime);
+    }
+
+    private static HttpHeaders validators(HttpHeaders headers, String etag, long mtime) {
+        return headers.set(HttpHeaderNames.ETAG, etag)
+                .set(HttpHeaderNames.LAST_MODIFIED, DateFormatter.format(new Date(mtime)));
+    }
+
+    private static FullHttpResponse emptyResponse(Exchange exchange, HttpResponseStatus status) {
+        FullHttpResponse response = new DefaultFullHttpResponse(exchange.request().protocolVersion(), status,
+                Unpooled.EMPTY_BUFFER);
+        response.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0);
+        return response;
+    }
+
+    /** Percent-encodes a decoded path for a {@code Location} header: only unreserved, sub-delims, ':', '@', '/' stay. */
+    static String encodePath(String path) {
+        StringBuilder out = new StringBuilder(path.length() + 8);
+        for (byte b : path.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xFF;
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "-._~!$&'()*+,;=:@/".indexOf(c) >= 0) {
+                out.append((char) c);
+            } else {
+                out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
+            }
+        }
+        return out.toString();
+    }
+
+    /**
+     * Writes the body pieces after the head, one message in flight at a time, then the last content.
+     * States: SENDING (a write pending or about to be made) -> DONE (last content written, exchange
+     * completed) or ABORTED (a write failed or the client went away). The file reference is released
+     * exactly once on leaving SENDING. Runs on the exchange's event loop only.
+     */
+    private final class BodySender implements Runnable {
+        private final Exchange exchange;
+        private final OpenFile file;
+        private final List<Piece> pieces;
+        private int piece;
+        private long sliceDone;
+        private ChannelFuture pending;
+        private boolean finished;
+
+        BodySender(Exchange exchange, OpenFile file, List<Piece> pieces) {
+            this.exchange = exchange;
+            this.file = file;
+            this.pieces = pieces;
+            exchange.onClientGone(this::abort);
+        }
+
+        @Override
+        public void run() {
+            while (!finished) {
+                if (pending != null) {
+                    if (!pending.isDone()) {
+                        pending.addListener(f -> run());
+                        return;
+                    }
+                    if (!pending.isSuccess()) {
+                        Throwable cause = pending.cause();
+                        abort();
+                        exchange.fail(cause);
+                        return;
+                    }
+                    pending = null;
+                }
+                if (piece == pieces.size()) {
+                    ChannelFuture last = exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                    abort();
+                    exchange.complete(last);
+                    return;
+                }
+                pending = exchange.writeAndFlush(nextMessage());
+            }
+        }
+
+        private Object nextMessage() {
+            Piece next = pieces.get(piece);
+            if (next instanceof Text text) {
+                piece++;
+                return text.buffer(); // a new buffer; the write takes it over
+            }
+            Slice slice = (Slice) next;
+            long length = Math.min(engine.chunkSize(), slice.length() - sliceDone);
+            Object region = engine.region(file, slice.offset() + sliceDone, length);
+            sliceDone += length;
+            if (sliceDone == slice.length()) {
+                piece++;
+                sliceDone = 0;
+            }
+            return region;
+        }
+
+        /** Leaves SENDING: releases the file once. */
+        private void abort() {
+            if (!finished) {
+                finished = true;
+                file.release();
+            }
+        }
+    }
+}

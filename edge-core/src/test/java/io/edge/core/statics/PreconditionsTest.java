@@ -1,0 +1,90 @@
+package io.edge.core.statics;
+
+import static io.edge.core.statics.Preconditions.Outcome.NOT_MODIFIED;
+import static io.edge.core.statics.Preconditions.Outcome.PRECONDITION_FAILED;
+import static io.edge.core.statics.Preconditions.Outcome.PROCEED;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.util.Date;
+import org.junit.jupiter.api.Test;
+
+class PreconditionsTest {
+
+    static final String ETAG = "\"18c1f2-1f40\"";
+    static final long MTIME = 1_700_000_000_123L;
+    static final String MTIME_DATE = DateFormatter.format(new Date(MTIME));
+    static final String EARLIER = DateFormatter.format(new Date(MTIME - 60_000));
+    static final String LATER = DateFormatter.format(new Date(MTIME + 60_000));
+
+    private static HttpHeaders headers(String... nameValues) {
+        HttpHeaders h = new DefaultHttpHeaders();
+        for (int i = 0; i < nameValues.length; i += 2) {
+            h.add(nameValues[i], nameValues[i + 1]);
+        }
+        return h;
+    }
+
+    private static Preconditions.Outcome get(String... nameValues) {
+        return Preconditions.evaluate(headers(nameValues), true, ETAG, MTIME);
+    }
+
+    @Test
+    void comparisons() {
+        assertThat(Preconditions.strongMatch("\"a\"", "\"a\"")).isTrue();
+        assertThat(Preconditions.strongMatch("W/\"a\"", "\"a\"")).isFalse();
+        assertThat(Preconditions.strongMatch("W/\"a\"", "W/\"a\"")).isFalse();
+        assertThat(Preconditions.weakMatch("W/\"a\"", "\"a\"")).isTrue();
+        assertThat(Preconditions.weakMatch("\"a\"", "\"b\"")).isFalse();
+        assertThat(Preconditions.weakMatch("a", "a")).isFalse();
+    }
+
+    @Test
+    void ifNoneMatch() {
+        assertThat(get()).isEqualTo(PROCEED);
+        assertThat(get("If-None-Match", ETAG)).isEqualTo(NOT_MODIFIED);
+        assertThat(get("If-None-Match", "W/" + ETAG)).isEqualTo(NOT_MODIFIED);
+        assertThat(get("If-None-Match", "\"x\", " + ETAG)).isEqualTo(NOT_MODIFIED);
+        assertThat(get("If-None-Match", "\"a,b\",\"c\"")).isEqualTo(PROCEED);
+        assertThat(get("If-None-Match", "*")).isEqualTo(NOT_MODIFIED);
+        assertThat(get("If-None-Match", "\"other\"")).isEqualTo(PROCEED);
+        assertThat(get("If-None-Match", "garbage")).isEqualTo(PROCEED);
+        assertThat(Preconditions.evaluate(headers("If-None-Match", ETAG), false, ETAG, MTIME))
+                .isEqualTo(PRECONDITION_FAILED);
+    }
+
+    @Test
+    void ifModifiedSinceIsIgnoredWhenIfNoneMatchIsPresent() {
+        assertThat(get("If-Modified-Since", MTIME_DATE)).isEqualTo(NOT_MODIFIED);
+        assertThat(get("If-Modified-Since", LATER)).isEqualTo(NOT_MODIFIED);
+        assertThat(get("If-Modified-Since", EARLIER)).isEqualTo(PROCEED);
+        assertThat(get("If-Modified-Since", "not a date")).isEqualTo(PROCEED);
+        assertThat(get("If-None-Match", "\"other\"", "If-Modified-Since", LATER)).isEqualTo(PROCEED);
+        assertThat(Preconditions.evaluate(headers("If-Modified-Since", LATER), false, ETAG, MTIME)).isEqualTo(PROCEED);
+    }
+
+    @Test
+    void ifMatchAndIfUnmodifiedSince() {
+        assertThat(get("If-Match", ETAG)).isEqualTo(PROCEED);
+        assertThat(get("If-Match", "*")).isEqualTo(PROCEED);
+        assertThat(get("If-Match", "W/" + ETAG)).isEqualTo(PRECONDITION_FAILED);
+        assertThat(get("If-Match", "\"other\"")).isEqualTo(PRECONDITION_FAILED);
+        assertThat(get("If-Unmodified-Since", EARLIER)).isEqualTo(PRECONDITION_FAILED);
+        assertThat(get("If-Unmodified-Since", MTIME_DATE)).isEqualTo(PROCEED);
+        assertThat(get("If-Match", ETAG, "If-Unmodified-Since", EARLIER)).isEqualTo(PROCEED);
+        assertThat(get("If-Match", "\"other\"", "If-None-Match", ETAG)).isEqualTo(PRECONDITION_FAILED);
+    }
+
+    @Test
+    void ifRange() {
+        assertThat(Preconditions.ifRangeAllows(null, ETAG, MTIME)).isTrue();
+        assertThat(Preconditions.ifRangeAllows(ETAG, ETAG, MTIME)).isTrue();
+        assertThat(Preconditions.ifRangeAllows("W/" + ETAG, ETAG, MTIME)).isFalse();
+        assertThat(Preconditions.ifRangeAllows("\"other\"", ETAG, MTIME)).isFalse();
+        assertThat(Preconditions.ifRangeAllows(MTIME_DATE, ETAG, MTIME)).isTrue();
+        assertThat(Preconditions.ifRangeAllows(EARLIER, ETAG, MTIME)).isFalse();
+        assertThat(Preconditions.ifRangeAllows("junk", ETAG, MTIME)).isFalse();
+    }
+}

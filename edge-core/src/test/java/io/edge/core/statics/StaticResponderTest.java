@@ -1,0 +1,367 @@
+package io.edge.core.statics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.aio.PathPolicy;
+import io.edge.aio.file.OpenFileCache;
+import io.edge.aio.file.SendfileEngine;
+import io.edge.conf.LocationSettings;
+import io.edge.conf.SiteSettings;
+import io.edge.core.http.Exchange;
+import io.edge.aio.path.PathResolver;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.FileRegion;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StaticResponderTest {
+
+    static final String BIG = "0123456789abcdefghijklmnopqrstuvwxyz"; // 36 bytes, above the inline limit below
+
+    @TempDir
+    Path root;
+    SendfileEngine engine;
+    StaticResponder responder;
+    SiteSettings site;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        Files.writeString(root.resolve("small.txt"), "hello");
+        Files.writeString(root.resolve("big.txt"), BIG);
+        Files.writeString(root.resolve("empty.txt"), "");
+        Files.writeString(root.resolve(".htpasswd"), "secret");
+        Files.createDirectories(root.resolve("dir"));
+        Files.writeString(root.resolve("dir/index.html"), "<p>index</p>");
+        Files.createDirectories(root.resolve("noindex"));
+        engine = new SendfileEngine(new OpenFileCache(16, Duration.ofSeconds(5), 32, () -> 0L), 10, 16);
+        responder = new StaticResponder(engine, new MimeTypes(Map.of("txt", "text/plain", "html", "text/html")));
+        site = new SiteSettings(List.of("example.org"), true, root, List.of("index.htm", "index.html"),
+                PathPolicy.DEFAULT, List.of());
+    }
+
+    @AfterEach
+    void noDescriptorLeft() {
+        engine.close();
+        assertThat(engine.cache().descriptorsInUse()).isZero();
+    }
+
+    @Test
+    void smallFileLeavesInOneWrite() {
+        FakeExchange ex = run(HttpMethod.GET, "/small.txt");
+        FullHttpResponse response = (FullHttpResponse) ex.messages.get(0);
+        try {
+            assertThat(response.status()).isEqualTo(HttpResponseStatus.OK);
+            assertThat(response.content().toString(StandardCharsets.US_ASCII)).isEqualTo("hello");
+            assertThat(response.headers().get("Content-Type")).isEqualTo("text/plain");
+            assertThat(response.headers().get("Content-Length")).isEqualTo("5");
+            assertThat(response.headers().get("Accept-Ranges")).isEqualTo("bytes");
+            assertThat(response.headers().get("ETag")).startsWith("\"");
+            assertThat(response.headers().get("Last-Modified")).endsWith("GMT");
+        } finally {
+            ex.releaseAll();
+        }
+        assertThat(ex.completed).isTrue();
+    }
+
+    @Test
+    void bigFileLeavesAsChunkedRegions() throws IOException {
+        FakeExchange ex = run(HttpMethod.GET, "/big.txt");
+        try {
+            HttpResponse head = (HttpResponse) ex.messages.get(0);
+            assertThat(head).isNotInstanceOf(FullHttpResponse.class);
+            assertThat(head.headers().get("Content-Length")).isEqualTo("36");
+            assertThat(ex.messages.subList(1, 5)).allMatch(m -> m instanceof FileRegion);
+            assertThat(ex.messages.get(5)).isSameAs(LastHttpContent.EMPTY_LAST_CONTENT);
+            assertThat(ex.body()).isEqualTo(BIG);
+        } finally {
+            ex.releaseAll();
+        }
+        assertThat(ex.completed).isTrue();
+    }
+
+    @Test
+    void headHasTheHeadersOnly() {
+        FakeExchange ex = run(HttpMethod.HEAD, "/big.txt");
+        FullHttpResponse response = (FullHttpResponse) ex.messages.get(0);
+        assertThat(response.content().readableBytes()).isZero();
+        assertThat(response.headers().get("Content-Length")).isEqualTo("36");
+        ex.releaseAll();
+    }
+
+    @Test
+    void emptyFile() {
+        FakeExchange ex = run(HttpMethod.GET, "/empty.txt");
+        FullHttpResponse response = (FullHttpResponse) ex.messages.get(0);
+        assertThat(response.status()).isEqualTo(HttpResponseStatus.OK);
+        assertThat(response.headers().get("Content-Length")).isEqualTo("0");
+        ex.releaseAll();
+    }
+
+    @Test
+    void notModified() {
+        FakeExchange first = run(HttpMethod.GET, "/small.txt");
+        String etag = ((HttpResponse) first.messages.get(0)).headers().get("ETag");
+        first.releaseAll();
+        FakeExchange ex = run(HttpMethod.GET, "/small.txt", "If-None-Match", etag);
+        FullHttpResponse response = (FullHttpResponse) ex.messages.get(0);
+        assertThat(response.status()).isEqualTo(HttpResponseStatus.NOT_MODIFIED);
+        assertThat(response.headers().get("ETag")).isEqualTo(etag);
+        ex.releaseAll();
+        FakeExchange failed = run(HttpMethod.GET, "/small.txt", "If-Match", "\"nope\"");
+        assertThat(failed.error).isEqualTo(HttpResponseStatus.PRECONDITION_FAILED);
+    }
+
+    @Test
+    void singleRange() throws IOException {
+        FakeExchange ex = run(HttpMethod.GET, "/big.txt", "Range", "bytes=5-24");
+        try {
+            HttpResponse head = (HttpResponse) ex.messages.get(0);
+            assertThat(head.status()).isEqualTo(HttpResponseStatus.PARTIAL_CONTENT);
+            assertThat(head.headers().get("Content-Range")).isEqualTo("bytes 5-24/36");
+            assertThat(head.headers().get("Content-Length")).isEqualTo("20");
+            assertThat(ex.body()).isEqualTo(BIG.substring(5, 25));
+        } finally {
+            ex.releaseAll();
+        }
+    }
+
+    @Test
+    void ifRangeMismatchSendsTheWholeFile() throws IOException {
+        FakeExchange ex = run(HttpMethod.GET, "/big.txt", "Range", "bytes=5-24", "If-Range", "\"stale\"");
+        try {
+            assertThat(((HttpResponse) ex.messages.get(0)).status()).isEqualTo(HttpResponseStatus.OK);
+            assertThat(ex.body()).isEqualTo(BIG);
+        } finally {
+            ex.releaseAll();
+        }
+    }
+
+    @Test
+    void multipleRanges() throws IOException {
+        FakeExchange ex = run(HttpMethod.GET, "/big.txt", "Range", "bytes=0-1,30-");
+        try {
+            HttpResponse head = (HttpResponse) ex.messages.get(0);
+            assertThat(head.status()).isEqualTo(HttpResponseStatus.PARTIAL_CONTENT);
+            String type = head.headers().get("Content-Type");
+            assertThat(type).startsWith("multipart/byteranges; boundary=");
+            String boundary = type.substring(type.indexOf('=') + 1);
+            String body = ex.body();
+            assertThat(body).isEqualTo("\r\n--" + boundary + "\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-1/36\r\n\r\n01"
+                    + "\r\n--" + boundary + "\r\nContent-Type: text/plain\r\nContent-Range: bytes 30-35/36\r\n\r\nuvwxyz"
+                    + "\r\n--" + boundary + "--\r\n");
+            assertThat(head.headers().get("Content-Length")).isEqualTo(String.valueOf(body.length()));
+        } finally {
+            ex.releaseAll();
+        }
+    }
+
+    @Test
+    void unsatisfiableRange() {
+        FakeExchange ex = run(HttpMethod.GET, "/big.txt", "Range", "bytes=100-");
+        FullHttpResponse response = (FullHttpResponse) ex.messages.get(0);
+        assertThat(response.status()).isEqualTo(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
+        assertThat(response.headers().get("Content-Range")).isEqualTo("bytes */36");
+        ex.releaseAll();
+    }
+
+    @Test
+    void onlyGetAndHead() {
+        FakeExchange ex = run(HttpMethod.POST, "/small.txt");
+        FullHttpResponse response = (FullHttpResponse) ex.messages.get(0);
+        assertThat(response.status()).isEqualTo(HttpResponseStatus.METHOD_NOT_ALLOWED);
+        assertThat(response.headers().get("Allow")).isEqualTo("GET, HEAD");
+        ex.releaseAll();
+    }
+
+    @Test
+    void directories() {
+        FakeExchange redirect = run(HttpMethod.GET, "/dir", "?a=1");
+        FullHttpResponse response = (FullHttpResponse) redirect.messages.get(0);
+        assertThat(response.status()).isEqualTo(HttpResponseStatus.MOVED_PERMANENTLY);
+        assertThat(response.headers().get("Location")).isEqualTo("/dir/?a=1");
+        redirect.releaseAll();
+
+        FakeExchange index = run(HttpMethod.GET, "/dir/");
+        FullHttpResponse page = (FullHttpResponse) index.messages.get(0);
+        assertThat(page.content().toString(StandardCharsets.US_ASCII)).isEqualTo("<p>index</p>");
+        assertThat(page.headers().get("Content-Type")).isEqualTo("text/html");
+        index.releaseAll();
+
+        assertThat(run(HttpMethod.GET, "/noindex/").error).isEqualTo(HttpResponseStatus.FORBIDDEN);
+        assertThat(run(HttpMethod.GET, "/small.txt/").error).isEqualTo(HttpResponseStatus.NOT_FOUND);
+    }
+
+    @Test
+    void refusals() {
+        assertThat(run(HttpMethod.GET, "/missing.txt").error).isEqualTo(HttpResponseStatus.NOT_FOUND);
+        assertThat(run(HttpMethod.GET, "/.htpasswd").error).isEqualTo(HttpResponseStatus.FORBIDDEN);
+        assertThat(run(HttpMethod.GET, "/../etc/passwd").error).isEqualTo(HttpResponseStatus.BAD_REQUEST);
+    }
+
+    @Test
+    void locationEncodesThePath() {
+        assertThat(StaticResponder.encodePath("/a b/\u00e9\r\n")).isEqualTo("/a%20b/%C3%A9%0D%0A");
+    }
+
+    @Test
+    void perRootResolversAreShared() {
+        var resolvers = StaticResponder.perRoot();
+        FakeExchange a = new FakeExchange(HttpMethod.GET, "/x", "");
+        FakeExchange b = new FakeExchange(HttpMethod.GET, "/y", "");
+        PathResolver first = resolvers.apply(a);
+        assertThat(resolvers.apply(b)).isSameAs(first);
+        a.channel.finishAndReleaseAll();
+        b.channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void clientGoneMidBodyReleasesTheFile() {
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
+        ex.stallWrites = true;
+        responder.respond(ex);
+        assertThat(ex.messages).hasSize(2); // head, first region; waiting for its write
+        assertThat(engine.cache().descriptorsInUse()).isEqualTo(1);
+        ex.goneTasks.forEach(Runnable::run);
+        ex.stalled.forEach(p -> p.setFailure(new java.nio.channels.ClosedChannelException()));
+        assertThat(ex.messages).hasSize(2);
+        assertThat(ex.completed).isFalse();
+        ex.releaseAll();
+        engine.cache().invalidateAll();
+        assertThat(engine.cache().descriptorsInUse()).isZero();
+    }
+
+    @Test
+    void failedWriteFailsTheExchangeAndReleasesTheFile() {
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
+        ex.stallWrites = true;
+        responder.respond(ex);
+        ex.stalled.get(ex.stalled.size() - 1).setFailure(new java.io.IOException("reset"));
+        assertThat(ex.failure).hasMessage("reset");
+        ex.releaseAll();
+        engine.cache().invalidateAll();
+        assertThat(engine.cache().descriptorsInUse()).isZero();
+    }
+
+    private FakeExchange run(HttpMethod method, String path, String... headers) {
+        String query = "";
+        if (headers.length % 2 == 1) {
+            query = headers[0].substring(1);
+            headers = java.util.Arrays.copyOfRange(headers, 1, headers.length);
+        }
+        FakeExchange ex = new FakeExchange(method, path, query);
+        for (int i = 0; i < headers.length; i += 2) {
+            ex.request.headers().add(headers[i], headers[i + 1]);
+        }
+        responder.respond(ex);
+        ex.channel.runPendingTasks();
+        return ex;
+    }
+
+    /** Records what the responder writes; the channel completes writes at once. */
+    final class FakeExchange implements Exchange {
+        final EmbeddedChannel channel = new EmbeddedChannel();
+        final HttpRequest request;
+        final String path;
+        final String query;
+        final List<Object> messages = new ArrayList<>();
+        boolean completed;
+        boolean stallWrites;
+        final List<io.netty.channel.ChannelPromise> stalled = new ArrayList<>();
+        final List<Runnable> goneTasks = new ArrayList<>();
+        HttpResponseStatus error;
+        Throwable failure;
+
+        FakeExchange(HttpMethod method, String path, String query) {
+            this.request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, path + (query.isEmpty() ? "" : "?" + query));
+            this.path = path;
+            this.query = query;
+        }
+
+        String body() throws IOException {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            try (WritableByteChannel sink = Channels.newChannel(out)) {
+                for (Object m : messages.subList(1, messages.size())) {
+                    if (m instanceof FileRegion region) {
+                        while (region.transferred() < region.count()) {
+                            region.transferTo(sink, region.transferred());
+                        }
+                    } else if (m instanceof ByteBuf buf) {
+                        out.write(ByteBufUtil.getBytes(buf));
+                    } else if (m instanceof HttpContent content) {
+                        out.write(ByteBufUtil.getBytes(content.content()));
+                    }
+                }
+            }
+            return out.toString(StandardCharsets.US_ASCII);
+        }
+
+        void releaseAll() {
+            messages.forEach(ReferenceCountUtil::release);
+            messages.clear();
+            channel.finishAndReleaseAll();
+        }
+
+        @Override public HttpRequest request() { return request; }
+        @Override public String path() { return path; }
+        @Override public String query() { return query; }
+        @Override public boolean isHead() { return request.method().equals(HttpMethod.HEAD); }
+        @Override public SiteSettings site() { return site; }
+        @Override public LocationSettings location() { return null; }
+        @Override public Channel clientChannel() { return channel; }
+        @Override public InetSocketAddress remoteAddress() { return new InetSocketAddress(0); }
+        @Override public InetSocketAddress localAddress() { return new InetSocketAddress(0); }
+        @Override public void readBody(Consumer<HttpContent> onContent) { }
+
+        @Override
+        public ChannelFuture write(Object message) {
+            messages.add(message);
+            if (stallWrites) {
+                io.netty.channel.ChannelPromise promise = channel.newPromise();
+                stalled.add(promise);
+                return promise;
+            }
+            return channel.newSucceededFuture();
+        }
+
+        @Override
+        public ChannelFuture writeAndFlush(Object message) {
+            return write(message);
+        }
+
+        @Override public boolean isWritable() { return true; }
+        @Override public void onWritable(Runnable task) { task.run(); }
+        @Override public void complete(ChannelFuture lastWrite) { completed = true; }
+        @Override public void fail(Throwable cause) { failure = cause; }
+        @Override public void sendError(HttpResponseStatus status) { error = status; channel.finishAndReleaseAll(); }
+        @Override public void onClientGone(Runnable task) { goneTasks.add(task); }
+    }
+}

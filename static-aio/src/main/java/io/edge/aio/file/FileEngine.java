@@ -1,0 +1,59 @@
+package io.edge.aio.file;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.file.Path;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Opens files and turns byte ranges of them into messages a Netty channel can write. One per server,
+ * shared by all event loops. The baseline is {@link SendfileEngine}; the asynchronous engines (io_uring,
+ * threads) implement the same contract without blocking the caller.
+ *
+ * <p>Stages may complete on any thread: a caller on an event loop hops back to it before writing.
+ */
+public interface FileEngine extends AutoCloseable {
+
+    /** Files up to this many bytes are cheaper sent by {@link #read} in one write with the headers. */
+    int DEFAULT_INLINE_LIMIT = 16 * 1024;
+
+    /**
+     * Opens {@code file} (or finds it open). The stage completes with a reference the caller owns and must
+     * release, or fails with the exceptions of {@link OpenFileCache#acquire}. A caller that no longer wants
+     * the result (the client went away) still releases it.
+     *
+     * @param followLinks false refuses a link as last component ({@code O_NOFOLLOW})
+     */
+    CompletionStage<OpenFile> open(Path file, boolean followLinks);
+
+    /**
+     * A message carrying {@code length} bytes of {@code file} from {@code offset}: a {@code FileRegion} or a
+     * {@code ByteBuf}. It holds its own reference to {@code file}, so the caller may release its one at
+     * once; writing (or releasing) the message gives it back. Callers split long ranges into pieces of at
+     * most {@link #chunkSize()} bytes (see {@link #chunks}).
+     *
+     * @throws IllegalArgumentException if the range is empty or outside the file
+     */
+    Object region(OpenFile file, long offset, long length);
+
+    /**
+     * Reads {@code length} bytes at {@code offset} into a buffer from {@code alloc}; the caller owns the
+     * buffer. Fails if the file is shorter than expected.
+     */
+    CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc);
+
+    /** Largest {@link #region} length worth writing as one message ({@code sendfileChunk}). */
+    long chunkSize();
+
+    /** Files up to this size are best read with {@link #read} and written together with the headers. */
+    int inlineLimit();
+
+    /** Number of pieces {@code length} bytes split into at {@code chunkSize}. */
+    static long chunks(long length, long chunkSize) {
+        return length == 0 ? 0 : (length - 1) / chunkSize + 1;
+    }
+
+    /** Drops cached descriptors; sends in flight keep theirs until they complete. */
+    @Override
+    void close();
+}

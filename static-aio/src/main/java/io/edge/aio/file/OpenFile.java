@@ -1,0 +1,117 @@
+package io.edge.aio.file;
+
+import io.netty.util.AbstractReferenceCounted;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Objects;
+
+/**
+ * An open file (or a directory, which holds no descriptor) with the stat taken when it was opened.
+ *
+ * <p>Reference-counted: the open-file cache holds one reference while the file is cached, and every user
+ * (a send in flight, a {@code FileRegion}) holds its own. The descriptor is closed, and its fd budget
+ * permit returned, only when the last reference is released — so eviction never closes a file mid-send.
+ */
+public final class OpenFile extends AbstractReferenceCounted {
+
+    private final Path path;
+    private final FileChannel channel;
+    private final long size;
+    private final long lastModifiedMillis;
+    private final Object fileKey;
+    private final String etag;
+    private final FdBudget budget;
+
+    OpenFile(Path path, FileChannel channel, long size, BasicFileAttributes stat, FdBudget budget) {
+        this.path = Objects.requireNonNull(path, "path");
+        this.channel = channel;
+        this.size = size;
+        this.lastModifiedMillis = stat.lastModifiedTime().toMillis();
+        this.fileKey = stat.fileKey();
+        this.etag = '"' + Long.toHexString(lastModifiedMillis) + '-' + Long.toHexString(size) + '"';
+        this.budget = budget;
+    }
+
+    /** A directory: no descriptor, no budget. */
+    static OpenFile directory(Path path, BasicFileAttributes stat) {
+        return new OpenFile(path, null, stat.size(), stat, null);
+    }
+
+    /** The path it was opened by (the cache key). */
+    public Path path() {
+        return path;
+    }
+
+    /** True for a directory; it has no {@link #channel()} and the responder looks for index files. */
+    public boolean isDirectory() {
+        return channel == null;
+    }
+
+    /**
+     * The open file. Shared by every holder: use positional reads and transfers only, never the channel's
+     * own position, and never close it.
+     *
+     * @throws IllegalStateException for a directory
+     */
+    public FileChannel channel() {
+        if (channel == null) {
+            throw new IllegalStateException("a directory has no channel");
+        }
+        return channel;
+    }
+
+    /** Size in bytes when opened (from the open descriptor). */
+    public long size() {
+        return size;
+    }
+
+    /** Modification time in milliseconds since the epoch. */
+    public long lastModifiedMillis() {
+        return lastModifiedMillis;
+    }
+
+    /** A strong entity tag, quoted: {@code "<hex mtime ms>-<hex size>"}. */
+    public String etag() {
+        return etag;
+    }
+
+    /** Whether {@code stat} still describes this file: same inode, size and mtime. */
+    boolean matches(BasicFileAttributes stat) {
+        return stat.isDirectory() == isDirectory()
+                && (isDirectory() || stat.size() == size)
+                && stat.lastModifiedTime().toMillis() == lastModifiedMillis
+                && Objects.equals(stat.fileKey(), fileKey);
+    }
+
+    @Override
+    public OpenFile retain() {
+        super.retain();
+        return this;
+    }
+
+    @Override
+    public OpenFile touch(Object hint) {
+        return this;
+    }
+
+    @Override
+    protected void deallocate() {
+        if (channel == null) {
+            return;
+        }
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // A read-only descriptor has nothing left to flush; close cannot lose data.
+        } finally {
+            budget.release();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "OpenFile(" + path + ", size=" + size + ", refCnt=" + refCnt() + ')';
+    }
+}

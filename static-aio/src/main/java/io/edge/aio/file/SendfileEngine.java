@@ -1,0 +1,111 @@
+package io.edge.aio.file;
+
+import io.edge.aio.StaticIoSettings;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The blocking baseline ({@code static.io.engine = sendfile}), like nginx's default: open, stat and small
+ * reads happen on the calling thread and return completed stages; bodies leave as {@code DefaultFileRegion}s
+ * over the cached descriptor, i.e. zero-copy {@code sendfile}. A page-cache miss blocks the event loop for
+ * the duration of the disk read; the asynchronous engines exist to avoid exactly that.
+ */
+public final class SendfileEngine implements FileEngine {
+
+    private final OpenFileCache cache;
+    private final long chunkSize;
+    private final int inlineLimit;
+
+    /** An engine with its own open-file cache sized by {@code settings}. */
+    public SendfileEngine(StaticIoSettings settings) {
+        this(new OpenFileCache(settings), settings.sendfileChunk(), DEFAULT_INLINE_LIMIT);
+    }
+
+    /**
+     * @param cache        the open-file cache it owns (closed with the engine)
+     * @param chunkSize    largest region, bytes
+     * @param inlineLimit  files up to this size are read into a buffer; 0 turns that off
+     */
+    public SendfileEngine(OpenFileCache cache, long chunkSize, int inlineLimit) {
+        if (chunkSize < 1) {
+            throw new IllegalArgumentException("sendfileChunk: " + chunkSize + " (expected: >= 1)");
+        }
+        if (inlineLimit < 0) {
+            throw new IllegalArgumentException("inlineLimit: " + inlineLimit + " (expected: >= 0)");
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        this.chunkSize = chunkSize;
+        this.inlineLimit = inlineLimit;
+    }
+
+    @Override
+    public CompletionStage<OpenFile> open(Path file, boolean followLinks) {
+        try {
+            return CompletableFuture.completedFuture(cache.acquire(file, followLinks));
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public Object region(OpenFile file, long offset, long length) {
+        checkRange(file, offset, length);
+        return new OpenFileRegion(file.retain(), offset, length);
+    }
+
+    @Override
+    public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
+        checkRange(file, offset, length);
+        ByteBuf buffer = alloc.directBuffer(length, length);
+        try {
+            long position = offset;
+            while (buffer.isWritable()) {
+                int n = buffer.writeBytes(file.channel(), position, buffer.writableBytes());
+                if (n < 0) {
+                    throw new EOFException("file shrank below " + (offset + length) + " bytes while being read");
+                }
+                position += n;
+            }
+            return CompletableFuture.completedFuture(buffer); // ownership passes to the caller
+        } catch (IOException | RuntimeException e) {
+            buffer.release();
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private static void checkRange(OpenFile file, long offset, long length) {
+        if (file.isDirectory()) {
+            throw new IllegalArgumentException("a directory has no content");
+        }
+        if (offset < 0 || length < 1 || offset > file.size() - length) {
+            throw new IllegalArgumentException("range " + offset + "+" + length + " (expected: non-empty, within "
+                    + file.size() + " bytes)");
+        }
+    }
+
+    @Override
+    public long chunkSize() {
+        return chunkSize;
+    }
+
+    @Override
+    public int inlineLimit() {
+        return inlineLimit;
+    }
+
+    /** The open-file cache, for metrics. */
+    public OpenFileCache cache() {
+        return cache;
+    }
+
+    @Override
+    public void close() {
+        cache.close();
+    }
+}

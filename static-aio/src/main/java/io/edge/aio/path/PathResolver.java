@@ -1,0 +1,281 @@
+package io.edge.aio.path;
+
+import io.edge.aio.PathPolicy;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Objects;
+
+/**
+ * Maps request paths onto files under one root, applying a {@link PathPolicy}.
+ *
+ * <p>Steps, in order: percent-decode exactly once ({@code %252e} becomes the literal text {@code %2e});
+ * refuse NUL, backslashes (raw or encoded), bad percent-encoding and invalid UTF-8; drop empty and "."
+ * segments and apply ".." segments, refusing any that would climb above the root; refuse dotfile segments
+ * unless allowed ({@code .well-known} as the first segment is always allowed); then check links against
+ * the file system.
+ *
+ * <p>Link checks use the real path of the candidate: with {@code followSymlinks=false} any link on the way
+ * (the real path differs from the lexical one) is refused; otherwise a real path outside the real root is
+ * refused unless {@code symlinksMayLeaveRoot}. A link inside the root that lands on a dotfile is refused
+ * like the dotfile itself. The checks and the later open are two steps: an attacker who can replace
+ * directories inside the root between them is out of scope; with {@code followSymlinks=false} the engine
+ * also opens with {@code O_NOFOLLOW} (see {@link #followSymlinks()}).
+ *
+ * <p>{@link #normalize} is pure. {@link #resolve} and {@link #resolveNormalized} stat the file system, so
+ * they block: the asynchronous engines call them off the event loop.
+ */
+public final class PathResolver {
+
+    private static final String WELL_KNOWN = ".well-known";
+
+    private final Path root;
+    private final PathPolicy policy;
+
+    /**
+     * @param root    the document root; its real path is taken now (a missing root makes every path 404)
+     * @param policy  dotfile and link rules
+     */
+    public PathResolver(Path root, PathPolicy policy) {
+        this.policy = Objects.requireNonNull(policy, "policy");
+        Path absolute = root.toAbsolutePath().normalize();
+        Path real;
+        try {
+            real = absolute.toRealPath();
+        } catch (IOException e) {
+            real = absolute;
+        }
+        this.root = real;
+    }
+
+    /** The real path of the root. */
+    public Path root() {
+        return root;
+    }
+
+    public PathPolicy policy() {
+        return policy;
+    }
+
+    /** Whether the last component may be a link; when false, open it with {@code NOFOLLOW_LINKS}. */
+    public boolean followSymlinks() {
+        return policy.followSymlinks();
+    }
+
+    /**
+     * Decodes and normalises a raw request path (as in the request URI, before '?'). Pure.
+     *
+     * @return the path, starting with '/', without empty, "." or ".." segments; a trailing '/' is kept
+     * @throws MalformedPathException if the path is malformed or climbs above the root
+     */
+    public static String normalize(String rawPath) {
+        return normalizeDecoded(decode(rawPath));
+    }
+
+    /** Resolves a raw request path (as in the URI, before '?'). Blocks on the file system. */
+    public Resolution resolve(String rawPath) {
+        String uriPath;
+        try {
+            uriPath = normalize(rawPath);
+        } catch (MalformedPathException e) {
+            return Resolution.refused(Resolution.Status.BAD_REQUEST, null, e.getMessage());
+        }
+        return resolveChecked(uriPath);
+    }
+
+    /**
+     * Resolves a path that was already decoded (such as {@code Exchange.path()}); it is not decoded again,
+     * only checked and normalised. Blocks on the file system.
+     */
+    public Resolution resolveNormalized(String decodedPath) {
+        String uriPath;
+        try {
+            checkDecoded(decodedPath);
+            uriPath = normalizeDecoded(decodedPath);
+        } catch (MalformedPathException e) {
+            return Resolution.refused(Resolution.Status.BAD_REQUEST, null, e.getMessage());
+        }
+        return resolveChecked(uriPath);
+    }
+
+    private Resolution resolveChecked(String uriPath) {
+        String relative = uriPath.substring(1);
+        if (!policy.allowDotfiles() && hasDotSegment(relative)) {
+            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "dotfile");
+        }
+        Path lexical = relative.isEmpty() ? root : root.resolve(relative);
+        if (policy.followSymlinks() && policy.symlinksMayLeaveRoot()) {
+            return Resolution.ok(uriPath, lexical);
+        }
+        Path real;
+        try {
+            real = lexical.toRealPath();
+        } catch (NoSuchFileException e) {
+            return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "no such file");
+        } catch (AccessDeniedException e) {
+            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "permission denied");
+        } catch (FileSystemException e) {
+            // ENOTDIR (a file used as a directory), ELOOP, ENAMETOOLONG: nothing to serve there.
+            return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "not found: " + e.getReason());
+        } catch (IOException e) {
+            return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "not found: " + e.getClass().getSimpleName());
+        }
+        if (!policy.followSymlinks()) {
+            if (!real.equals(lexical)) {
+                return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "symbolic link");
+            }
+            return Resolution.ok(uriPath, real);
+        }
+        if (!real.startsWith(root)) {
+            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "symbolic link leaves the root");
+        }
+        if (!policy.allowDotfiles() && !real.equals(lexical)
+                && hasDotSegment(root.relativize(real).toString().replace('\\', '/'))) {
+            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "symbolic link to a dotfile");
+        }
+        return Resolution.ok(uriPath, real);
+    }
+
+    /** Whether a root-relative path ("a/b/c", no leading '/') has a dot segment other than a leading .well-known. */
+    static boolean hasDotSegment(String relative) {
+        int start = 0;
+        int n = relative.length();
+        while (start < n) {
+            int end = relative.indexOf('/', start);
+            if (end < 0) {
+                end = n;
+            }
+            if (end > start && relative.charAt(start) == '.'
+                    && !(start == 0 && relative.regionMatches(0, WELL_KNOWN, 0, WELL_KNOWN.length())
+                    && end == WELL_KNOWN.length())) {
+                return true;
+            }
+            start = end + 1;
+        }
+        return false;
+    }
+
+    static String decode(String rawPath) {
+        if (rawPath == null || rawPath.isEmpty() || rawPath.charAt(0) != '/') {
+            throw new MalformedPathException("path must start with '/'");
+        }
+        if (isPlainAscii(rawPath)) {
+            checkDecoded(rawPath);
+            return rawPath;
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(rawPath.length());
+        for (int i = 0; i < rawPath.length(); i++) {
+            char c = rawPath.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= rawPath.length()) {
+                    throw new MalformedPathException("truncated percent-encoding");
+                }
+                int hi = Character.digit(rawPath.charAt(i + 1), 16);
+                int lo = Character.digit(rawPath.charAt(i + 2), 16);
+                if (hi < 0 || lo < 0) {
+                    throw new MalformedPathException("invalid percent-encoding");
+                }
+                bytes.write(hi << 4 | lo);
+                i += 2;
+            } else if (c <= 0xFF) {
+                // Netty hands the request line over one char per received byte: a raw non-ASCII byte
+                // arrives as a char <= 0xFF and is part of the UTF-8 sequence like a decoded one.
+                bytes.write(c);
+            } else {
+                throw new MalformedPathException("path contains a character that is not a byte");
+            }
+        }
+        String decoded;
+        try {
+            decoded = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes.toByteArray()))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw new MalformedPathException("path is not valid UTF-8");
+        }
+        checkDecoded(decoded);
+        return decoded;
+    }
+
+    private static boolean isPlainAscii(String path) {
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == '%' || c >= 0x80) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void checkDecoded(String path) {
+        if (path == null || path.isEmpty() || path.charAt(0) != '/') {
+            throw new MalformedPathException("path must start with '/'");
+        }
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == 0) {
+                throw new MalformedPathException("NUL in path");
+            }
+            if (c == '\\') {
+                throw new MalformedPathException("backslash in path");
+            }
+        }
+    }
+
+    private static String normalizeDecoded(String decoded) {
+        Deque<String> segments = new ArrayDeque<>();
+        boolean trailingSlash = false;
+        int start = 1;
+        int n = decoded.length();
+        while (start <= n) {
+            int end = decoded.indexOf('/', start);
+            if (end < 0) {
+                end = n;
+            }
+            String segment = decoded.substring(start, end);
+            boolean last = end == n;
+            switch (segment) {
+                case "":
+                    trailingSlash = last;
+                    break;
+                case ".":
+                    trailingSlash = last;
+                    break;
+                case "..":
+                    if (segments.isEmpty()) {
+                        throw new MalformedPathException("'..' climbs above the root");
+                    }
+                    segments.removeLast();
+                    trailingSlash = last;
+                    break;
+                default:
+                    segments.addLast(segment);
+                    trailingSlash = false;
+                    break;
+            }
+            start = end + 1;
+        }
+        if (segments.isEmpty()) {
+            return "/";
+        }
+        StringBuilder out = new StringBuilder(decoded.length());
+        for (String segment : segments) {
+            out.append('/').append(segment);
+        }
+        if (trailingSlash) {
+            out.append('/');
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,250 @@
+package io.edge.aio.file;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OpenFileCacheTest {
+
+    @TempDir
+    Path dir;
+    final AtomicLong clock = new AtomicLong();
+
+    @BeforeEach
+    void files() throws IOException {
+        for (int i = 0; i < 10; i++) {
+            Files.writeString(dir.resolve("f" + i), "file " + i);
+        }
+    }
+
+    private OpenFileCache cache(int size, int budget) {
+        return new OpenFileCache(size, Duration.ofSeconds(5), budget, clock::get);
+    }
+
+    @Test
+    void hitReturnsTheSameOpenFileWithAnotherReference() throws IOException {
+        try (OpenFileCache cache = cache(4, 10)) {
+            OpenFile a = cache.acquire(dir.resolve("f0"), true);
+            OpenFile b = cache.acquire(dir.resolve("f0"), true);
+            assertThat(b).isSameAs(a);
+            assertThat(a.refCnt()).isEqualTo(3); // cache + two callers
+            assertThat(a.size()).isEqualTo(6);
+            assertThat(a.etag()).matches("\"[0-9a-f]+-6\"");
+            assertThat(cache.descriptorsInUse()).isEqualTo(1);
+            a.release();
+            b.release();
+            assertThat(a.channel().isOpen()).isTrue();
+        }
+    }
+
+    @Test
+    void evictionNeverClosesAFileInUse() throws IOException {
+        try (OpenFileCache cache = cache(2, 10)) {
+            OpenFile busy = cache.acquire(dir.resolve("f0"), true);
+            for (int i = 1; i < 10; i++) {
+                cache.acquire(dir.resolve("f" + i), true).release();
+            }
+            cache.cleanUp();
+            assertThat(cache.cachedCount()).isLessThanOrEqualTo(2);
+            cache.invalidate(dir.resolve("f0"));
+            assertThat(busy.refCnt()).isEqualTo(1);
+            assertThat(busy.channel().isOpen()).isTrue();
+            FileChannel channel = busy.channel();
+            busy.release();
+            assertThat(channel.isOpen()).isFalse();
+            assertThat(cache.descriptorsInUse()).isEqualTo((int) cache.cachedCount());
+        }
+    }
+
+    @Test
+    void revalidatesAfterTheTtlAndReopensAReplacedFile() throws IOException {
+        Path path = dir.resolve("f0");
+        try (OpenFileCache cache = cache(4, 10)) {
+            OpenFile first = cache.acquire(path, true);
+            first.release();
+
+            Path tmp = dir.resolve("f0.tmp");
+            Files.writeString(tmp, "a longer replacement");
+            Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+
+            clock.addAndGet(Duration.ofSeconds(4).toNanos());
+            OpenFile stillTrusted = cache.acquire(path, true);
+            assertThat(stillTrusted).isSameAs(first);
+            stillTrusted.release();
+
+            clock.addAndGet(Duration.ofSeconds(2).toNanos());
+            OpenFile fresh = cache.acquire(path, true);
+            assertThat(fresh).isNotSameAs(first);
+            assertThat(fresh.size()).isEqualTo("a longer replacement".length());
+            assertThat(fresh.etag()).isNotEqualTo(first.etag());
+            assertThat(first.refCnt()).isZero();
+            assertThat(cache.descriptorsInUse()).isEqualTo(1);
+            fresh.release();
+        }
+    }
+
+    @Test
+    void revalidationKeepsAnUnchangedFile() throws IOException {
+        Path path = dir.resolve("f0");
+        try (OpenFileCache cache = cache(4, 10)) {
+            OpenFile first = cache.acquire(path, true);
+            first.release();
+            clock.addAndGet(Duration.ofSeconds(60).toNanos());
+            OpenFile again = cache.acquire(path, true);
+            assertThat(again).isSameAs(first);
+            again.release();
+        }
+    }
+
+    @Test
+    void aDeletedFileIsDroppedAtRevalidation() throws IOException {
+        Path path = dir.resolve("f0");
+        try (OpenFileCache cache = cache(4, 10)) {
+            OpenFile first = cache.acquire(path, true);
+            first.release();
+            Files.delete(path);
+            clock.addAndGet(Duration.ofSeconds(6).toNanos());
+            assertThatThrownBy(() -> cache.acquire(path, true)).isInstanceOf(NoSuchFileException.class);
+            assertThat(first.refCnt()).isZero();
+            assertThat(cache.descriptorsInUse()).isZero();
+        }
+    }
+
+    @Test
+    void overBudgetEvictsIdleEntriesThenServesUncached() throws IOException {
+        try (OpenFileCache cache = cache(10, 3)) {
+            // Idle cached entries make room for new opens.
+            for (int i = 0; i < 10; i++) {
+                cache.acquire(dir.resolve("f" + i), true).release();
+                assertThat(cache.descriptorsInUse()).isLessThanOrEqualTo(3);
+            }
+            cache.invalidateAll();
+            // Every permit in a send: further opens still succeed, uncached, and close after their send.
+            OpenFile a = cache.acquire(dir.resolve("f0"), true);
+            OpenFile b = cache.acquire(dir.resolve("f1"), true);
+            OpenFile c = cache.acquire(dir.resolve("f2"), true);
+            cache.invalidate(dir.resolve("f0"));
+            cache.invalidate(dir.resolve("f1"));
+            cache.invalidate(dir.resolve("f2"));
+            assertThat(cache.descriptorsInUse()).isEqualTo(3);
+            OpenFile d = cache.acquire(dir.resolve("f3"), true);
+            assertThat(d.refCnt()).isEqualTo(1);
+            assertThat(cache.descriptorsInUse()).isEqualTo(4);
+            assertThat(cache.cachedCount()).isZero();
+            d.release();
+            assertThat(d.channel().isOpen()).isFalse();
+            a.release();
+            b.release();
+            c.release();
+            assertThat(cache.descriptorsInUse()).isZero();
+        }
+    }
+
+    @Test
+    void emfileEvictsAndRetriesOnce() throws IOException {
+        AtomicInteger failures = new AtomicInteger(1);
+        OpenFileCache.Opener flaky = (path, follow) -> {
+            if (failures.getAndDecrement() > 0) {
+                throw new FileSystemException(path.toString(), null, "Too many open files");
+            }
+            return FileChannel.open(path, StandardOpenOption.READ);
+        };
+        try (OpenFileCache cache = new OpenFileCache(4, Duration.ofSeconds(5), 10, clock::get, flaky)) {
+            OpenFile file = cache.acquire(dir.resolve("f0"), true);
+            assertThat(file.size()).isEqualTo(6);
+            file.release();
+        }
+    }
+
+    @Test
+    void persistentEmfileIsAClearTemporaryFailure() throws IOException {
+        OpenFileCache.Opener exhausted = (path, follow) -> {
+            throw new FileSystemException(path.toString(), null, "Too many open files in system");
+        };
+        try (OpenFileCache cache = new OpenFileCache(4, Duration.ofSeconds(5), 10, clock::get, exhausted)) {
+            assertThatThrownBy(() -> cache.acquire(dir.resolve("f0"), true))
+                    .isInstanceOf(FileDescriptorsExhaustedException.class)
+                    .isNotInstanceOf(AccessDeniedException.class)
+                    .hasMessageContaining("Too many open files");
+            assertThat(cache.descriptorsInUse()).isZero();
+        }
+    }
+
+    @Test
+    void otherOpenFailuresPassThroughAndGiveBackThePermit() throws IOException {
+        OpenFileCache.Opener denied = (path, follow) -> {
+            throw new AccessDeniedException(path.toString());
+        };
+        try (OpenFileCache cache = new OpenFileCache(4, Duration.ofSeconds(5), 10, clock::get, denied)) {
+            assertThatThrownBy(() -> cache.acquire(dir.resolve("f0"), true)).isInstanceOf(AccessDeniedException.class);
+            assertThat(cache.descriptorsInUse()).isZero();
+        }
+    }
+
+    @Test
+    void directoriesAreReportedAndHoldNoDescriptor() throws IOException {
+        try (OpenFileCache cache = cache(4, 10)) {
+            OpenFile d = cache.acquire(dir, true);
+            assertThat(d.isDirectory()).isTrue();
+            assertThatThrownBy(d::channel).isInstanceOf(IllegalStateException.class);
+            assertThat(cache.descriptorsInUse()).isZero();
+            d.release();
+        }
+    }
+
+    @Test
+    void linksAreRefusedWhenNotFollowed() throws IOException {
+        Path link = Files.createSymbolicLink(dir.resolve("link"), dir.resolve("f0"));
+        try (OpenFileCache cache = cache(4, 10)) {
+            assertThatThrownBy(() -> cache.acquire(link, false)).isInstanceOf(AccessDeniedException.class);
+            OpenFile followed = cache.acquire(link, true);
+            assertThat(followed.size()).isEqualTo(6);
+            followed.release();
+        }
+    }
+
+    @Test
+    void concurrentAcquireAndEvictionKeepTheCountsExact() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try (OpenFileCache cache = new OpenFileCache(3, Duration.ofNanos(1), 5, clock::get)) {
+            java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int seed = t;
+                done.add(pool.submit(() -> {
+                    java.util.Random random = new java.util.Random(seed);
+                    for (int i = 0; i < 2_000; i++) {
+                        clock.incrementAndGet(); // forces revalidation now and then
+                        OpenFile file = cache.acquire(dir.resolve("f" + random.nextInt(10)), true);
+                        assertThat(file.channel().isOpen()).isTrue();
+                        assertThat(file.channel().size()).isEqualTo(file.size());
+                        file.release();
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get();
+            }
+            assertThat(cache.descriptorsInUse()).isEqualTo((int) cache.cachedCount());
+            cache.invalidateAll();
+            assertThat(cache.descriptorsInUse()).isZero();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}

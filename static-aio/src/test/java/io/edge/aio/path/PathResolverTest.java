@@ -1,0 +1,170 @@
+package io.edge.aio.path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.edge.aio.PathPolicy;
+import io.edge.aio.path.Resolution.Status;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class PathResolverTest {
+
+    @TempDir
+    Path tmp;
+    Path root;
+    Path outside;
+
+    @BeforeEach
+    void tree() throws IOException {
+        root = Files.createDirectories(tmp.resolve("www"));
+        outside = Files.createDirectories(tmp.resolve("secret"));
+        Files.writeString(outside.resolve("passwd"), "root:x:0:0");
+        Files.createDirectories(root.resolve("AB/CD"));
+        Files.writeString(root.resolve("AB/CD/thumb.jpg"), "jpeg");
+        Files.writeString(root.resolve("index.html"), "hi");
+        Files.writeString(root.resolve("%2e"), "literal percent name");
+        Files.writeString(root.resolve(".htpasswd"), "x");
+        Files.createDirectories(root.resolve(".git"));
+        Files.writeString(root.resolve(".git/config"), "x");
+        Files.createDirectories(root.resolve(".well-known/acme-challenge"));
+        Files.writeString(root.resolve(".well-known/acme-challenge/token"), "t");
+        Files.createSymbolicLink(root.resolve("escape"), outside);
+        Files.createSymbolicLink(root.resolve("passwd"), outside.resolve("passwd"));
+        Files.createSymbolicLink(root.resolve("inside"), root.resolve("AB"));
+        Files.createSymbolicLink(root.resolve("dotlink"), root.resolve(".git/config"));
+    }
+
+    private PathResolver resolver(PathPolicy policy) {
+        return new PathResolver(root, policy);
+    }
+
+    @Test
+    void normalizesSegments() {
+        assertThat(PathResolver.normalize("/")).isEqualTo("/");
+        assertThat(PathResolver.normalize("/a//b/./c")).isEqualTo("/a/b/c");
+        assertThat(PathResolver.normalize("/a/b/../c/")).isEqualTo("/a/c/");
+        assertThat(PathResolver.normalize("/a/b/..")).isEqualTo("/a/");
+        assertThat(PathResolver.normalize("/a/.")).isEqualTo("/a/");
+        assertThat(PathResolver.normalize("/a/..")).isEqualTo("/");
+        assertThat(PathResolver.normalize("/%41%42/x%20y")).isEqualTo("/AB/x y");
+        assertThat(PathResolver.normalize("/a+b")).isEqualTo("/a+b");
+        assertThat(PathResolver.normalize("/caf%C3%A9")).isEqualTo("/caf\u00e9");
+        // Raw UTF-8 bytes arrive from Netty one char per byte.
+        assertThat(PathResolver.normalize("/caf\u00c3\u00a9")).isEqualTo("/caf\u00e9");
+    }
+
+    @Test
+    void decodesExactlyOnce() {
+        assertThat(PathResolver.normalize("/%252e%252e/x")).isEqualTo("/%2e%2e/x");
+        assertThat(resolver(PathPolicy.DEFAULT).resolve("/%252e").file()).isEqualTo(root.resolve("%2e"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "/../secret/passwd", "/..", "/a/../../secret", "/%2e%2e/secret/passwd", "/%2E%2E/secret/passwd",
+        "/..%2fsecret/passwd", "/..%2Fsecret", "/a/%2e%2e/%2e%2e/secret", "/.%2e/secret",
+        "/x%00.jpg", "/%00", "/..\\secret", "/%5c..%5csecret", "/a%5Cb",
+        "/%", "/%2", "/%zz", "/%c3%28", "relative", "", "/\u0100"})
+    void refusesTraversalAndMalformedPaths(String raw) {
+        assertThatThrownBy(() -> PathResolver.normalize(raw)).isInstanceOf(MalformedPathException.class);
+        Resolution r = resolver(PathPolicy.DEFAULT).resolve(raw);
+        assertThat(r.status()).isEqualTo(Status.BAD_REQUEST);
+        assertThat(r.file()).isNull();
+        assertThat(r.reason()).doesNotContain(tmp.toString());
+    }
+
+    @Test
+    void doubleEncodedTraversalIsJustAFileName() {
+        Resolution r = resolver(PathPolicy.DEFAULT).resolve("/%252e%252e/secret/passwd");
+        assertThat(r.status()).isEqualTo(Status.NOT_FOUND);
+    }
+
+    @Test
+    void servesRegularFilesAndDirectories() {
+        PathResolver resolver = resolver(PathPolicy.DEFAULT);
+        Resolution r = resolver.resolve("/AB/CD/thumb.jpg");
+        assertThat(r.status()).isEqualTo(Status.OK);
+        assertThat(r.file()).isEqualTo(resolver.root().resolve("AB/CD/thumb.jpg"));
+        assertThat(r.uriPath()).isEqualTo("/AB/CD/thumb.jpg");
+        assertThat(resolver.resolve("/").file()).isEqualTo(resolver.root());
+        assertThat(resolver.resolve("/AB/").uriPath()).isEqualTo("/AB/");
+        assertThat(resolver.resolve("/missing.jpg").status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(resolver.resolve("/index.html/x").status()).isEqualTo(Status.NOT_FOUND);
+    }
+
+    @Test
+    void resolveNormalizedDoesNotDecodeAgain() {
+        PathResolver resolver = resolver(PathPolicy.DEFAULT);
+        assertThat(resolver.resolveNormalized("/%2e").status()).isEqualTo(Status.OK);
+        assertThat(resolver.resolveNormalized("/../secret/passwd").status()).isEqualTo(Status.BAD_REQUEST);
+        assertThat(resolver.resolveNormalized("/a\u0000").status()).isEqualTo(Status.BAD_REQUEST);
+        assertThat(resolver.resolveNormalized("/a\\b").status()).isEqualTo(Status.BAD_REQUEST);
+    }
+
+    @Test
+    void dotfilesAreForbiddenExceptWellKnown() {
+        PathResolver resolver = resolver(PathPolicy.DEFAULT);
+        assertThat(resolver.resolve("/.htpasswd").status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(resolver.resolve("/.git/config").status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(resolver.resolve("/%2egit/config").status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(resolver.resolve("/AB/.hidden").status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(resolver.resolve("/.well-known/acme-challenge/token").status()).isEqualTo(Status.OK);
+        assertThat(resolver.resolve("/AB/.well-known").status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(resolver.resolve("/.well-knownx").status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(resolver.resolve("/dotlink").status()).isEqualTo(Status.FORBIDDEN);
+
+        PathResolver lenient = resolver(new PathPolicy(true, true, false));
+        assertThat(lenient.resolve("/.htpasswd").status()).isEqualTo(Status.OK);
+        assertThat(lenient.resolve("/dotlink").status()).isEqualTo(Status.OK);
+    }
+
+    @Test
+    void symlinksLeavingTheRootAreForbidden() {
+        PathResolver resolver = resolver(PathPolicy.DEFAULT);
+        assertThat(resolver.resolve("/escape/passwd").status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(resolver.resolve("/passwd").status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(resolver.resolve("/escape/passwd").reason()).doesNotContain(tmp.toString());
+        Resolution inside = resolver.resolve("/inside/CD/thumb.jpg");
+        assertThat(inside.status()).isEqualTo(Status.OK);
+        assertThat(inside.file()).isEqualTo(resolver.root().resolve("AB/CD/thumb.jpg"));
+    }
+
+    @Test
+    void noLinksAtAllWhenNotFollowing() {
+        PathResolver resolver = resolver(new PathPolicy(false, false, false));
+        assertThat(resolver.followSymlinks()).isFalse();
+        assertThat(resolver.resolve("/inside/CD/thumb.jpg").status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(resolver.resolve("/passwd").status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(resolver.resolve("/AB/CD/thumb.jpg").status()).isEqualTo(Status.OK);
+    }
+
+    @Test
+    void linksMayLeaveWhenAllowed() {
+        PathResolver resolver = resolver(new PathPolicy(false, true, true));
+        assertThat(resolver.resolve("/escape/passwd").status()).isEqualTo(Status.OK);
+        // '..' above the root stays refused whatever the link policy.
+        assertThat(resolver.resolve("/../secret/passwd").status()).isEqualTo(Status.BAD_REQUEST);
+    }
+
+    @Test
+    void rootBehindALinkIsUsedByItsRealPath() throws IOException {
+        Path link = Files.createSymbolicLink(tmp.resolve("wwwlink"), root);
+        PathResolver resolver = new PathResolver(link, PathPolicy.DEFAULT);
+        assertThat(resolver.resolve("/AB/CD/thumb.jpg").status()).isEqualTo(Status.OK);
+        assertThat(new PathResolver(link, new PathPolicy(false, false, false)).resolve("/index.html").status())
+                .isEqualTo(Status.OK);
+    }
+
+    @Test
+    void missingRootServesNothing() {
+        PathResolver resolver = new PathResolver(tmp.resolve("nope"), PathPolicy.DEFAULT);
+        assertThat(resolver.resolve("/index.html").status()).isEqualTo(Status.NOT_FOUND);
+    }
+}
