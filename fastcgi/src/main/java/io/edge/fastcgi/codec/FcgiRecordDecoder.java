@@ -38,9 +38,15 @@ public final class FcgiRecordDecoder extends ByteToMessageDecoder {
     private int requestId;
     private int contentLength;
     private int paddingLeft;
+    private FcgiProtocolException failure;
 
     State state() {
         return state;
+    }
+
+    /** The error that moved the decoder to its terminal state, or null. */
+    public FcgiProtocolException failure() {
+        return failure;
     }
 
     /** True between records: nothing of a record has been read. */
@@ -67,6 +73,7 @@ public final class FcgiRecordDecoder extends ByteToMessageDecoder {
             }
         } catch (FcgiProtocolException e) {
             state = State.BAD_MESSAGE;
+            failure = e;
             in.skipBytes(in.readableBytes());
             throw e;
         }
@@ -171,6 +178,7 @@ public final class FcgiRecordDecoder extends ByteToMessageDecoder {
         };
         if (truncated != null) {
             state = State.BAD_MESSAGE;
+            failure = truncated;
             in.skipBytes(in.readableBytes());
             throw truncated;
         }
