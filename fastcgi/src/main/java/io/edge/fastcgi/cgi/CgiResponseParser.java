@@ -1,0 +1,113 @@
+package io.edge.fastcgi.cgi;
+
+import io.edge.fastcgi.FcgiProtocolException;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+
+/**
+ * Parses the CGI response head at the start of STDOUT: header lines ended by CRLF or LF, up to a blank line.
+ * {@code Status: 404 Not Found} sets the status; {@code Location} without {@code Status} means 302; no
+ * status means 200. Feed STDOUT chunks to {@link #parse} until it returns true; the bytes after the blank
+ * line are left readable in the last chunk: they are the start of the body.
+ *
+ * <p>States: reading headers, then done (terminal). Head bytes beyond {@code maxHeaderSize} are a protocol
+ * error. Not thread-safe; one per response.
+ */
+public final class CgiResponseParser {
+
+    private final int maxHeaderSize;
+    private final StringBuilder line = new StringBuilder(80);
+    private final HttpHeaders headers = new DefaultHttpHeaders();
+    private int headerBytes;
+    private HttpResponse head;
+
+    public CgiResponseParser(int maxHeaderSize) {
+        this.maxHeaderSize = maxHeaderSize;
+    }
+
+    /**
+     * Consumes head bytes from {@code in}.
+     *
+     * @return true once the head is complete ({@link #head()} is set); further calls are not allowed
+     * @throws FcgiProtocolException for a malformed line, a bad status or a head over the size cap
+     */
+    public boolean parse(ByteBuf in) {
+        if (head != null) {
+            throw new IllegalStateException("head already parsed");
+        }
+        while (in.isReadable()) {
+            if (++headerBytes > maxHeaderSize) {
+                throw FcgiProtocolException.of("response head", "more than " + maxHeaderSize + " bytes",
+                        "<= " + maxHeaderSize + " bytes");
+            }
+            char c = (char) (in.readByte() & 0xff);
+            if (c != '\n') {
+                line.append(c);
+                continue;
+            }
+            int end = line.length();
+            if (end > 0 && line.charAt(end - 1) == '\r') {
+                line.setLength(end - 1);
+            }
+            if (line.length() == 0) {
+                head = buildHead();
+                return true;
+            }
+            addHeader(line.toString());
+            line.setLength(0);
+        }
+        return false;
+    }
+
+    /** The response head, or null until {@link #parse} returned true. */
+    public HttpResponse head() {
+        return head;
+    }
+
+    private void addHeader(String text) {
+        int colon = text.indexOf(':');
+        if (colon <= 0) {
+            throw FcgiProtocolException.of("response header line", quote(text), "name: value");
+        }
+        String name = text.substring(0, colon).trim();
+        String value = text.substring(colon + 1).trim();
+        try {
+            headers.add(name, value);
+        } catch (IllegalArgumentException e) {
+            throw FcgiProtocolException.of("response header", quote(text), "a valid HTTP header");
+        }
+    }
+
+    private HttpResponse buildHead() {
+        HttpResponseStatus status = HttpResponseStatus.OK;
+        String statusLine = headers.get("Status");
+        if (statusLine != null) {
+            headers.remove("Status");
+            status = parseStatus(statusLine);
+        } else if (headers.contains(HttpHeaderNames.LOCATION)) {
+            status = HttpResponseStatus.FOUND;
+        }
+        return new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, headers);
+    }
+
+    private static HttpResponseStatus parseStatus(String value) {
+        int space = value.indexOf(' ');
+        String code = space < 0 ? value : value.substring(0, space);
+        if (code.length() != 3 || !code.chars().allMatch(Character::isDigit) || code.charAt(0) < '1') {
+            throw FcgiProtocolException.of("Status", quote(value), "a 3-digit code from 100 to 999");
+        }
+        int n = Integer.parseInt(code);
+        String reason = space < 0 ? "" : value.substring(space + 1).trim();
+        return reason.isEmpty() ? HttpResponseStatus.valueOf(n) : new HttpResponseStatus(n, reason);
+    }
+
+    private static String quote(String s) {
+        return '"' + (s.length() > 80 ? s.substring(0, 80) + "..." : s) + '"';
+    }
+}

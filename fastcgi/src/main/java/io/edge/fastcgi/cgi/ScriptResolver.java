@@ -1,0 +1,165 @@
+package io.edge.fastcgi.cgi;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Maps a request path to the script that answers it, safely by default.
+ *
+ * <ol>
+ *   <li>The path is split by {@code splitPathInfo} (nginx {@code fastcgi_split_path_info}: group 1 is the
+ *       script name, group 2, if any, the PATH_INFO). The default splits after the first segment ending in
+ *       {@code .php}: {@code /a.php/b.php/c} runs {@code /a.php} with PATH_INFO {@code /b.php/c}.</li>
+ *   <li>A line break or NUL in the path is {@link Rejected} (CVE-2019-11043 rides on a newline in
+ *       PATH_INFO).</li>
+ *   <li>The script must be an existing regular file under the root; otherwise it is not a script. Nothing
+ *       else is ever handed to PHP as a script, so {@code /uploads/a.jpg/x.php} never runs a JPEG.</li>
+ *   <li>With a front controller configured ({@code try_files $uri $uri/ /index.php?$query}): an existing
+ *       file is a {@link StaticFile}, a directory is a {@link StaticFile} for the static path to index, and
+ *       anything else runs the front controller with the original query and an empty PATH_INFO.</li>
+ * </ol>
+ *
+ * <p>Checks touch the filesystem through {@link FileProbe}; give it a cached probe (or call off the event
+ * loop) where a blocking {@code stat} matters.
+ */
+public final class ScriptResolver {
+
+    /** Splits after the first path segment ending in ".php". */
+    public static final Pattern DEFAULT_SPLIT = Pattern.compile("^(.+?\\.php)(/.*)?$");
+
+    private final Path root;
+    private final Pattern splitPathInfo;
+    private final String frontController;
+    private final FileProbe probe;
+
+    /**
+     * @param root            the document root (absolute)
+     * @param splitPathInfo   two groups: script name, PATH_INFO (group 2 optional)
+     * @param frontController e.g. "/index.php", or null for no try-files fallback
+     * @param probe           how files are looked at
+     */
+    public ScriptResolver(Path root, Pattern splitPathInfo, String frontController, FileProbe probe) {
+        this.root = root.toAbsolutePath().normalize();
+        this.splitPathInfo = Objects.requireNonNull(splitPathInfo, "splitPathInfo");
+        this.frontController = frontController;
+        this.probe = Objects.requireNonNull(probe, "probe");
+    }
+
+    public ScriptResolver(Path root, String frontController) {
+        this(root, DEFAULT_SPLIT, frontController, FileProbe.FILESYSTEM);
+    }
+
+    /** Outcome of {@link #resolve}. */
+    public sealed interface Resolution permits Script, StaticFile, NotFound, Rejected {
+    }
+
+    /**
+     * Run this script.
+     *
+     * @param documentUri the path the script was chosen for (nginx {@code $document_uri})
+     * @param query       the query string to pass
+     */
+    public record Script(Path documentRoot, Path scriptFilename, String scriptName, String pathInfo,
+            String documentUri, String query) implements Resolution {
+    }
+
+    /** Not a script: an existing file or directory the static path should answer. */
+    public record StaticFile(Path file, boolean directory) implements Resolution {
+    }
+
+    /** Nothing to run: 404. */
+    public record NotFound(String reason) implements Resolution {
+    }
+
+    /** A path no backend may see: 400. */
+    public record Rejected(String reason) implements Resolution {
+    }
+
+    /**
+     * @param path  decoded, normalised, starting with '/'
+     * @param query the raw query string, "" when none
+     */
+    public Resolution resolve(String path, String query) {
+        if (!path.startsWith("/")) {
+            return new Rejected("path: " + path + " (expected: starting with /)");
+        }
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == '\n' || c == '\r' || c == '\0') {
+                return new Rejected("path: contains " + (c == '\0' ? "NUL" : "a line break")
+                        + " (expected: none, CVE-2019-11043)");
+            }
+        }
+        Matcher m = splitPathInfo.matcher(path);
+        if (m.matches()) {
+            String scriptName = m.group(1);
+            String pathInfo = m.groupCount() >= 2 && m.group(2) != null ? m.group(2) : "";
+            Path file = underRoot(scriptName);
+            if (file != null && probe.kind(file) == FileProbe.Kind.FILE) {
+                return new Script(root, file, scriptName, pathInfo, path, query);
+            }
+        }
+        if (frontController == null) {
+            return new NotFound("no script for " + path);
+        }
+        Path asIs = underRoot(path);
+        if (asIs != null) {
+            FileProbe.Kind kind = probe.kind(asIs);
+            if (kind == FileProbe.Kind.FILE && !m.matches()) {
+                return new StaticFile(asIs, false);
+            }
+            if (kind == FileProbe.Kind.DIRECTORY) {
+                return new StaticFile(asIs, true);
+            }
+        }
+        Path controller = underRoot(frontController);
+        if (controller != null && probe.kind(controller) == FileProbe.Kind.FILE) {
+            return new Script(root, controller, frontController, "", frontController, query);
+        }
+        return new NotFound("no script for " + path + " and no front controller " + frontController);
+    }
+
+    private Path underRoot(String urlPath) {
+        Path p = root.resolve(urlPath.substring(1)).normalize();
+        return p.startsWith(root) ? p : null;
+    }
+
+    /** Looks at a file without following it anywhere. */
+    public interface FileProbe {
+
+        enum Kind { FILE, DIRECTORY, OTHER, MISSING }
+
+        Kind kind(Path path);
+
+        FileProbe FILESYSTEM = path -> {
+            try {
+                BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
+                return a.isRegularFile() ? Kind.FILE : a.isDirectory() ? Kind.DIRECTORY : Kind.OTHER;
+            } catch (NoSuchFileException e) {
+                return Kind.MISSING;
+            } catch (IOException e) {
+                return Kind.OTHER;
+            }
+        };
+
+        /** Like {@link #FILESYSTEM} but a symlink is never a file or directory. */
+        FileProbe NO_SYMLINKS = path -> {
+            try {
+                BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class,
+                        LinkOption.NOFOLLOW_LINKS);
+                return a.isRegularFile() ? Kind.FILE : a.isDirectory() ? Kind.DIRECTORY : Kind.OTHER;
+            } catch (NoSuchFileException e) {
+                return Kind.MISSING;
+            } catch (IOException e) {
+                return Kind.OTHER;
+            }
+        };
+    }
+}

@@ -1,0 +1,397 @@
+package io.edge.fastcgi.client;
+
+import io.edge.fastcgi.BackendOverloadedException;
+import io.edge.fastcgi.BackendTimeoutException;
+import io.edge.fastcgi.BackendUnavailableException;
+import io.edge.fastcgi.FcgiProtocolException;
+import io.edge.fastcgi.cgi.CgiResponseParser;
+import io.edge.fastcgi.codec.FcgiBeginRequest;
+import io.edge.fastcgi.codec.FcgiEndRequest;
+import io.edge.fastcgi.codec.FcgiNameValues;
+import io.edge.fastcgi.codec.FcgiParams;
+import io.edge.fastcgi.codec.FcgiRecordDecoder;
+import io.edge.fastcgi.codec.FcgiRecordEncoder;
+import io.edge.fastcgi.codec.FcgiRole;
+import io.edge.fastcgi.codec.FcgiStderr;
+import io.edge.fastcgi.codec.FcgiStdin;
+import io.edge.fastcgi.codec.FcgiStdout;
+import io.edge.fastcgi.pool.Lease;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request on one leased backend connection. Created by {@link #start}, which sends BEGIN_REQUEST and
+ * PARAMS; the caller then streams the body with {@link #writeStdin} and {@link #endStdin}. The response
+ * comes to the {@link Listener}: a head, body chunks, then the end, or one error instead of whatever is
+ * left. Every method must be called on the backend channel's event loop, which is the loop the lease was
+ * acquired for (the client's); the listener is called there too.
+ *
+ * <p>States: {@code SENDING} (request going out; response may already arrive) {@code -> ENDED}
+ * (END_REQUEST seen, lease released: reusable if it ended cleanly at a record boundary with keep-alive)
+ * or {@code -> FAILED} (protocol error, timeout, close, OVERLOADED, or {@link #abort}: the connection is
+ * closed and never reused). ENDED and FAILED are terminal; the lease is released exactly once, on entering
+ * either.
+ *
+ * <p>Backpressure: when the client cannot take more, call {@link #pauseResponse} (the backend channel stops
+ * reading, so the backend blocks on its writes) and {@link #resumeResponse} when it can. Before writing
+ * more request body, check {@link #isWritable} and wait with {@link #onWritable}. The read timeout counts
+ * only time without backend data after the request was sent, and not while the response is paused.
+ */
+public final class FcgiExchange {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FcgiExchange.class);
+    private static final Logger STDERR = LoggerFactory.getLogger("io.edge.fastcgi.stderr");
+    private static final int REQUEST_ID = 1;
+
+    /** Receives the response. Called on the backend channel's event loop. */
+    public interface Listener {
+
+        /** The CGI head, as an HTTP response head (status from {@code Status:}, 302 for a bare {@code Location:}). */
+        void onHead(HttpResponse head);
+
+        /** A body chunk; ownership passes to the listener, which must release it. */
+        void onBody(ByteBuf chunk);
+
+        /** The backend finished the response; the lease is already released. */
+        void onEnd();
+
+        /**
+         * The exchange failed; the lease is already released and the connection closed. {@code cause} is one
+         * of {@link FcgiProtocolException}, {@link BackendTimeoutException}, {@link BackendOverloadedException}
+         * or {@link BackendUnavailableException}. {@code onHead} may already have been called.
+         */
+        void onError(Throwable cause);
+    }
+
+    /**
+     * @param requestId     names the request in STDERR log lines
+     * @param maxHeaderSize cap on the CGI response head, in bytes
+     * @param readTimeout   longest time without backend data once the request was sent
+     */
+    public record Options(String requestId, int maxHeaderSize, Duration readTimeout) {
+    }
+
+    private enum State { SENDING, ENDED, FAILED }
+
+    private final Lease lease;
+    private final Channel backendChannel;
+    private final Options options;
+    private final Listener listener;
+    private final CgiResponseParser parser;
+    private final Handler handler = new Handler();
+    private final ChannelFutureListener writeFailure = this::writeDone;
+    private final StringBuilder stderrLine = new StringBuilder();
+    private State state = State.SENDING;
+    private boolean paused;
+    private Runnable onWritable;
+    private long lastReadNanos;
+    private ScheduledFuture<?> readTimer;
+
+    private FcgiExchange(Lease lease, Options options, Listener listener) {
+        this.lease = lease;
+        this.backendChannel = lease.channel();
+        this.options = options;
+        this.listener = listener;
+        this.parser = new CgiResponseParser(options.maxHeaderSize());
+    }
+
+    /**
+     * Starts an exchange: installs the FastCGI codec on a new connection, then writes BEGIN_REQUEST
+     * (FCGI_KEEP_CONN when the pool keeps connections) and the params. The exchange owns the lease from now
+     * on. A reused connection the backend closed in the meantime fails at once with
+     * {@link BackendUnavailableException} (nothing was sent, so the caller may retry with a new lease).
+     */
+    public static FcgiExchange start(Lease lease, List<? extends Map.Entry<String, String>> params, Options options,
+            Listener listener) {
+        Objects.requireNonNull(listener, "listener");
+        FcgiExchange exchange = new FcgiExchange(lease, options, listener);
+        exchange.begin(params);
+        return exchange;
+    }
+
+    private void begin(List<? extends Map.Entry<String, String>> params) {
+        ChannelPipeline p = backendChannel.pipeline();
+        if (p.get(FcgiRecordDecoder.class) == null) {
+            p.addLast("fcgi-encoder", new FcgiRecordEncoder());
+            p.addLast("fcgi-decoder", new FcgiRecordDecoder());
+            p.addLast("fcgi-idle-guard", IdleGuard.INSTANCE);
+        }
+        if (!backendChannel.isActive()) {
+            fail(new BackendUnavailableException(lease.address() + ": connection closed before the request"),
+                    Lease.Outcome.CLOSE);
+            return;
+        }
+        p.addBefore("fcgi-idle-guard", "fcgi-exchange", handler);
+        lastReadNanos = backendChannel.eventLoop().ticker().nanoTime();
+        backendChannel.write(new FcgiBeginRequest(REQUEST_ID, FcgiRole.RESPONDER, lease.keepAlive()))
+                .addListener(writeFailure);
+        ByteBuf encoded = FcgiNameValues.encode(backendChannel.alloc(), params);
+        backendChannel.write(new FcgiParams(REQUEST_ID, encoded)).addListener(writeFailure);
+        backendChannel.writeAndFlush(new FcgiParams(REQUEST_ID, Unpooled.EMPTY_BUFFER)).addListener(writeFailure);
+    }
+
+    /** Sends a chunk of request body; ownership of {@code chunk} passes to the exchange. */
+    public ChannelFuture writeStdin(ByteBuf chunk) {
+        if (state != State.SENDING || !chunk.isReadable()) {
+            chunk.release();
+            return backendChannel.newSucceededFuture();
+        }
+        ChannelFuture f = backendChannel.writeAndFlush(new FcgiStdin(REQUEST_ID, chunk));
+        f.addListener(writeFailure);
+        return f;
+    }
+
+    /** Ends the request body (sends the empty STDIN record) and starts the read timeout. */
+    public void endStdin() {
+        if (state != State.SENDING) {
+            return;
+        }
+        backendChannel.writeAndFlush(new FcgiStdin(REQUEST_ID, Unpooled.EMPTY_BUFFER)).addListener(writeFailure);
+        lastReadNanos = backendChannel.eventLoop().ticker().nanoTime();
+        scheduleReadTimer(options.readTimeout().toNanos());
+    }
+
+    /** Whether the backend can take more request body now. */
+    public boolean isWritable() {
+        return backendChannel.isWritable();
+    }
+
+    /** Runs {@code task} once the backend channel is writable (at once if it is). */
+    public void onWritable(Runnable task) {
+        if (backendChannel.isWritable() || state != State.SENDING) {
+            task.run();
+        } else {
+            onWritable = task;
+        }
+    }
+
+    /** Stops reading the response until {@link #resumeResponse}. */
+    public void pauseResponse() {
+        if (state == State.SENDING && !paused) {
+            paused = true;
+            backendChannel.config().setAutoRead(false);
+        }
+    }
+
+    public void resumeResponse() {
+        if (paused) {
+            paused = false;
+            lastReadNanos = backendChannel.eventLoop().ticker().nanoTime();
+            backendChannel.config().setAutoRead(true);
+        }
+    }
+
+    /** The client went away: drop the exchange and close the connection. The listener is not called. */
+    public void abort() {
+        if (state != State.SENDING) {
+            return;
+        }
+        state = State.FAILED;
+        cleanUp();
+        lease.release(Lease.Outcome.CLOSE);
+    }
+
+    public boolean isDone() {
+        return state != State.SENDING;
+    }
+
+    private void writeDone(ChannelFuture f) {
+        if (!f.isSuccess()) {
+            fail(new BackendUnavailableException(lease.address() + ": write failed", f.cause()),
+                    Lease.Outcome.BACKEND_FAILED);
+        }
+    }
+
+    private void scheduleReadTimer(long delayNanos) {
+        readTimer = backendChannel.eventLoop().schedule(this::readTimeoutCheck, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void readTimeoutCheck() {
+        if (state != State.SENDING) {
+            return;
+        }
+        long timeout = options.readTimeout().toNanos();
+        if (paused) {
+            scheduleReadTimer(timeout);
+            return;
+        }
+        long idle = backendChannel.eventLoop().ticker().nanoTime() - lastReadNanos;
+        if (idle >= timeout) {
+            fail(new BackendTimeoutException(lease.address() + ": no data for " + options.readTimeout().toMillis()
+                    + " ms"), Lease.Outcome.BACKEND_FAILED);
+        } else {
+            scheduleReadTimer(timeout - idle);
+        }
+    }
+
+    private void fail(Throwable cause, Lease.Outcome outcome) {
+        if (state != State.SENDING) {
+            return;
+        }
+        state = State.FAILED;
+        cleanUp();
+        LOG.debug("fastcgi {} request {}: {}", lease.address(), options.requestId(), cause.toString());
+        lease.release(outcome == Lease.Outcome.REUSABLE ? Lease.Outcome.CLOSE : outcome);
+        backendChannel.close();
+        listener.onError(cause);
+    }
+
+    private void end(FcgiEndRequest end) {
+        switch (end.protocolStatus()) {
+            case REQUEST_COMPLETE -> {
+                if (parser.head() == null) {
+                    fail(FcgiProtocolException.of("stdout", "ended inside the response head",
+                            "headers ended by a blank line"), Lease.Outcome.BACKEND_FAILED);
+                    return;
+                }
+                state = State.ENDED;
+                cleanUp();
+                FcgiRecordDecoder decoder = backendChannel.pipeline().get(FcgiRecordDecoder.class);
+                boolean clean = lease.keepAlive() && decoder != null && decoder.isAtRecordBoundary();
+                lease.release(clean ? Lease.Outcome.REUSABLE : Lease.Outcome.CLOSE);
+                listener.onEnd();
+            }
+            case OVERLOADED -> fail(new BackendOverloadedException(lease.address().spec()), Lease.Outcome.CLOSE);
+            default -> fail(FcgiProtocolException.of("protocolStatus", end.protocolStatus(), "REQUEST_COMPLETE"),
+                    Lease.Outcome.BACKEND_FAILED);
+        }
+    }
+
+    private void cleanUp() {
+        if (readTimer != null) {
+            readTimer.cancel(false);
+            readTimer = null;
+        }
+        flushStderr();
+        if (paused) {
+            paused = false;
+            backendChannel.config().setAutoRead(true);
+        }
+        if (backendChannel.pipeline().context(handler) != null) {
+            backendChannel.pipeline().remove(handler);
+        }
+    }
+
+    private void stdout(FcgiStdout stdout) {
+        ByteBuf content = stdout.content();
+        if (parser.head() == null) {
+            if (!parser.parse(content)) {
+                stdout.release();
+                return;
+            }
+            listener.onHead(parser.head());
+            if (state != State.SENDING) {
+                stdout.release();
+                return;
+            }
+        }
+        if (content.isReadable()) {
+            listener.onBody(content); // ownership passes with the message's reference
+        } else {
+            stdout.release();
+        }
+    }
+
+    private void stderr(FcgiStderr stderr) {
+        ByteBuf content = stderr.content();
+        try {
+            while (content.isReadable()) {
+                char c = (char) (content.readByte() & 0xff);
+                if (c == '\n') {
+                    flushStderr();
+                } else if (stderrLine.length() < 8192) {
+                    stderrLine.append(c);
+                }
+            }
+        } finally {
+            stderr.release();
+        }
+    }
+
+    private void flushStderr() {
+        if (stderrLine.length() > 0) {
+            String line = new String(stderrLine.toString().getBytes(StandardCharsets.ISO_8859_1),
+                    StandardCharsets.UTF_8);
+            STDERR.warn("[{}] {}: {}", options.requestId(), lease.address(), line);
+            stderrLine.setLength(0);
+        }
+    }
+
+    /** Inbound side of the exchange, in the backend pipeline between the decoder and the idle guard. */
+    private final class Handler extends ChannelInboundHandlerAdapter {
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            lastReadNanos = backendChannel.eventLoop().ticker().nanoTime();
+            if (state != State.SENDING) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            try {
+                if (msg instanceof FcgiStdout stdout && stdout.requestId() == REQUEST_ID) {
+                    stdout(stdout);
+                } else if (msg instanceof FcgiStderr stderr && stderr.requestId() == REQUEST_ID) {
+                    stderr(stderr);
+                } else if (msg instanceof FcgiEndRequest end && end.requestId() == REQUEST_ID) {
+                    end(end);
+                } else {
+                    ReferenceCountUtil.release(msg);
+                    throw FcgiProtocolException.of("record", msg, "STDOUT, STDERR or END_REQUEST for request 1");
+                }
+            } catch (FcgiProtocolException e) {
+                fail(e, Lease.Outcome.BACKEND_FAILED);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof FcgiProtocolException) {
+                fail(cause, Lease.Outcome.BACKEND_FAILED);
+            } else {
+                fail(new BackendUnavailableException(lease.address() + ": " + cause, cause),
+                        Lease.Outcome.BACKEND_FAILED);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            // A record cut off by the close: the decoder failed in decodeLast, but fires channelInactive
+            // before the exception, so report its error rather than a plain close.
+            FcgiRecordDecoder decoder = ctx.pipeline().get(FcgiRecordDecoder.class);
+            if (decoder != null && decoder.failure() != null) {
+                fail(decoder.failure(), Lease.Outcome.BACKEND_FAILED);
+            } else {
+                fail(new BackendUnavailableException(lease.address() + ": connection closed before END_REQUEST"),
+                        Lease.Outcome.BACKEND_FAILED);
+            }
+            ctx.fireChannelInactive();
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            Runnable task = onWritable;
+            if (task != null && ctx.channel().isWritable()) {
+                onWritable = null;
+                task.run();
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.edge.fastcgi.codec;
+
+import io.edge.fastcgi.FcgiProtocolException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Name-value pairs, the body of PARAMS, GET_VALUES and GET_VALUES_RESULT:
+ * {@code nameLength valueLength nameData valueData}, where a length below 128 takes one byte and any other
+ * takes four with the top bit set ({@code 1xxxxxxx xxxxxxxx xxxxxxxx xxxxxxxx}, at most 2^31-1).
+ *
+ * <p>Names and values are byte strings: each char is one byte (ISO-8859-1), as in Netty's HTTP headers.
+ * Text that is Unicode (a decoded path) must be turned into UTF-8 bytes first ({@code CgiParams} does).
+ */
+public final class FcgiNameValues {
+
+    private static final int MAX_LENGTH = Integer.MAX_VALUE;
+
+    private FcgiNameValues() {
+    }
+
+    /** Bytes that {@link #encode(ByteBuf, CharSequence, CharSequence)} writes for this pair. */
+    public static int encodedLength(CharSequence name, CharSequence value) {
+        return lengthSize(name.length()) + lengthSize(value.length()) + name.length() + value.length();
+    }
+
+    public static void encode(ByteBuf out, CharSequence name, CharSequence value) {
+        writeLength(out, name.length());
+        writeLength(out, value.length());
+        out.writeCharSequence(name, StandardCharsets.ISO_8859_1);
+        out.writeCharSequence(value, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Encodes all pairs into one new buffer, owned by the caller. */
+    public static ByteBuf encode(ByteBufAllocator alloc, List<? extends Map.Entry<String, String>> pairs) {
+        int size = 0;
+        for (Map.Entry<String, String> p : pairs) {
+            size += encodedLength(p.getKey(), p.getValue());
+        }
+        ByteBuf out = alloc.buffer(size);
+        for (Map.Entry<String, String> p : pairs) {
+            encode(out, p.getKey(), p.getValue());
+        }
+        return out;
+    }
+
+    /**
+     * Decodes every pair in the readable bytes of {@code in} (which it consumes).
+     *
+     * @throws FcgiProtocolException when a length runs past the end of the buffer
+     */
+    public static List<Map.Entry<String, String>> decode(ByteBuf in) {
+        List<Map.Entry<String, String>> pairs = new ArrayList<>();
+        while (in.isReadable()) {
+            int nameLength = readLength(in, "nameLength");
+            int valueLength = readLength(in, "valueLength");
+            if ((long) nameLength + valueLength > in.readableBytes()) {
+                throw FcgiProtocolException.of("nameLength + valueLength", (long) nameLength + valueLength,
+                        "<= " + in.readableBytes() + " remaining bytes");
+            }
+            String name = in.readCharSequence(nameLength, StandardCharsets.ISO_8859_1).toString();
+            String value = in.readCharSequence(valueLength, StandardCharsets.ISO_8859_1).toString();
+            pairs.add(Map.entry(name, value));
+        }
+        return pairs;
+    }
+
+    private static int lengthSize(int length) {
+        return length < 128 ? 1 : 4;
+    }
+
+    private static void writeLength(ByteBuf out, int length) {
+        if (length < 128) {
+            out.writeByte(length);
+        } else {
+            out.writeInt(length | 0x80000000);
+        }
+    }
+
+    private static int readLength(ByteBuf in, String field) {
+        int first = in.getUnsignedByte(in.readerIndex());
+        if (first < 128) {
+            in.skipBytes(1);
+            return first;
+        }
+        if (in.readableBytes() < 4) {
+            throw FcgiProtocolException.of(field, "4-byte length with " + in.readableBytes() + " bytes left",
+                    "4 bytes");
+        }
+        return in.readInt() & MAX_LENGTH;
+    }
+}

@@ -1,0 +1,40 @@
+package io.edge.fastcgi.pool;
+
+import java.util.ArrayDeque;
+
+/** One address of a group and its counters; guarded by the pool's lock. */
+final class Backend {
+
+    static final long MIN_BUSY_BACKOFF_NANOS = 5_000_000L;
+    static final long MAX_BUSY_BACKOFF_NANOS = 200_000_000L;
+
+    final BackendAddress address;
+    final int index;
+    /** Connections counted against max-connections: connecting + leased + idle. */
+    int open;
+    /** Idle kept-alive connections, most recently used last. */
+    final ArrayDeque<PooledConnection> idle = new ArrayDeque<>();
+    /** A busy connect failure makes the address ineligible until then (0 = not busy). */
+    long busyUntil;
+    long busyBackoffNanos = MIN_BUSY_BACKOFF_NANOS;
+    int consecutiveFailures;
+    /** Down (passive health) until then; 0 = up. */
+    long downUntil;
+
+    Backend(BackendAddress address, int index) {
+        this.address = address;
+        this.index = index;
+    }
+
+    int active() {
+        return open - idle.size();
+    }
+
+    boolean isDown(long now) {
+        return downUntil != 0 && now - downUntil < 0;
+    }
+
+    boolean isBusy(long now) {
+        return busyUntil != 0 && now - busyUntil < 0;
+    }
+}

@@ -1,0 +1,52 @@
+package io.edge.fastcgi.pool;
+
+import io.netty.channel.unix.DomainSocketAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+
+/**
+ * One backend address (a host name is resolved once, when parsed): {@code unix:/run/php/fpm.sock} or {@code host:port} ({@code [::1]:9000} for IPv6).
+ *
+ * @param spec    as configured, for logs
+ * @param address what to connect to
+ */
+public record BackendAddress(String spec, SocketAddress address) {
+
+    /** @throws IllegalArgumentException naming the spec and what was expected */
+    public static BackendAddress parse(String spec) {
+        if (spec.startsWith("unix:")) {
+            String path = spec.substring(5);
+            if (path.isEmpty()) {
+                throw new IllegalArgumentException("address: \"" + spec + "\" (expected: unix:/path/to.sock)");
+            }
+            return new BackendAddress(spec, new DomainSocketAddress(path));
+        }
+        int colon = spec.lastIndexOf(':');
+        if (colon <= 0 || colon == spec.length() - 1) {
+            throw new IllegalArgumentException("address: \"" + spec + "\" (expected: host:port or unix:/path)");
+        }
+        String host = spec.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(spec.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("address: \"" + spec + "\" (expected: a port from 1 to 65535)");
+        }
+        return new BackendAddress(spec, new InetSocketAddress(host, port));
+    }
+
+    public boolean isUnix() {
+        return address instanceof DomainSocketAddress;
+    }
+
+    @Override
+    public String toString() {
+        return spec;
+    }
+}

@@ -1,0 +1,536 @@
+package io.edge.fastcgi.pool;
+
+import io.edge.fastcgi.BackendGroupSettings;
+import io.edge.fastcgi.BackendUnavailableException;
+import io.edge.fastcgi.QueueFullException;
+import io.edge.fastcgi.QueueTimeoutException;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The connections of one backend group and the queue of requests waiting for one. Thread-safe: requests
+ * come from every event loop; one lock guards all counters, and no I/O, promise completion or listener
+ * runs while it is held (those are collected and run after unlocking).
+ *
+ * <h2>Slots</h2>
+ * Each address has {@code max-connections} slots. A slot is taken by a connection being opened, a leased
+ * connection, or an idle kept-alive one (an idle connection holds a php-fpm worker), whichever event loop it
+ * lives on. A connection lives on the event loop of the request that opened it.
+ *
+ * <h2>A request ({@link Waiter})</h2>
+ * <pre>
+ *   acquire ──► DISPATCHED ──connect ok / idle reuse──► GRANTED (promise holds a Lease)
+ *      │            │
+ *      │            ├─ connect failed, busy (EAGAIN, ECONNREFUSED, ENOENT) ──► QUEUED at the head (deadline kept)
+ *      │            └─ connect failed, hard ──► QUEUED at the head, or FAILED (BackendUnavailable) once it
+ *      │                                        failed on as many addresses as the group has, or all are down
+ *      ├─ queue empty and a slot is free ──► DISPATCHED
+ *      ├─ otherwise ──► QUEUED, or FAILED (QueueFull) when max-waiters are queued
+ *   QUEUED ──oldest, when a slot frees──► DISPATCHED
+ *   QUEUED ──deadline──► FAILED (QueueTimeout)        QUEUED ──promise cancelled──► removed, never dispatched
+ * </pre>
+ * A newcomer never overtakes a queued request: it is dispatched directly only when the queue is empty.
+ *
+ * <h2>A connection ({@link PooledConnection})</h2>
+ * {@code (connecting) ──► LEASED ──release(REUSABLE), keep-alive, under max-requests──► IDLE ──► LEASED};
+ * {@code LEASED ──release(CLOSE | BACKEND_FAILED)──► CLOSED}; {@code IDLE ──idle timeout, peer close, or
+ * swapped for a connection on another loop──► CLOSED}. A slot freed by any of these goes to the oldest
+ * waiter at once.
+ *
+ * <h2>An address ({@link Backend})</h2>
+ * A busy connect failure makes it ineligible for a short, doubling backoff (5 ms to 200 ms) and is not a
+ * health failure (php-fpm restarting or its backlog full); any released lease clears it, since a worker is
+ * free again. {@code health.max-fails} consecutive hard failures (connect errors, released
+ * {@code BACKEND_FAILED}) take it down for {@code health.fail-timeout}. When every address is down, queued
+ * and new requests fail with {@link BackendUnavailableException}.
+ *
+ * <h2>Invariants (asserted by {@link #checkInvariants()} in tests)</h2>
+ * For each address {@code 0 <= idle <= open <= max-connections}; every idle connection is in state IDLE;
+ * a queued waiter's promise is not done; while the queue is not empty, no address is eligible (it has a
+ * free slot or idle connection and is neither down nor busy) — except transiently inside a dispatch.
+ */
+public final class BackendPool implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BackendPool.class);
+
+    private final String name;
+    private final BackendGroupSettings.Balance balance;
+    private final int maxConnections;
+    private final int maxWaiters;
+    private final long queueTimeoutNanos;
+    private final Duration queueTimeout;
+    private final boolean keepAlive;
+    private final long idleTimeoutNanos;
+    private final int maxRequests;
+    private final int maxFails;
+    private final long failTimeoutNanos;
+    private final Connector connector;
+    private final Timers timers;
+    private final Backend[] backends;
+    private final WaitQueue queue;
+
+    private int nextIndex;
+    private boolean closed;
+    private long rejectedFull;
+    private long timedOut;
+    private long busyConnects;
+    private long failedConnects;
+
+    /** A pool connecting with epoll channels on the caller's event loop (which must be an epoll loop). */
+    public static BackendPool create(BackendGroupSettings settings) {
+        return new BackendPool(settings, new EpollConnector(settings.timeouts().connect()), Timers.SYSTEM);
+    }
+
+    BackendPool(BackendGroupSettings settings, Connector connector, Timers timers) {
+        this.name = settings.name();
+        this.balance = settings.balance() == null
+                ? BackendGroupSettings.Balance.LEAST_CONNECTIONS : settings.balance();
+        if (settings.addresses().isEmpty()) {
+            throw new IllegalArgumentException("fastcgi group " + name + ": addresses: [] (expected: at least one)");
+        }
+        if (settings.maxConnections() < 1) {
+            throw new IllegalArgumentException("fastcgi group " + name + ": max-connections: "
+                    + settings.maxConnections() + " (expected: >= 1)");
+        }
+        this.maxConnections = settings.maxConnections();
+        this.maxWaiters = settings.queue().maxWaiters();
+        this.queueTimeout = settings.queue().timeout();
+        this.queueTimeoutNanos = queueTimeout.toNanos();
+        BackendGroupSettings.KeepAlive ka = settings.keepAlive();
+        this.keepAlive = ka != null && ka.enabled();
+        this.idleTimeoutNanos = ka == null ? 0 : ka.idleTimeout().toNanos();
+        this.maxRequests = ka == null ? 0 : ka.maxRequests();
+        BackendGroupSettings.Health health = settings.health();
+        this.maxFails = health == null ? 0 : health.maxFails();
+        this.failTimeoutNanos = health == null ? 0 : health.failTimeout().toNanos();
+        this.connector = connector;
+        this.timers = timers;
+        this.backends = new Backend[settings.addresses().size()];
+        for (int i = 0; i < backends.length; i++) {
+            backends[i] = new Backend(BackendAddress.parse(settings.addresses().get(i)), i);
+        }
+        this.queue = new WaitQueue(maxWaiters);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Asks for a connection on {@code loop}. The future completes on {@code loop} with a {@link Lease}, or
+     * fails with {@link QueueFullException}, {@link QueueTimeoutException} (both: 503 + Retry-After) or
+     * {@link BackendUnavailableException} (502). Cancel it ({@code future.cancel(false)}) when the client goes
+     * away: a queued request is then removed and never reaches a backend. If cancel returns false the lease
+     * was already granted, and the caller must release it.
+     */
+    public Future<Lease> acquire(EventLoop loop) {
+        long now = timers.nanoTime();
+        Promise<Lease> promise = loop.newPromise();
+        Waiter w = new Waiter(promise, loop, now, now + queueTimeoutNanos);
+        List<Runnable> after = new ArrayList<>(2);
+        synchronized (this) {
+            if (closed) {
+                after.add(() -> promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
+                        + ": shutting down")));
+            } else if (allDown(now)) {
+                after.add(() -> promise.tryFailure(allDownException()));
+            } else if (!queue.isEmpty() || !dispatch(w, now, after)) {
+                if (queue.offer(w)) {
+                    armTimer(w, queueTimeoutNanos);
+                } else {
+                    rejectedFull++;
+                    after.add(() -> promise.tryFailure(new QueueFullException(name, maxWaiters)));
+                }
+            }
+        }
+        promise.addListener(f -> {
+            if (f.isCancelled()) {
+                cancelled(w);
+            }
+        });
+        runAll(after);
+        return promise;
+    }
+
+    public synchronized PoolStats stats() {
+        int open = 0;
+        int idle = 0;
+        for (Backend b : backends) {
+            open += b.open;
+            idle += b.idle.size();
+        }
+        return new PoolStats(open, idle, queue.size(), rejectedFull, timedOut, busyConnects, failedConnects);
+    }
+
+    /** Fails every queued request and closes idle connections; leased ones close when released. */
+    @Override
+    public void close() {
+        List<Runnable> after = new ArrayList<>();
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            failAllQueued(new BackendUnavailableException("fastcgi group " + name + ": shutting down"), after);
+            for (Backend b : backends) {
+                for (PooledConnection pc; (pc = b.idle.pollFirst()) != null; ) {
+                    closeIdle(pc, after);
+                }
+            }
+        }
+        runAll(after);
+    }
+
+    boolean keepAliveEnabled() {
+        return keepAlive;
+    }
+
+    // ---- transitions; the methods below that take `after` run under the lock -------------------------
+
+    /** Gives {@code w} a slot if some address is eligible; false (nothing changed) if none is. */
+    private boolean dispatch(Waiter w, long now, List<Runnable> after) {
+        Backend b = choose(now);
+        if (b == null) {
+            return false;
+        }
+        assign(w, b, after);
+        return true;
+    }
+
+    /** Gives {@code w} a slot of {@code b}, which {@link #choose} just returned. */
+    private void assign(Waiter w, Backend b, List<Runnable> after) {
+        if (w.cancelTimer != null) {
+            after.add(w.cancelTimer);
+            w.cancelTimer = null;
+        }
+        PooledConnection reuse = takeIdle(b, w.loop);
+        if (reuse != null) {
+            reuse.state = PooledConnection.State.LEASED;
+            reuse.exchanges++;
+            if (reuse.cancelIdleTimer != null) {
+                after.add(reuse.cancelIdleTimer);
+                reuse.cancelIdleTimer = null;
+            }
+            after.add(() -> grant(w, reuse, true));
+            return;
+        }
+        if (b.open >= maxConnections) {
+            // Every slot is taken, some by idle connections on other loops: swap the oldest for a new
+            // connection on this request's loop, so an exchange never hops threads.
+            closeIdle(b.idle.pollFirst(), after);
+        }
+        b.open++;
+        after.add(() -> connect(w, b));
+    }
+
+    private void dispatchQueued(long now, List<Runnable> after) {
+        while (!queue.isEmpty()) {
+            Waiter w = queue.peek();
+            if (w.promise.isDone()) { // cancelled; its listener will find it gone
+                queue.remove(w);
+                continue;
+            }
+            Backend b = choose(now);
+            if (b == null) {
+                return;
+            }
+            queue.remove(w);
+            assign(w, b, after);
+        }
+    }
+
+    private Backend choose(long now) {
+        int n = backends.length;
+        int start = nextIndex;
+        Backend best = null;
+        for (int i = 0; i < n; i++) {
+            Backend b = backends[(start + i) % n];
+            if (b.isDown(now) || b.isBusy(now) || (b.idle.isEmpty() && b.open >= maxConnections)) {
+                continue;
+            }
+            if (balance == BackendGroupSettings.Balance.ROUND_ROBIN) {
+                best = b;
+                break;
+            }
+            if (best == null || b.active() < best.active()) {
+                best = b;
+            }
+        }
+        if (best != null) {
+            nextIndex = (best.index + 1) % n;
+        }
+        return best;
+    }
+
+    private static PooledConnection takeIdle(Backend b, EventLoop loop) {
+        for (Iterator<PooledConnection> it = b.idle.descendingIterator(); it.hasNext(); ) {
+            PooledConnection pc = it.next();
+            if (pc.loop == loop && pc.channel.isActive()) {
+                it.remove();
+                return pc;
+            }
+        }
+        return null;
+    }
+
+    /** {@code pc} was just removed from its idle deque. */
+    private void closeIdle(PooledConnection pc, List<Runnable> after) {
+        pc.state = PooledConnection.State.CLOSED;
+        pc.backend.open--;
+        if (pc.cancelIdleTimer != null) {
+            after.add(pc.cancelIdleTimer);
+            pc.cancelIdleTimer = null;
+        }
+        after.add(() -> pc.channel.close());
+    }
+
+    private void armTimer(Waiter w, long delayNanos) {
+        w.cancelTimer = timers.schedule(w.loop, () -> expired(w), delayNanos);
+    }
+
+    private void markFailure(Backend b, long now) {
+        if (maxFails > 0 && ++b.consecutiveFailures >= maxFails) {
+            b.consecutiveFailures = 0;
+            b.downUntil = now + failTimeoutNanos;
+            if (b.downUntil == 0) {
+                b.downUntil = 1;
+            }
+            LOG.warn("fastcgi group {}: {} marked down for {} ms after {} consecutive failures", name, b.address,
+                    failTimeoutNanos / 1_000_000, maxFails);
+        }
+    }
+
+    private boolean allDown(long now) {
+        for (Backend b : backends) {
+            if (!b.isDown(now)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private BackendUnavailableException allDownException() {
+        return new BackendUnavailableException("fastcgi group " + name + ": every address is down");
+    }
+
+    private void failAllQueued(RuntimeException cause, List<Runnable> after) {
+        for (Waiter w; (w = queue.poll()) != null; ) {
+            Waiter failed = w;
+            if (w.cancelTimer != null) {
+                after.add(w.cancelTimer);
+                w.cancelTimer = null;
+            }
+            after.add(() -> failed.promise.tryFailure(cause));
+        }
+    }
+
+    // ---- events, called without the lock ---------------------------------------------------------------
+
+    private void grant(Waiter w, PooledConnection pc, boolean reused) {
+        Lease lease = new Lease(this, pc, reused, timers.nanoTime() - w.startNanos);
+        if (!w.promise.trySuccess(lease)) {
+            // Cancelled while connecting: the connection is fresh and clean, so keep it for the next one.
+            lease.release(Lease.Outcome.REUSABLE);
+        }
+    }
+
+    private void connect(Waiter w, Backend b) {
+        Future<Channel> f;
+        try {
+            f = connector.connect(w.loop, b.address);
+        } catch (RuntimeException e) {
+            f = w.loop.newFailedFuture(e);
+        }
+        f.addListener(done -> connected(w, b, (Future<?>) done));
+    }
+
+    private void connected(Waiter w, Backend b, Future<?> f) {
+        List<Runnable> after = new ArrayList<>(2);
+        long now = timers.nanoTime();
+        if (f.isSuccess()) {
+            PooledConnection pc = new PooledConnection((Channel) f.getNow(), w.loop, b);
+            synchronized (this) {
+                b.busyUntil = 0;
+                b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
+                pc.exchanges++;
+            }
+            pc.channel.closeFuture().addListener(x -> connectionClosed(pc));
+            grant(w, pc, false);
+            return;
+        }
+        Throwable cause = f.cause();
+        boolean busy = ConnectFailures.isBusy(cause);
+        synchronized (this) {
+            b.open--;
+            if (busy) {
+                busyConnects++;
+                long backoff = b.busyBackoffNanos;
+                b.busyUntil = now + backoff;
+                b.busyBackoffNanos = Math.min(backoff * 2, Backend.MAX_BUSY_BACKOFF_NANOS);
+                after.add(() -> timers.schedule(w.loop, this::dispatchQueued, backoff));
+            } else {
+                failedConnects++;
+                w.hardFailures++;
+                markFailure(b, now);
+                LOG.warn("fastcgi group {}: connect to {} failed: {}", name, b.address, cause.toString());
+            }
+            if (w.promise.isDone()) {
+                // cancelled while connecting: nothing to do for it
+            } else if (closed) {
+                after.add(() -> w.promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
+                        + ": shutting down")));
+            } else if (!busy && (w.hardFailures >= backends.length || allDown(now))) {
+                after.add(() -> w.promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
+                        + ": connect to " + b.address + " failed", cause)));
+            } else if (now - w.deadlineNanos >= 0) {
+                timedOut++;
+                after.add(() -> w.promise.tryFailure(new QueueTimeoutException(name, queueTimeout)));
+            } else {
+                queue.offerFirst(w);
+                armTimer(w, w.deadlineNanos - now);
+            }
+            if (allDown(now)) {
+                failAllQueued(allDownException(), after);
+            }
+            dispatchQueued(now, after);
+        }
+        runAll(after);
+    }
+
+    private void dispatchQueued() {
+        List<Runnable> after = new ArrayList<>(2);
+        synchronized (this) {
+            dispatchQueued(timers.nanoTime(), after);
+        }
+        runAll(after);
+    }
+
+    private void cancelled(Waiter w) {
+        Runnable cancelTimer = null;
+        synchronized (this) {
+            if (queue.remove(w)) {
+                cancelTimer = w.cancelTimer;
+                w.cancelTimer = null;
+            }
+        }
+        if (cancelTimer != null) {
+            cancelTimer.run();
+        }
+    }
+
+    private void expired(Waiter w) {
+        boolean expired;
+        synchronized (this) {
+            expired = queue.remove(w);
+            w.cancelTimer = null;
+            if (expired) {
+                timedOut++;
+            }
+        }
+        if (expired) {
+            w.promise.tryFailure(new QueueTimeoutException(name, queueTimeout));
+        }
+    }
+
+    void release(Lease lease, Lease.Outcome outcome) {
+        PooledConnection pc = lease.connection;
+        Backend b = pc.backend;
+        List<Runnable> after = new ArrayList<>(2);
+        long now = timers.nanoTime();
+        synchronized (this) {
+            b.busyUntil = 0; // a worker is free again, so its backlog has room
+            b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
+            if (outcome == Lease.Outcome.BACKEND_FAILED) {
+                markFailure(b, now);
+            } else if (outcome == Lease.Outcome.REUSABLE) {
+                b.consecutiveFailures = 0;
+            }
+            boolean keep = outcome == Lease.Outcome.REUSABLE && keepAlive && !closed && pc.channel.isActive()
+                    && (maxRequests <= 0 || pc.exchanges < maxRequests);
+            if (keep) {
+                pc.state = PooledConnection.State.IDLE;
+                pc.idleGeneration++;
+                b.idle.addLast(pc);
+            } else {
+                pc.state = PooledConnection.State.CLOSED;
+                b.open--;
+                after.add(() -> pc.channel.close());
+            }
+            dispatchQueued(now, after);
+            if (pc.state == PooledConnection.State.IDLE && idleTimeoutNanos > 0) {
+                long generation = pc.idleGeneration;
+                pc.cancelIdleTimer = timers.schedule(pc.loop, () -> idleExpired(pc, generation),
+                        idleTimeoutNanos);
+            }
+        }
+        runAll(after);
+    }
+
+    private void idleExpired(PooledConnection pc, long generation) {
+        List<Runnable> after = new ArrayList<>(2);
+        synchronized (this) {
+            if (pc.state != PooledConnection.State.IDLE || pc.idleGeneration != generation) {
+                return;
+            }
+            pc.cancelIdleTimer = null;
+            pc.backend.idle.remove(pc);
+            closeIdle(pc, after);
+            dispatchQueued(timers.nanoTime(), after);
+        }
+        runAll(after);
+    }
+
+    private void connectionClosed(PooledConnection pc) {
+        List<Runnable> after = new ArrayList<>(2);
+        synchronized (this) {
+            if (pc.state != PooledConnection.State.IDLE) {
+                return; // a leased connection is accounted for when its lease is released
+            }
+            pc.backend.idle.remove(pc);
+            closeIdle(pc, after);
+            dispatchQueued(timers.nanoTime(), after);
+        }
+        runAll(after);
+    }
+
+    private static void runAll(List<Runnable> actions) {
+        for (Runnable r : actions) {
+            r.run();
+        }
+    }
+
+    /** Throws AssertionError if an invariant from the class comment does not hold. For tests. */
+    synchronized void checkInvariants() {
+        long now = timers.nanoTime();
+        for (Backend b : backends) {
+            check(b.idle.size() <= b.open, b.address + ": idle " + b.idle.size() + " > open " + b.open);
+            check(b.open <= maxConnections, b.address + ": open " + b.open + " > max " + maxConnections);
+            check(b.open >= 0, b.address + ": open " + b.open + " < 0");
+            for (PooledConnection pc : b.idle) {
+                check(pc.state == PooledConnection.State.IDLE, b.address + ": idle connection in state " + pc.state);
+            }
+        }
+        for (Waiter w = queue.peek(); w != null; w = w.next) {
+            check(!w.promise.isDone() || w.promise.isCancelled(), "queued waiter already completed");
+        }
+        if (!queue.isEmpty()) {
+            int saved = nextIndex;
+            check(choose(now) == null || closed, "an address is eligible while requests wait");
+            nextIndex = saved;
+        }
+    }
+
+    private static void check(boolean ok, String what) {
+        if (!ok) {
+            throw new AssertionError(what);
+        }
+    }
+}

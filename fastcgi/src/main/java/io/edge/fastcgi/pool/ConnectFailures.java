@@ -1,0 +1,39 @@
+package io.edge.fastcgi.pool;
+
+import io.netty.channel.unix.Errors;
+import java.io.FileNotFoundException;
+import java.net.ConnectException;
+
+/**
+ * Tells "the backend is busy or restarting, try again soon" from real connect failures. On a Unix socket a
+ * full listen backlog fails a non-blocking connect with EAGAIN at once; ECONNREFUSED (nobody listening) and
+ * ENOENT (socket file gone) are what a php-fpm restart looks like.
+ */
+final class ConnectFailures {
+
+    private ConnectFailures() {
+    }
+
+    static boolean isBusy(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof FileNotFoundException) {
+                return true;
+            }
+            if (t instanceof Errors.NativeIoException e) {
+                int err = e.expectedErr();
+                if (err == Errors.ERRNO_EAGAIN_NEGATIVE || err == Errors.ERRNO_EWOULDBLOCK_NEGATIVE
+                        || err == Errors.ERROR_ECONNREFUSED_NEGATIVE || err == Errors.ERRNO_ENOENT_NEGATIVE) {
+                    return true;
+                }
+            }
+            if (t instanceof ConnectException && t.getMessage() != null) {
+                String m = t.getMessage();
+                if (m.contains("Connection refused") || m.contains("Resource temporarily unavailable")
+                        || m.contains("No such file or directory")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}

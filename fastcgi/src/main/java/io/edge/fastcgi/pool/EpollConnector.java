@@ -1,0 +1,53 @@
+package io.edge.fastcgi.pool;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.time.Duration;
+
+/** Connects with epoll channels on the caller's (epoll) event loop; the exchange installs its handlers later. */
+final class EpollConnector implements Connector {
+
+    private static final ChannelHandlerAdapter NO_HANDLER = new ChannelHandlerAdapter() {
+        @Override
+        public boolean isSharable() {
+            return true;
+        }
+    };
+
+    private final int connectTimeoutMillis;
+
+    EpollConnector(Duration connectTimeout) {
+        this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, connectTimeout.toMillis()));
+    }
+
+    @Override
+    public Future<Channel> connect(EventLoop loop, BackendAddress address) {
+        Bootstrap b = new Bootstrap()
+                .group(loop)
+                .channel(address.isUnix() ? EpollDomainSocketChannel.class : EpollSocketChannel.class)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+                .handler(NO_HANDLER);
+        if (!address.isUnix()) {
+            b.option(ChannelOption.TCP_NODELAY, true);
+        }
+        Promise<Channel> promise = loop.newPromise();
+        ChannelFuture f = b.connect(address.address());
+        f.addListener(done -> {
+            if (done.isSuccess()) {
+                promise.setSuccess(f.channel());
+            } else {
+                f.channel().close();
+                promise.setFailure(done.cause());
+            }
+        });
+        return promise;
+    }
+}

@@ -1,0 +1,80 @@
+package io.edge.fastcgi.pool;
+
+import io.netty.channel.Channel;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The right to run one exchange on one backend connection. Whoever holds a lease must
+ * {@link #release} it exactly once; until then it counts against its address's {@code max-connections}.
+ */
+public final class Lease {
+
+    /** How the exchange ended, which decides the connection's fate. */
+    public enum Outcome {
+        /** Finished cleanly at a record boundary: the connection may be kept for another exchange. */
+        REUSABLE,
+        /** The connection must be closed, but the backend did nothing wrong (e.g. the client went away). */
+        CLOSE,
+        /** The backend failed (protocol error, timeout, reset): close, and count against passive health. */
+        BACKEND_FAILED
+    }
+
+    private final BackendPool pool;
+    final PooledConnection connection;
+    private final boolean reused;
+    private final long waitNanos;
+    private final AtomicBoolean released = new AtomicBoolean();
+
+    Lease(BackendPool pool, PooledConnection connection, boolean reused, long waitNanos) {
+        this.pool = pool;
+        this.connection = connection;
+        this.reused = reused;
+        this.waitNanos = waitNanos;
+    }
+
+    /** The connected backend channel, registered on the event loop the lease was asked for. */
+    public Channel channel() {
+        return connection.channel;
+    }
+
+    public BackendAddress address() {
+        return connection.backend.address;
+    }
+
+    /** True when the connection served an earlier exchange (so it may have been closed by the backend since). */
+    public boolean isReused() {
+        return reused;
+    }
+
+    /** Whether the exchange should send FCGI_KEEP_CONN. */
+    public boolean keepAlive() {
+        return pool.keepAliveEnabled();
+    }
+
+    /** Time from {@code acquire} to this lease, for the access log. */
+    public long waitNanos() {
+        return waitNanos;
+    }
+
+    public boolean isReleased() {
+        return released.get();
+    }
+
+    /**
+     * Gives the connection back. Only the first call counts.
+     *
+     * @return false if the lease had already been released
+     */
+    public boolean release(Outcome outcome) {
+        if (!released.compareAndSet(false, true)) {
+            return false;
+        }
+        pool.release(this, outcome);
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return "Lease(" + connection.backend.address + ", " + connection.channel + ")";
+    }
+}

@@ -1,0 +1,26 @@
+package io.edge.fastcgi.pool;
+
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+
+/** One backend connection and its pool state; fields other than the finals are guarded by the pool's lock. */
+final class PooledConnection {
+
+    enum State { LEASED, IDLE, CLOSED }
+
+    final Channel channel;
+    /** The loop the connection was opened for (the channel's own loop in production). */
+    final EventLoop loop;
+    final Backend backend;
+    State state = State.LEASED;
+    int exchanges;
+    /** Bumped each time the connection turns idle, so a stale idle timer does nothing. */
+    long idleGeneration;
+    Runnable cancelIdleTimer;
+
+    PooledConnection(Channel channel, EventLoop loop, Backend backend) {
+        this.channel = channel;
+        this.loop = loop;
+        this.backend = backend;
+    }
+}

@@ -1,0 +1,97 @@
+package io.edge.fastcgi.pool;
+
+/**
+ * The bounded FIFO of requests waiting for a connection slot: an intrusive doubly-linked list, so removing
+ * a cancelled or expired waiter is O(1). Not thread-safe: {@link BackendPool} guards it with its lock.
+ *
+ * <p>Invariants: {@code size()} equals the number of linked waiters, each linked waiter has
+ * {@code queued == true}, and {@link #offer} never lets size exceed {@code maxWaiters}. Only
+ * {@link #offerFirst} (a waiter sent back after a busy connect, already admitted once) may exceed it.
+ */
+final class WaitQueue {
+
+    private final int maxWaiters;
+    private Waiter head;
+    private Waiter tail;
+    private int size;
+
+    WaitQueue(int maxWaiters) {
+        this.maxWaiters = maxWaiters;
+    }
+
+    /** Appends {@code w}; false when the queue already holds {@code maxWaiters}. */
+    boolean offer(Waiter w) {
+        if (size >= maxWaiters) {
+            return false;
+        }
+        link(w, tail, null);
+        return true;
+    }
+
+    /** Puts {@code w} back at the head, ignoring the bound. */
+    void offerFirst(Waiter w) {
+        link(w, null, head);
+    }
+
+    Waiter peek() {
+        return head;
+    }
+
+    Waiter poll() {
+        Waiter w = head;
+        if (w != null) {
+            remove(w);
+        }
+        return w;
+    }
+
+    /** Unlinks {@code w}; false if it was not queued. */
+    boolean remove(Waiter w) {
+        if (!w.queued) {
+            return false;
+        }
+        if (w.prev == null) {
+            head = w.next;
+        } else {
+            w.prev.next = w.next;
+        }
+        if (w.next == null) {
+            tail = w.prev;
+        } else {
+            w.next.prev = w.prev;
+        }
+        w.prev = null;
+        w.next = null;
+        w.queued = false;
+        size--;
+        return true;
+    }
+
+    int size() {
+        return size;
+    }
+
+    boolean isEmpty() {
+        return size == 0;
+    }
+
+    private void link(Waiter w, Waiter prev, Waiter next) {
+        if (w.queued) {
+            throw new IllegalStateException("already queued");
+        }
+        w.prev = prev;
+        w.next = next;
+        if (prev == null) {
+            head = w;
+        } else {
+            prev.next = w;
+        }
+        if (next == null) {
+            tail = w;
+        } else {
+            next.prev = w;
+        }
+        w.queued = true;
+        size++;
+    }
+}

@@ -1,0 +1,28 @@
+package io.edge.fastcgi.pool;
+
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Promise;
+
+/** One request's claim for a connection; fields guarded by the pool's lock. */
+final class Waiter {
+
+    final Promise<Lease> promise;
+    final EventLoop loop;
+    final long startNanos;
+    final long deadlineNanos;
+    /** Hard (non-busy) connect failures this request met; bounded by the number of addresses. */
+    int hardFailures;
+    Runnable cancelTimer;
+
+    // WaitQueue links
+    Waiter prev;
+    Waiter next;
+    boolean queued;
+
+    Waiter(Promise<Lease> promise, EventLoop loop, long startNanos, long deadlineNanos) {
+        this.promise = promise;
+        this.loop = loop;
+        this.startNanos = startNanos;
+        this.deadlineNanos = deadlineNanos;
+    }
+}

@@ -1,0 +1,103 @@
+package io.edge.fastcgi.cgi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class CgiParamsTest {
+
+    static final Path ROOT = Path.of("/srv/www");
+
+    static CgiRequest request(List<Map.Entry<String, String>> headers) {
+        return new CgiRequest("POST", "/a.php/p%C3%A9?x=1", "HTTP/1.1", "/a.php/p\u00e9", "x=1", headers,
+                "text/plain", 5, "example.org", 8080, "10.0.0.1", "192.0.2.7", 54321, true);
+    }
+
+    static Map<String, String> params(CgiRequest r, CgiOptions o) {
+        var script = new ScriptResolver.Script(ROOT, ROOT.resolve("a.php"), "/a.php", "/p\u00e9", r.path(), r.query());
+        List<Map.Entry<String, String>> list = CgiParams.build(r, script, o);
+        Map<String, String> m = new LinkedHashMap<>();
+        list.forEach(e -> assertThat(m.put(e.getKey(), e.getValue())).as("duplicate " + e.getKey()).isNull());
+        return m;
+    }
+
+    @Test
+    void standardVariables() {
+        Map<String, String> p = params(request(List.of()), CgiOptions.DEFAULT);
+        assertThat(p).containsEntry("SCRIPT_FILENAME", "/srv/www/a.php")
+                .containsEntry("SCRIPT_NAME", "/a.php")
+                .containsEntry("PATH_INFO", "/p\u00c3\u00a9") // UTF-8 bytes of "é", one char per byte
+                .containsEntry("PATH_TRANSLATED", "/srv/www/p\u00c3\u00a9")
+                .containsEntry("REQUEST_URI", "/a.php/p%C3%A9?x=1")
+                .containsEntry("DOCUMENT_URI", "/a.php/p\u00c3\u00a9")
+                .containsEntry("DOCUMENT_ROOT", "/srv/www")
+                .containsEntry("QUERY_STRING", "x=1")
+                .containsEntry("REQUEST_METHOD", "POST")
+                .containsEntry("CONTENT_TYPE", "text/plain")
+                .containsEntry("CONTENT_LENGTH", "5")
+                .containsEntry("SERVER_PROTOCOL", "HTTP/1.1")
+                .containsEntry("SERVER_NAME", "example.org")
+                .containsEntry("SERVER_PORT", "8080")
+                .containsEntry("SERVER_ADDR", "10.0.0.1")
+                .containsEntry("REMOTE_ADDR", "192.0.2.7")
+                .containsEntry("REMOTE_PORT", "54321")
+                .containsEntry("HTTPS", "on")
+                .containsEntry("GATEWAY_INTERFACE", "CGI/1.1")
+                .containsEntry("SERVER_SOFTWARE", "edge")
+                .containsEntry("REDIRECT_STATUS", "200");
+    }
+
+    @Test
+    void noBodyNoHttpsNoPathInfo() {
+        CgiRequest r = new CgiRequest("GET", "/a.php", "HTTP/1.1", "/a.php", "", List.of(), null, -1,
+                "h", 80, "127.0.0.1", "127.0.0.1", 1, false);
+        var script = new ScriptResolver.Script(ROOT, ROOT.resolve("a.php"), "/a.php", "", "/a.php", "");
+        Map<String, String> p = new LinkedHashMap<>();
+        CgiParams.build(r, script, CgiOptions.DEFAULT).forEach(e -> p.put(e.getKey(), e.getValue()));
+        assertThat(p).containsEntry("CONTENT_LENGTH", "").containsEntry("CONTENT_TYPE", "")
+                .containsEntry("PATH_INFO", "").doesNotContainKeys("HTTPS", "PATH_TRANSLATED");
+    }
+
+    @Test
+    void headersBecomeHttpVariables() {
+        Map<String, String> p = params(request(List.of(
+                Map.entry("Host", "example.org"),
+                Map.entry("Cookie", "a=1"),
+                Map.entry("Accept", "text/html"),
+                Map.entry("cookie", "b=2"),
+                Map.entry("Accept", "*/*"),
+                Map.entry("X-Forwarded-For", "1.2.3.4"),
+                Map.entry("Content-Type", "text/plain"))), CgiOptions.DEFAULT);
+        assertThat(p).containsEntry("HTTP_HOST", "example.org")
+                .containsEntry("HTTP_COOKIE", "a=1; b=2")
+                .containsEntry("HTTP_ACCEPT", "text/html, */*")
+                .containsEntry("HTTP_X_FORWARDED_FOR", "1.2.3.4")
+                .doesNotContainKey("HTTP_CONTENT_TYPE");
+    }
+
+    @Test
+    void neverHttpProxy() {
+        Map<String, String> p = params(request(List.of(Map.entry("Proxy", "http://evil:8080"))),
+                new CgiOptions(true, List.of()));
+        assertThat(p).doesNotContainKey("HTTP_PROXY");
+    }
+
+    @Test
+    void underscoreHeadersDroppedByDefault() {
+        List<Map.Entry<String, String>> h = List.of(Map.entry("X-Forwarded_For", "6.6.6.6"));
+        assertThat(params(request(h), CgiOptions.DEFAULT)).doesNotContainKey("HTTP_X_FORWARDED_FOR");
+        assertThat(params(request(h), new CgiOptions(true, List.of())))
+                .containsEntry("HTTP_X_FORWARDED_FOR", "6.6.6.6");
+    }
+
+    @Test
+    void extraParamsAddAndReplace() {
+        Map<String, String> p = params(request(List.of()), new CgiOptions(false,
+                List.of(Map.entry("APP_ENV", "prod"), Map.entry("SERVER_SOFTWARE", "x"))));
+        assertThat(p).containsEntry("APP_ENV", "prod").containsEntry("SERVER_SOFTWARE", "x");
+    }
+}

@@ -1,0 +1,94 @@
+package io.edge.fastcgi.cgi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.edge.fastcgi.FcgiProtocolException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class CgiResponseParserTest {
+
+    static ByteBuf buf(String s) {
+        return Unpooled.copiedBuffer(s, StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void defaultStatusAndBodyLeftReadable() {
+        CgiResponseParser p = new CgiResponseParser(8192);
+        ByteBuf in = buf("Content-Type: text/html\r\nX-A: 1\r\n\r\nbody");
+        assertThat(p.parse(in)).isTrue();
+        HttpResponse head = p.head();
+        assertThat(head.status().code()).isEqualTo(200);
+        assertThat(head.headers().get("Content-Type")).isEqualTo("text/html");
+        assertThat(in.toString(StandardCharsets.ISO_8859_1)).isEqualTo("body");
+        in.release();
+    }
+
+    @Test
+    void statusHeaderSetsStatusAndIsRemoved() {
+        CgiResponseParser p = new CgiResponseParser(8192);
+        ByteBuf in = buf("Status: 404 Not Found\nContent-type: text/plain\n\n");
+        assertThat(p.parse(in)).isTrue();
+        assertThat(p.head().status().code()).isEqualTo(404);
+        assertThat(p.head().status().reasonPhrase()).isEqualTo("Not Found");
+        assertThat(p.head().headers().contains("Status")).isFalse();
+        in.release();
+    }
+
+    @Test
+    void locationWithoutStatusIs302() {
+        CgiResponseParser p = new CgiResponseParser(8192);
+        ByteBuf in = buf("Location: /elsewhere\r\n\r\n");
+        assertThat(p.parse(in)).isTrue();
+        assertThat(p.head().status().code()).isEqualTo(302);
+        in.release();
+        CgiResponseParser p2 = new CgiResponseParser(8192);
+        ByteBuf in2 = buf("Status: 301\r\nLocation: /x\r\n\r\n");
+        assertThat(p2.parse(in2)).isTrue();
+        assertThat(p2.head().status().code()).isEqualTo(301);
+        in2.release();
+    }
+
+    @Test
+    void headSplitAcrossChunksOneByteAtATime() {
+        CgiResponseParser p = new CgiResponseParser(8192);
+        String text = "Status: 201 Created\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\nX";
+        for (int i = 0; i < text.length(); i++) {
+            ByteBuf one = buf(text.substring(i, i + 1));
+            boolean done = p.parse(one);
+            assertThat(done).isEqualTo(i == text.length() - 2);
+            if (done) {
+                assertThat(one.isReadable()).isFalse();
+                one.release();
+                break;
+            }
+            one.release();
+        }
+        assertThat(p.head().status().code()).isEqualTo(201);
+        assertThat(p.head().headers().getAll("Set-Cookie")).containsExactly("a=1", "b=2");
+    }
+
+    @Test
+    void oversizedHeadIsAnError() {
+        CgiResponseParser p = new CgiResponseParser(16);
+        ByteBuf in = buf("X-Long: 0123456789abcdef\r\n\r\n");
+        assertThatThrownBy(() -> p.parse(in)).isInstanceOf(FcgiProtocolException.class)
+                .hasMessage("response head: more than 16 bytes (expected: <= 16 bytes)");
+        in.release();
+    }
+
+    @Test
+    void malformedLinesAreErrors() {
+        ByteBuf in = buf("garbage\r\n\r\n");
+        assertThatThrownBy(() -> new CgiResponseParser(8192).parse(in))
+                .hasMessage("response header line: \"garbage\" (expected: name: value)");
+        in.release();
+        ByteBuf in2 = buf("Status: abc\r\n\r\n");
+        assertThatThrownBy(() -> new CgiResponseParser(8192).parse(in2)).hasMessageStartingWith("Status: \"abc\"");
+        in2.release();
+    }
+}

@@ -1,0 +1,102 @@
+package io.edge.fastcgi.cgi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.fastcgi.cgi.ScriptResolver.NotFound;
+import io.edge.fastcgi.cgi.ScriptResolver.Rejected;
+import io.edge.fastcgi.cgi.ScriptResolver.Script;
+import io.edge.fastcgi.cgi.ScriptResolver.StaticFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ScriptResolverTest {
+
+    @TempDir
+    Path root;
+
+    @BeforeEach
+    void tree() throws IOException {
+        Files.createDirectories(root.resolve("uploads"));
+        Files.createDirectories(root.resolve("app.php.d"));
+        Files.write(root.resolve("uploads/a.jpg"), new byte[] {(byte) 0xff, (byte) 0xd8});
+        Files.writeString(root.resolve("index.php"), "<?php");
+        Files.writeString(root.resolve("a.php"), "<?php");
+        Files.createDirectories(root.resolve("dir.php"));
+    }
+
+    @Test
+    void splitsAtFirstPhpSegment() {
+        var r = new ScriptResolver(root, null).resolve("/a.php/b.php/c", "x=1");
+        assertThat(r).isEqualTo(new Script(root, root.resolve("a.php"), "/a.php", "/b.php/c", "/a.php/b.php/c",
+                "x=1"));
+    }
+
+    @Test
+    void plainScriptHasEmptyPathInfo() {
+        var r = (Script) new ScriptResolver(root, null).resolve("/a.php", "");
+        assertThat(r.pathInfo()).isEmpty();
+        assertThat(r.scriptFilename()).isEqualTo(root.resolve("a.php"));
+    }
+
+    @Test
+    void uploadedJpegIsNeverAScript() {
+        assertThat(new ScriptResolver(root, null).resolve("/uploads/a.jpg/x.php", ""))
+                .isInstanceOf(NotFound.class);
+        // With a front controller the request goes to /index.php, still never to a.jpg.
+        var r = (Script) new ScriptResolver(root, "/index.php").resolve("/uploads/a.jpg/x.php", "q=1");
+        assertThat(r.scriptFilename()).isEqualTo(root.resolve("index.php"));
+        assertThat(r.query()).isEqualTo("q=1");
+        assertThat(r.pathInfo()).isEmpty();
+    }
+
+    @Test
+    void directoryNamedLikeAScriptIsNotAScript() {
+        assertThat(new ScriptResolver(root, null).resolve("/dir.php/x", "")).isInstanceOf(NotFound.class);
+    }
+
+    @Test
+    void lineBreakOrNulInPathInfoIsRejected() {
+        ScriptResolver resolver = new ScriptResolver(root, "/index.php");
+        assertThat(resolver.resolve("/a.php/x\nPHP_VALUE", "")).isInstanceOf(Rejected.class);
+        assertThat(resolver.resolve("/a.php/x\r", "")).isInstanceOf(Rejected.class);
+        assertThat(resolver.resolve("/a.php\0.jpg", "")).isInstanceOf(Rejected.class);
+    }
+
+    @Test
+    void escapingTheRootIsNotFound() {
+        assertThat(new ScriptResolver(root.resolve("uploads"), null).resolve("/../a.php", ""))
+                .isInstanceOf(NotFound.class);
+    }
+
+    @Test
+    void tryFilesServesExistingFilesAndDirectoriesStatically() {
+        ScriptResolver resolver = new ScriptResolver(root, "/index.php");
+        assertThat(resolver.resolve("/uploads/a.jpg", "")).isEqualTo(new StaticFile(root.resolve("uploads/a.jpg"), false));
+        assertThat(resolver.resolve("/uploads", "")).isEqualTo(new StaticFile(root.resolve("uploads"), true));
+    }
+
+    @Test
+    void tryFilesFallsBackToFrontControllerWithOriginalQuery() {
+        var r = (Script) new ScriptResolver(root, "/index.php").resolve("/blog/2024/hello", "page=2");
+        assertThat(r).isEqualTo(new Script(root, root.resolve("index.php"), "/index.php", "", "/index.php",
+                "page=2"));
+    }
+
+    @Test
+    void missingFrontControllerIsNotFound() throws IOException {
+        Files.delete(root.resolve("index.php"));
+        assertThat(new ScriptResolver(root, "/index.php").resolve("/nothing", "")).isInstanceOf(NotFound.class);
+    }
+
+    @Test
+    void customSplitRegex() {
+        var resolver = new ScriptResolver(root, java.util.regex.Pattern.compile("^(.+\\.php)(/.+)$"), null,
+                ScriptResolver.FileProbe.FILESYSTEM);
+        assertThat(resolver.resolve("/a.php", "")).isInstanceOf(NotFound.class); // group 2 required here
+        assertThat(((Script) resolver.resolve("/a.php/p", "")).pathInfo()).isEqualTo("/p");
+    }
+}

@@ -1,0 +1,272 @@
+package io.edge.fastcgi.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.fastcgi.BackendOverloadedException;
+import io.edge.fastcgi.BackendTimeoutException;
+import io.edge.fastcgi.BackendUnavailableException;
+import io.edge.fastcgi.FcgiProtocolException;
+import io.edge.fastcgi.codec.FcgiBeginRequest;
+import io.edge.fastcgi.codec.FcgiNameValues;
+import io.edge.fastcgi.codec.FcgiParams;
+import io.edge.fastcgi.codec.FcgiRecordDecoder;
+import io.edge.fastcgi.codec.FcgiRole;
+import io.edge.fastcgi.codec.FcgiStdin;
+import io.edge.fastcgi.pool.TestLeases;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The backend side is played by the test on an {@link EmbeddedChannel}: it reads what the exchange wrote and
+ * answers with hand-built records, garbage, a cut-off record, silence or FCGI_OVERLOADED.
+ */
+class FcgiExchangeTest {
+
+    static final class Recorder implements FcgiExchange.Listener {
+        HttpResponse head;
+        final StringBuilder body = new StringBuilder();
+        boolean ended;
+        Throwable error;
+
+        @Override
+        public void onHead(HttpResponse h) {
+            head = h;
+        }
+
+        @Override
+        public void onBody(ByteBuf chunk) {
+            body.append(chunk.toString(StandardCharsets.ISO_8859_1));
+            chunk.release();
+        }
+
+        @Override
+        public void onEnd() {
+            ended = true;
+        }
+
+        @Override
+        public void onError(Throwable cause) {
+            error = cause;
+        }
+    }
+
+    final EmbeddedChannel backend = new EmbeddedChannel();
+    final Recorder recorder = new Recorder();
+    TestLeases.Leased leased;
+
+    FcgiExchange start(boolean keepAlive) {
+        leased = TestLeases.lease(backend, keepAlive);
+        return FcgiExchange.start(leased.lease(), List.of(Map.entry("SCRIPT_FILENAME", "/srv/a.php")),
+                new FcgiExchange.Options("req-1", 1024, Duration.ofSeconds(5)), recorder);
+    }
+
+    @AfterEach
+    void cleanUp() {
+        backend.finishAndReleaseAll();
+        if (leased != null) {
+            leased.pool().close();
+        }
+    }
+
+    /** What the exchange wrote, decoded. */
+    List<Object> sent() {
+        EmbeddedChannel peer = new EmbeddedChannel(new FcgiRecordDecoder());
+        for (Object o; (o = backend.readOutbound()) != null; ) {
+            peer.writeInbound(o);
+        }
+        List<Object> out = new ArrayList<>();
+        for (Object o; (o = peer.readInbound()) != null; ) {
+            out.add(o);
+        }
+        peer.finishAndReleaseAll();
+        return out;
+    }
+
+    static ByteBuf record(int type, String content) {
+        byte[] c = content.getBytes(StandardCharsets.ISO_8859_1);
+        int pad = (8 - (c.length & 7)) & 7;
+        ByteBuf b = Unpooled.buffer();
+        b.writeByte(1).writeByte(type).writeShort(1).writeShort(c.length).writeByte(pad).writeByte(0);
+        b.writeBytes(c).writeZero(pad);
+        return b;
+    }
+
+    static ByteBuf endRequest(int protocolStatus) {
+        return Unpooled.buffer().writeBytes(new byte[] {1, 3, 0, 1, 0, 8, 0, 0, 0, 0, 0, 0, (byte) protocolStatus, 0, 0, 0});
+    }
+
+    void assertClosedAndNotPooled() {
+        assertThat(backend.isActive()).isFalse();
+        assertThat(leased.pool().stats().open()).isZero();
+        assertThat(leased.lease().isReleased()).isTrue();
+    }
+
+    @Test
+    void sendsBeginParamsStdinAndDeliversResponse() {
+        FcgiExchange exchange = start(true);
+        exchange.writeStdin(Unpooled.copiedBuffer("a=1", StandardCharsets.US_ASCII));
+        exchange.endStdin();
+        List<Object> sent = sent();
+        assertThat(sent).hasSize(5);
+        assertThat(sent.get(0)).isEqualTo(new FcgiBeginRequest(1, FcgiRole.RESPONDER, true));
+        FcgiParams params = (FcgiParams) sent.get(1);
+        assertThat(FcgiNameValues.decode(params.content())).containsExactly(Map.entry("SCRIPT_FILENAME", "/srv/a.php"));
+        assertThat(((FcgiParams) sent.get(2)).isEndOfStream()).isTrue();
+        assertThat(((FcgiStdin) sent.get(3)).content().toString(StandardCharsets.US_ASCII)).isEqualTo("a=1");
+        assertThat(((FcgiStdin) sent.get(4)).isEndOfStream()).isTrue();
+        sent.forEach(io.netty.util.ReferenceCountUtil::release);
+
+        backend.writeInbound(record(6, "Status: 201 Created\r\nX-A: b\r\n\r\nhel"));
+        backend.writeInbound(record(7, "PHP Notice: oops\n"));
+        backend.writeInbound(record(6, "lo"), record(6, ""), endRequest(0));
+        assertThat(recorder.head.status().code()).isEqualTo(201);
+        assertThat(recorder.head.headers().get("X-A")).isEqualTo("b");
+        assertThat(recorder.body).hasToString("hello");
+        assertThat(recorder.ended).isTrue();
+        assertThat(recorder.error).isNull();
+        assertThat(exchange.isDone()).isTrue();
+        // Clean end with keep-alive: pooled as idle, the exchange handler gone, the codec kept.
+        assertThat(backend.isActive()).isTrue();
+        assertThat(leased.pool().stats().idle()).isEqualTo(1);
+        assertThat(backend.pipeline().get("fcgi-exchange")).isNull();
+        assertThat(backend.pipeline().get(FcgiRecordDecoder.class)).isNotNull();
+    }
+
+    @Test
+    void withoutKeepAliveConnectionIsClosedAfterEnd() {
+        start(false);
+        assertThat(((FcgiBeginRequest) sent().get(0)).keepConn()).isFalse();
+        backend.writeInbound(record(6, "\r\n"), endRequest(0));
+        assertThat(recorder.ended).isTrue();
+        assertClosedAndNotPooled();
+    }
+
+    @Test
+    void strayDataOnIdleConnectionClosesIt() {
+        start(true);
+        sent().forEach(io.netty.util.ReferenceCountUtil::release);
+        backend.writeInbound(record(6, "\r\n"), endRequest(0));
+        assertThat(leased.pool().stats().idle()).isEqualTo(1);
+        backend.writeInbound(record(6, "late"));
+        assertThat(backend.isActive()).isFalse();
+        assertThat(leased.pool().stats().open()).isZero();
+    }
+
+    @Test
+    void garbageIsAProtocolErrorAndConnectionIsNotReused() {
+        start(true);
+        backend.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\n", StandardCharsets.US_ASCII));
+        assertThat(recorder.error).isInstanceOf(FcgiProtocolException.class).hasMessage("version: 72 (expected: 1)");
+        assertClosedAndNotPooled();
+    }
+
+    @Test
+    void closeMidRecordIsAProtocolError() {
+        start(true);
+        ByteBuf full = record(6, "Status: 200\r\n\r\nbody");
+        backend.writeInbound(full.readRetainedSlice(12));
+        full.release();
+        backend.close();
+        assertThat(recorder.error).isInstanceOf(FcgiProtocolException.class)
+                .hasMessageStartingWith("content: 4 bytes at end of stream");
+        assertClosedAndNotPooled();
+    }
+
+    @Test
+    void closeBetweenRecordsBeforeEndIsUnavailable() {
+        start(true);
+        backend.writeInbound(record(6, "Status: 200\r\n\r\n"));
+        backend.close();
+        assertThat(recorder.head).isNotNull();
+        assertThat(recorder.error).isInstanceOf(BackendUnavailableException.class);
+        assertClosedAndNotPooled();
+    }
+
+    @Test
+    void stallPastReadTimeoutIsBackendTimeout() {
+        FcgiExchange exchange = start(true);
+        exchange.endStdin();
+        backend.advanceTimeBy(4, TimeUnit.SECONDS);
+        backend.runScheduledPendingTasks();
+        backend.writeInbound(record(7, "still alive\n")); // data resets the clock
+        backend.advanceTimeBy(4, TimeUnit.SECONDS);
+        backend.runScheduledPendingTasks();
+        assertThat(recorder.error).isNull();
+        backend.advanceTimeBy(2, TimeUnit.SECONDS);
+        backend.runScheduledPendingTasks();
+        assertThat(recorder.error).isInstanceOf(BackendTimeoutException.class);
+        assertClosedAndNotPooled();
+    }
+
+    @Test
+    void pausedResponseDoesNotTimeOut() {
+        FcgiExchange exchange = start(true);
+        exchange.endStdin();
+        exchange.pauseResponse();
+        assertThat(backend.config().isAutoRead()).isFalse();
+        backend.advanceTimeBy(30, TimeUnit.SECONDS);
+        backend.runScheduledPendingTasks();
+        assertThat(recorder.error).isNull();
+        exchange.resumeResponse();
+        assertThat(backend.config().isAutoRead()).isTrue();
+        exchange.abort();
+        assertClosedAndNotPooled();
+    }
+
+    @Test
+    void overloadedIsItsOwnError() {
+        start(true);
+        backend.writeInbound(endRequest(2));
+        assertThat(recorder.error).isInstanceOf(BackendOverloadedException.class);
+        assertClosedAndNotPooled();
+    }
+
+    @Test
+    void oversizedHeadIsAProtocolError() {
+        start(true);
+        backend.writeInbound(record(6, "X-Big: " + "x".repeat(2000) + "\r\n\r\n"));
+        assertThat(recorder.error).isInstanceOf(FcgiProtocolException.class)
+                .hasMessageStartingWith("response head: more than 1024 bytes");
+        assertClosedAndNotPooled();
+    }
+
+    @Test
+    void endBeforeHeadIsAProtocolError() {
+        start(true);
+        backend.writeInbound(record(6, "X-A: 1\r\n"), endRequest(0));
+        assertThat(recorder.error).isInstanceOf(FcgiProtocolException.class);
+        assertClosedAndNotPooled();
+    }
+
+    @Test
+    void abortClosesWithoutCallingListener() {
+        FcgiExchange exchange = start(true);
+        exchange.abort();
+        assertThat(recorder.error).isNull();
+        assertClosedAndNotPooled();
+        exchange.writeStdin(Unpooled.copiedBuffer("late", StandardCharsets.US_ASCII)); // released, not sent
+    }
+
+    @Test
+    void largeBodyIsSplitIntoRecords() {
+        FcgiExchange exchange = start(true);
+        sent().forEach(io.netty.util.ReferenceCountUtil::release);
+        exchange.writeStdin(Unpooled.wrappedBuffer(new byte[200_000]));
+        List<Object> sent = sent();
+        assertThat(sent).hasSize(4);
+        assertThat(sent).allSatisfy(o -> assertThat(((FcgiStdin) o).content().readableBytes()).isLessThanOrEqualTo(65535));
+        sent.forEach(io.netty.util.ReferenceCountUtil::release);
+        exchange.abort();
+    }
+
+}

@@ -1,0 +1,359 @@
+package io.edge.fastcgi.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.fastcgi.BackendGroupSettings;
+import io.edge.fastcgi.BackendGroupSettings.Balance;
+import io.edge.fastcgi.BackendUnavailableException;
+import io.edge.fastcgi.QueueFullException;
+import io.edge.fastcgi.QueueTimeoutException;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.io.FileNotFoundException;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class BackendPoolTest {
+
+    /** Records connects; the test completes them. */
+    static final class FakeConnector implements Connector {
+        record Pending(EventLoop loop, BackendAddress address, Promise<Channel> promise) {
+        }
+
+        final ArrayDeque<Pending> pending = new ArrayDeque<>();
+        final List<EmbeddedChannel> opened = new ArrayList<>();
+
+        @Override
+        public Future<Channel> connect(EventLoop loop, BackendAddress address) {
+            Promise<Channel> p = loop.newPromise();
+            pending.add(new Pending(loop, address, p));
+            return p;
+        }
+
+        Pending succeedNext() {
+            Pending p = pending.poll();
+            EmbeddedChannel ch = new EmbeddedChannel();
+            opened.add(ch);
+            p.promise().setSuccess(ch);
+            return p;
+        }
+
+        Pending failNext(Throwable cause) {
+            Pending p = pending.poll();
+            p.promise().setFailure(cause);
+            return p;
+        }
+
+        void succeedAll() {
+            while (!pending.isEmpty()) {
+                succeedNext();
+            }
+        }
+    }
+
+    final FakeTimers timers = new FakeTimers();
+    final FakeConnector connector = new FakeConnector();
+    final EventLoop loopA = new EmbeddedChannel().eventLoop();
+    final EventLoop loopB = new EmbeddedChannel().eventLoop();
+    BackendPool pool;
+
+    static BackendGroupSettings settings(List<String> addresses, Balance balance, int maxConnections, int maxWaiters,
+            boolean keepAlive, int maxFails) {
+        return new BackendGroupSettings("php", addresses, balance, maxConnections,
+                new BackendGroupSettings.Queue(maxWaiters, Duration.ofMillis(1000)),
+                new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(30)),
+                new BackendGroupSettings.KeepAlive(keepAlive, Duration.ofSeconds(10), 3),
+                new BackendGroupSettings.Health(maxFails, Duration.ofSeconds(5)), null);
+    }
+
+    BackendPool pool(BackendGroupSettings s) {
+        pool = new BackendPool(s, connector, timers);
+        return pool;
+    }
+
+    BackendPool onePhp(int max, int waiters) {
+        return pool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, max, waiters, true, 2));
+    }
+
+    @AfterEach
+    void invariants() {
+        if (pool != null) {
+            pool.checkInvariants();
+            pool.close();
+        }
+        connector.opened.forEach(EmbeddedChannel::finishAndReleaseAll);
+    }
+
+    @Test
+    void freeSlotConnectsAtOnce() {
+        onePhp(2, 10);
+        Future<Lease> f = pool.acquire(loopA);
+        assertThat(connector.pending).hasSize(1);
+        connector.succeedNext();
+        assertThat(f.isSuccess()).isTrue();
+        assertThat(f.getNow().isReused()).isFalse();
+        assertThat(pool.stats().open()).isEqualTo(1);
+        pool.checkInvariants();
+    }
+
+    @Test
+    void fullGroupQueuesFifoAndFreedSlotGoesToOldestWaiter() {
+        onePhp(1, 10);
+        Future<Lease> first = pool.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> second = pool.acquire(loopA);
+        Future<Lease> third = pool.acquire(loopA);
+        assertThat(second.isDone()).isFalse();
+        assertThat(pool.stats().waiters()).isEqualTo(2);
+        pool.checkInvariants();
+
+        first.getNow().release(Lease.Outcome.REUSABLE);
+        assertThat(second.isSuccess()).isTrue();
+        assertThat(second.getNow().isReused()).isTrue(); // same loop: the kept-alive connection itself
+        assertThat(second.getNow().channel()).isSameAs(first.getNow().channel());
+        assertThat(third.isDone()).isFalse();
+        pool.checkInvariants();
+
+        second.getNow().release(Lease.Outcome.CLOSE);
+        assertThat(third.isDone()).isFalse(); // the slot went to a new connection for the third
+        assertThat(connector.pending).hasSize(1);
+        connector.succeedNext();
+        assertThat(third.isSuccess()).isTrue();
+        assertThat(pool.stats().open()).isEqualTo(1);
+    }
+
+    @Test
+    void fullQueueRejectsAtOnce() {
+        onePhp(1, 1);
+        pool.acquire(loopA);
+        Future<Lease> waiting = pool.acquire(loopA);
+        Future<Lease> rejected = pool.acquire(loopA);
+        assertThat(waiting.isDone()).isFalse();
+        assertThat(rejected.cause()).isInstanceOf(QueueFullException.class);
+        assertThat(pool.stats().rejectedFull()).isEqualTo(1);
+    }
+
+    @Test
+    void waiterTimesOutAtItsDeadline() {
+        onePhp(1, 10);
+        pool.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> waiting = pool.acquire(loopA);
+        timers.advanceMillis(999);
+        assertThat(waiting.isDone()).isFalse();
+        timers.advanceMillis(1);
+        assertThat(waiting.cause()).isInstanceOf(QueueTimeoutException.class);
+        assertThat(pool.stats().waiters()).isZero();
+        assertThat(pool.stats().timedOut()).isEqualTo(1);
+    }
+
+    @Test
+    void cancelledWaiterIsRemovedAndNeverGetsASlot() {
+        onePhp(1, 10);
+        Future<Lease> first = pool.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> gone = pool.acquire(loopA);
+        Future<Lease> next = pool.acquire(loopA);
+        assertThat(gone.cancel(false)).isTrue();
+        assertThat(pool.stats().waiters()).isEqualTo(1);
+        first.getNow().release(Lease.Outcome.REUSABLE);
+        assertThat(next.isSuccess()).isTrue();
+        assertThat(gone.isCancelled()).isTrue();
+        assertThat(next.getNow().channel()).isSameAs(first.getNow().channel());
+    }
+
+    @Test
+    void newcomerNeverOvertakesAQueuedRequest() {
+        onePhp(1, 10);
+        Future<Lease> first = pool.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> queued = pool.acquire(loopA);
+        first.getNow().release(Lease.Outcome.CLOSE);
+        Future<Lease> newcomer = pool.acquire(loopA); // slot is being reconnected for `queued`
+        connector.succeedNext();
+        assertThat(queued.isSuccess()).isTrue();
+        assertThat(newcomer.isDone()).isFalse();
+    }
+
+    @Test
+    void leaseIsReleasedExactlyOnce() {
+        onePhp(1, 10);
+        Future<Lease> f = pool.acquire(loopA);
+        connector.succeedNext();
+        Lease lease = f.getNow();
+        assertThat(lease.release(Lease.Outcome.REUSABLE)).isTrue();
+        assertThat(lease.release(Lease.Outcome.CLOSE)).isFalse();
+        assertThat(pool.stats().open()).isEqualTo(1);
+        assertThat(pool.stats().idle()).isEqualTo(1);
+    }
+
+    @Test
+    void idleConnectionClosedAfterIdleTimeout() {
+        onePhp(1, 10);
+        Future<Lease> f = pool.acquire(loopA);
+        connector.succeedNext();
+        f.getNow().release(Lease.Outcome.REUSABLE);
+        timers.advanceMillis(10_000);
+        assertThat(pool.stats().open()).isZero();
+        assertThat(f.getNow().channel().isActive()).isFalse();
+    }
+
+    @Test
+    void connectionClosedAfterMaxRequests() {
+        onePhp(1, 10);
+        Channel ch = null;
+        for (int i = 0; i < 3; i++) {
+            Future<Lease> f = pool.acquire(loopA);
+            if (i == 0) {
+                connector.succeedNext();
+                ch = f.getNow().channel();
+            }
+            assertThat(f.getNow().channel()).isSameAs(ch);
+            f.getNow().release(Lease.Outcome.REUSABLE);
+        }
+        assertThat(ch.isActive()).isFalse();
+        assertThat(pool.stats().open()).isZero();
+    }
+
+    @Test
+    void idleConnectionClosedByBackendIsForgotten() {
+        onePhp(1, 10);
+        Future<Lease> f = pool.acquire(loopA);
+        connector.succeedNext();
+        f.getNow().release(Lease.Outcome.REUSABLE);
+        f.getNow().channel().close();
+        assertThat(pool.stats().open()).isZero();
+        pool.acquire(loopA);
+        assertThat(connector.pending).hasSize(1);
+    }
+
+    @Test
+    void idleConnectionOnAnotherLoopIsSwappedNotShared() {
+        onePhp(1, 10);
+        Future<Lease> f = pool.acquire(loopA);
+        connector.succeedNext();
+        f.getNow().release(Lease.Outcome.REUSABLE);
+        Future<Lease> onB = pool.acquire(loopB);
+        assertThat(f.getNow().channel().isActive()).isFalse();
+        assertThat(connector.pending.peek().loop()).isSameAs(loopB);
+        connector.succeedNext();
+        assertThat(onB.isSuccess()).isTrue();
+        assertThat(pool.stats().open()).isEqualTo(1);
+    }
+
+    @Test
+    void busyConnectGoesBackToWaitWithinDeadline() {
+        onePhp(1, 10);
+        Future<Lease> f = pool.acquire(loopA);
+        connector.failNext(new ConnectException("connect(..) failed: Resource temporarily unavailable"));
+        assertThat(f.isDone()).isFalse();
+        assertThat(pool.stats().waiters()).isEqualTo(1);
+        assertThat(connector.pending).isEmpty(); // backing off
+        timers.advanceMillis(5);
+        assertThat(connector.pending).hasSize(1);
+        connector.failNext(new FileNotFoundException()); // php-fpm restarting: socket gone
+        timers.advanceMillis(10);
+        connector.succeedNext();
+        assertThat(f.isSuccess()).isTrue();
+        assertThat(pool.stats().busyConnects()).isEqualTo(2);
+    }
+
+    @Test
+    void busyConnectsUntilDeadlineEndInQueueTimeout() {
+        onePhp(1, 10);
+        Future<Lease> f = pool.acquire(loopA);
+        while (!f.isDone()) {
+            if (!connector.pending.isEmpty()) {
+                connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+            }
+            timers.advanceMillis(50);
+        }
+        assertThat(f.cause()).isInstanceOf(QueueTimeoutException.class);
+    }
+
+    @Test
+    void hardConnectFailureTriesAnotherAddressThenFails() {
+        pool(settings(List.of("127.0.0.1:9001", "127.0.0.1:9002"), Balance.ROUND_ROBIN, 1, 10, true, 5));
+        Future<Lease> f = pool.acquire(loopA);
+        BackendAddress firstAddress = connector.failNext(new java.io.IOException("boom")).address();
+        assertThat(f.isDone()).as("%s", f.cause()).isFalse();
+        assertThat(connector.pending).hasSize(1);
+        assertThat(connector.pending.peek().address()).isNotEqualTo(firstAddress);
+        connector.failNext(new java.io.IOException("boom again"));
+        assertThat(f.cause()).isInstanceOf(BackendUnavailableException.class);
+    }
+
+    @Test
+    void maxFailsTakesAddressDownForFailTimeout() {
+        onePhp(1, 10); // maxFails 2
+        Future<Lease> a = pool.acquire(loopA);
+        connector.failNext(new java.io.IOException("reset"));
+        assertThat(a.cause()).isInstanceOf(BackendUnavailableException.class);
+        Future<Lease> b = pool.acquire(loopA);
+        connector.failNext(new java.io.IOException("reset"));
+        assertThat(b.cause()).isInstanceOf(BackendUnavailableException.class);
+        Future<Lease> down = pool.acquire(loopA);
+        assertThat(down.cause()).hasMessageContaining("every address is down");
+        assertThat(connector.pending).isEmpty();
+        timers.advanceMillis(5000);
+        pool.acquire(loopA);
+        assertThat(connector.pending).hasSize(1);
+    }
+
+    @Test
+    void leastConnectionsPrefersTheLessLoadedAddress() {
+        pool(settings(List.of("unix:/a.sock", "unix:/b.sock"), Balance.LEAST_CONNECTIONS, 4, 10, true, 0));
+        List<Lease> leases = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Future<Lease> f = pool.acquire(loopA);
+            connector.succeedNext();
+            leases.add(f.getNow());
+        }
+        assertThat(leases).extracting(l -> l.address().spec())
+                .containsExactly("unix:/a.sock", "unix:/b.sock", "unix:/a.sock");
+        leases.get(0).release(Lease.Outcome.CLOSE);
+        leases.get(2).release(Lease.Outcome.CLOSE);
+        // a has 0 active, b has 1: whatever the rotation says, a wins
+        pool.acquire(loopA);
+        assertThat(connector.pending.peek().address().spec()).isEqualTo("unix:/a.sock");
+        connector.succeedAll();
+    }
+
+    @Test
+    void roundRobinRotates() {
+        pool(settings(List.of("unix:/a.sock", "unix:/b.sock", "unix:/c.sock"), Balance.ROUND_ROBIN, 4, 10, true, 0));
+        List<String> order = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            pool.acquire(loopA);
+            order.add(connector.succeedNext().address().spec());
+        }
+        assertThat(order).containsExactly("unix:/a.sock", "unix:/b.sock", "unix:/c.sock", "unix:/a.sock");
+    }
+
+    @Test
+    void cancelWhileConnectingKeepsTheFreshConnection() {
+        onePhp(1, 10);
+        Future<Lease> f = pool.acquire(loopA);
+        assertThat(f.cancel(false)).isTrue();
+        connector.succeedNext();
+        assertThat(pool.stats().idle()).isEqualTo(1);
+    }
+
+    @Test
+    void closeFailsWaiters() {
+        onePhp(1, 10);
+        pool.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> waiting = pool.acquire(loopA);
+        pool.close();
+        assertThat(waiting.cause()).isInstanceOf(BackendUnavailableException.class);
+    }
+}

@@ -1,0 +1,63 @@
+package io.edge.fastcgi.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.netty.channel.Channel;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.concurrent.Future;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What a restarting php-fpm looks like to a real epoll connect: both must count as busy. */
+class ConnectFailuresTest {
+
+    @TempDir
+    Path dir;
+
+    Throwable connectFailure(Path socket) throws Exception {
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try {
+            Future<Channel> f = new EpollConnector(Duration.ofSeconds(1))
+                    .connect(group.next(), BackendAddress.parse("unix:" + socket));
+            f.await(5, TimeUnit.SECONDS);
+            assertThat(f.isSuccess()).isFalse();
+            return f.cause();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    @Test
+    void missingSocketFileIsBusy() throws Exception {
+        assumeTrue(Epoll.isAvailable());
+        Throwable cause = connectFailure(dir.resolve("gone.sock"));
+        assertThat(ConnectFailures.isBusy(cause)).as("%s", cause).isTrue();
+    }
+
+    @Test
+    void socketWithoutListenerIsBusy() throws Exception {
+        assumeTrue(Epoll.isAvailable());
+        Path socket = dir.resolve("stale.sock");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+        }
+        Throwable cause = connectFailure(socket);
+        assertThat(ConnectFailures.isBusy(cause)).as("%s", cause).isTrue();
+    }
+
+    @Test
+    void otherErrorsAreNotBusy() {
+        assertThat(ConnectFailures.isBusy(new IOException("Broken pipe"))).isFalse();
+        assertThat(ConnectFailures.isBusy(new io.netty.channel.ConnectTimeoutException("timed out"))).isFalse();
+    }
+}
