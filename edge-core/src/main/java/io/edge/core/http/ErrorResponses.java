@@ -1,5 +1,10 @@
 package io.edge.core.http;
 
+import io.edge.aio.file.FileDescriptorsExhaustedException;
+import io.edge.fastcgi.BackendBusyException;
+import io.edge.fastcgi.BackendTimeoutException;
+import io.edge.fastcgi.BackendUnavailableException;
+import io.edge.fastcgi.FcgiProtocolException;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
@@ -15,45 +20,37 @@ import java.io.FileNotFoundException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.Function;
 
 /**
  * The one place where a failure becomes an HTTP status, and where error bodies are made. Error bodies are
  * short and generic: never a stack trace, an exception message or a file system path.
  *
- * <p>Modules register mappings for their own exception types (FastCGI's queue timeout -> 503 and so on)
- * through {@link #register}; the first registered mapping that answers wins, then the built-in ones.
+ * <p>Backend busy (queue full, queue timeout, FastCGI OVERLOADED) and descriptor exhaustion are 503
+ * with {@code Retry-After}; a backend that answered wrongly or not at all is 502; a read timeout is 504.
  */
 public final class ErrorResponses {
 
     /** Seconds a client is told to wait in {@code Retry-After} when a backend is busy. */
     public static final int RETRY_AFTER_SECONDS = 1;
 
-    private static final List<Function<Throwable, HttpResponseStatus>> MAPPINGS = new ArrayList<>();
-
     private ErrorResponses() {
-    }
-
-    /**
-     * Adds a mapping consulted before the built-in ones. It returns {@code null} for exceptions it does not
-     * know. Called during start-up only.
-     */
-    public static synchronized void register(Function<Throwable, HttpResponseStatus> mapping) {
-        MAPPINGS.add(mapping);
     }
 
     /** The status for a failure; causes are unwrapped through {@link DecoderException} and the like. */
     public static HttpResponseStatus statusFor(Throwable failure) {
         Throwable t = failure;
         for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
-            HttpResponseStatus mapped = registered(t);
-            if (mapped != null) {
-                return mapped;
-            }
             if (t instanceof HttpStatusException e) {
                 return e.status();
+            }
+            if (t instanceof BackendBusyException || t instanceof FileDescriptorsExhaustedException) {
+                return HttpResponseStatus.SERVICE_UNAVAILABLE;
+            }
+            if (t instanceof BackendTimeoutException) {
+                return HttpResponseStatus.GATEWAY_TIMEOUT;
+            }
+            if (t instanceof FcgiProtocolException || t instanceof BackendUnavailableException) {
+                return HttpResponseStatus.BAD_GATEWAY;
             }
             if (t instanceof TooLongHttpLineException) {
                 return HttpResponseStatus.REQUEST_URI_TOO_LONG;
@@ -81,16 +78,6 @@ public final class ErrorResponses {
     public static HttpResponseStatus statusForUnparsable(Throwable decoderFailure) {
         HttpResponseStatus status = statusFor(decoderFailure);
         return status.code() == 414 || status.code() == 431 || status.code() == 413 ? status : HttpResponseStatus.BAD_REQUEST;
-    }
-
-    private static synchronized HttpResponseStatus registered(Throwable t) {
-        for (Function<Throwable, HttpResponseStatus> mapping : MAPPINGS) {
-            HttpResponseStatus status = mapping.apply(t);
-            if (status != null) {
-                return status;
-            }
-        }
-        return null;
     }
 
     /**
