@@ -18,6 +18,9 @@ import java.util.regex.Pattern;
  * @param root     overrides the site's root, or {@code null}
  * @param handler  who answers
  * @param fastcgiBackend backend group name when {@code handler} is {@link Handler#FASTCGI}, else {@code null}
+ * @param frontController for FastCGI locations, a script such as {@code /index.php} that runs when the path
+ *                        is neither a script nor an existing file or directory (nginx's
+ *                        {@code try_files $uri $uri/ /index.php?$query_string}); {@code null} for none
  */
 public record LocationSettings(
         String match,
@@ -26,7 +29,14 @@ public record LocationSettings(
         Pattern regex,
         Path root,
         Handler handler,
-        String fastcgiBackend) {
+        String fastcgiBackend,
+        String frontController) {
+
+    /** A location without a front controller. */
+    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
+                            String fastcgiBackend) {
+        this(match, kind, pattern, regex, root, handler, fastcgiBackend, null);
+    }
 
     /** How a location's pattern is compared with a request path. */
     public enum Kind { EXACT, PREFIX, PREFIX_NO_REGEX, REGEX }

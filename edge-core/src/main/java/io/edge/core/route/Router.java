@@ -54,10 +54,7 @@ public final class Router {
         if (hostHeader == null || hostHeader.isEmpty()) {
             return defaultSite;
         }
-        String host = stripPort(hostHeader).toLowerCase(Locale.ROOT);
-        if (host.endsWith(".")) {
-            host = host.substring(0, host.length() - 1);
-        }
+        String host = hostName(hostHeader);
         SiteSettings site = exactNames.get(host);
         if (site != null) {
             return site;
@@ -68,6 +65,12 @@ public final class Router {
             }
         }
         return defaultSite;
+    }
+
+    /** The host name of a {@code Host} header: lower case, without port and trailing dot. */
+    public static String hostName(String hostHeader) {
+        String host = stripPort(hostHeader).toLowerCase(Locale.ROOT);
+        return host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
     }
 
     private static String stripPort(String host) {

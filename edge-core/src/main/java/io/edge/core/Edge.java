@@ -1,0 +1,104 @@
+package io.edge.core;
+
+import io.edge.aio.StaticIoSettings;
+import io.edge.aio.file.FileEngine;
+import io.edge.aio.file.SendfileEngine;
+import io.edge.conf.EdgeSettings;
+import io.edge.conf.LocationSettings;
+import io.edge.conf.SiteSettings;
+import io.edge.core.fastcgi.FastCgiResponder;
+import io.edge.core.http.Responder;
+import io.edge.core.statics.MimeTypes;
+import io.edge.core.statics.StaticResponder;
+import io.edge.fastcgi.BackendGroupSettings;
+import io.edge.fastcgi.pool.BackendPool;
+import java.net.InetSocketAddress;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A whole edge instance built from one configuration: the file engine, the backend pools, a responder
+ * per location, and the HTTP server. {@link Main} runs one; tests start them in-process.
+ */
+public final class Edge {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Edge.class);
+
+    private final EdgeSettings settings;
+    private final Map<String, BackendPool> pools = new LinkedHashMap<>();
+    private FileEngine engine;
+    private EdgeServer server;
+
+    public Edge(EdgeSettings settings) {
+        this.settings = settings;
+    }
+
+    /** Starts backends, pools and listeners; on failure, whatever started is stopped again. */
+    public void start() throws Exception {
+        try {
+            engine = fileEngine(settings.staticIo());
+            Responder staticResponder = new StaticResponder(engine, new MimeTypes(settings.mimeTypes()));
+            for (BackendGroupSettings group : settings.backends().values()) {
+                pools.put(group.name(), BackendPool.create(group));
+            }
+            Map<LocationSettings, Responder> responders = new IdentityHashMap<>();
+            for (SiteSettings site : settings.sites()) {
+                for (LocationSettings location : site.locations()) {
+                    responders.put(location, responder(site, location, staticResponder));
+                }
+            }
+            server = new EdgeServer(settings, responders::get);
+            server.start();
+        } catch (Exception | Error e) {
+            stop();
+            throw e;
+        }
+    }
+
+    private Responder responder(SiteSettings site, LocationSettings location, Responder staticResponder) {
+        if (location.handler() == LocationSettings.Handler.FASTCGI) {
+            BackendGroupSettings group = settings.backends().get(location.fastcgiBackend());
+            return new FastCgiResponder(location, site.root(), pools.get(location.fastcgiBackend()), staticResponder,
+                    group.timeouts().read());
+        }
+        return staticResponder;
+    }
+
+    private static FileEngine fileEngine(StaticIoSettings io) {
+        if (io.engine() != StaticIoSettings.Engine.SENDFILE && io.engine() != StaticIoSettings.Engine.AUTO) {
+            LOG.warn("static engine {} is not available in this build; using sendfile", io.engine().configName());
+        }
+        return new SendfileEngine(io);
+    }
+
+    public List<InetSocketAddress> boundAddresses() {
+        return server.boundAddresses();
+    }
+
+    /** Drains and stops everything; returns true if every connection finished within the drain timeout. */
+    public boolean stop() {
+        boolean clean = true;
+        if (server != null) {
+            try {
+                clean = server.shutdown();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                clean = false;
+            }
+        }
+        pools.values().forEach(BackendPool::close);
+        pools.clear();
+        if (engine != null) {
+            try {
+                engine.close();
+            } catch (Exception e) {
+                LOG.warn("closing the file engine: {}", e.toString());
+            }
+        }
+        return clean;
+    }
+}

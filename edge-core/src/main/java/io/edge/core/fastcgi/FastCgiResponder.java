@@ -1,0 +1,320 @@
+package io.edge.core.fastcgi;
+
+import io.edge.conf.LocationSettings;
+import io.edge.core.http.Exchange;
+import io.edge.core.http.HttpStatusException;
+import io.edge.core.http.Responder;
+import io.edge.core.route.Router;
+import io.edge.fastcgi.BackendUnavailableException;
+import io.edge.fastcgi.cgi.CgiOptions;
+import io.edge.fastcgi.cgi.CgiParams;
+import io.edge.fastcgi.cgi.CgiRequest;
+import io.edge.fastcgi.cgi.ScriptResolver;
+import io.edge.fastcgi.client.FcgiExchange;
+import io.edge.fastcgi.pool.BackendPool;
+import io.edge.fastcgi.pool.Lease;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.Future;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers a FastCGI location: resolves the script (safe by default: it must be a regular file under the
+ * root), waits for a connection slot in the backend group's queue, then streams the request body to the
+ * backend and the response back to the client, each side paused while the other can't keep up.
+ *
+ * <pre>
+ *   RESOLVE --script--> [BUFFER chunked body] --> WAIT (queue; client reading paused) --lease--> EXCHANGE --end--> done
+ *   RESOLVE --existing file or directory (front controller)--> static responder
+ *   WAIT --client gone--> waiter cancelled: the request never reaches PHP
+ *   WAIT --queue full / deadline--> 503 + Retry-After
+ *   EXCHANGE --reused connection found closed before anything was sent--> WAIT again (once)
+ * </pre>
+ *
+ * A request whose body was sent is never replayed.
+ */
+public final class FastCgiResponder implements Responder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FastCgiResponder.class);
+    private static final AtomicLong REQUEST_IDS = new AtomicLong();
+    private static final int MAX_RESPONSE_HEAD = 32 * 1024;
+
+    private final BackendPool pool;
+    private final Responder staticResponder;
+    private final Duration readTimeout;
+    private final ScriptResolver resolver;
+    private final ScriptResolver scriptsOnly;
+
+    /**
+     * @param location        the FastCGI location (its root, else {@code siteRoot}; its front controller)
+     * @param siteRoot        the site's document root
+     * @param pool            the location's backend group
+     * @param staticResponder answers existing files and directories when a front controller is configured
+     * @param readTimeout     longest backend silence once the request was sent
+     */
+    public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, Responder staticResponder,
+                            Duration readTimeout) {
+        Path root = location.root() != null ? location.root() : siteRoot;
+        this.pool = pool;
+        this.staticResponder = staticResponder;
+        this.readTimeout = readTimeout;
+        this.resolver = new ScriptResolver(root, location.frontController());
+        this.scriptsOnly = new ScriptResolver(root, null);
+    }
+
+    @Override
+    public void respond(Exchange exchange) {
+        ScriptResolver.Resolution resolution = resolver.resolve(exchange.path(), exchange.query());
+        if (resolution instanceof ScriptResolver.StaticFile file && file.directory()) {
+            resolution = indexOf(exchange, file.file());
+        }
+        if (resolution instanceof ScriptResolver.Script script) {
+            start(exchange, script);
+        } else if (resolution instanceof ScriptResolver.StaticFile) {
+            staticResponder.respond(exchange);
+        } else if (resolution instanceof ScriptResolver.Rejected rejected) {
+            exchange.fail(new HttpStatusException(HttpResponseStatus.BAD_REQUEST, rejected.reason()));
+        } else {
+            exchange.sendError(HttpResponseStatus.NOT_FOUND);
+        }
+    }
+
+    /**
+     * A directory under a front controller: the first index file that exists decides; a script runs, any
+     * other file (or none) goes to the static responder, which applies the same index list.
+     */
+    private ScriptResolver.Resolution indexOf(Exchange exchange, Path directory) {
+        String base = exchange.path().endsWith("/") ? exchange.path() : exchange.path() + "/";
+        for (String index : exchange.site().index()) {
+            if (Files.isRegularFile(directory.resolve(index))) {
+                ScriptResolver.Resolution candidate = scriptsOnly.resolve(base + index, exchange.query());
+                return candidate instanceof ScriptResolver.Script ? candidate : new ScriptResolver.StaticFile(directory, true);
+            }
+        }
+        return new ScriptResolver.StaticFile(directory, true);
+    }
+
+    private void start(Exchange exchange, ScriptResolver.Script script) {
+        HttpRequest request = exchange.request();
+        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        long contentLength = HttpUtil.getContentLength(request, -1L);
+        if (chunked) {
+            // CONTENT_LENGTH must be known before the params go out: gather the body first (the connection
+            // handler caps it at the configured body limit).
+            CompositeByteBuf body = exchange.clientChannel().alloc().compositeBuffer(1024);
+            boolean[] handedOver = {false};
+            exchange.onClientGone(() -> {
+                if (!handedOver[0]) {
+                    body.release();
+                }
+            });
+            exchange.readBody(content -> {
+                body.addComponent(true, content.content().retain());
+                boolean last = content instanceof LastHttpContent;
+                content.release();
+                if (last) {
+                    handedOver[0] = true; // the call owns the body from here
+                    new Call(exchange, script, body.readableBytes(), body).acquire();
+                }
+            });
+        } else {
+            new Call(exchange, script, contentLength, null).acquire();
+        }
+    }
+
+    /** One request to the backend group, from waiting in the queue to the end of the response. */
+    private final class Call implements FcgiExchange.Listener {
+        private final Exchange exchange;
+        private final ScriptResolver.Script script;
+        private final long contentLength;
+        private ByteBuf bufferedBody;
+        private final Channel clientChannel;
+        private final String requestId = Long.toString(REQUEST_IDS.incrementAndGet(), 36);
+        private Future<Lease> pending;
+        private FcgiExchange backend;
+        private boolean clientGone;
+        private boolean retried;
+        private boolean headSent;
+
+        Call(Exchange exchange, ScriptResolver.Script script, long contentLength, ByteBuf bufferedBody) {
+            this.exchange = exchange;
+            this.script = script;
+            this.contentLength = contentLength;
+            this.bufferedBody = bufferedBody;
+            this.clientChannel = exchange.clientChannel();
+            exchange.onClientGone(this::clientGone);
+        }
+
+        void acquire() {
+            if (bufferedBody == null && contentLength > 0) {
+                clientChannel.config().setAutoRead(false); // the body stays in the kernel while we wait
+            }
+            pending = pool.acquire(clientChannel.eventLoop());
+            pending.addListener(f -> leased());
+        }
+
+        private void leased() {
+            Future<Lease> f = pending;
+            pending = null;
+            if (f.isCancelled()) {
+                return;
+            }
+            if (!f.isSuccess()) {
+                clientChannel.config().setAutoRead(true);
+                releaseBufferedBody();
+                if (!clientGone) {
+                    exchange.fail(f.cause());
+                }
+                return;
+            }
+            Lease lease = f.getNow();
+            if (clientGone) {
+                lease.release(Lease.Outcome.CLOSE);
+                return;
+            }
+            backend = FcgiExchange.start(lease, CgiParams.build(cgiRequest(), script, CgiOptions.DEFAULT),
+                    new FcgiExchange.Options(requestId, MAX_RESPONSE_HEAD, readTimeout), this);
+            if (backend.isDone()) {
+                return; // failed at once; onError decided what to do
+            }
+            sendBody();
+        }
+
+        private void sendBody() {
+            if (bufferedBody != null) {
+                ByteBuf body = bufferedBody;
+                bufferedBody = null;
+                backend.writeStdin(body);
+                backend.endStdin();
+                return;
+            }
+            if (contentLength <= 0) {
+                backend.endStdin();
+                return;
+            }
+            exchange.readBody(this::bodyChunk);
+            clientChannel.config().setAutoRead(true);
+        }
+
+        private void bodyChunk(HttpContent content) {
+            boolean last = content instanceof LastHttpContent;
+            if (backend.isDone()) {
+                content.release();
+                return;
+            }
+            backend.writeStdin(content.content().retain());
+            content.release();
+            if (last) {
+                backend.endStdin();
+            } else if (!backend.isWritable()) {
+                clientChannel.config().setAutoRead(false);
+                backend.onWritable(() -> clientChannel.config().setAutoRead(true));
+            }
+        }
+
+        private CgiRequest cgiRequest() {
+            HttpRequest request = exchange.request();
+            List<Map.Entry<String, String>> headers = new ArrayList<>(request.headers().size());
+            request.headers().forEach(headers::add);
+            InetSocketAddress local = exchange.localAddress();
+            InetSocketAddress remote = exchange.remoteAddress();
+            String host = request.headers().get(HttpHeaderNames.HOST);
+            String serverName = host != null ? Router.hostName(host)
+                    : exchange.site().serverNames().isEmpty() ? "" : exchange.site().serverNames().get(0);
+            return new CgiRequest(request.method().name(), request.uri(), request.protocolVersion().text(),
+                    exchange.path(), exchange.query(), headers, request.headers().get(HttpHeaderNames.CONTENT_TYPE),
+                    contentLength, serverName, local.getPort(), local.getAddress().getHostAddress(),
+                    remote.getAddress().getHostAddress(), remote.getPort(), false);
+        }
+
+        @Override
+        public void onHead(HttpResponse head) {
+            headSent = true;
+            if (!HttpUtil.isContentLengthSet(head) && !exchange.isHead() && hasBody(head.status())) {
+                if (exchange.request().protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+                    HttpUtil.setTransferEncodingChunked(head, true);
+                } else {
+                    head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                }
+            }
+            exchange.write(head);
+        }
+
+        @Override
+        public void onBody(ByteBuf chunk) {
+            if (exchange.isHead() || !exchange.clientChannel().isActive()) {
+                chunk.release();
+                return;
+            }
+            exchange.writeAndFlush(new DefaultHttpContent(chunk));
+            if (!exchange.isWritable()) {
+                backend.pauseResponse();
+                exchange.onWritable(backend::resumeResponse);
+            }
+        }
+
+        @Override
+        public void onEnd() {
+            exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+        }
+
+        @Override
+        public void onError(Throwable cause) {
+            if (cause instanceof BackendUnavailableException && !headSent && !retried && backend == null) {
+                // A kept-alive connection the backend had closed: nothing was sent, so waiting again is safe.
+                retried = true;
+                LOG.debug("[{}] reused backend connection was closed; waiting for another", requestId);
+                exchange.clientChannel().eventLoop().execute(this::acquire);
+                return;
+            }
+            releaseBufferedBody();
+            clientChannel.config().setAutoRead(true);
+            if (!clientGone) {
+                exchange.fail(cause);
+            }
+        }
+
+        private void clientGone() {
+            clientGone = true;
+            releaseBufferedBody();
+            if (pending != null) {
+                pending.cancel(false);
+            }
+            if (backend != null) {
+                backend.abort();
+            }
+        }
+
+        private void releaseBufferedBody() {
+            if (bufferedBody != null) {
+                bufferedBody.release();
+                bufferedBody = null;
+            }
+        }
+    }
+
+    private static boolean hasBody(HttpResponseStatus status) {
+        int code = status.code();
+        return code >= 200 && code != 204 && code != 304;
+    }
+}
