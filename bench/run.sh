@@ -1,0 +1,436 @@
+#!/usr/bin/env bash
+# bench/run.sh SCENARIO [SERVER...] — load benchmarks of edge against nginx and lighttpd, same machine, same run.
+#
+# Scenarios (one function scenario_<name> each; add one by writing a function):
+#   hot-thumbs          random GETs over a 300 000-file tree, page cache warm
+#   cold-thumbs         the same tree on the machine's own disk, caches dropped before each measurement
+#   cold-thumbs-slowfs  the tree through ../shared/tools/slowfs: 4000 us seek, 4 spindles, 150 MB/s (+ device limit)
+#   cold-thumbs-ssdfs   the tree through slowfs: 100 us, 64 spindles, 500 MB/s (+ device limit)
+#   big-file            one 700 MB file, 1 and 2 concurrent downloads, cold and hot: MB/s and CPU s/GB
+#   php-saturate, php-hello   placeholders (FastCGI), not written yet
+# Servers (all by default, one after another, never at once):
+#   edge edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd
+#
+# Output: one line per server (the median over REPEAT runs, by rps):
+#   RESULT scenario=S server=X rps=… p50_ms=… p99_ms=… ok=… errors=… cpu_s=… …
+# then   RATIO scenario=S edge/nginx=… edge/nginx-aio=… edge/lighttpd=… (those that ran)
+# rps counts only successful answers (status < 400) per second; errors = status >= 400 + socket errors + timeouts.
+#
+# Environment knobs (defaults in brackets):
+#   DURATION [15] s per measurement, WARMUP [3] s of discarded load first (JIT, workers), THREADS [1] wrk
+#   threads, CONNS [64] clients, REPEAT [1] runs per server, interleaved (median reported), NFILES [300000],
+#   BENCH_DIR [/var/tmp/edge-bench] cache of trees, builds and mounts, PORT_BASE [18080],
+#   EDGE_START_TIMEOUT [900] s (bin/edge may build the distribution first), DEVICE_THREADS [64],
+#   BIG_MB [700], BIG_ROUNDS [3] downloads per client in the hot big-file runs, KEEP_TMP=1 keeps configs/logs.
+#
+# Fairness notes: the machine has 2 cores. nginx runs worker_processes 2 (one per core, as edge runs two event
+# loops); lighttpd 1.4 is single-process by design (server.max-worker is discouraged) and runs with a near-stock
+# config. All servers: access log off, keep-alive requests unbounded (so wrk never reconnects), 127.0.0.1 only,
+# running as root so that the FUSE mount and the root-owned tree are readable without extra setup.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+TOOLS=${TOOLS:-$(cd "$REPO/.." && pwd)/shared/tools}
+[ -d "$TOOLS" ] || TOOLS=/work/shared/tools
+BENCH_DIR=${BENCH_DIR:-/var/tmp/edge-bench}
+DURATION=${DURATION:-15}
+WARMUP=${WARMUP:-3}
+THREADS=${THREADS:-1}
+CONNS=${CONNS:-64}
+REPEAT=${REPEAT:-1}
+NFILES=${NFILES:-300000}
+PORT_BASE=${PORT_BASE:-18080}
+EDGE_START_TIMEOUT=${EDGE_START_TIMEOUT:-900}
+DEVICE_THREADS=${DEVICE_THREADS:-64}
+BIG_MB=${BIG_MB:-700}
+BIG_ROUNDS=${BIG_ROUNDS:-3}
+ALL_SERVERS=(edge edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd)
+CLK_TCK=$(getconf CLK_TCK)
+
+log() { echo "# $*" >&2; }
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- dependencies
+APT_UPDATED=0
+apt_install() {   # apt_install PKG... — at most one apt-get update per run; no prompts, no stdin
+  command -v apt-get >/dev/null || die "missing $*, and no apt-get to install it"
+  if [ "$APT_UPDATED" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >&2; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" </dev/null >&2
+}
+need_cmd() {      # need_cmd COMMAND PKG [ALTERNATIVE_PKG]
+  local cmd=$1; shift
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] && return 0
+  apt_install "$1" || { [ $# -gt 1 ] && apt_install "$2"; } || die "cannot install $cmd"
+}
+ensure_base_deps() {
+  need_cmd wrk wrk; need_cmd python3 python3; need_cmd curl curl; need_cmd ss iproute2
+  local s; for s in "${SERVERS[@]}"; do
+    case $s in
+      nginx|nginx-aio) need_cmd nginx nginx-light nginx ;;
+      lighttpd) need_cmd lighttpd lighttpd ;;
+    esac
+  done
+}
+PATH=$PATH:/usr/sbin:/sbin
+
+# ---------------------------------------------------------------- workloads
+# tree_ensure N -> sets TREE (the root) and PATHS (paths.txt); generated once, reused (mktree writes paths.txt last)
+tree_ensure() {
+  local n=$1 dir="$BENCH_DIR/thumbs-$1"
+  TREE=$dir/tree PATHS=$dir/paths.txt
+  if [ -s "$PATHS" ] && [ "$(wc -l <"$PATHS")" -eq "$n" ]; then return 0; fi
+  log "generating $n files under $TREE (once; ~25 s per 300k)"
+  rm -rf "$dir"; mkdir -p "$dir"
+  python3 "$TOOLS/mktree.py" "$TREE" "$n" 42 >&2
+}
+warm_tree() {     # read every file once so the page cache holds the tree
+  log "warming the page cache: $1"
+  find "$1" -type f -print0 | xargs -0 -P2 -n 2000 cat >/dev/null
+}
+drop_caches() {
+  sync
+  echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || die "cannot write /proc/sys/vm/drop_caches (needs root, no read-only /proc/sys)"
+}
+randread_bin() {  # builds bench/lib/randread.c into BENCH_DIR once
+  local bin=$BENCH_DIR/bin/randread src=$HERE/lib/randread.c
+  if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+    need_cmd gcc gcc; mkdir -p "$BENCH_DIR/bin"; gcc -O2 -pthread -o "$bin" "$src"
+  fi
+  echo "$bin"
+}
+
+# ---------------------------------------------------------------- slowfs
+SLOWFS_MNT= SLOWFS_PID=
+slowfs_bin() {    # shared/ is read-only in CI: copy the sources and build in BENCH_DIR
+  local b=$BENCH_DIR/slowfs-build
+  if [ ! -x "$b/slowfs" ] || [ "$TOOLS/slowfs/slowfs.c" -nt "$b/slowfs" ]; then
+    { pkg-config --exists fuse3 2>/dev/null && command -v fusermount3 >/dev/null && command -v gcc >/dev/null; } ||
+      apt_install libfuse3-dev fuse3 pkg-config gcc
+    rm -rf "$b"; mkdir -p "$b"; cp "$TOOLS/slowfs/slowfs.c" "$TOOLS/slowfs/build.sh" "$b/"
+    sh "$b/build.sh" >&2
+  fi
+  echo "$b/slowfs"
+}
+slowfs_mount() {  # slowfs_mount SRC LATENCY_US SPINDLES MB_S -> SLOWFS_MNT
+  local bin; bin=$(slowfs_bin)
+  [ -e /dev/fuse ] || modprobe fuse 2>/dev/null || true
+  [ -e /dev/fuse ] || die "no /dev/fuse: slowfs scenarios need FUSE"
+  SLOWFS_MNT=$BENCH_DIR/mnt-slowfs-$2-$3
+  mkdir -p "$SLOWFS_MNT"
+  mountpoint -q "$SLOWFS_MNT" && { fusermount3 -u "$SLOWFS_MNT" || umount -l "$SLOWFS_MNT"; }
+  "$bin" "$1" "$SLOWFS_MNT" "$2" "$3" "$4" >"$WORK/slowfs.log" 2>&1 &
+  SLOWFS_PID=$!
+  local i; for i in $(seq 100); do mountpoint -q "$SLOWFS_MNT" && return 0; sleep 0.1; done
+  die "slowfs did not mount: $(cat "$WORK/slowfs.log")"
+}
+slowfs_umount() {
+  [ -n "$SLOWFS_MNT" ] || return 0
+  mountpoint -q "$SLOWFS_MNT" && { fusermount3 -u "$SLOWFS_MNT" 2>/dev/null || umount -l "$SLOWFS_MNT" 2>/dev/null || true; }
+  [ -n "$SLOWFS_PID" ] && { kill "$SLOWFS_PID" 2>/dev/null || true; wait "$SLOWFS_PID" 2>/dev/null || true; }
+  SLOWFS_MNT= SLOWFS_PID=
+}
+
+# ---------------------------------------------------------------- servers
+# server_start NAME ROOT -> PORT, SID (session of all its processes), SERVER_DIR (config + logs)
+port_of() {
+  local i=0 s; for s in "${ALL_SERVERS[@]}"; do [ "$s" = "$1" ] && { echo $((PORT_BASE + i)); return; }; i=$((i + 1)); done
+  die "unknown server $1 (known: ${ALL_SERVERS[*]})"
+}
+conf_nginx() {    # conf_nginx DIR PORT ROOT aio(0|1)
+  local extra=""
+  if [ "$4" = 1 ]; then
+    # nginx's answer to blocking disk reads: reads (and sendfile) offloaded to the default thread pool
+    # (32 threads), open descriptors cached so the hot path does not re-open
+    extra="aio threads;
+        open_file_cache max=10000 inactive=60s;   # per worker, well under worker_rlimit_nofile
+        open_file_cache_valid 60s;
+        open_file_cache_errors on;"
+  fi
+  cat >"$1/nginx.conf" <<EOF
+user root;
+daemon off;
+master_process on;
+worker_processes 2;
+worker_rlimit_nofile 20000;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 8192; use epoll; multi_accept on; }
+http {
+    types { image/jpeg jpg jpeg; text/html html; application/octet-stream bin; }
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_requests 100000000;
+    keepalive_timeout 75s;
+    client_body_temp_path $1/tmp; proxy_temp_path $1/tmp; fastcgi_temp_path $1/tmp;
+    uwsgi_temp_path $1/tmp; scgi_temp_path $1/tmp;
+    server {
+        listen 127.0.0.1:$2 default_server;
+        server_name _;
+        root $3;
+        $extra
+        location / { }
+    }
+}
+EOF
+  mkdir -p "$1/tmp"
+}
+conf_lighttpd() { # conf_lighttpd DIR PORT ROOT — near-stock: lighttpd as Debian ships it, minus logs
+  cat >"$1/lighttpd.conf" <<EOF
+server.modules = ( "mod_staticfile" )
+server.document-root = "$3"
+server.bind = "127.0.0.1"
+server.port = $2
+server.pid-file = "$1/lighttpd.pid"
+server.errorlog = "$1/error.log"
+server.max-keep-alive-requests = 1000000
+server.max-keep-alive-idle = 75
+server.network-backend = "sendfile"
+server.event-handler = "linux-sysepoll"
+mimetype.assign = ( ".jpg" => "image/jpeg", ".html" => "text/html", ".bin" => "application/octet-stream" )
+EOF
+  [ -n "${LIGHTTPD_MAX_FDS:-}" ] && echo "server.max-fds = $LIGHTTPD_MAX_FDS" >>"$1/lighttpd.conf"
+  return 0
+}
+conf_edge() {     # conf_edge DIR PORT ROOT ENGINE — the shape edge's conf module reads (edge.static.engine)
+  cat >"$1/edge.conf" <<EOF
+edge {
+  server { listen = ["127.0.0.1:$2"], access-log = off }
+  static { engine = $4 }
+  sites = [{ server-names = ["_"], default = true, root = "$3", locations = [{ match = "/" }] }]
+}
+EOF
+}
+server_available() {  # edge needs bin/edge from the server work; the others are installed on demand
+  case $1 in edge*) [ -x "$REPO/bin/edge" ] ;; *) return 0 ;; esac
+}
+SID= PORT= SERVER_DIR=
+server_start() {
+  local name=$1 root=$2 timeout=30
+  PORT=$(port_of "$name") || return 1; SERVER_DIR=$WORK/$name; rm -rf "$SERVER_DIR"; mkdir -p "$SERVER_DIR"
+  ss -Hltn "sport = :$PORT" | grep -q . && die "port $PORT (for $name) is already taken"
+  local -a cmd
+  case $name in
+    nginx)     conf_nginx "$SERVER_DIR" "$PORT" "$root" 0; cmd=(nginx -p "$SERVER_DIR" -c "$SERVER_DIR/nginx.conf") ;;
+    nginx-aio) conf_nginx "$SERVER_DIR" "$PORT" "$root" 1; cmd=(nginx -p "$SERVER_DIR" -c "$SERVER_DIR/nginx.conf") ;;
+    lighttpd)  conf_lighttpd "$SERVER_DIR" "$PORT" "$root"; cmd=(lighttpd -D -f "$SERVER_DIR/lighttpd.conf") ;;
+    edge)      conf_edge "$SERVER_DIR" "$PORT" "$root" auto; cmd=("$REPO/bin/edge" -c "$SERVER_DIR/edge.conf"); timeout=$EDGE_START_TIMEOUT ;;
+    edge-*)    conf_edge "$SERVER_DIR" "$PORT" "$root" "${name#edge-}"; cmd=("$REPO/bin/edge" -c "$SERVER_DIR/edge.conf"); timeout=$EDGE_START_TIMEOUT ;;
+  esac
+  # its own session and process group: CPU is summed over the session, stop signals the whole group
+  ( cd "$SERVER_DIR" && exec setsid "${cmd[@]}" ) >"$SERVER_DIR/stdout.log" 2>"$SERVER_DIR/stderr.log" </dev/null &
+  SID=$!
+  local t0=$SECONDS
+  until curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do
+    if ! kill -0 "$SID" 2>/dev/null; then
+      log "$name exited at start-up; its stderr:"; tail -n 30 "$SERVER_DIR/stderr.log" >&2; SID=; return 1
+    fi
+    [ $((SECONDS - t0)) -lt "$timeout" ] || { log "$name did not listen on $PORT within ${timeout}s"; server_stop; return 1; }
+    sleep 0.2
+  done
+}
+server_stop() {
+  [ -n "$SID" ] || return 0
+  kill -TERM -- "-$SID" 2>/dev/null || true
+  local i; for i in $(seq 50); do kill -0 -- "-$SID" 2>/dev/null || break; sleep 0.2; done
+  kill -KILL -- "-$SID" 2>/dev/null || true
+  wait "$SID" 2>/dev/null || true
+  SID=
+}
+cpu_ticks() {     # utime+stime (+ reaped children) of every process in session $1
+  local f line rest total=0
+  for f in /proc/[0-9]*/stat; do
+    line=$(<"$f") 2>/dev/null || continue
+    rest=${line##*) }; set -- $rest   # $1 = field 3 (state): session = $4, utime..cstime = $12..$15
+    if [ "${4:-}" = "$SID" ]; then total=$((total + ${12} + ${13} + ${14} + ${15})); fi
+  done 2>/dev/null
+  echo "$total"
+}
+sanity_check() {  # one file through the server must come back 200 with its exact size
+  local url=$1 file=$2 got
+  got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "$url") || got="curl-failed"
+  [ "$got" = "200 $(stat -c %s "$file")" ] || { log "sanity check failed for $url: got '$got', want '200 $(stat -c %s "$file")'"; return 1; }
+}
+
+# ---------------------------------------------------------------- measurement
+# wrk_run URL SECONDS -> one "key=value ..." line: rps p50_ms p99_ms ok errors req ...
+wrk_run() {
+  local out
+  out=$(PATHS=$PATHS WRK_RANDOM_LUA=$TOOLS/wrk-random.lua \
+        wrk -t"$THREADS" -c"$CONNS" -d"${2}s" --timeout 10s -s "$HERE/lib/wrk-bench.lua" "$1" 2>&1) || true
+  echo "$out" | python3 "$HERE/lib/parse_wrk.py"
+}
+# measure_thumbs SERVER SCENARIO ROOT COLD(0|1) -> appends a RESULT line to $RUNS
+measure_thumbs() {
+  local name=$1 scen=$2 root=$3 cold=$4 first c0 c1 res
+  server_start "$name" "$root" || { echo "RESULT scenario=$scen server=$name rps=0 p50_ms=0 p99_ms=0 ok=0 errors=1 failed=start" >>"$RUNS"; return 0; }
+  first=$(head -n1 "$PATHS")
+  if ! sanity_check "http://127.0.0.1:$PORT$first" "$root$first"; then
+    echo "RESULT scenario=$scen server=$name rps=0 p50_ms=0 p99_ms=0 ok=0 errors=1 failed=sanity" >>"$RUNS"; server_stop; return 0
+  fi
+  [ "$WARMUP" -gt 0 ] && wrk_run "http://127.0.0.1:$PORT" "$WARMUP" >/dev/null
+  [ "$cold" = 1 ] && drop_caches
+  c0=$(cpu_ticks)
+  res=$(wrk_run "http://127.0.0.1:$PORT" "$DURATION")
+  c1=$(cpu_ticks)
+  server_stop
+  echo "RESULT scenario=$scen server=$name $res cpu_s=$(awk -v t=$((c1 - c0)) -v h="$CLK_TCK" 'BEGIN{printf "%.2f", t/h}')" | tee -a "$RUNS" | sed 's/^RESULT/RUN/' >&2
+}
+device_limit() {  # device_limit ROOT -> DEVICE line on stdout (cold, DEVICE_THREADS readers, DURATION s)
+  local bin; bin=$(randread_bin)
+  drop_caches
+  "$bin" "$1" "$PATHS" "$DEVICE_THREADS" "$DURATION" | sed "s/^DEVICE/DEVICE scenario=$SCENARIO/"
+}
+# each server REPEAT times, interleaved: s1 s2 s3 s1 s2 s3 ...
+run_servers() {   # run_servers FUNCTION ARGS... ; FUNCTION is called as FUNCTION SERVER ARGS...
+  local fn=$1 r s; shift
+  for r in $(seq "$REPEAT"); do
+    for s in "${SERVERS[@]}"; do
+      if ! server_available "$s"; then
+        [ "$r" = 1 ] && log "skipping $s: $REPO/bin/edge does not exist yet"; continue
+      fi
+      log "run $r/$REPEAT: $SCENARIO on $s"
+      "$fn" "$s" "$@"
+    done
+  done
+}
+# report: median line (by rps) per server and key (big-file has several per server), then ratios
+report() {
+  python3 - "$RUNS" "$SCENARIO" "${SERVERS[@]}" <<'EOF'
+import sys
+runs, scen, servers = sys.argv[1], sys.argv[2], sys.argv[3:]
+groups = {}
+for line in open(runs):
+    if not line.startswith("RESULT "): continue
+    d = dict(kv.split("=", 1) for kv in line.split()[1:])
+    key = (d["server"], d.get("mode", ""), d.get("conc", ""))
+    groups.setdefault(key, []).append((float(d.get("rps", 0)), line.rstrip()))
+best = {}
+order = {s: i for i, s in enumerate(servers)}
+for key in sorted(groups, key=lambda k: (order.get(k[0], 99), k[1], k[2])):
+    vals = sorted(groups[key], key=lambda x: x[0])
+    rps, line = vals[(len(vals) - 1) // 2]
+    n = len(vals)
+    print(line + (f" runs={n} rps_all={','.join('%.1f' % v for v, _ in groups[key])}" if n > 1 else ""))
+    metric = "mbps" if key[1] else "rps"
+    d = dict(kv.split("=", 1) for kv in line.split()[1:])
+    best[key] = float(d.get(metric, rps))
+for mode in sorted({k[1:] for k in best}):
+    parts = []
+    for other in ("nginx", "nginx-aio", "lighttpd"):
+        e, o = best.get(("edge",) + mode), best.get((other,) + mode)
+        if e is not None and o:
+            parts.append(f"edge/{other}={e / o:.2f}")
+    if parts:
+        extra = (f" mode={mode[0]} conc={mode[1]}" if mode[0] else "")
+        print(f"RATIO scenario={scen}{extra} " + " ".join(parts))
+EOF
+}
+
+# ---------------------------------------------------------------- scenarios
+scenario_hot-thumbs() {
+  tree_ensure "$NFILES"; warm_tree "$TREE"
+  run_servers measure_thumbs hot-thumbs "$TREE" 0
+}
+scenario_cold-thumbs() {
+  tree_ensure "$NFILES"
+  run_servers measure_thumbs cold-thumbs "$TREE" 1
+}
+slowfs_scenario() {   # slowfs_scenario NAME LATENCY_US SPINDLES MB_S
+  tree_ensure "$NFILES"
+  slowfs_mount "$TREE" "$2" "$3" "$4"
+  local r; for r in $(seq "$REPEAT"); do device_limit "$SLOWFS_MNT" | tee -a "$RUNS.device" >&2; done
+  run_servers measure_thumbs "$1" "$SLOWFS_MNT" 1
+  slowfs_umount
+}
+scenario_cold-thumbs-slowfs() { slowfs_scenario cold-thumbs-slowfs 4000 4 150; }
+scenario_cold-thumbs-ssdfs()  { slowfs_scenario cold-thumbs-ssdfs 100 64 500; }
+
+scenario_big-file() {
+  local dir=$BENCH_DIR/bigfile
+  BIG=$dir/big.bin
+  if [ ! -s "$BIG" ] || [ "$(stat -c %s "$BIG")" -ne $((BIG_MB * 1024 * 1024)) ]; then
+    log "writing a ${BIG_MB} MiB file $BIG (once)"; mkdir -p "$dir"
+    head -c "$((BIG_MB * 1024 * 1024))" /dev/urandom >"$BIG.tmp" && mv "$BIG.tmp" "$BIG"
+  fi
+  run_servers measure_big "$dir"
+}
+# measure_big SERVER DIR: cold (caches dropped, one download per client) and hot (BIG_ROUNDS per client), at 1 and 2 clients
+measure_big() {
+  local name=$1 dir=$2 mode conc rounds c0 c1 t0 t1 out
+  server_start "$name" "$dir" || { echo "RESULT scenario=big-file server=$name mode=cold conc=1 mbps=0 rps=0 ok=0 errors=1 failed=start" >>"$RUNS"; return 0; }
+  sanity_check "http://127.0.0.1:$PORT/big.bin" "$BIG" || { server_stop; echo "RESULT scenario=big-file server=$name mode=cold conc=1 mbps=0 rps=0 ok=0 errors=1 failed=sanity" >>"$RUNS"; return 0; }
+  for mode in cold hot; do
+    for conc in 1 2; do
+      rounds=1; [ $mode = hot ] && { rounds=$BIG_ROUNDS; cat "$BIG" >/dev/null; }
+      [ $mode = cold ] && drop_caches
+      out=$WORK/big-$name-$mode-$conc.txt; : >"$out"
+      c0=$(cpu_ticks); t0=$(date +%s.%N)
+      local k pids=(); for k in $(seq "$conc"); do
+        ( for _ in $(seq "$rounds"); do
+            curl -s -o /dev/null -w '%{http_code} %{size_download} %{time_total}\n' "http://127.0.0.1:$PORT/big.bin" || echo "000 0 0"
+          done >>"$out.$k" ) &
+        pids+=($!)
+      done
+      wait "${pids[@]}" || true
+      t1=$(date +%s.%N); c1=$(cpu_ticks)
+      cat "$out".* >"$out"; rm -f "$out".*
+      python3 - "$out" "$t0" "$t1" "$((c1 - c0))" "$CLK_TCK" "$name" "$mode" "$conc" "$(stat -c %s "$BIG")" <<'EOF' | tee -a "$RUNS" | sed 's/^RESULT/RUN/' >&2
+import sys
+f, t0, t1, ticks, hz, name, mode, conc, size = sys.argv[1:]
+rows = [l.split() for l in open(f) if l.strip()]
+ok = [r for r in rows if r[0] == "200" and int(r[1]) == int(size)]
+wall = float(t1) - float(t0); nbytes = sum(int(r[1]) for r in rows)
+times = sorted(float(r[2]) * 1000 for r in ok) or [0]
+cpu = int(ticks) / int(hz)
+print(f"RESULT scenario=big-file server={name} mode={mode} conc={conc} mbps={nbytes / wall / 1e6:.1f} "
+      f"rps={len(ok) / wall:.2f} p50_ms={times[(len(times) - 1) // 2]:.0f} p99_ms={times[-1]:.0f} ok={len(ok)} "
+      f"errors={len(rows) - len(ok)} cpu_s={cpu:.2f} cpu_s_per_gb={cpu / (nbytes / 1e9) if nbytes else 0:.2f}")
+EOF
+    done
+  done
+  server_stop
+}
+
+scenario_php-saturate() { die "php-saturate: not written yet (FastCGI issue): php-fpm 4 workers, 100 ms script, backlog 8, 64 clients"; }
+scenario_php-hello()    { die "php-hello: not written yet (FastCGI issue)"; }
+
+# ---------------------------------------------------------------- main
+usage() {
+  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2
+}
+[ $# -ge 1 ] || usage
+case $1 in -h|--help) usage ;; esac
+SCENARIO=$1; shift
+declare -F "scenario_$SCENARIO" >/dev/null || { echo "unknown scenario: $SCENARIO" >&2; usage; }
+if [ $# -gt 0 ]; then SERVERS=("$@"); else SERVERS=("${ALL_SERVERS[@]}"); fi
+for s in "${SERVERS[@]}"; do port_of "$s" >/dev/null; done
+[ "$(id -u)" = 0 ] || log "not root: cold scenarios (drop_caches), nginx 'user root' and slowfs need root"
+
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+mkdir -p "$BENCH_DIR"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/edge-bench.XXXXXX")
+RUNS=$WORK/runs.txt; : >"$RUNS"
+cleanup() {
+  local rc=$?
+  server_stop || true
+  slowfs_umount || true
+  if [ "${KEEP_TMP:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ensure_base_deps
+log "scenario=$SCENARIO servers=${SERVERS[*]} duration=${DURATION}s warmup=${WARMUP}s wrk -t$THREADS -c$CONNS repeat=$REPEAT"
+"scenario_$SCENARIO"
+[ -s "$RUNS.device" ] && python3 - "$RUNS.device" <<'EOF'
+import sys
+lines = [l.rstrip() for l in open(sys.argv[1]) if l.startswith("DEVICE")]
+vals = sorted(lines, key=lambda l: float(dict(kv.split("=") for kv in l.split()[1:])["files_per_s"]))
+print(vals[(len(vals) - 1) // 2])
+EOF
+report
