@@ -417,6 +417,19 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         }
     }
 
+    /** SIGKILL is delivered asynchronously: wait (bounded) until no killed worker accepts on the socket. */
+    private void awaitSocketReleased() throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (Files.exists(socketFile) && accepts() && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for old php-fpm workers of group " + groupName);
+            }
+        }
+    }
+
     /** A php-fpm we do not own (an earlier edge killed with SIGKILL?) still serves our socket: refuse to guess. */
     private void refuseForeignListener() throws IOException {
         if (Files.exists(socketFile) && accepts()) {
@@ -469,6 +482,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             }
             if (old != null) {
                 killGroup(old.pid());
+                awaitSocketReleased();
             }
             refuseForeignListener();
             Files.deleteIfExists(socketFile);
