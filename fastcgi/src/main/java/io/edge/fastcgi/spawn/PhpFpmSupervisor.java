@@ -100,6 +100,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
     private long processStartNanos;
     private long backoffMillis = BACKOFF_INITIAL_MILLIS;
     private int restarts;
+    private boolean launchedAny; // the socket file is ours to remove only once we started a php-fpm on it
 
     /**
      * Checks the settings; starts nothing.
@@ -177,8 +178,8 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             if (!Files.isDirectory(runDir)) {
                 Files.createDirectories(runDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             }
+            refuseForeignListener(); // before touching its config
             Files.writeString(configFile, config(runningAsRoot()));
-            refuseForeignListener();
             Files.deleteIfExists(socketFile); // stale, nobody accepts on it
             synchronized (lock) {
                 if (state != State.STARTING) {
@@ -229,6 +230,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
     public void stop() {
         synchronized (stopLock) {
             Process stopping;
+            boolean ownsSocket;
             synchronized (lock) {
                 if (state == State.STOPPED) {
                     return;
@@ -236,13 +238,16 @@ public final class PhpFpmSupervisor implements AutoCloseable {
                 state = State.STOPPED;
                 stopping = process;
                 process = null;
+                ownsSocket = launchedAny;
             }
             restarter.shutdownNow(); // interrupts a restart waiting for readiness; its process is `stopping`
             if (stopping != null) {
                 stopGracefully(stopping);
             }
             try {
-                Files.deleteIfExists(socketFile);
+                if (ownsSocket) {
+                    Files.deleteIfExists(socketFile);
+                }
             } catch (IOException e) {
                 LOG.warn("php-fpm for group {}: cannot remove {}: {}", groupName, socketFile, e.toString());
             }
@@ -378,6 +383,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             LOG.warn("php-fpm for group {}: no setsid(1); workers orphaned by a crashed master may block restarts", groupName);
         }
         Process launched = builder.start();
+        launchedAny = true;
         process = launched;
         processStartNanos = System.nanoTime();
         return launched;

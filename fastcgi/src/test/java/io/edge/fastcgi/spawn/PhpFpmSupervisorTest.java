@@ -138,6 +138,18 @@ class PhpFpmSupervisorTest {
     }
 
     @Test
+    void aSecondSupervisorOnTheSameRunDirRefusesAndLeavesTheFirstAlone() throws Exception {
+        started(1, List.of());
+        PhpFpmSupervisor second = new PhpFpmSupervisor("php",
+                new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), dir.resolve("run")));
+
+        assertThatThrownBy(second::start).isInstanceOf(IOException.class)
+                .hasMessageContaining("another process accepts on " + supervisor.socketPath());
+        assertThat(second.state()).isEqualTo(PhpFpmSupervisor.State.STOPPED);
+        assertThat(get()).startsWith("hello from ");
+    }
+
+    @Test
     void settingsAreCheckedBeforeAnythingStarts() {
         Path run = dir.resolve("run");
         assertThat(PhpFpmSupervisor.adminValue(" upload_max_filesize =  64M ")).isEqualTo("php_admin_value[upload_max_filesize] = 64M");
