@@ -39,13 +39,17 @@ import org.slf4j.LoggerFactory;
 public final class PhpFpmSupervisor implements AutoCloseable {
 
     /*
-     * States (all guarded by `lock`):
+     * States (all guarded by `lock`) and transitions:
      *
-     *   NEW --start()--> STARTING --socket accepts--> RUNNING --master exits--> RESTARTING
-     *                       |                          ^   |                       |
-     *                       | fails: start() throws    |   +--stop()--+             | launch; socket accepts
-     *                       v                          +--------------|-------------+
-     *                    STOPPED <-----------------------stop()-------+-------------+
+     *   NEW        -- start() -------------------------------------------> STARTING
+     *   STARTING   -- socket accepts ------------------------------------> RUNNING
+     *   STARTING   -- php-fpm exits or 10 s pass: start() throws --------> STOPPED
+     *   RUNNING    -- the current master exits --------------------------> RESTARTING (restart scheduled after backoff)
+     *   RESTARTING -- relaunched master accepts -------------------------> RUNNING
+     *   RESTARTING -- relaunch fails: kill it, schedule again (backoff) -> RESTARTING
+     *   any        -- stop() --------------------------------------------> STOPPED (terminal)
+     *
+     * Backoff: 100 ms doubling to 5 s per consecutive failure; back to 100 ms once a master ran 10 s.
      *
      * Invariants: `process` is the only php-fpm master this object owns; it is non-null in RUNNING, and in
      * STARTING/RESTARTING once launched. Only the transition RUNNING -> RESTARTING schedules a restart,

@@ -82,6 +82,10 @@ class PhpFpmSupervisorTest {
         // Killed before the restart; gone from the process table once init has reaped them.
         await(() -> workers.stream().noneMatch(ProcessHandle::isAlive), "the old workers to be reaped");
         assertThat(get()).startsWith("hello from ");
+        ProcessHandle.of(supervisor.pid().orElseThrow()).orElseThrow().destroyForcibly(); // and once more
+        await(() -> supervisor.restarts() == 2 && supervisor.state() == PhpFpmSupervisor.State.RUNNING,
+                "a second restart; log:\n" + supervisor.logTail());
+        assertThat(get()).startsWith("hello from ");
     }
 
     @Test
