@@ -1,0 +1,604 @@
+package io.edge.fastcgi.spawn;
+
+import io.edge.fastcgi.BackendGroupSettings;
+import java.io.File;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.RandomAccessFile;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one php-fpm master for a backend group, like lighttpd's {@code bin-path} and H2O's
+ * {@code fastcgi.spawn}: edge writes the pool config, starts php-fpm, restarts it when it dies and stops it
+ * on shutdown. The group then connects to {@link #socketAddress()}.
+ *
+ * <p>Files in {@code runDir} (created 0700 if missing): {@code php-fpm.conf} (written by {@link #start()}),
+ * {@code php-fpm.sock}, {@code php-fpm.pid}, and {@code php-fpm.log}, which receives php-fpm's error log,
+ * the workers' stdout/stderr ({@code catch_workers_output}) and anything the master prints itself.
+ *
+ * <p>Thread safety: all methods may be called from any thread, but {@link #start()}, {@link #stop()} and
+ * {@link #reload()} block (start up to 10 s, stop up to 20 s): never call them on an event loop.
+ */
+public final class PhpFpmSupervisor implements AutoCloseable {
+
+    /*
+     * States (all guarded by `lock`) and transitions:
+     *
+     *   NEW        -- start() -------------------------------------------> STARTING
+     *   STARTING   -- socket accepts ------------------------------------> RUNNING
+     *   STARTING   -- php-fpm exits or 10 s pass: start() throws --------> STOPPED
+     *   RUNNING    -- the current master exits --------------------------> RESTARTING (restart scheduled after backoff)
+     *   RESTARTING -- relaunched master accepts -------------------------> RUNNING
+     *   RESTARTING -- relaunch fails: kill it, schedule again (backoff) -> RESTARTING
+     *   any        -- stop() --------------------------------------------> STOPPED (terminal)
+     *
+     * Backoff: 100 ms doubling to 5 s per consecutive failure; back to 100 ms once a master ran 10 s.
+     *
+     * Invariants: `process` is the only php-fpm master this object owns; it is non-null in RUNNING, and in
+     * STARTING/RESTARTING once launched. Only the transition RUNNING -> RESTARTING schedules a restart,
+     * and it is taken only by the exit of the current `process`, so a stopped master (state STOPPED) or a
+     * replaced one never triggers a restart. STOPPED is terminal. A launch happens under `lock` after
+     * checking the state, so stop() either sees the new process (and stops it) or the launch never happens.
+     *
+     * php-fpm runs in its own session and process group (`setsid`), whose id is the master's pid. A master
+     * killed with SIGKILL leaves its workers behind, still listening on the socket, and a new master then
+     * refuses to start ("Another FPM instance seems to already listen"). So before a restart and after a
+     * stop the whole group gets SIGKILL. The group id could only be reused by another process calling
+     * setsid()/setpgid() with a recycled pid, which we accept.
+     */
+
+    private static final Logger LOG = LoggerFactory.getLogger(PhpFpmSupervisor.class);
+
+    /** How long a freshly launched php-fpm has to accept on its socket. */
+    static final Duration READY_TIMEOUT = Duration.ofSeconds(10);
+    /** php-fpm's {@code process_control_timeout}: how long reload and graceful stop wait for requests. */
+    static final int PROCESS_CONTROL_TIMEOUT_SECONDS = 10;
+    /** Graceful stop waits this long before SIGKILL: the control timeout plus slack for the exit itself. */
+    static final Duration STOP_TIMEOUT = Duration.ofSeconds(PROCESS_CONTROL_TIMEOUT_SECONDS + 5);
+    static final long BACKOFF_INITIAL_MILLIS = 100;
+    static final long BACKOFF_MAX_MILLIS = 5_000;
+    /** A master that ran this long before dying counts as healthy: the restart backoff starts over. */
+    static final Duration STABLE_RUN = Duration.ofSeconds(10);
+    /** sun_path is 108 bytes including the terminating NUL. */
+    static final int MAX_SOCKET_PATH_BYTES = 107;
+
+    private static final Pattern POOL_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
+    private static final Pattern INI_KEY = Pattern.compile("[A-Za-z0-9_.]+");
+
+    enum State { NEW, STARTING, RUNNING, RESTARTING, STOPPED }
+
+    private final String groupName;
+    private final BackendGroupSettings.Spawn spawn;
+    private final List<String> adminValues;
+    private final Path configFile;
+    private final Path socketFile;
+    private final Path pidFile;
+    private final Path logFile;
+    private final String setsid;
+
+    private final Object lock = new Object();
+    private final Object stopLock = new Object();
+    private final ScheduledExecutorService restarter;
+    private final Thread shutdownHook;
+
+    // guarded by lock
+    private State state = State.NEW;
+    private Process process;
+    private long processStartNanos;
+    private long backoffMillis = BACKOFF_INITIAL_MILLIS;
+    private int restarts;
+    private boolean launchedAny; // the socket file is ours to remove only once we started a php-fpm on it
+
+    /**
+     * Checks the settings; starts nothing.
+     *
+     * @param groupName the backend group's name, also the php-fpm pool's name ({@code [A-Za-z0-9_.-]+})
+     * @param spawn     binary, worker count, extra ini lines ({@code key = value}) and run directory
+     * @throws IllegalArgumentException naming the setting, its value and what was expected
+     */
+    public PhpFpmSupervisor(String groupName, BackendGroupSettings.Spawn spawn) {
+        this.groupName = Objects.requireNonNull(groupName, "groupName");
+        this.spawn = Objects.requireNonNull(spawn, "spawn");
+        if (!POOL_NAME.matcher(groupName).matches()) {
+            throw new IllegalArgumentException(
+                    "group name: \"" + groupName + "\" (expected: letters, digits, '_', '.', '-' for a php-fpm pool name)");
+        }
+        if (spawn.workers() < 1) {
+            throw new IllegalArgumentException("spawn.workers: " + spawn.workers() + " (expected: >= 1)");
+        }
+        Path runDir = spawn.runDir().toAbsolutePath().normalize();
+        checkIniSafe("spawn.run-dir", runDir.toString());
+        checkIniSafe("spawn.command", spawn.command().toString());
+        this.adminValues = spawn.extraIni().stream().filter(line -> !line.isBlank()).map(PhpFpmSupervisor::adminValue).toList();
+        this.configFile = runDir.resolve("php-fpm.conf");
+        this.socketFile = runDir.resolve("php-fpm.sock");
+        this.pidFile = runDir.resolve("php-fpm.pid");
+        this.logFile = runDir.resolve("php-fpm.log");
+        int socketPathBytes = socketFile.toString().getBytes(StandardCharsets.UTF_8).length;
+        if (socketPathBytes > MAX_SOCKET_PATH_BYTES) {
+            throw new IllegalArgumentException("spawn.run-dir: socket path " + socketFile + " is " + socketPathBytes
+                    + " bytes (expected: <= " + MAX_SOCKET_PATH_BYTES + ", the Unix socket path limit)");
+        }
+        this.setsid = findSetsid();
+        this.restarter = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "php-fpm-" + groupName + "-supervisor");
+            t.setDaemon(true);
+            return t;
+        });
+        this.shutdownHook = new Thread(this::stop, "php-fpm-" + groupName + "-shutdown");
+    }
+
+    /** {@code "unix:<runDir>/php-fpm.sock"}, in the form {@link BackendGroupSettings#addresses()} takes. */
+    public String socketAddress() {
+        return "unix:" + socketFile;
+    }
+
+    /** The socket php-fpm listens on. */
+    public Path socketPath() {
+        return socketFile;
+    }
+
+    /** php-fpm's own log, the first place to look when it misbehaves. */
+    public Path logPath() {
+        return logFile;
+    }
+
+    /**
+     * Creates the run directory, writes {@code php-fpm.conf}, starts php-fpm and returns once its socket accepts
+     * a connection. From then on php-fpm is restarted (with backoff) whenever it exits, until {@link #stop()}.
+     * May be called once.
+     *
+     * @throws IOException if php-fpm exits or does not accept within 10 s; the message carries the tail of its
+     *                     log. The supervisor is then stopped.
+     * @throws IllegalStateException if called twice or after {@link #stop()}
+     */
+    public void start() throws IOException {
+        Process launched;
+        synchronized (lock) {
+            if (state != State.NEW) {
+                throw new IllegalStateException("php-fpm for group " + groupName + " is " + state + ", not NEW");
+            }
+            state = State.STARTING;
+        }
+        try {
+            Path runDir = configFile.getParent();
+            if (!Files.isDirectory(runDir)) {
+                Files.createDirectories(runDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+            refuseForeignListener(); // before touching its config
+            Files.writeString(configFile, config(runningAsRoot()));
+            Files.deleteIfExists(socketFile); // stale, nobody accepts on it
+            synchronized (lock) {
+                if (state != State.STARTING) {
+                    throw new IOException("php-fpm for group " + groupName + " was stopped while starting");
+                }
+                launched = launch();
+            }
+            awaitReady(launched);
+        } catch (IOException | RuntimeException e) {
+            stop();
+            throw e;
+        }
+        synchronized (lock) {
+            if (state != State.STARTING) {
+                throw new IOException("php-fpm for group " + groupName + " was stopped while starting");
+            }
+            state = State.RUNNING;
+        }
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        launched.onExit().thenAccept(this::exited);
+        LOG.info("php-fpm for group {} ready: pid {}, {} workers, socket {}", groupName, launched.pid(), spawn.workers(), socketFile);
+    }
+
+    /**
+     * Gracefully reloads php-fpm (SIGUSR2): the master re-executes itself with the same pid and socket, new
+     * workers read the config and php.ini again, old ones get up to {@code process_control_timeout} (10 s) to
+     * finish their requests. Connections made meanwhile wait in the socket's backlog.
+     *
+     * @throws IllegalStateException if php-fpm is not running (not started, restarting or stopped)
+     */
+    public void reload() throws IOException {
+        long pid;
+        synchronized (lock) {
+            if (state != State.RUNNING) {
+                throw new IllegalStateException("php-fpm for group " + groupName + " is " + state + ", not RUNNING");
+            }
+            pid = process.pid();
+        }
+        LOG.info("php-fpm for group {}: reloading (SIGUSR2 to pid {})", groupName, pid);
+        signal("-USR2", Long.toString(pid));
+    }
+
+    /**
+     * Stops php-fpm gracefully: SIGQUIT lets every worker finish its request (up to
+     * {@code process_control_timeout}); after {@link #STOP_TIMEOUT} it is killed. Also kills any worker left
+     * over, removes the socket file, and ends supervision for good. Idempotent; returns once php-fpm is gone.
+     */
+    public void stop() {
+        synchronized (stopLock) {
+            Process stopping;
+            boolean ownsSocket;
+            synchronized (lock) {
+                if (state == State.STOPPED) {
+                    return;
+                }
+                state = State.STOPPED;
+                stopping = process;
+                process = null;
+                ownsSocket = launchedAny;
+            }
+            restarter.shutdownNow(); // interrupts a restart waiting for readiness; its process is `stopping`
+            if (stopping != null) {
+                stopGracefully(stopping);
+            }
+            try {
+                if (ownsSocket) {
+                    Files.deleteIfExists(socketFile);
+                }
+            } catch (IOException e) {
+                LOG.warn("php-fpm for group {}: cannot remove {}: {}", groupName, socketFile, e.toString());
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is exiting: this may be the hook itself
+            }
+        }
+    }
+
+    /** Same as {@link #stop()}. */
+    @Override
+    public void close() {
+        stop();
+    }
+
+    /** The current master's pid, if one is running or starting. */
+    OptionalLong pid() {
+        synchronized (lock) {
+            return process == null ? OptionalLong.empty() : OptionalLong.of(process.pid());
+        }
+    }
+
+    State state() {
+        synchronized (lock) {
+            return state;
+        }
+    }
+
+    /** Restarts that reached a ready php-fpm. */
+    int restarts() {
+        synchronized (lock) {
+            return restarts;
+        }
+    }
+
+    /** The pool config; {@code asRoot} adds nothing but a reminder that the workers run as root. */
+    String config(boolean asRoot) {
+        Path runDir = configFile.getParent();
+        StringBuilder sb = new StringBuilder();
+        sb.append("; written by edge for backend group ").append(groupName).append(": edits are overwritten\n");
+        sb.append("[global]\n");
+        sb.append("pid = \"").append(pidFile).append("\"\n");
+        // A file, not /proc/self/fd/2: php-fpm reopens its error_log on SIGUSR1 and re-execs on SIGUSR2, and a
+        // file stays valid across both whatever edge's own stderr is.
+        sb.append("error_log = \"").append(logFile).append("\"\n");
+        sb.append("daemonize = no\n");
+        sb.append("process_control_timeout = ").append(PROCESS_CONTROL_TIMEOUT_SECONDS).append('\n');
+        sb.append('\n');
+        sb.append('[').append(groupName).append("]\n");
+        if (asRoot) {
+            sb.append("; edge runs as root: php-fpm is started with -R and, without a 'user', its workers run as root\n");
+        }
+        sb.append("listen = \"").append(socketFile).append("\"\n");
+        // Only edge connects, and it runs as the socket's owner; the run directory is 0700 when edge creates it.
+        sb.append("listen.mode = 0600\n");
+        // edge holds at most pm.max_children connections, so the backlog only absorbs connects made while the
+        // master re-execs on reload. 511 is nginx's default and Linux's SOMAXCONN before 5.4.
+        sb.append("listen.backlog = 511\n");
+        sb.append("pm = static\n");
+        sb.append("pm.max_children = ").append(spawn.workers()).append('\n');
+        sb.append("catch_workers_output = yes\n");
+        sb.append("decorate_workers_output = no\n");
+        // php-fpm's default, spelled out: scripts get the FastCGI params, not edge's environment (which may
+        // hold credentials). Use extraIni / fastcgi params for what PHP needs.
+        sb.append("clear_env = yes\n");
+        for (String adminValue : adminValues) {
+            sb.append(adminValue).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** {@code "key = value"} -> {@code "php_admin_value[key] = value"}. */
+    static String adminValue(String line) {
+        int eq = line.indexOf('=');
+        String key = eq < 0 ? "" : line.substring(0, eq).strip();
+        if (!INI_KEY.matcher(key).matches()) {
+            throw new IllegalArgumentException(
+                    "spawn.extra-ini: \"" + line + "\" (expected: key = value, the key of [A-Za-z0-9_.])");
+        }
+        String value = line.substring(eq + 1).strip();
+        if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0 || value.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("spawn.extra-ini: value of " + key + " spans lines (expected: one line)");
+        }
+        return "php_admin_value[" + key + "] = " + value;
+    }
+
+    private static void checkIniSafe(String setting, String path) {
+        for (char c : new char[] {'"', '$', '\n', '\r', '\0'}) {
+            if (path.indexOf(c) >= 0) {
+                throw new IllegalArgumentException(setting + ": \"" + path
+                        + "\" (expected: a path without '\"', '$' or control characters; it goes into php-fpm.conf)");
+            }
+        }
+    }
+
+    private static String findSetsid() {
+        for (String candidate : List.of("/usr/bin/setsid", "/bin/setsid")) {
+            if (Files.isExecutable(Path.of(candidate))) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    static boolean runningAsRoot() {
+        try {
+            return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return "root".equals(System.getProperty("user.name"));
+        }
+    }
+
+    // Called with `lock` held, so that stop() sees every process we start.
+    private Process launch() throws IOException {
+        List<String> command = new ArrayList<>();
+        if (setsid != null) {
+            command.add(setsid); // not a group leader (Java does not setpgid), so setsid execs without forking
+        }
+        command.add(spawn.command().toString());
+        if (runningAsRoot()) {
+            command.add("-R"); // php-fpm refuses to run as root without it
+        }
+        command.addAll(List.of("-F", "-y", configFile.toString()));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+        // php-fpm is built with systemd support: under a Type=notify unit it would report readiness as edge.
+        builder.environment().remove("NOTIFY_SOCKET");
+        if (setsid == null) {
+            LOG.warn("php-fpm for group {}: no setsid(1); workers orphaned by a crashed master may block restarts", groupName);
+        }
+        Process launched = builder.start();
+        launchedAny = true;
+        process = launched;
+        processStartNanos = System.nanoTime();
+        return launched;
+    }
+
+    private void awaitReady(Process launched) throws IOException {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        long pauseMillis = 5;
+        while (true) {
+            if (!launched.isAlive()) {
+                throw new IOException("php-fpm for group " + groupName + " exited with status " + launched.exitValue()
+                        + " before accepting on " + socketFile + "; " + logFile + " ends with:\n" + logTail());
+            }
+            if (Files.exists(socketFile) && accepts()) {
+                return;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new IOException("php-fpm for group " + groupName + " (pid " + launched.pid() + ") did not accept on "
+                        + socketFile + " within " + READY_TIMEOUT.toSeconds() + " s; " + logFile + " ends with:\n" + logTail());
+            }
+            try {
+                Thread.sleep(pauseMillis); // a supervisor or caller thread, never an event loop
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for php-fpm of group " + groupName);
+            }
+            pauseMillis = Math.min(pauseMillis * 2, 100);
+        }
+    }
+
+    private boolean accepts() {
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            probe.connect(UnixDomainSocketAddress.of(socketFile));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** SIGKILL is delivered asynchronously: wait (bounded) until no killed worker accepts on the socket. */
+    private void awaitSocketReleased() throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (Files.exists(socketFile) && accepts() && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for old php-fpm workers of group " + groupName);
+            }
+        }
+    }
+
+    /** A php-fpm we do not own (an earlier edge killed with SIGKILL?) still serves our socket: refuse to guess. */
+    private void refuseForeignListener() throws IOException {
+        if (Files.exists(socketFile) && accepts()) {
+            throw new IOException("another process accepts on " + socketFile + " (a php-fpm left over by an earlier edge?"
+                    + " its pid may be in " + pidFile + "); stop it before starting group " + groupName);
+        }
+    }
+
+    private void exited(Process exited) {
+        long delay;
+        synchronized (lock) {
+            if (state != State.RUNNING || process != exited) {
+                return; // stopped, or an old master
+            }
+            state = State.RESTARTING;
+            delay = nextBackoff();
+        }
+        LOG.warn("php-fpm for group {} (pid {}) exited with status {}; restarting in {} ms. {} ends with:\n{}",
+                groupName, exited.pid(), exited.exitValue(), delay, logFile, logTail());
+        schedule(delay);
+    }
+
+    // With `lock` held.
+    private long nextBackoff() {
+        if (System.nanoTime() - processStartNanos >= STABLE_RUN.toNanos()) {
+            backoffMillis = BACKOFF_INITIAL_MILLIS;
+        }
+        long delay = backoffMillis;
+        backoffMillis = Math.min(backoffMillis * 2, BACKOFF_MAX_MILLIS);
+        return delay;
+    }
+
+    private void schedule(long delayMillis) {
+        try {
+            restarter.schedule(this::restart, delayMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            // stop() shut the executor down: nothing to restart
+        }
+    }
+
+    private void restart() {
+        Process old;
+        Process launched;
+        try {
+            synchronized (lock) {
+                if (state != State.RESTARTING) {
+                    return;
+                }
+                old = process;
+            }
+            if (old != null) {
+                killGroup(old.pid());
+                awaitSocketReleased();
+            }
+            refuseForeignListener();
+            Files.deleteIfExists(socketFile);
+            synchronized (lock) {
+                if (state != State.RESTARTING) {
+                    return;
+                }
+                launched = launch();
+            }
+            awaitReady(launched);
+        } catch (IOException | RuntimeException e) {
+            long delay;
+            Process failed;
+            synchronized (lock) {
+                if (state != State.RESTARTING) {
+                    return; // stop() interrupted us and owns the process
+                }
+                failed = process;
+                delay = nextBackoff();
+            }
+            if (failed != null) {
+                failed.destroyForcibly();
+                killGroup(failed.pid());
+            }
+            LOG.warn("php-fpm for group {}: restart failed, next try in {} ms: {}", groupName, delay, e.getMessage());
+            schedule(delay);
+            return;
+        }
+        synchronized (lock) {
+            if (state != State.RESTARTING) {
+                return;
+            }
+            state = State.RUNNING;
+            restarts++;
+        }
+        launched.onExit().thenAccept(this::exited);
+        LOG.info("php-fpm for group {} restarted: pid {}, socket {}", groupName, launched.pid(), socketFile);
+    }
+
+    private void stopGracefully(Process stopping) {
+        long pid = stopping.pid();
+        try {
+            if (stopping.isAlive()) {
+                signal("-QUIT", Long.toString(pid));
+                if (!stopping.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    LOG.warn("php-fpm for group {} (pid {}) still running {} s after SIGQUIT: killing it",
+                            groupName, pid, STOP_TIMEOUT.toSeconds());
+                    stopping.destroyForcibly();
+                    stopping.waitFor(5, TimeUnit.SECONDS);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopping.destroyForcibly();
+        } catch (IOException e) {
+            LOG.warn("php-fpm for group {}: SIGQUIT to pid {} failed ({}): killing it", groupName, pid, e.toString());
+            stopping.destroyForcibly();
+        }
+        killGroup(pid);
+        LOG.info("php-fpm for group {} (pid {}) stopped", groupName, pid);
+    }
+
+    /** SIGKILL to whatever is left of the master's process group (its orphaned workers). */
+    private void killGroup(long masterPid) {
+        if (setsid == null) {
+            return;
+        }
+        try {
+            signal("-KILL", "-" + masterPid); // fails harmlessly when the group is already empty
+        } catch (IOException e) {
+            LOG.debug("php-fpm for group {}: no process group {} left: {}", groupName, masterPid, e.toString());
+        }
+    }
+
+    /** Java can send only SIGTERM and SIGKILL to a process, so kill(1) sends the others. */
+    private static void signal(String signal, String target) throws IOException {
+        Process kill = new ProcessBuilder("kill", signal, "--", target)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        try {
+            if (!kill.waitFor(5, TimeUnit.SECONDS)) {
+                kill.destroyForcibly();
+                throw new IOException("kill " + signal + " " + target + " did not finish");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while sending " + signal + " to " + target);
+        }
+        if (kill.exitValue() != 0) {
+            throw new IOException("kill " + signal + " " + target + " exited with status " + kill.exitValue());
+        }
+    }
+
+    /** The last lines of php-fpm.log, at most 4 KiB. */
+    String logTail() {
+        try (RandomAccessFile log = new RandomAccessFile(logFile.toFile(), "r")) {
+            long length = log.length();
+            int size = (int) Math.min(length, 4096);
+            byte[] tail = new byte[size];
+            log.seek(length - size);
+            log.readFully(tail);
+            String text = new String(tail, StandardCharsets.UTF_8);
+            return size < length ? "..." + text.substring(Math.max(0, text.indexOf('\n') + 1)) : text;
+        } catch (IOException e) {
+            return "(cannot read " + logFile + ": " + e + ")";
+        }
+    }
+}

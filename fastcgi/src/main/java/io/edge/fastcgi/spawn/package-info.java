@@ -1,0 +1,2 @@
+/** Starting, supervising and stopping a php-fpm that edge runs itself for a backend group. */
+package io.edge.fastcgi.spawn;

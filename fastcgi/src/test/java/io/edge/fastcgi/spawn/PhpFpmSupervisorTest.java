@@ -1,0 +1,244 @@
+package io.edge.fastcgi.spawn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.edge.fastcgi.BackendGroupSettings;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Against a real php-fpm started by the supervisor in a temp dir. No assertion depends on timing. */
+class PhpFpmSupervisorTest {
+
+    static final Path PHP_FPM = Path.of("/usr/sbin/php-fpm8.2");
+
+    @TempDir
+    Path dir;
+    PhpFpmSupervisor supervisor;
+
+    @AfterEach
+    void stopSupervisor() {
+        if (supervisor != null) {
+            supervisor.stop();
+        }
+    }
+
+    PhpFpmSupervisor started(int workers, List<String> extraIni) throws Exception {
+        assumeTrue(Files.isExecutable(PHP_FPM), "php-fpm8.2 not installed");
+        Files.writeString(dir.resolve("index.php"), "<?php echo 'hello from ', getmypid(), ' limit=', ini_get('memory_limit');\n");
+        supervisor = new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, workers, extraIni, dir.resolve("run")));
+        supervisor.start();
+        return supervisor;
+    }
+
+    @Test
+    void startWritesTheConfigAndServesPhpOnTheSocket() throws Exception {
+        started(2, List.of("memory_limit = 33M", ""));
+
+        Path run = dir.resolve("run");
+        assertThat(Files.getPosixFilePermissions(run)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+        assertThat(supervisor.socketAddress()).isEqualTo("unix:" + run.resolve("php-fpm.sock"));
+        assertThat(Files.readString(run.resolve("php-fpm.conf")))
+                .contains("[php]\n", "pm = static\n", "pm.max_children = 2\n", "daemonize = no\n",
+                        "process_control_timeout = 10\n", "php_admin_value[memory_limit] = 33M\n")
+                .doesNotContain("user =");
+        long pid = supervisor.pid().orElseThrow();
+        assertThat(Files.readString(run.resolve("php-fpm.pid")).strip()).isEqualTo(Long.toString(pid));
+        // The socket accepts once php-fpm listens; it forks the workers right after.
+        await(() -> ProcessHandle.of(pid).orElseThrow().children().count() == 2, "two workers");
+
+        assertThat(get()).startsWith("hello from ").endsWith(" limit=33M");
+        assertThat(supervisor.state()).isEqualTo(PhpFpmSupervisor.State.RUNNING);
+    }
+
+    @Test
+    void aMasterKilledWithSigkillIsRestartedAndItsOrphanedWorkersKilled() throws Exception {
+        started(2, List.of());
+        ProcessHandle master = ProcessHandle.of(supervisor.pid().orElseThrow()).orElseThrow();
+        await(() -> master.children().count() == 2, "two workers");
+        List<ProcessHandle> workers = master.children().toList();
+
+        master.destroyForcibly(); // SIGKILL: the workers survive it and keep the socket open
+
+        await(() -> supervisor.restarts() == 1 && supervisor.state() == PhpFpmSupervisor.State.RUNNING,
+                "a restarted php-fpm; log:\n" + supervisor.logTail());
+        assertThat(supervisor.pid().orElseThrow()).isNotEqualTo(master.pid());
+        // Killed before the restart; gone from the process table once init has reaped them.
+        await(() -> workers.stream().noneMatch(ProcessHandle::isAlive), "the old workers to be reaped");
+        assertThat(get()).startsWith("hello from ");
+        ProcessHandle.of(supervisor.pid().orElseThrow()).orElseThrow().destroyForcibly(); // and once more
+        await(() -> supervisor.restarts() == 2 && supervisor.state() == PhpFpmSupervisor.State.RUNNING,
+                "a second restart; log:\n" + supervisor.logTail());
+        assertThat(get()).startsWith("hello from ");
+    }
+
+    @Test
+    void stopIsGracefulRemovesTheSocketAndNeverRestarts() throws Exception {
+        started(1, List.of());
+        ProcessHandle master = ProcessHandle.of(supervisor.pid().orElseThrow()).orElseThrow();
+        await(() -> master.children().count() == 1, "one worker");
+        List<ProcessHandle> workers = master.children().toList();
+
+        supervisor.stop();
+
+        assertThat(master.isAlive()).isFalse(); // our child, reaped by the JVM before stop() returned
+        await(() -> workers.stream().noneMatch(ProcessHandle::isAlive), "the worker to be reaped");
+        assertThat(supervisor.socketPath()).doesNotExist();
+        assertThat(supervisor.state()).isEqualTo(PhpFpmSupervisor.State.STOPPED);
+        assertThat(supervisor.pid()).isEmpty();
+        assertThat(Files.readString(supervisor.logPath())).contains("exiting, bye-bye");
+        supervisor.stop(); // idempotent
+
+        // Longer than the first restart backoff: had the exit been taken for a crash, php-fpm would be back.
+        Thread.sleep(2 * PhpFpmSupervisor.BACKOFF_INITIAL_MILLIS + 300);
+        assertThat(ProcessHandle.current().children().filter(p -> p.info().command().orElse("").contains("php-fpm")))
+                .isEmpty();
+        assertThat(supervisor.restarts()).isZero();
+        assertThatThrownBy(supervisor::start).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(supervisor::reload).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void reloadKeepsTheMasterAndTheSocket() throws Exception {
+        started(1, List.of());
+        long pid = supervisor.pid().orElseThrow();
+
+        supervisor.reload();
+
+        await(() -> count(supervisor.logPath(), "ready to handle connections") >= 2, "php-fpm to reload; log:\n" + supervisor.logTail());
+        assertThat(get()).startsWith("hello from ");
+        assertThat(supervisor.pid().orElseThrow()).isEqualTo(pid);
+        assertThat(supervisor.restarts()).isZero();
+    }
+
+    @Test
+    void aFailedStartSaysWhyWithTheTailOfTheLog() throws Exception {
+        Path fake = dir.resolve("fake-fpm");
+        Files.writeString(fake, "#!/bin/sh\necho 'ERROR: boom from fake fpm' >&2\nexit 78\n");
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+        supervisor = new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(fake, 1, List.of(), dir.resolve("run")));
+
+        assertThatThrownBy(supervisor::start)
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("exited with status 78")
+                .hasMessageContaining("ERROR: boom from fake fpm");
+        assertThat(supervisor.state()).isEqualTo(PhpFpmSupervisor.State.STOPPED);
+    }
+
+    @Test
+    void aSecondSupervisorOnTheSameRunDirRefusesAndLeavesTheFirstAlone() throws Exception {
+        started(1, List.of());
+        PhpFpmSupervisor second = new PhpFpmSupervisor("php",
+                new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), dir.resolve("run")));
+
+        assertThatThrownBy(second::start).isInstanceOf(IOException.class)
+                .hasMessageContaining("another process accepts on " + supervisor.socketPath());
+        assertThat(second.state()).isEqualTo(PhpFpmSupervisor.State.STOPPED);
+        assertThat(get()).startsWith("hello from ");
+    }
+
+    @Test
+    void settingsAreCheckedBeforeAnythingStarts() {
+        Path run = dir.resolve("run");
+        assertThat(PhpFpmSupervisor.adminValue(" upload_max_filesize =  64M ")).isEqualTo("php_admin_value[upload_max_filesize] = 64M");
+        assertThatThrownBy(() -> PhpFpmSupervisor.adminValue("no equals sign"))
+                .hasMessage("spawn.extra-ini: \"no equals sign\" (expected: key = value, the key of [A-Za-z0-9_.])");
+        assertThatThrownBy(() -> new PhpFpmSupervisor("php]\n[evil", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("group name");
+        assertThatThrownBy(() -> new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 0, List.of(), run)))
+                .hasMessage("spawn.workers: 0 (expected: >= 1)");
+        assertThatThrownBy(() -> new PhpFpmSupervisor("php",
+                new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run.resolve("x".repeat(120)))))
+                .hasMessageContaining("(expected: <= 107, the Unix socket path limit)");
+        assertThat(run).doesNotExist();
+    }
+
+    static long count(Path file, String needle) {
+        try {
+            return Files.readString(file).lines().filter(l -> l.contains(needle)).count();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime() - deadline < 0).as("waited 30 s for %s", what).isTrue();
+            Thread.sleep(20);
+        }
+    }
+
+    /** One FastCGI GET of index.php, by hand: begin, params, empty stdin; stdout until END_REQUEST. */
+    String get() throws IOException {
+        ByteArrayOutputStream request = new ByteArrayOutputStream();
+        record(request, 1, new byte[] {0, 1, 0, 0, 0, 0, 0, 0}); // BEGIN_REQUEST: RESPONDER, no keep-conn
+        ByteArrayOutputStream params = new ByteArrayOutputStream();
+        for (Map.Entry<String, String> p : Map.of("SCRIPT_FILENAME", dir.resolve("index.php").toString(),
+                "REQUEST_METHOD", "GET", "SCRIPT_NAME", "/index.php").entrySet()) {
+            byte[] name = p.getKey().getBytes(StandardCharsets.UTF_8);
+            byte[] value = p.getValue().getBytes(StandardCharsets.UTF_8);
+            params.write(name.length); // all < 128: one-byte lengths
+            params.write(value.length);
+            params.writeBytes(name);
+            params.writeBytes(value);
+        }
+        record(request, 4, params.toByteArray());
+        record(request, 4, new byte[0]);
+        record(request, 5, new byte[0]);
+
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        try (SocketChannel backend = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            backend.connect(UnixDomainSocketAddress.of(supervisor.socketPath()));
+            ByteBuffer out = ByteBuffer.wrap(request.toByteArray());
+            while (out.hasRemaining()) {
+                backend.write(out);
+            }
+            while (true) {
+                ByteBuffer header = readFully(backend, 8);
+                int type = header.get(1);
+                int length = header.getShort(4) & 0xffff;
+                int padding = header.get(6) & 0xff;
+                ByteBuffer content = readFully(backend, length + padding);
+                if (type == 6) {
+                    stdout.write(content.array(), 0, length);
+                } else if (type == 3) {
+                    break;
+                }
+            }
+        }
+        String response = stdout.toString(StandardCharsets.UTF_8);
+        return response.substring(response.indexOf("\r\n\r\n") + 4);
+    }
+
+    static void record(ByteArrayOutputStream out, int type, byte[] content) {
+        out.writeBytes(new byte[] {1, (byte) type, 0, 1, (byte) (content.length >> 8), (byte) content.length, 0, 0});
+        out.writeBytes(content);
+    }
+
+    static ByteBuffer readFully(SocketChannel channel, int length) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        while (buffer.hasRemaining()) {
+            if (channel.read(buffer) < 0) {
+                throw new IOException("backend closed mid-record");
+            }
+        }
+        return buffer.flip();
+    }
+}
