@@ -23,7 +23,8 @@ final class Problems {
     void add(ConfigOrigin origin, String key, String message, String expected) {
         Path where = file;
         int line = -1;
-        if (origin != null) {
+        // A value from reference.conf is never the user's mistake to find there; name the user's file.
+        if (origin != null && origin.resource() == null) {
             line = origin.lineNumber();
             if (origin.filename() != null) {
                 where = Path.of(origin.filename());

@@ -168,7 +168,7 @@ final class SettingsMapper {
     }
 
     private static boolean isBuiltIn(ConfigOrigin origin) {
-        return origin.filename() == null && origin.resource() != null;
+        return origin.resource() != null;
     }
 
     Map<String, BackendGroupSettings> backends(Section fastcgi, Path serverRunDir) {
