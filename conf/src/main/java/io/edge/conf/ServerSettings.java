@@ -15,6 +15,7 @@ import java.util.List;
  * @param timeouts        request-head, keep-alive, write and drain timeouts
  * @param accessLog       access log file, or {@code null} for standard output
  * @param runDir          directory for runtime files (sockets and configs of spawned backends)
+ * @param accessLogEnabled whether requests are logged at all ({@code access-log = "off"} turns it off)
  */
 public record ServerSettings(
         List<InetSocketAddress> listen,
@@ -23,10 +24,17 @@ public record ServerSettings(
         HttpLimits limits,
         HttpTimeouts timeouts,
         Path accessLog,
-        Path runDir) {
+        Path runDir,
+        boolean accessLogEnabled) {
 
     public ServerSettings {
         listen = List.copyOf(listen);
+    }
+
+    /** Settings with the access log enabled (to {@code accessLog}, or standard output when it is null). */
+    public ServerSettings(List<InetSocketAddress> listen, int ioThreads, int maxConnections, HttpLimits limits,
+                          HttpTimeouts timeouts, Path accessLog, Path runDir) {
+        this(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir, true);
     }
 
     /**

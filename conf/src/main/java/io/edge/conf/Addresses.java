@@ -1,0 +1,110 @@
+package io.edge.conf;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/** Parsing of listen and backend addresses; each method throws {@link IllegalArgumentException} with the reason. */
+final class Addresses {
+
+    /** sun_path is 108 bytes on Linux, one of which is the terminating NUL. */
+    static final int MAX_UNIX_PATH_BYTES = 107;
+
+    static final String UNIX_PREFIX = "unix:";
+
+    private Addresses() {
+    }
+
+    /** A host and port as written, the host without brackets. */
+    record HostPort(String host, int port) {
+    }
+
+    /** Splits {@code host:port}, {@code [v6]:port} or {@code *:port}; the port must be in minPort..65535. */
+    static HostPort hostPort(String text, int minPort) {
+        String host;
+        String port;
+        if (text.startsWith("[")) {
+            int close = text.indexOf(']');
+            if (close < 0 || close + 1 >= text.length() || text.charAt(close + 1) != ':') {
+                throw new IllegalArgumentException("is not [v6-address]:port");
+            }
+            host = text.substring(1, close);
+            port = text.substring(close + 2);
+            if (!host.contains(":")) {
+                throw new IllegalArgumentException("brackets are for IPv6 addresses only");
+            }
+        } else {
+            int colon = text.lastIndexOf(':');
+            if (colon < 0) {
+                throw new IllegalArgumentException("has no port");
+            }
+            host = text.substring(0, colon);
+            port = text.substring(colon + 1);
+            if (host.contains(":")) {
+                throw new IllegalArgumentException("an IPv6 address must be written in brackets, [::1]:8080");
+            }
+        }
+        if (host.isEmpty()) {
+            throw new IllegalArgumentException("has no host");
+        }
+        int number;
+        try {
+            number = Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("port \"" + port + "\" is not a number");
+        }
+        if (number < minPort || number > 65535) {
+            throw new IllegalArgumentException("port " + number + " is out of range " + minPort + "..65535");
+        }
+        return new HostPort(host, number);
+    }
+
+    /**
+     * A listen address, resolved now (an unknown host name is a configuration error, not a bind error).
+     * Port 0 asks the kernel for a free port, which tests use.
+     */
+    static InetSocketAddress listen(String text) {
+        HostPort hostPort = hostPort(text, 0);
+        if (hostPort.host().equals("*")) {
+            return new InetSocketAddress(hostPort.port());
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByName(hostPort.host()), hostPort.port());
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("unknown host \"" + hostPort.host() + "\"");
+        }
+    }
+
+    /**
+     * A FastCGI backend address in canonical form: {@code unix:} with an absolute path (relative ones
+     * resolved against {@code base}), or {@code host:port} as written (resolved when connecting, so a
+     * backend host may come and go in DNS).
+     */
+    static String backend(String text, Path base) {
+        if (text.startsWith(UNIX_PREFIX)) {
+            String socket = text.substring(UNIX_PREFIX.length());
+            if (socket.isEmpty()) {
+                throw new IllegalArgumentException("has no socket path");
+            }
+            return UNIX_PREFIX + unixSocket(base.resolve(socket).normalize());
+        }
+        if (text.startsWith("*")) {
+            throw new IllegalArgumentException("a backend needs a host, not *");
+        }
+        hostPort(text, 1);
+        return text;
+    }
+
+    /** Checks that {@code socket} fits in sun_path and returns it as text. */
+    static String unixSocket(Path socket) {
+        String path = socket.toString();
+        int length = path.getBytes(StandardCharsets.UTF_8).length;
+        if (length > MAX_UNIX_PATH_BYTES) {
+            throw new IllegalArgumentException("socket path is " + length + " bytes, longer than the "
+                    + MAX_UNIX_PATH_BYTES + " a Unix socket address holds");
+        }
+        return path;
+    }
+}

@@ -1,0 +1,63 @@
+package io.edge.conf;
+
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * A location's {@code match} text, parsed as nginx reads a location's modifier and pattern:
+ * {@code "= /x"} exact, {@code "^~ /x"} prefix that skips regexes, {@code "~ re"} and {@code "~* re"}
+ * regular expressions (the latter ignoring case), and a bare {@code "/x"} prefix.
+ *
+ * @param kind    how the pattern is compared
+ * @param pattern the path or the regular expression text
+ * @param regex   compiled for {@link LocationSettings.Kind#REGEX}, else {@code null}
+ */
+record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) {
+
+    static final String EXPECTED = "\"/prefix\", \"= /exact\", \"^~ /prefix\", \"~ regex\" or \"~* regex\"";
+
+    /** @throws IllegalArgumentException saying what is wrong with {@code text} */
+    static LocationMatch parse(String text) {
+        String trimmed = text.strip();
+        if (trimmed.startsWith("~*")) {
+            return regex(trimmed.substring(2), Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
+        }
+        if (trimmed.startsWith("~")) {
+            return regex(trimmed.substring(1), 0);
+        }
+        if (trimmed.startsWith("^~")) {
+            return new LocationMatch(LocationSettings.Kind.PREFIX_NO_REGEX, path(trimmed.substring(2)), null);
+        }
+        if (trimmed.startsWith("=")) {
+            return new LocationMatch(LocationSettings.Kind.EXACT, path(trimmed.substring(1)), null);
+        }
+        return new LocationMatch(LocationSettings.Kind.PREFIX, path(trimmed), null);
+    }
+
+    private static String path(String text) {
+        String path = text.strip();
+        if (path.isEmpty()) {
+            throw new IllegalArgumentException("has no path");
+        }
+        if (!path.startsWith("/")) {
+            throw new IllegalArgumentException("path \"" + path + "\" does not start with \"/\"");
+        }
+        if (path.chars().anyMatch(Character::isWhitespace)) {
+            throw new IllegalArgumentException("path \"" + path + "\" contains white space");
+        }
+        return path;
+    }
+
+    private static LocationMatch regex(String text, int flags) {
+        String expression = text.strip();
+        if (expression.isEmpty()) {
+            throw new IllegalArgumentException("has no regular expression");
+        }
+        try {
+            return new LocationMatch(LocationSettings.Kind.REGEX, expression, Pattern.compile(expression, flags));
+        } catch (PatternSyntaxException e) {
+            throw new IllegalArgumentException("bad regular expression: " + e.getDescription()
+                    + (e.getIndex() >= 0 ? " at index " + e.getIndex() : ""));
+        }
+    }
+}

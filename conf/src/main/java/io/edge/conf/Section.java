@@ -1,0 +1,340 @@
+package io.edge.conf;
+
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
+import com.typesafe.config.ConfigValueType;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Typed reads of one configuration object (defaults already laid under it).
+ *
+ * <p>A read that finds a bad value records a {@link ConfigProblem} and returns a harmless placeholder, so
+ * that mapping goes on and every problem in the file is found in one pass; the placeholders never leave
+ * {@link ConfigLoader}, which throws when any problem was recorded. A section whose own value was of the
+ * wrong type is "broken": its reads return placeholders without reporting, because the one problem that
+ * matters was already recorded.
+ */
+final class Section {
+
+    private static final int MAX_RENDERED = 80;
+
+    private final ConfigObject object;
+    private final String path;
+    private final ConfigOrigin anchor;
+    private final Problems problems;
+    private final boolean broken;
+
+    /**
+     * @param object   the values, defaults included
+     * @param path     its full key, such as {@code edge.server}
+     * @param anchor   where the object was written by the user: the line for problems about missing keys
+     * @param problems where problems go
+     */
+    Section(ConfigObject object, String path, ConfigOrigin anchor, Problems problems) {
+        this(object, path, anchor, problems, false);
+    }
+
+    private Section(ConfigObject object, String path, ConfigOrigin anchor, Problems problems, boolean broken) {
+        this.object = object;
+        this.path = path;
+        this.anchor = anchor;
+        this.problems = problems;
+        this.broken = broken;
+    }
+
+    String path() {
+        return path;
+    }
+
+    ConfigOrigin anchor() {
+        return anchor;
+    }
+
+    ConfigObject object() {
+        return object;
+    }
+
+    String key(String name) {
+        return path + "." + name;
+    }
+
+    /** Records a problem about {@code name}, at the line where its value was set (else the object's line). */
+    void problem(String name, String message, String expected) {
+        if (broken) {
+            return;
+        }
+        ConfigValue value = object.get(name);
+        problems.add(value != null ? value.origin() : anchor, key(name), message, expected);
+    }
+
+    /** The value, or {@code null} when absent or set to {@code null}. */
+    ConfigValue value(String name) {
+        ConfigValue value = object.get(name);
+        return value == null || value.valueType() == ConfigValueType.NULL ? null : value;
+    }
+
+    boolean isSet(String name) {
+        return value(name) != null;
+    }
+
+    /** A whole number in {@code [min, max]}; placeholder {@code min}. */
+    long number(String name, long min, long max) {
+        String expected = max == Long.MAX_VALUE ? "a whole number >= " + min
+                : max == Integer.MAX_VALUE ? "a whole number >= " + min
+                : "a whole number from " + min + " to " + max;
+        ConfigValue value = required(name, expected);
+        if (value == null) {
+            return min;
+        }
+        Number number;
+        try {
+            number = value.atKey("v").getNumber("v");
+        } catch (com.typesafe.config.ConfigException e) {
+            problem(name, render(value) + " is not a number", expected);
+            return min;
+        }
+        if (!isWhole(number)) {
+            problem(name, render(value) + " is not a whole number", expected);
+            return min;
+        }
+        long result = number.longValue();
+        if (result < min || result > max) {
+            problem(name, render(value) + " is out of range", expected);
+            return min;
+        }
+        return result;
+    }
+
+    int integer(String name, int min, int max) {
+        return (int) number(name, min, max);
+    }
+
+    /** A size in bytes ({@code 16 MiB}) in {@code [min, max]}; placeholder {@code min}. */
+    long bytes(String name, long min, long max) {
+        String expected = "a size such as 16 MiB, from " + min + " to " + max + " bytes";
+        ConfigValue value = required(name, expected);
+        if (value == null) {
+            return min;
+        }
+        long result;
+        try {
+            result = value.atKey("v").getBytes("v");
+        } catch (com.typesafe.config.ConfigException e) {
+            problem(name, render(value) + " is not a size", "a size such as 16 MiB");
+            return min;
+        }
+        if (result < min || result > max) {
+            problem(name, render(value) + " is out of range", expected);
+            return min;
+        }
+        return result;
+    }
+
+    /** A duration ({@code 30 s}), zero allowed or not, never negative; placeholder 1 s. */
+    Duration duration(String name, boolean zeroAllowed) {
+        String expected = zeroAllowed ? "a duration such as 30 s, 0 or more" : "a duration such as 30 s, more than 0";
+        Duration placeholder = Duration.ofSeconds(1);
+        ConfigValue value = required(name, expected);
+        if (value == null) {
+            return placeholder;
+        }
+        Duration result;
+        try {
+            result = value.atKey("v").getDuration("v");
+        } catch (com.typesafe.config.ConfigException e) {
+            problem(name, render(value) + " is not a duration", "a duration such as 30 s");
+            return placeholder;
+        }
+        if (result.isNegative() || (result.isZero() && !zeroAllowed)) {
+            problem(name, render(value) + " is out of range", expected);
+            return placeholder;
+        }
+        return result;
+    }
+
+    boolean bool(String name) {
+        ConfigValue value = required(name, "true or false");
+        if (value == null) {
+            return false;
+        }
+        try {
+            return value.atKey("v").getBoolean("v");
+        } catch (com.typesafe.config.ConfigException e) {
+            problem(name, render(value) + " is not a boolean", "true or false");
+            return false;
+        }
+    }
+
+    /** A string (numbers and booleans are taken as their text, as HOCON does); placeholder "". */
+    String string(String name) {
+        ConfigValue value = required(name, "a string");
+        return value == null ? "" : asString(name, value, path + "." + name);
+    }
+
+    /** Like {@link #string} but {@code null} when absent. */
+    String optionalString(String name) {
+        ConfigValue value = value(name);
+        return value == null ? null : asString(name, value, path + "." + name);
+    }
+
+    /** One of {@code choices} (configuration name to value); placeholder: the first. */
+    <E> E choice(String name, Map<String, E> choices) {
+        String expected = "one of " + String.join(", ", choices.keySet());
+        E first = choices.values().iterator().next();
+        ConfigValue value = required(name, expected);
+        if (value == null) {
+            return first;
+        }
+        String text = asString(name, value, key(name));
+        E result = choices.get(text);
+        if (result == null) {
+            if (isScalar(value)) {
+                problem(name, render(value) + " is not allowed" + UnknownKeys.suggestion(text, choices.keySet()),
+                        expected);
+            }
+            return first;
+        }
+        return result;
+    }
+
+    /** A list of strings, each element checked; placeholder: empty. */
+    List<String> strings(String name) {
+        ConfigValue value = required(name, "a list of strings");
+        List<String> result = new ArrayList<>();
+        if (value == null) {
+            return result;
+        }
+        if (value.valueType() != ConfigValueType.LIST) {
+            problem(name, render(value) + " is not a list", "a list of strings such as [\"a\", \"b\"]");
+            return result;
+        }
+        ConfigList list = (ConfigList) value;
+        for (int i = 0; i < list.size(); i++) {
+            ConfigValue element = list.get(i);
+            String elementKey = key(name) + "[" + i + "]";
+            if (isScalar(element)) {
+                result.add(String.valueOf(element.unwrapped()));
+            } else if (!broken) {
+                problems.add(element.origin(), elementKey, render(element) + " is not a string", "a string");
+            }
+        }
+        return result;
+    }
+
+    /** A path; relative ones are resolved against {@code base}. {@code null} when absent. */
+    Path path(String name, Path base) {
+        String text = optionalString(name);
+        if (text == null) {
+            return null;
+        }
+        return toPath(name, text, base);
+    }
+
+    /** Resolves {@code text} against {@code base}, reporting an unusable path as a problem of {@code name}. */
+    Path toPath(String name, String text, Path base) {
+        if (text.isEmpty()) {
+            problem(name, "empty path", "a file system path");
+            return null;
+        }
+        try {
+            return base.resolve(text).normalize();
+        } catch (InvalidPathException e) {
+            problem(name, render(ConfigValueFactory.fromAnyRef(text)) + " is not a valid path: " + e.getReason(),
+                    "a file system path");
+            return null;
+        }
+    }
+
+    /** A nested object; a broken section (placeholders, no further reports) when it is not one. */
+    Section section(String name) {
+        ConfigValue value = object.get(name);
+        if (value != null && value.valueType() == ConfigValueType.OBJECT) {
+            return new Section((ConfigObject) value, key(name), value.origin(), problems, broken);
+        }
+        if (value == null || value.valueType() == ConfigValueType.NULL) {
+            problem(name, "missing", "an object { ... }");
+        } else {
+            problem(name, render(value) + " is not an object", "an object { ... }");
+        }
+        return new Section(ConfigValueFactory.fromMap(Map.of()), key(name), anchor, problems, true);
+    }
+
+    /** A list of objects, each with {@code defaults} laid under it; elements of another type are problems. */
+    List<Section> sections(String name, ConfigObject defaults) {
+        List<Section> result = new ArrayList<>();
+        ConfigValue value = required(name, "a list of objects");
+        if (value == null) {
+            return result;
+        }
+        if (value.valueType() != ConfigValueType.LIST) {
+            problem(name, render(value) + " is not a list", "a list of objects [{ ... }, { ... }]");
+            return result;
+        }
+        ConfigList list = (ConfigList) value;
+        for (int i = 0; i < list.size(); i++) {
+            ConfigValue element = list.get(i);
+            String elementKey = key(name) + "[" + i + "]";
+            if (element.valueType() == ConfigValueType.OBJECT) {
+                ConfigObject merged = ((ConfigObject) element).withFallback(defaults);
+                result.add(new Section(merged, elementKey, element.origin(), problems, broken));
+            } else if (!broken) {
+                problems.add(element.origin(), elementKey, render(element) + " is not an object", "an object { ... }");
+            }
+        }
+        return result;
+    }
+
+    /** The value of {@code name}, or {@code null} after recording that it is missing. */
+    private ConfigValue required(String name, String expected) {
+        ConfigValue value = value(name);
+        if (value == null) {
+            problem(name, "missing", expected);
+        }
+        return value;
+    }
+
+    private String asString(String name, ConfigValue value, String fullKey) {
+        if (isScalar(value)) {
+            return String.valueOf(value.unwrapped());
+        }
+        if (!broken) {
+            problems.add(value.origin(), fullKey, render(value) + " is not a string", "a string");
+        }
+        return "";
+    }
+
+    private static boolean isScalar(ConfigValue value) {
+        ConfigValueType type = value.valueType();
+        return type == ConfigValueType.STRING || type == ConfigValueType.NUMBER || type == ConfigValueType.BOOLEAN;
+    }
+
+    private static boolean isWhole(Number number) {
+        if (number instanceof Integer || number instanceof Long || number instanceof Short
+                || number instanceof Byte || number instanceof BigInteger) {
+            return !(number instanceof BigInteger) || ((BigInteger) number).bitLength() < 64;
+        }
+        if (number instanceof BigDecimal) {
+            BigDecimal decimal = (BigDecimal) number;
+            return decimal.stripTrailingZeros().scale() <= 0 && decimal.toBigInteger().bitLength() < 64;
+        }
+        double d = number.doubleValue();
+        return d == Math.rint(d) && Math.abs(d) < 0x1p63;
+    }
+
+    /** The value as the user would write it: strings quoted, long values shortened. */
+    static String render(ConfigValue value) {
+        String text = value.render(ConfigRenderOptions.concise());
+        return text.length() > MAX_RENDERED ? text.substring(0, MAX_RENDERED - 3) + "..." : text;
+    }
+}

@@ -1,0 +1,388 @@
+package io.edge.conf;
+
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import io.edge.aio.PathPolicy;
+import io.edge.aio.StaticIoSettings;
+import io.edge.fastcgi.BackendGroupSettings;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * Maps the merged, resolved {@code edge} object onto the settings records, recording every problem.
+ *
+ * <p>HOCON lays reference.conf under fixed objects only; list elements (sites, locations) and map values
+ * (backends) get their defaults here, from {@code site-defaults}, {@code location-defaults} and
+ * {@code backend-defaults} as merged with the user's overrides of them. Unknown keys in those elements are
+ * checked against the reference's templates.
+ */
+final class SettingsMapper {
+
+    private static final Pattern BACKEND_NAME = Pattern.compile("[A-Za-z0-9_-]+");
+    private static final String SOCKET_NAME = "php-fpm.sock";
+
+    private final Problems problems;
+    private final Path base;
+    private final Path runDir;
+    private final ConfigObject reference;
+
+    /**
+     * @param problems  where problems go
+     * @param base      directory of the configuration file, for relative paths
+     * @param runDir    the run directory when {@code run-dir = ""}, chosen by the caller
+     * @param reference the {@code edge} object of reference.conf, for the templates of list elements
+     */
+    SettingsMapper(Problems problems, Path base, Path runDir, ConfigObject reference) {
+        this.problems = problems;
+        this.base = base;
+        this.runDir = runDir;
+        this.reference = reference;
+    }
+
+    EdgeSettings map(Section edge, Path source) {
+        ServerSettings server = server(edge.section("server"));
+        StaticIoSettings staticIo = staticIo(edge.section("static"));
+        Map<String, String> mimeTypes = mimeTypes(edge.section("mime-types"));
+        Map<String, BackendGroupSettings> backends = backends(edge.section("fastcgi"), server.runDir());
+        List<SiteSettings> sites = sites(edge, backends.keySet());
+        return new EdgeSettings(source, server, staticIo, mimeTypes, sites, backends);
+    }
+
+    ServerSettings server(Section server) {
+        List<InetSocketAddress> listen = new ArrayList<>();
+        List<String> addresses = server.strings("listen");
+        if (addresses.isEmpty() && server.isSet("listen")) {
+            server.problem("listen", "no address", "at least one \"host:port\"");
+        }
+        for (String address : addresses) {
+            try {
+                listen.add(Addresses.listen(address));
+            } catch (IllegalArgumentException e) {
+                server.problem("listen", "\"" + address + "\" " + e.getMessage(),
+                        "\"host:port\", \"[v6]:port\" or \"*:port\"");
+            }
+        }
+        int ioThreads = server.integer("io-threads", 0, 1024);
+        int maxConnections = server.integer("max-connections", 1, Integer.MAX_VALUE);
+
+        Section limits = server.section("limits");
+        ServerSettings.HttpLimits httpLimits = new ServerSettings.HttpLimits(
+                (int) limits.bytes("request-line", 64, Integer.MAX_VALUE),
+                (int) limits.bytes("header-block", 256, Integer.MAX_VALUE),
+                limits.integer("header-count", 1, Integer.MAX_VALUE),
+                limits.bytes("body", 0, Long.MAX_VALUE));
+
+        Section timeouts = server.section("timeouts");
+        ServerSettings.HttpTimeouts httpTimeouts = new ServerSettings.HttpTimeouts(
+                timeouts.duration("request-head", false),
+                timeouts.duration("keep-alive", true),
+                timeouts.duration("write", false),
+                timeouts.duration("drain", true));
+
+        String accessLogText = server.string("access-log");
+        Path accessLog = null;
+        boolean accessLogEnabled = !accessLogText.equals("off");
+        if (accessLogEnabled && !accessLogText.equals("-")) {
+            accessLog = server.toPath("access-log", accessLogText, base);
+            if (accessLog != null && !Files.isDirectory(accessLog.getParent())) {
+                server.problem("access-log", "directory " + accessLog.getParent() + " does not exist",
+                        "\"-\", \"off\" or a file in an existing directory");
+            }
+        }
+
+        String runDirText = server.string("run-dir");
+        Path run = runDirText.isEmpty() ? runDir : server.toPath("run-dir", runDirText, base);
+        return new ServerSettings(listen, ioThreads, maxConnections, httpLimits, httpTimeouts, accessLog,
+                run == null ? runDir : run, accessLogEnabled);
+    }
+
+    StaticIoSettings staticIo(Section io) {
+        Map<String, StaticIoSettings.Engine> engines = new LinkedHashMap<>();
+        for (StaticIoSettings.Engine engine : StaticIoSettings.Engine.values()) {
+            engines.put(engine.configName(), engine);
+        }
+        StaticIoSettings.Engine engine = io.choice("engine", engines);
+        int queueDepth = io.integer("queue-depth", 1, 32768);
+        int threads = io.integer("threads", 1, 1024);
+        Section cache = io.section("open-file-cache");
+        int cacheSize = cache.integer("size", 0, Integer.MAX_VALUE);
+        int fdBudget = io.integer("fd-budget", 1, Integer.MAX_VALUE);
+        if (fdBudget <= cacheSize && io.isSet("fd-budget")) {
+            io.problem("fd-budget", fdBudget + " leaves no descriptor for requests beside the open-file cache",
+                    "more than open-file-cache.size (" + cacheSize + ")");
+        }
+        return new StaticIoSettings(engine, queueDepth, threads, cacheSize,
+                cache.duration("revalidate", true),
+                fdBudget,
+                io.bytes("sendfile-chunk", 4096, Integer.MAX_VALUE),
+                io.duration("read-timeout", false));
+    }
+
+    /**
+     * The merged table with lower-case keys. Keys differing only in case collapse into one; a user's
+     * entry wins over the built-in one.
+     */
+    Map<String, String> mimeTypes(Section table) {
+        Map<String, String> result = new TreeMap<>();
+        Set<String> fromUser = new HashSet<>();
+        for (Map.Entry<String, ConfigValue> entry : table.object().entrySet()) {
+            String extension = entry.getKey().toLowerCase(Locale.ROOT);
+            boolean builtIn = isBuiltIn(entry.getValue().origin());
+            String type = table.optionalString(entry.getKey());
+            if (type == null) {
+                continue;
+            }
+            if (extension.isEmpty() || extension.startsWith(".") || extension.contains("/")) {
+                table.problem(entry.getKey(), "\"" + entry.getKey() + "\" is not a file extension",
+                        "an extension without the dot, such as jpg");
+                continue;
+            }
+            if (!type.contains("/") || type.strip().length() != type.length()) {
+                table.problem(entry.getKey(), "\"" + type + "\" is not a media type", "type/subtype, such as image/jpeg");
+                continue;
+            }
+            if (builtIn && fromUser.contains(extension)) {
+                continue;
+            }
+            if (!builtIn) {
+                fromUser.add(extension);
+            }
+            result.put(extension, type);
+        }
+        return result;
+    }
+
+    private static boolean isBuiltIn(ConfigOrigin origin) {
+        return origin.resource() != null;
+    }
+
+    Map<String, BackendGroupSettings> backends(Section fastcgi, Path serverRunDir) {
+        ConfigObject defaults = objectOrEmpty(fastcgi.object().get("backend-defaults"));
+        ConfigObject template = objectOrEmpty(((ConfigObject) reference.get("fastcgi")).get("backend-defaults"));
+        Section backends = fastcgi.section("backends");
+        Map<String, BackendGroupSettings> result = new TreeMap<>();
+        for (Map.Entry<String, ConfigValue> entry : backends.object().entrySet()) {
+            String name = entry.getKey();
+            ConfigValue value = entry.getValue();
+            String key = backends.key(name);
+            if (value.valueType() != ConfigValueType.OBJECT) {
+                problems.add(value.origin(), key, Section.render(value) + " is not an object", "an object { ... }");
+                continue;
+            }
+            if (!BACKEND_NAME.matcher(name).matches()) {
+                problems.add(value.origin(), key, "\"" + name + "\" is not a backend name",
+                        "letters, digits, \"-\" and \"_\"");
+                continue;
+            }
+            UnknownKeys.check((ConfigObject) value, template, key, Set.of(), Set.of(), problems);
+            Section backend = new Section(((ConfigObject) value).withFallback(defaults), key, value.origin(), problems);
+            result.put(name, backend(name, backend, serverRunDir));
+        }
+        return result;
+    }
+
+    private BackendGroupSettings backend(String name, Section backend, Path serverRunDir) {
+        List<String> addresses = new ArrayList<>();
+        for (String address : backend.strings("addresses")) {
+            try {
+                addresses.add(Addresses.backend(address, base));
+            } catch (IllegalArgumentException e) {
+                backend.problem("addresses", "\"" + address + "\" " + e.getMessage(),
+                        "\"unix:/path/to.sock\", \"host:port\" or \"[v6]:port\"");
+            }
+        }
+        Map<String, BackendGroupSettings.Balance> balances = new LinkedHashMap<>();
+        balances.put("least-connections", BackendGroupSettings.Balance.LEAST_CONNECTIONS);
+        balances.put("round-robin", BackendGroupSettings.Balance.ROUND_ROBIN);
+        BackendGroupSettings.Balance balance = backend.choice("balance", balances);
+        int maxConnections = backend.integer("max-connections", 1, Integer.MAX_VALUE);
+
+        Section queue = backend.section("queue");
+        BackendGroupSettings.Queue waitQueue = new BackendGroupSettings.Queue(
+                queue.integer("max-waiters", 0, Integer.MAX_VALUE), queue.duration("timeout", false));
+        Section timeouts = backend.section("timeouts");
+        BackendGroupSettings.Timeouts backendTimeouts = new BackendGroupSettings.Timeouts(
+                timeouts.duration("connect", false), timeouts.duration("read", false),
+                timeouts.duration("write", false));
+        Section keepAlive = backend.section("keep-alive");
+        BackendGroupSettings.KeepAlive reuse = new BackendGroupSettings.KeepAlive(keepAlive.bool("enabled"),
+                keepAlive.duration("idle-timeout", false), keepAlive.integer("max-requests", 0, Integer.MAX_VALUE));
+        Section health = backend.section("health");
+        BackendGroupSettings.Health passive = new BackendGroupSettings.Health(
+                health.integer("max-fails", 0, Integer.MAX_VALUE), health.duration("fail-timeout", false));
+
+        Section spawnSection = backend.section("spawn");
+        boolean spawnEnabled = spawnSection.bool("enabled");
+        Path command = spawnSection.path("command", base);
+        int workers = spawnSection.integer("workers", 1, 4096);
+        List<String> ini = spawnSection.strings("ini");
+        BackendGroupSettings.Spawn spawn = null;
+        if (spawnEnabled) {
+            if (command == null) {
+                spawnSection.problem("command", "missing", "the path of the php-fpm binary");
+            } else if (!Files.isRegularFile(command) || !Files.isExecutable(command)) {
+                spawnSection.problem("command", command + " is not an executable file", "the path of the php-fpm binary");
+            }
+            for (String line : ini) {
+                if (!line.contains("=")) {
+                    spawnSection.problem("ini", "\"" + line + "\" is not \"key = value\"", "\"key = value\" lines");
+                }
+            }
+            if (!addresses.isEmpty()) {
+                backend.problem("addresses", "must be empty when spawn.enabled = true",
+                        "[] (the spawned php-fpm listens on unix:<run-dir>/" + name + "/" + SOCKET_NAME + ")");
+            }
+            Path spawnRunDir = serverRunDir.resolve(name);
+            try {
+                addresses = List.of(Addresses.UNIX_PREFIX + Addresses.unixSocket(spawnRunDir.resolve(SOCKET_NAME)));
+            } catch (IllegalArgumentException e) {
+                problems.add(backend.anchor(), backend.key("spawn"), e.getMessage(), "a shorter server.run-dir");
+            }
+            // Each spawned worker serves one connection; more connections would queue in php-fpm's backlog.
+            maxConnections = workers;
+            spawn = new BackendGroupSettings.Spawn(command == null ? Path.of("") : command, workers, ini, spawnRunDir);
+        } else if (addresses.isEmpty()) {
+            ConfigValue written = backend.object().get("addresses");
+            problems.add(written != null && !isBuiltIn(written.origin()) ? written.origin() : backend.anchor(),
+                    backend.key("addresses"), "no address", "at least one address, or spawn.enabled = true");
+        }
+        return new BackendGroupSettings(name, addresses, balance, maxConnections, waitQueue, backendTimeouts, reuse,
+                passive, spawn);
+    }
+
+    List<SiteSettings> sites(Section edge, Set<String> backendNames) {
+        ConfigObject siteDefaults = objectOrEmpty(edge.object().get("site-defaults"));
+        ConfigObject locationDefaults = objectOrEmpty(edge.object().get("location-defaults"));
+        ConfigObject siteTemplate = objectOrEmpty(reference.get("site-defaults"));
+        ConfigObject locationTemplate = objectOrEmpty(reference.get("location-defaults"));
+        List<Section> siteSections = edge.sections("sites", siteDefaults);
+        if (siteSections.isEmpty() && edge.isSet("sites")) {
+            ConfigValue sites = edge.value("sites");
+            problems.add(isBuiltIn(sites.origin()) ? edge.anchor() : sites.origin(), edge.key("sites"), "no sites",
+                    "at least one site, sites = [{ root = \"/srv/www\" }]");
+        }
+        List<SiteSettings> result = new ArrayList<>();
+        Map<String, String> serverNameOwners = new HashMap<>();
+        boolean defaultSeen = false;
+        for (Section site : siteSections) {
+            UnknownKeys.check(site.object(), siteTemplate, site.path(), Set.of("root"), Set.of(), problems);
+            List<String> serverNames = new ArrayList<>();
+            for (String serverName : site.strings("server-names")) {
+                String lower = serverName.toLowerCase(Locale.ROOT);
+                if (lower.isEmpty() || lower.chars().anyMatch(c -> Character.isWhitespace(c) || c == '/' || c == ':')) {
+                    site.problem("server-names", "\"" + serverName + "\" is not a host name",
+                            "a host name such as example.org, *.example.org or .example.org");
+                    continue;
+                }
+                String owner = serverNameOwners.putIfAbsent(lower, site.path());
+                if (owner != null) {
+                    site.problem("server-names", "\"" + serverName + "\" is already a name of " + owner,
+                            "each name in one site only");
+                }
+                serverNames.add(lower);
+            }
+            boolean isDefault = site.bool("default");
+            if (isDefault && defaultSeen) {
+                site.problem("default", "a second default site", "default = true in one site only");
+            }
+            defaultSeen |= isDefault;
+            Path root = directory(site, "root", true);
+            List<String> index = site.strings("index");
+            for (String file : index) {
+                if (file.isEmpty() || file.contains("/")) {
+                    site.problem("index", "\"" + file + "\" is not a file name", "file names such as index.html");
+                }
+            }
+            PathPolicy policy = pathPolicy(site);
+            List<LocationSettings> locations = locations(site, locationDefaults, locationTemplate, backendNames);
+            result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations));
+        }
+        return result;
+    }
+
+    private PathPolicy pathPolicy(Section site) {
+        Map<String, Boolean> dotfiles = new LinkedHashMap<>();
+        dotfiles.put("deny", false);
+        dotfiles.put("allow", true);
+        boolean allowDotfiles = site.choice("dotfiles", dotfiles);
+        Map<String, PathPolicy> symlinks = new LinkedHashMap<>();
+        symlinks.put("deny", new PathPolicy(allowDotfiles, false, false));
+        symlinks.put("within-root", new PathPolicy(allowDotfiles, true, false));
+        symlinks.put("allow", new PathPolicy(allowDotfiles, true, true));
+        return site.choice("symlinks", symlinks);
+    }
+
+    private List<LocationSettings> locations(Section site, ConfigObject defaults, ConfigObject template,
+                                             Set<String> backendNames) {
+        List<LocationSettings> result = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        List<Section> sections = site.sections("locations", defaults);
+        if (sections.isEmpty() && site.isSet("locations")) {
+            site.problem("locations", "no locations", "at least one location, such as { match = \"/\" }");
+        }
+        for (Section location : sections) {
+            UnknownKeys.check(location.object(), template, location.path(), Set.of("match"), Set.of(), problems);
+            String match = location.string("match");
+            LocationMatch parsed;
+            try {
+                parsed = LocationMatch.parse(match);
+            } catch (IllegalArgumentException e) {
+                if (location.isSet("match")) {
+                    location.problem("match", "\"" + match + "\" " + e.getMessage(), LocationMatch.EXPECTED);
+                }
+                continue;
+            }
+            if (!seen.add(parsed.kind() + " " + parsed.pattern())) {
+                location.problem("match", "\"" + match + "\" duplicates an earlier location of this site",
+                        "each match once per site");
+            }
+            Path root = location.isSet("root") ? directory(location, "root", false) : null;
+            String backend = location.optionalString("fastcgi");
+            if (backend != null && !backendNames.contains(backend)) {
+                location.problem("fastcgi", "no backend named \"" + backend + "\""
+                                + UnknownKeys.suggestion(backend, backendNames),
+                        backendNames.isEmpty() ? "a backend defined under edge.fastcgi.backends"
+                                : "one of " + String.join(", ", new TreeSet<>(backendNames)));
+            }
+            result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root,
+                    backend == null ? LocationSettings.Handler.STATIC : LocationSettings.Handler.FASTCGI, backend));
+        }
+        return result;
+    }
+
+    /** An existing directory, relative paths resolved against the configuration's directory. */
+    private Path directory(Section section, String name, boolean required) {
+        if (!section.isSet(name)) {
+            if (required) {
+                section.problem(name, "missing", "the path of an existing directory");
+            }
+            return null;
+        }
+        Path path = section.path(name, base);
+        if (path != null && !Files.isDirectory(path)) {
+            section.problem(name, Files.exists(path) ? path + " is not a directory" : path + " does not exist",
+                    "the path of an existing directory");
+        }
+        return path;
+    }
+
+    private static ConfigObject objectOrEmpty(ConfigValue value) {
+        return value != null && value.valueType() == ConfigValueType.OBJECT
+                ? (ConfigObject) value : ConfigFactory.empty().root();
+    }
+}

@@ -1,0 +1,94 @@
+package io.edge.conf;
+
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.util.Collection;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Finds keys the user wrote that edge does not know, by walking the user's object alongside a template
+ * (the same object in {@code reference.conf}), and suggests the nearest known key for typos.
+ */
+final class UnknownKeys {
+
+    private UnknownKeys() {
+    }
+
+    /**
+     * Reports every key of {@code actual} (recursively) that {@code template} lacks.
+     *
+     * @param actual    the user's object, possibly with defaults laid under it (those keys are known anyway)
+     * @param template  the known keys; an empty template object means "any key" (a map such as backends)
+     * @param path      full key of {@code actual}
+     * @param extra     further keys known at this level only (required keys that have no default)
+     * @param freeMaps  full keys of objects whose keys are the user's to choose (not descended into)
+     */
+    static void check(ConfigObject actual, ConfigObject template, String path, Set<String> extra,
+                      Set<String> freeMaps, Problems problems) {
+        for (Map.Entry<String, ConfigValue> entry : actual.entrySet()) {
+            String name = entry.getKey();
+            String key = path.isEmpty() ? name : path + "." + name;
+            ConfigValue known = template.get(name);
+            if (known == null) {
+                if (!extra.contains(name)) {
+                    problems.add(entry.getValue().origin(), key,
+                            "unknown key" + suggestion(name, union(template.keySet(), extra)), null);
+                }
+                continue;
+            }
+            ConfigValue value = entry.getValue();
+            if (value.valueType() == ConfigValueType.OBJECT && known.valueType() == ConfigValueType.OBJECT
+                    && !freeMaps.contains(key) && !((ConfigObject) known).isEmpty()) {
+                check((ConfigObject) value, (ConfigObject) known, key, Set.of(), freeMaps, problems);
+            }
+        }
+    }
+
+    /** {@code " (did you mean \"x\"?)"} for the nearest candidate within a typo's distance, else "". */
+    static String suggestion(String word, Collection<String> candidates) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String candidate : new TreeSet<>(candidates)) {
+            int distance = distance(word.toLowerCase(Locale.ROOT), candidate.toLowerCase(Locale.ROOT));
+            if (distance < bestDistance) {
+                best = candidate;
+                bestDistance = distance;
+            }
+        }
+        int allowed = Math.max(2, word.length() / 3);
+        return best != null && bestDistance <= allowed ? " (did you mean \"" + best + "\"?)" : "";
+    }
+
+    /** Levenshtein distance: insertions, deletions and substitutions. */
+    static int distance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        if (b.isEmpty()) {
+            return a;
+        }
+        Set<String> all = new TreeSet<>(a);
+        all.addAll(b);
+        return all;
+    }
+}

@@ -1,0 +1,199 @@
+package io.edge.conf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.edge.aio.PathPolicy;
+import io.edge.aio.StaticIoSettings;
+import io.edge.fastcgi.BackendGroupSettings;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+    @TempDir
+    Path dir;
+
+    private final ConfigLoader loader = new ConfigLoader();
+
+    @Test
+    void threeErrorsAreReportedTogetherWithTheirLines() throws URISyntaxException {
+        Path file = Path.of(getClass().getResource("/three-errors.conf").toURI());
+
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> loader.load(file));
+
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(3, "edge.server.timeouts.keepalive"),
+                org.assertj.core.groups.Tuple.tuple(5, "edge.static.queue-depth"),
+                org.assertj.core.groups.Tuple.tuple(9, "edge.fastcgi.backends.php.queue.timeout"));
+        assertThat(e.problems().get(0).message()).isEqualTo("unknown key (did you mean \"keep-alive\"?)");
+        assertThat(e.problems().get(1).message()).isEqualTo("\"deep\" is not a number");
+        assertThat(e.problems().get(2).toString()).isEqualTo(file + ":9: edge.fastcgi.backends.php.queue.timeout: "
+                + "\"3 parsecs\" is not a duration (expected: a duration such as 30 s)");
+        assertThat(e.getMessage().lines()).hasSize(3);
+    }
+
+    @Test
+    void defaultsFillEverythingButTheRoot() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        EdgeSettings settings = load("sites = [{ root = www }]");
+
+        ServerSettings server = settings.server();
+        assertThat(server.listen()).containsExactly(new InetSocketAddress("127.0.0.1", 8080));
+        assertThat(server.ioThreads()).isZero();
+        assertThat(server.maxConnections()).isEqualTo(10000);
+        assertThat(server.limits()).isEqualTo(new ServerSettings.HttpLimits(8192, 16384, 100, 16L << 20));
+        assertThat(server.timeouts()).isEqualTo(new ServerSettings.HttpTimeouts(Duration.ofSeconds(10),
+                Duration.ofSeconds(75), Duration.ofSeconds(60), Duration.ofSeconds(30)));
+        assertThat(server.accessLog()).isNull();
+        assertThat(server.accessLogEnabled()).isTrue();
+        assertThat(server.runDir()).isDirectory();
+        assertThat(settings.staticIo()).isEqualTo(new StaticIoSettings(StaticIoSettings.Engine.AUTO, 256, 16, 10000,
+                Duration.ofSeconds(1), 16000, 1L << 20, Duration.ofSeconds(30)));
+        assertThat(settings.mimeTypes()).containsEntry("jpg", "image/jpeg")
+                .containsEntry("html", "text/html; charset=utf-8").hasSizeGreaterThan(60);
+        assertThat(settings.sites()).containsExactly(new SiteSettings(List.of(), false, dir.resolve("www"),
+                List.of("index.html"), PathPolicy.DEFAULT, List.of(new LocationSettings("/",
+                LocationSettings.Kind.PREFIX, "/", null, null, LocationSettings.Handler.STATIC, null))));
+        assertThat(settings.defaultSite()).isSameAs(settings.sites().get(0));
+        assertThat(settings.backends()).isEmpty();
+        assertThat(settings.source()).isEqualTo(dir.resolve("edge.conf"));
+    }
+
+    @Test
+    void fullConfigMapsOntoTheRecords() throws Exception {
+        Files.createDirectories(dir.resolve("www/thumbs"));
+        Path fpm = executable("php-fpm");
+        EdgeSettings settings = load("""
+                server {
+                  listen = ["*:8081", "[::1]:8082"]
+                  io-threads = 2
+                  max-connections = 500
+                  limits { request-line = 4 KiB, header-block = 8 KiB, header-count = 50, body = 1 MiB }
+                  timeouts { request-head = 5 s, keep-alive = 0, write = 20 s, drain = 1 s }
+                  access-log = logs/access.log
+                  run-dir = run
+                }
+                static { engine = threads, queue-depth = 64, threads = 8, open-file-cache { size = 100, revalidate = 0 }
+                         fd-budget = 200, sendfile-chunk = 64 KiB, read-timeout = 5 s }
+                mime-types { JPG = image/pjpeg, heif = image/heif }
+                site-defaults.index = ["index.php", "index.html"]
+                sites = [
+                  { server-names = [Example.ORG, "*.example.org"], default = true, root = www, dotfiles = allow,
+                    symlinks = allow,
+                    locations = [
+                      { match = "/" }
+                      { match = "= /health" }
+                      { match = "^~ /thumbs/", root = www/thumbs }
+                      { match = "~* \\\\.php$", fastcgi = php }
+                    ] }
+                  { server-names = [other.org], root = www, symlinks = deny }
+                ]
+                fastcgi.backends {
+                  php { spawn { enabled = true, command = php-fpm, workers = 3, ini = ["memory_limit = 64M"] } }
+                  api { addresses = ["unix:sock/api.sock", "10.0.0.1:9000"], balance = round-robin, max-connections = 2,
+                        queue { max-waiters = 0, timeout = 2 s } }
+                }
+                """.replace("logs/", (Files.createDirectory(dir.resolve("logs")).getFileName() + "/")));
+
+        ServerSettings server = settings.server();
+        assertThat(server.listen()).containsExactly(new InetSocketAddress(8081),
+                new InetSocketAddress("::1", 8082));
+        assertThat(server.ioThreads()).isEqualTo(2);
+        assertThat(server.limits()).isEqualTo(new ServerSettings.HttpLimits(4096, 8192, 50, 1 << 20));
+        assertThat(server.timeouts().keepAlive()).isZero();
+        assertThat(server.accessLog()).isEqualTo(dir.resolve("logs/access.log"));
+        assertThat(server.runDir()).isEqualTo(dir.resolve("run"));
+        assertThat(settings.staticIo()).isEqualTo(new StaticIoSettings(StaticIoSettings.Engine.THREADS, 64, 8, 100,
+                Duration.ZERO, 200, 65536, Duration.ofSeconds(5)));
+        assertThat(settings.mimeTypes()).containsEntry("jpg", "image/pjpeg").containsEntry("heif", "image/heif")
+                .doesNotContainKey("JPG");
+
+        SiteSettings first = settings.sites().get(0);
+        assertThat(first.serverNames()).containsExactly("example.org", "*.example.org");
+        assertThat(first.isDefault()).isTrue();
+        assertThat(first.index()).containsExactly("index.php", "index.html");
+        assertThat(first.pathPolicy()).isEqualTo(new PathPolicy(true, true, true));
+        assertThat(first.locations()).extracting(LocationSettings::kind, LocationSettings::pattern,
+                LocationSettings::handler, LocationSettings::fastcgiBackend).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(LocationSettings.Kind.PREFIX, "/", LocationSettings.Handler.STATIC, null),
+                org.assertj.core.groups.Tuple.tuple(LocationSettings.Kind.EXACT, "/health", LocationSettings.Handler.STATIC, null),
+                org.assertj.core.groups.Tuple.tuple(LocationSettings.Kind.PREFIX_NO_REGEX, "/thumbs/",
+                        LocationSettings.Handler.STATIC, null),
+                org.assertj.core.groups.Tuple.tuple(LocationSettings.Kind.REGEX, "\\.php$",
+                        LocationSettings.Handler.FASTCGI, "php"));
+        assertThat(first.locations().get(2).root()).isEqualTo(dir.resolve("www/thumbs"));
+        assertThat(first.locations().get(3).regex().matcher("/a/INDEX.PHP").find()).isTrue();
+        SiteSettings second = settings.sites().get(1);
+        assertThat(second.isDefault()).isFalse();
+        assertThat(second.pathPolicy()).isEqualTo(new PathPolicy(false, false, false));
+        assertThat(settings.defaultSite()).isSameAs(first);
+
+        BackendGroupSettings php = settings.backends().get("php");
+        assertThat(php.addresses()).containsExactly("unix:" + dir.resolve("run/php/php-fpm.sock"));
+        assertThat(php.maxConnections()).isEqualTo(3);
+        assertThat(php.spawn()).isEqualTo(new BackendGroupSettings.Spawn(fpm, 3, List.of("memory_limit = 64M"),
+                dir.resolve("run/php")));
+        assertThat(php.queue()).isEqualTo(new BackendGroupSettings.Queue(1024, Duration.ofSeconds(30)));
+        assertThat(php.keepAlive()).isEqualTo(new BackendGroupSettings.KeepAlive(true, Duration.ofSeconds(60), 1000));
+        assertThat(php.health()).isEqualTo(new BackendGroupSettings.Health(3, Duration.ofSeconds(10)));
+        assertThat(php.timeouts()).isEqualTo(new BackendGroupSettings.Timeouts(Duration.ofSeconds(5),
+                Duration.ofSeconds(60), Duration.ofSeconds(60)));
+        BackendGroupSettings api = settings.backends().get("api");
+        assertThat(api.addresses()).containsExactly("unix:" + dir.resolve("sock/api.sock"), "10.0.0.1:9000");
+        assertThat(api.balance()).isEqualTo(BackendGroupSettings.Balance.ROUND_ROBIN);
+        assertThat(api.maxConnections()).isEqualTo(2);
+        assertThat(api.queue()).isEqualTo(new BackendGroupSettings.Queue(0, Duration.ofSeconds(2)));
+        assertThat(api.spawn()).isNull();
+    }
+
+    @Test
+    void accessLogOffAndStandardOutput() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        ServerSettings off = load("server.access-log = off\nsites = [{ root = www }]").server();
+        assertThat(off.accessLogEnabled()).isFalse();
+        assertThat(off.accessLog()).isNull();
+        ServerSettings stdout = load("server.access-log = \"-\"\nsites = [{ root = www }]").server();
+        assertThat(stdout.accessLogEnabled()).isTrue();
+        assertThat(stdout.accessLog()).isNull();
+    }
+
+    @Test
+    void relativePathsResolveAgainstTheConfigDirectoryNotTheWorkingDirectory() throws Exception {
+        Path confDir = Files.createDirectories(dir.resolve("etc/edge"));
+        Files.createDirectories(confDir.resolve("../www"));
+        Path file = confDir.resolve("edge.conf");
+        Files.writeString(file, "edge { server.run-dir = ../run, sites = [{ root = ../www }] }");
+        EdgeSettings settings = loader.load(dir.relativize(file).isAbsolute() ? file : file);
+        assertThat(settings.sites().get(0).root()).isEqualTo(dir.resolve("etc/www"));
+        assertThat(settings.server().runDir()).isEqualTo(dir.resolve("etc/run"));
+    }
+
+    @Test
+    void listenPortZeroAsksForAnyFreePort() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        assertThat(load("server.listen = [\"127.0.0.1:0\"]\nsites = [{ root = www }]").server().listen())
+                .containsExactly(new InetSocketAddress("127.0.0.1", 0));
+    }
+
+    private Path executable(String name) throws IOException {
+        Path file = dir.resolve(name);
+        Files.writeString(file, "#!/bin/sh\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return file;
+    }
+
+    private EdgeSettings load(String body) throws Exception {
+        Path file = dir.resolve("edge.conf");
+        Files.writeString(file, "edge {\n" + body + "\n}\n");
+        return loader.load(file);
+    }
+}
