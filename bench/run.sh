@@ -299,9 +299,9 @@ run_servers() {   # run_servers FUNCTION ARGS... ; FUNCTION is called as FUNCTIO
 }
 # report: median line (by rps) per server and key (big-file has several per server), then ratios
 report() {
-  python3 - "$RUNS" "$SCENARIO" "${SERVERS[@]}" <<'EOF'
+  python3 - "$RUNS" "$SCENARIO" "${DEVICE_FPS:-}" "${SERVERS[@]}" <<'EOF'
 import sys
-runs, scen, servers = sys.argv[1], sys.argv[2], sys.argv[3:]
+runs, scen, device, servers = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 groups = {}
 for line in open(runs):
     if not line.startswith("RESULT "): continue
@@ -324,6 +324,8 @@ for mode in sorted({k[1:] for k in best}):
         e, o = best.get(("edge",) + mode), best.get((other,) + mode)
         if e is not None and o:
             parts.append(f"edge/{other}={e / o:.2f}")
+    if device and not mode[0] and ("edge", "", "") in best:
+        parts.append(f"edge/device={best[('edge', '', '')] / float(device):.2f}")
     if parts:
         extra = (f" mode={mode[0]} conc={mode[1]}" if mode[0] else "")
         print(f"RATIO scenario={scen}{extra} " + " ".join(parts))
@@ -427,10 +429,9 @@ trap 'exit 130' INT TERM
 ensure_base_deps
 log "scenario=$SCENARIO servers=${SERVERS[*]} duration=${DURATION}s warmup=${WARMUP}s wrk -t$THREADS -c$CONNS repeat=$REPEAT"
 "scenario_$SCENARIO"
-[ -s "$RUNS.device" ] && python3 - "$RUNS.device" <<'EOF'
-import sys
-lines = [l.rstrip() for l in open(sys.argv[1]) if l.startswith("DEVICE")]
-vals = sorted(lines, key=lambda l: float(dict(kv.split("=") for kv in l.split()[1:])["files_per_s"]))
-print(vals[(len(vals) - 1) // 2])
-EOF
+DEVICE_FPS=
+if [ -s "$RUNS.device" ]; then   # the median device line; its files/s feeds RATIO edge/device
+  DEVICE_LINE=$(python3 "$HERE/lib/median_device.py" "$RUNS.device")
+  echo "$DEVICE_LINE"; DEVICE_FPS=$(echo "$DEVICE_LINE" | sed -n 's/.*files_per_s=\([0-9.]*\).*/\1/p')
+fi
 report
