@@ -2,6 +2,7 @@ package io.edge.conf;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,10 +44,10 @@ class ValidationTest {
                 fastcgi.backends.php { addresses = ["127.0.0.1:9000"], queue.max-waiter = 3 }
                 """);
         assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).containsExactlyInAnyOrder(
-                org.assertj.core.groups.Tuple.tuple("edge.sites[0].indx", "unknown key (did you mean \"index\"?)"),
-                org.assertj.core.groups.Tuple.tuple("edge.sites[0].locations[0].fastcig",
+                tuple("edge.sites[0].indx", "unknown key (did you mean \"index\"?)"),
+                tuple("edge.sites[0].locations[0].fastcig",
                         "unknown key (did you mean \"fastcgi\"?)"),
-                org.assertj.core.groups.Tuple.tuple("edge.fastcgi.backends.php.queue.max-waiter",
+                tuple("edge.fastcgi.backends.php.queue.max-waiter",
                         "unknown key (did you mean \"max-waiters\"?)"));
     }
 
@@ -194,6 +195,28 @@ class ValidationTest {
         ConfigProblem problem = single(SITE + backend.formatted("true"));
         assertThat(problem.key()).isEqualTo("edge.fastcgi.backends.php.spawn.command");
         assertThat(problem.message()).isEqualTo(dir.resolve("not-executable") + " is not an executable file");
+    }
+
+    @Test
+    void spawnedBackendTakesNoAddresses() throws Exception {
+        Path fpm = dir.resolve("fpm");
+        Files.writeString(fpm, "");
+        fpm.toFile().setExecutable(true);
+        ConfigProblem problem = single(SITE + "\nfastcgi.backends.php { addresses = [\"127.0.0.1:9000\"], "
+                + "spawn { enabled = true, command = fpm } }");
+        assertThat(problem.key()).isEqualTo("edge.fastcgi.backends.php.addresses");
+        assertThat(problem.message()).isEqualTo("must be empty when spawn.enabled = true");
+    }
+
+    @Test
+    void spawnedSocketPathMustFitAUnixSocketAddress() throws Exception {
+        Path fpm = dir.resolve("fpm");
+        Files.writeString(fpm, "");
+        fpm.toFile().setExecutable(true);
+        ConfigProblem problem = single(SITE + "\nserver.run-dir = " + "r".repeat(120)
+                + "\nfastcgi.backends.php.spawn { enabled = true, command = fpm }");
+        assertThat(problem.key()).isEqualTo("edge.fastcgi.backends.php.spawn");
+        assertThat(problem.message()).contains("longer than the 107 a Unix socket address holds");
     }
 
     @Test
