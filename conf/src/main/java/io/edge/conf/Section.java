@@ -90,8 +90,7 @@ final class Section {
 
     /** A whole number in {@code [min, max]}; placeholder {@code min}. */
     long number(String name, long min, long max) {
-        String expected = max == Long.MAX_VALUE ? "a whole number >= " + min
-                : max == Integer.MAX_VALUE ? "a whole number >= " + min
+        String expected = max >= Integer.MAX_VALUE ? "a whole number >= " + min
                 : "a whole number from " + min + " to " + max;
         ConfigValue value = required(name, expected);
         if (value == null) {

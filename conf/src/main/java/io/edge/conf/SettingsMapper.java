@@ -198,7 +198,8 @@ final class SettingsMapper {
 
     private BackendGroupSettings backend(String name, Section backend, Path serverRunDir) {
         List<String> addresses = new ArrayList<>();
-        for (String address : backend.strings("addresses")) {
+        List<String> written = backend.strings("addresses");
+        for (String address : written) {
             try {
                 addresses.add(Addresses.backend(address, base));
             } catch (IllegalArgumentException e) {
@@ -243,7 +244,7 @@ final class SettingsMapper {
                     spawnSection.problem("ini", "\"" + line + "\" is not \"key = value\"", "\"key = value\" lines");
                 }
             }
-            if (!addresses.isEmpty()) {
+            if (!written.isEmpty()) {
                 backend.problem("addresses", "must be empty when spawn.enabled = true",
                         "[] (the spawned php-fpm listens on unix:<run-dir>/" + name + "/" + SOCKET_NAME + ")");
             }
@@ -256,9 +257,9 @@ final class SettingsMapper {
             // Each spawned worker serves one connection; more connections would queue in php-fpm's backlog.
             maxConnections = workers;
             spawn = new BackendGroupSettings.Spawn(command == null ? Path.of("") : command, workers, ini, spawnRunDir);
-        } else if (addresses.isEmpty()) {
-            ConfigValue written = backend.object().get("addresses");
-            problems.add(written != null && !isBuiltIn(written.origin()) ? written.origin() : backend.anchor(),
+        } else if (written.isEmpty()) {
+            ConfigValue list = backend.object().get("addresses");
+            problems.add(list != null && !isBuiltIn(list.origin()) ? list.origin() : backend.anchor(),
                     backend.key("addresses"), "no address", "at least one address, or spawn.enabled = true");
         }
         return new BackendGroupSettings(name, addresses, balance, maxConnections, waitQueue, backendTimeouts, reuse,

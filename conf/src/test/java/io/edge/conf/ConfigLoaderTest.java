@@ -2,6 +2,7 @@ package io.edge.conf;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.edge.aio.PathPolicy;
 import io.edge.aio.StaticIoSettings;
@@ -31,9 +32,9 @@ class ConfigLoaderTest {
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> loader.load(file));
 
         assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).containsExactly(
-                org.assertj.core.groups.Tuple.tuple(3, "edge.server.timeouts.keepalive"),
-                org.assertj.core.groups.Tuple.tuple(5, "edge.static.queue-depth"),
-                org.assertj.core.groups.Tuple.tuple(9, "edge.fastcgi.backends.php.queue.timeout"));
+                tuple(3, "edge.server.timeouts.keepalive"),
+                tuple(5, "edge.static.queue-depth"),
+                tuple(9, "edge.fastcgi.backends.php.queue.timeout"));
         assertThat(e.problems().get(0).message()).isEqualTo("unknown key (did you mean \"keep-alive\"?)");
         assertThat(e.problems().get(1).message()).isEqualTo("\"deep\" is not a number");
         assertThat(e.problems().get(2).toString()).isEqualTo(file + ":9: edge.fastcgi.backends.php.queue.timeout: "
@@ -124,11 +125,11 @@ class ConfigLoaderTest {
         assertThat(first.pathPolicy()).isEqualTo(new PathPolicy(true, true, true));
         assertThat(first.locations()).extracting(LocationSettings::kind, LocationSettings::pattern,
                 LocationSettings::handler, LocationSettings::fastcgiBackend).containsExactly(
-                org.assertj.core.groups.Tuple.tuple(LocationSettings.Kind.PREFIX, "/", LocationSettings.Handler.STATIC, null),
-                org.assertj.core.groups.Tuple.tuple(LocationSettings.Kind.EXACT, "/health", LocationSettings.Handler.STATIC, null),
-                org.assertj.core.groups.Tuple.tuple(LocationSettings.Kind.PREFIX_NO_REGEX, "/thumbs/",
+                tuple(LocationSettings.Kind.PREFIX, "/", LocationSettings.Handler.STATIC, null),
+                tuple(LocationSettings.Kind.EXACT, "/health", LocationSettings.Handler.STATIC, null),
+                tuple(LocationSettings.Kind.PREFIX_NO_REGEX, "/thumbs/",
                         LocationSettings.Handler.STATIC, null),
-                org.assertj.core.groups.Tuple.tuple(LocationSettings.Kind.REGEX, "\\.php$",
+                tuple(LocationSettings.Kind.REGEX, "\\.php$",
                         LocationSettings.Handler.FASTCGI, "php"));
         assertThat(first.locations().get(2).root()).isEqualTo(dir.resolve("www/thumbs"));
         assertThat(first.locations().get(3).regex().matcher("/a/INDEX.PHP").find()).isTrue();
@@ -172,7 +173,7 @@ class ConfigLoaderTest {
         Files.createDirectories(confDir.resolve("../www"));
         Path file = confDir.resolve("edge.conf");
         Files.writeString(file, "edge { server.run-dir = ../run, sites = [{ root = ../www }] }");
-        EdgeSettings settings = loader.load(dir.relativize(file).isAbsolute() ? file : file);
+        EdgeSettings settings = loader.load(file);
         assertThat(settings.sites().get(0).root()).isEqualTo(dir.resolve("etc/www"));
         assertThat(settings.server().runDir()).isEqualTo(dir.resolve("etc/run"));
     }

@@ -1,0 +1,292 @@
+package io.edge.conf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One rule per test: each bad value gives one problem naming its key, line and what was expected. */
+class ValidationTest {
+
+    private static final String SITE = "sites = [{ root = www }]";
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void createRoot() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+    }
+
+    @Test
+    void unknownKeySuggestsTheNearestKnownOne() {
+        ConfigProblem problem = single(SITE + "\nserver.max-conections = 5");
+        assertThat(problem.key()).isEqualTo("edge.server.max-conections");
+        assertThat(problem.message()).isEqualTo("unknown key (did you mean \"max-connections\"?)");
+        assertThat(problem.line()).isEqualTo(3);
+    }
+
+    @Test
+    void unknownKeyWithoutAnyCloseNameHasNoSuggestion() {
+        assertThat(single(SITE + "\nserver.banana = 1").message()).isEqualTo("unknown key");
+    }
+
+    @Test
+    void unknownKeysInsideSitesLocationsAndBackendsAreFound() {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, indx = [a], locations = [{ match = "/", fastcig = php }] }]
+                fastcgi.backends.php { addresses = ["127.0.0.1:9000"], queue.max-waiter = 3 }
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).containsExactlyInAnyOrder(
+                tuple("edge.sites[0].indx", "unknown key (did you mean \"index\"?)"),
+                tuple("edge.sites[0].locations[0].fastcig",
+                        "unknown key (did you mean \"fastcgi\"?)"),
+                tuple("edge.fastcgi.backends.php.queue.max-waiter",
+                        "unknown key (did you mean \"max-waiters\"?)"));
+    }
+
+    @Test
+    void unknownTopLevelKeyOutsideEdge() throws Exception {
+        Path file = dir.resolve("edge.conf");
+        Files.writeString(file, "edge { " + SITE + " }\nserver.listen = [\"*:80\"]\n");
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e.problems()).singleElement().satisfies(p -> {
+            assertThat(p.key()).isEqualTo("server");
+            assertThat(p.line()).isEqualTo(2);
+        });
+    }
+
+    @Test
+    void userMimeTypesAreNotUnknownKeys() throws Exception {
+        Path file = write(SITE + "\nmime-types { heif = image/heif }");
+        assertThat(new ConfigLoader().load(file).mimeTypes()).containsEntry("heif", "image/heif");
+    }
+
+    @Test
+    void wrongType() {
+        ConfigProblem problem = single(SITE + "\nserver.limits = 5");
+        assertThat(problem.key()).isEqualTo("edge.server.limits");
+        assertThat(problem.message()).isEqualTo("5 is not an object");
+    }
+
+    @Test
+    void notAWholeNumber() {
+        assertThat(single(SITE + "\nserver.io-threads = 1.5").message()).isEqualTo("1.5 is not a whole number");
+    }
+
+    @Test
+    void numberOutOfRange() {
+        ConfigProblem problem = single(SITE + "\nstatic.queue-depth = 0");
+        assertThat(problem.message()).isEqualTo("0 is out of range");
+        assertThat(problem.expected()).isEqualTo("a whole number from 1 to 32768");
+    }
+
+    @Test
+    void badSize() {
+        ConfigProblem problem = single(SITE + "\nserver.limits.body = \"lots\"");
+        assertThat(problem.toString()).endsWith(
+                "edge.server.limits.body: \"lots\" is not a size (expected: a size such as 16 MiB)");
+    }
+
+    @Test
+    void negativeAndZeroDurations() {
+        assertThat(single(SITE + "\nserver.timeouts.write = 0").message()).isEqualTo("0 is out of range");
+        assertThat(single(SITE + "\nserver.timeouts.drain = -1 s").message()).isEqualTo("\"-1 s\" is out of range");
+    }
+
+    @Test
+    void badEnumListsTheAllowedValues() {
+        ConfigProblem problem = single(SITE + "\nstatic.engine = iouring");
+        assertThat(problem.message()).isEqualTo("\"iouring\" is not allowed (did you mean \"io_uring\"?)");
+        assertThat(problem.expected()).isEqualTo("one of auto, io_uring, threads, linux-aio-sendfile, sendfile");
+    }
+
+    @Test
+    void missingRootIsReportedAtTheSiteLine() {
+        ConfigProblem problem = single("sites = [\n  { server-names = [a.org] }\n]");
+        assertThat(problem.key()).isEqualTo("edge.sites[0].root");
+        assertThat(problem.message()).isEqualTo("missing");
+        assertThat(problem.line()).isEqualTo(3);
+    }
+
+    @Test
+    void nonexistentRoot() {
+        ConfigProblem problem = single("sites = [{ root = nowhere }]");
+        assertThat(problem.message()).isEqualTo(dir.resolve("nowhere") + " does not exist");
+    }
+
+    @Test
+    void rootThatIsAFile() throws Exception {
+        Files.writeString(dir.resolve("file"), "");
+        assertThat(single("sites = [{ root = file }]").message()).isEqualTo(dir.resolve("file") + " is not a directory");
+    }
+
+    @Test
+    void noSites() {
+        ConfigProblem problem = single("server.io-threads = 1");
+        assertThat(problem.key()).isEqualTo("edge.sites");
+        assertThat(problem.message()).isEqualTo("no sites");
+        assertThat(problem.line()).isEqualTo(1);
+    }
+
+    @Test
+    void moreThanOneDefaultSite() {
+        ConfigProblem problem = single("sites = [\n{ root = www, default = true }\n{ root = www, default = true }\n]");
+        assertThat(problem.key()).isEqualTo("edge.sites[1].default");
+        assertThat(problem.line()).isEqualTo(4);
+    }
+
+    @Test
+    void serverNameInTwoSites() {
+        assertThat(single("sites = [{ root = www, server-names = [a.org] }, { root = www, server-names = [A.org] }]")
+                .message()).isEqualTo("\"A.org\" is already a name of edge.sites[0]");
+    }
+
+    @Test
+    void invalidListenAddresses() {
+        assertThat(single(SITE + "\nserver.listen = [\"127.0.0.1\"]").message()).isEqualTo("\"127.0.0.1\" has no port");
+        assertThat(single(SITE + "\nserver.listen = [\"127.0.0.1:70000\"]").message())
+                .isEqualTo("\"127.0.0.1:70000\" port 70000 is out of range 0..65535");
+        assertThat(single(SITE + "\nserver.listen = [\"::1:80\"]").message())
+                .startsWith("\"::1:80\" an IPv6 address must be written in brackets");
+        assertThat(single(SITE + "\nserver.listen = []").message()).isEqualTo("no address");
+    }
+
+    @Test
+    void locationMatchSyntax() {
+        assertThat(single("sites = [{ root = www, locations = [{ match = \"images/\" }] }]").message())
+                .isEqualTo("\"images/\" path \"images/\" does not start with \"/\"");
+        assertThat(single("sites = [{ root = www, locations = [{ match = \"= \" }] }]").message())
+                .isEqualTo("\"= \" has no path");
+        ConfigProblem regex = single("sites = [{ root = www, locations = [{ match = \"~ ([a-z\" }] }]");
+        assertThat(regex.key()).isEqualTo("edge.sites[0].locations[0].match");
+        assertThat(regex.message()).startsWith("\"~ ([a-z\" bad regular expression: ");
+        assertThat(regex.expected()).isEqualTo(LocationMatch.EXPECTED);
+    }
+
+    @Test
+    void duplicateLocation() {
+        assertThat(single("sites = [{ root = www, locations = [{ match = \"/\" }, { match = \" / \" }] }]").message())
+                .isEqualTo("\" / \" duplicates an earlier location of this site");
+    }
+
+    @Test
+    void locationNamingAnUndefinedBackend() {
+        ConfigProblem problem = single("""
+                sites = [{ root = www, locations = [{ match = "~ \\\\.php$", fastcgi = phq }] }]
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
+                """);
+        assertThat(problem.message()).isEqualTo("no backend named \"phq\" (did you mean \"php\"?)");
+        assertThat(problem.expected()).isEqualTo("one of php");
+    }
+
+    @Test
+    void spawnCommandMustBeExecutableOnlyWhenEnabled() throws Exception {
+        Files.writeString(dir.resolve("not-executable"), "");
+        String backend = "\nfastcgi.backends.php.spawn { command = not-executable, enabled = %s }";
+        assertThat(new ConfigLoader().load(write(SITE + backend.formatted("false") + "\nfastcgi.backends.php"
+                + ".addresses = [\"127.0.0.1:9000\"]")).backends().get("php").spawn()).isNull();
+        ConfigProblem problem = single(SITE + backend.formatted("true"));
+        assertThat(problem.key()).isEqualTo("edge.fastcgi.backends.php.spawn.command");
+        assertThat(problem.message()).isEqualTo(dir.resolve("not-executable") + " is not an executable file");
+    }
+
+    @Test
+    void spawnedBackendTakesNoAddresses() throws Exception {
+        Path fpm = dir.resolve("fpm");
+        Files.writeString(fpm, "");
+        fpm.toFile().setExecutable(true);
+        ConfigProblem problem = single(SITE + "\nfastcgi.backends.php { addresses = [\"127.0.0.1:9000\"], "
+                + "spawn { enabled = true, command = fpm } }");
+        assertThat(problem.key()).isEqualTo("edge.fastcgi.backends.php.addresses");
+        assertThat(problem.message()).isEqualTo("must be empty when spawn.enabled = true");
+    }
+
+    @Test
+    void spawnedSocketPathMustFitAUnixSocketAddress() throws Exception {
+        Path fpm = dir.resolve("fpm");
+        Files.writeString(fpm, "");
+        fpm.toFile().setExecutable(true);
+        ConfigProblem problem = single(SITE + "\nserver.run-dir = " + "r".repeat(120)
+                + "\nfastcgi.backends.php.spawn { enabled = true, command = fpm }");
+        assertThat(problem.key()).isEqualTo("edge.fastcgi.backends.php.spawn");
+        assertThat(problem.message()).contains("longer than the 107 a Unix socket address holds");
+    }
+
+    @Test
+    void backendWithoutAddressesOrSpawn() {
+        ConfigProblem problem = single(SITE + "\nfastcgi.backends.php { balance = round-robin }");
+        assertThat(problem.key()).isEqualTo("edge.fastcgi.backends.php.addresses");
+        assertThat(problem.message()).isEqualTo("no address");
+        assertThat(problem.line()).isEqualTo(3);
+    }
+
+    @Test
+    void badBackendAddressAndPort() {
+        assertThat(single(SITE + "\nfastcgi.backends.php.addresses = [\"127.0.0.1:0\"]").message())
+                .isEqualTo("\"127.0.0.1:0\" port 0 is out of range 1..65535");
+        assertThat(single(SITE + "\nfastcgi.backends.php.addresses = [\"unix:\"]").message())
+                .isEqualTo("\"unix:\" has no socket path");
+    }
+
+    @Test
+    void fdBudgetMustExceedTheOpenFileCache() {
+        assertThat(single(SITE + "\nstatic { fd-budget = 100, open-file-cache.size = 100 }").expected())
+                .isEqualTo("more than open-file-cache.size (100)");
+    }
+
+    @Test
+    void syntaxErrorHasFileAndLine() {
+        ConfigProblem problem = single(SITE + "\nserver {\n  listen = [\n");
+        assertThat(problem.file()).isEqualTo(dir.resolve("edge.conf"));
+        assertThat(problem.line()).isGreaterThan(1);
+        assertThat(problem.key()).isNull();
+    }
+
+    @Test
+    void missingFile() {
+        Path missing = dir.resolve("absent.conf");
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(missing));
+        assertThat(e.problems()).singleElement().hasToString(missing + ": no such file (expected: a HOCON configuration file)");
+    }
+
+    @Test
+    void allProblemsAreReportedAtOnceInLineOrder() {
+        List<ConfigProblem> problems = problems("""
+                server.io-threads = -1
+                static.engine = fast
+                sites = [{ root = nowhere, dotfiles = maybe }]
+                """);
+        assertThat(problems).extracting(ConfigProblem::line).containsExactly(2, 3, 4, 4);
+    }
+
+    private ConfigProblem single(String body) {
+        List<ConfigProblem> problems = problems(body);
+        assertThat(problems).hasSize(1);
+        return problems.get(0);
+    }
+
+    private List<ConfigProblem> problems(String body) {
+        Path file;
+        try {
+            file = write(body);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).as("loading should fail").isNotNull();
+        return e.problems();
+    }
+
+    private Path write(String body) throws Exception {
+        Path file = dir.resolve("edge.conf");
+        Files.writeString(file, "edge {\n" + body + "\n}\n");
+        return file;
+    }
+}
