@@ -360,8 +360,15 @@ final class SettingsMapper {
                         backendNames.isEmpty() ? "a backend defined under edge.fastcgi.backends"
                                 : "one of " + String.join(", ", new TreeSet<>(backendNames)));
             }
+            String frontController = location.optionalString("front-controller");
+            if (frontController != null && (backend == null || !frontController.startsWith("/"))) {
+                location.problem("front-controller", "\"" + frontController + "\" "
+                                + (backend == null ? "needs a fastcgi backend in the same location" : "is not a path"),
+                        "a script path such as \"/index.php\" in a location with fastcgi = <backend>");
+            }
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root,
-                    backend == null ? LocationSettings.Handler.STATIC : LocationSettings.Handler.FASTCGI, backend));
+                    backend == null ? LocationSettings.Handler.STATIC : LocationSettings.Handler.FASTCGI, backend,
+                    frontController));
         }
         return result;
     }

@@ -12,7 +12,9 @@ import io.edge.core.statics.MimeTypes;
 import io.edge.core.statics.StaticResponder;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.pool.BackendPool;
+import io.edge.fastcgi.spawn.PhpFpmSupervisor;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,8 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A whole edge instance built from one configuration: the file engine, the backend pools, a responder
- * per location, and the HTTP server. {@link Main} runs one; tests start them in-process.
+ * A whole edge instance built from one configuration: the file engine, spawned php-fpm pools, the backend
+ * pools, a responder per location, and the HTTP server. Stopped in reverse: the server drains first, so no
+ * request loses its backend. {@link Main} runs one; tests start them in-process.
  */
 public final class Edge {
 
@@ -30,6 +33,7 @@ public final class Edge {
 
     private final EdgeSettings settings;
     private final Map<String, BackendPool> pools = new LinkedHashMap<>();
+    private final List<PhpFpmSupervisor> supervisors = new ArrayList<>();
     private FileEngine engine;
     private EdgeServer server;
 
@@ -43,6 +47,13 @@ public final class Edge {
             engine = fileEngine(settings.staticIo());
             Responder staticResponder = new StaticResponder(engine, new MimeTypes(settings.mimeTypes()));
             for (BackendGroupSettings group : settings.backends().values()) {
+                if (group.spawn() != null) {
+                    PhpFpmSupervisor supervisor = new PhpFpmSupervisor(group.name(), group.spawn());
+                    supervisors.add(supervisor);
+                    supervisor.start();
+                    LOG.info("fastcgi group {}: started php-fpm with {} workers on {}", group.name(),
+                            group.spawn().workers(), supervisor.socketAddress());
+                }
                 pools.put(group.name(), BackendPool.create(group));
             }
             Map<LocationSettings, Responder> responders = new IdentityHashMap<>();
@@ -92,6 +103,8 @@ public final class Edge {
         }
         pools.values().forEach(BackendPool::close);
         pools.clear();
+        supervisors.forEach(PhpFpmSupervisor::stop);
+        supervisors.clear();
         if (engine != null) {
             try {
                 engine.close();

@@ -66,7 +66,7 @@ public final class EdgeServer implements AutoCloseable {
         ioGroup = new MultiThreadIoEventLoopGroup(settings.server().ioThreads(), ioHandler);
         ChannelGroup connections = new DefaultChannelGroup("edge-connections", GlobalEventExecutor.INSTANCE);
         context = new HttpServerContext(new Router(settings.sites(), settings.defaultSite()), responders,
-                settings.server(), new AccessLog(settings.server().accessLog() != null || true), connections);
+                settings.server(), new AccessLog(settings.server().accessLogEnabled()), connections);
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptGroup, ioGroup)

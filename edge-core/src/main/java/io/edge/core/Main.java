@@ -1,12 +1,90 @@
 package io.edge.core;
 
-/** Command-line entry point (wired to the configuration loader once it lands). */
-public final class Main {
-    private Main() {
-    }
+import io.edge.conf.ConfigException;
+import io.edge.conf.ConfigLoader;
+import io.edge.conf.EdgeSettings;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code edge [-c FILE] [--check-config]}. Exit codes: 0 after a clean shutdown or a valid
+ * {@code --check-config}; 2 for a bad configuration (every problem printed, one per line); 1 when the
+ * server could not start (a port in use, say).
+ */
+@Command(name = "edge", mixinStandardHelpOptions = true, version = "edge 0.1.0",
+        description = "HTTP edge server: static files and FastCGI backends with a bounded wait queue.")
+public final class Main implements Callable<Integer> {
+
+    static final int EXIT_BAD_CONFIG = 2;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "configuration file (default: ${DEFAULT-VALUE})")
+    Path config = Path.of("edge.conf");
+
+    @Option(names = "--check-config", description = "validate the configuration, print the result and exit")
+    boolean checkConfig;
 
     public static void main(String[] args) {
-        System.err.println("edge: not wired yet");
-        System.exit(1);
+        int code = new CommandLine(new Main()).execute(args);
+        if (code != 0 || !runsServer(args)) {
+            System.exit(code);
+        }
+    }
+
+    private static boolean runsServer(String[] args) {
+        for (String arg : args) {
+            if (arg.equals("--check-config") || arg.equals("-h") || arg.equals("--help") || arg.equals("-V")
+                    || arg.equals("--version")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        EdgeSettings settings;
+        try {
+            settings = new ConfigLoader().load(config);
+        } catch (ConfigException e) {
+            System.err.println(e.getMessage());
+            return EXIT_BAD_CONFIG;
+        }
+        if (checkConfig) {
+            System.out.println("configuration ok");
+            return 0;
+        }
+        return run(settings);
+    }
+
+    private static int run(EdgeSettings settings) throws InterruptedException {
+        Logger log = LoggerFactory.getLogger(Main.class);
+        Logging.configureAccessLog(settings.server().accessLogEnabled(), settings.server().accessLog());
+        Edge edge = new Edge(settings);
+        try {
+            edge.start();
+        } catch (Exception e) {
+            log.error("could not start: {}", e.toString());
+            edge.stop();
+            return 1;
+        }
+        // SIGTERM and SIGINT run shutdown hooks. This one drains, then halts with status 0: a graceful stop
+        // is a success, not the JVM's default 143.
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("shutting down: draining for at most {}", settings.server().timeouts().drain());
+            boolean clean = edge.stop();
+            log.info("stopped{}", clean ? "" : " (drain timeout passed)");
+            Logging.stop();
+            stopped.countDown();
+            Runtime.getRuntime().halt(0);
+        }, "edge-shutdown"));
+        stopped.await();
+        return 0;
     }
 }

@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -48,7 +49,7 @@ import org.slf4j.LoggerFactory;
  *   RESOLVE --existing file or directory (front controller)--> static responder
  *   WAIT --client gone--> waiter cancelled: the request never reaches PHP
  *   WAIT --queue full / deadline--> 503 + Retry-After
- *   EXCHANGE --reused connection found closed before anything was sent--> WAIT again (once)
+ *   EXCHANGE --connection died before the answer, nothing sent or a bodiless GET/HEAD--> WAIT again (twice at most)
  * </pre>
  *
  * A request whose body was sent is never replayed.
@@ -58,6 +59,7 @@ public final class FastCgiResponder implements Responder {
     private static final Logger LOG = LoggerFactory.getLogger(FastCgiResponder.class);
     private static final AtomicLong REQUEST_IDS = new AtomicLong();
     private static final int MAX_RESPONSE_HEAD = 32 * 1024;
+    private static final int MAX_RETRIES = 2;
 
     private final BackendPool pool;
     private final Responder staticResponder;
@@ -153,7 +155,7 @@ public final class FastCgiResponder implements Responder {
         private Future<Lease> pending;
         private FcgiExchange backend;
         private boolean clientGone;
-        private boolean retried;
+        private int retries;
         private boolean headSent;
 
         Call(Exchange exchange, ScriptResolver.Script script, long contentLength, ByteBuf bufferedBody) {
@@ -232,6 +234,11 @@ public final class FastCgiResponder implements Responder {
             }
         }
 
+        private boolean replayable() {
+            HttpMethod method = exchange.request().method();
+            return (HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method)) && contentLength <= 0;
+        }
+
         private CgiRequest cgiRequest() {
             HttpRequest request = exchange.request();
             List<Map.Entry<String, String>> headers = new ArrayList<>(request.headers().size());
@@ -280,9 +287,13 @@ public final class FastCgiResponder implements Responder {
 
         @Override
         public void onError(Throwable cause) {
-            if (cause instanceof BackendUnavailableException && !headSent && !retried && backend == null) {
-                // A kept-alive connection the backend had closed: nothing was sent, so waiting again is safe.
-                retried = true;
+            if (cause instanceof BackendUnavailableException && !headSent && retries < MAX_RETRIES
+                    && (backend == null || replayable())) {
+                // The connection died before an answer: a kept-alive connection the backend had closed, or a
+                // worker that exited (php-fpm reload). Waiting again is safe when nothing was sent, or when the
+                // request is a GET/HEAD without a body; a sent POST is never replayed.
+                retries++;
+                backend = null;
                 LOG.debug("[{}] reused backend connection was closed; waiting for another", requestId);
                 exchange.clientChannel().eventLoop().execute(this::acquire);
                 return;

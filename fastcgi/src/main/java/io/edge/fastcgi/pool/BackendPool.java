@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  * A busy connect failure makes it ineligible for a short, doubling backoff (5 ms to 200 ms) and is not a
  * health failure (php-fpm restarting or its backlog full); any released lease clears it, since a worker is
  * free again. {@code health.max-fails} consecutive hard failures (connect errors, released
- * {@code BACKEND_FAILED}) take it down for {@code health.fail-timeout}. When every address is down, queued
+ * {@code BACKEND_FAILED}) take it down for {@code health.fail-timeout} (groups of two or more addresses only,
+ * as in nginx). When every address is down, queued
  * and new requests fail with {@link BackendUnavailableException}.
  *
  * <h2>Invariants (asserted by {@link #checkInvariants()} in tests)</h2>
@@ -109,7 +110,9 @@ public final class BackendPool implements AutoCloseable {
         this.idleTimeoutNanos = ka == null ? 0 : ka.idleTimeout().toNanos();
         this.maxRequests = ka == null ? 0 : ka.maxRequests();
         BackendGroupSettings.Health health = settings.health();
-        this.maxFails = health == null ? 0 : health.maxFails();
+        // Like nginx: with a single address there is nowhere else to go, so it is never taken down (a
+        // restarting php-fpm would otherwise turn a few failed connects into fail-timeout seconds of 502s).
+        this.maxFails = health == null || settings.addresses().size() < 2 ? 0 : health.maxFails();
         this.failTimeoutNanos = health == null ? 0 : health.failTimeout().toNanos();
         this.connector = connector;
         this.timers = timers;

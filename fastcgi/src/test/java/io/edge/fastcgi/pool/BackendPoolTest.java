@@ -292,18 +292,36 @@ class BackendPoolTest {
     }
 
     @Test
-    void maxFailsTakesAddressDownForFailTimeout() {
-        onePhp(1, 10); // maxFails 2
-        Future<Lease> a = pool.acquire(loopA);
-        connector.failNext(new java.io.IOException("reset"));
-        assertThat(a.cause()).isInstanceOf(BackendUnavailableException.class);
-        Future<Lease> b = pool.acquire(loopA);
-        connector.failNext(new java.io.IOException("reset"));
-        assertThat(b.cause()).isInstanceOf(BackendUnavailableException.class);
-        Future<Lease> down = pool.acquire(loopA);
-        assertThat(down.cause()).hasMessageContaining("every address is down");
+    void maxFailsTakesAddressesDownForFailTimeout() {
+        pool(settings(List.of("unix:/a.sock", "unix:/b.sock"), Balance.ROUND_ROBIN, 4, 10, true, 2));
+        Future<Lease> down = null;
+        for (int i = 0; i < 10 && down == null; i++) {
+            Future<Lease> f = pool.acquire(loopA);
+            while (!connector.pending.isEmpty()) {
+                connector.failNext(new java.io.IOException("reset"));
+            }
+            if (f.cause() != null && f.cause().getMessage().contains("every address is down")) {
+                down = f;
+            }
+        }
+        assertThat(down).as("both addresses went down after max-fails each").isNotNull();
+        assertThat(pool.acquire(loopA).cause()).hasMessageContaining("every address is down");
         assertThat(connector.pending).isEmpty();
         timers.advanceMillis(5000);
+        pool.acquire(loopA);
+        assertThat(connector.pending).hasSize(1);
+    }
+
+    @Test
+    void aSingleAddressIsNeverTakenDown() {
+        onePhp(1, 10); // maxFails 2, ignored with one address (as nginx does)
+        for (int i = 0; i < 5; i++) {
+            Future<Lease> f = pool.acquire(loopA);
+            assertThat(connector.pending).hasSize(1);
+            connector.failNext(new java.io.IOException("reset"));
+            assertThat(f.cause()).isInstanceOf(BackendUnavailableException.class)
+                    .hasMessageNotContaining("every address is down");
+        }
         pool.acquire(loopA);
         assertThat(connector.pending).hasSize(1);
     }

@@ -1,0 +1,46 @@
+package io.edge.it;
+
+import io.edge.conf.ConfigLoader;
+import io.edge.core.Edge;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Starts a real edge in this JVM on a configuration written to a file (so the HOCON loader is part of
+ * every test), listening on a free loopback port.
+ */
+final class EdgeHarness implements AutoCloseable {
+
+    private final Edge edge;
+    private final InetSocketAddress address;
+
+    private EdgeHarness(Edge edge) {
+        this.edge = edge;
+        this.address = edge.boundAddresses().get(0);
+    }
+
+    /** {@code edgeBody} is the inside of {@code edge { ... }}; the listener is added unless it sets one. */
+    static EdgeHarness start(Path dir, String edgeBody) throws Exception {
+        Path conf = dir.resolve("edge.conf");
+        String listen = edgeBody.contains("listen") ? "" : "server.listen = [\"127.0.0.1:0\"]\n";
+        Files.writeString(conf, "edge {\n" + listen + "server.access-log = off\n" + edgeBody + "\n}\n");
+        Edge edge = new Edge(new ConfigLoader().load(conf));
+        edge.start();
+        return new EdgeHarness(edge);
+    }
+
+    InetSocketAddress address() {
+        return address;
+    }
+
+    URI uri(String pathAndQuery) {
+        return URI.create("http://127.0.0.1:" + address.getPort() + pathAndQuery);
+    }
+
+    @Override
+    public void close() {
+        edge.stop();
+    }
+}

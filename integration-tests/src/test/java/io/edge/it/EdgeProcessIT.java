@@ -1,0 +1,113 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.URI;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line: config validation, exit codes, graceful SIGTERM. */
+class EdgeProcessIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void checkConfigListsEveryProblemWithLinesAndExits2() throws Exception {
+        Path conf = dir.resolve("bad.conf");
+        Files.writeString(conf, """
+                edge {
+                  server {
+                    listen = ["127.0.0.1:8080"]
+                    keep-alive-timeout = 10 s
+                    max-connections = lots
+                  }
+                  fastcgi.backends.php { addresses = ["127.0.0.1:9000"], queue.timeout = "3 parsecs" }
+                  sites = [{ root = "." }]
+                }
+                """);
+        try (EdgeProcess edge = EdgeProcess.start(dir, "--check-config", "-c", conf.toString())) {
+            assertThat(edge.await()).isEqualTo(2);
+            String output = edge.output();
+            assertThat(output.lines()).hasSize(3);
+            assertThat(output).contains("bad.conf:4: edge.server.keep-alive-timeout: unknown key")
+                    .contains("bad.conf:5: edge.server.max-connections: \"lots\" is not a number")
+                    .contains("bad.conf:7: edge.fastcgi.backends.php.queue.timeout: \"3 parsecs\" is not a duration")
+                    .doesNotContain("Exception").doesNotContain("\tat ");
+        }
+    }
+
+    @Test
+    void serverRefusesToStartOnABadConfigWithTheSameMessages() throws Exception {
+        Path conf = dir.resolve("bad.conf");
+        Files.writeString(conf, "edge.server.max-connections = -5\n");
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            assertThat(edge.await()).isEqualTo(2);
+            assertThat(edge.output()).contains("bad.conf:1: edge.server.max-connections");
+        }
+    }
+
+    @Test
+    void checkConfigAcceptsTheBundledExample() throws Exception {
+        Path example = Path.of(System.getProperty("edge.home"), "examples", "edge.conf");
+        try (EdgeProcess edge = EdgeProcess.start(dir, "--check-config", "-c", example.toString())) {
+            int code = edge.await();
+            assertThat(edge.output()).contains("configuration ok");
+            assertThat(code).isZero();
+        }
+    }
+
+    @Test
+    void sigtermLetsARunningDownloadFinishThenExits0() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        Path big = root.resolve("big.bin");
+        MessageDigest expected = MessageDigest.getInstance("SHA-256");
+        byte[] block = new byte[1 << 20];
+        Random random = new Random(42);
+        try (FileChannel out = FileChannel.open(big, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            for (int i = 0; i < 100; i++) {
+                random.nextBytes(block);
+                expected.update(block);
+                out.write(java.nio.ByteBuffer.wrap(block));
+            }
+        }
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off, timeouts.drain = 60 s }\n"
+                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            edge.awaitListening(port);
+            HttpResponse<InputStream> response = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/big.bin")).build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            assertThat(response.statusCode()).isEqualTo(200);
+            MessageDigest actual = MessageDigest.getInstance("SHA-256");
+            long received = 0;
+            try (InputStream body = response.body()) {
+                byte[] buffer = new byte[64 * 1024];
+                int n = body.read(buffer);
+                actual.update(buffer, 0, n);
+                received += n;
+                edge.process.destroy(); // SIGTERM while most of the file is still to come
+                while ((n = body.read(buffer)) > 0) {
+                    actual.update(buffer, 0, n);
+                    received += n;
+                }
+            }
+            assertThat(received).isEqualTo(100L << 20);
+            assertThat(HexFormat.of().formatHex(actual.digest())).isEqualTo(HexFormat.of().formatHex(expected.digest()));
+            assertThat(edge.await()).isZero();
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package io.edge.it;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A FastCGI peer for the faults a real php-fpm won't produce on demand. It reads one request per
+ * connection turn and answers according to the script's file name: {@code ok.php} answers properly and
+ * keeps the connection; {@code garbage.php}, {@code cut.php}, {@code stall.php}, {@code overloaded.php} and
+ * {@code bighead.php} misbehave. It records how many requests each connection carried.
+ */
+final class FakeFcgiServer implements AutoCloseable {
+
+    private final ServerSocketChannel server;
+    private final Thread acceptor;
+    /** Requests served per accepted connection, in accept order. */
+    final List<AtomicInteger> requestsPerConnection = new CopyOnWriteArrayList<>();
+    private final List<SocketChannel> open = new CopyOnWriteArrayList<>();
+
+    FakeFcgiServer(Path socket) throws IOException {
+        server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socket));
+        acceptor = new Thread(this::acceptLoop, "fake-fcgi");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    private void acceptLoop() {
+        while (server.isOpen()) {
+            try {
+                SocketChannel connection = server.accept();
+                open.add(connection);
+                AtomicInteger count = new AtomicInteger();
+                requestsPerConnection.add(count);
+                Thread worker = new Thread(() -> serve(connection, count), "fake-fcgi-conn");
+                worker.setDaemon(true);
+                worker.start();
+            } catch (IOException closed) {
+                return;
+            }
+        }
+    }
+
+    private void serve(SocketChannel connection, AtomicInteger count) {
+        try (connection) {
+            DataInputStream in = new DataInputStream(Channels.newInputStream(connection));
+            OutputStream out = Channels.newOutputStream(connection);
+            while (true) {
+                Map<String, String> params = readRequest(in);
+                count.incrementAndGet();
+                String script = Path.of(params.getOrDefault("SCRIPT_FILENAME", "/none")).getFileName().toString();
+                switch (script) {
+                    case "ok.php" -> {
+                        stdout(out, "Content-Type: text/plain\r\n\r\nok from fake");
+                        end(out, 0);
+                    }
+                    case "garbage.php" -> {
+                        out.write("this is not FastCGI at all\r\n".getBytes(StandardCharsets.US_ASCII));
+                        out.flush();
+                        Thread.sleep(60_000);
+                    }
+                    case "cut.php" -> {
+                        // a STDOUT header announcing 100 bytes, then only 10 of them and a close
+                        out.write(new byte[] {1, 6, 0, 1, 0, 100, 0, 0});
+                        out.write("Content-Ty".getBytes(StandardCharsets.US_ASCII));
+                        out.flush();
+                        return;
+                    }
+                    case "stall.php" -> Thread.sleep(60_000);
+                    case "overloaded.php" -> end(out, 2);
+                    case "bighead.php" -> {
+                        stdout(out, "X-Big: " + "b".repeat(60_000) + "\r\n");
+                        Thread.sleep(60_000);
+                    }
+                    default -> {
+                        stdout(out, "Status: 500\r\n\r\nunknown fake script " + script);
+                        end(out, 0);
+                    }
+                }
+            }
+        } catch (IOException | InterruptedException gone) {
+            // the client closed: fine for a fake peer
+        }
+    }
+
+    /** Reads BEGIN_REQUEST, PARAMS up to the empty record and STDIN up to the empty record. */
+    private static Map<String, String> readRequest(DataInputStream in) throws IOException {
+        ByteArrayOutputStream params = new ByteArrayOutputStream();
+        boolean paramsDone = false;
+        boolean stdinDone = false;
+        while (!paramsDone || !stdinDone) {
+            int version = in.readUnsignedByte();
+            int type = in.readUnsignedByte();
+            in.readUnsignedShort();
+            int length = in.readUnsignedShort();
+            int padding = in.readUnsignedByte();
+            in.readUnsignedByte();
+            if (version != 1) {
+                throw new IOException("bad version " + version);
+            }
+            byte[] content = in.readNBytes(length);
+            in.skipNBytes(padding);
+            if (type == 4) {
+                params.write(content);
+                paramsDone = length == 0;
+            } else if (type == 5) {
+                stdinDone = length == 0;
+            }
+        }
+        return decode(params.toByteArray());
+    }
+
+    private static Map<String, String> decode(byte[] data) throws IOException {
+        Map<String, String> result = new HashMap<>();
+        DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data));
+        while (in.available() > 0) {
+            int nameLength = length(in);
+            int valueLength = length(in);
+            String name = new String(in.readNBytes(nameLength), StandardCharsets.UTF_8);
+            result.put(name, new String(in.readNBytes(valueLength), StandardCharsets.UTF_8));
+        }
+        return result;
+    }
+
+    private static int length(InputStream in) throws IOException {
+        int b = in.read();
+        if (b < 0x80) {
+            return b;
+        }
+        return ((b & 0x7f) << 24) | (in.read() << 16) | (in.read() << 8) | in.read();
+    }
+
+    private static void stdout(OutputStream out, String text) throws IOException {
+        byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
+        for (int offset = 0; offset < bytes.length; offset += 65535) {
+            int length = Math.min(65535, bytes.length - offset);
+            out.write(new byte[] {1, 6, 0, 1, (byte) (length >> 8), (byte) length, 0, 0});
+            out.write(bytes, offset, length);
+        }
+        out.flush();
+    }
+
+    private static void end(OutputStream out, int protocolStatus) throws IOException {
+        out.write(new byte[] {1, 6, 0, 1, 0, 0, 0, 0});
+        out.write(new byte[] {1, 3, 0, 1, 0, 8, 0, 0, 0, 0, 0, 0, (byte) protocolStatus, 0, 0, 0});
+        out.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        for (SocketChannel connection : open) {
+            connection.close();
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Busy and restarting backends: 503 + Retry-After at the queue deadline, and nothing fails across restarts. */
+class FastCgiBusyIT {
+
+    @TempDir
+    Path dir;
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    private EdgeHarness edgeFor(PhpFpm fpm, String queueTimeout) throws Exception {
+        return EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www",
+                           locations = [{ match = "/", fastcgi = php }] }]
+                fastcgi.backends.php {
+                  addresses = ["%s"]
+                  max-connections = 4
+                  queue { max-waiters = 1000, timeout = %s }
+                }
+                """.formatted(fpm.address(), queueTimeout));
+    }
+
+    private PhpFpm saturationPool(String name) throws Exception {
+        return PhpFpm.unix(Files.createDirectories(dir.resolve(name)), """
+                pm = static
+                pm.max_children = 4
+                listen.backlog = 8
+                """);
+    }
+
+    /** Runs {@code clients} loops of GETs until {@code keepGoing} is false or {@code perClient} each; returns status counts. */
+    private static Map<Integer, Integer> load(EdgeHarness edge, int clients, int perClient, AtomicBoolean keepGoing,
+                                              Map<Integer, Integer> retryAfterMissing) throws Exception {
+        Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        List<Future<?>> done = new ArrayList<>();
+        AtomicInteger ids = new AtomicInteger();
+        for (int c = 0; c < clients; c++) {
+            done.add(pool.submit(() -> {
+                for (int i = 0; i < perClient && keepGoing.get(); i++) {
+                    HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
+                            edge.uri("/count.php?sleep=100&id=" + ids.incrementAndGet())).build(), HttpResponse.BodyHandlers.ofString());
+                    statuses.merge(response.statusCode(), 1, Integer::sum);
+                    if (response.statusCode() == 503 && response.headers().firstValue("retry-after").isEmpty()) {
+                        retryAfterMissing.merge(503, 1, Integer::sum);
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : done) {
+            f.get(5, TimeUnit.MINUTES);
+        }
+        pool.shutdown();
+        return statuses;
+    }
+
+    @Test
+    void queueTimeoutGives503WithRetryAfterAndNever50xForBusyness() throws Exception {
+        PhpScripts.install(Files.createDirectories(dir.resolve("www")));
+        try (PhpFpm fpm = saturationPool("fpm"); EdgeHarness edge = edgeFor(fpm, "300 ms")) {
+            Map<Integer, Integer> missing = new ConcurrentHashMap<>();
+            Map<Integer, Integer> statuses = load(edge, 64, 5, new AtomicBoolean(true), missing);
+            assertThat(statuses.keySet()).containsExactlyInAnyOrder(200, 503);
+            assertThat(missing).isEmpty();
+        }
+    }
+
+    @Test
+    void reloadAndRestartOfPhpFpmFailNoRequest() throws Exception {
+        PhpScripts.install(Files.createDirectories(dir.resolve("www")));
+        Path fpmDir = Files.createDirectories(dir.resolve("fpm"));
+        PhpFpm fpm = PhpFpm.unix(fpmDir, "pm = static\npm.max_children = 4\nlisten.backlog = 8\n");
+        try (EdgeHarness edge = edgeFor(fpm, "5 s")) {
+            AtomicBoolean keepGoing = new AtomicBoolean(true);
+            Map<Integer, Integer> missing = new ConcurrentHashMap<>();
+            ExecutorService loader = Executors.newSingleThreadExecutor();
+            Future<Map<Integer, Integer>> result = loader.submit(() -> load(edge, 16, 1_000_000, keepGoing, missing));
+            Thread.sleep(1000);
+            fpm.reload();
+            Thread.sleep(1500);
+            fpm.stopGracefully();
+            Thread.sleep(1000);
+            fpm.start();
+            Thread.sleep(1500);
+            keepGoing.set(false);
+            Map<Integer, Integer> statuses = result.get(2, TimeUnit.MINUTES);
+            loader.shutdown();
+            assertThat(statuses).containsOnlyKeys(200);
+            assertThat(statuses.get(200)).isGreaterThan(16);
+        } finally {
+            fpm.close();
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Backend faults end to end: each gets its status, and the faulty connection is never used again. */
+class FastCgiFaultsIT {
+
+    @TempDir
+    static Path dir;
+
+    static FakeFcgiServer fake;
+    static EdgeHarness edge;
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        for (String script : new String[] {"ok", "garbage", "cut", "stall", "overloaded", "bighead"}) {
+            Files.writeString(www.resolve(script + ".php"), "<?php // answered by the fake peer");
+        }
+        Path socket = dir.resolve("fake.sock");
+        fake = new FakeFcgiServer(socket);
+        edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/", fastcgi = fake }] }]
+                fastcgi.backends.fake {
+                  addresses = ["unix:%s"]
+                  max-connections = 1
+                  timeouts.read = 1 s
+                  health.max-fails = 1000
+                }
+                """.formatted(socket));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (edge != null) {
+            edge.close();
+        }
+        if (fake != null) {
+            fake.close();
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"garbage, 502", "cut, 502", "stall, 504", "overloaded, 503", "bighead, 502"})
+    void faultGetsItsStatusAndItsConnectionIsNotReused(String script, int status) throws Exception {
+        assertThat(get("/ok.php").statusCode()).isEqualTo(200);
+        AtomicInteger okConnection = fake.requestsPerConnection.get(fake.requestsPerConnection.size() - 1);
+        HttpResponse<String> faulty = get("/" + script + ".php");
+        assertThat(faulty.statusCode()).isEqualTo(status);
+        if (status == 503) {
+            assertThat(faulty.headers().firstValue("retry-after")).isPresent();
+        }
+        assertThat(faulty.body()).doesNotContain("Exception").doesNotContain(dir.toString());
+        int connectionsBefore = fake.requestsPerConnection.size();
+        HttpResponse<String> after = get("/ok.php");
+        assertThat(after.statusCode()).isEqualTo(200);
+        assertThat(after.body()).isEqualTo("ok from fake");
+        // the fault's connection (the kept-alive ok one) carried its last request; the next came on a new one
+        assertThat(fake.requestsPerConnection.size()).isEqualTo(connectionsBefore + 1);
+        assertThat(fake.requestsPerConnection.get(fake.requestsPerConnection.size() - 1).get()).isEqualTo(1);
+        assertThat(okConnection.get()).isGreaterThanOrEqualTo(1);
+    }
+
+    private static HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(edge.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}

@@ -1,0 +1,248 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.RawHttpClient;
+import java.io.ByteArrayInputStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * edge in front of a real php-fpm on a Unix socket: pm = static with 4 children and listen.backlog = 8,
+ * the saturation pool of the issue. Every test talks HTTP over real sockets.
+ */
+class FastCgiIT {
+
+    @TempDir
+    static Path dir;
+
+    static PhpFpm fpm;
+    static EdgeHarness edge;
+    static Path counter;
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path www = PhpScripts.install(Files.createDirectories(dir.resolve("www")));
+        counter = dir.resolve("count.txt");
+        fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
+                pm = static
+                pm.max_children = 4
+                listen.backlog = 8
+                """);
+        edge = EdgeHarness.start(dir, """
+                sites = [{
+                  server-names = ["_"], default = true, root = "www", index = ["index.php"]
+                  locations = [
+                    { match = "/", fastcgi = php, front-controller = "/index.php" }
+                    { match = "^~ /static/" }
+                  ]
+                }]
+                fastcgi.backends.php {
+                  addresses = ["%s"]
+                  max-connections = 4
+                  queue { max-waiters = 1000, timeout = 20 s }
+                }
+                """.formatted(fpm.address()));
+        assertThat(www).isDirectory();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (edge != null) {
+            edge.close();
+        }
+        if (fpm != null) {
+            fpm.close();
+        }
+    }
+
+    @BeforeEach
+    void resetCounter() throws Exception {
+        Files.deleteIfExists(counter);
+    }
+
+    private static HttpResponse<String> get(String path, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(edge.uri(path));
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static List<String> counted() throws Exception {
+        return Files.exists(counter) ? Files.readAllLines(counter) : List.of();
+    }
+
+    @Test
+    void getWithAQueryReachesTheScript() throws Exception {
+        HttpResponse<String> response = get("/echo.php?a=1&b=two%20words");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("content-type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+        assertThat(response.body()).contains("method=GET\n", "query=a=1&b=two%20words\n", "\"b\":\"two words\"",
+                "script_name=/echo.php\n", "request_uri=/echo.php?a=1&b=two%20words\n");
+    }
+
+    @Test
+    void postOf10MibArrivesIntact() throws Exception {
+        byte[] body = new byte[10 << 20];
+        new Random(3).nextBytes(body);
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(edge.uri("/hash.php"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo(body.length + " " + sha256(body));
+    }
+
+    @Test
+    void chunkedUploadIsBufferedAndSentWithItsLength() throws Exception {
+        byte[] body = new byte[300_000];
+        new Random(4).nextBytes(body);
+        // a publisher of unknown length makes the JDK client send Transfer-Encoding: chunked
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(edge.uri("/hash.php"))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo(body.length + " " + sha256(body));
+    }
+
+    @Test
+    void severalCookieHeadersAreJoined() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response response = client.send("GET /echo.php HTTP/1.1\r\nHost: a\r\n"
+                    + "Cookie: a=1\r\nCookie: b=2; c=3\r\n\r\n").read();
+            assertThat(response.text()).contains("cookies={\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"}");
+        }
+    }
+
+    @Test
+    void httpoxyAndUnderscoreHeadersNeverReachTheScript() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response response = client.send("GET /echo.php HTTP/1.1\r\nHost: a\r\n"
+                    + "Proxy: http://evil.example:1\r\nX-Forwarded_For: 6.6.6.6\r\n\r\n").read();
+            assertThat(response.text()).contains("http_proxy=\n", "x_forwarded_for=\n");
+        }
+    }
+
+    @Test
+    void statusHeaderFromTheScriptIsTheStatus() throws Exception {
+        HttpResponse<String> response = get("/status404.php");
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(response.body()).isEqualTo("no such thing");
+    }
+
+    @Test
+    void locationWithoutStatusIsA302() throws Exception {
+        HttpResponse<String> response = get("/redirect.php");
+        assertThat(response.statusCode()).isEqualTo(302);
+        assertThat(response.headers().firstValue("location")).hasValue("/echo.php?from=redirect");
+    }
+
+    @Test
+    void pathInfoIsSplitOffTheScript() throws Exception {
+        HttpResponse<String> response = get("/echo.php/some/extra?x=1");
+        assertThat(response.body()).contains("script_name=/echo.php\n", "path_info=/some/extra\n");
+    }
+
+    @Test
+    void unknownPathsGoToTheFrontControllerAndFilesAreServedAsFiles() throws Exception {
+        HttpResponse<String> front = get("/articles/42?sort=new");
+        assertThat(front.statusCode()).isEqualTo(200);
+        assertThat(front.body()).isEqualTo("front controller: /articles/42?sort=new query=sort=new");
+        assertThat(get("/").body()).startsWith("front controller: /");
+        assertThat(get("/static/plain.txt").body()).isEqualTo("plain static file\n");
+    }
+
+    @Test
+    void aJpegIsNeverRunAsPhp() throws Exception {
+        HttpResponse<String> response = get("/uploads/a.jpg/x.php");
+        assertThat(response.body()).doesNotContain("a JPEG must never run");
+    }
+
+    @Test
+    void newlineInPathInfoIsRefused() throws Exception {
+        HttpResponse<String> response = get("/echo.php/a%0Ab");
+        assertThat(response.statusCode()).isIn(400, 404);
+        assertThat(response.body()).doesNotContain("path_info");
+    }
+
+    @Test
+    void headGetsTheHeadersAndNoBody() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("HEAD /echo.php HTTP/1.1\r\nHost: a\r\n\r\nGET /status404.php HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(client.read(true).status()).isEqualTo(200);
+            assertThat(client.read().status()).isEqualTo(404);
+        }
+    }
+
+    @Test
+    void saturationEveryRequestSucceedsAndRunsExactlyOnce() throws Exception {
+        int clients = 64;
+        int total = 400;
+        AtomicInteger next = new AtomicInteger();
+        ConcurrentHashMap<Integer, Integer> statuses = new ConcurrentHashMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        List<Future<?>> done = new ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            done.add(pool.submit(() -> {
+                for (int i = next.getAndIncrement(); i < total; i = next.getAndIncrement()) {
+                    HttpResponse<String> response = get("/count.php?sleep=100&id=" + i);
+                    statuses.merge(response.statusCode(), 1, Integer::sum);
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : done) {
+            f.get(5, TimeUnit.MINUTES);
+        }
+        pool.shutdown();
+        assertThat(statuses).containsExactly(java.util.Map.entry(200, total));
+        List<String> ran = counted();
+        assertThat(ran).hasSize(total).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aClientThatLeavesWhileQueuedNeverReachesPhp() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<HttpResponse<String>>> busy = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            int id = i;
+            busy.add(pool.submit(() -> get("/count.php?sleep=1500&id=busy" + id)));
+        }
+        // wait (bounded) until all four workers are busy: each php-fpm child has accepted one request
+        Thread.sleep(500);
+        try (RawHttpClient ghost = new RawHttpClient(edge.address())) {
+            ghost.send("GET /count.php?id=ghost HTTP/1.1\r\nHost: a\r\n\r\n");
+            Thread.sleep(200);
+        }
+        for (Future<HttpResponse<String>> f : busy) {
+            assertThat(f.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        }
+        pool.shutdown();
+        // FIFO: had the ghost still been queued, it would run before this one
+        assertThat(get("/count.php?id=after").statusCode()).isEqualTo(200);
+        assertThat(counted()).contains("busy0", "busy1", "busy2", "busy3", "after").doesNotContain("ghost");
+    }
+
+    static String sha256(byte[] data) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    }
+}

@@ -1,0 +1,80 @@
+package io.edge.it;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The PHP scripts the FastCGI tests run; each says what it proves. */
+final class PhpScripts {
+
+    private PhpScripts() {
+    }
+
+    /** Writes every script into {@code root} and returns it. */
+    static Path install(Path root) throws IOException {
+        Files.createDirectories(root.resolve("static"));
+        Files.writeString(root.resolve("static/plain.txt"), "plain static file\n");
+        Files.createDirectories(root.resolve("uploads"));
+        Files.writeString(root.resolve("uploads/a.jpg"), "<?php echo 'a JPEG must never run';");
+        write(root, "echo.php", """
+                <?php
+                header('Content-Type: text/plain');
+                echo 'method=', $_SERVER['REQUEST_METHOD'], "\\n";
+                echo 'query=', $_SERVER['QUERY_STRING'], "\\n";
+                echo 'get=', json_encode($_GET), "\\n";
+                echo 'script_name=', $_SERVER['SCRIPT_NAME'], "\\n";
+                echo 'path_info=', $_SERVER['PATH_INFO'] ?? '', "\\n";
+                echo 'request_uri=', $_SERVER['REQUEST_URI'], "\\n";
+                echo 'cookies=', json_encode($_COOKIE), "\\n";
+                echo 'http_proxy=', getenv('HTTP_PROXY') === false ? '' : getenv('HTTP_PROXY'), "\\n";
+                echo 'x_forwarded_for=', $_SERVER['HTTP_X_FORWARDED_FOR'] ?? '', "\\n";
+                """);
+        write(root, "hash.php", """
+                <?php
+                $ctx = hash_init('sha256');
+                $in = fopen('php://input', 'rb');
+                $n = 0;
+                while (!feof($in)) { $chunk = fread($in, 65536); $n += strlen($chunk); hash_update($ctx, $chunk); }
+                header('Content-Type: text/plain');
+                echo $n, ' ', hash_final($ctx);
+                """);
+        write(root, "status404.php", """
+                <?php
+                header('Status: 404 Not Found');
+                echo 'no such thing';
+                """);
+        write(root, "redirect.php", """
+                <?php
+                header('Location: /echo.php?from=redirect');
+                """);
+        write(root, "big.php", """
+                <?php
+                $mib = (int)($_GET['mib'] ?? 1);
+                header('Content-Type: application/octet-stream');
+                for ($i = 0; $i < $mib; $i++) { echo str_repeat(chr(65 + $i % 26), 1048576); flush(); }
+                """);
+        write(root, "stderr.php", """
+                <?php
+                error_log('edge-stderr-marker ' . ($_GET['id'] ?? ''));
+                echo 'logged';
+                """);
+        write(root, "count.php", """
+                <?php
+                $ms = (int)($_GET['sleep'] ?? 0);
+                if ($ms > 0) { usleep($ms * 1000); }
+                file_put_contents(__DIR__ . '/../count.txt', ($_GET['id'] ?? '-') . "\\n", FILE_APPEND | LOCK_EX);
+                header('Content-Type: text/plain');
+                echo 'counted ', $_GET['id'] ?? '-';
+                """);
+        write(root, "index.php", """
+                <?php
+                header('Content-Type: text/plain');
+                echo 'front controller: ', $_SERVER['REQUEST_URI'], ' query=', $_SERVER['QUERY_STRING'];
+                """);
+        return root;
+    }
+
+    private static void write(Path root, String name, String text) throws IOException {
+        Files.writeString(root.resolve(name), text);
+    }
+}

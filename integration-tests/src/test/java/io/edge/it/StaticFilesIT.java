@@ -1,0 +1,244 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.RawHttpClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Static files over real sockets: headers, conditionals, ranges, HEAD, indexes, safety. */
+class StaticFilesIT {
+
+    private static final String HELLO = "hello, world\n";
+    private static final String SECRET = "outside-the-root-secret";
+
+    @TempDir
+    static Path dir;
+
+    static EdgeHarness edge;
+    static HttpClient http = HttpClient.newHttpClient();
+    static byte[] random10k;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        Files.writeString(root.resolve("hello.txt"), HELLO);
+        random10k = new byte[10_000];
+        new Random(1).nextBytes(random10k);
+        Files.write(root.resolve("random.bin"), random10k);
+        Files.createDirectories(root.resolve("docs"));
+        Files.writeString(root.resolve("docs/index.html"), "<p>docs</p>");
+        Files.writeString(root.resolve("docs/page.custom"), "custom type");
+        Files.writeString(root.resolve(".htpasswd"), "user:secret");
+        Files.writeString(dir.resolve("outside.txt"), SECRET);
+        Files.createSymbolicLink(root.resolve("escape.txt"), dir.resolve("outside.txt"));
+        Files.createSymbolicLink(root.resolve("inside.txt"), root.resolve("hello.txt"));
+        edge = EdgeHarness.start(dir, """
+                mime-types { custom = "text/x-custom" }
+                sites = [{ server-names = ["_"], default = true, root = "root", index = ["index.html"] }]
+                """);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (edge != null) {
+            edge.close();
+        }
+    }
+
+    private static HttpResponse<byte[]> get(String path, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(edge.uri(path));
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    @Test
+    void servesAFileWithValidatorsAndType() throws Exception {
+        HttpResponse<byte[]> response = get("/hello.txt");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo(HELLO);
+        assertThat(response.headers().firstValue("content-type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+        assertThat(response.headers().firstValue("content-length")).hasValue(String.valueOf(HELLO.length()));
+        assertThat(response.headers().firstValue("etag")).isPresent();
+        assertThat(response.headers().firstValue("last-modified")).isPresent();
+        assertThat(response.headers().firstValue("accept-ranges")).hasValue("bytes");
+    }
+
+    @Test
+    void servesBinaryFilesExactly() throws Exception {
+        HttpResponse<byte[]> response = get("/random.bin");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo(random10k);
+    }
+
+    @Test
+    void mimeTypesCanBeOverriddenInConfig() throws Exception {
+        assertThat(get("/docs/page.custom").headers().firstValue("content-type")).hasValue("text/x-custom");
+    }
+
+    @Test
+    void headHasTheLengthOfGetAndNoBody() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("HEAD /random.bin HTTP/1.1\r\nHost: a\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawHttpClient.Response head = client.read(true);
+            assertThat(head.status()).isEqualTo(200);
+            assertThat(head.header("content-length")).isEqualTo("10000");
+            // had HEAD carried a body, this would parse its bytes as a status line and fail
+            RawHttpClient.Response next = client.read();
+            assertThat(next.text()).isEqualTo(HELLO);
+        }
+    }
+
+    @Test
+    void ifNoneMatchAndIfModifiedSinceGive304() throws Exception {
+        HttpResponse<byte[]> first = get("/hello.txt");
+        String etag = first.headers().firstValue("etag").orElseThrow();
+        String lastModified = first.headers().firstValue("last-modified").orElseThrow();
+        HttpResponse<byte[]> byEtag = get("/hello.txt", "If-None-Match", etag);
+        assertThat(byEtag.statusCode()).isEqualTo(304);
+        assertThat(byEtag.body()).isEmpty();
+        assertThat(byEtag.headers().firstValue("etag")).hasValue(etag);
+        assertThat(get("/hello.txt", "If-Modified-Since", lastModified).statusCode()).isEqualTo(304);
+        assertThat(get("/hello.txt", "If-None-Match", "\"other\"").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void singleRangesGive206() throws Exception {
+        HttpResponse<byte[]> first = get("/hello.txt", "Range", "bytes=0-4");
+        assertThat(first.statusCode()).isEqualTo(206);
+        assertThat(new String(first.body(), StandardCharsets.UTF_8)).isEqualTo("hello");
+        assertThat(first.headers().firstValue("content-range")).hasValue("bytes 0-4/" + HELLO.length());
+        HttpResponse<byte[]> suffix = get("/hello.txt", "Range", "bytes=-6");
+        assertThat(new String(suffix.body(), StandardCharsets.UTF_8)).isEqualTo("world\n");
+        HttpResponse<byte[]> open = get("/random.bin", "Range", "bytes=9990-");
+        assertThat(open.statusCode()).isEqualTo(206);
+        assertThat(open.body()).isEqualTo(java.util.Arrays.copyOfRange(random10k, 9990, 10000));
+    }
+
+    @Test
+    void multipleRangesGiveMultipartByteranges() throws Exception {
+        HttpResponse<byte[]> response = get("/random.bin", "Range", "bytes=0-9,5000-5009");
+        assertThat(response.statusCode()).isEqualTo(206);
+        String type = response.headers().firstValue("content-type").orElseThrow();
+        assertThat(type).startsWith("multipart/byteranges; boundary=");
+        String boundary = type.substring(type.indexOf("boundary=") + 9);
+        assertThat(response.headers().firstValue("content-length")).hasValue(String.valueOf(response.body().length));
+        String body = new String(response.body(), StandardCharsets.ISO_8859_1);
+        Matcher part = Pattern.compile("--" + Pattern.quote(boundary) + "\r\n((?:[^\r\n]+\r\n)+)\r\n").matcher(body);
+        List<String> ranges = new ArrayList<>();
+        List<byte[]> contents = new ArrayList<>();
+        while (part.find()) {
+            Matcher range = Pattern.compile("(?i)content-range: bytes (\\d+)-(\\d+)/10000").matcher(part.group(1));
+            assertThat(range.find()).isTrue();
+            ranges.add(range.group(1) + "-" + range.group(2));
+            int start = part.end();
+            int length = Integer.parseInt(range.group(2)) - Integer.parseInt(range.group(1)) + 1;
+            contents.add(java.util.Arrays.copyOfRange(response.body(), start, start + length));
+        }
+        assertThat(ranges).containsExactly("0-9", "5000-5009");
+        assertThat(contents.get(0)).isEqualTo(java.util.Arrays.copyOfRange(random10k, 0, 10));
+        assertThat(contents.get(1)).isEqualTo(java.util.Arrays.copyOfRange(random10k, 5000, 5010));
+        assertThat(body).contains("--" + boundary + "--");
+    }
+
+    @Test
+    void unsatisfiableRangeGives416WithTheLength() throws Exception {
+        HttpResponse<byte[]> response = get("/hello.txt", "Range", "bytes=100-200");
+        assertThat(response.statusCode()).isEqualTo(416);
+        assertThat(response.headers().firstValue("content-range")).hasValue("bytes */" + HELLO.length());
+    }
+
+    @Test
+    void ifRangeWithAnOldValidatorGivesTheWholeFile() throws Exception {
+        HttpResponse<byte[]> response = get("/hello.txt", "Range", "bytes=0-4", "If-Range", "\"stale-etag\"");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo(HELLO);
+        String etag = get("/hello.txt").headers().firstValue("etag").orElseThrow();
+        assertThat(get("/hello.txt", "Range", "bytes=0-4", "If-Range", etag).statusCode()).isEqualTo(206);
+    }
+
+    @Test
+    void directoriesServeTheirIndexAndGetATrailingSlash() throws Exception {
+        HttpResponse<byte[]> index = get("/docs/");
+        assertThat(index.statusCode()).isEqualTo(200);
+        assertThat(new String(index.body(), StandardCharsets.UTF_8)).isEqualTo("<p>docs</p>");
+        assertThat(index.headers().firstValue("content-type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
+        HttpResponse<byte[]> redirect = get("/docs");
+        assertThat(redirect.statusCode()).isEqualTo(301);
+        assertThat(redirect.headers().firstValue("location")).hasValueSatisfying(l -> assertThat(l).endsWith("/docs/"));
+    }
+
+    @Test
+    void missingFilesAre404WithoutRevealingPaths() throws Exception {
+        HttpResponse<byte[]> response = get("/nope/missing.txt");
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(new String(response.body(), StandardCharsets.UTF_8)).doesNotContain(dir.toString()).doesNotContain("missing");
+    }
+
+    @Test
+    void otherMethodsGet405WithAllow() throws Exception {
+        HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(edge.uri("/hello.txt"))
+                .method("DELETE", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(response.statusCode()).isEqualTo(405);
+        assertThat(response.headers().firstValue("allow")).hasValueSatisfying(a -> assertThat(a).contains("GET").contains("HEAD"));
+    }
+
+    @Test
+    void dotfilesAndSymlinksLeavingTheRootAreForbidden() throws Exception {
+        assertThat(get("/.htpasswd").statusCode()).isEqualTo(403);
+        HttpResponse<byte[]> escape = get("/escape.txt");
+        assertThat(escape.statusCode()).isEqualTo(403);
+        assertThat(new String(escape.body(), StandardCharsets.UTF_8)).doesNotContain(SECRET);
+        assertThat(new String(get("/inside.txt").body(), StandardCharsets.UTF_8)).isEqualTo(HELLO);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/../outside.txt", "/%2e%2e/outside.txt", "/%252e%252e/outside.txt", "/..%2foutside.txt",
+            "/%2e%2e%2foutside.txt", "/hello.txt%00", "/..\\outside.txt", "/%2e%2e%5coutside.txt", "/docs/../../outside.txt",
+            "/./../outside.txt", "/%c0%ae%c0%ae/outside.txt"})
+    void traversalNeverReturnsAFileOutsideTheRoot(String path) throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response response = client.send("GET " + path + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").read();
+            assertThat(response.status()).isIn(400, 403, 404);
+            assertThat(response.text()).doesNotContain(SECRET).doesNotContain(dir.toString());
+        }
+    }
+
+    @Test
+    void pipelinedStaticRequestsComeBackInOrder() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\nGET /docs/ HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "GET /random.bin HTTP/1.1\r\nHost: a\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(client.read().text()).isEqualTo(HELLO);
+            assertThat(client.read().text()).isEqualTo("<p>docs</p>");
+            assertThat(client.read().body()).isEqualTo(random10k);
+            assertThat(client.read().text()).isEqualTo(HELLO);
+        }
+    }
+
+    @Test
+    void absoluteFormWorks() throws Exception {
+        URI uri = edge.uri("/hello.txt");
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            assertThat(client.send("GET " + uri + " HTTP/1.1\r\nHost: a\r\n\r\n").read().text()).isEqualTo(HELLO);
+        }
+    }
+}
