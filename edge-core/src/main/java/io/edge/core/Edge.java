@@ -11,14 +11,20 @@ import io.edge.core.http.Responder;
 import io.edge.core.statics.MimeTypes;
 import io.edge.core.statics.StaticResponder;
 import io.edge.fastcgi.BackendGroupSettings;
+import io.edge.core.fastcgi.WaitStats;
 import io.edge.fastcgi.pool.BackendPool;
+import io.edge.fastcgi.pool.PoolStats;
 import io.edge.fastcgi.spawn.PhpFpmSupervisor;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,10 +36,14 @@ import org.slf4j.LoggerFactory;
 public final class Edge {
 
     private static final Logger LOG = LoggerFactory.getLogger(Edge.class);
+    private static final long STATS_PERIOD_S = 10;
 
     private final EdgeSettings settings;
     private final Map<String, BackendPool> pools = new LinkedHashMap<>();
     private final List<PhpFpmSupervisor> supervisors = new ArrayList<>();
+    private final Map<String, WaitStats> waitStats = new LinkedHashMap<>();
+    private final Map<String, String> lastLoggedStats = new LinkedHashMap<>();
+    private ScheduledExecutorService statsLogger;
     private FileEngine engine;
     private EdgeServer server;
 
@@ -55,6 +65,15 @@ public final class Edge {
                             group.spawn().workers(), supervisor.socketAddress());
                 }
                 pools.put(group.name(), BackendPool.create(group));
+                waitStats.put(group.name(), new WaitStats());
+            }
+            if (!pools.isEmpty()) {
+                statsLogger = Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "edge-stats");
+                    t.setDaemon(true);
+                    return t;
+                });
+                statsLogger.scheduleAtFixedRate(this::logBackendStats, STATS_PERIOD_S, STATS_PERIOD_S, TimeUnit.SECONDS);
             }
             Map<LocationSettings, Responder> responders = new IdentityHashMap<>();
             for (SiteSettings site : settings.sites()) {
@@ -74,7 +93,7 @@ public final class Edge {
         if (location.handler() == LocationSettings.Handler.FASTCGI) {
             BackendGroupSettings group = settings.backends().get(location.fastcgiBackend());
             return new FastCgiResponder(location, site.root(), pools.get(location.fastcgiBackend()), staticResponder,
-                    group.timeouts().read());
+                    group.timeouts().read(), waitStats.get(group.name()));
         }
         return staticResponder;
     }
@@ -84,6 +103,26 @@ public final class Edge {
             LOG.warn("static engine {} is not available in this build; using sendfile", io.engine().configName());
         }
         return new SendfileEngine(io);
+    }
+
+    /**
+     * One log line per backend group and period, when anything changed: connections open and idle, waiters,
+     * rejections, timeouts, busy and failed connects, and queue wait (mean since start, max in the period).
+     */
+    private void logBackendStats() {
+        pools.forEach((name, pool) -> {
+            PoolStats stats = pool.stats();
+            WaitStats waits = waitStats.get(name);
+            String line = String.format(Locale.ROOT,
+                    "open=%d idle=%d waiters=%d rejected-full=%d timed-out=%d busy-connects=%d failed-connects=%d leases=%d",
+                    stats.open(), stats.idle(), stats.waiters(), stats.rejectedFull(), stats.timedOut(),
+                    stats.busyConnects(), stats.failedConnects(), waits.count());
+            double maxWait = waits.takeMaxMillis();
+            if (!line.equals(lastLoggedStats.put(name, line))) {
+                LOG.info("fastcgi group {}: {} wait-mean-ms={} wait-max-ms={}", name, line,
+                        String.format(Locale.ROOT, "%.1f", waits.meanMillis()), String.format(Locale.ROOT, "%.1f", maxWait));
+            }
+        });
     }
 
     public List<InetSocketAddress> boundAddresses() {
@@ -100,6 +139,9 @@ public final class Edge {
                 Thread.currentThread().interrupt();
                 clean = false;
             }
+        }
+        if (statsLogger != null) {
+            statsLogger.shutdownNow();
         }
         pools.values().forEach(BackendPool::close);
         pools.clear();

@@ -62,6 +62,7 @@ public final class FastCgiResponder implements Responder {
     private static final int MAX_RETRIES = 2;
 
     private final BackendPool pool;
+    private final WaitStats waitStats;
     private final Responder staticResponder;
     private final Duration readTimeout;
     private final ScriptResolver resolver;
@@ -73,11 +74,13 @@ public final class FastCgiResponder implements Responder {
      * @param pool            the location's backend group
      * @param staticResponder answers existing files and directories when a front controller is configured
      * @param readTimeout     longest backend silence once the request was sent
+     * @param waitStats       where the group's queue waits are counted
      */
     public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, Responder staticResponder,
-                            Duration readTimeout) {
+                            Duration readTimeout, WaitStats waitStats) {
         Path root = location.root() != null ? location.root() : siteRoot;
         this.pool = pool;
+        this.waitStats = waitStats;
         this.staticResponder = staticResponder;
         this.readTimeout = readTimeout;
         this.resolver = new ScriptResolver(root, location.frontController());
@@ -190,6 +193,7 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             Lease lease = f.getNow();
+            waitStats.record(lease.waitNanos());
             if (clientGone) {
                 lease.release(Lease.Outcome.CLOSE);
                 return;

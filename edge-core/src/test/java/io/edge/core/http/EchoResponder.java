@@ -36,19 +36,52 @@ final class EchoResponder implements Responder {
     }
 
     private static long delayOf(String query) {
+        return param(query, "delay");
+    }
+
+    private static long param(String query, String name) {
         for (String part : query.split("&")) {
-            if (part.startsWith("delay=")) {
-                return Long.parseLong(part.substring(6));
+            if (part.startsWith(name + "=")) {
+                return Long.parseLong(part.substring(name.length() + 1));
             }
         }
         return 0;
     }
 
     private static void answer(Exchange exchange, long bodyBytes) {
+        long size = param(exchange.query(), "size");
+        if (size > 0) {
+            answerLarge(exchange, size);
+            return;
+        }
         String text = exchange.path() + "?" + exchange.query() + " body=" + bodyBytes;
         ByteBuf body = exchange.isHead() ? Unpooled.EMPTY_BUFFER : Unpooled.copiedBuffer(text, StandardCharsets.UTF_8);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, text.getBytes(StandardCharsets.UTF_8).length);
         exchange.complete(exchange.writeAndFlush(response));
+    }
+
+    /** {@code size} bytes in 64 KiB chunks, each written when the client can take it. */
+    private static void answerLarge(Exchange exchange, long size) {
+        io.netty.handler.codec.http.HttpResponse head = new io.netty.handler.codec.http.DefaultHttpResponse(
+                HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        head.headers().set(HttpHeaderNames.CONTENT_LENGTH, size);
+        exchange.write(head);
+        writeChunks(exchange, size);
+    }
+
+    private static void writeChunks(Exchange exchange, long remaining) {
+        while (remaining > 0 && exchange.isWritable() && exchange.clientChannel().isActive()) {
+            int n = (int) Math.min(65536, remaining);
+            remaining -= n;
+            exchange.writeAndFlush(new io.netty.handler.codec.http.DefaultHttpContent(
+                    exchange.clientChannel().alloc().buffer(n).writeZero(n)));
+        }
+        if (remaining == 0) {
+            exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+        } else if (exchange.clientChannel().isActive()) {
+            long left = remaining;
+            exchange.onWritable(() -> writeChunks(exchange, left));
+        }
     }
 }

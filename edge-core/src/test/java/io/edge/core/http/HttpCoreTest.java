@@ -201,6 +201,27 @@ class HttpCoreTest {
     }
 
     @Test
+    void aClientThatStopsReadingIsCutOffByTheWriteTimeout() throws Exception {
+        InetSocketAddress address = start(TestServers.server(TestServers.limits(), TestServers.writeTimeout(Duration.ofSeconds(1)), 100));
+        long size = 256L << 20;
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            client.socket().setReceiveBufferSize(4096);
+            client.send("GET /big?size=" + size + " HTTP/1.1\r\nHost: a\r\n\r\n");
+            Thread.sleep(3000); // read nothing while the server's writes stall
+            long received = 0;
+            try (java.io.InputStream in = client.socket().getInputStream()) {
+                byte[] buffer = new byte[65536];
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    received += n;
+                }
+            } catch (java.net.SocketException reset) {
+                // closed with unread data: a reset is as good as an end of stream here
+            }
+            assertThat(received).isLessThan(size);
+        }
+    }
+
+    @Test
     void connectionsBeyondTheCapAreClosedAtOnce() throws Exception {
         InetSocketAddress address = start(TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)), 2));
         try (RawHttpClient first = new RawHttpClient(address); RawHttpClient second = new RawHttpClient(address)) {

@@ -31,6 +31,10 @@ final class TestServers {
         return new ServerSettings.HttpTimeouts(head, Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(5));
     }
 
+    static ServerSettings.HttpTimeouts writeTimeout(Duration write) {
+        return new ServerSettings.HttpTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(30), write, Duration.ofSeconds(5));
+    }
+
     static EdgeSettings settings(ServerSettings server, Path root) {
         LocationSettings all = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
                 LocationSettings.Handler.STATIC, null);
