@@ -62,15 +62,23 @@ final class CachePolicy {
         if (!HttpMethod.GET.equals(request.method()) || bypass(request)) {
             return false;
         }
+        if (CacheControl.of(request.headers()).noStore()) {
+            return false;
+        }
+        if (request.headers().contains(HttpHeaderNames.AUTHORIZATION) && !sharedWithAuthorization(cc)) {
+            return false;
+        }
+        return storableResponse(response, cc);
+    }
+
+    /** The response side of {@link #storable}: status, directives, cookies, Vary, size, explicit freshness. */
+    boolean storableResponse(HttpResponse response, CacheControl cc) {
         int status = response.status().code();
         if (status < 200 || status == 206 || status == 304) {
             return false;
         }
         HttpHeaders res = response.headers();
-        if (cc.noStore() || cc.isPrivate() || CacheControl.of(request.headers()).noStore()) {
-            return false;
-        }
-        if (request.headers().contains(HttpHeaderNames.AUTHORIZATION) && !sharedWithAuthorization(cc)) {
+        if (cc.noStore() || cc.isPrivate()) {
             return false;
         }
         if (!settings.storeSetCookie() && res.contains(HttpHeaderNames.SET_COOKIE)) {
