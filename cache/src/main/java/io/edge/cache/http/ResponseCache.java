@@ -186,7 +186,7 @@ public final class ResponseCache implements AutoCloseable {
         String primary = CachePolicy.primaryKey(clientRequest);
         String key = CachePolicy.variantKey(primary, vary, clientRequest.headers());
         HttpHeaders headers = storedHeaders(backendResponse.headers(), body.readableBytes());
-        StoredResponse stored = entry(backendResponse.status(), headers, cc, body);
+        StoredResponse stored = entry(backendResponse.status(), headers, backendResponse.headers(), cc, body);
         if (vary.isEmpty()) {
             varyIndex.invalidate(primary);
         } else {
@@ -196,11 +196,13 @@ public final class ResponseCache implements AutoCloseable {
         return true;
     }
 
-    private StoredResponse entry(HttpResponseStatus status, HttpHeaders headers, CacheControl cc, ByteBuf body) {
+    /** {@code received}: the backend's message as it came, for its {@code Age} and {@code Date}. */
+    private StoredResponse entry(HttpResponseStatus status, HttpHeaders headers, HttpHeaders received,
+            CacheControl cc, ByteBuf body) {
         long now = ticker.read();
         long wall = wallMillis.getAsLong();
         long lifetime = CachePolicy.freshnessLifetime(headers, cc, wall);
-        long bornAt = now - seconds(CachePolicy.initialAge(headers, wall));
+        long bornAt = now - seconds(CachePolicy.initialAge(received, wall));
         boolean staleForbidden = cc.noCache() || cc.mustRevalidate() || cc.proxyRevalidate();
         return new StoredResponse(status, headers, body, bornAt, saturatedAdd(bornAt, seconds(lifetime)),
                 staleForbidden ? 0 : seconds(Math.max(0, cc.staleWhileRevalidate())),
@@ -263,7 +265,7 @@ public final class ResponseCache implements AutoCloseable {
         CacheControl cc = CacheControl.of(merged);
         // The request that made the entry passed the request-side rules; only the response side can change.
         if (policy.storableResponse(new DefaultHttpResponse(HttpVersion.HTTP_1_1, old.status, merged), cc)) {
-            StoredResponse renewed = entry(old.status, merged, cc, body); // owns body now
+            StoredResponse renewed = entry(old.status, merged, notModified.headers(), cc, body); // owns body now
             FullHttpResponse answer = toResponse(renewed, lookup.head); // before the entry can be evicted
             if (!cache.asMap().replace(lookup.key(), old, renewed)) {
                 renewed.body.release(); // lost to a concurrent store or purge: never cached, so still ours
