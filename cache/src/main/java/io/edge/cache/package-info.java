@@ -1,2 +1,2 @@
-/** Caffeine caches for file contents and HTTP responses. */
+/** Settings of the Caffeine caches for file contents ({@code content}) and backend responses ({@code http}). */
 package io.edge.cache;

@@ -1,0 +1,57 @@
+package io.edge.cache;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The shared cache of backend (FastCGI, later HTTP upstream) responses. Defaults live in
+ * {@code reference.conf}.
+ *
+ * @param maxBytes             bytes held at most: bodies, headers and an estimate of per-entry overhead
+ * @param maxObjectSize        a response with a larger body is not stored, in bytes
+ * @param storeSetCookie       store (and share) responses carrying {@code Set-Cookie}; off is the safe choice
+ * @param coalesceTimeout      how long concurrent misses for one key wait for the one request in flight
+ *                             before they go to the backend themselves
+ * @param staleGrace           how long past its freshness a stored response may still answer when the backend
+ *                             fails, is down or its wait queue is full, if its own {@code stale-if-error} is
+ *                             shorter (the larger window wins); {@code no-cache} and {@code must-revalidate}
+ *                             still forbid it; zero leaves only {@code stale-if-error}
+ * @param bypassCookies        names of request cookies (say a session cookie) whose presence skips the cache
+ *                             in both directions
+ * @param honourClientNoCache  a client's {@code Cache-Control: no-cache} or {@code max-age=0} forces a
+ *                             revalidation towards the backend; off ignores them (a reload storm stays cached)
+ */
+public record ResponseCacheSettings(
+        long maxBytes,
+        long maxObjectSize,
+        boolean storeSetCookie,
+        Duration coalesceTimeout,
+        Duration staleGrace,
+        List<String> bypassCookies,
+        boolean honourClientNoCache) {
+
+    public ResponseCacheSettings {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("maxBytes: " + maxBytes + " (expected: >= 0)");
+        }
+        if (maxObjectSize < 0 || maxObjectSize > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("maxObjectSize: " + maxObjectSize + " (expected: 0 .. 2147483647)");
+        }
+        Objects.requireNonNull(coalesceTimeout, "coalesceTimeout");
+        Objects.requireNonNull(staleGrace, "staleGrace");
+        if (coalesceTimeout.isNegative()) {
+            throw new IllegalArgumentException("coalesceTimeout: " + coalesceTimeout + " (expected: >= 0)");
+        }
+        if (staleGrace.isNegative()) {
+            throw new IllegalArgumentException("staleGrace: " + staleGrace + " (expected: >= 0)");
+        }
+        // Cookie names are case-sensitive (RFC 6265); only surrounding blanks are dropped.
+        bypassCookies = bypassCookies.stream().map(String::strip).toList();
+        for (String name : bypassCookies) {
+            if (name.isEmpty() || name.contains("=") || name.contains(";")) {
+                throw new IllegalArgumentException("bypassCookies: \"" + name + "\" (expected: a cookie name)");
+            }
+        }
+    }
+}

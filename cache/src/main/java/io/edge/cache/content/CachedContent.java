@@ -1,0 +1,40 @@
+package io.edge.cache.content;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.DefaultByteBufHolder;
+
+/**
+ * A hit: a retained duplicate of the cached bytes (its own indexes, shared memory) and the file's metadata.
+ * The caller owns it and releases it, normally by writing {@link #content()} to the client; the cache's
+ * own reference is unaffected, so eviction never frees bytes that are still being sent.
+ */
+public final class CachedContent extends DefaultByteBufHolder {
+
+    private final ContentMetadata metadata;
+
+    CachedContent(ByteBuf content, ContentMetadata metadata) {
+        super(content);
+        this.metadata = metadata;
+    }
+
+    public ContentMetadata metadata() {
+        return metadata;
+    }
+
+    @Override
+    public CachedContent replace(ByteBuf content) {
+        return new CachedContent(content, metadata);
+    }
+
+    @Override
+    public CachedContent retain() {
+        super.retain();
+        return this;
+    }
+
+    @Override
+    public CachedContent touch(Object hint) {
+        super.touch(hint);
+        return this;
+    }
+}

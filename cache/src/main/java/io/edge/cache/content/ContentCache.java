@@ -1,0 +1,178 @@
+package io.edge.cache.content;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.edge.cache.ContentCacheSettings;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.IllegalReferenceCountException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Small files kept in memory, ready to send: Caffeine bounded by bytes (a weigher), W-TinyLFU eviction.
+ *
+ * <p>Ownership: the cache holds exactly one reference to each cached buffer and releases it when the entry
+ * is evicted, invalidated, replaced or the cache is closed. {@link #get} hands out a retained duplicate
+ * that its caller releases; so a buffer being sent outlives its eviction.
+ *
+ * <p>Revalidation: an entry is trusted for {@code revalidateAfter}; the first {@link #get} after that stats
+ * the file through the caller's {@link Stat} and drops the entry if size or mtime changed or the stat
+ * failed. That stat is the only I/O the cache does, and only when an entry is due.
+ */
+public final class ContentCache implements AutoCloseable {
+
+    /** Stats a file now; the cache calls it only for an entry due for revalidation. */
+    @FunctionalInterface
+    public interface Stat {
+        BasicFileAttributes stat(Path path) throws IOException;
+    }
+
+    /*
+     * Per-entry overhead counted in the weight besides the content bytes: the Caffeine node, the entry,
+     * the metadata record and its strings, the buffer objects, and the path (about two bytes a char).
+     */
+    static final int ENTRY_OVERHEAD = 256;
+
+    private final Cache<Path, Entry> cache;
+    private final Ticker ticker;
+    private final long revalidateNanos;
+    private final int maxFileSize;
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
+    private final LongAdder evictions = new LongAdder();
+    private final LongAdder invalidations = new LongAdder();
+
+    /** A cache from the server's settings, on the system clock. */
+    public ContentCache(ContentCacheSettings settings) {
+        this(settings, Ticker.systemTicker());
+    }
+
+    /** @param ticker the clock for revalidation (a fake one in tests) */
+    public ContentCache(ContentCacheSettings settings, Ticker ticker) {
+        this.ticker = ticker;
+        this.revalidateNanos = settings.revalidateAfter().toNanos();
+        this.maxFileSize = settings.maxFileSize();
+        // Removal runs on the thread that caused it, so the cache's reference is gone before the call returns.
+        this.cache = Caffeine.newBuilder()
+                .maximumWeight(settings.maxBytes())
+                .<Path, Entry>weigher((path, entry) -> weight(path, entry.content.readableBytes()))
+                .executor(Runnable::run)
+                .<Path, Entry>removalListener((path, entry, cause) -> {
+                    if (cause.wasEvicted()) {
+                        evictions.increment();
+                    }
+                    if (entry != null) {
+                        entry.content.release(); // the cache's reference
+                    }
+                })
+                .build();
+    }
+
+    static int weight(Path path, int contentBytes) {
+        return contentBytes + ENTRY_OVERHEAD + 2 * path.toString().length();
+    }
+
+    /**
+     * Returns the cached content of {@code path} as a retained duplicate the caller must release, or
+     * {@code null} on a miss. May call {@code stat} (blocking I/O) when the entry is due for revalidation.
+     */
+    public CachedContent get(Path path, Stat stat) {
+        Entry entry = cache.getIfPresent(path);
+        if (entry == null) {
+            misses.increment();
+            return null;
+        }
+        long now = ticker.read();
+        if (now - entry.checkedAt >= revalidateNanos) {
+            BasicFileAttributes attributes;
+            try {
+                attributes = stat.stat(path);
+            } catch (IOException e) {
+                attributes = null; // gone or unreadable: the caller's own open reports why
+            }
+            if (attributes == null || !entry.metadata.matches(attributes)) {
+                if (cache.asMap().remove(path, entry)) {
+                    invalidations.increment();
+                }
+                misses.increment();
+                return null;
+            }
+            entry.checkedAt = now;
+        }
+        ByteBuf duplicate = tryRetainedDuplicate(entry.content);
+        if (duplicate == null) {
+            misses.increment(); // evicted and released between the lookup and the retain
+            return null;
+        }
+        hits.increment();
+        return new CachedContent(duplicate, entry.metadata);
+    }
+
+    private static ByteBuf tryRetainedDuplicate(ByteBuf content) {
+        try {
+            return content.retainedDuplicate();
+        } catch (IllegalReferenceCountException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Caches {@code content} as the bytes of {@code path}, replacing any earlier entry. The cache takes over
+     * the caller's reference in every case: it is released at once when the content is larger than
+     * {@code maxFileSize} or its length disagrees with the metadata. Callers that also send the bytes put
+     * a {@code retainedDuplicate()}. The buffer should be direct (written without a copy) and must not be
+     * modified afterwards.
+     *
+     * @return whether the content was cached (it may still be evicted at once by the size policy)
+     */
+    public boolean put(Path path, ByteBuf content, ContentMetadata metadata) {
+        int length = content.readableBytes();
+        if (length > maxFileSize || length != metadata.size()) {
+            content.release(); // refused: nobody else owns this reference
+            return false;
+        }
+        // The entry now owns the caller's reference; the removal listener releases it.
+        cache.put(path, new Entry(content, metadata, ticker.read()));
+        return true;
+    }
+
+    /** Drops the entry of {@code path}, if any (a file known to have changed). */
+    public void invalidate(Path path) {
+        if (cache.asMap().remove(path) != null) {
+            invalidations.increment();
+        }
+    }
+
+    public ContentCacheStats stats() {
+        long weight = cache.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+        return new ContentCacheStats(hits.sum(), misses.sum(), evictions.sum(), invalidations.sum(), weight,
+                cache.estimatedSize());
+    }
+
+    /** Runs pending maintenance (eviction); tests call it before reading the bound. */
+    void cleanUp() {
+        cache.cleanUp();
+    }
+
+    /** Releases every cached buffer; duplicates handed out stay valid until their holders release them. */
+    @Override
+    public void close() {
+        cache.invalidateAll();
+        cache.cleanUp();
+    }
+
+    private static final class Entry {
+        final ByteBuf content;
+        final ContentMetadata metadata;
+        volatile long checkedAt;
+
+        Entry(ByteBuf content, ContentMetadata metadata, long checkedAt) {
+            this.content = content;
+            this.metadata = metadata;
+            this.checkedAt = checkedAt;
+        }
+    }
+}

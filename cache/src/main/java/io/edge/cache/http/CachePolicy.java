@@ -1,0 +1,233 @@
+package io.edge.cache.http;
+
+import io.edge.cache.ResponseCacheSettings;
+import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * RFC 9111 rules for a shared cache, as pure functions of request and response headers.
+ *
+ * <p>Deliberate choices: no heuristic freshness (a response is stored only with explicit freshness,
+ * {@code s-maxage}, {@code max-age} or {@code Expires}, or with {@code no-cache} and a validator), so a
+ * script that says nothing is never cached; only answers to GET are stored, and HEAD is answered from them;
+ * the explicit {@code stale-while-revalidate} / {@code stale-if-error} extensions are honoured next to
+ * {@code s-maxage} (as CDNs do), while {@code no-cache}, {@code must-revalidate} and
+ * {@code proxy-revalidate} forbid every stale answer, the configured grace included.
+ */
+final class CachePolicy {
+
+    /** Statuses cacheable by default (RFC 9110 15.1), less 206 which this cache does not combine. */
+    private static final Set<Integer> CACHEABLE_BY_DEFAULT = Set.of(200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501);
+    /** Separates the variant part of a key; cannot occur in a request target or header value. */
+    static final char VARIANT_SEPARATOR = '\u0000';
+
+    private final ResponseCacheSettings settings;
+
+    CachePolicy(ResponseCacheSettings settings) {
+        this.settings = settings;
+    }
+
+    /** True when the cache must be skipped in both directions: not GET/HEAD, or a bypass cookie is sent. */
+    boolean bypass(HttpRequest request) {
+        HttpMethod method = request.method();
+        if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
+            return true;
+        }
+        if (settings.bypassCookies().isEmpty()) {
+            return false;
+        }
+        for (String cookieField : request.headers().getAll(HttpHeaderNames.COOKIE)) {
+            for (String pair : cookieField.split(";")) {
+                int eq = pair.indexOf('=');
+                String name = (eq < 0 ? pair : pair.substring(0, eq)).strip();
+                if (settings.bypassCookies().contains(name)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** RFC 9111 section 3 for a shared cache, plus this cache's own limits (see the class comment). */
+    boolean storable(HttpRequest request, HttpResponse response, CacheControl cc) {
+        if (!HttpMethod.GET.equals(request.method()) || bypass(request)) {
+            return false;
+        }
+        if (CacheControl.of(request.headers()).noStore()) {
+            return false;
+        }
+        if (request.headers().contains(HttpHeaderNames.AUTHORIZATION) && !sharedWithAuthorization(cc)) {
+            return false;
+        }
+        return storableResponse(response, cc);
+    }
+
+    /** The response side of {@link #storable}: status, directives, cookies, Vary, size, explicit freshness. */
+    boolean storableResponse(HttpResponse response, CacheControl cc) {
+        int status = response.status().code();
+        if (status < 200 || status == 206 || status == 304) {
+            return false;
+        }
+        HttpHeaders res = response.headers();
+        if (cc.noStore() || cc.isPrivate()) {
+            return false;
+        }
+        if (!settings.storeSetCookie() && res.contains(HttpHeaderNames.SET_COOKIE)) {
+            return false;
+        }
+        if (varyNames(res) == null) {
+            return false; // Vary: *
+        }
+        long contentLength = res.getInt(HttpHeaderNames.CONTENT_LENGTH, -1);
+        if (contentLength > settings.maxObjectSize()) {
+            return false;
+        }
+        boolean explicitFreshness = cc.sMaxAge() >= 0 || cc.maxAge() >= 0 || res.contains(HttpHeaderNames.EXPIRES);
+        boolean validated = res.contains(HttpHeaderNames.ETAG) || res.contains(HttpHeaderNames.LAST_MODIFIED);
+        if (!explicitFreshness && !(cc.noCache() && validated)) {
+            return false;
+        }
+        return CACHEABLE_BY_DEFAULT.contains(status) || explicitFreshness;
+    }
+
+    /** RFC 9111 3.5: a response to a request with {@code Authorization} may be shared only if it says so. */
+    static boolean sharedWithAuthorization(CacheControl cc) {
+        return cc.isPublic() || cc.sMaxAge() >= 0 || cc.mustRevalidate();
+    }
+
+    /** RFC 9111 4.2.1: {@code s-maxage} over {@code max-age} over {@code Expires - Date}; seconds, >= 0. */
+    static long freshnessLifetime(HttpHeaders response, CacheControl cc, long responseTimeMillis) {
+        if (cc.noCache()) {
+            return 0;
+        }
+        if (cc.sMaxAge() >= 0) {
+            return cc.sMaxAge();
+        }
+        if (cc.maxAge() >= 0) {
+            return cc.maxAge();
+        }
+        String expires = response.get(HttpHeaderNames.EXPIRES);
+        if (expires == null) {
+            return 0;
+        }
+        Date expiresAt = DateFormatter.parseHttpDate(expires);
+        if (expiresAt == null) {
+            return 0; // an invalid Expires, "0" included, means already expired
+        }
+        Date date = date(response);
+        long dateMillis = date != null ? date.getTime() : responseTimeMillis;
+        return Math.max(0, (expiresAt.getTime() - dateMillis) / 1000);
+    }
+
+    /**
+     * RFC 9111 4.2.3, corrected initial age in seconds: the larger of the {@code Age} field and the apparent
+     * age (response time minus {@code Date}). The request's own delay is not known here and counts as 0.
+     */
+    static long initialAge(HttpHeaders response, long responseTimeMillis) {
+        long ageValue = CacheControl.deltaSeconds(response.get(HttpHeaderNames.AGE));
+        Date date = date(response);
+        long apparentAge = date == null ? 0 : Math.max(0, (responseTimeMillis - date.getTime()) / 1000);
+        return Math.max(apparentAge, ageValue);
+    }
+
+    private static Date date(HttpHeaders response) {
+        String value = response.get(HttpHeaderNames.DATE);
+        return value == null ? null : DateFormatter.parseHttpDate(value);
+    }
+
+    /**
+     * True when the client asks for an end-to-end revalidation ({@code Cache-Control: no-cache} or
+     * {@code max-age=0}, or {@code Pragma: no-cache} without {@code Cache-Control}) and the settings honour it.
+     */
+    boolean clientForcesRevalidation(HttpRequest request) {
+        if (!settings.honourClientNoCache()) {
+            return false;
+        }
+        HttpHeaders headers = request.headers();
+        if (!headers.contains(HttpHeaderNames.CACHE_CONTROL)) {
+            String pragma = headers.get(HttpHeaderNames.PRAGMA);
+            return pragma != null && pragma.toLowerCase(Locale.ROOT).contains("no-cache");
+        }
+        CacheControl cc = CacheControl.of(headers);
+        return cc.noCache() || cc.maxAge() == 0;
+    }
+
+    /**
+     * The key of a request without its variant part: host (lower case, from the absolute form or
+     * {@code Host}) followed by path and query. GET and HEAD share it.
+     */
+    static String primaryKey(HttpRequest request) {
+        String uri = request.uri();
+        String host;
+        String target;
+        int scheme = uri.indexOf("://");
+        if (scheme > 0 && uri.charAt(0) != '/') {
+            int pathStart = uri.indexOf('/', scheme + 3);
+            host = pathStart < 0 ? uri.substring(scheme + 3) : uri.substring(scheme + 3, pathStart);
+            target = pathStart < 0 ? "/" : uri.substring(pathStart);
+        } else {
+            host = request.headers().get(HttpHeaderNames.HOST, "");
+            target = uri;
+        }
+        int fragment = target.indexOf('#');
+        if (fragment >= 0) {
+            target = target.substring(0, fragment);
+        }
+        return host.toLowerCase(Locale.ROOT) + target;
+    }
+
+    /**
+     * The header names a response varies on, lower case, in order, without duplicates; an empty list when it
+     * does not vary, {@code null} for {@code Vary: *}.
+     */
+    static List<String> varyNames(HttpHeaders response) {
+        List<String> names = new ArrayList<>(2);
+        for (String field : response.getAll(HttpHeaderNames.VARY)) {
+            for (String name : field.split(",")) {
+                String lower = name.strip().toLowerCase(Locale.ROOT);
+                if (lower.equals("*")) {
+                    return null;
+                }
+                if (!lower.isEmpty() && !names.contains(lower)) {
+                    names.add(lower);
+                }
+            }
+        }
+        return names;
+    }
+
+    /**
+     * The full key: the primary key and, for each name in {@code varyNames}, the request's values of that
+     * header (joined with ", ", blanks around them dropped; absent and empty differ).
+     */
+    static String variantKey(String primaryKey, List<String> varyNames, HttpHeaders request) {
+        if (varyNames.isEmpty()) {
+            return primaryKey;
+        }
+        StringBuilder key = new StringBuilder(primaryKey.length() + 32 * varyNames.size()).append(primaryKey);
+        for (String name : varyNames) {
+            key.append(VARIANT_SEPARATOR).append(name);
+            List<String> values = request.getAll(name);
+            if (values.isEmpty()) {
+                continue; // "name" alone: absent
+            }
+            key.append('=');
+            for (int i = 0; i < values.size(); i++) {
+                if (i > 0) {
+                    key.append(", ");
+                }
+                key.append(values.get(i).strip());
+            }
+        }
+        return key.toString();
+    }
+}

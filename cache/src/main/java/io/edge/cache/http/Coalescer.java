@@ -1,0 +1,149 @@
+package io.edge.cache.http;
+
+import io.netty.util.Timeout;
+import io.netty.util.Timer;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * At most one backend request per key at a time. Concurrent misses for a key {@link #join} one flight: the
+ * first becomes its leader and goes to the backend, the others are followers that wait for the flight to
+ * end, then look the cache up again.
+ *
+ * <p>A flight is a small state machine:
+ * <pre>
+ *   (none) --join/tryLead--> FLYING --leader done()----> DONE      followers: look up again
+ *                                   --leader failed()--> FAILED    followers: stale-if-error, else go themselves
+ *                                   --timeout---------> TIMED_OUT  followers: go to the backend themselves
+ * </pre>
+ * Invariants: a key maps to at most one FLYING flight; a flight leaves the map before its followers are
+ * released, so a follower that joins again starts a new flight; a flight ends exactly once (a leader that
+ * finishes after its timeout changes nothing). The timeout runs from the flight's start, so no follower
+ * waits longer than {@code timeout}, and a leader that never finishes cannot block a key.
+ *
+ * <p>Threads: followers are released on the thread that ends the flight (the leader's, or the timer's);
+ * a follower on an event loop continues with {@code whenCompleteAsync(..., loop)}. Nothing here blocks.
+ */
+public final class Coalescer {
+
+    /** How a flight ended, as its followers see it. */
+    public enum Outcome { DONE, FAILED, TIMED_OUT }
+
+    private final ConcurrentHashMap<String, Flight> flights = new ConcurrentHashMap<>();
+    private final Timer timer;
+    private final long timeoutNanos;
+    private final LongAdder coalesced = new LongAdder();
+
+    /** @param timer ends flights after {@code timeout}; @param timeout the longest wait of a follower */
+    public Coalescer(Timer timer, Duration timeout) {
+        this.timer = timer;
+        this.timeoutNanos = timeout.toNanos();
+    }
+
+    /** Joins the flight for {@code key}, leading a new one if none is in the air. */
+    public Ticket join(String key) {
+        while (true) {
+            Flight mine = new Flight(key);
+            Flight existing = flights.putIfAbsent(key, mine);
+            if (existing == null) {
+                arm(mine);
+                return new Ticket(mine, true);
+            }
+            if (!existing.future.isDone()) {
+                coalesced.increment();
+                return new Ticket(existing, false);
+            }
+            flights.remove(key, existing); // ended but not yet removed by its ender: help, then retry
+        }
+    }
+
+    /** Leads a new flight for {@code key} if none is in the air, else returns {@code null} (and waits for nothing). */
+    public Ticket tryLead(String key) {
+        Flight mine = new Flight(key);
+        if (flights.putIfAbsent(key, mine) != null) {
+            return null;
+        }
+        arm(mine);
+        return new Ticket(mine, true);
+    }
+
+    /** Followers that joined a flight instead of going to the backend, since this coalescer was built. */
+    public long coalesced() {
+        return coalesced.sum();
+    }
+
+    /** Flights in the air now. */
+    int inFlight() {
+        return flights.size();
+    }
+
+    private void arm(Flight flight) {
+        Timeout timeout = timer.newTimeout(t -> end(flight, Outcome.TIMED_OUT), timeoutNanos, TimeUnit.NANOSECONDS);
+        flight.timeout = timeout;
+        if (flight.future.isDone()) {
+            timeout.cancel(); // ended between scheduling and here: not possible for a leader yet unreturned
+        }
+    }
+
+    private void end(Flight flight, Outcome outcome) {
+        flights.remove(flight.key, flight);
+        if (flight.future.complete(outcome)) {
+            Timeout timeout = flight.timeout;
+            if (timeout != null) {
+                timeout.cancel();
+            }
+        }
+    }
+
+    private static final class Flight {
+        final String key;
+        final CompletableFuture<Outcome> future = new CompletableFuture<>();
+        volatile Timeout timeout;
+
+        Flight(String key) {
+            this.key = key;
+        }
+    }
+
+    /** One request's part in a flight: the leader reports how it ended, a follower waits for that. */
+    public final class Ticket {
+        private final Flight flight;
+        private final boolean leader;
+
+        Ticket(Flight flight, boolean leader) {
+            this.flight = flight;
+            this.leader = leader;
+        }
+
+        /** True for the one request that goes to the backend. */
+        public boolean leader() {
+            return leader;
+        }
+
+        /** Completes when the flight ends; each call returns a new stage, so a follower may cancel its own. */
+        public CompletableFuture<Outcome> ended() {
+            return flight.future.copy();
+        }
+
+        /** Leader: the response is in the cache (or turned out not storable); followers look up again. */
+        public void done() {
+            requireLeader();
+            end(flight, Outcome.DONE);
+        }
+
+        /** Leader: the backend failed or the client went away; idempotent, also after {@link #done()}. */
+        public void failed() {
+            requireLeader();
+            end(flight, Outcome.FAILED);
+        }
+
+        private void requireLeader() {
+            if (!leader) {
+                throw new IllegalStateException("only the leader of a flight ends it");
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package io.edge.cache.http;
+
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+
+/**
+ * What the cache has for one request, and what the caller may do with it:
+ * <ul>
+ * <li>{@link Outcome#FRESH}: send {@link #response()}.
+ * <li>{@link Outcome#STALE_WHILE_REVALIDATE}: send {@link #response()}; if {@link #refresh()} returns a
+ *     ticket, this caller alone refreshes in the background with {@link #backendRequest}.
+ * <li>{@link Outcome#STALE}: revalidate, usually after {@link ResponseCache#coalesce}: send
+ *     {@link #backendRequest} (conditional when the entry has validators), merge a 304 with
+ *     {@link ResponseCache#revalidated}, store a 200 with {@link ResponseCache#record}; when the backend
+ *     fails or its queue is full, {@link #responseOnError()} may still answer.
+ * <li>{@link Outcome#MISS}: like STALE without an entry.
+ * <li>{@link Outcome#BYPASS}: the cache stays out: send the client's request as is and store nothing.
+ * </ul>
+ * A lookup holds no buffer; responses are made (and retained) on demand, so dropping a lookup leaks nothing.
+ */
+public final class Lookup {
+
+    /** See the class comment. */
+    public enum Outcome { FRESH, STALE_WHILE_REVALIDATE, STALE, MISS, BYPASS }
+
+    private final ResponseCache cache;
+    private final Outcome outcome;
+    private final String key;
+    final StoredResponse stored;
+    final boolean head;
+
+    Lookup(ResponseCache cache, Outcome outcome, String key, StoredResponse stored, boolean head) {
+        this.cache = cache;
+        this.outcome = outcome;
+        this.key = key;
+        this.stored = stored;
+        this.head = head;
+    }
+
+    public Outcome outcome() {
+        return outcome;
+    }
+
+    /** The full cache key (variant included), or {@code null} for {@link Outcome#BYPASS}. */
+    public String key() {
+        return key;
+    }
+
+    /**
+     * The stored response with a current {@code Age}, owned by the caller (its body is a retained duplicate,
+     * empty for HEAD); {@code null} when there is no entry or it was evicted since the lookup. Serve it
+     * as is only for FRESH and STALE_WHILE_REVALIDATE.
+     */
+    public FullHttpResponse response() {
+        return stored == null ? null : cache.toResponse(stored, head);
+    }
+
+    /**
+     * True when the stored response may answer although stale, because the backend failed, is down, or its
+     * wait queue is full: within the larger of its {@code stale-if-error} and the configured grace past
+     * freshness, and not forbidden by {@code no-cache}, {@code must-revalidate} or {@code proxy-revalidate}.
+     */
+    public boolean usableOnError() {
+        return stored != null && cache.usableOnError(stored);
+    }
+
+    /** {@link #response()} if {@link #usableOnError()}, counted as a stale answer; else {@code null}. */
+    public FullHttpResponse responseOnError() {
+        return usableOnError() ? cache.staleAnswer(response()) : null;
+    }
+
+    /**
+     * For {@link Outcome#STALE_WHILE_REVALIDATE}: a ticket for the one background refresh of this key, or
+     * {@code null} when another request already refreshes it (or the outcome is another). The holder ends it
+     * with {@code done()} after storing or merging the answer, or {@code failed()}.
+     */
+    public Coalescer.Ticket refresh() {
+        return outcome == Outcome.STALE_WHILE_REVALIDATE ? cache.coalescer().tryLead(key) : null;
+    }
+
+    /**
+     * The request to send to the backend to fill or revalidate this entry: a GET (HEAD asks for the body to
+     * store) with the client's own conditional and range fields removed, plus {@code If-None-Match} /
+     * {@code If-Modified-Since} from the stored response's validators. A new request; the client's is
+     * untouched. Not for {@link Outcome#BYPASS}.
+     */
+    public HttpRequest backendRequest(HttpRequest clientRequest) {
+        HttpRequest request = new DefaultHttpRequest(clientRequest.protocolVersion(), HttpMethod.GET,
+                clientRequest.uri());
+        HttpHeaders headers = request.headers().set(clientRequest.headers());
+        headers.remove(HttpHeaderNames.IF_NONE_MATCH)
+                .remove(HttpHeaderNames.IF_MODIFIED_SINCE)
+                .remove(HttpHeaderNames.IF_MATCH)
+                .remove(HttpHeaderNames.IF_UNMODIFIED_SINCE)
+                .remove(HttpHeaderNames.IF_RANGE)
+                .remove(HttpHeaderNames.RANGE);
+        if (stored != null) {
+            if (stored.etag != null) {
+                headers.set(HttpHeaderNames.IF_NONE_MATCH, stored.etag);
+            }
+            if (stored.lastModified != null) {
+                headers.set(HttpHeaderNames.IF_MODIFIED_SINCE, stored.lastModified);
+            }
+        }
+        return request;
+    }
+
+    @Override
+    public String toString() {
+        return "Lookup(" + outcome + ", " + key + ")";
+    }
+}

@@ -1,0 +1,383 @@
+package io.edge.cache.http;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.edge.cache.ResponseCacheSettings;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.IllegalReferenceCountException;
+import io.netty.util.Timer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+
+/**
+ * The shared cache of backend responses (RFC 9111, see {@link CachePolicy} for the rules and the choices):
+ * Caffeine bounded by bytes, W-TinyLFU eviction, one {@link Coalescer} for the backend requests it causes.
+ *
+ * <p>Keys: host + path + query (HEAD and GET share them), plus the request's values of the headers the
+ * stored response named in {@code Vary}. The names are remembered per URL in a small side index, so a
+ * lookup knows which request headers make its variant.
+ *
+ * <p>Ownership: each entry holds its body once (a direct buffer the cache allocated and copied into) and
+ * the removal listener releases it on eviction, purge, replacement or close. Responses handed out carry a
+ * retained duplicate that the caller releases, normally by writing it; so eviction never frees a body that
+ * is being sent. The cache never takes a reference to a caller's buffer.
+ *
+ * <p>Time: ages and freshness run on the {@link Ticker}; the wall clock is read only to compare with the
+ * response's {@code Date} and {@code Expires}.
+ */
+public final class ResponseCache implements AutoCloseable {
+
+    private static final long NANOS_PER_SECOND = 1_000_000_000L;
+    private static final int VARY_INDEX_SIZE = 65_536;
+    /** RFC 9110 7.6.1 hop-by-hop fields, never stored; {@code Age} is computed on the way out. */
+    private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "proxy-connection",
+            "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "age");
+    /** RFC 9111 3.2: fields a 304 does not update. */
+    private static final Set<String> NOT_UPDATED = Set.of("content-length", "content-encoding", "content-range",
+            "transfer-encoding");
+
+    private final ResponseCacheSettings settings;
+    private final CachePolicy policy;
+    private final Cache<String, StoredResponse> cache;
+    private final Cache<String, List<String>> varyIndex;
+    private final Coalescer coalescer;
+    private final Ticker ticker;
+    private final LongSupplier wallMillis;
+    private final ByteBufAllocator allocator;
+    private final long graceNanos;
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
+    private final LongAdder staleAnswers = new LongAdder();
+    private final LongAdder bypasses = new LongAdder();
+    private final LongAdder evictions = new LongAdder();
+
+    /** @param timer ends coalesced waits after {@code coalesceTimeout} (a shared {@code HashedWheelTimer}) */
+    public ResponseCache(ResponseCacheSettings settings, Timer timer) {
+        this(settings, timer, Ticker.systemTicker(), System::currentTimeMillis, ByteBufAllocator.DEFAULT);
+    }
+
+    ResponseCache(ResponseCacheSettings settings, Timer timer, Ticker ticker, LongSupplier wallMillis,
+            ByteBufAllocator allocator) {
+        this.settings = settings;
+        this.policy = new CachePolicy(settings);
+        this.ticker = ticker;
+        this.wallMillis = wallMillis;
+        this.allocator = allocator;
+        this.graceNanos = settings.staleGrace().toNanos();
+        this.coalescer = new Coalescer(timer, settings.coalesceTimeout());
+        // Removal runs on the thread that caused it, so the cache's reference is gone before the call returns.
+        this.cache = Caffeine.newBuilder()
+                .maximumWeight(settings.maxBytes())
+                .<String, StoredResponse>weigher((key, stored) -> stored.weight(key))
+                .executor(Runnable::run)
+                .<String, StoredResponse>removalListener((key, stored, cause) -> {
+                    if (cause.wasEvicted()) {
+                        evictions.increment();
+                    }
+                    if (stored != null) {
+                        stored.body.release(); // the cache's reference
+                    }
+                })
+                .build();
+        this.varyIndex = Caffeine.newBuilder().maximumSize(VARY_INDEX_SIZE).executor(Runnable::run).build();
+    }
+
+    /** The key of a request without its variant part, as {@code PURGE} addresses it: host + path + query. */
+    public static String keyOf(HttpRequest request) {
+        return CachePolicy.primaryKey(request);
+    }
+
+    /** Looks {@code clientRequest} up; never blocks, never touches the backend. */
+    public Lookup lookup(HttpRequest clientRequest) {
+        if (policy.bypass(clientRequest)) {
+            bypasses.increment();
+            return new Lookup(this, Lookup.Outcome.BYPASS, null, null, false);
+        }
+        boolean head = HttpMethod.HEAD.equals(clientRequest.method());
+        String primary = CachePolicy.primaryKey(clientRequest);
+        List<String> vary = varyIndex.getIfPresent(primary);
+        String key = vary == null ? primary : CachePolicy.variantKey(primary, vary, clientRequest.headers());
+        StoredResponse stored = cache.getIfPresent(key);
+        if (stored == null) {
+            misses.increment();
+            return new Lookup(this, Lookup.Outcome.MISS, key, null, head);
+        }
+        if (clientRequest.headers().contains(HttpHeaderNames.AUTHORIZATION) && !stored.sharedWithAuthorization) {
+            bypasses.increment();
+            return new Lookup(this, Lookup.Outcome.BYPASS, null, null, false);
+        }
+        long now = ticker.read();
+        boolean forced = policy.clientForcesRevalidation(clientRequest);
+        if (!forced && stored.fresh(now)) {
+            hits.increment();
+            return new Lookup(this, Lookup.Outcome.FRESH, key, stored, head);
+        }
+        if (!forced && !stored.alwaysRevalidate && stored.staleness(now) < stored.staleWhileRevalidateNanos) {
+            staleAnswers.increment();
+            return new Lookup(this, Lookup.Outcome.STALE_WHILE_REVALIDATE, key, stored, head);
+        }
+        misses.increment();
+        return new Lookup(this, Lookup.Outcome.STALE, key, stored, head);
+    }
+
+    /**
+     * Joins the one backend request for {@code lookup}'s key (see {@link Coalescer}). The leader sends
+     * {@link Lookup#backendRequest}, stores the answer, then calls {@code done()} ({@code failed()} when
+     * there is none); followers look up again once it ended, and go themselves on TIMED_OUT or a MISS.
+     */
+    public Coalescer.Ticket coalesce(Lookup lookup) {
+        if (lookup.key() == null) {
+            throw new IllegalArgumentException("a bypassed request is not coalesced: " + lookup);
+        }
+        return coalescer.join(lookup.key());
+    }
+
+    Coalescer coalescer() {
+        return coalescer;
+    }
+
+    /**
+     * Starts recording {@code backendResponse} (the head; the body follows through the recorder) if it may
+     * be stored as the answer to {@code clientRequest}; {@code null} when it may not.
+     */
+    public ResponseRecorder record(HttpRequest clientRequest, HttpResponse backendResponse) {
+        CacheControl cc = CacheControl.of(backendResponse.headers());
+        if (settings.maxBytes() == 0 || !policy.storable(clientRequest, backendResponse, cc)) {
+            return null;
+        }
+        int max = (int) settings.maxObjectSize();
+        int contentLength = backendResponse.headers().getInt(HttpHeaderNames.CONTENT_LENGTH, -1);
+        int initial = contentLength >= 0 ? contentLength : Math.min(max, 4096);
+        // The recorder owns this buffer until finish() hands it to put() or close() releases it.
+        return new ResponseRecorder(this, clientRequest, backendResponse, cc, allocator.directBuffer(initial, max), max);
+    }
+
+    /**
+     * Stores a complete backend response if it may be stored; copies its content, so the caller keeps (and
+     * still releases) {@code backendResponse}.
+     */
+    public boolean store(HttpRequest clientRequest, FullHttpResponse backendResponse) {
+        try (ResponseRecorder recorder = record(clientRequest, backendResponse)) {
+            return recorder != null && recorder.append(backendResponse.content()) && recorder.finish();
+        }
+    }
+
+    /** Takes ownership of {@code body}: it becomes the entry's reference. */
+    boolean put(HttpRequest clientRequest, HttpResponse backendResponse, CacheControl cc, ByteBuf body) {
+        List<String> vary = CachePolicy.varyNames(backendResponse.headers());
+        String primary = CachePolicy.primaryKey(clientRequest);
+        String key = CachePolicy.variantKey(primary, vary, clientRequest.headers());
+        HttpHeaders headers = storedHeaders(backendResponse.headers(), body.readableBytes());
+        StoredResponse stored = entry(backendResponse.status(), headers, backendResponse.headers(), cc, body);
+        if (vary.isEmpty()) {
+            varyIndex.invalidate(primary);
+        } else {
+            varyIndex.put(primary, List.copyOf(vary));
+        }
+        cache.put(key, stored);
+        return true;
+    }
+
+    /** {@code received}: the backend's message as it came, for its {@code Age} and {@code Date}. */
+    private StoredResponse entry(HttpResponseStatus status, HttpHeaders headers, HttpHeaders received,
+            CacheControl cc, ByteBuf body) {
+        long now = ticker.read();
+        long wall = wallMillis.getAsLong();
+        long lifetime = CachePolicy.freshnessLifetime(headers, cc, wall);
+        long bornAt = now - seconds(CachePolicy.initialAge(received, wall));
+        boolean staleForbidden = cc.noCache() || cc.mustRevalidate() || cc.proxyRevalidate();
+        return new StoredResponse(status, headers, body, bornAt, saturatedAdd(bornAt, seconds(lifetime)),
+                staleForbidden ? 0 : seconds(Math.max(0, cc.staleWhileRevalidate())),
+                staleForbidden ? 0 : seconds(Math.max(0, cc.staleIfError())),
+                cc.noCache(), staleForbidden, CachePolicy.sharedWithAuthorization(cc),
+                headers.get(HttpHeaderNames.ETAG), headers.get(HttpHeaderNames.LAST_MODIFIED));
+    }
+
+    private static long seconds(long seconds) {
+        return seconds * NANOS_PER_SECOND; // at most 2^31 s: no overflow
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+    }
+
+    private static HttpHeaders storedHeaders(HttpHeaders backend, int bodyLength) {
+        HttpHeaders headers = new DefaultHttpHeaders();
+        List<String> connectionOptions = new ArrayList<>();
+        for (String option : backend.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String name : option.split(",")) {
+                connectionOptions.add(name.strip().toLowerCase(Locale.ROOT));
+            }
+        }
+        for (var field : backend) {
+            String name = field.getKey().toLowerCase(Locale.ROOT);
+            if (!NOT_STORED.contains(name) && !connectionOptions.contains(name)) {
+                headers.add(field.getKey(), field.getValue());
+            }
+        }
+        headers.set(HttpHeaderNames.CONTENT_LENGTH, bodyLength);
+        return headers;
+    }
+
+    /**
+     * Merges a backend's 304 into the entry {@code lookup} found (RFC 9111 4.3.4): its fields replace the
+     * stored ones, freshness starts over, the body stays. Returns the updated response for the client,
+     * owned by the caller, or {@code null} when the entry was evicted meanwhile (then the caller asks the
+     * backend again, unconditionally). If the merged fields no longer allow storing, the entry is dropped
+     * and the response still answers this request.
+     */
+    public FullHttpResponse revalidated(Lookup lookup, HttpResponse notModified) {
+        if (notModified.status().code() != 304 || lookup.stored == null) {
+            throw new IllegalArgumentException("revalidated() needs a 304 and a lookup with an entry: "
+                    + notModified.status() + ", " + lookup);
+        }
+        StoredResponse old = lookup.stored;
+        ByteBuf body = tryRetainedDuplicate(old.body); // the new entry's reference, or this answer's
+        if (body == null) {
+            return null;
+        }
+        HttpHeaders merged = new DefaultHttpHeaders().set(old.headers);
+        for (String name : notModified.headers().names()) {
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (!NOT_UPDATED.contains(lower) && !NOT_STORED.contains(lower)) {
+                merged.set(name, notModified.headers().getAll(name));
+            }
+        }
+        CacheControl cc = CacheControl.of(merged);
+        // The request that made the entry passed the request-side rules; only the response side can change.
+        if (policy.storableResponse(new DefaultHttpResponse(HttpVersion.HTTP_1_1, old.status, merged), cc)) {
+            StoredResponse renewed = entry(old.status, merged, notModified.headers(), cc, body); // owns body now
+            FullHttpResponse answer = toResponse(renewed, lookup.head); // before the entry can be evicted
+            if (!cache.asMap().replace(lookup.key(), old, renewed)) {
+                renewed.body.release(); // lost to a concurrent store or purge: never cached, so still ours
+            }
+            return answer;
+        }
+        cache.asMap().remove(lookup.key(), old);
+        HttpHeaders out = new DefaultHttpHeaders().set(merged).set(HttpHeaderNames.AGE, 0);
+        if (lookup.head) {
+            body.release();
+            body = Unpooled.EMPTY_BUFFER;
+        }
+        // The caller owns body from here.
+        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, old.status, body, out, new DefaultHttpHeaders());
+    }
+
+    FullHttpResponse toResponse(StoredResponse stored, boolean head) {
+        ByteBuf body = head ? Unpooled.EMPTY_BUFFER : tryRetainedDuplicate(stored.body);
+        if (body == null) {
+            return null;
+        }
+        HttpHeaders headers = new DefaultHttpHeaders().set(stored.headers)
+                .set(HttpHeaderNames.AGE, stored.ageSeconds(ticker.read()));
+        // The caller owns body (a retained duplicate) from here.
+        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, stored.status, body, headers, new DefaultHttpHeaders());
+    }
+
+    boolean usableOnError(StoredResponse stored) {
+        if (stored.staleForbidden) {
+            return false;
+        }
+        long staleness = stored.staleness(ticker.read());
+        return staleness < Math.max(stored.staleIfErrorNanos, graceNanos);
+    }
+
+    FullHttpResponse staleAnswer(FullHttpResponse response) {
+        if (response != null) {
+            staleAnswers.increment();
+        }
+        return response;
+    }
+
+    private static ByteBuf tryRetainedDuplicate(ByteBuf body) {
+        try {
+            return body.retainedDuplicate();
+        } catch (IllegalReferenceCountException e) {
+            return null; // evicted and released since it was looked up
+        }
+    }
+
+    /**
+     * Purges the entries of one URL (all its variants), as {@link #keyOf} names it. With {@code markStale}
+     * they stay but are stale from now on, so the next request revalidates them (coalesced) while
+     * stale-while-revalidate and stale-if-error still apply; else they are removed.
+     *
+     * @return how many entries were purged
+     */
+    public int purge(String key, boolean markStale) {
+        int purged = purgeOne(key, markStale);
+        if (varyIndex.getIfPresent(key) != null) {
+            String variants = key + CachePolicy.VARIANT_SEPARATOR;
+            for (String k : List.copyOf(cache.asMap().keySet())) {
+                if (k.startsWith(variants)) {
+                    purged += purgeOne(k, markStale);
+                }
+            }
+        }
+        return purged;
+    }
+
+    /**
+     * Purges every entry whose key starts with {@code prefix} (say {@code "example.org/blog/"}); walks all
+     * keys, so it costs time in proportion to the cache's size.
+     */
+    public int purgePrefix(String prefix, boolean markStale) {
+        int purged = 0;
+        for (String k : List.copyOf(cache.asMap().keySet())) {
+            if (k.startsWith(prefix)) {
+                purged += purgeOne(k, markStale);
+            }
+        }
+        return purged;
+    }
+
+    private int purgeOne(String key, boolean markStale) {
+        if (!markStale) {
+            return cache.asMap().remove(key) != null ? 1 : 0;
+        }
+        StoredResponse stored = cache.getIfPresent(key);
+        if (stored == null) {
+            return 0;
+        }
+        stored.freshUntil = Math.min(stored.freshUntil, ticker.read());
+        return 1;
+    }
+
+    public ResponseCacheStats stats() {
+        long weight = cache.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+        return new ResponseCacheStats(hits.sum(), misses.sum(), staleAnswers.sum(), coalescer.coalesced(),
+                bypasses.sum(), evictions.sum(), weight, cache.estimatedSize());
+    }
+
+    /** Runs pending maintenance (eviction); tests call it before reading the bound. */
+    void cleanUp() {
+        cache.cleanUp();
+    }
+
+    /** Releases every stored body; responses handed out stay valid until their holders release them. */
+    @Override
+    public void close() {
+        cache.invalidateAll();
+        cache.cleanUp();
+        varyIndex.invalidateAll();
+    }
+}

@@ -1,0 +1,80 @@
+package io.edge.cache.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+
+/**
+ * Copies a backend response body into the cache while it streams to the client. Used by one thread at a
+ * time; {@link #close()} after {@link #finish()} is harmless, so {@code try (recorder)} always cleans up.
+ *
+ * <p>Ownership: the recorder owns its copy of the body until {@link #finish()} hands it to the cache or
+ * {@link #close()} releases it; the chunks appended stay the caller's (only their bytes are copied, their
+ * indexes are not moved).
+ */
+public final class ResponseRecorder implements AutoCloseable {
+
+    private final ResponseCache cache;
+    private final HttpRequest clientRequest;
+    private final HttpResponse backendResponse;
+    private final CacheControl cc;
+    private final int maxBytes;
+    private ByteBuf body;
+
+    ResponseRecorder(ResponseCache cache, HttpRequest clientRequest, HttpResponse backendResponse, CacheControl cc,
+            ByteBuf body, int maxBytes) {
+        this.cache = cache;
+        this.clientRequest = clientRequest;
+        this.backendResponse = backendResponse;
+        this.cc = cc;
+        this.body = body;
+        this.maxBytes = maxBytes;
+    }
+
+    /**
+     * Copies the readable bytes of {@code chunk}. Returns false, and gives up recording, once the body
+     * grows past the cache's largest object, or after {@link #finish()} / {@link #close()}.
+     */
+    public boolean append(ByteBuf chunk) {
+        if (body == null) {
+            return false;
+        }
+        int length = chunk.readableBytes();
+        if (length > maxBytes - body.readableBytes()) {
+            close();
+            return false;
+        }
+        body.writeBytes(chunk, chunk.readerIndex(), length);
+        return true;
+    }
+
+    /**
+     * Stores the recorded response: the body is complete. A body whose length disagrees with the response's
+     * {@code Content-Length} (a truncated response) is not stored.
+     *
+     * @return whether it was stored
+     */
+    public boolean finish() {
+        ByteBuf recorded = body;
+        if (recorded == null) {
+            return false;
+        }
+        body = null;
+        long contentLength = backendResponse.headers().getInt(HttpHeaderNames.CONTENT_LENGTH, -1);
+        if (contentLength >= 0 && contentLength != recorded.readableBytes()) {
+            recorded.release(); // nobody else holds the recording
+            return false;
+        }
+        return cache.put(clientRequest, backendResponse, cc, recorded); // the cache owns it now
+    }
+
+    /** Gives up recording and releases what was copied; does nothing after {@link #finish()}. */
+    @Override
+    public void close() {
+        if (body != null) {
+            body.release();
+            body = null;
+        }
+    }
+}

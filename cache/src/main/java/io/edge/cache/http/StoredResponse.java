@@ -1,0 +1,68 @@
+package io.edge.cache.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+/**
+ * One stored response. The body is held once (the cache's reference, released by its removal listener);
+ * headers are never modified after construction. Times are ticker nanoseconds.
+ */
+final class StoredResponse {
+
+    final HttpResponseStatus status;
+    final HttpHeaders headers;
+    final ByteBuf body;
+    /** When the response's age was zero: storage time less its corrected initial age. */
+    final long bornAt;
+    /** Until when it is fresh; a soft purge moves it back to the purge time. */
+    volatile long freshUntil;
+    final long staleWhileRevalidateNanos;
+    final long staleIfErrorNanos;
+    /** no-cache: every use needs a successful revalidation first. */
+    final boolean alwaysRevalidate;
+    /** no-cache, must-revalidate or proxy-revalidate: never answer stale, not even on error. */
+    final boolean staleForbidden;
+    /** public, s-maxage or must-revalidate: may answer requests carrying Authorization. */
+    final boolean sharedWithAuthorization;
+    final String etag;
+    final String lastModified;
+
+    StoredResponse(HttpResponseStatus status, HttpHeaders headers, ByteBuf body, long bornAt, long freshUntil,
+            long staleWhileRevalidateNanos, long staleIfErrorNanos, boolean alwaysRevalidate, boolean staleForbidden,
+            boolean sharedWithAuthorization, String etag, String lastModified) {
+        this.status = status;
+        this.headers = headers;
+        this.body = body;
+        this.bornAt = bornAt;
+        this.freshUntil = freshUntil;
+        this.staleWhileRevalidateNanos = staleWhileRevalidateNanos;
+        this.staleIfErrorNanos = staleIfErrorNanos;
+        this.alwaysRevalidate = alwaysRevalidate;
+        this.staleForbidden = staleForbidden;
+        this.sharedWithAuthorization = sharedWithAuthorization;
+        this.etag = etag;
+        this.lastModified = lastModified;
+    }
+
+    long ageSeconds(long now) {
+        return Math.max(0, now - bornAt) / 1_000_000_000L;
+    }
+
+    boolean fresh(long now) {
+        return !alwaysRevalidate && now < freshUntil;
+    }
+
+    /** Nanoseconds past freshness, 0 while fresh. */
+    long staleness(long now) {
+        return Math.max(0, now - freshUntil);
+    }
+
+    int weight(String key) {
+        long w = (long) body.capacity() + 2L * key.length() + 320;
+        for (var header : headers) {
+            w += 2L * (header.getKey().length() + header.getValue().length()) + 48;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, w);
+    }
+}

@@ -1,0 +1,213 @@
+package io.edge.cache.content;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.cache.ContentCacheSettings;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ContentCacheTest {
+
+    @TempDir
+    Path dir;
+    final AtomicLong clock = new AtomicLong(1_000_000_000L);
+    final AtomicInteger stats = new AtomicInteger();
+    final ContentCache.Stat stat = path -> {
+        stats.incrementAndGet();
+        return Files.readAttributes(path, BasicFileAttributes.class);
+    };
+
+    private ContentCache cache(long maxBytes, int maxFileSize) {
+        return new ContentCache(new ContentCacheSettings(maxBytes, maxFileSize, Duration.ofSeconds(5)), clock::get);
+    }
+
+    private static ByteBuf direct(String text) {
+        ByteBuf buf = ByteBufAllocator.DEFAULT.directBuffer(text.length());
+        buf.writeCharSequence(text, StandardCharsets.US_ASCII);
+        return buf;
+    }
+
+    private static ContentMetadata meta(long size) {
+        return new ContentMetadata(size, FileTime.fromMillis(1_000), "\"e\"", "text/plain");
+    }
+
+    /** Writes a file and puts its bytes, as the static path would after reading it. */
+    private Path cached(ContentCache cache, String name, String text) throws IOException {
+        Path file = dir.resolve(name);
+        Files.writeString(file, text);
+        BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+        assertThat(cache.put(file, direct(text), new ContentMetadata(a.size(), a.lastModifiedTime(), null, null))).isTrue();
+        return file;
+    }
+
+    @Test
+    void hitIsARetainedDuplicateWithItsOwnIndexes() throws IOException {
+        try (ContentCache cache = cache(1 << 20, 1024)) {
+            Path file = cached(cache, "a.txt", "hello");
+            CachedContent first = cache.get(file, stat);
+            CachedContent second = cache.get(file, stat);
+            assertThat(first.content().readCharSequence(5, StandardCharsets.US_ASCII)).hasToString("hello");
+            assertThat(second.content().readableBytes()).isEqualTo(5);
+            assertThat(first.content().refCnt()).isEqualTo(3); // cache + two holders share one count
+            assertThat(first.metadata().size()).isEqualTo(5);
+            first.release();
+            second.release();
+            assertThat(cache.stats().hits()).isEqualTo(2);
+            assertThat(cache.get(dir.resolve("other"), stat)).isNull();
+            assertThat(cache.stats().misses()).isEqualTo(1);
+            assertThat(stats).hasValue(0); // a hit within revalidateAfter touches no disk
+        }
+    }
+
+    @Test
+    void weighsByBytes() {
+        try (ContentCache cache = cache(1 << 20, 1024)) {
+            Path a = Path.of("/a");
+            Path b = Path.of("/bb");
+            cache.put(a, direct("x".repeat(100)), meta(100));
+            cache.put(b, direct("y".repeat(1000)), meta(1000));
+            cache.cleanUp();
+            assertThat(cache.stats().bytesHeld())
+                    .isEqualTo(ContentCache.weight(a, 100) + ContentCache.weight(b, 1000))
+                    .isEqualTo(100 + 1000 + 2 * ContentCache.ENTRY_OVERHEAD + 2 * 2 + 2 * 3);
+            assertThat(cache.stats().entries()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void refusesFilesOverMaxFileSizeAndReleasesThem() {
+        try (ContentCache cache = cache(1 << 20, 4)) {
+            ByteBuf big = direct("12345");
+            assertThat(cache.put(Path.of("/big"), big, meta(5))).isFalse();
+            assertThat(big.refCnt()).isZero();
+            ByteBuf wrongSize = direct("123");
+            assertThat(cache.put(Path.of("/w"), wrongSize, meta(4))).isFalse();
+            assertThat(wrongSize.refCnt()).isZero();
+            assertThat(cache.stats().entries()).isZero();
+        }
+    }
+
+    @Test
+    void oneMillionDistinctKeysStayUnderTheByteBound() {
+        long maxBytes = 1 << 20;
+        List<ByteBuf> samples = new ArrayList<>();
+        List<Path> sampleKeys = new ArrayList<>();
+        try (ContentCache cache = cache(maxBytes, 64)) {
+            for (int i = 0; i < 1_000_000; i++) {
+                // Heap buffers without leak tracking keep a million puts fast under paranoid detection.
+                ByteBuf content = Unpooled.wrappedBuffer(new byte[16]);
+                Path key = Path.of("/t/" + i);
+                if (i % 10_000 == 0) {
+                    samples.add(content);
+                    sampleKeys.add(key);
+                }
+                cache.put(key, content, meta(16));
+                if (i % 100_000 == 0) {
+                    cache.cleanUp();
+                    assertThat(cache.stats().bytesHeld()).isLessThanOrEqualTo(maxBytes);
+                }
+            }
+            cache.cleanUp();
+            ContentCacheStats s = cache.stats();
+            assertThat(s.bytesHeld()).isLessThanOrEqualTo(maxBytes).isGreaterThan(maxBytes / 2);
+            assertThat(s.evictions()).isEqualTo(1_000_000 - s.entries());
+            for (int i = 0; i < samples.size(); i++) {
+                CachedContent hit = cache.get(sampleKeys.get(i), stat);
+                if (hit == null) {
+                    assertThat(samples.get(i).refCnt()).as("evicted sample %d released", i).isZero();
+                } else {
+                    assertThat(samples.get(i).refCnt()).isEqualTo(2);
+                    hit.release();
+                }
+            }
+        }
+        assertThat(samples).allSatisfy(buf -> assertThat(buf.refCnt()).isZero());
+    }
+
+    @Test
+    void retainedDuplicatesSurviveEviction() {
+        Path hot = Path.of("/hot");
+        ByteBuf content = direct("x".repeat(600));
+        try (ContentCache cache = cache(ContentCache.weight(hot, 600) + 10, 1024)) {
+            cache.put(hot, content, meta(600));
+            CachedContent sending = cache.get(hot, stat);
+            cache.put(Path.of("/other"), direct("y".repeat(600)), meta(600)); // over the bound: one must go
+            cache.cleanUp();
+            assertThat(cache.stats().entries()).isEqualTo(1);
+            assertThat(cache.stats().evictions()).isEqualTo(1);
+            cache.invalidate(hot); // whichever stayed, the hot one is out of the cache now
+            assertThat(content.refCnt()).isEqualTo(1); // only the sender's
+            assertThat(sending.content().readableBytes()).isEqualTo(600);
+            assertThat(sending.content().getByte(599)).isEqualTo((byte) 'x');
+            sending.release();
+            assertThat(content.refCnt()).isZero();
+        }
+    }
+
+    @Test
+    void revalidatesAfterTheIntervalAgainstSizeAndMtime() throws IOException {
+        try (ContentCache cache = cache(1 << 20, 1024)) {
+            Path file = cached(cache, "r.txt", "one");
+            clock.addAndGet(Duration.ofSeconds(5).toNanos());
+            CachedContent hit = cache.get(file, stat); // due: stat'ed once, unchanged
+            assertThat(hit).isNotNull();
+            hit.release();
+            assertThat(stats).hasValue(1);
+            cache.get(file, stat).release(); // trusted again for another interval
+            assertThat(stats).hasValue(1);
+
+            Files.writeString(file, "three");
+            CachedContent trusted = cache.get(file, stat); // not due yet: the old bytes, no stat
+            assertThat(trusted.content().toString(StandardCharsets.US_ASCII)).isEqualTo("one");
+            trusted.release();
+            clock.addAndGet(Duration.ofSeconds(5).toNanos());
+            assertThat(cache.get(file, stat)).isNull();
+            assertThat(stats).hasValue(2);
+            assertThat(cache.stats().invalidations()).isEqualTo(1);
+            assertThat(cache.stats().entries()).isZero();
+        }
+    }
+
+    @Test
+    void sameSizeNewMtimeOrVanishedFileInvalidates() throws IOException {
+        try (ContentCache cache = cache(1 << 20, 1024)) {
+            Path touched = cached(cache, "t.txt", "abc");
+            Path gone = cached(cache, "g.txt", "abc");
+            Files.setLastModifiedTime(touched, FileTime.fromMillis(Files.getLastModifiedTime(touched).toMillis() + 2_000));
+            Files.delete(gone);
+            clock.addAndGet(Duration.ofSeconds(6).toNanos());
+            assertThat(cache.get(touched, stat)).isNull();
+            assertThat(cache.get(gone, path -> {
+                throw new NoSuchFileException(path.toString());
+            })).isNull();
+            assertThat(cache.stats().invalidations()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void closeReleasesTheCachesReferences() {
+        ByteBuf content = direct("abc");
+        ContentCache cache = cache(1 << 20, 1024);
+        cache.put(Path.of("/c"), content, meta(3));
+        CachedContent held = cache.get(Path.of("/c"), stat);
+        cache.close();
+        assertThat(content.refCnt()).isEqualTo(1);
+        held.release();
+        assertThat(content.refCnt()).isZero();
+    }
+}

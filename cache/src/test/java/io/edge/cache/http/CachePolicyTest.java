@@ -1,0 +1,170 @@
+package io.edge.cache.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.cache.ResponseCacheSettings;
+import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.time.Duration;
+import java.util.Date;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class CachePolicyTest {
+
+    static ResponseCacheSettings settings(boolean storeSetCookie, boolean honourClientNoCache) {
+        return new ResponseCacheSettings(1 << 20, 64 * 1024, storeSetCookie, Duration.ofSeconds(5),
+                Duration.ofSeconds(60), List.of("SESSID"), honourClientNoCache);
+    }
+
+    final CachePolicy policy = new CachePolicy(settings(false, true));
+
+    static HttpRequest get(String uri, String... headers) {
+        return request(HttpMethod.GET, uri, headers);
+    }
+
+    static HttpRequest request(HttpMethod method, String uri, String... headers) {
+        HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri);
+        r.headers().set("Host", "Example.org");
+        for (int i = 0; i < headers.length; i += 2) {
+            r.headers().add(headers[i], headers[i + 1]);
+        }
+        return r;
+    }
+
+    static HttpResponse response(int status, String... headers) {
+        HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
+        for (int i = 0; i < headers.length; i += 2) {
+            r.headers().add(headers[i], headers[i + 1]);
+        }
+        return r;
+    }
+
+    private boolean storable(HttpRequest request, HttpResponse response) {
+        return policy.storable(request, response, CacheControl.of(response.headers()));
+    }
+
+    @Test
+    void parsesCacheControlAcrossFieldsWithQuotesAndJunk() {
+        HttpHeaders h = new DefaultHttpHeaders()
+                .add("Cache-Control", "Public, max-age=60, no-cache=\"Set-Cookie, X\"")
+                .add("Cache-Control", "s-maxage=\"30\", stale-while-revalidate=10,stale-if-error=abc, max-age=90");
+        CacheControl cc = CacheControl.of(h);
+        assertThat(cc.isPublic()).isTrue();
+        assertThat(cc.noCache()).isTrue();
+        assertThat(cc.maxAge()).isEqualTo(60);
+        assertThat(cc.sMaxAge()).isEqualTo(30);
+        assertThat(cc.staleWhileRevalidate()).isEqualTo(10);
+        assertThat(cc.staleIfError()).isZero();
+        assertThat(cc.noStore()).isFalse();
+        assertThat(CacheControl.of(new DefaultHttpHeaders().add("Cache-Control", "max-age=99999999999")).maxAge())
+                .isEqualTo(2_147_483_648L);
+        assertThat(CacheControl.of(new DefaultHttpHeaders())).isSameAs(CacheControl.NONE);
+    }
+
+    @Test
+    void storesGetWithExplicitFreshnessOnly() {
+        assertThat(storable(get("/a"), response(200, "Cache-Control", "max-age=60"))).isTrue();
+        assertThat(storable(get("/a"), response(200, "Expires", "Thu, 01 Jan 2099 00:00:00 GMT"))).isTrue();
+        assertThat(storable(get("/a"), response(200))).as("no heuristic freshness").isFalse();
+        assertThat(storable(get("/a"), response(200, "Cache-Control", "public"))).isFalse();
+        assertThat(storable(get("/a"), response(200, "Cache-Control", "no-cache", "ETag", "\"x\""))).isTrue();
+        assertThat(storable(request(HttpMethod.HEAD, "/a"), response(200, "Cache-Control", "max-age=60"))).isFalse();
+        assertThat(storable(request(HttpMethod.POST, "/a"), response(200, "Cache-Control", "max-age=60"))).isFalse();
+        assertThat(storable(get("/a"), response(206, "Cache-Control", "max-age=60"))).isFalse();
+        assertThat(storable(get("/a"), response(302, "Cache-Control", "max-age=60"))).as("explicit freshness").isTrue();
+        assertThat(storable(get("/a"), response(404, "Cache-Control", "max-age=60"))).isTrue();
+        assertThat(storable(get("/a"), response(200, "Cache-Control", "max-age=60", "Content-Length", "70000"))).isFalse();
+    }
+
+    @Test
+    void neverStoresPrivateNoStoreSetCookieOrVaryStar() {
+        assertThat(storable(get("/a"), response(200, "Cache-Control", "private, max-age=60"))).isFalse();
+        assertThat(storable(get("/a"), response(200, "Cache-Control", "no-store, max-age=60"))).isFalse();
+        assertThat(storable(get("/a", "Cache-Control", "no-store"), response(200, "Cache-Control", "max-age=60"))).isFalse();
+        assertThat(storable(get("/a"), response(200, "Cache-Control", "max-age=60", "Set-Cookie", "a=b"))).isFalse();
+        assertThat(new CachePolicy(settings(true, true)).storable(get("/a"),
+                response(200, "Cache-Control", "max-age=60", "Set-Cookie", "a=b"), CacheControl.of(
+                        response(200, "Cache-Control", "max-age=60").headers()))).isTrue();
+        assertThat(storable(get("/a"), response(200, "Cache-Control", "max-age=60", "Vary", "Accept, *"))).isFalse();
+    }
+
+    @Test
+    void authorizationNeedsPublicSMaxAgeOrMustRevalidate() {
+        HttpRequest auth = get("/a", "Authorization", "Basic eDp5");
+        assertThat(storable(auth, response(200, "Cache-Control", "max-age=60"))).isFalse();
+        assertThat(storable(auth, response(200, "Cache-Control", "public, max-age=60"))).isTrue();
+        assertThat(storable(auth, response(200, "Cache-Control", "s-maxage=60"))).isTrue();
+        assertThat(storable(auth, response(200, "Cache-Control", "max-age=60, must-revalidate"))).isTrue();
+    }
+
+    @Test
+    void bypassesOnConfiguredCookieAndOtherMethods() {
+        assertThat(policy.bypass(get("/a", "Cookie", "theme=dark; SESSID=42"))).isTrue();
+        assertThat(policy.bypass(get("/a", "Cookie", "theme=dark; sessid=42"))).isFalse();
+        assertThat(policy.bypass(get("/a", "Cookie", "XSESSID=1"))).isFalse();
+        assertThat(policy.bypass(request(HttpMethod.HEAD, "/a"))).isFalse();
+        assertThat(policy.bypass(request(HttpMethod.PUT, "/a"))).isTrue();
+    }
+
+    @Test
+    void freshnessPrefersSMaxAgeThenMaxAgeThenExpires() {
+        long now = 1_700_000_000_000L;
+        String date = DateFormatter.format(new Date(now));
+        String expires = DateFormatter.format(new Date(now + 120_000));
+        HttpHeaders h = response(200, "Date", date, "Expires", expires).headers();
+        assertThat(CachePolicy.freshnessLifetime(h, CacheControl.of(h), now)).isEqualTo(120);
+        h.set("Cache-Control", "max-age=60");
+        assertThat(CachePolicy.freshnessLifetime(h, CacheControl.of(h), now)).isEqualTo(60);
+        h.set("Cache-Control", "max-age=60, s-maxage=10");
+        assertThat(CachePolicy.freshnessLifetime(h, CacheControl.of(h), now)).isEqualTo(10);
+        h.set("Cache-Control", "max-age=60, no-cache");
+        assertThat(CachePolicy.freshnessLifetime(h, CacheControl.of(h), now)).isZero();
+        HttpHeaders invalid = response(200, "Expires", "0").headers();
+        assertThat(CachePolicy.freshnessLifetime(invalid, CacheControl.of(invalid), now)).isZero();
+    }
+
+    @Test
+    void initialAgeIsTheLargerOfAgeAndApparentAge() {
+        long now = 1_700_000_000_000L;
+        HttpHeaders h = response(200, "Date", DateFormatter.format(new Date(now - 30_000)), "Age", "10").headers();
+        assertThat(CachePolicy.initialAge(h, now)).isEqualTo(30);
+        h.set("Age", "50");
+        assertThat(CachePolicy.initialAge(h, now)).isEqualTo(50);
+        assertThat(CachePolicy.initialAge(response(200).headers(), now)).isZero();
+    }
+
+    @Test
+    void clientNoCacheForcesRevalidationUnlessIgnored() {
+        assertThat(policy.clientForcesRevalidation(get("/a", "Cache-Control", "no-cache"))).isTrue();
+        assertThat(policy.clientForcesRevalidation(get("/a", "Cache-Control", "max-age=0"))).isTrue();
+        assertThat(policy.clientForcesRevalidation(get("/a", "Pragma", "no-cache"))).isTrue();
+        assertThat(policy.clientForcesRevalidation(get("/a", "Cache-Control", "max-age=5"))).isFalse();
+        assertThat(new CachePolicy(settings(false, false)).clientForcesRevalidation(get("/a", "Cache-Control", "no-cache")))
+                .isFalse();
+    }
+
+    @Test
+    void keysNormaliseHostAndMethodAndIncludeVariedValues() {
+        assertThat(CachePolicy.primaryKey(get("/p?q=1"))).isEqualTo("example.org/p?q=1");
+        assertThat(CachePolicy.primaryKey(request(HttpMethod.HEAD, "/p?q=1"))).isEqualTo("example.org/p?q=1");
+        assertThat(CachePolicy.primaryKey(get("http://Other.ORG:8080/x#frag"))).isEqualTo("other.org:8080/x");
+        assertThat(CachePolicy.varyNames(response(200, "Vary", "Accept-Encoding, accept-encoding", "Vary", "Origin").headers()))
+                .containsExactly("accept-encoding", "origin");
+        List<String> vary = List.of("accept-encoding");
+        String gzip = CachePolicy.variantKey("h/p", vary, get("/p", "Accept-Encoding", "gzip").headers());
+        String none = CachePolicy.variantKey("h/p", vary, get("/p").headers());
+        String empty = CachePolicy.variantKey("h/p", vary, get("/p", "Accept-Encoding", "").headers());
+        assertThat(gzip).isEqualTo("h/p\u0000accept-encoding=gzip");
+        assertThat(List.of(gzip, none, empty)).doesNotHaveDuplicates();
+        assertThat(CachePolicy.variantKey("h/p", List.of(), get("/p").headers())).isEqualTo("h/p");
+    }
+}

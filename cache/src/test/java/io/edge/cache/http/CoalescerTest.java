@@ -1,0 +1,90 @@
+package io.edge.cache.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class CoalescerTest {
+
+    final FakeTimer time = new FakeTimer();
+    final Coalescer coalescer = new Coalescer(time, Duration.ofSeconds(5));
+
+    @Test
+    void concurrentJoinsElectOneLeaderAndReleaseFollowersWhenItIsDone() throws Exception {
+        int n = 64;
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<Coalescer.Ticket>> joins = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                joins.add(pool.submit(() -> {
+                    start.await();
+                    return coalescer.join("k");
+                }));
+            }
+            start.countDown();
+            List<Coalescer.Ticket> tickets = new ArrayList<>();
+            for (Future<Coalescer.Ticket> f : joins) {
+                tickets.add(f.get(10, TimeUnit.SECONDS));
+            }
+            List<Coalescer.Ticket> leaders = tickets.stream().filter(Coalescer.Ticket::leader).toList();
+            assertThat(leaders).hasSize(1);
+            assertThat(coalescer.coalesced()).isEqualTo(n - 1);
+            List<CompletableFuture<Coalescer.Outcome>> waits = tickets.stream().filter(t -> !t.leader())
+                    .map(Coalescer.Ticket::ended).toList();
+            assertThat(waits).noneMatch(CompletableFuture::isDone);
+            leaders.get(0).done();
+            assertThat(waits).allSatisfy(w -> assertThat(w.getNow(null)).isEqualTo(Coalescer.Outcome.DONE));
+            assertThat(coalescer.inFlight()).isZero();
+            assertThat(time.pending()).as("the flight's timeout is cancelled").isZero();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void followersGiveUpAfterTheTimeoutAndTheNextJoinLeadsAgain() {
+        Coalescer.Ticket leader = coalescer.join("k");
+        CompletableFuture<Coalescer.Outcome> follower = coalescer.join("k").ended();
+        time.advance(Duration.ofSeconds(5).toNanos() - 1);
+        assertThat(follower).isNotDone();
+        time.advance(1);
+        assertThat(follower.getNow(null)).isEqualTo(Coalescer.Outcome.TIMED_OUT);
+        Coalescer.Ticket next = coalescer.join("k");
+        assertThat(next.leader()).isTrue();
+        leader.done(); // late: ends nothing, above all not the new flight
+        assertThat(coalescer.join("k").leader()).isFalse();
+        next.failed();
+        assertThat(coalescer.inFlight()).isZero();
+    }
+
+    @Test
+    void failureReleasesFollowersWithFailedAndOnlyTheLeaderEndsAFlight() {
+        Coalescer.Ticket leader = coalescer.join("k");
+        Coalescer.Ticket follower = coalescer.join("k");
+        assertThat(coalescer.join("other").leader()).isTrue();
+        assertThatThrownBy(follower::done).isInstanceOf(IllegalStateException.class);
+        leader.failed();
+        leader.done();
+        assertThat(follower.ended().getNow(null)).isEqualTo(Coalescer.Outcome.FAILED);
+    }
+
+    @Test
+    void tryLeadNeverWaits() {
+        Coalescer.Ticket refresh = coalescer.tryLead("k");
+        assertThat(refresh.leader()).isTrue();
+        assertThat(coalescer.tryLead("k")).isNull();
+        refresh.done();
+        assertThat(coalescer.tryLead("k")).isNotNull();
+    }
+}

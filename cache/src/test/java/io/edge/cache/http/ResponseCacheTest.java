@@ -1,0 +1,304 @@
+package io.edge.cache.http;
+
+import static io.edge.cache.http.CachePolicyTest.get;
+import static io.edge.cache.http.CachePolicyTest.request;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.cache.ResponseCacheSettings;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ResponseCacheTest {
+
+    final FakeTimer time = new FakeTimer();
+    ResponseCache cache = cache(Duration.ZERO, 1 << 20, ByteBufAllocator.DEFAULT);
+
+    ResponseCache cache(Duration grace, long maxBytes, ByteBufAllocator allocator) {
+        ResponseCacheSettings settings = new ResponseCacheSettings(maxBytes, 64 * 1024, false, Duration.ofSeconds(5),
+                grace, List.of("SESSID"), true);
+        return new ResponseCache(settings, time, time::read, time::wallMillis, allocator);
+    }
+
+    @AfterEach
+    void close() {
+        cache.close();
+    }
+
+    static FullHttpResponse backend(String body, String... headers) {
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+        r.headers().set("Content-Length", r.content().readableBytes());
+        for (int i = 0; i < headers.length; i += 2) {
+            r.headers().add(headers[i], headers[i + 1]);
+        }
+        return r;
+    }
+
+    /** Stores as the FastCGI path would, then releases its own response. */
+    boolean store(HttpRequest request, FullHttpResponse response) {
+        try {
+            return cache.store(request, response);
+        } finally {
+            response.release();
+        }
+    }
+
+    /** The body of the cached answer, releasing it. */
+    static String body(FullHttpResponse response) {
+        try {
+            return response.content().toString(StandardCharsets.UTF_8);
+        } finally {
+            response.release();
+        }
+    }
+
+    @Test
+    void maxAgeOneIsFreshForOneSecondWithAnAgeHeader() {
+        assertThat(store(get("/a"), backend("A", "Cache-Control", "max-age=1", "Connection", "close"))).isTrue();
+        Lookup hit = cache.lookup(get("/a"));
+        assertThat(hit.outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        FullHttpResponse response = hit.response();
+        assertThat(response.headers().get("Age")).isEqualTo("0");
+        assertThat(response.headers().contains("Connection")).isFalse();
+        assertThat(body(response)).isEqualTo("A");
+        time.advance(999_999_999L);
+        assertThat(cache.lookup(get("/a")).outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        time.advance(1);
+        Lookup stale = cache.lookup(get("/a"));
+        assertThat(stale.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        assertThat(stale.usableOnError()).isFalse();
+        assertThat(stale.responseOnError()).isNull();
+        assertThat(cache.stats().hits()).isEqualTo(2);
+        assertThat(cache.stats().misses()).isEqualTo(1);
+    }
+
+    @Test
+    void ageFromTheBackendCountsAgainstFreshness() {
+        store(get("/a"), backend("A", "Cache-Control", "max-age=10", "Age", "8"));
+        FullHttpResponse response = cache.lookup(get("/a")).response();
+        assertThat(response.headers().get("Age")).isEqualTo("8");
+        response.release();
+        time.advanceSeconds(2);
+        assertThat(cache.lookup(get("/a")).outcome()).isEqualTo(Lookup.Outcome.STALE);
+    }
+
+    @Test
+    void headIsAnsweredFromTheGetEntryWithoutABody() {
+        store(get("/a"), backend("body", "Cache-Control", "max-age=60"));
+        FullHttpResponse head = cache.lookup(request(HttpMethod.HEAD, "/a")).response();
+        assertThat(head.content().readableBytes()).isZero();
+        assertThat(head.headers().get("Content-Length")).isEqualTo("4");
+        head.release();
+    }
+
+    @Test
+    void varyKeepsOneEntryPerVariant() {
+        store(get("/v", "Accept-Encoding", "gzip"), backend("zipped", "Cache-Control", "max-age=60", "Vary", "Accept-Encoding"));
+        store(get("/v"), backend("plain", "Cache-Control", "max-age=60", "Vary", "Accept-Encoding"));
+        assertThat(body(cache.lookup(get("/v", "Accept-Encoding", "gzip")).response())).isEqualTo("zipped");
+        assertThat(body(cache.lookup(get("/v")).response())).isEqualTo("plain");
+        assertThat(cache.lookup(get("/v", "Accept-Encoding", "br")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+        assertThat(cache.stats().entries()).isEqualTo(2);
+    }
+
+    @Test
+    void setCookiePrivateNoStoreAndAuthorizationAnswersAreNeverStored() {
+        assertThat(store(get("/c"), backend("x", "Cache-Control", "max-age=60", "Set-Cookie", "s=1"))).isFalse();
+        assertThat(store(get("/p"), backend("x", "Cache-Control", "private, max-age=60"))).isFalse();
+        assertThat(store(get("/n"), backend("x", "Cache-Control", "no-store, max-age=60"))).isFalse();
+        assertThat(store(get("/u", "Authorization", "Basic eDp5"), backend("x", "Cache-Control", "max-age=60"))).isFalse();
+        for (String path : List.of("/c", "/p", "/n", "/u")) {
+            assertThat(cache.lookup(get(path)).outcome()).as(path).isEqualTo(Lookup.Outcome.MISS);
+        }
+        assertThat(cache.stats().entries()).isZero();
+    }
+
+    @Test
+    void requestsWithAuthorizationOrABypassCookieStayOut() {
+        store(get("/a"), backend("A", "Cache-Control", "max-age=60"));
+        store(get("/pub"), backend("P", "Cache-Control", "public, max-age=60"));
+        assertThat(cache.lookup(get("/a", "Authorization", "Bearer t")).outcome()).isEqualTo(Lookup.Outcome.BYPASS);
+        assertThat(cache.lookup(get("/pub", "Authorization", "Bearer t")).outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        assertThat(cache.lookup(get("/a", "Cookie", "SESSID=1")).outcome()).isEqualTo(Lookup.Outcome.BYPASS);
+        assertThat(cache.lookup(request(HttpMethod.POST, "/a")).outcome()).isEqualTo(Lookup.Outcome.BYPASS);
+        assertThat(cache.stats().bypasses()).isEqualTo(3);
+    }
+
+    @Test
+    void clientNoCacheForcesARevalidation() {
+        store(get("/a"), backend("A", "Cache-Control", "max-age=60"));
+        assertThat(cache.lookup(get("/a", "Cache-Control", "no-cache")).outcome()).isEqualTo(Lookup.Outcome.STALE);
+        assertThat(cache.lookup(get("/a", "Cache-Control", "max-age=0")).outcome()).isEqualTo(Lookup.Outcome.STALE);
+    }
+
+    @Test
+    void revalidationSendsValidatorsAndMergesA304() {
+        store(get("/e"), backend("E", "Cache-Control", "max-age=1", "ETag", "\"v1\"",
+                "Last-Modified", "Tue, 14 Nov 2023 22:13:20 GMT", "X-Old", "1"));
+        time.advanceSeconds(2);
+        Lookup stale = cache.lookup(get("/e", "If-None-Match", "\"client\"", "Range", "bytes=0-1"));
+        assertThat(stale.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        HttpRequest backendRequest = stale.backendRequest(get("/e", "If-None-Match", "\"client\"", "Range", "bytes=0-1"));
+        assertThat(backendRequest.headers().getAll("If-None-Match")).containsExactly("\"v1\"");
+        assertThat(backendRequest.headers().get("If-Modified-Since")).isEqualTo("Tue, 14 Nov 2023 22:13:20 GMT");
+        assertThat(backendRequest.headers().contains("Range")).isFalse();
+
+        HttpResponse notModified = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+        notModified.headers().set("Cache-Control", "max-age=10").set("X-Old", "2").set("Content-Length", "0");
+        FullHttpResponse merged = cache.revalidated(stale, notModified);
+        assertThat(merged.headers().get("X-Old")).isEqualTo("2");
+        assertThat(merged.headers().get("Content-Length")).isEqualTo("1");
+        assertThat(body(merged)).isEqualTo("E");
+        time.advanceSeconds(9);
+        Lookup fresh = cache.lookup(get("/e"));
+        assertThat(fresh.outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        assertThat(body(fresh.response())).isEqualTo("E");
+        assertThat(cache.stats().entries()).isEqualTo(1);
+    }
+
+    @Test
+    void noCacheWithAValidatorIsStoredButAlwaysRevalidated() {
+        store(get("/nc"), backend("N", "Cache-Control", "no-cache", "ETag", "\"n\""));
+        Lookup lookup = cache.lookup(get("/nc"));
+        assertThat(lookup.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        assertThat(lookup.usableOnError()).isFalse();
+    }
+
+    @Test
+    void staleWhileRevalidateAnswersStaleWhileExactlyOneRefreshRuns() {
+        store(get("/s"), backend("old", "Cache-Control", "max-age=1, stale-while-revalidate=30"));
+        time.advanceSeconds(5);
+        int refreshes = 0;
+        Coalescer.Ticket ticket = null;
+        for (int i = 0; i < 20; i++) {
+            Lookup lookup = cache.lookup(get("/s"));
+            assertThat(lookup.outcome()).isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
+            assertThat(body(lookup.response())).isEqualTo("old");
+            Coalescer.Ticket refresh = lookup.refresh();
+            if (refresh != null) {
+                refreshes++;
+                ticket = refresh;
+            }
+        }
+        assertThat(refreshes).isEqualTo(1);
+        assertThat(cache.stats().staleAnswers()).isEqualTo(20);
+        store(get("/s"), backend("new", "Cache-Control", "max-age=1, stale-while-revalidate=30"));
+        ticket.done();
+        Lookup after = cache.lookup(get("/s"));
+        assertThat(after.outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        assertThat(body(after.response())).isEqualTo("new");
+        time.advanceSeconds(40);
+        assertThat(cache.lookup(get("/s")).outcome()).isEqualTo(Lookup.Outcome.STALE);
+    }
+
+    @Test
+    void staleIfErrorAndTheGraceAnswerWhenTheBackendFails() {
+        cache.close();
+        cache = cache(Duration.ofSeconds(100), 1 << 20, ByteBufAllocator.DEFAULT);
+        store(get("/sie"), backend("S", "Cache-Control", "max-age=1, stale-if-error=300"));
+        store(get("/g"), backend("G", "Cache-Control", "max-age=1"));
+        store(get("/mr"), backend("M", "Cache-Control", "max-age=1, must-revalidate"));
+        time.advanceSeconds(50);
+        assertThat(body(cache.lookup(get("/sie")).responseOnError())).isEqualTo("S");
+        assertThat(body(cache.lookup(get("/g")).responseOnError())).isEqualTo("G");
+        assertThat(cache.lookup(get("/mr")).usableOnError()).isFalse();
+        time.advanceSeconds(100);
+        assertThat(cache.lookup(get("/sie")).usableOnError()).isTrue();
+        assertThat(cache.lookup(get("/g")).usableOnError()).isFalse();
+        time.advanceSeconds(200);
+        assertThat(cache.lookup(get("/sie")).usableOnError()).isFalse();
+        assertThat(cache.stats().staleAnswers()).isEqualTo(2);
+    }
+
+    @Test
+    void concurrentMissesCoalesceOnOneLeader() {
+        List<Coalescer.Ticket> tickets = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            Lookup miss = cache.lookup(get("/hot"));
+            assertThat(miss.outcome()).isEqualTo(Lookup.Outcome.MISS);
+            tickets.add(cache.coalesce(miss));
+        }
+        assertThat(tickets.stream().filter(Coalescer.Ticket::leader).count()).isEqualTo(1);
+        var waits = tickets.stream().filter(t -> !t.leader()).map(Coalescer.Ticket::ended).toList();
+        store(get("/hot"), backend("H", "Cache-Control", "max-age=60"));
+        tickets.get(0).done();
+        assertThat(waits).allSatisfy(w -> assertThat(w.getNow(null)).isEqualTo(Coalescer.Outcome.DONE));
+        assertThat(cache.lookup(get("/hot")).outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        assertThat(cache.stats().coalesced()).isEqualTo(9);
+    }
+
+    @Test
+    void purgeByKeyAndPrefixRemovesOrMarksStale() {
+        store(get("/blog/1"), backend("1", "Cache-Control", "max-age=60, stale-while-revalidate=60"));
+        store(get("/blog/2"), backend("2", "Cache-Control", "max-age=60"));
+        store(get("/shop/1", "Accept-Language", "de"), backend("de", "Cache-Control", "max-age=60", "Vary", "Accept-Language"));
+        store(get("/shop/1", "Accept-Language", "fr"), backend("fr", "Cache-Control", "max-age=60", "Vary", "Accept-Language"));
+        assertThat(cache.purge(ResponseCache.keyOf(get("/shop/1")), false)).isEqualTo(2);
+        assertThat(cache.lookup(get("/shop/1", "Accept-Language", "de")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+
+        assertThat(cache.purgePrefix("example.org/blog/", true)).isEqualTo(2);
+        assertThat(cache.lookup(get("/blog/1")).outcome()).isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
+        assertThat(cache.lookup(get("/blog/2")).outcome()).isEqualTo(Lookup.Outcome.STALE);
+        assertThat(cache.purge("example.org/blog/2", false)).isEqualTo(1);
+        assertThat(cache.stats().entries()).isEqualTo(1);
+    }
+
+    @Test
+    void aResponseBeingSentSurvivesPurgeAndEviction() {
+        store(get("/a"), backend("still here", "Cache-Control", "max-age=60"));
+        FullHttpResponse sending = cache.lookup(get("/a")).response();
+        cache.purge("example.org/a", false);
+        assertThat(sending.content().refCnt()).isEqualTo(1);
+        assertThat(body(sending)).isEqualTo("still here");
+    }
+
+    @Test
+    void recordingGivesUpOverTheLargestObjectAndOnTruncation() {
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        head.headers().set("Cache-Control", "max-age=60");
+        try (ResponseRecorder recorder = cache.record(get("/big"), head)) {
+            var chunk = Unpooled.wrappedBuffer(new byte[40 * 1024]);
+            assertThat(recorder.append(chunk)).isTrue();
+            assertThat(recorder.append(chunk)).isFalse();
+            assertThat(chunk.readerIndex()).isZero();
+            assertThat(recorder.finish()).isFalse();
+        }
+        head.headers().set("Content-Length", 10);
+        try (ResponseRecorder recorder = cache.record(get("/short"), head)) {
+            recorder.append(Unpooled.wrappedBuffer(new byte[4]));
+            assertThat(recorder.finish()).isFalse();
+        }
+        assertThat(cache.stats().entries()).isZero();
+    }
+
+    @Test
+    void manyDistinctKeysStayUnderTheByteBound() {
+        cache.close();
+        long maxBytes = 256 * 1024;
+        // Heap buffers without leak tracking keep this fast under paranoid detection.
+        cache = cache(Duration.ZERO, maxBytes, new UnpooledByteBufAllocator(false, true));
+        String body = "x".repeat(500);
+        for (int i = 0; i < 20_000; i++) {
+            store(get("/k/" + i), backend(body, "Cache-Control", "max-age=60"));
+        }
+        cache.cleanUp();
+        ResponseCacheStats stats = cache.stats();
+        assertThat(stats.bytesHeld()).isLessThanOrEqualTo(maxBytes).isGreaterThan(maxBytes / 2);
+        assertThat(stats.evictions()).isEqualTo(20_000 - stats.entries());
+    }
+}
