@@ -1,6 +1,7 @@
 package io.edge.conf;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -21,6 +22,8 @@ import java.util.regex.Pattern;
  * @param frontController for FastCGI locations, a script such as {@code /index.php} that runs when the path
  *                        is neither a script nor an existing file or directory (nginx's
  *                        {@code try_files $uri $uri/ /index.php?$query_string}); {@code null} for none
+ * @param sendfileRoots   for FastCGI locations, directories whose files a backend may hand back with
+ *                        {@code X-Sendfile} or {@code X-Accel-Redirect}; empty turns both off
  */
 public record LocationSettings(
         String match,
@@ -30,12 +33,17 @@ public record LocationSettings(
         Path root,
         Handler handler,
         String fastcgiBackend,
-        String frontController) {
+        String frontController,
+        List<Path> sendfileRoots) {
 
-    /** A location without a front controller. */
+    public LocationSettings {
+        sendfileRoots = List.copyOf(sendfileRoots);
+    }
+
+    /** A location without a front controller or X-Sendfile. */
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend) {
-        this(match, kind, pattern, regex, root, handler, fastcgiBackend, null);
+        this(match, kind, pattern, regex, root, handler, fastcgiBackend, null, List.of());
     }
 
     /** How a location's pattern is compared with a request path. */

@@ -366,9 +366,21 @@ final class SettingsMapper {
                                 + (backend == null ? "needs a fastcgi backend in the same location" : "is not a path"),
                         "a script path such as \"/index.php\" in a location with fastcgi = <backend>");
             }
+            List<Path> sendfileRoots = new ArrayList<>();
+            for (String dir : location.strings("x-sendfile")) {
+                Path path = base.resolve(dir).toAbsolutePath().normalize();
+                if (!Files.isDirectory(path)) {
+                    location.problem("x-sendfile", path + (Files.exists(path) ? " is not a directory" : " does not exist"),
+                            "existing directories a backend may send files from");
+                } else if (backend == null) {
+                    location.problem("x-sendfile", "needs a fastcgi backend in the same location",
+                            "x-sendfile only in a location with fastcgi = <backend>");
+                }
+                sendfileRoots.add(path);
+            }
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root,
                     backend == null ? LocationSettings.Handler.STATIC : LocationSettings.Handler.FASTCGI, backend,
-                    frontController));
+                    frontController, sendfileRoots));
         }
         return result;
     }

@@ -52,6 +52,36 @@ class ValidationTest {
     }
 
     @Test
+    void frontControllerNeedsAFastcgiBackendAndAPath() {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [{ match = "/", front-controller = "/index.php" },
+                                                    { match = "/app/", fastcgi = php, front-controller = "index.php" }] }]
+                fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
+                """);
+        assertThat(problems).extracting(ConfigProblem::key).containsExactlyInAnyOrder(
+                "edge.sites[0].locations[0].front-controller", "edge.sites[0].locations[1].front-controller");
+    }
+
+    @Test
+    void xSendfileDirectoriesMustExistAndBelongToAFastcgiLocation() throws Exception {
+        Files.createDirectory(dir.resolve("downloads"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php, x-sendfile = [downloads, missing] },
+                                                    { match = "/static/", x-sendfile = [downloads] }] }]
+                fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, p -> p.message().contains("does not exist"))
+                .containsExactlyInAnyOrder(tuple("edge.sites[0].locations[0].x-sendfile", true),
+                        tuple("edge.sites[0].locations[1].x-sendfile", false));
+        Path good = write("""
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php, x-sendfile = [downloads] }] }]
+                fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
+                """);
+        assertThat(new ConfigLoader().load(good).sites().get(0).locations().get(0).sendfileRoots())
+                .containsExactly(dir.resolve("downloads").toAbsolutePath().normalize());
+    }
+
+    @Test
     void unknownTopLevelKeyOutsideEdge() throws Exception {
         Path file = dir.resolve("edge.conf");
         Files.writeString(file, "edge { " + SITE + " }\nserver.listen = [\"*:80\"]\n");

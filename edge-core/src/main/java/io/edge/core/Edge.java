@@ -55,7 +55,7 @@ public final class Edge {
     public void start() throws Exception {
         try {
             engine = fileEngine(settings.staticIo());
-            Responder staticResponder = new StaticResponder(engine, new MimeTypes(settings.mimeTypes()));
+            StaticResponder staticResponder = new StaticResponder(engine, new MimeTypes(settings.mimeTypes()));
             for (BackendGroupSettings group : settings.backends().values()) {
                 if (group.spawn() != null) {
                     PhpFpmSupervisor supervisor = new PhpFpmSupervisor(group.name(), group.spawn());
@@ -89,7 +89,7 @@ public final class Edge {
         }
     }
 
-    private Responder responder(SiteSettings site, LocationSettings location, Responder staticResponder) {
+    private Responder responder(SiteSettings site, LocationSettings location, StaticResponder staticResponder) {
         if (location.handler() == LocationSettings.Handler.FASTCGI) {
             BackendGroupSettings group = settings.backends().get(location.fastcgiBackend());
             return new FastCgiResponder(location, site.root(), pools.get(location.fastcgiBackend()), staticResponder,

@@ -53,7 +53,7 @@ class FastCgiIT {
                 sites = [{
                   server-names = ["_"], default = true, root = "www", index = ["index.php"]
                   locations = [
-                    { match = "/", fastcgi = php, front-controller = "/index.php" }
+                    { match = "/", fastcgi = php, front-controller = "/index.php", x-sendfile = ["www/private"] }
                     { match = "^~ /static/" }
                   ]
                 }]
@@ -169,6 +169,24 @@ class FastCgiIT {
         assertThat(front.body()).isEqualTo("front controller: /articles/42?sort=new query=sort=new");
         assertThat(get("/").body()).startsWith("front controller: /");
         assertThat(get("/static/plain.txt").body()).isEqualTo("plain static file\n");
+    }
+
+    @Test
+    void xSendfileAndXAccelRedirectAreServedByTheStaticPathInsideTheirDirectories() throws Exception {
+        Path doc = dir.resolve("www/private/doc.txt");
+        HttpResponse<String> sent = get("/sendfile.php?f=" + doc);
+        assertThat(sent.statusCode()).isEqualTo(200);
+        assertThat(sent.body()).isEqualTo("a document PHP decided to hand out\n");
+        assertThat(sent.headers().firstValue("content-disposition")).hasValue("attachment; filename=\"doc.txt\"");
+        assertThat(sent.headers().firstValue("x-sendfile")).isEmpty();
+        HttpResponse<String> range = get("/sendfile.php?f=" + doc, "Range", "bytes=0-9");
+        assertThat(range.statusCode()).isEqualTo(206);
+        assertThat(range.body()).isEqualTo("a document");
+        assertThat(get("/accel.php").body()).isEqualTo("a document PHP decided to hand out\n");
+        HttpResponse<String> outside = get("/sendfile.php?f=/etc/passwd");
+        assertThat(outside.statusCode()).isEqualTo(403);
+        assertThat(outside.body()).doesNotContain("root:");
+        assertThat(get("/sendfile.php?f=" + dir.resolve("www/private/../echo.php")).statusCode()).isEqualTo(403);
     }
 
     @Test

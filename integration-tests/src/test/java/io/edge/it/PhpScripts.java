@@ -66,6 +66,18 @@ final class PhpScripts {
                 header('Content-Type: text/plain');
                 echo 'counted ', $_GET['id'] ?? '-';
                 """);
+        Files.createDirectories(root.resolve("private"));
+        Files.writeString(root.resolve("private/doc.txt"), "a document PHP decided to hand out\n");
+        write(root, "sendfile.php", """
+                <?php
+                header('X-Sendfile: ' . $_GET['f']);
+                header('Content-Disposition: attachment; filename="doc.txt"');
+                echo 'this body is replaced by the file';
+                """);
+        write(root, "accel.php", """
+                <?php
+                header('X-Accel-Redirect: /private/doc.txt');
+                """);
         write(root, "index.php", """
                 <?php
                 header('Content-Type: text/plain');

@@ -5,6 +5,7 @@ import io.edge.core.http.Exchange;
 import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.Responder;
 import io.edge.core.route.Router;
+import io.edge.core.statics.StaticResponder;
 import io.edge.fastcgi.BackendUnavailableException;
 import io.edge.fastcgi.cgi.CgiOptions;
 import io.edge.fastcgi.cgi.CgiParams;
@@ -19,7 +20,9 @@ import io.netty.channel.Channel;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -63,7 +66,9 @@ public final class FastCgiResponder implements Responder {
 
     private final BackendPool pool;
     private final WaitStats waitStats;
-    private final Responder staticResponder;
+    private final StaticResponder staticResponder;
+    private final List<Path> sendfileRoots;
+    private final Path root;
     private final Duration readTimeout;
     private final ScriptResolver resolver;
     private final ScriptResolver scriptsOnly;
@@ -76,12 +81,14 @@ public final class FastCgiResponder implements Responder {
      * @param readTimeout     longest backend silence once the request was sent
      * @param waitStats       where the group's queue waits are counted
      */
-    public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, Responder staticResponder,
+    public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
                             Duration readTimeout, WaitStats waitStats) {
         Path root = location.root() != null ? location.root() : siteRoot;
         this.pool = pool;
         this.waitStats = waitStats;
         this.staticResponder = staticResponder;
+        this.sendfileRoots = location.sendfileRoots().stream().map(FastCgiResponder::realPath).toList();
+        this.root = root;
         this.readTimeout = readTimeout;
         this.resolver = new ScriptResolver(root, location.frontController());
         this.scriptsOnly = new ScriptResolver(root, null);
@@ -160,6 +167,7 @@ public final class FastCgiResponder implements Responder {
         private boolean clientGone;
         private int retries;
         private boolean headSent;
+        private boolean redirected;
 
         Call(Exchange exchange, ScriptResolver.Script script, long contentLength, ByteBuf bufferedBody) {
             this.exchange = exchange;
@@ -261,6 +269,9 @@ public final class FastCgiResponder implements Responder {
         @Override
         public void onHead(HttpResponse head) {
             headSent = true;
+            if (!sendfileRoots.isEmpty() && sendfile(head)) {
+                return;
+            }
             if (!HttpUtil.isContentLengthSet(head) && !exchange.isHead() && hasBody(head.status())) {
                 if (exchange.request().protocolVersion().equals(HttpVersion.HTTP_1_1)) {
                     HttpUtil.setTransferEncodingChunked(head, true);
@@ -271,9 +282,35 @@ public final class FastCgiResponder implements Responder {
             exchange.write(head);
         }
 
+        /**
+         * {@code X-Sendfile: /path} or {@code X-Accel-Redirect: /uri}: the backend's body is dropped and the
+         * file is sent by the static path, if it lies inside a configured directory (else 403).
+         */
+        private boolean sendfile(HttpResponse head) {
+            String sendfile = head.headers().get("X-Sendfile");
+            String accel = head.headers().get("X-Accel-Redirect");
+            if (sendfile == null && accel == null) {
+                return false;
+            }
+            redirected = true;
+            Path file = sendfile != null ? Path.of(sendfile) : root.resolve(stripLeadingSlashes(accel));
+            Path real = realPath(file.toAbsolutePath().normalize());
+            if (!file.isAbsolute() || sendfileRoots.stream().noneMatch(real::startsWith)) {
+                LOG.warn("[{}] backend asked to send {} outside the x-sendfile directories", requestId, file);
+                exchange.sendError(HttpResponseStatus.FORBIDDEN);
+                return true;
+            }
+            HttpHeaders passThrough = new DefaultHttpHeaders();
+            for (String name : PASS_THROUGH) {
+                passThrough.add(name, head.headers().getAll(name));
+            }
+            staticResponder.sendFile(exchange, real, passThrough);
+            return true;
+        }
+
         @Override
         public void onBody(ByteBuf chunk) {
-            if (exchange.isHead() || !exchange.clientChannel().isActive()) {
+            if (redirected || exchange.isHead() || !exchange.clientChannel().isActive()) {
                 chunk.release();
                 return;
             }
@@ -286,6 +323,9 @@ public final class FastCgiResponder implements Responder {
 
         @Override
         public void onEnd() {
+            if (redirected) {
+                return; // the static path answers
+            }
             exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
         }
 
@@ -304,7 +344,9 @@ public final class FastCgiResponder implements Responder {
             }
             releaseBufferedBody();
             clientChannel.config().setAutoRead(true);
-            if (!clientGone) {
+            if (redirected) {
+                LOG.debug("[{}] backend failed after X-Sendfile: {}", requestId, cause.toString());
+            } else if (!clientGone) {
                 exchange.fail(cause);
             }
         }
@@ -325,6 +367,27 @@ public final class FastCgiResponder implements Responder {
                 bufferedBody.release();
                 bufferedBody = null;
             }
+        }
+    }
+
+    /** Backend headers kept when the static path sends an X-Sendfile file. */
+    private static final List<String> PASS_THROUGH = List.of("Content-Disposition", "Cache-Control", "Expires",
+            "Set-Cookie", "Content-Language", "Vary");
+
+    private static String stripLeadingSlashes(String uri) {
+        int i = 0;
+        while (i < uri.length() && uri.charAt(i) == '/') {
+            i++;
+        }
+        return uri.substring(i);
+    }
+
+    /** The path with links resolved as far as it exists, so confinement can't be escaped through a link. */
+    private static Path realPath(Path path) {
+        try {
+            return path.toRealPath();
+        } catch (java.io.IOException missing) {
+            return path;
         }
     }
 

@@ -122,7 +122,7 @@ public final class StaticResponder implements Responder {
                     exchange.sendError(HttpResponseStatus.NOT_FOUND);
                     return;
                 }
-                serve(exchange, file, uriPath);
+                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE);
                 return;
             }
             file.release();
@@ -155,7 +155,7 @@ public final class StaticResponder implements Responder {
                 file.release();
                 tryIndex(exchange, resolver, directory, i + 1);
             } else {
-                serve(exchange, file, uriPath);
+                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE);
             }
         }, () -> tryIndex(exchange, resolver, directory, i + 1));
     }
@@ -211,7 +211,23 @@ public final class StaticResponder implements Responder {
     }
 
     /** Serves a regular file; owns {@code file}'s reference from here on. */
-    private void serve(Exchange exchange, OpenFile file, String uriPath) {
+    /**
+     * Answers {@code exchange} with {@code file} as a static file would be answered (conditionals, ranges,
+     * HEAD), adding {@code passThrough} headers: used for {@code X-Sendfile} / {@code X-Accel-Redirect} from a
+     * backend. The caller has already confined {@code file}; links in its last component are refused.
+     */
+    public void sendFile(Exchange exchange, Path file, HttpHeaders passThrough) {
+        open(exchange, file, false, openFile -> {
+            if (openFile.isDirectory()) {
+                openFile.release();
+                exchange.sendError(HttpResponseStatus.FORBIDDEN);
+                return;
+            }
+            serve(exchange, openFile, file.getFileName().toString(), passThrough);
+        }, () -> exchange.sendError(HttpResponseStatus.NOT_FOUND));
+    }
+
+    private void serve(Exchange exchange, OpenFile file, String uriPath, HttpHeaders passThrough) {
         HttpHeaders request = exchange.request().headers();
         String etag = file.etag();
         long mtime = file.lastModifiedMillis();
@@ -277,7 +293,7 @@ public final class StaticResponder implements Responder {
         if (exchange.isHead() || body.isEmpty()) {
             file.release();
             FullHttpResponse response = new DefaultFullHttpResponse(version, status, Unpooled.EMPTY_BUFFER);
-            head(response.headers(), responseType, contentLength, etag, mtime).add(extra);
+            head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
             exchange.complete(exchange.writeAndFlush(response));
             return;
         }
@@ -290,13 +306,13 @@ public final class StaticResponder implements Responder {
                 }
                 // The buffer's ownership passes to the response, and with the write to the channel.
                 FullHttpResponse response = new DefaultFullHttpResponse(version, status, content);
-                head(response.headers(), responseType, contentLength, etag, mtime);
+                head(response.headers(), responseType, contentLength, etag, mtime).add(passThrough);
                 exchange.complete(exchange.writeAndFlush(response));
             }));
             return;
         }
         HttpResponse response = new DefaultHttpResponse(version, status);
-        head(response.headers(), responseType, contentLength, etag, mtime).add(extra);
+        head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
         exchange.write(response);
         new BodySender(exchange, file, body).run();
     }
