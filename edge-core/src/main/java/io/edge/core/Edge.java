@@ -93,7 +93,7 @@ public final class Edge {
         if (location.handler() == LocationSettings.Handler.FASTCGI) {
             BackendGroupSettings group = settings.backends().get(location.fastcgiBackend());
             return new FastCgiResponder(location, site.root(), pools.get(location.fastcgiBackend()), staticResponder,
-                    group.timeouts().read(), waitStats.get(group.name()));
+                    group.timeouts(), waitStats.get(group.name()));
         }
         return staticResponder;
     }

@@ -6,6 +6,7 @@ import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.Responder;
 import io.edge.core.route.Router;
 import io.edge.core.statics.StaticResponder;
+import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.BackendUnavailableException;
 import io.edge.fastcgi.cgi.CgiOptions;
 import io.edge.fastcgi.cgi.CgiParams;
@@ -34,7 +35,6 @@ import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +69,7 @@ public final class FastCgiResponder implements Responder {
     private final StaticResponder staticResponder;
     private final List<Path> sendfileRoots;
     private final Path root;
-    private final Duration readTimeout;
+    private final BackendGroupSettings.Timeouts timeouts;
     private final ScriptResolver resolver;
     private final ScriptResolver scriptsOnly;
 
@@ -78,18 +78,19 @@ public final class FastCgiResponder implements Responder {
      * @param siteRoot        the site's document root
      * @param pool            the location's backend group
      * @param staticResponder answers existing files and directories when a front controller is configured
-     * @param readTimeout     longest backend silence once the request was sent
+     * @param timeouts        the group's read timeout (backend silence once the request was sent) and write
+     *                        timeout (backend not taking request body)
      * @param waitStats       where the group's queue waits are counted
      */
     public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
-                            Duration readTimeout, WaitStats waitStats) {
+                            BackendGroupSettings.Timeouts timeouts, WaitStats waitStats) {
         Path root = location.root() != null ? location.root() : siteRoot;
         this.pool = pool;
         this.waitStats = waitStats;
         this.staticResponder = staticResponder;
         this.sendfileRoots = location.sendfileRoots().stream().map(FastCgiResponder::realPath).toList();
         this.root = root;
-        this.readTimeout = readTimeout;
+        this.timeouts = timeouts;
         this.resolver = new ScriptResolver(root, location.frontController());
         this.scriptsOnly = new ScriptResolver(root, null);
     }
@@ -207,7 +208,7 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             backend = FcgiExchange.start(lease, CgiParams.build(cgiRequest(), script, CgiOptions.DEFAULT),
-                    new FcgiExchange.Options(requestId, MAX_RESPONSE_HEAD, readTimeout), this);
+                    new FcgiExchange.Options(requestId, MAX_RESPONSE_HEAD, timeouts.read(), timeouts.write()), this);
             if (backend.isDone()) {
                 return; // failed at once; onError decided what to do
             }

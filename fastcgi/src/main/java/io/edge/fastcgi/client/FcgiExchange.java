@@ -84,8 +84,14 @@ public final class FcgiExchange {
      * @param requestId     names the request in STDERR log lines
      * @param maxHeaderSize cap on the CGI response head, in bytes
      * @param readTimeout   longest time without backend data once the request was sent
+     * @param writeTimeout  longest time the backend may refuse request body (its socket not writable)
      */
-    public record Options(String requestId, int maxHeaderSize, Duration readTimeout) {
+    public record Options(String requestId, int maxHeaderSize, Duration readTimeout, Duration writeTimeout) {
+
+        /** Options whose write timeout equals the read timeout. */
+        public Options(String requestId, int maxHeaderSize, Duration readTimeout) {
+            this(requestId, maxHeaderSize, readTimeout, readTimeout);
+        }
     }
 
     private enum State { SENDING, ENDED, FAILED }
@@ -103,6 +109,7 @@ public final class FcgiExchange {
     private Runnable onWritable;
     private long lastReadNanos;
     private ScheduledFuture<?> readTimer;
+    private ScheduledFuture<?> writeTimer;
 
     private FcgiExchange(Lease lease, Options options, Listener listener) {
         this.lease = lease;
@@ -179,6 +186,27 @@ public final class FcgiExchange {
             task.run();
         } else {
             onWritable = task;
+            if (writeTimer == null) {
+                writeTimer = backendChannel.eventLoop().schedule(this::writeTimedOut,
+                        options.writeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            }
+        }
+    }
+
+    /** The backend took no request body for the whole write timeout. */
+    private void writeTimedOut() {
+        writeTimer = null;
+        if (state == State.SENDING && onWritable != null) {
+            onWritable = null;
+            fail(new BackendTimeoutException(lease.address() + ": request body not taken for "
+                    + options.writeTimeout().toMillis() + " ms"), Lease.Outcome.BACKEND_FAILED);
+        }
+    }
+
+    private void cancelWriteTimer() {
+        if (writeTimer != null) {
+            writeTimer.cancel(false);
+            writeTimer = null;
         }
     }
 
@@ -275,6 +303,7 @@ public final class FcgiExchange {
     }
 
     private void cleanUp() {
+        cancelWriteTimer();
         if (readTimer != null) {
             readTimer.cancel(false);
             readTimer = null;
@@ -389,6 +418,7 @@ public final class FcgiExchange {
             Runnable task = onWritable;
             if (task != null && ctx.channel().isWritable()) {
                 onWritable = null;
+                cancelWriteTimer();
                 task.run();
             }
             ctx.fireChannelWritabilityChanged();

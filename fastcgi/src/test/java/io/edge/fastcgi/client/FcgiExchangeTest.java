@@ -209,6 +209,36 @@ class FcgiExchangeTest {
     }
 
     @Test
+    void backendRefusingRequestBodyPastTheWriteTimeoutIsBackendTimeout() {
+        FcgiExchange exchange = start(true);
+        backend.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        boolean[] resumed = {false};
+        exchange.onWritable(() -> resumed[0] = true);
+        backend.advanceTimeBy(6, TimeUnit.SECONDS);
+        backend.runScheduledPendingTasks();
+        assertThat(resumed[0]).isFalse();
+        assertThat(recorder.error).isInstanceOf(BackendTimeoutException.class).hasMessageContaining("request body");
+        assertClosedAndNotPooled();
+    }
+
+    @Test
+    void backendTakingRequestBodyAgainInTimeCancelsTheWriteTimeout() {
+        FcgiExchange exchange = start(true);
+        backend.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        boolean[] resumed = {false};
+        exchange.onWritable(() -> resumed[0] = true);
+        backend.advanceTimeBy(3, TimeUnit.SECONDS);
+        backend.runScheduledPendingTasks();
+        backend.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+        backend.runPendingTasks(); // the writability change is delivered through the loop
+        backend.advanceTimeBy(10, TimeUnit.SECONDS);
+        backend.runScheduledPendingTasks();
+        assertThat(resumed[0]).isTrue();
+        assertThat(recorder.error).isNull();
+        exchange.abort();
+    }
+
+    @Test
     void pausedResponseDoesNotTimeOut() {
         FcgiExchange exchange = start(true);
         exchange.endStdin();
