@@ -3,6 +3,7 @@ package io.edge.cache.content;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.edge.cache.BufferCaches;
 import io.edge.cache.ContentCacheSettings;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.IllegalReferenceCountException;
@@ -55,20 +56,9 @@ public final class ContentCache implements AutoCloseable {
         this.ticker = ticker;
         this.revalidateNanos = settings.revalidateAfter().toNanos();
         this.maxFileSize = settings.maxFileSize();
-        // Removal runs on the thread that caused it, so the cache's reference is gone before the call returns.
-        this.cache = Caffeine.newBuilder()
-                .maximumWeight(settings.maxBytes())
-                .<Path, Entry>weigher((path, entry) -> weight(path, entry.content.readableBytes()))
-                .executor(Runnable::run)
-                .<Path, Entry>removalListener((path, entry, cause) -> {
-                    if (cause.wasEvicted()) {
-                        evictions.increment();
-                    }
-                    if (entry != null) {
-                        entry.content.release(); // the cache's reference
-                    }
-                })
-                .build();
+        this.cache = BufferCaches.bounded(settings.maxBytes(),
+                (Path path, Entry entry) -> weight(path, entry.content.readableBytes()),
+                entry -> entry.content.release(), evictions);
     }
 
     static int weight(Path path, int contentBytes) {

@@ -3,6 +3,7 @@ package io.edge.cache.http;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.edge.cache.BufferCaches;
 import io.edge.cache.ResponseCacheSettings;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -83,20 +84,8 @@ public final class ResponseCache implements AutoCloseable {
         this.allocator = allocator;
         this.graceNanos = settings.staleGrace().toNanos();
         this.coalescer = new Coalescer(timer, settings.coalesceTimeout());
-        // Removal runs on the thread that caused it, so the cache's reference is gone before the call returns.
-        this.cache = Caffeine.newBuilder()
-                .maximumWeight(settings.maxBytes())
-                .<String, StoredResponse>weigher((key, stored) -> stored.weight(key))
-                .executor(Runnable::run)
-                .<String, StoredResponse>removalListener((key, stored, cause) -> {
-                    if (cause.wasEvicted()) {
-                        evictions.increment();
-                    }
-                    if (stored != null) {
-                        stored.body.release(); // the cache's reference
-                    }
-                })
-                .build();
+        this.cache = BufferCaches.bounded(settings.maxBytes(),
+                (String key, StoredResponse stored) -> stored.weight(key), stored -> stored.body.release(), evictions);
         this.varyIndex = Caffeine.newBuilder().maximumSize(VARY_INDEX_SIZE).executor(Runnable::run).build();
     }
 

@@ -1,0 +1,41 @@
+package io.edge.cache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import java.util.function.ToIntBiFunction;
+
+/**
+ * Caffeine caches whose values own buffers: bounded by weight in bytes (W-TinyLFU), and every value removed
+ * for any reason gives its buffer back. Removal runs on the thread that caused it, so the cache's reference
+ * is gone before the call returns.
+ */
+public final class BufferCaches {
+
+    private BufferCaches() {
+    }
+
+    /**
+     * @param maxBytes  the weight bound
+     * @param weigher   the bytes a key and value hold
+     * @param release   gives back the cache's reference of a removed value
+     * @param evictions counts removals by size (not explicit invalidations)
+     */
+    public static <K, V> Cache<K, V> bounded(long maxBytes, ToIntBiFunction<K, V> weigher,
+                                             Consumer<V> release, LongAdder evictions) {
+        return Caffeine.newBuilder()
+                .maximumWeight(maxBytes)
+                .<K, V>weigher(weigher::applyAsInt)
+                .executor(Runnable::run)
+                .<K, V>removalListener((key, value, cause) -> {
+                    if (cause.wasEvicted()) {
+                        evictions.increment();
+                    }
+                    if (value != null) {
+                        release.accept(value);
+                    }
+                })
+                .build();
+    }
+}
