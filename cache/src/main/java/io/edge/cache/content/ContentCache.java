@@ -1,7 +1,6 @@
 package io.edge.cache.content;
 
 import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.cache.BufferCaches;
 import io.edge.cache.ContentCacheSettings;
