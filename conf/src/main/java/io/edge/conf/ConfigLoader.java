@@ -77,8 +77,9 @@ public final class ConfigLoader {
         Path source = file.toAbsolutePath().normalize();
         Path runDir = temporaryRunDir();
         EdgeSettings settings = new SettingsMapper(problems, source.getParent(), runDir, referenceEdge).map(edge, source);
-        if (!settings.server().runDir().equals(runDir)) {
-            deleteQuietly(runDir);
+        boolean spawns = settings.backends().values().stream().anyMatch(b -> b.spawn() != null);
+        if (!settings.server().runDir().equals(runDir) || !spawns) {
+            deleteQuietly(runDir); // only spawned backends put files there (and create it again if needed)
         }
         if (!problems.isEmpty()) {
             deleteQuietly(runDir);
