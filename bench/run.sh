@@ -208,23 +208,36 @@ server_available() {  # edge needs bin/edge from the server work; the others are
   case $1 in edge*) [ -x "$REPO/bin/edge" ] ;; *) return 0 ;; esac
 }
 SID= PORT= SERVER_DIR=
-server_start() {
-  local name=$1 root=$2 timeout=30
-  PORT=$(port_of "$name") || return 1; SERVER_DIR=$WORK/$name; rm -rf "$SERVER_DIR"; mkdir -p "$SERVER_DIR"
-  ss -Hltn "sport = :$PORT" | grep -q . && die "port $PORT (for $name) is already taken"
+server_start() {  # server_start NAME ROOT: a static configuration
+  local name=$1 root=$2
+  server_prepare "$name" || return 1
+  case $name in
+    nginx)     conf_nginx "$SERVER_DIR" "$PORT" "$root" 0 ;;
+    nginx-aio) conf_nginx "$SERVER_DIR" "$PORT" "$root" 1 ;;
+    lighttpd)  conf_lighttpd "$SERVER_DIR" "$PORT" "$root" ;;
+    edge)      conf_edge "$SERVER_DIR" "$PORT" "$root" auto ;;
+    edge-*)    conf_edge "$SERVER_DIR" "$PORT" "$root" "${name#edge-}" ;;
+  esac
+  server_launch "$name"
+}
+server_prepare() {  # server_prepare NAME: sets PORT and a fresh SERVER_DIR
+  PORT=$(port_of "$1") || return 1; SERVER_DIR=$WORK/$1; rm -rf "$SERVER_DIR"; mkdir -p "$SERVER_DIR"
+  ss -Hltn "sport = :$PORT" | grep -q . && die "port $PORT (for $1) is already taken"
+  return 0
+}
+server_launch() { # server_launch NAME [URL_PATH]: runs the server on the config in SERVER_DIR until it answers
+  local name=$1 probe=${2:-/} timeout=30
   local -a cmd
   case $name in
-    nginx)     conf_nginx "$SERVER_DIR" "$PORT" "$root" 0; cmd=(nginx -p "$SERVER_DIR" -c "$SERVER_DIR/nginx.conf") ;;
-    nginx-aio) conf_nginx "$SERVER_DIR" "$PORT" "$root" 1; cmd=(nginx -p "$SERVER_DIR" -c "$SERVER_DIR/nginx.conf") ;;
-    lighttpd)  conf_lighttpd "$SERVER_DIR" "$PORT" "$root"; cmd=(lighttpd -D -f "$SERVER_DIR/lighttpd.conf") ;;
-    edge)      conf_edge "$SERVER_DIR" "$PORT" "$root" auto; cmd=("$REPO/bin/edge" -c "$SERVER_DIR/edge.conf"); timeout=$EDGE_START_TIMEOUT ;;
-    edge-*)    conf_edge "$SERVER_DIR" "$PORT" "$root" "${name#edge-}"; cmd=("$REPO/bin/edge" -c "$SERVER_DIR/edge.conf"); timeout=$EDGE_START_TIMEOUT ;;
+    nginx|nginx-aio) cmd=(nginx -p "$SERVER_DIR" -c "$SERVER_DIR/nginx.conf") ;;
+    lighttpd)        cmd=(lighttpd -D -f "$SERVER_DIR/lighttpd.conf") ;;
+    edge*)           cmd=("$REPO/bin/edge" -c "$SERVER_DIR/edge.conf"); timeout=$EDGE_START_TIMEOUT ;;
   esac
   # its own session and process group: CPU is summed over the session, stop signals the whole group
   ( cd "$SERVER_DIR" && exec setsid "${cmd[@]}" ) >"$SERVER_DIR/stdout.log" 2>"$SERVER_DIR/stderr.log" </dev/null &
   SID=$!
   local t0=$SECONDS
-  until curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do
+  until curl -s -o /dev/null "http://127.0.0.1:$PORT$probe"; do
     if ! kill -0 "$SID" 2>/dev/null; then
       log "$name exited at start-up; its stderr:"; tail -n 30 "$SERVER_DIR/stderr.log" >&2; SID=; return 1
     fi
@@ -259,7 +272,8 @@ sanity_check() {  # one file through the server must come back 200 with its exac
 # wrk_run URL SECONDS -> one "key=value ..." line: rps p50_ms p99_ms ok errors req ...
 wrk_run() {
   local out
-  out=$(PATHS=$PATHS WRK_RANDOM_LUA=$TOOLS/wrk-random.lua \
+  local -a env_paths=(-u PATHS); [ -n "${PATHS:-}" ] && env_paths=(PATHS="$PATHS")
+  out=$(env "${env_paths[@]}" WRK_RANDOM_LUA="$TOOLS/wrk-random.lua" \
         wrk -t"$THREADS" -c"$CONNS" -d"${2}s" --timeout 10s -s "$HERE/lib/wrk-bench.lua" "$1" 2>&1) || true
   echo "$out" | python3 "$HERE/lib/parse_wrk.py"
 }
@@ -397,8 +411,117 @@ EOF
   server_stop
 }
 
-scenario_php-saturate() { die "php-saturate: not written yet (FastCGI issue): php-fpm 4 workers, 100 ms script, backlog 8, 64 clients"; }
-scenario_php-hello()    { die "php-hello: not written yet (FastCGI issue)"; }
+# ---------------------------------------------------------------- FastCGI (php-fpm) scenarios
+# Every server gets a fresh php-fpm with the same pool (pm = static), on a Unix socket in its directory.
+PHP_FPM=${PHP_FPM:-/usr/sbin/php-fpm8.2}
+FPM_SID=
+fpm_start() {     # fpm_start DIR CHILDREN BACKLOG -> socket DIR/php.sock
+  local dir=$1
+  cat >"$dir/php-fpm.conf" <<EOF
+[global]
+pid = $dir/php-fpm.pid
+error_log = $dir/php-fpm.log
+daemonize = no
+[www]
+listen = $dir/php.sock
+listen.mode = 0666
+listen.backlog = $3
+pm = static
+pm.max_children = $2
+EOF
+  ( exec setsid "$PHP_FPM" -R -F -y "$dir/php-fpm.conf" ) >"$dir/php-fpm.out" 2>&1 </dev/null &
+  FPM_SID=$!
+  local i; for i in $(seq 100); do [ -S "$dir/php.sock" ] && return 0; sleep 0.1; done
+  die "php-fpm did not start: $(tail -n 5 "$dir/php-fpm.log" 2>/dev/null)"
+}
+fpm_stop() {
+  [ -n "$FPM_SID" ] || return 0
+  kill -QUIT -- "-$FPM_SID" 2>/dev/null || true
+  local i; for i in $(seq 50); do kill -0 -- "-$FPM_SID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL -- "-$FPM_SID" 2>/dev/null || true; wait "$FPM_SID" 2>/dev/null || true; FPM_SID=
+}
+php_root() {      # the scripts both PHP scenarios run
+  PHP_ROOT=$WORK/php-root; mkdir -p "$PHP_ROOT"
+  echo '<?php usleep(100000); echo "slept\n";' >"$PHP_ROOT/sleep.php"
+  echo '<?php echo "hello\n";' >"$PHP_ROOT/hello.php"
+}
+conf_php() {      # conf_php SERVER DIR PORT SOCKET CHILDREN: each server's FastCGI configuration
+  local name=$1 dir=$2 port=$3 sock=$4 children=$5
+  case $name in
+    nginx) mkdir -p "$dir/tmp"; cat >"$dir/nginx.conf" <<EOF
+user root;
+daemon off;
+worker_processes 2;
+worker_rlimit_nofile 20000;
+pid $dir/nginx.pid;
+error_log $dir/error.log crit;
+events { worker_connections 8192; use epoll; }
+http {
+    access_log off;
+    keepalive_requests 100000000;
+    client_body_temp_path $dir/tmp; proxy_temp_path $dir/tmp; fastcgi_temp_path $dir/tmp;
+    uwsgi_temp_path $dir/tmp; scgi_temp_path $dir/tmp;
+    # nginx at its best: kept-alive FastCGI connections, at most one per worker
+    upstream php { server unix:$sock; keepalive $children; }
+    server {
+        listen 127.0.0.1:$port default_server;
+        root $PHP_ROOT;
+        location ~ \.php\$ {
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+            fastcgi_keep_conn on;
+            fastcgi_pass php;
+        }
+    }
+}
+EOF
+      ;;
+    lighttpd) cat >"$dir/lighttpd.conf" <<EOF
+server.modules = ( "mod_fastcgi" )
+server.document-root = "$PHP_ROOT"
+server.bind = "127.0.0.1"
+server.port = $port
+server.pid-file = "$dir/lighttpd.pid"
+server.errorlog = "$dir/error.log"
+server.max-keep-alive-requests = 1000000
+fastcgi.server = ( ".php" => (( "socket" => "$sock", "check-local" => "disable" )) )
+EOF
+      ;;
+    edge*) cat >"$dir/edge.conf" <<EOF
+edge {
+  server { listen = ["127.0.0.1:$port"], access-log = off }
+  sites = [{ server-names = ["_"], default = true, root = "$PHP_ROOT", locations = [{ match = "~ \\\\.php\$", fastcgi = php }] }]
+  fastcgi.backends.php { addresses = ["unix:$sock"], max-connections = $children, queue { max-waiters = 10000, timeout = 30 s } }
+}
+EOF
+      ;;
+  esac
+}
+# measure_php SERVER SCENARIO SCRIPT CHILDREN BACKLOG -> a RESULT line (goodput: share of the pool's capacity)
+measure_php() {
+  local name=$1 scen=$2 script=$3 children=$4 backlog=$5 res c0 c1 saved_paths=${PATHS:-} goodput=""
+  server_prepare "$name" || return 0
+  fpm_start "$SERVER_DIR" "$children" "$backlog"
+  conf_php "$name" "$SERVER_DIR" "$PORT" "$SERVER_DIR/php.sock" "$children"
+  if ! server_launch "$name" "/$script"; then
+    fpm_stop; echo "RESULT scenario=$scen server=$name rps=0 p50_ms=0 p99_ms=0 ok=0 errors=1 failed=start" >>"$RUNS"; return 0
+  fi
+  PATHS=
+  [ "$WARMUP" -gt 0 ] && wrk_run "http://127.0.0.1:$PORT/$script" "$WARMUP" >/dev/null
+  c0=$(cpu_ticks)
+  res=$(wrk_run "http://127.0.0.1:$PORT/$script" "$DURATION")
+  c1=$(cpu_ticks)
+  PATHS=$saved_paths
+  server_stop; fpm_stop
+  if [ "$script" = sleep.php ]; then   # capacity: CHILDREN workers x 10 requests/s each (100 ms script)
+    goodput=$(echo "$res" | sed -n 's/.*rps=\([0-9.]*\).*/\1/p' | awk -v c="$children" '{printf " goodput=%.2f", $1 / (c * 10)}')
+  fi
+  echo "RESULT scenario=$scen server=$name $res$goodput cpu_s=$(awk -v t=$((c1 - c0)) -v h="$CLK_TCK" 'BEGIN{printf "%.2f", t/h}')" | tee -a "$RUNS" | sed 's/^RESULT/RUN/' >&2
+}
+# php-fpm with 4 workers, a 100 ms script and a backlog of 8: capacity 40 req/s; 64 clients
+scenario_php-saturate() { php_root; run_servers measure_php php-saturate sleep.php 4 8; }
+# php-fpm with 8 workers and a one-line script (php's default backlog); 64 clients
+scenario_php-hello()    { php_root; run_servers measure_php php-hello hello.php 8 511; }
 
 # ---------------------------------------------------------------- main
 usage() {
@@ -419,6 +542,7 @@ RUNS=$WORK/runs.txt; : >"$RUNS"
 cleanup() {
   local rc=$?
   server_stop || true
+  fpm_stop || true
   slowfs_umount || true
   if [ "${KEEP_TMP:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
   exit $rc
