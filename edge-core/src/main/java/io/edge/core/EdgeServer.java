@@ -63,7 +63,10 @@ public final class EdgeServer implements AutoCloseable {
         }
         IoHandlerFactory ioHandler = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         acceptGroup = new MultiThreadIoEventLoopGroup(1, ioHandler);
-        ioGroup = new MultiThreadIoEventLoopGroup(settings.server().ioThreads(), ioHandler);
+        // io-threads = 0 means one loop per core, as reference.conf says (Netty's own default is two per core,
+        // which halves the chance that a kept-alive backend connection is on the client's loop).
+        int loops = settings.server().ioThreads() > 0 ? settings.server().ioThreads() : Runtime.getRuntime().availableProcessors();
+        ioGroup = new MultiThreadIoEventLoopGroup(loops, ioHandler);
         ChannelGroup connections = new DefaultChannelGroup("edge-connections", GlobalEventExecutor.INSTANCE);
         context = new HttpServerContext(new Router(settings.sites(), settings.defaultSite()), responders,
                 settings.server(), new AccessLog(settings.server().accessLogEnabled()), connections);
