@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -51,6 +52,25 @@ class FastCgiFaultsIT {
         if (fake != null) {
             fake.close();
         }
+    }
+
+    @Test
+    void oversizedResponseHeadIsLoggedWithItsLimit() throws Exception {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger)
+                org.slf4j.LoggerFactory.getLogger("io.edge.core.http.ServerExchange");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        try {
+            assertThat(get("/bighead.php").statusCode()).isEqualTo(502);
+        } finally {
+            log.detachAppender(lines);
+        }
+        assertThat(lines.list).anySatisfy(event -> {
+            assertThat(event.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+            assertThat(event.getFormattedMessage()).contains("/bighead.php", "502", "expected");
+        });
     }
 
     @ParameterizedTest

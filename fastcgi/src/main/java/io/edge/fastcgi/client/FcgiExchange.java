@@ -321,7 +321,14 @@ public final class FcgiExchange {
     private void stdout(FcgiStdout stdout) {
         ByteBuf content = stdout.content();
         if (parser.head() == null) {
-            if (!parser.parse(content)) {
+            boolean complete;
+            try {
+                complete = parser.parse(content);
+            } catch (RuntimeException malformed) {
+                stdout.release(); // the caller fails the exchange; the record is ours to give back
+                throw malformed;
+            }
+            if (!complete) {
                 stdout.release();
                 return;
             }

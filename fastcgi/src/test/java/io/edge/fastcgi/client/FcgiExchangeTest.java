@@ -264,9 +264,11 @@ class FcgiExchangeTest {
     @Test
     void oversizedHeadIsAProtocolError() {
         start(true);
-        backend.writeInbound(record(6, "X-Big: " + "x".repeat(2000) + "\r\n\r\n"));
+        ByteBuf oversized = record(6, "X-Big: " + "x".repeat(2000) + "\r\n\r\n");
+        backend.writeInbound(oversized);
         assertThat(recorder.error).isInstanceOf(FcgiProtocolException.class)
                 .hasMessageStartingWith("response head: more than 1024 bytes");
+        assertThat(oversized.refCnt()).as("the STDOUT record was given back").isZero();
         assertClosedAndNotPooled();
     }
 
