@@ -3,6 +3,7 @@ package io.edge.aio.file;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.StaticIoSettings;
 import io.edge.aio.linux.IoUring;
+import io.edge.aio.linux.PageCache;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.IoEventLoop;
@@ -38,6 +39,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * starts on first use. Up to {@code queueDepth} reads are in flight per ring; further ones wait in the ring's
  * queue, never blocking the caller.
  *
+ * <p>Residency: where {@code cachestat} exists, a read whose range is all in the page cache is copied at
+ * once on the caller's thread (a few microseconds for at most {@link #inlineLimit()} bytes) and only misses
+ * go through the ring.
+ *
  * <p>Opens (stat + open: directory lookups can hit the disk) run on a bounded thread pool like
  * {@link ThreadPoolEngine}'s; regions are {@code sendfile}d. Files carry a raw descriptor next to their
  * channel ({@link OpenFile#fd()}), owned by the {@link OpenFile}: it closes only when the last reference
@@ -58,11 +63,14 @@ public final class IoUringEngine implements FileEngine {
         final AtomicInteger waiting = new AtomicInteger();
         final AtomicLong completed = new AtomicLong();
         final AtomicLong timedOut = new AtomicLong();
+        final AtomicLong pageCacheHits = new AtomicLong();
+        final AtomicLong asyncReads = new AtomicLong();
     }
 
     private final ThreadPoolEngine blocking;
     private final int queueDepth;
     private final long readTimeoutNanos;
+    private final boolean residencyCheck;
     private final Stats stats = new Stats();
     private final Map<IoEventLoop, LoopRing> rings = new ConcurrentHashMap<>();
     private final Object ownLoopLock = new Object();
@@ -79,12 +87,15 @@ public final class IoUringEngine implements FileEngine {
         this(OpenFileCache.withRawDescriptors(settings.openFileCacheSize(), settings.revalidateAfter(),
                         Math.max(1, settings.fdBudget() / 2), Ticker.systemTicker()),
                 settings.threads(), settings.queueDepth(), settings.sendfileChunk(), DEFAULT_INLINE_LIMIT,
-                settings.readTimeout());
+                settings.readTimeout(), PageCache.isAvailable());
     }
 
-    /** @param cache a cache made by {@link OpenFileCache#withRawDescriptors}, owned by the engine */
+    /**
+     * @param cache           a cache made by {@link OpenFileCache#withRawDescriptors}, owned by the engine
+     * @param residencyCheck  read page-cache hits at once on the caller, only misses through io_uring
+     */
     IoUringEngine(OpenFileCache cache, int threads, int queueDepth, long chunkSize, int inlineLimit,
-            Duration readTimeout) throws IOException {
+            Duration readTimeout, boolean residencyCheck) throws IOException {
         if (!isAvailable()) {
             throw new IOException("io_uring unavailable: " + unavailabilityCause());
         }
@@ -92,6 +103,7 @@ public final class IoUringEngine implements FileEngine {
             throw new IllegalArgumentException("queueDepth: " + queueDepth + " (expected: 1..32768)");
         }
         this.queueDepth = queueDepth;
+        this.residencyCheck = residencyCheck && PageCache.isAvailable();
         this.readTimeoutNanos = readTimeout.toNanos();
         this.blocking = new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2,
                 chunkSize, inlineLimit, readTimeout);
@@ -137,6 +149,20 @@ public final class IoUringEngine implements FileEngine {
             result.completeExceptionally(new IOException("io_uring engine closed"));
             return result;
         }
+        if (residencyCheck && PageCache.isResident(file.fd(), offset, length)) {
+            // A page-cache hit is a memory copy: cheaper here than a round trip through the ring.
+            stats.pageCacheHits.incrementAndGet();
+            ByteBuf buffer = alloc.directBuffer(length, length);
+            try {
+                FileReads.readFully(file.channel(), buffer, offset);
+                result.complete(buffer); // ownership passes to the caller
+            } catch (IOException | RuntimeException e) {
+                buffer.release();
+                result.completeExceptionally(e);
+            }
+            return result;
+        }
+        stats.asyncReads.incrementAndGet();
         LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, alloc, result);
         IoEventLoop loop = loopFor(ThreadExecutorMap.currentExecutor());
         if (loop.inEventLoop()) {
@@ -210,6 +236,16 @@ public final class IoUringEngine implements FileEngine {
     /** Reads completed so far. */
     public long completedReads() {
         return stats.completed.get();
+    }
+
+    /** Reads served at once because {@code cachestat} found their range in the page cache. */
+    public long pageCacheHits() {
+        return stats.pageCacheHits.get();
+    }
+
+    /** Reads that went to the kernel through the ring (page-cache misses, or every read without the check). */
+    public long asyncReads() {
+        return stats.asyncReads.get();
     }
 
     /** Reads failed by the read timeout so far. */

@@ -40,6 +40,7 @@ public final class Syscalls {
     private static final long SYS_IO_URING_ENTER = 426;
     private static final long SYS_IO_URING_REGISTER = 427;
     private static final long SYS_EVENTFD2;
+    private static final long SYS_CACHESTAT = 451;
 
     private static final Throwable UNAVAILABILITY_CAUSE;
 
@@ -85,6 +86,8 @@ public final class Syscalls {
 
     private static native String strerror(int errno);
 
+    private static native int getpagesize();
+
     /** True if the natives are bound. */
     public static boolean isAvailable() {
         return UNAVAILABILITY_CAUSE == null;
@@ -113,6 +116,16 @@ public final class Syscalls {
     /** {@code eventfd2(initval, flags)}: the descriptor, or -errno. */
     public static int eventfd(int initialValue, int flags) {
         return (int) call(SYS_EVENTFD2, initialValue, flags, 0, 0, 0, 0);
+    }
+
+    /** {@code cachestat(fd, range, cstat, 0)} (kernel 6.5): 0, or -errno. */
+    public static int cachestat(int fd, long rangeAddress, long statAddress) {
+        return (int) call(SYS_CACHESTAT, fd, rangeAddress, statAddress, 0, 0, 0);
+    }
+
+    /** The page size. */
+    public static int pageSize() {
+        return getpagesize();
     }
 
     /** {@code read(fd, buf, count)}: bytes read, or -errno. */
