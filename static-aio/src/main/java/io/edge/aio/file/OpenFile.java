@@ -1,5 +1,6 @@
 package io.edge.aio.file;
 
+import io.edge.aio.linux.Syscalls;
 import io.netty.util.AbstractReferenceCounted;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -23,10 +24,17 @@ public final class OpenFile extends AbstractReferenceCounted {
     private final Object fileKey;
     private final String etag;
     private final FdBudget budget;
+    /** A second descriptor of the same open file for io_uring, or -1; see {@link #fd()}. */
+    private final int fd;
 
     OpenFile(Path path, FileChannel channel, long size, BasicFileAttributes stat, FdBudget budget) {
+        this(path, channel, -1, size, stat, budget);
+    }
+
+    OpenFile(Path path, FileChannel channel, int fd, long size, BasicFileAttributes stat, FdBudget budget) {
         this.path = Objects.requireNonNull(path, "path");
         this.channel = channel;
+        this.fd = fd;
         this.size = size;
         this.lastModifiedMillis = stat.lastModifiedTime().toMillis();
         this.fileKey = stat.fileKey();
@@ -60,6 +68,19 @@ public final class OpenFile extends AbstractReferenceCounted {
             throw new IllegalStateException("a directory has no channel");
         }
         return channel;
+    }
+
+    /**
+     * The raw descriptor for io_uring ({@code open(2)} by the cache; the channel was opened through
+     * {@code /proc/self/fd} of it, so both name the same inode). Valid while a reference is held.
+     *
+     * @throws IllegalStateException if the cache was not asked for raw descriptors
+     */
+    int fd() {
+        if (fd < 0) {
+            throw new IllegalStateException("opened without a raw descriptor: " + path);
+        }
+        return fd;
     }
 
     /** Size in bytes when opened (from the open descriptor). */
@@ -106,6 +127,7 @@ public final class OpenFile extends AbstractReferenceCounted {
         } catch (IOException ignored) {
             // A read-only descriptor has nothing left to flush; close cannot lose data.
         } finally {
+            Syscalls.closeQuietly(fd); // deallocate runs once: no double close of a reused number
             budget.release();
         }
     }

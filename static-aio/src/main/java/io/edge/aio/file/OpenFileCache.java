@@ -3,6 +3,7 @@ package io.edge.aio.file;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.edge.aio.linux.Syscalls;
 import io.edge.aio.StaticIoSettings;
 import io.netty.util.IllegalReferenceCountException;
 import java.io.IOException;
@@ -52,6 +53,7 @@ public final class OpenFileCache implements AutoCloseable {
     private final long revalidateNanos;
     private final FdBudget budget;
     private final Opener opener;
+    private final boolean rawDescriptors;
 
     /** A cache from the server's settings, on the system clock. */
     public OpenFileCache(StaticIoSettings settings) {
@@ -69,6 +71,21 @@ public final class OpenFileCache implements AutoCloseable {
     }
 
     OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker, Opener opener) {
+        this(maxSize, revalidateAfter, fdBudget, ticker, opener, false);
+    }
+
+    /**
+     * A cache whose files also carry a raw descriptor ({@link OpenFile#fd()}) for io_uring: each file is
+     * opened with {@code open(2)} and its channel through {@code /proc/self/fd}, so it holds two descriptors
+     * and counts as one against {@code fdBudget} (give it half the budget).
+     */
+    static OpenFileCache withRawDescriptors(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker) {
+        return new OpenFileCache(maxSize, revalidateAfter, fdBudget, ticker, OpenFileCache::openChannel, true);
+    }
+
+    private OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker, Opener opener,
+            boolean rawDescriptors) {
+        this.rawDescriptors = rawDescriptors;
         if (maxSize < 0) {
             throw new IllegalArgumentException("openFileCacheSize: " + maxSize + " (expected: >= 0)");
         }
@@ -139,13 +156,17 @@ public final class OpenFileCache implements AutoCloseable {
             budget.forceAcquire();
         }
         FileChannel channel;
+        int fd;
         long size;
         try {
-            channel = openWithRetry(path, followLinks);
+            Opened opened = openWithRetry(path, followLinks);
+            channel = opened.channel;
+            fd = opened.fd;
             try {
                 size = channel.size();
             } catch (IOException | RuntimeException e) {
                 channel.close();
+                Syscalls.closeQuietly(fd);
                 throw e;
             }
         } catch (IOException | RuntimeException e) {
@@ -153,23 +174,47 @@ public final class OpenFileCache implements AutoCloseable {
             throw e;
         }
         // The caller's reference; the stat was taken before the open, the size comes from the descriptor.
-        OpenFile file = new OpenFile(path, channel, size, stat, budget);
+        OpenFile file = new OpenFile(path, channel, fd, size, stat, budget);
         if (cacheable && revalidateNanos > 0) {
             cache.put(path, new Entry(file.retain(), now));
         }
         return file;
     }
 
-    private FileChannel openWithRetry(Path path, boolean followLinks) throws IOException {
+    /** A channel and, for a cache with raw descriptors, the descriptor it was opened through (else -1). */
+    private static final class Opened {
+        final FileChannel channel;
+        final int fd;
+
+        Opened(FileChannel channel, int fd) {
+            this.channel = channel;
+            this.fd = fd;
+        }
+    }
+
+    private Opened openOnce(Path path, boolean followLinks) throws IOException {
+        if (!rawDescriptors) {
+            return new Opened(opener.open(path, followLinks), -1);
+        }
+        int fd = Syscalls.openReadOnly(path.toString(), followLinks);
         try {
-            return opener.open(path, followLinks);
+            return new Opened(FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.READ), fd);
+        } catch (IOException | RuntimeException e) {
+            Syscalls.closeQuietly(fd);
+            throw e;
+        }
+    }
+
+    private Opened openWithRetry(Path path, boolean followLinks) throws IOException {
+        try {
+            return openOnce(path, followLinks);
         } catch (FileSystemException e) {
             if (!isOutOfDescriptors(e)) {
                 throw e;
             }
             evictIdle(Math.max(EVICT_FOR_ROOM, (int) (cache.estimatedSize() / 2)));
             try {
-                return opener.open(path, followLinks);
+                return openOnce(path, followLinks);
             } catch (FileSystemException again) {
                 if (isOutOfDescriptors(again)) {
                     throw new FileDescriptorsExhaustedException("open: " + again.getReason()

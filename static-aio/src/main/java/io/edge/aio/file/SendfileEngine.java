@@ -3,7 +3,6 @@ package io.edge.aio.file;
 import io.edge.aio.StaticIoSettings;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -55,37 +54,20 @@ public final class SendfileEngine implements FileEngine {
 
     @Override
     public Object region(OpenFile file, long offset, long length) {
-        checkRange(file, offset, length);
+        FileReads.checkRange(file, offset, length);
         return new OpenFileRegion(file.retain(), offset, length);
     }
 
     @Override
     public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
-        checkRange(file, offset, length);
+        FileReads.checkRange(file, offset, length);
         ByteBuf buffer = alloc.directBuffer(length, length);
         try {
-            long position = offset;
-            while (buffer.isWritable()) {
-                int n = buffer.writeBytes(file.channel(), position, buffer.writableBytes());
-                if (n < 0) {
-                    throw new EOFException("file shrank below " + (offset + length) + " bytes while being read");
-                }
-                position += n;
-            }
+            FileReads.readFully(file.channel(), buffer, offset);
             return CompletableFuture.completedFuture(buffer); // ownership passes to the caller
         } catch (IOException | RuntimeException e) {
             buffer.release();
             return CompletableFuture.failedFuture(e);
-        }
-    }
-
-    private static void checkRange(OpenFile file, long offset, long length) {
-        if (file.isDirectory()) {
-            throw new IllegalArgumentException("a directory has no content");
-        }
-        if (offset < 0 || length < 1 || offset > file.size() - length) {
-            throw new IllegalArgumentException("range " + offset + "+" + length + " (expected: non-empty, within "
-                    + file.size() + " bytes)");
         }
     }
 

@@ -1,0 +1,296 @@
+package io.edge.aio.file;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.edge.aio.StaticIoSettings;
+import io.edge.aio.linux.IoUring;
+import io.edge.aio.linux.PageCache;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.NettyRuntime;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.internal.ThreadExecutorMap;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code static.io.engine = io_uring}: small reads go to the kernel as {@code IORING_OP_READ} into pooled
+ * direct buffers, many at once, and complete on the caller's event loop without any extra thread.
+ *
+ * <p>Rings: one per Netty epoll event loop ({@link LoopRing}), created lazily on that loop the first time it
+ * reads, its completions signalled through an eventfd the loop's epoll watches. A caller that is not on an
+ * epoll loop (a test, a worker thread) uses one ring on a private single-thread epoll loop that the engine
+ * starts on first use. Up to {@code queueDepth} reads are in flight per ring; further ones wait in the ring's
+ * queue, never blocking the caller.
+ *
+ * <p>Residency: where {@code cachestat} exists, a read whose range is all in the page cache is copied at
+ * once on the caller's thread (a few microseconds for at most {@link #inlineLimit()} bytes) and only misses
+ * go through the ring.
+ *
+ * <p>Opens (stat + open: directory lookups can hit the disk) run on a bounded thread pool like
+ * {@link ThreadPoolEngine}'s; regions are {@code sendfile}d. Files carry a raw descriptor next to their
+ * channel ({@link OpenFile#fd()}), owned by the {@link OpenFile}: it closes only when the last reference
+ * goes, and every in-flight read holds one.
+ */
+public final class IoUringEngine implements FileEngine {
+
+    private static final String DISABLE_PROPERTY = "edge.io_uring.disable";
+
+    /** Probed once, on first use. */
+    private static final class Probe {
+        static final String UNAVAILABILITY = probe();
+    }
+
+    /** Counters shared by the rings; updated on loop threads, read anywhere. */
+    static final class Stats {
+        final AtomicInteger inFlight = new AtomicInteger();
+        final AtomicInteger waiting = new AtomicInteger();
+        final AtomicLong completed = new AtomicLong();
+        final AtomicLong timedOut = new AtomicLong();
+        final AtomicLong pageCacheHits = new AtomicLong();
+        final AtomicLong asyncReads = new AtomicLong();
+    }
+
+    private final ThreadPoolEngine blocking;
+    private final int queueDepth;
+    private final long readTimeoutNanos;
+    private final boolean residencyCheck;
+    private final Stats stats = new Stats();
+    private final Map<IoEventLoop, LoopRing> rings = new ConcurrentHashMap<>();
+    private final Object ownLoopLock = new Object();
+    private MultiThreadIoEventLoopGroup ownLoop;
+    private volatile boolean closed;
+
+    /**
+     * An engine with its own open-file cache (half of {@code fdBudget}: each file holds two descriptors),
+     * {@code threads} threads for opens, and {@code queueDepth} reads in flight per event loop.
+     *
+     * @throws IOException if io_uring is not available here (see {@link #unavailabilityCause()})
+     */
+    public IoUringEngine(StaticIoSettings settings) throws IOException {
+        this(OpenFileCache.withRawDescriptors(settings.openFileCacheSize(), settings.revalidateAfter(),
+                        Math.max(1, settings.fdBudget() / 2), Ticker.systemTicker()),
+                settings.threads(), settings.queueDepth(), settings.sendfileChunk(), DEFAULT_INLINE_LIMIT,
+                settings.readTimeout(), PageCache.isAvailable());
+    }
+
+    /**
+     * @param cache           a cache made by {@link OpenFileCache#withRawDescriptors}, owned by the engine
+     * @param residencyCheck  read page-cache hits at once on the caller, only misses through io_uring
+     */
+    IoUringEngine(OpenFileCache cache, int threads, int queueDepth, long chunkSize, int inlineLimit,
+            Duration readTimeout, boolean residencyCheck) throws IOException {
+        if (!isAvailable()) {
+            throw new IOException("io_uring unavailable: " + unavailabilityCause());
+        }
+        if (queueDepth < 1 || queueDepth > 32768) {
+            throw new IllegalArgumentException("queueDepth: " + queueDepth + " (expected: 1..32768)");
+        }
+        this.queueDepth = queueDepth;
+        this.residencyCheck = residencyCheck && PageCache.isAvailable();
+        this.readTimeoutNanos = readTimeout.toNanos();
+        this.blocking = new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2,
+                chunkSize, inlineLimit, readTimeout);
+    }
+
+    /** Whether io_uring can be used here; probed once. */
+    public static boolean isAvailable() {
+        return Probe.UNAVAILABILITY == null;
+    }
+
+    /** Why io_uring cannot be used here (EPERM from seccomp, the sysctl, ENOSYS…), or null. */
+    public static String unavailabilityCause() {
+        return Probe.UNAVAILABILITY;
+    }
+
+    static String probe() {
+        if (Boolean.getBoolean(DISABLE_PROPERTY)) {
+            return "disabled by -D" + DISABLE_PROPERTY + "=true";
+        }
+        if (!Epoll.isAvailable()) {
+            return "Netty epoll unavailable: " + Epoll.unavailabilityCause();
+        }
+        return IoUring.probe();
+    }
+
+    @Override
+    public CompletionStage<OpenFile> open(Path file, boolean followLinks) {
+        return blocking.open(file, followLinks);
+    }
+
+    @Override
+    public Object region(OpenFile file, long offset, long length) {
+        return blocking.region(file, offset, length);
+    }
+
+    @Override
+    public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
+        FileReads.checkRange(file, offset, length);
+        Objects.requireNonNull(alloc, "alloc");
+        file.fd(); // fails here, not on the loop, for a file from another cache
+        CompletableFuture<ByteBuf> result = new CompletableFuture<>();
+        if (closed) {
+            result.completeExceptionally(new IOException("io_uring engine closed"));
+            return result;
+        }
+        if (residencyCheck && PageCache.isResident(file.fd(), offset, length)) {
+            // A page-cache hit is a memory copy: cheaper here than a round trip through the ring.
+            stats.pageCacheHits.incrementAndGet();
+            ByteBuf buffer = alloc.directBuffer(length, length);
+            try {
+                FileReads.readFully(file.channel(), buffer, offset);
+                result.complete(buffer); // ownership passes to the caller
+            } catch (IOException | RuntimeException e) {
+                buffer.release();
+                result.completeExceptionally(e);
+            }
+            return result;
+        }
+        stats.asyncReads.incrementAndGet();
+        LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, alloc, result);
+        IoEventLoop loop = loopFor(ThreadExecutorMap.currentExecutor());
+        if (loop.inEventLoop()) {
+            submit(loop, read);
+        } else {
+            try {
+                loop.execute(() -> submit(loop, read));
+            } catch (RejectedExecutionException e) {
+                read.abandon(new IOException("io_uring engine closed", e));
+            }
+        }
+        return result;
+    }
+
+    private IoEventLoop loopFor(EventExecutor current) {
+        if (current instanceof IoEventLoop && ((IoEventLoop) current).isCompatible(LoopRing.class)) {
+            return (IoEventLoop) current;
+        }
+        synchronized (ownLoopLock) {
+            if (ownLoop == null) {
+                ownLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("edge-io-uring", true),
+                        EpollIoHandler.newFactory());
+            }
+            return ownLoop.next();
+        }
+    }
+
+    private void submit(IoEventLoop loop, LoopRing.Read read) {
+        LoopRing ring = rings.get(loop);
+        if (ring == null) {
+            if (closed) {
+                read.abandon(new IOException("io_uring engine closed"));
+                return;
+            }
+            try {
+                ring = LoopRing.create(loop, queueDepth, readTimeoutNanos, stats);
+            } catch (IOException | RuntimeException e) {
+                read.abandon(e);
+                return;
+            }
+            rings.put(loop, ring);
+        }
+        ring.submit(read);
+    }
+
+    @Override
+    public long chunkSize() {
+        return blocking.chunkSize();
+    }
+
+    @Override
+    public int inlineLimit() {
+        return blocking.inlineLimit();
+    }
+
+    /** The open-file cache, for metrics. */
+    public OpenFileCache cache() {
+        return blocking.cache();
+    }
+
+    /** Reads the kernel is working on now, over all rings. */
+    public int inFlightReads() {
+        return stats.inFlight.get();
+    }
+
+    /** Reads waiting for a free slot in their ring now. */
+    public int waitingReads() {
+        return stats.waiting.get();
+    }
+
+    /** Reads completed so far. */
+    public long completedReads() {
+        return stats.completed.get();
+    }
+
+    /** Reads served at once because {@code cachestat} found their range in the page cache. */
+    public long pageCacheHits() {
+        return stats.pageCacheHits.get();
+    }
+
+    /** Reads that went to the kernel through the ring (page-cache misses, or every read without the check). */
+    public long asyncReads() {
+        return stats.asyncReads.get();
+    }
+
+    /** Reads failed by the read timeout so far. */
+    public long timedOutReads() {
+        return stats.timedOut.get();
+    }
+
+    /** Rings set up so far (one per event loop that read). */
+    public int rings() {
+        return rings.size();
+    }
+
+    /**
+     * Stops taking reads, closes every ring once its in-flight reads completed (their buffers are never
+     * released earlier), and drops cached descriptors. Off an event loop, waits up to the read timeout (at
+     * least a second) for the rings to close.
+     */
+    @Override
+    public void close() {
+        closed = true;
+        List<CompletableFuture<Void>> closing = new ArrayList<>();
+        for (LoopRing ring : rings.values()) {
+            closing.add(ring.closeFuture());
+            try {
+                ring.loop().execute(ring::closeWhenIdle);
+            } catch (RejectedExecutionException e) {
+                // The loop is shutting down and closes its handles itself.
+            }
+        }
+        CompletableFuture<Void> all = CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0]));
+        if (!(ThreadExecutorMap.currentExecutor() instanceof IoEventLoop)) {
+            try {
+                all.get(Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                // Rings with reads still in flight close when the last one completes.
+            }
+        }
+        synchronized (ownLoopLock) {
+            if (ownLoop != null) {
+                MultiThreadIoEventLoopGroup group = ownLoop;
+                all.whenComplete((ok, error) -> group.shutdownGracefully(0, 1, TimeUnit.SECONDS));
+            }
+        }
+        blocking.close();
+    }
+}

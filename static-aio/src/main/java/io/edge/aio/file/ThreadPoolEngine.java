@@ -1,0 +1,218 @@
+package io.edge.aio.file;
+
+import io.edge.aio.StaticIoSettings;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.NettyRuntime;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code static.io.engine = threads}, like nginx's {@code aio threads}: opens (stat + open through the
+ * {@link OpenFileCache}) and small reads ({@code pread} into a pooled direct buffer) run on a bounded pool
+ * of threads, never on the caller. Regions are {@code sendfile}d as in {@link SendfileEngine}.
+ *
+ * <p>Bounds: {@code threads} blocking calls at once, and at most {@code maxPending} more waiting for a
+ * thread; an operation beyond that fails at once with {@link ReadQueueFullException} instead of queueing
+ * without limit. A read that has not completed within {@code readTimeout} fails with a
+ * {@link TimeoutException}; its thread keeps the buffer until the {@code pread} returns and then releases
+ * it, so a late read never writes into memory someone else owns.
+ */
+public final class ThreadPoolEngine implements FileEngine {
+
+    private final OpenFileCache cache;
+    private final ThreadPoolExecutor pool;
+    private final long chunkSize;
+    private final int inlineLimit;
+    private final long readTimeoutNanos;
+    private final AtomicLong reads = new AtomicLong();
+    private final AtomicLong rejected = new AtomicLong();
+
+    /**
+     * An engine with its own open-file cache and {@code settings.threads()} threads; up to
+     * {@code queueDepth} operations per event loop (Netty's default loop count) wait for a thread.
+     */
+    public ThreadPoolEngine(StaticIoSettings settings) {
+        this(new OpenFileCache(settings), settings.threads(),
+                settings.queueDepth() * NettyRuntime.availableProcessors() * 2,
+                settings.sendfileChunk(), DEFAULT_INLINE_LIMIT, settings.readTimeout());
+    }
+
+    /**
+     * @param cache        the open-file cache it owns (closed with the engine)
+     * @param threads      blocking calls running at once
+     * @param maxPending   operations waiting for a thread at most
+     * @param chunkSize    largest region, bytes
+     * @param inlineLimit  files up to this size are read into a buffer; 0 turns that off
+     * @param readTimeout  a read not done by then fails; zero waits forever
+     */
+    public ThreadPoolEngine(OpenFileCache cache, int threads, int maxPending, long chunkSize, int inlineLimit,
+            Duration readTimeout) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads: " + threads + " (expected: >= 1)");
+        }
+        if (maxPending < 1) {
+            throw new IllegalArgumentException("maxPending: " + maxPending + " (expected: >= 1)");
+        }
+        if (chunkSize < 1) {
+            throw new IllegalArgumentException("sendfileChunk: " + chunkSize + " (expected: >= 1)");
+        }
+        if (inlineLimit < 0) {
+            throw new IllegalArgumentException("inlineLimit: " + inlineLimit + " (expected: >= 0)");
+        }
+        if (readTimeout.isNegative()) {
+            throw new IllegalArgumentException("readTimeout: " + readTimeout + " (expected: >= 0)");
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        this.chunkSize = chunkSize;
+        this.inlineLimit = inlineLimit;
+        this.readTimeoutNanos = readTimeout.toNanos();
+        this.pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(maxPending), daemonThreads("edge-file-io-"), new ThreadPoolExecutor.AbortPolicy());
+        pool.allowCoreThreadTimeOut(true);
+    }
+
+    static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return task -> {
+            Thread thread = new Thread(task, prefix + n.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    @Override
+    public CompletionStage<OpenFile> open(Path file, boolean followLinks) {
+        Objects.requireNonNull(file, "file");
+        CompletableFuture<OpenFile> result = new CompletableFuture<>();
+        execute(result, () -> {
+            OpenFile open = cache.acquire(file, followLinks);
+            if (!result.complete(open)) {
+                open.release(); // nobody is left to take it
+            }
+        }, () -> { });
+        return result;
+    }
+
+    @Override
+    public Object region(OpenFile file, long offset, long length) {
+        FileReads.checkRange(file, offset, length);
+        return new OpenFileRegion(file.retain(), offset, length);
+    }
+
+    @Override
+    public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
+        FileReads.checkRange(file, offset, length);
+        Objects.requireNonNull(alloc, "alloc");
+        CompletableFuture<ByteBuf> result = new CompletableFuture<>();
+        OpenFile held = file.retain(); // the task's reference: the descriptor stays open while it reads
+        boolean queued = execute(result, () -> {
+            // The buffer belongs to this thread until result takes it; a timed-out read releases it here.
+            ByteBuf buffer = null;
+            try {
+                buffer = alloc.directBuffer(length, length);
+                FileReads.readFully(held.channel(), buffer, offset);
+            } catch (IOException | RuntimeException e) {
+                if (buffer != null) {
+                    buffer.release();
+                }
+                throw e;
+            } finally {
+                held.release(); // before the stage completes, so a caller that saw it sees the count too
+            }
+            reads.incrementAndGet();
+            if (!result.complete(buffer)) {
+                buffer.release();
+            }
+        }, held::release);
+        if (queued && readTimeoutNanos > 0) {
+            result.orTimeout(readTimeoutNanos, TimeUnit.NANOSECONDS);
+        }
+        return result;
+    }
+
+    /**
+     * Runs {@code task} on the pool unless {@code result} is settled first, in which case, or if the queue
+     * refuses it, {@code skipped} runs instead. Returns false if it was refused.
+     */
+    private boolean execute(CompletableFuture<?> result, Blocking task, Runnable skipped) {
+        try {
+            pool.execute(() -> {
+                if (result.isDone()) {
+                    skipped.run(); // timed out while waiting for a thread
+                    return;
+                }
+                try {
+                    task.run();
+                } catch (IOException | RuntimeException e) {
+                    result.completeExceptionally(e);
+                }
+            });
+            return true;
+        } catch (RejectedExecutionException e) {
+            rejected.incrementAndGet();
+            skipped.run();
+            result.completeExceptionally(pool.isShutdown()
+                    ? new IOException("file engine closed")
+                    : new ReadQueueFullException("file I/O queue full (" + pool.getQueue().size() + " waiting for "
+                            + pool.getMaximumPoolSize() + " threads)"));
+            return false;
+        }
+    }
+
+    private interface Blocking {
+        void run() throws IOException;
+    }
+
+    @Override
+    public long chunkSize() {
+        return chunkSize;
+    }
+
+    @Override
+    public int inlineLimit() {
+        return inlineLimit;
+    }
+
+    /** The open-file cache, for metrics. */
+    public OpenFileCache cache() {
+        return cache;
+    }
+
+    /** Reads completed by the pool so far. */
+    public long completedReads() {
+        return reads.get();
+    }
+
+    /** Operations refused because the queue was full or the engine closed. */
+    public long rejectedOperations() {
+        return rejected.get();
+    }
+
+    /** Opens and reads running or waiting for a thread now. */
+    public int pendingOperations() {
+        return pool.getActiveCount() + pool.getQueue().size();
+    }
+
+    /**
+     * Stops taking work and drops cached descriptors. Operations already queued still run and complete
+     * their stages; their descriptors close when they finish.
+     */
+    @Override
+    public void close() {
+        pool.shutdown();
+        cache.close();
+    }
+}

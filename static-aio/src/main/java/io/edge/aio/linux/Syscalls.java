@@ -1,0 +1,224 @@
+package io.edge.aio.linux;
+
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Platform;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+
+/**
+ * The one class holding native methods: libc's {@code syscall}, {@code mmap}, {@code munmap}, {@code open},
+ * {@code read}, {@code close} and {@code strerror}, bound by JNA direct mapping (about 0.5 us a call).
+ * {@code syscall} is variadic; declaring it with seven {@code long}s is correct on x86-64 and aarch64 Linux.
+ * Pointers are passed as {@code long} addresses. A failing call becomes an {@link IOException} naming the
+ * call and the errno ({@link #error}); errno is read with {@link Native#getLastError()} straight after it.
+ *
+ * <p>Loading is lazy and probed once: {@link #isAvailable()} is false (with {@link #unavailabilityCause()})
+ * on a platform other than Linux x86-64 or aarch64, or if JNA cannot load its native stub.
+ */
+public final class Syscalls {
+
+    public static final int EPERM = 1;
+    public static final int ENOENT = 2;
+    public static final int EINTR = 4;
+    public static final int EAGAIN = 11;
+    public static final int EACCES = 13;
+    public static final int EBUSY = 16;
+    public static final int ENFILE = 23;
+    public static final int EMFILE = 24;
+    public static final int ENOSYS = 38;
+    public static final int ELOOP = 40;
+
+    public static final int O_RDONLY = 0;
+    public static final int O_NOFOLLOW = 0400000;
+    public static final int O_CLOEXEC = 02000000;
+
+    private static final long SYS_READ;
+    private static final long SYS_IO_URING_SETUP = 425;
+    private static final long SYS_IO_URING_ENTER = 426;
+    private static final long SYS_IO_URING_REGISTER = 427;
+    private static final long SYS_EVENTFD2;
+    private static final long SYS_CACHESTAT = 451;
+
+    private static final Throwable UNAVAILABILITY_CAUSE;
+
+    static {
+        Throwable cause = null;
+        long eventfd2 = -1;
+        long read = -1;
+        if (!Platform.isLinux()) {
+            cause = new UnsupportedOperationException("not Linux: " + System.getProperty("os.name"));
+        } else if (Platform.isIntel() && Platform.is64Bit()) {
+            eventfd2 = 290;
+            read = 0;
+        } else if (Platform.isARM() && Platform.is64Bit()) {
+            eventfd2 = 19;
+            read = 63;
+        } else {
+            cause = new UnsupportedOperationException("unsupported architecture: " + System.getProperty("os.arch"));
+        }
+        if (cause == null) {
+            try {
+                Native.register(Syscalls.class, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
+            } catch (LinkageError | RuntimeException e) {
+                cause = e;
+            }
+        }
+        SYS_EVENTFD2 = eventfd2;
+        SYS_READ = read;
+        UNAVAILABILITY_CAUSE = cause;
+    }
+
+    private Syscalls() {
+    }
+
+    private static native long syscall(long number, long a, long b, long c, long d, long e, long f);
+
+    private static native long mmap(long addr, long length, int prot, int flags, int fd, long offset);
+
+    private static native int munmap(long addr, long length);
+
+    private static native int open(String path, int flags, int mode);
+
+    private static native int close(int fd);
+
+    private static native String strerror(int errno);
+
+    private static native int getpagesize();
+
+    /** True if the natives are bound. */
+    public static boolean isAvailable() {
+        return UNAVAILABILITY_CAUSE == null;
+    }
+
+    /** Why the natives are not bound, or null. */
+    public static Throwable unavailabilityCause() {
+        return UNAVAILABILITY_CAUSE;
+    }
+
+    /** {@code io_uring_setup(entries, params)}: the ring's descriptor, or -errno. */
+    public static int ioUringSetup(int entries, long paramsAddress) {
+        return (int) call(SYS_IO_URING_SETUP, entries, paramsAddress, 0, 0, 0, 0);
+    }
+
+    /** {@code io_uring_enter(fd, toSubmit, minComplete, flags, NULL, 0)}: SQEs consumed, or -errno. */
+    public static int ioUringEnter(int ringFd, int toSubmit, int minComplete, int flags) {
+        return (int) call(SYS_IO_URING_ENTER, ringFd, toSubmit, minComplete, flags, 0, 0);
+    }
+
+    /** {@code io_uring_register(fd, opcode, arg, count)}: a result, or -errno. */
+    public static int ioUringRegister(int ringFd, int opcode, long argAddress, int count) {
+        return (int) call(SYS_IO_URING_REGISTER, ringFd, opcode, argAddress, count, 0, 0);
+    }
+
+    /** {@code eventfd2(initval, flags)}: the descriptor, or -errno. */
+    public static int eventfd(int initialValue, int flags) {
+        return (int) call(SYS_EVENTFD2, initialValue, flags, 0, 0, 0, 0);
+    }
+
+    /** {@code cachestat(fd, range, cstat, 0)} (kernel 6.5): 0, or -errno. */
+    public static int cachestat(int fd, long rangeAddress, long statAddress) {
+        return (int) call(SYS_CACHESTAT, fd, rangeAddress, statAddress, 0, 0, 0);
+    }
+
+    /** The page size. */
+    public static int pageSize() {
+        return getpagesize();
+    }
+
+    /** {@code read(fd, buf, count)}: bytes read, or -errno. */
+    public static long read(int fd, long address, long count) {
+        return call(SYS_READ, fd, address, count, 0, 0, 0);
+    }
+
+    private static long call(long number, long a, long b, long c, long d, long e, long f) {
+        long result = syscall(number, a, b, c, d, e, f);
+        return result == -1 ? -Native.getLastError() : result;
+    }
+
+    /** Maps {@code length} bytes of {@code fd} at {@code offset} shared, read-write, populated; fails by errno. */
+    public static long mmapShared(int fd, long length, long offset) throws IOException {
+        final int protReadWrite = 0x1 | 0x2;
+        final int mapShared = 0x01;
+        final int mapPopulate = 0x8000;
+        long address = mmap(0, length, protReadWrite, mapShared | mapPopulate, fd, offset);
+        if (address == -1) {
+            throw error("mmap", Native.getLastError());
+        }
+        return address;
+    }
+
+    /** Unmaps what {@link #mmapShared} mapped; errors are not expected and are ignored. */
+    public static void munmapQuietly(long address, long length) {
+        munmap(address, length);
+    }
+
+    /**
+     * {@code open(path, O_RDONLY | O_CLOEXEC [| O_NOFOLLOW])}. Errors become the exceptions the JDK would
+     * throw, with the reason text the open-file cache looks for ({@code "Too many open files"}).
+     */
+    public static int openReadOnly(String path, boolean followLinks) throws IOException {
+        int fd = open(path, O_RDONLY | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW), 0);
+        if (fd >= 0) {
+            return fd;
+        }
+        int errno = Native.getLastError();
+        switch (errno) {
+            case ENOENT:
+                throw new NoSuchFileException(path);
+            case EACCES:
+            case EPERM:
+                throw new AccessDeniedException(path, null, strerror(errno));
+            case ELOOP:
+                throw new AccessDeniedException(path, null, "symbolic link not followed");
+            default:
+                throw new FileSystemException(path, null, strerror(errno));
+        }
+    }
+
+    /** Closes {@code fd}; EINTR and errors are ignored (Linux has released the descriptor either way). */
+    public static void closeQuietly(int fd) {
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+
+    /** An exception naming the call and {@code errno}: {@code "io_uring_setup: Operation not permitted (EPERM 1)"}. */
+    public static IOException error(String call, int errno) {
+        return new IOException(call + ": " + describe(errno));
+    }
+
+    /** {@code strerror(errno)} with the errno's name and number. */
+    public static String describe(int errno) {
+        String text;
+        try {
+            text = strerror(errno);
+        } catch (LinkageError | RuntimeException e) {
+            text = "error";
+        }
+        return text + " (" + name(errno) + ")";
+    }
+
+    private static String name(int errno) {
+        switch (errno) {
+            case EPERM: return "EPERM";
+            case ENOENT: return "ENOENT";
+            case EINTR: return "EINTR";
+            case 5: return "EIO";
+            case 9: return "EBADF";
+            case EAGAIN: return "EAGAIN";
+            case 12: return "ENOMEM";
+            case EACCES: return "EACCES";
+            case 14: return "EFAULT";
+            case EBUSY: return "EBUSY";
+            case 22: return "EINVAL";
+            case ENFILE: return "ENFILE";
+            case EMFILE: return "EMFILE";
+            case ENOSYS: return "ENOSYS";
+            case 125: return "ECANCELED";
+            default: return "errno " + errno;
+        }
+    }
+}

@@ -1,0 +1,350 @@
+package io.edge.aio.file;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.FileRegion;
+import io.netty.util.ReferenceCountUtil;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What every {@link FileEngine} must do, run against each engine by a subclass. Waits are bounded only so
+ * a broken engine fails instead of hanging the build; nothing here depends on timing.
+ */
+abstract class FileEngineContract {
+
+    static final Duration REVALIDATE = Duration.ofSeconds(5);
+    static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
+
+    @TempDir
+    Path dir;
+    final AtomicLong clock = new AtomicLong();
+    FileEngine engine;
+
+    /** A new engine over a cache of 16 entries, {@link #REVALIDATE}, a budget of 32, on {@code ticker}. */
+    abstract FileEngine newEngine(Ticker ticker) throws Exception;
+
+    /** The engine's open-file cache. */
+    abstract OpenFileCache cacheOf(FileEngine engine);
+
+    @BeforeEach
+    void createEngine() throws Exception {
+        engine = newEngine(clock::get);
+    }
+
+    @AfterEach
+    void closeEngine() {
+        OpenFileCache cache = cacheOf(engine);
+        engine.close();
+        assertThat(cache.descriptorsInUse()).as("descriptors held after every release and close").isZero();
+    }
+
+    static <T> T await(CompletionStage<T> stage) throws Exception {
+        try {
+            return stage.toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception) {
+                throw (Exception) e.getCause();
+            }
+            throw e;
+        }
+    }
+
+    OpenFile open(Path path) throws Exception {
+        return await(engine.open(path, true));
+    }
+
+    byte[] read(OpenFile file, long offset, int length) throws Exception {
+        ByteBuf buffer = await(engine.read(file, offset, length, ALLOC));
+        try {
+            assertThat(buffer.readableBytes()).isEqualTo(length);
+            byte[] bytes = new byte[length];
+            buffer.getBytes(buffer.readerIndex(), bytes);
+            return bytes;
+        } finally {
+            buffer.release();
+        }
+    }
+
+    /** Writes what {@link FileEngine#region} returns to memory, releasing it. */
+    static byte[] drain(Object message) throws IOException {
+        try {
+            if (message instanceof ByteBuf) {
+                ByteBuf buffer = (ByteBuf) message;
+                byte[] bytes = new byte[buffer.readableBytes()];
+                buffer.getBytes(buffer.readerIndex(), bytes);
+                return bytes;
+            }
+            FileRegion region = (FileRegion) message;
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            try (WritableByteChannel sink = Channels.newChannel(out)) {
+                while (region.transferred() < region.count()) {
+                    long n = region.transferTo(sink, region.transferred());
+                    if (n <= 0) {
+                        throw new EOFException("region ended at " + region.transferred() + " of " + region.count());
+                    }
+                }
+            }
+            return out.toByteArray();
+        } finally {
+            ReferenceCountUtil.release(message);
+        }
+    }
+
+    static byte[] bytes(int length, long seed) {
+        byte[] bytes = new byte[length];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
+    }
+
+    static byte[] slice(byte[] bytes, long offset, int length) {
+        byte[] out = new byte[length];
+        System.arraycopy(bytes, (int) offset, out, 0, length);
+        return out;
+    }
+
+    @Test
+    void emptyFileOpensWithSizeZeroAndHasNoRange() throws Exception {
+        Path path = Files.write(dir.resolve("empty"), new byte[0]);
+        OpenFile file = open(path);
+        try {
+            assertThat(file.size()).isZero();
+            assertThat(file.isDirectory()).isFalse();
+            assertThatThrownBy(() -> engine.read(file, 0, 0, ALLOC)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> engine.region(file, 0, 0)).isInstanceOf(IllegalArgumentException.class);
+        } finally {
+            file.release();
+        }
+    }
+
+    @Test
+    void smallFilesAroundAPageReadWhole() throws Exception {
+        for (int size : new int[] {1, 4095, 4096, 4097, 16 * 1024}) {
+            byte[] content = bytes(size, size);
+            Path path = Files.write(dir.resolve("f" + size), content);
+            OpenFile file = open(path);
+            try {
+                assertThat(file.size()).isEqualTo(size);
+                assertThat(read(file, 0, size)).as("read of %d bytes", size).isEqualTo(content);
+                assertThat(drain(engine.region(file, 0, size))).as("region of %d bytes", size).isEqualTo(content);
+            } finally {
+                file.release();
+            }
+        }
+    }
+
+    @Test
+    void tenMebibytesReadWholeInRangesAndAsRegions() throws Exception {
+        int size = 10 << 20;
+        byte[] content = bytes(size, 10);
+        Path path = Files.write(dir.resolve("big"), content);
+        OpenFile file = open(path);
+        try {
+            assertThat(read(file, 0, size)).isEqualTo(content);
+            long[][] ranges = {{0, 1}, {4095, 2}, {4096, 4096}, {size - 1, 1}, {1 << 20, 3 << 20}, {size - 4097, 4097}};
+            for (long[] r : ranges) {
+                assertThat(read(file, r[0], (int) r[1])).as("read %d+%d", r[0], r[1])
+                        .isEqualTo(slice(content, r[0], (int) r[1]));
+            }
+            long chunk = Math.min(engine.chunkSize(), 3 << 20);
+            ByteArrayOutputStream whole = new ByteArrayOutputStream();
+            for (long at = 0; at < size; at += chunk) {
+                whole.write(drain(engine.region(file, at, Math.min(chunk, size - at))));
+            }
+            assertThat(whole.toByteArray()).isEqualTo(content);
+            assertThatThrownBy(() -> engine.read(file, size - 1, 2, ALLOC)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> engine.read(file, -1, 2, ALLOC)).isInstanceOf(IllegalArgumentException.class);
+        } finally {
+            file.release();
+        }
+    }
+
+    @Test
+    void sparseFileBeyondTwoGibibytesReadsZerosAndTheBytesWrittenThere() throws Exception {
+        long size = 3L << 30;
+        long at = (1L << 31) + 12_345;
+        byte[] marker = "written past 2^31".getBytes(StandardCharsets.US_ASCII);
+        Path path = dir.resolve("sparse");
+        try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
+            raf.setLength(size);
+            raf.seek(at);
+            raf.write(marker);
+            raf.seek(size - 1);
+            raf.write(7);
+        }
+        OpenFile file = open(path);
+        try {
+            assertThat(file.size()).isEqualTo(size);
+            byte[] expected = new byte[4096];
+            System.arraycopy(marker, 0, expected, 100, marker.length);
+            assertThat(read(file, at - 100, 4096)).isEqualTo(expected);
+            assertThat(read(file, size - 2, 2)).containsExactly(0, 7);
+            assertThat(read(file, 1L << 31, 100)).isEqualTo(new byte[100]);
+            assertThat(drain(engine.region(file, at, marker.length))).isEqualTo(marker);
+        } finally {
+            file.release();
+        }
+    }
+
+    @Test
+    void manyConcurrentReadsAllComplete() throws Exception {
+        int files = 40;
+        List<byte[]> contents = new ArrayList<>();
+        List<OpenFile> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < files; i++) {
+                byte[] content = bytes(5000 + i * 97, i);
+                contents.add(content);
+                open.add(open(Files.write(dir.resolve("t" + i), content)));
+            }
+            List<CompletableFuture<ByteBuf>> reads = new ArrayList<>();
+            for (int round = 0; round < 5; round++) {
+                for (int i = 0; i < files; i++) {
+                    reads.add(engine.read(open.get(i), 0, contents.get(i).length, ALLOC).toCompletableFuture());
+                }
+            }
+            for (int i = 0; i < reads.size(); i++) {
+                ByteBuf buffer = await(reads.get(i));
+                try {
+                    byte[] got = new byte[buffer.readableBytes()];
+                    buffer.getBytes(0, got);
+                    assertThat(got).isEqualTo(contents.get(i % files));
+                } finally {
+                    buffer.release();
+                }
+            }
+        } finally {
+            open.forEach(OpenFile::release);
+        }
+    }
+
+    @Test
+    void aFileTruncatedAfterOpenFailsTheReadCleanly() throws Exception {
+        Path path = Files.write(dir.resolve("shrinks"), bytes(64 * 1024, 3));
+        OpenFile file = open(path);
+        try {
+            try (FileChannel truncate = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                truncate.truncate(1000);
+            }
+            assertThatThrownBy(() -> await(engine.read(file, 0, 64 * 1024, ALLOC))).isInstanceOf(EOFException.class);
+            assertThatThrownBy(() -> await(engine.read(file, 2000, 10, ALLOC))).isInstanceOf(EOFException.class);
+            assertThat(read(file, 0, 1000)).hasSize(1000);
+        } finally {
+            file.release();
+        }
+    }
+
+    @Test
+    void aFileReplacedByRenameIsServedAfterRevalidation() throws Exception {
+        Path path = Files.writeString(dir.resolve("thumb.jpg"), "old bytes");
+        OpenFile first = open(path);
+        assertThat(read(first, 0, 9)).isEqualTo("old bytes".getBytes(StandardCharsets.US_ASCII));
+        first.release();
+
+        Path next = Files.writeString(dir.resolve("thumb.jpg.tmp"), "new bytes, longer");
+        Files.move(next, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        OpenFile cached = open(path);
+        try {
+            assertThat(cached).as("trusted until revalidation").isSameAs(first);
+            assertThat(read(cached, 0, 9)).isEqualTo("old bytes".getBytes(StandardCharsets.US_ASCII));
+        } finally {
+            cached.release();
+        }
+
+        clock.addAndGet(REVALIDATE.toNanos() + 1);
+        OpenFile replaced = open(path);
+        try {
+            assertThat(replaced).isNotSameAs(first);
+            assertThat(replaced.size()).isEqualTo(17);
+            assertThat(read(replaced, 0, 17)).isEqualTo("new bytes, longer".getBytes(StandardCharsets.US_ASCII));
+        } finally {
+            replaced.release();
+        }
+    }
+
+    @Test
+    void readsHoldTheirOwnReferenceSoEvictionDuringAReadIsSafe() throws Exception {
+        byte[] content = bytes(8192, 8);
+        Path path = Files.write(dir.resolve("evicted"), content);
+        OpenFile file = open(path);
+        CompletionStage<ByteBuf> pending = engine.read(file, 0, 8192, ALLOC);
+        cacheOf(engine).invalidate(path);
+        file.release(); // the read keeps the descriptor open until it completes
+        ByteBuf buffer = await(pending);
+        try {
+            byte[] got = new byte[8192];
+            buffer.getBytes(0, got);
+            assertThat(got).isEqualTo(content);
+        } finally {
+            buffer.release();
+        }
+    }
+
+    @Test
+    void openFailuresAndDirectories() throws Exception {
+        assertThatThrownBy(() -> open(dir.resolve("missing"))).isInstanceOf(java.nio.file.NoSuchFileException.class);
+        Files.createDirectory(dir.resolve("sub"));
+        OpenFile sub = open(dir.resolve("sub"));
+        try {
+            assertThat(sub.isDirectory()).isTrue();
+            assertThatThrownBy(() -> engine.read(sub, 0, 1, ALLOC)).isInstanceOf(IllegalArgumentException.class);
+        } finally {
+            sub.release();
+        }
+        Path target = Files.writeString(dir.resolve("target"), "x");
+        Path link = Files.createSymbolicLink(dir.resolve("link"), target);
+        assertThatThrownBy(() -> await(engine.open(link, false))).isInstanceOf(java.nio.file.AccessDeniedException.class);
+        OpenFile followed = await(engine.open(link, true));
+        try {
+            assertThat(read(followed, 0, 1)).containsExactly('x');
+        } finally {
+            followed.release();
+        }
+    }
+
+    @Test
+    void aReadIntoAHeapOnlyAllocatorStillWorks() throws Exception {
+        Path path = Files.write(dir.resolve("heap"), bytes(3000, 30));
+        OpenFile file = open(path);
+        try {
+            ByteBuf buffer = await(engine.read(file, 0, 3000, io.netty.buffer.UnpooledByteBufAllocator.DEFAULT));
+            try {
+                ByteBuffer nio = buffer.nioBuffer();
+                assertThat(nio.remaining()).isEqualTo(3000);
+            } finally {
+                buffer.release();
+            }
+        } finally {
+            file.release();
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.edge.aio.file;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.edge.aio.StaticIoSettings;
+import io.edge.aio.StaticIoSettings.Engine;
+import java.io.IOException;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class FileEnginesTest {
+
+    static StaticIoSettings settings(Engine engine) {
+        return new StaticIoSettings(engine, 8, 2, 16, Duration.ofSeconds(5), 64, 1 << 20, Duration.ofSeconds(30));
+    }
+
+    @Test
+    void autoFallsBackToThreadsWhenIoUringIsUnavailable() throws IOException {
+        try (FileEngine engine = FileEngines.create(settings(Engine.AUTO), "disabled by test")) {
+            assertThat(engine).isInstanceOf(ThreadPoolEngine.class);
+        }
+    }
+
+    @Test
+    void ioUringAskedForButUnavailableFailsNamingTheCause() {
+        assertThatThrownBy(() -> FileEngines.create(settings(Engine.IO_URING), "io_uring_setup: Operation not permitted (EPERM)"))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("EPERM");
+    }
+
+    @Test
+    void autoUsesIoUringWhereAvailable() throws IOException {
+        try (FileEngine engine = FileEngines.create(settings(Engine.AUTO))) {
+            assertThat(engine).isInstanceOf(IoUringEngine.isAvailable() ? IoUringEngine.class : ThreadPoolEngine.class);
+        }
+    }
+
+    @Test
+    void namedEngines() throws IOException {
+        try (FileEngine threads = FileEngines.create(settings(Engine.THREADS), null);
+                FileEngine sendfile = FileEngines.create(settings(Engine.SENDFILE), null);
+                FileEngine aio = FileEngines.create(settings(Engine.LINUX_AIO_SENDFILE), null)) {
+            assertThat(threads).isInstanceOf(ThreadPoolEngine.class);
+            assertThat(sendfile).isInstanceOf(SendfileEngine.class);
+            assertThat(aio).isInstanceOf(ThreadPoolEngine.class);
+        }
+    }
+
+    @Test
+    void theDisableSwitchIsHonouredByTheProbe() {
+        String before = System.getProperty("edge.io_uring.disable");
+        System.setProperty("edge.io_uring.disable", "true");
+        try {
+            assertThat(IoUringEngine.probe()).contains("edge.io_uring.disable");
+        } finally {
+            if (before == null) {
+                System.clearProperty("edge.io_uring.disable");
+            } else {
+                System.setProperty("edge.io_uring.disable", before);
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package io.edge.aio.file;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The contract through io_uring; skipped (with the reason) where io_uring is not permitted. */
+class IoUringEngineTest extends FileEngineContract {
+
+    @BeforeAll
+    static void needsIoUring() {
+        assumeTrue(IoUringEngine.isAvailable(), () -> "io_uring unavailable: " + IoUringEngine.unavailabilityCause());
+    }
+
+    /** A queue depth of 4 so that the contract's concurrent reads also exercise the wait queue. */
+    @Override
+    FileEngine newEngine(Ticker ticker) throws Exception {
+        return new IoUringEngine(OpenFileCache.withRawDescriptors(16, REVALIDATE, 32, ticker), 2, 4, 1 << 20,
+                16 * 1024, Duration.ofSeconds(30), false);
+    }
+
+    @Override
+    OpenFileCache cacheOf(FileEngine engine) {
+        return ((IoUringEngine) engine).cache();
+    }
+
+    @Test
+    void readsFromAnEpollLoopCompleteOnThatLoopThroughItsOwnRing() throws Exception {
+        IoUringEngine uring = (IoUringEngine) engine;
+        int files = 20;
+        List<byte[]> contents = new ArrayList<>();
+        List<OpenFile> open = new ArrayList<>();
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try {
+            for (int i = 0; i < files; i++) {
+                contents.add(bytes(7000 + i, i));
+                open.add(open(Files.write(dir.resolve("l" + i), contents.get(i))));
+            }
+            IoEventLoop loop = group.next();
+            List<CompletableFuture<ByteBuf>> reads = new ArrayList<>();
+            List<Boolean> completedOnLoop = new ArrayList<>();
+            CountDownLatch allDone = new CountDownLatch(files);
+            loop.submit(() -> {
+                for (int i = 0; i < files; i++) {
+                    CompletableFuture<ByteBuf> read = uring.read(open.get(i), 0, contents.get(i).length, ALLOC)
+                            .toCompletableFuture();
+                    read.whenComplete((b, e) -> {
+                        synchronized (completedOnLoop) {
+                            completedOnLoop.add(loop.inEventLoop());
+                        }
+                        allDone.countDown();
+                    });
+                    reads.add(read);
+                }
+                assertThat(uring.inFlightReads() + uring.waitingReads()).isEqualTo(files);
+            }).get(30, TimeUnit.SECONDS);
+            // Not get(): a waiting get() may run the callbacks itself; the latch leaves that to the completer.
+            assertThat(allDone.await(30, TimeUnit.SECONDS)).isTrue();
+            for (int i = 0; i < files; i++) {
+                ByteBuf buffer = await(reads.get(i));
+                try {
+                    byte[] got = new byte[buffer.readableBytes()];
+                    buffer.getBytes(0, got);
+                    assertThat(got).isEqualTo(contents.get(i));
+                } finally {
+                    buffer.release();
+                }
+            }
+            assertThat(completedOnLoop).hasSize(files).containsOnly(true);
+            assertThat(uring.rings()).isEqualTo(1);
+            assertThat(uring.inFlightReads()).isZero();
+            assertThat(uring.waitingReads()).isZero();
+            assertThat(uring.completedReads()).isEqualTo(files);
+        } finally {
+            open.forEach(OpenFile::release);
+            engine.close(); // closes the ring on the loop before the loop goes
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    @Test
+    void aFileFromACacheWithoutRawDescriptorsIsRefused() throws Exception {
+        Path path = Files.writeString(dir.resolve("plain"), "plain");
+        try (OpenFileCache plain = new OpenFileCache(4, REVALIDATE, 8, clock::get)) {
+            OpenFile file = plain.acquire(path, true);
+            try {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.read(file, 0, 5, ALLOC))
+                        .isInstanceOf(IllegalStateException.class);
+                assertThat(file.refCnt()).isEqualTo(2);
+            } finally {
+                file.release();
+            }
+        }
+    }
+}

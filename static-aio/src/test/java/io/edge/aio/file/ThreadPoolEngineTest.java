@@ -1,0 +1,95 @@
+package io.edge.aio.file;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.netty.buffer.AbstractByteBufAllocator;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+
+class ThreadPoolEngineTest extends FileEngineContract {
+
+    @Override
+    FileEngine newEngine(Ticker ticker) {
+        return new ThreadPoolEngine(new OpenFileCache(16, REVALIDATE, 32, ticker), 2, 256, 1 << 20, 16 * 1024,
+                Duration.ofSeconds(30));
+    }
+
+    @Override
+    OpenFileCache cacheOf(FileEngine engine) {
+        return ((ThreadPoolEngine) engine).cache();
+    }
+
+    @Test
+    void neverRunsOnTheCallerAndRefusesBeyondItsQueue() throws Exception {
+        Path path = Files.writeString(dir.resolve("a"), "abc");
+        ThreadPoolEngine small = new ThreadPoolEngine(new OpenFileCache(4, REVALIDATE, 8, clock::get), 1, 1, 1 << 20,
+                16 * 1024, Duration.ZERO);
+        try {
+            OpenFile file = await(small.open(path, true));
+            CountDownLatch hold = new CountDownLatch(1);
+            CountDownLatch running = new CountDownLatch(1);
+            // Occupy the single thread through a read whose allocator blocks until released.
+            CompletionStage<?> blocked = small.read(file, 0, 3, new BlockingAllocator(running, hold));
+            running.await();
+            assertThat(Thread.currentThread().getName()).doesNotStartWith("edge-file-io-");
+            CompletionStage<?> queued = small.read(file, 0, 3, ALLOC);
+            List<CompletionStage<?>> refused = new ArrayList<>();
+            refused.add(small.read(file, 0, 3, ALLOC));
+            refused.add(small.open(path, true));
+            for (CompletionStage<?> stage : refused) {
+                assertThatThrownBy(() -> await(stage)).isInstanceOf(ReadQueueFullException.class);
+            }
+            assertThat(small.rejectedOperations()).isEqualTo(2);
+            hold.countDown();
+            ((ByteBuf) await(blocked)).release();
+            ((ByteBuf) await(queued)).release();
+            file.release();
+        } finally {
+            small.close();
+        }
+        assertThat(small.cache().descriptorsInUse()).isZero();
+    }
+
+    /** Hands out direct buffers only once {@code hold} opens, so the pool thread asking for one waits. */
+    private static final class BlockingAllocator extends AbstractByteBufAllocator {
+        private final CountDownLatch running;
+        private final CountDownLatch hold;
+
+        BlockingAllocator(CountDownLatch running, CountDownLatch hold) {
+            super(true);
+            this.running = running;
+            this.hold = hold;
+        }
+
+        @Override
+        protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+            return UnpooledByteBufAllocator.DEFAULT.heapBuffer(initialCapacity, maxCapacity);
+        }
+
+        @Override
+        protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+            running.countDown();
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return UnpooledByteBufAllocator.DEFAULT.directBuffer(initialCapacity, maxCapacity);
+        }
+
+        @Override
+        public boolean isDirectBufferPooled() {
+            return false;
+        }
+    }
+}
