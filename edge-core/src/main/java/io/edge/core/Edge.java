@@ -2,7 +2,7 @@ package io.edge.core;
 
 import io.edge.aio.StaticIoSettings;
 import io.edge.aio.file.FileEngine;
-import io.edge.aio.file.SendfileEngine;
+import io.edge.aio.file.FileEngines;
 import io.edge.conf.EdgeSettings;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
@@ -15,6 +15,7 @@ import io.edge.core.fastcgi.WaitStats;
 import io.edge.fastcgi.pool.BackendPool;
 import io.edge.fastcgi.pool.PoolStats;
 import io.edge.fastcgi.spawn.PhpFpmSupervisor;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -98,11 +99,9 @@ public final class Edge {
         return staticResponder;
     }
 
-    private static FileEngine fileEngine(StaticIoSettings io) {
-        if (io.engine() != StaticIoSettings.Engine.SENDFILE && io.engine() != StaticIoSettings.Engine.AUTO) {
-            LOG.warn("static engine {} is not available in this build; using sendfile", io.engine().configName());
-        }
-        return new SendfileEngine(io);
+    /** The configured engine; {@code auto} logs once why it chose io_uring or threads. */
+    private static FileEngine fileEngine(StaticIoSettings io) throws IOException {
+        return FileEngines.create(io);
     }
 
     /**

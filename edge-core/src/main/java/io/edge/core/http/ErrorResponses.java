@@ -1,6 +1,7 @@
 package io.edge.core.http;
 
 import io.edge.aio.file.FileDescriptorsExhaustedException;
+import io.edge.aio.file.ReadQueueFullException;
 import io.edge.fastcgi.BackendBusyException;
 import io.edge.fastcgi.BackendTimeoutException;
 import io.edge.fastcgi.BackendUnavailableException;
@@ -25,7 +26,8 @@ import java.nio.file.NoSuchFileException;
  * The one place where a failure becomes an HTTP status, and where error bodies are made. Error bodies are
  * short and generic: never a stack trace, an exception message or a file system path.
  *
- * <p>Backend busy (queue full, queue timeout, FastCGI OVERLOADED) and descriptor exhaustion are 503
+ * <p>Backend busy (queue full, queue timeout, FastCGI OVERLOADED), a full file-read queue and descriptor
+ * exhaustion are 503
  * with {@code Retry-After}; a backend that answered wrongly or not at all is 502; a read timeout is 504.
  */
 public final class ErrorResponses {
@@ -43,7 +45,8 @@ public final class ErrorResponses {
             if (t instanceof HttpStatusException e) {
                 return e.status();
             }
-            if (t instanceof BackendBusyException || t instanceof FileDescriptorsExhaustedException) {
+            if (t instanceof BackendBusyException || t instanceof FileDescriptorsExhaustedException
+                    || t instanceof ReadQueueFullException) {
                 return HttpResponseStatus.SERVICE_UNAVAILABLE;
             }
             if (t instanceof BackendTimeoutException) {
