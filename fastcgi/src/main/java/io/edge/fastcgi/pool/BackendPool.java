@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * <h2>Slots</h2>
  * Each address has {@code max-connections} slots. A slot is taken by a connection being opened, a leased
  * connection, or an idle kept-alive one (an idle connection holds a php-fpm worker), whichever event loop it
- * lives on. A connection lives on the event loop of the request that opened it.
+ * lives on. A connection lives on the event loop of the request that last used it.
  *
  * <h2>A request ({@link Waiter})</h2>
  * <pre>
@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>A connection ({@link PooledConnection})</h2>
  * {@code (connecting) ──► LEASED ──release(REUSABLE), keep-alive, under max-requests──► IDLE ──► LEASED};
- * {@code LEASED ──release(CLOSE | BACKEND_FAILED)──► CLOSED}; {@code IDLE ──idle timeout, peer close, or
- * swapped for a connection on another loop──► CLOSED}. A slot freed by any of these goes to the oldest
+ * {@code LEASED ──release(CLOSE | BACKEND_FAILED)──► CLOSED}; {@code IDLE ──idle timeout or peer close──► CLOSED}; an idle connection a request on another loop
+ * needs (every slot taken) is moved to that loop, not closed. A slot freed by any of these goes to the oldest
  * waiter at once.
  *
  * <h2>An address ({@link Backend})</h2>
@@ -226,9 +226,17 @@ public final class BackendPool implements AutoCloseable {
             return;
         }
         if (b.open >= maxConnections) {
-            // Every slot is taken, some by idle connections on other loops: swap the oldest for a new
-            // connection on this request's loop, so an exchange never hops threads.
-            closeIdle(b.idle.pollFirst(), after);
+            // Every slot is taken, some by idle connections on other loops: move the most recently used one
+            // to this request's loop, so an exchange never hops threads and the backend keeps its worker.
+            PooledConnection moving = b.idle.pollLast();
+            moving.state = PooledConnection.State.LEASED;
+            moving.exchanges++;
+            if (moving.cancelIdleTimer != null) {
+                after.add(moving.cancelIdleTimer);
+                moving.cancelIdleTimer = null;
+            }
+            after.add(() -> move(w, moving));
+            return;
         }
         b.open++;
         after.add(() -> connect(w, b));
@@ -343,6 +351,27 @@ public final class BackendPool implements AutoCloseable {
             // Cancelled while connecting: the connection is fresh and clean, so keep it for the next one.
             lease.release(Lease.Outcome.REUSABLE);
         }
+    }
+
+    private void move(Waiter w, PooledConnection pc) {
+        Future<Void> f;
+        try {
+            f = connector.move(pc.channel, w.loop);
+        } catch (RuntimeException e) {
+            f = w.loop.newFailedFuture(e);
+        }
+        f.addListener(done -> {
+            if (done.isSuccess()) {
+                synchronized (this) {
+                    pc.loop = w.loop;
+                }
+            } else {
+                LOG.debug("fastcgi group {}: moving a connection to another loop failed: {}", name,
+                        done.cause().toString());
+                pc.channel.close(); // the exchange then fails at once and the caller waits again
+            }
+            grant(w, pc, true);
+        });
     }
 
     private void connect(Waiter w, Backend b) {

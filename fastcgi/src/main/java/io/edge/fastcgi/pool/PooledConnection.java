@@ -9,8 +9,8 @@ final class PooledConnection {
     enum State { LEASED, IDLE, CLOSED }
 
     final Channel channel;
-    /** The loop the connection was opened for (the channel's own loop in production). */
-    final EventLoop loop;
+    /** The loop the channel is registered on; changes when the pool moves an idle connection. */
+    EventLoop loop;
     final Backend backend;
     State state = State.LEASED;
     int exchanges;

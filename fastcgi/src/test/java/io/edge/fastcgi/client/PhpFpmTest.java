@@ -76,7 +76,7 @@ class PhpFpmTest {
             assertThat(System.nanoTime() < deadline).as("php-fpm socket never appeared").isTrue();
             Thread.sleep(20); // the test thread, not an event loop
         }
-        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
         pool = BackendPool.create(new BackendGroupSettings("php", List.of("unix:" + dir.resolve("fpm.sock")),
                 BackendGroupSettings.Balance.LEAST_CONNECTIONS, 1,
                 new BackendGroupSettings.Queue(10, Duration.ofSeconds(5)),
@@ -108,6 +108,10 @@ class PhpFpmTest {
     }
 
     Result run(String method, String path, String query, String body) throws Exception {
+        return run(group.next(), method, path, query, body);
+    }
+
+    Result run(EventLoop loop, String method, String path, String query, String body) throws Exception {
         ScriptResolver.Script script = (ScriptResolver.Script) new ScriptResolver(dir, "/index.php").resolve(path, query);
         CgiRequest request = new CgiRequest(method, path + "?" + query, "HTTP/1.1", path, query,
                 List.of(Map.entry("Cookie", "a=1"), Map.entry("Cookie", "b=2")),
@@ -115,13 +119,13 @@ class PhpFpmTest {
                 "localhost", 8080, "127.0.0.1", "127.0.0.1", 40000, false);
         List<Map.Entry<String, String>> params = CgiParams.build(request, script, CgiOptions.DEFAULT);
         CompletableFuture<Result> done = new CompletableFuture<>();
-        EventLoop loop = group.next();
         loop.execute(() -> pool.acquire(loop).addListener(f -> {
             if (!f.isSuccess()) {
                 done.complete(new Result(null, null, f.cause(), false));
                 return;
             }
             Lease lease = (Lease) f.getNow();
+            assertThat(lease.channel().eventLoop()).isSameAs(loop);
             StringBuilder sb = new StringBuilder();
             HttpResponse[] head = new HttpResponse[1];
             FcgiExchange exchange = FcgiExchange.start(lease, params,
@@ -168,6 +172,22 @@ class PhpFpmTest {
         assertThat(post.error()).isNull();
         assertThat(post.body()).startsWith("q=;body=hello body;pi=;");
         assertThat(post.reused()).isTrue(); // FCGI_KEEP_CONN kept the one worker's connection
+        assertThat(pool.stats().open()).isEqualTo(1);
+    }
+
+    @Test
+    void theOneKeptConnectionMovesBetweenEventLoopsInsteadOfBeingReopened() throws Exception {
+        EventLoop first = group.next();
+        EventLoop second = group.next();
+        assertThat(second).isNotSameAs(first);
+        int n = 0;
+        for (EventLoop loop : List.of(first, second, first, second)) {
+            Result r = run(loop, "GET", "/index.php", "q=" + n, "");
+            assertThat(r.error()).as("fpm log: %s", log()).isNull();
+            assertThat(r.body()).startsWith("q=" + n + ";");
+            assertThat(r.reused()).as("request %d on a kept connection", n).isEqualTo(n > 0);
+            n++;
+        }
         assertThat(pool.stats().open()).isEqualTo(1);
     }
 

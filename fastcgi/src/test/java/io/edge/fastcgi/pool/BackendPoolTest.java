@@ -28,8 +28,20 @@ class BackendPoolTest {
         record Pending(EventLoop loop, BackendAddress address, Promise<Channel> promise) {
         }
 
+        record Move(Channel channel, EventLoop loop) {
+        }
+
         final ArrayDeque<Pending> pending = new ArrayDeque<>();
         final List<EmbeddedChannel> opened = new ArrayList<>();
+        final List<Move> moves = new ArrayList<>();
+        boolean failMoves;
+
+        @Override
+        public Future<Void> move(Channel channel, EventLoop loop) {
+            moves.add(new Move(channel, loop));
+            return failMoves ? loop.newFailedFuture(new IllegalStateException("not movable"))
+                    : loop.newSucceededFuture(null);
+        }
 
         @Override
         public Future<Channel> connect(EventLoop loop, BackendAddress address) {
@@ -236,17 +248,43 @@ class BackendPoolTest {
     }
 
     @Test
-    void idleConnectionOnAnotherLoopIsSwappedNotShared() {
+    void idleConnectionOnAnotherLoopIsMovedToTheRequestsLoopNotClosed() {
         onePhp(1, 10);
         Future<Lease> f = pool.acquire(loopA);
         connector.succeedNext();
+        Channel ch = f.getNow().channel();
         f.getNow().release(Lease.Outcome.REUSABLE);
         Future<Lease> onB = pool.acquire(loopB);
-        assertThat(f.getNow().channel().isActive()).isFalse();
-        assertThat(connector.pending.peek().loop()).isSameAs(loopB);
-        connector.succeedNext();
+        assertThat(connector.pending).isEmpty(); // no new connection
+        assertThat(connector.moves).containsExactly(new FakeConnector.Move(ch, loopB));
         assertThat(onB.isSuccess()).isTrue();
+        assertThat(onB.getNow().channel()).isSameAs(ch);
+        assertThat(onB.getNow().isReused()).isTrue();
+        assertThat(ch.isActive()).isTrue();
+        onB.getNow().release(Lease.Outcome.REUSABLE);
+        Future<Lease> againOnB = pool.acquire(loopB);
+        assertThat(connector.moves).hasSize(1); // now it lives on B
+        assertThat(againOnB.getNow().channel()).isSameAs(ch);
         assertThat(pool.stats().open()).isEqualTo(1);
+        againOnB.getNow().release(Lease.Outcome.REUSABLE); // its third exchange: max-requests closes it
+    }
+
+    @Test
+    void aConnectionThatFailsToMoveIsClosedAndStillHandedOver() {
+        onePhp(1, 10);
+        Future<Lease> f = pool.acquire(loopA);
+        connector.succeedNext();
+        Channel ch = f.getNow().channel();
+        f.getNow().release(Lease.Outcome.REUSABLE);
+        connector.failMoves = true;
+        Future<Lease> onB = pool.acquire(loopB);
+        // the exchange on it fails at once, and the caller waits again (FastCgiResponder's retry)
+        assertThat(onB.isSuccess()).isTrue();
+        assertThat(ch.isActive()).isFalse();
+        onB.getNow().release(Lease.Outcome.CLOSE);
+        assertThat(pool.stats().open()).isZero();
+        pool.acquire(loopB);
+        assertThat(connector.pending).hasSize(1);
     }
 
     @Test
