@@ -315,10 +315,18 @@ public final class FastCgiResponder implements Responder {
                 chunk.release();
                 return;
             }
-            exchange.writeAndFlush(new DefaultHttpContent(chunk));
+            exchange.write(new DefaultHttpContent(chunk)); // flushed when this read from the backend is done
             if (!exchange.isWritable()) {
+                exchange.flush();
                 backend.pauseResponse();
                 exchange.onWritable(backend::resumeResponse);
+            }
+        }
+
+        @Override
+        public void onReadComplete() {
+            if (headSent && !redirected) {
+                exchange.flush();
             }
         }
 

@@ -57,6 +57,9 @@ public interface Exchange {
     /** Writes one response message and flushes. */
     ChannelFuture writeAndFlush(Object message);
 
+    /** Sends what {@link #write} queued. */
+    void flush();
+
     /** Whether the client can take more data now; when false, wait for {@link #onWritable}. */
     boolean isWritable();
 

@@ -163,6 +163,11 @@ final class ServerExchange implements Exchange {
         return ctx.writeAndFlush(track(message));
     }
 
+    @Override
+    public void flush() {
+        ctx.flush();
+    }
+
     private Object track(Object message) {
         if (message instanceof HttpResponse response) {
             if (state != State.OPEN) {

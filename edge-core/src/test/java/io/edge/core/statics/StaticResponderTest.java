@@ -357,6 +357,8 @@ class StaticResponderTest {
             return write(message);
         }
 
+        @Override public void flush() { }
+
         @Override public boolean isWritable() { return true; }
         @Override public void onWritable(Runnable task) { task.run(); }
         @Override public void complete(ChannelFuture lastWrite) { completed = true; }

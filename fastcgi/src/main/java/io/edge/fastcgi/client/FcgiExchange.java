@@ -37,8 +37,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One request on one leased backend connection. Created by {@link #start}, which sends BEGIN_REQUEST and
- * PARAMS; the caller then streams the body with {@link #writeStdin} and {@link #endStdin}. The response
+ * One request on one leased backend connection. Created by {@link #start}, which writes BEGIN_REQUEST and
+ * PARAMS (they go out with the first {@link #writeStdin} or {@link #endStdin}); the caller then streams the body with {@link #writeStdin} and {@link #endStdin}. The response
  * comes to the {@link Listener}: a head, body chunks, then the end, or one error instead of whatever is
  * left. Every method must be called on the backend channel's event loop, which is the loop the lease was
  * acquired for (the client's); the listener is called there too.
@@ -68,6 +68,14 @@ public final class FcgiExchange {
 
         /** A body chunk; ownership passes to the listener, which must release it. */
         void onBody(ByteBuf chunk);
+
+        /**
+         * Everything the backend sent so far has been delivered (one socket read), and more is to come. A
+         * listener that writes body chunks without flushing them flushes here, so a small response goes out
+         * in one write together with its end.
+         */
+        default void onReadComplete() {
+        }
 
         /** The backend finished the response; the lease is already released. */
         void onEnd();
@@ -151,7 +159,8 @@ public final class FcgiExchange {
                 .addListener(writeFailure);
         ByteBuf encoded = FcgiNameValues.encode(backendChannel.alloc(), params);
         backendChannel.write(new FcgiParams(REQUEST_ID, encoded)).addListener(writeFailure);
-        backendChannel.writeAndFlush(new FcgiParams(REQUEST_ID, Unpooled.EMPTY_BUFFER)).addListener(writeFailure);
+        // Not flushed: the first writeStdin or endStdin sends it all in one write.
+        backendChannel.write(new FcgiParams(REQUEST_ID, Unpooled.EMPTY_BUFFER)).addListener(writeFailure);
     }
 
     /** Sends a chunk of request body; ownership of {@code chunk} passes to the exchange. */
@@ -394,6 +403,14 @@ public final class FcgiExchange {
             } catch (FcgiProtocolException e) {
                 fail(e, Lease.Outcome.BACKEND_FAILED);
             }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (state == State.SENDING) {
+                listener.onReadComplete();
+            }
+            ctx.fireChannelReadComplete();
         }
 
         @Override
