@@ -61,7 +61,8 @@ public final class OpenFileCache implements AutoCloseable {
     }
 
     /**
-     * @param maxSize          cached descriptors at most (at most {@code fdBudget} are ever cached)
+     * @param maxSize          cached descriptors at most (at most {@code fdBudget} less
+     *                         {@link #inFlightReserve} are ever cached)
      * @param revalidateAfter  how long an entry is trusted before it is stat'ed again
      * @param fdBudget         descriptors held at once, cached plus in flight
      * @param ticker           the clock (a fake one in tests)
@@ -95,7 +96,7 @@ public final class OpenFileCache implements AutoCloseable {
         this.opener = opener;
         // Removal runs on the thread that caused it, so a descriptor is closed before the call returns.
         this.cache = Caffeine.newBuilder()
-                .maximumSize(Math.min(maxSize, fdBudget))
+                .maximumSize(Math.min(maxSize, fdBudget - inFlightReserve(fdBudget)))
                 .ticker(ticker)
                 .executor(Runnable::run)
                 .<Path, Entry>removalListener((path, entry, cause) -> {
@@ -104,6 +105,14 @@ public final class OpenFileCache implements AutoCloseable {
                     }
                 })
                 .build();
+    }
+
+    /**
+     * Permits of the budget the cache never fills, left to files open for sends in flight: a cache filling
+     * the whole budget makes every miss evict before it can open (a sorted scan of the coldest entries).
+     */
+    static int inFlightReserve(int fdBudget) {
+        return Math.max(1, fdBudget / 8);
     }
 
     /**

@@ -156,6 +156,22 @@ class OpenFileCacheTest {
     }
 
     @Test
+    void aCacheAsLargeAsTheBudgetLeavesAReserveSoAMissNeedNotEvict() throws IOException {
+        try (OpenFileCache cache = cache(8, 8)) {
+            int cap = 8 - OpenFileCache.inFlightReserve(8);
+            for (int i = 0; i < cap; i++) {
+                cache.acquire(dir.resolve("f" + i), true).release();
+            }
+            assertThat(cache.cachedCount()).isEqualTo(cap);
+            // A miss while the cache is full opens under the reserve: no batch of idle entries is evicted
+            // to make room (only the one the size bound pushes out).
+            cache.acquire(dir.resolve("f9"), true).release();
+            assertThat(cache.cachedCount()).isEqualTo(cap);
+            assertThat(cache.descriptorsInUse()).isEqualTo(cap);
+        }
+    }
+
+    @Test
     void emfileEvictsAndRetriesOnce() throws IOException {
         AtomicInteger failures = new AtomicInteger(1);
         OpenFileCache.Opener flaky = (path, follow) -> {
