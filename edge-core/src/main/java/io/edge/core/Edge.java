@@ -1,23 +1,22 @@
 package io.edge.core;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.StaticIoSettings;
 import io.edge.aio.file.FileEngine;
 import io.edge.aio.file.FileEngines;
+import io.edge.cache.http.ResponseCache;
+import io.edge.cache.http.ResponseCacheStats;
 import io.edge.conf.EdgeSettings;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
-import com.github.benmanes.caffeine.cache.Ticker;
-import io.edge.cache.http.ResponseCache;
-import io.edge.cache.http.ResponseCacheStats;
 import io.edge.core.cache.PurgeResponder;
 import io.edge.core.cache.ResponseCacheGate;
-import io.edge.core.cache.ResponseCaches;
 import io.edge.core.fastcgi.FastCgiResponder;
+import io.edge.core.fastcgi.WaitStats;
 import io.edge.core.http.Responder;
 import io.edge.core.statics.MimeTypes;
 import io.edge.core.statics.StaticResponder;
 import io.edge.fastcgi.BackendGroupSettings;
-import io.edge.core.fastcgi.WaitStats;
 import io.edge.fastcgi.pool.BackendPool;
 import io.edge.fastcgi.pool.PoolStats;
 import io.edge.fastcgi.spawn.PhpFpmSupervisor;
@@ -91,7 +90,7 @@ public final class Edge {
                     t.setDaemon(true);
                     return t;
                 }, 10, TimeUnit.MILLISECONDS);
-                responseCache = ResponseCaches.create(settings.cache().responses(), cacheTimer, ticker);
+                responseCache = new ResponseCache(settings.cache().responses(), cacheTimer, ticker);
             }
             if (!pools.isEmpty() || responseCache != null) {
                 statsLogger = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -72,7 +72,15 @@ public final class ResponseCache implements AutoCloseable {
 
     /** @param timer ends coalesced waits after {@code coalesceTimeout} (a shared {@code HashedWheelTimer}) */
     public ResponseCache(ResponseCacheSettings settings, Timer timer) {
-        this(settings, timer, Ticker.systemTicker(), System::currentTimeMillis, ByteBufAllocator.DEFAULT);
+        this(settings, timer, Ticker.systemTicker());
+    }
+
+    /**
+     * A cache whose ages and freshness run on {@code ticker} (tests pass a fake one, so expiry needs no
+     * sleeping); {@code Date} and {@code Expires} are still compared with the wall clock.
+     */
+    public ResponseCache(ResponseCacheSettings settings, Timer timer, Ticker ticker) {
+        this(settings, timer, ticker, System::currentTimeMillis, ByteBufAllocator.DEFAULT);
     }
 
     ResponseCache(ResponseCacheSettings settings, Timer timer, Ticker ticker, LongSupplier wallMillis,
