@@ -38,10 +38,11 @@ import org.slf4j.LoggerFactory;
  *                         while a ResponseRecorder copies it into the cache; a 304 is merged and answered
  *                         from the cache; then done() releases the followers
  *               follower: waits (bounded by coalesce-timeout); DONE -> look up again, answer if FRESH/SWR,
- *                         else go to the backend alone; FAILED -> the stale copy if usable, else alone;
- *                         TIMED_OUT -> alone
- *   backend failed / queue full / queue timed out, before any head -> the stale copy if its stale-if-error
- *   or the configured grace allows, else the usual error (502/503/504 from ErrorResponses)
+ *                         else go to the backend alone; FAILED or TIMED_OUT -> the stale copy if usable on
+ *                         error (the backend is failing or slow), else alone
+ *   backend failed / queue full / queue timed out before any head, or answered 5xx -> the stale copy if its
+ *   stale-if-error or the configured grace allows, else the usual error (502/503/504 from ErrorResponses,
+ *   or the backend's own 5xx)
  * </pre>
  *
  * Everything runs on the client's event loop; followers are resumed there. A leader whose client goes away
@@ -81,12 +82,15 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                     return;
                 }
                 Coalescer.Ticket refresh = lookup.refresh();
-                answer(exchange, stale);
-                if (refresh != null) {
-                    HttpRequest backendRequest = lookup.backendRequest(clientRequest);
-                    backend.run(new DetachedExchange(exchange, backendRequest), backendRequest,
-                            new Refresh(clientRequest, lookup, refresh));
+                if (refresh == null) {
+                    answer(exchange, stale);
+                    return;
                 }
+                HttpRequest backendRequest = lookup.backendRequest(clientRequest);
+                // Snapshot the client's exchange before answering it completes it.
+                DetachedExchange detached = new DetachedExchange(exchange, backendRequest);
+                answer(exchange, stale);
+                backend.run(detached, backendRequest, new Refresh(backendRequest, lookup, refresh));
             }
             case STALE, MISS -> coalesce(exchange, backend, lookup);
         }
@@ -125,7 +129,13 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                         fetch(exchange, backend, lookup, null, true);
                     }
                 }
-                case TIMED_OUT -> fetch(exchange, backend, lookup, null, true);
+                case TIMED_OUT -> {
+                    // The leader is still waiting after coalesce-timeout: the backend is under pressure, and
+                    // joining its queue as well would likely end in a queue timeout. A stale copy answers now.
+                    if (!answer(exchange, lookup.responseOnError())) {
+                        fetch(exchange, backend, lookup, null, true);
+                    }
+                }
             }
         }, loop);
     }
@@ -137,7 +147,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         if (!conditional) {
             backendRequest.headers().remove(HttpHeaderNames.IF_NONE_MATCH).remove(HttpHeaderNames.IF_MODIFIED_SINCE);
         }
-        Fetch fetch = new Fetch(exchange, backend, lookup, ticket);
+        Fetch fetch = new Fetch(exchange, backend, lookup, ticket, backendRequest);
         exchange.onClientGone(fetch::clientGone);
         backend.run(exchange, backendRequest, fetch);
     }
@@ -177,6 +187,11 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         return lookup.outcome() != Lookup.Outcome.MISS && lookup.outcome() != Lookup.Outcome.BYPASS;
     }
 
+    /** RFC 5861 4: a 5xx is an error a stale copy may answer instead (stale-if-error, or the grace). */
+    private static boolean serverError(HttpResponse backendResponse) {
+        return backendResponse.status().code() >= 500;
+    }
+
     /** True when the backend hands the body to the static path: never stored, the cached copy would be empty. */
     private static boolean sendsFile(HttpResponse backendResponse) {
         return backendResponse.headers().contains("X-Sendfile") || backendResponse.headers().contains("X-Accel-Redirect");
@@ -184,24 +199,36 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
 
     /**
      * A backend call for a client: a 200 (or any storable answer) streams to the client while it is
-     * recorded; a 304 to the conditional request is merged into the entry and answered from the cache.
-     * Owns the recorder; ends the ticket exactly once (done, or failed: the ticket ignores a second end).
+     * recorded; a 304 to the conditional request is merged into the entry and answered from the cache; a
+     * 5xx is replaced by the stale copy when that may answer on error. Owns the recorder and the merged
+     * answer; ends the ticket exactly once (done, or failed: the ticket ignores a second end).
+     *
+     * <pre>
+     *   onHead --304, entry--------------> REVALIDATED --onEnd / onError--> merged answer (or again, unconditional)
+     *          --5xx, stale usable-------> ERROR_STALE --onEnd / onError--> stale answer
+     *          --otherwise---------------> STREAMING (recorded when storable) --onEnd--> stored
+     * </pre>
      */
     private final class Fetch implements FastCgiResponder.ResponseTap {
         private final Exchange exchange;
         private final FastCgiResponder.Backend backend;
         private final Lookup lookup;
         private final Coalescer.Ticket ticket;
+        /** What the backend was asked: a GET also for a HEAD client, so the answer can be stored. */
+        private final HttpRequest backendRequest;
         private ResponseRecorder recorder;
         private FullHttpResponse merged;
         private boolean revalidated;
+        private HttpResponseStatus replacedError;
         private boolean headPassed;
 
-        Fetch(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, Coalescer.Ticket ticket) {
+        Fetch(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, Coalescer.Ticket ticket,
+              HttpRequest backendRequest) {
             this.exchange = exchange;
             this.backend = backend;
             this.lookup = lookup;
             this.ticket = ticket;
+            this.backendRequest = backendRequest;
         }
 
         @Override
@@ -211,9 +238,13 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 merged = cache.revalidated(lookup, backendResponse);
                 return false;
             }
+            if (serverError(backendResponse) && lookup.usableOnError()) {
+                replacedError = backendResponse.status();
+                return false;
+            }
             headPassed = true;
             if (!sendsFile(backendResponse)) {
-                recorder = cache.record(exchange.request(), backendResponse);
+                recorder = cache.record(backendRequest, backendResponse);
             }
             return true;
         }
@@ -231,21 +262,31 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 recorder.finish();
                 recorder = null;
             }
+            if (replacedError != null) {
+                endTicket(false);
+                answerStaleFor(replacedError);
+                return;
+            }
             endTicket(true);
             if (revalidated) {
-                FullHttpResponse response = merged;
-                merged = null;
-                if (!answer(exchange, response)) {
-                    // The entry was evicted between the lookup and the 304: ask again, unconditionally.
-                    fetch(exchange, backend, lookup, null, false);
-                }
+                answerMerged();
             }
         }
 
         @Override
         public boolean onError(Throwable cause) {
             closeRecorder();
+            if (revalidated) {
+                // The 304 was merged before the backend failed: the entry is as good as after onEnd.
+                endTicket(true);
+                answerMerged();
+                return true;
+            }
             endTicket(false);
+            if (replacedError != null) {
+                answerStaleFor(replacedError);
+                return true;
+            }
             if (headPassed) {
                 return false; // the client has a head already: the responder closes the connection
             }
@@ -257,8 +298,25 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             return answer(exchange, stale);
         }
 
+        private void answerMerged() {
+            FullHttpResponse response = merged;
+            merged = null;
+            if (!answer(exchange, response)) {
+                // The entry was evicted between the lookup and the 304: ask again, unconditionally.
+                fetch(exchange, backend, lookup, null, false);
+            }
+        }
+
+        /** The backend's 5xx was held back for the stale copy; if that was evicted meanwhile, the status goes out. */
+        private void answerStaleFor(HttpResponseStatus backendStatus) {
+            if (!answer(exchange, lookup.responseOnError())) {
+                exchange.sendError(backendStatus);
+            }
+        }
+
         void clientGone() {
             closeRecorder();
+            releaseMerged();
             endTicket(false);
         }
 
@@ -267,6 +325,9 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 recorder.close();
                 recorder = null;
             }
+        }
+
+        private void releaseMerged() {
             if (merged != null) {
                 merged.release();
                 merged = null;
@@ -285,15 +346,19 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         }
     }
 
-    /** The one background refresh of a stale-while-revalidate entry: only the cache sees its answer. */
+    /**
+     * The one background refresh of a stale-while-revalidate entry: only the cache sees its answer. A 5xx
+     * leaves the stale entry as it is (it may still answer on error).
+     */
     private final class Refresh implements FastCgiResponder.ResponseTap {
-        private final HttpRequest clientRequest;
+        private final HttpRequest backendRequest;
         private final Lookup lookup;
         private final Coalescer.Ticket ticket;
         private ResponseRecorder recorder;
+        private boolean failed;
 
-        Refresh(HttpRequest clientRequest, Lookup lookup, Coalescer.Ticket ticket) {
-            this.clientRequest = clientRequest;
+        Refresh(HttpRequest backendRequest, Lookup lookup, Coalescer.Ticket ticket) {
+            this.backendRequest = backendRequest;
             this.lookup = lookup;
             this.ticket = ticket;
         }
@@ -305,8 +370,10 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 if (merged != null) {
                     merged.release(); // nobody to answer: the merge into the entry is what counts
                 }
+            } else if (serverError(backendResponse)) {
+                failed = true;
             } else if (!sendsFile(backendResponse)) {
-                recorder = cache.record(clientRequest, backendResponse);
+                recorder = cache.record(backendRequest, backendResponse);
             }
             return false;
         }
@@ -324,7 +391,11 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 recorder.finish();
                 recorder = null;
             }
-            ticket.done();
+            if (failed) {
+                ticket.failed();
+            } else {
+                ticket.done();
+            }
         }
 
         @Override
@@ -334,7 +405,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 recorder = null;
             }
             ticket.failed();
-            LOG.debug("background refresh of {} failed: {}", clientRequest.uri(), cause.toString());
+            LOG.debug("background refresh of {} failed: {}", backendRequest.uri(), cause.toString());
             return true; // the client was answered from the stale copy already
         }
     }

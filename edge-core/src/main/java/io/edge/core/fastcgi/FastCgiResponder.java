@@ -49,6 +49,8 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   RESOLVE --script--> [BUFFER chunked body] --> WAIT (queue; client reading paused) --lease--> EXCHANGE --end--> done
+ *   RESOLVE --script, with a ScriptGate (the response cache)--> the gate answers, or runs the script as above,
+ *           possibly with a derived request and a ResponseTap that watches or takes over the response
  *   RESOLVE --existing file or directory (front controller)--> static responder
  *   WAIT --client gone--> waiter cancelled: the request never reaches PHP
  *   WAIT --queue full / deadline--> 503 + Retry-After
@@ -413,7 +415,7 @@ public final class FastCgiResponder implements Responder {
             resumeClientReading();
             if (redirected) {
                 LOG.debug("[{}] backend failed after X-Sendfile: {}", requestId, cause.toString());
-            } else if (!clientGone && !(tap != null && tap.onError(cause)) && !takenOver) {
+            } else if (!clientGone && !(tap != null && tap.onError(cause))) {
                 exchange.fail(cause);
             }
         }
