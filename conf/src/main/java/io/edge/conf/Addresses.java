@@ -107,4 +107,18 @@ final class Addresses {
         }
         return path;
     }
+
+    /** An IPv4 or IPv6 literal (no host names: an allow list must not depend on DNS). */
+    static InetAddress literal(String text) {
+        boolean v4 = text.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+        boolean v6 = text.contains(":") && text.matches("[0-9A-Fa-f:.]+");
+        if (!v4 && !v6) {
+            throw new IllegalArgumentException("is not an IP address");
+        }
+        try {
+            return InetAddress.getByName(text); // a literal: parsed, never looked up
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("is not an IP address");
+        }
+    }
 }

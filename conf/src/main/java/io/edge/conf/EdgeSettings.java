@@ -15,6 +15,7 @@ import java.util.Map;
  * @param mimeTypes  file extension (lower case, no dot) to media type: the built-in table plus overrides
  * @param sites      virtual hosts, in configuration order; exactly one is the default
  * @param backends   FastCGI backend groups by name
+ * @param cache      the file content and response caches
  */
 public record EdgeSettings(
         Path source,
@@ -22,12 +23,19 @@ public record EdgeSettings(
         StaticIoSettings staticIo,
         Map<String, String> mimeTypes,
         List<SiteSettings> sites,
-        Map<String, BackendGroupSettings> backends) {
+        Map<String, BackendGroupSettings> backends,
+        CacheSettings cache) {
 
     public EdgeSettings {
         mimeTypes = Map.copyOf(mimeTypes);
         sites = List.copyOf(sites);
         backends = Map.copyOf(backends);
+    }
+
+    /** Settings with the default caches (tests that build settings in code). */
+    public EdgeSettings(Path source, ServerSettings server, StaticIoSettings staticIo, Map<String, String> mimeTypes,
+                        List<SiteSettings> sites, Map<String, BackendGroupSettings> backends) {
+        this(source, server, staticIo, mimeTypes, sites, backends, CacheSettings.defaults());
     }
 
     /** The site that answers requests whose Host matches no server name. */

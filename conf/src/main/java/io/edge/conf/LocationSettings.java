@@ -24,6 +24,8 @@ import java.util.regex.Pattern;
  *                        {@code try_files $uri $uri/ /index.php?$query_string}); {@code null} for none
  * @param sendfileRoots   for FastCGI locations, directories whose files a backend may hand back with
  *                        {@code X-Sendfile} or {@code X-Accel-Redirect}; empty turns both off
+ * @param cache           for FastCGI locations, answer GET and HEAD from the shared response cache and
+ *                        accept {@code PURGE}
  */
 public record LocationSettings(
         String match,
@@ -34,16 +36,23 @@ public record LocationSettings(
         Handler handler,
         String fastcgiBackend,
         String frontController,
-        List<Path> sendfileRoots) {
+        List<Path> sendfileRoots,
+        boolean cache) {
 
     public LocationSettings {
         sendfileRoots = List.copyOf(sendfileRoots);
     }
 
+    /** A location without the response cache. */
+    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
+                            String fastcgiBackend, String frontController, List<Path> sendfileRoots) {
+        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, false);
+    }
+
     /** A location without a front controller or X-Sendfile. */
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend) {
-        this(match, kind, pattern, regex, root, handler, fastcgiBackend, null, List.of());
+        this(match, kind, pattern, regex, root, handler, fastcgiBackend, null, List.of(), false);
     }
 
     /** How a location's pattern is compared with a request path. */

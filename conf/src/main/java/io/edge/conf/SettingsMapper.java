@@ -7,7 +7,10 @@ import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import io.edge.aio.PathPolicy;
 import io.edge.aio.StaticIoSettings;
+import io.edge.cache.ContentCacheSettings;
+import io.edge.cache.ResponseCacheSettings;
 import io.edge.fastcgi.BackendGroupSettings;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,7 +63,47 @@ final class SettingsMapper {
         Map<String, String> mimeTypes = mimeTypes(edge.section("mime-types"));
         Map<String, BackendGroupSettings> backends = backends(edge.section("fastcgi"), server.runDir());
         List<SiteSettings> sites = sites(edge, backends.keySet());
-        return new EdgeSettings(source, server, staticIo, mimeTypes, sites, backends);
+        CacheSettings cache = cache(edge.section("cache"));
+        return new EdgeSettings(source, server, staticIo, mimeTypes, sites, backends, cache);
+    }
+
+    CacheSettings cache(Section cache) {
+        Section content = cache.section("content");
+        boolean contentEnabled = content.bool("enabled");
+        ContentCacheSettings contentSettings = new ContentCacheSettings(
+                content.bytes("max-bytes", 0, Long.MAX_VALUE),
+                (int) content.bytes("max-file-size", 0, Integer.MAX_VALUE),
+                content.duration("revalidate", true));
+
+        Section responses = cache.section("responses");
+        List<String> bypassCookies = new ArrayList<>();
+        for (String name : responses.strings("bypass-cookies")) {
+            if (name.isBlank() || name.contains("=") || name.contains(";")) {
+                responses.problem("bypass-cookies", "\"" + name + "\" is not a cookie name",
+                        "cookie names such as PHPSESSID");
+            } else {
+                bypassCookies.add(name);
+            }
+        }
+        ResponseCacheSettings responseSettings = new ResponseCacheSettings(
+                responses.bytes("max-bytes", 0, Long.MAX_VALUE),
+                responses.bytes("max-object-size", 0, Integer.MAX_VALUE),
+                responses.bool("store-set-cookie"),
+                responses.duration("coalesce-timeout", true),
+                responses.duration("stale-grace", true),
+                bypassCookies,
+                responses.bool("honour-client-no-cache"));
+        List<InetAddress> purgeAllow = new ArrayList<>();
+        for (String address : responses.strings("purge-allow")) {
+            try {
+                purgeAllow.add(Addresses.literal(address));
+            } catch (IllegalArgumentException e) {
+                responses.problem("purge-allow", "\"" + address + "\" " + e.getMessage(),
+                        "IP addresses such as \"127.0.0.1\" or \"::1\"");
+            }
+        }
+        return new CacheSettings(contentEnabled ? contentSettings : null, responseSettings, purgeAllow,
+                responses.bool("purge-marks-stale"));
     }
 
     ServerSettings server(Section server) {
@@ -378,9 +421,14 @@ final class SettingsMapper {
                 }
                 sendfileRoots.add(path);
             }
+            boolean cache = location.bool("cache");
+            if (cache && backend == null) {
+                location.problem("cache", "true needs a fastcgi backend in the same location",
+                        "cache = true only in a location with fastcgi = <backend>");
+            }
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root,
                     backend == null ? LocationSettings.Handler.STATIC : LocationSettings.Handler.FASTCGI, backend,
-                    frontController, sendfileRoots));
+                    frontController, sendfileRoots, cache));
         }
         return result;
     }

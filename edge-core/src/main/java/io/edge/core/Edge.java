@@ -1,20 +1,26 @@
 package io.edge.core;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.StaticIoSettings;
 import io.edge.aio.file.FileEngine;
 import io.edge.aio.file.FileEngines;
+import io.edge.cache.http.ResponseCache;
+import io.edge.cache.http.ResponseCacheStats;
 import io.edge.conf.EdgeSettings;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
+import io.edge.core.cache.PurgeResponder;
+import io.edge.core.cache.ResponseCacheGate;
 import io.edge.core.fastcgi.FastCgiResponder;
+import io.edge.core.fastcgi.WaitStats;
 import io.edge.core.http.Responder;
 import io.edge.core.statics.MimeTypes;
 import io.edge.core.statics.StaticResponder;
 import io.edge.fastcgi.BackendGroupSettings;
-import io.edge.core.fastcgi.WaitStats;
 import io.edge.fastcgi.pool.BackendPool;
 import io.edge.fastcgi.pool.PoolStats;
 import io.edge.fastcgi.spawn.PhpFpmSupervisor;
+import io.netty.util.HashedWheelTimer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -40,6 +46,9 @@ public final class Edge {
     private static final long STATS_PERIOD_S = 10;
 
     private final EdgeSettings settings;
+    private final Ticker ticker;
+    private ResponseCache responseCache;
+    private HashedWheelTimer cacheTimer;
     private final Map<String, BackendPool> pools = new LinkedHashMap<>();
     private final List<PhpFpmSupervisor> supervisors = new ArrayList<>();
     private final Map<String, WaitStats> waitStats = new LinkedHashMap<>();
@@ -49,7 +58,13 @@ public final class Edge {
     private EdgeServer server;
 
     public Edge(EdgeSettings settings) {
+        this(settings, Ticker.systemTicker());
+    }
+
+    /** An instance whose caches age on {@code ticker}: tests expire entries without sleeping. */
+    public Edge(EdgeSettings settings, Ticker ticker) {
         this.settings = settings;
+        this.ticker = ticker;
     }
 
     /** Starts backends, pools and listeners; on failure, whatever started is stopped again. */
@@ -68,13 +83,22 @@ public final class Edge {
                 pools.put(group.name(), BackendPool.create(group));
                 waitStats.put(group.name(), new WaitStats());
             }
-            if (!pools.isEmpty()) {
+            boolean cached = settings.sites().stream().flatMap(s -> s.locations().stream()).anyMatch(LocationSettings::cache);
+            if (cached) {
+                cacheTimer = new HashedWheelTimer(r -> {
+                    Thread t = new Thread(r, "edge-cache-timer");
+                    t.setDaemon(true);
+                    return t;
+                }, 10, TimeUnit.MILLISECONDS);
+                responseCache = new ResponseCache(settings.cache().responses(), cacheTimer, ticker);
+            }
+            if (!pools.isEmpty() || responseCache != null) {
                 statsLogger = Executors.newSingleThreadScheduledExecutor(r -> {
                     Thread t = new Thread(r, "edge-stats");
                     t.setDaemon(true);
                     return t;
                 });
-                statsLogger.scheduleAtFixedRate(this::logBackendStats, STATS_PERIOD_S, STATS_PERIOD_S, TimeUnit.SECONDS);
+                statsLogger.scheduleAtFixedRate(this::logStats, STATS_PERIOD_S, STATS_PERIOD_S, TimeUnit.SECONDS);
             }
             Map<LocationSettings, Responder> responders = new IdentityHashMap<>();
             for (SiteSettings site : settings.sites()) {
@@ -93,6 +117,12 @@ public final class Edge {
     private Responder responder(SiteSettings site, LocationSettings location, StaticResponder staticResponder) {
         if (location.handler() == LocationSettings.Handler.FASTCGI) {
             BackendGroupSettings group = settings.backends().get(location.fastcgiBackend());
+            if (location.cache()) {
+                FastCgiResponder fastCgi = new FastCgiResponder(location, site.root(), pools.get(location.fastcgiBackend()),
+                        staticResponder, group.timeouts(), waitStats.get(group.name()), new ResponseCacheGate(responseCache));
+                return new PurgeResponder(fastCgi, responseCache, settings.cache().purgeAllow(),
+                        settings.cache().purgeMarksStale());
+            }
             return new FastCgiResponder(location, site.root(), pools.get(location.fastcgiBackend()), staticResponder,
                     group.timeouts(), waitStats.get(group.name()));
         }
@@ -102,6 +132,26 @@ public final class Edge {
     /** The configured engine; {@code auto} logs once why it chose io_uring or threads. */
     private static FileEngine fileEngine(StaticIoSettings io) throws IOException {
         return FileEngines.create(io);
+    }
+
+    private void logStats() {
+        logBackendStats();
+        logCacheStats();
+    }
+
+    /** One log line per period for the response cache, when anything changed. */
+    private void logCacheStats() {
+        if (responseCache == null) {
+            return;
+        }
+        ResponseCacheStats stats = responseCache.stats();
+        String line = String.format(Locale.ROOT,
+                "hits=%d misses=%d stale=%d coalesced=%d bypasses=%d evictions=%d bytes=%d entries=%d",
+                stats.hits(), stats.misses(), stats.staleAnswers(), stats.coalesced(), stats.bypasses(),
+                stats.evictions(), stats.bytesHeld(), stats.entries());
+        if (!line.equals(lastLoggedStats.put("response cache", line))) {
+            LOG.info("response cache: {}", line);
+        }
     }
 
     /**
@@ -143,6 +193,14 @@ public final class Edge {
             statsLogger.shutdownNow();
         }
         pools.values().forEach(BackendPool::close);
+        if (responseCache != null) {
+            responseCache.close();
+            responseCache = null;
+        }
+        if (cacheTimer != null) {
+            cacheTimer.stop();
+            cacheTimer = null;
+        }
         pools.clear();
         supervisors.forEach(PhpFpmSupervisor::stop);
         supervisors.clear();

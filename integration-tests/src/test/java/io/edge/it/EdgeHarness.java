@@ -1,5 +1,6 @@
 package io.edge.it;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.conf.ConfigLoader;
 import io.edge.core.Edge;
 import java.net.InetSocketAddress;
@@ -23,10 +24,15 @@ final class EdgeHarness implements AutoCloseable {
 
     /** {@code edgeBody} is the inside of {@code edge { ... }}; the listener is added unless it sets one. */
     static EdgeHarness start(Path dir, String edgeBody) throws Exception {
+        return start(dir, edgeBody, Ticker.systemTicker());
+    }
+
+    /** As {@link #start(Path, String)}, with the caches aging on {@code ticker} (a fake clock). */
+    static EdgeHarness start(Path dir, String edgeBody, Ticker ticker) throws Exception {
         Path conf = dir.resolve("edge.conf");
         String listen = edgeBody.contains("listen") ? "" : "server.listen = [\"127.0.0.1:0\"]\n";
         Files.writeString(conf, "edge {\n" + listen + "server.access-log = off\n" + edgeBody + "\n}\n");
-        Edge edge = new Edge(new ConfigLoader().load(conf));
+        Edge edge = new Edge(new ConfigLoader().load(conf), ticker);
         edge.start();
         return new EdgeHarness(edge);
     }

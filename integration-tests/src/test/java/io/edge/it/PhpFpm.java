@@ -117,7 +117,15 @@ final class PhpFpm implements AutoCloseable {
         }
     }
 
-    private void signal(String name) throws IOException, InterruptedException {
+    /** SIGTERM: php-fpm stops at once, dropping idle kept-alive connections; waits for the master to exit. */
+    void stopNow() throws IOException, InterruptedException {
+        signal("TERM");
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+    }
+
+        private void signal(String name) throws IOException, InterruptedException {
         new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor();
     }
 

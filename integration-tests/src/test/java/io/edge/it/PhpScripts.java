@@ -66,6 +66,28 @@ final class PhpScripts {
                 header('Content-Type: text/plain');
                 echo 'counted ', $_GET['id'] ?? '-';
                 """);
+        // The response cache's tests: counts its runs per id in count.txt, headers chosen by the query;
+        // hold=NAME (from run holdfrom on, default 1) keeps the worker busy until the test creates NAME;
+        // failfrom=N answers 500 from the N-th run on.
+        write(root, "cache.php", """
+                <?php
+                $id = $_GET['id'] ?? '-';
+                $ms = (int)($_GET['sleep'] ?? 0);
+                if ($ms > 0) { usleep($ms * 1000); }
+                $file = __DIR__ . '/../count.txt';
+                file_put_contents($file, $id . "\\n", FILE_APPEND | LOCK_EX);
+                $runs = count(array_keys(file($file, FILE_IGNORE_NEW_LINES), $id));
+                if (isset($_GET['hold']) && $runs >= (int)($_GET['holdfrom'] ?? 1)) {
+                    $release = __DIR__ . '/../' . basename($_GET['hold']);
+                    for ($i = 0; $i < 3000 && !file_exists($release); $i++) { usleep(10000); }
+                }
+                if (isset($_GET['failfrom']) && $runs >= (int)$_GET['failfrom']) { header('Status: 500 Internal Server Error'); }
+                if (isset($_GET['cc'])) { header('Cache-Control: ' . $_GET['cc']); }
+                if (isset($_GET['vary'])) { header('Vary: ' . $_GET['vary']); }
+                if (isset($_GET['cookie'])) { header('Set-Cookie: session=' . $_GET['cookie']); }
+                header('Content-Type: text/plain');
+                echo 'id=', $id, ' run=', $runs, ' ae=', $_SERVER['HTTP_ACCEPT_ENCODING'] ?? '';
+                """);
         Files.createDirectories(root.resolve("private"));
         Files.writeString(root.resolve("private/doc.txt"), "a document PHP decided to hand out\n");
         write(root, "sendfile.php", """

@@ -34,7 +34,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Keys: host + path + query (HEAD and GET share them), plus the request's values of the headers the
  * stored response named in {@code Vary}. The names are remembered per URL in a small side index, so a
- * lookup knows which request headers make its variant.
+ * lookup knows which request headers make its variant. The index is bounded by bytes too, a sixteenth of
+ * {@code maxBytes}, and the entries get the rest: together they never hold more than {@code maxBytes}.
  *
  * <p>Ownership: each entry holds its body once (a direct buffer the cache allocated and copied into) and
  * the removal listener releases it on eviction, purge, replacement or close. Responses handed out carry a
@@ -47,7 +48,10 @@ import java.util.function.LongSupplier;
 public final class ResponseCache implements AutoCloseable {
 
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
-    private static final int VARY_INDEX_SIZE = 65_536;
+    /** The share of {@code maxBytes} the Vary index may hold: 1/16. */
+    private static final int VARY_INDEX_SHARE_SHIFT = 4;
+    /** Per-entry overhead of the Vary index beyond its strings (node, list, references), an estimate. */
+    private static final int VARY_INDEX_OVERHEAD = 160;
     /** RFC 9110 7.6.1 hop-by-hop fields, never stored; {@code Age} is computed on the way out. */
     private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "proxy-connection",
             "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "age");
@@ -72,7 +76,15 @@ public final class ResponseCache implements AutoCloseable {
 
     /** @param timer ends coalesced waits after {@code coalesceTimeout} (a shared {@code HashedWheelTimer}) */
     public ResponseCache(ResponseCacheSettings settings, Timer timer) {
-        this(settings, timer, Ticker.systemTicker(), System::currentTimeMillis, ByteBufAllocator.DEFAULT);
+        this(settings, timer, Ticker.systemTicker());
+    }
+
+    /**
+     * A cache whose ages and freshness run on {@code ticker} (tests pass a fake one, so expiry needs no
+     * sleeping); {@code Date} and {@code Expires} are still compared with the wall clock.
+     */
+    public ResponseCache(ResponseCacheSettings settings, Timer timer, Ticker ticker) {
+        this(settings, timer, ticker, System::currentTimeMillis, ByteBufAllocator.DEFAULT);
     }
 
     ResponseCache(ResponseCacheSettings settings, Timer timer, Ticker ticker, LongSupplier wallMillis,
@@ -84,9 +96,14 @@ public final class ResponseCache implements AutoCloseable {
         this.allocator = allocator;
         this.graceNanos = settings.staleGrace().toNanos();
         this.coalescer = new Coalescer(timer, settings.coalesceTimeout());
-        this.cache = BufferCaches.bounded(settings.maxBytes(),
+        long indexBytes = settings.maxBytes() >> VARY_INDEX_SHARE_SHIFT;
+        this.cache = BufferCaches.bounded(settings.maxBytes() - indexBytes,
                 (String key, StoredResponse stored) -> stored.weight(key), stored -> stored.body.release(), evictions);
-        this.varyIndex = Caffeine.newBuilder().maximumSize(VARY_INDEX_SIZE).executor(Runnable::run).build();
+        this.varyIndex = Caffeine.newBuilder()
+                .maximumWeight(indexBytes)
+                .<String, List<String>>weigher((primary, names) -> varyIndexWeight(primary, names))
+                .executor(Runnable::run)
+                .build();
     }
 
     /** The key of a request without its variant part, as {@code PURGE} addresses it: host + path + query. */
@@ -198,6 +215,14 @@ public final class ResponseCache implements AutoCloseable {
                 staleForbidden ? 0 : seconds(Math.max(0, cc.staleIfError())),
                 cc.noCache(), staleForbidden, CachePolicy.sharedWithAuthorization(cc),
                 headers.get(HttpHeaderNames.ETAG), headers.get(HttpHeaderNames.LAST_MODIFIED));
+    }
+
+    private static int varyIndexWeight(String primary, List<String> names) {
+        int weight = 2 * primary.length() + VARY_INDEX_OVERHEAD;
+        for (String name : names) {
+            weight += 2 * name.length() + 48;
+        }
+        return weight;
     }
 
     private static long seconds(long seconds) {
@@ -352,14 +377,19 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     public ResponseCacheStats stats() {
-        long weight = cache.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+        long weight = weightOf(cache) + weightOf(varyIndex);
         return new ResponseCacheStats(hits.sum(), misses.sum(), staleAnswers.sum(), coalescer.coalesced(),
                 bypasses.sum(), evictions.sum(), weight, cache.estimatedSize());
+    }
+
+    private static long weightOf(Cache<?, ?> bounded) {
+        return bounded.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
     }
 
     /** Runs pending maintenance (eviction); tests call it before reading the bound. */
     void cleanUp() {
         cache.cleanUp();
+        varyIndex.cleanUp();
     }
 
     /** Releases every stored body; responses handed out stay valid until their holders release them. */

@@ -9,7 +9,7 @@ package io.edge.cache.http;
  * @param coalesced    requests that waited for another's backend request instead of sending their own
  * @param bypasses     requests the cache stayed out of (method, bypass cookie, Authorization)
  * @param evictions    entries dropped for room (not purges or replacements)
- * @param bytesHeld    weight held now: bodies, headers and the per-entry overhead estimate
+ * @param bytesHeld    weight held now: bodies, headers, the per-entry overhead estimate and the Vary index
  * @param entries      entries held now (estimate)
  */
 public record ResponseCacheStats(long hits, long misses, long staleAnswers, long coalesced, long bypasses,

@@ -287,18 +287,35 @@ class ResponseCacheTest {
     }
 
     @Test
-    void manyDistinctKeysStayUnderTheByteBound() {
+    void oneMillionDistinctKeysStayUnderTheByteBound() {
         cache.close();
-        long maxBytes = 256 * 1024;
-        // Heap buffers without leak tracking keep this fast under paranoid detection.
-        cache = cache(Duration.ZERO, maxBytes, new UnpooledByteBufAllocator(false, true));
-        String body = "x".repeat(500);
-        for (int i = 0; i < 20_000; i++) {
-            store(get("/k/" + i), backend(body, "Cache-Control", "max-age=60"));
+        long maxBytes = 1 << 20;
+        // Unpooled buffers without leak tracking keep a million stores fast under paranoid detection, and
+        // their metric counts every byte the cache still holds.
+        UnpooledByteBufAllocator allocator = new UnpooledByteBufAllocator(false, true);
+        cache = cache(Duration.ZERO, maxBytes, allocator);
+        String body = "x".repeat(100);
+        int keys = 1_000_000;
+        for (int i = 0; i < keys; i++) {
+            // Every tenth URL varies, so the Vary index fills up as well.
+            FullHttpResponse response = i % 10 == 0
+                    ? backend(body, "Cache-Control", "max-age=60", "Vary", "Accept-Encoding")
+                    : backend(body, "Cache-Control", "max-age=60");
+            assertThat(store(get("/k/" + i, "Accept-Encoding", "gzip"), response)).isTrue();
+            if (i % 100_000 == 0) {
+                cache.cleanUp();
+                assertThat(cache.stats().bytesHeld()).isLessThanOrEqualTo(maxBytes);
+                assertThat(allocator.metric().usedDirectMemory()).isLessThanOrEqualTo(maxBytes);
+            }
         }
         cache.cleanUp();
         ResponseCacheStats stats = cache.stats();
         assertThat(stats.bytesHeld()).isLessThanOrEqualTo(maxBytes).isGreaterThan(maxBytes / 2);
-        assertThat(stats.evictions()).isEqualTo(20_000 - stats.entries());
+        assertThat(stats.evictions()).isEqualTo(keys - stats.entries());
+        assertThat(allocator.metric().usedDirectMemory()).isLessThanOrEqualTo(maxBytes);
+        FullHttpResponse last = cache.lookup(get("/k/" + (keys - 1), "Accept-Encoding", "gzip")).response();
+        assertThat(body(last)).isEqualTo(body);
+        cache.close();
+        assertThat(allocator.metric().usedDirectMemory()).isZero();
     }
 }

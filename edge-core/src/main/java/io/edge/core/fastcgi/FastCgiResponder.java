@@ -49,6 +49,8 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   RESOLVE --script--> [BUFFER chunked body] --> WAIT (queue; client reading paused) --lease--> EXCHANGE --end--> done
+ *   RESOLVE --script, with a ScriptGate (the response cache)--> the gate answers, or runs the script as above,
+ *           possibly with a derived request and a ResponseTap that watches or takes over the response
  *   RESOLVE --existing file or directory (front controller)--> static responder
  *   WAIT --client gone--> waiter cancelled: the request never reaches PHP
  *   WAIT --queue full / deadline--> 503 + Retry-After
@@ -72,6 +74,47 @@ public final class FastCgiResponder implements Responder {
     private final BackendGroupSettings.Timeouts timeouts;
     private final ScriptResolver resolver;
     private final ScriptResolver scriptsOnly;
+    private final ScriptGate gate;
+
+    /**
+     * Stands between a resolved script and the backend: the response cache. It answers the exchange itself
+     * or through {@link Backend#run} (any number of times, also for other exchanges of the same script).
+     * Called on the client's event loop.
+     */
+    @FunctionalInterface
+    public interface ScriptGate {
+        void enter(Exchange exchange, Backend backend);
+    }
+
+    /** Runs the resolved script of one request. */
+    @FunctionalInterface
+    public interface Backend {
+        /**
+         * Sends {@code backendRequest} (the client's, or one derived from it without a body) to the script
+         * for {@code exchange}; {@code tap}, if not {@code null}, watches the response and may take it over.
+         */
+        void run(Exchange exchange, HttpRequest backendRequest, ResponseTap tap);
+    }
+
+    /**
+     * Watches one backend response on the client's event loop, in order: {@code onHead}, {@code onBody}...,
+     * then {@code onEnd} or {@code onError} (also for a queue full or timed out before any head).
+     */
+    public interface ResponseTap {
+        /**
+         * Returns true to let the response go to the client as usual; false to take it over: the body is then
+         * shown only to this tap, and the tap answers the exchange itself (or leaves it alone).
+         */
+        boolean onHead(HttpResponse backendResponse);
+
+        /** A body chunk, still owned by the caller: copy, don't keep. */
+        void onBody(ByteBuf chunk);
+
+        void onEnd();
+
+        /** Returns true when the tap answered the exchange; false lets the responder fail it. */
+        boolean onError(Throwable cause);
+    }
 
     /**
      * @param location        the FastCGI location (its root, else {@code siteRoot}; its front controller)
@@ -84,6 +127,12 @@ public final class FastCgiResponder implements Responder {
      */
     public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
                             BackendGroupSettings.Timeouts timeouts, WaitStats waitStats) {
+        this(location, siteRoot, pool, staticResponder, timeouts, waitStats, null);
+    }
+
+    /** As above, with requests for scripts passing through {@code gate} ({@code null} for none). */
+    public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
+                            BackendGroupSettings.Timeouts timeouts, WaitStats waitStats, ScriptGate gate) {
         Path root = location.root() != null ? location.root() : siteRoot;
         this.pool = pool;
         this.waitStats = waitStats;
@@ -93,6 +142,7 @@ public final class FastCgiResponder implements Responder {
         this.timeouts = timeouts;
         this.resolver = new ScriptResolver(root, location.frontController());
         this.scriptsOnly = new ScriptResolver(root, null);
+        this.gate = gate;
     }
 
     @Override
@@ -102,7 +152,11 @@ public final class FastCgiResponder implements Responder {
             resolution = indexOf(exchange, file.file());
         }
         if (resolution instanceof ScriptResolver.Script script) {
-            start(exchange, script);
+            if (gate == null) {
+                start(exchange, script, exchange.request(), null);
+            } else {
+                gate.enter(exchange, (ex, backendRequest, tap) -> start(ex, script, backendRequest, tap));
+            }
         } else if (resolution instanceof ScriptResolver.StaticFile) {
             staticResponder.respond(exchange);
         } else if (resolution instanceof ScriptResolver.Rejected rejected) {
@@ -127,8 +181,7 @@ public final class FastCgiResponder implements Responder {
         return new ScriptResolver.StaticFile(directory, true);
     }
 
-    private void start(Exchange exchange, ScriptResolver.Script script) {
-        HttpRequest request = exchange.request();
+    private void start(Exchange exchange, ScriptResolver.Script script, HttpRequest request, ResponseTap tap) {
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         long contentLength = HttpUtil.getContentLength(request, -1L);
         if (chunked) {
@@ -147,11 +200,11 @@ public final class FastCgiResponder implements Responder {
                 content.release();
                 if (last) {
                     handedOver[0] = true; // the call owns the body from here
-                    new Call(exchange, script, body.readableBytes(), body).acquire();
+                    new Call(exchange, script, request, tap, body.readableBytes(), body).acquire();
                 }
             });
         } else {
-            new Call(exchange, script, contentLength, null).acquire();
+            new Call(exchange, script, request, tap, contentLength, null).acquire();
         }
     }
 
@@ -159,6 +212,8 @@ public final class FastCgiResponder implements Responder {
     private final class Call implements FcgiExchange.Listener {
         private final Exchange exchange;
         private final ScriptResolver.Script script;
+        private final HttpRequest request;
+        private final ResponseTap tap;
         private final long contentLength;
         private ByteBuf bufferedBody;
         private final Channel clientChannel;
@@ -169,10 +224,14 @@ public final class FastCgiResponder implements Responder {
         private int retries;
         private boolean headSent;
         private boolean redirected;
+        private boolean takenOver;
 
-        Call(Exchange exchange, ScriptResolver.Script script, long contentLength, ByteBuf bufferedBody) {
+        Call(Exchange exchange, ScriptResolver.Script script, HttpRequest request, ResponseTap tap, long contentLength,
+             ByteBuf bufferedBody) {
             this.exchange = exchange;
             this.script = script;
+            this.request = request;
+            this.tap = tap;
             this.contentLength = contentLength;
             this.bufferedBody = bufferedBody;
             this.clientChannel = exchange.clientChannel();
@@ -194,9 +253,9 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             if (!f.isSuccess()) {
-                clientChannel.config().setAutoRead(true);
+                resumeClientReading();
                 releaseBufferedBody();
-                if (!clientGone) {
+                if (!clientGone && !(tap != null && tap.onError(f.cause()))) {
                     exchange.fail(f.cause());
                 }
                 return;
@@ -248,12 +307,11 @@ public final class FastCgiResponder implements Responder {
         }
 
         private boolean replayable() {
-            HttpMethod method = exchange.request().method();
+            HttpMethod method = request.method();
             return (HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method)) && contentLength <= 0;
         }
 
         private CgiRequest cgiRequest() {
-            HttpRequest request = exchange.request();
             List<Map.Entry<String, String>> headers = new ArrayList<>(request.headers().size());
             request.headers().forEach(headers::add);
             InetSocketAddress local = exchange.localAddress();
@@ -270,6 +328,10 @@ public final class FastCgiResponder implements Responder {
         @Override
         public void onHead(HttpResponse head) {
             headSent = true;
+            if (tap != null && !tap.onHead(head)) {
+                takenOver = true;
+                return;
+            }
             if (!sendfileRoots.isEmpty() && sendfile(head)) {
                 return;
             }
@@ -311,7 +373,10 @@ public final class FastCgiResponder implements Responder {
 
         @Override
         public void onBody(ByteBuf chunk) {
-            if (redirected || exchange.isHead() || !exchange.clientChannel().isActive()) {
+            if (tap != null) {
+                tap.onBody(chunk);
+            }
+            if (takenOver || redirected || exchange.isHead() || !exchange.clientChannel().isActive()) {
                 chunk.release();
                 return;
             }
@@ -325,14 +390,17 @@ public final class FastCgiResponder implements Responder {
 
         @Override
         public void onReadComplete() {
-            if (headSent && !redirected) {
+            if (headSent && !redirected && !takenOver) {
                 exchange.flush();
             }
         }
 
         @Override
         public void onEnd() {
-            if (redirected) {
+            if (tap != null) {
+                tap.onEnd();
+            }
+            if (takenOver || redirected) {
                 return; // the static path answers
             }
             exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
@@ -352,10 +420,10 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             releaseBufferedBody();
-            clientChannel.config().setAutoRead(true);
+            resumeClientReading();
             if (redirected) {
                 LOG.debug("[{}] backend failed after X-Sendfile: {}", requestId, cause.toString());
-            } else if (!clientGone) {
+            } else if (!clientGone && !(tap != null && tap.onError(cause))) {
                 exchange.fail(cause);
             }
         }
@@ -368,6 +436,16 @@ public final class FastCgiResponder implements Responder {
             }
             if (backend != null) {
                 backend.abort();
+            }
+        }
+
+        /**
+         * Undoes the pause of {@link #acquire}; only a call with a request body paused, so a bodiless call
+         * (the cache's background refresh on a connection that has moved on) leaves the connection alone.
+         */
+        private void resumeClientReading() {
+            if (contentLength > 0) {
+                clientChannel.config().setAutoRead(true);
             }
         }
 

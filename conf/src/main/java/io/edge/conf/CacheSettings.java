@@ -1,0 +1,31 @@
+package io.edge.conf;
+
+import io.edge.cache.ContentCacheSettings;
+import io.edge.cache.ResponseCacheSettings;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The caches of one server ({@code edge.cache}).
+ *
+ * @param content         the static file content cache, or {@code null} when it is off
+ * @param responses       the shared response cache used by locations with {@code cache = true}
+ * @param purgeAllow      client addresses from which {@code PURGE} is accepted
+ * @param purgeMarksStale {@code PURGE} marks entries stale instead of removing them
+ */
+public record CacheSettings(ContentCacheSettings content, ResponseCacheSettings responses,
+                            List<InetAddress> purgeAllow, boolean purgeMarksStale) {
+
+    public CacheSettings {
+        purgeAllow = List.copyOf(purgeAllow);
+    }
+
+    /** The defaults of {@code reference.conf}, for settings built in code (tests). */
+    public static CacheSettings defaults() {
+        return new CacheSettings(new ContentCacheSettings(256L << 20, 64 << 10, Duration.ofSeconds(1)),
+                new ResponseCacheSettings(256L << 20, 1 << 20, false, Duration.ofSeconds(10), Duration.ofHours(1),
+                        List.of(), false),
+                List.of(Addresses.literal("127.0.0.1"), Addresses.literal("::1")), false);
+    }
+}

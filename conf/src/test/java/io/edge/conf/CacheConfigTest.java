@@ -1,0 +1,100 @@
+package io.edge.conf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
+
+import io.edge.cache.ContentCacheSettings;
+import io.edge.cache.ResponseCacheSettings;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** edge.cache and a location's cache flag onto CacheSettings, the cache module's records and LocationSettings. */
+class CacheConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void createRoot() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+    }
+
+    private Path write(String body) throws Exception {
+        Path file = dir.resolve("edge.conf");
+        Files.writeString(file, "edge {\n" + body + "\n}\n");
+        return file;
+    }
+
+    @Test
+    void defaultsComeFromReferenceConf() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(write("sites = [{ root = www }]"));
+        assertThat(settings.cache()).isEqualTo(CacheSettings.defaults());
+        assertThat(settings.cache().purgeAllow()).containsExactly(InetAddress.getByName("127.0.0.1"),
+                InetAddress.getByName("::1"));
+        assertThat(settings.sites().get(0).locations().get(0).cache()).isFalse();
+    }
+
+    @Test
+    void everyKeyMapsOntoTheSettingsRecords() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(write("""
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php, cache = true }] }]
+                fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
+                cache {
+                  content { enabled = true, max-bytes = 1 MiB, max-file-size = 8 KiB, revalidate = 250 ms }
+                  responses {
+                    max-bytes = 2 MiB, max-object-size = 100 KiB, store-set-cookie = true, coalesce-timeout = 3 s
+                    stale-grace = 5 m, bypass-cookies = [PHPSESSID, " wp_session "], honour-client-no-cache = true
+                    purge-allow = ["10.0.0.7"], purge-marks-stale = true
+                  }
+                }
+                """));
+        CacheSettings cache = settings.cache();
+        assertThat(cache.content()).isEqualTo(new ContentCacheSettings(1 << 20, 8 << 10, Duration.ofMillis(250)));
+        assertThat(cache.responses()).isEqualTo(new ResponseCacheSettings(2 << 20, 100 << 10, true,
+                Duration.ofSeconds(3), Duration.ofMinutes(5), List.of("PHPSESSID", "wp_session"), true));
+        assertThat(cache.purgeAllow()).containsExactly(InetAddress.getByName("10.0.0.7"));
+        assertThat(cache.purgeMarksStale()).isTrue();
+        assertThat(settings.sites().get(0).locations().get(0).cache()).isTrue();
+    }
+
+    @Test
+    void contentCacheCanBeTurnedOff() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(write("""
+                sites = [{ root = www }]
+                cache.content.enabled = false
+                """));
+        assertThat(settings.cache().content()).isNull();
+    }
+
+    @Test
+    void badValuesAreReportedTogetherWithTheirKeys() throws Exception {
+        Path file = write("""
+                sites = [{ root = www, locations = [{ match = "/", cache = true }] }]
+                cache.content.max-file-size = 3 GiB
+                cache.responses.coalesce-timeout = "3 parsecs"
+                cache.responses.purge-allow = ["localhost"]
+                cache.responses.bypass-cookies = ["a=b"]
+                cache.responses.max-bytes = -1
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::key, ConfigProblem::line).containsExactlyInAnyOrder(
+                tuple("edge.sites[0].locations[0].cache", 2),
+                tuple("edge.cache.content.max-file-size", 3),
+                tuple("edge.cache.responses.coalesce-timeout", 4),
+                tuple("edge.cache.responses.purge-allow", 5),
+                tuple("edge.cache.responses.bypass-cookies", 6),
+                tuple("edge.cache.responses.max-bytes", 7));
+        assertThat(e.problems()).filteredOn(p -> p.key().endsWith("coalesce-timeout")).singleElement()
+                .satisfies(p -> assertThat(p.message()).isEqualTo("\"3 parsecs\" is not a duration"));
+        assertThat(e.problems()).filteredOn(p -> p.key().endsWith("purge-allow")).singleElement()
+                .satisfies(p -> assertThat(p.message()).isEqualTo("\"localhost\" is not an IP address"));
+    }
+}

@@ -1,0 +1,77 @@
+package io.edge.core.cache;
+
+import io.edge.cache.http.ResponseCache;
+import io.edge.core.http.Exchange;
+import io.edge.core.http.Responder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.net.InetAddress;
+import java.util.List;
+
+/**
+ * Takes {@code PURGE} requests of a cached location and passes everything else to the location's
+ * responder. {@code PURGE /path?query} purges that URL (every variant), {@code PURGE /prefix*} every URL
+ * starting with the prefix, both on the request's {@code Host}; the answer is 200 with the count, 404 when
+ * nothing was cached, 403 for a client not in {@code purge-allow}.
+ */
+public final class PurgeResponder implements Responder {
+
+    /** The method, as Squid and Varnish spell it. */
+    public static final HttpMethod PURGE = HttpMethod.valueOf("PURGE");
+
+    private final Responder delegate;
+    private final ResponseCache cache;
+    private final List<InetAddress> allowed;
+    private final boolean markStale;
+
+    public PurgeResponder(Responder delegate, ResponseCache cache, List<InetAddress> allowed, boolean markStale) {
+        this.delegate = delegate;
+        this.cache = cache;
+        this.allowed = List.copyOf(allowed);
+        this.markStale = markStale;
+    }
+
+    @Override
+    public void respond(Exchange exchange) {
+        if (!PURGE.equals(exchange.request().method())) {
+            delegate.respond(exchange);
+            return;
+        }
+        if (!allowed.contains(exchange.remoteAddress().getAddress())) {
+            exchange.sendError(HttpResponseStatus.FORBIDDEN);
+            return;
+        }
+        String uri = exchange.request().uri();
+        int purged;
+        if (uri.endsWith("*")) {
+            purged = cache.purgePrefix(ResponseCache.keyOf(keyRequest(exchange, uri.substring(0, uri.length() - 1))),
+                    markStale);
+        } else {
+            purged = cache.purge(ResponseCache.keyOf(keyRequest(exchange, uri)), markStale);
+        }
+        if (purged == 0) {
+            exchange.sendError(HttpResponseStatus.NOT_FOUND);
+            return;
+        }
+        ByteBuf body = ByteBufUtil.writeAscii(exchange.clientChannel().alloc(), "purged " + purged + "\n");
+        FullHttpResponse response = new DefaultFullHttpResponse(exchange.request().protocolVersion(),
+                HttpResponseStatus.OK, body);
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        exchange.complete(exchange.writeAndFlush(response)); // the write owns the body
+    }
+
+    /** A GET for {@code uri} with the PURGE's headers, keyed as the cache keys it. */
+    private static HttpRequest keyRequest(Exchange exchange, String uri) {
+        HttpRequest request = new DefaultHttpRequest(exchange.request().protocolVersion(), HttpMethod.GET, uri);
+        request.headers().set(exchange.request().headers());
+        return request;
+    }
+}

@@ -1,0 +1,412 @@
+package io.edge.core.cache;
+
+import io.edge.cache.http.Coalescer;
+import io.edge.cache.http.Lookup;
+import io.edge.cache.http.ResponseCache;
+import io.edge.cache.http.ResponseRecorder;
+import io.edge.core.fastcgi.FastCgiResponder;
+import io.edge.core.http.Exchange;
+import io.edge.core.statics.Preconditions;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import java.util.Date;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The response cache in front of a FastCGI location's scripts (a {@link FastCgiResponder.ScriptGate}).
+ * GET and HEAD without a body are looked up; everything else goes straight to the backend.
+ *
+ * <pre>
+ *   lookup --BYPASS-----------------> backend as sent, nothing stored
+ *          --FRESH------------------> answer from the cache (Age; If-None-Match / If-Modified-Since -> 304)
+ *          --STALE_WHILE_REVALIDATE-> answer stale; the one request that wins refresh() refreshes it in the
+ *                                     background (a detached call whose answer only the cache sees)
+ *          --MISS / STALE-----------> coalesce:
+ *               leader:   backend (conditional when the entry has validators); a 200 streams to its client
+ *                         while a ResponseRecorder copies it into the cache; a 304 is merged and answered
+ *                         from the cache; then done() releases the followers
+ *               follower: waits (bounded by coalesce-timeout); DONE -> look up again, answer if FRESH/SWR,
+ *                         else go to the backend alone; FAILED or TIMED_OUT -> the stale copy if usable on
+ *                         error (the backend is failing or slow), else alone
+ *   backend failed / queue full / queue timed out before any head, or answered 5xx -> the stale copy if its
+ *   stale-if-error or the configured grace allows, else the usual error (502/503/504 from ErrorResponses,
+ *   or the backend's own 5xx)
+ * </pre>
+ *
+ * Everything runs on the client's event loop; followers are resumed there. A leader whose client goes away
+ * gives up recording and fails its flight, so followers are never left waiting longer than the timeout.
+ */
+public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ResponseCacheGate.class);
+
+    private final ResponseCache cache;
+
+    public ResponseCacheGate(ResponseCache cache) {
+        this.cache = cache;
+    }
+
+    @Override
+    public void enter(Exchange exchange, FastCgiResponder.Backend backend) {
+        HttpRequest clientRequest = exchange.request();
+        HttpMethod method = clientRequest.method();
+        boolean bodiless = HttpUtil.getContentLength(clientRequest, 0L) == 0 && !HttpUtil.isTransferEncodingChunked(clientRequest);
+        if (!(HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method)) || !bodiless) {
+            backend.run(exchange, clientRequest, null);
+            return;
+        }
+        Lookup lookup = cache.lookup(clientRequest);
+        switch (lookup.outcome()) {
+            case BYPASS -> backend.run(exchange, clientRequest, null);
+            case FRESH -> {
+                if (!answer(exchange, lookup.response())) {
+                    coalesce(exchange, backend, lookup);
+                }
+            }
+            case STALE_WHILE_REVALIDATE -> {
+                FullHttpResponse stale = lookup.response();
+                if (stale == null) {
+                    coalesce(exchange, backend, lookup); // evicted since the lookup
+                    return;
+                }
+                Coalescer.Ticket refresh = lookup.refresh();
+                if (refresh == null) {
+                    answer(exchange, stale);
+                    return;
+                }
+                HttpRequest backendRequest = lookup.backendRequest(clientRequest);
+                // Snapshot the client's exchange before answering it completes it.
+                DetachedExchange detached = new DetachedExchange(exchange, backendRequest);
+                answer(exchange, stale);
+                backend.run(detached, backendRequest, new Refresh(backendRequest, lookup, refresh));
+            }
+            case STALE, MISS -> coalesce(exchange, backend, lookup);
+        }
+    }
+
+    private void coalesce(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup) {
+        Coalescer.Ticket ticket = cache.coalesce(lookup);
+        if (ticket.leader()) {
+            fetch(exchange, backend, lookup, ticket, true);
+            return;
+        }
+        EventLoop loop = exchange.clientChannel().eventLoop();
+        CompletableFuture<Coalescer.Outcome> ended = ticket.ended();
+        boolean[] gone = {false};
+        exchange.onClientGone(() -> {
+            gone[0] = true;
+            ended.cancel(false);
+        });
+        ended.whenCompleteAsync((outcome, error) -> {
+            if (gone[0] || error != null) {
+                return;
+            }
+            switch (outcome) {
+                case DONE -> {
+                    Lookup again = cache.lookup(exchange.request());
+                    boolean usable = again.outcome() == Lookup.Outcome.FRESH
+                            || again.outcome() == Lookup.Outcome.STALE_WHILE_REVALIDATE;
+                    if (again.outcome() == Lookup.Outcome.BYPASS) {
+                        backend.run(exchange, exchange.request(), null);
+                    } else if (!usable || !answer(exchange, again.response())) {
+                        fetch(exchange, backend, again, null, true);
+                    }
+                }
+                case FAILED -> {
+                    if (!answer(exchange, lookup.responseOnError())) {
+                        fetch(exchange, backend, lookup, null, true);
+                    }
+                }
+                case TIMED_OUT -> {
+                    // The leader is still waiting after coalesce-timeout: the backend is under pressure, and
+                    // joining its queue as well would likely end in a queue timeout. A stale copy answers now.
+                    if (!answer(exchange, lookup.responseOnError())) {
+                        fetch(exchange, backend, lookup, null, true);
+                    }
+                }
+            }
+        }, loop);
+    }
+
+    /** Goes to the backend for {@code exchange}, recording the answer; {@code ticket} is null when going alone. */
+    private void fetch(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, Coalescer.Ticket ticket,
+                       boolean conditional) {
+        HttpRequest backendRequest = lookup.backendRequest(exchange.request());
+        if (!conditional) {
+            backendRequest.headers().remove(HttpHeaderNames.IF_NONE_MATCH).remove(HttpHeaderNames.IF_MODIFIED_SINCE);
+        }
+        Fetch fetch = new Fetch(exchange, backend, lookup, ticket, backendRequest);
+        exchange.onClientGone(fetch::clientGone);
+        backend.run(exchange, backendRequest, fetch);
+    }
+
+    /**
+     * Answers {@code exchange} with a response from the cache (owned here from now on), or a 304 when the
+     * client's validators match it. Returns false, writing nothing, when {@code response} is {@code null}.
+     */
+    static boolean answer(Exchange exchange, FullHttpResponse response) {
+        if (response == null) {
+            return false;
+        }
+        response.setProtocolVersion(exchange.request().protocolVersion());
+        if (response.status().code() == 200 && notModified(exchange.request(), response)) {
+            FullHttpResponse notModified = new DefaultFullHttpResponse(response.protocolVersion(),
+                    HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
+            notModified.headers().set(response.headers()).remove(HttpHeaderNames.CONTENT_LENGTH);
+            response.release();
+            exchange.complete(exchange.writeAndFlush(notModified));
+            return true;
+        }
+        exchange.complete(exchange.writeAndFlush(response)); // the write owns the body from here
+        return true;
+    }
+
+    private static boolean notModified(HttpRequest request, FullHttpResponse response) {
+        String lastModified = response.headers().get(HttpHeaderNames.LAST_MODIFIED);
+        Date date = lastModified == null ? null : DateFormatter.parseHttpDate(lastModified);
+        // Without Last-Modified, If-Modified-Since can never match.
+        long millis = date == null ? Long.MAX_VALUE : date.getTime();
+        return Preconditions.evaluate(request.headers(), true, response.headers().get(HttpHeaderNames.ETAG), millis)
+                == Preconditions.Outcome.NOT_MODIFIED;
+    }
+
+    /** True when the lookup found an entry, so a conditional request was sent and a 304 can be merged. */
+    private static boolean hasEntry(Lookup lookup) {
+        return lookup.outcome() != Lookup.Outcome.MISS && lookup.outcome() != Lookup.Outcome.BYPASS;
+    }
+
+    /** RFC 5861 4: a 5xx is an error a stale copy may answer instead (stale-if-error, or the grace). */
+    private static boolean serverError(HttpResponse backendResponse) {
+        return backendResponse.status().code() >= 500;
+    }
+
+    /** True when the backend hands the body to the static path: never stored, the cached copy would be empty. */
+    private static boolean sendsFile(HttpResponse backendResponse) {
+        return backendResponse.headers().contains("X-Sendfile") || backendResponse.headers().contains("X-Accel-Redirect");
+    }
+
+    /**
+     * A backend call for a client: a 200 (or any storable answer) streams to the client while it is
+     * recorded; a 304 to the conditional request is merged into the entry and answered from the cache; a
+     * 5xx is replaced by the stale copy when that may answer on error. Owns the recorder and the merged
+     * answer; ends the ticket exactly once (done, or failed: the ticket ignores a second end).
+     *
+     * <pre>
+     *   onHead --304, entry--------------> REVALIDATED --onEnd / onError--> merged answer (or again, unconditional)
+     *          --5xx, stale usable-------> ERROR_STALE --onEnd / onError--> stale answer
+     *          --otherwise---------------> STREAMING (recorded when storable) --onEnd--> stored
+     * </pre>
+     */
+    private final class Fetch implements FastCgiResponder.ResponseTap {
+        private final Exchange exchange;
+        private final FastCgiResponder.Backend backend;
+        private final Lookup lookup;
+        private final Coalescer.Ticket ticket;
+        /** What the backend was asked: a GET also for a HEAD client, so the answer can be stored. */
+        private final HttpRequest backendRequest;
+        private ResponseRecorder recorder;
+        private FullHttpResponse merged;
+        private boolean revalidated;
+        private HttpResponseStatus replacedError;
+        private boolean headPassed;
+
+        Fetch(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, Coalescer.Ticket ticket,
+              HttpRequest backendRequest) {
+            this.exchange = exchange;
+            this.backend = backend;
+            this.lookup = lookup;
+            this.ticket = ticket;
+            this.backendRequest = backendRequest;
+        }
+
+        @Override
+        public boolean onHead(HttpResponse backendResponse) {
+            if (backendResponse.status().code() == 304 && hasEntry(lookup)) {
+                revalidated = true;
+                merged = cache.revalidated(lookup, backendResponse);
+                return false;
+            }
+            if (serverError(backendResponse) && lookup.usableOnError()) {
+                replacedError = backendResponse.status();
+                return false;
+            }
+            headPassed = true;
+            if (!sendsFile(backendResponse)) {
+                recorder = cache.record(backendRequest, backendResponse);
+            }
+            return true;
+        }
+
+        @Override
+        public void onBody(ByteBuf chunk) {
+            if (recorder != null && !recorder.append(chunk)) {
+                recorder = null; // too large: the recorder gave up and released its copy
+            }
+        }
+
+        @Override
+        public void onEnd() {
+            if (recorder != null) {
+                recorder.finish();
+                recorder = null;
+            }
+            if (replacedError != null) {
+                endTicket(false);
+                answerStaleFor(replacedError);
+                return;
+            }
+            endTicket(true);
+            if (revalidated) {
+                answerMerged();
+            }
+        }
+
+        @Override
+        public boolean onError(Throwable cause) {
+            closeRecorder();
+            if (revalidated) {
+                // The 304 was merged before the backend failed: the entry is as good as after onEnd.
+                endTicket(true);
+                answerMerged();
+                return true;
+            }
+            endTicket(false);
+            if (replacedError != null) {
+                answerStaleFor(replacedError);
+                return true;
+            }
+            if (headPassed) {
+                return false; // the client has a head already: the responder closes the connection
+            }
+            FullHttpResponse stale = lookup.responseOnError();
+            if (stale != null) {
+                LOG.debug("{} {}: answered from a stale copy after {}", exchange.request().method(),
+                        exchange.request().uri(), cause.toString());
+            }
+            return answer(exchange, stale);
+        }
+
+        private void answerMerged() {
+            FullHttpResponse response = merged;
+            merged = null;
+            if (!answer(exchange, response)) {
+                // The entry was evicted between the lookup and the 304: ask again, unconditionally.
+                fetch(exchange, backend, lookup, null, false);
+            }
+        }
+
+        /** The backend's 5xx was held back for the stale copy; if that was evicted meanwhile, the status goes out. */
+        private void answerStaleFor(HttpResponseStatus backendStatus) {
+            if (!answer(exchange, lookup.responseOnError())) {
+                exchange.sendError(backendStatus);
+            }
+        }
+
+        void clientGone() {
+            closeRecorder();
+            releaseMerged();
+            endTicket(false);
+        }
+
+        private void closeRecorder() {
+            if (recorder != null) {
+                recorder.close();
+                recorder = null;
+            }
+        }
+
+        private void releaseMerged() {
+            if (merged != null) {
+                merged.release();
+                merged = null;
+            }
+        }
+
+        private void endTicket(boolean done) {
+            if (ticket == null) {
+                return;
+            }
+            if (done) {
+                ticket.done();
+            } else {
+                ticket.failed();
+            }
+        }
+    }
+
+    /**
+     * The one background refresh of a stale-while-revalidate entry: only the cache sees its answer. A 5xx
+     * leaves the stale entry as it is (it may still answer on error).
+     */
+    private final class Refresh implements FastCgiResponder.ResponseTap {
+        private final HttpRequest backendRequest;
+        private final Lookup lookup;
+        private final Coalescer.Ticket ticket;
+        private ResponseRecorder recorder;
+        private boolean failed;
+
+        Refresh(HttpRequest backendRequest, Lookup lookup, Coalescer.Ticket ticket) {
+            this.backendRequest = backendRequest;
+            this.lookup = lookup;
+            this.ticket = ticket;
+        }
+
+        @Override
+        public boolean onHead(HttpResponse backendResponse) {
+            if (backendResponse.status().code() == 304) {
+                FullHttpResponse merged = cache.revalidated(lookup, backendResponse);
+                if (merged != null) {
+                    merged.release(); // nobody to answer: the merge into the entry is what counts
+                }
+            } else if (serverError(backendResponse)) {
+                failed = true;
+            } else if (!sendsFile(backendResponse)) {
+                recorder = cache.record(backendRequest, backendResponse);
+            }
+            return false;
+        }
+
+        @Override
+        public void onBody(ByteBuf chunk) {
+            if (recorder != null && !recorder.append(chunk)) {
+                recorder = null;
+            }
+        }
+
+        @Override
+        public void onEnd() {
+            if (recorder != null) {
+                recorder.finish();
+                recorder = null;
+            }
+            if (failed) {
+                ticket.failed();
+            } else {
+                ticket.done();
+            }
+        }
+
+        @Override
+        public boolean onError(Throwable cause) {
+            if (recorder != null) {
+                recorder.close();
+                recorder = null;
+            }
+            ticket.failed();
+            LOG.debug("background refresh of {} failed: {}", backendRequest.uri(), cause.toString());
+            return true; // the client was answered from the stale copy already
+        }
+    }
+}

@@ -1,0 +1,176 @@
+package io.edge.it;
+
+import static io.edge.it.CachedPhp.body;
+import static io.edge.it.CachedPhp.eventually;
+import static io.edge.it.CachedPhp.url;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The response cache in front of a real php-fpm (see {@link CachedPhp}): each test uses its own ids, so
+ * they share one edge, and counts how often PHP really ran. Ages run on the fake clock only.
+ */
+class ResponseCacheIT {
+
+    @TempDir
+    static Path dir;
+
+    static CachedPhp php;
+
+    @BeforeAll
+    static void start() throws Exception {
+        php = CachedPhp.start(dir, 4, "max-connections = 4, queue { max-waiters = 1000, timeout = 20 s }",
+                "coalesce-timeout = 20 s");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (php != null) {
+            php.close();
+        }
+    }
+
+    @Test
+    void aCacheableResponseIsComputedOnceForOneHundredSequentialRequests() throws Exception {
+        String url = url("seq", "public, max-age=60", "");
+        for (int i = 0; i < 100; i++) {
+            HttpResponse<String> response = php.get(url);
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo(body("seq", 1));
+        }
+        assertThat(php.runs("seq")).isEqualTo(1);
+        assertThat(php.get(url).headers().firstValue("age")).contains("0");
+    }
+
+    @Test
+    void aCacheableResponseIsComputedOnceForOneHundredConcurrentRequests() throws Exception {
+        // PHP holds the first run until all hundred were sent, so they overlap however slow the machine is.
+        String url = url("conc", "public, max-age=60", "&hold=release-conc");
+        List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            responses.add(php.getAsync(url));
+        }
+        eventually(() -> php.runs("conc"), runs -> runs == 1);
+        php.release("release-conc");
+        for (CompletableFuture<HttpResponse<String>> response : responses) {
+            assertThat(response.get().statusCode()).isEqualTo(200);
+            assertThat(response.get().body()).isEqualTo(body("conc", 1));
+        }
+        assertThat(php.runs("conc")).isEqualTo(1);
+    }
+
+    @Test
+    void maxAgeOneExpiresOnTheFakeClock() throws Exception {
+        String url = url("expiry", "public, max-age=1", "");
+        assertThat(php.get(url).body()).isEqualTo(body("expiry", 1));
+        php.advance(Duration.ofMillis(999));
+        HttpResponse<String> fresh = php.get(url);
+        assertThat(fresh.body()).isEqualTo(body("expiry", 1));
+        assertThat(fresh.headers().firstValue("age")).contains("0");
+        php.advance(Duration.ofMillis(1));
+        assertThat(php.get(url).body()).isEqualTo(body("expiry", 2));
+        assertThat(php.get(url).body()).isEqualTo(body("expiry", 2));
+        assertThat(php.runs("expiry")).isEqualTo(2);
+    }
+
+    @Test
+    void aHeadMissStoresTheAnswerOfTheGetItSent() throws Exception {
+        String url = url("head", "public, max-age=60", "");
+        HttpResponse<String> head = php.send("HEAD", url);
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.body()).isEmpty();
+        assertThat(php.get(url).body()).isEqualTo(body("head", 1));
+        assertThat(php.send("HEAD", url).headers().firstValue("content-length"))
+                .contains(Integer.toString(body("head", 1).length()));
+        assertThat(php.runs("head")).isEqualTo(1);
+    }
+
+    @Test
+    void varyAcceptEncodingKeepsTwoVariants() throws Exception {
+        String url = url("vary", "public, max-age=60", "&vary=Accept-Encoding");
+        for (int i = 0; i < 3; i++) {
+            assertThat(php.get(url, "Accept-Encoding", "gzip").body()).isEqualTo("id=vary run=1 ae=gzip");
+            assertThat(php.get(url, "Accept-Encoding", "br").body()).isEqualTo("id=vary run=2 ae=br");
+        }
+        assertThat(php.runs("vary")).isEqualTo(2);
+    }
+
+    @Test
+    void setCookiePrivateAndNoStoreResponsesNeverReachAnotherClient() throws Exception {
+        String cookie = url("cookie", "public, max-age=60", "&cookie=secret");
+        String privately = url("private", "private, max-age=60", "");
+        String noStore = url("nostore", "no-store", "");
+        for (int i = 1; i <= 3; i++) {
+            HttpResponse<String> withCookie = php.get(cookie);
+            assertThat(withCookie.body()).isEqualTo(body("cookie", i));
+            assertThat(withCookie.headers().allValues("set-cookie")).containsExactly("session=secret");
+            assertThat(php.get(privately).body()).isEqualTo(body("private", i));
+            assertThat(php.get(noStore).body()).isEqualTo(body("nostore", i));
+        }
+    }
+
+    @Test
+    void answersToRequestsWithAuthorizationNeverReachAnotherClient() throws Exception {
+        String url = url("auth", "max-age=60", "");
+        assertThat(php.get(url, "Authorization", "Bearer alice").body()).isEqualTo(body("auth", 1));
+        assertThat(php.get(url).body()).isEqualTo(body("auth", 2));
+        assertThat(php.get(url).body()).isEqualTo(body("auth", 2)); // stored from the anonymous request
+        // and a cached answer without "public" does not go to a request carrying credentials
+        assertThat(php.get(url, "Authorization", "Bearer bob").body()).isEqualTo(body("auth", 3));
+        assertThat(php.runs("auth")).isEqualTo(3);
+    }
+
+    @Test
+    void staleWhileRevalidateAnswersStaleWhileExactlyOneRefreshRuns() throws Exception {
+        // From its second run on, PHP holds until released: the refresh cannot finish while the test looks.
+        String url = url("swr", "public, max-age=10, stale-while-revalidate=600", "&hold=release-swr&holdfrom=2");
+        assertThat(php.get(url).body()).isEqualTo(body("swr", 1));
+        php.advance(Duration.ofSeconds(11)); // past max-age, inside stale-while-revalidate
+
+        List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            responses.add(php.getAsync(url));
+        }
+        for (CompletableFuture<HttpResponse<String>> response : responses) {
+            assertThat(response.get().statusCode()).isEqualTo(200);
+            assertThat(response.get().body()).isEqualTo(body("swr", 1)); // all answered, the refresh still held
+        }
+        eventually(() -> php.runs("swr"), runs -> runs == 2); // the one refresh reached PHP
+        assertThat(php.get(url).body()).isEqualTo(body("swr", 1));
+
+        php.release("release-swr");
+        eventually(() -> php.get(url).body(), body("swr", 2)::equals); // stored once its body ended
+        assertThat(php.runs("swr")).isEqualTo(2);
+    }
+
+    @Test
+    void purgeFromLoopbackDropsOneUrlOrAPrefix() throws Exception {
+        String one = url("purge1", "public, max-age=60", "");
+        String two = url("purge2", "public, max-age=60", "");
+        php.get(one);
+        php.get(two);
+        assertThat(php.get(one).body()).isEqualTo(body("purge1", 1));
+
+        HttpResponse<String> purged = php.send("PURGE", one);
+        assertThat(purged.statusCode()).isEqualTo(200);
+        assertThat(purged.body()).isEqualTo("purged 1\n");
+        assertThat(php.get(one).body()).isEqualTo(body("purge1", 2));
+        assertThat(php.send("PURGE", "/cache.php?id=nothing-cached").statusCode()).isEqualTo(404);
+
+        HttpResponse<String> prefix = php.send("PURGE", "/cache.php?id=purge*");
+        assertThat(prefix.statusCode()).isEqualTo(200);
+        assertThat(prefix.body()).isEqualTo("purged 2\n");
+        assertThat(php.get(two).body()).isEqualTo(body("purge2", 2));
+        assertThat(php.runs("purge1")).isEqualTo(2);
+    }
+}
