@@ -4,6 +4,9 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.StaticIoSettings;
 import io.edge.aio.file.FileEngine;
 import io.edge.aio.file.FileEngines;
+import io.edge.cache.ContentCacheSettings;
+import io.edge.cache.content.ContentCache;
+import io.edge.cache.content.ContentCacheStats;
 import io.edge.cache.http.ResponseCache;
 import io.edge.cache.http.ResponseCacheStats;
 import io.edge.conf.EdgeSettings;
@@ -29,8 +32,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +54,8 @@ public final class Edge {
     private final EdgeSettings settings;
     private final Ticker ticker;
     private ResponseCache responseCache;
+    private ContentCache contentCache;
+    private ExecutorService revalidator;
     private HashedWheelTimer cacheTimer;
     private final Map<String, BackendPool> pools = new LinkedHashMap<>();
     private final List<PhpFpmSupervisor> supervisors = new ArrayList<>();
@@ -71,7 +79,7 @@ public final class Edge {
     public void start() throws Exception {
         try {
             engine = fileEngine(settings.staticIo());
-            StaticResponder staticResponder = new StaticResponder(engine, new MimeTypes(settings.mimeTypes()));
+            StaticResponder staticResponder = staticResponder();
             for (BackendGroupSettings group : settings.backends().values()) {
                 if (group.spawn() != null) {
                     PhpFpmSupervisor supervisor = new PhpFpmSupervisor(group.name(), group.spawn());
@@ -92,7 +100,7 @@ public final class Edge {
                 }, 10, TimeUnit.MILLISECONDS);
                 responseCache = new ResponseCache(settings.cache().responses(), cacheTimer, ticker);
             }
-            if (!pools.isEmpty() || responseCache != null) {
+            if (!pools.isEmpty() || responseCache != null || contentCache != null) {
                 statsLogger = Executors.newSingleThreadScheduledExecutor(r -> {
                     Thread t = new Thread(r, "edge-stats");
                     t.setDaemon(true);
@@ -139,8 +147,35 @@ public final class Edge {
         logCacheStats();
     }
 
-    /** One log line per period for the response cache, when anything changed. */
+    /** The static responder, with the content cache when {@code edge.cache.content} is on. */
+    private StaticResponder staticResponder() {
+        MimeTypes mimeTypes = new MimeTypes(settings.mimeTypes());
+        ContentCacheSettings content = settings.cache().content();
+        if (content == null || content.maxBytes() == 0) {
+            return new StaticResponder(engine, mimeTypes);
+        }
+        contentCache = new ContentCache(content, ticker);
+        // Cached files due for revalidation are stat'ed here, never on an event loop; each entry queues at
+        // most one stat per revalidation period, and a full queue just postpones it.
+        revalidator = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4096), r -> {
+            Thread t = new Thread(r, "edge-content-revalidate");
+            t.setDaemon(true);
+            return t;
+        });
+        return new StaticResponder(engine, mimeTypes, contentCache, revalidator);
+    }
+
+    /** One log line per period for each cache, when anything changed. */
     private void logCacheStats() {
+        if (contentCache != null) {
+            ContentCacheStats stats = contentCache.stats();
+            String line = String.format(Locale.ROOT, "hits=%d misses=%d evictions=%d invalidations=%d bytes=%d entries=%d",
+                    stats.hits(), stats.misses(), stats.evictions(), stats.invalidations(), stats.bytesHeld(),
+                    stats.entries());
+            if (!line.equals(lastLoggedStats.put("content cache", line))) {
+                LOG.info("content cache: {}", line);
+            }
+        }
         if (responseCache == null) {
             return;
         }
@@ -196,6 +231,14 @@ public final class Edge {
         if (responseCache != null) {
             responseCache.close();
             responseCache = null;
+        }
+        if (revalidator != null) {
+            revalidator.shutdownNow();
+            revalidator = null;
+        }
+        if (contentCache != null) {
+            contentCache.close();
+            contentCache = null;
         }
         if (cacheTimer != null) {
             cacheTimer.stop();

@@ -9,6 +9,9 @@ import io.netty.util.IllegalReferenceCountException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -100,6 +103,47 @@ public final class ContentCache implements AutoCloseable {
         return new CachedContent(duplicate, entry.metadata);
     }
 
+    /**
+     * Like {@link #get(Path, Stat)}, but never does I/O on the calling thread (an event loop): an entry due
+     * for revalidation is answered as it is, and its file is stat'ed once on {@code executor}; a changed or
+     * vanished file's entry is dropped there, so the next request reads the file again.
+     */
+    public CachedContent get(Path path, Stat stat, Executor executor) {
+        Entry entry = cache.getIfPresent(path);
+        if (entry == null) {
+            misses.increment();
+            return null;
+        }
+        long now = ticker.read();
+        long checkedAt = entry.checkedAt;
+        if (now - checkedAt >= revalidateNanos && CHECKED_AT.compareAndSet(entry, checkedAt, now)) {
+            try {
+                executor.execute(() -> revalidate(path, entry, stat));
+            } catch (RejectedExecutionException shuttingDown) {
+                entry.checkedAt = checkedAt;
+            }
+        }
+        ByteBuf duplicate = tryRetainedDuplicate(entry.content);
+        if (duplicate == null) {
+            misses.increment();
+            return null;
+        }
+        hits.increment();
+        return new CachedContent(duplicate, entry.metadata);
+    }
+
+    private void revalidate(Path path, Entry entry, Stat stat) {
+        BasicFileAttributes attributes;
+        try {
+            attributes = stat.stat(path);
+        } catch (IOException e) {
+            attributes = null;
+        }
+        if ((attributes == null || !entry.metadata.matches(attributes)) && cache.asMap().remove(path, entry)) {
+            invalidations.increment();
+        }
+    }
+
     private static ByteBuf tryRetainedDuplicate(ByteBuf content) {
         try {
             return content.retainedDuplicate();
@@ -128,6 +172,11 @@ public final class ContentCache implements AutoCloseable {
         return true;
     }
 
+    /** Files larger than this many bytes are never kept. */
+    public int maxFileSize() {
+        return maxFileSize;
+    }
+
     /** Drops the entry of {@code path}, if any (a file known to have changed). */
     public void invalidate(Path path) {
         if (cache.asMap().remove(path) != null) {
@@ -152,6 +201,9 @@ public final class ContentCache implements AutoCloseable {
         cache.invalidateAll();
         cache.cleanUp();
     }
+
+    private static final AtomicLongFieldUpdater<Entry> CHECKED_AT =
+            AtomicLongFieldUpdater.newUpdater(Entry.class, "checkedAt");
 
     private static final class Entry {
         final ByteBuf content;

@@ -20,6 +20,8 @@ public record ContentMetadata(long size, FileTime lastModified, String etag, Str
 
     /** True when {@code stat} still describes the file that was read: same size, same mtime. */
     boolean matches(BasicFileAttributes stat) {
-        return stat.isRegularFile() && stat.size() == size && lastModified.equals(stat.lastModifiedTime());
+        // Milliseconds, as the server's ETag and Last-Modified, so metadata built from either compares equal.
+        return stat.isRegularFile() && stat.size() == size
+                && lastModified.toMillis() == stat.lastModifiedTime().toMillis();
     }
 }

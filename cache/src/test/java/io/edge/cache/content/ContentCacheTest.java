@@ -200,6 +200,42 @@ class ContentCacheTest {
     }
 
     @Test
+    void onAnEventLoopADueEntryAnswersAndIsRevalidatedOnceElsewhere() throws IOException {
+        try (ContentCache cache = cache(1 << 20, 1024)) {
+            Path file = cached(cache, "a.txt", "hello");
+            List<Runnable> queued = new ArrayList<>();
+            clock.addAndGet(Duration.ofSeconds(6).toNanos());
+            Files.setLastModifiedTime(file, FileTime.fromMillis(Files.getLastModifiedTime(file).toMillis() + 2_000));
+            for (int i = 0; i < 3; i++) {
+                CachedContent stale = cache.get(file, stat, queued::add);
+                assertThat(stale.content().toString(StandardCharsets.US_ASCII)).isEqualTo("hello");
+                stale.release();
+            }
+            assertThat(stats).hasValue(0); // nothing stat'ed on the calling thread
+            assertThat(queued).hasSize(1); // one revalidation for the three requests
+            queued.get(0).run();
+            assertThat(stats).hasValue(1);
+            assertThat(cache.get(file, stat, queued::add)).isNull(); // the changed file was dropped
+            assertThat(cache.stats().invalidations()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void anUnchangedFileStaysAfterItsBackgroundRevalidation() throws IOException {
+        try (ContentCache cache = cache(1 << 20, 1024)) {
+            Path file = cached(cache, "a.txt", "hello");
+            List<Runnable> queued = new ArrayList<>();
+            clock.addAndGet(Duration.ofSeconds(6).toNanos());
+            cache.get(file, stat, queued::add).release();
+            queued.forEach(Runnable::run);
+            CachedContent again = cache.get(file, stat, queued::add);
+            assertThat(again).isNotNull();
+            again.release();
+            assertThat(queued).hasSize(1); // trusted for another period
+        }
+    }
+
+    @Test
     void closeReleasesTheCachesReferences() {
         ByteBuf content = direct("abc");
         ContentCache cache = cache(1 << 20, 1024);

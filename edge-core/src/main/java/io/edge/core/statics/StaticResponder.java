@@ -14,6 +14,10 @@ import io.edge.core.statics.ByteRanges.Unsatisfiable;
 import io.edge.core.statics.MultipartByteranges.Piece;
 import io.edge.core.statics.MultipartByteranges.Slice;
 import io.edge.core.statics.MultipartByteranges.Text;
+import io.edge.cache.content.CachedContent;
+import io.edge.cache.content.ContentCache;
+import io.edge.cache.content.ContentMetadata;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
@@ -31,17 +35,22 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.Date;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -68,19 +77,43 @@ public final class StaticResponder implements Responder {
     private final FileEngine engine;
     private final MimeTypes mimeTypes;
     private final Function<Exchange, PathResolver> resolvers;
+    private final ContentCache contentCache;
+    private final Executor revalidator;
+    private final int inlineLimit;
 
     /** A responder that maps each exchange onto its location's root (else its site's) and the site's policy. */
     public StaticResponder(FileEngine engine, MimeTypes mimeTypes) {
-        this(engine, mimeTypes, perRoot());
+        this(engine, mimeTypes, perRoot(), null, null);
+    }
+
+    /**
+     * A responder with a content cache: small files are kept in memory after their first read, and a hit
+     * is answered without the engine (no open, no read).
+     *
+     * @param contentCache the cache, or {@code null} for none
+     * @param revalidator  where cached files due for revalidation are stat'ed (never an event loop)
+     */
+    public StaticResponder(FileEngine engine, MimeTypes mimeTypes, ContentCache contentCache, Executor revalidator) {
+        this(engine, mimeTypes, perRoot(), contentCache, revalidator);
     }
 
     /**
      * @param resolvers the resolver for an exchange's root and policy; called on the event loop, must not block
      */
     public StaticResponder(FileEngine engine, MimeTypes mimeTypes, Function<Exchange, PathResolver> resolvers) {
+        this(engine, mimeTypes, resolvers, null, null);
+    }
+
+    private StaticResponder(FileEngine engine, MimeTypes mimeTypes, Function<Exchange, PathResolver> resolvers,
+            ContentCache contentCache, Executor revalidator) {
         this.engine = Objects.requireNonNull(engine, "engine");
         this.mimeTypes = Objects.requireNonNull(mimeTypes, "mimeTypes");
         this.resolvers = Objects.requireNonNull(resolvers, "resolvers");
+        this.contentCache = contentCache;
+        this.revalidator = contentCache == null ? null : Objects.requireNonNull(revalidator, "revalidator");
+        // Files the cache may keep are read whole, so that they can be kept.
+        this.inlineLimit = contentCache == null ? engine.inlineLimit()
+                : Math.max(engine.inlineLimit(), contentCache.maxFileSize());
     }
 
     /**
@@ -115,6 +148,12 @@ public final class StaticResponder implements Responder {
             return;
         }
         String uriPath = resolution.uriPath();
+        if (contentCache != null && !uriPath.endsWith("/")) {
+            CachedContent hit = contentCache.get(resolution.file(), StaticResponder::stat, revalidator);
+            if (hit != null && serveCached(exchange, hit, uriPath)) {
+                return;
+            }
+        }
         open(exchange, resolution.file(), resolver.followSymlinks(), file -> {
             if (!file.isDirectory()) {
                 if (uriPath.endsWith("/")) {
@@ -227,41 +266,89 @@ public final class StaticResponder implements Responder {
         }, () -> exchange.sendError(HttpResponseStatus.NOT_FOUND));
     }
 
-    private void serve(Exchange exchange, OpenFile file, String uriPath, HttpHeaders passThrough) {
+    /**
+     * Answers 304, 412 or 416 when the request's validators or {@code Range} call for it and returns null;
+     * otherwise returns the ranges to send.
+     */
+    private static ByteRanges.Result rangesOrAnswer(Exchange exchange, String etag, long mtime, long size) {
         HttpHeaders request = exchange.request().headers();
-        String etag = file.etag();
-        long mtime = file.lastModifiedMillis();
         switch (Preconditions.evaluate(request, true, etag, mtime)) {
             case NOT_MODIFIED -> {
-                file.release();
                 FullHttpResponse response = emptyResponse(exchange, HttpResponseStatus.NOT_MODIFIED);
                 validators(response.headers(), etag, mtime);
                 response.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
                 exchange.complete(exchange.writeAndFlush(response));
-                return;
+                return null;
             }
             case PRECONDITION_FAILED -> {
-                file.release();
                 exchange.sendError(HttpResponseStatus.PRECONDITION_FAILED);
-                return;
+                return null;
             }
             case PROCEED -> {
             }
         }
-        long size = file.size();
-        String contentType = mimeTypes.forPath(uriPath);
         ByteRanges.Result ranges = Preconditions.ifRangeAllows(request.get(HttpHeaderNames.IF_RANGE), etag, mtime)
                 ? ByteRanges.parse(request.get(HttpHeaderNames.RANGE), size)
                 : new ByteRanges.Full();
-
         if (ranges instanceof Unsatisfiable unsatisfiable) {
-            file.release();
             FullHttpResponse response = emptyResponse(exchange, HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
             response.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange());
             validators(response.headers(), etag, mtime);
             exchange.complete(exchange.writeAndFlush(response));
+            return null;
+        }
+        return ranges;
+    }
+
+    /**
+     * Answers from the content cache; owns {@code hit}. Returns false (hit released) for a multipart range
+     * request, which the file path answers.
+     */
+    private boolean serveCached(Exchange exchange, CachedContent hit, String uriPath) {
+        ContentMetadata meta = hit.metadata();
+        String etag = meta.etag();
+        long mtime = meta.lastModified().toMillis();
+        long size = meta.size();
+        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size);
+        if (ranges == null || (ranges instanceof Partial multi && multi.isMultipart())) {
+            hit.release();
+            return ranges == null;
+        }
+        HttpResponseStatus status = HttpResponseStatus.OK;
+        ByteBuf body = hit.content();
+        HttpHeaders extra = EmptyHttpHeaders.INSTANCE;
+        if (ranges instanceof Partial partial) {
+            Range range = partial.ranges().get(0);
+            status = HttpResponseStatus.PARTIAL_CONTENT;
+            body = body.slice(body.readerIndex() + (int) range.first(), (int) range.length());
+            extra = new DefaultHttpHeaders().set(HttpHeaderNames.CONTENT_RANGE, range.contentRange(size));
+        }
+        long contentLength = body.readableBytes();
+        if (exchange.isHead()) {
+            hit.release();
+            body = Unpooled.EMPTY_BUFFER;
+        }
+        // The duplicate (or its slice, which shares its reference) passes to the response.
+        FullHttpResponse response = new DefaultFullHttpResponse(exchange.request().protocolVersion(), status, body);
+        head(response.headers(), mimeTypes.forPath(uriPath), contentLength, etag, mtime).add(extra);
+        exchange.complete(exchange.writeAndFlush(response));
+        return true;
+    }
+
+    private static BasicFileAttributes stat(Path path) throws IOException {
+        return Files.readAttributes(path, BasicFileAttributes.class);
+    }
+
+    private void serve(Exchange exchange, OpenFile file, String uriPath, HttpHeaders passThrough) {
+        String etag = file.etag();
+        long mtime = file.lastModifiedMillis();
+        long size = file.size();
+        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size);
+        if (ranges == null) {
+            file.release();
             return;
         }
+        String contentType = mimeTypes.forPath(uriPath);
         HttpResponseStatus status;
         List<Piece> body;
         long contentLength;
@@ -297,12 +384,18 @@ public final class StaticResponder implements Responder {
             exchange.complete(exchange.writeAndFlush(response));
             return;
         }
-        if (status == HttpResponseStatus.OK && size <= engine.inlineLimit()) {
+        if (status == HttpResponseStatus.OK && size <= inlineLimit) {
             engine.read(file, 0, (int) size, exchange.clientChannel().alloc()).whenComplete((content, error) -> onLoop(exchange, () -> {
+                Path path = file.path();
                 file.release();
                 if (error != null) {
                     exchange.fail(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
                     return;
+                }
+                if (contentCache != null && passThrough.isEmpty() && size <= contentCache.maxFileSize()) {
+                    // A copy outside the pooled allocator: cached bytes live long and would pin its chunks.
+                    ByteBuf copy = Unpooled.directBuffer((int) size).writeBytes(content, content.readerIndex(), (int) size);
+                    contentCache.put(path, copy, new ContentMetadata(size, FileTime.fromMillis(mtime), etag, responseType));
                 }
                 // The buffer's ownership passes to the response, and with the write to the channel.
                 FullHttpResponse response = new DefaultFullHttpResponse(version, status, content);
