@@ -9,11 +9,17 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 
 /**
  * Maps request paths onto files under one root, applying a {@link PathPolicy}.
@@ -38,14 +44,39 @@ public final class PathResolver {
 
     private static final String WELL_KNOWN = ".well-known";
 
+    /** Directories whose real path is remembered at most; beyond it the memory starts over. */
+    static final int MAX_DIRECTORIES = 65_536;
+
     private final Path root;
     private final PathPolicy policy;
+    private final LongSupplier nanoClock;
+    private final long directoryTtlNanos;
+    /**
+     * Lexical directory -> its checked real path: a thumbnail tree has few directories and many files, so a
+     * request costs one {@code lstat} of its last component instead of a {@code readlink} per component.
+     */
+    private final ConcurrentHashMap<Path, Directory> directories = new ConcurrentHashMap<>();
+
+    /** A directory's real path, checked (inside the root, no dotfile, no link if links are refused) at {@code checkedAt}. */
+    private record Directory(Path real, long checkedAt) {
+    }
 
     /**
      * @param root    the document root; its real path is taken now (a missing root makes every path 404)
      * @param policy  dotfile and link rules
      */
     public PathResolver(Path root, PathPolicy policy) {
+        this(root, policy, System::nanoTime, Duration.ofSeconds(1));
+    }
+
+    /**
+     * @param nanoClock    the clock for {@code directoryTtl} (a fake one in tests)
+     * @param directoryTtl how long a directory's real path is trusted: a link replacing a directory is seen
+     *                     within this time (the open-file cache trusts files as long)
+     */
+    public PathResolver(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl) {
+        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+        this.directoryTtlNanos = directoryTtl.toNanos();
         this.policy = Objects.requireNonNull(policy, "policy");
         Path absolute = root.toAbsolutePath().normalize();
         Path real;
@@ -116,18 +147,55 @@ public final class PathResolver {
         if (policy.followSymlinks() && policy.symlinksMayLeaveRoot()) {
             return Resolution.ok(uriPath, lexical);
         }
+        if (!relative.isEmpty() && directoryTtlNanos > 0) {
+            Resolution fast = viaDirectory(uriPath, lexical);
+            if (fast != null) {
+                return fast;
+            }
+        }
+        return fullCheck(uriPath, lexical);
+    }
+
+    /**
+     * The file in a directory whose real path is known: one {@code lstat} of the last component. Returns
+     * null when that component is a link (the full check decides).
+     */
+    private Resolution viaDirectory(String uriPath, Path lexical) {
+        Path parent = lexical.getParent();
+        long now = nanoClock.getAsLong();
+        Directory dir = directories.get(parent);
+        if (dir == null || now - dir.checkedAt() >= directoryTtlNanos) {
+            Resolution r = parent.equals(root) ? Resolution.ok("/", root) : fullCheck(uriPath, parent);
+            if (!r.isOk()) {
+                // Not remembered: a directory created a moment later is served at once.
+                return Resolution.refused(r.status(), uriPath, r.reason());
+            }
+            dir = new Directory(r.file(), now);
+            if (directories.size() >= MAX_DIRECTORIES) {
+                directories.clear();
+            }
+            directories.put(parent, dir);
+        }
+        Path candidate = dir.real().resolve(lexical.getFileName());
+        try {
+            if (Files.readAttributes(candidate, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isSymbolicLink()) {
+                return null;
+            }
+        } catch (IOException e) {
+            return refusal(uriPath, e);
+        }
+        if (!policy.followSymlinks() && !candidate.equals(lexical)) {
+            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "symbolic link");
+        }
+        return Resolution.ok(uriPath, candidate);
+    }
+
+    private Resolution fullCheck(String uriPath, Path lexical) {
         Path real;
         try {
             real = lexical.toRealPath();
-        } catch (NoSuchFileException e) {
-            return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "no such file");
-        } catch (AccessDeniedException e) {
-            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "permission denied");
-        } catch (FileSystemException e) {
-            // ENOTDIR (a file used as a directory), ELOOP, ENAMETOOLONG: nothing to serve there.
-            return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "not found: " + e.getReason());
         } catch (IOException e) {
-            return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "not found: " + e.getClass().getSimpleName());
+            return refusal(uriPath, e);
         }
         if (!policy.followSymlinks()) {
             if (!real.equals(lexical)) {
@@ -143,6 +211,20 @@ public final class PathResolver {
             return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "symbolic link to a dotfile");
         }
         return Resolution.ok(uriPath, real);
+    }
+
+    private static Resolution refusal(String uriPath, IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "no such file");
+        }
+        if (e instanceof AccessDeniedException) {
+            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "permission denied");
+        }
+        if (e instanceof FileSystemException fs) {
+            // ENOTDIR (a file used as a directory), ELOOP, ENAMETOOLONG: nothing to serve there.
+            return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "not found: " + fs.getReason());
+        }
+        return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "not found: " + e.getClass().getSimpleName());
     }
 
     /** Whether a root-relative path ("a/b/c", no leading '/') has a dot segment other than a leading .well-known. */

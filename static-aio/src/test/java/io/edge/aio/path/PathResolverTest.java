@@ -8,6 +8,8 @@ import io.edge.aio.path.Resolution.Status;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -166,5 +168,51 @@ class PathResolverTest {
     void missingRootServesNothing() {
         PathResolver resolver = new PathResolver(tmp.resolve("nope"), PathPolicy.DEFAULT);
         assertThat(resolver.resolve("/index.html").status()).isEqualTo(Status.NOT_FOUND);
+    }
+
+    @Test
+    void aRememberedDirectoryStillChecksEachFileForLinks() throws IOException {
+        AtomicLong clock = new AtomicLong();
+        PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, clock::get, Duration.ofSeconds(1));
+        assertThat(resolver.resolve("/AB/CD/thumb.jpg").file()).isEqualTo(root.toRealPath().resolve("AB/CD/thumb.jpg"));
+        Files.createSymbolicLink(root.resolve("AB/CD/leak.jpg"), outside.resolve("passwd"));
+        Files.createSymbolicLink(root.resolve("AB/CD/same.jpg"), root.resolve("AB/CD/thumb.jpg"));
+        assertThat(resolver.resolve("/AB/CD/leak.jpg").status()).isEqualTo(Resolution.Status.FORBIDDEN);
+        assertThat(resolver.resolve("/AB/CD/same.jpg").file()).isEqualTo(root.toRealPath().resolve("AB/CD/thumb.jpg"));
+        assertThat(resolver.resolve("/AB/CD/missing.jpg").status()).isEqualTo(Resolution.Status.NOT_FOUND);
+        assertThat(resolver.resolve("/inside/CD/thumb.jpg").file()).isEqualTo(root.toRealPath().resolve("AB/CD/thumb.jpg"));
+        assertThat(resolver.resolve("/escape/passwd").status()).isEqualTo(Resolution.Status.FORBIDDEN);
+    }
+
+    @Test
+    void aDirectoryReplacedByALinkOutsideIsRefusedOnceItsRealPathExpires() throws IOException {
+        AtomicLong clock = new AtomicLong();
+        PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, clock::get, Duration.ofSeconds(1));
+        assertThat(resolver.resolve("/AB/CD/thumb.jpg").isOk()).isTrue();
+        Files.createDirectories(outside.resolve("CD"));
+        Files.writeString(outside.resolve("CD/thumb.jpg"), "not yours");
+        Files.move(root.resolve("AB/CD"), tmp.resolve("moved-away"));
+        Files.createSymbolicLink(root.resolve("AB/CD"), outside.resolve("CD"));
+        clock.addAndGet(Duration.ofSeconds(1).toNanos());
+        assertThat(resolver.resolve("/AB/CD/thumb.jpg").status()).isEqualTo(Resolution.Status.FORBIDDEN);
+    }
+
+    @Test
+    void aMissingDirectoryIsNotRememberedSoItsFilesAppearAtOnce() throws IOException {
+        PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1));
+        assertThat(resolver.resolve("/new/a.jpg").status()).isEqualTo(Resolution.Status.NOT_FOUND);
+        Files.createDirectories(root.resolve("new"));
+        Files.writeString(root.resolve("new/a.jpg"), "x");
+        assertThat(resolver.resolve("/new/a.jpg").isOk()).isTrue();
+    }
+
+    @Test
+    void withLinksRefusedARememberedDirectoryReachedThroughALinkIsRefused() throws IOException {
+        PathResolver resolver = new PathResolver(root, new PathPolicy(false, false, false), () -> 0L,
+                Duration.ofSeconds(1));
+        assertThat(resolver.resolve("/AB/CD/thumb.jpg").isOk()).isTrue();
+        assertThat(resolver.resolve("/inside/CD/thumb.jpg").status()).isEqualTo(Resolution.Status.FORBIDDEN);
+        assertThat(resolver.resolve("/inside/CD/thumb.jpg").status()).isEqualTo(Resolution.Status.FORBIDDEN);
+        assertThat(resolver.resolve("/passwd").status()).isEqualTo(Resolution.Status.FORBIDDEN);
     }
 }
