@@ -6,25 +6,14 @@ import io.edge.aio.linux.IoUring;
 import io.edge.aio.linux.PageCache;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.IoEventLoop;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.util.NettyRuntime;
-import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.internal.ThreadExecutorMap;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -72,10 +61,7 @@ public final class IoUringEngine implements FileEngine {
     private final long readTimeoutNanos;
     private final boolean residencyCheck;
     private final Stats stats = new Stats();
-    private final Map<IoEventLoop, LoopRing> rings = new ConcurrentHashMap<>();
-    private final Object ownLoopLock = new Object();
-    private MultiThreadIoEventLoopGroup ownLoop;
-    private volatile boolean closed;
+    private final LoopContexts<LoopRing> rings;
 
     /**
      * An engine with its own open-file cache (half of {@code fdBudget}: each file holds two descriptors),
@@ -107,6 +93,8 @@ public final class IoUringEngine implements FileEngine {
         this.readTimeoutNanos = readTimeout.toNanos();
         this.blocking = new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2,
                 chunkSize, inlineLimit, readTimeout);
+        this.rings = new LoopContexts<>("io_uring engine",
+                loop -> LoopRing.create(loop, queueDepth, readTimeoutNanos, stats));
     }
 
     /** Whether io_uring can be used here; probed once. */
@@ -145,7 +133,7 @@ public final class IoUringEngine implements FileEngine {
         Objects.requireNonNull(alloc, "alloc");
         file.fd(); // fails here, not on the loop, for a file from another cache
         CompletableFuture<ByteBuf> result = new CompletableFuture<>();
-        if (closed) {
+        if (rings.isClosed()) {
             result.completeExceptionally(new IOException("io_uring engine closed"));
             return result;
         }
@@ -164,48 +152,8 @@ public final class IoUringEngine implements FileEngine {
         }
         stats.asyncReads.incrementAndGet();
         LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, alloc, result);
-        IoEventLoop loop = loopFor(ThreadExecutorMap.currentExecutor());
-        if (loop.inEventLoop()) {
-            submit(loop, read);
-        } else {
-            try {
-                loop.execute(() -> submit(loop, read));
-            } catch (RejectedExecutionException e) {
-                read.abandon(new IOException("io_uring engine closed", e));
-            }
-        }
+        rings.execute(ring -> ring.submit(read), read::abandon);
         return result;
-    }
-
-    private IoEventLoop loopFor(EventExecutor current) {
-        if (current instanceof IoEventLoop && ((IoEventLoop) current).isCompatible(LoopRing.class)) {
-            return (IoEventLoop) current;
-        }
-        synchronized (ownLoopLock) {
-            if (ownLoop == null) {
-                ownLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("edge-io-uring", true),
-                        EpollIoHandler.newFactory());
-            }
-            return ownLoop.next();
-        }
-    }
-
-    private void submit(IoEventLoop loop, LoopRing.Read read) {
-        LoopRing ring = rings.get(loop);
-        if (ring == null) {
-            if (closed) {
-                read.abandon(new IOException("io_uring engine closed"));
-                return;
-            }
-            try {
-                ring = LoopRing.create(loop, queueDepth, readTimeoutNanos, stats);
-            } catch (IOException | RuntimeException e) {
-                read.abandon(e);
-                return;
-            }
-            rings.put(loop, ring);
-        }
-        ring.submit(read);
     }
 
     @Override
@@ -265,32 +213,7 @@ public final class IoUringEngine implements FileEngine {
      */
     @Override
     public void close() {
-        closed = true;
-        List<CompletableFuture<Void>> closing = new ArrayList<>();
-        for (LoopRing ring : rings.values()) {
-            closing.add(ring.closeFuture());
-            try {
-                ring.loop().execute(ring::closeWhenIdle);
-            } catch (RejectedExecutionException e) {
-                // The loop is shutting down and closes its handles itself.
-            }
-        }
-        CompletableFuture<Void> all = CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0]));
-        if (!(ThreadExecutorMap.currentExecutor() instanceof IoEventLoop)) {
-            try {
-                all.get(Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos), TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (Exception e) {
-                // Rings with reads still in flight close when the last one completes.
-            }
-        }
-        synchronized (ownLoopLock) {
-            if (ownLoop != null) {
-                MultiThreadIoEventLoopGroup group = ownLoop;
-                all.whenComplete((ok, error) -> group.shutdownGracefully(0, 1, TimeUnit.SECONDS));
-            }
-        }
+        rings.close(Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos));
         blocking.close();
     }
 }
