@@ -9,13 +9,11 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.epoll.Epoll;
 import io.netty.util.NettyRuntime;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -37,7 +35,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * channel ({@link OpenFile#fd()}), owned by the {@link OpenFile}: it closes only when the last reference
  * goes, and every in-flight read holds one.
  */
-public final class IoUringEngine implements FileEngine {
+public final class IoUringEngine extends ThreadPoolBackedEngine {
 
     private static final String DISABLE_PROPERTY = "edge.io_uring.disable";
 
@@ -47,20 +45,16 @@ public final class IoUringEngine implements FileEngine {
     }
 
     /** Counters shared by the rings; updated on loop threads, read anywhere. */
-    static final class Stats {
-        final AtomicInteger inFlight = new AtomicInteger();
-        final AtomicInteger waiting = new AtomicInteger();
-        final AtomicLong completed = new AtomicLong();
+    static final class Stats extends LoopStats {
         final AtomicLong timedOut = new AtomicLong();
         final AtomicLong pageCacheHits = new AtomicLong();
         final AtomicLong asyncReads = new AtomicLong();
     }
 
-    private final ThreadPoolEngine blocking;
     private final int queueDepth;
     private final long readTimeoutNanos;
     private final boolean residencyCheck;
-    private final Stats stats = new Stats();
+    private final Stats stats;
     private final LoopContexts<LoopRing> rings;
 
     /**
@@ -82,6 +76,14 @@ public final class IoUringEngine implements FileEngine {
      */
     IoUringEngine(OpenFileCache cache, int threads, int queueDepth, long chunkSize, int inlineLimit,
             Duration readTimeout, boolean residencyCheck) throws IOException {
+        this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
+                inlineLimit, readTimeout), queueDepth, readTimeout, residencyCheck, new Stats());
+    }
+
+    private IoUringEngine(ThreadPoolEngine blocking, int queueDepth, Duration readTimeout, boolean residencyCheck,
+            Stats stats) throws IOException {
+        super(blocking, stats);
+        this.stats = stats;
         if (!isAvailable()) {
             throw new IOException("io_uring unavailable: " + unavailabilityCause());
         }
@@ -91,8 +93,6 @@ public final class IoUringEngine implements FileEngine {
         this.queueDepth = queueDepth;
         this.residencyCheck = residencyCheck && PageCache.isAvailable();
         this.readTimeoutNanos = readTimeout.toNanos();
-        this.blocking = new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2,
-                chunkSize, inlineLimit, readTimeout);
         this.rings = new LoopContexts<>("io_uring engine",
                 loop -> LoopRing.create(loop, queueDepth, readTimeoutNanos, stats));
     }
@@ -115,16 +115,6 @@ public final class IoUringEngine implements FileEngine {
             return "Netty epoll unavailable: " + Epoll.unavailabilityCause();
         }
         return IoUring.probe();
-    }
-
-    @Override
-    public CompletionStage<OpenFile> open(Path file, boolean followLinks) {
-        return blocking.open(file, followLinks);
-    }
-
-    @Override
-    public Object region(OpenFile file, long offset, long length) {
-        return blocking.region(file, offset, length);
     }
 
     @Override
@@ -154,36 +144,6 @@ public final class IoUringEngine implements FileEngine {
         LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, alloc, result);
         rings.execute(ring -> ring.submit(read), read::abandon);
         return result;
-    }
-
-    @Override
-    public long chunkSize() {
-        return blocking.chunkSize();
-    }
-
-    @Override
-    public int inlineLimit() {
-        return blocking.inlineLimit();
-    }
-
-    /** The open-file cache, for metrics. */
-    public OpenFileCache cache() {
-        return blocking.cache();
-    }
-
-    /** Reads the kernel is working on now, over all rings. */
-    public int inFlightReads() {
-        return stats.inFlight.get();
-    }
-
-    /** Reads waiting for a free slot in their ring now. */
-    public int waitingReads() {
-        return stats.waiting.get();
-    }
-
-    /** Reads completed so far. */
-    public long completedReads() {
-        return stats.completed.get();
     }
 
     /** Reads served at once because {@code cachestat} found their range in the page cache. */

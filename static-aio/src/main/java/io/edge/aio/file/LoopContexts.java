@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * there. A caller that is not on an epoll loop (a test, a worker thread) uses one context on a private
  * single-thread epoll loop started on first use.
  */
-final class LoopContexts<C extends LoopContext> {
+final class LoopContexts<C extends LoopContext<?>> {
 
     /** Sets up a context; called on {@code loop}'s thread. */
     @FunctionalInterface

@@ -11,7 +11,6 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -31,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * its descriptor) for as long as the read is in flight. If the loop shuts down with reads in flight, their
  * buffers and files stay unreleased for good: the kernel may still write them after the ring is gone.
  */
-final class LoopRing extends LoopContext {
+final class LoopRing extends LoopContext<LoopRing.Read> {
 
     private static final Logger log = LoggerFactory.getLogger(LoopRing.class);
 
@@ -41,11 +40,9 @@ final class LoopRing extends LoopContext {
     private final Read[] slots;
     private final int[] freeSlots;
     private int freeCount;
-    private final ArrayDeque<Read> waiting = new ArrayDeque<>();
-    private boolean flushScheduled;
 
     private LoopRing(IoEventLoop loop, IoUring ring, int queueDepth, long timeoutNanos, IoUringEngine.Stats stats) {
-        super(loop, "io_uring engine");
+        super(loop, "io_uring engine", stats.waiting);
         this.ring = ring;
         this.timeoutNanos = timeoutNanos;
         this.stats = stats;
@@ -61,28 +58,17 @@ final class LoopRing extends LoopContext {
             throws IOException {
         IoUring ring = IoUring.create(queueDepth);
         LoopRing loopRing = new LoopRing(loop, ring, Math.min(queueDepth, ring.sqEntries()), timeoutNanos, stats);
-        try {
-            ring.registerEventFd(loopRing.watchCompletions());
-        } catch (IOException | RuntimeException e) {
-            loopRing.loopClosed();
-            throw e;
-        }
+        loopRing.watchCompletions(ring::registerEventFd);
         return loopRing;
     }
 
     /** Takes a read; it waits here if {@code queueDepth} reads are in flight. Call on the loop. */
     void submit(Read read) {
-        if (isClosing()) {
-            read.abandon(new IOException(name() + " closed"));
-            return;
+        if (freeCount == 0 || isClosing()) {
+            enqueue(read);
+        } else {
+            start(read);
         }
-        if (freeCount == 0) {
-            waiting.add(read);
-            stats.waiting.incrementAndGet();
-            read.scheduleTimeout(this);
-            return;
-        }
-        start(read);
         read.scheduleTimeout(this);
     }
 
@@ -120,37 +106,25 @@ final class LoopRing extends LoopContext {
         boolean queued = ring.prepareRead(read.file.fd(), read.offset + read.done, read.address + read.done,
                 read.length - read.done, read.slot);
         assert queued : "submission ring full with " + stats.inFlight + " in flight";
-        if (!flushScheduled) {
-            // Everything prepared in this loop iteration goes to the kernel in one io_uring_enter.
-            flushScheduled = true;
-            loop().execute(this::flush);
-        }
+        flushLater();
     }
 
-    private void flush() {
-        flushScheduled = false;
-        if (isDestroyed()) {
-            return;
-        }
+    @Override
+    int submitPrepared() {
         try {
             ring.submit(0);
         } catch (IOException e) {
             // SQEs stay queued for the next enter; their reads time out if none succeeds.
             log.warn("io_uring: submission failed, {} SQEs kept for retry", ring.pendingSubmissions(), e);
         }
-        if (ring.pendingSubmissions() > 0 && !flushScheduled) {
-            flushScheduled = true;
-            loop().schedule(this::flush, 1, TimeUnit.MILLISECONDS);
-        }
+        return ring.pendingSubmissions();
     }
 
     @Override
     void reap() {
         ring.drain(this::complete);
-        while (freeCount > 0 && !waiting.isEmpty()) {
-            Read next = waiting.poll();
-            stats.waiting.decrementAndGet();
-            start(next);
+        while (freeCount > 0 && hasWaiting()) {
+            start(dequeue());
         }
     }
 
@@ -189,8 +163,7 @@ final class LoopRing extends LoopContext {
         stats.timedOut.incrementAndGet();
         TimeoutException timeout = new TimeoutException("io_uring read of " + read.file.path() + " not done after "
                 + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
-        if (waiting.remove(read)) {
-            stats.waiting.decrementAndGet();
+        if (removeWaiting(read)) {
             read.abandon(timeout);
         } else {
             read.result.completeExceptionally(timeout);
@@ -203,11 +176,8 @@ final class LoopRing extends LoopContext {
     }
 
     @Override
-    void abandonWaiting(IOException why) {
-        for (Read read; (read = waiting.poll()) != null; ) {
-            stats.waiting.decrementAndGet();
-            read.abandon(why);
-        }
+    void abandon(Read read, IOException why) {
+        read.abandon(why);
     }
 
     @Override
