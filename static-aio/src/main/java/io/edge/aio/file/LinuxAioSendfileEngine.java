@@ -53,6 +53,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         final AtomicInteger slotsHeld = new AtomicInteger();
         final AtomicLong holesPunched = new AtomicLong();
         final AtomicLong threadReads = new AtomicLong();
+        final AtomicLong directRefused = new AtomicLong();
     }
 
     private final LoopContexts<LoopAio> contexts;
@@ -60,6 +61,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     private final long slotSize;
     private final long readTimeoutNanos;
     private final AtomicBoolean directRefusalLogged = new AtomicBoolean();
+    private final AtomicBoolean directReadRefusalLogged = new AtomicBoolean();
     private volatile String unavailable;
 
     /**
@@ -405,8 +407,16 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     }
 
     private void directRefused(OpenFile file) {
-        log.warn("linux-aio-sendfile: an O_DIRECT read of {} was refused (EINVAL); reading it by the thread pool",
-                file.path());
+        stats.directRefused.incrementAndGet();
+        if (directReadRefusalLogged.compareAndSet(false, true)) {
+            log.warn("linux-aio-sendfile: an O_DIRECT read of {} was refused (EINVAL); such reads go to the thread "
+                    + "pool (counted, not logged again)", file.path());
+        }
+    }
+
+    /** Kernel reads refused with EINVAL and redone by the thread pool so far. */
+    public long refusedDirectReads() {
+        return stats.directRefused.get();
     }
 
     /** The most kernel reads in flight at once so far, over all event loops. */
