@@ -3,12 +3,13 @@ package io.edge.aio.file;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
  * Opens files and turns byte ranges of them into messages a Netty channel can write. One per server,
  * shared by all event loops. The baseline is {@link SendfileEngine}; the asynchronous engines (io_uring,
- * threads) implement the same contract without blocking the caller.
+ * threads, linux-aio-sendfile) implement the same contract without blocking the caller.
  *
  * <p>Stages may complete on any thread: a caller on an event loop hops back to it before writing.
  */
@@ -35,6 +36,21 @@ public interface FileEngine extends AutoCloseable {
      * @throws IllegalArgumentException if the range is empty or outside the file
      */
     Object region(OpenFile file, long offset, long length);
+
+    /**
+     * The bytes of {@link #region}, once they can be written without the writer waiting for the disk: the stage
+     * completes with a {@code FileRegion} or {@code ByteBuf} that the caller owns (writing or releasing it gives
+     * it back) and that holds what it needs of {@code file}. The default is {@link #region} at once;
+     * {@code linux-aio-sendfile} first reads the range into its slab and hands out a region of the slab.
+     *
+     * @throws IllegalArgumentException as {@link #region}, or if {@code length > chunkSize()}
+     */
+    default CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
+        if (length > chunkSize()) {
+            throw new IllegalArgumentException("length: " + length + " (expected: <= chunkSize " + chunkSize() + ")");
+        }
+        return CompletableFuture.completedFuture(region(file, offset, length));
+    }
 
     /**
      * Reads {@code length} bytes at {@code offset} into a buffer from {@code alloc}; the caller owns the

@@ -16,7 +16,7 @@ public final class FileEngines {
     /**
      * The engine for {@code settings}: {@code auto} is io_uring where this process may use it, else threads,
      * with one log line naming the reason; {@code io_uring} fails if it is unavailable;
-     * {@code linux-aio-sendfile} is not built yet and runs as threads, with a warning.
+     * {@code linux-aio-sendfile} falls back to the thread pool by itself (one log line) where it cannot work.
      *
      * @throws IOException if {@code io_uring} was asked for and is unavailable (the message says why)
      */
@@ -44,9 +44,7 @@ public final class FileEngines {
             case THREADS:
                 return new ThreadPoolEngine(settings);
             case LINUX_AIO_SENDFILE:
-                log.warn("static.io.engine = linux-aio-sendfile is not implemented yet; using threads ({} threads)",
-                        settings.threads());
-                return new ThreadPoolEngine(settings);
+                return new LinuxAioSendfileEngine(settings);
             case SENDFILE:
                 return new SendfileEngine(settings);
             default:

@@ -6,27 +6,14 @@ import io.edge.aio.linux.IoUring;
 import io.edge.aio.linux.PageCache;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.IoEventLoop;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.util.NettyRuntime;
-import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.internal.ThreadExecutorMap;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -48,7 +35,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * channel ({@link OpenFile#fd()}), owned by the {@link OpenFile}: it closes only when the last reference
  * goes, and every in-flight read holds one.
  */
-public final class IoUringEngine implements FileEngine {
+public final class IoUringEngine extends ThreadPoolBackedEngine {
 
     private static final String DISABLE_PROPERTY = "edge.io_uring.disable";
 
@@ -58,24 +45,17 @@ public final class IoUringEngine implements FileEngine {
     }
 
     /** Counters shared by the rings; updated on loop threads, read anywhere. */
-    static final class Stats {
-        final AtomicInteger inFlight = new AtomicInteger();
-        final AtomicInteger waiting = new AtomicInteger();
-        final AtomicLong completed = new AtomicLong();
+    static final class Stats extends LoopStats {
         final AtomicLong timedOut = new AtomicLong();
         final AtomicLong pageCacheHits = new AtomicLong();
         final AtomicLong asyncReads = new AtomicLong();
     }
 
-    private final ThreadPoolEngine blocking;
     private final int queueDepth;
     private final long readTimeoutNanos;
     private final boolean residencyCheck;
-    private final Stats stats = new Stats();
-    private final Map<IoEventLoop, LoopRing> rings = new ConcurrentHashMap<>();
-    private final Object ownLoopLock = new Object();
-    private MultiThreadIoEventLoopGroup ownLoop;
-    private volatile boolean closed;
+    private final Stats stats;
+    private final LoopContexts<LoopRing> rings;
 
     /**
      * An engine with its own open-file cache (half of {@code fdBudget}: each file holds two descriptors),
@@ -96,6 +76,14 @@ public final class IoUringEngine implements FileEngine {
      */
     IoUringEngine(OpenFileCache cache, int threads, int queueDepth, long chunkSize, int inlineLimit,
             Duration readTimeout, boolean residencyCheck) throws IOException {
+        this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
+                inlineLimit, readTimeout), queueDepth, readTimeout, residencyCheck, new Stats());
+    }
+
+    private IoUringEngine(ThreadPoolEngine blocking, int queueDepth, Duration readTimeout, boolean residencyCheck,
+            Stats stats) throws IOException {
+        super(blocking, stats);
+        this.stats = stats;
         if (!isAvailable()) {
             throw new IOException("io_uring unavailable: " + unavailabilityCause());
         }
@@ -105,8 +93,8 @@ public final class IoUringEngine implements FileEngine {
         this.queueDepth = queueDepth;
         this.residencyCheck = residencyCheck && PageCache.isAvailable();
         this.readTimeoutNanos = readTimeout.toNanos();
-        this.blocking = new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2,
-                chunkSize, inlineLimit, readTimeout);
+        this.rings = new LoopContexts<>("io_uring engine",
+                loop -> LoopRing.create(loop, queueDepth, readTimeoutNanos, stats));
     }
 
     /** Whether io_uring can be used here; probed once. */
@@ -130,22 +118,12 @@ public final class IoUringEngine implements FileEngine {
     }
 
     @Override
-    public CompletionStage<OpenFile> open(Path file, boolean followLinks) {
-        return blocking.open(file, followLinks);
-    }
-
-    @Override
-    public Object region(OpenFile file, long offset, long length) {
-        return blocking.region(file, offset, length);
-    }
-
-    @Override
     public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
         FileReads.checkRange(file, offset, length);
         Objects.requireNonNull(alloc, "alloc");
         file.fd(); // fails here, not on the loop, for a file from another cache
         CompletableFuture<ByteBuf> result = new CompletableFuture<>();
-        if (closed) {
+        if (rings.isClosed()) {
             result.completeExceptionally(new IOException("io_uring engine closed"));
             return result;
         }
@@ -164,78 +142,8 @@ public final class IoUringEngine implements FileEngine {
         }
         stats.asyncReads.incrementAndGet();
         LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, alloc, result);
-        IoEventLoop loop = loopFor(ThreadExecutorMap.currentExecutor());
-        if (loop.inEventLoop()) {
-            submit(loop, read);
-        } else {
-            try {
-                loop.execute(() -> submit(loop, read));
-            } catch (RejectedExecutionException e) {
-                read.abandon(new IOException("io_uring engine closed", e));
-            }
-        }
+        rings.execute(ring -> ring.submit(read), read::abandon);
         return result;
-    }
-
-    private IoEventLoop loopFor(EventExecutor current) {
-        if (current instanceof IoEventLoop && ((IoEventLoop) current).isCompatible(LoopRing.class)) {
-            return (IoEventLoop) current;
-        }
-        synchronized (ownLoopLock) {
-            if (ownLoop == null) {
-                ownLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("edge-io-uring", true),
-                        EpollIoHandler.newFactory());
-            }
-            return ownLoop.next();
-        }
-    }
-
-    private void submit(IoEventLoop loop, LoopRing.Read read) {
-        LoopRing ring = rings.get(loop);
-        if (ring == null) {
-            if (closed) {
-                read.abandon(new IOException("io_uring engine closed"));
-                return;
-            }
-            try {
-                ring = LoopRing.create(loop, queueDepth, readTimeoutNanos, stats);
-            } catch (IOException | RuntimeException e) {
-                read.abandon(e);
-                return;
-            }
-            rings.put(loop, ring);
-        }
-        ring.submit(read);
-    }
-
-    @Override
-    public long chunkSize() {
-        return blocking.chunkSize();
-    }
-
-    @Override
-    public int inlineLimit() {
-        return blocking.inlineLimit();
-    }
-
-    /** The open-file cache, for metrics. */
-    public OpenFileCache cache() {
-        return blocking.cache();
-    }
-
-    /** Reads the kernel is working on now, over all rings. */
-    public int inFlightReads() {
-        return stats.inFlight.get();
-    }
-
-    /** Reads waiting for a free slot in their ring now. */
-    public int waitingReads() {
-        return stats.waiting.get();
-    }
-
-    /** Reads completed so far. */
-    public long completedReads() {
-        return stats.completed.get();
     }
 
     /** Reads served at once because {@code cachestat} found their range in the page cache. */
@@ -265,32 +173,7 @@ public final class IoUringEngine implements FileEngine {
      */
     @Override
     public void close() {
-        closed = true;
-        List<CompletableFuture<Void>> closing = new ArrayList<>();
-        for (LoopRing ring : rings.values()) {
-            closing.add(ring.closeFuture());
-            try {
-                ring.loop().execute(ring::closeWhenIdle);
-            } catch (RejectedExecutionException e) {
-                // The loop is shutting down and closes its handles itself.
-            }
-        }
-        CompletableFuture<Void> all = CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0]));
-        if (!(ThreadExecutorMap.currentExecutor() instanceof IoEventLoop)) {
-            try {
-                all.get(Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos), TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (Exception e) {
-                // Rings with reads still in flight close when the last one completes.
-            }
-        }
-        synchronized (ownLoopLock) {
-            if (ownLoop != null) {
-                MultiThreadIoEventLoopGroup group = ownLoop;
-                all.whenComplete((ok, error) -> group.shutdownGracefully(0, 1, TimeUnit.SECONDS));
-            }
-        }
+        rings.close(Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos));
         blocking.close();
     }
 }

@@ -1,24 +1,16 @@
 package io.edge.aio.file;
 
-import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import io.edge.aio.linux.IoUring;
 import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
-import io.netty.channel.IoRegistration;
-import io.netty.channel.epoll.EpollIoHandle;
-import io.netty.channel.epoll.EpollIoOps;
-import io.netty.channel.unix.FileDescriptor;
-import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -26,49 +18,32 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One io_uring bound to one epoll event loop, created on and only ever touched by that loop's thread.
- * Completions wake the loop through an eventfd registered with the ring and watched by the loop's epoll
- * (level-triggered {@code EPOLLIN}); no other thread is involved.
+ * One io_uring bound to one epoll event loop ({@link LoopContext}), created on and only ever touched by that
+ * loop's thread. Completions wake the loop through an eventfd registered with the ring and watched by the
+ * loop's epoll; no other thread is involved.
  *
  * <p>States of a read: {@code WAITING} (queued here, no buffer yet) -> {@code IN_FLIGHT} (buffer allocated,
  * SQE prepared, owns slot {@code user_data}) -> done. A short read goes back to the kernel for the rest
  * in the same slot. Invariants: {@code inFlight <= queueDepth <= SQ entries}, so the submission ring never
  * fills and the completion ring (twice as large) never overflows; a buffer is released only after its
  * CQE was reaped, even if the caller's stage already failed by timeout; the file keeps a reference (and so
- * its descriptor) for as long as the read is in flight.
- *
- * <p>States of the ring: {@code OPEN} -> {@code CLOSING} (no new reads, waiting ones failed, in-flight
- * ones run to their CQE) -> {@code CLOSED} (unregistered from epoll, unmapped, descriptors closed).
+ * its descriptor) for as long as the read is in flight. If the loop shuts down with reads in flight, their
+ * buffers and files stay unreleased for good: the kernel may still write them after the ring is gone.
  */
-final class LoopRing implements EpollIoHandle {
+final class LoopRing extends LoopContext<LoopRing.Read> {
 
     private static final Logger log = LoggerFactory.getLogger(LoopRing.class);
 
-    private final IoEventLoop loop;
     private final IoUring ring;
-    private final int eventFd;
-    private final FileDescriptor eventFdDescriptor;
-    private final Memory counter = new Memory(8);
-    private final int queueDepth;
     private final long timeoutNanos;
     private final IoUringEngine.Stats stats;
     private final Read[] slots;
     private final int[] freeSlots;
     private int freeCount;
-    private final ArrayDeque<Read> waiting = new ArrayDeque<>();
-    private final CompletableFuture<Void> closed = new CompletableFuture<>();
-    private IoRegistration registration;
-    private boolean flushScheduled;
-    private boolean closing;
-    private boolean destroyed;
 
-    private LoopRing(IoEventLoop loop, IoUring ring, int eventFd, int queueDepth, long timeoutNanos,
-            IoUringEngine.Stats stats) {
-        this.loop = loop;
+    private LoopRing(IoEventLoop loop, IoUring ring, int queueDepth, long timeoutNanos, IoUringEngine.Stats stats) {
+        super(loop, "io_uring engine", stats.waiting);
         this.ring = ring;
-        this.eventFd = eventFd;
-        this.eventFdDescriptor = new FileDescriptor(eventFd);
-        this.queueDepth = queueDepth;
         this.timeoutNanos = timeoutNanos;
         this.stats = stats;
         this.slots = new Read[queueDepth];
@@ -81,52 +56,19 @@ final class LoopRing implements EpollIoHandle {
     /** Sets up a ring on {@code loop}; call on that loop's thread. */
     static LoopRing create(IoEventLoop loop, int queueDepth, long timeoutNanos, IoUringEngine.Stats stats)
             throws IOException {
-        assert loop.inEventLoop();
         IoUring ring = IoUring.create(queueDepth);
-        int efd = Syscalls.eventfd(0, 0x800 /* EFD_NONBLOCK */ | Syscalls.O_CLOEXEC);
-        if (efd < 0) {
-            ring.close();
-            throw Syscalls.error("eventfd2", -efd);
-        }
-        try {
-            ring.registerEventFd(efd);
-        } catch (IOException e) {
-            ring.close();
-            Syscalls.closeQuietly(efd);
-            throw e;
-        }
-        LoopRing loopRing = new LoopRing(loop, ring, efd, Math.min(queueDepth, ring.sqEntries()), timeoutNanos, stats);
-        Future<IoRegistration> registered = loop.register(loopRing);
-        registered.addListener(f -> {
-            if (f.isSuccess()) {
-                loopRing.registration = registered.getNow();
-                loopRing.registration.submit(EpollIoOps.EPOLLIN);
-            } else {
-                log.error("io_uring: cannot watch the completion eventfd on {}", loop, f.cause());
-                loopRing.closeWhenIdle();
-            }
-        });
+        LoopRing loopRing = new LoopRing(loop, ring, Math.min(queueDepth, ring.sqEntries()), timeoutNanos, stats);
+        loopRing.watchCompletions(ring::registerEventFd);
         return loopRing;
-    }
-
-    @Override
-    public FileDescriptor fd() {
-        return eventFdDescriptor;
     }
 
     /** Takes a read; it waits here if {@code queueDepth} reads are in flight. Call on the loop. */
     void submit(Read read) {
-        if (closing) {
-            read.abandon(new IOException("io_uring engine closed"));
-            return;
+        if (freeCount == 0 || isClosing()) {
+            enqueue(read);
+        } else {
+            start(read);
         }
-        if (freeCount == 0) {
-            waiting.add(read);
-            stats.waiting.incrementAndGet();
-            read.scheduleTimeout(this);
-            return;
-        }
-        start(read);
         read.scheduleTimeout(this);
     }
 
@@ -164,41 +106,25 @@ final class LoopRing implements EpollIoHandle {
         boolean queued = ring.prepareRead(read.file.fd(), read.offset + read.done, read.address + read.done,
                 read.length - read.done, read.slot);
         assert queued : "submission ring full with " + stats.inFlight + " in flight";
-        if (!flushScheduled) {
-            // Everything prepared in this loop iteration goes to the kernel in one io_uring_enter.
-            flushScheduled = true;
-            loop.execute(this::flush);
-        }
+        flushLater();
     }
 
-    private void flush() {
-        flushScheduled = false;
-        if (destroyed) {
-            return;
-        }
+    @Override
+    int submitPrepared() {
         try {
             ring.submit(0);
         } catch (IOException e) {
             // SQEs stay queued for the next enter; their reads time out if none succeeds.
             log.warn("io_uring: submission failed, {} SQEs kept for retry", ring.pendingSubmissions(), e);
         }
-        if (ring.pendingSubmissions() > 0 && !flushScheduled) {
-            flushScheduled = true;
-            loop.schedule(this::flush, 1, TimeUnit.MILLISECONDS);
-        }
+        return ring.pendingSubmissions();
     }
 
     @Override
-    public void handle(IoRegistration registration, IoEvent event) {
-        Syscalls.read(eventFd, Pointer.nativeValue(counter), 8); // reset; EAGAIN if already drained
+    void reap() {
         ring.drain(this::complete);
-        while (freeCount > 0 && !waiting.isEmpty()) {
-            Read next = waiting.poll();
-            stats.waiting.decrementAndGet();
-            start(next);
-        }
-        if (closing && freeCount == slots.length) {
-            destroy();
+        while (freeCount > 0 && hasWaiting()) {
+            start(dequeue());
         }
     }
 
@@ -237,67 +163,26 @@ final class LoopRing implements EpollIoHandle {
         stats.timedOut.incrementAndGet();
         TimeoutException timeout = new TimeoutException("io_uring read of " + read.file.path() + " not done after "
                 + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
-        if (waiting.remove(read)) {
-            stats.waiting.decrementAndGet();
+        if (removeWaiting(read)) {
             read.abandon(timeout);
         } else {
             read.result.completeExceptionally(timeout);
         }
     }
 
-    /** Stops taking reads and closes once the kernel returned every buffer. Call on the loop. */
-    void closeWhenIdle() {
-        if (closing) {
-            return;
-        }
-        closing = true;
-        IOException closed = new IOException("io_uring engine closed");
-        for (Read read; (read = waiting.poll()) != null; ) {
-            stats.waiting.decrementAndGet();
-            read.abandon(closed);
-        }
-        if (freeCount == slots.length) {
-            destroy();
-        }
-    }
-
-    CompletableFuture<Void> closeFuture() {
-        return closed;
-    }
-
-    IoEventLoop loop() {
-        return loop;
-    }
-
-    private void destroy() {
-        if (destroyed) {
-            return;
-        }
-        destroyed = true;
-        if (registration != null) {
-            registration.cancel();
-        }
-        ring.close();
-        Syscalls.closeQuietly(eventFd);
-        closed.complete(null);
-    }
-
-    /**
-     * Netty closes registered handles when the loop shuts down. Reads still in flight then keep their
-     * buffers and files unreleased for good: the kernel may still write them after the ring is gone.
-     */
     @Override
-    public void close() {
-        if (!destroyed && freeCount != slots.length) {
-            log.warn("io_uring: event loop closed with {} reads in flight; their buffers are not reused",
-                    slots.length - freeCount);
-        }
-        closing = true;
-        for (Read read; (read = waiting.poll()) != null; ) {
-            stats.waiting.decrementAndGet();
-            read.abandon(new IOException("event loop closed"));
-        }
-        destroy();
+    int busy() {
+        return slots.length - freeCount;
+    }
+
+    @Override
+    void abandon(Read read, IOException why) {
+        read.abandon(why);
+    }
+
+    @Override
+    void free() {
+        ring.close();
     }
 
     /** One read, from {@link IoUringEngine#read} to its stage's completion. */
@@ -324,7 +209,7 @@ final class LoopRing implements EpollIoHandle {
 
         void scheduleTimeout(LoopRing ring) {
             if (ring.timeoutNanos > 0 && !result.isDone()) {
-                timer = ring.loop.schedule(() -> ring.timeout(this), ring.timeoutNanos, TimeUnit.NANOSECONDS);
+                timer = ring.loop().schedule(() -> ring.timeout(this), ring.timeoutNanos, TimeUnit.NANOSECONDS);
             }
         }
 

@@ -24,17 +24,21 @@ public final class OpenFile extends AbstractReferenceCounted {
     private final Object fileKey;
     private final String etag;
     private final FdBudget budget;
-    /** A second descriptor of the same open file for io_uring, or -1; see {@link #fd()}. */
+    /** A second descriptor of the same open file for io_uring or kernel AIO, or -1; see {@link #fd()}. */
     private final int fd;
+    private final boolean direct;
 
     OpenFile(Path path, FileChannel channel, long size, BasicFileAttributes stat, FdBudget budget) {
-        this(path, channel, -1, size, stat, budget);
+        this(path, channel, -1, false, size, stat, budget);
     }
 
-    OpenFile(Path path, FileChannel channel, int fd, long size, BasicFileAttributes stat, FdBudget budget) {
+    /** @param direct {@code fd} was opened with {@code O_DIRECT} */
+    OpenFile(Path path, FileChannel channel, int fd, boolean direct, long size, BasicFileAttributes stat,
+            FdBudget budget) {
         this.path = Objects.requireNonNull(path, "path");
         this.channel = channel;
         this.fd = fd;
+        this.direct = direct && fd >= 0;
         this.size = size;
         this.lastModifiedMillis = stat.lastModifiedTime().toMillis();
         this.fileKey = stat.fileKey();
@@ -81,6 +85,14 @@ public final class OpenFile extends AbstractReferenceCounted {
             throw new IllegalStateException("opened without a raw descriptor: " + path);
         }
         return fd;
+    }
+
+    /**
+     * Whether {@link #fd()} was opened with {@code O_DIRECT} (by a cache asked for it, on a file system that
+     * allows it): reads through it must be aligned, and kernel AIO on it is asynchronous.
+     */
+    boolean isDirect() {
+        return direct;
     }
 
     /** Size in bytes when opened (from the open descriptor). */

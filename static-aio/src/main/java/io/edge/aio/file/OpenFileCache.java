@@ -53,7 +53,17 @@ public final class OpenFileCache implements AutoCloseable {
     private final long revalidateNanos;
     private final FdBudget budget;
     private final Opener opener;
-    private final boolean rawDescriptors;
+    private final Descriptors descriptors;
+
+    /** What a file holds besides its channel. */
+    private enum Descriptors {
+        /** nothing */
+        CHANNEL_ONLY,
+        /** a raw descriptor (io_uring) */
+        RAW,
+        /** a raw descriptor opened with O_DIRECT where the file system allows it (kernel AIO) */
+        DIRECT
+    }
 
     /** A cache from the server's settings, on the system clock. */
     public OpenFileCache(StaticIoSettings settings) {
@@ -72,7 +82,7 @@ public final class OpenFileCache implements AutoCloseable {
     }
 
     OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker, Opener opener) {
-        this(maxSize, revalidateAfter, fdBudget, ticker, opener, false);
+        this(maxSize, revalidateAfter, fdBudget, ticker, opener, Descriptors.CHANNEL_ONLY);
     }
 
     /**
@@ -81,12 +91,23 @@ public final class OpenFileCache implements AutoCloseable {
      * and counts as one against {@code fdBudget} (give it half the budget).
      */
     static OpenFileCache withRawDescriptors(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker) {
-        return new OpenFileCache(maxSize, revalidateAfter, fdBudget, ticker, OpenFileCache::openChannel, true);
+        return new OpenFileCache(maxSize, revalidateAfter, fdBudget, ticker, OpenFileCache::openChannel,
+                Descriptors.RAW);
+    }
+
+    /**
+     * As {@link #withRawDescriptors}, but the raw descriptor is opened with {@code O_DIRECT} for kernel AIO
+     * ({@link OpenFile#isDirect()}); where the file system refuses O_DIRECT (EINVAL) the file has its channel
+     * only.
+     */
+    static OpenFileCache withDirectDescriptors(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker) {
+        return new OpenFileCache(maxSize, revalidateAfter, fdBudget, ticker, OpenFileCache::openChannel,
+                Descriptors.DIRECT);
     }
 
     private OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker, Opener opener,
-            boolean rawDescriptors) {
-        this.rawDescriptors = rawDescriptors;
+            Descriptors descriptors) {
+        this.descriptors = descriptors;
         if (maxSize < 0) {
             throw new IllegalArgumentException("openFileCacheSize: " + maxSize + " (expected: >= 0)");
         }
@@ -166,11 +187,13 @@ public final class OpenFileCache implements AutoCloseable {
         }
         FileChannel channel;
         int fd;
+        boolean direct;
         long size;
         try {
             Opened opened = openWithRetry(path, followLinks);
             channel = opened.channel;
             fd = opened.fd;
+            direct = opened.direct;
             try {
                 size = channel.size();
             } catch (IOException | RuntimeException e) {
@@ -183,35 +206,52 @@ public final class OpenFileCache implements AutoCloseable {
             throw e;
         }
         // The caller's reference; the stat was taken before the open, the size comes from the descriptor.
-        OpenFile file = new OpenFile(path, channel, fd, size, stat, budget);
+        OpenFile file = new OpenFile(path, channel, fd, direct, size, stat, budget);
         if (cacheable && revalidateNanos > 0) {
             cache.put(path, new Entry(file.retain(), now));
         }
         return file;
     }
 
-    /** A channel and, for a cache with raw descriptors, the descriptor it was opened through (else -1). */
+    /** A channel and, for a cache with raw descriptors, a second descriptor of the same file (else -1). */
     private static final class Opened {
         final FileChannel channel;
         final int fd;
+        final boolean direct;
 
-        Opened(FileChannel channel, int fd) {
+        Opened(FileChannel channel, int fd, boolean direct) {
             this.channel = channel;
             this.fd = fd;
+            this.direct = direct;
         }
     }
 
     private Opened openOnce(Path path, boolean followLinks) throws IOException {
-        if (!rawDescriptors) {
-            return new Opened(opener.open(path, followLinks), -1);
+        if (descriptors == Descriptors.CHANNEL_ONLY) {
+            return new Opened(opener.open(path, followLinks), -1, false);
         }
         int fd = Syscalls.openReadOnly(path.toString(), followLinks);
+        FileChannel channel;
         try {
-            return new Opened(FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.READ), fd);
+            channel = FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.READ);
         } catch (IOException | RuntimeException e) {
             Syscalls.closeQuietly(fd);
             throw e;
         }
+        if (descriptors == Descriptors.RAW) {
+            return new Opened(channel, fd, false);
+        }
+        // The channel has its own open of the inode; the O_DIRECT descriptor is a third, and fd can go.
+        int direct = Syscalls.reopenDirect(fd);
+        Syscalls.closeQuietly(fd);
+        if (direct >= 0) {
+            return new Opened(channel, direct, true);
+        }
+        if (direct == -Syscalls.EINVAL) {
+            return new Opened(channel, -1, false); // the file system refuses O_DIRECT
+        }
+        channel.close();
+        throw new FileSystemException(path.toString(), null, Syscalls.describe(-direct));
     }
 
     private Opened openWithRetry(Path path, boolean followLinks) throws IOException {

@@ -9,7 +9,8 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 
 /**
- * The one class holding native methods: libc's {@code syscall}, {@code mmap}, {@code munmap}, {@code open},
+ * The one class holding native methods: libc's {@code syscall} (io_uring, kernel AIO, eventfd, fallocate,
+ * cachestat, read), {@code mmap}, {@code munmap}, {@code open},
  * {@code read}, {@code close} and {@code strerror}, bound by JNA direct mapping (about 0.5 us a call).
  * {@code syscall} is variadic; declaring it with seven {@code long}s is correct on x86-64 and aarch64 Linux.
  * Pointers are passed as {@code long} addresses. A failing call becomes an {@link IOException} naming the
@@ -30,12 +31,19 @@ public final class Syscalls {
     public static final int EMFILE = 24;
     public static final int ENOSYS = 38;
     public static final int ELOOP = 40;
+    public static final int EINVAL = 22;
 
     public static final int O_RDONLY = 0;
     public static final int O_NOFOLLOW = 0400000;
     public static final int O_CLOEXEC = 02000000;
 
     private static final long SYS_READ;
+    private static final long SYS_IO_SETUP;
+    private static final long SYS_IO_DESTROY;
+    private static final long SYS_IO_SUBMIT;
+    private static final long SYS_IO_GETEVENTS;
+    private static final long SYS_FALLOCATE;
+    private static final int O_DIRECT;
     private static final long SYS_IO_URING_SETUP = 425;
     private static final long SYS_IO_URING_ENTER = 426;
     private static final long SYS_IO_URING_REGISTER = 427;
@@ -48,14 +56,23 @@ public final class Syscalls {
         Throwable cause = null;
         long eventfd2 = -1;
         long read = -1;
+        long[] aio = {-1, -1, -1, -1};
+        long fallocate = -1;
+        int direct = 0;
         if (!Platform.isLinux()) {
             cause = new UnsupportedOperationException("not Linux: " + System.getProperty("os.name"));
         } else if (Platform.isIntel() && Platform.is64Bit()) {
             eventfd2 = 290;
             read = 0;
+            aio = new long[] {206, 207, 209, 208};
+            fallocate = 285;
+            direct = 040000;
         } else if (Platform.isARM() && Platform.is64Bit()) {
             eventfd2 = 19;
             read = 63;
+            aio = new long[] {0, 1, 2, 4};
+            fallocate = 47;
+            direct = 0200000;
         } else {
             cause = new UnsupportedOperationException("unsupported architecture: " + System.getProperty("os.arch"));
         }
@@ -68,6 +85,12 @@ public final class Syscalls {
         }
         SYS_EVENTFD2 = eventfd2;
         SYS_READ = read;
+        SYS_IO_SETUP = aio[0];
+        SYS_IO_DESTROY = aio[1];
+        SYS_IO_SUBMIT = aio[2];
+        SYS_IO_GETEVENTS = aio[3];
+        SYS_FALLOCATE = fallocate;
+        O_DIRECT = direct;
         UNAVAILABILITY_CAUSE = cause;
     }
 
@@ -123,6 +146,31 @@ public final class Syscalls {
         return (int) call(SYS_CACHESTAT, fd, rangeAddress, statAddress, 0, 0, 0);
     }
 
+    /** {@code io_setup(maxEvents, ctxp)}: 0 with the context stored at {@code contextAddress}, or -errno. */
+    public static int ioSetup(int maxEvents, long contextAddress) {
+        return (int) call(SYS_IO_SETUP, maxEvents, contextAddress, 0, 0, 0, 0);
+    }
+
+    /** {@code io_destroy(ctx)}: waits for the context's operations in flight, then frees it; 0 or -errno. */
+    public static int ioDestroy(long context) {
+        return (int) call(SYS_IO_DESTROY, context, 0, 0, 0, 0, 0);
+    }
+
+    /** {@code io_submit(ctx, count, iocbpp)}: iocbs the kernel took, or -errno (for the first one). */
+    public static int ioSubmit(long context, int count, long iocbPointersAddress) {
+        return (int) call(SYS_IO_SUBMIT, context, count, iocbPointersAddress, 0, 0, 0);
+    }
+
+    /** {@code io_getevents(ctx, minEvents, maxEvents, events, timeout)}: events stored, or -errno. */
+    public static int ioGetevents(long context, int minEvents, int maxEvents, long eventsAddress, long timeoutAddress) {
+        return (int) call(SYS_IO_GETEVENTS, context, minEvents, maxEvents, eventsAddress, timeoutAddress, 0);
+    }
+
+    /** {@code fallocate(fd, mode, offset, length)}: 0, or -errno. */
+    public static int fallocate(int fd, int mode, long offset, long length) {
+        return (int) call(SYS_FALLOCATE, fd, mode, offset, length, 0, 0);
+    }
+
     /** The page size. */
     public static int pageSize() {
         return getpagesize();
@@ -140,10 +188,18 @@ public final class Syscalls {
 
     /** Maps {@code length} bytes of {@code fd} at {@code offset} shared, read-write, populated; fails by errno. */
     public static long mmapShared(int fd, long length, long offset) throws IOException {
+        return mmapShared(fd, length, offset, true);
+    }
+
+    /**
+     * Maps {@code length} bytes of {@code fd} at {@code offset} shared and read-write; {@code populate} faults
+     * every page in now (which allocates a sparse tmpfs file in full). Fails by errno.
+     */
+    public static long mmapShared(int fd, long length, long offset, boolean populate) throws IOException {
         final int protReadWrite = 0x1 | 0x2;
         final int mapShared = 0x01;
         final int mapPopulate = 0x8000;
-        long address = mmap(0, length, protReadWrite, mapShared | mapPopulate, fd, offset);
+        long address = mmap(0, length, protReadWrite, mapShared | (populate ? mapPopulate : 0), fd, offset);
         if (address == -1) {
             throw error("mmap", Native.getLastError());
         }
@@ -176,6 +232,25 @@ public final class Syscalls {
             default:
                 throw new FileSystemException(path, null, strerror(errno));
         }
+    }
+
+    /** {@code open(path, O_RDWR | O_CLOEXEC)} of an existing file; fails naming the call and errno. */
+    public static int openReadWrite(String path) throws IOException {
+        final int readWrite = 2;
+        int fd = open(path, readWrite | O_CLOEXEC, 0);
+        if (fd < 0) {
+            throw error("open " + path, Native.getLastError());
+        }
+        return fd;
+    }
+
+    /**
+     * A second, independent open of the file behind {@code fd} with {@code O_DIRECT} (through
+     * {@code /proc/self/fd}): the descriptor, or -errno; -EINVAL means the file system refuses O_DIRECT.
+     */
+    public static int reopenDirect(int fd) {
+        int direct = open("/proc/self/fd/" + fd, O_RDONLY | O_CLOEXEC | O_DIRECT, 0);
+        return direct >= 0 ? direct : -Native.getLastError();
     }
 
     /** Closes {@code fd}; EINTR and errors are ignored (Linux has released the descriptor either way). */
@@ -213,7 +288,7 @@ public final class Syscalls {
             case EACCES: return "EACCES";
             case 14: return "EFAULT";
             case EBUSY: return "EBUSY";
-            case 22: return "EINVAL";
+            case EINVAL: return "EINVAL";
             case ENFILE: return "ENFILE";
             case EMFILE: return "EMFILE";
             case ENOSYS: return "ENOSYS";

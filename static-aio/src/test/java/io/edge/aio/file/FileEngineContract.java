@@ -84,10 +84,20 @@ abstract class FileEngineContract {
     }
 
     byte[] read(OpenFile file, long offset, int length) throws Exception {
-        ByteBuf buffer = await(engine.read(file, offset, length, ALLOC));
+        return read(engine, file, offset, length);
+    }
+
+    static byte[] read(FileEngine engine, OpenFile file, long offset, int length) throws Exception {
+        byte[] bytes = bytesOf(engine.read(file, offset, length, ALLOC));
+        assertThat(bytes).hasSize(length);
+        return bytes;
+    }
+
+    /** The readable bytes of the buffer {@code read} completes with, which is released. */
+    static byte[] bytesOf(CompletionStage<ByteBuf> read) throws Exception {
+        ByteBuf buffer = await(read);
         try {
-            assertThat(buffer.readableBytes()).isEqualTo(length);
-            byte[] bytes = new byte[length];
+            byte[] bytes = new byte[buffer.readableBytes()];
             buffer.getBytes(buffer.readerIndex(), bytes);
             return bytes;
         } finally {
@@ -189,6 +199,25 @@ abstract class FileEngineContract {
     }
 
     @Test
+    void loadedRegionsCarryTheBytesOfTheirRange() throws Exception {
+        int size = 3 * 4096 + 123;
+        byte[] content = bytes(size, 12);
+        OpenFile file = open(Files.write(dir.resolve("loaded"), content));
+        try {
+            long[][] ranges = {{0, 1}, {0, size}, {4095, 2}, {100, 9000}, {8192, 4096}, {size - 1, 1}, {size - 200, 200}};
+            for (long[] r : ranges) {
+                assertThat(drain(await(engine.loadRegion(file, r[0], r[1])))).as("loaded %d+%d", r[0], r[1])
+                        .isEqualTo(slice(content, r[0], (int) r[1]));
+            }
+            assertThatThrownBy(() -> engine.loadRegion(file, size - 1, 2)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> engine.loadRegion(file, 0, engine.chunkSize() + 1))
+                    .isInstanceOf(IllegalArgumentException.class);
+        } finally {
+            file.release();
+        }
+    }
+
+    @Test
     void sparseFileBeyondTwoGibibytesReadsZerosAndTheBytesWrittenThere() throws Exception {
         long size = 3L << 30;
         long at = (1L << 31) + 12_345;
@@ -210,6 +239,7 @@ abstract class FileEngineContract {
             assertThat(read(file, size - 2, 2)).containsExactly(0, 7);
             assertThat(read(file, 1L << 31, 100)).isEqualTo(new byte[100]);
             assertThat(drain(engine.region(file, at, marker.length))).isEqualTo(marker);
+            assertThat(drain(await(engine.loadRegion(file, at, marker.length)))).isEqualTo(marker);
         } finally {
             file.release();
         }
@@ -233,14 +263,7 @@ abstract class FileEngineContract {
                 }
             }
             for (int i = 0; i < reads.size(); i++) {
-                ByteBuf buffer = await(reads.get(i));
-                try {
-                    byte[] got = new byte[buffer.readableBytes()];
-                    buffer.getBytes(0, got);
-                    assertThat(got).isEqualTo(contents.get(i % files));
-                } finally {
-                    buffer.release();
-                }
+                assertThat(bytesOf(reads.get(i))).isEqualTo(contents.get(i % files));
             }
         } finally {
             open.forEach(OpenFile::release);

@@ -43,7 +43,7 @@ class FileEnginesTest {
                 FileEngine aio = FileEngines.create(settings(Engine.LINUX_AIO_SENDFILE), null)) {
             assertThat(threads).isInstanceOf(ThreadPoolEngine.class);
             assertThat(sendfile).isInstanceOf(SendfileEngine.class);
-            assertThat(aio).isInstanceOf(ThreadPoolEngine.class);
+            assertThat(aio).isInstanceOf(LinuxAioSendfileEngine.class);
         }
     }
 

@@ -1,0 +1,457 @@
+package io.edge.aio.file;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.edge.aio.StaticIoSettings;
+import io.edge.aio.linux.LinuxAio;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.epoll.Epoll;
+import io.netty.util.NettyRuntime;
+import io.netty.util.ReferenceCountUtil;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code static.io.engine = linux-aio-sendfile}, lighttpd 1.5's design: files are opened a second time with
+ * {@code O_DIRECT}, read by Linux kernel AIO into slots of a sparse {@code /dev/shm} slab mapped into this
+ * process, and sent from the slab file with {@code sendfile} ({@link #loadRegion}) or copied out of it
+ * ({@link #read}).
+ *
+ * <p>Per event loop ({@link LoopAio}, created on the loop the first time it reads): one AIO context, one slab
+ * of {@code slots} slots, an eventfd the loop's epoll watches ({@code IOCB_FLAG_RESFD}); no extra thread. Up
+ * to {@code queueDepth} reads are in flight per loop; further ones, and reads that find every slot held by
+ * regions not yet written, wait in the loop's queue, never blocking the caller. O_DIRECT wants aligned
+ * offsets and lengths: a read covers its range rounded out to {@value LoopAio#ALIGNMENT} bytes, and only the
+ * requested bytes are copied or sent.
+ *
+ * <p>Fallbacks, each announced by one log line: where kernel AIO or the slab cannot be set up (no epoll,
+ * {@code io_setup} refused, no {@code /dev/shm}) every file, and where the file system refuses
+ * {@code O_DIRECT} (EINVAL) that file, is read by the thread pool like {@link ThreadPoolEngine}, whose
+ * {@code sendfile} regions straight from the file {@link #region} always returns. Opens (stat + open) run on
+ * that pool too.
+ */
+public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
+
+    static final Path SLAB_DIR = Path.of("/dev/shm");
+    private static final Logger log = LoggerFactory.getLogger(LinuxAioSendfileEngine.class);
+
+    /** Counters shared by the loops' contexts; updated on loop threads, read anywhere. */
+    static final class Stats extends LoopStats {
+        final AtomicInteger highestInFlight = new AtomicInteger();
+        final AtomicInteger slotsHeld = new AtomicInteger();
+        final AtomicLong holesPunched = new AtomicLong();
+        final AtomicLong threadReads = new AtomicLong();
+        final AtomicLong directRefused = new AtomicLong();
+    }
+
+    private final LoopContexts<LoopAio> contexts;
+    private final Stats stats;
+    private final long slotSize;
+    private final long readTimeoutNanos;
+    private final AtomicBoolean directRefusalLogged = new AtomicBoolean();
+    private final AtomicBoolean directReadRefusalLogged = new AtomicBoolean();
+    private volatile String unavailable;
+
+    /**
+     * An engine with its own open-file cache (half of {@code fdBudget}: each file holds two descriptors),
+     * {@code threads} threads for opens and fallback reads, {@code queueDepth} reads in flight per event loop
+     * and a slab of twice as many slots of {@code sendfileChunk} bytes per loop in {@code /dev/shm} (sparse:
+     * only slots in use take memory).
+     */
+    public LinuxAioSendfileEngine(StaticIoSettings settings) {
+        this(OpenFileCache.withDirectDescriptors(settings.openFileCacheSize(), settings.revalidateAfter(),
+                        Math.max(1, settings.fdBudget() / 2), Ticker.systemTicker()),
+                settings.threads(), settings.queueDepth(), 2 * settings.queueDepth(), settings.sendfileChunk(),
+                DEFAULT_INLINE_LIMIT, settings.readTimeout(), SLAB_DIR);
+    }
+
+    /**
+     * @param cache       a cache made by {@link OpenFileCache#withDirectDescriptors}, owned by the engine
+     * @param queueDepth  kernel reads in flight per event loop
+     * @param slots       slab slots per event loop, at least {@code queueDepth}; a slot is held from its read
+     *                    until its region was written (or its bytes copied)
+     * @param slabDir     where slabs are created (and unlinked at once): a tmpfs
+     */
+    LinuxAioSendfileEngine(OpenFileCache cache, int threads, int queueDepth, int slots, long chunkSize,
+            int inlineLimit, Duration readTimeout, Path slabDir) {
+        this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
+                inlineLimit, readTimeout), queueDepth, slots, readTimeout, slabDir, new Stats());
+    }
+
+    private LinuxAioSendfileEngine(ThreadPoolEngine blocking, int queueDepth, int slots, Duration readTimeout,
+            Path slabDir, Stats stats) {
+        super(blocking, stats);
+        this.stats = stats;
+        if (queueDepth < 1 || queueDepth > 32768) {
+            throw new IllegalArgumentException("queueDepth: " + queueDepth + " (expected: 1..32768)");
+        }
+        if (slots < queueDepth) {
+            throw new IllegalArgumentException("slots: " + slots + " (expected: >= queueDepth " + queueDepth + ")");
+        }
+        this.slotSize = LoopAio.slotSize(blocking.chunkSize());
+        if (slotSize > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("sendfileChunk: " + blocking.chunkSize() + " (expected: < 2 GiB)");
+        }
+        this.readTimeoutNanos = readTimeout.toNanos();
+        this.contexts = new LoopContexts<>("linux-aio-sendfile engine", loop -> {
+            try {
+                return LoopAio.create(loop, queueDepth, slots, slotSize, slabDir, stats);
+            } catch (IOException | RuntimeException e) {
+                disable("cannot set up on " + loop + ": " + e.getMessage());
+                throw e;
+            }
+        });
+        String cause = probe(slabDir);
+        if (cause != null) {
+            disable(cause);
+        } else {
+            log.info("static.io.engine = linux-aio-sendfile: O_DIRECT kernel AIO, queue depth {} and {} slab slots "
+                    + "of {} bytes per event loop in {}", queueDepth, slots, slotSize, slabDir);
+        }
+    }
+
+    private static String probe(Path slabDir) {
+        if (!Epoll.isAvailable()) {
+            return "Netty epoll unavailable: " + Epoll.unavailabilityCause();
+        }
+        if (!Files.isDirectory(slabDir)) {
+            return "no slab directory " + slabDir;
+        }
+        return LinuxAio.probe();
+    }
+
+    private synchronized void disable(String cause) {
+        if (unavailable == null) {
+            unavailable = cause;
+            log.warn("static.io.engine = linux-aio-sendfile: kernel AIO unavailable ({}); files are read by the "
+                    + "thread pool", cause);
+        }
+    }
+
+    /** Why kernel AIO is not used (every file goes to the thread pool), or null. */
+    public String unavailabilityCause() {
+        return unavailable;
+    }
+
+    /** Reads the range into a slab slot with kernel AIO and hands out a {@code sendfile} region of the slot. */
+    @Override
+    public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
+        FileReads.checkRange(file, offset, length);
+        if (length > chunkSize()) {
+            throw new IllegalArgumentException("length: " + length + " (expected: <= chunkSize " + chunkSize() + ")");
+        }
+        if (!usesAio(file)) {
+            return CompletableFuture.completedFuture(region(file, offset, length));
+        }
+        CompletableFuture<Object> result = withTimeout(new CompletableFuture<>());
+        RegionLoad load = new RegionLoad(file.retain(), offset, length, result);
+        contexts.execute(context -> context.submit(load), load::notStarted);
+        return result;
+    }
+
+    @Override
+    public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
+        FileReads.checkRange(file, offset, length);
+        Objects.requireNonNull(alloc, "alloc");
+        if (!usesAio(file)) {
+            return readByThreads(file, offset, length, alloc);
+        }
+        CompletableFuture<ByteBuf> result = withTimeout(new CompletableFuture<>());
+        BufferRead read = new BufferRead(file.retain(), offset, length, alloc, result);
+        contexts.execute(read::start, read::notStarted);
+        return result;
+    }
+
+    private boolean usesAio(OpenFile file) {
+        if (unavailable != null) {
+            return false;
+        }
+        if (file.isDirect()) {
+            return true;
+        }
+        if (directRefusalLogged.compareAndSet(false, true)) {
+            log.info("linux-aio-sendfile: {} has no O_DIRECT descriptor (its file system refuses O_DIRECT); such "
+                    + "files are read by the thread pool", file.path());
+        }
+        return false;
+    }
+
+    private CompletionStage<ByteBuf> readByThreads(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
+        stats.threadReads.incrementAndGet();
+        return blocking.read(file, offset, length, alloc);
+    }
+
+    private <T> CompletableFuture<T> withTimeout(CompletableFuture<T> result) {
+        return readTimeoutNanos > 0 ? result.orTimeout(readTimeoutNanos, TimeUnit.NANOSECONDS) : result;
+    }
+
+    /** Whether a context failed for a reason that sends the work to the thread pool instead of failing it. */
+    private boolean fallsBack() {
+        return unavailable != null && !contexts.isClosed();
+    }
+
+    /** {@link #loadRegion}: one piece, whose slot becomes the region's. */
+    private final class RegionLoad extends LoopAio.Piece {
+        private final long offset;
+        private final long length;
+        private final CompletableFuture<Object> result;
+
+        /** Takes over one reference to {@code file}. */
+        RegionLoad(OpenFile file, long offset, long length, CompletableFuture<Object> result) {
+            super(file, offset, offset + length);
+            this.offset = offset;
+            this.length = length;
+            this.result = result;
+        }
+
+        @Override
+        boolean wanted() {
+            return !result.isDone();
+        }
+
+        @Override
+        void loaded(LoopAio context, int slot, int done) {
+            if (done < offset + length - coverStart) {
+                context.release(slot);
+                failed(shrank(file, offset + length));
+                return;
+            }
+            file.release();
+            SlabRegion region = new SlabRegion(context, slot, context.slotOffset(slot) + (offset - coverStart), length);
+            if (!result.complete(region)) {
+                region.release(); // the caller gave up: nobody else holds it
+            }
+        }
+
+        @Override
+        void failed(Throwable cause) {
+            file.release();
+            result.completeExceptionally(cause);
+        }
+
+        @Override
+        void refused() {
+            directRefused(file);
+            fallBack();
+        }
+
+        void notStarted(Throwable cause) {
+            if (fallsBack()) {
+                fallBack();
+            } else {
+                failed(cause);
+            }
+        }
+
+        private void fallBack() {
+            try {
+                Object region = region(file, offset, length);
+                if (!result.complete(region)) {
+                    ReferenceCountUtil.release(region);
+                }
+            } finally {
+                file.release();
+            }
+        }
+    }
+
+    /**
+     * {@link #read}: pieces of at most one slot each, read in parallel; each is copied into the caller's
+     * buffer as it completes and its slot given back at once. States: {@code READING} (pieces outstanding)
+     * -> done (the buffer goes to the caller) or failed (the buffer is released once no piece is left).
+     * Runs on the loop after {@link #start}.
+     */
+    private final class BufferRead {
+        private final OpenFile file;
+        private final long offset;
+        private final int length;
+        private final ByteBufAllocator alloc;
+        private final CompletableFuture<ByteBuf> result;
+        private ByteBuf buffer;
+        private int outstanding;
+        private Throwable failure;
+        private boolean refused;
+
+        /** Takes over one reference to {@code file}. */
+        BufferRead(OpenFile file, long offset, int length, ByteBufAllocator alloc, CompletableFuture<ByteBuf> result) {
+            this.file = file;
+            this.offset = offset;
+            this.length = length;
+            this.alloc = alloc;
+            this.result = result;
+        }
+
+        void start(LoopAio context) {
+            try {
+                buffer = alloc.directBuffer(length, length); // owned here until the caller takes it
+            } catch (RuntimeException | Error e) {
+                file.release();
+                result.completeExceptionally(e);
+                return;
+            }
+            // Each piece's aligned cover fits one slot: pieces end at slot-sized aligned boundaries.
+            long end = offset + length;
+            for (long from = offset; from < end; ) {
+                long to = Math.min(end, LoopAio.alignDown(from) + slotSize - LoopAio.ALIGNMENT);
+                outstanding++;
+                context.submit(new Part(from, to));
+                from = to;
+            }
+        }
+
+        void notStarted(Throwable cause) {
+            if (fallsBack()) {
+                fallBack();
+            } else {
+                file.release();
+                result.completeExceptionally(cause);
+            }
+        }
+
+        private void fallBack() {
+            readByThreads(file, offset, length, alloc).whenComplete((bytes, error) -> {
+                if (error != null) {
+                    result.completeExceptionally(error);
+                } else if (!result.complete(bytes)) {
+                    bytes.release();
+                }
+            });
+            file.release(); // the thread pool's read holds its own
+        }
+
+        private void partDone(Throwable cause) {
+            if (cause != null && failure == null) {
+                failure = cause;
+            }
+            if (--outstanding > 0) {
+                return;
+            }
+            if (failure != null || refused) {
+                buffer.release();
+                buffer = null;
+                if (refused && failure == null) {
+                    directRefused(file);
+                    fallBack();
+                    return;
+                }
+                file.release();
+                result.completeExceptionally(failure);
+                return;
+            }
+            file.release();
+            buffer.writerIndex(length);
+            if (!result.complete(buffer)) {
+                buffer.release(); // the caller gave up: nobody else holds it
+            }
+            buffer = null;
+        }
+
+        /** Bytes {@code [from, to)} of the file. */
+        private final class Part extends LoopAio.Piece {
+            private final long from;
+            private final long to;
+
+            Part(long from, long to) {
+                super(BufferRead.this.file, from, to);
+                this.from = from;
+                this.to = to;
+            }
+
+            @Override
+            boolean wanted() {
+                return !result.isDone() && failure == null && !refused;
+            }
+
+            @Override
+            void loaded(LoopAio context, int slot, int done) {
+                try {
+                    if (done < to - coverStart) {
+                        partDone(shrank(file, to));
+                        return;
+                    }
+                    int count = (int) (to - from);
+                    buffer.setBytes((int) (from - offset), context.slabView(context.slotOffset(slot) + (from - coverStart), count));
+                    partDone(null);
+                } finally {
+                    context.release(slot);
+                }
+            }
+
+            @Override
+            void failed(Throwable cause) {
+                partDone(cause);
+            }
+
+            @Override
+            void refused() {
+                refused = true;
+                partDone(null);
+            }
+        }
+    }
+
+    private static EOFException shrank(OpenFile file, long end) {
+        return new EOFException("file shrank below " + end + " bytes while being read: " + file.path());
+    }
+
+    private void directRefused(OpenFile file) {
+        stats.directRefused.incrementAndGet();
+        if (directReadRefusalLogged.compareAndSet(false, true)) {
+            log.warn("linux-aio-sendfile: an O_DIRECT read of {} was refused (EINVAL); such reads go to the thread "
+                    + "pool (counted, not logged again)", file.path());
+        }
+    }
+
+    /** Kernel reads refused with EINVAL and redone by the thread pool so far. */
+    public long refusedDirectReads() {
+        return stats.directRefused.get();
+    }
+
+    /** The most kernel reads in flight at once so far, over all event loops. */
+    public int highestInFlightReads() {
+        return stats.highestInFlight.get();
+    }
+
+    /** Slab slots in flight or held by a region or a copy now. */
+    public int slotsHeld() {
+        return stats.slotsHeld.get();
+    }
+
+    /** Slots punched and reused so far. */
+    public long holesPunched() {
+        return stats.holesPunched.get();
+    }
+
+    /** Reads handed to the thread pool so far (no AIO, no O_DIRECT). */
+    public long threadReads() {
+        return stats.threadReads.get();
+    }
+
+    /** AIO contexts set up so far (one per event loop that read). */
+    public int contexts() {
+        return contexts.size();
+    }
+
+    /**
+     * Stops taking reads, closes every context once its reads completed and its regions were written or
+     * released (waiting up to the read timeout, at least a second, off an event loop), and drops cached
+     * descriptors.
+     */
+    @Override
+    public void close() {
+        contexts.close(Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos));
+        blocking.close();
+    }
+}

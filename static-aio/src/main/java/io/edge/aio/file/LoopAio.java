@@ -1,0 +1,273 @@
+package io.edge.aio.file;
+
+import io.edge.aio.linux.LinuxAio;
+import io.edge.aio.linux.ShmSlab;
+import io.edge.aio.linux.Syscalls;
+import io.netty.channel.IoEventLoop;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One kernel AIO context and one {@code /dev/shm} slab bound to one epoll event loop ({@link LoopContext}),
+ * created on and only ever touched by that loop's thread. Reads go to the kernel as O_DIRECT {@code pread}s
+ * into slab slots; each iocb signals the loop's eventfd ({@code IOCB_FLAG_RESFD}) when done.
+ *
+ * <pre>
+ *  slab: | slot 0 | slot 1 | ... | slot n-1 |      slot = chunk rounded up to ALIGNMENT, plus ALIGNMENT
+ *  a piece reads the aligned cover of its range:  [alignDown(offset), alignUp(offset + length))
+ * </pre>
+ *
+ * <p>States of a slot: {@code FREE} -> {@code IN_FLIGHT} (a piece's read is with the kernel; at most
+ * {@code queueDepth} at once) -> {@code HELD} (its bytes are being copied out, or a {@link SlabRegion} refers
+ * to them) -> hole punched -> {@code FREE}. Invariants: a slot is written by the kernel only while
+ * {@code IN_FLIGHT}; it returns to {@code FREE} only after {@code fallocate(PUNCH_HOLE)} detached its pages,
+ * so a socket that {@code sendfile}d them keeps the bytes it was given; a slot whose punch failed is never
+ * reused. A piece that finds no free slot or the queue depth reached waits here (FIFO), never blocking.
+ */
+final class LoopAio extends LoopContext<LoopAio.Piece> {
+
+    static final int ALIGNMENT = 4096;
+    private static final Logger log = LoggerFactory.getLogger(LoopAio.class);
+
+    private final LinuxAio aio;
+    private final ShmSlab slab;
+    private final long slotSize;
+    private final int queueDepth;
+    private final LinuxAioSendfileEngine.Stats stats;
+    private final Piece[] inFlight;
+    private final int[] freeSlots;
+    private int freeCount;
+    private int inFlightCount;
+    private int lostSlots;
+    private int eventFd = -1;
+
+    private LoopAio(IoEventLoop loop, LinuxAio aio, ShmSlab slab, long slotSize, int slots, int queueDepth,
+            LinuxAioSendfileEngine.Stats stats) {
+        super(loop, "linux-aio-sendfile engine", stats.waiting);
+        this.aio = aio;
+        this.slab = slab;
+        this.slotSize = slotSize;
+        this.queueDepth = queueDepth;
+        this.stats = stats;
+        this.inFlight = new Piece[slots];
+        this.freeSlots = new int[slots];
+        for (int i = slots - 1; i >= 0; i--) {
+            freeSlots[freeCount++] = i;
+        }
+    }
+
+    /** Bytes a slot takes for pieces of up to {@code chunk} bytes at any offset. */
+    static long slotSize(long chunk) {
+        return alignUp(chunk) + ALIGNMENT;
+    }
+
+    static long alignDown(long position) {
+        return position & -ALIGNMENT;
+    }
+
+    static long alignUp(long position) {
+        return (position + ALIGNMENT - 1) & -ALIGNMENT;
+    }
+
+    /** Sets up the AIO context, the slab and the eventfd on {@code loop}; call on that loop's thread. */
+    static LoopAio create(IoEventLoop loop, int queueDepth, int slots, long slotSize, Path slabDir,
+            LinuxAioSendfileEngine.Stats stats) throws IOException {
+        LinuxAio aio = LinuxAio.create(queueDepth, slots);
+        ShmSlab slab;
+        try {
+            slab = ShmSlab.create(slabDir, slotSize * slots);
+        } catch (IOException | RuntimeException e) {
+            aio.close();
+            throw e;
+        }
+        LoopAio context = new LoopAio(loop, aio, slab, slotSize, slots, queueDepth, stats);
+        context.watchCompletions(eventFd -> context.eventFd = eventFd);
+        return context;
+    }
+
+    /** Takes a piece: it starts now, or waits for a free slot under the queue depth. Call on the loop. */
+    void submit(Piece piece) {
+        enqueue(piece);
+        startWaiting();
+    }
+
+    private void startWaiting() {
+        while (inFlightCount < queueDepth && freeCount > 0 && hasWaiting()) {
+            Piece piece = dequeue();
+            if (!piece.wanted()) {
+                piece.failed(new IOException("read abandoned before it started"));
+                continue;
+            }
+            piece.slot = freeSlots[--freeCount];
+            inFlight[piece.slot] = piece;
+            inFlightCount++;
+            stats.slotsHeld.incrementAndGet();
+            stats.highestInFlight.accumulateAndGet(stats.inFlight.incrementAndGet(), Math::max);
+            prepare(piece);
+        }
+    }
+
+    private void prepare(Piece piece) {
+        aio.prepareRead(piece.slot, piece.file.fd(), slab.address() + slotOffset(piece.slot) + piece.done,
+                piece.coverLength - piece.done, piece.coverStart + piece.done, eventFd);
+        flushLater();
+    }
+
+    @Override
+    int submitPrepared() {
+        aio.submit(this::complete);
+        return aio.pendingSubmissions();
+    }
+
+    @Override
+    void reap() {
+        aio.drain(this::complete);
+        startWaiting();
+    }
+
+    private void complete(long userData, long result) {
+        int slot = (int) userData;
+        Piece piece = inFlight[slot];
+        if (result == -Syscalls.EINTR || result == -Syscalls.EAGAIN) {
+            prepare(piece);
+            return;
+        }
+        if (result > 0) {
+            piece.done += (int) result;
+            if (piece.done < piece.coverLength && piece.done % ALIGNMENT == 0) {
+                prepare(piece); // short but aligned: the rest, in the same slot
+                return;
+            }
+        }
+        inFlight[slot] = null;
+        inFlightCount--;
+        stats.inFlight.decrementAndGet();
+        if (result < 0) {
+            release(slot);
+            if (result == -Syscalls.EINVAL) {
+                piece.refused();
+            } else {
+                piece.failed(Syscalls.error("kernel AIO read of " + piece.file.path(), (int) -result));
+            }
+            return;
+        }
+        stats.completed.incrementAndGet();
+        if (piece.wanted()) {
+            piece.loaded(this, slot, piece.done); // the piece owns the slot now and releases it
+        } else {
+            release(slot);
+            piece.failed(new IOException("read abandoned"));
+        }
+    }
+
+    /** Where {@code slot} starts in the slab. */
+    long slotOffset(int slot) {
+        return slot * slotSize;
+    }
+
+    /** The slab as a file, for regions. */
+    FileChannel slabChannel() {
+        return slab.channel();
+    }
+
+    /** {@code length} bytes of the slab at {@code offset}, to copy from. */
+    ByteBuffer slabView(long offset, int length) {
+        return slab.view(offset, length);
+    }
+
+    /** Punches {@code slot}'s pages out of the slab and frees it for the next piece. Call on the loop. */
+    void release(int slot) {
+        stats.slotsHeld.decrementAndGet();
+        if (isDestroyed()) {
+            return;
+        }
+        try {
+            slab.punchHole(slotOffset(slot), slotSize);
+            stats.holesPunched.incrementAndGet();
+            freeSlots[freeCount++] = slot;
+        } catch (IOException e) {
+            // Reusing it could rewrite bytes a socket still sends: leave it out for good.
+            lostSlots++;
+            log.error("linux-aio-sendfile: slab slot {} not reused ({} lost)", slot, lostSlots, e);
+        }
+        startWaiting();
+        closeIfIdle();
+    }
+
+    /** {@link #release} from any thread; once the loop is gone the slab went with it. */
+    void releaseFromAnyThread(int slot) {
+        if (loop().inEventLoop()) {
+            release(slot);
+            return;
+        }
+        try {
+            loop().execute(() -> release(slot));
+        } catch (RejectedExecutionException e) {
+            // The loop shut down and freed the slab.
+        }
+    }
+
+    @Override
+    int busy() {
+        return inFlight.length - freeCount - lostSlots;
+    }
+
+    @Override
+    void abandon(Piece piece, IOException why) {
+        piece.failed(why);
+    }
+
+    /** {@code io_destroy} waits for reads in flight, so the slab can be unmapped after it. */
+    @Override
+    void free() {
+        aio.close();
+        slab.close();
+    }
+
+    private static long checkedCover(long length) {
+        if (length > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("cover of " + length + " bytes");
+        }
+        return length;
+    }
+
+    /**
+     * One aligned read into one slot, from {@link #submit} to one of {@link #loaded}, {@link #failed} or
+     * {@link #refused}, each called once on the loop. The piece's owner holds a reference to {@link #file} (its
+     * O_DIRECT descriptor) until then.
+     */
+    abstract static class Piece {
+        final OpenFile file;
+        final long coverStart;
+        final int coverLength;
+        int slot = -1;
+        int done;
+
+        /** A piece for bytes {@code [from, to)} of {@code file}: it reads their aligned cover. */
+        Piece(OpenFile file, long from, long to) {
+            this.file = file;
+            this.coverStart = alignDown(from);
+            this.coverLength = (int) checkedCover(alignUp(to) - coverStart);
+        }
+
+        /** False once the caller gave up (its stage completed): the piece is not started, or its slot goes back. */
+        abstract boolean wanted();
+
+        /**
+         * The kernel read {@code done} bytes from {@code coverStart} into {@code slot} (fewer than the cover at
+         * end of file). The piece owns the slot now and gives it back with {@link LoopAio#release}.
+         */
+        abstract void loaded(LoopAio context, int slot, int done);
+
+        /** The read failed or never started; no slot is held. */
+        abstract void failed(Throwable cause);
+
+        /** The kernel refused the O_DIRECT read (EINVAL); no slot is held. */
+        abstract void refused();
+    }
+}

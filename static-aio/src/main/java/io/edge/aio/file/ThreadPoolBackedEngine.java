@@ -1,0 +1,70 @@
+package io.edge.aio.file;
+
+import java.nio.file.Path;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What the kernel-queue engines (io_uring, linux-aio-sendfile) share: opens (stat + open can hit the disk) and
+ * {@code sendfile} regions straight from the file are a {@link ThreadPoolEngine}'s, which also reads what the
+ * kernel path cannot take; reads are counted per event loop in {@link LoopStats}.
+ */
+abstract class ThreadPoolBackedEngine implements FileEngine {
+
+    /** Counters updated by the per-loop contexts on their loop threads, read anywhere. */
+    static class LoopStats {
+        final AtomicInteger inFlight = new AtomicInteger();
+        final AtomicInteger waiting = new AtomicInteger();
+        final AtomicLong completed = new AtomicLong();
+    }
+
+    final ThreadPoolEngine blocking;
+    private final LoopStats stats;
+
+    ThreadPoolBackedEngine(ThreadPoolEngine blocking, LoopStats stats) {
+        this.blocking = blocking;
+        this.stats = stats;
+    }
+
+    @Override
+    public CompletionStage<OpenFile> open(Path file, boolean followLinks) {
+        return blocking.open(file, followLinks);
+    }
+
+    /** A {@code sendfile} region straight from the file, as {@link ThreadPoolEngine#region}. */
+    @Override
+    public Object region(OpenFile file, long offset, long length) {
+        return blocking.region(file, offset, length);
+    }
+
+    @Override
+    public long chunkSize() {
+        return blocking.chunkSize();
+    }
+
+    @Override
+    public int inlineLimit() {
+        return blocking.inlineLimit();
+    }
+
+    /** The open-file cache, for metrics. */
+    public OpenFileCache cache() {
+        return blocking.cache();
+    }
+
+    /** Reads the kernel is working on now, over all event loops. */
+    public int inFlightReads() {
+        return stats.inFlight.get();
+    }
+
+    /** Reads waiting in their loop's queue for the kernel now. */
+    public int waitingReads() {
+        return stats.waiting.get();
+    }
+
+    /** Kernel reads completed so far. */
+    public long completedReads() {
+        return stats.completed.get();
+    }
+}

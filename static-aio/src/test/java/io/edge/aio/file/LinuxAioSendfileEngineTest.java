@@ -1,0 +1,303 @@
+package io.edge.aio.file;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.FileRegion;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract through O_DIRECT kernel AIO into a {@code /dev/shm} slab, on files under {@code /var/tmp}
+ * (a disk file system that takes O_DIRECT: the tests fail, rather than pass through the thread pool, where
+ * it does not); then what only this engine has: aligned covers, slot reuse, the queue depth, a full slab and
+ * the fallbacks.
+ */
+class LinuxAioSendfileEngineTest extends FileEngineContract {
+
+    /** Slots beyond the queue depth, so that held regions and waiting reads both happen. */
+    @Override
+    FileEngine newEngine(Ticker ticker) {
+        return engine(ticker, 4, 8, 1 << 20, LinuxAioSendfileEngine.SLAB_DIR);
+    }
+
+    static LinuxAioSendfileEngine engine(Ticker ticker, int queueDepth, int slots, long chunk, Path slabDir) {
+        return new LinuxAioSendfileEngine(OpenFileCache.withDirectDescriptors(16, REVALIDATE, 32, ticker), 2,
+                queueDepth, slots, chunk, 16 * 1024, Duration.ofSeconds(30), slabDir);
+    }
+
+    @Override
+    OpenFileCache cacheOf(FileEngine engine) {
+        return ((LinuxAioSendfileEngine) engine).cache();
+    }
+
+    private LinuxAioSendfileEngine aio() {
+        return (LinuxAioSendfileEngine) engine;
+    }
+
+    @BeforeEach
+    void filesOnADiskFileSystem() throws IOException {
+        dir = Files.createTempDirectory(Path.of("/var/tmp"), "edge-aio-test-");
+    }
+
+    @AfterEach
+    void everyReadWentThroughKernelAio() throws IOException {
+        try {
+            assertThat(aio().unavailabilityCause()).isNull();
+            assertThat(aio().threadReads()).as("reads that fell back to the thread pool").isZero();
+            assertThat(aio().waitingReads()).isZero();
+            assertThat(aio().inFlightReads()).isZero();
+        } finally {
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path path : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
+                    Files.delete(path);
+                }
+            }
+        }
+    }
+
+    @Test
+    void unalignedOffsetsAndLengthsReadTheirAlignedCoverAndHandOutOnlyTheRange() throws Exception {
+        int size = 5 * 4096 + 777;
+        byte[] content = bytes(size, 77);
+        Path path = Files.write(dir.resolve("unaligned"), content);
+        try (LinuxAioSendfileEngine small = engine(clock::get, 2, 3, 8192, LinuxAioSendfileEngine.SLAB_DIR)) {
+            OpenFile file = await(small.open(path, true));
+            try {
+                assertThat(file.isDirect()).isTrue();
+                long[][] ranges = {{1, 1}, {4095, 1}, {4095, 2}, {4097, 8190}, {123, 8192}, {size - 777, 777},
+                        {size - 5, 5}, {4096 * 3 - 1, 4098}};
+                for (long[] r : ranges) {
+                    assertThat(drain(await(small.loadRegion(file, r[0], r[1])))).as("region %d+%d", r[0], r[1])
+                            .isEqualTo(slice(content, r[0], (int) r[1]));
+                    assertThat(read(small, file, r[0], (int) r[1])).as("read %d+%d", r[0], r[1])
+                            .isEqualTo(slice(content, r[0], (int) r[1]));
+                }
+                // Longer than a slot from an unaligned start: several pieces, each cover fitting its slot.
+                assertThat(read(small, file, 5, size - 5)).isEqualTo(slice(content, 5, size - 5));
+                assertThat(small.threadReads()).isZero();
+                assertThat(small.completedReads()).isGreaterThanOrEqualTo(2L * ranges.length + 3);
+            } finally {
+                file.release();
+            }
+        }
+    }
+
+    /**
+     * A region is sent with {@code sendfile}, which leaves references to the slab's pages in the socket. The
+     * receiver reads only after the one slot was reused many times: without the hole punched before each
+     * reuse, it would receive the last read's bytes instead of the first file's.
+     */
+    @Test
+    void aReusedSlotNeverChangesBytesASocketWasAlreadyGiven() throws Exception {
+        int size = 32 * 1024;
+        byte[] first = bytes(size, 1);
+        List<Path> others = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            others.add(Files.write(dir.resolve("other" + i), bytes(size, 100 + i)));
+        }
+        Path firstPath = Files.write(dir.resolve("first"), first);
+        try (LinuxAioSendfileEngine oneSlot = engine(clock::get, 1, 1, 64 * 1024, LinuxAioSendfileEngine.SLAB_DIR);
+                ServerSocketChannel server = ServerSocketChannel.open()) {
+            server.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
+            server.bind(new InetSocketAddress("127.0.0.1", 0));
+            try (SocketChannel sender = SocketChannel.open()) {
+                sender.setOption(StandardSocketOptions.SO_SNDBUF, 1 << 20);
+                sender.connect(server.getLocalAddress());
+                try (SocketChannel receiver = server.accept()) {
+                    OpenFile file = await(oneSlot.open(firstPath, true));
+                    FileRegion region = (FileRegion) await(oneSlot.loadRegion(file, 0, size));
+                    file.release();
+                    while (region.transferred() < region.count()) {
+                        assertThat(region.transferTo(sender, region.transferred())).isPositive(); // sendfile(2)
+                    }
+                    region.release(); // the send finished: the slot goes back, punched
+
+                    for (int round = 0; round < 3; round++) {
+                        for (int i = 0; i < others.size(); i++) {
+                            OpenFile other = await(oneSlot.open(others.get(i), true));
+                            try {
+                                assertThat(read(oneSlot, other, 0, size)).isEqualTo(bytes(size, 100 + i));
+                                assertThat(drain(await(oneSlot.loadRegion(other, 0, size))))
+                                        .isEqualTo(bytes(size, 100 + i));
+                            } finally {
+                                other.release();
+                            }
+                        }
+                    }
+                    // One slot: every read after the first found it punched (the last release may still be on its way).
+                    assertThat(oneSlot.holesPunched()).isGreaterThanOrEqualTo(3L * 2 * others.size());
+
+                    ByteBuffer received = ByteBuffer.allocate(size);
+                    while (received.hasRemaining()) {
+                        assertThat(receiver.read(received)).isNotNegative();
+                    }
+                    assertThat(differingBytes(received.array(), first))
+                            .as("bytes changed after the socket was given them and the slot was reused").isZero();
+                }
+            }
+            assertThat(oneSlot.threadReads()).isZero();
+        }
+    }
+
+    private static int differingBytes(byte[] a, byte[] b) {
+        int n = 0;
+        for (int i = 0; i < a.length; i++) {
+            n += a[i] == b[i] ? 0 : 1;
+        }
+        return n;
+    }
+
+    @Test
+    void noMoreThanQueueDepthReadsAreInFlightPerLoopAndTheRestWait() throws Exception {
+        int reads = 20;
+        List<byte[]> contents = new ArrayList<>();
+        List<OpenFile> open = new ArrayList<>();
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try (LinuxAioSendfileEngine depthTwo = engine(clock::get, 2, 4, 1 << 20, LinuxAioSendfileEngine.SLAB_DIR)) {
+            for (int i = 0; i < reads; i++) {
+                contents.add(bytes(5000 + 31 * i, i));
+                open.add(await(depthTwo.open(Files.write(dir.resolve("q" + i), contents.get(i)), true)));
+            }
+            IoEventLoop loop = group.next();
+            List<CompletableFuture<ByteBuf>> pending = new ArrayList<>();
+            // On the loop, no completion can be reaped before this task ends: what it sees is exact.
+            loop.submit(() -> {
+                for (int i = 0; i < reads; i++) {
+                    pending.add(depthTwo.read(open.get(i), 0, contents.get(i).length, ALLOC).toCompletableFuture());
+                }
+                assertThat(depthTwo.inFlightReads()).isEqualTo(2);
+                assertThat(depthTwo.waitingReads()).isEqualTo(reads - 2);
+            }).get(30, TimeUnit.SECONDS);
+            for (int i = 0; i < reads; i++) {
+                assertThat(bytesOf(pending.get(i))).isEqualTo(contents.get(i));
+            }
+            assertThat(depthTwo.highestInFlightReads()).isEqualTo(2);
+            assertThat(depthTwo.completedReads()).isEqualTo(reads);
+            assertThat(depthTwo.contexts()).isEqualTo(1);
+            assertThat(depthTwo.waitingReads()).isZero();
+        } finally {
+            open.forEach(OpenFile::release);
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    @Test
+    void aReadWaitsWhileEverySlotIsHeldByARegionNotYetWritten() throws Exception {
+        byte[] content = bytes(3 * 4096, 5);
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        LinuxAioSendfileEngine twoSlots = engine(clock::get, 2, 2, 4096, LinuxAioSendfileEngine.SLAB_DIR);
+        try {
+            OpenFile file = await(twoSlots.open(Files.write(dir.resolve("held"), content), true));
+            IoEventLoop loop = group.next();
+            try {
+                Object first = await(loop.submit(() -> twoSlots.loadRegion(file, 0, 4096)).get().toCompletableFuture());
+                Object second = await(loop.submit(() -> twoSlots.loadRegion(file, 4096, 4096)).get().toCompletableFuture());
+                CompletableFuture<Object> third = loop.submit(() -> {
+                    CompletableFuture<Object> load = twoSlots.loadRegion(file, 8192, 4096).toCompletableFuture();
+                    assertThat(twoSlots.slotsHeld()).isEqualTo(2);
+                    assertThat(twoSlots.waitingReads()).isEqualTo(1);
+                    return load;
+                }).get(30, TimeUnit.SECONDS);
+                assertThat(third).isNotDone();
+                assertThat(drain(first)).isEqualTo(slice(content, 0, 4096)); // written: its slot goes back
+                assertThat(drain(await(third))).isEqualTo(slice(content, 8192, 4096));
+                assertThat(drain(second)).isEqualTo(slice(content, 4096, 4096));
+            } finally {
+                file.release();
+            }
+            twoSlots.close();
+            assertThat(twoSlots.slotsHeld()).isZero();
+        } finally {
+            twoSlots.close();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    @Test
+    void aFileWithoutAnODirectDescriptorIsReadByTheThreadPool() throws Exception {
+        byte[] content = bytes(6000, 6);
+        Path path = Files.write(dir.resolve("plain"), content);
+        try (OpenFileCache plain = new OpenFileCache(4, REVALIDATE, 8, clock::get);
+                LinuxAioSendfileEngine other = engine(clock::get, 2, 2, 1 << 20, LinuxAioSendfileEngine.SLAB_DIR)) {
+            OpenFile file = plain.acquire(path, true);
+            try {
+                assertThat(file.isDirect()).isFalse();
+                assertThat(read(other, file, 0, 6000)).isEqualTo(content);
+                assertThat(drain(await(other.loadRegion(file, 10, 5000)))).isEqualTo(slice(content, 10, 5000));
+                assertThat(other.threadReads()).isEqualTo(1);
+                assertThat(other.completedReads()).isZero();
+            } finally {
+                file.release();
+            }
+        }
+    }
+
+    @Test
+    void aFileSystemThatRefusesODirectGivesTheFileNoDirectDescriptor() throws Exception {
+        // procfs answers O_DIRECT with EINVAL, as tmpfs did before Linux 6.6.
+        OpenFile version = open(Path.of("/proc/version"));
+        try {
+            assertThat(version.isDirect()).isFalse();
+        } finally {
+            version.release();
+        }
+    }
+
+    @Test
+    void whereNoSlabCanBeMadeEveryFileIsReadByTheThreadPool() throws Exception {
+        Path path = Files.write(dir.resolve("fallback"), bytes(9000, 9));
+        Path noSlabDir = dir.resolve("no-such-dir");
+        try (LinuxAioSendfileEngine noSlab = engine(clock::get, 2, 2, 1 << 20, noSlabDir)) {
+            assertThat(noSlab.unavailabilityCause()).contains(noSlabDir.toString());
+            readsByTheThreadPool(noSlab, path);
+        }
+    }
+
+    @Test
+    void whereTheLoopsContextCannotBeSetUpTheReadGoesToTheThreadPool() throws Exception {
+        Path path = Files.write(dir.resolve("fallback"), bytes(9000, 9));
+        Path slabDir = Files.createDirectory(dir.resolve("slabs"));
+        try (LinuxAioSendfileEngine goneSlab = engine(clock::get, 2, 2, 1 << 20, slabDir)) {
+            assertThat(goneSlab.unavailabilityCause()).isNull();
+            Files.delete(slabDir); // found at start, gone when the first read sets up its loop's context
+            readsByTheThreadPool(goneSlab, path);
+            assertThat(goneSlab.unavailabilityCause()).contains(slabDir.toString());
+        }
+    }
+
+    private static void readsByTheThreadPool(LinuxAioSendfileEngine engine, Path path) throws Exception {
+        byte[] content = Files.readAllBytes(path);
+        OpenFile file = await(engine.open(path, true));
+        try {
+            assertThat(file.isDirect()).isTrue();
+            assertThat(read(engine, file, 1, 8999)).isEqualTo(slice(content, 1, 8999));
+            assertThat(drain(await(engine.loadRegion(file, 0, 9000)))).isEqualTo(content);
+            assertThat(engine.threadReads()).isEqualTo(1);
+            assertThat(engine.contexts()).isZero();
+            assertThat(engine.completedReads()).isZero();
+        } finally {
+            file.release();
+        }
+    }
+}
