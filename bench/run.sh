@@ -9,11 +9,12 @@
 #   big-file            one 700 MB file, 1 and 2 concurrent downloads, cold and hot: MB/s and CPU s/GB
 #   php-saturate, php-hello   placeholders (FastCGI), not written yet
 # Servers (all by default, one after another, never at once):
-#   edge edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd
+#   edge edge-nocache edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd
+#   (edge-nocache: edge with edge.cache.content.enabled = false)
 #
 # Output: one line per server (the median over REPEAT runs, by rps):
 #   RESULT scenario=S server=X rps=… p50_ms=… p99_ms=… ok=… errors=… cpu_s=… …
-# then   RATIO scenario=S edge/nginx=… edge/nginx-aio=… edge/lighttpd=… (those that ran)
+# then   RATIO scenario=S edge/nginx=… edge/nginx-aio=… edge/lighttpd=… edge/edge-nocache=… (those that ran)
 # rps counts only successful answers (status < 400) per second; errors = status >= 400 + socket errors + timeouts.
 #
 # Environment knobs (defaults in brackets):
@@ -45,7 +46,7 @@ EDGE_START_TIMEOUT=${EDGE_START_TIMEOUT:-900}
 DEVICE_THREADS=${DEVICE_THREADS:-64}
 BIG_MB=${BIG_MB:-700}
 BIG_ROUNDS=${BIG_ROUNDS:-3}
-ALL_SERVERS=(edge edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd)
+ALL_SERVERS=(edge edge-nocache edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd)
 CLK_TCK=$(getconf CLK_TCK)
 
 log() { echo "# $*" >&2; }
@@ -195,11 +196,12 @@ EOF
   [ -n "${LIGHTTPD_MAX_FDS:-}" ] && echo "server.max-fds = $LIGHTTPD_MAX_FDS" >>"$1/lighttpd.conf"
   return 0
 }
-conf_edge() {     # conf_edge DIR PORT ROOT ENGINE — the shape edge's conf module reads (edge.static.engine)
+conf_edge() {     # conf_edge DIR PORT ROOT ENGINE [LINE] — the shape edge's conf module reads (edge.static.engine)
   cat >"$1/edge.conf" <<EOF
 edge {
   server { listen = ["127.0.0.1:$2"], access-log = off }
   static { engine = $4 }
+  ${5:-}
   sites = [{ server-names = ["_"], default = true, root = "$3", locations = [{ match = "/" }] }]
 }
 EOF
@@ -216,6 +218,7 @@ server_start() {  # server_start NAME ROOT: a static configuration
     nginx-aio) conf_nginx "$SERVER_DIR" "$PORT" "$root" 1 ;;
     lighttpd)  conf_lighttpd "$SERVER_DIR" "$PORT" "$root" ;;
     edge)      conf_edge "$SERVER_DIR" "$PORT" "$root" auto ;;
+    edge-nocache) conf_edge "$SERVER_DIR" "$PORT" "$root" auto "cache.content.enabled = false" ;;
     edge-*)    conf_edge "$SERVER_DIR" "$PORT" "$root" "${name#edge-}" ;;
   esac
   server_launch "$name"
@@ -334,7 +337,7 @@ for key in sorted(groups, key=lambda k: (order.get(k[0], 99), k[1], k[2])):
     best[key] = float(d.get(metric, rps))
 for mode in sorted({k[1:] for k in best}):
     parts = []
-    for other in ("nginx", "nginx-aio", "lighttpd"):
+    for other in ("nginx", "nginx-aio", "lighttpd", "edge-nocache"):
         e, o = best.get(("edge",) + mode), best.get((other,) + mode)
         if e is not None and o:
             parts.append(f"edge/{other}={e / o:.2f}")
