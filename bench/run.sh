@@ -6,14 +6,18 @@
 #   cold-thumbs         the same tree on the machine's own disk, caches dropped before each measurement
 #   cold-thumbs-slowfs  the tree through ../shared/tools/slowfs: 4000 us seek, 4 spindles, 150 MB/s (+ device limit)
 #   cold-thumbs-ssdfs   the tree through slowfs: 100 us, 64 spindles, 500 MB/s (+ device limit)
+#   hot-thumbs-zipf, cold-thumbs-slowfs-zipf   the same with Zipf(ZIPF_S) popularity (bench/wrk-zipf.lua)
+#   cache-hit-ratio     no server: the content cache against a plain LRU of the same bytes on a Zipf stream
+#                       over the tree (ZipfHitRatio in the cache module's tests), HITRATIO lines
 #   big-file            one 700 MB file, 1 and 2 concurrent downloads, cold and hot: MB/s and CPU s/GB
 #   php-saturate, php-hello   placeholders (FastCGI), not written yet
 # Servers (all by default, one after another, never at once):
-#   edge edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd
+#   edge edge-nocache edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd
+#   (edge-nocache: edge with edge.cache.content.enabled = false)
 #
 # Output: one line per server (the median over REPEAT runs, by rps):
 #   RESULT scenario=S server=X rps=… p50_ms=… p99_ms=… ok=… errors=… cpu_s=… …
-# then   RATIO scenario=S edge/nginx=… edge/nginx-aio=… edge/lighttpd=… (those that ran)
+# then   RATIO scenario=S edge/nginx=… edge/nginx-aio=… edge/lighttpd=… edge/edge-nocache=… (those that ran)
 # rps counts only successful answers (status < 400) per second; errors = status >= 400 + socket errors + timeouts.
 #
 # Environment knobs (defaults in brackets):
@@ -21,7 +25,10 @@
 #   threads, CONNS [64] clients, REPEAT [1] runs per server, interleaved (median reported), NFILES [300000],
 #   BENCH_DIR [/var/tmp/edge-bench] cache of trees, builds and mounts, PORT_BASE [18080],
 #   EDGE_START_TIMEOUT [900] s (bin/edge may build the distribution first), DEVICE_THREADS [64],
-#   BIG_MB [700], BIG_ROUNDS [3] downloads per client in the hot big-file runs, KEEP_TMP=1 keeps configs/logs.
+#   BIG_MB [700], BIG_ROUNDS [3] downloads per client in the hot big-file runs, KEEP_TMP=1 keeps configs/logs,
+#   ZIPF_S [0.9] and ZIPF_SEED [42] (popularity order) for the *-zipf scenarios and cache-hit-ratio, ZIPF_STREAM_SEED
+#   [unset: a new request stream each run],
+#   HITRATIO_REQUESTS [2000000], HITRATIO_MIB [16,64,256] byte bounds of cache-hit-ratio.
 #
 # Fairness notes: the machine has 2 cores. nginx runs worker_processes 2 (one per core, as edge runs two event
 # loops); lighttpd 1.4 is single-process by design (server.max-worker is discouraged) and runs with a near-stock
@@ -45,7 +52,11 @@ EDGE_START_TIMEOUT=${EDGE_START_TIMEOUT:-900}
 DEVICE_THREADS=${DEVICE_THREADS:-64}
 BIG_MB=${BIG_MB:-700}
 BIG_ROUNDS=${BIG_ROUNDS:-3}
-ALL_SERVERS=(edge edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd)
+export ZIPF_S=${ZIPF_S:-0.9} ZIPF_SEED=${ZIPF_SEED:-42}   # read by wrk-zipf.lua and passed to ZipfHitRatio
+HITRATIO_REQUESTS=${HITRATIO_REQUESTS:-2000000}
+HITRATIO_MIB=${HITRATIO_MIB:-16,64,256}
+WRK_LUA=$TOOLS/wrk-random.lua   # the request mix; the *-zipf scenarios switch it to wrk-zipf.lua
+ALL_SERVERS=(edge edge-nocache edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd)
 CLK_TCK=$(getconf CLK_TCK)
 
 log() { echo "# $*" >&2; }
@@ -195,11 +206,12 @@ EOF
   [ -n "${LIGHTTPD_MAX_FDS:-}" ] && echo "server.max-fds = $LIGHTTPD_MAX_FDS" >>"$1/lighttpd.conf"
   return 0
 }
-conf_edge() {     # conf_edge DIR PORT ROOT ENGINE — the shape edge's conf module reads (edge.static.engine)
+conf_edge() {     # conf_edge DIR PORT ROOT ENGINE [LINE] — the shape edge's conf module reads (edge.static.engine)
   cat >"$1/edge.conf" <<EOF
 edge {
   server { listen = ["127.0.0.1:$2"], access-log = off }
   static { engine = $4 }
+  ${5:-}
   sites = [{ server-names = ["_"], default = true, root = "$3", locations = [{ match = "/" }] }]
 }
 EOF
@@ -216,6 +228,7 @@ server_start() {  # server_start NAME ROOT: a static configuration
     nginx-aio) conf_nginx "$SERVER_DIR" "$PORT" "$root" 1 ;;
     lighttpd)  conf_lighttpd "$SERVER_DIR" "$PORT" "$root" ;;
     edge)      conf_edge "$SERVER_DIR" "$PORT" "$root" auto ;;
+    edge-nocache) conf_edge "$SERVER_DIR" "$PORT" "$root" auto "cache.content.enabled = false" ;;
     edge-*)    conf_edge "$SERVER_DIR" "$PORT" "$root" "${name#edge-}" ;;
   esac
   server_launch "$name"
@@ -273,7 +286,7 @@ sanity_check() {  # one file through the server must come back 200 with its exac
 wrk_run() {
   local out
   local -a env_paths=(-u PATHS); [ -n "${PATHS:-}" ] && env_paths=(PATHS="$PATHS")
-  out=$(env "${env_paths[@]}" WRK_RANDOM_LUA="$TOOLS/wrk-random.lua" \
+  out=$(env "${env_paths[@]}" WRK_RANDOM_LUA="$WRK_LUA" \
         wrk -t"$THREADS" -c"$CONNS" -d"${2}s" --timeout 10s -s "$HERE/lib/wrk-bench.lua" "$1" 2>&1) || true
   echo "$out" | python3 "$HERE/lib/parse_wrk.py"
 }
@@ -334,7 +347,7 @@ for key in sorted(groups, key=lambda k: (order.get(k[0], 99), k[1], k[2])):
     best[key] = float(d.get(metric, rps))
 for mode in sorted({k[1:] for k in best}):
     parts = []
-    for other in ("nginx", "nginx-aio", "lighttpd"):
+    for other in ("nginx", "nginx-aio", "lighttpd", "edge-nocache"):
         e, o = best.get(("edge",) + mode), best.get((other,) + mode)
         if e is not None and o:
             parts.append(f"edge/{other}={e / o:.2f}")
@@ -364,6 +377,31 @@ slowfs_scenario() {   # slowfs_scenario NAME LATENCY_US SPINDLES MB_S
 }
 scenario_cold-thumbs-slowfs() { slowfs_scenario cold-thumbs-slowfs 4000 4 150; }
 scenario_cold-thumbs-ssdfs()  { slowfs_scenario cold-thumbs-ssdfs 100 64 500; }
+
+# Zipf(ZIPF_S) popularity over the tree in a fixed order (ZIPF_SEED): a few files take most requests, so the
+# content cache (edge vs edge-nocache) and the page cache hold what matters
+scenario_hot-thumbs-zipf() {
+  WRK_LUA=$HERE/wrk-zipf.lua
+  tree_ensure "$NFILES"; warm_tree "$TREE"
+  run_servers measure_thumbs hot-thumbs-zipf "$TREE" 0
+}
+# cold: the page cache is dropped after the warm-up, a content cache inside a server is not
+scenario_cold-thumbs-slowfs-zipf() { WRK_LUA=$HERE/wrk-zipf.lua; slowfs_scenario cold-thumbs-slowfs-zipf 4000 4 150; }
+
+# No server: ZipfHitRatio (cache module, test sources) replays HITRATIO_REQUESTS requests of the same Zipf
+# stream over the tree's files (sizes only) against the content cache and a plain LRU at each HITRATIO_MIB
+scenario_cache-hit-ratio() {
+  need_cmd mvn maven; need_cmd java openjdk-17-jdk-headless
+  tree_ensure "$NFILES"
+  log "building the cache module's tests and classpath (mvn)"
+  (cd "$REPO" && mvn -q -B -pl cache -am test-compile &&
+    mvn -q -B -pl cache dependency:build-classpath -Dmdep.outputFile="$WORK/cache.classpath") >&2 ||
+    die "mvn could not build the cache module's tests"
+  local cp="$REPO/cache/target/test-classes:$REPO/cache/target/classes:$(cat "$WORK/cache.classpath")"
+  java -Xmx1g -XX:+UseParallelGC -Dslf4j.internal.verbosity=ERROR -cp "$cp" io.edge.cache.content.ZipfHitRatio \
+      --root "$TREE" --paths "$PATHS" --requests "$HITRATIO_REQUESTS" --s "$ZIPF_S" --seed "$ZIPF_SEED" --mib "$HITRATIO_MIB" |
+    sed "s/^HITRATIO /HITRATIO scenario=cache-hit-ratio /"
+}
 
 scenario_big-file() {
   local dir=$BENCH_DIR/bigfile

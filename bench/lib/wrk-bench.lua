@@ -1,4 +1,4 @@
--- Wraps ../shared/tools/wrk-random.lua (path in WRK_RANDOM_LUA): same random GETs, and a result line
+-- Wraps ../shared/tools/wrk-random.lua or bench/wrk-zipf.lua (path in WRK_RANDOM_LUA): same GETs, and a result line
 -- that also carries the duration, so run.sh can count only 2xx/3xx answers as ok.
 dofile(assert(os.getenv("WRK_RANDOM_LUA"), "WRK_RANDOM_LUA not set"))
 done = function(summary, latency, requests)
