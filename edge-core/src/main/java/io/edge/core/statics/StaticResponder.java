@@ -394,7 +394,8 @@ public final class StaticResponder implements Responder {
                     exchange.fail(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
                     return;
                 }
-                if (contentCache != null && passThrough.isEmpty() && size <= contentCache.maxFileSize()) {
+                if (contentCache != null && passThrough.isEmpty() && size <= contentCache.maxFileSize()
+                        && contentCache.admit(path)) {
                     // A copy outside the pooled allocator: cached bytes live long and would pin its chunks.
                     ByteBuf copy = Unpooled.directBuffer((int) size).writeBytes(content, content.readerIndex(), (int) size);
                     contentCache.put(path, copy, new ContentMetadata(size, FileTime.fromMillis(mtime), etag, responseType));
