@@ -32,11 +32,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,7 +53,7 @@ public final class Edge {
     private final Ticker ticker;
     private ResponseCache responseCache;
     private ContentCache contentCache;
-    private ExecutorService revalidator;
+    private ScheduledExecutorService revalidator;
     private HashedWheelTimer cacheTimer;
     private final Map<String, BackendPool> pools = new LinkedHashMap<>();
     private final List<PhpFpmSupervisor> supervisors = new ArrayList<>();
@@ -155,14 +153,21 @@ public final class Edge {
             return new StaticResponder(engine, mimeTypes);
         }
         contentCache = new ContentCache(content, ticker);
-        // Cached files due for revalidation are stat'ed here, never on an event loop; each entry queues at
-        // most one stat per revalidation period, and a full queue just postpones it.
-        revalidator = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4096), r -> {
+        // Cached files due for revalidation are stat'ed here, never on an event loop: a loop only appends to
+        // a queue (no lock, no wake-up), and one thread drains it every 100 ms. Each entry is queued at most
+        // once per revalidation period, so the queue never holds more than the cache does.
+        ConcurrentLinkedQueue<Runnable> due = new ConcurrentLinkedQueue<>();
+        revalidator = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "edge-content-revalidate");
             t.setDaemon(true);
             return t;
         });
-        return new StaticResponder(engine, mimeTypes, contentCache, revalidator);
+        revalidator.scheduleWithFixedDelay(() -> {
+            for (Runnable task; (task = due.poll()) != null; ) {
+                task.run();
+            }
+        }, 100, 100, TimeUnit.MILLISECONDS);
+        return new StaticResponder(engine, mimeTypes, contentCache, due::add);
     }
 
     /** One log line per period for each cache, when anything changed. */

@@ -48,6 +48,8 @@ public final class ContentCache implements AutoCloseable {
     private final LongAdder evictions = new LongAdder();
     private final LongAdder invalidations = new LongAdder();
 
+    private final Doorkeeper doorkeeper;
+
     /** A cache from the server's settings, on the system clock. */
     public ContentCache(ContentCacheSettings settings) {
         this(settings, Ticker.systemTicker());
@@ -58,6 +60,8 @@ public final class ContentCache implements AutoCloseable {
         this.ticker = ticker;
         this.revalidateNanos = settings.revalidateAfter().toNanos();
         this.maxFileSize = settings.maxFileSize();
+        // Remembers about as many files as the cache can hold (at 4 KiB each), twice over before it forgets.
+        this.doorkeeper = new Doorkeeper((int) Math.min(1 << 22, Math.max(1024, settings.maxBytes() / 4096)));
         this.cache = BufferCaches.bounded(settings.maxBytes(),
                 (Path path, Entry entry) -> weight(path, entry.content.readableBytes()),
                 entry -> entry.content.release(), evictions);
@@ -170,6 +174,16 @@ public final class ContentCache implements AutoCloseable {
         // The entry now owns the caller's reference; the removal listener releases it.
         cache.put(path, new Entry(content, metadata, ticker.read()));
         return true;
+    }
+
+    /**
+     * Records a miss of {@code path} and says whether its bytes are worth copying in: only on its second miss
+     * within the doorkeeper's memory (TinyLFU's doorkeeper). A file read once is not copied, put and evicted
+     * again at once, which on a stream much larger than the cache (uniform random thumbnails) is most misses;
+     * a file asked for twice gets in, where W-TinyLFU decides between it and the coldest entry.
+     */
+    public boolean admit(Path path) {
+        return maxFileSize > 0 && doorkeeper.seenBefore(path.hashCode());
     }
 
     /** Files larger than this many bytes are never kept. */

@@ -210,7 +210,7 @@ final class ZipfHitRatio {
                     if (hit != null) {
                         hits++;
                         hit.release();
-                    } else if (file.size() <= MAX_FILE_SIZE) {
+                    } else if (file.size() <= MAX_FILE_SIZE && cache.admit(file.path())) { // as the server does
                         // the cache takes over this slice's reference
                         cache.put(file.path(), shared.retainedSlice(0, file.size()),
                                 new ContentMetadata(file.size(), mtime, null, null));

@@ -35,6 +35,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -47,6 +48,7 @@ import java.nio.file.attribute.FileTime;
 import java.util.Date;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -61,8 +63,8 @@ import java.util.function.Function;
  * {@link FileEngine} (a directory redirects {@code /dir} to {@code /dir/} with 301, or serves the first
  * index file that exists, else 403); preconditions (304/412); {@code Range} with {@code If-Range}
  * (206, multipart 206, 416); then the body: a file up to {@link FileEngine#inlineLimit()} is read and leaves
- * in one write with the head, a larger one as engine regions of at most {@link FileEngine#chunkSize()},
- * one in flight at a time (a {@code FileRegion} does not count towards channel writability, so the
+ * in one write with the head, a larger one as engine regions of at most {@link FileEngine#chunkSize()}
+ * ({@link FileEngine#loadRegion}: an engine may read a piece before it can be sent), one in flight at a time (a {@code FileRegion} does not count towards channel writability, so the
  * write futures are the backpressure).
  *
  * <p>Ownership: the {@link OpenFile} reference from the engine is held by this responder until the last
@@ -392,7 +394,8 @@ public final class StaticResponder implements Responder {
                     exchange.fail(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
                     return;
                 }
-                if (contentCache != null && passThrough.isEmpty() && size <= contentCache.maxFileSize()) {
+                if (contentCache != null && passThrough.isEmpty() && size <= contentCache.maxFileSize()
+                        && contentCache.admit(path)) {
                     // A copy outside the pooled allocator: cached bytes live long and would pin its chunks.
                     ByteBuf copy = Unpooled.directBuffer((int) size).writeBytes(content, content.readerIndex(), (int) size);
                     contentCache.put(path, copy, new ContentMetadata(size, FileTime.fromMillis(mtime), etag, responseType));
@@ -489,19 +492,40 @@ public final class StaticResponder implements Responder {
                     exchange.complete(last);
                     return;
                 }
-                pending = exchange.writeAndFlush(nextMessage());
+                CompletableFuture<Object> next = nextMessage();
+                if (!next.isDone()) {
+                    next.whenComplete((message, error) -> onLoop(exchange, () -> loaded(message, error)));
+                    return; // the engine is reading the piece; loaded() goes on
+                }
+                pending = exchange.writeAndFlush(next.join());
             }
         }
 
-        private Object nextMessage() {
+        /** A piece the engine had to read first (linux-aio-sendfile: into its slab). */
+        private void loaded(Object message, Throwable error) {
+            if (finished) {
+                ReferenceCountUtil.release(message);
+                return;
+            }
+            if (error != null) {
+                abort();
+                exchange.fail(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+                return;
+            }
+            pending = exchange.writeAndFlush(message);
+            run();
+        }
+
+        private CompletableFuture<Object> nextMessage() {
             Piece next = pieces.get(piece);
             if (next instanceof Text text) {
                 piece++;
-                return text.buffer(); // a new buffer; the write takes it over
+                return CompletableFuture.completedFuture(text.buffer()); // a new buffer; the write takes it over
             }
             Slice slice = (Slice) next;
             long length = Math.min(engine.chunkSize(), slice.length() - sliceDone);
-            Object region = engine.region(file, slice.offset() + sliceDone, length);
+            CompletableFuture<Object> region = engine.loadRegion(file, slice.offset() + sliceDone, length)
+                    .toCompletableFuture();
             sliceDone += length;
             if (sliceDone == slice.length()) {
                 piece++;

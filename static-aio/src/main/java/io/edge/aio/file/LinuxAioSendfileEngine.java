@@ -68,13 +68,14 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
      * An engine with its own open-file cache (half of {@code fdBudget}: each file holds two descriptors),
      * {@code threads} threads for opens and fallback reads, {@code queueDepth} reads in flight per event loop
      * and a slab of twice as many slots of {@code sendfileChunk} bytes per loop in {@code /dev/shm} (sparse:
-     * only slots in use take memory).
+     * only slots in use take memory). Its inline limit is 0: the static path sends every body, small ones too,
+     * through {@link #loadRegion} and {@code sendfile} from the slab, the design this engine exists for.
      */
     public LinuxAioSendfileEngine(StaticIoSettings settings) {
         this(OpenFileCache.withDirectDescriptors(settings.openFileCacheSize(), settings.revalidateAfter(),
                         Math.max(1, settings.fdBudget() / 2), Ticker.systemTicker()),
                 settings.threads(), settings.queueDepth(), 2 * settings.queueDepth(), settings.sendfileChunk(),
-                DEFAULT_INLINE_LIMIT, settings.readTimeout(), SLAB_DIR);
+                0, settings.readTimeout(), SLAB_DIR); // no inline reads: every body leaves by sendfile from the slab
     }
 
     /**

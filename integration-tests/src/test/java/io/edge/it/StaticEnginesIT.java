@@ -1,0 +1,62 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every file engine behind the whole server: a thumbnail-sized file, a file of several sendfile chunks, a
+ * range across a chunk boundary. The content cache is off, so each request reaches the engine.
+ */
+class StaticEnginesIT {
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"auto", "io_uring", "threads", "linux-aio-sendfile", "sendfile"})
+    void servesSmallAndMultiChunkFilesAndRanges(String engine) throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root/AB/CD"));
+        byte[] thumb = bytes(7_001, 1);
+        byte[] big = bytes(3 * (1 << 20) + 4_097, 2);
+        Files.write(root.resolve("thumb.jpg"), thumb);
+        Files.write(root.resolve("big.bin"), big);
+        HttpClient http = HttpClient.newHttpClient();
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                static { engine = %s, sendfile-chunk = 1 MiB }
+                cache.content.enabled = false
+                sites = [{ server-names = ["_"], default = true, root = "root" }]
+                """.formatted(engine))) {
+            for (int round = 0; round < 2; round++) { // the second round from the open-file cache
+                HttpResponse<byte[]> small = http.send(HttpRequest.newBuilder(edge.uri("/AB/CD/thumb.jpg")).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(small.statusCode()).isEqualTo(200);
+                assertThat(small.body()).isEqualTo(thumb);
+                HttpResponse<byte[]> whole = http.send(HttpRequest.newBuilder(edge.uri("/AB/CD/big.bin")).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(whole.statusCode()).isEqualTo(200);
+                assertThat(Arrays.equals(whole.body(), big)).as("3 MiB body through %s", engine).isTrue();
+                int from = (1 << 20) - 10;
+                HttpResponse<byte[]> range = http.send(HttpRequest.newBuilder(edge.uri("/AB/CD/big.bin"))
+                        .header("Range", "bytes=" + from + "-" + (from + 99)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(range.statusCode()).isEqualTo(206);
+                assertThat(range.body()).isEqualTo(Arrays.copyOfRange(big, from, from + 100));
+            }
+        }
+    }
+
+    private static byte[] bytes(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+}
