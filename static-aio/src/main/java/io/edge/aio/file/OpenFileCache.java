@@ -137,6 +137,19 @@ public final class OpenFileCache implements AutoCloseable {
     }
 
     /**
+     * The cached open file of {@code path}, retained for the caller, if it is trusted now (checked within
+     * {@code revalidateAfter}); else null, and {@link #acquire} must run, off the event loop. No I/O: an
+     * engine answers a hit on the calling thread instead of a round trip through its thread pool.
+     */
+    public OpenFile acquireIfFresh(Path path) {
+        Entry entry = cache.getIfPresent(path);
+        if (entry == null || ticker.read() - entry.checkedAt >= revalidateNanos) {
+            return null;
+        }
+        return tryRetain(entry.file);
+    }
+
+    /**
      * Returns the open file for {@code path}, from the cache or freshly opened. The caller owns the returned
      * reference and must release it (after the send completed).
      *

@@ -96,6 +96,10 @@ public final class ThreadPoolEngine implements FileEngine {
     @Override
     public CompletionStage<OpenFile> open(Path file, boolean followLinks) {
         Objects.requireNonNull(file, "file");
+        OpenFile hit = cache.acquireIfFresh(file);
+        if (hit != null) {
+            return CompletableFuture.completedFuture(hit); // cached and trusted: no I/O, no hop
+        }
         CompletableFuture<OpenFile> result = new CompletableFuture<>();
         execute(result, () -> {
             OpenFile open = cache.acquire(file, followLinks);

@@ -172,6 +172,21 @@ class OpenFileCacheTest {
     }
 
     @Test
+    void acquireIfFreshAnswersOnlyTrustedEntriesWithoutIo() throws IOException {
+        try (OpenFileCache cache = cache(4, 10)) {
+            assertThat(cache.acquireIfFresh(dir.resolve("f0"))).isNull(); // not cached yet
+            OpenFile opened = cache.acquire(dir.resolve("f0"), true);
+            OpenFile fresh = cache.acquireIfFresh(dir.resolve("f0"));
+            assertThat(fresh).isSameAs(opened);
+            assertThat(opened.refCnt()).isEqualTo(3); // cache + two callers
+            fresh.release();
+            opened.release();
+            clock.addAndGet(Duration.ofSeconds(5).toNanos());
+            assertThat(cache.acquireIfFresh(dir.resolve("f0"))).isNull(); // due: acquire must stat it
+        }
+    }
+
+    @Test
     void emfileEvictsAndRetriesOnce() throws IOException {
         AtomicInteger failures = new AtomicInteger(1);
         OpenFileCache.Opener flaky = (path, follow) -> {

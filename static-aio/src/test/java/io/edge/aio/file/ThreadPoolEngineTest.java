@@ -45,11 +45,15 @@ class ThreadPoolEngineTest extends FileEngineContract {
             CompletionStage<?> queued = small.read(file, 0, 3, ALLOC);
             List<CompletionStage<?>> refused = new ArrayList<>();
             refused.add(small.read(file, 0, 3, ALLOC));
-            refused.add(small.open(path, true));
+            refused.add(small.open(Files.writeString(dir.resolve("b"), "not cached"), true));
             for (CompletionStage<?> stage : refused) {
                 assertThatThrownBy(() -> await(stage)).isInstanceOf(ReadQueueFullException.class);
             }
             assertThat(small.rejectedOperations()).isEqualTo(2);
+            // A cached, trusted file needs no thread: it opens at once on the caller, full queue or not.
+            OpenFile again = await(small.open(path, true));
+            assertThat(again).isSameAs(file);
+            again.release();
             hold.countDown();
             ((ByteBuf) await(blocked)).release();
             ((ByteBuf) await(queued)).release();
