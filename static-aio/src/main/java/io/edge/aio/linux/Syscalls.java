@@ -34,7 +34,8 @@ public final class Syscalls {
     public static final int EINVAL = 22;
 
     public static final int O_RDONLY = 0;
-    public static final int O_NOFOLLOW = 0400000;
+    /** Differs by architecture (asm-generic: 0100000 on aarch64; 0400000 on x86-64). */
+    public static final int O_NOFOLLOW;
     public static final int O_CLOEXEC = 02000000;
 
     private static final long SYS_READ;
@@ -59,6 +60,7 @@ public final class Syscalls {
         long[] aio = {-1, -1, -1, -1};
         long fallocate = -1;
         int direct = 0;
+        int noFollow = 0400000;
         if (!Platform.isLinux()) {
             cause = new UnsupportedOperationException("not Linux: " + System.getProperty("os.name"));
         } else if (Platform.isIntel() && Platform.is64Bit()) {
@@ -73,6 +75,7 @@ public final class Syscalls {
             aio = new long[] {0, 1, 2, 4};
             fallocate = 47;
             direct = 0200000;
+            noFollow = 0100000;
         } else {
             cause = new UnsupportedOperationException("unsupported architecture: " + System.getProperty("os.arch"));
         }
@@ -91,6 +94,7 @@ public final class Syscalls {
         SYS_IO_GETEVENTS = aio[3];
         SYS_FALLOCATE = fallocate;
         O_DIRECT = direct;
+        O_NOFOLLOW = noFollow;
         UNAVAILABILITY_CAUSE = cause;
     }
 
