@@ -170,6 +170,13 @@ public final class Edge {
         return new StaticResponder(engine, mimeTypes, contentCache, due::add);
     }
 
+    /** Logs {@code what: line} unless the previous period logged the same line. */
+    private void logIfChanged(String what, String line) {
+        if (!line.equals(lastLoggedStats.put(what, line))) {
+            LOG.info("{}: {}", what, line);
+        }
+    }
+
     /** One log line per period for each cache, when anything changed. */
     private void logCacheStats() {
         if (contentCache != null) {
@@ -177,9 +184,7 @@ public final class Edge {
             String line = String.format(Locale.ROOT, "hits=%d misses=%d evictions=%d invalidations=%d bytes=%d entries=%d",
                     stats.hits(), stats.misses(), stats.evictions(), stats.invalidations(), stats.bytesHeld(),
                     stats.entries());
-            if (!line.equals(lastLoggedStats.put("content cache", line))) {
-                LOG.info("content cache: {}", line);
-            }
+            logIfChanged("content cache", line);
         }
         if (responseCache == null) {
             return;
@@ -189,9 +194,7 @@ public final class Edge {
                 "hits=%d misses=%d stale=%d coalesced=%d bypasses=%d evictions=%d bytes=%d entries=%d",
                 stats.hits(), stats.misses(), stats.staleAnswers(), stats.coalesced(), stats.bypasses(),
                 stats.evictions(), stats.bytesHeld(), stats.entries());
-        if (!line.equals(lastLoggedStats.put("response cache", line))) {
-            LOG.info("response cache: {}", line);
-        }
+        logIfChanged("response cache", line);
     }
 
     /**

@@ -83,28 +83,13 @@ public final class ContentCache implements AutoCloseable {
         }
         long now = ticker.read();
         if (now - entry.checkedAt >= revalidateNanos) {
-            BasicFileAttributes attributes;
-            try {
-                attributes = stat.stat(path);
-            } catch (IOException e) {
-                attributes = null; // gone or unreadable: the caller's own open reports why
-            }
-            if (attributes == null || !entry.metadata.matches(attributes)) {
-                if (cache.asMap().remove(path, entry)) {
-                    invalidations.increment();
-                }
+            if (!stillValid(path, entry, stat)) {
                 misses.increment();
                 return null;
             }
             entry.checkedAt = now;
         }
-        ByteBuf duplicate = tryRetainedDuplicate(entry.content);
-        if (duplicate == null) {
-            misses.increment(); // evicted and released between the lookup and the retain
-            return null;
-        }
-        hits.increment();
-        return new CachedContent(duplicate, entry.metadata);
+        return hit(entry);
     }
 
     /**
@@ -122,11 +107,36 @@ public final class ContentCache implements AutoCloseable {
         long checkedAt = entry.checkedAt;
         if (now - checkedAt >= revalidateNanos && CHECKED_AT.compareAndSet(entry, checkedAt, now)) {
             try {
-                executor.execute(() -> revalidate(path, entry, stat));
+                executor.execute(() -> stillValid(path, entry, stat));
             } catch (RejectedExecutionException shuttingDown) {
                 entry.checkedAt = checkedAt;
             }
         }
+        return hit(entry);
+    }
+
+    /**
+     * Stats {@code path}; if the file changed, vanished or can't be read (the caller's own open reports
+     * why), drops {@code entry} and returns false.
+     */
+    private boolean stillValid(Path path, Entry entry, Stat stat) {
+        BasicFileAttributes attributes;
+        try {
+            attributes = stat.stat(path);
+        } catch (IOException e) {
+            attributes = null;
+        }
+        if (attributes != null && entry.metadata.matches(attributes)) {
+            return true;
+        }
+        if (cache.asMap().remove(path, entry)) {
+            invalidations.increment();
+        }
+        return false;
+    }
+
+    /** A retained duplicate of {@code entry}'s bytes, or null (a miss) if it was evicted since the lookup. */
+    private CachedContent hit(Entry entry) {
         ByteBuf duplicate = tryRetainedDuplicate(entry.content);
         if (duplicate == null) {
             misses.increment();
@@ -134,18 +144,6 @@ public final class ContentCache implements AutoCloseable {
         }
         hits.increment();
         return new CachedContent(duplicate, entry.metadata);
-    }
-
-    private void revalidate(Path path, Entry entry, Stat stat) {
-        BasicFileAttributes attributes;
-        try {
-            attributes = stat.stat(path);
-        } catch (IOException e) {
-            attributes = null;
-        }
-        if ((attributes == null || !entry.metadata.matches(attributes)) && cache.asMap().remove(path, entry)) {
-            invalidations.increment();
-        }
     }
 
     private static ByteBuf tryRetainedDuplicate(ByteBuf content) {

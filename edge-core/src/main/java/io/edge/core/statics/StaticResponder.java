@@ -212,7 +212,7 @@ public final class StaticResponder implements Responder {
                 then.accept(openFile);
                 return;
             }
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            Throwable cause = unwrap(error);
             if (cause instanceof NoSuchFileException || isReason(cause, "Not a directory")) {
                 notFound.run();
             } else if (cause instanceof AccessDeniedException || isReason(cause, "Too many levels of symbolic links")) {
@@ -221,6 +221,11 @@ public final class StaticResponder implements Responder {
                 exchange.fail(cause); // FileDescriptorsExhaustedException -> 503 in ErrorResponses
             }
         }));
+    }
+
+    /** The engine's own failure, not the CompletionException a stage may wrap it in. */
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     }
 
     private static boolean isReason(Throwable cause, String reason) {
@@ -391,7 +396,7 @@ public final class StaticResponder implements Responder {
                 Path path = file.path();
                 file.release();
                 if (error != null) {
-                    exchange.fail(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+                    exchange.fail(unwrap(error));
                     return;
                 }
                 if (contentCache != null && passThrough.isEmpty() && size <= contentCache.maxFileSize()
@@ -509,7 +514,7 @@ public final class StaticResponder implements Responder {
             }
             if (error != null) {
                 abort();
-                exchange.fail(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+                exchange.fail(unwrap(error));
                 return;
             }
             pending = exchange.writeAndFlush(message);

@@ -216,12 +216,7 @@ public final class BackendPool implements AutoCloseable {
         }
         PooledConnection reuse = takeIdle(b, w.loop);
         if (reuse != null) {
-            reuse.state = PooledConnection.State.LEASED;
-            reuse.exchanges++;
-            if (reuse.cancelIdleTimer != null) {
-                after.add(reuse.cancelIdleTimer);
-                reuse.cancelIdleTimer = null;
-            }
+            leaseIdle(reuse, after);
             after.add(() -> grant(w, reuse, true));
             return;
         }
@@ -229,17 +224,22 @@ public final class BackendPool implements AutoCloseable {
             // Every slot is taken, some by idle connections on other loops: move the most recently used one
             // to this request's loop, so an exchange never hops threads and the backend keeps its worker.
             PooledConnection moving = b.idle.pollLast();
-            moving.state = PooledConnection.State.LEASED;
-            moving.exchanges++;
-            if (moving.cancelIdleTimer != null) {
-                after.add(moving.cancelIdleTimer);
-                moving.cancelIdleTimer = null;
-            }
+            leaseIdle(moving, after);
             after.add(() -> move(w, moving));
             return;
         }
         b.open++;
         after.add(() -> connect(w, b));
+    }
+
+    /** {@code pc} was just taken from its idle deque for a request: IDLE -> LEASED, idle timer off. */
+    private static void leaseIdle(PooledConnection pc, List<Runnable> after) {
+        pc.state = PooledConnection.State.LEASED;
+        pc.exchanges++;
+        if (pc.cancelIdleTimer != null) {
+            after.add(pc.cancelIdleTimer);
+            pc.cancelIdleTimer = null;
+        }
     }
 
     private void dispatchQueued(long now, List<Runnable> after) {
