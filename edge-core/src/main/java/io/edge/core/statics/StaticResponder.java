@@ -50,6 +50,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
@@ -69,8 +70,8 @@ import java.util.function.Function;
  *
  * <p>Ownership: the {@link OpenFile} reference from the engine is held by this responder until the last
  * body piece was written (or the client went away); each region holds its own reference.
- * Resolution stats the file system on the calling thread: acceptable with the blocking sendfile engine;
- * the asynchronous engines should move it off the loop with the open.
+ * Resolution is lexical where the root can be held open ({@link PathResolver#resolveForOpen}): the engine's open
+ * enforces the link rules beneath the root, so the event loop touches the file system only through the engine.
  */
 public final class StaticResponder implements Responder {
 
@@ -144,19 +145,19 @@ public final class StaticResponder implements Responder {
             return;
         }
         PathResolver resolver = resolvers.apply(exchange);
-        Resolution resolution = resolver.resolveNormalized(exchange.path());
+        Resolution resolution = resolver.resolveForOpen(exchange.path());
         if (!resolution.isOk()) {
             refuse(exchange, resolution.status());
             return;
         }
         String uriPath = resolution.uriPath();
         if (contentCache != null && !uriPath.endsWith("/")) {
-            CachedContent hit = contentCache.get(resolution.file(), StaticResponder::stat, revalidator);
+            CachedContent hit = contentCache.get(resolution.file(), this::stat, revalidator);
             if (hit != null && serveCached(exchange, hit, uriPath)) {
                 return;
             }
         }
-        open(exchange, resolution.file(), resolver.followSymlinks(), file -> {
+        open(exchange, engine.open(resolver, resolution), file -> {
             if (!file.isDirectory()) {
                 if (uriPath.endsWith("/")) {
                     file.release();
@@ -182,7 +183,7 @@ public final class StaticResponder implements Responder {
             return;
         }
         String uriPath = directory + index.get(i);
-        Resolution resolution = resolver.resolveNormalized(uriPath);
+        Resolution resolution = resolver.resolveForOpen(uriPath);
         if (resolution.status() == Resolution.Status.NOT_FOUND) {
             tryIndex(exchange, resolver, directory, i + 1);
             return;
@@ -191,7 +192,7 @@ public final class StaticResponder implements Responder {
             refuse(exchange, resolution.status());
             return;
         }
-        open(exchange, resolution.file(), resolver.followSymlinks(), file -> {
+        open(exchange, engine.open(resolver, resolution), file -> {
             if (file.isDirectory()) {
                 file.release();
                 tryIndex(exchange, resolver, directory, i + 1);
@@ -202,12 +203,12 @@ public final class StaticResponder implements Responder {
     }
 
     /**
-     * Opens {@code file} and continues on the exchange's event loop: {@code then} takes over the reference;
-     * a missing file runs {@code notFound}; other failures answer here.
+     * Continues on the exchange's event loop once {@code opening} completes: {@code then} takes over the
+     * reference; a missing file runs {@code notFound}; other failures answer here.
      */
-    private void open(Exchange exchange, Path file, boolean followLinks,
+    private static void open(Exchange exchange, CompletionStage<OpenFile> opening,
             Consumer<OpenFile> then, Runnable notFound) {
-        engine.open(file, followLinks).whenComplete((openFile, error) -> onLoop(exchange, () -> {
+        opening.whenComplete((openFile, error) -> onLoop(exchange, () -> {
             if (error == null) {
                 then.accept(openFile);
                 return;
@@ -263,7 +264,7 @@ public final class StaticResponder implements Responder {
      * backend. The caller has already confined {@code file}; links in its last component are refused.
      */
     public void sendFile(Exchange exchange, Path file, HttpHeaders passThrough) {
-        open(exchange, file, false, openFile -> {
+        open(exchange, engine.open(file, false), openFile -> {
             if (openFile.isDirectory()) {
                 openFile.release();
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
@@ -342,8 +343,14 @@ public final class StaticResponder implements Responder {
         return true;
     }
 
-    private static BasicFileAttributes stat(Path path) throws IOException {
-        return Files.readAttributes(path, BasicFileAttributes.class);
+    /** The content cache's revalidation (on its own thread): a file gone is also dropped from the open-file cache. */
+    private BasicFileAttributes stat(Path path) throws IOException {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class);
+        } catch (IOException e) {
+            engine.invalidate(path);
+            throw e;
+        }
     }
 
     private void serve(Exchange exchange, OpenFile file, String uriPath, HttpHeaders passThrough) {

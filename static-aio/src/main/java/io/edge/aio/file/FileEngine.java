@@ -2,6 +2,8 @@ package io.edge.aio.file;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.edge.aio.path.PathResolver;
+import io.edge.aio.path.Resolution;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -26,6 +28,14 @@ public interface FileEngine extends AutoCloseable {
      * @param followLinks false refuses a link as last component ({@code O_NOFOLLOW})
      */
     CompletionStage<OpenFile> open(Path file, boolean followLinks);
+
+    /**
+     * Opens what {@code resolver} resolved ({@link PathResolver#resolveForOpen}), as
+     * {@link OpenFileCache#acquire(PathResolver, Resolution)} does: a confined resolution beneath the root with
+     * no link on the way. The asynchronous engines try it on the caller first where that cannot block
+     * ({@link OpenFileCache#acquireInline}) and go to their threads only when it would.
+     */
+    CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution);
 
     /**
      * A message carrying {@code length} bytes of {@code file} from {@code offset}: a {@code FileRegion} or a
@@ -68,6 +78,9 @@ public interface FileEngine extends AutoCloseable {
     static long chunks(long length, long chunkSize) {
         return length == 0 ? 0 : (length - 1) / chunkSize + 1;
     }
+
+    /** Forgets the cached descriptor of {@code file}, if any (another cache saw it change or go). */
+    void invalidate(Path file);
 
     /** Drops cached descriptors; sends in flight keep theirs until they complete. */
     @Override

@@ -30,10 +30,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * once on the caller's thread (a few microseconds for at most {@link #inlineLimit()} bytes) and only misses
  * go through the ring.
  *
- * <p>Opens (stat + open: directory lookups can hit the disk) run on a bounded thread pool like
- * {@link ThreadPoolEngine}'s; regions are {@code sendfile}d. Files carry a raw descriptor next to their
- * channel ({@link OpenFile#fd()}), owned by the {@link OpenFile}: it closes only when the last reference
- * goes, and every in-flight read holds one.
+ * <p>Opens are tried on the caller where they cannot block (a cached file, or every directory in the dentry
+ * cache) and otherwise run on a bounded thread pool like {@link ThreadPoolEngine}'s; regions are
+ * {@code sendfile}d. Files carry a raw descriptor ({@link OpenFile#fd()}, the one their channel wraps), owned
+ * by the {@link OpenFile}: it closes only when the last reference goes, and every in-flight read holds one.
  */
 public final class IoUringEngine extends ThreadPoolBackedEngine {
 
@@ -58,14 +58,14 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     private final LoopContexts<LoopRing> rings;
 
     /**
-     * An engine with its own open-file cache (half of {@code fdBudget}: each file holds two descriptors),
+     * An engine with its own open-file cache ({@code fdBudget} over the descriptors a file holds),
      * {@code threads} threads for opens, and {@code queueDepth} reads in flight per event loop.
      *
      * @throws IOException if io_uring is not available here (see {@link #unavailabilityCause()})
      */
     public IoUringEngine(StaticIoSettings settings) throws IOException {
         this(OpenFileCache.withRawDescriptors(settings.openFileCacheSize(), settings.revalidateAfter(),
-                        Math.max(1, settings.fdBudget() / 2), Ticker.systemTicker()),
+                        Math.max(1, settings.fdBudget() / OpenFileCache.descriptorsPerFile()), Ticker.systemTicker()),
                 settings.threads(), settings.queueDepth(), settings.sendfileChunk(), DEFAULT_INLINE_LIMIT,
                 settings.readTimeout(), PageCache.isAvailable());
     }

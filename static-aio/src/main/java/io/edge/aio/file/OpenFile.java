@@ -24,21 +24,27 @@ public final class OpenFile extends AbstractReferenceCounted {
     private final Object fileKey;
     private final String etag;
     private final FdBudget budget;
-    /** A second descriptor of the same open file for io_uring or kernel AIO, or -1; see {@link #fd()}. */
+    /** The raw descriptor for io_uring or kernel AIO, or -1; see {@link #fd()}. */
     private final int fd;
+    /** {@link #fd} is the channel's own descriptor (closed with it), not a second one. */
+    private final boolean channelsFd;
     private final boolean direct;
 
     OpenFile(Path path, FileChannel channel, long size, BasicFileAttributes stat, FdBudget budget) {
-        this(path, channel, -1, false, size, stat, budget);
+        this(path, channel, -1, false, false, size, stat, budget);
     }
 
-    /** @param direct {@code fd} was opened with {@code O_DIRECT} */
-    OpenFile(Path path, FileChannel channel, int fd, boolean direct, long size, BasicFileAttributes stat,
-            FdBudget budget) {
+    /**
+     * @param channelsFd {@code fd} is the descriptor {@code channel} wraps
+     * @param direct     {@code fd} was opened with {@code O_DIRECT}
+     */
+    OpenFile(Path path, FileChannel channel, int fd, boolean channelsFd, boolean direct, long size,
+            BasicFileAttributes stat, FdBudget budget) {
         this.path = Objects.requireNonNull(path, "path");
         this.channel = channel;
         this.fd = fd;
-        this.direct = direct && fd >= 0;
+        this.channelsFd = channelsFd && fd >= 0;
+        this.direct = direct && fd >= 0 && !channelsFd;
         this.size = size;
         this.lastModifiedMillis = stat.lastModifiedTime().toMillis();
         this.fileKey = stat.fileKey();
@@ -75,8 +81,8 @@ public final class OpenFile extends AbstractReferenceCounted {
     }
 
     /**
-     * The raw descriptor for io_uring ({@code open(2)} by the cache; the channel was opened through
-     * {@code /proc/self/fd} of it, so both name the same inode). Valid while a reference is held.
+     * The raw descriptor for io_uring and kernel AIO: the channel's own descriptor, or a second open of the same
+     * inode ({@code O_DIRECT}, or where a channel cannot wrap a native descriptor). Valid while a reference is held.
      *
      * @throws IllegalStateException if the cache was not asked for raw descriptors
      */
@@ -139,7 +145,9 @@ public final class OpenFile extends AbstractReferenceCounted {
         } catch (IOException ignored) {
             // A read-only descriptor has nothing left to flush; close cannot lose data.
         } finally {
-            Syscalls.closeQuietly(fd); // deallocate runs once: no double close of a reused number
+            if (!channelsFd) {
+                Syscalls.closeQuietly(fd); // deallocate runs once: no double close of a reused number
+            }
             budget.release();
         }
     }

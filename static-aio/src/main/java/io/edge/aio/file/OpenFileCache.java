@@ -3,8 +3,13 @@ package io.edge.aio.file;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
-import io.edge.aio.linux.Syscalls;
 import io.edge.aio.StaticIoSettings;
+import io.edge.aio.linux.FdChannels;
+import io.edge.aio.linux.FileStatus;
+import io.edge.aio.linux.Syscalls;
+import io.edge.aio.path.PathResolver;
+import io.edge.aio.path.Resolution;
+import io.edge.aio.path.RootDirectory;
 import io.netty.util.IllegalReferenceCountException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -12,6 +17,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -55,13 +61,13 @@ public final class OpenFileCache implements AutoCloseable {
     private final Opener opener;
     private final Descriptors descriptors;
 
-    /** What a file holds besides its channel. */
+    /** How files are opened and what they hold besides their channel. */
     private enum Descriptors {
-        /** nothing */
+        /** the JDK opens and stats; no raw descriptor (no natives here, or a test's {@link Opener}) */
         CHANNEL_ONLY,
-        /** a raw descriptor (io_uring) */
-        RAW,
-        /** a raw descriptor opened with O_DIRECT where the file system allows it (kernel AIO) */
+        /** {@code openat2} and {@code statx}; the channel wraps the raw descriptor (io_uring reads from it) */
+        NATIVE,
+        /** as NATIVE, plus a second descriptor opened with O_DIRECT where the file system allows it (kernel AIO) */
         DIRECT
     }
 
@@ -78,7 +84,8 @@ public final class OpenFileCache implements AutoCloseable {
      * @param ticker           the clock (a fake one in tests)
      */
     public OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker) {
-        this(maxSize, revalidateAfter, fdBudget, ticker, OpenFileCache::openChannel);
+        this(maxSize, revalidateAfter, fdBudget, ticker, OpenFileCache::openChannel,
+                Syscalls.isAvailable() ? Descriptors.NATIVE : Descriptors.CHANNEL_ONLY);
     }
 
     OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker, Opener opener) {
@@ -86,13 +93,23 @@ public final class OpenFileCache implements AutoCloseable {
     }
 
     /**
-     * A cache whose files also carry a raw descriptor ({@link OpenFile#fd()}) for io_uring: each file is
-     * opened with {@code open(2)} and its channel through {@code /proc/self/fd}, so it holds two descriptors
-     * and counts as one against {@code fdBudget} (give it half the budget).
+     * A cache whose files carry a raw descriptor ({@link OpenFile#fd()}) for io_uring: opened natively, with
+     * the channel wrapping it. Where the JDK does not let a channel wrap it ({@link FdChannels}), the channel
+     * is a second open through {@code /proc/self/fd} that counts as one against {@code fdBudget}.
+     *
+     * @throws IllegalStateException without the natives
      */
     static OpenFileCache withRawDescriptors(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker) {
+        if (!Syscalls.isAvailable()) {
+            throw new IllegalStateException("raw descriptors need the natives: " + Syscalls.unavailabilityCause());
+        }
         return new OpenFileCache(maxSize, revalidateAfter, fdBudget, ticker, OpenFileCache::openChannel,
-                Descriptors.RAW);
+                Descriptors.NATIVE);
+    }
+
+    /** Descriptors a cached file holds: 1, or 2 where the channel cannot wrap the raw one. */
+    static int descriptorsPerFile() {
+        return FdChannels.isAvailable() ? 1 : 2;
     }
 
     /**
@@ -189,7 +206,191 @@ public final class OpenFileCache implements AutoCloseable {
         return open(path, followLinks, now);
     }
 
+    /**
+     * Opens what {@code resolver} resolved. A {@link Resolution#confined() confined} resolution is opened beneath
+     * the resolver's root with no link allowed on the way; a link found there is refused when links are not
+     * followed, else the resolver checks it ({@link PathResolver#checkLinks}) and its real path is opened. Blocks.
+     *
+     * @throws java.nio.file.NoSuchFileException  nothing there, or not a regular file or directory (404)
+     * @throws AccessDeniedException              permission denied, or a link refused (403)
+     * @throws FileDescriptorsExhaustedException  no descriptor to be had (503)
+     */
+    public OpenFile acquire(PathResolver resolver, Resolution resolution) throws IOException {
+        if (!resolution.confined()) {
+            return acquire(resolution.file(), resolver.followSymlinks());
+        }
+        if (descriptors != Descriptors.CHANNEL_ONLY) {
+            try {
+                OpenFile file = acquireConfined(resolver.rootDirectory(), resolution, resolver.followSymlinks(), false);
+                if (file != null) {
+                    return file;
+                }
+            } catch (LinkOnPathException e) {
+                if (!resolver.followSymlinks()) {
+                    throw new AccessDeniedException(resolution.uriPath(), null, "symbolic link not followed");
+                }
+            }
+        }
+        Resolution checked = resolver.checkLinks(resolution.uriPath());
+        switch (checked.status()) {
+            case OK:
+                return acquire(checked.file(), resolver.followSymlinks());
+            case FORBIDDEN:
+                throw new AccessDeniedException(resolution.uriPath(), null, checked.reason());
+            default:
+                throw new NoSuchFileException(resolution.uriPath(), null, checked.reason());
+        }
+    }
+
+    /**
+     * {@link #acquire(PathResolver, Resolution)} where it cannot block, for an event loop: a fresh cached file,
+     * or a confined open on a local file system that finds every directory in the dentry cache
+     * ({@code RESOLVE_CACHED}). Returns null when the open has to wait, or met a link or a mount point: then
+     * {@link #acquire(PathResolver, Resolution)} must run on a thread.
+     */
+    public OpenFile acquireInline(PathResolver resolver, Resolution resolution) throws IOException {
+        if (!resolution.confined()) {
+            return acquireIfFresh(resolution.file());
+        }
+        if (descriptors == Descriptors.CHANNEL_ONLY) {
+            return null;
+        }
+        try {
+            return acquireConfined(resolver.rootDirectory(), resolution, resolver.followSymlinks(), true);
+        } catch (LinkOnPathException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The cached file of a confined resolution if fresh, else a new open beneath {@code root} that replaces
+     * it (a changed file is simply opened anew). Inline: null when the open would wait or crossed a mount.
+     */
+    private OpenFile acquireConfined(RootDirectory root, Resolution resolution, boolean followLinks, boolean inline)
+            throws IOException {
+        Path key = resolution.file();
+        long now = ticker.read();
+        Entry entry = cache.getIfPresent(key);
+        if (entry != null && now - entry.checkedAt < revalidateNanos) {
+            OpenFile file = tryRetain(entry.file);
+            if (file != null) {
+                return file;
+            }
+        }
+        if (inline && !root.inlineOpens()) {
+            return null;
+        }
+        String relative = resolution.relativePath();
+        long resolve = Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_NO_SYMLINKS
+                | (inline ? Syscalls.RESOLVE_CACHED | Syscalls.RESOLVE_NO_XDEV : 0);
+        return openNative(key, () -> Syscalls.openat2ReadOnly(root.fd(), relative, followLinks, resolve), true, now);
+    }
+
+    /** Opens natively: a descriptor, or -errno. */
+    private interface NativeOpen {
+        int open();
+    }
+
+    /**
+     * Opens {@code key} by {@code how} under the budget, stats the descriptor and caches the file. A confined
+     * open returns null for EAGAIN (it would have to wait) and throws {@link LinkOnPathException} for ELOOP or
+     * EXDEV (a link, an escape or, inline, a mount point on the way).
+     */
+    private OpenFile openNative(Path key, NativeOpen how, boolean confined, long now) throws IOException {
+        boolean cacheable = budget.tryAcquire() || (evictIdle(EVICT_FOR_ROOM) > 0 && budget.tryAcquire());
+        if (!cacheable) {
+            budget.forceAcquire();
+        }
+        OpenFile file;
+        try {
+            int fd = how.open();
+            if (fd == -Syscalls.EMFILE || fd == -Syscalls.ENFILE) {
+                evictIdle(Math.max(EVICT_FOR_ROOM, (int) (cache.estimatedSize() / 2)));
+                fd = how.open();
+                if (fd == -Syscalls.EMFILE || fd == -Syscalls.ENFILE) {
+                    throw new FileDescriptorsExhaustedException("open: " + Syscalls.describe(-fd) + " ("
+                            + budget.inUse() + " descriptors held by the static path, budget " + budget.limit() + ")",
+                            null);
+                }
+            }
+            if (confined && fd == -Syscalls.EAGAIN) {
+                file = null;
+            } else if (confined && (fd == -Syscalls.ELOOP || fd == -Syscalls.EXDEV)) {
+                throw LinkOnPathException.INSTANCE;
+            } else if (fd < 0) {
+                throw Syscalls.openFailure(key.toString(), -fd);
+            } else {
+                file = wrapNative(key, fd);
+            }
+        } catch (IOException | RuntimeException e) {
+            budget.release();
+            throw e;
+        }
+        if (file == null) {
+            budget.release();
+            return null;
+        }
+        if (file.isDirectory()) {
+            budget.release(); // a directory holds no descriptor
+            return file;
+        }
+        if (cacheable && revalidateNanos > 0) {
+            cache.put(key, new Entry(file.retain(), now));
+        }
+        return file;
+    }
+
+    /** The open file over {@code fd}, which it takes over (closed on failure). */
+    private OpenFile wrapNative(Path key, int fd) throws IOException {
+        FileStatus stat;
+        try {
+            stat = Syscalls.fstat(fd);
+        } catch (IOException | RuntimeException e) {
+            Syscalls.closeQuietly(fd);
+            throw e;
+        }
+        if (stat.isDirectory()) {
+            Syscalls.closeQuietly(fd);
+            return OpenFile.directory(key, stat);
+        }
+        if (!stat.isRegularFile()) {
+            Syscalls.closeQuietly(fd); // a FIFO, socket or device: never served
+            throw new NoSuchFileException(key.toString(), null, "not a regular file");
+        }
+        FileChannel channel;
+        int raw = fd;
+        boolean channelsFd = FdChannels.isAvailable();
+        try {
+            channel = channelsFd ? FdChannels.wrap(fd)
+                    : FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.READ);
+        } catch (IOException | RuntimeException e) {
+            Syscalls.closeQuietly(fd);
+            throw e;
+        }
+        boolean direct = false;
+        if (descriptors == Descriptors.DIRECT) {
+            int directFd = Syscalls.reopenDirect(fd);
+            if (!channelsFd) {
+                Syscalls.closeQuietly(fd); // the channel has its own open of the inode
+            }
+            channelsFd = false;
+            if (directFd >= 0) {
+                raw = directFd;
+                direct = true;
+            } else if (directFd == -Syscalls.EINVAL) {
+                raw = -1; // the file system refuses O_DIRECT
+            } else {
+                channel.close();
+                throw new FileSystemException(key.toString(), null, Syscalls.describe(-directFd));
+            }
+        }
+        return new OpenFile(key, channel, raw, channelsFd, direct, stat.size(), stat, budget);
+    }
+
     private OpenFile open(Path path, boolean followLinks, long now) throws IOException {
+        if (descriptors != Descriptors.CHANNEL_ONLY) {
+            return openNative(path, () -> Syscalls.openRaw(path.toString(), followLinks), false, now);
+        }
         BasicFileAttributes stat = stat(path, followLinks);
         if (stat.isDirectory()) {
             return OpenFile.directory(path, stat);
@@ -199,19 +400,13 @@ public final class OpenFileCache implements AutoCloseable {
             budget.forceAcquire();
         }
         FileChannel channel;
-        int fd;
-        boolean direct;
         long size;
         try {
-            Opened opened = openWithRetry(path, followLinks);
-            channel = opened.channel;
-            fd = opened.fd;
-            direct = opened.direct;
+            channel = openWithRetry(path, followLinks);
             try {
                 size = channel.size();
             } catch (IOException | RuntimeException e) {
                 channel.close();
-                Syscalls.closeQuietly(fd);
                 throw e;
             }
         } catch (IOException | RuntimeException e) {
@@ -219,64 +414,23 @@ public final class OpenFileCache implements AutoCloseable {
             throw e;
         }
         // The caller's reference; the stat was taken before the open, the size comes from the descriptor.
-        OpenFile file = new OpenFile(path, channel, fd, direct, size, stat, budget);
+        OpenFile file = new OpenFile(path, channel, size, stat, budget);
         if (cacheable && revalidateNanos > 0) {
             cache.put(path, new Entry(file.retain(), now));
         }
         return file;
     }
 
-    /** A channel and, for a cache with raw descriptors, a second descriptor of the same file (else -1). */
-    private static final class Opened {
-        final FileChannel channel;
-        final int fd;
-        final boolean direct;
-
-        Opened(FileChannel channel, int fd, boolean direct) {
-            this.channel = channel;
-            this.fd = fd;
-            this.direct = direct;
-        }
-    }
-
-    private Opened openOnce(Path path, boolean followLinks) throws IOException {
-        if (descriptors == Descriptors.CHANNEL_ONLY) {
-            return new Opened(opener.open(path, followLinks), -1, false);
-        }
-        int fd = Syscalls.openReadOnly(path.toString(), followLinks);
-        FileChannel channel;
+    private FileChannel openWithRetry(Path path, boolean followLinks) throws IOException {
         try {
-            channel = FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.READ);
-        } catch (IOException | RuntimeException e) {
-            Syscalls.closeQuietly(fd);
-            throw e;
-        }
-        if (descriptors == Descriptors.RAW) {
-            return new Opened(channel, fd, false);
-        }
-        // The channel has its own open of the inode; the O_DIRECT descriptor is a third, and fd can go.
-        int direct = Syscalls.reopenDirect(fd);
-        Syscalls.closeQuietly(fd);
-        if (direct >= 0) {
-            return new Opened(channel, direct, true);
-        }
-        if (direct == -Syscalls.EINVAL) {
-            return new Opened(channel, -1, false); // the file system refuses O_DIRECT
-        }
-        channel.close();
-        throw new FileSystemException(path.toString(), null, Syscalls.describe(-direct));
-    }
-
-    private Opened openWithRetry(Path path, boolean followLinks) throws IOException {
-        try {
-            return openOnce(path, followLinks);
+            return opener.open(path, followLinks);
         } catch (FileSystemException e) {
             if (!isOutOfDescriptors(e)) {
                 throw e;
             }
             evictIdle(Math.max(EVICT_FOR_ROOM, (int) (cache.estimatedSize() / 2)));
             try {
-                return openOnce(path, followLinks);
+                return opener.open(path, followLinks);
             } catch (FileSystemException again) {
                 if (isOutOfDescriptors(again)) {
                     throw new FileDescriptorsExhaustedException("open: " + again.getReason()
@@ -319,8 +473,11 @@ public final class OpenFileCache implements AutoCloseable {
         }
     }
 
-    private static BasicFileAttributes stat(Path path, boolean followLinks) throws IOException {
-        BasicFileAttributes stat = Files.readAttributes(path, BasicFileAttributes.class, followLinks ? FOLLOW : NO_FOLLOW);
+    /** The JDK's stat, or {@code statx} for natively opened files (whose file keys are {@link FileStatus.Key}s). */
+    private BasicFileAttributes stat(Path path, boolean followLinks) throws IOException {
+        BasicFileAttributes stat = descriptors != Descriptors.CHANNEL_ONLY
+                ? Syscalls.stat(path.toString(), followLinks)
+                : Files.readAttributes(path, BasicFileAttributes.class, followLinks ? FOLLOW : NO_FOLLOW);
         if (stat.isSymbolicLink()) {
             throw new AccessDeniedException(path.getFileName() + "", null, "symbolic link not followed");
         }

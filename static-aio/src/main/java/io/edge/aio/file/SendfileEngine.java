@@ -4,6 +4,8 @@ import io.edge.aio.StaticIoSettings;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
+import io.edge.aio.path.PathResolver;
+import io.edge.aio.path.Resolution;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -53,6 +55,15 @@ public final class SendfileEngine implements FileEngine {
     }
 
     @Override
+    public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution) {
+        try {
+            return CompletableFuture.completedFuture(cache.acquire(resolver, resolution));
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
     public Object region(OpenFile file, long offset, long length) {
         FileReads.checkRange(file, offset, length);
         return new OpenFileRegion(file.retain(), offset, length);
@@ -69,6 +80,11 @@ public final class SendfileEngine implements FileEngine {
             buffer.release();
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    @Override
+    public void invalidate(Path file) {
+        cache.invalidate(file);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.edge.aio.file;
 
+import io.edge.aio.path.PathResolver;
+import io.edge.aio.path.Resolution;
 import java.nio.file.Path;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,10 +34,20 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
         return blocking.open(file, followLinks);
     }
 
+    @Override
+    public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution) {
+        return blocking.open(resolver, resolution);
+    }
+
     /** A {@code sendfile} region straight from the file, as {@link ThreadPoolEngine#region}. */
     @Override
     public Object region(OpenFile file, long offset, long length) {
         return blocking.region(file, offset, length);
+    }
+
+    @Override
+    public void invalidate(Path file) {
+        blocking.cache().invalidate(file);
     }
 
     @Override

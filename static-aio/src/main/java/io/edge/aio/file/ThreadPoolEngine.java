@@ -5,6 +5,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.NettyRuntime;
 import java.io.IOException;
+import io.edge.aio.path.PathResolver;
+import io.edge.aio.path.Resolution;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -111,6 +113,27 @@ public final class ThreadPoolEngine implements FileEngine {
     }
 
     @Override
+    public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution) {
+        Objects.requireNonNull(resolution, "resolution");
+        try {
+            OpenFile inline = cache.acquireInline(resolver, resolution);
+            if (inline != null) {
+                return CompletableFuture.completedFuture(inline); // cached, or every directory was in memory
+            }
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(e); // a definite answer (no such file, permission) costs no hop either
+        }
+        CompletableFuture<OpenFile> result = new CompletableFuture<>();
+        execute(result, () -> {
+            OpenFile open = cache.acquire(resolver, resolution);
+            if (!result.complete(open)) {
+                open.release(); // nobody is left to take it
+            }
+        }, () -> { });
+        return result;
+    }
+
+    @Override
     public Object region(OpenFile file, long offset, long length) {
         FileReads.checkRange(file, offset, length);
         return new OpenFileRegion(file.retain(), offset, length);
@@ -178,6 +201,11 @@ public final class ThreadPoolEngine implements FileEngine {
 
     private interface Blocking {
         void run() throws IOException;
+    }
+
+    @Override
+    public void invalidate(Path file) {
+        cache.invalidate(file);
     }
 
     @Override

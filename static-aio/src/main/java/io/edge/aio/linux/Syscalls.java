@@ -1,9 +1,12 @@
 package io.edge.aio.linux;
 
+import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
@@ -32,11 +35,34 @@ public final class Syscalls {
     public static final int ENOSYS = 38;
     public static final int ELOOP = 40;
     public static final int EINVAL = 22;
+    public static final int EXDEV = 18;
+    public static final int ENOTDIR = 20;
+    public static final int ENAMETOOLONG = 36;
+
+    /** {@code openat2} resolve flags (linux/openat2.h). */
+    public static final long RESOLVE_NO_XDEV = 0x01;
+    public static final long RESOLVE_NO_SYMLINKS = 0x04;
+    public static final long RESOLVE_BENEATH = 0x08;
+    /** Fail with EAGAIN unless every component is in the dentry cache (5.12): an open that cannot block on the disk. */
+    public static final long RESOLVE_CACHED = 0x20;
 
     public static final int O_RDONLY = 0;
     /** Differs by architecture (asm-generic: 0100000 on aarch64; 0400000 on x86-64). */
     public static final int O_NOFOLLOW;
     public static final int O_CLOEXEC = 02000000;
+    /** A FIFO's open returns at once instead of waiting for a writer; regular files ignore it (nginx opens with it). */
+    public static final int O_NONBLOCK = 04000;
+    private static final int O_PATH = 010000000;
+    private static final int O_DIRECTORY;
+    private static final int AT_FDCWD = -100;
+    private static final int AT_EMPTY_PATH = 0x1000;
+    private static final int AT_STATX_DONT_SYNC = 0x4000;
+    /** STATX_TYPE | STATX_MODE | STATX_MTIME | STATX_INO | STATX_SIZE */
+    private static final int STATX_WANTED = 0x1 | 0x2 | 0x40 | 0x100 | 0x200;
+    private static final int PATH_MAX = 4096;
+    /** Per thread: a NUL-terminated path, then {@code struct open_how} (24 bytes) or {@code struct statx} (256). */
+    private static final ThreadLocal<Memory> SCRATCH =
+            ThreadLocal.withInitial(() -> new Memory(PATH_MAX + 256));
 
     private static final long SYS_READ;
     private static final long SYS_IO_SETUP;
@@ -50,6 +76,9 @@ public final class Syscalls {
     private static final long SYS_IO_URING_REGISTER = 427;
     private static final long SYS_EVENTFD2;
     private static final long SYS_CACHESTAT = 451;
+    private static final long SYS_OPENAT2 = 437;
+    private static final long SYS_STATX;
+    private static final long SYS_FSTATFS;
 
     private static final Throwable UNAVAILABILITY_CAUSE;
 
@@ -61,6 +90,9 @@ public final class Syscalls {
         long fallocate = -1;
         int direct = 0;
         int noFollow = 0400000;
+        int directory = 0200000;
+        long statx = -1;
+        long fstatfs = -1;
         if (!Platform.isLinux()) {
             cause = new UnsupportedOperationException("not Linux: " + System.getProperty("os.name"));
         } else if (Platform.isIntel() && Platform.is64Bit()) {
@@ -69,6 +101,8 @@ public final class Syscalls {
             aio = new long[] {206, 207, 209, 208};
             fallocate = 285;
             direct = 040000;
+            statx = 332;
+            fstatfs = 138;
         } else if (Platform.isARM() && Platform.is64Bit()) {
             eventfd2 = 19;
             read = 63;
@@ -76,6 +110,9 @@ public final class Syscalls {
             fallocate = 47;
             direct = 0200000;
             noFollow = 0100000;
+            directory = 040000;
+            statx = 291;
+            fstatfs = 44;
         } else {
             cause = new UnsupportedOperationException("unsupported architecture: " + System.getProperty("os.arch"));
         }
@@ -95,6 +132,9 @@ public final class Syscalls {
         SYS_FALLOCATE = fallocate;
         O_DIRECT = direct;
         O_NOFOLLOW = noFollow;
+        O_DIRECTORY = directory;
+        SYS_STATX = statx;
+        SYS_FSTATFS = fstatfs;
         UNAVAILABILITY_CAUSE = cause;
     }
 
@@ -224,18 +264,13 @@ public final class Syscalls {
         if (fd >= 0) {
             return fd;
         }
-        int errno = Native.getLastError();
-        switch (errno) {
-            case ENOENT:
-                throw new NoSuchFileException(path);
-            case EACCES:
-            case EPERM:
-                throw new AccessDeniedException(path, null, strerror(errno));
-            case ELOOP:
-                throw new AccessDeniedException(path, null, "symbolic link not followed");
-            default:
-                throw new FileSystemException(path, null, strerror(errno));
-        }
+        throw openFailure(path, Native.getLastError());
+    }
+
+    /** {@code open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK [| O_NOFOLLOW])}: the descriptor, or -errno. */
+    public static int openRaw(String path, boolean followLinks) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW), 0);
+        return fd >= 0 ? fd : -Native.getLastError();
     }
 
     /** {@code open(path, O_RDWR | O_CLOEXEC)} of an existing file; fails naming the call and errno. */
@@ -255,6 +290,98 @@ public final class Syscalls {
     public static int reopenDirect(int fd) {
         int direct = open("/proc/self/fd/" + fd, O_RDONLY | O_CLOEXEC | O_DIRECT, 0);
         return direct >= 0 ? direct : -Native.getLastError();
+    }
+
+    /**
+     * {@code openat2(dirfd, path, {O_RDONLY | O_CLOEXEC | O_NONBLOCK [| O_NOFOLLOW], 0, resolve})}: the
+     * descriptor, or -errno (ENOSYS before Linux 5.6; EAGAIN with {@link #RESOLVE_CACHED} when a lookup would
+     * have to wait; ELOOP for a link under {@link #RESOLVE_NO_SYMLINKS}; EXDEV for an escape from
+     * {@link #RESOLVE_BENEATH} or a mount crossed under {@link #RESOLVE_NO_XDEV}).
+     */
+    public static int openat2ReadOnly(int dirFd, String path, boolean followLinks, long resolve) {
+        Memory m = SCRATCH.get();
+        int how = putPath(m, path);
+        if (how < 0) {
+            return -ENAMETOOLONG;
+        }
+        how = (how + 7) & ~7;
+        long base = Pointer.nativeValue(m);
+        m.setLong(how, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW));
+        m.setLong(how + 8, 0);
+        m.setLong(how + 16, resolve);
+        return (int) call(SYS_OPENAT2, dirFd, base, base + how, 24, 0, 0);
+    }
+
+    /** {@code open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)}: a descriptor naming a directory, or -errno. */
+    public static int openDirectoryPath(String path) {
+        int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+        return fd >= 0 ? fd : -Native.getLastError();
+    }
+
+    /**
+     * {@code statx} of an open descriptor with {@code AT_STATX_DONT_SYNC}: what the kernel has in memory, never
+     * a round trip to a network or FUSE server. Fails by errno.
+     */
+    public static FileStatus fstat(int fd) throws IOException {
+        return statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, "fstat");
+    }
+
+    /** {@code statx} of a path (of a link itself unless {@code followLinks}): blocks. Fails as the JDK's stat would. */
+    public static FileStatus stat(String path, boolean followLinks) throws IOException {
+        final int atSymlinkNofollow = 0x100;
+        return statx(AT_FDCWD, path, followLinks ? 0 : atSymlinkNofollow, path);
+    }
+
+    private static FileStatus statx(int dirFd, String path, int flags, String what) throws IOException {
+        Memory m = SCRATCH.get();
+        int out = putPath(m, path);
+        if (out < 0) {
+            throw openFailure(what, ENAMETOOLONG);
+        }
+        out = (out + 7) & ~7;
+        long base = Pointer.nativeValue(m);
+        int result = (int) call(SYS_STATX, dirFd, base, flags, STATX_WANTED, base + out, 0);
+        if (result != 0) {
+            throw openFailure(what, -result);
+        }
+        // struct statx: mode u16 @28, ino u64 @32, size u64 @40, mtime {i64 sec @112, u32 nsec @120}, dev_major/minor u32 @136/140
+        return new FileStatus(m.getShort(out + 28) & 0xFFFF, m.getLong(out + 40),
+                m.getLong(out + 112) * 1000 + (m.getInt(out + 120) & 0xFFFFFFFFL) / 1_000_000,
+                ((long) m.getInt(out + 136) << 32) | (m.getInt(out + 140) & 0xFFFFFFFFL), m.getLong(out + 32));
+    }
+
+    /** {@code fstatfs(fd).f_type} (a file system's magic number), or -errno. */
+    public static long fileSystemType(int fd) {
+        Memory m = SCRATCH.get();
+        long result = call(SYS_FSTATFS, fd, Pointer.nativeValue(m), 0, 0, 0, 0);
+        return result != 0 ? result : m.getLong(0);
+    }
+
+    /** Writes {@code path} NUL-terminated at 0; returns the offset after it, or -1 if it is too long. */
+    private static int putPath(Memory m, String path) {
+        byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length >= PATH_MAX) {
+            return -1;
+        }
+        m.write(0, bytes, 0, bytes.length);
+        m.setByte(bytes.length, (byte) 0);
+        return bytes.length + 1;
+    }
+
+    /** The exception the JDK would throw for a failed open or stat of {@code path} with {@code errno}. */
+    public static IOException openFailure(String path, int errno) {
+        switch (errno) {
+            case ENOENT:
+            case ENAMETOOLONG:
+                return new NoSuchFileException(path);
+            case EACCES:
+            case EPERM:
+                return new AccessDeniedException(path, null, strerror(errno));
+            case ELOOP:
+                return new AccessDeniedException(path, null, "symbolic link not followed");
+            default:
+                return new FileSystemException(path, null, strerror(errno));
+        }
     }
 
     /** Closes {@code fd}; EINTR and errors are ignored (Linux has released the descriptor either way). */
@@ -293,6 +420,9 @@ public final class Syscalls {
             case 14: return "EFAULT";
             case EBUSY: return "EBUSY";
             case EINVAL: return "EINVAL";
+            case EXDEV: return "EXDEV";
+            case ENOTDIR: return "ENOTDIR";
+            case ELOOP: return "ELOOP";
             case ENFILE: return "ENFILE";
             case EMFILE: return "EMFILE";
             case ENOSYS: return "ENOSYS";

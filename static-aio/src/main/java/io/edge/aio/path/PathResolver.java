@@ -56,6 +56,8 @@ public final class PathResolver {
      * request costs one {@code lstat} of its last component instead of a {@code readlink} per component.
      */
     private final ConcurrentHashMap<Path, Directory> directories = new ConcurrentHashMap<>();
+    /** The root held open for confined opens, or null where {@code openat2} is missing. */
+    private final RootDirectory rootDirectory;
 
     /** A directory's real path, checked (inside the root, no dotfile, no link if links are refused) at {@code checkedAt}. */
     private record Directory(Path real, long checkedAt) {
@@ -86,6 +88,7 @@ public final class PathResolver {
             real = absolute;
         }
         this.root = real;
+        this.rootDirectory = policy.followSymlinks() && policy.symlinksMayLeaveRoot() ? null : RootDirectory.open(real);
     }
 
     /** The real path of the root. */
@@ -112,6 +115,46 @@ public final class PathResolver {
         return normalizeDecoded(decode(rawPath));
     }
 
+    /**
+     * The root held open, for {@link Resolution#confined() confined} resolutions; null when links may leave
+     * the root (nothing to confine) or {@code openat2} is unavailable.
+     */
+    public RootDirectory rootDirectory() {
+        return rootDirectory;
+    }
+
+    /**
+     * Resolves a decoded path as {@link #resolveNormalized} does, but where the root can be held open, without
+     * touching the file system: the result is {@link Resolution#confined() confined}, and opening it beneath
+     * {@link #rootDirectory()} with no link allowed on the way does in one call what the link checks do in
+     * several. Never blocks when confined.
+     */
+    public Resolution resolveForOpen(String decodedPath) {
+        String uriPath;
+        try {
+            checkDecoded(decodedPath);
+            uriPath = normalizeDecoded(decodedPath);
+        } catch (MalformedPathException e) {
+            return Resolution.refused(Resolution.Status.BAD_REQUEST, null, e.getMessage());
+        }
+        if (rootDirectory == null) {
+            return resolveChecked(uriPath);
+        }
+        String relative = uriPath.substring(1);
+        if (!policy.allowDotfiles() && hasDotSegment(relative)) {
+            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "dotfile");
+        }
+        return Resolution.confined(uriPath, relative.isEmpty() ? root : root.resolve(relative));
+    }
+
+    /**
+     * The full link check of a normalised path ({@link Resolution#uriPath()}), for a confined open that met a
+     * link: a link is refused unless followed and staying inside the root. Blocks on the file system.
+     */
+    public Resolution checkLinks(String uriPath) {
+        return resolveChecked(uriPath);
+    }
+
     /** Resolves a raw request path (as in the URI, before '?'). Blocks on the file system. */
     public Resolution resolve(String rawPath) {
         String uriPath;
@@ -128,14 +171,8 @@ public final class PathResolver {
      * only checked and normalised. Blocks on the file system.
      */
     public Resolution resolveNormalized(String decodedPath) {
-        String uriPath;
-        try {
-            checkDecoded(decodedPath);
-            uriPath = normalizeDecoded(decodedPath);
-        } catch (MalformedPathException e) {
-            return Resolution.refused(Resolution.Status.BAD_REQUEST, null, e.getMessage());
-        }
-        return resolveChecked(uriPath);
+        Resolution lexical = resolveForOpen(decodedPath);
+        return lexical.confined() ? resolveChecked(lexical.uriPath()) : lexical;
     }
 
     private Resolution resolveChecked(String uriPath) {

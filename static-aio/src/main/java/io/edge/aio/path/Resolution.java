@@ -12,8 +12,11 @@ import java.util.Objects;
  * @param file     the file to open (its real path when links were checked) when {@code status} is
  *                 {@link Status#OK}, else {@code null}
  * @param reason   why a path was refused, for the error log only: it never names a file system path
+ * @param confined the file's links were not checked: it must be opened beneath its resolver's
+ *                 {@link PathResolver#rootDirectory()}, which refuses any link on the way, and a link found
+ *                 there calls for {@link PathResolver#checkLinks}
  */
-public record Resolution(Status status, String uriPath, Path file, String reason) {
+public record Resolution(Status status, String uriPath, Path file, String reason, boolean confined) {
 
     /** The outcome; the core maps it to 200/400/403/404. */
     public enum Status { OK, BAD_REQUEST, FORBIDDEN, NOT_FOUND }
@@ -25,12 +28,25 @@ public record Resolution(Status status, String uriPath, Path file, String reason
         }
     }
 
+    public Resolution(Status status, String uriPath, Path file, String reason) {
+        this(status, uriPath, file, reason, false);
+    }
+
     static Resolution ok(String uriPath, Path file) {
         return new Resolution(Status.OK, uriPath, file, "");
     }
 
+    static Resolution confined(String uriPath, Path lexicalFile) {
+        return new Resolution(Status.OK, uriPath, lexicalFile, "", true);
+    }
+
     static Resolution refused(Status status, String uriPath, String reason) {
         return new Resolution(status, uriPath, null, reason);
+    }
+
+    /** The path to open relative to the root: {@code uriPath} without its leading '/' ("." for the root). */
+    public String relativePath() {
+        return uriPath.length() == 1 ? "." : uriPath.substring(1);
     }
 
     public boolean isOk() {

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.edge.aio.PathPolicy;
+import io.edge.aio.path.PathResolver;
+import io.edge.aio.path.Resolution;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -18,7 +21,10 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -352,6 +358,85 @@ abstract class FileEngineContract {
         } finally {
             followed.release();
         }
+    }
+
+    /**
+     * A tree with a link inside the root (a file and a directory), a link out of it, a link to a dotfile, a FIFO
+     * and a subdirectory; {@code dir/outside} holds what must never be served.
+     */
+    private Path linkTree() throws Exception {
+        Path root = Files.createDirectory(dir.resolve("root"));
+        Path outside = Files.createDirectory(dir.resolve("outside"));
+        Files.writeString(outside.resolve("secret"), "secret");
+        Files.createDirectory(root.resolve("sub"));
+        Files.writeString(root.resolve("sub/a.txt"), "a");
+        Files.writeString(root.resolve(".hidden"), "hidden");
+        Files.createSymbolicLink(root.resolve("alias.txt"), root.resolve("sub/a.txt"));
+        Files.createSymbolicLink(root.resolve("subalias"), Path.of("sub"));
+        Files.createSymbolicLink(root.resolve("escape"), outside.resolve("secret"));
+        Files.createSymbolicLink(root.resolve("escapedir"), outside);
+        Files.createSymbolicLink(root.resolve("peek"), root.resolve(".hidden"));
+        new ProcessBuilder("mkfifo", root.resolve("fifo").toString()).inheritIO().start().waitFor();
+        return root;
+    }
+
+    private OpenFile openResolved(PathResolver resolver, String path) throws Exception {
+        Resolution resolution = resolver.resolveForOpen(path);
+        assertThat(resolution.isOk()).as(path).isTrue();
+        return await(engine.open(resolver, resolution));
+    }
+
+    private void assertServes(PathResolver resolver, String path, String content) throws Exception {
+        OpenFile file = openResolved(resolver, path);
+        try {
+            assertThat(new String(read(file, 0, (int) file.size()), StandardCharsets.UTF_8)).as(path).isEqualTo(content);
+        } finally {
+            file.release();
+        }
+    }
+
+    @Test
+    void confinedOpensKeepLinksInsideTheRoot() throws Exception {
+        Path root = linkTree();
+        PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT);
+        assertThat(resolver.resolveForOpen("/sub/a.txt").confined()).as("resolved without touching the disk").isTrue();
+        assertServes(resolver, "/sub/a.txt", "a");
+        assertServes(resolver, "/alias.txt", "a");          // a link inside the root is followed
+        assertServes(resolver, "/subalias/a.txt", "a");     // also as a directory on the way
+        assertThatThrownBy(() -> openResolved(resolver, "/escape")).isInstanceOf(AccessDeniedException.class);
+        assertThatThrownBy(() -> openResolved(resolver, "/escapedir/secret")).isInstanceOf(AccessDeniedException.class);
+        assertThatThrownBy(() -> openResolved(resolver, "/peek")).isInstanceOf(AccessDeniedException.class);
+        assertThatThrownBy(() -> openResolved(resolver, "/missing")).isInstanceOf(NoSuchFileException.class);
+        assertThatThrownBy(() -> openResolved(resolver, "/fifo")).isInstanceOf(NoSuchFileException.class);
+        assertThatThrownBy(() -> openResolved(resolver, "/sub/a.txt/b")).isInstanceOf(FileSystemException.class);
+        OpenFile sub = openResolved(resolver, "/sub/");
+        try {
+            assertThat(sub.isDirectory()).isTrue();
+        } finally {
+            sub.release();
+        }
+    }
+
+    @Test
+    void confinedOpensRefuseEveryLinkWhenLinksAreNotFollowed() throws Exception {
+        Path root = linkTree();
+        PathResolver resolver = new PathResolver(root, new PathPolicy(false, false, false));
+        assertServes(resolver, "/sub/a.txt", "a");
+        for (String link : List.of("/alias.txt", "/subalias/a.txt", "/escape", "/escapedir/secret", "/peek")) {
+            assertThatThrownBy(() -> openResolved(resolver, link)).as(link).isInstanceOf(AccessDeniedException.class);
+        }
+    }
+
+    @Test
+    void aCachedTreeOpensOnTheCallerWithoutAThread() throws Exception {
+        Path root = linkTree();
+        PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT);
+        assertThat(resolver.rootDirectory().inlineOpens()).as("a local file system").isTrue();
+        assertServes(resolver, "/sub/a.txt", "a"); // its directories are in the dentry cache now
+        cacheOf(engine).invalidateAll();
+        CompletionStage<OpenFile> again = engine.open(resolver, resolver.resolveForOpen("/sub/a.txt"));
+        assertThat(again.toCompletableFuture().isDone()).as("completed before open() returned").isTrue();
+        await(again).release();
     }
 
     @Test

@@ -89,7 +89,9 @@ class IoUringEngineTest extends FileEngineContract {
     @Test
     void aFileFromACacheWithoutRawDescriptorsIsRefused() throws Exception {
         Path path = Files.writeString(dir.resolve("plain"), "plain");
-        try (OpenFileCache plain = new OpenFileCache(4, REVALIDATE, 8, clock::get)) {
+        // Opened by the JDK (as where the natives are missing): a channel and no raw descriptor.
+        try (OpenFileCache plain = new OpenFileCache(4, REVALIDATE, 8, clock::get,
+                (p, follow) -> java.nio.channels.FileChannel.open(p))) {
             OpenFile file = plain.acquire(path, true);
             try {
                 org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.read(file, 0, 5, ALLOC))

@@ -1,0 +1,67 @@
+package io.edge.aio.linux;
+
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+
+/**
+ * What {@code statx} said about a file: enough to serve it and to tell whether it changed. As
+ * {@link BasicFileAttributes} so that the open-file cache treats it like the JDK's stat; access and creation
+ * times are not asked for and report the modification time.
+ *
+ * @param mode          {@code st_mode}: file type and permission bits
+ * @param size          bytes
+ * @param mtimeMillis   modification time, milliseconds since the epoch (truncated, as the JDK's {@code toMillis})
+ * @param device        the device, major in the high 32 bits
+ * @param inode         the inode number
+ */
+public record FileStatus(int mode, long size, long mtimeMillis, long device, long inode) implements BasicFileAttributes {
+
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFREG = 0100000;
+    private static final int S_IFDIR = 0040000;
+    private static final int S_IFLNK = 0120000;
+
+    /** Identifies the file as {@code (device, inode)}, like the JDK's file key. */
+    public record Key(long device, long inode) {
+    }
+
+    @Override
+    public FileTime lastModifiedTime() {
+        return FileTime.fromMillis(mtimeMillis);
+    }
+
+    @Override
+    public FileTime lastAccessTime() {
+        return lastModifiedTime();
+    }
+
+    @Override
+    public FileTime creationTime() {
+        return lastModifiedTime();
+    }
+
+    @Override
+    public boolean isRegularFile() {
+        return (mode & S_IFMT) == S_IFREG;
+    }
+
+    @Override
+    public boolean isDirectory() {
+        return (mode & S_IFMT) == S_IFDIR;
+    }
+
+    @Override
+    public boolean isSymbolicLink() {
+        return (mode & S_IFMT) == S_IFLNK;
+    }
+
+    @Override
+    public boolean isOther() {
+        return !isRegularFile() && !isDirectory() && !isSymbolicLink();
+    }
+
+    @Override
+    public Key fileKey() {
+        return new Key(device, inode);
+    }
+}

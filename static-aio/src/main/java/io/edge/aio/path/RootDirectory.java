@@ -1,0 +1,96 @@
+package io.edge.aio.path;
+
+import io.edge.aio.linux.Syscalls;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A document root held open ({@code O_PATH}) so that files are opened relative to it with {@code openat2}
+ * and {@code RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS}: the kernel refuses a link or an escape anywhere on the
+ * way in the same call that opens the file, where a user-space check costs a {@code readlink} per component
+ * and leaves a window between check and open.
+ *
+ * <p>Inline opens: on a local file system ({@link #inlineOpens()}), an open with {@code RESOLVE_CACHED} and
+ * {@code RESOLVE_NO_XDEV} either finds every component in the dentry cache or fails with EAGAIN at once, so
+ * an event loop may try it before handing the open to a thread. Network and FUSE file systems are left out:
+ * their {@code open} itself asks a server.
+ *
+ * <p>The descriptor lives as long as the process (one per root and path policy).
+ */
+public final class RootDirectory {
+
+    private static final Logger log = LoggerFactory.getLogger(RootDirectory.class);
+
+    /** {@code statfs.f_type} of file systems whose open and stat answer from memory once the inode is cached. */
+    private static final long[] LOCAL_FILE_SYSTEMS = {
+        0xEF53L,       // ext2/3/4
+        0x58465342L,   // xfs
+        0x9123683EL,   // btrfs
+        0x01021994L,   // tmpfs
+        0x858458F6L,   // ramfs
+        0x794C7630L,   // overlayfs
+        0xF2F52010L,   // f2fs
+        0x2FC12FC1L,   // zfs
+    };
+
+    private final Path path;
+    private final int fd;
+    private final boolean inlineOpens;
+
+    private RootDirectory(Path path, int fd, boolean inlineOpens) {
+        this.path = path;
+        this.fd = fd;
+        this.inlineOpens = inlineOpens;
+    }
+
+    /**
+     * Opens {@code realRoot}, or returns null (links are then checked in user space) where the natives,
+     * {@code openat2} or the directory itself are missing.
+     */
+    static RootDirectory open(Path realRoot) {
+        if (!Syscalls.isAvailable()) {
+            return null;
+        }
+        int fd = Syscalls.openDirectoryPath(realRoot.toString());
+        if (fd < 0) {
+            return null; // a missing root: every path is 404 through the user-space checks
+        }
+        int probe = Syscalls.openat2ReadOnly(fd, ".", true, Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_NO_SYMLINKS);
+        if (probe < 0 && probe != -Syscalls.EACCES) {
+            log.info("openat2 unavailable ({}): links under {} are checked in user space", Syscalls.describe(-probe), realRoot);
+            Syscalls.closeQuietly(fd);
+            return null;
+        }
+        Syscalls.closeQuietly(probe);
+        int cached = Syscalls.openat2ReadOnly(fd, ".", true, Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_CACHED);
+        Syscalls.closeQuietly(cached);
+        long type = Syscalls.fileSystemType(fd);
+        boolean local = false;
+        for (long known : LOCAL_FILE_SYSTEMS) {
+            local |= type == known;
+        }
+        // EINVAL: a kernel before 5.12 without RESOLVE_CACHED; EAGAIN is fine (the root was not cached).
+        boolean inline = local && cached != -Syscalls.EINVAL;
+        if (!inline) {
+            log.info("{}: opens go to the file engine's threads (file system 0x{}{})", realRoot, Long.toHexString(type),
+                    local ? ", no RESOLVE_CACHED" : ", not a local file system");
+        }
+        return new RootDirectory(realRoot, fd, inline);
+    }
+
+    /** The root's real path. */
+    public Path path() {
+        return path;
+    }
+
+    /** The {@code O_PATH} descriptor of the root. */
+    public int fd() {
+        return fd;
+    }
+
+    /** Whether an event loop may try an open with {@code RESOLVE_CACHED} before handing it to a thread. */
+    public boolean inlineOpens() {
+        return inlineOpens;
+    }
+}
