@@ -45,6 +45,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayDeque;
 import java.util.Date;
 import java.util.List;
 import java.util.Objects;
@@ -461,18 +462,22 @@ public final class StaticResponder implements Responder {
     }
 
     /**
-     * Writes the body pieces after the head, one message in flight at a time, then the last content.
-     * States: SENDING (a write pending or about to be made) -> DONE (last content written, exchange
+     * Writes the body pieces after the head, up to {@value #IN_FLIGHT} messages in flight (the next one is queued
+     * while the socket drains the last, so it never runs dry between two writes), then the last content.
+     * States: SENDING (writes pending or about to be made) -> DONE (last content written, exchange
      * completed) or ABORTED (a write failed or the client went away). The file reference is released
      * exactly once on leaving SENDING. Runs on the exchange's event loop only.
      */
     private final class BodySender implements Runnable {
+        /** Messages written and not yet completed at most: memory per download is this many chunks. */
+        private static final int IN_FLIGHT = 2;
+
         private final Exchange exchange;
         private final OpenFile file;
         private final List<Piece> pieces;
+        private final ArrayDeque<ChannelFuture> pending = new ArrayDeque<>(IN_FLIGHT);
         private int piece;
         private long sliceDone;
-        private ChannelFuture pending;
         private boolean finished;
 
         BodySender(Exchange exchange, OpenFile file, List<Piece> pieces) {
@@ -485,18 +490,18 @@ public final class StaticResponder implements Responder {
         @Override
         public void run() {
             while (!finished) {
-                if (pending != null) {
-                    if (!pending.isDone()) {
-                        pending.addListener(f -> run());
-                        return;
-                    }
-                    if (!pending.isSuccess()) {
-                        Throwable cause = pending.cause();
+                // Writes complete in order: the oldest one tells whether there is room for the next.
+                while (!pending.isEmpty() && pending.peekFirst().isDone()) {
+                    ChannelFuture done = pending.pollFirst();
+                    if (!done.isSuccess()) {
                         abort();
-                        exchange.fail(cause);
+                        exchange.fail(done.cause());
                         return;
                     }
-                    pending = null;
+                }
+                if (pending.size() >= IN_FLIGHT) {
+                    pending.peekFirst().addListener(f -> run());
+                    return;
                 }
                 if (piece == pieces.size()) {
                     ChannelFuture last = exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
@@ -509,7 +514,7 @@ public final class StaticResponder implements Responder {
                     next.whenComplete((message, error) -> onLoop(exchange, () -> loaded(message, error)));
                     return; // the engine is reading the piece; loaded() goes on
                 }
-                pending = exchange.writeAndFlush(next.join());
+                pending.addLast(exchange.writeAndFlush(next.join()));
             }
         }
 
@@ -524,7 +529,7 @@ public final class StaticResponder implements Responder {
                 exchange.fail(unwrap(error));
                 return;
             }
-            pending = exchange.writeAndFlush(message);
+            pending.addLast(exchange.writeAndFlush(message));
             run();
         }
 

@@ -248,12 +248,33 @@ class StaticResponderTest {
         FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
         ex.stallWrites = true;
         responder.respond(ex);
-        assertThat(ex.messages).hasSize(2); // head, first region; waiting for its write
+        assertThat(ex.messages).hasSize(3); // head, two regions in flight; waiting for the first one's write
         assertThat(engine.cache().descriptorsInUse()).isEqualTo(1);
         ex.goneTasks.forEach(Runnable::run);
         ex.stalled.forEach(p -> p.setFailure(new java.nio.channels.ClosedChannelException()));
-        assertThat(ex.messages).hasSize(2);
+        assertThat(ex.messages).hasSize(3);
         assertThat(ex.completed).isFalse();
+        ex.releaseAll();
+        engine.cache().invalidateAll();
+        assertThat(engine.cache().descriptorsInUse()).isZero();
+    }
+
+    @Test
+    void twoRegionsAreInFlightAndEachCompletedWriteLetsOneMoreGo() {
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
+        ex.stallWrites = true;
+        responder.respond(ex);
+        assertThat(ex.messages).hasSize(3); // head, regions 0-9 and 10-19
+        ex.stalled.get(2).setSuccess(); // the second region first: still waiting for the oldest
+        assertThat(ex.messages).hasSize(3);
+        ex.stalled.get(1).setSuccess();
+        assertThat(ex.messages).hasSize(5); // regions 20-29 and 30-35
+        ex.stalled.get(3).setSuccess();
+        ex.stalled.get(4).setSuccess();
+        assertThat(ex.messages).hasSize(6);
+        assertThat(ex.messages.get(5)).isInstanceOf(LastHttpContent.class);
+        ex.stalled.get(5).setSuccess();
+        assertThat(ex.completed).isTrue();
         ex.releaseAll();
         engine.cache().invalidateAll();
         assertThat(engine.cache().descriptorsInUse()).isZero();
@@ -264,7 +285,8 @@ class StaticResponderTest {
         FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
         ex.stallWrites = true;
         responder.respond(ex);
-        ex.stalled.get(ex.stalled.size() - 1).setFailure(new java.io.IOException("reset"));
+        assertThat(ex.messages).hasSize(3); // head, two regions in flight
+        ex.stalled.get(1).setFailure(new java.io.IOException("reset")); // writes complete in order: the first region's
         assertThat(ex.failure).hasMessage("reset");
         ex.releaseAll();
         engine.cache().invalidateAll();

@@ -1,9 +1,13 @@
 package io.edge.aio.file;
 
+import io.edge.aio.linux.PageCache;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /** Range checks and the blocking positional read that the engines share. */
 final class FileReads {
@@ -20,6 +24,24 @@ final class FileReads {
             throw new IllegalArgumentException("range " + offset + "+" + length + " (expected: non-empty, within "
                     + file.size() + " bytes)");
         }
+    }
+
+    /**
+     * {@link FileEngine#loadRegion} for the engines that read asynchronously: a range all in the page cache
+     * leaves as {@code engine.region} ({@code sendfile}) at once; any other range is first read by
+     * {@code engine.read} into a buffer, since {@code sendfile} of a range not in memory would hold the writing
+     * event loop for the disk. Where residency cannot be told ({@code cachestat} missing, no raw descriptor),
+     * the region at once.
+     */
+    static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length) {
+        checkRange(file, offset, length);
+        if (length > engine.chunkSize()) {
+            throw new IllegalArgumentException("length: " + length + " (expected: <= chunkSize " + engine.chunkSize() + ")");
+        }
+        if (!PageCache.isAvailable() || !file.hasRawDescriptor() || PageCache.isResident(file.fd(), offset, length)) {
+            return CompletableFuture.completedFuture(engine.region(file, offset, length));
+        }
+        return engine.read(file, offset, (int) length, PooledByteBufAllocator.DEFAULT).thenApply(buffer -> buffer);
     }
 
     /**

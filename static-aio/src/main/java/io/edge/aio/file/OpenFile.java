@@ -93,6 +93,11 @@ public final class OpenFile extends AbstractReferenceCounted {
         return fd;
     }
 
+    /** Whether {@link #fd()} has a descriptor to give. */
+    boolean hasRawDescriptor() {
+        return fd >= 0;
+    }
+
     /**
      * Whether {@link #fd()} was opened with {@code O_DIRECT} (by a cache asked for it, on a file system that
      * allows it): reads through it must be aligned, and kernel AIO on it is asynchronous.

@@ -50,6 +50,12 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
         blocking.cache().invalidate(file);
     }
 
+    /** A range in the page cache as a {@code sendfile} region at once; any other read into a buffer first. */
+    @Override
+    public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
+        return FileReads.residentRegionOrRead(this, file, offset, length);
+    }
+
     @Override
     public long chunkSize() {
         return blocking.chunkSize();

@@ -208,6 +208,12 @@ public final class ThreadPoolEngine implements FileEngine {
         cache.invalidate(file);
     }
 
+    /** A range in the page cache as a {@code sendfile} region at once; any other read into a buffer first. */
+    @Override
+    public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
+        return FileReads.residentRegionOrRead(this, file, offset, length);
+    }
+
     @Override
     public long chunkSize() {
         return chunkSize;

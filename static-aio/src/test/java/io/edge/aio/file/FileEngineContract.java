@@ -439,6 +439,40 @@ abstract class FileEngineContract {
         await(again).release();
     }
 
+    /** Whether {@link FileEngine#loadRegion} reads a range that is not in the page cache into a buffer first. */
+    boolean readsColdRangesBeforeSending() {
+        return false;
+    }
+
+    @Test
+    void aRangeOutOfThePageCacheIsReadBeforeItIsSentAndOneInItIsSentFromTheFile() throws Exception {
+        int chunk = (int) engine.chunkSize();
+        byte[] content = bytes(2 * chunk, 77);
+        Path path = Files.write(dir.resolve("cold"), content);
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            channel.force(true); // clean pages, so that dropping them loses nothing
+        }
+        // posix_fadvise(DONTNEED) over the whole file, as a cold disk would have it
+        Process dd = new ProcessBuilder("dd", "if=" + path, "iflag=nocache", "count=0", "status=none").inheritIO().start();
+        assertThat(dd.waitFor()).isZero();
+        OpenFile file = open(path);
+        try {
+            assertThat(io.edge.aio.linux.PageCache.isResident(file.fd(), chunk, chunk)).as("dropped").isFalse();
+            Object cold = await(engine.loadRegion(file, chunk, chunk));
+            if (readsColdRangesBeforeSending()) {
+                assertThat(cold).isInstanceOf(ByteBuf.class);
+            }
+            assertThat(drain(cold)).isEqualTo(slice(content, chunk, chunk));
+            Object hot = await(engine.loadRegion(file, chunk, chunk));
+            if (readsColdRangesBeforeSending()) {
+                assertThat(hot).as("in the page cache since the read").isInstanceOf(FileRegion.class);
+            }
+            assertThat(drain(hot)).isEqualTo(slice(content, chunk, chunk));
+        } finally {
+            file.release();
+        }
+    }
+
     @Test
     void aReadIntoAHeapOnlyAllocatorStillWorks() throws Exception {
         Path path = Files.write(dir.resolve("heap"), bytes(3000, 30));

@@ -35,6 +35,11 @@ class IoUringEngineTest extends FileEngineContract {
     }
 
     @Override
+    boolean readsColdRangesBeforeSending() {
+        return true;
+    }
+
+    @Override
     OpenFileCache cacheOf(FileEngine engine) {
         return ((IoUringEngine) engine).cache();
     }

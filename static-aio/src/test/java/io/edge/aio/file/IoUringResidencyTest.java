@@ -28,6 +28,11 @@ class IoUringResidencyTest extends FileEngineContract {
     }
 
     @Override
+    boolean readsColdRangesBeforeSending() {
+        return true;
+    }
+
+    @Override
     OpenFileCache cacheOf(FileEngine engine) {
         return ((IoUringEngine) engine).cache();
     }

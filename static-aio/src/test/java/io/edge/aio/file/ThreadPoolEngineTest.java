@@ -25,6 +25,11 @@ class ThreadPoolEngineTest extends FileEngineContract {
     }
 
     @Override
+    boolean readsColdRangesBeforeSending() {
+        return true;
+    }
+
+    @Override
     OpenFileCache cacheOf(FileEngine engine) {
         return ((ThreadPoolEngine) engine).cache();
     }
