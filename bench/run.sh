@@ -21,7 +21,7 @@
 # rps counts only successful answers (status < 400) per second; errors = status >= 400 + socket errors + timeouts.
 #
 # Environment knobs (defaults in brackets):
-#   DURATION [15] s per measurement, WARMUP [15] s of discarded load first (JIT: 3 s left C2 busy), THREADS [1] wrk
+#   DURATION [15] s per measurement, WARMUP [60] s of discarded load first (JIT: after 15 s C2 still took 13 % of edge's CPU), THREADS [1] wrk
 #   threads, CONNS [64] clients, REPEAT [1] runs per server, interleaved (median reported), NFILES [300000],
 #   BENCH_DIR [/var/tmp/edge-bench] cache of trees, builds and mounts, PORT_BASE [18080],
 #   EDGE_START_TIMEOUT [900] s (bin/edge may build the distribution first), DEVICE_THREADS [64],
@@ -42,7 +42,7 @@ TOOLS=${TOOLS:-$(cd "$REPO/.." && pwd)/shared/tools}
 [ -d "$TOOLS" ] || TOOLS=/work/shared/tools
 BENCH_DIR=${BENCH_DIR:-/var/tmp/edge-bench}
 DURATION=${DURATION:-15}
-WARMUP=${WARMUP:-15}
+WARMUP=${WARMUP:-60}
 THREADS=${THREADS:-1}
 CONNS=${CONNS:-64}
 REPEAT=${REPEAT:-1}
