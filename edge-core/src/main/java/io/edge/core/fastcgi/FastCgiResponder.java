@@ -278,7 +278,8 @@ public final class FastCgiResponder implements Responder {
                 lease.release(Lease.Outcome.CLOSE);
                 return;
             }
-            backend = FcgiExchange.start(lease, CgiParams.build(cgiRequest(), script, CgiOptions.DEFAULT),
+            ByteBuf params = CgiParams.encode(clientChannel.alloc(), cgiRequest(), script, CgiOptions.DEFAULT);
+            backend = FcgiExchange.start(lease, params,
                     new FcgiExchange.Options(requestId, MAX_RESPONSE_HEAD, timeouts.read(), timeouts.write()), this);
             if (backend.isDone()) {
                 return; // failed at once; onError decided what to do
