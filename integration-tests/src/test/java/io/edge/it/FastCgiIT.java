@@ -143,6 +143,31 @@ class FastCgiIT {
     }
 
     @Test
+    void anAnswerThatArrivesWholeGoesOutWithItsLengthAndKeepsAnHttp10Connection() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            for (int i = 0; i < 2; i++) {
+                RawHttpClient.Response response = client.send("GET /status404.php HTTP/1.0\r\n"
+                        + "Connection: keep-alive\r\n\r\n").read();
+                assertThat(response.status()).isEqualTo(404);
+                assertThat(response.header("content-length")).isEqualTo("13");
+                assertThat(response.header("transfer-encoding")).isNull();
+                assertThat(response.header("connection")).isEqualToIgnoringCase("keep-alive");
+                assertThat(response.text()).isEqualTo("no such thing");
+            }
+        }
+    }
+
+    @Test
+    void anAnswerStillComingAfterTheFirstReadIsStreamedChunked() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response response = client.send("GET /big.php?mib=3 HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.header("transfer-encoding")).isEqualToIgnoringCase("chunked");
+            assertThat(response.body()).hasSize(3 * 1024 * 1024);
+        }
+    }
+
+    @Test
     void statusHeaderFromTheScriptIsTheStatus() throws Exception {
         HttpResponse<String> response = get("/status404.php");
         assertThat(response.statusCode()).isEqualTo(404);

@@ -17,8 +17,11 @@ import io.edge.fastcgi.pool.BackendPool;
 import io.edge.fastcgi.pool.Lease;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -58,6 +61,11 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * A request whose body was sent is never replayed.
+ *
+ * <p>The response head is held until the backend read that brought it is done: a response that ended in that
+ * read goes out as one message with its {@code Content-Length} (one buffer, one write); otherwise the head and
+ * the body so far are written then, and the rest streams (chunked when the backend gave no length). An error
+ * before that point still reaches the client as an error status.
  */
 public final class FastCgiResponder implements Responder {
 
@@ -225,6 +233,10 @@ public final class FastCgiResponder implements Responder {
         private boolean headSent;
         private boolean redirected;
         private boolean takenOver;
+        /** The response head, not yet written while the response may still come whole in this read. */
+        private HttpResponse heldHead;
+        /** Body that came with {@link #heldHead}; owned by the call until written or released. */
+        private ByteBuf heldBody;
 
         Call(Exchange exchange, ScriptResolver.Script script, HttpRequest request, ResponseTap tap, long contentLength,
              ByteBuf bufferedBody) {
@@ -266,7 +278,8 @@ public final class FastCgiResponder implements Responder {
                 lease.release(Lease.Outcome.CLOSE);
                 return;
             }
-            backend = FcgiExchange.start(lease, CgiParams.build(cgiRequest(), script, CgiOptions.DEFAULT),
+            ByteBuf params = CgiParams.encode(clientChannel.alloc(), cgiRequest(), script, CgiOptions.DEFAULT);
+            backend = FcgiExchange.start(lease, params,
                     new FcgiExchange.Options(requestId, MAX_RESPONSE_HEAD, timeouts.read(), timeouts.write()), this);
             if (backend.isDone()) {
                 return; // failed at once; onError decided what to do
@@ -335,6 +348,13 @@ public final class FastCgiResponder implements Responder {
             if (!sendfileRoots.isEmpty() && sendfile(head)) {
                 return;
             }
+            heldHead = head; // written by onReadComplete, or with the whole body by onEnd
+        }
+
+        /** Sends the held head as the start of a streamed response, and the body held so far. */
+        private void writeHeldHead() {
+            HttpResponse head = heldHead;
+            heldHead = null;
             if (!HttpUtil.isContentLengthSet(head) && !exchange.isHead() && hasBody(head.status())) {
                 if (exchange.request().protocolVersion().equals(HttpVersion.HTTP_1_1)) {
                     HttpUtil.setTransferEncodingChunked(head, true);
@@ -343,6 +363,38 @@ public final class FastCgiResponder implements Responder {
                 }
             }
             exchange.write(head);
+            if (heldBody != null) {
+                ByteBuf body = heldBody;
+                heldBody = null;
+                exchange.write(new DefaultHttpContent(body));
+            }
+        }
+
+        /**
+         * The whole response arrived before any of it was written: one message with its length, which the HTTP
+         * encoder turns into one buffer (no chunk framing, one write, and an HTTP/1.0 client keeps its
+         * connection).
+         */
+        private void writeHeldResponse() {
+            HttpResponse head = heldHead;
+            heldHead = null;
+            ByteBuf body = heldBody != null ? heldBody : Unpooled.EMPTY_BUFFER;
+            heldBody = null;
+            HttpHeaders headers = head.headers();
+            if (!exchange.isHead() && hasBody(head.status()) && !HttpUtil.isContentLengthSet(head)
+                    && !headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+                headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+            }
+            exchange.complete(exchange.writeAndFlush(new DefaultFullHttpResponse(head.protocolVersion(),
+                    head.status(), body, headers, EmptyHttpHeaders.INSTANCE)));
+        }
+
+        private void releaseHeld() {
+            heldHead = null;
+            if (heldBody != null) {
+                heldBody.release();
+                heldBody = null;
+            }
         }
 
         /**
@@ -380,6 +432,11 @@ public final class FastCgiResponder implements Responder {
                 chunk.release();
                 return;
             }
+            if (heldHead != null) {
+                // Held until this read from the backend is done: at most what one read delivers.
+                heldBody = heldBody == null ? chunk : append(heldBody, chunk);
+                return;
+            }
             exchange.write(new DefaultHttpContent(chunk)); // flushed when this read from the backend is done
             if (!exchange.isWritable()) {
                 exchange.flush();
@@ -391,6 +448,9 @@ public final class FastCgiResponder implements Responder {
         @Override
         public void onReadComplete() {
             if (headSent && !redirected && !takenOver) {
+                if (heldHead != null) {
+                    writeHeldHead();
+                }
                 exchange.flush();
             }
         }
@@ -402,6 +462,10 @@ public final class FastCgiResponder implements Responder {
             }
             if (takenOver || redirected) {
                 return; // the static path answers
+            }
+            if (heldHead != null) {
+                writeHeldResponse();
+                return;
             }
             exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
         }
@@ -420,6 +484,7 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             releaseBufferedBody();
+            releaseHeld(); // nothing was written, so the client still gets an error status
             resumeClientReading();
             if (redirected) {
                 LOG.debug("[{}] backend failed after X-Sendfile: {}", requestId, cause.toString());
@@ -431,6 +496,7 @@ public final class FastCgiResponder implements Responder {
         private void clientGone() {
             clientGone = true;
             releaseBufferedBody();
+            releaseHeld();
             if (pending != null) {
                 pending.cancel(false);
             }
@@ -476,6 +542,18 @@ public final class FastCgiResponder implements Responder {
         } catch (java.io.IOException missing) {
             return path;
         }
+    }
+
+    /** {@code tail} appended to {@code held}; takes ownership of both and returns the owner of the result. */
+    private static ByteBuf append(ByteBuf held, ByteBuf tail) {
+        CompositeByteBuf composite;
+        if (held instanceof CompositeByteBuf c) {
+            composite = c;
+        } else {
+            composite = tail.alloc().compositeBuffer(8);
+            composite.addComponent(true, held);
+        }
+        return composite.addComponent(true, tail);
     }
 
     private static boolean hasBody(HttpResponseStatus status) {

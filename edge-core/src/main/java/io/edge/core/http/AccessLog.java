@@ -22,6 +22,11 @@ public final class AccessLog {
         this.enabled = enabled && LOG.isInfoEnabled();
     }
 
+    /** False when {@link #log} would write nothing, so callers can skip gathering its arguments. */
+    boolean isEnabled() {
+        return enabled;
+    }
+
     void log(String remoteAddress, String requestLine, int status, long bodyBytes, String referer, String userAgent,
              long startNanos) {
         if (!enabled) {

@@ -18,6 +18,12 @@ import java.util.concurrent.TimeUnit;
  *   BUSY:    an exchange is running; its writes are watched by the write timeout instead.
  * </pre>
  *
+ * One timer at most per connection, and none per request: the current state's expiry is a deadline field,
+ * and the timer, when it fires, re-arms itself for a deadline that moved later (keep-alive ones move on every
+ * request) rather than being cancelled and scheduled anew on each change. A timer is scheduled only when a
+ * deadline moves earlier than the pending one (a new head timeout within a long keep-alive wait), and a head
+ * that arrives whole in the read that started it never arms its own.
+ *
  * All methods run on the channel's event loop.
  */
 final class RequestTimeouts extends ChannelInboundHandlerAdapter {
@@ -28,7 +34,11 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
     private final long keepAliveNanos;
     private ChannelHandlerContext ctx;
     private State state = State.WAITING;
+    /** When the current state expires (the executor's ticker); meaningless while BUSY. */
+    private long deadline;
     private ScheduledFuture<?> timer;
+    /** When {@link #timer} fires. */
+    private long timerAt;
 
     RequestTimeouts(Duration requestHead, Duration keepAlive) {
         this.requestHeadNanos = requestHead.toNanos();
@@ -42,7 +52,7 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        schedule(requestHeadNanos);
+        arm(now() + requestHeadNanos);
         ctx.fireChannelActive();
     }
 
@@ -50,47 +60,67 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (state == State.WAITING && msg instanceof ByteBuf buf && buf.isReadable()) {
             state = State.HEAD;
-            schedule(requestHeadNanos);
+            long headDeadline = now() + requestHeadNanos;
+            ctx.fireChannelRead(msg);
+            if (state == State.HEAD) {
+                arm(headDeadline); // the head is still incomplete
+            }
+            return;
         }
         ctx.fireChannelRead(msg);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        cancel();
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
         ctx.fireChannelInactive();
     }
 
     /** A whole request head was decoded: the exchange takes over. */
     void headReceived() {
         state = State.BUSY;
-        cancel();
     }
 
     /** The connection is idle between kept-alive requests. */
     void awaitingRequest() {
         state = State.WAITING;
-        schedule(keepAliveNanos);
+        arm(now() + keepAliveNanos);
     }
 
-    private void schedule(long nanos) {
-        cancel();
-        timer = ctx.executor().schedule(this::expired, nanos, TimeUnit.NANOSECONDS);
+    private long now() {
+        return ctx.executor().ticker().nanoTime();
     }
 
-    private void cancel() {
+    private void arm(long newDeadline) {
+        deadline = newDeadline;
+        if (timer != null && timerAt - newDeadline <= 0) {
+            return; // fires first and re-arms
+        }
         if (timer != null) {
             timer.cancel(false);
-            timer = null;
         }
+        schedule(newDeadline);
     }
 
-    private void expired() {
+    private void schedule(long at) {
+        timerAt = at;
+        timer = ctx.executor().schedule(this::fired, Math.max(0, at - now()), TimeUnit.NANOSECONDS);
+    }
+
+    private void fired() {
         timer = null;
-        if (state == State.HEAD && ctx.channel().isActive()) {
+        if (state == State.BUSY || !ctx.channel().isActive()) {
+            return; // re-armed when the exchange is done
+        }
+        if (now() - deadline < 0) {
+            schedule(deadline);
+        } else if (state == State.HEAD) {
             // The decoder holds a partial head; answer from here, after it in the pipeline, and close.
             ctx.pipeline().fireUserEventTriggered(new HttpStatusException(HttpResponseStatus.REQUEST_TIMEOUT, "request head timeout"));
-        } else if (state == State.WAITING) {
+        } else {
             ctx.close();
         }
     }

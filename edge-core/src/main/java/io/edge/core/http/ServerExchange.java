@@ -282,7 +282,9 @@ final class ServerExchange implements Exchange {
         state = State.DONE;
         discardEarlyBody();
         writableTasks = null;
-        lastWrite.addListener((ChannelFutureListener) f -> log());
+        if (connection.server().accessLog().isEnabled()) {
+            lastWrite.addListener((ChannelFutureListener) f -> log());
+        }
         // Body bytes still to come are dropped by the connection handler, so framing stays intact.
         connection.exchangeDone(this, lastWrite, keepAlive);
     }
@@ -312,6 +314,9 @@ final class ServerExchange implements Exchange {
     }
 
     private void log() {
+        if (!connection.server().accessLog().isEnabled()) {
+            return;
+        }
         InetSocketAddress remote = remoteAddress();
         connection.server().accessLog().log(remote == null ? "-" : remote.getAddress().getHostAddress(),
                 request.method() + " " + request.uri() + " " + request.protocolVersion(), status, bodyBytes,

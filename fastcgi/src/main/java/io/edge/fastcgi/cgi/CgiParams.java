@@ -1,7 +1,11 @@
 package io.edge.fastcgi.cgi;
 
+import io.edge.fastcgi.codec.FcgiNameValues;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -16,38 +20,33 @@ import java.util.Map;
  */
 public final class CgiParams {
 
+    /** The standard params, in the order they are sent (see {@link #standardValues}). */
+    private static final String[] NAMES = {"GATEWAY_INTERFACE", "SERVER_SOFTWARE", "SCRIPT_FILENAME", "SCRIPT_NAME",
+        "PATH_INFO", "PATH_TRANSLATED", "REQUEST_URI", "DOCUMENT_URI", "DOCUMENT_ROOT", "QUERY_STRING",
+        "REQUEST_METHOD", "CONTENT_TYPE", "CONTENT_LENGTH", "SERVER_PROTOCOL", "SERVER_NAME", "SERVER_PORT",
+        "SERVER_ADDR", "REMOTE_ADDR", "REMOTE_PORT", "HTTPS", "REDIRECT_STATUS"};
+    private static final byte[][] NAME_BYTES = new byte[NAMES.length][];
+    private static final byte[] HTTP_PREFIX = "HTTP_".getBytes(StandardCharsets.US_ASCII);
+
+    static {
+        for (int i = 0; i < NAMES.length; i++) {
+            NAME_BYTES[i] = NAMES[i].getBytes(StandardCharsets.US_ASCII);
+        }
+    }
+
     private CgiParams() {
     }
+
 
     public static List<Map.Entry<String, String>> build(CgiRequest request, ScriptResolver.Script script,
             CgiOptions options) {
         Map<String, String> p = new LinkedHashMap<>();
-        String root = utf8Bytes(script.documentRoot().toString());
-        p.put("GATEWAY_INTERFACE", "CGI/1.1");
-        p.put("SERVER_SOFTWARE", "edge");
-        p.put("SCRIPT_FILENAME", utf8Bytes(script.scriptFilename().toString()));
-        p.put("SCRIPT_NAME", utf8Bytes(script.scriptName()));
-        p.put("PATH_INFO", utf8Bytes(script.pathInfo()));
-        if (!script.pathInfo().isEmpty()) {
-            p.put("PATH_TRANSLATED", root + utf8Bytes(script.pathInfo()));
+        String[] values = standardValues(request, script);
+        for (int i = 0; i < NAMES.length; i++) {
+            if (values[i] != null) {
+                p.put(NAMES[i], values[i]);
+            }
         }
-        p.put("REQUEST_URI", request.rawUri());
-        p.put("DOCUMENT_URI", utf8Bytes(script.documentUri()));
-        p.put("DOCUMENT_ROOT", root);
-        p.put("QUERY_STRING", script.query());
-        p.put("REQUEST_METHOD", request.method());
-        p.put("CONTENT_TYPE", request.contentType() == null ? "" : request.contentType());
-        p.put("CONTENT_LENGTH", request.contentLength() < 0 ? "" : Long.toString(request.contentLength()));
-        p.put("SERVER_PROTOCOL", request.protocol());
-        p.put("SERVER_NAME", request.serverName());
-        p.put("SERVER_PORT", Integer.toString(request.serverPort()));
-        p.put("SERVER_ADDR", request.serverAddr());
-        p.put("REMOTE_ADDR", request.remoteAddr());
-        p.put("REMOTE_PORT", Integer.toString(request.remotePort()));
-        if (request.https()) {
-            p.put("HTTPS", "on");
-        }
-        p.put("REDIRECT_STATUS", "200");
         addHeaders(p, request.headers(), options.allowUnderscoresInHeaders());
         for (Map.Entry<String, String> e : options.extraParams()) {
             p.put(e.getKey(), e.getValue());
@@ -55,6 +54,100 @@ public final class CgiParams {
         List<Map.Entry<String, String>> out = new ArrayList<>(p.size());
         p.forEach((k, v) -> out.add(Map.entry(k, v)));
         return out;
+    }
+
+    /**
+     * The params of {@link #build}, encoded as FastCGI name-value pairs into a new buffer owned by the caller.
+     * The common case (no extra params, no header name twice) is written straight from the request, without
+     * building the list.
+     */
+    public static ByteBuf encode(ByteBufAllocator alloc, CgiRequest request, ScriptResolver.Script script,
+            CgiOptions options) {
+        List<Map.Entry<String, String>> headers = request.headers();
+        if (!options.extraParams().isEmpty() || options.allowUnderscoresInHeaders() || hasRepeatedHeader(headers)) {
+            return FcgiNameValues.encode(alloc, build(request, script, options)); // joins and replaces
+        }
+        String[] values = standardValues(request, script);
+        int size = 0;
+        for (int i = 0; i < NAMES.length; i++) {
+            if (values[i] != null) {
+                size += FcgiNameValues.encodedLength(NAME_BYTES[i].length, values[i]);
+            }
+        }
+        int longestName = 0;
+        for (Map.Entry<String, String> h : headers) {
+            String name = h.getKey();
+            if (passes(name)) {
+                size += FcgiNameValues.encodedLength(HTTP_PREFIX.length + name.length(), h.getValue());
+                longestName = Math.max(longestName, name.length());
+            }
+        }
+        ByteBuf out = alloc.buffer(size);
+        for (int i = 0; i < NAMES.length; i++) {
+            if (values[i] != null) {
+                FcgiNameValues.encode(out, NAME_BYTES[i], NAME_BYTES[i].length, values[i]);
+            }
+        }
+        byte[] key = Arrays.copyOf(HTTP_PREFIX, HTTP_PREFIX.length + longestName);
+        for (Map.Entry<String, String> h : headers) {
+            String name = h.getKey();
+            if (passes(name)) {
+                int length = HTTP_PREFIX.length;
+                for (int i = 0; i < name.length(); i++) {
+                    char c = name.charAt(i);
+                    key[length++] = (byte) (c == '-' ? '_' : c >= 'a' && c <= 'z' ? c - ('a' - 'A') : c);
+                }
+                FcgiNameValues.encode(out, key, length, h.getValue());
+            }
+        }
+        return out;
+    }
+
+    /** The values of {@link #NAMES}, index for index; {@code null} for a param this request does not have. */
+    private static String[] standardValues(CgiRequest request, ScriptResolver.Script script) {
+        String root = utf8Bytes(script.documentRoot().toString());
+        String pathInfo = utf8Bytes(script.pathInfo());
+        return new String[] {
+            "CGI/1.1",
+            "edge",
+            utf8Bytes(script.scriptFilename().toString()),
+            utf8Bytes(script.scriptName()),
+            pathInfo,
+            pathInfo.isEmpty() ? null : root + pathInfo,
+            request.rawUri(),
+            utf8Bytes(script.documentUri()),
+            root,
+            script.query(),
+            request.method(),
+            request.contentType() == null ? "" : request.contentType(),
+            request.contentLength() < 0 ? "" : Long.toString(request.contentLength()),
+            request.protocol(),
+            request.serverName(),
+            Integer.toString(request.serverPort()),
+            request.serverAddr(),
+            request.remoteAddr(),
+            Integer.toString(request.remotePort()),
+            request.https() ? "on" : null,
+            "200"};
+    }
+
+    /** Whether a header becomes an HTTP_ param when underscores are not allowed (see {@link #addHeaders}). */
+    private static boolean passes(String name) {
+        return name.indexOf('_') < 0 && !name.equalsIgnoreCase("Proxy") && !name.equalsIgnoreCase("Content-Type")
+                && !name.equalsIgnoreCase("Content-Length");
+    }
+
+    /** Two passing headers whose names differ at most in case, which {@link #build} joins into one param. */
+    private static boolean hasRepeatedHeader(List<Map.Entry<String, String>> headers) {
+        for (int i = 1; i < headers.size(); i++) {
+            String name = headers.get(i).getKey();
+            for (int j = 0; j < i; j++) {
+                if (name.equalsIgnoreCase(headers.get(j).getKey()) && passes(name)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static void addHeaders(Map<String, String> params, List<Map.Entry<String, String>> headers,

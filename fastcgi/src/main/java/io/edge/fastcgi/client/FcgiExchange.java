@@ -135,13 +135,27 @@ public final class FcgiExchange {
      */
     public static FcgiExchange start(Lease lease, List<? extends Map.Entry<String, String>> params, Options options,
             Listener listener) {
-        Objects.requireNonNull(listener, "listener");
-        FcgiExchange exchange = new FcgiExchange(lease, options, listener);
-        exchange.begin(params);
+        return start(lease, FcgiNameValues.encode(lease.channel().alloc(), params), options, listener);
+    }
+
+    /**
+     * As {@link #start(Lease, List, Options, Listener)}, with the params already encoded as name-value pairs
+     * ({@code CgiParams.encode}); the exchange owns {@code encodedParams} from now on.
+     */
+    public static FcgiExchange start(Lease lease, ByteBuf encodedParams, Options options, Listener listener) {
+        FcgiExchange exchange;
+        try {
+            Objects.requireNonNull(listener, "listener");
+            exchange = new FcgiExchange(lease, options, listener);
+        } catch (RuntimeException e) {
+            encodedParams.release();
+            throw e;
+        }
+        exchange.begin(encodedParams);
         return exchange;
     }
 
-    private void begin(List<? extends Map.Entry<String, String>> params) {
+    private void begin(ByteBuf encoded) {
         ChannelPipeline p = backendChannel.pipeline();
         if (p.get(FcgiRecordDecoder.class) == null) {
             p.addLast("fcgi-encoder", new FcgiRecordEncoder());
@@ -149,6 +163,7 @@ public final class FcgiExchange {
             p.addLast("fcgi-idle-guard", IdleGuard.INSTANCE);
         }
         if (!backendChannel.isActive()) {
+            encoded.release();
             fail(new BackendUnavailableException(lease.address() + ": connection closed before the request"),
                     Lease.Outcome.CLOSE);
             return;
@@ -157,7 +172,6 @@ public final class FcgiExchange {
         lastReadNanos = backendChannel.eventLoop().ticker().nanoTime();
         backendChannel.write(new FcgiBeginRequest(REQUEST_ID, FcgiRole.RESPONDER, lease.keepAlive()))
                 .addListener(writeFailure);
-        ByteBuf encoded = FcgiNameValues.encode(backendChannel.alloc(), params);
         backendChannel.write(new FcgiParams(REQUEST_ID, encoded)).addListener(writeFailure);
         // Not flushed: the first writeStdin or endStdin sends it all in one write.
         backendChannel.write(new FcgiParams(REQUEST_ID, Unpooled.EMPTY_BUFFER)).addListener(writeFailure);

@@ -35,6 +35,24 @@ public final class FcgiNameValues {
         out.writeCharSequence(value, StandardCharsets.ISO_8859_1);
     }
 
+    /** Bytes that {@link #encode(ByteBuf, byte[], int, CharSequence)} writes for this pair. */
+    public static int encodedLength(int nameLength, CharSequence value) {
+        return lengthSize(nameLength) + lengthSize(value.length()) + nameLength + value.length();
+    }
+
+    /** Writes one pair whose name is already bytes: {@code name[0 .. nameLength)}. */
+    public static void encode(ByteBuf out, byte[] name, int nameLength, CharSequence value) {
+        int valueLength = value.length();
+        if (nameLength < 128 && valueLength < 128) {
+            out.writeShort(nameLength << 8 | valueLength);
+        } else {
+            writeLength(out, nameLength);
+            writeLength(out, valueLength);
+        }
+        out.writeBytes(name, 0, nameLength);
+        out.writeCharSequence(value, StandardCharsets.ISO_8859_1);
+    }
+
     /** Encodes all pairs into one new buffer, owned by the caller. */
     public static ByteBuf encode(ByteBufAllocator alloc, List<? extends Map.Entry<String, String>> pairs) {
         int size = 0;

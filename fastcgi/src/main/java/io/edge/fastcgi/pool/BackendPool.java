@@ -38,6 +38,12 @@ import org.slf4j.LoggerFactory;
  *   QUEUED ──deadline──► FAILED (QueueTimeout)        QUEUED ──promise cancelled──► removed, never dispatched
  * </pre>
  * A newcomer never overtakes a queued request: it is dispatched directly only when the queue is empty.
+ * A queued request may be overtaken by a younger queued one, boundedly, to keep connections on their loops:
+ * when every slot is taken and the only idle connections live on other loops than the oldest waiter's, the
+ * oldest of the next {@value #LOOKAHEAD} waiters whose loop has one takes the slot instead, so nothing is moved
+ * (moving costs a deregister, a register and a hop to the other thread, about a tenth of a small request's
+ * CPU). The oldest waiter lets at most {@value #MAX_OVERTAKEN} requests pass this way; then it gets the next slot,
+ * moving a connection to its loop if need be, which also rebalances connections between loops.
  *
  * <h2>A connection ({@link PooledConnection})</h2>
  * {@code (connecting) ──► LEASED ──release(REUSABLE), keep-alive, under max-requests──► IDLE ──► LEASED};
@@ -61,6 +67,10 @@ import org.slf4j.LoggerFactory;
 public final class BackendPool implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BackendPool.class);
+    /** How far behind the oldest waiter one on an idle connection's loop is looked for. */
+    static final int LOOKAHEAD = 16;
+    /** How many younger waiters may take a slot before the oldest one; bounds the unfairness of locality. */
+    static final int MAX_OVERTAKEN = 8;
 
     private final String name;
     private final BackendGroupSettings.Balance balance;
@@ -253,9 +263,38 @@ public final class BackendPool implements AutoCloseable {
             if (b == null) {
                 return;
             }
-            queue.remove(w);
-            assign(w, b, after);
+            Waiter taker = localTaker(w, b);
+            queue.remove(taker);
+            assign(taker, b, after);
         }
+    }
+
+    /**
+     * Who gets the slot of {@code b}: the oldest waiter {@code head}, unless that would move an idle connection
+     * to its loop while one of the next {@link #LOOKAHEAD} waiters lives on that connection's loop (see the class
+     * comment; {@code head} lets at most {@link #MAX_OVERTAKEN} pass).
+     */
+    private Waiter localTaker(Waiter head, Backend b) {
+        if (b.open < maxConnections || head.overtaken >= MAX_OVERTAKEN || hasIdleOn(b, head.loop)) {
+            return head; // a new connection on head's loop, or a local idle one: nothing moves
+        }
+        int looked = 0;
+        for (Waiter w = head.next; w != null && looked < LOOKAHEAD; w = w.next, looked++) {
+            if (!w.promise.isDone() && hasIdleOn(b, w.loop)) {
+                head.overtaken++;
+                return w;
+            }
+        }
+        return head;
+    }
+
+    private static boolean hasIdleOn(Backend b, EventLoop loop) {
+        for (PooledConnection pc : b.idle) {
+            if (pc.loop == loop && pc.channel.isActive()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Backend choose(long now) {

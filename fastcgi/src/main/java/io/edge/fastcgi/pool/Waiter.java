@@ -13,6 +13,8 @@ final class Waiter {
     /** Hard (non-busy) connect failures this request met; bounded by the number of addresses. */
     int hardFailures;
     Runnable cancelTimer;
+    /** Younger waiters that took a slot before this one, at most {@code BackendPool.MAX_OVERTAKEN}. */
+    int overtaken;
 
     // WaitQueue links
     Waiter prev;

@@ -2,6 +2,9 @@ package io.edge.fastcgi.cgi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.fastcgi.codec.FcgiNameValues;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -99,5 +102,32 @@ class CgiParamsTest {
         Map<String, String> p = params(request(List.of()), new CgiOptions(false,
                 List.of(Map.entry("APP_ENV", "prod"), Map.entry("SERVER_SOFTWARE", "x"))));
         assertThat(p).containsEntry("APP_ENV", "prod").containsEntry("SERVER_SOFTWARE", "x");
+    }
+
+    @Test
+    void encodedParamsAreTheBuiltOnesInTheSameOrder() {
+        List<List<Map.Entry<String, String>>> headerSets = List.of(
+                List.of(),
+                List.of(Map.entry("Host", "example.org"), Map.entry("User-Agent", "wrk"),
+                        Map.entry("x-lower-case", "v"), Map.entry("Content-Length", "5"),
+                        Map.entry("Proxy", "http://evil:1"), Map.entry("X-Forwarded_For", "6.6.6.6"),
+                        Map.entry("X-Long", "y".repeat(300)), Map.entry("X-" + "n".repeat(200), "long name")),
+                List.of(Map.entry("Cookie", "a=1"), Map.entry("Accept", "*/*"), Map.entry("cookie", "b=2")));
+        List<CgiOptions> options = List.of(CgiOptions.DEFAULT, new CgiOptions(true, List.of()),
+                new CgiOptions(false, List.of(Map.entry("SERVER_SOFTWARE", "x"), Map.entry("APP_ENV", "prod"))));
+        for (List<Map.Entry<String, String>> headers : headerSets) {
+            for (CgiOptions o : options) {
+                CgiRequest r = request(headers);
+                var script = new ScriptResolver.Script(ROOT, ROOT.resolve("a.php"), "/a.php", "/p\u00e9", r.path(),
+                        r.query());
+                ByteBuf encoded = CgiParams.encode(UnpooledByteBufAllocator.DEFAULT, r, script, o);
+                try {
+                    assertThat(FcgiNameValues.decode(encoded)).as("headers %s, options %s", headers, o)
+                            .containsExactlyElementsOf(CgiParams.build(r, script, o));
+                } finally {
+                    encoded.release();
+                }
+            }
+        }
     }
 }

@@ -269,6 +269,65 @@ class BackendPoolTest {
         againOnB.getNow().release(Lease.Outcome.REUSABLE); // its third exchange: max-requests closes it
     }
 
+    /** One address, keep-alive without a max-requests bound, so connections stay put. */
+    BackendPool onePhpKeepingConnections(int max, int waiters) {
+        return pool(new BackendGroupSettings("php", List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, max,
+                new BackendGroupSettings.Queue(waiters, Duration.ofMillis(1000)),
+                new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(30)),
+                new BackendGroupSettings.KeepAlive(true, Duration.ofSeconds(10), 0),
+                new BackendGroupSettings.Health(2, Duration.ofSeconds(5)), null));
+    }
+
+    @Test
+    void aFreedConnectionGoesToAWaiterOnItsOwnLoopBeforeAnOlderOneElsewhere() {
+        onePhpKeepingConnections(2, 10);
+        Future<Lease> onA = pool.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> onB = pool.acquire(loopB);
+        connector.succeedNext();
+        Future<Lease> olderOnA = pool.acquire(loopA);
+        Future<Lease> youngerOnB = pool.acquire(loopB);
+
+        onB.getNow().release(Lease.Outcome.REUSABLE);
+        assertThat(youngerOnB.isSuccess()).isTrue();
+        assertThat(youngerOnB.getNow().channel()).isSameAs(onB.getNow().channel());
+        assertThat(olderOnA.isDone()).isFalse();
+        pool.checkInvariants();
+
+        onA.getNow().release(Lease.Outcome.REUSABLE);
+        assertThat(olderOnA.getNow().channel()).isSameAs(onA.getNow().channel());
+        assertThat(connector.moves).isEmpty();
+        olderOnA.getNow().release(Lease.Outcome.REUSABLE);
+        youngerOnB.getNow().release(Lease.Outcome.REUSABLE);
+    }
+
+    @Test
+    void theOldestWaiterIsOvertakenAtMostMaxOvertakenTimesThenGetsAMovedConnection() {
+        onePhpKeepingConnections(1, 100);
+        Future<Lease> running = pool.acquire(loopB);
+        connector.succeedNext();
+        Channel ch = running.getNow().channel();
+        Future<Lease> oldestOnA = pool.acquire(loopA);
+        List<Future<Lease>> onB = new ArrayList<>();
+        for (int i = 0; i < BackendPool.MAX_OVERTAKEN + 1; i++) {
+            onB.add(pool.acquire(loopB));
+        }
+        Lease current = running.getNow();
+        for (int i = 0; i < BackendPool.MAX_OVERTAKEN; i++) {
+            current.release(Lease.Outcome.REUSABLE);
+            assertThat(onB.get(i).isSuccess()).as("younger waiter %d on the connection's loop", i).isTrue();
+            assertThat(oldestOnA.isDone()).isFalse();
+            current = onB.get(i).getNow();
+            pool.checkInvariants();
+        }
+        current.release(Lease.Outcome.REUSABLE);
+        assertThat(oldestOnA.isSuccess()).isTrue();
+        assertThat(connector.moves).containsExactly(new FakeConnector.Move(ch, loopA));
+        assertThat(onB.get(BackendPool.MAX_OVERTAKEN).isDone()).isFalse();
+        oldestOnA.getNow().release(Lease.Outcome.CLOSE);
+        assertThat(connector.pending).hasSize(1); // the slot reconnects on B for the last waiter
+    }
+
     @Test
     void aConnectionThatFailsToMoveIsClosedAndStillHandedOver() {
         onePhp(1, 10);

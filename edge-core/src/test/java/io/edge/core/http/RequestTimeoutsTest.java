@@ -1,0 +1,123 @@
+package io.edge.core.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The read-side timeouts on a frozen clock: each deadline holds however often it moved. */
+class RequestTimeoutsTest {
+
+    /** Stands for the decoder and the connection handler: a read is a whole head unless told otherwise. */
+    static final class Decoder extends ChannelInboundHandlerAdapter {
+        final RequestTimeouts timeouts;
+        boolean headsComplete = true;
+        final List<Object> events = new ArrayList<>();
+
+        Decoder(RequestTimeouts timeouts) {
+            this.timeouts = timeouts;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ReferenceCountUtil.release(msg);
+            if (headsComplete) {
+                timeouts.headReceived();
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            events.add(evt);
+        }
+    }
+
+    RequestTimeouts timeouts;
+    Decoder decoder;
+    EmbeddedChannel channel;
+
+    @BeforeEach
+    void open() {
+        timeouts = new RequestTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(75));
+        decoder = new Decoder(timeouts);
+        channel = new EmbeddedChannel();
+        channel.freezeTime();
+        channel.pipeline().addLast(timeouts, decoder);
+        channel.pipeline().fireChannelActive(); // the handlers were added after registration
+    }
+
+    @AfterEach
+    void close() {
+        channel.finishAndReleaseAll();
+    }
+
+    void advanceSeconds(double seconds) {
+        channel.advanceTimeBy((long) (seconds * 1e9), TimeUnit.NANOSECONDS);
+        channel.runScheduledPendingTasks();
+    }
+
+    void request() {
+        channel.writeInbound(Unpooled.copiedBuffer("GET / HTTP/1.1\r\n\r\n", StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void aNewConnectionWithoutAByteIsClosedAfterTheHeadTimeout() {
+        advanceSeconds(9.9);
+        assertThat(channel.isActive()).isTrue();
+        advanceSeconds(0.1);
+        assertThat(channel.isActive()).isFalse();
+        assertThat(decoder.events).isEmpty();
+    }
+
+    @Test
+    void aKeptAliveConnectionClosesAtItsLastKeepAliveDeadlineHoweverOftenItMoved() {
+        for (int i = 0; i < 5; i++) {
+            advanceSeconds(9);
+            request();
+            timeouts.awaitingRequest();
+        }
+        // last request at 45 s: its keep-alive wait ends at 120 s, after several earlier deadlines passed
+        advanceSeconds(74.9);
+        assertThat(channel.isActive()).isTrue();
+        advanceSeconds(0.1);
+        assertThat(channel.isActive()).isFalse();
+        assertThat(decoder.events).isEmpty();
+    }
+
+    @Test
+    void anIncompleteHeadGets408AtItsOwnDeadlineWithinALongKeepAliveWait() {
+        request();
+        timeouts.awaitingRequest(); // keep-alive until 75 s
+        advanceSeconds(20);
+        decoder.headsComplete = false;
+        request(); // part of a head: 408 due at 30 s, earlier than the pending keep-alive timer
+        advanceSeconds(9.9);
+        assertThat(decoder.events).isEmpty();
+        advanceSeconds(0.1);
+        assertThat(decoder.events).singleElement().isInstanceOfSatisfying(HttpStatusException.class,
+                e -> assertThat(e.status().code()).isEqualTo(408));
+    }
+
+    @Test
+    void aRunningExchangeIsNotTimedOutByTheReadSide() {
+        request(); // BUSY: its writes are the write timeout's business
+        advanceSeconds(1000);
+        assertThat(channel.isActive()).isTrue();
+        timeouts.awaitingRequest();
+        advanceSeconds(74.9);
+        assertThat(channel.isActive()).isTrue();
+        advanceSeconds(0.1);
+        assertThat(channel.isActive()).isFalse();
+    }
+}
