@@ -83,6 +83,17 @@ class StaticFilesIT {
     }
 
     @Test
+    void everyResponseCarriesTheDate() throws Exception {
+        for (String path : new String[] {"/hello.txt", "/missing.txt"}) {
+            HttpResponse<byte[]> response = get(path);
+            java.time.ZonedDateTime date = java.time.ZonedDateTime.parse(response.headers().firstValue("date").orElseThrow(),
+                    java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+            assertThat(java.time.Duration.between(date.toInstant(), java.time.Instant.now()).abs())
+                    .as(path).isLessThan(java.time.Duration.ofMinutes(1));
+        }
+    }
+
+    @Test
     void servesBinaryFilesExactly() throws Exception {
         HttpResponse<byte[]> response = get("/random.bin");
         assertThat(response.statusCode()).isEqualTo(200);

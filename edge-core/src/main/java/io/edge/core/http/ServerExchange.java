@@ -176,6 +176,9 @@ final class ServerExchange implements Exchange {
             }
             state = State.HEAD_SENT;
             status = response.status().code();
+            if (!response.headers().contains(HttpHeaderNames.DATE)) {
+                response.headers().set(HttpHeaderNames.DATE, HttpDate.now());
+            }
             keepAlive = decideKeepAlive(response);
         }
         if (message instanceof ByteBufHolder holder) {
