@@ -47,17 +47,21 @@ public final class SendfileEngine implements FileEngine {
 
     @Override
     public CompletionStage<OpenFile> open(Path file, boolean followLinks) {
-        try {
-            return CompletableFuture.completedFuture(cache.acquire(file, followLinks));
-        } catch (IOException | RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        return now(() -> cache.acquire(file, followLinks));
     }
 
     @Override
     public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution) {
+        return now(() -> cache.acquire(resolver, resolution));
+    }
+
+    private interface Acquire {
+        OpenFile acquire() throws IOException;
+    }
+
+    private static CompletionStage<OpenFile> now(Acquire acquire) {
         try {
-            return CompletableFuture.completedFuture(cache.acquire(resolver, resolution));
+            return CompletableFuture.completedFuture(acquire.acquire());
         } catch (IOException | RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

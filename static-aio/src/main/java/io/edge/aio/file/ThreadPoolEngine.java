@@ -102,14 +102,7 @@ public final class ThreadPoolEngine implements FileEngine {
         if (hit != null) {
             return CompletableFuture.completedFuture(hit); // cached and trusted: no I/O, no hop
         }
-        CompletableFuture<OpenFile> result = new CompletableFuture<>();
-        execute(result, () -> {
-            OpenFile open = cache.acquire(file, followLinks);
-            if (!result.complete(open)) {
-                open.release(); // nobody is left to take it
-            }
-        }, () -> { });
-        return result;
+        return onPool(() -> cache.acquire(file, followLinks));
     }
 
     @Override
@@ -123,9 +116,18 @@ public final class ThreadPoolEngine implements FileEngine {
         } catch (IOException | RuntimeException e) {
             return CompletableFuture.failedFuture(e); // a definite answer (no such file, permission) costs no hop either
         }
+        return onPool(() -> cache.acquire(resolver, resolution));
+    }
+
+    private interface Acquire {
+        OpenFile acquire() throws IOException;
+    }
+
+    /** Opens on a pool thread; an open whose caller is gone (timed out, engine closing) is released there. */
+    private CompletionStage<OpenFile> onPool(Acquire acquire) {
         CompletableFuture<OpenFile> result = new CompletableFuture<>();
         execute(result, () -> {
-            OpenFile open = cache.acquire(resolver, resolution);
+            OpenFile open = acquire.acquire();
             if (!result.complete(open)) {
                 open.release(); // nobody is left to take it
             }
