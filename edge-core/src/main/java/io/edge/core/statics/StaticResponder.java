@@ -127,12 +127,36 @@ public final class StaticResponder implements Responder {
     public static Function<Exchange, PathResolver> perRoot() {
         record Key(Path root, PathPolicy policy) {
         }
+        /** Site and location settings by identity: records compare by value, which costs more than the lookup. */
+        record Same(SiteSettings site, Object location) {
+            @Override
+            public boolean equals(Object other) {
+                return other instanceof Same same && same.site == site && same.location == location;
+            }
+
+            @Override
+            public int hashCode() {
+                return 31 * System.identityHashCode(site) + System.identityHashCode(location);
+            }
+        }
         ConcurrentMap<Key, PathResolver> resolvers = new ConcurrentHashMap<>();
+        ConcurrentMap<Same, PathResolver> bySettings = new ConcurrentHashMap<>();
         return exchange -> {
             SiteSettings site = exchange.site();
+            Same same = new Same(site, exchange.location());
+            PathResolver known = bySettings.get(same);
+            if (known != null) {
+                return known;
+            }
             Path root = exchange.location() != null && exchange.location().root() != null
                     ? exchange.location().root() : site.root();
-            return resolvers.computeIfAbsent(new Key(root, site.pathPolicy()), k -> new PathResolver(k.root(), k.policy()));
+            PathResolver resolver = resolvers.computeIfAbsent(new Key(root, site.pathPolicy()),
+                    k -> new PathResolver(k.root(), k.policy()));
+            if (bySettings.size() > 4096) {
+                bySettings.clear(); // settings of configurations reloaded since
+            }
+            bySettings.putIfAbsent(same, resolver);
+            return resolver;
         };
     }
 

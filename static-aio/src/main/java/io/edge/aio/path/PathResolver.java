@@ -327,6 +327,23 @@ public final class PathResolver {
         return decoded;
     }
 
+    /** Whether a path starting with '/' has no empty segment (but a trailing '/'), "." or "..". */
+    private static boolean isNormal(String path) {
+        int n = path.length();
+        for (int i = 0; i < n; i++) {
+            if (path.charAt(i) != '/') {
+                continue;
+            }
+            int end = path.indexOf('/', i + 1);
+            int length = (end < 0 ? n : end) - i - 1;
+            if ((length == 0 && end >= 0) || (length == 1 && path.charAt(i + 1) == '.')
+                    || (length == 2 && path.charAt(i + 1) == '.' && path.charAt(i + 2) == '.')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static boolean isPlainAscii(String path) {
         for (int i = 0; i < path.length(); i++) {
             char c = path.charAt(i);
@@ -353,6 +370,9 @@ public final class PathResolver {
     }
 
     private static String normalizeDecoded(String decoded) {
+        if (isNormal(decoded)) {
+            return decoded; // the common case: nothing to drop or apply
+        }
         Deque<String> segments = new ArrayDeque<>();
         boolean trailingSlash = false;
         int start = 1;

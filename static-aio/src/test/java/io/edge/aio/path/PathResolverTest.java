@@ -55,6 +55,12 @@ class PathResolverTest {
         assertThat(PathResolver.normalize("/a/b/..")).isEqualTo("/a/");
         assertThat(PathResolver.normalize("/a/.")).isEqualTo("/a/");
         assertThat(PathResolver.normalize("/a/..")).isEqualTo("/");
+        // already normal: returned as is, dots inside names are names
+        assertThat(PathResolver.normalize("/ab/cd/ef.jpg")).isEqualTo("/ab/cd/ef.jpg");
+        assertThat(PathResolver.normalize("/a./..b/...")).isEqualTo("/a./..b/...");
+        assertThat(PathResolver.normalize("/a/b/")).isEqualTo("/a/b/");
+        assertThat(PathResolver.normalize("//")).isEqualTo("/");
+        assertThat(PathResolver.normalize("/a/./")).isEqualTo("/a/");
         assertThat(PathResolver.normalize("/%41%42/x%20y")).isEqualTo("/AB/x y");
         assertThat(PathResolver.normalize("/a+b")).isEqualTo("/a+b");
         assertThat(PathResolver.normalize("/caf%C3%A9")).isEqualTo("/caf\u00e9");
