@@ -77,7 +77,7 @@ public final class CgiParams {
         int longestName = 0;
         for (Map.Entry<String, String> h : headers) {
             String name = h.getKey();
-            if (passes(name)) {
+            if (passes(name, false)) {
                 size += FcgiNameValues.encodedLength(HTTP_PREFIX.length + name.length(), h.getValue());
                 longestName = Math.max(longestName, name.length());
             }
@@ -91,7 +91,7 @@ public final class CgiParams {
         byte[] key = Arrays.copyOf(HTTP_PREFIX, HTTP_PREFIX.length + longestName);
         for (Map.Entry<String, String> h : headers) {
             String name = h.getKey();
-            if (passes(name)) {
+            if (passes(name, false)) {
                 int length = HTTP_PREFIX.length;
                 for (int i = 0; i < name.length(); i++) {
                     char c = name.charAt(i);
@@ -131,9 +131,19 @@ public final class CgiParams {
             "200"};
     }
 
-    /** Whether a header becomes an HTTP_ param when underscores are not allowed (see {@link #addHeaders}). */
-    private static boolean passes(String name) {
-        return name.indexOf('_') < 0 && !name.equalsIgnoreCase("Proxy") && !name.equalsIgnoreCase("Content-Type")
+    /**
+     * Whether request header {@code name} becomes an HTTP_ param. Never {@code Proxy} (httpoxy: PHP libraries read
+     * HTTP_PROXY as their outgoing proxy), nor {@code Content-Type}/{@code Content-Length} (they go in CONTENT_*);
+     * a name with '_' only if underscores are allowed, and then it is compared as the '-' it would become.
+     */
+    private static boolean passes(String name, boolean allowUnderscores) {
+        if (name.indexOf('_') >= 0) {
+            if (!allowUnderscores) {
+                return false;
+            }
+            name = name.replace('_', '-');
+        }
+        return !name.equalsIgnoreCase("Proxy") && !name.equalsIgnoreCase("Content-Type")
                 && !name.equalsIgnoreCase("Content-Length");
     }
 
@@ -142,7 +152,7 @@ public final class CgiParams {
         for (int i = 1; i < headers.size(); i++) {
             String name = headers.get(i).getKey();
             for (int j = 0; j < i; j++) {
-                if (name.equalsIgnoreCase(headers.get(j).getKey()) && passes(name)) {
+                if (name.equalsIgnoreCase(headers.get(j).getKey()) && passes(name, false)) {
                     return true;
                 }
             }
@@ -155,14 +165,10 @@ public final class CgiParams {
         Map<String, String> joined = new LinkedHashMap<>();
         for (Map.Entry<String, String> h : headers) {
             String name = h.getKey();
-            if (!allowUnderscores && name.indexOf('_') >= 0) {
+            if (!passes(name, allowUnderscores)) {
                 continue;
             }
             String key = "HTTP_" + name.toUpperCase(Locale.ROOT).replace('-', '_');
-            // httpoxy: PHP libraries read HTTP_PROXY as their outgoing proxy. Content-* go in CONTENT_*.
-            if (key.equals("HTTP_PROXY") || key.equals("HTTP_CONTENT_TYPE") || key.equals("HTTP_CONTENT_LENGTH")) {
-                continue;
-            }
             String separator = key.equals("HTTP_COOKIE") ? "; " : ", ";
             joined.merge(key, h.getValue(), (a, b) -> a + separator + b);
         }

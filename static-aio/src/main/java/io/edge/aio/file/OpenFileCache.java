@@ -269,13 +269,9 @@ public final class OpenFileCache implements AutoCloseable {
     private OpenFile acquireConfined(RootDirectory root, Resolution resolution, boolean followLinks, boolean inline)
             throws IOException {
         Path key = resolution.file();
-        long now = ticker.read();
-        Entry entry = cache.getIfPresent(key);
-        if (entry != null && now - entry.checkedAt < revalidateNanos) {
-            OpenFile file = tryRetain(entry.file);
-            if (file != null) {
-                return file;
-            }
+        OpenFile fresh = acquireIfFresh(key);
+        if (fresh != null) {
+            return fresh;
         }
         if (inline && !root.inlineOpens()) {
             return null;
@@ -283,7 +279,25 @@ public final class OpenFileCache implements AutoCloseable {
         String relative = resolution.relativePath();
         long resolve = Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_NO_SYMLINKS
                 | (inline ? Syscalls.RESOLVE_CACHED | Syscalls.RESOLVE_NO_XDEV : 0);
-        return openNative(key, () -> Syscalls.openat2ReadOnly(root.fd(), relative, followLinks, resolve), true, now);
+        return openNative(key, () -> Syscalls.openat2ReadOnly(root.fd(), relative, followLinks, resolve), true,
+                ticker.read());
+    }
+
+    /**
+     * Takes a permit of the budget for one open, evicting idle entries for room if need be; returns whether the
+     * file may be cached (false: every permit is in a send, so it is opened over budget and closed after use).
+     */
+    private boolean reserveDescriptor() {
+        boolean cacheable = budget.tryAcquire() || (evictIdle(EVICT_FOR_ROOM) > 0 && budget.tryAcquire());
+        if (!cacheable) {
+            budget.forceAcquire();
+        }
+        return cacheable;
+    }
+
+    /** After EMFILE/ENFILE from the kernel: frees idle descriptors (half the cache at most) before one retry. */
+    private void evictForRetry() {
+        evictIdle(Math.max(EVICT_FOR_ROOM, (int) (cache.estimatedSize() / 2)));
     }
 
     /** Opens natively: a descriptor, or -errno. */
@@ -297,15 +311,12 @@ public final class OpenFileCache implements AutoCloseable {
      * EXDEV (a link, an escape or, inline, a mount point on the way).
      */
     private OpenFile openNative(Path key, NativeOpen how, boolean confined, long now) throws IOException {
-        boolean cacheable = budget.tryAcquire() || (evictIdle(EVICT_FOR_ROOM) > 0 && budget.tryAcquire());
-        if (!cacheable) {
-            budget.forceAcquire();
-        }
+        boolean cacheable = reserveDescriptor();
         OpenFile file;
         try {
             int fd = how.open();
             if (fd == -Syscalls.EMFILE || fd == -Syscalls.ENFILE) {
-                evictIdle(Math.max(EVICT_FOR_ROOM, (int) (cache.estimatedSize() / 2)));
+                evictForRetry();
                 fd = how.open();
                 if (fd == -Syscalls.EMFILE || fd == -Syscalls.ENFILE) {
                     throw new FileDescriptorsExhaustedException("open: " + Syscalls.describe(-fd) + " ("
@@ -395,10 +406,7 @@ public final class OpenFileCache implements AutoCloseable {
         if (stat.isDirectory()) {
             return OpenFile.directory(path, stat);
         }
-        boolean cacheable = budget.tryAcquire() || (evictIdle(EVICT_FOR_ROOM) > 0 && budget.tryAcquire());
-        if (!cacheable) {
-            budget.forceAcquire();
-        }
+        boolean cacheable = reserveDescriptor();
         FileChannel channel;
         long size;
         try {
@@ -428,7 +436,7 @@ public final class OpenFileCache implements AutoCloseable {
             if (!isOutOfDescriptors(e)) {
                 throw e;
             }
-            evictIdle(Math.max(EVICT_FOR_ROOM, (int) (cache.estimatedSize() / 2)));
+            evictForRetry();
             try {
                 return opener.open(path, followLinks);
             } catch (FileSystemException again) {

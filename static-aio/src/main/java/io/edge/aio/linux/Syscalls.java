@@ -255,18 +255,6 @@ public final class Syscalls {
         munmap(address, length);
     }
 
-    /**
-     * {@code open(path, O_RDONLY | O_CLOEXEC [| O_NOFOLLOW])}. Errors become the exceptions the JDK would
-     * throw, with the reason text the open-file cache looks for ({@code "Too many open files"}).
-     */
-    public static int openReadOnly(String path, boolean followLinks) throws IOException {
-        int fd = open(path, O_RDONLY | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW), 0);
-        if (fd >= 0) {
-            return fd;
-        }
-        throw openFailure(path, Native.getLastError());
-    }
-
     /** {@code open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK [| O_NOFOLLOW])}: the descriptor, or -errno. */
     public static int openRaw(String path, boolean followLinks) {
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW), 0);
