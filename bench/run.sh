@@ -14,6 +14,9 @@
 # Servers (all by default, one after another, never at once):
 #   edge edge-nocache edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd
 #   (edge-nocache: edge with edge.cache.content.enabled = false)
+#   edge-mem, on request only (name it): edge with the content cache sized for the whole tree (EDGE_MEM_BYTES
+#   [3 GiB]) and trusted for 60 s (as nginx-aio's open_file_cache_valid): how an operator of an immutable,
+#   hash-named thumbnail tree would run it. Not for cold-* scenarios: it keeps what the warm-up read.
 #
 # Output: one line per server (the median over REPEAT runs, by rps):
 #   RESULT scenario=S server=X rps=… p50_ms=… p99_ms=… ok=… errors=… cpu_s=… …
@@ -52,11 +55,13 @@ EDGE_START_TIMEOUT=${EDGE_START_TIMEOUT:-900}
 DEVICE_THREADS=${DEVICE_THREADS:-64}
 BIG_MB=${BIG_MB:-700}
 BIG_ROUNDS=${BIG_ROUNDS:-3}
+EDGE_MEM_BYTES=${EDGE_MEM_BYTES:-3 GiB}
 export ZIPF_S=${ZIPF_S:-0.9} ZIPF_SEED=${ZIPF_SEED:-42}   # read by wrk-zipf.lua and passed to ZipfHitRatio
 HITRATIO_REQUESTS=${HITRATIO_REQUESTS:-2000000}
 HITRATIO_MIB=${HITRATIO_MIB:-16,64,256}
 WRK_LUA=$TOOLS/wrk-random.lua   # the request mix; the *-zipf scenarios switch it to wrk-zipf.lua
 ALL_SERVERS=(edge edge-nocache edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd)
+KNOWN_SERVERS=("${ALL_SERVERS[@]}" edge-mem)   # edge-mem: only when named
 CLK_TCK=$(getconf CLK_TCK)
 
 log() { echo "# $*" >&2; }
@@ -145,8 +150,8 @@ slowfs_umount() {
 # ---------------------------------------------------------------- servers
 # server_start NAME ROOT -> PORT, SID (session of all its processes), SERVER_DIR (config + logs)
 port_of() {
-  local i=0 s; for s in "${ALL_SERVERS[@]}"; do [ "$s" = "$1" ] && { echo $((PORT_BASE + i)); return; }; i=$((i + 1)); done
-  die "unknown server $1 (known: ${ALL_SERVERS[*]})"
+  local i=0 s; for s in "${KNOWN_SERVERS[@]}"; do [ "$s" = "$1" ] && { echo $((PORT_BASE + i)); return; }; i=$((i + 1)); done
+  die "unknown server $1 (known: ${KNOWN_SERVERS[*]})"
 }
 conf_nginx() {    # conf_nginx DIR PORT ROOT aio(0|1)
   local extra=""
@@ -229,6 +234,8 @@ server_start() {  # server_start NAME ROOT: a static configuration
     lighttpd)  conf_lighttpd "$SERVER_DIR" "$PORT" "$root" ;;
     edge)      conf_edge "$SERVER_DIR" "$PORT" "$root" auto ;;
     edge-nocache) conf_edge "$SERVER_DIR" "$PORT" "$root" auto "cache.content.enabled = false" ;;
+    edge-mem)  conf_edge "$SERVER_DIR" "$PORT" "$root" auto \
+                 "cache.content { max-bytes = $EDGE_MEM_BYTES, revalidate = 60 s }" ;;
     edge-*)    conf_edge "$SERVER_DIR" "$PORT" "$root" "${name#edge-}" ;;
   esac
   server_launch "$name"
@@ -347,10 +354,11 @@ for key in sorted(groups, key=lambda k: (order.get(k[0], 99), k[1], k[2])):
     best[key] = float(d.get(metric, rps))
 for mode in sorted({k[1:] for k in best}):
     parts = []
-    for other in ("nginx", "nginx-aio", "lighttpd", "edge-nocache"):
-        e, o = best.get(("edge",) + mode), best.get((other,) + mode)
-        if e is not None and o:
-            parts.append(f"edge/{other}={e / o:.2f}")
+    for mine in ("edge", "edge-mem"):
+        for other in ("nginx", "nginx-aio", "lighttpd", "edge-nocache"):
+            e, o = best.get((mine,) + mode), best.get((other,) + mode)
+            if e is not None and o:
+                parts.append(f"{mine}/{other}={e / o:.2f}")
     if device and not mode[0] and ("edge", "", "") in best:
         parts.append(f"edge/device={best[('edge', '', '')] / float(device):.2f}")
     if parts:

@@ -171,6 +171,7 @@ final class SettingsMapper {
         }
         return new StaticIoSettings(engine, queueDepth, threads, cacheSize,
                 cache.duration("revalidate", true),
+                cache.integer("min-uses", 1, 2),
                 fdBudget,
                 io.bytes("sendfile-chunk", 4096, Integer.MAX_VALUE),
                 io.duration("read-timeout", false));

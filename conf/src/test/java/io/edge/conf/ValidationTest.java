@@ -115,6 +115,9 @@ class ValidationTest {
         ConfigProblem problem = single(SITE + "\nstatic.queue-depth = 0");
         assertThat(problem.message()).isEqualTo("0 is out of range");
         assertThat(problem.expected()).isEqualTo("a whole number from 1 to 32768");
+        ConfigProblem minUses = single(SITE + "\nstatic.open-file-cache.min-uses = 3");
+        assertThat(minUses.toString()).contains("edge.static.open-file-cache.min-uses")
+                .contains("a whole number from 1 to 2");
     }
 
     @Test

@@ -11,6 +11,8 @@ import java.util.Objects;
  * @param threads            pool size of the {@code threads} engine
  * @param openFileCacheSize  open descriptors kept by the open-file cache
  * @param revalidateAfter    how long a cached open file is trusted before it is stat'ed again
+ * @param openFileCacheMinUses opens of a file before its descriptor is cached: 1 (the first), or 2 (a file
+ *                           opened once is closed after its send, so a stream of one-off files does not churn the cache)
  * @param fdBudget           descriptors the static path may hold at once (cache plus in-flight opens)
  * @param sendfileChunk      largest single {@code sendfile} call, in bytes
  * @param readTimeout        a read that has not completed by then fails the request
@@ -21,6 +23,7 @@ public record StaticIoSettings(
         int threads,
         int openFileCacheSize,
         Duration revalidateAfter,
+        int openFileCacheMinUses,
         int fdBudget,
         long sendfileChunk,
         Duration readTimeout) {
@@ -45,5 +48,8 @@ public record StaticIoSettings(
         Objects.requireNonNull(engine, "engine");
         Objects.requireNonNull(revalidateAfter, "revalidateAfter");
         Objects.requireNonNull(readTimeout, "readTimeout");
+        if (openFileCacheMinUses < 1 || openFileCacheMinUses > 2) {
+            throw new IllegalArgumentException("openFileCacheMinUses: " + openFileCacheMinUses + " (expected: 1 or 2)");
+        }
     }
 }

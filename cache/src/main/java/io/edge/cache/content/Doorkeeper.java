@@ -5,10 +5,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * A Bloom filter of recently missed keys that forgets everything after as many insertions as it was sized
- * for: "seen before" means asked for at least twice within roughly that many misses. Thread-safe; a lost
+ * for: "seen before" means asked for at least twice within roughly that many misses. Used as the admission
+ * filter of the content cache and of the open-file cache ({@code min-uses = 2}). Thread-safe; a lost
  * race costs one extra admission or one delayed one, never correctness.
  */
-final class Doorkeeper {
+public final class Doorkeeper {
 
     private final AtomicLongArray bits;
     private final int mask;
@@ -16,7 +17,7 @@ final class Doorkeeper {
     private final AtomicInteger insertions = new AtomicInteger();
 
     /** @param keys distinct keys remembered before it starts over; uses 16 bits per key */
-    Doorkeeper(int keys) {
+    public Doorkeeper(int keys) {
         int size = Integer.highestOneBit(Math.max(64, keys * 16 - 1)) << 1; // bits, a power of two
         this.bits = new AtomicLongArray(size >>> 6);
         this.mask = size - 1;
@@ -24,7 +25,7 @@ final class Doorkeeper {
     }
 
     /** Records {@code hash}; true if it was (probably) recorded before since the last reset. */
-    boolean seenBefore(int hash) {
+    public boolean seenBefore(int hash) {
         int h1 = spread(hash);
         int h2 = spread(h1 ^ 0x9E3779B9);
         boolean seen = test(h1) & test(h2);

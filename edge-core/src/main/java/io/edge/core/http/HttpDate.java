@@ -13,6 +13,8 @@ import java.util.function.LongSupplier;
 public final class HttpDate {
 
     private static final HttpDate SYSTEM = new HttpDate(System::currentTimeMillis);
+    /** Formatted past seconds ({@code Last-Modified}), direct-mapped by second: files of one tree share few mtimes. */
+    private static final Cached[] PAST = new Cached[256];
 
     private final LongSupplier clock;
     private volatile Cached cached = new Cached(Long.MIN_VALUE, AsciiString.EMPTY_STRING);
@@ -28,6 +30,21 @@ public final class HttpDate {
     /** The value for a response sent now, on the system clock. */
     public static AsciiString now() {
         return SYSTEM.current();
+    }
+
+    /**
+     * {@code millis} as an HTTP date ({@code Last-Modified}), to the second. Remembers the last 256 distinct
+     * seconds asked for (a plain array of immutable entries: a race costs one extra formatting, never a wrong value).
+     */
+    public static AsciiString format(long millis) {
+        long second = Math.floorDiv(millis, 1000);
+        int slot = (int) (second & (PAST.length - 1));
+        Cached c = PAST[slot];
+        if (c == null || c.second() != second) {
+            c = new Cached(second, AsciiString.of(DateFormatter.format(new Date(second * 1000))));
+            PAST[slot] = c;
+        }
+        return c.text();
     }
 
     AsciiString current() {

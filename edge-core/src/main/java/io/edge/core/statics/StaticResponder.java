@@ -7,6 +7,7 @@ import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
 import io.edge.conf.SiteSettings;
 import io.edge.core.http.Exchange;
+import io.edge.core.http.HttpDate;
 import io.edge.core.http.Responder;
 import io.edge.core.statics.ByteRanges.Partial;
 import io.edge.core.statics.ByteRanges.Range;
@@ -21,15 +22,16 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -46,7 +48,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayDeque;
-import java.util.Date;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -57,6 +58,8 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Answers a static location: GET and HEAD of files under the location's (or site's) root.
@@ -76,7 +79,10 @@ import java.util.function.Function;
  */
 public final class StaticResponder implements Responder {
 
+    private static final Logger LOG = LoggerFactory.getLogger(StaticResponder.class);
     private static final String ALLOW = "GET, HEAD";
+    /** Headers of the responses this class fills itself: see {@link #fullResponse}. */
+    private static final HttpHeadersFactory OWN_HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private final FileEngine engine;
     private final MimeTypes mimeTypes;
@@ -84,6 +90,7 @@ public final class StaticResponder implements Responder {
     private final ContentCache contentCache;
     private final Executor revalidator;
     private final int inlineLimit;
+    private volatile boolean directMemoryWarned;
 
     /** A responder that maps each exchange onto its location's root (else its site's) and the site's policy. */
     public StaticResponder(FileEngine engine, MimeTypes mimeTypes) {
@@ -362,10 +369,32 @@ public final class StaticResponder implements Responder {
             body = Unpooled.EMPTY_BUFFER;
         }
         // The duplicate (or its slice, which shares its reference) passes to the response.
-        FullHttpResponse response = new DefaultFullHttpResponse(exchange.request().protocolVersion(), status, body);
+        FullHttpResponse response = fullResponse(exchange.request().protocolVersion(), status, body);
         head(response.headers(), mimeTypes.forPath(uriPath), contentLength, etag, mtime).add(extra);
         exchange.complete(exchange.writeAndFlush(response));
         return true;
+    }
+
+    /**
+     * Puts a copy of {@code content} into the content cache, outside the pooled allocator (cached bytes live long
+     * and would pin its chunks). A cache larger than the JVM's direct memory allows is not a reason to fail the
+     * request: the file is served uncached, and the operator told once.
+     */
+    private void keep(Path path, ByteBuf content, ContentMetadata metadata) {
+        int size = content.readableBytes();
+        ByteBuf copy;
+        try {
+            copy = Unpooled.directBuffer(size);
+        } catch (OutOfMemoryError e) {
+            if (!directMemoryWarned) {
+                directMemoryWarned = true;
+                LOG.warn("content cache: no direct memory for a copy of {} ({}): cache.content.max-bytes is beyond "
+                        + "the JVM's direct memory; raise -XX:MaxDirectMemorySize (EDGE_JAVA_OPTS) or lower it",
+                        path, e.toString());
+            }
+            return;
+        }
+        contentCache.put(path, copy.writeBytes(content, content.readerIndex(), size), metadata);
     }
 
     /** The content cache's revalidation (on its own thread): a file gone is also dropped from the open-file cache. */
@@ -418,7 +447,7 @@ public final class StaticResponder implements Responder {
         HttpVersion version = exchange.request().protocolVersion();
         if (exchange.isHead() || body.isEmpty()) {
             file.release();
-            FullHttpResponse response = new DefaultFullHttpResponse(version, status, Unpooled.EMPTY_BUFFER);
+            FullHttpResponse response = fullResponse(version, status, Unpooled.EMPTY_BUFFER);
             head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
             exchange.complete(exchange.writeAndFlush(response));
             return;
@@ -433,21 +462,27 @@ public final class StaticResponder implements Responder {
                 }
                 if (contentCache != null && passThrough.isEmpty() && size <= contentCache.maxFileSize()
                         && contentCache.admit(path)) {
-                    // A copy outside the pooled allocator: cached bytes live long and would pin its chunks.
-                    ByteBuf copy = Unpooled.directBuffer((int) size).writeBytes(content, content.readerIndex(), (int) size);
-                    contentCache.put(path, copy, new ContentMetadata(size, FileTime.fromMillis(mtime), etag, responseType));
+                    keep(path, content, new ContentMetadata(size, FileTime.fromMillis(mtime), etag, responseType));
                 }
                 // The buffer's ownership passes to the response, and with the write to the channel.
-                FullHttpResponse response = new DefaultFullHttpResponse(version, status, content);
+                FullHttpResponse response = fullResponse(version, status, content);
                 head(response.headers(), responseType, contentLength, etag, mtime).add(passThrough);
                 exchange.complete(exchange.writeAndFlush(response));
             }));
             return;
         }
-        HttpResponse response = new DefaultHttpResponse(version, status);
+        HttpResponse response = new DefaultHttpResponse(version, status, OWN_HEADERS);
         head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
         exchange.write(response);
         new BodySender(exchange, file, body).run();
+    }
+
+    /**
+     * A response whose headers are all set here (constant names, values formatted here or copied from headers
+     * validated where they were parsed), so they skip Netty's per-header validation; no trailers.
+     */
+    private static FullHttpResponse fullResponse(HttpVersion version, HttpResponseStatus status, ByteBuf body) {
+        return new DefaultFullHttpResponse(version, status, body, OWN_HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
     }
 
     private static HttpHeaders head(HttpHeaders headers, String contentType, long contentLength, String etag, long mtime) {
@@ -459,7 +494,7 @@ public final class StaticResponder implements Responder {
 
     private static HttpHeaders validators(HttpHeaders headers, String etag, long mtime) {
         return headers.set(HttpHeaderNames.ETAG, etag)
-                .set(HttpHeaderNames.LAST_MODIFIED, DateFormatter.format(new Date(mtime)));
+                .set(HttpHeaderNames.LAST_MODIFIED, HttpDate.format(mtime));
     }
 
     private static FullHttpResponse emptyResponse(Exchange exchange, HttpResponseStatus status) {

@@ -19,4 +19,14 @@ class HttpDateTest {
         millis.set(1_796_774_400_000L); // a day with one digit: still two
         assertThat(date.current().toString()).isEqualTo("Wed, 09 Dec 2026 00:00:00 GMT");
     }
+
+    @Test
+    void formatsPastSecondsAndKeepsSlotsThatCollideApart() {
+        assertThat(HttpDate.format(1_795_000_000_999L).toString()).isEqualTo("Wed, 18 Nov 2026 11:06:40 GMT");
+        // 256 s later maps to the same slot: the newer second replaces the older, each formatted right
+        assertThat(HttpDate.format(1_795_000_256_000L).toString()).isEqualTo("Wed, 18 Nov 2026 11:10:56 GMT");
+        assertThat(HttpDate.format(1_795_000_000_000L).toString()).isEqualTo("Wed, 18 Nov 2026 11:06:40 GMT");
+        assertThat(HttpDate.format(0).toString()).isEqualTo("Thu, 01 Jan 1970 00:00:00 GMT");
+        assertThat(HttpDate.format(-1).toString()).isEqualTo("Wed, 31 Dec 1969 23:59:59 GMT");
+    }
 }

@@ -1,11 +1,13 @@
 package io.edge.aio.file;
 
 import io.edge.aio.linux.PageCache;
+import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -42,6 +44,35 @@ final class FileReads {
             return CompletableFuture.completedFuture(engine.region(file, offset, length));
         }
         return engine.read(file, offset, (int) length, PooledByteBufAllocator.DEFAULT).thenApply(buffer -> buffer);
+    }
+
+    /**
+     * Fills {@code buffer}'s writable bytes from {@code file} at {@code offset}: {@code pread} on its raw descriptor
+     * straight into a direct buffer's memory where it can, else through its channel.
+     *
+     * @throws EOFException if the file ends first (it shrank after it was opened)
+     */
+    static void readFully(OpenFile file, ByteBuf buffer, long offset) throws IOException {
+        int fd = file.preadDescriptor();
+        if (fd < 0 || !buffer.hasMemoryAddress() || !Syscalls.isAvailable()) {
+            readFully(file.channel(), buffer, offset);
+            return;
+        }
+        long position = offset;
+        while (buffer.isWritable()) {
+            long n = Syscalls.pread(fd, buffer.memoryAddress() + buffer.writerIndex(), buffer.writableBytes(), position);
+            if (n == -Syscalls.EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                throw new FileSystemException(file.path().toString(), null, Syscalls.describe((int) -n));
+            }
+            if (n == 0) {
+                throw new EOFException("file shrank below " + (offset + buffer.capacity()) + " bytes while being read");
+            }
+            buffer.writerIndex(buffer.writerIndex() + (int) n);
+            position += n;
+        }
     }
 
     /**

@@ -1,6 +1,5 @@
 package io.edge.aio.file;
 
-import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.StaticIoSettings;
 import io.edge.aio.linux.IoUring;
 import io.edge.aio.linux.PageCache;
@@ -64,8 +63,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
      * @throws IOException if io_uring is not available here (see {@link #unavailabilityCause()})
      */
     public IoUringEngine(StaticIoSettings settings) throws IOException {
-        this(OpenFileCache.withRawDescriptors(settings.openFileCacheSize(), settings.revalidateAfter(),
-                        Math.max(1, settings.fdBudget() / OpenFileCache.descriptorsPerFile()), Ticker.systemTicker()),
+        this(OpenFileCache.withRawDescriptors(settings),
                 settings.threads(), settings.queueDepth(), settings.sendfileChunk(), DEFAULT_INLINE_LIMIT,
                 settings.readTimeout(), PageCache.isAvailable());
     }
@@ -132,7 +130,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             stats.pageCacheHits.incrementAndGet();
             ByteBuf buffer = alloc.directBuffer(length, length);
             try {
-                FileReads.readFully(file.channel(), buffer, offset);
+                FileReads.readFully(file, buffer, offset);
                 result.complete(buffer); // ownership passes to the caller
             } catch (IOException | RuntimeException e) {
                 buffer.release();

@@ -1,6 +1,5 @@
 package io.edge.aio.file;
 
-import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.StaticIoSettings;
 import io.edge.aio.linux.LinuxAio;
 import io.netty.buffer.ByteBuf;
@@ -72,8 +71,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
      * through {@link #loadRegion} and {@code sendfile} from the slab, the design this engine exists for.
      */
     public LinuxAioSendfileEngine(StaticIoSettings settings) {
-        this(OpenFileCache.withDirectDescriptors(settings.openFileCacheSize(), settings.revalidateAfter(),
-                        Math.max(1, settings.fdBudget() / 2), Ticker.systemTicker()),
+        this(OpenFileCache.withDirectDescriptors(settings),
                 settings.threads(), settings.queueDepth(), 2 * settings.queueDepth(), settings.sendfileChunk(),
                 0, settings.readTimeout(), SLAB_DIR); // no inline reads: every body leaves by sendfile from the slab
     }

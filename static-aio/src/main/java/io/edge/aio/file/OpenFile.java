@@ -1,7 +1,9 @@
 package io.edge.aio.file;
 
+import io.edge.aio.linux.FdChannels;
 import io.edge.aio.linux.Syscalls;
 import io.netty.util.AbstractReferenceCounted;
+import io.netty.util.IllegalReferenceCountException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -18,7 +20,9 @@ import java.util.Objects;
 public final class OpenFile extends AbstractReferenceCounted {
 
     private final Path path;
-    private final FileChannel channel;
+    private final boolean directory;
+    /** The JDK channel; for a file opened natively, made on first use ({@link #channel()}) over {@link #fd}. */
+    private volatile FileChannel channel;
     private final long size;
     private final long lastModifiedMillis;
     private final Object fileKey;
@@ -29,22 +33,30 @@ public final class OpenFile extends AbstractReferenceCounted {
     /** {@link #fd} is the channel's own descriptor (closed with it), not a second one. */
     private final boolean channelsFd;
     private final boolean direct;
+    /** Set once the descriptor is closed (the last reference went). */
+    private volatile boolean closed;
 
     OpenFile(Path path, FileChannel channel, long size, BasicFileAttributes stat, FdBudget budget) {
         this(path, channel, -1, false, false, size, stat, budget);
     }
 
     /**
+     * @param channel    the JDK channel, or null where {@code channelsFd}: then it is made over {@code fd} when
+     *                   first asked for ({@link FdChannels#wrap}); a small file read with {@code pread} never needs one
      * @param channelsFd {@code fd} is the descriptor {@code channel} wraps
      * @param direct     {@code fd} was opened with {@code O_DIRECT}
      */
     OpenFile(Path path, FileChannel channel, int fd, boolean channelsFd, boolean direct, long size,
             BasicFileAttributes stat, FdBudget budget) {
         this.path = Objects.requireNonNull(path, "path");
+        this.directory = stat.isDirectory();
         this.channel = channel;
         this.fd = fd;
         this.channelsFd = channelsFd && fd >= 0;
         this.direct = direct && fd >= 0 && !channelsFd;
+        if (!directory && channel == null && !this.channelsFd) {
+            throw new IllegalArgumentException("a file needs a channel or a descriptor to make one over: " + path);
+        }
         this.size = size;
         this.lastModifiedMillis = stat.lastModifiedTime().toMillis();
         this.fileKey = stat.fileKey();
@@ -64,20 +76,46 @@ public final class OpenFile extends AbstractReferenceCounted {
 
     /** True for a directory; it has no {@link #channel()} and the responder looks for index files. */
     public boolean isDirectory() {
-        return channel == null;
+        return directory;
     }
 
     /**
      * The open file. Shared by every holder: use positional reads and transfers only, never the channel's
-     * own position, and never close it.
+     * own position, and never close it. Valid while a reference is held.
      *
      * @throws IllegalStateException for a directory
      */
     public FileChannel channel() {
-        if (channel == null) {
+        if (directory) {
             throw new IllegalStateException("a directory has no channel");
         }
-        return channel;
+        FileChannel c = channel;
+        if (c == null) {
+            if (closed) {
+                throw new IllegalReferenceCountException("channel() of a released file: " + path);
+            }
+            synchronized (this) {
+                c = channel;
+                if (c == null) {
+                    c = FdChannels.wrap(fd);
+                    channel = c;
+                }
+            }
+        }
+        return c;
+    }
+
+    /** Whether the file's descriptor is still open: false once the last reference was released. */
+    boolean isOpen() {
+        return !closed;
+    }
+
+    /**
+     * The descriptor to {@code pread} from without a channel: the raw one unless it is {@code O_DIRECT} (whose reads
+     * must be aligned), else -1. Valid while a reference is held.
+     */
+    int preadDescriptor() {
+        return directory || direct ? -1 : fd;
     }
 
     /**
@@ -142,15 +180,19 @@ public final class OpenFile extends AbstractReferenceCounted {
 
     @Override
     protected void deallocate() {
-        if (channel == null) {
+        closed = true;
+        if (directory) {
             return;
         }
+        FileChannel c = channel;
         try {
-            channel.close();
+            if (c != null) {
+                c.close();
+            }
         } catch (IOException ignored) {
             // A read-only descriptor has nothing left to flush; close cannot lose data.
         } finally {
-            if (!channelsFd) {
+            if (!channelsFd || c == null) {
                 Syscalls.closeQuietly(fd); // deallocate runs once: no double close of a reused number
             }
             budget.release();

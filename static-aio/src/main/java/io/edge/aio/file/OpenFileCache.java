@@ -10,6 +10,7 @@ import io.edge.aio.linux.Syscalls;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
 import io.edge.aio.path.RootDirectory;
+import io.edge.cache.content.Doorkeeper;
 import io.netty.util.IllegalReferenceCountException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -60,6 +61,8 @@ public final class OpenFileCache implements AutoCloseable {
     private final FdBudget budget;
     private final Opener opener;
     private final Descriptors descriptors;
+    /** Admission with {@code min-uses = 2}: a file is cached on an open only if it was opened recently before; else null. */
+    private final Doorkeeper admission;
 
     /** How files are opened and what they hold besides their channel. */
     private enum Descriptors {
@@ -73,7 +76,24 @@ public final class OpenFileCache implements AutoCloseable {
 
     /** A cache from the server's settings, on the system clock. */
     public OpenFileCache(StaticIoSettings settings) {
-        this(settings.openFileCacheSize(), settings.revalidateAfter(), settings.fdBudget(), Ticker.systemTicker());
+        this(settings.openFileCacheSize(), settings.revalidateAfter(), settings.fdBudget(), Ticker.systemTicker(),
+                OpenFileCache::openChannel, Syscalls.isAvailable() ? Descriptors.NATIVE : Descriptors.CHANNEL_ONLY,
+                settings.openFileCacheMinUses());
+    }
+
+    /** {@link #withRawDescriptors} from the server's settings: the budget is shared by the descriptors a file holds. */
+    static OpenFileCache withRawDescriptors(StaticIoSettings settings) {
+        requireNatives();
+        return new OpenFileCache(settings.openFileCacheSize(), settings.revalidateAfter(),
+                Math.max(1, settings.fdBudget() / descriptorsPerFile()), Ticker.systemTicker(),
+                OpenFileCache::openChannel, Descriptors.NATIVE, settings.openFileCacheMinUses());
+    }
+
+    /** {@link #withDirectDescriptors} from the server's settings: half the budget, as a file holds two descriptors. */
+    static OpenFileCache withDirectDescriptors(StaticIoSettings settings) {
+        return new OpenFileCache(settings.openFileCacheSize(), settings.revalidateAfter(),
+                Math.max(1, settings.fdBudget() / 2), Ticker.systemTicker(), OpenFileCache::openChannel,
+                Descriptors.DIRECT, settings.openFileCacheMinUses());
     }
 
     /**
@@ -85,12 +105,13 @@ public final class OpenFileCache implements AutoCloseable {
      */
     public OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker) {
         this(maxSize, revalidateAfter, fdBudget, ticker, OpenFileCache::openChannel,
-                Syscalls.isAvailable() ? Descriptors.NATIVE : Descriptors.CHANNEL_ONLY);
+                Syscalls.isAvailable() ? Descriptors.NATIVE : Descriptors.CHANNEL_ONLY, 1);
     }
 
     OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker, Opener opener) {
-        this(maxSize, revalidateAfter, fdBudget, ticker, opener, Descriptors.CHANNEL_ONLY);
+        this(maxSize, revalidateAfter, fdBudget, ticker, opener, Descriptors.CHANNEL_ONLY, 1);
     }
+
 
     /**
      * A cache whose files carry a raw descriptor ({@link OpenFile#fd()}) for io_uring: opened natively, with
@@ -100,11 +121,15 @@ public final class OpenFileCache implements AutoCloseable {
      * @throws IllegalStateException without the natives
      */
     static OpenFileCache withRawDescriptors(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker) {
+        requireNatives();
+        return new OpenFileCache(maxSize, revalidateAfter, fdBudget, ticker, OpenFileCache::openChannel,
+                Descriptors.NATIVE, 1);
+    }
+
+    private static void requireNatives() {
         if (!Syscalls.isAvailable()) {
             throw new IllegalStateException("raw descriptors need the natives: " + Syscalls.unavailabilityCause());
         }
-        return new OpenFileCache(maxSize, revalidateAfter, fdBudget, ticker, OpenFileCache::openChannel,
-                Descriptors.NATIVE);
     }
 
     /** Descriptors a cached file holds: 1, or 2 where the channel cannot wrap the raw one. */
@@ -119,15 +144,16 @@ public final class OpenFileCache implements AutoCloseable {
      */
     static OpenFileCache withDirectDescriptors(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker) {
         return new OpenFileCache(maxSize, revalidateAfter, fdBudget, ticker, OpenFileCache::openChannel,
-                Descriptors.DIRECT);
+                Descriptors.DIRECT, 1);
     }
 
     private OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker, Opener opener,
-            Descriptors descriptors) {
+            Descriptors descriptors, int minUses) {
         this.descriptors = descriptors;
         if (maxSize < 0) {
             throw new IllegalArgumentException("openFileCacheSize: " + maxSize + " (expected: >= 0)");
         }
+        this.admission = minUses > 1 ? new Doorkeeper((int) Math.min(1 << 22, Math.max(1024, 8L * maxSize))) : null;
         this.budget = new FdBudget(fdBudget);
         this.ticker = ticker;
         this.revalidateNanos = revalidateAfter.toNanos();
@@ -345,10 +371,15 @@ public final class OpenFileCache implements AutoCloseable {
             budget.release(); // a directory holds no descriptor
             return file;
         }
-        if (cacheable && revalidateNanos > 0) {
+        if (cacheable && admits(key)) {
             cache.put(key, new Entry(file.retain(), now));
         }
         return file;
+    }
+
+    /** Whether a file just opened is to be cached: with a cache at all, and past {@link #admission} if any. */
+    private boolean admits(Path key) {
+        return revalidateNanos > 0 && (admission == null || admission.seenBefore(key.hashCode()));
     }
 
     /** The open file over {@code fd}, which it takes over (closed on failure). */
@@ -368,9 +399,13 @@ public final class OpenFileCache implements AutoCloseable {
             Syscalls.closeQuietly(fd); // a FIFO, socket or device: never served
             throw new NoSuchFileException(key.toString(), null, "not a regular file");
         }
+        boolean channelsFd = FdChannels.isAvailable();
+        if (channelsFd && descriptors != Descriptors.DIRECT) {
+            // The channel is made over fd when a send needs one; a small file read with pread never does.
+            return new OpenFile(key, null, fd, true, false, stat.size(), stat, budget);
+        }
         FileChannel channel;
         int raw = fd;
-        boolean channelsFd = FdChannels.isAvailable();
         try {
             channel = channelsFd ? FdChannels.wrap(fd)
                     : FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.READ);
@@ -423,7 +458,7 @@ public final class OpenFileCache implements AutoCloseable {
         }
         // The caller's reference; the stat was taken before the open, the size comes from the descriptor.
         OpenFile file = new OpenFile(path, channel, size, stat, budget);
-        if (cacheable && revalidateNanos > 0) {
+        if (cacheable && admits(path)) {
             cache.put(path, new Entry(file.retain(), now));
         }
         return file;

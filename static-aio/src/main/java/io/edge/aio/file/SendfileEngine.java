@@ -78,7 +78,7 @@ public final class SendfileEngine implements FileEngine {
         FileReads.checkRange(file, offset, length);
         ByteBuf buffer = alloc.directBuffer(length, length);
         try {
-            FileReads.readFully(file.channel(), buffer, offset);
+            FileReads.readFully(file, buffer, offset);
             return CompletableFuture.completedFuture(buffer); // ownership passes to the caller
         } catch (IOException | RuntimeException e) {
             buffer.release();

@@ -152,7 +152,7 @@ public final class ThreadPoolEngine implements FileEngine {
             ByteBuf buffer = null;
             try {
                 buffer = alloc.directBuffer(length, length);
-                FileReads.readFully(held.channel(), buffer, offset);
+                FileReads.readFully(held, buffer, offset);
             } catch (IOException | RuntimeException e) {
                 if (buffer != null) {
                     buffer.release();

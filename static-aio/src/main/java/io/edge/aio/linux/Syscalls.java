@@ -65,6 +65,7 @@ public final class Syscalls {
             ThreadLocal.withInitial(() -> new Memory(PATH_MAX + 256));
 
     private static final long SYS_READ;
+    private static final long SYS_PREAD64;
     private static final long SYS_IO_SETUP;
     private static final long SYS_IO_DESTROY;
     private static final long SYS_IO_SUBMIT;
@@ -86,6 +87,7 @@ public final class Syscalls {
         Throwable cause = null;
         long eventfd2 = -1;
         long read = -1;
+        long pread = -1;
         long[] aio = {-1, -1, -1, -1};
         long fallocate = -1;
         int direct = 0;
@@ -98,6 +100,7 @@ public final class Syscalls {
         } else if (Platform.isIntel() && Platform.is64Bit()) {
             eventfd2 = 290;
             read = 0;
+            pread = 17;
             aio = new long[] {206, 207, 209, 208};
             fallocate = 285;
             direct = 040000;
@@ -106,6 +109,7 @@ public final class Syscalls {
         } else if (Platform.isARM() && Platform.is64Bit()) {
             eventfd2 = 19;
             read = 63;
+            pread = 67;
             aio = new long[] {0, 1, 2, 4};
             fallocate = 47;
             direct = 0200000;
@@ -125,6 +129,7 @@ public final class Syscalls {
         }
         SYS_EVENTFD2 = eventfd2;
         SYS_READ = read;
+        SYS_PREAD64 = pread;
         SYS_IO_SETUP = aio[0];
         SYS_IO_DESTROY = aio[1];
         SYS_IO_SUBMIT = aio[2];
@@ -223,6 +228,11 @@ public final class Syscalls {
     /** {@code read(fd, buf, count)}: bytes read, or -errno. */
     public static long read(int fd, long address, long count) {
         return call(SYS_READ, fd, address, count, 0, 0, 0);
+    }
+
+    /** {@code pread(fd, buf, count, offset)}: bytes read (0 at the end of the file), or -errno. */
+    public static long pread(int fd, long address, long count, long offset) {
+        return call(SYS_PREAD64, fd, address, count, offset, 0, 0);
     }
 
     private static long call(long number, long a, long b, long c, long d, long e, long f) {

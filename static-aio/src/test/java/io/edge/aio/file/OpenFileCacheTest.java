@@ -3,6 +3,7 @@ package io.edge.aio.file;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.edge.aio.StaticIoSettings;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
@@ -49,6 +50,35 @@ class OpenFileCacheTest {
             a.release();
             b.release();
             assertThat(a.channel().isOpen()).isTrue();
+        }
+    }
+
+    @Test
+    void withMinUsesTwoAFileIsCachedOnlyWhenOpenedAgain() throws IOException {
+        StaticIoSettings settings = new StaticIoSettings(StaticIoSettings.Engine.AUTO, 8, 2, 4, Duration.ofSeconds(5),
+                2, 10, 1 << 20, Duration.ofSeconds(30));
+        try (OpenFileCache cache = new OpenFileCache(settings)) {
+            OpenFile first = cache.acquire(dir.resolve("f0"), true);
+            assertThat(first.refCnt()).isEqualTo(1); // the caller's only: not cached
+            assertThat(cache.cachedCount()).isZero();
+            first.release();
+            assertThat(first.isOpen()).isFalse();
+            assertThat(cache.descriptorsInUse()).isZero();
+
+            OpenFile second = cache.acquire(dir.resolve("f0"), true);
+            assertThat(second).isNotSameAs(first);
+            assertThat(second.refCnt()).isEqualTo(2); // cache + caller
+            second.release();
+            assertThat(second.isOpen()).isTrue();
+            OpenFile third = cache.acquire(dir.resolve("f0"), true);
+            assertThat(third).isSameAs(second);
+            third.release();
+
+            // another file's first open still goes uncached
+            OpenFile other = cache.acquire(dir.resolve("f1"), true);
+            other.release();
+            assertThat(other.isOpen()).isFalse();
+            assertThat(cache.cachedCount()).isEqualTo(1);
         }
     }
 
@@ -147,7 +177,7 @@ class OpenFileCacheTest {
             assertThat(cache.descriptorsInUse()).isEqualTo(4);
             assertThat(cache.cachedCount()).isZero();
             d.release();
-            assertThat(d.channel().isOpen()).isFalse();
+            assertThat(d.isOpen()).isFalse();
             a.release();
             b.release();
             c.release();
