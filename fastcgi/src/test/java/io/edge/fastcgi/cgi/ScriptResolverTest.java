@@ -99,4 +99,16 @@ class ScriptResolverTest {
         assertThat(resolver.resolve("/a.php", "")).isInstanceOf(NotFound.class); // group 2 required here
         assertThat(((Script) resolver.resolve("/a.php/p", "")).pathInfo()).isEqualTo("/p");
     }
+
+    @Test
+    void theDefaultSplitWithoutARegexAgreesWithTheRegex() {
+        String[] paths = {"/a.php", "/a.php/", "/a.php/b", "/a.php/b.php/c", "/.php", "/.php/x", "/a.phpx",
+            "/a.phpx/b.php", "/a.php.php", "/a.php.php/x", "/dir.php/", "/x/y.php/z/w.php", "/", "/php", "/a.ph",
+            "/a.PHP", "/..php", "/a/.php", "/uploads/a.jpg/x.php", "/a.php?b", "/a.php%2fb", "/é.php/ü"};
+        for (String path : paths) {
+            java.util.regex.Matcher m = ScriptResolver.DEFAULT_SPLIT.matcher(path);
+            int expected = m.matches() ? m.end(1) : -1;
+            assertThat(ScriptResolver.defaultScriptEnd(path)).as(path).isEqualTo(expected);
+        }
+    }
 }
