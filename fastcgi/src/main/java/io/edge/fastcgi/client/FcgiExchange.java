@@ -110,6 +110,8 @@ public final class FcgiExchange {
     private final Listener listener;
     private final CgiResponseParser parser;
     private final Handler handler = new Handler();
+    /** Where {@link #handler} receives the backend's events while the exchange runs; null before it began. */
+    private ExchangeSlot slot;
     private final ChannelFutureListener writeFailure = this::writeDone;
     private final StringBuilder stderrLine = new StringBuilder();
     private State state = State.SENDING;
@@ -157,9 +159,12 @@ public final class FcgiExchange {
 
     private void begin(ByteBuf encoded) {
         ChannelPipeline p = backendChannel.pipeline();
-        if (p.get(FcgiRecordDecoder.class) == null) {
+        ExchangeSlot slot = (ExchangeSlot) p.get(ExchangeSlot.NAME);
+        if (slot == null) {
+            slot = new ExchangeSlot();
             p.addLast("fcgi-encoder", new FcgiRecordEncoder());
             p.addLast("fcgi-decoder", new FcgiRecordDecoder());
+            p.addLast(ExchangeSlot.NAME, slot);
             p.addLast("fcgi-idle-guard", IdleGuard.INSTANCE);
         }
         if (!backendChannel.isActive()) {
@@ -168,7 +173,8 @@ public final class FcgiExchange {
                     Lease.Outcome.CLOSE);
             return;
         }
-        p.addBefore("fcgi-idle-guard", "fcgi-exchange", handler);
+        this.slot = slot;
+        slot.occupy(handler);
         lastReadNanos = backendChannel.eventLoop().ticker().nanoTime();
         backendChannel.write(new FcgiBeginRequest(REQUEST_ID, FcgiRole.RESPONDER, lease.keepAlive()))
                 .addListener(writeFailure);
@@ -336,8 +342,8 @@ public final class FcgiExchange {
             paused = false;
             backendChannel.config().setAutoRead(true);
         }
-        if (backendChannel.pipeline().context(handler) != null) {
-            backendChannel.pipeline().remove(handler);
+        if (slot != null) {
+            slot.vacate(handler);
         }
     }
 

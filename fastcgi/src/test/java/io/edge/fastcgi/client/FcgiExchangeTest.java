@@ -138,7 +138,7 @@ class FcgiExchangeTest {
         // Clean end with keep-alive: pooled as idle, the exchange handler gone, the codec kept.
         assertThat(backend.isActive()).isTrue();
         assertThat(leased.pool().stats().idle()).isEqualTo(1);
-        assertThat(backend.pipeline().get("fcgi-exchange")).isNull();
+        assertThat(((ExchangeSlot) backend.pipeline().get(ExchangeSlot.NAME)).isVacant()).isTrue();
         assertThat(backend.pipeline().get(FcgiRecordDecoder.class)).isNotNull();
     }
 
