@@ -38,6 +38,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -48,6 +49,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -57,6 +61,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,6 +96,14 @@ public final class StaticResponder implements Responder {
     private final Executor revalidator;
     private final int inlineLimit;
     private volatile boolean directMemoryWarned;
+    /** Small-file reads in flight on this thread (an event loop): see {@link #readWhole}. */
+    private final FastThreadLocal<Map<SharedRead, List<BiConsumer<ByteBuf, Throwable>>>> readsInFlight =
+            new FastThreadLocal<>() {
+                @Override
+                protected Map<SharedRead, List<BiConsumer<ByteBuf, Throwable>>> initialValue() {
+                    return new HashMap<>();
+                }
+            };
 
     /** A responder that maps each exchange onto its location's root (else its site's) and the site's policy. */
     public StaticResponder(FileEngine engine, MimeTypes mimeTypes) {
@@ -453,7 +466,7 @@ public final class StaticResponder implements Responder {
             return;
         }
         if (status == HttpResponseStatus.OK && size <= inlineLimit) {
-            engine.read(file, 0, (int) size, exchange.clientChannel().alloc()).whenComplete((content, error) -> onLoop(exchange, () -> {
+            readWhole(exchange, file, (int) size, (content, error) -> {
                 Path path = file.path();
                 file.release();
                 if (error != null) {
@@ -468,13 +481,61 @@ public final class StaticResponder implements Responder {
                 FullHttpResponse response = fullResponse(version, status, content);
                 head(response.headers(), responseType, contentLength, etag, mtime).add(passThrough);
                 exchange.complete(exchange.writeAndFlush(response));
-            }));
+            });
             return;
         }
         HttpResponse response = new DefaultHttpResponse(version, status, OWN_HEADERS);
         head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
         exchange.write(response);
         new BodySender(exchange, file, body).run();
+    }
+
+    /**
+     * Reads the whole of a small {@code file} and calls {@code then} on the exchange's event loop with a buffer
+     * it owns, or the failure. Requests on one event loop for a file (same path and entity tag) whose read is in
+     * flight share that read: a burst of misses for one cold thumbnail costs one disk read, not one per client.
+     * Each sharer gets its own reference (a retained duplicate) and still holds and releases its own {@code file}.
+     */
+    private void readWhole(Exchange exchange, OpenFile file, int size, BiConsumer<ByteBuf, Throwable> then) {
+        EventLoop loop = exchange.clientChannel().eventLoop();
+        if (!loop.inEventLoop()) {
+            engine.read(file, 0, size, exchange.clientChannel().alloc())
+                    .whenComplete((content, error) -> onLoop(exchange, () -> then.accept(content, error)));
+            return;
+        }
+        Map<SharedRead, List<BiConsumer<ByteBuf, Throwable>>> inFlight = readsInFlight.get();
+        SharedRead key = new SharedRead(file.path(), file.etag());
+        List<BiConsumer<ByteBuf, Throwable>> waiting = inFlight.get(key);
+        if (waiting != null) {
+            waiting.add(then);
+            return;
+        }
+        List<BiConsumer<ByteBuf, Throwable>> sharers = new ArrayList<>(1);
+        sharers.add(then);
+        inFlight.put(key, sharers);
+        CompletionStage<ByteBuf> reading;
+        try {
+            reading = engine.read(file, 0, size, exchange.clientChannel().alloc());
+        } catch (RuntimeException e) {
+            inFlight.remove(key, sharers); // nobody else may wait for a read that never started
+            throw e;
+        }
+        reading.whenComplete((content, error) -> onLoop(exchange, () -> {
+            inFlight.remove(key, sharers);
+            int last = sharers.size() - 1;
+            for (int i = 0; i <= last; i++) {
+                ByteBuf mine = content == null ? null : i == last ? content : content.retainedDuplicate();
+                try {
+                    sharers.get(i).accept(mine, error);
+                } catch (RuntimeException e) {
+                    LOG.warn("answering a shared read of {} failed", key.path(), e);
+                }
+            }
+        }));
+    }
+
+    /** A small file's read shared by the requests that want it while it is in flight. */
+    private record SharedRead(Path path, String etag) {
     }
 
     /**

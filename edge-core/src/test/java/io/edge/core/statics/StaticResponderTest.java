@@ -3,13 +3,17 @@ package io.edge.core.statics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.aio.PathPolicy;
+import io.edge.aio.file.FileEngine;
+import io.edge.aio.file.OpenFile;
 import io.edge.aio.file.OpenFileCache;
+import io.edge.aio.path.Resolution;
 import io.edge.aio.file.SendfileEngine;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.core.http.Exchange;
 import io.edge.aio.path.PathResolver;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -37,6 +41,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -291,6 +297,105 @@ class StaticResponderTest {
         ex.releaseAll();
         engine.cache().invalidateAll();
         assertThat(engine.cache().descriptorsInUse()).isZero();
+    }
+
+    @Test
+    void requestsForAFileBeingReadShareThatRead() {
+        HeldReads held = new HeldReads(engine);
+        responder = new StaticResponder(held, new MimeTypes(Map.of("txt", "text/plain")));
+        FakeExchange a = new FakeExchange(HttpMethod.GET, "/small.txt", "");
+        FakeExchange b = new FakeExchange(HttpMethod.GET, "/small.txt", "");
+        FakeExchange other = new FakeExchange(HttpMethod.GET, "/dir/index.html", "");
+        responder.respond(a);
+        responder.respond(b);
+        responder.respond(other);
+        assertThat(held.pending).hasSize(2); // one read for small.txt, one for index.html
+        assertThat(a.messages).isEmpty();
+        assertThat(b.messages).isEmpty();
+
+        held.completeAll();
+        try {
+            for (FakeExchange ex : List.of(a, b)) {
+                FullHttpResponse response = (FullHttpResponse) ex.messages.get(0);
+                assertThat(response.status()).isEqualTo(HttpResponseStatus.OK);
+                assertThat(response.content().toString(StandardCharsets.US_ASCII)).isEqualTo("hello");
+                assertThat(ex.completed).isTrue();
+            }
+            assertThat(((FullHttpResponse) other.messages.get(0)).content().toString(StandardCharsets.US_ASCII))
+                    .isEqualTo("<p>index</p>");
+        } finally {
+            a.releaseAll();
+            b.releaseAll();
+            other.releaseAll();
+        }
+
+        // Once the read is done, the next request reads again: nothing is left waiting on it.
+        FakeExchange c = new FakeExchange(HttpMethod.GET, "/small.txt", "");
+        responder.respond(c);
+        assertThat(held.pending).hasSize(1);
+        held.completeAll();
+        assertThat(c.completed).isTrue();
+        c.releaseAll();
+    }
+
+    @Test
+    void aFailedSharedReadFailsEverySharer() {
+        HeldReads held = new HeldReads(engine);
+        responder = new StaticResponder(held, new MimeTypes(Map.of("txt", "text/plain")));
+        FakeExchange a = new FakeExchange(HttpMethod.GET, "/small.txt", "");
+        FakeExchange b = new FakeExchange(HttpMethod.GET, "/small.txt", "");
+        responder.respond(a);
+        responder.respond(b);
+        assertThat(held.pending).hasSize(1);
+        held.pending.remove(0).future.completeExceptionally(new IOException("disk gone"));
+        assertThat(a.failure).hasMessage("disk gone");
+        assertThat(b.failure).hasMessage("disk gone");
+        assertThat(a.messages).isEmpty();
+        assertThat(b.messages).isEmpty();
+        a.releaseAll();
+        b.releaseAll();
+    }
+
+    /** An engine whose small reads wait until the test lets them go (then read through {@code delegate}). */
+    static final class HeldReads implements FileEngine {
+        record Pending(OpenFile file, int length, ByteBufAllocator alloc, CompletableFuture<ByteBuf> future) {
+        }
+
+        final FileEngine delegate;
+        final List<Pending> pending = new ArrayList<>();
+
+        HeldReads(FileEngine delegate) {
+            this.delegate = delegate;
+        }
+
+        void completeAll() {
+            List<Pending> now = new ArrayList<>(pending);
+            pending.clear();
+            for (Pending p : now) {
+                delegate.read(p.file(), 0, p.length(), p.alloc()).whenComplete((buf, error) -> {
+                    if (error != null) {
+                        p.future().completeExceptionally(error);
+                    } else {
+                        p.future().complete(buf);
+                    }
+                });
+            }
+        }
+
+        @Override
+        public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
+            CompletableFuture<ByteBuf> future = new CompletableFuture<>();
+            pending.add(new Pending(file, length, alloc, future));
+            return future;
+        }
+
+        @Override public CompletionStage<OpenFile> open(Path file, boolean followLinks) { return delegate.open(file, followLinks); }
+        @Override public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution) { return delegate.open(resolver, resolution); }
+        @Override public Object region(OpenFile file, long offset, long length) { return delegate.region(file, offset, length); }
+        @Override public long chunkSize() { return delegate.chunkSize(); }
+        @Override public int inlineLimit() { return delegate.inlineLimit(); }
+        @Override public void invalidate(Path file) { delegate.invalidate(file); }
+        @Override public void close() { }
     }
 
     private FakeExchange run(HttpMethod method, String path, String... headers) {
