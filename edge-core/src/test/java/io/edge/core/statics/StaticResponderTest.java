@@ -301,8 +301,7 @@ class StaticResponderTest {
 
     @Test
     void requestsForAFileBeingReadShareThatRead() {
-        HeldReads held = new HeldReads(engine);
-        responder = new StaticResponder(held, new MimeTypes(Map.of("txt", "text/plain")));
+        HeldReads held = holdReads();
         FakeExchange a = new FakeExchange(HttpMethod.GET, "/small.txt", "");
         FakeExchange b = new FakeExchange(HttpMethod.GET, "/small.txt", "");
         FakeExchange other = new FakeExchange(HttpMethod.GET, "/dir/index.html", "");
@@ -340,8 +339,7 @@ class StaticResponderTest {
 
     @Test
     void aFailedSharedReadFailsEverySharer() {
-        HeldReads held = new HeldReads(engine);
-        responder = new StaticResponder(held, new MimeTypes(Map.of("txt", "text/plain")));
+        HeldReads held = holdReads();
         FakeExchange a = new FakeExchange(HttpMethod.GET, "/small.txt", "");
         FakeExchange b = new FakeExchange(HttpMethod.GET, "/small.txt", "");
         responder.respond(a);
@@ -354,6 +352,13 @@ class StaticResponderTest {
         assertThat(b.messages).isEmpty();
         a.releaseAll();
         b.releaseAll();
+    }
+
+    /** Makes the responder read through a {@link HeldReads} over the test's engine, and returns it. */
+    private HeldReads holdReads() {
+        HeldReads held = new HeldReads(engine);
+        responder = new StaticResponder(held, new MimeTypes(Map.of("txt", "text/plain", "html", "text/html")));
+        return held;
     }
 
     /** An engine whose small reads wait until the test lets them go (then read through {@code delegate}). */
