@@ -20,6 +20,9 @@ public final class HttpDate {
     private volatile Cached cached = new Cached(Long.MIN_VALUE, AsciiString.EMPTY_STRING);
 
     private record Cached(long second, AsciiString text) {
+        static Cached of(long second) {
+            return new Cached(second, AsciiString.of(DateFormatter.format(new Date(second * 1000))));
+        }
     }
 
     /** @param clock milliseconds since the epoch (a fake one in tests) */
@@ -41,7 +44,7 @@ public final class HttpDate {
         int slot = (int) (second & (PAST.length - 1));
         Cached c = PAST[slot];
         if (c == null || c.second() != second) {
-            c = new Cached(second, AsciiString.of(DateFormatter.format(new Date(second * 1000))));
+            c = Cached.of(second);
             PAST[slot] = c;
         }
         return c.text();
@@ -51,7 +54,7 @@ public final class HttpDate {
         long second = Math.floorDiv(clock.getAsLong(), 1000);
         Cached c = cached;
         if (c.second() != second) {
-            c = new Cached(second, AsciiString.of(DateFormatter.format(new Date(second * 1000))));
+            c = Cached.of(second);
             cached = c;
         }
         return c.text();

@@ -58,6 +58,7 @@ final class FileReads {
             readFully(file.channel(), buffer, offset);
             return;
         }
+        long end = offset + buffer.writableBytes();
         long position = offset;
         while (buffer.isWritable()) {
             long n = Syscalls.pread(fd, buffer.memoryAddress() + buffer.writerIndex(), buffer.writableBytes(), position);
@@ -68,7 +69,7 @@ final class FileReads {
                 throw new FileSystemException(file.path().toString(), null, Syscalls.describe((int) -n));
             }
             if (n == 0) {
-                throw new EOFException("file shrank below " + (offset + buffer.capacity()) + " bytes while being read");
+                throw new EOFException("file shrank below " + end + " bytes while being read");
             }
             buffer.writerIndex(buffer.writerIndex() + (int) n);
             position += n;

@@ -50,6 +50,11 @@ public final class OpenFileCache implements AutoCloseable {
         FileChannel open(Path path, boolean followLinks) throws IOException;
     }
 
+    /** One of this cache's {@code acquire} calls, which an engine runs now or on its pool. */
+    interface Acquire {
+        OpenFile acquire() throws IOException;
+    }
+
     private static final LinkOption[] FOLLOW = {};
     private static final LinkOption[] NO_FOLLOW = {LinkOption.NOFOLLOW_LINKS};
     /** Idle entries evicted to make room for one open under the budget. */
@@ -111,7 +116,6 @@ public final class OpenFileCache implements AutoCloseable {
     OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker, Opener opener) {
         this(maxSize, revalidateAfter, fdBudget, ticker, opener, Descriptors.CHANNEL_ONLY, 1);
     }
-
 
     /**
      * A cache whose files carry a raw descriptor ({@link OpenFile#fd()}) for io_uring: opened natively, with

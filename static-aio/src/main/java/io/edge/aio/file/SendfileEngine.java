@@ -55,11 +55,7 @@ public final class SendfileEngine implements FileEngine {
         return now(() -> cache.acquire(resolver, resolution));
     }
 
-    private interface Acquire {
-        OpenFile acquire() throws IOException;
-    }
-
-    private static CompletionStage<OpenFile> now(Acquire acquire) {
+    private static CompletionStage<OpenFile> now(OpenFileCache.Acquire acquire) {
         try {
             return CompletableFuture.completedFuture(acquire.acquire());
         } catch (IOException | RuntimeException e) {

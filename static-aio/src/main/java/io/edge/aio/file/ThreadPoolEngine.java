@@ -119,12 +119,8 @@ public final class ThreadPoolEngine implements FileEngine {
         return onPool(() -> cache.acquire(resolver, resolution));
     }
 
-    private interface Acquire {
-        OpenFile acquire() throws IOException;
-    }
-
     /** Opens on a pool thread; an open whose caller is gone (timed out, engine closing) is released there. */
-    private CompletionStage<OpenFile> onPool(Acquire acquire) {
+    private CompletionStage<OpenFile> onPool(OpenFileCache.Acquire acquire) {
         CompletableFuture<OpenFile> result = new CompletableFuture<>();
         execute(result, () -> {
             OpenFile open = acquire.acquire();
