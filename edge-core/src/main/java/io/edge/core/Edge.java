@@ -59,6 +59,7 @@ public final class Edge {
     private final List<PhpFpmSupervisor> supervisors = new ArrayList<>();
     private final Map<String, WaitStats> waitStats = new LinkedHashMap<>();
     private final Map<String, String> lastLoggedStats = new LinkedHashMap<>();
+    private final StaticStatsLine staticStatsLine = new StaticStatsLine();
     private ScheduledExecutorService statsLogger;
     private FileEngine engine;
     private EdgeServer server;
@@ -98,14 +99,12 @@ public final class Edge {
                 }, 10, TimeUnit.MILLISECONDS);
                 responseCache = new ResponseCache(settings.cache().responses(), cacheTimer, ticker);
             }
-            if (!pools.isEmpty() || responseCache != null || contentCache != null) {
-                statsLogger = Executors.newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "edge-stats");
-                    t.setDaemon(true);
-                    return t;
-                });
-                statsLogger.scheduleAtFixedRate(this::logStats, STATS_PERIOD_S, STATS_PERIOD_S, TimeUnit.SECONDS);
-            }
+            statsLogger = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "edge-stats");
+                t.setDaemon(true);
+                return t;
+            });
+            statsLogger.scheduleAtFixedRate(this::logStats, STATS_PERIOD_S, STATS_PERIOD_S, TimeUnit.SECONDS);
             Map<LocationSettings, Responder> responders = new IdentityHashMap<>();
             for (SiteSettings site : settings.sites()) {
                 for (LocationSettings location : site.locations()) {
@@ -141,6 +140,7 @@ public final class Edge {
     }
 
     private void logStats() {
+        logIfChanged("static files", staticStatsLine.next(engine.stats()));
         logBackendStats();
         logCacheStats();
     }

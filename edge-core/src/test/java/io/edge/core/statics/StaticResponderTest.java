@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.aio.PathPolicy;
 import io.edge.aio.file.FileEngine;
+import io.edge.aio.file.FileEngineStats;
 import io.edge.aio.file.OpenFile;
 import io.edge.aio.file.OpenFileCache;
 import io.edge.aio.path.Resolution;
@@ -400,6 +401,7 @@ class StaticResponderTest {
         @Override public long chunkSize() { return delegate.chunkSize(); }
         @Override public int inlineLimit() { return delegate.inlineLimit(); }
         @Override public void invalidate(Path file) { delegate.invalidate(file); }
+        @Override public FileEngineStats stats() { return delegate.stats(); }
         @Override public void close() { }
     }
 

@@ -79,6 +79,9 @@ public interface FileEngine extends AutoCloseable {
         return length == 0 ? 0 : (length - 1) / chunkSize + 1;
     }
 
+    /** What the engine did so far (for the periodic log line and metrics); cheap enough to call every few seconds. */
+    FileEngineStats stats();
+
     /** Forgets the cached descriptor of {@code file}, if any (another cache saw it change or go). */
     void invalidate(Path file);
 

@@ -13,7 +13,6 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code static.io.engine = io_uring}: small reads go to the kernel as {@code IORING_OP_READ} into pooled
@@ -43,17 +42,10 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         static final String UNAVAILABILITY = probe();
     }
 
-    /** Counters shared by the rings; updated on loop threads, read anywhere. */
-    static final class Stats extends LoopStats {
-        final AtomicLong timedOut = new AtomicLong();
-        final AtomicLong pageCacheHits = new AtomicLong();
-        final AtomicLong asyncReads = new AtomicLong();
-    }
-
     private final int queueDepth;
     private final long readTimeoutNanos;
     private final boolean residencyCheck;
-    private final Stats stats;
+    private final LoopStats stats;
     private final LoopContexts<LoopRing> rings;
 
     /**
@@ -75,12 +67,12 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     IoUringEngine(OpenFileCache cache, int threads, int queueDepth, long chunkSize, int inlineLimit,
             Duration readTimeout, boolean residencyCheck) throws IOException {
         this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
-                inlineLimit, readTimeout), queueDepth, readTimeout, residencyCheck, new Stats());
+                inlineLimit, readTimeout), queueDepth, readTimeout, residencyCheck, new LoopStats());
     }
 
     private IoUringEngine(ThreadPoolEngine blocking, int queueDepth, Duration readTimeout, boolean residencyCheck,
-            Stats stats) throws IOException {
-        super(blocking, stats);
+            LoopStats stats) throws IOException {
+        super("io_uring", blocking, stats);
         this.stats = stats;
         if (!isAvailable()) {
             throw new IOException("io_uring unavailable: " + unavailabilityCause());
@@ -127,7 +119,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         }
         if (residencyCheck && PageCache.isResident(file.fd(), offset, length)) {
             // A page-cache hit is a memory copy: cheaper here than a round trip through the ring.
-            stats.pageCacheHits.incrementAndGet();
+            stats.counters.residentReads.increment();
             ByteBuf buffer = alloc.directBuffer(length, length);
             try {
                 FileReads.readFully(file, buffer, offset);
@@ -138,7 +130,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             }
             return result;
         }
-        stats.asyncReads.incrementAndGet();
+        stats.counters.asyncReads.increment();
         LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, alloc, result);
         rings.execute(ring -> ring.submit(read), read::abandon);
         return result;
@@ -146,17 +138,17 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
 
     /** Reads served at once because {@code cachestat} found their range in the page cache. */
     public long pageCacheHits() {
-        return stats.pageCacheHits.get();
+        return stats.counters.residentReads.sum();
     }
 
     /** Reads that went to the kernel through the ring (page-cache misses, or every read without the check). */
     public long asyncReads() {
-        return stats.asyncReads.get();
+        return stats.counters.asyncReads.sum();
     }
 
     /** Reads failed by the read timeout so far. */
     public long timedOutReads() {
-        return stats.timedOut.get();
+        return stats.counters.timedOut.sum();
     }
 
     /** Rings set up so far (one per event loop that read). */

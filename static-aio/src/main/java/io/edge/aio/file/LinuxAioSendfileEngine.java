@@ -16,6 +16,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -91,7 +92,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
 
     private LinuxAioSendfileEngine(ThreadPoolEngine blocking, int queueDepth, int slots, Duration readTimeout,
             Path slabDir, Stats stats) {
-        super(blocking, stats);
+        super("linux-aio-sendfile", blocking, stats);
         this.stats = stats;
         if (queueDepth < 1 || queueDepth > 32768) {
             throw new IllegalArgumentException("queueDepth: " + queueDepth + " (expected: 1..32768)");
@@ -154,7 +155,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         if (!usesAio(file)) {
             return CompletableFuture.completedFuture(region(file, offset, length));
         }
-        CompletableFuture<Object> result = withTimeout(new CompletableFuture<>());
+        CompletableFuture<Object> result = counted(new CompletableFuture<>());
         RegionLoad load = new RegionLoad(file.retain(), offset, length, result);
         contexts.execute(context -> context.submit(load), load::notStarted);
         return result;
@@ -167,7 +168,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         if (!usesAio(file)) {
             return readByThreads(file, offset, length, alloc);
         }
-        CompletableFuture<ByteBuf> result = withTimeout(new CompletableFuture<>());
+        CompletableFuture<ByteBuf> result = counted(new CompletableFuture<>());
         BufferRead read = new BufferRead(file.retain(), offset, length, alloc, result);
         contexts.execute(read::start, read::notStarted);
         return result;
@@ -192,8 +193,18 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         return blocking.read(file, offset, length, alloc);
     }
 
-    private <T> CompletableFuture<T> withTimeout(CompletableFuture<T> result) {
-        return readTimeoutNanos > 0 ? result.orTimeout(readTimeoutNanos, TimeUnit.NANOSECONDS) : result;
+    /** {@code result} with the read timeout, counted as an asynchronous read (and as timed out if it does). */
+    private <T> CompletableFuture<T> counted(CompletableFuture<T> result) {
+        stats.counters.asyncReads.increment();
+        if (readTimeoutNanos > 0) {
+            result.orTimeout(readTimeoutNanos, TimeUnit.NANOSECONDS).exceptionally(failure -> {
+                if (failure instanceof TimeoutException) {
+                    stats.counters.timedOut.increment();
+                }
+                return null;
+            });
+        }
+        return result;
     }
 
     /** Whether a context failed for a reason that sends the work to the thread pool instead of failing it. */
@@ -206,6 +217,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         private final long offset;
         private final long length;
         private final CompletableFuture<Object> result;
+        private final long start = System.nanoTime();
 
         /** Takes over one reference to {@code file}. */
         RegionLoad(OpenFile file, long offset, long length, CompletableFuture<Object> result) {
@@ -228,6 +240,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
                 return;
             }
             file.release();
+            stats.counters.readDone(start);
             SlabRegion region = new SlabRegion(context, slot, context.slotOffset(slot) + (offset - coverStart), length);
             if (!result.complete(region)) {
                 region.release(); // the caller gave up: nobody else holds it
@@ -278,6 +291,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         private final int length;
         private final ByteBufAllocator alloc;
         private final CompletableFuture<ByteBuf> result;
+        private final long start = System.nanoTime();
         private ByteBuf buffer;
         private int outstanding;
         private Throwable failure;
@@ -350,6 +364,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
                 return;
             }
             file.release();
+            stats.counters.readDone(start);
             buffer.writerIndex(length);
             if (!result.complete(buffer)) {
                 buffer.release(); // the caller gave up: nobody else holds it

@@ -2,6 +2,7 @@ package io.edge.aio.file;
 
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import io.edge.aio.file.ThreadPoolBackedEngine.LoopStats;
 import io.edge.aio.linux.IoUring;
 import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
@@ -36,12 +37,12 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
 
     private final IoUring ring;
     private final long timeoutNanos;
-    private final IoUringEngine.Stats stats;
+    private final LoopStats stats;
     private final Read[] slots;
     private final int[] freeSlots;
     private int freeCount;
 
-    private LoopRing(IoEventLoop loop, IoUring ring, int queueDepth, long timeoutNanos, IoUringEngine.Stats stats) {
+    private LoopRing(IoEventLoop loop, IoUring ring, int queueDepth, long timeoutNanos, LoopStats stats) {
         super(loop, "io_uring engine", stats.waiting);
         this.ring = ring;
         this.timeoutNanos = timeoutNanos;
@@ -54,7 +55,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     }
 
     /** Sets up a ring on {@code loop}; call on that loop's thread. */
-    static LoopRing create(IoEventLoop loop, int queueDepth, long timeoutNanos, IoUringEngine.Stats stats)
+    static LoopRing create(IoEventLoop loop, int queueDepth, long timeoutNanos, LoopStats stats)
             throws IOException {
         IoUring ring = IoUring.create(queueDepth);
         LoopRing loopRing = new LoopRing(loop, ring, Math.min(queueDepth, ring.sqEntries()), timeoutNanos, stats);
@@ -146,6 +147,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         stats.inFlight.decrementAndGet();
         if (result > 0) {
             stats.completed.incrementAndGet();
+            stats.counters.readDone(read.start);
             read.finish(null);
         } else if (result == 0) {
             read.finish(new EOFException("file shrank below " + (read.offset + read.length)
@@ -160,7 +162,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         if (read.result.isDone()) {
             return;
         }
-        stats.timedOut.incrementAndGet();
+        stats.counters.timedOut.increment();
         TimeoutException timeout = new TimeoutException("io_uring read of " + read.file.path() + " not done after "
                 + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
         if (removeWaiting(read)) {
@@ -192,6 +194,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         final int length;
         final ByteBufAllocator alloc;
         final CompletableFuture<ByteBuf> result;
+        final long start = System.nanoTime();
         ByteBuf buffer;
         long address;
         int slot = -1;

@@ -22,6 +22,7 @@ public final class SendfileEngine implements FileEngine {
     private final OpenFileCache cache;
     private final long chunkSize;
     private final int inlineLimit;
+    private final EngineCounters counters = new EngineCounters();
 
     /** An engine with its own open-file cache sized by {@code settings}. */
     public SendfileEngine(StaticIoSettings settings) {
@@ -66,20 +67,29 @@ public final class SendfileEngine implements FileEngine {
     @Override
     public Object region(OpenFile file, long offset, long length) {
         FileReads.checkRange(file, offset, length);
+        counters.sendfileRegions.increment();
         return new OpenFileRegion(file.retain(), offset, length);
     }
 
     @Override
     public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
         FileReads.checkRange(file, offset, length);
+        counters.fallbackReads.increment(); // blocking, on the caller: what this baseline does for every read
+        long start = System.nanoTime();
         ByteBuf buffer = alloc.directBuffer(length, length);
         try {
             FileReads.readFully(file, buffer, offset);
+            counters.readDone(start);
             return CompletableFuture.completedFuture(buffer); // ownership passes to the caller
         } catch (IOException | RuntimeException e) {
             buffer.release();
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    @Override
+    public FileEngineStats stats() {
+        return counters.snapshot("sendfile", 0, 0, cache);
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
 
 /**
  * What the kernel-queue engines (io_uring, linux-aio-sendfile) share: opens (stat + open can hit the disk) and
@@ -19,12 +20,16 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
         final AtomicInteger inFlight = new AtomicInteger();
         final AtomicInteger waiting = new AtomicInteger();
         final AtomicLong completed = new AtomicLong();
+        final EngineCounters counters = new EngineCounters();
     }
 
     final ThreadPoolEngine blocking;
     private final LoopStats stats;
 
-    ThreadPoolBackedEngine(ThreadPoolEngine blocking, LoopStats stats) {
+    private final String name;
+
+    ThreadPoolBackedEngine(String name, ThreadPoolEngine blocking, LoopStats stats) {
+        this.name = name;
         this.blocking = blocking;
         this.stats = stats;
     }
@@ -64,6 +69,21 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
     @Override
     public int inlineLimit() {
         return blocking.inlineLimit();
+    }
+
+    /**
+     * The kernel path's counters with the pool's: its {@code sendfile} regions, and its reads as fallbacks (the
+     * kernel path is this engine's own way to read).
+     */
+    @Override
+    public FileEngineStats stats() {
+        FileEngineStats pool = blocking.stats();
+        FileEngineStats own = stats.counters.snapshot(name, stats.inFlight.get(), stats.waiting.get(), cache());
+        Histogram latency = own.readLatencyMicros();
+        latency.add(pool.readLatencyMicros());
+        return new FileEngineStats(name, pool.sendfileRegions(), own.residentReads(), own.asyncReads(),
+                pool.asyncReads(), own.timedOutReads() + pool.timedOutReads(), own.rejected() + pool.rejected(),
+                own.inFlight() + pool.inFlight(), own.waiting() + pool.waiting(), pool.descriptors(), latency);
     }
 
     /** The open-file cache, for metrics. */

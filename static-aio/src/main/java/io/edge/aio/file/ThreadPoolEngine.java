@@ -40,7 +40,7 @@ public final class ThreadPoolEngine implements FileEngine {
     private final int inlineLimit;
     private final long readTimeoutNanos;
     private final AtomicLong reads = new AtomicLong();
-    private final AtomicLong rejected = new AtomicLong();
+    private final EngineCounters counters = new EngineCounters();
 
     /**
      * An engine with its own open-file cache and {@code settings.threads()} threads; up to
@@ -134,6 +134,7 @@ public final class ThreadPoolEngine implements FileEngine {
     @Override
     public Object region(OpenFile file, long offset, long length) {
         FileReads.checkRange(file, offset, length);
+        counters.sendfileRegions.increment();
         return new OpenFileRegion(file.retain(), offset, length);
     }
 
@@ -141,6 +142,8 @@ public final class ThreadPoolEngine implements FileEngine {
     public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
         FileReads.checkRange(file, offset, length);
         Objects.requireNonNull(alloc, "alloc");
+        counters.asyncReads.increment();
+        long start = System.nanoTime();
         CompletableFuture<ByteBuf> result = new CompletableFuture<>();
         OpenFile held = file.retain(); // the task's reference: the descriptor stays open while it reads
         boolean queued = execute(result, () -> {
@@ -158,12 +161,18 @@ public final class ThreadPoolEngine implements FileEngine {
                 held.release(); // before the stage completes, so a caller that saw it sees the count too
             }
             reads.incrementAndGet();
+            counters.readDone(start);
             if (!result.complete(buffer)) {
                 buffer.release();
             }
         }, held::release);
         if (queued && readTimeoutNanos > 0) {
-            result.orTimeout(readTimeoutNanos, TimeUnit.NANOSECONDS);
+            result.orTimeout(readTimeoutNanos, TimeUnit.NANOSECONDS).exceptionally(failure -> {
+                if (failure instanceof TimeoutException) {
+                    counters.timedOut.increment();
+                }
+                return null;
+            });
         }
         return result;
     }
@@ -187,7 +196,7 @@ public final class ThreadPoolEngine implements FileEngine {
             });
             return true;
         } catch (RejectedExecutionException e) {
-            rejected.incrementAndGet();
+            counters.rejected.increment();
             skipped.run();
             result.completeExceptionally(pool.isShutdown()
                     ? new IOException("file engine closed")
@@ -227,6 +236,11 @@ public final class ThreadPoolEngine implements FileEngine {
         return cache;
     }
 
+    @Override
+    public FileEngineStats stats() {
+        return counters.snapshot("threads", pool.getActiveCount(), pool.getQueue().size(), cache);
+    }
+
     /** Reads completed by the pool so far. */
     public long completedReads() {
         return reads.get();
@@ -234,7 +248,7 @@ public final class ThreadPoolEngine implements FileEngine {
 
     /** Operations refused because the queue was full or the engine closed. */
     public long rejectedOperations() {
-        return rejected.get();
+        return counters.rejected.sum();
     }
 
     /** Opens and reads running or waiting for a thread now. */

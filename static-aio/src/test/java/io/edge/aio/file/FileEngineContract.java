@@ -62,6 +62,9 @@ abstract class FileEngineContract {
     /** The engine's open-file cache. */
     abstract OpenFileCache cacheOf(FileEngine engine);
 
+    /** The engine's name in {@code static.io.engine}. */
+    abstract String configName();
+
     @BeforeEach
     void createEngine() throws Exception {
         engine = newEngine(clock::get);
@@ -160,6 +163,31 @@ abstract class FileEngineContract {
         } finally {
             file.release();
         }
+    }
+
+    @Test
+    void statsCountEveryReadAndRegionAndTimeTheReadsHandedOff() throws Exception {
+        byte[] content = bytes(9000, 3);
+        OpenFile file = open(Files.write(dir.resolve("counted"), content));
+        FileEngineStats before = engine.stats();
+        try {
+            for (int i = 0; i < 3; i++) {
+                assertThat(read(file, 0, content.length)).isEqualTo(content);
+            }
+            assertThat(drain(engine.region(file, 0, content.length))).isEqualTo(content);
+        } finally {
+            file.release();
+        }
+        FileEngineStats after = engine.stats();
+        assertThat(after.engine()).isEqualTo(configName());
+        assertThat(after.sendfileRegions() - before.sendfileRegions()).as("regions").isEqualTo(1);
+        long handedOff = after.asyncReads() + after.fallbackReads() - before.asyncReads() - before.fallbackReads();
+        assertThat(after.residentReads() - before.residentReads() + handedOff).as("reads, wherever they went").isEqualTo(3);
+        assertThat(after.readLatencyMicros().getTotalCount() - before.readLatencyMicros().getTotalCount())
+                .as("latencies recorded: one per read handed off").isEqualTo(handedOff);
+        assertThat(after.timedOutReads()).isZero();
+        assertThat(after.rejected()).isZero();
+        assertThat(after.descriptors()).isEqualTo(cacheOf(engine).descriptorsInUse()).isPositive();
     }
 
     @Test

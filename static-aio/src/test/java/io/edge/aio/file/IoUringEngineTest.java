@@ -44,6 +44,11 @@ class IoUringEngineTest extends FileEngineContract {
         return ((IoUringEngine) engine).cache();
     }
 
+    @Override
+    String configName() {
+        return "io_uring";
+    }
+
     @Test
     void readsFromAnEpollLoopCompleteOnThatLoopThroughItsOwnRing() throws Exception {
         IoUringEngine uring = (IoUringEngine) engine;

@@ -37,6 +37,11 @@ class IoUringResidencyTest extends FileEngineContract {
         return ((IoUringEngine) engine).cache();
     }
 
+    @Override
+    String configName() {
+        return "io_uring";
+    }
+
     @Test
     void aJustWrittenFileIsAHitAndAHoleIsAMiss() throws Exception {
         IoUringEngine uring = (IoUringEngine) engine;

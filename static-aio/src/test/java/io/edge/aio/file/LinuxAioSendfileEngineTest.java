@@ -51,6 +51,11 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         return ((LinuxAioSendfileEngine) engine).cache();
     }
 
+    @Override
+    String configName() {
+        return "linux-aio-sendfile";
+    }
+
     private LinuxAioSendfileEngine aio() {
         return (LinuxAioSendfileEngine) engine;
     }

@@ -14,4 +14,9 @@ class SendfileEngineContractTest extends FileEngineContract {
     OpenFileCache cacheOf(FileEngine engine) {
         return ((SendfileEngine) engine).cache();
     }
+
+    @Override
+    String configName() {
+        return "sendfile";
+    }
 }

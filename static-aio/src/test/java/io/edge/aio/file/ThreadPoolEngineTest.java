@@ -34,6 +34,11 @@ class ThreadPoolEngineTest extends FileEngineContract {
         return ((ThreadPoolEngine) engine).cache();
     }
 
+    @Override
+    String configName() {
+        return "threads";
+    }
+
     @Test
     void neverRunsOnTheCallerAndRefusesBeyondItsQueue() throws Exception {
         Path path = Files.writeString(dir.resolve("a"), "abc");
