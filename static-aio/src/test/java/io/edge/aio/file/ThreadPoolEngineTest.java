@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 
 class ThreadPoolEngineTest extends FileEngineContract {
@@ -72,6 +73,34 @@ class ThreadPoolEngineTest extends FileEngineContract {
             small.close();
         }
         assertThat(small.cache().descriptorsInUse()).isZero();
+    }
+
+    @Test
+    void readsNotDoneWithinTheReadTimeoutFailAndAreCountedAndTheirBuffersGoBack() throws Exception {
+        Path path = Files.writeString(dir.resolve("slow"), "abc");
+        ThreadPoolEngine slow = new ThreadPoolEngine(new OpenFileCache(4, REVALIDATE, 8, clock::get), 1, 4, 1 << 20,
+                16 * 1024, Duration.ofMillis(1));
+        try {
+            OpenFile file = await(slow.open(path, true));
+            CountDownLatch hold = new CountDownLatch(1);
+            CountDownLatch running = new CountDownLatch(1);
+            // The only thread waits for its buffer until the test lets it go: neither read can finish before.
+            CompletionStage<ByteBuf> started = slow.read(file, 0, 3, new BlockingAllocator(running, hold));
+            running.await();
+            CompletionStage<ByteBuf> queued = slow.read(file, 0, 3, ALLOC);
+            assertThatThrownBy(() -> await(started)).isInstanceOf(TimeoutException.class);
+            assertThatThrownBy(() -> await(queued)).isInstanceOf(TimeoutException.class);
+            assertThat(slow.stats().timedOutReads()).isEqualTo(2);
+            hold.countDown();
+            // The late read finishes on its thread and gives its buffer back; the queued one never runs. An open
+            // queued behind them (opens have no timeout) completes once the thread is past both.
+            await(slow.open(Files.writeString(dir.resolve("after"), "x"), true)).release();
+            assertThat(slow.completedReads()).as("the late read only").isEqualTo(1);
+            file.release();
+        } finally {
+            slow.close();
+        }
+        assertThat(slow.cache().descriptorsInUse()).isZero();
     }
 
     /** Hands out direct buffers only once {@code hold} opens, so the pool thread asking for one waits. */
