@@ -177,7 +177,7 @@ final class ServerExchange implements Exchange {
             state = State.HEAD_SENT;
             status = response.status().code();
             if (!response.headers().contains(HttpHeaderNames.DATE)) {
-                response.headers().set(HttpHeaderNames.DATE, HttpDate.now());
+                response.headers().add(HttpHeaderNames.DATE, HttpDate.now());
             }
             keepAlive = decideKeepAlive(response);
         }

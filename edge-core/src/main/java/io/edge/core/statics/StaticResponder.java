@@ -546,16 +546,18 @@ public final class StaticResponder implements Responder {
         return new DefaultFullHttpResponse(version, status, body, OWN_HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
     }
 
+    /** Adds the entity headers to a new response's {@code headers} (none of them there yet: add, not set). */
     private static HttpHeaders head(HttpHeaders headers, String contentType, long contentLength, String etag, long mtime) {
-        headers.set(HttpHeaderNames.CONTENT_TYPE, contentType)
-                .set(HttpHeaderNames.CONTENT_LENGTH, contentLength)
-                .set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
+        headers.add(HttpHeaderNames.CONTENT_TYPE, contentType)
+                .add(HttpHeaderNames.CONTENT_LENGTH, contentLength)
+                .add(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
         return validators(headers, etag, mtime);
     }
 
+    /** Adds {@code ETag} and {@code Last-Modified} to a new response's {@code headers}. */
     private static HttpHeaders validators(HttpHeaders headers, String etag, long mtime) {
-        return headers.set(HttpHeaderNames.ETAG, etag)
-                .set(HttpHeaderNames.LAST_MODIFIED, HttpDate.format(mtime));
+        return headers.add(HttpHeaderNames.ETAG, etag)
+                .add(HttpHeaderNames.LAST_MODIFIED, HttpDate.format(mtime));
     }
 
     private static FullHttpResponse emptyResponse(Exchange exchange, HttpResponseStatus status) {
