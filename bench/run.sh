@@ -28,7 +28,8 @@
 #   threads, CONNS [64] clients, REPEAT [1] runs per server, interleaved (median reported), NFILES [300000],
 #   BENCH_DIR [/var/tmp/edge-bench] cache of trees, builds and mounts, PORT_BASE [18080],
 #   EDGE_START_TIMEOUT [900] s (bin/edge may build the distribution first), DEVICE_THREADS [64],
-#   BIG_MB [700], BIG_ROUNDS [3] downloads per client in the hot big-file runs, KEEP_TMP=1 keeps configs/logs,
+#   BIG_MB [700], BIG_ROUNDS [3] downloads per client in the hot big-file runs, BIG_WARM [5] downloads before
+#   a server's big-file rows (discarded: a long-running server's JIT has seen its path), KEEP_TMP=1 keeps configs/logs,
 #   ZIPF_S [0.9] and ZIPF_SEED [42] (popularity order) for the *-zipf scenarios and cache-hit-ratio, ZIPF_STREAM_SEED
 #   [unset: a new request stream each run],
 #   HITRATIO_REQUESTS [2000000], HITRATIO_MIB [16,64,256] byte bounds of cache-hit-ratio.
@@ -55,6 +56,7 @@ EDGE_START_TIMEOUT=${EDGE_START_TIMEOUT:-900}
 DEVICE_THREADS=${DEVICE_THREADS:-64}
 BIG_MB=${BIG_MB:-700}
 BIG_ROUNDS=${BIG_ROUNDS:-3}
+BIG_WARM=${BIG_WARM:-5}
 EDGE_MEM_BYTES=${EDGE_MEM_BYTES:-3 GiB}
 export ZIPF_S=${ZIPF_S:-0.9} ZIPF_SEED=${ZIPF_SEED:-42}   # read by wrk-zipf.lua and passed to ZipfHitRatio
 HITRATIO_REQUESTS=${HITRATIO_REQUESTS:-2000000}
@@ -425,6 +427,7 @@ measure_big() {
   local name=$1 dir=$2 mode conc rounds c0 c1 t0 t1 out
   server_start "$name" "$dir" || { echo "RESULT scenario=big-file server=$name mode=cold conc=1 mbps=0 rps=0 ok=0 errors=1 failed=start" >>"$RUNS"; return 0; }
   sanity_check "http://127.0.0.1:$PORT/big.bin" "$BIG" || { server_stop; echo "RESULT scenario=big-file server=$name mode=cold conc=1 mbps=0 rps=0 ok=0 errors=1 failed=sanity" >>"$RUNS"; return 0; }
+  local w; for w in $(seq "$BIG_WARM"); do curl -s -o /dev/null "http://127.0.0.1:$PORT/big.bin" || true; done
   for mode in cold hot; do
     for conc in 1 2; do
       rounds=1; [ $mode = hot ] && { rounds=$BIG_ROUNDS; cat "$BIG" >/dev/null; }
