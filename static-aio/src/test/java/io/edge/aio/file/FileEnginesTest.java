@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 class FileEnginesTest {
 
     static StaticIoSettings settings(Engine engine) {
-        return new StaticIoSettings(engine, 8, 2, 16, Duration.ofSeconds(5), 1, 64, 1 << 20, Duration.ofSeconds(30));
+        return new StaticIoSettings(engine, 8, 2, 16, Duration.ofSeconds(5), 1, 64, 1 << 20, Duration.ofSeconds(30),
+                false);
     }
 
     @Test
