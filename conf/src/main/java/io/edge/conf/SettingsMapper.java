@@ -174,7 +174,8 @@ final class SettingsMapper {
                 cache.integer("min-uses", 1, 2),
                 fdBudget,
                 io.bytes("sendfile-chunk", 4096, Integer.MAX_VALUE),
-                io.duration("read-timeout", false));
+                io.duration("read-timeout", false),
+                io.bool("poison-released-buffers"));
     }
 
     /**

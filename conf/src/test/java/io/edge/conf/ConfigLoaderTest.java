@@ -60,7 +60,7 @@ class ConfigLoaderTest {
         assertThat(server.runDir().getFileName().toString()).startsWith("edge-");
         assertThat(server.runDir()).doesNotExist();
         assertThat(settings.staticIo()).isEqualTo(new StaticIoSettings(StaticIoSettings.Engine.AUTO, 256, 16, 10000,
-                Duration.ofSeconds(1), 2, 16000, 1L << 20, Duration.ofSeconds(30)));
+                Duration.ofSeconds(1), 2, 16000, 1L << 20, Duration.ofSeconds(30), false));
         assertThat(settings.mimeTypes()).containsEntry("jpg", "image/jpeg")
                 .containsEntry("html", "text/html; charset=utf-8").hasSizeGreaterThan(60);
         assertThat(settings.sites()).containsExactly(new SiteSettings(List.of(), false, dir.resolve("www"),
@@ -86,7 +86,7 @@ class ConfigLoaderTest {
                   run-dir = run
                 }
                 static { engine = threads, queue-depth = 64, threads = 8, open-file-cache { size = 100, revalidate = 0, min-uses = 1 }
-                         fd-budget = 200, sendfile-chunk = 64 KiB, read-timeout = 5 s }
+                         fd-budget = 200, sendfile-chunk = 64 KiB, read-timeout = 5 s, poison-released-buffers = on }
                 mime-types { JPG = image/pjpeg, heif = image/heif }
                 site-defaults.index = ["index.php", "index.html"]
                 sites = [
@@ -116,7 +116,7 @@ class ConfigLoaderTest {
         assertThat(server.accessLog()).isEqualTo(dir.resolve("logs/access.log"));
         assertThat(server.runDir()).isEqualTo(dir.resolve("run"));
         assertThat(settings.staticIo()).isEqualTo(new StaticIoSettings(StaticIoSettings.Engine.THREADS, 64, 8, 100,
-                Duration.ZERO, 1, 200, 65536, Duration.ofSeconds(5)));
+                Duration.ZERO, 1, 200, 65536, Duration.ofSeconds(5), true));
         assertThat(settings.mimeTypes()).containsEntry("jpg", "image/pjpeg").containsEntry("heif", "image/heif")
                 .doesNotContainKey("JPG");
 

@@ -128,6 +128,13 @@ class ValidationTest {
     }
 
     @Test
+    void notABoolean() {
+        ConfigProblem problem = single(SITE + "\nstatic.poison-released-buffers = maybe");
+        assertThat(problem.toString()).endsWith(
+                "edge.static.poison-released-buffers: \"maybe\" is not a boolean (expected: true or false)");
+    }
+
+    @Test
     void negativeAndZeroDurations() {
         assertThat(single(SITE + "\nserver.timeouts.write = 0").message()).isEqualTo("0 is out of range");
         assertThat(single(SITE + "\nserver.timeouts.drain = -1 s").message()).isEqualTo("\"-1 s\" is out of range");

@@ -16,6 +16,9 @@ import java.util.Objects;
  * @param fdBudget           descriptors the static path may hold at once (cache plus in-flight opens)
  * @param sendfileChunk      largest single {@code sendfile} call, in bytes
  * @param readTimeout        a read that has not completed by then fails the request
+ * @param poisonReleasedBuffers for debugging, off in production: the engines' read buffers come from a
+ *                           {@link io.edge.aio.debug.PoisoningAllocator}, so a released one is poisoned and
+ *                           quarantined, and a write into it after its release is caught (slower)
  */
 public record StaticIoSettings(
         Engine engine,
@@ -26,7 +29,8 @@ public record StaticIoSettings(
         int openFileCacheMinUses,
         int fdBudget,
         long sendfileChunk,
-        Duration readTimeout) {
+        Duration readTimeout,
+        boolean poisonReleasedBuffers) {
 
     /** The readers a server can use; {@link #AUTO} picks io_uring, else threads. */
     public enum Engine {

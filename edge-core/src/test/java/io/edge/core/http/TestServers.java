@@ -40,7 +40,7 @@ final class TestServers {
                 LocationSettings.Handler.STATIC, null);
         SiteSettings site = new SiteSettings(List.of("_"), true, root, List.of("index.html"), PathPolicy.DEFAULT, List.of(all));
         StaticIoSettings io = new StaticIoSettings(StaticIoSettings.Engine.SENDFILE, 64, 4, 100, Duration.ofSeconds(1),
-                1, 1000, 1 << 20, Duration.ofSeconds(30));
+                1, 1000, 1 << 20, Duration.ofSeconds(30), false);
         return new EdgeSettings(root.resolve("edge.conf"), server, io, Map.of(), List.of(site), Map.of());
     }
 }

@@ -17,6 +17,8 @@ public final class FileEngines {
      * The engine for {@code settings}: {@code auto} is io_uring where this process may use it, else threads,
      * with one log line naming the reason; {@code io_uring} fails if it is unavailable;
      * {@code linux-aio-sendfile} falls back to the thread pool by itself (one log line) where it cannot work.
+     * With {@code static.poison-released-buffers} on (one log line), every engine reads into poisoning buffers
+     * ({@link ReadBuffers}).
      *
      * @throws IOException if {@code io_uring} was asked for and is unavailable (the message says why)
      */
@@ -26,6 +28,10 @@ public final class FileEngines {
 
     /** As {@link #create(StaticIoSettings)} with the io_uring probe's answer given: null means available. */
     static FileEngine create(StaticIoSettings settings, String ioUringUnavailable) throws IOException {
+        if (settings.poisonReleasedBuffers()) {
+            log.warn("static.poison-released-buffers = on: released read buffers are poisoned and quarantined "
+                    + "(debugging; slower)");
+        }
         switch (settings.engine()) {
             case AUTO:
                 if (ioUringUnavailable == null) {

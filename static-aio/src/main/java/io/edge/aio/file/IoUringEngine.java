@@ -57,17 +57,18 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     public IoUringEngine(StaticIoSettings settings) throws IOException {
         this(OpenFileCache.withRawDescriptors(settings),
                 settings.threads(), settings.queueDepth(), settings.sendfileChunk(), DEFAULT_INLINE_LIMIT,
-                settings.readTimeout(), PageCache.isAvailable());
+                settings.readTimeout(), PageCache.isAvailable(), ReadBuffers.of(settings));
     }
 
     /**
      * @param cache           a cache made by {@link OpenFileCache#withRawDescriptors}, owned by the engine
      * @param residencyCheck  read page-cache hits at once on the caller, only misses through io_uring
+     * @param readBuffers     where reads take their buffers, owned by the engine
      */
     IoUringEngine(OpenFileCache cache, int threads, int queueDepth, long chunkSize, int inlineLimit,
-            Duration readTimeout, boolean residencyCheck) throws IOException {
+            Duration readTimeout, boolean residencyCheck, ReadBuffers readBuffers) throws IOException {
         this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
-                inlineLimit, readTimeout), queueDepth, readTimeout, residencyCheck, new LoopStats());
+                inlineLimit, readTimeout, readBuffers), queueDepth, readTimeout, residencyCheck, new LoopStats());
     }
 
     private IoUringEngine(ThreadPoolEngine blocking, int queueDepth, Duration readTimeout, boolean residencyCheck,
@@ -112,6 +113,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         FileReads.checkRange(file, offset, length);
         Objects.requireNonNull(alloc, "alloc");
         file.fd(); // fails here, not on the loop, for a file from another cache
+        ByteBufAllocator buffers = blocking.readAllocator(alloc);
         CompletableFuture<ByteBuf> result = new CompletableFuture<>();
         if (rings.isClosed()) {
             result.completeExceptionally(new IOException("io_uring engine closed"));
@@ -120,7 +122,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         if (residencyCheck && PageCache.isResident(file.fd(), offset, length)) {
             // A page-cache hit is a memory copy: cheaper here than a round trip through the ring.
             stats.counters.residentReads.increment();
-            ByteBuf buffer = alloc.directBuffer(length, length);
+            ByteBuf buffer = buffers.directBuffer(length, length);
             try {
                 FileReads.readFully(file, buffer, offset);
                 result.complete(buffer); // ownership passes to the caller
@@ -131,7 +133,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             return result;
         }
         stats.counters.asyncReads.increment();
-        LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, alloc, result);
+        LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, buffers, result);
         rings.execute(ring -> ring.submit(read), read::abandon);
         return result;
     }

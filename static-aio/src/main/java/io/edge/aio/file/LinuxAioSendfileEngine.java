@@ -74,7 +74,8 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     public LinuxAioSendfileEngine(StaticIoSettings settings) {
         this(OpenFileCache.withDirectDescriptors(settings),
                 settings.threads(), settings.queueDepth(), 2 * settings.queueDepth(), settings.sendfileChunk(),
-                0, settings.readTimeout(), SLAB_DIR); // no inline reads: every body leaves by sendfile from the slab
+                0, settings.readTimeout(), SLAB_DIR, // no inline reads: every body leaves by sendfile from the slab
+                ReadBuffers.of(settings));
     }
 
     /**
@@ -83,11 +84,12 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
      * @param slots       slab slots per event loop, at least {@code queueDepth}; a slot is held from its read
      *                    until its region was written (or its bytes copied)
      * @param slabDir     where slabs are created (and unlinked at once): a tmpfs
+     * @param readBuffers where {@link #read} takes its buffers, owned by the engine
      */
     LinuxAioSendfileEngine(OpenFileCache cache, int threads, int queueDepth, int slots, long chunkSize,
-            int inlineLimit, Duration readTimeout, Path slabDir) {
+            int inlineLimit, Duration readTimeout, Path slabDir, ReadBuffers readBuffers) {
         this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
-                inlineLimit, readTimeout), queueDepth, slots, readTimeout, slabDir, new Stats());
+                inlineLimit, readTimeout, readBuffers), queueDepth, slots, readTimeout, slabDir, new Stats());
     }
 
     private LinuxAioSendfileEngine(ThreadPoolEngine blocking, int queueDepth, int slots, Duration readTimeout,
@@ -308,7 +310,8 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
 
         void start(LoopAio context) {
             try {
-                buffer = alloc.directBuffer(length, length); // owned here until the caller takes it
+                // owned here until the caller takes it
+                buffer = blocking.readAllocator(alloc).directBuffer(length, length);
             } catch (RuntimeException | Error e) {
                 file.release();
                 result.completeExceptionally(e);

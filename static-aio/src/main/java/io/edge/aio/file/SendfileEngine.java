@@ -22,11 +22,12 @@ public final class SendfileEngine implements FileEngine {
     private final OpenFileCache cache;
     private final long chunkSize;
     private final int inlineLimit;
+    private final ReadBuffers readBuffers;
     private final EngineCounters counters = new EngineCounters();
 
     /** An engine with its own open-file cache sized by {@code settings}. */
     public SendfileEngine(StaticIoSettings settings) {
-        this(new OpenFileCache(settings), settings.sendfileChunk(), DEFAULT_INLINE_LIMIT);
+        this(new OpenFileCache(settings), settings.sendfileChunk(), DEFAULT_INLINE_LIMIT, ReadBuffers.of(settings));
     }
 
     /**
@@ -35,6 +36,11 @@ public final class SendfileEngine implements FileEngine {
      * @param inlineLimit  files up to this size are read into a buffer; 0 turns that off
      */
     public SendfileEngine(OpenFileCache cache, long chunkSize, int inlineLimit) {
+        this(cache, chunkSize, inlineLimit, ReadBuffers.CALLERS);
+    }
+
+    /** As the public constructor, reading into buffers from {@code readBuffers} (owned, closed with the engine). */
+    SendfileEngine(OpenFileCache cache, long chunkSize, int inlineLimit, ReadBuffers readBuffers) {
         if (chunkSize < 1) {
             throw new IllegalArgumentException("sendfileChunk: " + chunkSize + " (expected: >= 1)");
         }
@@ -44,6 +50,7 @@ public final class SendfileEngine implements FileEngine {
         this.cache = Objects.requireNonNull(cache, "cache");
         this.chunkSize = chunkSize;
         this.inlineLimit = inlineLimit;
+        this.readBuffers = Objects.requireNonNull(readBuffers, "readBuffers");
     }
 
     @Override
@@ -76,7 +83,7 @@ public final class SendfileEngine implements FileEngine {
         FileReads.checkRange(file, offset, length);
         counters.fallbackReads.increment(); // blocking, on the caller: what this baseline does for every read
         long start = System.nanoTime();
-        ByteBuf buffer = alloc.directBuffer(length, length);
+        ByteBuf buffer = readBuffers.allocator(alloc).directBuffer(length, length);
         try {
             FileReads.readFully(file, buffer, offset);
             counters.readDone(start);
@@ -112,8 +119,10 @@ public final class SendfileEngine implements FileEngine {
         return cache;
     }
 
+    /** Drops cached descriptors and frees quarantined read buffers. */
     @Override
     public void close() {
         cache.close();
+        readBuffers.close();
     }
 }

@@ -39,6 +39,7 @@ public final class ThreadPoolEngine implements FileEngine {
     private final long chunkSize;
     private final int inlineLimit;
     private final long readTimeoutNanos;
+    private final ReadBuffers readBuffers;
     private final AtomicLong reads = new AtomicLong();
     private final EngineCounters counters = new EngineCounters();
 
@@ -49,7 +50,7 @@ public final class ThreadPoolEngine implements FileEngine {
     public ThreadPoolEngine(StaticIoSettings settings) {
         this(new OpenFileCache(settings), settings.threads(),
                 settings.queueDepth() * NettyRuntime.availableProcessors() * 2,
-                settings.sendfileChunk(), DEFAULT_INLINE_LIMIT, settings.readTimeout());
+                settings.sendfileChunk(), DEFAULT_INLINE_LIMIT, settings.readTimeout(), ReadBuffers.of(settings));
     }
 
     /**
@@ -62,6 +63,12 @@ public final class ThreadPoolEngine implements FileEngine {
      */
     public ThreadPoolEngine(OpenFileCache cache, int threads, int maxPending, long chunkSize, int inlineLimit,
             Duration readTimeout) {
+        this(cache, threads, maxPending, chunkSize, inlineLimit, readTimeout, ReadBuffers.CALLERS);
+    }
+
+    /** As the public constructor, reading into buffers from {@code readBuffers} (owned, closed with the engine). */
+    ThreadPoolEngine(OpenFileCache cache, int threads, int maxPending, long chunkSize, int inlineLimit,
+            Duration readTimeout, ReadBuffers readBuffers) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads: " + threads + " (expected: >= 1)");
         }
@@ -81,6 +88,7 @@ public final class ThreadPoolEngine implements FileEngine {
         this.chunkSize = chunkSize;
         this.inlineLimit = inlineLimit;
         this.readTimeoutNanos = readTimeout.toNanos();
+        this.readBuffers = Objects.requireNonNull(readBuffers, "readBuffers");
         this.pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(maxPending), daemonThreads("edge-file-io-"), new ThreadPoolExecutor.AbortPolicy());
         pool.allowCoreThreadTimeOut(true);
@@ -150,7 +158,7 @@ public final class ThreadPoolEngine implements FileEngine {
             // The buffer belongs to this thread until result takes it; a timed-out read releases it here.
             ByteBuf buffer = null;
             try {
-                buffer = alloc.directBuffer(length, length);
+                buffer = readAllocator(alloc).directBuffer(length, length);
                 FileReads.readFully(held, buffer, offset);
             } catch (IOException | RuntimeException e) {
                 if (buffer != null) {
@@ -206,6 +214,14 @@ public final class ThreadPoolEngine implements FileEngine {
         }
     }
 
+    /**
+     * The allocator a read given {@code alloc} takes its buffer from: {@code alloc}, or with
+     * {@code static.poison-released-buffers} a poisoning one over it (see {@link ReadBuffers}).
+     */
+    ByteBufAllocator readAllocator(ByteBufAllocator alloc) {
+        return readBuffers.allocator(alloc);
+    }
+
     private interface Blocking {
         void run() throws IOException;
     }
@@ -257,12 +273,13 @@ public final class ThreadPoolEngine implements FileEngine {
     }
 
     /**
-     * Stops taking work and drops cached descriptors. Operations already queued still run and complete
-     * their stages; their descriptors close when they finish.
+     * Stops taking work, drops cached descriptors and frees quarantined read buffers. Operations already queued
+     * still run and complete their stages; their descriptors close when they finish.
      */
     @Override
     public void close() {
         pool.shutdown();
         cache.close();
+        readBuffers.close();
     }
 }

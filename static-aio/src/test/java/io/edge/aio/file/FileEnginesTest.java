@@ -6,13 +6,24 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.edge.aio.StaticIoSettings;
 import io.edge.aio.StaticIoSettings.Engine;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class FileEnginesTest {
 
+    @TempDir
+    Path dir;
+
     static StaticIoSettings settings(Engine engine) {
-        return new StaticIoSettings(engine, 8, 2, 16, Duration.ofSeconds(5), 1, 64, 1 << 20, Duration.ofSeconds(30));
+        return settings(engine, false);
+    }
+
+    static StaticIoSettings settings(Engine engine, boolean poisonReleasedBuffers) {
+        return new StaticIoSettings(engine, 8, 2, 16, Duration.ofSeconds(5), 1, 64, 1 << 20, Duration.ofSeconds(30),
+                poisonReleasedBuffers);
     }
 
     @Test
@@ -44,6 +55,20 @@ class FileEnginesTest {
             assertThat(threads).isInstanceOf(ThreadPoolEngine.class);
             assertThat(sendfile).isInstanceOf(SendfileEngine.class);
             assertThat(aio).isInstanceOf(LinuxAioSendfileEngine.class);
+        }
+    }
+
+    @Test
+    void poisonReleasedBuffersReachesEveryEngine() throws Exception {
+        byte[] content = FileEngineContract.bytes(5000, 7);
+        Path path = Files.write(dir.resolve("f"), content);
+        for (Engine engine : Engine.values()) {
+            if (engine == Engine.IO_URING && !IoUringEngine.isAvailable()) {
+                continue;
+            }
+            try (FileEngine poisoning = FileEngines.create(settings(engine, true))) {
+                PoisonedReadBuffersTest.assertReleasedReadBufferIsPoisoned(poisoning, path, content);
+            }
         }
     }
 

@@ -31,7 +31,7 @@ class IoUringEngineTest extends FileEngineContract {
     @Override
     FileEngine newEngine(Ticker ticker) throws Exception {
         return new IoUringEngine(OpenFileCache.withRawDescriptors(16, REVALIDATE, 32, ticker), 2, 4, 1 << 20,
-                16 * 1024, Duration.ofSeconds(30), false);
+                16 * 1024, Duration.ofSeconds(30), false, ReadBuffers.CALLERS);
     }
 
     @Override

@@ -24,7 +24,7 @@ class IoUringResidencyTest extends FileEngineContract {
     @Override
     FileEngine newEngine(Ticker ticker) throws Exception {
         return new IoUringEngine(OpenFileCache.withRawDescriptors(16, REVALIDATE, 32, ticker), 2, 4, 1 << 20,
-                16 * 1024, Duration.ofSeconds(30), true);
+                16 * 1024, Duration.ofSeconds(30), true, ReadBuffers.CALLERS);
     }
 
     @Override

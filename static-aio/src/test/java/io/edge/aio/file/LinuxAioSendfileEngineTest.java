@@ -43,7 +43,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
 
     static LinuxAioSendfileEngine engine(Ticker ticker, int queueDepth, int slots, long chunk, Path slabDir) {
         return new LinuxAioSendfileEngine(OpenFileCache.withDirectDescriptors(16, REVALIDATE, 32, ticker), 2,
-                queueDepth, slots, chunk, 16 * 1024, Duration.ofSeconds(30), slabDir);
+                queueDepth, slots, chunk, 16 * 1024, Duration.ofSeconds(30), slabDir, ReadBuffers.CALLERS);
     }
 
     @Override

@@ -56,7 +56,7 @@ class OpenFileCacheTest {
     @Test
     void withMinUsesTwoAFileIsCachedOnlyWhenOpenedAgain() throws IOException {
         StaticIoSettings settings = new StaticIoSettings(StaticIoSettings.Engine.AUTO, 8, 2, 4, Duration.ofSeconds(5),
-                2, 10, 1 << 20, Duration.ofSeconds(30));
+                2, 10, 1 << 20, Duration.ofSeconds(30), false);
         try (OpenFileCache cache = new OpenFileCache(settings)) {
             OpenFile first = cache.acquire(dir.resolve("f0"), true);
             assertThat(first.refCnt()).isEqualTo(1); // the caller's only: not cached
