@@ -140,9 +140,13 @@ public final class Edge {
     }
 
     private void logStats() {
-        logIfChanged("static files", staticStatsLine.next(engine.stats()));
-        logBackendStats();
-        logCacheStats();
+        try {
+            logIfChanged("static files", staticStatsLine.next(engine.stats()));
+            logBackendStats();
+            logCacheStats();
+        } catch (RuntimeException e) {
+            LOG.warn("stats line failed (the next period tries again)", e); // an escaping exception ends the schedule
+        }
     }
 
     /** The static responder, with the content cache when {@code edge.cache.content} is on. */

@@ -2,15 +2,17 @@ package io.edge.aio.debug;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.UnpooledDirectByteBuf;
+import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
  * A {@link PoisoningAllocator} buffer: when its count reaches zero its memory is not freed but handed, still
- * allocated, to its {@link BufferQuarantine}, which poisons it, later checks it, and only then frees it.
+ * allocated, to its {@link BufferQuarantine}, which poisons it, later checks it, and only then frees it. It has a
+ * memory address, as the pooled buffers it stands in for, so reads take the same path ({@code pread} or the
+ * kernel straight into the address).
  */
-final class PoisonedBuffer extends UnpooledDirectByteBuf {
+final class PoisonedBuffer extends UnpooledUnsafeDirectByteBuf {
 
     private static final int PAGE = 4096;
     private static final ByteBuffer POISON_PAGE = poisonPage();

@@ -6,8 +6,8 @@ import io.netty.buffer.ByteBufAllocator;
 import java.util.Objects;
 
 /**
- * An allocator for hunting buffers used after their release: its direct buffers ({@code directBuffer}, and
- * {@code buffer} and {@code ioBuffer}, which prefer direct memory here) are unpooled, and when one's count
+ * An allocator for hunting buffers used after their release: its direct buffers (from {@code directBuffer}, and
+ * from {@code buffer} and {@code ioBuffer} where Netty prefers direct memory) are unpooled, and when one's count
  * reaches zero its whole memory is filled with {@link #POISON} and held in a {@link BufferQuarantine} instead
  * of being freed. A write into it while it is held (the kernel or a pool thread finishing a read late) is
  * found when it leaves the quarantine; a send from it after its release shows the client {@code 0xDB} bytes

@@ -6,8 +6,9 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * The counters behind {@link FileEngineStats}, updated on event loops and pool threads without a lock: adders for
- * the counts (each loop updates its own cell) and a wait-free {@link Recorder} for read latency.
+ * The counters behind {@link FileEngineStats}, updated on event loops, pool threads and the read timer without a
+ * shared lock: adders for the counts (no contended cache line between loops) and a wait-free {@link Recorder} for
+ * read latency.
  */
 final class EngineCounters {
 

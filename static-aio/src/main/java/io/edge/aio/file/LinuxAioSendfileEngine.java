@@ -16,7 +16,6 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -157,7 +156,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         if (!usesAio(file)) {
             return CompletableFuture.completedFuture(region(file, offset, length));
         }
-        CompletableFuture<Object> result = counted(new CompletableFuture<>());
+        CompletableFuture<Object> result = counted(new CompletableFuture<>(), file);
         RegionLoad load = new RegionLoad(file.retain(), offset, length, result);
         contexts.execute(context -> context.submit(load), load::notStarted);
         return result;
@@ -170,7 +169,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         if (!usesAio(file)) {
             return readByThreads(file, offset, length, alloc);
         }
-        CompletableFuture<ByteBuf> result = counted(new CompletableFuture<>());
+        CompletableFuture<ByteBuf> result = counted(new CompletableFuture<>(), file);
         BufferRead read = new BufferRead(file.retain(), offset, length, alloc, result);
         contexts.execute(read::start, read::notStarted);
         return result;
@@ -195,17 +194,13 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         return blocking.read(file, offset, length, alloc);
     }
 
-    /** {@code result} with the read timeout, counted as an asynchronous read (and as timed out if it does). */
-    private <T> CompletableFuture<T> counted(CompletableFuture<T> result) {
+    /**
+     * {@code result} of an asynchronous read of {@code file} with the read timeout, counted (a fallback to the
+     * pool takes the count back: the pool's read counts itself).
+     */
+    private <T> CompletableFuture<T> counted(CompletableFuture<T> result, OpenFile file) {
         stats.counters.asyncReads.increment();
-        if (readTimeoutNanos > 0) {
-            result.orTimeout(readTimeoutNanos, TimeUnit.NANOSECONDS).exceptionally(failure -> {
-                if (failure instanceof TimeoutException) {
-                    stats.counters.timedOut.increment();
-                }
-                return null;
-            });
-        }
+        ReadTimer.arm(result, readTimeoutNanos, stats.counters, () -> "kernel AIO read of " + file.path());
         return result;
     }
 
@@ -270,6 +265,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         }
 
         private void fallBack() {
+            stats.counters.asyncReads.decrement(); // a sendfile region after all, counted by the pool
             try {
                 Object region = region(file, offset, length);
                 if (!result.complete(region)) {
@@ -337,6 +333,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         }
 
         private void fallBack() {
+            stats.counters.asyncReads.decrement(); // the pool's read counts itself (a fallback)
             readByThreads(file, offset, length, alloc).whenComplete((bytes, error) -> {
                 if (error != null) {
                     result.completeExceptionally(error);

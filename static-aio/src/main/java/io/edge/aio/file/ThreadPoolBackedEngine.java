@@ -15,7 +15,10 @@ import org.HdrHistogram.Histogram;
  */
 abstract class ThreadPoolBackedEngine implements FileEngine {
 
-    /** Counters updated by the per-loop contexts on their loop threads, read anywhere. */
+    /**
+     * Counters of the kernel path: the gauges and {@code completed} updated by the per-loop contexts on their loop
+     * threads, {@code counters} also by callers and the read timer; read anywhere.
+     */
     static class LoopStats {
         final AtomicInteger inFlight = new AtomicInteger();
         final AtomicInteger waiting = new AtomicInteger();
@@ -23,10 +26,9 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
         final EngineCounters counters = new EngineCounters();
     }
 
+    private final String name;
     final ThreadPoolEngine blocking;
     private final LoopStats stats;
-
-    private final String name;
 
     ThreadPoolBackedEngine(String name, ThreadPoolEngine blocking, LoopStats stats) {
         this.name = name;

@@ -174,13 +174,8 @@ public final class ThreadPoolEngine implements FileEngine {
                 buffer.release();
             }
         }, held::release);
-        if (queued && readTimeoutNanos > 0) {
-            result.orTimeout(readTimeoutNanos, TimeUnit.NANOSECONDS).exceptionally(failure -> {
-                if (failure instanceof TimeoutException) {
-                    counters.timedOut.increment();
-                }
-                return null;
-            });
+        if (queued) {
+            ReadTimer.arm(result, readTimeoutNanos, counters, () -> "read of " + file.path());
         }
         return result;
     }

@@ -85,7 +85,8 @@ class ThreadPoolEngineTest extends FileEngineContract {
             CountDownLatch hold = new CountDownLatch(1);
             CountDownLatch running = new CountDownLatch(1);
             // The only thread waits for its buffer until the test lets it go: neither read can finish before.
-            CompletionStage<ByteBuf> started = slow.read(file, 0, 3, new BlockingAllocator(running, hold));
+            BlockingAllocator blocking = new BlockingAllocator(running, hold);
+            CompletionStage<ByteBuf> started = slow.read(file, 0, 3, blocking);
             running.await();
             CompletionStage<ByteBuf> queued = slow.read(file, 0, 3, ALLOC);
             assertThatThrownBy(() -> await(started)).isInstanceOf(TimeoutException.class);
@@ -96,6 +97,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
             // queued behind them (opens have no timeout) completes once the thread is past both.
             await(slow.open(Files.writeString(dir.resolve("after"), "x"), true)).release();
             assertThat(slow.completedReads()).as("the late read only").isEqualTo(1);
+            assertThat(blocking.handedOut.refCnt()).as("the late read's buffer, released by its thread").isZero();
             file.release();
         } finally {
             slow.close();
@@ -107,6 +109,8 @@ class ThreadPoolEngineTest extends FileEngineContract {
     private static final class BlockingAllocator extends AbstractByteBufAllocator {
         private final CountDownLatch running;
         private final CountDownLatch hold;
+        /** The last buffer handed out. */
+        volatile ByteBuf handedOut;
 
         BlockingAllocator(CountDownLatch running, CountDownLatch hold) {
             super(true);
@@ -127,7 +131,8 @@ class ThreadPoolEngineTest extends FileEngineContract {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            return UnpooledByteBufAllocator.DEFAULT.directBuffer(initialCapacity, maxCapacity);
+            handedOut = UnpooledByteBufAllocator.DEFAULT.directBuffer(initialCapacity, maxCapacity);
+            return handedOut;
         }
 
         @Override
