@@ -1,5 +1,6 @@
 package io.edge.conf;
 
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -26,6 +27,7 @@ import java.util.regex.Pattern;
  *                        {@code X-Sendfile} or {@code X-Accel-Redirect}; empty turns both off
  * @param cache           for FastCGI locations, answer GET and HEAD from the shared response cache and
  *                        accept {@code PURGE}
+ * @param statusAllow     for {@link Handler#STATUS} locations, the client addresses that may read the page
  */
 public record LocationSettings(
         String match,
@@ -37,10 +39,19 @@ public record LocationSettings(
         String fastcgiBackend,
         String frontController,
         List<Path> sendfileRoots,
-        boolean cache) {
+        boolean cache,
+        List<InetAddress> statusAllow) {
 
     public LocationSettings {
         sendfileRoots = List.copyOf(sendfileRoots);
+        statusAllow = List.copyOf(statusAllow);
+    }
+
+    /** A location that is not a status page. */
+    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
+                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache) {
+        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
+                List.of());
     }
 
     /** A location without the response cache. */
@@ -58,6 +69,6 @@ public record LocationSettings(
     /** How a location's pattern is compared with a request path. */
     public enum Kind { EXACT, PREFIX, PREFIX_NO_REGEX, REGEX }
 
-    /** Who answers a location's requests. */
-    public enum Handler { STATIC, FASTCGI }
+    /** Who answers a location's requests: files, a FastCGI backend, or edge's status page. */
+    public enum Handler { STATIC, FASTCGI, STATUS }
 }

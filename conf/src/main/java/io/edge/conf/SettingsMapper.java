@@ -93,17 +93,22 @@ final class SettingsMapper {
                 responses.duration("stale-grace", true),
                 bypassCookies,
                 responses.bool("honour-client-no-cache"));
-        List<InetAddress> purgeAllow = new ArrayList<>();
-        for (String address : responses.strings("purge-allow")) {
+        return new CacheSettings(contentEnabled ? contentSettings : null, responseSettings,
+                addresses(responses, "purge-allow"), responses.bool("purge-marks-stale"));
+    }
+
+    /** A list of IP address literals; each one that is not is a problem. */
+    private static List<InetAddress> addresses(Section section, String name) {
+        List<InetAddress> result = new ArrayList<>();
+        for (String address : section.strings(name)) {
             try {
-                purgeAllow.add(Addresses.literal(address));
+                result.add(Addresses.literal(address));
             } catch (IllegalArgumentException e) {
-                responses.problem("purge-allow", "\"" + address + "\" " + e.getMessage(),
+                section.problem(name, "\"" + address + "\" " + e.getMessage(),
                         "IP addresses such as \"127.0.0.1\" or \"::1\"");
             }
         }
-        return new CacheSettings(contentEnabled ? contentSettings : null, responseSettings, purgeAllow,
-                responses.bool("purge-marks-stale"));
+        return result;
     }
 
     ServerSettings server(Section server) {
@@ -428,9 +433,16 @@ final class SettingsMapper {
                 location.problem("cache", "true needs a fastcgi backend in the same location",
                         "cache = true only in a location with fastcgi = <backend>");
             }
-            result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root,
-                    backend == null ? LocationSettings.Handler.STATIC : LocationSettings.Handler.FASTCGI, backend,
-                    frontController, sendfileRoots, cache));
+            boolean status = location.bool("status");
+            if (status && backend != null) {
+                location.problem("status", "true in a location with fastcgi = \"" + backend + "\"",
+                        "status = true only in a location of its own, without fastcgi");
+            }
+            List<InetAddress> statusAllow = addresses(location, "status-allow"); // checked everywhere, kept for status
+            LocationSettings.Handler handler = status ? LocationSettings.Handler.STATUS
+                    : backend == null ? LocationSettings.Handler.STATIC : LocationSettings.Handler.FASTCGI;
+            result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root, handler,
+                    backend, frontController, sendfileRoots, cache, status ? statusAllow : List.of()));
         }
         return result;
     }

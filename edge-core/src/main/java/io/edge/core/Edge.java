@@ -19,6 +19,7 @@ import io.edge.core.fastcgi.WaitStats;
 import io.edge.core.http.Responder;
 import io.edge.core.statics.MimeTypes;
 import io.edge.core.statics.StaticResponder;
+import io.edge.core.status.StatusResponder;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.pool.BackendPool;
 import io.edge.fastcgi.pool.PoolStats;
@@ -131,6 +132,9 @@ public final class Edge {
             return new FastCgiResponder(location, site.root(), pools.get(location.fastcgiBackend()), staticResponder,
                     group.timeouts(), waitStats.get(group.name()));
         }
+        if (location.handler() == LocationSettings.Handler.STATUS) {
+            return new StatusResponder(this::statusLines, location.statusAllow());
+        }
         return staticResponder;
     }
 
@@ -184,21 +188,26 @@ public final class Edge {
     /** One log line per period for each cache, when anything changed. */
     private void logCacheStats() {
         if (contentCache != null) {
-            ContentCacheStats stats = contentCache.stats();
-            String line = String.format(Locale.ROOT, "hits=%d misses=%d evictions=%d invalidations=%d bytes=%d entries=%d",
-                    stats.hits(), stats.misses(), stats.evictions(), stats.invalidations(), stats.bytesHeld(),
-                    stats.entries());
-            logIfChanged("content cache", line);
+            logIfChanged("content cache", contentCacheLine());
         }
-        if (responseCache == null) {
-            return;
+        if (responseCache != null) {
+            logIfChanged("response cache", responseCacheLine());
         }
+    }
+
+    private String contentCacheLine() {
+        ContentCacheStats stats = contentCache.stats();
+        return String.format(Locale.ROOT, "hits=%d misses=%d evictions=%d invalidations=%d bytes=%d entries=%d",
+                stats.hits(), stats.misses(), stats.evictions(), stats.invalidations(), stats.bytesHeld(),
+                stats.entries());
+    }
+
+    private String responseCacheLine() {
         ResponseCacheStats stats = responseCache.stats();
-        String line = String.format(Locale.ROOT,
+        return String.format(Locale.ROOT,
                 "hits=%d misses=%d stale=%d coalesced=%d bypasses=%d evictions=%d bytes=%d entries=%d",
                 stats.hits(), stats.misses(), stats.staleAnswers(), stats.coalesced(), stats.bypasses(),
                 stats.evictions(), stats.bytesHeld(), stats.entries());
-        logIfChanged("response cache", line);
     }
 
     /**
@@ -207,18 +216,39 @@ public final class Edge {
      */
     private void logBackendStats() {
         pools.forEach((name, pool) -> {
-            PoolStats stats = pool.stats();
-            WaitStats waits = waitStats.get(name);
-            String line = String.format(Locale.ROOT,
-                    "open=%d idle=%d waiters=%d rejected-full=%d timed-out=%d busy-connects=%d failed-connects=%d leases=%d",
-                    stats.open(), stats.idle(), stats.waiters(), stats.rejectedFull(), stats.timedOut(),
-                    stats.busyConnects(), stats.failedConnects(), waits.count());
-            double maxWait = waits.takeMaxMillis();
+            String line = backendLine(name, pool);
+            double maxWait = waitStats.get(name).takeMaxMillis();
             if (!line.equals(lastLoggedStats.put(name, line))) {
-                LOG.info("fastcgi group {}: {} wait-mean-ms={} wait-max-ms={}", name, line,
-                        String.format(Locale.ROOT, "%.1f", waits.meanMillis()), String.format(Locale.ROOT, "%.1f", maxWait));
+                LOG.info("fastcgi group {}: {} wait-max-ms={}", name, line, String.format(Locale.ROOT, "%.1f", maxWait));
             }
         });
+    }
+
+    private String backendLine(String name, BackendPool pool) {
+        PoolStats stats = pool.stats();
+        WaitStats waits = waitStats.get(name);
+        return String.format(Locale.ROOT,
+                "open=%d idle=%d waiters=%d rejected-full=%d timed-out=%d busy-connects=%d failed-connects=%d leases=%d "
+                        + "wait-mean-ms=%.1f",
+                stats.open(), stats.idle(), stats.waiters(), stats.rejectedFull(), stats.timedOut(),
+                stats.busyConnects(), stats.failedConnects(), waits.count(), waits.meanMillis());
+    }
+
+    /**
+     * The status page ({@code status = true} locations): the periodic log's lines with counters since start, the
+     * static path's read latency over all reads so far, and no per-period maximum.
+     */
+    private List<String> statusLines() {
+        List<String> lines = new ArrayList<>();
+        lines.add("static files: " + StaticStatsLine.sinceStart(engine.stats()));
+        pools.forEach((name, pool) -> lines.add("fastcgi group " + name + ": " + backendLine(name, pool)));
+        if (contentCache != null) {
+            lines.add("content cache: " + contentCacheLine());
+        }
+        if (responseCache != null) {
+            lines.add("response cache: " + responseCacheLine());
+        }
+        return lines;
     }
 
     public List<InetSocketAddress> boundAddresses() {

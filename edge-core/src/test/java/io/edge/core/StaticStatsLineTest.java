@@ -31,4 +31,14 @@ class StaticStatsLineTest {
         latency.recordValue(50);
         assertThat(line.next(stats(4))).endsWith("read-us p50=50 p99=50 max=50 n=1");
     }
+
+    @Test
+    void theStatusPageLineCoversEveryReadSinceStart() {
+        StaticStatsLine line = new StaticStatsLine();
+        latency.recordValue(100);
+        line.next(stats(1));
+        latency.recordValue(200);
+        line.next(stats(2));
+        assertThat(StaticStatsLine.sinceStart(stats(2))).endsWith("descriptors=6 read-us p50=100 p99=200 max=200 n=2");
+    }
 }

@@ -1,0 +1,71 @@
+package io.edge.conf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A location's status flag and status-allow onto LocationSettings. */
+class StatusConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void createRoot() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+    }
+
+    private Path write(String body) throws Exception {
+        Path file = dir.resolve("edge.conf");
+        Files.writeString(file, "edge {\n" + body + "\n}\n");
+        return file;
+    }
+
+    @Test
+    void aStatusLocationIsReadWithItsAllowListAndOthersStayFilesOrFastCgi() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(write("""
+                fastcgi.backends.php { addresses = ["unix:/run/php.sock"] }
+                sites = [{ root = www, locations = [
+                  { match = "/" },
+                  { match = "~ \\\\.php$", fastcgi = php },
+                  { match = "= /edge-status", status = true, status-allow = ["10.0.0.7"] },
+                  { match = "= /local-status", status = true }
+                ] }]
+                """));
+        assertThat(settings.sites().get(0).locations()).extracting(LocationSettings::match, LocationSettings::handler)
+                .containsExactly(
+                        tuple("/", LocationSettings.Handler.STATIC),
+                        tuple("~ \\.php$", LocationSettings.Handler.FASTCGI),
+                        tuple("= /edge-status", LocationSettings.Handler.STATUS),
+                        tuple("= /local-status", LocationSettings.Handler.STATUS));
+        assertThat(settings.sites().get(0).locations().get(2).statusAllow())
+                .containsExactly(InetAddress.getByName("10.0.0.7"));
+        assertThat(settings.sites().get(0).locations().get(3).statusAllow())
+                .as("loopback by default").containsExactly(InetAddress.getByName("127.0.0.1"), InetAddress.getByName("::1"));
+    }
+
+    @Test
+    void statusWithFastCgiAndANameForAnAddressAreProblems() throws Exception {
+        Path file = write("""
+                fastcgi.backends.php { addresses = ["unix:/run/php.sock"] }
+                sites = [{ root = www, locations = [
+                  { match = "/", fastcgi = php, status = true },
+                  { match = "= /s", status = true, status-allow = ["localhost"] }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::key, ConfigProblem::line).containsExactlyInAnyOrder(
+                tuple("edge.sites[0].locations[0].status", 4),
+                tuple("edge.sites[0].locations[1].status-allow", 5));
+        assertThat(e.problems()).filteredOn(p -> p.key().endsWith("status-allow")).singleElement()
+                .satisfies(p -> assertThat(p.message()).isEqualTo("\"localhost\" is not an IP address"));
+    }
+}
