@@ -27,9 +27,7 @@ class CacheConfigTest {
     }
 
     private Path write(String body) throws Exception {
-        Path file = dir.resolve("edge.conf");
-        Files.writeString(file, "edge {\n" + body + "\n}\n");
-        return file;
+        return EdgeConfFile.write(dir, body);
     }
 
     @Test

@@ -195,8 +195,6 @@ class ConfigLoaderTest {
     }
 
     private EdgeSettings load(String body) throws Exception {
-        Path file = dir.resolve("edge.conf");
-        Files.writeString(file, "edge {\n" + body + "\n}\n");
-        return loader.load(file);
+        return loader.load(EdgeConfFile.write(dir, body));
     }
 }

@@ -325,8 +325,6 @@ class ValidationTest {
     }
 
     private Path write(String body) throws Exception {
-        Path file = dir.resolve("edge.conf");
-        Files.writeString(file, "edge {\n" + body + "\n}\n");
-        return file;
+        return EdgeConfFile.write(dir, body);
     }
 }

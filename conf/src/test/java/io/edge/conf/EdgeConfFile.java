@@ -1,0 +1,19 @@
+package io.edge.conf;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The configuration files the conf tests load: {@code edge { body }} as {@code dir/edge.conf}. */
+final class EdgeConfFile {
+
+    private EdgeConfFile() {
+    }
+
+    /** Writes {@code edge {\n body \n}} to {@code dir/edge.conf} and returns that file. */
+    static Path write(Path dir, String body) throws IOException {
+        Path file = dir.resolve("edge.conf");
+        Files.writeString(file, "edge {\n" + body + "\n}\n");
+        return file;
+    }
+}
