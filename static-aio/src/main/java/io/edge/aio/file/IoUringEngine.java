@@ -138,21 +138,6 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         return result;
     }
 
-    /** Reads served at once because {@code cachestat} found their range in the page cache. */
-    public long pageCacheHits() {
-        return stats.counters.residentReads.sum();
-    }
-
-    /** Reads that went to the kernel through the ring (page-cache misses, or every read without the check). */
-    public long asyncReads() {
-        return stats.counters.asyncReads.sum();
-    }
-
-    /** Reads failed by the read timeout so far. */
-    public long timedOutReads() {
-        return stats.counters.timedOut.sum();
-    }
-
     /** Rings set up so far (one per event loop that read). */
     public int rings() {
         return rings.size();

@@ -257,11 +257,6 @@ public final class ThreadPoolEngine implements FileEngine {
         return reads.get();
     }
 
-    /** Operations refused because the queue was full or the engine closed. */
-    public long rejectedOperations() {
-        return counters.rejected.sum();
-    }
-
     /** Opens and reads running or waiting for a thread now. */
     public int pendingOperations() {
         return pool.getActiveCount() + pool.getQueue().size();

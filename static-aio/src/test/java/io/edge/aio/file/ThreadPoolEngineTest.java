@@ -60,7 +60,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
             for (CompletionStage<?> stage : refused) {
                 assertThatThrownBy(() -> await(stage)).isInstanceOf(ReadQueueFullException.class);
             }
-            assertThat(small.rejectedOperations()).isEqualTo(2);
+            assertThat(small.stats().rejected()).isEqualTo(2);
             // A cached, trusted file needs no thread: it opens at once on the caller, full queue or not.
             OpenFile again = await(small.open(path, true));
             assertThat(again).isSameAs(file);
