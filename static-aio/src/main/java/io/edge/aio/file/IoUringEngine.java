@@ -1,8 +1,11 @@
 package io.edge.aio.file;
 
 import io.edge.aio.StaticIoSettings;
+import io.edge.aio.linux.FileStatus;
+import io.edge.aio.linux.FileSystems;
 import io.edge.aio.linux.IoUring;
 import io.edge.aio.linux.PageCache;
+import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.epoll.Epoll;
@@ -12,7 +15,11 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongPredicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code static.io.engine = io_uring}: small reads go to the kernel as {@code IORING_OP_READ} into pooled
@@ -28,6 +35,12 @@ import java.util.concurrent.TimeUnit;
  * once on the caller's thread (a few microseconds for at most {@link #inlineLimit()} bytes) and only misses
  * go through the ring.
  *
+ * <p>Kernel workers: on ext4, xfs and btrfs a read that misses the page cache completes inside io_uring
+ * without blocking anyone. On other file systems (FUSE, NFS…) the kernel would retry such a read in the
+ * submitting thread, the event loop, and wait there for the file server; their reads are sent with
+ * {@code IOSQE_ASYNC} to io_uring's own worker threads instead, up to {@code queueDepth} of them per loop.
+ * Decided per device from {@code fstatfs} on its first read, and logged.
+ *
  * <p>Opens are tried on the caller where they cannot block (a cached file, or every directory in the dentry
  * cache) and otherwise run on a bounded thread pool like {@link ThreadPoolEngine}'s; regions are
  * {@code sendfile}d. Files carry a raw descriptor ({@link OpenFile#fd()}, the one their channel wraps), owned
@@ -35,7 +48,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class IoUringEngine extends ThreadPoolBackedEngine {
 
+    private static final Logger log = LoggerFactory.getLogger(IoUringEngine.class);
     private static final String DISABLE_PROPERTY = "edge.io_uring.disable";
+    /** File systems whose reads go straight to kernel workers. */
+    private static final LongPredicate BLOCKING_FILE_SYSTEMS = type -> !FileSystems.readsAsynchronously(type);
 
     /** Probed once, on first use. */
     private static final class Probe {
@@ -47,6 +63,9 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     private final boolean residencyCheck;
     private final LoopStats stats;
     private final LoopContexts<LoopRing> rings;
+    private final LongPredicate viaWorkers;
+    /** Device -> whether its reads go via kernel workers; see {@link #viaWorker}. */
+    private final ConcurrentHashMap<Long, Boolean> workerReadsByDevice = new ConcurrentHashMap<>();
 
     /**
      * An engine with its own open-file cache ({@code fdBudget} over the descriptors a file holds),
@@ -57,24 +76,35 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     public IoUringEngine(StaticIoSettings settings) throws IOException {
         this(OpenFileCache.withRawDescriptors(settings),
                 settings.threads(), settings.queueDepth(), settings.sendfileChunk(), DEFAULT_INLINE_LIMIT,
-                settings.readTimeout(), PageCache.isAvailable(), ReadBuffers.of(settings));
+                settings.readTimeout(), PageCache.isAvailable(), ReadBuffers.of(settings), BLOCKING_FILE_SYSTEMS);
     }
 
     /**
      * @param cache           a cache made by {@link OpenFileCache#withRawDescriptors}, owned by the engine
      * @param residencyCheck  read page-cache hits at once on the caller, only misses through io_uring
      * @param readBuffers     where reads take their buffers, owned by the engine
+     * @param viaWorkers      which file systems ({@code statfs.f_type}) have their reads sent to kernel workers
      */
     IoUringEngine(OpenFileCache cache, int threads, int queueDepth, long chunkSize, int inlineLimit,
-            Duration readTimeout, boolean residencyCheck, ReadBuffers readBuffers) throws IOException {
+            Duration readTimeout, boolean residencyCheck, ReadBuffers readBuffers, LongPredicate viaWorkers)
+            throws IOException {
         this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
-                inlineLimit, readTimeout, readBuffers), queueDepth, readTimeout, residencyCheck, new LoopStats());
+                inlineLimit, readTimeout, readBuffers), queueDepth, readTimeout, residencyCheck, viaWorkers,
+                new LoopStats());
+    }
+
+    /** As the constructor above, with reads via kernel workers where the file system needs them. */
+    IoUringEngine(OpenFileCache cache, int threads, int queueDepth, long chunkSize, int inlineLimit,
+            Duration readTimeout, boolean residencyCheck, ReadBuffers readBuffers) throws IOException {
+        this(cache, threads, queueDepth, chunkSize, inlineLimit, readTimeout, residencyCheck, readBuffers,
+                BLOCKING_FILE_SYSTEMS);
     }
 
     private IoUringEngine(ThreadPoolEngine blocking, int queueDepth, Duration readTimeout, boolean residencyCheck,
-            LoopStats stats) throws IOException {
+            LongPredicate viaWorkers, LoopStats stats) throws IOException {
         super("io_uring", blocking, stats);
         this.stats = stats;
+        this.viaWorkers = Objects.requireNonNull(viaWorkers, "viaWorkers");
         if (!isAvailable()) {
             throw new IOException("io_uring unavailable: " + unavailabilityCause());
         }
@@ -133,9 +163,26 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             return result;
         }
         stats.counters.asyncReads.increment();
-        LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, buffers, result);
+        LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, buffers, result, viaWorker(file));
         rings.execute(ring -> ring.submit(read), read::abandon);
         return result;
+    }
+
+    /** Whether reads of {@code file} go straight to kernel workers: decided once per device. */
+    boolean viaWorker(OpenFile file) {
+        Long device = file.fileKey() instanceof FileStatus.Key key ? key.device() : null;
+        Boolean known = device == null ? null : workerReadsByDevice.get(device);
+        if (known != null) {
+            return known;
+        }
+        long type = Syscalls.fileSystemType(file.fd()); // -errno: left to the ring
+        boolean decided = type >= 0 && viaWorkers.test(type);
+        if (device != null && workerReadsByDevice.putIfAbsent(device, decided) == null) {
+            log.info("io_uring: reads from device {}:{} ({}) {}", device >>> 32, device & 0xFFFFFFFFL,
+                    type >= 0 ? FileSystems.describe(type) : Syscalls.describe((int) -type),
+                    decided ? "go straight to kernel workers (no async buffered reads there)" : "complete in the ring");
+        }
+        return decided;
     }
 
     /** Rings set up so far (one per event loop that read). */

@@ -58,6 +58,11 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     static LoopRing create(IoEventLoop loop, int queueDepth, long timeoutNanos, LoopStats stats)
             throws IOException {
         IoUring ring = IoUring.create(queueDepth);
+        try {
+            ring.limitWorkers(queueDepth); // reads sent via workers (FUSE…) may all block at once
+        } catch (IOException e) {
+            log.debug("io_uring: kernel workers left at the kernel's limit", e);
+        }
         LoopRing loopRing = new LoopRing(loop, ring, Math.min(queueDepth, ring.sqEntries()), timeoutNanos, stats);
         loopRing.watchCompletions(ring::registerEventFd);
         return loopRing;
@@ -105,7 +110,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
 
     private void prepare(Read read) {
         boolean queued = ring.prepareRead(read.file.fd(), read.offset + read.done, read.address + read.done,
-                read.length - read.done, read.slot);
+                read.length - read.done, read.slot, read.viaWorker);
         assert queued : "submission ring full with " + stats.inFlight + " in flight";
         flushLater();
     }
@@ -194,6 +199,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         final int length;
         final ByteBufAllocator alloc;
         final CompletableFuture<ByteBuf> result;
+        final boolean viaWorker;
         final long start = System.nanoTime();
         ByteBuf buffer;
         long address;
@@ -201,13 +207,19 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         int done;
         ScheduledFuture<?> timer;
 
-        /** Takes over one reference to {@code file}. */
-        Read(OpenFile file, long offset, int length, ByteBufAllocator alloc, CompletableFuture<ByteBuf> result) {
+        /**
+         * Takes over one reference to {@code file}.
+         *
+         * @param viaWorker send it straight to a kernel worker ({@link IoUring#prepareRead})
+         */
+        Read(OpenFile file, long offset, int length, ByteBufAllocator alloc, CompletableFuture<ByteBuf> result,
+                boolean viaWorker) {
             this.file = file;
             this.offset = offset;
             this.length = length;
             this.alloc = alloc;
             this.result = result;
+            this.viaWorker = viaWorker;
         }
 
         void scheduleTimeout(LoopRing ring) {

@@ -159,6 +159,11 @@ public final class OpenFile extends AbstractReferenceCounted {
         return etag;
     }
 
+    /** What identifies the file: a {@link io.edge.aio.linux.FileStatus.Key} where it was stat'ed natively. */
+    Object fileKey() {
+        return fileKey;
+    }
+
     /** Whether {@code stat} still describes this file: same inode, size and mtime. */
     boolean matches(BasicFileAttributes stat) {
         return stat.isDirectory() == isDirectory()

@@ -28,7 +28,10 @@ public final class IoUring implements AutoCloseable {
 
     public static final byte OP_READ = 22;
     public static final int ENTER_GETEVENTS = 1;
+    /** IOSQE_ASYNC: the request goes straight to an io-wq kernel worker, never tried inline first. */
+    private static final byte SQE_ASYNC = 1 << 4;
     private static final int REGISTER_EVENTFD = 4;
+    private static final int REGISTER_IOWQ_MAX_WORKERS = 19;
     /** IORING_FEAT_RW_CUR_POS: kernel 5.6, the release that added IORING_OP_READ. */
     private static final int FEAT_RW_CUR_POS = 1 << 3;
     private static final long OFF_SQ_RING = 0;
@@ -175,6 +178,20 @@ public final class IoUring implements AutoCloseable {
         }
     }
 
+    /**
+     * Caps the kernel workers (io-wq) that run this thread's blocking requests, such as reads sent with
+     * {@code viaWorker}, at {@code bounded} (the kernel's default is a few per CPU). The limit belongs to the
+     * submitting thread and holds for each of its rings. Kernel 5.15.
+     */
+    public void limitWorkers(int bounded) throws IOException {
+        scratch.setInt(0, bounded);
+        scratch.setInt(4, 0); // unbounded work (sockets): left as it is
+        int result = Syscalls.ioUringRegister(ringFd, REGISTER_IOWQ_MAX_WORKERS, Pointer.nativeValue(scratch), 2);
+        if (result < 0) {
+            throw Syscalls.error("io_uring_register(IOWQ_MAX_WORKERS)", -result);
+        }
+    }
+
     /** Submission slots. */
     public int sqEntries() {
         return sqEntries;
@@ -188,9 +205,12 @@ public final class IoUring implements AutoCloseable {
     /**
      * Queues a {@code read(fd, address, length)} at {@code fileOffset} without entering the kernel.
      *
+     * @param viaWorker hand the read to a kernel worker at once ({@code IOSQE_ASYNC}) rather than trying it in
+     *                  {@code io_uring_enter} first: for files whose reads would otherwise be retried, blocking,
+     *                  in the submitting thread
      * @return false if the submission ring is full (call {@link #submit} first)
      */
-    public boolean prepareRead(int fd, long fileOffset, long address, int length, long userData) {
+    public boolean prepareRead(int fd, long fileOffset, long address, int length, long userData, boolean viaWorker) {
         int head = (int) U32.getAcquire(sqRing, sqHead);
         if (localSqTail - head >= sqEntries) {
             return false;
@@ -200,6 +220,9 @@ public final class IoUring implements AutoCloseable {
             sqes.putLong(base + i, 0);
         }
         sqes.put(base, OP_READ);
+        if (viaWorker) {
+            sqes.put(base + 1, SQE_ASYNC);
+        }
         sqes.putInt(base + 4, fd);
         sqes.putLong(base + 8, fileOffset);
         sqes.putLong(base + 16, address);

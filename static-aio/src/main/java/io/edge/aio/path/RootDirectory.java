@@ -1,5 +1,6 @@
 package io.edge.aio.path;
 
+import io.edge.aio.linux.FileSystems;
 import io.edge.aio.linux.Syscalls;
 import java.nio.file.Path;
 import org.slf4j.Logger;
@@ -21,18 +22,6 @@ import org.slf4j.LoggerFactory;
 public final class RootDirectory {
 
     private static final Logger log = LoggerFactory.getLogger(RootDirectory.class);
-
-    /** {@code statfs.f_type} of file systems whose open and stat answer from memory once the inode is cached. */
-    private static final long[] LOCAL_FILE_SYSTEMS = {
-        0xEF53L,       // ext2/3/4
-        0x58465342L,   // xfs
-        0x9123683EL,   // btrfs
-        0x01021994L,   // tmpfs
-        0x858458F6L,   // ramfs
-        0x794C7630L,   // overlayfs
-        0xF2F52010L,   // f2fs
-        0x2FC12FC1L,   // zfs
-    };
 
     private final Path path;
     private final int fd;
@@ -66,14 +55,11 @@ public final class RootDirectory {
         int cached = Syscalls.openat2ReadOnly(fd, ".", true, Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_CACHED);
         Syscalls.closeQuietly(cached);
         long type = Syscalls.fileSystemType(fd);
-        boolean local = false;
-        for (long known : LOCAL_FILE_SYSTEMS) {
-            local |= type == known;
-        }
+        boolean local = FileSystems.isLocal(type);
         // EINVAL: a kernel before 5.12 without RESOLVE_CACHED; EAGAIN is fine (the root was not cached).
         boolean inline = local && cached != -Syscalls.EINVAL;
         if (!inline) {
-            log.info("{}: opens go to the file engine's threads (file system 0x{}{})", realRoot, Long.toHexString(type),
+            log.info("{}: opens go to the file engine's threads (file system {}{})", realRoot, FileSystems.describe(type),
                     local ? ", no RESOLVE_CACHED" : ", not a local file system");
         }
         return new RootDirectory(realRoot, fd, inline);

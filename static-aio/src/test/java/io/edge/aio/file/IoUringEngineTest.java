@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.edge.aio.linux.FileSystems;
+import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,6 +96,19 @@ class IoUringEngineTest extends FileEngineContract {
             open.forEach(OpenFile::release);
             engine.close(); // closes the ring on the loop before the loop goes
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    @Test
+    void readsGoToKernelWorkersOnlyFromFileSystemsWithoutAsyncBufferedReads() throws Exception {
+        OpenFile file = open(Files.writeString(dir.resolve("here"), "here"));
+        try {
+            long type = Syscalls.fileSystemType(file.fd());
+            assertThat(type).isPositive();
+            assertThat(((IoUringEngine) engine).viaWorker(file)).isEqualTo(!FileSystems.readsAsynchronously(type));
+            assertThat(read(file, 0, 4)).isEqualTo("here".getBytes(StandardCharsets.US_ASCII));
+        } finally {
+            file.release();
         }
     }
 

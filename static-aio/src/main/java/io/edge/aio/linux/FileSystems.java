@@ -1,0 +1,73 @@
+package io.edge.aio.linux;
+
+/**
+ * What the kernel's file systems, told apart by {@code statfs.f_type}, do for the engines: which answer a cached
+ * lookup from memory, and which can read through the page cache without blocking the submitter.
+ */
+public final class FileSystems {
+
+    public static final long EXT4 = 0xEF53L;
+    public static final long XFS = 0x58465342L;
+    public static final long BTRFS = 0x9123683EL;
+    public static final long TMPFS = 0x01021994L;
+    public static final long RAMFS = 0x858458F6L;
+    public static final long OVERLAYFS = 0x794C7630L;
+    public static final long F2FS = 0xF2F52010L;
+    public static final long ZFS = 0x2FC12FC1L;
+    public static final long FUSE = 0x65735546L;
+    public static final long NFS = 0x6969L;
+
+    /** Open and stat answer from memory once the inode is cached (no server to ask). */
+    private static final long[] LOCAL = {EXT4, XFS, BTRFS, TMPFS, RAMFS, OVERLAYFS, F2FS, ZFS};
+
+    /**
+     * Buffered reads that miss the page cache complete asynchronously inside io_uring: the kernel sets
+     * {@code FMODE_BUF_RASYNC} on their files (ext4, xfs, btrfs since 5.9), and memory file systems never wait
+     * for a device. On the others (FUSE, NFS, overlayfs…) io_uring retries a read that would block in the
+     * submitting thread's task work, which for an event loop means waiting on the file server there.
+     */
+    private static final long[] ASYNC_BUFFERED_READS = {EXT4, XFS, BTRFS, TMPFS, RAMFS};
+
+    private FileSystems() {
+    }
+
+    /** Whether {@code type} is a local file system: no open or stat of a cached inode leaves the kernel. */
+    public static boolean isLocal(long type) {
+        return contains(LOCAL, type);
+    }
+
+    /** Whether io_uring reads a file of {@code type} without ever blocking the thread that submitted the read. */
+    public static boolean readsAsynchronously(long type) {
+        return contains(ASYNC_BUFFERED_READS, type);
+    }
+
+    /** {@code type} for a log line: a name where known, else its hexadecimal magic number. */
+    public static String describe(long type) {
+        String hex = "0x" + Long.toHexString(type);
+        if (type == EXT4) {
+            return "ext4 " + hex;
+        } else if (type == XFS) {
+            return "xfs " + hex;
+        } else if (type == BTRFS) {
+            return "btrfs " + hex;
+        } else if (type == TMPFS) {
+            return "tmpfs " + hex;
+        } else if (type == FUSE) {
+            return "fuse " + hex;
+        } else if (type == NFS) {
+            return "nfs " + hex;
+        } else if (type == OVERLAYFS) {
+            return "overlayfs " + hex;
+        }
+        return hex;
+    }
+
+    private static boolean contains(long[] types, long type) {
+        for (long known : types) {
+            if (known == type) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,86 @@
+package io.edge.aio.file;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.edge.aio.linux.FileSystems;
+import io.edge.aio.linux.Syscalls;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.LongPredicate;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract with every io_uring read sent straight to kernel workers ({@code IOSQE_ASYNC}), as reads from
+ * FUSE or NFS are; and which file systems get that.
+ */
+class IoUringWorkerReadsTest extends FileEngineContract {
+
+    /** File system types the engine asked about. */
+    private final List<Long> asked = new ArrayList<>();
+
+    @BeforeAll
+    static void needsIoUring() {
+        assumeTrue(IoUringEngine.isAvailable(), () -> "io_uring unavailable: " + IoUringEngine.unavailabilityCause());
+    }
+
+    @Override
+    FileEngine newEngine(Ticker ticker) throws Exception {
+        LongPredicate always = type -> {
+            synchronized (asked) {
+                asked.add(type);
+            }
+            return true;
+        };
+        return new IoUringEngine(OpenFileCache.withRawDescriptors(16, REVALIDATE, 32, ticker), 2, 4, 1 << 20,
+                16 * 1024, Duration.ofSeconds(30), false, ReadBuffers.CALLERS, always);
+    }
+
+    @Override
+    boolean readsColdRangesBeforeSending() {
+        return true;
+    }
+
+    @Override
+    OpenFileCache cacheOf(FileEngine engine) {
+        return ((IoUringEngine) engine).cache();
+    }
+
+    @Override
+    String configName() {
+        return "io_uring";
+    }
+
+    @Test
+    void theFileSystemIsAskedAboutOncePerDevice() throws Exception {
+        OpenFile first = open(Files.write(dir.resolve("a"), bytes(5000, 1)));
+        OpenFile second = open(Files.write(dir.resolve("b"), bytes(6000, 2)));
+        try {
+            assertThat(read(first, 0, 5000)).isEqualTo(bytes(5000, 1));
+            assertThat(read(second, 0, 6000)).isEqualTo(bytes(6000, 2));
+            assertThat(read(first, 1000, 10)).isEqualTo(Arrays.copyOfRange(bytes(5000, 1), 1000, 1010));
+            assertThat(asked).containsExactly(Syscalls.fileSystemType(first.fd()));
+            assertThat(((IoUringEngine) engine).viaWorker(second)).isTrue();
+            assertThat(engine.stats().asyncReads()).isEqualTo(3);
+        } finally {
+            first.release();
+            second.release();
+        }
+    }
+
+    @Test
+    void onlyFileSystemsWithoutAsyncBufferedReadsNeedWorkers() {
+        assertThat(FileSystems.readsAsynchronously(FileSystems.EXT4)).isTrue();
+        assertThat(FileSystems.readsAsynchronously(FileSystems.XFS)).isTrue();
+        assertThat(FileSystems.readsAsynchronously(FileSystems.BTRFS)).isTrue();
+        assertThat(FileSystems.readsAsynchronously(FileSystems.TMPFS)).isTrue();
+        assertThat(FileSystems.readsAsynchronously(FileSystems.FUSE)).isFalse();
+        assertThat(FileSystems.readsAsynchronously(FileSystems.NFS)).isFalse();
+        assertThat(FileSystems.readsAsynchronously(FileSystems.OVERLAYFS)).isFalse();
+    }
+}
