@@ -6,6 +6,9 @@
 #   cold-thumbs         the same tree on the machine's own disk, caches dropped before each measurement
 #   cold-thumbs-slowfs  the tree through ../shared/tools/slowfs: 4000 us seek, 4 spindles, 150 MB/s (+ device limit)
 #   cold-thumbs-ssdfs   the tree through slowfs: 100 us, 64 spindles, 500 MB/s (+ device limit)
+#   mixed-slowfs        cold-thumbs-slowfs's load and, at the same time, HOT_CONNS clients of one cached file:
+#                       the hot clients' latency (hot_p50_ms, hot_p99_ms) shows whether a server's disk waits
+#                       hold up requests that need no disk
 #   hot-thumbs-zipf, cold-thumbs-slowfs-zipf   the same with Zipf(ZIPF_S) popularity (bench/wrk-zipf.lua)
 #   cache-hit-ratio     no server: the content cache against a plain LRU of the same bytes on a Zipf stream
 #                       over the tree (ZipfHitRatio in the cache module's tests), HITRATIO lines
@@ -28,6 +31,7 @@
 #   threads, CONNS [64] clients, REPEAT [1] runs per server, interleaved (median reported), NFILES [300000],
 #   BENCH_DIR [/var/tmp/edge-bench] cache of trees, builds and mounts, PORT_BASE [18080],
 #   EDGE_START_TIMEOUT [900] s (bin/edge may build the distribution first), DEVICE_THREADS [64],
+#   HOT_CONNS [4] (mixed-slowfs),
 #   BIG_MB [700], BIG_ROUNDS [3] downloads per client in the hot big-file runs, BIG_WARM [5] downloads before
 #   a server's big-file rows (discarded: a long-running server's JIT has seen its path), KEEP_TMP=1 keeps configs/logs,
 #   ZIPF_S [0.9] and ZIPF_SEED [42] (popularity order) for the *-zipf scenarios and cache-hit-ratio, ZIPF_STREAM_SEED
@@ -54,6 +58,7 @@ NFILES=${NFILES:-300000}
 PORT_BASE=${PORT_BASE:-18080}
 EDGE_START_TIMEOUT=${EDGE_START_TIMEOUT:-900}
 DEVICE_THREADS=${DEVICE_THREADS:-64}
+HOT_CONNS=${HOT_CONNS:-4}
 BIG_MB=${BIG_MB:-700}
 BIG_ROUNDS=${BIG_ROUNDS:-3}
 BIG_WARM=${BIG_WARM:-5}
@@ -299,21 +304,47 @@ wrk_run() {
         wrk -t"$THREADS" -c"$CONNS" -d"${2}s" --timeout 10s -s "$HERE/lib/wrk-bench.lua" "$1" 2>&1) || true
   echo "$out" | python3 "$HERE/lib/parse_wrk.py"
 }
-# measure_thumbs SERVER SCENARIO ROOT COLD(0|1) -> appends a RESULT line to $RUNS
-measure_thumbs() {
-  local name=$1 scen=$2 root=$3 cold=$4 first c0 c1 res
-  server_start "$name" "$root" || { echo "RESULT scenario=$scen server=$name rps=0 p50_ms=0 p99_ms=0 ok=0 errors=1 failed=start" >>"$RUNS"; return 0; }
+# start_warm SERVER SCENARIO ROOT: starts the server, checks one file, runs the warm-up; on failure a failed
+# RESULT line goes to $RUNS and it returns 1
+start_warm() {
+  local name=$1 scen=$2 root=$3 first
+  server_start "$name" "$root" || { echo "RESULT scenario=$scen server=$name rps=0 p50_ms=0 p99_ms=0 ok=0 errors=1 failed=start" >>"$RUNS"; return 1; }
   first=$(head -n1 "$PATHS")
   if ! sanity_check "http://127.0.0.1:$PORT$first" "$root$first"; then
-    echo "RESULT scenario=$scen server=$name rps=0 p50_ms=0 p99_ms=0 ok=0 errors=1 failed=sanity" >>"$RUNS"; server_stop; return 0
+    echo "RESULT scenario=$scen server=$name rps=0 p50_ms=0 p99_ms=0 ok=0 errors=1 failed=sanity" >>"$RUNS"; server_stop; return 1
   fi
   [ "$WARMUP" -gt 0 ] && wrk_run "http://127.0.0.1:$PORT" "$WARMUP" >/dev/null
+  return 0
+}
+cpu_seconds() { awk -v t="$1" -v h="$CLK_TCK" 'BEGIN{printf "%.2f", t/h}'; }
+# measure_thumbs SERVER SCENARIO ROOT COLD(0|1) -> appends a RESULT line to $RUNS
+measure_thumbs() {
+  local name=$1 scen=$2 root=$3 cold=$4 c0 c1 res
+  start_warm "$name" "$scen" "$root" || return 0
   [ "$cold" = 1 ] && drop_caches
   c0=$(cpu_ticks)
   res=$(wrk_run "http://127.0.0.1:$PORT" "$DURATION")
   c1=$(cpu_ticks)
   server_stop
-  echo "RESULT scenario=$scen server=$name $res cpu_s=$(awk -v t=$((c1 - c0)) -v h="$CLK_TCK" 'BEGIN{printf "%.2f", t/h}')" | tee -a "$RUNS" | sed 's/^RESULT/RUN/' >&2
+  echo "RESULT scenario=$scen server=$name $res cpu_s=$(cpu_seconds $((c1 - c0)))" | tee -a "$RUNS" | sed 's/^RESULT/RUN/' >&2
+}
+# measure_mixed SERVER SCENARIO ROOT: the cold load as measure_thumbs, and meanwhile HOT_CONNS more clients ask
+# for one file that is cached (fetched just before): their latency (hot_*) is what waiting for the disk costs
+# requests that need none. One RESULT line: the cold load's keys, then the hot clients' as hot_<key>.
+measure_mixed() {
+  local name=$1 scen=$2 root=$3 first c0 c1 res hot
+  start_warm "$name" "$scen" "$root" || return 0
+  first=$(head -n1 "$PATHS"); echo "$first" >"$WORK/hot-path.txt"
+  drop_caches
+  curl -s -o /dev/null "http://127.0.0.1:$PORT$first"
+  c0=$(cpu_ticks)
+  PATHS=$WORK/hot-path.txt CONNS=$HOT_CONNS wrk_run "http://127.0.0.1:$PORT" "$DURATION" >"$WORK/hot.txt" &
+  res=$(wrk_run "http://127.0.0.1:$PORT" "$DURATION")
+  wait
+  c1=$(cpu_ticks)
+  server_stop
+  hot=$(sed -E 's/([a-z0-9_]+)=/hot_\1=/g' "$WORK/hot.txt")
+  echo "RESULT scenario=$scen server=$name $res $hot cpu_s=$(cpu_seconds $((c1 - c0)))" | tee -a "$RUNS" | sed 's/^RESULT/RUN/' >&2
 }
 device_limit() {  # device_limit ROOT -> DEVICE line on stdout (cold, DEVICE_THREADS readers, DURATION s)
   local bin; bin=$(randread_bin)
@@ -387,6 +418,13 @@ slowfs_scenario() {   # slowfs_scenario NAME LATENCY_US SPINDLES MB_S
 }
 scenario_cold-thumbs-slowfs() { slowfs_scenario cold-thumbs-slowfs 4000 4 150; }
 scenario_cold-thumbs-ssdfs()  { slowfs_scenario cold-thumbs-ssdfs 100 64 500; }
+# cold-thumbs-slowfs's load plus HOT_CONNS clients of one cached file (measure_mixed); no device limit
+scenario_mixed-slowfs() {
+  tree_ensure "$NFILES"
+  slowfs_mount "$TREE" 4000 4 150
+  run_servers measure_mixed mixed-slowfs "$SLOWFS_MNT"
+  slowfs_umount
+}
 
 # Zipf(ZIPF_S) popularity over the tree in a fixed order (ZIPF_SEED): a few files take most requests, so the
 # content cache (edge vs edge-nocache) and the page cache hold what matters
