@@ -332,15 +332,16 @@ measure_thumbs() {
 # for one file that is cached (fetched just before): their latency (hot_*) is what waiting for the disk costs
 # requests that need none. One RESULT line: the cold load's keys, then the hot clients' as hot_<key>.
 measure_mixed() {
-  local name=$1 scen=$2 root=$3 first c0 c1 res hot
+  local name=$1 scen=$2 root=$3 first c0 c1 res hot hot_pid
   start_warm "$name" "$scen" "$root" || return 0
   first=$(head -n1 "$PATHS"); echo "$first" >"$WORK/hot-path.txt"
   drop_caches
   curl -s -o /dev/null "http://127.0.0.1:$PORT$first"
   c0=$(cpu_ticks)
   PATHS=$WORK/hot-path.txt CONNS=$HOT_CONNS wrk_run "http://127.0.0.1:$PORT" "$DURATION" >"$WORK/hot.txt" &
+  hot_pid=$!
   res=$(wrk_run "http://127.0.0.1:$PORT" "$DURATION")
-  wait
+  wait "$hot_pid"   # only it: the server is a child of this shell too
   c1=$(cpu_ticks)
   server_stop
   hot=$(sed -E 's/([a-z0-9_]+)=/hot_\1=/g' "$WORK/hot.txt")
