@@ -38,8 +38,10 @@ import org.slf4j.LoggerFactory;
  * <p>Kernel workers: on ext4, xfs and btrfs a read that misses the page cache completes inside io_uring
  * without blocking anyone. On other file systems (FUSE, NFS…) the kernel would retry such a read in the
  * submitting thread, the event loop, and wait there for the file server; their reads are sent with
- * {@code IOSQE_ASYNC} to io_uring's own worker threads instead, up to {@code queueDepth} of them per loop.
- * Decided per device from {@code fstatfs} on its first read, and logged.
+ * {@code IOSQE_ASYNC} to io_uring's own worker threads instead: at most {@code threads} of them (split over the
+ * event loops) block at once, as many as the threads engine would run, since more only lengthen the file
+ * server's queue (on slowfs, 4 spindles: p99 100 ms with 16 workers, 150 ms with 66). Decided per device from
+ * {@code fstatfs} on its first read, and logged.
  *
  * <p>Opens are tried on the caller where they cannot block (a cached file, or every directory in the dentry
  * cache) and otherwise run on a bounded thread pool like {@link ThreadPoolEngine}'s; regions are
@@ -89,7 +91,8 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             Duration readTimeout, boolean residencyCheck, ReadBuffers readBuffers, LongPredicate viaWorkers)
             throws IOException {
         this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
-                inlineLimit, readTimeout, readBuffers), queueDepth, readTimeout, residencyCheck, viaWorkers,
+                inlineLimit, readTimeout, readBuffers), queueDepth,
+                ceilDiv(threads, NettyRuntime.availableProcessors()), readTimeout, residencyCheck, viaWorkers,
                 new LoopStats());
     }
 
@@ -100,8 +103,12 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
                 BLOCKING_FILE_SYSTEMS);
     }
 
-    private IoUringEngine(ThreadPoolEngine blocking, int queueDepth, Duration readTimeout, boolean residencyCheck,
-            LongPredicate viaWorkers, LoopStats stats) throws IOException {
+    private static int ceilDiv(int a, int b) {
+        return Math.max(1, (a + b - 1) / b);
+    }
+
+    private IoUringEngine(ThreadPoolEngine blocking, int queueDepth, int workersPerLoop, Duration readTimeout,
+            boolean residencyCheck, LongPredicate viaWorkers, LoopStats stats) throws IOException {
         super("io_uring", blocking, stats);
         this.stats = stats;
         this.viaWorkers = Objects.requireNonNull(viaWorkers, "viaWorkers");
@@ -115,7 +122,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         this.residencyCheck = residencyCheck && PageCache.isAvailable();
         this.readTimeoutNanos = readTimeout.toNanos();
         this.rings = new LoopContexts<>("io_uring engine",
-                loop -> LoopRing.create(loop, queueDepth, readTimeoutNanos, stats));
+                loop -> LoopRing.create(loop, queueDepth, workersPerLoop, readTimeoutNanos, stats));
     }
 
     /** Whether io_uring can be used here; probed once. */

@@ -54,12 +54,16 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         }
     }
 
-    /** Sets up a ring on {@code loop}; call on that loop's thread. */
-    static LoopRing create(IoEventLoop loop, int queueDepth, long timeoutNanos, LoopStats stats)
+    /**
+     * Sets up a ring on {@code loop}; call on that loop's thread.
+     *
+     * @param workers how many of the reads sent to kernel workers may run (and block) at once
+     */
+    static LoopRing create(IoEventLoop loop, int queueDepth, int workers, long timeoutNanos, LoopStats stats)
             throws IOException {
         IoUring ring = IoUring.create(queueDepth);
         try {
-            ring.limitWorkers(queueDepth); // reads sent via workers (FUSE…) may all block at once
+            ring.limitWorkers(workers);
         } catch (IOException e) {
             log.debug("io_uring: kernel workers left at the kernel's limit", e);
         }

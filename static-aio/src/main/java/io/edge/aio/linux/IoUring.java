@@ -180,12 +180,13 @@ public final class IoUring implements AutoCloseable {
 
     /**
      * Caps the kernel workers (io-wq) that run this thread's blocking requests, such as reads sent with
-     * {@code viaWorker}, at {@code bounded} (the kernel's default is a few per CPU). The limit belongs to the
-     * submitting thread and holds for each of its rings. Kernel 5.15.
+     * {@code viaWorker}, at {@code max} for each of the kernel's two kinds of work ("bounded", a few per CPU by
+     * default, and "unbounded", limited only by RLIMIT_NPROC: reads from FUSE were measured to be of this kind).
+     * The limit belongs to the submitting thread. Kernel 5.15.
      */
-    public void limitWorkers(int bounded) throws IOException {
-        scratch.setInt(0, bounded);
-        scratch.setInt(4, 0); // unbounded work (sockets): left as it is
+    public void limitWorkers(int max) throws IOException {
+        scratch.setInt(0, max);
+        scratch.setInt(4, max);
         int result = Syscalls.ioUringRegister(ringFd, REGISTER_IOWQ_MAX_WORKERS, Pointer.nativeValue(scratch), 2);
         if (result < 0) {
             throw Syscalls.error("io_uring_register(IOWQ_MAX_WORKERS)", -result);
