@@ -18,11 +18,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,11 +71,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
             assertThat(aio().waitingReads()).isZero();
             assertThat(aio().inFlightReads()).isZero();
         } finally {
-            try (Stream<Path> files = Files.walk(dir)) {
-                for (Path path : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
-                    Files.delete(path);
-                }
-            }
+            deleteTree(dir);
         }
     }
 

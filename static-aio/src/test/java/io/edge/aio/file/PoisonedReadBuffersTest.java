@@ -3,12 +3,14 @@ package io.edge.aio.file;
 import static io.edge.aio.file.FileEngineContract.ALLOC;
 import static io.edge.aio.file.FileEngineContract.REVALIDATE;
 import static io.edge.aio.file.FileEngineContract.await;
+import static io.edge.aio.file.FileEngineContract.deleteTree;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.debug.PoisoningAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +18,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
@@ -60,10 +63,13 @@ class PoisonedReadBuffersTest {
             return cache;
         }
 
-        /** The asynchronous engines read a cold range into a buffer first; sendfile sends it from the file. */
+        /**
+         * The thread pool and io_uring read a cold range into a buffer first; sendfile sends it from the file,
+         * linux-aio-sendfile from its slab.
+         */
         @Override
         boolean readsColdRangesBeforeSending() {
-            return !(engine instanceof SendfileEngine);
+            return engine instanceof ThreadPoolEngine || engine instanceof IoUringEngine;
         }
 
         @AfterEach
@@ -127,6 +133,36 @@ class PoisonedReadBuffersTest {
         FileEngine newEngine(Ticker ticker) throws Exception {
             cache = OpenFileCache.withRawDescriptors(16, REVALIDATE, 32, ticker);
             return new IoUringEngine(cache, 2, 4, 1 << 20, 16 * 1024, Duration.ofSeconds(30), false, readBuffers);
+        }
+    }
+
+    /**
+     * Kernel AIO writes its slab, not read buffers; its reads into buffers (small files, the slab full) come
+     * from the pool it falls back to. Files under {@code /var/tmp}, as {@link LinuxAioSendfileEngineTest}'s.
+     */
+    @Nested
+    class LinuxAioSendfile extends PoisonedContract {
+
+        @Override
+        String configName() {
+            return "linux-aio-sendfile";
+        }
+
+        @BeforeEach
+        void filesOnADiskFileSystem() throws IOException {
+            dir = Files.createTempDirectory(Path.of("/var/tmp"), "edge-aio-poison-test-");
+        }
+
+        @AfterEach
+        void removeFiles() throws IOException {
+            deleteTree(dir);
+        }
+
+        @Override
+        FileEngine newEngine(Ticker ticker) {
+            cache = OpenFileCache.withDirectDescriptors(16, REVALIDATE, 32, ticker);
+            return new LinuxAioSendfileEngine(cache, 2, 4, 8, 1 << 20, 16 * 1024, Duration.ofSeconds(30),
+                    LinuxAioSendfileEngine.SLAB_DIR, readBuffers);
         }
     }
 }
