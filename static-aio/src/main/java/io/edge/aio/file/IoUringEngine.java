@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * <p>Kernel workers: on ext4, xfs and btrfs a read that misses the page cache completes inside io_uring
  * without blocking anyone. On other file systems (FUSE, NFS…) the kernel would retry such a read in the
  * submitting thread, the event loop, and wait there for the file server; their reads are sent with
- * {@code IOSQE_ASYNC} to io_uring's own worker threads instead: at most {@code threads} of them (split over the
- * event loops) block at once, as many as the threads engine would run, since more only lengthen the file
+ * {@code IOSQE_ASYNC} to io_uring's own worker threads instead: at most {@code threads / CPUs} (rounded up) per
+ * event loop, so {@code threads} in all with one loop per CPU, block at once, as many as the threads engine would run, since more only lengthen the file
  * server's queue (on slowfs, 4 spindles: p99 100 ms with 16 workers, 150 ms with 66). Decided per device from
  * {@code fstatfs} on its first read, and logged.
  *
