@@ -24,6 +24,7 @@
 # Output: one line per server (the median over REPEAT runs, by rps):
 #   RESULT scenario=S server=X rps=… p50_ms=… p99_ms=… ok=… errors=… cpu_s=… …
 # then   RATIO scenario=S edge/nginx=… edge/nginx-aio=… edge/lighttpd=… edge/edge-nocache=… (those that ran)
+# and, for mixed-slowfs, HOT scenario=S <server>_hot_p99_ms=<every run's> …
 # rps counts only successful answers (status < 400) per second; errors = status >= 400 + socket errors + timeouts.
 #
 # Environment knobs (defaults in brackets):
@@ -398,6 +399,16 @@ for mode in sorted({k[1:] for k in best}):
     if parts:
         extra = (f" mode={mode[0]} conc={mode[1]}" if mode[0] else "")
         print(f"RATIO scenario={scen}{extra} " + " ".join(parts))
+# mixed-slowfs: the hot clients' p99 of every run, per server (a tail is too noisy for one median run)
+hot = {}
+for key, vals in groups.items():
+    for _, line in vals:
+        d = dict(kv.split("=", 1) for kv in line.split()[1:])
+        if "hot_p99_ms" in d:
+            hot.setdefault(key[0], []).append(d["hot_p99_ms"])
+if hot:
+    print(f"HOT scenario={scen} " + " ".join(f"{s}_hot_p99_ms={','.join(hot[s])}"
+                                              for s in sorted(hot, key=lambda s: order.get(s, 99))))
 EOF
 }
 
