@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  *          --STALE_WHILE_REVALIDATE-> answer stale; the one request that wins refresh() refreshes it in the
  *                                     background (a detached call whose answer only the cache sees)
  *          --MISS / STALE-----------> coalesce:
- *               leader:   backend (conditional when the entry has validators); a 200 streams to its client
+ *               leader:   looks up again (a flight may have landed since the first lookup: answer if FRESH),
+ *                         then backend (conditional when the entry has validators); a 200 streams to its client
  *                         while a ResponseRecorder copies it into the cache; a 304 is merged and answered
  *                         from the cache; then done() releases the followers
  *               follower: waits (bounded by coalesce-timeout); DONE -> look up again, answer if FRESH/SWR,
@@ -99,6 +100,13 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
     private void coalesce(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup) {
         Coalescer.Ticket ticket = cache.coalesce(lookup);
         if (ticket.leader()) {
+            // A flight may have stored the answer and landed between our lookup and the join: look again
+            // before going to the backend, or a burst of misses runs the script twice.
+            Lookup again = cache.lookup(exchange.request());
+            if (again.outcome() == Lookup.Outcome.FRESH && answer(exchange, again.response())) {
+                ticket.done();
+                return;
+            }
             fetch(exchange, backend, lookup, ticket, true);
             return;
         }
