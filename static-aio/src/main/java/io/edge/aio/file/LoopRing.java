@@ -38,15 +38,19 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     private final IoUring ring;
     private final long timeoutNanos;
     private final LoopStats stats;
+    /** Cap on kernel workers, set on the first read sent to them (rings that send none keep the kernel's). */
+    private final int workers;
+    private boolean workersLimited;
     private final Read[] slots;
     private final int[] freeSlots;
     private int freeCount;
 
-    private LoopRing(IoEventLoop loop, IoUring ring, int queueDepth, long timeoutNanos, LoopStats stats) {
+    private LoopRing(IoEventLoop loop, IoUring ring, int queueDepth, int workers, long timeoutNanos, LoopStats stats) {
         super(loop, "io_uring engine", stats.waiting);
         this.ring = ring;
         this.timeoutNanos = timeoutNanos;
         this.stats = stats;
+        this.workers = workers;
         this.slots = new Read[queueDepth];
         this.freeSlots = new int[queueDepth];
         for (int i = queueDepth - 1; i >= 0; i--) {
@@ -62,12 +66,8 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     static LoopRing create(IoEventLoop loop, int queueDepth, int workers, long timeoutNanos, LoopStats stats)
             throws IOException {
         IoUring ring = IoUring.create(queueDepth);
-        try {
-            ring.limitWorkers(workers);
-        } catch (IOException e) {
-            log.debug("io_uring: kernel workers left at the kernel's limit", e);
-        }
-        LoopRing loopRing = new LoopRing(loop, ring, Math.min(queueDepth, ring.sqEntries()), timeoutNanos, stats);
+        LoopRing loopRing = new LoopRing(loop, ring, Math.min(queueDepth, ring.sqEntries()), workers, timeoutNanos,
+                stats);
         loopRing.watchCompletions(ring::registerEventFd);
         return loopRing;
     }
@@ -113,6 +113,14 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     }
 
     private void prepare(Read read) {
+        if (read.viaWorker && !workersLimited) {
+            workersLimited = true;
+            try {
+                ring.limitWorkers(workers);
+            } catch (IOException e) {
+                log.debug("io_uring: kernel workers left at the kernel's limit", e);
+            }
+        }
         boolean queued = ring.prepareRead(read.file.fd(), read.offset + read.done, read.address + read.done,
                 read.length - read.done, read.slot, read.viaWorker);
         assert queued : "submission ring full with " + stats.inFlight + " in flight";
