@@ -1,5 +1,7 @@
 package io.edge.aio.linux;
 
+import java.util.Map;
+
 /**
  * What the kernel's file systems, told apart by {@code statfs.f_type}, do for the engines: which answer a cached
  * lookup from memory, and which can read through the page cache without blocking the submitter.
@@ -28,6 +30,9 @@ public final class FileSystems {
      */
     private static final long[] ASYNC_BUFFERED_READS = {EXT4, XFS, BTRFS, TMPFS, RAMFS};
 
+    private static final Map<Long, String> NAMES = Map.of(EXT4, "ext4", XFS, "xfs", BTRFS, "btrfs", TMPFS, "tmpfs",
+            RAMFS, "ramfs", OVERLAYFS, "overlayfs", F2FS, "f2fs", ZFS, "zfs", FUSE, "fuse", NFS, "nfs");
+
     private FileSystems() {
     }
 
@@ -41,25 +46,11 @@ public final class FileSystems {
         return contains(ASYNC_BUFFERED_READS, type);
     }
 
-    /** {@code type} for a log line: a name where known, else its hexadecimal magic number. */
+    /** {@code type} for a log line: a name where known, then its hexadecimal magic number. */
     public static String describe(long type) {
+        String name = NAMES.get(type);
         String hex = "0x" + Long.toHexString(type);
-        if (type == EXT4) {
-            return "ext4 " + hex;
-        } else if (type == XFS) {
-            return "xfs " + hex;
-        } else if (type == BTRFS) {
-            return "btrfs " + hex;
-        } else if (type == TMPFS) {
-            return "tmpfs " + hex;
-        } else if (type == FUSE) {
-            return "fuse " + hex;
-        } else if (type == NFS) {
-            return "nfs " + hex;
-        } else if (type == OVERLAYFS) {
-            return "overlayfs " + hex;
-        }
-        return hex;
+        return name == null ? hex : name + ' ' + hex;
     }
 
     private static boolean contains(long[] types, long type) {
