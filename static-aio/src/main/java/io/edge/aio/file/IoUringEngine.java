@@ -55,7 +55,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     private static final Logger log = LoggerFactory.getLogger(IoUringEngine.class);
     private static final String DISABLE_PROPERTY = "edge.io_uring.disable";
     /** File systems whose reads go straight to kernel workers. */
-    private static final LongPredicate BLOCKING_FILE_SYSTEMS = type -> !FileSystems.readsAsynchronously(type);
+    static final LongPredicate BLOCKING_FILE_SYSTEMS = type -> !FileSystems.readsAsynchronously(type);
 
     /** Probed once, on first use. */
     private static final class Probe {

@@ -1,7 +1,6 @@
 package io.edge.aio.file;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.linux.FileSystems;
@@ -13,43 +12,19 @@ import io.netty.channel.epoll.EpollIoHandler;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The contract through io_uring; skipped (with the reason) where io_uring is not permitted. */
-class IoUringEngineTest extends FileEngineContract {
+/** The contract through io_uring as configured; then what only a ring on an epoll loop does. */
+class IoUringEngineTest extends IoUringContract {
 
-    @BeforeAll
-    static void needsIoUring() {
-        assumeTrue(IoUringEngine.isAvailable(), () -> "io_uring unavailable: " + IoUringEngine.unavailabilityCause());
-    }
-
-    /** A queue depth of 4 so that the contract's concurrent reads also exercise the wait queue. */
     @Override
     FileEngine newEngine(Ticker ticker) throws Exception {
-        return new IoUringEngine(OpenFileCache.withRawDescriptors(16, REVALIDATE, 32, ticker), 2, 4, 1 << 20,
-                16 * 1024, Duration.ofSeconds(30), false, ReadBuffers.CALLERS);
-    }
-
-    @Override
-    boolean readsColdRangesBeforeSending() {
-        return true;
-    }
-
-    @Override
-    OpenFileCache cacheOf(FileEngine engine) {
-        return ((IoUringEngine) engine).cache();
-    }
-
-    @Override
-    String configName() {
-        return "io_uring";
+        return uringEngine(ticker, false, IoUringEngine.BLOCKING_FILE_SYSTEMS);
     }
 
     @Test

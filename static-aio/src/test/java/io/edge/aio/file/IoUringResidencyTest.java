@@ -8,38 +8,20 @@ import io.edge.aio.linux.PageCache;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The contract again with the cachestat hit path on; hits and misses counted apart. */
-class IoUringResidencyTest extends FileEngineContract {
+class IoUringResidencyTest extends IoUringContract {
 
     @BeforeAll
-    static void needsIoUringAndCachestat() {
-        assumeTrue(IoUringEngine.isAvailable(), () -> "io_uring unavailable: " + IoUringEngine.unavailabilityCause());
+    static void needsCachestat() {
         assumeTrue(PageCache.isAvailable(), () -> "cachestat unavailable: " + PageCache.unavailabilityCause());
     }
 
     @Override
     FileEngine newEngine(Ticker ticker) throws Exception {
-        return new IoUringEngine(OpenFileCache.withRawDescriptors(16, REVALIDATE, 32, ticker), 2, 4, 1 << 20,
-                16 * 1024, Duration.ofSeconds(30), true, ReadBuffers.CALLERS);
-    }
-
-    @Override
-    boolean readsColdRangesBeforeSending() {
-        return true;
-    }
-
-    @Override
-    OpenFileCache cacheOf(FileEngine engine) {
-        return ((IoUringEngine) engine).cache();
-    }
-
-    @Override
-    String configName() {
-        return "io_uring";
+        return uringEngine(ticker, true, IoUringEngine.BLOCKING_FILE_SYSTEMS);
     }
 
     @Test

@@ -1,33 +1,25 @@
 package io.edge.aio.file;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.linux.FileSystems;
 import io.edge.aio.linux.Syscalls;
 import java.nio.file.Files;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.LongPredicate;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * The contract with every io_uring read sent straight to kernel workers ({@code IOSQE_ASYNC}), as reads from
  * FUSE or NFS are; and which file systems get that.
  */
-class IoUringWorkerReadsTest extends FileEngineContract {
+class IoUringWorkerReadsTest extends IoUringContract {
 
     /** File system types the engine asked about. */
     private final List<Long> asked = new ArrayList<>();
-
-    @BeforeAll
-    static void needsIoUring() {
-        assumeTrue(IoUringEngine.isAvailable(), () -> "io_uring unavailable: " + IoUringEngine.unavailabilityCause());
-    }
 
     @Override
     FileEngine newEngine(Ticker ticker) throws Exception {
@@ -37,23 +29,7 @@ class IoUringWorkerReadsTest extends FileEngineContract {
             }
             return true;
         };
-        return new IoUringEngine(OpenFileCache.withRawDescriptors(16, REVALIDATE, 32, ticker), 2, 4, 1 << 20,
-                16 * 1024, Duration.ofSeconds(30), false, ReadBuffers.CALLERS, always);
-    }
-
-    @Override
-    boolean readsColdRangesBeforeSending() {
-        return true;
-    }
-
-    @Override
-    OpenFileCache cacheOf(FileEngine engine) {
-        return ((IoUringEngine) engine).cache();
-    }
-
-    @Override
-    String configName() {
-        return "io_uring";
+        return uringEngine(ticker, false, always);
     }
 
     @Test

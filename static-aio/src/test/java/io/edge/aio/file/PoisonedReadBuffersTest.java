@@ -126,7 +126,7 @@ class PoisonedReadBuffersTest {
 
         @BeforeAll
         static void needsIoUring() {
-            IoUringEngineTest.needsIoUring();
+            IoUringContract.needsIoUring();
         }
 
         @Override
