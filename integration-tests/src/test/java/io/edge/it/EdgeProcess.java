@@ -43,6 +43,38 @@ final class EdgeProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** What a check against this process may throw. */
+    interface Check {
+        void run() throws Exception;
+    }
+
+    /** Another process's log, for a failure message. */
+    interface Log {
+        String read() throws IOException;
+    }
+
+    /**
+     * Runs {@code check}; a failure carries the tail of edge's output and of each of {@code others}
+     * (their logs go with the temporary directory, so without this a failure in CI says nothing about
+     * what edge or its backend saw).
+     */
+    void verify(Check check, Log... others) throws Exception {
+        try {
+            check.run();
+        } catch (Throwable failure) {
+            failure.addSuppressed(new AssertionError("edge " + (process.isAlive() ? "still running" : "exited " + process.exitValue())
+                    + "; its output ends:\n" + tail(output())));
+            for (Log other : others) {
+                failure.addSuppressed(new AssertionError("the backend's log ends:\n" + tail(other.read())));
+            }
+            throw failure;
+        }
+    }
+
+    private static String tail(String log) {
+        return log.substring(Math.max(0, log.length() - 16_384));
+    }
+
     String output() throws IOException {
         return java.nio.file.Files.readString(output, StandardCharsets.UTF_8);
     }

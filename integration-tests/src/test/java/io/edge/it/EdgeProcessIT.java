@@ -87,27 +87,29 @@ class EdgeProcessIT {
         Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off, timeouts.drain = 60 s }\n"
                 + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
-            edge.awaitListening(port);
-            HttpResponse<InputStream> response = HttpClient.newHttpClient().send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/big.bin")).build(),
-                    HttpResponse.BodyHandlers.ofInputStream());
-            assertThat(response.statusCode()).isEqualTo(200);
-            MessageDigest actual = MessageDigest.getInstance("SHA-256");
-            long received = 0;
-            try (InputStream body = response.body()) {
-                byte[] buffer = new byte[64 * 1024];
-                int n = body.read(buffer);
-                actual.update(buffer, 0, n);
-                received += n;
-                edge.process.destroy(); // SIGTERM while most of the file is still to come
-                while ((n = body.read(buffer)) > 0) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                HttpResponse<InputStream> response = HttpClient.newHttpClient().send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/big.bin")).build(),
+                        HttpResponse.BodyHandlers.ofInputStream());
+                assertThat(response.statusCode()).isEqualTo(200);
+                MessageDigest actual = MessageDigest.getInstance("SHA-256");
+                long received = 0;
+                try (InputStream body = response.body()) {
+                    byte[] buffer = new byte[64 * 1024];
+                    int n = body.read(buffer);
                     actual.update(buffer, 0, n);
                     received += n;
+                    edge.process.destroy(); // SIGTERM while most of the file is still to come
+                    while ((n = body.read(buffer)) > 0) {
+                        actual.update(buffer, 0, n);
+                        received += n;
+                    }
                 }
-            }
-            assertThat(received).isEqualTo(100L << 20);
-            assertThat(HexFormat.of().formatHex(actual.digest())).isEqualTo(HexFormat.of().formatHex(expected.digest()));
-            assertThat(edge.await()).isZero();
+                assertThat(received).isEqualTo(100L << 20);
+                assertThat(HexFormat.of().formatHex(actual.digest())).isEqualTo(HexFormat.of().formatHex(expected.digest()));
+                assertThat(edge.await()).isZero();
+            });
         }
     }
 }

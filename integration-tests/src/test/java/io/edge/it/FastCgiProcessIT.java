@@ -39,38 +39,40 @@ class FastCgiProcessIT {
                     }
                     """.formatted(port, fpm.address()));
             try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
-                edge.awaitListening(port);
-                HttpClient http = HttpClient.newHttpClient();
-                HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + port + "/big.php?mib=200")).build(), HttpResponse.BodyHandlers.ofInputStream());
-                assertThat(response.statusCode()).isEqualTo(200);
-                MessageDigest actual = MessageDigest.getInstance("SHA-256");
-                long received = 0;
-                try (InputStream body = response.body()) {
-                    byte[] buffer = new byte[1 << 16];
-                    for (int n; (n = body.read(buffer)) > 0; received += n) {
-                        actual.update(buffer, 0, n);
+                edge.verify(() -> {
+                    edge.awaitListening(port);
+                    HttpClient http = HttpClient.newHttpClient();
+                    HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + port + "/big.php?mib=200")).build(), HttpResponse.BodyHandlers.ofInputStream());
+                    assertThat(response.statusCode()).isEqualTo(200);
+                    MessageDigest actual = MessageDigest.getInstance("SHA-256");
+                    long received = 0;
+                    try (InputStream body = response.body()) {
+                        byte[] buffer = new byte[1 << 16];
+                        for (int n; (n = body.read(buffer)) > 0; received += n) {
+                            actual.update(buffer, 0, n);
+                        }
                     }
-                }
-                MessageDigest expected = MessageDigest.getInstance("SHA-256");
-                byte[] mib = new byte[1 << 20];
-                for (int i = 0; i < 200; i++) {
-                    java.util.Arrays.fill(mib, (byte) ('A' + i % 26));
-                    expected.update(mib);
-                }
-                assertThat(received).isEqualTo(200L << 20);
-                assertThat(HexFormat.of().formatHex(actual.digest())).isEqualTo(HexFormat.of().formatHex(expected.digest()));
+                    MessageDigest expected = MessageDigest.getInstance("SHA-256");
+                    byte[] mib = new byte[1 << 20];
+                    for (int i = 0; i < 200; i++) {
+                        java.util.Arrays.fill(mib, (byte) ('A' + i % 26));
+                        expected.update(mib);
+                    }
+                    assertThat(received).isEqualTo(200L << 20);
+                    assertThat(HexFormat.of().formatHex(actual.digest())).isEqualTo(HexFormat.of().formatHex(expected.digest()));
 
-                HttpResponse<String> logged = http.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + port + "/stderr.php?id=r42")).build(), HttpResponse.BodyHandlers.ofString());
-                assertThat(logged.body()).isEqualTo("logged");
-                String output = "";
-                for (int i = 0; i < 50 && !output.contains("edge-stderr-marker r42"); i++) {
-                    Thread.sleep(100);
-                    output = edge.output();
-                }
-                assertThat(output).contains("edge-stderr-marker r42");
-                assertThat(edge.process.isAlive()).isTrue();
+                    HttpResponse<String> logged = http.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + port + "/stderr.php?id=r42")).build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(logged.body()).isEqualTo("logged");
+                    String output = "";
+                    for (int i = 0; i < 50 && !output.contains("edge-stderr-marker r42"); i++) {
+                        Thread.sleep(100);
+                        output = edge.output();
+                    }
+                    assertThat(output).contains("edge-stderr-marker r42");
+                    assertThat(edge.process.isAlive()).isTrue();
+                }, fpm::log);
             }
         }
     }
