@@ -10,6 +10,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.epoll.Epoll;
 import io.netty.util.NettyRuntime;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.internal.ThreadExecutorMap;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
@@ -43,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * at most {@code threads / CPUs} (rounded up, at least one) per event loop, set on a loop's first such read,
  * block at once, as many as the threads engine would run, since more only lengthen the file
  * server's queue (on slowfs, 4 spindles: p99 100 ms with 16 workers, 150 ms with 66). Decided per device from
- * {@code fstatfs} on its first read, and logged.
+ * {@code fstatfs} on a pool thread at its first read (on FUSE or NFS that call waits for the file server), and
+ * logged.
  *
  * <p>Opens are tried on the caller where they cannot block (a cached file, or every directory in the dentry
  * cache) and otherwise run on a bounded thread pool like {@link ThreadPoolEngine}'s; regions are
@@ -68,8 +71,8 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     private final LoopStats stats;
     private final LoopContexts<LoopRing> rings;
     private final LongPredicate viaWorkers;
-    /** Device -> whether its reads go via kernel workers; see {@link #viaWorker}. */
-    private final ConcurrentHashMap<Long, Boolean> workerReadsByDevice = new ConcurrentHashMap<>();
+    /** Device -> whether its reads go via kernel workers, once its file system answered; see {@link #workerReads}. */
+    private final ConcurrentHashMap<Long, CompletableFuture<Boolean>> workerReadsByDevice = new ConcurrentHashMap<>();
 
     /**
      * An engine with its own open-file cache ({@code fdBudget} over the descriptors a file holds),
@@ -172,30 +175,84 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             return result;
         }
         stats.counters.asyncReads.increment();
-        boolean viaWorker = viaWorker(file);
-        LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, buffers, result, viaWorker);
-        rings.execute(ring -> ring.submit(read), read::abandon);
+        CompletableFuture<Boolean> viaWorker = workerReads(file);
+        if (viaWorker.isDone()) {
+            submit(file, offset, length, buffers, result, sendsToWorkers(viaWorker), ThreadExecutorMap.currentExecutor());
+            return result;
+        }
+        // The device's file system is being asked on a pool thread: the read goes to the caller's ring from there.
+        EventExecutor caller = ThreadExecutorMap.currentExecutor();
+        OpenFile held = file.retain();
+        viaWorker.whenComplete((decided, failure) -> {
+            try {
+                submit(held, offset, length, buffers, result, sendsToWorkers(viaWorker), caller);
+            } finally {
+                held.release();
+            }
+        });
+        ReadTimer.arm(result, readTimeoutNanos, stats.counters, () -> "read of " + file.path()); // a hung fstatfs too
         return result;
     }
 
-    /** Whether reads of {@code file} go straight to kernel workers: decided once per device. */
-    boolean viaWorker(OpenFile file) {
-        Long device = file.fileKey() instanceof FileStatus.Key key ? key.device() : null;
-        Boolean known = device == null ? null : workerReadsByDevice.get(device);
+    private void submit(OpenFile file, long offset, int length, ByteBufAllocator buffers,
+            CompletableFuture<ByteBuf> result, boolean viaWorker, EventExecutor caller) {
+        LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, buffers, result, viaWorker);
+        rings.execute(caller, ring -> ring.submit(read), read::abandon);
+    }
+
+    /** A settled decision: no answer (the pool refused the question) sends reads to workers, the safe way. */
+    private static boolean sendsToWorkers(CompletableFuture<Boolean> decision) {
+        return decision.isCompletedExceptionally() || decision.join();
+    }
+
+    /**
+     * Whether reads of {@code file} go straight to kernel workers: decided once per device from {@code fstatfs},
+     * asked on a pool thread because on FUSE or NFS it waits for the file server. Reads of a device whose answer
+     * is pending wait for that one answer; a failed {@code fstatfs} means workers, and is asked again next time.
+     */
+    private CompletableFuture<Boolean> workerReads(OpenFile file) {
+        if (!(file.fileKey() instanceof FileStatus.Key key)) {
+            return CompletableFuture.completedFuture(true); // no device to remember it by: the safe way
+        }
+        long device = key.device();
+        CompletableFuture<Boolean> known = workerReadsByDevice.get(device);
         if (known != null) {
             return known;
         }
-        long type = Syscalls.fileSystemType(file.fd());
-        if (type < 0) {
-            return true; // unknown: the safe way for the loop, and asked again next time
+        CompletableFuture<Boolean> decision = new CompletableFuture<>();
+        known = workerReadsByDevice.putIfAbsent(device, decision);
+        if (known != null) {
+            return known;
         }
-        boolean decided = viaWorkers.test(type);
-        if (device != null && workerReadsByDevice.putIfAbsent(device, decided) == null) {
-            log.info("io_uring: reads from device {}:{} ({}) {}", device >>> 32, device & 0xFFFFFFFFL,
-                    FileSystems.describe(type),
-                    decided ? "go straight to kernel workers (no async buffered reads there)" : "complete in the ring");
-        }
-        return decided;
+        OpenFile held = file.retain();
+        blocking.execute(decision, () -> {
+            try {
+                long type = Syscalls.fileSystemType(held.fd());
+                if (type < 0) {
+                    workerReadsByDevice.remove(device, decision);
+                    decision.complete(true);
+                    return;
+                }
+                boolean viaWorkers = this.viaWorkers.test(type);
+                log.info("io_uring: reads from device {}:{} ({}) {}", device >>> 32, device & 0xFFFFFFFFL,
+                        FileSystems.describe(type), viaWorkers
+                                ? "go straight to kernel workers (no async buffered reads there)" : "complete in the ring");
+                decision.complete(viaWorkers);
+            } finally {
+                held.release();
+            }
+        }, held::release);
+        decision.whenComplete((decided, refused) -> {
+            if (refused != null) {
+                workerReadsByDevice.remove(device, decision);
+            }
+        });
+        return decision;
+    }
+
+    /** Whether reads of {@code file} go straight to kernel workers; waits for the file system's answer. */
+    boolean viaWorker(OpenFile file) {
+        return workerReads(file).exceptionally(refused -> true).join();
     }
 
     /** Rings set up so far (one per event loop that read). */

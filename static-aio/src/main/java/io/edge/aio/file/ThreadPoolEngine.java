@@ -184,7 +184,7 @@ public final class ThreadPoolEngine implements FileEngine {
      * Runs {@code task} on the pool unless {@code result} is settled first, in which case, or if the queue
      * refuses it, {@code skipped} runs instead. Returns false if it was refused.
      */
-    private boolean execute(CompletableFuture<?> result, Blocking task, Runnable skipped) {
+    boolean execute(CompletableFuture<?> result, Blocking task, Runnable skipped) {
         try {
             pool.execute(() -> {
                 if (result.isDone()) {
@@ -217,7 +217,7 @@ public final class ThreadPoolEngine implements FileEngine {
         return readBuffers.allocator(alloc);
     }
 
-    private interface Blocking {
+    interface Blocking {
         void run() throws IOException;
     }
 

@@ -5,10 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.linux.FileSystems;
 import io.edge.aio.linux.Syscalls;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongPredicate;
 import org.junit.jupiter.api.Test;
 
@@ -20,12 +26,15 @@ class IoUringWorkerReadsTest extends IoUringContract {
 
     /** File system types the engine asked about. */
     private final List<Long> asked = new ArrayList<>();
+    /** The threads it asked on. */
+    private final List<Thread> askedOn = new ArrayList<>();
 
     @Override
     FileEngine newEngine(Ticker ticker) throws Exception {
         LongPredicate always = type -> {
             synchronized (asked) {
                 asked.add(type);
+                askedOn.add(Thread.currentThread());
             }
             return true;
         };
@@ -46,6 +55,28 @@ class IoUringWorkerReadsTest extends IoUringContract {
         } finally {
             first.release();
             second.release();
+        }
+    }
+
+    @Test
+    void aDevicesFirstReadFromAnEventLoopAsksTheFileSystemOnAnotherThreadAndCompletesOnTheLoop() throws Exception {
+        // fstatfs waits for the file server on FUSE or NFS: never on the loop.
+        OpenFile file = open(Files.write(dir.resolve("c"), bytes(7000, 3)));
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try {
+            IoEventLoop loop = group.next();
+            CompletableFuture<Boolean> completedOnLoop = new CompletableFuture<>();
+            CompletableFuture<ByteBuf> read = loop.submit(() -> engine.read(file, 0, 7000, ALLOC).toCompletableFuture()
+                    .whenComplete((buffer, failure) -> completedOnLoop.complete(loop.inEventLoop()))).get();
+            assertThat(bytesOf(read)).isEqualTo(bytes(7000, 3));
+            assertThat(completedOnLoop.get(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(askedOn).hasSize(1);
+            assertThat(askedOn.get(0)).isNotSameAs(loop.submit(Thread::currentThread).get());
+            assertThat(((IoUringEngine) engine).rings()).isEqualTo(1);
+        } finally {
+            file.release();
+            engine.close(); // closes the ring on the loop before the loop goes
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }
 
