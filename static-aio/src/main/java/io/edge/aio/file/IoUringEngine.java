@@ -11,8 +11,10 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.epoll.Epoll;
 import io.netty.util.NettyRuntime;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.internal.PlatformDependent;
 import io.netty.util.internal.ThreadExecutorMap;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -59,6 +61,10 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     private static final String DISABLE_PROPERTY = "edge.io_uring.disable";
     /** File systems whose reads go straight to kernel workers. */
     static final LongPredicate BLOCKING_FILE_SYSTEMS = type -> !FileSystems.readsAsynchronously(type);
+
+    /** Where a pool thread reads small files into the page cache ({@link #readAheadAfterOpen}); never looked at. */
+    private static final ThreadLocal<ByteBuffer> READ_AHEAD =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(64 * 1024));
 
     /** Probed once, on first use. */
     private static final class Probe {
@@ -128,6 +134,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         this.readTimeoutNanos = readTimeout.toNanos();
         this.rings = new LoopContexts<>("io_uring engine",
                 loop -> LoopRing.create(loop, queueDepth, workersPerLoop, readTimeoutNanos, stats));
+        blocking.afterOpenOnPool(this::readAheadAfterOpen);
     }
 
     /** Whether io_uring can be used here; probed once. */
@@ -227,17 +234,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         OpenFile held = file.retain();
         blocking.execute(decision, () -> {
             try {
-                long type = Syscalls.fileSystemType(held.fd());
-                if (type < 0) {
-                    workerReadsByDevice.remove(device, decision);
-                    decision.complete(true);
-                    return;
-                }
-                boolean viaWorkers = this.viaWorkers.test(type);
-                log.info("io_uring: reads from device {}:{} ({}) {}", device >>> 32, device & 0xFFFFFFFFL,
-                        FileSystems.describe(type), viaWorkers
-                                ? "go straight to kernel workers (no async buffered reads there)" : "complete in the ring");
-                decision.complete(viaWorkers);
+                ask(held, device, decision);
             } finally {
                 held.release();
             }
@@ -248,6 +245,55 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             }
         });
         return decision;
+    }
+
+    /** Settles {@code decision} for {@code device} from {@code file}'s {@code fstatfs}; blocks on FUSE or NFS. */
+    private void ask(OpenFile file, long device, CompletableFuture<Boolean> decision) {
+        long type = Syscalls.fileSystemType(file.fd());
+        if (type < 0) {
+            workerReadsByDevice.remove(device, decision);
+            decision.complete(true);
+            return;
+        }
+        boolean viaWorkers = this.viaWorkers.test(type);
+        log.info("io_uring: reads from device {}:{} ({}) {}", device >>> 32, device & 0xFFFFFFFFL,
+                FileSystems.describe(type), viaWorkers
+                        ? "go straight to kernel workers (no async buffered reads there)" : "complete in the ring");
+        decision.complete(viaWorkers);
+    }
+
+    /**
+     * After an open on a pool thread (on FUSE or NFS every open is one): a small file whose reads would go to a
+     * kernel worker is read here, into the page cache, while this thread is blocking anyway. The caller's read
+     * then finds it resident and copies it at once: one hand-off per cold small file instead of two (pool, then
+     * ring and worker). Failures are left for the caller's own read to meet and report.
+     */
+    private void readAheadAfterOpen(OpenFile file) {
+        long size = file.size();
+        if (!residencyCheck || file.isDirectory() || size == 0 || size > inlineLimit()
+                || !(file.fileKey() instanceof FileStatus.Key key)) {
+            return;
+        }
+        CompletableFuture<Boolean> decision = workerReadsByDevice.get(key.device());
+        if (decision == null) {
+            CompletableFuture<Boolean> mine = new CompletableFuture<>();
+            decision = workerReadsByDevice.putIfAbsent(key.device(), mine);
+            if (decision == null) {
+                ask(file, key.device(), mine); // this thread may block: no need for another
+                decision = mine;
+            }
+        }
+        if (!decision.isDone() || !sendsToWorkers(decision) || PageCache.isResident(file.fd(), 0, size)) {
+            return;
+        }
+        ByteBuffer scratch = READ_AHEAD.get();
+        long address = PlatformDependent.directBufferAddress(scratch);
+        for (long done = 0, n; done < size; done += n) {
+            n = Syscalls.pread(file.fd(), address, Math.min(size - done, scratch.capacity()), done);
+            if (n <= 0) {
+                return;
+            }
+        }
     }
 
     /** Whether reads of {@code file} go straight to kernel workers; waits for the file system's answer. */

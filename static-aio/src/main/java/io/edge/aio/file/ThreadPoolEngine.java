@@ -19,6 +19,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -36,6 +37,7 @@ public final class ThreadPoolEngine implements FileEngine {
 
     private final OpenFileCache cache;
     private final ThreadPoolExecutor pool;
+    private volatile Consumer<OpenFile> afterOpenOnPool = file -> { };
     private final long chunkSize;
     private final int inlineLimit;
     private final long readTimeoutNanos;
@@ -127,11 +129,20 @@ public final class ThreadPoolEngine implements FileEngine {
         return onPool(() -> cache.acquire(resolver, resolution));
     }
 
+    /**
+     * Has {@code hook} run on the pool thread after each open done there, before the caller gets the file (the
+     * io_uring engine reads small files from FUSE or NFS into the page cache there). It must not throw.
+     */
+    void afterOpenOnPool(Consumer<OpenFile> hook) {
+        afterOpenOnPool = Objects.requireNonNull(hook, "hook");
+    }
+
     /** Opens on a pool thread; an open whose caller is gone (timed out, engine closing) is released there. */
     private CompletionStage<OpenFile> onPool(OpenFileCache.Acquire acquire) {
         CompletableFuture<OpenFile> result = new CompletableFuture<>();
         execute(result, () -> {
             OpenFile open = acquire.acquire();
+            afterOpenOnPool.accept(open);
             if (!result.complete(open)) {
                 open.release(); // nobody is left to take it
             }

@@ -90,6 +90,16 @@ abstract class FileEngineContract {
         }
     }
 
+    /** Drops {@code path}'s pages from the page cache, as a cold disk would have them. */
+    static void dropFromPageCache(Path path) throws Exception {
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            channel.force(true); // clean pages, so that dropping them loses nothing
+        }
+        // posix_fadvise(DONTNEED) over the whole file
+        Process dd = new ProcessBuilder("dd", "if=" + path, "iflag=nocache", "count=0", "status=none").inheritIO().start();
+        assertThat(dd.waitFor()).isZero();
+    }
+
     OpenFile open(Path path) throws Exception {
         return await(engine.open(path, true));
     }
@@ -488,12 +498,7 @@ abstract class FileEngineContract {
         int chunk = (int) engine.chunkSize();
         byte[] content = bytes(2 * chunk, 77);
         Path path = Files.write(dir.resolve("cold"), content);
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            channel.force(true); // clean pages, so that dropping them loses nothing
-        }
-        // posix_fadvise(DONTNEED) over the whole file, as a cold disk would have it
-        Process dd = new ProcessBuilder("dd", "if=" + path, "iflag=nocache", "count=0", "status=none").inheritIO().start();
-        assertThat(dd.waitFor()).isZero();
+        dropFromPageCache(path);
         OpenFile file = open(path);
         try {
             assertThat(io.edge.aio.linux.PageCache.isResident(file.fd(), chunk, chunk)).as("dropped").isFalse();

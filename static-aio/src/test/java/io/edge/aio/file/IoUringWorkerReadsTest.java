@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.linux.FileSystems;
+import io.edge.aio.linux.PageCache;
 import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -77,6 +79,41 @@ class IoUringWorkerReadsTest extends IoUringContract {
             file.release();
             engine.close(); // closes the ring on the loop before the loop goes
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    @Test
+    void aColdSmallFileOpenedOnThePoolIsReadThereWhenItsReadsWouldGoToWorkers() throws Exception {
+        byte[] content = bytes(9000, 4);
+        Path path = Files.write(dir.resolve("thumb"), content);
+        dropFromPageCache(path);
+        try (IoUringEngine uring = uringEngine(clock::get, true, type -> true)) {
+            OpenFile file = await(uring.open(path, true)); // not cached: opened on a pool thread
+            try {
+                assertThat(PageCache.isResident(file.fd(), 0, 9000)).as("read while opened").isTrue();
+                assertThat(read(uring, file, 0, 9000)).isEqualTo(content);
+                assertThat(uring.stats().residentReads()).isEqualTo(1);
+                assertThat(uring.stats().asyncReads()).isZero();
+            } finally {
+                file.release();
+            }
+        }
+    }
+
+    @Test
+    void aColdSmallFileWhoseReadsCompleteInTheRingIsNotReadWhenOpened() throws Exception {
+        byte[] content = bytes(9000, 5);
+        Path path = Files.write(dir.resolve("thumb"), content);
+        dropFromPageCache(path);
+        try (IoUringEngine uring = uringEngine(clock::get, true, type -> false)) {
+            OpenFile file = await(uring.open(path, true));
+            try {
+                assertThat(PageCache.isResident(file.fd(), 0, 9000)).as("dropped").isFalse();
+                assertThat(read(uring, file, 0, 9000)).isEqualTo(content);
+                assertThat(uring.stats().asyncReads()).isEqualTo(1);
+            } finally {
+                file.release();
+            }
         }
     }
 
