@@ -13,7 +13,9 @@
 #   cache-hit-ratio     no server: the content cache against a plain LRU of the same bytes on a Zipf stream
 #                       over the tree (ZipfHitRatio in the cache module's tests), HITRATIO lines
 #   big-file            one 700 MB file, 1 and 2 concurrent downloads, cold and hot: MB/s and CPU s/GB
-#   php-saturate, php-hello   placeholders (FastCGI), not written yet
+#   php-saturate        php-fpm (started by this script) with 4 workers, a 100 ms script, listen.backlog 8, 64 clients:
+#                       successes, failures, goodput = share of the pool's 40 req/s capacity
+#   php-hello           php-fpm with 8 workers and a one-line script, 64 clients: req/s and p99
 # Servers (all by default, one after another, never at once):
 #   edge edge-nocache edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd
 #   (edge-nocache: edge with edge.cache.content.enabled = false)
