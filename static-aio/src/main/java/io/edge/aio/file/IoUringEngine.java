@@ -8,9 +8,11 @@ import io.edge.aio.linux.PageCache;
 import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.IoEventLoop;
 import io.netty.channel.epoll.Epoll;
 import io.netty.util.NettyRuntime;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.MultithreadEventExecutorGroup;
 import io.netty.util.internal.PlatformDependent;
 import io.netty.util.internal.ThreadExecutorMap;
 import java.io.IOException;
@@ -44,9 +46,9 @@ import org.slf4j.LoggerFactory;
  * submitting thread, the event loop, and wait there for the file server; their reads are sent with
  * {@code IOSQE_ASYNC} to io_uring's own worker threads instead (measured on Linux 6.18: without it the loop
  * spent 34-41 % of its time in {@code io_uring_enter} on slowfs, in task work running {@code filemap_read}):
- * at most {@code threads / CPUs} (rounded up, at least one) per event loop, set on a loop's first such read,
- * block at once, as many as the threads engine would run, since more only lengthen the file
- * server's queue (on slowfs, 4 spindles: p99 100 ms with 16 workers, 150 ms with 66). Decided per device from
+ * at most {@code threads / event loops of the loop's group} (rounded up, at least one) per event loop, set on a
+ * loop's first such read, block at once, about as many in all as the threads engine would run, since more only
+ * lengthen the file server's queue (on slowfs, 4 spindles: p99 100 ms with 16 workers, 150 ms with 66). Decided per device from
  * {@code fstatfs} on a pool thread at its first read (on FUSE or NFS that call waits for the file server), and
  * logged.
  *
@@ -103,7 +105,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             throws IOException {
         this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
                 inlineLimit, readTimeout, readBuffers), queueDepth,
-                ceilDiv(threads, NettyRuntime.availableProcessors()), readTimeout, residencyCheck, viaWorkers,
+                threads, readTimeout, residencyCheck, viaWorkers,
                 new LoopStats());
     }
 
@@ -118,7 +120,12 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         return Math.max(1, (a + b - 1) / b);
     }
 
-    private IoUringEngine(ThreadPoolEngine blocking, int queueDepth, int workersPerLoop, Duration readTimeout,
+    /** The event loops of {@code loop}'s group (server.io-threads), each of which may get a ring. */
+    static int loopsIn(IoEventLoop loop) {
+        return loop.parent() instanceof MultithreadEventExecutorGroup group ? group.executorCount() : 1;
+    }
+
+    private IoUringEngine(ThreadPoolEngine blocking, int queueDepth, int workers, Duration readTimeout,
             boolean residencyCheck, LongPredicate viaWorkers, LoopStats stats) throws IOException {
         super("io_uring", blocking, stats);
         this.stats = stats;
@@ -133,7 +140,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         this.residencyCheck = residencyCheck && PageCache.isAvailable();
         this.readTimeoutNanos = readTimeout.toNanos();
         this.rings = new LoopContexts<>("io_uring engine",
-                loop -> LoopRing.create(loop, queueDepth, workersPerLoop, readTimeoutNanos, stats));
+                loop -> LoopRing.create(loop, queueDepth, ceilDiv(workers, loopsIn(loop)), readTimeoutNanos, stats));
         blocking.afterOpenOnPool(this::readAheadAfterOpen);
     }
 

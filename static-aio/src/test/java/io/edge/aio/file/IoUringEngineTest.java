@@ -76,6 +76,17 @@ class IoUringEngineTest extends IoUringContract {
     }
 
     @Test
+    void kernelWorkersAreSharedOutOverTheLoopsOfTheCallersGroup() throws Exception {
+        // threads / loops per ring: server.io-threads, not the core count, sets how many rings share them
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(3, EpollIoHandler.newFactory());
+        try {
+            assertThat(IoUringEngine.loopsIn(group.next())).isEqualTo(3);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    @Test
     void readsGoToKernelWorkersOnlyFromFileSystemsWithoutAsyncBufferedReads() throws Exception {
         OpenFile file = open(Files.writeString(dir.resolve("here"), "here"));
         try {
