@@ -111,10 +111,22 @@ public final class ResponseCache implements AutoCloseable {
         return CachePolicy.primaryKey(request);
     }
 
-    /** Looks {@code clientRequest} up; never blocks, never touches the backend. */
+    /** Looks {@code clientRequest} up; never blocks, never touches the backend. Counted in {@link #stats()}. */
     public Lookup lookup(HttpRequest clientRequest) {
+        return lookup(clientRequest, true);
+    }
+
+    /**
+     * Looks {@code clientRequest} up once more after a flight it joined or led (see {@link #coalesce}): as
+     * {@link #lookup(HttpRequest)}, not counted again, so that hits and misses count client requests.
+     */
+    public Lookup lookupAgain(HttpRequest clientRequest) {
+        return lookup(clientRequest, false);
+    }
+
+    private Lookup lookup(HttpRequest clientRequest, boolean count) {
         if (policy.bypass(clientRequest)) {
-            bypasses.increment();
+            count(bypasses, count);
             return new Lookup(this, Lookup.Outcome.BYPASS, null, null, false);
         }
         boolean head = HttpMethod.HEAD.equals(clientRequest.method());
@@ -123,25 +135,31 @@ public final class ResponseCache implements AutoCloseable {
         String key = vary == null ? primary : CachePolicy.variantKey(primary, vary, clientRequest.headers());
         StoredResponse stored = cache.getIfPresent(key);
         if (stored == null) {
-            misses.increment();
+            count(misses, count);
             return new Lookup(this, Lookup.Outcome.MISS, key, null, head);
         }
         if (clientRequest.headers().contains(HttpHeaderNames.AUTHORIZATION) && !stored.sharedWithAuthorization) {
-            bypasses.increment();
+            count(bypasses, count);
             return new Lookup(this, Lookup.Outcome.BYPASS, null, null, false);
         }
         long now = ticker.read();
         boolean forced = policy.clientForcesRevalidation(clientRequest);
         if (!forced && stored.fresh(now)) {
-            hits.increment();
+            count(hits, count);
             return new Lookup(this, Lookup.Outcome.FRESH, key, stored, head);
         }
         if (!forced && !stored.alwaysRevalidate && stored.staleness(now) < stored.staleWhileRevalidateNanos) {
-            staleAnswers.increment();
+            count(staleAnswers, count);
             return new Lookup(this, Lookup.Outcome.STALE_WHILE_REVALIDATE, key, stored, head);
         }
-        misses.increment();
+        count(misses, count);
         return new Lookup(this, Lookup.Outcome.STALE, key, stored, head);
+    }
+
+    private static void count(LongAdder counter, boolean count) {
+        if (count) {
+            counter.increment();
+        }
     }
 
     /**

@@ -88,6 +88,20 @@ class ResponseCacheTest {
     }
 
     @Test
+    void aLookupAfterAFlightIsNotCountedAgain() {
+        assertThat(cache.lookup(get("/a")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+        assertThat(cache.lookupAgain(get("/a")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+        store(get("/a"), backend("A", "Cache-Control", "max-age=10"));
+        Lookup again = cache.lookupAgain(get("/a"));
+        assertThat(again.outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        assertThat(body(again.response())).isEqualTo("A");
+        assertThat(cache.stats().misses()).isEqualTo(1);
+        assertThat(cache.stats().hits()).isZero();
+        assertThat(cache.lookup(get("/a")).outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        assertThat(cache.stats().hits()).isEqualTo(1);
+    }
+
+    @Test
     void ageFromTheBackendCountsAgainstFreshness() {
         store(get("/a"), backend("A", "Cache-Control", "max-age=10", "Age", "8"));
         FullHttpResponse response = cache.lookup(get("/a")).response();

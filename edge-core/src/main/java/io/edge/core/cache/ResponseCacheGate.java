@@ -102,7 +102,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         if (ticket.leader()) {
             // A flight may have stored the answer and landed between our lookup and the join: look again
             // before going to the backend, or a burst of misses runs the script twice.
-            Lookup again = cache.lookup(exchange.request());
+            Lookup again = cache.lookupAgain(exchange.request());
             if (again.outcome() == Lookup.Outcome.FRESH && answer(exchange, again.response())) {
                 ticket.done();
                 return;
@@ -123,7 +123,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             }
             switch (outcome) {
                 case DONE -> {
-                    Lookup again = cache.lookup(exchange.request());
+                    Lookup again = cache.lookupAgain(exchange.request());
                     boolean usable = again.outcome() == Lookup.Outcome.FRESH
                             || again.outcome() == Lookup.Outcome.STALE_WHILE_REVALIDATE;
                     if (again.outcome() == Lookup.Outcome.BYPASS) {
