@@ -1,5 +1,7 @@
 package io.edge.aio.file;
 
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
 import io.edge.aio.StaticIoSettings;
 import io.edge.aio.linux.FileStatus;
 import io.edge.aio.linux.FileSystems;
@@ -11,14 +13,11 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.epoll.Epoll;
 import io.netty.util.NettyRuntime;
-import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.MultithreadEventExecutorGroup;
-import io.netty.util.internal.PlatformDependent;
-import io.netty.util.internal.ThreadExecutorMap;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -64,10 +63,6 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     /** File systems whose reads go straight to kernel workers. */
     static final LongPredicate BLOCKING_FILE_SYSTEMS = type -> !FileSystems.readsAsynchronously(type);
 
-    /** Where a pool thread reads small files into the page cache ({@link #readAheadAfterOpen}); never looked at. */
-    private static final ThreadLocal<ByteBuffer> READ_AHEAD =
-            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(64 * 1024));
-
     /** Probed once, on first use. */
     private static final class Probe {
         static final String UNAVAILABILITY = probe();
@@ -81,6 +76,10 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     private final LongPredicate viaWorkers;
     /** Device -> whether its reads go via kernel workers, once its file system answered; see {@link #workerReads}. */
     private final ConcurrentHashMap<Long, CompletableFuture<Boolean>> workerReadsByDevice = new ConcurrentHashMap<>();
+    /** Devices where a read-ahead at open left nothing in the page cache; see {@link #afterOpenOnPool}. */
+    private final Set<Long> noReadAhead = ConcurrentHashMap.newKeySet();
+    /** Where pool threads read small files into the page cache ({@link #afterOpenOnPool}); never looked at. */
+    private final ThreadLocal<Memory> readAheadBuffer;
 
     /**
      * An engine with its own open-file cache ({@code fdBudget} over the descriptors a file holds),
@@ -120,9 +119,12 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         return Math.max(1, (a + b - 1) / b);
     }
 
-    /** The event loops of {@code loop}'s group (server.io-threads), each of which may get a ring. */
-    static int loopsIn(IoEventLoop loop) {
-        return loop.parent() instanceof MultithreadEventExecutorGroup group ? group.executorCount() : 1;
+    /**
+     * The kernel-worker cap of {@code loop}'s ring: {@code threads} shared out over the event loops of its group
+     * (server.io-threads), each of which may get a ring.
+     */
+    static int workersPerRing(int threads, IoEventLoop loop) {
+        return ceilDiv(threads, loop.parent() instanceof MultithreadEventExecutorGroup group ? group.executorCount() : 1);
     }
 
     private IoUringEngine(ThreadPoolEngine blocking, int queueDepth, int workers, Duration readTimeout,
@@ -140,8 +142,10 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         this.residencyCheck = residencyCheck && PageCache.isAvailable();
         this.readTimeoutNanos = readTimeout.toNanos();
         this.rings = new LoopContexts<>("io_uring engine",
-                loop -> LoopRing.create(loop, queueDepth, ceilDiv(workers, loopsIn(loop)), readTimeoutNanos, stats));
-        blocking.afterOpenOnPool(this::readAheadAfterOpen);
+                loop -> LoopRing.create(loop, queueDepth, workersPerRing(workers, loop), readTimeoutNanos, stats));
+        int readAheadMax = Math.max(1, blocking.inlineLimit());
+        this.readAheadBuffer = ThreadLocal.withInitial(() -> new Memory(readAheadMax));
+        blocking.afterOpenOnPool(this::afterOpenOnPool);
     }
 
     /** Whether io_uring can be used here; probed once. */
@@ -188,45 +192,33 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             }
             return result;
         }
-        stats.counters.asyncReads.increment();
         CompletableFuture<Boolean> viaWorker = workerReads(file);
-        if (viaWorker.isDone()) {
-            submit(file, offset, length, buffers, result, sendsToWorkers(viaWorker), ThreadExecutorMap.currentExecutor());
-            return result;
+        if (!viaWorker.isDone()) {
+            // The device's file system is being asked (on a pool thread: fstatfs waits for a FUSE or NFS server).
+            // Until it answers, its reads are done on the pool too, as the threads engine does them.
+            return blocking.read(file, offset, length, alloc);
         }
-        // The device's file system is being asked on a pool thread: the read goes to the caller's ring from there.
-        EventExecutor caller = ThreadExecutorMap.currentExecutor();
-        OpenFile held = file.retain();
-        viaWorker.whenComplete((decided, failure) -> {
-            try {
-                submit(held, offset, length, buffers, result, sendsToWorkers(viaWorker), caller);
-            } finally {
-                held.release();
-            }
-        });
-        ReadTimer.arm(result, readTimeoutNanos, stats.counters, () -> "read of " + file.path()); // a hung fstatfs too
+        stats.counters.asyncReads.increment();
+        LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, buffers, result, sendsToWorkers(viaWorker));
+        rings.execute(ring -> ring.submit(read), read::abandon);
         return result;
     }
 
-    private void submit(OpenFile file, long offset, int length, ByteBufAllocator buffers,
-            CompletableFuture<ByteBuf> result, boolean viaWorker, EventExecutor caller) {
-        LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, buffers, result, viaWorker);
-        rings.execute(caller, ring -> ring.submit(read), read::abandon);
-    }
-
-    /** A settled decision: no answer (the pool refused the question) sends reads to workers, the safe way. */
+    /** A settled decision: no answer (the question failed or was refused) sends reads to workers, the safe way. */
     private static boolean sendsToWorkers(CompletableFuture<Boolean> decision) {
         return decision.isCompletedExceptionally() || decision.join();
     }
 
     /**
-     * Whether reads of {@code file} go straight to kernel workers: decided once per device from {@code fstatfs},
-     * asked on a pool thread because on FUSE or NFS it waits for the file server. Reads of a device whose answer
-     * is pending wait for that one answer; a failed {@code fstatfs} means workers, and is asked again next time.
+     * Whether reads of {@code file} go straight to kernel workers: decided once per device from {@code fstatfs}
+     * (see {@link #ask}), on a pool thread because on FUSE or NFS that call waits for the file server. Usually
+     * settled by the file's open ({@link #afterOpenOnPool}); otherwise the first read asks, and gets a pending
+     * answer. A file without a device (not from a raw-descriptor cache, which this engine refuses) goes to
+     * workers, the safe way.
      */
     private CompletableFuture<Boolean> workerReads(OpenFile file) {
         if (!(file.fileKey() instanceof FileStatus.Key key)) {
-            return CompletableFuture.completedFuture(true); // no device to remember it by: the safe way
+            return CompletableFuture.completedFuture(true);
         }
         long device = key.device();
         CompletableFuture<Boolean> known = workerReadsByDevice.get(device);
@@ -245,65 +237,77 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             } finally {
                 held.release();
             }
-        }, held::release);
-        decision.whenComplete((decided, refused) -> {
-            if (refused != null) {
-                workerReadsByDevice.remove(device, decision);
-            }
+        }, () -> {
+            held.release();
+            workerReadsByDevice.remove(device, decision); // refused: asked again by a later read
         });
         return decision;
     }
 
-    /** Settles {@code decision} for {@code device} from {@code file}'s {@code fstatfs}; blocks on FUSE or NFS. */
+    /**
+     * Settles {@code decision} for {@code device} from {@code file}'s {@code fstatfs} (blocks on FUSE or NFS).
+     * Never throws: a failure settles it as "workers" and leaves the device to be asked again.
+     */
     private void ask(OpenFile file, long device, CompletableFuture<Boolean> decision) {
-        long type = Syscalls.fileSystemType(file.fd());
-        if (type < 0) {
-            workerReadsByDevice.remove(device, decision);
-            decision.complete(true);
-            return;
+        try {
+            long type = Syscalls.fileSystemType(file.fd());
+            if (type >= 0) {
+                boolean viaWorkers = this.viaWorkers.test(type);
+                log.info("io_uring: reads from device {}:{} ({}) {}", device >>> 32, device & 0xFFFFFFFFL,
+                        FileSystems.describe(type), viaWorkers
+                                ? "go straight to kernel workers (no async buffered reads there)" : "complete in the ring");
+                decision.complete(viaWorkers);
+                return;
+            }
+        } catch (Throwable e) {
+            log.warn("io_uring: the file system of {} could not be told; its reads go to kernel workers", file.path(), e);
         }
-        boolean viaWorkers = this.viaWorkers.test(type);
-        log.info("io_uring: reads from device {}:{} ({}) {}", device >>> 32, device & 0xFFFFFFFFL,
-                FileSystems.describe(type), viaWorkers
-                        ? "go straight to kernel workers (no async buffered reads there)" : "complete in the ring");
-        decision.complete(viaWorkers);
+        workerReadsByDevice.remove(device, decision);
+        decision.complete(true);
     }
 
     /**
-     * After an open on a pool thread (on FUSE or NFS every open is one): a small file whose reads would go to a
-     * kernel worker is read here, into the page cache, while this thread is blocking anyway. The caller's read
-     * then finds it resident and copies it at once: one hand-off per cold small file instead of two (pool, then
-     * ring and worker). Failures are left for the caller's own read to meet and report.
+     * Runs on the pool thread of every open done there (on FUSE or NFS every open is one), before the caller
+     * gets the file. Settles the device's question here if nobody has, since this thread may block. Then a
+     * small file whose reads would go to a kernel worker is read here, into the page cache: the caller's read
+     * finds it resident and copies it at once, one hand-off per cold small file instead of two (pool, then
+     * ring and worker). If a read-ahead does not leave the file resident (FUSE with direct_io, overlayfs,
+     * where the page cache checked is not the one read into), that device gets no more. Read failures are
+     * left for the caller's own read to meet and report.
      */
-    private void readAheadAfterOpen(OpenFile file) {
-        long size = file.size();
-        if (!residencyCheck || file.isDirectory() || size == 0 || size > inlineLimit()
-                || !(file.fileKey() instanceof FileStatus.Key key)) {
+    private void afterOpenOnPool(OpenFile file) {
+        if (file.isDirectory() || !(file.fileKey() instanceof FileStatus.Key key)) {
             return;
         }
-        CompletableFuture<Boolean> decision = workerReadsByDevice.get(key.device());
+        long device = key.device();
+        CompletableFuture<Boolean> decision = workerReadsByDevice.get(device);
         if (decision == null) {
             CompletableFuture<Boolean> mine = new CompletableFuture<>();
-            decision = workerReadsByDevice.putIfAbsent(key.device(), mine);
+            decision = workerReadsByDevice.putIfAbsent(device, mine);
             if (decision == null) {
-                ask(file, key.device(), mine); // this thread may block: no need for another
+                ask(file, device, mine);
                 decision = mine;
             }
         }
-        if (!decision.isDone() || !sendsToWorkers(decision) || PageCache.isResident(file.fd(), 0, size)) {
+        long size = file.size();
+        if (!residencyCheck || size == 0 || size > inlineLimit() || !decision.isDone() || !sendsToWorkers(decision)
+                || noReadAhead.contains(device) || PageCache.isResident(file.fd(), 0, size)) {
             return;
         }
-        ByteBuffer scratch = READ_AHEAD.get();
-        long address = PlatformDependent.directBufferAddress(scratch);
+        long address = Pointer.nativeValue(readAheadBuffer.get());
         for (long done = 0, n; done < size; done += n) {
-            n = Syscalls.pread(file.fd(), address, Math.min(size - done, scratch.capacity()), done);
+            n = Syscalls.pread(file.fd(), address, size - done, done);
             if (n <= 0) {
                 return;
             }
         }
+        if (!PageCache.isResident(file.fd(), 0, size) && noReadAhead.add(device)) {
+            log.info("io_uring: reads from device {}:{} bypass the page cache; no read-ahead at open there",
+                    device >>> 32, device & 0xFFFFFFFFL);
+        }
     }
 
-    /** Whether reads of {@code file} go straight to kernel workers; waits for the file system's answer. */
+    /** For tests: whether reads of {@code file} go straight to kernel workers; blocks until the answer. */
     boolean viaWorker(OpenFile file) {
         return workerReads(file).exceptionally(refused -> true).join();
     }

@@ -47,19 +47,11 @@ final class LoopContexts<C extends LoopContext<?>> {
      * {@code failed} gets the reason if it cannot (closed, or the context could not be set up).
      */
     void execute(Consumer<C> task, Consumer<Throwable> failed) {
-        execute(ThreadExecutorMap.currentExecutor(), task, failed);
-    }
-
-    /**
-     * As {@link #execute(Consumer, Consumer)} for a caller that was on {@code caller} (null: none) and handed
-     * the work to another thread: it runs on {@code caller}'s loop with that loop's context.
-     */
-    void execute(EventExecutor caller, Consumer<C> task, Consumer<Throwable> failed) {
         if (closed) {
             failed.accept(new IOException(name + " closed"));
             return;
         }
-        IoEventLoop loop = loopFor(caller);
+        IoEventLoop loop = loopFor(ThreadExecutorMap.currentExecutor());
         if (loop.inEventLoop()) {
             run(loop, task, failed);
             return;

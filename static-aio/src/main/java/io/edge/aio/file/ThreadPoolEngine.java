@@ -19,8 +19,10 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code static.io.engine = threads}, like nginx's {@code aio threads}: opens (stat + open through the
@@ -34,6 +36,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * it, so a late read never writes into memory someone else owns.
  */
 public final class ThreadPoolEngine implements FileEngine {
+
+    private static final Logger log = LoggerFactory.getLogger(ThreadPoolEngine.class);
 
     private final OpenFileCache cache;
     private final ThreadPoolExecutor pool;
@@ -131,7 +135,8 @@ public final class ThreadPoolEngine implements FileEngine {
 
     /**
      * Has {@code hook} run on the pool thread after each open done there, before the caller gets the file (the
-     * io_uring engine reads small files from FUSE or NFS into the page cache there). It must not throw.
+     * io_uring engine reads small files from FUSE or NFS into the page cache there). What it throws is logged
+     * and does not fail the open.
      */
     void afterOpenOnPool(Consumer<OpenFile> hook) {
         afterOpenOnPool = Objects.requireNonNull(hook, "hook");
@@ -142,7 +147,11 @@ public final class ThreadPoolEngine implements FileEngine {
         CompletableFuture<OpenFile> result = new CompletableFuture<>();
         execute(result, () -> {
             OpenFile open = acquire.acquire();
-            afterOpenOnPool.accept(open);
+            try {
+                afterOpenOnPool.accept(open);
+            } catch (Throwable e) {
+                log.warn("after opening {}", open.path(), e);
+            }
             if (!result.complete(open)) {
                 open.release(); // nobody is left to take it
             }
@@ -193,7 +202,8 @@ public final class ThreadPoolEngine implements FileEngine {
 
     /**
      * Runs {@code task} on the pool unless {@code result} is settled first, in which case, or if the queue
-     * refuses it, {@code skipped} runs instead. Returns false if it was refused.
+     * refuses it, {@code skipped} runs instead (and a refusal fails {@code result}). Returns false if it was
+     * refused.
      */
     boolean execute(CompletableFuture<?> result, Blocking task, Runnable skipped) {
         try {

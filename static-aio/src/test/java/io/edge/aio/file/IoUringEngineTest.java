@@ -80,7 +80,9 @@ class IoUringEngineTest extends IoUringContract {
         // threads / loops per ring: server.io-threads, not the core count, sets how many rings share them
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(3, EpollIoHandler.newFactory());
         try {
-            assertThat(IoUringEngine.loopsIn(group.next())).isEqualTo(3);
+            assertThat(IoUringEngine.workersPerRing(4, group.next())).isEqualTo(2);
+            assertThat(IoUringEngine.workersPerRing(16, group.next())).isEqualTo(6);
+            assertThat(IoUringEngine.workersPerRing(2, group.next())).isEqualTo(1);
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongPredicate;
 import org.junit.jupiter.api.Test;
@@ -28,15 +29,12 @@ class IoUringWorkerReadsTest extends IoUringContract {
 
     /** File system types the engine asked about. */
     private final List<Long> asked = new ArrayList<>();
-    /** The threads it asked on. */
-    private final List<Thread> askedOn = new ArrayList<>();
 
     @Override
     FileEngine newEngine(Ticker ticker) throws Exception {
         LongPredicate always = type -> {
             synchronized (asked) {
                 asked.add(type);
-                askedOn.add(Thread.currentThread());
             }
             return true;
         };
@@ -61,24 +59,55 @@ class IoUringWorkerReadsTest extends IoUringContract {
     }
 
     @Test
-    void aDevicesFirstReadFromAnEventLoopAsksTheFileSystemOnAnotherThreadAndCompletesOnTheLoop() throws Exception {
-        // fstatfs waits for the file server on FUSE or NFS: never on the loop.
-        OpenFile file = open(Files.write(dir.resolve("c"), bytes(7000, 3)));
+    void aStalledFileSystemNeverHoldsUpTheEventLoopAndItsReadsGoThroughThePoolMeanwhile() throws Exception {
+        // The first question (at the open) fails, so the device is asked again by the read; the second hangs,
+        // as fstatfs does on a FUSE or NFS server that does not answer.
+        CountDownLatch answer = new CountDownLatch(1);
+        List<Thread> askedOn = new ArrayList<>();
+        LongPredicate stalling = type -> {
+            synchronized (askedOn) {
+                askedOn.add(Thread.currentThread());
+                if (askedOn.size() == 1) {
+                    throw new IllegalStateException("no answer");
+                }
+            }
+            try {
+                answer.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return true;
+        };
+        Path path = Files.write(dir.resolve("c"), bytes(7000, 3));
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        IoUringEngine uring = uringEngine(clock::get, false, stalling);
         try {
-            IoEventLoop loop = group.next();
-            CompletableFuture<Boolean> completedOnLoop = new CompletableFuture<>();
-            CompletableFuture<ByteBuf> read = loop.submit(() -> engine.read(file, 0, 7000, ALLOC).toCompletableFuture()
-                    .whenComplete((buffer, failure) -> completedOnLoop.complete(loop.inEventLoop()))).get();
-            assertThat(bytesOf(read)).isEqualTo(bytes(7000, 3));
-            assertThat(completedOnLoop.get(30, TimeUnit.SECONDS)).isTrue();
-            assertThat(askedOn).hasSize(1);
-            assertThat(askedOn.get(0)).isNotSameAs(loop.submit(Thread::currentThread).get());
-            assertThat(((IoUringEngine) engine).rings()).isEqualTo(1);
+            OpenFile file = await(uring.open(path, true)); // opened although the question failed
+            try {
+                IoEventLoop loop = group.next();
+                Thread loopThread = loop.submit(Thread::currentThread).get();
+                CompletableFuture<ByteBuf> whileStalled = loop.submit(() -> uring.read(file, 0, 7000, ALLOC)
+                        .toCompletableFuture()).get(30, TimeUnit.SECONDS);
+                assertThat(bytesOf(whileStalled)).isEqualTo(bytes(7000, 3));
+                assertThat(answer.getCount()).as("still unanswered").isOne();
+                assertThat(uring.stats().fallbackReads()).as("read on the pool").isEqualTo(1);
+                assertThat(uring.stats().asyncReads()).isZero();
+                answer.countDown();
+                assertThat(uring.viaWorker(file)).isTrue();
+                CompletableFuture<ByteBuf> answered = loop.submit(() -> uring.read(file, 0, 7000, ALLOC)
+                        .toCompletableFuture()).get(30, TimeUnit.SECONDS);
+                assertThat(bytesOf(answered)).isEqualTo(bytes(7000, 3));
+                assertThat(uring.stats().asyncReads()).as("through the ring once answered").isEqualTo(1);
+                assertThat(askedOn).hasSize(2).doesNotContain(loopThread);
+            } finally {
+                file.release();
+            }
         } finally {
-            file.release();
-            engine.close(); // closes the ring on the loop before the loop goes
+            answer.countDown();
+            OpenFileCache cache = uring.cache();
+            uring.close(); // closes the ring on the loop before the loop goes
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+            assertThat(cache.descriptorsInUse()).isZero();
         }
     }
 
@@ -87,7 +116,8 @@ class IoUringWorkerReadsTest extends IoUringContract {
         byte[] content = bytes(9000, 4);
         Path path = Files.write(dir.resolve("thumb"), content);
         dropFromPageCache(path);
-        try (IoUringEngine uring = uringEngine(clock::get, true, type -> true)) {
+        IoUringEngine uring = uringEngine(clock::get, true, type -> true);
+        try (uring) {
             OpenFile file = await(uring.open(path, true)); // not cached: opened on a pool thread
             try {
                 assertThat(PageCache.isResident(file.fd(), 0, 9000)).as("read while opened").isTrue();
@@ -98,6 +128,7 @@ class IoUringWorkerReadsTest extends IoUringContract {
                 file.release();
             }
         }
+        assertThat(uring.cache().descriptorsInUse()).isZero();
     }
 
     @Test
@@ -105,7 +136,8 @@ class IoUringWorkerReadsTest extends IoUringContract {
         byte[] content = bytes(9000, 5);
         Path path = Files.write(dir.resolve("thumb"), content);
         dropFromPageCache(path);
-        try (IoUringEngine uring = uringEngine(clock::get, true, type -> false)) {
+        IoUringEngine uring = uringEngine(clock::get, true, type -> false);
+        try (uring) {
             OpenFile file = await(uring.open(path, true));
             try {
                 assertThat(PageCache.isResident(file.fd(), 0, 9000)).as("dropped").isFalse();
@@ -115,6 +147,7 @@ class IoUringWorkerReadsTest extends IoUringContract {
                 file.release();
             }
         }
+        assertThat(uring.cache().descriptorsInUse()).isZero();
     }
 
     @Test
