@@ -21,6 +21,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongPredicate;
 import org.slf4j.Logger;
@@ -66,6 +68,12 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     private static final String DISABLE_PROPERTY = "edge.io_uring.disable";
     /** File systems whose reads go straight to kernel workers. */
     static final LongPredicate BLOCKING_FILE_SYSTEMS = type -> !FileSystems.readsAsynchronously(type);
+
+    /**
+     * Closes descriptors of files on FUSE or NFS ({@link OpenFile#closeOn}): one daemon thread for every engine;
+     * a file server that stalls holds up closes (and their fd budget permits), never an event loop.
+     */
+    static final Executor CLOSER = Executors.newSingleThreadExecutor(ThreadPoolEngine.daemonThreads("edge-file-close-"));
 
     /** Probed once, on first use. */
     private static final class Probe {
@@ -277,7 +285,9 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
      * finds it resident and copies it at once, one hand-off per cold small file instead of two (pool, then
      * ring and worker). If a read-ahead does not leave the file resident (FUSE with direct_io, overlayfs,
      * where the page cache checked is not the one read into), that device gets no more. Read failures are
-     * left for the caller's own read to meet and report.
+     * left for the caller's own read to meet and report. Such a file's descriptor is closed on
+     * {@link #CLOSER}, not on the event loop that may release it last: FUSE's {@code close} waits for the file
+     * server's answer to FLUSH.
      */
     private void afterOpenOnPool(OpenFile file) {
         if (file.isDirectory() || !(file.fileKey() instanceof FileStatus.Key key)) {
@@ -293,9 +303,13 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
                 decision = mine;
             }
         }
+        if (!decision.isDone() || !sendsToWorkers(decision)) {
+            return;
+        }
+        file.closeOn(CLOSER);
         long size = file.size();
-        if (!residencyCheck || size == 0 || size > inlineLimit() || !decision.isDone() || !sendsToWorkers(decision)
-                || noReadAhead.contains(device) || PageCache.isResident(file.fd(), 0, size)) {
+        if (!residencyCheck || size == 0 || size > inlineLimit() || noReadAhead.contains(device)
+                || PageCache.isResident(file.fd(), 0, size)) {
             return;
         }
         long address = Pointer.nativeValue(readAheadBuffer.get());
@@ -324,11 +338,20 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     /**
      * Stops taking reads, closes every ring once its in-flight reads completed (their buffers are never
      * released earlier), and drops cached descriptors. Off an event loop, waits up to the read timeout (at
-     * least a second) for the rings to close.
+     * least a second) for the rings to close, and as long for descriptors handed to {@link #CLOSER}.
      */
     @Override
     public void close() {
-        rings.close(Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos));
+        long waitNanos = Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos);
+        rings.close(waitNanos);
         blocking.close();
+        try {
+            // The closes of the descriptors just dropped, and of every file released before, are ahead of this.
+            CompletableFuture.runAsync(() -> { }, CLOSER).get(waitNanos, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.warn("io_uring engine closed with descriptors still being closed (a file server not answering?)");
+        }
     }
 }

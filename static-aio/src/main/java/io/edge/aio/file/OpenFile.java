@@ -9,6 +9,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * An open file (or a directory, which holds no descriptor) with the stat taken when it was opened.
@@ -35,6 +37,8 @@ public final class OpenFile extends AbstractReferenceCounted {
     private final boolean direct;
     /** Set once the descriptor is closed (the last reference went). */
     private volatile boolean closed;
+    /** Where the descriptor is closed when the last reference goes, if not on the releasing thread. */
+    private volatile Executor closer;
 
     OpenFile(Path path, FileChannel channel, long size, BasicFileAttributes stat, FdBudget budget) {
         this(path, channel, -1, false, false, size, stat, budget);
@@ -183,12 +187,38 @@ public final class OpenFile extends AbstractReferenceCounted {
         return this;
     }
 
+    /**
+     * Has the descriptor closed on {@code closer} instead of the thread that releases the last reference (an
+     * event loop, as often as not): on FUSE a {@code close} waits for the file server (FLUSH).
+     */
+    void closeOn(Executor closer) {
+        this.closer = Objects.requireNonNull(closer, "closer");
+    }
+
+    /** Where the descriptor will be closed, or null: the thread releasing the last reference. */
+    Executor closer() {
+        return closer;
+    }
+
     @Override
     protected void deallocate() {
         closed = true;
         if (directory) {
             return;
         }
+        Executor elsewhere = closer;
+        if (elsewhere == null) {
+            closeDescriptors();
+            return;
+        }
+        try {
+            elsewhere.execute(this::closeDescriptors);
+        } catch (RejectedExecutionException e) {
+            closeDescriptors();
+        }
+    }
+
+    private void closeDescriptors() {
         FileChannel c = channel;
         try {
             if (c != null) {

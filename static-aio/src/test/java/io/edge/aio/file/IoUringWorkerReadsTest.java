@@ -121,6 +121,7 @@ class IoUringWorkerReadsTest extends IoUringContract {
             OpenFile file = await(uring.open(path, true)); // not cached: opened on a pool thread
             try {
                 assertThat(PageCache.isResident(file.fd(), 0, 9000)).as("read while opened").isTrue();
+                assertThat(file.closer()).as("closed off the event loop").isSameAs(IoUringEngine.CLOSER);
                 assertThat(read(uring, file, 0, 9000)).isEqualTo(content);
                 assertThat(uring.stats().residentReads()).isEqualTo(1);
                 assertThat(uring.stats().asyncReads()).isZero();
@@ -141,6 +142,7 @@ class IoUringWorkerReadsTest extends IoUringContract {
             OpenFile file = await(uring.open(path, true));
             try {
                 assertThat(PageCache.isResident(file.fd(), 0, 9000)).as("dropped").isFalse();
+                assertThat(file.closer()).as("closed where released").isNull();
                 assertThat(read(uring, file, 0, 9000)).isEqualTo(content);
                 assertThat(uring.stats().asyncReads()).isEqualTo(1);
             } finally {

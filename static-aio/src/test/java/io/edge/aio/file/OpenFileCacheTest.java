@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
@@ -98,6 +100,40 @@ class OpenFileCacheTest {
             busy.release();
             assertThat(channel.isOpen()).isFalse();
             assertThat(cache.descriptorsInUse()).isEqualTo((int) cache.cachedCount());
+        }
+    }
+
+    @Test
+    void aFileToldWhereToCloseIsClosedThereWhenItsLastReferenceGoes() throws IOException {
+        List<Runnable> closes = new ArrayList<>();
+        try (OpenFileCache cache = cache(2, 10)) {
+            OpenFile file = cache.acquire(dir.resolve("f0"), true);
+            file.closeOn(closes::add);
+            FileChannel channel = file.channel();
+            cache.invalidate(dir.resolve("f0"));
+            file.release();
+            assertThat(file.isOpen()).as("released: no new use").isFalse();
+            assertThat(closes).hasSize(1);
+            assertThat(channel.isOpen()).as("not closed by the releasing thread").isTrue();
+            assertThat(cache.descriptorsInUse()).as("its permit held until closed").isEqualTo(1);
+            closes.get(0).run();
+            assertThat(channel.isOpen()).isFalse();
+            assertThat(cache.descriptorsInUse()).isZero();
+        }
+    }
+
+    @Test
+    void aCloserThatRefusesLeavesTheCloseToTheReleasingThread() throws IOException {
+        try (OpenFileCache cache = cache(2, 10)) {
+            OpenFile file = cache.acquire(dir.resolve("f0"), true);
+            file.closeOn(task -> {
+                throw new java.util.concurrent.RejectedExecutionException("shut down");
+            });
+            FileChannel channel = file.channel();
+            cache.invalidate(dir.resolve("f0"));
+            file.release();
+            assertThat(channel.isOpen()).isFalse();
+            assertThat(cache.descriptorsInUse()).isZero();
         }
     }
 
