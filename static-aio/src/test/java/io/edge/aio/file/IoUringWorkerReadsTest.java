@@ -113,43 +113,51 @@ class IoUringWorkerReadsTest extends IoUringContract {
 
     @Test
     void aColdSmallFileOpenedOnThePoolIsReadThereWhenItsReadsWouldGoToWorkers() throws Exception {
-        byte[] content = bytes(9000, 4);
-        Path path = Files.write(dir.resolve("thumb"), content);
-        dropFromPageCache(path);
-        IoUringEngine uring = uringEngine(clock::get, true, type -> true);
-        try (uring) {
-            OpenFile file = await(uring.open(path, true)); // not cached: opened on a pool thread
-            try {
-                assertThat(PageCache.isResident(file.fd(), 0, 9000)).as("read while opened").isTrue();
-                assertThat(file.closer()).as("closed off the event loop").isSameAs(IoUringEngine.CLOSER);
-                assertThat(read(uring, file, 0, 9000)).isEqualTo(content);
-                assertThat(uring.stats().residentReads()).isEqualTo(1);
-                assertThat(uring.stats().asyncReads()).isZero();
-            } finally {
-                file.release();
-            }
-        }
-        assertThat(uring.cache().descriptorsInUse()).isZero();
+        FileEngineStats stats = coldReadThrough(true, file -> {
+            assertThat(PageCache.isResident(file.fd(), 0, 9000)).as("read while opened").isTrue();
+            assertThat(file.closer()).as("closed off the event loop").isSameAs(IoUringEngine.CLOSER);
+        });
+        assertThat(stats.residentReads()).isEqualTo(1);
+        assertThat(stats.asyncReads()).isZero();
     }
 
     @Test
     void aColdSmallFileWhoseReadsCompleteInTheRingIsNotReadWhenOpened() throws Exception {
-        byte[] content = bytes(9000, 5);
+        FileEngineStats stats = coldReadThrough(false, file -> {
+            assertThat(PageCache.isResident(file.fd(), 0, 9000)).as("dropped").isFalse();
+            assertThat(file.closer()).as("closed where released").isNull();
+        });
+        assertThat(stats.asyncReads()).isEqualTo(1);
+    }
+
+    /** Checks on a file just opened. */
+    private interface OpenedCheck {
+        void check(OpenFile file) throws Exception;
+    }
+
+    /**
+     * Opens a 9000-byte file out of the page cache (on a pool thread: not cached yet) through an engine whose
+     * file-system question answers {@code viaWorkers}, checks it with {@code opened}, reads it whole and
+     * returns the engine's statistics.
+     */
+    private FileEngineStats coldReadThrough(boolean viaWorkers, OpenedCheck opened) throws Exception {
+        byte[] content = bytes(9000, 4);
         Path path = Files.write(dir.resolve("thumb"), content);
         dropFromPageCache(path);
-        IoUringEngine uring = uringEngine(clock::get, true, type -> false);
+        IoUringEngine uring = uringEngine(clock::get, true, type -> viaWorkers);
+        FileEngineStats stats;
         try (uring) {
             OpenFile file = await(uring.open(path, true));
             try {
-                assertThat(PageCache.isResident(file.fd(), 0, 9000)).as("dropped").isFalse();
-                assertThat(file.closer()).as("closed where released").isNull();
+                opened.check(file);
                 assertThat(read(uring, file, 0, 9000)).isEqualTo(content);
-                assertThat(uring.stats().asyncReads()).isEqualTo(1);
+                stats = uring.stats();
             } finally {
                 file.release();
             }
         }
         assertThat(uring.cache().descriptorsInUse()).isZero();
+        return stats;
     }
 
     @Test
