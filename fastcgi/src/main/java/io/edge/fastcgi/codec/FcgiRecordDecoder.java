@@ -7,8 +7,12 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
 
 /**
- * Decodes FastCGI records into {@link FcgiMessage}s: stream records as retained slices of the input, the
- * others as records.
+ * Decodes FastCGI records into {@link FcgiMessage}s: stream records with a copy of their content, the others
+ * as records. A copy, not a retained slice of the input: a slice that lives on (a STDOUT chunk waiting in a
+ * slow client's socket queue) keeps the decoder's buffer shared, and a shared buffer is never compacted, so
+ * it grew by every byte of a long response (a 200 MiB php-fpm answer to a slow reader ended in a failed
+ * 132 MiB allocation). A copy costs a memory copy of what the backend sends and keeps the buffer below a
+ * record.
  *
  * <pre>
  *  0        1        2        3        4        5        6        7
@@ -47,6 +51,11 @@ public final class FcgiRecordDecoder extends ByteToMessageDecoder {
     /** The error that moved the decoder to its terminal state, or null. */
     public FcgiProtocolException failure() {
         return failure;
+    }
+
+    /** The capacity of the buffer holding input not decoded yet (0 if none), for tests. */
+    int bufferCapacity() {
+        return internalBuffer() == null ? 0 : internalBuffer().capacity();
     }
 
     /** True between records: nothing of a record has been read. */
@@ -144,12 +153,12 @@ public final class FcgiRecordDecoder extends ByteToMessageDecoder {
                 yield new FcgiGetValues(FcgiNameValues.decode(body).stream().map(e -> e.getKey()).toList());
             }
             case GET_VALUES_RESULT -> new FcgiGetValuesResult(FcgiNameValues.decode(in.readSlice(contentLength)));
-            // Stream records: a retained slice; its reference goes with the message to the next handler.
-            case PARAMS -> new FcgiParams(requestId, in.readRetainedSlice(contentLength));
-            case STDIN -> new FcgiStdin(requestId, in.readRetainedSlice(contentLength));
-            case STDOUT -> new FcgiStdout(requestId, in.readRetainedSlice(contentLength));
-            case STDERR -> new FcgiStderr(requestId, in.readRetainedSlice(contentLength));
-            case DATA -> new FcgiData(requestId, in.readRetainedSlice(contentLength));
+            // Stream records: a copy (see the class comment); its reference goes with the message.
+            case PARAMS -> new FcgiParams(requestId, in.readBytes(contentLength));
+            case STDIN -> new FcgiStdin(requestId, in.readBytes(contentLength));
+            case STDOUT -> new FcgiStdout(requestId, in.readBytes(contentLength));
+            case STDERR -> new FcgiStderr(requestId, in.readBytes(contentLength));
+            case DATA -> new FcgiData(requestId, in.readBytes(contentLength));
         };
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.edge.fastcgi.FcgiProtocolException;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
@@ -43,6 +44,45 @@ class FcgiRecordDecoderTest {
         }
         assertThat(ch.finish()).isFalse();
         return out;
+    }
+
+    @Test
+    void aLongStreamToASlowReaderKeepsTheBufferBelowARecord() {
+        // Every read ends inside a record, and the chunks decoded from it are still held (queued for a slow
+        // client) when the read completes; they are let go before the next read.
+        int payload = 16_000;
+        int record = 8 + payload;
+        int records = 600;
+        byte[] stream = new byte[records * record];
+        for (int r = 0; r < records; r++) {
+            int at = r * record;
+            stream[at] = 1;
+            stream[at + 1] = 6; // STDOUT
+            stream[at + 3] = 1; // request 1
+            stream[at + 4] = (byte) (payload >>> 8);
+            stream[at + 5] = (byte) payload;
+            java.util.Arrays.fill(stream, at + 8, at + record, (byte) ('a' + r % 26));
+        }
+        FcgiRecordDecoder decoder = new FcgiRecordDecoder();
+        EmbeddedChannel ch = new EmbeddedChannel(decoder);
+        ch.config().setAllocator(new PooledByteBufAllocator(true));
+        long received = 0;
+        int largest = 0;
+        for (int from = 0; from < stream.length; ) {
+            int to = Math.min(stream.length, from == 0 ? record / 2 : from + record);
+            ByteBuf read = ch.alloc().directBuffer(to - from).writeBytes(stream, from, to - from);
+            ch.writeInbound(read); // the read, then its read-complete
+            largest = Math.max(largest, decoder.bufferCapacity());
+            for (Object o; (o = ch.readInbound()) != null; ) {
+                FcgiStdout chunk = (FcgiStdout) o;
+                received += chunk.content().readableBytes();
+                chunk.release(); // the slow client took it
+            }
+            from = to;
+        }
+        assertThat(received).isEqualTo((long) records * payload);
+        assertThat(largest).as("decoder's buffer").isLessThan(256 * 1024); // a shared buffer grew to 12 MiB
+        assertThat(ch.finish()).isFalse();
     }
 
     @ParameterizedTest
