@@ -3,6 +3,7 @@ package io.edge.aio.file;
 import io.edge.aio.linux.PageCache;
 import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.io.EOFException;
 import java.io.IOException;
@@ -44,6 +45,22 @@ final class FileReads {
             return CompletableFuture.completedFuture(engine.region(file, offset, length));
         }
         return engine.read(file, offset, (int) length, PooledByteBufAllocator.DEFAULT).thenApply(buffer -> buffer);
+    }
+
+    /**
+     * A read of a range that is in the page cache, done at once on the caller's thread (a memory copy: cheaper
+     * than a hand-off to a thread or a ring for the small ranges engines read whole), into a buffer from
+     * {@code buffers} that the returned stage hands to the caller.
+     */
+    static CompletableFuture<ByteBuf> readResident(OpenFile file, long offset, int length, ByteBufAllocator buffers) {
+        ByteBuf buffer = buffers.directBuffer(length, length);
+        try {
+            readFully(file, buffer, offset);
+            return CompletableFuture.completedFuture(buffer); // ownership passes to the caller
+        } catch (IOException | RuntimeException e) {
+            buffer.release();
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /**

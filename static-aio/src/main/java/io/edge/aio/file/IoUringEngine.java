@@ -115,7 +115,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             Duration readTimeout, boolean residencyCheck, ReadBuffers readBuffers, LongPredicate viaWorkers)
             throws IOException {
         this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
-                inlineLimit, readTimeout, readBuffers), queueDepth,
+                inlineLimit, readTimeout, readBuffers, false), queueDepth,
                 threads, readTimeout, residencyCheck, viaWorkers,
                 new LoopStats());
     }
@@ -186,23 +186,13 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         Objects.requireNonNull(alloc, "alloc");
         file.fd(); // fails here, not on the loop, for a file from another cache
         ByteBufAllocator buffers = blocking.readAllocator(alloc);
-        CompletableFuture<ByteBuf> result = new CompletableFuture<>();
         if (rings.isClosed()) {
-            result.completeExceptionally(new IOException("io_uring engine closed"));
-            return result;
+            return CompletableFuture.failedFuture(new IOException("io_uring engine closed"));
         }
         if (residencyCheck && PageCache.isResident(file.fd(), offset, length)) {
             // A page-cache hit is a memory copy: cheaper here than a round trip through the ring.
             stats.counters.residentReads.increment();
-            ByteBuf buffer = buffers.directBuffer(length, length);
-            try {
-                FileReads.readFully(file, buffer, offset);
-                result.complete(buffer); // ownership passes to the caller
-            } catch (IOException | RuntimeException e) {
-                buffer.release();
-                result.completeExceptionally(e);
-            }
-            return result;
+            return FileReads.readResident(file, offset, length, buffers);
         }
         CompletableFuture<Boolean> viaWorker = workerReads(file);
         if (!viaWorker.isDone()) {
@@ -211,6 +201,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             return blocking.read(file, offset, length, alloc);
         }
         stats.counters.asyncReads.increment();
+        CompletableFuture<ByteBuf> result = new CompletableFuture<>();
         LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, buffers, result, sendsToWorkers(viaWorker));
         rings.execute(ring -> ring.submit(read), read::abandon);
         return result;

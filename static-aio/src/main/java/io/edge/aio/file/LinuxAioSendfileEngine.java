@@ -88,7 +88,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     LinuxAioSendfileEngine(OpenFileCache cache, int threads, int queueDepth, int slots, long chunkSize,
             int inlineLimit, Duration readTimeout, Path slabDir, ReadBuffers readBuffers) {
         this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
-                inlineLimit, readTimeout, readBuffers), queueDepth, slots, readTimeout, slabDir, new Stats());
+                inlineLimit, readTimeout, readBuffers, false), queueDepth, slots, readTimeout, slabDir, new Stats());
     }
 
     private LinuxAioSendfileEngine(ThreadPoolEngine blocking, int queueDepth, int slots, Duration readTimeout,

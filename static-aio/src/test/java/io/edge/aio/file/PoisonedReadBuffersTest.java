@@ -96,7 +96,7 @@ class PoisonedReadBuffersTest {
         @Override
         FileEngine newEngine(Ticker ticker) {
             cache = new OpenFileCache(16, REVALIDATE, 32, ticker);
-            return new ThreadPoolEngine(cache, 2, 256, 1 << 20, 16 * 1024, Duration.ofSeconds(30), readBuffers);
+            return new ThreadPoolEngine(cache, 2, 256, 1 << 20, 16 * 1024, Duration.ofSeconds(30), readBuffers, false);
         }
     }
 

@@ -41,6 +41,31 @@ class ThreadPoolEngineTest extends FileEngineContract {
     }
 
     @Test
+    void withTheResidencyCheckAPageCacheHitIsReadOnTheCallerAndOnlyAMissOnThePool() throws Exception {
+        Path hot = Files.write(dir.resolve("hot"), bytes(9000, 1));
+        Path cold = Files.write(dir.resolve("cold"), bytes(9000, 2));
+        dropFromPageCache(cold);
+        ThreadPoolEngine checking = new ThreadPoolEngine(new OpenFileCache(16, REVALIDATE, 32, clock::get), 2, 256,
+                1 << 20, 16 * 1024, Duration.ofSeconds(30), ReadBuffers.CALLERS, true);
+        try (checking) {
+            OpenFile inCache = await(checking.open(hot, true));
+            OpenFile onDisk = await(checking.open(cold, true));
+            try {
+                CompletionStage<ByteBuf> hit = checking.read(inCache, 0, 9000, ALLOC);
+                assertThat(hit.toCompletableFuture().isDone()).as("answered before read() returned").isTrue();
+                assertThat(bytesOf(hit)).isEqualTo(bytes(9000, 1));
+                assertThat(read(checking, onDisk, 0, 9000)).isEqualTo(bytes(9000, 2));
+                assertThat(checking.stats().residentReads()).isEqualTo(1);
+                assertThat(checking.stats().asyncReads()).isEqualTo(1);
+            } finally {
+                inCache.release();
+                onDisk.release();
+            }
+        }
+        assertThat(checking.cache().descriptorsInUse()).isZero();
+    }
+
+    @Test
     void neverRunsOnTheCallerAndRefusesBeyondItsQueue() throws Exception {
         Path path = Files.writeString(dir.resolve("a"), "abc");
         ThreadPoolEngine small = new ThreadPoolEngine(new OpenFileCache(4, REVALIDATE, 8, clock::get), 1, 1, 1 << 20,
