@@ -14,6 +14,7 @@ import io.netty.channel.IoEventLoop;
 import io.netty.channel.epoll.Epoll;
 import io.netty.util.NettyRuntime;
 import io.netty.util.concurrent.MultithreadEventExecutorGroup;
+import io.netty.util.internal.ThreadExecutorMap;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
@@ -329,13 +330,17 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     /**
      * Stops taking reads, closes every ring once its in-flight reads completed (their buffers are never
      * released earlier), and drops cached descriptors. Off an event loop, waits up to the read timeout (at
-     * least a second) for the rings to close, and as long for descriptors handed to {@link #CLOSER}.
+     * least a second) for the rings to close, and as long for descriptors handed to {@link #CLOSER}; on a loop,
+     * waits for neither.
      */
     @Override
     public void close() {
         long waitNanos = Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos);
         rings.close(waitNanos);
         blocking.close();
+        if (ThreadExecutorMap.currentExecutor() instanceof IoEventLoop) {
+            return; // never wait on a loop: the closes finish on their own
+        }
         try {
             // The closes of the descriptors just dropped, and of every file released before, are ahead of this.
             CompletableFuture.runAsync(() -> { }, CLOSER).get(waitNanos, TimeUnit.NANOSECONDS);
