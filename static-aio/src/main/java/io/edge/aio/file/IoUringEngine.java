@@ -224,7 +224,14 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         if (!(file.fileKey() instanceof FileStatus.Key key)) {
             return CompletableFuture.completedFuture(true);
         }
-        long device = key.device();
+        return decision(file, key.device(), false);
+    }
+
+    /**
+     * The decision for {@code file}'s {@code device}: the one there, or a new one this call puts there and has
+     * asked — on this thread if {@code askHere} (the caller may block), else on a pool thread.
+     */
+    private CompletableFuture<Boolean> decision(OpenFile file, long device, boolean askHere) {
         CompletableFuture<Boolean> known = workerReadsByDevice.get(device);
         if (known != null) {
             return known;
@@ -233,6 +240,10 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         known = workerReadsByDevice.putIfAbsent(device, decision);
         if (known != null) {
             return known;
+        }
+        if (askHere) {
+            ask(file, device, decision);
+            return decision;
         }
         OpenFile held = file.retain();
         blocking.execute(decision, () -> {
@@ -286,15 +297,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             return;
         }
         long device = key.device();
-        CompletableFuture<Boolean> decision = workerReadsByDevice.get(device);
-        if (decision == null) {
-            CompletableFuture<Boolean> mine = new CompletableFuture<>();
-            decision = workerReadsByDevice.putIfAbsent(device, mine);
-            if (decision == null) {
-                ask(file, device, mine);
-                decision = mine;
-            }
-        }
+        CompletableFuture<Boolean> decision = decision(file, device, true);
         if (!decision.isDone() || !sendsToWorkers(decision)) {
             return;
         }
