@@ -1,7 +1,5 @@
 package io.edge.aio.file;
 
-import com.sun.jna.Memory;
-import com.sun.jna.Pointer;
 import io.edge.aio.StaticIoSettings;
 import io.edge.aio.linux.FileStatus;
 import io.edge.aio.linux.FileSystems;
@@ -18,12 +16,9 @@ import io.netty.util.internal.ThreadExecutorMap;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongPredicate;
 import org.slf4j.Logger;
@@ -70,12 +65,6 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     /** File systems whose reads go straight to kernel workers. */
     static final LongPredicate BLOCKING_FILE_SYSTEMS = type -> !FileSystems.readsAsynchronously(type);
 
-    /**
-     * Closes descriptors of files on FUSE or NFS ({@link OpenFile#closeOn}): one daemon thread for every engine;
-     * a file server that stalls holds up closes (and their fd budget permits), never an event loop.
-     */
-    static final Executor CLOSER = Executors.newSingleThreadExecutor(ThreadPoolEngine.daemonThreads("edge-file-close-"));
-
     /** Probed once, on first use. */
     private static final class Probe {
         static final String UNAVAILABILITY = probe();
@@ -89,10 +78,8 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     private final LongPredicate viaWorkers;
     /** Device -> whether its reads go via kernel workers, once its file system answered; see {@link #workerReads}. */
     private final ConcurrentHashMap<Long, CompletableFuture<Boolean>> workerReadsByDevice = new ConcurrentHashMap<>();
-    /** Devices where a read-ahead at open left nothing in the page cache; see {@link #afterOpenOnPool}. */
-    private final Set<Long> noReadAhead = ConcurrentHashMap.newKeySet();
-    /** Where pool threads read small files into the page cache ({@link #afterOpenOnPool}); never looked at. */
-    private final ThreadLocal<Memory> readAheadBuffer;
+    /** Read-ahead and closes of files whose reads go to kernel workers; see {@link #afterOpenOnPool}. */
+    private final FileServerFiles fileServerFiles;
 
     /**
      * An engine with its own open-file cache ({@code fdBudget} over the descriptors a file holds),
@@ -156,8 +143,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         this.readTimeoutNanos = readTimeout.toNanos();
         this.rings = new LoopContexts<>("io_uring engine",
                 loop -> LoopRing.create(loop, queueDepth, workersPerRing(workers, loop), readTimeoutNanos, stats));
-        int readAheadMax = Math.max(1, blocking.inlineLimit());
-        this.readAheadBuffer = ThreadLocal.withInitial(() -> new Memory(readAheadMax));
+        this.fileServerFiles = new FileServerFiles("io_uring", blocking.inlineLimit(), this.residencyCheck);
         blocking.afterOpenOnPool(this::afterOpenOnPool);
     }
 
@@ -283,40 +269,17 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
 
     /**
      * Runs on the pool thread of every open done there (on FUSE or NFS every open is one), before the caller
-     * gets the file. Settles the device's question here if nobody has, since this thread may block. Then a
-     * small file whose reads would go to a kernel worker is read here, into the page cache: the caller's read
-     * finds it resident and copies it at once, one hand-off per cold small file instead of two (pool, then
-     * ring and worker). If a read-ahead does not leave the file resident (FUSE with direct_io, overlayfs,
-     * where the page cache checked is not the one read into), that device gets no more. Read failures are
-     * left for the caller's own read to meet and report. Such a file's descriptor is closed on
-     * {@link #CLOSER}, not on the event loop that may release it last: FUSE's {@code close} waits for the file
-     * server's answer to FLUSH.
+     * gets the file. Settles the device's question here if nobody has, since this thread may block. A file whose
+     * reads would go to a kernel worker is then read ahead and set to close off the loop
+     * ({@link FileServerFiles}).
      */
     private void afterOpenOnPool(OpenFile file) {
         if (file.isDirectory() || !(file.fileKey() instanceof FileStatus.Key key)) {
             return;
         }
-        long device = key.device();
-        CompletableFuture<Boolean> decision = decision(file, device, true);
-        if (!decision.isDone() || !sendsToWorkers(decision)) {
-            return;
-        }
-        file.closeOn(CLOSER);
-        long size = file.size();
-        if (!residencyCheck || size == 0 || size > inlineLimit() || noReadAhead.contains(device)
-                || PageCache.isResident(file.fd(), 0, size)) {
-            return;
-        }
-        long address = Pointer.nativeValue(readAheadBuffer.get());
-        for (long done = 0, n; done < size; done += n) {
-            n = Syscalls.pread(file.fd(), address, size - done, done);
-            if (n <= 0) {
-                return;
-            }
-        }
-        if (!PageCache.isResident(file.fd(), 0, size) && noReadAhead.add(device)) {
-            log.info("io_uring: reads from device {}:{} bypass the page cache; no read-ahead at open there",
-                    device >>> 32, device & 0xFFFFFFFFL);
+        CompletableFuture<Boolean> decision = decision(file, key.device(), true);
+        if (decision.isDone() && sendsToWorkers(decision)) {
+            fileServerFiles.opened(file, key.device());
         }
     }
 
@@ -333,8 +296,8 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     /**
      * Stops taking reads, closes every ring once its in-flight reads completed (their buffers are never
      * released earlier), and drops cached descriptors. Off an event loop, waits up to the read timeout (at
-     * least a second) for the rings to close, and as long for descriptors handed to {@link #CLOSER}; on a loop,
-     * waits for neither.
+     * least a second) for the rings to close, and as long for descriptors handed to
+     * {@link FileServerFiles#CLOSER}; on a loop, waits for neither.
      */
     @Override
     public void close() {
@@ -344,13 +307,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         if (ThreadExecutorMap.currentExecutor() instanceof IoEventLoop) {
             return; // never wait on a loop: the closes finish on their own
         }
-        try {
-            // The closes of the descriptors just dropped, and of every file released before, are ahead of this.
-            CompletableFuture.runAsync(() -> { }, CLOSER).get(waitNanos, TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (Exception e) {
-            log.warn("io_uring engine closed with descriptors still being closed (a file server not answering?)");
-        }
+        // The closes of the descriptors just dropped, and of every file released before, are ahead of this.
+        FileServerFiles.awaitCloses("io_uring", waitNanos);
     }
 }

@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * {@code io_setup} refused, no {@code /dev/shm}) every file, and where the file system refuses
  * {@code O_DIRECT} (EINVAL) that file, is read by the thread pool like {@link ThreadPoolEngine}, whose
  * {@code sendfile} regions straight from the file {@link #region} always returns. Opens (stat + open) run on
- * that pool too.
+ * that pool too; descriptors of files from a file server (FUSE, NFS) are closed off the event loop, as the
+ * threads engine closes them.
  */
 public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
 
@@ -88,7 +89,8 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     LinuxAioSendfileEngine(OpenFileCache cache, int threads, int queueDepth, int slots, long chunkSize,
             int inlineLimit, Duration readTimeout, Path slabDir, ReadBuffers readBuffers) {
         this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
-                inlineLimit, readTimeout, readBuffers, false), queueDepth, slots, readTimeout, slabDir, new Stats());
+                inlineLimit, readTimeout, readBuffers, false, ThreadPoolEngine.FILE_SERVERS), queueDepth, slots,
+                readTimeout, slabDir, new Stats());
     }
 
     private LinuxAioSendfileEngine(ThreadPoolEngine blocking, int queueDepth, int slots, Duration readTimeout,

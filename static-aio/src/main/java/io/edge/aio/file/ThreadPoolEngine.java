@@ -1,10 +1,15 @@
 package io.edge.aio.file;
 
 import io.edge.aio.StaticIoSettings;
+import io.edge.aio.linux.FileStatus;
+import io.edge.aio.linux.FileSystems;
 import io.edge.aio.linux.PageCache;
+import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.IoEventLoop;
 import io.netty.util.NettyRuntime;
+import io.netty.util.internal.ThreadExecutorMap;
 import java.io.IOException;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
@@ -14,6 +19,7 @@ import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -22,6 +28,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.LongPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,10 +42,17 @@ import org.slf4j.LoggerFactory;
  * without limit. A read that has not completed within {@code readTimeout} fails with a
  * {@link TimeoutException}; its thread keeps the buffer until the {@code pread} returns and then releases
  * it, so a late read never writes into memory someone else owns.
+ *
+ * <p>File servers: a file opened on the pool from FUSE, NFS or any file system not known to be local is read
+ * ahead there and its descriptor closed off the event loop ({@link FileServerFiles}), decided per device from
+ * {@code fstatfs} on the pool thread and logged. On such file systems every open runs on the pool (none can be
+ * answered from the dentry cache alone), so every file of theirs gets this.
  */
 public final class ThreadPoolEngine implements FileEngine {
 
     private static final Logger log = LoggerFactory.getLogger(ThreadPoolEngine.class);
+    /** File systems whose files are closed off the event loop and read ahead at open: all but local ones. */
+    static final LongPredicate FILE_SERVERS = type -> !FileSystems.isLocal(type);
 
     private final OpenFileCache cache;
     private final ThreadPoolExecutor pool;
@@ -50,6 +64,11 @@ public final class ThreadPoolEngine implements FileEngine {
     private final ReadBuffers readBuffers;
     private final AtomicLong reads = new AtomicLong();
     private final EngineCounters counters = new EngineCounters();
+    /** Which file systems are file servers ({@code statfs.f_type}); null: none are (a pool inside another engine). */
+    private final LongPredicate fileServers;
+    private final FileServerFiles fileServerFiles;
+    /** Device -> whether it is a file server, once its file system answered. */
+    private final ConcurrentHashMap<Long, Boolean> fileServerByDevice = new ConcurrentHashMap<>();
 
     /**
      * An engine with its own open-file cache and {@code settings.threads()} threads; up to
@@ -58,7 +77,8 @@ public final class ThreadPoolEngine implements FileEngine {
     public ThreadPoolEngine(StaticIoSettings settings) {
         this(new OpenFileCache(settings), settings.threads(),
                 settings.queueDepth() * NettyRuntime.availableProcessors() * 2,
-                settings.sendfileChunk(), DEFAULT_INLINE_LIMIT, settings.readTimeout(), ReadBuffers.of(settings), true);
+                settings.sendfileChunk(), DEFAULT_INLINE_LIMIT, settings.readTimeout(), ReadBuffers.of(settings), true,
+                FILE_SERVERS);
     }
 
     /**
@@ -81,6 +101,15 @@ public final class ThreadPoolEngine implements FileEngine {
      */
     ThreadPoolEngine(OpenFileCache cache, int threads, int maxPending, long chunkSize, int inlineLimit,
             Duration readTimeout, ReadBuffers readBuffers, boolean residencyCheck) {
+        this(cache, threads, maxPending, chunkSize, inlineLimit, readTimeout, readBuffers, residencyCheck, null);
+    }
+
+    /**
+     * As above; files opened on the pool from a device whose file system {@code fileServers} accepts are read
+     * ahead and closed off the event loop (null: no file system is treated so).
+     */
+    ThreadPoolEngine(OpenFileCache cache, int threads, int maxPending, long chunkSize, int inlineLimit,
+            Duration readTimeout, ReadBuffers readBuffers, boolean residencyCheck, LongPredicate fileServers) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads: " + threads + " (expected: >= 1)");
         }
@@ -105,6 +134,12 @@ public final class ThreadPoolEngine implements FileEngine {
         this.pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(maxPending), daemonThreads("edge-file-io-"), new ThreadPoolExecutor.AbortPolicy());
         pool.allowCoreThreadTimeOut(true);
+        this.fileServers = fileServers;
+        this.fileServerFiles = fileServers == null ? null
+                : new FileServerFiles("threads engine", inlineLimit, this.residencyCheck);
+        if (fileServers != null) {
+            this.afterOpenOnPool = this::afterOpenOnPool;
+        }
     }
 
     static ThreadFactory daemonThreads(String prefix) {
@@ -147,6 +182,42 @@ public final class ThreadPoolEngine implements FileEngine {
      */
     void afterOpenOnPool(Consumer<OpenFile> hook) {
         afterOpenOnPool = Objects.requireNonNull(hook, "hook");
+    }
+
+    /** This engine's own hook (not when it is another engine's pool): a file server's files. */
+    private void afterOpenOnPool(OpenFile file) {
+        if (file.isDirectory() || !file.hasRawDescriptor() || !(file.fileKey() instanceof FileStatus.Key key)) {
+            return;
+        }
+        Boolean known = fileServerByDevice.get(key.device());
+        if (known == null ? isFileServer(file, key.device()) : known) {
+            fileServerFiles.opened(file, key.device());
+        }
+    }
+
+    /**
+     * Asks {@code file}'s file system (on the pool: on FUSE or NFS {@code fstatfs} waits for the server) and
+     * remembers the answer for {@code device}. A failed question means "file server", the safe way, and is asked
+     * again by the device's next open.
+     */
+    private boolean isFileServer(OpenFile file, long device) {
+        long type;
+        try {
+            type = Syscalls.fileSystemType(file.fd());
+        } catch (RuntimeException e) {
+            log.warn("threads engine: the file system of {} could not be told; treated as a file server", file.path(), e);
+            return true;
+        }
+        if (type < 0) {
+            return true;
+        }
+        boolean server = fileServers.test(type);
+        if (fileServerByDevice.putIfAbsent(device, server) == null) {
+            log.info("threads engine: files of device {}:{} ({}) {}", device >>> 32, device & 0xFFFFFFFFL,
+                    FileSystems.describe(type), server
+                            ? "are read ahead at open and closed off the event loop (a file server)" : "are local");
+        }
+        return server;
     }
 
     /** Opens on a pool thread; an open whose caller is gone (timed out, engine closing) is released there. */
@@ -304,5 +375,9 @@ public final class ThreadPoolEngine implements FileEngine {
         pool.shutdown();
         cache.close();
         readBuffers.close();
+        if (fileServerFiles != null && !(ThreadExecutorMap.currentExecutor() instanceof IoEventLoop)) {
+            // Off an event loop: the closes of the descriptors just dropped, and of every file released before.
+            FileServerFiles.awaitCloses("threads", Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos));
+        }
     }
 }

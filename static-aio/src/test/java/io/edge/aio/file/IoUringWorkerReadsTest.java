@@ -115,7 +115,7 @@ class IoUringWorkerReadsTest extends IoUringContract {
     void aColdSmallFileOpenedOnThePoolIsReadThereWhenItsReadsWouldGoToWorkers() throws Exception {
         FileEngineStats stats = coldReadThrough(true, file -> {
             assertThat(PageCache.isResident(file.fd(), 0, 9000)).as("read while opened").isTrue();
-            assertThat(file.closer()).as("closed off the event loop").isSameAs(IoUringEngine.CLOSER);
+            assertThat(file.closer()).as("closed off the event loop").isSameAs(FileServerFiles.CLOSER);
         });
         assertThat(stats.residentReads()).isEqualTo(1);
         assertThat(stats.asyncReads()).isZero();

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.edge.aio.linux.FileSystems;
+import io.edge.aio.linux.PageCache;
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
@@ -15,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongPredicate;
 import org.junit.jupiter.api.Test;
 
 class ThreadPoolEngineTest extends FileEngineContract {
@@ -63,6 +66,75 @@ class ThreadPoolEngineTest extends FileEngineContract {
             }
         }
         assertThat(checking.cache().descriptorsInUse()).isZero();
+    }
+
+    @Test
+    void aSmallFileOpenedFromAFileServerIsReadAheadOnThePoolAndClosedOffTheEventLoop() throws Exception {
+        List<Long> asked = new ArrayList<>();
+        ThreadPoolEngine engine = fileServerEngine(type -> {
+            synchronized (asked) {
+                asked.add(type);
+            }
+            return true;
+        });
+        Path first = Files.write(dir.resolve("first"), bytes(9000, 5));
+        Path second = Files.write(dir.resolve("second"), bytes(7000, 6));
+        dropFromPageCache(first);
+        dropFromPageCache(second);
+        try (engine) {
+            OpenFile file = await(engine.open(first, true));
+            OpenFile other = await(engine.open(second, true));
+            try {
+                assertThat(PageCache.isResident(file.fd(), 0, 9000)).as("read while opened").isTrue();
+                assertThat(file.closer()).as("closed off the event loop").isSameAs(FileServerFiles.CLOSER);
+                assertThat(other.closer()).isSameAs(FileServerFiles.CLOSER);
+                CompletionStage<ByteBuf> read = engine.read(file, 0, 9000, ALLOC);
+                assertThat(read.toCompletableFuture().isDone()).as("a resident copy on the caller").isTrue();
+                assertThat(bytesOf(read)).isEqualTo(bytes(9000, 5));
+                assertThat(engine.stats().residentReads()).isEqualTo(1);
+                assertThat(engine.stats().asyncReads()).isZero();
+                assertThat(asked).as("once per device").hasSize(1);
+            } finally {
+                file.release();
+                other.release();
+            }
+        }
+        assertThat(engine.cache().descriptorsInUse()).as("closed by the time the engine is").isZero();
+    }
+
+    @Test
+    void aFileOfALocalFileSystemIsNeitherReadAheadNorClosedElsewhere() throws Exception {
+        ThreadPoolEngine engine = fileServerEngine(type -> false);
+        Path path = Files.write(dir.resolve("local"), bytes(9000, 7));
+        dropFromPageCache(path);
+        try (engine) {
+            OpenFile file = await(engine.open(path, true));
+            try {
+                assertThat(PageCache.isResident(file.fd(), 0, 9000)).as("not read while opened").isFalse();
+                assertThat(file.closer()).as("closed where released").isNull();
+                assertThat(read(engine, file, 0, 9000)).isEqualTo(bytes(9000, 7));
+                assertThat(engine.stats().asyncReads()).as("read on the pool").isEqualTo(1);
+            } finally {
+                file.release();
+            }
+        }
+        assertThat(engine.cache().descriptorsInUse()).isZero();
+    }
+
+    @Test
+    void fileServersAreTheFileSystemsNotKnownToBeLocal() {
+        assertThat(ThreadPoolEngine.FILE_SERVERS.test(FileSystems.FUSE)).isTrue();
+        assertThat(ThreadPoolEngine.FILE_SERVERS.test(FileSystems.NFS)).isTrue();
+        assertThat(ThreadPoolEngine.FILE_SERVERS.test(0x12345678L)).as("unknown").isTrue();
+        assertThat(ThreadPoolEngine.FILE_SERVERS.test(FileSystems.EXT4)).isFalse();
+        assertThat(ThreadPoolEngine.FILE_SERVERS.test(FileSystems.XFS)).isFalse();
+        assertThat(ThreadPoolEngine.FILE_SERVERS.test(FileSystems.TMPFS)).isFalse();
+    }
+
+    /** A threads engine as the server builds one (residency check on), file servers told by {@code fileServers}. */
+    private ThreadPoolEngine fileServerEngine(LongPredicate fileServers) {
+        return new ThreadPoolEngine(new OpenFileCache(16, REVALIDATE, 32, clock::get), 2, 256, 1 << 20, 16 * 1024,
+                Duration.ofSeconds(30), ReadBuffers.CALLERS, true, fileServers);
     }
 
     @Test
