@@ -202,7 +202,7 @@ public final class StaticResponder implements Responder {
                 return;
             }
         }
-        open(exchange, engine.open(resolver, resolution), file -> {
+        open(exchange, engine.open(resolver, resolution, bodyExpected(exchange)), file -> {
             if (!file.isDirectory()) {
                 if (uriPath.endsWith("/")) {
                     file.release();
@@ -237,7 +237,7 @@ public final class StaticResponder implements Responder {
             refuse(exchange, resolution.status());
             return;
         }
-        open(exchange, engine.open(resolver, resolution), file -> {
+        open(exchange, engine.open(resolver, resolution, bodyExpected(exchange)), file -> {
             if (file.isDirectory()) {
                 file.release();
                 tryIndex(exchange, resolver, directory, i + 1);
@@ -245,6 +245,16 @@ public final class StaticResponder implements Responder {
                 serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE);
             }
         }, () -> tryIndex(exchange, resolver, directory, i + 1));
+    }
+
+    /**
+     * Whether the answer will most likely carry the file's bytes: not for a HEAD, nor for a revalidation (a
+     * conditional GET, most often answered 304). The engine may read a file ahead as it opens it only then.
+     */
+    private static boolean bodyExpected(Exchange exchange) {
+        HttpHeaders headers = exchange.request().headers();
+        return !exchange.isHead() && !headers.contains(HttpHeaderNames.IF_NONE_MATCH)
+                && !headers.contains(HttpHeaderNames.IF_MODIFIED_SINCE);
     }
 
     /**

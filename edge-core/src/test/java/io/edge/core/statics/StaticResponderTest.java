@@ -339,6 +339,25 @@ class StaticResponderTest {
     }
 
     @Test
+    void theEngineIsToldWhenNoBodyIsExpected() {
+        HeldReads held = holdReads();
+        FakeExchange get = run(HttpMethod.GET, "/small.txt");
+        FakeExchange head = run(HttpMethod.HEAD, "/small.txt");
+        FakeExchange revalidation = run(HttpMethod.GET, "/small.txt", "If-None-Match", "\"x\"");
+        FakeExchange sinceDate = run(HttpMethod.GET, "/small.txt", "If-Modified-Since", "Sat, 01 Jan 2000 00:00:00 GMT");
+        FakeExchange range = run(HttpMethod.GET, "/small.txt", "Range", "bytes=1-2");
+        FakeExchange index = run(HttpMethod.HEAD, "/dir/");
+        held.completeAll();
+        assertThat(held.bodiesExpected.subList(0, 5)).containsExactly(true, false, false, false, true);
+        assertThat(held.bodiesExpected.subList(5, held.bodiesExpected.size())).as("the directory, then its index")
+                .hasSizeGreaterThan(1).containsOnly(false);
+        for (FakeExchange ex : List.of(get, head, revalidation, sinceDate, range, index)) {
+            assertThat(ex.completed).isTrue();
+            ex.releaseAll();
+        }
+    }
+
+    @Test
     void aFailedSharedReadFailsEverySharer() {
         HeldReads held = holdReads();
         FakeExchange a = new FakeExchange(HttpMethod.GET, "/small.txt", "");
@@ -369,6 +388,8 @@ class StaticResponderTest {
 
         final FileEngine delegate;
         final List<Pending> pending = new ArrayList<>();
+        /** What each open said about the body. */
+        final List<Boolean> bodiesExpected = new ArrayList<>();
 
         HeldReads(FileEngine delegate) {
             this.delegate = delegate;
@@ -397,6 +418,10 @@ class StaticResponderTest {
 
         @Override public CompletionStage<OpenFile> open(Path file, boolean followLinks) { return delegate.open(file, followLinks); }
         @Override public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution) { return delegate.open(resolver, resolution); }
+        @Override public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution, boolean bodyExpected) {
+            bodiesExpected.add(bodyExpected);
+            return delegate.open(resolver, resolution, bodyExpected);
+        }
         @Override public Object region(OpenFile file, long offset, long length) { return delegate.region(file, offset, length); }
         @Override public long chunkSize() { return delegate.chunkSize(); }
         @Override public int inlineLimit() { return delegate.inlineLimit(); }

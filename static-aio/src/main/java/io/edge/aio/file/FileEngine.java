@@ -38,6 +38,15 @@ public interface FileEngine extends AutoCloseable {
     CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution);
 
     /**
+     * As {@link #open(PathResolver, Resolution)}, saying whether the caller expects to read the file's bytes:
+     * false for a HEAD, or a conditional GET that most likely ends in 304. An engine that reads small files
+     * from a file server ahead as it opens them ({@link FileServerFiles}) skips that when none is expected.
+     */
+    default CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution, boolean bodyExpected) {
+        return open(resolver, resolution);
+    }
+
+    /**
      * A message carrying {@code length} bytes of {@code file} from {@code offset}: a {@code FileRegion} or a
      * {@code ByteBuf}. It holds its own reference to {@code file}, so the caller may release its one at
      * once; writing (or releasing) the message gives it back. Callers split long ranges into pieces of at

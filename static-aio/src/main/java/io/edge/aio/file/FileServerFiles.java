@@ -59,11 +59,14 @@ final class FileServerFiles {
         this.readAheadBuffer = ThreadLocal.withInitial(() -> new Memory(bufferSize));
     }
 
-    /** On the pool thread that opened {@code file}, a regular file with a raw descriptor on {@code device}. */
-    void opened(OpenFile file, long device) {
+    /**
+     * On the pool thread that opened {@code file}, a regular file with a raw descriptor on {@code device}; it is
+     * read ahead only if its opener expects to read it ({@code bodyExpected}: not for a HEAD or a probable 304).
+     */
+    void opened(OpenFile file, long device, boolean bodyExpected) {
         file.closeOn(CLOSER);
         long size = file.size();
-        if (!residencyCheck || size == 0 || size > inlineLimit || noReadAhead.contains(device)
+        if (!bodyExpected || !residencyCheck || size == 0 || size > inlineLimit || noReadAhead.contains(device)
                 || PageCache.isResident(file.fd(), 0, size)) {
             return;
         }

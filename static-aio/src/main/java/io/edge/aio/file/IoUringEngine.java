@@ -273,13 +273,13 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
      * reads would go to a kernel worker is then read ahead and set to close off the loop
      * ({@link FileServerFiles}).
      */
-    private void afterOpenOnPool(OpenFile file) {
+    private void afterOpenOnPool(OpenFile file, boolean bodyExpected) {
         if (file.isDirectory() || !(file.fileKey() instanceof FileStatus.Key key)) {
             return;
         }
         CompletableFuture<Boolean> decision = decision(file, key.device(), true);
         if (decision.isDone() && sendsToWorkers(decision)) {
-            fileServerFiles.opened(file, key.device());
+            fileServerFiles.opened(file, key.device(), bodyExpected);
         }
     }
 

@@ -46,6 +46,11 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
         return blocking.open(resolver, resolution);
     }
 
+    @Override
+    public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution, boolean bodyExpected) {
+        return blocking.open(resolver, resolution, bodyExpected);
+    }
+
     /** A {@code sendfile} region straight from the file, as {@link ThreadPoolEngine#region}. */
     @Override
     public Object region(OpenFile file, long offset, long length) {

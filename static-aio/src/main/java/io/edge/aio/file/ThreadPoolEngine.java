@@ -27,7 +27,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import java.util.function.LongPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,7 +55,7 @@ public final class ThreadPoolEngine implements FileEngine {
 
     private final OpenFileCache cache;
     private final ThreadPoolExecutor pool;
-    private volatile Consumer<OpenFile> afterOpenOnPool = file -> { };
+    private volatile OpenHook afterOpenOnPool = (file, bodyExpected) -> { };
     private final boolean residencyCheck;
     private final long chunkSize;
     private final int inlineLimit;
@@ -158,11 +157,16 @@ public final class ThreadPoolEngine implements FileEngine {
         if (hit != null) {
             return CompletableFuture.completedFuture(hit); // cached and trusted: no I/O, no hop
         }
-        return onPool(() -> cache.acquire(file, followLinks));
+        return onPool(() -> cache.acquire(file, followLinks), true);
     }
 
     @Override
     public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution) {
+        return open(resolver, resolution, true);
+    }
+
+    @Override
+    public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution, boolean bodyExpected) {
         Objects.requireNonNull(resolution, "resolution");
         try {
             OpenFile inline = cache.acquireInline(resolver, resolution);
@@ -172,7 +176,13 @@ public final class ThreadPoolEngine implements FileEngine {
         } catch (IOException | RuntimeException e) {
             return CompletableFuture.failedFuture(e); // a definite answer (no such file, permission) costs no hop either
         }
-        return onPool(() -> cache.acquire(resolver, resolution));
+        return onPool(() -> cache.acquire(resolver, resolution), bodyExpected);
+    }
+
+    /** What runs on the pool thread after an open done there. */
+    interface OpenHook {
+        /** @param bodyExpected what the opener said: whether its caller expects to read the file's bytes */
+        void opened(OpenFile file, boolean bodyExpected);
     }
 
     /**
@@ -180,18 +190,18 @@ public final class ThreadPoolEngine implements FileEngine {
      * io_uring engine reads small files from FUSE or NFS into the page cache there). What it throws is logged
      * and does not fail the open.
      */
-    void afterOpenOnPool(Consumer<OpenFile> hook) {
+    void afterOpenOnPool(OpenHook hook) {
         afterOpenOnPool = Objects.requireNonNull(hook, "hook");
     }
 
     /** This engine's own hook (not when it is another engine's pool): a file server's files. */
-    private void afterOpenOnPool(OpenFile file) {
+    private void afterOpenOnPool(OpenFile file, boolean bodyExpected) {
         if (file.isDirectory() || !file.hasRawDescriptor() || !(file.fileKey() instanceof FileStatus.Key key)) {
             return;
         }
         Boolean known = fileServerByDevice.get(key.device());
         if (known == null ? isFileServer(file, key.device()) : known) {
-            fileServerFiles.opened(file, key.device());
+            fileServerFiles.opened(file, key.device(), bodyExpected);
         }
     }
 
@@ -221,12 +231,12 @@ public final class ThreadPoolEngine implements FileEngine {
     }
 
     /** Opens on a pool thread; an open whose caller is gone (timed out, engine closing) is released there. */
-    private CompletionStage<OpenFile> onPool(OpenFileCache.Acquire acquire) {
+    private CompletionStage<OpenFile> onPool(OpenFileCache.Acquire acquire, boolean bodyExpected) {
         CompletableFuture<OpenFile> result = new CompletableFuture<>();
         execute(result, () -> {
             OpenFile open = acquire.acquire();
             try {
-                afterOpenOnPool.accept(open);
+                afterOpenOnPool.opened(open, bodyExpected);
             } catch (Throwable e) {
                 log.warn("after opening {}", open.path(), e);
             }

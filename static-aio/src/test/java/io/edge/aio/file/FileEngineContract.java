@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.PathPolicy;
+import io.edge.aio.linux.PageCache;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
 import io.netty.buffer.ByteBuf;
@@ -98,6 +99,24 @@ abstract class FileEngineContract {
         // posix_fadvise(DONTNEED) over the whole file
         Process dd = new ProcessBuilder("dd", "if=" + path, "iflag=nocache", "count=0", "status=none").inheritIO().start();
         assertThat(dd.waitFor()).isZero();
+    }
+
+    /**
+     * Opens {@code path} (9000 bytes, dropped from the page cache here) on {@code engine}'s pool, as every open on
+     * a file server is, saying no body is expected: an engine whose file-server predicate says yes leaves it
+     * unread, and still has it closed off the event loop.
+     */
+    static void assertNotReadAheadWithoutABody(FileEngine engine, Path path) throws Exception {
+        dropFromPageCache(path);
+        // Links may leave the root: no root descriptor, so no inline open; the open goes to the pool as on FUSE.
+        PathResolver resolver = new PathResolver(path.getParent(), new PathPolicy(false, true, true));
+        OpenFile file = await(engine.open(resolver, resolver.resolveForOpen("/" + path.getFileName()), false));
+        try {
+            assertThat(PageCache.isResident(file.fd(), 0, 9000)).as("no body expected: not read").isFalse();
+            assertThat(file.closer()).as("still closed off the event loop").isSameAs(FileServerFiles.CLOSER);
+        } finally {
+            file.release();
+        }
     }
 
     OpenFile open(Path path) throws Exception {

@@ -130,6 +130,15 @@ class IoUringWorkerReadsTest extends IoUringContract {
         assertThat(stats.asyncReads()).isEqualTo(1);
     }
 
+    @Test
+    void aFileOpenedForItsMetadataOnlyIsNotReadAheadEvenWhereItsReadsWouldGoToWorkers() throws Exception {
+        IoUringEngine uring = uringEngine(clock::get, true, type -> true);
+        try (uring) {
+            assertNotReadAheadWithoutABody(uring, Files.write(dir.resolve("head-only"), bytes(9000, 5)));
+        }
+        assertThat(uring.cache().descriptorsInUse()).isZero();
+    }
+
     /** Checks on a file just opened. */
     private interface OpenedCheck {
         void check(OpenFile file) throws Exception;

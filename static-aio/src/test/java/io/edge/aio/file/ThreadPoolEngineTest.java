@@ -103,6 +103,15 @@ class ThreadPoolEngineTest extends FileEngineContract {
     }
 
     @Test
+    void aFileServersFileOpenedForItsMetadataOnlyIsNotReadAhead() throws Exception {
+        ThreadPoolEngine engine = fileServerEngine(type -> true);
+        try (engine) {
+            assertNotReadAheadWithoutABody(engine, Files.write(dir.resolve("thumb"), bytes(9000, 8)));
+        }
+        assertThat(engine.cache().descriptorsInUse()).isZero();
+    }
+
+    @Test
     void aFileOfALocalFileSystemIsNeitherReadAheadNorClosedElsewhere() throws Exception {
         ThreadPoolEngine engine = fileServerEngine(type -> false);
         Path path = Files.write(dir.resolve("local"), bytes(9000, 7));
