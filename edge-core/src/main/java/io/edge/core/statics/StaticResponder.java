@@ -319,7 +319,7 @@ public final class StaticResponder implements Responder {
      * backend. The caller has already confined {@code file}; links in its last component are refused.
      */
     public void sendFile(Exchange exchange, Path file, HttpHeaders passThrough) {
-        open(exchange, engine.open(file, false), openFile -> {
+        open(exchange, engine.open(file, false, bodyExpected(exchange)), openFile -> {
             if (openFile.isDirectory()) {
                 openFile.release();
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);

@@ -29,6 +29,11 @@ public interface FileEngine extends AutoCloseable {
      */
     CompletionStage<OpenFile> open(Path file, boolean followLinks);
 
+    /** As {@link #open(Path, boolean)}, saying whether a body is expected (see the resolver's overload below). */
+    default CompletionStage<OpenFile> open(Path file, boolean followLinks, boolean bodyExpected) {
+        return open(file, followLinks);
+    }
+
     /**
      * Opens what {@code resolver} resolved ({@link PathResolver#resolveForOpen}), as
      * {@link OpenFileCache#acquire(PathResolver, Resolution)} does: a confined resolution beneath the root with

@@ -60,24 +60,26 @@ final class FileServerFiles {
     }
 
     /**
-     * On the pool thread that opened {@code file}, a regular file with a raw descriptor on {@code device}; it is
-     * read ahead only if its opener expects to read it ({@code bodyExpected}: not for a HEAD or a probable 304).
+     * On the pool thread that opened {@code file}, a regular file on {@code device}. It is read ahead only if its
+     * opener expects to read it ({@code bodyExpected}: not for a HEAD or a probable 304; a conditional GET whose
+     * validators are stale is read by the loop's own read instead) and it has a descriptor for buffered reads.
      */
     void opened(OpenFile file, long device, boolean bodyExpected) {
         file.closeOn(CLOSER);
         long size = file.size();
-        if (!bodyExpected || !residencyCheck || size == 0 || size > inlineLimit || noReadAhead.contains(device)
-                || PageCache.isResident(file.fd(), 0, size)) {
+        int fd = file.preadDescriptor();
+        if (!bodyExpected || !residencyCheck || fd < 0 || size == 0 || size > inlineLimit
+                || noReadAhead.contains(device) || PageCache.isResident(fd, 0, size)) {
             return;
         }
         long address = Pointer.nativeValue(readAheadBuffer.get());
         for (long done = 0, n; done < size; done += n) {
-            n = Syscalls.pread(file.fd(), address, size - done, done);
+            n = Syscalls.pread(fd, address, size - done, done);
             if (n <= 0) {
                 return;
             }
         }
-        if (!PageCache.isResident(file.fd(), 0, size) && noReadAhead.add(device)) {
+        if (!PageCache.isResident(fd, 0, size) && noReadAhead.add(device)) {
             log.info("{}: reads from device {}:{} bypass the page cache; no read-ahead at open there", engine,
                     device >>> 32, device & 0xFFFFFFFFL);
         }
@@ -85,9 +87,9 @@ final class FileServerFiles {
 
     /**
      * Waits up to {@code waitNanos} for the closes handed to {@link #CLOSER} so far (an engine's close, off an
-     * event loop, after dropping its cached descriptors).
+     * event loop, after dropping its cached descriptors). The thread is shared by every engine in the process.
      */
-    static void awaitCloses(String engine, long waitNanos) {
+    void awaitCloses(long waitNanos) {
         try {
             CompletableFuture.runAsync(() -> { }, CLOSER).get(waitNanos, TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,9 +89,16 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
      */
     LinuxAioSendfileEngine(OpenFileCache cache, int threads, int queueDepth, int slots, long chunkSize,
             int inlineLimit, Duration readTimeout, Path slabDir, ReadBuffers readBuffers) {
+        this(cache, threads, queueDepth, slots, chunkSize, inlineLimit, readTimeout, slabDir, readBuffers,
+                ThreadPoolEngine.FILE_SERVERS);
+    }
+
+    /** As above; {@code fileServers} tells which file systems ({@code statfs.f_type}) have closes off the loop. */
+    LinuxAioSendfileEngine(OpenFileCache cache, int threads, int queueDepth, int slots, long chunkSize,
+            int inlineLimit, Duration readTimeout, Path slabDir, ReadBuffers readBuffers, LongPredicate fileServers) {
         this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
-                inlineLimit, readTimeout, readBuffers, false, ThreadPoolEngine.FILE_SERVERS), queueDepth, slots,
-                readTimeout, slabDir, new Stats());
+                inlineLimit, readTimeout, readBuffers, false, "linux-aio-sendfile", fileServers),
+                queueDepth, slots, readTimeout, slabDir, new Stats());
     }
 
     private LinuxAioSendfileEngine(ThreadPoolEngine blocking, int queueDepth, int slots, Duration readTimeout,

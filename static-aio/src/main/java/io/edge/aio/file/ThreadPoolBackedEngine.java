@@ -42,6 +42,11 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
     }
 
     @Override
+    public CompletionStage<OpenFile> open(Path file, boolean followLinks, boolean bodyExpected) {
+        return blocking.open(file, followLinks, bodyExpected);
+    }
+
+    @Override
     public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution) {
         return blocking.open(resolver, resolution);
     }

@@ -42,10 +42,12 @@ import org.slf4j.LoggerFactory;
  * {@link TimeoutException}; its thread keeps the buffer until the {@code pread} returns and then releases
  * it, so a late read never writes into memory someone else owns.
  *
- * <p>File servers: a file opened on the pool from FUSE, NFS or any file system not known to be local is read
- * ahead there and its descriptor closed off the event loop ({@link FileServerFiles}), decided per device from
- * {@code fstatfs} on the pool thread and logged. On such file systems every open runs on the pool (none can be
- * answered from the dentry cache alone), so every file of theirs gets this.
+ * <p>File servers: a file opened on the pool from FUSE, NFS or any file system not known to be local has its
+ * descriptor closed off the event loop and, when the caller expects its body and the residency check is on, is
+ * read ahead there if small ({@link FileServerFiles}); decided per device from {@code fstatfs} on the pool
+ * thread and logged. On such file systems every open runs on the pool (none can be answered from the dentry
+ * cache alone), so every file of theirs gets this. The kernel-AIO engine's pool does the same, without the
+ * read-ahead; the io_uring engine's pool runs that engine's own hook instead.
  */
 public final class ThreadPoolEngine implements FileEngine {
 
@@ -63,8 +65,10 @@ public final class ThreadPoolEngine implements FileEngine {
     private final ReadBuffers readBuffers;
     private final AtomicLong reads = new AtomicLong();
     private final EngineCounters counters = new EngineCounters();
-    /** Which file systems are file servers ({@code statfs.f_type}); null: none are (a pool inside another engine). */
+    /** Which file systems are file servers ({@code statfs.f_type}); null: none are (the io_uring engine's pool). */
     private final LongPredicate fileServers;
+    /** The engine this pool serves, for log lines. */
+    private final String name;
     private final FileServerFiles fileServerFiles;
     /** Device -> whether it is a file server, once its file system answered. */
     private final ConcurrentHashMap<Long, Boolean> fileServerByDevice = new ConcurrentHashMap<>();
@@ -77,7 +81,7 @@ public final class ThreadPoolEngine implements FileEngine {
         this(new OpenFileCache(settings), settings.threads(),
                 settings.queueDepth() * NettyRuntime.availableProcessors() * 2,
                 settings.sendfileChunk(), DEFAULT_INLINE_LIMIT, settings.readTimeout(), ReadBuffers.of(settings), true,
-                FILE_SERVERS);
+                "threads", FILE_SERVERS);
     }
 
     /**
@@ -100,15 +104,17 @@ public final class ThreadPoolEngine implements FileEngine {
      */
     ThreadPoolEngine(OpenFileCache cache, int threads, int maxPending, long chunkSize, int inlineLimit,
             Duration readTimeout, ReadBuffers readBuffers, boolean residencyCheck) {
-        this(cache, threads, maxPending, chunkSize, inlineLimit, readTimeout, readBuffers, residencyCheck, null);
+        this(cache, threads, maxPending, chunkSize, inlineLimit, readTimeout, readBuffers, residencyCheck, "threads",
+                null);
     }
 
     /**
-     * As above; files opened on the pool from a device whose file system {@code fileServers} accepts are read
-     * ahead and closed off the event loop (null: no file system is treated so).
+     * As above, for the engine called {@code name}; files opened on the pool from a device whose file system
+     * {@code fileServers} accepts are handled as the class comment says (null: no file system is treated so).
      */
     ThreadPoolEngine(OpenFileCache cache, int threads, int maxPending, long chunkSize, int inlineLimit,
-            Duration readTimeout, ReadBuffers readBuffers, boolean residencyCheck, LongPredicate fileServers) {
+            Duration readTimeout, ReadBuffers readBuffers, boolean residencyCheck, String name,
+            LongPredicate fileServers) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads: " + threads + " (expected: >= 1)");
         }
@@ -133,9 +139,9 @@ public final class ThreadPoolEngine implements FileEngine {
         this.pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(maxPending), daemonThreads("edge-file-io-"), new ThreadPoolExecutor.AbortPolicy());
         pool.allowCoreThreadTimeOut(true);
+        this.name = Objects.requireNonNull(name, "name");
         this.fileServers = fileServers;
-        this.fileServerFiles = fileServers == null ? null
-                : new FileServerFiles("threads engine", inlineLimit, this.residencyCheck);
+        this.fileServerFiles = fileServers == null ? null : new FileServerFiles(name, inlineLimit, this.residencyCheck);
         if (fileServers != null) {
             this.afterOpenOnPool = this::afterOpenOnPool;
         }
@@ -152,12 +158,17 @@ public final class ThreadPoolEngine implements FileEngine {
 
     @Override
     public CompletionStage<OpenFile> open(Path file, boolean followLinks) {
+        return open(file, followLinks, true);
+    }
+
+    @Override
+    public CompletionStage<OpenFile> open(Path file, boolean followLinks, boolean bodyExpected) {
         Objects.requireNonNull(file, "file");
         OpenFile hit = cache.acquireIfFresh(file);
         if (hit != null) {
             return CompletableFuture.completedFuture(hit); // cached and trusted: no I/O, no hop
         }
-        return onPool(() -> cache.acquire(file, followLinks), true);
+        return onPool(() -> cache.acquire(file, followLinks), bodyExpected);
     }
 
     @Override
@@ -191,12 +202,15 @@ public final class ThreadPoolEngine implements FileEngine {
      * and does not fail the open.
      */
     void afterOpenOnPool(OpenHook hook) {
+        if (fileServers != null) {
+            throw new IllegalStateException("this pool has its own file-server hook");
+        }
         afterOpenOnPool = Objects.requireNonNull(hook, "hook");
     }
 
-    /** This engine's own hook (not when it is another engine's pool): a file server's files. */
+    /** The hook when this pool handles file servers itself (the threads engine's, the kernel-AIO engine's). */
     private void afterOpenOnPool(OpenFile file, boolean bodyExpected) {
-        if (file.isDirectory() || !file.hasRawDescriptor() || !(file.fileKey() instanceof FileStatus.Key key)) {
+        if (file.isDirectory() || !(file.fileKey() instanceof FileStatus.Key key)) {
             return;
         }
         Boolean known = fileServerByDevice.get(key.device());
@@ -213,9 +227,11 @@ public final class ThreadPoolEngine implements FileEngine {
     private boolean isFileServer(OpenFile file, long device) {
         long type;
         try {
-            type = Syscalls.fileSystemType(file.fd());
+            // Without a raw descriptor (a file system that refused the kernel-AIO engine's O_DIRECT reopen), its path.
+            type = file.hasRawDescriptor() ? Syscalls.fileSystemType(file.fd())
+                    : Syscalls.fileSystemType(file.path().toString());
         } catch (RuntimeException e) {
-            log.warn("threads engine: the file system of {} could not be told; treated as a file server", file.path(), e);
+            log.warn("{} engine: the file system of {} could not be told; treated as a file server", name, file.path(), e);
             return true;
         }
         if (type < 0) {
@@ -223,9 +239,8 @@ public final class ThreadPoolEngine implements FileEngine {
         }
         boolean server = fileServers.test(type);
         if (fileServerByDevice.putIfAbsent(device, server) == null) {
-            log.info("threads engine: files of device {}:{} ({}) {}", device >>> 32, device & 0xFFFFFFFFL,
-                    FileSystems.describe(type), server
-                            ? "are read ahead at open and closed off the event loop (a file server)" : "are local");
+            log.info("{} engine: files of device {}:{} ({}) {}", name, device >>> 32, device & 0xFFFFFFFFL,
+                    FileSystems.describe(type), server ? "are closed off the event loop (a file server)" : "are local");
         }
         return server;
     }
@@ -387,7 +402,7 @@ public final class ThreadPoolEngine implements FileEngine {
         readBuffers.close();
         if (fileServerFiles != null && !(ThreadExecutorMap.currentExecutor() instanceof IoEventLoop)) {
             // Off an event loop: the closes of the descriptors just dropped, and of every file released before.
-            FileServerFiles.awaitCloses("threads", Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos));
+            fileServerFiles.awaitCloses(Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos));
         }
     }
 }

@@ -80,6 +80,7 @@ public final class Syscalls {
     private static final long SYS_OPENAT2 = 437;
     private static final long SYS_STATX;
     private static final long SYS_FSTATFS;
+    private static final long SYS_STATFS;
 
     private static final Throwable UNAVAILABILITY_CAUSE;
 
@@ -95,6 +96,7 @@ public final class Syscalls {
         int directory = 0200000;
         long statx = -1;
         long fstatfs = -1;
+        long statfs = -1;
         if (!Platform.isLinux()) {
             cause = new UnsupportedOperationException("not Linux: " + System.getProperty("os.name"));
         } else if (Platform.isIntel() && Platform.is64Bit()) {
@@ -106,6 +108,7 @@ public final class Syscalls {
             direct = 040000;
             statx = 332;
             fstatfs = 138;
+            statfs = 137;
         } else if (Platform.isARM() && Platform.is64Bit()) {
             eventfd2 = 19;
             read = 63;
@@ -117,6 +120,7 @@ public final class Syscalls {
             directory = 040000;
             statx = 291;
             fstatfs = 44;
+            statfs = 43;
         } else {
             cause = new UnsupportedOperationException("unsupported architecture: " + System.getProperty("os.arch"));
         }
@@ -140,6 +144,7 @@ public final class Syscalls {
         O_DIRECTORY = directory;
         SYS_STATX = statx;
         SYS_FSTATFS = fstatfs;
+        SYS_STATFS = statfs;
         UNAVAILABILITY_CAUSE = cause;
     }
 
@@ -353,6 +358,19 @@ public final class Syscalls {
         Memory m = SCRATCH.get();
         long result = call(SYS_FSTATFS, fd, Pointer.nativeValue(m), 0, 0, 0, 0);
         return result != 0 ? result : m.getLong(0);
+    }
+
+    /** {@code statfs(path).f_type} (a file system's magic number), or -errno. Blocks on FUSE or NFS. */
+    public static long fileSystemType(String path) {
+        Memory m = SCRATCH.get();
+        int out = putPath(m, path);
+        if (out < 0) {
+            return -ENAMETOOLONG;
+        }
+        out = (out + 7) & ~7;
+        long base = Pointer.nativeValue(m);
+        long result = call(SYS_STATFS, base, base + out, 0, 0, 0, 0);
+        return result != 0 ? result : m.getLong(out);
     }
 
     /** Writes {@code path} NUL-terminated at 0; returns the offset after it, or -1 if it is too long. */

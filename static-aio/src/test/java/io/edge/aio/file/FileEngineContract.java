@@ -2,6 +2,7 @@ package io.edge.aio.file;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.PathPolicy;
@@ -91,6 +92,11 @@ abstract class FileEngineContract {
         }
     }
 
+    /** Tests that look at what the page cache holds need {@code cachestat} (Linux 6.5). */
+    static void assumePageCacheVisible() {
+        assumeTrue(PageCache.isAvailable(), () -> "cachestat unavailable: " + PageCache.unavailabilityCause());
+    }
+
     /** Drops {@code path}'s pages from the page cache, as a cold disk would have them. */
     static void dropFromPageCache(Path path) throws Exception {
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
@@ -107,6 +113,7 @@ abstract class FileEngineContract {
      * unread, and still has it closed off the event loop.
      */
     static void assertNotReadAheadWithoutABody(FileEngine engine, Path path) throws Exception {
+        assumePageCacheVisible();
         dropFromPageCache(path);
         // Links may leave the root: no root descriptor, so no inline open; the open goes to the pool as on FUSE.
         PathResolver resolver = new PathResolver(path.getParent(), new PathPolicy(false, true, true));

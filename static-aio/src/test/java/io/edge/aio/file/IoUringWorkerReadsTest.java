@@ -150,6 +150,7 @@ class IoUringWorkerReadsTest extends IoUringContract {
      * returns the engine's statistics.
      */
     private FileEngineStats coldReadThrough(boolean viaWorkers, OpenedCheck opened) throws Exception {
+        assumePageCacheVisible();
         byte[] content = bytes(9000, 4);
         Path path = Files.write(dir.resolve("thumb"), content);
         dropFromPageCache(path);

@@ -3,6 +3,7 @@ package io.edge.aio.file;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.edge.aio.linux.PageCache;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.FileRegion;
 import io.netty.channel.IoEventLoop;
@@ -42,6 +43,27 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
     static LinuxAioSendfileEngine engine(Ticker ticker, int queueDepth, int slots, long chunk, Path slabDir) {
         return new LinuxAioSendfileEngine(OpenFileCache.withDirectDescriptors(16, REVALIDATE, 32, ticker), 2,
                 queueDepth, slots, chunk, 16 * 1024, Duration.ofSeconds(30), slabDir, ReadBuffers.CALLERS);
+    }
+
+    @Test
+    void aFileServersDescriptorsAreClosedOffTheEventLoopAndItsFilesNotReadAhead() throws Exception {
+        assumePageCacheVisible();
+        Path path = Files.write(dir.resolve("on-a-server"), bytes(9000, 9));
+        dropFromPageCache(path);
+        LinuxAioSendfileEngine served = new LinuxAioSendfileEngine(
+                OpenFileCache.withDirectDescriptors(16, REVALIDATE, 32, clock::get), 2, 4, 8, 1 << 20, 16 * 1024,
+                Duration.ofSeconds(30), LinuxAioSendfileEngine.SLAB_DIR, ReadBuffers.CALLERS, type -> true);
+        try (served) {
+            OpenFile file = await(served.open(path, true));
+            try {
+                assertThat(file.closer()).as("closed off the event loop").isSameAs(FileServerFiles.CLOSER);
+                assertThat(PageCache.isResident(file.fd(), 0, 9000)).as("no residency check: no read-ahead").isFalse();
+                assertThat(read(served, file, 0, 9000)).isEqualTo(bytes(9000, 9));
+            } finally {
+                file.release();
+            }
+        }
+        assertThat(served.cache().descriptorsInUse()).as("closed by the time the engine is").isZero();
     }
 
     @Override

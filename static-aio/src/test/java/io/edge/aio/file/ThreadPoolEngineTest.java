@@ -70,6 +70,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
 
     @Test
     void aSmallFileOpenedFromAFileServerIsReadAheadOnThePoolAndClosedOffTheEventLoop() throws Exception {
+        assumePageCacheVisible();
         List<Long> asked = new ArrayList<>();
         ThreadPoolEngine engine = fileServerEngine(type -> {
             synchronized (asked) {
@@ -113,6 +114,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
 
     @Test
     void aFileOfALocalFileSystemIsNeitherReadAheadNorClosedElsewhere() throws Exception {
+        assumePageCacheVisible();
         ThreadPoolEngine engine = fileServerEngine(type -> false);
         Path path = Files.write(dir.resolve("local"), bytes(9000, 7));
         dropFromPageCache(path);
@@ -143,7 +145,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
     /** A threads engine as the server builds one (residency check on), file servers told by {@code fileServers}. */
     private ThreadPoolEngine fileServerEngine(LongPredicate fileServers) {
         return new ThreadPoolEngine(new OpenFileCache(16, REVALIDATE, 32, clock::get), 2, 256, 1 << 20, 16 * 1024,
-                Duration.ofSeconds(30), ReadBuffers.CALLERS, true, fileServers);
+                Duration.ofSeconds(30), ReadBuffers.CALLERS, true, "threads", fileServers);
     }
 
     @Test
