@@ -197,9 +197,10 @@ public final class Edge {
 
     private String contentCacheLine() {
         ContentCacheStats stats = contentCache.stats();
-        return String.format(Locale.ROOT, "hits=%d misses=%d evictions=%d invalidations=%d bytes=%d entries=%d",
+        return String.format(Locale.ROOT,
+                "hits=%d misses=%d evictions=%d invalidations=%d bytes=%d entries=%d admit-one-in=%d",
                 stats.hits(), stats.misses(), stats.evictions(), stats.invalidations(), stats.bytesHeld(),
-                stats.entries());
+                stats.entries(), stats.admitOneIn());
     }
 
     private String responseCacheLine() {

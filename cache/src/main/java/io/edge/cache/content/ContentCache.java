@@ -49,6 +49,7 @@ public final class ContentCache implements AutoCloseable {
     private final LongAdder invalidations = new LongAdder();
 
     private final Doorkeeper doorkeeper;
+    private final AdmissionPace pace = new AdmissionPace();
 
     /** A cache from the server's settings, on the system clock. */
     public ContentCache(ContentCacheSettings settings) {
@@ -64,7 +65,7 @@ public final class ContentCache implements AutoCloseable {
         this.doorkeeper = new Doorkeeper((int) Math.min(1 << 22, Math.max(1024, settings.maxBytes() / 4096)));
         this.cache = BufferCaches.bounded(settings.maxBytes(),
                 (Path path, Entry entry) -> weight(path, entry.content.readableBytes()),
-                entry -> entry.content.release(), evictions);
+                entry -> entry.content.release(), evictions, entry -> pace.evicted(entry.hits));
     }
 
     static int weight(Path path, int contentBytes) {
@@ -143,6 +144,7 @@ public final class ContentCache implements AutoCloseable {
             return null;
         }
         hits.increment();
+        entry.hits++; // racy between loops: a lost count only skews the pace a little
         return new CachedContent(duplicate, entry.metadata);
     }
 
@@ -178,10 +180,11 @@ public final class ContentCache implements AutoCloseable {
      * Records a miss of {@code path} and says whether its bytes are worth copying in: only on its second miss
      * within the doorkeeper's memory (TinyLFU's doorkeeper). A file read once is not copied, put and evicted
      * again at once, which on a stream much larger than the cache (uniform random thumbnails) is most misses;
-     * a file asked for twice gets in, where W-TinyLFU decides between it and the coldest entry.
+     * a file asked for twice gets in, where W-TinyLFU decides between it and the coldest entry. While evicted
+     * entries had earned less than a hit each, only one such file in {@link AdmissionPace#stride()} is.
      */
     public boolean admit(Path path) {
-        return maxFileSize > 0 && doorkeeper.seenBefore(path.hashCode());
+        return maxFileSize > 0 && doorkeeper.seenBefore(path.hashCode()) && pace.admit();
     }
 
     /** Files larger than this many bytes are never kept. */
@@ -199,7 +202,7 @@ public final class ContentCache implements AutoCloseable {
     public ContentCacheStats stats() {
         long weight = cache.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
         return new ContentCacheStats(hits.sum(), misses.sum(), evictions.sum(), invalidations.sum(), weight,
-                cache.estimatedSize());
+                cache.estimatedSize(), pace.stride());
     }
 
     /** Runs pending maintenance (eviction); tests call it before reading the bound. */
@@ -221,6 +224,8 @@ public final class ContentCache implements AutoCloseable {
         final ByteBuf content;
         final ContentMetadata metadata;
         volatile long checkedAt;
+        /** Hits so far, for {@link AdmissionPace}; plain: updated by several loops without care. */
+        int hits;
 
         Entry(ByteBuf content, ContentMetadata metadata, long checkedAt) {
             this.content = content;

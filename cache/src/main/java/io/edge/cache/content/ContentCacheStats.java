@@ -9,6 +9,8 @@ package io.edge.cache.content;
  * @param invalidations entries dropped because their file changed or vanished
  * @param bytesHeld     the weight held now: content bytes plus the per-entry overhead estimate
  * @param entries       entries held now (estimate)
+ * @param admitOneIn    of the files the doorkeeper lets in, one in this many is copied in now ({@link AdmissionPace})
  */
-public record ContentCacheStats(long hits, long misses, long evictions, long invalidations, long bytesHeld, long entries) {
+public record ContentCacheStats(long hits, long misses, long evictions, long invalidations, long bytesHeld, long entries,
+                                int admitOneIn) {
 }

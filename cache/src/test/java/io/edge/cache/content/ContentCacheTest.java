@@ -140,6 +140,40 @@ class ContentCacheTest {
     }
 
     @Test
+    void entriesEvictedUnhitSlowAdmissionsDownAndEntriesThatEarnedHitsSpeedThemUp() {
+        try (ContentCache cache = cache(1 << 20, 64)) {
+            int key = 0;
+            // Churn: a window's worth of entries evicted without a hit.
+            while (cache.stats().evictions() < AdmissionPace.WINDOW && key < 100_000) {
+                cache.put(Path.of("/t/" + key++), Unpooled.wrappedBuffer(new byte[16]), meta(16));
+                cache.cleanUp();
+            }
+            assertThat(cache.stats().evictions()).isEqualTo(AdmissionPace.WINDOW);
+            assertThat(cache.stats().admitOneIn()).isEqualTo(2);
+            int admitted = 0;
+            for (int i = 0; i < 8; i++) {
+                Path candidate = Path.of("/candidate/" + i);
+                assertThat(cache.admit(candidate)).as("first miss: the doorkeeper's").isFalse();
+                admitted += cache.admit(candidate) ? 1 : 0;
+            }
+            assertThat(admitted).as("one second miss in two").isEqualTo(4);
+            // Entries hit several times each before they go (once the unhit ones are gone): admissions pay off.
+            for (int i = 0; i < 50 * AdmissionPace.WINDOW && cache.stats().admitOneIn() > 1; i++) {
+                Path path = Path.of("/t/" + key++);
+                cache.put(path, Unpooled.wrappedBuffer(new byte[16]), meta(16));
+                for (int hit = 0; hit < 4; hit++) {
+                    CachedContent content = cache.get(path, stat);
+                    if (content != null) {
+                        content.release();
+                    }
+                }
+                cache.cleanUp();
+            }
+            assertThat(cache.stats().admitOneIn()).isOne();
+        }
+    }
+
+    @Test
     void retainedDuplicatesSurviveEviction() {
         Path hot = Path.of("/hot");
         ByteBuf content = direct("x".repeat(600));
