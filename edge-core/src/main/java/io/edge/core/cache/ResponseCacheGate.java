@@ -396,7 +396,10 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         @Override
         public void onEnd() {
             if (recorder != null) {
-                recorder.finish();
+                if (!recorder.finish()) {
+                    LOG.warn("background refresh of {}: the answer's body disagreed with its Content-Length; "
+                            + "not stored", backendRequest.uri());
+                }
                 recorder = null;
             }
             if (failed) {
@@ -413,7 +416,8 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 recorder = null;
             }
             ticket.failed();
-            LOG.debug("background refresh of {} failed: {}", backendRequest.uri(), cause.toString());
+            LOG.warn("background refresh of {} failed (the stale copy stays): {}", backendRequest.uri(),
+                    cause.toString());
             return true; // the client was answered from the stale copy already
         }
     }
