@@ -24,12 +24,6 @@ public final class BufferCaches {
      */
     public static <K, V> Cache<K, V> bounded(long maxBytes, ToIntBiFunction<K, V> weigher,
                                              Consumer<V> release, LongAdder evictions) {
-        return bounded(maxBytes, weigher, release, evictions, value -> { });
-    }
-
-    /** As above; {@code evicted} also sees each value evicted for room, before its release. */
-    public static <K, V> Cache<K, V> bounded(long maxBytes, ToIntBiFunction<K, V> weigher,
-                                             Consumer<V> release, LongAdder evictions, Consumer<V> evicted) {
         return Caffeine.newBuilder()
                 .maximumWeight(maxBytes)
                 .<K, V>weigher(weigher::applyAsInt)
@@ -37,9 +31,6 @@ public final class BufferCaches {
                 .<K, V>removalListener((key, value, cause) -> {
                     if (cause.wasEvicted()) {
                         evictions.increment();
-                        if (value != null) {
-                            evicted.accept(value);
-                        }
                     }
                     if (value != null) {
                         release.accept(value);

@@ -49,7 +49,7 @@ public final class ContentCache implements AutoCloseable {
     private final LongAdder invalidations = new LongAdder();
 
     private final Doorkeeper doorkeeper;
-    private final AdmissionPace pace = new AdmissionPace();
+    private final AdmissionPace pace;
 
     /** A cache from the server's settings, on the system clock. */
     public ContentCache(ContentCacheSettings settings) {
@@ -63,9 +63,10 @@ public final class ContentCache implements AutoCloseable {
         this.maxFileSize = settings.maxFileSize();
         // Remembers about as many files as the cache can hold (at 4 KiB each), twice over before it forgets.
         this.doorkeeper = new Doorkeeper((int) Math.min(1 << 22, Math.max(1024, settings.maxBytes() / 4096)));
+        this.pace = new AdmissionPace(ticker::read);
         this.cache = BufferCaches.bounded(settings.maxBytes(),
                 (Path path, Entry entry) -> weight(path, entry.content.readableBytes()),
-                entry -> entry.content.release(), evictions, entry -> pace.evicted(entry.hits));
+                entry -> entry.content.release(), evictions);
     }
 
     static int weight(Path path, int contentBytes) {
@@ -144,7 +145,10 @@ public final class ContentCache implements AutoCloseable {
             return null;
         }
         hits.increment();
-        entry.hits++; // racy between loops: a lost count only skews the pace a little
+        if (!entry.hit) {
+            entry.hit = true; // two loops may both count a first hit: it only skews the pace a little
+            pace.firstHit();
+        }
         return new CachedContent(duplicate, entry.metadata);
     }
 
@@ -173,6 +177,7 @@ public final class ContentCache implements AutoCloseable {
         }
         // The entry now owns the caller's reference; the removal listener releases it.
         cache.put(path, new Entry(content, metadata, ticker.read()));
+        pace.admitted();
         return true;
     }
 
@@ -180,8 +185,8 @@ public final class ContentCache implements AutoCloseable {
      * Records a miss of {@code path} and says whether its bytes are worth copying in: only on its second miss
      * within the doorkeeper's memory (TinyLFU's doorkeeper). A file read once is not copied, put and evicted
      * again at once, which on a stream much larger than the cache (uniform random thumbnails) is most misses;
-     * a file asked for twice gets in, where W-TinyLFU decides between it and the coldest entry. While evicted
-     * entries had earned less than a hit each, only one such file in {@link AdmissionPace#stride()} is.
+     * a file asked for twice gets in, where W-TinyLFU decides between it and the coldest entry; while most
+     * admissions go unhit, only one such file in {@link AdmissionPace#stride()} is (see {@link AdmissionPace}).
      */
     public boolean admit(Path path) {
         return maxFileSize > 0 && doorkeeper.seenBefore(path.hashCode()) && pace.admit();
@@ -224,8 +229,8 @@ public final class ContentCache implements AutoCloseable {
         final ByteBuf content;
         final ContentMetadata metadata;
         volatile long checkedAt;
-        /** Hits so far, for {@link AdmissionPace}; plain: updated by several loops without care. */
-        int hits;
+        /** Whether it was ever hit, for {@link AdmissionPace}. */
+        volatile boolean hit;
 
         Entry(ByteBuf content, ContentMetadata metadata, long checkedAt) {
             this.content = content;

@@ -2,16 +2,24 @@ package io.edge.cache.content;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class AdmissionPaceTest {
 
-    private final AdmissionPace pace = new AdmissionPace();
+    private final AtomicLong clock = new AtomicLong();
+    private final AdmissionPace pace = new AdmissionPace(clock::get);
 
-    private void window(int hitsEach) {
+    /** A window of admissions, {@code hitShare} of which are hit (for the first time) within it. */
+    private void window(double hitShare) {
+        int hit = (int) Math.round(hitShare * AdmissionPace.WINDOW);
+        for (int i = 0; i < hit; i++) {
+            pace.firstHit();
+        }
         for (int i = 0; i < AdmissionPace.WINDOW; i++) {
-            pace.evicted(hitsEach);
+            pace.admitted();
         }
     }
 
@@ -20,21 +28,21 @@ class AdmissionPaceTest {
     }
 
     @Test
-    void admitsEveryCandidateUntilEvictionsSayOtherwise() {
+    void admitsEveryCandidateUntilAdmissionsGoUnhit() {
         assertThat(pace.stride()).isOne();
         assertThat(admittedOf(100)).isEqualTo(100);
     }
 
     @Test
-    void evictedEntriesThatEarnedLessThanAHitEachHalveTheAdmissionsPerWindow() {
+    void aWindowWithLessThanHalfItsAdmissionsHitHalvesTheAdmissions() {
         for (int i = 0; i < AdmissionPace.WINDOW - 1; i++) {
-            pace.evicted(0);
+            pace.admitted();
         }
         assertThat(pace.stride()).as("decided per whole window").isOne();
-        pace.evicted(0);
+        pace.admitted();
         assertThat(pace.stride()).isEqualTo(2);
         assertThat(admittedOf(64)).isEqualTo(32);
-        window(0);
+        window(0.49);
         assertThat(pace.stride()).isEqualTo(4);
         assertThat(admittedOf(64)).isEqualTo(16);
         for (int i = 0; i < 10; i++) {
@@ -45,23 +53,42 @@ class AdmissionPaceTest {
     }
 
     @Test
-    void betweenOneAndTwoHitsEachThePaceHolds() {
+    void betweenHalfAndThreeQuartersHitThePaceHolds() {
         window(0);
         window(0);
-        window(1);
+        window(0.5);
+        window(0.74);
         assertThat(pace.stride()).isEqualTo(4);
     }
 
     @Test
-    void evictedEntriesThatPaidOffSpeedAdmissionsBackUp() {
+    void threeQuartersHitSpeedAdmissionsBackUp() {
         window(0);
         window(0);
-        window(AdmissionPace.PAYS_OFF);
+        window(0.75);
         assertThat(pace.stride()).isEqualTo(2);
-        window(5);
+        window(1);
         assertThat(pace.stride()).isOne();
-        window(5);
+        window(1);
         assertThat(pace.stride()).isOne();
         assertThat(admittedOf(10)).isEqualTo(10);
+    }
+
+    @Test
+    void aStrideNoWindowConfirmedHalvesAfterTheDecayTime() {
+        window(0);
+        window(0);
+        assertThat(pace.stride()).isEqualTo(4);
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(AdmissionPace.DECAY_SECONDS) - 1);
+        pace.admit();
+        assertThat(pace.stride()).isEqualTo(4);
+        clock.addAndGet(1);
+        pace.admit();
+        assertThat(pace.stride()).isEqualTo(2);
+        pace.admit();
+        assertThat(pace.stride()).as("once per decay time").isEqualTo(2);
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(AdmissionPace.DECAY_SECONDS));
+        pace.admit();
+        assertThat(pace.stride()).isOne();
     }
 }

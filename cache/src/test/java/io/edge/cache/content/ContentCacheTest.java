@@ -16,6 +16,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -139,35 +140,53 @@ class ContentCacheTest {
         assertThat(samples).allSatisfy(buf -> assertThat(buf.refCnt()).isZero());
     }
 
+    /** What the static path does for one request of {@code path}: a hit, or a miss that may copy the file in. */
+    private void request(ContentCache cache, Path path) {
+        CachedContent hit = cache.get(path, stat);
+        if (hit != null) {
+            hit.release();
+        } else if (cache.admit(path)) {
+            cache.put(path, Unpooled.wrappedBuffer(new byte[16]), meta(16));
+        }
+    }
+
     @Test
-    void entriesEvictedUnhitSlowAdmissionsDownAndEntriesThatEarnedHitsSpeedThemUp() {
+    void admissionsThatGoUnhitAreThrottledAndAHotSetBringsThemBackWhileTheUnhitOnesRemain() {
         try (ContentCache cache = cache(1 << 20, 64)) {
+            // Churn: every file asked for twice (its second miss passes the doorkeeper), never again.
             int key = 0;
-            // Churn: a window's worth of entries evicted without a hit.
-            while (cache.stats().evictions() < AdmissionPace.WINDOW && key < 100_000) {
-                cache.put(Path.of("/t/" + key++), Unpooled.wrappedBuffer(new byte[16]), meta(16));
-                cache.cleanUp();
+            while (cache.stats().admitOneIn() < 4 && key < 1_000_000) {
+                Path path = Path.of("/cold/" + key++);
+                request(cache, path);
+                request(cache, path);
             }
-            assertThat(cache.stats().evictions()).isEqualTo(AdmissionPace.WINDOW);
-            assertThat(cache.stats().admitOneIn()).isEqualTo(2);
+            assertThat(cache.stats().admitOneIn()).isEqualTo(4);
             int admitted = 0;
             for (int i = 0; i < 8; i++) {
                 Path candidate = Path.of("/candidate/" + i);
                 assertThat(cache.admit(candidate)).as("first miss: the doorkeeper's").isFalse();
                 admitted += cache.admit(candidate) ? 1 : 0;
             }
-            assertThat(admitted).as("one second miss in two").isEqualTo(4);
-            // Entries hit several times each before they go (once the unhit ones are gone): admissions pay off.
-            for (int i = 0; i < 50 * AdmissionPace.WINDOW && cache.stats().admitOneIn() > 1; i++) {
-                Path path = Path.of("/t/" + key++);
-                cache.put(path, Unpooled.wrappedBuffer(new byte[16]), meta(16));
-                for (int hit = 0; hit < 4; hit++) {
-                    CachedContent content = cache.get(path, stat);
-                    if (content != null) {
-                        content.release();
-                    }
-                }
-                cache.cleanUp();
+            assertThat(admitted).as("one second miss in four").isEqualTo(2);
+            assertThat(cache.stats().entries()).as("unhit entries still held").isGreaterThan(1000);
+            // A hot set appears: at one admission in four it still gets in, and is then answered from memory.
+            List<Path> hot = new ArrayList<>();
+            for (int i = 0; i < 512; i++) {
+                hot.add(Path.of("/hot/" + i));
+            }
+            for (int round = 0; round < 100; round++) {
+                hot.forEach(path -> request(cache, path));
+            }
+            long hitsBefore = cache.stats().hits();
+            hot.forEach(path -> request(cache, path));
+            assertThat(cache.stats().hits() - hitsBefore).isEqualTo(hot.size());
+            // Everything hot is held, so nothing is admitted and no window ends: the old verdict decays.
+            assertThat(cache.stats().admitOneIn()).isGreaterThan(1);
+            for (int decay = 0; decay < 2; decay++) {
+                clock.addAndGet(TimeUnit.SECONDS.toNanos(AdmissionPace.DECAY_SECONDS));
+                Path candidate = Path.of("/later/" + decay);
+                cache.admit(candidate);
+                cache.admit(candidate);
             }
             assertThat(cache.stats().admitOneIn()).isOne();
         }
