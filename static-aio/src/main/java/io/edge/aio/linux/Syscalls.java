@@ -307,7 +307,6 @@ public final class Syscalls {
         if (how < 0) {
             return -ENAMETOOLONG;
         }
-        how = (how + 7) & ~7;
         long base = Pointer.nativeValue(m);
         m.setLong(how, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW));
         m.setLong(how + 8, 0);
@@ -341,7 +340,6 @@ public final class Syscalls {
         if (out < 0) {
             throw openFailure(what, ENAMETOOLONG);
         }
-        out = (out + 7) & ~7;
         long base = Pointer.nativeValue(m);
         int result = (int) call(SYS_STATX, dirFd, base, flags, STATX_WANTED, base + out, 0);
         if (result != 0) {
@@ -367,13 +365,15 @@ public final class Syscalls {
         if (out < 0) {
             return -ENAMETOOLONG;
         }
-        out = (out + 7) & ~7;
         long base = Pointer.nativeValue(m);
         long result = call(SYS_STATFS, base, base + out, 0, 0, 0, 0);
         return result != 0 ? result : m.getLong(out);
     }
 
-    /** Writes {@code path} NUL-terminated at 0; returns the offset after it, or -1 if it is too long. */
+    /**
+     * Writes {@code path} NUL-terminated at 0; returns the first 8-aligned offset after it (where the call's
+     * struct goes), or -1 if it is too long.
+     */
     private static int putPath(Memory m, String path) {
         byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
         if (bytes.length >= PATH_MAX) {
@@ -381,7 +381,7 @@ public final class Syscalls {
         }
         m.write(0, bytes, 0, bytes.length);
         m.setByte(bytes.length, (byte) 0);
-        return bytes.length + 1;
+        return (bytes.length + 1 + 7) & ~7;
     }
 
     /** The exception the JDK would throw for a failed open or stat of {@code path} with {@code errno}. */
