@@ -48,6 +48,45 @@ final class FileReads {
     }
 
     /**
+     * The range in a buffer from {@code buffers} if every page of it is in the page cache, read at once on the
+     * caller's thread by {@code preadv2} with {@code RWF_NOWAIT}: one call where a residency check and a
+     * {@code pread} make two, and a page the kernel is still reading counts as absent instead of being waited
+     * for. Null when any page is not cached, the file ended first, the file system does not take the flag
+     * (EOPNOTSUPP, unless {@code cachestat} finds the range cached) or the file has no raw descriptor: nothing was
+     * learned, and the caller reads the usual way. Only for file systems whose buffered reads honour the flag without waiting (ext4, xfs, btrfs; not FUSE,
+     * which may ask its server for the file's size first).
+     */
+    static ByteBuf readIfResident(OpenFile file, long offset, int length, ByteBufAllocator buffers) {
+        int fd = file.preadDescriptor();
+        if (fd < 0 || !Syscalls.isAvailable()) {
+            return null;
+        }
+        ByteBuf buffer = buffers.directBuffer(length, length);
+        if (!buffer.hasMemoryAddress()) {
+            buffer.release();
+            return null;
+        }
+        long n;
+        do {
+            n = Syscalls.preadv2(fd, buffer.memoryAddress() + buffer.writerIndex(), length, offset, Syscalls.RWF_NOWAIT);
+        } while (n == -Syscalls.EINTR);
+        if (n == length) {
+            return buffer.writerIndex(buffer.writerIndex() + length); // ownership passes to the caller
+        }
+        if (n == -Syscalls.EOPNOTSUPP && PageCache.isResident(fd, offset, length)) {
+            // tmpfs refuses the flag (Linux 6.18) though its pages are always in memory: ask, then read.
+            try {
+                readFully(file, buffer, offset);
+                return buffer;
+            } catch (IOException | RuntimeException e) {
+                // the file shrank: the caller's usual read reports it
+            }
+        }
+        buffer.release();
+        return null;
+    }
+
+    /**
      * A read of a range that is in the page cache, done at once on the caller's thread (a memory copy: cheaper
      * than a hand-off to a thread or a ring for the small ranges engines read whole), into a buffer from
      * {@code buffers} that the returned stage hands to the caller.

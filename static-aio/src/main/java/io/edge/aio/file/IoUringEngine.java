@@ -178,12 +178,19 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         if (rings.isClosed()) {
             return CompletableFuture.failedFuture(new IOException("io_uring engine closed"));
         }
-        if (residencyCheck && PageCache.isResident(file.fd(), offset, length)) {
-            // A page-cache hit is a memory copy: cheaper here than a round trip through the ring.
+        CompletableFuture<Boolean> viaWorker = workerReads(file);
+        if (residencyCheck && length <= blocking.inlineLimit() && viaWorker.isDone() && !sendsToWorkers(viaWorker)) {
+            // A page-cache hit is a memory copy: cheaper here than a round trip through the ring. On a file system
+            // with async buffered reads one preadv2(RWF_NOWAIT) both tells and copies; a miss goes to the ring.
+            ByteBuf resident = FileReads.readIfResident(file, offset, length, buffers);
+            if (resident != null) {
+                stats.counters.residentReads.increment();
+                return CompletableFuture.completedFuture(resident);
+            }
+        } else if (residencyCheck && PageCache.isResident(file.fd(), offset, length)) {
             stats.counters.residentReads.increment();
             return FileReads.readResident(file, offset, length, buffers);
         }
-        CompletableFuture<Boolean> viaWorker = workerReads(file);
         if (!viaWorker.isDone()) {
             // The device's file system is being asked (on a pool thread: fstatfs waits for a FUSE or NFS server).
             // Until it answers, its reads are done on the pool too, as the threads engine does them.

@@ -38,6 +38,10 @@ public final class Syscalls {
     public static final int EXDEV = 18;
     public static final int ENOTDIR = 20;
     public static final int ENAMETOOLONG = 36;
+    public static final int EOPNOTSUPP = 95;
+
+    /** {@code preadv2} flag: fail with EAGAIN instead of waiting for the disk (4.14; buffered reads since 5.9). */
+    public static final int RWF_NOWAIT = 0x08;
 
     /** {@code openat2} resolve flags (linux/openat2.h). */
     public static final long RESOLVE_NO_XDEV = 0x01;
@@ -66,6 +70,7 @@ public final class Syscalls {
 
     private static final long SYS_READ;
     private static final long SYS_PREAD64;
+    private static final long SYS_PREADV2;
     private static final long SYS_IO_SETUP;
     private static final long SYS_IO_DESTROY;
     private static final long SYS_IO_SUBMIT;
@@ -89,6 +94,7 @@ public final class Syscalls {
         long eventfd2 = -1;
         long read = -1;
         long pread = -1;
+        long preadv2 = -1;
         long[] aio = {-1, -1, -1, -1};
         long fallocate = -1;
         int direct = 0;
@@ -103,6 +109,7 @@ public final class Syscalls {
             eventfd2 = 290;
             read = 0;
             pread = 17;
+            preadv2 = 327;
             aio = new long[] {206, 207, 209, 208};
             fallocate = 285;
             direct = 040000;
@@ -113,6 +120,7 @@ public final class Syscalls {
             eventfd2 = 19;
             read = 63;
             pread = 67;
+            preadv2 = 286;
             aio = new long[] {0, 1, 2, 4};
             fallocate = 47;
             direct = 0200000;
@@ -134,6 +142,7 @@ public final class Syscalls {
         SYS_EVENTFD2 = eventfd2;
         SYS_READ = read;
         SYS_PREAD64 = pread;
+        SYS_PREADV2 = preadv2;
         SYS_IO_SETUP = aio[0];
         SYS_IO_DESTROY = aio[1];
         SYS_IO_SUBMIT = aio[2];
@@ -238,6 +247,19 @@ public final class Syscalls {
     /** {@code pread(fd, buf, count, offset)}: bytes read (0 at the end of the file), or -errno. */
     public static long pread(int fd, long address, long count, long offset) {
         return call(SYS_PREAD64, fd, address, count, offset, 0, 0);
+    }
+
+    /**
+     * {@code preadv2(fd, {address, count}, 1, offset, flags)}: bytes read (0 at the end of the file), or -errno;
+     * with {@link #RWF_NOWAIT}, -EAGAIN if the first page is not in the page cache and a short count if a later
+     * one is not, -EOPNOTSUPP where the file system does not take the flag.
+     */
+    public static long preadv2(int fd, long address, long count, long offset, int flags) {
+        Memory m = SCRATCH.get();
+        m.setLong(0, address);
+        m.setLong(8, count);
+        // The kernel takes the offset as two halves (pos_l, pos_h); on 64-bit the low one holds all of it.
+        return call(SYS_PREADV2, fd, Pointer.nativeValue(m), 1, offset, 0, flags);
     }
 
     private static long call(long number, long a, long b, long c, long d, long e, long f) {
