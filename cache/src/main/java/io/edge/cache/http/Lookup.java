@@ -75,11 +75,21 @@ public final class Lookup {
 
     /**
      * For {@link Outcome#STALE_WHILE_REVALIDATE}: a ticket for the one background refresh of this key, or
-     * {@code null} when another request already refreshes it (or the outcome is another). The holder ends it
-     * with {@code done()} after storing or merging the answer, or {@code failed()}.
+     * {@code null} when another request already refreshes it, or already did since this lookup (its answer
+     * replaced the entry this lookup saw), or the outcome is another. The holder ends it with {@code done()}
+     * after storing or merging the answer, or {@code failed()}.
      */
     public Coalescer.Ticket refresh() {
-        return outcome == Outcome.STALE_WHILE_REVALIDATE ? cache.coalescer().tryLead(key) : null;
+        if (outcome != Outcome.STALE_WHILE_REVALIDATE) {
+            return null;
+        }
+        Coalescer.Ticket ticket = cache.coalescer().tryLead(key);
+        if (ticket != null && !cache.isCurrent(key, stored)) {
+            // A refresh stored its answer and ended its flight between this lookup and the lead: it was the one.
+            ticket.done();
+            return null;
+        }
+        return ticket;
     }
 
     /**

@@ -179,6 +179,14 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     /**
+     * Whether {@code seen} is still the entry under {@code key}: a refresh stores a new entry (a 304 merges into
+     * a new one too) before it ends its flight, so a lookup that saw the old one cannot lead another refresh.
+     */
+    boolean isCurrent(String key, StoredResponse seen) {
+        return cache.getIfPresent(key) == seen;
+    }
+
+    /**
      * Starts recording {@code backendResponse} (the head; the body follows through the recorder) if it may
      * be stored as the answer to {@code clientRequest}; {@code null} when it may not.
      */

@@ -221,6 +221,23 @@ class ResponseCacheTest {
     }
 
     @Test
+    void aLookupTakenBeforeARefreshLandedDoesNotStartAnother() {
+        store(get("/r"), backend("old", "Cache-Control", "max-age=1, stale-while-revalidate=30"));
+        time.advanceSeconds(5);
+        Lookup early = cache.lookup(get("/r"));
+        assertThat(early.outcome()).isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
+        Coalescer.Ticket refresh = cache.lookup(get("/r")).refresh();
+        assertThat(refresh).isNotNull();
+        store(get("/r"), backend("new", "Cache-Control", "max-age=1, stale-while-revalidate=30"));
+        refresh.done();
+        assertThat(early.refresh()).as("the entry it saw was already replaced").isNull();
+        assertThat(cache.coalescer().inFlight()).isZero();
+        assertThat(body(cache.lookup(get("/r")).response())).isEqualTo("new");
+        time.advanceSeconds(5);
+        assertThat(cache.lookup(get("/r")).refresh()).as("the new entry, stale in turn, is refreshed").isNotNull();
+    }
+
+    @Test
     void staleIfErrorAndTheGraceAnswerWhenTheBackendFails() {
         cache.close();
         cache = cache(Duration.ofSeconds(100), 1 << 20, ByteBufAllocator.DEFAULT);
