@@ -62,28 +62,37 @@ final class FileReads {
             return null;
         }
         ByteBuf buffer = buffers.directBuffer(length, length);
-        if (!buffer.hasMemoryAddress()) {
-            buffer.release();
+        boolean handedOff = false;
+        try {
+            if (!buffer.hasMemoryAddress() || buffer.writableBytes() != length) {
+                return null;
+            }
+            long n;
+            do {
+                n = Syscalls.preadv2(fd, buffer.memoryAddress() + buffer.writerIndex(), length, offset,
+                        Syscalls.RWF_NOWAIT);
+            } while (n == -Syscalls.EINTR);
+            if (n == length) {
+                buffer.writerIndex(buffer.writerIndex() + length);
+                handedOff = true;
+                return buffer; // ownership passes to the caller
+            }
+            if (n == -Syscalls.EOPNOTSUPP && PageCache.isResident(fd, offset, length)) {
+                // tmpfs refuses the flag (Linux 6.18) though its pages are always in memory: ask, then read.
+                try {
+                    readFully(file, buffer, offset);
+                    handedOff = true;
+                    return buffer;
+                } catch (IOException | RuntimeException e) {
+                    // the file shrank: the caller's usual read reports it
+                }
+            }
             return null;
-        }
-        long n;
-        do {
-            n = Syscalls.preadv2(fd, buffer.memoryAddress() + buffer.writerIndex(), length, offset, Syscalls.RWF_NOWAIT);
-        } while (n == -Syscalls.EINTR);
-        if (n == length) {
-            return buffer.writerIndex(buffer.writerIndex() + length); // ownership passes to the caller
-        }
-        if (n == -Syscalls.EOPNOTSUPP && PageCache.isResident(fd, offset, length)) {
-            // tmpfs refuses the flag (Linux 6.18) though its pages are always in memory: ask, then read.
-            try {
-                readFully(file, buffer, offset);
-                return buffer;
-            } catch (IOException | RuntimeException e) {
-                // the file shrank: the caller's usual read reports it
+        } finally {
+            if (!handedOff) {
+                buffer.release();
             }
         }
-        buffer.release();
-        return null;
     }
 
     /**

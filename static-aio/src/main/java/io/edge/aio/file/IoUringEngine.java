@@ -179,7 +179,8 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             return CompletableFuture.failedFuture(new IOException("io_uring engine closed"));
         }
         CompletableFuture<Boolean> viaWorker = workerReads(file);
-        if (residencyCheck && length <= blocking.inlineLimit() && viaWorker.isDone() && !sendsToWorkers(viaWorker)) {
+        if (residencyCheck && length <= blocking.inlineLimit() && file.preadDescriptor() >= 0 && viaWorker.isDone()
+                && !sendsToWorkers(viaWorker)) {
             // A page-cache hit is a memory copy: cheaper here than a round trip through the ring. On a file system
             // with async buffered reads one preadv2(RWF_NOWAIT) both tells and copies; a miss goes to the ring.
             ByteBuf resident = FileReads.readIfResident(file, offset, length, buffers);
