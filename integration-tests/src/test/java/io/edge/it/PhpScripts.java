@@ -67,7 +67,7 @@ final class PhpScripts {
                 echo 'counted ', $_GET['id'] ?? '-';
                 """);
         // The response cache's tests: counts its runs per id in count.txt, headers chosen by the query;
-        // hold=NAME (from run holdfrom on, default 1) keeps the worker busy until the test creates NAME;
+        // hold=NAME (from run holdfrom on, default 1) keeps the worker busy until the test creates NAME (2 min at most);
         // failfrom=N answers 500 from the N-th run on.
         write(root, "cache.php", """
                 <?php
@@ -79,7 +79,7 @@ final class PhpScripts {
                 $runs = count(array_keys(file($file, FILE_IGNORE_NEW_LINES), $id));
                 if (isset($_GET['hold']) && $runs >= (int)($_GET['holdfrom'] ?? 1)) {
                     $release = __DIR__ . '/../' . basename($_GET['hold']);
-                    for ($i = 0; $i < 3000 && !file_exists($release); $i++) { usleep(10000); }
+                    for ($i = 0; $i < 12000 && !file_exists($release); $i++) { usleep(10000); }
                 }
                 if (isset($_GET['failfrom']) && $runs >= (int)$_GET['failfrom']) { header('Status: 500 Internal Server Error'); }
                 if (isset($_GET['cc'])) { header('Cache-Control: ' . $_GET['cc']); }

@@ -30,7 +30,7 @@ class ResponseCacheIT {
     @BeforeAll
     static void start() throws Exception {
         php = CachedPhp.start(dir, 4, "max-connections = 4, queue { max-waiters = 1000, timeout = 20 s }",
-                "coalesce-timeout = 20 s");
+                "coalesce-timeout = 120 s"); // only bounds a follower's wait: long, so no CI stall can end one
     }
 
     @AfterAll
