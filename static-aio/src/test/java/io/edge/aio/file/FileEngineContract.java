@@ -99,11 +99,22 @@ abstract class FileEngineContract {
 
     /** Drops {@code path}'s pages from the page cache, as a cold disk would have them. */
     static void dropFromPageCache(Path path) throws Exception {
+        dd(path, "count=0"); // posix_fadvise(DONTNEED) over the whole file
+    }
+
+    /** Drops {@code pages} 4 KiB pages of {@code path} from page {@code first} on; the others stay as they are. */
+    static void dropFromPageCache(Path path, int first, int pages) throws Exception {
+        // dd reads the range, then advises DONTNEED over what it read
+        dd(path, "bs=4096", "skip=" + first, "count=" + pages, "of=/dev/null");
+    }
+
+    private static void dd(Path path, String... range) throws Exception {
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             channel.force(true); // clean pages, so that dropping them loses nothing
         }
-        // posix_fadvise(DONTNEED) over the whole file
-        Process dd = new ProcessBuilder("dd", "if=" + path, "iflag=nocache", "count=0", "status=none").inheritIO().start();
+        List<String> command = new ArrayList<>(List.of("dd", "if=" + path, "iflag=nocache", "status=none"));
+        command.addAll(List.of(range));
+        Process dd = new ProcessBuilder(command).inheritIO().start();
         assertThat(dd.waitFor()).isZero();
     }
 
