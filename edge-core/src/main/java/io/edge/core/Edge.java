@@ -14,6 +14,7 @@ import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.core.cache.PurgeResponder;
 import io.edge.core.cache.ResponseCacheGate;
+import io.edge.core.fastcgi.CachedFileProbe;
 import io.edge.core.fastcgi.FastCgiResponder;
 import io.edge.core.fastcgi.WaitStats;
 import io.edge.core.http.Responder;
@@ -21,6 +22,7 @@ import io.edge.core.statics.MimeTypes;
 import io.edge.core.statics.StaticResponder;
 import io.edge.core.status.StatusResponder;
 import io.edge.fastcgi.BackendGroupSettings;
+import io.edge.fastcgi.cgi.ScriptResolver;
 import io.edge.fastcgi.pool.BackendPool;
 import io.edge.fastcgi.pool.PoolStats;
 import io.edge.fastcgi.spawn.PhpFpmSupervisor;
@@ -63,6 +65,7 @@ public final class Edge {
     private final StaticStatsLine staticStatsLine = new StaticStatsLine();
     private ScheduledExecutorService statsLogger;
     private FileEngine engine;
+    private ScriptResolver.FileProbe scriptProbe;
     private EdgeServer server;
 
     public Edge(EdgeSettings settings) {
@@ -120,17 +123,27 @@ public final class Edge {
         }
     }
 
+    /** One for every FastCGI location: scripts are stat'ed at most once per {@code open-file-cache.revalidate}. */
+    private ScriptResolver.FileProbe scriptProbe() {
+        if (scriptProbe == null) {
+            scriptProbe = new CachedFileProbe(ScriptResolver.FileProbe.FILESYSTEM,
+                    settings.staticIo().revalidateAfter(), ticker);
+        }
+        return scriptProbe;
+    }
+
     private Responder responder(SiteSettings site, LocationSettings location, StaticResponder staticResponder) {
         if (location.handler() == LocationSettings.Handler.FASTCGI) {
             BackendGroupSettings group = settings.backends().get(location.fastcgiBackend());
             if (location.cache()) {
                 FastCgiResponder fastCgi = new FastCgiResponder(location, site.root(), pools.get(location.fastcgiBackend()),
-                        staticResponder, group.timeouts(), waitStats.get(group.name()), new ResponseCacheGate(responseCache));
+                        staticResponder, group.timeouts(), waitStats.get(group.name()), scriptProbe(),
+                        new ResponseCacheGate(responseCache));
                 return new PurgeResponder(fastCgi, responseCache, settings.cache().purgeAllow(),
                         settings.cache().purgeMarksStale());
             }
             return new FastCgiResponder(location, site.root(), pools.get(location.fastcgiBackend()), staticResponder,
-                    group.timeouts(), waitStats.get(group.name()));
+                    group.timeouts(), waitStats.get(group.name()), scriptProbe(), null);
         }
         if (location.handler() == LocationSettings.Handler.STATUS) {
             return new StatusResponder(this::statusLines, location.statusAllow());

@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -212,6 +213,32 @@ class FastCgiIT {
         assertThat(outside.statusCode()).isEqualTo(403);
         assertThat(outside.body()).doesNotContain("root:");
         assertThat(get("/sendfile.php?f=" + dir.resolve("www/private/../echo.php")).statusCode()).isEqualTo(403);
+    }
+
+    @Test
+    void aScriptIsTrustedForTheRevalidatePeriodAndANewOneRunsOnceItEnds(@TempDir Path own) throws Exception {
+        AtomicLong nanos = new AtomicLong();
+        Path www = Files.createDirectories(own.resolve("www"));
+        Files.writeString(www.resolve("index.php"), "<?php echo 'front controller';");
+        try (EdgeHarness clocked = EdgeHarness.start(own, """
+                static.open-file-cache.revalidate = 1 s
+                sites = [{ server-names = ["_"], default = true, root = "www",
+                  locations = [{ match = "/", fastcgi = php, front-controller = "/index.php" }] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
+                """.formatted(fpm.address()), nanos::get)) {
+            HttpRequest late = HttpRequest.newBuilder(clocked.uri("/late.php")).build();
+            assertThat(HTTP.send(late, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("front controller");
+
+            Files.writeString(www.resolve("late.php"), "<?php echo 'deployed late';");
+            assertThat(HTTP.send(late, HttpResponse.BodyHandlers.ofString()).body())
+                    .as("what was seen is trusted for static.open-file-cache.revalidate")
+                    .isEqualTo("front controller");
+
+            nanos.addAndGet(TimeUnit.SECONDS.toNanos(1));
+            HttpResponse<String> deployed = HTTP.send(late, HttpResponse.BodyHandlers.ofString());
+            assertThat(deployed.statusCode()).isEqualTo(200);
+            assertThat(deployed.body()).isEqualTo("deployed late");
+        }
     }
 
     @Test

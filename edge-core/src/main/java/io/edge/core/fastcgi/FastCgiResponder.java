@@ -36,7 +36,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,6 +79,7 @@ public final class FastCgiResponder implements Responder {
     private final List<Path> sendfileRoots;
     private final Path root;
     private final BackendGroupSettings.Timeouts timeouts;
+    private final ScriptResolver.FileProbe probe;
     private final ScriptResolver resolver;
     private final ScriptResolver scriptsOnly;
     private final ScriptGate gate;
@@ -132,15 +132,13 @@ public final class FastCgiResponder implements Responder {
      * @param timeouts        the group's read timeout (backend silence once the request was sent) and write
      *                        timeout (backend not taking request body)
      * @param waitStats       where the group's queue waits are counted
+     * @param probe           how scripts, index files and front-controller paths are looked at (Edge gives a
+     *                        {@link CachedFileProbe})
+     * @param gate            what requests for scripts pass through (the response cache), {@code null} for none
      */
     public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
-                            BackendGroupSettings.Timeouts timeouts, WaitStats waitStats) {
-        this(location, siteRoot, pool, staticResponder, timeouts, waitStats, null);
-    }
-
-    /** As above, with requests for scripts passing through {@code gate} ({@code null} for none). */
-    public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
-                            BackendGroupSettings.Timeouts timeouts, WaitStats waitStats, ScriptGate gate) {
+                            BackendGroupSettings.Timeouts timeouts, WaitStats waitStats, ScriptResolver.FileProbe probe,
+                            ScriptGate gate) {
         Path root = location.root() != null ? location.root() : siteRoot;
         this.pool = pool;
         this.waitStats = waitStats;
@@ -148,8 +146,9 @@ public final class FastCgiResponder implements Responder {
         this.sendfileRoots = location.sendfileRoots().stream().map(FastCgiResponder::realPath).toList();
         this.root = root;
         this.timeouts = timeouts;
-        this.resolver = new ScriptResolver(root, location.frontController());
-        this.scriptsOnly = new ScriptResolver(root, null);
+        this.probe = probe;
+        this.resolver = new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, location.frontController(), probe);
+        this.scriptsOnly = new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, null, probe);
         this.gate = gate;
     }
 
@@ -181,7 +180,7 @@ public final class FastCgiResponder implements Responder {
     private ScriptResolver.Resolution indexOf(Exchange exchange, Path directory) {
         String base = exchange.path().endsWith("/") ? exchange.path() : exchange.path() + "/";
         for (String index : exchange.site().index()) {
-            if (Files.isRegularFile(directory.resolve(index))) {
+            if (probe.kind(directory.resolve(index)) == ScriptResolver.FileProbe.Kind.FILE) {
                 ScriptResolver.Resolution candidate = scriptsOnly.resolve(base + index, exchange.query());
                 return candidate instanceof ScriptResolver.Script ? candidate : new ScriptResolver.StaticFile(directory, true);
             }

@@ -1,0 +1,81 @@
+package io.edge.core.fastcgi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.fastcgi.cgi.ScriptResolver.FileProbe;
+import io.edge.fastcgi.cgi.ScriptResolver.FileProbe.Kind;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class CachedFileProbeTest {
+
+    private final AtomicLong nanos = new AtomicLong();
+    private final Map<Path, Kind> disk = new HashMap<>();
+    private final List<Path> looked = new ArrayList<>();
+    private final FileProbe fileSystem = path -> {
+        looked.add(path);
+        return disk.getOrDefault(path, Kind.MISSING);
+    };
+
+    @Test
+    void aPathIsLookedAtOncePerPeriodAndAChangeIsSeenAfterIt() {
+        Path script = Path.of("/www/index.php");
+        disk.put(script, Kind.FILE);
+        CachedFileProbe probe = new CachedFileProbe(fileSystem, Duration.ofSeconds(1), nanos::get);
+
+        assertThat(probe.kind(script)).isEqualTo(Kind.FILE);
+        disk.put(script, Kind.DIRECTORY);
+        nanos.addAndGet(Duration.ofMillis(999).toNanos());
+        assertThat(probe.kind(script)).isEqualTo(Kind.FILE);
+        assertThat(looked).containsExactly(script);
+
+        nanos.addAndGet(Duration.ofMillis(1).toNanos());
+        assertThat(probe.kind(script)).isEqualTo(Kind.DIRECTORY);
+        assertThat(looked).containsExactly(script, script);
+    }
+
+    @Test
+    void aMissingPathIsRememberedUntilTheScriptAppearsAndThePeriodEnds() {
+        Path late = Path.of("/www/late.php");
+        CachedFileProbe probe = new CachedFileProbe(fileSystem, Duration.ofSeconds(1), nanos::get);
+
+        assertThat(probe.kind(late)).isEqualTo(Kind.MISSING);
+        disk.put(late, Kind.FILE);
+        assertThat(probe.kind(late)).isEqualTo(Kind.MISSING);
+        nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+        assertThat(probe.kind(late)).isEqualTo(Kind.FILE);
+        assertThat(looked).hasSize(2);
+    }
+
+    @Test
+    void pathsAreRememberedEachOnTheirOwn() {
+        Path a = Path.of("/www/a.php");
+        Path b = Path.of("/www/b");
+        disk.put(a, Kind.FILE);
+        disk.put(b, Kind.DIRECTORY);
+        CachedFileProbe probe = new CachedFileProbe(fileSystem, Duration.ofSeconds(1), nanos::get);
+
+        assertThat(probe.kind(a)).isEqualTo(Kind.FILE);
+        assertThat(probe.kind(b)).isEqualTo(Kind.DIRECTORY);
+        assertThat(probe.kind(a)).isEqualTo(Kind.FILE);
+        assertThat(looked).containsExactly(a, b);
+    }
+
+    @Test
+    void aPeriodOfZeroLooksEveryTime() {
+        Path script = Path.of("/www/index.php");
+        disk.put(script, Kind.FILE);
+        CachedFileProbe probe = new CachedFileProbe(fileSystem, Duration.ZERO, nanos::get);
+
+        assertThat(probe.kind(script)).isEqualTo(Kind.FILE);
+        disk.remove(script);
+        assertThat(probe.kind(script)).isEqualTo(Kind.MISSING);
+        assertThat(looked).containsExactly(script, script);
+    }
+}
