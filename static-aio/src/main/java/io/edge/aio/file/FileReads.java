@@ -51,10 +51,9 @@ final class FileReads {
      * The range in a buffer from {@code buffers} if every page of it is in the page cache, read at once on the
      * caller's thread by {@code preadv2} with {@code RWF_NOWAIT}: one call where a residency check and a
      * {@code pread} make two, and a page the kernel is still reading counts as absent instead of being waited
-     * for. Null when any page is not cached, the file ended first, the file system does not take the flag
-     * (EOPNOTSUPP, unless {@code cachestat} finds the range cached) or the file has no raw descriptor: nothing was
-     * learned, and the caller reads the usual way. Only for file systems whose buffered reads honour the flag without waiting (ext4, xfs, btrfs; not FUSE,
-     * which may ask its server for the file's size first).
+     * for. Null when any page is not cached, the file ended first, the file system refused the flag or the file
+     * has no raw descriptor: nothing was learned, and the caller reads the usual way. Only for file systems that
+     * take the flag ({@link io.edge.aio.linux.FileSystems#takesNoWaitReads}).
      */
     static ByteBuf readIfResident(OpenFile file, long offset, int length, ByteBufAllocator buffers) {
         int fd = file.preadDescriptor();
@@ -72,22 +71,12 @@ final class FileReads {
                 n = Syscalls.preadv2(fd, buffer.memoryAddress() + buffer.writerIndex(), length, offset,
                         Syscalls.RWF_NOWAIT);
             } while (n == -Syscalls.EINTR);
-            if (n == length) {
-                buffer.writerIndex(buffer.writerIndex() + length);
-                handedOff = true;
-                return buffer; // ownership passes to the caller
+            if (n != length) {
+                return null;
             }
-            if (n == -Syscalls.EOPNOTSUPP && PageCache.isResident(fd, offset, length)) {
-                // tmpfs refuses the flag (Linux 6.18) though its pages are always in memory: ask, then read.
-                try {
-                    readFully(file, buffer, offset);
-                    handedOff = true;
-                    return buffer;
-                } catch (IOException | RuntimeException e) {
-                    // the file shrank: the caller's usual read reports it
-                }
-            }
-            return null;
+            buffer.writerIndex(buffer.writerIndex() + length);
+            handedOff = true;
+            return buffer; // ownership passes to the caller
         } finally {
             if (!handedOff) {
                 buffer.release();

@@ -67,6 +67,19 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     /** File systems whose reads go straight to kernel workers. */
     static final LongPredicate BLOCKING_FILE_SYSTEMS = type -> !FileSystems.readsAsynchronously(type);
 
+    /** How the reads of one device's files are done; decided once per device from its file system. */
+    enum DeviceReads {
+        /** FUSE, NFS, overlayfs…: straight to kernel workers, so the submitting loop never waits for a server. */
+        WORKERS,
+        /** ext4, xfs, btrfs: a small page-cache hit is one {@code preadv2(RWF_NOWAIT)} on the loop, the rest the ring reads. */
+        NO_WAIT,
+        /** tmpfs, ramfs: in the ring, but {@code RWF_NOWAIT} is refused, so {@code cachestat} tells a hit first. */
+        RESIDENCY_CHECK
+    }
+
+    private record Decided(long device, CompletableFuture<DeviceReads> reads) {
+    }
+
     /** Probed once, on first use. */
     private static final class Probe {
         static final String UNAVAILABILITY = probe();
@@ -78,8 +91,10 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     private final LoopStats stats;
     private final LoopContexts<LoopRing> rings;
     private final LongPredicate viaWorkers;
-    /** Device -> whether its reads go via kernel workers, once its file system answered; see {@link #workerReads}. */
-    private final ConcurrentHashMap<Long, CompletableFuture<Boolean>> workerReadsByDevice = new ConcurrentHashMap<>();
+    /** Device -> how its files are read, once its file system answered; see {@link #deviceReads}. */
+    private final ConcurrentHashMap<Long, CompletableFuture<DeviceReads>> readsByDevice = new ConcurrentHashMap<>();
+    /** The device decided last: most servers read from one, so most reads find it here (no boxed map key). */
+    private volatile Decided lastDecided;
     /** Read-ahead and closes of files whose reads go to kernel workers; see {@link #afterOpenOnPool}. */
     private final FileServerFiles fileServerFiles;
 
@@ -178,11 +193,12 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         if (rings.isClosed()) {
             return CompletableFuture.failedFuture(new IOException("io_uring engine closed"));
         }
-        CompletableFuture<Boolean> viaWorker = workerReads(file);
-        if (residencyCheck && length <= blocking.inlineLimit() && file.preadDescriptor() >= 0 && viaWorker.isDone()
-                && !sendsToWorkers(viaWorker)) {
-            // A page-cache hit is a memory copy: cheaper here than a round trip through the ring. On a file system
-            // with async buffered reads one preadv2(RWF_NOWAIT) both tells and copies; a miss goes to the ring.
+        CompletableFuture<DeviceReads> decision = deviceReads(file);
+        DeviceReads how = decision.isDone() ? settled(decision) : null;
+        if (residencyCheck && how == DeviceReads.NO_WAIT && length <= blocking.inlineLimit()
+                && file.preadDescriptor() >= 0) {
+            // A page-cache hit is a memory copy: cheaper here than a round trip through the ring. One
+            // preadv2(RWF_NOWAIT) both tells and copies; a miss goes to the ring.
             ByteBuf resident = FileReads.readIfResident(file, offset, length, buffers);
             if (resident != null) {
                 stats.counters.residentReads.increment();
@@ -192,33 +208,34 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             stats.counters.residentReads.increment();
             return FileReads.readResident(file, offset, length, buffers);
         }
-        if (!viaWorker.isDone()) {
+        if (how == null) {
             // The device's file system is being asked (on a pool thread: fstatfs waits for a FUSE or NFS server).
             // Until it answers, its reads are done on the pool too, as the threads engine does them.
             return blocking.read(file, offset, length, alloc);
         }
         stats.counters.asyncReads.increment();
         CompletableFuture<ByteBuf> result = new CompletableFuture<>();
-        LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, buffers, result, sendsToWorkers(viaWorker));
+        LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, buffers, result,
+                how == DeviceReads.WORKERS);
         rings.execute(ring -> ring.submit(read), read::abandon);
         return result;
     }
 
     /** A settled decision: no answer (the question failed or was refused) sends reads to workers, the safe way. */
-    private static boolean sendsToWorkers(CompletableFuture<Boolean> decision) {
-        return decision.isCompletedExceptionally() || decision.join();
+    private static DeviceReads settled(CompletableFuture<DeviceReads> decision) {
+        return decision.isCompletedExceptionally() ? DeviceReads.WORKERS : decision.join();
     }
 
     /**
-     * Whether reads of {@code file} go straight to kernel workers: decided once per device from {@code fstatfs}
+     * How reads of {@code file} are done ({@link DeviceReads}): decided once per device from {@code fstatfs}
      * (see {@link #ask}), on a pool thread because on FUSE or NFS that call waits for the file server. Usually
      * settled by the file's open ({@link #afterOpenOnPool}); otherwise the first read asks, and gets a pending
      * answer. A file without a device (not from a raw-descriptor cache, which this engine refuses) goes to
      * workers, the safe way.
      */
-    private CompletableFuture<Boolean> workerReads(OpenFile file) {
+    private CompletableFuture<DeviceReads> deviceReads(OpenFile file) {
         if (!(file.fileKey() instanceof FileStatus.Key key)) {
-            return CompletableFuture.completedFuture(true);
+            return CompletableFuture.completedFuture(DeviceReads.WORKERS);
         }
         return decision(file, key.device(), false);
     }
@@ -227,13 +244,17 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
      * The decision for {@code file}'s {@code device}: the one there, or a new one this call puts there and has
      * asked — on this thread if {@code askHere} (the caller may block), else on a pool thread.
      */
-    private CompletableFuture<Boolean> decision(OpenFile file, long device, boolean askHere) {
-        CompletableFuture<Boolean> known = workerReadsByDevice.get(device);
+    private CompletableFuture<DeviceReads> decision(OpenFile file, long device, boolean askHere) {
+        Decided last = lastDecided;
+        if (last != null && last.device() == device) {
+            return last.reads();
+        }
+        CompletableFuture<DeviceReads> known = readsByDevice.get(device);
         if (known != null) {
             return known;
         }
-        CompletableFuture<Boolean> decision = new CompletableFuture<>();
-        known = workerReadsByDevice.putIfAbsent(device, decision);
+        CompletableFuture<DeviceReads> decision = new CompletableFuture<>();
+        known = readsByDevice.putIfAbsent(device, decision);
         if (known != null) {
             return known;
         }
@@ -250,7 +271,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             }
         }, () -> {
             held.release();
-            workerReadsByDevice.remove(device, decision); // refused: asked again by a later read
+            readsByDevice.remove(device, decision); // refused: asked again by a later read
         });
         return decision;
     }
@@ -259,22 +280,27 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
      * Settles {@code decision} for {@code device} from {@code file}'s {@code fstatfs} (blocks on FUSE or NFS).
      * Never throws: a failure settles it as "workers" and leaves the device to be asked again.
      */
-    private void ask(OpenFile file, long device, CompletableFuture<Boolean> decision) {
+    private void ask(OpenFile file, long device, CompletableFuture<DeviceReads> decision) {
         try {
             long type = Syscalls.fileSystemType(file.fd());
             if (type >= 0) {
-                boolean viaWorkers = this.viaWorkers.test(type);
+                DeviceReads how = viaWorkers.test(type) ? DeviceReads.WORKERS
+                        : FileSystems.takesNoWaitReads(type) ? DeviceReads.NO_WAIT : DeviceReads.RESIDENCY_CHECK;
                 log.info("io_uring: reads from device {}:{} ({}) {}", device >>> 32, device & 0xFFFFFFFFL,
-                        FileSystems.describe(type), viaWorkers
-                                ? "go straight to kernel workers (no async buffered reads there)" : "complete in the ring");
-                decision.complete(viaWorkers);
+                        FileSystems.describe(type), switch (how) {
+                            case WORKERS -> "go straight to kernel workers (no async buffered reads there)";
+                            case NO_WAIT -> "complete in the ring; page-cache hits by preadv2(RWF_NOWAIT)";
+                            case RESIDENCY_CHECK -> "complete in the ring; page-cache hits told by cachestat";
+                        });
+                decision.complete(how);
+                lastDecided = new Decided(device, decision);
                 return;
             }
         } catch (Throwable e) {
             log.warn("io_uring: the file system of {} could not be told; its reads go to kernel workers", file.path(), e);
         }
-        workerReadsByDevice.remove(device, decision);
-        decision.complete(true);
+        readsByDevice.remove(device, decision);
+        decision.complete(DeviceReads.WORKERS);
     }
 
     /**
@@ -287,15 +313,20 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         if (file.isDirectory() || !(file.fileKey() instanceof FileStatus.Key key)) {
             return;
         }
-        CompletableFuture<Boolean> decision = decision(file, key.device(), true);
-        if (decision.isDone() && sendsToWorkers(decision)) {
+        CompletableFuture<DeviceReads> decision = decision(file, key.device(), true);
+        if (decision.isDone() && settled(decision) == DeviceReads.WORKERS) {
             fileServerFiles.opened(file, key.device(), bodyExpected);
         }
     }
 
+    /** For tests: how reads of {@code file} are done; blocks until the answer. */
+    DeviceReads reads(OpenFile file) {
+        return deviceReads(file).exceptionally(refused -> DeviceReads.WORKERS).join();
+    }
+
     /** For tests: whether reads of {@code file} go straight to kernel workers; blocks until the answer. */
     boolean viaWorker(OpenFile file) {
-        return workerReads(file).exceptionally(refused -> true).join();
+        return reads(file) == DeviceReads.WORKERS;
     }
 
     /** Rings set up so far (one per event loop that read). */

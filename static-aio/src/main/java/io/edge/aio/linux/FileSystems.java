@@ -30,6 +30,13 @@ public final class FileSystems {
      */
     private static final long[] ASYNC_BUFFERED_READS = {EXT4, XFS, BTRFS, TMPFS, RAMFS};
 
+    /**
+     * Buffered reads take {@code preadv2(..., RWF_NOWAIT)}: pages in the page cache are copied, and a read that
+     * would wait for the device fails with EAGAIN instead (ext4, xfs, btrfs since 4.14). tmpfs answers
+     * EOPNOTSUPP (Linux 6.18) though its pages never wait.
+     */
+    private static final long[] NO_WAIT_READS = {EXT4, XFS, BTRFS};
+
     private static final Map<Long, String> NAMES = Map.of(EXT4, "ext4", XFS, "xfs", BTRFS, "btrfs", TMPFS, "tmpfs",
             RAMFS, "ramfs", OVERLAYFS, "overlayfs", F2FS, "f2fs", ZFS, "zfs", FUSE, "fuse", NFS, "nfs");
 
@@ -44,6 +51,11 @@ public final class FileSystems {
     /** Whether io_uring reads a file of {@code type} without ever blocking the thread that submitted the read. */
     public static boolean readsAsynchronously(long type) {
         return contains(ASYNC_BUFFERED_READS, type);
+    }
+
+    /** Whether a buffered read from a file of {@code type} takes {@code RWF_NOWAIT}. */
+    public static boolean takesNoWaitReads(long type) {
+        return contains(NO_WAIT_READS, type);
     }
 
     /** {@code type} for a log line: a name where known, then its hexadecimal magic number. */

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.edge.aio.linux.FileSystems;
 import io.edge.aio.linux.PageCache;
+import io.edge.aio.linux.Syscalls;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,6 +62,34 @@ class IoUringResidencyTest extends IoUringContract {
             assertThat(engine.stats().residentReads() + engine.stats().asyncReads()).isEqualTo(1);
         } finally {
             file.release();
+        }
+    }
+
+    @Test
+    void aFileSystemTakingNoWaitReadsIsReadByOneAndTmpfsIsToldResidentByCachestat() throws Exception {
+        IoUringEngine uring = (IoUringEngine) engine;
+        OpenFile onDisk = open(Files.write(dir.resolve("on-disk"), bytes(6000, 2)));
+        Path shm = Files.createTempFile(Path.of("/dev/shm"), "edge-residency-", ".bin");
+        try {
+            Files.write(shm, bytes(6000, 3));
+            OpenFile inMemory = open(shm);
+            try {
+                long diskType = Syscalls.fileSystemType(onDisk.fd());
+                assertThat(uring.reads(onDisk)).isEqualTo(FileSystems.takesNoWaitReads(diskType)
+                        ? IoUringEngine.DeviceReads.NO_WAIT : IoUringEngine.DeviceReads.RESIDENCY_CHECK);
+                assertThat(Syscalls.fileSystemType(inMemory.fd())).as("/dev/shm").isEqualTo(FileSystems.TMPFS);
+                // tmpfs refuses RWF_NOWAIT (EOPNOTSUPP): its reads are told resident by cachestat, not tried first
+                assertThat(uring.reads(inMemory)).isEqualTo(IoUringEngine.DeviceReads.RESIDENCY_CHECK);
+                assertThat(read(inMemory, 0, 6000)).isEqualTo(bytes(6000, 3));
+                assertThat(read(onDisk, 0, 6000)).isEqualTo(bytes(6000, 2));
+                assertThat(engine.stats().residentReads()).isEqualTo(2);
+                assertThat(engine.stats().asyncReads()).isZero();
+            } finally {
+                inMemory.release();
+            }
+        } finally {
+            onDisk.release();
+            Files.deleteIfExists(shm);
         }
     }
 }
