@@ -2,6 +2,7 @@ package io.edge.aio.file;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
+import io.edge.aio.linux.FileStatus;
 import io.edge.aio.linux.PageCache;
 import io.edge.aio.linux.Syscalls;
 import java.util.Set;
@@ -60,16 +61,16 @@ final class FileServerFiles {
     }
 
     /**
-     * On the pool thread that opened {@code file}, a regular file on {@code device}. It is read ahead only if its
+     * On the pool thread that opened {@code file}, a regular file identified by {@code key}. It is read ahead only if its
      * opener expects to read it ({@code bodyExpected}: not for a HEAD or a probable 304; a conditional GET whose
      * validators are stale is read by the loop's own read instead) and it has a descriptor for buffered reads.
      */
-    void opened(OpenFile file, long device, boolean bodyExpected) {
+    void opened(OpenFile file, FileStatus.Key key, boolean bodyExpected) {
         file.closeOn(CLOSER);
         long size = file.size();
         int fd = file.preadDescriptor();
         if (!bodyExpected || !residencyCheck || fd < 0 || size == 0 || size > inlineLimit
-                || noReadAhead.contains(device) || PageCache.isResident(fd, 0, size)) {
+                || noReadAhead.contains(key.fileSystem()) || PageCache.isResident(fd, 0, size)) {
             return;
         }
         long address = Pointer.nativeValue(readAheadBuffer.get());
@@ -79,9 +80,9 @@ final class FileServerFiles {
                 return;
             }
         }
-        if (!PageCache.isResident(fd, 0, size) && noReadAhead.add(device)) {
-            log.info("{}: reads from device {}:{} bypass the page cache; no read-ahead at open there", engine,
-                    device >>> 32, device & 0xFFFFFFFFL);
+        if (!PageCache.isResident(fd, 0, size) && noReadAhead.add(key.fileSystem())) {
+            log.info("{}: reads from device {} bypass the page cache; no read-ahead at open there", engine,
+                    key.deviceName());
         }
     }
 

@@ -46,8 +46,10 @@ import org.slf4j.LoggerFactory;
  * At most {@code threads / event loops of the loop's group} (rounded up, at least one) workers per ring block
  * at once, set on a ring's first such read: about as many in all as the threads engine would run, since more
  * only lengthen the file server's queue (on slowfs, 4 spindles: p99 100 ms with 16 workers, 150 ms with 66).
- * Decided per device from {@code fstatfs}, asked on a pool thread (on FUSE or NFS that call waits for the file
- * server), usually when the device's first file is opened, and logged.
+ * Decided per mounted file system from {@code fstatfs} (keyed by the mount's id from {@code statx}, never reused
+ * on Linux 6.8+, not by the device number, which a FUSE mount can inherit from an unmounted tmpfs), asked on a
+ * pool thread (on FUSE or NFS that call waits for the file server), usually when its first file is opened, and
+ * logged. The same decision picks how a small page-cache hit is told and copied ({@link FileSystemReads}).
  *
  * <p>Read-ahead at open: opens on those file systems always run on the pool, and a small file opened there
  * is read into the page cache by the same thread (unless its opener expects no body: a HEAD, a conditional
@@ -67,8 +69,8 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     /** File systems whose reads go straight to kernel workers. */
     static final LongPredicate BLOCKING_FILE_SYSTEMS = type -> !FileSystems.readsAsynchronously(type);
 
-    /** How the reads of one device's files are done; decided once per device from its file system. */
-    enum DeviceReads {
+    /** How the reads of one file system's files are done; decided once per mounted file system from its type. */
+    enum FileSystemReads {
         /** FUSE, NFS, overlayfs…: straight to kernel workers, so the submitting loop never waits for a server. */
         WORKERS,
         /** ext4, xfs, btrfs: a small page-cache hit is one {@code preadv2(RWF_NOWAIT)} on the loop, the rest the ring reads. */
@@ -77,7 +79,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         RESIDENCY_CHECK
     }
 
-    private record Decided(long device, CompletableFuture<DeviceReads> reads) {
+    private record Decided(long fileSystem, CompletableFuture<FileSystemReads> reads) {
     }
 
     /** Probed once, on first use. */
@@ -91,9 +93,9 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     private final LoopStats stats;
     private final LoopContexts<LoopRing> rings;
     private final LongPredicate viaWorkers;
-    /** Device -> how its files are read, once its file system answered; see {@link #deviceReads}. */
-    private final ConcurrentHashMap<Long, CompletableFuture<DeviceReads>> readsByDevice = new ConcurrentHashMap<>();
-    /** The device decided last: most servers read from one, so most reads find it here (no boxed map key). */
+    /** File system ({@link FileStatus.Key#fileSystem}) -> how its files are read, once it answered. */
+    private final ConcurrentHashMap<Long, CompletableFuture<FileSystemReads>> readsByFileSystem = new ConcurrentHashMap<>();
+    /** The file system decided last: most servers read from one, so most reads find it here (no boxed map key). */
     private volatile Decided lastDecided;
     /** Read-ahead and closes of files whose reads go to kernel workers; see {@link #afterOpenOnPool}. */
     private final FileServerFiles fileServerFiles;
@@ -193,9 +195,9 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         if (rings.isClosed()) {
             return CompletableFuture.failedFuture(new IOException("io_uring engine closed"));
         }
-        CompletableFuture<DeviceReads> decision = deviceReads(file);
-        DeviceReads how = decision.isDone() ? settled(decision) : null;
-        if (residencyCheck && how == DeviceReads.NO_WAIT && length <= blocking.inlineLimit()
+        CompletableFuture<FileSystemReads> decision = fileSystemReads(file);
+        FileSystemReads how = decision.isDone() ? settled(decision) : null;
+        if (residencyCheck && how == FileSystemReads.NO_WAIT && length <= blocking.inlineLimit()
                 && file.preadDescriptor() >= 0) {
             // A page-cache hit is a memory copy: cheaper here than a round trip through the ring. One
             // preadv2(RWF_NOWAIT) both tells and copies; a miss goes to the ring.
@@ -209,124 +211,125 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             return FileReads.readResident(file, offset, length, buffers);
         }
         if (how == null) {
-            // The device's file system is being asked (on a pool thread: fstatfs waits for a FUSE or NFS server).
+            // The file's file system is being asked (on a pool thread: fstatfs waits for a FUSE or NFS server).
             // Until it answers, its reads are done on the pool too, as the threads engine does them.
             return blocking.read(file, offset, length, alloc);
         }
         stats.counters.asyncReads.increment();
         CompletableFuture<ByteBuf> result = new CompletableFuture<>();
         LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, buffers, result,
-                how == DeviceReads.WORKERS);
+                how == FileSystemReads.WORKERS);
         rings.execute(ring -> ring.submit(read), read::abandon);
         return result;
     }
 
     /** A settled decision: no answer (the question failed or was refused) sends reads to workers, the safe way. */
-    private static DeviceReads settled(CompletableFuture<DeviceReads> decision) {
-        return decision.isCompletedExceptionally() ? DeviceReads.WORKERS : decision.join();
+    private static FileSystemReads settled(CompletableFuture<FileSystemReads> decision) {
+        return decision.isCompletedExceptionally() ? FileSystemReads.WORKERS : decision.join();
     }
 
     /**
-     * How reads of {@code file} are done ({@link DeviceReads}): decided once per device from {@code fstatfs}
-     * (see {@link #ask}), on a pool thread because on FUSE or NFS that call waits for the file server. Usually
-     * settled by the file's open ({@link #afterOpenOnPool}); otherwise the first read asks, and gets a pending
-     * answer. A file without a device (not from a raw-descriptor cache, which this engine refuses) goes to
-     * workers, the safe way.
+     * How reads of {@code file} are done ({@link FileSystemReads}): decided once per file system (per mount, where
+     * the kernel gives mount ids: {@link FileStatus.Key#fileSystem}) from {@code fstatfs} (see {@link #ask}), on a
+     * pool thread because on FUSE or NFS that call waits for the file server. Usually settled by the file's open
+     * ({@link #afterOpenOnPool}); otherwise the first read asks, and gets a pending answer. A file without a key
+     * (not from a raw-descriptor cache, which this engine refuses) goes to workers, the safe way.
      */
-    private CompletableFuture<DeviceReads> deviceReads(OpenFile file) {
+    private CompletableFuture<FileSystemReads> fileSystemReads(OpenFile file) {
         if (!(file.fileKey() instanceof FileStatus.Key key)) {
-            return CompletableFuture.completedFuture(DeviceReads.WORKERS);
+            return CompletableFuture.completedFuture(FileSystemReads.WORKERS);
         }
-        return decision(file, key.device(), false);
+        return decision(file, key, false);
     }
 
     /**
-     * The decision for {@code file}'s {@code device}: the one there, or a new one this call puts there and has
-     * asked — on this thread if {@code askHere} (the caller may block), else on a pool thread.
+     * The decision for the file system of {@code file} ({@code key}): the one there, or a new one this call puts
+     * there and has asked — on this thread if {@code askHere} (the caller may block), else on a pool thread.
      */
-    private CompletableFuture<DeviceReads> decision(OpenFile file, long device, boolean askHere) {
+    private CompletableFuture<FileSystemReads> decision(OpenFile file, FileStatus.Key key, boolean askHere) {
+        long fileSystem = key.fileSystem();
         Decided last = lastDecided;
-        if (last != null && last.device() == device) {
+        if (last != null && last.fileSystem() == fileSystem) {
             return last.reads();
         }
-        CompletableFuture<DeviceReads> known = readsByDevice.get(device);
+        CompletableFuture<FileSystemReads> known = readsByFileSystem.get(fileSystem);
         if (known != null) {
             return known;
         }
-        CompletableFuture<DeviceReads> decision = new CompletableFuture<>();
-        known = readsByDevice.putIfAbsent(device, decision);
+        CompletableFuture<FileSystemReads> decision = new CompletableFuture<>();
+        known = readsByFileSystem.putIfAbsent(fileSystem, decision);
         if (known != null) {
             return known;
         }
         if (askHere) {
-            ask(file, device, decision);
+            ask(file, key, decision);
             return decision;
         }
         OpenFile held = file.retain();
         blocking.execute(decision, () -> {
             try {
-                ask(held, device, decision);
+                ask(held, key, decision);
             } finally {
                 held.release();
             }
         }, () -> {
             held.release();
-            readsByDevice.remove(device, decision); // refused: asked again by a later read
+            readsByFileSystem.remove(fileSystem, decision); // refused: asked again by a later read
         });
         return decision;
     }
 
     /**
-     * Settles {@code decision} for {@code device} from {@code file}'s {@code fstatfs} (blocks on FUSE or NFS).
-     * Never throws: a failure settles it as "workers" and leaves the device to be asked again.
+     * Settles {@code decision} for the file system of {@code file} ({@code key}) from its {@code fstatfs} (blocks
+     * on FUSE or NFS). Never throws: a failure settles it as "workers" and leaves the file system to be asked again.
      */
-    private void ask(OpenFile file, long device, CompletableFuture<DeviceReads> decision) {
+    private void ask(OpenFile file, FileStatus.Key key, CompletableFuture<FileSystemReads> decision) {
         try {
             long type = Syscalls.fileSystemType(file.fd());
             if (type >= 0) {
-                DeviceReads how = viaWorkers.test(type) ? DeviceReads.WORKERS
-                        : FileSystems.takesNoWaitReads(type) ? DeviceReads.NO_WAIT : DeviceReads.RESIDENCY_CHECK;
-                log.info("io_uring: reads from device {}:{} ({}) {}", device >>> 32, device & 0xFFFFFFFFL,
-                        FileSystems.describe(type), switch (how) {
+                FileSystemReads how = viaWorkers.test(type) ? FileSystemReads.WORKERS
+                        : FileSystems.takesNoWaitReads(type) ? FileSystemReads.NO_WAIT : FileSystemReads.RESIDENCY_CHECK;
+                log.info("io_uring: reads from device {} ({}) {}", key.deviceName(), FileSystems.describe(type),
+                        switch (how) {
                             case WORKERS -> "go straight to kernel workers (no async buffered reads there)";
                             case NO_WAIT -> "complete in the ring; page-cache hits by preadv2(RWF_NOWAIT)";
                             case RESIDENCY_CHECK -> "complete in the ring; page-cache hits told by cachestat";
                         });
                 decision.complete(how);
-                lastDecided = new Decided(device, decision);
+                lastDecided = new Decided(key.fileSystem(), decision);
                 return;
             }
         } catch (Throwable e) {
             log.warn("io_uring: the file system of {} could not be told; its reads go to kernel workers", file.path(), e);
         }
-        readsByDevice.remove(device, decision);
-        decision.complete(DeviceReads.WORKERS);
+        readsByFileSystem.remove(key.fileSystem(), decision);
+        decision.complete(FileSystemReads.WORKERS);
     }
 
     /**
      * Runs on the pool thread of every open done there (on FUSE or NFS every open is one), before the caller
-     * gets the file. Settles the device's question here if nobody has, since this thread may block. A file whose
-     * reads would go to a kernel worker is then read ahead and set to close off the loop
+     * gets the file. Settles its file system's question here if nobody has, since this thread may block. A file
+     * whose reads would go to a kernel worker is then read ahead and set to close off the loop
      * ({@link FileServerFiles}).
      */
     private void afterOpenOnPool(OpenFile file, boolean bodyExpected) {
         if (file.isDirectory() || !(file.fileKey() instanceof FileStatus.Key key)) {
             return;
         }
-        CompletableFuture<DeviceReads> decision = decision(file, key.device(), true);
-        if (decision.isDone() && settled(decision) == DeviceReads.WORKERS) {
-            fileServerFiles.opened(file, key.device(), bodyExpected);
+        CompletableFuture<FileSystemReads> decision = decision(file, key, true);
+        if (decision.isDone() && settled(decision) == FileSystemReads.WORKERS) {
+            fileServerFiles.opened(file, key, bodyExpected);
         }
     }
 
     /** For tests: how reads of {@code file} are done; blocks until the answer. */
-    DeviceReads reads(OpenFile file) {
-        return deviceReads(file).exceptionally(refused -> DeviceReads.WORKERS).join();
+    FileSystemReads reads(OpenFile file) {
+        return fileSystemReads(file).exceptionally(refused -> FileSystemReads.WORKERS).join();
     }
 
     /** For tests: whether reads of {@code file} go straight to kernel workers; blocks until the answer. */
     boolean viaWorker(OpenFile file) {
-        return reads(file) == DeviceReads.WORKERS;
+        return reads(file) == FileSystemReads.WORKERS;
     }
 
     /** Rings set up so far (one per event loop that read). */

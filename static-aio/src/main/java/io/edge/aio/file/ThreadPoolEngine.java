@@ -70,8 +70,8 @@ public final class ThreadPoolEngine implements FileEngine {
     /** The engine this pool serves, for log lines. */
     private final String name;
     private final FileServerFiles fileServerFiles;
-    /** Device -> whether it is a file server, once its file system answered. */
-    private final ConcurrentHashMap<Long, Boolean> fileServerByDevice = new ConcurrentHashMap<>();
+    /** File system ({@link FileStatus.Key#fileSystem}) -> whether it is a file server, once it answered. */
+    private final ConcurrentHashMap<Long, Boolean> fileServerByFileSystem = new ConcurrentHashMap<>();
 
     /**
      * An engine with its own open-file cache and {@code settings.threads()} threads; up to
@@ -213,18 +213,18 @@ public final class ThreadPoolEngine implements FileEngine {
         if (file.isDirectory() || !(file.fileKey() instanceof FileStatus.Key key)) {
             return;
         }
-        Boolean known = fileServerByDevice.get(key.device());
-        if (known == null ? isFileServer(file, key.device()) : known) {
-            fileServerFiles.opened(file, key.device(), bodyExpected);
+        Boolean known = fileServerByFileSystem.get(key.fileSystem());
+        if (known == null ? isFileServer(file, key) : known) {
+            fileServerFiles.opened(file, key, bodyExpected);
         }
     }
 
     /**
      * Asks {@code file}'s file system (on the pool: on FUSE or NFS {@code fstatfs} waits for the server) and
-     * remembers the answer for {@code device}. A failed question means "file server", the safe way, and is asked
-     * again by the device's next open.
+     * remembers the answer for its file system ({@code key}). A failed question means "file server", the safe way,
+     * and is asked again by the next open there.
      */
-    private boolean isFileServer(OpenFile file, long device) {
+    private boolean isFileServer(OpenFile file, FileStatus.Key key) {
         long type;
         try {
             // Without a raw descriptor (a file system that refused the kernel-AIO engine's O_DIRECT reopen), its path.
@@ -238,8 +238,8 @@ public final class ThreadPoolEngine implements FileEngine {
             return true;
         }
         boolean server = fileServers.test(type);
-        if (fileServerByDevice.putIfAbsent(device, server) == null) {
-            log.info("{} engine: files of device {}:{} ({}) {}", name, device >>> 32, device & 0xFFFFFFFFL,
+        if (fileServerByFileSystem.putIfAbsent(key.fileSystem(), server) == null) {
+            log.info("{} engine: files of device {} ({}) {}", name, key.deviceName(),
                     FileSystems.describe(type), server ? "are closed off the event loop (a file server)" : "are local");
         }
         return server;
@@ -392,17 +392,29 @@ public final class ThreadPoolEngine implements FileEngine {
     }
 
     /**
-     * Stops taking work, drops cached descriptors and frees quarantined read buffers. Operations already queued
-     * still run and complete their stages; their descriptors close when they finish.
+     * Stops taking work and drops cached descriptors. Operations already queued still run and complete their
+     * stages. Off an event loop, waits for them (up to the read timeout, at least a second), so that their files
+     * are released, and for the closes handed to {@link FileServerFiles#CLOSER}; on a loop, waits for neither.
+     * Quarantined read buffers are checked and freed last, after the reads that could still release one.
      */
     @Override
     public void close() {
         pool.shutdown();
         cache.close();
-        readBuffers.close();
-        if (fileServerFiles != null && !(ThreadExecutorMap.currentExecutor() instanceof IoEventLoop)) {
-            // Off an event loop: the closes of the descriptors just dropped, and of every file released before.
-            fileServerFiles.awaitCloses(Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos));
+        if (!(ThreadExecutorMap.currentExecutor() instanceof IoEventLoop)) {
+            long waitNanos = Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos);
+            try {
+                if (!pool.awaitTermination(waitNanos, TimeUnit.NANOSECONDS)) {
+                    log.warn("{} engine closed with {} file operations still running", name, pool.getActiveCount());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (fileServerFiles != null) {
+                // The closes of the descriptors just dropped, and of every file released before.
+                fileServerFiles.awaitCloses(waitNanos);
+            }
         }
+        readBuffers.close();
     }
 }

@@ -13,16 +13,38 @@ import java.nio.file.attribute.FileTime;
  * @param mtimeMillis   modification time, milliseconds since the epoch (truncated, as the JDK's {@code toMillis})
  * @param device        the device, major in the high 32 bits
  * @param inode         the inode number
+ * @param mount         the id of the mount the file was reached through: unique since boot where the kernel has
+ *                      {@code STATX_MNT_ID_UNIQUE} (Linux 6.8), else the reusable {@code STATX_MNT_ID} (5.8); 0
+ *                      when the kernel gave neither
  */
-public record FileStatus(int mode, long size, long mtimeMillis, long device, long inode) implements BasicFileAttributes {
+public record FileStatus(int mode, long size, long mtimeMillis, long device, long inode, long mount)
+        implements BasicFileAttributes {
 
     private static final int S_IFMT = 0170000;
     private static final int S_IFREG = 0100000;
     private static final int S_IFDIR = 0040000;
     private static final int S_IFLNK = 0120000;
 
-    /** Identifies the file as {@code (device, inode)}, like the JDK's file key. */
-    public record Key(long device, long inode) {
+    /**
+     * Identifies the file as {@code (device, inode)}, like the JDK's file key, and the mount it was reached through:
+     * a file of a file system mounted again is another file.
+     */
+    public record Key(long device, long inode, long mount) {
+
+        /**
+         * The mounted file system the file is on, for what engines learn once per file system (its type): the
+         * mount's id where the kernel gave one, else the device number. A device number is reused as soon as
+         * its file system is unmounted (FUSE and tmpfs take anonymous ones), so a FUSE mount may get the number
+         * a tmpfs had; a unique mount id never is.
+         */
+        public long fileSystem() {
+            return mount != 0 ? mount : device;
+        }
+
+        /** The device as {@code major:minor}, for log lines. */
+        public String deviceName() {
+            return (device >>> 32) + ":" + (device & 0xFFFFFFFFL);
+        }
     }
 
     @Override
@@ -62,6 +84,6 @@ public record FileStatus(int mode, long size, long mtimeMillis, long device, lon
 
     @Override
     public Key fileKey() {
-        return new Key(device, inode);
+        return new Key(device, inode, mount);
     }
 }

@@ -76,10 +76,10 @@ class IoUringResidencyTest extends IoUringContract {
             try {
                 long diskType = Syscalls.fileSystemType(onDisk.fd());
                 assertThat(uring.reads(onDisk)).isEqualTo(FileSystems.takesNoWaitReads(diskType)
-                        ? IoUringEngine.DeviceReads.NO_WAIT : IoUringEngine.DeviceReads.RESIDENCY_CHECK);
+                        ? IoUringEngine.FileSystemReads.NO_WAIT : IoUringEngine.FileSystemReads.RESIDENCY_CHECK);
                 assertThat(Syscalls.fileSystemType(inMemory.fd())).as("/dev/shm").isEqualTo(FileSystems.TMPFS);
                 // tmpfs refuses RWF_NOWAIT (EOPNOTSUPP): its reads are told resident by cachestat, not tried first
-                assertThat(uring.reads(inMemory)).isEqualTo(IoUringEngine.DeviceReads.RESIDENCY_CHECK);
+                assertThat(uring.reads(inMemory)).isEqualTo(IoUringEngine.FileSystemReads.RESIDENCY_CHECK);
                 assertThat(read(inMemory, 0, 6000)).isEqualTo(bytes(6000, 3));
                 assertThat(read(onDisk, 0, 6000)).isEqualTo(bytes(6000, 2));
                 assertThat(engine.stats().residentReads()).isEqualTo(2);

@@ -51,4 +51,46 @@ class SyscallsTest {
             Syscalls.closeQuietly(fd);
         }
     }
+
+    @Test
+    void filesOfOneMountShareAFileSystemAndAnotherMountIsAnother() throws Exception {
+        FileStatus a = Syscalls.stat(Files.writeString(dir.resolve("a"), "a").toString(), true);
+        FileStatus b = Syscalls.stat(Files.writeString(dir.resolve("b"), "b").toString(), true);
+        Path shm = Files.createTempFile(Path.of("/dev/shm"), "edge-mount-", ".txt");
+        try {
+            FileStatus inMemory = Syscalls.stat(shm.toString(), true);
+            assertThat(a.mount()).as("statx mount id (Linux 5.8+)").isNotZero();
+            assertThat(a.fileKey().fileSystem()).isEqualTo(b.fileKey().fileSystem());
+            assertThat(inMemory.fileKey().fileSystem()).isNotEqualTo(a.fileKey().fileSystem());
+        } finally {
+            Files.deleteIfExists(shm);
+        }
+    }
+
+    @Test
+    void aFileSystemMountedAgainIsAnotherOneThoughItMayGetTheSameDeviceNumber() throws Exception {
+        Path point = Files.createDirectory(dir.resolve("point"));
+        FileStatus first = statOnFreshTmpfs(point);
+        FileStatus second = statOnFreshTmpfs(point);
+        // tmpfs takes an anonymous device number, freed at unmount and usually handed to the next mount (a FUSE
+        // one as well): what engines learn about a file system is keyed by the mount, which is never reused.
+        assertThat(second.fileKey().fileSystem()).isNotEqualTo(first.fileKey().fileSystem());
+        assertThat(second.fileKey()).isNotEqualTo(first.fileKey());
+    }
+
+    /** Mounts a tmpfs on {@code point}, stats a file on it, unmounts it. Needs root (as CI runs). */
+    private static FileStatus statOnFreshTmpfs(Path point) throws Exception {
+        run("mount", "-t", "tmpfs", "-o", "size=64k", "edge-test", point.toString());
+        try {
+            return Syscalls.stat(Files.writeString(point.resolve("f"), "f").toString(), true);
+        } finally {
+            run("umount", point.toString());
+        }
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(String.join(" ", command) + ": " + output).isZero();
+    }
 }
