@@ -29,6 +29,7 @@ import io.edge.fastcgi.spawn.PhpFpmSupervisor;
 import io.netty.util.HashedWheelTimer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -123,11 +124,15 @@ public final class Edge {
         }
     }
 
-    /** One for every FastCGI location: scripts are stat'ed at most once per {@code open-file-cache.revalidate}. */
+    /**
+     * One for every FastCGI location: scripts are stat'ed at most once per {@code open-file-cache.revalidate};
+     * with the open-file cache off ({@code size = 0}) on every request, as nginx without {@code open_file_cache}.
+     */
     private ScriptResolver.FileProbe scriptProbe() {
         if (scriptProbe == null) {
+            StaticIoSettings io = settings.staticIo();
             scriptProbe = new CachedFileProbe(ScriptResolver.FileProbe.FILESYSTEM,
-                    settings.staticIo().revalidateAfter(), ticker);
+                    io.openFileCacheSize() == 0 ? Duration.ZERO : io.revalidateAfter(), ticker);
         }
         return scriptProbe;
     }

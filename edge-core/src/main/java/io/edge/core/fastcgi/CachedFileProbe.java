@@ -16,12 +16,16 @@ import java.time.Duration;
  * {@code stat} per distinct path and period. A period of zero asks the file system every time.
  *
  * <p>Thread-safe; shared by every FastCGI location (keys are absolute paths). A miss still looks on the
- * calling thread: scripts are few and their metadata stays in the kernel's dentry cache.
+ * calling thread: scripts are few and their metadata stays in the kernel's dentry cache. Bounded by the length
+ * of the paths it holds, not their count, since request paths choose them: a flood of 8 KiB URLs under a front
+ * controller keeps about a hundred, short script paths about 5 000.
  */
 public final class CachedFileProbe implements FileProbe {
 
-    /** Distinct paths remembered: the scripts and front-controller misses of a busy site. */
-    static final int MAX_ENTRIES = 10_000;
+    /** Characters of path remembered in all, each entry weighing its path's length plus {@link #ENTRY_WEIGHT}. */
+    static final long MAX_WEIGHT = 1 << 20;
+    /** An entry's own cost in path characters (the key's objects, the cache's node). */
+    static final int ENTRY_WEIGHT = 100;
 
     private final FileProbe probe;
     private final Cache<Path, Kind> kinds;
@@ -29,7 +33,8 @@ public final class CachedFileProbe implements FileProbe {
     public CachedFileProbe(FileProbe probe, Duration valid, Ticker ticker) {
         this.probe = probe;
         this.kinds = valid.isZero() ? null : Caffeine.newBuilder()
-                .maximumSize(MAX_ENTRIES)
+                .maximumWeight(MAX_WEIGHT)
+                .<Path, Kind>weigher((path, kind) -> path.toString().length() + ENTRY_WEIGHT)
                 .expireAfterWrite(valid)
                 .ticker(ticker)
                 .executor(Runnable::run)
@@ -42,10 +47,21 @@ public final class CachedFileProbe implements FileProbe {
             return probe.kind(path);
         }
         Kind kind = kinds.getIfPresent(path);
-        if (kind == null) {
-            kind = probe.kind(path);
-            kinds.put(path, kind);
+        if (kind != null) {
+            return kind;
         }
-        return kind;
+        kind = probe.kind(path);
+        // An answer another thread stored meanwhile stays: it may have looked later than this one.
+        Kind stored = kinds.asMap().putIfAbsent(path, kind);
+        return stored != null ? stored : kind;
+    }
+
+    /** For tests: paths remembered now. */
+    long size() {
+        if (kinds == null) {
+            return 0;
+        }
+        kinds.cleanUp();
+        return kinds.estimatedSize();
     }
 }

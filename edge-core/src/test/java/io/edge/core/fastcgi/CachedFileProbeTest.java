@@ -78,4 +78,21 @@ class CachedFileProbeTest {
         assertThat(probe.kind(script)).isEqualTo(Kind.MISSING);
         assertThat(looked).containsExactly(script, script);
     }
+
+    @Test
+    void longPathsChosenByRequestsAreBoundedByTheirLength() {
+        CachedFileProbe probe = new CachedFileProbe(fileSystem, Duration.ofSeconds(1), nanos::get);
+        String segment = "x".repeat(8000);
+        for (int i = 0; i < 1000; i++) {
+            probe.kind(Path.of("/www/" + i + segment));
+        }
+        assertThat(probe.size()).isPositive()
+                .isLessThanOrEqualTo(CachedFileProbe.MAX_WEIGHT / (8000 + CachedFileProbe.ENTRY_WEIGHT));
+
+        CachedFileProbe scripts = new CachedFileProbe(fileSystem, Duration.ofSeconds(1), nanos::get);
+        for (int i = 0; i < 1000; i++) {
+            scripts.kind(Path.of("/www/script" + i + ".php"));
+        }
+        assertThat(scripts.size()).as("a thousand short paths all stay").isEqualTo(1000);
+    }
 }

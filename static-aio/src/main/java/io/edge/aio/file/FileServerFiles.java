@@ -15,8 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What a pool thread does with a file it has just opened from a file server (FUSE, NFS: a device whose engine
- * decided so), before the event loop gets it:
+ * What a pool thread does with a file it has just opened from a file server (FUSE, NFS: a file system whose
+ * engine decided so), before the event loop gets it:
  * <ul>
  *   <li>the descriptor is to be closed on {@link #CLOSER}, not on the event loop that may release it last: FUSE's
  *       {@code close} waits for the file server's answer to FLUSH (mergerfs, sshfs, rclone implement it), and an
@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  *   <li>a small file (at most {@code inlineLimit} bytes) is read here, into the page cache, so the loop's read
  *       finds it resident and copies it at once: one hand-off per cold small file instead of two (the open, then
  *       the read). Where that leaves nothing resident (FUSE with {@code direct_io}, overlayfs: the page cache
- *       checked is not the one read into) the device gets no more read-aheads (logged once).</li>
+ *       checked is not the one read into) that file system gets no more read-aheads (logged once).</li>
  * </ul>
  * Read failures are left for the caller's own read to meet and report. Thread-safe.
  */
@@ -41,7 +41,7 @@ final class FileServerFiles {
     private final String engine;
     private final int inlineLimit;
     private final boolean residencyCheck;
-    /** Devices where a read-ahead left nothing in the page cache. */
+    /** File systems ({@link FileStatus.Key#fileSystem}) where a read-ahead left nothing in the page cache. */
     private final Set<Long> noReadAhead = ConcurrentHashMap.newKeySet();
     /** Where pool threads read small files into the page cache; never looked at. */
     private final ThreadLocal<Memory> readAheadBuffer;

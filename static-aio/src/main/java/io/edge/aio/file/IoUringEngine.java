@@ -19,7 +19,6 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -340,18 +339,19 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     /**
      * Stops taking reads, closes every ring once its in-flight reads completed (their buffers are never
      * released earlier), and drops cached descriptors. Off an event loop, waits up to the read timeout (at
-     * least a second) for the rings to close, and as long for descriptors handed to
-     * {@link FileServerFiles#CLOSER}; on a loop, waits for neither.
+     * least a second) in all for the rings to close, the pool's queued opens and reads to finish and the
+     * descriptors handed to {@link FileServerFiles#CLOSER} to close; on a loop, waits for none of them.
      */
     @Override
     public void close() {
-        long waitNanos = Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos);
+        long waitNanos = blocking.closeWaitNanos();
+        long deadline = System.nanoTime() + waitNanos; // one wait in all, not one per step
         rings.close(waitNanos);
-        blocking.close();
+        blocking.closeBy(deadline);
         if (ThreadExecutorMap.currentExecutor() instanceof IoEventLoop) {
             return; // never wait on a loop: the closes finish on their own
         }
         // The closes of the descriptors just dropped, and of every file released before, are ahead of this.
-        fileServerFiles.awaitCloses(waitNanos);
+        fileServerFiles.awaitCloses(ThreadPoolEngine.remaining(deadline));
     }
 }

@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -475,7 +474,9 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
      */
     @Override
     public void close() {
-        contexts.close(Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos));
-        blocking.close();
+        long waitNanos = blocking.closeWaitNanos();
+        long deadline = System.nanoTime() + waitNanos; // one wait in all, not one per step
+        contexts.close(waitNanos);
+        blocking.closeBy(deadline);
     }
 }

@@ -44,8 +44,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>File servers: a file opened on the pool from FUSE, NFS or any file system not known to be local has its
  * descriptor closed off the event loop and, when the caller expects its body and the residency check is on, is
- * read ahead there if small ({@link FileServerFiles}); decided per device from {@code fstatfs} on the pool
- * thread and logged. On such file systems every open runs on the pool (none can be answered from the dentry
+ * read ahead there if small ({@link FileServerFiles}); decided per mounted file system
+ * ({@link FileStatus.Key#fileSystem}) from {@code fstatfs} on the pool thread and logged. On such file systems every open runs on the pool (none can be answered from the dentry
  * cache alone), so every file of theirs gets this. The kernel-AIO engine's pool does the same, without the
  * read-ahead; the io_uring engine's pool runs that engine's own hook instead.
  */
@@ -57,6 +57,8 @@ public final class ThreadPoolEngine implements FileEngine {
 
     private final OpenFileCache cache;
     private final ThreadPoolExecutor pool;
+    /** Set on this engine's pool threads. */
+    private final ThreadLocal<Boolean> onPool = new ThreadLocal<>();
     private volatile OpenHook afterOpenOnPool = (file, bodyExpected) -> { };
     private final boolean residencyCheck;
     private final long chunkSize;
@@ -109,7 +111,7 @@ public final class ThreadPoolEngine implements FileEngine {
     }
 
     /**
-     * As above, for the engine called {@code name}; files opened on the pool from a device whose file system
+     * As above, for the engine called {@code name}; files opened on the pool from a file system whose type
      * {@code fileServers} accepts are handled as the class comment says (null: no file system is treated so).
      */
     ThreadPoolEngine(OpenFileCache cache, int threads, int maxPending, long chunkSize, int inlineLimit,
@@ -137,7 +139,7 @@ public final class ThreadPoolEngine implements FileEngine {
         this.readBuffers = Objects.requireNonNull(readBuffers, "readBuffers");
         this.residencyCheck = residencyCheck && PageCache.isAvailable();
         this.pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(maxPending), daemonThreads("edge-file-io-"), new ThreadPoolExecutor.AbortPolicy());
+                new ArrayBlockingQueue<>(maxPending), poolThreads(), new ThreadPoolExecutor.AbortPolicy());
         pool.allowCoreThreadTimeOut(true);
         this.name = Objects.requireNonNull(name, "name");
         this.fileServers = fileServers;
@@ -145,6 +147,15 @@ public final class ThreadPoolEngine implements FileEngine {
         if (fileServers != null) {
             this.afterOpenOnPool = this::afterOpenOnPool;
         }
+    }
+
+    /** Daemon threads that know they are this engine's: a {@link #close} on one cannot wait for the pool. */
+    private ThreadFactory poolThreads() {
+        ThreadFactory daemons = daemonThreads("edge-file-io-");
+        return task -> daemons.newThread(() -> {
+            onPool.set(Boolean.TRUE);
+            task.run();
+        });
     }
 
     static ThreadFactory daemonThreads(String prefix) {
@@ -393,18 +404,28 @@ public final class ThreadPoolEngine implements FileEngine {
 
     /**
      * Stops taking work and drops cached descriptors. Operations already queued still run and complete their
-     * stages. Off an event loop, waits for them (up to the read timeout, at least a second), so that their files
-     * are released, and for the closes handed to {@link FileServerFiles#CLOSER}; on a loop, waits for neither.
-     * Quarantined read buffers are checked and freed last, after the reads that could still release one.
+     * stages. Off an event loop and off this engine's own pool, waits for them (up to the read timeout, at least
+     * a second), so that their files are released, and for the closes handed to {@link FileServerFiles#CLOSER};
+     * elsewhere waits for neither. Quarantined read buffers are checked and freed last, after the reads that
+     * could still release one.
      */
     @Override
     public void close() {
+        closeBy(System.nanoTime() + closeWaitNanos());
+    }
+
+    /** How long a close may wait for what is in flight: the read timeout, at least a second. */
+    long closeWaitNanos() {
+        return Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos);
+    }
+
+    /** {@link #close()}, waiting until {@code deadlineNanos} ({@link System#nanoTime()}) at the latest. */
+    void closeBy(long deadlineNanos) {
         pool.shutdown();
         cache.close();
-        if (!(ThreadExecutorMap.currentExecutor() instanceof IoEventLoop)) {
-            long waitNanos = Math.max(TimeUnit.SECONDS.toNanos(1), readTimeoutNanos);
+        if (!(ThreadExecutorMap.currentExecutor() instanceof IoEventLoop) && onPool.get() == null) {
             try {
-                if (!pool.awaitTermination(waitNanos, TimeUnit.NANOSECONDS)) {
+                if (!pool.awaitTermination(remaining(deadlineNanos), TimeUnit.NANOSECONDS)) {
                     log.warn("{} engine closed with {} file operations still running", name, pool.getActiveCount());
                 }
             } catch (InterruptedException e) {
@@ -412,9 +433,14 @@ public final class ThreadPoolEngine implements FileEngine {
             }
             if (fileServerFiles != null) {
                 // The closes of the descriptors just dropped, and of every file released before.
-                fileServerFiles.awaitCloses(waitNanos);
+                fileServerFiles.awaitCloses(remaining(deadlineNanos));
             }
         }
         readBuffers.close();
+    }
+
+    /** Nanoseconds left until {@code deadlineNanos}, at least 10 ms: enough to see work that is already done. */
+    static long remaining(long deadlineNanos) {
+        return Math.max(TimeUnit.MILLISECONDS.toNanos(10), deadlineNanos - System.nanoTime());
     }
 }

@@ -13,9 +13,8 @@ import java.nio.file.attribute.FileTime;
  * @param mtimeMillis   modification time, milliseconds since the epoch (truncated, as the JDK's {@code toMillis})
  * @param device        the device, major in the high 32 bits
  * @param inode         the inode number
- * @param mount         the id of the mount the file was reached through: unique since boot where the kernel has
- *                      {@code STATX_MNT_ID_UNIQUE} (Linux 6.8), else the reusable {@code STATX_MNT_ID} (5.8); 0
- *                      when the kernel gave neither
+ * @param mount         the id of the mount the file was reached through, never reused since boot
+ *                      ({@code STATX_MNT_ID_UNIQUE}, Linux 6.8); 0 where the kernel does not give it
  */
 public record FileStatus(int mode, long size, long mtimeMillis, long device, long inode, long mount)
         implements BasicFileAttributes {
@@ -33,17 +32,19 @@ public record FileStatus(int mode, long size, long mtimeMillis, long device, lon
 
         /**
          * The mounted file system the file is on, for what engines learn once per file system (its type): the
-         * mount's id where the kernel gave one, else the device number. A device number is reused as soon as
-         * its file system is unmounted (FUSE and tmpfs take anonymous ones), so a FUSE mount may get the number
-         * a tmpfs had; a unique mount id never is.
+         * mount's unique id where the kernel gave one (Linux 6.8), else the device number. A device number is
+         * reused as soon as its file system is unmounted (FUSE and tmpfs take anonymous ones), so a FUSE mount may
+         * get the number a tmpfs had; a unique mount id never is. (The older, reusable {@code STATX_MNT_ID} is
+         * not used: it is handed out lowest-free, so it is reused at once too.)
          */
         public long fileSystem() {
             return mount != 0 ? mount : device;
         }
 
-        /** The device as {@code major:minor}, for log lines. */
+        /** The device as {@code major:minor}, and the mount's id where known, for log lines. */
         public String deviceName() {
-            return (device >>> 32) + ":" + (device & 0xFFFFFFFFL);
+            String name = (device >>> 32) + ":" + (device & 0xFFFFFFFFL);
+            return mount == 0 ? name : name + " (mount " + mount + ")";
         }
     }
 

@@ -61,10 +61,10 @@ public final class Syscalls {
     private static final int AT_FDCWD = -100;
     private static final int AT_EMPTY_PATH = 0x1000;
     private static final int AT_STATX_DONT_SYNC = 0x4000;
-    private static final int STATX_MNT_ID = 0x1000;
+    /** The mount's 64-bit id, never reused since boot (Linux 6.8; older kernels ignore the bit). */
     private static final int STATX_MNT_ID_UNIQUE = 0x4000;
-    /** STATX_TYPE | STATX_MODE | STATX_MTIME | STATX_INO | STATX_SIZE, and the mount's id (unique where known). */
-    private static final int STATX_WANTED = 0x1 | 0x2 | 0x40 | 0x100 | 0x200 | STATX_MNT_ID | STATX_MNT_ID_UNIQUE;
+    /** STATX_TYPE | STATX_MODE | STATX_MTIME | STATX_INO | STATX_SIZE | STATX_MNT_ID_UNIQUE */
+    private static final int STATX_WANTED = 0x1 | 0x2 | 0x40 | 0x100 | 0x200 | STATX_MNT_ID_UNIQUE;
     private static final int PATH_MAX = 4096;
     /** Per thread: a NUL-terminated path, then {@code struct open_how} (24 bytes) or {@code struct statx} (256). */
     private static final ThreadLocal<Memory> SCRATCH =
@@ -371,7 +371,7 @@ public final class Syscalls {
         }
         // struct statx: mask u32 @0, mode u16 @28, ino u64 @32, size u64 @40, mtime {i64 sec @112, u32 nsec @120},
         // dev_major/minor u32 @136/140, mnt_id u64 @144 (the unique one when the mask says so)
-        boolean mountKnown = (m.getInt(out) & (STATX_MNT_ID | STATX_MNT_ID_UNIQUE)) != 0;
+        boolean mountKnown = (m.getInt(out) & STATX_MNT_ID_UNIQUE) != 0;
         return new FileStatus(m.getShort(out + 28) & 0xFFFF, m.getLong(out + 40),
                 m.getLong(out + 112) * 1000 + (m.getInt(out + 120) & 0xFFFFFFFFL) / 1_000_000,
                 ((long) m.getInt(out + 136) << 32) | (m.getInt(out + 140) & 0xFFFFFFFFL), m.getLong(out + 32),
