@@ -13,8 +13,10 @@ final class Waiter {
     /** Hard (non-busy) connect failures this request met; bounded by the number of addresses. */
     int hardFailures;
     Runnable cancelTimer;
-    /** Younger waiters that took a slot before this one, at most {@code BackendPool.MAX_OVERTAKEN}. */
-    int overtaken;
+    /** Whether a younger waiter took a slot before this one; since when ({@link #overtakenSinceNanos}). */
+    boolean overtaken;
+    /** When a younger waiter first took a slot before this one; it may go on for {@code BackendPool.MAX_OVERTAKING}. */
+    long overtakenSinceNanos;
 
     // WaitQueue links
     Waiter prev;

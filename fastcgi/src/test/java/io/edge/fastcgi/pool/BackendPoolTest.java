@@ -302,28 +302,34 @@ class BackendPoolTest {
     }
 
     @Test
-    void theOldestWaiterIsOvertakenAtMostMaxOvertakenTimesThenGetsAMovedConnection() {
+    void theOldestWaiterIsOvertakenForAtMostMaxOvertakingThenGetsAMovedConnection() {
         onePhpKeepingConnections(1, 100);
         Future<Lease> running = pool.acquire(loopB);
         connector.succeedNext();
         Channel ch = running.getNow().channel();
         Future<Lease> oldestOnA = pool.acquire(loopA);
+        int passing = 20;
         List<Future<Lease>> onB = new ArrayList<>();
-        for (int i = 0; i < BackendPool.MAX_OVERTAKEN + 1; i++) {
+        for (int i = 0; i < passing + 1; i++) {
             onB.add(pool.acquire(loopB));
         }
+        long stepMillis = BackendPool.MAX_OVERTAKING.toMillis() / 5;
         Lease current = running.getNow();
-        for (int i = 0; i < BackendPool.MAX_OVERTAKEN; i++) {
+        for (int i = 0; i < passing; i++) {
             current.release(Lease.Outcome.REUSABLE);
             assertThat(onB.get(i).isSuccess()).as("younger waiter %d on the connection's loop", i).isTrue();
             assertThat(oldestOnA.isDone()).isFalse();
             current = onB.get(i).getNow();
             pool.checkInvariants();
+            if (i % 5 == 4) {
+                timers.advanceMillis(stepMillis); // four such steps: still short of MAX_OVERTAKING
+            }
         }
+        timers.advanceMillis(BackendPool.MAX_OVERTAKING.toMillis() - 4 * stepMillis);
         current.release(Lease.Outcome.REUSABLE);
-        assertThat(oldestOnA.isSuccess()).isTrue();
+        assertThat(oldestOnA.isSuccess()).as("overtaken for MAX_OVERTAKING: its turn").isTrue();
         assertThat(connector.moves).containsExactly(new FakeConnector.Move(ch, loopA));
-        assertThat(onB.get(BackendPool.MAX_OVERTAKEN).isDone()).isFalse();
+        assertThat(onB.get(passing).isDone()).isFalse();
         oldestOnA.getNow().release(Lease.Outcome.CLOSE);
         assertThat(connector.pending).hasSize(1); // the slot reconnects on B for the last waiter
     }
