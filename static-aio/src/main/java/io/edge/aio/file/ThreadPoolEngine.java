@@ -45,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * <p>File servers: a file opened on the pool from FUSE, NFS or any file system not known to be local has its
  * descriptor closed off the event loop and, when the caller expects its body and the residency check is on, is
  * read ahead there if small ({@link FileServerFiles}); decided per mounted file system
- * ({@link FileStatus.Key#fileSystem}) from {@code fstatfs} on the pool thread and logged. On such file systems every open runs on the pool (none can be answered from the dentry
- * cache alone), so every file of theirs gets this. The kernel-AIO engine's pool does the same, without the
+ * ({@link FileStatus.Key#fileSystem}) from {@code fstatfs} on the pool thread and logged. On such file systems
+ * every open runs on the pool (none can be answered from the dentry cache alone), so every file of theirs gets
+ * this. The kernel-AIO engine's pool does the same, without the
  * read-ahead; the io_uring engine's pool runs that engine's own hook instead.
  */
 public final class ThreadPoolEngine implements FileEngine {

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeoutException;
@@ -41,6 +42,38 @@ class ThreadPoolEngineTest extends FileEngineContract {
     @Override
     String configName() {
         return "threads";
+    }
+
+    @Test
+    void closeWaitsForAQueuedOperationToLetGoOfItsFile() throws Exception {
+        ThreadPoolEngine own = new ThreadPoolEngine(new OpenFileCache(16, REVALIDATE, 32, clock::get), 2, 256,
+                1 << 20, 16 * 1024, Duration.ofSeconds(30));
+        OpenFile file = await(own.open(Files.writeString(dir.resolve("held"), "held"), true));
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch letGo = new CountDownLatch(1);
+        own.execute(new CompletableFuture<>(), () -> {
+            running.countDown();
+            try {
+                letGo.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            file.release();
+        }, file::release);
+        running.await();
+        long[] heldWhenClosed = {-1};
+        Thread closer = new Thread(() -> {
+            own.close();
+            heldWhenClosed[0] = own.cache().descriptorsInUse();
+        });
+        closer.start();
+        // Let the operation go only once close() waits for it (a close that returned at once fails below).
+        while (closer.isAlive() && closer.getState() != Thread.State.TIMED_WAITING) {
+            Thread.onSpinWait();
+        }
+        letGo.countDown();
+        closer.join();
+        assertThat(heldWhenClosed[0]).as("descriptors held when close() returned").isZero();
     }
 
     @Test
