@@ -242,6 +242,24 @@ class FastCgiIT {
     }
 
     @Test
+    void withTheOpenFileCacheOffANewScriptRunsOnTheNextRequest(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Files.writeString(www.resolve("index.php"), "<?php echo 'front controller';");
+        try (EdgeHarness uncached = EdgeHarness.start(own, """
+                static.open-file-cache.size = 0
+                sites = [{ server-names = ["_"], default = true, root = "www",
+                  locations = [{ match = "/", fastcgi = php, front-controller = "/index.php" }] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
+                """.formatted(fpm.address()), new AtomicLong()::get)) {
+            HttpRequest late = HttpRequest.newBuilder(uncached.uri("/late.php")).build();
+            assertThat(HTTP.send(late, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("front controller");
+            Files.writeString(www.resolve("late.php"), "<?php echo 'deployed late';");
+            assertThat(HTTP.send(late, HttpResponse.BodyHandlers.ofString()).body())
+                    .as("nothing remembered, though the clock stands still").isEqualTo("deployed late");
+        }
+    }
+
+    @Test
     void aJpegIsNeverRunAsPhp() throws Exception {
         HttpResponse<String> response = get("/uploads/a.jpg/x.php");
         assertThat(response.body()).doesNotContain("a JPEG must never run");
