@@ -218,18 +218,11 @@ class FastCgiIT {
     @Test
     void aScriptIsTrustedForTheRevalidatePeriodAndANewOneRunsOnceItEnds(@TempDir Path own) throws Exception {
         AtomicLong nanos = new AtomicLong();
-        Path www = Files.createDirectories(own.resolve("www"));
-        Files.writeString(www.resolve("index.php"), "<?php echo 'front controller';");
-        try (EdgeHarness clocked = EdgeHarness.start(own, """
-                static.open-file-cache.revalidate = 1 s
-                sites = [{ server-names = ["_"], default = true, root = "www",
-                  locations = [{ match = "/", fastcgi = php, front-controller = "/index.php" }] }]
-                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
-                """.formatted(fpm.address()), nanos::get)) {
+        try (EdgeHarness clocked = frontControllerSite(own, "static.open-file-cache.revalidate = 1 s", nanos)) {
             HttpRequest late = HttpRequest.newBuilder(clocked.uri("/late.php")).build();
             assertThat(HTTP.send(late, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("front controller");
 
-            Files.writeString(www.resolve("late.php"), "<?php echo 'deployed late';");
+            Files.writeString(own.resolve("www/late.php"), "<?php echo 'deployed late';");
             assertThat(HTTP.send(late, HttpResponse.BodyHandlers.ofString()).body())
                     .as("what was seen is trusted for static.open-file-cache.revalidate")
                     .isEqualTo("front controller");
@@ -243,20 +236,25 @@ class FastCgiIT {
 
     @Test
     void withTheOpenFileCacheOffANewScriptRunsOnTheNextRequest(@TempDir Path own) throws Exception {
-        Path www = Files.createDirectories(own.resolve("www"));
-        Files.writeString(www.resolve("index.php"), "<?php echo 'front controller';");
-        try (EdgeHarness uncached = EdgeHarness.start(own, """
-                static.open-file-cache.size = 0
-                sites = [{ server-names = ["_"], default = true, root = "www",
-                  locations = [{ match = "/", fastcgi = php, front-controller = "/index.php" }] }]
-                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
-                """.formatted(fpm.address()), new AtomicLong()::get)) {
+        try (EdgeHarness uncached = frontControllerSite(own, "static.open-file-cache.size = 0", new AtomicLong())) {
             HttpRequest late = HttpRequest.newBuilder(uncached.uri("/late.php")).build();
             assertThat(HTTP.send(late, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("front controller");
-            Files.writeString(www.resolve("late.php"), "<?php echo 'deployed late';");
+            Files.writeString(own.resolve("www/late.php"), "<?php echo 'deployed late';");
             assertThat(HTTP.send(late, HttpResponse.BodyHandlers.ofString()).body())
                     .as("nothing remembered, though the clock stands still").isEqualTo("deployed late");
         }
+    }
+
+    /** An edge of its own on {@code dir/www} (only a front controller so far), its caches aging on {@code nanos}. */
+    private static EdgeHarness frontControllerSite(Path dir, String staticLine, AtomicLong nanos) throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("index.php"), "<?php echo 'front controller';");
+        return EdgeHarness.start(dir, staticLine + """
+
+                sites = [{ server-names = ["_"], default = true, root = "www",
+                  locations = [{ match = "/", fastcgi = php, front-controller = "/index.php" }] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
+                """.formatted(fpm.address()), nanos::get);
     }
 
     @Test
