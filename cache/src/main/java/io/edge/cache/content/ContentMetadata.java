@@ -11,11 +11,19 @@ import java.util.Objects;
  * @param lastModified  the file's mtime when it was read
  * @param etag          the entity tag to send, quoted, or {@code null}
  * @param contentType   the media type to send, or {@code null}
+ * @param confined      read from a file opened beneath its site's root with no symbolic link on the way: only
+ *                      such content may answer a request whose path was not checked for links (the open was to
+ *                      refuse them), since another site may have read a link's target under the same path
  */
-public record ContentMetadata(long size, FileTime lastModified, String etag, String contentType) {
+public record ContentMetadata(long size, FileTime lastModified, String etag, String contentType, boolean confined) {
 
     public ContentMetadata {
         Objects.requireNonNull(lastModified, "lastModified");
+    }
+
+    /** Metadata of content not known to be {@code confined}. */
+    public ContentMetadata(long size, FileTime lastModified, String etag, String contentType) {
+        this(size, lastModified, etag, contentType, false);
     }
 
     /** True when {@code stat} still describes the file that was read: same size, same mtime. */

@@ -135,4 +135,9 @@ final class DetachedExchange implements Exchange {
     public void onClientGone(Runnable task) {
         // nobody can go away: the refresh runs until the backend ends it
     }
+
+    @Override
+    public boolean isClientGone() {
+        return false;
+    }
 }

@@ -83,4 +83,11 @@ public interface Exchange {
 
     /** Registers a task run if the client goes away before the exchange completed. */
     void onClientGone(Runnable task);
+
+    /**
+     * Whether the client went away before the exchange completed (the {@link #onClientGone} tasks have run):
+     * nothing written reaches it any more, and a response head can no longer be written. A responder that
+     * resumes after waiting (an open, a read) checks it first and gives back what it was handed.
+     */
+    boolean isClientGone();
 }

@@ -53,6 +53,8 @@ final class ServerExchange implements Exchange {
     private final Route route;
     private final long startNanos = System.nanoTime();
     private State state = State.OPEN;
+    /** The client went away before the exchange completed. */
+    private boolean gone;
     private boolean keepAlive;
     private int status;
     private long bodyBytes;
@@ -297,6 +299,7 @@ final class ServerExchange implements Exchange {
             return;
         }
         state = State.DONE;
+        gone = true;
         discardEarlyBody();
         if (status == 0) {
             status = 499; // nginx's code for a client that closed before the response
@@ -306,6 +309,11 @@ final class ServerExchange implements Exchange {
             goneTasks.forEach(Runnable::run);
             goneTasks = null;
         }
+    }
+
+    @Override
+    public boolean isClientGone() {
+        return gone;
     }
 
     @Override

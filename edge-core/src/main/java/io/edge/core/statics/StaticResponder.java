@@ -198,7 +198,9 @@ public final class StaticResponder implements Responder {
         String uriPath = resolution.uriPath();
         if (contentCache != null && !uriPath.endsWith("/")) {
             CachedContent hit = contentCache.get(resolution.file(), this::stat, revalidator);
-            if (hit != null && serveCached(exchange, hit, uriPath)) {
+            if (hit != null && resolution.confined() && !hit.metadata().confined()) {
+                hit.release(); // read by a site that follows links: maybe not what this path is beneath the root
+            } else if (hit != null && serveCached(exchange, hit, uriPath)) {
                 return;
             }
         }
@@ -259,11 +261,18 @@ public final class StaticResponder implements Responder {
 
     /**
      * Continues on the exchange's event loop once {@code opening} completes: {@code then} takes over the
-     * reference; a missing file runs {@code notFound}; other failures answer here.
+     * reference; a missing file runs {@code notFound}; other failures answer here. If the client went away
+     * meanwhile, the file is given back and nothing runs.
      */
     private static void open(Exchange exchange, CompletionStage<OpenFile> opening,
             Consumer<OpenFile> then, Runnable notFound) {
         opening.whenComplete((openFile, error) -> onLoop(exchange, () -> {
+            if (exchange.isClientGone()) {
+                if (openFile != null) {
+                    openFile.release();
+                }
+                return;
+            }
             if (error == null) {
                 then.accept(openFile);
                 return;
@@ -478,14 +487,20 @@ public final class StaticResponder implements Responder {
         if (status == HttpResponseStatus.OK && size <= inlineLimit) {
             readWhole(exchange, file, (int) size, (content, error) -> {
                 Path path = file.path();
+                boolean confined = file.confined();
                 file.release();
                 if (error != null) {
                     exchange.fail(unwrap(error));
                     return;
                 }
+                if (exchange.isClientGone()) {
+                    content.release();
+                    return;
+                }
                 if (contentCache != null && passThrough.isEmpty() && size <= contentCache.maxFileSize()
                         && contentCache.admit(path)) {
-                    keep(path, content, new ContentMetadata(size, FileTime.fromMillis(mtime), etag, responseType));
+                    keep(path, content, new ContentMetadata(size, FileTime.fromMillis(mtime), etag, responseType,
+                            confined));
                 }
                 // The buffer's ownership passes to the response, and with the write to the channel.
                 FullHttpResponse response = fullResponse(version, status, content);
@@ -641,10 +656,18 @@ public final class StaticResponder implements Responder {
                     exchange.complete(last);
                     return;
                 }
-                CompletableFuture<Object> next = nextMessage();
-                if (!next.isDone()) {
+                CompletableFuture<Object> next;
+                try {
+                    next = nextMessage();
+                } catch (RuntimeException e) { // the file shrank below the range: the region is refused
+                    abort();
+                    exchange.fail(e);
+                    return;
+                }
+                if (!next.isDone() || next.isCompletedExceptionally()) {
+                    // loaded() goes on once the engine has read the piece, or answers the failure it met at once
                     next.whenComplete((message, error) -> onLoop(exchange, () -> loaded(message, error)));
-                    return; // the engine is reading the piece; loaded() goes on
+                    return;
                 }
                 pending.addLast(exchange.writeAndFlush(next.join()));
             }

@@ -3,6 +3,8 @@ package io.edge.core.statics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.aio.PathPolicy;
+import io.edge.cache.ContentCacheSettings;
+import io.edge.cache.content.ContentCache;
 import io.edge.aio.file.FileEngine;
 import io.edge.aio.file.FileEngineStats;
 import io.edge.aio.file.OpenFile;
@@ -374,6 +376,79 @@ class StaticResponderTest {
         b.releaseAll();
     }
 
+    @Test
+    void aFileOpenedAfterTheClientLeftIsGivenBack() {
+        HeldReads held = holdReads();
+        held.heldOpens = new ArrayList<>();
+        FakeExchange big = new FakeExchange(HttpMethod.GET, "/big.txt", ""); // sent in regions
+        FakeExchange revalidation = new FakeExchange(HttpMethod.GET, "/small.txt", "");
+        revalidation.request.headers().set("If-None-Match", "*"); // answered 304
+        responder.respond(big);
+        responder.respond(revalidation);
+        assertThat(held.heldOpens).hasSize(2);
+        big.leave();
+        revalidation.leave();
+        held.heldOpens.forEach(Runnable::run);
+        assertThat(big.messages).isEmpty();
+        assertThat(revalidation.messages).isEmpty();
+        big.releaseAll();
+        revalidation.releaseAll();
+        engine.cache().invalidateAll();
+        assertThat(engine.cache().descriptorsInUse()).isZero();
+    }
+
+    @Test
+    void aRegionThatFailsAtOnceFailsTheExchangeAndReleasesTheFile() {
+        HeldReads held = holdReads();
+        held.failLoadNumber = 2; // the second of four regions (36 bytes in chunks of 10)
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
+        responder.respond(ex);
+        assertThat(ex.failure).hasMessage("read queue full");
+        assertThat(ex.completed).isFalse();
+        assertThat(ex.messages).hasSize(2); // the head and the first region
+        ex.releaseAll();
+        engine.cache().invalidateAll();
+        assertThat(engine.cache().descriptorsInUse()).isZero();
+    }
+
+    @Test
+    void aLinkOutOfTheRootFollowedForOneSiteIsRefusedToASiteOfTheSameRootThatKeepsWithin(@TempDir Path outside)
+            throws IOException {
+        leakThroughALink(outside);
+    }
+
+    @Test
+    void theContentCacheKeepsALinkFollowedForOneSiteFromASiteThatKeepsWithin(@TempDir Path outside) throws IOException {
+        try (ContentCache contents = new ContentCache(new ContentCacheSettings(1 << 20, 1024, Duration.ofSeconds(5)))) {
+            responder = new StaticResponder(engine, new MimeTypes(Map.of("txt", "text/plain")), contents, Runnable::run);
+            leakThroughALink(outside);
+        }
+    }
+
+    /**
+     * One engine (and its caches) serves two sites of one root: one follows links anywhere, one (the default)
+     * only within the root. What the first read through {@code /leak.txt}, a link out of the root, must not
+     * answer the second's request for the same path.
+     */
+    private void leakThroughALink(Path outside) throws IOException {
+        Files.writeString(outside.resolve("secret.txt"), "secret");
+        Files.createSymbolicLink(root.resolve("leak.txt"), outside.resolve("secret.txt"));
+        SiteSettings withinRoot = site;
+        site = new SiteSettings(List.of("example.org"), true, root, List.of(), new PathPolicy(false, true, true),
+                List.of());
+        for (int i = 0; i < 3; i++) { // often enough for every cache to keep it
+            FakeExchange followed = run(HttpMethod.GET, "/leak.txt");
+            FullHttpResponse response = (FullHttpResponse) followed.messages.get(0); // small: read whole
+            assertThat(response.content().toString(StandardCharsets.US_ASCII)).isEqualTo("secret");
+            followed.releaseAll();
+        }
+        site = withinRoot;
+        FakeExchange refused = run(HttpMethod.GET, "/leak.txt");
+        assertThat(refused.messages).isEmpty();
+        assertThat(refused.error).isEqualTo(HttpResponseStatus.FORBIDDEN);
+        refused.releaseAll();
+    }
+
     /** Makes the responder read through a {@link HeldReads} over the test's engine, and returns it. */
     private HeldReads holdReads() {
         HeldReads held = new HeldReads(engine);
@@ -388,6 +463,11 @@ class StaticResponderTest {
 
         final FileEngine delegate;
         final List<Pending> pending = new ArrayList<>();
+        /** When set, opens wait here until the test completes them (with the delegate's answer). */
+        List<Runnable> heldOpens;
+        /** When positive, the region load with this number (1 = the first) fails at once. */
+        int failLoadNumber;
+        private int loads;
         /** What each open said about the body. */
         final List<Boolean> bodiesExpected = new ArrayList<>();
 
@@ -420,7 +500,24 @@ class StaticResponderTest {
         @Override public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution) { return delegate.open(resolver, resolution); }
         @Override public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution, boolean bodyExpected) {
             bodiesExpected.add(bodyExpected);
-            return delegate.open(resolver, resolution, bodyExpected);
+            if (heldOpens == null) {
+                return delegate.open(resolver, resolution, bodyExpected);
+            }
+            CompletableFuture<OpenFile> later = new CompletableFuture<>();
+            heldOpens.add(() -> delegate.open(resolver, resolution, bodyExpected).whenComplete((file, error) -> {
+                if (error != null) {
+                    later.completeExceptionally(error);
+                } else {
+                    later.complete(file);
+                }
+            }));
+            return later;
+        }
+        @Override public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
+            if (++loads == failLoadNumber) {
+                return CompletableFuture.failedFuture(new IOException("read queue full"));
+            }
+            return delegate.loadRegion(file, offset, length);
         }
         @Override public Object region(OpenFile file, long offset, long length) { return delegate.region(file, offset, length); }
         @Override public long chunkSize() { return delegate.chunkSize(); }
@@ -458,6 +555,8 @@ class StaticResponderTest {
         final List<Runnable> goneTasks = new ArrayList<>();
         HttpResponseStatus error;
         Throwable failure;
+        /** The client went away: as ServerExchange, a response head is refused (released, then thrown). */
+        boolean gone;
 
         FakeExchange(HttpMethod method, String path, String query) {
             this.request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, path + (query.isEmpty() ? "" : "?" + query));
@@ -502,6 +601,10 @@ class StaticResponderTest {
 
         @Override
         public ChannelFuture write(Object message) {
+            if (gone && message instanceof HttpResponse) {
+                ReferenceCountUtil.release(message);
+                throw new IllegalStateException("response head written twice");
+            }
             messages.add(message);
             if (stallWrites) {
                 io.netty.channel.ChannelPromise promise = channel.newPromise();
@@ -524,5 +627,13 @@ class StaticResponderTest {
         @Override public void fail(Throwable cause) { failure = cause; }
         @Override public void sendError(HttpResponseStatus status) { error = status; channel.finishAndReleaseAll(); }
         @Override public void onClientGone(Runnable task) { goneTasks.add(task); }
+        @Override public boolean isClientGone() { return gone; }
+
+        /** The client goes away, as ServerExchange.clientGone() does it. */
+        void leave() {
+            gone = true;
+            goneTasks.forEach(Runnable::run);
+            goneTasks.clear();
+        }
     }
 }

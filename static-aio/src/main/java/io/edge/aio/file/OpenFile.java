@@ -35,13 +35,15 @@ public final class OpenFile extends AbstractReferenceCounted {
     /** {@link #fd} is the channel's own descriptor (closed with it), not a second one. */
     private final boolean channelsFd;
     private final boolean direct;
+    /** Opened beneath its site's root with no symbolic link on the way ({@link #confined()}). */
+    private final boolean confined;
     /** Set once the descriptor is closed (the last reference went). */
     private volatile boolean closed;
     /** Where the descriptor is closed when the last reference goes, if not on the releasing thread. */
     private volatile Executor closer;
 
     OpenFile(Path path, FileChannel channel, long size, BasicFileAttributes stat, FdBudget budget) {
-        this(path, channel, -1, false, false, size, stat, budget);
+        this(path, channel, -1, false, false, false, size, stat, budget);
     }
 
     /**
@@ -49,15 +51,17 @@ public final class OpenFile extends AbstractReferenceCounted {
      *                   first asked for ({@link FdChannels#wrap}); a small file read with {@code pread} never needs one
      * @param channelsFd {@code fd} is the descriptor {@code channel} wraps
      * @param direct     {@code fd} was opened with {@code O_DIRECT}
+     * @param confined   opened beneath the site's root with no link on the way ({@link #confined()})
      */
-    OpenFile(Path path, FileChannel channel, int fd, boolean channelsFd, boolean direct, long size,
-            BasicFileAttributes stat, FdBudget budget) {
+    OpenFile(Path path, FileChannel channel, int fd, boolean channelsFd, boolean direct, boolean confined,
+            long size, BasicFileAttributes stat, FdBudget budget) {
         this.path = Objects.requireNonNull(path, "path");
         this.directory = stat.isDirectory();
         this.channel = channel;
         this.fd = fd;
         this.channelsFd = channelsFd && fd >= 0;
         this.direct = direct && fd >= 0 && !channelsFd;
+        this.confined = confined;
         if (!directory && channel == null && !this.channelsFd) {
             throw new IllegalArgumentException("a file needs a channel or a descriptor to make one over: " + path);
         }
@@ -71,6 +75,16 @@ public final class OpenFile extends AbstractReferenceCounted {
     /** A directory: no descriptor, no budget. */
     static OpenFile directory(Path path, BasicFileAttributes stat) {
         return new OpenFile(path, null, stat.size(), stat, null);
+    }
+
+    /**
+     * Whether it was opened beneath its site's root with no symbolic link on the way ({@code openat2} with
+     * {@code RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS}). Only such a file may answer a confined resolution, which
+     * skipped the link checks: one opened by its path with links followed (a site with {@code symlinks = allow})
+     * may be a link's target outside the root, cached under the same path.
+     */
+    public boolean confined() {
+        return confined;
     }
 
     /** The path it was opened by (the cache key). */

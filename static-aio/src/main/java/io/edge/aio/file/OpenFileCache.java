@@ -189,8 +189,14 @@ public final class OpenFileCache implements AutoCloseable {
      * engine answers a hit on the calling thread instead of a round trip through its thread pool.
      */
     public OpenFile acquireIfFresh(Path path) {
+        return acquireIfFresh(path, false);
+    }
+
+    /** As {@link #acquireIfFresh(Path)}; {@code confinedOnly} takes only a file opened confined (for a confined lookup). */
+    private OpenFile acquireIfFresh(Path path, boolean confinedOnly) {
         Entry entry = cache.getIfPresent(path);
-        if (entry == null || ticker.read() - entry.checkedAt >= revalidateNanos) {
+        if (entry == null || ticker.read() - entry.checkedAt >= revalidateNanos
+                || (confinedOnly && !entry.file.confined())) {
             return null;
         }
         return tryRetain(entry.file);
@@ -299,7 +305,8 @@ public final class OpenFileCache implements AutoCloseable {
     private OpenFile acquireConfined(RootDirectory root, Resolution resolution, boolean followLinks, boolean inline)
             throws IOException {
         Path key = resolution.file();
-        OpenFile fresh = acquireIfFresh(key);
+        // Never a file another site opened by this path with links followed: this open allows none on the way.
+        OpenFile fresh = acquireIfFresh(key, true);
         if (fresh != null) {
             return fresh;
         }
@@ -361,7 +368,7 @@ public final class OpenFileCache implements AutoCloseable {
             } else if (fd < 0) {
                 throw Syscalls.openFailure(key.toString(), -fd);
             } else {
-                file = wrapNative(key, fd);
+                file = wrapNative(key, fd, confined);
             }
         } catch (IOException | RuntimeException e) {
             budget.release();
@@ -387,7 +394,7 @@ public final class OpenFileCache implements AutoCloseable {
     }
 
     /** The open file over {@code fd}, which it takes over (closed on failure). */
-    private OpenFile wrapNative(Path key, int fd) throws IOException {
+    private OpenFile wrapNative(Path key, int fd, boolean confined) throws IOException {
         FileStatus stat;
         try {
             stat = Syscalls.fstat(fd);
@@ -406,7 +413,7 @@ public final class OpenFileCache implements AutoCloseable {
         boolean channelsFd = FdChannels.isAvailable();
         if (channelsFd && descriptors != Descriptors.DIRECT) {
             // The channel is made over fd when a send needs one; a small file read with pread never does.
-            return new OpenFile(key, null, fd, true, false, stat.size(), stat, budget);
+            return new OpenFile(key, null, fd, true, false, confined, stat.size(), stat, budget);
         }
         FileChannel channel;
         int raw = fd;
@@ -434,7 +441,7 @@ public final class OpenFileCache implements AutoCloseable {
                 throw new FileSystemException(key.toString(), null, Syscalls.describe(-directFd));
             }
         }
-        return new OpenFile(key, channel, raw, channelsFd, direct, stat.size(), stat, budget);
+        return new OpenFile(key, channel, raw, channelsFd, direct, confined, stat.size(), stat, budget);
     }
 
     private OpenFile open(Path path, boolean followLinks, long now) throws IOException {
