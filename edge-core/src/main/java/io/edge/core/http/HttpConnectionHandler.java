@@ -188,7 +188,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (pipelined.isEmpty()) {
-            timeouts.awaitingRequest();
+            timeouts.awaitingRequest(lastWrite);
             return;
         }
         while (!pipelined.isEmpty()) {
@@ -211,13 +211,18 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (pipelined.isEmpty() && !closeAfterCurrent) {
             ctx.channel().config().setAutoRead(true);
             if (current == null) {
-                timeouts.awaitingRequest();
+                timeouts.awaitingRequest(lastWrite);
             }
         }
     }
 
     boolean closeAfterCurrent() {
         return closeAfterCurrent;
+    }
+
+    /** Whether connections are kept alive between requests at all (false: {@code keep-alive = 0}). */
+    boolean keepsAlive() {
+        return timeouts.keepsAlive();
     }
 
     HttpServerContext server() {

@@ -1,6 +1,7 @@
 package io.edge.core.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -39,6 +40,8 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> timer;
     /** When {@link #timer} fires. */
     private long timerAt;
+    /** Counts {@link #awaitingRequest} calls: a response's end arms only the wait it was for. */
+    private long waits;
 
     RequestTimeouts(Duration requestHead, Duration keepAlive) {
         this.requestHeadNanos = requestHead.toNanos();
@@ -84,10 +87,32 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
         state = State.BUSY;
     }
 
-    /** The connection is idle between kept-alive requests. */
-    void awaitingRequest() {
+    /**
+     * The connection waits for its next kept-alive request. The keep-alive wait starts once {@code lastWrite}, the
+     * end of the last response, is out: until then the client is still receiving (a slow reader of a large file is
+     * the write timeout's business), and closing at the wait's end would cut the response short.
+     */
+    void awaitingRequest(ChannelFuture lastWrite) {
         state = State.WAITING;
-        arm(now() + keepAliveNanos);
+        long wait = ++waits;
+        if (lastWrite.isDone()) {
+            arm(now() + keepAliveNanos);
+            return;
+        }
+        if (timer != null) { // a deadline of the request just answered must not end the wait
+            timer.cancel(false);
+            timer = null;
+        }
+        lastWrite.addListener(written -> {
+            if (state == State.WAITING && waits == wait) {
+                arm(now() + keepAliveNanos);
+            }
+        });
+    }
+
+    /** Whether a connection is kept alive between requests at all ({@code keep-alive} above 0). */
+    boolean keepsAlive() {
+        return keepAliveNanos > 0;
     }
 
     private long now() {

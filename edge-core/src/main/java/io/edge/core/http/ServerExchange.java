@@ -199,7 +199,7 @@ final class ServerExchange implements Exchange {
                 || isHead() || status == 304 || status == 204 || status < 200;
         boolean keep = HttpUtil.isKeepAlive(request) && framed
                 && !headers.contains(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)
-                && !connection.closeAfterCurrent() && !connection.server().isDraining()
+                && connection.keepsAlive() && !connection.closeAfterCurrent() && !connection.server().isDraining()
                 && !ErrorResponses.closesConnection(response.status());
         if (!keep) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

@@ -51,6 +51,19 @@ class HttpCoreTest {
     }
 
     @Test
+    void keepAliveZeroAnswersOneRequestPerConnectionAndSaysSo() throws Exception {
+        ServerSettings.HttpTimeouts noKeepAlive = new ServerSettings.HttpTimeouts(Duration.ofSeconds(10), Duration.ZERO,
+                Duration.ofSeconds(30), Duration.ofSeconds(5));
+        try (RawHttpClient client = new RawHttpClient(start(TestServers.server(TestServers.limits(), noKeepAlive, 100)))) {
+            RawHttpClient.Response response = client.send("GET /k HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.text()).isEqualTo("/k? body=0");
+            assertThat(response.header("connection")).isEqualToIgnoringCase("close");
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
     void pipelinedRequestsAreAnsweredInRequestOrder() throws Exception {
         try (RawHttpClient client = new RawHttpClient(start())) {
             client.send("GET /a?delay=300 HTTP/1.1\r\nHost: a\r\n\r\n"

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
@@ -85,7 +86,7 @@ class RequestTimeoutsTest {
         for (int i = 0; i < 5; i++) {
             advanceSeconds(9);
             request();
-            timeouts.awaitingRequest();
+            timeouts.awaitingRequest(channel.newSucceededFuture());
         }
         // last request at 45 s: its keep-alive wait ends at 120 s, after several earlier deadlines passed
         advanceSeconds(74.9);
@@ -98,7 +99,7 @@ class RequestTimeoutsTest {
     @Test
     void anIncompleteHeadGets408AtItsOwnDeadlineWithinALongKeepAliveWait() {
         request();
-        timeouts.awaitingRequest(); // keep-alive until 75 s
+        timeouts.awaitingRequest(channel.newSucceededFuture()); // keep-alive until 75 s
         advanceSeconds(20);
         decoder.headsComplete = false;
         request(); // part of a head: 408 due at 30 s, earlier than the pending keep-alive timer
@@ -110,11 +111,36 @@ class RequestTimeoutsTest {
     }
 
     @Test
+    void theKeepAliveWaitStartsOnceTheLastResponseIsOut() {
+        request();
+        ChannelPromise lastWrite = channel.newPromise();
+        timeouts.awaitingRequest(lastWrite); // a slow reader is still taking a large file
+        advanceSeconds(300);
+        assertThat(channel.isActive()).isTrue();
+        lastWrite.setSuccess();
+        advanceSeconds(74.9);
+        assertThat(channel.isActive()).isTrue();
+        advanceSeconds(0.1);
+        assertThat(channel.isActive()).isFalse();
+    }
+
+    @Test
+    void aResponseThatEndsAfterTheNextRequestCameDoesNotArmAnOldWait() {
+        request();
+        ChannelPromise lastWrite = channel.newPromise();
+        timeouts.awaitingRequest(lastWrite);
+        request(); // pipelined: the next exchange runs before the first response is out
+        lastWrite.setSuccess();
+        advanceSeconds(1000);
+        assertThat(channel.isActive()).isTrue();
+    }
+
+    @Test
     void aRunningExchangeIsNotTimedOutByTheReadSide() {
         request(); // BUSY: its writes are the write timeout's business
         advanceSeconds(1000);
         assertThat(channel.isActive()).isTrue();
-        timeouts.awaitingRequest();
+        timeouts.awaitingRequest(channel.newSucceededFuture());
         advanceSeconds(74.9);
         assertThat(channel.isActive()).isTrue();
         advanceSeconds(0.1);
