@@ -130,13 +130,19 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 throw invalid;
             }
             RequestTarget target = RequestTarget.parse(request.uri());
+            if (target.authority() != null) {
+                // RFC 9112 3.2.2: an absolute-form target's authority overrides Host. Made origin-form here, the
+                // request is routed, passed to CGI and keyed in the cache by that one host.
+                request.headers().set(HttpHeaderNames.HOST, target.authority());
+                request.setUri(target.originForm());
+            }
             Route route = server.router().route(request.headers().get(HttpHeaderNames.HOST), target.path());
             exchange = new ServerExchange(this, ctx, request, target, route);
         } catch (HttpStatusException e) {
             if (ErrorResponses.closesConnection(e.status())) {
                 closeAfterCurrent = true;
             }
-            exchange = new ServerExchange(this, ctx, request, new RequestTarget("/", ""), null);
+            exchange = new ServerExchange(this, ctx, request, new RequestTarget(null, "/", "", "/"), null);
             current = exchange;
             exchange.fail(e);
             return;

@@ -5,24 +5,36 @@ import io.edge.aio.path.PathResolver;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
 /**
- * The path and query of a request target. The path is decoded and normalised once, by
+ * The authority, path and query of a request target. The path is decoded and normalised once, by
  * {@link PathResolver#normalize} (the same rules the static path applies); what it refuses is a 400.
  *
- * @param path  normalised, decoded path; a trailing '/' is kept
- * @param query the raw query without '?', or ""
+ * @param authority   the host and port of an absolute-form target ({@code http://host:port/p}), else
+ *                    {@code null}; RFC 9112 3.2.2: it replaces the request's {@code Host}
+ * @param path        normalised, decoded path; a trailing '/' is kept
+ * @param query       the raw query without '?', or ""
+ * @param originForm  the target as sent without scheme and authority: raw path and query, starting with '/'
  */
-public record RequestTarget(String path, String query) {
+public record RequestTarget(String authority, String path, String query, String originForm) {
 
     /** Parses an origin-form or absolute-form request target. */
     public static RequestTarget parse(String uri) {
         String target = uri;
+        String authority = null;
         if (!target.startsWith("/")) {
             int scheme = target.indexOf("://");
             if (scheme <= 0) {
                 throw bad("request target is not a path");
             }
-            int slash = target.indexOf('/', scheme + 3);
-            target = slash < 0 ? "/" : target.substring(slash);
+            int start = scheme + 3;
+            int end = start;
+            while (end < target.length() && "/?#".indexOf(target.charAt(end)) < 0) {
+                end++;
+            }
+            authority = target.substring(start, end);
+            if (authority.isEmpty() || authority.indexOf('@') >= 0) {
+                throw bad("request target's authority is empty or has user information: " + authority);
+            }
+            target = end < target.length() && target.charAt(end) == '/' ? target.substring(end) : "/" + target.substring(end);
         }
         int hash = target.indexOf('#');
         if (hash >= 0) {
@@ -32,7 +44,7 @@ public record RequestTarget(String path, String query) {
         String rawPath = q < 0 ? target : target.substring(0, q);
         String query = q < 0 ? "" : target.substring(q + 1);
         try {
-            return new RequestTarget(PathResolver.normalize(rawPath), query);
+            return new RequestTarget(authority, PathResolver.normalize(rawPath), query, target);
         } catch (MalformedPathException e) {
             throw bad(e.getMessage());
         }

@@ -24,9 +24,21 @@ class RequestTargetTest {
     }
 
     @Test
-    void acceptsAbsoluteForm() {
-        assertThat(RequestTarget.parse("http://example.org/x?y").path()).isEqualTo("/x");
-        assertThat(RequestTarget.parse("http://example.org").path()).isEqualTo("/");
+    void acceptsAbsoluteFormAndKeepsItsAuthority() {
+        assertThat(RequestTarget.parse("http://example.org/x?y"))
+                .isEqualTo(new RequestTarget("example.org", "/x", "y", "/x?y"));
+        assertThat(RequestTarget.parse("http://example.org")).isEqualTo(new RequestTarget("example.org", "/", "", "/"));
+        assertThat(RequestTarget.parse("http://Example.org:8080?a/b"))
+                .isEqualTo(new RequestTarget("Example.org:8080", "/", "a/b", "/?a/b"));
+        assertThat(RequestTarget.parse("/x?y")).isEqualTo(new RequestTarget(null, "/x", "y", "/x?y"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"http:///x", "http://user@example.org/x", "http://?x"})
+    void rejectsAnAbsoluteFormWithoutAHostOrWithUserInformation(String uri) {
+        assertThatThrownBy(() -> RequestTarget.parse(uri))
+                .isInstanceOf(HttpStatusException.class)
+                .satisfies(e -> assertThat(((HttpStatusException) e).status().code()).isEqualTo(400));
     }
 
     @Test

@@ -1,0 +1,78 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.RawHttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An absolute-form request target names the site, whatever {@code Host} says (RFC 9112 3.2.2): two sites,
+ * a.test and b.test, each with a cached PHP script that says which site ran it and for which host.
+ */
+class AbsoluteFormIT {
+
+    @TempDir
+    static Path dir;
+
+    static PhpFpm fpm;
+    static EdgeHarness edge;
+
+    @BeforeAll
+    static void start() throws Exception {
+        for (String site : new String[] {"a", "b"}) {
+            Path root = Files.createDirectories(dir.resolve("www-" + site));
+            Files.writeString(root.resolve("p.php"), """
+                    <?php
+                    header('Cache-Control: public, max-age=60');
+                    header('Content-Type: text/plain');
+                    echo 'site=%s host=', $_SERVER['HTTP_HOST'], ' server=', $_SERVER['SERVER_NAME'],
+                        ' uri=', $_SERVER['REQUEST_URI'];
+                    """.formatted(site));
+        }
+        fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+        edge = EdgeHarness.start(dir, """
+                sites = [
+                  { server-names = ["a.test"], root = "www-a", locations = [{ match = "/", fastcgi = php, cache = true }] }
+                  { server-names = ["b.test"], default = true, root = "www-b"
+                    locations = [{ match = "/", fastcgi = php, cache = true }] }
+                ]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                """.formatted(fpm.address()));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (edge != null) {
+            edge.close();
+        }
+        if (fpm != null) {
+            fpm.close();
+        }
+    }
+
+    private static String get(String target, String host) throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response response = client.send("GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n").read();
+            assertThat(response.status()).isEqualTo(200);
+            return response.text();
+        }
+    }
+
+    @Test
+    void theTargetsAuthorityRoutesAndKeysTheRequestNotHost() throws Exception {
+        assertThat(get("http://a.test/p.php?x=1", "b.test")).isEqualTo("site=a host=a.test server=a.test uri=/p.php?x=1");
+        // what an ordinary client of each site gets from the cache
+        assertThat(get("/p.php?x=1", "a.test")).isEqualTo("site=a host=a.test server=a.test uri=/p.php?x=1");
+        assertThat(get("/p.php?x=1", "b.test")).isEqualTo("site=b host=b.test server=b.test uri=/p.php?x=1");
+    }
+
+    @Test
+    void anAuthorityWithAPortRoutesByItsHostName() throws Exception {
+        assertThat(get("http://b.test:80/p.php?x=2", "a.test")).isEqualTo("site=b host=b.test:80 server=b.test uri=/p.php?x=2");
+    }
+}
