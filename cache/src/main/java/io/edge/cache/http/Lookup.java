@@ -20,7 +20,9 @@ import io.netty.handler.codec.http.HttpRequest;
  * <li>{@link Outcome#MISS}: like STALE without an entry.
  * <li>{@link Outcome#BYPASS}: the cache stays out: send the client's request as is and store nothing.
  * </ul>
- * A lookup holds no buffer; responses are made (and retained) on demand, so dropping a lookup leaks nothing.
+ * A lookup holds no reference: responses are made (and retained) on demand, so dropping a lookup leaks
+ * nothing. Its entry may be removed and released at any time after the lookup; from then on the methods that
+ * make a response return {@code null} (never another buffer's bytes: see {@link StoredResponse}).
  */
 public final class Lookup {
 

@@ -37,10 +37,12 @@ import java.util.function.LongSupplier;
  * lookup knows which request headers make its variant. The index is bounded by bytes too, a sixteenth of
  * {@code maxBytes}, and the entries get the rest: together they never hold more than {@code maxBytes}.
  *
- * <p>Ownership: each entry holds its body once (a direct buffer the cache allocated and copied into) and
- * the removal listener releases it on eviction, purge, replacement or close. Responses handed out carry a
- * retained duplicate that the caller releases, normally by writing it; so eviction never frees a body that
- * is being sent. The cache never takes a reference to a caller's buffer.
+ * <p>Ownership: each entry holds its body once (a direct buffer the cache allocated and copied into); the
+ * cache holds one reference to each entry and the removal listener releases it, and so the body, on eviction,
+ * purge, replacement or close. Responses handed out carry a retained duplicate that the caller releases,
+ * normally by writing it; so eviction never frees a body that is being sent. A {@link Lookup} made before a
+ * removal gets {@code null} instead of a response (see {@link StoredResponse}). The cache never takes a
+ * reference to a caller's buffer.
  *
  * <p>Time: ages and freshness run on the {@link Ticker}; the wall clock is read only to compare with the
  * response's {@code Date} and {@code Expires}.
@@ -98,7 +100,7 @@ public final class ResponseCache implements AutoCloseable {
         this.coalescer = new Coalescer(timer, settings.coalesceTimeout());
         long indexBytes = settings.maxBytes() >> VARY_INDEX_SHARE_SHIFT;
         this.cache = BufferCaches.bounded(settings.maxBytes() - indexBytes,
-                (String key, StoredResponse stored) -> stored.weight(key), stored -> stored.body.release(), evictions);
+                (String key, StoredResponse stored) -> stored.weight(key), StoredResponse::release, evictions);
         this.varyIndex = Caffeine.newBuilder()
                 .maximumWeight(indexBytes)
                 .<String, List<String>>weigher((primary, names) -> varyIndexWeight(primary, names))
@@ -291,7 +293,7 @@ public final class ResponseCache implements AutoCloseable {
                     + notModified.status() + ", " + lookup);
         }
         StoredResponse old = lookup.stored;
-        ByteBuf body = tryRetainedDuplicate(old.body); // the new entry's reference, or this answer's
+        ByteBuf body = retainedBody(old); // the new entry's reference, or this answer's
         if (body == null) {
             return null;
         }
@@ -308,7 +310,7 @@ public final class ResponseCache implements AutoCloseable {
             StoredResponse renewed = entry(old.status, merged, notModified.headers(), cc, body); // owns body now
             FullHttpResponse answer = toResponse(renewed, lookup.head); // before the entry can be evicted
             if (!cache.asMap().replace(lookup.key(), old, renewed)) {
-                renewed.body.release(); // lost to a concurrent store or purge: never cached, so still ours
+                renewed.release(); // lost to a concurrent store or purge: never cached, so still ours
             }
             return answer;
         }
@@ -323,7 +325,7 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     FullHttpResponse toResponse(StoredResponse stored, boolean head) {
-        ByteBuf body = head ? Unpooled.EMPTY_BUFFER : tryRetainedDuplicate(stored.body);
+        ByteBuf body = head ? Unpooled.EMPTY_BUFFER : retainedBody(stored);
         if (body == null) {
             return null;
         }
@@ -348,11 +350,21 @@ public final class ResponseCache implements AutoCloseable {
         return response;
     }
 
-    private static ByteBuf tryRetainedDuplicate(ByteBuf body) {
+    /**
+     * A retained duplicate of {@code stored}'s body, or {@code null} when the entry was removed and released
+     * since it was looked up. The entry, not its body, is retained first: it is never recycled, so a released
+     * one stays released, where a released pooled body may already be another buffer.
+     */
+    private static ByteBuf retainedBody(StoredResponse stored) {
         try {
-            return body.retainedDuplicate();
+            stored.retain();
         } catch (IllegalReferenceCountException e) {
-            return null; // evicted and released since it was looked up
+            return null;
+        }
+        try {
+            return stored.body.retainedDuplicate();
+        } finally {
+            stored.release();
         }
     }
 

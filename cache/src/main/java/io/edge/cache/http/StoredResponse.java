@@ -3,12 +3,18 @@ package io.edge.cache.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.AbstractReferenceCounted;
 
 /**
- * One stored response. The body is held once (the cache's reference, released by its removal listener);
- * headers are never modified after construction. Times are ticker nanoseconds.
+ * One stored response; headers are never modified after construction. Times are ticker nanoseconds.
+ *
+ * <p>Reference-counted, and never recycled: the cache holds the one lasting reference (its removal listener
+ * releases it, and with it the body). A {@link Lookup} keeps the entry without a reference and retains it only
+ * while it takes a duplicate of the body; once released an entry can never be retained again. The body
+ * itself could not be trusted that way: a pooled buffer is a recycled object, so after its release the same
+ * object may come back from the allocator with someone else's bytes and a count of one.
  */
-final class StoredResponse {
+final class StoredResponse extends AbstractReferenceCounted {
 
     final HttpResponseStatus status;
     final HttpHeaders headers;
@@ -56,6 +62,17 @@ final class StoredResponse {
     /** Nanoseconds past freshness, 0 while fresh. */
     long staleness(long now) {
         return Math.max(0, now - freshUntil);
+    }
+
+    @Override
+    protected void deallocate() {
+        body.release();
+    }
+
+    @Override
+    public StoredResponse touch(Object hint) {
+        body.touch(hint);
+        return this;
     }
 
     int weight(String key) {

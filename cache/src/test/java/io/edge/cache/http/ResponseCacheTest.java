@@ -5,6 +5,7 @@ import static io.edge.cache.http.CachePolicyTest.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.cache.ResponseCacheSettings;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
@@ -296,6 +297,38 @@ class ResponseCacheTest {
         cache.purge("example.org/a", false);
         assertThat(sending.content().refCnt()).isEqualTo(1);
         assertThat(body(sending)).isEqualTo("still here");
+    }
+
+    @Test
+    void aLookupWhoseEntryWasRemovedNeverAnswersWithTheBytesOfAReusedBuffer() {
+        cache.close();
+        cache = cache(Duration.ofSeconds(100), 1 << 20, ByteBufAllocator.DEFAULT);
+        String original = "the original body";
+        store(get("/a"), backend(original, "Cache-Control", "max-age=1", "ETag", "\"v1\""));
+        time.advanceSeconds(2);
+        Lookup stale = cache.lookup(get("/a"));
+        assertThat(stale.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        cache.purge(ResponseCache.keyOf(get("/a")), false);
+        // Pooled buffers are recycled objects: one of these is likely the removed entry's body, alive again.
+        List<ByteBuf> reused = new ArrayList<>();
+        for (int i = 0; i < 256; i++) {
+            ByteBuf buffer = ByteBufAllocator.DEFAULT.directBuffer(original.length());
+            reused.add(buffer.writeBytes("x".repeat(original.length()).getBytes(StandardCharsets.US_ASCII)));
+        }
+        try {
+            HttpResponse notModified = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+            notModified.headers().set("Cache-Control", "max-age=60");
+            assertThat(bodyOrNull(cache.revalidated(stale, notModified))).isNull();
+            assertThat(bodyOrNull(stale.responseOnError())).isNull();
+            assertThat(bodyOrNull(stale.response())).isNull();
+            assertThat(cache.lookup(get("/a")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+        } finally {
+            reused.forEach(ByteBuf::release);
+        }
+    }
+
+    private static String bodyOrNull(FullHttpResponse response) {
+        return response == null ? null : body(response);
     }
 
     @Test
