@@ -15,8 +15,9 @@ import java.util.Objects;
  *                             before they go to the backend themselves
  * @param staleGrace           how long past its freshness a stored response may still answer when the backend
  *                             fails, is down or its wait queue is full, if its own {@code stale-if-error} is
- *                             shorter (the larger window wins); {@code no-cache} and {@code must-revalidate}
- *                             still forbid it; zero leaves only {@code stale-if-error}
+ *                             shorter (the larger window wins); {@code no-cache}, {@code must-revalidate},
+ *                             {@code proxy-revalidate} and {@code s-maxage} still forbid it; zero leaves only
+ *                             {@code stale-if-error}
  * @param bypassCookies        names of request cookies (say a session cookie) whose presence skips the cache
  *                             in both directions
  * @param honourClientNoCache  a client's {@code Cache-Control: no-cache} or {@code max-age=0} forces a

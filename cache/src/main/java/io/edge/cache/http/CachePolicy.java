@@ -21,7 +21,8 @@ import java.util.Set;
  * script that says nothing is never cached; only answers to GET are stored, and HEAD is answered from them;
  * the explicit {@code stale-while-revalidate} / {@code stale-if-error} extensions are honoured next to
  * {@code s-maxage} (as CDNs do), while {@code no-cache}, {@code must-revalidate} and
- * {@code proxy-revalidate} forbid every stale answer, the configured grace included.
+ * {@code proxy-revalidate} forbid every stale answer, the configured grace included; {@code s-maxage}, which
+ * implies {@code proxy-revalidate} (RFC 9111 5.2.2.10), forbids the grace.
  */
 final class CachePolicy {
 

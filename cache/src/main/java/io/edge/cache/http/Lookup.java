@@ -64,7 +64,8 @@ public final class Lookup {
     /**
      * True when the stored response may answer although stale, because the backend failed, is down, or its
      * wait queue is full: within the larger of its {@code stale-if-error} and the configured grace past
-     * freshness, and not forbidden by {@code no-cache}, {@code must-revalidate} or {@code proxy-revalidate}.
+     * freshness (the grace not with {@code s-maxage}), and not forbidden by {@code no-cache},
+     * {@code must-revalidate} or {@code proxy-revalidate}.
      */
     public boolean usableOnError() {
         return stored != null && cache.usableOnError(stored);

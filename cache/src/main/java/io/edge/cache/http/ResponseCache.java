@@ -238,9 +238,15 @@ public final class ResponseCache implements AutoCloseable {
         long lifetime = CachePolicy.freshnessLifetime(headers, cc, wall);
         long bornAt = now - seconds(CachePolicy.initialAge(received, wall));
         boolean staleForbidden = cc.noCache() || cc.mustRevalidate() || cc.proxyRevalidate();
+        long onError = seconds(Math.max(0, cc.staleIfError()));
+        if (cc.sMaxAge() < 0) {
+            // RFC 9111 5.2.2.10: s-maxage is proxy-revalidate to a shared cache, so the grace, this cache's own
+            // choice, stays out; the origin's explicit stale-if-error next to it still counts (see CachePolicy).
+            onError = Math.max(onError, graceNanos);
+        }
         return new StoredResponse(status, headers, body, bornAt, saturatedAdd(bornAt, seconds(lifetime)),
                 staleForbidden ? 0 : seconds(Math.max(0, cc.staleWhileRevalidate())),
-                staleForbidden ? 0 : seconds(Math.max(0, cc.staleIfError())),
+                staleForbidden ? 0 : onError,
                 cc.noCache(), staleForbidden, CachePolicy.sharedWithAuthorization(cc),
                 headers.get(HttpHeaderNames.ETAG), headers.get(HttpHeaderNames.LAST_MODIFIED));
     }
@@ -339,8 +345,7 @@ public final class ResponseCache implements AutoCloseable {
         if (stored.staleForbidden) {
             return false;
         }
-        long staleness = stored.staleness(ticker.read());
-        return staleness < Math.max(stored.staleIfErrorNanos, graceNanos);
+        return stored.staleness(ticker.read()) < stored.usableOnErrorNanos;
     }
 
     FullHttpResponse staleAnswer(FullHttpResponse response) {

@@ -24,7 +24,11 @@ final class StoredResponse extends AbstractReferenceCounted {
     /** Until when it is fresh; a soft purge moves it back to the purge time. */
     volatile long freshUntil;
     final long staleWhileRevalidateNanos;
-    final long staleIfErrorNanos;
+    /**
+     * How long past freshness it may answer when the backend fails: its stale-if-error, or the configured grace
+     * when longer and not refused by s-maxage.
+     */
+    final long usableOnErrorNanos;
     /** no-cache: every use needs a successful revalidation first. */
     final boolean alwaysRevalidate;
     /** no-cache, must-revalidate or proxy-revalidate: never answer stale, not even on error. */
@@ -35,7 +39,7 @@ final class StoredResponse extends AbstractReferenceCounted {
     final String lastModified;
 
     StoredResponse(HttpResponseStatus status, HttpHeaders headers, ByteBuf body, long bornAt, long freshUntil,
-            long staleWhileRevalidateNanos, long staleIfErrorNanos, boolean alwaysRevalidate, boolean staleForbidden,
+            long staleWhileRevalidateNanos, long usableOnErrorNanos, boolean alwaysRevalidate, boolean staleForbidden,
             boolean sharedWithAuthorization, String etag, String lastModified) {
         this.status = status;
         this.headers = headers;
@@ -43,7 +47,7 @@ final class StoredResponse extends AbstractReferenceCounted {
         this.bornAt = bornAt;
         this.freshUntil = freshUntil;
         this.staleWhileRevalidateNanos = staleWhileRevalidateNanos;
-        this.staleIfErrorNanos = staleIfErrorNanos;
+        this.usableOnErrorNanos = usableOnErrorNanos;
         this.alwaysRevalidate = alwaysRevalidate;
         this.staleForbidden = staleForbidden;
         this.sharedWithAuthorization = sharedWithAuthorization;

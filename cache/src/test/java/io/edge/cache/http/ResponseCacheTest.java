@@ -35,6 +35,12 @@ class ResponseCacheTest {
         return new ResponseCache(settings, time, time::read, time::wallMillis, allocator);
     }
 
+    /** Replaces the cache with one whose configured stale grace is {@code grace}. */
+    void graceOf(Duration grace) {
+        cache.close();
+        cache = cache(grace, 1 << 20, ByteBufAllocator.DEFAULT);
+    }
+
     @AfterEach
     void close() {
         cache.close();
@@ -240,8 +246,7 @@ class ResponseCacheTest {
 
     @Test
     void staleIfErrorAndTheGraceAnswerWhenTheBackendFails() {
-        cache.close();
-        cache = cache(Duration.ofSeconds(100), 1 << 20, ByteBufAllocator.DEFAULT);
+        graceOf(Duration.ofSeconds(100));
         store(get("/sie"), backend("S", "Cache-Control", "max-age=1, stale-if-error=300"));
         store(get("/g"), backend("G", "Cache-Control", "max-age=1"));
         store(get("/mr"), backend("M", "Cache-Control", "max-age=1, must-revalidate"));
@@ -255,6 +260,20 @@ class ResponseCacheTest {
         time.advanceSeconds(200);
         assertThat(cache.lookup(get("/sie")).usableOnError()).isFalse();
         assertThat(cache.stats().staleAnswers()).isEqualTo(2);
+    }
+
+    @Test
+    void sMaxAgeIsProxyRevalidateSoTheGraceNeverAnswersForIt() {
+        graceOf(Duration.ofSeconds(100));
+        store(get("/sm"), backend("S", "Cache-Control", "s-maxage=60"));
+        store(get("/sie"), backend("E", "Cache-Control", "s-maxage=60, stale-if-error=300"));
+        store(get("/ma"), backend("M", "Cache-Control", "max-age=60"));
+        time.advanceSeconds(120);
+        assertThat(cache.lookup(get("/sm")).usableOnError()).isFalse();
+        assertThat(cache.lookup(get("/sm")).responseOnError()).isNull();
+        // the origin's own stale-if-error still allows it, as does the grace without s-maxage
+        assertThat(body(cache.lookup(get("/sie")).responseOnError())).isEqualTo("E");
+        assertThat(body(cache.lookup(get("/ma")).responseOnError())).isEqualTo("M");
     }
 
     @Test
@@ -301,8 +320,7 @@ class ResponseCacheTest {
 
     @Test
     void aLookupWhoseEntryWasRemovedNeverAnswersWithTheBytesOfAReusedBuffer() {
-        cache.close();
-        cache = cache(Duration.ofSeconds(100), 1 << 20, ByteBufAllocator.DEFAULT);
+        graceOf(Duration.ofSeconds(100));
         String original = "the original body";
         store(get("/a"), backend(original, "Cache-Control", "max-age=1", "ETag", "\"v1\""));
         time.advanceSeconds(2);
