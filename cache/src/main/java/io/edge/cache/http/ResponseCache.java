@@ -8,6 +8,7 @@ import io.edge.cache.ResponseCacheSettings;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -22,6 +23,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.IllegalReferenceCountException;
 import io.netty.util.Timer;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -288,7 +290,8 @@ public final class ResponseCache implements AutoCloseable {
 
     /**
      * Merges a backend's 304 into the entry {@code lookup} found (RFC 9111 4.3.4): its fields replace the
-     * stored ones, freshness starts over, the body stays. Returns the updated response for the client,
+     * stored ones ({@code Date} too, set to now when the 304 has none), freshness and age are computed again
+     * from them, the body stays. Returns the updated response for the client,
      * owned by the caller, or {@code null} when the entry was evicted meanwhile (then the caller asks the
      * backend again, unconditionally). If the merged fields no longer allow storing, the entry is dropped
      * and the response still answers this request.
@@ -309,6 +312,11 @@ public final class ResponseCache implements AutoCloseable {
             if (!NOT_UPDATED.contains(lower) && !NOT_STORED.contains(lower)) {
                 merged.set(name, notModified.headers().getAll(name));
             }
+        }
+        if (!notModified.headers().contains(HttpHeaderNames.DATE)) {
+            // RFC 9110 6.6.1: a message cached without a Date is dated when received. The old Date would
+            // contradict the new Age, and Expires minus it would give the entry its old lifetime once more.
+            merged.set(HttpHeaderNames.DATE, DateFormatter.format(new Date(wallMillis.getAsLong())));
         }
         CacheControl cc = CacheControl.of(merged);
         // The request that made the entry passed the request-side rules; only the response side can change.

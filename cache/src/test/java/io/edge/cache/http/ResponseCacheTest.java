@@ -9,6 +9,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -20,6 +21,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -190,6 +192,32 @@ class ResponseCacheTest {
         assertThat(fresh.outcome()).isEqualTo(Lookup.Outcome.FRESH);
         assertThat(body(fresh.response())).isEqualTo("E");
         assertThat(cache.stats().entries()).isEqualTo(1);
+    }
+
+    @Test
+    void a304WithoutDateDatesTheEntryNowSoExpiresStaysInThePast() {
+        String t0 = DateFormatter.format(new Date(time.wallMillis()));
+        String t60 = DateFormatter.format(new Date(time.wallMillis() + 60_000));
+        store(get("/x"), backend("X", "Date", t0, "Expires", t60, "ETag", "\"x\""));
+        time.advanceSeconds(600);
+        Lookup stale = cache.lookup(get("/x"));
+        assertThat(stale.outcome()).isEqualTo(Lookup.Outcome.STALE);
+
+        HttpResponse notModified = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+        notModified.headers().set("ETag", "\"x\"");
+        FullHttpResponse merged = cache.revalidated(stale, notModified);
+        String now = DateFormatter.format(new Date(time.wallMillis()));
+        assertThat(merged.headers().get("Date")).isEqualTo(now);
+        assertThat(merged.headers().get("Age")).isEqualTo("0");
+        assertThat(body(merged)).isEqualTo("X");
+        // Expires - Date is now in the past: the merge gives no new freshness, and the Date and Age stay in step
+        Lookup after = cache.lookup(get("/x"));
+        assertThat(after.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        time.advanceSeconds(5);
+        FullHttpResponse later = cache.lookup(get("/x")).response();
+        assertThat(later.headers().get("Date")).isEqualTo(now);
+        assertThat(later.headers().get("Age")).isEqualTo("5");
+        later.release();
     }
 
     @Test
