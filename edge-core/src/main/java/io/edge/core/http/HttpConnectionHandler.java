@@ -43,6 +43,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Body bytes received for the request most recently read from the socket. */
     private long bodyBytes;
     private boolean closeAfterCurrent;
+    /** The request most recently read was dropped (the connection closes after the current one): so is its body. */
+    private boolean discardingBody;
 
     HttpConnectionHandler(HttpServerContext server, RequestTimeouts timeouts) {
         this.server = server;
@@ -58,6 +60,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request) {
             bodyBytes = 0;
+            discardingBody = closeAfterCurrent;
             if (closeAfterCurrent) {
                 ReferenceCountUtil.release(msg);
             } else if (current == null && pipelined.isEmpty()) {
@@ -69,6 +72,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (msg instanceof HttpContent content) {
+            if (discardingBody) { // the body of a request dropped above: never the running exchange's
+                content.release();
+                return;
+            }
             if (!checkBody(content)) {
                 return;
             }
@@ -78,6 +85,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 current.offerBody(content);
             } else {
                 content.release();
+                timeouts.bodyOfAnsweredRequest();
             }
             return;
         }

@@ -82,6 +82,17 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
         ctx.fireChannelInactive();
     }
 
+    /**
+     * What was read only carried the rest of the body of a request already answered (a POST answered 404 or 405
+     * before its body was all in): the connection still waits for a head, under its keep-alive deadline, and no
+     * head timeout (408) starts for those bytes.
+     */
+    void bodyOfAnsweredRequest() {
+        if (state == State.HEAD) {
+            state = State.WAITING;
+        }
+    }
+
     /** A whole request head was decoded: the exchange takes over. */
     void headReceived() {
         state = State.BUSY;

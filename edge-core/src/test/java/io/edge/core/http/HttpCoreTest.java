@@ -64,6 +64,27 @@ class HttpCoreTest {
     }
 
     @Test
+    void theBodyOfARequestDroppedWhileDrainingNeverReachesTheRunningExchange() throws Exception {
+        EchoResponder echo = new EchoResponder();
+        server = new EdgeServer(TestServers.settings(TestServers.server(TestServers.limits(),
+                TestServers.timeouts(Duration.ofSeconds(10)), 100), root), location -> exchange -> {
+            if (exchange.path().equals("/a")) { // shutdown begins while /a runs
+                exchange.clientChannel().pipeline().get(HttpConnectionHandler.class).drain();
+            }
+            echo.respond(exchange);
+        });
+        server.start();
+        try (RawHttpClient client = new RawHttpClient(server.boundAddresses().get(0))) {
+            client.send("POST /a?delay=200 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+                    + "POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello");
+            RawHttpClient.Response response = client.read();
+            assertThat(response.text()).isEqualTo("/a?delay=200 body=3");
+            assertThat(response.header("connection")).isEqualToIgnoringCase("close");
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
     void pipelinedRequestsAreAnsweredInRequestOrder() throws Exception {
         try (RawHttpClient client = new RawHttpClient(start())) {
             client.send("GET /a?delay=300 HTTP/1.1\r\nHost: a\r\n\r\n"

@@ -24,6 +24,8 @@ class RequestTimeoutsTest {
     static final class Decoder extends ChannelInboundHandlerAdapter {
         final RequestTimeouts timeouts;
         boolean headsComplete = true;
+        /** Reads carry only the body of a request already answered. */
+        boolean bodyOfAnswered;
         final List<Object> events = new ArrayList<>();
 
         Decoder(RequestTimeouts timeouts) {
@@ -33,7 +35,9 @@ class RequestTimeoutsTest {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ReferenceCountUtil.release(msg);
-            if (headsComplete) {
+            if (bodyOfAnswered) {
+                timeouts.bodyOfAnsweredRequest();
+            } else if (headsComplete) {
                 timeouts.headReceived();
             }
         }
@@ -133,6 +137,21 @@ class RequestTimeoutsTest {
         lastWrite.setSuccess();
         advanceSeconds(1000);
         assertThat(channel.isActive()).isTrue();
+    }
+
+    @Test
+    void theRestOfAnAnsweredRequestsBodyStartsNoHeadTimeout() {
+        request(); // a POST answered 405 at once
+        timeouts.awaitingRequest(channel.newSucceededFuture());
+        decoder.bodyOfAnswered = true;
+        advanceSeconds(1);
+        request(); // its body goes on arriving
+        advanceSeconds(30);
+        assertThat(decoder.events).isEmpty(); // no 408 for a head that never started
+        assertThat(channel.isActive()).isTrue();
+        advanceSeconds(44);
+        assertThat(channel.isActive()).isFalse(); // the keep-alive wait, from the response, ended quietly
+        assertThat(decoder.events).isEmpty();
     }
 
     @Test
