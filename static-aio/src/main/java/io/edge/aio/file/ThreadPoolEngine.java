@@ -28,6 +28,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongPredicate;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -180,7 +181,7 @@ public final class ThreadPoolEngine implements FileEngine {
         if (hit != null) {
             return CompletableFuture.completedFuture(hit); // cached and trusted: no I/O, no hop
         }
-        return onPool(() -> cache.acquire(file, followLinks), bodyExpected);
+        return onPool(() -> cache.acquire(file, followLinks), bodyExpected, () -> "open of " + file);
     }
 
     @Override
@@ -199,7 +200,7 @@ public final class ThreadPoolEngine implements FileEngine {
         } catch (IOException | RuntimeException e) {
             return CompletableFuture.failedFuture(e); // a definite answer (no such file, permission) costs no hop either
         }
-        return onPool(() -> cache.acquire(resolver, resolution), bodyExpected);
+        return onPool(() -> cache.acquire(resolver, resolution), bodyExpected, () -> "open of " + resolution.file());
     }
 
     /** What runs on the pool thread after an open done there. */
@@ -257,8 +258,12 @@ public final class ThreadPoolEngine implements FileEngine {
         return server;
     }
 
-    /** Opens on a pool thread; an open whose caller is gone (timed out, engine closing) is released there. */
-    private CompletionStage<OpenFile> onPool(OpenFileCache.Acquire acquire, boolean bodyExpected) {
+    /**
+     * Opens on a pool thread; an open whose caller is gone (timed out, engine closing) is released there. An open
+     * not done within the read timeout fails as a read does ({@code what} names it): a FUSE or NFS server that
+     * stalls on open holds a pool thread, never a request.
+     */
+    private CompletionStage<OpenFile> onPool(OpenFileCache.Acquire acquire, boolean bodyExpected, Supplier<String> what) {
         CompletableFuture<OpenFile> result = new CompletableFuture<>();
         execute(result, () -> {
             OpenFile open = acquire.acquire();
@@ -271,6 +276,7 @@ public final class ThreadPoolEngine implements FileEngine {
                 open.release(); // nobody is left to take it
             }
         }, () -> { });
+        ReadTimer.arm(result, readTimeoutNanos, counters, what);
         return result;
     }
 

@@ -234,15 +234,41 @@ class ThreadPoolEngineTest extends FileEngineContract {
             assertThatThrownBy(() -> await(queued)).isInstanceOf(TimeoutException.class);
             assertThat(slow.stats().timedOutReads()).isEqualTo(2);
             hold.countDown();
-            // The late read finishes on its thread and gives its buffer back; the queued one never runs. An open
-            // queued behind them (opens have no timeout) completes once the thread is past both.
-            await(slow.open(Files.writeString(dir.resolve("after"), "x"), true)).release();
+            // The late read finishes on its thread and gives its buffer back; the queued one never runs. Closing
+            // waits for the thread to be past both.
+            file.release();
+            slow.close();
             assertThat(slow.completedReads()).as("the late read only").isEqualTo(1);
             assertThat(blocking.handedOut.refCnt()).as("the late read's buffer, released by its thread").isZero();
-            file.release();
         } finally {
             slow.close();
         }
+        assertThat(slow.cache().descriptorsInUse()).isZero();
+    }
+
+    @Test
+    void opensNotDoneWithinTheReadTimeoutFailAndTheirFilesGoBackWhenTheyEnd() throws Exception {
+        Path path = Files.writeString(dir.resolve("slow"), "abc");
+        ThreadPoolEngine slow = new ThreadPoolEngine(new OpenFileCache(4, REVALIDATE, 8, clock::get), 1, 4, 1 << 20,
+                16 * 1024, Duration.ofMillis(1));
+        try {
+            OpenFile file = await(slow.open(path, true));
+            CountDownLatch hold = new CountDownLatch(1);
+            CountDownLatch running = new CountDownLatch(1);
+            // The only thread waits (as on a stalled file server) until the test lets it go.
+            CompletionStage<ByteBuf> stalled = slow.read(file, 0, 3, new BlockingAllocator(running, hold));
+            running.await();
+            CompletionStage<OpenFile> opening = slow.open(Files.writeString(dir.resolve("other"), "x"), true);
+            assertThatThrownBy(() -> await(opening)).isInstanceOf(TimeoutException.class)
+                    .hasMessageContaining("open of " + dir.resolve("other"));
+            assertThatThrownBy(() -> await(stalled)).isInstanceOf(TimeoutException.class);
+            hold.countDown();
+            file.release();
+            slow.close(); // waits for the thread: the late open ran, found nobody to take its file and released it
+        } finally {
+            slow.close();
+        }
+        slow.cache().invalidateAll();
         assertThat(slow.cache().descriptorsInUse()).isZero();
     }
 
