@@ -4,6 +4,7 @@ import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Date;
+import java.util.List;
 
 /**
  * Conditional requests (RFC 9110 §13) against a representation's strong ETag and modification time.
@@ -30,7 +31,7 @@ public final class Preconditions {
      */
     public static Outcome evaluate(HttpHeaders request, boolean getOrHead, String etag, long lastModifiedMillis) {
         long lastModified = lastModifiedMillis / 1000;
-        String ifMatch = request.get(HttpHeaderNames.IF_MATCH);
+        String ifMatch = list(request, HttpHeaderNames.IF_MATCH);
         if (ifMatch != null) {
             if (!matchesAny(ifMatch, etag, true)) {
                 return Outcome.PRECONDITION_FAILED;
@@ -41,7 +42,7 @@ public final class Preconditions {
                 return Outcome.PRECONDITION_FAILED;
             }
         }
-        String ifNoneMatch = request.get(HttpHeaderNames.IF_NONE_MATCH);
+        String ifNoneMatch = list(request, HttpHeaderNames.IF_NONE_MATCH);
         if (ifNoneMatch != null) {
             if (matchesAny(ifNoneMatch, etag, false)) {
                 return getOrHead ? Outcome.NOT_MODIFIED : Outcome.PRECONDITION_FAILED;
@@ -53,6 +54,15 @@ public final class Preconditions {
             }
         }
         return Outcome.PROCEED;
+    }
+
+    /**
+     * A list header's value, its field lines joined with commas as RFC 9110 §5.3 allows: a client or proxy may
+     * split {@code If-None-Match: "a", "b"} over two lines. Null when absent.
+     */
+    private static String list(HttpHeaders request, CharSequence name) {
+        List<String> lines = request.getAll(name);
+        return lines.isEmpty() ? null : lines.size() == 1 ? lines.get(0) : String.join(", ", lines);
     }
 
     /**

@@ -56,6 +56,13 @@ class PreconditionsTest {
     }
 
     @Test
+    void listHeadersSplitOverSeveralLinesAreReadWhole() {
+        assertThat(get("If-Match", "\"other\"", "If-Match", ETAG)).isEqualTo(PROCEED);
+        assertThat(get("If-None-Match", "\"other\"", "If-None-Match", ETAG)).isEqualTo(NOT_MODIFIED);
+        assertThat(get("If-Match", "\"other\"", "If-Match", "\"more\"")).isEqualTo(PRECONDITION_FAILED);
+    }
+
+    @Test
     void ifModifiedSinceIsIgnoredWhenIfNoneMatchIsPresent() {
         assertThat(get("If-Modified-Since", MTIME_DATE)).isEqualTo(NOT_MODIFIED);
         assertThat(get("If-Modified-Since", LATER)).isEqualTo(NOT_MODIFIED);
