@@ -15,7 +15,7 @@ import org.HdrHistogram.Histogram;
  * @param fallbackReads     reads the engine's own asynchronous path could not take: linux-aio-sendfile's reads
  *                          by the thread pool (no {@code O_DIRECT}, no kernel AIO), the sendfile engine's blocking
  *                          reads on the caller
- * @param timedOutReads     reads failed by {@code static.read-timeout}
+ * @param timedOutReads     reads, and opens on the file threads, failed by {@code static.read-timeout}
  * @param rejected          operations refused at once because a queue was full
  * @param inFlight          reads the kernel is working on now, plus operations (opens, reads) on pool threads
  * @param waiting           reads waiting for a free slot (queue depth), plus operations waiting for a pool thread
