@@ -165,7 +165,9 @@ public final class ContentCache implements AutoCloseable {
      * the caller's reference in every case: it is released at once when the content is larger than
      * {@code maxFileSize} or its length disagrees with the metadata. Callers that also send the bytes put
      * a {@code retainedDuplicate()}. The buffer should be direct (written without a copy) and must not be
-     * modified afterwards.
+     * modified afterwards. It must not come from a pooled allocator: {@link #get} retains an entry's buffer after
+     * looking it up, and a pooled buffer released meanwhile (evicted on another thread) may already be another
+     * buffer, whose retain would succeed; an unpooled one, once released, refuses it ({@code Unpooled.directBuffer}).
      *
      * @return whether the content was cached (it may still be evicted at once by the size policy)
      */
