@@ -89,7 +89,7 @@ final class DetachedExchange implements Exchange {
     }
 
     @Override
-    public void readBody(Consumer<HttpContent> onContent) {
+    public void readBody(Consumer<HttpContent> onContent, Runnable onIncomplete) {
         onContent.accept(LastHttpContent.EMPTY_LAST_CONTENT); // a refresh is a bodiless GET
     }
 

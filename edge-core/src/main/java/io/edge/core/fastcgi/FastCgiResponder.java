@@ -194,22 +194,17 @@ public final class FastCgiResponder implements Responder {
         if (chunked) {
             // CONTENT_LENGTH must be known before the params go out: gather the body first (the connection
             // handler caps it at the configured body limit).
+            // Owned here until the last chunk hands it to the call; released here if the body never completes
+            // (over the limit, malformed, the client gone).
             CompositeByteBuf body = exchange.clientChannel().alloc().compositeBuffer(1024);
-            boolean[] handedOver = {false};
-            exchange.onClientGone(() -> {
-                if (!handedOver[0]) {
-                    body.release();
-                }
-            });
             exchange.readBody(content -> {
                 body.addComponent(true, content.content().retain());
                 boolean last = content instanceof LastHttpContent;
                 content.release();
                 if (last) {
-                    handedOver[0] = true; // the call owns the body from here
                     new Call(exchange, script, request, tap, body.readableBytes(), body).acquire();
                 }
-            });
+            }, body::release);
         } else {
             new Call(exchange, script, request, tap, contentLength, null).acquire();
         }

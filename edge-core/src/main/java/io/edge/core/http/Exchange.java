@@ -47,9 +47,17 @@ public interface Exchange {
     /**
      * Receives the request body. Each chunk's ownership passes to {@code onContent}, which must release
      * it; the last chunk is a {@code LastHttpContent}. Chunks that arrived before this call are replayed
-     * first. A responder that never calls this has the body discarded for it.
+     * first. If the exchange ends before the last chunk reached {@code onContent} (answered early, a body
+     * over the limit or malformed, the client gone), {@code onIncomplete} runs once instead and no more
+     * chunks come: whatever the responder kept of the body is its to release then. A responder that never
+     * calls this has the body discarded for it.
      */
-    void readBody(Consumer<HttpContent> onContent);
+    void readBody(Consumer<HttpContent> onContent, Runnable onIncomplete);
+
+    /** As {@link #readBody(Consumer, Runnable)}, for a responder that keeps nothing of the body between chunks. */
+    default void readBody(Consumer<HttpContent> onContent) {
+        readBody(onContent, () -> { });
+    }
 
     /** Writes one response message without flushing. */
     ChannelFuture write(Object message);

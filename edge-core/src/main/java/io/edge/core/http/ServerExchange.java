@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -39,6 +40,9 @@ import org.slf4j.LoggerFactory;
  *   HEAD_SENT --fail()--> DONE (connection closed: the client can't be told any more)
  *   any --client gone--> DONE (clientGone tasks run once)
  * </pre>
+ *
+ * Entering DONE ends the request body for the exchange: early chunks are released, and a body consumer that
+ * has not had its last chunk is told it never will (the connection handler drops what comes later).
  */
 final class ServerExchange implements Exchange {
 
@@ -60,6 +64,8 @@ final class ServerExchange implements Exchange {
     private long bodyBytes;
     private List<HttpContent> earlyBody;
     private Consumer<HttpContent> bodyConsumer;
+    /** Runs if the exchange ends before {@link #bodyConsumer} had the last chunk; null once it had. */
+    private Runnable bodyIncomplete;
     private List<Runnable> writableTasks;
     private List<Runnable> goneTasks;
 
@@ -125,7 +131,7 @@ final class ServerExchange implements Exchange {
             return;
         }
         if (bodyConsumer != null) {
-            bodyConsumer.accept(content);
+            deliver(content);
         } else {
             if (earlyBody == null) {
                 earlyBody = new ArrayList<>(4);
@@ -135,21 +141,35 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
-    public void readBody(Consumer<HttpContent> onContent) {
+    public void readBody(Consumer<HttpContent> onContent, Runnable onIncomplete) {
         bodyConsumer = onContent;
+        bodyIncomplete = onIncomplete;
         if (earlyBody != null) {
             List<HttpContent> early = earlyBody;
             earlyBody = null;
             for (HttpContent content : early) {
-                onContent.accept(content);
+                deliver(content);
             }
         }
     }
 
-    private void discardEarlyBody() {
+    private void deliver(HttpContent content) {
+        if (content instanceof LastHttpContent) {
+            bodyIncomplete = null;
+        }
+        bodyConsumer.accept(content);
+    }
+
+    /** The exchange is over, so is its request body: release what was held, tell a consumer still waiting. */
+    private void endBody() {
         if (earlyBody != null) {
             earlyBody.forEach(ReferenceCountUtil::release);
             earlyBody = null;
+        }
+        Runnable incomplete = bodyIncomplete;
+        bodyIncomplete = null;
+        if (incomplete != null) {
+            incomplete.run();
         }
     }
 
@@ -260,7 +280,7 @@ final class ServerExchange implements Exchange {
         }
         if (state == State.HEAD_SENT) {
             state = State.DONE;
-            discardEarlyBody();
+            endBody();
             log();
             ctx.close();
             connection.exchangeDone(this, ctx.newSucceededFuture(), false);
@@ -285,7 +305,7 @@ final class ServerExchange implements Exchange {
 
     private void finish(ChannelFuture lastWrite) {
         state = State.DONE;
-        discardEarlyBody();
+        endBody();
         writableTasks = null;
         if (connection.server().accessLog().isEnabled()) {
             lastWrite.addListener((ChannelFutureListener) f -> log());
@@ -300,7 +320,7 @@ final class ServerExchange implements Exchange {
         }
         state = State.DONE;
         gone = true;
-        discardEarlyBody();
+        endBody();
         if (status == 0) {
             status = 499; // nginx's code for a client that closed before the response
         }

@@ -597,7 +597,7 @@ class StaticResponderTest {
         @Override public Channel clientChannel() { return channel; }
         @Override public InetSocketAddress remoteAddress() { return new InetSocketAddress(0); }
         @Override public InetSocketAddress localAddress() { return new InetSocketAddress(0); }
-        @Override public void readBody(Consumer<HttpContent> onContent) { }
+        @Override public void readBody(Consumer<HttpContent> onContent, Runnable onIncomplete) { }
 
         @Override
         public ChannelFuture write(Object message) {

@@ -1,0 +1,160 @@
+package io.edge.core.fastcgi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.aio.PathPolicy;
+import io.edge.conf.LocationSettings;
+import io.edge.conf.ServerSettings;
+import io.edge.conf.SiteSettings;
+import io.edge.core.http.AccessLog;
+import io.edge.core.http.HttpChannelInitializer;
+import io.edge.core.http.HttpServerContext;
+import io.edge.core.route.Router;
+import io.edge.fastcgi.BackendGroupSettings;
+import io.edge.fastcgi.cgi.ScriptResolver;
+import io.edge.fastcgi.pool.BackendPool;
+import io.netty.buffer.AbstractByteBufAllocator;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The responder behind the real HTTP pipeline on an {@link EmbeddedChannel}, for what happens before any
+ * backend connection is leased (the pool has an address nobody listens on, and is never asked).
+ */
+class FastCgiResponderTest {
+
+    /** Remembers every composite buffer handed out, so a test can check that each was released. */
+    static final class CompositeTracker extends AbstractByteBufAllocator {
+        final List<CompositeByteBuf> composites = new ArrayList<>();
+
+        CompositeTracker() {
+            super(false);
+        }
+
+        @Override
+        protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+            return Unpooled.buffer(initialCapacity, maxCapacity);
+        }
+
+        @Override
+        protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+            return Unpooled.directBuffer(initialCapacity, maxCapacity);
+        }
+
+        @Override
+        public boolean isDirectBufferPooled() {
+            return false;
+        }
+
+        @Override
+        public CompositeByteBuf compositeHeapBuffer(int maxNumComponents) {
+            return tracked(super.compositeHeapBuffer(maxNumComponents));
+        }
+
+        @Override
+        public CompositeByteBuf compositeDirectBuffer(int maxNumComponents) {
+            return tracked(super.compositeDirectBuffer(maxNumComponents));
+        }
+
+        private CompositeByteBuf tracked(CompositeByteBuf composite) {
+            composites.add(composite);
+            return composite;
+        }
+    }
+
+    static final long BODY_LIMIT = 16;
+
+    @TempDir
+    Path root;
+
+    BackendPool pool;
+    EmbeddedChannel client;
+    final CompositeTracker allocator = new CompositeTracker();
+
+    @BeforeEach
+    void open() throws Exception {
+        Files.writeString(root.resolve("a.php"), "<?php echo 'a';");
+        BackendGroupSettings group = new BackendGroupSettings("php", List.of("unix:" + root.resolve("none.sock")),
+                BackendGroupSettings.Balance.LEAST_CONNECTIONS, 1,
+                new BackendGroupSettings.Queue(10, Duration.ofSeconds(1)),
+                new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1)),
+                new BackendGroupSettings.KeepAlive(true, Duration.ofSeconds(60), 0),
+                new BackendGroupSettings.Health(0, Duration.ofSeconds(1)), null);
+        pool = BackendPool.create(group);
+        LocationSettings php = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
+                LocationSettings.Handler.FASTCGI, "php");
+        SiteSettings site = new SiteSettings(List.of("_"), true, root, List.of("index.php"), PathPolicy.DEFAULT,
+                List.of(php));
+        FastCgiResponder responder = new FastCgiResponder(php, root, pool, null, group.timeouts(), new WaitStats(),
+                ScriptResolver.FileProbe.FILESYSTEM, null);
+        ServerSettings server = new ServerSettings(List.of(new InetSocketAddress("127.0.0.1", 0)), 1, 10,
+                new ServerSettings.HttpLimits(1024, 4096, 20, BODY_LIMIT),
+                new ServerSettings.HttpTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(30),
+                        Duration.ofSeconds(5)), null, root);
+        HttpServerContext context = new HttpServerContext(new Router(List.of(site), site), location -> responder,
+                server, new AccessLog(false), new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
+        client = new EmbeddedChannel();
+        client.config().setAllocator(allocator);
+        client.pipeline().addLast(new HttpChannelInitializer(context));
+    }
+
+    @AfterEach
+    void close() {
+        client.finishAndReleaseAll();
+        pool.close();
+    }
+
+    String send(String request) {
+        client.writeInbound(Unpooled.copiedBuffer(request, StandardCharsets.US_ASCII));
+        StringBuilder out = new StringBuilder();
+        for (ByteBuf b; (b = client.readOutbound()) != null; ) {
+            out.append(b.toString(StandardCharsets.US_ASCII));
+            b.release();
+        }
+        return out.toString();
+    }
+
+    static final String CHUNKED_POST = "POST /a.php HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+    /** A chunked body refused after its first chunk: the answer, a closed connection, and nothing kept. */
+    void assertRefusedAndGatheredBodyReleased(String laterChunks, String statusLine) {
+        String response = send(CHUNKED_POST + "a\r\n0123456789\r\n" + laterChunks);
+        assertThat(response).startsWith(statusLine);
+        assertThat(client.isActive()).isFalse();
+        assertThat(allocator.composites).hasSize(1);
+        assertThat(allocator.composites.get(0).refCnt()).isZero();
+    }
+
+    @Test
+    void chunkedBodyOverTheLimitIs413AndTheGatheredBodyIsReleased() {
+        assertRefusedAndGatheredBodyReleased("a\r\n0123456789\r\n", "HTTP/1.1 413 ");
+    }
+
+    @Test
+    void malformedChunkAfterAGoodOneIs400AndTheGatheredBodyIsReleased() {
+        assertRefusedAndGatheredBodyReleased("zz\r\n", "HTTP/1.1 400 ");
+    }
+
+    @Test
+    void clientGoneMidBodyReleasesTheGatheredBody() {
+        send(CHUNKED_POST + "a\r\n0123456789\r\n");
+        client.close();
+        assertThat(allocator.composites).hasSize(1);
+        assertThat(allocator.composites.get(0).refCnt()).isZero();
+    }
+}
