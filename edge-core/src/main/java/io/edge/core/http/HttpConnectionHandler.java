@@ -202,6 +202,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (pipelined.isEmpty()) {
+            // A responder may have paused reading for its request body (backend not taking it) and ended
+            // before the body did: the rest of it, dropped here, and the next request must still be read.
+            ctx.channel().config().setAutoRead(true);
             timeouts.awaitingRequest(lastWrite);
             return;
         }

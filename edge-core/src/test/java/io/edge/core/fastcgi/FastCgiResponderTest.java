@@ -7,6 +7,7 @@ import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.core.http.AccessLog;
+import io.edge.core.http.EmbeddedClient;
 import io.edge.core.http.HttpChannelInitializer;
 import io.edge.core.http.HttpServerContext;
 import io.edge.core.route.Router;
@@ -21,7 +22,6 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -119,21 +119,11 @@ class FastCgiResponderTest {
         pool.close();
     }
 
-    String send(String request) {
-        client.writeInbound(Unpooled.copiedBuffer(request, StandardCharsets.US_ASCII));
-        StringBuilder out = new StringBuilder();
-        for (ByteBuf b; (b = client.readOutbound()) != null; ) {
-            out.append(b.toString(StandardCharsets.US_ASCII));
-            b.release();
-        }
-        return out.toString();
-    }
-
     static final String CHUNKED_POST = "POST /a.php HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
 
     /** A chunked body refused after its first chunk: the answer, a closed connection, and nothing kept. */
     void assertRefusedAndGatheredBodyReleased(String laterChunks, String statusLine) {
-        String response = send(CHUNKED_POST + "a\r\n0123456789\r\n" + laterChunks);
+        String response = EmbeddedClient.send(client, CHUNKED_POST + "a\r\n0123456789\r\n" + laterChunks);
         assertThat(response).startsWith(statusLine);
         assertThat(client.isActive()).isFalse();
         assertThat(allocator.composites).hasSize(1);
@@ -152,7 +142,7 @@ class FastCgiResponderTest {
 
     @Test
     void clientGoneMidBodyReleasesTheGatheredBody() {
-        send(CHUNKED_POST + "a\r\n0123456789\r\n");
+        EmbeddedClient.send(client, CHUNKED_POST + "a\r\n0123456789\r\n");
         client.close();
         assertThat(allocator.composites).hasSize(1);
         assertThat(allocator.composites.get(0).refCnt()).isZero();

@@ -44,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * acquired for (the client's); the listener is called there too.
  *
  * <p>States: {@code SENDING} (request going out; response may already arrive) {@code -> ENDED}
- * (END_REQUEST seen, lease released: reusable if it ended cleanly at a record boundary with keep-alive)
+ * (END_REQUEST seen, lease released: reusable only with keep-alive, at a record boundary, and once the empty
+ * STDIN record that ends the request was written; a backend that answered before the body ended, as php-fpm
+ * after {@code fastcgi_finish_request()}, would read the next request as the rest of this one)
  * or {@code -> FAILED} (protocol error, timeout, close, OVERLOADED, or {@link #abort}: the connection is
  * closed and never reused). ENDED and FAILED are terminal; the lease is released exactly once, on entering
  * either.
@@ -116,6 +118,8 @@ public final class FcgiExchange {
     private final StringBuilder stderrLine = new StringBuilder();
     private State state = State.SENDING;
     private boolean paused;
+    /** The empty STDIN record is written: the backend has the whole request. */
+    private boolean stdinEnded;
     private Runnable onWritable;
     private long lastReadNanos;
     private ScheduledFuture<?> readTimer;
@@ -199,7 +203,11 @@ public final class FcgiExchange {
         if (state != State.SENDING) {
             return;
         }
-        backendChannel.writeAndFlush(new FcgiStdin(REQUEST_ID, Unpooled.EMPTY_BUFFER)).addListener(writeFailure);
+        backendChannel.writeAndFlush(new FcgiStdin(REQUEST_ID, Unpooled.EMPTY_BUFFER))
+                .addListener((ChannelFutureListener) f -> {
+                    stdinEnded = f.isSuccess();
+                    writeDone(f);
+                });
         lastReadNanos = backendChannel.eventLoop().ticker().nanoTime();
         scheduleReadTimer(options.readTimeout().toNanos());
     }
@@ -321,7 +329,7 @@ public final class FcgiExchange {
                 state = State.ENDED;
                 cleanUp();
                 FcgiRecordDecoder decoder = backendChannel.pipeline().get(FcgiRecordDecoder.class);
-                boolean clean = lease.keepAlive() && decoder != null && decoder.isAtRecordBoundary();
+                boolean clean = lease.keepAlive() && stdinEnded && decoder != null && decoder.isAtRecordBoundary();
                 lease.release(clean ? Lease.Outcome.REUSABLE : Lease.Outcome.CLOSE);
                 listener.onEnd();
             }

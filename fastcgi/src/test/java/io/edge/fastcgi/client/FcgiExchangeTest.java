@@ -154,8 +154,22 @@ class FcgiExchangeTest {
     }
 
     @Test
+    void endBeforeTheRequestBodyEndedClosesTheConnection() {
+        // php-fpm after fastcgi_finish_request(), or answering an upload early: STDIN was never terminated,
+        // so the next request on this connection would be read as the rest of this body.
+        FcgiExchange exchange = start(true);
+        exchange.writeStdin(Unpooled.copiedBuffer("part", StandardCharsets.US_ASCII));
+        sent().forEach(io.netty.util.ReferenceCountUtil::release);
+        backend.writeInbound(record(6, "Status: 200\r\n\r\ndone"), endRequest(0));
+        assertThat(recorder.ended).isTrue();
+        assertThat(recorder.body).hasToString("done");
+        assertThat(leased.pool().stats().idle()).isZero();
+        assertClosedAndNotPooled();
+    }
+
+    @Test
     void strayDataOnIdleConnectionClosesIt() {
-        start(true);
+        start(true).endStdin();
         sent().forEach(io.netty.util.ReferenceCountUtil::release);
         backend.writeInbound(record(6, "\r\n"), endRequest(0));
         assertThat(leased.pool().stats().idle()).isEqualTo(1);
