@@ -12,7 +12,7 @@ import java.util.List;
  * @param ioThreads       event loops; 0 means one per core
  * @param maxConnections  open client connections beyond which new ones are closed at once
  * @param limits          request size limits
- * @param timeouts        request-head, keep-alive, write and drain timeouts
+ * @param timeouts        request-head, body, keep-alive, write and drain timeouts
  * @param accessLog       access log file, or {@code null} for standard output
  * @param runDir          directory for runtime files (sockets and configs of spawned backends)
  * @param accessLogEnabled whether requests are logged at all ({@code access-log = "off"} turns it off)
@@ -50,10 +50,11 @@ public record ServerSettings(
 
     /**
      * @param requestHead  time allowed to receive a whole request head (slowloris guard)
+     * @param body         longest silence between two reads of an incomplete request body
      * @param keepAlive    how long an idle kept-alive connection is held
      * @param write        a response write that makes no progress for this long closes the connection
      * @param drain        on shutdown, how long in-flight responses may take before connections are closed
      */
-    public record HttpTimeouts(Duration requestHead, Duration keepAlive, Duration write, Duration drain) {
+    public record HttpTimeouts(Duration requestHead, Duration body, Duration keepAlive, Duration write, Duration drain) {
     }
 }

@@ -138,6 +138,7 @@ final class SettingsMapper {
         Section timeouts = server.section("timeouts");
         ServerSettings.HttpTimeouts httpTimeouts = new ServerSettings.HttpTimeouts(
                 timeouts.duration("request-head", false),
+                timeouts.duration("body", false),
                 timeouts.duration("keep-alive", true),
                 timeouts.duration("write", false),
                 timeouts.duration("drain", true));

@@ -137,6 +137,7 @@ class ValidationTest {
     @Test
     void negativeAndZeroDurations() {
         assertThat(single(SITE + "\nserver.timeouts.write = 0").message()).isEqualTo("0 is out of range");
+        assertThat(single(SITE + "\nserver.timeouts.body = 0").message()).isEqualTo("0 is out of range");
         assertThat(single(SITE + "\nserver.timeouts.drain = -1 s").message()).isEqualTo("\"-1 s\" is out of range");
     }
 

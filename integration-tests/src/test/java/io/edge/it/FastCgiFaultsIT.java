@@ -2,9 +2,11 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,6 +36,7 @@ class FastCgiFaultsIT {
         Path socket = dir.resolve("fake.sock");
         fake = new FakeFcgiServer(socket);
         edge = EdgeHarness.start(dir, """
+                server.timeouts.body = 1 s
                 sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/", fastcgi = fake }] }]
                 fastcgi.backends.fake {
                   addresses = ["unix:%s"]
@@ -92,6 +95,26 @@ class FastCgiFaultsIT {
         assertThat(fake.requestsPerConnection.size()).isEqualTo(connectionsBefore + 1);
         assertThat(fake.requestsPerConnection.get(fake.requestsPerConnection.size() - 1).get()).isEqualTo(1);
         assertThat(okConnection.get()).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void aClientThatStopsSendingItsBodyGets408AndTheBackendConnectionIsClosed() throws Exception {
+        assertThat(get("/ok.php").statusCode()).isEqualTo(200);
+        int connectionsBefore = fake.requestsPerConnection.size();
+        try (Socket client = new Socket()) {
+            client.connect(edge.address());
+            client.setSoTimeout(30_000); // keeps a missing timeout from hanging the build; nothing is measured
+            client.getOutputStream().write(("POST /ok.php HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\n"
+                    + "0123456789").getBytes(StandardCharsets.US_ASCII));
+            String response = new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(response).startsWith("HTTP/1.1 408 ");
+        }
+        // The POST went out on the kept-alive connection and never completed there: that connection is gone,
+        // and the next request (max-connections = 1) gets a new one.
+        HttpResponse<String> after = get("/ok.php");
+        assertThat(after.statusCode()).isEqualTo(200);
+        assertThat(fake.requestsPerConnection.size()).isEqualTo(connectionsBefore + 1);
+        assertThat(fake.requestsPerConnection.get(fake.requestsPerConnection.size() - 1).get()).isEqualTo(1);
     }
 
     private static HttpResponse<String> get(String path) throws Exception {

@@ -293,8 +293,19 @@ public final class FastCgiResponder implements Responder {
                 backend.endStdin();
                 return;
             }
-            exchange.readBody(this::bodyChunk);
+            exchange.readBody(this::bodyChunk, this::bodyIncomplete);
             clientChannel.config().setAutoRead(true);
+        }
+
+        /**
+         * The exchange ended before the body did (the client stopped sending it, or went over a limit): the
+         * backend, still waiting for the rest of STDIN, is let go and its connection closed.
+         */
+        private void bodyIncomplete() {
+            releaseHeld();
+            if (backend != null) {
+                backend.abort();
+            }
         }
 
         private void bodyChunk(HttpContent content) {

@@ -42,7 +42,7 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         server.connections().add(clientChannel);
         ServerSettings.HttpLimits limits = settings.limits();
         ServerSettings.HttpTimeouts timeouts = settings.timeouts();
-        RequestTimeouts requestTimeouts = new RequestTimeouts(timeouts.requestHead(), timeouts.keepAlive());
+        RequestTimeouts requestTimeouts = new RequestTimeouts(timeouts.requestHead(), timeouts.body(), timeouts.keepAlive());
         HttpDecoderConfig decoder = new HttpDecoderConfig()
                 .setMaxInitialLineLength(limits.requestLine())
                 .setMaxHeaderSize(limits.headerBlock())

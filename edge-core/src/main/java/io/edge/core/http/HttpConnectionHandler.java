@@ -61,6 +61,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof HttpRequest request) {
             bodyBytes = 0;
             discardingBody = closeAfterCurrent;
+            if (request.decoderResult().isSuccess()
+                    && (HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0)) {
+                timeouts.bodyStarted();
+            }
             if (closeAfterCurrent) {
                 ReferenceCountUtil.release(msg);
             } else if (current == null && pipelined.isEmpty()) {
@@ -72,6 +76,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (msg instanceof HttpContent content) {
+            if (content instanceof LastHttpContent) {
+                timeouts.bodyEnded();
+            }
             if (discardingBody) { // the body of a request dropped above: never the running exchange's
                 content.release();
                 return;
@@ -85,7 +92,6 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 current.offerBody(content);
             } else {
                 content.release();
-                timeouts.bodyOfAnsweredRequest();
             }
             return;
         }
@@ -270,7 +276,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof HttpStatusException timeout) {
+        if (evt == RequestTimeouts.BODY_TIMEOUT) {
+            // the client stopped sending a body it announced: 408 if nothing was answered yet, else a close
+            failConnection(new HttpStatusException(HttpResponseStatus.REQUEST_TIMEOUT, "request body timeout"));
+        } else if (evt instanceof HttpStatusException timeout) {
             // request head timeout (see RequestTimeouts)
             closeAfterCurrent = true;
             if (current == null) {

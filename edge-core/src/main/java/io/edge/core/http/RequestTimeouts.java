@@ -19,6 +19,12 @@ import java.util.concurrent.TimeUnit;
  *   BUSY:    an exchange is running; its writes are watched by the write timeout instead.
  * </pre>
  *
+ * Across those states, while a request body is incomplete ({@link #bodyStarted} to {@link #bodyEnded}) its
+ * deadline is the one that counts: {@code body} after the last read, moved by every read; expiry fires
+ * {@link #BODY_TIMEOUT} for the connection handler to answer (408, or a close once the response began). Time
+ * while reading is off does not count: edge paused it (waiting for a backend, a backend not taking the body,
+ * pipelining), not the client.
+ *
  * One timer at most per connection, and none per request: the current state's expiry is a deadline field,
  * and the timer, when it fires, re-arms itself for a deadline that moved later (keep-alive ones move on every
  * request) rather than being cancelled and scheduled anew on each change. A timer is scheduled only when a
@@ -29,22 +35,34 @@ import java.util.concurrent.TimeUnit;
  */
 final class RequestTimeouts extends ChannelInboundHandlerAdapter {
 
+    /** The event fired down the pipeline when a request body stayed silent for the body timeout. */
+    static final Object BODY_TIMEOUT = new Object() {
+        @Override
+        public String toString() {
+            return "request body timeout";
+        }
+    };
+
     private enum State { WAITING, HEAD, BUSY }
 
     private final long requestHeadNanos;
+    private final long bodyNanos;
     private final long keepAliveNanos;
     private ChannelHandlerContext ctx;
     private State state = State.WAITING;
-    /** When the current state expires (the executor's ticker); meaningless while BUSY. */
+    /** A request body is incomplete: {@link #deadline} is its deadline, whatever the state. */
+    private boolean readingBody;
+    /** When the current state (or body) expires (the executor's ticker); meaningless while BUSY without a body. */
     private long deadline;
     private ScheduledFuture<?> timer;
     /** When {@link #timer} fires. */
     private long timerAt;
-    /** Counts {@link #awaitingRequest} calls: a response's end arms only the wait it was for. */
-    private long waits;
+    /** The end of the last response ({@link #awaitingRequest}); the keep-alive wait starts once it is done. */
+    private ChannelFuture responseEnd;
 
-    RequestTimeouts(Duration requestHead, Duration keepAlive) {
+    RequestTimeouts(Duration requestHead, Duration body, Duration keepAlive) {
         this.requestHeadNanos = requestHead.toNanos();
+        this.bodyNanos = body.toNanos();
         this.keepAliveNanos = keepAlive.toNanos();
     }
 
@@ -61,7 +79,9 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (state == State.WAITING && msg instanceof ByteBuf buf && buf.isReadable()) {
+        if (readingBody && msg instanceof ByteBuf buf && buf.isReadable()) {
+            deadline = now() + bodyNanos; // the timer, when it fires, re-arms for it
+        } else if (state == State.WAITING && msg instanceof ByteBuf buf && buf.isReadable()) {
             state = State.HEAD;
             long headDeadline = now() + requestHeadNanos;
             ctx.fireChannelRead(msg);
@@ -82,43 +102,53 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
         ctx.fireChannelInactive();
     }
 
-    /**
-     * What was read only carried the rest of the body of a request already answered (a POST answered 404 or 405
-     * before its body was all in): the connection still waits for a head, under its keep-alive deadline, and no
-     * head timeout (408) starts for those bytes.
-     */
-    void bodyOfAnsweredRequest() {
-        if (state == State.HEAD) {
-            state = State.WAITING;
-        }
-    }
-
     /** A whole request head was decoded: the exchange takes over. */
     void headReceived() {
         state = State.BUSY;
     }
 
+    /** A request head announced a body (a length or chunks); it is read from now on. */
+    void bodyStarted() {
+        readingBody = true;
+        arm(now() + bodyNanos);
+    }
+
+    /** The last of the body arrived (or the connection gave up on it). */
+    void bodyEnded() {
+        if (readingBody) {
+            readingBody = false;
+            keepAliveIfIdle(); // the exchange may have been done before its body
+        }
+    }
+
     /**
      * The connection waits for its next kept-alive request. The keep-alive wait starts once {@code lastWrite}, the
-     * end of the last response, is out: until then the client is still receiving (a slow reader of a large file is
-     * the write timeout's business), and closing at the wait's end would cut the response short.
+     * end of the last response, is out and the request's body is all in: until then the client is still receiving
+     * (a slow reader of a large file is the write timeout's business) or sending, and closing at the wait's end
+     * would cut the response short.
      */
     void awaitingRequest(ChannelFuture lastWrite) {
         state = State.WAITING;
-        long wait = ++waits;
-        if (lastWrite.isDone()) {
-            arm(now() + keepAliveNanos);
-            return;
-        }
-        if (timer != null) { // a deadline of the request just answered must not end the wait
-            timer.cancel(false);
-            timer = null;
-        }
-        lastWrite.addListener(written -> {
-            if (state == State.WAITING && waits == wait) {
-                arm(now() + keepAliveNanos);
+        responseEnd = lastWrite;
+        if (!lastWrite.isDone()) {
+            if (!readingBody && timer != null) { // a deadline of the request just answered must not end the wait
+                timer.cancel(false);
+                timer = null;
             }
-        });
+            lastWrite.addListener(written -> {
+                if (responseEnd == lastWrite) {
+                    keepAliveIfIdle();
+                }
+            });
+        }
+        keepAliveIfIdle();
+    }
+
+    /** Arms the keep-alive wait if the connection is idle: waiting, no body coming, the last response out. */
+    private void keepAliveIfIdle() {
+        if (state == State.WAITING && !readingBody && (responseEnd == null || responseEnd.isDone())) {
+            arm(now() + keepAliveNanos);
+        }
     }
 
     /** Whether a connection is kept alive between requests at all ({@code keep-alive} above 0). */
@@ -148,7 +178,22 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
 
     private void fired() {
         timer = null;
-        if (state == State.BUSY || !ctx.channel().isActive()) {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        if (readingBody) {
+            if (!ctx.channel().config().isAutoRead()) {
+                deadline = now() + bodyNanos; // edge stopped reading, not the client
+                schedule(deadline);
+            } else if (now() - deadline < 0) {
+                schedule(deadline);
+            } else {
+                readingBody = false;
+                ctx.pipeline().fireUserEventTriggered(BODY_TIMEOUT);
+            }
+            return;
+        }
+        if (state == State.BUSY) {
             return; // re-armed when the exchange is done
         }
         if (now() - deadline < 0) {

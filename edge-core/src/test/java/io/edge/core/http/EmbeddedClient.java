@@ -14,6 +14,11 @@ public final class EmbeddedClient {
     /** Feeds {@code request} to the connection and returns everything it wrote back. */
     public static String send(EmbeddedChannel client, String request) {
         client.writeInbound(Unpooled.copiedBuffer(request, StandardCharsets.US_ASCII));
+        return received(client);
+    }
+
+    /** Everything the connection wrote since the last look. */
+    public static String received(EmbeddedChannel client) {
         StringBuilder out = new StringBuilder();
         for (ByteBuf b; (b = client.readOutbound()) != null; ) {
             out.append(b.toString(StandardCharsets.US_ASCII));

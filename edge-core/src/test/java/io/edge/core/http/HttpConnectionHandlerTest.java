@@ -7,12 +7,15 @@ import io.edge.core.route.Router;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,5 +60,41 @@ class HttpConnectionHandlerTest {
         assertThat(response).startsWith("HTTP/1.1 200 ").doesNotContainIgnoringCase("connection: close");
         assertThat(client.isActive()).isTrue();
         assertThat(client.config().isAutoRead()).as("the rest of the body and the next request are read").isTrue();
+    }
+
+    @Test
+    void bodySilentForTheBodyTimeoutIs408AndTheResponderIsTold() {
+        boolean[] incomplete = {false};
+        open(exchange -> exchange.readBody(content -> content.release(), () -> incomplete[0] = true));
+        client.freezeTime();
+        assertThat(EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n01234"))
+                .isEmpty();
+        client.advanceTimeBy(59, TimeUnit.SECONDS);
+        client.runScheduledPendingTasks();
+        assertThat(incomplete[0]).isFalse();
+        client.advanceTimeBy(1, TimeUnit.SECONDS);
+        client.runScheduledPendingTasks();
+        assertThat(EmbeddedClient.received(client)).startsWith("HTTP/1.1 408 ");
+        assertThat(client.isActive()).isFalse();
+        assertThat(incomplete[0]).as("the responder lets its backend go").isTrue();
+    }
+
+    @Test
+    void bodySilentAfterTheResponseHeadClosesTheConnection() {
+        boolean[] incomplete = {false};
+        open(exchange -> {
+            DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            HttpUtil.setTransferEncodingChunked(head, true);
+            exchange.writeAndFlush(head);
+            exchange.readBody(content -> content.release(), () -> incomplete[0] = true);
+        });
+        client.freezeTime();
+        assertThat(EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n01234"))
+                .startsWith("HTTP/1.1 200 ");
+        client.advanceTimeBy(60, TimeUnit.SECONDS);
+        client.runScheduledPendingTasks();
+        assertThat(EmbeddedClient.received(client)).isEmpty();
+        assertThat(client.isActive()).isFalse();
+        assertThat(incomplete[0]).isTrue();
     }
 }

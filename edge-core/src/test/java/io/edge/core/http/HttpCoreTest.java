@@ -52,8 +52,8 @@ class HttpCoreTest {
 
     @Test
     void keepAliveZeroAnswersOneRequestPerConnectionAndSaysSo() throws Exception {
-        ServerSettings.HttpTimeouts noKeepAlive = new ServerSettings.HttpTimeouts(Duration.ofSeconds(10), Duration.ZERO,
-                Duration.ofSeconds(30), Duration.ofSeconds(5));
+        ServerSettings.HttpTimeouts noKeepAlive = new ServerSettings.HttpTimeouts(Duration.ofSeconds(10),
+                Duration.ofSeconds(60), Duration.ZERO, Duration.ofSeconds(30), Duration.ofSeconds(5));
         try (RawHttpClient client = new RawHttpClient(start(TestServers.server(TestServers.limits(), noKeepAlive, 100)))) {
             RawHttpClient.Response response = client.send("GET /k HTTP/1.1\r\nHost: a\r\n\r\n").read();
             assertThat(response.status()).isEqualTo(200);

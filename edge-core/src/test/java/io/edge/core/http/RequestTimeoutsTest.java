@@ -24,8 +24,6 @@ class RequestTimeoutsTest {
     static final class Decoder extends ChannelInboundHandlerAdapter {
         final RequestTimeouts timeouts;
         boolean headsComplete = true;
-        /** Reads carry only the body of a request already answered. */
-        boolean bodyOfAnswered;
         final List<Object> events = new ArrayList<>();
 
         Decoder(RequestTimeouts timeouts) {
@@ -35,9 +33,7 @@ class RequestTimeoutsTest {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ReferenceCountUtil.release(msg);
-            if (bodyOfAnswered) {
-                timeouts.bodyOfAnsweredRequest();
-            } else if (headsComplete) {
+            if (headsComplete) {
                 timeouts.headReceived();
             }
         }
@@ -54,7 +50,7 @@ class RequestTimeoutsTest {
 
     @BeforeEach
     void open() {
-        timeouts = new RequestTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(75));
+        timeouts = new RequestTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(75));
         decoder = new Decoder(timeouts);
         channel = new EmbeddedChannel();
         channel.freezeTime();
@@ -140,17 +136,20 @@ class RequestTimeoutsTest {
     }
 
     @Test
-    void theRestOfAnAnsweredRequestsBodyStartsNoHeadTimeout() {
+    void theRestOfAnAnsweredRequestsBodyStartsNoHeadTimeoutAndTheKeepAliveWaitFollowsIt() {
         request(); // a POST answered 405 at once
+        timeouts.bodyStarted();
         timeouts.awaitingRequest(channel.newSucceededFuture());
-        decoder.bodyOfAnswered = true;
+        decoder.headsComplete = false;
         advanceSeconds(1);
-        request(); // its body goes on arriving
+        bodyBytes(); // its body goes on arriving
         advanceSeconds(30);
         assertThat(decoder.events).isEmpty(); // no 408 for a head that never started
+        timeouts.bodyEnded();
+        advanceSeconds(74.9);
         assertThat(channel.isActive()).isTrue();
-        advanceSeconds(44);
-        assertThat(channel.isActive()).isFalse(); // the keep-alive wait, from the response, ended quietly
+        advanceSeconds(0.1);
+        assertThat(channel.isActive()).isFalse(); // the keep-alive wait, from the body's end, ended quietly
         assertThat(decoder.events).isEmpty();
     }
 
@@ -164,5 +163,48 @@ class RequestTimeoutsTest {
         assertThat(channel.isActive()).isTrue();
         advanceSeconds(0.1);
         assertThat(channel.isActive()).isFalse();
+    }
+
+    void bodyBytes() {
+        channel.writeInbound(Unpooled.copiedBuffer("0123", StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void aBodySilentForTheBodyTimeoutIsReportedOnceFromItsLastRead() {
+        request();
+        timeouts.bodyStarted();
+        advanceSeconds(30);
+        bodyBytes(); // moves the deadline to 90 s
+        advanceSeconds(59.9);
+        assertThat(decoder.events).isEmpty();
+        advanceSeconds(0.1);
+        assertThat(decoder.events).containsExactly(RequestTimeouts.BODY_TIMEOUT);
+        advanceSeconds(1000);
+        assertThat(decoder.events).hasSize(1);
+    }
+
+    @Test
+    void timeWhileEdgePausedReadingDoesNotCountAgainstTheBody() {
+        request();
+        timeouts.bodyStarted();
+        channel.config().setAutoRead(false); // waiting for a backend connection, or a backend not taking body
+        advanceSeconds(1000);
+        assertThat(decoder.events).isEmpty();
+        channel.config().setAutoRead(true);
+        advanceSeconds(59.9);
+        assertThat(decoder.events).isEmpty();
+        advanceSeconds(60.1);
+        assertThat(decoder.events).containsExactly(RequestTimeouts.BODY_TIMEOUT);
+    }
+
+    @Test
+    void aBodyThatEndedIsNoLongerTimed() {
+        request();
+        timeouts.bodyStarted();
+        advanceSeconds(30);
+        timeouts.bodyEnded();
+        advanceSeconds(1000);
+        assertThat(decoder.events).isEmpty();
+        assertThat(channel.isActive()).isTrue();
     }
 }

@@ -28,11 +28,11 @@ final class TestServers {
     }
 
     static ServerSettings.HttpTimeouts timeouts(Duration head) {
-        return new ServerSettings.HttpTimeouts(head, Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(5));
+        return new ServerSettings.HttpTimeouts(head, Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(5));
     }
 
     static ServerSettings.HttpTimeouts writeTimeout(Duration write) {
-        return new ServerSettings.HttpTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(30), write, Duration.ofSeconds(5));
+        return new ServerSettings.HttpTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30), write, Duration.ofSeconds(5));
     }
 
     static EdgeSettings settings(ServerSettings server, Path root) {
