@@ -21,8 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A FastCGI peer for the faults a real php-fpm won't produce on demand. It reads one request per
  * connection turn and answers according to the script's file name: {@code ok.php} answers properly and
- * keeps the connection; {@code garbage.php}, {@code cut.php}, {@code stall.php}, {@code overloaded.php} and
- * {@code bighead.php} misbehave. It records how many requests each connection carried.
+ * keeps the connection; {@code garbage.php}, {@code cut.php}, {@code stall.php}, {@code overloaded.php},
+ * {@code bighead.php}, {@code short.php} and {@code long.php} (bodies shorter and longer than their
+ * Content-Length) misbehave. It records how many requests each connection carried.
  */
 final class FakeFcgiServer implements AutoCloseable {
 
@@ -83,6 +84,15 @@ final class FakeFcgiServer implements AutoCloseable {
                     }
                     case "stall.php" -> Thread.sleep(60_000);
                     case "overloaded.php" -> end(out, 2);
+                    case "short.php" -> {
+                        // a fatal error mid-readfile: 10 of the 100 bytes declared
+                        stdout(out, "Content-Length: 100\r\n\r\n0123456789");
+                        end(out, 0);
+                    }
+                    case "long.php" -> {
+                        stdout(out, "Content-Length: 5\r\n\r\n0123456789");
+                        end(out, 0);
+                    }
                     case "bighead.php" -> {
                         stdout(out, "X-Big: " + "b".repeat(60_000) + "\r\n");
                         Thread.sleep(60_000);

@@ -30,7 +30,7 @@ class FastCgiFaultsIT {
     @BeforeAll
     static void start() throws Exception {
         Path www = Files.createDirectories(dir.resolve("www"));
-        for (String script : new String[] {"ok", "garbage", "cut", "stall", "overloaded", "bighead"}) {
+        for (String script : new String[] {"ok", "garbage", "cut", "stall", "overloaded", "bighead", "short", "long"}) {
             Files.writeString(www.resolve(script + ".php"), "<?php // answered by the fake peer");
         }
         Path socket = dir.resolve("fake.sock");
@@ -115,6 +115,26 @@ class FastCgiFaultsIT {
         assertThat(after.statusCode()).isEqualTo(200);
         assertThat(fake.requestsPerConnection.size()).isEqualTo(connectionsBefore + 1);
         assertThat(fake.requestsPerConnection.get(fake.requestsPerConnection.size() - 1).get()).isEqualTo(1);
+    }
+
+    /**
+     * A body that disagrees with the backend's Content-Length reaches the client as a visibly cut response
+     * (at most the declared bytes) on a connection that is then closed: kept alive, the client would wait for
+     * the missing bytes, or read the excess as the next response.
+     */
+    @ParameterizedTest
+    @CsvSource({"short, 100, 0123456789", "long, 5, 01234"})
+    void bodyNotMatchingItsContentLengthClosesTheClientConnection(String script, int declared, String body)
+            throws Exception {
+        try (Socket client = new Socket()) {
+            client.connect(edge.address());
+            client.setSoTimeout(30_000); // keeps a kept-alive connection from hanging the build; nothing is measured
+            client.getOutputStream().write(("GET /" + script + ".php HTTP/1.1\r\nHost: a\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String response = new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(response).startsWith("HTTP/1.1 200 ").containsIgnoringCase("content-length: " + declared + "\r\n")
+                    .endsWith("\r\n\r\n" + body);
+        }
     }
 
     private static HttpResponse<String> get(String path) throws Exception {

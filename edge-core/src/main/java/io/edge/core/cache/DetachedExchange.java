@@ -124,6 +124,10 @@ final class DetachedExchange implements Exchange {
     }
 
     @Override
+    public void completeAndClose(ChannelFuture lastWrite) {
+    }
+
+    @Override
     public void fail(Throwable cause) {
     }
 

@@ -19,6 +19,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -231,6 +232,12 @@ public final class FastCgiResponder implements Responder {
         private HttpResponse heldHead;
         /** Body that came with {@link #heldHead}; owned by the call until written or released. */
         private ByteBuf heldBody;
+        /** The body length the backend's head declared for the client, -1 for none (or no body to send). */
+        private long declaredLength = -1;
+        /** Body bytes passed on to the client, never more than {@link #declaredLength}. */
+        private long relayed;
+        /** The backend sent more body than it declared; the excess was dropped. */
+        private boolean overrun;
 
         Call(Exchange exchange, ScriptResolver.Script script, HttpRequest request, ResponseTap tap, long contentLength,
              ByteBuf bufferedBody) {
@@ -354,6 +361,9 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             heldHead = head; // written by onReadComplete, or with the whole body by onEnd
+            if (!exchange.isHead() && hasBody(head.status())) {
+                declaredLength = declaredLength(head);
+            }
         }
 
         /** Sends the held head as the start of a streamed response, and the body held so far. */
@@ -390,7 +400,7 @@ public final class FastCgiResponder implements Responder {
                     && !headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
                 headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
             }
-            exchange.complete(exchange.writeAndFlush(new DefaultFullHttpResponse(head.protocolVersion(),
+            completeResponse(exchange.writeAndFlush(new DefaultFullHttpResponse(head.protocolVersion(),
                     head.status(), body, headers, EmptyHttpHeaders.INSTANCE)));
         }
 
@@ -437,6 +447,12 @@ public final class FastCgiResponder implements Responder {
                 chunk.release();
                 return;
             }
+            if (declaredLength >= 0) {
+                chunk = withinDeclaredLength(chunk);
+                if (chunk == null) {
+                    return;
+                }
+            }
             if (heldHead != null) {
                 // Held until this read from the backend is done: at most what one read delivers.
                 heldBody = heldBody == null ? chunk : append(heldBody, chunk);
@@ -448,6 +464,40 @@ public final class FastCgiResponder implements Responder {
                 backend.pauseResponse();
                 exchange.onWritable(backend::resumeResponse);
             }
+        }
+
+        /**
+         * What of {@code chunk} fits in the declared length (owned by the caller), or null when nothing does;
+         * bytes past it would be read by the client as the start of the next response.
+         */
+        private ByteBuf withinDeclaredLength(ByteBuf chunk) {
+            long room = declaredLength - relayed;
+            if (chunk.readableBytes() > room) {
+                overrun = true;
+                ByteBuf fits = room == 0 ? null : chunk.readRetainedSlice((int) room);
+                chunk.release();
+                chunk = fits;
+            }
+            if (chunk != null) {
+                relayed += chunk.readableBytes();
+            }
+            return chunk;
+        }
+
+        /**
+         * Ends the exchange after {@code lastWrite}. A body that disagreed with its declared length closes the
+         * connection: short, the client would wait for the rest; long, the excess was dropped, and either way
+         * the connection can't carry another response.
+         */
+        private void completeResponse(ChannelFuture lastWrite) {
+            if (declaredLength < 0 || (relayed == declaredLength && !overrun)) {
+                exchange.complete(lastWrite);
+                return;
+            }
+            LOG.warn("[{}] {} {}: backend declared Content-Length {} and sent {} body bytes; closing the client "
+                    + "connection after {}", requestId, request.method(), request.uri(), declaredLength,
+                    overrun ? "more" : Long.toString(relayed), overrun ? "the declared bytes" : "what was sent");
+            exchange.completeAndClose(lastWrite);
         }
 
         @Override
@@ -472,7 +522,7 @@ public final class FastCgiResponder implements Responder {
                 writeHeldResponse();
                 return;
             }
-            exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+            completeResponse(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
         }
 
         @Override
@@ -559,6 +609,19 @@ public final class FastCgiResponder implements Responder {
             composite.addComponent(true, held);
         }
         return composite.addComponent(true, tail);
+    }
+
+    /** The backend's {@code Content-Length}, -1 when absent or not a number (then it is not checked). */
+    private static long declaredLength(HttpResponse head) {
+        String value = head.headers().get(HttpHeaderNames.CONTENT_LENGTH);
+        if (value == null) {
+            return -1;
+        }
+        try {
+            return Math.max(-1, Long.parseLong(value.trim()));
+        } catch (NumberFormatException notANumber) {
+            return -1;
+        }
     }
 
     private static boolean hasBody(HttpResponseStatus status) {

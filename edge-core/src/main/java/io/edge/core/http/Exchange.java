@@ -81,6 +81,13 @@ public interface Exchange {
     void complete(ChannelFuture lastWrite);
 
     /**
+     * As {@link #complete}, and the connection is closed after {@code lastWrite} whatever the headers said:
+     * for a body that did not match the length its head declared, which the client can only see as a
+     * truncated response, and after which the connection can't carry another.
+     */
+    void completeAndClose(ChannelFuture lastWrite);
+
+    /**
      * Ends the exchange with an error. If no response head has been written yet, the client gets the
      * status {@code ErrorResponses} maps {@code cause} to; otherwise the connection is closed.
      */

@@ -267,6 +267,12 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
+    public void completeAndClose(ChannelFuture lastWrite) {
+        keepAlive = false;
+        complete(lastWrite);
+    }
+
+    @Override
     public void fail(Throwable cause) {
         if (state == State.DONE) {
             return;

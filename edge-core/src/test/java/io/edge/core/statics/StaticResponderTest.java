@@ -624,6 +624,7 @@ class StaticResponderTest {
         @Override public boolean isWritable() { return true; }
         @Override public void onWritable(Runnable task) { task.run(); }
         @Override public void complete(ChannelFuture lastWrite) { completed = true; }
+        @Override public void completeAndClose(ChannelFuture lastWrite) { completed = true; }
         @Override public void fail(Throwable cause) { failure = cause; }
         @Override public void sendError(HttpResponseStatus status) { error = status; channel.finishAndReleaseAll(); }
         @Override public void onClientGone(Runnable task) { goneTasks.add(task); }
