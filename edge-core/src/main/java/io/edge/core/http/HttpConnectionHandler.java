@@ -4,6 +4,7 @@ import io.edge.core.route.Route;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -291,7 +292,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             // no write progress for the write timeout while bytes were pending
             if (ctx.channel().unsafe().outboundBuffer() != null
                     && ctx.channel().unsafe().outboundBuffer().totalPendingWriteBytes() > 0) {
-                LOG.debug("closing {}: write stalled", ctx.channel().remoteAddress());
+                LOG.debug("resetting {}: write stalled", ctx.channel().remoteAddress());
+                // A reset, not a close: a close would leave the socket's send buffer (megabytes the client is not
+                // reading) held by the kernel until the client reads it or the orphan timers end it.
+                ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
                 ctx.close();
             }
         } else {
