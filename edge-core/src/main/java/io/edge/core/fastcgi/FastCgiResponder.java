@@ -252,6 +252,9 @@ public final class FastCgiResponder implements Responder {
         }
 
         void acquire() {
+            if (clientGone) {
+                return; // a retry queued before the client left: no queue slot, no lease for nobody
+            }
             if (bufferedBody == null && contentLength > 0) {
                 clientChannel.config().setAutoRead(false); // the body stays in the kernel while we wait
             }
@@ -280,11 +283,14 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             ByteBuf params = CgiParams.encode(clientChannel.alloc(), cgiRequest(), script, CgiOptions.DEFAULT);
-            backend = FcgiExchange.start(lease, params,
+            FcgiExchange started = FcgiExchange.start(lease, params,
                     new FcgiExchange.Options(requestId, MAX_RESPONSE_HEAD, timeouts.read(), timeouts.write()), this);
-            if (backend.isDone()) {
-                return; // failed at once; onError decided what to do
+            if (started.isDone()) {
+                // Failed at once (onError ran inside start and decided); nothing was sent, so backend stays
+                // null and a retry of a POST is still allowed.
+                return;
             }
+            backend = started;
             sendBody();
         }
 
