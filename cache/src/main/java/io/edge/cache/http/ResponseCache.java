@@ -353,7 +353,9 @@ public final class ResponseCache implements AutoCloseable {
         if (stored.staleForbidden) {
             return false;
         }
-        return stored.staleness(ticker.read()) < stored.usableOnErrorNanos;
+        long now = ticker.read();
+        // A fresh entry (looked up stale because a client's no-cache forced a revalidation) is no stale answer.
+        return now - stored.freshUntil < 0 || stored.staleness(now) < stored.usableOnErrorNanos;
     }
 
     FullHttpResponse staleAnswer(FullHttpResponse response) {

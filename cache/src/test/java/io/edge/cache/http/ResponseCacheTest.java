@@ -296,6 +296,8 @@ class ResponseCacheTest {
         store(get("/sm"), backend("S", "Cache-Control", "s-maxage=60"));
         store(get("/sie"), backend("E", "Cache-Control", "s-maxage=60, stale-if-error=300"));
         store(get("/ma"), backend("M", "Cache-Control", "max-age=60"));
+        // Still fresh (a client's no-cache may force a revalidation): a backend error is answered with it.
+        assertThat(body(cache.lookup(get("/sm")).responseOnError())).isEqualTo("S");
         time.advanceSeconds(120);
         assertThat(cache.lookup(get("/sm")).usableOnError()).isFalse();
         assertThat(cache.lookup(get("/sm")).responseOnError()).isNull();
