@@ -141,7 +141,7 @@ final class DetachedExchange implements Exchange {
     }
 
     @Override
-    public boolean isClientGone() {
+    public boolean isEnded() {
         return false;
     }
 }

@@ -100,9 +100,9 @@ public interface Exchange {
     void onClientGone(Runnable task);
 
     /**
-     * Whether the client went away before the exchange completed (the {@link #onClientGone} tasks have run):
-     * nothing written reaches it any more, and a response head can no longer be written. A responder that
+     * Whether the exchange has ended: completed, failed (a body over the limit, a timeout) or left by its client
+     * (the {@link #onClientGone} tasks have run). A response head can no longer be written. A responder that
      * resumes after waiting (an open, a read) checks it first and gives back what it was handed.
      */
-    boolean isClientGone();
+    boolean isEnded();
 }

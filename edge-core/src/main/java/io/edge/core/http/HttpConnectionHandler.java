@@ -46,6 +46,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private boolean closeAfterCurrent;
     /** The request most recently read was dropped (the connection closes after the current one): so is its body. */
     private boolean discardingBody;
+    /** The last write of the newest response ended ({@link #exchangeDone}), or null before the first. */
+    private ChannelFuture responseEnd;
 
     HttpConnectionHandler(HttpServerContext server, RequestTimeouts timeouts) {
         this.server = server;
@@ -118,15 +120,20 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /** The request stream can't be trusted any more: answer the running exchange if possible, then close. */
     private void failConnection(Throwable cause) {
-        boolean bodyOfCurrent = pipelined.isEmpty();
+        boolean bodyOfCurrent = pipelined.isEmpty() && !discardingBody;
         closeAfterCurrent = true;
         releasePipelined();
         if (current == null) {
-            ctx.close(); // the body belongs to an exchange that has already answered
+            // The body belongs to an exchange that has already answered: close once its response is out.
+            if (responseEnd == null || responseEnd.isDone()) {
+                ctx.close();
+            } else {
+                responseEnd.addListener(ChannelFutureListener.CLOSE);
+            }
         } else if (bodyOfCurrent) {
             current.fail(cause);
         }
-        // else: a pipelined request was bad; the running exchange finishes, then the connection closes
+        // else: a pipelined or dropped request was bad; the running exchange finishes, then the connection closes
     }
 
     private void start(HttpRequest request) {
@@ -202,6 +209,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         current = null;
+        responseEnd = lastWrite;
         if (!keepAlive || closeAfterCurrent || server.isDraining()) {
             closeAfterCurrent = true;
             releasePipelined();
@@ -212,7 +220,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             // A responder may have paused reading for its request body (backend not taking it) and ended
             // before the body did: the rest of it, dropped here, and the next request must still be read.
             ctx.channel().config().setAutoRead(true);
-            timeouts.awaitingRequest(lastWrite);
+            timeouts.awaitingRequest(responseEnd);
             return;
         }
         while (!pipelined.isEmpty()) {
@@ -235,7 +243,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (pipelined.isEmpty() && !closeAfterCurrent) {
             ctx.channel().config().setAutoRead(true);
             if (current == null) {
-                timeouts.awaitingRequest(lastWrite);
+                timeouts.awaitingRequest(responseEnd);
             }
         }
     }

@@ -131,10 +131,6 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
         state = State.WAITING;
         responseEnd = lastWrite;
         if (!lastWrite.isDone()) {
-            if (!readingBody && timer != null) { // a deadline of the request just answered must not end the wait
-                timer.cancel(false);
-                timer = null;
-            }
             lastWrite.addListener(written -> {
                 if (responseEnd == lastWrite) {
                     keepAliveIfIdle();
@@ -144,10 +140,20 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
         keepAliveIfIdle();
     }
 
-    /** Arms the keep-alive wait if the connection is idle: waiting, no body coming, the last response out. */
+    /**
+     * Once waiting with no body coming: arms the keep-alive wait if the last response is out, else stops the timer
+     * (a deadline of the request just answered, or of its body, must not end the wait) until that response's end
+     * calls here again.
+     */
     private void keepAliveIfIdle() {
-        if (state == State.WAITING && !readingBody && (responseEnd == null || responseEnd.isDone())) {
+        if (state != State.WAITING || readingBody) {
+            return;
+        }
+        if (responseEnd == null || responseEnd.isDone()) {
             arm(now() + keepAliveNanos);
+        } else if (timer != null) {
+            timer.cancel(false);
+            timer = null;
         }
     }
 

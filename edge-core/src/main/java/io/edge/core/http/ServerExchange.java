@@ -57,8 +57,6 @@ final class ServerExchange implements Exchange {
     private final Route route;
     private final long startNanos = System.nanoTime();
     private State state = State.OPEN;
-    /** The client went away before the exchange completed. */
-    private boolean gone;
     private boolean keepAlive;
     private int status;
     private long bodyBytes;
@@ -325,7 +323,6 @@ final class ServerExchange implements Exchange {
             return;
         }
         state = State.DONE;
-        gone = true;
         endBody();
         if (status == 0) {
             status = 499; // nginx's code for a client that closed before the response
@@ -338,8 +335,8 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
-    public boolean isClientGone() {
-        return gone;
+    public boolean isEnded() {
+        return state == State.DONE;
     }
 
     @Override

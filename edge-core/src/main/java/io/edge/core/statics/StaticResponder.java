@@ -261,13 +261,14 @@ public final class StaticResponder implements Responder {
 
     /**
      * Continues on the exchange's event loop once {@code opening} completes: {@code then} takes over the
-     * reference; a missing file runs {@code notFound}; other failures answer here. If the client went away
-     * meanwhile, the file is given back and nothing runs.
+     * reference; a missing file runs {@code notFound}; other failures answer here. If the exchange ended
+     * meanwhile (its client went away, or it failed: a body over the limit, a timeout), the file is given back
+     * and nothing runs.
      */
     private static void open(Exchange exchange, CompletionStage<OpenFile> opening,
             Consumer<OpenFile> then, Runnable notFound) {
         opening.whenComplete((openFile, error) -> onLoop(exchange, () -> {
-            if (exchange.isClientGone()) {
+            if (exchange.isEnded()) {
                 if (openFile != null) {
                     openFile.release();
                 }
@@ -493,7 +494,7 @@ public final class StaticResponder implements Responder {
                     exchange.fail(unwrap(error));
                     return;
                 }
-                if (exchange.isClientGone()) {
+                if (exchange.isEnded()) {
                     content.release();
                     return;
                 }

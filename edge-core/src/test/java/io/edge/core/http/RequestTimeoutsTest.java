@@ -154,6 +154,25 @@ class RequestTimeoutsTest {
     }
 
     @Test
+    void aBodyEndingWhileTheResponseIsStillGoingOutLeavesTheWaitToTheResponsesEnd() {
+        request();
+        timeouts.bodyStarted();
+        ChannelPromise lastWrite = channel.newPromise();
+        timeouts.awaitingRequest(lastWrite); // answered before its body was all in; a slow reader takes the answer
+        decoder.headsComplete = false;
+        bodyBytes();
+        timeouts.bodyEnded();
+        advanceSeconds(300); // past the body's deadline and the keep-alive wait: the response is not out yet
+        assertThat(channel.isActive()).isTrue();
+        lastWrite.setSuccess();
+        advanceSeconds(74.9);
+        assertThat(channel.isActive()).isTrue();
+        advanceSeconds(0.1);
+        assertThat(channel.isActive()).isFalse();
+        assertThat(decoder.events).isEmpty();
+    }
+
+    @Test
     void aRunningExchangeIsNotTimedOutByTheReadSide() {
         request(); // BUSY: its writes are the write timeout's business
         advanceSeconds(1000);

@@ -377,22 +377,27 @@ class StaticResponderTest {
     }
 
     @Test
-    void aFileOpenedAfterTheClientLeftIsGivenBack() {
+    void aFileOpenedAfterTheExchangeEndedIsGivenBack() {
         HeldReads held = holdReads();
         held.heldOpens = new ArrayList<>();
         FakeExchange big = new FakeExchange(HttpMethod.GET, "/big.txt", ""); // sent in regions
         FakeExchange revalidation = new FakeExchange(HttpMethod.GET, "/small.txt", "");
         revalidation.request.headers().set("If-None-Match", "*"); // answered 304
+        FakeExchange failed = new FakeExchange(HttpMethod.GET, "/big.txt", "");
         responder.respond(big);
         responder.respond(revalidation);
-        assertThat(held.heldOpens).hasSize(2);
+        responder.respond(failed);
+        assertThat(held.heldOpens).hasSize(3);
         big.leave();
         revalidation.leave();
+        failed.fail(new IOException("body over the limit")); // ended with its client still there
         held.heldOpens.forEach(Runnable::run);
         assertThat(big.messages).isEmpty();
         assertThat(revalidation.messages).isEmpty();
+        assertThat(failed.messages).isEmpty();
         big.releaseAll();
         revalidation.releaseAll();
+        failed.releaseAll();
         engine.cache().invalidateAll();
         assertThat(engine.cache().descriptorsInUse()).isZero();
     }
@@ -555,7 +560,7 @@ class StaticResponderTest {
         final List<Runnable> goneTasks = new ArrayList<>();
         HttpResponseStatus error;
         Throwable failure;
-        /** The client went away: as ServerExchange, a response head is refused (released, then thrown). */
+        /** The client went away. Once the exchange ended, as in ServerExchange, a head is refused (released, thrown). */
         boolean gone;
 
         FakeExchange(HttpMethod method, String path, String query) {
@@ -601,7 +606,7 @@ class StaticResponderTest {
 
         @Override
         public ChannelFuture write(Object message) {
-            if (gone && message instanceof HttpResponse) {
+            if (isEnded() && message instanceof HttpResponse) {
                 ReferenceCountUtil.release(message);
                 throw new IllegalStateException("response head written twice");
             }
@@ -628,7 +633,7 @@ class StaticResponderTest {
         @Override public void fail(Throwable cause) { failure = cause; }
         @Override public void sendError(HttpResponseStatus status) { error = status; channel.finishAndReleaseAll(); }
         @Override public void onClientGone(Runnable task) { goneTasks.add(task); }
-        @Override public boolean isClientGone() { return gone; }
+        @Override public boolean isEnded() { return gone || completed || failure != null || error != null; }
 
         /** The client goes away, as ServerExchange.clientGone() does it. */
         void leave() {
