@@ -145,13 +145,14 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             sendErrorAndClose(ErrorResponses.statusForUnparsable(result.cause()), false);
             return;
         }
+        String sentUri = request.uri(); // as the client sent it, for the access log: routing may rewrite it
         ServerExchange exchange;
         try {
             HttpStatusException invalid = validate(request);
             if (invalid != null) {
                 throw invalid;
             }
-            RequestTarget target = RequestTarget.parse(request.uri());
+            RequestTarget target = RequestTarget.parse(sentUri);
             if (target.authority() != null) {
                 // RFC 9112 3.2.2: an absolute-form target's authority overrides Host. Made origin-form here, the
                 // request is routed, passed to CGI and keyed in the cache by that one host.
@@ -159,12 +160,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 request.setUri(target.originForm());
             }
             Route route = server.router().route(request.headers().get(HttpHeaderNames.HOST), target.path());
-            exchange = new ServerExchange(this, ctx, request, target, route);
+            exchange = new ServerExchange(this, ctx, request, sentUri, target, route);
         } catch (HttpStatusException e) {
             if (ErrorResponses.closesConnection(e.status())) {
                 closeAfterCurrent = true;
             }
-            exchange = new ServerExchange(this, ctx, request, new RequestTarget(null, "/", "", "/"), null);
+            exchange = new ServerExchange(this, ctx, request, sentUri, new RequestTarget(null, "/", "", "/"), null);
             current = exchange;
             exchange.fail(e);
             return;

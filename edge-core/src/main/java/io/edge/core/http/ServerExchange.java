@@ -53,6 +53,8 @@ final class ServerExchange implements Exchange {
     private final HttpConnectionHandler connection;
     private final ChannelHandlerContext ctx;
     private final HttpRequest request;
+    /** The request target as sent, logged as nginx's {@code $request} is. */
+    private final String sentUri;
     private final RequestTarget target;
     private final Route route;
     private final long startNanos = System.nanoTime();
@@ -67,11 +69,13 @@ final class ServerExchange implements Exchange {
     private List<Runnable> writableTasks;
     private List<Runnable> goneTasks;
 
-    ServerExchange(HttpConnectionHandler connection, ChannelHandlerContext ctx, HttpRequest request, RequestTarget target,
-                   Route route) {
+    /** @param sentUri the request target as the client sent it (an absolute form is made origin-form for routing) */
+    ServerExchange(HttpConnectionHandler connection, ChannelHandlerContext ctx, HttpRequest request, String sentUri,
+                   RequestTarget target, Route route) {
         this.connection = connection;
         this.ctx = ctx;
         this.request = request;
+        this.sentUri = sentUri;
         this.target = target;
         this.route = route;
     }
@@ -353,7 +357,7 @@ final class ServerExchange implements Exchange {
         }
         InetSocketAddress remote = remoteAddress();
         connection.server().accessLog().log(remote == null ? "-" : remote.getAddress().getHostAddress(),
-                request.method() + " " + request.uri() + " " + request.protocolVersion(), status, bodyBytes,
+                request.method() + " " + sentUri + " " + request.protocolVersion(), status, bodyBytes,
                 request.headers().get(HttpHeaderNames.REFERER), request.headers().get(HttpHeaderNames.USER_AGENT),
                 startNanos);
     }

@@ -3,6 +3,8 @@ package io.edge.core.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.edge.conf.ServerSettings;
 import io.edge.core.EdgeServer;
 import java.net.InetSocketAddress;
@@ -10,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.LoggerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,6 +86,26 @@ class HttpCoreTest {
             assertThat(response.header("connection")).isEqualToIgnoringCase("close");
             assertThat(client.isClosedByPeer()).isTrue();
         }
+    }
+
+    @Test
+    void anAbsoluteFormRequestIsLoggedAsSent() throws Exception {
+        ch.qos.logback.classic.Logger access = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("edge.access");
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        access.addAppender(lines);
+        try {
+            try (RawHttpClient client = new RawHttpClient(start())) {
+                RawHttpClient.Response response = client.send("GET http://a.test/x?q=1 HTTP/1.1\r\nHost: b\r\n\r\n").read();
+                assertThat(response.text()).isEqualTo("/x?q=1 body=0"); // routed and answered in origin form
+            }
+            assertThat(server.shutdown()).isTrue(); // every log line is written once the loops are done
+            server = null;
+        } finally {
+            access.detachAppender(lines);
+        }
+        assertThat(lines.list).singleElement().satisfies(
+                line -> assertThat(line.getFormattedMessage()).contains("\"GET http://a.test/x?q=1 HTTP/1.1\" 200"));
     }
 
     @Test
