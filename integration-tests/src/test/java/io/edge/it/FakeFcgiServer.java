@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connection turn and answers according to the script's file name: {@code ok.php} answers properly and
  * keeps the connection; {@code garbage.php}, {@code cut.php}, {@code stall.php}, {@code overloaded.php},
  * {@code bighead.php}, {@code short.php} and {@code long.php} (bodies shorter and longer than their
- * Content-Length) misbehave. It records how many requests each connection carried.
+ * Content-Length) misbehave; {@code sendfile-stall.php} sends X-Sendfile of the root's file.txt, then stalls. It records how many requests each connection carried.
  */
 final class FakeFcgiServer implements AutoCloseable {
 
@@ -92,6 +92,12 @@ final class FakeFcgiServer implements AutoCloseable {
                     case "long.php" -> {
                         stdout(out, "Content-Length: 5\r\n\r\n0123456789");
                         end(out, 0);
+                    }
+                    case "sendfile-stall.php" -> {
+                        // X-Sendfile of the root's file.txt, then silence past the read timeout
+                        stdout(out, "X-Sendfile: " + params.get("DOCUMENT_ROOT") + "/file.txt\r\n"
+                                + "Cache-Control: max-age=60\r\n\r\n");
+                        Thread.sleep(60_000);
                     }
                     case "bighead.php" -> {
                         stdout(out, "X-Big: " + "b".repeat(60_000) + "\r\n");

@@ -33,11 +33,17 @@ class FastCgiFaultsIT {
         for (String script : new String[] {"ok", "garbage", "cut", "stall", "overloaded", "bighead", "short", "long"}) {
             Files.writeString(www.resolve(script + ".php"), "<?php // answered by the fake peer");
         }
+        Files.writeString(Files.createDirectories(www.resolve("cached")).resolve("sendfile-stall.php"), "<?php // fake");
+        Files.writeString(www.resolve("file.txt"), "the file's bytes");
         Path socket = dir.resolve("fake.sock");
         fake = new FakeFcgiServer(socket);
         edge = EdgeHarness.start(dir, """
                 server.timeouts.body = 1 s
-                sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/", fastcgi = fake }] }]
+                cache.responses.coalesce-timeout = 1 h
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/cached/", fastcgi = fake, cache = true, x-sendfile = ["www"] }
+                  { match = "/", fastcgi = fake }
+                ] }]
                 fastcgi.backends.fake {
                   addresses = ["unix:%s"]
                   max-connections = 1
@@ -74,6 +80,20 @@ class FastCgiFaultsIT {
             assertThat(event.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
             assertThat(event.getFormattedMessage()).contains("/bighead.php", "502", "expected");
         });
+    }
+
+    @Test
+    void aBackendFailingAfterXSendfileLetsTheRequestsCoalescedBehindItGoOn() throws Exception {
+        // Two GETs of one cacheable URL at once: one leads, the other waits for its answer (coalesce-timeout
+        // 1 h here). The leader's backend stalls after its X-Sendfile head and fails at the 1 s read timeout;
+        // the follower must go on then, not an hour later.
+        var first = HTTP.sendAsync(request("/cached/sendfile-stall.php"), HttpResponse.BodyHandlers.ofString());
+        var second = HTTP.sendAsync(request("/cached/sendfile-stall.php"), HttpResponse.BodyHandlers.ofString());
+        for (var answer : java.util.List.of(first, second)) {
+            HttpResponse<String> response = answer.get(30, java.util.concurrent.TimeUnit.SECONDS); // a guard only
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo("the file's bytes");
+        }
     }
 
     @ParameterizedTest
@@ -138,6 +158,10 @@ class FastCgiFaultsIT {
     }
 
     private static HttpResponse<String> get(String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(edge.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+        return HTTP.send(request(path), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpRequest request(String path) {
+        return HttpRequest.newBuilder(edge.uri(path)).build();
     }
 }

@@ -549,6 +549,11 @@ public final class FastCgiResponder implements Responder {
             resumeClientReading();
             if (redirected) {
                 LOG.debug("[{}] backend failed after X-Sendfile: {}", requestId, cause.toString());
+                if (tap != null) {
+                    // Ends the cache's flight for this URL, so requests coalesced behind it go on now instead of
+                    // after coalesce-timeout; the head was passed, so the tap leaves the answer to the static path.
+                    tap.onError(cause);
+                }
             } else if (!clientGone && !(tap != null && tap.onError(cause))) {
                 exchange.fail(cause);
             }
