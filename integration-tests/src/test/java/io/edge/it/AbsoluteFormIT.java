@@ -47,12 +47,7 @@ class AbsoluteFormIT {
 
     @AfterAll
     static void stop() {
-        if (edge != null) {
-            edge.close();
-        }
-        if (fpm != null) {
-            fpm.close();
-        }
+        EdgeHarness.close(edge, fpm);
     }
 
     private static String get(String target, String host) throws Exception {

@@ -45,6 +45,16 @@ final class EdgeHarness implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + address.getPort() + pathAndQuery);
     }
 
+    /** Closes {@code edge}, then {@code fpm}; either may be null (a set-up that failed part-way). */
+    static void close(EdgeHarness edge, PhpFpm fpm) {
+        if (edge != null) {
+            edge.close();
+        }
+        if (fpm != null) {
+            fpm.close();
+        }
+    }
+
     @Override
     public void close() {
         edge.stop();

@@ -69,12 +69,7 @@ class FastCgiIT {
 
     @AfterAll
     static void stop() {
-        if (edge != null) {
-            edge.close();
-        }
-        if (fpm != null) {
-            fpm.close();
-        }
+        EdgeHarness.close(edge, fpm);
     }
 
     @BeforeEach

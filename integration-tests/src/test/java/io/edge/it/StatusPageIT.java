@@ -43,12 +43,7 @@ class StatusPageIT {
 
     @AfterAll
     static void stop() {
-        if (edge != null) {
-            edge.close();
-        }
-        if (fpm != null) {
-            fpm.close();
-        }
+        EdgeHarness.close(edge, fpm);
     }
 
     private static HttpResponse<String> send(String method, String path) throws Exception {
