@@ -353,9 +353,9 @@ public final class ResponseCache implements AutoCloseable {
         if (stored.staleForbidden) {
             return false;
         }
-        long now = ticker.read();
-        // A fresh entry (looked up stale because a client's no-cache forced a revalidation) is no stale answer.
-        return now - stored.freshUntil < 0 || stored.staleness(now) < stored.usableOnErrorNanos;
+        // How far past freshness, negative while still fresh (looked up stale only because a client's no-cache
+        // forced a revalidation): a fresh entry always answers, a stale one within its window.
+        return ticker.read() - stored.freshUntil < stored.usableOnErrorNanos;
     }
 
     FullHttpResponse staleAnswer(FullHttpResponse response) {

@@ -124,8 +124,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         closeAfterCurrent = true;
         releasePipelined();
         if (current == null) {
-            // The body belongs to an exchange that has already answered: close once its response is out.
-            if (responseEnd == null || responseEnd.isDone()) {
+            // The body belongs to an exchange that has already answered: close once its response is out (at once
+            // if it is).
+            if (responseEnd == null) {
                 ctx.close();
             } else {
                 responseEnd.addListener(ChannelFutureListener.CLOSE);
