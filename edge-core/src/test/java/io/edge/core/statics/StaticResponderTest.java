@@ -264,8 +264,7 @@ class StaticResponderTest {
         assertThat(ex.messages).hasSize(3);
         assertThat(ex.completed).isFalse();
         ex.releaseAll();
-        engine.cache().invalidateAll();
-        assertThat(engine.cache().descriptorsInUse()).isZero();
+        assertEveryFileGivenBack();
     }
 
     @Test
@@ -285,8 +284,7 @@ class StaticResponderTest {
         ex.stalled.get(5).setSuccess();
         assertThat(ex.completed).isTrue();
         ex.releaseAll();
-        engine.cache().invalidateAll();
-        assertThat(engine.cache().descriptorsInUse()).isZero();
+        assertEveryFileGivenBack();
     }
 
     @Test
@@ -298,8 +296,7 @@ class StaticResponderTest {
         ex.stalled.get(1).setFailure(new java.io.IOException("reset")); // writes complete in order: the first region's
         assertThat(ex.failure).hasMessage("reset");
         ex.releaseAll();
-        engine.cache().invalidateAll();
-        assertThat(engine.cache().descriptorsInUse()).isZero();
+        assertEveryFileGivenBack();
     }
 
     @Test
@@ -398,8 +395,7 @@ class StaticResponderTest {
         big.releaseAll();
         revalidation.releaseAll();
         failed.releaseAll();
-        engine.cache().invalidateAll();
-        assertThat(engine.cache().descriptorsInUse()).isZero();
+        assertEveryFileGivenBack();
     }
 
     @Test
@@ -412,8 +408,7 @@ class StaticResponderTest {
         assertThat(ex.completed).isFalse();
         assertThat(ex.messages).hasSize(2); // the head and the first region
         ex.releaseAll();
-        engine.cache().invalidateAll();
-        assertThat(engine.cache().descriptorsInUse()).isZero();
+        assertEveryFileGivenBack();
     }
 
     @Test
@@ -452,6 +447,12 @@ class StaticResponderTest {
         assertThat(refused.messages).isEmpty();
         assertThat(refused.error).isEqualTo(HttpResponseStatus.FORBIDDEN);
         refused.releaseAll();
+    }
+
+    /** No descriptor is held once the cache lets go of its own: every reference the responder took came back. */
+    private void assertEveryFileGivenBack() {
+        engine.cache().invalidateAll();
+        assertThat(engine.cache().descriptorsInUse()).isZero();
     }
 
     /** Makes the responder read through a {@link HeldReads} over the test's engine, and returns it. */
