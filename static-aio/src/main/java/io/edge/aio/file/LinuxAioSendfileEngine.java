@@ -30,17 +30,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Per event loop ({@link LoopAio}, created on the loop the first time it reads): one AIO context, one slab
  * of {@code slots} slots, an eventfd the loop's epoll watches ({@code IOCB_FLAG_RESFD}); no extra thread. Up
- * to {@code queueDepth} reads are in flight per loop; further ones, and reads that find every slot held by
- * regions not yet written, wait in the loop's queue, never blocking the caller. O_DIRECT wants aligned
+ * to {@code queueDepth} reads are in flight per loop; further ones wait in the loop's queue, never blocking
+ * the caller. A read that finds every other slot held by regions their clients have not taken yet (slow
+ * clients) goes to the thread pool instead of waiting for them, as a file without O_DIRECT does. O_DIRECT wants aligned
  * offsets and lengths: a read covers its range rounded out to {@value LoopAio#ALIGNMENT} bytes, and only the
  * requested bytes are copied or sent.
  *
  * <p>Fallbacks, each announced by one log line: where kernel AIO or the slab cannot be set up (no epoll,
  * {@code io_setup} refused, no {@code /dev/shm}) every file, and where the file system refuses
- * {@code O_DIRECT} (EINVAL) that file, is read by the thread pool like {@link ThreadPoolEngine}, whose
- * {@code sendfile} regions straight from the file {@link #region} always returns. Opens (stat + open) run on
- * that pool too; descriptors of files from a file server (FUSE, NFS) are closed off the event loop, as the
- * threads engine closes them.
+ * {@code O_DIRECT} (EINVAL) that file, is loaded as {@link ThreadPoolEngine} loads it: a {@code sendfile}
+ * region straight from the file where the range is in the page cache, else a pool read into a buffer, so the
+ * event loop never waits for the disk. {@link #region} itself always returns a region of the file. Opens
+ * (stat + open) run on that pool too; descriptors of files from a file server (FUSE, NFS) are closed off the
+ * event loop, as the threads engine closes them.
  */
 public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
 
@@ -54,6 +56,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         final AtomicLong holesPunched = new AtomicLong();
         final AtomicLong threadReads = new AtomicLong();
         final AtomicLong directRefused = new AtomicLong();
+        final AtomicLong slabFull = new AtomicLong();
     }
 
     private final LoopContexts<LoopAio> contexts;
@@ -62,6 +65,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     private final long readTimeoutNanos;
     private final AtomicBoolean directRefusalLogged = new AtomicBoolean();
     private final AtomicBoolean directReadRefusalLogged = new AtomicBoolean();
+    private final AtomicBoolean slabFullLogged = new AtomicBoolean();
     private volatile String unavailable;
 
     /**
@@ -163,7 +167,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             throw new IllegalArgumentException("length: " + length + " (expected: <= chunkSize " + chunkSize() + ")");
         }
         if (!usesAio(file)) {
-            return CompletableFuture.completedFuture(region(file, offset, length));
+            return blocking.loadRegion(file, offset, length);
         }
         CompletableFuture<Object> result = counted(new CompletableFuture<>(), file);
         RegionLoad load = new RegionLoad(file.retain(), offset, length, result);
@@ -265,6 +269,12 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             fallBack();
         }
 
+        @Override
+        void noSlot() {
+            slabFull(file);
+            fallBack();
+        }
+
         void notStarted(Throwable cause) {
             if (fallsBack()) {
                 fallBack();
@@ -273,15 +283,19 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             }
         }
 
+        /** As the threads engine loads it: a region of the file if it is in the page cache, else a pool read. */
         private void fallBack() {
-            stats.counters.asyncReads.decrement(); // a sendfile region after all, counted by the pool
+            stats.counters.asyncReads.decrement(); // the pool counts its region or read itself
             try {
-                Object region = region(file, offset, length);
-                if (!result.complete(region)) {
-                    ReferenceCountUtil.release(region);
-                }
+                blocking.loadRegion(file, offset, length).whenComplete((loaded, error) -> {
+                    if (error != null) {
+                        result.completeExceptionally(error);
+                    } else if (!result.complete(loaded)) {
+                        ReferenceCountUtil.release(loaded);
+                    }
+                });
             } finally {
-                file.release();
+                file.release(); // the region or the pool's read holds its own
             }
         }
     }
@@ -303,6 +317,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         private int outstanding;
         private Throwable failure;
         private boolean refused;
+        private boolean slabFull;
 
         /** Takes over one reference to {@code file}. */
         BufferRead(OpenFile file, long offset, int length, ByteBufAllocator alloc, CompletableFuture<ByteBuf> result) {
@@ -360,11 +375,15 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             if (--outstanding > 0) {
                 return;
             }
-            if (failure != null || refused) {
+            if (failure != null || refused || slabFull) {
                 buffer.release();
                 buffer = null;
-                if (refused && failure == null) {
-                    directRefused(file);
+                if (failure == null) {
+                    if (refused) {
+                        directRefused(file);
+                    } else {
+                        slabFull(file);
+                    }
                     fallBack();
                     return;
                 }
@@ -394,7 +413,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
 
             @Override
             boolean wanted() {
-                return !result.isDone() && failure == null && !refused;
+                return !result.isDone() && failure == null && !refused && !slabFull;
             }
 
             @Override
@@ -422,6 +441,12 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
                 refused = true;
                 partDone(null);
             }
+
+            @Override
+            void noSlot() {
+                slabFull = true;
+                partDone(null);
+            }
         }
     }
 
@@ -435,6 +460,20 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             log.warn("linux-aio-sendfile: an O_DIRECT read of {} was refused (EINVAL); such reads go to the thread "
                     + "pool (counted, not logged again)", file.path());
         }
+    }
+
+    private void slabFull(OpenFile file) {
+        stats.slabFull.incrementAndGet();
+        if (slabFullLogged.compareAndSet(false, true)) {
+            log.warn("linux-aio-sendfile: every slab slot of a loop is held by responses their clients have not taken "
+                    + "yet (slow clients); a read of {} and others while that lasts go to the thread pool (counted, "
+                    + "not logged again)", file.path());
+        }
+    }
+
+    /** Reads that found every slab slot held by regions not yet written, and went to the thread pool so far. */
+    public long slabFullReads() {
+        return stats.slabFull.get();
     }
 
     /** Kernel reads refused with EINVAL and redone by the thread pool so far. */

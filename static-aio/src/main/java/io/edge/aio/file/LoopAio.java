@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * to them) -> hole punched -> {@code FREE}. Invariants: a slot is written by the kernel only while
  * {@code IN_FLIGHT}; it returns to {@code FREE} only after {@code fallocate(PUNCH_HOLE)} detached its pages,
  * so a socket that {@code sendfile}d them keeps the bytes it was given; a slot whose punch failed is never
- * reused. A piece that finds no free slot or the queue depth reached waits here (FIFO), never blocking.
+ * reused. A piece that finds the queue depth reached waits here (FIFO), never blocking; one that finds the
+ * depth not reached but no free slot, every other slot held by regions their clients have not taken yet, is
+ * handed back ({@link Piece#noSlot}) to be read another way: slow clients never hold up other reads.
  */
 final class LoopAio extends LoopContext<LoopAio.Piece> {
 
@@ -97,10 +99,16 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
     }
 
     private void startWaiting() {
-        while (inFlightCount < queueDepth && freeCount > 0 && hasWaiting()) {
+        while (inFlightCount < queueDepth && hasWaiting()) {
             Piece piece = dequeue();
             if (!piece.wanted()) {
                 piece.failed(new IOException("read abandoned before it started"));
+                continue;
+            }
+            if (freeCount == 0) {
+                // Below the queue depth, so regions hold every slot the kernel is not reading into: sockets
+                // that do not take their bytes (slow clients). Waiting for them could take any time.
+                piece.noSlot();
                 continue;
             }
             piece.slot = freeSlots[--freeCount];
@@ -269,5 +277,11 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
 
         /** The kernel refused the O_DIRECT read (EINVAL); no slot is held. */
         abstract void refused();
+
+        /**
+         * The piece never started: every slot not being read into is held by a region a client has not taken
+         * yet. No slot is held; the piece is read some other way rather than wait for slow clients.
+         */
+        abstract void noSlot();
     }
 }

@@ -20,7 +20,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -224,26 +226,27 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
     }
 
     @Test
-    void aReadWaitsWhileEverySlotIsHeldByARegionNotYetWritten() throws Exception {
-        byte[] content = bytes(3 * 4096, 5);
+    void aReadThatFindsEverySlotHeldByRegionsNotYetWrittenGoesToTheThreadPoolInsteadOfWaiting() throws Exception {
+        byte[] content = bytes(4 * 4096, 5);
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         LinuxAioSendfileEngine twoSlots = engine(clock::get, 2, 2, 4096, LinuxAioSendfileEngine.SLAB_DIR);
         try {
             OpenFile file = await(twoSlots.open(Files.write(dir.resolve("held"), content), true));
             IoEventLoop loop = group.next();
             try {
-                Object first = await(loop.submit(() -> twoSlots.loadRegion(file, 0, 4096)).get().toCompletableFuture());
-                Object second = await(loop.submit(() -> twoSlots.loadRegion(file, 4096, 4096)).get().toCompletableFuture());
-                CompletableFuture<Object> third = loop.submit(() -> {
-                    CompletableFuture<Object> load = twoSlots.loadRegion(file, 8192, 4096).toCompletableFuture();
-                    assertThat(twoSlots.slotsHeld()).isEqualTo(2);
-                    assertThat(twoSlots.waitingReads()).isEqualTo(1);
-                    return load;
-                }).get(30, TimeUnit.SECONDS);
-                assertThat(third).isNotDone();
+                // Two regions nobody writes, as to clients that stopped reading: they hold both slots.
+                Object first = await(onLoop(loop, () -> twoSlots.loadRegion(file, 0, 4096)));
+                Object second = await(onLoop(loop, () -> twoSlots.loadRegion(file, 4096, 4096)));
+                assertThat(twoSlots.slotsHeld()).isEqualTo(2);
+                Object third = await(onLoop(loop, () -> twoSlots.loadRegion(file, 8192, 4096)));
+                ByteBuf copy = await(onLoop(loop, () -> twoSlots.read(file, 12288, 4096, ALLOC)));
+                assertThat(twoSlots.slabFullReads()).isEqualTo(2);
+                assertThat(twoSlots.slotsHeld()).as("the slab's slots are still the held regions'").isEqualTo(2);
+                assertThat(drain(third)).isEqualTo(slice(content, 8192, 4096));
+                assertThat(drain(copy)).isEqualTo(slice(content, 12288, 4096));
                 assertThat(drain(first)).isEqualTo(slice(content, 0, 4096)); // written: its slot goes back
-                assertThat(drain(await(third))).isEqualTo(slice(content, 8192, 4096));
                 assertThat(drain(second)).isEqualTo(slice(content, 4096, 4096));
+                assertThat(twoSlots.completedReads()).as("kernel reads: the two held regions").isEqualTo(2);
             } finally {
                 file.release();
             }
@@ -252,6 +255,31 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         } finally {
             twoSlots.close();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /** What {@code start} returns, started on {@code loop}. */
+    private static <T> CompletionStage<T> onLoop(IoEventLoop loop, Callable<CompletionStage<T>> start) throws Exception {
+        return loop.submit(start).get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aFileWithoutAnODirectDescriptorThatIsNotInThePageCacheIsReadByThePoolNotSentFromTheLoop() throws Exception {
+        assumePageCacheVisible();
+        byte[] content = bytes(6000, 7);
+        Path path = Files.write(dir.resolve("plain-cold"), content);
+        try (OpenFileCache plain = new OpenFileCache(4, REVALIDATE, 8, clock::get);
+                LinuxAioSendfileEngine other = engine(clock::get, 2, 2, 1 << 20, LinuxAioSendfileEngine.SLAB_DIR)) {
+            OpenFile file = plain.acquire(path, true);
+            try {
+                dropFromPageCache(path);
+                Object loaded = await(other.loadRegion(file, 0, 6000));
+                assertThat(loaded).as("a sendfile region of a cold file would make the writer wait for the disk")
+                        .isInstanceOf(ByteBuf.class);
+                assertThat(drain(loaded)).isEqualTo(content);
+            } finally {
+                file.release();
+            }
         }
     }
 
