@@ -19,6 +19,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,6 +97,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     private final ConcurrentHashMap<Long, CompletableFuture<FileSystemReads>> readsByFileSystem = new ConcurrentHashMap<>();
     /** The file system decided last: most servers read from one, so most reads find it here (no boxed map key). */
     private volatile Decided lastDecided;
+    private final AtomicBoolean noRingLogged = new AtomicBoolean();
     /** Read-ahead and closes of files whose reads go to kernel workers; see {@link #afterOpenOnPool}. */
     private final FileServerFiles fileServerFiles;
 
@@ -160,7 +162,8 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         this.residencyCheck = residencyCheck && PageCache.isAvailable();
         this.readTimeoutNanos = readTimeout.toNanos();
         this.rings = new LoopContexts<>("io_uring engine",
-                loop -> LoopRing.create(loop, queueDepth, workersPerRing(workers, loop), readTimeoutNanos, stats));
+                loop -> LoopRing.create(loop, queueDepth, workersPerRing(workers, loop), readTimeoutNanos, stats,
+                        this::readByPool));
         this.fileServerFiles = new FileServerFiles("io_uring", blocking.inlineLimit(), this.residencyCheck);
         blocking.afterOpenOnPool(this::afterOpenOnPool);
     }
@@ -216,10 +219,43 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         }
         stats.counters.asyncReads.increment();
         CompletableFuture<ByteBuf> result = new CompletableFuture<>();
-        LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, buffers, result,
+        LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, buffers, alloc, result,
                 how == FileSystemReads.WORKERS);
-        rings.execute(ring -> ring.submit(read), read::abandon);
+        rings.execute(ring -> ring.submit(read), cause -> noRing(read, cause));
         return result;
+    }
+
+    /** {@code read} found no ring on its loop: fails if the engine closed, else goes to the pool. */
+    private void noRing(LoopRing.Read read, Throwable cause) {
+        if (rings.isClosed()) {
+            read.abandon(cause);
+            return;
+        }
+        if (noRingLogged.compareAndSet(false, true)) {
+            log.warn("io_uring: no ring on event loop {} ({}); its reads go to the thread pool until one can be set "
+                    + "up (tried again after {} ms; logged once)", Thread.currentThread().getName(), cause.toString(),
+                    LoopContexts.RETRY_AFTER_NANOS / 1_000_000);
+        }
+        readByPool(read);
+    }
+
+    /**
+     * Does {@code read} on the pool instead of a ring (no ring on its loop, or the kernel keeps refusing it), and
+     * completes its stage with the pool's answer; takes over the read's file reference.
+     */
+    private void readByPool(LoopRing.Read read) {
+        stats.counters.asyncReads.decrement(); // the pool's read counts itself
+        try {
+            blocking.read(read.file, read.offset, read.length, read.callersAlloc).whenComplete((buffer, error) -> {
+                if (error != null) {
+                    read.result.completeExceptionally(error);
+                } else if (!read.result.complete(buffer)) {
+                    buffer.release(); // the caller gave up
+                }
+            });
+        } finally {
+            read.file.release(); // the pool's read holds its own
+        }
     }
 
     /** A settled decision: no answer (the question failed or was refused) sends reads to workers, the safe way. */

@@ -15,11 +15,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * One {@link LoopContext} per Netty epoll event loop, created lazily on that loop the first time work arrives
  * there. A caller that is not on an epoll loop (a test, a worker thread) uses one context on a private
- * single-thread epoll loop started on first use.
+ * single-thread epoll loop started on first use. A loop whose context could not be set up is not asked again
+ * for {@link #RETRY_AFTER_NANOS}: its work fails over at once (each engine has a way round) instead of paying
+ * for a failing set-up per read.
  */
 final class LoopContexts<C extends LoopContext<?>> {
 
@@ -29,17 +32,33 @@ final class LoopContexts<C extends LoopContext<?>> {
         C create(IoEventLoop loop) throws IOException;
     }
 
+    /** How long a loop whose context could not be set up gets no new try. */
+    static final long RETRY_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /** Why a loop has no context, and when it may be tried again. */
+    private record SetupFailure(Throwable cause, long retryAt) {
+    }
+
     private final String name;
     private final Factory<C> factory;
     private final Map<IoEventLoop, C> contexts = new ConcurrentHashMap<>();
+    /** Touched only on the loop the key names. */
+    private final Map<IoEventLoop, SetupFailure> failures = new ConcurrentHashMap<>();
     private final Object ownLoopLock = new Object();
     private MultiThreadIoEventLoopGroup ownLoop;
     private volatile boolean closed;
+    private final LongSupplier nanoTime;
 
     /** @param name names the engine in messages and the private loop's thread */
     LoopContexts(String name, Factory<C> factory) {
+        this(name, factory, System::nanoTime);
+    }
+
+    /** @param nanoTime the clock of the retry wait */
+    LoopContexts(String name, Factory<C> factory, LongSupplier nanoTime) {
         this.name = name;
         this.factory = factory;
+        this.nanoTime = nanoTime;
     }
 
     /**
@@ -70,13 +89,26 @@ final class LoopContexts<C extends LoopContext<?>> {
                 failed.accept(new IOException(name + " closed"));
                 return;
             }
+            SetupFailure failure = failures.get(loop);
+            if (failure != null && nanoTime.getAsLong() - failure.retryAt() < 0) {
+                failed.accept(failure.cause());
+                return;
+            }
             try {
                 context = factory.create(loop);
             } catch (IOException | RuntimeException e) {
+                failures.put(loop, new SetupFailure(e, nanoTime.getAsLong() + RETRY_AFTER_NANOS));
                 failed.accept(e);
                 return;
             }
+            failures.remove(loop);
             contexts.put(loop, context);
+            if (closed) {
+                // close() may have looked at the contexts before this one was there
+                context.closeWhenIdle();
+                failed.accept(new IOException(name + " closed"));
+                return;
+            }
         }
         task.accept(context);
     }

@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,10 +35,18 @@ import org.slf4j.LoggerFactory;
 final class LoopRing extends LoopContext<LoopRing.Read> {
 
     private static final Logger log = LoggerFactory.getLogger(LoopRing.class);
+    /**
+     * Times a read answered EAGAIN or EINTR goes back to the kernel (an EAGAIN through a worker) before it is
+     * handed to {@link #elsewhere}: older kernels answer EAGAIN for every read of an O_NONBLOCK file on a device
+     * without NOWAIT support (dm-crypt, some md setups), however often it is resubmitted.
+     */
+    static final int MAX_RETRIES = 2;
 
     private final IoUring ring;
     private final long timeoutNanos;
     private final LoopStats stats;
+    /** Does the reads this ring cannot (the kernel keeps refusing them); takes over the read's file reference. */
+    private final Consumer<Read> elsewhere;
     /** Cap on kernel workers, set on the first read sent to them (rings that send none keep the kernel's). */
     private final int workers;
     private boolean workersLimited;
@@ -45,11 +54,13 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     private final int[] freeSlots;
     private int freeCount;
 
-    private LoopRing(IoEventLoop loop, IoUring ring, int queueDepth, int workers, long timeoutNanos, LoopStats stats) {
+    private LoopRing(IoEventLoop loop, IoUring ring, int queueDepth, int workers, long timeoutNanos, LoopStats stats,
+            Consumer<Read> elsewhere) {
         super(loop, "io_uring engine", stats.waiting);
         this.ring = ring;
         this.timeoutNanos = timeoutNanos;
         this.stats = stats;
+        this.elsewhere = elsewhere;
         this.workers = workers;
         this.slots = new Read[queueDepth];
         this.freeSlots = new int[queueDepth];
@@ -61,20 +72,21 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     /**
      * Sets up a ring on {@code loop}; call on that loop's thread.
      *
-     * @param workers how many of the reads sent to kernel workers may run (and block) at once
+     * @param workers   how many of the reads sent to kernel workers may run (and block) at once
+     * @param elsewhere does the reads the kernel keeps refusing; takes over the read's file reference
      */
-    static LoopRing create(IoEventLoop loop, int queueDepth, int workers, long timeoutNanos, LoopStats stats)
-            throws IOException {
+    static LoopRing create(IoEventLoop loop, int queueDepth, int workers, long timeoutNanos, LoopStats stats,
+            Consumer<Read> elsewhere) throws IOException {
         IoUring ring = IoUring.create(queueDepth);
         LoopRing loopRing = new LoopRing(loop, ring, Math.min(queueDepth, ring.sqEntries()), workers, timeoutNanos,
-                stats);
+                stats, elsewhere);
         loopRing.watchCompletions(ring::registerEventFd);
         return loopRing;
     }
 
-    /** Takes a read; it waits here if {@code queueDepth} reads are in flight. Call on the loop. */
+    /** Takes a read; it waits here, behind those already waiting, while {@code queueDepth} are in flight. On the loop. */
     void submit(Read read) {
-        if (freeCount == 0 || isClosing()) {
+        if (freeCount == 0 || isClosing() || hasWaiting()) {
             enqueue(read);
         } else {
             start(read);
@@ -149,7 +161,17 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     private void complete(long userData, int result) {
         Read read = slots[(int) userData];
         if (result == -Syscalls.EINTR || result == -Syscalls.EAGAIN) {
-            prepare(read);
+            if (read.result.isDone()) {
+                freeSlot(read);
+                read.finish(Syscalls.error("io_uring read " + read.file.path(), -result)); // timed out: let it go
+            } else if (read.retries++ < MAX_RETRIES) {
+                read.viaWorker |= result == -Syscalls.EAGAIN; // a worker may wait where the inline attempt may not
+                prepare(read);
+            } else {
+                freeSlot(read);
+                read.handOff();
+                elsewhere.accept(read);
+            }
             return;
         }
         if (result > 0) {
@@ -159,9 +181,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
                 return;
             }
         }
-        slots[read.slot] = null;
-        freeSlots[freeCount++] = read.slot;
-        stats.inFlight.decrementAndGet();
+        freeSlot(read);
         if (result > 0) {
             stats.completed.incrementAndGet();
             stats.counters.readDone(read.start);
@@ -172,6 +192,12 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         } else {
             read.finish(Syscalls.error("io_uring read " + read.file.path(), -result));
         }
+    }
+
+    private void freeSlot(Read read) {
+        slots[read.slot] = null;
+        freeSlots[freeCount++] = read.slot;
+        stats.inFlight.decrementAndGet();
     }
 
     /** Times {@code read} out: a waiting one leaves the queue; an in-flight one keeps its buffer until its CQE. */
@@ -210,26 +236,31 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         final long offset;
         final int length;
         final ByteBufAllocator alloc;
+        /** The allocator the caller gave, for a read done {@link #elsewhere} ({@link #alloc} may wrap it). */
+        final ByteBufAllocator callersAlloc;
         final CompletableFuture<ByteBuf> result;
-        final boolean viaWorker;
+        boolean viaWorker;
         final long start = System.nanoTime();
         ByteBuf buffer;
         long address;
         int slot = -1;
         int done;
+        int retries;
         ScheduledFuture<?> timer;
 
         /**
          * Takes over one reference to {@code file}.
          *
+         * @param alloc     where the ring's buffer comes from
          * @param viaWorker send it straight to a kernel worker ({@link IoUring#prepareRead})
          */
-        Read(OpenFile file, long offset, int length, ByteBufAllocator alloc, CompletableFuture<ByteBuf> result,
-                boolean viaWorker) {
+        Read(OpenFile file, long offset, int length, ByteBufAllocator alloc, ByteBufAllocator callersAlloc,
+                CompletableFuture<ByteBuf> result, boolean viaWorker) {
             this.file = file;
             this.offset = offset;
             this.length = length;
             this.alloc = alloc;
+            this.callersAlloc = callersAlloc;
             this.result = result;
             this.viaWorker = viaWorker;
         }
@@ -253,6 +284,13 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
                 buffer.release();
                 result.completeExceptionally(failure);
             }
+        }
+
+        /** The kernel is done with the buffer and the read goes elsewhere: the buffer goes, the file stays held. */
+        void handOff() {
+            cancelTimer();
+            buffer.release();
+            buffer = null;
         }
 
         /** Fails a read the kernel never saw (no buffer yet). */

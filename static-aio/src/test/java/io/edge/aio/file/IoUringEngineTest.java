@@ -9,14 +9,18 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 
 /** The contract through io_uring as configured; then what only a ring on an epoll loop does. */
@@ -71,6 +75,53 @@ class IoUringEngineTest extends IoUringContract {
         } finally {
             open.forEach(OpenFile::release);
             engine.close(); // closes the ring on the loop before the loop goes
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    @Test
+    void aReadStartedWhileOthersWaitQueuesBehindThemEvenIfASlotIsFree() throws Exception {
+        List<String> order = Collections.synchronizedList(new ArrayList<>());
+        List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch done = new CountDownLatch(3);
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try (IoUringEngine depthOne = new IoUringEngine(OpenFileCache.withRawDescriptors(16, REVALIDATE, 32, clock::get),
+                2, 1, 1 << 20, 16 * 1024, Duration.ofSeconds(30), false, ReadBuffers.CALLERS,
+                IoUringEngine.BLOCKING_FILE_SYSTEMS)) {
+            List<OpenFile> files = new ArrayList<>();
+            for (String name : List.of("a", "b", "c")) {
+                files.add(await(depthOne.open(Files.write(dir.resolve(name), bytes(6000, name.charAt(0))), true)));
+            }
+            depthOne.viaWorker(files.get(0)); // the device is known, so every read goes to the ring at once
+            try {
+                BiConsumer<String, OpenFile> read = new BiConsumer<>() {
+                    @Override
+                    public void accept(String name, OpenFile file) {
+                        depthOne.read(file, 0, 6000, ALLOC).whenComplete((buffer, error) -> {
+                            ReferenceCountUtil.release(buffer);
+                            if (error != null) {
+                                errors.add(error);
+                            }
+                            order.add(name);
+                            if (name.equals("a")) {
+                                // a's slot is free now, but b was waiting first
+                                accept("c", files.get(2));
+                            }
+                            done.countDown();
+                        });
+                    }
+                };
+                group.next().submit(() -> {
+                    read.accept("a", files.get(0)); // in flight: the queue depth is 1
+                    read.accept("b", files.get(1)); // waits
+                }).get(30, TimeUnit.SECONDS);
+                assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(errors).isEmpty();
+                assertThat(order).containsExactly("a", "b", "c");
+            } finally {
+                files.forEach(OpenFile::release);
+            }
+        } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }
