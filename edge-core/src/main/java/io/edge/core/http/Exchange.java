@@ -51,6 +51,10 @@ public interface Exchange {
      * over the limit or malformed, the client gone), {@code onIncomplete} runs once instead and no more
      * chunks come: whatever the responder kept of the body is its to release then. A responder that never
      * calls this has the body discarded for it.
+     *
+     * <p>For a client that sent {@code Expect: 100-continue}, the first call (before a response head) is what
+     * sends it {@code 100 Continue}; a responder that answers without calling it has the connection closed after
+     * its response, since the client may never send the body.
      */
     void readBody(Consumer<HttpContent> onContent, Runnable onIncomplete);
 

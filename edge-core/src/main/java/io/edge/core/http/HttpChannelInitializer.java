@@ -6,7 +6,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -16,8 +15,11 @@ import org.slf4j.LoggerFactory;
  * Builds the pipeline of an accepted client connection:
  * <pre>
  *   RequestTimeouts -> HttpServerCodec (line/header limits) -> IdleStateHandler (stalled writes)
- *     -> HttpServerExpectContinueHandler -> HttpConnectionHandler (exchanges, routing, responders)
+ *     -> HttpConnectionHandler (exchanges, routing, responders)
  * </pre>
+ * No {@code HttpServerExpectContinueHandler}: it answers {@code 100 Continue} as soon as a request head is read,
+ * before validation and in the middle of an earlier pipelined response. The exchange sends it instead, when its
+ * responder first asks for the body ({@link ServerExchange#readBody}).
  * A connection beyond {@code max-connections} is closed at once.
  */
 public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
@@ -52,7 +54,6 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         pipeline.addLast("timeouts", requestTimeouts);
         pipeline.addLast("http", new HttpServerCodec(decoder));
         pipeline.addLast("write-timeout", new IdleStateHandler(true, 0, timeouts.write().toMillis(), 0, TimeUnit.MILLISECONDS));
-        pipeline.addLast("expect-continue", new HttpServerExpectContinueHandler());
         pipeline.addLast("exchanges", new HttpConnectionHandler(server, requestTimeouts));
     }
 

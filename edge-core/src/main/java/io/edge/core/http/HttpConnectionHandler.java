@@ -30,6 +30,9 @@ import org.slf4j.LoggerFactory;
  * until the running exchange completes, so memory per connection stays bounded. Body bytes of a request
  * whose exchange already completed are counted against the body limit and dropped.
  *
+ * <p>Only the running exchange writes, so a {@code 100 Continue} it sends ({@link ServerExchange#readBody}) follows
+ * the end of every earlier response and precedes its own.
+ *
  * <p>Runs on the connection's event loop only; no locking.
  */
 final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
@@ -153,6 +156,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             if (invalid != null) {
                 throw invalid;
             }
+            // Met by the exchange (the 100 goes out when its body is asked for), as the removed Netty handler
+            // did: backends and the response cache never see the expectation.
+            boolean expectsContinue = HttpUtil.is100ContinueExpected(request);
+            if (expectsContinue) {
+                request.headers().remove(HttpHeaderNames.EXPECT);
+            }
             RequestTarget target = RequestTarget.parse(sentUri);
             if (target.authority() != null) {
                 // RFC 9112 3.2.2: an absolute-form target's authority overrides Host. Made origin-form here, the
@@ -161,12 +170,13 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 request.setUri(target.originForm());
             }
             Route route = server.router().route(request.headers().get(HttpHeaderNames.HOST), target.path());
-            exchange = new ServerExchange(this, ctx, request, sentUri, target, route);
+            exchange = new ServerExchange(this, ctx, request, sentUri, target, route, expectsContinue);
         } catch (HttpStatusException e) {
             if (ErrorResponses.closesConnection(e.status())) {
                 closeAfterCurrent = true;
             }
-            exchange = new ServerExchange(this, ctx, request, sentUri, new RequestTarget(null, "/", "", "/"), null);
+            exchange = new ServerExchange(this, ctx, request, sentUri, new RequestTarget(null, "/", "", "/"), null,
+                    false);
             current = exchange;
             exchange.fail(e);
             return;
@@ -201,6 +211,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         long declared = HttpUtil.getContentLength(request, -1L);
         if (declared > server.settings().limits().body()) {
             return new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "declared body over the limit");
+        }
+        String expect = request.headers().get(HttpHeaderNames.EXPECT);
+        if (expect != null && !request.protocolVersion().equals(HttpVersion.HTTP_1_0)
+                && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect)) { // RFC 9110 10.1.1: 1.0 ones are ignored
+            return new HttpStatusException(HttpResponseStatus.EXPECTATION_FAILED,
+                    "expect: " + expect + " (expected: 100-continue)");
         }
         return null;
     }
@@ -248,6 +264,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 timeouts.awaitingRequest(responseEnd);
             }
         }
+    }
+
+    /** The running exchange's {@code 100 Continue} was written: the client sends its body from now on. */
+    void continueWritten() {
+        timeouts.bodyAwaited();
     }
 
     boolean closeAfterCurrent() {

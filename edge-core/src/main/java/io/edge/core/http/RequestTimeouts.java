@@ -113,6 +113,16 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
         arm(now() + bodyNanos);
     }
 
+    /**
+     * A client that waited for {@code 100 Continue} has been told to send its body: its body deadline counts from
+     * now, not from the head (the wait was edge's: an earlier response going out, a responder not asking yet).
+     */
+    void bodyAwaited() {
+        if (readingBody) {
+            arm(now() + bodyNanos);
+        }
+    }
+
     /** The last of the body arrived (or the connection gave up on it). */
     void bodyEnded() {
         if (readingBody) {

@@ -5,11 +5,13 @@ import io.edge.conf.SiteSettings;
 import io.edge.core.route.Route;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.FileRegion;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -43,6 +45,13 @@ import org.slf4j.LoggerFactory;
  *
  * Entering DONE ends the request body for the exchange: early chunks are released, and a body consumer that
  * has not had its last chunk is told it never will (the connection handler drops what comes later).
+ *
+ * <p>{@code Expect: 100-continue} (HTTP/1.1, a body announced): the exchange, once running, is the only writer
+ * on its connection, so the {@code 100 Continue} it sends in OPEN on the first {@link #readBody} follows every
+ * earlier response and precedes its own; a request that failed validation never gets that far (nginx too answers
+ * a body over the limit with 413 and no 100). A response head written before the 100 and before any body arrived
+ * closes the connection after it: the client may never send the body, or send it late, and either way the next
+ * bytes can't be read as a request.
  */
 final class ServerExchange implements Exchange {
 
@@ -58,6 +67,11 @@ final class ServerExchange implements Exchange {
     private final RequestTarget target;
     private final Route route;
     private final long startNanos = System.nanoTime();
+    /** The client waits for {@code 100 Continue} before it sends the body its head announced. */
+    private final boolean expectsContinue;
+    private boolean continueSent;
+    /** Some of the request body reached the exchange (the client did not wait for a 100, or got one). */
+    private boolean bodyArrived;
     private State state = State.OPEN;
     private boolean keepAlive;
     private int status;
@@ -69,15 +83,20 @@ final class ServerExchange implements Exchange {
     private List<Runnable> writableTasks;
     private List<Runnable> goneTasks;
 
-    /** @param sentUri the request target as the client sent it (an absolute form is made origin-form for routing) */
+    /**
+     * @param sentUri the request target as the client sent it (an absolute form is made origin-form for routing)
+     * @param expectsContinue the (valid, HTTP/1.1) request carried {@code Expect: 100-continue}, since removed
+     */
     ServerExchange(HttpConnectionHandler connection, ChannelHandlerContext ctx, HttpRequest request, String sentUri,
-                   RequestTarget target, Route route) {
+                   RequestTarget target, Route route, boolean expectsContinue) {
         this.connection = connection;
         this.ctx = ctx;
         this.request = request;
         this.sentUri = sentUri;
         this.target = target;
         this.route = route;
+        this.expectsContinue = expectsContinue
+                && (HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0);
     }
 
     @Override
@@ -128,6 +147,7 @@ final class ServerExchange implements Exchange {
     // ---- request body
 
     void offerBody(HttpContent content) {
+        bodyArrived = true;
         if (state == State.DONE && bodyConsumer == null) {
             content.release();
             return;
@@ -146,6 +166,9 @@ final class ServerExchange implements Exchange {
     public void readBody(Consumer<HttpContent> onContent, Runnable onIncomplete) {
         bodyConsumer = onContent;
         bodyIncomplete = onIncomplete;
+        if (awaitsContinue() && state == State.OPEN) {
+            sendContinue();
+        }
         if (earlyBody != null) {
             List<HttpContent> early = earlyBody;
             earlyBody = null;
@@ -153,6 +176,27 @@ final class ServerExchange implements Exchange {
                 deliver(content);
             }
         }
+    }
+
+    /** The client still holds back the body it announced, waiting for a {@code 100 Continue}. */
+    private boolean awaitsContinue() {
+        return expectsContinue && !continueSent && !bodyArrived;
+    }
+
+    /**
+     * Not through {@link #track}: an interim response, not this exchange's head. Only the running exchange reads
+     * its body, so every earlier response on the connection was written before this (see the class comment).
+     */
+    private void sendContinue() {
+        continueSent = true;
+        ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                Unpooled.EMPTY_BUFFER)).addListener((ChannelFutureListener) written -> {
+                    if (written.isSuccess()) {
+                        connection.continueWritten();
+                    } else {
+                        written.channel().close();
+                    }
+                });
     }
 
     private void deliver(HttpContent content) {
@@ -222,7 +266,8 @@ final class ServerExchange implements Exchange {
         boolean keep = HttpUtil.isKeepAlive(request) && framed
                 && !headers.contains(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)
                 && connection.keepsAlive() && !connection.closeAfterCurrent() && !connection.server().isDraining()
-                && !ErrorResponses.closesConnection(response.status());
+                && !ErrorResponses.closesConnection(response.status())
+                && !awaitsContinue();
         if (!keep) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         } else if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {

@@ -141,6 +141,18 @@ class FastCgiResponderTest {
     }
 
     @Test
+    void chunkedBodyExpectingContinueGetsA100BeforeItIsGathered() {
+        assertThat(EmbeddedClient.send(client,
+                "POST /a.php HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n"))
+                .isEqualTo("HTTP/1.1 100 Continue\r\n\r\n");
+        // over the limit, so that the pool is never asked
+        String response = EmbeddedClient.send(client, "a\r\n0123456789\r\na\r\n0123456789\r\n");
+        assertThat(response).startsWith("HTTP/1.1 413 ").doesNotContain("100 Continue");
+        assertThat(allocator.composites).hasSize(1);
+        assertThat(allocator.composites.get(0).refCnt()).isZero();
+    }
+
+    @Test
     void clientGoneMidBodyReleasesTheGatheredBody() {
         EmbeddedClient.send(client, CHUNKED_POST + "a\r\n0123456789\r\n");
         client.close();

@@ -6,13 +6,17 @@ import io.edge.conf.EdgeSettings;
 import io.edge.core.route.Router;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -60,6 +64,120 @@ class HttpConnectionHandlerTest {
         assertThat(response).startsWith("HTTP/1.1 200 ").doesNotContainIgnoringCase("connection: close");
         assertThat(client.isActive()).isTrue();
         assertThat(client.config().isAutoRead()).as("the rest of the body and the next request are read").isTrue();
+    }
+
+    private static final String EXPECTING_POST =
+            "POST /up HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n";
+
+    @Test
+    void expectContinueAnsweredWithoutReadingTheBodyGetsNo100AndTheConnectionCloses() {
+        // The client may hold its body back for good, or send it late: what follows can't be read as a request.
+        open(exchange -> exchange.sendError(HttpResponseStatus.METHOD_NOT_ALLOWED));
+        String response = EmbeddedClient.send(client, EXPECTING_POST);
+        assertThat(response).startsWith("HTTP/1.1 405 ").doesNotContain("100 Continue")
+                .containsIgnoringCase("connection: close");
+        assertThat(client.isActive()).isFalse();
+    }
+
+    @Test
+    void expectContinueToALocationWithoutAResponderIs404WithoutA100() {
+        open(null);
+        String response = EmbeddedClient.send(client, EXPECTING_POST);
+        assertThat(response).startsWith("HTTP/1.1 404 ").doesNotContain("100 Continue")
+                .containsIgnoringCase("connection: close");
+        assertThat(client.isActive()).isFalse();
+    }
+
+    @Test
+    void expectContinueIsSentWhenTheResponderAsksForTheBodyNotBefore() {
+        Exchange[] running = {null};
+        open(exchange -> running[0] = exchange); // asks for the body later, as FastCGI does once it has a backend
+        assertThat(EmbeddedClient.send(client, EXPECTING_POST)).isEmpty();
+        new EchoResponder().respond(running[0]);
+        assertThat(EmbeddedClient.received(client)).isEqualTo("HTTP/1.1 100 Continue\r\n\r\n");
+        assertThat(EmbeddedClient.send(client, "hello")).startsWith("HTTP/1.1 200 ").endsWith("/up? body=5")
+                .doesNotContainIgnoringCase("connection: close");
+        assertThat(client.isActive()).isTrue();
+    }
+
+    @Test
+    void pipelinedExpectContinueWaitsForTheEndOfTheResponseBeingStreamed() {
+        Exchange[] streaming = {null};
+        EchoResponder echo = new EchoResponder();
+        open(exchange -> {
+            if (!exchange.path().equals("/stream")) {
+                echo.respond(exchange);
+                return;
+            }
+            // as a PHP response relayed chunk by chunk: the head and a first chunk out, the rest to come
+            DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            HttpUtil.setTransferEncodingChunked(head, true);
+            exchange.write(head);
+            exchange.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer("first", StandardCharsets.US_ASCII)));
+            streaming[0] = exchange;
+        });
+        String out = EmbeddedClient.send(client, "GET /stream HTTP/1.1\r\nHost: a\r\n\r\n" + EXPECTING_POST);
+        assertThat(out).startsWith("HTTP/1.1 200 ").endsWith("5\r\nfirst\r\n");
+        assertThat(client.isActive()).isTrue();
+        Exchange first = streaming[0];
+        first.write(new DefaultHttpContent(Unpooled.copiedBuffer("last", StandardCharsets.US_ASCII)));
+        first.complete(first.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+        assertThat(EmbeddedClient.received(client)).isEqualTo("4\r\nlast\r\n0\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n");
+        assertThat(EmbeddedClient.send(client, "hello")).startsWith("HTTP/1.1 200 ").endsWith("/up? body=5");
+        assertThat(client.isActive()).isTrue();
+    }
+
+    @Test
+    void expectContinueIsNotSentOnceTheResponseHeadIsOut() {
+        open(exchange -> {
+            DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            HttpUtil.setTransferEncodingChunked(head, true);
+            exchange.writeAndFlush(head);
+            exchange.readBody(content -> content.release());
+        });
+        assertThat(EmbeddedClient.send(client, EXPECTING_POST)).startsWith("HTTP/1.1 200 ")
+                .doesNotContain("100 Continue").containsIgnoringCase("connection: close");
+    }
+
+    @Test
+    void http10ExpectContinueIsIgnored() {
+        open(new EchoResponder());
+        assertThat(EmbeddedClient.send(client,
+                "POST /up HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")).isEmpty();
+        assertThat(EmbeddedClient.send(client, "hello")).startsWith("HTTP/1.1 200 ").endsWith("/up? body=5")
+                .doesNotContain("100 Continue");
+    }
+
+    @Test
+    void unsupportedExpectationIs417AndCloses() {
+        boolean[] responded = {false};
+        open(exchange -> responded[0] = true);
+        String response = EmbeddedClient.send(client,
+                "POST /up HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\nContent-Length: 5\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 417 ").doesNotContain("100 Continue");
+        assertThat(responded[0]).isFalse();
+        assertThat(client.isActive()).isFalse();
+    }
+
+    @Test
+    void theBodyTimeoutOfAnExpectContinueRequestCountsFromThe100() {
+        Exchange[] running = {null};
+        boolean[] incomplete = {false};
+        open(exchange -> running[0] = exchange);
+        client.freezeTime();
+        assertThat(EmbeddedClient.send(client, EXPECTING_POST)).isEmpty();
+        client.advanceTimeBy(50, TimeUnit.SECONDS); // the client waits for edge, not edge for the client
+        client.runScheduledPendingTasks();
+        running[0].readBody(content -> content.release(), () -> incomplete[0] = true);
+        assertThat(EmbeddedClient.received(client)).isEqualTo("HTTP/1.1 100 Continue\r\n\r\n");
+        client.advanceTimeBy(59, TimeUnit.SECONDS);
+        client.runScheduledPendingTasks();
+        assertThat(client.isActive()).isTrue();
+        assertThat(incomplete[0]).isFalse();
+        client.advanceTimeBy(1, TimeUnit.SECONDS);
+        client.runScheduledPendingTasks();
+        assertThat(EmbeddedClient.received(client)).startsWith("HTTP/1.1 408 ");
+        assertThat(incomplete[0]).isTrue();
     }
 
     @Test

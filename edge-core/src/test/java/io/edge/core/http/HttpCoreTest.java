@@ -207,6 +207,84 @@ class HttpCoreTest {
     }
 
     @Test
+    void expectContinueWithADeclaredBodyOverTheLimitIs413WithoutA100() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            RawHttpClient.Response response = client.send("POST /up HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+                    + "Content-Length: 999999999999\r\n\r\n").read();
+            assertThat(response.status()).isEqualTo(413);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void expectContinueWithoutHostIs400WithoutA100() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            RawHttpClient.Response response = client.send("POST /up HTTP/1.1\r\nExpect: 100-continue\r\n"
+                    + "Content-Length: 5\r\n\r\n").read();
+            assertThat(response.status()).isEqualTo(400);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void expectContinueGetsOne100WhenTheResponderReadsTheBodyAndTheConnectionStaysUsable() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            RawHttpClient.Response interim = client.send("POST /up HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+                    + "Content-Length: 5\r\n\r\n").read();
+            assertThat(interim.status()).isEqualTo(100);
+            RawHttpClient.Response response = client.send("hello").read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.text()).isEqualTo("/up? body=5");
+            assertThat(response.header("connection")).isNull();
+            RawHttpClient.Response next = client.send("GET /k HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(next.status()).as("no second 100 left on the connection").isEqualTo(200);
+            assertThat(next.text()).isEqualTo("/k? body=0");
+        }
+    }
+
+    @Test
+    void expectContinueWithAChunkedBodyGetsA100() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            RawHttpClient.Response interim = client.send("POST /up HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n").read();
+            assertThat(interim.status()).isEqualTo(100);
+            RawHttpClient.Response response = client.send("5\r\nhello\r\n0\r\n\r\n").read();
+            assertThat(response.text()).isEqualTo("/up? body=5");
+        }
+    }
+
+    @Test
+    void pipelinedExpectContinueBehindAResponseBeingWrittenGetsIts100AfterThatResponse() throws Exception {
+        // Over the socket buffers of both ends (kernel limits of 4 and 32 MiB here): still going out when the POST's
+        // head, read with the GET's, reaches the core.
+        int size = 64 << 20;
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            client.send("GET /a?size=" + size + " HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "POST /b HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+            RawHttpClient.Response first = client.read();
+            assertThat(first.status()).isEqualTo(200);
+            assertThat(first.body()).hasSize(size);
+            assertThat(client.read().status()).isEqualTo(100);
+            RawHttpClient.Response second = client.send("hello").read();
+            assertThat(second.status()).isEqualTo(200);
+            assertThat(second.text()).isEqualTo("/b? body=5");
+        }
+    }
+
+    @Test
+    void pipelinedExpectContinueBehindAResponseNotYetStartedGetsIts100AfterThatResponse() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            client.send("GET /a?delay=200 HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "POST /b HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+            RawHttpClient.Response first = client.read();
+            assertThat(first.status()).as("the 100 is not an interim reply to the GET").isEqualTo(200);
+            assertThat(first.text()).isEqualTo("/a?delay=200 body=0");
+            assertThat(client.read().status()).isEqualTo(100);
+            assertThat(client.send("hello").read().text()).isEqualTo("/b? body=5");
+        }
+    }
+
+    @Test
     void malformedRequestLineIs400AndCloses() throws Exception {
         try (RawHttpClient client = new RawHttpClient(start())) {
             RawHttpClient.Response response = client.send("GARBAGE\r\n\r\n").read();
