@@ -109,6 +109,17 @@ class FastCgiIT {
     }
 
     @Test
+    void postExpectingContinueIsSentOnceEdgeAsksAndArrivesIntact() throws Exception {
+        byte[] body = new byte[1 << 20];
+        new Random(5).nextBytes(body);
+        // the JDK client holds the body back until it reads the 100 (or a final status, which would fail here)
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(edge.uri("/hash.php")).expectContinue(true)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo(body.length + " " + sha256(body));
+    }
+
+    @Test
     void chunkedUploadIsBufferedAndSentWithItsLength() throws Exception {
         byte[] body = new byte[300_000];
         new Random(4).nextBytes(body);
