@@ -1,9 +1,11 @@
 package io.edge.core;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.edge.aio.PathPolicy;
 import io.edge.aio.StaticIoSettings;
 import io.edge.aio.file.FileEngine;
 import io.edge.aio.file.FileEngines;
+import io.edge.aio.path.PathResolver;
 import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.content.ContentCache;
 import io.edge.cache.content.ContentCacheStats;
@@ -16,6 +18,7 @@ import io.edge.core.cache.PurgeResponder;
 import io.edge.core.cache.ResponseCacheGate;
 import io.edge.core.fastcgi.CachedFileProbe;
 import io.edge.core.fastcgi.FastCgiResponder;
+import io.edge.core.fastcgi.PolicyFileProbe;
 import io.edge.core.fastcgi.WaitStats;
 import io.edge.core.http.Responder;
 import io.edge.core.statics.MimeTypes;
@@ -29,6 +32,7 @@ import io.edge.fastcgi.spawn.PhpFpmSupervisor;
 import io.netty.util.HashedWheelTimer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -52,6 +56,8 @@ public final class Edge {
 
     private static final Logger LOG = LoggerFactory.getLogger(Edge.class);
     private static final long STATS_PERIOD_S = 10;
+    /** How long a script probe's resolver trusts a directory's real path, as the static path's resolvers do. */
+    private static final Duration DIRECTORY_TTL = Duration.ofSeconds(1);
 
     private final EdgeSettings settings;
     private final Ticker ticker;
@@ -66,7 +72,7 @@ public final class Edge {
     private final StaticStatsLine staticStatsLine = new StaticStatsLine();
     private ScheduledExecutorService statsLogger;
     private FileEngine engine;
-    private ScriptResolver.FileProbe scriptProbe;
+    private final Map<ScriptRoot, ScriptResolver.FileProbe> scriptProbes = new LinkedHashMap<>();
     private EdgeServer server;
 
     public Edge(EdgeSettings settings) {
@@ -124,31 +130,40 @@ public final class Edge {
         }
     }
 
+    /** A FastCGI root and the policy of the site it belongs to: what a script probe's answers depend on. */
+    private record ScriptRoot(Path root, PathPolicy policy) {
+    }
+
     /**
-     * One for every FastCGI location: scripts are stat'ed at most once per {@code open-file-cache.revalidate};
-     * with the open-file cache off ({@code size = 0}) on every request, as nginx without {@code open_file_cache}.
+     * One per FastCGI root and path policy, shared by the locations that have both: paths are looked at through
+     * the static path's dotfile and link rules ({@link PolicyFileProbe}), at most once per
+     * {@code open-file-cache.revalidate}; with the open-file cache off ({@code size = 0}) on every request, as
+     * nginx without {@code open_file_cache}.
      */
-    private ScriptResolver.FileProbe scriptProbe() {
-        if (scriptProbe == null) {
+    private ScriptResolver.FileProbe scriptProbe(SiteSettings site, LocationSettings location) {
+        Path root = location.root() != null ? location.root() : site.root();
+        return scriptProbes.computeIfAbsent(new ScriptRoot(root, site.pathPolicy()), key -> {
             StaticIoSettings io = settings.staticIo();
-            scriptProbe = new CachedFileProbe(ScriptResolver.FileProbe.FILESYSTEM,
+            // The resolver's memory of directories ages on the same clock as the probe's answers.
+            PathResolver resolver = new PathResolver(key.root(), key.policy(), ticker::read, DIRECTORY_TTL);
+            return new CachedFileProbe(new PolicyFileProbe(key.root(), resolver),
                     io.openFileCacheSize() == 0 ? Duration.ZERO : io.revalidateAfter(), ticker);
-        }
-        return scriptProbe;
+        });
     }
 
     private Responder responder(SiteSettings site, LocationSettings location, StaticResponder staticResponder) {
         if (location.handler() == LocationSettings.Handler.FASTCGI) {
             BackendGroupSettings group = settings.backends().get(location.fastcgiBackend());
+            ScriptResolver.FileProbe probe = scriptProbe(site, location);
             if (location.cache()) {
                 FastCgiResponder fastCgi = new FastCgiResponder(location, site.root(), pools.get(location.fastcgiBackend()),
-                        staticResponder, group.timeouts(), waitStats.get(group.name()), scriptProbe(),
+                        staticResponder, group.timeouts(), waitStats.get(group.name()), probe,
                         new ResponseCacheGate(responseCache));
                 return new PurgeResponder(fastCgi, responseCache, settings.cache().purgeAllow(),
                         settings.cache().purgeMarksStale());
             }
             return new FastCgiResponder(location, site.root(), pools.get(location.fastcgiBackend()), staticResponder,
-                    group.timeouts(), waitStats.get(group.name()), scriptProbe(), null);
+                    group.timeouts(), waitStats.get(group.name()), probe, null);
         }
         if (location.handler() == LocationSettings.Handler.STATUS) {
             return new StatusResponder(this::statusLines, location.statusAllow());

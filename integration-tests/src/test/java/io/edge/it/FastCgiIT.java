@@ -264,6 +264,39 @@ class FastCgiIT {
     }
 
     @Test
+    void theSitesDotfileAndLinkRulesKeepScriptsFromRunningAsTheyKeepStaticFilesFromBeingServed() throws Exception {
+        Path www = dir.resolve("www");
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        Files.writeString(outside.resolve("x.php"), "<?php echo 'ran outside the root';");
+        Files.writeString(outside.resolve("x.txt"), "read outside the root");
+        Files.createDirectories(www.resolve(".hidden"));
+        Files.writeString(www.resolve(".hidden/x.php"), "<?php echo 'ran a hidden script';");
+        Files.createSymbolicLink(www.resolve("lnk.php"), outside.resolve("x.php"));
+        Files.createSymbolicLink(www.resolve("static/lnk.txt"), outside.resolve("x.txt"));
+        Files.createDirectories(www.resolve("linked-index"));
+        Files.createSymbolicLink(www.resolve("linked-index/index.php"), outside.resolve("x.php"));
+        Files.createSymbolicLink(www.resolve("inside.php"), www.resolve("echo.php"));
+
+        assertThat(get("/static/lnk.txt").statusCode()).as("the static path's answer for a link out").isEqualTo(403);
+        HttpResponse<String> hidden = get("/.hidden/x.php");
+        assertThat(hidden.statusCode()).isEqualTo(403);
+        assertThat(hidden.body()).doesNotContain("ran a hidden script");
+        HttpResponse<String> linked = get("/lnk.php");
+        assertThat(linked.statusCode()).isEqualTo(403);
+        assertThat(linked.body()).doesNotContain("ran outside the root");
+        HttpResponse<String> index = get("/linked-index/");
+        assertThat(index.statusCode()).as("an index script linked out of the root").isEqualTo(403);
+        assertThat(index.body()).doesNotContain("ran outside the root");
+        assertThat(get("/.hidden/").statusCode()).as("not handed to the front controller").isEqualTo(403);
+        assertThat(get("/.git/config").statusCode()).as("missing, but a dotfile all the same").isEqualTo(403);
+
+        assertThat(get("/inside.php").body()).as("a link that stays inside the root").contains("script_name=/inside.php");
+        assertThat(get("/echo.php").statusCode()).isEqualTo(200);
+        assertThat(get("/.well-known/anything").body()).as(".well-known is no dotfile")
+                .startsWith("front controller: /.well-known/anything");
+    }
+
+    @Test
     void aJpegIsNeverRunAsPhp() throws Exception {
         HttpResponse<String> response = get("/uploads/a.jpg/x.php");
         assertThat(response.body()).doesNotContain("a JPEG must never run");

@@ -15,8 +15,10 @@ import java.time.Duration;
  * time; missing paths are remembered too, so a flood of unknown URLs under a front controller costs one
  * {@code stat} per distinct path and period. A period of zero asks the file system every time.
  *
- * <p>Thread-safe; shared by every FastCGI location (keys are absolute paths). A miss still looks on the
- * calling thread: scripts are few and their metadata stays in the kernel's dentry cache. Bounded by the length
+ * <p>Thread-safe; one per probe it wraps (Edge: per FastCGI root and path policy, since an answer depends on
+ * both), shared by the locations using it. A miss still looks on the calling thread: scripts are few and their
+ * metadata stays in the kernel's dentry cache. Answers are remembered whatever they are, so a dotfile or a link
+ * the policy refuses costs its check once per period too. Bounded by the length
  * of the paths it holds, not their count, since request paths choose them: a flood of 8 KiB URLs under a front
  * controller keeps about a hundred, short script paths about 5 000.
  */

@@ -133,8 +133,9 @@ public final class FastCgiResponder implements Responder {
      * @param timeouts        the group's read timeout (backend silence once the request was sent) and write
      *                        timeout (backend not taking request body)
      * @param waitStats       where the group's queue waits are counted
-     * @param probe           how scripts, index files and front-controller paths are looked at (Edge gives a
-     *                        {@link CachedFileProbe})
+     * @param probe           how scripts, index files and front-controller paths are looked at, under the root
+     *                        and the site's dotfile and link policy (Edge gives a {@link CachedFileProbe} over a
+     *                        {@link PolicyFileProbe})
      * @param gate            what requests for scripts pass through (the response cache), {@code null} for none
      */
     public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
@@ -169,6 +170,9 @@ public final class FastCgiResponder implements Responder {
             staticResponder.respond(exchange);
         } else if (resolution instanceof ScriptResolver.Rejected rejected) {
             exchange.fail(new HttpStatusException(HttpResponseStatus.BAD_REQUEST, rejected.reason()));
+        } else if (resolution instanceof ScriptResolver.Forbidden forbidden) {
+            LOG.debug("{}: {}", exchange.path(), forbidden.reason());
+            exchange.sendError(HttpResponseStatus.FORBIDDEN);
         } else {
             exchange.sendError(HttpResponseStatus.NOT_FOUND);
         }
@@ -176,12 +180,17 @@ public final class FastCgiResponder implements Responder {
 
     /**
      * A directory under a front controller: the first index file that exists decides; a script runs, any
-     * other file (or none) goes to the static responder, which applies the same index list.
+     * other file (or none) goes to the static responder, which applies the same index list. An index file the
+     * site's policy refuses is a 403, as the static path's index search answers it.
      */
     private ScriptResolver.Resolution indexOf(Exchange exchange, Path directory) {
         String base = exchange.path().endsWith("/") ? exchange.path() : exchange.path() + "/";
         for (String index : exchange.site().index()) {
-            if (probe.kind(directory.resolve(index)) == ScriptResolver.FileProbe.Kind.FILE) {
+            ScriptResolver.FileProbe.Kind kind = probe.kind(directory.resolve(index));
+            if (kind == ScriptResolver.FileProbe.Kind.FORBIDDEN) {
+                return new ScriptResolver.Forbidden("index " + base + index + " refused by the site's dotfile or link policy");
+            }
+            if (kind == ScriptResolver.FileProbe.Kind.FILE) {
                 ScriptResolver.Resolution candidate = scriptsOnly.resolve(base + index, exchange.query());
                 return candidate instanceof ScriptResolver.Script ? candidate : new ScriptResolver.StaticFile(directory, true);
             }

@@ -24,10 +24,14 @@ import java.util.regex.Pattern;
  *   <li>With a front controller configured ({@code try_files $uri $uri/ /index.php?$query}): an existing
  *       file is a {@link StaticFile}, a directory is a {@link StaticFile} for the static path to index, and
  *       anything else runs the front controller with the original query and an empty PATH_INFO.</li>
+ *   <li>A script, request path or front controller the probe calls {@link FileProbe.Kind#FORBIDDEN} (the
+ *       site's dotfile or link policy refuses it) is {@link Forbidden}: it neither runs nor falls through to
+ *       the front controller, so the answer is the static path's 403 for the same path.</li>
  * </ol>
  *
  * <p>Checks touch the filesystem through {@link FileProbe}; give it a cached probe (or call off the event
- * loop) where a blocking {@code stat} matters.
+ * loop) where a blocking {@code stat} matters. The probe also carries the site's dotfile and link policy:
+ * {@link FileProbe#FILESYSTEM} has none (it follows links anywhere).
  */
 public final class ScriptResolver {
 
@@ -57,7 +61,7 @@ public final class ScriptResolver {
     }
 
     /** Outcome of {@link #resolve}. */
-    public sealed interface Resolution permits Script, StaticFile, NotFound, Rejected {
+    public sealed interface Resolution permits Script, StaticFile, NotFound, Rejected, Forbidden {
     }
 
     /**
@@ -80,6 +84,10 @@ public final class ScriptResolver {
 
     /** A path no backend may see: 400. */
     public record Rejected(String reason) implements Resolution {
+    }
+
+    /** A path the site's dotfile or link policy refuses: 403, as the static path answers it. */
+    public record Forbidden(String reason) implements Resolution {
     }
 
     /**
@@ -114,8 +122,12 @@ public final class ScriptResolver {
         }
         if (scriptName != null) {
             Path file = underRoot(scriptName);
-            if (file != null && probe.kind(file) == FileProbe.Kind.FILE) {
+            FileProbe.Kind kind = file == null ? FileProbe.Kind.MISSING : probe.kind(file);
+            if (kind == FileProbe.Kind.FILE) {
                 return new Script(root, file, scriptName, pathInfo, path, query);
+            }
+            if (kind == FileProbe.Kind.FORBIDDEN) {
+                return new Forbidden("script " + scriptName + " refused by the site's dotfile or link policy");
             }
         }
         if (frontController == null) {
@@ -130,10 +142,17 @@ public final class ScriptResolver {
             if (kind == FileProbe.Kind.DIRECTORY) {
                 return new StaticFile(asIs, true);
             }
+            if (kind == FileProbe.Kind.FORBIDDEN) {
+                return new Forbidden(path + " refused by the site's dotfile or link policy");
+            }
         }
         Path controller = underRoot(frontController);
-        if (controller != null && probe.kind(controller) == FileProbe.Kind.FILE) {
+        FileProbe.Kind controllerKind = controller == null ? FileProbe.Kind.MISSING : probe.kind(controller);
+        if (controllerKind == FileProbe.Kind.FILE) {
             return new Script(root, controller, frontController, "", frontController, query);
+        }
+        if (controllerKind == FileProbe.Kind.FORBIDDEN) {
+            return new Forbidden("front controller " + frontController + " refused by the site's dotfile or link policy");
         }
         return new NotFound("no script for " + path + " and no front controller " + frontController);
     }
@@ -160,13 +179,19 @@ public final class ScriptResolver {
         return p.startsWith(root) ? p : null;
     }
 
-    /** Looks at a file without following it anywhere. */
+    /** Looks at a file under the root, as the site's policy lets it be seen. */
     public interface FileProbe {
 
-        enum Kind { FILE, DIRECTORY, OTHER, MISSING }
+        /**
+         * What a path is. {@code FORBIDDEN}: the site's policy refuses it (a dotfile segment, a link it does not
+         * follow or that leaves the root, no permission), whatever lies there.
+         */
+        enum Kind { FILE, DIRECTORY, OTHER, MISSING, FORBIDDEN }
 
+        /** @param path absolute, normalised, under the root */
         Kind kind(Path path);
 
+        /** The file system with no policy: links are followed anywhere, dotfiles are files. */
         FileProbe FILESYSTEM = path -> {
             try {
                 BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);

@@ -2,6 +2,8 @@ package io.edge.fastcgi.cgi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.fastcgi.cgi.ScriptResolver.FileProbe;
+import io.edge.fastcgi.cgi.ScriptResolver.Forbidden;
 import io.edge.fastcgi.cgi.ScriptResolver.NotFound;
 import io.edge.fastcgi.cgi.ScriptResolver.Rejected;
 import io.edge.fastcgi.cgi.ScriptResolver.Script;
@@ -110,5 +112,47 @@ class ScriptResolverTest {
             int expected = m.matches() ? m.end(1) : -1;
             assertThat(ScriptResolver.defaultScriptEnd(path)).as(path).isEqualTo(expected);
         }
+    }
+
+    /** The file system as a site policy sees it: what lies under a refused name is FORBIDDEN, whatever it is. */
+    private FileProbe refusing(String... refusedUnderRoot) {
+        return path -> {
+            for (String refused : refusedUnderRoot) {
+                if (path.startsWith(root.resolve(refused))) {
+                    return FileProbe.Kind.FORBIDDEN;
+                }
+            }
+            return FileProbe.FILESYSTEM.kind(path);
+        };
+    }
+
+    @Test
+    void aScriptThePolicyRefusesIsForbiddenAndNeverRuns() throws IOException {
+        Files.createDirectories(root.resolve(".git"));
+        Files.writeString(root.resolve(".git/x.php"), "<?php");
+        var resolver = new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, null, refusing(".git", "a.php"));
+        assertThat(resolver.resolve("/.git/x.php", "")).isInstanceOf(Forbidden.class);
+        assertThat(resolver.resolve("/.git/missing.php", "")).isInstanceOf(Forbidden.class);
+        assertThat(resolver.resolve("/a.php/path/info", "")).isInstanceOf(Forbidden.class);
+        assertThat(resolver.resolve("/index.php", "")).isInstanceOf(Script.class);
+    }
+
+    @Test
+    void underAFrontControllerARefusedScriptOrPathIsForbiddenNotHandedToTheController() throws IOException {
+        var resolver = new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, "/index.php",
+                refusing(".git", ".env", "a.php"));
+        assertThat(resolver.resolve("/a.php", "")).as("a refused script").isInstanceOf(Forbidden.class);
+        assertThat(resolver.resolve("/.env", "")).as("a refused file").isInstanceOf(Forbidden.class);
+        assertThat(resolver.resolve("/.git/", "")).as("a refused directory").isInstanceOf(Forbidden.class);
+        assertThat(resolver.resolve("/.git/HEAD", "")).as("a refused missing path").isInstanceOf(Forbidden.class);
+        var front = (Script) resolver.resolve("/articles/42", "");
+        assertThat(front.scriptName()).isEqualTo("/index.php");
+    }
+
+    @Test
+    void aFrontControllerThePolicyRefusesIsForbidden() {
+        var resolver = new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, "/index.php", refusing("index.php"));
+        assertThat(resolver.resolve("/articles/42", "")).isInstanceOf(Forbidden.class);
+        assertThat(resolver.resolve("/a.php", "")).as("other scripts still run").isInstanceOf(Script.class);
     }
 }
