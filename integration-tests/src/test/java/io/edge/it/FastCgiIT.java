@@ -182,6 +182,25 @@ class FastCgiIT {
     }
 
     @Test
+    void aScriptsInvalidContentLengthOrInterimStatusIsABadGatewayAndThePipelineStaysInStep() throws Exception {
+        for (String bad : new String[] {"/badlength.php", "/badlength.php?cl=-1", "/badlength.php?cl=5,%206",
+            "/status100.php"}) {
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                client.send("GET " + bad + " HTTP/1.1\r\nHost: a\r\n\r\nGET /status404.php HTTP/1.1\r\nHost: a\r\n\r\n");
+                RawHttpClient.Response first = client.read();
+                assertThat(first.status()).as(bad).isEqualTo(502);
+                assertThat(first.text()).as(bad).doesNotContain("smuggled");
+                RawHttpClient.Response second = client.read();
+                assertThat(second.status()).as(bad).isEqualTo(404);
+                assertThat(second.text()).as(bad).isEqualTo("no such thing");
+            }
+        }
+        HttpResponse<String> framed = get("/badlength.php?cl=24");
+        assertThat(framed.statusCode()).as("a valid length still goes through").isEqualTo(200);
+        assertThat(framed.body()).isEqualTo("HTTP/1.1 200 OK smuggled");
+    }
+
+    @Test
     void locationWithoutStatusIsA302() throws Exception {
         HttpResponse<String> response = get("/redirect.php");
         assertThat(response.statusCode()).isEqualTo(302);

@@ -43,6 +43,17 @@ final class PhpScripts {
                 header('Status: 404 Not Found');
                 echo 'no such thing';
                 """);
+        // Framing no client may see: a length that is no number, an interim status as the answer (both a 502).
+        write(root, "badlength.php", """
+                <?php
+                header('Content-Length: ' . ($_GET['cl'] ?? 'abc'));
+                echo 'HTTP/1.1 200 OK smuggled';
+                """);
+        write(root, "status100.php", """
+                <?php
+                header('Status: 100 Continue');
+                echo 'HTTP/1.1 200 OK smuggled';
+                """);
         write(root, "redirect.php", """
                 <?php
                 header('Location: /echo.php?from=redirect');

@@ -631,17 +631,13 @@ public final class FastCgiResponder implements Responder {
         return composite.addComponent(true, tail);
     }
 
-    /** The backend's {@code Content-Length}, -1 when absent or not a number (then it is not checked). */
+    /**
+     * The backend's {@code Content-Length}, -1 when absent. The CGI parser let through only one non-negative
+     * decimal number (anything else was a 502), so a length that is set frames the response.
+     */
     private static long declaredLength(HttpResponse head) {
         String value = head.headers().get(HttpHeaderNames.CONTENT_LENGTH);
-        if (value == null) {
-            return -1;
-        }
-        try {
-            return Math.max(-1, Long.parseLong(value.trim()));
-        } catch (NumberFormatException notANumber) {
-            return -1;
-        }
+        return value == null ? -1 : Long.parseLong(value);
     }
 
     private static boolean hasBody(HttpResponseStatus status) {

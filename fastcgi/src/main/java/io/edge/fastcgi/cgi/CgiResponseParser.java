@@ -9,12 +9,18 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import java.util.List;
 
 /**
  * Parses the CGI response head at the start of STDOUT: header lines ended by CRLF or LF, up to a blank line.
  * {@code Status: 404 Not Found} sets the status; {@code Location} without {@code Status} means 302; no
  * status means 200. Feed STDOUT chunks to {@link #parse} until it returns true; the bytes after the blank
  * line are left readable in the last chunk: they are the start of the body.
+ *
+ * <p>The head's framing is checked, since it goes to the client: a 1xx {@code Status} (an interim response
+ * sent as the final one would desynchronise the client's pipelined responses) and a {@code Content-Length}
+ * that is not one non-negative decimal number are protocol errors (a 502, as nginx answers "upstream sent
+ * invalid Content-Length header"). The same length given several times is kept once.
  *
  * <p>States: reading headers, then done (terminal). Head bytes beyond {@code maxHeaderSize} are a protocol
  * error. Not thread-safe; one per response.
@@ -85,6 +91,7 @@ public final class CgiResponseParser {
     }
 
     private HttpResponse buildHead() {
+        checkContentLength(headers);
         HttpResponseStatus status = HttpResponseStatus.OK;
         String statusLine = headers.get("Status");
         if (statusLine != null) {
@@ -99,12 +106,53 @@ public final class CgiResponseParser {
     private static HttpResponseStatus parseStatus(String value) {
         int space = value.indexOf(' ');
         String code = space < 0 ? value : value.substring(0, space);
-        if (code.length() != 3 || !code.chars().allMatch(Character::isDigit) || code.charAt(0) < '1') {
-            throw FcgiProtocolException.of("Status", quote(value), "a 3-digit code from 100 to 999");
+        if (code.length() != 3 || !code.chars().allMatch(Character::isDigit) || code.charAt(0) < '2') {
+            throw FcgiProtocolException.of("Status", quote(value), "a final status, a 3-digit code from 200 to 999");
         }
         int n = Integer.parseInt(code);
         String reason = space < 0 ? "" : value.substring(space + 1).trim();
         return reason.isEmpty() ? HttpResponseStatus.valueOf(n) : new HttpResponseStatus(n, reason);
+    }
+
+    /**
+     * Leaves at most one {@code Content-Length}, a non-negative decimal number; several fields or a list
+     * ({@code 42, 42}) saying the same length are one (RFC 9110, 8.6).
+     */
+    private static void checkContentLength(HttpHeaders headers) {
+        List<String> values = headers.getAll(HttpHeaderNames.CONTENT_LENGTH);
+        if (values.isEmpty()) {
+            return;
+        }
+        long length = -1;
+        for (String value : values) {
+            for (String element : value.split(",", -1)) {
+                long n = decimal(element.trim());
+                if (n < 0 || (length >= 0 && n != length)) {
+                    throw FcgiProtocolException.of("Content-Length", quote(String.join(", ", values)),
+                            "one non-negative decimal number");
+                }
+                length = n;
+            }
+        }
+        if (values.size() > 1 || values.get(0).indexOf(',') >= 0) {
+            headers.set(HttpHeaderNames.CONTENT_LENGTH, Long.toString(length));
+        }
+    }
+
+    /** The value of 1 to 18 ASCII digits (no sign, no spaces: never overflows), else -1. */
+    private static long decimal(String s) {
+        if (s.isEmpty() || s.length() > 18) {
+            return -1;
+        }
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            n = n * 10 + (c - '0');
+        }
+        return n;
     }
 
     private static String quote(String s) {

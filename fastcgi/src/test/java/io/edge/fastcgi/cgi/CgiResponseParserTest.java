@@ -91,4 +91,56 @@ class CgiResponseParserTest {
         assertThatThrownBy(() -> new CgiResponseParser(8192).parse(in2)).hasMessageStartingWith("Status: \"abc\"");
         in2.release();
     }
+
+    private static String failure(String head) {
+        ByteBuf in = buf(head);
+        try {
+            new CgiResponseParser(8192).parse(in);
+            throw new AssertionError("parsed: " + head);
+        } catch (FcgiProtocolException e) {
+            return e.getMessage();
+        } finally {
+            in.release();
+        }
+    }
+
+    private static HttpResponse parsed(String head) {
+        ByteBuf in = buf(head);
+        try {
+            CgiResponseParser p = new CgiResponseParser(8192);
+            assertThat(p.parse(in)).isTrue();
+            return p.head();
+        } finally {
+            in.release();
+        }
+    }
+
+    @Test
+    void aContentLengthThatIsNotOneNonNegativeNumberIsAnError() {
+        assertThat(failure("Content-Length: abc\r\n\r\n"))
+                .isEqualTo("Content-Length: \"abc\" (expected: one non-negative decimal number)");
+        for (String bad : new String[] {"-1", "+5", "5 5", "0x10", "1e3", "", "5,", "5, 6", "99999999999999999999"}) {
+            assertThat(failure("Content-Length: " + bad + "\r\n\r\n")).as(bad).startsWith("Content-Length: ");
+        }
+        assertThat(failure("Content-Length: 5\r\nContent-Length: 6\r\n\r\n"))
+                .isEqualTo("Content-Length: \"5, 6\" (expected: one non-negative decimal number)");
+    }
+
+    @Test
+    void aContentLengthSaidSeveralTimesIsKeptOnce() {
+        assertThat(parsed("Content-Length: 5\r\nContent-Length: 5\r\n\r\n").headers().getAll("Content-Length"))
+                .containsExactly("5");
+        assertThat(parsed("Content-Length: 5, 5\r\n\r\n").headers().getAll("Content-Length")).containsExactly("5");
+        assertThat(parsed("Content-Length:  0 \r\n\r\n").headers().getAll("Content-Length")).containsExactly("0");
+        assertThat(parsed("Content-Length: 012\r\n\r\n").headers().get("Content-Length")).isEqualTo("012");
+    }
+
+    @Test
+    void anInterimStatusIsNoAnswer() {
+        assertThat(failure("Status: 100 Continue\r\n\r\n"))
+                .isEqualTo("Status: \"100 Continue\" (expected: a final status, a 3-digit code from 200 to 999)");
+        assertThat(failure("Status: 101\r\n\r\n")).startsWith("Status: \"101\"");
+        assertThat(failure("Status: 199\r\n\r\n")).startsWith("Status: \"199\"");
+        assertThat(parsed("Status: 200\r\n\r\n").status().code()).isEqualTo(200);
+    }
 }
