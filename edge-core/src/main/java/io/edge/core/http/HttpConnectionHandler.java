@@ -205,6 +205,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (request.headers().getAll(HttpHeaderNames.HOST).size() > 1) {
             return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, "more than one Host");
         }
+        String host = request.headers().get(HttpHeaderNames.HOST);
+        if (host != null && !RequestTarget.isHostAndPort(host)) {
+            // checked even when an absolute-form target will replace it: a request that sends one is suspect
+            return new HttpStatusException(HttpResponseStatus.BAD_REQUEST,
+                    "Host: " + host + " (expected: uri-host [ \":\" port ])");
+        }
         if (HttpUtil.isTransferEncodingChunked(request) && request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
             return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, "both Content-Length and chunked");
         }

@@ -3,6 +3,7 @@ package io.edge.core.http;
 import io.edge.aio.path.MalformedPathException;
 import io.edge.aio.path.PathResolver;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.NetUtil;
 
 /**
  * The authority, path and query of a request target. The path is decoded and normalised once, by
@@ -31,8 +32,11 @@ public record RequestTarget(String authority, String path, String query, String 
                 end++;
             }
             authority = target.substring(start, end);
-            if (authority.isEmpty() || authority.indexOf('@') >= 0) {
+            if (authority.isEmpty() || authority.startsWith(":") || authority.indexOf('@') >= 0) {
                 throw bad("request target's authority is empty or has user information: " + authority);
+            }
+            if (!isHostAndPort(authority)) {
+                throw bad("request target's authority: " + authority + " (expected: uri-host [ \":\" port ])");
             }
             target = end < target.length() && target.charAt(end) == '/' ? target.substring(end) : "/" + target.substring(end);
         }
@@ -48,6 +52,102 @@ public record RequestTarget(String authority, String path, String query, String 
         } catch (MalformedPathException e) {
             throw bad(e.getMessage());
         }
+    }
+
+    /**
+     * True when {@code value} is {@code uri-host [ ":" port ]} (RFC 9112 3.2, RFC 3986 3.2.2), the syntax of
+     * {@code Host} and of an absolute-form target's authority: an IP literal ({@code [::1]},
+     * {@code [v1.x]}) or a reg-name, which an IPv4 address also is, then optionally ':' and digits. A
+     * reg-name is unreserved characters, %HH escapes and sub-delims less ',' ({@code Host: a, b} is a list
+     * of two hosts). So '/', '\\', '@', blanks and control characters are refused: the host is routed on,
+     * passed to CGI and made part of the response cache's key. An empty host is allowed (RFC 9112 3.2: the
+     * {@code Host} of a target without authority).
+     */
+    static boolean isHostAndPort(String value) {
+        int hostEnd;
+        if (value.startsWith("[")) {
+            int close = value.indexOf(']');
+            if (close < 0 || !isIpLiteral(value.substring(1, close))) {
+                return false;
+            }
+            hostEnd = close + 1;
+        } else {
+            int colon = value.indexOf(':');
+            hostEnd = colon < 0 ? value.length() : colon;
+            if (!isRegName(value, 0, hostEnd)) {
+                return false;
+            }
+        }
+        if (hostEnd == value.length()) {
+            return true;
+        }
+        if (value.charAt(hostEnd) != ':') {
+            return false;
+        }
+        for (int i = hostEnd + 1; i < value.length(); i++) {
+            if (!isDigit(value.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** RFC 3986: {@code IPv6address / IPvFuture}, between the brackets; no zone identifier. */
+    private static boolean isIpLiteral(String literal) {
+        if (literal.startsWith("v") || literal.startsWith("V")) {
+            int dot = literal.indexOf('.');
+            if (dot < 2 || dot == literal.length() - 1) {
+                return false;
+            }
+            for (int i = 1; i < dot; i++) {
+                if (Character.digit(literal.charAt(i), 16) < 0) {
+                    return false;
+                }
+            }
+            for (int i = dot + 1; i < literal.length(); i++) {
+                char c = literal.charAt(i);
+                if (c != ':' && !isUnreserved(c) && !isSubDelimInHost(c)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        for (int i = 0; i < literal.length(); i++) {
+            char c = literal.charAt(i);
+            if (c != ':' && c != '.' && Character.digit(c, 16) < 0) {
+                return false;
+            }
+        }
+        return NetUtil.isValidIpV6Address(literal);
+    }
+
+    private static boolean isRegName(String value, int from, int to) {
+        for (int i = from; i < to; i++) {
+            char c = value.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= to || Character.digit(value.charAt(i + 1), 16) < 0
+                        || Character.digit(value.charAt(i + 2), 16) < 0) {
+                    return false;
+                }
+                i += 2;
+            } else if (!isUnreserved(c) && !isSubDelimInHost(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isUnreserved(char c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c == '-' || c == '.' || c == '_' || c == '~';
+    }
+
+    /** RFC 3986 sub-delims less ','. */
+    private static boolean isSubDelimInHost(char c) {
+        return "!$&'()*+;=".indexOf(c) >= 0;
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     private static HttpStatusException bad(String reason) {

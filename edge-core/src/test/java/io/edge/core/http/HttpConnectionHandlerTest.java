@@ -23,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The connection handler on an {@link EmbeddedChannel}, for states a real socket makes hard to hold still. */
 class HttpConnectionHandlerTest {
@@ -214,5 +216,27 @@ class HttpConnectionHandlerTest {
         assertThat(EmbeddedClient.received(client)).isEmpty();
         assertThat(client.isActive()).isFalse();
         assertThat(incomplete[0]).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"localhost/x", "localhost, evil", "local host/../x", "a@localhost", "a\\b", "a:8o",
+            "[::1", "a\tb"})
+    void hostThatIsNotHostAndPortIs400AndCloses(String host) {
+        boolean[] responded = {false};
+        open(exchange -> responded[0] = true);
+        String response = EmbeddedClient.send(client, "GET /cached HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 400 ").containsIgnoringCase("connection: close");
+        assertThat(client.isActive()).isFalse();
+        assertThat(responded[0]).as("no responder sees the request").isFalse();
+    }
+
+    @Test
+    void absoluteFormWhoseAuthorityIsNotHostAndPortIs400AndCloses() {
+        boolean[] responded = {false};
+        open(exchange -> responded[0] = true);
+        String response = EmbeddedClient.send(client, "GET http://a,b/cached HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 400 ").containsIgnoringCase("connection: close");
+        assertThat(client.isActive()).isFalse();
+        assertThat(responded[0]).isFalse();
     }
 }
