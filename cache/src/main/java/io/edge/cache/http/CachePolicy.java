@@ -30,6 +30,11 @@ final class CachePolicy {
     private static final Set<Integer> CACHEABLE_BY_DEFAULT = Set.of(200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501);
     /** Separates the variant part of a key; cannot occur in a request target or header value. */
     static final char VARIANT_SEPARATOR = '\u0000';
+    /**
+     * Separates host and target in a key; cannot occur in a request target or header value, so whatever a
+     * {@code Host} holds, "a/x" + "/p" and "a" + "/x/p" stay two keys.
+     */
+    static final char HOST_SEPARATOR = '\n';
 
     private final ResponseCacheSettings settings;
 
@@ -164,7 +169,7 @@ final class CachePolicy {
 
     /**
      * The key of a request without its variant part: host (lower case, from the absolute form or
-     * {@code Host}) followed by path and query. GET and HEAD share it.
+     * {@code Host}, its port kept), {@link #HOST_SEPARATOR}, then path and query. GET and HEAD share it.
      */
     static String primaryKey(HttpRequest request) {
         String uri = request.uri();
@@ -172,9 +177,13 @@ final class CachePolicy {
         String target;
         int scheme = uri.indexOf("://");
         if (scheme > 0 && uri.charAt(0) != '/') {
-            int pathStart = uri.indexOf('/', scheme + 3);
-            host = pathStart < 0 ? uri.substring(scheme + 3) : uri.substring(scheme + 3, pathStart);
-            target = pathStart < 0 ? "/" : uri.substring(pathStart);
+            int hostStart = scheme + 3;
+            int hostEnd = hostStart;
+            while (hostEnd < uri.length() && "/?#".indexOf(uri.charAt(hostEnd)) < 0) {
+                hostEnd++;
+            }
+            host = uri.substring(hostStart, hostEnd);
+            target = hostEnd < uri.length() && uri.charAt(hostEnd) == '/' ? uri.substring(hostEnd) : "/" + uri.substring(hostEnd);
         } else {
             host = request.headers().get(HttpHeaderNames.HOST, "");
             target = uri;
@@ -183,7 +192,8 @@ final class CachePolicy {
         if (fragment >= 0) {
             target = target.substring(0, fragment);
         }
-        return host.toLowerCase(Locale.ROOT) + target;
+        // The port stays: a script may write it into links (HTTP_HOST), so "a:8080" must not answer for "a".
+        return host.toLowerCase(Locale.ROOT) + HOST_SEPARATOR + target;
     }
 
     /**

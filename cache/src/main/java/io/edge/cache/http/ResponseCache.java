@@ -110,7 +110,10 @@ public final class ResponseCache implements AutoCloseable {
                 .build();
     }
 
-    /** The key of a request without its variant part, as {@code PURGE} addresses it: host + path + query. */
+    /**
+     * The key of a request without its variant part, as {@code PURGE} addresses it: host, a separator that
+     * no host or target holds, then path and query.
+     */
     public static String keyOf(HttpRequest request) {
         return CachePolicy.primaryKey(request);
     }

@@ -153,10 +153,22 @@ class CachePolicyTest {
     }
 
     @Test
+    void requestsWhoseHostAndTargetRunTogetherTheSameHaveDifferentKeys() {
+        HttpRequest slashInHost = get("/cached");
+        slashInHost.headers().set("Host", "localhost/x");
+        HttpRequest plain = get("/x/cached");
+        plain.headers().set("Host", "localhost");
+        assertThat(CachePolicy.primaryKey(slashInHost)).isNotEqualTo(CachePolicy.primaryKey(plain));
+        assertThat(CachePolicy.primaryKey(get("http://localhost/x/cached"))).isEqualTo(CachePolicy.primaryKey(plain))
+                .isNotEqualTo(CachePolicy.primaryKey(get("http://localhost:80/x/cached")));
+    }
+
+    @Test
     void keysNormaliseHostAndMethodAndIncludeVariedValues() {
-        assertThat(CachePolicy.primaryKey(get("/p?q=1"))).isEqualTo("example.org/p?q=1");
-        assertThat(CachePolicy.primaryKey(request(HttpMethod.HEAD, "/p?q=1"))).isEqualTo("example.org/p?q=1");
-        assertThat(CachePolicy.primaryKey(get("http://Other.ORG:8080/x#frag"))).isEqualTo("other.org:8080/x");
+        assertThat(CachePolicy.primaryKey(get("/p?q=1"))).isEqualTo("example.org\n/p?q=1");
+        assertThat(CachePolicy.primaryKey(request(HttpMethod.HEAD, "/p?q=1"))).isEqualTo("example.org\n/p?q=1");
+        assertThat(CachePolicy.primaryKey(get("http://Other.ORG:8080/x#frag"))).isEqualTo("other.org:8080\n/x");
+        assertThat(CachePolicy.primaryKey(get("http://Other.ORG?q=1"))).isEqualTo("other.org\n/?q=1");
         assertThat(CachePolicy.varyNames(response(200, "Vary", "Accept-Encoding, accept-encoding", "Vary", "Origin").headers()))
                 .containsExactly("accept-encoding", "origin");
         List<String> vary = List.of("accept-encoding");
