@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetAddress;
 import java.util.List;
 
@@ -61,8 +62,7 @@ public final class PurgeResponder implements Responder {
             return;
         }
         ByteBuf body = ByteBufUtil.writeAscii(exchange.clientChannel().alloc(), "purged " + purged + "\n");
-        FullHttpResponse response = new DefaultFullHttpResponse(exchange.request().protocolVersion(),
-                HttpResponseStatus.OK, body);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
         exchange.complete(exchange.writeAndFlush(response)); // the write owns the body

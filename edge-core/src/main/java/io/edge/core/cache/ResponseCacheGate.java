@@ -19,6 +19,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import java.util.Date;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -168,9 +169,8 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         if (response == null) {
             return false;
         }
-        response.setProtocolVersion(exchange.request().protocolVersion());
         if (response.status().code() == 200 && notModified(exchange.request(), response)) {
-            FullHttpResponse notModified = new DefaultFullHttpResponse(response.protocolVersion(),
+            FullHttpResponse notModified = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                     HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
             notModified.headers().set(response.headers()).remove(HttpHeaderNames.CONTENT_LENGTH);
             response.release();

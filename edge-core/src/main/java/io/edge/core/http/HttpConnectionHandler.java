@@ -149,12 +149,18 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             sendErrorAndClose(ErrorResponses.statusForUnparsable(result.cause()), false);
             return;
         }
-        String sentUri = request.uri(); // as the client sent it, for the access log: routing may rewrite it
+        String sentUri = request.uri();
+        // as the client sent it, for the access log: routing may rewrite target and version
+        String sentRequestLine = request.method() + " " + sentUri + " " + request.protocolVersion();
         ServerExchange exchange;
         try {
             HttpStatusException invalid = validate(request);
             if (invalid != null) {
                 throw invalid;
+            }
+            if (request.protocolVersion().minorVersion() > 1) {
+                // RFC 9110 2.5: a 1.x above 1.1 is answered as 1.1 (Host required, kept alive by default)
+                request.setProtocolVersion(HttpVersion.HTTP_1_1);
             }
             // Met by the exchange (the 100 goes out when its body is asked for), as the removed Netty handler
             // did: backends and the response cache never see the expectation.
@@ -170,13 +176,13 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 request.setUri(target.originForm());
             }
             Route route = server.router().route(request.headers().get(HttpHeaderNames.HOST), target.path());
-            exchange = new ServerExchange(this, ctx, request, sentUri, target, route, expectsContinue);
+            exchange = new ServerExchange(this, ctx, request, sentRequestLine, target, route, expectsContinue);
         } catch (HttpStatusException e) {
             if (ErrorResponses.closesConnection(e.status())) {
                 closeAfterCurrent = true;
             }
-            exchange = new ServerExchange(this, ctx, request, sentUri, new RequestTarget(null, "/", "", "/"), null,
-                    false);
+            exchange = new ServerExchange(this, ctx, request, sentRequestLine, new RequestTarget(null, "/", "", "/"),
+                    null, false);
             current = exchange;
             exchange.fail(e);
             return;
@@ -199,8 +205,13 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (request.headers().size() > server.settings().limits().headerCount()) {
             return new HttpStatusException(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "too many header fields");
         }
-        if (request.protocolVersion().equals(HttpVersion.HTTP_1_1) && !request.headers().contains(HttpHeaderNames.HOST)) {
-            return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, "HTTP/1.1 request without Host");
+        HttpVersion version = request.protocolVersion();
+        if (version.majorVersion() != 1) {
+            return new HttpStatusException(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED,
+                    "version: " + version + " (expected: HTTP/1.x)");
+        }
+        if (version.minorVersion() >= 1 && !request.headers().contains(HttpHeaderNames.HOST)) {
+            return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, version + " request without Host");
         }
         if (request.headers().getAll(HttpHeaderNames.HOST).size() > 1) {
             return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, "more than one Host");

@@ -62,8 +62,8 @@ final class ServerExchange implements Exchange {
     private final HttpConnectionHandler connection;
     private final ChannelHandlerContext ctx;
     private final HttpRequest request;
-    /** The request target as sent, logged as nginx's {@code $request} is. */
-    private final String sentUri;
+    /** The request line as sent, logged as nginx's {@code $request} is. */
+    private final String sentRequestLine;
     private final RequestTarget target;
     private final Route route;
     private final long startNanos = System.nanoTime();
@@ -84,15 +84,16 @@ final class ServerExchange implements Exchange {
     private List<Runnable> goneTasks;
 
     /**
-     * @param sentUri the request target as the client sent it (an absolute form is made origin-form for routing)
+     * @param sentRequestLine the request line as the client sent it (an absolute form is made origin-form for
+     *                        routing, an HTTP/1.x version above 1.1 is made 1.1)
      * @param expectsContinue the (valid, HTTP/1.1) request carried {@code Expect: 100-continue}, since removed
      */
-    ServerExchange(HttpConnectionHandler connection, ChannelHandlerContext ctx, HttpRequest request, String sentUri,
-                   RequestTarget target, Route route, boolean expectsContinue) {
+    ServerExchange(HttpConnectionHandler connection, ChannelHandlerContext ctx, HttpRequest request,
+                   String sentRequestLine, RequestTarget target, Route route, boolean expectsContinue) {
         this.connection = connection;
         this.ctx = ctx;
         this.request = request;
-        this.sentUri = sentUri;
+        this.sentRequestLine = sentRequestLine;
         this.target = target;
         this.route = route;
         this.expectsContinue = expectsContinue
@@ -243,6 +244,8 @@ final class ServerExchange implements Exchange {
                 throw new IllegalStateException("response head written twice");
             }
             state = State.HEAD_SENT;
+            // The version this server speaks, whatever the client's (RFC 9110 6.2), as nginx answers
+            response.setProtocolVersion(HttpVersion.HTTP_1_1);
             status = response.status().code();
             if (!response.headers().contains(HttpHeaderNames.DATE)) {
                 response.headers().add(HttpHeaderNames.DATE, HttpDate.now());
@@ -402,7 +405,7 @@ final class ServerExchange implements Exchange {
         }
         InetSocketAddress remote = remoteAddress();
         connection.server().accessLog().log(remote == null ? "-" : remote.getAddress().getHostAddress(),
-                request.method() + " " + sentUri + " " + request.protocolVersion(), status, bodyBytes,
+                sentRequestLine, status, bodyBytes,
                 request.headers().get(HttpHeaderNames.REFERER), request.headers().get(HttpHeaderNames.USER_AGENT),
                 startNanos);
     }

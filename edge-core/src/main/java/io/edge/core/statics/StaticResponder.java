@@ -184,7 +184,7 @@ public final class StaticResponder implements Responder {
     public void respond(Exchange exchange) {
         HttpMethod method = exchange.request().method();
         if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
-            FullHttpResponse response = emptyResponse(exchange, HttpResponseStatus.METHOD_NOT_ALLOWED);
+            FullHttpResponse response = emptyResponse(HttpResponseStatus.METHOD_NOT_ALLOWED);
             response.headers().set(HttpHeaderNames.ALLOW, ALLOW);
             exchange.complete(exchange.writeAndFlush(response));
             return;
@@ -316,7 +316,7 @@ public final class StaticResponder implements Responder {
     }
 
     private static void redirectToDirectory(Exchange exchange, String uriPath) {
-        FullHttpResponse response = emptyResponse(exchange, HttpResponseStatus.MOVED_PERMANENTLY);
+        FullHttpResponse response = emptyResponse(HttpResponseStatus.MOVED_PERMANENTLY);
         String query = exchange.query();
         response.headers().set(HttpHeaderNames.LOCATION, encodePath(uriPath) + '/' + (query.isEmpty() ? "" : "?" + query));
         exchange.complete(exchange.writeAndFlush(response));
@@ -347,7 +347,7 @@ public final class StaticResponder implements Responder {
         HttpHeaders request = exchange.request().headers();
         switch (Preconditions.evaluate(request, true, etag, mtime)) {
             case NOT_MODIFIED -> {
-                FullHttpResponse response = emptyResponse(exchange, HttpResponseStatus.NOT_MODIFIED);
+                FullHttpResponse response = emptyResponse(HttpResponseStatus.NOT_MODIFIED);
                 validators(response.headers(), etag, mtime);
                 response.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
                 exchange.complete(exchange.writeAndFlush(response));
@@ -364,7 +364,7 @@ public final class StaticResponder implements Responder {
                 ? ByteRanges.parse(request.get(HttpHeaderNames.RANGE), size)
                 : new ByteRanges.Full();
         if (ranges instanceof Unsatisfiable unsatisfiable) {
-            FullHttpResponse response = emptyResponse(exchange, HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
+            FullHttpResponse response = emptyResponse(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
             response.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange());
             validators(response.headers(), etag, mtime);
             exchange.complete(exchange.writeAndFlush(response));
@@ -402,7 +402,7 @@ public final class StaticResponder implements Responder {
             body = Unpooled.EMPTY_BUFFER;
         }
         // The duplicate (or its slice, which shares its reference) passes to the response.
-        FullHttpResponse response = fullResponse(exchange.request().protocolVersion(), status, body);
+        FullHttpResponse response = fullResponse(status, body);
         head(response.headers(), mimeTypes.forPath(uriPath), contentLength, etag, mtime).add(extra);
         exchange.complete(exchange.writeAndFlush(response));
         return true;
@@ -477,10 +477,9 @@ public final class StaticResponder implements Responder {
             responseType = contentType;
         }
 
-        HttpVersion version = exchange.request().protocolVersion();
         if (exchange.isHead() || body.isEmpty()) {
             file.release();
-            FullHttpResponse response = fullResponse(version, status, Unpooled.EMPTY_BUFFER);
+            FullHttpResponse response = fullResponse(status, Unpooled.EMPTY_BUFFER);
             head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
             exchange.complete(exchange.writeAndFlush(response));
             return;
@@ -504,13 +503,13 @@ public final class StaticResponder implements Responder {
                             confined));
                 }
                 // The buffer's ownership passes to the response, and with the write to the channel.
-                FullHttpResponse response = fullResponse(version, status, content);
+                FullHttpResponse response = fullResponse(status, content);
                 head(response.headers(), responseType, contentLength, etag, mtime).add(passThrough);
                 exchange.complete(exchange.writeAndFlush(response));
             });
             return;
         }
-        HttpResponse response = new DefaultHttpResponse(version, status, OWN_HEADERS);
+        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, OWN_HEADERS);
         head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
         exchange.write(response);
         new BodySender(exchange, file, body).run();
@@ -568,8 +567,9 @@ public final class StaticResponder implements Responder {
      * A response whose headers are all set here (constant names, values formatted here or copied from headers
      * validated where they were parsed), so they skip Netty's per-header validation; no trailers.
      */
-    private static FullHttpResponse fullResponse(HttpVersion version, HttpResponseStatus status, ByteBuf body) {
-        return new DefaultFullHttpResponse(version, status, body, OWN_HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
+    private static FullHttpResponse fullResponse(HttpResponseStatus status, ByteBuf body) {
+        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body, OWN_HEADERS.newHeaders(),
+                EmptyHttpHeaders.INSTANCE);
     }
 
     /** Adds the entity headers to a new response's {@code headers} (none of them there yet: add, not set). */
@@ -586,9 +586,8 @@ public final class StaticResponder implements Responder {
                 .add(HttpHeaderNames.LAST_MODIFIED, HttpDate.format(mtime));
     }
 
-    private static FullHttpResponse emptyResponse(Exchange exchange, HttpResponseStatus status) {
-        FullHttpResponse response = new DefaultFullHttpResponse(exchange.request().protocolVersion(), status,
-                Unpooled.EMPTY_BUFFER);
+    private static FullHttpResponse emptyResponse(HttpResponseStatus status) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
         response.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0);
         return response;
     }

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Objects;
@@ -50,8 +51,7 @@ public final class StatusResponder implements Responder {
         int length = ByteBufUtil.utf8Bytes(page);
         ByteBuf body = exchange.isHead() ? Unpooled.EMPTY_BUFFER
                 : ByteBufUtil.writeUtf8(exchange.clientChannel().alloc(), page);
-        FullHttpResponse response = new DefaultFullHttpResponse(exchange.request().protocolVersion(),
-                HttpResponseStatus.OK, body);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, length)
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);

@@ -239,4 +239,57 @@ class HttpConnectionHandlerTest {
         assertThat(client.isActive()).isFalse();
         assertThat(responded[0]).isFalse();
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP/2.0", "HTTP/3.0", "HTTP/0.9"})
+    void aMajorVersionOtherThanOneIs505AndCloses(String version) {
+        boolean[] responded = {false};
+        open(exchange -> responded[0] = true);
+        String response = EmbeddedClient.send(client, "GET /index.html " + version + "\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 505 ").containsIgnoringCase("connection: close");
+        assertThat(client.isActive()).isFalse();
+        assertThat(responded[0]).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP/1.2", "HTTP/1.9"})
+    void aMinorVersionAboveOneWithoutHostIs400AndCloses(String version) {
+        open(HttpConnectionHandlerTest::answerInTheRequestsVersion);
+        assertThat(EmbeddedClient.send(client, "GET / " + version + "\r\n\r\n")).startsWith("HTTP/1.1 400 ");
+        assertThat(client.isActive()).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP/1.2", "HTTP/1.9"})
+    void aMinorVersionAboveOneIsHttp11(String version) {
+        HttpVersion[] seen = {null};
+        open(exchange -> {
+            seen[0] = exchange.request().protocolVersion();
+            answerInTheRequestsVersion(exchange);
+        });
+        String response = EmbeddedClient.send(client, "GET / " + version + "\r\nHost: a\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 200 ").doesNotContainIgnoringCase("connection:");
+        assertThat(client.isActive()).as("kept alive by default").isTrue();
+        assertThat(seen[0]).isEqualTo(HttpVersion.HTTP_1_1);
+    }
+
+    @Test
+    void http10IsAnsweredInHttp11AndKeepsItsKeepAliveRules() {
+        open(HttpConnectionHandlerTest::answerInTheRequestsVersion);
+        String kept = EmbeddedClient.send(client, "GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        assertThat(kept).startsWith("HTTP/1.1 200 ").containsIgnoringCase("connection: keep-alive");
+        assertThat(client.isActive()).isTrue();
+
+        String closed = EmbeddedClient.send(client, "GET /b HTTP/1.0\r\n\r\n");
+        assertThat(closed).startsWith("HTTP/1.1 200 ").containsIgnoringCase("connection: close");
+        assertThat(client.isActive()).isFalse();
+    }
+
+    /** As responders did: the response in the request's version, which the exchange must make HTTP/1.1. */
+    private static void answerInTheRequestsVersion(Exchange exchange) {
+        DefaultFullHttpResponse response = new DefaultFullHttpResponse(exchange.request().protocolVersion(),
+                HttpResponseStatus.OK);
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+        exchange.complete(exchange.writeAndFlush(response));
+    }
 }

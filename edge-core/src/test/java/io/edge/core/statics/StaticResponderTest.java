@@ -127,6 +127,21 @@ class StaticResponderTest {
     }
 
     @Test
+    void anHttp10RequestIsAnsweredInHttp11() {
+        for (String path : List.of("/small.txt", "/big.txt", "/dir")) {
+            FakeExchange ex = new FakeExchange(HttpMethod.GET, path, "");
+            ex.request.setProtocolVersion(HttpVersion.HTTP_1_0);
+            responder.respond(ex);
+            ex.channel.runPendingTasks();
+            try {
+                assertThat(((HttpResponse) ex.messages.get(0)).protocolVersion()).as(path).isEqualTo(HttpVersion.HTTP_1_1);
+            } finally {
+                ex.releaseAll();
+            }
+        }
+    }
+
+    @Test
     void emptyFile() {
         FakeExchange ex = run(HttpMethod.GET, "/empty.txt");
         FullHttpResponse response = (FullHttpResponse) ex.messages.get(0);
