@@ -4,6 +4,7 @@ import io.edge.aio.path.MalformedPathException;
 import io.edge.aio.path.PathResolver;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.NetUtil;
+import java.util.Locale;
 
 /**
  * The authority, path and query of a request target. The path is decoded and normalised once, by
@@ -17,8 +18,19 @@ import io.netty.util.NetUtil;
  */
 public record RequestTarget(String authority, String path, String query, String originForm) {
 
-    /** Parses an origin-form or absolute-form request target. */
+    /**
+     * Parses an origin-form or absolute-form request target. Blanks, control characters and DEL are refused
+     * anywhere in it, query included (RFC 3986 has no place for them; nginx refuses them too): they would reach
+     * CGI's REQUEST_URI raw.
+     */
     public static RequestTarget parse(String uri) {
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c <= ' ' || c == 0x7f) {
+                throw bad(String.format(Locale.ROOT,
+                        "request target: character 0x%02x at %d (expected: none below 0x21, nor 0x7f)", (int) c, i));
+            }
+        }
         String target = uri;
         String authority = null;
         if (!target.startsWith("/")) {

@@ -230,6 +230,17 @@ class HttpConnectionHandlerTest {
         assertThat(responded[0]).as("no responder sees the request").isFalse();
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"/ind\u0001ex.html", "/index.html?\u001b[31mred\u001b[0m\u007f"})
+    void controlCharactersInTheTargetAre400AndClose(String target) {
+        boolean[] responded = {false};
+        open(exchange -> responded[0] = true);
+        String response = EmbeddedClient.send(client, "GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 400 ").containsIgnoringCase("connection: close");
+        assertThat(client.isActive()).isFalse();
+        assertThat(responded[0]).isFalse();
+    }
+
     @Test
     void absoluteFormWhoseAuthorityIsNotHostAndPortIs400AndCloses() {
         boolean[] responded = {false};

@@ -66,6 +66,15 @@ class RequestTargetTest {
         assertThat(RequestTarget.isHostAndPort(host)).as(host).isFalse();
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"/ind\u0001ex.html", "/?\u001b[31mred\u001b[0m", "/a?b=\u007f", "/a b", "/a\tb",
+            "/a\u0000", "/a\r\nX-Injected: 1", "http://a\u0001b/x"})
+    void rejectsBlanksControlCharactersAndDel(String uri) {
+        assertThatThrownBy(() -> RequestTarget.parse(uri))
+                .isInstanceOf(HttpStatusException.class)
+                .satisfies(e -> assertThat(((HttpStatusException) e).status().code()).isEqualTo(400));
+    }
+
     @Test
     void decodesUtf8() {
         assertThat(RequestTarget.parse("/caf%C3%A9").path()).isEqualTo("/café");
