@@ -9,10 +9,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * An absolute-form request target names the site, whatever {@code Host} says (RFC 9112 3.2.2): two sites,
- * a.test and b.test, each with a cached PHP script that says which site ran it and for which host.
+ * An absolute-form request target names the site, whatever {@code Host} says (RFC 9112 3.2.2), and neither
+ * it nor {@code Host} may be anything but a host and port: two sites, a.test and b.test, each with a cached
+ * PHP script that says which site ran it and for which host.
  */
 class AbsoluteFormIT {
 
@@ -69,5 +72,20 @@ class AbsoluteFormIT {
     @Test
     void anAuthorityWithAPortRoutesByItsHostName() throws Exception {
         assertThat(get("http://b.test:80/p.php?x=2", "a.test")).isEqualTo("site=b host=b.test:80 server=b.test uri=/p.php?x=2");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"GET /p.php?x=3 HTTP/1.1\r\nHost: a.test/x\r\n",
+            "GET /p.php?x=3 HTTP/1.1\r\nHost: a.test, b.test\r\n",
+            "GET /p.php?x=3 HTTP/1.1\r\nHost: local host/../x\r\n",
+            "GET /p.php?x=3 HTTP/1.1\r\nHost: u@a.test\r\n",
+            "GET http://a.test\\x/p.php?x=3 HTTP/1.1\r\nHost: a.test\r\n"})
+    void aHostThatIsNotHostAndPortIs400AndClosesBeforePhpOrTheCacheSeeIt(String head) throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            assertThat(client.send(head + "\r\n").read().status()).isEqualTo(400);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+        // nothing was stored for x=3: site a's script runs for its own host
+        assertThat(get("/p.php?x=3", "a.test")).isEqualTo("site=a host=a.test server=a.test uri=/p.php?x=3");
     }
 }

@@ -3,6 +3,7 @@ package io.edge.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.RawHttpClient;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -250,6 +251,35 @@ class StaticFilesIT {
         URI uri = edge.uri("/hello.txt");
         try (RawHttpClient client = new RawHttpClient(edge.address())) {
             assertThat(client.send("GET " + uri + " HTTP/1.1\r\nHost: a\r\n\r\n").read().text()).isEqualTo(HELLO);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP/1.0", "HTTP/1.1", "HTTP/1.2"})
+    void everyHttp1VersionIsAnsweredInHttp11(String version) throws Exception {
+        try (Socket socket = new Socket(edge.address().getAddress(), edge.address().getPort())) {
+            socket.getOutputStream().write(("GET /hello.txt " + version + "\r\nHost: a\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(response).startsWith("HTTP/1.1 200 ").endsWith(HELLO);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP/2.0", "HTTP/0.9"})
+    void anotherMajorVersionIs505AndCloses(String version) throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            assertThat(client.send("GET /hello.txt " + version + "\r\n\r\n").read().status()).isEqualTo(505);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/hel\u0001lo.txt", "/hello.txt?\u001b[31mred\u007f"})
+    void controlCharactersInTheTargetAre400AndClose(String target) throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            assertThat(client.send("GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(400);
+            assertThat(client.isClosedByPeer()).isTrue();
         }
     }
 }
