@@ -57,7 +57,6 @@ public final class Edge {
     private static final Logger LOG = LoggerFactory.getLogger(Edge.class);
     private static final long STATS_PERIOD_S = 10;
     /** How long a script probe's resolver trusts a directory's real path, as the static path's resolvers do. */
-    private static final Duration DIRECTORY_TTL = Duration.ofSeconds(1);
 
     private final EdgeSettings settings;
     private final Ticker ticker;
@@ -145,7 +144,8 @@ public final class Edge {
         return scriptProbes.computeIfAbsent(new ScriptRoot(root, site.pathPolicy()), key -> {
             StaticIoSettings io = settings.staticIo();
             // The resolver's memory of directories ages on the same clock as the probe's answers.
-            PathResolver resolver = new PathResolver(key.root(), key.policy(), ticker::read, DIRECTORY_TTL);
+            PathResolver resolver = new PathResolver(key.root(), key.policy(), ticker::read,
+                    StaticResponder.DIRECTORY_TTL);
             return new CachedFileProbe(new PolicyFileProbe(key.root(), resolver),
                     io.openFileCacheSize() == 0 ? Duration.ZERO : io.revalidateAfter(), ticker);
         });
@@ -191,7 +191,7 @@ public final class Edge {
         MimeTypes mimeTypes = new MimeTypes(settings.mimeTypes());
         ContentCacheSettings content = settings.cache().content();
         if (content == null || content.maxBytes() == 0) {
-            return new StaticResponder(engine, mimeTypes);
+            return new StaticResponder(engine, mimeTypes, StaticResponder.perRoot(ticker::read));
         }
         contentCache = new ContentCache(content, ticker);
         // Cached files due for revalidation are stat'ed here, never on an event loop: a loop only appends to
@@ -208,7 +208,7 @@ public final class Edge {
                 task.run();
             }
         }, 100, 100, TimeUnit.MILLISECONDS);
-        return new StaticResponder(engine, mimeTypes, contentCache, due::add);
+        return new StaticResponder(engine, mimeTypes, StaticResponder.perRoot(ticker::read), contentCache, due::add);
     }
 
     /** Logs {@code what: line} unless the previous period logged the same line. */

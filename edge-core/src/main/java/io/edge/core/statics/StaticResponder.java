@@ -48,6 +48,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -63,6 +64,7 @@ import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,6 +88,8 @@ public final class StaticResponder implements Responder {
 
     private static final Logger LOG = LoggerFactory.getLogger(StaticResponder.class);
     private static final String ALLOW = "GET, HEAD";
+    /** How long a directory's real path, the root's included, is trusted: the open-file cache's period. */
+    public static final Duration DIRECTORY_TTL = Duration.ofSeconds(1);
     /** Headers of the responses this class fills itself: see {@link #fullResponse}. */
     private static final HttpHeadersFactory OWN_HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
@@ -128,7 +132,13 @@ public final class StaticResponder implements Responder {
         this(engine, mimeTypes, resolvers, null, null);
     }
 
-    private StaticResponder(FileEngine engine, MimeTypes mimeTypes, Function<Exchange, PathResolver> resolvers,
+    /**
+     * A responder with its own resolvers ({@link #perRoot(LongSupplier)}) and a content cache.
+     *
+     * @param contentCache the cache, or {@code null} for none
+     * @param revalidator  where cached files due for revalidation are stat'ed (never an event loop)
+     */
+    public StaticResponder(FileEngine engine, MimeTypes mimeTypes, Function<Exchange, PathResolver> resolvers,
             ContentCache contentCache, Executor revalidator) {
         this.engine = Objects.requireNonNull(engine, "engine");
         this.mimeTypes = Objects.requireNonNull(mimeTypes, "mimeTypes");
@@ -145,6 +155,14 @@ public final class StaticResponder implements Responder {
      * blocks; it happens on the first request of a root).
      */
     public static Function<Exchange, PathResolver> perRoot() {
+        return perRoot(System::nanoTime);
+    }
+
+    /**
+     * As {@link #perRoot()}, the resolvers trusting a directory's real path (the root's too: a deploy that switches
+     * a link to the root is seen) for {@link #DIRECTORY_TTL} on {@code nanoClock}.
+     */
+    public static Function<Exchange, PathResolver> perRoot(LongSupplier nanoClock) {
         record Key(Path root, PathPolicy policy) {
         }
         /** Site and location settings by identity: records compare by value, which costs more than the lookup. */
@@ -171,7 +189,7 @@ public final class StaticResponder implements Responder {
             Path root = exchange.location() != null && exchange.location().root() != null
                     ? exchange.location().root() : site.root();
             PathResolver resolver = resolvers.computeIfAbsent(new Key(root, site.pathPolicy()),
-                    k -> new PathResolver(k.root(), k.policy()));
+                    k -> new PathResolver(k.root(), k.policy(), nanoClock, DIRECTORY_TTL));
             if (bySettings.size() > 4096) {
                 bySettings.clear(); // settings of configurations reloaded since
             }

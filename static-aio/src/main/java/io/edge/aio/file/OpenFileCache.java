@@ -257,7 +257,7 @@ public final class OpenFileCache implements AutoCloseable {
         }
         if (descriptors != Descriptors.CHANNEL_ONLY) {
             try {
-                OpenFile file = acquireConfined(resolver.rootDirectory(), resolution, resolver.followSymlinks(), false);
+                OpenFile file = acquireConfined(resolution, resolver.followSymlinks(), false);
                 if (file != null) {
                     return file;
                 }
@@ -292,32 +292,41 @@ public final class OpenFileCache implements AutoCloseable {
             return null;
         }
         try {
-            return acquireConfined(resolver.rootDirectory(), resolution, resolver.followSymlinks(), true);
+            return acquireConfined(resolution, resolver.followSymlinks(), true);
         } catch (LinkOnPathException e) {
             return null;
         }
     }
 
     /**
-     * The cached file of a confined resolution if fresh, else a new open beneath {@code root} that replaces
-     * it (a changed file is simply opened anew). Inline: null when the open would wait or crossed a mount.
+     * The cached file of a confined resolution if fresh, else a new open beneath its root that replaces it (a
+     * changed file is simply opened anew). Inline: null when the open would wait or crossed a mount. Null too
+     * when that root was replaced since (a deploy switched a link to it) and is closed: the caller checks the
+     * path's links against the new root.
      */
-    private OpenFile acquireConfined(RootDirectory root, Resolution resolution, boolean followLinks, boolean inline)
-            throws IOException {
+    private OpenFile acquireConfined(Resolution resolution, boolean followLinks, boolean inline) throws IOException {
         Path key = resolution.file();
         // Never a file another site opened by this path with links followed: this open allows none on the way.
         OpenFile fresh = acquireIfFresh(key, true);
         if (fresh != null) {
             return fresh;
         }
+        RootDirectory root = resolution.beneath();
         if (inline && !root.inlineOpens()) {
             return null;
         }
-        String relative = resolution.relativePath();
-        long resolve = Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_NO_SYMLINKS
-                | (inline ? Syscalls.RESOLVE_CACHED | Syscalls.RESOLVE_NO_XDEV : 0);
-        return openNative(key, () -> Syscalls.openat2ReadOnly(root.fd(), relative, followLinks, resolve), true,
-                ticker.read());
+        if (!root.retain()) {
+            return null;
+        }
+        try {
+            String relative = resolution.relativePath();
+            long resolve = Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_NO_SYMLINKS
+                    | (inline ? Syscalls.RESOLVE_CACHED | Syscalls.RESOLVE_NO_XDEV : 0);
+            return openNative(key, () -> Syscalls.openat2ReadOnly(root.fd(), relative, followLinks, resolve), true,
+                    ticker.read());
+        } finally {
+            root.release();
+        }
     }
 
     /**

@@ -19,7 +19,13 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Maps request paths onto files under one root, applying a {@link PathPolicy}.
@@ -37,6 +43,10 @@ import java.util.function.LongSupplier;
  * directories inside the root between them is out of scope; with {@code followSymlinks=false} the engine
  * also opens with {@code O_NOFOLLOW} (see {@link #followSymlinks()}).
  *
+ * <p>The root's real path is taken again every {@code directoryTtl} (on a thread of its own, never the
+ * caller's): when a deploy switches a link on the way to the root ({@code current -> releases/42}), files
+ * come from the new tree within that time, as a server that opens the lexical path each time would serve them.
+ *
  * <p>{@link #normalize} is pure. {@link #resolve} and {@link #resolveNormalized} stat the file system, so
  * they block: the asynchronous engines call them off the event loop.
  */
@@ -47,7 +57,19 @@ public final class PathResolver {
     /** Directories whose real path is remembered at most; beyond it the memory starts over. */
     static final int MAX_DIRECTORIES = 65_536;
 
-    private final Path root;
+    /** Where root checks run: one daemon thread for every resolver (a check is a few cached lookups). */
+    private static final class RootChecks {
+        static final Executor EXECUTOR = Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "edge-root-check");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(PathResolver.class);
+
+    /** The root as configured (absolute, normalised), whose real path {@link #current} holds. */
+    private final Path configured;
     private final PathPolicy policy;
     private final LongSupplier nanoClock;
     private final long directoryTtlNanos;
@@ -56,8 +78,16 @@ public final class PathResolver {
      * request costs one {@code lstat} of its last component instead of a {@code readlink} per component.
      */
     private final ConcurrentHashMap<Path, Directory> directories = new ConcurrentHashMap<>();
-    /** The root held open for confined opens, or null where {@code openat2} is missing. */
-    private final RootDirectory rootDirectory;
+    private final Executor rootChecks;
+    private final AtomicBoolean checkingRoot = new AtomicBoolean();
+    private volatile Root current;
+
+    /**
+     * The root's real path, checked at {@code checkedAt}, and the root held open for confined opens (null where
+     * links may leave the root, {@code openat2} is missing or the root is).
+     */
+    private record Root(Path real, RootDirectory directory, long checkedAt) {
+    }
 
     /** A directory's real path, checked (inside the root, no dotfile, no link if links are refused) at {@code checkedAt}. */
     private record Directory(Path real, long checkedAt) {
@@ -73,27 +103,80 @@ public final class PathResolver {
 
     /**
      * @param nanoClock    the clock for {@code directoryTtl} (a fake one in tests)
-     * @param directoryTtl how long a directory's real path is trusted: a link replacing a directory is seen
-     *                     within this time (the open-file cache trusts files as long)
+     * @param directoryTtl how long a directory's real path, the root's included, is trusted: a link replacing a
+     *                     directory is seen within this time (the open-file cache trusts files as long)
      */
     public PathResolver(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl) {
+        this(root, policy, nanoClock, directoryTtl, RootChecks.EXECUTOR);
+    }
+
+    /** @param rootChecks where the root's real path is taken again once {@code directoryTtl} has passed */
+    PathResolver(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl, Executor rootChecks) {
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.directoryTtlNanos = directoryTtl.toNanos();
         this.policy = Objects.requireNonNull(policy, "policy");
-        Path absolute = root.toAbsolutePath().normalize();
-        Path real;
+        this.rootChecks = Objects.requireNonNull(rootChecks, "rootChecks");
+        this.configured = root.toAbsolutePath().normalize();
+        Path real = realPathOf(configured);
+        this.current = new Root(real, openDirectory(real), nanoClock.getAsLong());
+    }
+
+    private static Path realPathOf(Path configured) {
         try {
-            real = absolute.toRealPath();
+            return configured.toRealPath();
         } catch (IOException e) {
-            real = absolute;
+            return configured;
         }
-        this.root = real;
-        this.rootDirectory = policy.followSymlinks() && policy.symlinksMayLeaveRoot() ? null : RootDirectory.open(real);
+    }
+
+    private RootDirectory openDirectory(Path real) {
+        return policy.followSymlinks() && policy.symlinksMayLeaveRoot() ? null : RootDirectory.open(real);
+    }
+
+    /**
+     * The root now. When its check is due: a caller that may block checks it here and gets the answer; any
+     * other starts the check on a thread of its own and is served by the old root meanwhile.
+     */
+    private Root current(boolean mayBlock) {
+        Root root = current;
+        if (nanoClock.getAsLong() - root.checkedAt() >= directoryTtlNanos && checkingRoot.compareAndSet(false, true)) {
+            if (mayBlock) {
+                checkRoot();
+                return current;
+            }
+            try {
+                rootChecks.execute(this::checkRoot);
+            } catch (RejectedExecutionException e) {
+                checkingRoot.set(false);
+            }
+        }
+        return root;
+    }
+
+    /** Takes the root's real path again; if it changed, opens the new one and lets the old one go. Blocks. */
+    private void checkRoot() {
+        try {
+            Root old = current;
+            Path real = realPathOf(configured);
+            long now = nanoClock.getAsLong();
+            if (real.equals(old.real())) {
+                current = new Root(old.real(), old.directory(), now);
+                return;
+            }
+            current = new Root(real, openDirectory(real), now);
+            directories.clear();
+            if (old.directory() != null) {
+                old.directory().release(); // closed once the opens that took it are done
+            }
+            log.info("{}: the root is now {} (was {})", configured, real, old.real());
+        } finally {
+            checkingRoot.set(false);
+        }
     }
 
     /** The real path of the root. */
     public Path root() {
-        return root;
+        return current(false).real();
     }
 
     public PathPolicy policy() {
@@ -116,11 +199,11 @@ public final class PathResolver {
     }
 
     /**
-     * The root held open, for {@link Resolution#confined() confined} resolutions; null when links may leave
-     * the root (nothing to confine) or {@code openat2} is unavailable.
+     * The root held open now, which {@link Resolution#confined() confined} resolutions name; null when links may
+     * leave the root (nothing to confine) or {@code openat2} is unavailable.
      */
     public RootDirectory rootDirectory() {
-        return rootDirectory;
+        return current(false).directory();
     }
 
     /**
@@ -130,6 +213,10 @@ public final class PathResolver {
      * several. Never blocks when confined.
      */
     public Resolution resolveForOpen(String decodedPath) {
+        return resolveForOpen(decodedPath, current(false));
+    }
+
+    private Resolution resolveForOpen(String decodedPath, Root root) {
         String uriPath;
         try {
             checkDecoded(decodedPath);
@@ -137,14 +224,34 @@ public final class PathResolver {
         } catch (MalformedPathException e) {
             return Resolution.refused(Resolution.Status.BAD_REQUEST, null, e.getMessage());
         }
-        if (rootDirectory == null) {
-            return resolveChecked(uriPath);
+        if (root.directory() == null) {
+            return resolveChecked(uriPath, root.real());
         }
         String relative = uriPath.substring(1);
         if (!policy.allowDotfiles() && hasDotSegment(relative)) {
             return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "dotfile");
         }
-        return Resolution.confined(uriPath, relative.isEmpty() ? root : root.resolve(relative));
+        return Resolution.confined(uriPath, relative.isEmpty() ? root.real() : root.real().resolve(relative),
+                root.directory());
+    }
+
+    /**
+     * What the lexical rules alone say of a decoded path, touching nothing: its refusal (malformed, climbing above
+     * the root, a dotfile), or null if they let it through. For a path known not to exist, where links can lead
+     * nowhere, this is the whole answer.
+     */
+    public Resolution lexicalRefusal(String decodedPath) {
+        String uriPath;
+        try {
+            checkDecoded(decodedPath);
+            uriPath = normalizeDecoded(decodedPath);
+        } catch (MalformedPathException e) {
+            return Resolution.refused(Resolution.Status.BAD_REQUEST, null, e.getMessage());
+        }
+        if (!policy.allowDotfiles() && hasDotSegment(uriPath.substring(1))) {
+            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "dotfile");
+        }
+        return null;
     }
 
     /**
@@ -152,7 +259,7 @@ public final class PathResolver {
      * link: a link is refused unless followed and staying inside the root. Blocks on the file system.
      */
     public Resolution checkLinks(String uriPath) {
-        return resolveChecked(uriPath);
+        return resolveChecked(uriPath, current(true).real());
     }
 
     /** Resolves a raw request path (as in the URI, before '?'). Blocks on the file system. */
@@ -163,7 +270,7 @@ public final class PathResolver {
         } catch (MalformedPathException e) {
             return Resolution.refused(Resolution.Status.BAD_REQUEST, null, e.getMessage());
         }
-        return resolveChecked(uriPath);
+        return resolveChecked(uriPath, current(true).real());
     }
 
     /**
@@ -171,11 +278,11 @@ public final class PathResolver {
      * only checked and normalised. Blocks on the file system.
      */
     public Resolution resolveNormalized(String decodedPath) {
-        Resolution lexical = resolveForOpen(decodedPath);
-        return lexical.confined() ? resolveChecked(lexical.uriPath()) : lexical;
+        Resolution lexical = resolveForOpen(decodedPath, current(true));
+        return lexical.confined() ? resolveChecked(lexical.uriPath(), lexical.beneath().path()) : lexical;
     }
 
-    private Resolution resolveChecked(String uriPath) {
+    private Resolution resolveChecked(String uriPath, Path root) {
         String relative = uriPath.substring(1);
         if (!policy.allowDotfiles() && hasDotSegment(relative)) {
             return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "dotfile");
@@ -185,24 +292,24 @@ public final class PathResolver {
             return Resolution.ok(uriPath, lexical);
         }
         if (!relative.isEmpty() && directoryTtlNanos > 0) {
-            Resolution fast = viaDirectory(uriPath, lexical);
+            Resolution fast = viaDirectory(uriPath, lexical, root);
             if (fast != null) {
                 return fast;
             }
         }
-        return fullCheck(uriPath, lexical);
+        return fullCheck(uriPath, lexical, root);
     }
 
     /**
      * The file in a directory whose real path is known: one {@code lstat} of the last component. Returns
      * null when that component is a link (the full check decides).
      */
-    private Resolution viaDirectory(String uriPath, Path lexical) {
+    private Resolution viaDirectory(String uriPath, Path lexical, Path root) {
         Path parent = lexical.getParent();
         long now = nanoClock.getAsLong();
         Directory dir = directories.get(parent);
         if (dir == null || now - dir.checkedAt() >= directoryTtlNanos) {
-            Resolution r = parent.equals(root) ? Resolution.ok("/", root) : fullCheck(uriPath, parent);
+            Resolution r = parent.equals(root) ? Resolution.ok("/", root) : fullCheck(uriPath, parent, root);
             if (!r.isOk()) {
                 // Not remembered: a directory created a moment later is served at once.
                 return Resolution.refused(r.status(), uriPath, r.reason());
@@ -227,7 +334,7 @@ public final class PathResolver {
         return Resolution.ok(uriPath, candidate);
     }
 
-    private Resolution fullCheck(String uriPath, Path lexical) {
+    private Resolution fullCheck(String uriPath, Path lexical, Path root) {
         Path real;
         try {
             real = lexical.toRealPath();

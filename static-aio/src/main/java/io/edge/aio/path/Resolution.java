@@ -12,11 +12,12 @@ import java.util.Objects;
  * @param file     the file to open (its real path when links were checked) when {@code status} is
  *                 {@link Status#OK}, else {@code null}
  * @param reason   why a path was refused, for the error log only: it never names a file system path
- * @param confined the file's links were not checked: it must be opened beneath its resolver's
- *                 {@link PathResolver#rootDirectory()}, which refuses any link on the way, and a link found
- *                 there calls for {@link PathResolver#checkLinks}
+ * @param beneath  when not null, the file's links were not checked ({@link #confined()}): it must be opened
+ *                 beneath this root, the resolver's when it resolved ({@link PathResolver#rootDirectory()}),
+ *                 which refuses any link on the way, and a link found there calls for
+ *                 {@link PathResolver#checkLinks}
  */
-public record Resolution(Status status, String uriPath, Path file, String reason, boolean confined) {
+public record Resolution(Status status, String uriPath, Path file, String reason, RootDirectory beneath) {
 
     /** The outcome; the core maps it to 200/400/403/404. */
     public enum Status { OK, BAD_REQUEST, FORBIDDEN, NOT_FOUND }
@@ -29,15 +30,15 @@ public record Resolution(Status status, String uriPath, Path file, String reason
     }
 
     public Resolution(Status status, String uriPath, Path file, String reason) {
-        this(status, uriPath, file, reason, false);
+        this(status, uriPath, file, reason, null);
     }
 
     static Resolution ok(String uriPath, Path file) {
         return new Resolution(Status.OK, uriPath, file, "");
     }
 
-    static Resolution confined(String uriPath, Path lexicalFile) {
-        return new Resolution(Status.OK, uriPath, lexicalFile, "", true);
+    static Resolution confined(String uriPath, Path lexicalFile, RootDirectory beneath) {
+        return new Resolution(Status.OK, uriPath, lexicalFile, "", Objects.requireNonNull(beneath, "beneath"));
     }
 
     static Resolution refused(Status status, String uriPath, String reason) {
@@ -47,6 +48,11 @@ public record Resolution(Status status, String uriPath, Path file, String reason
     /** The path to open relative to the root: {@code uriPath} without its leading '/' ("." for the root). */
     public String relativePath() {
         return uriPath.length() == 1 ? "." : uriPath.substring(1);
+    }
+
+    /** Whether the file must be opened beneath {@link #beneath()}: its links were not checked. */
+    public boolean confined() {
+        return beneath != null;
     }
 
     public boolean isOk() {

@@ -3,6 +3,7 @@ package io.edge.aio.path;
 import io.edge.aio.linux.FileSystems;
 import io.edge.aio.linux.Syscalls;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +18,9 @@ import org.slf4j.LoggerFactory;
  * an event loop may try it before handing the open to a thread. Network and FUSE file systems are left out:
  * their {@code open} itself asks a server.
  *
- * <p>The descriptor lives as long as the process (one per root and path policy).
+ * <p>The descriptor lives while its resolver uses it (one per root and path policy), and when the root's real
+ * path changes (a deploy switched a link on the way to it), until the last open that took it ({@link #retain})
+ * is done with it: never closed under an open, so its number is never reused under one.
  */
 public final class RootDirectory {
 
@@ -26,6 +29,8 @@ public final class RootDirectory {
     private final Path path;
     private final int fd;
     private final boolean inlineOpens;
+    /** The resolver's reference (until the root changes) and one per open using the descriptor. */
+    private final AtomicInteger references = new AtomicInteger(1);
 
     private RootDirectory(Path path, int fd, boolean inlineOpens) {
         this.path = path;
@@ -70,9 +75,26 @@ public final class RootDirectory {
         return path;
     }
 
-    /** The {@code O_PATH} descriptor of the root. */
+    /** The {@code O_PATH} descriptor of the root; use it only between {@link #retain} and {@link #release}. */
     public int fd() {
         return fd;
+    }
+
+    /** Takes a reference for one use of {@link #fd()}; false if the root was replaced and its descriptor closed. */
+    public boolean retain() {
+        for (int n = references.get(); n > 0; n = references.get()) {
+            if (references.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Gives a reference back; the last one closes the descriptor. */
+    public void release() {
+        if (references.decrementAndGet() == 0) {
+            Syscalls.closeQuietly(fd);
+        }
     }
 
     /** Whether an event loop may try an open with {@code RESOLVE_CACHED} before handing it to a thread. */

@@ -8,6 +8,7 @@ import io.edge.aio.path.Resolution.Status;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
@@ -168,6 +169,52 @@ class PathResolverTest {
         assertThat(resolver.resolve("/AB/CD/thumb.jpg").status()).isEqualTo(Status.OK);
         assertThat(new PathResolver(link, new PathPolicy(false, false, false)).resolve("/index.html").status())
                 .isEqualTo(Status.OK);
+    }
+
+    @Test
+    void aDeployThatSwitchesALinkToTheRootIsServedFromTheNewTreeOnceTheRootIsCheckedAgain() throws IOException {
+        Path release1 = Files.createDirectories(tmp.resolve("releases/1/public"));
+        Path release2 = Files.createDirectories(tmp.resolve("releases/2/public"));
+        Files.writeString(release1.resolve("app.css"), "old");
+        Files.writeString(release2.resolve("app.css"), "new");
+        Files.writeString(release2.resolve("only-new.css"), "new");
+        Path current = Files.createSymbolicLink(tmp.resolve("current"), tmp.resolve("releases/1"));
+        AtomicLong clock = new AtomicLong();
+        PathResolver resolver = new PathResolver(current.resolve("public"), PathPolicy.DEFAULT, clock::get,
+                Duration.ofSeconds(1), Runnable::run);
+        Resolution before = resolver.resolveForOpen("/app.css");
+        assertThat(before.file()).isEqualTo(release1.toRealPath().resolve("app.css"));
+        assertThat(before.beneath().retain()).as("an open of the old tree still going on").isTrue();
+
+        // ln -sfn releases/2 current: a new link renamed over the old one
+        Path next = Files.createSymbolicLink(tmp.resolve("current.next"), tmp.resolve("releases/2"));
+        Files.move(next, current, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        assertThat(resolver.resolve("/only-new.css").status()).as("within the period").isEqualTo(Status.NOT_FOUND);
+        clock.addAndGet(Duration.ofSeconds(1).toNanos());
+        resolver.root(); // due: the check runs (here, on this thread)
+
+        assertThat(resolver.root()).isEqualTo(release2.toRealPath());
+        assertThat(resolver.resolve("/only-new.css").file()).isEqualTo(release2.toRealPath().resolve("only-new.css"));
+        Resolution after = resolver.resolveForOpen("/app.css");
+        assertThat(after.file()).isEqualTo(release2.toRealPath().resolve("app.css"));
+        assertThat(after.beneath()).isNotSameAs(before.beneath()).isSameAs(resolver.rootDirectory());
+        assertThat(before.beneath().retain()).as("kept open for the open that took it").isTrue();
+        before.beneath().release();
+        before.beneath().release();
+        assertThat(before.beneath().retain()).as("closed after the last open let it go").isFalse();
+    }
+
+    @Test
+    void aRootThatDidNotChangeKeepsItsDescriptor() {
+        AtomicLong clock = new AtomicLong();
+        PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, clock::get, Duration.ofSeconds(1),
+                Runnable::run);
+        RootDirectory held = resolver.rootDirectory();
+        clock.addAndGet(Duration.ofSeconds(5).toNanos());
+        resolver.root();
+        assertThat(resolver.rootDirectory()).isSameAs(held);
+        assertThat(held.retain()).isTrue();
+        held.release();
     }
 
     @Test
