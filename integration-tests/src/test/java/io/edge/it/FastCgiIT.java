@@ -4,13 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.RawHttpClient;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -21,6 +24,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -267,6 +271,57 @@ class FastCgiIT {
             Files.writeString(own.resolve("www/late.php"), "<?php echo 'deployed late';");
             assertThat(HTTP.send(late, HttpResponse.BodyHandlers.ofString()).body())
                     .as("nothing remembered, though the clock stands still").isEqualTo("deployed late");
+        }
+    }
+
+    @Test
+    void aDeployThatSwitchesTheLinkToTheRootServesTheNewReleaseOnceItsPeriodHasPassed(@TempDir Path own)
+            throws Exception {
+        for (int release = 1; release <= 2; release++) {
+            Path pub = Files.createDirectories(own.resolve("releases/" + release + "/public"));
+            Files.writeString(pub.resolve("app.css"), "css of release " + release);
+            Files.writeString(pub.resolve("index.php"), "<?php echo 'php of release " + release + "';");
+        }
+        Files.writeString(own.resolve("releases/2/public/new.css"), "only in release 2");
+        Path current = Files.createSymbolicLink(own.resolve("current"), own.resolve("releases/1"));
+        AtomicLong nanos = new AtomicLong();
+        try (EdgeHarness deployed = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "current/public",
+                  locations = [{ match = "/", fastcgi = php, front-controller = "/index.php" }] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
+                """.formatted(fpm.address()), nanos::get)) {
+            assertThat(body(deployed, "/app.css")).isEqualTo("css of release 1");
+            assertThat(body(deployed, "/new.css")).as("not a file: the front controller").isEqualTo("php of release 1");
+
+            // ln -sfn releases/2 current: a new link renamed over the old one, then release 1 cleaned away
+            Path next = Files.createSymbolicLink(own.resolve("current.next"), own.resolve("releases/2"));
+            Files.move(next, current, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            nanos.addAndGet(TimeUnit.SECONDS.toNanos(1));
+            body(deployed, "/app.css"); // the root's period is over: it is checked again, off the event loop
+            String css = null;
+            for (int i = 0; i < 200 && !"css of release 2".equals(css); i++) {
+                Thread.sleep(10); // until the check, on a thread of its own, is through
+                css = body(deployed, "/app.css");
+            }
+            assertThat(css).isEqualTo("css of release 2");
+            deleteTree(own.resolve("releases/1"));
+            assertThat(body(deployed, "/new.css")).isEqualTo("only in release 2");
+            assertThat(body(deployed, "/some/route")).isEqualTo("php of release 2");
+        }
+    }
+
+    private static String body(EdgeHarness edge, String path) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(edge.uri(path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(path).isEqualTo(200);
+        return response.body();
+    }
+
+    private static void deleteTree(Path top) throws IOException {
+        try (Stream<Path> paths = Files.walk(top)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
         }
     }
 

@@ -13,7 +13,8 @@ import java.time.Duration;
  * {@code stat} on its event loop every time (one per request for the script, two when a front controller
  * answers an unknown path). A script that appears, disappears or turns into a directory is seen within that
  * time; missing paths are remembered too, so a flood of unknown URLs under a front controller costs one
- * {@code stat} per distinct path and period. A period of zero asks the file system every time.
+ * {@code stat} per distinct path and period ({@link PolicyFileProbe}: a path that exists also gets its link
+ * check). A period of zero asks the file system every time.
  *
  * <p>Thread-safe; one per probe it wraps (Edge: per FastCGI root and path policy, since an answer depends on
  * both), shared by the locations using it. A miss still looks on the calling thread: scripts are few and their
@@ -41,6 +42,11 @@ public final class CachedFileProbe implements FileProbe {
                 .ticker(ticker)
                 .executor(Runnable::run)
                 .build();
+    }
+
+    @Override
+    public Path backendRoot(Path root) {
+        return probe.backendRoot(root);
     }
 
     @Override

@@ -12,11 +12,12 @@ import java.util.Objects;
  * root (and a link inside it landing on a dotfile) is {@link Kind#FORBIDDEN}, so a script, an index file or a
  * front-controller path is refused exactly where the static path refuses the same path.
  *
- * <p>Cost on the calling thread: nothing for a dotfile (the check is lexical and comes first); otherwise the
- * resolver's link check (an {@code lstat} of the last component once its directory's real path is known, which
- * the resolver remembers for a second) and a {@code stat} of the file it leads to. Wrap it in a
- * {@link CachedFileProbe} so that an event loop pays this once per path and revalidation period, as it paid the
- * plain {@code stat} before.
+ * <p>Cost on the calling thread: one {@code stat} of the path, following links. Nothing there (a dangling link
+ * included) is the whole answer after the lexical rules, so a front controller's routes ({@code /api/users/42},
+ * mostly paths that do not exist) cost that one call. Something there also gets the resolver's link check (an
+ * {@code lstat} of the last component once its directory's real path is known, which the resolver remembers for
+ * a second). Wrap it in a {@link CachedFileProbe} so that an event loop pays this once per path and revalidation
+ * period.
  *
  * <p>The probe checks, and php-fpm opens {@code SCRIPT_FILENAME} later itself: like the static path's user-space
  * checks, a tree whose directories an attacker can swap for links in between is out of scope.
@@ -36,14 +37,27 @@ public final class PolicyFileProbe implements FileProbe {
         this.resolver = Objects.requireNonNull(resolver, "resolver");
     }
 
+    /** The root's real path, taken again every second by the resolver: a deploy's new release, once switched. */
+    @Override
+    public Path backendRoot(Path root) {
+        return root.equals(this.root) ? resolver.root() : root;
+    }
+
     @Override
     public Kind kind(Path path) {
         if (!path.startsWith(root)) {
             return Kind.FORBIDDEN; // the script resolver never asks; nothing outside the root is a script
         }
-        Resolution resolution = resolver.resolveNormalized("/" + root.relativize(path));
+        String uriPath = "/" + root.relativize(path);
+        Kind there = FILESYSTEM.kind(path);
+        Resolution resolution = there == Kind.MISSING ? resolver.lexicalRefusal(uriPath)
+                : resolver.resolveNormalized(uriPath);
+        if (resolution == null) {
+            return Kind.MISSING;
+        }
         return switch (resolution.status()) {
-            case OK -> FILESYSTEM.kind(resolution.file()); // the real path where links were checked
+            // the real path where links were checked: the same file unless a link led elsewhere in the root
+            case OK -> resolution.file().equals(path) ? there : FILESYSTEM.kind(resolution.file());
             case FORBIDDEN -> Kind.FORBIDDEN;
             case NOT_FOUND -> Kind.MISSING;
             case BAD_REQUEST -> Kind.OTHER;

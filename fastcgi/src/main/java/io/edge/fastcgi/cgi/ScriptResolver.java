@@ -124,7 +124,7 @@ public final class ScriptResolver {
             Path file = underRoot(scriptName);
             FileProbe.Kind kind = file == null ? FileProbe.Kind.MISSING : probe.kind(file);
             if (kind == FileProbe.Kind.FILE) {
-                return new Script(root, file, scriptName, pathInfo, path, query);
+                return script(file, scriptName, pathInfo, path, query);
             }
             if (kind == FileProbe.Kind.FORBIDDEN) {
                 return new Forbidden("script " + scriptName + " refused by the site's dotfile or link policy");
@@ -149,7 +149,7 @@ public final class ScriptResolver {
         Path controller = underRoot(frontController);
         FileProbe.Kind controllerKind = controller == null ? FileProbe.Kind.MISSING : probe.kind(controller);
         if (controllerKind == FileProbe.Kind.FILE) {
-            return new Script(root, controller, frontController, "", frontController, query);
+            return script(controller, frontController, "", frontController, query);
         }
         if (controllerKind == FileProbe.Kind.FORBIDDEN) {
             return new Forbidden("front controller " + frontController + " refused by the site's dotfile or link policy");
@@ -174,6 +174,13 @@ public final class ScriptResolver {
         return -1;
     }
 
+    /** A script to run, named to the backend under the root as the probe has it now ({@link FileProbe#backendRoot}). */
+    private Script script(Path file, String scriptName, String pathInfo, String documentUri, String query) {
+        Path backendRoot = probe.backendRoot(root);
+        Path scriptFilename = backendRoot == root ? file : backendRoot.resolve(root.relativize(file));
+        return new Script(backendRoot, scriptFilename, scriptName, pathInfo, documentUri, query);
+    }
+
     private Path underRoot(String urlPath) {
         Path p = root.resolve(urlPath.substring(1)).normalize();
         return p.startsWith(root) ? p : null;
@@ -190,6 +197,16 @@ public final class ScriptResolver {
 
         /** @param path absolute, normalised, under the root */
         Kind kind(Path path);
+
+        /**
+         * The root as the backend is told it (DOCUMENT_ROOT, and SCRIPT_FILENAME under it). By default the root as
+         * given; a probe that follows the root's real path gives that (nginx's {@code $realpath_root}), so that a
+         * deploy switching a link on the way to the root ({@code current -> releases/42}) is a new path for PHP's
+         * realpath cache and opcache, which would otherwise keep running the old release's files.
+         */
+        default Path backendRoot(Path root) {
+            return root;
+        }
 
         /** The file system with no policy: links are followed anywhere, dotfiles are files. */
         FileProbe FILESYSTEM = path -> {
