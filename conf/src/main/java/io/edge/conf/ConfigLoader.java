@@ -5,7 +5,6 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigParseOptions;
-import com.typesafe.config.ConfigResolveOptions;
 import com.typesafe.config.ConfigSyntax;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
@@ -57,7 +56,7 @@ public final class ConfigLoader {
         try {
             user = ConfigFactory.parseFile(file.toFile(),
                     ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setAllowMissing(false));
-            merged = user.withFallback(reference).resolve(ConfigResolveOptions.defaults());
+            merged = Substitutions.resolve(user, reference, problems);
         } catch (com.typesafe.config.ConfigException e) {
             problems.add(e.origin(), null, stripOrigin(e), null);
             throw new ConfigException(problems.sorted());

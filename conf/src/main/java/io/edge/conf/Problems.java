@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigOrigin;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -13,6 +14,8 @@ final class Problems {
 
     private final Path file;
     private final Set<ConfigProblem> found = new LinkedHashSet<>();
+    /** Keys whose value was already reported as unusable: later problems about them (or below) are noise. */
+    private final Set<String> silenced = new HashSet<>();
 
     /** @param file the user's configuration file, named when an origin has no file of its own */
     Problems(Path file) {
@@ -21,6 +24,9 @@ final class Problems {
 
     /** A problem with a value (or object) whose origin says where it was written. */
     void add(ConfigOrigin origin, String key, String message, String expected) {
+        if (isSilenced(key)) {
+            return;
+        }
         Path where = file;
         int line = -1;
         // A value from reference.conf is never the user's mistake to find there; name the user's file.
@@ -31,6 +37,27 @@ final class Problems {
             }
         }
         found.add(new ConfigProblem(where, line, key, message, expected));
+    }
+
+    /**
+     * Records a problem that makes the value of {@code key} unusable (it is then read as missing), and drops
+     * every later problem about {@code key} or a key below it.
+     */
+    void addAndSilence(ConfigOrigin origin, String key, String message, String expected) {
+        add(origin, key, message, expected);
+        silenced.add(key);
+    }
+
+    private boolean isSilenced(String key) {
+        if (key == null || silenced.isEmpty()) {
+            return false;
+        }
+        for (String prefix : silenced) {
+            if (key.equals(prefix) || key.startsWith(prefix + ".") || key.startsWith(prefix + "[")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     void add(ConfigProblem problem) {

@@ -1,0 +1,275 @@
+package io.edge.conf;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.ConfigResolveOptions;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
+import com.typesafe.config.ConfigValueType;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Resolves {@code ${...}} substitutions without stopping at the first that fails.
+ *
+ * <p>Typesafe's {@code resolve()} throws on the first substitution it cannot resolve, which would hide every
+ * other problem in the file. Here resolution allows unresolved values; each value left unresolved (and each
+ * substitution in a cycle, which Typesafe rejects even then) becomes one problem at the line where the
+ * substitution was written, and the value is replaced by {@code null}. Later problems about a replaced key
+ * (it reads as missing) are silenced, so each mistake is reported once.
+ */
+final class Substitutions {
+
+    private static final ConfigResolveOptions OPTIONS = ConfigResolveOptions.defaults().setAllowUnresolved(true);
+    private static final Pattern SUBSTITUTION = Pattern.compile("\\$\\{(\\??)\\s*([^}]*?)\\s*}");
+
+    private Substitutions() {
+    }
+
+    /**
+     * {@code user} over {@code reference}, resolved; the user's values that cannot be resolved are reported to
+     * {@code problems} and read as unset. The user's tree is resolved on its own (against the merged whole) so
+     * that an unresolved value is located where the user wrote it, not in a merge with the defaults.
+     */
+    static Config resolve(Config user, Config reference, Problems problems) {
+        Config written = user;
+        // Each round removes at least one substitution of a cycle, so this ends.
+        while (true) {
+            try {
+                Config resolved = written.resolveWith(written.withFallback(reference), OPTIONS);
+                if (!resolved.isResolved()) {
+                    resolved = scrub(resolved, user, problems);
+                }
+                return resolved.withFallback(reference).resolve();
+            } catch (ConfigException.UnresolvedSubstitution e) {
+                Config broken = breakCycle(written, user, e, problems);
+                if (broken == null) {
+                    throw e; // no substitution found where Typesafe says; nothing more can be done
+                }
+                written = broken;
+            }
+        }
+    }
+
+    /** Replaces the substitutions written where {@code e} points by null, each reported as a cycle. */
+    private static Config breakCycle(Config current, Config user, ConfigException.UnresolvedSubstitution e,
+                                     Problems problems) {
+        String detail = e.getMessage();
+        List<String> chain = new ArrayList<>();
+        int involving = detail.indexOf(" involving ");
+        Matcher inCycle = SUBSTITUTION.matcher(involving < 0 ? detail : detail.substring(involving));
+        while (inCycle.find()) {
+            chain.add(inCycle.group());
+        }
+        String message = "is part of a cycle of substitutions: " + String.join(" -> ", chain);
+        // Every setting in the cycle, named in the message; else whatever was written where it points.
+        List<Found> found = new ArrayList<>();
+        Matcher names = SUBSTITUTION.matcher(e.getMessage());
+        while (names.find()) {
+            List<Object> path = new ArrayList<>();
+            try {
+                path.addAll(ConfigUtil.splitPath(names.group(2)));
+            } catch (ConfigException error) {
+                continue;
+            }
+            ConfigValue value = at(user.root(), path);
+            if (value != null && found.stream().noneMatch(f -> f.path().equals(path))) {
+                found.add(new Found(path, value));
+            }
+        }
+        if (found.isEmpty()) {
+            walk(user.root(), new ArrayList<>(), (path, value) -> {
+                boolean leaf = !(value instanceof ConfigObject) && !(value instanceof ConfigList);
+                if (leaf && sameLine(value.origin(), e.origin()) && SUBSTITUTION.matcher(render(value)).find()) {
+                    found.add(new Found(path, value));
+                }
+                return true;
+            });
+        }
+        ConfigObject root = current.root();
+        boolean replaced = false;
+        for (Found f : found) {
+            ConfigValue now = at(root, f.path());
+            if (now == null || !isUnresolved(now) && now.valueType() == ConfigValueType.NULL) {
+                continue; // broken in an earlier round
+            }
+            replaced = true;
+            problems.addAndSilence(f.value().origin(), key(f.path()), message,
+                    "a substitution that does not lead back to itself");
+            root = (ConfigObject) replace(root, f.path(), 0);
+        }
+        return replaced ? root.toConfig() : null;
+    }
+
+    /**
+     * Reports each value of {@code resolved} that is still unresolved, located by the same value in
+     * {@code written} (where the substitution was written, not where its unresolved target was), and
+     * returns {@code resolved} with those values set to null.
+     */
+    private static Config scrub(Config resolved, Config written, Problems problems) {
+        Map<String, Found> unresolved = new LinkedHashMap<>();
+        walk(resolved.root(), new ArrayList<>(), (path, value) -> {
+            if (isUnresolved(value)) {
+                unresolved.put(key(path), new Found(path, value));
+                return false;
+            }
+            return true;
+        });
+        ConfigObject root = resolved.root();
+        for (Found f : unresolved.values()) {
+            ConfigValue source = Objects.requireNonNullElse(at(written.root(), f.path()), f.value());
+            String text = render(source);
+            String cause = null;
+            String causeMessage = null;
+            Matcher m = SUBSTITUTION.matcher(text);
+            while (m.find() && cause == null) {
+                String name = m.group(2);
+                if (!m.group(1).isEmpty() || System.getenv(name) != null || isResolvedPath(resolved, name)) {
+                    continue;
+                }
+                cause = name;
+                causeMessage = unresolved.containsKey(name.replaceAll("\"", ""))
+                        ? "${" + name + "} has no value: " + name + " is itself unresolved"
+                        : "${" + name + "} has no value";
+            }
+            if (cause == null) {
+                problems.addAndSilence(source.origin(), key(f.path()), text + " cannot be resolved",
+                        "substitutions of environment variables or settings that exist");
+            } else {
+                problems.addAndSilence(source.origin(), key(f.path()), causeMessage, "an environment variable or a "
+                        + "setting named " + cause + "; use ${?" + cause + "} to make it optional");
+            }
+            root = (ConfigObject) replace(root, f.path(), 0);
+        }
+        return root.toConfig();
+    }
+
+    private record Found(List<Object> path, ConfigValue value) {
+    }
+
+    private interface Visitor {
+        /** @return whether to descend into {@code value} */
+        boolean visit(List<Object> path, ConfigValue value);
+    }
+
+    /** Visits every value below {@code value}; path elements are keys (String) and list indexes (Integer). */
+    private static void walk(ConfigValue value, List<Object> path, Visitor visitor) {
+        if (!path.isEmpty() && !visitor.visit(path, value)) {
+            return;
+        }
+        if (value instanceof ConfigObject object) {
+            Iterable<Map.Entry<String, ConfigValue>> entries;
+            try {
+                entries = object.entrySet();
+            } catch (ConfigException.NotResolved e) {
+                return;
+            }
+            for (Map.Entry<String, ConfigValue> entry : entries) {
+                List<Object> child = new ArrayList<>(path);
+                child.add(entry.getKey());
+                walk(entry.getValue(), child, visitor);
+            }
+        } else if (value instanceof ConfigList list) {
+            for (int i = 0; i < list.size(); i++) {
+                List<Object> child = new ArrayList<>(path);
+                child.add(i);
+                walk(list.get(i), child, visitor);
+            }
+        }
+    }
+
+    private static boolean isUnresolved(ConfigValue value) {
+        try {
+            if (value instanceof ConfigObject object) {
+                object.entrySet();
+            } else {
+                value.valueType();
+            }
+            return false;
+        } catch (ConfigException.NotResolved e) {
+            return true;
+        }
+    }
+
+    private static boolean isResolvedPath(Config resolved, String path) {
+        try {
+            return resolved.hasPathOrNull(path) && !isUnresolved(resolved.getValue(path));
+        } catch (ConfigException e) {
+            return false;
+        }
+    }
+
+    /** The value at {@code path}, or null where the path cannot be followed (an unresolved object on the way). */
+    private static ConfigValue at(ConfigValue root, List<Object> path) {
+        ConfigValue value = root;
+        try {
+            for (Object element : path) {
+                if (element instanceof String name && value instanceof ConfigObject object) {
+                    value = object.get(name);
+                } else if (element instanceof Integer index && value instanceof ConfigList list && index < list.size()) {
+                    value = list.get(index);
+                } else {
+                    return null;
+                }
+                if (value == null) {
+                    return null;
+                }
+            }
+            return value;
+        } catch (ConfigException.NotResolved e) {
+            return null;
+        }
+    }
+
+    /** {@code value} with the value at {@code path} (from {@code depth} on) replaced by null; origins kept. */
+    private static ConfigValue replace(ConfigValue value, List<Object> path, int depth) {
+        if (depth == path.size()) {
+            return ConfigValueFactory.fromAnyRef(null);
+        }
+        Object element = path.get(depth);
+        if (element instanceof String name && value instanceof ConfigObject object) {
+            return object.withValue(name, replace(object.get(name), path, depth + 1));
+        }
+        if (element instanceof Integer index && value instanceof ConfigList list) {
+            List<ConfigValue> elements = new ArrayList<>(list);
+            elements.set(index, replace(list.get(index), path, depth + 1));
+            return ConfigValueFactory.fromIterable(elements).withOrigin(list.origin());
+        }
+        return value;
+    }
+
+    /** The full key: {@code edge.server.listen[1]}. */
+    static String key(List<Object> path) {
+        StringBuilder key = new StringBuilder();
+        for (Object element : path) {
+            if (element instanceof Integer index) {
+                key.append('[').append(index).append(']');
+            } else {
+                if (key.length() > 0) {
+                    key.append('.');
+                }
+                key.append(element);
+            }
+        }
+        return key.toString();
+    }
+
+    private static boolean sameLine(ConfigOrigin a, ConfigOrigin b) {
+        return a != null && b != null && a.lineNumber() == b.lineNumber()
+                && Objects.equals(a.filename(), b.filename()) && Objects.equals(a.resource(), b.resource());
+    }
+
+    private static String render(ConfigValue value) {
+        return value.render(ConfigRenderOptions.concise());
+    }
+}

@@ -1,0 +1,102 @@
+package io.edge.conf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A substitution that cannot be resolved is one problem among the others, never the only one reported. */
+class SubstitutionTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void unresolvedSubstitutionIsReportedWithEveryOtherProblem() throws Exception {
+        List<ConfigProblem> problems = problems("""
+                server.max-connections = "lots"
+                static.engine = bogus
+                server.io-threads = ${NOPE_EDGE_Y}
+                sites = [{ root = "nope" }]
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).containsExactly(
+                tuple(2, "edge.server.max-connections"),
+                tuple(3, "edge.static.engine"),
+                tuple(4, "edge.server.io-threads"),
+                tuple(5, "edge.sites[0].root"));
+        assertThat(problems.get(2).toString()).isEqualTo(dir.resolve("edge.conf") + ":4: edge.server.io-threads: "
+                + "${NOPE_EDGE_Y} has no value (expected: an environment variable or a setting named NOPE_EDGE_Y; "
+                + "use ${?NOPE_EDGE_Y} to make it optional)");
+    }
+
+    @Test
+    void unresolvedListElementIsNamedByItsIndexAndNotReportedAgainAsMissing() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, server-names = [a.org,
+                  ${NOPE_EDGE_NAME}] }]
+                """);
+        assertThat(problems).singleElement().satisfies(p -> {
+            assertThat(p.key()).isEqualTo("edge.sites[0].server-names[1]");
+            assertThat(p.line()).isEqualTo(3);
+            assertThat(p.message()).isEqualTo("${NOPE_EDGE_NAME} has no value");
+        });
+    }
+
+    @Test
+    void substitutionOfAnUnresolvedSettingNamesBoth() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www }]
+                server.io-threads = ${edge.threads}
+                threads = ${NOPE_EDGE_T}
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(
+                        tuple(3, "edge.server.io-threads", "${edge.threads} has no value: edge.threads is itself unresolved"),
+                        tuple(4, "edge.threads", "${NOPE_EDGE_T} has no value"));
+    }
+
+    @Test
+    void cycleIsReportedAndTheRestStillChecked() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www }]
+                server.io-threads = ${edge.server.max-connections}
+                server.max-connections = ${edge.server.io-threads}
+                static.engine = bogus
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).containsExactlyInAnyOrder(
+                tuple(3, "edge.server.io-threads"),
+                tuple(4, "edge.server.max-connections"),
+                tuple(5, "edge.static.engine"));
+        assertThat(problems).filteredOn(p -> p.line() < 5).allSatisfy(p -> {
+            assertThat(p.message()).contains("is part of a cycle");
+            assertThat(p.message()).doesNotContain("Could not resolve");
+        });
+    }
+
+    @Test
+    void optionalAndResolvableSubstitutionsAreFine() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        Path file = EdgeConfFile.write(dir, """
+                sites = [{ root = www }]
+                server.io-threads = 3
+                server.max-connections = ${edge.server.io-threads}
+                server.run-dir = ${?NOPE_EDGE_RUN}
+                """);
+        assertThat(new ConfigLoader().load(file).server().maxConnections()).isEqualTo(3);
+    }
+
+    private List<ConfigProblem> problems(String body) throws Exception {
+        Path file = EdgeConfFile.write(dir, body);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).as("loading should fail").isNotNull();
+        return e.problems();
+    }
+}
