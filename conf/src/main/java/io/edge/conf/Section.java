@@ -78,6 +78,27 @@ final class Section {
         problems.add(value != null ? value.origin() : anchor, key(name), message, expected);
     }
 
+    /**
+     * Records a problem about element {@code index} of the list {@code name}, at the element's own line and
+     * under its own key ({@code name[index]}); about the whole list when it has no such element.
+     */
+    void problem(String name, int index, String message, String expected) {
+        if (broken) {
+            return;
+        }
+        ConfigValue value = object.get(name);
+        if (value instanceof ConfigList list && index >= 0 && index < list.size()) {
+            problems.add(list.get(index).origin(), key(name) + "[" + index + "]", message, expected);
+        } else {
+            problem(name, message, expected);
+        }
+    }
+
+    /** Whether {@code name} is set to {@code []}: "none at all", as opposed to a value of the wrong type. */
+    boolean isEmptyList(String name) {
+        return value(name) instanceof ConfigList list && list.isEmpty();
+    }
+
     /** The value, or {@code null} when absent or set to {@code null}. */
     ConfigValue value(String name) {
         ConfigValue value = object.get(name);
@@ -207,10 +228,19 @@ final class Section {
         return result;
     }
 
+    /** One string of a list and its index there, for {@link #problem(String, int, String, String)}. */
+    record Element(int index, String text) {
+    }
+
     /** A list of strings, each element checked; placeholder: empty. */
     List<String> strings(String name) {
+        return elements(name).stream().map(Element::text).toList();
+    }
+
+    /** Like {@link #strings} with each string's index in the list; elements that are not strings are left out. */
+    List<Element> elements(String name) {
         ConfigValue value = required(name, "a list of strings");
-        List<String> result = new ArrayList<>();
+        List<Element> result = new ArrayList<>();
         if (value == null) {
             return result;
         }
@@ -223,7 +253,7 @@ final class Section {
             ConfigValue element = list.get(i);
             String elementKey = key(name) + "[" + i + "]";
             if (isScalar(element)) {
-                result.add(String.valueOf(element.unwrapped()));
+                result.add(new Element(i, String.valueOf(element.unwrapped())));
             } else if (!broken) {
                 problems.add(element.origin(), elementKey, render(element) + " is not a string", "a string");
             }

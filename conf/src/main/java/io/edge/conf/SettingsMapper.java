@@ -77,9 +77,10 @@ final class SettingsMapper {
 
         Section responses = cache.section("responses");
         List<String> bypassCookies = new ArrayList<>();
-        for (String name : responses.strings("bypass-cookies")) {
+        for (Section.Element element : responses.elements("bypass-cookies")) {
+            String name = element.text();
             if (name.isBlank() || name.contains("=") || name.contains(";")) {
-                responses.problem("bypass-cookies", "\"" + name + "\" is not a cookie name",
+                responses.problem("bypass-cookies", element.index(), "\"" + name + "\" is not a cookie name",
                         "cookie names such as PHPSESSID");
             } else {
                 bypassCookies.add(name);
@@ -100,11 +101,12 @@ final class SettingsMapper {
     /** A list of IP address literals; each one that is not is a problem. */
     private static List<InetAddress> addresses(Section section, String name) {
         List<InetAddress> result = new ArrayList<>();
-        for (String address : section.strings(name)) {
+        for (Section.Element element : section.elements(name)) {
+            String address = element.text();
             try {
                 result.add(Addresses.literal(address));
             } catch (IllegalArgumentException e) {
-                section.problem(name, "\"" + address + "\" " + e.getMessage(),
+                section.problem(name, element.index(), "\"" + address + "\" " + e.getMessage(),
                         "IP addresses such as \"127.0.0.1\" or \"::1\"");
             }
         }
@@ -113,16 +115,31 @@ final class SettingsMapper {
 
     ServerSettings server(Section server) {
         List<InetSocketAddress> listen = new ArrayList<>();
-        List<String> addresses = server.strings("listen");
-        if (addresses.isEmpty() && server.isSet("listen")) {
+        List<Section.Element> addresses = server.elements("listen");
+        if (addresses.isEmpty() && server.isEmptyList("listen")) {
             server.problem("listen", "no address", "at least one \"host:port\"");
         }
-        for (String address : addresses) {
+        for (Section.Element element : addresses) {
+            String address = element.text();
+            InetSocketAddress parsed;
             try {
-                listen.add(Addresses.listen(address));
+                parsed = Addresses.listen(address);
             } catch (IllegalArgumentException e) {
-                server.problem("listen", "\"" + address + "\" " + e.getMessage(),
+                server.problem("listen", element.index(), "\"" + address + "\" " + e.getMessage(),
                         "\"host:port\", \"[v6]:port\" or \"*:port\"");
+                continue;
+            }
+            for (InetSocketAddress earlier : listen) {
+                if (overlaps(earlier, parsed)) {
+                    server.problem("listen", element.index(), "\"" + address + "\" "
+                                    + (earlier.equals(parsed) ? "is listed twice" : "overlaps " + earlier),
+                            "each address and port once (a wildcard address takes its port on every address)");
+                    parsed = null;
+                    break;
+                }
+            }
+            if (parsed != null) {
+                listen.add(parsed);
             }
         }
         int ioThreads = server.integer("io-threads", 0, 1024);
@@ -158,6 +175,14 @@ final class SettingsMapper {
         Path run = runDirText.isEmpty() ? runDir : server.toPath("run-dir", runDirText, base);
         return new ServerSettings(listen, ioThreads, maxConnections, httpLimits, httpTimeouts, accessLog,
                 run == null ? runDir : run, accessLogEnabled);
+    }
+
+    /** Two listeners that cannot both be bound: the same address, or the same port where one is a wildcard. */
+    private static boolean overlaps(InetSocketAddress a, InetSocketAddress b) {
+        if (a.getPort() != b.getPort() || a.getPort() == 0) {
+            return false;
+        }
+        return a.equals(b) || a.getAddress().isAnyLocalAddress() || b.getAddress().isAnyLocalAddress();
     }
 
     StaticIoSettings staticIo(Section io) {
@@ -249,12 +274,13 @@ final class SettingsMapper {
 
     private BackendGroupSettings backend(String name, Section backend, Path serverRunDir) {
         List<String> addresses = new ArrayList<>();
-        List<String> written = backend.strings("addresses");
-        for (String address : written) {
+        List<Section.Element> written = backend.elements("addresses");
+        for (Section.Element element : written) {
+            String address = element.text();
             try {
                 addresses.add(Addresses.backend(address, base));
             } catch (IllegalArgumentException e) {
-                backend.problem("addresses", "\"" + address + "\" " + e.getMessage(),
+                backend.problem("addresses", element.index(), "\"" + address + "\" " + e.getMessage(),
                         "\"unix:/path/to.sock\", \"host:port\" or \"[v6]:port\"");
             }
         }
@@ -308,7 +334,7 @@ final class SettingsMapper {
             // Each spawned worker serves one connection; more connections would queue in php-fpm's backlog.
             maxConnections = workers;
             spawn = new BackendGroupSettings.Spawn(command == null ? Path.of("") : command, workers, ini, spawnRunDir);
-        } else if (written.isEmpty()) {
+        } else if (written.isEmpty() && backend.isEmptyList("addresses")) {
             ConfigValue list = backend.object().get("addresses");
             problems.add(list != null && !isBuiltIn(list.origin()) ? list.origin() : backend.anchor(),
                     backend.key("addresses"), "no address", "at least one address, or spawn.enabled = true");
@@ -323,7 +349,7 @@ final class SettingsMapper {
         ConfigObject siteTemplate = objectOrEmpty(reference.get("site-defaults"));
         ConfigObject locationTemplate = objectOrEmpty(reference.get("location-defaults"));
         List<Section> siteSections = edge.sections("sites", siteDefaults);
-        if (siteSections.isEmpty() && edge.isSet("sites")) {
+        if (siteSections.isEmpty() && edge.isEmptyList("sites")) {
             ConfigValue sites = edge.value("sites");
             problems.add(isBuiltIn(sites.origin()) ? edge.anchor() : sites.origin(), edge.key("sites"), "no sites",
                     "at least one site, sites = [{ root = \"/srv/www\" }]");
@@ -334,17 +360,22 @@ final class SettingsMapper {
         for (Section site : siteSections) {
             UnknownKeys.check(site.object(), siteTemplate, site.path(), Set.of("root"), Set.of(), problems);
             List<String> serverNames = new ArrayList<>();
-            for (String serverName : site.strings("server-names")) {
+            for (Section.Element element : site.elements("server-names")) {
+                String serverName = element.text();
                 String lower = serverName.toLowerCase(Locale.ROOT);
                 if (lower.isEmpty() || lower.chars().anyMatch(c -> Character.isWhitespace(c) || c == '/' || c == ':')) {
-                    site.problem("server-names", "\"" + serverName + "\" is not a host name",
+                    site.problem("server-names", element.index(), "\"" + serverName + "\" is not a host name",
                             "a host name such as example.org, *.example.org or .example.org");
                     continue;
                 }
                 String owner = serverNameOwners.putIfAbsent(lower, site.path());
-                if (owner != null) {
-                    site.problem("server-names", "\"" + serverName + "\" is already a name of " + owner,
-                            "each name in one site only");
+                if (owner != null && owner.equals(site.path())) {
+                    site.problem("server-names", element.index(), "\"" + serverName + "\" is repeated in this site",
+                            "each name once");
+                    continue;
+                } else if (owner != null) {
+                    site.problem("server-names", element.index(), "\"" + serverName + "\" is already a name of "
+                            + owner, "each name in one site only");
                 }
                 serverNames.add(lower);
             }
@@ -354,10 +385,12 @@ final class SettingsMapper {
             }
             defaultSeen |= isDefault;
             Path root = directory(site, "root", true);
-            List<String> index = site.strings("index");
-            for (String file : index) {
+            List<Section.Element> indexElements = site.elements("index");
+            List<String> index = indexElements.stream().map(Section.Element::text).toList();
+            for (Section.Element element : indexElements) {
+                String file = element.text();
                 if (file.isEmpty() || file.contains("/")) {
-                    site.problem("index", "\"" + file + "\" is not a file name", "file names such as index.html");
+                    site.problem("index", element.index(), "\"" + file + "\" is not a file name", "file names such as index.html");
                 }
             }
             PathPolicy policy = pathPolicy(site);
@@ -384,7 +417,7 @@ final class SettingsMapper {
         List<LocationSettings> result = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         List<Section> sections = site.sections("locations", defaults);
-        if (sections.isEmpty() && site.isSet("locations")) {
+        if (sections.isEmpty() && site.isEmptyList("locations")) {
             site.problem("locations", "no locations", "at least one location, such as { match = \"/\" }");
         }
         for (Section location : sections) {
@@ -418,13 +451,13 @@ final class SettingsMapper {
                         "a script path such as \"/index.php\" in a location with fastcgi = <backend>");
             }
             List<Path> sendfileRoots = new ArrayList<>();
-            for (String dir : location.strings("x-sendfile")) {
-                Path path = base.resolve(dir).toAbsolutePath().normalize();
+            for (Section.Element element : location.elements("x-sendfile")) {
+                Path path = base.resolve(element.text()).toAbsolutePath().normalize();
                 if (!Files.isDirectory(path)) {
-                    location.problem("x-sendfile", path + (Files.exists(path) ? " is not a directory" : " does not exist"),
+                    location.problem("x-sendfile", element.index(), path + (Files.exists(path) ? " is not a directory" : " does not exist"),
                             "existing directories a backend may send files from");
                 } else if (backend == null) {
-                    location.problem("x-sendfile", "needs a fastcgi backend in the same location",
+                    location.problem("x-sendfile", element.index(), "needs a fastcgi backend in the same location",
                             "x-sendfile only in a location with fastcgi = <backend>");
                 }
                 sendfileRoots.add(path);

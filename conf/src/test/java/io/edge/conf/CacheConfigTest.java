@@ -87,12 +87,12 @@ class CacheConfigTest {
                 tuple("edge.sites[0].locations[0].cache", 2),
                 tuple("edge.cache.content.max-file-size", 3),
                 tuple("edge.cache.responses.coalesce-timeout", 4),
-                tuple("edge.cache.responses.purge-allow", 5),
-                tuple("edge.cache.responses.bypass-cookies", 6),
+                tuple("edge.cache.responses.purge-allow[0]", 5),
+                tuple("edge.cache.responses.bypass-cookies[0]", 6),
                 tuple("edge.cache.responses.max-bytes", 7));
         assertThat(e.problems()).filteredOn(p -> p.key().endsWith("coalesce-timeout")).singleElement()
                 .satisfies(p -> assertThat(p.message()).isEqualTo("\"3 parsecs\" is not a duration"));
-        assertThat(e.problems()).filteredOn(p -> p.key().endsWith("purge-allow")).singleElement()
+        assertThat(e.problems()).filteredOn(p -> p.key().endsWith("purge-allow[0]")).singleElement()
                 .satisfies(p -> assertThat(p.message()).isEqualTo("\"localhost\" is not an IP address"));
     }
 }

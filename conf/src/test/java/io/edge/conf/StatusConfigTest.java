@@ -62,8 +62,8 @@ class StatusConfigTest {
         assertThat(e).isNotNull();
         assertThat(e.problems()).extracting(ConfigProblem::key, ConfigProblem::line).containsExactlyInAnyOrder(
                 tuple("edge.sites[0].locations[0].status", 4),
-                tuple("edge.sites[0].locations[1].status-allow", 5));
-        assertThat(e.problems()).filteredOn(p -> p.key().endsWith("status-allow")).singleElement()
+                tuple("edge.sites[0].locations[1].status-allow[0]", 5));
+        assertThat(e.problems()).filteredOn(p -> p.key().endsWith("status-allow[0]")).singleElement()
                 .satisfies(p -> assertThat(p.message()).isEqualTo("\"localhost\" is not an IP address"));
     }
 }

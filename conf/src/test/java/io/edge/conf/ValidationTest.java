@@ -71,8 +71,8 @@ class ValidationTest {
                 fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
                 """);
         assertThat(problems).extracting(ConfigProblem::key, p -> p.message().contains("does not exist"))
-                .containsExactlyInAnyOrder(tuple("edge.sites[0].locations[0].x-sendfile", true),
-                        tuple("edge.sites[0].locations[1].x-sendfile", false));
+                .containsExactlyInAnyOrder(tuple("edge.sites[0].locations[0].x-sendfile[1]", true),
+                        tuple("edge.sites[0].locations[1].x-sendfile[0]", false));
         Path good = write("""
                 sites = [{ root = www, locations = [{ match = "/", fastcgi = php, x-sendfile = [downloads] }] }]
                 fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
@@ -187,6 +187,56 @@ class ValidationTest {
     void serverNameInTwoSites() {
         assertThat(single("sites = [{ root = www, server-names = [a.org] }, { root = www, server-names = [A.org] }]")
                 .message()).isEqualTo("\"A.org\" is already a name of edge.sites[0]");
+    }
+
+    @Test
+    void serverNameRepeatedInOneSite() {
+        ConfigProblem problem = single("sites = [{ root = www, server-names = [a.org, b.org, A.org] }]");
+        assertThat(problem.key()).isEqualTo("edge.sites[0].server-names[2]");
+        assertThat(problem.message()).isEqualTo("\"A.org\" is repeated in this site");
+        assertThat(problem.expected()).isEqualTo("each name once");
+    }
+
+    @Test
+    void problemsInListElementsNameTheElementAndItsLine() {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, index = [index.html,
+                  "a/b"], server-names = [a.org,
+                  "bad name"] }]
+                server.listen = [
+                  "127.0.0.1:8080",
+                  "127.0.0.1"
+                ]
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000",
+                  "unix:"]
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).containsExactly(
+                tuple(3, "edge.sites[0].index[1]"),
+                tuple(4, "edge.sites[0].server-names[1]"),
+                tuple(7, "edge.server.listen[1]"),
+                tuple(10, "edge.fastcgi.backends.php.addresses[1]"));
+    }
+
+    @Test
+    void listenAddressListedTwiceOrUnderAWildcard() {
+        ConfigProblem twice = single(SITE + "\nserver.listen = [\"127.0.0.1:18433\", \"127.0.0.1:18433\"]");
+        assertThat(twice.key()).isEqualTo("edge.server.listen[1]");
+        assertThat(twice.message()).isEqualTo("\"127.0.0.1:18433\" is listed twice");
+        ConfigProblem wildcard = single(SITE + "\nserver.listen = [\"*:18433\", \"127.0.0.1:18433\"]");
+        assertThat(wildcard.message()).startsWith("\"127.0.0.1:18433\" overlaps ");
+        assertThat(problemsOrNone(SITE + "\nserver.listen = [\"127.0.0.1:18433\", \"127.0.0.1:18434\"]")).isEmpty();
+    }
+
+    @Test
+    void aListOfTheWrongTypeIsOneProblem() {
+        ConfigProblem sites = single("sites = { root = www }");
+        assertThat(sites.key()).isEqualTo("edge.sites");
+        assertThat(sites.message()).endsWith("is not a list");
+        ConfigProblem addresses = single(SITE + "\nfastcgi.backends.php.addresses = \"x:1\"");
+        assertThat(addresses.key()).isEqualTo("edge.fastcgi.backends.php.addresses");
+        assertThat(addresses.message()).isEqualTo("\"x:1\" is not a list");
+        assertThat(single(SITE + "\nserver.listen = \"127.0.0.1:80\"").message()).endsWith("is not a list");
+        assertThat(single("sites = [{ root = www, locations = { match = \"/\" } }]").message()).endsWith("is not a list");
     }
 
     @Test
@@ -305,6 +355,17 @@ class ValidationTest {
                 sites = [{ root = nowhere, dotfiles = maybe }]
                 """);
         assertThat(problems).extracting(ConfigProblem::line).containsExactly(2, 3, 4, 4);
+    }
+
+    private List<ConfigProblem> problemsOrNone(String body) {
+        try {
+            new ConfigLoader().load(write(body));
+            return List.of();
+        } catch (ConfigException e) {
+            return e.problems();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     private ConfigProblem single(String body) {
