@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import io.edge.aio.PathPolicy;
 import io.edge.aio.StaticIoSettings;
@@ -316,9 +317,11 @@ final class SettingsMapper {
             } else if (!Files.isRegularFile(command) || !Files.isExecutable(command)) {
                 spawnSection.problem("command", command + " is not an executable file", "the path of the php-fpm binary");
             }
-            for (String line : ini) {
-                if (!line.contains("=")) {
-                    spawnSection.problem("ini", "\"" + line + "\" is not \"key = value\"", "\"key = value\" lines");
+            for (Section.Element line : spawnSection.elements("ini")) {
+                String problem = BackendGroupSettings.Spawn.iniLineProblem(line.text());
+                if (problem != null) {
+                    spawnSection.problem("ini", line.index(), Section.render(ConfigValueFactory.fromAnyRef(line.text()))
+                            + " " + problem, "\"key = value\", the key of [A-Za-z0-9_.], the value on one line");
                 }
             }
             if (!written.isEmpty()) {

@@ -289,6 +289,21 @@ class ValidationTest {
     }
 
     @Test
+    void spawnIniLinesFollowTheSupervisorsRule() throws Exception {
+        Path fpm = dir.resolve("fpm");
+        Files.writeString(fpm, "");
+        fpm.toFile().setExecutable(true);
+        List<ConfigProblem> problems = problems(SITE + "\nfastcgi.backends.php.spawn { enabled = true, command = fpm,\n"
+                + "  ini = [\"memory_limit = 64M\", \"= x\",\n  \"no equals\", \"bad key! = 1\", \"\"] }");
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message).containsExactly(
+                tuple(4, "edge.fastcgi.backends.php.spawn.ini[1]", "\"= x\" has no key before \"=\""),
+                tuple(5, "edge.fastcgi.backends.php.spawn.ini[2]", "\"no equals\" has no \"=\""),
+                tuple(5, "edge.fastcgi.backends.php.spawn.ini[3]", "\"bad key! = 1\" key \"bad key!\" is not of [A-Za-z0-9_.]"));
+        assertThat(problems.get(0).expected())
+                .isEqualTo("\"key = value\", the key of [A-Za-z0-9_.], the value on one line");
+    }
+
+    @Test
     void spawnedBackendTakesNoAddresses() throws Exception {
         Path fpm = dir.resolve("fpm");
         Files.writeString(fpm, "");

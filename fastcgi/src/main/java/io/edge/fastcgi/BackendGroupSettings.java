@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * A named group of FastCGI backend addresses sharing one wait queue.
@@ -69,8 +70,38 @@ public record BackendGroupSettings(
      * @param runDir   where the pool config, pid file and socket go
      */
     public record Spawn(Path command, int workers, List<String> extraIni, Path runDir) {
+
+        /** What php-fpm takes as a {@code php_admin_value} key. */
+        private static final Pattern INI_KEY = Pattern.compile("[A-Za-z0-9_.]+");
+
         public Spawn {
             extraIni = List.copyOf(extraIni);
+        }
+
+        /**
+         * The one rule for an {@code extraIni} line, applied where the configuration is checked and again where
+         * the pool config is written: blank (ignored), or {@code key = value} with a key of {@code [A-Za-z0-9_.]}
+         * and a value on one line.
+         *
+         * @return {@code null} when {@code line} is fine, else what is wrong with it
+         */
+        public static String iniLineProblem(String line) {
+            if (line.isBlank()) {
+                return null;
+            }
+            int eq = line.indexOf('=');
+            String key = eq < 0 ? "" : line.substring(0, eq).strip();
+            if (eq < 0) {
+                return "has no \"=\"";
+            }
+            if (!INI_KEY.matcher(key).matches()) {
+                return key.isEmpty() ? "has no key before \"=\"" : "key \"" + key + "\" is not of [A-Za-z0-9_.]";
+            }
+            String value = line.substring(eq + 1).strip();
+            if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0 || value.indexOf('\0') >= 0) {
+                return "value of " + key + " spans lines";
+            }
+            return null;
         }
     }
 }

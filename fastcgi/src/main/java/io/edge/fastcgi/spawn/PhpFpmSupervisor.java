@@ -80,7 +80,6 @@ public final class PhpFpmSupervisor implements AutoCloseable {
     static final int MAX_SOCKET_PATH_BYTES = 107;
 
     private static final Pattern POOL_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
-    private static final Pattern INI_KEY = Pattern.compile("[A-Za-z0-9_.]+");
 
     enum State { NEW, STARTING, RUNNING, RESTARTING, STOPPED }
 
@@ -327,17 +326,13 @@ public final class PhpFpmSupervisor implements AutoCloseable {
 
     /** {@code "key = value"} -> {@code "php_admin_value[key] = value"}. */
     static String adminValue(String line) {
+        String problem = BackendGroupSettings.Spawn.iniLineProblem(line);
+        if (problem != null) {
+            throw new IllegalArgumentException("spawn.extra-ini: \"" + line + "\" " + problem
+                    + " (expected: key = value, the key of [A-Za-z0-9_.], the value on one line)");
+        }
         int eq = line.indexOf('=');
-        String key = eq < 0 ? "" : line.substring(0, eq).strip();
-        if (!INI_KEY.matcher(key).matches()) {
-            throw new IllegalArgumentException(
-                    "spawn.extra-ini: \"" + line + "\" (expected: key = value, the key of [A-Za-z0-9_.])");
-        }
-        String value = line.substring(eq + 1).strip();
-        if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0 || value.indexOf('\0') >= 0) {
-            throw new IllegalArgumentException("spawn.extra-ini: value of " + key + " spans lines (expected: one line)");
-        }
-        return "php_admin_value[" + key + "] = " + value;
+        return "php_admin_value[" + line.substring(0, eq).strip() + "] = " + line.substring(eq + 1).strip();
     }
 
     private static void checkIniSafe(String setting, String path) {

@@ -158,7 +158,9 @@ class PhpFpmSupervisorTest {
         Path run = dir.resolve("run");
         assertThat(PhpFpmSupervisor.adminValue(" upload_max_filesize =  64M ")).isEqualTo("php_admin_value[upload_max_filesize] = 64M");
         assertThatThrownBy(() -> PhpFpmSupervisor.adminValue("no equals sign"))
-                .hasMessage("spawn.extra-ini: \"no equals sign\" (expected: key = value, the key of [A-Za-z0-9_.])");
+                .hasMessage("spawn.extra-ini: \"no equals sign\" has no \"=\" (expected: key = value, the key of "
+                        + "[A-Za-z0-9_.], the value on one line)");
+        assertThatThrownBy(() -> PhpFpmSupervisor.adminValue("= x")).hasMessageContaining("has no key before \"=\"");
         assertThatThrownBy(() -> new PhpFpmSupervisor("php]\n[evil", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("group name");
         assertThatThrownBy(() -> new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 0, List.of(), run)))
