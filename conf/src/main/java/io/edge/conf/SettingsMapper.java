@@ -166,14 +166,34 @@ final class SettingsMapper {
         boolean accessLogEnabled = !accessLogText.equals("off");
         if (accessLogEnabled && !accessLogText.equals("-")) {
             accessLog = server.toPath("access-log", accessLogText, base);
-            if (accessLog != null && !Files.isDirectory(accessLog.getParent())) {
-                server.problem("access-log", "directory " + accessLog.getParent() + " does not exist",
-                        "\"-\", \"off\" or a file in an existing directory");
+            String expected = "\"-\", \"off\" or a writable file in an existing directory";
+            if (accessLog == null) {
+                // already reported
+            } else if (Files.isDirectory(accessLog)) {
+                server.problem("access-log", accessLog + " is a directory", expected);
+            } else if (Files.exists(accessLog) && !Files.isWritable(accessLog)) {
+                server.problem("access-log", accessLog + " is not writable", expected);
+            } else if (!Files.isDirectory(accessLog.getParent())) {
+                server.problem("access-log", "directory " + accessLog.getParent() + " does not exist", expected);
+            } else if (!Files.exists(accessLog) && !Files.isWritable(accessLog.getParent())) {
+                server.problem("access-log", "directory " + accessLog.getParent() + " is not writable", expected);
             }
         }
 
         String runDirText = server.string("run-dir");
         Path run = runDirText.isEmpty() ? runDir : server.toPath("run-dir", runDirText, base);
+        if (!runDirText.isEmpty() && run != null) {
+            String expected = "\"\" (a temporary directory) or a writable directory, or one edge can create";
+            if (Files.exists(run) && !Files.isDirectory(run)) {
+                server.problem("run-dir", run + " is not a directory", expected);
+            } else if (Files.isDirectory(run) && !Files.isWritable(run)) {
+                server.problem("run-dir", run + " is not writable", expected);
+            } else if (!Files.exists(run) && !Files.isDirectory(run.getParent())) {
+                server.problem("run-dir", "directory " + run.getParent() + " does not exist", expected);
+            } else if (!Files.exists(run) && !Files.isWritable(run.getParent())) {
+                server.problem("run-dir", "directory " + run.getParent() + " is not writable", expected);
+            }
+        }
         return new ServerSettings(listen, ioThreads, maxConnections, httpLimits, httpTimeouts, accessLog,
                 run == null ? runDir : run, accessLogEnabled);
     }

@@ -342,6 +342,28 @@ class ValidationTest {
     }
 
     @Test
+    void runDirMustBeADirectoryOrCreatable() throws Exception {
+        Files.writeString(dir.resolve("file"), "");
+        ConfigProblem file = single(SITE + "\nserver.run-dir = file");
+        assertThat(file.key()).isEqualTo("edge.server.run-dir");
+        assertThat(file.line()).isEqualTo(3);
+        assertThat(file.message()).isEqualTo(dir.resolve("file") + " is not a directory");
+        assertThat(single(SITE + "\nserver.run-dir = no/such/run").message())
+                .isEqualTo("directory " + dir.resolve("no/such") + " does not exist");
+        assertThat(problemsOrNone(SITE + "\nserver.run-dir = run")).isEmpty();
+    }
+
+    @Test
+    void accessLogMustBeAFileInAnExistingDirectory() {
+        ConfigProblem directory = single(SITE + "\nserver.access-log = www");
+        assertThat(directory.key()).isEqualTo("edge.server.access-log");
+        assertThat(directory.message()).isEqualTo(dir.resolve("www") + " is a directory");
+        assertThat(single(SITE + "\nserver.access-log = nowhere/access.log").message())
+                .isEqualTo("directory " + dir.resolve("nowhere") + " does not exist");
+        assertThat(problemsOrNone(SITE + "\nserver.access-log = access.log")).isEmpty();
+    }
+
+    @Test
     void fdBudgetMustExceedTheOpenFileCache() {
         assertThat(single(SITE + "\nstatic { fd-budget = 100, open-file-cache.size = 100 }").expected())
                 .isEqualTo("more than open-file-cache.size (100)");

@@ -9,6 +9,7 @@ import io.edge.core.http.Responder;
 import io.edge.core.route.Router;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -22,6 +23,8 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,7 +59,7 @@ public final class EdgeServer implements AutoCloseable {
     }
 
     /** Binds every listen address; returns once all are bound. */
-    public void start() throws InterruptedException {
+    public void start() throws InterruptedException, IOException {
         boolean epoll = Epoll.isAvailable();
         if (!epoll) {
             LOG.warn("native epoll transport unavailable, using NIO: {}", Epoll.unavailabilityCause().toString());
@@ -80,14 +83,34 @@ public final class EdgeServer implements AutoCloseable {
                 .childHandler(new HttpChannelInitializer(context));
         try {
             for (InetSocketAddress address : settings.server().listen()) {
-                Channel listener = bootstrap.bind(address).sync().channel();
+                ChannelFuture bound = bootstrap.bind(address).await();
+                if (!bound.isSuccess()) {
+                    throw bindFailure(address, bound.cause());
+                }
+                Channel listener = bound.channel();
                 listeners.add(listener);
                 LOG.info("listening on {} ({})", listener.localAddress(), epoll ? "epoll" : "nio");
             }
-        } catch (InterruptedException | RuntimeException e) {
+        } catch (InterruptedException | IOException | RuntimeException e) {
             close();
             throw e;
         }
+    }
+
+    /**
+     * {@code edge.server.listen: 127.0.0.1:8080: address already in use}: the setting and address to fix, and
+     * the system's reason without the transport's wording ({@code bind(..) failed with error(-98): ...}).
+     */
+    static BindException bindFailure(InetSocketAddress address, Throwable cause) {
+        String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        int end = reason.lastIndexOf("): ");
+        reason = end >= 0 ? reason.substring(end + 3) : reason;
+        reason = reason.isEmpty() ? reason : Character.toLowerCase(reason.charAt(0)) + reason.substring(1);
+        String host = address.getHostString();
+        host = host.contains(":") ? "[" + host + "]" : host;
+        BindException failure = new BindException("edge.server.listen: " + host + ":" + address.getPort() + ": " + reason);
+        failure.initCause(cause);
+        return failure;
     }
 
     /** The bound addresses, in configuration order (useful when a port was 0). */

@@ -7,6 +7,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.FileAppender;
+import java.io.IOException;
 import java.nio.file.Path;
 import org.slf4j.LoggerFactory;
 
@@ -16,8 +17,13 @@ final class Logging {
     private Logging() {
     }
 
-    /** {@code file == null} keeps standard output; {@code enabled == false} turns the access log off. */
-    static void configureAccessLog(boolean enabled, Path file) {
+    /**
+     * {@code file == null} keeps standard output; {@code enabled == false} turns the access log off.
+     *
+     * @throws IOException when {@code file} cannot be opened for appending: a server whose access log would
+     *                     silently go nowhere does not start
+     */
+    static void configureAccessLog(boolean enabled, Path file) throws IOException {
         if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
             return;
         }
@@ -40,6 +46,9 @@ final class Logging {
         fileAppender.setAppend(true);
         fileAppender.setEncoder(encoder);
         fileAppender.start();
+        if (!fileAppender.isStarted()) {
+            throw new IOException("edge.server.access-log: cannot open " + file + " for appending");
+        }
         AsyncAppender async = new AsyncAppender();
         async.setContext(context);
         async.setName("ACCESS_FILE_ASYNC");

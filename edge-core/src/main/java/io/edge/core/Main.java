@@ -3,6 +3,7 @@ package io.edge.core;
 import io.edge.conf.ConfigException;
 import io.edge.conf.ConfigLoader;
 import io.edge.conf.EdgeSettings;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
@@ -62,14 +63,25 @@ public final class Main implements Callable<Integer> {
         return run(settings);
     }
 
+    /** The message alone: an operator reads it, and a Java class name tells them nothing. */
+    static String describe(Throwable e) {
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+    }
+
     private static int run(EdgeSettings settings) throws InterruptedException {
         Logger log = LoggerFactory.getLogger(Main.class);
-        Logging.configureAccessLog(settings.server().accessLogEnabled(), settings.server().accessLog());
+        try {
+            Logging.configureAccessLog(settings.server().accessLogEnabled(), settings.server().accessLog());
+        } catch (IOException e) {
+            log.error("could not start: {}", e.getMessage());
+            return 1;
+        }
         Edge edge = new Edge(settings);
         try {
             edge.start();
         } catch (Exception e) {
-            log.error("could not start: {}", e.toString());
+            log.error("could not start: {}", describe(e));
             edge.stop();
             return 1;
         }

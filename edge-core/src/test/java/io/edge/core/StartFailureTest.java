@@ -1,0 +1,42 @@
+package io.edge.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What an operator reads when a valid configuration still cannot start: the setting, the value, the reason. */
+class StartFailureTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void accessLogThatCannotBeOpenedFailsTheStart() {
+        assertThatThrownBy(() -> Logging.configureAccessLog(true, dir))
+                .isInstanceOf(IOException.class)
+                .hasMessage("edge.server.access-log: cannot open " + dir + " for appending");
+    }
+
+    @Test
+    void portInUseNamesTheSettingAndAddressWithoutAClassName() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            InetSocketAddress address = new InetSocketAddress("127.0.0.1", taken.getLocalPort());
+            // Netty's epoll transport words it so (Errors.NativeIoException)
+            IOException epoll = new IOException("bind(..) failed with error(-98): Address already in use");
+            assertThat(Main.describe(EdgeServer.bindFailure(address, epoll)))
+                    .isEqualTo("edge.server.listen: 127.0.0.1:" + taken.getLocalPort() + ": address already in use");
+            assertThat(Main.describe(EdgeServer.bindFailure(new InetSocketAddress("::1", 80), epoll)))
+                    .isEqualTo("edge.server.listen: [0:0:0:0:0:0:0:1]:80: address already in use");
+            assertThat(Main.describe(EdgeServer.bindFailure(address, new BindException("Address already in use"))))
+                    .isEqualTo("edge.server.listen: 127.0.0.1:" + taken.getLocalPort() + ": address already in use");
+        }
+    }
+}
