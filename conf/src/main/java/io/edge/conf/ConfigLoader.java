@@ -9,7 +9,6 @@ import com.typesafe.config.ConfigSyntax;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,11 +24,31 @@ import java.util.Set;
  * line where the value was written.
  *
  * <p>Relative paths in the file are resolved against the file's directory. When {@code server.run-dir} is
- * {@code ""}, each load creates a fresh directory under the system temporary directory ({@code edge-*});
- * the server owns it from then on. System properties do not override the file: the file alone says what
+ * {@code ""} and a backend is spawned, each load (but a {@link #checkOnly()} one) creates a fresh directory
+ * under the system temporary directory ({@code edge-*}); the server owns it from then on. Otherwise the
+ * run directory is a name that does not exist, and nothing is created. System properties do not override the file: the file alone says what
  * the server does.
  */
 public final class ConfigLoader {
+
+    private final boolean createRunDir;
+
+    /** A loader for a server that will run: it makes the temporary run directory when one is needed. */
+    public ConfigLoader() {
+        this(true);
+    }
+
+    private ConfigLoader(boolean createRunDir) {
+        this.createRunDir = createRunDir;
+    }
+
+    /**
+     * A loader that only checks ({@code --check-config}): it creates nothing, and a temporary run directory is
+     * a name that was never made.
+     */
+    public static ConfigLoader checkOnly() {
+        return new ConfigLoader(false);
+    }
 
     /** Objects whose keys are the user's to choose; every other object's keys are checked. */
     private static final Set<String> FREE_MAPS = Set.of("edge.mime-types", "edge.fastcgi.backends");
@@ -74,33 +93,44 @@ public final class ConfigLoader {
         Section edge = new Section((ConfigObject) edgeValue, "edge", anchor, problems);
 
         Path source = file.toAbsolutePath().normalize();
-        Path runDir = temporaryRunDir();
-        EdgeSettings settings = new SettingsMapper(problems, source.getParent(), runDir, referenceEdge).map(edge, source);
-        boolean spawns = settings.backends().values().stream().anyMatch(b -> b.spawn() != null);
-        if (!settings.server().runDir().equals(runDir) || !spawns) {
-            deleteQuietly(runDir); // only spawned backends put files there (and create it again if needed)
-        }
+        // Mapped first against a name as long as any the temporary directory could get (spawned backends'
+        // socket paths, whose length is checked, live in it); nothing is created unless something needs it.
+        Path placeholder = temporaryRunDirPlaceholder();
+        EdgeSettings settings = new SettingsMapper(problems, source.getParent(), placeholder, referenceEdge)
+                .map(edge, source);
         if (!problems.isEmpty()) {
-            deleteQuietly(runDir);
             throw new ConfigException(problems.sorted());
+        }
+        boolean spawns = settings.backends().values().stream().anyMatch(b -> b.spawn() != null);
+        if (!createRunDir || !spawns || !settings.server().runDir().equals(placeholder)) {
+            return settings;
+        }
+        Path runDir;
+        try {
+            runDir = Files.createTempDirectory("edge-");
+        } catch (IOException | RuntimeException e) {
+            edge.section("server").problem("run-dir", "\"\" needs a temporary directory, and none could be made under "
+                            + System.getProperty("java.io.tmpdir") + " (" + e.getMessage() + ")",
+                    "run-dir set to a writable directory, or -Djava.io.tmpdir naming one");
+            throw new ConfigException(problems.sorted());
+        }
+        Problems again = new Problems(file);
+        settings = new SettingsMapper(again, source.getParent(), runDir, referenceEdge)
+                .map(new Section((ConfigObject) edgeValue, "edge", anchor, again), source);
+        if (!again.isEmpty()) { // cannot happen: the real name is no longer than the placeholder
+            throw new ConfigException(again.sorted());
         }
         return settings;
     }
 
-    /** Created up front because spawned backends' socket paths, whose length is checked, live in it. */
-    private static Path temporaryRunDir() {
+    /** Where a temporary run directory would go, not created: {@code <java.io.tmpdir>/edge-<20 digits>}. */
+    private static Path temporaryRunDirPlaceholder() {
+        String tmp = System.getProperty("java.io.tmpdir", "/tmp");
         try {
-            return Files.createTempDirectory("edge-");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a run directory under java.io.tmpdir", e);
-        }
-    }
-
-    private static void deleteQuietly(Path emptyDirectory) {
-        try {
-            Files.deleteIfExists(emptyDirectory);
-        } catch (IOException e) {
-            // Nothing was put in it; a leftover empty temporary directory harms no one.
+            // Files.createTempDirectory names it prefix + an unsigned long: at most 20 digits.
+            return Path.of(tmp).toAbsolutePath().resolve("edge-" + "0".repeat(20));
+        } catch (java.nio.file.InvalidPathException e) {
+            return Path.of("/tmp", "edge-" + "0".repeat(20));
         }
     }
 

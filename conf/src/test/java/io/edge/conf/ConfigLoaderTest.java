@@ -182,6 +182,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void checkingCreatesNoRunDirectoryAndLoadingMakesOneOnlyForASpawnedBackend() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        executable("fpm");
+        Path file = EdgeConfFile.write(dir, "sites = [{ root = www }]\nfastcgi.backends.php.spawn { enabled = true, command = fpm }");
+        Path checked = ConfigLoader.checkOnly().load(file).server().runDir();
+        assertThat(checked.getFileName().toString()).startsWith("edge-");
+        assertThat(checked).doesNotExist();
+        Path made = loader.load(file).server().runDir();
+        try {
+            assertThat(made).isDirectory();
+            assertThat(made.getFileName().toString()).startsWith("edge-");
+        } finally {
+            Files.deleteIfExists(made);
+        }
+    }
+
+    @Test
     void listenPortZeroAsksForAnyFreePort() throws Exception {
         Files.createDirectory(dir.resolve("www"));
         assertThat(load("server.listen = [\"127.0.0.1:0\"]\nsites = [{ root = www }]").server().listen())

@@ -51,7 +51,7 @@ public final class Main implements Callable<Integer> {
     public Integer call() throws Exception {
         EdgeSettings settings;
         try {
-            settings = new ConfigLoader().load(config);
+            settings = (checkConfig ? ConfigLoader.checkOnly() : new ConfigLoader()).load(config);
         } catch (ConfigException e) {
             System.err.println(e.getMessage());
             return EXIT_BAD_CONFIG;
