@@ -60,6 +60,11 @@ public final class ConfigLoader {
      */
     public EdgeSettings load(Path file) throws ConfigException {
         Problems problems = new Problems(file);
+        if (file.toString().isEmpty()) {
+            problems.add(new ConfigProblem(file, 0, null, "the configuration path is empty",
+                    "-c FILE naming a HOCON configuration file"));
+            throw new ConfigException(problems.sorted());
+        }
         if (!Files.isRegularFile(file)) {
             problems.add(new ConfigProblem(file, 0, null,
                     Files.exists(file) ? "is not a regular file" : "no such file", "a HOCON configuration file"));

@@ -19,11 +19,13 @@ public record ConfigProblem(Path file, int line, String key, String message, Str
     @Override
     public String toString() {
         StringBuilder text = new StringBuilder();
-        text.append(file);
-        if (line > 0) {
-            text.append(':').append(line);
+        if (!file.toString().isEmpty()) { // an empty path says nothing; the message says it is empty
+            text.append(file);
+            if (line > 0) {
+                text.append(':').append(line);
+            }
+            text.append(": ");
         }
-        text.append(": ");
         if (key != null) {
             text.append(key).append(": ");
         }

@@ -385,6 +385,13 @@ class ValidationTest {
     }
 
     @Test
+    void emptyConfigPath() {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(Path.of("")));
+        assertThat(e.problems()).singleElement()
+                .hasToString("the configuration path is empty (expected: -c FILE naming a HOCON configuration file)");
+    }
+
+    @Test
     void allProblemsAreReportedAtOnceInLineOrder() {
         List<ConfigProblem> problems = problems("""
                 server.io-threads = -1
