@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -337,13 +339,18 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
                 result.completeExceptionally(e);
                 return;
             }
-            // Each piece's aligned cover fits one slot: pieces end at slot-sized aligned boundaries.
+            // Each piece's aligned cover fits one slot: pieces end at slot-sized aligned boundaries. All are
+            // counted before any is submitted: one may end inside submit (no slot), and the read with it.
+            List<Part> parts = new ArrayList<>();
             long end = offset + length;
             for (long from = offset; from < end; ) {
                 long to = Math.min(end, LoopAio.alignDown(from) + slotSize - LoopAio.ALIGNMENT);
-                outstanding++;
-                context.submit(new Part(from, to));
+                parts.add(new Part(from, to));
                 from = to;
+            }
+            outstanding = parts.size();
+            for (Part part : parts) {
+                context.submit(part);
             }
         }
 
@@ -433,7 +440,9 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
 
             @Override
             void failed(Throwable cause) {
-                partDone(cause);
+                // A part left unstarted because another was refused or found the slab full is not a failure:
+                // the whole read goes to the pool.
+                partDone(refused || slabFull ? null : cause);
             }
 
             @Override
