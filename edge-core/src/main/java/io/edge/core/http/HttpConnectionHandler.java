@@ -151,7 +151,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         String sentUri = request.uri();
         // as the client sent it, for the access log: routing may rewrite target and version
-        String sentRequestLine = request.method() + " " + sentUri + " " + request.protocolVersion();
+        HttpVersion sentVersion = request.protocolVersion();
         ServerExchange exchange;
         try {
             HttpStatusException invalid = validate(request);
@@ -176,12 +176,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 request.setUri(target.originForm());
             }
             Route route = server.router().route(request.headers().get(HttpHeaderNames.HOST), target.path());
-            exchange = new ServerExchange(this, ctx, request, sentRequestLine, target, route, expectsContinue);
+            exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion, target, route, expectsContinue);
         } catch (HttpStatusException e) {
             if (ErrorResponses.closesConnection(e.status())) {
                 closeAfterCurrent = true;
             }
-            exchange = new ServerExchange(this, ctx, request, sentRequestLine, new RequestTarget(null, "/", "", "/"),
+            exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion, new RequestTarget(null, "/", "", "/"),
                     null, false);
             current = exchange;
             exchange.fail(e);

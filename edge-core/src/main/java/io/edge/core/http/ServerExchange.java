@@ -63,7 +63,8 @@ final class ServerExchange implements Exchange {
     private final ChannelHandlerContext ctx;
     private final HttpRequest request;
     /** The request line as sent, logged as nginx's {@code $request} is. */
-    private final String sentRequestLine;
+    private final String sentUri;
+    private final HttpVersion sentVersion;
     private final RequestTarget target;
     private final Route route;
     private final long startNanos = System.nanoTime();
@@ -84,16 +85,18 @@ final class ServerExchange implements Exchange {
     private List<Runnable> goneTasks;
 
     /**
-     * @param sentRequestLine the request line as the client sent it (an absolute form is made origin-form for
-     *                        routing, an HTTP/1.x version above 1.1 is made 1.1)
+     * @param sentUri         the request target as the client sent it (an absolute form is made origin-form for
+     *                        routing), for the access log
+     * @param sentVersion     the version as the client sent it (an HTTP/1.x above 1.1 is made 1.1), for the log
      * @param expectsContinue the (valid, HTTP/1.1) request carried {@code Expect: 100-continue}, since removed
      */
-    ServerExchange(HttpConnectionHandler connection, ChannelHandlerContext ctx, HttpRequest request,
-                   String sentRequestLine, RequestTarget target, Route route, boolean expectsContinue) {
+    ServerExchange(HttpConnectionHandler connection, ChannelHandlerContext ctx, HttpRequest request, String sentUri,
+                   HttpVersion sentVersion, RequestTarget target, Route route, boolean expectsContinue) {
         this.connection = connection;
         this.ctx = ctx;
         this.request = request;
-        this.sentRequestLine = sentRequestLine;
+        this.sentUri = sentUri;
+        this.sentVersion = sentVersion;
         this.target = target;
         this.route = route;
         this.expectsContinue = expectsContinue
@@ -405,7 +408,7 @@ final class ServerExchange implements Exchange {
         }
         InetSocketAddress remote = remoteAddress();
         connection.server().accessLog().log(remote == null ? "-" : remote.getAddress().getHostAddress(),
-                sentRequestLine, status, bodyBytes,
+                request.method() + " " + sentUri + " " + sentVersion, status, bodyBytes,
                 request.headers().get(HttpHeaderNames.REFERER), request.headers().get(HttpHeaderNames.USER_AGENT),
                 startNanos);
     }
