@@ -24,6 +24,12 @@ import java.util.Map;
  * {@link ConfigLoader}, which throws when any problem was recorded. A section whose own value was of the
  * wrong type is "broken": its reads return placeholders without reporting, because the one problem that
  * matters was already recorded.
+ *
+ * <p>A list element or backend with defaults laid under it ({@code site-defaults}, {@code location-defaults},
+ * {@code backend-defaults}) knows which keys it wrote itself. A bad value it inherited unchanged is reported
+ * by {@link #invalid} where it was written, under the defaults' key ({@code edge.site-defaults.dotfiles}),
+ * once however many elements inherit it; a problem about the element as a whole ({@link #problem}) stays the
+ * element's.
  */
 final class Section {
 
@@ -34,6 +40,10 @@ final class Section {
     private final ConfigOrigin anchor;
     private final Problems problems;
     private final boolean broken;
+    /** The keys written in this element itself, {@code null} when it has no defaults laid under it. */
+    private final ConfigObject own;
+    /** The defaults laid under {@link #own}, {@code null} when none. */
+    private final Section defaults;
 
     /**
      * @param object   the values, defaults included
@@ -42,15 +52,33 @@ final class Section {
      * @param problems where problems go
      */
     Section(ConfigObject object, String path, ConfigOrigin anchor, Problems problems) {
-        this(object, path, anchor, problems, false);
+        this(object, path, anchor, problems, false, null, null);
     }
 
-    private Section(ConfigObject object, String path, ConfigOrigin anchor, Problems problems, boolean broken) {
+    private Section(ConfigObject object, String path, ConfigOrigin anchor, Problems problems, boolean broken,
+                    ConfigObject own, Section defaults) {
         this.object = object;
         this.path = path;
         this.anchor = anchor;
         this.problems = problems;
         this.broken = broken;
+        this.own = own;
+        this.defaults = defaults;
+    }
+
+    /**
+     * The object {@code own} as written, with {@code defaults} laid under it.
+     *
+     * @param path   its full key, such as {@code edge.fastcgi.backends.php}
+     * @param anchor where {@code own} was written
+     */
+    Section withDefaults(ConfigObject own, Section defaults, String path, ConfigOrigin anchor) {
+        return new Section(own.withFallback(defaults.object), path, anchor, problems, broken, own, defaults);
+    }
+
+    /** The keys written in this object itself, without the defaults laid under it. */
+    ConfigObject own() {
+        return own != null ? own : object;
     }
 
     String path() {
@@ -76,6 +104,35 @@ final class Section {
         }
         ConfigValue value = object.get(name);
         problems.add(value != null ? value.origin() : anchor, key(name), message, expected);
+    }
+
+    /**
+     * Records that the value of {@code name} is bad in itself (whatever it belongs to): where it was written,
+     * under the defaults' key when it was inherited unchanged from them.
+     */
+    void invalid(String name, String message, String expected) {
+        if (!broken) {
+            writer(name).problem(name, message, expected);
+        }
+    }
+
+    /** Like {@link #invalid(String, String, String)} for element {@code index} of the list {@code name}. */
+    void invalid(String name, int index, String message, String expected) {
+        if (!broken) {
+            writer(name).problem(name, index, message, expected);
+        }
+    }
+
+    /**
+     * This section, or the defaults when {@code name} is the user's value there, inherited unchanged. A value
+     * from reference.conf is never the user's mistake to find there, so it is reported where it is used.
+     */
+    private Section writer(String name) {
+        if (defaults == null || own.containsKey(name)) {
+            return this;
+        }
+        ConfigValue inherited = defaults.object.get(name);
+        return inherited != null && inherited.origin().resource() == null ? defaults.writer(name) : this;
     }
 
     /**
@@ -121,16 +178,16 @@ final class Section {
         try {
             number = value.atKey("v").getNumber("v");
         } catch (com.typesafe.config.ConfigException e) {
-            problem(name, render(value) + " is not a number", expected);
+            invalid(name, render(value) + " is not a number", expected);
             return min;
         }
         if (!isWhole(number)) {
-            problem(name, render(value) + " is not a whole number", expected);
+            invalid(name, render(value) + " is not a whole number", expected);
             return min;
         }
         long result = number.longValue();
         if (result < min || result > max) {
-            problem(name, render(value) + " is out of range", expected);
+            invalid(name, render(value) + " is out of range", expected);
             return min;
         }
         return result;
@@ -151,11 +208,11 @@ final class Section {
         try {
             result = value.atKey("v").getBytes("v");
         } catch (com.typesafe.config.ConfigException e) {
-            problem(name, render(value) + " is not a size", "a size such as 16 MiB");
+            invalid(name, render(value) + " is not a size", "a size such as 16 MiB");
             return min;
         }
         if (result < min || result > max) {
-            problem(name, render(value) + " is out of range", expected);
+            invalid(name, render(value) + " is out of range", expected);
             return min;
         }
         return result;
@@ -173,11 +230,11 @@ final class Section {
         try {
             result = value.atKey("v").getDuration("v");
         } catch (com.typesafe.config.ConfigException e) {
-            problem(name, render(value) + " is not a duration", "a duration such as 30 s");
+            invalid(name, render(value) + " is not a duration", "a duration such as 30 s");
             return placeholder;
         }
         if (result.isNegative() || (result.isZero() && !zeroAllowed)) {
-            problem(name, render(value) + " is out of range", expected);
+            invalid(name, render(value) + " is out of range", expected);
             return placeholder;
         }
         return result;
@@ -191,7 +248,7 @@ final class Section {
         try {
             return value.atKey("v").getBoolean("v");
         } catch (com.typesafe.config.ConfigException e) {
-            problem(name, render(value) + " is not a boolean", "true or false");
+            invalid(name, render(value) + " is not a boolean", "true or false");
             return false;
         }
     }
@@ -199,13 +256,13 @@ final class Section {
     /** A string (numbers and booleans are taken as their text, as HOCON does); placeholder "". */
     String string(String name) {
         ConfigValue value = required(name, "a string");
-        return value == null ? "" : asString(name, value, path + "." + name);
+        return value == null ? "" : asString(name, value);
     }
 
     /** Like {@link #string} but {@code null} when absent. */
     String optionalString(String name) {
         ConfigValue value = value(name);
-        return value == null ? null : asString(name, value, path + "." + name);
+        return value == null ? null : asString(name, value);
     }
 
     /** One of {@code choices} (configuration name to value); placeholder: the first. */
@@ -216,11 +273,11 @@ final class Section {
         if (value == null) {
             return first;
         }
-        String text = asString(name, value, key(name));
+        String text = asString(name, value);
         E result = choices.get(text);
         if (result == null) {
             if (isScalar(value)) {
-                problem(name, render(value) + " is not allowed" + UnknownKeys.suggestion(text, choices.keySet()),
+                invalid(name, render(value) + " is not allowed" + UnknownKeys.suggestion(text, choices.keySet()),
                         expected);
             }
             return first;
@@ -245,17 +302,16 @@ final class Section {
             return result;
         }
         if (value.valueType() != ConfigValueType.LIST) {
-            problem(name, render(value) + " is not a list", "a list of strings such as [\"a\", \"b\"]");
+            invalid(name, render(value) + " is not a list", "a list of strings such as [\"a\", \"b\"]");
             return result;
         }
         ConfigList list = (ConfigList) value;
         for (int i = 0; i < list.size(); i++) {
             ConfigValue element = list.get(i);
-            String elementKey = key(name) + "[" + i + "]";
             if (isScalar(element)) {
                 result.add(new Element(i, String.valueOf(element.unwrapped())));
-            } else if (!broken) {
-                problems.add(element.origin(), elementKey, render(element) + " is not a string", "a string");
+            } else {
+                invalid(name, i, render(element) + " is not a string", "a string");
             }
         }
         return result;
@@ -273,13 +329,13 @@ final class Section {
     /** Resolves {@code text} against {@code base}, reporting an unusable path as a problem of {@code name}. */
     Path toPath(String name, String text, Path base) {
         if (text.isEmpty()) {
-            problem(name, "empty path", "a file system path");
+            invalid(name, "empty path", "a file system path");
             return null;
         }
         try {
             return base.resolve(text).normalize();
         } catch (InvalidPathException e) {
-            problem(name, render(ConfigValueFactory.fromAnyRef(text)) + " is not a valid path: " + e.getReason(),
+            invalid(name, render(ConfigValueFactory.fromAnyRef(text)) + " is not a valid path: " + e.getReason(),
                     "a file system path");
             return null;
         }
@@ -289,36 +345,55 @@ final class Section {
     Section section(String name) {
         ConfigValue value = object.get(name);
         if (value != null && value.valueType() == ConfigValueType.OBJECT) {
-            return new Section((ConfigObject) value, key(name), value.origin(), problems, broken);
+            Section writer = writer(name);
+            if (writer != this) {
+                return writer.section(name);
+            }
+            if (defaults == null) {
+                return new Section((ConfigObject) value, key(name), value.origin(), problems, broken, null, null);
+            }
+            // Written here, perhaps in part: what it leaves out comes from the defaults' object of that name.
+            ConfigValue ownValue = own.get(name);
+            ConfigValue defaultValue = defaults.object.get(name);
+            ConfigObject written = ownValue instanceof ConfigObject o ? o : ConfigValueFactory.fromMap(Map.of());
+            Section under = defaultValue instanceof ConfigObject o
+                    ? new Section(o, defaults.key(name), o.origin(), problems, defaults.broken, null, null)
+                    : null;
+            return new Section((ConfigObject) value, key(name), value.origin(), problems, broken,
+                    under == null ? null : written, under);
         }
         if (value == null || value.valueType() == ConfigValueType.NULL) {
-            problem(name, "missing", "an object { ... }");
+            invalid(name, "missing", "an object { ... }");
         } else {
-            problem(name, render(value) + " is not an object", "an object { ... }");
+            invalid(name, render(value) + " is not an object", "an object { ... }");
         }
-        return new Section(ConfigValueFactory.fromMap(Map.of()), key(name), anchor, problems, true);
+        return new Section(ConfigValueFactory.fromMap(Map.of()), key(name), anchor, problems, true, null, null);
     }
 
-    /** A list of objects, each with {@code defaults} laid under it; elements of another type are problems. */
-    List<Section> sections(String name, ConfigObject defaults) {
+    /**
+     * A list of objects, each with {@code defaults} laid under it (see {@link #withDefaults}); elements of another
+     * type are problems.
+     */
+    List<Section> sections(String name, Section defaults) {
         List<Section> result = new ArrayList<>();
         ConfigValue value = required(name, "a list of objects");
         if (value == null) {
             return result;
         }
         if (value.valueType() != ConfigValueType.LIST) {
-            problem(name, render(value) + " is not a list", "a list of objects [{ ... }, { ... }]");
+            invalid(name, render(value) + " is not a list", "a list of objects [{ ... }, { ... }]");
             return result;
         }
+        // Elements of a list inherited from defaults are the defaults' to report: keyed under them.
+        Section writer = writer(name);
         ConfigList list = (ConfigList) value;
         for (int i = 0; i < list.size(); i++) {
             ConfigValue element = list.get(i);
-            String elementKey = key(name) + "[" + i + "]";
             if (element.valueType() == ConfigValueType.OBJECT) {
-                ConfigObject merged = ((ConfigObject) element).withFallback(defaults);
-                result.add(new Section(merged, elementKey, element.origin(), problems, broken));
-            } else if (!broken) {
-                problems.add(element.origin(), elementKey, render(element) + " is not an object", "an object { ... }");
+                result.add(writer.withDefaults((ConfigObject) element, defaults, writer.key(name) + "[" + i + "]",
+                        element.origin()));
+            } else {
+                invalid(name, i, render(element) + " is not an object", "an object { ... }");
             }
         }
         return result;
@@ -328,18 +403,16 @@ final class Section {
     private ConfigValue required(String name, String expected) {
         ConfigValue value = value(name);
         if (value == null) {
-            problem(name, "missing", expected);
+            invalid(name, "missing", expected);
         }
         return value;
     }
 
-    private String asString(String name, ConfigValue value, String fullKey) {
+    private String asString(String name, ConfigValue value) {
         if (isScalar(value)) {
             return String.valueOf(value.unwrapped());
         }
-        if (!broken) {
-            problems.add(value.origin(), fullKey, render(value) + " is not a string", "a string");
-        }
+        invalid(name, render(value) + " is not a string", "a string");
         return "";
     }
 

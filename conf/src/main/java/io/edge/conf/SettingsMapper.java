@@ -33,7 +33,9 @@ import java.util.regex.Pattern;
  * <p>HOCON lays reference.conf under fixed objects only; list elements (sites, locations) and map values
  * (backends) get their defaults here, from {@code site-defaults}, {@code location-defaults} and
  * {@code backend-defaults} as merged with the user's overrides of them. Unknown keys in those elements are
- * checked against the reference's templates.
+ * checked against the reference's templates, in what each element wrote itself (a key in the defaults is
+ * reported there once). {@code backend-defaults} are checked on their own, so a bad default is found before
+ * any backend uses it, and reported once (at the defaults) however many backends inherit it.
  */
 final class SettingsMapper {
 
@@ -107,7 +109,7 @@ final class SettingsMapper {
             try {
                 result.add(Addresses.literal(address));
             } catch (IllegalArgumentException e) {
-                section.problem(name, element.index(), "\"" + address + "\" " + e.getMessage(),
+                section.invalid(name, element.index(), "\"" + address + "\" " + e.getMessage(),
                         "IP addresses such as \"127.0.0.1\" or \"::1\"");
             }
         }
@@ -269,7 +271,9 @@ final class SettingsMapper {
     }
 
     Map<String, BackendGroupSettings> backends(Section fastcgi, Path serverRunDir) {
-        ConfigObject defaults = objectOrEmpty(fastcgi.object().get("backend-defaults"));
+        Section defaults = fastcgi.section("backend-defaults");
+        // Checked on their own, backends or none; a backend inheriting a bad value does not repeat it.
+        backend(null, defaults, serverRunDir);
         ConfigObject template = objectOrEmpty(((ConfigObject) reference.get("fastcgi")).get("backend-defaults"));
         Section backends = fastcgi.section("backends");
         Map<String, BackendGroupSettings> result = new TreeMap<>();
@@ -287,12 +291,13 @@ final class SettingsMapper {
                 continue;
             }
             UnknownKeys.check((ConfigObject) value, template, key, Set.of(), Set.of(), problems);
-            Section backend = new Section(((ConfigObject) value).withFallback(defaults), key, value.origin(), problems);
+            Section backend = backends.withDefaults((ConfigObject) value, defaults, key, value.origin());
             result.put(name, backend(name, backend, serverRunDir));
         }
         return result;
     }
 
+    /** A backend group, or with {@code name == null} the defaults alone: what is wrong in any group. */
     private BackendGroupSettings backend(String name, Section backend, Path serverRunDir) {
         List<String> addresses = new ArrayList<>();
         List<Section.Element> written = backend.elements("addresses");
@@ -301,7 +306,7 @@ final class SettingsMapper {
             try {
                 addresses.add(Addresses.backend(address, base));
             } catch (IllegalArgumentException e) {
-                backend.problem("addresses", element.index(), "\"" + address + "\" " + e.getMessage(),
+                backend.invalid("addresses", element.index(), "\"" + address + "\" " + e.getMessage(),
                         "\"unix:/path/to.sock\", \"host:port\" or \"[v6]:port\"");
             }
         }
@@ -335,14 +340,17 @@ final class SettingsMapper {
             if (command == null) {
                 spawnSection.problem("command", "missing", "the path of the php-fpm binary");
             } else if (!Files.isRegularFile(command) || !Files.isExecutable(command)) {
-                spawnSection.problem("command", command + " is not an executable file", "the path of the php-fpm binary");
+                spawnSection.invalid("command", command + " is not an executable file", "the path of the php-fpm binary");
             }
             for (Section.Element line : spawnSection.elements("ini")) {
                 String problem = BackendGroupSettings.Spawn.iniLineProblem(line.text());
                 if (problem != null) {
-                    spawnSection.problem("ini", line.index(), Section.render(ConfigValueFactory.fromAnyRef(line.text()))
+                    spawnSection.invalid("ini", line.index(), Section.render(ConfigValueFactory.fromAnyRef(line.text()))
                             + " " + problem, "\"key = value\", the key of [A-Za-z0-9_.], the value on one line");
                 }
+            }
+            if (name == null) {
+                return null; // the rest is about one group: its addresses and its socket
             }
             if (!written.isEmpty()) {
                 backend.problem("addresses", "must be empty when spawn.enabled = true",
@@ -357,18 +365,21 @@ final class SettingsMapper {
             // Each spawned worker serves one connection; more connections would queue in php-fpm's backlog.
             maxConnections = workers;
             spawn = new BackendGroupSettings.Spawn(command == null ? Path.of("") : command, workers, ini, spawnRunDir);
-        } else if (written.isEmpty() && backend.isEmptyList("addresses")) {
+        } else if (name != null && written.isEmpty() && backend.isEmptyList("addresses")) {
             ConfigValue list = backend.object().get("addresses");
             problems.add(list != null && !isBuiltIn(list.origin()) ? list.origin() : backend.anchor(),
                     backend.key("addresses"), "no address", "at least one address, or spawn.enabled = true");
+        }
+        if (name == null) {
+            return null;
         }
         return new BackendGroupSettings(name, addresses, balance, maxConnections, waitQueue, backendTimeouts, reuse,
                 passive, spawn);
     }
 
     List<SiteSettings> sites(Section edge, Set<String> backendNames) {
-        ConfigObject siteDefaults = objectOrEmpty(edge.object().get("site-defaults"));
-        ConfigObject locationDefaults = objectOrEmpty(edge.object().get("location-defaults"));
+        Section siteDefaults = edge.section("site-defaults");
+        Section locationDefaults = edge.section("location-defaults");
         ConfigObject siteTemplate = objectOrEmpty(reference.get("site-defaults"));
         ConfigObject locationTemplate = objectOrEmpty(reference.get("location-defaults"));
         List<Section> siteSections = edge.sections("sites", siteDefaults);
@@ -381,13 +392,13 @@ final class SettingsMapper {
         Map<String, String> serverNameOwners = new HashMap<>();
         boolean defaultSeen = false;
         for (Section site : siteSections) {
-            UnknownKeys.check(site.object(), siteTemplate, site.path(), Set.of("root"), Set.of(), problems);
+            UnknownKeys.check(site.own(), siteTemplate, site.path(), Set.of("root"), Set.of(), problems);
             List<String> serverNames = new ArrayList<>();
             for (Section.Element element : site.elements("server-names")) {
                 String serverName = element.text();
                 String lower = serverName.toLowerCase(Locale.ROOT);
                 if (lower.isEmpty() || lower.chars().anyMatch(c -> Character.isWhitespace(c) || c == '/' || c == ':')) {
-                    site.problem("server-names", element.index(), "\"" + serverName + "\" is not a host name",
+                    site.invalid("server-names", element.index(), "\"" + serverName + "\" is not a host name",
                             "a host name such as example.org, *.example.org or .example.org");
                     continue;
                 }
@@ -413,7 +424,7 @@ final class SettingsMapper {
             for (Section.Element element : indexElements) {
                 String file = element.text();
                 if (file.isEmpty() || file.contains("/")) {
-                    site.problem("index", element.index(), "\"" + file + "\" is not a file name", "file names such as index.html");
+                    site.invalid("index", element.index(), "\"" + file + "\" is not a file name", "file names such as index.html");
                 }
             }
             PathPolicy policy = pathPolicy(site);
@@ -435,7 +446,7 @@ final class SettingsMapper {
         return site.choice("symlinks", symlinks);
     }
 
-    private List<LocationSettings> locations(Section site, ConfigObject defaults, ConfigObject template,
+    private List<LocationSettings> locations(Section site, Section defaults, ConfigObject template,
                                              Set<String> backendNames) {
         List<LocationSettings> result = new ArrayList<>();
         Set<String> seen = new HashSet<>();
@@ -444,7 +455,7 @@ final class SettingsMapper {
             site.problem("locations", "no locations", "at least one location, such as { match = \"/\" }");
         }
         for (Section location : sections) {
-            UnknownKeys.check(location.object(), template, location.path(), Set.of("match"), Set.of(), problems);
+            UnknownKeys.check(location.own(), template, location.path(), Set.of("match"), Set.of(), problems);
             String match = location.string("match");
             LocationMatch parsed;
             try {
@@ -477,7 +488,7 @@ final class SettingsMapper {
             for (Section.Element element : location.elements("x-sendfile")) {
                 Path path = base.resolve(element.text()).toAbsolutePath().normalize();
                 if (!Files.isDirectory(path)) {
-                    location.problem("x-sendfile", element.index(), path + (Files.exists(path) ? " is not a directory" : " does not exist"),
+                    location.invalid("x-sendfile", element.index(), path + (Files.exists(path) ? " is not a directory" : " does not exist"),
                             "existing directories a backend may send files from");
                 } else if (backend == null) {
                     location.problem("x-sendfile", element.index(), "needs a fastcgi backend in the same location",
@@ -514,7 +525,7 @@ final class SettingsMapper {
         }
         Path path = section.path(name, base);
         if (path != null && !Files.isDirectory(path)) {
-            section.problem(name, Files.exists(path) ? path + " is not a directory" : path + " does not exist",
+            section.invalid(name, Files.exists(path) ? path + " is not a directory" : path + " does not exist",
                     "the path of an existing directory");
         }
         return path;

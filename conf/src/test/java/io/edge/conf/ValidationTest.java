@@ -52,6 +52,76 @@ class ValidationTest {
     }
 
     @Test
+    void unknownKeysInDefaultsAreReportedOnceWhereWritten() {
+        List<ConfigProblem> problems = problems("""
+                site-defaults.rooot = www
+                location-defaults.fastcig = php
+                fastcgi.backend-defaults.balanse = round-robin
+                sites = [{ root = www, locations = [{ match = "/" }, { match = "/a/" }] }, { root = www }]
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line).containsExactlyInAnyOrder(
+                tuple("edge.site-defaults.rooot", 2),
+                tuple("edge.location-defaults.fastcig", 3),
+                tuple("edge.fastcgi.backend-defaults.balanse", 4));
+    }
+
+    @Test
+    void backendDefaultsAreCheckedWithoutAnyBackend() {
+        List<ConfigProblem> problems = problems(SITE + """
+
+                fastcgi.backend-defaults { max-connections = -1, queue.timeout = 0,
+                  addresses = ["nowhere"], spawn.ini = ["no equals sign"] }
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line).containsExactlyInAnyOrder(
+                tuple("edge.fastcgi.backend-defaults.max-connections", 3),
+                tuple("edge.fastcgi.backend-defaults.queue.timeout", 3),
+                tuple("edge.fastcgi.backend-defaults.addresses[0]", 4));
+        assertThat(problems.get(0)).hasToString(dir.resolve("edge.conf")
+                + ":3: edge.fastcgi.backend-defaults.max-connections: -1 is out of range (expected: a whole number >= 1)");
+    }
+
+    @Test
+    void aBadDefaultInheritedByBackendsIsReportedOnceAtTheDefaults() {
+        List<ConfigProblem> problems = problems(SITE + """
+
+                fastcgi.backend-defaults { max-connections = -1, queue.timeout = 0 }
+                fastcgi.backends {
+                  a { addresses = ["127.0.0.1:9000"] }
+                  b { addresses = ["127.0.0.1:9001"], queue.max-waiters = 5 }
+                  c { addresses = ["127.0.0.1:9002"], max-connections = 0 }
+                }
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line).containsExactlyInAnyOrder(
+                tuple("edge.fastcgi.backend-defaults.max-connections", 3),
+                tuple("edge.fastcgi.backend-defaults.queue.timeout", 3),
+                tuple("edge.fastcgi.backends.c.max-connections", 7));
+    }
+
+    @Test
+    void aBadSiteOrLocationDefaultIsReportedOnceAtTheDefaults() {
+        List<ConfigProblem> problems = problems("""
+                site-defaults.dotfiles = maybe
+                location-defaults.cache = perhaps
+                sites = [{ root = www, locations = [{ match = "/" }, { match = "/a/" }] }, { root = www, dotfiles = no }]
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line).containsExactlyInAnyOrder(
+                tuple("edge.site-defaults.dotfiles", 2),
+                tuple("edge.location-defaults.cache", 3),
+                tuple("edge.sites[1].dotfiles", 4));
+    }
+
+    @Test
+    void locationsInheritedFromSiteDefaultsAreReportedOnceUnderTheDefaults() {
+        List<ConfigProblem> problems = problems("""
+                site-defaults.locations = [{ match = "/", fastcgi = nope }]
+                sites = [{ root = www }, { root = www }]
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line)
+                .containsExactly(tuple("edge.site-defaults.locations[0].fastcgi", 2));
+    }
+
+    @Test
     void frontControllerNeedsAFastcgiBackendAndAPath() {
         List<ConfigProblem> problems = problems("""
                 sites = [{ root = www, locations = [{ match = "/", front-controller = "/index.php" },
