@@ -65,6 +65,14 @@ final class SettingsMapper {
         StaticIoSettings staticIo = staticIo(edge.section("static"));
         Map<String, String> mimeTypes = mimeTypes(edge.section("mime-types"));
         Map<String, BackendGroupSettings> backends = backends(edge.section("fastcgi"), server.runDir());
+        String runDirProblem = BackendGroupSettings.Spawn.iniPathProblem(server.runDir().toString());
+        if (runDirProblem != null && backends.values().stream().anyMatch(b -> b.spawn() != null)) {
+            Section section = edge.section("server");
+            section.problem("run-dir", (section.string("run-dir").isEmpty() ? "\"\" is a temporary directory "
+                            + server.runDir() + ", which " : Section.render(ConfigValueFactory.fromAnyRef(
+                            server.runDir().toString())) + " ") + runDirProblem + ", and a spawned backend's pool "
+                            + "config names it", BackendGroupSettings.Spawn.INI_PATH_EXPECTED);
+        }
         List<SiteSettings> sites = sites(edge, backends.keySet());
         CacheSettings cache = cache(edge.section("cache"));
         return new EdgeSettings(source, server, staticIo, mimeTypes, sites, backends, cache);
@@ -339,6 +347,10 @@ final class SettingsMapper {
         if (spawnEnabled) {
             if (command == null) {
                 spawnSection.problem("command", "missing", "the path of the php-fpm binary");
+            } else if (BackendGroupSettings.Spawn.iniPathProblem(command.toString()) != null) {
+                spawnSection.invalid("command", Section.render(ConfigValueFactory.fromAnyRef(command.toString())) + " "
+                        + BackendGroupSettings.Spawn.iniPathProblem(command.toString()),
+                        BackendGroupSettings.Spawn.INI_PATH_EXPECTED);
             } else if (!Files.isRegularFile(command) || !Files.isExecutable(command)) {
                 spawnSection.invalid("command", command + " is not an executable file", "the path of the php-fpm binary");
             }

@@ -374,6 +374,26 @@ class ValidationTest {
     }
 
     @Test
+    void spawnPathsFollowTheSupervisorsRule() throws Exception {
+        Path fpm = dir.resolve("php$fpm");
+        Files.writeString(fpm, "#!/bin/sh\n");
+        Files.setPosixFilePermissions(fpm, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        List<ConfigProblem> problems = problems(SITE + """
+
+                server.run-dir = "run\\"dir"
+                fastcgi.backends.php.spawn { enabled = true, command = "php$fpm" }
+                """);
+        assertThat(problems).extracting(ConfigProblem::toString).containsExactly(
+                dir.resolve("edge.conf") + ":3: edge.server.run-dir: \"" + dir.resolve("run\"dir").toString().replace("\"", "\\\"")
+                        + "\" contains '\"', and a spawned backend's pool config names it (expected: a path without '\"', "
+                        + "'$' or control characters (it goes into php-fpm.conf))",
+                dir.resolve("edge.conf") + ":4: edge.fastcgi.backends.php.spawn.command: \"" + fpm
+                        + "\" contains '$' (expected: a path without '\"', '$' or control characters (it goes into "
+                        + "php-fpm.conf))");
+        assertThat(problemsOrNone(SITE + "\nserver.run-dir = \"run\\\"dir\"")).isEmpty(); // no spawned backend
+    }
+
+    @Test
     void spawnedBackendTakesNoAddresses() throws Exception {
         Path fpm = dir.resolve("fpm");
         Files.writeString(fpm, "");

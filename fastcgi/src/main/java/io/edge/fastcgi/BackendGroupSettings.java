@@ -3,6 +3,7 @@ package io.edge.fastcgi;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -76,6 +77,31 @@ public record BackendGroupSettings(
 
         public Spawn {
             extraIni = List.copyOf(extraIni);
+        }
+
+        /** What {@link #iniPathProblem} wants, for a message. */
+        public static final String INI_PATH_EXPECTED =
+                "a path without '\"', '$' or control characters (it goes into php-fpm.conf)";
+
+        /**
+         * The one rule for a path written into the pool config ({@code command}, {@code runDir}), applied where
+         * the configuration is checked and again where the pool config is written: it goes there in double
+         * quotes, and php-fpm expands {@code ${...}} in values, so it holds no {@code "}, {@code $} or control
+         * character.
+         *
+         * @return {@code null} when {@code path} is fine, else what is wrong with it
+         */
+        public static String iniPathProblem(String path) {
+            for (int i = 0; i < path.length(); i++) {
+                char c = path.charAt(i);
+                if (c == '"' || c == '$') {
+                    return "contains '" + c + "'";
+                }
+                if (Character.isISOControl(c)) {
+                    return String.format(Locale.ROOT, "contains a control character (U+%04X)", (int) c);
+                }
+            }
+            return null;
         }
 
         /**

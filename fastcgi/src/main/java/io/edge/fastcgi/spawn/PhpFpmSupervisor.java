@@ -336,11 +336,10 @@ public final class PhpFpmSupervisor implements AutoCloseable {
     }
 
     private static void checkIniSafe(String setting, String path) {
-        for (char c : new char[] {'"', '$', '\n', '\r', '\0'}) {
-            if (path.indexOf(c) >= 0) {
-                throw new IllegalArgumentException(setting + ": \"" + path
-                        + "\" (expected: a path without '\"', '$' or control characters; it goes into php-fpm.conf)");
-            }
+        String problem = BackendGroupSettings.Spawn.iniPathProblem(path);
+        if (problem != null) {
+            throw new IllegalArgumentException(setting + ": \"" + path + "\" " + problem
+                    + " (expected: " + BackendGroupSettings.Spawn.INI_PATH_EXPECTED + ")");
         }
     }
 

@@ -168,6 +168,15 @@ class PhpFpmSupervisorTest {
         assertThatThrownBy(() -> new PhpFpmSupervisor("php",
                 new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run.resolve("x".repeat(120)))))
                 .hasMessageContaining("(expected: <= 107, the Unix socket path limit)");
+        assertThatThrownBy(() -> new PhpFpmSupervisor("php",
+                new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), dir.resolve("r$un"))))
+                .hasMessage("spawn.run-dir: \"" + dir.resolve("r$un") + "\" contains '$' (expected: a path without '\"', "
+                        + "'$' or control characters (it goes into php-fpm.conf))");
+        assertThatThrownBy(() -> new PhpFpmSupervisor("php",
+                new BackendGroupSettings.Spawn(Path.of("/usr/sbin/php\tfpm"), 1, List.of(), run)))
+                .hasMessageContaining("spawn.command: ").hasMessageContaining("contains a control character (U+0009)");
+        assertThat(BackendGroupSettings.Spawn.iniPathProblem("/usr/sbin/php-fpm8.2")).isNull();
+        assertThat(BackendGroupSettings.Spawn.iniPathProblem("/a\"b")).isEqualTo("contains '\"'");
         assertThat(run).doesNotExist();
     }
 
