@@ -82,7 +82,7 @@ public final class ConfigLoader {
                     ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setAllowMissing(false));
             merged = Substitutions.resolve(user, reference, problems);
         } catch (com.typesafe.config.ConfigException e) {
-            problems.add(e.origin(), null, stripOrigin(e), null);
+            problems.add(ParseErrors.describe(e, file));
             throw new ConfigException(problems.sorted());
         }
         ConfigObject referenceEdge = (ConfigObject) reference.resolve().root().get("edge");
@@ -137,17 +137,5 @@ public final class ConfigLoader {
         } catch (java.nio.file.InvalidPathException e) {
             return Path.of("/tmp", "edge-" + "0".repeat(20));
         }
-    }
-
-    /** Typesafe prefixes its messages with the origin, which a {@link ConfigProblem} already shows. */
-    private static String stripOrigin(com.typesafe.config.ConfigException e) {
-        String message = e.getMessage();
-        if (e.origin() != null) {
-            String prefix = e.origin().description() + ": ";
-            if (message.startsWith(prefix)) {
-                return message.substring(prefix.length());
-            }
-        }
-        return message;
     }
 }

@@ -1,0 +1,140 @@
+package io.edge.conf;
+
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigOrigin;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Turns Typesafe's parse and include failures into problems a user can act on: the including file and line
+ * of a failed {@code include} (Typesafe names only the file it could not open), no Java class names, and a
+ * hint where a parse error is at the end of the file.
+ */
+final class ParseErrors {
+
+    static final String EXPECTED_INCLUDE = "an existing, readable file";
+
+    /** {@code include "a"}, {@code include required(file("a"))}, ... : group 1 the form, 2 the name. */
+    private static final Pattern INCLUDE = Pattern.compile(
+            "\\binclude\\s+(?:required\\s*\\(\\s*)?(?:(file|url|classpath)\\s*\\(\\s*)?\"((?:[^\"\\\\]|\\\\.)*)\"(?:\\s*\\))*");
+    /** A Java class name leading a message: {@code java.io.FileNotFoundException: }. */
+    private static final Pattern CLASS_NAME = Pattern.compile("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z]\\w*(?:\\$\\w+)*: ");
+    private static final int MAX_DEPTH = 16;
+
+    private ParseErrors() {
+    }
+
+    /** The problem {@code e} stands for, thrown while parsing {@code file} (and what it includes). */
+    static ConfigProblem describe(ConfigException e, Path file) {
+        if (e instanceof ConfigException.IO io && io.origin() != null) {
+            ConfigProblem include = includeProblem(io, file);
+            if (include != null) {
+                return include;
+            }
+        }
+        ConfigOrigin origin = e.origin();
+        Path where = origin != null && origin.filename() != null ? Path.of(origin.filename()) : file;
+        int line = origin != null ? origin.lineNumber() : -1;
+        String message = withoutClassNames(stripOrigin(e));
+        if (e instanceof ConfigException.Parse && message.endsWith("end of file")) {
+            message += " (an unclosed { or [ ?)";
+        }
+        return new ConfigProblem(where, line, null, message, null);
+    }
+
+    /** A failed include, at the directive that asked for it; {@code null} when no directive names it. */
+    private static ConfigProblem includeProblem(ConfigException.IO e, Path file) {
+        String missing = e.origin().description();
+        Directive directive = find(file, missing, new HashSet<>(), 0);
+        if (directive == null) {
+            return null;
+        }
+        String cause = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : "";
+        String message;
+        if (cause.contains("Permission denied")) {
+            message = "cannot be read";
+        } else if (cause.contains("Is a directory")) {
+            message = "is a directory";
+        } else if ("classpath".equals(directive.form())) {
+            message = "no such resource on the classpath";
+        } else if (directive.form() == null) {
+            // A bare name: Typesafe looks for it next to the including file (then on the classpath).
+            message = "no such file " + directive.file().toAbsolutePath().getParent().resolve(directive.name())
+                    .normalize() + " (a name is relative to the including file)";
+        } else {
+            message = "no such file";
+        }
+        return new ConfigProblem(directive.file(), directive.line(), directive.text(), message, EXPECTED_INCLUDE);
+    }
+
+    /** One include directive as written: where, its text, its form (file, url, classpath or null) and name. */
+    private record Directive(Path file, int line, String text, String form, String name) {
+    }
+
+    /** The directive in {@code file}, or in a file it includes, that names {@code missing}. */
+    private static Directive find(Path file, String missing, Set<Path> seen, int depth) {
+        if (depth > MAX_DEPTH || !seen.add(file.toAbsolutePath().normalize())) {
+            return null;
+        }
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        for (int i = 0; i < lines.size(); i++) {
+            Matcher m = INCLUDE.matcher(lines.get(i));
+            while (m.find()) {
+                String name = m.group(2);
+                if (missing.endsWith(name) || name.endsWith("/" + missing)) { // url("file:///a") fails as /a
+                    return new Directive(file, i + 1, m.group().strip(), m.group(1), name);
+                }
+            }
+        }
+        for (String line : lines) { // then the files this one includes
+            Matcher m = INCLUDE.matcher(line);
+            while (m.find()) {
+                if ("url".equals(m.group(1)) || "classpath".equals(m.group(1))) {
+                    continue;
+                }
+                Path included;
+                try {
+                    Path name = Path.of(m.group(2));
+                    included = name.isAbsolute() ? name : file.toAbsolutePath().getParent().resolve(name);
+                } catch (InvalidPathException e) {
+                    continue;
+                }
+                if (Files.isRegularFile(included)) {
+                    Directive found = find(included, missing, seen, depth + 1);
+                    if (found != null) {
+                        return found;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Typesafe prefixes its messages with the origin, which a {@link ConfigProblem} already shows. */
+    static String stripOrigin(ConfigException e) {
+        String message = e.getMessage();
+        if (e.origin() != null) {
+            String prefix = e.origin().description() + ": ";
+            if (message.startsWith(prefix)) {
+                return message.substring(prefix.length());
+            }
+        }
+        return message;
+    }
+
+    static String withoutClassNames(String message) {
+        return CLASS_NAME.matcher(message).replaceAll("");
+    }
+}
