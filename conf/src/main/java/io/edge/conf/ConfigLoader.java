@@ -26,7 +26,8 @@ import java.util.Set;
  * <p>Relative paths in the file are resolved against the file's directory. When {@code server.run-dir} is
  * {@code ""} and a backend is spawned, each load (but a {@link #checkOnly()} one) creates a fresh directory
  * under the system temporary directory ({@code edge-*}); the server owns it from then on. Otherwise the
- * run directory is a name that does not exist, and nothing is created. System properties do not override the file: the file alone says what
+ * run directory is a name that does not exist, and nothing is created. A directory made so is marked
+ * {@link ServerSettings#runDirTemporary()}: the server deletes it when it stops. System properties do not override the file: the file alone says what
  * the server does.
  */
 public final class ConfigLoader {
@@ -101,7 +102,7 @@ public final class ConfigLoader {
         // Mapped first against a name as long as any the temporary directory could get (spawned backends'
         // socket paths, whose length is checked, live in it); nothing is created unless something needs it.
         Path placeholder = temporaryRunDirPlaceholder();
-        EdgeSettings settings = new SettingsMapper(problems, source.getParent(), placeholder, referenceEdge)
+        EdgeSettings settings = new SettingsMapper(problems, source.getParent(), placeholder, false, referenceEdge)
                 .map(edge, source);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems.sorted());
@@ -120,9 +121,14 @@ public final class ConfigLoader {
             throw new ConfigException(problems.sorted());
         }
         Problems again = new Problems(file);
-        settings = new SettingsMapper(again, source.getParent(), runDir, referenceEdge)
+        settings = new SettingsMapper(again, source.getParent(), runDir, true, referenceEdge)
                 .map(new Section((ConfigObject) edgeValue, "edge", anchor, again), source);
         if (!again.isEmpty()) { // cannot happen: the real name is no longer than the placeholder
+            try {
+                Files.deleteIfExists(runDir);
+            } catch (IOException e) {
+                // left behind; the problems say what matters
+            }
             throw new ConfigException(again.sorted());
         }
         return settings;

@@ -16,6 +16,9 @@ import java.util.List;
  * @param accessLog       access log file, or {@code null} for standard output
  * @param runDir          directory for runtime files (sockets and configs of spawned backends)
  * @param accessLogEnabled whether requests are logged at all ({@code access-log = "off"} turns it off)
+ * @param runDirTemporary whether {@code runDir} is the temporary directory the loader made for this server
+ *                        ({@code run-dir = ""} with a spawned backend): the server deletes it when it stops,
+ *                        a configured one never
  */
 public record ServerSettings(
         List<InetSocketAddress> listen,
@@ -25,7 +28,8 @@ public record ServerSettings(
         HttpTimeouts timeouts,
         Path accessLog,
         Path runDir,
-        boolean accessLogEnabled) {
+        boolean accessLogEnabled,
+        boolean runDirTemporary) {
 
     public ServerSettings {
         listen = List.copyOf(listen);
@@ -34,7 +38,7 @@ public record ServerSettings(
     /** Settings with the access log enabled (to {@code accessLog}, or standard output when it is null). */
     public ServerSettings(List<InetSocketAddress> listen, int ioThreads, int maxConnections, HttpLimits limits,
                           HttpTimeouts timeouts, Path accessLog, Path runDir) {
-        this(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir, true);
+        this(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir, true, false);
     }
 
     /**

@@ -45,18 +45,21 @@ final class SettingsMapper {
     private final Problems problems;
     private final Path base;
     private final Path runDir;
+    private final boolean runDirMade;
     private final ConfigObject reference;
 
     /**
      * @param problems  where problems go
      * @param base      directory of the configuration file, for relative paths
      * @param runDir    the run directory when {@code run-dir = ""}, chosen by the caller
+     * @param runDirMade whether the caller made {@code runDir} for this server (else it is only a name)
      * @param reference the {@code edge} object of reference.conf, for the templates of list elements
      */
-    SettingsMapper(Problems problems, Path base, Path runDir, ConfigObject reference) {
+    SettingsMapper(Problems problems, Path base, Path runDir, boolean runDirMade, ConfigObject reference) {
         this.problems = problems;
         this.base = base;
         this.runDir = runDir;
+        this.runDirMade = runDirMade;
         this.reference = reference;
     }
 
@@ -205,7 +208,7 @@ final class SettingsMapper {
             }
         }
         return new ServerSettings(listen, ioThreads, maxConnections, httpLimits, httpTimeouts, accessLog,
-                run == null ? runDir : run, accessLogEnabled);
+                run == null ? runDir : run, accessLogEnabled, runDirText.isEmpty() && runDirMade);
     }
 
     /** Two listeners that cannot both be bound: the same address, or the same port where one is a wildcard. */

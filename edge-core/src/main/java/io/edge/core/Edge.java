@@ -31,10 +31,14 @@ import io.edge.fastcgi.pool.PoolStats;
 import io.edge.fastcgi.spawn.PhpFpmSupervisor;
 import io.netty.util.HashedWheelTimer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,6 +48,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -289,7 +294,28 @@ public final class Edge {
         return server.boundAddresses();
     }
 
-    /** Drains and stops everything; returns true if every connection finished within the drain timeout. */
+    /**
+     * Deletes the temporary run directory the loader made for this server ({@code run-dir = ""}), with what
+     * the spawned php-fpm left in it; a configured run directory is the operator's and stays. Links inside are
+     * removed, never followed.
+     */
+    private void deleteTemporaryRunDir() {
+        if (!settings.server().runDirTemporary()) {
+            return;
+        }
+        Path runDir = settings.server().runDir();
+        try (Stream<Path> paths = Files.walk(runDir)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        } catch (NoSuchFileException e) {
+            // already gone (a second stop)
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warn("could not delete the temporary run directory {}: {}", runDir, e.getMessage());
+        }
+    }
+
+    /** Drains and stops everything (the temporary run directory included); returns true if every connection finished within the drain timeout. */
     public boolean stop() {
         boolean clean = true;
         if (server != null) {
@@ -323,6 +349,7 @@ public final class Edge {
         pools.clear();
         supervisors.forEach(PhpFpmSupervisor::stop);
         supervisors.clear();
+        deleteTemporaryRunDir();
         if (engine != null) {
             try {
                 engine.close();

@@ -71,13 +71,14 @@ public final class Main implements Callable<Integer> {
 
     private static int run(EdgeSettings settings) throws InterruptedException {
         Logger log = LoggerFactory.getLogger(Main.class);
+        Edge edge = new Edge(settings);
         try {
             Logging.configureAccessLog(settings.server().accessLogEnabled(), settings.server().accessLog());
         } catch (IOException e) {
             log.error("could not start: {}", e.getMessage());
+            edge.stop(); // nothing started; deletes the temporary run directory
             return 1;
         }
-        Edge edge = new Edge(settings);
         try {
             edge.start();
         } catch (Exception e) {

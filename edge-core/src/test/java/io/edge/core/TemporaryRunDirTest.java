@@ -1,0 +1,77 @@
+package io.edge.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.edge.conf.ConfigLoader;
+import io.edge.conf.EdgeSettings;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The run directory edge makes for a spawned php-fpm ({@code run-dir = ""}) goes when edge stops; a configured one stays. */
+class TemporaryRunDirTest {
+
+    private static final String PHP_FPM = "/usr/sbin/php-fpm8.2";
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void site() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+    }
+
+    @Test
+    void deletedOnANormalStop() throws Exception {
+        EdgeSettings settings = load("127.0.0.1:0", "\"\"");
+        Path runDir = settings.server().runDir();
+        assertThat(settings.server().runDirTemporary()).isTrue();
+        Edge edge = new Edge(settings);
+        edge.start();
+        assertThat(runDir.resolve("php/php-fpm.sock")).exists();
+        edge.stop();
+        assertThat(runDir).doesNotExist();
+    }
+
+    @Test
+    void deletedWhenTheStartFails() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            EdgeSettings settings = load("127.0.0.1:" + taken.getLocalPort(), "\"\"");
+            Path runDir = settings.server().runDir();
+            assertThat(runDir).isDirectory();
+            assertThatThrownBy(new Edge(settings)::start).hasMessageContaining("address already in use");
+            assertThat(runDir).doesNotExist();
+        }
+    }
+
+    @Test
+    void deletedWhenEdgeStopsBeforeStarting() throws Exception {
+        EdgeSettings settings = load("127.0.0.1:0", "\"\"");
+        new Edge(settings).stop(); // as Main does when the access log cannot be opened
+        assertThat(settings.server().runDir()).doesNotExist();
+    }
+
+    @Test
+    void aConfiguredRunDirStays() throws Exception {
+        Path run = Files.createDirectory(dir.resolve("run"));
+        EdgeSettings settings = load("127.0.0.1:0", "run");
+        assertThat(settings.server().runDirTemporary()).isFalse();
+        Edge edge = new Edge(settings);
+        edge.start();
+        edge.stop();
+        assertThat(run).isDirectory();
+    }
+
+    private EdgeSettings load(String listen, String runDir) throws Exception {
+        Path file = dir.resolve("edge.conf");
+        Files.writeString(file, "edge {\n  server { listen = [\"" + listen + "\"], run-dir = " + runDir + " }\n"
+                + "  sites = [{ root = www }]\n"
+                + "  fastcgi.backends.php.spawn { enabled = true, command = \"" + PHP_FPM + "\", workers = 1 }\n}\n");
+        return new ConfigLoader().load(file);
+    }
+}
