@@ -60,6 +60,9 @@ public final class OpenFileCache implements AutoCloseable {
     /** Idle entries evicted to make room for one open under the budget. */
     private static final int EVICT_FOR_ROOM = 8;
 
+    /** How long an entry nobody asks for stays (nginx's {@code open_file_cache ... inactive=60s}). */
+    static final Duration INACTIVE = Duration.ofSeconds(60);
+
     private final Cache<Path, Entry> cache;
     private final Ticker ticker;
     private final long revalidateNanos;
@@ -162,9 +165,12 @@ public final class OpenFileCache implements AutoCloseable {
         this.ticker = ticker;
         this.revalidateNanos = revalidateAfter.toNanos();
         this.opener = opener;
-        // Removal runs on the thread that caused it, so a descriptor is closed before the call returns.
+        // Removal runs on the thread that caused it, so a descriptor is closed before the call returns. An entry
+        // not asked for in INACTIVE goes (nginx's open_file_cache inactive=60s): a file deleted since, or one of a
+        // release a deploy switched away from (its paths are never asked again), does not hold its disk space.
         this.cache = Caffeine.newBuilder()
                 .maximumSize(Math.min(maxSize, fdBudget - inFlightReserve(fdBudget)))
+                .expireAfterAccess(INACTIVE)
                 .ticker(ticker)
                 .executor(Runnable::run)
                 .<Path, Entry>removalListener((path, entry, cause) -> {

@@ -170,9 +170,24 @@ class OpenFileCacheTest {
         try (OpenFileCache cache = cache(4, 10)) {
             OpenFile first = cache.acquire(path, true);
             first.release();
-            clock.addAndGet(Duration.ofSeconds(60).toNanos());
+            clock.addAndGet(Duration.ofSeconds(30).toNanos());
             OpenFile again = cache.acquire(path, true);
             assertThat(again).isSameAs(first);
+            again.release();
+        }
+    }
+
+    @Test
+    void aFileNobodyAskedForInAMinuteIsClosed() throws IOException {
+        Path path = dir.resolve("f0");
+        try (OpenFileCache cache = cache(4, 10)) {
+            OpenFile first = cache.acquire(path, true);
+            first.release();
+            clock.addAndGet(OpenFileCache.INACTIVE.toNanos());
+            OpenFile again = cache.acquire(path, true);
+            assertThat(again).isNotSameAs(first);
+            assertThat(first.refCnt()).as("its descriptor closed").isZero();
+            assertThat(cache.descriptorsInUse()).isEqualTo(1);
             again.release();
         }
     }
