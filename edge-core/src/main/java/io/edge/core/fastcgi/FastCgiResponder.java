@@ -145,7 +145,7 @@ public final class FastCgiResponder implements Responder {
         this.pool = pool;
         this.waitStats = waitStats;
         this.staticResponder = staticResponder;
-        this.sendfileRoots = location.sendfileRoots().stream().map(FastCgiResponder::realPath).toList();
+        this.sendfileRoots = location.sendfileRoots().stream().map(p -> p.toAbsolutePath().normalize()).toList();
         this.root = root;
         this.timeouts = timeouts;
         this.probe = probe;
@@ -440,7 +440,9 @@ public final class FastCgiResponder implements Responder {
             redirected = true;
             Path file = sendfile != null ? Path.of(sendfile) : root.resolve(stripLeadingSlashes(accel));
             Path real = realPath(file.toAbsolutePath().normalize());
-            if (!file.isAbsolute() || sendfileRoots.stream().noneMatch(real::startsWith)) {
+            // The directories' real paths now, as the file's: a deploy may have switched a link on their way too.
+            if (!file.isAbsolute()
+                    || sendfileRoots.stream().map(FastCgiResponder::realPath).noneMatch(real::startsWith)) {
                 LOG.warn("[{}] backend asked to send {} outside the x-sendfile directories", requestId, file);
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
                 return true;
