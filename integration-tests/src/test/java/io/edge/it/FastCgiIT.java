@@ -296,14 +296,17 @@ class FastCgiIT {
             // ln -sfn releases/2 current: a new link renamed over the old one, then release 1 cleaned away
             Path next = Files.createSymbolicLink(own.resolve("current.next"), own.resolve("releases/2"));
             Files.move(next, current, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            nanos.addAndGet(TimeUnit.SECONDS.toNanos(1));
-            body(deployed, "/app.css"); // the root's period is over: it is checked again, off the event loop
+            nanos.addAndGet(TimeUnit.SECONDS.toNanos(1)); // what edge remembers of paths has aged out
+            // The roots are checked every second of real time, on threads of their own: wait for that.
             String css = null;
-            for (int i = 0; i < 200 && !"css of release 2".equals(css); i++) {
-                Thread.sleep(10); // until the check, on a thread of its own, is through
+            String php = null;
+            for (int i = 0; i < 100 && !("css of release 2".equals(css) && "php of release 2".equals(php)); i++) {
+                Thread.sleep(50);
                 css = body(deployed, "/app.css");
+                php = body(deployed, "/some/route");
             }
             assertThat(css).isEqualTo("css of release 2");
+            assertThat(php).isEqualTo("php of release 2");
             deleteTree(own.resolve("releases/1"));
             assertThat(body(deployed, "/new.css")).isEqualTo("only in release 2");
             assertThat(body(deployed, "/some/route")).isEqualTo("php of release 2");

@@ -3,6 +3,7 @@ package io.edge.aio.path;
 import io.edge.aio.PathPolicy;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -19,10 +20,10 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,7 +46,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The root's real path is taken again every {@code directoryTtl} (on a thread of its own, never the
  * caller's): when a deploy switches a link on the way to the root ({@code current -> releases/42}), files
- * come from the new tree within that time, as a server that opens the lexical path each time would serve them.
+ * come from the new tree within that time.
  *
  * <p>{@link #normalize} is pure. {@link #resolve} and {@link #resolveNormalized} stat the file system, so
  * they block: the asynchronous engines call them off the event loop.
@@ -57,13 +58,29 @@ public final class PathResolver {
     /** Directories whose real path is remembered at most; beyond it the memory starts over. */
     static final int MAX_DIRECTORIES = 65_536;
 
-    /** Where root checks run: one daemon thread for every resolver (a check is a few cached lookups). */
+    /**
+     * Where every resolver's root is checked, each every {@code directoryTtl}: a few daemon threads, so that a
+     * root on a file server that stops answering holds up its own checks, not every other root's. A check
+     * holds its resolver weakly: a resolver nobody uses any more stops being checked.
+     */
     private static final class RootChecks {
-        static final Executor EXECUTOR = Executors.newSingleThreadExecutor(runnable -> {
+        static final ScheduledExecutorService EXECUTOR = Executors.newScheduledThreadPool(2, runnable -> {
             Thread thread = new Thread(runnable, "edge-root-check");
             thread.setDaemon(true);
             return thread;
         });
+
+        static void every(PathResolver resolver, Duration period) {
+            WeakReference<PathResolver> weak = new WeakReference<>(resolver);
+            long nanos = Math.max(period.toNanos(), TimeUnit.MILLISECONDS.toNanos(100));
+            EXECUTOR.scheduleWithFixedDelay(() -> {
+                PathResolver alive = weak.get();
+                if (alive == null) {
+                    throw new CancellationException("resolver gone"); // ends this schedule, quietly
+                }
+                alive.checkRoot();
+            }, nanos, nanos, TimeUnit.NANOSECONDS);
+        }
     }
 
     private static final Logger log = LoggerFactory.getLogger(PathResolver.class);
@@ -78,15 +95,13 @@ public final class PathResolver {
      * request costs one {@code lstat} of its last component instead of a {@code readlink} per component.
      */
     private final ConcurrentHashMap<Path, Directory> directories = new ConcurrentHashMap<>();
-    private final Executor rootChecks;
-    private final AtomicBoolean checkingRoot = new AtomicBoolean();
     private volatile Root current;
 
     /**
-     * The root's real path, checked at {@code checkedAt}, and the root held open for confined opens (null where
-     * links may leave the root, {@code openat2} is missing or the root is).
+     * The root's real path ({@code found}; else the configured one, the root missing), and the root held open
+     * for confined opens (null where links may leave the root, {@code openat2} is missing or the root is).
      */
-    private record Root(Path real, RootDirectory directory, long checkedAt) {
+    private record Root(Path real, RootDirectory directory, boolean found) {
     }
 
     /** A directory's real path, checked (inside the root, no dotfile, no link if links are refused) at {@code checkedAt}. */
@@ -103,29 +118,33 @@ public final class PathResolver {
 
     /**
      * @param nanoClock    the clock for {@code directoryTtl} (a fake one in tests)
-     * @param directoryTtl how long a directory's real path, the root's included, is trusted: a link replacing a
-     *                     directory is seen within this time (the open-file cache trusts files as long)
+     * @param directoryTtl how long a directory's real path is trusted: a link replacing a directory is seen
+     *                     within this time (the open-file cache trusts files as long); the root's own real path
+     *                     is taken again this often (in real time, on a thread of the resolvers' own)
      */
     public PathResolver(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl) {
-        this(root, policy, nanoClock, directoryTtl, RootChecks.EXECUTOR);
+        this(root, policy, nanoClock, directoryTtl, true);
     }
 
-    /** @param rootChecks where the root's real path is taken again once {@code directoryTtl} has passed */
-    PathResolver(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl, Executor rootChecks) {
+    /** @param checkRootPeriodically false: the root changes only when a test calls {@link #checkRoot} */
+    PathResolver(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl,
+            boolean checkRootPeriodically) {
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.directoryTtlNanos = directoryTtl.toNanos();
         this.policy = Objects.requireNonNull(policy, "policy");
-        this.rootChecks = Objects.requireNonNull(rootChecks, "rootChecks");
         this.configured = root.toAbsolutePath().normalize();
-        Path real = realPathOf(configured);
-        this.current = new Root(real, openDirectory(real), nanoClock.getAsLong());
-    }
-
-    private static Path realPathOf(Path configured) {
+        Path real;
+        boolean found;
         try {
-            return configured.toRealPath();
+            real = configured.toRealPath();
+            found = true;
         } catch (IOException e) {
-            return configured;
+            real = configured; // a missing root: every path is 404 until a check finds it
+            found = false;
+        }
+        this.current = new Root(real, found ? openDirectory(real) : null, found);
+        if (checkRootPeriodically) {
+            RootChecks.every(this, directoryTtl);
         }
     }
 
@@ -134,49 +153,34 @@ public final class PathResolver {
     }
 
     /**
-     * The root now. When its check is due: a caller that may block checks it here and gets the answer; any
-     * other starts the check on a thread of its own and is served by the old root meanwhile.
+     * Takes the root's real path again; if it changed (a deploy switched a link on the way to it), opens the
+     * new one and lets the old one go once the opens that took it are done. A root missing for the moment (a
+     * link being replaced in two steps) keeps the old one until a later check finds it. Blocks.
      */
-    private Root current(boolean mayBlock) {
-        Root root = current;
-        if (nanoClock.getAsLong() - root.checkedAt() >= directoryTtlNanos && checkingRoot.compareAndSet(false, true)) {
-            if (mayBlock) {
-                checkRoot();
-                return current;
-            }
-            try {
-                rootChecks.execute(this::checkRoot);
-            } catch (RejectedExecutionException e) {
-                checkingRoot.set(false);
-            }
-        }
-        return root;
-    }
-
-    /** Takes the root's real path again; if it changed, opens the new one and lets the old one go. Blocks. */
-    private void checkRoot() {
+    synchronized void checkRoot() {
+        Root old = current;
+        Path real;
         try {
-            Root old = current;
-            Path real = realPathOf(configured);
-            long now = nanoClock.getAsLong();
-            if (real.equals(old.real())) {
-                current = new Root(old.real(), old.directory(), now);
-                return;
-            }
-            current = new Root(real, openDirectory(real), now);
-            directories.clear();
-            if (old.directory() != null) {
-                old.directory().release(); // closed once the opens that took it are done
-            }
+            real = configured.toRealPath();
+        } catch (IOException e) {
+            return;
+        }
+        if (old.found() && real.equals(old.real())) {
+            return;
+        }
+        current = new Root(real, openDirectory(real), true);
+        directories.clear();
+        if (old.directory() != null) {
+            old.directory().release();
+        }
+        if (!real.equals(old.real())) {
             log.info("{}: the root is now {} (was {})", configured, real, old.real());
-        } finally {
-            checkingRoot.set(false);
         }
     }
 
     /** The real path of the root. */
     public Path root() {
-        return current(false).real();
+        return current.real();
     }
 
     public PathPolicy policy() {
@@ -203,7 +207,7 @@ public final class PathResolver {
      * leave the root (nothing to confine) or {@code openat2} is unavailable.
      */
     public RootDirectory rootDirectory() {
-        return current(false).directory();
+        return current.directory();
     }
 
     /**
@@ -213,7 +217,7 @@ public final class PathResolver {
      * several. Never blocks when confined.
      */
     public Resolution resolveForOpen(String decodedPath) {
-        return resolveForOpen(decodedPath, current(false));
+        return resolveForOpen(decodedPath, current);
     }
 
     private Resolution resolveForOpen(String decodedPath, Root root) {
@@ -259,7 +263,7 @@ public final class PathResolver {
      * link: a link is refused unless followed and staying inside the root. Blocks on the file system.
      */
     public Resolution checkLinks(String uriPath) {
-        return resolveChecked(uriPath, current(true).real());
+        return resolveChecked(uriPath, current.real());
     }
 
     /** Resolves a raw request path (as in the URI, before '?'). Blocks on the file system. */
@@ -270,7 +274,7 @@ public final class PathResolver {
         } catch (MalformedPathException e) {
             return Resolution.refused(Resolution.Status.BAD_REQUEST, null, e.getMessage());
         }
-        return resolveChecked(uriPath, current(true).real());
+        return resolveChecked(uriPath, current.real());
     }
 
     /**
@@ -278,7 +282,7 @@ public final class PathResolver {
      * only checked and normalised. Blocks on the file system.
      */
     public Resolution resolveNormalized(String decodedPath) {
-        Resolution lexical = resolveForOpen(decodedPath, current(true));
+        Resolution lexical = resolveForOpen(decodedPath, current);
         return lexical.confined() ? resolveChecked(lexical.uriPath(), lexical.beneath().path()) : lexical;
     }
 

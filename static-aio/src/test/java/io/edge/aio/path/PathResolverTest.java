@@ -179,19 +179,15 @@ class PathResolverTest {
         Files.writeString(release2.resolve("app.css"), "new");
         Files.writeString(release2.resolve("only-new.css"), "new");
         Path current = Files.createSymbolicLink(tmp.resolve("current"), tmp.resolve("releases/1"));
-        AtomicLong clock = new AtomicLong();
-        PathResolver resolver = new PathResolver(current.resolve("public"), PathPolicy.DEFAULT, clock::get,
-                Duration.ofSeconds(1), Runnable::run);
+        PathResolver resolver = new PathResolver(current.resolve("public"), PathPolicy.DEFAULT, () -> 0L,
+                Duration.ofSeconds(1), false);
         Resolution before = resolver.resolveForOpen("/app.css");
         assertThat(before.file()).isEqualTo(release1.toRealPath().resolve("app.css"));
         assertThat(before.beneath().retain()).as("an open of the old tree still going on").isTrue();
 
-        // ln -sfn releases/2 current: a new link renamed over the old one
-        Path next = Files.createSymbolicLink(tmp.resolve("current.next"), tmp.resolve("releases/2"));
-        Files.move(next, current, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        assertThat(resolver.resolve("/only-new.css").status()).as("within the period").isEqualTo(Status.NOT_FOUND);
-        clock.addAndGet(Duration.ofSeconds(1).toNanos());
-        resolver.root(); // due: the check runs (here, on this thread)
+        switchLink(current, tmp.resolve("releases/2"));
+        assertThat(resolver.resolve("/only-new.css").status()).as("until the check").isEqualTo(Status.NOT_FOUND);
+        resolver.checkRoot();
 
         assertThat(resolver.root()).isEqualTo(release2.toRealPath());
         assertThat(resolver.resolve("/only-new.css").file()).isEqualTo(release2.toRealPath().resolve("only-new.css"));
@@ -204,17 +200,40 @@ class PathResolverTest {
         assertThat(before.beneath().retain()).as("closed after the last open let it go").isFalse();
     }
 
+    /** {@code ln -sfn target link}: a new link renamed over the old one. */
+    private void switchLink(Path link, Path target) throws IOException {
+        Path next = Files.createSymbolicLink(link.resolveSibling(link.getFileName() + ".next"), target);
+        Files.move(next, link, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
     @Test
     void aRootThatDidNotChangeKeepsItsDescriptor() {
-        AtomicLong clock = new AtomicLong();
-        PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, clock::get, Duration.ofSeconds(1),
-                Runnable::run);
+        PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1), false);
         RootDirectory held = resolver.rootDirectory();
-        clock.addAndGet(Duration.ofSeconds(5).toNanos());
-        resolver.root();
+        resolver.checkRoot();
         assertThat(resolver.rootDirectory()).isSameAs(held);
         assertThat(held.retain()).isTrue();
         held.release();
+    }
+
+    @Test
+    void aRootMissingForAMomentKeepsTheOldOneAndOneMissingAtStartIsFoundLater() throws IOException {
+        Path release1 = Files.createDirectories(tmp.resolve("releases/1"));
+        Files.writeString(release1.resolve("a.css"), "a");
+        Path current = Files.createSymbolicLink(tmp.resolve("current"), release1);
+        PathResolver resolver = new PathResolver(current, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1), false);
+        Files.delete(current); // rm current; ln -s ...: between the two
+        resolver.checkRoot();
+        assertThat(resolver.root()).isEqualTo(release1.toRealPath());
+        assertThat(resolver.resolveForOpen("/a.css").beneath()).isNotNull();
+
+        PathResolver early = new PathResolver(tmp.resolve("later"), PathPolicy.DEFAULT, () -> 0L,
+                Duration.ofSeconds(1), false);
+        assertThat(early.resolve("/a.css").status()).isEqualTo(Status.NOT_FOUND);
+        Files.createSymbolicLink(tmp.resolve("later"), release1);
+        early.checkRoot();
+        assertThat(early.resolve("/a.css").file()).isEqualTo(release1.toRealPath().resolve("a.css"));
+        assertThat(early.rootDirectory()).isNotNull();
     }
 
     @Test
