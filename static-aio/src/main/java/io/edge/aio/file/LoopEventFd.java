@@ -56,9 +56,16 @@ final class LoopEventFd implements EpollIoHandle {
         }
         LoopEventFd eventFd = new LoopEventFd(efd, listener);
         Future<IoRegistration> registered = loop.register(eventFd);
+        if (registered.isDone() && !registered.isSuccess()) {
+            // On its own loop the registration is decided at once (epoll_ctl refused: ENOSPC, ENOMEM): the
+            // caller's set-up fails, and nothing of it is left open.
+            Syscalls.closeQuietly(efd);
+            throw new IOException(owner + ": cannot watch the completion eventfd on " + loop, registered.cause());
+        }
         registered.addListener(f -> {
             if (!f.isSuccess()) {
                 log.error("{}: cannot watch the completion eventfd on {}", owner, loop, f.cause());
+                eventFd.cancel();
                 listener.loopClosed();
                 return;
             }
