@@ -217,26 +217,31 @@ public final class PathResolver {
      * several. Never blocks when confined.
      */
     public Resolution resolveForOpen(String decodedPath) {
-        return resolveForOpen(decodedPath, current);
-    }
-
-    private Resolution resolveForOpen(String decodedPath, Root root) {
         String uriPath;
         try {
-            checkDecoded(decodedPath);
-            uriPath = normalizeDecoded(decodedPath);
+            uriPath = checkedNormal(decodedPath);
         } catch (MalformedPathException e) {
             return Resolution.refused(Resolution.Status.BAD_REQUEST, null, e.getMessage());
         }
+        Root root = current;
         if (root.directory() == null) {
             return resolveChecked(uriPath, root.real());
         }
         String relative = uriPath.substring(1);
-        if (!policy.allowDotfiles() && hasDotSegment(relative)) {
+        if (refusesDotfile(relative)) {
             return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "dotfile");
         }
         return Resolution.confined(uriPath, relative.isEmpty() ? root.real() : root.real().resolve(relative),
                 root.directory());
+    }
+
+    private static String checkedNormal(String decodedPath) {
+        checkDecoded(decodedPath);
+        return normalizeDecoded(decodedPath);
+    }
+
+    private boolean refusesDotfile(String relative) {
+        return !policy.allowDotfiles() && hasDotSegment(relative);
     }
 
     /**
@@ -245,17 +250,13 @@ public final class PathResolver {
      * nowhere, this is the whole answer.
      */
     public Resolution lexicalRefusal(String decodedPath) {
-        String uriPath;
         try {
-            checkDecoded(decodedPath);
-            uriPath = normalizeDecoded(decodedPath);
+            String uriPath = checkedNormal(decodedPath);
+            return refusesDotfile(uriPath.substring(1)) ? Resolution.refused(Resolution.Status.FORBIDDEN, uriPath,
+                    "dotfile") : null;
         } catch (MalformedPathException e) {
             return Resolution.refused(Resolution.Status.BAD_REQUEST, null, e.getMessage());
         }
-        if (!policy.allowDotfiles() && hasDotSegment(uriPath.substring(1))) {
-            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "dotfile");
-        }
-        return null;
     }
 
     /**
@@ -282,13 +283,13 @@ public final class PathResolver {
      * only checked and normalised. Blocks on the file system.
      */
     public Resolution resolveNormalized(String decodedPath) {
-        Resolution lexical = resolveForOpen(decodedPath, current);
+        Resolution lexical = resolveForOpen(decodedPath);
         return lexical.confined() ? resolveChecked(lexical.uriPath(), lexical.beneath().path()) : lexical;
     }
 
     private Resolution resolveChecked(String uriPath, Path root) {
         String relative = uriPath.substring(1);
-        if (!policy.allowDotfiles() && hasDotSegment(relative)) {
+        if (refusesDotfile(relative)) {
             return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "dotfile");
         }
         Path lexical = relative.isEmpty() ? root : root.resolve(relative);
