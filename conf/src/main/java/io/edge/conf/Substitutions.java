@@ -42,6 +42,21 @@ final class Substitutions {
      * that an unresolved value is located where the user wrote it, not in a merge with the defaults.
      */
     static Config resolve(Config user, Config reference, Problems problems) {
+        try {
+            // The usual case, and the only resolution whose values count: HOCON's own, of the user's file over
+            // the defaults (self-references, "+=" to a default, overrides by ${?VAR} all mean what they say).
+            return user.withFallback(reference).resolve();
+        } catch (ConfigException first) {
+            // Something cannot be resolved (a missing value, a cycle): find every such place to report.
+            try {
+                return resolveReporting(user, reference, problems);
+            } catch (ConfigException unexpected) {
+                throw first; // reported as Typesafe put it, as one problem
+            }
+        }
+    }
+
+    private static Config resolveReporting(Config user, Config reference, Problems problems) {
         Config written = user;
         // Each round removes at least one substitution of a cycle, so this ends.
         while (true) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -67,15 +68,18 @@ class SubstitutionTest {
         Files.createDirectory(dir.resolve("www"));
         List<ConfigProblem> problems = problems("""
                 sites = [{ root = www }]
-                server.io-threads = ${edge.server.max-connections}
-                server.max-connections = ${edge.server.io-threads}
+                server.io-threads = ${edge.threads-a}
+                threads-a = ${edge.threads-b}
+                threads-b = ${edge.threads-a}
                 static.engine = bogus
                 """);
-        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).containsExactlyInAnyOrder(
-                tuple(3, "edge.server.io-threads"),
-                tuple(4, "edge.server.max-connections"),
-                tuple(5, "edge.static.engine"));
-        assertThat(problems).filteredOn(p -> p.line() < 5).allSatisfy(p -> {
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).contains(
+                tuple(4, "edge.threads-a"),
+                tuple(5, "edge.threads-b"),
+                tuple(6, "edge.static.engine"));
+        assertThat(problems).extracting(ConfigProblem::key).as("what depends on the cycle has no value")
+                .contains("edge.server.io-threads");
+        assertThat(problems).filteredOn(p -> p.key().startsWith("edge.threads-")).allSatisfy(p -> {
             assertThat(p.message()).contains("is part of a cycle");
             assertThat(p.message()).doesNotContain("Could not resolve");
         });
@@ -91,6 +95,24 @@ class SubstitutionTest {
                 server.run-dir = ${?NOPE_EDGE_RUN}
                 """);
         assertThat(new ConfigLoader().load(file).server().maxConnections()).isEqualTo(3);
+    }
+
+    @Test
+    void hoconsOwnOverridesAppendsAndSelfReferencesMeanWhatTheySay() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        Path file = EdgeConfFile.write(dir, """
+                sites = [{ root = www }]
+                server.io-threads = 2
+                server.io-threads = ${?NOPE_EDGE_IO}
+                server.listen += "127.0.0.1:18096"
+                server.listen = ${edge.server.listen} ["127.0.0.1:18097"]
+                site-defaults.index = ${edge.site-defaults.index} ["index.php"]
+                """);
+        EdgeSettings settings = new ConfigLoader().load(file);
+        assertThat(settings.server().ioThreads()).as("kept where the variable is unset").isEqualTo(2);
+        assertThat(settings.server().listen()).extracting(InetSocketAddress::getPort)
+                .as("appended to the default, then to that").containsExactly(8080, 18096, 18097);
+        assertThat(settings.sites().get(0).index()).containsExactly("index.html", "index.php");
     }
 
     private List<ConfigProblem> problems(String body) throws Exception {
