@@ -201,10 +201,17 @@ final class SettingsMapper {
                 server.problem("run-dir", run + " is not a directory", expected);
             } else if (Files.isDirectory(run) && !Files.isWritable(run)) {
                 server.problem("run-dir", run + " is not writable", expected);
-            } else if (!Files.exists(run) && !Files.isDirectory(run.getParent())) {
-                server.problem("run-dir", "directory " + run.getParent() + " does not exist", expected);
-            } else if (!Files.exists(run) && !Files.isWritable(run.getParent())) {
-                server.problem("run-dir", "directory " + run.getParent() + " is not writable", expected);
+            } else if (!Files.exists(run)) {
+                // edge creates it and its missing parents: the nearest one that exists must let it
+                Path existing = run.getParent();
+                while (existing != null && !Files.exists(existing)) {
+                    existing = existing.getParent();
+                }
+                if (existing == null || !Files.isDirectory(existing)) {
+                    server.problem("run-dir", (existing == null ? run : existing) + " is not a directory", expected);
+                } else if (!Files.isWritable(existing)) {
+                    server.problem("run-dir", "directory " + existing + " is not writable", expected);
+                }
             }
         }
         return new ServerSettings(listen, ioThreads, maxConnections, httpLimits, httpTimeouts, accessLog,

@@ -438,9 +438,10 @@ class ValidationTest {
         assertThat(file.key()).isEqualTo("edge.server.run-dir");
         assertThat(file.line()).isEqualTo(3);
         assertThat(file.message()).isEqualTo(dir.resolve("file") + " is not a directory");
-        assertThat(single(SITE + "\nserver.run-dir = no/such/run").message())
-                .isEqualTo("directory " + dir.resolve("no/such") + " does not exist");
+        assertThat(single(SITE + "\nserver.run-dir = file/under/a/file").message())
+                .isEqualTo(dir.resolve("file") + " is not a directory");
         assertThat(problemsOrNone(SITE + "\nserver.run-dir = run")).isEmpty();
+        assertThat(problemsOrNone(SITE + "\nserver.run-dir = no/such/run")).as("made with its parents").isEmpty();
     }
 
     @Test
