@@ -43,7 +43,7 @@ final class ParseErrors {
         Path where = origin != null && origin.filename() != null ? Path.of(origin.filename()) : file;
         int line = origin != null ? origin.lineNumber() : -1;
         String message = withoutClassNames(stripOrigin(e));
-        if (e instanceof ConfigException.Parse && message.endsWith("end of file")) {
+        if (e instanceof ConfigException.Parse && message.contains("end of file")) {
             message += " (an unclosed { or [ ?)";
         }
         return new ConfigProblem(where, line, null, message, null);
@@ -74,6 +74,20 @@ final class ParseErrors {
         return new ConfigProblem(directive.file(), directive.line(), directive.text(), message, EXPECTED_INCLUDE);
     }
 
+    /** {@code line} up to a {@code #} or {@code //} comment outside quotes. */
+    private static String withoutComment(String line) {
+        boolean quoted = false;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c == '"') {
+                quoted = !quoted;
+            } else if (!quoted && (c == '#' || (c == '/' && i + 1 < line.length() && line.charAt(i + 1) == '/'))) {
+                return line.substring(0, i);
+            }
+        }
+        return line;
+    }
+
     /** One include directive as written: where, its text, its form (file, url, classpath or null) and name. */
     private record Directive(Path file, int line, String text, String form, String name) {
     }
@@ -90,16 +104,17 @@ final class ParseErrors {
             return null;
         }
         for (int i = 0; i < lines.size(); i++) {
-            Matcher m = INCLUDE.matcher(lines.get(i));
+            Matcher m = INCLUDE.matcher(withoutComment(lines.get(i)));
             while (m.find()) {
                 String name = m.group(2);
-                if (missing.endsWith(name) || name.endsWith("/" + missing)) { // url("file:///a") fails as /a
+                if (missing.equals(name) || missing.endsWith("/" + name)
+                        || ("url".equals(m.group(1)) && name.endsWith(missing))) { // url("file:///a") fails as /a
                     return new Directive(file, i + 1, m.group().strip(), m.group(1), name);
                 }
             }
         }
         for (String line : lines) { // then the files this one includes
-            Matcher m = INCLUDE.matcher(line);
+            Matcher m = INCLUDE.matcher(withoutComment(line));
             while (m.find()) {
                 if ("url".equals(m.group(1)) || "classpath".equals(m.group(1))) {
                     continue;

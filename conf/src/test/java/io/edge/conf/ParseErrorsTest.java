@@ -33,6 +33,28 @@ class ParseErrorsTest {
     }
 
     @Test
+    void aCommentedOutIncludeOrAnotherFileWithTheSameEndingIsNotTakenForTheMissingOne() throws Exception {
+        Files.createDirectory(dir.resolve("conf"));
+        write("conf/x.conf", "");
+        Path file = write("edge.conf", """
+                # before: include required("x.conf")
+                include required("conf/x.conf")
+                edge { sites = [] }
+                include required("x.conf")
+                """);
+        ConfigProblem problem = problems(file).get(0);
+        assertThat(problem.line()).isEqualTo(4);
+        assertThat(problem.message()).startsWith("no such file " + dir.resolve("x.conf"));
+    }
+
+    @Test
+    void anUnclosedBracketAtTheEndGetsTheHintToo() throws Exception {
+        Path file = write("s6.conf", "edge {\n  sites = [\n");
+        assertThat(problems(file)).singleElement()
+                .satisfies(p -> assertThat(p.message()).contains("(an unclosed { or [ ?)"));
+    }
+
+    @Test
     void missingIncludeInAnIncludedFileIsReportedThere() throws Exception {
         Files.createDirectory(dir.resolve("sub"));
         Path inner = write("sub/inner.conf", "\n\ninclude required(file(\"" + dir.resolve("deeper.conf") + "\"))\n");
