@@ -129,6 +129,7 @@ final class SettingsMapper {
 
     ServerSettings server(Section server) {
         List<InetSocketAddress> listen = new ArrayList<>();
+        List<String> listenWritten = new ArrayList<>(); // as the user wrote each, for messages
         List<Section.Element> addresses = server.elements("listen");
         if (addresses.isEmpty() && server.isEmptyList("listen")) {
             server.problem("listen", "no address", "at least one \"host:port\"");
@@ -143,10 +144,12 @@ final class SettingsMapper {
                         "\"host:port\", \"[v6]:port\" or \"*:port\"");
                 continue;
             }
-            for (InetSocketAddress earlier : listen) {
+            for (int i = 0; i < listen.size(); i++) {
+                InetSocketAddress earlier = listen.get(i);
                 if (overlaps(earlier, parsed)) {
                     server.problem("listen", element.index(), "\"" + address + "\" "
-                                    + (earlier.equals(parsed) ? "is listed twice" : "overlaps " + earlier),
+                                    + (earlier.equals(parsed) ? "is listed twice"
+                                    : "overlaps \"" + listenWritten.get(i) + "\""),
                             "each address and port once (a wildcard address takes its port on every address)");
                     parsed = null;
                     break;
@@ -154,6 +157,7 @@ final class SettingsMapper {
             }
             if (parsed != null) {
                 listen.add(parsed);
+                listenWritten.add(address);
             }
         }
         int ioThreads = server.integer("io-threads", 0, 1024);

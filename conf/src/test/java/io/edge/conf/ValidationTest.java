@@ -293,7 +293,7 @@ class ValidationTest {
         assertThat(twice.key()).isEqualTo("edge.server.listen[1]");
         assertThat(twice.message()).isEqualTo("\"127.0.0.1:18433\" is listed twice");
         ConfigProblem wildcard = single(SITE + "\nserver.listen = [\"*:18433\", \"127.0.0.1:18433\"]");
-        assertThat(wildcard.message()).startsWith("\"127.0.0.1:18433\" overlaps ");
+        assertThat(wildcard.message()).isEqualTo("\"127.0.0.1:18433\" overlaps \"*:18433\"");
         assertThat(problemsOrNone(SITE + "\nserver.listen = [\"127.0.0.1:18433\", \"127.0.0.1:18434\"]")).isEmpty();
     }
 

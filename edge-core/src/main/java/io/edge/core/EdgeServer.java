@@ -23,6 +23,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.NetUtil;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -106,7 +107,8 @@ public final class EdgeServer implements AutoCloseable {
         int end = reason.lastIndexOf("): ");
         reason = end >= 0 ? reason.substring(end + 3) : reason;
         reason = reason.isEmpty() ? reason : Character.toLowerCase(reason.charAt(0)) + reason.substring(1);
-        String host = address.getHostString();
+        // RFC 5952 text (::1, not 0:0:0:0:0:0:0:1), as an address is written in the configuration
+        String host = address.isUnresolved() ? address.getHostString() : NetUtil.toAddressString(address.getAddress());
         host = host.contains(":") ? "[" + host + "]" : host;
         BindException failure = new BindException("edge.server.listen: " + host + ":" + address.getPort() + ": " + reason);
         failure.initCause(cause);

@@ -34,7 +34,7 @@ class StartFailureTest {
             assertThat(Main.describe(EdgeServer.bindFailure(address, epoll)))
                     .isEqualTo("edge.server.listen: 127.0.0.1:" + taken.getLocalPort() + ": address already in use");
             assertThat(Main.describe(EdgeServer.bindFailure(new InetSocketAddress("::1", 80), epoll)))
-                    .isEqualTo("edge.server.listen: [0:0:0:0:0:0:0:1]:80: address already in use");
+                    .isEqualTo("edge.server.listen: [::1]:80: address already in use");
             assertThat(Main.describe(EdgeServer.bindFailure(address, new BindException("Address already in use"))))
                     .isEqualTo("edge.server.listen: 127.0.0.1:" + taken.getLocalPort() + ": address already in use");
         }
