@@ -67,8 +67,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof HttpRequest request) {
             bodyBytes = 0;
             discardingBody = closeAfterCurrent;
-            if (request.decoderResult().isSuccess()
-                    && (HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0)) {
+            if (request.decoderResult().isSuccess() && announcesBody(request)) {
                 timeouts.bodyStarted();
             }
             if (closeAfterCurrent) {
@@ -176,7 +175,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 request.setUri(target.originForm());
             }
             Route route = server.router().route(request.headers().get(HttpHeaderNames.HOST), target.path());
-            exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion, target, route, expectsContinue);
+            exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion, target, route,
+                    expectsContinue && announcesBody(request));
         } catch (HttpStatusException e) {
             if (ErrorResponses.closesConnection(e.status())) {
                 closeAfterCurrent = true;
@@ -281,6 +281,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 timeouts.awaitingRequest(responseEnd);
             }
         }
+    }
+
+    /** Whether the head says a body follows: chunks, or a length above 0. */
+    private static boolean announcesBody(HttpRequest request) {
+        return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
     }
 
     /** The running exchange's {@code 100 Continue} was written: the client sends its body from now on. */

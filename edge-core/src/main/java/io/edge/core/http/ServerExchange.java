@@ -88,7 +88,8 @@ final class ServerExchange implements Exchange {
      * @param sentUri         the request target as the client sent it (an absolute form is made origin-form for
      *                        routing), for the access log
      * @param sentVersion     the version as the client sent it (an HTTP/1.x above 1.1 is made 1.1), for the log
-     * @param expectsContinue the (valid, HTTP/1.1) request carried {@code Expect: 100-continue}, since removed
+     * @param expectsContinue the (valid, HTTP/1.1) request carried {@code Expect: 100-continue}, since removed, and
+     *                        announced a body
      */
     ServerExchange(HttpConnectionHandler connection, ChannelHandlerContext ctx, HttpRequest request, String sentUri,
                    HttpVersion sentVersion, RequestTarget target, Route route, boolean expectsContinue) {
@@ -99,8 +100,7 @@ final class ServerExchange implements Exchange {
         this.sentVersion = sentVersion;
         this.target = target;
         this.route = route;
-        this.expectsContinue = expectsContinue
-                && (HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0);
+        this.expectsContinue = expectsContinue;
     }
 
     @Override
