@@ -244,18 +244,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
      * completes its stage with the pool's answer; takes over the read's file reference.
      */
     private void readByPool(LoopRing.Read read) {
-        stats.counters.asyncReads.decrement(); // the pool's read counts itself
-        try {
-            blocking.read(read.file, read.offset, read.length, read.callersAlloc).whenComplete((buffer, error) -> {
-                if (error != null) {
-                    read.result.completeExceptionally(error);
-                } else if (!read.result.complete(buffer)) {
-                    buffer.release(); // the caller gave up
-                }
-            });
-        } finally {
-            read.file.release(); // the pool's read holds its own
-        }
+        handToPool(read.file, read.result, () -> blocking.read(read.file, read.offset, read.length, read.callersAlloc));
     }
 
     /** A settled decision: no answer (the question failed or was refused) sends reads to workers, the safe way. */

@@ -6,7 +6,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.epoll.Epoll;
 import io.netty.util.NettyRuntime;
-import io.netty.util.ReferenceCountUtil;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -287,18 +286,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
 
         /** As the threads engine loads it: a region of the file if it is in the page cache, else a pool read. */
         private void fallBack() {
-            stats.counters.asyncReads.decrement(); // the pool counts its region or read itself
-            try {
-                blocking.loadRegion(file, offset, length).whenComplete((loaded, error) -> {
-                    if (error != null) {
-                        result.completeExceptionally(error);
-                    } else if (!result.complete(loaded)) {
-                        ReferenceCountUtil.release(loaded);
-                    }
-                });
-            } finally {
-                file.release(); // the region or the pool's read holds its own
-            }
+            handToPool(file, result, () -> blocking.loadRegion(file, offset, length));
         }
     }
 
@@ -364,15 +352,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         }
 
         private void fallBack() {
-            stats.counters.asyncReads.decrement(); // the pool's read counts itself (a fallback)
-            readByThreads(file, offset, length, alloc).whenComplete((bytes, error) -> {
-                if (error != null) {
-                    result.completeExceptionally(error);
-                } else if (!result.complete(bytes)) {
-                    bytes.release();
-                }
-            });
-            file.release(); // the thread pool's read holds its own
+            handToPool(file, result, () -> readByThreads(file, offset, length, alloc));
         }
 
         private void partDone(Throwable cause) {

@@ -3,9 +3,12 @@ package io.edge.aio.file;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
 import java.nio.file.Path;
+import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -54,6 +57,28 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
     @Override
     public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution, boolean bodyExpected) {
         return blocking.open(resolver, resolution, bodyExpected);
+    }
+
+    /**
+     * An engine's fallback to its pool: completes {@code result} with what {@code work} gives (a read or region
+     * the pool counts itself, so the engine's own asynchronous read is taken back; one the caller no longer
+     * wants is released) and gives up the caller's reference to {@code file}, which the pool's work holds by
+     * itself.
+     */
+    final <T> void handToPool(OpenFile file, CompletableFuture<T> result,
+            Supplier<? extends CompletionStage<? extends T>> work) {
+        stats.counters.asyncReads.decrement();
+        try {
+            work.get().whenComplete((value, error) -> {
+                if (error != null) {
+                    result.completeExceptionally(error);
+                } else if (!result.complete(value)) {
+                    ReferenceCountUtil.release(value);
+                }
+            });
+        } finally {
+            file.release();
+        }
     }
 
     /** A {@code sendfile} region straight from the file, as {@link ThreadPoolEngine#region}. */
