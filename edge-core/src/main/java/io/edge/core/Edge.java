@@ -61,7 +61,6 @@ public final class Edge {
 
     private static final Logger LOG = LoggerFactory.getLogger(Edge.class);
     private static final long STATS_PERIOD_S = 10;
-    /** How long a script probe's resolver trusts a directory's real path, as the static path's resolvers do. */
 
     private final EdgeSettings settings;
     private final Ticker ticker;
@@ -315,7 +314,10 @@ public final class Edge {
         }
     }
 
-    /** Drains and stops everything (the temporary run directory included); returns true if every connection finished within the drain timeout. */
+    /**
+     * Drains and stops everything (the temporary run directory included); returns true if every connection
+     * finished within the drain timeout.
+     */
     public boolean stop() {
         boolean clean = true;
         if (server != null) {

@@ -3,7 +3,6 @@ package io.edge.core;
 import io.edge.conf.ConfigException;
 import io.edge.conf.ConfigLoader;
 import io.edge.conf.EdgeSettings;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
@@ -74,16 +73,10 @@ public final class Main implements Callable<Integer> {
         Edge edge = new Edge(settings);
         try {
             Logging.configureAccessLog(settings.server().accessLogEnabled(), settings.server().accessLog());
-        } catch (IOException e) {
-            log.error("could not start: {}", e.getMessage());
-            edge.stop(); // nothing started; deletes the temporary run directory
-            return 1;
-        }
-        try {
             edge.start();
         } catch (Exception e) {
             log.error("could not start: {}", describe(e));
-            edge.stop();
+            edge.stop(); // whatever started, and the temporary run directory
             return 1;
         }
         // SIGTERM and SIGINT run shutdown hooks. This one drains, then halts with status 0: a graceful stop
