@@ -1,13 +1,9 @@
 package io.edge.aio.file;
 
-import com.sun.jna.Memory;
-import com.sun.jna.Pointer;
-import io.edge.aio.linux.FileStatus;
-import io.edge.aio.linux.PageCache;
-import io.edge.aio.linux.Syscalls;
-import java.util.Set;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -21,10 +17,12 @@ import org.slf4j.LoggerFactory;
  *   <li>the descriptor is to be closed on {@link #CLOSER}, not on the event loop that may release it last: FUSE's
  *       {@code close} waits for the file server's answer to FLUSH (mergerfs, sshfs, rclone implement it), and an
  *       NFSv4 close is a round trip;</li>
- *   <li>a small file (at most {@code inlineLimit} bytes) is read here, into the page cache, so the loop's read
- *       finds it resident and copies it at once: one hand-off per cold small file instead of two (the open, then
- *       the read). Where that leaves nothing resident (FUSE with {@code direct_io}, overlayfs: the page cache
- *       checked is not the one read into) that file system gets no more read-aheads (logged once).</li>
+ *   <li>a small file (at most {@code inlineLimit} bytes) is read here, whole, into the buffer its response is
+ *       sent from ({@link OpenFile#offerContent}): the opener's read takes it at once, one hand-off per cold small
+ *       file instead of two (the open, then the read). The event loop never reads such a file itself, even from the
+ *       page cache: there a {@code read} may wait for the server (FUSE with {@code auto_inval_data}, libfuse 3's
+ *       default, sends GETATTR once the attribute timeout has passed; NFS revalidates after {@code acregmin}), so
+ *       the engines send every other read of these files to a thread ({@link #isFromFileServer}).</li>
  * </ul>
  * Read failures are left for the caller's own read to meet and report. Thread-safe.
  */
@@ -40,50 +38,44 @@ final class FileServerFiles {
 
     private final String engine;
     private final int inlineLimit;
-    private final boolean residencyCheck;
-    /** File systems ({@link FileStatus.Key#fileSystem}) where a read-ahead left nothing in the page cache. */
-    private final Set<Long> noReadAhead = ConcurrentHashMap.newKeySet();
-    /** Where pool threads read small files into the page cache; never looked at. */
-    private final ThreadLocal<Memory> readAheadBuffer;
+    /** Where the small files read at open go: the engine's read buffers, over Netty's default allocator. */
+    private final ByteBufAllocator buffers;
 
     /**
-     * @param engine         the engine's name, for log lines
-     * @param inlineLimit    files up to this size are read ahead
-     * @param residencyCheck whether reads look at the page cache first ({@code cachestat}); without it a
-     *                       read-ahead would only cost, and none is done
+     * @param engine      the engine's name, for log lines
+     * @param inlineLimit files up to this size are read at open
+     * @param readBuffers the engine's read buffers
      */
-    FileServerFiles(String engine, int inlineLimit, boolean residencyCheck) {
+    FileServerFiles(String engine, int inlineLimit, ReadBuffers readBuffers) {
         this.engine = engine;
         this.inlineLimit = inlineLimit;
-        this.residencyCheck = residencyCheck && PageCache.isAvailable();
-        int bufferSize = Math.max(1, inlineLimit);
-        this.readAheadBuffer = ThreadLocal.withInitial(() -> new Memory(bufferSize));
+        this.buffers = readBuffers.allocator(ByteBufAllocator.DEFAULT);
+    }
+
+    /** Whether {@code file} was opened from a file server (and handled here): the event loop must not read it. */
+    static boolean isFromFileServer(OpenFile file) {
+        return file.closer() == CLOSER;
     }
 
     /**
-     * On the pool thread that opened {@code file}, a regular file identified by {@code key}. It is read ahead only if its
+     * On the pool thread that opened {@code file}, a regular file of a file server. It is read whole only if its
      * opener expects to read it ({@code bodyExpected}: not for a HEAD or a probable 304; a conditional GET whose
-     * validators are stale is read by the loop's own read instead) and it has a descriptor for buffered reads.
+     * validators are stale is read by the loop's own read, on a thread, instead).
      */
-    void opened(OpenFile file, FileStatus.Key key, boolean bodyExpected) {
+    void opened(OpenFile file, boolean bodyExpected) {
         file.closeOn(CLOSER);
         long size = file.size();
-        int fd = file.preadDescriptor();
-        if (!bodyExpected || !residencyCheck || fd < 0 || size == 0 || size > inlineLimit
-                || noReadAhead.contains(key.fileSystem()) || PageCache.isResident(fd, 0, size)) {
+        if (!bodyExpected || size == 0 || size > inlineLimit) {
             return;
         }
-        long address = Pointer.nativeValue(readAheadBuffer.get());
-        for (long done = 0, n; done < size; done += n) {
-            n = Syscalls.pread(fd, address, size - done, done);
-            if (n <= 0) {
-                return;
-            }
+        ByteBuf content = buffers.directBuffer((int) size, (int) size);
+        try {
+            FileReads.readFully(file, content, 0);
+        } catch (IOException | RuntimeException e) {
+            content.release();
+            return; // the caller's own read meets it again and reports it
         }
-        if (!PageCache.isResident(fd, 0, size) && noReadAhead.add(key.fileSystem())) {
-            log.info("{}: reads from device {} bypass the page cache; no read-ahead at open there", engine,
-                    key.deviceName());
-        }
+        file.offerContent(content); // the file owns it now
     }
 
     /**

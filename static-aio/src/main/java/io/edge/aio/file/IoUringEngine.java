@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Residency: where {@code cachestat} exists, a read whose range is all in the page cache is copied at
  * once on the caller's thread (a few microseconds for at most {@link #inlineLimit()} bytes) and only misses
- * go through the ring.
+ * go through the ring; not on file systems whose reads go to kernel workers (below).
  *
  * <p>Kernel workers: on ext4, xfs and btrfs a read that misses the page cache completes inside io_uring
  * without blocking anyone. On other file systems (FUSE, NFS…) the kernel would retry such a read in the
@@ -51,11 +51,11 @@ import org.slf4j.LoggerFactory;
  * pool thread (on FUSE or NFS that call waits for the file server), usually when its first file is opened, and
  * logged. The same decision picks how a small page-cache hit is told and copied ({@link FileSystemReads}).
  *
- * <p>Read-ahead at open: opens on those file systems always run on the pool, and a small file opened there
- * is read into the page cache by the same thread (unless its opener expects no body: a HEAD, a conditional
- * GET), so the caller's read is a resident copy: one hand-off per cold small file instead of two (on slowfs: a
- * quarter less CPU per request, p99 106 -> 94 ms). Their descriptors are closed on a thread of their own
- * ({@link FileServerFiles}).
+ * <p>Read at open: opens on those file systems always run on the pool, and a small file opened there is read
+ * whole by the same thread (unless its opener expects no body: a HEAD, a conditional GET) into the buffer the
+ * caller's read then takes at once: one hand-off per cold small file instead of two. Their other reads go to
+ * workers even when the page cache holds them, since there a read may wait for the server; their descriptors
+ * are closed on a thread of their own ({@link FileServerFiles}).
  *
  * <p>Opens are tried on the caller where they cannot block (a cached file, or every directory in the dentry
  * cache) and otherwise run on a bounded thread pool like {@link ThreadPoolEngine}'s; regions are
@@ -98,7 +98,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     /** The file system decided last: most servers read from one, so most reads find it here (no boxed map key). */
     private volatile Decided lastDecided;
     private final AtomicBoolean noRingLogged = new AtomicBoolean();
-    /** Read-ahead and closes of files whose reads go to kernel workers; see {@link #afterOpenOnPool}. */
+    /** Reads at open and closes of files whose reads go to kernel workers; see {@link #afterOpenOnPool}. */
     private final FileServerFiles fileServerFiles;
 
     /**
@@ -164,7 +164,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         this.rings = new LoopContexts<>("io_uring engine",
                 loop -> LoopRing.create(loop, queueDepth, workersPerRing(workers, loop), readTimeoutNanos, stats,
                         this::readByPool));
-        this.fileServerFiles = new FileServerFiles("io_uring", blocking.inlineLimit(), this.residencyCheck);
+        this.fileServerFiles = new FileServerFiles("io_uring", blocking.inlineLimit(), blocking.readBuffers());
         blocking.afterOpenOnPool(this::afterOpenOnPool);
     }
 
@@ -197,6 +197,11 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         if (rings.isClosed()) {
             return CompletableFuture.failedFuture(new IOException("io_uring engine closed"));
         }
+        ByteBuf opened = file.takeContent(offset, length);
+        if (opened != null) {
+            stats.counters.residentReads.increment(); // read by the pool thread that opened it (a file server's)
+            return CompletableFuture.completedFuture(opened);
+        }
         CompletableFuture<FileSystemReads> decision = fileSystemReads(file);
         FileSystemReads how = decision.isDone() ? settled(decision) : null;
         if (residencyCheck && how == FileSystemReads.NO_WAIT && length <= blocking.inlineLimit()
@@ -208,7 +213,10 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
                 stats.counters.residentReads.increment();
                 return CompletableFuture.completedFuture(resident);
             }
-        } else if (residencyCheck && PageCache.isResident(file.fd(), offset, length)) {
+        } else if (residencyCheck && how != null && how != FileSystemReads.WORKERS
+                && PageCache.isResident(file.fd(), offset, length)) {
+            // Not where reads go to workers, nor before that is known: a read from a file server's page cache may
+            // still wait for the server (FileServerFiles).
             stats.counters.residentReads.increment();
             return FileReads.readResident(file, offset, length, buffers);
         }
@@ -333,7 +341,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     /**
      * Runs on the pool thread of every open done there (on FUSE or NFS every open is one), before the caller
      * gets the file. Settles its file system's question here if nobody has, since this thread may block. A file
-     * whose reads would go to a kernel worker is then read ahead and set to close off the loop
+     * whose reads would go to a kernel worker is then read here if small and set to close off the loop
      * ({@link FileServerFiles}).
      */
     private void afterOpenOnPool(OpenFile file, boolean bodyExpected) {
@@ -342,7 +350,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         }
         CompletableFuture<FileSystemReads> decision = decision(file, key, true);
         if (decision.isDone() && settled(decision) == FileSystemReads.WORKERS) {
-            fileServerFiles.opened(file, key, bodyExpected);
+            fileServerFiles.opened(file, bodyExpected);
         }
     }
 

@@ -180,6 +180,11 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
         FileReads.checkRange(file, offset, length);
         Objects.requireNonNull(alloc, "alloc");
+        ByteBuf opened = file.takeContent(offset, length);
+        if (opened != null) {
+            stats.counters.residentReads.increment(); // read by the pool thread that opened it (a file server's)
+            return CompletableFuture.completedFuture(opened);
+        }
         if (!usesAio(file)) {
             return readByThreads(file, offset, length, alloc);
         }

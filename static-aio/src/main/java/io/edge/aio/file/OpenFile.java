@@ -2,6 +2,7 @@ package io.edge.aio.file;
 
 import io.edge.aio.linux.FdChannels;
 import io.edge.aio.linux.Syscalls;
+import io.netty.buffer.ByteBuf;
 import io.netty.util.AbstractReferenceCounted;
 import io.netty.util.IllegalReferenceCountException;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 
 /**
  * An open file (or a directory, which holds no descriptor) with the stat taken when it was opened.
@@ -41,6 +43,10 @@ public final class OpenFile extends AbstractReferenceCounted {
     private volatile boolean closed;
     /** Where the descriptor is closed when the last reference goes, if not on the releasing thread. */
     private volatile Executor closer;
+    /** The whole file, read by the pool thread that opened it, until a read takes it ({@link #takeContent}). */
+    private volatile ByteBuf content;
+    private static final AtomicReferenceFieldUpdater<OpenFile, ByteBuf> CONTENT =
+            AtomicReferenceFieldUpdater.newUpdater(OpenFile.class, ByteBuf.class, "content");
 
     OpenFile(Path path, FileChannel channel, long size, BasicFileAttributes stat, FdBudget budget) {
         this(path, channel, -1, false, false, false, size, stat, budget);
@@ -214,9 +220,44 @@ public final class OpenFile extends AbstractReferenceCounted {
         return closer;
     }
 
+    /**
+     * Keeps {@code whole}, all of the file's bytes, read by the thread that opened it, for the next read of the
+     * file to take instead of reading ({@link #takeContent}). Takes ownership: released with the file if no read
+     * takes it. Called while holding a reference; a second offer is released at once.
+     */
+    void offerContent(ByteBuf whole) {
+        if (whole.readableBytes() != size || !CONTENT.compareAndSet(this, null, whole)) {
+            whole.release();
+        }
+    }
+
+    /**
+     * The range {@code offset}+{@code length} of the bytes {@link #offerContent offered}, which are gone from the
+     * file then: only one read takes them (the opener's, as a rule). Null if none are held. The caller owns the
+     * buffer returned. The range must lie within the file ({@link FileReads#checkRange}).
+     */
+    ByteBuf takeContent(long offset, int length) {
+        ByteBuf whole = content;
+        if (whole == null || !CONTENT.compareAndSet(this, whole, null)) {
+            return null;
+        }
+        if (offset == 0 && length == whole.readableBytes()) {
+            return whole;
+        }
+        try {
+            return whole.retainedSlice(whole.readerIndex() + (int) offset, length);
+        } finally {
+            whole.release();
+        }
+    }
+
     @Override
     protected void deallocate() {
         closed = true;
+        ByteBuf untaken = CONTENT.getAndSet(this, null);
+        if (untaken != null) {
+            untaken.release();
+        }
         if (directory) {
             return;
         }

@@ -44,17 +44,18 @@ import org.slf4j.LoggerFactory;
  * it, so a late read never writes into memory someone else owns.
  *
  * <p>File servers: a file opened on the pool from FUSE, NFS or any file system not known to be local has its
- * descriptor closed off the event loop and, when the caller expects its body and the residency check is on, is
- * read ahead there if small ({@link FileServerFiles}); decided per mounted file system
+ * descriptor closed off the event loop and, when the caller expects its body, is read there if small, into the
+ * buffer the caller's read takes; its other reads run on the pool, never on the caller even when the page cache
+ * holds them ({@link FileServerFiles}); decided per mounted file system
  * ({@link FileStatus.Key#fileSystem}) from {@code fstatfs} on the pool thread and logged. On such file systems
  * every open runs on the pool (none can be answered from the dentry cache alone), so every file of theirs gets
- * this. The kernel-AIO engine's pool does the same, without the
- * read-ahead; the io_uring engine's pool runs that engine's own hook instead.
+ * this. The kernel-AIO engine's pool does the same; the io_uring engine's pool runs that engine's own hook
+ * instead.
  */
 public final class ThreadPoolEngine implements FileEngine {
 
     private static final Logger log = LoggerFactory.getLogger(ThreadPoolEngine.class);
-    /** File systems whose files are closed off the event loop and read ahead at open: all but local ones. */
+    /** File systems whose files are closed off the event loop and read at open: all but local ones. */
     static final LongPredicate FILE_SERVERS = type -> !FileSystems.isLocal(type);
 
     private final OpenFileCache cache;
@@ -145,7 +146,7 @@ public final class ThreadPoolEngine implements FileEngine {
         pool.allowCoreThreadTimeOut(true);
         this.name = Objects.requireNonNull(name, "name");
         this.fileServers = fileServers;
-        this.fileServerFiles = fileServers == null ? null : new FileServerFiles(name, inlineLimit, this.residencyCheck);
+        this.fileServerFiles = fileServers == null ? null : new FileServerFiles(name, inlineLimit, readBuffers);
         if (fileServers != null) {
             this.afterOpenOnPool = this::afterOpenOnPool;
         }
@@ -228,7 +229,7 @@ public final class ThreadPoolEngine implements FileEngine {
         }
         Boolean known = fileServerByFileSystem.get(key.fileSystem());
         if (known == null ? isFileServer(file, key) : known) {
-            fileServerFiles.opened(file, key, bodyExpected);
+            fileServerFiles.opened(file, bodyExpected);
         }
     }
 
@@ -291,7 +292,13 @@ public final class ThreadPoolEngine implements FileEngine {
     public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
         FileReads.checkRange(file, offset, length);
         Objects.requireNonNull(alloc, "alloc");
-        if (residencyCheck && file.hasRawDescriptor() && PageCache.isResident(file.fd(), offset, length)) {
+        ByteBuf opened = file.takeContent(offset, length);
+        if (opened != null) {
+            counters.residentReads.increment(); // read by the pool thread that opened it (a file server's)
+            return CompletableFuture.completedFuture(opened);
+        }
+        if (residencyCheck && file.hasRawDescriptor() && !FileServerFiles.isFromFileServer(file)
+                && PageCache.isResident(file.fd(), offset, length)) {
             // A page-cache hit is a memory copy: cheaper here than two hand-offs through the pool.
             counters.residentReads.increment();
             return FileReads.readResident(file, offset, length, readAllocator(alloc));
@@ -362,6 +369,11 @@ public final class ThreadPoolEngine implements FileEngine {
      */
     ByteBufAllocator readAllocator(ByteBufAllocator alloc) {
         return readBuffers.allocator(alloc);
+    }
+
+    /** Where this engine's reads take their buffers (shared with the engine it serves, if any). */
+    ReadBuffers readBuffers() {
+        return readBuffers;
     }
 
     interface Blocking {

@@ -48,7 +48,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
     }
 
     @Test
-    void aFileServersDescriptorsAreClosedOffTheEventLoopAndItsFilesNotReadAhead() throws Exception {
+    void aFileServersDescriptorsAreClosedOffTheEventLoopAndItsSmallFilesReadWhenOpened() throws Exception {
         assumePageCacheVisible();
         Path path = Files.write(dir.resolve("on-a-server"), bytes(9000, 9));
         dropFromPageCache(path);
@@ -59,8 +59,11 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
             OpenFile file = await(served.open(path, true));
             try {
                 assertThat(file.closer()).as("closed off the event loop").isSameAs(FileServerFiles.CLOSER);
-                assertThat(PageCache.isResident(file.fd(), 0, 9000)).as("no residency check: no read-ahead").isFalse();
                 assertThat(read(served, file, 0, 9000)).isEqualTo(bytes(9000, 9));
+                assertThat(served.stats().residentReads()).as("the bytes read at open").isEqualTo(1);
+                assertThat(served.stats().asyncReads()).isZero();
+                assertThat(read(served, file, 0, 9000)).isEqualTo(bytes(9000, 9));
+                assertThat(served.stats().asyncReads()).as("then as any file").isEqualTo(1);
             } finally {
                 file.release();
             }

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -102,7 +103,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
     }
 
     @Test
-    void aSmallFileOpenedFromAFileServerIsReadAheadOnThePoolAndClosedOffTheEventLoop() throws Exception {
+    void aSmallFileOpenedFromAFileServerIsReadOnThePoolAndClosedOffTheEventLoop() throws Exception {
         assumePageCacheVisible();
         List<Long> asked = new ArrayList<>();
         ThreadPoolEngine engine = fileServerEngine(type -> {
@@ -134,6 +135,27 @@ class ThreadPoolEngineTest extends FileEngineContract {
             }
         }
         assertThat(engine.cache().descriptorsInUse()).as("closed by the time the engine is").isZero();
+    }
+
+    @Test
+    void aFileServersFileIsReadOnThePoolAfterItsOpenersReadEvenFromThePageCache() throws Exception {
+        ThreadPoolEngine engine = fileServerEngine(type -> true);
+        Path path = Files.write(dir.resolve("thumb"), bytes(9000, 9));
+        try (engine) {
+            OpenFile file = await(engine.open(path, true));
+            try {
+                assertThat(bytesOf(engine.read(file, 0, 9000, ALLOC))).as("the bytes read at open").isEqualTo(bytes(9000, 9));
+                assertThat(engine.stats().residentReads()).isEqualTo(1);
+                CompletionStage<ByteBuf> again = engine.read(file, 100, 200, ALLOC);
+                assertThat(bytesOf(again)).isEqualTo(Arrays.copyOfRange(bytes(9000, 9), 100, 300));
+                assertThat(engine.stats().asyncReads()).as("a file server's: on the pool, never on the caller")
+                        .isEqualTo(1);
+                assertThat(engine.stats().residentReads()).isEqualTo(1);
+            } finally {
+                file.release();
+            }
+        }
+        assertThat(engine.cache().descriptorsInUse()).isZero();
     }
 
     @Test

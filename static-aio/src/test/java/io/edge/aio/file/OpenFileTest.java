@@ -1,0 +1,101 @@
+package io.edge.aio.file;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The bytes a pool thread read at open ({@link OpenFile#offerContent}): taken once, else released with the file. */
+class OpenFileTest {
+
+    @TempDir
+    Path dir;
+
+    private OpenFile open(OpenFileCache cache, String content) throws IOException {
+        return cache.acquire(Files.writeString(dir.resolve("f"), content), true);
+    }
+
+    private static OpenFileCache uncached() {
+        return new OpenFileCache(0, Duration.ofSeconds(5), 10, System::nanoTime);
+    }
+
+    private static ByteBuf bytes(String s) {
+        return Unpooled.directBuffer().writeBytes(s.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void theOfferedBytesAreTakenByOneReadOnly() throws IOException {
+        try (OpenFileCache cache = uncached()) {
+            OpenFile file = open(cache, "0123456789");
+            ByteBuf whole = bytes("0123456789");
+            try {
+                file.offerContent(whole);
+                ByteBuf taken = file.takeContent(0, 10);
+                assertThat(taken).isSameAs(whole);
+                assertThat(file.takeContent(0, 10)).as("taken already").isNull();
+                taken.release();
+            } finally {
+                file.release();
+            }
+            assertThat(whole.refCnt()).isZero();
+        }
+    }
+
+    @Test
+    void aPartOfTheOfferedBytesIsASliceAndTheRestIsReleasedWithIt() throws IOException {
+        try (OpenFileCache cache = uncached()) {
+            OpenFile file = open(cache, "0123456789");
+            ByteBuf whole = bytes("0123456789");
+            try {
+                file.offerContent(whole);
+                ByteBuf part = file.takeContent(2, 5);
+                assertThat(part.toString(StandardCharsets.US_ASCII)).isEqualTo("23456");
+                assertThat(file.takeContent(0, 10)).isNull();
+                part.release();
+                assertThat(whole.refCnt()).as("the slice held the last reference").isZero();
+            } finally {
+                file.release();
+            }
+        }
+    }
+
+    @Test
+    void bytesNobodyTookAreReleasedWithTheFile() throws IOException {
+        try (OpenFileCache cache = uncached()) {
+            OpenFile file = open(cache, "0123456789");
+            ByteBuf whole = bytes("0123456789");
+            file.offerContent(whole);
+            assertThat(whole.refCnt()).isEqualTo(1);
+            file.release();
+            assertThat(whole.refCnt()).isZero();
+        }
+    }
+
+    @Test
+    void anOfferThatDoesNotMatchTheFilesSizeOrComesSecondIsReleasedAtOnce() throws IOException {
+        try (OpenFileCache cache = uncached()) {
+            OpenFile file = open(cache, "0123456789");
+            ByteBuf shorter = bytes("01234");
+            ByteBuf first = bytes("0123456789");
+            ByteBuf second = bytes("0123456789");
+            try {
+                file.offerContent(shorter);
+                assertThat(shorter.refCnt()).as("the file changed size since it was opened").isZero();
+                file.offerContent(first);
+                file.offerContent(second);
+                assertThat(second.refCnt()).isZero();
+                assertThat(first.refCnt()).isEqualTo(1);
+            } finally {
+                file.release();
+            }
+            assertThat(first.refCnt()).isZero();
+        }
+    }
+}
