@@ -2,7 +2,12 @@ package io.edge.conf;
 
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigOrigin;
+import java.io.File;
 import java.io.IOException;
+import java.net.MalformedURLException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -14,12 +19,16 @@ import java.util.regex.Pattern;
 
 /**
  * Turns Typesafe's parse and include failures into problems a user can act on: the including file and line
- * of a failed {@code include} (Typesafe names only the file it could not open), no Java class names, and a
- * hint where a parse error is at the end of the file.
+ * of a failed {@code include} (Typesafe names only the file or URL it could not open, with no line), no Java
+ * class names, and a hint where a parse error is at the end of the file.
  */
 final class ParseErrors {
 
     static final String EXPECTED_INCLUDE = "an existing, readable file";
+    static final String EXPECTED_URL = "a URL that can be fetched";
+
+    /** How Typesafe words a url include it could not fetch (refused, unknown host, HTTP 5xx): no origin. */
+    private static final String URL_FAILED = "Cannot load config from URL: ";
 
     /** {@code include "a"}, {@code include required(file("a"))}, ... : group 1 the form, 2 the name. */
     private static final Pattern INCLUDE = Pattern.compile(
@@ -33,8 +42,9 @@ final class ParseErrors {
 
     /** The problem {@code e} stands for, thrown while parsing {@code file} (and what it includes). */
     static ConfigProblem describe(ConfigException e, Path file) {
-        if (e instanceof ConfigException.IO io && io.origin() != null) {
-            ConfigProblem include = includeProblem(io, file);
+        String failed = failedInclude(e);
+        if (failed != null) {
+            ConfigProblem include = includeProblem(e, failed, file);
             if (include != null) {
                 return include;
             }
@@ -49,18 +59,38 @@ final class ParseErrors {
         return new ConfigProblem(where, line, null, message, null);
     }
 
+    /**
+     * What an include that failed with {@code e} named, as Typesafe names it: a file's path (a file: URL's too),
+     * another URL in full; {@code null} when {@code e} is no include failure.
+     */
+    private static String failedInclude(ConfigException e) {
+        if (e instanceof ConfigException.IO && e.origin() != null) {
+            return e.origin().description();
+        }
+        if (e instanceof ConfigException.BugOrBroken && e.getMessage().startsWith(URL_FAILED)) {
+            return e.getMessage().substring(URL_FAILED.length());
+        }
+        return null;
+    }
+
     /** A failed include, at the directive that asked for it; {@code null} when no directive names it. */
-    private static ConfigProblem includeProblem(ConfigException.IO e, Path file) {
-        String missing = e.origin().description();
+    private static ConfigProblem includeProblem(ConfigException e, String missing, Path file) {
         Directive directive = find(file, missing, new HashSet<>(), 0);
         if (directive == null) {
             return null;
         }
-        String cause = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : "";
+        Throwable cause = e.getCause();
+        String reason = cause != null && cause.getMessage() != null ? cause.getMessage() : "";
+        if ("url".equals(directive.form()) && !isFileUrl(directive.name())) {
+            // Typesafe takes a 404 or 410 for missing (IO); a refused connection, an unknown host, a 5xx is broken.
+            String message = e instanceof ConfigException.IO ? "not found" : "cannot be fetched ("
+                    + (cause instanceof UnknownHostException ? "unknown host " : "") + withoutClassNames(reason) + ")";
+            return new ConfigProblem(directive.file(), directive.line(), directive.text(), message, EXPECTED_URL);
+        }
         String message;
-        if (cause.contains("Permission denied")) {
+        if (reason.contains("Permission denied")) {
             message = "cannot be read";
-        } else if (cause.contains("Is a directory")) {
+        } else if (reason.contains("Is a directory")) {
             message = "is a directory";
         } else if ("classpath".equals(directive.form())) {
             message = "no such resource on the classpath";
@@ -107,8 +137,8 @@ final class ParseErrors {
             Matcher m = INCLUDE.matcher(withoutComment(lines.get(i)));
             while (m.find()) {
                 String name = m.group(2);
-                if (missing.equals(name) || missing.endsWith("/" + name)
-                        || ("url".equals(m.group(1)) && name.endsWith(missing))) { // url("file:///a") fails as /a
+                if ("url".equals(m.group(1)) ? missing.equals(failedAs(name))
+                        : missing.equals(name) || missing.endsWith("/" + name)) {
                     return new Directive(file, i + 1, m.group().strip(), m.group(1), name);
                 }
             }
@@ -135,6 +165,31 @@ final class ParseErrors {
             }
         }
         return null;
+    }
+
+    /**
+     * What Typesafe names when {@code url(name)} fails: a file: URL's file (as its {@code ConfigImplUtil.urlToFile}
+     * makes it, escapes decoded), any other URL in its external form.
+     */
+    private static String failedAs(String name) {
+        URL url;
+        try {
+            url = new URL(name);
+        } catch (MalformedURLException e) {
+            return name;
+        }
+        if (!isFileUrl(name)) {
+            return url.toExternalForm();
+        }
+        try {
+            return new File(url.toURI()).getPath();
+        } catch (URISyntaxException | IllegalArgumentException e) { // file://host/a has an authority: its path
+            return new File(url.getPath()).getPath();
+        }
+    }
+
+    private static boolean isFileUrl(String name) {
+        return name.regionMatches(true, 0, "file:", 0, 5);
     }
 
     /** Typesafe prefixes its messages with the origin, which a {@link ConfigProblem} already shows. */

@@ -3,8 +3,11 @@ package io.edge.conf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import com.sun.net.httpserver.HttpServer;
 import com.typesafe.config.ConfigOriginFactory;
 import java.io.FileNotFoundException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -45,6 +48,45 @@ class ParseErrorsTest {
         ConfigProblem problem = problems(file).get(0);
         assertThat(problem.line()).isEqualTo(4);
         assertThat(problem.message()).startsWith("no such file " + dir.resolve("x.conf"));
+    }
+
+    @Test
+    void missingRequiredFileUrlIncludeIsReportedAtTheIncludeLine() throws Exception {
+        // Typesafe names the file a file: URL stands for, escapes decoded: a%20b.conf fails as "/nonexistent/a b.conf".
+        for (String url : List.of("file:///nonexistent/a%20b.conf", "file:///nonexistent/x.conf",
+                "file://localhost/nonexistent/x.conf")) {
+            Path file = write("u1.conf", "edge { sites = [] }\n# include required(url(\"" + url + "\"))\n"
+                    + "include required(url(\"" + url + "\"))\n");
+            assertThat(problems(file)).singleElement().hasToString(file + ":3: include required(url(\"" + url + "\")): "
+                    + "no such file (expected: an existing, readable file)");
+        }
+    }
+
+    @Test
+    void anUnreachableUrlIncludeIsReportedAtTheIncludeLine() throws Exception {
+        // Nothing listens on port 1: the connection is refused without leaving the machine. Typesafe fails even an
+        // optional url include when the server cannot be reached (only a 404 counts as missing).
+        Path file = write("u2.conf", "edge {\n  sites = []\n}\ninclude url(\"http://127.0.0.1:1/x.conf\")\n");
+        assertThat(problems(file)).singleElement().hasToString(file + ":4: include url(\"http://127.0.0.1:1/x.conf\"): "
+                + "cannot be fetched (Connection refused) (expected: a URL that can be fetched)");
+    }
+
+    @Test
+    void aUrlIncludeAnsweredWith404IsNotFoundAtTheIncludeLine() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", exchange -> {
+            exchange.sendResponseHeaders(404, -1);
+            exchange.close();
+        });
+        server.start();
+        try {
+            String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/gone.conf";
+            Path file = write("u3.conf", "edge { sites = [] }\ninclude required(url(\"" + url + "\"))\n");
+            assertThat(problems(file)).singleElement().hasToString(file + ":2: include required(url(\"" + url + "\")): "
+                    + "not found (expected: a URL that can be fetched)");
+        } finally {
+            server.stop(0);
+        }
     }
 
     @Test
