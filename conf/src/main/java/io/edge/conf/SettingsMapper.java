@@ -67,7 +67,7 @@ final class SettingsMapper {
         ServerSettings server = server(edge.section("server"));
         StaticIoSettings staticIo = staticIo(edge.section("static"));
         Map<String, String> mimeTypes = mimeTypes(edge.section("mime-types"));
-        Map<String, BackendGroupSettings> backends = backends(edge.section("fastcgi"), server.runDir());
+        Map<String, BackendGroupSettings> backends = backends(edge.section("fastcgi"), server);
         String runDirProblem = BackendGroupSettings.Spawn.iniPathProblem(server.runDir().toString());
         if (runDirProblem != null && backends.values().stream().anyMatch(b -> b.spawn() != null)) {
             Section section = edge.section("server");
@@ -292,10 +292,10 @@ final class SettingsMapper {
         return origin.resource() != null;
     }
 
-    Map<String, BackendGroupSettings> backends(Section fastcgi, Path serverRunDir) {
+    Map<String, BackendGroupSettings> backends(Section fastcgi, ServerSettings server) {
         Section defaults = fastcgi.section("backend-defaults");
         // Checked on their own, backends or none; a backend inheriting a bad value does not repeat it.
-        backend(null, defaults, serverRunDir);
+        backend(null, defaults, server);
         ConfigObject template = objectOrEmpty(((ConfigObject) reference.get("fastcgi")).get("backend-defaults"));
         Section backends = fastcgi.section("backends");
         Map<String, BackendGroupSettings> result = new TreeMap<>();
@@ -314,13 +314,13 @@ final class SettingsMapper {
             }
             UnknownKeys.check((ConfigObject) value, template, key, Set.of(), Set.of(), problems);
             Section backend = backends.withDefaults((ConfigObject) value, defaults, key, value.origin());
-            result.put(name, backend(name, backend, serverRunDir));
+            result.put(name, backend(name, backend, server));
         }
         return result;
     }
 
     /** A backend group, or with {@code name == null} the defaults alone: what is wrong in any group. */
-    private BackendGroupSettings backend(String name, Section backend, Path serverRunDir) {
+    private BackendGroupSettings backend(String name, Section backend, ServerSettings server) {
         List<String> addresses = new ArrayList<>();
         List<Section.Element> written = backend.elements("addresses");
         for (Section.Element element : written) {
@@ -382,7 +382,7 @@ final class SettingsMapper {
                 backend.problem("addresses", "must be empty when spawn.enabled = true",
                         "[] (the spawned php-fpm listens on unix:<run-dir>/" + name + "/" + SOCKET_NAME + ")");
             }
-            Path spawnRunDir = serverRunDir.resolve(name);
+            Path spawnRunDir = server.runDir().resolve(name);
             try {
                 addresses = List.of(Addresses.UNIX_PREFIX + Addresses.unixSocket(spawnRunDir.resolve(SOCKET_NAME)));
             } catch (IllegalArgumentException e) {
@@ -390,7 +390,8 @@ final class SettingsMapper {
             }
             // Each spawned worker serves one connection; more connections would queue in php-fpm's backlog.
             maxConnections = workers;
-            spawn = new BackendGroupSettings.Spawn(command == null ? Path.of("") : command, workers, ini, spawnRunDir);
+            spawn = new BackendGroupSettings.Spawn(command == null ? Path.of("") : command, workers, ini, spawnRunDir,
+                    server.runDirTemporary());
         } else if (name != null && written.isEmpty() && backend.isEmptyList("addresses")) {
             ConfigValue list = backend.object().get("addresses");
             problems.add(list != null && !isBuiltIn(list.origin()) ? list.origin() : backend.anchor(),

@@ -9,11 +9,15 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The run directory edge makes for a spawned php-fpm ({@code run-dir = ""}) goes when edge stops; a configured one stays. */
+/**
+ * The run directory edge makes for a spawned php-fpm ({@code run-dir = ""}) goes when edge stops; a configured one
+ * stays. A failed start's message names php-fpm's log only where it stays.
+ */
 class TemporaryRunDirTest {
 
     private static final String PHP_FPM = "/usr/sbin/php-fpm8.2";
@@ -67,11 +71,44 @@ class TemporaryRunDirTest {
         assertThat(run).isDirectory();
     }
 
+    @Test
+    void aFailedStartQuotesPhpFpmsLogWithoutNamingTheFileItTookAlong() throws Exception {
+        EdgeSettings settings = load("127.0.0.1:0", "\"\"", failingPhpFpm());
+        Path runDir = settings.server().runDir();
+        assertThatThrownBy(new Edge(settings)::start)
+                .hasMessageContaining("exited with status 78")
+                .hasMessageContaining("ends with:\nERROR: boom from fake fpm")
+                .hasMessageNotContaining("php-fpm.log");
+        assertThat(runDir).doesNotExist();
+    }
+
+    @Test
+    void aFailedStartNamesPhpFpmsLogInAConfiguredRunDir() throws Exception {
+        Files.createDirectory(dir.resolve("run"));
+        EdgeSettings settings = load("127.0.0.1:0", "run", failingPhpFpm());
+        Path log = settings.server().runDir().resolve("php/php-fpm.log");
+        assertThatThrownBy(new Edge(settings)::start)
+                .hasMessageContaining(log + " ends with:\nERROR: boom from fake fpm");
+        assertThat(log).content().contains("ERROR: boom from fake fpm");
+    }
+
+    /** A php-fpm stand-in that logs an error and exits 78, as php-fpm does on a bad pool config. */
+    private String failingPhpFpm() throws Exception {
+        Path fake = dir.resolve("fake-fpm");
+        Files.writeString(fake, "#!/bin/sh\necho 'ERROR: boom from fake fpm' >&2\nexit 78\n");
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+        return fake.toString();
+    }
+
     private EdgeSettings load(String listen, String runDir) throws Exception {
+        return load(listen, runDir, PHP_FPM);
+    }
+
+    private EdgeSettings load(String listen, String runDir, String phpFpm) throws Exception {
         Path file = dir.resolve("edge.conf");
         Files.writeString(file, "edge {\n  server { listen = [\"" + listen + "\"], run-dir = " + runDir + " }\n"
                 + "  sites = [{ root = www }]\n"
-                + "  fastcgi.backends.php.spawn { enabled = true, command = \"" + PHP_FPM + "\", workers = 1 }\n}\n");
+                + "  fastcgi.backends.php.spawn { enabled = true, command = \"" + phpFpm + "\", workers = 1 }\n}\n");
         return new ConfigLoader().load(file);
     }
 }

@@ -68,9 +68,11 @@ public record BackendGroupSettings(
      * @param command  the php-fpm binary
      * @param workers  pm.max_children (also the group's max-connections)
      * @param extraIni extra php.ini lines (php_admin_value style "key = value")
-     * @param runDir   where the pool config, pid file and socket go
+     * @param runDir   where the pool config, pid file, socket and php-fpm's log go
+     * @param runDirTemporary whether {@code runDir} is in the temporary directory edge removes when it stops
+     *                 ({@code server.run-dir = ""}): a failed start then quotes the log instead of naming it
      */
-    public record Spawn(Path command, int workers, List<String> extraIni, Path runDir) {
+    public record Spawn(Path command, int workers, List<String> extraIni, Path runDir, boolean runDirTemporary) {
 
         /** What php-fpm takes as a {@code php_admin_value} key. */
         private static final Pattern INI_KEY = Pattern.compile("[A-Za-z0-9_.]+");

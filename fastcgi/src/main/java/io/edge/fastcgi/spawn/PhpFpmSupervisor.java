@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Files in {@code runDir} (created 0700 if missing): {@code php-fpm.conf} (written by {@link #start()}),
  * {@code php-fpm.sock}, {@code php-fpm.pid}, and {@code php-fpm.log}, which receives php-fpm's error log,
- * the workers' stdout/stderr ({@code catch_workers_output}) and anything the master prints itself.
+ * the workers' stdout/stderr ({@code catch_workers_output}) and anything the master prints itself. A failed
+ * start quotes the log's tail; it names the log only when the run directory outlives edge (not
+ * {@link BackendGroupSettings.Spawn#runDirTemporary()}), as the message is read after edge has stopped.
  *
  * <p>Thread safety: all methods may be called from any thread, but {@link #start()}, {@link #stop()} and
  * {@link #reload()} block (start up to 10 s, stop up to 20 s): never call them on an event loop.
@@ -165,7 +167,8 @@ public final class PhpFpmSupervisor implements AutoCloseable {
      * May be called once.
      *
      * @throws IOException if php-fpm exits or does not accept within 10 s; the message carries the tail of its
-     *                     log. The supervisor is then stopped.
+     *                     log (and names the log, unless the run directory is temporary). The supervisor is then
+     *                     stopped.
      * @throws IllegalStateException if called twice or after {@link #stop()}
      */
     public void start() throws IOException {
@@ -393,14 +396,14 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         while (true) {
             if (!launched.isAlive()) {
                 throw new IOException("php-fpm for group " + groupName + " exited with status " + launched.exitValue()
-                        + " before accepting on " + socketFile + "; " + logFile + " ends with:\n" + logTail());
+                        + " before accepting on " + socketFile + "; " + logEnding());
             }
             if (Files.exists(socketFile) && accepts()) {
                 return;
             }
             if (System.nanoTime() - deadline >= 0) {
                 throw new IOException("php-fpm for group " + groupName + " (pid " + launched.pid() + ") did not accept on "
-                        + socketFile + " within " + READY_TIMEOUT.toSeconds() + " s; " + logFile + " ends with:\n" + logTail());
+                        + socketFile + " within " + READY_TIMEOUT.toSeconds() + " s; " + logEnding());
             }
             try {
                 Thread.sleep(pauseMillis); // a supervisor or caller thread, never an event loop
@@ -579,6 +582,15 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         if (kill.exitValue() != 0) {
             throw new IOException("kill " + signal + " " + target + " exited with status " + kill.exitValue());
         }
+    }
+
+    /**
+     * The tail of php-fpm.log for a failed start, which is read once edge has stopped: a temporary run directory
+     * is gone by then, so the log is named only where it stays.
+     */
+    private String logEnding() {
+        return (spawn.runDirTemporary() ? "its log (in the temporary run directory, removed when edge stops; set"
+                + " server.run-dir to keep it)" : logFile.toString()) + " ends with:\n" + logTail();
     }
 
     /** The last lines of php-fpm.log, at most 4 KiB. */

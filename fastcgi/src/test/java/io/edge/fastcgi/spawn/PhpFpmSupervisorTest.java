@@ -42,7 +42,7 @@ class PhpFpmSupervisorTest {
     PhpFpmSupervisor started(int workers, List<String> extraIni) throws Exception {
         assumeTrue(Files.isExecutable(PHP_FPM), "php-fpm8.2 not installed");
         Files.writeString(dir.resolve("index.php"), "<?php echo 'hello from ', getmypid(), ' limit=', ini_get('memory_limit');\n");
-        supervisor = new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, workers, extraIni, dir.resolve("run")));
+        supervisor = new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, workers, extraIni, dir.resolve("run"), false));
         supervisor.start();
         return supervisor;
     }
@@ -128,24 +128,41 @@ class PhpFpmSupervisorTest {
     }
 
     @Test
-    void aFailedStartSaysWhyWithTheTailOfTheLog() throws Exception {
+    void aFailedStartSaysWhyWithTheTailOfTheLogAndNamesTheLogInAConfiguredRunDir() throws Exception {
+        assertThatThrownBy(() -> failedStart(false))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("exited with status 78")
+                .hasMessageContaining(dir.resolve("run/php-fpm.log") + " ends with:\nERROR: boom from fake fpm");
+        assertThat(supervisor.state()).isEqualTo(PhpFpmSupervisor.State.STOPPED);
+    }
+
+    @Test
+    void aFailedStartInATemporaryRunDirQuotesTheLogWithoutNamingIt() throws Exception {
+        // The message is read once edge has stopped, and the temporary run directory has gone with it.
+        assertThatThrownBy(() -> failedStart(true))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("exited with status 78")
+                .hasMessageContaining("its log (in the temporary run directory, removed when edge stops; set"
+                        + " server.run-dir to keep it) ends with:\nERROR: boom from fake fpm")
+                .hasMessageNotContaining("php-fpm.log");
+        assertThat(supervisor.state()).isEqualTo(PhpFpmSupervisor.State.STOPPED);
+    }
+
+    /** Starts a php-fpm stand-in that logs an error and exits 78, as php-fpm does on a bad config. */
+    private void failedStart(boolean runDirTemporary) throws Exception {
         Path fake = dir.resolve("fake-fpm");
         Files.writeString(fake, "#!/bin/sh\necho 'ERROR: boom from fake fpm' >&2\nexit 78\n");
         Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
-        supervisor = new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(fake, 1, List.of(), dir.resolve("run")));
-
-        assertThatThrownBy(supervisor::start)
-                .isInstanceOf(IOException.class)
-                .hasMessageContaining("exited with status 78")
-                .hasMessageContaining("ERROR: boom from fake fpm");
-        assertThat(supervisor.state()).isEqualTo(PhpFpmSupervisor.State.STOPPED);
+        supervisor = new PhpFpmSupervisor("php",
+                new BackendGroupSettings.Spawn(fake, 1, List.of(), dir.resolve("run"), runDirTemporary));
+        supervisor.start();
     }
 
     @Test
     void aSecondSupervisorOnTheSameRunDirRefusesAndLeavesTheFirstAlone() throws Exception {
         started(1, List.of());
         PhpFpmSupervisor second = new PhpFpmSupervisor("php",
-                new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), dir.resolve("run")));
+                new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), dir.resolve("run"), false));
 
         assertThatThrownBy(second::start).isInstanceOf(IOException.class)
                 .hasMessageContaining("another process accepts on " + supervisor.socketPath());
@@ -161,19 +178,19 @@ class PhpFpmSupervisorTest {
                 .hasMessage("spawn.extra-ini: \"no equals sign\" has no \"=\" (expected: key = value, the key of "
                         + "[A-Za-z0-9_.], the value on one line)");
         assertThatThrownBy(() -> PhpFpmSupervisor.adminValue("= x")).hasMessageContaining("has no key before \"=\"");
-        assertThatThrownBy(() -> new PhpFpmSupervisor("php]\n[evil", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run)))
+        assertThatThrownBy(() -> new PhpFpmSupervisor("php]\n[evil", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("group name");
-        assertThatThrownBy(() -> new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 0, List.of(), run)))
+        assertThatThrownBy(() -> new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 0, List.of(), run, false)))
                 .hasMessage("spawn.workers: 0 (expected: >= 1)");
         assertThatThrownBy(() -> new PhpFpmSupervisor("php",
-                new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run.resolve("x".repeat(120)))))
+                new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run.resolve("x".repeat(120)), false)))
                 .hasMessageContaining("(expected: <= 107, the Unix socket path limit)");
         assertThatThrownBy(() -> new PhpFpmSupervisor("php",
-                new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), dir.resolve("r$un"))))
+                new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), dir.resolve("r$un"), false)))
                 .hasMessage("spawn.run-dir: \"" + dir.resolve("r$un") + "\" contains '$' (expected: a path without '\"', "
                         + "'$' or control characters (it goes into php-fpm.conf))");
         assertThatThrownBy(() -> new PhpFpmSupervisor("php",
-                new BackendGroupSettings.Spawn(Path.of("/usr/sbin/php\tfpm"), 1, List.of(), run)))
+                new BackendGroupSettings.Spawn(Path.of("/usr/sbin/php\tfpm"), 1, List.of(), run, false)))
                 .hasMessageContaining("spawn.command: ").hasMessageContaining("contains a control character (U+0009)");
         assertThat(BackendGroupSettings.Spawn.iniPathProblem("/usr/sbin/php-fpm8.2")).isNull();
         assertThat(BackendGroupSettings.Spawn.iniPathProblem("/a\"b")).isEqualTo("contains '\"'");
