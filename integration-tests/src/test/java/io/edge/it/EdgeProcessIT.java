@@ -11,9 +11,12 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,6 +58,42 @@ class EdgeProcessIT {
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             assertThat(edge.await()).isEqualTo(2);
             assertThat(edge.output()).contains("bad.conf:1: edge.server.max-connections");
+        }
+    }
+
+    @Test
+    void checkConfigReportsAFailingUrlIncludeAtItsLineAndExits2() throws Exception {
+        Path conf = dir.resolve("bad.conf");
+        Files.writeString(conf, "edge { sites = [] }\ninclude required(url(\"file:///nonexistent/a%20b.conf\"))\n");
+        try (EdgeProcess edge = EdgeProcess.start(dir, "--check-config", "-c", conf.toString())) {
+            assertThat(edge.await()).isEqualTo(2);
+            assertThat(edge.output()).isEqualTo(conf + ":2: include required(url(\"file:///nonexistent/a%20b.conf\")): "
+                    + "no such file (expected: an existing, readable file)\n");
+        }
+    }
+
+    @Test
+    void aPhpFpmThatFailsToStartInATemporaryRunDirIsQuotedNotSentForAndEdgeExits1() throws Exception {
+        Path fake = dir.resolve("fake-fpm");
+        Files.writeString(fake, "#!/bin/sh\necho 'ERROR: boom from fake fpm' >&2\nexit 78\n");
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+        Files.createDirectory(dir.resolve("www"));
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  sites = [{ root = www }]
+                  fastcgi.backends.php.spawn { enabled = true, command = "%s", workers = 1 }
+                }
+                """.formatted(EdgeProcess.freePort(), fake));
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            assertThat(edge.await()).isEqualTo(1);
+            String output = edge.output();
+            assertThat(output).contains("could not start: php-fpm for group php exited with status 78")
+                    .contains("ends with:\nERROR: boom from fake fpm").doesNotContain("php-fpm.log");
+            Matcher socket = Pattern.compile("accepting on (\\S+)/php/php-fpm\\.sock").matcher(output);
+            assertThat(socket.find()).as("the socket named in:\n" + output).isTrue();
+            assertThat(Path.of(socket.group(1))).as("the temporary run directory").doesNotExist();
         }
     }
 
