@@ -45,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * also opens with {@code O_NOFOLLOW} (see {@link #followSymlinks()}).
  *
  * <p>The root's real path is taken again every {@code directoryTtl} (on a thread of its own, never the
- * caller's): when a deploy switches a link on the way to the root ({@code current -> releases/42}), files
- * come from the new tree within that time.
+ * caller's), and where the root is held open, whether that path still names the directory held: when a deploy
+ * switches a link on the way to the root ({@code current -> releases/42}) or renames another directory over it
+ * ({@code mv root root.old; mv root.new root}), files come from the new tree within that time.
  *
  * <p>{@link #normalize} is pure. {@link #resolve} and {@link #resolveNormalized} stat the file system, so
  * they block: the asynchronous engines call them off the event loop.
@@ -153,19 +154,21 @@ public final class PathResolver {
     }
 
     /**
-     * Takes the root's real path again; if it changed (a deploy switched a link on the way to it), opens the
-     * new one and lets the old one go once the opens that took it are done. A root missing for the moment (a
-     * link being replaced in two steps) keeps the old one until a later check finds it. Blocks.
+     * Takes the root's real path again; if it changed (a deploy switched a link on the way to it) or, the root
+     * being held open, names another directory than the one held (a deploy renamed one over it), opens the new
+     * one and lets the old one go once the opens that took it are done. A root missing for the moment (a link
+     * or directory being replaced in two steps) keeps the old one until a later check finds it. Blocks.
      */
     synchronized void checkRoot() {
         Root old = current;
         Path real;
         try {
             real = configured.toRealPath();
+            if (old.found() && real.equals(old.real())
+                    && (old.directory() == null || old.directory().isAt(real))) {
+                return;
+            }
         } catch (IOException e) {
-            return;
-        }
-        if (old.found() && real.equals(old.real())) {
             return;
         }
         current = new Root(real, openDirectory(real), true);
@@ -175,6 +178,8 @@ public final class PathResolver {
         }
         if (!real.equals(old.real())) {
             log.info("{}: the root is now {} (was {})", configured, real, old.real());
+        } else if (old.found()) {
+            log.info("{}: the root {} is another directory now (one was renamed over it)", configured, real);
         }
     }
 

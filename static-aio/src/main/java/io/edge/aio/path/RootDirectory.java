@@ -1,7 +1,9 @@
 package io.edge.aio.path;
 
+import io.edge.aio.linux.FileStatus;
 import io.edge.aio.linux.FileSystems;
 import io.edge.aio.linux.Syscalls;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -18,9 +20,9 @@ import org.slf4j.LoggerFactory;
  * an event loop may try it before handing the open to a thread. Network and FUSE file systems are left out:
  * their {@code open} itself asks a server.
  *
- * <p>The descriptor lives while its resolver uses it (one per root and path policy), and when the root's real
- * path changes (a deploy switched a link on the way to it), until the last open that took it ({@link #retain})
- * is done with it: never closed under an open, so its number is never reused under one.
+ * <p>The descriptor lives while its resolver uses it (one per root and path policy), and when the root changes
+ * (a deploy switched a link on the way to it, or renamed another directory over it), until the last open that
+ * took it ({@link #retain}) is done with it: never closed under an open, so its number is never reused under one.
  */
 public final class RootDirectory {
 
@@ -28,13 +30,16 @@ public final class RootDirectory {
 
     private final Path path;
     private final int fd;
+    /** The directory the descriptor holds, whatever its path names later. */
+    private final FileStatus.Key key;
     private final boolean inlineOpens;
     /** The resolver's reference (until the root changes) and one per open using the descriptor. */
     private final AtomicInteger references = new AtomicInteger(1);
 
-    private RootDirectory(Path path, int fd, boolean inlineOpens) {
+    private RootDirectory(Path path, int fd, FileStatus.Key key, boolean inlineOpens) {
         this.path = path;
         this.fd = fd;
+        this.key = key;
         this.inlineOpens = inlineOpens;
     }
 
@@ -57,6 +62,14 @@ public final class RootDirectory {
             return null;
         }
         Syscalls.closeQuietly(probe);
+        FileStatus.Key key;
+        try {
+            key = Syscalls.fstat(fd).fileKey();
+        } catch (IOException e) {
+            log.info("statx of {} failed ({}): links under it are checked in user space", realRoot, e.getMessage());
+            Syscalls.closeQuietly(fd);
+            return null;
+        }
         int cached = Syscalls.openat2ReadOnly(fd, ".", true, Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_CACHED);
         Syscalls.closeQuietly(cached);
         long type = Syscalls.fileSystemType(fd);
@@ -67,7 +80,15 @@ public final class RootDirectory {
             log.info("{}: opens go to the file engine's threads (file system {}{})", realRoot, FileSystems.describe(type),
                     local ? ", no RESOLVE_CACHED" : ", not a local file system");
         }
-        return new RootDirectory(realRoot, fd, inline);
+        return new RootDirectory(realRoot, fd, key, inline);
+    }
+
+    /**
+     * Whether {@code realRoot} still names the directory held open (same device, inode and mount): false once
+     * another directory was renamed over it. Blocks (a {@code statx} of the path); fails as the JDK's stat would.
+     */
+    boolean isAt(Path realRoot) throws IOException {
+        return Syscalls.stat(realRoot.toString(), true).fileKey().equals(key);
     }
 
     /** The root's real path. */

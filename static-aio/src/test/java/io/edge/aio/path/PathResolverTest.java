@@ -207,6 +207,37 @@ class PathResolverTest {
     }
 
     @Test
+    void aRootReplacedByRenameIsServedFromTheNewDirectoryOnceTheRootIsCheckedAgain() throws IOException {
+        Path site = Files.createDirectories(tmp.resolve("site"));
+        Path next = Files.createDirectories(tmp.resolve("site.new"));
+        Files.writeString(site.resolve("app.css"), "old");
+        Files.writeString(next.resolve("app.css"), "new");
+        PathResolver resolver = new PathResolver(site, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1), false);
+        RootDirectory before = resolver.rootDirectory();
+        assertThat(before.retain()).as("an open of the old directory still going on").isTrue();
+
+        // mv site site.old; mv site.new site: the same path, another directory
+        Files.move(site, tmp.resolve("site.old"));
+        Files.move(next, site);
+        assertThat(readBeneath(resolver.rootDirectory(), "app.css")).as("until the check").isEqualTo("old");
+        resolver.checkRoot();
+
+        assertThat(resolver.root()).isEqualTo(site.toRealPath());
+        assertThat(resolver.rootDirectory()).isNotSameAs(before);
+        assertThat(readBeneath(resolver.rootDirectory(), "app.css")).isEqualTo("new");
+        assertThat(resolver.resolveForOpen("/app.css").beneath()).isSameAs(resolver.rootDirectory());
+        assertThat(before.retain()).as("kept open for the open that took it").isTrue();
+        before.release();
+        before.release();
+        assertThat(before.retain()).as("closed after the last open let it go").isFalse();
+    }
+
+    /** A file read through the directory's descriptor, which is what a confined open goes through. */
+    private static String readBeneath(RootDirectory directory, String relative) throws IOException {
+        return Files.readString(Path.of("/proc/self/fd/" + directory.fd(), relative));
+    }
+
+    @Test
     void aRootThatDidNotChangeKeepsItsDescriptor() {
         PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1), false);
         RootDirectory held = resolver.rootDirectory();
