@@ -5,7 +5,6 @@ import io.edge.aio.PathPolicy;
 import io.edge.aio.StaticIoSettings;
 import io.edge.aio.file.FileEngine;
 import io.edge.aio.file.FileEngines;
-import io.edge.aio.path.PathResolver;
 import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.content.ContentCache;
 import io.edge.cache.content.ContentCacheStats;
@@ -148,9 +147,9 @@ public final class Edge {
         return scriptProbes.computeIfAbsent(new ScriptRoot(root, site.pathPolicy()), key -> {
             StaticIoSettings io = settings.staticIo();
             // The resolver's memory of directories ages on the same clock as the probe's answers.
-            PathResolver resolver = new PathResolver(key.root(), key.policy(), ticker::read,
+            PolicyFileProbe probe = new PolicyFileProbe(key.root(), key.policy(), ticker::read,
                     StaticResponder.DIRECTORY_TTL);
-            return new CachedFileProbe(new PolicyFileProbe(key.root(), resolver),
+            return new CachedFileProbe(probe,
                     io.openFileCacheSize() == 0 ? Duration.ZERO : io.revalidateAfter(), ticker);
         });
     }

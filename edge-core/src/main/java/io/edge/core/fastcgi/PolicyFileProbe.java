@@ -1,14 +1,16 @@
 package io.edge.core.fastcgi;
 
+import io.edge.aio.PathPolicy;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
 import io.edge.fastcgi.cgi.ScriptResolver.FileProbe;
 import java.nio.file.Path;
-import java.util.Objects;
+import java.time.Duration;
+import java.util.function.LongSupplier;
 
 /**
- * What a path under a FastCGI root is, seen through the {@link PathResolver} the static path uses for the same
- * root and {@link io.edge.aio.PathPolicy}: a dotfile segment, a link the policy does not follow or one leaving the
+ * What a path under a FastCGI root is, seen through a {@link PathResolver} as the static path sees it with the
+ * same root and {@link PathPolicy}: a dotfile segment, a link the policy does not follow or one leaving the
  * root (and a link inside it landing on a dotfile) is {@link Kind#FORBIDDEN}, so a script, an index file or a
  * front-controller path is refused exactly where the static path refuses the same path.
  *
@@ -20,7 +22,8 @@ import java.util.Objects;
  * period.
  *
  * <p>The probe checks, and php-fpm opens {@code SCRIPT_FILENAME} later itself: like the static path's user-space
- * checks, a tree whose directories an attacker can swap for links in between is out of scope.
+ * checks, a tree whose directories an attacker can swap for links in between is out of scope. Since nothing is
+ * opened beneath the root here, the resolver holds no descriptor of it ({@link PathResolver#forChecksOnly}).
  */
 public final class PolicyFileProbe implements FileProbe {
 
@@ -28,13 +31,15 @@ public final class PolicyFileProbe implements FileProbe {
     private final PathResolver resolver;
 
     /**
-     * @param root     the root as the {@link io.edge.fastcgi.cgi.ScriptResolver} sees it (not necessarily its real
-     *                 path): the paths asked about lie under it
-     * @param resolver resolves request paths under the same root with the site's policy
+     * @param root         the root as the {@link io.edge.fastcgi.cgi.ScriptResolver} sees it (not necessarily its
+     *                     real path): the paths asked about lie under it
+     * @param policy       the site's dotfile and link rules
+     * @param nanoClock    the clock the resolver's memory of directories ages on
+     * @param directoryTtl how long a directory's real path is trusted, and how often the root's is taken again
      */
-    public PolicyFileProbe(Path root, PathResolver resolver) {
+    public PolicyFileProbe(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl) {
         this.root = root.toAbsolutePath().normalize();
-        this.resolver = Objects.requireNonNull(resolver, "resolver");
+        this.resolver = PathResolver.forChecksOnly(this.root, policy, nanoClock, directoryTtl);
     }
 
     /** The root's real path, taken again every second by the resolver: a deploy's new release, once switched. */

@@ -9,6 +9,8 @@ import io.edge.fastcgi.cgi.ScriptResolver.FileProbe.Kind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,8 +45,12 @@ class PolicyFileProbeTest {
         Files.createSymbolicLink(root.resolve("secret.php"), root.resolve(".env.php"));
     }
 
+    private static PolicyFileProbe probe(Path root, PathPolicy policy) {
+        return new PolicyFileProbe(root, policy, System::nanoTime, Duration.ofSeconds(1));
+    }
+
     private Kind kind(PathPolicy policy, String relative) {
-        return new PolicyFileProbe(root, new PathResolver(root, policy)).kind(root.resolve(relative));
+        return probe(root, policy).kind(root.resolve(relative));
     }
 
     @Test
@@ -92,19 +98,45 @@ class PolicyFileProbeTest {
     @Test
     void aRootReachedThroughALinkIsSeenUnderItsLexicalName() throws IOException {
         Path linkedRoot = Files.createSymbolicLink(dir.resolve("current"), root);
-        var probe = new PolicyFileProbe(linkedRoot, new PathResolver(linkedRoot, WITHIN_ROOT));
+        var probe = probe(linkedRoot, WITHIN_ROOT);
         assertThat(probe.kind(linkedRoot.resolve("a.php"))).isEqualTo(Kind.FILE);
         assertThat(probe.kind(linkedRoot.resolve("out.php"))).isEqualTo(Kind.FORBIDDEN);
     }
 
     @Test
     void theScriptResolverRefusesWhatTheProbeRefuses() {
-        var probe = new PolicyFileProbe(root, new PathResolver(root, WITHIN_ROOT));
+        var probe = probe(root, WITHIN_ROOT);
         var resolver = new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, "/a.php", probe);
         assertThat(resolver.resolve("/.git/x.php", "")).isInstanceOf(ScriptResolver.Forbidden.class);
         assertThat(resolver.resolve("/out.php", "")).isInstanceOf(ScriptResolver.Forbidden.class);
         assertThat(resolver.resolve("/outdir/x.php", "")).isInstanceOf(ScriptResolver.Forbidden.class);
         assertThat(resolver.resolve("/in.php", "")).isInstanceOf(ScriptResolver.Script.class);
         assertThat(((ScriptResolver.Script) resolver.resolve("/pretty/url", "")).scriptName()).isEqualTo("/a.php");
+    }
+
+    @Test
+    void theProbeHoldsNoDescriptorOfTheRootSincePhpFpmOpensTheScriptByItsPath() throws IOException {
+        var probe = probe(root, WITHIN_ROOT);
+        assertThat(probe.kind(root.resolve("a.php"))).isEqualTo(Kind.FILE);
+        assertThat(probe.kind(root.resolve("out.php"))).isEqualTo(Kind.FORBIDDEN);
+        assertThat(descriptorsOn(root)).isZero();
+
+        // The count sees one where it is held: the static path's resolver opens files beneath the root.
+        PathResolver staticPath = new PathResolver(root, WITHIN_ROOT);
+        assertThat(descriptorsOn(root)).isEqualTo(staticPath.rootDirectory() == null ? 0 : 1);
+    }
+
+    /** Descriptors of this process open on {@code directory}, as {@code /proc/self/fd} names them. */
+    private static long descriptorsOn(Path directory) throws IOException {
+        Path real = directory.toRealPath();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).equals(real);
+                } catch (IOException e) {
+                    return false; // closed since the listing (the listing's own, for one)
+                }
+            }).count();
+        }
     }
 }

@@ -96,11 +96,14 @@ public final class PathResolver {
      * request costs one {@code lstat} of its last component instead of a {@code readlink} per component.
      */
     private final ConcurrentHashMap<Path, Directory> directories = new ConcurrentHashMap<>();
+    /** Whether the root is held open for confined opens; false for a caller that opens nothing beneath it. */
+    private final boolean holdsRoot;
     private volatile Root current;
 
     /**
      * The root's real path ({@code found}; else the configured one, the root missing), and the root held open
-     * for confined opens (null where links may leave the root, {@code openat2} is missing or the root is).
+     * for confined opens (null where links may leave the root, {@code openat2} is missing or the root is, or
+     * the resolver is {@link #forChecksOnly}).
      */
     private record Root(Path real, RootDirectory directory, boolean found) {
     }
@@ -130,6 +133,24 @@ public final class PathResolver {
     /** @param checkRootPeriodically false: the root changes only when a test calls {@link #checkRoot} */
     PathResolver(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl,
             boolean checkRootPeriodically) {
+        this(root, policy, nanoClock, directoryTtl, true, checkRootPeriodically);
+    }
+
+    /**
+     * A resolver for a caller that looks at paths and opens nothing beneath the root (FastCGI's script probe:
+     * php-fpm opens the script by its path): the same answers and the same periodic check of the root, but it
+     * holds no descriptor of it, so {@link #rootDirectory()} is null and no resolution is
+     * {@link Resolution#confined() confined}. Parameters as for
+     * {@link #PathResolver(Path, PathPolicy, LongSupplier, Duration)}.
+     */
+    public static PathResolver forChecksOnly(Path root, PathPolicy policy, LongSupplier nanoClock,
+            Duration directoryTtl) {
+        return new PathResolver(root, policy, nanoClock, directoryTtl, false, true);
+    }
+
+    private PathResolver(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl,
+            boolean holdsRoot, boolean checkRootPeriodically) {
+        this.holdsRoot = holdsRoot;
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.directoryTtlNanos = directoryTtl.toNanos();
         this.policy = Objects.requireNonNull(policy, "policy");
@@ -150,7 +171,8 @@ public final class PathResolver {
     }
 
     private RootDirectory openDirectory(Path real) {
-        return policy.followSymlinks() && policy.symlinksMayLeaveRoot() ? null : RootDirectory.open(real);
+        boolean confines = holdsRoot && !(policy.followSymlinks() && policy.symlinksMayLeaveRoot());
+        return confines ? RootDirectory.open(real) : null;
     }
 
     /**
@@ -209,7 +231,7 @@ public final class PathResolver {
 
     /**
      * The root held open now, which {@link Resolution#confined() confined} resolutions name; null when links may
-     * leave the root (nothing to confine) or {@code openat2} is unavailable.
+     * leave the root (nothing to confine), {@code openat2} is unavailable or the resolver is {@link #forChecksOnly}.
      */
     public RootDirectory rootDirectory() {
         return current.directory();

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -235,6 +236,20 @@ class PathResolverTest {
     /** A file read through the directory's descriptor, which is what a confined open goes through. */
     private static String readBeneath(RootDirectory directory, String relative) throws IOException {
         return Files.readString(Path.of("/proc/self/fd/" + directory.fd(), relative));
+    }
+
+    @Test
+    void aResolverForChecksOnlyHoldsNoDescriptorAndAnswersAsOneHoldingTheRoot() {
+        PathResolver holding = resolver(PathPolicy.DEFAULT);
+        PathResolver checking = PathResolver.forChecksOnly(root, PathPolicy.DEFAULT, System::nanoTime,
+                Duration.ofSeconds(1));
+        assertThat(checking.rootDirectory()).isNull();
+        assertThat(checking.resolveForOpen("/index.html").confined()).isFalse();
+        assertThat(checking.root()).isEqualTo(holding.root());
+        for (String path : List.of("/", "/index.html", "/AB/CD/thumb.jpg", "/inside/CD/thumb.jpg", "/escape/passwd",
+                "/passwd", "/dotlink", "/.git/config", "/.well-known/acme-challenge/token", "/missing", "/../x")) {
+            assertThat(checking.resolveNormalized(path)).as(path).isEqualTo(holding.resolveNormalized(path));
+        }
     }
 
     @Test
