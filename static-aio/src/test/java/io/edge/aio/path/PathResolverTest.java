@@ -174,10 +174,8 @@ class PathResolverTest {
 
     @Test
     void aDeployThatSwitchesALinkToTheRootIsServedFromTheNewTreeOnceTheRootIsCheckedAgain() throws IOException {
-        Path release1 = Files.createDirectories(tmp.resolve("releases/1/public"));
-        Path release2 = Files.createDirectories(tmp.resolve("releases/2/public"));
-        Files.writeString(release1.resolve("app.css"), "old");
-        Files.writeString(release2.resolve("app.css"), "new");
+        Path release1 = withAppCss(tmp.resolve("releases/1/public"), "old");
+        Path release2 = withAppCss(tmp.resolve("releases/2/public"), "new");
         Files.writeString(release2.resolve("only-new.css"), "new");
         Path current = Files.createSymbolicLink(tmp.resolve("current"), tmp.resolve("releases/1"));
         PathResolver resolver = new PathResolver(current.resolve("public"), PathPolicy.DEFAULT, () -> 0L,
@@ -195,10 +193,21 @@ class PathResolverTest {
         Resolution after = resolver.resolveForOpen("/app.css");
         assertThat(after.file()).isEqualTo(release2.toRealPath().resolve("app.css"));
         assertThat(after.beneath()).isNotSameAs(before.beneath()).isSameAs(resolver.rootDirectory());
-        assertThat(before.beneath().retain()).as("kept open for the open that took it").isTrue();
-        before.beneath().release();
-        before.beneath().release();
-        assertThat(before.beneath().retain()).as("closed after the last open let it go").isFalse();
+        assertClosedAfterTheOpenThatTookIt(before.beneath());
+    }
+
+    /** {@code dir}, created, with an app.css saying {@code css}. */
+    private static Path withAppCss(Path dir, String css) throws IOException {
+        Files.writeString(Files.createDirectories(dir).resolve("app.css"), css);
+        return dir;
+    }
+
+    /** A replaced root, retained once by an open still going on: kept open for it, closed once it is done. */
+    private static void assertClosedAfterTheOpenThatTookIt(RootDirectory old) {
+        assertThat(old.retain()).as("kept open for the open that took it").isTrue();
+        old.release();
+        old.release();
+        assertThat(old.retain()).as("closed after the last open let it go").isFalse();
     }
 
     /** {@code ln -sfn target link}: a new link renamed over the old one. */
@@ -209,10 +218,8 @@ class PathResolverTest {
 
     @Test
     void aRootReplacedByRenameIsServedFromTheNewDirectoryOnceTheRootIsCheckedAgain() throws IOException {
-        Path site = Files.createDirectories(tmp.resolve("site"));
-        Path next = Files.createDirectories(tmp.resolve("site.new"));
-        Files.writeString(site.resolve("app.css"), "old");
-        Files.writeString(next.resolve("app.css"), "new");
+        Path site = withAppCss(tmp.resolve("site"), "old");
+        Path next = withAppCss(tmp.resolve("site.new"), "new");
         PathResolver resolver = new PathResolver(site, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1), false);
         RootDirectory before = resolver.rootDirectory();
         assertThat(before.retain()).as("an open of the old directory still going on").isTrue();
@@ -227,10 +234,7 @@ class PathResolverTest {
         assertThat(resolver.rootDirectory()).isNotSameAs(before);
         assertThat(readBeneath(resolver.rootDirectory(), "app.css")).isEqualTo("new");
         assertThat(resolver.resolveForOpen("/app.css").beneath()).isSameAs(resolver.rootDirectory());
-        assertThat(before.retain()).as("kept open for the open that took it").isTrue();
-        before.release();
-        before.release();
-        assertThat(before.retain()).as("closed after the last open let it go").isFalse();
+        assertClosedAfterTheOpenThatTookIt(before);
     }
 
     /** A file read through the directory's descriptor, which is what a confined open goes through. */
