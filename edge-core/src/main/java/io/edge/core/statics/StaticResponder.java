@@ -268,13 +268,16 @@ public final class StaticResponder implements Responder {
     }
 
     /**
-     * Whether the answer will most likely carry the file's bytes: not for a HEAD, nor for a revalidation (a
-     * conditional GET, most often answered 304). The engine may read a file ahead as it opens it only then.
+     * Whether the answer will most likely carry the whole file, read into a buffer: not for a HEAD, a
+     * revalidation (a conditional GET, most often answered 304), a request that may end in 412, nor a range
+     * (sent by {@code sendfile} where the page cache holds it). The engine may read a small file from a file
+     * server whole as it opens it only then; bytes read so and not taken stay with the cached descriptor.
      */
     private static boolean bodyExpected(Exchange exchange) {
         HttpHeaders headers = exchange.request().headers();
         return !exchange.isHead() && !headers.contains(HttpHeaderNames.IF_NONE_MATCH)
-                && !headers.contains(HttpHeaderNames.IF_MODIFIED_SINCE);
+                && !headers.contains(HttpHeaderNames.IF_MODIFIED_SINCE) && !headers.contains(HttpHeaderNames.RANGE)
+                && !headers.contains(HttpHeaderNames.IF_MATCH) && !headers.contains(HttpHeaderNames.IF_UNMODIFIED_SINCE);
     }
 
     /**

@@ -360,13 +360,21 @@ class StaticResponderTest {
         FakeExchange revalidation = run(HttpMethod.GET, "/small.txt", "If-None-Match", "\"x\"");
         FakeExchange sinceDate = run(HttpMethod.GET, "/small.txt", "If-Modified-Since", "Sat, 01 Jan 2000 00:00:00 GMT");
         FakeExchange range = run(HttpMethod.GET, "/small.txt", "Range", "bytes=1-2");
+        FakeExchange ifMatch = run(HttpMethod.GET, "/small.txt", "If-Match", "\"x\"");
+        FakeExchange unmodifiedSince = run(HttpMethod.GET, "/small.txt", "If-Unmodified-Since",
+                "Sat, 01 Jan 2000 00:00:00 GMT");
         FakeExchange index = run(HttpMethod.HEAD, "/dir/");
         held.completeAll();
-        assertThat(held.bodiesExpected.subList(0, 5)).containsExactly(true, false, false, false, true);
-        assertThat(held.bodiesExpected.subList(5, held.bodiesExpected.size())).as("the directory, then its index")
+        assertThat(held.bodiesExpected.subList(0, 7)).as("GET; HEAD, revalidations, a range, maybe a 412: no whole body")
+                .containsExactly(true, false, false, false, false, false, false);
+        assertThat(held.bodiesExpected.subList(7, held.bodiesExpected.size())).as("the directory, then its index")
                 .hasSizeGreaterThan(1).containsOnly(false);
         for (FakeExchange ex : List.of(get, head, revalidation, sinceDate, range, index)) {
             assertThat(ex.completed).isTrue();
+            ex.releaseAll();
+        }
+        for (FakeExchange ex : List.of(ifMatch, unmodifiedSince)) {
+            assertThat(ex.error).isEqualTo(HttpResponseStatus.PRECONDITION_FAILED);
             ex.releaseAll();
         }
     }

@@ -10,7 +10,8 @@ import org.HdrHistogram.Histogram;
  * @param engine            the engine in use, as {@code static.io.engine} names it
  * @param sendfileRegions   ranges sent by {@code sendfile} straight from the file (a big file's chunk found in the
  *                          page cache, or every chunk where no residency check exists)
- * @param residentReads     small reads done at once on the caller because their range was in the page cache
+ * @param residentReads     small reads done at once on the caller because their range was in the page cache, or
+ *                          answered with the bytes a file server's file was read into when it was opened
  * @param asyncReads        reads handed to the kernel's queue (io_uring, kernel AIO) or to the thread pool
  * @param fallbackReads     reads the engine's own asynchronous path could not take: linux-aio-sendfile's reads
  *                          by the thread pool (no {@code O_DIRECT}, no kernel AIO), the sendfile engine's blocking

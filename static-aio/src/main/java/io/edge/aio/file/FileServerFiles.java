@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  *       file instead of two (the open, then the read). The event loop never reads such a file itself, even from the
  *       page cache: there a {@code read} may wait for the server (FUSE with {@code auto_inval_data}, libfuse 3's
  *       default, sends GETATTR once the attribute timeout has passed; NFS revalidates after {@code acregmin}), so
- *       the engines send every other read of these files to a thread ({@link #isFromFileServer}).</li>
+ *       the engines send every other read of these files to a thread ({@link #isFromFileServer}). Ranges the page
+ *       cache holds, and larger files, still leave by {@code sendfile} from the loop: FUSE's does not ask the
+ *       server (checked on Linux 6.18), NFS's may revalidate as its {@code read} does.</li>
  * </ul>
  * Read failures are left for the caller's own read to meet and report. Thread-safe.
  */
@@ -65,8 +67,8 @@ final class FileServerFiles {
     void opened(OpenFile file, boolean bodyExpected) {
         file.closeOn(CLOSER);
         long size = file.size();
-        if (!bodyExpected || size == 0 || size > inlineLimit) {
-            return;
+        if (!bodyExpected || size == 0 || size > inlineLimit || file.holdsContent()) {
+            return; // held already: a cached file revalidated, whose bytes its last opener did not take
         }
         ByteBuf content = buffers.directBuffer((int) size, (int) size);
         try {

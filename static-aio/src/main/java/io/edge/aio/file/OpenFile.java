@@ -231,6 +231,11 @@ public final class OpenFile extends AbstractReferenceCounted {
         }
     }
 
+    /** Whether bytes {@link #offerContent offered} are held, not taken yet. */
+    boolean holdsContent() {
+        return content != null;
+    }
+
     /**
      * The range {@code offset}+{@code length} of the bytes {@link #offerContent offered}, which are gone from the
      * file then: only one read takes them (the opener's, as a rule). Null if none are held. The caller owns the

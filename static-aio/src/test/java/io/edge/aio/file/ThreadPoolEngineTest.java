@@ -124,7 +124,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
                 assertThat(file.closer()).as("closed off the event loop").isSameAs(FileServerFiles.CLOSER);
                 assertThat(other.closer()).isSameAs(FileServerFiles.CLOSER);
                 CompletionStage<ByteBuf> read = engine.read(file, 0, 9000, ALLOC);
-                assertThat(read.toCompletableFuture().isDone()).as("a resident copy on the caller").isTrue();
+                assertThat(read.toCompletableFuture().isDone()).as("the bytes read at open, at once").isTrue();
                 assertThat(bytesOf(read)).isEqualTo(bytes(9000, 5));
                 assertThat(engine.stats().residentReads()).isEqualTo(1);
                 assertThat(engine.stats().asyncReads()).isZero();
