@@ -183,8 +183,10 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         }
         freeSlot(read);
         if (result > 0) {
-            stats.completed.incrementAndGet();
-            stats.counters.readDone(read.start);
+            if (!read.result.isDone()) { // one that timed out was counted as that, and only as that
+                stats.completed.incrementAndGet();
+                stats.counters.readDone(read.start);
+            }
             read.finish(null);
         } else if (result == 0) {
             read.finish(new EOFException("file shrank below " + (read.offset + read.length)

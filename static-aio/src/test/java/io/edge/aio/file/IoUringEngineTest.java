@@ -1,6 +1,7 @@
 package io.edge.aio.file;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.linux.FileSystems;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 
@@ -75,6 +77,39 @@ class IoUringEngineTest extends IoUringContract {
         } finally {
             open.forEach(OpenFile::release);
             engine.close(); // closes the ring on the loop before the loop goes
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    @Test
+    void aReadThatTimedOutIsCountedOnlyAsTimedOutWhenTheKernelCompletesItLater() throws Exception {
+        OpenFile file = open(Files.write(dir.resolve("late"), bytes(6000, 4)));
+        int held = file.refCnt();
+        ThreadPoolBackedEngine.LoopStats stats = new ThreadPoolBackedEngine.LoopStats();
+        CompletableFuture<ByteBuf> result = new CompletableFuture<>();
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try {
+            IoEventLoop loop = group.next();
+            LoopRing ring = loop.submit(() -> {
+                // No timer of the ring's own (0): the test times the read out, after its SQE was prepared and
+                // before the kernel saw it, which is when this task ends. Its CQE can only come later.
+                LoopRing own = LoopRing.create(loop, 4, 1, 0, stats, elsewhere -> {
+                    throw new AssertionError("not refused");
+                });
+                LoopRing.Read read = new LoopRing.Read(file.retain(), 0, 6000, ALLOC, ALLOC, result, false);
+                own.submit(read);
+                own.timeout(read);
+                own.closeWhenIdle(); // closes once the late CQE was reaped
+                return own;
+            }).get(30, TimeUnit.SECONDS);
+            ring.closeFuture().get(30, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> await(result)).isInstanceOf(TimeoutException.class);
+            assertThat(stats.counters.timedOut.sum()).isEqualTo(1);
+            assertThat(stats.completed.get()).as("completed reads").isZero();
+            assertThat(stats.counters.latencySoFar().getTotalCount()).as("latencies recorded").isZero();
+            assertThat(file.refCnt()).as("the read's reference, given back with its CQE").isEqualTo(held);
+        } finally {
+            file.release();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }
