@@ -219,7 +219,8 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
      */
     private <T> CompletableFuture<T> counted(CompletableFuture<T> result, OpenFile file) {
         stats.counters.asyncReads.increment();
-        ReadTimer.arm(result, readTimeoutNanos, stats.counters, () -> "kernel AIO read of " + file.path());
+        ReadTimer.arm(result, new ReadTimer.Deadline(), readTimeoutNanos, stats.counters,
+                () -> "kernel AIO read of " + file.path());
         return result;
     }
 

@@ -5,12 +5,18 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
  * Fails reads not done within the read timeout: one daemon thread for every engine, as the JDK's
  * {@code orTimeout} has, but the timeout is counted before the read's stage fails, so whoever sees the failure
  * sees it counted; a read that completes first cancels its timer (removed from the queue at once).
+ *
+ * <p>A read that succeeds is counted done before its stage completes, for the same reason, and so first
+ * {@linkplain Deadline#disarm disarms} its deadline, which only one of the read and its timer gets to do: a read
+ * is counted either done or timed out, never both, and one that completes after it timed out only gives back
+ * what it holds.
  */
 final class ReadTimer {
 
@@ -27,15 +33,16 @@ final class ReadTimer {
     }
 
     /**
-     * Fails {@code read} with a {@link TimeoutException} saying {@code what} unless it completes within
-     * {@code timeoutNanos}; 0 or less: never.
+     * Fails {@code read} with a {@link TimeoutException} saying {@code what} unless it completes, or
+     * {@code deadline} is {@linkplain Deadline#disarm disarmed}, within {@code timeoutNanos}; 0 or less: never.
      */
-    static void arm(CompletableFuture<?> read, long timeoutNanos, EngineCounters counters, Supplier<String> what) {
+    static void arm(CompletableFuture<?> read, Deadline deadline, long timeoutNanos, EngineCounters counters,
+            Supplier<String> what) {
         if (timeoutNanos <= 0 || read.isDone()) {
             return;
         }
         ScheduledFuture<?> timer = TIMER.schedule(() -> {
-            if (read.isDone()) {
+            if (read.isDone() || !deadline.expire()) {
                 return;
             }
             counters.timedOut.increment();
@@ -45,5 +52,23 @@ final class ReadTimer {
             }
         }, timeoutNanos, TimeUnit.NANOSECONDS);
         read.whenComplete((done, failure) -> timer.cancel(false));
+    }
+
+    /** Whether a read beat its timeout, decided once: by the read's success or by its timer. */
+    static final class Deadline {
+        private final AtomicBoolean settled = new AtomicBoolean();
+
+        /**
+         * Takes the read out of the timer's hands, before the read counts itself done and completes its stage (or
+         * hands the read to an engine that times it anew). False if the timer came first: the read is counted as
+         * timed out and its stage fails, so the caller only gives back what the read holds.
+         */
+        boolean disarm() {
+            return settled.compareAndSet(false, true);
+        }
+
+        private boolean expire() {
+            return settled.compareAndSet(false, true);
+        }
     }
 }

@@ -277,7 +277,7 @@ public final class ThreadPoolEngine implements FileEngine {
                 open.release(); // nobody is left to take it
             }
         }, () -> { });
-        ReadTimer.arm(result, readTimeoutNanos, counters, what);
+        ReadTimer.arm(result, new ReadTimer.Deadline(), readTimeoutNanos, counters, what);
         return result;
     }
 
@@ -306,6 +306,7 @@ public final class ThreadPoolEngine implements FileEngine {
         counters.asyncReads.increment();
         long start = System.nanoTime();
         CompletableFuture<ByteBuf> result = new CompletableFuture<>();
+        ReadTimer.Deadline deadline = new ReadTimer.Deadline();
         OpenFile held = file.retain(); // the task's reference: the descriptor stays open while it reads
         boolean queued = execute(result, () -> {
             // The buffer belongs to this thread until result takes it; a timed-out read releases it here.
@@ -321,6 +322,10 @@ public final class ThreadPoolEngine implements FileEngine {
             } finally {
                 held.release(); // before the stage completes, so a caller that saw it sees the count too
             }
+            if (!deadline.disarm()) {
+                buffer.release(); // timed out, and counted as that only
+                return;
+            }
             reads.incrementAndGet();
             counters.readDone(start);
             if (!result.complete(buffer)) {
@@ -328,7 +333,7 @@ public final class ThreadPoolEngine implements FileEngine {
             }
         }, held::release);
         if (queued) {
-            ReadTimer.arm(result, readTimeoutNanos, counters, () -> "read of " + file.path());
+            ReadTimer.arm(result, deadline, readTimeoutNanos, counters, () -> "read of " + file.path());
         }
         return result;
     }
@@ -411,7 +416,7 @@ public final class ThreadPoolEngine implements FileEngine {
         return counters.snapshot("threads", pool.getActiveCount(), pool.getQueue().size(), cache);
     }
 
-    /** Reads completed by the pool so far. */
+    /** Reads completed by the pool so far; one that completed after it timed out is counted only as timed out. */
     public long completedReads() {
         return reads.get();
     }
