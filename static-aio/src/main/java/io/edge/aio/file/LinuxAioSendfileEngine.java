@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongPredicate;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -170,8 +171,8 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         if (!usesAio(file)) {
             return blocking.loadRegion(file, offset, length);
         }
-        CompletableFuture<Object> result = counted(new CompletableFuture<>(), file);
-        RegionLoad load = new RegionLoad(file.retain(), offset, length, result);
+        CompletableFuture<Object> result = new CompletableFuture<>();
+        RegionLoad load = new RegionLoad(file.retain(), offset, length, result, counted(result, file));
         contexts.execute(context -> context.submit(load), load::notStarted);
         return result;
     }
@@ -188,8 +189,8 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         if (!usesAio(file)) {
             return readByThreads(file, offset, length, alloc);
         }
-        CompletableFuture<ByteBuf> result = counted(new CompletableFuture<>(), file);
-        BufferRead read = new BufferRead(file.retain(), offset, length, alloc, result);
+        CompletableFuture<ByteBuf> result = new CompletableFuture<>();
+        BufferRead read = new BufferRead(file.retain(), offset, length, alloc, result, counted(result, file));
         contexts.execute(read::start, read::notStarted);
         return result;
     }
@@ -214,14 +215,27 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     }
 
     /**
-     * {@code result} of an asynchronous read of {@code file} with the read timeout, counted (a fallback to the
-     * pool takes the count back: the pool's read counts itself).
+     * Counts an asynchronous read of {@code file} (a fallback to the pool takes the count back: the pool's read
+     * counts itself) and arms the read timeout on its {@code result}.
      */
-    private <T> CompletableFuture<T> counted(CompletableFuture<T> result, OpenFile file) {
+    private ReadTimer.Deadline counted(CompletableFuture<?> result, OpenFile file) {
         stats.counters.asyncReads.increment();
-        ReadTimer.arm(result, new ReadTimer.Deadline(), readTimeoutNanos, stats.counters,
-                () -> "kernel AIO read of " + file.path());
-        return result;
+        ReadTimer.Deadline deadline = new ReadTimer.Deadline();
+        ReadTimer.arm(result, deadline, readTimeoutNanos, stats.counters, () -> "kernel AIO read of " + file.path());
+        return deadline;
+    }
+
+    /**
+     * {@link #handToPool}, which times the read anew, unless the read timed out already: then it was counted as
+     * that, and only its reference to {@code file} goes.
+     */
+    private <T> void handToPoolInTime(ReadTimer.Deadline deadline, OpenFile file, CompletableFuture<T> result,
+            Supplier<? extends CompletionStage<? extends T>> work) {
+        if (deadline.disarm()) {
+            handToPool(file, result, work);
+        } else {
+            file.release();
+        }
     }
 
     /** Whether a context failed for a reason that sends the work to the thread pool instead of failing it. */
@@ -234,14 +248,17 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         private final long offset;
         private final long length;
         private final CompletableFuture<Object> result;
+        private final ReadTimer.Deadline deadline;
         private final long start = System.nanoTime();
 
         /** Takes over one reference to {@code file}. */
-        RegionLoad(OpenFile file, long offset, long length, CompletableFuture<Object> result) {
+        RegionLoad(OpenFile file, long offset, long length, CompletableFuture<Object> result,
+                ReadTimer.Deadline deadline) {
             super(file, offset, offset + length);
             this.offset = offset;
             this.length = length;
             this.result = result;
+            this.deadline = deadline;
         }
 
         @Override
@@ -257,6 +274,10 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
                 return;
             }
             file.release();
+            if (!deadline.disarm()) {
+                context.release(slot); // timed out meanwhile, and counted as that only
+                return;
+            }
             stats.counters.readDone(start);
             SlabRegion region = new SlabRegion(context, slot, context.slotOffset(slot) + (offset - coverStart), length);
             if (!result.complete(region)) {
@@ -292,7 +313,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
 
         /** As the threads engine loads it: a region of the file if it is in the page cache, else a pool read. */
         private void fallBack() {
-            handToPool(file, result, () -> blocking.loadRegion(file, offset, length));
+            handToPoolInTime(deadline, file, result, () -> blocking.loadRegion(file, offset, length));
         }
     }
 
@@ -308,6 +329,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         private final int length;
         private final ByteBufAllocator alloc;
         private final CompletableFuture<ByteBuf> result;
+        private final ReadTimer.Deadline deadline;
         private final long start = System.nanoTime();
         private ByteBuf buffer;
         private int outstanding;
@@ -316,12 +338,14 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         private boolean slabFull;
 
         /** Takes over one reference to {@code file}. */
-        BufferRead(OpenFile file, long offset, int length, ByteBufAllocator alloc, CompletableFuture<ByteBuf> result) {
+        BufferRead(OpenFile file, long offset, int length, ByteBufAllocator alloc, CompletableFuture<ByteBuf> result,
+                ReadTimer.Deadline deadline) {
             this.file = file;
             this.offset = offset;
             this.length = length;
             this.alloc = alloc;
             this.result = result;
+            this.deadline = deadline;
         }
 
         void start(LoopAio context) {
@@ -358,7 +382,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         }
 
         private void fallBack() {
-            handToPool(file, result, () -> readByThreads(file, offset, length, alloc));
+            handToPoolInTime(deadline, file, result, () -> readByThreads(file, offset, length, alloc));
         }
 
         private void partDone(Throwable cause) {
@@ -385,10 +409,14 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
                 return;
             }
             file.release();
-            stats.counters.readDone(start);
-            buffer.writerIndex(length);
-            if (!result.complete(buffer)) {
-                buffer.release(); // the caller gave up: nobody else holds it
+            if (deadline.disarm()) {
+                stats.counters.readDone(start);
+                buffer.writerIndex(length);
+                if (!result.complete(buffer)) {
+                    buffer.release(); // the caller gave up: nobody else holds it
+                }
+            } else {
+                buffer.release(); // timed out meanwhile, and counted as that only
             }
             buffer = null;
         }

@@ -164,8 +164,8 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
             }
             return;
         }
-        stats.completed.incrementAndGet();
         if (piece.wanted()) {
+            stats.completed.incrementAndGet(); // not one whose read timed out: that is counted as timed out only
             piece.loaded(this, slot, piece.done); // the piece owns the slot now and releases it
         } else {
             release(slot);

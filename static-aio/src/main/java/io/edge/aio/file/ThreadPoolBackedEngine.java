@@ -138,7 +138,7 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
         return stats.waiting.get();
     }
 
-    /** Kernel reads completed so far. */
+    /** Kernel reads completed so far, but not one that completed after its read timed out (counted as that only). */
     public long completedReads() {
         return stats.completed.get();
     }

@@ -1,6 +1,7 @@
 package io.edge.aio.file;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.linux.PageCache;
@@ -23,7 +24,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -262,6 +265,112 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
             assertThat(twoSlots.slotsHeld()).isZero();
         } finally {
             twoSlots.close();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    @Test
+    void aPieceWhoseReadTimedOutWhileTheKernelHadItIsNotCountedCompletedWhenItCompletesLater() throws Exception {
+        Path path = Files.write(dir.resolve("late"), bytes(6000, 8));
+        LinuxAioSendfileEngine.Stats stats = new LinuxAioSendfileEngine.Stats();
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try (OpenFileCache cache = OpenFileCache.withDirectDescriptors(4, REVALIDATE, 8, clock::get)) {
+            OpenFile file = cache.acquire(path, true);
+            LatePiece piece = new LatePiece(file);
+            IoEventLoop loop = group.next();
+            try {
+                LoopAio context = loop.submit(() -> {
+                    LoopAio own = LoopAio.create(loop, 1, 1, LoopAio.slotSize(1 << 20),
+                            LinuxAioSendfileEngine.SLAB_DIR, stats);
+                    own.submit(piece);
+                    assertThat(stats.inFlight.get()).isEqualTo(1);
+                    // Its read times out before the kernel gets it, which is when this task ends.
+                    piece.wanted = false;
+                    own.closeWhenIdle(); // closes once the late completion gave the slot back
+                    return own;
+                }).get(30, TimeUnit.SECONDS);
+                context.closeFuture().get(30, TimeUnit.SECONDS);
+                // Told after the slot went back, which closed the context: on the loop, once that is done.
+                assertThat(loop.submit(() -> piece.failure).get(30, TimeUnit.SECONDS)).as("told it was abandoned")
+                        .isInstanceOf(IOException.class);
+                assertThat(stats.completed.get()).as("completed reads").isZero();
+                assertThat(stats.slotsHeld.get()).isZero();
+            } finally {
+                file.release();
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /** A piece of a read that its caller stops wanting, as its stage times out. */
+    private static final class LatePiece extends LoopAio.Piece {
+        volatile boolean wanted = true;
+        volatile Throwable failure;
+
+        LatePiece(OpenFile file) {
+            super(file, 0, file.size());
+        }
+
+        @Override
+        boolean wanted() {
+            return wanted;
+        }
+
+        @Override
+        void loaded(LoopAio context, int slot, int done) {
+            context.release(slot);
+            failure = new AssertionError("loaded after its read timed out");
+        }
+
+        @Override
+        void failed(Throwable cause) {
+            failure = cause;
+        }
+
+        @Override
+        void refused() {
+            failure = new AssertionError("refused");
+        }
+
+        @Override
+        void noSlot() {
+            failure = new AssertionError("no slot");
+        }
+    }
+
+    @Test
+    void aReadHandedToThePoolIsTimedThereOnlyAndCountedOnce() throws Exception {
+        Path path = Files.write(dir.resolve("late"), bytes(6000, 8));
+        Path slabDir = Files.createDirectory(dir.resolve("slabs"));
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        LinuxAioSendfileEngine slow = new LinuxAioSendfileEngine(
+                OpenFileCache.withDirectDescriptors(16, REVALIDATE, 32, clock::get), 2, 4, 8, 1 << 20, 16 * 1024,
+                Duration.ofMillis(1), slabDir, ReadBuffers.CALLERS);
+        try {
+            Files.delete(slabDir); // the read finds no context on its loop and goes to the pool
+            OpenFile file = slow.cache().acquire(path, true); // not on the pool: an open there might time out too
+            CountDownLatch hold = new CountDownLatch(1);
+            // The pool's thread waits for its buffer until the test lets it go: the read times out first.
+            ThreadPoolEngineTest.BlockingAllocator blocking =
+                    new ThreadPoolEngineTest.BlockingAllocator(new CountDownLatch(1), hold);
+            try {
+                // On the loop, the read is handed to the pool (or found timed out) before onLoop returns.
+                CompletionStage<ByteBuf> read = onLoop(group.next(), () -> slow.read(file, 0, 6000, blocking));
+                assertThat(slow.unavailabilityCause()).contains(slabDir.toString());
+                assertThatThrownBy(() -> await(read)).isInstanceOf(TimeoutException.class);
+            } finally {
+                hold.countDown();
+                file.release();
+            }
+            slow.close(); // once the pool's thread let go of the late read
+            assertThat(slow.stats().timedOutReads()).as("timed out by the engine or by its pool, not both").isEqualTo(1);
+            assertThat(slow.stats().readLatencyMicros().getTotalCount()).as("latencies recorded").isZero();
+            if (blocking.handedOut != null) {
+                assertThat(blocking.handedOut.refCnt()).as("the late read's buffer, released by its thread").isZero();
+            }
+        } finally {
+            slow.close();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }

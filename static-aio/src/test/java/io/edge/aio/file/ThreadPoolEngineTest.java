@@ -280,7 +280,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
     }
 
     /** Hands out direct buffers only once {@code hold} opens, so the pool thread asking for one waits. */
-    private static final class BlockingAllocator extends AbstractByteBufAllocator {
+    static final class BlockingAllocator extends AbstractByteBufAllocator {
         private final CountDownLatch running;
         private final CountDownLatch hold;
         /** The last buffer handed out. */
