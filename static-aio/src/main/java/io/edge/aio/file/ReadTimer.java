@@ -1,6 +1,7 @@
 package io.edge.aio.file;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +53,23 @@ final class ReadTimer {
             }
         }, timeoutNanos, TimeUnit.NANOSECONDS);
         read.whenComplete((done, failure) -> timer.cancel(false));
+    }
+
+    /**
+     * For tests: holds the timer's one thread until {@code release} opens, so that no timeout fires before then
+     * (each fires at once after, if due). Returns once the thread is held.
+     */
+    static void holdUntil(CountDownLatch release) throws InterruptedException {
+        CountDownLatch held = new CountDownLatch(1);
+        TIMER.execute(() -> {
+            held.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        held.await();
     }
 
     /** Whether a read beat its timeout, decided once: by the read's success or by its timer. */

@@ -245,19 +245,25 @@ class ThreadPoolEngineTest extends FileEngineContract {
                 16 * 1024, Duration.ofMillis(1));
         try {
             OpenFile file = slow.cache().acquire(path, true); // not on the pool: an open there might time out too
-            // The pool's thread up and waiting, so that the first read reaches it before its timeout.
-            CountDownLatch up = new CountDownLatch(1);
-            slow.execute(new CompletableFuture<>(), up::countDown, () -> { });
-            up.await();
             CountDownLatch hold = new CountDownLatch(1);
             CountDownLatch running = new CountDownLatch(1);
             // The only thread waits for its buffer until the test lets it go: neither read can finish before.
             BlockingAllocator blocking = new BlockingAllocator(running, hold);
-            CompletionStage<ByteBuf> started = slow.read(file, 0, 3, blocking);
-            running.await();
-            CompletionStage<ByteBuf> queued = slow.read(file, 0, 3, ALLOC);
-            // An open (a stalled FUSE or NFS server's, or one queued as here) fails the same way.
-            CompletionStage<OpenFile> opening = slow.open(Files.writeString(dir.resolve("other"), "x"), true);
+            CompletionStage<ByteBuf> started;
+            CompletionStage<ByteBuf> queued;
+            CompletionStage<OpenFile> opening;
+            // No timeout fires until the first read is on the pool's thread and the others wait behind it.
+            CountDownLatch timeoutsGo = new CountDownLatch(1);
+            ReadTimer.holdUntil(timeoutsGo);
+            try {
+                started = slow.read(file, 0, 3, blocking);
+                running.await();
+                queued = slow.read(file, 0, 3, ALLOC);
+                // An open (a stalled FUSE or NFS server's, or one queued as here) fails the same way.
+                opening = slow.open(Files.writeString(dir.resolve("other"), "x"), true);
+            } finally {
+                timeoutsGo.countDown();
+            }
             assertThatThrownBy(() -> await(started)).isInstanceOf(TimeoutException.class);
             assertThatThrownBy(() -> await(queued)).isInstanceOf(TimeoutException.class);
             assertThatThrownBy(() -> await(opening)).isInstanceOf(TimeoutException.class)
