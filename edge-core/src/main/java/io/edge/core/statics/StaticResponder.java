@@ -222,7 +222,8 @@ public final class StaticResponder implements Responder {
                 return;
             }
         }
-        open(exchange, engine.open(resolver, resolution, bodyExpected(exchange)), file -> {
+        boolean bodyExpected = bodyExpected(exchange) && !uriPath.endsWith("/"); // a file there: 404
+        open(exchange, engine.open(resolver, resolution, bodyExpected), file -> {
             if (!file.isDirectory()) {
                 if (uriPath.endsWith("/")) {
                     file.release();

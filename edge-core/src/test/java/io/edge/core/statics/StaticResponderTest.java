@@ -363,11 +363,15 @@ class StaticResponderTest {
         FakeExchange ifMatch = run(HttpMethod.GET, "/small.txt", "If-Match", "\"x\"");
         FakeExchange unmodifiedSince = run(HttpMethod.GET, "/small.txt", "If-Unmodified-Since",
                 "Sat, 01 Jan 2000 00:00:00 GMT");
+        FakeExchange fileAsDirectory = run(HttpMethod.GET, "/small.txt/");
         FakeExchange index = run(HttpMethod.HEAD, "/dir/");
         held.completeAll();
-        assertThat(held.bodiesExpected.subList(0, 7)).as("GET; HEAD, revalidations, a range, maybe a 412: no whole body")
-                .containsExactly(true, false, false, false, false, false, false);
-        assertThat(held.bodiesExpected.subList(7, held.bodiesExpected.size())).as("the directory, then its index")
+        assertThat(held.bodiesExpected.subList(0, 8))
+                .as("GET; HEAD, revalidations, a range, maybe a 412, a file asked for as a directory: no whole body")
+                .containsExactly(true, false, false, false, false, false, false, false);
+        assertThat(fileAsDirectory.error).isEqualTo(HttpResponseStatus.NOT_FOUND);
+        fileAsDirectory.releaseAll();
+        assertThat(held.bodiesExpected.subList(8, held.bodiesExpected.size())).as("the directory, then its index")
                 .hasSizeGreaterThan(1).containsOnly(false);
         for (FakeExchange ex : List.of(get, head, revalidation, sinceDate, range, index)) {
             assertThat(ex.completed).isTrue();

@@ -37,6 +37,18 @@ final class FileReads {
      * the region at once.
      */
     static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length) {
+        return residentRegionOrRead(engine, file, offset, length,
+                (whole, at, bytes) -> engine.read(whole, at, bytes, PooledByteBufAllocator.DEFAULT));
+    }
+
+    /** How a range that is not in the page cache is read: {@link FileEngine#read}, or one given less time. */
+    interface Reader {
+        CompletionStage<ByteBuf> read(OpenFile file, long offset, int length);
+    }
+
+    /** As {@link #residentRegionOrRead(FileEngine, OpenFile, long, long)}, reading with {@code reader}. */
+    static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length,
+            Reader reader) {
         checkRange(file, offset, length);
         if (length > engine.chunkSize()) {
             throw new IllegalArgumentException("length: " + length + " (expected: <= chunkSize " + engine.chunkSize() + ")");
@@ -44,7 +56,7 @@ final class FileReads {
         if (!PageCache.isAvailable() || !file.hasRawDescriptor() || PageCache.isResident(file.fd(), offset, length)) {
             return CompletableFuture.completedFuture(engine.region(file, offset, length));
         }
-        return engine.read(file, offset, (int) length, PooledByteBufAllocator.DEFAULT).thenApply(buffer -> buffer);
+        return reader.read(file, offset, (int) length).thenApply(buffer -> buffer);
     }
 
     /**

@@ -67,8 +67,10 @@ final class FileServerFiles {
     void opened(OpenFile file, boolean bodyExpected) {
         file.closeOn(CLOSER);
         long size = file.size();
-        if (!bodyExpected || size == 0 || size > inlineLimit || file.holdsContent()) {
-            return; // held already: a cached file revalidated, whose bytes its last opener did not take
+        // A cached file revalidated may still hold bytes its last opener did not take: read them fresh.
+        file.dropContent();
+        if (!bodyExpected || size == 0 || size > inlineLimit) {
+            return;
         }
         ByteBuf content = buffers.directBuffer((int) size, (int) size);
         try {

@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongPredicate;
-import java.util.function.Supplier;
+import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -226,13 +226,16 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     }
 
     /**
-     * {@link #handToPool}, which times the read anew, unless the read timed out already: then it was counted as
-     * that, and only its reference to {@code file} goes.
+     * {@link #handToPool}, whose read {@code work} times with what is left of the read timeout (given to it in
+     * nanoseconds), unless the read timed out already: then it was counted as that, and only its reference to
+     * {@code file} goes. The pool's timer alone runs from here on, so a read is counted once, and still fails
+     * within the read timeout of its start.
      */
     private <T> void handToPoolInTime(ReadTimer.Deadline deadline, OpenFile file, CompletableFuture<T> result,
-            Supplier<? extends CompletionStage<? extends T>> work) {
+            LongFunction<? extends CompletionStage<? extends T>> work) {
         if (deadline.disarm()) {
-            handToPool(file, result, work);
+            long remaining = deadline.remainingNanos();
+            handToPool(file, result, () -> work.apply(remaining));
         } else {
             file.release();
         }
@@ -313,7 +316,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
 
         /** As the threads engine loads it: a region of the file if it is in the page cache, else a pool read. */
         private void fallBack() {
-            handToPoolInTime(deadline, file, result, () -> blocking.loadRegion(file, offset, length));
+            handToPoolInTime(deadline, file, result, remaining -> blocking.loadRegion(file, offset, length, remaining));
         }
     }
 
@@ -382,7 +385,10 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         }
 
         private void fallBack() {
-            handToPoolInTime(deadline, file, result, () -> readByThreads(file, offset, length, alloc));
+            handToPoolInTime(deadline, file, result, remaining -> {
+                stats.threadReads.incrementAndGet();
+                return blocking.read(file, offset, length, alloc, remaining);
+            });
         }
 
         private void partDone(Throwable cause) {

@@ -231,9 +231,12 @@ public final class OpenFile extends AbstractReferenceCounted {
         }
     }
 
-    /** Whether bytes {@link #offerContent offered} are held, not taken yet. */
-    boolean holdsContent() {
-        return content != null;
+    /** Releases the bytes {@link #offerContent offered} if no read took them. */
+    void dropContent() {
+        ByteBuf untaken = CONTENT.getAndSet(this, null);
+        if (untaken != null) {
+            untaken.release();
+        }
     }
 
     /**
@@ -259,10 +262,7 @@ public final class OpenFile extends AbstractReferenceCounted {
     @Override
     protected void deallocate() {
         closed = true;
-        ByteBuf untaken = CONTENT.getAndSet(this, null);
-        if (untaken != null) {
-            untaken.release();
-        }
+        dropContent();
         if (directory) {
             return;
         }

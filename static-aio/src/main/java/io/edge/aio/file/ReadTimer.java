@@ -42,6 +42,7 @@ final class ReadTimer {
         if (timeoutNanos <= 0 || read.isDone()) {
             return;
         }
+        deadline.expiresAtNanos = System.nanoTime() + timeoutNanos;
         ScheduledFuture<?> timer = TIMER.schedule(() -> {
             if (read.isDone() || !deadline.expire()) {
                 return;
@@ -75,6 +76,17 @@ final class ReadTimer {
     /** Whether a read beat its timeout, decided once: by the read's success or by its timer. */
     static final class Deadline {
         private final AtomicBoolean settled = new AtomicBoolean();
+        /** When its timer fires ({@link System#nanoTime}); 0 while none is armed. */
+        private volatile long expiresAtNanos;
+
+        /**
+         * What is left of the read's time, for a read handed on to an engine that times it anew: at least 1 ns
+         * once a timer was armed, 0 (never times out) if none was.
+         */
+        long remainingNanos() {
+            long at = expiresAtNanos;
+            return at == 0 ? 0 : Math.max(1, at - System.nanoTime());
+        }
 
         /**
          * Takes the read out of the timer's hands, before the read counts itself done and completes its stage (or

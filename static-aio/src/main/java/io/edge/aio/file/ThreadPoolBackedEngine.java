@@ -138,7 +138,12 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
         return stats.waiting.get();
     }
 
-    /** Kernel reads completed so far, but not one that completed after its read timed out (counted as that only). */
+    /**
+     * Kernel reads completed so far for a caller still waiting: not one that completed after its read timed out
+     * (counted as that only), nor, with kernel AIO, a piece of a read given up for another reason (a sibling
+     * piece refused or failed, the caller gone). A completion in the instant between a timer's claim and its
+     * failing the read may still be counted as both.
+     */
     public long completedReads() {
         return stats.completed.get();
     }

@@ -7,6 +7,7 @@ import io.edge.aio.linux.PageCache;
 import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.util.NettyRuntime;
 import io.netty.util.internal.ThreadExecutorMap;
@@ -49,8 +50,8 @@ import org.slf4j.LoggerFactory;
  * holds them ({@link FileServerFiles}); decided per mounted file system
  * ({@link FileStatus.Key#fileSystem}) from {@code fstatfs} on the pool thread and logged. On such file systems
  * every open runs on the pool (none can be answered from the dentry cache alone), so every file of theirs gets
- * this. The kernel-AIO engine's pool does the same; the io_uring engine's pool runs that engine's own hook
- * instead.
+ * this. The kernel-AIO engine's pool does the same, but with that engine's inline limit of 0 reads nothing at
+ * open; the io_uring engine's pool runs that engine's own hook instead.
  */
 public final class ThreadPoolEngine implements FileEngine {
 
@@ -212,8 +213,8 @@ public final class ThreadPoolEngine implements FileEngine {
 
     /**
      * Has {@code hook} run on the pool thread after each open done there, before the caller gets the file (the
-     * io_uring engine reads small files from FUSE or NFS into the page cache there). What it throws is logged
-     * and does not fail the open.
+     * io_uring engine reads small files from FUSE or NFS there). What it throws is logged and does not fail the
+     * open.
      */
     void afterOpenOnPool(OpenHook hook) {
         if (fileServers != null) {
@@ -290,6 +291,14 @@ public final class ThreadPoolEngine implements FileEngine {
 
     @Override
     public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
+        return read(file, offset, length, alloc, readTimeoutNanos);
+    }
+
+    /**
+     * As {@link #read(OpenFile, long, int, ByteBufAllocator)}, failing after {@code timeoutNanos} (0: never)
+     * instead of the read timeout: for a read another engine hands over with what is left of its time.
+     */
+    CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc, long timeoutNanos) {
         FileReads.checkRange(file, offset, length);
         Objects.requireNonNull(alloc, "alloc");
         ByteBuf opened = file.takeContent(offset, length);
@@ -333,7 +342,7 @@ public final class ThreadPoolEngine implements FileEngine {
             }
         }, held::release);
         if (queued) {
-            ReadTimer.arm(result, deadline, readTimeoutNanos, counters, () -> "read of " + file.path());
+            ReadTimer.arm(result, deadline, timeoutNanos, counters, () -> "read of " + file.path());
         }
         return result;
     }
@@ -394,6 +403,12 @@ public final class ThreadPoolEngine implements FileEngine {
     @Override
     public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
         return FileReads.residentRegionOrRead(this, file, offset, length);
+    }
+
+    /** As {@link #loadRegion(OpenFile, long, long)}, a read failing after {@code timeoutNanos} (see {@link #read}). */
+    CompletionStage<Object> loadRegion(OpenFile file, long offset, long length, long timeoutNanos) {
+        return FileReads.residentRegionOrRead(this, file, offset, length,
+                (whole, at, bytes) -> read(whole, at, bytes, PooledByteBufAllocator.DEFAULT, timeoutNanos));
     }
 
     @Override

@@ -79,6 +79,22 @@ class OpenFileTest {
     }
 
     @Test
+    void droppedBytesAreReleasedAndNotTaken() throws IOException {
+        try (OpenFileCache cache = uncached()) {
+            OpenFile file = open(cache, "0123456789");
+            ByteBuf whole = bytes("0123456789");
+            try {
+                file.offerContent(whole);
+                file.dropContent();
+                assertThat(whole.refCnt()).isZero();
+                assertThat(file.takeContent(0, 10)).isNull();
+            } finally {
+                file.release();
+            }
+        }
+    }
+
+    @Test
     void anOfferThatDoesNotMatchTheFilesSizeOrComesSecondIsReleasedAtOnce() throws IOException {
         try (OpenFileCache cache = uncached()) {
             OpenFile file = open(cache, "0123456789");
