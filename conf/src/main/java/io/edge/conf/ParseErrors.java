@@ -81,7 +81,7 @@ final class ParseErrors {
         }
         Throwable cause = e.getCause();
         String reason = cause != null && cause.getMessage() != null ? cause.getMessage() : "";
-        if ("url".equals(directive.form()) && !isFileUrl(directive.name())) {
+        if (readAsUrl(directive.form(), directive.name()) && !isFileUrl(directive.name())) {
             // Typesafe takes a 404 or 410 for missing (IO); a refused connection, an unknown host, a 5xx is broken.
             String message = e instanceof ConfigException.IO ? "not found" : "cannot be fetched ("
                     + (cause instanceof UnknownHostException ? "unknown host " : "") + withoutClassNames(reason) + ")";
@@ -137,8 +137,8 @@ final class ParseErrors {
             Matcher m = INCLUDE.matcher(withoutComment(lines.get(i)));
             while (m.find()) {
                 String name = m.group(2);
-                if ("url".equals(m.group(1)) ? missing.equals(failedAs(name))
-                        : missing.equals(name) || missing.endsWith("/" + name)) {
+                if (readAsUrl(m.group(1), name) ? missing.equals(failedAs(name))
+                        : !isUrl(missing) && (missing.equals(name) || missing.endsWith("/" + name))) {
                     return new Directive(file, i + 1, m.group().strip(), m.group(1), name);
                 }
             }
@@ -185,6 +185,23 @@ final class ParseErrors {
             return new File(url.toURI()).getPath();
         } catch (URISyntaxException | IllegalArgumentException e) { // file://host/a has an authority: its path
             return new File(url.getPath()).getPath();
+        }
+    }
+
+    /**
+     * Whether Typesafe reads the name of an include in {@code form} as a URL: {@code url(...)}, or a bare name
+     * that parses as one ({@code include "http://host/a.conf"}), as its includer decides.
+     */
+    private static boolean readAsUrl(String form, String name) {
+        return "url".equals(form) || form == null && isUrl(name);
+    }
+
+    private static boolean isUrl(String name) {
+        try {
+            new URL(name);
+            return true;
+        } catch (MalformedURLException e) {
+            return false;
         }
     }
 

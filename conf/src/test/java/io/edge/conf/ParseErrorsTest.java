@@ -72,6 +72,21 @@ class ParseErrorsTest {
     }
 
     @Test
+    void anUnreachableUrlIncludeIsNotTakenForAFileIncludeOfTheSameName() throws Exception {
+        write("x.conf", "# present\n");
+        Path file = write("u4.conf", "edge { sites = [] }\ninclude \"x.conf\"\n\n\ninclude url(\"http://127.0.0.1:1/conf/x.conf\")\n");
+        assertThat(problems(file)).singleElement().hasToString(file + ":5: include url(\"http://127.0.0.1:1/conf/x.conf\"): "
+                + "cannot be fetched (Connection refused) (expected: a URL that can be fetched)");
+    }
+
+    @Test
+    void aBareNameThatIsAUrlIsReportedAsAUrl() throws Exception {
+        Path file = write("u5.conf", "edge { sites = [] }\ninclude \"http://127.0.0.1:1/x.conf\"\n");
+        assertThat(problems(file)).singleElement().hasToString(file + ":2: include \"http://127.0.0.1:1/x.conf\": "
+                + "cannot be fetched (Connection refused) (expected: a URL that can be fetched)");
+    }
+
+    @Test
     void aUrlIncludeAnsweredWith404IsNotFoundAtTheIncludeLine() throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", exchange -> {
