@@ -87,14 +87,17 @@ public final class Edge {
         this.ticker = ticker;
     }
 
-    /** Starts backends, pools and listeners; on failure, whatever started is stopped again. */
-    public void start() throws Exception {
+    /**
+     * Starts backends, pools and listeners; on failure, whatever started is stopped again. A {@link #stop} called
+     * meanwhile (a shutdown hook) waits for it.
+     */
+    public synchronized void start() throws Exception {
         try {
             engine = fileEngine(settings.staticIo());
             StaticResponder staticResponder = staticResponder();
             for (BackendGroupSettings group : settings.backends().values()) {
                 if (group.spawn() != null) {
-                    PhpFpmSupervisor supervisor = new PhpFpmSupervisor(group.name(), group.spawn());
+                    PhpFpmSupervisor supervisor = new PhpFpmSupervisor(group.name(), group.spawn(), false); // see stop()
                     supervisors.add(supervisor);
                     supervisor.start();
                     LOG.info("fastcgi group {}: started php-fpm with {} workers on {}", group.name(),
@@ -315,9 +318,10 @@ public final class Edge {
 
     /**
      * Drains and stops everything (the temporary run directory included); returns true if every connection
-     * finished within the drain timeout.
+     * finished within the drain timeout. The php-fpm edge started stops last, once the drain is over: requests
+     * still waiting for a PHP worker get one.
      */
-    public boolean stop() {
+    public synchronized boolean stop() {
         boolean clean = true;
         if (server != null) {
             try {

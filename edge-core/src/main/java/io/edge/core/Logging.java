@@ -61,6 +61,26 @@ final class Logging {
         access.addAppender(async);
     }
 
+    /**
+     * Opens the access log file again by its name (after logrotate renamed it, as nginx does on SIGUSR1): the
+     * lines written so far stay in the renamed file, the next go to a new one. Returns the file, or null when the
+     * access log is not a file. Safe against concurrent writes (the appender's own lock); a file that cannot be
+     * opened leaves the appender failing its writes, with logback's own error, until the next reopen.
+     */
+    static String reopenAccessLog() {
+        if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)
+                || !(context.getLogger("edge.access").getAppender("ACCESS_FILE_ASYNC") instanceof AsyncAppender async)
+                || !(async.getAppender("ACCESS_FILE") instanceof FileAppender<ILoggingEvent> file)) {
+            return null;
+        }
+        try {
+            file.openFile(file.getFile());
+        } catch (IOException e) {
+            LoggerFactory.getLogger(Logging.class).error("access log: cannot reopen {}: {}", file.getFile(), e.toString());
+        }
+        return file.getFile();
+    }
+
     /** Flushes asynchronous appenders; called last on shutdown. */
     static void stop() {
         if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {

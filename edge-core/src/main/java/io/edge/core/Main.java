@@ -71,26 +71,48 @@ public final class Main implements Callable<Integer> {
     private static int run(EdgeSettings settings) throws InterruptedException {
         Logger log = LoggerFactory.getLogger(Main.class);
         Edge edge = new Edge(settings);
-        try {
-            Logging.configureAccessLog(settings.server().accessLogEnabled(), settings.server().accessLog());
-            edge.start();
-        } catch (Exception e) {
-            log.error("could not start: {}", describe(e));
-            edge.stop(); // whatever started, and the temporary run directory
-            return 1;
-        }
         // SIGTERM and SIGINT run shutdown hooks. This one drains, then halts with status 0: a graceful stop
-        // is a success, not the JVM's default 143.
+        // is a success, not the JVM's default 143. Registered before anything starts, so that a signal during
+        // the start (php-fpm being spawned) stops what started once the start is over (Edge.stop waits for it).
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Thread shutdown = new Thread(() -> {
             log.info("shutting down: draining for at most {}", settings.server().timeouts().drain());
             boolean clean = edge.stop();
             log.info("stopped{}", clean ? "" : " (drain timeout passed)");
             Logging.stop();
             stopped.countDown();
             Runtime.getRuntime().halt(0);
-        }, "edge-shutdown"));
+        }, "edge-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdown);
+        try {
+            Logging.configureAccessLog(settings.server().accessLogEnabled(), settings.server().accessLog());
+            edge.start();
+        } catch (Exception e) {
+            log.error("could not start: {}", describe(e));
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdown); // the exit below is a failure: status 1
+            } catch (IllegalStateException shuttingDown) {
+                // a signal came meanwhile: the hook stops what started and exits 0
+            }
+            edge.stop(); // whatever started, and the temporary run directory
+            Logging.stop(); // the error log is asynchronous: written out before the exit
+            return 1;
+        }
+        // nginx's signals where a JVM can take them: USR1 reopens the logs (logrotate's postrotate); so does HUP,
+        // which must not stop the server, though it cannot reload the configuration as nginx's does.
+        Signals.handle("USR1", () -> reopenLogs("USR1"));
+        Signals.handle("HUP", () -> {
+            reopenLogs("HUP");
+            log.warn("SIGHUP: the configuration is read only at start; to apply a changed one, check it with "
+                    + "--check-config and restart edge (SIGTERM drains it first)");
+        });
         stopped.await();
         return 0;
+    }
+
+    private static void reopenLogs(String signal) {
+        String file = Logging.reopenAccessLog();
+        LoggerFactory.getLogger(Main.class).info("SIG{}: {}", signal,
+                file == null ? "no access log file to reopen" : "access log " + file + " reopened");
     }
 }

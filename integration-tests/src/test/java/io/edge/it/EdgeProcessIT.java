@@ -2,7 +2,9 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.io.InputStream;
+import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -15,12 +17,14 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The command line: config validation, exit codes, graceful SIGTERM. */
+/** The command line: config validation, exit codes, graceful SIGTERM, SIGUSR1 and SIGHUP. */
 class EdgeProcessIT {
 
     @TempDir
@@ -150,5 +154,137 @@ class EdgeProcessIT {
                 assertThat(edge.await()).isZero();
             });
         }
+    }
+    @Test
+    void usr1AndHupReopenTheAccessLogAfterARenameAndTheServerKeepsRunning() throws Exception {
+        Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("a.txt"), "a");
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = \"access.log\" }\n"
+                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+        Path log = dir.resolve("access.log");
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                HttpClient http = HttpClient.newHttpClient();
+                get(http, port, "/a.txt?first");
+                awaitContains(log, "first");
+                int reopened = 0;
+                for (String signal : new String[] {"USR1", "HUP"}) {
+                    Path rotated = dir.resolve("access.log." + ++reopened);
+                    Files.move(log, rotated); // as logrotate does, before its postrotate kill
+                    signal(edge, signal);
+                    awaitOutput(edge, "SIG" + signal + ": access log");
+                    get(http, port, "/a.txt?after-" + signal);
+                    awaitContains(log, "after-" + signal);
+                    assertThat(Files.readString(rotated)).doesNotContain("after-" + signal);
+                    assertThat(edge.process.isAlive()).as("still serving after SIG" + signal).isTrue();
+                }
+                assertThat(Files.readString(dir.resolve("access.log.1"))).contains("first");
+                assertThat(edge.output()).contains("the configuration is read only at start");
+                edge.process.destroy();
+                assertThat(edge.await()).isZero();
+            });
+        }
+    }
+
+    @Test
+    void sigtermStopsASpawnedPhpFpmOnlyAfterTheRequestsWaitingForItsWorkerWereServed() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path gates = Files.createDirectories(dir.resolve("gates"));
+        // Says it started, then holds its worker until the test creates "go" (30 s at most).
+        Files.writeString(www.resolve("gate.php"), """
+                <?php
+                $gates = '%s';
+                touch($gates . '/started-' . $_GET['id']);
+                for ($i = 0; $i < 600 && !file_exists($gates . '/go'); $i++) { usleep(50000); }
+                echo 'done ', $_GET['id'];
+                """.formatted(gates));
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off, timeouts.drain = 60 s }
+                  fastcgi.backends.php {
+                    spawn { enabled = true, workers = 1 }
+                    queue { max-waiters = 10, timeout = 60 s }
+                  }
+                  sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                    { match = "= /edge-status", status = true }
+                    { match = "/", fastcgi = php }
+                  ]}]
+                }
+                """.formatted(port));
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                HttpClient http = HttpClient.newHttpClient();
+                CompletableFuture<HttpResponse<String>> first = http.sendAsync(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/gate.php?id=a")).build(), HttpResponse.BodyHandlers.ofString());
+                awaitExists(gates.resolve("started-a"));
+                CompletableFuture<HttpResponse<String>> waiting = http.sendAsync(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/gate.php?id=b")).build(), HttpResponse.BodyHandlers.ofString());
+                for (int i = 0; i < 300 && !get(http, port, "/edge-status").contains("waiters=1 "); i++) {
+                    Thread.sleep(100);
+                }
+                assertThat(get(http, port, "/edge-status")).as("the second request waits for the one worker")
+                        .contains("waiters=1 ");
+                edge.process.destroy(); // SIGTERM: the drain begins
+                for (int i = 0; i < 300 && accepts(port); i++) {
+                    Thread.sleep(100);
+                }
+                assertThat(accepts(port)).as("listeners closed: the shutdown has begun").isFalse();
+                Files.createFile(gates.resolve("go"));
+                assertThat(first.get(60, TimeUnit.SECONDS).body()).isEqualTo("done a");
+                HttpResponse<String> second = waiting.get(60, TimeUnit.SECONDS);
+                assertThat(second.statusCode()).as("served by php-fpm, still there until the drain is over").isEqualTo(200);
+                assertThat(second.body()).isEqualTo("done b");
+                assertThat(edge.await()).isZero();
+            });
+        }
+    }
+
+    private static String get(HttpClient http, int port, String target) throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + target)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(target).isEqualTo(200);
+        return response.body();
+    }
+
+    private static boolean accepts(int port) {
+        try {
+            new Socket("127.0.0.1", port).close();
+            return true;
+        } catch (IOException refused) {
+            return false;
+        }
+    }
+
+    private static void signal(EdgeProcess edge, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(edge.process.pid())).inheritIO().start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -" + signal).isTrue();
+    }
+
+    /** Waits (bounded) for {@code file} to exist and hold {@code text}: the access log is written asynchronously. */
+    private static void awaitContains(Path file, String text) throws Exception {
+        for (int i = 0; i < 100 && !(Files.exists(file) && Files.readString(file).contains(text)); i++) {
+            Thread.sleep(100);
+        }
+        assertThat(file).exists();
+        assertThat(Files.readString(file)).contains(text);
+    }
+
+    private static void awaitExists(Path file) throws Exception {
+        for (int i = 0; i < 300 && !Files.exists(file); i++) {
+            Thread.sleep(100);
+        }
+        assertThat(file).exists();
+    }
+
+    private static void awaitOutput(EdgeProcess edge, String text) throws Exception {
+        for (int i = 0; i < 100 && !edge.output().contains(text); i++) {
+            Thread.sleep(100);
+        }
+        assertThat(edge.output()).contains(text);
     }
 }

@@ -98,6 +98,8 @@ public final class PhpFpmSupervisor implements AutoCloseable {
     private final Object stopLock = new Object();
     private final ScheduledExecutorService restarter;
     private final Thread shutdownHook;
+    /** Whether {@link #shutdownHook} is registered while php-fpm runs. */
+    private final boolean stopAtExit;
 
     // guarded by lock
     private State state = State.NEW;
@@ -115,6 +117,17 @@ public final class PhpFpmSupervisor implements AutoCloseable {
      * @throws IllegalArgumentException naming the setting, its value and what was expected
      */
     public PhpFpmSupervisor(String groupName, BackendGroupSettings.Spawn spawn) {
+        this(groupName, spawn, true);
+    }
+
+    /**
+     * As {@link #PhpFpmSupervisor(String, BackendGroupSettings.Spawn)}; with {@code stopAtExit} false no JVM
+     * shutdown hook stops php-fpm: the owner stops it, in its own order. Edge does, after draining its clients:
+     * the JVM runs its shutdown hooks at once, so a hook here would stop php-fpm as the drain began, and the
+     * requests still waiting for a worker would find none.
+     */
+    public PhpFpmSupervisor(String groupName, BackendGroupSettings.Spawn spawn, boolean stopAtExit) {
+        this.stopAtExit = stopAtExit;
         this.groupName = Objects.requireNonNull(groupName, "groupName");
         this.spawn = Objects.requireNonNull(spawn, "spawn");
         if (!POOL_NAME.matcher(groupName).matches()) {
@@ -204,7 +217,9 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             }
             state = State.RUNNING;
         }
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        if (stopAtExit) {
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        }
         launched.onExit().thenAccept(this::exited);
         LOG.info("php-fpm for group {} ready: pid {}, {} workers, socket {}", groupName, launched.pid(), spawn.workers(), socketFile);
     }
@@ -258,7 +273,9 @@ public final class PhpFpmSupervisor implements AutoCloseable {
                 LOG.warn("php-fpm for group {}: cannot remove {}: {}", groupName, socketFile, e.toString());
             }
             try {
-                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+                if (stopAtExit) {
+                    Runtime.getRuntime().removeShutdownHook(shutdownHook);
+                }
             } catch (IllegalStateException shuttingDown) {
                 // the JVM is exiting: this may be the hook itself
             }
