@@ -213,10 +213,11 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
                 stats.counters.residentReads.increment();
                 return CompletableFuture.completedFuture(resident);
             }
-        } else if (residencyCheck && how != null && how != FileSystemReads.WORKERS
+        } else if (residencyCheck && how != FileSystemReads.WORKERS && !FileServerFiles.isFromFileServer(file)
                 && PageCache.isResident(file.fd(), offset, length)) {
-            // Not where reads go to workers, nor before that is known: a read from a file server's page cache may
-            // still wait for the server (FileServerFiles).
+            // Not where reads go to workers: a read from a file server's page cache may still wait for the server
+            // (FileServerFiles). Undecided is safe only for a file not marked so: one opened on the loop, which
+            // only a local file system allows, since a pool open marks its file whenever the answer is not known.
             stats.counters.residentReads.increment();
             return FileReads.readResident(file, offset, length, buffers);
         }
@@ -349,7 +350,9 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             return;
         }
         CompletableFuture<FileSystemReads> decision = decision(file, key, true);
-        if (decision.isDone() && settled(decision) == FileSystemReads.WORKERS) {
+        // Still being asked by another thread (a file server slow to answer fstatfs): handled as a file server's,
+        // the safe way, rather than wait here for that answer.
+        if (!decision.isDone() || settled(decision) == FileSystemReads.WORKERS) {
             fileServerFiles.opened(file, bodyExpected);
         }
     }
