@@ -244,6 +244,40 @@ class EdgeProcessIT {
         }
     }
 
+    @Test
+    void aSpawnedPhpFpmEndsWhenEdgeIsKilled() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("hi.php"), "<?php echo 'hi';\n");
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off, run-dir = "run" }
+                  fastcgi.backends.php.spawn { enabled = true, workers = 2 }
+                  sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/", fastcgi = php }] }]
+                }
+                """.formatted(port));
+        Path pidFile = dir.resolve("run/php/php-fpm.pid");
+        long master = -1;
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            edge.awaitListening(port);
+            assertThat(get(HttpClient.newHttpClient(), port, "/hi.php")).isEqualTo("hi");
+            master = Long.parseLong(Files.readString(pidFile).strip());
+            assertThat(ProcessHandle.of(master)).as("php-fpm's master").isPresent();
+            edge.process.destroyForcibly(); // SIGKILL: no shutdown hook runs
+            edge.await();
+            for (int i = 0; i < 100 && ProcessHandle.of(master).map(ProcessHandle::isAlive).orElse(false); i++) {
+                Thread.sleep(100);
+            }
+            assertThat(ProcessHandle.of(master).map(ProcessHandle::isAlive).orElse(false))
+                    .as("php-fpm left running after edge was killed").isFalse();
+        } finally {
+            if (master > 0) { // whatever this test left behind, its workers included
+                new ProcessBuilder("kill", "-KILL", "--", "-" + master).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     private static String get(HttpClient http, int port, String target) throws Exception {
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + target)).build(),
                 HttpResponse.BodyHandlers.ofString());

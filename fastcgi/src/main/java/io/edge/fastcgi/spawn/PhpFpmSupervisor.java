@@ -17,7 +17,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -64,6 +70,10 @@ public final class PhpFpmSupervisor implements AutoCloseable {
      * refuses to start ("Another FPM instance seems to already listen"). So before a restart and after a
      * stop the whole group gets SIGKILL. The group id could only be reused by another process calling
      * setsid()/setpgid() with a recycled pid, which we accept.
+     *
+     * php-fpm gets SIGTERM when edge dies without stopping it (SIGKILL, a crash: no shutdown hook runs), through
+     * util-linux's `setpriv --pdeathsig` where present. That signal follows the thread that forked php-fpm, so
+     * every launch runs on one `launcher` thread, which ends only after the last php-fpm is stopped for good.
      */
 
     private static final Logger LOG = LoggerFactory.getLogger(PhpFpmSupervisor.class);
@@ -93,10 +103,14 @@ public final class PhpFpmSupervisor implements AutoCloseable {
     private final Path pidFile;
     private final Path logFile;
     private final String setsid;
+    /** Sets php-fpm's parent-death signal (PR_SET_PDEATHSIG) before it runs; null where missing. */
+    private final String setpriv;
 
     private final Object lock = new Object();
     private final Object stopLock = new Object();
     private final ScheduledExecutorService restarter;
+    /** Starts every php-fpm ({@link #onLauncher}); its thread ends only once php-fpm is stopped for good. */
+    private final ExecutorService launcher;
     private final Thread shutdownHook;
     /** Whether {@link #shutdownHook} is registered while php-fpm runs. */
     private final boolean stopAtExit;
@@ -151,6 +165,12 @@ public final class PhpFpmSupervisor implements AutoCloseable {
                     + " bytes (expected: <= " + MAX_SOCKET_PATH_BYTES + ", the Unix socket path limit)");
         }
         this.setsid = findSetsid();
+        this.setpriv = findTool("setpriv");
+        this.launcher = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "php-fpm-" + groupName + "-launcher");
+            t.setDaemon(true);
+            return t;
+        });
         this.restarter = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "php-fpm-" + groupName + "-supervisor");
             t.setDaemon(true);
@@ -200,12 +220,14 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             refuseForeignListener(); // before touching its config
             Files.writeString(configFile, config(runningAsRoot()));
             Files.deleteIfExists(socketFile); // stale, nobody accepts on it
-            synchronized (lock) {
-                if (state != State.STARTING) {
-                    throw new IOException("php-fpm for group " + groupName + " was stopped while starting");
+            launched = onLauncher(() -> {
+                synchronized (lock) {
+                    if (state != State.STARTING) {
+                        throw new IOException("php-fpm for group " + groupName + " was stopped while starting");
+                    }
+                    return launch();
                 }
-                launched = launch();
-            }
+            });
             awaitReady(launched);
         } catch (IOException | RuntimeException e) {
             stop();
@@ -265,6 +287,13 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             if (stopping != null) {
                 stopGracefully(stopping);
             }
+            // Only now, php-fpm gone: the launcher's thread ending sends it its death signal. A launch not begun is
+            // cancelled, for start() to see.
+            launcher.shutdownNow().forEach(task -> {
+                if (task instanceof Future<?> queued) {
+                    queued.cancel(false);
+                }
+            });
             try {
                 if (ownsSocket) {
                     Files.deleteIfExists(socketFile);
@@ -364,7 +393,12 @@ public final class PhpFpmSupervisor implements AutoCloseable {
     }
 
     private static String findSetsid() {
-        for (String candidate : List.of("/usr/bin/setsid", "/bin/setsid")) {
+        return findTool("setsid");
+    }
+
+    /** util-linux's {@code setpriv} (2.33 and later take {@code --pdeathsig}), or null. */
+    private static String findTool(String name) {
+        for (String candidate : List.of("/usr/bin/" + name, "/bin/" + name)) {
             if (Files.isExecutable(Path.of(candidate))) {
                 return candidate;
             }
@@ -380,11 +414,45 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         }
     }
 
-    // Called with `lock` held, so that stop() sees every process we start.
+    /**
+     * Runs {@code launch} on the launcher thread, where every php-fpm is started: php-fpm's death signal
+     * ({@link #setpriv}) follows the thread that started it, which lives until php-fpm is stopped for good.
+     */
+    private Process onLauncher(Callable<Process> launch) throws IOException {
+        Future<Process> launched;
+        try {
+            launched = launcher.submit(launch);
+        } catch (RejectedExecutionException e) {
+            throw new IOException("php-fpm for group " + groupName + " was stopped while starting");
+        }
+        try {
+            return launched.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting php-fpm for group " + groupName, e);
+        } catch (CancellationException e) {
+            throw new IOException("php-fpm for group " + groupName + " was stopped while starting");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IOException("starting php-fpm for group " + groupName, e.getCause());
+        }
+    }
+
+    // Called with `lock` held, so that stop() sees every process we start, and on the restarter thread.
     private Process launch() throws IOException {
         List<String> command = new ArrayList<>();
         if (setsid != null) {
             command.add(setsid); // not a group leader (Java does not setpgid), so setsid execs without forking
+        }
+        if (setpriv != null) {
+            // SIGTERM (a fast stop: its workers go too) when the thread that started it dies, as all of edge's
+            // threads do on SIGKILL or a crash: no php-fpm is left behind holding its workers and socket.
+            command.addAll(List.of(setpriv, "--pdeathsig", "TERM"));
         }
         command.add(spawn.command().toString());
         if (runningAsRoot()) {
@@ -510,11 +578,13 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             }
             refuseForeignListener();
             Files.deleteIfExists(socketFile);
-            synchronized (lock) {
-                if (state != State.RESTARTING) {
-                    return;
+            launched = onLauncher(() -> {
+                synchronized (lock) {
+                    return state == State.RESTARTING ? launch() : null;
                 }
-                launched = launch();
+            });
+            if (launched == null) {
+                return;
             }
             awaitReady(launched);
         } catch (IOException | RuntimeException e) {
