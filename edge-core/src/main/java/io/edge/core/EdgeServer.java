@@ -90,6 +90,7 @@ public final class EdgeServer implements AutoCloseable {
                 }
                 Channel listener = bound.channel();
                 listeners.add(listener);
+                context.addListener(listener);
                 LOG.info("listening on {} ({})", listener.localAddress(), epoll ? "epoll" : "nio");
             }
         } catch (InterruptedException | IOException | RuntimeException e) {

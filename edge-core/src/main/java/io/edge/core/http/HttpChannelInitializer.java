@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * No {@code HttpServerExpectContinueHandler}: it answers {@code 100 Continue} as soon as a request head is read,
  * before validation and in the middle of an earlier pipelined response. The exchange sends it instead, when its
  * responder first asks for the body ({@link ServerExchange#readBody}).
- * A connection beyond {@code max-connections} is closed at once.
+ * At {@code max-connections} the listeners stop accepting ({@link HttpServerContext#admit}); one accepted
+ * beyond it all the same is closed at once.
  */
 public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
 
@@ -36,12 +37,12 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel clientChannel) {
-        if (server.connections().size() >= settings.maxConnections() || server.isDraining()) {
-            LOG.debug("closing {}: max-connections {} reached", clientChannel.remoteAddress(), settings.maxConnections());
+        if (!server.admit(clientChannel)) {
+            LOG.debug("closing {}: max-connections {} reached, or draining", clientChannel.remoteAddress(),
+                    settings.maxConnections());
             clientChannel.close();
             return;
         }
-        server.connections().add(clientChannel);
         ServerSettings.HttpLimits limits = settings.limits();
         ServerSettings.HttpTimeouts timeouts = settings.timeouts();
         RequestTimeouts requestTimeouts = new RequestTimeouts(timeouts.requestHead(), timeouts.body(), timeouts.keepAlive());

@@ -3,8 +3,13 @@ package io.edge.core.http;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
 import io.edge.core.route.Router;
+import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What every connection of one server shares: routing, responders, limits, the access log and the
@@ -12,12 +17,18 @@ import java.util.function.Function;
  */
 public final class HttpServerContext {
 
+    private static final Logger LOG = LoggerFactory.getLogger(HttpServerContext.class);
+
     private final Router router;
     private final Function<LocationSettings, Responder> responders;
     private final ServerSettings settings;
     private final AccessLog accessLog;
     private final ChannelGroup connections;
     private volatile boolean draining;
+    /** The listening channels, whose accepting {@link #admit} pauses at {@code max-connections}. */
+    private final List<Channel> listeners = new CopyOnWriteArrayList<>();
+    /** Whether a listener was paused last: a closing connection then asks to resume. */
+    private volatile boolean acceptPaused;
 
     public HttpServerContext(Router router, Function<LocationSettings, Responder> responders, ServerSettings settings,
                              AccessLog accessLog, ChannelGroup connections) {
@@ -47,6 +58,55 @@ public final class HttpServerContext {
 
     public ChannelGroup connections() {
         return connections;
+    }
+
+    /**
+     * Takes {@code clientChannel} as one of the server's connections, or refuses it (false: the caller closes it)
+     * when {@code max-connections} are open already or the server drains. At the limit the listeners stop
+     * accepting, as HAProxy's {@code maxconn} and nginx's {@code worker_connections} do: new clients wait in the
+     * listen backlog, not reset, until a connection closes. One accepted meanwhile (up to a read's worth of
+     * accepts) is still refused.
+     */
+    boolean admit(Channel clientChannel) {
+        if (connections.size() >= settings.maxConnections() || draining) {
+            return false;
+        }
+        connections.add(clientChannel); // removed by the group when it closes, before the listener below runs
+        if (connections.size() >= settings.maxConnections()) {
+            updateAccepting();
+        }
+        clientChannel.closeFuture().addListener(closed -> {
+            if (acceptPaused) {
+                updateAccepting();
+            }
+        });
+        return true;
+    }
+
+    /**
+     * The server's listening channels: paused and resumed by {@link #admit} (their accept loop decides, one
+     * decision at a time, from the count then).
+     */
+    public void addListener(Channel listener) {
+        listeners.add(listener);
+    }
+
+    private void updateAccepting() {
+        for (Channel listener : listeners) {
+            listener.eventLoop().execute(() -> {
+                boolean full = connections.size() >= settings.maxConnections();
+                if (listener.config().isAutoRead() == full) {
+                    listener.config().setAutoRead(!full);
+                    acceptPaused = full;
+                    if (full) {
+                        LOG.warn("max-connections {} reached: {} accepts no more connections until one closes "
+                                + "(they wait in its listen backlog)", settings.maxConnections(), listener.localAddress());
+                    } else {
+                        LOG.info("{} accepts connections again", listener.localAddress());
+                    }
+                }
+            });
+        }
     }
 
     public boolean isDraining() {
