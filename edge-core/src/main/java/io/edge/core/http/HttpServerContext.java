@@ -29,6 +29,9 @@ public final class HttpServerContext {
     private final List<Channel> listeners = new CopyOnWriteArrayList<>();
     /** Whether a listener was paused last: a closing connection then asks to resume. */
     private volatile boolean acceptPaused;
+    private static final long PAUSE_LOG_INTERVAL_NANOS = 10_000_000_000L;
+    /** When a pause was last logged; a server at its limit pauses and resumes with every connection. */
+    private volatile long lastPauseLogged = System.nanoTime() - PAUSE_LOG_INTERVAL_NANOS - 1;
 
     public HttpServerContext(Router router, Function<LocationSettings, Responder> responders, ServerSettings settings,
                              AccessLog accessLog, ChannelGroup connections) {
@@ -98,11 +101,11 @@ public final class HttpServerContext {
                 if (listener.config().isAutoRead() == full) {
                     listener.config().setAutoRead(!full);
                     acceptPaused = full;
-                    if (full) {
+                    long now = System.nanoTime();
+                    if (full && now - lastPauseLogged > PAUSE_LOG_INTERVAL_NANOS) { // at most one line per 10 s
+                        lastPauseLogged = now;
                         LOG.warn("max-connections {} reached: {} accepts no more connections until one closes "
                                 + "(they wait in its listen backlog)", settings.maxConnections(), listener.localAddress());
-                    } else {
-                        LOG.info("{} accepts connections again", listener.localAddress());
                     }
                 }
             });
