@@ -61,6 +61,8 @@ public final class Edge {
     private static final Logger LOG = LoggerFactory.getLogger(Edge.class);
     private static final long STATS_PERIOD_S = 10;
 
+    /** Set by {@link #stop}: a start after it (a shutdown hook ran first) starts nothing. */
+    private boolean stopped;
     private final EdgeSettings settings;
     private final Ticker ticker;
     private ResponseCache responseCache;
@@ -92,6 +94,9 @@ public final class Edge {
      * meanwhile (a shutdown hook) waits for it.
      */
     public synchronized void start() throws Exception {
+        if (stopped) {
+            throw new IllegalStateException("stopped before it started (a signal during the start)");
+        }
         try {
             engine = fileEngine(settings.staticIo());
             StaticResponder staticResponder = staticResponder();
@@ -322,6 +327,7 @@ public final class Edge {
      * still waiting for a PHP worker get one.
      */
     public synchronized boolean stop() {
+        stopped = true;
         boolean clean = true;
         if (server != null) {
             try {

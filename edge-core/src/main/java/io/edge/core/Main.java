@@ -84,28 +84,32 @@ public final class Main implements Callable<Integer> {
             Runtime.getRuntime().halt(0);
         }, "edge-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdown);
-        try {
-            Logging.configureAccessLog(settings.server().accessLogEnabled(), settings.server().accessLog());
-            edge.start();
-        } catch (Exception e) {
-            log.error("could not start: {}", describe(e));
-            try {
-                Runtime.getRuntime().removeShutdownHook(shutdown); // the exit below is a failure: status 1
-            } catch (IllegalStateException shuttingDown) {
-                // a signal came meanwhile: the hook stops what started and exits 0
-            }
-            edge.stop(); // whatever started, and the temporary run directory
-            Logging.stop(); // the error log is asynchronous: written out before the exit
-            return 1;
-        }
         // nginx's signals where a JVM can take them: USR1 reopens the logs (logrotate's postrotate); so does HUP,
-        // which must not stop the server, though it cannot reload the configuration as nginx's does.
+        // which must not stop the server, though it cannot reload the configuration as nginx's does. Before the
+        // start, which may take seconds (php-fpm): the JVM's defaults would end the process meanwhile.
         Signals.handle("USR1", () -> reopenLogs("USR1"));
         Signals.handle("HUP", () -> {
             reopenLogs("HUP");
             log.warn("SIGHUP: the configuration is read only at start; to apply a changed one, check it with "
                     + "--check-config and restart edge (SIGTERM drains it first)");
         });
+        try {
+            Logging.configureAccessLog(settings.server().accessLogEnabled(), settings.server().accessLog());
+            edge.start();
+        } catch (Exception e) {
+            log.error("could not start: {}", describe(e));
+            boolean failing;
+            try {
+                failing = Runtime.getRuntime().removeShutdownHook(shutdown); // the exit below is a failure: status 1
+            } catch (IllegalStateException shuttingDown) {
+                failing = false; // a signal came meanwhile: the hook stops what started, logs and exits 0
+            }
+            edge.stop(); // whatever started, and the temporary run directory
+            if (failing) {
+                Logging.stop(); // the error log is asynchronous: written out before the exit
+            }
+            return 1;
+        }
         stopped.await();
         return 0;
     }

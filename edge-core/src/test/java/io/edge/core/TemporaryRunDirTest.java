@@ -61,6 +61,16 @@ class TemporaryRunDirTest {
     }
 
     @Test
+    void aStartAfterAStopStartsNothingAndLeavesNoRunDir() throws Exception {
+        // A SIGTERM between the shutdown hook's registration and the start: the hook's stop runs first.
+        EdgeSettings settings = load("127.0.0.1:0", "\"\"");
+        Edge edge = new Edge(settings);
+        edge.stop();
+        assertThatThrownBy(edge::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("stopped");
+        assertThat(settings.server().runDir()).doesNotExist();
+    }
+
+    @Test
     void aConfiguredRunDirStays() throws Exception {
         Path run = Files.createDirectory(dir.resolve("run"));
         EdgeSettings settings = load("127.0.0.1:0", "run");

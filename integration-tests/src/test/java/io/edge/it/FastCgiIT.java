@@ -242,6 +242,20 @@ class FastCgiIT {
         assertThat(outside.statusCode()).isEqualTo(403);
         assertThat(outside.body()).doesNotContain("root:");
         assertThat(get("/sendfile.php?f=" + dir.resolve("www/private/../echo.php")).statusCode()).isEqualTo(403);
+        // Links are followed, and the file opened must lie inside: checked from its descriptor after the open.
+        Path inside = Files.createSymbolicLink(dir.resolve("www/private/inside-link.txt"), doc);
+        Path escape = Files.createSymbolicLink(dir.resolve("www/private/escape-link.txt"), dir.resolve("www/echo.php"));
+        try {
+            HttpResponse<String> linked = get("/sendfile.php?f=" + inside);
+            assertThat(linked.statusCode()).isEqualTo(200);
+            assertThat(linked.body()).isEqualTo("a document PHP decided to hand out\n");
+            HttpResponse<String> escaped = get("/sendfile.php?f=" + escape);
+            assertThat(escaped.statusCode()).as("a link inside to a file outside").isEqualTo(403);
+            assertThat(escaped.body()).doesNotContain("<?php");
+        } finally {
+            Files.delete(inside);
+            Files.delete(escape);
+        }
     }
 
     @Test

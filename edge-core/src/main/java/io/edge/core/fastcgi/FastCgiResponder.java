@@ -1,5 +1,7 @@
 package io.edge.core.fastcgi;
 
+import io.edge.aio.PathPolicy;
+import io.edge.aio.path.PathResolver;
 import io.edge.conf.LocationSettings;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.HttpStatusException;
@@ -38,6 +40,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -77,7 +80,8 @@ public final class FastCgiResponder implements Responder {
     private final BackendPool pool;
     private final WaitStats waitStats;
     private final StaticResponder staticResponder;
-    private final List<Path> sendfileRoots;
+    /** The x-sendfile directories, as configured and as their real paths now. */
+    private final List<PathResolver> sendfileRoots;
     private final Path root;
     private final BackendGroupSettings.Timeouts timeouts;
     private final ScriptResolver.FileProbe probe;
@@ -145,7 +149,11 @@ public final class FastCgiResponder implements Responder {
         this.pool = pool;
         this.waitStats = waitStats;
         this.staticResponder = staticResponder;
-        this.sendfileRoots = location.sendfileRoots().stream().map(p -> p.toAbsolutePath().normalize()).toList();
+        // Their real paths are taken again every second off the loop (a deploy may switch a link on their way).
+        this.sendfileRoots = location.sendfileRoots().stream()
+                .map(p -> PathResolver.forChecksOnly(p.toAbsolutePath().normalize(), PathPolicy.DEFAULT, System::nanoTime,
+                        Duration.ofSeconds(1)))
+                .toList();
         this.root = root;
         this.timeouts = timeouts;
         this.probe = probe;
@@ -439,20 +447,33 @@ public final class FastCgiResponder implements Responder {
             }
             redirected = true;
             Path file = sendfile != null ? Path.of(sendfile) : root.resolve(stripLeadingSlashes(accel));
-            Path real = realPath(file.toAbsolutePath().normalize());
-            // The directories' real paths now, as the file's: a deploy may have switched a link on their way too.
-            if (!file.isAbsolute()
-                    || sendfileRoots.stream().map(FastCgiResponder::realPath).noneMatch(real::startsWith)) {
-                LOG.warn("[{}] backend asked to send {} outside the x-sendfile directories", requestId, file);
-                exchange.sendError(HttpResponseStatus.FORBIDDEN);
+            Path normalized = file.toAbsolutePath().normalize();
+            // Named inside a directory, as configured or as its real path (PHP sees the real root): nothing else
+            // is even opened. Then the file opened must lie inside one too, links resolved (checked after the
+            // open, from its descriptor: no realpath on the event loop).
+            if (!file.isAbsolute() || sendfileRoots.stream().noneMatch(
+                    dir -> normalized.startsWith(dir.configuredRoot()) || normalized.startsWith(dir.root()))) {
+                outside(file);
                 return true;
             }
             HttpHeaders passThrough = new DefaultHttpHeaders();
             for (String name : PASS_THROUGH) {
                 passThrough.add(name, head.headers().getAll(name));
             }
-            staticResponder.sendFile(exchange, real, passThrough);
+            staticResponder.sendFileWithin(exchange, normalized, passThrough, real -> {
+                boolean inside = sendfileRoots.stream().anyMatch(dir -> real.startsWith(dir.root()));
+                if (!inside) {
+                    LOG.warn("[{}] backend asked to send {}, which is {} outside the x-sendfile directories",
+                            requestId, file, real);
+                }
+                return inside;
+            });
             return true;
+        }
+
+        private void outside(Path file) {
+            LOG.warn("[{}] backend asked to send {} outside the x-sendfile directories", requestId, file);
+            exchange.sendError(HttpResponseStatus.FORBIDDEN);
         }
 
         @Override
@@ -612,14 +633,6 @@ public final class FastCgiResponder implements Responder {
         return uri.substring(i);
     }
 
-    /** The path with links resolved as far as it exists, so confinement can't be escaped through a link. */
-    private static Path realPath(Path path) {
-        try {
-            return path.toRealPath();
-        } catch (java.io.IOException missing) {
-            return path;
-        }
-    }
 
     /** {@code tail} appended to {@code held}; takes ownership of both and returns the owner of the result. */
     private static ByteBuf append(ByteBuf held, ByteBuf tail) {

@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 public final class HttpServerContext {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpServerContext.class);
+    private static final long PAUSE_LOG_INTERVAL_NANOS = 10_000_000_000L;
 
     private final Router router;
     private final Function<LocationSettings, Responder> responders;
@@ -27,11 +28,10 @@ public final class HttpServerContext {
     private volatile boolean draining;
     /** The listening channels, whose accepting {@link #admit} pauses at {@code max-connections}. */
     private final List<Channel> listeners = new CopyOnWriteArrayList<>();
-    /** Whether a listener was paused last: a closing connection then asks to resume. */
+    /** Whether the listeners were paused last: a closing connection then asks to resume. */
     private volatile boolean acceptPaused;
-    private static final long PAUSE_LOG_INTERVAL_NANOS = 10_000_000_000L;
-    /** When a pause was last logged; a server at its limit pauses and resumes with every connection. */
-    private volatile long lastPauseLogged = System.nanoTime() - PAUSE_LOG_INTERVAL_NANOS - 1;
+    /** When a pause was last logged (on the accept loop). */
+    private long lastPauseLogged = System.nanoTime() - PAUSE_LOG_INTERVAL_NANOS - 1;
 
     public HttpServerContext(Router router, Function<LocationSettings, Responder> responders, ServerSettings settings,
                              AccessLog accessLog, ChannelGroup connections) {
@@ -94,21 +94,38 @@ public final class HttpServerContext {
         listeners.add(listener);
     }
 
+    /**
+     * Pauses or resumes every listener from the count of connections, on its accept loop (one thread for all the
+     * listeners, so {@link #acceptPaused} is theirs). No lost wake-up: a pause first says so and then counts again,
+     * while a closing connection first leaves the group and then looks at the flag, so one of them sees the other.
+     */
     private void updateAccepting() {
         for (Channel listener : listeners) {
             listener.eventLoop().execute(() -> {
-                boolean full = connections.size() >= settings.maxConnections();
-                if (listener.config().isAutoRead() == full) {
-                    listener.config().setAutoRead(!full);
-                    acceptPaused = full;
-                    long now = System.nanoTime();
-                    if (full && now - lastPauseLogged > PAUSE_LOG_INTERVAL_NANOS) { // at most one line per 10 s
-                        lastPauseLogged = now;
-                        LOG.warn("max-connections {} reached: {} accepts no more connections until one closes "
-                                + "(they wait in its listen backlog)", settings.maxConnections(), listener.localAddress());
+                if (connections.size() >= settings.maxConnections()) {
+                    acceptPaused = true;
+                    if (listener.config().isAutoRead()) {
+                        listener.config().setAutoRead(false);
+                        logPause(listener);
+                    }
+                    if (connections.size() >= settings.maxConnections()) {
+                        return;
                     }
                 }
+                if (!listener.config().isAutoRead()) {
+                    listener.config().setAutoRead(true);
+                }
+                acceptPaused = false;
             });
+        }
+    }
+
+    private void logPause(Channel listener) {
+        long now = System.nanoTime();
+        if (now - lastPauseLogged > PAUSE_LOG_INTERVAL_NANOS) { // at the limit it pauses with every connection
+            lastPauseLogged = now;
+            LOG.warn("max-connections {} reached: {} accepts no more connections until one closes (they wait in "
+                    + "its listen backlog; logged at most every 10 s)", settings.maxConnections(), listener.localAddress());
         }
     }
 

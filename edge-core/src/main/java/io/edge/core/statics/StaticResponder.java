@@ -64,6 +64,7 @@ import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -351,14 +352,38 @@ public final class StaticResponder implements Responder {
      * backend. The caller has already confined {@code file}; links in its last component are refused.
      */
     public void sendFile(Exchange exchange, Path file, HttpHeaders passThrough) {
-        open(exchange, engine.open(file, false, bodyExpected(exchange)), openFile -> {
-            if (openFile.isDirectory()) {
+        sendFile(exchange, file, false, passThrough, real -> true);
+    }
+
+    /**
+     * As {@link #sendFile(Exchange, Path, HttpHeaders)}, links followed, but only a file whose real path (that of
+     * the file opened: {@link OpenFile#realPath}, no wait on the loop) {@code within} accepts; any other gets 403.
+     * For X-Sendfile: the file is opened first (off the loop where that could wait) and checked after, so that
+     * no {@code realpath} runs on the event loop.
+     */
+    public void sendFileWithin(Exchange exchange, Path file, HttpHeaders passThrough, Predicate<Path> within) {
+        sendFile(exchange, file, true, passThrough, within);
+    }
+
+    private void sendFile(Exchange exchange, Path file, boolean followLinks, HttpHeaders passThrough,
+            Predicate<Path> within) {
+        open(exchange, engine.open(file, followLinks, bodyExpected(exchange)), openFile -> {
+            if (openFile.isDirectory() || !isWithin(openFile, within)) {
                 openFile.release();
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
                 return;
             }
             serve(exchange, openFile, file.getFileName().toString(), passThrough);
         }, () -> exchange.sendError(HttpResponseStatus.NOT_FOUND));
+    }
+
+    private static boolean isWithin(OpenFile file, Predicate<Path> within) {
+        try {
+            return within.test(file.realPath());
+        } catch (IOException e) {
+            LOG.warn("the real path of {} could not be read: {}", file.path(), e.toString());
+            return false;
+        }
     }
 
     /**

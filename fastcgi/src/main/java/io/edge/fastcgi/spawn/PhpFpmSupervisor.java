@@ -165,7 +165,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
                     + " bytes (expected: <= " + MAX_SOCKET_PATH_BYTES + ", the Unix socket path limit)");
         }
         this.setsid = findSetsid();
-        this.setpriv = findTool("setpriv");
+        this.setpriv = Pdeathsig.SETPRIV;
         this.launcher = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "php-fpm-" + groupName + "-launcher");
             t.setDaemon(true);
@@ -396,7 +396,38 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         return findTool("setsid");
     }
 
-    /** util-linux's {@code setpriv} (2.33 and later take {@code --pdeathsig}), or null. */
+    /** util-linux's {@code setpriv} if it takes {@code --pdeathsig} (2.33 and later), asked once; else null. */
+    private static final class Pdeathsig {
+        static final String SETPRIV = probe();
+
+        private static String probe() {
+            String setpriv = findTool("setpriv");
+            String missing = setpriv == null ? "no setpriv(1)" : null;
+            if (setpriv != null) {
+                try {
+                    Process probe = new ProcessBuilder(setpriv, "--pdeathsig", "TERM", "true")
+                            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                    if (!probe.waitFor(10, TimeUnit.SECONDS)) {
+                        probe.destroyForcibly();
+                        missing = setpriv + " --pdeathsig did not answer";
+                    } else if (probe.exitValue() != 0) {
+                        missing = setpriv + " does not take --pdeathsig (util-linux before 2.33)";
+                    }
+                } catch (IOException e) {
+                    missing = setpriv + ": " + e.getMessage();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    missing = "interrupted while trying " + setpriv;
+                }
+            }
+            if (missing != null) {
+                LOG.warn("php-fpm: {}; a php-fpm edge spawns outlives edge if edge is killed (SIGKILL, a crash)", missing);
+                return null;
+            }
+            return setpriv;
+        }
+    }
+
     private static String findTool(String name) {
         for (String candidate : List.of("/usr/bin/" + name, "/bin/" + name)) {
             if (Files.isExecutable(Path.of(candidate))) {
@@ -443,7 +474,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         }
     }
 
-    // Called with `lock` held, so that stop() sees every process we start, and on the restarter thread.
+    // Called with `lock` held, so that stop() sees every process we start, and on the launcher thread.
     private Process launch() throws IOException {
         List<String> command = new ArrayList<>();
         if (setsid != null) {

@@ -213,11 +213,10 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
                 stats.counters.residentReads.increment();
                 return CompletableFuture.completedFuture(resident);
             }
-        } else if (residencyCheck && how != FileSystemReads.WORKERS && !FileServerFiles.isFromFileServer(file)
+        } else if (residencyCheck && (how == null ? file.onLocalFileSystem() : how != FileSystemReads.WORKERS)
                 && PageCache.isResident(file.fd(), offset, length)) {
             // Not where reads go to workers: a read from a file server's page cache may still wait for the server
-            // (FileServerFiles). Undecided is safe only for a file not marked so: one opened on the loop, which
-            // only a local file system allows, since a pool open marks its file whenever the answer is not known.
+            // (FileServerFiles). Undecided, only for a file known to be local: one opened on the loop.
             stats.counters.residentReads.increment();
             return FileReads.readResident(file, offset, length, buffers);
         }

@@ -7,6 +7,7 @@ import io.netty.util.AbstractReferenceCounted;
 import io.netty.util.IllegalReferenceCountException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
@@ -43,6 +44,8 @@ public final class OpenFile extends AbstractReferenceCounted {
     private volatile boolean closed;
     /** Where the descriptor is closed when the last reference goes, if not on the releasing thread. */
     private volatile Executor closer;
+    /** Opened on the caller's thread, which only a local file system allows ({@link #onLocalFileSystem}). */
+    private volatile boolean onLocalFileSystem;
     /** The whole file, read by the pool thread that opened it, until a read takes it ({@link #takeContent}). */
     private volatile ByteBuf content;
     private static final AtomicReferenceFieldUpdater<OpenFile, ByteBuf> CONTENT =
@@ -168,6 +171,21 @@ public final class OpenFile extends AbstractReferenceCounted {
         return direct;
     }
 
+    /**
+     * Where the open file is, links resolved: the kernel's name for its descriptor ({@code /proc/self/fd}), built
+     * from the dentries in memory, so it never waits for a disk or a file server, and it names the file opened, not
+     * whatever its path names by now. A file removed since ends in {@code " (deleted)"}. Without a raw descriptor
+     * (the JDK's channel), the path's real path, which does block. Valid while a reference is held.
+     *
+     * @throws IOException if the name cannot be read
+     */
+    public Path realPath() throws IOException {
+        if (fd >= 0) {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd));
+        }
+        return path.toRealPath();
+    }
+
     /** Size in bytes when opened (from the open descriptor). */
     public long size() {
         return size;
@@ -229,6 +247,19 @@ public final class OpenFile extends AbstractReferenceCounted {
         if (whole.readableBytes() != size || !CONTENT.compareAndSet(this, null, whole)) {
             whole.release();
         }
+    }
+
+    /** Says the file was opened on the caller's thread: its file system is local, whatever anyone decided yet. */
+    void markOnLocalFileSystem() {
+        onLocalFileSystem = true;
+    }
+
+    /**
+     * Whether the file is known to be on a local file system, its page cache read without asking a server: true
+     * for a file opened on the caller's thread (no open that could wait). False says nothing.
+     */
+    boolean onLocalFileSystem() {
+        return onLocalFileSystem;
     }
 
     /** Releases the bytes {@link #offerContent offered} if no read took them. */

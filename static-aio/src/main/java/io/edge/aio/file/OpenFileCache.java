@@ -328,8 +328,14 @@ public final class OpenFileCache implements AutoCloseable {
             String relative = resolution.relativePath();
             long resolve = Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_NO_SYMLINKS
                     | (inline ? Syscalls.RESOLVE_CACHED | Syscalls.RESOLVE_NO_XDEV : 0);
-            return openNative(key, () -> Syscalls.openat2ReadOnly(root.fd(), relative, followLinks, resolve), true,
-                    ticker.read());
+            OpenFile opened = openNative(key, () -> Syscalls.openat2ReadOnly(root.fd(), relative, followLinks, resolve),
+                    true, ticker.read());
+            if (inline && opened != null) {
+                // Only a local file system opens inline (RootDirectory.inlineOpens), and RESOLVE_NO_XDEV kept the
+                // open on the root's. Marked after the file is cached: a reader seeing it unmarked is only careful.
+                opened.markOnLocalFileSystem();
+            }
+            return opened;
         } finally {
             root.release();
         }

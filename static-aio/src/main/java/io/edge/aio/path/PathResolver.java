@@ -210,6 +210,11 @@ public final class PathResolver {
         return current.real();
     }
 
+    /** The root as configured (absolute, links not resolved). */
+    public Path configuredRoot() {
+        return configured;
+    }
+
     public PathPolicy policy() {
         return policy;
     }
