@@ -19,6 +19,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -145,7 +146,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (result.isFailure()) {
             closeAfterCurrent = true;
             LOG.debug("bad request from {}: {}", ctx.channel().remoteAddress(), result.cause().toString());
-            sendErrorAndClose(ErrorResponses.statusForUnparsable(result.cause()), false);
+            sendErrorAndClose(ErrorResponses.statusForUnparsable(result.cause()), false, true);
             return;
         }
         String sentUri = request.uri();
@@ -315,9 +316,19 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void sendErrorAndClose(HttpResponseStatus status, boolean head) {
+    /**
+     * Answers {@code status} and closes, outside any exchange. {@code accessLogged}: with an access-log line whose
+     * request is {@code "-"} (what was sent could not be parsed), as nginx logs its 400s, so malformed requests and
+     * probes leave a trace.
+     */
+    private void sendErrorAndClose(HttpResponseStatus status, boolean head, boolean accessLogged) {
         FullHttpResponse response = ErrorResponses.response(ctx.alloc(), status, head);
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        if (accessLogged && server.accessLog().isEnabled()) {
+            InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+            server.accessLog().log(remote == null ? "-" : remote.getAddress().getHostAddress(), "-", status.code(),
+                    response.content().readableBytes(), null, null, System.nanoTime());
+        }
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
@@ -337,7 +348,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             // request head timeout (see RequestTimeouts)
             closeAfterCurrent = true;
             if (current == null) {
-                sendErrorAndClose(timeout.status(), false);
+                sendErrorAndClose(timeout.status(), false, false); // often a connection that never sent a byte
             } else {
                 ctx.close();
             }

@@ -109,6 +109,26 @@ class HttpCoreTest {
     }
 
     @Test
+    void aRequestThatCannotBeParsedIsAnswered400AndAccessLogged() throws Exception {
+        ch.qos.logback.classic.Logger access = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("edge.access");
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        access.addAppender(lines);
+        try {
+            try (RawHttpClient client = new RawHttpClient(start())) {
+                assertThat(client.send("NONSENSE\r\n\r\n").read().status()).isEqualTo(400);
+                assertThat(client.isClosedByPeer()).isTrue();
+            }
+            assertThat(server.shutdown()).isTrue(); // every log line is written once the loops are done
+            server = null;
+        } finally {
+            access.detachAppender(lines);
+        }
+        assertThat(lines.list).singleElement().extracting(ILoggingEvent::getFormattedMessage).asString()
+                .startsWith("127.0.0.1 - - [").contains("] \"-\" 400 ");
+    }
+
+    @Test
     void anAbsoluteFormRequestIsLoggedAsSent() throws Exception {
         ch.qos.logback.classic.Logger access = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("edge.access");
         ListAppender<ILoggingEvent> lines = new ListAppender<>();
