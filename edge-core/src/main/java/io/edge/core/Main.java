@@ -97,12 +97,16 @@ public final class Main implements Callable<Integer> {
             Logging.configureAccessLog(settings.server().accessLogEnabled(), settings.server().accessLog());
             edge.start();
         } catch (Exception e) {
-            log.error("could not start: {}", describe(e));
             boolean failing;
             try {
                 failing = Runtime.getRuntime().removeShutdownHook(shutdown); // the exit below is a failure: status 1
             } catch (IllegalStateException shuttingDown) {
                 failing = false; // a signal came meanwhile: the hook stops what started, logs and exits 0
+            }
+            if (failing) {
+                log.error("could not start: {}", describe(e));
+            } else {
+                log.info("start abandoned: shutting down ({})", describe(e));
             }
             edge.stop(); // whatever started, and the temporary run directory
             if (failing) {

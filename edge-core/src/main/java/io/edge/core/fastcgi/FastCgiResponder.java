@@ -633,7 +633,6 @@ public final class FastCgiResponder implements Responder {
         return uri.substring(i);
     }
 
-
     /** {@code tail} appended to {@code held}; takes ownership of both and returns the owner of the result. */
     private static ByteBuf append(ByteBuf held, ByteBuf tail) {
         CompositeByteBuf composite;

@@ -95,29 +95,35 @@ public final class HttpServerContext {
     }
 
     /**
-     * Pauses or resumes every listener from the count of connections, on its accept loop (one thread for all the
-     * listeners, so {@link #acceptPaused} is theirs). No lost wake-up: a pause first says so and then counts again,
-     * while a closing connection first leaves the group and then looks at the flag, so one of them sees the other.
+     * Pauses or resumes every listener from the count of connections, in one task on their accept loop (EdgeServer
+     * gives every listener the same one-thread group, so {@link #acceptPaused} is theirs). No lost wake-up: a pause
+     * first says so and then counts again, while a closing connection first leaves the group and then looks at the
+     * flag, so one of them sees the other.
      */
     private void updateAccepting() {
-        for (Channel listener : listeners) {
-            listener.eventLoop().execute(() -> {
-                if (connections.size() >= settings.maxConnections()) {
-                    acceptPaused = true;
+        if (listeners.isEmpty()) {
+            return;
+        }
+        listeners.get(0).eventLoop().execute(() -> {
+            if (connections.size() >= settings.maxConnections()) {
+                acceptPaused = true;
+                for (Channel listener : listeners) {
                     if (listener.config().isAutoRead()) {
                         listener.config().setAutoRead(false);
                         logPause(listener);
                     }
-                    if (connections.size() >= settings.maxConnections()) {
-                        return;
-                    }
                 }
+                if (connections.size() >= settings.maxConnections()) {
+                    return;
+                }
+            }
+            for (Channel listener : listeners) {
                 if (!listener.config().isAutoRead()) {
                     listener.config().setAutoRead(true);
                 }
-                acceptPaused = false;
-            });
-        }
+            }
+            acceptPaused = false;
+        });
     }
 
     private void logPause(Channel listener) {

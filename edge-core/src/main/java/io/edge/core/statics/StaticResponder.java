@@ -345,29 +345,16 @@ public final class StaticResponder implements Responder {
         exchange.complete(exchange.writeAndFlush(response));
     }
 
-    /** Serves a regular file; owns {@code file}'s reference from here on. */
     /**
      * Answers {@code exchange} with {@code file} as a static file would be answered (conditionals, ranges,
      * HEAD), adding {@code passThrough} headers: used for {@code X-Sendfile} / {@code X-Accel-Redirect} from a
-     * backend. The caller has already confined {@code file}; links in its last component are refused.
-     */
-    public void sendFile(Exchange exchange, Path file, HttpHeaders passThrough) {
-        sendFile(exchange, file, false, passThrough, real -> true);
-    }
-
-    /**
-     * As {@link #sendFile(Exchange, Path, HttpHeaders)}, links followed, but only a file whose real path (that of
-     * the file opened: {@link OpenFile#realPath}, no wait on the loop) {@code within} accepts; any other gets 403.
-     * For X-Sendfile: the file is opened first (off the loop where that could wait) and checked after, so that
-     * no {@code realpath} runs on the event loop.
+     * backend. Links are followed, but only a file whose real path (that of the file opened:
+     * {@link OpenFile#realPath}, read without waiting) {@code within} accepts is sent; any other gets 403. The file
+     * is opened first (off the loop where that could wait) and judged after, so no {@code realpath} runs on the
+     * event loop.
      */
     public void sendFileWithin(Exchange exchange, Path file, HttpHeaders passThrough, Predicate<Path> within) {
-        sendFile(exchange, file, true, passThrough, within);
-    }
-
-    private void sendFile(Exchange exchange, Path file, boolean followLinks, HttpHeaders passThrough,
-            Predicate<Path> within) {
-        open(exchange, engine.open(file, followLinks, bodyExpected(exchange)), openFile -> {
+        open(exchange, engine.open(file, true, bodyExpected(exchange)), openFile -> {
             if (openFile.isDirectory() || !isWithin(openFile, within)) {
                 openFile.release();
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);

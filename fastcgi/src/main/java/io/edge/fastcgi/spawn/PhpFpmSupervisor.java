@@ -402,10 +402,11 @@ public final class PhpFpmSupervisor implements AutoCloseable {
 
         private static String probe() {
             String setpriv = findTool("setpriv");
-            String missing = setpriv == null ? "no setpriv(1)" : null;
-            if (setpriv != null) {
+            String noop = findTool("true");
+            String missing = setpriv == null ? "no setpriv(1)" : noop == null ? "no true(1) to try setpriv with" : null;
+            if (missing == null) {
                 try {
-                    Process probe = new ProcessBuilder(setpriv, "--pdeathsig", "TERM", "true")
+                    Process probe = new ProcessBuilder(setpriv, "--pdeathsig", "TERM", noop)
                             .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
                     if (!probe.waitFor(10, TimeUnit.SECONDS)) {
                         probe.destroyForcibly();

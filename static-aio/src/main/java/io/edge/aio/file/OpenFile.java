@@ -174,16 +174,20 @@ public final class OpenFile extends AbstractReferenceCounted {
     /**
      * Where the open file is, links resolved: the kernel's name for its descriptor ({@code /proc/self/fd}), built
      * from the dentries in memory, so it never waits for a disk or a file server, and it names the file opened, not
-     * whatever its path names by now. A file removed since ends in {@code " (deleted)"}. Without a raw descriptor
-     * (the JDK's channel), the path's real path, which does block. Valid while a reference is held.
+     * whatever its path names by now. A file removed since ends in {@code " (deleted)"}. Valid while a reference is
+     * held.
      *
-     * @throws IOException if the name cannot be read
+     * @throws IOException if the name cannot be read, or the file has no raw descriptor to name it by (opened
+     *                     through the JDK's channel: no native calls; or by the kernel-AIO engine on a file system
+     *                     that refuses O_DIRECT): its path's real path would name what the path names now, and
+     *                     would block
      */
     public Path realPath() throws IOException {
-        if (fd >= 0) {
-            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd));
+        if (fd < 0) {
+            throw new IOException("no descriptor to name " + path + " by (opened without native calls, or without "
+                    + "O_DIRECT for the kernel-AIO engine)");
         }
-        return path.toRealPath();
+        return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd));
     }
 
     /** Size in bytes when opened (from the open descriptor). */
