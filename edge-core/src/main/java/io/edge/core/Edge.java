@@ -285,6 +285,7 @@ public final class Edge {
      */
     private List<String> statusLines() {
         List<String> lines = new ArrayList<>();
+        lines.add("connections: " + server.connectionsLine());
         lines.add("static files: " + StaticStatsLine.sinceStart(engine.stats()));
         pools.forEach((name, pool) -> lines.add("fastcgi group " + name + ": " + backendLine(name, pool)));
         if (contentCache != null) {

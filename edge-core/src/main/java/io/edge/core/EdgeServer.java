@@ -116,6 +116,12 @@ public final class EdgeServer implements AutoCloseable {
         return failure;
     }
 
+    /** The status page's connections line ({@link HttpServerContext#connectionsLine}); "" before the start. */
+    public String connectionsLine() {
+        HttpServerContext started = context;
+        return started == null ? "" : started.connectionsLine();
+    }
+
     /** The bound addresses, in configuration order (useful when a port was 0). */
     public List<InetSocketAddress> boundAddresses() {
         return listeners.stream().map(c -> (InetSocketAddress) c.localAddress()).toList();

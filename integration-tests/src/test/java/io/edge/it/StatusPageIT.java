@@ -68,6 +68,8 @@ class StatusPageIT {
         assertThat(page.body().lines()).anySatisfy(line -> assertThat(line)
                 .startsWith("fastcgi group php: open=").contains(" leases=1 ", " rejected-full=0 "));
         assertThat(page.body().lines()).anySatisfy(line -> assertThat(line).startsWith("content cache: hits="));
+        assertThat(page.body().lines()).first().asString()
+                .matches("connections: open=[1-9]\\d* max=\\d+ accepting=yes accepted=[1-9]\\d* refused=0 pauses=0");
 
         HttpResponse<String> head = send("HEAD", "/edge-status");
         assertThat(head.statusCode()).isEqualTo(200);

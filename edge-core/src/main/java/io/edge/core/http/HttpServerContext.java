@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +31,10 @@ public final class HttpServerContext {
     private final List<Channel> listeners = new CopyOnWriteArrayList<>();
     /** Whether the listeners were paused last: a closing connection then asks to resume. */
     private volatile boolean acceptPaused;
+    private final LongAdder accepted = new LongAdder();
+    private final LongAdder refused = new LongAdder();
+    /** Times the listeners were paused at max-connections (on the accept loop). */
+    private volatile long pauses;
     /** When a pause was last logged (on the accept loop). */
     private long lastPauseLogged = System.nanoTime() - PAUSE_LOG_INTERVAL_NANOS - 1;
 
@@ -72,8 +77,10 @@ public final class HttpServerContext {
      */
     boolean admit(Channel clientChannel) {
         if (connections.size() >= settings.maxConnections() || draining) {
+            refused.increment();
             return false;
         }
+        accepted.increment();
         connections.add(clientChannel); // removed by the group when it closes, before the listener below runs
         if (connections.size() >= settings.maxConnections()) {
             updateAccepting();
@@ -106,6 +113,9 @@ public final class HttpServerContext {
         }
         listeners.get(0).eventLoop().execute(() -> {
             if (connections.size() >= settings.maxConnections()) {
+                if (!acceptPaused) {
+                    pauses++; // only this loop writes it
+                }
                 acceptPaused = true;
                 for (Channel listener : listeners) {
                     if (listener.config().isAutoRead()) {
@@ -124,6 +134,17 @@ public final class HttpServerContext {
             }
             acceptPaused = false;
         });
+    }
+
+    /**
+     * The status page's line, as nginx's {@code stub_status} gives it: connections open now and the limit, whether
+     * the listeners accept, and since start the connections taken, those closed at once (over the limit, or
+     * draining) and the pauses at the limit.
+     */
+    public String connectionsLine() {
+        return "open=" + connections.size() + " max=" + settings.maxConnections()
+                + " accepting=" + (acceptPaused || draining ? "no" : "yes") + " accepted=" + accepted.sum()
+                + " refused=" + refused.sum() + " pauses=" + pauses;
     }
 
     private void logPause(Channel listener) {

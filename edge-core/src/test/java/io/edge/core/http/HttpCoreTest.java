@@ -68,6 +68,7 @@ class HttpCoreTest {
                 RawHttpClient.Response response = third.read();
                 assertThat(response.status()).as("served, not reset").isEqualTo(200);
                 assertThat(response.text()).isEqualTo("/3? body=0");
+                assertThat(server.connectionsLine()).startsWith("open=2 max=2 ").contains(" accepted=3 refused=0 ");
             }
         } finally {
             first.close();
