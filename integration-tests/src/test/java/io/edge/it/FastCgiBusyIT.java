@@ -2,12 +2,17 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -110,6 +115,45 @@ class FastCgiBusyIT {
             assertThat(statuses.get(200)).isGreaterThan(16);
         } finally {
             fpm.close();
+        }
+    }
+    @Test
+    void aSmallRequestBodyTricklingInHoldsNoPhpWorkerWhileItComes() throws Exception {
+        PhpScripts.install(Files.createDirectories(dir.resolve("www")));
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("one")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www",
+                                locations = [{ match = "/", fastcgi = php }] }]
+                     fastcgi.backends.php {
+                       addresses = ["%s"]
+                       max-connections = 1
+                       queue { max-waiters = 10, timeout = 5 s }
+                     }
+                     """.formatted(fpm.address()));
+             Socket slow = new Socket(edge.address().getAddress(), edge.address().getPort())) {
+            OutputStream upload = slow.getOutputStream();
+            upload.write(("POST /hash.php HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 10\r\n"
+                    + "Expect: 100-continue\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            upload.flush();
+            // edge asks for the body (100 Continue) when it starts reading it: from then on the request is edge's.
+            slow.setSoTimeout(30_000);
+            String interim = "HTTP/1.1 100 Continue\r\n\r\n";
+            assertThat(new String(slow.getInputStream().readNBytes(interim.length()), StandardCharsets.US_ASCII))
+                    .isEqualTo(interim);
+            upload.write("12345".getBytes(StandardCharsets.US_ASCII));
+            upload.flush();
+            // Half the body is in; the one PHP worker is not taken by it meanwhile.
+            HttpResponse<String> other = HTTP.send(HttpRequest.newBuilder(edge.uri("/echo.php?while=uploading")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(other.statusCode()).as("served while the upload trickles in, not queued behind it").isEqualTo(200);
+            assertThat(other.body()).contains("query=while=uploading");
+            upload.write("67890".getBytes(StandardCharsets.US_ASCII));
+            upload.flush();
+            String response = new String(slow.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(response).startsWith("HTTP/1.1 200 ");
+            String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest("1234567890".getBytes(StandardCharsets.US_ASCII)));
+            assertThat(response).endsWith("10 " + sha256);
         }
     }
 }

@@ -54,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * backend and the response back to the client, each side paused while the other can't keep up.
  *
  * <pre>
- *   RESOLVE --script--> [BUFFER chunked body] --> WAIT (queue; client reading paused) --lease--> EXCHANGE --end--> done
+ *   RESOLVE --script--> [BUFFER chunked or <= 64 KiB body] --> WAIT (queue; client reading paused) --lease--> EXCHANGE --end--> done
  *   RESOLVE --script, with a ScriptGate (the response cache)--> the gate answers, or runs the script as above,
  *           possibly with a derived request and a ResponseTap that watches or takes over the response
  *   RESOLVE --existing file or directory (front controller)--> static responder
@@ -76,6 +76,11 @@ public final class FastCgiResponder implements Responder {
     private static final AtomicLong REQUEST_IDS = new AtomicLong();
     private static final int MAX_RESPONSE_HEAD = 32 * 1024;
     private static final int MAX_RETRIES = 2;
+    /**
+     * Request bodies up to this length are read whole before a backend connection is taken (64 KiB: forms and
+     * JSON; nginx's client_body_buffer_size is 16 KiB, with larger bodies spooled to disk, which edge does not do).
+     */
+    static final int BUFFERED_BODY = 64 * 1024;
 
     private final BackendPool pool;
     private final WaitStats waitStats;
@@ -209,9 +214,11 @@ public final class FastCgiResponder implements Responder {
     private void start(Exchange exchange, ScriptResolver.Script script, HttpRequest request, ResponseTap tap) {
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         long contentLength = HttpUtil.getContentLength(request, -1L);
-        if (chunked) {
-            // CONTENT_LENGTH must be known before the params go out: gather the body first (the connection
-            // handler caps it at the configured body limit).
+        if (chunked || contentLength > 0 && contentLength <= BUFFERED_BODY) {
+            // Chunked: CONTENT_LENGTH must be known before the params go out, so the body is gathered first (the
+            // connection handler caps it at the configured body limit). A small body with a length is gathered
+            // too, as nginx buffers request bodies: a client trickling its form or JSON in then holds no PHP
+            // worker meanwhile (only larger bodies stream to a worker as they come).
             // Owned here until the last chunk hands it to the call; released here if the body never completes
             // (over the limit, malformed, the client gone).
             CompositeByteBuf body = exchange.clientChannel().alloc().compositeBuffer(1024);
