@@ -243,6 +243,8 @@ public final class FastCgiResponder implements Responder {
         private final ResponseTap tap;
         private final long contentLength;
         private ByteBuf bufferedBody;
+        /** The body was read whole before the call (chunked, or small): the client's reading was never paused. */
+        private final boolean bodyGathered;
         private final Channel clientChannel;
         private final String requestId = Long.toString(REQUEST_IDS.incrementAndGet(), 36);
         private Future<Lease> pending;
@@ -271,6 +273,7 @@ public final class FastCgiResponder implements Responder {
             this.tap = tap;
             this.contentLength = contentLength;
             this.bufferedBody = bufferedBody;
+            this.bodyGathered = bufferedBody != null;
             this.clientChannel = exchange.clientChannel();
             exchange.onClientGone(this::clientGone);
         }
@@ -615,7 +618,7 @@ public final class FastCgiResponder implements Responder {
          * (the cache's background refresh on a connection that has moved on) leaves the connection alone.
          */
         private void resumeClientReading() {
-            if (contentLength > 0) {
+            if (contentLength > 0 && !bodyGathered) { // a gathered body never paused the client's reading
                 clientChannel.config().setAutoRead(true);
             }
         }

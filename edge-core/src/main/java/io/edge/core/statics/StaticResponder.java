@@ -63,6 +63,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.function.BiConsumer;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.LongSupplier;
@@ -88,6 +89,7 @@ import org.slf4j.LoggerFactory;
 public final class StaticResponder implements Responder {
 
     private static final Logger LOG = LoggerFactory.getLogger(StaticResponder.class);
+    private static final AtomicBoolean NO_REAL_PATH_LOGGED = new AtomicBoolean();
     private static final String ALLOW = "GET, HEAD";
     /** How long a directory's real path, the root's included, is trusted: the open-file cache's period. */
     public static final Duration DIRECTORY_TTL = Duration.ofSeconds(1);
@@ -368,7 +370,10 @@ public final class StaticResponder implements Responder {
         try {
             return within.test(file.realPath());
         } catch (IOException e) {
-            LOG.warn("the real path of {} could not be read: {}", file.path(), e.toString());
+            if (NO_REAL_PATH_LOGGED.compareAndSet(false, true)) { // the same for every file of this engine
+                LOG.warn("X-Sendfile: the real path of {} cannot be read ({}); such files get 403 (logged once)",
+                        file.path(), e.getMessage());
+            }
             return false;
         }
     }
