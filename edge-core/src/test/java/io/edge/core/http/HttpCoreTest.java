@@ -111,42 +111,43 @@ class HttpCoreTest {
 
     @Test
     void aRequestThatCannotBeParsedIsAnswered400AndAccessLogged() throws Exception {
-        ch.qos.logback.classic.Logger access = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("edge.access");
-        ListAppender<ILoggingEvent> lines = new ListAppender<>();
-        lines.start();
-        access.addAppender(lines);
-        try {
-            try (RawHttpClient client = new RawHttpClient(start())) {
-                assertThat(client.send("NONSENSE\r\n\r\n").read().status()).isEqualTo(400);
-                assertThat(client.isClosedByPeer()).isTrue();
-            }
-            assertThat(server.shutdown()).isTrue(); // every log line is written once the loops are done
-            server = null;
-        } finally {
-            access.detachAppender(lines);
-        }
-        assertThat(lines.list).singleElement().extracting(ILoggingEvent::getFormattedMessage).asString()
-                .startsWith("127.0.0.1 - - [").contains("] \"-\" 400 ");
+        List<String> lines = accessLogged(client -> {
+            assertThat(client.send("NONSENSE\r\n\r\n").read().status()).isEqualTo(400);
+            assertThat(client.isClosedByPeer()).isTrue();
+        });
+        assertThat(lines).singleElement().asString().startsWith("127.0.0.1 - - [").contains("] \"-\" 400 ");
     }
 
     @Test
     void anAbsoluteFormRequestIsLoggedAsSent() throws Exception {
+        List<String> lines = accessLogged(client -> {
+            RawHttpClient.Response response = client.send("GET http://a.test/x?q=1 HTTP/1.1\r\nHost: b\r\n\r\n").read();
+            assertThat(response.text()).isEqualTo("/x?q=1 body=0"); // routed and answered in origin form
+        });
+        assertThat(lines).singleElement().asString().contains("\"GET http://a.test/x?q=1 HTTP/1.1\" 200");
+    }
+
+    /** What a client of a fresh server does. */
+    private interface ClientCheck {
+        void run(RawHttpClient client) throws Exception;
+    }
+
+    /** The access-log lines written while {@code check} talks to a fresh server, which is then shut down. */
+    private List<String> accessLogged(ClientCheck check) throws Exception {
         ch.qos.logback.classic.Logger access = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("edge.access");
         ListAppender<ILoggingEvent> lines = new ListAppender<>();
         lines.start();
         access.addAppender(lines);
         try {
             try (RawHttpClient client = new RawHttpClient(start())) {
-                RawHttpClient.Response response = client.send("GET http://a.test/x?q=1 HTTP/1.1\r\nHost: b\r\n\r\n").read();
-                assertThat(response.text()).isEqualTo("/x?q=1 body=0"); // routed and answered in origin form
+                check.run(client);
             }
             assertThat(server.shutdown()).isTrue(); // every log line is written once the loops are done
             server = null;
         } finally {
             access.detachAppender(lines);
         }
-        assertThat(lines.list).singleElement().satisfies(
-                line -> assertThat(line.getFormattedMessage()).contains("\"GET http://a.test/x?q=1 HTTP/1.1\" 200"));
+        return lines.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
     }
 
     @Test
