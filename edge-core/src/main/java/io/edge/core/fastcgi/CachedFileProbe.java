@@ -17,8 +17,9 @@ import java.time.Duration;
  * check). A period of zero asks the file system every time.
  *
  * <p>Thread-safe; one per probe it wraps (Edge: per FastCGI root and path policy, since an answer depends on
- * both), shared by the locations using it. A miss still looks on the calling thread: scripts are few and their
- * metadata stays in the kernel's dentry cache. Answers are remembered whatever they are, so a dotfile or a link
+ * both), shared by the locations using it. {@link #kind} looks on the calling thread when it misses; the event
+ * loop asks {@link #cachedOnly} instead, and sends a miss to a thread that may wait (a {@code stat} of a code tree
+ * on NFS is a round trip). Answers are remembered whatever they are, so a dotfile or a link
  * the policy refuses costs its check once per period too. Bounded by the length
  * of the paths it holds, not their count, since request paths choose them: a flood of 8 KiB URLs under a front
  * controller keeps about a hundred, short script paths about 5 000.
@@ -62,6 +63,39 @@ public final class CachedFileProbe implements FileProbe {
         // An answer another thread stored meanwhile stays: it may have looked later than this one.
         Kind stored = kinds.asMap().putIfAbsent(path, kind);
         return stored != null ? stored : kind;
+    }
+
+    /**
+     * The same answers as far as they are remembered, without ever looking: a path not remembered (or any path,
+     * with a period of zero) throws {@link Miss}, for the caller to ask {@link #kind} on a thread that may wait and
+     * come back. For the event loop.
+     */
+    public FileProbe cachedOnly() {
+        return new FileProbe() {
+            @Override
+            public Kind kind(Path path) {
+                Kind kind = kinds == null ? null : kinds.getIfPresent(path);
+                if (kind == null) {
+                    throw Miss.INSTANCE;
+                }
+                return kind;
+            }
+
+            @Override
+            public Path backendRoot(Path root) {
+                return probe.backendRoot(root);
+            }
+        };
+    }
+
+    /** {@link #cachedOnly()}'s answer for a path not remembered: no stack trace, one instance. */
+    public static final class Miss extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        static final Miss INSTANCE = new Miss();
+
+        private Miss() {
+            super("not remembered: to be looked at off the event loop", null, false, false);
+        }
     }
 
     /** For tests: paths remembered now. */

@@ -22,6 +22,7 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -44,6 +45,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +60,7 @@ import org.slf4j.LoggerFactory;
  * backend and the response back to the client, each side paused while the other can't keep up.
  *
  * <pre>
+ *   RESOLVE (from what the probe remembers; a path it does not is looked at on a probe thread, then back on the loop)
  *   RESOLVE --script--> [BUFFER chunked or <= 64 KiB body] --> WAIT (queue; client reading paused) --lease--> EXCHANGE --end--> done
  *   RESOLVE --script, with a ScriptGate (the response cache)--> the gate answers, or runs the script as above,
  *           possibly with a derived request and a ResponseTap that watches or takes over the response
@@ -92,6 +99,31 @@ public final class FastCgiResponder implements Responder {
     private final ScriptResolver.FileProbe probe;
     private final ScriptResolver resolver;
     private final ScriptResolver scriptsOnly;
+    /** The same resolution from what the probe remembers only, for the event loop; null: the probe never waits. */
+    private final Resolvers onLoop;
+
+    private record Resolvers(ScriptResolver resolver, ScriptResolver scriptsOnly, ScriptResolver.FileProbe probe) {
+    }
+
+    /** Requests whose script lookup waits for a probe thread at most; one more gets 503. */
+    static final int PROBE_QUEUE = 4096;
+    /**
+     * Looks at scripts, index files and front-controller paths the probe does not remember: two daemon threads for
+     * every FastCGI location (a miss costs a {@code stat} or two, each a round trip on NFS).
+     */
+    private static final ThreadPoolExecutor PROBES = probeThreads();
+
+    private static ThreadPoolExecutor probeThreads() {
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor threads = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(PROBE_QUEUE), task -> {
+                    Thread thread = new Thread(task, "edge-script-probe-" + n.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        threads.allowCoreThreadTimeOut(true);
+        return threads;
+    }
     private final ScriptGate gate;
 
     /**
@@ -164,15 +196,71 @@ public final class FastCgiResponder implements Responder {
         this.probe = probe;
         this.resolver = new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, location.frontController(), probe);
         this.scriptsOnly = new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, null, probe);
+        if (probe instanceof CachedFileProbe cached) {
+            ScriptResolver.FileProbe remembered = cached.cachedOnly();
+            this.onLoop = new Resolvers(new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, location.frontController(),
+                    remembered), new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, null, remembered), remembered);
+        } else {
+            this.onLoop = null; // a probe that does not wait (tests' FILESYSTEM on a local disk)
+        }
         this.gate = gate;
     }
 
     @Override
     public void respond(Exchange exchange) {
-        ScriptResolver.Resolution resolution = resolver.resolve(exchange.path(), exchange.query());
-        if (resolution instanceof ScriptResolver.StaticFile file && file.directory()) {
-            resolution = indexOf(exchange, file.file());
+        if (onLoop == null) {
+            dispatch(exchange, resolve(exchange, resolver, scriptsOnly, probe));
+            return;
         }
+        ScriptResolver.Resolution resolution;
+        try {
+            resolution = resolve(exchange, onLoop.resolver, onLoop.scriptsOnly, onLoop.probe);
+        } catch (CachedFileProbe.Miss miss) {
+            resolveOffLoop(exchange);
+            return;
+        }
+        dispatch(exchange, resolution);
+    }
+
+    /**
+     * A path the probe does not remember: the script, index and front controller are looked at on a probe thread
+     * (a {@code stat} may wait for the disk, or for an NFS server holding the code), which remembers them, and the
+     * request goes on on its event loop.
+     */
+    private void resolveOffLoop(Exchange exchange) {
+        EventLoop loop = exchange.clientChannel().eventLoop();
+        try {
+            PROBES.execute(() -> {
+                ScriptResolver.Resolution resolution;
+                try {
+                    resolution = resolve(exchange, resolver, scriptsOnly, probe);
+                } catch (RuntimeException e) {
+                    loop.execute(() -> exchange.fail(e));
+                    return;
+                }
+                loop.execute(() -> {
+                    if (!exchange.isEnded()) {
+                        dispatch(exchange, resolution);
+                    }
+                });
+            });
+        } catch (RejectedExecutionException full) {
+            exchange.fail(new HttpStatusException(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "script lookups queued: " + PROBE_QUEUE));
+        }
+    }
+
+    /** What the request asks for: a script (an index's, under a directory), a static file, or a refusal. */
+    private ScriptResolver.Resolution resolve(Exchange exchange, ScriptResolver withController,
+            ScriptResolver withoutController, ScriptResolver.FileProbe files) {
+        ScriptResolver.Resolution resolution = withController.resolve(exchange.path(), exchange.query());
+        if (resolution instanceof ScriptResolver.StaticFile file && file.directory()) {
+            resolution = indexOf(exchange, file.file(), withoutController, files);
+        }
+        return resolution;
+    }
+
+    private void dispatch(Exchange exchange, ScriptResolver.Resolution resolution) {
         if (resolution instanceof ScriptResolver.Script script) {
             if (gate == null) {
                 start(exchange, script, exchange.request(), null);
@@ -196,7 +284,8 @@ public final class FastCgiResponder implements Responder {
      * other file (or none) goes to the static responder, which applies the same index list. An index file the
      * site's policy refuses is a 403, as the static path's index search answers it.
      */
-    private ScriptResolver.Resolution indexOf(Exchange exchange, Path directory) {
+    private static ScriptResolver.Resolution indexOf(Exchange exchange, Path directory, ScriptResolver scriptsOnly,
+            ScriptResolver.FileProbe probe) {
         String base = exchange.path().endsWith("/") ? exchange.path() : exchange.path() + "/";
         for (String index : exchange.site().index()) {
             ScriptResolver.FileProbe.Kind kind = probe.kind(directory.resolve(index));

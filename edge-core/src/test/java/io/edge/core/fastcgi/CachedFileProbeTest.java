@@ -1,6 +1,7 @@
 package io.edge.core.fastcgi;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.edge.fastcgi.cgi.ScriptResolver.FileProbe;
 import io.edge.fastcgi.cgi.ScriptResolver.FileProbe.Kind;
@@ -51,6 +52,31 @@ class CachedFileProbeTest {
         nanos.addAndGet(Duration.ofSeconds(1).toNanos());
         assertThat(probe.kind(late)).isEqualTo(Kind.FILE);
         assertThat(looked).hasSize(2);
+    }
+
+    @Test
+    void theCachedOnlyViewAnswersWhatIsRememberedAndNeverLooks() {
+        Path script = Path.of("/www/index.php");
+        disk.put(script, Kind.FILE);
+        CachedFileProbe probe = new CachedFileProbe(fileSystem, Duration.ofSeconds(1), nanos::get);
+        FileProbe onLoop = probe.cachedOnly();
+
+        assertThatThrownBy(() -> onLoop.kind(script)).isInstanceOf(CachedFileProbe.Miss.class);
+        assertThat(looked).as("a miss does not look").isEmpty();
+        assertThat(probe.kind(script)).isEqualTo(Kind.FILE); // as the probe thread does
+        assertThat(onLoop.kind(script)).isEqualTo(Kind.FILE);
+        nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+        assertThatThrownBy(() -> onLoop.kind(script)).as("forgotten after the period").isInstanceOf(CachedFileProbe.Miss.class);
+        assertThat(looked).containsExactly(script);
+    }
+
+    @Test
+    void withAPeriodOfZeroTheCachedOnlyViewAlwaysMisses() {
+        Path script = Path.of("/www/index.php");
+        disk.put(script, Kind.FILE);
+        CachedFileProbe probe = new CachedFileProbe(fileSystem, Duration.ZERO, nanos::get);
+        assertThat(probe.kind(script)).isEqualTo(Kind.FILE);
+        assertThatThrownBy(() -> probe.cachedOnly().kind(script)).isInstanceOf(CachedFileProbe.Miss.class);
     }
 
     @Test
