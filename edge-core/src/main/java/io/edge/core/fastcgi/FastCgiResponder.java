@@ -235,18 +235,32 @@ public final class FastCgiResponder implements Responder {
                 try {
                     resolution = resolve(exchange, resolver, scriptsOnly, probe);
                 } catch (RuntimeException e) {
-                    loop.execute(() -> exchange.fail(e));
+                    onLoop(loop, () -> exchange.fail(e));
                     return;
                 }
-                loop.execute(() -> {
-                    if (!exchange.isEnded()) {
+                onLoop(loop, () -> {
+                    if (exchange.isEnded()) {
+                        return;
+                    }
+                    try {
                         dispatch(exchange, resolution);
+                    } catch (RuntimeException e) {
+                        // as the connection handler answers a responder that throws: a 500, never silence
+                        exchange.fail(e);
                     }
                 });
             });
         } catch (RejectedExecutionException full) {
             exchange.fail(new HttpStatusException(HttpResponseStatus.SERVICE_UNAVAILABLE,
                     "script lookups queued: " + PROBE_QUEUE));
+        }
+    }
+
+    private static void onLoop(EventLoop loop, Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (RejectedExecutionException shuttingDown) {
+            // the loop is gone, and the connection with it
         }
     }
 
