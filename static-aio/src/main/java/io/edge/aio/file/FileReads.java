@@ -60,6 +60,19 @@ final class FileReads {
     }
 
     /**
+     * The range from the bytes a file server's small file was read into as it was opened
+     * ({@link OpenFile#takeContent}), counted in {@code counters} as a read answered at once; null when none are held.
+     */
+    static CompletableFuture<ByteBuf> readAtOpen(OpenFile file, long offset, int length, EngineCounters counters) {
+        ByteBuf opened = file.takeContent(offset, length);
+        if (opened == null) {
+            return null;
+        }
+        counters.residentReads.increment();
+        return CompletableFuture.completedFuture(opened);
+    }
+
+    /**
      * The range in a buffer from {@code buffers} if every page of it is in the page cache, read at once on the
      * caller's thread by {@code preadv2} with {@code RWF_NOWAIT}: one call where a residency check and a
      * {@code pread} make two, and a page the kernel is still reading counts as absent instead of being waited

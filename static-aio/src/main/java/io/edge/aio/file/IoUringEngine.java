@@ -197,10 +197,9 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         if (rings.isClosed()) {
             return CompletableFuture.failedFuture(new IOException("io_uring engine closed"));
         }
-        ByteBuf opened = file.takeContent(offset, length);
-        if (opened != null) {
-            stats.counters.residentReads.increment(); // read by the pool thread that opened it (a file server's)
-            return CompletableFuture.completedFuture(opened);
+        CompletableFuture<ByteBuf> atOpen = FileReads.readAtOpen(file, offset, length, stats.counters);
+        if (atOpen != null) {
+            return atOpen;
         }
         CompletableFuture<FileSystemReads> decision = fileSystemReads(file);
         FileSystemReads how = decision.isDone() ? settled(decision) : null;

@@ -19,8 +19,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongPredicate;
 import java.util.function.LongFunction;
+import java.util.function.LongPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -181,13 +181,12 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
         FileReads.checkRange(file, offset, length);
         Objects.requireNonNull(alloc, "alloc");
-        ByteBuf opened = file.takeContent(offset, length);
-        if (opened != null) {
-            stats.counters.residentReads.increment(); // read by the pool thread that opened it (a file server's)
-            return CompletableFuture.completedFuture(opened);
+        CompletableFuture<ByteBuf> atOpen = FileReads.readAtOpen(file, offset, length, stats.counters);
+        if (atOpen != null) {
+            return atOpen;
         }
         if (!usesAio(file)) {
-            return readByThreads(file, offset, length, alloc);
+            return readByThreads(file, offset, length, alloc, readTimeoutNanos);
         }
         CompletableFuture<ByteBuf> result = new CompletableFuture<>();
         BufferRead read = new BufferRead(file.retain(), offset, length, alloc, result, counted(result, file));
@@ -209,9 +208,11 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         return false;
     }
 
-    private CompletionStage<ByteBuf> readByThreads(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
+    /** A read by the pool, failing after {@code timeoutNanos} (the read timeout, or what a fallback has left of it). */
+    private CompletionStage<ByteBuf> readByThreads(OpenFile file, long offset, int length, ByteBufAllocator alloc,
+            long timeoutNanos) {
         stats.threadReads.incrementAndGet();
-        return blocking.read(file, offset, length, alloc);
+        return blocking.read(file, offset, length, alloc, timeoutNanos);
     }
 
     /**
@@ -385,10 +386,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         }
 
         private void fallBack() {
-            handToPoolInTime(deadline, file, result, remaining -> {
-                stats.threadReads.incrementAndGet();
-                return blocking.read(file, offset, length, alloc, remaining);
-            });
+            handToPoolInTime(deadline, file, result, remaining -> readByThreads(file, offset, length, alloc, remaining));
         }
 
         private void partDone(Throwable cause) {

@@ -2,8 +2,8 @@ package io.edge.aio.file;
 
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
-import java.nio.file.Path;
 import io.netty.util.ReferenceCountUtil;
+import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -301,10 +301,9 @@ public final class ThreadPoolEngine implements FileEngine {
     CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc, long timeoutNanos) {
         FileReads.checkRange(file, offset, length);
         Objects.requireNonNull(alloc, "alloc");
-        ByteBuf opened = file.takeContent(offset, length);
-        if (opened != null) {
-            counters.residentReads.increment(); // read by the pool thread that opened it (a file server's)
-            return CompletableFuture.completedFuture(opened);
+        CompletableFuture<ByteBuf> atOpen = FileReads.readAtOpen(file, offset, length, counters);
+        if (atOpen != null) {
+            return atOpen;
         }
         if (residencyCheck && file.hasRawDescriptor() && !FileServerFiles.isFromFileServer(file)
                 && PageCache.isResident(file.fd(), offset, length)) {
