@@ -41,7 +41,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -96,20 +95,24 @@ public final class FastCgiResponder implements Responder {
     private final List<PathResolver> sendfileRoots;
     private final Path root;
     private final BackendGroupSettings.Timeouts timeouts;
-    private final ScriptResolver.FileProbe probe;
-    private final ScriptResolver resolver;
-    private final ScriptResolver scriptsOnly;
+    /** Resolution through the probe itself: on the loop only where the probe never waits, else a probe thread. */
+    private final Resolvers anywhere;
     /** The same resolution from what the probe remembers only, for the event loop; null: the probe never waits. */
     private final Resolvers onLoop;
 
+    /** Resolves under one root through one probe: with the front controller, and scripts only (for index files). */
     private record Resolvers(ScriptResolver resolver, ScriptResolver scriptsOnly, ScriptResolver.FileProbe probe) {
+        Resolvers(Path root, String frontController, ScriptResolver.FileProbe probe) {
+            this(new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, frontController, probe),
+                    new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, null, probe), probe);
+        }
     }
 
     /** Requests whose script lookup waits for a probe thread at most; one more gets 503. */
     static final int PROBE_QUEUE = 4096;
     /**
      * Looks at scripts, index files and front-controller paths the probe does not remember: two daemon threads for
-     * every FastCGI location (a miss costs a {@code stat} or two, each a round trip on NFS).
+     * every FastCGI location of the process (a miss costs a {@code stat} or two, each a round trip on NFS).
      */
     private static final ThreadPoolExecutor PROBES = probeThreads();
 
@@ -189,32 +192,26 @@ public final class FastCgiResponder implements Responder {
         // Their real paths are taken again every second off the loop (a deploy may switch a link on their way).
         this.sendfileRoots = location.sendfileRoots().stream()
                 .map(p -> PathResolver.forChecksOnly(p.toAbsolutePath().normalize(), PathPolicy.DEFAULT, System::nanoTime,
-                        Duration.ofSeconds(1)))
+                        StaticResponder.DIRECTORY_TTL))
                 .toList();
         this.root = root;
         this.timeouts = timeouts;
-        this.probe = probe;
-        this.resolver = new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, location.frontController(), probe);
-        this.scriptsOnly = new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, null, probe);
-        if (probe instanceof CachedFileProbe cached) {
-            ScriptResolver.FileProbe remembered = cached.cachedOnly();
-            this.onLoop = new Resolvers(new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, location.frontController(),
-                    remembered), new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, null, remembered), remembered);
-        } else {
-            this.onLoop = null; // a probe that does not wait (tests' FILESYSTEM on a local disk)
-        }
+        this.anywhere = new Resolvers(root, location.frontController(), probe);
+        // null: a probe that does not wait (tests' FILESYSTEM on a local disk) resolves on the loop itself
+        this.onLoop = probe instanceof CachedFileProbe cached
+                ? new Resolvers(root, location.frontController(), cached.cachedOnly()) : null;
         this.gate = gate;
     }
 
     @Override
     public void respond(Exchange exchange) {
         if (onLoop == null) {
-            dispatch(exchange, resolve(exchange, resolver, scriptsOnly, probe));
+            dispatch(exchange, resolve(exchange, anywhere));
             return;
         }
         ScriptResolver.Resolution resolution;
         try {
-            resolution = resolve(exchange, onLoop.resolver, onLoop.scriptsOnly, onLoop.probe);
+            resolution = resolve(exchange, onLoop);
         } catch (CachedFileProbe.Miss miss) {
             resolveOffLoop(exchange);
             return;
@@ -233,7 +230,7 @@ public final class FastCgiResponder implements Responder {
             PROBES.execute(() -> {
                 ScriptResolver.Resolution resolution;
                 try {
-                    resolution = resolve(exchange, resolver, scriptsOnly, probe);
+                    resolution = resolve(exchange, anywhere);
                 } catch (RuntimeException e) {
                     onLoop(loop, () -> exchange.fail(e));
                     return;
@@ -265,11 +262,10 @@ public final class FastCgiResponder implements Responder {
     }
 
     /** What the request asks for: a script (an index's, under a directory), a static file, or a refusal. */
-    private ScriptResolver.Resolution resolve(Exchange exchange, ScriptResolver withController,
-            ScriptResolver withoutController, ScriptResolver.FileProbe files) {
-        ScriptResolver.Resolution resolution = withController.resolve(exchange.path(), exchange.query());
+    private static ScriptResolver.Resolution resolve(Exchange exchange, Resolvers resolvers) {
+        ScriptResolver.Resolution resolution = resolvers.resolver().resolve(exchange.path(), exchange.query());
         if (resolution instanceof ScriptResolver.StaticFile file && file.directory()) {
-            resolution = indexOf(exchange, file.file(), withoutController, files);
+            resolution = indexOf(exchange, file.file(), resolvers);
         }
         return resolution;
     }
@@ -298,16 +294,15 @@ public final class FastCgiResponder implements Responder {
      * other file (or none) goes to the static responder, which applies the same index list. An index file the
      * site's policy refuses is a 403, as the static path's index search answers it.
      */
-    private static ScriptResolver.Resolution indexOf(Exchange exchange, Path directory, ScriptResolver scriptsOnly,
-            ScriptResolver.FileProbe probe) {
+    private static ScriptResolver.Resolution indexOf(Exchange exchange, Path directory, Resolvers resolvers) {
         String base = exchange.path().endsWith("/") ? exchange.path() : exchange.path() + "/";
         for (String index : exchange.site().index()) {
-            ScriptResolver.FileProbe.Kind kind = probe.kind(directory.resolve(index));
+            ScriptResolver.FileProbe.Kind kind = resolvers.probe().kind(directory.resolve(index));
             if (kind == ScriptResolver.FileProbe.Kind.FORBIDDEN) {
                 return new ScriptResolver.Forbidden("index " + base + index + " refused by the site's dotfile or link policy");
             }
             if (kind == ScriptResolver.FileProbe.Kind.FILE) {
-                ScriptResolver.Resolution candidate = scriptsOnly.resolve(base + index, exchange.query());
+                ScriptResolver.Resolution candidate = resolvers.scriptsOnly().resolve(base + index, exchange.query());
                 return candidate instanceof ScriptResolver.Script ? candidate : new ScriptResolver.StaticFile(directory, true);
             }
         }
