@@ -64,14 +64,14 @@ final class SettingsMapper {
     }
 
     EdgeSettings map(Section edge, Path source) {
-        ServerSettings server = server(edge.section("server"));
+        Section serverSection = edge.section("server");
+        ServerSettings server = server(serverSection);
         StaticIoSettings staticIo = staticIo(edge.section("static"));
         Map<String, String> mimeTypes = mimeTypes(edge.section("mime-types"));
         Map<String, BackendGroupSettings> backends = backends(edge.section("fastcgi"), server);
         String runDirProblem = BackendGroupSettings.Spawn.iniPathProblem(server.runDir().toString());
         if (runDirProblem != null && backends.values().stream().anyMatch(b -> b.spawn() != null)) {
-            Section section = edge.section("server");
-            section.problem("run-dir", (section.string("run-dir").isEmpty() ? "\"\" is a temporary directory "
+            serverSection.problem("run-dir", (serverSection.string("run-dir").isEmpty() ? "\"\" is a temporary directory "
                             + server.runDir() + ", which " : Section.render(ConfigValueFactory.fromAnyRef(
                             server.runDir().toString())) + " ") + runDirProblem + ", and a spawned backend's pool "
                             + "config names it", BackendGroupSettings.Spawn.INI_PATH_EXPECTED);
@@ -356,19 +356,20 @@ final class SettingsMapper {
         boolean spawnEnabled = spawnSection.bool("enabled");
         Path command = spawnSection.path("command", base);
         int workers = spawnSection.integer("workers", 1, 4096);
-        List<String> ini = spawnSection.strings("ini");
+        List<Section.Element> iniLines = spawnSection.elements("ini");
+        List<String> ini = iniLines.stream().map(Section.Element::text).toList();
         BackendGroupSettings.Spawn spawn = null;
         if (spawnEnabled) {
+            String commandProblem = command == null ? null : BackendGroupSettings.Spawn.iniPathProblem(command.toString());
             if (command == null) {
                 spawnSection.problem("command", "missing", "the path of the php-fpm binary");
-            } else if (BackendGroupSettings.Spawn.iniPathProblem(command.toString()) != null) {
+            } else if (commandProblem != null) {
                 spawnSection.invalid("command", Section.render(ConfigValueFactory.fromAnyRef(command.toString())) + " "
-                        + BackendGroupSettings.Spawn.iniPathProblem(command.toString()),
-                        BackendGroupSettings.Spawn.INI_PATH_EXPECTED);
+                        + commandProblem, BackendGroupSettings.Spawn.INI_PATH_EXPECTED);
             } else if (!Files.isRegularFile(command) || !Files.isExecutable(command)) {
                 spawnSection.invalid("command", command + " is not an executable file", "the path of the php-fpm binary");
             }
-            for (Section.Element line : spawnSection.elements("ini")) {
+            for (Section.Element line : iniLines) {
                 String problem = BackendGroupSettings.Spawn.iniLineProblem(line.text());
                 if (problem != null) {
                     spawnSection.invalid("ini", line.index(), Section.render(ConfigValueFactory.fromAnyRef(line.text()))
