@@ -27,7 +27,7 @@ import java.util.function.LongSupplier;
  */
 public final class PolicyFileProbe implements FileProbe {
 
-    private final Path root;
+    /** Holds the root as given ({@link PathResolver#configuredRoot}) and its real path now. */
     private final PathResolver resolver;
 
     /**
@@ -38,18 +38,18 @@ public final class PolicyFileProbe implements FileProbe {
      * @param directoryTtl how long a directory's real path is trusted, and how often the root's is taken again
      */
     public PolicyFileProbe(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl) {
-        this.root = root.toAbsolutePath().normalize();
-        this.resolver = PathResolver.forChecksOnly(this.root, policy, nanoClock, directoryTtl);
+        this.resolver = PathResolver.forChecksOnly(root, policy, nanoClock, directoryTtl);
     }
 
     /** The root's real path, taken again every second by the resolver: a deploy's new release, once switched. */
     @Override
     public Path backendRoot(Path root) {
-        return root.equals(this.root) ? resolver.root() : root;
+        return root.equals(resolver.configuredRoot()) ? resolver.root() : root;
     }
 
     @Override
     public Kind kind(Path path) {
+        Path root = resolver.configuredRoot();
         if (!path.startsWith(root)) {
             return Kind.FORBIDDEN; // the script resolver never asks; nothing outside the root is a script
         }

@@ -1,5 +1,6 @@
 package io.edge.core.http;
 
+import java.net.InetSocketAddress;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
@@ -27,14 +28,15 @@ public final class AccessLog {
         return enabled;
     }
 
-    void log(String remoteAddress, String requestLine, int status, long bodyBytes, String referer, String userAgent,
+    /** @param remote the client's address, or null when the channel has none any more ({@code -} is logged) */
+    void log(InetSocketAddress remote, String requestLine, int status, long bodyBytes, String referer, String userAgent,
              long startNanos) {
         if (!enabled) {
             return;
         }
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         StringBuilder line = new StringBuilder(160)
-                .append(remoteAddress).append(" - - [").append(TIME.format(ZonedDateTime.now())).append("] \"");
+                .append(remote == null ? "-" : remote.getAddress().getHostAddress()).append(" - - [").append(TIME.format(ZonedDateTime.now())).append("] \"");
         appendEscaped(line, requestLine);
         line.append("\" ").append(status).append(' ').append(bodyBytes).append(" \"");
         appendEscaped(line, referer == null ? "-" : referer);

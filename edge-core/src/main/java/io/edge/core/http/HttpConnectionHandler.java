@@ -325,8 +325,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         FullHttpResponse response = ErrorResponses.response(ctx.alloc(), status, head);
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         if (accessLogged && server.accessLog().isEnabled()) {
-            InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
-            server.accessLog().log(remote == null ? "-" : remote.getAddress().getHostAddress(), "-", status.code(),
+            server.accessLog().log((InetSocketAddress) ctx.channel().remoteAddress(), "-", status.code(),
                     response.content().readableBytes(), null, null, System.nanoTime());
         }
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);

@@ -406,8 +406,7 @@ final class ServerExchange implements Exchange {
         if (!connection.server().accessLog().isEnabled()) {
             return;
         }
-        InetSocketAddress remote = remoteAddress();
-        connection.server().accessLog().log(remote == null ? "-" : remote.getAddress().getHostAddress(),
+        connection.server().accessLog().log(remoteAddress(),
                 request.method() + " " + sentUri + " " + sentVersion, status, bodyBytes,
                 request.headers().get(HttpHeaderNames.REFERER), request.headers().get(HttpHeaderNames.USER_AGENT),
                 startNanos);

@@ -103,7 +103,10 @@ public final class PhpFpmSupervisor implements AutoCloseable {
     private final Path pidFile;
     private final Path logFile;
     private final String setsid;
-    /** Sets php-fpm's parent-death signal (PR_SET_PDEATHSIG) before it runs; null where missing. */
+    /**
+     * Sets php-fpm's parent-death signal (PR_SET_PDEATHSIG) before it runs; null where missing. Taken in the
+     * constructor, so the one-time probe runs there, never under {@code lock} in a launch.
+     */
     private final String setpriv;
 
     private final Object lock = new Object();
@@ -164,7 +167,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             throw new IllegalArgumentException("spawn.run-dir: socket path " + socketFile + " is " + socketPathBytes
                     + " bytes (expected: <= " + MAX_SOCKET_PATH_BYTES + ", the Unix socket path limit)");
         }
-        this.setsid = findSetsid();
+        this.setsid = findTool("setsid");
         this.setpriv = Pdeathsig.SETPRIV;
         this.launcher = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "php-fpm-" + groupName + "-launcher");
@@ -390,10 +393,6 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             throw new IllegalArgumentException(setting + ": \"" + path + "\" " + problem
                     + " (expected: " + BackendGroupSettings.Spawn.INI_PATH_EXPECTED + ")");
         }
-    }
-
-    private static String findSetsid() {
-        return findTool("setsid");
     }
 
     /** util-linux's {@code setpriv} if it takes {@code --pdeathsig} (2.33 and later), asked once; else null. */
