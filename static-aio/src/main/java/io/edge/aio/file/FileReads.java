@@ -33,8 +33,10 @@ final class FileReads {
      * {@link FileEngine#loadRegion} for the engines that read asynchronously: a range all in the page cache
      * leaves as {@code engine.region} ({@code sendfile}) at once; any other range is first read by
      * {@code engine.read} into a buffer, since {@code sendfile} of a range not in memory would hold the writing
-     * event loop for the disk. Where residency cannot be told ({@code cachestat} missing, no raw descriptor),
-     * the region at once.
+     * event loop for the disk. A file server's file ({@link FileServerFiles#isFromFileServer}) is always read
+     * that way: its {@code sendfile} may wait for the server even from the page cache (NFS revalidates the file's
+     * attributes after {@code acregmin}, and a hard mount whose server is gone waits for ever). Where residency
+     * cannot be told ({@code cachestat} missing, no raw descriptor), the region at once.
      */
     static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length) {
         return residentRegionOrRead(engine, file, offset, length,
@@ -53,7 +55,8 @@ final class FileReads {
         if (length > engine.chunkSize()) {
             throw new IllegalArgumentException("length: " + length + " (expected: <= chunkSize " + engine.chunkSize() + ")");
         }
-        if (!PageCache.isAvailable() || !file.hasRawDescriptor() || PageCache.isResident(file.fd(), offset, length)) {
+        if (!FileServerFiles.isFromFileServer(file) && (!PageCache.isAvailable() || !file.hasRawDescriptor()
+                || PageCache.isResident(file.fd(), offset, length))) {
             return CompletableFuture.completedFuture(engine.region(file, offset, length));
         }
         return reader.read(file, offset, (int) length).thenApply(buffer -> buffer);

@@ -22,9 +22,10 @@ import org.slf4j.LoggerFactory;
  *       file instead of two (the open, then the read). The event loop never reads such a file itself, even from the
  *       page cache: there a {@code read} may wait for the server (FUSE with {@code auto_inval_data}, libfuse 3's
  *       default, sends GETATTR once the attribute timeout has passed; NFS revalidates after {@code acregmin}), so
- *       the engines send every other read of these files to a thread ({@link #isFromFileServer}). Ranges the page
- *       cache holds, and larger files, still leave by {@code sendfile} from the loop: FUSE's does not ask the
- *       server (checked on Linux 6.18), NFS's may revalidate as its {@code read} does.</li>
+ *       the engines send every other read of these files to a thread ({@link #isFromFileServer}), and their larger
+ *       files and ranges too are read there into buffers, a chunk at a time, instead of leaving by {@code sendfile}
+ *       from the loop ({@link FileReads#residentRegionOrRead}): FUSE's {@code sendfile} of cached pages does not ask
+ *       the server (checked on Linux 6.18), but NFS's revalidates as its {@code read} does. It costs a copy.</li>
  * </ul>
  * Read failures are left for the caller's own read to meet and report. Thread-safe.
  */
