@@ -2,6 +2,7 @@ package io.edge.aio.linux;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
+import io.netty.util.concurrent.FastThreadLocal;
 
 /**
  * Whether a byte range of an open file is in the page cache, by {@code cachestat} (kernel 6.5, about
@@ -18,7 +19,7 @@ public final class PageCache {
 
     private static final int RANGE = 0;
     private static final int STAT = 16;
-    private static final ThreadLocal<Memory> SCRATCH = ThreadLocal.withInitial(() -> new Memory(56));
+    private static final FastThreadLocal<Scratch> SCRATCH = Scratch.perThread(56);
     private static final String UNAVAILABILITY = probe();
     private static final int PAGE = UNAVAILABILITY == null ? Syscalls.pageSize() : 4096;
 
@@ -51,14 +52,13 @@ public final class PageCache {
         if (UNAVAILABILITY != null || length <= 0) {
             return false;
         }
-        Memory m = SCRATCH.get();
+        Scratch m = SCRATCH.get();
         long first = offset / PAGE;
         long last = (offset + length - 1) / PAGE;
-        m.setLong(RANGE, first * PAGE);
-        m.setLong(RANGE + 8, (last - first + 1) * PAGE);
-        if (Syscalls.cachestat(fd, Pointer.nativeValue(m), Pointer.nativeValue(m) + STAT) != 0) {
+        m.buffer.putLong(RANGE, first * PAGE).putLong(RANGE + 8, (last - first + 1) * PAGE);
+        if (Syscalls.cachestat(fd, m.address + RANGE, m.address + STAT) != 0) {
             return false;
         }
-        return m.getLong(STAT) >= last - first + 1;
+        return m.buffer.getLong(STAT) >= last - first + 1;
     }
 }

@@ -1,11 +1,11 @@
 package io.edge.aio.linux;
 
-import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
-import com.sun.jna.Pointer;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -67,8 +67,7 @@ public final class Syscalls {
     private static final int STATX_WANTED = 0x1 | 0x2 | 0x40 | 0x100 | 0x200 | STATX_MNT_ID_UNIQUE;
     private static final int PATH_MAX = 4096;
     /** Per thread: a NUL-terminated path, then {@code struct open_how} (24 bytes) or {@code struct statx} (256). */
-    private static final ThreadLocal<Memory> SCRATCH =
-            ThreadLocal.withInitial(() -> new Memory(PATH_MAX + 256));
+    private static final FastThreadLocal<Scratch> SCRATCH = Scratch.perThread(PATH_MAX + 256);
 
     private static final long SYS_READ;
     private static final long SYS_PREAD64;
@@ -257,11 +256,10 @@ public final class Syscalls {
      * one is not, -EOPNOTSUPP where the file system does not take the flag.
      */
     public static long preadv2(int fd, long address, long count, long offset, int flags) {
-        Memory m = SCRATCH.get();
-        m.setLong(0, address);
-        m.setLong(8, count);
+        Scratch m = SCRATCH.get();
+        m.buffer.putLong(0, address).putLong(8, count);
         // The kernel takes the offset as two halves (pos_l, pos_h); on 64-bit the low one holds all of it.
-        return call(SYS_PREADV2, fd, Pointer.nativeValue(m), 1, offset, 0, flags);
+        return call(SYS_PREADV2, fd, m.address, 1, offset, 0, flags);
     }
 
     private static long call(long number, long a, long b, long c, long d, long e, long f) {
@@ -326,16 +324,15 @@ public final class Syscalls {
      * {@link #RESOLVE_BENEATH} or a mount crossed under {@link #RESOLVE_NO_XDEV}).
      */
     public static int openat2ReadOnly(int dirFd, String path, boolean followLinks, long resolve) {
-        Memory m = SCRATCH.get();
+        Scratch m = SCRATCH.get();
         int how = putPath(m, path);
         if (how < 0) {
             return -ENAMETOOLONG;
         }
-        long base = Pointer.nativeValue(m);
-        m.setLong(how, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW));
-        m.setLong(how + 8, 0);
-        m.setLong(how + 16, resolve);
-        return (int) call(SYS_OPENAT2, dirFd, base, base + how, 24, 0, 0);
+        m.buffer.putLong(how, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
+                .putLong(how + 8, 0)
+                .putLong(how + 16, resolve);
+        return (int) call(SYS_OPENAT2, dirFd, m.address, m.address + how, 24, 0, 0);
     }
 
     /** {@code open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)}: a descriptor naming a directory, or -errno. */
@@ -359,55 +356,53 @@ public final class Syscalls {
     }
 
     private static FileStatus statx(int dirFd, String path, int flags, String what) throws IOException {
-        Memory m = SCRATCH.get();
+        Scratch m = SCRATCH.get();
         int out = putPath(m, path);
         if (out < 0) {
             throw openFailure(what, ENAMETOOLONG);
         }
-        long base = Pointer.nativeValue(m);
-        int result = (int) call(SYS_STATX, dirFd, base, flags, STATX_WANTED, base + out, 0);
+        int result = (int) call(SYS_STATX, dirFd, m.address, flags, STATX_WANTED, m.address + out, 0);
         if (result != 0) {
             throw openFailure(what, -result);
         }
         // struct statx: mask u32 @0, mode u16 @28, ino u64 @32, size u64 @40, mtime {i64 sec @112, u32 nsec @120},
         // dev_major/minor u32 @136/140, mnt_id u64 @144 (the unique one when the mask says so)
-        boolean mountKnown = (m.getInt(out) & STATX_MNT_ID_UNIQUE) != 0;
-        return new FileStatus(m.getShort(out + 28) & 0xFFFF, m.getLong(out + 40),
-                m.getLong(out + 112) * 1000 + (m.getInt(out + 120) & 0xFFFFFFFFL) / 1_000_000,
-                ((long) m.getInt(out + 136) << 32) | (m.getInt(out + 140) & 0xFFFFFFFFL), m.getLong(out + 32),
-                mountKnown ? m.getLong(out + 144) : 0);
+        ByteBuffer b = m.buffer;
+        boolean mountKnown = (b.getInt(out) & STATX_MNT_ID_UNIQUE) != 0;
+        return new FileStatus(b.getShort(out + 28) & 0xFFFF, b.getLong(out + 40),
+                b.getLong(out + 112) * 1000 + (b.getInt(out + 120) & 0xFFFFFFFFL) / 1_000_000,
+                ((long) b.getInt(out + 136) << 32) | (b.getInt(out + 140) & 0xFFFFFFFFL), b.getLong(out + 32),
+                mountKnown ? b.getLong(out + 144) : 0);
     }
 
     /** {@code fstatfs(fd).f_type} (a file system's magic number), or -errno. */
     public static long fileSystemType(int fd) {
-        Memory m = SCRATCH.get();
-        long result = call(SYS_FSTATFS, fd, Pointer.nativeValue(m), 0, 0, 0, 0);
-        return result != 0 ? result : m.getLong(0);
+        Scratch m = SCRATCH.get();
+        long result = call(SYS_FSTATFS, fd, m.address, 0, 0, 0, 0);
+        return result != 0 ? result : m.buffer.getLong(0);
     }
 
     /** {@code statfs(path).f_type} (a file system's magic number), or -errno. Blocks on FUSE or NFS. */
     public static long fileSystemType(String path) {
-        Memory m = SCRATCH.get();
+        Scratch m = SCRATCH.get();
         int out = putPath(m, path);
         if (out < 0) {
             return -ENAMETOOLONG;
         }
-        long base = Pointer.nativeValue(m);
-        long result = call(SYS_STATFS, base, base + out, 0, 0, 0, 0);
-        return result != 0 ? result : m.getLong(out);
+        long result = call(SYS_STATFS, m.address, m.address + out, 0, 0, 0, 0);
+        return result != 0 ? result : m.buffer.getLong(out);
     }
 
     /**
      * Writes {@code path} NUL-terminated at 0; returns the first 8-aligned offset after it (where the call's
      * struct goes), or -1 if it is too long.
      */
-    private static int putPath(Memory m, String path) {
+    private static int putPath(Scratch m, String path) {
         byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
         if (bytes.length >= PATH_MAX) {
             return -1;
         }
-        m.write(0, bytes, 0, bytes.length);
-        m.setByte(bytes.length, (byte) 0);
+        m.buffer.put(0, bytes).put(bytes.length, (byte) 0);
         return (bytes.length + 1 + 7) & ~7;
     }
 
