@@ -162,6 +162,15 @@ public final class Edge {
         });
     }
 
+    /**
+     * Where request bodies too large for memory are spooled: the run directory where there is one (configured, or
+     * made for a spawned php-fpm), else {@code java.io.tmpdir}.
+     */
+    private Path spoolDir() {
+        Path run = settings.server().runDir();
+        return run != null && Files.isDirectory(run) ? run : FastCgiResponder.DEFAULT_SPOOL_DIR;
+    }
+
     private Responder responder(SiteSettings site, LocationSettings location, StaticResponder staticResponder) {
         if (location.handler() == LocationSettings.Handler.FASTCGI) {
             BackendGroupSettings group = settings.backends().get(location.fastcgiBackend());
@@ -169,12 +178,12 @@ public final class Edge {
             if (location.cache()) {
                 FastCgiResponder fastCgi = new FastCgiResponder(location, site.root(), pools.get(location.fastcgiBackend()),
                         staticResponder, group.timeouts(), waitStats.get(group.name()), probe,
-                        new ResponseCacheGate(responseCache));
+                        new ResponseCacheGate(responseCache), spoolDir());
                 return new PurgeResponder(fastCgi, responseCache, settings.cache().purgeAllow(),
                         settings.cache().purgeMarksStale());
             }
             return new FastCgiResponder(location, site.root(), pools.get(location.fastcgiBackend()), staticResponder,
-                    group.timeouts(), waitStats.get(group.name()), probe, null);
+                    group.timeouts(), waitStats.get(group.name()), probe, null, spoolDir());
         }
         if (location.handler() == LocationSettings.Handler.STATUS) {
             return new StatusResponder(this::statusLines, location.statusAllow());

@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Busy and restarting backends: 503 + Retry-After at the queue deadline, and nothing fails across restarts. */
 class FastCgiBusyIT {
@@ -119,34 +121,14 @@ class FastCgiBusyIT {
     }
     @Test
     void aSmallRequestBodyTricklingInHoldsNoPhpWorkerWhileItComes() throws Exception {
-        PhpScripts.install(Files.createDirectories(dir.resolve("www")));
-        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("one")), "pm = static\npm.max_children = 1\n");
-             EdgeHarness edge = EdgeHarness.start(dir, """
-                     sites = [{ server-names = ["_"], default = true, root = "www",
-                                locations = [{ match = "/", fastcgi = php }] }]
-                     fastcgi.backends.php {
-                       addresses = ["%s"]
-                       max-connections = 1
-                       queue { max-waiters = 10, timeout = 5 s }
-                     }
-                     """.formatted(fpm.address()));
+        try (PhpFpm fpm = oneWorker();
+             EdgeHarness edge = oneWorkerEdge(fpm);
              Socket slow = new Socket(edge.address().getAddress(), edge.address().getPort())) {
-            OutputStream upload = slow.getOutputStream();
-            upload.write(("POST /hash.php HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 10\r\n"
-                    + "Expect: 100-continue\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            upload.flush();
-            // edge asks for the body (100 Continue) when it starts reading it: from then on the request is edge's.
-            slow.setSoTimeout(30_000);
-            String interim = "HTTP/1.1 100 Continue\r\n\r\n";
-            assertThat(new String(slow.getInputStream().readNBytes(interim.length()), StandardCharsets.US_ASCII))
-                    .isEqualTo(interim);
+            OutputStream upload = startUpload(slow, "Content-Length: 10");
             upload.write("12345".getBytes(StandardCharsets.US_ASCII));
             upload.flush();
             // Half the body is in; the one PHP worker is not taken by it meanwhile.
-            HttpResponse<String> other = HTTP.send(HttpRequest.newBuilder(edge.uri("/echo.php?while=uploading")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(other.statusCode()).as("served while the upload trickles in, not queued behind it").isEqualTo(200);
-            assertThat(other.body()).contains("query=while=uploading");
+            assertServedMeanwhile(edge);
             upload.write("67890".getBytes(StandardCharsets.US_ASCII));
             upload.flush();
             String response = new String(slow.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
@@ -155,5 +137,127 @@ class FastCgiBusyIT {
                     .digest("1234567890".getBytes(StandardCharsets.US_ASCII)));
             assertThat(response).endsWith("10 " + sha256);
         }
+    }
+
+    /**
+     * An upload larger than what edge keeps in memory (64 KiB): edge writes it to an unlinked spool file as it
+     * comes, so the one PHP worker serves other requests meanwhile (before, the upload took the worker as soon as
+     * edge asked for its body, and the other request waited behind it), and PHP then gets every byte, whether the
+     * client sent a length or chunks. The spool file is closed once the request is done.
+     */
+    @ParameterizedTest(name = "chunked: {0}")
+    @ValueSource(booleans = {false, true})
+    void aLargeUploadTricklingInIsSpooledHoldingNoPhpWorkerAndReachesPhpWhole(boolean chunked) throws Exception {
+        Path spool = Files.createDirectories(dir.resolve("spool")).toRealPath();
+        byte[] body = new byte[3 * 1024 * 1024 + 12345];
+        new java.util.Random(7).nextBytes(body);
+        int firstPart = 1024 * 1024;
+        try (PhpFpm fpm = oneWorker();
+             EdgeHarness edge = oneWorkerEdge(fpm);
+             Socket slow = new Socket(edge.address().getAddress(), edge.address().getPort())) {
+            OutputStream upload = startUpload(slow,
+                    chunked ? "Transfer-Encoding: chunked" : "Content-Length: " + body.length);
+            writeBody(upload, body, 0, firstPart, chunked);
+            upload.flush();
+            // A third of the body is in, more than edge keeps in memory; the one PHP worker is not taken by it.
+            assertServedMeanwhile(edge);
+            // The body so far, more than edge keeps in memory: it is in a file nobody else can see.
+            awaitSpoolFiles(spool, true);
+            try (java.util.stream.Stream<Path> left = Files.list(spool)) {
+                assertThat(left).as("the spool file is unlinked as soon as it is made").isEmpty();
+            }
+            writeBody(upload, body, firstPart, body.length - firstPart, chunked);
+            if (chunked) {
+                upload.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            }
+            upload.flush();
+            String response = new String(slow.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(response).startsWith("HTTP/1.1 200 ");
+            String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
+            assertThat(response).endsWith(body.length + " " + sha256);
+            awaitSpoolFiles(spool, false);
+        }
+    }
+
+    /**
+     * Waits (up to 30 s) until this process (edge runs in it) holds a descriptor of a deleted file in {@code spool}
+     * ({@code open}), or none any more.
+     */
+    private static void awaitSpoolFiles(Path spool, boolean open) throws Exception {
+        String prefix = spool + "/edge-body-";
+        for (int i = 0; i < 3000; i++) {
+            boolean held = false;
+            try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+                for (Path fd : (Iterable<Path>) fds::iterator) {
+                    try {
+                        String target = Files.readSymbolicLink(fd).toString();
+                        held |= target.startsWith(prefix) && target.endsWith(" (deleted)");
+                    } catch (java.io.IOException closedMeanwhile) {
+                        // the listing's own descriptor, or one closed since
+                    }
+                }
+            }
+            if (held == open) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError(open ? "no spool file was ever open in " + spool : "a spool file stayed open in " + spool);
+    }
+
+    /** Writes {@code length} bytes of {@code body} from {@code offset}, as one chunk if {@code chunked}. */
+    private static void writeBody(OutputStream out, byte[] body, int offset, int length, boolean chunked)
+            throws Exception {
+        if (chunked) {
+            out.write((Integer.toHexString(length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        }
+        out.write(body, offset, length);
+        if (chunked) {
+            out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+    }
+
+    /** A php-fpm with one worker, for the scripts of {@link PhpScripts} in {@code www}. */
+    private PhpFpm oneWorker() throws Exception {
+        PhpScripts.install(Files.createDirectories(dir.resolve("www")));
+        return PhpFpm.unix(Files.createDirectories(dir.resolve("one")), "pm = static\npm.max_children = 1\n");
+    }
+
+    /** edge in front of {@code fpm} with one backend connection, 5 s of queue, and {@code spool} as its run dir. */
+    private EdgeHarness oneWorkerEdge(PhpFpm fpm) throws Exception {
+        return EdgeHarness.start(dir, """
+                server.run-dir = "spool"
+                sites = [{ server-names = ["_"], default = true, root = "www",
+                           locations = [{ match = "/", fastcgi = php }] }]
+                fastcgi.backends.php {
+                  addresses = ["%s"]
+                  max-connections = 1
+                  queue { max-waiters = 10, timeout = 5 s }
+                }
+                """.formatted(fpm.address()));
+    }
+
+    /**
+     * Sends the head of a POST to /hash.php announcing its body by {@code framing} and asking for a 100 Continue,
+     * and reads the 100: edge asks for a body when it starts reading it, so from then on the request is edge's.
+     */
+    private static OutputStream startUpload(Socket slow, String framing) throws Exception {
+        OutputStream upload = slow.getOutputStream();
+        upload.write(("POST /hash.php HTTP/1.1\r\nHost: a\r\nConnection: close\r\nExpect: 100-continue\r\n"
+                + framing + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        upload.flush();
+        slow.setSoTimeout(30_000);
+        String interim = "HTTP/1.1 100 Continue\r\n\r\n";
+        assertThat(new String(slow.getInputStream().readNBytes(interim.length()), StandardCharsets.US_ASCII))
+                .isEqualTo(interim);
+        return upload;
+    }
+
+    /** Another request is answered by the one PHP worker while an upload is still coming in. */
+    private static void assertServedMeanwhile(EdgeHarness edge) throws Exception {
+        HttpResponse<String> other = HTTP.send(HttpRequest.newBuilder(edge.uri("/echo.php?while=uploading")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(other.statusCode()).as("served while the upload trickles in, not queued behind it").isEqualTo(200);
+        assertThat(other.body()).contains("query=while=uploading");
     }
 }

@@ -26,7 +26,6 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -55,12 +54,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Answers a FastCGI location: resolves the script (safe by default: it must be a regular file under the
- * root), waits for a connection slot in the backend group's queue, then streams the request body to the
- * backend and the response back to the client, each side paused while the other can't keep up.
+ * root), reads the request body whole (in memory up to 64 KiB, beyond that in an unlinked temporary file:
+ * {@link SpooledBody}), waits for a connection slot in the backend group's queue, then sends the body to the
+ * backend and streams the response back to the client, paused while the client can't keep up.
  *
  * <pre>
  *   RESOLVE (from what the probe remembers; a path it does not is looked at on a probe thread, then back on the loop)
- *   RESOLVE --script--> [BUFFER chunked or <= 64 KiB body] --> WAIT (queue; client reading paused) --lease--> EXCHANGE --end--> done
+ *   RESOLVE --script--> [BUFFER the body: memory, then a spool file] --> WAIT (queue) --lease--> EXCHANGE --end--> done
  *   RESOLVE --script, with a ScriptGate (the response cache)--> the gate answers, or runs the script as above,
  *           possibly with a derived request and a ResponseTap that watches or takes over the response
  *   RESOLVE --existing file or directory (front controller)--> static responder
@@ -83,12 +83,15 @@ public final class FastCgiResponder implements Responder {
     private static final int MAX_RESPONSE_HEAD = 32 * 1024;
     private static final int MAX_RETRIES = 2;
     /**
-     * Request bodies up to this length are read whole before a backend connection is taken (64 KiB: forms and
-     * JSON; nginx's client_body_buffer_size is 16 KiB, with larger bodies spooled to disk, which edge does not do).
+     * Request bodies up to this length are kept in memory (forms and JSON), larger ones in a spool file
+     * ({@link SpooledBody}); nginx's client_body_buffer_size is 16 KiB.
      */
     static final int BUFFERED_BODY = 64 * 1024;
+    /** Where request bodies go by default when they outgrow {@link #BUFFERED_BODY}. */
+    public static final Path DEFAULT_SPOOL_DIR = Path.of(System.getProperty("java.io.tmpdir"));
 
     private final BackendPool pool;
+    private final Path spoolDir;
     private final WaitStats waitStats;
     private final StaticResponder staticResponder;
     /** The x-sendfile directories, as configured and as their real paths now. */
@@ -185,6 +188,17 @@ public final class FastCgiResponder implements Responder {
     public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
                             BackendGroupSettings.Timeouts timeouts, WaitStats waitStats, ScriptResolver.FileProbe probe,
                             ScriptGate gate) {
+        this(location, siteRoot, pool, staticResponder, timeouts, waitStats, probe, gate, DEFAULT_SPOOL_DIR);
+    }
+
+    /**
+     * As above, spooling request bodies larger than {@link #BUFFERED_BODY} to unlinked files in {@code spoolDir}
+     * (as nginx's client_body_temp_path).
+     */
+    public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
+                            BackendGroupSettings.Timeouts timeouts, WaitStats waitStats, ScriptResolver.FileProbe probe,
+                            ScriptGate gate, Path spoolDir) {
+        this.spoolDir = spoolDir;
         Path root = location.root() != null ? location.root() : siteRoot;
         this.pool = pool;
         this.waitStats = waitStats;
@@ -312,25 +326,34 @@ public final class FastCgiResponder implements Responder {
     private void start(Exchange exchange, ScriptResolver.Script script, HttpRequest request, ResponseTap tap) {
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         long contentLength = HttpUtil.getContentLength(request, -1L);
-        if (chunked || contentLength > 0 && contentLength <= BUFFERED_BODY) {
-            // Chunked: CONTENT_LENGTH must be known before the params go out, so the body is gathered first (the
-            // connection handler caps it at the configured body limit). A small body with a length is gathered
-            // too, as nginx buffers request bodies: a client trickling its form or JSON in then holds no PHP
-            // worker meanwhile (only larger bodies stream to a worker as they come).
-            // Owned here until the last chunk hands it to the call; released here if the body never completes
-            // (over the limit, malformed, the client gone).
-            CompositeByteBuf body = exchange.clientChannel().alloc().compositeBuffer(1024);
-            exchange.readBody(content -> {
-                body.addComponent(true, content.content().retain());
-                boolean last = content instanceof LastHttpContent;
-                content.release();
-                if (last) {
-                    new Call(exchange, script, request, tap, body.readableBytes(), body).acquire();
-                }
-            }, body::release);
-        } else {
-            new Call(exchange, script, request, tap, contentLength, null).acquire();
+        if (!chunked && contentLength <= 0) {
+            new Call(exchange, script, request, tap, null).acquire();
+            return;
         }
+        // The body is read whole before a PHP worker is taken, as nginx buffers request bodies: a client trickling
+        // an upload in holds no worker meanwhile; and a chunked body's CONTENT_LENGTH must be known before the
+        // params go out. The connection handler caps it at the configured body limit. Owned here until the call
+        // takes it; released here if it never completes (over the limit, malformed, the client gone) or cannot be
+        // spooled (500).
+        SpooledBody body = new SpooledBody(exchange.clientChannel(), BUFFERED_BODY, spoolDir, error -> {
+            LOG.warn("request body of {} {} could not be spooled to {}: {}", request.method(), request.uri(),
+                    spoolDir, error.toString());
+            exchange.sendError(HttpResponseStatus.INTERNAL_SERVER_ERROR);
+        });
+        exchange.readBody(content -> {
+            boolean last = content instanceof LastHttpContent;
+            body.add(content.content().retain());
+            content.release();
+            if (last) {
+                body.finish(() -> {
+                    if (exchange.isEnded() || !exchange.clientChannel().isActive()) {
+                        body.release(); // the client left while the last of it went to the spool file
+                        return;
+                    }
+                    new Call(exchange, script, request, tap, body).acquire();
+                });
+            }
+        }, body::release);
     }
 
     /** One request to the backend group, from waiting in the queue to the end of the response. */
@@ -340,9 +363,8 @@ public final class FastCgiResponder implements Responder {
         private final HttpRequest request;
         private final ResponseTap tap;
         private final long contentLength;
-        private ByteBuf bufferedBody;
-        /** The body was read whole before the call (chunked, or small): the client's reading was never paused. */
-        private final boolean bodyGathered;
+        /** The request body, read whole before the call; owned by the call, null for none. */
+        private final SpooledBody body;
         private final Channel clientChannel;
         private final String requestId = Long.toString(REQUEST_IDS.incrementAndGet(), 36);
         private Future<Lease> pending;
@@ -363,15 +385,13 @@ public final class FastCgiResponder implements Responder {
         /** The backend sent more body than it declared; the excess was dropped. */
         private boolean overrun;
 
-        Call(Exchange exchange, ScriptResolver.Script script, HttpRequest request, ResponseTap tap, long contentLength,
-             ByteBuf bufferedBody) {
+        Call(Exchange exchange, ScriptResolver.Script script, HttpRequest request, ResponseTap tap, SpooledBody body) {
             this.exchange = exchange;
             this.script = script;
             this.request = request;
             this.tap = tap;
-            this.contentLength = contentLength;
-            this.bufferedBody = bufferedBody;
-            this.bodyGathered = bufferedBody != null;
+            this.body = body;
+            this.contentLength = body == null ? -1 : body.length();
             this.clientChannel = exchange.clientChannel();
             exchange.onClientGone(this::clientGone);
         }
@@ -379,9 +399,6 @@ public final class FastCgiResponder implements Responder {
         void acquire() {
             if (clientGone) {
                 return; // a retry queued before the client left: no queue slot, no lease for nobody
-            }
-            if (bufferedBody == null && contentLength > 0) {
-                clientChannel.config().setAutoRead(false); // the body stays in the kernel while we wait
             }
             pending = pool.acquire(clientChannel.eventLoop());
             pending.addListener(f -> leased());
@@ -394,8 +411,7 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             if (!f.isSuccess()) {
-                resumeClientReading();
-                releaseBufferedBody();
+                releaseBody();
                 if (!clientGone && !(tap != null && tap.onError(f.cause()))) {
                     exchange.fail(f.cause());
                 }
@@ -420,45 +436,10 @@ public final class FastCgiResponder implements Responder {
         }
 
         private void sendBody() {
-            if (bufferedBody != null) {
-                ByteBuf body = bufferedBody;
-                bufferedBody = null;
-                backend.writeStdin(body);
+            if (body == null) {
                 backend.endStdin();
-                return;
-            }
-            if (contentLength <= 0) {
-                backend.endStdin();
-                return;
-            }
-            exchange.readBody(this::bodyChunk, this::bodyIncomplete);
-            clientChannel.config().setAutoRead(true);
-        }
-
-        /**
-         * The exchange ended before the body did (the client stopped sending it, or went over a limit): the
-         * backend, still waiting for the rest of STDIN, is let go and its connection closed.
-         */
-        private void bodyIncomplete() {
-            releaseHeld();
-            if (backend != null) {
-                backend.abort();
-            }
-        }
-
-        private void bodyChunk(HttpContent content) {
-            boolean last = content instanceof LastHttpContent;
-            if (backend.isDone()) {
-                content.release();
-                return;
-            }
-            backend.writeStdin(content.content().retain());
-            content.release();
-            if (last) {
-                backend.endStdin();
-            } else if (!backend.isWritable()) {
-                clientChannel.config().setAutoRead(false);
-                backend.onWritable(() -> clientChannel.config().setAutoRead(true));
+            } else {
+                body.sendTo(backend);
             }
         }
 
@@ -658,6 +639,7 @@ public final class FastCgiResponder implements Responder {
 
         @Override
         public void onEnd() {
+            releaseBody(); // all of it was sent, or the backend answered without reading the rest
             if (tap != null) {
                 tap.onEnd();
             }
@@ -684,9 +666,8 @@ public final class FastCgiResponder implements Responder {
                 exchange.clientChannel().eventLoop().execute(this::acquire);
                 return;
             }
-            releaseBufferedBody();
+            releaseBody();
             releaseHeld(); // nothing was written, so the client still gets an error status
-            resumeClientReading();
             if (redirected) {
                 LOG.debug("[{}] backend failed after X-Sendfile: {}", requestId, cause.toString());
                 if (tap != null) {
@@ -701,7 +682,7 @@ public final class FastCgiResponder implements Responder {
 
         private void clientGone() {
             clientGone = true;
-            releaseBufferedBody();
+            releaseBody();
             releaseHeld();
             if (pending != null) {
                 pending.cancel(false);
@@ -711,20 +692,10 @@ public final class FastCgiResponder implements Responder {
             }
         }
 
-        /**
-         * Undoes the pause of {@link #acquire}; only a call with a request body paused, so a bodiless call
-         * (the cache's background refresh on a connection that has moved on) leaves the connection alone.
-         */
-        private void resumeClientReading() {
-            if (contentLength > 0 && !bodyGathered) { // a gathered body never paused the client's reading
-                clientChannel.config().setAutoRead(true);
-            }
-        }
-
-        private void releaseBufferedBody() {
-            if (bufferedBody != null) {
-                bufferedBody.release();
-                bufferedBody = null;
+        /** Drops the request body (its spool file with it); idempotent. */
+        private void releaseBody() {
+            if (body != null) {
+                body.release();
             }
         }
     }

@@ -1,0 +1,297 @@
+package io.edge.core.fastcgi;
+
+import io.edge.fastcgi.client.FcgiExchange;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
+
+/**
+ * A request body read whole before a backend connection is taken, as nginx buffers request bodies
+ * ({@code fastcgi_request_buffering on}, its default): a client trickling an upload in holds no PHP worker
+ * meanwhile. Up to {@code memoryLimit} bytes stay in memory; past that the body, from its first byte, goes to an
+ * unlinked temporary file in {@code dir}, written and later read back on the spool's own threads, never on the
+ * event loop. While more than {@link #HIGH_WATER} bytes wait for the disk the client's reading is paused (which the
+ * body timeout does not count), and it resumes once they are down to {@link #LOW_WATER}.
+ *
+ * <p>Every method runs on the client's event loop. The file is used only by tasks chained one after another
+ * ({@link #tail}), so by one spool thread at a time and in order; the last one closes it.
+ */
+final class SpooledBody {
+
+    /** Bytes read back from the file per STDIN write. */
+    static final int READ_CHUNK = 64 * 1024;
+    static final int HIGH_WATER = 1 << 20;
+    static final int LOW_WATER = 256 * 1024;
+
+    /** The threads that write and read spool files: a slow disk holds up bodies, never an event loop. */
+    private static final ExecutorService THREADS =
+            Executors.newFixedThreadPool(2, new DefaultThreadFactory("edge-body-spool", true));
+
+    private final Channel client;
+    private final int memoryLimit;
+    private final Path dir;
+    /** The body while it fits in memory; null once it went to the file (or was handed over or released). */
+    private CompositeByteBuf memory;
+    private long length;
+    /** The last file task; the next one runs after it. */
+    private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+    /** Opened by the first file task; only file tasks touch it. */
+    private FileChannel file;
+    /** Bytes handed to file tasks and not yet written. */
+    private long unwritten;
+    private boolean pausedClient;
+    /** {@link #sendTo} began: failures from now on are the backend exchange's, not the read-in's. */
+    private boolean sending;
+    private final Consumer<IOException> onFailure;
+    /** The first failure of a file task, seen on the loop; the body can no longer be sent. */
+    private IOException failure;
+    /** Released: the tasks still chained drop their buffers, and the last one closes the file. */
+    private volatile boolean released;
+
+    /**
+     * @param client      the client's channel (its event loop runs every method; its reading is paused meanwhile)
+     * @param memoryLimit bodies up to this many bytes are never written to a file
+     * @param dir         where the spool file is made (and at once unlinked)
+     * @param onFailure   called on the loop, once, if the body cannot be written to (or read from) its file before
+     *                    {@link #sendTo}; the body is then never ready, and the caller answers and releases it
+     */
+    SpooledBody(Channel client, int memoryLimit, Path dir, Consumer<IOException> onFailure) {
+        this.client = client;
+        this.onFailure = onFailure;
+        this.memoryLimit = memoryLimit;
+        this.dir = dir;
+        this.memory = client.alloc().compositeBuffer(1024);
+    }
+
+    /** Appends {@code chunk}, which this body owns from now on. */
+    void add(ByteBuf chunk) {
+        if (released || failure != null) {
+            chunk.release();
+            return;
+        }
+        length += chunk.readableBytes();
+        if (memory != null && length <= memoryLimit) {
+            memory.addComponent(true, chunk);
+            return;
+        }
+        ByteBuf toWrite = chunk;
+        if (memory != null) {
+            memory.addComponent(true, chunk); // the file holds the body from its first byte
+            toWrite = memory;
+            memory = null;
+        }
+        int bytes = toWrite.readableBytes();
+        unwritten += bytes;
+        if (unwritten > HIGH_WATER && !pausedClient) {
+            pausedClient = true;
+            client.config().setAutoRead(false);
+        }
+        ByteBuf buffer = toWrite;
+        chain(() -> {
+            try {
+                if (!released) {
+                    write(buffer);
+                }
+            } finally {
+                buffer.release();
+            }
+            return null;
+        }, nothing -> written(bytes));
+    }
+
+    /** Calls {@code ready} on the loop once the whole body is in memory or on disk (not if it failed or was released). */
+    void finish(Runnable ready) {
+        if (failure != null || released) {
+            return;
+        }
+        if (memory != null) {
+            ready.run();
+            return;
+        }
+        chain(() -> null, nothing -> {
+            if (failure == null && !released) {
+                ready.run();
+            }
+        });
+    }
+
+    long length() {
+        return length;
+    }
+
+    /**
+     * Writes the whole body to {@code backend}'s STDIN and ends it: from memory at once, from the file a chunk at a
+     * time, each read on a spool thread and written when the backend takes more. A read that fails aborts the
+     * backend (it must not take part of the body for all of it). Stops when the backend is done.
+     */
+    void sendTo(FcgiExchange backend) {
+        sending = true;
+        if (memory != null) {
+            ByteBuf body = memory;
+            memory = null;
+            backend.writeStdin(body);
+            backend.endStdin();
+            return;
+        }
+        sendFrom(backend, 0);
+    }
+
+    private void sendFrom(FcgiExchange backend, long position) {
+        if (released || backend.isDone()) {
+            return;
+        }
+        int bytes = (int) Math.min(READ_CHUNK, length - position);
+        chain(() -> read(position, bytes), chunk -> {
+            if (chunk == null || released || backend.isDone()) {
+                if (chunk != null) {
+                    chunk.release();
+                } else if (!backend.isDone()) {
+                    backend.abort();
+                }
+                return;
+            }
+            backend.writeStdin(chunk);
+            long next = position + bytes;
+            if (next == length) {
+                backend.endStdin();
+            } else if (backend.isWritable()) {
+                sendFrom(backend, next);
+            } else {
+                backend.onWritable(() -> sendFrom(backend, next));
+            }
+        });
+    }
+
+    /** Drops the body: memory now, the file once the tasks chained before it are done. Idempotent. */
+    void release() {
+        if (released) {
+            return;
+        }
+        released = true;
+        if (memory != null) {
+            memory.release();
+            memory = null;
+        }
+        if (pausedClient) {
+            pausedClient = false;
+            client.config().setAutoRead(true);
+        }
+        tail = tail.whenCompleteAsync((done, error) -> closeFile(), THREADS);
+    }
+
+    /** Work on the spool file, on a spool thread; may return a buffer for the loop. */
+    private interface FileTask {
+        ByteBuf run() throws IOException;
+    }
+
+    /**
+     * Runs {@code task} on a spool thread after every task chained before it, then {@code then} with its result on
+     * the loop (null if it failed). The first failure is kept as {@link #failure} and, while the body is still being
+     * read in, reported to {@code onFailure}.
+     */
+    private void chain(FileTask task, Consumer<ByteBuf> then) {
+        tail = tail.thenRunAsync(() -> {
+            ByteBuf result = null;
+            IOException error = null;
+            try {
+                result = task.run();
+            } catch (IOException e) {
+                error = e;
+            } catch (RuntimeException e) {
+                error = new IOException(e);
+            }
+            ByteBuf done = result;
+            IOException failed = error;
+            try {
+                client.eventLoop().execute(() -> {
+                    if (failed != null) {
+                        failed(failed);
+                    }
+                    then.accept(done);
+                });
+            } catch (RejectedExecutionException loopGone) { // shutting down: nobody is left to answer
+                if (done != null) {
+                    done.release();
+                }
+            }
+        }, THREADS);
+    }
+
+    /** On the loop: the first failure of a file task counts. */
+    private void failed(IOException error) {
+        if (failure != null) {
+            return;
+        }
+        failure = error;
+        if (!sending && !released) {
+            onFailure.accept(error);
+        }
+    }
+
+    /** A file task: appends {@code buffer} to the file, opening (and unlinking) it first if needed. */
+    private void write(ByteBuf buffer) throws IOException {
+        if (file == null) {
+            Path path = Files.createTempFile(dir, "edge-body-", ".tmp");
+            try {
+                file = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            } finally {
+                Files.deleteIfExists(path); // nobody else ever sees it; the descriptor keeps the bytes
+            }
+        }
+        for (ByteBuffer part : buffer.nioBuffers()) {
+            while (part.hasRemaining()) {
+                file.write(part);
+            }
+        }
+    }
+
+    /** A file task: {@code bytes} of the file at {@code position}, in a new buffer. */
+    private ByteBuf read(long position, int bytes) throws IOException {
+        ByteBuf chunk = client.alloc().directBuffer(bytes, bytes);
+        try {
+            while (chunk.writerIndex() < bytes) {
+                if (chunk.writeBytes(file, position + chunk.writerIndex(), bytes - chunk.writerIndex()) < 0) {
+                    throw new IOException("request body spool file ended at " + (position + chunk.writerIndex())
+                            + " of " + length + " bytes");
+                }
+            }
+            return chunk;
+        } catch (IOException | RuntimeException e) {
+            chunk.release();
+            throw e;
+        }
+    }
+
+    /** On the loop: {@code bytes} more were written (or dropped); resumes the client's reading below the low mark. */
+    private void written(int bytes) {
+        unwritten -= bytes;
+        if (pausedClient && unwritten <= LOW_WATER && failure == null) {
+            pausedClient = false;
+            client.config().setAutoRead(true);
+        }
+    }
+
+    /** The last file task. */
+    private void closeFile() {
+        if (file != null) {
+            try {
+                file.close();
+            } catch (IOException ignored) {
+                // unlinked already: closing frees it whatever this says
+            }
+            file = null;
+        }
+    }
+}

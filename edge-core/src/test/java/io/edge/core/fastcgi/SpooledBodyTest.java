@@ -1,0 +1,192 @@
+package io.edge.core.fastcgi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalChannel;
+import io.netty.channel.local.LocalIoHandler;
+import io.netty.channel.local.LocalServerChannel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A request body read in whole: memory while small, then an unlinked file, the client paused while the disk lags. */
+class SpooledBodyTest {
+
+    @TempDir
+    Path dir;
+
+    private EventLoopGroup loops;
+    private Channel server;
+    private Channel client;
+    private final List<IOException> failures = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void connect() throws Exception {
+        loops = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
+        LocalAddress address = new LocalAddress("spooled-body-" + System.nanoTime());
+        server = new ServerBootstrap().group(loops).channel(LocalServerChannel.class)
+                .childHandler(new ChannelInboundHandlerAdapter()).bind(address).sync().channel();
+        client = new Bootstrap().group(loops).channel(LocalChannel.class)
+                .handler(new ChannelInboundHandlerAdapter()).connect(address).sync().channel();
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        client.close().sync();
+        server.close().sync();
+        loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    }
+
+    /** Runs {@code task} on the client's event loop, where every method of the body runs, and waits for it. */
+    private void onLoop(Runnable task) throws Exception {
+        client.eventLoop().submit(task).get(10, TimeUnit.SECONDS);
+    }
+
+    private SpooledBody body(int memoryLimit, Path spoolDir) {
+        return new SpooledBody(client, memoryLimit, spoolDir, failures::add);
+    }
+
+    private static byte[] bytes(int length, int seed) {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++) {
+            bytes[i] = (byte) (i * 31 + seed);
+        }
+        return bytes;
+    }
+
+    @Test
+    void aBodyWithinTheMemoryLimitIsReadyAtOnceAndNeverMakesAFile() throws Exception {
+        SpooledBody body = body(4096, dir);
+        AtomicInteger ready = new AtomicInteger();
+        onLoop(() -> {
+            body.add(Unpooled.wrappedBuffer(bytes(1000, 1)));
+            body.add(Unpooled.wrappedBuffer(bytes(3096, 2)));
+            body.finish(ready::incrementAndGet);
+            assertThat(ready).as("ready within finish").hasValue(1);
+            assertThat(body.length()).isEqualTo(4096);
+            body.release();
+        });
+        assertThat(spoolFilesOpen()).isZero();
+        assertThat(failures).isEmpty();
+    }
+
+    @Test
+    void aLargerBodyGoesToAnUnlinkedFileAndIsReadyOnceWrittenThenReleasedWithIt() throws Exception {
+        SpooledBody body = body(1024, dir);
+        CountDownLatch ready = new CountDownLatch(1);
+        onLoop(() -> {
+            for (int i = 0; i < 10; i++) {
+                body.add(Unpooled.wrappedBuffer(bytes(1024, i)));
+            }
+            body.finish(() -> {
+                assertThat(client.eventLoop().inEventLoop()).as("ready on the loop").isTrue();
+                ready.countDown();
+            });
+        });
+        assertThat(ready.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(spoolFilesOpen()).as("one file, open and unlinked").isEqualTo(1);
+        try (Stream<Path> names = Files.list(dir)) {
+            assertThat(names).as("nobody else sees it").isEmpty();
+        }
+        onLoop(() -> {
+            assertThat(body.length()).isEqualTo(10 * 1024);
+            body.release();
+        });
+        awaitSpoolFilesOpen(0);
+        assertThat(failures).isEmpty();
+    }
+
+    @Test
+    void theClientsReadingPausesWhileTooMuchWaitsForTheDiskAndResumesAfter() throws Exception {
+        SpooledBody body = body(1024, dir);
+        CountDownLatch ready = new CountDownLatch(1);
+        boolean[] pausedAfterAdds = new boolean[1];
+        onLoop(() -> {
+            for (int i = 0; i < 5; i++) {
+                body.add(Unpooled.wrappedBuffer(new byte[SpooledBody.HIGH_WATER / 4]));
+            }
+            pausedAfterAdds[0] = !client.config().isAutoRead();
+            body.finish(ready::countDown);
+        });
+        assertThat(pausedAfterAdds[0]).as("more than the high-water mark queued for the disk: paused").isTrue();
+        assertThat(ready.await(10, TimeUnit.SECONDS)).isTrue();
+        boolean[] readingAfterWrites = new boolean[1];
+        onLoop(() -> readingAfterWrites[0] = client.config().isAutoRead());
+        assertThat(readingAfterWrites[0]).as("all written: reading again").isTrue();
+        onLoop(body::release);
+        awaitSpoolFilesOpen(0);
+    }
+
+    @Test
+    void aBodyThatCannotBeSpooledIsReportedOnceNeverReadyAndLeavesTheClientReading() throws Exception {
+        SpooledBody body = body(1024, dir.resolve("missing"));
+        AtomicInteger ready = new AtomicInteger();
+        onLoop(() -> {
+            for (int i = 0; i < 5; i++) {
+                body.add(Unpooled.wrappedBuffer(new byte[SpooledBody.HIGH_WATER / 2]));
+            }
+        });
+        awaitFailure();
+        onLoop(() -> {
+            body.add(Unpooled.wrappedBuffer(new byte[100])); // after the failure: dropped
+            body.finish(ready::incrementAndGet);
+            body.release();
+            assertThat(client.config().isAutoRead()).as("released: reading again").isTrue();
+        });
+        onLoop(() -> { }); // whatever the spool threads still hand back has run
+        assertThat(ready).as("never ready").hasValue(0);
+        assertThat(failures).hasSize(1);
+        assertThat(failures.get(0)).hasMessageContaining("missing");
+    }
+
+    private void awaitFailure() throws Exception {
+        for (int i = 0; i < 1000 && failures.isEmpty(); i++) {
+            Thread.sleep(10);
+        }
+        assertThat(failures).as("failure reported").isNotEmpty();
+    }
+
+    private void awaitSpoolFilesOpen(int expected) throws Exception {
+        for (int i = 0; i < 1000 && spoolFilesOpen() != expected; i++) {
+            Thread.sleep(10);
+        }
+        assertThat(spoolFilesOpen()).isEqualTo(expected);
+    }
+
+    /** Descriptors of this process on deleted spool files in {@link #dir}. */
+    private long spoolFilesOpen() throws IOException {
+        String prefix = dir.toRealPath() + "/edge-body-";
+        long open = 0;
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith(prefix) && target.endsWith(" (deleted)")) {
+                        open++;
+                    }
+                } catch (IOException closedMeanwhile) {
+                    // the listing's own descriptor, or one closed since
+                }
+            }
+        }
+        return open;
+    }
+}
