@@ -134,6 +134,14 @@ public final class ConfigLoader {
         return settings;
     }
 
+    /**
+     * Whether {@code runDir} is the name a server's settings carry for {@code run-dir = ""} when nothing needed the
+     * temporary directory made (no spawned backend): there is no run directory then.
+     */
+    public static boolean isTemporaryRunDirPlaceholder(Path runDir) {
+        return temporaryRunDirPlaceholder().equals(runDir);
+    }
+
     /** Where a temporary run directory would go, not created: {@code <java.io.tmpdir>/edge-<20 digits>}. */
     private static Path temporaryRunDirPlaceholder() {
         String tmp = System.getProperty("java.io.tmpdir", "/tmp");

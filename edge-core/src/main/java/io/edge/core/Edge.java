@@ -10,6 +10,7 @@ import io.edge.cache.content.ContentCache;
 import io.edge.cache.content.ContentCacheStats;
 import io.edge.cache.http.ResponseCache;
 import io.edge.cache.http.ResponseCacheStats;
+import io.edge.conf.ConfigLoader;
 import io.edge.conf.EdgeSettings;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
@@ -35,6 +36,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -70,6 +72,8 @@ public final class Edge {
     private ScheduledExecutorService revalidator;
     private HashedWheelTimer cacheTimer;
     private final Map<String, BackendPool> pools = new LinkedHashMap<>();
+    /** Where FastCGI request bodies too large for memory go ({@link #spoolDir()}); decided on the first need. */
+    private Path spoolDir;
     private final List<PhpFpmSupervisor> supervisors = new ArrayList<>();
     private final Map<String, WaitStats> waitStats = new LinkedHashMap<>();
     private final Map<String, String> lastLoggedStats = new LinkedHashMap<>();
@@ -167,8 +171,22 @@ public final class Edge {
      * made for a spawned php-fpm), else {@code java.io.tmpdir}.
      */
     private Path spoolDir() {
-        Path run = settings.server().runDir();
-        return run != null && Files.isDirectory(run) ? run : FastCgiResponder.DEFAULT_SPOOL_DIR;
+        if (spoolDir == null) {
+            Path run = settings.server().runDir();
+            spoolDir = FastCgiResponder.DEFAULT_SPOOL_DIR;
+            if (run != null && Files.isDirectory(run)) {
+                spoolDir = run;
+            } else if (run != null && !ConfigLoader.isTemporaryRunDirPlaceholder(run)) {
+                try { // a configured run-dir that nothing has made yet (no spawned backend)
+                    spoolDir = Files.createDirectories(run,
+                            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("run-dir {} could not be made ({}); large request bodies are spooled to {} instead", run,
+                            e.toString(), spoolDir);
+                }
+            }
+        }
+        return spoolDir;
     }
 
     private Responder responder(SiteSettings site, LocationSettings location, StaticResponder staticResponder) {

@@ -94,6 +94,11 @@ final class DetachedExchange implements Exchange {
     }
 
     @Override
+    public void pauseBody(boolean paused) {
+        // no client, no body
+    }
+
+    @Override
     public ChannelFuture write(Object message) {
         ReferenceCountUtil.release(message);
         throw new IllegalStateException("a background refresh has no client to write to");

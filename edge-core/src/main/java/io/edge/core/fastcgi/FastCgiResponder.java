@@ -38,6 +38,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.Future;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -335,7 +336,7 @@ public final class FastCgiResponder implements Responder {
         // params go out. The connection handler caps it at the configured body limit. Owned here until the call
         // takes it; released here if it never completes (over the limit, malformed, the client gone) or cannot be
         // spooled (500).
-        SpooledBody body = new SpooledBody(exchange.clientChannel(), BUFFERED_BODY, spoolDir, error -> {
+        SpooledBody body = new SpooledBody(exchange.clientChannel(), exchange::pauseBody, BUFFERED_BODY, spoolDir, error -> {
             LOG.warn("request body of {} {} could not be spooled to {}: {}", request.method(), request.uri(),
                     spoolDir, error.toString());
             exchange.sendError(HttpResponseStatus.INTERNAL_SERVER_ERROR);
@@ -439,7 +440,7 @@ public final class FastCgiResponder implements Responder {
             if (body == null) {
                 backend.endStdin();
             } else {
-                body.sendTo(backend);
+                body.sendTo(backend, this::bodyUnreadable);
             }
         }
 
@@ -689,6 +690,21 @@ public final class FastCgiResponder implements Responder {
             }
             if (backend != null) {
                 backend.abort();
+            }
+        }
+
+        /**
+         * The spool file could not be read back: the backend, which has part of the body, is let go (its connection
+         * closed), and the client gets a 500 (or a close, if the response has begun).
+         */
+        private void bodyUnreadable(IOException cause) {
+            LOG.warn("[{}] request body of {} {} could not be read back from its spool file: {}", requestId,
+                    request.method(), request.uri(), cause.toString());
+            backend.abort();
+            releaseBody();
+            releaseHeld();
+            if (!clientGone) {
+                exchange.sendError(HttpResponseStatus.INTERNAL_SERVER_ERROR);
             }
         }
 

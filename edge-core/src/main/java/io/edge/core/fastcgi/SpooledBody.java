@@ -22,16 +22,17 @@ import java.util.function.Consumer;
  * ({@code fastcgi_request_buffering on}, its default): a client trickling an upload in holds no PHP worker
  * meanwhile. Up to {@code memoryLimit} bytes stay in memory; past that the body, from its first byte, goes to an
  * unlinked temporary file in {@code dir}, written and later read back on the spool's own threads, never on the
- * event loop. While more than {@link #HIGH_WATER} bytes wait for the disk the client's reading is paused (which the
- * body timeout does not count), and it resumes once they are down to {@link #LOW_WATER}.
+ * event loop. While more than {@link #HIGH_WATER} bytes wait for the disk the client's reading is paused
+ * ({@link io.edge.core.http.Exchange#pauseBody}: the body timeout does not count it), and it resumes once they are
+ * down to {@link #LOW_WATER}.
  *
  * <p>Every method runs on the client's event loop. The file is used only by tasks chained one after another
  * ({@link #tail}), so by one spool thread at a time and in order; the last one closes it.
  */
 final class SpooledBody {
 
-    /** Bytes read back from the file per STDIN write. */
-    static final int READ_CHUNK = 64 * 1024;
+    /** Bytes read back from the file per STDIN write: one FastCGI record's worth (at most 65 535, 8-aligned). */
+    static final int READ_CHUNK = 65528;
     static final int HIGH_WATER = 1 << 20;
     static final int LOW_WATER = 256 * 1024;
 
@@ -39,7 +40,14 @@ final class SpooledBody {
     private static final ExecutorService THREADS =
             Executors.newFixedThreadPool(2, new DefaultThreadFactory("edge-body-spool", true));
 
+    /** Pauses and resumes reading the client ({@link io.edge.core.http.Exchange#pauseBody}). */
+    @FunctionalInterface
+    interface ReadPause {
+        void pause(boolean paused);
+    }
+
     private final Channel client;
+    private final ReadPause readPause;
     private final int memoryLimit;
     private final Path dir;
     /** The body while it fits in memory; null once it went to the file (or was handed over or released). */
@@ -61,14 +69,16 @@ final class SpooledBody {
     private volatile boolean released;
 
     /**
-     * @param client      the client's channel (its event loop runs every method; its reading is paused meanwhile)
+     * @param client      the client's channel: its event loop runs every method, its allocator gives the buffers
+     * @param readPause   pauses the client's reading while the disk lags
      * @param memoryLimit bodies up to this many bytes are never written to a file
      * @param dir         where the spool file is made (and at once unlinked)
-     * @param onFailure   called on the loop, once, if the body cannot be written to (or read from) its file before
-     *                    {@link #sendTo}; the body is then never ready, and the caller answers and releases it
+     * @param onFailure   called on the loop, once, if the body cannot be written to its file; the body is then never
+     *                    ready and is released right after (the caller answers)
      */
-    SpooledBody(Channel client, int memoryLimit, Path dir, Consumer<IOException> onFailure) {
+    SpooledBody(Channel client, ReadPause readPause, int memoryLimit, Path dir, Consumer<IOException> onFailure) {
         this.client = client;
+        this.readPause = readPause;
         this.onFailure = onFailure;
         this.memoryLimit = memoryLimit;
         this.dir = dir;
@@ -96,7 +106,7 @@ final class SpooledBody {
         unwritten += bytes;
         if (unwritten > HIGH_WATER && !pausedClient) {
             pausedClient = true;
-            client.config().setAutoRead(false);
+            readPause.pause(true);
         }
         ByteBuf buffer = toWrite;
         chain(() -> {
@@ -133,10 +143,11 @@ final class SpooledBody {
 
     /**
      * Writes the whole body to {@code backend}'s STDIN and ends it: from memory at once, from the file a chunk at a
-     * time, each read on a spool thread and written when the backend takes more. A read that fails aborts the
-     * backend (it must not take part of the body for all of it). Stops when the backend is done.
+     * time, each read on a spool thread and written when the backend takes more. Stops when the backend is done or
+     * the body released. A read that fails is handed to {@code unreadable} (on the loop), which must end the backend
+     * exchange: it must not take part of the body for all of it.
      */
-    void sendTo(FcgiExchange backend) {
+    void sendTo(FcgiExchange backend, Consumer<IOException> unreadable) {
         sending = true;
         if (memory != null) {
             ByteBuf body = memory;
@@ -145,10 +156,10 @@ final class SpooledBody {
             backend.endStdin();
             return;
         }
-        sendFrom(backend, 0);
+        sendFrom(backend, 0, unreadable);
     }
 
-    private void sendFrom(FcgiExchange backend, long position) {
+    private void sendFrom(FcgiExchange backend, long position, Consumer<IOException> unreadable) {
         if (released || backend.isDone()) {
             return;
         }
@@ -157,8 +168,8 @@ final class SpooledBody {
             if (chunk == null || released || backend.isDone()) {
                 if (chunk != null) {
                     chunk.release();
-                } else if (!backend.isDone()) {
-                    backend.abort();
+                } else if (!released && !backend.isDone()) {
+                    unreadable.accept(failure);
                 }
                 return;
             }
@@ -167,9 +178,9 @@ final class SpooledBody {
             if (next == length) {
                 backend.endStdin();
             } else if (backend.isWritable()) {
-                sendFrom(backend, next);
+                sendFrom(backend, next, unreadable);
             } else {
-                backend.onWritable(() -> sendFrom(backend, next));
+                backend.onWritable(() -> sendFrom(backend, next, unreadable));
             }
         });
     }
@@ -186,7 +197,7 @@ final class SpooledBody {
         }
         if (pausedClient) {
             pausedClient = false;
-            client.config().setAutoRead(true);
+            readPause.pause(false);
         }
         tail = tail.whenCompleteAsync((done, error) -> closeFile(), THREADS);
     }
@@ -197,20 +208,20 @@ final class SpooledBody {
     }
 
     /**
-     * Runs {@code task} on a spool thread after every task chained before it, then {@code then} with its result on
-     * the loop (null if it failed). The first failure is kept as {@link #failure} and, while the body is still being
-     * read in, reported to {@code onFailure}.
+     * Runs {@code task} on a spool thread after every task chained before it (whatever became of them: a stage of
+     * {@link #tail} never fails), then {@code then} with its result on the loop (null if it failed). The first failure
+     * is kept as {@link #failure} and, while the body is still being read in, reported to {@code onFailure}.
      */
     private void chain(FileTask task, Consumer<ByteBuf> then) {
-        tail = tail.thenRunAsync(() -> {
+        tail = tail.handleAsync((before, neverFails) -> {
             ByteBuf result = null;
             IOException error = null;
             try {
                 result = task.run();
             } catch (IOException e) {
                 error = e;
-            } catch (RuntimeException e) {
-                error = new IOException(e);
+            } catch (Throwable e) { // out of direct memory included: the body fails, the chain goes on
+                error = new IOException(e.toString(), e);
             }
             ByteBuf done = result;
             IOException failed = error;
@@ -225,7 +236,10 @@ final class SpooledBody {
                 if (done != null) {
                     done.release();
                 }
+                released = true; // the tasks after this one have nobody to answer either
+                closeFile();
             }
+            return null;
         }, THREADS);
     }
 
@@ -237,6 +251,7 @@ final class SpooledBody {
         failure = error;
         if (!sending && !released) {
             onFailure.accept(error);
+            release();
         }
     }
 
@@ -277,9 +292,9 @@ final class SpooledBody {
     /** On the loop: {@code bytes} more were written (or dropped); resumes the client's reading below the low mark. */
     private void written(int bytes) {
         unwritten -= bytes;
-        if (pausedClient && unwritten <= LOW_WATER && failure == null) {
+        if (pausedClient && unwritten <= LOW_WATER) {
             pausedClient = false;
-            client.config().setAutoRead(true);
+            readPause.pause(false);
         }
     }
 

@@ -58,6 +58,13 @@ public interface Exchange {
      */
     void readBody(Consumer<HttpContent> onContent, Runnable onIncomplete);
 
+    /**
+     * Stops ({@code true}) or resumes ({@code false}) reading this request's body from the client, for a responder
+     * whose sink for it lags (a spool file behind the disk). The connection's own pauses stay in force either way,
+     * and time paused does not count toward the body timeout. Ends with the exchange.
+     */
+    void pauseBody(boolean paused);
+
     /** As {@link #readBody(Consumer, Runnable)}, for a responder that keeps nothing of the body between chunks. */
     default void readBody(Consumer<HttpContent> onContent) {
         readBody(onContent, () -> { });

@@ -52,6 +52,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private boolean discardingBody;
     /** The last write of the newest response ended ({@link #exchangeDone}), or null before the first. */
     private ChannelFuture responseEnd;
+    /**
+     * Why the client is not read from: requests wait behind the running one (pipelining), or the running exchange
+     * asked ({@link #pauseBody}). Reading resumes only when neither holds: each reason is undone by its own owner.
+     */
+    private boolean pausedForPipelining;
+    private boolean pausedForBody;
 
     HttpConnectionHandler(HttpServerContext server, RequestTimeouts timeouts) {
         this.server = server;
@@ -77,7 +83,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 start(request);
             } else {
                 pipelined.add(request);
-                ctx.channel().config().setAutoRead(false);
+                pausedForPipelining = true;
+                updateReading();
             }
             return;
         }
@@ -252,10 +259,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             lastWrite.addListener(ChannelFutureListener.CLOSE);
             return;
         }
+        // A responder may have paused reading for its request body and ended before the body did: the rest of it
+        // is dropped here, and the next request must still be read.
+        pausedForBody = false;
         if (pipelined.isEmpty()) {
-            // A responder may have paused reading for its request body (backend not taking it) and ended
-            // before the body did: the rest of it, dropped here, and the next request must still be read.
-            ctx.channel().config().setAutoRead(true);
+            pausedForPipelining = false;
+            updateReading();
             timeouts.awaitingRequest(responseEnd);
             return;
         }
@@ -277,7 +286,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             }
         }
         if (pipelined.isEmpty() && !closeAfterCurrent) {
-            ctx.channel().config().setAutoRead(true);
+            pausedForPipelining = false;
+            updateReading();
             if (current == null) {
                 timeouts.awaitingRequest(responseEnd);
             }
@@ -287,6 +297,18 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Whether the head says a body follows: chunks, or a length above 0. */
     private static boolean announcesBody(HttpRequest request) {
         return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    }
+
+    /** {@link Exchange#pauseBody} of {@code exchange}: heeded while it is the running one. */
+    void pauseBody(ServerExchange exchange, boolean paused) {
+        if (exchange == current && pausedForBody != paused) {
+            pausedForBody = paused;
+            updateReading();
+        }
+    }
+
+    private void updateReading() {
+        ctx.channel().config().setAutoRead(!pausedForPipelining && !pausedForBody);
     }
 
     /** The running exchange's {@code 100 Continue} was written: the client sends its body from now on. */

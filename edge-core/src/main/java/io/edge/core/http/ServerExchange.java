@@ -182,6 +182,11 @@ final class ServerExchange implements Exchange {
         }
     }
 
+    @Override
+    public void pauseBody(boolean paused) {
+        connection.pauseBody(this, paused);
+    }
+
     /** The client still holds back the body it announced, waiting for a {@code 100 Continue}. */
     private boolean awaitsContinue() {
         return expectsContinue && !continueSent && !bodyArrived;

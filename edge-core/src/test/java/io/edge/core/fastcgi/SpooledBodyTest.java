@@ -61,7 +61,9 @@ class SpooledBodyTest {
     }
 
     private SpooledBody body(int memoryLimit, Path spoolDir) {
-        return new SpooledBody(client, memoryLimit, spoolDir, failures::add);
+        // as the connection does for the running exchange when nothing else holds its reading
+        return new SpooledBody(client, paused -> client.config().setAutoRead(!paused), memoryLimit, spoolDir,
+                failures::add);
     }
 
     private static byte[] bytes(int length, int seed) {
@@ -136,20 +138,22 @@ class SpooledBodyTest {
     }
 
     @Test
-    void aBodyThatCannotBeSpooledIsReportedOnceNeverReadyAndLeavesTheClientReading() throws Exception {
+    void aBodyThatCannotBeSpooledIsReportedOnceNeverReadyAndReleasesItself() throws Exception {
         SpooledBody body = body(1024, dir.resolve("missing"));
         AtomicInteger ready = new AtomicInteger();
+        boolean[] pausedAfterAdds = new boolean[1];
         onLoop(() -> {
             for (int i = 0; i < 5; i++) {
                 body.add(Unpooled.wrappedBuffer(new byte[SpooledBody.HIGH_WATER / 2]));
             }
+            pausedAfterAdds[0] = !client.config().isAutoRead();
         });
+        assertThat(pausedAfterAdds[0]).isTrue();
         awaitFailure();
         onLoop(() -> {
+            assertThat(client.config().isAutoRead()).as("released by the failure: reading again").isTrue();
             body.add(Unpooled.wrappedBuffer(new byte[100])); // after the failure: dropped
             body.finish(ready::incrementAndGet);
-            body.release();
-            assertThat(client.config().isAutoRead()).as("released: reading again").isTrue();
         });
         onLoop(() -> { }); // whatever the spool threads still hand back has run
         assertThat(ready).as("never ready").hasValue(0);

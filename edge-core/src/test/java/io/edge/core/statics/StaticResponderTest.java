@@ -631,6 +631,7 @@ class StaticResponderTest {
         @Override public InetSocketAddress remoteAddress() { return new InetSocketAddress(0); }
         @Override public InetSocketAddress localAddress() { return new InetSocketAddress(0); }
         @Override public void readBody(Consumer<HttpContent> onContent, Runnable onIncomplete) { }
+        @Override public void pauseBody(boolean paused) { }
 
         @Override
         public ChannelFuture write(Object message) {
