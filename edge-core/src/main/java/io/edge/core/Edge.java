@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.PathPolicy;
 import io.edge.aio.StaticIoSettings;
 import io.edge.aio.file.FileEngine;
+import io.edge.aio.file.FileEngineStats;
 import io.edge.aio.file.FileEngines;
 import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.content.ContentCache;
@@ -20,9 +21,11 @@ import io.edge.core.fastcgi.CachedFileProbe;
 import io.edge.core.fastcgi.FastCgiResponder;
 import io.edge.core.fastcgi.PolicyFileProbe;
 import io.edge.core.fastcgi.WaitStats;
+import io.edge.core.http.HttpServerContext;
 import io.edge.core.http.Responder;
 import io.edge.core.statics.MimeTypes;
 import io.edge.core.statics.StaticResponder;
+import io.edge.core.status.PrometheusText;
 import io.edge.core.status.StatusResponder;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.cgi.ScriptResolver;
@@ -50,6 +53,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -204,7 +208,7 @@ public final class Edge {
                     group.timeouts(), waitStats.get(group.name()), probe, null, spoolDir());
         }
         if (location.handler() == LocationSettings.Handler.STATUS) {
-            return new StatusResponder(this::statusLines, location.statusAllow());
+            return new StatusResponder(this::statusLines, this::metrics, location.statusAllow());
         }
         return staticResponder;
     }
@@ -322,6 +326,94 @@ public final class Edge {
             lines.add("response cache: " + responseCacheLine());
         }
         return lines;
+    }
+
+    /**
+     * The status page's figures in the Prometheus text format ({@code ?format=prometheus}, or a scraper's
+     * {@code Accept}): counters since start, gauges now. Called on an event loop: reads counters only.
+     */
+    private String metrics() {
+        PrometheusText m = new PrometheusText();
+        HttpServerContext.ConnectionStats connections = server.connectionStats();
+        m.gauge("edge_connections_open", "Client connections open.", connections.open())
+                .gauge("edge_connections_max", "server.max-connections.", connections.max())
+                .gauge("edge_connections_accepting", "1 while the listeners accept, 0 at max-connections or draining.",
+                        connections.accepting() ? 1 : 0)
+                .counter("edge_connections_accepted_total", "Client connections accepted.", connections.accepted())
+                .counter("edge_connections_refused_total", "Client connections closed at once (over the limit, draining).",
+                        connections.refused())
+                .counter("edge_accept_pauses_total", "Times the listeners stopped accepting at max-connections.",
+                        connections.pauses());
+        FileEngineStats files = engine.stats();
+        String[] engineLabel = {"engine", files.engine()};
+        m.counter("edge_static_sendfile_regions_total", "Ranges sent by sendfile from the file.",
+                        files.sendfileRegions(), engineLabel)
+                .counter("edge_static_resident_reads_total", "Reads answered at once (page cache, or read at open).",
+                        files.residentReads(), engineLabel)
+                .counter("edge_static_async_reads_total", "Reads handed to io_uring, kernel AIO or the pool.",
+                        files.asyncReads(), engineLabel)
+                .counter("edge_static_fallback_reads_total", "Reads the engine's own asynchronous path could not take.",
+                        files.fallbackReads(), engineLabel)
+                .counter("edge_static_timed_out_reads_total", "Reads and opens failed by static.read-timeout.",
+                        files.timedOutReads(), engineLabel)
+                .counter("edge_static_rejected_total", "File operations refused because a queue was full.",
+                        files.rejected(), engineLabel)
+                .gauge("edge_static_in_flight", "Reads and file operations in flight.", files.inFlight(), engineLabel)
+                .gauge("edge_static_waiting", "Reads and file operations waiting for a slot.", files.waiting(), engineLabel)
+                .gauge("edge_static_descriptors", "Descriptors the open-file cache holds.", files.descriptors(), engineLabel);
+        Histogram latency = files.readLatencyMicros();
+        String latencyHelp = "Latency of the reads handed off, since start.";
+        for (double q : new double[] {0.5, 0.9, 0.99}) {
+            m.summary("edge_static_read_latency_seconds", "", latencyHelp,
+                    latency.getTotalCount() == 0 ? Double.NaN : latency.getValueAtPercentile(q * 100) / 1e6,
+                    "engine", files.engine(), "quantile", Double.toString(q));
+        }
+        m.summary("edge_static_read_latency_seconds", "_sum", latencyHelp,
+                        latency.getMean() * latency.getTotalCount() / 1e6, engineLabel)
+                .summary("edge_static_read_latency_seconds", "_count", latencyHelp, latency.getTotalCount(), engineLabel);
+        pools.forEach((name, pool) -> {
+            PoolStats stats = pool.stats();
+            WaitStats waits = waitStats.get(name);
+            String[] group = {"group", name};
+            m.gauge("edge_fastcgi_connections_open", "Backend connections (connecting, leased, idle).", stats.open(), group)
+                    .gauge("edge_fastcgi_connections_idle", "Idle kept-alive backend connections.", stats.idle(), group)
+                    .gauge("edge_fastcgi_waiters", "Requests in the wait queue.", stats.waiters(), group)
+                    .counter("edge_fastcgi_rejected_full_total", "Requests refused (503): wait queue full.",
+                            stats.rejectedFull(), group)
+                    .counter("edge_fastcgi_queue_timeouts_total", "Requests that waited out queue.timeout (503).",
+                            stats.timedOut(), group)
+                    .counter("edge_fastcgi_busy_connects_total", "Connects refused as busy or restarting, sent back to wait.",
+                            stats.busyConnects(), group)
+                    .counter("edge_fastcgi_failed_connects_total", "Other failed connects.", stats.failedConnects(), group)
+                    .summary("edge_fastcgi_queue_wait_seconds", "_sum", "Time in the wait queue before a connection.",
+                            waits.totalSeconds(), group)
+                    .summary("edge_fastcgi_queue_wait_seconds", "_count", "Time in the wait queue before a connection.",
+                            waits.count(), group);
+        });
+        if (contentCache != null) {
+            ContentCacheStats stats = contentCache.stats();
+            m.counter("edge_content_cache_hits_total", "Static files answered from memory.", stats.hits())
+                    .counter("edge_content_cache_misses_total", "Content cache lookups that missed.", stats.misses())
+                    .counter("edge_content_cache_evictions_total", "Files evicted by size.", stats.evictions())
+                    .counter("edge_content_cache_invalidations_total", "Files dropped as changed or gone.",
+                            stats.invalidations())
+                    .gauge("edge_content_cache_bytes", "Bytes held (contents and bookkeeping).", stats.bytesHeld())
+                    .gauge("edge_content_cache_entries", "Files held.", stats.entries());
+        }
+        if (responseCache != null) {
+            ResponseCacheStats stats = responseCache.stats();
+            m.counter("edge_response_cache_hits_total", "Responses answered from the cache.", stats.hits())
+                    .counter("edge_response_cache_misses_total", "Cacheable requests that went to the backend.", stats.misses())
+                    .counter("edge_response_cache_stale_total", "Stale responses served (backend failing or busy).",
+                            stats.staleAnswers())
+                    .counter("edge_response_cache_coalesced_total", "Requests that waited for another's backend answer.",
+                            stats.coalesced())
+                    .counter("edge_response_cache_bypasses_total", "Requests kept out of the cache.", stats.bypasses())
+                    .counter("edge_response_cache_evictions_total", "Responses evicted by size.", stats.evictions())
+                    .gauge("edge_response_cache_bytes", "Bytes held.", stats.bytesHeld())
+                    .gauge("edge_response_cache_entries", "Responses held.", stats.entries());
+        }
+        return m.render();
     }
 
     public List<InetSocketAddress> boundAddresses() {

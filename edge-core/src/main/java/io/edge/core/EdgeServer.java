@@ -122,6 +122,12 @@ public final class EdgeServer implements AutoCloseable {
         return started == null ? "" : started.connectionsLine();
     }
 
+    /** The figures of {@link #connectionsLine}; all zero before the start. */
+    public HttpServerContext.ConnectionStats connectionStats() {
+        HttpServerContext started = context;
+        return started == null ? new HttpServerContext.ConnectionStats(0, 0, false, 0, 0, 0) : started.connectionStats();
+    }
+
     /** The bound addresses, in configuration order (useful when a port was 0). */
     public List<InetSocketAddress> boundAddresses() {
         return listeners.stream().map(c -> (InetSocketAddress) c.localAddress()).toList();

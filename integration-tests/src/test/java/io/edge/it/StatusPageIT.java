@@ -7,12 +7,24 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A status location in front of a real php-fpm: what the page says after a static file and a PHP request. */
+/**
+ * A status location in front of a real php-fpm: what the page says after a static file and a PHP request. The
+ * tests share one server, so they run in order: the first counts from a fresh start.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StatusPageIT {
 
     @TempDir
@@ -53,6 +65,7 @@ class StatusPageIT {
     }
 
     @Test
+    @Order(1)
     void thePageCountsWhatWasServedAndRefusesOthers() throws Exception {
         assertThat(send("GET", "/a.txt").body()).isEqualTo("static bytes\n");
         assertThat(send("GET", "/hello.php").body()).isEqualTo("hello");
@@ -80,6 +93,51 @@ class StatusPageIT {
         assertThat(send("GET", "/closed-status").statusCode()).as("127.0.0.1 is not in its status-allow")
                 .isEqualTo(403);
     }
+
+    @Test
+    @Order(2)
+    void aScraperGetsTheFiguresInThePrometheusTextFormat() throws Exception {
+        assertThat(send("GET", "/a.txt").statusCode()).isEqualTo(200);
+        assertThat(send("GET", "/hello.php").statusCode()).isEqualTo(200);
+        HttpResponse<String> asked = send("GET", "/edge-status?format=prometheus");
+        HttpResponse<String> scraped = HTTP.send(HttpRequest.newBuilder(edge.uri("/edge-status"))
+                .header("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+                .build(), HttpResponse.BodyHandlers.ofString());
+        for (HttpResponse<String> page : List.of(asked, scraped)) {
+            assertThat(page.statusCode()).isEqualTo(200);
+            assertThat(page.headers().firstValue("content-type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
+            Map<String, String> types = new HashMap<>();
+            Map<String, Double> samples = new HashMap<>();
+            for (String line : page.body().lines().toList()) {
+                Matcher type = TYPE.matcher(line);
+                Matcher sample = SAMPLE.matcher(line);
+                if (type.matches()) {
+                    assertThat(types.put(type.group(1), type.group(2))).as("one TYPE line per family").isNull();
+                } else if (sample.matches()) {
+                    String family = sample.group(1).replaceAll("_(sum|count)$", "");
+                    assertThat(types).as("TYPE before the samples of " + sample.group(1))
+                            .containsKey(types.containsKey(sample.group(1)) ? sample.group(1) : family);
+                    samples.put(sample.group(1) + (sample.group(2) == null ? "" : sample.group(2)),
+                            sample.group(3).equals("NaN") ? Double.NaN : Double.parseDouble(sample.group(3)));
+                } else {
+                    assertThat(line).as("a HELP line").matches("# HELP [a-z_]+ .+");
+                }
+            }
+            types.forEach((name, kind) -> assertThat(name.endsWith("_total")).as(name + " is a " + kind)
+                    .isEqualTo(kind.equals("counter")));
+            assertThat(samples.get("edge_connections_accepted_total")).isGreaterThanOrEqualTo(1);
+            assertThat(samples.get("edge_connections_accepting")).isEqualTo(1);
+            assertThat(samples.get("edge_fastcgi_queue_wait_seconds_count{group=\"php\"}")).isGreaterThanOrEqualTo(1);
+            assertThat(samples.get("edge_fastcgi_rejected_full_total{group=\"php\"}")).isZero();
+            assertThat(samples.keySet()).anySatisfy(key -> assertThat(key)
+                    .matches("edge_static_resident_reads_total\\{engine=\"(io_uring|threads)\"}"));
+            assertThat(samples).containsKey("edge_content_cache_hits_total");
+        }
+    }
+
+    private static final Pattern TYPE = Pattern.compile("# TYPE ([a-z_]+) (counter|gauge|summary)");
+    private static final Pattern SAMPLE = Pattern.compile(
+            "([a-z_]+)(\\{[a-z_]+=\"[^\"\\\\]*\"(?:,[a-z_]+=\"[^\"\\\\]*\")*})? (-?[0-9.]+(?:E-?[0-9]+)?|NaN)");
 
     /** resident + async + fallback of a static files line. */
     private static long readsIn(String line) {

@@ -21,6 +21,11 @@ public final class WaitStats {
         return count.sum();
     }
 
+    /** Total wait in seconds since start. */
+    public double totalSeconds() {
+        return totalNanos.sum() / 1e9;
+    }
+
     /** Mean wait in milliseconds since start. */
     public double meanMillis() {
         long n = count.sum();

@@ -142,9 +142,21 @@ public final class HttpServerContext {
      * draining) and the pauses at the limit.
      */
     public String connectionsLine() {
-        return "open=" + connections.size() + " max=" + settings.maxConnections()
-                + " accepting=" + (acceptPaused || draining ? "no" : "yes") + " accepted=" + accepted.sum()
-                + " refused=" + refused.sum() + " pauses=" + pauses;
+        ConnectionStats stats = connectionStats();
+        return "open=" + stats.open() + " max=" + stats.max() + " accepting=" + (stats.accepting() ? "yes" : "no")
+                + " accepted=" + stats.accepted() + " refused=" + stats.refused() + " pauses=" + stats.pauses();
+    }
+
+    /**
+     * Client connections now: open, the limit, whether the listeners accept, and since start those accepted, those
+     * refused (closed at once: over the limit, or draining) and the times accepting paused at the limit.
+     */
+    public record ConnectionStats(int open, int max, boolean accepting, long accepted, long refused, long pauses) {
+    }
+
+    public ConnectionStats connectionStats() {
+        return new ConnectionStats(connections.size(), settings.maxConnections(), !acceptPaused && !draining,
+                accepted.sum(), refused.sum(), pauses);
     }
 
     private void logPause(Channel listener) {
