@@ -420,6 +420,7 @@ public final class FastCgiResponder implements Responder {
             }
             Lease lease = f.getNow();
             waitStats.record(lease.waitNanos());
+            exchange.upstreamStarted(lease.waitNanos(), lease.connectNanos());
             if (clientGone) {
                 lease.release(Lease.Outcome.CLOSE);
                 return;
@@ -640,6 +641,7 @@ public final class FastCgiResponder implements Responder {
 
         @Override
         public void onEnd() {
+            exchange.upstreamEnded();
             releaseBody(); // all of it was sent, or the backend answered without reading the rest
             if (tap != null) {
                 tap.onEnd();
@@ -656,6 +658,7 @@ public final class FastCgiResponder implements Responder {
 
         @Override
         public void onError(Throwable cause) {
+            exchange.upstreamEnded(); // a retry starts it again
             if (cause instanceof BackendUnavailableException && !headSent && retries < MAX_RETRIES
                     && (backend == null || replayable())) {
                 // The connection died before an answer: a kept-alive connection the backend had closed, or a

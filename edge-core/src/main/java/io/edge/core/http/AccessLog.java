@@ -9,8 +9,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes one line per request in the combined log format, followed by the request time in seconds
- * (nginx's {@code $request_time}). Lines go to the {@code edge.access} logger, which the launcher routes to
- * an asynchronous appender so an event loop never waits for the log file.
+ * (nginx's {@code $request_time}) and, for a request a backend answered, the upstream timings in seconds
+ * (HAProxy's Tw, Tc and Tr; nginx's {@code $upstream_*}): the wait in the backend group's queue, the connect of a
+ * new backend connection (0 for a kept-alive one), and the backend's answer from the request's sending to its
+ * end; {@code - - -} for none. Lines go to the {@code edge.access} logger, which the launcher routes to an
+ * asynchronous appender so an event loop never waits for the log file.
  */
 public final class AccessLog {
 
@@ -28,9 +31,12 @@ public final class AccessLog {
         return enabled;
     }
 
-    /** @param remote the client's address, or null when the channel has none any more ({@code -} is logged) */
+    /**
+     * @param remote   the client's address, or null when the channel has none any more ({@code -} is logged)
+     * @param upstream the backend's timings, or null when no backend answered
+     */
     void log(InetSocketAddress remote, String requestLine, int status, long bodyBytes, String referer, String userAgent,
-             long startNanos) {
+             long startNanos, UpstreamTimes upstream) {
         if (!enabled) {
             return;
         }
@@ -43,6 +49,12 @@ public final class AccessLog {
         line.append("\" \"");
         appendEscaped(line, userAgent == null ? "-" : userAgent);
         line.append("\" ").append(String.format(Locale.ROOT, "%.3f", seconds));
+        if (upstream == null) {
+            line.append(" - - -");
+        } else {
+            line.append(String.format(Locale.ROOT, " %.3f %.3f %.3f", upstream.queueNanos() / 1e9,
+                    upstream.connectNanos() / 1e9, upstream.responseNanos() / 1e9));
+        }
         LOG.info(line.toString());
     }
 

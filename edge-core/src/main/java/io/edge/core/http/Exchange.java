@@ -65,6 +65,18 @@ public interface Exchange {
      */
     void pauseBody(boolean paused);
 
+    /**
+     * A backend took the request now, after {@code waitNanos} in its group's queue of which {@code connectNanos} went
+     * to connecting (0 for a kept-alive connection): the access log's upstream timings start. The last call counts
+     * (a request retried on another connection).
+     */
+    default void upstreamStarted(long waitNanos, long connectNanos) {
+    }
+
+    /** The backend's answer ended (or failed): the access log's upstream response time stops. */
+    default void upstreamEnded() {
+    }
+
     /** As {@link #readBody(Consumer, Runnable)}, for a responder that keeps nothing of the body between chunks. */
     default void readBody(Consumer<HttpContent> onContent) {
         readBody(onContent, () -> { });

@@ -348,7 +348,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         if (accessLogged && server.accessLog().isEnabled()) {
             server.accessLog().log((InetSocketAddress) ctx.channel().remoteAddress(), "-", status.code(),
-                    response.content().readableBytes(), null, null, System.nanoTime());
+                    response.content().readableBytes(), null, null, System.nanoTime(), null);
         }
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }

@@ -77,6 +77,11 @@ final class ServerExchange implements Exchange {
     private boolean keepAlive;
     private int status;
     private long bodyBytes;
+    /** The backend's timings ({@link #upstreamStarted}); upstreamStart 0: no backend took the request. */
+    private long upstreamQueueNanos;
+    private long upstreamConnectNanos;
+    private long upstreamStart;
+    private long upstreamEnd;
     private List<HttpContent> earlyBody;
     private Consumer<HttpContent> bodyConsumer;
     /** Runs if the exchange ends before {@link #bodyConsumer} had the last chunk; null once it had. */
@@ -179,6 +184,21 @@ final class ServerExchange implements Exchange {
             for (HttpContent content : early) {
                 deliver(content);
             }
+        }
+    }
+
+    @Override
+    public void upstreamStarted(long waitNanos, long connectNanos) {
+        upstreamConnectNanos = connectNanos;
+        upstreamQueueNanos = Math.max(0, waitNanos - connectNanos);
+        upstreamStart = System.nanoTime();
+        upstreamEnd = 0;
+    }
+
+    @Override
+    public void upstreamEnded() {
+        if (upstreamStart != 0 && upstreamEnd == 0) {
+            upstreamEnd = System.nanoTime();
         }
     }
 
@@ -414,6 +434,7 @@ final class ServerExchange implements Exchange {
         connection.server().accessLog().log(remoteAddress(),
                 request.method() + " " + sentUri + " " + sentVersion, status, bodyBytes,
                 request.headers().get(HttpHeaderNames.REFERER), request.headers().get(HttpHeaderNames.USER_AGENT),
-                startNanos);
+                startNanos, upstreamStart == 0 ? null : new UpstreamTimes(upstreamQueueNanos, upstreamConnectNanos,
+                        (upstreamEnd != 0 ? upstreamEnd : System.nanoTime()) - upstreamStart));
     }
 }

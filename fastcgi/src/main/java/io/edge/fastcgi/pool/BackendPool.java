@@ -397,7 +397,12 @@ public final class BackendPool implements AutoCloseable {
     // ---- events, called without the lock ---------------------------------------------------------------
 
     private void grant(Waiter w, PooledConnection pc, boolean reused) {
-        Lease lease = new Lease(this, pc, reused, timers.nanoTime() - w.startNanos);
+        grant(w, pc, reused, 0);
+    }
+
+    /** @param connectNanos how long the connect of a new connection took (0 for a kept-alive one) */
+    private void grant(Waiter w, PooledConnection pc, boolean reused, long connectNanos) {
+        Lease lease = new Lease(this, pc, reused, timers.nanoTime() - w.startNanos, connectNanos);
         if (!w.promise.trySuccess(lease)) {
             // Cancelled while connecting: the connection is fresh and clean, so keep it for the next one.
             lease.release(Lease.Outcome.REUSABLE);
@@ -432,10 +437,11 @@ public final class BackendPool implements AutoCloseable {
         } catch (RuntimeException e) {
             f = w.loop.newFailedFuture(e);
         }
-        f.addListener(done -> connected(w, b, (Future<?>) done));
+        long started = timers.nanoTime();
+        f.addListener(done -> connected(w, b, (Future<?>) done, started));
     }
 
-    private void connected(Waiter w, Backend b, Future<?> f) {
+    private void connected(Waiter w, Backend b, Future<?> f, long started) {
         List<Runnable> after = new ArrayList<>(2);
         long now = timers.nanoTime();
         if (f.isSuccess()) {
@@ -446,7 +452,7 @@ public final class BackendPool implements AutoCloseable {
                 pc.exchanges++;
             }
             pc.channel.closeFuture().addListener(x -> connectionClosed(pc));
-            grant(w, pc, false);
+            grant(w, pc, false, now - started);
             return;
         }
         Throwable cause = f.cause();

@@ -23,13 +23,15 @@ public final class Lease {
     final PooledConnection connection;
     private final boolean reused;
     private final long waitNanos;
+    private final long connectNanos;
     private final AtomicBoolean released = new AtomicBoolean();
 
-    Lease(BackendPool pool, PooledConnection connection, boolean reused, long waitNanos) {
+    Lease(BackendPool pool, PooledConnection connection, boolean reused, long waitNanos, long connectNanos) {
         this.pool = pool;
         this.connection = connection;
         this.reused = reused;
         this.waitNanos = waitNanos;
+        this.connectNanos = connectNanos;
     }
 
     /** The connected backend channel, registered on the event loop the lease was asked for. */
@@ -51,9 +53,14 @@ public final class Lease {
         return pool.keepAliveEnabled();
     }
 
-    /** Time from {@code acquire} to this lease, for the access log. */
+    /** Time from {@code acquire} to this lease, for the access log: the wait in the queue and the connect. */
     public long waitNanos() {
         return waitNanos;
+    }
+
+    /** The part of {@link #waitNanos} the connect of a new connection took; 0 for a kept-alive one. */
+    public long connectNanos() {
+        return connectNanos;
     }
 
     public boolean isReleased() {

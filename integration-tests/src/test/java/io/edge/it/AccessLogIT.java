@@ -1,0 +1,83 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/** The access log's upstream timings, in front of a real php-fpm: queue wait, connect and response per request. */
+class AccessLogIT {
+
+    @TempDir
+    Path dir;
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    /** The end of a line: request time, then queue wait, connect and response, or "- - -". */
+    private static final Pattern TIMINGS = Pattern.compile(
+            ".*\"(GET [^\"]+)\" (\\d{3}) \\d+ \"[^\"]*\" \"[^\"]*\" \\d+\\.\\d{3} (?:(\\d+\\.\\d{3}) (\\d+\\.\\d{3}) (\\d+\\.\\d{3})|- - -)");
+
+    @Test
+    void eachRequestABackendAnsweredCarriesItsQueueWaitConnectAndResponseTimes() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        PhpScripts.install(www);
+        Files.writeString(www.resolve("a.txt"), "static\n");
+        Logger access = (Logger) LoggerFactory.getLogger("edge.access");
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        access.addAppender(lines);
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.access-log = "-"
+                     sites = [{ server-names = ["_"], default = true, root = "www",
+                                locations = [{ match = "/" }, { match = "~ \\\\.php$", fastcgi = php }] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 1 }
+                     """.formatted(fpm.address()))) {
+            assertThat(get(edge, "/a.txt").statusCode()).isEqualTo(200);
+            // One connection: one of these two waits in the queue while the other sleeps 300 ms in PHP.
+            CompletableFuture<HttpResponse<String>> first = HTTP.sendAsync(
+                    HttpRequest.newBuilder(edge.uri("/count.php?sleep=300&id=1")).build(), HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> second = HTTP.sendAsync(
+                    HttpRequest.newBuilder(edge.uri("/count.php?sleep=300&id=2")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(first.get().statusCode()).isEqualTo(200);
+            assertThat(second.get().statusCode()).isEqualTo(200);
+            assertThat(get(edge, "/count.php?id=3").statusCode()).isEqualTo(200);
+        } finally {
+            access.detachAppender(lines);
+        }
+        List<String> logged = lines.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        assertThat(logged).hasSize(4);
+        double longestWait = 0;
+        for (String line : logged) {
+            Matcher m = TIMINGS.matcher(line);
+            assertThat(m.matches()).as(line).isTrue();
+            assertThat(m.group(2)).isEqualTo("200");
+            if (m.group(1).startsWith("GET /a.txt")) {
+                assertThat(m.group(3)).as("a static file has no backend: - - -").isNull();
+                continue;
+            }
+            assertThat(m.group(3)).as("a script's line carries the backend's times").isNotNull();
+            longestWait = Math.max(longestWait, Double.parseDouble(m.group(3)));
+            if (m.group(1).contains("sleep=300")) {
+                assertThat(Double.parseDouble(m.group(5))).as("the response took the script's sleep").isGreaterThanOrEqualTo(0.3);
+            }
+        }
+        assertThat(longestWait).as("the request behind the other waited for its 300 ms").isGreaterThanOrEqualTo(0.1);
+    }
+
+    private static HttpResponse<String> get(EdgeHarness edge, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(edge.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
