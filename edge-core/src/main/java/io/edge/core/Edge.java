@@ -332,6 +332,9 @@ public final class Edge {
      * The status page's figures in the Prometheus text format ({@code ?format=prometheus}, or a scraper's
      * {@code Accept}): counters since start, gauges now. Called on an event loop: reads counters only.
      */
+    private static final String QUEUE_WAIT_HELP =
+            "Time from asking for a backend connection to having one (queue wait plus a new connection's connect), per lease.";
+
     private String metrics() {
         PrometheusText m = new PrometheusText();
         HttpServerContext.ConnectionStats connections = server.connectionStats();
@@ -385,10 +388,8 @@ public final class Edge {
                     .counter("edge_fastcgi_busy_connects_total", "Connects refused as busy or restarting, sent back to wait.",
                             stats.busyConnects(), group)
                     .counter("edge_fastcgi_failed_connects_total", "Other failed connects.", stats.failedConnects(), group)
-                    .summary("edge_fastcgi_queue_wait_seconds", "_sum", "Time in the wait queue before a connection.",
-                            waits.totalSeconds(), group)
-                    .summary("edge_fastcgi_queue_wait_seconds", "_count", "Time in the wait queue before a connection.",
-                            waits.count(), group);
+                    .summary("edge_fastcgi_queue_wait_seconds", "_sum", QUEUE_WAIT_HELP, waits.totalSeconds(), group)
+                    .summary("edge_fastcgi_queue_wait_seconds", "_count", QUEUE_WAIT_HELP, waits.count(), group);
         });
         if (contentCache != null) {
             ContentCacheStats stats = contentCache.stats();

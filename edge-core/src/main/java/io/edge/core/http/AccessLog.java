@@ -11,8 +11,8 @@ import org.slf4j.LoggerFactory;
  * Writes one line per request in the combined log format, followed by the request time in seconds
  * (nginx's {@code $request_time}) and, for a request a backend answered, the upstream timings in seconds
  * (HAProxy's Tw, Tc and Tr; nginx's {@code $upstream_*}): the wait in the backend group's queue, the connect of a
- * new backend connection (0 for a kept-alive one), and the backend's answer from the request's sending to its
- * end; {@code - - -} for none. Lines go to the {@code edge.access} logger, which the launcher routes to an
+ * new backend connection (0 for a kept-alive one), both summed over retries, and the backend's answer from the
+ * request's sending to its end (the last attempt's); {@code - - -} where no backend connection was taken. Lines go to the {@code edge.access} logger, which the launcher routes to an
  * asynchronous appender so an event loop never waits for the log file.
  */
 public final class AccessLog {

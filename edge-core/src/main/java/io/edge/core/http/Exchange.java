@@ -67,8 +67,8 @@ public interface Exchange {
 
     /**
      * A backend took the request now, after {@code waitNanos} in its group's queue of which {@code connectNanos} went
-     * to connecting (0 for a kept-alive connection): the access log's upstream timings start. The last call counts
-     * (a request retried on another connection).
+     * to connecting (0 for a kept-alive connection): the access log's upstream timings start. A retry on another
+     * connection adds its wait and connect, and restarts the response time.
      */
     default void upstreamStarted(long waitNanos, long connectNanos) {
     }

@@ -22,8 +22,8 @@ import java.util.concurrent.TimeUnit;
  * Across those states, while a request body is incomplete ({@link #bodyStarted} to {@link #bodyEnded}) its
  * deadline is the one that counts: {@code body} after the last read, moved by every read; expiry fires
  * {@link #BODY_TIMEOUT} for the connection handler to answer (408, or a close once the response began). Time
- * while reading is off does not count: edge paused it (waiting for a backend, a backend not taking the body,
- * pipelining), not the client.
+ * while reading is off does not count: edge paused it (a responder whose sink for the body lags, pipelining), not
+ * the client.
  *
  * One timer at most per connection, and none per request: the current state's expiry is a deadline field,
  * and the timer, when it fires, re-arms itself for a deadline that moved later (keep-alive ones move on every

@@ -189,8 +189,8 @@ final class ServerExchange implements Exchange {
 
     @Override
     public void upstreamStarted(long waitNanos, long connectNanos) {
-        upstreamConnectNanos = connectNanos;
-        upstreamQueueNanos = Math.max(0, waitNanos - connectNanos);
+        upstreamConnectNanos += connectNanos;
+        upstreamQueueNanos += Math.max(0, waitNanos - connectNanos);
         upstreamStart = System.nanoTime();
         upstreamEnd = 0;
     }

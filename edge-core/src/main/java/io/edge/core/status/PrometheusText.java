@@ -72,6 +72,9 @@ public final class PrometheusText {
         if (Double.isNaN(value)) {
             return "NaN";
         }
+        if (Double.isInfinite(value)) {
+            return value > 0 ? "+Inf" : "-Inf";
+        }
         if (value == Math.rint(value) && Math.abs(value) < 1e15) {
             return Long.toString((long) value);
         }

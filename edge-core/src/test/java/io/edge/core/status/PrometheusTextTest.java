@@ -40,6 +40,12 @@ class PrometheusTextTest {
     }
 
     @Test
+    void infinitiesAreWrittenAsTheFormatSpellsThem() {
+        assertThat(new PrometheusText().gauge("edge_x", "X.", Double.POSITIVE_INFINITY)
+                .gauge("edge_y", "Y.", Double.NEGATIVE_INFINITY).render()).contains("edge_x +Inf\n", "edge_y -Inf\n");
+    }
+
+    @Test
     void labelsComeInPairs() {
         assertThatThrownBy(() -> new PrometheusText().gauge("edge_x", "X.", 1, "lonely"))
                 .isInstanceOf(IllegalArgumentException.class);

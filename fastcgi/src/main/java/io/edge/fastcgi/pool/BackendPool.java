@@ -431,13 +431,13 @@ public final class BackendPool implements AutoCloseable {
     }
 
     private void connect(Waiter w, Backend b) {
+        long started = timers.nanoTime(); // a Unix socket's connect often completes within connect() itself
         Future<Channel> f;
         try {
             f = connector.connect(w.loop, b.address);
         } catch (RuntimeException e) {
             f = w.loop.newFailedFuture(e);
         }
-        long started = timers.nanoTime();
         f.addListener(done -> connected(w, b, (Future<?>) done, started));
     }
 
