@@ -32,6 +32,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
@@ -135,6 +136,30 @@ abstract class FileEngineContract {
         } finally {
             file.release();
         }
+    }
+
+    /**
+     * Loads the middle 64 KiB of {@code content}, written to {@code path} (so in the page cache), through
+     * {@code engine}, then closes the engine: a file server's range ({@code fileServer}) is read into a buffer off the
+     * caller, never sent by {@code sendfile} from it (FileServerFiles); a local one leaves as a region.
+     */
+    static void assertCachedRangeOfLargeFile(FileEngine engine, OpenFileCache cache, Path path, byte[] content,
+            boolean fileServer) throws Exception {
+        try (engine) {
+            OpenFile file = await(engine.open(path, true));
+            try {
+                assertThat(PageCache.isResident(file.fd(), 65536, 65536)).as("written: in the page cache").isTrue();
+                Object piece = await(engine.loadRegion(file, 65536, 65536));
+                assertThat(piece).as(fileServer ? "a file server's: read off the caller" : "a local file's: sendfile")
+                        .isInstanceOf(fileServer ? ByteBuf.class : FileRegion.class);
+                assertThat(drain(piece)).isEqualTo(Arrays.copyOfRange(content, 65536, 2 * 65536));
+                assertThat(engine.stats().asyncReads()).isEqualTo(fileServer ? 1 : 0);
+                assertThat(engine.stats().sendfileRegions()).isEqualTo(fileServer ? 0 : 1);
+            } finally {
+                file.release();
+            }
+        }
+        assertThat(cache.descriptorsInUse()).isZero();
     }
 
     OpenFile open(Path path) throws Exception {

@@ -156,21 +156,7 @@ class IoUringWorkerReadsTest extends IoUringContract {
         Path path = Files.write(dir.resolve("large"), content);
         for (boolean viaWorkers : new boolean[] {true, false}) {
             IoUringEngine uring = uringEngine(clock::get, true, type -> viaWorkers);
-            try (uring) {
-                OpenFile file = await(uring.open(path, true));
-                try {
-                    assertThat(PageCache.isResident(file.fd(), 65536, 65536)).as("written: in the page cache").isTrue();
-                    Object piece = await(uring.loadRegion(file, 65536, 65536));
-                    assertThat(piece).as(viaWorkers ? "a file server's: read by a worker" : "a local file's: sendfile")
-                            .isInstanceOf(viaWorkers ? ByteBuf.class : io.netty.channel.FileRegion.class);
-                    assertThat(drain(piece)).isEqualTo(Arrays.copyOfRange(content, 65536, 2 * 65536));
-                    assertThat(uring.stats().asyncReads()).isEqualTo(viaWorkers ? 1 : 0);
-                    assertThat(uring.stats().sendfileRegions()).isEqualTo(viaWorkers ? 0 : 1);
-                } finally {
-                    file.release();
-                }
-            }
-            assertThat(uring.cache().descriptorsInUse()).isZero();
+            assertCachedRangeOfLargeFile(uring, uring.cache(), path, content, viaWorkers);
         }
     }
 

@@ -9,7 +9,6 @@ import io.edge.aio.linux.PageCache;
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
-import io.netty.channel.FileRegion;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -206,21 +205,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
         Path path = Files.write(dir.resolve("large"), content);
         for (boolean fileServer : new boolean[] {true, false}) {
             ThreadPoolEngine engine = fileServerEngine(type -> fileServer);
-            try (engine) {
-                OpenFile file = await(engine.open(path, true));
-                try {
-                    assertThat(PageCache.isResident(file.fd(), 65536, 65536)).as("written: in the page cache").isTrue();
-                    Object piece = await(engine.loadRegion(file, 65536, 65536));
-                    assertThat(piece).as(fileServer ? "a file server's: read on the pool" : "a local file's: sendfile")
-                            .isInstanceOf(fileServer ? ByteBuf.class : FileRegion.class);
-                    assertThat(drain(piece)).isEqualTo(Arrays.copyOfRange(content, 65536, 2 * 65536));
-                    assertThat(engine.stats().asyncReads()).isEqualTo(fileServer ? 1 : 0);
-                    assertThat(engine.stats().sendfileRegions()).isEqualTo(fileServer ? 0 : 1);
-                } finally {
-                    file.release();
-                }
-            }
-            assertThat(engine.cache().descriptorsInUse()).isZero();
+            assertCachedRangeOfLargeFile(engine, engine.cache(), path, content, fileServer);
         }
     }
 
