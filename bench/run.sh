@@ -24,7 +24,8 @@
 #   hash-named thumbnail tree would run it. Not for cold-* scenarios: it keeps what the warm-up read.
 #
 # Output: one line per server (the median over REPEAT runs, by rps):
-#   RESULT scenario=S server=X rps=… p50_ms=… p99_ms=… ok=… errors=… cpu_s=… …
+#   RESULT scenario=S server=X rps=… p50_ms=… p99_ms=… ok=… errors=… cpu_s=… … (the thumbnail scenarios add
+#   cpu_user_us_per_req= and cpu_sys_us_per_req=: the server's CPU per answered request, user and system)
 # then   RATIO scenario=S edge/nginx=… edge/nginx-aio=… edge/lighttpd=… edge/edge-nocache=… (those that ran)
 # and, for mixed-slowfs, HOT scenario=S <server>_hot_p99_ms=<every run's> …
 # rps counts only successful answers (status < 400) per second; errors = status >= 400 + socket errors + timeouts.
@@ -283,14 +284,19 @@ server_stop() {
   wait "$SID" 2>/dev/null || true
   SID=
 }
-cpu_ticks() {     # utime+stime (+ reaped children) of every process in session $1
-  local f line rest total=0
+cpu_split() {     # "USER SYSTEM": utime and stime (+ reaped children's) of every process in session $SID, ticks
+  local f line rest user=0 system=0
   for f in /proc/[0-9]*/stat; do
     line=$(<"$f") 2>/dev/null || continue
-    rest=${line##*) }; set -- $rest   # $1 = field 3 (state): session = $4, utime..cstime = $12..$15
-    if [ "${4:-}" = "$SID" ]; then total=$((total + ${12} + ${13} + ${14} + ${15})); fi
+    rest=${line##*) }; set -- $rest   # $1 = field 3 (state): session = $4, utime stime cutime cstime = $12..$15
+    if [ "${4:-}" = "$SID" ]; then user=$((user + ${12} + ${14})); system=$((system + ${13} + ${15})); fi
   done 2>/dev/null
-  echo "$total"
+  echo "$user $system"
+}
+cpu_ticks() {     # utime+stime (+ reaped children) of every process in session $SID
+  local user system
+  read -r user system < <(cpu_split)
+  echo $((user + system))
 }
 sanity_check() {  # one file through the server must come back 200 with its exact size
   local url=$1 file=$2 got
@@ -325,11 +331,17 @@ measure_thumbs() {
   local name=$1 scen=$2 root=$3 cold=$4 c0 c1 res
   start_warm "$name" "$scen" "$root" || return 0
   [ "$cold" = 1 ] && drop_caches
-  c0=$(cpu_ticks)
+  local u0 s0 u1 s1 ok
+  read -r u0 s0 < <(cpu_split)
   res=$(wrk_run "http://127.0.0.1:$PORT" "$DURATION")
-  c1=$(cpu_ticks)
+  read -r u1 s1 < <(cpu_split)
   server_stop
-  echo "RESULT scenario=$scen server=$name $res cpu_s=$(cpu_seconds $((c1 - c0)))" | tee -a "$RUNS" | sed 's/^RESULT/RUN/' >&2
+  # CPU per answered request, split into user and system time: where a server's cost lies, beside its rate
+  ok=$(sed -n 's/.*\bok=\([0-9]*\).*/\1/p' <<<"$res")
+  echo "RESULT scenario=$scen server=$name $res cpu_s=$(cpu_seconds $((u1 + s1 - u0 - s0))) $(awk -v u=$((u1 - u0)) \
+      -v s=$((s1 - s0)) -v h="$CLK_TCK" -v n="${ok:-0}" \
+      'BEGIN{printf "cpu_user_us_per_req=%.1f cpu_sys_us_per_req=%.1f", n ? u * 1e6 / h / n : 0, n ? s * 1e6 / h / n : 0}')" |
+    tee -a "$RUNS" | sed 's/^RESULT/RUN/' >&2
 }
 # measure_mixed SERVER SCENARIO ROOT: the cold load as measure_thumbs, and meanwhile HOT_CONNS more clients ask
 # for one file that is cached (fetched just before): their latency (hot_*) is what waiting for the disk costs
