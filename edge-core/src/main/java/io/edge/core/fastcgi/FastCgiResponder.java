@@ -336,11 +336,13 @@ public final class FastCgiResponder implements Responder {
         // params go out. The connection handler caps it at the configured body limit. Owned here until the call
         // takes it; released here if it never completes (over the limit, malformed, the client gone) or cannot be
         // spooled (500).
-        SpooledBody body = new SpooledBody(exchange.clientChannel(), exchange::pauseBody, BUFFERED_BODY, spoolDir, error -> {
-            LOG.warn("request body of {} {} could not be spooled to {}: {}", request.method(), request.uri(),
-                    spoolDir, error.toString());
-            exchange.sendError(HttpResponseStatus.INTERNAL_SERVER_ERROR);
-        });
+        // A spool that takes nothing for the backend write timeout fails the body as a backend that takes nothing would.
+        SpooledBody body = new SpooledBody(exchange.clientChannel(), exchange::pauseBody, BUFFERED_BODY, spoolDir,
+                timeouts.write(), error -> {
+                    LOG.warn("request body of {} {} could not be spooled to {}: {}", request.method(), request.uri(),
+                            spoolDir, error.toString());
+                    exchange.sendError(HttpResponseStatus.INTERNAL_SERVER_ERROR);
+                });
         exchange.readBody(content -> {
             boolean last = content instanceof LastHttpContent;
             body.add(content.content().retain());

@@ -11,10 +11,13 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -24,7 +27,8 @@ import java.util.function.Consumer;
  * unlinked temporary file in {@code dir}, written and later read back on the spool's own threads, never on the
  * event loop. While more than {@link #HIGH_WATER} bytes wait for the disk the client's reading is paused
  * ({@link io.edge.core.http.Exchange#pauseBody}: the body timeout does not count it), and it resumes once they are
- * down to {@link #LOW_WATER}.
+ * down to {@link #LOW_WATER}. A spool that takes no bytes for {@code stallTimeout} while the client waits (a disk that
+ * hangs) fails the body, so no connection stays paused for ever.
  *
  * <p>Every method runs on the client's event loop. The file is used only by tasks chained one after another
  * ({@link #tail}), so by one spool thread at a time and in order; the last one closes it.
@@ -47,6 +51,10 @@ final class SpooledBody {
     }
 
     private final Channel client;
+    private final Executor threads;
+    private final long stallNanos;
+    /** When the spool last took bytes (or the client's reading was paused), while it is paused. */
+    private long progressAt;
     private final ReadPause readPause;
     private final int memoryLimit;
     private final Path dir;
@@ -73,11 +81,21 @@ final class SpooledBody {
      * @param readPause   pauses the client's reading while the disk lags
      * @param memoryLimit bodies up to this many bytes are never written to a file
      * @param dir         where the spool file is made (and at once unlinked)
+     * @param stallTimeout how long the client may stay paused with the spool taking nothing before the body fails
      * @param onFailure   called on the loop, once, if the body cannot be written to its file; the body is then never
      *                    ready and is released right after (the caller answers)
      */
-    SpooledBody(Channel client, ReadPause readPause, int memoryLimit, Path dir, Consumer<IOException> onFailure) {
+    SpooledBody(Channel client, ReadPause readPause, int memoryLimit, Path dir, Duration stallTimeout,
+            Consumer<IOException> onFailure) {
+        this(client, readPause, memoryLimit, dir, stallTimeout, onFailure, THREADS);
+    }
+
+    /** As above, the file tasks run by {@code threads} (tests hold them back). */
+    SpooledBody(Channel client, ReadPause readPause, int memoryLimit, Path dir, Duration stallTimeout,
+            Consumer<IOException> onFailure, Executor threads) {
         this.client = client;
+        this.threads = threads;
+        this.stallNanos = stallTimeout.toNanos();
         this.readPause = readPause;
         this.onFailure = onFailure;
         this.memoryLimit = memoryLimit;
@@ -107,6 +125,8 @@ final class SpooledBody {
         if (unwritten > HIGH_WATER && !pausedClient) {
             pausedClient = true;
             readPause.pause(true);
+            progressAt = System.nanoTime();
+            checkStallIn(stallNanos);
         }
         ByteBuf buffer = toWrite;
         chain(() -> {
@@ -199,7 +219,7 @@ final class SpooledBody {
             pausedClient = false;
             readPause.pause(false);
         }
-        tail = tail.whenCompleteAsync((done, error) -> closeFile(), THREADS);
+        tail = tail.whenCompleteAsync((done, error) -> closeFile(), threads);
     }
 
     /** Work on the spool file, on a spool thread; may return a buffer for the loop. */
@@ -240,7 +260,7 @@ final class SpooledBody {
                 closeFile();
             }
             return null;
-        }, THREADS);
+        }, threads);
     }
 
     /** On the loop: the first failure of a file task counts. */
@@ -292,10 +312,33 @@ final class SpooledBody {
     /** On the loop: {@code bytes} more were written (or dropped); resumes the client's reading below the low mark. */
     private void written(int bytes) {
         unwritten -= bytes;
+        progressAt = System.nanoTime();
         if (pausedClient && unwritten <= LOW_WATER) {
             pausedClient = false;
             readPause.pause(false);
         }
+    }
+
+    /** On the loop, {@code nanos} from now: fails the body if the client is still paused and the spool took nothing. */
+    private void checkStallIn(long nanos) {
+        try {
+            client.eventLoop().schedule(this::checkStall, nanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException shuttingDown) {
+            // the loop is gone, and the connection with it
+        }
+    }
+
+    private void checkStall() {
+        if (!pausedClient || released || failure != null) {
+            return;
+        }
+        long idle = System.nanoTime() - progressAt;
+        if (idle < stallNanos) {
+            checkStallIn(stallNanos - idle);
+            return;
+        }
+        failed(new IOException("the request body's spool file in " + dir + " took no bytes for "
+                + stallNanos / 1_000_000 + " ms while the client waited (a disk that hangs?)"));
     }
 
     /** The last file task. */

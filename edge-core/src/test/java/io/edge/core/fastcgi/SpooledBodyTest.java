@@ -16,6 +16,7 @@ import io.netty.channel.local.LocalServerChannel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -63,7 +64,7 @@ class SpooledBodyTest {
     private SpooledBody body(int memoryLimit, Path spoolDir) {
         // as the connection does for the running exchange when nothing else holds its reading
         return new SpooledBody(client, paused -> client.config().setAutoRead(!paused), memoryLimit, spoolDir,
-                failures::add);
+                Duration.ofSeconds(60), failures::add);
     }
 
     private static byte[] bytes(int length, int seed) {
@@ -159,6 +160,30 @@ class SpooledBodyTest {
         assertThat(ready).as("never ready").hasValue(0);
         assertThat(failures).hasSize(1);
         assertThat(failures.get(0)).hasMessageContaining("missing");
+    }
+
+    @Test
+    void aSpoolThatTakesNothingWhileTheClientWaitsFailsTheBodyAfterTheStallTimeout() throws Exception {
+        List<Runnable> heldBack = new CopyOnWriteArrayList<>(); // a disk that hangs: no file task runs
+        SpooledBody body = new SpooledBody(client, paused -> client.config().setAutoRead(!paused), 1024, dir,
+                Duration.ofMillis(50), failures::add, heldBack::add);
+        AtomicInteger ready = new AtomicInteger();
+        onLoop(() -> {
+            for (int i = 0; i < 5; i++) {
+                body.add(Unpooled.wrappedBuffer(new byte[SpooledBody.HIGH_WATER / 2]));
+            }
+            body.finish(ready::incrementAndGet);
+            assertThat(client.config().isAutoRead()).as("paused behind the disk").isFalse();
+        });
+        awaitFailure();
+        assertThat(failures.get(0)).hasMessageContaining("took no bytes for 50 ms");
+        onLoop(() -> assertThat(client.config().isAutoRead()).as("failed and released: reading again").isTrue());
+        while (!heldBack.isEmpty()) {
+            heldBack.remove(0).run(); // the disk comes back: the tasks see the body released and drop their buffers
+        }
+        onLoop(() -> { });
+        assertThat(ready).as("never ready").hasValue(0);
+        assertThat(failures).hasSize(1);
     }
 
     private void awaitFailure() throws Exception {
