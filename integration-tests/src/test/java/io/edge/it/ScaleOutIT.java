@@ -1,0 +1,121 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two edge nodes behind a real HAProxy with the balancing of {@code examples/haproxy.cfg} ({@code balance uri},
+ * {@code hash-type consistent}): each URI sticks to one node, and the URIs spread over both.
+ */
+class ScaleOutIT {
+
+    @TempDir
+    Path dir;
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    /** A node whose every thumbnail answers with its name, so the test sees which node served a URI. */
+    private EdgeHarness node(String name) throws Exception {
+        Path home = Files.createDirectories(dir.resolve(name));
+        Path thumbs = Files.createDirectories(home.resolve("www/t"));
+        for (int i = 0; i < 32; i++) {
+            Files.writeString(thumbs.resolve(i + ".txt"), name);
+        }
+        return EdgeHarness.start(home, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/" }] }]
+                """);
+    }
+
+    @Test
+    void eachUriSticksToOneNodeAndTheUrisSpreadOverBoth() throws Exception {
+        try (EdgeHarness one = node("node-1"); EdgeHarness two = node("node-2")) {
+            int port = EdgeProcess.freePort();
+            Path config = Files.writeString(dir.resolve("haproxy.cfg"), """
+                    global
+                        maxconn 256
+                    defaults
+                        mode http
+                        timeout connect 5s
+                        timeout client 30s
+                        timeout server 30s
+                    frontend thumbs
+                        bind 127.0.0.1:%d
+                        default_backend edges
+                    backend edges
+                        balance uri
+                        hash-type consistent
+                        http-reuse safe
+                        server edge1 127.0.0.1:%d
+                        server edge2 127.0.0.1:%d
+                    """.formatted(port, one.address().getPort(), two.address().getPort()));
+            Process haproxy = new ProcessBuilder(haproxyBinary(), "-db", "-f", config.toString())
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+            try {
+                awaitListening(port, haproxy);
+                Map<String, String> servedBy = new HashMap<>();
+                for (int round = 0; round < 2; round++) {
+                    for (int i = 0; i < 32; i++) {
+                        String path = "/t/" + i + ".txt";
+                        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
+                        assertThat(response.statusCode()).isEqualTo(200);
+                        String previous = servedBy.putIfAbsent(path, response.body());
+                        if (previous != null) {
+                            assertThat(response.body()).as(path + " sticks to its node").isEqualTo(previous);
+                        }
+                    }
+                }
+                Set<String> nodes = new HashSet<>(servedBy.values());
+                assertThat(nodes).as("the URIs spread over both nodes").containsExactlyInAnyOrder("node-1", "node-2");
+            } finally {
+                haproxy.destroy();
+                assertThat(haproxy.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void theShippedExampleIsAValidHaproxyConfigurationWithTheBalancingTestedHere() throws Exception {
+        Path example = Path.of("..", "examples", "haproxy.cfg"); // the integration tests run in their module's folder
+        assertThat(Files.readString(example)).contains("balance uri", "hash-type consistent");
+        Process check = new ProcessBuilder(haproxyBinary(), "-c", "-f", example.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("check.log").toFile()).start();
+        assertThat(check.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(check.exitValue()).as(Files.readString(dir.resolve("check.log"))).isZero();
+    }
+
+    /** HAProxy from bin/setup (Debian's haproxy package). */
+    private static String haproxyBinary() {
+        return Files.isExecutable(Path.of("/usr/sbin/haproxy")) ? "/usr/sbin/haproxy" : "haproxy";
+    }
+
+    /** Waits (up to 20 s) until HAProxy answers on {@code port}; fails with its log if it exits first. */
+    private void awaitListening(int port, Process haproxy) throws Exception {
+        for (int i = 0; i < 200; i++) {
+            if (!haproxy.isAlive()) {
+                throw new AssertionError("haproxy exited " + haproxy.exitValue() + ": "
+                        + Files.readString(dir.resolve("haproxy.log")));
+            }
+            try (java.net.Socket probe = new java.net.Socket()) {
+                probe.connect(new java.net.InetSocketAddress("127.0.0.1", port), 1000);
+                return;
+            } catch (java.io.IOException notYet) {
+                Thread.sleep(100);
+            }
+        }
+        throw new AssertionError("haproxy did not listen on " + port + ": " + Files.readString(dir.resolve("haproxy.log")));
+    }
+}
