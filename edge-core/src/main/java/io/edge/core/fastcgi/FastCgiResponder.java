@@ -237,10 +237,12 @@ public final class FastCgiResponder implements Responder {
     /**
      * A path the probe does not remember: the script, index and front controller are looked at on a probe thread
      * (a {@code stat} may wait for the disk, or for an NFS server holding the code), which remembers them, and the
-     * request goes on on its event loop.
+     * request goes on on its event loop. Meanwhile the request's body stays in the kernel ({@link Exchange#pauseBody}):
+     * a lookup that waits long (a hung NFS mount) does not gather bodies in memory.
      */
     private void resolveOffLoop(Exchange exchange) {
         EventLoop loop = exchange.clientChannel().eventLoop();
+        exchange.pauseBody(true); // undone when the lookup is back, or with the exchange's end
         try {
             PROBES.execute(() -> {
                 ScriptResolver.Resolution resolution;
@@ -254,6 +256,7 @@ public final class FastCgiResponder implements Responder {
                     if (exchange.isEnded()) {
                         return;
                     }
+                    exchange.pauseBody(false);
                     try {
                         dispatch(exchange, resolution);
                     } catch (RuntimeException e) {

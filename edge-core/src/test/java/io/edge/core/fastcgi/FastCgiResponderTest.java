@@ -89,17 +89,10 @@ class FastCgiResponderTest {
     @BeforeEach
     void open() throws Exception {
         Files.writeString(root.resolve("a.php"), "<?php echo 'a';");
-        BackendGroupSettings group = new BackendGroupSettings("php", List.of("unix:" + root.resolve("none.sock")),
-                BackendGroupSettings.Balance.LEAST_CONNECTIONS, 1,
-                new BackendGroupSettings.Queue(10, Duration.ofSeconds(1)),
-                new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1)),
-                new BackendGroupSettings.KeepAlive(true, Duration.ofSeconds(60), 0),
-                new BackendGroupSettings.Health(0, Duration.ofSeconds(1)), null);
+        BackendGroupSettings group = unreachableGroup(root);
         pool = BackendPool.create(group);
-        LocationSettings php = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
-                LocationSettings.Handler.FASTCGI, "php");
-        SiteSettings site = new SiteSettings(List.of("_"), true, root, List.of("index.php"), PathPolicy.DEFAULT,
-                List.of(php));
+        LocationSettings php = PHP;
+        SiteSettings site = site(root);
         FastCgiResponder responder = new FastCgiResponder(php, root, pool, null, group.timeouts(), new WaitStats(),
                 ScriptResolver.FileProbe.FILESYSTEM, null);
         ServerSettings server = new ServerSettings(List.of(new InetSocketAddress("127.0.0.1", 0)), 1, 10,
@@ -111,6 +104,25 @@ class FastCgiResponderTest {
         client = new EmbeddedChannel();
         client.config().setAllocator(allocator);
         client.pipeline().addLast(new HttpChannelInitializer(context));
+    }
+
+    /** Everything under "/" to the "php" group. */
+    static final LocationSettings PHP = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
+            LocationSettings.Handler.FASTCGI, "php");
+
+    /** The "php" group, one connection, at an address nobody listens on: never reached by these tests. */
+    static BackendGroupSettings unreachableGroup(Path root) {
+        return new BackendGroupSettings("php", List.of("unix:" + root.resolve("none.sock")),
+                BackendGroupSettings.Balance.LEAST_CONNECTIONS, 1,
+                new BackendGroupSettings.Queue(10, Duration.ofSeconds(1)),
+                new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1)),
+                new BackendGroupSettings.KeepAlive(true, Duration.ofSeconds(60), 0),
+                new BackendGroupSettings.Health(0, Duration.ofSeconds(1)), null);
+    }
+
+    /** The default site over {@code root} with {@link #PHP}. */
+    static SiteSettings site(Path root) {
+        return new SiteSettings(List.of("_"), true, root, List.of("index.php"), PathPolicy.DEFAULT, List.of(PHP));
     }
 
     @AfterEach

@@ -2,17 +2,8 @@ package io.edge.core.fastcgi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.local.LocalAddress;
-import io.netty.channel.local.LocalChannel;
-import io.netty.channel.local.LocalIoHandler;
-import io.netty.channel.local.LocalServerChannel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,26 +25,19 @@ class SpooledBodyTest {
     @TempDir
     Path dir;
 
-    private EventLoopGroup loops;
-    private Channel server;
+    private LocalConnection connection;
     private Channel client;
     private final List<IOException> failures = new CopyOnWriteArrayList<>();
 
     @BeforeEach
     void connect() throws Exception {
-        loops = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
-        LocalAddress address = new LocalAddress("spooled-body-" + System.nanoTime());
-        server = new ServerBootstrap().group(loops).channel(LocalServerChannel.class)
-                .childHandler(new ChannelInboundHandlerAdapter()).bind(address).sync().channel();
-        client = new Bootstrap().group(loops).channel(LocalChannel.class)
-                .handler(new ChannelInboundHandlerAdapter()).connect(address).sync().channel();
+        connection = new LocalConnection();
+        client = connection.client;
     }
 
     @AfterEach
     void close() throws Exception {
-        client.close().sync();
-        server.close().sync();
-        loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        connection.close();
     }
 
     /** Runs {@code task} on the client's event loop, where every method of the body runs, and waits for it. */
