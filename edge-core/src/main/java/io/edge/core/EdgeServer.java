@@ -28,7 +28,6 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -49,7 +48,6 @@ public final class EdgeServer implements AutoCloseable {
 
     private final EdgeSettings settings;
     private final Function<LocationSettings, Responder> responders;
-    private final List<Channel> listeners = new ArrayList<>();
     private EventLoopGroup acceptGroup;
     private EventLoopGroup ioGroup;
     private HttpServerContext context;
@@ -89,7 +87,6 @@ public final class EdgeServer implements AutoCloseable {
                     throw bindFailure(address, bound.cause());
                 }
                 Channel listener = bound.channel();
-                listeners.add(listener);
                 context.addListener(listener);
                 LOG.info("listening on {} ({})", listener.localAddress(), epoll ? "epoll" : "nio");
             }
@@ -130,7 +127,13 @@ public final class EdgeServer implements AutoCloseable {
 
     /** The bound addresses, in configuration order (useful when a port was 0). */
     public List<InetSocketAddress> boundAddresses() {
-        return listeners.stream().map(c -> (InetSocketAddress) c.localAddress()).toList();
+        return listeners().stream().map(c -> (InetSocketAddress) c.localAddress()).toList();
+    }
+
+    /** The listening channels, bound in configuration order; none before the start. */
+    private List<Channel> listeners() {
+        HttpServerContext started = context;
+        return started == null ? List.of() : started.listeners();
     }
 
     /**
@@ -140,7 +143,7 @@ public final class EdgeServer implements AutoCloseable {
     public boolean shutdown() throws InterruptedException {
         Duration drain = settings.server().timeouts().drain();
         long deadline = System.nanoTime() + drain.toNanos();
-        for (Channel listener : listeners) {
+        for (Channel listener : listeners()) {
             listener.close().await();
         }
         boolean clean = true;

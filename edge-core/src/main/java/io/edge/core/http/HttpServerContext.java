@@ -5,6 +5,7 @@ import io.edge.conf.ServerSettings;
 import io.edge.core.route.Router;
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
@@ -99,6 +100,11 @@ public final class HttpServerContext {
      */
     public void addListener(Channel listener) {
         listeners.add(listener);
+    }
+
+    /** The listening channels added so far, in order. */
+    public List<Channel> listeners() {
+        return Collections.unmodifiableList(listeners);
     }
 
     /**
