@@ -226,7 +226,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             launched = onLauncher(() -> {
                 synchronized (lock) {
                     if (state != State.STARTING) {
-                        throw new IOException("php-fpm for group " + groupName + " was stopped while starting");
+                        throw stoppedWhileStarting();
                     }
                     return launch();
                 }
@@ -238,7 +238,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         }
         synchronized (lock) {
             if (state != State.STARTING) {
-                throw new IOException("php-fpm for group " + groupName + " was stopped while starting");
+                throw stoppedWhileStarting();
             }
             state = State.RUNNING;
         }
@@ -454,7 +454,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         try {
             launched = launcher.submit(launch);
         } catch (RejectedExecutionException e) {
-            throw new IOException("php-fpm for group " + groupName + " was stopped while starting");
+            throw stoppedWhileStarting();
         }
         try {
             return launched.get();
@@ -462,7 +462,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting php-fpm for group " + groupName, e);
         } catch (CancellationException e) {
-            throw new IOException("php-fpm for group " + groupName + " was stopped while starting");
+            throw stoppedWhileStarting();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException io) {
                 throw io;
@@ -472,6 +472,11 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             }
             throw new IOException("starting php-fpm for group " + groupName, e.getCause());
         }
+    }
+
+    /** What a start that a stop overtook fails with. */
+    private IOException stoppedWhileStarting() {
+        return new IOException("php-fpm for group " + groupName + " was stopped while starting");
     }
 
     // Called with `lock` held, so that stop() sees every process we start, and on the launcher thread.
