@@ -215,10 +215,7 @@ final class SpooledBody {
             memory.release();
             memory = null;
         }
-        if (pausedClient) {
-            pausedClient = false;
-            readPause.pause(false);
-        }
+        resumeClient();
         tail = tail.whenCompleteAsync((done, error) -> closeFile(), threads);
     }
 
@@ -313,7 +310,14 @@ final class SpooledBody {
     private void written(int bytes) {
         unwritten -= bytes;
         progressAt = System.nanoTime();
-        if (pausedClient && unwritten <= LOW_WATER) {
+        if (unwritten <= LOW_WATER) {
+            resumeClient();
+        }
+    }
+
+    /** Lets the client's reading go on, if this body paused it. */
+    private void resumeClient() {
+        if (pausedClient) {
             pausedClient = false;
             readPause.pause(false);
         }
