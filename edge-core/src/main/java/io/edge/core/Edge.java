@@ -328,13 +328,13 @@ public final class Edge {
         return lines;
     }
 
+    private static final String QUEUE_WAIT_HELP =
+            "Time from asking for a backend connection to having one (queue wait plus a new connection's connect), per lease.";
+
     /**
      * The status page's figures in the Prometheus text format ({@code ?format=prometheus}, or a scraper's
      * {@code Accept}): counters since start, gauges now. Called on an event loop: reads counters only.
      */
-    private static final String QUEUE_WAIT_HELP =
-            "Time from asking for a backend connection to having one (queue wait plus a new connection's connect), per lease.";
-
     private String metrics() {
         PrometheusText m = new PrometheusText();
         HttpServerContext.ConnectionStats connections = server.connectionStats();

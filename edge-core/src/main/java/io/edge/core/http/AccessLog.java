@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
  * (nginx's {@code $request_time}) and, for a request a backend answered, the upstream timings in seconds
  * (HAProxy's Tw, Tc and Tr; nginx's {@code $upstream_*}): the wait in the backend group's queue, the connect of a
  * new backend connection (0 for a kept-alive one), both summed over retries, and the backend's answer from the
- * request's sending to its end (the last attempt's); {@code - - -} where no backend connection was taken. Lines go to the {@code edge.access} logger, which the launcher routes to an
- * asynchronous appender so an event loop never waits for the log file.
+ * request's sending to its end (the last attempt's); {@code - - -} where no backend connection was taken. Lines
+ * go to the {@code edge.access} logger, which the launcher routes to an asynchronous appender so an event loop
+ * never waits for the log file.
  */
 public final class AccessLog {
 
@@ -42,7 +43,8 @@ public final class AccessLog {
         }
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         StringBuilder line = new StringBuilder(160)
-                .append(remote == null ? "-" : remote.getAddress().getHostAddress()).append(" - - [").append(TIME.format(ZonedDateTime.now())).append("] \"");
+                .append(remote == null ? "-" : remote.getAddress().getHostAddress())
+                .append(" - - [").append(TIME.format(ZonedDateTime.now())).append("] \"");
         appendEscaped(line, requestLine);
         line.append("\" ").append(status).append(' ').append(bodyBytes).append(" \"");
         appendEscaped(line, referer == null ? "-" : referer);
