@@ -29,6 +29,7 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -111,6 +112,14 @@ public final class EdgeServer implements AutoCloseable {
         BindException failure = new BindException("edge.server.listen: " + host + ":" + address.getPort() + ": " + reason);
         failure.initCause(cause);
         return failure;
+    }
+
+    /**
+     * Routes exchanges that start from now on by {@code next}'s sites to {@code responders} (a reload); the future
+     * completes once no exchange that started before runs any more. Listeners and connections stay.
+     */
+    public CompletableFuture<Void> replaceRoutes(EdgeSettings next, Function<LocationSettings, Responder> responders) {
+        return context.replaceRoutes(new Router(next.sites(), next.defaultSite()), responders);
     }
 
     /** The status page's connections line ({@link HttpServerContext#connectionsLine}); "" before the start. */

@@ -45,6 +45,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<HttpObject> pipelined = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private ServerExchange current;
+    /** The routes {@link #current} runs on, counted in until its last write ends or the connection closes. */
+    private Routes currentRoutes;
     /** Body bytes received for the request most recently read from the socket. */
     private long bodyBytes;
     private boolean closeAfterCurrent;
@@ -159,6 +161,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         String sentUri = request.uri();
         // as the client sent it, for the access log: routing may rewrite target and version
         HttpVersion sentVersion = request.protocolVersion();
+        Routes routes = server.enterRoutes();
         ServerExchange exchange;
         try {
             HttpStatusException invalid = validate(request);
@@ -182,7 +185,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 request.headers().set(HttpHeaderNames.HOST, target.authority());
                 request.setUri(target.originForm());
             }
-            Route route = server.router().route(request.headers().get(HttpHeaderNames.HOST), target.path());
+            Route route = routes.router().route(request.headers().get(HttpHeaderNames.HOST), target.path());
             exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion, target, route,
                     expectsContinue && announcesBody(request));
         } catch (HttpStatusException e) {
@@ -191,12 +194,14 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion, new RequestTarget(null, "/", "", "/"),
                     null, false);
+            currentRoutes = routes;
             current = exchange;
             exchange.fail(e);
             return;
         }
+        currentRoutes = routes;
         current = exchange;
-        Responder responder = server.responder(exchange.location());
+        Responder responder = routes.responder(exchange.location());
         if (responder == null) {
             exchange.sendError(HttpResponseStatus.NOT_FOUND);
             return;
@@ -253,6 +258,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         current = null;
         responseEnd = lastWrite;
+        Routes routes = currentRoutes;
+        currentRoutes = null;
+        lastWrite.addListener(written -> routes.exit());
         if (!keepAlive || closeAfterCurrent || server.isDraining()) {
             closeAfterCurrent = true;
             releasePipelined();
@@ -402,6 +410,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (current != null) {
             ServerExchange gone = current;
             current = null;
+            currentRoutes.exit();
+            currentRoutes = null;
             gone.clientGone();
         }
         ctx.fireChannelInactive();

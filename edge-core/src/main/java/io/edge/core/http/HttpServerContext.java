@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
@@ -15,15 +16,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What every connection of one server shares: routing, responders, limits, the access log and the
- * draining flag. Thread-safe; built once per configuration.
+ * draining flag. Thread-safe. The routing and responders are replaced as a whole by a configuration reload
+ * ({@link #replaceRoutes}): an exchange runs on those it started with.
  */
 public final class HttpServerContext {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpServerContext.class);
     private static final long PAUSE_LOG_INTERVAL_NANOS = 10_000_000_000L;
 
-    private final Router router;
-    private final Function<LocationSettings, Responder> responders;
+    private volatile Routes routes;
     private final ServerSettings settings;
     private final AccessLog accessLog;
     private final ChannelGroup connections;
@@ -41,20 +42,34 @@ public final class HttpServerContext {
 
     public HttpServerContext(Router router, Function<LocationSettings, Responder> responders, ServerSettings settings,
                              AccessLog accessLog, ChannelGroup connections) {
-        this.router = router;
-        this.responders = responders;
+        this.routes = new Routes(router, responders);
         this.settings = settings;
         this.accessLog = accessLog;
         this.connections = connections;
     }
 
-    Router router() {
-        return router;
+    /**
+     * The routes a new exchange runs on, counted as in use until {@link Routes#exit}: routes replaced meanwhile are
+     * never entered.
+     */
+    Routes enterRoutes() {
+        while (true) {
+            Routes now = routes;
+            if (now.tryEnter()) {
+                return now;
+            }
+        }
     }
 
-    /** The responder for a location, or {@code null} when no location matched. */
-    Responder responder(LocationSettings location) {
-        return location == null ? null : responders.apply(location);
+    /**
+     * Exchanges that start from now on are routed by {@code router} to {@code responders}; those running go on with
+     * what they started with. The future completes once none of them runs any more (their last write ended, or
+     * their connection closed).
+     */
+    public CompletableFuture<Void> replaceRoutes(Router router, Function<LocationSettings, Responder> responders) {
+        Routes old = routes;
+        routes = new Routes(router, responders);
+        return old.replaced();
     }
 
     ServerSettings settings() {

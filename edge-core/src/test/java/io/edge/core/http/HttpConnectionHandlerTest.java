@@ -19,6 +19,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -34,14 +35,58 @@ class HttpConnectionHandlerTest {
 
     EmbeddedChannel client;
 
+    EdgeSettings settings;
+    HttpServerContext context;
+
     EmbeddedChannel open(Responder responder) {
-        EdgeSettings settings = TestServers.settings(
+        settings = TestServers.settings(
                 TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)), 10), root);
-        HttpServerContext context = new HttpServerContext(new Router(settings.sites(), settings.defaultSite()),
+        context = new HttpServerContext(new Router(settings.sites(), settings.defaultSite()),
                 location -> responder, settings.server(), new AccessLog(false),
                 new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
         client = new EmbeddedChannel(new HttpChannelInitializer(context));
         return client;
+    }
+
+    @Test
+    void replacedRoutesServeTheNextRequestAndReportIdleOnceTheExchangeRunningOnThemHasWritten() {
+        Exchange[] held = new Exchange[1];
+        open(exchange -> held[0] = exchange); // answers later
+        EmbeddedClient.send(client, "GET /old HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(held[0]).isNotNull();
+        CompletableFuture<Void> idle = context.replaceRoutes(new Router(settings.sites(), settings.defaultSite()),
+                location -> new EchoResponder());
+        assertThat(idle).as("an exchange still runs on the old routes").isNotDone();
+        DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+        held[0].complete(held[0].writeAndFlush(response));
+        assertThat(EmbeddedClient.received(client)).startsWith("HTTP/1.1 200 ");
+        assertThat(idle).isDone();
+        held[0] = null;
+        String next = EmbeddedClient.send(client, "GET /new HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(held[0]).as("the old responder").isNull();
+        assertThat(next).startsWith("HTTP/1.1 200 ").contains("/new");
+    }
+
+    @Test
+    void routesReplacedWhileTheirExchangeRunsAreIdleOnceItsClientIsGone() {
+        open(exchange -> { }); // never answers
+        EmbeddedClient.send(client, "GET /old HTTP/1.1\r\nHost: a\r\n\r\n");
+        CompletableFuture<Void> idle = context.replaceRoutes(new Router(settings.sites(), settings.defaultSite()),
+                location -> new EchoResponder());
+        assertThat(idle).isNotDone();
+        client.close();
+        assertThat(idle).isDone();
+    }
+
+    @Test
+    void routesReplacedWithNothingRunningAreIdleAtOnce() {
+        open(new EchoResponder());
+        assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ");
+        assertThat(context.replaceRoutes(new Router(settings.sites(), settings.defaultSite()), location -> null))
+                .isDone();
+        assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n"))
+                .as("no responder in the new routes").startsWith("HTTP/1.1 404 ");
     }
 
     @AfterEach

@@ -1,0 +1,64 @@
+package io.edge.core.http;
+
+import io.edge.conf.LocationSettings;
+import io.edge.core.route.Router;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * One configuration's routing and responders, and how many exchanges run on them. Once replaced (a reload),
+ * no exchange enters them any more, and {@link #replaced} tells when the last one running has ended: then what
+ * only they used (backend pools, a php-fpm, a file engine) can be closed.
+ */
+final class Routes {
+
+    private final Router router;
+    private final Function<LocationSettings, Responder> responders;
+    private final AtomicInteger running = new AtomicInteger();
+    private final CompletableFuture<Void> idle = new CompletableFuture<>();
+    private volatile boolean replaced;
+
+    Routes(Router router, Function<LocationSettings, Responder> responders) {
+        this.router = router;
+        this.responders = responders;
+    }
+
+    Router router() {
+        return router;
+    }
+
+    /** The responder for a location, or {@code null} when no location matched. */
+    Responder responder(LocationSettings location) {
+        return location == null ? null : responders.apply(location);
+    }
+
+    /**
+     * Counts an exchange in, unless these routes were replaced: the count goes up before the flag is read, and
+     * {@link #replaced} sets the flag before it reads the count, so one of the two sees the other.
+     */
+    boolean tryEnter() {
+        running.incrementAndGet();
+        if (replaced) {
+            exit();
+            return false;
+        }
+        return true;
+    }
+
+    /** An exchange counted in by {@link #tryEnter} has ended. */
+    void exit() {
+        if (running.decrementAndGet() == 0 && replaced) {
+            idle.complete(null);
+        }
+    }
+
+    /** Marks these routes replaced; the future completes when no exchange runs on them. */
+    CompletableFuture<Void> replaced() {
+        replaced = true;
+        if (running.get() == 0) {
+            idle.complete(null);
+        }
+        return idle;
+    }
+}
