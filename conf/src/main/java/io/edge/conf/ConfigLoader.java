@@ -33,14 +33,26 @@ import java.util.Set;
 public final class ConfigLoader {
 
     private final boolean createRunDir;
+    /** The temporary run directory a running server already has, which a reload's {@code run-dir = ""} keeps. */
+    private final Path runningTemporaryRunDir;
 
     /** A loader for a server that will run: it makes the temporary run directory when one is needed. */
     public ConfigLoader() {
-        this(true);
+        this(true, null);
     }
 
-    private ConfigLoader(boolean createRunDir) {
+    private ConfigLoader(boolean createRunDir, Path runningTemporaryRunDir) {
         this.createRunDir = createRunDir;
+        this.runningTemporaryRunDir = runningTemporaryRunDir;
+    }
+
+    /**
+     * A loader for a configuration reloaded into a server running with {@code running}: {@code run-dir = ""} names
+     * the temporary run directory that server made (its spawned php-fpm sockets are there) instead of a new one;
+     * one is made only if the server has none yet.
+     */
+    public static ConfigLoader forReload(ServerSettings running) {
+        return new ConfigLoader(true, running.runDirTemporary() ? running.runDir() : null);
     }
 
     /**
@@ -48,7 +60,7 @@ public final class ConfigLoader {
      * a name that was never made.
      */
     public static ConfigLoader checkOnly() {
-        return new ConfigLoader(false);
+        return new ConfigLoader(false, null);
     }
 
     /** Objects whose keys are the user's to choose; every other object's keys are checked. */
@@ -113,7 +125,7 @@ public final class ConfigLoader {
         }
         Path runDir;
         try {
-            runDir = Files.createTempDirectory("edge-");
+            runDir = runningTemporaryRunDir != null ? runningTemporaryRunDir : Files.createTempDirectory("edge-");
         } catch (IOException | RuntimeException e) {
             edge.section("server").problem("run-dir", "\"\" needs a temporary directory, and none could be made under "
                             + System.getProperty("java.io.tmpdir") + " (" + e.getMessage() + ")",
@@ -125,7 +137,9 @@ public final class ConfigLoader {
                 .map(new Section((ConfigObject) edgeValue, "edge", anchor, again), source);
         if (!again.isEmpty()) { // cannot happen: the real name is no longer than the placeholder
             try {
-                Files.deleteIfExists(runDir);
+                if (runningTemporaryRunDir == null) {
+                    Files.deleteIfExists(runDir);
+                }
             } catch (IOException e) {
                 // left behind; the problems say what matters
             }

@@ -199,6 +199,38 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aReloadKeepsTheRunningServersTemporaryRunDirectory() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        executable("fpm");
+        Path file = EdgeConfFile.write(dir, "sites = [{ root = www }]\nfastcgi.backends.php.spawn { enabled = true, command = fpm }");
+        ServerSettings running = loader.load(file).server();
+        try {
+            ServerSettings reloaded = ConfigLoader.forReload(running).load(file).server();
+            assertThat(reloaded.runDir()).isEqualTo(running.runDir());
+            assertThat(reloaded.runDirTemporary()).isTrue();
+            assertThat(ConfigLoader.forReload(running).load(file).backends().get("php").addresses())
+                    .containsExactly("unix:" + running.runDir().resolve("php/php-fpm.sock"));
+        } finally {
+            Files.deleteIfExists(running.runDir());
+        }
+    }
+
+    @Test
+    void aReloadMakesATemporaryRunDirectoryWhenTheRunningServerHasNone() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        executable("fpm");
+        ServerSettings running = loader.load(EdgeConfFile.write(dir, "sites = [{ root = www }]")).server();
+        assertThat(running.runDirTemporary()).isFalse();
+        Path file = EdgeConfFile.write(dir, "sites = [{ root = www }]\nfastcgi.backends.php.spawn { enabled = true, command = fpm }");
+        Path made = ConfigLoader.forReload(running).load(file).server().runDir();
+        try {
+            assertThat(made).isDirectory().isNotEqualTo(running.runDir());
+        } finally {
+            Files.deleteIfExists(made);
+        }
+    }
+
+    @Test
     void listenPortZeroAsksForAnyFreePort() throws Exception {
         Files.createDirectory(dir.resolve("www"));
         assertThat(load("server.listen = [\"127.0.0.1:0\"]\nsites = [{ root = www }]").server().listen())

@@ -14,6 +14,7 @@ import io.edge.cache.http.ResponseCacheStats;
 import io.edge.conf.ConfigLoader;
 import io.edge.conf.EdgeSettings;
 import io.edge.conf.LocationSettings;
+import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.core.cache.PurgeResponder;
 import io.edge.core.cache.ResponseCacheGate;
@@ -35,6 +36,7 @@ import io.edge.fastcgi.spawn.PhpFpmSupervisor;
 import io.netty.util.HashedWheelTimer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.reflect.RecordComponent;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -44,13 +46,20 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
@@ -61,6 +70,13 @@ import org.slf4j.LoggerFactory;
  * A whole edge instance built from one configuration: the file engine, spawned php-fpm pools, the backend
  * pools, a responder per location, and the HTTP server. Stopped in reverse: the server drains first, so no
  * request loses its backend. {@link Main} runs one; tests start them in-process.
+ *
+ * <p>{@link #reload} applies a new configuration without a restart, as nginx's SIGHUP does: what its sites,
+ * locations, backends, caches and static settings need is built beside what runs (a part whose settings did not
+ * change is carried over, a spawned php-fpm and a cache's contents included), then exchanges that start from then
+ * on use it, while those running finish on what they started with. The previous parts that nothing uses any more
+ * are closed once their last exchange has ended, or after the drain timeout. The listeners, event loops, limits
+ * and timeouts ({@code edge.server}) stay as started.
  */
 public final class Edge {
 
@@ -69,22 +85,24 @@ public final class Edge {
 
     /** Set by {@link #stop}: a start after it (a shutdown hook ran first) starts nothing. */
     private boolean stopped;
+    /** The configuration started with: its {@code server} section is the one that runs. */
     private final EdgeSettings settings;
     private final Ticker ticker;
-    private ResponseCache responseCache;
-    private ContentCache contentCache;
-    private ScheduledExecutorService revalidator;
-    private HashedWheelTimer cacheTimer;
-    private final Map<String, BackendPool> pools = new LinkedHashMap<>();
+    /** What the newest configuration built; read by the status page and the stats log from other threads. */
+    private volatile Generation current;
+    /** Earlier generations whose exchanges may still run: their parts close once those have ended. */
+    private final List<Generation> retiring = new ArrayList<>();
+    private int generations;
     /** Where FastCGI request bodies too large for memory go ({@link #spoolDir()}); decided on the first need. */
     private Path spoolDir;
-    private final List<PhpFpmSupervisor> supervisors = new ArrayList<>();
-    private final Map<String, WaitStats> waitStats = new LinkedHashMap<>();
+    /** Queue waits by group name, kept across reloads. */
+    private final Map<String, WaitStats> waitStats = new ConcurrentHashMap<>();
     private final Map<String, String> lastLoggedStats = new LinkedHashMap<>();
-    private final StaticStatsLine staticStatsLine = new StaticStatsLine();
     private ScheduledExecutorService statsLogger;
-    private FileEngine engine;
-    private final Map<ScriptRoot, ScriptResolver.FileProbe> scriptProbes = new LinkedHashMap<>();
+    /** Where generations are retired, never an event loop (closing pools and stopping php-fpm waits). */
+    private ExecutorService retirer;
+    /** Temporary run directories made for this server, deleted when it stops. */
+    private final Set<Path> temporaryRunDirs = new LinkedHashSet<>();
     private EdgeServer server;
 
     public Edge(EdgeSettings settings) {
@@ -95,6 +113,34 @@ public final class Edge {
     public Edge(EdgeSettings settings, Ticker ticker) {
         this.settings = settings;
         this.ticker = ticker;
+        noteTemporaryRunDir(settings);
+    }
+
+    /**
+     * What one configuration built. Parts whose settings did not change are the previous generation's objects, so
+     * a part is closed only when no generation still alive holds it ({@link #close(Generation, List)}).
+     */
+    private static final class Generation {
+        final EdgeSettings settings;
+        final int number;
+        FileEngine engine;
+        StaticStatsLine staticStatsLine;
+        ContentCache contentCache;
+        ScheduledExecutorService revalidator;
+        ConcurrentLinkedQueue<Runnable> due;
+        ResponseCache responseCache;
+        HashedWheelTimer cacheTimer;
+        /** The groups as configured (before a spawned php-fpm's run directory was moved: see {@link #build}). */
+        final Map<String, BackendGroupSettings> groups = new LinkedHashMap<>();
+        final Map<String, BackendPool> pools = new LinkedHashMap<>();
+        final Map<String, PhpFpmSupervisor> supervisors = new LinkedHashMap<>();
+        final Map<ScriptRoot, ScriptResolver.FileProbe> scriptProbes = new LinkedHashMap<>();
+        final Map<LocationSettings, Responder> responders = new IdentityHashMap<>();
+
+        Generation(EdgeSettings settings, int number) {
+            this.settings = settings;
+            this.number = number;
+        }
     }
 
     /**
@@ -106,45 +152,223 @@ public final class Edge {
             throw new IllegalStateException("stopped before it started (a signal during the start)");
         }
         try {
-            engine = fileEngine(settings.staticIo());
-            StaticResponder staticResponder = staticResponder();
-            for (BackendGroupSettings group : settings.backends().values()) {
-                if (group.spawn() != null) {
-                    PhpFpmSupervisor supervisor = new PhpFpmSupervisor(group.name(), group.spawn(), false); // see stop()
-                    supervisors.add(supervisor);
-                    supervisor.start();
-                    LOG.info("fastcgi group {}: started php-fpm with {} workers on {}", group.name(),
-                            group.spawn().workers(), supervisor.socketAddress());
-                }
-                pools.put(group.name(), BackendPool.create(group));
-                waitStats.put(group.name(), new WaitStats());
-            }
-            boolean cached = settings.sites().stream().flatMap(s -> s.locations().stream()).anyMatch(LocationSettings::cache);
-            if (cached) {
-                cacheTimer = new HashedWheelTimer(r -> {
-                    Thread t = new Thread(r, "edge-cache-timer");
-                    t.setDaemon(true);
-                    return t;
-                }, 10, TimeUnit.MILLISECONDS);
-                responseCache = new ResponseCache(settings.cache().responses(), cacheTimer, ticker);
-            }
-            statsLogger = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "edge-stats");
-                t.setDaemon(true);
-                return t;
-            });
+            current = build(settings, null);
+            statsLogger = Executors.newSingleThreadScheduledExecutor(daemon("edge-stats"));
             statsLogger.scheduleAtFixedRate(this::logStats, STATS_PERIOD_S, STATS_PERIOD_S, TimeUnit.SECONDS);
-            Map<LocationSettings, Responder> responders = new IdentityHashMap<>();
-            for (SiteSettings site : settings.sites()) {
-                for (LocationSettings location : site.locations()) {
-                    responders.put(location, responder(site, location, staticResponder));
-                }
-            }
+            retirer = Executors.newSingleThreadExecutor(daemon("edge-reload"));
+            Map<LocationSettings, Responder> responders = current.responders;
             server = new EdgeServer(settings, responders::get);
             server.start();
         } catch (Exception | Error e) {
             stop();
             throw e;
+        }
+    }
+
+    private static ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** The running server's settings, which a reload keeps: {@link ConfigLoader#forReload} maps a new file against them. */
+    public ServerSettings serverSettings() {
+        return settings.server();
+    }
+
+    /**
+     * Applies {@code next} to exchanges that start from now on (see the class comment). Parts whose settings are
+     * unchanged are carried over; the rest is built first, and if any of it fails (a php-fpm that does not start,
+     * say) nothing changes and the failure is thrown. Changes to {@code edge.server} are logged and not applied.
+     *
+     * @throws IllegalStateException when the server is not running
+     */
+    public synchronized void reload(EdgeSettings next) throws Exception {
+        if (stopped || server == null) {
+            throw new IllegalStateException("not running");
+        }
+        List<String> kept = changedServerKeys(settings.server(), next.server());
+        if (!kept.isEmpty()) {
+            LOG.warn("reload: edge.server {} changed; those apply only on a restart, the running values stay",
+                    String.join(", ", kept));
+        }
+        noteTemporaryRunDir(next);
+        Generation previous = current;
+        Generation fresh = build(next, previous);
+        current = fresh;
+        retiring.add(previous);
+        Map<LocationSettings, Responder> responders = fresh.responders;
+        CompletableFuture<Void> idle = server.replaceRoutes(next, responders::get);
+        Duration drain = settings.server().timeouts().drain();
+        LOG.info("reload: configuration {} applied to new requests (generation {}); requests running finish on the "
+                + "previous one (for at most {})", next.source(), fresh.number, drain);
+        idle.orTimeout(drain.toMillis(), TimeUnit.MILLISECONDS)
+                .whenCompleteAsync((done, timedOut) -> retire(previous, timedOut != null), retirer);
+    }
+
+    /** Closes what only {@code old} held, once its exchanges have ended (or the drain timeout passed). */
+    private synchronized void retire(Generation old, boolean timedOut) {
+        if (!retiring.remove(old)) {
+            return; // stopped meanwhile: stop() closed it
+        }
+        if (timedOut) {
+            LOG.warn("reload: exchanges of generation {} still running after the drain timeout; closing its parts",
+                    old.number);
+        }
+        List<Generation> live = new ArrayList<>(retiring);
+        live.add(current);
+        close(old, live);
+        LOG.info("reload: generation {} retired", old.number);
+    }
+
+    /**
+     * The {@code edge.server} settings that differ, by configuration key. A temporary run directory ({@code run-dir
+     * = ""}) is a new name on every load: only a change from or to a configured one counts.
+     */
+    static List<String> changedServerKeys(ServerSettings running, ServerSettings next) {
+        Set<String> changed = new LinkedHashSet<>();
+        for (RecordComponent component : ServerSettings.class.getRecordComponents()) {
+            String name = component.getName();
+            Object before;
+            Object after;
+            try {
+                before = component.getAccessor().invoke(running);
+                after = component.getAccessor().invoke(next);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+            boolean runDir = name.startsWith("runDir");
+            if (runDir && isTemporary(running) && isTemporary(next)) {
+                continue;
+            }
+            if (!Objects.equals(before, after)) {
+                changed.add(name.equals("accessLogEnabled") ? "access-log" : runDir ? "run-dir" : kebab(name));
+            }
+        }
+        return List.copyOf(changed);
+    }
+
+    private static boolean isTemporary(ServerSettings server) {
+        return server.runDirTemporary() || ConfigLoader.isTemporaryRunDirPlaceholder(server.runDir());
+    }
+
+    private static String kebab(String camel) {
+        return camel.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+    }
+
+    private void noteTemporaryRunDir(EdgeSettings loaded) {
+        if (loaded.server().runDirTemporary()) {
+            temporaryRunDirs.add(loaded.server().runDir());
+        }
+    }
+
+    /**
+     * Builds what {@code next} needs, taking over from {@code previous} (null at the start) every part whose settings
+     * are equal. On failure, what was made here is closed again and the failure thrown.
+     */
+    private Generation build(EdgeSettings next, Generation previous) throws Exception {
+        Generation g = new Generation(next, ++generations);
+        List<Generation> keep = previous == null ? List.of() : List.of(previous);
+        try {
+            if (previous != null && previous.settings.staticIo().equals(next.staticIo())) {
+                g.engine = previous.engine;
+                g.staticStatsLine = previous.staticStatsLine;
+            } else {
+                g.engine = FileEngines.create(next.staticIo()); // auto logs once why it chose io_uring or threads
+                g.staticStatsLine = new StaticStatsLine();
+            }
+            StaticResponder staticResponder = staticResponder(g, previous);
+            for (BackendGroupSettings group : next.backends().values()) {
+                g.groups.put(group.name(), group);
+                BackendGroupSettings before = previous == null ? null : previous.groups.get(group.name());
+                if (group.equals(before)) {
+                    g.pools.put(group.name(), previous.pools.get(group.name()));
+                    PhpFpmSupervisor supervisor = previous.supervisors.get(group.name());
+                    if (supervisor != null) {
+                        g.supervisors.put(group.name(), supervisor);
+                    }
+                } else {
+                    g.pools.put(group.name(), BackendPool.create(spawned(g, group, before, previous)));
+                }
+                waitStats.computeIfAbsent(group.name(), name -> new WaitStats());
+            }
+            boolean cached = next.sites().stream().flatMap(s -> s.locations().stream()).anyMatch(LocationSettings::cache);
+            if (cached && previous != null && previous.responseCache != null
+                    && previous.settings.cache().responses().equals(next.cache().responses())) {
+                g.responseCache = previous.responseCache;
+                g.cacheTimer = previous.cacheTimer;
+            } else if (cached) {
+                g.cacheTimer = new HashedWheelTimer(daemon("edge-cache-timer"), 10, TimeUnit.MILLISECONDS);
+                g.responseCache = new ResponseCache(next.cache().responses(), g.cacheTimer, ticker);
+            }
+            for (SiteSettings site : next.sites()) {
+                for (LocationSettings location : site.locations()) {
+                    g.responders.put(location, responder(g, site, location, staticResponder));
+                }
+            }
+            return g;
+        } catch (Exception | Error e) {
+            close(g, keep);
+            throw e;
+        }
+    }
+
+    /**
+     * {@code group} as its pool connects to it: with a spawned php-fpm, started here unless {@code previous} runs one
+     * with the same spawn settings. A changed spawn runs beside the previous one until that retires, so it gets a run
+     * directory of its own ({@code <group>.<generation>}, next to the configured one).
+     */
+    private static BackendGroupSettings spawned(Generation g, BackendGroupSettings group, BackendGroupSettings before,
+            Generation previous) throws Exception {
+        BackendGroupSettings.Spawn spawn = group.spawn();
+        if (spawn == null) {
+            return group;
+        }
+        PhpFpmSupervisor supervisor = before != null && spawn.equals(before.spawn())
+                ? previous.supervisors.get(group.name()) : null;
+        if (supervisor == null) {
+            if (previous != null && previous.supervisors.containsKey(group.name())) {
+                spawn = new BackendGroupSettings.Spawn(spawn.command(), spawn.workers(), spawn.extraIni(),
+                        spawn.runDir().resolveSibling(spawn.runDir().getFileName() + "." + g.number),
+                        spawn.runDirTemporary());
+            }
+            supervisor = new PhpFpmSupervisor(group.name(), spawn, false); // see stop()
+            g.supervisors.put(group.name(), supervisor);
+            supervisor.start();
+            LOG.info("fastcgi group {}: started php-fpm with {} workers on {}", group.name(), spawn.workers(),
+                    supervisor.socketAddress());
+        } else {
+            g.supervisors.put(group.name(), supervisor);
+        }
+        return new BackendGroupSettings(group.name(), List.of(supervisor.socketAddress()), group.balance(),
+                group.maxConnections(), group.queue(), group.timeouts(), group.keepAlive(), group.health(), spawn);
+    }
+
+    /**
+     * Closes the parts of {@code g} that none of {@code live} holds, in the order {@link #stop} needs: pools before
+     * the php-fpm they connect to, caches, then the file engine.
+     */
+    private static void close(Generation g, List<Generation> live) {
+        g.pools.values().stream().filter(p -> live.stream().noneMatch(o -> o.pools.containsValue(p)))
+                .forEach(BackendPool::close);
+        if (g.responseCache != null && live.stream().noneMatch(o -> o.responseCache == g.responseCache)) {
+            g.responseCache.close();
+            g.cacheTimer.stop();
+        }
+        if (g.contentCache != null && live.stream().noneMatch(o -> o.contentCache == g.contentCache)) {
+            g.revalidator.shutdownNow();
+            g.contentCache.close();
+        }
+        g.supervisors.values().stream().filter(s -> live.stream().noneMatch(o -> o.supervisors.containsValue(s)))
+                .forEach(PhpFpmSupervisor::stop);
+        if (g.engine != null && live.stream().noneMatch(o -> o.engine == g.engine)) {
+            try {
+                g.engine.close();
+            } catch (Exception e) {
+                LOG.warn("closing the file engine: {}", e.toString());
+            }
         }
     }
 
@@ -158,10 +382,10 @@ public final class Edge {
      * {@code open-file-cache.revalidate}; with the open-file cache off ({@code size = 0}) on every request, as
      * nginx without {@code open_file_cache}.
      */
-    private ScriptResolver.FileProbe scriptProbe(SiteSettings site, LocationSettings location) {
+    private ScriptResolver.FileProbe scriptProbe(Generation g, SiteSettings site, LocationSettings location) {
         Path root = location.root() != null ? location.root() : site.root();
-        return scriptProbes.computeIfAbsent(new ScriptRoot(root, site.pathPolicy()), key -> {
-            StaticIoSettings io = settings.staticIo();
+        return g.scriptProbes.computeIfAbsent(new ScriptRoot(root, site.pathPolicy()), key -> {
+            StaticIoSettings io = g.settings.staticIo();
             // The resolver's memory of directories ages on the same clock as the probe's answers.
             PolicyFileProbe probe = new PolicyFileProbe(key.root(), key.policy(), ticker::read,
                     StaticResponder.DIRECTORY_TTL);
@@ -193,19 +417,21 @@ public final class Edge {
         return spoolDir;
     }
 
-    private Responder responder(SiteSettings site, LocationSettings location, StaticResponder staticResponder) {
+    private Responder responder(Generation g, SiteSettings site, LocationSettings location,
+            StaticResponder staticResponder) {
         if (location.handler() == LocationSettings.Handler.FASTCGI) {
-            BackendGroupSettings group = settings.backends().get(location.fastcgiBackend());
-            ScriptResolver.FileProbe probe = scriptProbe(site, location);
+            BackendGroupSettings group = g.groups.get(location.fastcgiBackend());
+            ScriptResolver.FileProbe probe = scriptProbe(g, site, location);
+            BackendPool pool = g.pools.get(location.fastcgiBackend());
             if (location.cache()) {
-                FastCgiResponder fastCgi = new FastCgiResponder(location, site.root(), pools.get(location.fastcgiBackend()),
-                        staticResponder, group.timeouts(), waitStats.get(group.name()), probe,
-                        new ResponseCacheGate(responseCache), spoolDir());
-                return new PurgeResponder(fastCgi, responseCache, settings.cache().purgeAllow(),
-                        settings.cache().purgeMarksStale());
+                FastCgiResponder fastCgi = new FastCgiResponder(location, site.root(), pool, staticResponder,
+                        group.timeouts(), waitStats.get(group.name()), probe, new ResponseCacheGate(g.responseCache),
+                        spoolDir());
+                return new PurgeResponder(fastCgi, g.responseCache, g.settings.cache().purgeAllow(),
+                        g.settings.cache().purgeMarksStale());
             }
-            return new FastCgiResponder(location, site.root(), pools.get(location.fastcgiBackend()), staticResponder,
-                    group.timeouts(), waitStats.get(group.name()), probe, null, spoolDir());
+            return new FastCgiResponder(location, site.root(), pool, staticResponder, group.timeouts(),
+                    waitStats.get(group.name()), probe, null, spoolDir());
         }
         if (location.handler() == LocationSettings.Handler.STATUS) {
             return new StatusResponder(this::statusLines, this::metrics, location.statusAllow());
@@ -213,44 +439,44 @@ public final class Edge {
         return staticResponder;
     }
 
-    /** The configured engine; {@code auto} logs once why it chose io_uring or threads. */
-    private static FileEngine fileEngine(StaticIoSettings io) throws IOException {
-        return FileEngines.create(io);
-    }
-
     private void logStats() {
         try {
-            logIfChanged("static files", staticStatsLine.next(engine.stats()));
-            logBackendStats();
-            logCacheStats();
+            Generation g = current;
+            logIfChanged("static files", g.staticStatsLine.next(g.engine.stats()));
+            logBackendStats(g);
+            logCacheStats(g);
         } catch (RuntimeException e) {
             LOG.warn("stats line failed (the next period tries again)", e); // an escaping exception ends the schedule
         }
     }
 
-    /** The static responder, with the content cache when {@code edge.cache.content} is on. */
-    private StaticResponder staticResponder() {
-        MimeTypes mimeTypes = new MimeTypes(settings.mimeTypes());
-        ContentCacheSettings content = settings.cache().content();
+    /** The static responder, with the content cache when {@code edge.cache.content} is on (carried over if unchanged). */
+    private StaticResponder staticResponder(Generation g, Generation previous) {
+        MimeTypes mimeTypes = new MimeTypes(g.settings.mimeTypes());
+        ContentCacheSettings content = g.settings.cache().content();
         if (content == null || content.maxBytes() == 0) {
-            return new StaticResponder(engine, mimeTypes, StaticResponder.perRoot(ticker::read));
+            return new StaticResponder(g.engine, mimeTypes, StaticResponder.perRoot(ticker::read));
         }
-        contentCache = new ContentCache(content, ticker);
-        // Cached files due for revalidation are stat'ed here, never on an event loop: a loop only appends to
-        // a queue (no lock, no wake-up), and one thread drains it every 100 ms. Each entry is queued at most
-        // once per revalidation period, so the queue never holds more than the cache does.
-        ConcurrentLinkedQueue<Runnable> due = new ConcurrentLinkedQueue<>();
-        revalidator = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "edge-content-revalidate");
-            t.setDaemon(true);
-            return t;
-        });
-        revalidator.scheduleWithFixedDelay(() -> {
-            for (Runnable task; (task = due.poll()) != null; ) {
-                task.run();
-            }
-        }, 100, 100, TimeUnit.MILLISECONDS);
-        return new StaticResponder(engine, mimeTypes, StaticResponder.perRoot(ticker::read), contentCache, due::add);
+        if (previous != null && previous.contentCache != null && content.equals(previous.settings.cache().content())) {
+            g.contentCache = previous.contentCache;
+            g.revalidator = previous.revalidator;
+            g.due = previous.due;
+        } else {
+            g.contentCache = new ContentCache(content, ticker);
+            // Cached files due for revalidation are stat'ed here, never on an event loop: a loop only appends to
+            // a queue (no lock, no wake-up), and one thread drains it every 100 ms. Each entry is queued at most
+            // once per revalidation period, so the queue never holds more than the cache does.
+            ConcurrentLinkedQueue<Runnable> due = new ConcurrentLinkedQueue<>();
+            g.due = due;
+            g.revalidator = Executors.newSingleThreadScheduledExecutor(daemon("edge-content-revalidate"));
+            g.revalidator.scheduleWithFixedDelay(() -> {
+                for (Runnable task; (task = due.poll()) != null; ) {
+                    task.run();
+                }
+            }, 100, 100, TimeUnit.MILLISECONDS);
+        }
+        return new StaticResponder(g.engine, mimeTypes, StaticResponder.perRoot(ticker::read), g.contentCache,
+                g.due::add);
     }
 
     /** Logs {@code what: line} unless the previous period logged the same line. */
@@ -261,16 +487,16 @@ public final class Edge {
     }
 
     /** One log line per period for each cache, when anything changed. */
-    private void logCacheStats() {
-        if (contentCache != null) {
-            logIfChanged("content cache", contentCacheLine());
+    private void logCacheStats(Generation g) {
+        if (g.contentCache != null) {
+            logIfChanged("content cache", contentCacheLine(g.contentCache));
         }
-        if (responseCache != null) {
-            logIfChanged("response cache", responseCacheLine());
+        if (g.responseCache != null) {
+            logIfChanged("response cache", responseCacheLine(g.responseCache));
         }
     }
 
-    private String contentCacheLine() {
+    private static String contentCacheLine(ContentCache contentCache) {
         ContentCacheStats stats = contentCache.stats();
         return String.format(Locale.ROOT,
                 "hits=%d misses=%d evictions=%d invalidations=%d bytes=%d entries=%d admit-one-in=%d",
@@ -278,7 +504,7 @@ public final class Edge {
                 stats.entries(), stats.admitOneIn());
     }
 
-    private String responseCacheLine() {
+    private static String responseCacheLine(ResponseCache responseCache) {
         ResponseCacheStats stats = responseCache.stats();
         return String.format(Locale.ROOT,
                 "hits=%d misses=%d stale=%d coalesced=%d bypasses=%d evictions=%d bytes=%d entries=%d",
@@ -290,8 +516,8 @@ public final class Edge {
      * One log line per backend group and period, when anything changed: connections open and idle, waiters,
      * rejections, timeouts, busy and failed connects, and queue wait (mean since start, max in the period).
      */
-    private void logBackendStats() {
-        pools.forEach((name, pool) -> {
+    private void logBackendStats(Generation g) {
+        g.pools.forEach((name, pool) -> {
             String line = backendLine(name, pool);
             double maxWait = waitStats.get(name).takeMaxMillis();
             if (!line.equals(lastLoggedStats.put(name, line))) {
@@ -315,15 +541,16 @@ public final class Edge {
      * static path's read latency over all reads so far, and no per-period maximum.
      */
     private List<String> statusLines() {
+        Generation g = current;
         List<String> lines = new ArrayList<>();
         lines.add("connections: " + server.connectionsLine());
-        lines.add("static files: " + StaticStatsLine.sinceStart(engine.stats()));
-        pools.forEach((name, pool) -> lines.add("fastcgi group " + name + ": " + backendLine(name, pool)));
-        if (contentCache != null) {
-            lines.add("content cache: " + contentCacheLine());
+        lines.add("static files: " + StaticStatsLine.sinceStart(g.engine.stats()));
+        g.pools.forEach((name, pool) -> lines.add("fastcgi group " + name + ": " + backendLine(name, pool)));
+        if (g.contentCache != null) {
+            lines.add("content cache: " + contentCacheLine(g.contentCache));
         }
-        if (responseCache != null) {
-            lines.add("response cache: " + responseCacheLine());
+        if (g.responseCache != null) {
+            lines.add("response cache: " + responseCacheLine(g.responseCache));
         }
         return lines;
     }
@@ -336,6 +563,7 @@ public final class Edge {
      * {@code Accept}): counters since start, gauges now. Called on an event loop: reads counters only.
      */
     private String metrics() {
+        Generation g = current;
         PrometheusText m = new PrometheusText();
         HttpServerContext.ConnectionStats connections = server.connectionStats();
         m.gauge("edge_connections_open", "Client connections open.", connections.open())
@@ -347,7 +575,7 @@ public final class Edge {
                         connections.refused())
                 .counter("edge_accept_pauses_total", "Times the listeners stopped accepting at max-connections.",
                         connections.pauses());
-        FileEngineStats files = engine.stats();
+        FileEngineStats files = g.engine.stats();
         String[] engineLabel = {"engine", files.engine()};
         m.counter("edge_static_sendfile_regions_total", "Ranges sent by sendfile from the file.",
                         files.sendfileRegions(), engineLabel)
@@ -374,7 +602,7 @@ public final class Edge {
         m.summary("edge_static_read_latency_seconds", "_sum", latencyHelp,
                         latency.getMean() * latency.getTotalCount() / 1e6, engineLabel)
                 .summary("edge_static_read_latency_seconds", "_count", latencyHelp, latency.getTotalCount(), engineLabel);
-        pools.forEach((name, pool) -> {
+        g.pools.forEach((name, pool) -> {
             PoolStats stats = pool.stats();
             WaitStats waits = waitStats.get(name);
             String[] group = {"group", name};
@@ -391,8 +619,8 @@ public final class Edge {
                     .summary("edge_fastcgi_queue_wait_seconds", "_sum", QUEUE_WAIT_HELP, waits.totalSeconds(), group)
                     .summary("edge_fastcgi_queue_wait_seconds", "_count", QUEUE_WAIT_HELP, waits.count(), group);
         });
-        if (contentCache != null) {
-            ContentCacheStats stats = contentCache.stats();
+        if (g.contentCache != null) {
+            ContentCacheStats stats = g.contentCache.stats();
             m.counter("edge_content_cache_hits_total", "Static files answered from memory.", stats.hits())
                     .counter("edge_content_cache_misses_total", "Content cache lookups that missed.", stats.misses())
                     .counter("edge_content_cache_evictions_total", "Files evicted by size.", stats.evictions())
@@ -401,8 +629,8 @@ public final class Edge {
                     .gauge("edge_content_cache_bytes", "Bytes held (contents and bookkeeping).", stats.bytesHeld())
                     .gauge("edge_content_cache_entries", "Files held.", stats.entries());
         }
-        if (responseCache != null) {
-            ResponseCacheStats stats = responseCache.stats();
+        if (g.responseCache != null) {
+            ResponseCacheStats stats = g.responseCache.stats();
             m.counter("edge_response_cache_hits_total", "Responses answered from the cache.", stats.hits())
                     .counter("edge_response_cache_misses_total", "Cacheable requests that went to the backend.", stats.misses())
                     .counter("edge_response_cache_stale_total", "Stale responses served (backend failing or busy).",
@@ -422,23 +650,21 @@ public final class Edge {
     }
 
     /**
-     * Deletes the temporary run directory the loader made for this server ({@code run-dir = ""}), with what
-     * the spawned php-fpm left in it; a configured run directory is the operator's and stays. Links inside are
-     * removed, never followed.
+     * Deletes the temporary run directories made for this server ({@code run-dir = ""}), with what the spawned
+     * php-fpm left in them; a configured run directory is the operator's and stays. Links inside are removed,
+     * never followed.
      */
-    private void deleteTemporaryRunDir() {
-        if (!settings.server().runDirTemporary()) {
-            return;
-        }
-        Path runDir = settings.server().runDir();
-        try (Stream<Path> paths = Files.walk(runDir)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
+    private void deleteTemporaryRunDirs() {
+        for (Path runDir : temporaryRunDirs) {
+            try (Stream<Path> paths = Files.walk(runDir)) {
+                for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(path);
+                }
+            } catch (NoSuchFileException e) {
+                // already gone (a second stop)
+            } catch (IOException | UncheckedIOException e) {
+                LOG.warn("could not delete the temporary run directory {}: {}", runDir, e.getMessage());
             }
-        } catch (NoSuchFileException e) {
-            // already gone (a second stop)
-        } catch (IOException | UncheckedIOException e) {
-            LOG.warn("could not delete the temporary run directory {}: {}", runDir, e.getMessage());
         }
     }
 
@@ -461,34 +687,19 @@ public final class Edge {
         if (statsLogger != null) {
             statsLogger.shutdownNow();
         }
-        pools.values().forEach(BackendPool::close);
-        if (responseCache != null) {
-            responseCache.close();
-            responseCache = null;
+        if (retirer != null) {
+            retirer.shutdownNow();
         }
-        if (revalidator != null) {
-            revalidator.shutdownNow();
-            revalidator = null;
+        List<Generation> all = new ArrayList<>(retiring);
+        retiring.clear();
+        if (current != null) {
+            all.add(current);
         }
-        if (contentCache != null) {
-            contentCache.close();
-            contentCache = null;
+        for (int i = 0; i < all.size(); i++) {
+            close(all.get(i), all.subList(i + 1, all.size())); // a part shared with a later one closes with it
         }
-        if (cacheTimer != null) {
-            cacheTimer.stop();
-            cacheTimer = null;
-        }
-        pools.clear();
-        supervisors.forEach(PhpFpmSupervisor::stop);
-        supervisors.clear();
-        deleteTemporaryRunDir();
-        if (engine != null) {
-            try {
-                engine.close();
-            } catch (Exception e) {
-                LOG.warn("closing the file engine: {}", e.toString());
-            }
-        }
+        current = null;
+        deleteTemporaryRunDirs();
         return clean;
     }
 }

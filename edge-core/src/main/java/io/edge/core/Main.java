@@ -5,6 +5,8 @@ import io.edge.conf.ConfigLoader;
 import io.edge.conf.EdgeSettings;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,7 +61,7 @@ public final class Main implements Callable<Integer> {
             System.out.println("configuration ok");
             return 0;
         }
-        return run(settings);
+        return run(settings, config);
     }
 
     /** The message alone: an operator reads it, and a Java class name tells them nothing. */
@@ -68,7 +70,7 @@ public final class Main implements Callable<Integer> {
         return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
     }
 
-    private static int run(EdgeSettings settings) throws InterruptedException {
+    private static int run(EdgeSettings settings, Path config) throws InterruptedException {
         Logger log = LoggerFactory.getLogger(Main.class);
         Edge edge = new Edge(settings);
         // SIGTERM and SIGINT run shutdown hooks. This one drains, then halts with status 0: a graceful stop
@@ -84,15 +86,19 @@ public final class Main implements Callable<Integer> {
             Runtime.getRuntime().halt(0);
         }, "edge-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdown);
-        // nginx's signals where a JVM can take them: USR1 reopens the logs (logrotate's postrotate); so does HUP,
-        // which must not stop the server, though it cannot reload the configuration as nginx's does. Before the
-        // start, which may take seconds (php-fpm): the JVM's defaults would end the process meanwhile.
+        // nginx's signals where a JVM can take them: USR1 reopens the logs (logrotate's postrotate); HUP reopens them
+        // too and reloads the configuration file, on a thread of its own (a reload may start a php-fpm), one at a
+        // time. Before the start, which may take seconds (php-fpm): the JVM's defaults would end the process meanwhile.
         Signals.handle("USR1", () -> reopenLogs("USR1"));
-        Signals.handle("HUP", () -> {
-            reopenLogs("HUP");
-            log.warn("SIGHUP: the configuration is read only at start; to apply a changed one, check it with "
-                    + "--check-config and restart edge (SIGTERM drains it first)");
+        ExecutorService reloads = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "edge-sighup");
+            t.setDaemon(true);
+            return t;
         });
+        Signals.handle("HUP", () -> reloads.execute(() -> {
+            reopenLogs("HUP");
+            reload(edge, config);
+        }));
         try {
             Logging.configureAccessLog(settings.server().accessLogEnabled(), settings.server().accessLog());
             edge.start();
@@ -116,6 +122,27 @@ public final class Main implements Callable<Integer> {
         }
         stopped.await();
         return 0;
+    }
+
+    /**
+     * Loads {@code file} again and applies it ({@link Edge#reload}). A configuration with problems is refused with
+     * every problem logged, as {@code --check-config} prints them; the running one stays.
+     */
+    static void reload(Edge edge, Path file) {
+        Logger log = LoggerFactory.getLogger(Main.class);
+        log.info("SIGHUP: reloading {}", file);
+        EdgeSettings next;
+        try {
+            next = ConfigLoader.forReload(edge.serverSettings()).load(file);
+        } catch (ConfigException e) {
+            log.error("reload refused, the running configuration stays:\n{}", e.getMessage());
+            return;
+        }
+        try {
+            edge.reload(next);
+        } catch (Exception e) {
+            log.error("reload failed, the running configuration stays: {}", describe(e));
+        }
     }
 
     private static void reopenLogs(String signal) {

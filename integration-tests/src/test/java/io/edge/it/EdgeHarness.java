@@ -16,10 +16,12 @@ final class EdgeHarness implements AutoCloseable {
 
     private final Edge edge;
     private final InetSocketAddress address;
+    private final Path conf;
 
-    private EdgeHarness(Edge edge) {
+    private EdgeHarness(Edge edge, Path conf) {
         this.edge = edge;
         this.address = edge.boundAddresses().get(0);
+        this.conf = conf;
     }
 
     /** {@code edgeBody} is the inside of {@code edge { ... }}; the listener is added unless it sets one. */
@@ -30,11 +32,21 @@ final class EdgeHarness implements AutoCloseable {
     /** As {@link #start(Path, String)}, with the caches aging on {@code ticker} (a fake clock). */
     static EdgeHarness start(Path dir, String edgeBody, Ticker ticker) throws Exception {
         Path conf = dir.resolve("edge.conf");
-        String listen = edgeBody.contains("listen") ? "" : "server.listen = [\"127.0.0.1:0\"]\n";
-        Files.writeString(conf, "edge {\n" + listen + "server.access-log = off\n" + edgeBody + "\n}\n");
+        Files.writeString(conf, file(edgeBody));
         Edge edge = new Edge(new ConfigLoader().load(conf), ticker);
         edge.start();
-        return new EdgeHarness(edge);
+        return new EdgeHarness(edge, conf);
+    }
+
+    private static String file(String edgeBody) {
+        String listen = edgeBody.contains("listen") ? "" : "server.listen = [\"127.0.0.1:0\"]\n";
+        return "edge {\n" + listen + "server.access-log = off\n" + edgeBody + "\n}\n";
+    }
+
+    /** Rewrites the configuration file with {@code edgeBody} and reloads it, as SIGHUP does. */
+    void reload(String edgeBody) throws Exception {
+        Files.writeString(conf, file(edgeBody));
+        edge.reload(ConfigLoader.forReload(edge.serverSettings()).load(conf));
     }
 
     InetSocketAddress address() {

@@ -1,8 +1,15 @@
 package io.edge.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -99,6 +106,68 @@ final class EdgeProcess implements AutoCloseable {
             }
         }
         throw new AssertionError("edge did not listen on " + port + ":\n" + output());
+    }
+
+    /** Sends signal {@code name} ("HUP", "USR1") with kill(1). */
+    void signal(String name) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -" + name).isTrue();
+    }
+
+    /** Waits (bounded) until edge's output contains {@code text}. */
+    void awaitOutput(String text) throws Exception {
+        for (int i = 0; i < 300 && !output().contains(text); i++) {
+            Thread.sleep(100);
+        }
+        assertThat(output()).contains(text);
+    }
+
+    /** Whether something accepts connections on the loopback {@code port}. */
+    static boolean accepts(int port) {
+        try {
+            new Socket("127.0.0.1", port).close();
+            return true;
+        } catch (IOException refused) {
+            return false;
+        }
+    }
+
+    /** Waits (bounded) for {@code file} to exist: a script's sign that it started. */
+    static void awaitExists(Path file) throws Exception {
+        for (int i = 0; i < 300 && !java.nio.file.Files.exists(file); i++) {
+            Thread.sleep(100);
+        }
+        assertThat(file).exists();
+    }
+
+    /** The body of a GET of {@code target} on the loopback {@code port}, after checking it answered 200. */
+    static String get(HttpClient http, int port, String target) throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + target))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(target).isEqualTo(200);
+        return response.body();
+    }
+
+    /**
+     * Reads one response head off {@code in} (a connection the test writes raw requests to); checks it is a 200
+     * that keeps the connection open and returns its Content-Length.
+     */
+    static int readHead(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0) {
+                throw new IOException("closed after: " + head);
+            }
+            head.append((char) c);
+        }
+        assertThat(head.toString()).startsWith("HTTP/1.1 200 ").doesNotContainIgnoringCase("connection: close");
+        for (String line : head.toString().split("\r\n")) {
+            if (line.regionMatches(true, 0, "content-length:", 0, 15)) {
+                return Integer.parseInt(line.substring(15).strip());
+            }
+        }
+        throw new AssertionError("no Content-Length in " + head);
     }
 
     @Override

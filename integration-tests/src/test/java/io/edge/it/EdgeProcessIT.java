@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The command line: config validation, exit codes, graceful SIGTERM, SIGUSR1 and SIGHUP. */
+/** The command line: config validation, exit codes, graceful SIGTERM, SIGUSR1 and SIGHUP (its reload: ReloadIT). */
 class EdgeProcessIT {
 
     @TempDir
@@ -167,21 +167,21 @@ class EdgeProcessIT {
             edge.verify(() -> {
                 edge.awaitListening(port);
                 HttpClient http = HttpClient.newHttpClient();
-                get(http, port, "/a.txt?first");
+                EdgeProcess.get(http, port, "/a.txt?first");
                 awaitContains(log, "first");
                 int reopened = 0;
                 for (String signal : new String[] {"USR1", "HUP"}) {
                     Path rotated = dir.resolve("access.log." + ++reopened);
                     Files.move(log, rotated); // as logrotate does, before its postrotate kill
-                    signal(edge, signal);
-                    awaitOutput(edge, "SIG" + signal + ": access log");
-                    get(http, port, "/a.txt?after-" + signal);
+                    edge.signal(signal);
+                    edge.awaitOutput("SIG" + signal + ": access log");
+                    EdgeProcess.get(http, port, "/a.txt?after-" + signal);
                     awaitContains(log, "after-" + signal);
                     assertThat(Files.readString(rotated)).doesNotContain("after-" + signal);
                     assertThat(edge.process.isAlive()).as("still serving after SIG" + signal).isTrue();
                 }
                 assertThat(Files.readString(dir.resolve("access.log.1"))).contains("first");
-                assertThat(edge.output()).contains("the configuration is read only at start");
+                edge.awaitOutput("(generation 2)"); // HUP reloaded the file too (ReloadIT)
                 edge.process.destroy();
                 assertThat(edge.await()).isZero();
             });
@@ -221,19 +221,19 @@ class EdgeProcessIT {
                 HttpClient http = HttpClient.newHttpClient();
                 CompletableFuture<HttpResponse<String>> first = http.sendAsync(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + port + "/gate.php?id=a")).build(), HttpResponse.BodyHandlers.ofString());
-                awaitExists(gates.resolve("started-a"));
+                EdgeProcess.awaitExists(gates.resolve("started-a"));
                 CompletableFuture<HttpResponse<String>> waiting = http.sendAsync(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + port + "/gate.php?id=b")).build(), HttpResponse.BodyHandlers.ofString());
-                for (int i = 0; i < 300 && !get(http, port, "/edge-status").contains("waiters=1 "); i++) {
+                for (int i = 0; i < 300 && !EdgeProcess.get(http, port, "/edge-status").contains("waiters=1 "); i++) {
                     Thread.sleep(100);
                 }
-                assertThat(get(http, port, "/edge-status")).as("the second request waits for the one worker")
+                assertThat(EdgeProcess.get(http, port, "/edge-status")).as("the second request waits for the one worker")
                         .contains("waiters=1 ");
                 edge.process.destroy(); // SIGTERM: the drain begins
-                for (int i = 0; i < 300 && accepts(port); i++) {
+                for (int i = 0; i < 300 && EdgeProcess.accepts(port); i++) {
                     Thread.sleep(100);
                 }
-                assertThat(accepts(port)).as("listeners closed: the shutdown has begun").isFalse();
+                assertThat(EdgeProcess.accepts(port)).as("listeners closed: the shutdown has begun").isFalse();
                 Files.createFile(gates.resolve("go"));
                 assertThat(first.get(60, TimeUnit.SECONDS).body()).isEqualTo("done a");
                 HttpResponse<String> second = waiting.get(60, TimeUnit.SECONDS);
@@ -261,7 +261,7 @@ class EdgeProcessIT {
         long master = -1;
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.awaitListening(port);
-            assertThat(get(HttpClient.newHttpClient(), port, "/hi.php")).isEqualTo("hi");
+            assertThat(EdgeProcess.get(HttpClient.newHttpClient(), port, "/hi.php")).isEqualTo("hi");
             master = Long.parseLong(Files.readString(pidFile).strip());
             assertThat(ProcessHandle.of(master)).as("php-fpm's master").isPresent();
             edge.process.destroyForcibly(); // SIGKILL: no shutdown hook runs
@@ -278,27 +278,6 @@ class EdgeProcessIT {
         }
     }
 
-    private static String get(HttpClient http, int port, String target) throws Exception {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + target)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(target).isEqualTo(200);
-        return response.body();
-    }
-
-    private static boolean accepts(int port) {
-        try {
-            new Socket("127.0.0.1", port).close();
-            return true;
-        } catch (IOException refused) {
-            return false;
-        }
-    }
-
-    private static void signal(EdgeProcess edge, String signal) throws Exception {
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(edge.process.pid())).inheritIO().start();
-        assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -" + signal).isTrue();
-    }
-
     /** Waits (bounded) for {@code file} to exist and hold {@code text}: the access log is written asynchronously. */
     private static void awaitContains(Path file, String text) throws Exception {
         for (int i = 0; i < 100 && !(Files.exists(file) && Files.readString(file).contains(text)); i++) {
@@ -306,19 +285,5 @@ class EdgeProcessIT {
         }
         assertThat(file).exists();
         assertThat(Files.readString(file)).contains(text);
-    }
-
-    private static void awaitExists(Path file) throws Exception {
-        for (int i = 0; i < 300 && !Files.exists(file); i++) {
-            Thread.sleep(100);
-        }
-        assertThat(file).exists();
-    }
-
-    private static void awaitOutput(EdgeProcess edge, String text) throws Exception {
-        for (int i = 0; i < 100 && !edge.output().contains(text); i++) {
-            Thread.sleep(100);
-        }
-        assertThat(edge.output()).contains(text);
     }
 }

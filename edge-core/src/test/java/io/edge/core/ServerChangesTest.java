@@ -1,0 +1,44 @@
+package io.edge.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.conf.ServerSettings;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What a reload names as needing a restart: {@link Edge#changedServerKeys}. */
+class ServerChangesTest {
+
+    private static final ServerSettings.HttpLimits LIMITS = new ServerSettings.HttpLimits(8192, 16384, 100, 1 << 20);
+    private static final ServerSettings.HttpTimeouts TIMEOUTS = new ServerSettings.HttpTimeouts(Duration.ofSeconds(10),
+            Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(30));
+
+    private static ServerSettings server(int port, int maxConnections, Path runDir, boolean temporary, boolean accessLog) {
+        return new ServerSettings(List.of(new InetSocketAddress("127.0.0.1", port)), 2, maxConnections, LIMITS, TIMEOUTS,
+                null, runDir, accessLog, temporary);
+    }
+
+    @Test
+    void equalSettingsChangeNothing() {
+        assertThat(Edge.changedServerKeys(server(8080, 100, Path.of("/run/edge"), false, true),
+                server(8080, 100, Path.of("/run/edge"), false, true))).isEmpty();
+    }
+
+    @Test
+    void changedSettingsAreNamedByTheirConfigurationKeysOnce() {
+        assertThat(Edge.changedServerKeys(server(8080, 100, Path.of("/run/edge"), false, true),
+                server(8081, 50, Path.of("/run/other"), false, false)))
+                .containsExactly("listen", "max-connections", "run-dir", "access-log");
+    }
+
+    @Test
+    void twoTemporaryRunDirectoriesAreTheSameSetting() {
+        assertThat(Edge.changedServerKeys(server(8080, 100, Path.of("/tmp/edge-1"), true, true),
+                server(8080, 100, Path.of("/tmp/edge-2"), true, true))).isEmpty();
+        assertThat(Edge.changedServerKeys(server(8080, 100, Path.of("/tmp/edge-1"), true, true),
+                server(8080, 100, Path.of("/run/edge"), false, true))).containsExactly("run-dir");
+    }
+}

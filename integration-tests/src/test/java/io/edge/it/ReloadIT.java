@@ -1,0 +1,239 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * SIGHUP reloads the configuration file into a running edge (a separate process, a php-fpm it spawns, real
+ * signals): new requests, kept-alive connections included, follow the new file; a request running meanwhile
+ * finishes on the php-fpm it started with, which stops once it is done; an unchanged php-fpm is kept; a file
+ * with problems is refused with every problem logged, and the running configuration stays.
+ */
+class ReloadIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void hupAppliesTheNewFileToNewRequestsWhileARunningOneFinishesOnThePreviousPhpFpm() throws Exception {
+        Path gates = Files.createDirectories(dir.resolve("gates"));
+        for (String site : new String[] {"a", "b"}) {
+            Path root = Files.createDirectories(dir.resolve(site));
+            Files.writeString(root.resolve("x.txt"), "site " + site);
+            // Says it started, then holds its worker until the test creates "go" (30 s at most).
+            Files.writeString(root.resolve("gate.php"), """
+                    <?php
+                    $gates = '%s';
+                    touch($gates . '/started');
+                    for ($i = 0; $i < 600 && !file_exists($gates . '/go'); $i++) { usleep(50000); }
+                    echo 'done';
+                    """.formatted(gates));
+            Files.writeString(root.resolve("pid.php"), "<?php echo getmypid();\n");
+        }
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, config(port, "a", 1));
+        Path firstPidFile = dir.resolve("run/php/php-fpm.pid");
+        long firstMaster = -1;
+        long secondMaster = -1;
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            try {
+                HttpClient http = HttpClient.newHttpClient();
+                long[] masters = new long[2];
+                edge.verify(() -> {
+                    edge.awaitListening(port);
+                    assertThat(EdgeProcess.get(http, port, "/x.txt")).isEqualTo("site a");
+                    masters[0] = Long.parseLong(Files.readString(firstPidFile).strip());
+
+                    // A kept-alive connection, opened before the reloads: its next requests follow them too.
+                    try (Socket kept = new Socket("127.0.0.1", port)) {
+                        assertThat(getOn(kept, "/x.txt")).isEqualTo("site a");
+
+                        // Only the site's root changes: php-fpm is kept.
+                        Files.writeString(conf, config(port, "b", 1));
+                        reload(edge, 2);
+                        assertThat(getOn(kept, "/x.txt")).isEqualTo("site b");
+                        assertThat(EdgeProcess.get(http, port, "/x.txt")).isEqualTo("site b");
+                        assertThat(Long.parseLong(Files.readString(firstPidFile).strip())).isEqualTo(masters[0]);
+                        assertThat(parentOf(Long.parseLong(EdgeProcess.get(http, port, "/pid.php")))).isEqualTo(masters[0]);
+
+                        // A request holds the one worker of that php-fpm and another waits for it in the pool's
+                        // queue while the next reload changes the pool.
+                        CompletableFuture<HttpResponse<String>> running = http.sendAsync(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + port + "/gate.php")).build(),
+                                HttpResponse.BodyHandlers.ofString());
+                        EdgeProcess.awaitExists(gates.resolve("started"));
+                        CompletableFuture<HttpResponse<String>> waiting = http.sendAsync(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + port + "/gate.php")).build(),
+                                HttpResponse.BodyHandlers.ofString());
+                        for (int i = 0; i < 300 && !EdgeProcess.get(http, port, "/status").contains("waiters=1 "); i++) {
+                            Thread.sleep(100);
+                        }
+                        assertThat(EdgeProcess.get(http, port, "/status")).contains("waiters=1 ");
+                        Files.writeString(conf, config(port, "b", 2));
+                        reload(edge, 3);
+
+                        // New requests go to a new php-fpm, while the old one's worker is still held.
+                        long worker = Long.parseLong(getOn(kept, "/pid.php"));
+                        masters[1] = parentOf(worker);
+                        assertThat(masters[1]).as("the new php-fpm's master").isNotEqualTo(masters[0]).isPositive();
+                        assertThat(alive(masters[0])).as("the previous php-fpm, while a request runs on it").isTrue();
+                        assertThat(running).isNotDone();
+                        assertThat(waiting).isNotDone();
+                        assertThat(edge.output()).as("retired while its requests run").doesNotContain("generation 2 retired");
+
+                        Files.createFile(gates.resolve("go"));
+                        for (CompletableFuture<HttpResponse<String>> request : List.of(running, waiting)) {
+                            HttpResponse<String> finished = request.get(60, TimeUnit.SECONDS);
+                            assertThat(finished.statusCode()).as("a request of the previous php-fpm").isEqualTo(200);
+                            assertThat(finished.body()).isEqualTo("done");
+                        }
+                        edge.awaitOutput("generation 2 retired");
+                        for (int i = 0; i < 100 && alive(masters[0]); i++) {
+                            Thread.sleep(100);
+                        }
+                        assertThat(alive(masters[0])).as("the previous php-fpm, once its request was done").isFalse();
+                        assertThat(alive(masters[1])).isTrue();
+
+                        // A file with problems: refused, every problem logged with its line, nothing changes.
+                        Files.writeString(conf, config(port, "a", 2).replace("workers = 2", "workers = many")
+                                .replace("access-log = off", "access-log = off, keep-alive-timeout = 5 s"));
+                        edge.signal("HUP");
+                        edge.awaitOutput("reload refused");
+                        assertThat(edge.output())
+                                .contains("edge.conf:2: edge.server.keep-alive-timeout: unknown key")
+                                .contains("edge.conf:3: edge.fastcgi.backends.php.spawn.workers: \"many\" is not a number")
+                                .doesNotContain("\tat ");
+                        assertThat(getOn(kept, "/x.txt")).isEqualTo("site b");
+                        assertThat(parentOf(Long.parseLong(EdgeProcess.get(http, port, "/pid.php")))).isEqualTo(masters[1]);
+                    }
+                    edge.process.destroy(); // SIGTERM
+                    assertThat(edge.await()).isZero();
+                    assertThat(alive(masters[1])).as("the new php-fpm after edge stopped").isFalse();
+                });
+                firstMaster = masters[0];
+                secondMaster = masters[1];
+            } finally {
+                for (long master : new long[] {firstMaster, secondMaster}) {
+                    if (master > 0 && alive(master)) { // whatever this test left behind, workers included
+                        new ProcessBuilder("kill", "-KILL", "--", "-" + master).inheritIO().start()
+                                .waitFor(10, TimeUnit.SECONDS);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void hupWithAnUnchangedFileKeepsServingAndChangesNothing() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("a"));
+        Files.writeString(root.resolve("x.txt"), "site a");
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  sites = [{ server-names = ["_"], default = true, root = "a" }]
+                }
+                """.formatted(port));
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                HttpClient http = HttpClient.newHttpClient();
+                reload(edge, 2);
+                assertThat(EdgeProcess.get(http, port, "/x.txt")).isEqualTo("site a");
+                edge.awaitOutput("generation 1 retired");
+                assertThat(edge.output()).doesNotContain("edge.server").doesNotContain("WARN");
+                assertThat(EdgeProcess.get(http, port, "/x.txt")).isEqualTo("site a");
+            });
+        }
+    }
+
+    @Test
+    void hupNamesTheServerSettingsThatNeedARestartAndKeepsTheirRunningValues() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("a"));
+        Files.writeString(root.resolve("x.txt"), "site a");
+        Files.createDirectories(dir.resolve("b"));
+        Files.writeString(dir.resolve("b/x.txt"), "site b");
+        int port = EdgeProcess.freePort();
+        int otherPort = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        String body = """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off, max-connections = %d }
+                  sites = [{ server-names = ["_"], default = true, root = "%s" }]
+                }
+                """;
+        Files.writeString(conf, body.formatted(port, 1000, "a"));
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                HttpClient http = HttpClient.newHttpClient();
+                Files.writeString(conf, body.formatted(otherPort, 10, "b"));
+                reload(edge, 2);
+                assertThat(edge.output()).contains("edge.server listen, max-connections changed; those apply only on a restart");
+                assertThat(EdgeProcess.get(http, port, "/x.txt")).as("the site changed, on the listener that runs").isEqualTo("site b");
+                assertThat(EdgeProcess.accepts(otherPort)).as("a listener the new file names, bound only on a restart").isFalse();
+            });
+        }
+    }
+
+    private static String config(int port, String root, int workers) {
+        return """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off, run-dir = "run", timeouts.drain = 60 s }
+                  fastcgi.backends.php.spawn { enabled = true, workers = %d }
+                  fastcgi.backends.php.queue { max-waiters = 10, timeout = 60 s }
+                  sites = [{ server-names = ["_"], default = true, root = "%s", locations = [
+                    { match = "= /status", status = true }
+                    { match = "~ \\\\.php$", fastcgi = php }
+                    { match = "/" }
+                  ]}]
+                }
+                """.formatted(port, workers, root);
+    }
+
+    /** Sends SIGHUP and waits (bounded) until generation {@code generation} serves. */
+    private static void reload(EdgeProcess edge, int generation) throws Exception {
+        edge.signal("HUP");
+        edge.awaitOutput("(generation " + generation + ")");
+    }
+
+    /** One GET on an open connection, kept alive; the body of its 200 answer. */
+    private static String getOn(Socket socket, String target) throws IOException {
+        OutputStream out = socket.getOutputStream();
+        out.write(("GET " + target + " HTTP/1.1\r\nHost: localhost\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        InputStream in = socket.getInputStream();
+        return new String(in.readNBytes(EdgeProcess.readHead(in)), StandardCharsets.UTF_8);
+    }
+
+    private static long parentOf(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("PPid:")) {
+                return Long.parseLong(line.substring(5).strip());
+            }
+        }
+        throw new IOException("no PPid for " + pid);
+    }
+
+    private static boolean alive(long pid) {
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+}

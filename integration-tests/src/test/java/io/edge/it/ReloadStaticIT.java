@@ -1,0 +1,100 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A reload ({@code Edge.reload}, what SIGHUP runs) in this JVM: a download running on the previous file engine
+ * ends whole, while new requests go to the new engine and root; a reload whose parts fail to start changes nothing.
+ */
+class ReloadStaticIT {
+
+    private static final int BIG = 32 << 20; // well past what loopback socket buffers hold
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aDownloadRunningOnThePreviousEngineEndsWholeWhileNewRequestsUseTheNewOne() throws Exception {
+        Path a = Files.createDirectories(dir.resolve("a"));
+        Path b = Files.createDirectories(dir.resolve("b"));
+        byte[] big = new byte[BIG];
+        new Random(7).nextBytes(big);
+        Files.write(a.resolve("big.bin"), big);
+        Files.writeString(a.resolve("x.txt"), "site a");
+        Files.writeString(b.resolve("x.txt"), "site b");
+        String before = site(a, "threads");
+        try (EdgeHarness edge = EdgeHarness.start(dir, before); Socket client = new Socket("127.0.0.1", edge.address().getPort())) {
+            HttpClient http = HttpClient.newHttpClient();
+            assertThat(body(http, edge, "/status")).contains("engine=threads");
+            OutputStream out = client.getOutputStream();
+            out.write("GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = client.getInputStream();
+            int length = EdgeProcess.readHead(in);
+            assertThat(length).isEqualTo(BIG);
+            byte[] received = new byte[length];
+            int first = in.readNBytes(received, 0, 64 * 1024); // the rest waits in edge, on the threads engine
+
+            edge.reload(site(b, "sendfile"));
+            assertThat(body(http, edge, "/x.txt")).isEqualTo("site b");
+            assertThat(body(http, edge, "/status")).contains("engine=sendfile");
+
+            int rest = in.readNBytes(received, first, length - first);
+            assertThat(first + rest).isEqualTo(BIG);
+            assertThat(received).as("the download that began before the reload").isEqualTo(big);
+            out.write("GET /x.txt HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertThat(new String(in.readNBytes(EdgeProcess.readHead(in)), StandardCharsets.UTF_8))
+                    .as("the same connection's next request").isEqualTo("site b");
+        }
+    }
+
+    @Test
+    void aReloadWhosePhpFpmDoesNotStartChangesNothing() throws Exception {
+        Path a = Files.createDirectories(dir.resolve("a"));
+        Path b = Files.createDirectories(dir.resolve("b"));
+        Files.writeString(a.resolve("x.txt"), "site a");
+        Files.writeString(b.resolve("x.txt"), "site b");
+        try (EdgeHarness edge = EdgeHarness.start(dir, site(a, "threads"))) {
+            HttpClient http = HttpClient.newHttpClient();
+            String failing = site(b, "sendfile") + """
+                    fastcgi.backends.php.spawn { enabled = true, command = "/bin/false" }
+                    """;
+            assertThatThrownBy(() -> edge.reload(failing)).hasMessageContaining("php-fpm");
+            assertThat(body(http, edge, "/x.txt")).isEqualTo("site a");
+            assertThat(body(http, edge, "/status")).contains("engine=threads").doesNotContain("fastcgi group");
+        }
+    }
+
+    private static String site(Path root, String engine) {
+        return """
+                static.engine = %s
+                sites = [{ server-names = ["_"], default = true, root = "%s", locations = [
+                  { match = "= /status", status = true }
+                  { match = "/" }
+                ]}]
+                """.formatted(engine, root);
+    }
+
+    private static String body(HttpClient http, EdgeHarness edge, String target) throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(edge.uri(target)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(target).isEqualTo(200);
+        return response.body();
+    }
+}
