@@ -47,12 +47,12 @@ public final class ConfigLoader {
     }
 
     /**
-     * A loader for a configuration reloaded into a server running with {@code running}: {@code run-dir = ""} names
-     * the temporary run directory that server made (its spawned php-fpm sockets are there) instead of a new one;
-     * one is made only if the server has none yet.
+     * A loader for a configuration reloaded into a running server: {@code run-dir = ""} names {@code temporaryRunDir},
+     * the temporary run directory made for that server (its spawned php-fpm sockets are there), instead of a new
+     * one; one is made only when {@code temporaryRunDir} is null (the server has none yet).
      */
-    public static ConfigLoader forReload(ServerSettings running) {
-        return new ConfigLoader(true, running.runDirTemporary() ? running.runDir() : null);
+    public static ConfigLoader forReload(Path temporaryRunDir) {
+        return new ConfigLoader(true, temporaryRunDir);
     }
 
     /**

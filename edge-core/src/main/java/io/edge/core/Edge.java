@@ -101,8 +101,11 @@ public final class Edge {
     private ScheduledExecutorService statsLogger;
     /** Where generations are retired, never an event loop (closing pools and stopping php-fpm waits). */
     private ExecutorService retirer;
-    /** Temporary run directories made for this server, deleted when it stops. */
-    private final Set<Path> temporaryRunDirs = new LinkedHashSet<>();
+    /**
+     * The temporary run directory made for this server ({@code run-dir = ""} with a spawned backend; at the start or
+     * by the first reload that needed one), else null. Reloads keep using it; it is deleted when the server stops.
+     */
+    private Path temporaryRunDir;
     private EdgeServer server;
 
     public Edge(EdgeSettings settings) {
@@ -173,28 +176,26 @@ public final class Edge {
         };
     }
 
-    /** The running server's settings, which a reload keeps: {@link ConfigLoader#forReload} maps a new file against them. */
-    public ServerSettings serverSettings() {
-        return settings.server();
-    }
-
     /**
-     * Applies {@code next} to exchanges that start from now on (see the class comment). Parts whose settings are
-     * unchanged are carried over; the rest is built first, and if any of it fails (a php-fpm that does not start,
-     * say) nothing changes and the failure is thrown. Changes to {@code edge.server} are logged and not applied.
+     * Loads {@code file} again and applies it to exchanges that start from now on (see the class comment). Parts
+     * whose settings are unchanged are carried over; the rest is built first, and if any of it fails (a php-fpm that
+     * does not start, say) nothing changes and the failure is thrown. Changes to {@code edge.server} are logged and
+     * not applied.
      *
-     * @throws IllegalStateException when the server is not running
+     * @throws ConfigException       the file has problems (every one listed); nothing changed
+     * @throws IllegalStateException the server is not running
      */
-    public synchronized void reload(EdgeSettings next) throws Exception {
+    public synchronized void reload(Path file) throws Exception {
         if (stopped || server == null) {
             throw new IllegalStateException("not running");
         }
+        EdgeSettings next = ConfigLoader.forReload(temporaryRunDir).load(file);
+        noteTemporaryRunDir(next);
         List<String> kept = changedServerKeys(settings.server(), next.server());
         if (!kept.isEmpty()) {
             LOG.warn("reload: edge.server {} changed; those apply only on a restart, the running values stay",
                     String.join(", ", kept));
         }
-        noteTemporaryRunDir(next);
         Generation previous = current;
         Generation fresh = build(next, previous);
         current = fresh;
@@ -208,17 +209,24 @@ public final class Edge {
                 .whenCompleteAsync((done, timedOut) -> retire(previous, timedOut != null), retirer);
     }
 
-    /** Closes what only {@code old} held, once its exchanges have ended (or the drain timeout passed). */
-    private synchronized void retire(Generation old, boolean timedOut) {
-        if (!retiring.remove(old)) {
-            return; // stopped meanwhile: stop() closed it
+    /**
+     * Closes what only {@code old} held, once its exchanges have ended (or the drain timeout passed). Outside the lock:
+     * stopping a php-fpm waits for it, and a stop or reload meanwhile must not. Neither touches what is closed here: a
+     * reload builds from the current generation only, a stop closes the generations still listed.
+     */
+    private void retire(Generation old, boolean timedOut) {
+        List<Generation> live;
+        synchronized (this) {
+            if (!retiring.remove(old)) {
+                return; // stopped meanwhile: stop() closed it
+            }
+            live = new ArrayList<>(retiring);
+            live.add(current);
         }
         if (timedOut) {
             LOG.warn("reload: exchanges of generation {} still running after the drain timeout; closing its parts",
                     old.number);
         }
-        List<Generation> live = new ArrayList<>(retiring);
-        live.add(current);
         close(old, live);
         LOG.info("reload: generation {} retired", old.number);
     }
@@ -259,8 +267,8 @@ public final class Edge {
     }
 
     private void noteTemporaryRunDir(EdgeSettings loaded) {
-        if (loaded.server().runDirTemporary()) {
-            temporaryRunDirs.add(loaded.server().runDir());
+        if (temporaryRunDir == null && loaded.server().runDirTemporary()) {
+            temporaryRunDir = loaded.server().runDir();
         }
     }
 
@@ -317,10 +325,11 @@ public final class Edge {
 
     /**
      * {@code group} as its pool connects to it: with a spawned php-fpm, started here unless {@code previous} runs one
-     * with the same spawn settings. A changed spawn runs beside the previous one until that retires, so it gets a run
-     * directory of its own ({@code <group>.<generation>}, next to the configured one).
+     * with the same spawn settings. A changed spawn runs beside the previous one until that retires, so where a php-fpm
+     * of a generation still alive has the configured run directory, it gets one of its own ({@code
+     * <group>.<generation>}, next to it).
      */
-    private static BackendGroupSettings spawned(Generation g, BackendGroupSettings group, BackendGroupSettings before,
+    private BackendGroupSettings spawned(Generation g, BackendGroupSettings group, BackendGroupSettings before,
             Generation previous) throws Exception {
         BackendGroupSettings.Spawn spawn = group.spawn();
         if (spawn == null) {
@@ -329,12 +338,18 @@ public final class Edge {
         PhpFpmSupervisor supervisor = before != null && spawn.equals(before.spawn())
                 ? previous.supervisors.get(group.name()) : null;
         if (supervisor == null) {
-            if (previous != null && previous.supervisors.containsKey(group.name())) {
+            supervisor = new PhpFpmSupervisor(group.name(), spawn, false); // see stop()
+            List<Generation> live = new ArrayList<>(retiring);
+            if (previous != null) {
+                live.add(previous);
+            }
+            String socket = supervisor.socketAddress();
+            if (live.stream().anyMatch(o -> o.supervisors.values().stream().anyMatch(s -> s.socketAddress().equals(socket)))) {
                 spawn = new BackendGroupSettings.Spawn(spawn.command(), spawn.workers(), spawn.extraIni(),
                         spawn.runDir().resolveSibling(spawn.runDir().getFileName() + "." + g.number),
                         spawn.runDirTemporary());
+                supervisor = new PhpFpmSupervisor(group.name(), spawn, false);
             }
-            supervisor = new PhpFpmSupervisor(group.name(), spawn, false); // see stop()
             g.supervisors.put(group.name(), supervisor);
             supervisor.start();
             LOG.info("fastcgi group {}: started php-fpm with {} workers on {}", group.name(), spawn.workers(),
@@ -351,24 +366,42 @@ public final class Edge {
      * the php-fpm they connect to, caches, then the file engine.
      */
     private static void close(Generation g, List<Generation> live) {
-        g.pools.values().stream().filter(p -> live.stream().noneMatch(o -> o.pools.containsValue(p)))
-                .forEach(BackendPool::close);
+        for (BackendPool pool : g.pools.values()) {
+            if (live.stream().noneMatch(o -> o.pools.containsValue(pool))) {
+                closeQuietly("a backend pool", pool::close);
+            }
+        }
         if (g.responseCache != null && live.stream().noneMatch(o -> o.responseCache == g.responseCache)) {
-            g.responseCache.close();
-            g.cacheTimer.stop();
+            closeQuietly("the response cache", g.responseCache::close);
+        }
+        if (g.cacheTimer != null && live.stream().noneMatch(o -> o.cacheTimer == g.cacheTimer)) {
+            closeQuietly("the response cache's timer", g.cacheTimer::stop);
         }
         if (g.contentCache != null && live.stream().noneMatch(o -> o.contentCache == g.contentCache)) {
-            g.revalidator.shutdownNow();
-            g.contentCache.close();
+            closeQuietly("the content cache's revalidation", g.revalidator::shutdownNow);
+            closeQuietly("the content cache", g.contentCache::close);
         }
-        g.supervisors.values().stream().filter(s -> live.stream().noneMatch(o -> o.supervisors.containsValue(s)))
-                .forEach(PhpFpmSupervisor::stop);
-        if (g.engine != null && live.stream().noneMatch(o -> o.engine == g.engine)) {
-            try {
-                g.engine.close();
-            } catch (Exception e) {
-                LOG.warn("closing the file engine: {}", e.toString());
+        for (PhpFpmSupervisor supervisor : g.supervisors.values()) {
+            if (live.stream().noneMatch(o -> o.supervisors.containsValue(supervisor))) {
+                closeQuietly("php-fpm", supervisor::stop);
             }
+        }
+        if (g.engine != null && live.stream().noneMatch(o -> o.engine == g.engine)) {
+            closeQuietly("the file engine", g.engine::close);
+        }
+    }
+
+    /** Something to close that may fail. */
+    private interface Closing {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code closing}; a failure is logged, and what else is to close still closes. */
+    private static void closeQuietly(String what, Closing closing) {
+        try {
+            closing.run();
+        } catch (Exception | Error e) {
+            LOG.warn("closing {}: {}", what, e.toString());
         }
     }
 
@@ -650,21 +683,22 @@ public final class Edge {
     }
 
     /**
-     * Deletes the temporary run directories made for this server ({@code run-dir = ""}), with what the spawned
-     * php-fpm left in them; a configured run directory is the operator's and stays. Links inside are removed,
-     * never followed.
+     * Deletes the temporary run directory made for this server ({@code run-dir = ""}), with what the spawned
+     * php-fpm left in it; a configured run directory is the operator's and stays. Links inside are removed, never
+     * followed.
      */
-    private void deleteTemporaryRunDirs() {
-        for (Path runDir : temporaryRunDirs) {
-            try (Stream<Path> paths = Files.walk(runDir)) {
-                for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(path);
-                }
-            } catch (NoSuchFileException e) {
-                // already gone (a second stop)
-            } catch (IOException | UncheckedIOException e) {
-                LOG.warn("could not delete the temporary run directory {}: {}", runDir, e.getMessage());
+    private void deleteTemporaryRunDir() {
+        if (temporaryRunDir == null) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(temporaryRunDir)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
             }
+        } catch (NoSuchFileException e) {
+            // already gone (a second stop)
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warn("could not delete the temporary run directory {}: {}", temporaryRunDir, e.getMessage());
         }
     }
 
@@ -699,7 +733,7 @@ public final class Edge {
             close(all.get(i), all.subList(i + 1, all.size())); // a part shared with a later one closes with it
         }
         current = null;
-        deleteTemporaryRunDirs();
+        deleteTemporaryRunDir();
         return clean;
     }
 }

@@ -96,7 +96,11 @@ public final class Main implements Callable<Integer> {
             return t;
         });
         Signals.handle("HUP", () -> reloads.execute(() -> {
-            reopenLogs("HUP");
+            try {
+                reopenLogs("HUP");
+            } catch (RuntimeException e) {
+                log.error("SIGHUP: reopening the access log failed: {}", describe(e));
+            }
             reload(edge, config);
         }));
         try {
@@ -131,16 +135,11 @@ public final class Main implements Callable<Integer> {
     static void reload(Edge edge, Path file) {
         Logger log = LoggerFactory.getLogger(Main.class);
         log.info("SIGHUP: reloading {}", file);
-        EdgeSettings next;
         try {
-            next = ConfigLoader.forReload(edge.serverSettings()).load(file);
+            edge.reload(file);
         } catch (ConfigException e) {
             log.error("reload refused, the running configuration stays:\n{}", e.getMessage());
-            return;
-        }
-        try {
-            edge.reload(next);
-        } catch (Exception e) {
+        } catch (Exception | Error e) { // an operator reads this: the message, never a stack trace
             log.error("reload failed, the running configuration stays: {}", describe(e));
         }
     }

@@ -46,7 +46,7 @@ final class EdgeHarness implements AutoCloseable {
     /** Rewrites the configuration file with {@code edgeBody} and reloads it, as SIGHUP does. */
     void reload(String edgeBody) throws Exception {
         Files.writeString(conf, file(edgeBody));
-        edge.reload(ConfigLoader.forReload(edge.serverSettings()).load(conf));
+        edge.reload(conf);
     }
 
     InetSocketAddress address() {

@@ -146,12 +146,7 @@ class ReloadIT {
         Files.writeString(root.resolve("x.txt"), "site a");
         int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
-        Files.writeString(conf, """
-                edge {
-                  server { listen = ["127.0.0.1:%d"], access-log = off }
-                  sites = [{ server-names = ["_"], default = true, root = "a" }]
-                }
-                """.formatted(port));
+        Files.writeString(conf, staticSite(port));
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
                 edge.awaitListening(port);
@@ -192,6 +187,47 @@ class ReloadIT {
                 assertThat(EdgeProcess.accepts(otherPort)).as("a listener the new file names, bound only on a restart").isFalse();
             });
         }
+    }
+
+    @Test
+    void aPhpFpmAReloadAddsInATemporaryRunDirIsKeptByTheNextReload() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("a"));
+        Files.writeString(root.resolve("pid.php"), "<?php echo getmypid();\n");
+        Files.writeString(root.resolve("x.txt"), "site a");
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, staticSite(port));
+        long[] master = {-1};
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            try {
+                edge.verify(() -> {
+                    edge.awaitListening(port);
+                    HttpClient http = HttpClient.newHttpClient();
+                    Files.writeString(conf, config(port, "a", 1).replace(", run-dir = \"run\"", ""));
+                    reload(edge, 2);
+                    master[0] = parentOf(Long.parseLong(EdgeProcess.get(http, port, "/pid.php")));
+                    reload(edge, 3); // the same file again
+                    assertThat(parentOf(Long.parseLong(EdgeProcess.get(http, port, "/pid.php"))))
+                            .as("php-fpm's master after a reload of an unchanged file").isEqualTo(master[0]);
+                    assertThat(edge.output()).containsOnlyOnce("started php-fpm");
+                });
+            } finally {
+                if (master[0] > 0 && alive(master[0])) {
+                    new ProcessBuilder("kill", "-KILL", "--", "-" + master[0]).inheritIO().start()
+                            .waitFor(10, TimeUnit.SECONDS);
+                }
+            }
+        }
+    }
+
+    /** Site "a", static files only. */
+    private static String staticSite(int port) {
+        return """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  sites = [{ server-names = ["_"], default = true, root = "a" }]
+                }
+                """.formatted(port);
     }
 
     private static String config(int port, String root, int workers) {

@@ -89,10 +89,12 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                     return;
                 }
                 HttpRequest backendRequest = lookup.backendRequest(clientRequest);
-                // Snapshot the client's exchange before answering it completes it.
+                // Snapshot the client's exchange before answering it completes it; and the backend it runs on kept
+                // (a reload meanwhile closes it only once the refresh is over).
                 DetachedExchange detached = new DetachedExchange(exchange, backendRequest);
+                Runnable release = exchange.holdBackends();
                 answer(exchange, stale);
-                backend.run(detached, backendRequest, new Refresh(backendRequest, lookup, refresh));
+                backend.run(detached, backendRequest, new Refresh(backendRequest, lookup, refresh, release));
             }
             case STALE, MISS -> coalesce(exchange, backend, lookup);
         }
@@ -362,13 +364,16 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         private final HttpRequest backendRequest;
         private final Lookup lookup;
         private final Coalescer.Ticket ticket;
+        /** Releases the backend this refresh runs on ({@link Exchange#holdBackends}). */
+        private final Runnable release;
         private ResponseRecorder recorder;
         private boolean failed;
 
-        Refresh(HttpRequest backendRequest, Lookup lookup, Coalescer.Ticket ticket) {
+        Refresh(HttpRequest backendRequest, Lookup lookup, Coalescer.Ticket ticket, Runnable release) {
             this.backendRequest = backendRequest;
             this.lookup = lookup;
             this.ticket = ticket;
+            this.release = release;
         }
 
         @Override
@@ -407,6 +412,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             } else {
                 ticket.done();
             }
+            release.run();
         }
 
         @Override
@@ -416,6 +422,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 recorder = null;
             }
             ticket.failed();
+            release.run();
             LOG.warn("background refresh of {} failed (the stale copy stays): {}", backendRequest.uri(),
                     cause.toString());
             return true; // the client was answered from the stale copy already

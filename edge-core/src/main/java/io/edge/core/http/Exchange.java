@@ -70,6 +70,15 @@ public interface Exchange {
      * to connecting (0 for a kept-alive connection): the access log's upstream timings start. A retry on another
      * connection adds its wait and connect, and restarts the response time.
      */
+    /**
+     * Keeps what this exchange's configuration runs on (after a reload, the previous one's backend pools and php-fpm)
+     * open for work that outlives the exchange, such as a background refresh of a cached response, until the
+     * returned release runs (once; running it again does nothing). Call it while the exchange runs.
+     */
+    default Runnable holdBackends() {
+        return () -> { };
+    }
+
     default void upstreamStarted(long waitNanos, long connectNanos) {
     }
 

@@ -188,16 +188,19 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             Route route = routes.router().route(request.headers().get(HttpHeaderNames.HOST), target.path());
             exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion, target, route,
                     expectsContinue && announcesBody(request));
-        } catch (HttpStatusException e) {
-            if (ErrorResponses.closesConnection(e.status())) {
+        } catch (HttpStatusException status) {
+            if (ErrorResponses.closesConnection(status.status())) {
                 closeAfterCurrent = true;
             }
             exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion, new RequestTarget(null, "/", "", "/"),
                     null, false);
             currentRoutes = routes;
             current = exchange;
-            exchange.fail(e);
+            exchange.fail(status);
             return;
+        } catch (RuntimeException | Error e) {
+            routes.exit(); // no exchange took the routes over
+            throw e;
         }
         currentRoutes = routes;
         current = exchange;
@@ -307,6 +310,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
     }
 
+    /** {@link Exchange#holdBackends} of {@code exchange}: while it is the running one, else nothing to hold. */
+    Runnable holdRoutes(ServerExchange exchange) {
+        return exchange == current ? currentRoutes.hold() : () -> { };
+    }
+
     /** {@link Exchange#pauseBody} of {@code exchange}: heeded while it is the running one. */
     void pauseBody(ServerExchange exchange, boolean paused) {
         if (exchange == current && pausedForBody != paused) {
@@ -409,10 +417,14 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         releasePipelined();
         if (current != null) {
             ServerExchange gone = current;
+            Routes routes = currentRoutes;
             current = null;
-            currentRoutes.exit();
             currentRoutes = null;
-            gone.clientGone();
+            try {
+                gone.clientGone();
+            } finally {
+                routes.exit(); // after the responder let go of its backend
+            }
         }
         ctx.fireChannelInactive();
     }

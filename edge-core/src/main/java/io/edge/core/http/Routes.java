@@ -3,6 +3,7 @@ package io.edge.core.http;
 import io.edge.conf.LocationSettings;
 import io.edge.core.route.Router;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
@@ -44,6 +45,20 @@ final class Routes {
             return false;
         }
         return true;
+    }
+
+    /**
+     * Counts in work an exchange already counted in hands on to outlive it (a background refresh); the returned
+     * release counts it out, once however often it runs.
+     */
+    Runnable hold() {
+        running.incrementAndGet();
+        AtomicBoolean released = new AtomicBoolean();
+        return () -> {
+            if (released.compareAndSet(false, true)) {
+                exit();
+            }
+        };
     }
 
     /** An exchange counted in by {@link #tryEnter} has ended. */

@@ -207,6 +207,11 @@ final class ServerExchange implements Exchange {
         connection.pauseBody(this, paused);
     }
 
+    @Override
+    public Runnable holdBackends() {
+        return connection.holdRoutes(this);
+    }
+
     /** The client still holds back the body it announced, waiting for a {@code 100 Continue}. */
     private boolean awaitsContinue() {
         return expectsContinue && !continueSent && !bodyArrived;

@@ -80,6 +80,25 @@ class HttpConnectionHandlerTest {
     }
 
     @Test
+    void workAnExchangeHandsOnKeepsReplacedRoutesBusyUntilItsReleaseRuns() {
+        Runnable[] release = new Runnable[1];
+        open(exchange -> {
+            release[0] = exchange.holdBackends(); // as a background refresh that outlives the answer
+            DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+            exchange.complete(exchange.writeAndFlush(response));
+        });
+        assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ");
+        CompletableFuture<Void> idle = context.replaceRoutes(new Router(settings.sites(), settings.defaultSite()),
+                location -> new EchoResponder());
+        assertThat(idle).as("the held work still runs on the old routes").isNotDone();
+        release[0].run();
+        assertThat(idle).isDone();
+        assertThat(EmbeddedClient.send(client, "GET /b HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ")
+                .contains("/b");
+    }
+
+    @Test
     void routesReplacedWithNothingRunningAreIdleAtOnce() {
         open(new EchoResponder());
         assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ");
