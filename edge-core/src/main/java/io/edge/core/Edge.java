@@ -56,11 +56,13 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
@@ -92,6 +94,11 @@ public final class Edge {
     private volatile Generation current;
     /** Earlier generations whose exchanges may still run: their parts close once those have ended. */
     private final List<Generation> retiring = new ArrayList<>();
+    /**
+     * Generations retired and being closed now (off the lock: stopping a php-fpm waits), each until its close ends: a
+     * reload meanwhile must not give a new php-fpm a socket an old one still has, and a stop waits for them.
+     */
+    private final Map<Generation, CompletableFuture<Void>> closing = new LinkedHashMap<>();
     private int generations;
     /** Where FastCGI request bodies too large for memory go ({@link #spoolDir()}); decided on the first need. */
     private Path spoolDir;
@@ -193,8 +200,9 @@ public final class Edge {
         noteTemporaryRunDir(next);
         List<String> kept = changedServerKeys(settings.server(), next.server());
         if (!kept.isEmpty()) {
-            LOG.warn("reload: edge.server {} changed; those apply only on a restart, the running values stay",
-                    String.join(", ", kept));
+            LOG.warn("reload: edge.server {} changed; those apply only on a restart, the running values stay{}",
+                    String.join(", ", kept), kept.contains("run-dir")
+                            ? " (a php-fpm this reload starts goes to the new run-dir, large request bodies do not)" : "");
         }
         Generation previous = current;
         Generation fresh = build(next, previous);
@@ -211,24 +219,34 @@ public final class Edge {
 
     /**
      * Closes what only {@code old} held, once its exchanges have ended (or the drain timeout passed). Outside the lock:
-     * stopping a php-fpm waits for it, and a stop or reload meanwhile must not. Neither touches what is closed here: a
-     * reload builds from the current generation only, a stop closes the generations still listed.
+     * stopping a php-fpm waits for it, and a stop or reload meanwhile must not. While it runs, {@code old} is listed in
+     * {@link #closing}: a reload builds from the current generation only and keeps new php-fpm sockets clear of every
+     * listed one; a stop closes the generations still retiring and waits for those closing.
      */
     private void retire(Generation old, boolean timedOut) {
         List<Generation> live;
+        CompletableFuture<Void> closed = new CompletableFuture<>();
         synchronized (this) {
             if (!retiring.remove(old)) {
                 return; // stopped meanwhile: stop() closed it
             }
+            closing.put(old, closed);
             live = new ArrayList<>(retiring);
             live.add(current);
         }
-        if (timedOut) {
-            LOG.warn("reload: exchanges of generation {} still running after the drain timeout; closing its parts",
-                    old.number);
+        try {
+            if (timedOut) {
+                LOG.warn("reload: exchanges of generation {} still running after the drain timeout; closing its parts",
+                        old.number);
+            }
+            close(old, live);
+            LOG.info("reload: generation {} retired", old.number);
+        } finally {
+            closed.complete(null); // before the lock: a stop holding it waits for this
+            synchronized (this) {
+                closing.remove(old);
+            }
         }
-        close(old, live);
-        LOG.info("reload: generation {} retired", old.number);
     }
 
     /**
@@ -340,6 +358,7 @@ public final class Edge {
         if (supervisor == null) {
             supervisor = new PhpFpmSupervisor(group.name(), spawn, false); // see stop()
             List<Generation> live = new ArrayList<>(retiring);
+            live.addAll(closing.keySet());
             if (previous != null) {
                 live.add(previous);
             }
@@ -381,11 +400,15 @@ public final class Edge {
             closeQuietly("the content cache's revalidation", g.revalidator::shutdownNow);
             closeQuietly("the content cache", g.contentCache::close);
         }
-        for (PhpFpmSupervisor supervisor : g.supervisors.values()) {
+        g.supervisors.forEach((group, supervisor) -> {
             if (live.stream().noneMatch(o -> o.supervisors.containsValue(supervisor))) {
                 closeQuietly("php-fpm", supervisor::stop);
+                Path runDir = Path.of(supervisor.socketAddress().substring("unix:".length())).getParent();
+                if (!runDir.equals(g.groups.get(group).spawn().runDir().toAbsolutePath().normalize())) {
+                    closeQuietly("php-fpm's run directory " + runDir, () -> deleteTree(runDir)); // <group>.<n>: ours
+                }
             }
-        }
+        });
         if (g.engine != null && live.stream().noneMatch(o -> o.engine == g.engine)) {
             closeQuietly("the file engine", g.engine::close);
         }
@@ -691,14 +714,21 @@ public final class Edge {
         if (temporaryRunDir == null) {
             return;
         }
-        try (Stream<Path> paths = Files.walk(temporaryRunDir)) {
+        try {
+            deleteTree(temporaryRunDir);
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warn("could not delete the temporary run directory {}: {}", temporaryRunDir, e.getMessage());
+        }
+    }
+
+    /** Deletes {@code dir} and what is in it; links are removed, never followed. Gone already is fine. */
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> paths = Files.walk(dir)) {
             for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(path);
             }
         } catch (NoSuchFileException e) {
             // already gone (a second stop)
-        } catch (IOException | UncheckedIOException e) {
-            LOG.warn("could not delete the temporary run directory {}: {}", temporaryRunDir, e.getMessage());
         }
     }
 
@@ -722,7 +752,14 @@ public final class Edge {
             statsLogger.shutdownNow();
         }
         if (retirer != null) {
-            retirer.shutdownNow();
+            retirer.shutdown(); // a retire queued from now on finds nothing left to retire
+        }
+        try {
+            CompletableFuture.allOf(closing.values().toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("stop: a previous configuration's parts were still closing after 30 s");
         }
         List<Generation> all = new ArrayList<>(retiring);
         retiring.clear();

@@ -93,6 +93,8 @@ class ReloadIT {
                         long worker = Long.parseLong(getOn(kept, "/pid.php"));
                         masters[1] = parentOf(worker);
                         assertThat(masters[1]).as("the new php-fpm's master").isNotEqualTo(masters[0]).isPositive();
+                        assertThat(Long.parseLong(Files.readString(dir.resolve("run/php.3/php-fpm.pid")).strip()))
+                                .as("beside the previous one, in a run directory of its own").isEqualTo(masters[1]);
                         assertThat(alive(masters[0])).as("the previous php-fpm, while a request runs on it").isTrue();
                         assertThat(running).isNotDone();
                         assertThat(waiting).isNotDone();
@@ -126,6 +128,8 @@ class ReloadIT {
                     edge.process.destroy(); // SIGTERM
                     assertThat(edge.await()).isZero();
                     assertThat(alive(masters[1])).as("the new php-fpm after edge stopped").isFalse();
+                    assertThat(dir.resolve("run/php.3")).as("the run directory edge made for it").doesNotExist();
+                    assertThat(dir.resolve("run/php")).as("the configured one").isDirectory();
                 });
                 firstMaster = masters[0];
                 secondMaster = masters[1];

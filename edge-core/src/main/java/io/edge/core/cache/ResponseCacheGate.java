@@ -93,8 +93,13 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 // (a reload meanwhile closes it only once the refresh is over).
                 DetachedExchange detached = new DetachedExchange(exchange, backendRequest);
                 Runnable release = exchange.holdBackends();
-                answer(exchange, stale);
-                backend.run(detached, backendRequest, new Refresh(backendRequest, lookup, refresh, release));
+                try {
+                    answer(exchange, stale);
+                    backend.run(detached, backendRequest, new Refresh(backendRequest, lookup, refresh, release));
+                } catch (RuntimeException | Error e) {
+                    release.run();
+                    throw e;
+                }
             }
             case STALE, MISS -> coalesce(exchange, backend, lookup);
         }
@@ -400,29 +405,35 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
 
         @Override
         public void onEnd() {
-            if (recorder != null) {
-                if (!recorder.finish()) {
-                    LOG.warn("background refresh of {}: the answer's body disagreed with its Content-Length; "
-                            + "not stored", backendRequest.uri());
+            try {
+                if (recorder != null) {
+                    if (!recorder.finish()) {
+                        LOG.warn("background refresh of {}: the answer's body disagreed with its Content-Length; "
+                                + "not stored", backendRequest.uri());
+                    }
+                    recorder = null;
                 }
-                recorder = null;
+                if (failed) {
+                    ticket.failed();
+                } else {
+                    ticket.done();
+                }
+            } finally {
+                release.run();
             }
-            if (failed) {
-                ticket.failed();
-            } else {
-                ticket.done();
-            }
-            release.run();
         }
 
         @Override
         public boolean onError(Throwable cause) {
-            if (recorder != null) {
-                recorder.close();
-                recorder = null;
+            try {
+                if (recorder != null) {
+                    recorder.close();
+                    recorder = null;
+                }
+                ticket.failed();
+            } finally {
+                release.run();
             }
-            ticket.failed();
-            release.run();
             LOG.warn("background refresh of {} failed (the stale copy stays): {}", backendRequest.uri(),
                     cause.toString());
             return true; // the client was answered from the stale copy already

@@ -66,11 +66,6 @@ public interface Exchange {
     void pauseBody(boolean paused);
 
     /**
-     * A backend took the request now, after {@code waitNanos} in its group's queue of which {@code connectNanos} went
-     * to connecting (0 for a kept-alive connection): the access log's upstream timings start. A retry on another
-     * connection adds its wait and connect, and restarts the response time.
-     */
-    /**
      * Keeps what this exchange's configuration runs on (after a reload, the previous one's backend pools and php-fpm)
      * open for work that outlives the exchange, such as a background refresh of a cached response, until the
      * returned release runs (once; running it again does nothing). Call it while the exchange runs.
@@ -79,6 +74,11 @@ public interface Exchange {
         return () -> { };
     }
 
+    /**
+     * A backend took the request now, after {@code waitNanos} in its group's queue of which {@code connectNanos} went
+     * to connecting (0 for a kept-alive connection): the access log's upstream timings start. A retry on another
+     * connection adds its wait and connect, and restarts the response time.
+     */
     default void upstreamStarted(long waitNanos, long connectNanos) {
     }
 
