@@ -16,6 +16,10 @@
 #   php-saturate        php-fpm (started by this script) with 4 workers, a 100 ms script, listen.backlog 8, 64 clients:
 #                       successes, failures, goodput = share of the pool's 40 req/s capacity
 #   php-hello           php-fpm with 8 workers and a one-line script, 64 clients: req/s and p99
+#   php-reload          php-hello's load while each server reloads its configuration every RELOAD_EVERY s (edge:
+#                       SIGHUP, the FastCGI group's queue timeout changed each time, so every reload builds a new
+#                       backend pool; nginx: SIGHUP, `nginx -s reload`; lighttpd: SIGUSR1, its graceful restart):
+#                       errors and req/s while configurations change; reloads= counts the signals sent
 # Servers (all by default, one after another, never at once):
 #   edge edge-nocache edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd
 #   (edge-nocache: edge with edge.cache.content.enabled = false)
@@ -35,7 +39,7 @@
 #   threads, CONNS [64] clients, REPEAT [1] runs per server, interleaved (median reported), NFILES [300000],
 #   BENCH_DIR [/var/tmp/edge-bench] cache of trees, builds and mounts, PORT_BASE [18080],
 #   EDGE_START_TIMEOUT [900] s (bin/edge may build the distribution first), DEVICE_THREADS [64],
-#   HOT_CONNS [4] (mixed-slowfs),
+#   HOT_CONNS [4] (mixed-slowfs), RELOAD_EVERY [1] s (php-reload),
 #   BIG_MB [700], BIG_ROUNDS [3] downloads per client in the hot big-file runs, BIG_WARM [5] downloads before
 #   a server's big-file rows (discarded: a long-running server's JIT has seen its path), KEEP_TMP=1 keeps configs/logs,
 #   ZIPF_S [0.9] and ZIPF_SEED [42] (popularity order) for the *-zipf scenarios and cache-hit-ratio, ZIPF_STREAM_SEED
@@ -58,6 +62,8 @@ WARMUP=${WARMUP:-60}
 THREADS=${THREADS:-1}
 CONNS=${CONNS:-64}
 REPEAT=${REPEAT:-1}
+RELOAD_EVERY=${RELOAD_EVERY:-1}
+RELOADING=${RELOADING:-0}
 NFILES=${NFILES:-300000}
 PORT_BASE=${PORT_BASE:-18080}
 EDGE_START_TIMEOUT=${EDGE_START_TIMEOUT:-900}
@@ -622,20 +628,44 @@ measure_php() {
   fi
   PATHS=
   [ "$WARMUP" -gt 0 ] && wrk_run "http://127.0.0.1:$PORT/$script" "$WARMUP" >/dev/null
+  local reloader= reloads=""
+  if [ "$RELOADING" = 1 ]; then
+    reload_loop "$name" "$SERVER_DIR" >"$SERVER_DIR/reloads.txt" & reloader=$!
+  fi
   c0=$(cpu_ticks)
   res=$(wrk_run "http://127.0.0.1:$PORT/$script" "$DURATION")
   c1=$(cpu_ticks)
+  if [ -n "$reloader" ]; then
+    kill "$reloader" 2>/dev/null || true; wait "$reloader" 2>/dev/null || true
+    reloads=" reloads=$(wc -l <"$SERVER_DIR/reloads.txt")"
+  fi
   PATHS=$saved_paths
   server_stop; fpm_stop
   if [ "$script" = sleep.php ]; then   # capacity: CHILDREN workers x 10 requests/s each (100 ms script)
     goodput=$(echo "$res" | sed -n 's/.*rps=\([0-9.]*\).*/\1/p' | awk -v c="$children" '{printf " goodput=%.2f", $1 / (c * 10)}')
   fi
-  echo "RESULT scenario=$scen server=$name $res$goodput cpu_s=$(awk -v t=$((c1 - c0)) -v h="$CLK_TCK" 'BEGIN{printf "%.2f", t/h}')" | tee -a "$RUNS" | sed 's/^RESULT/RUN/' >&2
+  echo "RESULT scenario=$scen server=$name $res$goodput$reloads cpu_s=$(awk -v t=$((c1 - c0)) -v h="$CLK_TCK" 'BEGIN{printf "%.2f", t/h}')" | tee -a "$RUNS" | sed 's/^RESULT/RUN/' >&2
+}
+# reload_loop SERVER DIR: every RELOAD_EVERY s, has the server (session $SID, whose leader is the server itself:
+# bin/edge execs java, nginx runs with daemon off, lighttpd with -D) reload its configuration; a line per signal
+reload_loop() {
+  local name=$1 dir=$2 i=0
+  while sleep "$RELOAD_EVERY"; do
+    i=$((i + 1))
+    case $name in
+      edge*)    sed -i "s/timeout = [0-9]* s/timeout = $((30 + i % 2)) s/" "$dir/edge.conf"; kill -HUP "$SID" ;;
+      nginx*)   kill -HUP "$SID" ;;
+      lighttpd) kill -USR1 "$SID" ;;
+    esac
+    echo "$i"
+  done
 }
 # php-fpm with 4 workers, a 100 ms script and a backlog of 8: capacity 40 req/s; 64 clients
 scenario_php-saturate() { php_root; run_servers measure_php php-saturate sleep.php 4 8; }
 # php-fpm with 8 workers and a one-line script (php's default backlog); 64 clients
 scenario_php-hello()    { php_root; run_servers measure_php php-hello hello.php 8 511; }
+# php-hello while every server reloads its configuration every RELOAD_EVERY s (reload_loop)
+scenario_php-reload()   { php_root; RELOADING=1 run_servers measure_php php-reload hello.php 8 511; }
 
 # ---------------------------------------------------------------- main
 usage() {
