@@ -33,6 +33,7 @@ import io.edge.fastcgi.cgi.ScriptResolver;
 import io.edge.fastcgi.pool.BackendPool;
 import io.edge.fastcgi.pool.PoolStats;
 import io.edge.fastcgi.spawn.PhpFpmSupervisor;
+import io.netty.channel.Channel;
 import io.netty.util.HashedWheelTimer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -77,8 +78,8 @@ import org.slf4j.LoggerFactory;
  * locations, backends, caches and static settings need is built beside what runs (a part whose settings did not
  * change is carried over, a spawned php-fpm and a cache's contents included), then exchanges that start from then
  * on use it, while those running finish on what they started with. The previous parts that nothing uses any more
- * are closed once their last exchange has ended, or after the drain timeout. The listeners, event loops, limits
- * and timeouts ({@code edge.server}) stay as started.
+ * are closed once their last exchange has ended, or after the drain timeout. Listen addresses, limits and timeouts
+ * follow the file too; the event loops, the run directory and the access log stay as started.
  */
 public final class Edge {
 
@@ -185,9 +186,11 @@ public final class Edge {
 
     /**
      * Loads {@code file} again and applies it to exchanges that start from now on (see the class comment). Parts
-     * whose settings are unchanged are carried over; the rest is built first, and if any of it fails (a php-fpm that
-     * does not start, say) nothing changes and the failure is thrown. Changes to {@code edge.server} are logged and
-     * not applied.
+     * whose settings are unchanged are carried over; the rest is built first, new listen addresses are bound, and if
+     * any of it fails (a php-fpm that does not start, an address in use) nothing changes and the failure is thrown.
+     * Listeners of addresses no longer listed close; limits, timeouts and {@code max-connections} apply to what is
+     * read and accepted from then on. {@code io-threads}, {@code run-dir} and the access log stay as started (a
+     * warning names those that changed).
      *
      * @throws ConfigException       the file has problems (every one listed); nothing changed
      * @throws IllegalStateException the server is not running
@@ -198,19 +201,32 @@ public final class Edge {
         }
         EdgeSettings next = ConfigLoader.forReload(temporaryRunDir).load(file);
         noteTemporaryRunDir(next);
-        List<String> kept = changedServerKeys(settings.server(), next.server());
+        List<String> kept = changedServerKeys(settings.server(), next.server()).stream()
+                .filter(RESTART_ONLY::contains).toList();
         if (!kept.isEmpty()) {
             LOG.warn("reload: edge.server {} changed; those apply only on a restart, the running values stay{}",
                     String.join(", ", kept), kept.contains("run-dir")
                             ? " (a php-fpm this reload starts goes to the new run-dir, large request bodies do not)" : "");
         }
+        ServerSettings started = settings.server();
+        ServerSettings running = new ServerSettings(next.server().listen(), started.ioThreads(),
+                next.server().maxConnections(), next.server().limits(), next.server().timeouts(), started.accessLog(),
+                started.runDir(), started.accessLogEnabled(), started.runDirTemporary());
         Generation previous = current;
         Generation fresh = build(next, previous);
+        Map<InetSocketAddress, Channel> listeners;
+        try {
+            listeners = server.bindNew(running.listen());
+        } catch (Exception | Error e) {
+            close(fresh, List.of(previous));
+            throw e;
+        }
         current = fresh;
         retiring.add(previous);
         Map<LocationSettings, Responder> responders = fresh.responders;
         CompletableFuture<Void> idle = server.replaceRoutes(next, responders::get);
-        Duration drain = settings.server().timeouts().drain();
+        server.applyServer(running, listeners);
+        Duration drain = running.timeouts().drain();
         LOG.info("reload: configuration {} applied to new requests (generation {}); requests running finish on the "
                 + "previous one (for at most {})", next.source(), fresh.number, drain);
         idle.orTimeout(drain.toMillis(), TimeUnit.MILLISECONDS)
@@ -248,6 +264,9 @@ public final class Edge {
             }
         }
     }
+
+    /** The {@code edge.server} keys a reload does not apply: the event loops, the spool and php-fpm's run directory, logging. */
+    private static final Set<String> RESTART_ONLY = Set.of("io-threads", "run-dir", "access-log");
 
     /**
      * The {@code edge.server} settings that differ, by configuration key. A temporary run directory ({@code run-dir

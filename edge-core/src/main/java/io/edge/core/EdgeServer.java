@@ -2,6 +2,7 @@ package io.edge.core;
 
 import io.edge.conf.EdgeSettings;
 import io.edge.conf.LocationSettings;
+import io.edge.conf.ServerSettings;
 import io.edge.core.http.AccessLog;
 import io.edge.core.http.HttpChannelInitializer;
 import io.edge.core.http.HttpServerContext;
@@ -28,7 +29,9 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -48,19 +51,26 @@ public final class EdgeServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EdgeServer.class);
 
     private final EdgeSettings settings;
+    /** The server settings in force: the start's, then a reload's ({@link #applyServer}). */
+    private volatile ServerSettings server;
     private final Function<LocationSettings, Responder> responders;
     private EventLoopGroup acceptGroup;
     private EventLoopGroup ioGroup;
     private HttpServerContext context;
+    private ServerBootstrap bootstrap;
+    private boolean epoll;
+    /** The listening channels by the address configured for them (port 0 included), in the order bound. */
+    private final Map<InetSocketAddress, Channel> bound = new LinkedHashMap<>();
 
     public EdgeServer(EdgeSettings settings, Function<LocationSettings, Responder> responders) {
         this.settings = settings;
+        this.server = settings.server();
         this.responders = responders;
     }
 
     /** Binds every listen address; returns once all are bound. */
     public void start() throws InterruptedException, IOException {
-        boolean epoll = Epoll.isAvailable();
+        epoll = Epoll.isAvailable();
         if (!epoll) {
             LOG.warn("native epoll transport unavailable, using NIO: {}", Epoll.unavailabilityCause().toString());
         }
@@ -74,7 +84,7 @@ public final class EdgeServer implements AutoCloseable {
         context = new HttpServerContext(new Router(settings.sites(), settings.defaultSite()), responders,
                 settings.server(), new AccessLog(settings.server().accessLogEnabled()), connections);
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        ServerBootstrap bootstrap = new ServerBootstrap()
+        bootstrap = new ServerBootstrap()
                 .group(acceptGroup, ioGroup)
                 .channel(channelType)
                 .option(ChannelOption.SO_BACKLOG, 4096)
@@ -82,19 +92,62 @@ public final class EdgeServer implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new HttpChannelInitializer(context));
         try {
-            for (InetSocketAddress address : settings.server().listen()) {
-                ChannelFuture bound = bootstrap.bind(address).await();
-                if (!bound.isSuccess()) {
-                    throw bindFailure(address, bound.cause());
-                }
-                Channel listener = bound.channel();
-                context.addListener(listener);
-                LOG.info("listening on {} ({})", listener.localAddress(), epoll ? "epoll" : "nio");
-            }
+            applyServer(server, bindNew(server.listen()));
         } catch (InterruptedException | IOException | RuntimeException e) {
             close();
             throw e;
         }
+    }
+
+    /**
+     * Binds the addresses of {@code listen} that are not bound yet, and returns their listeners, not yet accepting
+     * for the server ({@link #applyServer} adds them). If one cannot be bound, those bound here are closed again and
+     * the failure is thrown.
+     */
+    public synchronized Map<InetSocketAddress, Channel> bindNew(List<InetSocketAddress> listen)
+            throws InterruptedException, IOException {
+        Map<InetSocketAddress, Channel> added = new LinkedHashMap<>();
+        try {
+            for (InetSocketAddress address : listen) {
+                if (bound.containsKey(address) || added.containsKey(address)) {
+                    continue;
+                }
+                ChannelFuture future = bootstrap.bind(address).await();
+                if (!future.isSuccess()) {
+                    throw bindFailure(address, future.cause());
+                }
+                added.put(address, future.channel());
+            }
+        } catch (InterruptedException | IOException | RuntimeException e) {
+            for (Channel listener : added.values()) {
+                listener.close().awaitUninterruptibly();
+            }
+            throw e;
+        }
+        return added;
+    }
+
+    /**
+     * Puts {@code next} in force (a reload's, or the start's): the listeners {@link #bindNew} made for it join, those
+     * of addresses it no longer lists close (connections they accepted go on), and its limits and timeouts apply to
+     * what is read and accepted from now on. The event loops stay as started.
+     */
+    public synchronized void applyServer(ServerSettings next, Map<InetSocketAddress, Channel> added) {
+        added.forEach((address, listener) -> {
+            bound.put(address, listener);
+            context.addListener(listener);
+            LOG.info("listening on {} ({})", listener.localAddress(), epoll ? "epoll" : "nio");
+        });
+        for (var entry : List.copyOf(bound.entrySet())) {
+            if (!next.listen().contains(entry.getKey())) {
+                bound.remove(entry.getKey());
+                context.removeListener(entry.getValue());
+                LOG.info("no longer listening on {}", entry.getValue().localAddress());
+                entry.getValue().close().awaitUninterruptibly();
+            }
+        }
+        server = next;
+        context.updateSettings(next);
     }
 
     /**
@@ -150,7 +203,7 @@ public final class EdgeServer implements AutoCloseable {
      * left and stops the event loops. Returns true if every connection finished within the timeout.
      */
     public boolean shutdown() throws InterruptedException {
-        Duration drain = settings.server().timeouts().drain();
+        Duration drain = server.timeouts().drain();
         long deadline = System.nanoTime() + drain.toNanos();
         for (Channel listener : listeners()) {
             listener.close().await();

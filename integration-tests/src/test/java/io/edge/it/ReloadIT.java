@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -165,7 +167,7 @@ class ReloadIT {
     }
 
     @Test
-    void hupNamesTheServerSettingsThatNeedARestartAndKeepsTheirRunningValues() throws Exception {
+    void hupMovesTheListenersAppliesTheLimitsAndNamesWhatNeedsARestart() throws Exception {
         Path root = Files.createDirectories(dir.resolve("a"));
         Files.writeString(root.resolve("x.txt"), "site a");
         Files.createDirectories(dir.resolve("b"));
@@ -175,20 +177,48 @@ class ReloadIT {
         Path conf = dir.resolve("edge.conf");
         String body = """
                 edge {
-                  server { listen = ["127.0.0.1:%d"], access-log = off, max-connections = %d }
+                  server { listen = [%s], access-log = off, io-threads = %d, limits.header-count = %d }
                   sites = [{ server-names = ["_"], default = true, root = "%s" }]
                 }
                 """;
-        Files.writeString(conf, body.formatted(port, 1000, "a"));
+        Files.writeString(conf, body.formatted("\"127.0.0.1:" + port + "\"", 2, 100, "a"));
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
                 edge.awaitListening(port);
                 HttpClient http = HttpClient.newHttpClient();
-                Files.writeString(conf, body.formatted(otherPort, 10, "b"));
-                reload(edge, 2);
-                assertThat(edge.output()).contains("edge.server listen, max-connections changed; those apply only on a restart");
-                assertThat(EdgeProcess.get(http, port, "/x.txt")).as("the site changed, on the listener that runs").isEqualTo("site b");
-                assertThat(EdgeProcess.accepts(otherPort)).as("a listener the new file names, bound only on a restart").isFalse();
+                HttpRequest crowded = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/x.txt"))
+                        .header("X-One", "1").header("X-Two", "2").header("X-Three", "3").build();
+                assertThat(http.send(crowded, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+                try (Socket kept = new Socket("127.0.0.1", port)) {
+                    assertThat(getOn(kept, "/x.txt")).isEqualTo("site a");
+
+                    // Another port besides, and six header fields at most (the client's own are five); io-threads
+                    // needs a restart.
+                    Files.writeString(conf, body.formatted("\"127.0.0.1:" + port + "\", \"127.0.0.1:" + otherPort + "\"",
+                            1, 6, "b"));
+                    reload(edge, 2);
+                    assertThat(edge.output()).contains("edge.server io-threads changed; those apply only on a restart");
+                    assertThat(EdgeProcess.get(http, otherPort, "/x.txt")).isEqualTo("site b");
+                    assertThat(http.send(crowded, HttpResponse.BodyHandlers.ofString()).statusCode())
+                            .as("more header fields than the new limit").isEqualTo(431);
+
+                    // The first port dropped: no longer accepting, while a connection it accepted is served.
+                    Files.writeString(conf, body.formatted("\"127.0.0.1:" + otherPort + "\"", 1, 100, "b"));
+                    reload(edge, 3);
+                    assertThat(EdgeProcess.accepts(port)).as("a listen address the file no longer names").isFalse();
+                    assertThat(getOn(kept, "/x.txt")).isEqualTo("site b");
+                    assertThat(EdgeProcess.get(http, otherPort, "/x.txt")).isEqualTo("site b");
+                }
+
+                // A listen address that cannot be bound: the reload fails and nothing changes.
+                try (ServerSocket taken = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                    assertThat(taken.getLocalPort()).isEqualTo(port);
+                    Files.writeString(conf, body.formatted("\"127.0.0.1:" + port + "\"", 1, 100, "a"));
+                    edge.signal("HUP");
+                    edge.awaitOutput("reload failed, the running configuration stays: edge.server.listen: 127.0.0.1:"
+                            + port + ": address already in use");
+                    assertThat(EdgeProcess.get(http, otherPort, "/x.txt")).isEqualTo("site b");
+                }
             });
         }
     }

@@ -28,15 +28,14 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
     private static final Logger LOG = LoggerFactory.getLogger(HttpChannelInitializer.class);
 
     private final HttpServerContext server;
-    private final ServerSettings settings;
 
     public HttpChannelInitializer(HttpServerContext server) {
         this.server = server;
-        this.settings = server.settings();
     }
 
     @Override
     protected void initChannel(Channel clientChannel) {
+        ServerSettings settings = server.settings(); // a reload's, for connections accepted after it
         if (!server.admit(clientChannel)) {
             LOG.debug("closing {}: max-connections {} reached, or draining", clientChannel.remoteAddress(),
                     settings.maxConnections());

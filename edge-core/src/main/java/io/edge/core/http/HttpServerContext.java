@@ -25,7 +25,7 @@ public final class HttpServerContext {
     private static final long PAUSE_LOG_INTERVAL_NANOS = 10_000_000_000L;
 
     private volatile Routes routes;
-    private final ServerSettings settings;
+    private volatile ServerSettings settings;
     private final AccessLog accessLog;
     private final ChannelGroup connections;
     private volatile boolean draining;
@@ -76,6 +76,15 @@ public final class HttpServerContext {
         return settings;
     }
 
+    /**
+     * Limits, timeouts and {@code max-connections} from a reload: requests read from now on are checked against them,
+     * connections accepted from now on are set up with them, and the listeners pause or resume by the new limit.
+     */
+    public void updateSettings(ServerSettings next) {
+        settings = next;
+        updateAccepting();
+    }
+
     AccessLog accessLog() {
         return accessLog;
     }
@@ -115,6 +124,11 @@ public final class HttpServerContext {
      */
     public void addListener(Channel listener) {
         listeners.add(listener);
+    }
+
+    /** A listener closed by a reload: no longer paused or resumed. */
+    public void removeListener(Channel listener) {
+        listeners.remove(listener);
     }
 
     /** The listening channels added so far, in order. */
