@@ -212,13 +212,13 @@ public final class Edge {
         ServerSettings running = new ServerSettings(next.server().listen(), started.ioThreads(),
                 next.server().maxConnections(), next.server().limits(), next.server().timeouts(), started.accessLog(),
                 started.runDir(), started.accessLogEnabled(), started.runDirTemporary());
+        Map<InetSocketAddress, Channel> listeners = server.bindNew(running.listen()); // before a php-fpm is started for nothing
         Generation previous = current;
-        Generation fresh = build(next, previous);
-        Map<InetSocketAddress, Channel> listeners;
+        Generation fresh;
         try {
-            listeners = server.bindNew(running.listen());
+            fresh = build(next, previous);
         } catch (Exception | Error e) {
-            close(fresh, List.of(previous));
+            server.closeUnused(listeners);
             throw e;
         }
         current = fresh;

@@ -89,6 +89,9 @@ public final class EdgeServer implements AutoCloseable {
                 .channel(channelType)
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                // A listener accepts once it is the server's: HttpServerContext.updateAccepting turns reading on (a
+                // reload's new one takes no connection for the old configuration, nor one past max-connections).
+                .option(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new HttpChannelInitializer(context));
         try {
@@ -100,31 +103,41 @@ public final class EdgeServer implements AutoCloseable {
     }
 
     /**
-     * Binds the addresses of {@code listen} that are not bound yet, and returns their listeners, not yet accepting
-     * for the server ({@link #applyServer} adds them). If one cannot be bound, those bound here are closed again and
-     * the failure is thrown.
+     * Binds the addresses of {@code listen} that are not bound yet, and returns their listeners, not accepting until
+     * {@link #applyServer} adds them (or {@link #closeUnused} closes them). If one cannot be bound, those bound here
+     * are closed again and the failure is thrown.
      */
     public synchronized Map<InetSocketAddress, Channel> bindNew(List<InetSocketAddress> listen)
             throws InterruptedException, IOException {
         Map<InetSocketAddress, Channel> added = new LinkedHashMap<>();
+        ChannelFuture binding = null;
         try {
             for (InetSocketAddress address : listen) {
                 if (bound.containsKey(address) || added.containsKey(address)) {
                     continue;
                 }
-                ChannelFuture future = bootstrap.bind(address).await();
-                if (!future.isSuccess()) {
-                    throw bindFailure(address, future.cause());
+                binding = bootstrap.bind(address);
+                binding.await();
+                if (!binding.isSuccess()) {
+                    throw bindFailure(address, binding.cause());
                 }
-                added.put(address, future.channel());
+                added.put(address, binding.channel());
             }
-        } catch (InterruptedException | IOException | RuntimeException e) {
-            for (Channel listener : added.values()) {
-                listener.close().awaitUninterruptibly();
+        } catch (InterruptedException | IOException | RuntimeException | Error e) {
+            if (binding != null) {
+                binding.channel().close(); // one interrupted while binding
             }
+            closeUnused(added);
             throw e;
         }
         return added;
+    }
+
+    /** Closes listeners {@link #bindNew} made that will not be used (the reload failed). */
+    public void closeUnused(Map<InetSocketAddress, Channel> added) {
+        for (Channel listener : added.values()) {
+            listener.close().awaitUninterruptibly();
+        }
     }
 
     /**
@@ -187,7 +200,7 @@ public final class EdgeServer implements AutoCloseable {
         return started == null ? new HttpServerContext.ConnectionStats(0, 0, false, 0, 0, 0) : started.connectionStats();
     }
 
-    /** The bound addresses, in configuration order (useful when a port was 0). */
+    /** The bound addresses, in the order they were bound (configuration order at the start; useful when a port was 0). */
     public List<InetSocketAddress> boundAddresses() {
         return listeners().stream().map(c -> (InetSocketAddress) c.localAddress()).toList();
     }
