@@ -79,7 +79,8 @@ import org.slf4j.LoggerFactory;
  * change is carried over, a spawned php-fpm and a cache's contents included), then exchanges that start from then
  * on use it, while those running finish on what they started with. The previous parts that nothing uses any more
  * are closed once their last exchange has ended, or after the drain timeout. Listen addresses, limits and timeouts
- * follow the file too; the event loops, the run directory and the access log stay as started.
+ * follow the file too (the access log where the launcher passes its switch); the event loops and the run
+ * directory stay as started.
  */
 public final class Edge {
 
@@ -88,8 +89,10 @@ public final class Edge {
 
     /** Set by {@link #stop}: a start after it (a shutdown hook ran first) starts nothing. */
     private boolean stopped;
-    /** The configuration started with: its {@code server} section is the one that runs. */
+    /** The configuration started with: its {@code io-threads} and {@code run-dir} are the ones that run. */
     private final EdgeSettings settings;
+    /** The {@code edge.server} settings in force: the start's, then each reload's merged with what stays. */
+    private ServerSettings inForce;
     private final Ticker ticker;
     /** What the newest configuration built; read by the status page and the stats log from other threads. */
     private volatile Generation current;
@@ -123,6 +126,7 @@ public final class Edge {
     /** An instance whose caches age on {@code ticker}: tests expire entries without sleeping. */
     public Edge(EdgeSettings settings, Ticker ticker) {
         this.settings = settings;
+        this.inForce = settings.server();
         this.ticker = ticker;
         noteTemporaryRunDir(settings);
     }
@@ -189,29 +193,44 @@ public final class Edge {
      * whose settings are unchanged are carried over; the rest is built first, new listen addresses are bound, and if
      * any of it fails (a php-fpm that does not start, an address in use) nothing changes and the failure is thrown.
      * Listeners of addresses no longer listed close; limits, timeouts and {@code max-connections} apply to what is
-     * read and accepted from then on. {@code io-threads}, {@code run-dir} and the access log stay as started (a
-     * warning names those that changed).
+     * read and accepted from then on. {@code io-threads}, {@code run-dir} and, here, the access log stay as started
+     * (a warning names those that changed).
      *
      * @throws ConfigException       the file has problems (every one listed); nothing changed
      * @throws IllegalStateException the server is not running
      */
-    public synchronized void reload(Path file) throws Exception {
+    public void reload(Path file) throws Exception {
+        reload(file, null);
+    }
+
+    /** Points the access log where a configuration says (the launcher's logging: {@link Logging#configureAccessLog}). */
+    public interface AccessLogSwitch {
+        /** @throws IOException the file cannot be opened; nothing was changed */
+        void apply(boolean enabled, Path file) throws IOException;
+    }
+
+    /**
+     * As {@link #reload(Path)}; a changed {@code access-log} is applied through {@code accessLogs} too (null: it needs
+     * a restart, as in a server whose logging is not edge's own). If that fails, nothing changes.
+     */
+    public synchronized void reload(Path file, AccessLogSwitch accessLogs) throws Exception {
         if (stopped || server == null) {
             throw new IllegalStateException("not running");
         }
         EdgeSettings next = ConfigLoader.forReload(temporaryRunDir).load(file);
         noteTemporaryRunDir(next);
         List<String> kept = changedServerKeys(settings.server(), next.server()).stream()
-                .filter(RESTART_ONLY::contains).toList();
+                .filter(key -> RESTART_ONLY.contains(key) || key.equals("access-log") && accessLogs == null).toList();
         if (!kept.isEmpty()) {
             LOG.warn("reload: edge.server {} changed; those apply only on a restart, the running values stay{}",
                     String.join(", ", kept), kept.contains("run-dir")
                             ? " (a php-fpm this reload starts goes to the new run-dir, large request bodies do not)" : "");
         }
         ServerSettings started = settings.server();
+        ServerSettings logs = accessLogs == null ? inForce : next.server();
         ServerSettings running = new ServerSettings(next.server().listen(), started.ioThreads(),
-                next.server().maxConnections(), next.server().limits(), next.server().timeouts(), started.accessLog(),
-                started.runDir(), started.accessLogEnabled(), started.runDirTemporary());
+                next.server().maxConnections(), next.server().limits(), next.server().timeouts(), logs.accessLog(),
+                started.runDir(), logs.accessLogEnabled(), started.runDirTemporary());
         Map<InetSocketAddress, Channel> listeners = server.bindNew(running.listen()); // before a php-fpm is started for nothing
         Generation previous = current;
         Generation fresh;
@@ -221,6 +240,17 @@ public final class Edge {
             server.closeUnused(listeners);
             throw e;
         }
+        if (accessLogs != null && (running.accessLogEnabled() != inForce.accessLogEnabled()
+                || !Objects.equals(running.accessLog(), inForce.accessLog()))) {
+            try {
+                accessLogs.apply(running.accessLogEnabled(), running.accessLog());
+            } catch (Exception | Error e) {
+                server.closeUnused(listeners);
+                close(fresh, List.of(previous));
+                throw e;
+            }
+        }
+        inForce = running;
         current = fresh;
         retiring.add(previous);
         Map<LocationSettings, Responder> responders = fresh.responders;
@@ -265,8 +295,8 @@ public final class Edge {
         }
     }
 
-    /** The {@code edge.server} keys a reload does not apply: the event loops, the spool and php-fpm's run directory, logging. */
-    private static final Set<String> RESTART_ONLY = Set.of("io-threads", "run-dir", "access-log");
+    /** The {@code edge.server} keys a reload does not apply: the event loops, the spool and php-fpm's run directory. */
+    private static final Set<String> RESTART_ONLY = Set.of("io-threads", "run-dir");
 
     /**
      * The {@code edge.server} settings that differ, by configuration key. A temporary run directory ({@code run-dir

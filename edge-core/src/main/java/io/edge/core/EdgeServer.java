@@ -161,6 +161,7 @@ public final class EdgeServer implements AutoCloseable {
         }
         server = next;
         context.updateSettings(next);
+        context.updateAccessLog(new AccessLog(next.accessLogEnabled()));
     }
 
     /**

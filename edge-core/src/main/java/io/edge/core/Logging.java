@@ -6,6 +6,8 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.Appender;
+import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.FileAppender;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -18,12 +20,14 @@ final class Logging {
     }
 
     /**
-     * {@code file == null} keeps standard output; {@code enabled == false} turns the access log off.
+     * Points the access log at {@code file}, or standard output when it is null, or nowhere when {@code enabled} is
+     * false. Called at the start and again by a reload: each call replaces what the one before set up (a file's lines
+     * queued so far are written out first).
      *
-     * @throws IOException when {@code file} cannot be opened for appending: a server whose access log would
-     *                     silently go nowhere does not start
+     * @throws IOException when {@code file} cannot be opened for appending (nothing is changed then): a server whose
+     *                     access log would silently go nowhere does not start, and a reload that asks for one fails
      */
-    static void configureAccessLog(boolean enabled, Path file) throws IOException {
+    static synchronized void configureAccessLog(boolean enabled, Path file) throws IOException {
         if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
             return;
         }
@@ -32,33 +36,56 @@ final class Logging {
             access.setLevel(Level.OFF);
             return;
         }
+        AsyncAppender async;
         if (file == null) {
-            return;
+            if (access.getAppender("ACCESS") != null) { // logback.xml's standard output, still in place
+                access.setLevel(Level.INFO);
+                return;
+            }
+            ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
+            console.setContext(context);
+            console.setName("ACCESS_OUT");
+            console.setEncoder(lineEncoder(context));
+            console.start();
+            async = async(context, "ACCESS", console);
+        } else {
+            FileAppender<ILoggingEvent> fileAppender = new FileAppender<>();
+            fileAppender.setContext(context);
+            fileAppender.setName("ACCESS_FILE");
+            fileAppender.setFile(file.toString());
+            fileAppender.setAppend(true);
+            fileAppender.setEncoder(lineEncoder(context));
+            fileAppender.start();
+            if (!fileAppender.isStarted()) {
+                throw new IOException("edge.server.access-log: cannot open " + file + " for appending");
+            }
+            async = async(context, "ACCESS_FILE_ASYNC", fileAppender);
         }
+        access.detachAndStopAllAppenders();
+        access.addAppender(async);
+        access.setLevel(Level.INFO);
+    }
+
+    /** One access-log line per event, as written. */
+    private static PatternLayoutEncoder lineEncoder(LoggerContext context) {
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(context);
         encoder.setPattern("%msg%n");
         encoder.start();
-        FileAppender<ILoggingEvent> fileAppender = new FileAppender<>();
-        fileAppender.setContext(context);
-        fileAppender.setName("ACCESS_FILE");
-        fileAppender.setFile(file.toString());
-        fileAppender.setAppend(true);
-        fileAppender.setEncoder(encoder);
-        fileAppender.start();
-        if (!fileAppender.isStarted()) {
-            throw new IOException("edge.server.access-log: cannot open " + file + " for appending");
-        }
+        return encoder;
+    }
+
+    /** An asynchronous appender in front of {@code target} that drops lines rather than block an event loop. */
+    private static AsyncAppender async(LoggerContext context, String name, Appender<ILoggingEvent> target) {
         AsyncAppender async = new AsyncAppender();
         async.setContext(context);
-        async.setName("ACCESS_FILE_ASYNC");
+        async.setName(name);
         async.setQueueSize(8192);
         async.setDiscardingThreshold(0);
         async.setNeverBlock(true);
-        async.addAppender(fileAppender);
+        async.addAppender(target);
         async.start();
-        access.detachAndStopAllAppenders();
-        access.addAppender(async);
+        return async;
     }
 
     /**

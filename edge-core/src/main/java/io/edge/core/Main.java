@@ -136,7 +136,7 @@ public final class Main implements Callable<Integer> {
         Logger log = LoggerFactory.getLogger(Main.class);
         log.info("SIGHUP: reloading {}", file);
         try {
-            edge.reload(file);
+            edge.reload(file, Logging::configureAccessLog);
         } catch (ConfigException e) {
             log.error("reload refused, the running configuration stays:\n{}", e.getMessage());
         } catch (Exception | Error e) { // an operator reads this: the message, never a stack trace

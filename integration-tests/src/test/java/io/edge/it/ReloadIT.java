@@ -148,8 +148,7 @@ class ReloadIT {
 
     @Test
     void hupWithAnUnchangedFileKeepsServingAndChangesNothing() throws Exception {
-        Path root = Files.createDirectories(dir.resolve("a"));
-        Files.writeString(root.resolve("x.txt"), "site a");
+        siteA();
         int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
         Files.writeString(conf, staticSite(port));
@@ -168,8 +167,7 @@ class ReloadIT {
 
     @Test
     void hupMovesTheListenersAppliesTheLimitsAndNamesWhatNeedsARestart() throws Exception {
-        Path root = Files.createDirectories(dir.resolve("a"));
-        Files.writeString(root.resolve("x.txt"), "site a");
+        siteA();
         Files.createDirectories(dir.resolve("b"));
         Files.writeString(dir.resolve("b/x.txt"), "site b");
         int port = EdgeProcess.freePort();
@@ -224,6 +222,55 @@ class ReloadIT {
     }
 
     @Test
+    void hupTurnsTheAccessLogOnIntoAFileAndOffAgain() throws Exception {
+        siteA();
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        String body = """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = %s }
+                  sites = [{ server-names = ["_"], default = true, root = "a" }]
+                }
+                """;
+        Files.writeString(conf, body.formatted(port, "off"));
+        Path log = dir.resolve("access.log");
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                HttpClient http = HttpClient.newHttpClient();
+                EdgeProcess.get(http, port, "/x.txt?while-off");
+                Files.writeString(conf, body.formatted(port, "\"access.log\""));
+                reload(edge, 2);
+                EdgeProcess.get(http, port, "/x.txt?to-the-file");
+                for (int i = 0; i < 100 && !(Files.exists(log) && Files.readString(log).contains("to-the-file")); i++) {
+                    Thread.sleep(100);
+                }
+                assertThat(Files.readString(log)).contains("\"GET /x.txt?to-the-file HTTP/1.1\" 200 6");
+
+                // A file that cannot be opened: the reload fails and the log stays where it was.
+                Files.writeString(conf, body.formatted(port, "\"" + Files.createDirectories(dir.resolve("a-directory"))
+                        + "\""));
+                edge.signal("HUP");
+                for (int i = 0; i < 300 && !edge.output().contains("reload refused") && !edge.output().contains("reload failed");
+                        i++) {
+                    Thread.sleep(100);
+                }
+                assertThat(edge.output()).containsAnyOf("reload refused", "reload failed").doesNotContain("(generation 3)");
+                EdgeProcess.get(http, port, "/x.txt?still-the-file");
+
+                Files.writeString(conf, body.formatted(port, "off"));
+                reload(edge, 3);
+                EdgeProcess.get(http, port, "/x.txt?off-again");
+                edge.process.destroy(); // SIGTERM writes out what is queued
+                assertThat(edge.await()).isZero();
+                String lines = Files.readString(log);
+                assertThat(lines).contains("still-the-file").doesNotContain("while-off").doesNotContain("off-again");
+                assertThat(edge.output()).doesNotContain("x.txt?");
+            });
+        }
+    }
+
+    @Test
     void aPhpFpmAReloadAddsInATemporaryRunDirIsKeptByTheNextReload() throws Exception {
         Path root = Files.createDirectories(dir.resolve("a"));
         Files.writeString(root.resolve("pid.php"), "<?php echo getmypid();\n");
@@ -252,6 +299,13 @@ class ReloadIT {
                 }
             }
         }
+    }
+
+    /** Directory "a" with x.txt ("site a"). */
+    private Path siteA() throws IOException {
+        Path root = Files.createDirectories(dir.resolve("a"));
+        Files.writeString(root.resolve("x.txt"), "site a");
+        return root;
     }
 
     /** Site "a", static files only. */

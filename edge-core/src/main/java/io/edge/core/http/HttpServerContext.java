@@ -26,7 +26,7 @@ public final class HttpServerContext {
 
     private volatile Routes routes;
     private volatile ServerSettings settings;
-    private final AccessLog accessLog;
+    private volatile AccessLog accessLog;
     private final ChannelGroup connections;
     private volatile boolean draining;
     /** The listening channels, whose accepting {@link #admit} pauses at {@code max-connections}. */
@@ -124,6 +124,11 @@ public final class HttpServerContext {
      */
     public void addListener(Channel listener) {
         listeners.add(listener);
+    }
+
+    /** The access log as a reload pointed it: exchanges that end from now on write to it (or not). */
+    public void updateAccessLog(AccessLog next) {
+        accessLog = next;
     }
 
     /** A listener closed by a reload: no longer paused or resumed. */
