@@ -219,8 +219,11 @@ public final class Edge {
         }
         EdgeSettings next = ConfigLoader.forReload(temporaryRunDir).load(file);
         noteTemporaryRunDir(next);
-        List<String> kept = changedServerKeys(settings.server(), next.server()).stream()
-                .filter(key -> RESTART_ONLY.contains(key) || key.equals("access-log") && accessLogs == null).toList();
+        List<String> kept = new ArrayList<>(changedServerKeys(settings.server(), next.server()).stream()
+                .filter(RESTART_ONLY::contains).toList());
+        if (accessLogs == null && changedServerKeys(inForce, next.server()).contains("access-log")) {
+            kept.add("access-log");
+        }
         if (!kept.isEmpty()) {
             LOG.warn("reload: edge.server {} changed; those apply only on a restart, the running values stay{}",
                     String.join(", ", kept), kept.contains("run-dir")

@@ -11,6 +11,8 @@ import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.FileAppender;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.LoggerFactory;
 
 /** Points the access log where the configuration says: standard output (the default), a file, or nowhere. */
@@ -34,6 +36,7 @@ final class Logging {
         Logger access = context.getLogger("edge.access");
         if (!enabled) {
             access.setLevel(Level.OFF);
+            replaceAppenders(access, null); // a file is closed, not held while nothing is written
             return;
         }
         AsyncAppender async;
@@ -61,9 +64,24 @@ final class Logging {
             }
             async = async(context, "ACCESS_FILE_ASYNC", fileAppender);
         }
-        access.detachAndStopAllAppenders();
-        access.addAppender(async);
+        replaceAppenders(access, async);
         access.setLevel(Level.INFO);
+    }
+
+    /**
+     * Puts {@code next} (null: none) in place of {@code access}'s appenders: added before the old ones go, and an old
+     * one stopped (its queue written out) only once no line can reach it, so no line is dropped in between.
+     */
+    private static void replaceAppenders(Logger access, Appender<ILoggingEvent> next) {
+        List<Appender<ILoggingEvent>> old = new ArrayList<>();
+        access.iteratorForAppenders().forEachRemaining(old::add);
+        if (next != null) {
+            access.addAppender(next);
+        }
+        for (Appender<ILoggingEvent> appender : old) {
+            access.detachAppender(appender);
+            appender.stop();
+        }
     }
 
     /** One access-log line per event, as written. */
@@ -94,7 +112,7 @@ final class Logging {
      * access log is not a file. Safe against concurrent writes (the appender's own lock); a file that cannot be
      * opened leaves the appender failing its writes, with logback's own error, until the next reopen.
      */
-    static String reopenAccessLog() {
+    static synchronized String reopenAccessLog() {
         if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)
                 || !(context.getLogger("edge.access").getAppender("ACCESS_FILE_ASYNC") instanceof AsyncAppender async)
                 || !(async.getAppender("ACCESS_FILE") instanceof FileAppender<ILoggingEvent> file)) {

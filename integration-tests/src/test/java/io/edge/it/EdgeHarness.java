@@ -45,8 +45,13 @@ final class EdgeHarness implements AutoCloseable {
 
     /** Rewrites the configuration file with {@code edgeBody} and reloads it, as SIGHUP does. */
     void reload(String edgeBody) throws Exception {
+        reload(edgeBody, null);
+    }
+
+    /** As {@link #reload(String)}, a changed access log going through {@code accessLogs} (as the launcher's). */
+    void reload(String edgeBody, Edge.AccessLogSwitch accessLogs) throws Exception {
         Files.writeString(conf, file(edgeBody));
-        edge.reload(conf);
+        edge.reload(conf, accessLogs);
     }
 
     InetSocketAddress address() {

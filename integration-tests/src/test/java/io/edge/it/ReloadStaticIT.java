@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,6 +14,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,13 +33,11 @@ class ReloadStaticIT {
 
     @Test
     void aDownloadRunningOnThePreviousEngineEndsWholeWhileNewRequestsUseTheNewOne() throws Exception {
-        Path a = Files.createDirectories(dir.resolve("a"));
-        Path b = Files.createDirectories(dir.resolve("b"));
+        Path a = site("a");
+        Path b = site("b");
         byte[] big = new byte[BIG];
         new Random(7).nextBytes(big);
         Files.write(a.resolve("big.bin"), big);
-        Files.writeString(a.resolve("x.txt"), "site a");
-        Files.writeString(b.resolve("x.txt"), "site b");
         String before = site(a, "threads");
         try (EdgeHarness edge = EdgeHarness.start(dir, before); Socket client = new Socket("127.0.0.1", edge.address().getPort())) {
             HttpClient http = HttpClient.newHttpClient();
@@ -66,10 +67,8 @@ class ReloadStaticIT {
 
     @Test
     void aReloadWhosePhpFpmDoesNotStartChangesNothing() throws Exception {
-        Path a = Files.createDirectories(dir.resolve("a"));
-        Path b = Files.createDirectories(dir.resolve("b"));
-        Files.writeString(a.resolve("x.txt"), "site a");
-        Files.writeString(b.resolve("x.txt"), "site b");
+        Path a = site("a");
+        Path b = site("b");
         try (EdgeHarness edge = EdgeHarness.start(dir, site(a, "threads"))) {
             HttpClient http = HttpClient.newHttpClient();
             String failing = site(b, "sendfile") + """
@@ -79,6 +78,51 @@ class ReloadStaticIT {
             assertThat(body(http, edge, "/x.txt")).isEqualTo("site a");
             assertThat(body(http, edge, "/status")).contains("engine=threads").doesNotContain("fastcgi group");
         }
+    }
+
+    @Test
+    void aReloadWhoseAccessLogCannotBeOpenedChangesNothing() throws Exception {
+        Path a = site("a");
+        Path b = site("b");
+        int otherPort;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            otherPort = probe.getLocalPort();
+        }
+        try (EdgeHarness edge = EdgeHarness.start(dir, site(a, "threads"))) {
+            HttpClient http = HttpClient.newHttpClient();
+            List<String> asked = new ArrayList<>();
+            String next = site(b, "sendfile") + "server.access-log = \"" + dir.resolve("access.log") + "\"\n"
+                    + "server.listen = [\"127.0.0.1:0\", \"127.0.0.1:" + otherPort + "\"]\n"; // :0 as started: kept
+            assertThatThrownBy(() -> edge.reload(next, (enabled, file) -> {
+                asked.add(enabled + " " + file);
+                throw new IOException("edge.server.access-log: cannot open " + file + " for appending");
+            })).hasMessageContaining("cannot open");
+            assertThat(asked).containsExactly("true " + dir.resolve("access.log"));
+            assertThat(body(http, edge, "/x.txt")).isEqualTo("site a");
+            assertThat(body(http, edge, "/status")).contains("engine=threads");
+            assertThat(accepts(otherPort)).as("the listener bound for the failed reload, closed again").isFalse();
+
+            edge.reload(next, (enabled, file) -> asked.add(enabled + " " + file));
+            assertThat(body(http, edge, "/x.txt")).isEqualTo("site b");
+            assertThat(accepts(otherPort)).isTrue();
+            edge.reload(next, (enabled, file) -> asked.add(enabled + " " + file));
+            assertThat(asked).as("an unchanged access log is left alone").hasSize(2);
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            return socket.isConnected();
+        } catch (IOException refused) {
+            return false;
+        }
+    }
+
+    /** Directory {@code name} with x.txt ("site <name>"). */
+    private Path site(String name) throws IOException {
+        Path root = Files.createDirectories(dir.resolve(name));
+        Files.writeString(root.resolve("x.txt"), "site " + name);
+        return root;
     }
 
     private static String site(Path root, String engine) {
