@@ -180,7 +180,8 @@ public final class Edge {
         }
     }
 
-    private static ThreadFactory daemon(String name) {
+    /** Daemon threads named {@code name}: none of edge's helper threads may keep the JVM from exiting. */
+    static ThreadFactory daemon(String name) {
         return r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);
@@ -219,21 +220,20 @@ public final class Edge {
         }
         EdgeSettings next = ConfigLoader.forReload(temporaryRunDir).load(file);
         noteTemporaryRunDir(next);
-        List<String> kept = new ArrayList<>(changedServerKeys(settings.server(), next.server()).stream()
-                .filter(RESTART_ONLY::contains).toList());
-        if (accessLogs == null && changedServerKeys(inForce, next.server()).contains("access-log")) {
-            kept.add("access-log");
-        }
+        // inForce keeps the start's io-threads and run-dir, and its access log unless a switch applied another
+        List<String> changed = changedServerKeys(inForce, next.server());
+        boolean switchAccessLog = accessLogs != null && changed.contains("access-log");
+        List<String> kept = changed.stream()
+                .filter(key -> RESTART_ONLY.contains(key) || accessLogs == null && key.equals("access-log")).toList();
         if (!kept.isEmpty()) {
             LOG.warn("reload: edge.server {} changed; those apply only on a restart, the running values stay{}",
                     String.join(", ", kept), kept.contains("run-dir")
                             ? " (a php-fpm this reload starts goes to the new run-dir, large request bodies do not)" : "");
         }
-        ServerSettings started = settings.server();
-        ServerSettings logs = accessLogs == null ? inForce : next.server();
-        ServerSettings running = new ServerSettings(next.server().listen(), started.ioThreads(),
+        ServerSettings logs = switchAccessLog ? next.server() : inForce;
+        ServerSettings running = new ServerSettings(next.server().listen(), inForce.ioThreads(),
                 next.server().maxConnections(), next.server().limits(), next.server().timeouts(), logs.accessLog(),
-                started.runDir(), logs.accessLogEnabled(), started.runDirTemporary());
+                inForce.runDir(), logs.accessLogEnabled(), inForce.runDirTemporary());
         Map<InetSocketAddress, Channel> listeners = server.bindNew(running.listen()); // before a php-fpm is started for nothing
         Generation previous = current;
         Generation fresh;
@@ -243,8 +243,7 @@ public final class Edge {
             server.closeUnused(listeners);
             throw e;
         }
-        if (accessLogs != null && (running.accessLogEnabled() != inForce.accessLogEnabled()
-                || !Objects.equals(running.accessLog(), inForce.accessLog()))) {
+        if (switchAccessLog) {
             try {
                 accessLogs.apply(running.accessLogEnabled(), running.accessLog());
             } catch (Exception | Error e) {
@@ -414,8 +413,8 @@ public final class Edge {
             if (previous != null) {
                 live.add(previous);
             }
-            String socket = supervisor.socketAddress();
-            if (live.stream().anyMatch(o -> o.supervisors.values().stream().anyMatch(s -> s.socketAddress().equals(socket)))) {
+            Path socket = supervisor.socketPath();
+            if (live.stream().anyMatch(o -> o.supervisors.values().stream().anyMatch(s -> s.socketPath().equals(socket)))) {
                 spawn = new BackendGroupSettings.Spawn(spawn.command(), spawn.workers(), spawn.extraIni(),
                         spawn.runDir().resolveSibling(spawn.runDir().getFileName() + "." + g.number),
                         spawn.runDirTemporary());
@@ -455,7 +454,7 @@ public final class Edge {
         g.supervisors.forEach((group, supervisor) -> {
             if (live.stream().noneMatch(o -> o.supervisors.containsValue(supervisor))) {
                 closeQuietly("php-fpm", supervisor::stop);
-                Path runDir = Path.of(supervisor.socketAddress().substring("unix:".length())).getParent();
+                Path runDir = supervisor.socketPath().getParent();
                 if (!runDir.equals(g.groups.get(group).spawn().runDir().toAbsolutePath().normalize())) {
                     closeQuietly("php-fpm's run directory " + runDir, () -> deleteTree(runDir)); // <group>.<n>: ours
                 }

@@ -90,11 +90,7 @@ public final class Main implements Callable<Integer> {
         // too and reloads the configuration file, on a thread of its own (a reload may start a php-fpm), one at a
         // time. Before the start, which may take seconds (php-fpm): the JVM's defaults would end the process meanwhile.
         Signals.handle("USR1", () -> reopenLogs("USR1"));
-        ExecutorService reloads = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "edge-sighup");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService reloads = Executors.newSingleThreadExecutor(Edge.daemon("edge-sighup"));
         Signals.handle("HUP", () -> reloads.execute(() -> {
             try {
                 reopenLogs("HUP");
