@@ -32,8 +32,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * edge in front of a real php-fpm on a Unix socket: pm = static with 4 children and listen.backlog = 8,
- * the saturation pool of the issue. Every test talks HTTP over real sockets.
+ * edge in front of a real php-fpm on a Unix socket (listen.backlog = 8), through a group of 4 connections: the
+ * saturation pool of the issue. Every test talks HTTP over real sockets.
+ *
+ * <p>php-fpm has 8 children, not 4: a kept-alive FastCGI connection holds its child until it closes, and some tests
+ * start an edge of their own against the same php-fpm while the main one keeps its 4 connections. With 4 children the
+ * second edge's connection waited in php-fpm's backlog until the main edge's idle ones timed out (60 s), and a
+ * reconnect of the main edge could be caught the same way (a 504 in the saturation test).
  */
 class FastCgiIT {
 
@@ -51,7 +56,7 @@ class FastCgiIT {
         counter = dir.resolve("count.txt");
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
                 pm = static
-                pm.max_children = 4
+                pm.max_children = 8
                 listen.backlog = 8
                 """);
         edge = EdgeHarness.start(dir, """
@@ -443,7 +448,7 @@ class FastCgiIT {
             int id = i;
             busy.add(pool.submit(() -> get("/count.php?sleep=1500&id=busy" + id)));
         }
-        // wait (bounded) until all four workers are busy: each php-fpm child has accepted one request
+        // wait until the group's four connections are busy: each has one request at a php-fpm child
         Thread.sleep(500);
         try (RawHttpClient ghost = new RawHttpClient(edge.address())) {
             ghost.send("GET /count.php?id=ghost HTTP/1.1\r\nHost: a\r\n\r\n");
