@@ -104,12 +104,12 @@ public final class ErrorResponses {
 
     /**
      * True for statuses after which the connection is closed: the request's framing may be unknown (417: a client
-     * with an expectation edge does not know may be holding its body back, or not; 505: the client speaks another
-     * protocol).
+     * with an expectation edge does not know may be holding its body back, or not; 501: a transfer coding edge does
+     * not decode; 505: the client speaks another protocol).
      */
     public static boolean closesConnection(HttpResponseStatus status) {
         int code = status.code();
         return code == 400 || code == 408 || code == 413 || code == 414 || code == 417 || code == 431 || code == 500
-                || code == 505;
+                || code == 501 || code == 505;
     }
 }

@@ -52,7 +52,10 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
                 .setValidateHeaders(true);
         ChannelPipeline pipeline = clientChannel.pipeline();
         pipeline.addLast("timeouts", requestTimeouts);
-        pipeline.addLast("http", new HttpServerCodec(decoder));
+        // No pipelining depth of the codec's own (128 by default, beyond which it fails the connection and every
+        // answer still owed): reading stops while a request waits (HttpConnectionHandler), so what is held is at
+        // most the requests of one read.
+        pipeline.addLast("http", new HttpServerCodec(decoder, Integer.MAX_VALUE));
         pipeline.addLast("write-timeout", new IdleStateHandler(true, 0, timeouts.write().toMillis(), 0, TimeUnit.MILLISECONDS));
         pipeline.addLast("exchanges", new HttpConnectionHandler(server, requestTimeouts));
     }

@@ -21,6 +21,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +31,16 @@ import org.slf4j.LoggerFactory;
  * <p>Pipelined requests that arrive while an exchange runs are held (with their bodies) and reading stops
  * until the running exchange completes, so memory per connection stays bounded. Body bytes of a request
  * whose exchange already completed are counted against the body limit and dropped.
+ *
+ * <p>Nor does a client that does not read its answers get more: while the channel is not writable (its unsent
+ * bytes above the high water mark), no request starts and reading stops; both resume when the client has read
+ * enough ({@link #channelWritabilityChanged}). Otherwise a client that pipelines requests and never reads would
+ * have their answers pile up in memory (nginx likewise handles the next pipelined request only once the current
+ * answer has left its buffers). The write timeout then ends a client that reads nothing at all.
+ *
+ * <p>Requests answered at once (an error, a cached file) are started one after another by one loop
+ * ({@link #startPipelined}), never by nesting: an exchange that completes while it is being started only ends
+ * there, and the loop further up the stack starts the next. Thousands of pipelined 404s stay flat on the stack.
  *
  * <p>Only the running exchange writes, so a {@code 100 Continue} it sends ({@link ServerExchange#readBody}) follows
  * the end of every earlier response and precedes its own.
@@ -60,6 +71,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      */
     private boolean pausedForPipelining;
     private boolean pausedForBody;
+    /** Reading stopped because the channel was not writable when a request could have started. */
+    private boolean pausedForWrites;
+    /** {@link #startPipelined} is running further up the stack: an exchange ending now leaves the next to it. */
+    private boolean startingPipelined;
 
     HttpConnectionHandler(HttpServerContext server, RequestTimeouts timeouts) {
         this.server = server;
@@ -81,11 +96,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             if (closeAfterCurrent) {
                 ReferenceCountUtil.release(msg);
-            } else if (current == null && pipelined.isEmpty()) {
+            } else if (current == null && pipelined.isEmpty() && ctx.channel().isWritable()) {
                 start(request);
             } else {
                 pipelined.add(request);
                 pausedForPipelining = true;
+                pausedForWrites |= current == null; // not writable: started once it is
                 updateReading();
             }
             return;
@@ -238,6 +254,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             return new HttpStatusException(HttpResponseStatus.BAD_REQUEST,
                     "Host: " + host + " (expected: uri-host [ \":\" port ])");
         }
+        List<String> codings = request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (!codings.isEmpty() && (codings.size() > 1 || !HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(codings.get(0).trim()))) {
+            // As nginx: a coding before chunked (gzip, chunked) would reach the backend as a body still encoded.
+            return new HttpStatusException(HttpResponseStatus.NOT_IMPLEMENTED,
+                    "Transfer-Encoding: " + String.join(", ", codings) + " (expected: chunked)");
+        }
         if (HttpUtil.isTransferEncodingChunked(request) && request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
             return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, "both Content-Length and chunked");
         }
@@ -273,35 +295,47 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         // A responder may have paused reading for its request body and ended before the body did: the rest of it
         // is dropped here, and the next request must still be read.
         pausedForBody = false;
-        if (pipelined.isEmpty()) {
-            pausedForPipelining = false;
-            updateReading();
-            timeouts.awaitingRequest(responseEnd);
+        if (!startingPipelined) {
+            startPipelined();
+        }
+    }
+
+    /**
+     * With no exchange running: starts the pipelined requests in order, while each one started is answered at once
+     * and the channel stays writable; then reads again once none waits, or stops reading until the channel is
+     * writable again.
+     */
+    private void startPipelined() {
+        startingPipelined = true;
+        try {
+            while (!pipelined.isEmpty() && !closeAfterCurrent) {
+                HttpObject next = pipelined.peek();
+                if (next instanceof HttpRequest request) {
+                    if (current != null || !ctx.channel().isWritable()) {
+                        break;
+                    }
+                    pipelined.poll();
+                    start(request);
+                } else {
+                    pipelined.poll();
+                    if (current != null) {
+                        current.offerBody((HttpContent) next);
+                    } else {
+                        ReferenceCountUtil.release(next);
+                    }
+                }
+            }
+        } finally {
+            startingPipelined = false;
+        }
+        if (closeAfterCurrent) {
             return;
         }
-        while (!pipelined.isEmpty()) {
-            HttpObject next = pipelined.peek();
-            if (next instanceof HttpRequest request) {
-                if (current != null || closeAfterCurrent) {
-                    break;
-                }
-                pipelined.poll();
-                start(request);
-            } else {
-                pipelined.poll();
-                if (current != null) {
-                    current.offerBody((HttpContent) next);
-                } else {
-                    ReferenceCountUtil.release(next);
-                }
-            }
-        }
-        if (pipelined.isEmpty() && !closeAfterCurrent) {
-            pausedForPipelining = false;
-            updateReading();
-            if (current == null) {
-                timeouts.awaitingRequest(responseEnd);
-            }
+        pausedForWrites = current == null && !ctx.channel().isWritable();
+        pausedForPipelining = !pipelined.isEmpty();
+        updateReading();
+        if (current == null && !pausedForWrites && !pausedForPipelining) {
+            timeouts.awaitingRequest(responseEnd);
         }
     }
 
@@ -324,7 +358,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void updateReading() {
-        ctx.channel().config().setAutoRead(!pausedForPipelining && !pausedForBody);
+        ctx.channel().config().setAutoRead(!pausedForPipelining && !pausedForBody && !pausedForWrites);
     }
 
     /** The running exchange's {@code 100 Continue} was written: the client sends its body from now on. */
@@ -408,6 +442,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel().isWritable() && current != null) {
             current.runWritableTasks();
+        } else if (ctx.channel().isWritable() && pausedForWrites && !closeAfterCurrent) {
+            startPipelined(); // the client read enough of the answers already sent
         }
         ctx.fireChannelWritabilityChanged();
     }

@@ -19,6 +19,8 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -390,6 +392,109 @@ class HttpConnectionHandlerTest {
         String closed = EmbeddedClient.send(client, "GET /b HTTP/1.0\r\n\r\n");
         assertThat(closed).startsWith("HTTP/1.1 200 ").containsIgnoringCase("connection: close");
         assertThat(client.isActive()).isFalse();
+    }
+
+    @Test
+    void noRequestStartsWhileTheClientLeavesItsAnswersUnreadAndAllRunOnceItReads() {
+        List<String> started = new ArrayList<>();
+        open(exchange -> {
+            started.add(exchange.path());
+            answerInTheRequestsVersion(exchange);
+        });
+        // the client's socket full: the channel is not writable (as over the high water mark)
+        client.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        String sent = EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "GET /b HTTP/1.1\r\nHost: a\r\n\r\nGET /c HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(sent).isEmpty();
+        assertThat(started).as("nothing more piles up for a client that does not read").isEmpty();
+        assertThat(client.config().isAutoRead()).isFalse();
+
+        client.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+        client.runPendingTasks(); // the writability event
+        assertThat(started).containsExactly("/a", "/b", "/c");
+        assertThat(EmbeddedClient.received(client).split("HTTP/1.1 200 ", -1)).hasSize(4);
+        assertThat(client.config().isAutoRead()).isTrue();
+        assertThat(client.isActive()).isTrue();
+    }
+
+    @Test
+    void anAnswerThatLeavesTheChannelUnwritableHoldsThePipelinedRequestsBehindIt() {
+        List<String> started = new ArrayList<>();
+        Exchange[] first = new Exchange[1];
+        open(exchange -> {
+            started.add(exchange.path());
+            if (first[0] == null) {
+                first[0] = exchange; // answered below, as the socket fills
+            } else {
+                answerInTheRequestsVersion(exchange);
+            }
+        });
+        EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+        client.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        answerInTheRequestsVersion(first[0]);
+        assertThat(started).containsExactly("/a");
+        assertThat(client.config().isAutoRead()).isFalse();
+        client.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+        client.runPendingTasks(); // the writability event
+        assertThat(started).containsExactly("/a", "/b");
+        assertThat(client.config().isAutoRead()).isTrue();
+    }
+
+    @Test
+    void thousandsOfRequestsPipelinedBehindASlowOneAreAllAnsweredInOrder() {
+        // Netty's codec alone fails the connection past 128 pipelined requests, and answering each at once from
+        // inside the previous one's end would nest 5 000 deep.
+        int count = 5_000;
+        Exchange[] slow = new Exchange[1];
+        open(exchange -> {
+            if (slow[0] == null) {
+                slow[0] = exchange;
+            } else {
+                exchange.sendError(HttpResponseStatus.NOT_FOUND);
+            }
+        });
+        StringBuilder requests = new StringBuilder("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
+        for (int i = 0; i < count; i++) {
+            requests.append("GET /x").append(i).append(" HTTP/1.1\r\nHost: a\r\n\r\n");
+        }
+        assertThat(EmbeddedClient.send(client, requests.toString())).isEmpty();
+        answerInTheRequestsVersion(slow[0]);
+        String answers = EmbeddedClient.received(client);
+        assertThat(answers).startsWith("HTTP/1.1 200 ");
+        assertThat(answers.split("HTTP/1.1 404 ", -1)).hasSize(count + 1);
+        assertThat(client.isActive()).isTrue();
+        assertThat(client.config().isAutoRead()).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gzip, chunked", "foo, chunked", "identity, chunked"})
+    void aTransferCodingOtherThanChunkedIs501AndCloses(String codings) {
+        boolean[] responded = {false};
+        open(exchange -> responded[0] = true);
+        String response = EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " + codings
+                + "\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 501 ").containsIgnoringCase("connection: close");
+        assertThat(client.isActive()).isFalse();
+        assertThat(responded[0]).isFalse();
+    }
+
+    @Test
+    void transferEncodingInTwoLinesIs501AndCloses() {
+        boolean[] responded = {false};
+        open(exchange -> responded[0] = true);
+        String response = EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 501 ").containsIgnoringCase("connection: close");
+        assertThat(responded[0]).isFalse();
+    }
+
+    @Test
+    void chunkedInAnyCaseIsRead() {
+        open(new EchoResponder());
+        String response = EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:  Chunked \r\n"
+                + "\r\n5\r\nhello\r\n0\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 200 ");
+        assertThat(client.isActive()).isTrue();
     }
 
     /** As responders did: the response in the request's version, which the exchange must make HTTP/1.1. */
