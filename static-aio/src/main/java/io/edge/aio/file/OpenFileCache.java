@@ -200,11 +200,20 @@ public final class OpenFileCache implements AutoCloseable {
 
     /** As {@link #acquireIfFresh(Path)}; {@code confinedOnly} takes only a file opened confined (for a confined lookup). */
     private OpenFile acquireIfFresh(Path path, boolean confinedOnly) {
-        Entry entry = cache.getIfPresent(path);
+        return acquireIfFresh(path, cache.policy().getIfPresentQuietly(path), confinedOnly);
+    }
+
+    /**
+     * {@code entry}, the one cached for {@code path} (or null), retained if it is trusted now. The lookup that found
+     * it was quiet: only a hit counts as an access. A probe that finds an entry stale must not, or an entry whose
+     * file cannot be reopened would never expire ({@link #INACTIVE}) while it is asked for.
+     */
+    private OpenFile acquireIfFresh(Path path, Entry entry, boolean confinedOnly) {
         if (entry == null || ticker.read() - entry.checkedAt >= revalidateNanos
                 || (confinedOnly && !entry.file.confined())) {
             return null;
         }
+        cache.getIfPresent(path); // the access
         return tryRetain(entry.file);
     }
 
@@ -306,14 +315,17 @@ public final class OpenFileCache implements AutoCloseable {
 
     /**
      * The cached file of a confined resolution if fresh, else a new open beneath its root that replaces it (a
-     * changed file is simply opened anew). Inline: null when the open would wait or crossed a mount. Null too
-     * when that root was replaced since (a deploy switched a link to it) and is closed: the caller checks the
-     * path's links against the new root.
+     * changed file is simply opened anew). An open that fails, finds a directory or a link on the way, or is not
+     * cached drops the entry it was to replace, so that a deleted file's descriptor closes at once. Inline: null
+     * when the open would wait or crossed a mount. Null too when that root was replaced since (a deploy switched a
+     * link to it) and is closed: the caller checks the path's links against the new root. Neither null drops the
+     * entry: nothing was learned about the file.
      */
     private OpenFile acquireConfined(Resolution resolution, boolean followLinks, boolean inline) throws IOException {
         Path key = resolution.file();
+        Entry cached = cache.policy().getIfPresentQuietly(key);
         // Never a file another site opened by this path with links followed: this open allows none on the way.
-        OpenFile fresh = acquireIfFresh(key, true);
+        OpenFile fresh = acquireIfFresh(key, cached, true);
         if (fresh != null) {
             return fresh;
         }
@@ -328,8 +340,17 @@ public final class OpenFileCache implements AutoCloseable {
             String relative = resolution.relativePath();
             long resolve = Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_NO_SYMLINKS
                     | (inline ? Syscalls.RESOLVE_CACHED | Syscalls.RESOLVE_NO_XDEV : 0);
-            OpenFile opened = openNative(key, () -> Syscalls.openat2ReadOnly(root.fd(), relative, followLinks, resolve),
-                    true, ticker.read());
+            OpenFile opened;
+            try {
+                opened = openNative(key, () -> Syscalls.openat2ReadOnly(root.fd(), relative, followLinks, resolve),
+                        true, ticker.read());
+            } catch (IOException | RuntimeException e) {
+                forget(key, cached);
+                throw e;
+            }
+            if (opened != null) {
+                forget(key, cached); // a no-op if the open cached its file in its place
+            }
             if (inline && opened != null) {
                 // Only a local file system opens inline (RootDirectory.inlineOpens), and RESOLVE_NO_XDEV kept the
                 // open on the root's. Marked after the file is cached: a reader seeing it unmarked is only careful.
@@ -338,6 +359,13 @@ public final class OpenFileCache implements AutoCloseable {
             return opened;
         } finally {
             root.release();
+        }
+    }
+
+    /** Drops {@code entry} if it is still the one cached for {@code key}; its reference is released. */
+    private void forget(Path key, Entry entry) {
+        if (entry != null) {
+            cache.asMap().remove(key, entry);
         }
     }
 

@@ -3,7 +3,10 @@ package io.edge.aio.file;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.edge.aio.PathPolicy;
 import io.edge.aio.StaticIoSettings;
+import io.edge.aio.path.PathResolver;
+import io.edge.aio.path.Resolution;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
@@ -204,6 +207,71 @@ class OpenFileCacheTest {
             assertThat(first.refCnt()).isZero();
             assertThat(cache.descriptorsInUse()).isZero();
         }
+    }
+
+    @Test
+    void aDeletedFileOpenedConfinedIsDroppedWhenItsReopenFails() throws IOException {
+        PathResolver resolver = new PathResolver(dir, PathPolicy.DEFAULT);
+        try (OpenFileCache cache = cache(4, 10)) {
+            OpenFile first = cachedThenStale(cache, resolver, "f0", () -> Files.delete(dir.resolve("f0")));
+            assertThatThrownBy(() -> cache.acquire(resolver, confined(resolver, "/f0")))
+                    .isInstanceOf(NoSuchFileException.class);
+            assertThat(first.refCnt()).as("the deleted file's descriptor closed").isZero();
+            assertThat(cache.descriptorsInUse()).isZero();
+            assertThat(cache.cachedCount()).isZero();
+        }
+    }
+
+    @Test
+    void aFileOpenedConfinedAndReplacedByADirectoryIsDroppedAtItsReopen() throws IOException {
+        PathResolver resolver = new PathResolver(dir, PathPolicy.DEFAULT);
+        try (OpenFileCache cache = cache(4, 10)) {
+            OpenFile first = cachedThenStale(cache, resolver, "f1", () -> {
+                Files.delete(dir.resolve("f1"));
+                Files.createDirectory(dir.resolve("f1"));
+            });
+            OpenFile directory = cache.acquire(resolver, confined(resolver, "/f1"));
+            assertThat(directory.isDirectory()).isTrue();
+            directory.release();
+            assertThat(first.refCnt()).as("the replaced file's descriptor closed").isZero();
+            assertThat(cache.descriptorsInUse()).isZero();
+        }
+    }
+
+    @Test
+    void aConfinedHitCountsAsAnAccessSoAFileAskedForStaysPastTheInactiveTime() throws IOException {
+        PathResolver resolver = new PathResolver(dir, PathPolicy.DEFAULT);
+        try (OpenFileCache cache = new OpenFileCache(4, Duration.ofMinutes(5), 10, clock::get)) {
+            OpenFile first = cache.acquire(resolver, confined(resolver, "/f2"));
+            first.release();
+            clock.addAndGet(OpenFileCache.INACTIVE.toNanos() * 2 / 3);
+            cache.acquire(resolver, confined(resolver, "/f2")).release();
+            clock.addAndGet(OpenFileCache.INACTIVE.toNanos() * 2 / 3);
+            OpenFile again = cache.acquire(resolver, confined(resolver, "/f2"));
+            assertThat(again).isSameAs(first);
+            again.release();
+        }
+    }
+
+    interface Change {
+        void run() throws IOException;
+    }
+
+    /** Opens {@code name} confined and releases it, then {@code change}s it and lets the cache's trust lapse. */
+    private OpenFile cachedThenStale(OpenFileCache cache, PathResolver resolver, String name, Change change)
+            throws IOException {
+        OpenFile file = cache.acquire(resolver, confined(resolver, "/" + name));
+        file.release();
+        assertThat(file.refCnt()).as("cached").isEqualTo(1);
+        change.run();
+        clock.addAndGet(Duration.ofSeconds(6).toNanos());
+        return file;
+    }
+
+    private static Resolution confined(PathResolver resolver, String uriPath) {
+        Resolution resolution = resolver.resolveForOpen(uriPath);
+        assertThat(resolution.confined()).as("opened beneath the root (openat2)").isTrue();
+        return resolution;
     }
 
     @Test
