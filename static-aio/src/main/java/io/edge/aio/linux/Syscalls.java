@@ -13,7 +13,7 @@ import java.nio.file.NoSuchFileException;
 
 /**
  * The one class holding native methods: libc's {@code syscall} (io_uring, kernel AIO, eventfd, fallocate,
- * cachestat, read), {@code mmap}, {@code munmap}, {@code open},
+ * cachestat, read), {@code mmap}, {@code munmap}, {@code mincore}, {@code open},
  * {@code read}, {@code close} and {@code strerror}, bound by JNA direct mapping (about 0.5 us a call).
  * {@code syscall} is variadic; declaring it with seven {@code long}s is correct on x86-64 and aarch64 Linux.
  * Pointers are passed as {@code long} addresses. A failing call becomes an {@link IOException} naming the
@@ -167,6 +167,8 @@ public final class Syscalls {
 
     private static native int munmap(long addr, long length);
 
+    private static native int mincore(long addr, long length, long vec);
+
     private static native int open(String path, int flags, int mode);
 
     private static native int close(int fd);
@@ -287,7 +289,26 @@ public final class Syscalls {
         return address;
     }
 
-    /** Unmaps what {@link #mmapShared} mapped; errors are not expected and are ignored. */
+    /**
+     * {@code mmap(NULL, length, PROT_READ, MAP_SHARED, fd, offset)}, which touches no page: the address, or -errno
+     * (ENODEV where the file system cannot map files). {@code offset} must be a multiple of the page size.
+     */
+    public static long mmapReadOnly(int fd, long length, long offset) {
+        final int protRead = 0x1;
+        final int mapShared = 0x01;
+        long address = mmap(0, length, protRead, mapShared, fd, offset);
+        return address == -1 ? -Native.getLastError() : address;
+    }
+
+    /**
+     * {@code mincore(address, length, vector)}: 0 with one byte per page at {@code vectorAddress} (bit 0 set: the
+     * page is in memory and up to date), or -errno.
+     */
+    public static int pageResidency(long address, long length, long vectorAddress) {
+        return mincore(address, length, vectorAddress) == 0 ? 0 : -Native.getLastError();
+    }
+
+    /** Unmaps what {@link #mmapShared} or {@link #mmapReadOnly} mapped; errors are not expected and are ignored. */
     public static void munmapQuietly(long address, long length) {
         munmap(address, length);
     }

@@ -93,9 +93,9 @@ abstract class FileEngineContract {
         }
     }
 
-    /** Tests that look at what the page cache holds need {@code cachestat} (Linux 6.5). */
+    /** Tests that look at what the page cache holds need the natives ({@code mincore}). */
     static void assumePageCacheVisible() {
-        assumeTrue(PageCache.isAvailable(), () -> "cachestat unavailable: " + PageCache.unavailabilityCause());
+        assumeTrue(PageCache.isAvailable(), () -> "page cache not visible: " + PageCache.unavailabilityCause());
     }
 
     /** Drops {@code path}'s pages from the page cache, as a cold disk would have them. */

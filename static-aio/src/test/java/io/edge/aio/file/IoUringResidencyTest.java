@@ -12,12 +12,12 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The contract again with the cachestat hit path on; hits and misses counted apart. */
+/** The contract again with the page-cache hit path on; hits and misses counted apart. */
 class IoUringResidencyTest extends IoUringContract {
 
     @BeforeAll
-    static void needsCachestat() {
-        assumeTrue(PageCache.isAvailable(), () -> "cachestat unavailable: " + PageCache.unavailabilityCause());
+    static void needsPageCacheProbes() {
+        assumeTrue(PageCache.isAvailable(), () -> "page cache not visible: " + PageCache.unavailabilityCause());
     }
 
     @Override
