@@ -35,12 +35,19 @@ final class FileReads {
      * {@code engine.read} into a buffer, since {@code sendfile} of a range not in memory would hold the writing
      * event loop for the disk. A file server's file ({@link FileServerFiles#isFromFileServer}) is always read
      * that way: its {@code sendfile} may wait for the server even from the page cache (NFS revalidates the file's
-     * attributes after {@code acregmin}, and a hard mount whose server is gone waits for ever). Where residency
-     * cannot be told ({@code cachestat} missing, no raw descriptor), the region at once.
+     * attributes after {@code acregmin}, and a hard mount whose server is gone waits for ever). Residency is told
+     * by {@link PageCache#isResident} ({@code mincore}), which counts a page still being read as absent: a chunk
+     * some other read or readahead is bringing in is read too, never sent by a {@code sendfile} that would wait on
+     * its page lock. Where residency cannot be told (no natives, no raw descriptor), the region at once.
      */
     static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length) {
         return residentRegionOrRead(engine, file, offset, length,
                 (whole, at, bytes) -> engine.read(whole, at, bytes, PooledByteBufAllocator.DEFAULT));
+    }
+
+    /** Tells whether a range of a descriptor is in the page cache; {@link PageCache#isResident}, or a test's. */
+    interface Residency {
+        boolean isResident(int fd, long offset, long length);
     }
 
     /** How a range that is not in the page cache is read: {@link FileEngine#read}, or one given less time. */
@@ -51,12 +58,18 @@ final class FileReads {
     /** As {@link #residentRegionOrRead(FileEngine, OpenFile, long, long)}, reading with {@code reader}. */
     static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length,
             Reader reader) {
+        return residentRegionOrRead(engine, file, offset, length, reader, PageCache::isResident);
+    }
+
+    /** As {@link #residentRegionOrRead(FileEngine, OpenFile, long, long, Reader)}, told by {@code residency}. */
+    static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length,
+            Reader reader, Residency residency) {
         checkRange(file, offset, length);
         if (length > engine.chunkSize()) {
             throw new IllegalArgumentException("length: " + length + " (expected: <= chunkSize " + engine.chunkSize() + ")");
         }
         if (!FileServerFiles.isFromFileServer(file) && (!PageCache.isAvailable() || !file.hasRawDescriptor()
-                || PageCache.isResident(file.fd(), offset, length))) {
+                || residency.isResident(file.fd(), offset, length))) {
             return CompletableFuture.completedFuture(engine.region(file, offset, length));
         }
         return reader.read(file, offset, (int) length).thenApply(buffer -> buffer);
@@ -79,9 +92,11 @@ final class FileReads {
      * The range in a buffer from {@code buffers} if every page of it is in the page cache, read at once on the
      * caller's thread by {@code preadv2} with {@code RWF_NOWAIT}: one call where a residency check and a
      * {@code pread} make two, and a page the kernel is still reading counts as absent instead of being waited
-     * for. Null when any page is not cached, the file ended first, the file system refused the flag or the file
-     * has no raw descriptor: nothing was learned, and the caller reads the usual way. Only for file systems that
-     * take the flag ({@link io.edge.aio.linux.FileSystems#takesNoWaitReads}).
+     * for. A file system that refuses the flag (tmpfs, overlayfs…; none of
+     * {@link io.edge.aio.linux.FileSystems#takesNoWaitReads}) has the range told by {@link PageCache#isResident}
+     * and then read. Null when any page is not cached, the file ended first or the file has no raw descriptor:
+     * nothing was learned, and the caller reads the usual way. Not for a file server's file, whose cached pages
+     * may still wait for the server.
      */
     static ByteBuf readIfResident(OpenFile file, long offset, int length, ByteBufAllocator buffers) {
         int fd = file.preadDescriptor();
@@ -99,10 +114,20 @@ final class FileReads {
                 n = Syscalls.preadv2(fd, buffer.memoryAddress() + buffer.writerIndex(), length, offset,
                         Syscalls.RWF_NOWAIT);
             } while (n == -Syscalls.EINTR);
-            if (n != length) {
+            if (n == -Syscalls.EOPNOTSUPP) {
+                if (!PageCache.isResident(fd, offset, length)) {
+                    return null;
+                }
+                try {
+                    readFully(file, buffer, offset);
+                } catch (IOException e) {
+                    return null; // the caller's own read meets it and reports it
+                }
+            } else if (n == length) {
+                buffer.writerIndex(buffer.writerIndex() + length);
+            } else {
                 return null;
             }
-            buffer.writerIndex(buffer.writerIndex() + length);
             handedOff = true;
             return buffer; // ownership passes to the caller
         } finally {

@@ -34,9 +34,11 @@ import org.slf4j.LoggerFactory;
  * starts on first use. Up to {@code queueDepth} reads are in flight per ring; further ones wait in the ring's
  * queue, never blocking the caller.
  *
- * <p>Residency: where {@code cachestat} exists, a read whose range is all in the page cache is copied at
- * once on the caller's thread (a few microseconds for at most {@link #inlineLimit()} bytes) and only misses
- * go through the ring; not on file systems whose reads go to kernel workers (below).
+ * <p>Residency: a read whose range is all in the page cache is copied at once on the caller's thread (a few
+ * microseconds for at most {@link #inlineLimit()} bytes) and only misses go through the ring; not on file
+ * systems whose reads go to kernel workers (below). A page still being read (by the ring, by readahead) is a
+ * miss: waiting for it would hold the loop for the disk ({@link FileSystemReads} says how each file system
+ * tells).
  *
  * <p>Kernel workers: on ext4, xfs and btrfs a read that misses the page cache completes inside io_uring
  * without blocking anyone. On other file systems (FUSE, NFS…) the kernel would retry such a read in the
@@ -75,7 +77,10 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         WORKERS,
         /** ext4, xfs, btrfs: a small page-cache hit is one {@code preadv2(RWF_NOWAIT)} on the loop, the rest the ring reads. */
         NO_WAIT,
-        /** tmpfs, ramfs: in the ring, but {@code RWF_NOWAIT} is refused, so {@code cachestat} tells a hit first. */
+        /**
+         * tmpfs, ramfs: in the ring, but {@code RWF_NOWAIT} is refused, so {@code cachestat} tells a hit first (safe
+         * there only: no page of theirs is ever under read I/O); {@code mincore} where the kernel lacks it.
+         */
         RESIDENCY_CHECK
     }
 
@@ -213,9 +218,12 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
                 return CompletableFuture.completedFuture(resident);
             }
         } else if (residencyCheck && (how == null ? file.onLocalFileSystem() : how != FileSystemReads.WORKERS)
-                && PageCache.isResident(file.fd(), offset, length)) {
+                && (how == FileSystemReads.RESIDENCY_CHECK
+                        ? PageCache.isResidentInMemoryFileSystem(file.fd(), offset, length)
+                        : PageCache.isResident(file.fd(), offset, length))) {
             // Not where reads go to workers: a read from a file server's page cache may still wait for the server
-            // (FileServerFiles). Undecided, only for a file known to be local: one opened on the loop.
+            // (FileServerFiles). Undecided, only for a file known to be local: one opened on the loop, told by
+            // mincore, which no local file system's pages under read I/O can fool.
             stats.counters.residentReads.increment();
             return FileReads.readResident(file, offset, length, buffers);
         }
@@ -324,7 +332,8 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
                         switch (how) {
                             case WORKERS -> "go straight to kernel workers (no async buffered reads there)";
                             case NO_WAIT -> "complete in the ring; page-cache hits by preadv2(RWF_NOWAIT)";
-                            case RESIDENCY_CHECK -> "complete in the ring; page-cache hits told by cachestat";
+                            case RESIDENCY_CHECK -> "complete in the ring; page-cache hits told by "
+                                    + (PageCache.hasCachestat() ? "cachestat" : "mincore");
                         });
                 decision.complete(how);
                 lastDecided = new Decided(key.fileSystem(), decision);

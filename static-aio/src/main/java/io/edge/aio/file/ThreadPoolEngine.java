@@ -105,8 +105,8 @@ public final class ThreadPoolEngine implements FileEngine {
 
     /**
      * As the public constructor, reading into buffers from {@code readBuffers} (owned, closed with the engine);
-     * with {@code residencyCheck}, a read whose range is all in the page cache ({@code cachestat}, where the
-     * kernel has it) is done at once on the caller's thread, only misses on the pool.
+     * with {@code residencyCheck}, a read whose range is all in the page cache ({@link FileReads#readIfResident})
+     * is done at once on the caller's thread, only misses on the pool.
      */
     ThreadPoolEngine(OpenFileCache cache, int threads, int maxPending, long chunkSize, int inlineLimit,
             Duration readTimeout, ReadBuffers readBuffers, boolean residencyCheck) {
@@ -305,11 +305,14 @@ public final class ThreadPoolEngine implements FileEngine {
         if (atOpen != null) {
             return atOpen;
         }
-        if (residencyCheck && file.hasRawDescriptor() && !FileServerFiles.isFromFileServer(file)
-                && PageCache.isResident(file.fd(), offset, length)) {
-            // A page-cache hit is a memory copy: cheaper here than two hand-offs through the pool.
-            counters.residentReads.increment();
-            return FileReads.readResident(file, offset, length, readAllocator(alloc));
+        if (residencyCheck && file.hasRawDescriptor() && !FileServerFiles.isFromFileServer(file)) {
+            // A page-cache hit is a memory copy: cheaper here than two hand-offs through the pool. Told so that a
+            // page still being read is a miss, never waited for here.
+            ByteBuf resident = FileReads.readIfResident(file, offset, length, readAllocator(alloc));
+            if (resident != null) {
+                counters.residentReads.increment();
+                return CompletableFuture.completedFuture(resident);
+            }
         }
         counters.asyncReads.increment();
         long start = System.nanoTime();

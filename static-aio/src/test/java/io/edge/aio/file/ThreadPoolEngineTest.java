@@ -9,6 +9,7 @@ import io.edge.aio.linux.PageCache;
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.FileRegion;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -100,6 +101,51 @@ class ThreadPoolEngineTest extends FileEngineContract {
             }
         }
         assertThat(checking.cache().descriptorsInUse()).isZero();
+    }
+
+    @Test
+    void aChunkTheResidencyProbeCallsAbsentIsReadIntoABufferNotSentFromTheFile() throws Exception {
+        // Pages under read I/O cannot be made on purpose here; the probe stands in for a mincore that saw them.
+        byte[] content = bytes(3 * 4096 + 100, 9);
+        OpenFile file = open(Files.write(dir.resolve("probed"), content));
+        List<String> asked = new ArrayList<>();
+        FileReads.Reader reader = (whole, at, length) -> engine.read(whole, at, length, ALLOC);
+        try {
+            Object absent = await(FileReads.residentRegionOrRead(engine, file, 100, 8192, reader, (fd, at, length) -> {
+                asked.add(at + "+" + length);
+                return false;
+            }));
+            assertThat(absent).as("read, though the page cache holds it").isInstanceOf(ByteBuf.class);
+            assertThat(drain(absent)).isEqualTo(slice(content, 100, 8192));
+            Object resident = await(FileReads.residentRegionOrRead(engine, file, 100, 8192, reader,
+                    (fd, at, length) -> true));
+            assertThat(resident).isInstanceOf(FileRegion.class);
+            assertThat(drain(resident)).isEqualTo(slice(content, 100, 8192));
+            assertThat(asked).containsExactly("100+8192");
+        } finally {
+            file.release();
+        }
+    }
+
+    @Test
+    void aPageCacheHitOnAFileSystemThatRefusesNoWaitReadsIsStillReadOnTheCaller() throws Exception {
+        Path shm = Files.createTempFile(Path.of("/dev/shm"), "edge-resident-", ".bin");
+        ThreadPoolEngine checking = new ThreadPoolEngine(new OpenFileCache(16, REVALIDATE, 32, clock::get), 2, 256,
+                1 << 20, 16 * 1024, Duration.ofSeconds(30), ReadBuffers.CALLERS, true);
+        try (checking) {
+            Files.write(shm, bytes(9000, 3));
+            OpenFile file = await(checking.open(shm, true));
+            try {
+                CompletionStage<ByteBuf> hit = checking.read(file, 100, 8000, ALLOC);
+                assertThat(hit.toCompletableFuture().isDone()).as("tmpfs: preadv2 refused, mincore told").isTrue();
+                assertThat(bytesOf(hit)).isEqualTo(slice(bytes(9000, 3), 100, 8000));
+                assertThat(checking.stats().residentReads()).isEqualTo(1);
+            } finally {
+                file.release();
+            }
+        } finally {
+            Files.delete(shm);
+        }
     }
 
     @Test
