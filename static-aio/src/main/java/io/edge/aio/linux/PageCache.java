@@ -3,6 +3,7 @@ package io.edge.aio.linux;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import io.netty.util.concurrent.FastThreadLocal;
+import java.io.IOException;
 
 /**
  * Whether a byte range of an open file is in the page cache, so that reading or sending it cannot wait for a
@@ -34,11 +35,6 @@ public final class PageCache {
     private static final FastThreadLocal<Scratch> VECTORS = Scratch.perThread(VECTOR);
     /** Bit 0 of each of eight vector bytes. */
     private static final long EIGHT_RESIDENT = 0x0101010101010101L;
-    /**
-     * Where {@link #mincoreTellsTheTruth} looks: a page no file served here reaches, so never in the page cache.
-     * A file larger than this only loses its sendfile hits (counted as not resident).
-     */
-    private static final long BEYOND_ANY_FILE = 1L << 42;
     private static final String UNAVAILABILITY =
             Syscalls.isAvailable() ? null : "no native system calls: " + Syscalls.unavailabilityCause();
     private static final String CACHESTAT_UNAVAILABILITY = probeCachestat();
@@ -122,11 +118,19 @@ public final class PageCache {
     /**
      * Whether {@code mincore} reports {@code fd}'s pages as they are. For a file the process neither owns nor could
      * open for writing (nor has CAP_FOWNER) the kernel hides its page cache and reports every page resident
-     * (mm/mincore.c, {@code can_do_mincore}): a server running as nobody over root's files. A page far past any
-     * file's end is never cached; reported resident, the answer is that lie.
+     * (mm/mincore.c, {@code can_do_mincore}): a server running as nobody over root's files. The first page wholly
+     * past the file's end is never cached; reported resident, the answer is that lie. (That page, not one far
+     * beyond: mmap refuses offsets past the file system's largest file with EOVERFLOW. A file growing into it
+     * meanwhile only makes a hit count as a miss.)
      */
     private static boolean mincoreTellsTheTruth(int fd) {
-        long address = Syscalls.mmapReadOnly(fd, PAGE, BEYOND_ANY_FILE);
+        long size;
+        try {
+            size = Syscalls.fstat(fd).size();
+        } catch (IOException e) {
+            return false;
+        }
+        long address = Syscalls.mmapReadOnly(fd, PAGE, (size + PAGE - 1) / PAGE * PAGE);
         if (address < 0) {
             return false;
         }
