@@ -637,9 +637,9 @@ public final class Edge {
         PoolStats stats = pool.stats();
         WaitStats waits = waitStats.get(name);
         return String.format(Locale.ROOT,
-                "open=%d idle=%d waiters=%d rejected-full=%d timed-out=%d busy-connects=%d failed-connects=%d leases=%d "
-                        + "wait-mean-ms=%.1f",
-                stats.open(), stats.idle(), stats.waiters(), stats.rejectedFull(), stats.timedOut(),
+                "open=%d idle=%d lingering=%d waiters=%d rejected-full=%d timed-out=%d busy-connects=%d "
+                        + "failed-connects=%d leases=%d wait-mean-ms=%.1f",
+                stats.open(), stats.idle(), stats.lingering(), stats.waiters(), stats.rejectedFull(), stats.timedOut(),
                 stats.busyConnects(), stats.failedConnects(), waits.count(), waits.meanMillis());
     }
 
@@ -715,6 +715,9 @@ public final class Edge {
             String[] group = {"group", name};
             m.gauge("edge_fastcgi_connections_open", "Backend connections (connecting, leased, idle).", stats.open(), group)
                     .gauge("edge_fastcgi_connections_idle", "Idle kept-alive backend connections.", stats.idle(), group)
+                    .gauge("edge_fastcgi_connections_lingering", "Backend connections closed while their worker may "
+                            + "still run the script (timed out or cut off), still counted as open.", stats.lingering(),
+                            group)
                     .gauge("edge_fastcgi_waiters", "Requests in the wait queue.", stats.waiters(), group)
                     .counter("edge_fastcgi_rejected_full_total", "Requests refused (503): wait queue full.",
                             stats.rejectedFull(), group)

@@ -2,6 +2,7 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.core.http.RawHttpClient;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpClient;
@@ -119,6 +120,93 @@ class FastCgiBusyIT {
             fpm.close();
         }
     }
+    /**
+     * A client gives up on a script that writes nothing while it works (php-fpm does not notice the close, so the
+     * worker runs on): edge keeps the backend exchange, and its slot, until the script ends. php-fpm has 2 workers
+     * for edge's 1 connection, so a slot freed at the client's close would let the next request run on the other
+     * worker while the first still runs (the pool's 1 broken: with as many workers as connections, it would sit
+     * in php-fpm's listen backlog, unseen, past the queue timeout). Instead it waits in edge's queue and gets its
+     * 503 + Retry-After; once the script ends the slot serves again.
+     */
+    @Test
+    void aClientThatGivesUpLeavesTheSlotTakenUntilTheScriptEndsSoTheNextRequestWaitsInTheQueue() throws Exception {
+        PhpScripts.install(Files.createDirectories(dir.resolve("www")));
+        Files.writeString(dir.resolve("www/hold.php"), """
+                <?php
+                $log = __DIR__ . '/../count.txt';
+                file_put_contents($log, "start\n", FILE_APPEND | LOCK_EX);
+                for ($i = 0; $i < 12000 && !file_exists(__DIR__ . '/../release'); $i++) { usleep(10000); }
+                file_put_contents($log, "end\n", FILE_APPEND | LOCK_EX);
+                echo 'held';
+                """);
+        Path counter = dir.resolve("count.txt");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/" , fastcgi = php }
+                       { match = "= /edge-status", status = true }
+                     ] }]
+                     fastcgi.backends.php {
+                       addresses = ["%s"]
+                       max-connections = 1
+                       queue { max-waiters = 10, timeout = 100 ms }
+                       timeouts.read = 120 s
+                     }
+                     """.formatted(fpm.address()))) {
+            try (RawHttpClient gone = new RawHttpClient(edge.address())) {
+                gone.send("GET /hold.php HTTP/1.1\r\nHost: a\r\n\r\n");
+                awaitLines(counter, List.of("start"));
+                assertThat(status(edge)).contains("connections: open=2 ");
+            }
+            // edge saw the client go: only the status request's own connection is left
+            await(() -> status(edge).contains("connections: open=1 "), "the client's close seen by edge");
+
+            HttpResponse<String> next = HTTP.send(HttpRequest.newBuilder(edge.uri("/count.php?id=next")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(next.statusCode()).as("waited in edge's queue, not on another worker").isEqualTo(503);
+            assertThat(next.headers().firstValue("retry-after")).isPresent();
+            assertThat(status(edge)).contains(" open=1 idle=0 lingering=0 ", " timed-out=1 ");
+            assertThat(Files.readAllLines(counter)).containsExactly("start");
+
+            Files.writeString(dir.resolve("release"), "");
+            awaitLines(counter, List.of("start", "end"));
+            // END_REQUEST came: the exchange ended cleanly and its kept-alive connection serves the next request
+            await(() -> status(edge).contains(" open=1 idle=1 "), "the slot back in the pool");
+            HttpResponse<String> after = HTTP.send(HttpRequest.newBuilder(edge.uri("/count.php?id=after")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(after.statusCode()).isEqualTo(200);
+            assertThat(Files.readAllLines(counter)).containsExactly("start", "end", "after");
+        } finally {
+            Files.writeString(dir.resolve("release"), "");
+        }
+    }
+
+    /** The status page's text, over a connection of its own. */
+    private static String status(EdgeHarness edge) throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            return client.send("GET /edge-status HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").read().text();
+        }
+    }
+
+    /** Waits (30 s at most: a guard, nothing is measured) until {@code file} holds exactly {@code lines}. */
+    private static void awaitLines(Path file, List<String> lines) throws Exception {
+        await(() -> Files.exists(file) && Files.readAllLines(file).equals(lines), file + " holding " + lines);
+    }
+
+    private interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    private static void await(Condition condition, String what) throws Exception {
+        for (int i = 0; i < 3000; i++) {
+            if (condition.holds()) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("never: " + what);
+    }
+
     @Test
     void aSmallRequestBodyTricklingInHoldsNoPhpWorkerWhileItComes() throws Exception {
         try (PhpFpm fpm = oneWorker();

@@ -68,6 +68,8 @@ import org.slf4j.LoggerFactory;
  *   WAIT --client gone--> waiter cancelled: the request never reaches PHP
  *   WAIT --queue full / deadline--> 503 + Retry-After
  *   EXCHANGE --connection died before the answer, nothing sent or a bodiless GET/HEAD--> WAIT again (twice at most)
+ *   EXCHANGE --client gone--> the backend exchange drops the response until END_REQUEST, keeping its slot
+ *            ({@link FcgiExchange#abort})
  * </pre>
  *
  * A request whose body was sent is never replayed.
@@ -697,6 +699,8 @@ public final class FastCgiResponder implements Responder {
                 pending.cancel(false);
             }
             if (backend != null) {
+                // php-fpm runs the script to its end whether or not anyone reads it: a request it has whole keeps
+                // its connection, and so its slot, until END_REQUEST; one cut off mid-body is closed.
                 backend.abort();
             }
         }

@@ -43,13 +43,28 @@ import org.slf4j.LoggerFactory;
  * left. Every method must be called on the backend channel's event loop, which is the loop the lease was
  * acquired for (the client's); the listener is called there too.
  *
- * <p>States: {@code SENDING} (request going out; response may already arrive) {@code -> ENDED}
- * (END_REQUEST seen, lease released: reusable only with keep-alive, at a record boundary, and once the empty
- * STDIN record that ends the request was written; a backend that answered before the body ended, as php-fpm
- * after {@code fastcgi_finish_request()}, would read the next request as the rest of this one)
- * or {@code -> FAILED} (protocol error, timeout, close, OVERLOADED, or {@link #abort}: the connection is
- * closed and never reused). ENDED and FAILED are terminal; the lease is released exactly once, on entering
- * either.
+ * <p>States:
+ * <pre>
+ *   SENDING (request going out; response may already arrive)
+ *     --END_REQUEST--> ENDED (lease released: reusable only with keep-alive, at a record boundary, and once the
+ *                      empty STDIN record that ends the request was written; a backend that answered before the
+ *                      body ended, as php-fpm after fastcgi_finish_request(), would read the next request as the
+ *                      rest of this one)
+ *     --protocol error, close, OVERLOADED--> FAILED (connection closed, lease released)
+ *     --read or write timeout--> FAILED (lease released as TIMED_OUT: the worker may still run the script)
+ *     --abort, request whole--> DISCARDING
+ *     --abort, request not whole--> FAILED (lease released as ABANDONED)
+ *   DISCARDING (the listener is gone; the response is read and dropped, STDERR still logged)
+ *     --END_REQUEST--> ENDED (lease released as above)   --read timeout--> FAILED (TIMED_OUT)
+ *     --close, protocol error--> FAILED
+ * </pre>
+ * ENDED and FAILED are terminal; the lease is released exactly once, on entering either. The listener hears of
+ * nothing after {@link #abort}.
+ *
+ * <p>Why DISCARDING: php-fpm does not stop a script when its connection closes (a script that writes nothing
+ * does not notice), so closing the connection of a gone client would free edge's slot while the worker still
+ * runs the script, and the next connect would wait unseen in php-fpm's listen backlog. Keeping the exchange
+ * until END_REQUEST keeps the slot taken exactly as long as the worker is.
  *
  * <p>Backpressure: when the client cannot take more, call {@link #pauseResponse} (the backend channel stops
  * reading, so the backend blocks on its writes) and {@link #resumeResponse} when it can. Before writing
@@ -104,7 +119,7 @@ public final class FcgiExchange {
         }
     }
 
-    private enum State { SENDING, ENDED, FAILED }
+    private enum State { SENDING, DISCARDING, ENDED, FAILED }
 
     private final Lease lease;
     private final Channel backendChannel;
@@ -120,6 +135,11 @@ public final class FcgiExchange {
     private boolean paused;
     /** The empty STDIN record is written: the backend has the whole request. */
     private boolean stdinEnded;
+    /** {@link #endStdin} was called: the whole request is on its way. */
+    private boolean stdinEnding;
+    /** Something was flushed to the backend (a first {@link #writeStdin} or {@link #endStdin}). */
+    private boolean sentAny;
+
     private Runnable onWritable;
     private long lastReadNanos;
     private ScheduledFuture<?> readTimer;
@@ -193,6 +213,7 @@ public final class FcgiExchange {
             chunk.release();
             return backendChannel.newSucceededFuture();
         }
+        sentAny = true;
         ChannelFuture f = backendChannel.writeAndFlush(new FcgiStdin(REQUEST_ID, chunk));
         f.addListener(writeFailure);
         return f;
@@ -203,6 +224,8 @@ public final class FcgiExchange {
         if (state != State.SENDING) {
             return;
         }
+        sentAny = true;
+        stdinEnding = true;
         backendChannel.writeAndFlush(new FcgiStdin(REQUEST_ID, Unpooled.EMPTY_BUFFER))
                 .addListener((ChannelFutureListener) f -> {
                     stdinEnded = f.isSuccess();
@@ -236,7 +259,7 @@ public final class FcgiExchange {
         if (state == State.SENDING && onWritable != null) {
             onWritable = null;
             fail(new BackendTimeoutException(lease.address() + ": request body not taken for "
-                    + options.writeTimeout().toMillis() + " ms"), Lease.Outcome.BACKEND_FAILED);
+                    + options.writeTimeout().toMillis() + " ms"), Lease.Outcome.TIMED_OUT);
         }
     }
 
@@ -263,16 +286,37 @@ public final class FcgiExchange {
         }
     }
 
-    /** The client went away: drop the exchange and close the connection. The listener is not called. */
+    /**
+     * The response is no longer wanted (the client went away): the listener is not called again. A request the
+     * backend has whole is left to finish: the exchange reads and drops the response until END_REQUEST (or the
+     * read timeout), and only then releases the lease, so the slot stays taken while the backend's worker runs
+     * the script. A request cut off while going out closes the connection at once; its lease is released as
+     * {@link Lease.Outcome#ABANDONED} (the worker may run the script on what it got), or as
+     * {@link Lease.Outcome#CLOSE} when nothing was sent yet.
+     */
     public void abort() {
         if (state != State.SENDING) {
             return;
         }
+        cancelWriteTimer();
+        onWritable = null;
+        if (stdinEnding && backendChannel.isActive()) {
+            state = State.DISCARDING;
+            if (paused) { // nobody reads the response any more: let it come as fast as the backend sends it
+                paused = false;
+                lastReadNanos = backendChannel.eventLoop().ticker().nanoTime();
+                backendChannel.config().setAutoRead(true);
+            }
+            LOG.debug("fastcgi {} request {}: client gone, dropping the response until END_REQUEST", lease.address(),
+                    options.requestId());
+            return;
+        }
         state = State.FAILED;
         cleanUp();
-        lease.release(Lease.Outcome.CLOSE);
+        lease.release(sentAny ? Lease.Outcome.ABANDONED : Lease.Outcome.CLOSE);
     }
 
+    /** Whether the listener has heard the last of this exchange (it ended, failed, or was aborted). */
     public boolean isDone() {
         return state != State.SENDING;
     }
@@ -289,7 +333,7 @@ public final class FcgiExchange {
     }
 
     private void readTimeoutCheck() {
-        if (state != State.SENDING) {
+        if (state != State.SENDING && state != State.DISCARDING) {
             return;
         }
         long timeout = options.readTimeout().toNanos();
@@ -300,38 +344,46 @@ public final class FcgiExchange {
         long idle = backendChannel.eventLoop().ticker().nanoTime() - lastReadNanos;
         if (idle >= timeout) {
             fail(new BackendTimeoutException(lease.address() + ": no data for " + options.readTimeout().toMillis()
-                    + " ms"), Lease.Outcome.BACKEND_FAILED);
+                    + " ms"), Lease.Outcome.TIMED_OUT);
         } else {
             scheduleReadTimer(timeout - idle);
         }
     }
 
     private void fail(Throwable cause, Lease.Outcome outcome) {
-        if (state != State.SENDING) {
+        if (state != State.SENDING && state != State.DISCARDING) {
             return;
         }
+        boolean listening = state == State.SENDING;
         state = State.FAILED;
         cleanUp();
         LOG.debug("fastcgi {} request {}: {}", lease.address(), options.requestId(), cause.toString());
         lease.release(outcome == Lease.Outcome.REUSABLE ? Lease.Outcome.CLOSE : outcome);
-        backendChannel.close();
-        listener.onError(cause);
+        if (backendChannel.isOpen()) { // the pool closed it, unless the lease had gone before
+            backendChannel.close();
+        }
+        if (listening) {
+            listener.onError(cause);
+        }
     }
 
     private void end(FcgiEndRequest end) {
         switch (end.protocolStatus()) {
             case REQUEST_COMPLETE -> {
-                if (parser.head() == null) {
+                if (parser.head() == null && state == State.SENDING) {
                     fail(FcgiProtocolException.of("stdout", "ended inside the response head",
                             "headers ended by a blank line"), Lease.Outcome.BACKEND_FAILED);
                     return;
                 }
+                boolean listening = state == State.SENDING;
                 state = State.ENDED;
                 cleanUp();
                 FcgiRecordDecoder decoder = backendChannel.pipeline().get(FcgiRecordDecoder.class);
                 boolean clean = lease.keepAlive() && stdinEnded && decoder != null && decoder.isAtRecordBoundary();
                 lease.release(clean ? Lease.Outcome.REUSABLE : Lease.Outcome.CLOSE);
-                listener.onEnd();
+                if (listening) {
+                    listener.onEnd();
+                }
             }
             case OVERLOADED -> fail(new BackendOverloadedException(lease.address().spec()), Lease.Outcome.CLOSE);
             default -> fail(FcgiProtocolException.of("protocolStatus", end.protocolStatus(), "REQUEST_COMPLETE"),
@@ -356,6 +408,10 @@ public final class FcgiExchange {
     }
 
     private void stdout(FcgiStdout stdout) {
+        if (state == State.DISCARDING) {
+            stdout.release();
+            return;
+        }
         ByteBuf content = stdout.content();
         if (parser.head() == null) {
             boolean complete;
@@ -413,7 +469,7 @@ public final class FcgiExchange {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             lastReadNanos = backendChannel.eventLoop().ticker().nanoTime();
-            if (state != State.SENDING) {
+            if (state != State.SENDING && state != State.DISCARDING) {
                 ReferenceCountUtil.release(msg);
                 return;
             }

@@ -10,8 +10,10 @@ final class Backend {
 
     final BackendAddress address;
     final int index;
-    /** Connections counted against max-connections: connecting + leased + idle. */
+    /** Connections counted against max-connections: connecting + leased + idle + lingering. */
     int open;
+    /** Closed connections whose worker may still run a script, counted in {@link #open} until their linger ends. */
+    int lingering;
     /** Idle kept-alive connections, most recently used last. */
     final ArrayDeque<PooledConnection> idle = new ArrayDeque<>();
     /** A busy connect failure makes the address ineligible until then (0 = not busy). */
@@ -27,7 +29,7 @@ final class Backend {
     }
 
     int active() {
-        return open - idle.size();
+        return open - idle.size(); // lingering ones count: their workers are busy
     }
 
     boolean isDown(long now) {

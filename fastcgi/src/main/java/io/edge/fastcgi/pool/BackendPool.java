@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +55,12 @@ import org.slf4j.LoggerFactory;
  * {@code LEASED ──release(CLOSE | BACKEND_FAILED)──► CLOSED}; {@code IDLE ──idle timeout or peer close──► CLOSED}; an idle connection a request on another loop
  * needs (every slot taken) is moved to that loop, not closed. A slot freed by any of these goes to the oldest
  * waiter at once.
+ * {@code LEASED ──release(TIMED_OUT | ABANDONED)──► LINGERING ──linger──► CLOSED}: the channel is closed at once,
+ * but its slot stays taken for the linger time (the group's read timeout). php-fpm does not stop a script when its
+ * connection closes, so a slot freed at once would send the next connect into php-fpm's listen backlog, where it
+ * waits unseen, past the queue and its timeout, while the worker finishes. The read timeout bounds the guess: with
+ * php-fpm's {@code request_terminate_timeout} set to about it the worker is free by then (without it a hung script
+ * holds its worker for good, and no linger can tell).
  *
  * <h2>An address ({@link Backend})</h2>
  * A busy connect failure makes it ineligible for a short, doubling backoff (5 ms to 200 ms) and is not a
@@ -64,7 +71,8 @@ import org.slf4j.LoggerFactory;
  * and new requests fail with {@link BackendUnavailableException}.
  *
  * <h2>Invariants (asserted by {@link #checkInvariants()} in tests)</h2>
- * For each address {@code 0 <= idle <= open <= max-connections}; every idle connection is in state IDLE;
+ * For each address {@code 0 <= idle <= open <= max-connections} and {@code 0 <= lingering <= open - idle}; every
+ * idle connection is in state IDLE;
  * a queued waiter's promise is not done; while the queue is not empty, no address is eligible (it has a
  * free slot or idle connection and is neither down nor busy) — except transiently inside a dispatch.
  */
@@ -91,6 +99,8 @@ public final class BackendPool implements AutoCloseable {
     private final int maxRequests;
     private final int maxFails;
     private final long failTimeoutNanos;
+    /** How long the slot of a connection closed while its worker may be busy stays taken (the read timeout). */
+    private final long lingerNanos;
     private final Connector connector;
     private final Timers timers;
     private final Backend[] backends;
@@ -132,6 +142,7 @@ public final class BackendPool implements AutoCloseable {
         // restarting php-fpm would otherwise turn a few failed connects into fail-timeout seconds of 502s).
         this.maxFails = health == null || settings.addresses().size() < 2 ? 0 : health.maxFails();
         this.failTimeoutNanos = health == null ? 0 : health.failTimeout().toNanos();
+        this.lingerNanos = settings.timeouts() == null ? 0 : settings.timeouts().read().toNanos();
         this.connector = connector;
         this.timers = timers;
         this.backends = new Backend[settings.addresses().size()];
@@ -184,11 +195,14 @@ public final class BackendPool implements AutoCloseable {
     public synchronized PoolStats stats() {
         int open = 0;
         int idle = 0;
+        int lingering = 0;
         for (Backend b : backends) {
             open += b.open;
             idle += b.idle.size();
+            lingering += b.lingering;
         }
-        return new PoolStats(open, idle, queue.size(), rejectedFull, timedOut, busyConnects, failedConnects);
+        return new PoolStats(open, idle, queue.size(), rejectedFull, timedOut, busyConnects, failedConnects,
+                lingering);
     }
 
     /** Fails every queued request and closes idle connections; leased ones close when released. */
@@ -534,10 +548,14 @@ public final class BackendPool implements AutoCloseable {
         Backend b = pc.backend;
         List<Runnable> after = new ArrayList<>(2);
         long now = timers.nanoTime();
+        boolean lingers = (outcome == Lease.Outcome.TIMED_OUT || outcome == Lease.Outcome.ABANDONED)
+                && lingerNanos > 0;
         synchronized (this) {
-            b.busyUntil = 0; // a worker is free again, so its backlog has room
-            b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
-            if (outcome == Lease.Outcome.BACKEND_FAILED) {
+            if (!lingers) {
+                b.busyUntil = 0; // a worker is free again, so its backlog has room
+                b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
+            }
+            if (outcome == Lease.Outcome.BACKEND_FAILED || outcome == Lease.Outcome.TIMED_OUT) {
                 markFailure(b, now);
             } else if (outcome == Lease.Outcome.REUSABLE) {
                 b.consecutiveFailures = 0;
@@ -548,6 +566,17 @@ public final class BackendPool implements AutoCloseable {
                 pc.state = PooledConnection.State.IDLE;
                 pc.idleGeneration++;
                 b.idle.addLast(pc);
+            } else if (lingers) {
+                pc.state = PooledConnection.State.LINGERING;
+                b.lingering++;
+                after.add(() -> pc.channel.close());
+                after.add(() -> {
+                    try {
+                        timers.schedule(pc.loop, () -> lingerEnded(pc), lingerNanos);
+                    } catch (RejectedExecutionException shuttingDown) {
+                        lingerEnded(pc); // the loop is gone, and with it whatever would wait for the slot
+                    }
+                });
             } else {
                 pc.state = PooledConnection.State.CLOSED;
                 b.open--;
@@ -559,6 +588,21 @@ public final class BackendPool implements AutoCloseable {
                 pc.cancelIdleTimer = timers.schedule(pc.loop, () -> idleExpired(pc, generation),
                         idleTimeoutNanos);
             }
+        }
+        runAll(after);
+    }
+
+    /** The worker of a connection closed in a timeout or cut off is taken to be free by now: its slot is. */
+    private void lingerEnded(PooledConnection pc) {
+        List<Runnable> after = new ArrayList<>(2);
+        synchronized (this) {
+            Backend b = pc.backend;
+            pc.state = PooledConnection.State.CLOSED;
+            b.lingering--;
+            b.open--;
+            b.busyUntil = 0;
+            b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
+            dispatchQueued(timers.nanoTime(), after);
         }
         runAll(after);
     }
@@ -603,6 +647,8 @@ public final class BackendPool implements AutoCloseable {
             check(b.idle.size() <= b.open, b.address + ": idle " + b.idle.size() + " > open " + b.open);
             check(b.open <= maxConnections, b.address + ": open " + b.open + " > max " + maxConnections);
             check(b.open >= 0, b.address + ": open " + b.open + " < 0");
+            check(b.lingering >= 0 && b.lingering <= b.open - b.idle.size(),
+                    b.address + ": lingering " + b.lingering + " of open " + b.open + ", idle " + b.idle.size());
             for (PooledConnection pc : b.idle) {
                 check(pc.state == PooledConnection.State.IDLE, b.address + ": idle connection in state " + pc.state);
             }

@@ -15,8 +15,19 @@ public final class Lease {
         REUSABLE,
         /** The connection must be closed, but the backend did nothing wrong (e.g. the client went away). */
         CLOSE,
-        /** The backend failed (protocol error, timeout, reset): close, and count against passive health. */
-        BACKEND_FAILED
+        /** The backend failed (protocol error, reset): close, and count against passive health. */
+        BACKEND_FAILED,
+        /**
+         * The backend did not answer in time: close, count against passive health, and keep the slot taken for
+         * the pool's linger time, since its worker may still be running the script.
+         */
+        TIMED_OUT,
+        /**
+         * The request was cut off while going out (its client left, its body could not be read back): close,
+         * no failure, and keep the slot taken for the pool's linger time, since the worker may run the script
+         * on what it got.
+         */
+        ABANDONED
     }
 
     private final BackendPool pool;

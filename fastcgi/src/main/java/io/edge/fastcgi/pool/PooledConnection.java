@@ -6,7 +6,8 @@ import io.netty.channel.EventLoop;
 /** One backend connection and its pool state; fields other than the finals are guarded by the pool's lock. */
 final class PooledConnection {
 
-    enum State { LEASED, IDLE, CLOSED }
+    /** See {@link BackendPool}'s class comment; LINGERING: closed, its slot still taken until the linger ends. */
+    enum State { LEASED, IDLE, LINGERING, CLOSED }
 
     final Channel channel;
     /** The loop the channel is registered on; changes when the pool moves an idle connection. */

@@ -111,6 +111,21 @@ class FcgiExchangeTest {
         assertThat(leased.lease().isReleased()).isTrue();
     }
 
+    /**
+     * Closed, but its slot still taken: the worker may still run the script. It is free once the linger (the
+     * read timeout of {@link TestLeases}, 1 s) has passed.
+     */
+    void assertClosedAndLingering() {
+        assertThat(backend.isActive()).isFalse();
+        assertThat(leased.lease().isReleased()).isTrue();
+        assertThat(leased.pool().stats().open()).isEqualTo(1);
+        assertThat(leased.pool().stats().lingering()).isEqualTo(1);
+        backend.advanceTimeBy(1, TimeUnit.SECONDS);
+        backend.runScheduledPendingTasks();
+        assertThat(leased.pool().stats().open()).isZero();
+        assertThat(leased.pool().stats().lingering()).isZero();
+    }
+
     @Test
     void sendsBeginParamsStdinAndDeliversResponse() {
         FcgiExchange exchange = start(true);
@@ -221,7 +236,7 @@ class FcgiExchangeTest {
         backend.advanceTimeBy(2, TimeUnit.SECONDS);
         backend.runScheduledPendingTasks();
         assertThat(recorder.error).isInstanceOf(BackendTimeoutException.class);
-        assertClosedAndNotPooled();
+        assertClosedAndLingering();
     }
 
     @Test
@@ -234,7 +249,7 @@ class FcgiExchangeTest {
         backend.runScheduledPendingTasks();
         assertThat(resumed[0]).isFalse();
         assertThat(recorder.error).isInstanceOf(BackendTimeoutException.class).hasMessageContaining("request body");
-        assertClosedAndNotPooled();
+        assertClosedAndLingering();
     }
 
     @Test
@@ -266,7 +281,8 @@ class FcgiExchangeTest {
         exchange.resumeResponse();
         assertThat(backend.config().isAutoRead()).isTrue();
         exchange.abort();
-        assertClosedAndNotPooled();
+        backend.writeInbound(record(6, "\r\n"), endRequest(0));
+        assertThat(leased.pool().stats().idle()).isEqualTo(1);
     }
 
     @Test
@@ -294,6 +310,59 @@ class FcgiExchangeTest {
         backend.writeInbound(record(6, "X-A: 1\r\n"), endRequest(0));
         assertThat(recorder.error).isInstanceOf(FcgiProtocolException.class);
         assertClosedAndNotPooled();
+    }
+
+    /**
+     * The client left after the request went out whole: php-fpm runs the script to its end anyway, so the exchange
+     * keeps the connection (and its slot) until END_REQUEST, reading and dropping the response, resumed if it
+     * was paused; STDERR is still logged. Then the connection is pooled as after any clean end.
+     */
+    @Test
+    void abortOnceTheRequestIsWholeDropsTheResponseAndKeepsTheSlotUntilEndRequest() {
+        FcgiExchange exchange = start(true);
+        exchange.endStdin();
+        sent().forEach(io.netty.util.ReferenceCountUtil::release);
+        backend.writeInbound(record(6, "Status: 200\r\n\r\nfirst"));
+        exchange.pauseResponse();
+        exchange.abort();
+        assertThat(exchange.isDone()).isTrue();
+        assertThat(backend.config().isAutoRead()).as("nobody waits for the response any more").isTrue();
+        assertThat(leased.lease().isReleased()).as("the worker still runs the script").isFalse();
+        assertThat(leased.pool().stats().open()).isEqualTo(1);
+        ByteBuf late = record(6, "more body nobody reads");
+        backend.writeInbound(late, record(7, "PHP Warning: still running\n"));
+        assertThat(late.refCnt()).as("dropped").isZero();
+        backend.advanceTimeBy(4, TimeUnit.SECONDS); // the read timeout (5 s) still bounds it, counted from the data
+        backend.runScheduledPendingTasks();
+        assertThat(backend.isActive()).isTrue();
+        backend.writeInbound(record(6, ""), endRequest(0));
+        assertThat(leased.lease().isReleased()).isTrue();
+        assertThat(leased.pool().stats().idle()).as("clean end: kept alive").isEqualTo(1);
+        assertThat(recorder.body).as("the listener heard nothing after abort").hasToString("first");
+        assertThat(recorder.ended).isFalse();
+        assertThat(recorder.error).isNull();
+    }
+
+    @Test
+    void anAbortedExchangeThatGetsNoEndTimesOutAndItsSlotLingers() {
+        FcgiExchange exchange = start(true);
+        exchange.endStdin();
+        sent().forEach(io.netty.util.ReferenceCountUtil::release);
+        exchange.abort();
+        backend.advanceTimeBy(5, TimeUnit.SECONDS);
+        backend.runScheduledPendingTasks();
+        assertThat(recorder.error).as("no listener after abort").isNull();
+        assertClosedAndLingering();
+    }
+
+    @Test
+    void abortWhileTheBodyIsStillGoingOutClosesAndTheSlotLingers() {
+        FcgiExchange exchange = start(true);
+        exchange.writeStdin(Unpooled.copiedBuffer("part of it", StandardCharsets.US_ASCII));
+        sent().forEach(io.netty.util.ReferenceCountUtil::release);
+        exchange.abort();
+        assertThat(recorder.error).isNull();
+        assertClosedAndLingering();
     }
 
     @Test

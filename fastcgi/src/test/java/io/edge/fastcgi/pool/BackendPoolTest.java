@@ -142,6 +142,40 @@ class BackendPoolTest {
         assertThat(pool.stats().open()).isEqualTo(1);
     }
 
+    /**
+     * php-fpm goes on running a script whose connection closed: a connection closed in a timeout (or cut off
+     * mid-request) keeps its slot for the linger (the read timeout, 30 s here), so requests wait in the queue,
+     * visibly and with its timeout, instead of in php-fpm's listen backlog.
+     */
+    @Test
+    void aTimedOutOrAbandonedConnectionKeepsItsSlotForTheLinger() {
+        for (Lease.Outcome outcome : new Lease.Outcome[] {Lease.Outcome.TIMED_OUT, Lease.Outcome.ABANDONED}) {
+            onePhp(1, 10);
+            Future<Lease> first = pool.acquire(loopA);
+            connector.succeedNext();
+            Future<Lease> queued = pool.acquire(loopA);
+            first.getNow().release(outcome);
+            assertThat(first.getNow().channel().isActive()).as(outcome + ": closed at once").isFalse();
+            assertThat(queued.isDone()).as(outcome.name()).isFalse();
+            assertThat(connector.pending).as(outcome + ": no connect while the worker may be busy").isEmpty();
+            assertThat(pool.stats().open()).isEqualTo(1);
+            assertThat(pool.stats().lingering()).isEqualTo(1);
+            pool.checkInvariants();
+            timers.advanceMillis(1000);
+            assertThat(queued.cause()).as(outcome.name()).isInstanceOf(QueueTimeoutException.class);
+
+            timers.advanceMillis(28_500);
+            Future<Lease> next = pool.acquire(loopA);
+            timers.advanceMillis(500); // the linger ends 30 s after the close
+            assertThat(pool.stats().lingering()).isZero();
+            assertThat(connector.pending).as(outcome.name()).hasSize(1);
+            connector.succeedNext();
+            assertThat(next.isSuccess()).isTrue();
+            pool.checkInvariants();
+            pool.close();
+        }
+    }
+
     @Test
     void fullQueueRejectsAtOnce() {
         onePhp(1, 1);
