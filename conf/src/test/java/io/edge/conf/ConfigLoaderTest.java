@@ -145,7 +145,7 @@ class ConfigLoaderTest {
         assertThat(php.addresses()).containsExactly("unix:" + dir.resolve("run/php/php-fpm.sock"));
         assertThat(php.maxConnections()).isEqualTo(3);
         assertThat(php.spawn()).isEqualTo(new BackendGroupSettings.Spawn(fpm, 3, List.of("memory_limit = 64M"),
-                dir.resolve("run/php"), false));
+                dir.resolve("run/php"), false, Duration.ofSeconds(60)));
         assertThat(php.queue()).isEqualTo(new BackendGroupSettings.Queue(1024, Duration.ofSeconds(30)));
         assertThat(php.keepAlive()).isEqualTo(new BackendGroupSettings.KeepAlive(true, Duration.ofSeconds(60), 1000));
         assertThat(php.health()).isEqualTo(new BackendGroupSettings.Health(3, Duration.ofSeconds(10)));

@@ -71,14 +71,23 @@ public record BackendGroupSettings(
      * @param runDir   where the pool config, pid file, socket and php-fpm's log go
      * @param runDirTemporary whether {@code runDir} is in the temporary directory edge removes when it stops
      *                 ({@code server.run-dir = ""}): a failed start then quotes the log instead of naming it
+     * @param requestTerminateTimeout php-fpm's {@code request_terminate_timeout} (the group's read timeout): after
+     *                 it php-fpm kills a worker still running its script; zero for none (php-fpm's default)
      */
-    public record Spawn(Path command, int workers, List<String> extraIni, Path runDir, boolean runDirTemporary) {
+    public record Spawn(Path command, int workers, List<String> extraIni, Path runDir, boolean runDirTemporary,
+            Duration requestTerminateTimeout) {
 
         /** What php-fpm takes as a {@code php_admin_value} key. */
         private static final Pattern INI_KEY = Pattern.compile("[A-Za-z0-9_.]+");
 
         public Spawn {
             extraIni = List.copyOf(extraIni);
+            requestTerminateTimeout = requestTerminateTimeout == null ? Duration.ZERO : requestTerminateTimeout;
+        }
+
+        /** Without a {@code request_terminate_timeout}: php-fpm lets a script run as long as it likes. */
+        public Spawn(Path command, int workers, List<String> extraIni, Path runDir, boolean runDirTemporary) {
+            this(command, workers, extraIni, runDir, runDirTemporary, Duration.ZERO);
         }
 
         /** What {@link #iniPathProblem} wants, for a message. */

@@ -58,9 +58,9 @@ import org.slf4j.LoggerFactory;
  * {@code LEASED ──release(TIMED_OUT | ABANDONED)──► LINGERING ──linger──► CLOSED}: the channel is closed at once,
  * but its slot stays taken for the linger time (the group's read timeout). php-fpm does not stop a script when its
  * connection closes, so a slot freed at once would send the next connect into php-fpm's listen backlog, where it
- * waits unseen, past the queue and its timeout, while the worker finishes. The read timeout bounds the guess: with
- * php-fpm's {@code request_terminate_timeout} set to about it the worker is free by then (without it a hung script
- * holds its worker for good, and no linger can tell).
+ * waits unseen, past the queue and its timeout, while the worker finishes. The read timeout bounds the guess: a
+ * php-fpm edge spawns has {@code request_terminate_timeout} set to it, so the worker is free by then; another
+ * php-fpm should set it too (without it a hung script holds its worker for good, and no linger can tell).
  *
  * <h2>An address ({@link Backend})</h2>
  * A busy connect failure makes it ineligible for a short, doubling backoff (5 ms to 200 ms) and is not a

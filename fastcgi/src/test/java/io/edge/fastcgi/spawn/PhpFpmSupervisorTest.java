@@ -47,6 +47,21 @@ class PhpFpmSupervisorTest {
         return supervisor;
     }
 
+    /**
+     * php-fpm lets a script run on after its connection closed (edge's read timeout): request_terminate_timeout,
+     * the group's read timeout in whole seconds (rounded up), bounds how long its worker stays busy.
+     */
+    @Test
+    void thePoolConfigBoundsAScriptByTheReadTimeout() {
+        Path run = dir.resolve("run");
+        assertThat(new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false,
+                java.time.Duration.ofMillis(1500))).config(false)).contains("request_terminate_timeout = 2s\n");
+        assertThat(new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false,
+                java.time.Duration.ofSeconds(60))).config(false)).contains("request_terminate_timeout = 60s\n");
+        assertThat(new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false))
+                .config(false)).doesNotContain("request_terminate_timeout");
+    }
+
     @Test
     void startWritesTheConfigAndServesPhpOnTheSocket() throws Exception {
         started(2, List.of("memory_limit = 33M", ""));
