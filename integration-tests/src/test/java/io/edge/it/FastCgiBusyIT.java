@@ -181,6 +181,39 @@ class FastCgiBusyIT {
         }
     }
 
+    /**
+     * A script that logs a line and then dies with its worker (SIGKILL, as the OOM killer or a segfault would): a
+     * STDERR record came before the connection closed, so the script ran, and it is not run again: one run, then 502
+     * (before, a GET ran three times and killed three workers). One that dies before it writes anything cannot be
+     * told from a connection reset in a stopping php-fpm's backlog, and is replayed (FcgiExchange.mayReplay).
+     */
+    @Test
+    void aGetWhoseWorkerDiedAfterItLoggedIsNotReplayed() throws Exception {
+        PhpScripts.install(Files.createDirectories(dir.resolve("www")));
+        Files.writeString(dir.resolve("www/die.php"), """
+                <?php
+                file_put_contents(__DIR__ . '/../count.txt', "ran\n", FILE_APPEND | LOCK_EX);
+                error_log('about to die');
+                flush(); // php-fpm buffers the STDERR record; a SIGKILL would lose it
+                posix_kill(getmypid(), 9);
+                """);
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 4\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www",
+                                locations = [{ match = "/", fastcgi = php }] }]
+                     fastcgi.backends.php {
+                       addresses = ["%s"]
+                       max-connections = 4
+                       keep-alive.enabled = false
+                     }
+                     """.formatted(fpm.address()))) {
+            HttpResponse<String> died = HTTP.send(HttpRequest.newBuilder(edge.uri("/die.php")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(died.statusCode()).isEqualTo(502);
+            assertThat(Files.readAllLines(dir.resolve("count.txt"))).as("runs of the script").containsExactly("ran");
+        }
+    }
+
     /** The status page's text, over a connection of its own. */
     private static String status(EdgeHarness edge) throws Exception {
         try (RawHttpClient client = new RawHttpClient(edge.address())) {

@@ -67,12 +67,16 @@ import org.slf4j.LoggerFactory;
  *   RESOLVE --existing file or directory (front controller)--> static responder
  *   WAIT --client gone--> waiter cancelled: the request never reaches PHP
  *   WAIT --queue full / deadline--> 503 + Retry-After
- *   EXCHANGE --connection died before the answer, nothing sent or a bodiless GET/HEAD--> WAIT again (twice at most)
+ *   EXCHANGE --connection died before the answer: nothing sent, or a bodiless GET/HEAD that brought back no
+ *            record--> WAIT again (twice at most); otherwise 502
  *   EXCHANGE --client gone--> the backend exchange drops the response until END_REQUEST, keeping its slot
  *            ({@link FcgiExchange#abort})
  * </pre>
  *
- * A request whose body was sent is never replayed.
+ * A request whose body was sent is never replayed, and neither is one that brought back any record (STDOUT,
+ * STDERR): its script ran. A connection reset before any record is replayed for a bodiless GET/HEAD: php-fpm resets
+ * the connections in its backlog when it stops, and a stop and start must fail no request; a worker killed
+ * mid-script before it wrote anything looks the same, and its GET may run up to three times.
  *
  * <p>The response head is held until the backend read that brought it is done: a response that ended in that
  * read goes out as one message with its {@code Content-Length} (one buffer, one write); otherwise the head and
@@ -667,10 +671,11 @@ public final class FastCgiResponder implements Responder {
         public void onError(Throwable cause) {
             exchange.upstreamEnded(); // a retry starts it again
             if (cause instanceof BackendUnavailableException && !headSent && retries < MAX_RETRIES
-                    && (backend == null || replayable())) {
-                // The connection died before an answer: a kept-alive connection the backend had closed, or a
-                // worker that exited (php-fpm reload). Waiting again is safe when nothing was sent, or when the
-                // request is a GET/HEAD without a body; a sent POST is never replayed.
+                    && (backend == null || backend.mayReplay() && replayable())) {
+                // The connection died before an answer. Waiting again is safe when nothing was sent (backend is
+                // null: it failed inside start), and done for a GET/HEAD without a body when no record came back:
+                // a kept-alive connection the backend had closed, or one reset in a stopping php-fpm's backlog. A
+                // sent POST is never replayed, nor a request whose script wrote anything.
                 retries++;
                 backend = null;
                 LOG.debug("[{}] reused backend connection was closed; waiting for another", requestId);

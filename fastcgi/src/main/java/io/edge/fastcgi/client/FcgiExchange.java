@@ -139,7 +139,8 @@ public final class FcgiExchange {
     private boolean stdinEnding;
     /** Something was flushed to the backend (a first {@link #writeStdin} or {@link #endStdin}). */
     private boolean sentAny;
-
+    /** A record arrived from the backend. */
+    private boolean receivedAny;
     private Runnable onWritable;
     private long lastReadNanos;
     private ScheduledFuture<?> readTimer;
@@ -321,6 +322,19 @@ public final class FcgiExchange {
         return state != State.SENDING;
     }
 
+    /**
+     * After a {@link BackendUnavailableException}: whether the request may be sent again on another connection.
+     * True when nothing was sent, or when not a single record came back: a kept-alive connection the backend had
+     * closed as the request went out, or a new one reset in the backlog of a php-fpm that stopped (its master closes
+     * the listener with connections no worker took; issue 3 asks that a stop and start fail no request). A worker
+     * killed mid-script also closes without a record and cannot be told apart on a Unix socket (both are resets), so
+     * such a bodiless GET/HEAD may run again (at most twice, FastCgiResponder); once any record came (STDOUT,
+     * STDERR: a script that logged), the script ran and is never run again.
+     */
+    public boolean mayReplay() {
+        return !sentAny || !receivedAny;
+    }
+
     private void writeDone(ChannelFuture f) {
         if (!f.isSuccess()) {
             fail(new BackendUnavailableException(lease.address() + ": write failed", f.cause()),
@@ -473,6 +487,7 @@ public final class FcgiExchange {
                 ReferenceCountUtil.release(msg);
                 return;
             }
+            receivedAny = true;
             try {
                 if (msg instanceof FcgiStdout stdout && stdout.requestId() == REQUEST_ID) {
                     stdout(stdout);

@@ -12,6 +12,7 @@ import io.edge.fastcgi.codec.FcgiParams;
 import io.edge.fastcgi.codec.FcgiRecordDecoder;
 import io.edge.fastcgi.codec.FcgiRole;
 import io.edge.fastcgi.codec.FcgiStdin;
+import io.edge.fastcgi.pool.Lease;
 import io.edge.fastcgi.pool.TestLeases;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -363,6 +364,60 @@ class FcgiExchangeTest {
         exchange.abort();
         assertThat(recorder.error).isNull();
         assertClosedAndLingering();
+    }
+
+    /**
+     * A new connection reset before any record: as a stopping php-fpm resets the connections in its backlog, which
+     * must be replayed (a stop and start fails no request). Once a record came (a script that logged), never.
+     */
+    @Test
+    void aNewConnectionClosedWithoutARecordMayBeReplayedButNotAfterOne() {
+        FcgiExchange exchange = start(true);
+        exchange.endStdin();
+        sent().forEach(io.netty.util.ReferenceCountUtil::release);
+        backend.close();
+        assertThat(recorder.error).isInstanceOf(BackendUnavailableException.class);
+        assertThat(exchange.mayReplay()).isTrue();
+    }
+
+    @Test
+    void aNewConnectionClosedAfterAStderrRecordMayNotBeReplayed() {
+        FcgiExchange exchange = start(true);
+        exchange.endStdin();
+        sent().forEach(io.netty.util.ReferenceCountUtil::release);
+        backend.writeInbound(record(7, "PHP Fatal error\n"));
+        backend.close();
+        assertThat(recorder.error).isInstanceOf(BackendUnavailableException.class);
+        assertThat(exchange.mayReplay()).isFalse();
+    }
+
+    /**
+     * A kept-alive connection the backend closed as the request went out, nothing coming back: the script never
+     * ran, a replay is safe (nginx retries a cached connection likewise). Once a record came, it is not.
+     */
+    @Test
+    void aReusedConnectionClosedWithoutARecordMayBeReplayedButNotAfterOne() {
+        for (boolean answered : new boolean[] {false, true}) {
+            EmbeddedChannel channel = new EmbeddedChannel();
+            TestLeases.Leased first = TestLeases.lease(channel, true);
+            FcgiExchange.start(first.lease(), List.of(), new FcgiExchange.Options("req-1", 1024, Duration.ofSeconds(5)),
+                    new Recorder()).endStdin();
+            channel.writeInbound(record(6, "\r\n"), endRequest(0));
+            Lease reused = first.pool().acquire(channel.eventLoop()).getNow();
+            assertThat(reused.isReused()).isTrue();
+            Recorder second = new Recorder();
+            FcgiExchange exchange = FcgiExchange.start(reused, List.of(),
+                    new FcgiExchange.Options("req-2", 1024, Duration.ofSeconds(5)), second);
+            exchange.endStdin();
+            if (answered) {
+                channel.writeInbound(record(7, "a notice\n"));
+            }
+            channel.close();
+            assertThat(second.error).isInstanceOf(BackendUnavailableException.class);
+            assertThat(exchange.mayReplay()).as("answered: " + answered).isEqualTo(!answered);
+            channel.finishAndReleaseAll();
+            first.pool().close();
+        }
     }
 
     @Test
