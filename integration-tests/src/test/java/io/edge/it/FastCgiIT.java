@@ -282,6 +282,35 @@ class FastCgiIT {
         }
     }
 
+    /**
+     * Without a front controller a directory still runs its index script, as nginx's {@code index} does for a
+     * location that passes to FastCGI (before, GET / and GET /sub/ were 404 while /index.php ran).
+     */
+    @Test
+    void withoutAFrontControllerADirectoryRunsItsIndexScript(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        String index = "<?php echo $_SERVER['SCRIPT_NAME'], ' for ', $_SERVER['REQUEST_URI'];";
+        Files.writeString(www.resolve("index.php"), index);
+        Files.writeString(Files.createDirectories(www.resolve("sub")).resolve("index.php"), index);
+        Files.createDirectories(www.resolve("empty"));
+        try (EdgeHarness indexed = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "www", index = ["index.php"],
+                  locations = [{ match = "/", fastcgi = php }] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
+                """.formatted(fpm.address()))) {
+            assertThat(body(indexed, "/")).isEqualTo("/index.php for /");
+            assertThat(body(indexed, "/sub/")).isEqualTo("/sub/index.php for /sub/");
+            assertThat(body(indexed, "/sub/?a=1")).isEqualTo("/sub/index.php for /sub/?a=1");
+            assertThat(body(indexed, "/index.php")).isEqualTo("/index.php for /index.php");
+            HttpResponse<String> empty = HTTP.send(HttpRequest.newBuilder(indexed.uri("/empty/")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(empty.statusCode()).as("no index: the static path's answer").isIn(403, 404);
+            HttpResponse<String> missing = HTTP.send(HttpRequest.newBuilder(indexed.uri("/missing/")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(missing.statusCode()).isEqualTo(404);
+        }
+    }
+
     @Test
     void withTheOpenFileCacheOffANewScriptRunsOnTheNextRequest(@TempDir Path own) throws Exception {
         try (EdgeHarness uncached = frontControllerSite(own, "static.open-file-cache.size = 0", new AtomicLong())) {

@@ -64,7 +64,9 @@ import org.slf4j.LoggerFactory;
  *   RESOLVE --script--> [BUFFER the body: memory, then a spool file] --> WAIT (queue) --lease--> EXCHANGE --end--> done
  *   RESOLVE --script, with a ScriptGate (the response cache)--> the gate answers, or runs the script as above,
  *           possibly with a derived request and a ResponseTap that watches or takes over the response
- *   RESOLVE --existing file or directory (front controller)--> static responder
+ *   RESOLVE --directory--> its first index file: a script runs as above, anything else (or none) goes to the static
+ *           responder (as nginx's index, with or without a front controller)
+ *   RESOLVE --existing file (front controller)--> static responder
  *   WAIT --client gone--> waiter cancelled: the request never reaches PHP
  *   WAIT --queue full / deadline--> 503 + Retry-After
  *   EXCHANGE --connection died before the answer: nothing sent, or a bodiless GET/HEAD that brought back no
@@ -314,7 +316,7 @@ public final class FastCgiResponder implements Responder {
     }
 
     /**
-     * A directory under a front controller: the first index file that exists decides; a script runs, any
+     * A directory, with a front controller or without: the first index file that exists decides; a script runs, any
      * other file (or none) goes to the static responder, which applies the same index list. An index file the
      * site's policy refuses is a 403, as the static path's index search answers it.
      */

@@ -23,7 +23,9 @@ import java.util.regex.Pattern;
  *       else is ever handed to PHP as a script, so {@code /uploads/a.jpg/x.php} never runs a JPEG.</li>
  *   <li>With a front controller configured ({@code try_files $uri $uri/ /index.php?$query}): an existing
  *       file is a {@link StaticFile}, a directory is a {@link StaticFile} for the static path to index, and
- *       anything else runs the front controller with the original query and an empty PATH_INFO.</li>
+ *       anything else runs the front controller with the original query and an empty PATH_INFO. Without one, a
+ *       directory is still a {@link StaticFile} (its index script is the caller's to run, as nginx's {@code index}
+ *       does), and anything else that is no script is {@link NotFound}.</li>
  *   <li>A script, request path or front controller the probe calls {@link FileProbe.Kind#FORBIDDEN} (the
  *       site's dotfile or link policy refuses it) is {@link Forbidden}: it neither runs nor falls through to
  *       the front controller, so the answer is the static path's 403 for the same path.</li>
@@ -130,10 +132,13 @@ public final class ScriptResolver {
                 return new Forbidden("script " + scriptName + " refused by the site's dotfile or link policy");
             }
         }
-        if (frontController == null) {
-            return new NotFound("no script for " + path);
-        }
         Path asIs = underRoot(path);
+        if (frontController == null) {
+            // A directory is still answered, as nginx's index answers it without any try_files: the caller looks
+            // for its index script (or hands it to the static path).
+            return asIs != null && probe.kind(asIs) == FileProbe.Kind.DIRECTORY ? new StaticFile(asIs, true)
+                    : new NotFound("no script for " + path);
+        }
         if (asIs != null) {
             FileProbe.Kind kind = probe.kind(asIs);
             if (kind == FileProbe.Kind.FILE && scriptName == null) {

@@ -37,6 +37,16 @@ class ScriptResolverTest {
                 "x=1"));
     }
 
+    /** Without a front controller a directory is still the caller's to index (nginx's index needs no try_files). */
+    @Test
+    void withoutAFrontControllerADirectoryIsLeftToItsIndexAndAnythingElseIsNotFound() {
+        var resolver = new ScriptResolver(root, null);
+        assertThat(resolver.resolve("/", "")).isEqualTo(new StaticFile(root, true));
+        assertThat(resolver.resolve("/uploads/", "")).isEqualTo(new StaticFile(root.resolve("uploads"), true));
+        assertThat(resolver.resolve("/uploads/a.jpg", "")).isInstanceOf(NotFound.class);
+        assertThat(resolver.resolve("/missing/", "")).isInstanceOf(NotFound.class);
+    }
+
     @Test
     void plainScriptHasEmptyPathInfo() {
         var r = (Script) new ScriptResolver(root, null).resolve("/a.php", "");
