@@ -713,7 +713,7 @@ public final class Edge {
             PoolStats stats = pool.stats();
             WaitStats waits = waitStats.get(name);
             String[] group = {"group", name};
-            m.gauge("edge_fastcgi_connections_open", "Backend connections (connecting, leased, idle).", stats.open(), group)
+            m.gauge("edge_fastcgi_connections_open", "Backend connections (connecting, leased, idle, lingering).", stats.open(), group)
                     .gauge("edge_fastcgi_connections_idle", "Idle kept-alive backend connections.", stats.idle(), group)
                     .gauge("edge_fastcgi_connections_lingering", "Backend connections closed while their worker may "
                             + "still run the script (timed out or cut off), still counted as open.", stats.lingering(),
