@@ -3,6 +3,7 @@ package io.edge.cache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.ToIntBiFunction;
 
@@ -24,6 +25,12 @@ public final class BufferCaches {
      */
     public static <K, V> Cache<K, V> bounded(long maxBytes, ToIntBiFunction<K, V> weigher,
                                              Consumer<V> release, LongAdder evictions) {
+        return boundedWithKeys(maxBytes, weigher, (K key, V value) -> release.accept(value), evictions);
+    }
+
+    /** As {@link #bounded}, {@code release} told the key too: for a cache that keeps an index of its keys. */
+    public static <K, V> Cache<K, V> boundedWithKeys(long maxBytes, ToIntBiFunction<K, V> weigher,
+                                                     BiConsumer<K, V> release, LongAdder evictions) {
         return Caffeine.newBuilder()
                 .maximumWeight(maxBytes)
                 .<K, V>weigher(weigher::applyAsInt)
@@ -33,7 +40,7 @@ public final class BufferCaches {
                         evictions.increment();
                     }
                     if (value != null) {
-                        release.accept(value);
+                        release.accept(key, value);
                     }
                 })
                 .build();

@@ -79,7 +79,7 @@ final class PhpScripts {
                 """);
         // The response cache's tests: counts its runs per id in count.txt, headers chosen by the query;
         // hold=NAME (from run holdfrom on, default 1) keeps the worker busy until the test creates NAME (2 min at most);
-        // failfrom=N answers 500 from the N-th run on.
+        // failfrom=N answers 500 from the N-th run on; varyif=NAME sends Vary: NAME only to a request that has NAME.
         write(root, "cache.php", """
                 <?php
                 $id = $_GET['id'] ?? '-';
@@ -95,6 +95,8 @@ final class PhpScripts {
                 if (isset($_GET['failfrom']) && $runs >= (int)$_GET['failfrom']) { header('Status: 500 Internal Server Error'); }
                 if (isset($_GET['cc'])) { header('Cache-Control: ' . $_GET['cc']); }
                 if (isset($_GET['vary'])) { header('Vary: ' . $_GET['vary']); }
+                $varyIf = 'HTTP_' . strtoupper(str_replace('-', '_', $_GET['varyif'] ?? ''));
+                if (isset($_GET['varyif']) && isset($_SERVER[$varyIf])) { header('Vary: ' . $_GET['varyif']); }
                 if (isset($_GET['cookie'])) { header('Set-Cookie: session=' . $_GET['cookie']); }
                 header('Content-Type: text/plain');
                 echo 'id=', $id, ' run=', $runs, ' ae=', $_SERVER['HTTP_ACCEPT_ENCODING'] ?? '';

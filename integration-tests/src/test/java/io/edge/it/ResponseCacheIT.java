@@ -173,4 +173,20 @@ class ResponseCacheIT {
         assertThat(php.get(two).body()).isEqualTo(body("purge2", 2));
         assertThat(php.runs("purge1")).isEqualTo(2);
     }
+
+    @Test
+    void purgeDropsEveryVariantAlsoAfterAnAnswerWithoutVary() throws Exception {
+        // Vary: Accept-Language only when the request has it: the last answer, without Vary, made the cache's
+        // Vary index forget the URL while the en and fr variants stayed stored.
+        String url = url("purgevary", "public, max-age=60", "&varyif=Accept-Language");
+        assertThat(php.get(url, "Accept-Language", "en").body()).isEqualTo(body("purgevary", 1));
+        assertThat(php.get(url, "Accept-Language", "fr").body()).isEqualTo(body("purgevary", 2));
+        assertThat(php.get(url).body()).isEqualTo(body("purgevary", 3));
+        assertThat(php.get(url, "Accept-Language", "fr").body()).isEqualTo(body("purgevary", 3)); // no Vary: any request
+
+        assertThat(php.send("PURGE", url).body()).isEqualTo("purged 3\n");
+        assertThat(php.get(url, "Accept-Language", "en").body()).isEqualTo(body("purgevary", 4));
+        assertThat(php.get(url, "Accept-Language", "fr").body()).isEqualTo(body("purgevary", 5));
+        assertThat(php.runs("purgevary")).isEqualTo(5);
+    }
 }

@@ -27,6 +27,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
@@ -38,6 +39,9 @@ import java.util.function.LongSupplier;
  * stored response named in {@code Vary}. The names are remembered per URL in a small side index, so a
  * lookup knows which request headers make its variant. The index is bounded by bytes too, a sixteenth of
  * {@code maxBytes}, and the entries get the rest: together they never hold more than {@code maxBytes}.
+ * That index may forget a URL (evicted, or dropped when an answer without {@code Vary} is stored) while its
+ * variants are still stored, so purges find the variants through a second index, of the variant keys per
+ * URL, kept exactly as long as the entries (it is part of their weight).
  *
  * <p>Ownership: each entry holds its body once (a direct buffer the cache allocated and copied into); the
  * cache holds one reference to each entry and the removal listener releases it, and so the body, on eviction,
@@ -56,6 +60,11 @@ public final class ResponseCache implements AutoCloseable {
     private static final int VARY_INDEX_SHARE_SHIFT = 4;
     /** Per-entry overhead of the Vary index beyond its strings (node, list, references), an estimate. */
     private static final int VARY_INDEX_OVERHEAD = 160;
+    /**
+     * Per-entry overhead of the variant index beyond the URL's own string (a set node, and the URL's map node
+     * and set charged to each of its variants), an estimate.
+     */
+    private static final int VARIANT_INDEX_OVERHEAD = 200;
     /** RFC 9110 7.6.1 hop-by-hop fields, never stored; {@code Age} is computed on the way out. */
     private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "proxy-connection",
             "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "age");
@@ -67,6 +76,12 @@ public final class ResponseCache implements AutoCloseable {
     private final CachePolicy policy;
     private final Cache<String, StoredResponse> cache;
     private final Cache<String, List<String>> varyIndex;
+    /**
+     * Primary key to the variant keys stored under it, updated after the cache: added to after a put, removed
+     * from by the removal listener when the key is no longer in the cache. Each set changes only inside
+     * {@code compute} on its primary key, so a put and a removal of one key cannot lose each other.
+     */
+    private final ConcurrentHashMap<String, Set<String>> variants = new ConcurrentHashMap<>();
     private final Coalescer coalescer;
     private final Ticker ticker;
     private final LongSupplier wallMillis;
@@ -101,8 +116,9 @@ public final class ResponseCache implements AutoCloseable {
         this.graceNanos = settings.staleGrace().toNanos();
         this.coalescer = new Coalescer(timer, settings.coalesceTimeout());
         long indexBytes = settings.maxBytes() >> VARY_INDEX_SHARE_SHIFT;
-        this.cache = BufferCaches.bounded(settings.maxBytes() - indexBytes,
-                (String key, StoredResponse stored) -> stored.weight(key), StoredResponse::release, evictions);
+        this.cache = BufferCaches.boundedWithKeys(settings.maxBytes() - indexBytes,
+                (String key, StoredResponse stored) -> stored.weight(key) + variantIndexWeight(key), this::removed,
+                evictions);
         this.varyIndex = Caffeine.newBuilder()
                 .maximumWeight(indexBytes)
                 .<String, List<String>>weigher((primary, names) -> varyIndexWeight(primary, names))
@@ -232,7 +248,30 @@ public final class ResponseCache implements AutoCloseable {
             varyIndex.put(primary, List.copyOf(vary));
         }
         cache.put(key, stored);
+        if (!vary.isEmpty()) {
+            variants.compute(primary, (url, keys) -> {
+                Set<String> known = keys != null ? keys : ConcurrentHashMap.newKeySet();
+                known.add(key);
+                return known;
+            });
+        }
         return true;
+    }
+
+    /** The removal listener: gives the cache's reference back, and forgets a variant key that is gone. */
+    private void removed(String key, StoredResponse stored) {
+        stored.release();
+        int cut = key.indexOf(CachePolicy.VARIANT_SEPARATOR);
+        if (cut < 0) {
+            return;
+        }
+        variants.computeIfPresent(key.substring(0, cut), (url, keys) -> {
+            // A replaced entry, or one stored again since, is still there: its key stays known.
+            if (!cache.asMap().containsKey(key)) {
+                keys.remove(key);
+            }
+            return keys.isEmpty() ? null : keys;
+        });
     }
 
     /** {@code received}: the backend's message as it came, for its {@code Age} and {@code Date}. */
@@ -262,6 +301,11 @@ public final class ResponseCache implements AutoCloseable {
             weight += 2 * name.length() + 48;
         }
         return weight;
+    }
+
+    private static int variantIndexWeight(String key) {
+        int cut = key.indexOf(CachePolicy.VARIANT_SEPARATOR);
+        return cut < 0 ? 0 : 2 * cut + VARIANT_INDEX_OVERHEAD;
     }
 
     private static long seconds(long seconds) {
@@ -395,19 +439,18 @@ public final class ResponseCache implements AutoCloseable {
      */
     public int purge(String key, boolean markStale) {
         int purged = purgeOne(key, markStale);
-        if (varyIndex.getIfPresent(key) != null) {
-            String variants = key + CachePolicy.VARIANT_SEPARATOR;
-            for (String k : List.copyOf(cache.asMap().keySet())) {
-                if (k.startsWith(variants)) {
-                    purged += purgeOne(k, markStale);
-                }
+        // Not through the Vary index: it may have forgotten the URL while variants are stored.
+        Set<String> keys = variants.get(key);
+        if (keys != null) {
+            for (String k : List.copyOf(keys)) { // a copy: removing an entry changes the set
+                purged += purgeOne(k, markStale);
             }
         }
         return purged;
     }
 
     /**
-     * Purges every entry whose key starts with {@code prefix} (say {@code "example.org/blog/"}); walks all
+     * Purges every entry (variants too) whose key starts with {@code prefix} (say {@code "example.org/blog/"}); walks all
      * keys, so it costs time in proportion to the cache's size.
      */
     public int purgePrefix(String prefix, boolean markStale) {
@@ -440,6 +483,11 @@ public final class ResponseCache implements AutoCloseable {
 
     private static long weightOf(Cache<?, ?> bounded) {
         return bounded.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+    }
+
+    /** URLs the variant index holds; tests check that it forgets what the cache no longer has. */
+    int variantIndexSize() {
+        return variants.size();
     }
 
     /** Runs pending maintenance (eviction); tests call it before reading the bound. */

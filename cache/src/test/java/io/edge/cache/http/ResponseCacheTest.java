@@ -340,6 +340,36 @@ class ResponseCacheTest {
     }
 
     @Test
+    void purgeRemovesTheVariantsOfAUrlTheVaryIndexForgot() {
+        // The script varies on Accept-Language only when the request has it: the answer without Vary, stored
+        // last, drops the URL from the Vary index while the two variants stay stored.
+        store(get("/v", "Accept-Language", "en"), backend("en 1", "Cache-Control", "max-age=60", "Vary", "Accept-Language"));
+        store(get("/v", "Accept-Language", "fr"), backend("fr 1", "Cache-Control", "max-age=60", "Vary", "Accept-Language"));
+        store(get("/v"), backend("none 1", "Cache-Control", "max-age=60"));
+        assertThat(cache.purge(ResponseCache.keyOf(get("/v")), false)).isEqualTo(3);
+
+        // A new answer with Vary makes the index know the URL again: no old variant may come back with it.
+        store(get("/v", "Accept-Language", "en"), backend("en 2", "Cache-Control", "max-age=60", "Vary", "Accept-Language"));
+        assertThat(cache.lookup(get("/v", "Accept-Language", "fr")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+        assertThat(body(cache.lookup(get("/v", "Accept-Language", "en")).response())).isEqualTo("en 2");
+        assertThat(cache.stats().entries()).isEqualTo(1);
+
+        store(get("/v", "Accept-Language", "fr"), backend("fr 2", "Cache-Control", "max-age=60", "Vary", "Accept-Language"));
+        store(get("/v"), backend("none 2", "Cache-Control", "max-age=60"));
+        assertThat(cache.purgePrefix(ResponseCache.keyOf(get("/v")), true)).isEqualTo(3);
+        assertThat(cache.purge(ResponseCache.keyOf(get("/v")), false)).isEqualTo(3);
+        assertThat(cache.stats().entries()).isZero();
+    }
+
+    @Test
+    void theVariantIndexForgetsVariantsOnceTheyAreGone() {
+        store(get("/v", "Accept-Language", "en"), backend("en", "Cache-Control", "max-age=60", "Vary", "Accept-Language"));
+        store(get("/v", "Accept-Language", "en"), backend("en again", "Cache-Control", "max-age=60", "Vary", "Accept-Language"));
+        assertThat(cache.purge(ResponseCache.keyOf(get("/v")), false)).isEqualTo(1); // the replaced one stayed known
+        assertThat(cache.variantIndexSize()).isZero(); // and the purged one was forgotten
+    }
+
+    @Test
     void aResponseBeingSentSurvivesPurgeAndEviction() {
         store(get("/a"), backend("still here", "Cache-Control", "max-age=60"));
         FullHttpResponse sending = cache.lookup(get("/a")).response();
