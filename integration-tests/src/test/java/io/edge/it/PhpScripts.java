@@ -79,7 +79,8 @@ final class PhpScripts {
                 """);
         // The response cache's tests: counts its runs per id in count.txt, headers chosen by the query;
         // hold=NAME (from run holdfrom on, default 1) keeps the worker busy until the test creates NAME (2 min at most);
-        // failfrom=N answers 500 from the N-th run on; varyif=NAME sends Vary: NAME only to a request that has NAME.
+        // failfrom=N answers 500 from the N-th run on; varyif=NAME sends Vary: NAME only to a request that has NAME;
+        // location=URI answers 302 to it.
         write(root, "cache.php", """
                 <?php
                 $id = $_GET['id'] ?? '-';
@@ -98,6 +99,7 @@ final class PhpScripts {
                 $varyIf = 'HTTP_' . strtoupper(str_replace('-', '_', $_GET['varyif'] ?? ''));
                 if (isset($_GET['varyif']) && isset($_SERVER[$varyIf])) { header('Vary: ' . $_GET['varyif']); }
                 if (isset($_GET['cookie'])) { header('Set-Cookie: session=' . $_GET['cookie']); }
+                if (isset($_GET['location'])) { header('Location: ' . $_GET['location']); }
                 header('Content-Type: text/plain');
                 echo 'id=', $id, ' run=', $runs, ' ae=', $_SERVER['HTTP_ACCEPT_ENCODING'] ?? '';
                 """);

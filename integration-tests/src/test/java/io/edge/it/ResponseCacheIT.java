@@ -5,7 +5,9 @@ import static io.edge.it.CachedPhp.eventually;
 import static io.edge.it.CachedPhp.url;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URLEncoder;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -175,6 +177,38 @@ class ResponseCacheIT {
     }
 
     @Test
+    void aSuccessfulPostInvalidatesItsUrlAndAFailedOneDoesNot() throws Exception {
+        String url = url("post", "public, max-age=60", "");
+        assertThat(php.get(url).body()).isEqualTo(body("post", 1));
+        assertThat(php.get(url).body()).isEqualTo(body("post", 1));
+        HttpResponse<String> post = php.send("POST", url);
+        assertThat(post.statusCode()).isEqualTo(200);
+        assertThat(post.body()).isEqualTo(body("post", 2));
+        assertThat(php.get(url).body()).isEqualTo(body("post", 3));
+        assertThat(php.get(url).body()).isEqualTo(body("post", 3));
+
+        String failing = url("postfail", "public, max-age=60", "&failfrom=2");
+        assertThat(php.get(failing).body()).isEqualTo(body("postfail", 1));
+        assertThat(php.send("POST", failing).statusCode()).isEqualTo(500);
+        assertThat(php.get(failing).body()).isEqualTo(body("postfail", 1));
+        assertThat(php.runs("postfail")).isEqualTo(2);
+    }
+
+    @Test
+    void aPostInvalidatesTheLocationItNamesOnItsOwnHostOnly() throws Exception {
+        String page = url("postloc", "public, max-age=60", "");
+        String other = url("postother", "public, max-age=60", "");
+        assertThat(php.get(page).body()).isEqualTo(body("postloc", 1));
+        assertThat(php.get(other).body()).isEqualTo(body("postother", 1));
+
+        String elsewhere = "http://elsewhere.example" + other;
+        assertThat(php.send("POST", url("postform", null, "&location=" + encode(elsewhere))).statusCode()).isEqualTo(302);
+        assertThat(php.send("POST", url("postform", null, "&location=" + encode(page))).statusCode()).isEqualTo(302);
+        assertThat(php.get(page).body()).isEqualTo(body("postloc", 2));
+        assertThat(php.get(other).body()).as("another host's URL stays").isEqualTo(body("postother", 1));
+    }
+
+    @Test
     void purgeDropsEveryVariantAlsoAfterAnAnswerWithoutVary() throws Exception {
         // Vary: Accept-Language only when the request has it: the last answer, without Vary, made the cache's
         // Vary index forget the URL while the en and fr variants stayed stored.
@@ -188,5 +222,9 @@ class ResponseCacheIT {
         assertThat(php.get(url, "Accept-Language", "en").body()).isEqualTo(body("purgevary", 4));
         assertThat(php.get(url, "Accept-Language", "fr").body()).isEqualTo(body("purgevary", 5));
         assertThat(php.runs("purgevary")).isEqualTo(5);
+    }
+
+    private static String encode(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
     }
 }

@@ -7,6 +7,8 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -194,6 +196,40 @@ final class CachePolicy {
         }
         // The port stays: a script may write it into links (HTTP_HOST), so "a:8080" must not answer for "a".
         return host.toLowerCase(Locale.ROOT) + HOST_SEPARATOR + target;
+    }
+
+    /**
+     * RFC 9111 4.4: whether a non-error answer to {@code method} invalidates what is stored for its target; true
+     * for every method but the safe GET, HEAD, OPTIONS and TRACE (one whose safety is unknown counts as unsafe).
+     */
+    static boolean invalidates(HttpMethod method) {
+        return !HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)
+                && !HttpMethod.OPTIONS.equals(method) && !HttpMethod.TRACE.equals(method);
+    }
+
+    /**
+     * The primary key of {@code reference} (a {@code Location} or {@code Content-Location} value, absolute or
+     * relative) resolved against the request keyed {@code requestKey}; {@code null} when it names another host
+     * (RFC 9111 4.4: invalidating for another origin would let one site empty another's entries), is no http(s)
+     * URI, or does not parse.
+     */
+    static String referencedKey(String requestKey, String reference) {
+        int cut = requestKey.indexOf(HOST_SEPARATOR);
+        String host = requestKey.substring(0, cut);
+        URI resolved;
+        try {
+            resolved = new URI("http://" + host + requestKey.substring(cut + 1)).resolve(new URI(reference.strip()));
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            return null;
+        }
+        String scheme = resolved.getScheme();
+        String authority = resolved.getRawAuthority();
+        if (resolved.isOpaque() || !("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme))
+                || authority == null || !authority.toLowerCase(Locale.ROOT).equals(host)) {
+            return null;
+        }
+        String path = resolved.getRawPath() == null || resolved.getRawPath().isEmpty() ? "/" : resolved.getRawPath();
+        return host + HOST_SEPARATOR + path + (resolved.getRawQuery() == null ? "" : "?" + resolved.getRawQuery());
     }
 
     /**

@@ -450,6 +450,31 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     /**
+     * RFC 9111 4.4: after a non-error answer (2xx or 3xx) to an unsafe method (any but GET, HEAD, OPTIONS and
+     * TRACE), removes every entry (all variants) of the request's target URI, and of the URIs its
+     * {@code Location} and {@code Content-Location} name on the same host; does nothing for any other answer
+     * or method. The caller may call it again for the same answer (say at its head and at its end).
+     *
+     * @return how many entries were removed
+     */
+    public int invalidate(HttpRequest clientRequest, HttpResponse backendResponse) {
+        int status = backendResponse.status().code();
+        if (status < 200 || status >= 400 || !CachePolicy.invalidates(clientRequest.method())) {
+            return 0;
+        }
+        String target = CachePolicy.primaryKey(clientRequest);
+        int removed = purge(target, false);
+        for (CharSequence name : List.of(HttpHeaderNames.LOCATION, HttpHeaderNames.CONTENT_LOCATION)) {
+            String reference = backendResponse.headers().get(name);
+            String key = reference == null ? null : CachePolicy.referencedKey(target, reference);
+            if (key != null && !key.equals(target)) {
+                removed += purge(key, false);
+            }
+        }
+        return removed;
+    }
+
+    /**
      * Purges every entry (variants too) whose key starts with {@code prefix} (say {@code "example.org/blog/"}); walks all
      * keys, so it costs time in proportion to the cache's size.
      */

@@ -179,4 +179,24 @@ class CachePolicyTest {
         assertThat(List.of(gzip, none, empty)).doesNotHaveDuplicates();
         assertThat(CachePolicy.variantKey("h/p", List.of(), get("/p").headers())).isEqualTo("h/p");
     }
+
+    @Test
+    void unsafeMethodsAndSameHostLocationsAreInvalidated() {
+        assertThat(List.of(HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.PATCH, HttpMethod.valueOf("FOO")))
+                .allMatch(CachePolicy::invalidates);
+        assertThat(List.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.TRACE))
+                .noneMatch(CachePolicy::invalidates);
+
+        String request = "example.org:8080\n/shop/cart?add=7";
+        assertThat(CachePolicy.referencedKey(request, "/shop/item/7")).isEqualTo("example.org:8080\n/shop/item/7");
+        assertThat(CachePolicy.referencedKey(request, "list?page=1")).isEqualTo("example.org:8080\n/shop/list?page=1");
+        assertThat(CachePolicy.referencedKey(request, " https://Example.ORG:8080/a%20b ")).isEqualTo("example.org:8080\n/a%20b");
+        assertThat(CachePolicy.referencedKey(request, "http://example.org:8080")).isEqualTo("example.org:8080\n/");
+        assertThat(CachePolicy.referencedKey(request, "http://example.org/shop/item/7")).as("another port").isNull();
+        assertThat(CachePolicy.referencedKey(request, "//elsewhere.org/shop/item/7")).isNull();
+        assertThat(CachePolicy.referencedKey(request, "ftp://example.org:8080/x")).isNull();
+        assertThat(CachePolicy.referencedKey(request, "mailto:shop@example.org")).isNull();
+        assertThat(CachePolicy.referencedKey(request, "/no spaces")).isNull();
+        assertThat(CachePolicy.referencedKey("\n/cart", "/item")).as("no Host to compare with").isNull();
+    }
 }

@@ -370,6 +370,28 @@ class ResponseCacheTest {
     }
 
     @Test
+    void aNonErrorAnswerToAnUnsafeMethodRemovesItsTargetAndItsSameHostLocations() {
+        for (String uri : List.of("/shop/item/7", "/shop/list?page=1", "/shop/other", "/shop/kept")) {
+            store(get(uri), backend(uri, "Cache-Control", "max-age=60"));
+        }
+        store(get("/shop/cart", "Accept-Language", "en"), backend("en", "Cache-Control", "max-age=60", "Vary", "Accept-Language"));
+        store(get("/shop/cart"), backend("none", "Cache-Control", "max-age=60")); // the Vary index forgot the URL
+        HttpRequest post = request(HttpMethod.POST, "/shop/cart");
+
+        assertThat(cache.invalidate(post, CachePolicyTest.response(500))).isZero();
+        assertThat(cache.invalidate(post, CachePolicyTest.response(404))).isZero();
+        assertThat(cache.invalidate(request(HttpMethod.OPTIONS, "/shop/cart"), CachePolicyTest.response(200))).isZero();
+        assertThat(cache.invalidate(post, CachePolicyTest.response(303, "Location", "http://elsewhere.org/shop/item/7")))
+                .as("the target with its variant, not another host's URL").isEqualTo(2);
+        assertThat(cache.invalidate(request(HttpMethod.PUT, "/shop/item/9"), CachePolicyTest.response(201,
+                "Location", "/shop/item/7", "Content-Location", "../list?page=1"))).isEqualTo(2);
+        assertThat(cache.invalidate(request(HttpMethod.DELETE, "/shop/item/9"), CachePolicyTest.response(204,
+                "Content-Location", "http://EXAMPLE.org/shop/other"))).isEqualTo(1);
+        assertThat(cache.stats().entries()).isEqualTo(1);
+        assertThat(cache.lookup(get("/shop/kept")).outcome()).isEqualTo(Lookup.Outcome.FRESH);
+    }
+
+    @Test
     void aResponseBeingSentSurvivesPurgeAndEviction() {
         store(get("/a"), backend("still here", "Cache-Control", "max-age=60"));
         FullHttpResponse sending = cache.lookup(get("/a")).response();

@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The response cache in front of a FastCGI location's scripts (a {@link FastCgiResponder.ScriptGate}).
- * GET and HEAD without a body are looked up; everything else goes straight to the backend.
+ * GET and HEAD without a body are looked up; everything else goes straight to the backend, and a non-error
+ * answer to an unsafe method (POST, PUT, DELETE...) removes what the cache holds for the URIs it changed
+ * ({@link ResponseCache#invalidate}, RFC 9111 4.4).
  *
  * <pre>
  *   lookup --BYPASS-----------------> backend as sent, nothing stored
@@ -66,7 +68,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         HttpMethod method = clientRequest.method();
         boolean bodiless = HttpUtil.getContentLength(clientRequest, 0L) == 0 && !HttpUtil.isTransferEncodingChunked(clientRequest);
         if (!(HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method)) || !bodiless) {
-            backend.run(exchange, clientRequest, null);
+            backend.run(exchange, clientRequest, new Invalidation(clientRequest));
             return;
         }
         Lookup lookup = cache.lookup(clientRequest);
@@ -358,6 +360,44 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             } else {
                 ticket.failed();
             }
+        }
+    }
+
+    /**
+     * Watches the answer to a request the cache does not look up; the answer goes to the client as usual. The
+     * cache decides from method and status whether it invalidates anything ({@link ResponseCache#invalidate}).
+     */
+    private final class Invalidation implements FastCgiResponder.ResponseTap {
+        private final HttpRequest clientRequest;
+        private HttpResponse backendResponse;
+
+        Invalidation(HttpRequest clientRequest) {
+            this.clientRequest = clientRequest;
+        }
+
+        @Override
+        public boolean onHead(HttpResponse backendResponse) {
+            this.backendResponse = backendResponse;
+            cache.invalidate(clientRequest, backendResponse);
+            return true;
+        }
+
+        @Override
+        public void onBody(ByteBuf chunk) {
+        }
+
+        @Override
+        public void onEnd() {
+            // Once more: PHP sends its head with its first output and may change state after it, and a GET that
+            // was at the backend meanwhile may have stored what the URI showed before.
+            if (backendResponse != null) {
+                cache.invalidate(clientRequest, backendResponse);
+            }
+        }
+
+        @Override
+        public boolean onError(Throwable cause) {
+            return false; // the responder answers as without a tap
         }
     }
 
