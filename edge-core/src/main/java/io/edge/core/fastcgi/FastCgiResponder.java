@@ -179,6 +179,16 @@ public final class FastCgiResponder implements Responder {
 
         /** Returns true when the tap answered the exchange; false lets the responder fail it. */
         boolean onError(Throwable cause);
+
+        /**
+         * The client went away before the response ended. Returns true to have the backend's response go on
+         * for this tap alone: nothing more is written to the client, {@code onHead} (whatever it returns),
+         * {@code onBody}, {@code onEnd} or {@code onError} follow as they would have, and what {@code onError}
+         * returns is ignored. False (the default) aborts the backend request, and no call follows.
+         */
+        default boolean onClientGone() {
+            return false;
+        }
     }
 
     /**
@@ -380,10 +390,15 @@ public final class FastCgiResponder implements Responder {
         /** The request body, read whole before the call; owned by the call, null for none. */
         private final SpooledBody body;
         private final Channel clientChannel;
+        /** Taken while the client is connected: a detached call may reach the backend after it left. */
+        private final InetSocketAddress localAddress;
+        private final InetSocketAddress remoteAddress;
         private final String requestId = Long.toString(REQUEST_IDS.incrementAndGet(), 36);
         private Future<Lease> pending;
         private FcgiExchange backend;
         private boolean clientGone;
+        /** The client went away and the tap goes on alone ({@link ResponseTap#onClientGone}): nothing is written. */
+        private boolean detached;
         private int retries;
         private boolean headSent;
         private boolean redirected;
@@ -407,6 +422,8 @@ public final class FastCgiResponder implements Responder {
             this.body = body;
             this.contentLength = body == null ? -1 : body.length();
             this.clientChannel = exchange.clientChannel();
+            this.localAddress = exchange.localAddress();
+            this.remoteAddress = exchange.remoteAddress();
             exchange.onClientGone(this::clientGone);
         }
 
@@ -426,9 +443,7 @@ public final class FastCgiResponder implements Responder {
             }
             if (!f.isSuccess()) {
                 releaseBody();
-                if (!clientGone && !(tap != null && tap.onError(f.cause()))) {
-                    exchange.fail(f.cause());
-                }
+                failed(f.cause());
                 return;
             }
             Lease lease = f.getNow();
@@ -466,21 +481,19 @@ public final class FastCgiResponder implements Responder {
         private CgiRequest cgiRequest() {
             List<Map.Entry<String, String>> headers = new ArrayList<>(request.headers().size());
             request.headers().forEach(headers::add);
-            InetSocketAddress local = exchange.localAddress();
-            InetSocketAddress remote = exchange.remoteAddress();
             String host = request.headers().get(HttpHeaderNames.HOST);
             String serverName = host != null ? Router.hostName(host)
                     : exchange.site().serverNames().isEmpty() ? "" : exchange.site().serverNames().get(0);
             return new CgiRequest(request.method().name(), request.uri(), request.protocolVersion().text(),
                     exchange.path(), exchange.query(), headers, request.headers().get(HttpHeaderNames.CONTENT_TYPE),
-                    contentLength, serverName, local.getPort(), local.getAddress().getHostAddress(),
-                    remote.getAddress().getHostAddress(), remote.getPort(), false);
+                    contentLength, serverName, localAddress.getPort(), localAddress.getAddress().getHostAddress(),
+                    remoteAddress.getAddress().getHostAddress(), remoteAddress.getPort(), false);
         }
 
         @Override
         public void onHead(HttpResponse head) {
             headSent = true;
-            if (tap != null && !tap.onHead(head)) {
+            if ((tap != null && !tap.onHead(head)) || detached) {
                 takenOver = true;
                 return;
             }
@@ -693,12 +706,32 @@ public final class FastCgiResponder implements Responder {
                     // after coalesce-timeout; the head was passed, so the tap leaves the answer to the static path.
                     tap.onError(cause);
                 }
+            } else {
+                failed(cause);
+            }
+        }
+
+        /** Tells the tap, then (unless the tap answered, or nobody is left to answer) fails the exchange. */
+        private void failed(Throwable cause) {
+            if (detached) {
+                tap.onError(cause); // the client is gone: only the tap is left to tell
             } else if (!clientGone && !(tap != null && tap.onError(cause))) {
                 exchange.fail(cause);
             }
         }
 
         private void clientGone() {
+            if (tap != null && tap.onClientGone()) {
+                // The tap still wants the answer (the cache, for requests waiting for this one): the request stays
+                // queued or at the backend, and only the client's part ends.
+                detached = true;
+                takenOver = true;
+                releaseHeld();
+                if (backend != null) {
+                    backend.resumeResponse(); // a pause waiting for the client to take more would never end now
+                }
+                return;
+            }
             clientGone = true;
             releaseBody();
             releaseHeld();
