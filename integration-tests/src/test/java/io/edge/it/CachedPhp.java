@@ -3,6 +3,7 @@ package io.edge.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.net.Socket;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -39,7 +40,10 @@ final class CachedPhp implements AutoCloseable {
             started = EdgeHarness.start(dir, """
                     sites = [{
                       server-names = ["_"], default = true, root = "www"
-                      locations = [{ match = "/", fastcgi = php, cache = true }]
+                      locations = [
+                        { match = "/", fastcgi = php, cache = true }
+                        { match = "= /edge-status", status = true }
+                      ]
                     }]
                     fastcgi.backends.php { addresses = ["%s"], %s }
                     cache.responses { %s }
@@ -98,6 +102,31 @@ final class CachedPhp implements AutoCloseable {
             request.header(headers[i], headers[i + 1]);
         }
         return request.build();
+    }
+
+    /**
+     * Sends a GET for {@code path} on a connection of its own and returns it unread: a client that can leave
+     * (close it) before its answer comes.
+     */
+    Socket sendAndHold(String path) throws IOException {
+        Socket client = new Socket(edge.address().getAddress(), edge.address().getPort());
+        try {
+            client.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + edge.uri("/").getAuthority()
+                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            client.getOutputStream().flush();
+        } catch (IOException | RuntimeException e) {
+            client.close();
+            throw e;
+        }
+        return client;
+    }
+
+    /** The value of one sample on edge's status page (Prometheus text), e.g. {@code edge_connections_open}. */
+    long metric(String name) throws Exception {
+        String page = get("/edge-status?format=prometheus").body();
+        return page.lines().filter(line -> line.startsWith(name + " "))
+                .mapToLong(line -> (long) Double.parseDouble(line.substring(name.length() + 1).strip()))
+                .findFirst().orElseThrow(() -> new AssertionError(name + " not on the status page:\n" + page));
     }
 
     /** How often cache.php ran for {@code id}. */

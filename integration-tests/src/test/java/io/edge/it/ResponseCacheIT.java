@@ -5,6 +5,7 @@ import static io.edge.it.CachedPhp.eventually;
 import static io.edge.it.CachedPhp.url;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.Socket;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -153,6 +154,57 @@ class ResponseCacheIT {
         php.release("release-swr");
         eventually(() -> php.get(url).body(), body("swr", 2)::equals); // stored once its body ended
         assertThat(php.runs("swr")).isEqualTo(2);
+    }
+
+    @Test
+    void aLeaderWhoseClientLeavesStillAnswersItsFollowersFromOneRun() throws Exception {
+        String url = url("leave", "public, max-age=60", "&hold=release-leave");
+        List<CompletableFuture<HttpResponse<String>>> followers = leaderLeavesWithFourFollowers(url, "leave", 1);
+        php.release("release-leave");
+        for (CompletableFuture<HttpResponse<String>> follower : followers) {
+            assertThat(follower.get().statusCode()).isEqualTo(200);
+            assertThat(follower.get().body()).isEqualTo(body("leave", 1));
+        }
+        assertThat(php.runs("leave")).isEqualTo(1);
+        assertThat(php.get(url).body()).isEqualTo(body("leave", 1)); // stored
+    }
+
+    @Test
+    void followersOfALeaderWhoseClientLeftGetItsAnswerNotAStaleCopy() throws Exception {
+        String url = url("leavestale", "public, max-age=10", "&hold=release-leavestale&holdfrom=2");
+        assertThat(php.get(url).body()).isEqualTo(body("leavestale", 1));
+        php.advance(Duration.ofSeconds(11)); // stale, inside the configured grace: a copy that may answer on error
+        List<CompletableFuture<HttpResponse<String>>> followers = leaderLeavesWithFourFollowers(url, "leavestale", 2);
+        php.release("release-leavestale");
+        for (CompletableFuture<HttpResponse<String>> follower : followers) {
+            assertThat(follower.get().body()).isEqualTo(body("leavestale", 2)); // nothing failed: no stale answer
+        }
+        assertThat(php.runs("leavestale")).isEqualTo(2);
+    }
+
+    /**
+     * Sends a GET for {@code url} on a connection of its own, waits until it leads a flight (its run, the
+     * {@code run}-th of {@code id}, held in PHP) that four more GETs wait for, then closes that connection and
+     * waits until edge has seen it go. Returns the four answers to come.
+     */
+    private static List<CompletableFuture<HttpResponse<String>>> leaderLeavesWithFourFollowers(String url, String id,
+            int run) throws Exception {
+        long coalesced = php.metric("edge_response_cache_coalesced_total");
+        List<CompletableFuture<HttpResponse<String>>> followers = new ArrayList<>();
+        long open;
+        Socket leader = php.sendAndHold(url);
+        try {
+            eventually(() -> php.runs(id), runs -> runs == run);
+            for (int i = 0; i < 4; i++) {
+                followers.add(php.getAsync(url));
+            }
+            eventually(() -> php.metric("edge_response_cache_coalesced_total") - coalesced, n -> n == 4);
+            open = php.metric("edge_connections_open");
+        } finally {
+            leader.close(); // the leader's client leaves
+        }
+        eventually(() -> php.metric("edge_connections_open"), n -> n < open);
+        return followers;
     }
 
     @Test

@@ -50,7 +50,10 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * Everything runs on the client's event loop; followers are resumed there. A leader whose client goes away
- * gives up recording and fails its flight, so followers are never left waiting longer than the timeout.
+ * before its answer came goes on without it: the answer is read to its end and stored, and its flight ends
+ * as it would have (followers wait for it, bounded by coalesce-timeout, and the script runs once); nothing
+ * failed, so no stale copy answers for it. A leader that already passes an answer the cache cannot store
+ * gives up then and ends its flight done, which sends the followers to the backend.
  */
 public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
 
@@ -165,9 +168,15 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         if (!conditional) {
             backendRequest.headers().remove(HttpHeaderNames.IF_NONE_MATCH).remove(HttpHeaderNames.IF_MODIFIED_SINCE);
         }
-        Fetch fetch = new Fetch(exchange, backend, lookup, ticket, backendRequest);
-        exchange.onClientGone(fetch::clientGone);
-        backend.run(exchange, backendRequest, fetch);
+        // A leader may outlive its client (Fetch.onClientGone): the backend it runs on is kept (a reload meanwhile
+        // closes it only once the answer is in).
+        Runnable release = ticket != null ? exchange.holdBackends() : () -> { };
+        try {
+            backend.run(exchange, backendRequest, new Fetch(exchange, backend, lookup, ticket, backendRequest, release));
+        } catch (RuntimeException | Error e) {
+            release.run();
+            throw e;
+        }
     }
 
     /**
@@ -224,6 +233,8 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
      *   onHead --304, entry--------------> REVALIDATED --onEnd / onError--> merged answer (or again, unconditional)
      *          --5xx, stale usable-------> ERROR_STALE --onEnd / onError--> stale answer
      *          --otherwise---------------> STREAMING (recorded when storable) --onEnd--> stored
+     *   any state, client gone, a leader (not STREAMING unrecorded) --> DETACHED: the same, nobody answered
+     *   any state, client gone, otherwise ------------------------------> backend aborted, ticket done
      * </pre>
      */
     private final class Fetch implements FastCgiResponder.ResponseTap {
@@ -238,14 +249,20 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         private boolean revalidated;
         private HttpResponseStatus replacedError;
         private boolean headPassed;
+        /** The client left; the answer goes on for the cache and the followers only. */
+        private boolean detached;
+        /** Releases the backend a leader runs on ({@link Exchange#holdBackends}); nothing for others. */
+        private final Runnable release;
+        private boolean ended;
 
         Fetch(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, Coalescer.Ticket ticket,
-              HttpRequest backendRequest) {
+              HttpRequest backendRequest, Runnable release) {
             this.exchange = exchange;
             this.backend = backend;
             this.lookup = lookup;
             this.ticket = ticket;
             this.backendRequest = backendRequest;
+            this.release = release;
         }
 
         @Override
@@ -275,6 +292,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
 
         @Override
         public void onEnd() {
+            end();
             if (recorder != null) {
                 recorder.finish();
                 recorder = null;
@@ -292,6 +310,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
 
         @Override
         public boolean onError(Throwable cause) {
+            end();
             closeRecorder();
             if (revalidated) {
                 // The 304 was merged before the backend failed: the entry is as good as after onEnd.
@@ -300,6 +319,9 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 return true;
             }
             endTicket(false);
+            if (detached) {
+                return true; // nobody to answer
+            }
             if (replacedError != null) {
                 answerStaleFor(replacedError);
                 return true;
@@ -316,6 +338,10 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         }
 
         private void answerMerged() {
+            if (detached) {
+                releaseMerged(); // the merge into the entry is what counts now
+                return;
+            }
             FullHttpResponse response = merged;
             merged = null;
             if (!answer(exchange, response)) {
@@ -326,15 +352,34 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
 
         /** The backend's 5xx was held back for the stale copy; if that was evicted meanwhile, the status goes out. */
         private void answerStaleFor(HttpResponseStatus backendStatus) {
-            if (!answer(exchange, lookup.responseOnError())) {
+            if (!detached && !answer(exchange, lookup.responseOnError())) {
                 exchange.sendError(backendStatus);
             }
         }
 
-        void clientGone() {
+        @Override
+        public boolean onClientGone() {
+            if (ended) {
+                return false;
+            }
+            if (ticket != null && !(headPassed && recorder == null)) {
+                // Followers wait for this answer, and the backend is not failing: only this client left. Failing
+                // the flight would send them all to the backend (or to a stale copy); reading it to its end for
+                // the cache answers them, and the script runs once.
+                detached = true;
+                return true;
+            }
+            end();
             closeRecorder();
             releaseMerged();
-            endTicket(false);
+            endTicket(true); // a leader passing an answer that is not stored: the followers go on their own
+            return false;
+        }
+
+        /** The response ended, failed or was given up: the backend hold goes (more than once changes nothing). */
+        private void end() {
+            ended = true;
+            release.run();
         }
 
         private void closeRecorder() {
