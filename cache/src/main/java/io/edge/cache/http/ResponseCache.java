@@ -250,9 +250,13 @@ public final class ResponseCache implements AutoCloseable {
         cache.put(key, stored);
         if (!vary.isEmpty()) {
             variants.compute(primary, (url, keys) -> {
+                // Not an entry already gone: evicted by its own put (a full cache turns away a newcomer), or by
+                // another thread since, its removal ran before this and would not forget it (serialised on url).
                 Set<String> known = keys != null ? keys : ConcurrentHashMap.newKeySet();
-                known.add(key);
-                return known;
+                if (cache.asMap().containsKey(key)) {
+                    known.add(key);
+                }
+                return known.isEmpty() ? null : known;
             });
         }
         return true;

@@ -369,6 +369,22 @@ class ResponseCacheTest {
         assertThat(cache.variantIndexSize()).isZero(); // and the purged one was forgotten
     }
 
+    /**
+     * A full cache turns most newcomers away (W-TinyLFU): their removal runs inside their own put, before the variant
+     * record knew them. Thousands of distinct URLs with Vary (query strings a client picks) must not leave a key each.
+     */
+    @Test
+    void theVariantIndexKeepsNoKeyOfAnEntryTurnedAwayByAFullCache() {
+        cache.close();
+        cache = cache(Duration.ZERO, 256 * 1024, ByteBufAllocator.DEFAULT);
+        for (int i = 0; i < 5_000; i++) {
+            store(get("/v?i=" + i, "Accept-Language", "en"),
+                    backend("x".repeat(512), "Cache-Control", "max-age=60", "Vary", "Accept-Language"));
+        }
+        cache.cleanUp();
+        assertThat(cache.variantIndexSize()).isLessThanOrEqualTo((int) cache.stats().entries());
+    }
+
     @Test
     void aNonErrorAnswerToAnUnsafeMethodRemovesItsTargetAndItsSameHostLocations() {
         for (String uri : List.of("/shop/item/7", "/shop/list?page=1", "/shop/other", "/shop/kept")) {
