@@ -182,6 +182,46 @@ class FastCgiBusyIT {
     }
 
     /**
+     * A script that keeps writing (a stream, a long poll) whose client leaves is stopped by the close of its
+     * connection, as PHP stops a script whose client is gone at its next write: the slot is free at once, and the one
+     * worker serves the next request. Kept until the script's end instead, the slot would be taken for 120 s and the
+     * next request answered 503 when its 10 s in the queue ran out.
+     */
+    @Test
+    void aWritingScriptWhoseClientLeftIsStoppedAndItsSlotFreed() throws Exception {
+        PhpScripts.install(Files.createDirectories(dir.resolve("www")));
+        Files.writeString(dir.resolve("www/stream.php"), """
+                <?php
+                $log = __DIR__ . '/../count.txt';
+                file_put_contents($log, "start\n", FILE_APPEND | LOCK_EX);
+                for ($i = 0; $i < 12000; $i++) { echo "tick\n"; flush(); usleep(10000); }
+                file_put_contents($log, "end\n", FILE_APPEND | LOCK_EX);
+                """);
+        Path counter = dir.resolve("count.txt");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www",
+                                locations = [{ match = "/", fastcgi = php }] }]
+                     fastcgi.backends.php {
+                       addresses = ["%s"]
+                       max-connections = 1
+                       queue { max-waiters = 10, timeout = 10 s }
+                       timeouts.read = 120 s
+                     }
+                     """.formatted(fpm.address()))) {
+            try (Socket gone = new Socket(edge.address().getAddress(), edge.address().getPort())) {
+                gone.getOutputStream().write("GET /stream.php HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                byte[] some = new byte[64];
+                assertThat(gone.getInputStream().read(some)).as("the stream began").isPositive();
+            }
+            HttpResponse<String> next = HTTP.send(HttpRequest.newBuilder(edge.uri("/count.php?id=next")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(next.statusCode()).as("served by the one worker, which the close freed").isEqualTo(200);
+            assertThat(Files.readAllLines(counter)).containsExactly("start", "next");
+        }
+    }
+
+    /**
      * A script that logs a line and then dies with its worker (SIGKILL, as the OOM killer or a segfault would): a
      * STDERR record came before the connection closed, so the script ran, and it is not run again: one run, then 502
      * (before, a GET ran three times and killed three workers). One that dies before it writes anything cannot be

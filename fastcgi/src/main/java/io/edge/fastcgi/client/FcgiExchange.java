@@ -53,9 +53,11 @@ import org.slf4j.LoggerFactory;
  *     --protocol error, close, OVERLOADED--> FAILED (connection closed, lease released)
  *     --read or write timeout--> FAILED (lease released as TIMED_OUT: the worker may still run the script)
  *     --abort, request whole--> DISCARDING
- *     --abort, request not whole--> FAILED (lease released as ABANDONED)
- *   DISCARDING (the listener is gone; the response is read and dropped, STDERR still logged)
+ *     --abort, request not whole--> FAILED (lease released as ABANDONED: the slot is free at once)
+ *   DISCARDING (the listener is gone; the backend is silent, its script still running)
  *     --END_REQUEST--> ENDED (lease released as above)   --read timeout--> FAILED (TIMED_OUT)
+ *     --STDOUT or STDERR not followed by END_REQUEST in the same read--> FAILED (connection closed, slot free:
+ *                      the script goes on writing, so the close stops it)
  *     --close, protocol error--> FAILED
  * </pre>
  * ENDED and FAILED are terminal; the lease is released exactly once, on entering either. The listener hears of
@@ -64,7 +66,11 @@ import org.slf4j.LoggerFactory;
  * <p>Why DISCARDING: php-fpm does not stop a script when its connection closes (a script that writes nothing
  * does not notice), so closing the connection of a gone client would free edge's slot while the worker still
  * runs the script, and the next connect would wait unseen in php-fpm's listen backlog. Keeping the exchange
- * until END_REQUEST keeps the slot taken exactly as long as the worker is.
+ * until END_REQUEST keeps the slot taken exactly as long as the worker is. A script that writes, though, is
+ * stopped by the close (its next write fails, and PHP aborts a script whose client is gone unless it set
+ * {@code ignore_user_abort}): output after the abort that END_REQUEST does not follow in the same read closes the
+ * connection and frees the slot, so a streaming or long-polling script whose client left does not hold its worker
+ * to its natural end.
  *
  * <p>Backpressure: when the client cannot take more, call {@link #pauseResponse} (the backend channel stops
  * reading, so the backend blocks on its writes) and {@link #resumeResponse} when it can. Before writing
@@ -141,6 +147,8 @@ public final class FcgiExchange {
     private boolean sentAny;
     /** A record arrived from the backend. */
     private boolean receivedAny;
+    /** STDOUT or STDERR came in the read going on, after {@link #abort}. */
+    private boolean outputWhileDiscarding;
     private Runnable onWritable;
     private long lastReadNanos;
     private ScheduledFuture<?> readTimer;
@@ -289,10 +297,10 @@ public final class FcgiExchange {
 
     /**
      * The response is no longer wanted (the client went away): the listener is not called again. A request the
-     * backend has whole is left to finish: the exchange reads and drops the response until END_REQUEST (or the
-     * read timeout), and only then releases the lease, so the slot stays taken while the backend's worker runs
-     * the script. A request cut off while going out closes the connection at once; its lease is released as
-     * {@link Lease.Outcome#ABANDONED} (the worker may run the script on what it got), or as
+     * backend has whole is left to finish while it is silent: the lease is released at END_REQUEST (or the
+     * read timeout), so the slot stays taken while the backend's worker runs the script; the first record it sends
+     * closes the connection instead, which stops a script that writes. A request cut off while going out closes the
+     * connection at once; its lease is released as {@link Lease.Outcome#ABANDONED}, or as
      * {@link Lease.Outcome#CLOSE} when nothing was sent yet.
      */
     public void abort() {
@@ -422,10 +430,6 @@ public final class FcgiExchange {
     }
 
     private void stdout(FcgiStdout stdout) {
-        if (state == State.DISCARDING) {
-            stdout.release();
-            return;
-        }
         ByteBuf content = stdout.content();
         if (parser.head() == null) {
             boolean complete;
@@ -488,6 +492,13 @@ public final class FcgiExchange {
                 return;
             }
             receivedAny = true;
+            if (state == State.DISCARDING && !(msg instanceof FcgiEndRequest)) {
+                // Output for a client that left: dropped; unless END_REQUEST follows in this read (the script's
+                // last words), the script goes on writing, and the close at the read's end stops it.
+                ReferenceCountUtil.release(msg);
+                outputWhileDiscarding = true;
+                return;
+            }
             try {
                 if (msg instanceof FcgiStdout stdout && stdout.requestId() == REQUEST_ID) {
                     stdout(stdout);
@@ -508,6 +519,9 @@ public final class FcgiExchange {
         public void channelReadComplete(ChannelHandlerContext ctx) {
             if (state == State.SENDING) {
                 listener.onReadComplete();
+            } else if (state == State.DISCARDING && outputWhileDiscarding) {
+                fail(new BackendUnavailableException(lease.address() + ": output for a client that left"),
+                        Lease.Outcome.CLOSE);
             }
             ctx.fireChannelReadComplete();
         }

@@ -52,10 +52,10 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>A connection ({@link PooledConnection})</h2>
  * {@code (connecting) ──► LEASED ──release(REUSABLE), keep-alive, under max-requests──► IDLE ──► LEASED};
- * {@code LEASED ──release(CLOSE | BACKEND_FAILED)──► CLOSED}; {@code IDLE ──idle timeout or peer close──► CLOSED}; an idle connection a request on another loop
+ * {@code LEASED ──release(CLOSE | BACKEND_FAILED | ABANDONED)──► CLOSED}; {@code IDLE ──idle timeout or peer close──► CLOSED}; an idle connection a request on another loop
  * needs (every slot taken) is moved to that loop, not closed. A slot freed by any of these goes to the oldest
  * waiter at once.
- * {@code LEASED ──release(TIMED_OUT | ABANDONED)──► LINGERING ──linger──► CLOSED}: the channel is closed at once,
+ * {@code LEASED ──release(TIMED_OUT)──► LINGERING ──linger──► CLOSED}: the channel is closed at once,
  * but its slot stays taken for the linger time (the group's read timeout). php-fpm does not stop a script when its
  * connection closes, so a slot freed at once would send the next connect into php-fpm's listen backlog, where it
  * waits unseen, past the queue and its timeout, while the worker finishes. The read timeout bounds the guess: a
@@ -548,8 +548,7 @@ public final class BackendPool implements AutoCloseable {
         Backend b = pc.backend;
         List<Runnable> after = new ArrayList<>(2);
         long now = timers.nanoTime();
-        boolean lingers = (outcome == Lease.Outcome.TIMED_OUT || outcome == Lease.Outcome.ABANDONED)
-                && lingerNanos > 0;
+        boolean lingers = outcome == Lease.Outcome.TIMED_OUT && lingerNanos > 0;
         synchronized (this) {
             if (!lingers) {
                 b.busyUntil = 0; // a worker is free again, so its backlog has room

@@ -23,9 +23,10 @@ public final class Lease {
          */
         TIMED_OUT,
         /**
-         * The request was cut off while going out (its client left, its body could not be read back): close,
-         * no failure, and keep the slot taken for the pool's linger time, since the worker may run the script
-         * on what it got.
+         * The request was cut off while going out (its client left, its body could not be read back): close, no
+         * failure, and the slot is free at once. No linger: the worker's reads of what is left of its request
+         * end there (php-fpm reads a form body whole before the script runs), so it is free soon; a linger here
+         * let a client that starts uploads and drops them hold every slot for the read timeout.
          */
         ABANDONED
     }

@@ -26,6 +26,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The backend side is played by the test on an {@link EmbeddedChannel}: it reads what the exchange wrote and
@@ -282,7 +284,7 @@ class FcgiExchangeTest {
         exchange.resumeResponse();
         assertThat(backend.config().isAutoRead()).isTrue();
         exchange.abort();
-        backend.writeInbound(record(6, "\r\n"), endRequest(0));
+        backend.writeInbound(record(6, "\r\n"), endRequest(0)); // its last words and its end, in one read
         assertThat(leased.pool().stats().idle()).isEqualTo(1);
     }
 
@@ -319,7 +321,7 @@ class FcgiExchangeTest {
      * was paused; STDERR is still logged. Then the connection is pooled as after any clean end.
      */
     @Test
-    void abortOnceTheRequestIsWholeDropsTheResponseAndKeepsTheSlotUntilEndRequest() {
+    void abortOnceTheRequestIsWholeKeepsTheSlotWhileTheScriptIsSilentUntilEndRequest() {
         FcgiExchange exchange = start(true);
         exchange.endStdin();
         sent().forEach(io.netty.util.ReferenceCountUtil::release);
@@ -330,18 +332,34 @@ class FcgiExchangeTest {
         assertThat(backend.config().isAutoRead()).as("nobody waits for the response any more").isTrue();
         assertThat(leased.lease().isReleased()).as("the worker still runs the script").isFalse();
         assertThat(leased.pool().stats().open()).isEqualTo(1);
-        ByteBuf late = record(6, "more body nobody reads");
-        backend.writeInbound(late, record(7, "PHP Warning: still running\n"));
-        assertThat(late.refCnt()).as("dropped").isZero();
-        backend.advanceTimeBy(4, TimeUnit.SECONDS); // the read timeout (5 s) still bounds it, counted from the data
+        backend.advanceTimeBy(4, TimeUnit.SECONDS); // the read timeout (5 s) still bounds it
         backend.runScheduledPendingTasks();
         assertThat(backend.isActive()).isTrue();
-        backend.writeInbound(record(6, ""), endRequest(0));
+        backend.writeInbound(endRequest(0));
         assertThat(leased.lease().isReleased()).isTrue();
         assertThat(leased.pool().stats().idle()).as("clean end: kept alive").isEqualTo(1);
         assertThat(recorder.body).as("the listener heard nothing after abort").hasToString("first");
         assertThat(recorder.ended).isFalse();
         assertThat(recorder.error).isNull();
+    }
+
+    /**
+     * A script still writing for a client that left (a stream, a long poll) is stopped by the close, as before the
+     * exchange was kept: the first record after the abort closes the connection and frees the slot at once.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {6, 7}) // STDOUT, STDERR
+    void aRecordAfterTheAbortClosesTheConnectionAndFreesTheSlot(int type) {
+        FcgiExchange exchange = start(true);
+        exchange.endStdin();
+        sent().forEach(io.netty.util.ReferenceCountUtil::release);
+        exchange.abort();
+        ByteBuf late = record(type, "tick\n");
+        backend.writeInbound(late);
+        assertThat(late.refCnt()).as("dropped").isZero();
+        assertClosedAndNotPooled();
+        assertThat(leased.pool().stats().lingering()).isZero();
+        assertThat(recorder.error).as("no listener after abort").isNull();
     }
 
     @Test
@@ -357,13 +375,14 @@ class FcgiExchangeTest {
     }
 
     @Test
-    void abortWhileTheBodyIsStillGoingOutClosesAndTheSlotLingers() {
+    void abortWhileTheBodyIsStillGoingOutClosesAndFreesTheSlot() {
         FcgiExchange exchange = start(true);
         exchange.writeStdin(Unpooled.copiedBuffer("part of it", StandardCharsets.US_ASCII));
         sent().forEach(io.netty.util.ReferenceCountUtil::release);
         exchange.abort();
         assertThat(recorder.error).isNull();
-        assertClosedAndLingering();
+        assertClosedAndNotPooled();
+        assertThat(leased.pool().stats().lingering()).as("the worker reads the end of its input and is free").isZero();
     }
 
     /**
