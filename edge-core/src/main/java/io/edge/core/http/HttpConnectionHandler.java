@@ -166,6 +166,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void start(HttpRequest request) {
+        if (pausedForWrites) {
+            // Started because the channel is writable again, maybe before its writability event came: reading
+            // must not stay off for this exchange (its body), which that event, once it comes, would not undo.
+            pausedForWrites = false;
+            updateReading();
+        }
         timeouts.headReceived();
         DecoderResult result = request.decoderResult();
         if (result.isFailure()) {

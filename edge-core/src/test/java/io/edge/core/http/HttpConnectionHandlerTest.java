@@ -441,6 +441,31 @@ class HttpConnectionHandlerTest {
     }
 
     @Test
+    void aRequestStartedBeforeTheWritabilityEventCameStillReadsItsBody() {
+        long[] bodyBytes = {0};
+        open(exchange -> {
+            if (exchange.path().equals("/first")) {
+                client.unsafe().outboundBuffer().setUserDefinedWritability(1, false); // its answer fills the socket
+                answerInTheRequestsVersion(exchange);
+                return;
+            }
+            exchange.readBody(content -> {
+                bodyBytes[0] += content.content().readableBytes();
+                content.release();
+            });
+        });
+        EmbeddedClient.send(client, "GET /first HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(client.config().isAutoRead()).as("stopped: the client reads nothing").isFalse();
+        // writable again, its event not delivered yet, and a request already read is decoded meanwhile
+        client.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+        EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n");
+        client.runPendingTasks();
+        assertThat(client.config().isAutoRead()).as("the body must be read").isTrue();
+        EmbeddedClient.send(client, "01234");
+        assertThat(bodyBytes[0]).isEqualTo(5);
+    }
+
+    @Test
     void thousandsOfRequestsPipelinedBehindASlowOneAreAllAnsweredInOrder() {
         // Netty's codec alone fails the connection past 128 pipelined requests, and answering each at once from
         // inside the previous one's end would nest 5 000 deep.
