@@ -1,6 +1,7 @@
 package io.edge.aio.file;
 
 import io.edge.aio.linux.FdChannels;
+import io.edge.aio.linux.FileStatus;
 import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.AbstractReferenceCounted;
@@ -30,6 +31,7 @@ public final class OpenFile extends AbstractReferenceCounted {
     private volatile FileChannel channel;
     private final long size;
     private final long lastModifiedMillis;
+    private final long changeTimeNanos;
     private final Object fileKey;
     private final String etag;
     private final FdBudget budget;
@@ -76,6 +78,7 @@ public final class OpenFile extends AbstractReferenceCounted {
         }
         this.size = size;
         this.lastModifiedMillis = stat.lastModifiedTime().toMillis();
+        this.changeTimeNanos = changeTimeOf(stat);
         this.fileKey = stat.fileKey();
         this.etag = '"' + Long.toHexString(lastModifiedMillis) + '-' + Long.toHexString(size) + '"';
         this.budget = budget;
@@ -205,17 +208,51 @@ public final class OpenFile extends AbstractReferenceCounted {
         return etag;
     }
 
-    /** What identifies the file: a {@link io.edge.aio.linux.FileStatus.Key} where it was stat'ed natively. */
-    Object fileKey() {
+    /**
+     * What identifies the file (device and inode): a {@link FileStatus.Key} where it was stat'ed natively, else the
+     * JDK's file key; compares with the {@code fileKey()} of {@link #stat(Path)}.
+     */
+    public Object fileKey() {
         return fileKey;
     }
 
-    /** Whether {@code stat} still describes this file: same inode, size and mtime. */
+    /**
+     * The file's ctime when it was opened, nanoseconds since the epoch, or {@link #CHANGE_TIME_UNKNOWN} where the
+     * JDK stat'ed it; compares with {@link #changeTimeOf} a {@link #stat(Path)}.
+     */
+    public long changeTimeNanos() {
+        return changeTimeNanos;
+    }
+
+    /**
+     * Whether {@code stat} still describes this file: same inode, size, mtime and ctime. A file rewritten in place with
+     * its mtime restored ({@code cp -p}) reads its new bytes through the descriptor anyway, but is reopened, so that
+     * what it tells ({@link #changeTimeNanos}) is true again for the caches that keep its bytes.
+     */
     boolean matches(BasicFileAttributes stat) {
         return stat.isDirectory() == isDirectory()
                 && (isDirectory() || stat.size() == size)
                 && stat.lastModifiedTime().toMillis() == lastModifiedMillis
+                && changeTimeOf(stat) == changeTimeNanos
                 && Objects.equals(stat.fileKey(), fileKey);
+    }
+
+    /** The ctime a stat that does not give one (the JDK's) is said to have: it compares equal only to itself. */
+    public static final long CHANGE_TIME_UNKNOWN = Long.MIN_VALUE;
+
+    /** The ctime of {@code stat}, nanoseconds since the epoch, where it is a {@code statx} one; else unknown. */
+    public static long changeTimeOf(BasicFileAttributes stat) {
+        return stat instanceof FileStatus status ? status.ctimeNanos() : CHANGE_TIME_UNKNOWN;
+    }
+
+    /**
+     * Stats {@code path}, links followed, as the open-file cache stats what it opens: {@code statx} where the natives
+     * are there, else the JDK. What it says compares with an open file's {@link #fileKey()} and
+     * {@link #changeTimeNanos()}, for a cache of a file's bytes to tell whether they are still the file's. Blocks.
+     */
+    public static BasicFileAttributes stat(Path path) throws IOException {
+        return Syscalls.isAvailable() ? Syscalls.stat(path.toString(), true)
+                : Files.readAttributes(path, BasicFileAttributes.class);
     }
 
     @Override

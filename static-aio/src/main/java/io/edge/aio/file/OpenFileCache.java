@@ -29,7 +29,7 @@ import java.util.Map;
 
 /**
  * Open descriptors by path, bounded by count, trusted for {@code revalidateAfter} and then stat'ed again
- * (a changed inode, size or mtime reopens the file), all under one descriptor budget.
+ * (a changed inode, size, mtime or ctime reopens the file), all under one descriptor budget.
  *
  * <p>Ownership: the cache holds one reference to each cached {@link OpenFile} and releases it on eviction,
  * invalidation or replacement; {@link #acquire} hands out a further reference that the caller releases

@@ -15,8 +15,10 @@ import java.nio.file.attribute.FileTime;
  * @param inode         the inode number
  * @param mount         the id of the mount the file was reached through, never reused since boot
  *                      ({@code STATX_MNT_ID_UNIQUE}, Linux 6.8); 0 where the kernel does not give it
+ * @param ctimeNanos    status change time, nanoseconds since the epoch: moved by every write, rename or chmod, and
+ *                      set back by no call, so a file rewritten with its mtime restored ({@code cp -p}) still shows
  */
-public record FileStatus(int mode, long size, long mtimeMillis, long device, long inode, long mount)
+public record FileStatus(int mode, long size, long mtimeMillis, long device, long inode, long mount, long ctimeNanos)
         implements BasicFileAttributes {
 
     private static final int S_IFMT = 0170000;

@@ -63,8 +63,8 @@ public final class Syscalls {
     private static final int AT_STATX_DONT_SYNC = 0x4000;
     /** The mount's 64-bit id, never reused since boot (Linux 6.8; older kernels ignore the bit). */
     private static final int STATX_MNT_ID_UNIQUE = 0x4000;
-    /** STATX_TYPE | STATX_MODE | STATX_MTIME | STATX_INO | STATX_SIZE | STATX_MNT_ID_UNIQUE */
-    private static final int STATX_WANTED = 0x1 | 0x2 | 0x40 | 0x100 | 0x200 | STATX_MNT_ID_UNIQUE;
+    /** STATX_TYPE | STATX_MODE | STATX_MTIME | STATX_CTIME | STATX_INO | STATX_SIZE | STATX_MNT_ID_UNIQUE */
+    private static final int STATX_WANTED = 0x1 | 0x2 | 0x40 | 0x80 | 0x100 | 0x200 | STATX_MNT_ID_UNIQUE;
     private static final int PATH_MAX = 4096;
     /** Per thread: a NUL-terminated path, then {@code struct open_how} (24 bytes) or {@code struct statx} (256). */
     private static final FastThreadLocal<Scratch> SCRATCH = Scratch.perThread(PATH_MAX + 256);
@@ -386,14 +386,16 @@ public final class Syscalls {
         if (result != 0) {
             throw openFailure(what, -result);
         }
-        // struct statx: mask u32 @0, mode u16 @28, ino u64 @32, size u64 @40, mtime {i64 sec @112, u32 nsec @120},
-        // dev_major/minor u32 @136/140, mnt_id u64 @144 (the unique one when the mask says so)
+        // struct statx: mask u32 @0, mode u16 @28, ino u64 @32, size u64 @40, ctime {i64 sec @96, u32 nsec @104},
+        // mtime {i64 sec @112, u32 nsec @120}, dev_major/minor u32 @136/140, mnt_id u64 @144 (the unique one when
+        // the mask says so)
         ByteBuffer b = m.buffer;
         boolean mountKnown = (b.getInt(out) & STATX_MNT_ID_UNIQUE) != 0;
         return new FileStatus(b.getShort(out + 28) & 0xFFFF, b.getLong(out + 40),
                 b.getLong(out + 112) * 1000 + (b.getInt(out + 120) & 0xFFFFFFFFL) / 1_000_000,
                 ((long) b.getInt(out + 136) << 32) | (b.getInt(out + 140) & 0xFFFFFFFFL), b.getLong(out + 32),
-                mountKnown ? b.getLong(out + 144) : 0);
+                mountKnown ? b.getLong(out + 144) : 0,
+                b.getLong(out + 96) * 1_000_000_000 + (b.getInt(out + 104) & 0xFFFFFFFFL));
     }
 
     /** {@code fstatfs(fd).f_type} (a file system's magic number), or -errno. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.edge.aio.PathPolicy;
 import io.edge.aio.StaticIoSettings;
+import io.edge.aio.linux.Syscalls;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
 import java.io.IOException;
@@ -16,11 +17,13 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -163,6 +166,33 @@ class OpenFileCacheTest {
             assertThat(fresh.etag()).isNotEqualTo(first.etag());
             assertThat(first.refCnt()).isZero();
             assertThat(cache.descriptorsInUse()).isEqualTo(1);
+            fresh.release();
+        }
+    }
+
+    /**
+     * {@code cp -p} over a cached file: same inode, size and mtime. Its descriptor would read the new bytes anyway,
+     * but the file is reopened, so that its ctime, which the content cache compares, is the file's as it is now.
+     */
+    @Test
+    void revalidationReopensAFileRewrittenInPlaceWithItsMtimeRestored() throws IOException {
+        Assumptions.assumeTrue(Syscalls.isAvailable(), "statx gives the ctime");
+        Path path = dir.resolve("f0");
+        try (OpenFileCache cache = cache(4, 10)) {
+            OpenFile first = cache.acquire(path, true);
+            first.release();
+            FileTime mtime = Files.getLastModifiedTime(path);
+            do { // until the ctime moved: a coarse kernel clock may stamp a write in the same tick alike
+                Files.writeString(path, "FILE 0", StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+                Files.setLastModifiedTime(path, mtime);
+            } while (OpenFile.changeTimeOf(OpenFile.stat(path)) == first.changeTimeNanos());
+
+            clock.addAndGet(Duration.ofSeconds(6).toNanos());
+            OpenFile fresh = cache.acquire(path, true);
+            assertThat(fresh).isNotSameAs(first);
+            assertThat(fresh.fileKey()).isEqualTo(first.fileKey());
+            assertThat(fresh.etag()).isEqualTo(first.etag());
+            assertThat(fresh.changeTimeNanos()).isEqualTo(OpenFile.changeTimeOf(OpenFile.stat(path)));
             fresh.release();
         }
     }

@@ -7,6 +7,9 @@ import com.sun.jna.Pointer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,6 +53,18 @@ class SyscallsTest {
         } finally {
             Syscalls.closeQuietly(fd);
         }
+    }
+
+    /** The fields read out of {@code struct statx} are the ones the JDK's {@code stat} reports. */
+    @Test
+    void statxTellsWhatTheJdksStatTells() throws Exception {
+        Path file = Files.writeString(dir.resolve("s"), "statx");
+        FileStatus status = Syscalls.stat(file.toString(), true);
+        Map<String, Object> jdk = Files.readAttributes(file, "unix:ino,size,lastModifiedTime,ctime");
+        assertThat(status.inode()).isEqualTo(jdk.get("ino"));
+        assertThat(status.size()).isEqualTo(jdk.get("size"));
+        assertThat(status.mtimeMillis()).isEqualTo(((FileTime) jdk.get("lastModifiedTime")).toMillis());
+        assertThat(status.ctimeNanos()).isEqualTo(((FileTime) jdk.get("ctime")).to(TimeUnit.NANOSECONDS));
     }
 
     @Test
