@@ -8,7 +8,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.util.IllegalReferenceCountException;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
@@ -22,15 +21,21 @@ import java.util.concurrent.atomic.LongAdder;
  * that its caller releases; so a buffer being sent outlives its eviction.
  *
  * <p>Revalidation: an entry is trusted for {@code revalidateAfter}; the first {@link #get} after that stats
- * the file through the caller's {@link Stat} and drops the entry if size or mtime changed or the stat
- * failed. That stat is the only I/O the cache does, and only when an entry is due.
+ * the file through the caller's {@link Stat} and drops the entry if it is another file now, or its size,
+ * mtime or ctime changed ({@link FileVersion}), or the stat failed. That stat is the only I/O the cache does, and only when an entry is due.
  */
 public final class ContentCache implements AutoCloseable {
 
     /** Stats a file now; the cache calls it only for an entry due for revalidation. */
     @FunctionalInterface
     public interface Stat {
-        BasicFileAttributes stat(Path path) throws IOException;
+        /**
+         * The version of the regular file at {@code path}, told as the {@link ContentMetadata#file} of what was
+         * put for it was (same kind of file key, ctime where that stat gave one).
+         *
+         * @throws IOException if it is gone, unreadable or no longer a regular file
+         */
+        FileVersion stat(Path path) throws IOException;
     }
 
     /*
@@ -122,13 +127,13 @@ public final class ContentCache implements AutoCloseable {
      * why), drops {@code entry} and returns false.
      */
     private boolean stillValid(Path path, Entry entry, Stat stat) {
-        BasicFileAttributes attributes;
+        FileVersion now;
         try {
-            attributes = stat.stat(path);
+            now = stat.stat(path);
         } catch (IOException e) {
-            attributes = null;
+            now = null;
         }
-        if (attributes != null && entry.metadata.matches(attributes)) {
+        if (now != null && entry.metadata.matches(now)) {
             return true;
         }
         if (cache.asMap().remove(path, entry)) {

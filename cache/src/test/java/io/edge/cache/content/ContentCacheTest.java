@@ -11,11 +11,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,8 +33,18 @@ class ContentCacheTest {
     final AtomicInteger stats = new AtomicInteger();
     final ContentCache.Stat stat = path -> {
         stats.incrementAndGet();
-        return Files.readAttributes(path, BasicFileAttributes.class);
+        return version(path);
     };
+
+    /** The file's version as the JDK tells it on Linux: its file key (device and inode), size, mtime and ctime. */
+    static FileVersion version(Path path) throws IOException {
+        Map<String, Object> a = Files.readAttributes(path, "unix:fileKey,size,lastModifiedTime,ctime,isRegularFile");
+        if (!(Boolean) a.get("isRegularFile")) {
+            throw new NoSuchFileException(path.toString(), null, "not a regular file");
+        }
+        return new FileVersion(a.get("fileKey"), (Long) a.get("size"), ((FileTime) a.get("lastModifiedTime")).toMillis(),
+                ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS));
+    }
 
     private ContentCache cache(long maxBytes, int maxFileSize) {
         return new ContentCache(new ContentCacheSettings(maxBytes, maxFileSize, Duration.ofSeconds(5)), clock::get);
@@ -44,15 +57,15 @@ class ContentCacheTest {
     }
 
     private static ContentMetadata meta(long size) {
-        return new ContentMetadata(size, FileTime.fromMillis(1_000), "\"e\"", "text/plain");
+        return new ContentMetadata(new FileVersion(null, size, 1_000, FileVersion.CHANGE_TIME_UNKNOWN), "\"e\"",
+                "text/plain");
     }
 
     /** Writes a file and puts its bytes, as the static path would after reading it. */
     private Path cached(ContentCache cache, String name, String text) throws IOException {
         Path file = dir.resolve(name);
         Files.writeString(file, text);
-        BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-        assertThat(cache.put(file, direct(text), new ContentMetadata(a.size(), a.lastModifiedTime(), null, null))).isTrue();
+        assertThat(cache.put(file, direct(text), new ContentMetadata(version(file), null, null))).isTrue();
         return file;
     }
 
@@ -250,6 +263,50 @@ class ContentCacheTest {
             })).isNull();
             assertThat(cache.stats().invalidations()).isEqualTo(2);
         }
+    }
+
+    /** The reviewer's {@code mv r.new r.txt}: another inode with the same size and mtime replaces the file. */
+    @Test
+    void aFileRenamedOverItWithTheSameSizeAndMtimeInvalidates() throws IOException {
+        try (ContentCache cache = cache(1 << 20, 1024)) {
+            Path file = cached(cache, "r.txt", "AAAA-version-1\n");
+            FileTime mtime = Files.getLastModifiedTime(file);
+            Path replacement = dir.resolve("r.new");
+            Files.writeString(replacement, "BBBB-version-2\n");
+            Files.setLastModifiedTime(replacement, mtime);
+            Files.move(replacement, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            clock.addAndGet(Duration.ofSeconds(5).toNanos());
+            assertThat(cache.get(file, stat)).isNull();
+            assertThat(cache.stats().invalidations()).isEqualTo(1);
+        }
+    }
+
+    /** The reviewer's {@code cp -p} over the file: the same inode rewritten, size and mtime put back. */
+    @Test
+    void aFileRewrittenInPlaceWithItsMtimeRestoredInvalidates() throws IOException {
+        try (ContentCache cache = cache(1 << 20, 1024)) {
+            Path file = cached(cache, "r.txt", "AAAA-version-1\n");
+            Object inode = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+            rewriteKeepingTimes(file, "BBBB-version-2\n");
+            assertThat(Files.readAttributes(file, BasicFileAttributes.class).fileKey()).isEqualTo(inode);
+            clock.addAndGet(Duration.ofSeconds(5).toNanos());
+            assertThat(cache.get(file, stat)).isNull();
+            assertThat(cache.stats().invalidations()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * What {@code cp -p} does to an existing file: truncates and writes it, then sets its mtime back. Repeated until
+     * the ctime moved: the kernel stamps with a clock that may tick only every few milliseconds (a file system
+     * without fine-grained ctimes), and a test rewriting within one tick would have changed nothing a stat can see.
+     */
+    static void rewriteKeepingTimes(Path file, String text) throws IOException {
+        FileTime mtime = Files.getLastModifiedTime(file);
+        long ctime = version(file).changeTimeNanos();
+        do {
+            Files.writeString(file, text, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+            Files.setLastModifiedTime(file, mtime);
+        } while (version(file).changeTimeNanos() == ctime);
     }
 
     @Test

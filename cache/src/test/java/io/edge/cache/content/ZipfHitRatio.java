@@ -8,7 +8,6 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -199,7 +198,6 @@ final class ZipfHitRatio {
         ContentCache.Stat noStat = path -> {
             throw new IllegalStateException("revalidated " + path + " on a clock that never moves");
         };
-        FileTime mtime = FileTime.fromMillis(0);
         long hits = 0;
         try {
             ContentCacheSettings settings = new ContentCacheSettings(maxBytes, MAX_FILE_SIZE, Duration.ofSeconds(1));
@@ -213,7 +211,8 @@ final class ZipfHitRatio {
                     } else if (file.size() <= MAX_FILE_SIZE && cache.admit(file.path())) { // as the server does
                         // the cache takes over this slice's reference
                         cache.put(file.path(), shared.retainedSlice(0, file.size()),
-                                new ContentMetadata(file.size(), mtime, null, null));
+                                new ContentMetadata(new FileVersion(null, file.size(), 0,
+                                        FileVersion.CHANGE_TIME_UNKNOWN), null, null));
                     }
                 }
             }

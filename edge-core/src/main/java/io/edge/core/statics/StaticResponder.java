@@ -18,6 +18,7 @@ import io.edge.core.statics.MultipartByteranges.Text;
 import io.edge.cache.content.CachedContent;
 import io.edge.cache.content.ContentCache;
 import io.edge.cache.content.ContentMetadata;
+import io.edge.cache.content.FileVersion;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -43,11 +44,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -469,14 +468,28 @@ public final class StaticResponder implements Responder {
         contentCache.put(path, copy.writeBytes(content, content.readerIndex(), size), metadata);
     }
 
-    /** The content cache's revalidation (on its own thread): a file gone is also dropped from the open-file cache. */
-    private BasicFileAttributes stat(Path path) throws IOException {
+    /**
+     * The content cache's revalidation (on its own thread), with the stat the open-file cache takes, so that file key
+     * and ctime compare with those of the {@link OpenFile} the bytes were read from. A file gone is also dropped from
+     * the open-file cache.
+     */
+    private FileVersion stat(Path path) throws IOException {
+        BasicFileAttributes stat;
         try {
-            return Files.readAttributes(path, BasicFileAttributes.class);
+            stat = OpenFile.stat(path);
         } catch (IOException e) {
             engine.invalidate(path);
             throw e;
         }
+        if (!stat.isRegularFile()) {
+            throw new NoSuchFileException(path.toString(), null, "not a regular file");
+        }
+        return new FileVersion(stat.fileKey(), stat.size(), stat.lastModifiedTime().toMillis(),
+                changeTime(OpenFile.changeTimeOf(stat)));
+    }
+
+    private static long changeTime(long openFileChangeTime) {
+        return openFileChangeTime == OpenFile.CHANGE_TIME_UNKNOWN ? FileVersion.CHANGE_TIME_UNKNOWN : openFileChangeTime;
     }
 
     private void serve(Exchange exchange, OpenFile file, String uriPath, HttpHeaders passThrough) {
@@ -527,6 +540,9 @@ public final class StaticResponder implements Responder {
             readWhole(exchange, file, (int) size, (content, error) -> {
                 Path path = file.path();
                 boolean confined = file.confined();
+                // As the open stat'ed it, before the read: bytes of a later version are kept as of this one, and
+                // dropped at the first revalidation.
+                FileVersion version = new FileVersion(file.fileKey(), size, mtime, changeTime(file.changeTimeNanos()));
                 file.release();
                 if (error != null) {
                     exchange.fail(unwrap(error));
@@ -538,8 +554,7 @@ public final class StaticResponder implements Responder {
                 }
                 if (contentCache != null && passThrough.isEmpty() && size <= contentCache.maxFileSize()
                         && contentCache.admit(path)) {
-                    keep(path, content, new ContentMetadata(size, FileTime.fromMillis(mtime), etag, responseType,
-                            confined));
+                    keep(path, content, new ContentMetadata(version, etag, responseType, confined));
                 }
                 // The buffer's ownership passes to the response, and with the write to the channel.
                 FullHttpResponse response = fullResponse(status, content);

@@ -40,12 +40,16 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -449,6 +453,74 @@ class StaticResponderTest {
         try (ContentCache contents = new ContentCache(new ContentCacheSettings(1 << 20, 1024, Duration.ofSeconds(5)))) {
             responder = new StaticResponder(engine, new MimeTypes(Map.of("txt", "text/plain")), contents, Runnable::run);
             leakThroughALink(outside);
+        }
+    }
+
+    /** The reviewer's {@code mv r.new r.txt}: another inode, same size, same mtime ({@code touch -d}). */
+    @Test
+    void theContentCacheAnswersWithTheNewBytesOfAFileRenamedOverTheCachedOne() throws IOException {
+        contentCacheSeesTheReplacement(file -> {
+            Path replacement = root.resolve("r.new");
+            Files.writeString(replacement, "BBBB-version-2\n");
+            Files.setLastModifiedTime(replacement, Files.getLastModifiedTime(file));
+            Files.move(replacement, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        });
+    }
+
+    /** The reviewer's {@code cp -p} over the file: the same inode rewritten, its size and mtime put back. */
+    @Test
+    void theContentCacheAnswersWithTheNewBytesOfAFileRewrittenInPlaceWithItsMtimeRestored() throws IOException {
+        contentCacheSeesTheReplacement(file -> {
+            FileTime mtime = Files.getLastModifiedTime(file);
+            long ctime = OpenFile.changeTimeOf(OpenFile.stat(file));
+            do { // until the ctime moved: a coarse kernel clock may stamp a write within one tick alike
+                Files.writeString(file, "BBBB-version-2\n", StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+                Files.setLastModifiedTime(file, mtime);
+            } while (OpenFile.changeTimeOf(OpenFile.stat(file)) == ctime);
+        });
+    }
+
+    interface Replacement {
+        void replace(Path file) throws IOException;
+    }
+
+    /**
+     * Caches {@code /r.txt} in the content cache, has {@code replace} put another version of the same size and mtime
+     * in its place, and lets both caches' revalidation periods pass on a fake clock. The first request after that
+     * still gets the cached bytes while it revalidates them (inline here: the revalidator runs on the caller); the
+     * next one must get the new file's bytes, under the same entity tag (nginx's, mtime and size).
+     */
+    private void contentCacheSeesTheReplacement(Replacement replace) throws IOException {
+        AtomicLong clock = new AtomicLong();
+        engine.close();
+        engine = new SendfileEngine(new OpenFileCache(16, Duration.ofSeconds(1), 32, clock::get), 10, 16);
+        Path file = Files.writeString(root.resolve("r.txt"), "AAAA-version-1\n");
+        Files.setLastModifiedTime(file, FileTime.fromMillis(1_704_067_200_000L)); // touch -d 2024-01-01
+        try (ContentCache contents = new ContentCache(new ContentCacheSettings(1 << 20, 1024, Duration.ofSeconds(1)),
+                clock::get)) {
+            responder = new StaticResponder(engine, new MimeTypes(Map.of("txt", "text/plain")), contents, Runnable::run);
+            String etag = null;
+            for (int i = 0; i < 4; i++) {
+                FakeExchange ex = run(HttpMethod.GET, "/r.txt");
+                FullHttpResponse response = (FullHttpResponse) ex.messages.get(0);
+                assertThat(response.content().toString(StandardCharsets.US_ASCII)).isEqualTo("AAAA-version-1\n");
+                etag = response.headers().get("ETag");
+                ex.releaseAll();
+            }
+            assertThat(contents.stats().hits()).as("cached").isPositive();
+
+            replace.replace(file);
+            clock.addAndGet(Duration.ofSeconds(2).toNanos());
+            run(HttpMethod.GET, "/r.txt").releaseAll(); // due: answered as cached, revalidated
+            FakeExchange ex = run(HttpMethod.GET, "/r.txt");
+            FullHttpResponse response = (FullHttpResponse) ex.messages.get(0);
+            try {
+                assertThat(response.content().toString(StandardCharsets.US_ASCII)).isEqualTo("BBBB-version-2\n");
+                assertThat(response.headers().get("ETag")).isEqualTo(etag);
+            } finally {
+                ex.releaseAll();
+            }
+            assertThat(contents.stats().invalidations()).isEqualTo(1);
         }
     }
 
