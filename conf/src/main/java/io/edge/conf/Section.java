@@ -220,7 +220,16 @@ final class Section {
 
     /** A duration ({@code 30 s}), zero allowed or not, never negative; placeholder 1 s. */
     Duration duration(String name, boolean zeroAllowed) {
-        String expected = zeroAllowed ? "a duration such as 30 s, 0 or more" : "a duration such as 30 s, more than 0";
+        return duration(name, zeroAllowed, null);
+    }
+
+    /**
+     * As {@link #duration(String, boolean)}, at most {@code max} (null: no limit). HOCON saturates a duration too
+     * large for a long at {@code Long.MAX_VALUE} ns, so a limit keeps deadlines computed from it from overflowing.
+     */
+    Duration duration(String name, boolean zeroAllowed, Duration max) {
+        String expected = (zeroAllowed ? "a duration such as 30 s, 0 or more" : "a duration such as 30 s, more than 0")
+                + (max == null ? "" : ", at most " + max.toDays() + " d");
         Duration placeholder = Duration.ofSeconds(1);
         ConfigValue value = required(name, expected);
         if (value == null) {
@@ -233,7 +242,7 @@ final class Section {
             invalid(name, render(value) + " is not a duration", "a duration such as 30 s");
             return placeholder;
         }
-        if (result.isNegative() || (result.isZero() && !zeroAllowed)) {
+        if (result.isNegative() || (result.isZero() && !zeroAllowed) || (max != null && result.compareTo(max) > 0)) {
             invalid(name, render(value) + " is out of range", expected);
             return placeholder;
         }

@@ -15,6 +15,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -41,6 +42,8 @@ final class SettingsMapper {
 
     private static final Pattern BACKEND_NAME = Pattern.compile("[A-Za-z0-9_-]+");
     private static final String SOCKET_NAME = "php-fpm.sock";
+    /** The longest shutdown drain: a day is past any deploy, and far from where deadlines in nanoseconds overflow. */
+    private static final Duration MAX_DRAIN = Duration.ofDays(1);
 
     private final Problems problems;
     private final Path base;
@@ -176,7 +179,7 @@ final class SettingsMapper {
                 timeouts.duration("body", false),
                 timeouts.duration("keep-alive", true),
                 timeouts.duration("write", false),
-                timeouts.duration("drain", true));
+                timeouts.duration("drain", true, MAX_DRAIN));
 
         String accessLogText = server.string("access-log");
         Path accessLog = null;

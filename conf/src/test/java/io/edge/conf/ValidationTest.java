@@ -212,6 +212,14 @@ class ValidationTest {
     }
 
     @Test
+    void aDrainBeyondADayIsRefusedBeforeItCanOverflowADeadline() {
+        ConfigProblem problem = single(SITE + "\nserver.timeouts.drain = 200000000000 d");
+        assertThat(problem).hasToString(dir.resolve("edge.conf") + ":3: edge.server.timeouts.drain: "
+                + "\"200000000000 d\" is out of range (expected: a duration such as 30 s, 0 or more, at most 1 d)");
+        assertThat(problemsOrNone(SITE + "\nserver.timeouts.drain = 1 d")).isEmpty();
+    }
+
+    @Test
     void badEnumListsTheAllowedValues() {
         ConfigProblem problem = single(SITE + "\nstatic.engine = iouring");
         assertThat(problem.message()).isEqualTo("\"iouring\" is not allowed (did you mean \"io_uring\"?)");

@@ -226,7 +226,7 @@ public final class EdgeServer implements AutoCloseable {
         if (context != null) {
             context.startDraining();
             context.connections().forEach(HttpChannelInitializer::drain);
-            while (!context.connections().isEmpty() && System.nanoTime() < deadline) {
+            while (!context.connections().isEmpty() && System.nanoTime() - deadline < 0) { // overflow-safe
                 Thread.sleep(20);
             }
             clean = context.connections().isEmpty();
