@@ -507,21 +507,32 @@ public final class Edge {
      */
     private Path spoolDir() {
         if (spoolDir == null) {
-            Path run = settings.server().runDir();
-            spoolDir = FastCgiResponder.DEFAULT_SPOOL_DIR;
-            if (run != null && Files.isDirectory(run)) {
-                spoolDir = run;
-            } else if (run != null && !ConfigLoader.isTemporaryRunDirPlaceholder(run)) {
-                try { // a configured run-dir that nothing has made yet (no spawned backend)
-                    spoolDir = Files.createDirectories(run,
-                            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-                } catch (IOException | RuntimeException e) {
-                    LOG.warn("run-dir {} could not be made ({}); large request bodies are spooled to {} instead", run,
-                            e.toString(), spoolDir);
-                }
-            }
+            spoolDir = spoolDir(settings.server().runDir());
         }
         return spoolDir;
+    }
+
+    /**
+     * The spool directory for {@code run}: a configured run directory (made if nothing made it yet), else {@link
+     * FastCgiResponder#DEFAULT_SPOOL_DIR}. The placeholder name of a temporary run directory that was never made is
+     * no run directory, even if something is there: anyone can make {@code /tmp/edge-000…} to catch the bodies.
+     */
+    static Path spoolDir(Path run) {
+        Path fallback = FastCgiResponder.DEFAULT_SPOOL_DIR;
+        if (run == null || ConfigLoader.isTemporaryRunDirPlaceholder(run)) {
+            return fallback;
+        }
+        if (Files.isDirectory(run)) {
+            return run;
+        }
+        try { // a configured run-dir that nothing has made yet (no spawned backend)
+            return Files.createDirectories(run,
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("run-dir {} could not be made ({}); large request bodies are spooled to {} instead", run,
+                    e.toString(), fallback);
+            return fallback;
+        }
     }
 
     private Responder responder(Generation g, SiteSettings site, LocationSettings location,

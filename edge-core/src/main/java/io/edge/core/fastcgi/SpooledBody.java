@@ -8,10 +8,17 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -80,7 +87,8 @@ final class SpooledBody {
      * @param client      the client's channel: its event loop runs every method, its allocator gives the buffers
      * @param readPause   pauses the client's reading while the disk lags
      * @param memoryLimit bodies up to this many bytes are never written to a file
-     * @param dir         where the spool file is made (and at once unlinked)
+     * @param dir         where the spool file is made (and at once unlinked); refused (the body fails) if others
+     *                    than this user or root own it or may write in it (sticky directories aside)
      * @param stallTimeout how long the client may stay paused with the spool taking nothing before the body fails
      * @param onFailure   called on the loop, once, if the body cannot be written to its file; the body is then never
      *                    ready and is released right after (the caller answers)
@@ -275,17 +283,67 @@ final class SpooledBody {
     /** A file task: appends {@code buffer} to the file, opening (and unlinking) it first if needed. */
     private void write(ByteBuf buffer) throws IOException {
         if (file == null) {
-            Path path = Files.createTempFile(dir, "edge-body-", ".tmp");
-            try {
-                file = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            } finally {
-                Files.deleteIfExists(path); // nobody else ever sees it; the descriptor keeps the bytes
-            }
+            file = openUnlinked(dir);
         }
         for (ByteBuffer part : buffer.nioBuffers()) {
             while (part.hasRemaining()) {
                 file.write(part);
             }
+        }
+    }
+
+    /*
+     * The spool file is opened once, by a name nobody can have made before (O_CREAT|O_EXCL: an existing file or link
+     * there fails the open, it is never followed), readable by this user only, and unlinked at once: no step opens it
+     * again by its name, so whoever else can write in the directory has no moment to put a file or link of theirs
+     * under it. The directory itself must be one nobody else can change: owned by this user (or root, as /tmp), and
+     * writable by nobody else unless sticky (where others cannot rename or delete what this user made).
+     */
+
+    private static final SecureRandom NAMES = new SecureRandom();
+    private static final FileAttribute<?> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+    private static final int S_ISVTX = 01000;
+    private static final int WRITABLE_BY_OTHERS = 0022;
+
+    /** A new spool file in {@code dir}, open for reading and writing and already unlinked. */
+    static FileChannel openUnlinked(Path dir) throws IOException {
+        checkSpoolDir(dir);
+        for (int attempt = 0; ; attempt++) {
+            Path path = dir.resolve("edge-body-" + Long.toUnsignedString(NAMES.nextLong()) + ".tmp");
+            FileChannel channel;
+            try {
+                channel = FileChannel.open(path, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), OWNER_ONLY);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt < 10) {
+                    continue;
+                }
+                throw e;
+            }
+            try {
+                Files.delete(path); // the descriptor keeps the bytes
+            } catch (IOException | RuntimeException e) {
+                channel.close();
+                throw e;
+            }
+            return channel;
+        }
+    }
+
+    /** Refuses a spool directory that someone but this user (or root) could put files or links into. */
+    static void checkSpoolDir(Path dir) throws IOException {
+        Map<String, Object> attributes = Files.readAttributes(dir, "unix:uid,mode");
+        int owner = (Integer) attributes.get("uid");
+        int mode = (Integer) attributes.get("mode");
+        int self = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid"); // /proc/self is the process's
+        if (owner != self && owner != 0) {
+            throw new IOException("request body spool directory " + dir + " is owned by uid " + owner
+                    + " (expected: this process's uid " + self + " or root)");
+        }
+        if ((mode & WRITABLE_BY_OTHERS) != 0 && (mode & S_ISVTX) == 0) {
+            throw new IOException("request body spool directory " + dir + " is writable by others (mode "
+                    + String.format("%04o", mode & 07777) + "; expected: writable by its owner only, or sticky)");
         }
     }
 

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -144,6 +147,35 @@ class SpooledBodyTest {
         assertThat(ready).as("never ready").hasValue(0);
         assertThat(failures).hasSize(1);
         assertThat(failures.get(0)).hasMessageContaining("missing");
+    }
+
+    @Test
+    void aSpoolDirectoryOthersMayWriteInIsRefusedAndGetsNoFile() throws Exception {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx")); // not sticky
+        SpooledBody body = body(1024, dir);
+        AtomicInteger ready = new AtomicInteger();
+        onLoop(() -> {
+            body.add(Unpooled.wrappedBuffer(bytes(4096, 1)));
+            body.finish(ready::incrementAndGet);
+        });
+        awaitFailure();
+        onLoop(() -> { });
+        assertThat(failures.get(0)).hasMessage("request body spool directory " + dir
+                + " is writable by others (mode 0777; expected: writable by its owner only, or sticky)");
+        assertThat(ready).as("never ready").hasValue(0);
+        assertThat(spoolFilesOpen()).isZero();
+        try (Stream<Path> names = Files.list(dir)) {
+            assertThat(names).isEmpty();
+        }
+    }
+
+    @Test
+    void aStickyDirectoryOthersMayWriteInIsTakenAsTmpIs() throws Exception {
+        assertThat(new ProcessBuilder("chmod", "1777", dir.toString()).inheritIO().start().waitFor()).isZero();
+        try (FileChannel file = SpooledBody.openUnlinked(dir); Stream<Path> names = Files.list(dir)) {
+            assertThat(names).as("unlinked at once").isEmpty();
+            assertThat(file.write(ByteBuffer.wrap(bytes(10, 1)))).isEqualTo(10);
+        }
     }
 
     @Test
