@@ -25,7 +25,8 @@ import java.util.Set;
  *
  * <p>Relative paths in the file are resolved against the file's directory. When {@code server.run-dir} is
  * {@code ""} and a backend is spawned, each load (but a {@link #checkOnly()} one) creates a fresh directory
- * under the system temporary directory ({@code edge-*}); the server owns it from then on. Otherwise the
+ * under the system temporary directory ({@code edge-*}, marked with this process's pid: {@link TemporaryRunDir});
+ * the server owns it from then on. Otherwise the
  * run directory is a name that does not exist, and nothing is created. A directory made so is marked
  * {@link ServerSettings#runDirTemporary()}: the server deletes it when it stops. System properties do not override the file: the file alone says what
  * the server does.
@@ -125,7 +126,8 @@ public final class ConfigLoader {
         }
         Path runDir;
         try {
-            runDir = runningTemporaryRunDir != null ? runningTemporaryRunDir : Files.createTempDirectory("edge-");
+            runDir = runningTemporaryRunDir != null ? runningTemporaryRunDir
+                    : TemporaryRunDir.create(TemporaryRunDir.parent());
         } catch (IOException | RuntimeException e) {
             edge.section("server").problem("run-dir", "\"\" needs a temporary directory, and none could be made under "
                             + System.getProperty("java.io.tmpdir") + " (" + e.getMessage() + ")",
@@ -138,6 +140,7 @@ public final class ConfigLoader {
         if (!again.isEmpty()) { // cannot happen: the real name is no longer than the placeholder
             try {
                 if (runningTemporaryRunDir == null) {
+                    Files.deleteIfExists(runDir.resolve(TemporaryRunDir.MARKER));
                     Files.deleteIfExists(runDir);
                 }
             } catch (IOException e) {
@@ -158,10 +161,9 @@ public final class ConfigLoader {
 
     /** Where a temporary run directory would go, not created: {@code <java.io.tmpdir>/edge-<20 digits>}. */
     private static Path temporaryRunDirPlaceholder() {
-        String tmp = System.getProperty("java.io.tmpdir", "/tmp");
         try {
             // Files.createTempDirectory names it prefix + an unsigned long: at most 20 digits.
-            return Path.of(tmp).toAbsolutePath().resolve("edge-" + "0".repeat(20));
+            return TemporaryRunDir.parent().resolve("edge-" + "0".repeat(20));
         } catch (java.nio.file.InvalidPathException e) {
             return Path.of("/tmp", "edge-" + "0".repeat(20));
         }

@@ -194,7 +194,7 @@ class ConfigLoaderTest {
             assertThat(made).isDirectory();
             assertThat(made.getFileName().toString()).startsWith("edge-");
         } finally {
-            Files.deleteIfExists(made);
+            deleteRunDir(made);
         }
     }
 
@@ -211,7 +211,7 @@ class ConfigLoaderTest {
             assertThat(ConfigLoader.forReload(running.runDir()).load(file).backends().get("php").addresses())
                     .containsExactly("unix:" + running.runDir().resolve("php/php-fpm.sock"));
         } finally {
-            Files.deleteIfExists(running.runDir());
+            deleteRunDir(running.runDir());
         }
     }
 
@@ -225,7 +225,7 @@ class ConfigLoaderTest {
             assertThat(made).isDirectory();
             assertThat(made.getFileName().toString()).startsWith("edge-");
         } finally {
-            Files.deleteIfExists(made);
+            deleteRunDir(made);
         }
     }
 
@@ -234,6 +234,12 @@ class ConfigLoaderTest {
         Files.createDirectory(dir.resolve("www"));
         assertThat(load("server.listen = [\"127.0.0.1:0\"]\nsites = [{ root = www }]").server().listen())
                 .containsExactly(new InetSocketAddress("127.0.0.1", 0));
+    }
+
+    /** A temporary run directory this test made: its marker, then itself. */
+    private static void deleteRunDir(Path runDir) throws IOException {
+        Files.deleteIfExists(runDir.resolve(TemporaryRunDir.MARKER));
+        Files.deleteIfExists(runDir);
     }
 
     private Path executable(String name) throws IOException {

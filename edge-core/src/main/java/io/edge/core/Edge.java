@@ -16,6 +16,7 @@ import io.edge.conf.EdgeSettings;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
+import io.edge.conf.TemporaryRunDir;
 import io.edge.core.cache.PurgeResponder;
 import io.edge.core.cache.ResponseCacheGate;
 import io.edge.core.fastcgi.CachedFileProbe;
@@ -166,6 +167,7 @@ public final class Edge {
         if (stopped) {
             throw new IllegalStateException("stopped before it started (a signal during the start)");
         }
+        removeStaleTemporaryRunDirs();
         try {
             current = build(settings, null);
             statsLogger = Executors.newSingleThreadScheduledExecutor(daemon("edge-stats"));
@@ -177,6 +179,18 @@ public final class Edge {
         } catch (Exception | Error e) {
             stop();
             throw e;
+        }
+    }
+
+    /**
+     * Removes the temporary run directories of edge processes that were killed ({@code kill -9}: no stop deleted
+     * them), as {@link TemporaryRunDir#removeStale} tells them apart; one line names them.
+     */
+    private static void removeStaleTemporaryRunDirs() {
+        List<Path> removed = TemporaryRunDir.removeStale(TemporaryRunDir.parent());
+        if (!removed.isEmpty()) {
+            LOG.info("removed {} temporary run director{} of edge processes that are gone: {}", removed.size(),
+                    removed.size() == 1 ? "y" : "ies", removed);
         }
     }
 

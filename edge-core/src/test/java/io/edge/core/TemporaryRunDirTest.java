@@ -71,6 +71,28 @@ class TemporaryRunDirTest {
     }
 
     @Test
+    void aStartRemovesTheRunDirsOfEdgesThatWereKilledAndKeepsTheRest() throws Exception {
+        Path tmp = Files.createDirectory(dir.resolve("tmp"));
+        long impossiblePid = Long.parseLong(Files.readString(Path.of("/proc/sys/kernel/pid_max")).strip()) + 1;
+        Path killed = Files.createDirectories(tmp.resolve("edge-1234/php"));
+        Files.writeString(tmp.resolve("edge-1234/edge.pid"), impossiblePid + " 1\n");
+        Path unmarked = Files.createDirectories(tmp.resolve("edge-5678/php"));
+        String previous = System.getProperty("java.io.tmpdir");
+        System.setProperty("java.io.tmpdir", tmp.toString());
+        try {
+            Path file = dir.resolve("edge.conf");
+            Files.writeString(file, "edge { server.listen = [\"127.0.0.1:0\"], sites = [{ root = www }] }\n");
+            Edge edge = new Edge(new ConfigLoader().load(file));
+            edge.start();
+            edge.stop();
+        } finally {
+            System.setProperty("java.io.tmpdir", previous);
+        }
+        assertThat(killed.getParent()).doesNotExist();
+        assertThat(unmarked).isDirectory();
+    }
+
+    @Test
     void aConfiguredRunDirStays() throws Exception {
         Path run = Files.createDirectory(dir.resolve("run"));
         EdgeSettings settings = load("127.0.0.1:0", "run");

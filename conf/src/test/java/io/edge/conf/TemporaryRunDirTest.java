@@ -1,0 +1,72 @@
+package io.edge.conf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Temporary run directories left by an edge that was killed go at the next start; those of a live edge, and anything
+ * not marked as edge's, stay.
+ */
+class TemporaryRunDirTest {
+
+    @TempDir
+    Path tmp;
+
+    /** A pid no process can have: above the kernel's limit. */
+    static long impossiblePid() throws Exception {
+        return Long.parseLong(Files.readString(Path.of("/proc/sys/kernel/pid_max")).strip()) + 1;
+    }
+
+    private Path runDir(String name, String marker) throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve(name));
+        Files.createDirectories(dir.resolve("php"));
+        Files.writeString(dir.resolve("php/php-fpm.conf"), "[global]\n");
+        if (marker != null) {
+            Files.writeString(dir.resolve(TemporaryRunDir.MARKER), marker);
+        }
+        return dir;
+    }
+
+    @Test
+    void theRunDirsOfGoneProcessesAreRemovedAndNothingElse() throws Exception {
+        long self = ProcessHandle.current().pid();
+        Path dead = runDir("edge-1111", impossiblePid() + " 12345\n");
+        String live = TemporaryRunDir.marker(self);
+        long start = Long.parseLong(live.strip().split(" ")[1]);
+        Path reused = runDir("edge-2222", self + " " + (start + 1) + "\n"); // this pid, another process's start
+        Path alive = runDir("edge-3333", live);
+        Path unmarked = runDir("edge-4444", null);
+        Path garbled = runDir("edge-5555", "not a pid\n");
+        Path otherName = runDir("edge-run", impossiblePid() + " 1\n");
+        Path target = runDir("elsewhere", impossiblePid() + " 1\n");
+        Path link = Files.createSymbolicLink(tmp.resolve("edge-6666"), target);
+        Path outside = Files.writeString(tmp.resolve("outside"), "keep");
+        Files.createSymbolicLink(dead.resolve("php/link"), outside);
+
+        assertThat(TemporaryRunDir.removeStale(tmp)).containsExactlyInAnyOrder(dead, reused);
+
+        assertThat(dead).doesNotExist();
+        assertThat(reused).doesNotExist();
+        assertThat(alive.resolve("php/php-fpm.conf")).exists();
+        assertThat(unmarked.resolve("php/php-fpm.conf")).exists();
+        assertThat(garbled.resolve("php/php-fpm.conf")).exists();
+        assertThat(otherName.resolve("php/php-fpm.conf")).exists();
+        assertThat(link).isSymbolicLink();
+        assertThat(target.resolve("php/php-fpm.conf")).as("a link is never followed").exists();
+        assertThat(outside).as("a link inside is removed, not followed").hasContent("keep");
+    }
+
+    @Test
+    void aNewRunDirIsMarkedAsThisProcesssAndKept() throws Exception {
+        Path dir = TemporaryRunDir.create(tmp);
+        assertThat(dir.getFileName().toString()).matches("edge-[0-9]+");
+        assertThat(dir.resolve(TemporaryRunDir.MARKER)).content()
+                .startsWith(ProcessHandle.current().pid() + " ");
+        assertThat(TemporaryRunDir.removeStale(tmp)).isEmpty();
+        assertThat(dir).isDirectory();
+    }
+}
