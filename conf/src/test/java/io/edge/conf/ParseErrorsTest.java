@@ -35,6 +35,26 @@ class ParseErrorsTest {
                 + "(expected: an existing, readable file)");
     }
 
+    /** As nginx: a plain include of a missing file is an error, not settings silently left at their defaults. */
+    @Test
+    void aPlainIncludeOfAMissingFileIsAProblemAtItsLine() throws Exception {
+        Path file = write("p1.conf", "edge {\n  sites = []\n  include \"statuss.conf\"\n}\n");
+        assertThat(problems(file)).singleElement().hasToString(file + ":3: include \"statuss.conf\": no such file "
+                + dir.resolve("statuss.conf") + " (a name is relative to the including file) "
+                + "(expected: an existing, readable file)");
+        Path other = write("p2.conf", "include file(\"" + dir.resolve("nope.conf") + "\")\nedge { sites = [] }\n");
+        assertThat(problems(other)).singleElement().hasToString(other + ":1: include file(\"" + dir.resolve("nope.conf")
+                + "\"): no such file (expected: an existing, readable file)");
+    }
+
+    @Test
+    void aPlainIncludeOfAnExistingFileIsRead() throws Exception {
+        write("extra.conf", "edge.server.max-connections = 77\n");
+        Files.createDirectories(dir.resolve("www"));
+        Path file = write("p3.conf", "include \"extra.conf\"\nedge { sites = [{ root = \"www\" }] }\n");
+        assertThat(ConfigLoader.checkOnly().load(file).server().maxConnections()).isEqualTo(77);
+    }
+
     @Test
     void aCommentedOutIncludeOrAnotherFileWithTheSameEndingIsNotTakenForTheMissingOne() throws Exception {
         Files.createDirectory(dir.resolve("conf"));
