@@ -430,6 +430,10 @@ final class SettingsMapper {
             for (Section.Element element : site.elements("server-names")) {
                 String serverName = element.text();
                 String lower = serverName.toLowerCase(Locale.ROOT);
+                if (lower.length() > 1 && lower.endsWith(".") && !lower.endsWith("..")) {
+                    // A fully qualified name: requests are routed by Host without its trailing dot, as here.
+                    lower = lower.substring(0, lower.length() - 1);
+                }
                 if (lower.isEmpty() || lower.chars().anyMatch(c -> Character.isWhitespace(c) || c == '/' || c == ':')) {
                     site.invalid("server-names", element.index(), "\"" + serverName + "\" is not a host name",
                             "a host name such as example.org, *.example.org or .example.org");

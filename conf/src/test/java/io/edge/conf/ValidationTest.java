@@ -267,6 +267,13 @@ class ValidationTest {
                 .message()).isEqualTo("\"A.org\" is already a name of edge.sites[0]");
     }
 
+    /** Host is routed without its trailing dot: "x.test." is the name "x.test", not one no request could reach. */
+    @Test
+    void aServerNameWithATrailingDotIsTheSameName() {
+        assertThat(single("sites = [{ root = www, server-names = [x.test] }, { root = www, server-names = [\"X.TEST.\"] }]")
+                .message()).isEqualTo("\"X.TEST.\" is already a name of edge.sites[0]");
+    }
+
     @Test
     void serverNameRepeatedInOneSite() {
         ConfigProblem problem = single("sites = [{ root = www, server-names = [a.org, b.org, A.org] }]");
