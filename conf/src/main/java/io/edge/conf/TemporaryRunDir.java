@@ -18,13 +18,17 @@ import java.util.regex.Pattern;
 
 /**
  * The temporary run directory of {@code run-dir = ""}: {@code <java.io.tmpdir>/edge-<digits>}, holding a marker,
- * {@value #MARKER}, that names the edge process it belongs to as {@code <pid> <start time>} (the start time in clock
- * ticks since boot, field 22 of {@code /proc/<pid>/stat}: a pid used again by another process does not match).
+ * {@value #MARKER}, that names the edge process it belongs to as {@code <pid> <start time> <pid namespace>} (the start
+ * time in clock ticks since boot, field 22 of {@code /proc/<pid>/stat}: a pid used again by another process does not
+ * match; the namespace as {@code /proc/self/ns/pid} names it, {@code pid:[4026531836]}: a pid means something only
+ * in its own namespace, and containers sharing a {@code /tmp} each see their own pid 1). {@code -} stands for what
+ * could not be read (no {@code /proc}).
  *
  * <p>An edge killed with {@code kill -9} cannot delete its directory; {@link #removeStale} does, at the next start:
  * a directory is removed only if its name is edge's, it is a directory (not a link) owned by this user, its marker is
- * a regular file of this user that reads as above, and that process is gone. Anything in doubt stays. Links inside
- * are removed, never followed.
+ * a regular file of this user that reads as above, written in this process's pid namespace, and that process is
+ * gone. Anything in doubt stays (a marker of another namespace, or one with a {@code -}). Links inside are removed,
+ * never followed.
  */
 public final class TemporaryRunDir {
 
@@ -55,9 +59,25 @@ public final class TemporaryRunDir {
         return dir;
     }
 
-    /** The marker's text for the process {@code pid}: its pid and start time. */
-    static String marker(long pid) throws IOException {
-        return pid + " " + startTime(pid) + "\n";
+    /** The marker's text for the process {@code pid} (of this namespace): its pid, start time and pid namespace. */
+    static String marker(long pid) {
+        String start;
+        try {
+            start = Long.toString(startTime(pid));
+        } catch (IOException | RuntimeException noProc) {
+            start = "-";
+        }
+        String namespace = pidNamespace();
+        return pid + " " + start + " " + (namespace != null ? namespace : "-") + "\n";
+    }
+
+    /** This process's pid namespace, as {@code /proc/self/ns/pid} names it ({@code pid:[4026531836]}), or null. */
+    static String pidNamespace() {
+        try {
+            return Files.readSymbolicLink(PROC.resolve("self/ns/pid")).toString();
+        } catch (IOException | RuntimeException noProc) {
+            return null;
+        }
     }
 
     /**
@@ -68,16 +88,20 @@ public final class TemporaryRunDir {
     public static List<Path> removeStale(Path parent) {
         List<Path> removed = new ArrayList<>();
         int self;
+        String namespace = pidNamespace();
         try {
             self = (Integer) Files.getAttribute(PROC.resolve("self"), "unix:uid"); // its directory is the process's user's
         } catch (IOException | RuntimeException noProc) {
+            return removed;
+        }
+        if (namespace == null) {
             return removed;
         }
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(parent, e -> NAME.matcher(
                 e.getFileName().toString()).matches())) {
             for (Path dir : entries) {
                 try {
-                    if (isStale(dir, self)) {
+                    if (isStale(dir, self, namespace)) {
                         deleteTree(dir);
                         removed.add(dir);
                     }
@@ -91,7 +115,7 @@ public final class TemporaryRunDir {
         return removed;
     }
 
-    private static boolean isStale(Path dir, int self) throws IOException {
+    private static boolean isStale(Path dir, int self, String namespace) throws IOException {
         BasicFileAttributes attributes = Files.readAttributes(dir, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         if (!attributes.isDirectory() || uid(dir) != self) {
             return false;
@@ -103,8 +127,8 @@ public final class TemporaryRunDir {
             return false;
         }
         String[] fields = Files.readString(marker, StandardCharsets.US_ASCII).strip().split(" ");
-        if (fields.length != 2) {
-            return false;
+        if (fields.length != 3 || !fields[2].equals(namespace)) {
+            return false; // another format, or an edge in another pid namespace (a container sharing this /tmp)
         }
         long pid = Long.parseLong(fields[0]); // a NumberFormatException keeps it
         long start = Long.parseLong(fields[1]);

@@ -34,10 +34,15 @@ class TemporaryRunDirTest {
     @Test
     void theRunDirsOfGoneProcessesAreRemovedAndNothingElse() throws Exception {
         long self = ProcessHandle.current().pid();
-        Path dead = runDir("edge-1111", impossiblePid() + " 12345\n");
+        String ns = TemporaryRunDir.pidNamespace();
+        Path dead = runDir("edge-1111", impossiblePid() + " 12345 " + ns + "\n");
         String live = TemporaryRunDir.marker(self);
         long start = Long.parseLong(live.strip().split(" ")[1]);
-        Path reused = runDir("edge-2222", self + " " + (start + 1) + "\n"); // this pid, another process's start
+        Path reused = runDir("edge-2222", self + " " + (start + 1) + " " + ns + "\n"); // this pid, another's start
+        // an edge in another pid namespace (a container sharing this /tmp): its pid means nothing here
+        Path otherNamespace = runDir("edge-7777", impossiblePid() + " 12345 pid:[1]\n");
+        Path unknownStart = runDir("edge-8888", impossiblePid() + " - " + ns + "\n"); // written without /proc
+        Path oldFormat = runDir("edge-9999", impossiblePid() + " 12345\n");
         Path alive = runDir("edge-3333", live);
         Path unmarked = runDir("edge-4444", null);
         Path garbled = runDir("edge-5555", "not a pid\n");
@@ -54,6 +59,9 @@ class TemporaryRunDirTest {
         assertThat(alive.resolve("php/php-fpm.conf")).exists();
         assertThat(unmarked.resolve("php/php-fpm.conf")).exists();
         assertThat(garbled.resolve("php/php-fpm.conf")).exists();
+        assertThat(otherNamespace.resolve("php/php-fpm.conf")).exists();
+        assertThat(unknownStart.resolve("php/php-fpm.conf")).exists();
+        assertThat(oldFormat.resolve("php/php-fpm.conf")).exists();
         assertThat(otherName.resolve("php/php-fpm.conf")).exists();
         assertThat(link).isSymbolicLink();
         assertThat(target.resolve("php/php-fpm.conf")).as("a link is never followed").exists();
@@ -65,7 +73,7 @@ class TemporaryRunDirTest {
         Path dir = TemporaryRunDir.create(tmp);
         assertThat(dir.getFileName().toString()).matches("edge-[0-9]+");
         assertThat(dir.resolve(TemporaryRunDir.MARKER)).content()
-                .startsWith(ProcessHandle.current().pid() + " ");
+                .startsWith(ProcessHandle.current().pid() + " ").endsWith(" " + TemporaryRunDir.pidNamespace() + "\n");
         assertThat(TemporaryRunDir.removeStale(tmp)).isEmpty();
         assertThat(dir).isDirectory();
     }

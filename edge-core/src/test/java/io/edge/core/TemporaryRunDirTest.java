@@ -75,7 +75,8 @@ class TemporaryRunDirTest {
         Path tmp = Files.createDirectory(dir.resolve("tmp"));
         long impossiblePid = Long.parseLong(Files.readString(Path.of("/proc/sys/kernel/pid_max")).strip()) + 1;
         Path killed = Files.createDirectories(tmp.resolve("edge-1234/php"));
-        Files.writeString(tmp.resolve("edge-1234/edge.pid"), impossiblePid + " 1\n");
+        String namespace = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+        Files.writeString(tmp.resolve("edge-1234/edge.pid"), impossiblePid + " 1 " + namespace + "\n");
         Path unmarked = Files.createDirectories(tmp.resolve("edge-5678/php"));
         String previous = System.getProperty("java.io.tmpdir");
         System.setProperty("java.io.tmpdir", tmp.toString());

@@ -304,7 +304,7 @@ final class SpooledBody {
     private static final FileAttribute<?> OWNER_ONLY =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
     private static final int S_ISVTX = 01000;
-    private static final int WRITABLE_BY_OTHERS = 0022;
+    private static final int WRITABLE_BY_OTHERS = 02;
 
     /** A new spool file in {@code dir}, open for reading and writing and already unlinked. */
     static FileChannel openUnlinked(Path dir) throws IOException {
@@ -331,19 +331,29 @@ final class SpooledBody {
         }
     }
 
-    /** Refuses a spool directory that someone but this user (or root) could put files or links into. */
+    /**
+     * Refuses a spool directory that anyone but this user (or root), or its group, could put files or links into:
+     * owned by another user, or writable by all without the sticky bit. (The file itself is created exclusively,
+     * never through a link, 0600, and unlinked at once; this is the second line.) Without {@code /proc} the owner
+     * is not checked.
+     */
     static void checkSpoolDir(Path dir) throws IOException {
         Map<String, Object> attributes = Files.readAttributes(dir, "unix:uid,mode");
         int owner = (Integer) attributes.get("uid");
         int mode = (Integer) attributes.get("mode");
-        int self = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid"); // /proc/self is the process's
+        int self;
+        try {
+            self = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid"); // /proc/self is the process's
+        } catch (IOException | RuntimeException noProc) {
+            self = owner;
+        }
         if (owner != self && owner != 0) {
             throw new IOException("request body spool directory " + dir + " is owned by uid " + owner
                     + " (expected: this process's uid " + self + " or root)");
         }
         if ((mode & WRITABLE_BY_OTHERS) != 0 && (mode & S_ISVTX) == 0) {
-            throw new IOException("request body spool directory " + dir + " is writable by others (mode "
-                    + String.format("%04o", mode & 07777) + "; expected: writable by its owner only, or sticky)");
+            throw new IOException("request body spool directory " + dir + " is writable by all (mode "
+                    + String.format("%04o", mode & 07777) + "; expected: not writable by others, or sticky)");
         }
     }
 

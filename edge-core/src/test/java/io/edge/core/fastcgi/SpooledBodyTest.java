@@ -161,11 +161,21 @@ class SpooledBodyTest {
         awaitFailure();
         onLoop(() -> { });
         assertThat(failures.get(0)).hasMessage("request body spool directory " + dir
-                + " is writable by others (mode 0777; expected: writable by its owner only, or sticky)");
+                + " is writable by all (mode 0777; expected: not writable by others, or sticky)");
         assertThat(ready).as("never ready").hasValue(0);
         assertThat(spoolFilesOpen()).isZero();
         try (Stream<Path> names = Files.list(dir)) {
             assertThat(names).isEmpty();
+        }
+    }
+
+    /** A directory shared with a group (a php-fpm group, 0770 or 2770) is not refused: only one others may write. */
+    @Test
+    void aGroupWritableSpoolDirectoryIsTaken() throws Exception {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwx---"));
+        SpooledBody.checkSpoolDir(dir);
+        try (FileChannel file = SpooledBody.openUnlinked(dir)) {
+            assertThat(file.write(ByteBuffer.wrap(bytes(10, 1)))).isEqualTo(10);
         }
     }
 
