@@ -311,6 +311,36 @@ class FastCgiIT {
         }
     }
 
+    /**
+     * A static location's directory whose index file is a script that a PHP location would run: never sent as a
+     * file (its source, secrets included). nginx redirects internally and runs it; edge refuses it (403). The
+     * script itself still runs when asked for by name, and an index.html of the same location is still served.
+     */
+    @Test
+    void aStaticDirectorysIndexScriptIsNeverSentAsItsSource(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        String secret = "<?php $db_password = 'hunter2'; echo 'ran';";
+        Files.writeString(Files.createDirectories(www.resolve("docs")).resolve("index.php"), secret);
+        Files.writeString(Files.createDirectories(www.resolve("pages")).resolve("index.html"), "a page");
+        try (EdgeHarness site = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "www", index = ["index.html", "index.php"],
+                  locations = [
+                    { match = "/", fastcgi = php }
+                    { match = "/docs/" }
+                    { match = "/pages/" }
+                    { match = "~* \\\\.php$", fastcgi = php }
+                  ] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
+                """.formatted(fpm.address()))) {
+            HttpResponse<String> docs = HTTP.send(HttpRequest.newBuilder(site.uri("/docs/")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(docs.body()).doesNotContain("hunter2");
+            assertThat(docs.statusCode()).isEqualTo(403);
+            assertThat(body(site, "/docs/index.php")).isEqualTo("ran");
+            assertThat(body(site, "/pages/")).isEqualTo("a page");
+        }
+    }
+
     @Test
     void withTheOpenFileCacheOffANewScriptRunsOnTheNextRequest(@TempDir Path own) throws Exception {
         try (EdgeHarness uncached = frontControllerSite(own, "static.open-file-cache.size = 0", new AtomicLong())) {

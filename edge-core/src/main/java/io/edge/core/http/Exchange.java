@@ -38,6 +38,15 @@ public interface Exchange {
 
     LocationSettings location();
 
+    /**
+     * The location a request for {@code path} (decoded, normalised) to this exchange's host would be routed to, by
+     * the routes this exchange runs on: where an index file found in a directory belongs. Null if none matches. By
+     * default this exchange's own.
+     */
+    default LocationSettings locationOf(String path) {
+        return location();
+    }
+
     Channel clientChannel();
 
     InetSocketAddress remoteAddress();

@@ -1,5 +1,6 @@
 package io.edge.core.http;
 
+import io.edge.conf.LocationSettings;
 import io.edge.core.route.Route;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -348,6 +349,15 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Whether the head says a body follows: chunks, or a length above 0. */
     private static boolean announcesBody(HttpRequest request) {
         return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    }
+
+    /** {@link Exchange#locationOf} of {@code exchange}: by the routes it runs on while it is the running one. */
+    LocationSettings locationOf(ServerExchange exchange, String path) {
+        if (exchange != current) {
+            return exchange.location();
+        }
+        Route route = currentRoutes.router().route(exchange.request().headers().get(HttpHeaderNames.HOST), path);
+        return route == null ? null : route.location();
     }
 
     /** {@link Exchange#holdBackends} of {@code exchange}: while it is the running one, else nothing to hold. */

@@ -139,6 +139,11 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
+    public LocationSettings locationOf(String path) {
+        return connection.locationOf(this, path);
+    }
+
+    @Override
     public Channel clientChannel() {
         return ctx.channel();
     }

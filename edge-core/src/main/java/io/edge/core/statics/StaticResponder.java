@@ -5,6 +5,7 @@ import io.edge.aio.file.FileEngine;
 import io.edge.aio.file.OpenFile;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
+import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.HttpDate;
@@ -258,6 +259,16 @@ public final class StaticResponder implements Responder {
         }
         if (!resolution.isOk()) {
             refuse(exchange, resolution.status());
+            return;
+        }
+        LocationSettings indexLocation = exchange.locationOf(uriPath);
+        if (indexLocation != exchange.location()
+                && (indexLocation == null || indexLocation.handler() != LocationSettings.Handler.STATIC)) {
+            // /docs/index.php routed to a PHP location: never sent as a file (its source). nginx would redirect
+            // internally and run it; edge has no internal redirect, so it refuses, as for a directory without index.
+            LOG.debug("index {} belongs to another location ({}): 403", uriPath,
+                    indexLocation == null ? "none" : indexLocation.match());
+            exchange.sendError(HttpResponseStatus.FORBIDDEN);
             return;
         }
         open(exchange, engine.open(resolver, resolution, bodyExpected(exchange)), file -> {
