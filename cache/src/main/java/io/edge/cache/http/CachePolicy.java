@@ -173,6 +173,13 @@ final class CachePolicy {
      * The key of a request without its variant part: host (lower case, from the absolute form or
      * {@code Host}, its port kept), {@link #HOST_SEPARATOR}, then path and query. GET and HEAD share it.
      */
+    /** {@code host[:port]} without the dot that may end its name ({@code a.test.:8080} is {@code a.test:8080}). */
+    static String withoutTrailingDot(String host) {
+        int colon = host.lastIndexOf(':');
+        int name = colon > host.lastIndexOf(']') ? colon : host.length();
+        return name > 1 && host.charAt(name - 1) == '.' ? host.substring(0, name - 1) + host.substring(name) : host;
+    }
+
     static String primaryKey(HttpRequest request) {
         String uri = request.uri();
         String host;
@@ -194,8 +201,9 @@ final class CachePolicy {
         if (fragment >= 0) {
             target = target.substring(0, fragment);
         }
-        // The port stays: a script may write it into links (HTTP_HOST), so "a:8080" must not answer for "a".
-        return host.toLowerCase(Locale.ROOT) + HOST_SEPARATOR + target;
+        // The port stays: a script may write it into links (HTTP_HOST), so "a:8080" must not answer for "a". A
+        // trailing dot goes, as routing drops it: "A.test." is the host a PURGE of "a.test" must reach.
+        return withoutTrailingDot(host.toLowerCase(Locale.ROOT)) + HOST_SEPARATOR + target;
     }
 
     /**

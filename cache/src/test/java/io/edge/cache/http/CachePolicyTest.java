@@ -52,6 +52,23 @@ class CachePolicyTest {
         return policy.storable(request, response, CacheControl.of(response.headers()));
     }
 
+    /** Routing drops a trailing dot from Host; so does the key, or a PURGE of "a.test" missed "A.test."'s entry. */
+    @Test
+    void theKeysHostHasNoTrailingDotAndKeepsItsPort() {
+        HttpRequest dotted = get("/p?x=1");
+        dotted.headers().set("Host", "Example.ORG.");
+        assertThat(CachePolicy.primaryKey(dotted)).isEqualTo(CachePolicy.primaryKey(get("/p?x=1")));
+        HttpRequest dottedPort = get("/p");
+        dottedPort.headers().set("Host", "example.org.:8080");
+        HttpRequest port = get("/p");
+        port.headers().set("Host", "example.org:8080");
+        assertThat(CachePolicy.primaryKey(dottedPort)).isEqualTo(CachePolicy.primaryKey(port))
+                .isNotEqualTo(CachePolicy.primaryKey(get("/p")));
+        assertThat(CachePolicy.withoutTrailingDot("[::1]:80")).isEqualTo("[::1]:80");
+        assertThat(CachePolicy.withoutTrailingDot("[::1]")).isEqualTo("[::1]");
+        assertThat(CachePolicy.withoutTrailingDot(".")).isEqualTo(".");
+    }
+
     @Test
     void parsesCacheControlAcrossFieldsWithQuotesAndJunk() {
         HttpHeaders h = new DefaultHttpHeaders()

@@ -60,12 +60,21 @@ public final class AccessLog {
         LOG.info(line.toString());
     }
 
-    /** Quotes and control characters from clients are escaped as nginx does ({@code \x22}). */
-    private static void appendEscaped(StringBuilder out, String s) {
+    /**
+     * Quotes, control characters and every byte above 0x7F from clients are escaped as nginx does ({@code \x22},
+     * {@code \xC3\xA9}): a line stays one line for every reader (U+0085, NEL, is a line break to some) and is
+     * ASCII. Request lines and headers arrive one byte per character (ISO-8859-1); anything wider is escaped by its
+     * UTF-8 bytes.
+     */
+    static void appendEscaped(StringBuilder out, String s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (c == '"' || c == '\\' || c < 0x20 || c == 0x7f) {
+            if (c <= 0xff && (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f)) {
                 out.append(String.format(Locale.ROOT, "\\x%02X", (int) c));
+            } else if (c > 0xff) {
+                for (byte b : String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+                    out.append(String.format(Locale.ROOT, "\\x%02X", b & 0xff));
+                }
             } else {
                 out.append(c);
             }
