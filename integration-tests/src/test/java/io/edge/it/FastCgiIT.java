@@ -341,6 +341,37 @@ class FastCgiIT {
         }
     }
 
+    /**
+     * A script that copies an upstream's Transfer-Encoding and Content-Length (PHP proxy code does) got both to the
+     * client, kept alive: a response read two ways, the next one in the body. Edge frames the body itself, as nginx.
+     */
+    @Test
+    void aScriptsTransferEncodingNeverReachesTheClient(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Files.writeString(www.resolve("te.php"), """
+                <?php
+                header('Transfer-Encoding: chunked');
+                header('Content-Length: 12');
+                header('Keep-Alive: timeout=999');
+                echo "hello world\n";
+                """);
+        try (EdgeHarness site = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "www",
+                  locations = [{ match = "/", fastcgi = php }] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
+                """.formatted(fpm.address()));
+             RawHttpClient client = new RawHttpClient(site.address())) {
+            client.send("GET /te.php HTTP/1.1\r\nHost: a\r\n\r\nGET /te.php HTTP/1.1\r\nHost: a\r\n\r\n");
+            for (int i = 0; i < 2; i++) {
+                RawHttpClient.Response response = client.read();
+                assertThat(response.status()).isEqualTo(200);
+                assertThat(response.headers()).doesNotContainKeys("transfer-encoding", "keep-alive")
+                        .containsEntry("content-length", "12");
+                assertThat(response.text()).isEqualTo("hello world\n");
+            }
+        }
+    }
+
     @Test
     void withTheOpenFileCacheOffANewScriptRunsOnTheNextRequest(@TempDir Path own) throws Exception {
         try (EdgeHarness uncached = frontControllerSite(own, "static.open-file-cache.size = 0", new AtomicLong())) {

@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -92,6 +93,11 @@ public final class CgiResponseParser {
 
     private HttpResponse buildHead() {
         checkContentLength(headers);
+        dropHopByHop(headers);
+        List<String> types = headers.getAll(HttpHeaderNames.CONTENT_TYPE);
+        if (types.size() > 1) {
+            headers.set(HttpHeaderNames.CONTENT_TYPE, types.get(types.size() - 1)); // PHP's last header() wins, as nginx
+        }
         HttpResponseStatus status = HttpResponseStatus.OK;
         String statusLine = headers.get("Status");
         if (statusLine != null) {
@@ -101,6 +107,32 @@ public final class CgiResponseParser {
             status = HttpResponseStatus.FOUND;
         }
         return new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, headers);
+    }
+
+    /** Fields about one connection only (RFC 9110 7.6.1), which a script cannot know: never passed on. */
+    private static final List<CharSequence> HOP_BY_HOP = List.of(HttpHeaderNames.TRANSFER_ENCODING,
+            "Keep-Alive", HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE,
+            "Proxy-Connection");
+
+    /**
+     * Removes what would frame or steer the client connection: a script's {@code Transfer-Encoding} (with its own
+     * {@code Content-Length} it made a response a client could read two ways, and kept alive), {@code Keep-Alive},
+     * {@code Upgrade} and the like. Edge frames the body itself ({@code Content-Length} when the script gave one,
+     * else chunked or close) as nginx does. {@code Connection} stays only as {@code close}, which edge honours.
+     */
+    private static void dropHopByHop(HttpHeaders headers) {
+        for (CharSequence name : HOP_BY_HOP) {
+            headers.remove(name);
+        }
+        if (headers.contains(HttpHeaderNames.CONNECTION)) {
+            boolean close = headers.getAll(HttpHeaderNames.CONNECTION).stream()
+                    .flatMap(value -> java.util.Arrays.stream(value.split(",")))
+                    .anyMatch(token -> HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(token.trim()));
+            headers.remove(HttpHeaderNames.CONNECTION);
+            if (close) {
+                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            }
+        }
     }
 
     private static HttpResponseStatus parseStatus(String value) {

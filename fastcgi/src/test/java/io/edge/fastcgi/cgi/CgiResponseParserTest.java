@@ -28,6 +28,38 @@ class CgiResponseParserTest {
         in.release();
     }
 
+    /**
+     * A script's Transfer-Encoding (with its own Content-Length a response a client reads two ways) and the other
+     * connection-only fields never reach the client; edge frames the body. Connection: close stays a close.
+     */
+    @Test
+    void hopByHopFieldsFromTheScriptAreDropped() {
+        CgiResponseParser p = new CgiResponseParser(8192);
+        ByteBuf in = buf("Transfer-Encoding: chunked\r\nContent-Length: 12\r\nKeep-Alive: timeout=999\r\n"
+                + "Connection: upgrade\r\nUpgrade: websocket\r\nTE: trailers\r\nTrailer: X\r\n"
+                + "Proxy-Connection: keep-alive\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n");
+        assertThat(p.parse(in)).isTrue();
+        assertThat(p.head().headers().names()).containsExactlyInAnyOrder("Content-Length", "Set-Cookie");
+        assertThat(p.head().headers().getAll("Set-Cookie")).containsExactly("a=1", "b=2");
+        in.release();
+
+        CgiResponseParser closing = new CgiResponseParser(8192);
+        ByteBuf close = buf("Connection: Keep-Alive, close\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+        assertThat(closing.parse(close)).isTrue();
+        assertThat(closing.head().headers().getAll("Connection")).containsExactly("close");
+        assertThat(closing.head().headers().contains("Transfer-Encoding")).isFalse();
+        close.release();
+    }
+
+    @Test
+    void ofSeveralContentTypesTheLastIsKept() {
+        CgiResponseParser p = new CgiResponseParser(8192);
+        ByteBuf in = buf("Content-Type: text/plain\r\nContent-type: text/x-foo\r\n\r\n");
+        assertThat(p.parse(in)).isTrue();
+        assertThat(p.head().headers().getAll("Content-Type")).containsExactly("text/x-foo");
+        in.release();
+    }
+
     @Test
     void statusHeaderSetsStatusAndIsRemoved() {
         CgiResponseParser p = new CgiResponseParser(8192);
