@@ -323,7 +323,7 @@ class FastCgiIT {
         Files.writeString(Files.createDirectories(www.resolve("docs")).resolve("index.php"), secret);
         Files.writeString(Files.createDirectories(www.resolve("pages")).resolve("index.html"), "a page");
         try (EdgeHarness site = EdgeHarness.start(own, """
-                sites = [{ server-names = ["_"], default = true, root = "www", index = ["index.html", "index.php"],
+                sites = [{ server-names = ["_"], default = true, root = "www", index = ["index.php", "index.html"],
                   locations = [
                     { match = "/", fastcgi = php }
                     { match = "/docs/" }
@@ -337,7 +337,19 @@ class FastCgiIT {
             assertThat(docs.body()).doesNotContain("hunter2");
             assertThat(docs.statusCode()).isEqualTo(403);
             assertThat(body(site, "/docs/index.php")).isEqualTo("ran");
-            assertThat(body(site, "/pages/")).isEqualTo("a page");
+            assertThat(body(site, "/pages/")).as("index.php missing there: the next index").isEqualTo("a page");
+        }
+        // a static "= /" beside a front controller that serves existing files itself: its index.html is served
+        Files.writeString(www.resolve("index.html"), "home");
+        try (EdgeHarness site = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "www", index = ["index.html"],
+                  locations = [
+                    { match = "/", fastcgi = php, front-controller = "/index.php" }
+                    { match = "= /" }
+                  ] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
+                """.formatted(fpm.address()))) {
+            assertThat(body(site, "/")).isEqualTo("home");
         }
     }
 

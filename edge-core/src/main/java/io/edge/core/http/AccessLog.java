@@ -72,7 +72,9 @@ public final class AccessLog {
             if (c <= 0xff && (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f)) {
                 out.append(String.format(Locale.ROOT, "\\x%02X", (int) c));
             } else if (c > 0xff) {
-                for (byte b : String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+                int codePoint = s.codePointAt(i);
+                i += Character.charCount(codePoint) - 1;
+                for (byte b : new String(Character.toChars(codePoint)).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
                     out.append(String.format(Locale.ROOT, "\\x%02X", b & 0xff));
                 }
             } else {

@@ -20,6 +20,7 @@ import io.edge.cache.content.CachedContent;
 import io.edge.cache.content.ContentCache;
 import io.edge.cache.content.ContentMetadata;
 import io.edge.cache.content.FileVersion;
+import io.edge.fastcgi.cgi.ScriptResolver;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -261,24 +262,31 @@ public final class StaticResponder implements Responder {
             refuse(exchange, resolution.status());
             return;
         }
-        LocationSettings indexLocation = exchange.locationOf(uriPath);
-        if (indexLocation != exchange.location()
-                && (indexLocation == null || indexLocation.handler() != LocationSettings.Handler.STATIC)) {
-            // /docs/index.php routed to a PHP location: never sent as a file (its source). nginx would redirect
-            // internally and run it; edge has no internal redirect, so it refuses, as for a directory without index.
-            LOG.debug("index {} belongs to another location ({}): 403", uriPath,
-                    indexLocation == null ? "none" : indexLocation.match());
-            exchange.sendError(HttpResponseStatus.FORBIDDEN);
-            return;
-        }
         open(exchange, engine.open(resolver, resolution, bodyExpected(exchange)), file -> {
             if (file.isDirectory()) {
                 file.release();
                 tryIndex(exchange, resolver, directory, i + 1);
+            } else if (runByAnotherLocation(exchange, uriPath)) {
+                // /docs/index.php routed to a PHP location: never sent as a file (its source). nginx would redirect
+                // internally and run it; edge has no internal redirect, so it refuses.
+                file.release();
+                LOG.debug("index {} is a script of another location: 403", uriPath);
+                exchange.sendError(HttpResponseStatus.FORBIDDEN);
             } else {
                 serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE);
             }
         }, () -> tryIndex(exchange, resolver, directory, i + 1));
+    }
+
+    /**
+     * Whether the index file {@code uriPath} found in a directory is a script that a FastCGI location other than this
+     * exchange's would run: sent as a file, it would be its source. Any other file (an index.html under a front
+     * controller, which serves existing files as they are) is served.
+     */
+    private static boolean runByAnotherLocation(Exchange exchange, String uriPath) {
+        LocationSettings owner = exchange.locationOf(uriPath);
+        return owner != null && owner != exchange.location() && owner.handler() == LocationSettings.Handler.FASTCGI
+                && ScriptResolver.DEFAULT_SPLIT.matcher(uriPath).matches();
     }
 
     /**

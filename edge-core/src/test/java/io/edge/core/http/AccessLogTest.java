@@ -24,6 +24,7 @@ class AccessLogTest {
         assertThat(escaped("nel\u0085x")).isEqualTo("nel\\x85x");
         assertThat(escaped("/\u00c3\u00a9")).as("UTF-8 bytes of a path").isEqualTo("/\\xC3\\xA9");
         assertThat(escaped("\u2028")).as("anything wider, by its UTF-8 bytes").isEqualTo("\\xE2\\x80\\xA8");
+        assertThat(escaped("\ud83d\ude00")).as("a surrogate pair, by its code point").isEqualTo("\\xF0\\x9F\\x98\\x80");
         assertThat(escaped("plain /a?b=c")).isEqualTo("plain /a?b=c");
     }
 }

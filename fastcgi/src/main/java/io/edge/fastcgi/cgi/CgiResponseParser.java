@@ -93,7 +93,6 @@ public final class CgiResponseParser {
 
     private HttpResponse buildHead() {
         checkContentLength(headers);
-        dropHopByHop(headers);
         List<String> types = headers.getAll(HttpHeaderNames.CONTENT_TYPE);
         if (types.size() > 1) {
             headers.set(HttpHeaderNames.CONTENT_TYPE, types.get(types.size() - 1)); // PHP's last header() wins, as nginx
@@ -106,6 +105,7 @@ public final class CgiResponseParser {
         } else if (headers.contains(HttpHeaderNames.LOCATION)) {
             status = HttpResponseStatus.FOUND;
         }
+        dropHopByHop(headers, status);
         return new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, headers);
     }
 
@@ -120,9 +120,11 @@ public final class CgiResponseParser {
      * {@code Upgrade} and the like. Edge frames the body itself ({@code Content-Length} when the script gave one,
      * else chunked or close) as nginx does. {@code Connection} stays only as {@code close}, which edge honours.
      */
-    private static void dropHopByHop(HttpHeaders headers) {
+    private static void dropHopByHop(HttpHeaders headers, HttpResponseStatus status) {
         for (CharSequence name : HOP_BY_HOP) {
-            headers.remove(name);
+            if (!(status.code() == 426 && HttpHeaderNames.UPGRADE.contentEqualsIgnoreCase(name))) {
+                headers.remove(name); // a 426 names the protocols to upgrade to (RFC 9110 15.5.22)
+            }
         }
         if (headers.contains(HttpHeaderNames.CONNECTION)) {
             boolean close = headers.getAll(HttpHeaderNames.CONNECTION).stream()

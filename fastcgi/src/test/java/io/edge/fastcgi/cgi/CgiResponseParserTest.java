@@ -52,6 +52,16 @@ class CgiResponseParserTest {
     }
 
     @Test
+    void a426KeepsItsUpgrade() {
+        CgiResponseParser p = new CgiResponseParser(8192);
+        ByteBuf in = buf("Status: 426 Upgrade Required\r\nUpgrade: TLS/1.3\r\nConnection: Upgrade\r\n\r\n");
+        assertThat(p.parse(in)).isTrue();
+        assertThat(p.head().headers().get("Upgrade")).isEqualTo("TLS/1.3");
+        assertThat(p.head().headers().contains("Connection")).isFalse();
+        in.release();
+    }
+
+    @Test
     void ofSeveralContentTypesTheLastIsKept() {
         CgiResponseParser p = new CgiResponseParser(8192);
         ByteBuf in = buf("Content-Type: text/plain\r\nContent-type: text/x-foo\r\n\r\n");
