@@ -86,8 +86,8 @@ public record RequestTarget(String authority, String path, String query, String 
         } else {
             int colon = value.indexOf(':');
             hostEnd = colon < 0 ? value.length() : colon;
-            if (!isRegName(value, 0, hostEnd)) {
-                return false;
+            if (!isRegName(value, 0, hostEnd) || value.substring(0, hostEnd).contains("..")) {
+                return false; // two dots in a row name no host (nginx answers 400 too)
             }
         }
         if (hostEnd == value.length()) {

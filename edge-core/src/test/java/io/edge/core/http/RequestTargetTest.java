@@ -61,7 +61,8 @@ class RequestTargetTest {
     @ParameterizedTest
     @ValueSource(strings = {"localhost/x", "local host/../x", "a@localhost", "localhost, evil", "a,b", "a\\b",
             "a b", "a\tb", "a\u0000b", "a\u007fb", "a:8o", "a:80:80", "a:-1", "[::1", "[::1]x", "[]",
-            "[zz::1]", "[fe80::1%25eth0]", "[v1.]", "[1.2.3]", "%4", "%zz.example", "caf\u00e9.example", "a?b", "a#b"})
+            "[zz::1]", "[fe80::1%25eth0]", "[v1.]", "[1.2.3]", "%4", "%zz.example", "caf\u00e9.example", "a?b", "a#b",
+            "a.test..", "a..test", "..:80"})
     void rejectsWhatIsNotHostAndPort(String host) {
         assertThat(RequestTarget.isHostAndPort(host)).as(host).isFalse();
     }
