@@ -111,25 +111,23 @@ public final class CgiResponseParser {
 
     /** Fields about one connection only (RFC 9110 7.6.1), which a script cannot know: never passed on. */
     private static final List<CharSequence> HOP_BY_HOP = List.of(HttpHeaderNames.TRANSFER_ENCODING,
-            "Keep-Alive", HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE,
-            "Proxy-Connection");
+            "Keep-Alive", HttpHeaderNames.TE, HttpHeaderNames.TRAILER, "Proxy-Connection");
 
     /**
      * Removes what would frame or steer the client connection: a script's {@code Transfer-Encoding} (with its own
      * {@code Content-Length} it made a response a client could read two ways, and kept alive), {@code Keep-Alive},
-     * {@code Upgrade} and the like. Edge frames the body itself ({@code Content-Length} when the script gave one,
+     * {@code Upgrade} (but on a 426) and the like. Edge frames the body itself ({@code Content-Length} when the script gave one,
      * else chunked or close) as nginx does. {@code Connection} stays only as {@code close}, which edge honours.
      */
     private static void dropHopByHop(HttpHeaders headers, HttpResponseStatus status) {
         for (CharSequence name : HOP_BY_HOP) {
-            if (!(status.code() == 426 && HttpHeaderNames.UPGRADE.contentEqualsIgnoreCase(name))) {
-                headers.remove(name); // a 426 names the protocols to upgrade to (RFC 9110 15.5.22)
-            }
+            headers.remove(name);
+        }
+        if (status.code() != 426) { // a 426 names the protocols to upgrade to (RFC 9110 15.5.22)
+            headers.remove(HttpHeaderNames.UPGRADE);
         }
         if (headers.contains(HttpHeaderNames.CONNECTION)) {
-            boolean close = headers.getAll(HttpHeaderNames.CONNECTION).stream()
-                    .flatMap(value -> java.util.Arrays.stream(value.split(",")))
-                    .anyMatch(token -> HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(token.trim()));
+            boolean close = headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true);
             headers.remove(HttpHeaderNames.CONNECTION);
             if (close) {
                 headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
