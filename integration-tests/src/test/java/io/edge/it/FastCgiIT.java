@@ -312,32 +312,43 @@ class FastCgiIT {
     }
 
     /**
-     * A static location's directory whose index file is a script that a PHP location would run: never sent as a
-     * file (its source, secrets included). nginx redirects internally and runs it; edge refuses it (403). The
-     * script itself still runs when asked for by name, and an index.html of the same location is still served.
+     * A static location's directory whose index file is a script that a PHP location runs: run there, as nginx's
+     * internal redirect does, with SCRIPT_NAME the index script and REQUEST_URI what the client sent; never sent as
+     * a file (its source, secrets included). An index.html of the same location is still served, and one that
+     * another static location owns is answered by that location (its own root).
      */
     @Test
-    void aStaticDirectorysIndexScriptIsNeverSentAsItsSource(@TempDir Path own) throws Exception {
+    void aStaticDirectorysIndexScriptRunsInItsPhpLocation(@TempDir Path own) throws Exception {
         Path www = Files.createDirectories(own.resolve("www"));
-        String secret = "<?php $db_password = 'hunter2'; echo 'ran';";
+        String secret = "<?php $db_password = 'hunter2'; echo 'ran ', $_SERVER['SCRIPT_NAME'], ' for ', $_SERVER['REQUEST_URI'];";
         Files.writeString(Files.createDirectories(www.resolve("docs")).resolve("index.php"), secret);
         Files.writeString(Files.createDirectories(www.resolve("pages")).resolve("index.html"), "a page");
+        Files.writeString(Files.createDirectories(www.resolve("other")).resolve("index.htm"), "found in www");
+        Files.writeString(Files.createDirectories(own.resolve("alt/other")).resolve("index.htm"), "from alt");
         try (EdgeHarness site = EdgeHarness.start(own, """
-                sites = [{ server-names = ["_"], default = true, root = "www", index = ["index.php", "index.html"],
+                sites = [{ server-names = ["_"], default = true, root = "www",
+                  index = ["index.php", "index.html", "index.htm"],
                   locations = [
                     { match = "/", fastcgi = php }
                     { match = "/docs/" }
                     { match = "/pages/" }
+                    { match = "/other/" }
                     { match = "~* \\\\.php$", fastcgi = php }
+                    { match = "~ \\\\.htm$", root = "alt" }
                   ] }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
                 """.formatted(fpm.address()))) {
-            HttpResponse<String> docs = HTTP.send(HttpRequest.newBuilder(site.uri("/docs/")).build(),
+            HttpResponse<String> docs = HTTP.send(HttpRequest.newBuilder(site.uri("/docs/?x=1")).build(),
                     HttpResponse.BodyHandlers.ofString());
-            assertThat(docs.body()).doesNotContain("hunter2");
-            assertThat(docs.statusCode()).isEqualTo(403);
-            assertThat(body(site, "/docs/index.php")).isEqualTo("ran");
+            assertThat(docs.statusCode()).isEqualTo(200);
+            assertThat(docs.body()).doesNotContain("hunter2").isEqualTo("ran /docs/index.php for /docs/?x=1");
+            HttpResponse<String> head = HTTP.send(HttpRequest.newBuilder(site.uri("/docs/"))
+                    .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(head.statusCode()).isEqualTo(200);
+            assertThat(head.body()).isEmpty();
+            assertThat(body(site, "/docs/index.php")).isEqualTo("ran /docs/index.php for /docs/index.php");
             assertThat(body(site, "/pages/")).as("index.php missing there: the next index").isEqualTo("a page");
+            assertThat(body(site, "/other/")).as("found in this root, answered by its own location").isEqualTo("from alt");
         }
         // a static "= /" beside a front controller that serves existing files itself: its index.html is served
         Files.writeString(www.resolve("index.html"), "home");

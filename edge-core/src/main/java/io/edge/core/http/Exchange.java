@@ -47,6 +47,17 @@ public interface Exchange {
         return location();
     }
 
+    /**
+     * Answers this exchange as a request for {@code path} (decoded, normalised), its query kept: routed anew by the
+     * routes it runs on and handed to that location's responder, as nginx's internal redirect does for a directory's
+     * index file that another location runs. What the client sent (the request's URI: the access log, CGI's
+     * {@code REQUEST_URI}, the response cache's key) stays. Nothing must have been written; the caller leaves the
+     * exchange to the new responder. By default there is nowhere to go: the exchange fails.
+     */
+    default void redirect(String path) {
+        fail(new IllegalStateException("no internal redirect to " + path + " here"));
+    }
+
     Channel clientChannel();
 
     InetSocketAddress remoteAddress();

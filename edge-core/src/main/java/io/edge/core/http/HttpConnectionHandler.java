@@ -227,7 +227,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         currentRoutes = routes;
         current = exchange;
-        Responder responder = routes.responder(exchange.location());
+        respond(exchange);
+    }
+
+    /** Hands the running exchange to its location's responder; no location: 404. */
+    private void respond(ServerExchange exchange) {
+        Responder responder = currentRoutes.responder(exchange.location());
         if (responder == null) {
             exchange.sendError(HttpResponseStatus.NOT_FOUND);
             return;
@@ -235,9 +240,22 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         try {
             responder.respond(exchange);
         } catch (RuntimeException e) {
-            LOG.error("responder failed for {}", request.uri(), e);
+            LOG.error("responder failed for {}", exchange.request().uri(), e);
             exchange.fail(e);
         }
+    }
+
+    /**
+     * {@link Exchange#redirect} of {@code exchange}, whose target now names the new path: routed again by the routes
+     * it runs on (a reload meanwhile does not move it) and answered by that location's responder.
+     */
+    void redirect(ServerExchange exchange) {
+        if (exchange != current) {
+            throw new IllegalStateException("redirect of an exchange that is not running");
+        }
+        exchange.reroute(currentRoutes.router().route(exchange.request().headers().get(HttpHeaderNames.HOST),
+                exchange.path()));
+        respond(exchange);
     }
 
     private HttpStatusException validate(HttpRequest request) {

@@ -59,14 +59,18 @@ final class ServerExchange implements Exchange {
 
     private enum State { OPEN, HEAD_SENT, DONE }
 
+    private static final int MAX_REDIRECTS = 10;
+
     private final HttpConnectionHandler connection;
     private final ChannelHandlerContext ctx;
     private final HttpRequest request;
     /** The request line as sent, logged as nginx's {@code $request} is. */
     private final String sentUri;
     private final HttpVersion sentVersion;
-    private final RequestTarget target;
-    private final Route route;
+    /** What is answered: the target sent, or the one an internal {@link #redirect} chose. */
+    private RequestTarget target;
+    private Route route;
+    private int redirects;
     private final long startNanos = System.nanoTime();
     /** The client waits for {@code 100 Continue} before it sends the body its head announced. */
     private final boolean expectsContinue;
@@ -136,6 +140,25 @@ final class ServerExchange implements Exchange {
     @Override
     public LocationSettings location() {
         return route == null ? null : route.location();
+    }
+
+    /** As nginx, at most {@value #MAX_REDIRECTS} internal redirects per request; beyond, a loop: 500. */
+    @Override
+    public void redirect(String path) {
+        if (state != State.OPEN) {
+            throw new IllegalStateException("redirect after the response started: " + path);
+        }
+        if (++redirects > MAX_REDIRECTS) {
+            fail(new IllegalStateException("more than " + MAX_REDIRECTS + " internal redirects, the last to " + path));
+            return;
+        }
+        target = new RequestTarget(target.authority(), path, target.query(), target.originForm());
+        connection.redirect(this);
+    }
+
+    /** Routes this exchange again ({@link #redirect}): its target changed. */
+    void reroute(Route newRoute) {
+        route = newRoute;
     }
 
     @Override

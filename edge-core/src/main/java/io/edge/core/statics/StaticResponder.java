@@ -20,7 +20,6 @@ import io.edge.cache.content.CachedContent;
 import io.edge.cache.content.ContentCache;
 import io.edge.cache.content.ContentMetadata;
 import io.edge.cache.content.FileVersion;
-import io.edge.fastcgi.cgi.ScriptResolver;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -266,12 +265,11 @@ public final class StaticResponder implements Responder {
             if (file.isDirectory()) {
                 file.release();
                 tryIndex(exchange, resolver, directory, i + 1);
-            } else if (runByAnotherLocation(exchange, uriPath)) {
-                // /docs/index.php routed to a PHP location: never sent as a file (its source). nginx would redirect
-                // internally and run it; edge has no internal redirect, so it refuses.
+            } else if (ownedByAnotherLocation(exchange, uriPath)) {
+                // /docs/index.php under a PHP location: run there, never sent as a file (its source); any index
+                // file gets its own location's settings, as nginx's internal redirect does
                 file.release();
-                LOG.debug("index {} is a script of another location: 403", uriPath);
-                exchange.sendError(HttpResponseStatus.FORBIDDEN);
+                exchange.redirect(uriPath);
             } else {
                 serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE);
             }
@@ -279,14 +277,13 @@ public final class StaticResponder implements Responder {
     }
 
     /**
-     * Whether the index file {@code uriPath} found in a directory is a script that a FastCGI location other than this
-     * exchange's would run: sent as a file, it would be its source. Any other file (an index.html under a front
-     * controller, which serves existing files as they are) is served.
+     * Whether the index file {@code uriPath} found in a directory belongs to a location other than this exchange's
+     * (a script's FastCGI location, or a static one with its own root or headers), where it is answered. A path no
+     * location takes is served here.
      */
-    private static boolean runByAnotherLocation(Exchange exchange, String uriPath) {
+    private static boolean ownedByAnotherLocation(Exchange exchange, String uriPath) {
         LocationSettings owner = exchange.locationOf(uriPath);
-        return owner != null && owner != exchange.location() && owner.handler() == LocationSettings.Handler.FASTCGI
-                && ScriptResolver.DEFAULT_SPLIT.matcher(uriPath).matches();
+        return owner != null && owner != exchange.location();
     }
 
     /**

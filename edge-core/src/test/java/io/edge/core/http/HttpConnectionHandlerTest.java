@@ -101,6 +101,36 @@ class HttpConnectionHandlerTest {
     }
 
     @Test
+    void anInternalRedirectIsAnsweredForTheNewPathWithTheQueryAndTheSentUriKept() {
+        EchoResponder echo = new EchoResponder();
+        List<String> uris = new ArrayList<>();
+        open(exchange -> {
+            uris.add(exchange.request().uri());
+            if (exchange.path().equals("/dir/")) {
+                exchange.redirect("/dir/index.php");
+            } else {
+                echo.respond(exchange);
+            }
+        });
+        String answer = EmbeddedClient.send(client, "GET /dir/?a=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(answer).startsWith("HTTP/1.1 200 ").endsWith("/dir/index.php?a=1 body=0");
+        assertThat(uris).as("the request as sent, before and after").containsExactly("/dir/?a=1", "/dir/?a=1");
+        assertThat(EmbeddedClient.send(client, "GET /next HTTP/1.1\r\nHost: a\r\n\r\n"))
+                .as("the connection goes on").startsWith("HTTP/1.1 200 ").endsWith("/next? body=0");
+    }
+
+    @Test
+    void internalRedirectsInALoopEndIn500() {
+        int[] redirects = new int[1];
+        open(exchange -> {
+            redirects[0]++;
+            exchange.redirect(exchange.path().equals("/a") ? "/b" : "/a");
+        });
+        assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 500 ");
+        assertThat(redirects[0]).as("the first answer and ten redirects").isEqualTo(11);
+    }
+
+    @Test
     void routesReplacedWithNothingRunningAreIdleAtOnce() {
         open(new EchoResponder());
         assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ");
