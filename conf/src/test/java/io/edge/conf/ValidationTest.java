@@ -274,6 +274,18 @@ class ValidationTest {
                 .message()).isEqualTo("\"X.TEST.\" is already a name of edge.sites[0]");
     }
 
+    /** As a Host header carries it: "[::1]" is a name (compared as text), "::1" without brackets is not. */
+    @Test
+    void anIpv6ServerNameIsBracketed() {
+        assertThat(problemsOrNone("sites = [{ root = www, default = true, server-names = [\"[::1]\", \"[FE80::1]\"] }]"))
+                .isEmpty();
+        ConfigProblem bare = single("sites = [{ root = www, server-names = [\"::1\"] }]");
+        assertThat(bare.key()).isEqualTo("edge.sites[0].server-names[0]");
+        assertThat(bare.expected()).isEqualTo("a host name, or an IPv6 address in brackets as in Host: [::1]");
+        assertThat(single("sites = [{ root = www, server-names = [\"a.org:80\"] }]").message())
+                .isEqualTo("\"a.org:80\" is not a host name");
+    }
+
     @Test
     void serverNameRepeatedInOneSite() {
         ConfigProblem problem = single("sites = [{ root = www, server-names = [a.org, b.org, A.org] }]");

@@ -73,4 +73,14 @@ class RouterTest {
         assertThat(router.site("unknown.test")).isSameAs(fallback);
         assertThat(router.site(null)).isSameAs(fallback);
     }
+
+    @Test
+    void anIpv6LiteralNamesASiteWithOrWithoutAPort() {
+        SiteSettings fallback = site(List.of("_"), true);
+        SiteSettings loopback = site(List.of("[::1]"), false);
+        Router router = new Router(List.of(fallback, loopback), fallback);
+        assertThat(router.site("[::1]")).isSameAs(loopback);
+        assertThat(router.site("[::1]:8080")).isSameAs(loopback);
+        assertThat(router.site("[::2]:8080")).isSameAs(fallback);
+    }
 }
