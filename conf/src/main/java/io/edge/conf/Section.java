@@ -268,10 +268,17 @@ final class Section {
         return value == null ? "" : asString(name, value);
     }
 
-    /** Like {@link #string} but {@code null} when absent. */
+    /**
+     * Like {@link #string} but {@code null} when absent, and when not a string (reported here, so that the caller's
+     * checks of the text add no second problem).
+     */
     String optionalString(String name) {
         ConfigValue value = value(name);
-        return value == null ? null : asString(name, value);
+        if (value == null) {
+            return null;
+        }
+        String text = asString(name, value);
+        return isScalar(value) ? text : null;
     }
 
     /** One of {@code choices} (configuration name to value); placeholder: the first. */

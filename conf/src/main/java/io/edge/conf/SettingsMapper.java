@@ -196,7 +196,8 @@ final class SettingsMapper {
             } else if (Files.exists(accessLog) && !Files.isWritable(accessLog)) {
                 server.problem("access-log", accessLog + " is not writable", expected);
             } else if (!Files.isDirectory(accessLog.getParent())) {
-                server.problem("access-log", "directory " + accessLog.getParent() + " does not exist", expected);
+                server.problem("access-log", accessLog.getParent() + (Files.exists(accessLog.getParent())
+                        ? " is not a directory" : " does not exist"), expected);
             } else if (!Files.exists(accessLog) && !Files.isWritable(accessLog.getParent())) {
                 server.problem("access-log", "directory " + accessLog.getParent() + " is not writable", expected);
             }

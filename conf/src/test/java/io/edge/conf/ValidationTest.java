@@ -168,6 +168,15 @@ class ValidationTest {
         assertThat(new ConfigLoader().load(file).mimeTypes()).containsEntry("heif", "image/heif");
     }
 
+    /** A value of the wrong type is one problem: its type, not also what its text would have been checked for. */
+    @Test
+    void aListWhereAStringBelongsIsOneProblem() {
+        assertThat(problems(SITE + "\nmime-types.bar = [1]")).singleElement()
+                .satisfies(p -> assertThat(p.message()).isEqualTo("[1] is not a string"));
+        assertThat(problems("sites = [{ root = www, locations = [{ match = \"/\", fastcgi = [php] }] }]"))
+                .singleElement().satisfies(p -> assertThat(p.message()).isEqualTo("[\"php\"] is not a string"));
+    }
+
     @Test
     void wrongType() {
         ConfigProblem problem = single(SITE + "\nserver.limits = 5");
@@ -472,12 +481,15 @@ class ValidationTest {
     }
 
     @Test
-    void accessLogMustBeAFileInAnExistingDirectory() {
+    void accessLogMustBeAFileInAnExistingDirectory() throws Exception {
         ConfigProblem directory = single(SITE + "\nserver.access-log = www");
         assertThat(directory.key()).isEqualTo("edge.server.access-log");
         assertThat(directory.message()).isEqualTo(dir.resolve("www") + " is a directory");
         assertThat(single(SITE + "\nserver.access-log = nowhere/access.log").message())
-                .isEqualTo("directory " + dir.resolve("nowhere") + " does not exist");
+                .isEqualTo(dir.resolve("nowhere") + " does not exist");
+        Files.writeString(dir.resolve("plain"), "a file");
+        assertThat(single(SITE + "\nserver.access-log = plain/access.log").message())
+                .isEqualTo(dir.resolve("plain") + " is not a directory");
         assertThat(problemsOrNone(SITE + "\nserver.access-log = access.log")).isEmpty();
     }
 
