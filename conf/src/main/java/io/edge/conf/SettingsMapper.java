@@ -248,8 +248,14 @@ final class SettingsMapper {
         int cacheSize = cache.integer("size", 0, Integer.MAX_VALUE);
         int fdBudget = io.integer("fd-budget", 1, Integer.MAX_VALUE);
         if (fdBudget <= cacheSize && io.isSet("fd-budget")) {
-            io.problem("fd-budget", fdBudget + " leaves no descriptor for requests beside the open-file cache",
-                    "more than open-file-cache.size (" + cacheSize + ")");
+            if (isBuiltIn(io.value("fd-budget").origin())) {
+                // the file set the cache's size, not the budget: the problem is at the line it wrote
+                cache.problem("size", cacheSize + " leaves no descriptor for requests within fd-budget (" + fdBudget
+                        + ")", "less than fd-budget, or a larger static.fd-budget");
+            } else {
+                io.problem("fd-budget", fdBudget + " leaves no descriptor for requests beside the open-file cache",
+                        "more than open-file-cache.size (" + cacheSize + ")");
+            }
         }
         return new StaticIoSettings(engine, queueDepth, threads, cacheSize,
                 cache.duration("revalidate", true),

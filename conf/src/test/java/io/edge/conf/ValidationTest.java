@@ -497,6 +497,10 @@ class ValidationTest {
     void fdBudgetMustExceedTheOpenFileCache() {
         assertThat(single(SITE + "\nstatic { fd-budget = 100, open-file-cache.size = 100 }").expected())
                 .isEqualTo("more than open-file-cache.size (100)");
+        ConfigProblem overDefault = single(SITE + "\nstatic {\n  open-file-cache.size = 30000\n}");
+        assertThat(overDefault.key()).as("the key the file set").isEqualTo("edge.static.open-file-cache.size");
+        assertThat(overDefault.line()).as("edge {, SITE, static {, then the size").isEqualTo(4);
+        assertThat(overDefault.message()).isEqualTo("30000 leaves no descriptor for requests within fd-budget (16000)");
     }
 
     @Test
