@@ -7,6 +7,7 @@ import io.edge.fastcgi.BackendTimeoutException;
 import io.edge.fastcgi.BackendUnavailableException;
 import io.edge.fastcgi.FcgiProtocolException;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.unix.Errors;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -18,6 +19,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.io.FileNotFoundException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
@@ -36,6 +38,22 @@ public final class ErrorResponses {
     public static final int RETRY_AFTER_SECONDS = 1;
 
     private ErrorResponses() {
+    }
+
+    /**
+     * Whether {@code failure} is the client's connection ending under a write (reset, broken pipe, closed): the
+     * client's doing, as common as clients that stop a download, and nothing for an operator to act on (nginx logs it
+     * at info as "client prematurely closed connection"). A file that fails to read under {@code sendfile} is not.
+     */
+    public static boolean isClientGone(Throwable failure) {
+        if (failure instanceof ClosedChannelException) {
+            return true;
+        }
+        if (failure instanceof Errors.NativeIoException e) {
+            int err = e.expectedErr();
+            return err == Errors.ERRNO_EPIPE_NEGATIVE || err == Errors.ERRNO_ECONNRESET_NEGATIVE;
+        }
+        return false;
     }
 
     /** The status for a failure; causes are unwrapped through {@link DecoderException} and the like. */

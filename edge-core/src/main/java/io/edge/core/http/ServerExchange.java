@@ -389,7 +389,9 @@ final class ServerExchange implements Exchange {
             return;
         }
         HttpResponseStatus errorStatus = ErrorResponses.statusFor(cause);
-        if (errorStatus.code() >= 500) {
+        if (ErrorResponses.isClientGone(cause)) {
+            LOG.debug("{} {}: the client's connection ended: {}", request.method(), request.uri(), cause.toString());
+        } else if (errorStatus.code() >= 500) {
             LOG.warn("{} {} -> {}: {}", request.method(), request.uri(), errorStatus.code(), cause.toString(),
                     errorStatus.code() == 500 ? cause : null);
         } else {

@@ -2,10 +2,14 @@ package io.edge.core.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.edge.conf.EdgeSettings;
 import io.edge.core.route.Router;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.unix.Errors;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -28,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.LoggerFactory;
 
 /** The connection handler on an {@link EmbeddedChannel}, for states a real socket makes hard to hold still. */
 class HttpConnectionHandlerTest {
@@ -98,6 +103,40 @@ class HttpConnectionHandlerTest {
         assertThat(idle).isDone();
         assertThat(EmbeddedClient.send(client, "GET /b HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ")
                 .contains("/b");
+    }
+
+    /**
+     * A client that resets its connection under a download is its own doing: not a server error in the log (it was a
+     * WARN with a "500" per aborted download); a write that fails for another reason still is.
+     */
+    @Test
+    void aWriteFailedByTheClientsResetIsNoWarningButOtherFailuresAre() {
+        Exchange[] held = new Exchange[1];
+        open(exchange -> {
+            exchange.writeAndFlush(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+            held[0] = exchange;
+        });
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(ServerExchange.class);
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        try {
+            EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n");
+            io.netty.channel.epoll.Epoll.ensureAvailability(); // loads the natives that Errors' codes come from
+            held[0].fail(Errors.newIOException("writevAddresses", Errors.ERRNO_ECONNRESET_NEGATIVE));
+            assertThat(client.isOpen()).isFalse();
+            open(exchange -> {
+                exchange.writeAndFlush(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+                held[0] = exchange;
+            });
+            EmbeddedClient.send(client, "GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+            held[0].fail(new java.io.IOException("Underlying file size 10 smaller than requested count 20"));
+            assertThat(client.isOpen()).isFalse();
+        } finally {
+            log.detachAppender(lines);
+        }
+        assertThat(lines.list).filteredOn(e -> e.getLevel() == Level.WARN).extracting(ILoggingEvent::getFormattedMessage)
+                .singleElement().asString().startsWith("GET /b -> 500");
     }
 
     @Test
