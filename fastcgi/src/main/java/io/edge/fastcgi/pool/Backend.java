@@ -16,8 +16,17 @@ final class Backend {
     int lingering;
     /** Idle kept-alive connections, most recently used last. */
     final ArrayDeque<PooledConnection> idle = new ArrayDeque<>();
-    /** A busy connect failure makes the address ineligible until then (0 = not busy). */
+    /**
+     * A busy connect failure makes the address ineligible for new connects until then (0 = not busy); its idle
+     * connections still serve. Not 0 once set until a connect succeeds or a lease is released.
+     */
     long busyUntil;
+    /**
+     * Refused connects were logged since the last success, the last time at {@link #refusalLoggedAt}: once at the
+     * start of a run of them, then every 10 s.
+     */
+    boolean refusalLogged;
+    long refusalLoggedAt;
     long busyBackoffNanos = MIN_BUSY_BACKOFF_NANOS;
     int consecutiveFailures;
     /** Down (passive health) until then; 0 = up. */

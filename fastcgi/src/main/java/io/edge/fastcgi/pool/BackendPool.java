@@ -63,9 +63,11 @@ import org.slf4j.LoggerFactory;
  * php-fpm should set it too (without it a hung script holds its worker for good, and no linger can tell).
  *
  * <h2>An address ({@link Backend})</h2>
- * A busy connect failure makes it ineligible for a short, doubling backoff (5 ms to 200 ms) and is not a
- * health failure (php-fpm restarting or its backlog full); any released lease clears it, since a worker is
- * free again. {@code health.max-fails} consecutive hard failures (connect errors, released
+ * A busy connect failure makes it ineligible for new connects for a short, doubling backoff (5 ms to 200 ms) and
+ * is not a health failure (php-fpm restarting or its backlog full); any released lease clears it, since a worker is
+ * free again. Until a connect succeeds or a lease is released, an idle connection on another loop is moved to a
+ * request rather than a new connect tried (a php-fpm whose socket file was removed still serves the connections it
+ * has). A refused connect (socket file gone, nobody listening) is logged, once per run of them and every 10 s. {@code health.max-fails} consecutive hard failures (connect errors, released
  * {@code BACKEND_FAILED}) take it down for {@code health.fail-timeout} (groups of two or more addresses only,
  * as in nginx). When every address is down, queued
  * and new requests fail with {@link BackendUnavailableException}.
@@ -74,7 +76,7 @@ import org.slf4j.LoggerFactory;
  * For each address {@code 0 <= idle <= open <= max-connections} and {@code 0 <= lingering <= open - idle}; every
  * idle connection is in state IDLE;
  * a queued waiter's promise is not done; while the queue is not empty, no address is eligible (it has a
- * free slot or idle connection and is neither down nor busy) — except transiently inside a dispatch.
+ * free slot while not busy, or an idle connection, and is not down) — except transiently inside a dispatch.
  */
 public final class BackendPool implements AutoCloseable {
 
@@ -87,6 +89,8 @@ public final class BackendPool implements AutoCloseable {
      */
     static final Duration MAX_OVERTAKING = Duration.ofMillis(5);
     private static final long MAX_OVERTAKING_NANOS = MAX_OVERTAKING.toNanos();
+    /** While connects go on being refused, how often that is logged again. */
+    private static final long REFUSAL_LOG_INTERVAL_NANOS = Duration.ofSeconds(10).toNanos();
 
     private final String name;
     private final BackendGroupSettings.Balance balance;
@@ -252,9 +256,10 @@ public final class BackendPool implements AutoCloseable {
             after.add(() -> grant(w, reuse, true));
             return;
         }
-        if (b.open >= maxConnections) {
-            // Every slot is taken, some by idle connections on other loops: move the most recently used one
-            // to this request's loop, so an exchange never hops threads and the backend keeps its worker.
+        if (b.open >= maxConnections || (b.busyUntil != 0 && !b.idle.isEmpty())) {
+            // Every slot is taken, some by idle connections on other loops, or new connects fail (php-fpm's
+            // socket gone or its backlog full) while one stands open: move the most recently used one to this
+            // request's loop, so an exchange never hops threads and the backend keeps its worker.
             PooledConnection moving = b.idle.pollLast();
             leaseIdle(moving, after);
             after.add(() -> move(w, moving));
@@ -329,7 +334,7 @@ public final class BackendPool implements AutoCloseable {
         Backend best = null;
         for (int i = 0; i < n; i++) {
             Backend b = backends[(start + i) % n];
-            if (b.isDown(now) || b.isBusy(now) || (b.idle.isEmpty() && b.open >= maxConnections)) {
+            if (b.isDown(now) || (b.idle.isEmpty() && (b.isBusy(now) || b.open >= maxConnections))) {
                 continue;
             }
             if (balance == BackendGroupSettings.Balance.ROUND_ROBIN) {
@@ -462,6 +467,7 @@ public final class BackendPool implements AutoCloseable {
             PooledConnection pc = new PooledConnection((Channel) f.getNow(), w.loop, b);
             synchronized (this) {
                 b.busyUntil = 0;
+                b.refusalLogged = false; // connects work again: the next refusal starts a new run
                 b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
                 pc.exchanges++;
             }
@@ -474,6 +480,14 @@ public final class BackendPool implements AutoCloseable {
         synchronized (this) {
             b.open--;
             if (busy) {
+                if (ConnectFailures.isRefused(cause)
+                        && (!b.refusalLogged || now - b.refusalLoggedAt >= REFUSAL_LOG_INTERVAL_NANOS)) {
+                    b.refusalLogged = true;
+                    b.refusalLoggedAt = now;
+                    LOG.warn("fastcgi group {}: connect to {} failed: {}; taken for a restart of the backend, "
+                            + "requests wait for it up to the queue timeout ({})", name, b.address, cause.toString(),
+                            queueTimeout);
+                }
                 busyConnects++;
                 long backoff = b.busyBackoffNanos;
                 b.busyUntil = now + backoff;

@@ -7,7 +7,8 @@ import java.net.ConnectException;
 /**
  * Tells "the backend is busy or restarting, try again soon" from real connect failures. On a Unix socket a
  * full listen backlog fails a non-blocking connect with EAGAIN at once; ECONNREFUSED (nobody listening) and
- * ENOENT (socket file gone) are what a php-fpm restart looks like.
+ * ENOENT (socket file gone) are what a php-fpm restart looks like, and also a php-fpm that is down: those are
+ * {@link #isRefused refusals}, which the pool reports, where a full backlog is plain busyness.
  */
 final class ConnectFailures {
 
@@ -15,23 +16,42 @@ final class ConnectFailures {
     }
 
     static boolean isBusy(Throwable cause) {
+        return isRefused(cause) || isBacklogFull(cause);
+    }
+
+    /** Nobody listens at the address (ECONNREFUSED), or its socket file is gone (ENOENT). */
+    static boolean isRefused(Throwable cause) {
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof FileNotFoundException) {
                 return true;
             }
             if (t instanceof Errors.NativeIoException e) {
                 int err = e.expectedErr();
-                if (err == Errors.ERRNO_EAGAIN_NEGATIVE || err == Errors.ERRNO_EWOULDBLOCK_NEGATIVE
-                        || err == Errors.ERROR_ECONNREFUSED_NEGATIVE || err == Errors.ERRNO_ENOENT_NEGATIVE) {
+                if (err == Errors.ERROR_ECONNREFUSED_NEGATIVE || err == Errors.ERRNO_ENOENT_NEGATIVE) {
                     return true;
                 }
             }
             if (t instanceof ConnectException && t.getMessage() != null) {
                 String m = t.getMessage();
-                if (m.contains("Connection refused") || m.contains("Resource temporarily unavailable")
-                        || m.contains("No such file or directory")) {
+                if (m.contains("Connection refused") || m.contains("No such file or directory")) {
                     return true;
                 }
+            }
+        }
+        return false;
+    }
+
+    private static boolean isBacklogFull(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof Errors.NativeIoException e) {
+                int err = e.expectedErr();
+                if (err == Errors.ERRNO_EAGAIN_NEGATIVE || err == Errors.ERRNO_EWOULDBLOCK_NEGATIVE) {
+                    return true;
+                }
+            }
+            if (t instanceof ConnectException && t.getMessage() != null
+                    && t.getMessage().contains("Resource temporarily unavailable")) {
+                return true;
             }
         }
         return false;

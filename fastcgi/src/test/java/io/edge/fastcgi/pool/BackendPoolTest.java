@@ -420,6 +420,62 @@ class BackendPoolTest {
         assertThat(pool.stats().busyConnects()).isEqualTo(2);
     }
 
+    /**
+     * php-fpm's socket file removed (a deploy, a tmp cleaner) while it runs: new connects fail, but the idle
+     * connection it still serves goes to the request on the other loop, which waited out the queue timeout before.
+     */
+    @Test
+    void anIdleConnectionOnAnotherLoopServesWhileConnectsAreRefused() {
+        onePhp(2, 10);
+        Future<Lease> first = pool.acquire(loopA);
+        connector.succeedNext();
+        first.getNow().release(Lease.Outcome.REUSABLE); // idle on loop A
+        Future<Lease> f = pool.acquire(loopB);
+        assertThat(connector.pending).as("a free slot: a new connect first").hasSize(1);
+        connector.failNext(new FileNotFoundException("/run/php.sock"));
+        assertThat(f.isSuccess()).as("the idle connection, moved").isTrue();
+        assertThat(f.getNow().isReused()).isTrue();
+        assertThat(connector.moves).singleElement().satisfies(m -> assertThat(m.loop()).isSameAs(loopB));
+        assertThat(connector.pending).isEmpty();
+        f.getNow().release(Lease.Outcome.REUSABLE);
+        Future<Lease> next = pool.acquire(loopB);
+        assertThat(next.isSuccess()).as("a released lease clears the failure; the connection now lives on B").isTrue();
+        next.getNow().release(Lease.Outcome.REUSABLE);
+    }
+
+    /** A backend that refuses connects (down, or restarting) is named in the log, once per run of refusals. */
+    @Test
+    void refusedConnectsAreLoggedOncePerRunButAFullBacklogIsNot() {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                BackendPool.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        try {
+            onePhp(1, 10);
+            Future<Lease> f = pool.acquire(loopA);
+            connector.failNext(new ConnectException("connect(..) failed: Resource temporarily unavailable"));
+            timers.advanceMillis(5);
+            assertThat(lines.list).as("a full backlog: busy, nothing to report").isEmpty();
+            for (int i = 0; i < 3; i++) {
+                connector.failNext(new ConnectException("connect(..) failed: No such file or directory"));
+                timers.advanceMillis(200);
+            }
+            assertThat(lines.list).singleElement().satisfies(e -> assertThat(e.getFormattedMessage())
+                    .startsWith("fastcgi group php: connect to unix:/run/php.sock failed: ")
+                    .contains("No such file or directory"));
+            connector.succeedNext();
+            assertThat(f.isSuccess()).isTrue();
+            f.getNow().release(Lease.Outcome.CLOSE);
+            pool.acquire(loopA);
+            connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+            assertThat(lines.list).as("a new run of refusals").hasSize(2);
+        } finally {
+            log.detachAppender(lines);
+        }
+    }
+
     @Test
     void busyConnectsUntilDeadlineEndInQueueTimeout() {
         onePhp(1, 10);

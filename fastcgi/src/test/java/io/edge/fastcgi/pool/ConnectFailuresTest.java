@@ -42,6 +42,7 @@ class ConnectFailuresTest {
         assumeTrue(Epoll.isAvailable());
         Throwable cause = connectFailure(dir.resolve("gone.sock"));
         assertThat(ConnectFailures.isBusy(cause)).as("%s", cause).isTrue();
+        assertThat(ConnectFailures.isRefused(cause)).as("%s", cause).isTrue();
     }
 
     @Test
@@ -53,6 +54,17 @@ class ConnectFailuresTest {
         }
         Throwable cause = connectFailure(socket);
         assertThat(ConnectFailures.isBusy(cause)).as("%s", cause).isTrue();
+        assertThat(ConnectFailures.isRefused(cause)).as("%s", cause).isTrue();
+    }
+
+    /** A full listen backlog is busyness, not a backend that may be down: never reported as a refusal. */
+    @Test
+    void aFullBacklogIsBusyButNoRefusal() {
+        Epoll.ensureAvailability(); // the natives Errors' codes come from
+        Throwable full = io.netty.channel.unix.Errors.newIOException("connect",
+                io.netty.channel.unix.Errors.ERRNO_EAGAIN_NEGATIVE);
+        assertThat(ConnectFailures.isBusy(full)).isTrue();
+        assertThat(ConnectFailures.isRefused(full)).isFalse();
     }
 
     @Test
