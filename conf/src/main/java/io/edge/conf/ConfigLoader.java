@@ -92,7 +92,8 @@ public final class ConfigLoader {
         Config merged;
         Config reference = ConfigFactory.parseResourcesAnySyntax(ConfigLoader.class.getClassLoader(), "reference");
         try {
-            user = ConfigFactory.parseFile(file.toFile(),
+            // absolute: Typesafe resolves an include against the file's parent, which "edge.conf" alone lacks
+            user = ConfigFactory.parseFile(file.toAbsolutePath().toFile(),
                     ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setAllowMissing(false)
                             .appendIncluder(new RequiredIncludes()));
             merged = Substitutions.resolve(user, reference, problems);

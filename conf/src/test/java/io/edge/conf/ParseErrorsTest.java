@@ -55,6 +55,28 @@ class ParseErrorsTest {
         assertThat(ConfigLoader.checkOnly().load(file).server().maxConnections()).isEqualTo(77);
     }
 
+    /**
+     * {@code -c edge.conf} (the default) names a file without a directory: its includes are still found beside it
+     * (they were "no such file" naming the file that exists). Written in the working directory, as such a name is.
+     */
+    @Test
+    void anIncludeOfAFileNamedWithoutADirectoryIsFoundBesideIt() throws Exception {
+        String unique = "edge-parse-errors-test-" + ProcessHandle.current().pid();
+        Path extra = Path.of(unique + "-extra.conf");
+        Path file = Path.of(unique + ".conf");
+        Files.createDirectories(dir.resolve("www"));
+        try {
+            Files.writeString(extra, "edge.server.max-connections = 77\n");
+            Files.writeString(file, "include \"" + extra + "\"\nedge { sites = [{ root = \"" + dir.resolve("www")
+                    + "\" }] }\n");
+            assertThat(file.getParent()).as("a bare name").isNull();
+            assertThat(ConfigLoader.checkOnly().load(file).server().maxConnections()).isEqualTo(77);
+        } finally {
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(extra);
+        }
+    }
+
     @Test
     void aCommentedOutIncludeOrAnotherFileWithTheSameEndingIsNotTakenForTheMissingOne() throws Exception {
         Files.createDirectory(dir.resolve("conf"));
