@@ -43,7 +43,7 @@ class RequestTargetTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"http://a\\b/x", "http://a,b/x", "http://:80/x", "http://a:8o/x", "http://[::1/x",
-            "http://[zz::1]/x", "http://a b/x"})
+            "http://[zz::1]/x", "http://a b/x", "http://./x", "http://.:80/x"})
     void rejectsAnAbsoluteFormWhoseAuthorityIsNotAHostAndPort(String uri) {
         assertThatThrownBy(() -> RequestTarget.parse(uri))
                 .isInstanceOf(HttpStatusException.class)
@@ -62,7 +62,7 @@ class RequestTargetTest {
     @ValueSource(strings = {"localhost/x", "local host/../x", "a@localhost", "localhost, evil", "a,b", "a\\b",
             "a b", "a\tb", "a\u0000b", "a\u007fb", "a:8o", "a:80:80", "a:-1", "[::1", "[::1]x", "[]",
             "[zz::1]", "[fe80::1%25eth0]", "[v1.]", "[1.2.3]", "%4", "%zz.example", "caf\u00e9.example", "a?b", "a#b",
-            "a.test..", "a..test", "..:80"})
+            "a.test..", "a..test", "..:80", ".", ".:80", ":80", ":"})
     void rejectsWhatIsNotHostAndPort(String host) {
         assertThat(RequestTarget.isHostAndPort(host)).as(host).isFalse();
     }
