@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Date;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * Conditional requests (RFC 9110 §13) against a representation's strong ETag and modification time.
@@ -12,8 +13,9 @@ import java.util.List;
  * <p>Evaluation order (§13.2.2): {@code If-Match} (strong comparison, else 412); when absent,
  * {@code If-Unmodified-Since} (modified after the date: 412); then {@code If-None-Match} (weak comparison:
  * a match is 304 for GET/HEAD, 412 otherwise); when absent, {@code If-Modified-Since} for GET/HEAD (not
- * modified since: 304). A date that does not parse is ignored. Times compare in whole seconds, the
- * resolution of HTTP dates. {@code If-Range} is separate: {@link #ifRangeAllows}.
+ * modified since: 304). A date that does not parse is ignored, and so is an {@code If-Modified-Since} later
+ * than the server's clock (§13.1.3: invalid). Times compare in whole seconds, the resolution of HTTP dates.
+ * {@code If-Range} is separate: {@link #ifRangeAllows}.
  */
 public final class Preconditions {
 
@@ -30,6 +32,15 @@ public final class Preconditions {
      * @param lastModifiedMillis  modification time, ms since the epoch
      */
     public static Outcome evaluate(HttpHeaders request, boolean getOrHead, String etag, long lastModifiedMillis) {
+        return evaluate(request, getOrHead, etag, lastModifiedMillis, System::currentTimeMillis);
+    }
+
+    /**
+     * {@link #evaluate(HttpHeaders, boolean, String, long)}, with the time now read from {@code clock} (ms since the
+     * epoch; a fake one in tests).
+     */
+    static Outcome evaluate(HttpHeaders request, boolean getOrHead, String etag, long lastModifiedMillis,
+            LongSupplier clock) {
         long lastModified = lastModifiedMillis / 1000;
         String ifMatch = list(request, HttpHeaderNames.IF_MATCH);
         if (ifMatch != null) {
@@ -49,7 +60,7 @@ public final class Preconditions {
             }
         } else if (getOrHead) {
             Long since = seconds(request.get(HttpHeaderNames.IF_MODIFIED_SINCE));
-            if (since != null && lastModified <= since) {
+            if (since != null && lastModified <= since && since <= clock.getAsLong() / 1000) {
                 return Outcome.NOT_MODIFIED;
             }
         }

@@ -18,6 +18,8 @@ class PreconditionsTest {
     static final String MTIME_DATE = DateFormatter.format(new Date(MTIME));
     static final String EARLIER = DateFormatter.format(new Date(MTIME - 60_000));
     static final String LATER = DateFormatter.format(new Date(MTIME + 60_000));
+    /** The server's clock in these tests: an hour after the modification. */
+    static final long NOW = MTIME + 3_600_000;
 
     private static HttpHeaders headers(String... nameValues) {
         HttpHeaders h = new DefaultHttpHeaders();
@@ -28,7 +30,7 @@ class PreconditionsTest {
     }
 
     private static Preconditions.Outcome get(String... nameValues) {
-        return Preconditions.evaluate(headers(nameValues), true, ETAG, MTIME);
+        return Preconditions.evaluate(headers(nameValues), true, ETAG, MTIME, () -> NOW);
     }
 
     @Test
@@ -70,6 +72,16 @@ class PreconditionsTest {
         assertThat(get("If-Modified-Since", "not a date")).isEqualTo(PROCEED);
         assertThat(get("If-None-Match", "\"other\"", "If-Modified-Since", LATER)).isEqualTo(PROCEED);
         assertThat(Preconditions.evaluate(headers("If-Modified-Since", LATER), false, ETAG, MTIME)).isEqualTo(PROCEED);
+    }
+
+    @Test
+    void anIfModifiedSinceLaterThanTheServersClockIsIgnored() {
+        String future = DateFormatter.format(new Date(NOW + 1000));
+        assertThat(get("If-Modified-Since", future)).isEqualTo(PROCEED);
+        assertThat(get("If-Modified-Since", DateFormatter.format(new Date(NOW)))).as("now itself")
+                .isEqualTo(NOT_MODIFIED);
+        assertThat(Preconditions.evaluate(headers("If-Modified-Since", future), true, ETAG, MTIME, () -> NOW + 1000))
+                .as("once the clock has reached it").isEqualTo(NOT_MODIFIED);
     }
 
     @Test
