@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -297,6 +298,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect)) { // RFC 9110 10.1.1: 1.0 ones are ignored
             return new HttpStatusException(HttpResponseStatus.EXPECTATION_FAILED,
                     "expect: " + expect + " (expected: 100-continue)");
+        }
+        if (HttpMethod.TRACE.equals(request.method())) {
+            // As nginx, in every location: a script that echoes its request would show a cross-site tracer the
+            // client's cookies. Answered as other methods a location refuses (Allow included, see ServerExchange).
+            return new HttpStatusException(HttpResponseStatus.METHOD_NOT_ALLOWED, "method: TRACE");
         }
         return null;
     }

@@ -385,6 +385,20 @@ class HttpConnectionHandlerTest {
         assertThat(incomplete[0]).isTrue();
     }
 
+    @Test
+    void traceIs405WithAllowBeforeAnyResponderAndTheConnectionGoesOn() {
+        boolean[] responded = {false};
+        open(exchange -> {
+            responded[0] = true;
+            new EchoResponder().respond(exchange);
+        });
+        String response = EmbeddedClient.send(client, "TRACE /index.php HTTP/1.1\r\nHost: a\r\nCookie: s=1\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 405 ").containsIgnoringCase("allow: GET, HEAD\r\n")
+                .doesNotContain("s=1").doesNotContainIgnoringCase("connection: close");
+        assertThat(responded[0]).as("no responder sees the request").isFalse();
+        assertThat(EmbeddedClient.send(client, "GET /next HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"localhost/x", "localhost, evil", "local host/../x", "a@localhost", "a\\b", "a:8o",
             "[::1", "a\tb"})
