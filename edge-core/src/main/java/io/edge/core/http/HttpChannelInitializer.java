@@ -5,7 +5,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -14,7 +13,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Builds the pipeline of an accepted client connection:
  * <pre>
- *   RequestTimeouts -> HttpServerCodec (line/header limits) -> IdleStateHandler (stalled writes)
+ *   RequestTimeouts -> StrictHttpServerCodec (line/header limits) -> IdleStateHandler (stalled writes)
  *     -> HttpConnectionHandler (exchanges, routing, responders)
  * </pre>
  * No {@code HttpServerExpectContinueHandler}: it answers {@code 100 Continue} as soon as a request head is read,
@@ -49,13 +48,15 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
                 .setMaxInitialLineLength(limits.requestLine())
                 .setMaxHeaderSize(limits.headerBlock())
                 .setMaxChunkSize(64 * 1024)
-                .setValidateHeaders(true);
+                .setValidateHeaders(true)
+                // Transfer-Encoding with Content-Length: refused, never read as chunked on a connection kept open
+                .setUseRfc9112TransferEncoding(true);
         ChannelPipeline pipeline = clientChannel.pipeline();
         pipeline.addLast("timeouts", requestTimeouts);
-        // No pipelining depth of the codec's own (128 by default, beyond which it fails the connection and every
-        // answer still owed): reading stops while a request waits (HttpConnectionHandler), so what is held is at
-        // most the requests of one read.
-        pipeline.addLast("http", new HttpServerCodec(decoder, Integer.MAX_VALUE));
+        // No pipelining depth (Netty's own codec has one, 128 by default, beyond which it fails the connection and
+        // every answer still owed): reading stops while a request waits (HttpConnectionHandler), so what is held is
+        // at most the requests of one read.
+        pipeline.addLast("http", new StrictHttpServerCodec(decoder));
         pipeline.addLast("write-timeout", new IdleStateHandler(true, 0, timeouts.write().toMillis(), 0, TimeUnit.MILLISECONDS));
         pipeline.addLast("exchanges", new HttpConnectionHandler(server, requestTimeouts));
     }

@@ -400,6 +400,18 @@ class HttpConnectionHandlerTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"GET\r/php/env.php\u000bHTTP/1.1", "GET /a.txt\f\f\fHTTP/1.1", "GET /a.txt http/1.1",
+            " GET /a.txt HTTP/1.1", "GET  /a.txt HTTP/1.1", "GET /a.txt\tHTTP/1.1"})
+    void aRequestLineNotSplitByOneSpaceOrWithALowerCaseVersionIs400AndCloses(String line) {
+        boolean[] responded = {false};
+        open(exchange -> responded[0] = true);
+        String response = EmbeddedClient.send(client, line + "\r\nHost: a\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 400 ").containsIgnoringCase("connection: close");
+        assertThat(client.isActive()).isFalse();
+        assertThat(responded[0]).as("no responder sees the request").isFalse();
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"localhost/x", "localhost, evil", "local host/../x", "a@localhost", "a\\b", "a:8o",
             "[::1", "a\tb"})
     void hostThatIsNotHostAndPortIs400AndCloses(String host) {
@@ -582,6 +594,17 @@ class HttpConnectionHandlerTest {
         String response = EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " + codings
                 + "\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
         assertThat(response).startsWith("HTTP/1.1 501 ").containsIgnoringCase("connection: close");
+        assertThat(client.isActive()).isFalse();
+        assertThat(responded[0]).isFalse();
+    }
+
+    @Test
+    void chunkedWithAContentLengthIs400AndCloses() {
+        boolean[] responded = {false};
+        open(exchange -> responded[0] = true);
+        String response = EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                + "Content-Length: 5\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 400 ").containsIgnoringCase("connection: close");
         assertThat(client.isActive()).isFalse();
         assertThat(responded[0]).isFalse();
     }

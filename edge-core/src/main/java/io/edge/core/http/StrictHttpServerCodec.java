@@ -1,0 +1,140 @@
+package io.edge.core.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ByteProcessor;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Netty's {@code HttpServerCodec} with the request line held to RFC 9112, as nginx reads it: exactly
+ * {@code method SP request-target SP HTTP-version} (3), after nothing but empty lines (2.2), the version in upper
+ * case (2.3). Netty's decoder alone splits the line at any run of SP, HTAB, VT, FF or CR, skips spaces before it
+ * and reads the version in any case ({@code GET\r/x\x0bHTTP/1.1}, {@code " GET /x http/1.1"}): a line nginx refuses
+ * would reach the responders. Here it fails to decode, and is answered 400 and closed as every request the decoder
+ * cannot read ({@link HttpConnectionHandler}). The method's characters and the version's digits Netty checks itself.
+ * The checks run in the decoder's own split of the line, on its buffer: nothing is copied or allocated.
+ *
+ * <p>Netty's codec is final and its decoder private, so this is that codec again, with the one part of its encoder
+ * edge needs: the methods of the requests decoded, in order, so the answer to a HEAD goes without a body (a chunked
+ * one without its last chunk). Not kept: a pipelining limit (reading stops while requests wait, see
+ * {@link HttpConnectionHandler}); CONNECT's handling (never answered 2xx here: its target is not a path, 400); and
+ * the close after a request with both Transfer-Encoding and Content-Length, which the decoder refuses instead
+ * (RFC 9112 6.3, set in {@link HttpChannelInitializer}).
+ *
+ * <p>Runs on the connection's event loop only.
+ */
+final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpRequestDecoder, HttpResponseEncoder> {
+
+    private static final byte[] HTTP_SLASH = {'H', 'T', 'T', 'P', '/'};
+
+    /** The methods of the requests decoded and not yet answered, oldest first. */
+    private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>();
+
+    StrictHttpServerCodec(HttpDecoderConfig config) {
+        init(new RequestDecoder(config), new ResponseEncoder());
+    }
+
+    private final class RequestDecoder extends HttpRequestDecoder {
+
+        /** Only empty lines (CRLF) read since the last request ended, or the connection began. */
+        private boolean betweenRequests = true;
+        /** A space came first after them, which Netty's decoder skips. */
+        private boolean spaceBeforeLine;
+        /** Where the method, then the request target, ends in the line being split. */
+        private int methodEnd;
+        private int targetEnd;
+
+        RequestDecoder(HttpDecoderConfig config) {
+            super(config);
+        }
+
+        @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+            if (betweenRequests) {
+                int first = buffer.forEachByte(ByteProcessor.FIND_NON_CRLF);
+                if (first >= 0) {
+                    betweenRequests = false;
+                    spaceBeforeLine = buffer.getByte(first) == ' ';
+                }
+            }
+            int from = out.size();
+            super.decode(ctx, buffer, out);
+            for (int i = from; i < out.size(); i++) {
+                Object decoded = out.get(i);
+                if (decoded instanceof HttpRequest request) {
+                    methods.add(request.method());
+                }
+                if (decoded instanceof LastHttpContent) {
+                    betweenRequests = true;
+                }
+            }
+        }
+
+        // Netty splits the line in order, first to third word; a failure here fails the request (400).
+
+        @Override
+        protected String splitFirstWordInitialLine(byte[] line, int start, int length) {
+            if (spaceBeforeLine) {
+                throw new IllegalArgumentException("request line: starts with 0x20 (expected: the method)");
+            }
+            methodEnd = start + length;
+            return super.splitFirstWordInitialLine(line, start, length);
+        }
+
+        @Override
+        protected String splitSecondWordInitialLine(byte[] line, int start, int length) {
+            checkOneSpace(line, methodEnd, start, "method");
+            targetEnd = start + length;
+            return super.splitSecondWordInitialLine(line, start, length);
+        }
+
+        @Override
+        protected String splitThirdWordInitialLine(byte[] line, int start, int length) {
+            checkOneSpace(line, targetEnd, start, "request target");
+            if (length < HTTP_SLASH.length || !Arrays.equals(line, start, start + HTTP_SLASH.length,
+                    HTTP_SLASH, 0, HTTP_SLASH.length)) {
+                throw new IllegalArgumentException("request line: version "
+                        + new String(line, start, length, StandardCharsets.ISO_8859_1)
+                        + " (expected: HTTP/ in upper case, RFC 9112 2.3)");
+            }
+            return super.splitThirdWordInitialLine(line, start, length);
+        }
+
+        /** Between {@code wordEnd} and {@code next}, where the next word starts, must be one SP. */
+        private static void checkOneSpace(byte[] line, int wordEnd, int next, String word) {
+            if (next == wordEnd + 1 && line[wordEnd] == ' ') {
+                return;
+            }
+            StringBuilder sent = new StringBuilder();
+            for (int i = wordEnd; i < next; i++) {
+                sent.append(String.format(Locale.ROOT, " 0x%02x", line[i] & 0xff));
+            }
+            throw new IllegalArgumentException("request line: after the " + word + ":"
+                    + (sent.length() == 0 ? " nothing" : sent.toString()) + " (expected: one 0x20)");
+        }
+    }
+
+    private final class ResponseEncoder extends HttpResponseEncoder {
+
+        @Override
+        protected boolean isContentAlwaysEmpty(HttpResponse response) {
+            if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+                return super.isContentAlwaysEmpty(response); // a 100 Continue: the request's answer is still to come
+            }
+            return HttpMethod.HEAD.equals(methods.poll()) || super.isContentAlwaysEmpty(response);
+        }
+    }
+}

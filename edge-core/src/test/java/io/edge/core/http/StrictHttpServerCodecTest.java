@@ -1,0 +1,132 @@
+package io.edge.core.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class StrictHttpServerCodecTest {
+
+    private EmbeddedChannel channel = new EmbeddedChannel(new StrictHttpServerCodec(new HttpDecoderConfig()));
+
+    @AfterEach
+    void close() {
+        channel.finishAndReleaseAll();
+    }
+
+    /** The request heads decoded from {@code bytes}, fed whole or one byte at a time; "!" for a failed one. */
+    private List<String> decode(String bytes, boolean byteByByte) {
+        channel.finishAndReleaseAll();
+        channel = new EmbeddedChannel(new StrictHttpServerCodec(new HttpDecoderConfig()));
+        ByteBuf all = Unpooled.copiedBuffer(bytes, StandardCharsets.ISO_8859_1);
+        if (byteByByte) {
+            while (all.isReadable()) {
+                channel.writeInbound(all.readRetainedSlice(1));
+            }
+            all.release();
+        } else {
+            channel.writeInbound(all);
+        }
+        List<String> heads = new ArrayList<>();
+        for (Object decoded; (decoded = channel.readInbound()) != null; ) {
+            if (decoded instanceof HttpRequest request) {
+                heads.add(request.decoderResult().isSuccess()
+                        ? request.method() + " " + request.uri() + " " + request.protocolVersion() : "!");
+            }
+            ReferenceCountUtil.release(decoded);
+        }
+        return heads;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"GET\r/php/env.php\u000bHTTP/1.1", "GET /a.txt\f\f\fHTTP/1.1", "GET /a.txt http/1.1",
+            " GET /a.txt HTTP/1.1", "\r\n GET /a.txt HTTP/1.1", "GET  /a.txt HTTP/1.1", "GET /a.txt  HTTP/1.1",
+            "GET\t/a.txt HTTP/1.1", "GET /a.txt\tHTTP/1.1", "GET /a.txt Http/1.1", "GET /a.txt HTTP/1.1 ", "GET",
+            "GET /a.txt"})
+    void aRequestLineNotMethodSpaceTargetSpaceVersionFails(String line) {
+        String request = line + "\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+        assertThat(decode(request, false)).as("whole").containsExactly("!");
+        assertThat(decode(request, true)).as("byte by byte").containsExactly("!");
+    }
+
+    @Test
+    void aFailedLineSaysWhatCameBetweenItsWords() {
+        channel.writeInbound(Unpooled.copiedBuffer("GET /a.txt\f\fHTTP/1.1\r\n\r\n", StandardCharsets.ISO_8859_1));
+        HttpRequest decoded = channel.readInbound();
+        assertThat(decoded.decoderResult().cause())
+                .hasMessage("request line: after the request target: 0x0c 0x0c (expected: one 0x20)");
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void requestLinesAfterEmptyLinesAreRead(boolean byteByByte) {
+        assertThat(decode("\r\n\r\nGET /a HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "\r\nPOST /b?x HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc"
+                + "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "GET /d HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n"
+                + "GET /e HTTP/1.1\r\nHost: a\r\n\r\n", byteByByte))
+                .containsExactly("GET /a HTTP/1.1", "POST /b?x HTTP/1.0", "OPTIONS * HTTP/1.1", "GET /d HTTP/1.1",
+                        "GET /e HTTP/1.1");
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aSpaceBeforeAPipelinedRequestLineFailsThatRequestOnly(boolean byteByByte) {
+        assertThat(decode("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nab"
+                + " GET /b HTTP/1.1\r\nHost: a\r\n\r\n", byteByByte)).containsExactly("POST /a HTTP/1.1", "!");
+    }
+
+    @Test
+    void theAnswerToAPipelinedHeadHasNoBodyAndTheAnswersAroundItHaveTheirs() {
+        decode("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nHEAD /2 HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "GET /3 HTTP/1.1\r\nHost: a\r\n\r\n", false);
+        for (int i = 1; i <= 3; i++) {
+            channel.writeOutbound(chunkedHead(), LastHttpContent.EMPTY_LAST_CONTENT.replace(
+                    Unpooled.copiedBuffer("body" + i, StandardCharsets.US_ASCII)));
+        }
+        String head = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+        assertThat(written()).isEqualTo(head + "5\r\nbody1\r\n0\r\n\r\n" + head + head + "5\r\nbody3\r\n0\r\n\r\n");
+    }
+
+    @Test
+    void aContinueDoesNotTakeTheMethodOfTheRequestItAnswers() {
+        decode("HEAD /1 HTTP/1.1\r\nHost: a\r\n\r\n", false);
+        channel.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+        channel.writeOutbound(chunkedHead(), LastHttpContent.EMPTY_LAST_CONTENT);
+        assertThat(written()).isEqualTo("HTTP/1.1 100 Continue\r\n\r\n"
+                + "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
+    }
+
+    private static DefaultHttpResponse chunkedHead() {
+        DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        HttpUtil.setTransferEncodingChunked(head, true);
+        return head;
+    }
+
+    /** Everything the codec wrote since the last look. */
+    private String written() {
+        StringBuilder out = new StringBuilder();
+        for (ByteBuf b; (b = channel.readOutbound()) != null; ) {
+            out.append(b.toString(StandardCharsets.US_ASCII));
+            b.release();
+        }
+        return out.toString();
+    }
+}
