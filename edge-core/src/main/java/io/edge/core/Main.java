@@ -31,7 +31,21 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--check-config", description = "validate the configuration, print the result and exit")
     boolean checkConfig;
 
+    /**
+     * SIGHUP and SIGUSR1 that came before the server ran (while the configuration loaded, or the server started): acted
+     * on once it runs. Without a handler of edge's this early the JVM's defaults would end the process. Guarded by
+     * {@link #SIGNALS}, with {@link #running}.
+     */
+    private static boolean earlyHup;
+    private static boolean earlyUsr1;
+    private static boolean running;
+    private static final Object SIGNALS = new Object();
+
     public static void main(String[] args) {
+        if (runsServer(args)) {
+            Signals.handle("HUP", () -> whenRunning(() -> earlyHup = true, null));
+            Signals.handle("USR1", () -> whenRunning(() -> earlyUsr1 = true, null));
+        }
         int code = new CommandLine(new Main()).execute(args);
         if (code != 0 || !runsServer(args)) {
             System.exit(code);
@@ -64,6 +78,17 @@ public final class Main implements Callable<Integer> {
         return run(settings, config);
     }
 
+    /** Runs {@code action} if the server runs, else {@code hold} (which notes the signal for when it does). */
+    private static void whenRunning(Runnable hold, Runnable action) {
+        synchronized (SIGNALS) {
+            if (!running) {
+                hold.run();
+                return;
+            }
+        }
+        action.run();
+    }
+
     /** The message alone: an operator reads it, and a Java class name tells them nothing. */
     static String describe(Throwable e) {
         String message = e.getMessage();
@@ -89,19 +114,35 @@ public final class Main implements Callable<Integer> {
         // nginx's signals where a JVM can take them: USR1 reopens the logs (logrotate's postrotate); HUP reopens them
         // too and reloads the configuration file, on a thread of its own (a reload may start a php-fpm), one at a
         // time. Before the start, which may take seconds (php-fpm): the JVM's defaults would end the process meanwhile.
-        Signals.handle("USR1", () -> reopenLogs("USR1"));
+        Runnable onUsr1 = () -> reopenLogs("USR1");
+        Signals.handle("USR1", () -> whenRunning(() -> earlyUsr1 = true, onUsr1));
         ExecutorService reloads = Executors.newSingleThreadExecutor(Edge.daemon("edge-sighup"));
-        Signals.handle("HUP", () -> reloads.execute(() -> {
+        Runnable onHup = () -> reloads.execute(() -> {
             try {
                 reopenLogs("HUP");
             } catch (RuntimeException e) {
                 log.error("SIGHUP: reopening the access log failed: {}", describe(e));
             }
             reload(edge, config);
-        }));
+        });
+        Signals.handle("HUP", () -> whenRunning(() -> earlyHup = true, onHup));
         try {
             Logging.configureAccessLog(settings.server().accessLogEnabled(), settings.server().accessLog());
             edge.start();
+            boolean hup;
+            boolean usr1;
+            synchronized (SIGNALS) {
+                running = true;
+                hup = earlyHup;
+                usr1 = earlyUsr1;
+            }
+            if (usr1) {
+                onUsr1.run();
+            }
+            if (hup) {
+                log.info("SIGHUP came while edge started: the configuration is reloaded now");
+                onHup.run();
+            }
         } catch (Exception e) {
             boolean failing;
             try {

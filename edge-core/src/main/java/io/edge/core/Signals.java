@@ -1,5 +1,9 @@
 package io.edge.core;
 
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
@@ -15,7 +19,10 @@ import org.slf4j.LoggerFactory;
  */
 final class Signals {
 
-    private static final Logger LOG = LoggerFactory.getLogger(Signals.class);
+    /** Looked up when first needed: handlers are set before anything else, and logging takes a while to start. */
+    private static Logger log() {
+        return LoggerFactory.getLogger(Signals.class);
+    }
 
     private Signals() {
     }
@@ -31,14 +38,50 @@ final class Signals {
             Object signal = signalClass.getConstructor(String.class).newInstance(name);
             Object handler = Proxy.newProxyInstance(Signals.class.getClassLoader(), new Class<?>[] {handlerClass},
                     (proxy, method, args) -> dispatch(proxy, method, args, name, action));
-            signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, signal, handler);
+            Method handle = signalClass.getMethod("handle", signalClass, handlerClass);
+            Object previous = handle.invoke(null, signal, handler);
+            if (previous == handlerClass.getField("SIG_IGN").get(null)) {
+                // The JVM leaves a signal the process was started ignoring (nohup, some supervisors) ignored, and
+                // says so only by this answer. nginx handles SIGHUP whatever it inherited: so does edge, once the
+                // inherited SIG_IGN is undone.
+                int number = (int) signalClass.getMethod("getNumber").invoke(signal);
+                if (!toDefault(number)) {
+                    log().warn("SIG{} is ignored by this process (started under nohup?) and cannot be handled here", name);
+                    return false;
+                }
+                handle.invoke(null, signal, handler);
+                log().info("SIG{} was ignored by this process (started under nohup?); edge handles it all the same", name);
+            }
             return true;
         } catch (InvocationTargetException e) {
-            LOG.warn("SIG{} cannot be handled here ({}); it keeps the JVM's default", name, e.getCause().toString());
+            log().warn("SIG{} cannot be handled here ({}); it keeps the JVM's default", name, e.getCause().toString());
         } catch (ReflectiveOperationException | RuntimeException e) {
-            LOG.warn("SIG{} cannot be handled here ({}); it keeps the JVM's default", name, e.toString());
+            log().warn("SIG{} cannot be handled here ({}); it keeps the JVM's default", name, e.toString());
         }
         return false;
+    }
+
+    /** Sets {@code number}'s disposition back to the default (signal(2), through JNA); false if that fails. */
+    private static boolean toDefault(int number) {
+        try {
+            Pointer previous = Libc.signal(number, Pointer.NULL); // null: SIG_DFL was the previous one
+            return previous == null || !previous.equals(Libc.SIG_ERR);
+        } catch (LinkageError | RuntimeException e) {
+            log().debug("signal({}, SIG_DFL) failed: {}", number, e.toString());
+            return false;
+        }
+    }
+
+    /** libc's signal(2), loaded on first use. */
+    private static final class Libc {
+        /** signal(2)'s error answer, (void (*)(int)) -1. */
+        static final Pointer SIG_ERR = new Pointer(-1);
+
+        static {
+            Native.register(Libc.class, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
+        }
+
+        static native Pointer signal(int number, Pointer handler);
     }
 
     private static Object dispatch(Object proxy, Method method, Object[] args, String name, Runnable action) {
@@ -47,7 +90,7 @@ final class Signals {
                 try {
                     action.run();
                 } catch (RuntimeException e) {
-                    LOG.error("handling SIG{}", name, e);
+                    log().error("handling SIG{}", name, e);
                 }
                 return null;
             }

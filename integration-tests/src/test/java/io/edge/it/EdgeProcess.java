@@ -28,7 +28,13 @@ final class EdgeProcess implements AutoCloseable {
     }
 
     static EdgeProcess start(Path dir, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
+        return startUnder(List.of(), dir, args);
+    }
+
+    /** As {@link #start}, the JVM run by {@code wrapper} (e.g. {@code nohup}, which execs it ignoring SIGHUP). */
+    static EdgeProcess startUnder(List<String> wrapper, Path dir, String... args) throws IOException {
+        List<String> command = new ArrayList<>(wrapper);
+        command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-cp", System.getProperty("java.class.path"), "io.edge.core.Main"));
         command.addAll(List.of(args));

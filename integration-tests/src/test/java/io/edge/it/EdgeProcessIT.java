@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -182,6 +183,29 @@ class EdgeProcessIT {
                 }
                 assertThat(Files.readString(dir.resolve("access.log.1"))).contains("first");
                 edge.awaitOutput("(generation 2)"); // HUP reloaded the file too (ReloadIT)
+                edge.process.destroy();
+                assertThat(edge.await()).isZero();
+            });
+        }
+    }
+
+    /**
+     * Started under nohup (SIGHUP ignored, which the JVM would leave so), SIGHUP still reloads, as nginx's does: it
+     * was silently ignored, no reload and no line in the log.
+     */
+    @Test
+    void hupReloadsAServerStartedUnderNohup() throws Exception {
+        Files.createDirectories(dir.resolve("root"));
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off }\n"
+                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+        try (EdgeProcess edge = EdgeProcess.startUnder(List.of("nohup"), dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                edge.signal("HUP");
+                edge.awaitOutput("(generation 2)");
+                assertThat(edge.process.isAlive()).isTrue();
                 edge.process.destroy();
                 assertThat(edge.await()).isZero();
             });
