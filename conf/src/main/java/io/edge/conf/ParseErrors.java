@@ -11,6 +11,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -36,12 +37,19 @@ final class ParseErrors {
     /** A Java class name leading a message: {@code java.io.FileNotFoundException: }. */
     private static final Pattern CLASS_NAME = Pattern.compile("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z]\\w*(?:\\$\\w+)*: ");
     private static final int MAX_DEPTH = 16;
+    /** One level of the trace Typesafe gives with an include cycle: {@code ParseableFile(/etc/edge/a.conf)}. */
+    private static final Pattern TRACE_FILE = Pattern.compile("ParseableFile\\(([^)]*)\\)");
+    private static final String EXPECTED_NO_CYCLE = "no file that includes, directly or not, itself";
 
     private ParseErrors() {
     }
 
     /** The problem {@code e} stands for, thrown while parsing {@code file} (and what it includes). */
     static ConfigProblem describe(ConfigException e, Path file) {
+        ConfigProblem cycle = includeCycle(e);
+        if (cycle != null) {
+            return cycle;
+        }
         String failed = failedInclude(e);
         if (failed != null) {
             ConfigProblem include = includeProblem(e, failed, file);
@@ -57,6 +65,34 @@ final class ParseErrors {
             message += " (an unclosed { or [ ?)";
         }
         return new ConfigProblem(where, line, null, message, null);
+    }
+
+    /**
+     * Files that include each other: Typesafe gives up after 50 levels with its parser's trace of every level. The
+     * cycle instead, at the include that closes it; {@code null} when {@code e} is no such failure.
+     */
+    private static ConfigProblem includeCycle(ConfigException e) {
+        String message = e.getMessage();
+        if (message == null || !message.contains("you probably have a cycle in your includes")) {
+            return null;
+        }
+        List<String> trace = new ArrayList<>();
+        Matcher m = TRACE_FILE.matcher(message);
+        while (m.find()) {
+            trace.add(m.group(1));
+        }
+        for (int j = 1; j < trace.size(); j++) {
+            int i = trace.subList(0, j).indexOf(trace.get(j));
+            if (i < 0) {
+                continue;
+            }
+            Path includer = Path.of(trace.get(j - 1));
+            Directive directive = find(includer, trace.get(j), new HashSet<>(), MAX_DEPTH);
+            String cycle = "include cycle: " + String.join(" includes ", trace.subList(i, j + 1));
+            return directive == null ? new ConfigProblem(includer, -1, null, cycle, EXPECTED_NO_CYCLE)
+                    : new ConfigProblem(directive.file(), directive.line(), directive.text(), cycle, EXPECTED_NO_CYCLE);
+        }
+        return null;
     }
 
     /**

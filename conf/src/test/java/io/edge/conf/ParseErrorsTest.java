@@ -77,6 +77,15 @@ class ParseErrorsTest {
         }
     }
 
+    /** Not Typesafe's 50-level trace of parser objects: the cycle, at the include that closes it. */
+    @Test
+    void filesThatIncludeEachOtherAreOneProblemAtTheIncludeThatClosesTheCycle() throws Exception {
+        Path a = write("a.conf", "include \"b.conf\"\nedge { sites = [] }\n");
+        Path b = write("b.conf", "# b\n\ninclude \"a.conf\"\n");
+        assertThat(problems(a)).singleElement().hasToString(b + ":3: include \"a.conf\": include cycle: " + a
+                + " includes " + b + " includes " + a + " (expected: no file that includes, directly or not, itself)");
+    }
+
     @Test
     void aCommentedOutIncludeOrAnotherFileWithTheSameEndingIsNotTakenForTheMissingOne() throws Exception {
         Files.createDirectory(dir.resolve("conf"));
