@@ -285,7 +285,10 @@ public final class OpenFileCache implements AutoCloseable {
         Resolution checked = resolver.checkLinks(resolution.uriPath());
         switch (checked.status()) {
             case OK:
-                return acquire(checked.file(), resolver.followSymlinks());
+                if (descriptors == Descriptors.CHANNEL_ONLY) {
+                    return acquire(checked.file(), resolver.followSymlinks()); // no natives: by path
+                }
+                return acquireChecked(resolver, resolution, checked);
             case FORBIDDEN:
                 throw new AccessDeniedException(resolution.uriPath(), null, checked.reason());
             default:
@@ -322,14 +325,61 @@ public final class OpenFileCache implements AutoCloseable {
      * entry: nothing was learned about the file.
      */
     private OpenFile acquireConfined(Resolution resolution, boolean followLinks, boolean inline) throws IOException {
-        Path key = resolution.file();
+        return acquireBeneath(resolution.file(), resolution.beneath(), resolution.relativePath(), followLinks, inline);
+    }
+
+    /**
+     * Opens the real path the resolver's link check found for {@code resolution} ({@code checked}) beneath the same
+     * root, with no link allowed on the way: what was checked is what is opened. By its full path, links in it
+     * would be followed again at the open, and a directory swapped for a link out of the root after the check (or
+     * within the time the resolver trusts a directory's real path) would be served from wherever it leads. A link
+     * met now means the tree changed under the check: it is checked once more, without the resolver's memory of
+     * directories, then refused.
+     */
+    private OpenFile acquireChecked(PathResolver resolver, Resolution resolution, Resolution checked)
+            throws IOException {
+        RootDirectory root = resolution.beneath();
+        for (int attempt = 0; ; attempt++) {
+            Path real = checked.file();
+            OpenFile opened = null;
+            if (real.startsWith(root.path())) {
+                String relative = real.equals(root.path()) ? "." : root.path().relativize(real).toString();
+                try {
+                    opened = acquireBeneath(real, root, relative, false, false);
+                } catch (LinkOnPathException e) {
+                    if (attempt > 0) {
+                        throw new AccessDeniedException(resolution.uriPath(), null,
+                                "a link appeared on the path while it was opened");
+                    }
+                    checked = resolver.checkLinksAgain(resolution.uriPath());
+                    if (checked.status() != Resolution.Status.OK) {
+                        throw checked.status() == Resolution.Status.FORBIDDEN
+                                ? new AccessDeniedException(resolution.uriPath(), null, checked.reason())
+                                : new NoSuchFileException(resolution.uriPath(), null, checked.reason());
+                    }
+                    continue;
+                }
+            }
+            if (opened != null) {
+                return opened;
+            }
+            // The root was replaced since (a deploy switched a link to it): resolved against the new one.
+            Resolution again = resolver.resolveForOpen(resolution.uriPath());
+            if (!again.isOk() || !again.confined() || again.beneath() == root) {
+                throw new NoSuchFileException(resolution.uriPath(), null, "the root changed while it was opened");
+            }
+            return acquire(resolver, again);
+        }
+    }
+
+    private OpenFile acquireBeneath(Path key, RootDirectory root, String relative, boolean followLinks, boolean inline)
+            throws IOException {
         Entry cached = cache.policy().getIfPresentQuietly(key);
         // Never a file another site opened by this path with links followed: this open allows none on the way.
         OpenFile fresh = acquireIfFresh(key, cached, true);
         if (fresh != null) {
             return fresh;
         }
-        RootDirectory root = resolution.beneath();
         if (inline && !root.inlineOpens()) {
             return null;
         }
@@ -337,7 +387,6 @@ public final class OpenFileCache implements AutoCloseable {
             return null;
         }
         try {
-            String relative = resolution.relativePath();
             long resolve = Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_NO_SYMLINKS
                     | (inline ? Syscalls.RESOLVE_CACHED | Syscalls.RESOLVE_NO_XDEV : 0);
             OpenFile opened;

@@ -299,6 +299,20 @@ public final class PathResolver {
         return resolveChecked(uriPath, current.real());
     }
 
+    /**
+     * {@link #checkLinks} without the real paths of directories remembered for a while: for a path whose checked
+     * real path met a link when opened (the tree changed since). Blocks on the file system.
+     */
+    public Resolution checkLinksAgain(String uriPath) {
+        Path root = current.real();
+        String relative = uriPath.substring(1);
+        Path lexical = relative.isEmpty() ? root : root.resolve(relative);
+        if (!relative.isEmpty()) {
+            directories.remove(lexical.getParent());
+        }
+        return resolveChecked(uriPath, root);
+    }
+
     /** Resolves a raw request path (as in the URI, before '?'). Blocks on the file system. */
     public Resolution resolve(String rawPath) {
         String uriPath;

@@ -528,6 +528,28 @@ abstract class FileEngineContract {
         }
     }
 
+    /**
+     * A directory reached through a link inside the root, checked, then swapped for a link out of it: the real path
+     * the check found is opened beneath the root with no link on the way, so nothing outside is ever served (it was
+     * for as long as the resolver trusted the directory's real path, and in a race beyond). Tried at once, while the
+     * resolver still remembers the directory, on a clock that does not move.
+     */
+    @Test
+    void aDirectorySwappedForALinkOutOfTheRootAfterItsCheckServesNothingOutside() throws Exception {
+        Path root = linkTree();
+        Path real = Files.createDirectory(root.resolve("x"));
+        Files.writeString(real.resolve("hostname"), "decoy");
+        Files.createSymbolicLink(root.resolve("rl"), Path.of("x"));
+        PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, () -> 0L, java.time.Duration.ofSeconds(1));
+        assertServes(resolver, "/rl/hostname", "decoy"); // the resolver now knows rl as root/x
+        Files.delete(real.resolve("hostname"));
+        Files.delete(real);
+        Files.createSymbolicLink(root.resolve("x"), dir.resolve("outside"));
+        assertThatThrownBy(() -> openResolved(resolver, "/rl/secret")).isInstanceOf(AccessDeniedException.class);
+        assertThatThrownBy(() -> openResolved(resolver, "/x/secret")).isInstanceOf(AccessDeniedException.class);
+        assertServes(resolver, "/alias.txt", "a"); // links that stay inside are still followed
+    }
+
     @Test
     void confinedOpensRefuseEveryLinkWhenLinksAreNotFollowed() throws Exception {
         Path root = linkTree();
