@@ -581,8 +581,7 @@ public final class StaticResponder implements Responder {
         }
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, OWN_HEADERS);
         head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
-        exchange.write(response);
-        new BodySender(exchange, file, body).run();
+        new BodySender(exchange, response, file, body).run();
     }
 
     /**
@@ -693,15 +692,31 @@ public final class StaticResponder implements Responder {
         private final OpenFile file;
         private final List<Piece> pieces;
         private final ArrayDeque<ChannelFuture> pending = new ArrayDeque<>(IN_FLIGHT);
+        /**
+         * The response head until it goes out with the first body message: a read that fails before is answered
+         * with its error status (the head written unflushed and then the connection closed left the client an empty
+         * reply, and the access log a 200).
+         */
+        private HttpResponse head;
         private int piece;
         private long sliceDone;
         private boolean finished;
 
-        BodySender(Exchange exchange, OpenFile file, List<Piece> pieces) {
+        BodySender(Exchange exchange, HttpResponse head, OpenFile file, List<Piece> pieces) {
             this.exchange = exchange;
+            this.head = head;
             this.file = file;
             this.pieces = pieces;
             exchange.onClientGone(this::abort);
+        }
+
+        /** Writes {@code message} (after the head, the first time) and flushes. */
+        private ChannelFuture send(Object message) {
+            if (head != null) {
+                exchange.write(head);
+                head = null;
+            }
+            return exchange.writeAndFlush(message);
         }
 
         @Override
@@ -721,7 +736,7 @@ public final class StaticResponder implements Responder {
                     return;
                 }
                 if (piece == pieces.size()) {
-                    ChannelFuture last = exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                    ChannelFuture last = send(LastHttpContent.EMPTY_LAST_CONTENT);
                     abort();
                     exchange.complete(last);
                     return;
@@ -739,7 +754,7 @@ public final class StaticResponder implements Responder {
                     next.whenComplete((message, error) -> onLoop(exchange, () -> loaded(message, error)));
                     return;
                 }
-                pending.addLast(exchange.writeAndFlush(next.join()));
+                pending.addLast(send(next.join()));
             }
         }
 
@@ -754,7 +769,7 @@ public final class StaticResponder implements Responder {
                 exchange.fail(unwrap(error));
                 return;
             }
-            pending.addLast(exchange.writeAndFlush(message));
+            pending.addLast(send(message));
             run();
         }
 

@@ -442,6 +442,23 @@ class StaticResponderTest {
         assertEveryFileGivenBack();
     }
 
+    /**
+     * The first region failing (a file truncated under its cached descriptor, a read timeout): nothing was written,
+     * so the exchange answers the error itself. The head used to be written unflushed before it, and the close after
+     * the failure left the client an empty reply and the access log a 200.
+     */
+    @Test
+    void aFirstRegionThatFailsLeavesNothingWrittenForTheErrorAnswer() {
+        HeldReads held = holdReads();
+        held.failLoadNumber = 1;
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
+        responder.respond(ex);
+        assertThat(ex.failure).hasMessage("read queue full");
+        assertThat(ex.messages).as("no head: the failure is answered with its own status").isEmpty();
+        ex.releaseAll();
+        assertEveryFileGivenBack();
+    }
+
     @Test
     void aLinkOutOfTheRootFollowedForOneSiteIsRefusedToASiteOfTheSameRootThatKeepsWithin(@TempDir Path outside)
             throws IOException {
