@@ -8,12 +8,14 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * Read-side timeouts of one client connection. Sits in front of the HTTP decoder so it sees raw bytes.
  *
  * <pre>
- *   WAITING --first byte--> HEAD --head decoded--> BUSY --exchange done, keep-alive--> WAITING
+ *   WAITING --first byte--> HEAD --head decoded--> BUSY --exchange done, keep-alive--> WAITING (HEAD if the
+ *                                                       decoder already holds part of the next head)
  *   WAITING: a new connection waits {@code requestHead}, a kept-alive one {@code keepAlive}; expiry closes quietly.
  *   HEAD:    part of a request head arrived; expiry answers 408 and closes (slowloris).
  *   BUSY:    an exchange is running; its writes are watched by the write timeout instead.
@@ -59,6 +61,8 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
     private long timerAt;
     /** The end of the last response ({@link #awaitingRequest}); the keep-alive wait starts once it is done. */
     private ChannelFuture responseEnd;
+    /** Whether the decoder holds part of a request (bytes of the next head that came with or after the last one). */
+    private BooleanSupplier midRequest = () -> false;
 
     RequestTimeouts(Duration requestHead, Duration body, Duration keepAlive) {
         this.requestHeadNanos = requestHead.toNanos();
@@ -87,10 +91,23 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
             if (state == State.HEAD) {
                 arm(headDeadline); // the head is still incomplete
+            } else {
+                waitForARestOfHead();
             }
             return;
         }
         ctx.fireChannelRead(msg);
+        waitForARestOfHead();
+    }
+
+    /**
+     * After the decoder took a read: a request answered within it (the connection waits again) may have been
+     * followed by part of the next head, decoded only after that answer: its rest is waited for as a head is.
+     */
+    private void waitForARestOfHead() {
+        if (state == State.WAITING && !readingBody && midRequest.getAsBoolean()) {
+            keepAliveIfIdle();
+        }
     }
 
     @Override
@@ -100,6 +117,15 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
             timer = null;
         }
         ctx.fireChannelInactive();
+    }
+
+    /**
+     * Tells where to learn whether the decoder holds part of a request: once a response is out, such a connection
+     * waits for the rest of that head ({@code requestHead}, then 408), not for a new request ({@code keepAlive}, then a
+     * quiet close), as nginx's {@code client_header_timeout}.
+     */
+    void midRequestFrom(BooleanSupplier decoderMidRequest) {
+        this.midRequest = decoderMidRequest;
     }
 
     /** A whole request head was decoded: the exchange takes over. */
@@ -160,7 +186,12 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
             return;
         }
         if (responseEnd == null || responseEnd.isDone()) {
-            arm(now() + keepAliveNanos);
+            if (midRequest.getAsBoolean()) {
+                state = State.HEAD; // part of the next head came with or during the last request
+                arm(now() + requestHeadNanos);
+            } else {
+                arm(now() + keepAliveNanos);
+            }
         } else if (timer != null) {
             timer.cancel(false);
             timer = null;

@@ -43,8 +43,19 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
     /** The methods of the requests decoded and not yet answered, oldest first. */
     private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>();
 
+    private final RequestDecoder decoder;
+
     StrictHttpServerCodec(HttpDecoderConfig config) {
-        init(new RequestDecoder(config), new ResponseEncoder());
+        decoder = new RequestDecoder(config);
+        init(decoder, new ResponseEncoder());
+    }
+
+    /**
+     * Whether the decoder holds part of a request: a byte other than an empty line's came since the last request
+     * ended (or the connection began), and that request has not ended yet.
+     */
+    boolean midRequest() {
+        return !decoder.betweenRequests;
     }
 
     private final class RequestDecoder extends HttpRequestDecoder {

@@ -379,6 +379,23 @@ class HttpCoreTest {
         }
     }
 
+    /**
+     * A request and, in the same packet, the start of the next one, which never completes: once the first is
+     * answered, the rest of the head is waited for the head timeout, then 408, as on a fresh connection (it was the
+     * keep-alive wait, 30 s here and 75 by default, then a quiet close).
+     */
+    @Test
+    void partOfASecondHeadAfterAnAnsweredRequestGets408AtTheHeadTimeout() throws Exception {
+        InetSocketAddress address = start(TestServers.server(TestServers.limits(),
+                TestServers.timeouts(Duration.ofSeconds(1)), 100));
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            client.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHo");
+            assertThat(client.read().text()).isEqualTo("/a? body=0");
+            assertThat(client.read().status()).isEqualTo(408);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
     @Test
     void aClientThatStopsReadingIsCutOffByTheWriteTimeout() throws Exception {
         InetSocketAddress address = start(TestServers.server(TestServers.limits(), TestServers.writeTimeout(Duration.ofSeconds(1)), 100));

@@ -110,6 +110,28 @@ class RequestTimeoutsTest {
                 e -> assertThat(e.status().code()).isEqualTo(408));
     }
 
+    /**
+     * Part of the next head came in the same read as a request, or while it ran: once the answer is out, the rest
+     * of that head is waited for as long as a head is ({@code requestHead}, then 408), not a kept-alive connection's
+     * 75 s and a quiet close.
+     */
+    @Test
+    void partOfTheNextHeadHeldWhenTheAnswerIsOutGets408AtTheHeadTimeout() {
+        boolean[] midRequest = {true};
+        timeouts.midRequestFrom(() -> midRequest[0]);
+        request();
+        ChannelPromise lastWrite = channel.newPromise();
+        timeouts.awaitingRequest(lastWrite);
+        advanceSeconds(30);
+        assertThat(decoder.events).as("the answer is still going out").isEmpty();
+        lastWrite.setSuccess();
+        advanceSeconds(9.9);
+        assertThat(decoder.events).isEmpty();
+        advanceSeconds(0.1);
+        assertThat(decoder.events).singleElement().isInstanceOfSatisfying(HttpStatusException.class,
+                e -> assertThat(e.status().code()).isEqualTo(408));
+    }
+
     @Test
     void theKeepAliveWaitStartsOnceTheLastResponseIsOut() {
         request();
