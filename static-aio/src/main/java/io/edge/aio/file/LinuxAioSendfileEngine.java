@@ -2,6 +2,7 @@ package io.edge.aio.file;
 
 import io.edge.aio.StaticIoSettings;
 import io.edge.aio.linux.LinuxAio;
+import io.edge.aio.linux.ShmSlab;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.epoll.Epoll;
@@ -21,6 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
 import java.util.function.LongPredicate;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,9 +40,11 @@ import org.slf4j.LoggerFactory;
  * offsets and lengths: a read covers its range rounded out to {@value LoopAio#ALIGNMENT} bytes, and only the
  * requested bytes are copied or sent.
  *
- * <p>Fallbacks, each announced by one log line: where kernel AIO or the slab cannot be set up (no epoll,
- * {@code io_setup} refused, no {@code /dev/shm}) every file, and where the file system refuses
- * {@code O_DIRECT} (EINVAL) that file, is loaded as {@link ThreadPoolEngine} loads it: a {@code sendfile}
+ * <p>Fallbacks, each announced by one log line: where kernel AIO or the slab cannot be set up at all (no epoll,
+ * {@code io_setup} refused, no usable {@code /dev/shm}: probed once, at start) every file, on a loop whose
+ * context could not be set up for want of a resource (descriptors, {@code fs.aio-max-nr}, memory) that loop's
+ * files until its set-up is tried again ({@link LoopContexts#RETRY_AFTER_NANOS} later), and where the file system
+ * refuses {@code O_DIRECT} (EINVAL) that file, is loaded as {@link ThreadPoolEngine} loads it: a {@code sendfile}
  * region straight from the file where the range is in the page cache, else a pool read into a buffer, so the
  * event loop never waits for the disk. {@link #region} itself always returns a region of the file. Opens
  * (stat + open) run on that pool too; descriptors of files from a file server (FUSE, NFS) are closed off the
@@ -68,7 +72,8 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     private final AtomicBoolean directRefusalLogged = new AtomicBoolean();
     private final AtomicBoolean directReadRefusalLogged = new AtomicBoolean();
     private final AtomicBoolean slabFullLogged = new AtomicBoolean();
-    private volatile String unavailable;
+    private final AtomicBoolean noContextLogged = new AtomicBoolean();
+    private final String unavailable;
 
     /**
      * An engine with its own open-file cache (half of {@code fdBudget}: each file holds two descriptors),
@@ -101,13 +106,21 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     /** As above; {@code fileServers} tells which file systems ({@code statfs.f_type}) have closes off the loop. */
     LinuxAioSendfileEngine(OpenFileCache cache, int threads, int queueDepth, int slots, long chunkSize,
             int inlineLimit, Duration readTimeout, Path slabDir, ReadBuffers readBuffers, LongPredicate fileServers) {
+        this(cache, threads, queueDepth, slots, chunkSize, inlineLimit, readTimeout, slabDir, readBuffers,
+                fileServers, System::nanoTime);
+    }
+
+    /** As above; {@code nanoTime} is the clock of the wait before a loop's failed set-up is tried again. */
+    LinuxAioSendfileEngine(OpenFileCache cache, int threads, int queueDepth, int slots, long chunkSize,
+            int inlineLimit, Duration readTimeout, Path slabDir, ReadBuffers readBuffers, LongPredicate fileServers,
+            LongSupplier nanoTime) {
         this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
                 inlineLimit, readTimeout, readBuffers, false, "linux-aio-sendfile", fileServers),
-                queueDepth, slots, readTimeout, slabDir, new Stats());
+                queueDepth, slots, readTimeout, slabDir, new Stats(), nanoTime);
     }
 
     private LinuxAioSendfileEngine(ThreadPoolEngine blocking, int queueDepth, int slots, Duration readTimeout,
-            Path slabDir, Stats stats) {
+            Path slabDir, Stats stats, LongSupplier nanoTime) {
         super("linux-aio-sendfile", blocking, stats);
         this.stats = stats;
         if (queueDepth < 1 || queueDepth > 32768) {
@@ -121,42 +134,45 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             throw new IllegalArgumentException("sendfileChunk: " + blocking.chunkSize() + " (expected: < 2 GiB)");
         }
         this.readTimeoutNanos = readTimeout.toNanos();
-        this.contexts = new LoopContexts<>("linux-aio-sendfile engine", loop -> {
-            try {
-                return LoopAio.create(loop, queueDepth, slots, slotSize, slabDir, stats);
-            } catch (IOException | RuntimeException e) {
-                disable("cannot set up on " + loop + ": " + e.getMessage());
-                throw e;
-            }
-        });
-        String cause = probe(slabDir);
-        if (cause != null) {
-            disable(cause);
+        // A loop's set-up that fails after the probe passed ran out of something that comes back (EMFILE or
+        // ENFILE for the eventfd or the slab, EAGAIN from io_setup beyond fs.aio-max-nr, ENOMEM): that loop
+        // reads by the pool and is tried again later (LoopContexts), and the other loops keep their contexts.
+        this.contexts = new LoopContexts<>("linux-aio-sendfile engine",
+                loop -> LoopAio.create(loop, queueDepth, slots, slotSize, slabDir, stats), nanoTime);
+        this.unavailable = probe(slabDir, slotSize * slots);
+        if (unavailable != null) {
+            log.warn("static.io.engine = linux-aio-sendfile: kernel AIO unavailable ({}); files are read by the "
+                    + "thread pool", unavailable);
         } else {
             log.info("static.io.engine = linux-aio-sendfile: O_DIRECT kernel AIO, queue depth {} and {} slab slots "
                     + "of {} bytes per event loop in {}", queueDepth, slots, slotSize, slabDir);
         }
     }
 
-    private static String probe(Path slabDir) {
+    /**
+     * Null if every loop's context can be set up here, else why not: what no retry changes (no epoll, no kernel
+     * AIO, a slab directory that is missing or takes no slab of {@code slabSize} bytes), found by setting one up.
+     */
+    private static String probe(Path slabDir, long slabSize) {
         if (!Epoll.isAvailable()) {
             return "Netty epoll unavailable: " + Epoll.unavailabilityCause();
         }
         if (!Files.isDirectory(slabDir)) {
             return "no slab directory " + slabDir;
         }
-        return LinuxAio.probe();
-    }
-
-    private synchronized void disable(String cause) {
-        if (unavailable == null) {
-            unavailable = cause;
-            log.warn("static.io.engine = linux-aio-sendfile: kernel AIO unavailable ({}); files are read by the "
-                    + "thread pool", cause);
+        String cause = LinuxAio.probe();
+        if (cause != null) {
+            return cause;
+        }
+        try {
+            ShmSlab.create(slabDir, slabSize).close();
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return "no slab can be made in " + slabDir + ": " + e;
         }
     }
 
-    /** Why kernel AIO is not used (every file goes to the thread pool), or null. */
+    /** Why kernel AIO is not used (every file goes to the thread pool), or null; decided at start. */
     public String unavailabilityCause() {
         return unavailable;
     }
@@ -242,9 +258,21 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         }
     }
 
-    /** Whether a context failed for a reason that sends the work to the thread pool instead of failing it. */
-    private boolean fallsBack() {
-        return unavailable != null && !contexts.isClosed();
+    /**
+     * Whether work that found no context on its loop goes to the thread pool instead of failing with {@code cause}:
+     * unless the engine closed. The loop's context could not be set up (tried again after a while), or the loop
+     * shuts down.
+     */
+    private boolean fallsBack(Throwable cause) {
+        if (contexts.isClosed()) {
+            return false;
+        }
+        if (noContextLogged.compareAndSet(false, true)) {
+            log.warn("linux-aio-sendfile: no AIO context on event loop {} ({}); its reads go to the thread pool until "
+                    + "one can be set up (tried again after {} ms; logged once)", Thread.currentThread().getName(),
+                    cause.toString(), LoopContexts.RETRY_AFTER_NANOS / 1_000_000);
+        }
+        return true;
     }
 
     /** {@link #loadRegion}: one piece, whose slot becomes the region's. */
@@ -308,7 +336,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         }
 
         void notStarted(Throwable cause) {
-            if (fallsBack()) {
+            if (fallsBack(cause)) {
                 fallBack();
             } else {
                 failed(cause);
@@ -377,7 +405,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         }
 
         void notStarted(Throwable cause) {
-            if (fallsBack()) {
+            if (fallsBack(cause)) {
                 fallBack();
             } else {
                 file.release();

@@ -27,6 +27,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -357,7 +358,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
             try {
                 // On the loop, the read is handed to the pool (or found timed out) before onLoop returns.
                 CompletionStage<ByteBuf> read = onLoop(group.next(), () -> slow.read(file, 0, 6000, blocking));
-                assertThat(slow.unavailabilityCause()).contains(slabDir.toString());
+                assertThat(slow.contexts()).as("none on the read's loop").isZero();
                 assertThatThrownBy(() -> await(read)).isInstanceOf(TimeoutException.class);
             } finally {
                 hold.countDown();
@@ -441,6 +442,16 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
     }
 
     @Test
+    void whereTheSlabDirectoryTakesNoSlabEveryFileIsReadByTheThreadPoolFromTheStart() throws Exception {
+        Path path = Files.write(dir.resolve("fallback"), bytes(9000, 9));
+        Path proc = Path.of("/proc"); // a directory where nobody, not even root, creates a file
+        try (LinuxAioSendfileEngine noSlab = engine(clock::get, 2, 2, 1 << 20, proc)) {
+            assertThat(noSlab.unavailabilityCause()).startsWith("no slab can be made in /proc");
+            readsByTheThreadPool(noSlab, path);
+        }
+    }
+
+    @Test
     void whereTheLoopsContextCannotBeSetUpTheReadGoesToTheThreadPool() throws Exception {
         Path path = Files.write(dir.resolve("fallback"), bytes(9000, 9));
         Path slabDir = Files.createDirectory(dir.resolve("slabs"));
@@ -448,7 +459,55 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
             assertThat(goneSlab.unavailabilityCause()).isNull();
             Files.delete(slabDir); // found at start, gone when the first read sets up its loop's context
             readsByTheThreadPool(goneSlab, path);
-            assertThat(goneSlab.unavailabilityCause()).contains(slabDir.toString());
+        }
+    }
+
+    /**
+     * A loop whose set-up fails (here its slab, as it would for EMFILE under a burst right after the start) reads
+     * by the pool, the engine stays on for the loops that have a context, and the loop is tried again after the
+     * wait, on a clock that moves only when told.
+     */
+    @Test
+    void aLoopWhoseContextCouldNotBeSetUpReadsByThePoolUntilItIsTriedAgainAndTheOtherLoopsKeepKernelAio()
+            throws Exception {
+        byte[] content = bytes(9000, 5);
+        Path path = Files.write(dir.resolve("retried"), content);
+        Path slabDir = Files.createDirectory(dir.resolve("slabs"));
+        AtomicLong now = new AtomicLong();
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+        IoEventLoop first = group.next();
+        IoEventLoop second = group.next();
+        LinuxAioSendfileEngine retried = new LinuxAioSendfileEngine(
+                OpenFileCache.withDirectDescriptors(16, REVALIDATE, 32, clock::get), 2, 2, 2, 1 << 20, 16 * 1024,
+                Duration.ofSeconds(30), slabDir, ReadBuffers.CALLERS, ThreadPoolEngine.FILE_SERVERS, now::get);
+        try {
+            OpenFile file = await(retried.open(path, true));
+            try {
+                assertThat(file.isDirect()).isTrue();
+                assertThat(bytesOf(onLoop(first, () -> retried.read(file, 0, 9000, ALLOC)))).isEqualTo(content);
+                assertThat(retried.contexts()).isEqualTo(1);
+
+                Files.delete(slabDir);
+                assertThat(bytesOf(onLoop(second, () -> retried.read(file, 0, 9000, ALLOC)))).isEqualTo(content);
+                assertThat(retried.threadReads()).as("the read on the loop without a context").isEqualTo(1);
+                assertThat(retried.unavailabilityCause()).as("kernel AIO stays on").isNull();
+                assertThat(bytesOf(onLoop(first, () -> retried.read(file, 0, 9000, ALLOC)))).isEqualTo(content);
+                assertThat(retried.threadReads()).as("the loop with a context keeps it").isEqualTo(1);
+
+                Files.createDirectory(slabDir);
+                now.addAndGet(LoopContexts.RETRY_AFTER_NANOS - 1);
+                assertThat(bytesOf(onLoop(second, () -> retried.read(file, 0, 9000, ALLOC)))).isEqualTo(content);
+                assertThat(retried.threadReads()).as("not tried again before the wait is over").isEqualTo(2);
+                now.addAndGet(1);
+                assertThat(bytesOf(onLoop(second, () -> retried.read(file, 0, 9000, ALLOC)))).isEqualTo(content);
+                assertThat(retried.threadReads()).as("tried again, and set up").isEqualTo(2);
+                assertThat(retried.contexts()).isEqualTo(2);
+            } finally {
+                file.release();
+            }
+        } finally {
+            retried.close();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }
 
