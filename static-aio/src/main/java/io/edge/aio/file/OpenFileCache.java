@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntUnaryOperator;
 
 /**
  * Open descriptors by path, bounded by count, trusted for {@code revalidateAfter} and then stat'ed again
@@ -37,8 +38,9 @@ import java.util.Map;
  *
  * <p>Descriptors: every open takes a permit of the budget, returned when the descriptor closes. An open
  * that finds none first evicts idle entries; if still none is free (every descriptor is in a send), the
- * file is opened uncached and closed after its send. EMFILE/ENFILE from the kernel evicts idle entries
- * and retries once, then fails with {@link FileDescriptorsExhaustedException} (a 503, never a 403).
+ * file is opened uncached and closed after its send. EMFILE/ENFILE from the kernel, at the open or at the
+ * second open with O_DIRECT, evicts idle entries and retries once, then fails with
+ * {@link FileDescriptorsExhaustedException} (a 503, never a 403 or a 500).
  *
  * <p>Directories are reported ({@link OpenFile#isDirectory()}) but not cached; they hold no descriptor.
  * Blocking: {@link #acquire} stats and opens on the calling thread.
@@ -69,6 +71,8 @@ public final class OpenFileCache implements AutoCloseable {
     private final FdBudget budget;
     private final Opener opener;
     private final Descriptors descriptors;
+    /** {@link Syscalls#reopenDirect} for {@link Descriptors#DIRECT}; replaced in tests to simulate EMFILE. */
+    private final IntUnaryOperator reopenDirect;
     /** Admission with {@code min-uses = 2}: a file is cached on an open only if it was opened recently before; else null. */
     private final Doorkeeper admission;
 
@@ -150,13 +154,25 @@ public final class OpenFileCache implements AutoCloseable {
      * only.
      */
     static OpenFileCache withDirectDescriptors(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker) {
+        return withDirectDescriptors(maxSize, revalidateAfter, fdBudget, ticker, Syscalls::reopenDirect);
+    }
+
+    /** As above; {@code reopenDirect} opens the O_DIRECT descriptor of an open one, or returns -errno. */
+    static OpenFileCache withDirectDescriptors(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker,
+            IntUnaryOperator reopenDirect) {
         return new OpenFileCache(maxSize, revalidateAfter, fdBudget, ticker, OpenFileCache::openChannel,
-                Descriptors.DIRECT, 1);
+                Descriptors.DIRECT, 1, reopenDirect);
     }
 
     private OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker, Opener opener,
             Descriptors descriptors, int minUses) {
+        this(maxSize, revalidateAfter, fdBudget, ticker, opener, descriptors, minUses, Syscalls::reopenDirect);
+    }
+
+    private OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker, Opener opener,
+            Descriptors descriptors, int minUses, IntUnaryOperator reopenDirect) {
         this.descriptors = descriptors;
+        this.reopenDirect = reopenDirect;
         if (maxSize < 0) {
             throw new IllegalArgumentException("openFileCacheSize: " + maxSize + " (expected: >= 0)");
         }
@@ -440,6 +456,26 @@ public final class OpenFileCache implements AutoCloseable {
         int open();
     }
 
+    /** {@code how}, and once more after {@link #evictForRetry} if the kernel had no descriptor: a descriptor, or -errno. */
+    private int openEvictingForRetry(NativeOpen how) {
+        int fd = how.open();
+        if (isOutOfDescriptors(fd)) {
+            evictForRetry();
+            fd = how.open();
+        }
+        return fd;
+    }
+
+    private static boolean isOutOfDescriptors(int result) {
+        return result == -Syscalls.EMFILE || result == -Syscalls.ENFILE;
+    }
+
+    /** For EMFILE or ENFILE ({@code -result}) from {@code call} after {@link #openEvictingForRetry}: a 503. */
+    private FileDescriptorsExhaustedException exhausted(String call, int result) {
+        return new FileDescriptorsExhaustedException(call + ": " + Syscalls.describe(-result) + " (" + budget.inUse()
+                + " descriptors held by the static path, budget " + budget.limit() + ")", null);
+    }
+
     /**
      * Opens {@code key} by {@code how} under the budget, stats the descriptor and caches the file. A confined
      * open returns null for EAGAIN (it would have to wait) and throws {@link LinkOnPathException} for ELOOP or
@@ -449,15 +485,9 @@ public final class OpenFileCache implements AutoCloseable {
         boolean cacheable = reserveDescriptor();
         OpenFile file;
         try {
-            int fd = how.open();
-            if (fd == -Syscalls.EMFILE || fd == -Syscalls.ENFILE) {
-                evictForRetry();
-                fd = how.open();
-                if (fd == -Syscalls.EMFILE || fd == -Syscalls.ENFILE) {
-                    throw new FileDescriptorsExhaustedException("open: " + Syscalls.describe(-fd) + " ("
-                            + budget.inUse() + " descriptors held by the static path, budget " + budget.limit() + ")",
-                            null);
-                }
+            int fd = openEvictingForRetry(how);
+            if (isOutOfDescriptors(fd)) {
+                throw exhausted("open", fd);
             }
             if (confined && fd == -Syscalls.EAGAIN) {
                 file = null;
@@ -524,7 +554,8 @@ public final class OpenFileCache implements AutoCloseable {
         }
         boolean direct = false;
         if (descriptors == Descriptors.DIRECT) {
-            int directFd = Syscalls.reopenDirect(fd);
+            // A second descriptor of the file: the kernel may be out of them here as at the open.
+            int directFd = openEvictingForRetry(() -> reopenDirect.applyAsInt(fd));
             if (!channelsFd) {
                 Syscalls.closeQuietly(fd); // the channel has its own open of the inode
             }
@@ -536,7 +567,8 @@ public final class OpenFileCache implements AutoCloseable {
                 raw = -1; // the file system refuses O_DIRECT
             } else {
                 channel.close();
-                throw new FileSystemException(key.toString(), null, Syscalls.describe(-directFd));
+                throw isOutOfDescriptors(directFd) ? exhausted("open O_DIRECT", directFd)
+                        : new FileSystemException(key.toString(), null, Syscalls.describe(-directFd));
             }
         }
         return new OpenFile(key, channel, raw, channelsFd, direct, confined, stat.size(), stat, budget);

@@ -11,6 +11,7 @@ import io.edge.aio.path.Resolution;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntUnaryOperator;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -393,6 +395,57 @@ class OpenFileCacheTest {
                     .hasMessageContaining("Too many open files");
             assertThat(cache.descriptorsInUse()).isZero();
         }
+    }
+
+    @Test
+    void emfileAtTheODirectOpenEvictsAndRetriesOnce() throws IOException {
+        Assumptions.assumeTrue(Syscalls.isAvailable(), "O_DIRECT descriptors are opened natively");
+        AtomicInteger reopens = new AtomicInteger();
+        IntUnaryOperator flaky = fd -> reopens.incrementAndGet() == 2 ? -Syscalls.EMFILE : Syscalls.reopenDirect(fd);
+        try (OpenFileCache cache = OpenFileCache.withDirectDescriptors(4, Duration.ofSeconds(5), 10, clock::get, flaky)) {
+            OpenFile idle = cache.acquire(dir.resolve("f1"), true);
+            idle.release(); // the cache's only
+            OpenFile file = cache.acquire(dir.resolve("f0"), true);
+            try {
+                assertThat(reopens).as("once more after the EMFILE").hasValue(3);
+                assertThat(idle.isOpen()).as("evicted for room").isFalse();
+                assertThat(file.size()).isEqualTo(6);
+            } finally {
+                file.release();
+            }
+        }
+    }
+
+    @Test
+    void persistentEmfileAtTheODirectOpenIsAClearTemporaryFailureAndClosesTheFirstDescriptor() throws IOException {
+        Assumptions.assumeTrue(Syscalls.isAvailable(), "O_DIRECT descriptors are opened natively");
+        Path path = dir.resolve("f0");
+        IntUnaryOperator exhausted = fd -> -Syscalls.ENFILE;
+        try (OpenFileCache cache = OpenFileCache.withDirectDescriptors(4, Duration.ofSeconds(5), 10, clock::get,
+                exhausted)) {
+            assertThatThrownBy(() -> cache.acquire(path, true))
+                    .isInstanceOf(FileDescriptorsExhaustedException.class)
+                    .hasMessageContaining("Too many open files in system");
+            assertThat(cache.descriptorsInUse()).isZero();
+            assertThat(descriptorsOf(path)).as("the descriptor opened before the O_DIRECT one").isZero();
+        }
+    }
+
+    /** Descriptors of this process open on {@code file} now. */
+    private static long descriptorsOf(Path file) throws IOException {
+        long count = 0;
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds) {
+                try {
+                    if (Files.readSymbolicLink(fd).equals(file)) {
+                        count++;
+                    }
+                } catch (IOException e) {
+                    // closed meanwhile (the stream's own descriptor, another thread's)
+                }
+            }
+        }
+        return count;
     }
 
     @Test
