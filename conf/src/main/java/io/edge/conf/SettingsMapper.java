@@ -261,7 +261,7 @@ final class SettingsMapper {
                 cache.duration("revalidate", true),
                 cache.integer("min-uses", 1, 2),
                 fdBudget,
-                io.bytes("sendfile-chunk", 4096, Integer.MAX_VALUE),
+                io.bytes("sendfile-chunk", 4096, StaticIoSettings.MAX_SENDFILE_CHUNK),
                 io.duration("read-timeout", false),
                 io.bool("poison-released-buffers"));
     }

@@ -200,6 +200,14 @@ class ValidationTest {
     }
 
     @Test
+    void aSendfileChunkIsBoundedByTheSlabSlotOfLinuxAioSendfile() {
+        ConfigProblem problem = single(SITE + "\nstatic.sendfile-chunk = 2147483647");
+        assertThat(problem).hasToString(dir.resolve("edge.conf") + ":3: edge.static.sendfile-chunk: 2147483647 is out "
+                + "of range (expected: a size such as 16 MiB, from 4096 to 2147475456 bytes)");
+        assertThat(problemsOrNone(SITE + "\nstatic.sendfile-chunk = 2147475456")).isEmpty();
+    }
+
+    @Test
     void badSize() {
         ConfigProblem problem = single(SITE + "\nserver.limits.body = \"lots\"");
         assertThat(problem.toString()).endsWith(

@@ -14,7 +14,7 @@ import java.util.Objects;
  * @param openFileCacheMinUses opens of a file before its descriptor is cached: 1 (the first), or 2 (a file
  *                           opened once is closed after its send, so a stream of one-off files does not churn the cache)
  * @param fdBudget           descriptors the static path may hold at once (cache plus in-flight opens)
- * @param sendfileChunk      largest single {@code sendfile} call, in bytes
+ * @param sendfileChunk      largest single {@code sendfile} call, in bytes, at most {@link #MAX_SENDFILE_CHUNK}
  * @param readTimeout        a read that has not completed by then fails the request
  * @param poisonReleasedBuffers for debugging, off in production: the engines' read buffers come from a
  *                           {@link io.edge.aio.debug.PoisoningAllocator}, so a released one is poisoned and
@@ -31,6 +31,13 @@ public record StaticIoSettings(
         long sendfileChunk,
         Duration readTimeout,
         boolean poisonReleasedBuffers) {
+
+    /**
+     * The largest {@code sendfileChunk}, 2 GiB - 8 KiB: the linux-aio-sendfile engine reads a chunk into a slab slot
+     * of the chunk rounded up to 4 KiB plus 4 KiB (for a range that starts inside a block), and a slot's size is an
+     * {@code int}. No engine loses by it: Linux sends at most 2 GiB - 4 KiB in one call.
+     */
+    public static final long MAX_SENDFILE_CHUNK = (2L << 30) - 2 * 4096;
 
     /** The readers a server can use; {@link #AUTO} picks io_uring, else threads. */
     public enum Engine {

@@ -129,10 +129,11 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         if (slots < queueDepth) {
             throw new IllegalArgumentException("slots: " + slots + " (expected: >= queueDepth " + queueDepth + ")");
         }
-        this.slotSize = LoopAio.slotSize(blocking.chunkSize());
-        if (slotSize > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("sendfileChunk: " + blocking.chunkSize() + " (expected: < 2 GiB)");
+        if (blocking.chunkSize() > StaticIoSettings.MAX_SENDFILE_CHUNK) {
+            throw new IllegalArgumentException("sendfileChunk: " + blocking.chunkSize() + " (expected: <= "
+                    + StaticIoSettings.MAX_SENDFILE_CHUNK + ")");
         }
+        this.slotSize = LoopAio.slotSize(blocking.chunkSize());
         this.readTimeoutNanos = readTimeout.toNanos();
         // A loop's set-up that fails after the probe passed ran out of something that comes back (EMFILE or
         // ENFILE for the eventfd or the slab, EAGAIN from io_setup beyond fs.aio-max-nr, ENOMEM): that loop

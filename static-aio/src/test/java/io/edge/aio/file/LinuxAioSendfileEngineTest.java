@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.edge.aio.StaticIoSettings;
 import io.edge.aio.linux.PageCache;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.FileRegion;
@@ -429,6 +430,18 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         } finally {
             version.release();
         }
+    }
+
+    @Test
+    void theLargestChunkTheConfigurationAllowsStartsTheEngineAndOneByteMoreIsRefused() {
+        long largest = StaticIoSettings.MAX_SENDFILE_CHUNK;
+        assertThat(LoopAio.slotSize(largest)).as("its slot").isLessThanOrEqualTo(Integer.MAX_VALUE);
+        try (LinuxAioSendfileEngine widest = engine(clock::get, 1, 1, largest, LinuxAioSendfileEngine.SLAB_DIR)) {
+            assertThat(widest.unavailabilityCause()).isNull();
+        }
+        assertThatThrownBy(() -> engine(clock::get, 1, 1, largest + 1, LinuxAioSendfileEngine.SLAB_DIR))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("sendfileChunk: 2147475457 (expected: <= 2147475456)");
     }
 
     @Test
