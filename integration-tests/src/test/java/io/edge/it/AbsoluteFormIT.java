@@ -74,6 +74,15 @@ class AbsoluteFormIT {
         assertThat(get("http://b.test:80/p.php?x=2", "a.test")).isEqualTo("site=b host=b.test:80 server=b.test uri=/p.php?x=2");
     }
 
+    /**
+     * An empty Host (RFC 9112 3.2 allows it for a target without authority) goes to the default site, whose first
+     * name is SERVER_NAME, as for an HTTP/1.0 request without Host: PHP's URLs were built on an empty name.
+     */
+    @Test
+    void anEmptyHostGetsTheDefaultSitesName() throws Exception {
+        assertThat(get("/p.php?x=4", "")).isEqualTo("site=b host= server=b.test uri=/p.php?x=4");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"GET /p.php?x=3 HTTP/1.1\r\nHost: a.test/x\r\n",
             "GET /p.php?x=3 HTTP/1.1\r\nHost: a.test, b.test\r\n",

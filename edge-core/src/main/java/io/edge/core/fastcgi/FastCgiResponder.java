@@ -482,7 +482,7 @@ public final class FastCgiResponder implements Responder {
             List<Map.Entry<String, String>> headers = new ArrayList<>(request.headers().size());
             request.headers().forEach(headers::add);
             String host = request.headers().get(HttpHeaderNames.HOST);
-            String serverName = host != null ? Router.hostName(host)
+            String serverName = host != null && !host.isEmpty() ? Router.hostName(host)
                     : exchange.site().serverNames().isEmpty() ? "" : exchange.site().serverNames().get(0);
             return new CgiRequest(request.method().name(), request.uri(), request.protocolVersion().text(),
                     exchange.path(), exchange.query(), headers, request.headers().get(HttpHeaderNames.CONTENT_TYPE),
