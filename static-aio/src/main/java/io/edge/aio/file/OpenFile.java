@@ -185,6 +185,11 @@ public final class OpenFile extends AbstractReferenceCounted {
      *                     that refuses O_DIRECT): its path's real path would name what the path names now, and
      *                     would block
      */
+    /** Whether a native descriptor is held, so that {@link #realPath()} can name the file. */
+    public boolean hasDescriptor() {
+        return fd >= 0;
+    }
+
     public Path realPath() throws IOException {
         if (fd < 0) {
             throw new IOException("no descriptor to name " + path + " by (opened without native calls, or without "

@@ -284,7 +284,7 @@ public final class OpenFileCache implements AutoCloseable {
      */
     public OpenFile acquire(PathResolver resolver, Resolution resolution) throws IOException {
         if (!resolution.confined()) {
-            return acquire(resolution.file(), resolver.followSymlinks());
+            return checkedByDescriptor(resolver, resolution, acquire(resolution.file(), resolver.followSymlinks()));
         }
         if (descriptors != Descriptors.CHANNEL_ONLY) {
             try {
@@ -310,6 +310,31 @@ public final class OpenFileCache implements AutoCloseable {
             default:
                 throw new NoSuchFileException(resolution.uriPath(), null, checked.reason());
         }
+    }
+
+    /**
+     * {@code file}, opened by the path the resolver checked in user space (no root held open: no openat2, or the root
+     * could not be held for the moment), if what its descriptor names is what the site's link policy allows: a link
+     * swapped in between the check and the open is refused. Without a descriptor to ask (no natives) it is taken as
+     * checked.
+     */
+    private OpenFile checkedByDescriptor(PathResolver resolver, Resolution resolution, OpenFile file)
+            throws IOException {
+        if (file.isDirectory() || !file.hasDescriptor()) {
+            return file;
+        }
+        boolean admitted;
+        try {
+            admitted = resolver.admitsOpened(file.realPath(), resolution.file());
+        } catch (IOException | RuntimeException e) {
+            file.release();
+            throw e;
+        }
+        if (!admitted) {
+            file.release();
+            throw new AccessDeniedException(resolution.uriPath(), null, "a link changed on the path while it was opened");
+        }
+        return file;
     }
 
     /**

@@ -171,8 +171,12 @@ public final class PathResolver {
     }
 
     private RootDirectory openDirectory(Path real) {
-        boolean confines = holdsRoot && !(policy.followSymlinks() && policy.symlinksMayLeaveRoot());
-        return confines ? RootDirectory.open(real) : null;
+        return confines() ? RootDirectory.open(real) : null;
+    }
+
+    /** Whether files are to be opened beneath the root held open: links are checked, and the resolver may hold it. */
+    private boolean confines() {
+        return holdsRoot && !(policy.followSymlinks() && policy.symlinksMayLeaveRoot());
     }
 
     /**
@@ -186,7 +190,8 @@ public final class PathResolver {
         Path real;
         try {
             real = configured.toRealPath();
-            if (old.found() && real.equals(old.real())
+            boolean unopened = old.directory() == null && confines() && RootDirectory.mayOpenLater();
+            if (old.found() && real.equals(old.real()) && !unopened
                     && (old.directory() == null || old.directory().isAt(real))) {
                 return;
             }
@@ -200,9 +205,31 @@ public final class PathResolver {
         }
         if (!real.equals(old.real())) {
             log.info("{}: the root is now {} (was {})", configured, real, old.real());
+        } else if (old.directory() == null) {
+            if (current.directory() != null) {
+                log.info("{}: the root {} is held open now; links under it are checked by the kernel again",
+                        configured, real);
+            }
         } else if (old.found()) {
             log.info("{}: the root {} is another directory now (one was renamed over it)", configured, real);
         }
+    }
+
+    /**
+     * Whether a file the user-space check let through as {@code checked} may be served when its descriptor names
+     * {@code real}: links not followed, no link on the way ({@code real} is what was checked); followed within the
+     * root, inside it and not a dotfile reached through a link. Anything, where links may leave the root.
+     */
+    public boolean admitsOpened(Path real, Path checked) {
+        if (policy.followSymlinks() && policy.symlinksMayLeaveRoot()) {
+            return true;
+        }
+        if (!policy.followSymlinks()) {
+            return real.equals(checked);
+        }
+        Path root = current.real();
+        return real.startsWith(root) && (policy.allowDotfiles() || real.equals(checked)
+                || !hasDotSegment(root.relativize(real).toString().replace('\\', '/')));
     }
 
     /** The real path of the root. */

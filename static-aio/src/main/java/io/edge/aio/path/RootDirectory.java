@@ -27,6 +27,10 @@ import org.slf4j.LoggerFactory;
 public final class RootDirectory {
 
     private static final Logger log = LoggerFactory.getLogger(RootDirectory.class);
+    private static final java.util.concurrent.atomic.AtomicBoolean NO_NATIVES_LOGGED =
+            new java.util.concurrent.atomic.AtomicBoolean();
+    /** The kernel (or a seccomp filter) refuses openat2 itself: no root is held open, nor tried again. */
+    private static volatile boolean OPENAT2_UNSUPPORTED;
 
     private final Path path;
     private final int fd;
@@ -49,15 +53,28 @@ public final class RootDirectory {
      */
     static RootDirectory open(Path realRoot) {
         if (!Syscalls.isAvailable()) {
+            if (NO_NATIVES_LOGGED.compareAndSet(false, true)) {
+                log.warn("native calls unavailable ({}): links under document roots are checked in user space, and a "
+                        + "tree whose links change while it is served can race the check", Syscalls.unavailabilityCause());
+            }
             return null;
         }
         int fd = Syscalls.openDirectoryPath(realRoot.toString());
         if (fd < 0) {
+            if (fd != -Syscalls.ENOENT && fd != -Syscalls.ENOTDIR) {
+                // EMFILE, ENFILE, ENOMEM: checked in user space until the resolver's next look at its root opens it
+                log.warn("{} cannot be held open ({}): links under it are checked in user space until it can",
+                        realRoot, Syscalls.describe(-fd));
+            }
             return null; // a missing root: every path is 404 through the user-space checks
         }
         int probe = Syscalls.openat2ReadOnly(fd, ".", true, Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_NO_SYMLINKS);
         if (probe < 0 && probe != -Syscalls.EACCES) {
-            log.info("openat2 unavailable ({}): links under {} are checked in user space", Syscalls.describe(-probe), realRoot);
+            if (probe == -Syscalls.ENOSYS || probe == -Syscalls.EPERM || probe == -Syscalls.EINVAL) {
+                OPENAT2_UNSUPPORTED = true;
+            }
+            log.warn("openat2 unavailable ({}): links under {} are checked in user space, and each file opened is "
+                    + "checked by its descriptor's real path", Syscalls.describe(-probe), realRoot);
             Syscalls.closeQuietly(fd);
             return null;
         }
@@ -81,6 +98,14 @@ public final class RootDirectory {
                     local ? ", no RESOLVE_CACHED" : ", not a local file system");
         }
         return new RootDirectory(realRoot, fd, key, inline);
+    }
+
+    /**
+     * Whether a root that {@link #open} left unopened may open on another try: natives and openat2 are there, and
+     * what failed was the root (gone for the moment, or no descriptor to be had).
+     */
+    static boolean mayOpenLater() {
+        return Syscalls.isAvailable() && !OPENAT2_UNSUPPORTED;
     }
 
     /**

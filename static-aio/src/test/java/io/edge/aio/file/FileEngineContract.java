@@ -550,6 +550,27 @@ abstract class FileEngineContract {
         assertServes(resolver, "/alias.txt", "a"); // links that stay inside are still followed
     }
 
+    /**
+     * The same swap where no root is held open (no openat2, or the root could not be opened for the moment): links
+     * are checked in user space, and the file opened is checked again by what its descriptor names.
+     */
+    @Test
+    void withoutARootHeldOpenTheDescriptorOfWhatWasOpenedIsCheckedToo() throws Exception {
+        Path root = linkTree();
+        Path real = Files.createDirectory(root.resolve("x"));
+        Files.writeString(real.resolve("hostname"), "decoy");
+        Files.createSymbolicLink(root.resolve("rl"), Path.of("x"));
+        PathResolver resolver = PathResolver.forChecksOnly(root, PathPolicy.DEFAULT, () -> 0L,
+                java.time.Duration.ofSeconds(1));
+        assertThat(resolver.resolveForOpen("/rl/hostname").confined()).as("checked in user space").isFalse();
+        assertServes(resolver, "/rl/hostname", "decoy");
+        Files.delete(real.resolve("hostname"));
+        Files.delete(real);
+        Files.createSymbolicLink(root.resolve("x"), dir.resolve("outside"));
+        assertThatThrownBy(() -> openResolved(resolver, "/rl/secret")).isInstanceOf(AccessDeniedException.class);
+        assertServes(resolver, "/alias.txt", "a");
+    }
+
     @Test
     void confinedOpensRefuseEveryLinkWhenLinksAreNotFollowed() throws Exception {
         Path root = linkTree();

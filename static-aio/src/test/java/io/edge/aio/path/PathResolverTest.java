@@ -196,6 +196,23 @@ class PathResolverTest {
         assertClosedAfterTheOpenThatTookIt(before.beneath());
     }
 
+    /**
+     * A root that could not be held open at one check (here a file where the directory will be; in production
+     * EMFILE under a burst) is opened at a later one: links under it are checked by the kernel again. It stayed
+     * unopened for good, every link checked in user space, the check racing a tree whose links change.
+     */
+    @Test
+    void aRootThatCouldNotBeHeldOpenIsOpenedAtALaterCheck() throws IOException {
+        Path root = Files.writeString(tmp.resolve("public"), "not yet a directory");
+        PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1), false);
+        assertThat(resolver.rootDirectory()).isNull();
+        Files.delete(root);
+        withAppCss(root, "css");
+        resolver.checkRoot();
+        assertThat(resolver.rootDirectory()).isNotNull();
+        assertThat(resolver.resolveForOpen("/app.css").confined()).isTrue();
+    }
+
     /** {@code dir}, created, with an app.css saying {@code css}. */
     private static Path withAppCss(Path dir, String css) throws IOException {
         Files.writeString(Files.createDirectories(dir).resolve("app.css"), css);
