@@ -722,6 +722,11 @@ public final class StaticResponder implements Responder {
         @Override
         public void run() {
             while (!finished) {
+                if (exchange.isEnded()) {
+                    // ended without its client leaving (a body over the limit, a timeout): nothing more goes out
+                    abort();
+                    return;
+                }
                 // Writes complete in order: the oldest one tells whether there is room for the next.
                 while (!pending.isEmpty() && pending.peekFirst().isDone()) {
                     ChannelFuture done = pending.pollFirst();
@@ -760,8 +765,11 @@ public final class StaticResponder implements Responder {
 
         /** A piece the engine had to read first (linux-aio-sendfile: into its slab). */
         private void loaded(Object message, Throwable error) {
-            if (finished) {
+            if (finished || exchange.isEnded()) {
+                // the exchange ended during the read (its client left; or it failed, a body over the limit or a
+                // timeout, answered with an error while the head was still held here)
                 ReferenceCountUtil.release(message);
+                abort();
                 return;
             }
             if (error != null) {

@@ -459,6 +459,54 @@ class StaticResponderTest {
         assertEveryFileGivenBack();
     }
 
+    /**
+     * The exchange fails while its first region is read (a chunked GET's bad chunk, a body over the limit: the
+     * connection answers 400 or 413 while the head is still held): the region read afterwards is given back with the
+     * file. The descriptor stayed held for good, and the region with it.
+     */
+    @Test
+    void anExchangeThatFailsWhileItsFirstRegionIsReadGivesTheRegionAndTheFileBack() {
+        HeldRegions held = new HeldRegions(engine);
+        responder = new StaticResponder(held, new MimeTypes(Map.of("txt", "text/plain")));
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
+        responder.respond(ex);
+        assertThat(held.loads).as("the first region is being read").hasSize(1);
+        ex.sendError(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE); // what the connection does
+        held.completeLoads();
+        ex.channel.runPendingTasks();
+        assertThat(ex.messages).isEmpty();
+        ex.releaseAll();
+        assertEveryFileGivenBack();
+    }
+
+    /** An engine whose region loads wait until the test lets them go. */
+    static final class HeldRegions extends HeldReads {
+        final List<Runnable> loads = new ArrayList<>();
+
+        HeldRegions(FileEngine delegate) {
+            super(delegate);
+        }
+
+        void completeLoads() {
+            List<Runnable> now = new ArrayList<>(loads);
+            loads.clear();
+            now.forEach(Runnable::run);
+        }
+
+        @Override
+        public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
+            CompletableFuture<Object> later = new CompletableFuture<>();
+            loads.add(() -> delegate.loadRegion(file, offset, length).whenComplete((region, error) -> {
+                if (error != null) {
+                    later.completeExceptionally(error);
+                } else {
+                    later.complete(region);
+                }
+            }));
+            return later;
+        }
+    }
+
     @Test
     void aLinkOutOfTheRootFollowedForOneSiteIsRefusedToASiteOfTheSameRootThatKeepsWithin(@TempDir Path outside)
             throws IOException {
@@ -579,7 +627,7 @@ class StaticResponderTest {
     }
 
     /** An engine whose small reads wait until the test lets them go (then read through {@code delegate}). */
-    static final class HeldReads implements FileEngine {
+    static class HeldReads implements FileEngine {
         record Pending(OpenFile file, int length, ByteBufAllocator alloc, CompletableFuture<ByteBuf> future) {
         }
 
