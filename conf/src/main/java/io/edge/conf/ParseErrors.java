@@ -37,8 +37,6 @@ final class ParseErrors {
     /** A Java class name leading a message: {@code java.io.FileNotFoundException: }. */
     private static final Pattern CLASS_NAME = Pattern.compile("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z]\\w*(?:\\$\\w+)*: ");
     private static final int MAX_DEPTH = 16;
-    /** One level of the trace Typesafe gives with an include cycle: {@code ParseableFile(/etc/edge/a.conf)}. */
-    private static final Pattern TRACE_FILE = Pattern.compile("ParseableFile\\(([^)]*)\\)");
     private static final String EXPECTED_NO_CYCLE = "no file that includes, directly or not, itself";
 
     private ParseErrors() {
@@ -46,7 +44,7 @@ final class ParseErrors {
 
     /** The problem {@code e} stands for, thrown while parsing {@code file} (and what it includes). */
     static ConfigProblem describe(ConfigException e, Path file) {
-        ConfigProblem cycle = includeCycle(e);
+        ConfigProblem cycle = includeCycle(e, file);
         if (cycle != null) {
             return cycle;
         }
@@ -68,30 +66,61 @@ final class ParseErrors {
     }
 
     /**
-     * Files that include each other: Typesafe gives up after 50 levels with its parser's trace of every level. The
-     * cycle instead, at the include that closes it; {@code null} when {@code e} is no such failure.
+     * Files that include each other: Typesafe gives up after 50 levels with its parser's trace of every level (cut
+     * at 50, so which file it starts from is chance). The cycle instead, found by following the include directives
+     * from {@code file}, at the include that closes it; {@code null} when {@code e} is no such failure.
      */
-    private static ConfigProblem includeCycle(ConfigException e) {
+    private static ConfigProblem includeCycle(ConfigException e, Path file) {
         String message = e.getMessage();
         if (message == null || !message.contains("you probably have a cycle in your includes")) {
             return null;
         }
-        List<String> trace = new ArrayList<>();
-        Matcher m = TRACE_FILE.matcher(message);
-        while (m.find()) {
-            trace.add(m.group(1));
+        ConfigProblem cycle = cycleFrom(file.toAbsolutePath().normalize(), new ArrayList<>());
+        return cycle != null ? cycle : new ConfigProblem(file, -1, null, "include cycle", EXPECTED_NO_CYCLE);
+    }
+
+    /** The first cycle of includes reached from {@code file}, whose includers are {@code stack}; null if none. */
+    private static ConfigProblem cycleFrom(Path file, List<Path> stack) {
+        if (stack.size() > MAX_DEPTH) {
+            return null;
         }
-        for (int j = 1; j < trace.size(); j++) {
-            int i = trace.subList(0, j).indexOf(trace.get(j));
-            if (i < 0) {
-                continue;
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        stack.add(file);
+        for (int i = 0; i < lines.size(); i++) {
+            Matcher m = INCLUDE.matcher(withoutComment(lines.get(i)));
+            while (m.find()) {
+                if ("url".equals(m.group(1)) || "classpath".equals(m.group(1)) || isUrl(m.group(2))) {
+                    continue;
+                }
+                Path included;
+                try {
+                    Path name = Path.of(m.group(2));
+                    included = (name.isAbsolute() ? name : file.getParent().resolve(name)).normalize();
+                } catch (InvalidPathException e) {
+                    continue;
+                }
+                int seen = stack.indexOf(included);
+                if (seen >= 0) {
+                    List<String> names = new ArrayList<>();
+                    stack.subList(seen, stack.size()).forEach(p -> names.add(p.toString()));
+                    names.add(included.toString());
+                    return new ConfigProblem(file, i + 1, m.group().strip(),
+                            "include cycle: " + String.join(" includes ", names), EXPECTED_NO_CYCLE);
+                }
+                if (Files.isRegularFile(included)) {
+                    ConfigProblem found = cycleFrom(included, stack);
+                    if (found != null) {
+                        return found;
+                    }
+                }
             }
-            Path includer = Path.of(trace.get(j - 1));
-            Directive directive = find(includer, trace.get(j), new HashSet<>(), MAX_DEPTH);
-            String cycle = "include cycle: " + String.join(" includes ", trace.subList(i, j + 1));
-            return directive == null ? new ConfigProblem(includer, -1, null, cycle, EXPECTED_NO_CYCLE)
-                    : new ConfigProblem(directive.file(), directive.line(), directive.text(), cycle, EXPECTED_NO_CYCLE);
         }
+        stack.remove(stack.size() - 1);
         return null;
     }
 

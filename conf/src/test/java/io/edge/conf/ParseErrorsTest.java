@@ -84,6 +84,14 @@ class ParseErrorsTest {
         Path b = write("b.conf", "# b\n\ninclude \"a.conf\"\n");
         assertThat(problems(a)).singleElement().hasToString(b + ":3: include \"a.conf\": include cycle: " + a
                 + " includes " + b + " includes " + a + " (expected: no file that includes, directly or not, itself)");
+        // three files in the cycle, entered from a fourth outside it
+        Path root = write("root.conf", "include \"c1.conf\"\nedge { sites = [] }\n");
+        Path c1 = write("c1.conf", "include \"c2.conf\"\n");
+        Path c2 = write("c2.conf", "include \"c3.conf\"\n");
+        Path c3 = write("c3.conf", "\ninclude \"c1.conf\"\n");
+        assertThat(problems(root)).singleElement().hasToString(c3 + ":2: include \"c1.conf\": include cycle: " + c1
+                + " includes " + c2 + " includes " + c3 + " includes " + c1
+                + " (expected: no file that includes, directly or not, itself)");
     }
 
     @Test
