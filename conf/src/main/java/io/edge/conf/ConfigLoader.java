@@ -73,12 +73,16 @@ public final class ConfigLoader {
      * @throws ConfigException with every problem found, when there is at least one
      */
     public EdgeSettings load(Path file) throws ConfigException {
-        Problems problems = new Problems(file);
         if (file.toString().isEmpty()) {
+            Problems problems = new Problems(file);
             problems.add(new ConfigProblem(file, 0, null, "the configuration path is empty",
                     "-c FILE naming a HOCON configuration file"));
             throw new ConfigException(problems.sorted());
         }
+        // Absolute: every problem names the file one way (Typesafe's origins are absolute), and an include in a
+        // file named without a directory ("edge.conf", -c's default) is found beside it.
+        file = file.toAbsolutePath();
+        Problems problems = new Problems(file);
         if (!Files.isRegularFile(file)) {
             problems.add(new ConfigProblem(file, 0, null,
                     Files.exists(file) ? "is not a regular file" : "no such file", "a HOCON configuration file"));
@@ -92,8 +96,7 @@ public final class ConfigLoader {
         Config merged;
         Config reference = ConfigFactory.parseResourcesAnySyntax(ConfigLoader.class.getClassLoader(), "reference");
         try {
-            // absolute: Typesafe resolves an include against the file's parent, which "edge.conf" alone lacks
-            user = ConfigFactory.parseFile(file.toAbsolutePath().toFile(),
+            user = ConfigFactory.parseFile(file.toFile(),
                     ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setAllowMissing(false)
                             .appendIncluder(new RequiredIncludes()));
             merged = Substitutions.resolve(user, reference, problems);

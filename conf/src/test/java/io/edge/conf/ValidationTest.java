@@ -175,6 +175,10 @@ class ValidationTest {
                 .satisfies(p -> assertThat(p.message()).isEqualTo("[1] is not a string"));
         assertThat(problems("sites = [{ root = www, locations = [{ match = \"/\", fastcgi = [php] }] }]"))
                 .singleElement().satisfies(p -> assertThat(p.message()).isEqualTo("[\"php\"] is not a string"));
+        assertThat(problems(SITE + "\nserver.access-log = [a]")).singleElement()
+                .satisfies(p -> assertThat(p.message()).isEqualTo("[\"a\"] is not a string"));
+        assertThat(problems(SITE + "\nfastcgi.backends.php.spawn { enabled = true, command = [a] }")).singleElement()
+                .satisfies(p -> assertThat(p.message()).isEqualTo("[\"a\"] is not a string"));
     }
 
     @Test
