@@ -49,7 +49,8 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
                 .setMaxHeaderSize(limits.headerBlock())
                 .setMaxChunkSize(64 * 1024)
                 .setValidateHeaders(true)
-                // Transfer-Encoding with Content-Length: refused, never read as chunked on a connection kept open
+                // Transfer-Encoding with Content-Length refused, never read as chunked on a connection kept open;
+                // and Transfer-Encoding in a request not HTTP/1.1 (1.0 has none; nginx answers 400 too)
                 .setUseRfc9112TransferEncoding(true);
         ChannelPipeline pipeline = clientChannel.pipeline();
         pipeline.addLast("timeouts", requestTimeouts);

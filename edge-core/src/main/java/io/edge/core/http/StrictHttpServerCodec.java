@@ -62,8 +62,11 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
 
         /** Only empty lines (CRLF) read since the last request ended, or the connection began. */
         private boolean betweenRequests = true;
-        /** A space came first after them, which Netty's decoder skips. */
-        private boolean spaceBeforeLine;
+        /**
+         * What came first after them when it cannot start a method (a space, TAB, NUL, another control byte), which
+         * Netty's decoder skips; -1 when the line starts well.
+         */
+        private int badFirstByte = -1;
         /** Where the method, then the request target, ends in the line being split. */
         private int methodEnd;
         private int targetEnd;
@@ -78,7 +81,8 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 int first = buffer.forEachByte(ByteProcessor.FIND_NON_CRLF);
                 if (first >= 0) {
                     betweenRequests = false;
-                    spaceBeforeLine = buffer.getByte(first) == ' ';
+                    byte b = buffer.getByte(first);
+                    badFirstByte = isTokenChar(b) ? -1 : b & 0xff;
                 }
             }
             int from = out.size();
@@ -98,8 +102,9 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
 
         @Override
         protected String splitFirstWordInitialLine(byte[] line, int start, int length) {
-            if (spaceBeforeLine) {
-                throw new IllegalArgumentException("request line: starts with 0x20 (expected: the method)");
+            if (badFirstByte >= 0) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT,
+                        "request line: starts with 0x%02x (expected: the method)", badFirstByte));
             }
             methodEnd = start + length;
             return super.splitFirstWordInitialLine(line, start, length);
@@ -122,6 +127,12 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                         + " (expected: HTTP/ in upper case, RFC 9112 2.3)");
             }
             return super.splitThirdWordInitialLine(line, start, length);
+        }
+
+        /** A tchar of RFC 9110 5.6.2, of which a method is made. */
+        private static boolean isTokenChar(byte b) {
+            return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+                    || b > ' ' && b < 0x7f && "!#$%&'*+-.^_`|~".indexOf(b) >= 0;
         }
 
         /** Between {@code wordEnd} and {@code next}, where the next word starts, must be one SP. */

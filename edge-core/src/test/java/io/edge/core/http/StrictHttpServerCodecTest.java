@@ -59,7 +59,7 @@ class StrictHttpServerCodecTest {
     @ValueSource(strings = {"GET\r/php/env.php\u000bHTTP/1.1", "GET /a.txt\f\f\fHTTP/1.1", "GET /a.txt http/1.1",
             " GET /a.txt HTTP/1.1", "\r\n GET /a.txt HTTP/1.1", "GET  /a.txt HTTP/1.1", "GET /a.txt  HTTP/1.1",
             "GET\t/a.txt HTTP/1.1", "GET /a.txt\tHTTP/1.1", "GET /a.txt Http/1.1", "GET /a.txt HTTP/1.1 ", "GET",
-            "GET /a.txt"})
+            "GET /a.txt", "\tGET /a.txt HTTP/1.1", "\u0000GET /a.txt HTTP/1.1", "\u000bGET /a.txt HTTP/1.1"})
     void aRequestLineNotMethodSpaceTargetSpaceVersionFails(String line) {
         String request = line + "\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n";
         assertThat(decode(request, false)).as("whole").containsExactly("!");
