@@ -260,7 +260,7 @@ public final class BackendPool implements AutoCloseable {
             // Every slot is taken, some by idle connections on other loops, or new connects fail (php-fpm's
             // socket gone or its backlog full) while one stands open: move the most recently used one to this
             // request's loop, so an exchange never hops threads and the backend keeps its worker.
-            PooledConnection moving = b.idle.pollLast();
+            PooledConnection moving = takeIdleToMove(b);
             leaseIdle(moving, after);
             after.add(() -> move(w, moving));
             return;
@@ -302,9 +302,11 @@ public final class BackendPool implements AutoCloseable {
      * comment; {@code head} lets them pass for at most {@link #MAX_OVERTAKING}).
      */
     private Waiter localTaker(Waiter head, Backend b, long now) {
-        if (b.open < maxConnections || hasIdleOn(b, head.loop)
+        if (b.open < maxConnections && b.busyUntil == 0 || hasIdleOn(b, head.loop)
                 || head.overtaken && now - head.overtakenSinceNanos >= MAX_OVERTAKING_NANOS) {
-            return head; // a new connection on head's loop, a local idle one, or head has waited long enough
+            // a new connection on head's loop (none while connects fail: assign moves an idle one), a local idle
+            // one, or head has waited long enough
+            return head;
         }
         int looked = 0;
         for (Waiter w = head.next; w != null && looked < LOOKAHEAD; w = w.next, looked++) {
@@ -317,6 +319,21 @@ public final class BackendPool implements AutoCloseable {
             }
         }
         return head;
+    }
+
+    /**
+     * The idle connection of {@code b} to move to another loop: the most recently used one that is still open (one
+     * the backend closed, as a php-fpm restart does, would fail its exchange at once), else the most recent.
+     */
+    private static PooledConnection takeIdleToMove(Backend b) {
+        for (Iterator<PooledConnection> it = b.idle.descendingIterator(); it.hasNext(); ) {
+            PooledConnection pc = it.next();
+            if (pc.channel.isActive()) {
+                it.remove();
+                return pc;
+            }
+        }
+        return b.idle.pollLast();
     }
 
     private static boolean hasIdleOn(Backend b, EventLoop loop) {
