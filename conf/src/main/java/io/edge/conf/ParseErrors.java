@@ -84,24 +84,16 @@ final class ParseErrors {
         if (stack.size() > MAX_DEPTH) {
             return null;
         }
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file);
-        } catch (IOException | RuntimeException e) {
+        List<String> lines = linesOf(file);
+        if (lines == null) {
             return null;
         }
         stack.add(file);
         for (int i = 0; i < lines.size(); i++) {
             Matcher m = INCLUDE.matcher(withoutComment(lines.get(i)));
             while (m.find()) {
-                if ("url".equals(m.group(1)) || "classpath".equals(m.group(1)) || isUrl(m.group(2))) {
-                    continue;
-                }
-                Path included;
-                try {
-                    Path name = Path.of(m.group(2));
-                    included = (name.isAbsolute() ? name : file.getParent().resolve(name)).normalize();
-                } catch (InvalidPathException e) {
+                Path included = includedFile(file, m);
+                if (included == null || isUrl(m.group(2))) {
                     continue;
                 }
                 int seen = stack.indexOf(included);
@@ -192,10 +184,8 @@ final class ParseErrors {
         if (depth > MAX_DEPTH || !seen.add(file.toAbsolutePath().normalize())) {
             return null;
         }
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file);
-        } catch (IOException | RuntimeException e) {
+        List<String> lines = linesOf(file);
+        if (lines == null) {
             return null;
         }
         for (int i = 0; i < lines.size(); i++) {
@@ -211,17 +201,8 @@ final class ParseErrors {
         for (String line : lines) { // then the files this one includes
             Matcher m = INCLUDE.matcher(withoutComment(line));
             while (m.find()) {
-                if ("url".equals(m.group(1)) || "classpath".equals(m.group(1))) {
-                    continue;
-                }
-                Path included;
-                try {
-                    Path name = Path.of(m.group(2));
-                    included = name.isAbsolute() ? name : file.toAbsolutePath().getParent().resolve(name);
-                } catch (InvalidPathException e) {
-                    continue;
-                }
-                if (Files.isRegularFile(included)) {
+                Path included = includedFile(file, m);
+                if (included != null && Files.isRegularFile(included)) {
                     Directive found = find(included, missing, seen, depth + 1);
                     if (found != null) {
                         return found;
@@ -230,6 +211,28 @@ final class ParseErrors {
             }
         }
         return null;
+    }
+
+    /** {@code file}'s lines, or null when it cannot be read. */
+    private static List<String> linesOf(Path file) {
+        try {
+            return Files.readAllLines(file);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The file an include directive {@code m} found in {@code file} names; null for a URL or a classpath one. */
+    private static Path includedFile(Path file, Matcher m) {
+        if ("url".equals(m.group(1)) || "classpath".equals(m.group(1))) {
+            return null;
+        }
+        try {
+            Path name = Path.of(m.group(2));
+            return (name.isAbsolute() ? name : file.toAbsolutePath().getParent().resolve(name)).normalize();
+        } catch (InvalidPathException e) {
+            return null;
+        }
     }
 
     /**

@@ -537,14 +537,8 @@ abstract class FileEngineContract {
     @Test
     void aDirectorySwappedForALinkOutOfTheRootAfterItsCheckServesNothingOutside() throws Exception {
         Path root = linkTree();
-        Path real = Files.createDirectory(root.resolve("x"));
-        Files.writeString(real.resolve("hostname"), "decoy");
-        Files.createSymbolicLink(root.resolve("rl"), Path.of("x"));
         PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, () -> 0L, java.time.Duration.ofSeconds(1));
-        assertServes(resolver, "/rl/hostname", "decoy"); // the resolver now knows rl as root/x
-        Files.delete(real.resolve("hostname"));
-        Files.delete(real);
-        Files.createSymbolicLink(root.resolve("x"), dir.resolve("outside"));
+        primeThenSwap(root, resolver);
         assertThatThrownBy(() -> openResolved(resolver, "/rl/secret")).isInstanceOf(AccessDeniedException.class);
         assertThatThrownBy(() -> openResolved(resolver, "/x/secret")).isInstanceOf(AccessDeniedException.class);
         assertServes(resolver, "/alias.txt", "a"); // links that stay inside are still followed
@@ -557,18 +551,26 @@ abstract class FileEngineContract {
     @Test
     void withoutARootHeldOpenTheDescriptorOfWhatWasOpenedIsCheckedToo() throws Exception {
         Path root = linkTree();
+        PathResolver resolver = PathResolver.forChecksOnly(root, PathPolicy.DEFAULT, () -> 0L,
+                java.time.Duration.ofSeconds(1));
+        assertThat(resolver.resolveForOpen("/x").confined()).as("checked in user space").isFalse();
+        primeThenSwap(root, resolver);
+        assertThatThrownBy(() -> openResolved(resolver, "/rl/secret")).isInstanceOf(AccessDeniedException.class);
+        assertServes(resolver, "/alias.txt", "a");
+    }
+
+    /**
+     * Makes {@code root/x} a directory reached through the link {@code rl}, serves a file through it (the resolver
+     * now knows rl as root/x), then swaps x for a link to {@code dir/outside}.
+     */
+    private void primeThenSwap(Path root, PathResolver resolver) throws Exception {
         Path real = Files.createDirectory(root.resolve("x"));
         Files.writeString(real.resolve("hostname"), "decoy");
         Files.createSymbolicLink(root.resolve("rl"), Path.of("x"));
-        PathResolver resolver = PathResolver.forChecksOnly(root, PathPolicy.DEFAULT, () -> 0L,
-                java.time.Duration.ofSeconds(1));
-        assertThat(resolver.resolveForOpen("/rl/hostname").confined()).as("checked in user space").isFalse();
         assertServes(resolver, "/rl/hostname", "decoy");
         Files.delete(real.resolve("hostname"));
         Files.delete(real);
         Files.createSymbolicLink(root.resolve("x"), dir.resolve("outside"));
-        assertThatThrownBy(() -> openResolved(resolver, "/rl/secret")).isInstanceOf(AccessDeniedException.class);
-        assertServes(resolver, "/alias.txt", "a");
     }
 
     @Test
