@@ -349,6 +349,13 @@ class FastCgiIT {
             assertThat(body(site, "/docs/index.php")).isEqualTo("ran /docs/index.php for /docs/index.php");
             assertThat(body(site, "/pages/")).as("index.php missing there: the next index").isEqualTo("a page");
             assertThat(body(site, "/other/")).as("found in this root, answered by its own location").isEqualTo("from alt");
+            HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(site.uri("/docs/"))
+                    .POST(HttpRequest.BodyPublishers.ofString("a=1")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(posted.statusCode()).as("a form posted to a directory runs its index, as nginx's").isEqualTo(200);
+            assertThat(posted.body()).isEqualTo("ran /docs/index.php for /docs/");
+            HttpResponse<String> postedFile = HTTP.send(HttpRequest.newBuilder(site.uri("/pages/"))
+                    .POST(HttpRequest.BodyPublishers.ofString("a=1")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(postedFile.statusCode()).as("an index.html takes no POST").isEqualTo(405);
         }
         // a static "= /" beside a front controller that serves existing files itself: its index.html is served
         Files.writeString(www.resolve("index.html"), "home");
@@ -361,6 +368,32 @@ class FastCgiIT {
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
                 """.formatted(fpm.address()))) {
             assertThat(body(site, "/")).isEqualTo("home");
+        }
+    }
+
+    /**
+     * Under a front controller, a directory whose index.html goes away while its index.php stays (a maintenance page
+     * removed): the script lookup, remembered for a second, still names the static index, and the static index search
+     * then finds index.php. It is run, never sent as a file (it was sent, source and secrets, for that second).
+     */
+    @Test
+    void anIndexScriptFoundAfterTheScriptLookupIsRunNotSent(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Files.writeString(www.resolve("index.php"), "<?php echo 'front';");
+        Path maint = Files.createDirectories(www.resolve("maint"));
+        Files.writeString(maint.resolve("index.html"), "maintenance");
+        Files.writeString(maint.resolve("index.php"), "<?php $db_password = 'hunter2'; echo 'APP';");
+        try (EdgeHarness site = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "www", index = ["index.html", "index.php"],
+                  locations = [{ match = "/", fastcgi = php, front-controller = "/index.php" }] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
+                """.formatted(fpm.address()))) {
+            assertThat(body(site, "/maint/")).isEqualTo("maintenance");
+            Files.delete(maint.resolve("index.html"));
+            HttpResponse<String> after = HTTP.send(HttpRequest.newBuilder(site.uri("/maint/")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(after.body()).doesNotContain("hunter2").doesNotContain("<?php");
+            assertThat(after.statusCode()).isEqualTo(200);
         }
     }
 

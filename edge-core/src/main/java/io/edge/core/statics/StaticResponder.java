@@ -20,6 +20,7 @@ import io.edge.cache.content.CachedContent;
 import io.edge.cache.content.ContentCache;
 import io.edge.cache.content.ContentMetadata;
 import io.edge.cache.content.FileVersion;
+import io.edge.fastcgi.cgi.ScriptResolver;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -203,11 +204,10 @@ public final class StaticResponder implements Responder {
 
     @Override
     public void respond(Exchange exchange) {
-        HttpMethod method = exchange.request().method();
-        if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
-            FullHttpResponse response = emptyResponse(HttpResponseStatus.METHOD_NOT_ALLOWED);
-            response.headers().set(HttpHeaderNames.ALLOW, ALLOW);
-            exchange.complete(exchange.writeAndFlush(response));
+        if (!readsOnly(exchange) && !exchange.path().endsWith("/")) {
+            // A directory's index may belong to a location that takes other methods (a form posted to /), as
+            // nginx's index redirects a POST too: refused there only if the index is served here.
+            methodNotAllowed(exchange);
             return;
         }
         PathResolver resolver = resolvers.apply(exchange);
@@ -265,15 +265,42 @@ public final class StaticResponder implements Responder {
             if (file.isDirectory()) {
                 file.release();
                 tryIndex(exchange, resolver, directory, i + 1);
-            } else if (ownedByAnotherLocation(exchange, uriPath)) {
+            } else if (ownedByAnotherLocation(exchange, uriPath) || isScriptOfThisLocation(exchange, uriPath)) {
                 // /docs/index.php under a PHP location: run there, never sent as a file (its source); any index
-                // file gets its own location's settings, as nginx's internal redirect does
+                // file gets its own location's settings, as nginx's internal redirect does. A script of this very
+                // location (a FastCGI one whose script lookup, remembered for a second, did not see it yet) is run
+                // through the same redirect.
                 file.release();
                 exchange.redirect(uriPath);
+            } else if (!readsOnly(exchange)) {
+                file.release();
+                methodNotAllowed(exchange);
             } else {
                 serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE);
             }
         }, () -> tryIndex(exchange, resolver, directory, i + 1));
+    }
+
+    /** GET or HEAD: what a file is answered to. */
+    private static boolean readsOnly(Exchange exchange) {
+        HttpMethod method = exchange.request().method();
+        return HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method);
+    }
+
+    private static void methodNotAllowed(Exchange exchange) {
+        FullHttpResponse response = emptyResponse(HttpResponseStatus.METHOD_NOT_ALLOWED);
+        response.headers().set(HttpHeaderNames.ALLOW, ALLOW);
+        exchange.complete(exchange.writeAndFlush(response));
+    }
+
+    /**
+     * Whether the index file {@code uriPath} is a script of this exchange's own location, a FastCGI one: sent as a
+     * file, it would be its source.
+     */
+    private static boolean isScriptOfThisLocation(Exchange exchange, String uriPath) {
+        LocationSettings location = exchange.location();
+        return location != null && location.handler() == LocationSettings.Handler.FASTCGI
+                && ScriptResolver.DEFAULT_SPLIT.matcher(uriPath).matches();
     }
 
     /**
