@@ -98,7 +98,8 @@ public final class ErrorResponses {
      */
     public static HttpResponseStatus statusForUnparsable(Throwable decoderFailure) {
         HttpResponseStatus status = statusFor(decoderFailure);
-        return status.code() == 414 || status.code() == 431 || status.code() == 413 ? status : HttpResponseStatus.BAD_REQUEST;
+        return status.code() == 414 || status.code() == 431 || status.code() == 413 || status.code() == 408 ? status
+                : HttpResponseStatus.BAD_REQUEST;
     }
 
     /**

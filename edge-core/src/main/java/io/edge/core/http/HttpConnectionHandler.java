@@ -65,6 +65,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private boolean closeAfterCurrent;
     /** The request most recently read was dropped (the connection closes after the current one): so is its body. */
     private boolean discardingBody;
+    /**
+     * A queued request's body failed (malformed, over the limit, silent): the requests queued before it are still
+     * answered, then it with its error, then the connection closes; nothing read after it is taken.
+     */
+    private boolean streamFailed;
     /** The last write of the newest response ended ({@link #exchangeDone}), or null before the first. */
     private ChannelFuture responseEnd;
     /**
@@ -92,11 +97,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request) {
             bodyBytes = 0;
-            discardingBody = closeAfterCurrent;
+            discardingBody = closeAfterCurrent || streamFailed;
             if (request.decoderResult().isSuccess() && announcesBody(request)) {
                 timeouts.bodyStarted();
             }
-            if (closeAfterCurrent) {
+            if (closeAfterCurrent || streamFailed) {
                 ReferenceCountUtil.release(msg);
             } else if (current == null && pipelined.isEmpty() && ctx.channel().isWritable()) {
                 start(request);
@@ -150,6 +155,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /** The request stream can't be trusted any more: answer the running exchange if possible, then close. */
     private void failConnection(Throwable cause) {
+        if (!pipelined.isEmpty() && !discardingBody && failQueued(cause)) {
+            return;
+        }
         boolean bodyOfCurrent = pipelined.isEmpty() && !discardingBody;
         closeAfterCurrent = true;
         releasePipelined();
@@ -441,6 +449,25 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                     response.content().readableBytes(), null, null, System.nanoTime(), null);
         }
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /**
+     * The body that failed is the last queued request's: that request is marked failed with {@code cause} (answered
+     * with its status when its turn comes, then the connection closes) and the part of its body queued is dropped;
+     * the requests queued before it are answered first, as nginx answers them. False if no request is queued.
+     */
+    private boolean failQueued(Throwable cause) {
+        HttpObject last;
+        while ((last = pipelined.peekLast()) != null && !(last instanceof HttpRequest)) {
+            ReferenceCountUtil.release(pipelined.pollLast());
+        }
+        if (!(last instanceof HttpRequest request)) {
+            return false;
+        }
+        request.setDecoderResult(DecoderResult.failure(cause));
+        streamFailed = true;
+        discardingBody = true; // what more comes of its body
+        return true;
     }
 
     private void releasePipelined() {

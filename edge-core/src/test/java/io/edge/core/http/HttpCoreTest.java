@@ -167,6 +167,26 @@ class HttpCoreTest {
         }
     }
 
+    /**
+     * A bad chunk in a request queued behind a slow one: the requests before it are answered in order, then it gets
+     * its 400, then the connection closes, as nginx does. They were dropped unanswered, the slow one's answer followed
+     * by a close.
+     */
+    @Test
+    void aBadBodyOfAQueuedRequestLetsTheRequestsBeforeItBeAnswered() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            client.send("GET /a?delay=300 HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "GET /b HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "GET /c HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "POST /d HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+            assertThat(client.read().text()).isEqualTo("/a?delay=300 body=0");
+            assertThat(client.read().text()).isEqualTo("/b? body=0");
+            assertThat(client.read().text()).isEqualTo("/c? body=0");
+            assertThat(client.read().status()).isEqualTo(400);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
     @Test
     void http10WithoutKeepAliveIsClosed() throws Exception {
         try (RawHttpClient client = new RawHttpClient(start())) {
