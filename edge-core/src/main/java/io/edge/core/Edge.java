@@ -146,6 +146,8 @@ public final class Edge {
         ConcurrentLinkedQueue<Runnable> due;
         ResponseCache responseCache;
         HashedWheelTimer cacheTimer;
+        /** The static path's resolvers, each holding its root open: let go when the generation is closed. */
+        StaticResponder.Resolvers resolvers;
         /** The groups as configured (before a spawned php-fpm's run directory was moved: see {@link #build}). */
         final Map<String, BackendGroupSettings> groups = new LinkedHashMap<>();
         final Map<String, BackendPool> pools = new LinkedHashMap<>();
@@ -474,6 +476,9 @@ public final class Edge {
                 }
             }
         });
+        if (g.resolvers != null) {
+            closeQuietly("the static path's roots", g.resolvers::close); // never shared: each generation has its own
+        }
         if (g.engine != null && live.stream().noneMatch(o -> o.engine == g.engine)) {
             closeQuietly("the file engine", g.engine::close);
         }
@@ -586,8 +591,9 @@ public final class Edge {
     private StaticResponder staticResponder(Generation g, Generation previous) {
         MimeTypes mimeTypes = new MimeTypes(g.settings.mimeTypes());
         ContentCacheSettings content = g.settings.cache().content();
+        g.resolvers = StaticResponder.perRoot(ticker::read);
         if (content == null || content.maxBytes() == 0) {
-            return new StaticResponder(g.engine, mimeTypes, StaticResponder.perRoot(ticker::read));
+            return new StaticResponder(g.engine, mimeTypes, g.resolvers);
         }
         if (previous != null && previous.contentCache != null && content.equals(previous.settings.cache().content())) {
             g.contentCache = previous.contentCache;
@@ -607,8 +613,7 @@ public final class Edge {
                 }
             }, 100, 100, TimeUnit.MILLISECONDS);
         }
-        return new StaticResponder(g.engine, mimeTypes, StaticResponder.perRoot(ticker::read), g.contentCache,
-                g.due::add);
+        return new StaticResponder(g.engine, mimeTypes, g.resolvers, g.contentCache, g.due::add);
     }
 
     /** Logs {@code what: line} unless the previous period logged the same line. */

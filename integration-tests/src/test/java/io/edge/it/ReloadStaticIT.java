@@ -110,6 +110,42 @@ class ReloadStaticIT {
         }
     }
 
+    /**
+     * Each configuration's static path holds its roots open; a reload's retired configuration lets them go. Every
+     * reload left one more descriptor of the root open for good (and the old responder, engine and caches in the heap).
+     */
+    @Test
+    void aReloadLetsTheRootsOfTheRetiredConfigurationGo() throws Exception {
+        Path a = site("a");
+        try (EdgeHarness edge = EdgeHarness.start(dir, site(a, "threads"))) {
+            HttpClient http = HttpClient.newHttpClient();
+            for (int i = 0; i < 5; i++) {
+                assertThat(body(http, edge, "/x.txt")).isEqualTo("site a");
+                edge.reload(site(a, "threads"));
+            }
+            assertThat(body(http, edge, "/x.txt")).isEqualTo("site a");
+            long open = descriptorsOf(a);
+            for (int tries = 0; open > 1 && tries < 100; tries++) { // the retired ones close off the request path
+                Thread.sleep(100);
+                open = descriptorsOf(a);
+            }
+            assertThat(open).as("descriptors of the root held").isEqualTo(1);
+        }
+    }
+
+    /** This process's descriptors open on {@code path} itself. */
+    private static long descriptorsOf(Path path) throws IOException {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).equals(path.toRealPath());
+                } catch (IOException gone) {
+                    return false;
+                }
+            }).count();
+        }
+    }
+
     private static boolean accepts(int port) {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             return socket.isConnected();

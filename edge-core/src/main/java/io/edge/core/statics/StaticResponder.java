@@ -104,8 +104,12 @@ public final class StaticResponder implements Responder {
     private final Executor revalidator;
     private final int inlineLimit;
     private volatile boolean directMemoryWarned;
-    /** Small-file reads in flight on this thread (an event loop): see {@link #readWhole}. */
-    private final FastThreadLocal<Map<SharedRead, List<BiConsumer<ByteBuf, Throwable>>>> readsInFlight =
+    /**
+     * Small-file reads in flight on this thread (an event loop): see {@link #readWhole}. One per thread for every
+     * responder (a read is keyed by path and entity tag): an event loop's thread-local map outlives any responder, and
+     * one per responder kept each one a reload replaced alive with its engine and caches.
+     */
+    private static final FastThreadLocal<Map<SharedRead, List<BiConsumer<ByteBuf, Throwable>>>> READS_IN_FLIGHT =
             new FastThreadLocal<>() {
                 @Override
                 protected Map<SharedRead, List<BiConsumer<ByteBuf, Throwable>>> initialValue() {
@@ -166,11 +170,20 @@ public final class StaticResponder implements Responder {
      * As {@link #perRoot()}, the resolvers trusting a directory's real path (the root's too: a deploy that switches
      * a link to the root is seen) for {@link #DIRECTORY_TTL} on {@code nanoClock}.
      */
-    public static Function<Exchange, PathResolver> perRoot(LongSupplier nanoClock) {
-        record Key(Path root, PathPolicy policy) {
+    public static Resolvers perRoot(LongSupplier nanoClock) {
+        return new Resolvers(nanoClock);
+    }
+
+    /**
+     * The resolvers of one configuration, by root and policy ({@link #perRoot(LongSupplier)}); {@link #close} lets
+     * their roots go once a reload replaced the configuration and its last request ended.
+     */
+    public static final class Resolvers implements Function<Exchange, PathResolver>, AutoCloseable {
+        private record Key(Path root, PathPolicy policy) {
         }
+
         /** Site and location settings by identity: records compare by value, which costs more than the lookup. */
-        record Same(SiteSettings site, Object location) {
+        private record Same(SiteSettings site, Object location) {
             @Override
             public boolean equals(Object other) {
                 return other instanceof Same same && same.site == site && same.location == location;
@@ -181,9 +194,17 @@ public final class StaticResponder implements Responder {
                 return 31 * System.identityHashCode(site) + System.identityHashCode(location);
             }
         }
-        ConcurrentMap<Key, PathResolver> resolvers = new ConcurrentHashMap<>();
-        ConcurrentMap<Same, PathResolver> bySettings = new ConcurrentHashMap<>();
-        return exchange -> {
+
+        private final LongSupplier nanoClock;
+        private final ConcurrentMap<Key, PathResolver> resolvers = new ConcurrentHashMap<>();
+        private final ConcurrentMap<Same, PathResolver> bySettings = new ConcurrentHashMap<>();
+
+        private Resolvers(LongSupplier nanoClock) {
+            this.nanoClock = nanoClock;
+        }
+
+        @Override
+        public PathResolver apply(Exchange exchange) {
             SiteSettings site = exchange.site();
             Same same = new Same(site, exchange.location());
             PathResolver known = bySettings.get(same);
@@ -199,7 +220,13 @@ public final class StaticResponder implements Responder {
             }
             bySettings.putIfAbsent(same, resolver);
             return resolver;
-        };
+        }
+
+        /** Closes every resolver made here ({@link PathResolver#close}): their roots are let go. */
+        @Override
+        public void close() {
+            resolvers.values().forEach(PathResolver::close);
+        }
     }
 
     @Override
@@ -624,7 +651,7 @@ public final class StaticResponder implements Responder {
                     .whenComplete((content, error) -> onLoop(exchange, () -> then.accept(content, error)));
             return;
         }
-        Map<SharedRead, List<BiConsumer<ByteBuf, Throwable>>> inFlight = readsInFlight.get();
+        Map<SharedRead, List<BiConsumer<ByteBuf, Throwable>>> inFlight = READS_IN_FLIGHT.get();
         SharedRead key = new SharedRead(file.path(), file.etag());
         List<BiConsumer<ByteBuf, Throwable>> waiting = inFlight.get(key);
         if (waiting != null) {

@@ -76,7 +76,7 @@ public final class PathResolver {
             long nanos = Math.max(period.toNanos(), TimeUnit.MILLISECONDS.toNanos(100));
             EXECUTOR.scheduleWithFixedDelay(() -> {
                 PathResolver alive = weak.get();
-                if (alive == null) {
+                if (alive == null || alive.closed) {
                     throw new CancellationException("resolver gone"); // ends this schedule, quietly
                 }
                 alive.checkRoot();
@@ -88,6 +88,8 @@ public final class PathResolver {
 
     /** The root as configured (absolute, normalised), whose real path {@link #current} holds. */
     private final Path configured;
+    /** {@link #close} ran: the root is no longer held nor checked. */
+    private volatile boolean closed;
     private final PathPolicy policy;
     private final LongSupplier nanoClock;
     private final long directoryTtlNanos;
@@ -186,6 +188,9 @@ public final class PathResolver {
      * or directory being replaced in two steps) keeps the old one until a later check finds it. Blocks.
      */
     synchronized void checkRoot() {
+        if (closed) {
+            return;
+        }
         Root old = current;
         Path real;
         try {
@@ -230,6 +235,24 @@ public final class PathResolver {
         Path root = current.real();
         return real.startsWith(root) && (policy.allowDotfiles() || real.equals(checked)
                 || !hasDotSegment(root.relativize(real).toString().replace('\\', '/')));
+    }
+
+    /**
+     * Lets the root go once the opens that took it are done, and stops checking it: for a resolver of a configuration
+     * replaced by a reload, whose last request has ended. A late use still resolves, with links checked in user space
+     * and each file opened checked by its descriptor.
+     */
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Root old = current;
+        current = new Root(old.real(), null, old.found());
+        directories.clear();
+        if (old.directory() != null) {
+            old.directory().release();
+        }
     }
 
     /** The real path of the root. */

@@ -213,6 +213,21 @@ class PathResolverTest {
         assertThat(resolver.resolveForOpen("/app.css").confined()).isTrue();
     }
 
+    /** A closed resolver (its configuration retired) lets its root go, and still resolves, in user space. */
+    @Test
+    void aClosedResolverLetsItsRootGoAndStillResolves() throws IOException {
+        Path root = withAppCss(tmp.resolve("public"), "css");
+        PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1), false);
+        Resolution held = resolver.resolveForOpen("/app.css");
+        assertThat(held.beneath().retain()).as("an open still going on").isTrue();
+        resolver.close();
+        assertThat(resolver.rootDirectory()).isNull();
+        assertClosedAfterTheOpenThatTookIt(held.beneath());
+        resolver.checkRoot();
+        assertThat(resolver.rootDirectory()).as("not opened again").isNull();
+        assertThat(resolver.resolveForOpen("/app.css").file()).isEqualTo(root.toRealPath().resolve("app.css"));
+    }
+
     /** {@code dir}, created, with an app.css saying {@code css}. */
     private static Path withAppCss(Path dir, String css) throws IOException {
         Files.writeString(Files.createDirectories(dir).resolve("app.css"), css);
