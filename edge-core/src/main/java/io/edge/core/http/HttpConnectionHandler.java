@@ -486,7 +486,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             // request head timeout (see RequestTimeouts)
             closeAfterCurrent = true;
             if (current == null) {
-                sendErrorAndClose(timeout.status(), false, false); // often a connection that never sent a byte
+                // part of a head came (a connection that sent nothing is closed quietly): logged, as nginx logs it
+                sendErrorAndClose(timeout.status(), false, true);
             } else {
                 ctx.close();
             }

@@ -120,6 +120,15 @@ class HttpCoreTest {
     }
 
     @Test
+    void aHeadThatTimesOutIsAnswered408AndAccessLogged() throws Exception {
+        List<String> lines = accessLogged(client -> {
+            assertThat(client.send("GET /a HTTP/1.1\r\nHo").read().status()).isEqualTo(408);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }, TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(1)), 100));
+        assertThat(lines).singleElement().asString().contains("] \"-\" 408 ");
+    }
+
+    @Test
     void anAbsoluteFormRequestIsLoggedAsSent() throws Exception {
         List<String> lines = accessLogged(client -> {
             RawHttpClient.Response response = client.send("GET http://a.test/x?q=1 HTTP/1.1\r\nHost: b\r\n\r\n").read();
@@ -135,12 +144,17 @@ class HttpCoreTest {
 
     /** The access-log lines written while {@code check} talks to a fresh server, which is then shut down. */
     private List<String> accessLogged(ClientCheck check) throws Exception {
+        return accessLogged(check, null);
+    }
+
+    /** As {@link #accessLogged(ClientCheck)}, on a server of {@code settings} (null: the default one). */
+    private List<String> accessLogged(ClientCheck check, ServerSettings settings) throws Exception {
         ch.qos.logback.classic.Logger access = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("edge.access");
         ListAppender<ILoggingEvent> lines = new ListAppender<>();
         lines.start();
         access.addAppender(lines);
         try {
-            try (RawHttpClient client = new RawHttpClient(start())) {
+            try (RawHttpClient client = new RawHttpClient(settings == null ? start() : start(settings))) {
                 check.run(client);
             }
             assertThat(server.shutdown()).isTrue(); // every log line is written once the loops are done
