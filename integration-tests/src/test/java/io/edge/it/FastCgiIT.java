@@ -372,6 +372,29 @@ class FastCgiIT {
     }
 
     /**
+     * A directory's index script answered from the response cache (stored under the URI sent, /docs/) is purged by
+     * a PURGE of that URI, which the static location hands to the PHP location as it hands a GET.
+     */
+    @Test
+    void aDirectorysCachedIndexAnswerIsPurgedByItsUri(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Files.writeString(Files.createDirectories(www.resolve("docs")).resolve("index.php"),
+                "<?php header('Cache-Control: public, max-age=600'); echo uniqid('', true);");
+        try (EdgeHarness site = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "www", index = ["index.php"],
+                  locations = [{ match = "/" }, { match = "~ \\\\.php$", fastcgi = php, cache = true }] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
+                """.formatted(fpm.address()))) {
+            String first = body(site, "/docs/");
+            assertThat(body(site, "/docs/")).as("from the cache").isEqualTo(first);
+            HttpResponse<String> purged = HTTP.send(HttpRequest.newBuilder(site.uri("/docs/"))
+                    .method("PURGE", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(purged.statusCode()).isEqualTo(200);
+            assertThat(body(site, "/docs/")).as("run again").isNotEqualTo(first);
+        }
+    }
+
+    /**
      * Under a front controller, a directory whose index.html goes away while its index.php stays (a maintenance page
      * removed): the script lookup, remembered for a second, still names the static index, and the static index search
      * then finds index.php. It is run, never sent as a file (it was sent, source and secrets, for that second).
