@@ -45,6 +45,11 @@ final class Problems {
      */
     void addAndSilence(ConfigOrigin origin, String key, String message, String expected) {
         add(origin, key, message, expected);
+        silence(key);
+    }
+
+    /** Drops every later problem about {@code key} or a key below it: its value was reported as unusable. */
+    void silence(String key) {
         silenced.add(key);
     }
 

@@ -428,12 +428,10 @@ final class Section {
         if (isScalar(value)) {
             return String.valueOf(value.unwrapped());
         }
-        // the one problem of this key: what is made of the placeholder (an empty path, a missing command) is not
+        invalid(name, render(value) + " is not a string", "a string");
         if (!broken) {
-            Section writer = writer(name);
-            ConfigValue written = writer.object.get(name);
-            problems.addAndSilence(written != null ? written.origin() : writer.anchor, writer.key(name),
-                    render(value) + " is not a string", "a string");
+            // the one problem of this key: what is made of the placeholder (an empty path, a missing command) is not
+            problems.silence(writer(name).key(name));
         }
         return "";
     }

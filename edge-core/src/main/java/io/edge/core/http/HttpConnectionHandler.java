@@ -262,9 +262,13 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (exchange != current) {
             throw new IllegalStateException("redirect of an exchange that is not running");
         }
-        exchange.reroute(currentRoutes.router().route(exchange.request().headers().get(HttpHeaderNames.HOST),
-                exchange.path()));
+        exchange.reroute(routeOf(exchange, exchange.path()));
         respond(exchange);
+    }
+
+    /** Where a request of {@code exchange}'s host for {@code path} goes, by the routes the running exchange runs on. */
+    private Route routeOf(ServerExchange exchange, String path) {
+        return currentRoutes.router().route(exchange.request().headers().get(HttpHeaderNames.HOST), path);
     }
 
     private HttpStatusException validate(HttpRequest request) {
@@ -388,7 +392,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (exchange != current) {
             return exchange.location();
         }
-        Route route = currentRoutes.router().route(exchange.request().headers().get(HttpHeaderNames.HOST), path);
+        Route route = routeOf(exchange, path);
         return route == null ? null : route.location();
     }
 

@@ -67,7 +67,8 @@ import org.slf4j.LoggerFactory;
  * is not a health failure (php-fpm restarting or its backlog full); any released lease clears it, since a worker is
  * free again. Until a connect succeeds or a lease is released, an idle connection on another loop is moved to a
  * request rather than a new connect tried (a php-fpm whose socket file was removed still serves the connections it
- * has). A refused connect (socket file gone, nobody listening) is logged, once per run of them and every 10 s. {@code health.max-fails} consecutive hard failures (connect errors, released
+ * has). A refused connect (socket file gone, nobody listening) is logged, once per run of them and every 10 s.
+ * {@code health.max-fails} consecutive hard failures (connect errors, released
  * {@code BACKEND_FAILED}) take it down for {@code health.fail-timeout} (groups of two or more addresses only,
  * as in nginx). When every address is down, queued
  * and new requests fail with {@link BackendUnavailableException}.
@@ -326,14 +327,8 @@ public final class BackendPool implements AutoCloseable {
      * the backend closed, as a php-fpm restart does, would fail its exchange at once), else the most recent.
      */
     private static PooledConnection takeIdleToMove(Backend b) {
-        for (Iterator<PooledConnection> it = b.idle.descendingIterator(); it.hasNext(); ) {
-            PooledConnection pc = it.next();
-            if (pc.channel.isActive()) {
-                it.remove();
-                return pc;
-            }
-        }
-        return b.idle.pollLast();
+        PooledConnection open = takeIdle(b, null);
+        return open != null ? open : b.idle.pollLast();
     }
 
     private static boolean hasIdleOn(Backend b, EventLoop loop) {
@@ -368,10 +363,11 @@ public final class BackendPool implements AutoCloseable {
         return best;
     }
 
+    /** The most recently used idle connection of {@code b} that is still open, on {@code loop} (null: any loop). */
     private static PooledConnection takeIdle(Backend b, EventLoop loop) {
         for (Iterator<PooledConnection> it = b.idle.descendingIterator(); it.hasNext(); ) {
             PooledConnection pc = it.next();
-            if (pc.loop == loop && pc.channel.isActive()) {
+            if ((loop == null || pc.loop == loop) && pc.channel.isActive()) {
                 it.remove();
                 return pc;
             }

@@ -226,15 +226,8 @@ public final class PathResolver {
      * root, inside it and not a dotfile reached through a link. Anything, where links may leave the root.
      */
     public boolean admitsOpened(Path real, Path checked) {
-        if (policy.followSymlinks() && policy.symlinksMayLeaveRoot()) {
-            return true;
-        }
-        if (!policy.followSymlinks()) {
-            return real.equals(checked);
-        }
-        Path root = current.real();
-        return real.startsWith(root) && (policy.allowDotfiles() || real.equals(checked)
-                || !hasDotSegment(root.relativize(real).toString().replace('\\', '/')));
+        return policy.followSymlinks() && policy.symlinksMayLeaveRoot()
+                || linkRefusal(real, checked, current.real()) == null;
     }
 
     /**
@@ -442,20 +435,28 @@ public final class PathResolver {
         } catch (IOException e) {
             return refusal(uriPath, e);
         }
+        String refusal = linkRefusal(real, lexical, root);
+        return refusal == null ? Resolution.ok(uriPath, real)
+                : Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, refusal);
+    }
+
+    /**
+     * Why the link policy refuses {@code real}, the real path of {@code lexical} (a path under {@code root}), or null
+     * if it admits it (links not followed: none on the way; followed within the root: inside it, and no dotfile
+     * reached through a link). Not for links that may leave the root, which are not checked.
+     */
+    private String linkRefusal(Path real, Path lexical, Path root) {
         if (!policy.followSymlinks()) {
-            if (!real.equals(lexical)) {
-                return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "symbolic link");
-            }
-            return Resolution.ok(uriPath, real);
+            return real.equals(lexical) ? null : "symbolic link";
         }
         if (!real.startsWith(root)) {
-            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "symbolic link leaves the root");
+            return "symbolic link leaves the root";
         }
         if (!policy.allowDotfiles() && !real.equals(lexical)
                 && hasDotSegment(root.relativize(real).toString().replace('\\', '/'))) {
-            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "symbolic link to a dotfile");
+            return "symbolic link to a dotfile";
         }
-        return Resolution.ok(uriPath, real);
+        return null;
     }
 
     private static Resolution refusal(String uriPath, IOException e) {

@@ -5,6 +5,7 @@ import io.edge.aio.linux.FileSystems;
 import io.edge.aio.linux.Syscalls;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,8 +28,7 @@ import org.slf4j.LoggerFactory;
 public final class RootDirectory {
 
     private static final Logger log = LoggerFactory.getLogger(RootDirectory.class);
-    private static final java.util.concurrent.atomic.AtomicBoolean NO_NATIVES_LOGGED =
-            new java.util.concurrent.atomic.AtomicBoolean();
+    private static final AtomicBoolean NO_NATIVES_LOGGED = new AtomicBoolean();
     /** The kernel (or a seccomp filter) refuses openat2 itself: no root is held open, nor tried again. */
     private static volatile boolean OPENAT2_UNSUPPORTED;
 
