@@ -11,6 +11,8 @@ import com.typesafe.config.ConfigValueType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -20,8 +22,8 @@ import java.util.Set;
  *
  * <p>Every problem is collected before anything is thrown: unknown keys (with the nearest known key
  * suggested), wrong types, bad durations and sizes, values out of range, unknown enum values, missing or
- * nonexistent directories, bad location matches, references to undefined backends. Each names the file and
- * line where the value was written.
+ * nonexistent directories, bad location matches, references to undefined backends, bytes that are not UTF-8 in
+ * the file or a file it includes. Each names the file and line where the value was written.
  *
  * <p>Relative paths in the file are resolved against the file's directory. When {@code server.run-dir} is
  * {@code ""} and a backend is spawned, each load (but a {@link #checkOnly()} one) creates a fresh directory
@@ -95,15 +97,22 @@ public final class ConfigLoader {
         Config user;
         Config merged;
         Config reference = ConfigFactory.parseResourcesAnySyntax(ConfigLoader.class.getClassLoader(), "reference");
+        List<Path> read = new ArrayList<>(List.of(file));
         try {
             user = ConfigFactory.parseFile(file.toFile(),
                     ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setAllowMissing(false)
-                            .appendIncluder(new RequiredIncludes()));
+                            .appendIncluder(new RequiredIncludes(read)));
             merged = Substitutions.resolve(user, reference, problems);
         } catch (com.typesafe.config.ConfigException e) {
             problems.add(ParseErrors.describe(e, file));
+            ConfigOrigin failed = e.origin();
+            if (failed != null && failed.filename() != null) { // a syntax error in a file whose include did not return
+                read.add(Path.of(failed.filename()).toAbsolutePath().normalize());
+            }
+            checkUtf8(read, problems);
             throw new ConfigException(problems.sorted());
         }
+        checkUtf8(read, problems);
         ConfigObject referenceEdge = (ConfigObject) reference.resolve().root().get("edge");
 
         UnknownKeys.check(merged.root(), reference.root(), "", Set.of(), FREE_MAPS, problems);
@@ -154,6 +163,16 @@ public final class ConfigLoader {
             throw new ConfigException(again.sorted());
         }
         return settings;
+    }
+
+    /** Reports each of {@code files} (each once) that is not all UTF-8, which Typesafe read all the same. */
+    private static void checkUtf8(List<Path> files, Problems problems) {
+        for (Path read : new LinkedHashSet<>(files)) {
+            ConfigProblem problem = Utf8Check.problem(read);
+            if (problem != null) {
+                problems.add(problem);
+            }
+        }
     }
 
     /**

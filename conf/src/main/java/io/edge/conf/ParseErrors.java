@@ -8,6 +8,7 @@ import java.net.MalformedURLException;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -213,10 +214,13 @@ final class ParseErrors {
         return null;
     }
 
-    /** {@code file}'s lines, or null when it cannot be read. */
+    /**
+     * {@code file}'s lines, or null when it cannot be read. Bytes that are not UTF-8 read as U+FFFD, as Typesafe reads
+     * them (and {@link Utf8Check} reports them): the directives in such a file are still found.
+     */
     private static List<String> linesOf(Path file) {
         try {
-            return Files.readAllLines(file);
+            return new String(Files.readAllBytes(file), StandardCharsets.UTF_8).lines().toList();
         } catch (IOException | RuntimeException e) {
             return null;
         }

@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigOriginFactory;
 import java.io.FileNotFoundException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -198,6 +199,41 @@ class ParseErrorsTest {
         ConfigProblem problem = problems(file).get(0);
         assertThat(problem.line()).isEqualTo(3);
         assertThat(problem.message()).endsWith("end of file (an unclosed { or [ ?)");
+    }
+
+    /** Typesafe reads such bytes as U+FFFD without a word: "café" in Latin-1 was a root named "caf\uFFFD". */
+    @Test
+    void bytesThatAreNotUtf8AreAProblemAtTheirLineBesideTheOthers() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Path file = dir.resolve("latin1.conf");
+        String text = "edge {\n  server.max-connections = lots\n"
+                + "  sites = [{ root = \"www\", server-names = [\"caf\u00e9.org\"] }]\n}\n";
+        Files.write(file, text.getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(problems(file)).extracting(ConfigProblem::toString).containsExactly(
+                file + ":2: edge.server.max-connections: \"lots\" is not a number (expected: a whole number >= 1)",
+                file + ":3: not UTF-8 at byte offset " + text.indexOf('\u00e9') + " (0xE9) (expected: a file in UTF-8)");
+    }
+
+    @Test
+    void bytesThatAreNotUtf8InAnIncludedFileAreAProblemThere() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Path included = dir.resolve("names.conf");
+        Files.write(included, "# Stra\u00dfe\nedge.server.max-connections = 5\n".getBytes(StandardCharsets.ISO_8859_1));
+        Path file = write("edge.conf", "include \"names.conf\"\nedge { sites = [{ root = \"www\" }] }\n");
+        assertThat(problems(file)).singleElement()
+                .hasToString(included + ":1: not UTF-8 at byte offset 6 (0xDF) (expected: a file in UTF-8)");
+    }
+
+    /** The include walk reads such a file as Typesafe does: the missing include is still found at its line. */
+    @Test
+    void aMissingIncludeInAFileThatIsNotUtf8IsStillReportedAtItsLine() throws Exception {
+        Path file = dir.resolve("latin1.conf");
+        Files.write(file, "# \u00e9t\u00e9\nedge {\n  sites = []\n  include \"nope.conf\"\n}\n"
+                .getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(problems(file)).extracting(ConfigProblem::toString).containsExactly(
+                file + ":1: not UTF-8 at byte offset 2 (0xE9) (expected: a file in UTF-8)",
+                file + ":4: include \"nope.conf\": no such file " + dir.resolve("nope.conf")
+                        + " (a name is relative to the including file) (expected: an existing, readable file)");
     }
 
     @Test
