@@ -11,9 +11,13 @@ import io.edge.aio.StaticIoSettings;
 import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.ResponseCacheSettings;
 import io.edge.fastcgi.BackendGroupSettings;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -211,7 +215,13 @@ final class SettingsMapper {
                 server.problem("run-dir", run + " is not a directory", expected);
             } else if (Files.isDirectory(run) && !Files.isWritable(run)) {
                 server.problem("run-dir", run + " is not writable", expected);
-            } else if (!Files.exists(run)) {
+            } else if (Files.isDirectory(run)) {
+                String refused = directoryRefused(run);
+                if (refused != null) {
+                    server.problem("run-dir", run + " is not writable: a directory cannot be made in it ("
+                            + refused + ")", expected);
+                }
+            } else {
                 // edge creates it and its missing parents: the nearest one that exists must let it
                 Path existing = run.getParent();
                 while (existing != null && !Files.exists(existing)) {
@@ -221,11 +231,51 @@ final class SettingsMapper {
                     server.problem("run-dir", (existing == null ? run : existing) + " is not a directory", expected);
                 } else if (!Files.isWritable(existing)) {
                     server.problem("run-dir", "directory " + existing + " is not writable", expected);
+                } else {
+                    String refused = directoryRefused(existing);
+                    if (refused != null) {
+                        server.problem("run-dir", run + " cannot be created: a directory cannot be made in " + existing
+                                + " (" + refused + ")", expected);
+                    }
                 }
             }
         }
         return new ServerSettings(listen, ioThreads, maxConnections, httpLimits, httpTimeouts, accessLog,
                 run == null ? runDir : run, accessLogEnabled, runDirText.isEmpty() && runDirMade);
+    }
+
+    /**
+     * Why no directory can be made in {@code directory}, or {@code null} when one can. Asked by making one and removing
+     * it at once, as nothing else tells: access(2) answers yes to root for /proc, where every mkdir fails, and for
+     * directories on a file server that maps root to nobody. Nothing is left behind, also by --check-config.
+     */
+    private static String directoryRefused(Path directory) {
+        Path probe;
+        try {
+            probe = Files.createTempDirectory(directory, ".edge-probe-");
+        } catch (IOException | RuntimeException e) {
+            return reason(e);
+        }
+        try {
+            Files.delete(probe);
+        } catch (IOException | RuntimeException e) {
+            // made, which is what was asked; an empty directory of ours that cannot be removed is left
+        }
+        return null;
+    }
+
+    /** What the file system said, without the path and class name {@link IOException#getMessage()} would add. */
+    private static String reason(Exception e) {
+        if (e instanceof NoSuchFileException) {
+            return "No such file or directory";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "Permission denied";
+        }
+        if (e instanceof FileSystemException fs && fs.getReason() != null) {
+            return fs.getReason();
+        }
+        return ParseErrors.withoutClassNames(String.valueOf(e.getMessage()));
     }
 
     /** Two listeners that cannot both be bound: the same address, or the same port where one is a wildcard. */

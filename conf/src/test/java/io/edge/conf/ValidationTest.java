@@ -492,6 +492,35 @@ class ValidationTest {
         assertThat(problemsOrNone(SITE + "\nserver.run-dir = no/such/run")).as("made with its parents").isEmpty();
     }
 
+    /**
+     * /proc lets root write, as access(2) tells (the tests run as root), yet no directory can be made there: it passed
+     * --check-config and failed at the start. As another user /proc is not writable at all; a problem either way.
+     */
+    @Test
+    void runDirThatCannotBeMadeIsAProblemAtItsLine() {
+        ConfigProblem problem = single(SITE + "\nserver.run-dir = \"/proc/edge-run\"");
+        assertThat(problem.file()).isEqualTo(dir.resolve("edge.conf"));
+        assertThat(problem.line()).isEqualTo(3);
+        assertThat(problem.key()).isEqualTo("edge.server.run-dir");
+        assertThat(problem.message()).contains("/proc").doesNotContain("Exception");
+        assertThat(problem.expected()).contains("a writable directory");
+        assertThat(single(SITE + "\nserver.run-dir = \"/proc/self\"").message()).startsWith("/proc/self is not writable");
+    }
+
+    /** Whether a directory can be made is asked by making one: it is gone again, and nothing else is made. */
+    @Test
+    void checkingARunDirLeavesNothingBehind() throws Exception {
+        Files.createDirectory(dir.resolve("run"));
+        assertThat(problemsOrNone(SITE + "\nserver.run-dir = run")).isEmpty();
+        assertThat(problemsOrNone(SITE + "\nserver.run-dir = no/such/run")).isEmpty();
+        try (var entries = Files.list(dir)) {
+            assertThat(entries.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("www", "run", "edge.conf");
+        }
+        try (var entries = Files.list(dir.resolve("run"))) {
+            assertThat(entries).isEmpty();
+        }
+    }
+
     @Test
     void accessLogMustBeAFileInAnExistingDirectory() throws Exception {
         ConfigProblem directory = single(SITE + "\nserver.access-log = www");
