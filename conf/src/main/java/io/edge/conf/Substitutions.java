@@ -27,6 +27,9 @@ import java.util.regex.Pattern;
  * substitution in a cycle, which Typesafe rejects even then) becomes one problem at the line where the
  * substitution was written, and the value is replaced by {@code null}. Later problems about a replaced key
  * (it reads as missing) are silenced, so each mistake is reported once.
+ *
+ * <p>A value resolved from the environment (or from a default) is then located at the line of the key that used
+ * it, so that a bad value found later is reported at a line of the user's, as any other.
  */
 final class Substitutions {
 
@@ -42,18 +45,49 @@ final class Substitutions {
      * that an unresolved value is located where the user wrote it, not in a merge with the defaults.
      */
     static Config resolve(Config user, Config reference, Problems problems) {
+        Config resolved;
         try {
             // The usual case, and the only resolution whose values count: HOCON's own, of the user's file over
             // the defaults (self-references, "+=" to a default, overrides by ${?VAR} all mean what they say).
-            return user.withFallback(reference).resolve();
+            resolved = user.withFallback(reference).resolve();
         } catch (ConfigException first) {
             // Something cannot be resolved (a missing value, a cycle): find every such place to report.
             try {
-                return resolveReporting(user, reference, problems);
+                resolved = resolveReporting(user, reference, problems);
             } catch (ConfigException unexpected) {
                 throw first; // reported as Typesafe put it, as one problem
             }
         }
+        return locatedWhereWritten(resolved, user);
+    }
+
+    /**
+     * {@code resolved} with each value a substitution of {@code user} gave from where no line of the user's names it
+     * (an environment variable, whose origin is "env variables"; a default of reference.conf) located where the user
+     * wrote its key instead: a bad {@code io-threads = ${THREADS}} is reported at that line, not without one.
+     */
+    private static Config locatedWhereWritten(Config resolved, Config user) {
+        List<Found> substituted = new ArrayList<>();
+        walk(user.root(), new ArrayList<>(), (path, value) -> {
+            if (isUnresolved(value)) {
+                substituted.add(new Found(path, value));
+                return false;
+            }
+            return true;
+        });
+        ConfigObject root = resolved.root();
+        for (Found f : substituted) {
+            ConfigValue value = at(root, f.path());
+            if (value != null && !isUsersLine(value.origin()) && isUsersLine(f.value().origin())) {
+                root = (ConfigObject) replace(root, f.path(), 0, value.withOrigin(f.value().origin()));
+            }
+        }
+        return root.toConfig();
+    }
+
+    /** Whether {@code origin} is a line of the user's files (not reference.conf, not the environment). */
+    private static boolean isUsersLine(ConfigOrigin origin) {
+        return origin != null && origin.resource() == null && origin.lineNumber() > 0;
     }
 
     private static Config resolveReporting(Config user, Config reference, Problems problems) {
@@ -248,16 +282,21 @@ final class Substitutions {
 
     /** {@code value} with the value at {@code path} (from {@code depth} on) replaced by null; origins kept. */
     private static ConfigValue replace(ConfigValue value, List<Object> path, int depth) {
+        return replace(value, path, depth, ConfigValueFactory.fromAnyRef(null));
+    }
+
+    /** {@code value} with the value at {@code path} (from {@code depth} on) replaced by {@code with}; origins kept. */
+    private static ConfigValue replace(ConfigValue value, List<Object> path, int depth, ConfigValue with) {
         if (depth == path.size()) {
-            return ConfigValueFactory.fromAnyRef(null);
+            return with;
         }
         Object element = path.get(depth);
         if (element instanceof String name && value instanceof ConfigObject object) {
-            return object.withValue(name, replace(object.get(name), path, depth + 1));
+            return object.withValue(name, replace(object.get(name), path, depth + 1, with));
         }
         if (element instanceof Integer index && value instanceof ConfigList list) {
             List<ConfigValue> elements = new ArrayList<>(list);
-            elements.set(index, replace(list.get(index), path, depth + 1));
+            elements.set(index, replace(list.get(index), path, depth + 1, with));
             return ConfigValueFactory.fromIterable(elements).withOrigin(list.origin());
         }
         return value;

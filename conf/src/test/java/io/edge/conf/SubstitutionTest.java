@@ -85,6 +85,41 @@ class SubstitutionTest {
         });
     }
 
+    /**
+     * Typesafe locates a value from the environment at "env variables", with no line: the problem named the file only.
+     * EDGE_TEST_WORD=lots is set for the tests (the surefire configuration of this module).
+     */
+    @Test
+    void aBadValueFromTheEnvironmentIsReportedAtTheLineOfTheKeyThatUsedIt() throws Exception {
+        assertThat(System.getenv("EDGE_TEST_WORD")).as("set by the build").isEqualTo("lots");
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                server.max-connections = 5
+                server.io-threads = ${EDGE_TEST_WORD}
+                server.listen = ["127.0.0.1:8080",
+                  ${EDGE_TEST_WORD}]
+                sites = [{ root = www, locations = [{ match = "/",
+                  fastcgi = ${?EDGE_TEST_WORD} }] }]
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message).containsExactly(
+                tuple(3, "edge.server.io-threads", "\"lots\" is not a number"),
+                tuple(5, "edge.server.listen[1]", "\"lots\" has no port"),
+                tuple(7, "edge.sites[0].locations[0].fastcgi", "no backend named \"lots\""));
+        assertThat(problems).allSatisfy(p -> assertThat(p.file()).isEqualTo(dir.resolve("edge.conf")));
+    }
+
+    /** A default substituted from reference.conf is not the user's line either: the key that used it is. */
+    @Test
+    void aBadValueSubstitutedFromADefaultIsReportedAtTheLineOfTheKeyThatUsedIt() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www }]
+                server.max-connections = ${edge.static.engine}
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(tuple(3, "edge.server.max-connections", "\"auto\" is not a number"));
+    }
+
     @Test
     void optionalAndResolvableSubstitutionsAreFine() throws Exception {
         Files.createDirectory(dir.resolve("www"));
