@@ -81,7 +81,7 @@ public final class EdgeServer implements AutoCloseable {
         int loops = settings.server().ioThreads() > 0 ? settings.server().ioThreads() : Runtime.getRuntime().availableProcessors();
         ioGroup = new MultiThreadIoEventLoopGroup(loops, ioHandler);
         ChannelGroup connections = new DefaultChannelGroup("edge-connections", GlobalEventExecutor.INSTANCE);
-        context = new HttpServerContext(new Router(settings.sites(), settings.defaultSite()), responders,
+        context = new HttpServerContext(router(settings), responders,
                 settings.server(), new AccessLog(settings.server().accessLogEnabled()), connections);
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         bootstrap = new ServerBootstrap()
@@ -186,7 +186,14 @@ public final class EdgeServer implements AutoCloseable {
      * completes once no exchange that started before runs any more. Listeners and connections stay.
      */
     public CompletableFuture<Void> replaceRoutes(EdgeSettings next, Function<LocationSettings, Responder> responders) {
-        return context.replaceRoutes(new Router(next.sites(), next.defaultSite()), responders);
+        return context.replaceRoutes(router(next), responders);
+    }
+
+    /** The router of {@code settings}' sites; a warning for each of their conflicting server names, as nginx's. */
+    private static Router router(EdgeSettings settings) {
+        Router router = new Router(settings.sites(), settings.defaultSite());
+        router.conflicts().forEach(conflict -> LOG.warn("{}", conflict));
+        return router;
     }
 
     /** The status page's connections line ({@link HttpServerContext#connectionsLine}); "" before the start. */

@@ -3,6 +3,7 @@ package io.edge.core;
 import io.edge.conf.ConfigException;
 import io.edge.conf.ConfigLoader;
 import io.edge.conf.EdgeSettings;
+import io.edge.core.route.Router;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code edge [-c FILE] [--check-config]}. Exit codes: 0 after a clean shutdown or a valid
- * {@code --check-config}; 2 for a bad configuration (every problem printed, one per line); 1 when the
+ * {@code --check-config} (which prints what a start would warn of too); 2 for a bad configuration (every problem printed, one per line); 1 when the
  * server could not start (a port in use, say).
  */
 @Command(name = "edge", mixinStandardHelpOptions = true, version = "edge 0.1.0",
@@ -72,6 +73,9 @@ public final class Main implements Callable<Integer> {
             return EXIT_BAD_CONFIG;
         }
         if (checkConfig) {
+            // what a start would warn of, as nginx -t does: the configuration is still ok
+            new Router(settings.sites(), settings.defaultSite()).conflicts()
+                    .forEach(conflict -> System.err.println("warning: " + conflict));
             System.out.println("configuration ok");
             return 0;
         }

@@ -102,6 +102,33 @@ class EdgeProcessIT {
         }
     }
 
+    /**
+     * ".a.org" claims a.org too: with "a.org" in another site that is a warning naming both and which answers, at
+     * --check-config (still ok, exit 0) and at the start, as nginx's "conflicting server name"; it passed without a word.
+     */
+    @Test
+    void conflictingServerNamesAreAWarningAtCheckConfigAndAtTheStart() throws Exception {
+        Files.createDirectories(dir.resolve("root"));
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off }\n"
+                + " sites = [{ server-names = [\".a.org\"], default = true, root = \"root\" },\n"
+                + "   { server-names = [\"a.org\"], root = \"root\" }]\n}\n");
+        String warning = "conflicting server name \"a.org\" of edge.sites[1] and \".a.org\" of edge.sites[0]: "
+                + "requests for a.org go to edge.sites[0], listed first";
+        try (EdgeProcess check = EdgeProcess.start(dir, "--check-config", "-c", conf.toString())) {
+            assertThat(check.await()).isZero();
+            assertThat(check.output()).contains("warning: " + warning).contains("configuration ok");
+        }
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                edge.awaitOutput(warning);
+                assertThat(edge.output()).containsOnlyOnce(warning);
+            });
+        }
+    }
+
     @Test
     void checkConfigAcceptsTheBundledExample() throws Exception {
         Path example = Path.of(System.getProperty("edge.home"), "examples", "edge.conf");

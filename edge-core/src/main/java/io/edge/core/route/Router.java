@@ -13,6 +13,11 @@ import java.util.Map;
  *
  * <p>Sites: an exact server name wins, then the longest leading wildcard ({@code *.example.org} or
  * {@code .example.org}, the latter also matching {@code example.org} itself), else the default site.
+ * Where names of two sites claim the same hosts ({@code .example.org} and {@code example.org}, or
+ * {@code .example.org} and {@code *.example.org}) the site listed first answers them, as nginx's hash of server
+ * names keeps the first and ignores the other with its "conflicting server name" warning: {@link #conflicts}.
+ * An exact name beside a wildcard that covers it ({@code www.example.org}, {@code *.example.org}) is no conflict:
+ * the exact name wins, wherever it is listed.
  *
  * <p>Locations: an exact match ({@code = /x}) wins at once; otherwise the longest matching prefix is
  * remembered; if it was written {@code ^~} it wins; otherwise regular expressions are tried in
@@ -25,23 +30,63 @@ public final class Router {
     private final Map<String, SiteSettings> exactNames = new HashMap<>();
     private final List<Map.Entry<String, SiteSettings>> suffixNames = new ArrayList<>();
     private final SiteSettings defaultSite;
+    private final List<String> conflicts = new ArrayList<>();
 
+    /** A server name as written and the index of its site in the configuration's list. */
+    private record Claim(String name, int site) {
+    }
+
+    /** @param sites in configuration order: the first of two that claim a host answers it */
     public Router(List<SiteSettings> sites, SiteSettings defaultSite) {
         this.defaultSite = defaultSite;
-        for (SiteSettings site : sites) {
+        Map<String, Claim> exactClaims = new HashMap<>();
+        Map<String, Claim> suffixClaims = new HashMap<>();
+        for (int i = 0; i < sites.size(); i++) {
+            SiteSettings site = sites.get(i);
             for (String name : site.serverNames()) {
                 String n = name.toLowerCase(Locale.ROOT);
+                Claim claim = new Claim(name, i);
                 if (n.startsWith("*.")) {
                     suffixNames.add(Map.entry(n.substring(1), site));
+                    claim(suffixClaims, n.substring(1), claim, "requests for names under " + n.substring(2));
                 } else if (n.startsWith(".")) {
                     suffixNames.add(Map.entry(n, site));
+                    claim(suffixClaims, n, claim, "requests for names under " + n.substring(1));
                     exactNames.putIfAbsent(n.substring(1), site);
+                    claim(exactClaims, n.substring(1), claim, "requests for " + n.substring(1));
                 } else {
                     exactNames.putIfAbsent(n, site);
+                    claim(exactClaims, n, claim, "requests for " + n);
                 }
             }
         }
+        // stable: of two equal wildcards the first listed stays first
         suffixNames.sort((a, b) -> Integer.compare(b.getKey().length(), a.getKey().length()));
+    }
+
+    /**
+     * Notes {@code claim} of {@code key} in {@code claims}; where another site claimed it before, which wins, that is
+     * a conflict over {@code requests}.
+     */
+    private void claim(Map<String, Claim> claims, String key, Claim claim, String requests) {
+        Claim first = claims.putIfAbsent(key, claim);
+        if (first != null && first.site() != claim.site()) {
+            conflicts.add("conflicting server name \"" + claim.name() + "\" of " + key(claim) + " and \"" + first.name()
+                    + "\" of " + key(first) + ": " + requests + " go to " + key(first) + ", listed first");
+        }
+    }
+
+    /** The site's key in the configuration: {@code edge.sites[1]}. */
+    private static String key(Claim claim) {
+        return "edge.sites[" + claim.site() + "]";
+    }
+
+    /**
+     * Each server name that a site listed before its own claims too (see the class comment), in words naming both
+     * sites and which one answers; none when every host has one site. For a warning: it is what nginx does too.
+     */
+    public List<String> conflicts() {
+        return List.copyOf(conflicts);
     }
 
     /** The route for {@code host} (may be null or carry a port) and a normalised {@code path}. */

@@ -74,6 +74,44 @@ class RouterTest {
         assertThat(router.site(null)).isSameAs(fallback);
     }
 
+    /**
+     * ".a.org" claims a.org itself and the names under it; of two sites claiming the same hosts the one listed first
+     * answers them, whichever form it used (nginx keeps the first too, with "conflicting server name"). An exact name
+     * beside a wildcard that covers it is no conflict: it wins wherever it is listed.
+     */
+    @Test
+    void hostsClaimedByTwoSitesGoToTheFirstListedAndEachConflictNamesBoth() {
+        SiteSettings fallback = site(List.of("_"), true);
+        SiteSettings dotted = site(List.of(".a.org"), false);
+        SiteSettings exact = site(List.of("a.org"), false);
+        SiteSettings star = site(List.of("*.a.org", "www.b.org"), false);
+        SiteSettings www = site(List.of("www.a.org", "*.b.org"), false);
+        Router router = new Router(List.of(fallback, dotted, exact, star, www), fallback);
+        assertThat(router.site("a.org")).isSameAs(dotted);
+        assertThat(router.site("img.a.org")).isSameAs(dotted);
+        assertThat(router.site("www.a.org")).isSameAs(www);
+        assertThat(router.site("www.b.org")).isSameAs(star);
+        assertThat(router.site("img.b.org")).isSameAs(www);
+        assertThat(router.conflicts()).containsExactly(
+                "conflicting server name \"a.org\" of edge.sites[2] and \".a.org\" of edge.sites[1]: requests for a.org"
+                        + " go to edge.sites[1], listed first",
+                "conflicting server name \"*.a.org\" of edge.sites[3] and \".a.org\" of edge.sites[1]: requests for names"
+                        + " under a.org go to edge.sites[1], listed first");
+
+        Router reversed = new Router(List.of(fallback, exact, dotted), fallback);
+        assertThat(reversed.site("a.org")).isSameAs(exact);
+        assertThat(reversed.site("img.a.org")).isSameAs(dotted);
+        assertThat(reversed.conflicts()).containsExactly("conflicting server name \".a.org\" of edge.sites[2] and"
+                + " \"a.org\" of edge.sites[1]: requests for a.org go to edge.sites[1], listed first");
+    }
+
+    @Test
+    void namesOfOneSiteThatOverlapAreNoConflict() {
+        SiteSettings fallback = site(List.of("_"), true);
+        SiteSettings both = site(List.of(".a.org", "a.org", "*.a.org"), false);
+        assertThat(new Router(List.of(fallback, both), fallback).conflicts()).isEmpty();
+    }
+
     @Test
     void anIpv6LiteralNamesASiteWithOrWithoutAPort() {
         SiteSettings fallback = site(List.of("_"), true);
