@@ -103,6 +103,28 @@ class EdgeProcessIT {
     }
 
     /**
+     * A server name in Latin-1 (read as U+FFFD) and a run-dir in /proc (where root may write, as access(2) says, but
+     * no directory can be made) passed --check-config, "configuration ok"; the run-dir then failed the start.
+     */
+    @Test
+    void checkConfigReportsBytesThatAreNotUtf8AndARunDirThatCannotBeMadeAndExits2() throws Exception {
+        Files.createDirectories(dir.resolve("root"));
+        Path conf = dir.resolve("latin1.conf");
+        String text = "edge {\n  server.run-dir = \"/proc/edge-run\"\n"
+                + "  sites = [{ server-names = [\"caf\u00e9.example\"], root = \"root\" }]\n}\n";
+        Files.write(conf, text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        try (EdgeProcess edge = EdgeProcess.start(dir, "--check-config", "-c", conf.toString())) {
+            assertThat(edge.await()).isEqualTo(2);
+            String output = edge.output();
+            assertThat(output.lines()).hasSize(2);
+            assertThat(output).contains(conf + ":2: edge.server.run-dir: /proc/edge-run cannot be created")
+                    .contains(conf + ":3: not UTF-8 at byte offset " + text.indexOf('\u00e9') + " (0xE9)")
+                    .doesNotContain("Exception").doesNotContain("\tat ");
+        }
+        assertThat(Path.of("/proc/edge-run")).doesNotExist();
+    }
+
+    /**
      * ".a.org" claims a.org too: with "a.org" in another site that is a warning naming both and which answers, at
      * --check-config (still ok, exit 0) and at the start, as nginx's "conflicting server name"; it passed without a word.
      */
