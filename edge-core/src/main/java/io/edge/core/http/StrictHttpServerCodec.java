@@ -23,8 +23,10 @@ import java.util.Locale;
  * {@code method SP request-target SP HTTP-version} (3), after nothing but empty lines (2.2), the version in upper
  * case (2.3). Netty's decoder alone splits the line at any run of SP, HTAB, VT, FF or CR, skips spaces before it
  * and reads the version in any case ({@code GET\r/x\x0bHTTP/1.1}, {@code " GET /x http/1.1"}): a line nginx refuses
- * would reach the responders. Here it fails to decode, and is answered 400 and closed as every request the decoder
- * cannot read ({@link HttpConnectionHandler}). The method's characters and the version's digits Netty checks itself.
+ * would reach the responders. The method is held to what nginx's parser takes, upper-case letters, {@code _} and
+ * {@code -}: Netty takes any token ({@code get}, {@code Post}, {@code GET1}), which nginx refuses and which a backend
+ * or the response cache would see as a method of its own. Such a line fails to decode, and is answered 400 and closed
+ * as every request the decoder cannot read ({@link HttpConnectionHandler}). The version's digits Netty checks itself.
  * The checks run in the decoder's own split of the line, on its buffer: nothing is copied or allocated.
  *
  * <p>Netty's codec is final and its decoder private, so this is that codec again, with the one part of its encoder
@@ -107,6 +109,13 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                         "request line: starts with 0x%02x (expected: the method)", badFirstByte));
             }
             methodEnd = start + length;
+            for (int i = start; i < methodEnd; i++) {
+                if (!isMethodChar(line[i])) {
+                    throw new IllegalArgumentException("request line: method "
+                            + new String(line, start, length, StandardCharsets.ISO_8859_1)
+                            + " (expected: A-Z, _ and - only, as nginx)");
+                }
+            }
             return super.splitFirstWordInitialLine(line, start, length);
         }
 
@@ -133,6 +142,11 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         private static boolean isTokenChar(byte b) {
             return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
                     || b > ' ' && b < 0x7f && "!#$%&'*+-.^_`|~".indexOf(b) >= 0;
+        }
+
+        /** What nginx's parser takes in a method: {@code A-Z}, {@code _} and {@code -}. */
+        private static boolean isMethodChar(byte b) {
+            return b >= 'A' && b <= 'Z' || b == '_' || b == '-';
         }
 
         /** Between {@code wordEnd} and {@code next}, where the next word starts, must be one SP. */

@@ -411,6 +411,27 @@ class HttpConnectionHandlerTest {
         assertThat(responded[0]).as("no responder sees the request").isFalse();
     }
 
+    /** As nginx: its parser takes only A-Z, '_' and '-' in a method; Netty's any token. */
+    @ParameterizedTest
+    @ValueSource(strings = {"get", "Get", "gET", "GET1", "GET.", "PO$T"})
+    void aMethodOtherThanUpperCaseLettersUnderscoreAndHyphenIs400AndCloses(String method) {
+        boolean[] responded = {false};
+        open(exchange -> responded[0] = true);
+        String response = EmbeddedClient.send(client, method + " /a.txt HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 400 ").containsIgnoringCase("connection: close");
+        assertThat(client.isActive()).isFalse();
+        assertThat(responded[0]).as("no responder sees the request").isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "PURGE", "M-SEARCH", "VERSION_CONTROL"})
+    void aMethodOfUpperCaseLettersUnderscoreAndHyphenReachesTheResponder(String method) {
+        open(new EchoResponder());
+        String response = EmbeddedClient.send(client, method + " /a.txt HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 200 ").endsWith("/a.txt? body=0");
+        assertThat(client.isActive()).isTrue();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"localhost/x", "localhost, evil", "local host/../x", "a@localhost", "a\\b", "a:8o",
             "[::1", "a\tb"})

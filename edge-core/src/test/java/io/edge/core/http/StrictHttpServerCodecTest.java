@@ -66,6 +66,30 @@ class StrictHttpServerCodecTest {
         assertThat(decode(request, true)).as("byte by byte").containsExactly("!");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"get", "Get", "gET", "GET1", "GET.", "PO$T", "M~SEARCH", "\u00c9T\u00c9"})
+    void aMethodOtherThanUpperCaseLettersUnderscoreAndHyphenFails(String method) {
+        String request = method + " /a.txt HTTP/1.1\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+        assertThat(decode(request, false)).as("whole").containsExactly("!");
+        assertThat(decode(request, true)).as("byte by byte").containsExactly("!");
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void methodsOfUpperCaseLettersUnderscoreAndHyphenAreRead(boolean byteByByte) {
+        assertThat(decode("PURGE /a HTTP/1.1\r\nHost: a\r\n\r\nM-SEARCH * HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "VERSION_CONTROL /b HTTP/1.1\r\nHost: a\r\n\r\n", byteByByte))
+                .containsExactly("PURGE /a HTTP/1.1", "M-SEARCH * HTTP/1.1", "VERSION_CONTROL /b HTTP/1.1");
+    }
+
+    @Test
+    void aFailedMethodIsNamed() {
+        channel.writeInbound(Unpooled.copiedBuffer("get /a.txt HTTP/1.1\r\n\r\n", StandardCharsets.ISO_8859_1));
+        HttpRequest decoded = channel.readInbound();
+        assertThat(decoded.decoderResult().cause())
+                .hasMessage("request line: method get (expected: A-Z, _ and - only, as nginx)");
+    }
+
     @Test
     void aFailedLineSaysWhatCameBetweenItsWords() {
         channel.writeInbound(Unpooled.copiedBuffer("GET /a.txt\f\fHTTP/1.1\r\n\r\n", StandardCharsets.ISO_8859_1));
