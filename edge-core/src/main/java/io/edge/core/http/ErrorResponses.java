@@ -2,6 +2,7 @@ package io.edge.core.http;
 
 import io.edge.aio.file.FileDescriptorsExhaustedException;
 import io.edge.aio.file.ReadQueueFullException;
+import io.edge.conf.LocationSettings;
 import io.edge.fastcgi.BackendBusyException;
 import io.edge.fastcgi.BackendTimeoutException;
 import io.edge.fastcgi.BackendUnavailableException;
@@ -36,6 +37,10 @@ public final class ErrorResponses {
 
     /** Seconds a client is told to wait in {@code Retry-After} when a backend is busy. */
     public static final int RETRY_AFTER_SECONDS = 1;
+
+    /** What a file is answered to: the {@code Allow} of a static location's 405s. */
+    public static final String READ_METHODS = "GET, HEAD";
+    private static final String SCRIPT_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH";
 
     private ErrorResponses() {
     }
@@ -103,8 +108,26 @@ public final class ErrorResponses {
     }
 
     /**
+     * The {@code Allow} of a 405 in {@code location}: what it answers. Files and the status page take GET and HEAD; a
+     * FastCGI location passes a script every method but TRACE (refused everywhere, see {@link HttpConnectionHandler})
+     * and CONNECT (whose target is no path: 400), so it lists those of RFC 9110 and PATCH, and PURGE where the response
+     * cache takes it. Empty where no location takes the path (every method is 404 there): RFC 9110 10.2.1's "allows no
+     * methods".
+     */
+    public static String allowedMethods(LocationSettings location) {
+        if (location == null) {
+            return "";
+        }
+        return switch (location.handler()) {
+            case STATIC, STATUS -> READ_METHODS;
+            case FASTCGI -> location.cache() ? SCRIPT_METHODS + ", PURGE" : SCRIPT_METHODS;
+        };
+    }
+
+    /**
      * A complete error response for {@code status}. {@code 503} carries {@code Retry-After}; {@code 405}
-     * callers add {@code Allow} themselves. {@code head} leaves the body out but keeps its length.
+     * callers add {@code Allow} themselves ({@link #allowedMethods}). {@code head} leaves the body out but keeps its
+     * length.
      */
     public static FullHttpResponse response(ByteBufAllocator alloc, HttpResponseStatus status, boolean head) {
         byte[] body = ("<html><head><title>" + status + "</title></head><body><h1>" + status

@@ -236,6 +236,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         currentRoutes = routes;
         current = exchange;
+        if (HttpMethod.TRACE.equals(request.method())) {
+            // As nginx, in every location: a script that echoes its request would show a cross-site tracer the
+            // client's cookies. Routed all the same, so its Allow says what the location takes (see ServerExchange).
+            exchange.fail(new HttpStatusException(HttpResponseStatus.METHOD_NOT_ALLOWED, "method: TRACE"));
+            return;
+        }
         respond(exchange);
     }
 
@@ -310,11 +316,6 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect)) { // RFC 9110 10.1.1: 1.0 ones are ignored
             return new HttpStatusException(HttpResponseStatus.EXPECTATION_FAILED,
                     "expect: " + expect + " (expected: 100-continue)");
-        }
-        if (HttpMethod.TRACE.equals(request.method())) {
-            // As nginx, in every location: a script that echoes its request would show a cross-site tracer the
-            // client's cookies. Answered as other methods a location refuses (Allow included, see ServerExchange).
-            return new HttpStatusException(HttpResponseStatus.METHOD_NOT_ALLOWED, "method: TRACE");
         }
         return null;
     }

@@ -416,7 +416,7 @@ final class ServerExchange implements Exchange {
         }
         FullHttpResponse response = ErrorResponses.response(ctx.alloc(), errorStatus, isHead());
         if (errorStatus.code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) {
-            response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+            response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.allowedMethods(location()));
         }
         ChannelFuture written = writeAndFlush(response);
         complete(written);

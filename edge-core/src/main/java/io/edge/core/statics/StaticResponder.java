@@ -7,6 +7,7 @@ import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
+import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.HttpDate;
 import io.edge.core.http.Responder;
@@ -91,7 +92,6 @@ public final class StaticResponder implements Responder {
 
     private static final Logger LOG = LoggerFactory.getLogger(StaticResponder.class);
     private static final AtomicBoolean NO_REAL_PATH_LOGGED = new AtomicBoolean();
-    private static final String ALLOW = "GET, HEAD";
     /** How long a directory's real path, the root's included, is trusted: the open-file cache's period. */
     public static final Duration DIRECTORY_TTL = Duration.ofSeconds(1);
     /** Headers of the responses this class fills itself: see {@link #fullResponse}. */
@@ -316,7 +316,7 @@ public final class StaticResponder implements Responder {
 
     private static void methodNotAllowed(Exchange exchange) {
         FullHttpResponse response = emptyResponse(HttpResponseStatus.METHOD_NOT_ALLOWED);
-        response.headers().set(HttpHeaderNames.ALLOW, ALLOW);
+        response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.READ_METHODS); // a file's, whatever the location's
         exchange.complete(exchange.writeAndFlush(response));
     }
 

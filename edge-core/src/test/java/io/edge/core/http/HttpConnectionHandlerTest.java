@@ -6,6 +6,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.edge.conf.EdgeSettings;
+import io.edge.conf.LocationSettings;
 import io.edge.core.route.Router;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -27,6 +28,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,8 +49,12 @@ class HttpConnectionHandlerTest {
     HttpServerContext context;
 
     EmbeddedChannel open(Responder responder) {
-        settings = TestServers.settings(
-                TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)), 10), root);
+        return open(responder, TestServers.settings(
+                TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)), 10), root));
+    }
+
+    EmbeddedChannel open(Responder responder, EdgeSettings settings) {
+        this.settings = settings;
         context = new HttpServerContext(new Router(settings.sites(), settings.defaultSite()),
                 location -> responder, settings.server(), new AccessLog(false),
                 new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
@@ -397,6 +404,42 @@ class HttpConnectionHandlerTest {
                 .doesNotContain("s=1").doesNotContainIgnoringCase("connection: close");
         assertThat(responded[0]).as("no responder sees the request").isFalse();
         assertThat(EmbeddedClient.send(client, "GET /next HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ");
+    }
+
+    /**
+     * A TRACE's 405 says what its location takes, as a 405 must (RFC 9110 15.5.6): a PHP location takes POST and the
+     * rest, a cached one PURGE too. It said GET and HEAD wherever it was sent.
+     */
+    @Test
+    void traceIs405WithTheAllowOfItsLocation() {
+        LocationSettings php = new LocationSettings("~ \\.php$", LocationSettings.Kind.REGEX, "\\.php$",
+                Pattern.compile("\\.php$"), null, LocationSettings.Handler.FASTCGI, "php");
+        LocationSettings cached = new LocationSettings("^~ /cached/", LocationSettings.Kind.PREFIX_NO_REGEX, "/cached/",
+                null, null, LocationSettings.Handler.FASTCGI, "php", null, List.of(), true);
+        LocationSettings status = new LocationSettings("= /edge-status", LocationSettings.Kind.EXACT, "/edge-status",
+                null, null, LocationSettings.Handler.STATUS, null);
+        LocationSettings files = new LocationSettings("/static/", LocationSettings.Kind.PREFIX, "/static/", null, null,
+                LocationSettings.Handler.STATIC, null);
+        boolean[] responded = {false};
+        open(exchange -> responded[0] = true, TestServers.settings(TestServers.server(TestServers.limits(),
+                TestServers.timeouts(Duration.ofSeconds(10)), 10), root, List.of(php, cached, status, files)));
+        String scripts = "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH";
+        assertThat(allowOfTrace("/index.php")).isEqualTo(scripts);
+        assertThat(allowOfTrace("/cached/page")).isEqualTo(scripts + ", PURGE");
+        assertThat(allowOfTrace("/edge-status")).isEqualTo("GET, HEAD");
+        assertThat(allowOfTrace("/static/a.txt")).isEqualTo("GET, HEAD");
+        assertThat(allowOfTrace("/elsewhere")).as("no location: every method is 404 there").isEmpty();
+        assertThat(responded[0]).as("no responder sees a TRACE").isFalse();
+        assertThat(client.isActive()).isTrue();
+    }
+
+    /** The Allow of the answer to a TRACE of {@code path}, which must be a 405. */
+    private String allowOfTrace(String path) {
+        String response = EmbeddedClient.send(client, "TRACE " + path + " HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 405 ");
+        Matcher allow = Pattern.compile("(?im)^allow: ?([^\r\n]*)").matcher(response);
+        assertThat(allow.find()).as("an Allow in %s", response).isTrue();
+        return allow.group(1);
     }
 
     @ParameterizedTest

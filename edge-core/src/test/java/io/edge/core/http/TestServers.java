@@ -36,9 +36,13 @@ final class TestServers {
     }
 
     static EdgeSettings settings(ServerSettings server, Path root) {
-        LocationSettings all = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
-                LocationSettings.Handler.STATIC, null);
-        SiteSettings site = new SiteSettings(List.of("_"), true, root, List.of("index.html"), PathPolicy.DEFAULT, List.of(all));
+        return settings(server, root, List.of(new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
+                LocationSettings.Handler.STATIC, null)));
+    }
+
+    /** One site of these locations. */
+    static EdgeSettings settings(ServerSettings server, Path root, List<LocationSettings> locations) {
+        SiteSettings site = new SiteSettings(List.of("_"), true, root, List.of("index.html"), PathPolicy.DEFAULT, locations);
         StaticIoSettings io = new StaticIoSettings(StaticIoSettings.Engine.SENDFILE, 64, 4, 100, Duration.ofSeconds(1),
                 1, 1000, 1 << 20, Duration.ofSeconds(30), false);
         return new EdgeSettings(root.resolve("edge.conf"), server, io, Map.of(), List.of(site), Map.of());
