@@ -14,7 +14,9 @@ import java.util.function.LongSupplier;
  * {@code If-Unmodified-Since} (modified after the date: 412); then {@code If-None-Match} (weak comparison:
  * a match is 304 for GET/HEAD, 412 otherwise); when absent, {@code If-Modified-Since} for GET/HEAD (not
  * modified since: 304). A date that does not parse is ignored, and so is an {@code If-Modified-Since} later
- * than the server's clock (§13.1.3: invalid). Times compare in whole seconds, the resolution of HTTP dates.
+ * than the server's clock (§13.1.3: invalid), unless it is the modification time itself: a file with a future mtime
+ * (a clock skewed where it was made) is then revalidated as nginx's default {@code if_modified_since exact} does,
+ * not sent whole each time. Times compare in whole seconds, the resolution of HTTP dates.
  * {@code If-Range} is separate: {@link #ifRangeAllows}.
  */
 public final class Preconditions {
@@ -60,7 +62,7 @@ public final class Preconditions {
             }
         } else if (getOrHead) {
             Long since = seconds(request.get(HttpHeaderNames.IF_MODIFIED_SINCE));
-            if (since != null && lastModified <= since && since <= clock.getAsLong() / 1000) {
+            if (since != null && (since == lastModified || lastModified < since && since <= clock.getAsLong() / 1000)) {
                 return Outcome.NOT_MODIFIED;
             }
         }

@@ -84,6 +84,20 @@ class PreconditionsTest {
                 .as("once the clock has reached it").isEqualTo(NOT_MODIFIED);
     }
 
+    /** As nginx's {@code if_modified_since exact}: a future mtime is matched by itself, by no other future date. */
+    @Test
+    void anIfModifiedSinceInTheFutureThatIsTheModificationTimeIsNotModified() {
+        long clock = MTIME - 3_600_000; // the file was modified an hour ahead of the server's clock
+        assertThat(Preconditions.evaluate(headers("If-Modified-Since", MTIME_DATE), true, ETAG, MTIME, () -> clock))
+                .isEqualTo(NOT_MODIFIED);
+        assertThat(Preconditions.evaluate(headers("If-Modified-Since", LATER), true, ETAG, MTIME, () -> clock))
+                .as("later still: ignored").isEqualTo(PROCEED);
+        assertThat(Preconditions.evaluate(headers("If-Modified-Since", EARLIER), true, ETAG, MTIME, () -> clock))
+                .as("before the modification").isEqualTo(PROCEED);
+        assertThat(Preconditions.evaluate(headers("If-Modified-Since", MTIME_DATE), false, ETAG, MTIME, () -> clock))
+                .as("not a GET or HEAD").isEqualTo(PROCEED);
+    }
+
     @Test
     void ifMatchAndIfUnmodifiedSince() {
         assertThat(get("If-Match", ETAG)).isEqualTo(PROCEED);

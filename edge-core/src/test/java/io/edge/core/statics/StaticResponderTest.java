@@ -168,6 +168,24 @@ class StaticResponderTest {
         assertThat(failed.error).isEqualTo(HttpResponseStatus.PRECONDITION_FAILED);
     }
 
+    /**
+     * A file whose mtime is ahead of the clock (made on a machine whose clock is): its own Last-Modified sent back is
+     * 304, as nginx's {@code if_modified_since exact}. That If-Modified-Since lies in the future, and was ignored.
+     */
+    @Test
+    void aFileModifiedInTheFutureIsNotModifiedSinceItsOwnLastModified() throws IOException {
+        Files.setLastModifiedTime(root.resolve("small.txt"),
+                FileTime.fromMillis(System.currentTimeMillis() + Duration.ofDays(365).toMillis()));
+        FakeExchange first = run(HttpMethod.GET, "/small.txt");
+        String lastModified = ((HttpResponse) first.messages.get(0)).headers().get("Last-Modified");
+        first.releaseAll();
+        FakeExchange revalidation = run(HttpMethod.GET, "/small.txt", "If-Modified-Since", lastModified);
+        FullHttpResponse response = (FullHttpResponse) revalidation.messages.get(0);
+        assertThat(response.status()).isEqualTo(HttpResponseStatus.NOT_MODIFIED);
+        assertThat(response.headers().get("Last-Modified")).isEqualTo(lastModified);
+        revalidation.releaseAll();
+    }
+
     @Test
     void singleRange() throws IOException {
         FakeExchange ex = run(HttpMethod.GET, "/big.txt", "Range", "bytes=5-24");
