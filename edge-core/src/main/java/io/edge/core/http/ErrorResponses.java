@@ -108,6 +108,15 @@ public final class ErrorResponses {
     }
 
     /**
+     * The status for a request body the HTTP decoder could not read: 413 for one that declares more than the limit
+     * allows (a chunk size), else 400 whatever the decoder's exception was (a chunk-size line too long included).
+     */
+    public static HttpResponseStatus statusForUnreadableBody(Throwable decoderFailure) {
+        return statusFor(decoderFailure).code() == 413 ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE
+                : HttpResponseStatus.BAD_REQUEST;
+    }
+
+    /**
      * The {@code Allow} of a 405 in {@code location}: what it answers. Files and the status page take GET and HEAD; a
      * FastCGI location passes a script every method but TRACE (refused everywhere, see {@link HttpConnectionHandler})
      * and CONNECT (whose target is no path: 400), so it lists those of RFC 9110 and PATCH, and PURGE where the response

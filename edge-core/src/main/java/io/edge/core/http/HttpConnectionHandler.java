@@ -136,12 +136,17 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         ReferenceCountUtil.release(msg);
     }
 
-    /** Counts body bytes against the limit; past it, the owning exchange fails with 413 and the connection closes. */
+    /**
+     * A body the decoder could not read (malformed, or a chunk declared over the limit: see
+     * {@link StrictHttpServerCodec}) fails the owning exchange, 400 or 413, and the connection closes; so do body bytes
+     * counted past the limit (a reload lowered it since the codec read it).
+     */
     private boolean checkBody(HttpContent content) {
         DecoderResult result = content.decoderResult();
         if (result.isFailure()) {
             content.release();
-            failConnection(new HttpStatusException(HttpResponseStatus.BAD_REQUEST, "malformed body: " + result.cause()));
+            failConnection(new HttpStatusException(ErrorResponses.statusForUnreadableBody(result.cause()),
+                    "unreadable body: " + result.cause()));
             return false;
         }
         bodyBytes += content.content().readableBytes();

@@ -1,8 +1,12 @@
 package io.edge.core.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.DecoderResultProvider;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -10,13 +14,16 @@ import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpContentException;
 import io.netty.util.ByteProcessor;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.LongSupplier;
 
 /**
  * Netty's {@code HttpServerCodec} with the request line held to RFC 9112, as nginx reads it: exactly
@@ -28,6 +35,14 @@ import java.util.Locale;
  * or the response cache would see as a method of its own. Such a line fails to decode, and is answered 400 and closed
  * as every request the decoder cannot read ({@link HttpConnectionHandler}). The version's digits Netty checks itself.
  * The checks run in the decoder's own split of the line, on its buffer: nothing is copied or allocated.
+ *
+ * <p>A chunked body is held to the body limit at each chunk-size line, as nginx holds it to
+ * {@code client_max_body_size}: a line that declares more than the limit leaves for the body so far fails the body
+ * (a {@link TooLongHttpContentException}: 413, then the connection closes), before a byte of that chunk is read.
+ * Netty's decoder reads chunk sizes in private, so the decoder here follows the chunk framing of the bytes Netty
+ * consumed, Netty's own states shadowed ({@link ChunkedBody}), and reads a size line itself just before Netty does.
+ * Counting the bytes received, as {@link HttpConnectionHandler} does too, a 16 MiB chunk over a 1 MiB limit would be
+ * refused only once a megabyte of it had come.
  *
  * <p>Netty's codec is final and its decoder private, so this is that codec again, with the one part of its encoder
  * edge needs: the methods of the requests decoded, in order, so the answer to a HEAD goes without a body (a chunked
@@ -47,8 +62,12 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
 
     private final RequestDecoder decoder;
 
-    StrictHttpServerCodec(HttpDecoderConfig config) {
-        decoder = new RequestDecoder(config);
+    /**
+     * @param maxBody the largest request body, in bytes; asked as each chunked request's head is decoded (a reload
+     *                changes it for the requests read after it)
+     */
+    StrictHttpServerCodec(HttpDecoderConfig config, LongSupplier maxBody) {
+        decoder = new RequestDecoder(config, maxBody);
         init(decoder, new ResponseEncoder());
     }
 
@@ -60,7 +79,30 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         return !decoder.betweenRequests;
     }
 
+    /**
+     * Where a chunked request body is, in the bytes Netty's decoder consumed: Netty's {@code READ_CHUNK_SIZE},
+     * {@code READ_CHUNKED_CONTENT}, {@code READ_CHUNK_DELIMITER} and {@code READ_CHUNK_FOOTER}, shadowed.
+     * <pre>
+     *   NONE --chunked request head decoded--> SIZE_LINE
+     *   SIZE_LINE --size line consumed: n &gt; 0--> DATA (n bytes) --all consumed--> DELIMITER (CRLF) --> SIZE_LINE
+     *   SIZE_LINE --size line consumed: 0--> TRAILER --last content decoded--> NONE
+     *   SIZE_LINE --a complete line declares more than the limit leaves--> REFUSED (terminal: every byte dropped)
+     *   any --a failure decoded (Netty's BAD_MESSAGE), or a size this class cannot read--> NONE
+     * </pre>
+     * Netty consumes a size line only whole, and returns after a head, so a size line always starts where a decode
+     * call starts in SIZE_LINE.
+     */
+    private enum ChunkedBody { NONE, SIZE_LINE, DATA, DELIMITER, TRAILER, REFUSED }
+
     private final class RequestDecoder extends HttpRequestDecoder {
+
+        private final LongSupplier maxBody;
+        private ChunkedBody chunked = ChunkedBody.NONE;
+        /** The body limit of the chunked request being read, and the chunk sizes its lines declared so far. */
+        private long bodyLimit;
+        private long declared;
+        /** Bytes of the current chunk's data, or of its CRLF, Netty has still to consume. */
+        private long chunkLeft;
 
         /** Only empty lines (CRLF) read since the last request ended, or the connection began. */
         private boolean betweenRequests = true;
@@ -73,12 +115,20 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         private int methodEnd;
         private int targetEnd;
 
-        RequestDecoder(HttpDecoderConfig config) {
+        RequestDecoder(HttpDecoderConfig config, LongSupplier maxBody) {
             super(config);
+            this.maxBody = maxBody;
         }
 
         @Override
         protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+            if (chunked == ChunkedBody.REFUSED) {
+                buffer.skipBytes(buffer.readableBytes()); // as Netty's BAD_MESSAGE: the connection closes
+                return;
+            }
+            if (chunked == ChunkedBody.SIZE_LINE && refusesChunk(buffer, out)) {
+                return;
+            }
             if (betweenRequests) {
                 int first = buffer.forEachByte(ByteProcessor.FIND_NON_CRLF);
                 if (first >= 0) {
@@ -88,14 +138,82 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 }
             }
             int from = out.size();
+            int consumedFrom = buffer.readerIndex();
             super.decode(ctx, buffer, out);
+            followChunks(buffer, consumedFrom, buffer.readerIndex());
             for (int i = from; i < out.size(); i++) {
                 Object decoded = out.get(i);
                 if (decoded instanceof HttpRequest request) {
                     methods.add(request.method());
+                    if (request.decoderResult().isSuccess() && HttpUtil.isTransferEncodingChunked(request)) {
+                        chunked = ChunkedBody.SIZE_LINE; // as Netty's decoder, which returned after this head
+                        bodyLimit = maxBody.getAsLong();
+                        declared = 0;
+                    }
+                }
+                if (decoded instanceof DecoderResultProvider result && result.decoderResult().isFailure()) {
+                    chunked = ChunkedBody.NONE;
                 }
                 if (decoded instanceof LastHttpContent) {
                     betweenRequests = true;
+                    chunked = ChunkedBody.NONE;
+                }
+            }
+        }
+
+        /**
+         * In SIZE_LINE, with the size line whole in {@code buffer}: whether it declares more than the limit leaves, in
+         * which case the body fails here (a last content carrying the failure, as Netty's own for a bad chunk) and
+         * every byte from here on is dropped. A line that is not a size is left to Netty to refuse.
+         */
+        private boolean refusesChunk(ByteBuf buffer, List<Object> out) {
+            int lineEnd = buffer.indexOf(buffer.readerIndex(), buffer.writerIndex(), (byte) '\n');
+            if (lineEnd < 0) {
+                return false;
+            }
+            long size = chunkSize(buffer, buffer.readerIndex(), lineEnd);
+            if (size <= bodyLimit - declared) { // also -1: not a size
+                return false;
+            }
+            chunked = ChunkedBody.REFUSED;
+            buffer.skipBytes(buffer.readableBytes());
+            LastHttpContent refused = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
+            refused.setDecoderResult(DecoderResult.failure(new TooLongHttpContentException(String.format(Locale.ROOT,
+                    "chunk size: %s after %d bytes of body (expected: <= %d in all)",
+                    size == Long.MAX_VALUE ? "over 2^63" : Long.toString(size), declared, bodyLimit))));
+            out.add(refused);
+            return true;
+        }
+
+        /** Moves {@link #chunked} over the bytes Netty's decoder just consumed, {@code from} to {@code to}. */
+        private void followChunks(ByteBuf buffer, int from, int to) {
+            int at = from;
+            while (at < to) {
+                switch (chunked) {
+                    case SIZE_LINE -> {
+                        int lineEnd = buffer.indexOf(at, to, (byte) '\n');
+                        long size = lineEnd < 0 ? -1 : chunkSize(buffer, at, lineEnd);
+                        if (size < 0) { // Netty read what this class cannot: the received bytes still count
+                            chunked = ChunkedBody.NONE;
+                            return;
+                        }
+                        declared += size;
+                        chunked = size == 0 ? ChunkedBody.TRAILER : ChunkedBody.DATA;
+                        chunkLeft = size;
+                        at = lineEnd + 1;
+                    }
+                    case DATA, DELIMITER -> {
+                        int taken = (int) Math.min(chunkLeft, to - at);
+                        at += taken;
+                        chunkLeft -= taken;
+                        if (chunkLeft == 0 && chunked == ChunkedBody.DATA) {
+                            chunked = ChunkedBody.DELIMITER;
+                            chunkLeft = 2;
+                        } else if (chunkLeft == 0) {
+                            chunked = ChunkedBody.SIZE_LINE;
+                        }
+                    }
+                    default -> at = to; // NONE, TRAILER: nothing to follow
                 }
             }
         }
@@ -142,6 +260,30 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         private static boolean isTokenChar(byte b) {
             return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
                     || b > ' ' && b < 0x7f && "!#$%&'*+-.^_`|~".indexOf(b) >= 0;
+        }
+
+        /**
+         * The size a chunk-size line declares (RFC 9112 7.1: hex digits, then nothing or extensions after optional
+         * whitespace), {@code lineEnd} at its LF; {@link Long#MAX_VALUE} for one beyond, -1 for a line that is not
+         * one (Netty's decoder refuses it: 400).
+         */
+        private static long chunkSize(ByteBuf buffer, int from, int lineEnd) {
+            int end = lineEnd > from && buffer.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : -1;
+            long size = 0;
+            int at = from;
+            for (int digit; at < end && (digit = Character.digit(buffer.getByte(at) & 0xff, 16)) >= 0; at++) {
+                size = size > Long.MAX_VALUE >> 4 ? Long.MAX_VALUE : size << 4 | digit;
+            }
+            if (at == from || end < 0) {
+                return -1;
+            }
+            if (at == end) {
+                return size;
+            }
+            while (at < end && (buffer.getByte(at) == ' ' || buffer.getByte(at) == '\t')) {
+                at++;
+            }
+            return at < end && buffer.getByte(at) == ';' ? size : -1;
         }
 
         /** What nginx's parser takes in a method: {@code A-Z}, {@code _} and {@code -}. */

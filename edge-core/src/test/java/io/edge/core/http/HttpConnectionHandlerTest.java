@@ -15,6 +15,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -404,6 +405,32 @@ class HttpConnectionHandlerTest {
                 .doesNotContain("s=1").doesNotContainIgnoringCase("connection: close");
         assertThat(responded[0]).as("no responder sees the request").isFalse();
         assertThat(EmbeddedClient.send(client, "GET /next HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ");
+    }
+
+    /**
+     * As nginx: a chunk whose size line takes the body over the limit (1 MiB here: 512 KiB read, then 512 KiB + 1
+     * declared) is 413 at that line, before its data, and the connection closes. It was read until a byte past the
+     * limit had come.
+     */
+    @Test
+    void aChunkSizeLineOverTheBodyLimitIs413AtOnceAndCloses() {
+        boolean[] incomplete = {false};
+        open(exchange -> exchange.readBody(HttpContent::release, () -> incomplete[0] = true));
+        String response = EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                + "\r\n80000\r\n" + "x".repeat(0x80000) + "\r\n80001\r\n");
+        assertThat(response).startsWith("HTTP/1.1 413 ").containsIgnoringCase("connection: close");
+        assertThat(client.isActive()).isFalse();
+        assertThat(incomplete[0]).as("the responder is told its body never ends").isTrue();
+    }
+
+    @Test
+    void chunksDeclaringTheBodyLimitExactlyAreRead() {
+        open(new EchoResponder());
+        String chunk = "80000\r\n" + "x".repeat(0x80000) + "\r\n";
+        String response = EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                + "\r\n" + chunk + chunk + "0\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 200 ").endsWith("/up? body=1048576");
+        assertThat(client.isActive()).isTrue();
     }
 
     /**

@@ -283,6 +283,31 @@ class HttpCoreTest {
         }
     }
 
+    /** As nginx: refused at the size line, before a byte of a 16 MiB chunk over a 1 MiB limit comes (or ever). */
+    @Test
+    void aChunkSizeLineOverTheLimitIs413BeforeItsDataAndCloses() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            RawHttpClient.Response response = client.send("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                    + "\r\n" + Integer.toHexString(16 << 20) + "\r\n").read();
+            assertThat(response.status()).isEqualTo(413);
+            assertThat(response.header("connection")).isEqualToIgnoringCase("close");
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    /** The same in a request queued behind a slow one: that one is answered, then the 413, then the close. */
+    @Test
+    void aChunkSizeLineOverTheLimitInAQueuedRequestIs413InItsTurn() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            client.send("GET /a?delay=300 HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "POST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + Integer.toHexString(16 << 20) + "\r\n");
+            assertThat(client.read().text()).isEqualTo("/a?delay=300 body=0");
+            assertThat(client.read().status()).isEqualTo(413);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
     @Test
     void expectContinueWithADeclaredBodyOverTheLimitIs413WithoutA100() throws Exception {
         try (RawHttpClient client = new RawHttpClient(start())) {

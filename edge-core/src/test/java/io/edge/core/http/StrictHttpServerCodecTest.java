@@ -7,6 +7,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -24,17 +25,24 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class StrictHttpServerCodecTest {
 
-    private EmbeddedChannel channel = new EmbeddedChannel(new StrictHttpServerCodec(new HttpDecoderConfig()));
+    /** The body limit the codec is given. */
+    private long bodyLimit = Long.MAX_VALUE;
+
+    private EmbeddedChannel channel = newChannel();
 
     @AfterEach
     void close() {
         channel.finishAndReleaseAll();
     }
 
-    /** The request heads decoded from {@code bytes}, fed whole or one byte at a time; "!" for a failed one. */
-    private List<String> decode(String bytes, boolean byteByByte) {
+    private EmbeddedChannel newChannel() {
+        return new EmbeddedChannel(new StrictHttpServerCodec(new HttpDecoderConfig(), () -> bodyLimit));
+    }
+
+    /** Feeds {@code bytes} to a new channel, whole or one byte at a time. */
+    private void feed(String bytes, boolean byteByByte) {
         channel.finishAndReleaseAll();
-        channel = new EmbeddedChannel(new StrictHttpServerCodec(new HttpDecoderConfig()));
+        channel = newChannel();
         ByteBuf all = Unpooled.copiedBuffer(bytes, StandardCharsets.ISO_8859_1);
         if (byteByByte) {
             while (all.isReadable()) {
@@ -44,6 +52,11 @@ class StrictHttpServerCodecTest {
         } else {
             channel.writeInbound(all);
         }
+    }
+
+    /** The request heads decoded from {@code bytes}, fed whole or one byte at a time; "!" for a failed one. */
+    private List<String> decode(String bytes, boolean byteByByte) {
+        feed(bytes, byteByByte);
         List<String> heads = new ArrayList<>();
         for (Object decoded; (decoded = channel.readInbound()) != null; ) {
             if (decoded instanceof HttpRequest request) {
@@ -115,6 +128,85 @@ class StrictHttpServerCodecTest {
     void aSpaceBeforeAPipelinedRequestLineFailsThatRequestOnly(boolean byteByByte) {
         assertThat(decode("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nab"
                 + " GET /b HTTP/1.1\r\nHost: a\r\n\r\n", byteByByte)).containsExactly("POST /a HTTP/1.1", "!");
+    }
+
+    /**
+     * Everything decoded from {@code bytes}: "METHOD target" for a head ("!" failed), "body N" when a body ended well
+     * after N bytes, "refused after N: message" for a body that failed after N bytes.
+     */
+    private List<String> decodeAll(String bytes, boolean byteByByte) {
+        feed(bytes, byteByByte);
+        List<String> decoded = new ArrayList<>();
+        long body = 0;
+        for (Object next; (next = channel.readInbound()) != null; ) {
+            if (next instanceof HttpRequest request) {
+                decoded.add(request.decoderResult().isSuccess() ? request.method() + " " + request.uri() : "!");
+            }
+            if (next instanceof HttpContent content) {
+                body += content.content().readableBytes();
+                if (content.decoderResult().isFailure()) {
+                    decoded.add("refused after " + body + ": " + content.decoderResult().cause().getMessage());
+                    body = 0;
+                } else if (content instanceof LastHttpContent) {
+                    decoded.add("body " + body);
+                    body = 0;
+                }
+            }
+            ReferenceCountUtil.release(next);
+        }
+        return decoded;
+    }
+
+    private static final String CHUNKED_POST = "POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+    /**
+     * As nginx ("client intended to send too large chunked body"): the size line of a chunk the limit has no room for
+     * fails the body at once, with what came before it read; nothing after it is. Chunks were read until the bytes
+     * received passed the limit.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aChunkSizeLineOverWhatTheLimitLeavesFailsTheBodyBeforeItsData(boolean byteByByte) {
+        bodyLimit = 100;
+        assertThat(decodeAll(CHUNKED_POST + "64\r\n" + "w".repeat(100) + "\r\n0\r\nX-Trailer: 1\r\n\r\n"
+                + "POST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "40\r\n" + "x".repeat(64) + "\r\n25;n=v\r\n" + "y".repeat(37)
+                + "\r\n0\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n", byteByByte))
+                .containsExactly("POST /a", "body 100", "POST /b",
+                        "refused after 64: chunk size: 37 after 64 bytes of body (expected: <= 100 in all)");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"65", "65;n=v", "65 ;n=v", "0000065", "ffffffffffffffffffffffff"})
+    void aFirstChunkSizeLineOverTheLimitFailsTheBody(String sizeLine) {
+        bodyLimit = 100;
+        for (boolean byteByByte : new boolean[] {false, true}) {
+            List<String> decoded = decodeAll(CHUNKED_POST + sizeLine + "\r\n" + "x".repeat(101), byteByByte);
+            assertThat(decoded).hasSize(2).startsWith("POST /a");
+            assertThat(decoded.get(1)).startsWith("refused after 0: chunk size: ");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void chunksUpToTheLimitAreReadAndSoAreTheRequestsAfterThem(boolean byteByByte) {
+        bodyLimit = 100;
+        assertThat(decodeAll(CHUNKED_POST + "40\r\n" + "x".repeat(64) + "\r\n24 ;n=v\r\n" + "y".repeat(36)
+                + "\r\n0\r\nX-Trailer: 1\r\n\r\n"
+                + "POST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n" + "z".repeat(100)
+                + "\r\n0\r\n\r\n"
+                + "POST /c HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+                + "GET /d HTTP/1.1\r\nHost: a\r\n\r\n", byteByByte))
+                .containsExactly("POST /a", "body 100", "POST /b", "body 100", "POST /c", "body 3", "GET /d", "body 0");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"zz", "65 ", "65x", ";n=v", "65\n"})
+    void aChunkSizeLineThatIsNoSizeIsLeftToNettyToRefuse(String sizeLine) {
+        bodyLimit = 100;
+        List<String> decoded = decodeAll(CHUNKED_POST + sizeLine + "\r\n", false);
+        assertThat(decoded).hasSize(2).startsWith("POST /a");
+        assertThat(decoded.get(1)).startsWith("refused after 0: ").doesNotContain("chunk size: ");
     }
 
     @Test
