@@ -140,6 +140,16 @@ class FastCgiIT {
         assertThat(response.body()).isEqualTo(body.length + " " + sha256(body));
     }
 
+    /** TRACE never reaches PHP; its 405 says what the PHP location takes, POST included (it said GET, HEAD). */
+    @Test
+    void traceIs405WithThePhpLocationsAllow() throws Exception {
+        HttpResponse<String> traced = HTTP.send(HttpRequest.newBuilder(edge.uri("/echo.php"))
+                .method("TRACE", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(traced.statusCode()).isEqualTo(405);
+        assertThat(traced.body()).doesNotContain("method=TRACE");
+        assertThat(traced.headers().firstValue("allow")).hasValue("GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
+    }
+
     @Test
     void severalCookieHeadersAreJoined() throws Exception {
         try (RawHttpClient client = new RawHttpClient(edge.address())) {
