@@ -453,10 +453,8 @@ final class SettingsMapper {
             }
             // Each spawned worker serves one connection; more connections would queue in php-fpm's backlog.
             maxConnections = workers;
-            // A worker whose client edge gave up on (read timeout) is killed by php-fpm about then, so the slot edge
-            // keeps taken for the read timeout after closing such a connection (BackendPool) is free by its end.
             spawn = new BackendGroupSettings.Spawn(command == null ? Path.of("") : command, workers, ini, spawnRunDir,
-                    server.runDirTemporary(), backendTimeouts.read());
+                    server.runDirTemporary(), BackendGroupSettings.requestTerminateTimeout(backendTimeouts, reuse));
         } else if (name != null && written.isEmpty() && backend.isEmptyList("addresses")) {
             ConfigValue list = backend.object().get("addresses");
             problems.add(list != null && !isBuiltIn(list.origin()) ? list.origin() : backend.anchor(),

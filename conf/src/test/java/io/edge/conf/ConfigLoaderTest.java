@@ -145,7 +145,7 @@ class ConfigLoaderTest {
         assertThat(php.addresses()).containsExactly("unix:" + dir.resolve("run/php/php-fpm.sock"));
         assertThat(php.maxConnections()).isEqualTo(3);
         assertThat(php.spawn()).isEqualTo(new BackendGroupSettings.Spawn(fpm, 3, List.of("memory_limit = 64M"),
-                dir.resolve("run/php"), false, Duration.ofSeconds(60)));
+                dir.resolve("run/php"), false, Duration.ofSeconds(120))); // read 60 s + keep-alive idle 60 s
         assertThat(php.queue()).isEqualTo(new BackendGroupSettings.Queue(1024, Duration.ofSeconds(30)));
         assertThat(php.keepAlive()).isEqualTo(new BackendGroupSettings.KeepAlive(true, Duration.ofSeconds(60), 1000));
         assertThat(php.health()).isEqualTo(new BackendGroupSettings.Health(3, Duration.ofSeconds(10)));
@@ -179,6 +179,32 @@ class ConfigLoaderTest {
         EdgeSettings settings = loader.load(file);
         assertThat(settings.sites().get(0).root()).isEqualTo(dir.resolve("etc/www"));
         assertThat(settings.server().runDir()).isEqualTo(dir.resolve("etc/run"));
+    }
+
+    /**
+     * php-fpm starts a worker's request_terminate_timeout clock when it begins to wait for the next request on a kept
+     * connection, so a spawned pool's timeout covers the idle time edge may keep that connection too; and a slot of a
+     * timed-out connection lingers as long as such a script may run on.
+     */
+    @Test
+    void aSpawnedPoolsTerminateTimeoutIsTheReadTimeoutPlusTheIdleTimeOfKeptConnections() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        executable("fpm");
+        String spawn = "sites = [{ root = www }]\nserver.run-dir = run\nfastcgi.backends.php { spawn { enabled = true, "
+                + "command = fpm }, timeouts.read = 30 s, keep-alive { enabled = %s, idle-timeout = %s } }";
+        BackendGroupSettings kept = ConfigLoader.checkOnly().load(EdgeConfFile.write(dir, spawn.formatted(true, "10 s")))
+                .backends().get("php");
+        assertThat(kept.spawn().requestTerminateTimeout()).isEqualTo(Duration.ofSeconds(40));
+        assertThat(kept.lingerAfterTimeout()).isEqualTo(Duration.ofSeconds(30));
+        BackendGroupSettings longIdle = ConfigLoader.checkOnly()
+                .load(EdgeConfFile.write(dir, spawn.formatted(true, "45 s"))).backends().get("php");
+        assertThat(longIdle.spawn().requestTerminateTimeout()).isEqualTo(Duration.ofSeconds(75));
+        assertThat(longIdle.lingerAfterTimeout()).as("a hung script may run the idle time after the read timeout")
+                .isEqualTo(Duration.ofSeconds(45));
+        BackendGroupSettings notKept = ConfigLoader.checkOnly()
+                .load(EdgeConfFile.write(dir, spawn.formatted(false, "45 s"))).backends().get("php");
+        assertThat(notKept.spawn().requestTerminateTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(notKept.lingerAfterTimeout()).isEqualTo(Duration.ofSeconds(30));
     }
 
     @Test

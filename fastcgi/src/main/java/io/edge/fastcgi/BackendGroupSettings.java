@@ -58,6 +58,37 @@ public record BackendGroupSettings(
     public record KeepAlive(boolean enabled, Duration idleTimeout, int maxRequests) {
     }
 
+    /**
+     * The {@code request_terminate_timeout} a php-fpm serving this group needs: the read timeout, plus the idle timeout
+     * when connections are kept. php-fpm starts a worker's clock when the worker begins to wait for its next request,
+     * so on a kept connection the time it sat idle in edge's pool counts against the next script: with the read
+     * timeout alone, a script sent over a connection idle for 50 s of 60 was killed 10 s in (502, or a GET run twice).
+     * Edge closes a connection idle for the idle timeout, so a script gets at least the read timeout; and a hung
+     * script is killed at most the idle timeout after edge gave up on it ({@link #lingerAfterTimeout}). A null part
+     * (a setting that did not map) counts as zero.
+     */
+    public static Duration requestTerminateTimeout(Timeouts timeouts, KeepAlive keepAlive) {
+        Duration read = timeouts == null || timeouts.read() == null ? Duration.ZERO : timeouts.read();
+        return keepAlive != null && keepAlive.enabled() && keepAlive.idleTimeout() != null
+                ? read.plus(keepAlive.idleTimeout()) : read;
+    }
+
+    /**
+     * How long a worker may still run a script after edge closed its connection in a read timeout (php-fpm does not
+     * stop a script when its connection closes): the read timeout; for a php-fpm edge spawns, the idle timeout of kept
+     * connections if it is longer, since its {@link #requestTerminateTimeout} kills the script at most that long after.
+     * (Another php-fpm's request_terminate_timeout edge does not know: the read timeout is the guess.) Zero without
+     * timeouts.
+     */
+    public Duration lingerAfterTimeout() {
+        if (timeouts == null || timeouts.read() == null) {
+            return Duration.ZERO;
+        }
+        Duration idle = spawn != null && keepAlive != null && keepAlive.enabled() && keepAlive.idleTimeout() != null
+                ? keepAlive.idleTimeout() : Duration.ZERO;
+        return idle.compareTo(timeouts.read()) > 0 ? idle : timeouts.read();
+    }
+
     /** @param maxFails consecutive failures that take an address out; @param failTimeout for how long */
     public record Health(int maxFails, Duration failTimeout) {
     }
@@ -71,8 +102,8 @@ public record BackendGroupSettings(
      * @param runDir   where the pool config, pid file, socket and php-fpm's log go
      * @param runDirTemporary whether {@code runDir} is in the temporary directory edge removes when it stops
      *                 ({@code server.run-dir = ""}): a failed start then quotes the log instead of naming it
-     * @param requestTerminateTimeout php-fpm's {@code request_terminate_timeout} (the group's read timeout): after
-     *                 it php-fpm kills a worker still running its script; zero for none (php-fpm's default)
+     * @param requestTerminateTimeout php-fpm's {@code request_terminate_timeout} ({@link #requestTerminateTimeout}):
+     *                 after it php-fpm kills a worker still running its script; zero for none (php-fpm's default)
      */
     public record Spawn(Path command, int workers, List<String> extraIni, Path runDir, boolean runDirTemporary,
             Duration requestTerminateTimeout) {

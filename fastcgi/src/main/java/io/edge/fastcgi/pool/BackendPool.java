@@ -56,11 +56,13 @@ import org.slf4j.LoggerFactory;
  * needs (every slot taken) is moved to that loop, not closed. A slot freed by any of these goes to the oldest
  * waiter at once.
  * {@code LEASED ──release(TIMED_OUT)──► LINGERING ──linger──► CLOSED}: the channel is closed at once,
- * but its slot stays taken for the linger time (the group's read timeout). php-fpm does not stop a script when its
- * connection closes, so a slot freed at once would send the next connect into php-fpm's listen backlog, where it
- * waits unseen, past the queue and its timeout, while the worker finishes. The read timeout bounds the guess: a
- * php-fpm edge spawns has {@code request_terminate_timeout} set to it, so the worker is free by then; another
- * php-fpm should set it too (without it a hung script holds its worker for good, and no linger can tell).
+ * but its slot stays taken for the linger time ({@link BackendGroupSettings#lingerAfterTimeout}: the read timeout, or
+ * for a spawned php-fpm the idle timeout of kept connections if longer). php-fpm does not stop a script when its connection closes, so a
+ * slot freed at once would send the next connect into php-fpm's listen backlog, where it waits unseen, past the queue
+ * and its timeout, while the worker finishes. The linger bounds the guess: a php-fpm edge spawns has
+ * {@code request_terminate_timeout} set to the read timeout plus that idle timeout
+ * ({@link BackendGroupSettings#requestTerminateTimeout}), so the worker is free by then; another php-fpm should set it
+ * too (without it a hung script holds its worker for good, and no linger can tell).
  *
  * <h2>An address ({@link Backend})</h2>
  * A busy connect failure makes it ineligible for new connects for a short, doubling backoff (5 ms to 200 ms) and
@@ -147,7 +149,7 @@ public final class BackendPool implements AutoCloseable {
         // restarting php-fpm would otherwise turn a few failed connects into fail-timeout seconds of 502s).
         this.maxFails = health == null || settings.addresses().size() < 2 ? 0 : health.maxFails();
         this.failTimeoutNanos = health == null ? 0 : health.failTimeout().toNanos();
-        this.lingerNanos = settings.timeouts() == null ? 0 : settings.timeouts().read().toNanos();
+        this.lingerNanos = settings.lingerAfterTimeout().toNanos();
         this.connector = connector;
         this.timers = timers;
         this.backends = new Backend[settings.addresses().size()];

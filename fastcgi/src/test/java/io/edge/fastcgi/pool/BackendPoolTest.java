@@ -14,6 +14,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.io.FileNotFoundException;
 import java.net.ConnectException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -191,6 +192,36 @@ class BackendPoolTest {
             pool.checkInvariants();
             pool.close();
         }
+    }
+
+    /**
+     * With kept connections idle for longer than the read timeout, a spawned php-fpm's request_terminate_timeout is the
+     * sum of both, so a hung script may run on for the idle timeout after edge gave up: the slot lingers that long.
+     */
+    @Test
+    void aTimedOutConnectionToASpawnedPhpFpmLingersForTheIdleTimeoutWhenItIsLongerThanTheReadTimeout() {
+        BackendGroupSettings.Timeouts timeouts =
+                new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(30));
+        BackendGroupSettings.KeepAlive keepAlive = new BackendGroupSettings.KeepAlive(true, Duration.ofSeconds(45), 0);
+        pool(new BackendGroupSettings("php", List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 1,
+                new BackendGroupSettings.Queue(10, Duration.ofSeconds(10)), timeouts, keepAlive,
+                new BackendGroupSettings.Health(2, Duration.ofSeconds(5)),
+                new BackendGroupSettings.Spawn(Path.of("/usr/sbin/php-fpm8.2"), 1, List.of(), Path.of("/run/edge/php"),
+                        false, BackendGroupSettings.requestTerminateTimeout(timeouts, keepAlive))));
+        Future<Lease> first = pool.acquire(loopA);
+        connector.succeedNext();
+        first.getNow().release(Lease.Outcome.TIMED_OUT);
+        timers.advanceMillis(44_000);
+        Future<Lease> next = pool.acquire(loopA);
+        assertThat(pool.stats().lingering()).as("past the read timeout, within the idle timeout").isEqualTo(1);
+        assertThat(connector.pending).isEmpty();
+        timers.advanceMillis(1_000);
+        assertThat(pool.stats().lingering()).isZero();
+        assertThat(connector.pending).hasSize(1);
+        connector.succeedNext();
+        assertThat(next.isSuccess()).isTrue();
+        pool.checkInvariants();
+        pool.close();
     }
 
     @Test
