@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * {@link BackendGroupSettings.Spawn#runDirTemporary()}), as the message is read after edge has stopped.
  *
  * <p>Thread safety: all methods may be called from any thread, but {@link #start()}, {@link #stop()} and
- * {@link #reload()} block (start up to 10 s, stop up to 20 s): never call them on an event loop.
+ * {@link #reload()} block (start up to 10 s, or until a {@link #stop()} from another thread; stop up to 20 s):
+ * never call them on an event loop.
  */
 public final class PhpFpmSupervisor implements AutoCloseable {
 
@@ -52,12 +53,18 @@ public final class PhpFpmSupervisor implements AutoCloseable {
      *   NEW        -- start() -------------------------------------------> STARTING
      *   STARTING   -- socket accepts ------------------------------------> RUNNING
      *   STARTING   -- php-fpm exits or 10 s pass: start() throws --------> STOPPED
+     *   STARTING   -- stop(): start() throws "stopped while starting" ---> STOPPED
      *   RUNNING    -- the current master exits --------------------------> RESTARTING (restart scheduled after backoff)
      *   RESTARTING -- relaunched master accepts -------------------------> RUNNING
      *   RESTARTING -- relaunch fails: kill it, schedule again (backoff) -> RESTARTING
      *   any        -- stop() --------------------------------------------> STOPPED (terminal)
      *
      * Backoff: 100 ms doubling to 5 s per consecutive failure; back to 100 ms once a master ran 10 s.
+     *
+     * A start or restart waits for the socket on `lock` (wait/notify), so stop() ends that wait at once, whatever
+     * php-fpm does: edge's SIGTERM during a start must not wait out READY_TIMEOUT. A master that never accepted has
+     * no request to finish, so stop() gives it SIGTERM (php-fpm's fast stop), not SIGQUIT's graceful one, and SIGKILL
+     * after UNREADY_STOP_TIMEOUT; one that ran gets SIGQUIT and SIGKILL after STOP_TIMEOUT.
      *
      * Invariants: `process` is the only php-fpm master this object owns; it is non-null in RUNNING, and in
      * STARTING/RESTARTING once launched. Only the transition RUNNING -> RESTARTING schedules a restart,
@@ -84,6 +91,8 @@ public final class PhpFpmSupervisor implements AutoCloseable {
     static final int PROCESS_CONTROL_TIMEOUT_SECONDS = 10;
     /** Graceful stop waits this long before SIGKILL: the control timeout plus slack for the exit itself. */
     static final Duration STOP_TIMEOUT = Duration.ofSeconds(PROCESS_CONTROL_TIMEOUT_SECONDS + 5);
+    /** A master stopped before it accepted gets SIGTERM, then SIGKILL after this: it has no request to finish. */
+    static final Duration UNREADY_STOP_TIMEOUT = Duration.ofSeconds(2);
     static final long BACKOFF_INITIAL_MILLIS = 100;
     static final long BACKOFF_MAX_MILLIS = 5_000;
     /** A master that ran this long before dying counts as healthy: the restart backoff starts over. */
@@ -204,7 +213,9 @@ public final class PhpFpmSupervisor implements AutoCloseable {
      *
      * @throws IOException if php-fpm exits or does not accept within 10 s; the message carries the tail of its
      *                     log (and names the log, unless the run directory is temporary). The supervisor is then
-     *                     stopped.
+     *                     stopped. Also if {@link #stop()} is called meanwhile, which ends the wait at once: the
+     *                     message then says php-fpm "was stopped while starting", and once it is thrown the php-fpm
+     *                     this start launched is gone.
      * @throws IllegalStateException if called twice or after {@link #stop()}
      */
     public void start() throws IOException {
@@ -270,25 +281,30 @@ public final class PhpFpmSupervisor implements AutoCloseable {
 
     /**
      * Stops php-fpm gracefully: SIGQUIT lets every worker finish its request (up to
-     * {@code process_control_timeout}); after {@link #STOP_TIMEOUT} it is killed. Also kills any worker left
-     * over, removes the socket file, and ends supervision for good. Idempotent; returns once php-fpm is gone.
+     * {@code process_control_timeout}); after {@link #STOP_TIMEOUT} it is killed. A php-fpm still starting (not yet
+     * accepting) has none to finish: it gets SIGTERM and SIGKILL after {@link #UNREADY_STOP_TIMEOUT}, and the
+     * {@link #start()} waiting for it fails at once. Also kills any worker left over, removes the socket file, and
+     * ends supervision for good. Idempotent; returns once php-fpm is gone.
      */
     public void stop() {
         synchronized (stopLock) {
             Process stopping;
+            boolean ready;
             boolean ownsSocket;
             synchronized (lock) {
                 if (state == State.STOPPED) {
                     return;
                 }
+                ready = state == State.RUNNING;
                 state = State.STOPPED;
+                lock.notifyAll(); // a start waiting for the socket gives up now (awaitReady)
                 stopping = process;
                 process = null;
                 ownsSocket = launchedAny;
             }
             restarter.shutdownNow(); // interrupts a restart waiting for readiness; its process is `stopping`
             if (stopping != null) {
-                stopGracefully(stopping);
+                stopProcess(stopping, ready);
             }
             // Only now, php-fpm gone: the launcher's thread ending sends it its death signal. A launch not begun is
             // cancelled, for start() to see.
@@ -518,11 +534,22 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         return launched;
     }
 
+    /**
+     * Returns once {@code launched} accepts on the socket. Throws if it exits, if {@link #READY_TIMEOUT} passes, or
+     * as {@link #stoppedWhileStarting()} as soon as {@link #stop()} is called.
+     */
     private void awaitReady(Process launched) throws IOException {
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         long pauseMillis = 5;
         while (true) {
-            if (!launched.isAlive()) {
+            // Asked before the state: a php-fpm that stop() killed is then reported as stopped, not as exited.
+            boolean alive = launched.isAlive();
+            synchronized (lock) {
+                if (state == State.STOPPED) {
+                    throw stoppedWhileStarting();
+                }
+            }
+            if (!alive) {
                 throw new IOException("php-fpm for group " + groupName + " exited with status " + launched.exitValue()
                         + " before accepting on " + socketFile + "; " + logEnding());
             }
@@ -534,7 +561,11 @@ public final class PhpFpmSupervisor implements AutoCloseable {
                         + socketFile + " within " + READY_TIMEOUT.toSeconds() + " s; " + logEnding());
             }
             try {
-                Thread.sleep(pauseMillis); // a supervisor or caller thread, never an event loop
+                synchronized (lock) {
+                    if (state != State.STOPPED) {
+                        lock.wait(pauseMillis); // stop() wakes it; a supervisor or caller thread, never an event loop
+                    }
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException("interrupted while waiting for php-fpm of group " + groupName);
@@ -659,14 +690,21 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         LOG.info("php-fpm for group {} restarted: pid {}, socket {}", groupName, launched.pid(), socketFile);
     }
 
-    private void stopGracefully(Process stopping) {
+    /**
+     * Stops {@code stopping}, then kills what is left of its process group. {@code ready}: it accepted, so it gets
+     * SIGQUIT, which lets every worker finish its request, and SIGKILL after {@link #STOP_TIMEOUT}. Else it never
+     * served a request: SIGTERM, and SIGKILL after {@link #UNREADY_STOP_TIMEOUT}.
+     */
+    private void stopProcess(Process stopping, boolean ready) {
         long pid = stopping.pid();
+        String signal = ready ? "QUIT" : "TERM";
+        Duration patience = ready ? STOP_TIMEOUT : UNREADY_STOP_TIMEOUT;
         try {
             if (stopping.isAlive()) {
-                signal("-QUIT", Long.toString(pid));
-                if (!stopping.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                    LOG.warn("php-fpm for group {} (pid {}) still running {} s after SIGQUIT: killing it",
-                            groupName, pid, STOP_TIMEOUT.toSeconds());
+                signal("-" + signal, Long.toString(pid));
+                if (!stopping.waitFor(patience.toMillis(), TimeUnit.MILLISECONDS)) {
+                    LOG.warn("php-fpm for group {} (pid {}) still running {} s after SIG{}: killing it",
+                            groupName, pid, patience.toSeconds(), signal);
                     stopping.destroyForcibly();
                     stopping.waitFor(5, TimeUnit.SECONDS);
                 }
@@ -675,7 +713,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             Thread.currentThread().interrupt();
             stopping.destroyForcibly();
         } catch (IOException e) {
-            LOG.warn("php-fpm for group {}: SIGQUIT to pid {} failed ({}): killing it", groupName, pid, e.toString());
+            LOG.warn("php-fpm for group {}: SIG{} to pid {} failed ({}): killing it", groupName, signal, pid, e.toString());
             stopping.destroyForcibly();
         }
         killGroup(pid);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.edge.fastcgi.BackendGroupSettings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -17,6 +18,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -171,6 +174,40 @@ class PhpFpmSupervisorTest {
         supervisor = new PhpFpmSupervisor("php",
                 new BackendGroupSettings.Spawn(fake, 1, List.of(), dir.resolve("run"), runDirTemporary));
         supervisor.start();
+    }
+
+    /**
+     * edge's SIGTERM while php-fpm starts: a stop() from another thread ends the start at once, as stopped (not as a
+     * php-fpm that died, nor after the 10 s the socket is waited for), and by then the php-fpm it launched is gone, though
+     * this one never listens and ignores SIGQUIT and SIGTERM.
+     */
+    @Test
+    void aStopWhileStartingEndsTheStartAndThePhpFpmItLaunched() throws Exception {
+        Path pidFile = dir.resolve("stuck.pid");
+        Path fake = dir.resolve("fake-fpm");
+        Files.writeString(fake, "#!/bin/sh\ntrap '' QUIT TERM\necho $$ > '" + pidFile + "'\nexec sleep 600\n");
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+        supervisor = new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(fake, 1, List.of(), dir.resolve("run"), false));
+        CompletableFuture<Void> start = CompletableFuture.runAsync(() -> {
+            try {
+                supervisor.start();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        await(() -> count(pidFile, "") == 1, "the stand-in to run");
+        ProcessHandle launched = ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip())).orElseThrow();
+
+        supervisor.stop();
+
+        assertThatThrownBy(() -> start.get(60, TimeUnit.SECONDS)) // the bound only keeps a broken start from hanging
+                .isInstanceOf(ExecutionException.class)
+                .hasRootCauseInstanceOf(IOException.class)
+                .hasRootCauseMessage("php-fpm for group php was stopped while starting");
+        assertThat(launched.isAlive()).as("the php-fpm the start launched").isFalse();
+        assertThat(supervisor.state()).isEqualTo(PhpFpmSupervisor.State.STOPPED);
+        assertThat(supervisor.pid()).isEmpty();
+        assertThat(supervisor.socketPath()).doesNotExist();
     }
 
     @Test
