@@ -88,8 +88,17 @@ public final class Edge {
     private static final Logger LOG = LoggerFactory.getLogger(Edge.class);
     private static final long STATS_PERIOD_S = 10;
 
-    /** Set by {@link #stop}: a start after it (a shutdown hook ran first) starts nothing. */
-    private boolean stopped;
+    /**
+     * Set by {@link #stop} first thing, before it waits for the lock: a start after it (a shutdown hook ran first) starts
+     * nothing, and a start or reload under way gives up the php-fpm it waits for ({@link #starting}).
+     */
+    private volatile boolean stopped;
+    /**
+     * The spawned php-fpm a start or reload (holding the lock) waits for, else null: {@link #stop} stops it without the
+     * lock, so that the wait, up to 10 s, ends at once. Set before {@link #stopped} is read, as stop sets that before
+     * reading this: one of the two sees the other.
+     */
+    private volatile PhpFpmSupervisor starting;
     /** The configuration started with: its {@code io-threads} and {@code run-dir} are the ones that run. */
     private final EdgeSettings settings;
     /** The {@code edge.server} settings in force: the start's, then each reload's merged with what stays. */
@@ -163,7 +172,8 @@ public final class Edge {
 
     /**
      * Starts backends, pools and listeners; on failure, whatever started is stopped again. A {@link #stop} called
-     * meanwhile (a shutdown hook) waits for it.
+     * meanwhile (a shutdown hook) ends a wait for a spawned php-fpm at once, which fails the start ("stopped while
+     * starting"), and waits for the rest of it.
      */
     public synchronized void start() throws Exception {
         if (stopped) {
@@ -437,7 +447,15 @@ public final class Edge {
                 supervisor = new PhpFpmSupervisor(group.name(), spawn, false);
             }
             g.supervisors.put(group.name(), supervisor);
-            supervisor.start();
+            starting = supervisor;
+            try {
+                if (stopped) {
+                    throw new IllegalStateException("stopped before php-fpm for group " + group.name() + " started");
+                }
+                supervisor.start();
+            } finally {
+                starting = null;
+            }
             LOG.info("fastcgi group {}: started php-fpm with {} workers on {}", group.name(), spawn.workers(),
                     supervisor.socketAddress());
         } else {
@@ -819,42 +837,49 @@ public final class Edge {
     /**
      * Drains and stops everything (the temporary run directory included); returns true if every connection
      * finished within the drain timeout. The php-fpm edge started stops last, once the drain is over: requests
-     * still waiting for a PHP worker get one.
+     * still waiting for a PHP worker get one. A start or reload waiting for a php-fpm it spawned is not waited out:
+     * that php-fpm is stopped first, the start or reload fails, and this stops whatever else it had started.
      */
-    public synchronized boolean stop() {
+    public boolean stop() {
         stopped = true;
-        boolean clean = true;
-        if (server != null) {
+        PhpFpmSupervisor abandoned = starting;
+        if (abandoned != null) {
+            abandoned.stop(); // the start or reload holding the lock fails at once and lets go of it
+        }
+        synchronized (this) {
+            boolean clean = true;
+            if (server != null) {
+                try {
+                    clean = server.shutdown();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    clean = false;
+                }
+            }
+            if (statsLogger != null) {
+                statsLogger.shutdownNow();
+            }
+            if (retirer != null) {
+                retirer.shutdown(); // a retire queued from now on finds nothing left to retire
+            }
             try {
-                clean = server.shutdown();
+                CompletableFuture.allOf(closing.values().toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                clean = false;
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.warn("stop: a previous configuration's parts were still closing after 30 s");
             }
+            List<Generation> all = new ArrayList<>(retiring);
+            retiring.clear();
+            if (current != null) {
+                all.add(current);
+            }
+            for (int i = 0; i < all.size(); i++) {
+                close(all.get(i), all.subList(i + 1, all.size())); // a part shared with a later one closes with it
+            }
+            current = null;
+            deleteTemporaryRunDir();
+            return clean;
         }
-        if (statsLogger != null) {
-            statsLogger.shutdownNow();
-        }
-        if (retirer != null) {
-            retirer.shutdown(); // a retire queued from now on finds nothing left to retire
-        }
-        try {
-            CompletableFuture.allOf(closing.values().toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            LOG.warn("stop: a previous configuration's parts were still closing after 30 s");
-        }
-        List<Generation> all = new ArrayList<>(retiring);
-        retiring.clear();
-        if (current != null) {
-            all.add(current);
-        }
-        for (int i = 0; i < all.size(); i++) {
-            close(all.get(i), all.subList(i + 1, all.size())); // a part shared with a later one closes with it
-        }
-        current = null;
-        deleteTemporaryRunDir();
-        return clean;
     }
 }

@@ -5,10 +5,12 @@ import io.edge.conf.ConfigLoader;
 import io.edge.conf.EdgeSettings;
 import io.edge.core.route.Router;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -104,11 +106,20 @@ public final class Main implements Callable<Integer> {
         Edge edge = new Edge(settings);
         // SIGTERM and SIGINT run shutdown hooks. This one drains, then halts with status 0: a graceful stop
         // is a success, not the JVM's default 143. Registered before anything starts, so that a signal during
-        // the start (php-fpm being spawned) stops what started once the start is over (Edge.stop waits for it).
+        // the start abandons it: Edge.stop stops a php-fpm being spawned rather than wait for its socket, then
+        // stops what started. The hook then waits for the start's failure to be logged (startOver), or the halt
+        // would lose that line. The wait is bounded, as the drain is, should the start hang before Edge.start.
         CountDownLatch stopped = new CountDownLatch(1);
+        CountDownLatch startOver = new CountDownLatch(1);
         Thread shutdown = new Thread(() -> {
-            log.info("shutting down: draining for at most {}", settings.server().timeouts().drain());
+            Duration drain = settings.server().timeouts().drain();
+            log.info("shutting down: draining for at most {}", drain);
             boolean clean = edge.stop();
+            try {
+                startOver.await(drain.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             log.info("stopped{}", clean ? "" : " (drain timeout passed)");
             Logging.stop();
             stopped.countDown();
@@ -164,6 +175,8 @@ public final class Main implements Callable<Integer> {
                 Logging.stop(); // the error log is asynchronous: written out before the exit
             }
             return 1;
+        } finally {
+            startOver.countDown();
         }
         stopped.await();
         return 0;

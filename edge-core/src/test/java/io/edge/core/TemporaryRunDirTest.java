@@ -10,6 +10,10 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,6 +72,41 @@ class TemporaryRunDirTest {
         edge.stop();
         assertThatThrownBy(edge::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("stopped");
         assertThat(settings.server().runDir()).doesNotExist();
+    }
+
+    /**
+     * A SIGTERM while the spawned php-fpm starts: the shutdown hook's stop does not wait for php-fpm's socket (the
+     * start holds the lock up to 10 s meanwhile). The start fails as stopped, the php-fpm it launched is gone and the
+     * temporary run directory with it; this stand-in never listens and ignores SIGQUIT and SIGTERM.
+     */
+    @Test
+    void aStopDuringTheStartAbandonsItStopsThePhpFpmBeingStartedAndDeletesTheRunDir() throws Exception {
+        Path pidFile = dir.resolve("stuck.pid");
+        Path fake = dir.resolve("stuck-fpm");
+        Files.writeString(fake, "#!/bin/sh\ntrap '' QUIT TERM\necho $$ > '" + pidFile + "'\nexec sleep 600\n");
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+        EdgeSettings settings = load("127.0.0.1:0", "\"\"", fake.toString());
+        Path runDir = settings.server().runDir();
+        Edge edge = new Edge(settings);
+        CompletableFuture<Void> start = CompletableFuture.runAsync(() -> {
+            try {
+                edge.start();
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        });
+        for (int i = 0; i < 300 && !(Files.exists(pidFile) && Files.readString(pidFile).endsWith("\n")); i++) {
+            Thread.sleep(100);
+        }
+        ProcessHandle phpFpm = ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip())).orElseThrow();
+
+        edge.stop();
+
+        assertThatThrownBy(() -> start.get(60, TimeUnit.SECONDS)) // the bound only keeps a broken start from hanging
+                .isInstanceOf(ExecutionException.class)
+                .hasRootCauseMessage("php-fpm for group php was stopped while starting");
+        assertThat(phpFpm.isAlive()).as("the php-fpm being started").isFalse();
+        assertThat(runDir).doesNotExist();
     }
 
     @Test

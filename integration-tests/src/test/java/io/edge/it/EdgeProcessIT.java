@@ -103,6 +103,59 @@ class EdgeProcessIT {
     }
 
     /**
+     * SIGTERM while edge waits for the php-fpm it spawned to listen (up to 10 s): the start is abandoned rather than
+     * waited out, the php-fpm being started is stopped, the temporary run directory removed, and edge exits 0 as after
+     * any SIGTERM, saying why it did not start. This stand-in never listens and ignores SIGQUIT and SIGTERM.
+     */
+    @Test
+    void sigtermWhileASpawnedPhpFpmStartsAbandonsTheStartStopsItAndExits0() throws Exception {
+        Path started = dir.resolve("stuck-fpm.started");
+        Path fake = dir.resolve("stuck-fpm");
+        // Writes its pid and its config file (the last argument, in the run directory's php/), then waits.
+        Files.writeString(fake, "#!/bin/sh\ntrap '' QUIT TERM\nfor conf; do :; done\n"
+                + "echo \"$$ $conf\" > '" + started + "'\nexec sleep 600\n");
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+        Files.createDirectory(dir.resolve("www"));
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  sites = [{ root = www }]
+                  fastcgi.backends.php.spawn { enabled = true, command = "%s", workers = 1 }
+                }
+                """.formatted(EdgeProcess.freePort(), fake));
+        long phpFpm = -1;
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            EdgeProcess.awaitExists(started);
+            for (int i = 0; i < 100 && !Files.readString(started).endsWith("\n"); i++) {
+                Thread.sleep(100);
+            }
+            String[] pidAndConf = Files.readString(started).strip().split(" ", 2);
+            phpFpm = Long.parseLong(pidAndConf[0]);
+            ProcessHandle starting = ProcessHandle.of(phpFpm).orElseThrow();
+            Path runDir = Path.of(pidAndConf[1]).getParent().getParent();
+            edge.verify(() -> {
+                assertThat(runDir).as("the temporary run directory").isDirectory();
+
+                edge.process.destroy(); // SIGTERM
+
+                assertThat(edge.await()).isZero();
+                assertThat(edge.output())
+                        .contains("start abandoned: shutting down (php-fpm for group php was stopped while starting)")
+                        .contains("stopped")
+                        .doesNotContain("did not accept");
+                assertThat(starting.isAlive()).as("the php-fpm being started").isFalse();
+                assertThat(runDir).as("the temporary run directory").doesNotExist();
+            });
+        } finally {
+            if (phpFpm > 0) { // whatever this test left behind
+                new ProcessBuilder("kill", "-KILL", "--", "-" + phpFpm).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /**
      * A server name in Latin-1 (read as U+FFFD) and a run-dir in /proc (where root may write, as access(2) says, but
      * no directory can be made) passed --check-config, "configuration ok"; the run-dir then failed the start.
      */
