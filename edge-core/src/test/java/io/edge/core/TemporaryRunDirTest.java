@@ -164,6 +164,25 @@ class TemporaryRunDirTest {
         assertThat(log).content().contains("ERROR: boom from fake fpm");
     }
 
+    /**
+     * A configured run directory keeps php-fpm's log across runs, so it holds an earlier php-fpm's lines: a failed
+     * start quotes none of them as its own.
+     */
+    @Test
+    void aFailedStartInAConfiguredRunDirQuotesNoLineOfAnEarlierRunsPhpFpm() throws Exception {
+        Files.createDirectory(dir.resolve("run"));
+        Edge earlier = new Edge(load("127.0.0.1:0", "run"));
+        earlier.start();
+        earlier.stop();
+        EdgeSettings settings = load("127.0.0.1:0", "run", failingPhpFpm());
+        Path log = settings.server().runDir().resolve("php/php-fpm.log");
+        assertThat(log).content().contains("NOTICE: ready to handle connections");
+
+        assertThatThrownBy(new Edge(settings)::start)
+                .hasMessageEndingWith(log + " ends with:\nERROR: boom from fake fpm\n")
+                .hasMessageNotContaining("NOTICE");
+    }
+
     /** A php-fpm stand-in that logs an error and exits 78, as php-fpm does on a bad pool config. */
     private String failingPhpFpm() throws Exception {
         Path fake = dir.resolve("fake-fpm");

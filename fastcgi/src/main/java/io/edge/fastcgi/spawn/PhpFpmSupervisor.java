@@ -38,8 +38,10 @@ import org.slf4j.LoggerFactory;
  * <p>Files in {@code runDir} (created 0700 if missing): {@code php-fpm.conf} (written by {@link #start()}),
  * {@code php-fpm.sock}, {@code php-fpm.pid}, and {@code php-fpm.log}, which receives php-fpm's error log,
  * the workers' stdout/stderr ({@code catch_workers_output}) and anything the master prints itself. A failed
- * start quotes the log's tail; it names the log only when the run directory outlives edge (not
- * {@link BackendGroupSettings.Spawn#runDirTemporary()}), as the message is read after edge has stopped.
+ * start quotes the tail of what that php-fpm wrote there (the log is appended to, so it may hold an earlier php-fpm's
+ * lines: a previous run on the same run directory, a previous reload generation); it names the log only when the
+ * run directory outlives edge (not {@link BackendGroupSettings.Spawn#runDirTemporary()}), as the message is read after
+ * edge has stopped.
  *
  * <p>Thread safety: all methods may be called from any thread, but {@link #start()}, {@link #stop()} and
  * {@link #reload()} block (start up to 10 s, or until a {@link #stop()} from another thread; stop up to 20 s):
@@ -134,6 +136,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
     private long backoffMillis = BACKOFF_INITIAL_MILLIS;
     private int restarts;
     private boolean launchedAny; // the socket file is ours to remove only once we started a php-fpm on it
+    private long logStart; // php-fpm.log's size when `process` was launched: where its lines begin
 
     /**
      * Checks the settings; starts nothing.
@@ -527,6 +530,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         if (setsid == null) {
             LOG.warn("php-fpm for group {}: no setsid(1); workers orphaned by a crashed master may block restarts", groupName);
         }
+        logStart = logSize(); // what is in the log already was written by an earlier php-fpm
         Process launched = builder.start();
         launchedAny = true;
         process = launched;
@@ -757,20 +761,39 @@ public final class PhpFpmSupervisor implements AutoCloseable {
      * is gone by then, so the log is named only where it stays.
      */
     private String logEnding() {
-        return (spawn.runDirTemporary() ? "its log (in the temporary run directory, removed when edge stops; set"
-                + " server.run-dir to keep it)" : logFile.toString()) + " ends with:\n" + logTail();
+        String log = spawn.runDirTemporary() ? "its log (in the temporary run directory, removed when edge stops; set"
+                + " server.run-dir to keep it)" : logFile.toString();
+        String tail = logTail();
+        return tail.isEmpty() ? "it wrote nothing to " + log : log + " ends with:\n" + tail;
     }
 
-    /** The last lines of php-fpm.log, at most 4 KiB. */
+    /** php-fpm.log's size now; 0 while there is none. */
+    private long logSize() {
+        try {
+            return Files.size(logFile);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * The last lines, at most 4 KiB, that the current (or last) master wrote to php-fpm.log: what was there before it
+     * was launched is left out. A log now shorter than it was then (truncated, or rotated and reopened) is all its own.
+     */
     String logTail() {
+        long start;
+        synchronized (lock) {
+            start = logStart;
+        }
         try (RandomAccessFile log = new RandomAccessFile(logFile.toFile(), "r")) {
             long length = log.length();
-            int size = (int) Math.min(length, 4096);
+            long from = length < start ? 0 : start;
+            int size = (int) Math.min(length - from, 4096);
             byte[] tail = new byte[size];
             log.seek(length - size);
             log.readFully(tail);
             String text = new String(tail, StandardCharsets.UTF_8);
-            return size < length ? "..." + text.substring(Math.max(0, text.indexOf('\n') + 1)) : text;
+            return length - size > from ? "..." + text.substring(Math.max(0, text.indexOf('\n') + 1)) : text;
         } catch (IOException e) {
             return "(cannot read " + logFile + ": " + e + ")";
         }

@@ -166,10 +166,33 @@ class PhpFpmSupervisorTest {
         assertThat(supervisor.state()).isEqualTo(PhpFpmSupervisor.State.STOPPED);
     }
 
+    /**
+     * php-fpm.log is appended to, so it may hold the lines of an earlier php-fpm on the same run directory (a previous
+     * run of edge, a previous reload generation): a failed start quotes only what its own php-fpm wrote, and says so
+     * when that is nothing.
+     */
+    @Test
+    void aFailedStartQuotesOnlyWhatItsOwnPhpFpmWroteToTheLog() throws Exception {
+        Path log = Files.createDirectories(dir.resolve("run")).resolve("php-fpm.log");
+        Files.writeString(log, "ERROR: stale line of an earlier php-fpm\n");
+
+        assertThatThrownBy(() -> failedStart(false)).isInstanceOf(IOException.class)
+                .hasMessageEndingWith(log + " ends with:\nERROR: boom from fake fpm\n");
+
+        assertThatThrownBy(() -> failedStart(false, "#!/bin/sh\nexit 78\n")).isInstanceOf(IOException.class)
+                .hasMessageContaining("exited with status 78")
+                .hasMessageEndingWith("; it wrote nothing to " + log);
+        assertThat(log).content().isEqualTo("ERROR: stale line of an earlier php-fpm\nERROR: boom from fake fpm\n");
+    }
+
     /** Starts a php-fpm stand-in that logs an error and exits 78, as php-fpm does on a bad config. */
     private void failedStart(boolean runDirTemporary) throws Exception {
+        failedStart(runDirTemporary, "#!/bin/sh\necho 'ERROR: boom from fake fpm' >&2\nexit 78\n");
+    }
+
+    private void failedStart(boolean runDirTemporary, String script) throws Exception {
         Path fake = dir.resolve("fake-fpm");
-        Files.writeString(fake, "#!/bin/sh\necho 'ERROR: boom from fake fpm' >&2\nexit 78\n");
+        Files.writeString(fake, script);
         Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
         supervisor = new PhpFpmSupervisor("php",
                 new BackendGroupSettings.Spawn(fake, 1, List.of(), dir.resolve("run"), runDirTemporary));
