@@ -13,6 +13,11 @@ import java.util.Objects;
  * @param storeSetCookie       store (and share) responses carrying {@code Set-Cookie}; off is the safe choice
  * @param coalesceTimeout      how long concurrent misses for one key wait for the one request in flight
  *                             before they go to the backend themselves
+ * @param hitForMiss           how long a URL whose answer could not be stored (no explicit freshness,
+ *                             {@code private}, {@code no-store}, {@code Set-Cookie}, too large...) is remembered as
+ *                             such, so concurrent misses for it go to the backend at once instead of waiting for
+ *                             one another (Varnish's hit-for-miss); a storable answer ends it sooner; zero
+ *                             remembers nothing
  * @param staleGrace           how long past its freshness a stored response may still answer when the backend
  *                             fails, is down or its wait queue is full, if its own {@code stale-if-error} is
  *                             shorter (the larger window wins); {@code no-cache}, {@code must-revalidate},
@@ -28,6 +33,7 @@ public record ResponseCacheSettings(
         long maxObjectSize,
         boolean storeSetCookie,
         Duration coalesceTimeout,
+        Duration hitForMiss,
         Duration staleGrace,
         List<String> bypassCookies,
         boolean honourClientNoCache) {
@@ -40,9 +46,13 @@ public record ResponseCacheSettings(
             throw new IllegalArgumentException("maxObjectSize: " + maxObjectSize + " (expected: 0 .. 2147483647)");
         }
         Objects.requireNonNull(coalesceTimeout, "coalesceTimeout");
+        Objects.requireNonNull(hitForMiss, "hitForMiss");
         Objects.requireNonNull(staleGrace, "staleGrace");
         if (coalesceTimeout.isNegative()) {
             throw new IllegalArgumentException("coalesceTimeout: " + coalesceTimeout + " (expected: >= 0)");
+        }
+        if (hitForMiss.isNegative()) {
+            throw new IllegalArgumentException("hitForMiss: " + hitForMiss + " (expected: >= 0)");
         }
         if (staleGrace.isNegative()) {
             throw new IllegalArgumentException("staleGrace: " + staleGrace + " (expected: >= 0)");

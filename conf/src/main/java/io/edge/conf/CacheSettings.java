@@ -24,7 +24,8 @@ public record CacheSettings(ContentCacheSettings content, ResponseCacheSettings 
     /** The defaults of {@code reference.conf}, for settings built in code (tests). */
     public static CacheSettings defaults() {
         return new CacheSettings(new ContentCacheSettings(256L << 20, 64 << 10, Duration.ofSeconds(1)),
-                new ResponseCacheSettings(256L << 20, 1 << 20, false, Duration.ofSeconds(10), Duration.ofHours(1),
+                new ResponseCacheSettings(256L << 20, 1 << 20, false, Duration.ofSeconds(10), Duration.ofSeconds(120),
+                        Duration.ofHours(1),
                         List.of(), false),
                 List.of(Addresses.literal("127.0.0.1"), Addresses.literal("::1")), false);
     }

@@ -114,6 +114,7 @@ final class SettingsMapper {
                 responses.bytes("max-object-size", 0, Integer.MAX_VALUE),
                 responses.bool("store-set-cookie"),
                 responses.duration("coalesce-timeout", true),
+                responses.duration("hit-for-miss", true),
                 responses.duration("stale-grace", true),
                 bypassCookies,
                 responses.bool("honour-client-no-cache"));

@@ -48,6 +48,7 @@ class CacheConfigTest {
                   content { enabled = true, max-bytes = 1 MiB, max-file-size = 8 KiB, revalidate = 250 ms }
                   responses {
                     max-bytes = 2 MiB, max-object-size = 100 KiB, store-set-cookie = true, coalesce-timeout = 3 s
+                    hit-for-miss = 30 s
                     stale-grace = 5 m, bypass-cookies = [PHPSESSID, " wp_session "], honour-client-no-cache = true
                     purge-allow = ["10.0.0.7"], purge-marks-stale = true
                   }
@@ -56,7 +57,7 @@ class CacheConfigTest {
         CacheSettings cache = settings.cache();
         assertThat(cache.content()).isEqualTo(new ContentCacheSettings(1 << 20, 8 << 10, Duration.ofMillis(250)));
         assertThat(cache.responses()).isEqualTo(new ResponseCacheSettings(2 << 20, 100 << 10, true,
-                Duration.ofSeconds(3), Duration.ofMinutes(5), List.of("PHPSESSID", "wp_session"), true));
+                Duration.ofSeconds(3), Duration.ofSeconds(30), Duration.ofMinutes(5), List.of("PHPSESSID", "wp_session"), true));
         assertThat(cache.purgeAllow()).containsExactly(InetAddress.getByName("10.0.0.7"));
         assertThat(cache.purgeMarksStale()).isTrue();
         assertThat(settings.sites().get(0).locations().get(0).cache()).isTrue();

@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.HttpRequest;
  *     {@link ResponseCache#revalidated}, store a 200 with {@link ResponseCache#record}; when the backend
  *     fails or its queue is full, {@link #responseOnError()} may still answer.
  * <li>{@link Outcome#MISS}: like STALE without an entry.
+ * <li>MISS or STALE and {@link #uncacheable()}: as above, but alone, not coalesced (hit-for-miss).
  * <li>{@link Outcome#BYPASS}: the cache stays out: send the client's request as is and store nothing.
  * </ul>
  * A lookup holds no reference: responses are made (and retained) on demand, so dropping a lookup leaks
@@ -34,17 +35,30 @@ public final class Lookup {
     private final String key;
     final StoredResponse stored;
     final boolean head;
+    private final boolean uncacheable;
 
-    Lookup(ResponseCache cache, Outcome outcome, String key, StoredResponse stored, boolean head) {
+    Lookup(ResponseCache cache, Outcome outcome, String key, StoredResponse stored, boolean head,
+            boolean uncacheable) {
         this.cache = cache;
         this.outcome = outcome;
         this.key = key;
         this.stored = stored;
         this.head = head;
+        this.uncacheable = uncacheable;
     }
 
     public Outcome outcome() {
         return outcome;
+    }
+
+    /**
+     * For {@link Outcome#MISS} and {@link Outcome#STALE}: the last answer for this URL, within
+     * {@code hitForMiss}, could not be stored (Varnish's hit-for-miss). Concurrent misses would wait for one
+     * another in vain, so each goes to the backend alone; its answer is still recorded, and a storable one is
+     * stored and ends the mark.
+     */
+    public boolean uncacheable() {
+        return uncacheable;
     }
 
     /** The full cache key (variant included), or {@code null} for {@link Outcome#BYPASS}. */

@@ -43,6 +43,13 @@ import java.util.function.LongSupplier;
  * variants are still stored, so purges find the variants through a second index, of the variant keys per
  * URL, kept exactly as long as the entries (it is part of their weight).
  *
+ * <p>Hit-for-miss: a URL whose last answer could not be stored is remembered for {@code hitForMiss} (a third
+ * index, of URLs, bounded by a sixty-fourth of {@code maxBytes}, also inside it), and its lookups say
+ * {@link Lookup#uncacheable()}, so callers send its misses to the backend side by side instead of
+ * coalescing them behind one request whose answer they could not share. A storable answer for the URL, or a
+ * purge of it, forgets it; a 5xx never marks it (an error says nothing of the page, and coalescing shields a
+ * failing backend).
+ *
  * <p>Ownership: each entry holds its body once (a direct buffer the cache allocated and copied into); the
  * cache holds one reference to each entry and the removal listener releases it, and so the body, on eviction,
  * purge, replacement or close. Responses handed out carry a retained duplicate that the caller releases,
@@ -58,6 +65,10 @@ public final class ResponseCache implements AutoCloseable {
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
     /** The share of {@code maxBytes} the Vary index may hold: 1/16. */
     private static final int VARY_INDEX_SHARE_SHIFT = 4;
+    /** The share of {@code maxBytes} the hit-for-miss index may hold: 1/64. */
+    private static final int UNCACHEABLE_SHARE_SHIFT = 6;
+    /** Per-URL overhead of the hit-for-miss index beyond its string (node, expiry, references), an estimate. */
+    private static final int UNCACHEABLE_OVERHEAD = 120;
     /** Per-entry overhead of the Vary index beyond its strings (node, list, references), an estimate. */
     private static final int VARY_INDEX_OVERHEAD = 160;
     /**
@@ -82,6 +93,8 @@ public final class ResponseCache implements AutoCloseable {
      * {@code compute} on its primary key, so a put and a removal of one key cannot lose each other.
      */
     private final ConcurrentHashMap<String, Set<String>> variants = new ConcurrentHashMap<>();
+    /** URLs (primary keys) whose last answer could not be stored, for {@code hitForMiss}; null when that is 0. */
+    private final Cache<String, Boolean> uncacheable;
     private final Coalescer coalescer;
     private final Ticker ticker;
     private final LongSupplier wallMillis;
@@ -116,12 +129,20 @@ public final class ResponseCache implements AutoCloseable {
         this.graceNanos = settings.staleGrace().toNanos();
         this.coalescer = new Coalescer(timer, settings.coalesceTimeout());
         long indexBytes = settings.maxBytes() >> VARY_INDEX_SHARE_SHIFT;
-        this.cache = BufferCaches.boundedWithKeys(settings.maxBytes() - indexBytes,
+        long uncacheableBytes = settings.hitForMiss().isZero() ? 0 : settings.maxBytes() >> UNCACHEABLE_SHARE_SHIFT;
+        this.cache = BufferCaches.boundedWithKeys(settings.maxBytes() - indexBytes - uncacheableBytes,
                 (String key, StoredResponse stored) -> stored.weight(key) + variantIndexWeight(key), this::removed,
                 evictions);
         this.varyIndex = Caffeine.newBuilder()
                 .maximumWeight(indexBytes)
                 .<String, List<String>>weigher((primary, names) -> varyIndexWeight(primary, names))
+                .executor(Runnable::run)
+                .build();
+        this.uncacheable = uncacheableBytes == 0 ? null : Caffeine.newBuilder()
+                .maximumWeight(uncacheableBytes)
+                .<String, Boolean>weigher((primary, mark) -> 2 * primary.length() + UNCACHEABLE_OVERHEAD)
+                .expireAfterWrite(settings.hitForMiss())
+                .ticker(ticker)
                 .executor(Runnable::run)
                 .build();
     }
@@ -150,7 +171,7 @@ public final class ResponseCache implements AutoCloseable {
     private Lookup lookup(HttpRequest clientRequest, boolean count) {
         if (policy.bypass(clientRequest)) {
             count(bypasses, count);
-            return new Lookup(this, Lookup.Outcome.BYPASS, null, null, false);
+            return new Lookup(this, Lookup.Outcome.BYPASS, null, null, false, false);
         }
         boolean head = HttpMethod.HEAD.equals(clientRequest.method());
         String primary = CachePolicy.primaryKey(clientRequest);
@@ -159,24 +180,39 @@ public final class ResponseCache implements AutoCloseable {
         StoredResponse stored = cache.getIfPresent(key);
         if (stored == null) {
             count(misses, count);
-            return new Lookup(this, Lookup.Outcome.MISS, key, null, head);
+            return new Lookup(this, Lookup.Outcome.MISS, key, null, head, isUncacheable(primary));
         }
         if (clientRequest.headers().contains(HttpHeaderNames.AUTHORIZATION) && !stored.sharedWithAuthorization) {
             count(bypasses, count);
-            return new Lookup(this, Lookup.Outcome.BYPASS, null, null, false);
+            return new Lookup(this, Lookup.Outcome.BYPASS, null, null, false, false);
         }
         long now = ticker.read();
         boolean forced = policy.clientForcesRevalidation(clientRequest);
         if (!forced && stored.fresh(now)) {
             count(hits, count);
-            return new Lookup(this, Lookup.Outcome.FRESH, key, stored, head);
+            return new Lookup(this, Lookup.Outcome.FRESH, key, stored, head, false);
         }
         if (!forced && !stored.alwaysRevalidate && stored.staleness(now) < stored.staleWhileRevalidateNanos) {
             count(staleAnswers, count);
-            return new Lookup(this, Lookup.Outcome.STALE_WHILE_REVALIDATE, key, stored, head);
+            return new Lookup(this, Lookup.Outcome.STALE_WHILE_REVALIDATE, key, stored, head, false);
         }
         count(misses, count);
-        return new Lookup(this, Lookup.Outcome.STALE, key, stored, head);
+        return new Lookup(this, Lookup.Outcome.STALE, key, stored, head, isUncacheable(primary));
+    }
+
+    private boolean isUncacheable(String primary) {
+        return uncacheable != null && uncacheable.getIfPresent(primary) != null;
+    }
+
+    /**
+     * Remembers the URL of {@code clientRequest} as uncacheable for {@code hitForMiss}: its answer could not be
+     * stored (see the class comment). {@link #record} does it for answers the rules refuse; callers do it for
+     * answers they do not record.
+     */
+    public void rememberUncacheable(HttpRequest clientRequest) {
+        if (uncacheable != null) {
+            uncacheable.put(CachePolicy.primaryKey(clientRequest), Boolean.TRUE);
+        }
     }
 
     private static void count(LongAdder counter, boolean count) {
@@ -211,11 +247,20 @@ public final class ResponseCache implements AutoCloseable {
 
     /**
      * Starts recording {@code backendResponse} (the head; the body follows through the recorder) if it may
-     * be stored as the answer to {@code clientRequest}; {@code null} when it may not.
+     * be stored as the answer to {@code clientRequest}; {@code null} when it may not. An answer that no
+     * request could have stored (its status, directives, cookies, size...; not a 5xx) marks its URL
+     * uncacheable for {@code hitForMiss} ({@link Lookup#uncacheable()}); a refusal owed to the request alone
+     * (its {@code no-store} or {@code Authorization}) does not.
      */
     public ResponseRecorder record(HttpRequest clientRequest, HttpResponse backendResponse) {
         CacheControl cc = CacheControl.of(backendResponse.headers());
-        if (settings.maxBytes() == 0 || !policy.storable(clientRequest, backendResponse, cc)) {
+        if (settings.maxBytes() == 0) {
+            return null;
+        }
+        if (!policy.storable(clientRequest, backendResponse, cc)) {
+            if (backendResponse.status().code() < 500 && !policy.storableResponse(backendResponse, cc)) {
+                rememberUncacheable(clientRequest);
+            }
             return null;
         }
         int max = (int) settings.maxObjectSize();
@@ -242,6 +287,9 @@ public final class ResponseCache implements AutoCloseable {
         String key = CachePolicy.variantKey(primary, vary, clientRequest.headers());
         HttpHeaders headers = storedHeaders(backendResponse.headers(), body.readableBytes());
         StoredResponse stored = entry(backendResponse.status(), headers, backendResponse.headers(), cc, body);
+        if (uncacheable != null) {
+            uncacheable.invalidate(primary); // storable again: its misses coalesce from now on
+        }
         if (vary.isEmpty()) {
             varyIndex.invalidate(primary);
         } else {
@@ -442,6 +490,9 @@ public final class ResponseCache implements AutoCloseable {
      * @return how many entries were purged
      */
     public int purge(String key, boolean markStale) {
+        if (uncacheable != null) {
+            uncacheable.invalidate(key);
+        }
         int purged = purgeOne(key, markStale);
         // Not through the Vary index: it may have forgotten the URL while variants are stored.
         Set<String> keys = variants.get(key);
@@ -483,6 +534,9 @@ public final class ResponseCache implements AutoCloseable {
      * keys, so it costs time in proportion to the cache's size.
      */
     public int purgePrefix(String prefix, boolean markStale) {
+        if (uncacheable != null) {
+            uncacheable.asMap().keySet().removeIf(k -> k.startsWith(prefix));
+        }
         int purged = 0;
         for (String k : List.copyOf(cache.asMap().keySet())) {
             if (k.startsWith(prefix)) {
@@ -505,7 +559,7 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     public ResponseCacheStats stats() {
-        long weight = weightOf(cache) + weightOf(varyIndex);
+        long weight = weightOf(cache) + weightOf(varyIndex) + (uncacheable == null ? 0 : weightOf(uncacheable));
         return new ResponseCacheStats(hits.sum(), misses.sum(), staleAnswers.sum(), coalescer.coalesced(),
                 bypasses.sum(), evictions.sum(), weight, cache.estimatedSize());
     }
@@ -523,6 +577,9 @@ public final class ResponseCache implements AutoCloseable {
     void cleanUp() {
         cache.cleanUp();
         varyIndex.cleanUp();
+        if (uncacheable != null) {
+            uncacheable.cleanUp();
+        }
     }
 
     /** Releases every stored body; responses handed out stay valid until their holders release them. */
@@ -531,5 +588,8 @@ public final class ResponseCache implements AutoCloseable {
         cache.invalidateAll();
         cache.cleanUp();
         varyIndex.invalidateAll();
+        if (uncacheable != null) {
+            uncacheable.invalidateAll();
+        }
     }
 }

@@ -22,6 +22,7 @@ class CachePolicyTest {
 
     static ResponseCacheSettings settings(boolean storeSetCookie, boolean honourClientNoCache) {
         return new ResponseCacheSettings(1 << 20, 64 * 1024, storeSetCookie, Duration.ofSeconds(5),
+                Duration.ofSeconds(120),
                 Duration.ofSeconds(60), List.of("SESSID"), honourClientNoCache);
     }
 

@@ -28,12 +28,18 @@ import org.junit.jupiter.api.Test;
 
 class ResponseCacheTest {
 
+    static final Duration HIT_FOR_MISS = Duration.ofSeconds(120);
+
     final FakeTimer time = new FakeTimer();
     ResponseCache cache = cache(Duration.ZERO, 1 << 20, ByteBufAllocator.DEFAULT);
 
     ResponseCache cache(Duration grace, long maxBytes, ByteBufAllocator allocator) {
+        return cache(grace, maxBytes, allocator, HIT_FOR_MISS);
+    }
+
+    ResponseCache cache(Duration grace, long maxBytes, ByteBufAllocator allocator, Duration hitForMiss) {
         ResponseCacheSettings settings = new ResponseCacheSettings(maxBytes, 64 * 1024, false, Duration.ofSeconds(5),
-                grace, List.of("SESSID"), true);
+                hitForMiss, grace, List.of("SESSID"), true);
         return new ResponseCache(settings, time, time::read, time::wallMillis, allocator);
     }
 
@@ -498,4 +504,116 @@ class ResponseCacheTest {
         cache.close();
         assertThat(allocator.metric().usedDirectMemory()).isZero();
     }
+
+    /** Offers {@code head} to the cache as the answer to {@code request}, recording nothing. */
+    boolean recorded(HttpRequest request, HttpResponse head) {
+        try (ResponseRecorder recorder = cache.record(request, head)) {
+            return recorder != null;
+        }
+    }
+
+    static HttpResponse head(HttpResponseStatus status, String... headers) {
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
+        for (int i = 0; i < headers.length; i += 2) {
+            head.headers().add(headers[i], headers[i + 1]);
+        }
+        return head;
+    }
+
+    @Test
+    void anAnswerThatCannotBeStoredMarksItsUrlUncacheableForHitForMiss() {
+        assertThat(cache.lookup(get("/p?a=1")).uncacheable()).isFalse();
+        assertThat(recorded(get("/p?a=1"), head(HttpResponseStatus.OK))).isFalse(); // no explicit freshness
+        Lookup miss = cache.lookup(get("/p?a=1"));
+        assertThat(miss.outcome()).isEqualTo(Lookup.Outcome.MISS);
+        assertThat(miss.uncacheable()).isTrue();
+        assertThat(cache.lookup(request(HttpMethod.HEAD, "/p?a=1")).uncacheable()).as("HEAD shares the URL").isTrue();
+        assertThat(cache.lookup(get("/p?a=2")).uncacheable()).as("another URL").isFalse();
+        for (String cc : List.of("private, max-age=60", "no-store", "max-age=60")) {
+            String uri = "/p/" + cc.length();
+            String[] headers = cc.equals("max-age=60") ? new String[] {"Cache-Control", cc, "Set-Cookie", "s=1"}
+                    : new String[] {"Cache-Control", cc};
+            assertThat(recorded(get(uri), head(HttpResponseStatus.OK, headers))).isFalse();
+            assertThat(cache.lookup(get(uri)).uncacheable()).as(cc).isTrue();
+        }
+        time.advance(HIT_FOR_MISS.toNanos() - 1);
+        assertThat(cache.lookup(get("/p?a=1")).uncacheable()).isTrue();
+        time.advance(1);
+        assertThat(cache.lookup(get("/p?a=1")).uncacheable()).isFalse();
+    }
+
+    @Test
+    void aStorableAnswerEndsTheMarkAndIsStored() {
+        recorded(get("/page"), head(HttpResponseStatus.OK, "Cache-Control", "no-store"));
+        assertThat(cache.lookup(get("/page")).uncacheable()).isTrue();
+        assertThat(store(get("/page"), backend("now cacheable", "Cache-Control", "max-age=60"))).isTrue();
+        Lookup hit = cache.lookup(get("/page"));
+        assertThat(hit.outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        assertThat(body(hit.response())).isEqualTo("now cacheable");
+        time.advanceSeconds(61);
+        Lookup stale = cache.lookup(get("/page"));
+        assertThat(stale.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        assertThat(stale.uncacheable()).as("its misses coalesce again").isFalse();
+        // and one not storable again marks it, the stale entry staying for errors
+        recorded(get("/page"), head(HttpResponseStatus.OK, "Cache-Control", "private"));
+        assertThat(cache.lookup(get("/page")).uncacheable()).isTrue();
+    }
+
+    @Test
+    void errorsAndRefusalsOwedToTheRequestDoNotMark() {
+        recorded(get("/e500"), head(HttpResponseStatus.INTERNAL_SERVER_ERROR));
+        recorded(get("/e503"), head(HttpResponseStatus.SERVICE_UNAVAILABLE, "Cache-Control", "no-store"));
+        recorded(get("/client-no-store", "Cache-Control", "no-store"),
+                head(HttpResponseStatus.OK, "Cache-Control", "max-age=60"));
+        recorded(get("/auth", "Authorization", "Bearer a"), head(HttpResponseStatus.OK, "Cache-Control", "max-age=60"));
+        for (String uri : List.of("/e500", "/e503", "/client-no-store", "/auth")) {
+            assertThat(cache.lookup(get(uri)).uncacheable()).as(uri).isFalse();
+        }
+    }
+
+    @Test
+    void anAnswerOverTheLargestObjectMarksItsUrl() {
+        HttpResponse declared = head(HttpResponseStatus.OK, "Cache-Control", "max-age=60", "Content-Length", "70000");
+        assertThat(recorded(get("/declared"), declared)).isFalse();
+        assertThat(cache.lookup(get("/declared")).uncacheable()).isTrue();
+        try (ResponseRecorder recorder = cache.record(get("/grown"), head(HttpResponseStatus.OK, "Cache-Control", "max-age=60"))) {
+            ByteBuf chunk = Unpooled.wrappedBuffer(new byte[40 * 1024]);
+            assertThat(recorder.append(chunk)).isTrue();
+            assertThat(cache.lookup(get("/grown")).uncacheable()).isFalse();
+            assertThat(recorder.append(chunk)).isFalse();
+        }
+        assertThat(cache.lookup(get("/grown")).uncacheable()).isTrue();
+    }
+
+    @Test
+    void purgeForgetsTheMark() {
+        recorded(get("/blog/1"), head(HttpResponseStatus.OK));
+        recorded(get("/blog/2"), head(HttpResponseStatus.OK));
+        recorded(get("/shop/1"), head(HttpResponseStatus.OK));
+        cache.purge(ResponseCache.keyOf(get("/blog/1")), false);
+        assertThat(cache.lookup(get("/blog/1")).uncacheable()).isFalse();
+        assertThat(cache.lookup(get("/blog/2")).uncacheable()).isTrue();
+        cache.purgePrefix(ResponseCache.keyOf(get("/blog/")), false);
+        assertThat(cache.lookup(get("/blog/2")).uncacheable()).isFalse();
+        assertThat(cache.lookup(get("/shop/1")).uncacheable()).isTrue();
+    }
+
+    @Test
+    void hitForMissZeroRemembersNothing() {
+        cache.close();
+        cache = cache(Duration.ZERO, 1 << 20, ByteBufAllocator.DEFAULT, Duration.ZERO);
+        recorded(get("/p"), head(HttpResponseStatus.OK));
+        assertThat(cache.lookup(get("/p")).uncacheable()).isFalse();
+    }
+
+    @Test
+    void rememberedUrlsStayUnderTheirShareOfTheByteBound() {
+        for (int i = 0; i < 100_000; i++) {
+            recorded(get("/u/" + i), head(HttpResponseStatus.OK));
+        }
+        cache.cleanUp();
+        assertThat(cache.stats().bytesHeld()).isLessThanOrEqualTo((1 << 20) >> 6).isGreaterThan(0);
+        assertThat(cache.lookup(get("/u/99999")).uncacheable()).isTrue();
+    }
+
 }
