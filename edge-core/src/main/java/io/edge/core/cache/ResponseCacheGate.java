@@ -36,11 +36,15 @@ import org.slf4j.LoggerFactory;
  *          --FRESH------------------> answer from the cache (Age; If-None-Match / If-Modified-Since -> 304)
  *          --STALE_WHILE_REVALIDATE-> answer stale; the one request that wins refresh() refreshes it in the
  *                                     background (a detached call whose answer only the cache sees)
+ *          --MISS / STALE, uncacheable> backend alone, recorded (hit-for-miss: its last answer was not storable;
+ *                                     a storable one now is stored and ends the mark)
  *          --MISS / STALE-----------> coalesce:
  *               leader:   looks up again (a flight may have landed since the first lookup: answer if FRESH),
  *                         then backend (conditional when the entry has validators); a 200 streams to its client
  *                         while a ResponseRecorder copies it into the cache; a 304 is merged and answered
- *                         from the cache; then done() releases the followers
+ *                         from the cache; then done() releases the followers. An answer that is not recorded
+ *                         (not storable, X-Sendfile, or grown past max-object-size) releases them at once,
+ *                         at its head: they could not share it, so they go to the backend side by side
  *               follower: waits (bounded by coalesce-timeout); DONE -> look up again, answer if FRESH/SWR,
  *                         else go to the backend alone; FAILED or TIMED_OUT -> the stale copy if usable on
  *                         error (the backend is failing or slow), else alone
@@ -52,8 +56,8 @@ import org.slf4j.LoggerFactory;
  * Everything runs on the client's event loop; followers are resumed there. A leader whose client goes away
  * before its answer came goes on without it: the answer is read to its end and stored, and its flight ends
  * as it would have (followers wait for it, bounded by coalesce-timeout, and the script runs once); nothing
- * failed, so no stale copy answers for it. A leader that already passes an answer the cache cannot store
- * gives up then and ends its flight done, which sends the followers to the backend.
+ * failed, so no stale copy answers for it. A leader that passes an answer the cache cannot store has ended
+ * its flight at the head already, and gives up with its client.
  */
 public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
 
@@ -106,7 +110,13 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                     throw e;
                 }
             }
-            case STALE, MISS -> coalesce(exchange, backend, lookup);
+            case STALE, MISS -> {
+                if (lookup.uncacheable()) {
+                    fetch(exchange, backend, lookup, null, true); // hit-for-miss: nothing to wait for
+                } else {
+                    coalesce(exchange, backend, lookup);
+                }
+            }
         }
     }
 
@@ -233,6 +243,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
      *   onHead --304, entry--------------> REVALIDATED --onEnd / onError--> merged answer (or again, unconditional)
      *          --5xx, stale usable-------> ERROR_STALE --onEnd / onError--> stale answer
      *          --otherwise---------------> STREAMING (recorded when storable) --onEnd--> stored
+     *   STREAMING, not (or no longer) recorded: the ticket is done at once, so followers go to the backend
      *   any state, client gone, a leader (not STREAMING unrecorded) --> DETACHED: the same, nobody answered
      *   any state, client gone, otherwise ------------------------------> backend aborted, ticket done
      * </pre>
@@ -277,8 +288,15 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 return false;
             }
             headPassed = true;
-            if (!sendsFile(backendResponse)) {
-                recorder = cache.record(backendRequest, backendResponse);
+            if (sendsFile(backendResponse)) {
+                cache.rememberUncacheable(backendRequest);
+            } else {
+                recorder = cache.record(backendRequest, backendResponse); // null marks the URL uncacheable
+            }
+            if (recorder == null) {
+                // The followers could only look up a miss once this answer is over: they go to the backend now,
+                // where they find the URL marked and do not wait for one another either (hit-for-miss).
+                endTicket(true);
             }
             return true;
         }
@@ -286,7 +304,8 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         @Override
         public void onBody(ByteBuf chunk) {
             if (recorder != null && !recorder.append(chunk)) {
-                recorder = null; // too large: the recorder gave up and released its copy
+                recorder = null; // too large: the recorder gave up, released its copy and marked the URL
+                endTicket(true);
             }
         }
 

@@ -1,0 +1,296 @@
+package io.edge.core.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.cache.ResponseCacheSettings;
+import io.edge.cache.http.ResponseCache;
+import io.edge.conf.LocationSettings;
+import io.edge.conf.SiteSettings;
+import io.edge.core.fastcgi.FastCgiResponder;
+import io.edge.core.http.Exchange;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.Timeout;
+import io.netty.util.Timer;
+import io.netty.util.TimerTask;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The gate between clients and a script, with a fake backend that records each call (its request and tap) and
+ * answers only when a test feeds the tap, and fake exchanges on one {@link EmbeddedChannel}'s loop: followers
+ * resume there when the test runs its pending tasks. Time is a fake ticker and a timer the test fires.
+ */
+class ResponseCacheGateTest {
+
+    static final Duration HIT_FOR_MISS = Duration.ofSeconds(120);
+
+    final EmbeddedChannel client = new EmbeddedChannel();
+    final AtomicLong nanos = new AtomicLong(1);
+    final ManualTimer timer = new ManualTimer();
+    final List<Call> calls = new ArrayList<>();
+    final FastCgiResponder.Backend backend = (exchange, backendRequest, tap) ->
+            calls.add(new Call(exchange, backendRequest, tap));
+    ResponseCache cache = cache(64 * 1024);
+    ResponseCacheGate gate = new ResponseCacheGate(cache);
+
+    ResponseCache cache(long maxObjectSize) {
+        return new ResponseCache(new ResponseCacheSettings(1 << 20, maxObjectSize, false, Duration.ofSeconds(10),
+                HIT_FOR_MISS, Duration.ZERO, List.of(), false), timer, nanos::get);
+    }
+
+    @AfterEach
+    void close() {
+        cache.close();
+        client.finishAndReleaseAll();
+    }
+
+    record Call(Exchange exchange, HttpRequest backendRequest, FastCgiResponder.ResponseTap tap) {
+        /** Feeds the tap a whole answer: head, one body chunk (released here), end. */
+        void answer(HttpResponse head, String body) {
+            boolean passed = tap.onHead(head);
+            assertThat(passed).isTrue();
+            ByteBuf chunk = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
+            try {
+                tap.onBody(chunk);
+            } finally {
+                chunk.release();
+            }
+            tap.onEnd();
+        }
+    }
+
+    FakeExchange enter(HttpMethod method, String uri) {
+        FakeExchange exchange = new FakeExchange(client, new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri));
+        gate.enter(exchange, backend);
+        return exchange;
+    }
+
+    static HttpResponse head(String... headers) {
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        for (int i = 0; i < headers.length; i += 2) {
+            head.headers().add(headers[i], headers[i + 1]);
+        }
+        return head;
+    }
+
+    @Test
+    void followersOfAnAnswerThatCannotBeStoredGoToTheBackendAtItsHeadNotAtItsEnd() {
+        for (int i = 0; i < 3; i++) {
+            enter(HttpMethod.GET, "/slow.php");
+        }
+        assertThat(calls).as("concurrent misses of a URL not known yet: one leads").hasSize(1);
+        // The script says nothing of caching: its head is all it takes to know the followers cannot share it.
+        assertThat(calls.get(0).tap().onHead(head("Content-Type", "text/plain"))).isTrue();
+        client.runPendingTasks();
+        assertThat(calls).as("both followers at the backend while the first answer still streams").hasSize(3);
+        assertThat(calls).allSatisfy(call -> assertThat(call.backendRequest().method()).isEqualTo(HttpMethod.GET));
+        calls.get(0).tap().onEnd();
+        calls.get(1).answer(head(), "b");
+        calls.get(2).answer(head(), "c");
+        assertThat(cache.stats().entries()).isZero();
+    }
+
+    @Test
+    void laterMissesOfAUrlRememberedUncacheableAreNotCoalesced() {
+        enter(HttpMethod.GET, "/private.php");
+        calls.get(0).answer(head("Cache-Control", "private, max-age=60"), "mine");
+        for (int i = 0; i < 3; i++) {
+            enter(HttpMethod.GET, "/private.php");
+        }
+        assertThat(calls).as("each miss goes to the backend at once, side by side").hasSize(4);
+        assertThat(cache.stats().coalesced()).isZero();
+        for (Call call : calls.subList(1, 4)) {
+            call.answer(head("Cache-Control", "no-store"), "x");
+        }
+        // the mark ends after hit-for-miss: misses coalesce again
+        nanos.addAndGet(HIT_FOR_MISS.toNanos());
+        enter(HttpMethod.GET, "/private.php");
+        enter(HttpMethod.GET, "/private.php");
+        assertThat(calls).hasSize(5);
+        assertThat(cache.stats().coalesced()).isEqualTo(1);
+        calls.get(4).answer(head(), "y");
+        client.runPendingTasks();
+        assertThat(calls).hasSize(6);
+        calls.get(5).answer(head(), "z");
+    }
+
+    @Test
+    void aUrlThatBecomesCacheableIsStoredAndItsMissesCoalesceAgain() {
+        enter(HttpMethod.GET, "/page.php");
+        calls.get(0).answer(head(), "not yet");
+        enter(HttpMethod.GET, "/page.php");
+        enter(HttpMethod.GET, "/page.php");
+        assertThat(calls).as("remembered uncacheable: not coalesced").hasSize(3);
+        calls.get(1).answer(head("Cache-Control", "max-age=60"), "cacheable now");
+        FakeExchange hit = enter(HttpMethod.GET, "/page.php");
+        assertThat(calls).as("answered from the cache").hasSize(3);
+        assertThat(hit.statuses).containsExactly(HttpResponseStatus.OK);
+        calls.get(2).answer(head("Cache-Control", "max-age=60"), "cacheable now");
+        // once stale, its misses coalesce again: the mark ended with the storable answer
+        nanos.addAndGet(Duration.ofSeconds(61).toNanos());
+        enter(HttpMethod.GET, "/page.php");
+        enter(HttpMethod.GET, "/page.php");
+        assertThat(calls).hasSize(4);
+        calls.get(3).answer(head("Cache-Control", "max-age=60"), "again");
+        client.runPendingTasks();
+        assertThat(calls).as("the follower was answered from the cache").hasSize(4);
+    }
+
+    @Test
+    void followersGoOnOnceTheAnswerOutgrowsTheLargestObject() {
+        cache.close();
+        cache = cache(16);
+        gate = new ResponseCacheGate(cache);
+        enter(HttpMethod.GET, "/big.php");
+        enter(HttpMethod.GET, "/big.php");
+        FastCgiResponder.ResponseTap leader = calls.get(0).tap();
+        assertThat(leader.onHead(head("Cache-Control", "max-age=60"))).isTrue();
+        client.runPendingTasks();
+        assertThat(calls).as("storable so far: the follower waits").hasSize(1);
+        ByteBuf chunk = Unpooled.wrappedBuffer(new byte[32]);
+        try {
+            leader.onBody(chunk);
+        } finally {
+            chunk.release();
+        }
+        client.runPendingTasks();
+        assertThat(calls).hasSize(2);
+        leader.onEnd();
+        calls.get(1).answer(head("Cache-Control", "max-age=60"), "x".repeat(32));
+        assertThat(cache.stats().entries()).isZero();
+    }
+
+    @Test
+    void aFollowerWaitsNoLongerThanTheCoalesceTimeoutThenGoesAlone() {
+        enter(HttpMethod.GET, "/stuck.php");
+        FakeExchange follower = enter(HttpMethod.GET, "/stuck.php");
+        assertThat(calls).hasSize(1);
+        assertThat(timer.delays).containsExactly(Duration.ofSeconds(10).toNanos());
+        timer.fireAll(); // coalesce-timeout is over; the leader still waits for its head
+        client.runPendingTasks();
+        assertThat(calls).hasSize(2);
+        assertThat(calls.get(1).exchange()).isSameAs(follower);
+        calls.get(0).answer(head("Cache-Control", "max-age=60"), "late");
+        calls.get(1).answer(head("Cache-Control", "max-age=60"), "late");
+    }
+
+    /** The parts of an exchange the gate uses, recorded; writes are released. */
+    static final class FakeExchange implements Exchange {
+        final Channel clientChannel;
+        final HttpRequest request;
+        final List<HttpResponseStatus> statuses = new ArrayList<>();
+        boolean ended;
+
+        FakeExchange(Channel clientChannel, HttpRequest request) {
+            this.clientChannel = clientChannel;
+            this.request = request;
+            request.headers().set("Host", "example.org");
+        }
+
+        @Override public HttpRequest request() { return request; }
+        @Override public String path() { return request.uri(); }
+        @Override public String query() { return ""; }
+        @Override public boolean isHead() { return HttpMethod.HEAD.equals(request.method()); }
+        @Override public SiteSettings site() { return null; }
+        @Override public LocationSettings location() { return null; }
+        @Override public Channel clientChannel() { return clientChannel; }
+        @Override public InetSocketAddress remoteAddress() { return new InetSocketAddress("127.0.0.1", 40000); }
+        @Override public InetSocketAddress localAddress() { return new InetSocketAddress("127.0.0.1", 8080); }
+        @Override public void readBody(Consumer<HttpContent> onContent, Runnable onIncomplete) { }
+        @Override public void pauseBody(boolean paused) { }
+        @Override public ChannelFuture write(Object message) {
+            if (message instanceof HttpResponse response) {
+                statuses.add(response.status());
+            }
+            ReferenceCountUtil.release(message);
+            return clientChannel.newSucceededFuture();
+        }
+        @Override public ChannelFuture writeAndFlush(Object message) { return write(message); }
+        @Override public void flush() { }
+        @Override public boolean isWritable() { return true; }
+        @Override public void onWritable(Runnable task) { task.run(); }
+        @Override public void complete(ChannelFuture lastWrite) { ended = true; }
+        @Override public void completeAndClose(ChannelFuture lastWrite) { ended = true; }
+        @Override public void fail(Throwable cause) { ended = true; }
+        @Override public void sendError(HttpResponseStatus status) { statuses.add(status); ended = true; }
+        @Override public void onClientGone(Runnable task) { }
+        @Override public boolean isEnded() { return ended; }
+    }
+
+    /** A timer whose timeouts run only when the test fires them. */
+    static final class ManualTimer implements Timer {
+        final List<Long> delays = new ArrayList<>();
+        private final List<ManualTimeout> pending = new ArrayList<>();
+
+        @Override
+        public Timeout newTimeout(TimerTask task, long delay, TimeUnit unit) {
+            ManualTimeout timeout = new ManualTimeout(this, task);
+            delays.add(unit.toNanos(delay));
+            pending.add(timeout);
+            return timeout;
+        }
+
+        void fireAll() {
+            for (ManualTimeout timeout : List.copyOf(pending)) {
+                pending.remove(timeout);
+                if (!timeout.cancelled) {
+                    timeout.expired = true;
+                    try {
+                        timeout.task.run(timeout);
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                }
+            }
+        }
+
+        @Override
+        public Set<Timeout> stop() {
+            return Set.copyOf(pending);
+        }
+    }
+
+    static final class ManualTimeout implements Timeout {
+        final ManualTimer timer;
+        final TimerTask task;
+        boolean cancelled;
+        boolean expired;
+
+        ManualTimeout(ManualTimer timer, TimerTask task) {
+            this.timer = timer;
+            this.task = task;
+        }
+
+        @Override public Timer timer() { return timer; }
+        @Override public TimerTask task() { return task; }
+        @Override public boolean isExpired() { return expired; }
+        @Override public boolean isCancelled() { return cancelled; }
+        @Override public boolean cancel() {
+            boolean was = !cancelled && !expired;
+            cancelled = true;
+            return was;
+        }
+    }
+}
