@@ -84,6 +84,19 @@ final class PhpScripts {
         write(root, "cache.php", """
                 <?php
                 $id = $_GET['id'] ?? '-';
+                if (isset($_GET['together'])) {
+                    // Marks this run as running, then waits (10 s at most) until X-Together runs of this id and
+                    // X-Round are running or have run, and says whether they were: runs held one behind another
+                    // never are. With `flush`, the head (no Cache-Control) goes out before the wait.
+                    if (isset($_GET['flush'])) { echo "waiting\n"; while (ob_get_level() > 0) { ob_end_flush(); } flush(); }
+                    $dir = __DIR__ . '/../together-' . basename($id) . '-' . basename($_SERVER['HTTP_X_ROUND'] ?? '0');
+                    @mkdir($dir);
+                    touch($dir . '/' . uniqid('', true));
+                    $want = (int)($_SERVER['HTTP_X_TOGETHER'] ?? 1);
+                    for ($i = 0; $i < 1000 && count(glob($dir . '/*')) < $want; $i++) { usleep(10000); }
+                    echo count(glob($dir . '/*')) >= $want ? 'together' : 'alone';
+                    exit;
+                }
                 $ms = (int)($_GET['sleep'] ?? 0);
                 if ($ms > 0) { usleep($ms * 1000); }
                 $file = __DIR__ . '/../count.txt';
@@ -94,7 +107,7 @@ final class PhpScripts {
                     for ($i = 0; $i < 12000 && !file_exists($release); $i++) { usleep(10000); }
                 }
                 if (isset($_GET['failfrom']) && $runs >= (int)$_GET['failfrom']) { header('Status: 500 Internal Server Error'); }
-                if (isset($_GET['cc'])) { header('Cache-Control: ' . $_GET['cc']); }
+                if (isset($_GET['cc']) && $runs >= (int)($_GET['ccfrom'] ?? 1)) { header('Cache-Control: ' . $_GET['cc']); }
                 if (isset($_GET['vary'])) { header('Vary: ' . $_GET['vary']); }
                 $varyIf = 'HTTP_' . strtoupper(str_replace('-', '_', $_GET['varyif'] ?? ''));
                 if (isset($_GET['varyif']) && isset($_SERVER[$varyIf])) { header('Vary: ' . $_GET['varyif']); }

@@ -99,6 +99,46 @@ class ResponseCacheIT {
     }
 
     @Test
+    void concurrentMissesOfAPageThatCannotBeStoredRunInPhpSideBySideOnceItsHeadIsIn() throws Exception {
+        // PHP sends its head (no Cache-Control) at once, then waits until three runs are running: on the
+        // first run alone for its bound, if the others are held behind it.
+        String url = "/cache.php?id=sidebyside&together=1&flush=1";
+        List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            responses.add(php.getAsync(url, "X-Together", "3"));
+        }
+        for (CompletableFuture<HttpResponse<String>> response : responses) {
+            assertThat(response.get().statusCode()).isEqualTo(200);
+            assertThat(response.get().body()).isEqualTo("waiting\ntogether");
+        }
+    }
+
+    @Test
+    void missesOfAPageRememberedUncacheableRunInPhpSideBySideUncoalesced() throws Exception {
+        String url = "/cache.php?id=hitformiss&together=1"; // no head before the wait
+        assertThat(php.get(url, "X-Round", "first").body()).isEqualTo("together"); // alone: one of one
+        long coalesced = php.metric("edge_response_cache_coalesced_total");
+        List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            responses.add(php.getAsync(url, "X-Round", "second", "X-Together", "3"));
+        }
+        for (CompletableFuture<HttpResponse<String>> response : responses) {
+            assertThat(response.get().statusCode()).isEqualTo(200);
+            assertThat(response.get().body()).isEqualTo("together");
+        }
+        assertThat(php.metric("edge_response_cache_coalesced_total")).isEqualTo(coalesced);
+    }
+
+    @Test
+    void aPageThatBecomesCacheableIsStoredAgain() throws Exception {
+        String url = url("becomes", "public, max-age=60", "&ccfrom=2"); // no Cache-Control on the first run
+        assertThat(php.get(url).body()).isEqualTo(body("becomes", 1));
+        assertThat(php.get(url).body()).isEqualTo(body("becomes", 2));
+        assertThat(php.get(url).body()).isEqualTo(body("becomes", 2));
+        assertThat(php.runs("becomes")).isEqualTo(2);
+    }
+
+    @Test
     void varyAcceptEncodingKeepsTwoVariants() throws Exception {
         String url = url("vary", "public, max-age=60", "&vary=Accept-Encoding");
         for (int i = 0; i < 3; i++) {
