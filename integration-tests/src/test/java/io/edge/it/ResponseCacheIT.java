@@ -99,6 +99,23 @@ class ResponseCacheIT {
     }
 
     @Test
+    void aHeadMissCarriesTheContentLengthTheGetHas() throws Exception {
+        String cacheable = url("headlength", "public, max-age=60", "");
+        String length = Integer.toString(body("headlength", 1).length());
+        HttpResponse<String> miss = php.send("HEAD", cacheable);
+        assertThat(miss.statusCode()).isEqualTo(200);
+        assertThat(miss.headers().firstValue("content-length")).contains(length);
+        assertThat(php.send("HEAD", cacheable).headers().firstValue("content-length")).contains(length); // a hit
+        // not storable: every HEAD is a miss, sent to PHP as the GET it would answer
+        String uncacheable = url("headlength-none", null, "");
+        assertThat(php.send("HEAD", uncacheable).headers().firstValue("content-length"))
+                .contains(Integer.toString(body("headlength-none", 1).length()));
+        HttpResponse<String> get = php.get(uncacheable);
+        assertThat(get.body()).isEqualTo(body("headlength-none", 2));
+        assertThat(get.headers().firstValue("content-length")).contains(Integer.toString(get.body().length()));
+    }
+
+    @Test
     void concurrentMissesOfAPageThatCannotBeStoredRunInPhpSideBySideOnceItsHeadIsIn() throws Exception {
         // PHP sends its head (no Cache-Control) at once, then waits until three runs are running: on the
         // first run alone for its bound, if the others are held behind it.

@@ -409,6 +409,11 @@ public final class FastCgiResponder implements Responder {
         private ByteBuf heldBody;
         /** The body length the backend's head declared for the client, -1 for none (or no body to send). */
         private long declaredLength = -1;
+        /**
+         * Body bytes that came with {@link #heldHead} for a HEAD client whose backend was asked a GET (the
+         * response cache's, as nginx's proxy_cache_convert_head): dropped, but counted for its Content-Length.
+         */
+        private long headBodyLength;
         /** Body bytes passed on to the client, never more than {@link #declaredLength}. */
         private long relayed;
         /** The backend sent more body than it declared; the excess was dropped. */
@@ -536,9 +541,15 @@ public final class FastCgiResponder implements Responder {
             ByteBuf body = heldBody != null ? heldBody : Unpooled.EMPTY_BUFFER;
             heldBody = null;
             HttpHeaders headers = head.headers();
-            if (!exchange.isHead() && hasBody(head.status()) && !HttpUtil.isContentLengthSet(head)
+            if (hasBody(head.status()) && !HttpUtil.isContentLengthSet(head)
                     && !headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
-                headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+                if (!exchange.isHead()) {
+                    headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+                } else if (HttpMethod.GET.equals(request.method())) {
+                    // A HEAD the backend saw as a GET: the length the GET gets, as a cached HEAD answer has it. A
+                    // HEAD passed on as HEAD brings no body (PHP drops it), so there is no length to tell.
+                    headers.set(HttpHeaderNames.CONTENT_LENGTH, headBodyLength);
+                }
             }
             completeResponse(exchange.writeAndFlush(new DefaultFullHttpResponse(head.protocolVersion(),
                     head.status(), body, headers, EmptyHttpHeaders.INSTANCE)));
@@ -597,6 +608,9 @@ public final class FastCgiResponder implements Responder {
         public void onBody(ByteBuf chunk) {
             if (tap != null) {
                 tap.onBody(chunk);
+            }
+            if (heldHead != null && exchange.isHead()) {
+                headBodyLength += chunk.readableBytes();
             }
             if (takenOver || redirected || exchange.isHead() || !exchange.clientChannel().isActive()) {
                 chunk.release();
