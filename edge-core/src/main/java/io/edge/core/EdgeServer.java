@@ -94,6 +94,7 @@ public final class EdgeServer implements AutoCloseable {
                 .option(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new HttpChannelInitializer(context));
+        context.limitAccepting(bootstrap); // the allocator and first handler of every listener
         try {
             applyServer(server, bindNew(server.listen()));
         } catch (InterruptedException | IOException | RuntimeException e) {

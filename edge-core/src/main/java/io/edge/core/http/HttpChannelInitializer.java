@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
  * No {@code HttpServerExpectContinueHandler}: it answers {@code 100 Continue} as soon as a request head is read,
  * before validation and in the middle of an earlier pipelined response. The exchange sends it instead, when its
  * responder first asks for the body ({@link ServerExchange#readBody}).
- * At {@code max-connections} the listeners stop accepting ({@link HttpServerContext#admit}); one accepted
- * beyond it all the same is closed at once.
+ * At {@code max-connections} the listeners stop accepting before they take one more ({@link AcceptLimit}); a
+ * connection that arrives here once the server drains is closed at once.
  */
 public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
 
@@ -36,8 +36,7 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
     protected void initChannel(Channel clientChannel) {
         ServerSettings settings = server.settings(); // a reload's, for connections accepted after it
         if (!server.admit(clientChannel)) {
-            LOG.debug("closing {}: max-connections {} reached, or draining", clientChannel.remoteAddress(),
-                    settings.maxConnections());
+            LOG.debug("closing {}: draining", clientChannel.remoteAddress());
             clientChannel.close();
             return;
         }

@@ -3,12 +3,18 @@ package io.edge.core.http;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
 import io.edge.core.route.Router;
+import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.group.ChannelGroup;
+import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -29,10 +35,25 @@ public final class HttpServerContext {
     private volatile AccessLog accessLog;
     private final ChannelGroup connections;
     private volatile boolean draining;
-    /** The listening channels, whose accepting {@link #admit} pauses at {@code max-connections}. */
+    /** The listening channels, whose accepting pauses at {@code max-connections} ({@link #admitAccepted}). */
     private final List<Channel> listeners = new CopyOnWriteArrayList<>();
     /** Whether the listeners were paused last: a closing connection then asks to resume. */
     private volatile boolean acceptPaused;
+    /**
+     * Connections accepted and not closed yet: counted on the accept loop as each is accepted ({@link #admitAccepted}),
+     * uncounted by {@link #releaseSlot} on its own loop as it closes.
+     */
+    private final AtomicInteger open = new AtomicInteger();
+    /** Connections accepted by the accept loop's current read and not yet passed to {@link #admitAccepted}. */
+    private int acceptedUnseen;
+    /** Connections accepted at the limit all the same, oldest first, waiting for a slot (accept loop only). */
+    private final ArrayDeque<HeldConnection> held = new ArrayDeque<>();
+    /** A counted connection closed: its slot is free; accepting resumes if the limit had paused it. */
+    private final ChannelFutureListener releaseSlot = closed -> {
+        if (open.decrementAndGet() < settings.maxConnections() && acceptPaused) {
+            updateAccepting();
+        }
+    };
     private final LongAdder accepted = new LongAdder();
     private final LongAdder refused = new LongAdder();
     /** Times the listeners were paused at max-connections (on the accept loop). */
@@ -94,33 +115,87 @@ public final class HttpServerContext {
     }
 
     /**
-     * Takes {@code clientChannel} as one of the server's connections, or refuses it (false: the caller closes it)
-     * when {@code max-connections} are open already or the server drains. At the limit the listeners stop
-     * accepting, as HAProxy's {@code maxconn} and nginx's {@code worker_connections} do: new clients wait in the
-     * listen backlog, not reset, until a connection closes. One accepted meanwhile (up to a read's worth of
-     * accepts) is still refused.
+     * Makes {@code bootstrap}'s listeners accept no connection beyond {@code max-connections} ({@link AcceptLimit}):
+     * at the limit they stop accepting, as HAProxy's {@code maxconn} and nginx's {@code worker_connections} do, and new
+     * clients wait in the listen backlog, not reset, until a connection closes. The limit is shared by every listener
+     * {@link #addListener added}; all must be served by one accept loop.
+     */
+    public void limitAccepting(ServerBootstrap bootstrap) {
+        bootstrap.option(ChannelOption.RECVBUF_ALLOCATOR, new AcceptLimit.Allocator(this))
+                .handler(new AcceptLimit.Admission(this));
+    }
+
+    /** A listener's read begins (accept loop): none of its accepts is counted yet. */
+    void acceptReadStarted() {
+        acceptedUnseen = 0;
+    }
+
+    /** A listener's read accepted {@code count} connections, not yet passed to {@link #admitAccepted} (accept loop). */
+    void acceptedInRead(int count) {
+        acceptedUnseen += count;
+    }
+
+    /** Whether a listener's read may accept one more connection (accept loop). */
+    boolean mayAcceptMore() {
+        return open.get() + acceptedUnseen < settings.maxConnections() && !draining;
+    }
+
+    /**
+     * Takes {@code clientChannel}, just accepted by {@code listener}, on to its loop, counted as open until it closes
+     * (the connection that reaches the limit stops the listeners then and there, in the read that accepted it); or,
+     * at the limit already, holds it until a slot frees; or closes it when the server drains. Runs on the accept loop.
+     *
+     * <p>At the limit a listener may still accept one: the accept loop handles every listener the kernel reported
+     * ready in one wake-up, and Netty's read accepts before it asks whether to go on, so the other listeners of the
+     * wake-up in which the limit was reached take one each (and a reload may lower the limit below the count). Such a
+     * connection waits unregistered, as it would have in the backlog, and is the first to take a freed slot.
+     */
+    void admitAccepted(ChannelHandlerContext listener, Channel clientChannel) {
+        acceptedUnseen = Math.max(0, acceptedUnseen - 1);
+        if (draining) {
+            refused.increment();
+            clientChannel.unsafe().closeForcibly(); // not registered yet: as Netty's acceptor closes one it cannot register
+        } else if (open.get() >= settings.maxConnections()) {
+            held.add(new HeldConnection(listener, clientChannel));
+            decideAccepting();
+        } else {
+            passOn(listener, clientChannel);
+            if (open.get() >= settings.maxConnections()) {
+                decideAccepting();
+            }
+        }
+    }
+
+    /** Counts {@code clientChannel} as open and passes it to Netty's acceptor, which registers it with its loop. */
+    private void passOn(ChannelHandlerContext listener, Channel clientChannel) {
+        open.incrementAndGet();
+        accepted.increment();
+        // A connection whose registration fails (its loop is shutting down) is closed without its close future:
+        // it stays counted, which matters no more then.
+        clientChannel.closeFuture().addListener(releaseSlot);
+        listener.fireChannelRead(clientChannel);
+    }
+
+    /** A connection accepted at the limit, not registered, waiting for a slot ({@link #admitAccepted}). */
+    private record HeldConnection(ChannelHandlerContext listener, Channel clientChannel) {
+    }
+
+    /**
+     * Takes {@code clientChannel}, counted by {@link #admitAccepted}, as one of the server's connections (for the drain
+     * at shutdown), or refuses it (false: the caller closes it) when the server began to drain since.
      */
     boolean admit(Channel clientChannel) {
-        if (connections.size() >= settings.maxConnections() || draining) {
+        if (draining) {
             refused.increment();
             return false;
         }
-        accepted.increment();
-        connections.add(clientChannel); // removed by the group when it closes, before the listener below runs
-        if (connections.size() >= settings.maxConnections()) {
-            updateAccepting();
-        }
-        clientChannel.closeFuture().addListener(closed -> {
-            if (acceptPaused) {
-                updateAccepting();
-            }
-        });
+        connections.add(clientChannel); // removed by the group when it closes
         return true;
     }
 
     /**
-     * The server's listening channels: paused and resumed by {@link #admit} (their accept loop decides, one
-     * decision at a time, from the count then).
+     * The server's listening channels: paused and resumed by the count of open connections (their accept loop
+     * decides, one decision at a time, from the count then).
      */
     public void addListener(Channel listener) {
         listeners.add(listener);
@@ -141,39 +216,52 @@ public final class HttpServerContext {
         return Collections.unmodifiableList(listeners);
     }
 
-    /**
-     * Pauses or resumes every listener from the count of connections, in one task on their accept loop (EdgeServer
-     * gives every listener the same one-thread group, so {@link #acceptPaused} is theirs). No lost wake-up: a pause
-     * first says so and then counts again, while a closing connection first leaves the group and then looks at the
-     * flag, so one of them sees the other.
-     */
+    /** Pauses or resumes every listener from the count of open connections, in a task on their accept loop. */
     private void updateAccepting() {
         if (listeners.isEmpty()) {
             return;
         }
-        listeners.get(0).eventLoop().execute(() -> {
-            if (connections.size() >= settings.maxConnections()) {
-                if (!acceptPaused) {
-                    pauses++; // only this loop writes it
-                }
-                acceptPaused = true;
-                for (Channel listener : listeners) {
-                    if (listener.config().isAutoRead()) {
-                        listener.config().setAutoRead(false);
-                        logPause(listener);
-                    }
-                }
-                if (connections.size() >= settings.maxConnections()) {
-                    return;
-                }
+        listeners.get(0).eventLoop().execute(this::decideAccepting);
+    }
+
+    /**
+     * Pauses every listener at the limit, resumes them below it. Runs on their accept loop (EdgeServer gives every
+     * listener the same one-thread group, so {@link #acceptPaused} is theirs). A listener paused from within its own
+     * read stops there, and one resumed reports the connections waiting in its backlog at once (epoll is level
+     * triggered). No lost wake-up: a pause first says so and then counts again, while a closing connection first
+     * leaves the count and then looks at the flag, so one of them sees the other.
+     */
+    private void decideAccepting() {
+        HeldConnection next;
+        while ((open.get() < settings.maxConnections() || draining) && (next = held.poll()) != null) {
+            if (draining || !next.listener().channel().isRegistered()) { // a reload closed its listener
+                refused.increment();
+                next.clientChannel().unsafe().closeForcibly();
+            } else {
+                passOn(next.listener(), next.clientChannel());
             }
+        }
+        if (open.get() >= settings.maxConnections()) {
+            if (!acceptPaused) {
+                pauses++; // only this loop writes it
+            }
+            acceptPaused = true;
             for (Channel listener : listeners) {
-                if (!listener.config().isAutoRead()) {
-                    listener.config().setAutoRead(true);
+                if (listener.config().isAutoRead()) {
+                    listener.config().setAutoRead(false);
+                    logPause(listener);
                 }
             }
-            acceptPaused = false;
-        });
+            if (open.get() >= settings.maxConnections()) {
+                return;
+            }
+        }
+        for (Channel listener : listeners) {
+            if (!listener.config().isAutoRead()) {
+                listener.config().setAutoRead(true);
+            }
+        }
+        acceptPaused = false;
     }
 
     /**
@@ -195,7 +283,7 @@ public final class HttpServerContext {
     }
 
     public ConnectionStats connectionStats() {
-        return new ConnectionStats(connections.size(), settings.maxConnections(), !acceptPaused && !draining,
+        return new ConnectionStats(open.get(), settings.maxConnections(), !acceptPaused && !draining,
                 accepted.sum(), refused.sum(), pauses);
     }
 
@@ -212,8 +300,12 @@ public final class HttpServerContext {
         return draining;
     }
 
-    /** From now on every response closes its connection; idle connections are closed by the caller. */
+    /**
+     * From now on every response closes its connection, and connections held at the limit close; idle connections
+     * are closed by the caller.
+     */
     public void startDraining() {
         draining = true;
+        updateAccepting();
     }
 }

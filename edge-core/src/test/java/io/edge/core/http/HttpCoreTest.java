@@ -76,6 +76,77 @@ class HttpCoreTest {
     }
 
     @Test
+    void atMaxConnectionsEveryClientInTheBacklogIsServedOneFreedSlotAtATimeAndNoneIsReset() throws Exception {
+        // Held connections send nothing: waiting for a first request, they are never closed to make room.
+        InetSocketAddress address = start(TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(60)), 3));
+        List<RawHttpClient> held = connect(address, 3);
+        List<RawHttpClient> waiting = connect(address, 10);
+        try {
+            for (int i = 0; i < waiting.size(); i++) {
+                waiting.get(i).send("GET /w" + i + " HTTP/1.1\r\nHost: a\r\n\r\n");
+            }
+            // One slot frees at a time: a held connection closes, then each served client in turn. The backlog is
+            // first in, first out, so the client that connected first among those waiting is the one taken.
+            for (int i = 0; i < waiting.size(); i++) {
+                (i < held.size() ? held.get(i) : waiting.get(i - held.size())).close();
+                assertThat(answer(waiting.get(i))).as("client %d of the backlog", i).isEqualTo("200 /w" + i + "? body=0");
+            }
+            assertThat(server.connectionsLine()).contains(" accepted=13 refused=0 ");
+        } finally {
+            closeAll(held);
+            closeAll(waiting);
+        }
+    }
+
+    @Test
+    void theLimitIsSharedByEveryListenerAndABacklogOnAnotherListenerWaitsToo() throws Exception {
+        ServerSettings two = new ServerSettings(List.of(new InetSocketAddress("127.0.0.1", 0),
+                new InetSocketAddress("127.0.0.2", 0)), 1, 2, TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(60)),
+                null, Path.of(System.getProperty("java.io.tmpdir")));
+        start(two);
+        List<RawHttpClient> held = connect(server.boundAddresses().get(0), 2);
+        List<RawHttpClient> waiting = connect(server.boundAddresses().get(1), 6);
+        try {
+            for (int i = 0; i < waiting.size(); i++) {
+                waiting.get(i).send("GET /w" + i + " HTTP/1.1\r\nHost: a\r\n\r\n");
+            }
+            for (int i = 0; i < waiting.size(); i++) {
+                (i < held.size() ? held.get(i) : waiting.get(i - held.size())).close();
+                assertThat(answer(waiting.get(i))).as("client %d of the second listener's backlog", i)
+                        .isEqualTo("200 /w" + i + "? body=0");
+            }
+            assertThat(server.connectionsLine()).contains(" accepted=8 refused=0 ");
+        } finally {
+            closeAll(held);
+            closeAll(waiting);
+        }
+    }
+
+    private static List<RawHttpClient> connect(InetSocketAddress address, int count) throws Exception {
+        List<RawHttpClient> clients = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            clients.add(new RawHttpClient(address));
+        }
+        return clients;
+    }
+
+    private static void closeAll(List<RawHttpClient> clients) throws Exception {
+        for (RawHttpClient client : clients) {
+            client.close();
+        }
+    }
+
+    /** "status body" of the next response, or how the connection ended without one (a reset, an end of stream). */
+    private static String answer(RawHttpClient client) {
+        try {
+            RawHttpClient.Response response = client.read();
+            return response.status() + " " + response.text();
+        } catch (java.io.IOException e) {
+            return "no response: " + e;
+        }
+    }
+
+    @Test
     void keepAliveZeroAnswersOneRequestPerConnectionAndSaysSo() throws Exception {
         ServerSettings.HttpTimeouts noKeepAlive = new ServerSettings.HttpTimeouts(Duration.ofSeconds(10),
                 Duration.ofSeconds(60), Duration.ZERO, Duration.ofSeconds(30), Duration.ofSeconds(5));
