@@ -43,6 +43,7 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         ServerSettings.HttpLimits limits = settings.limits();
         ServerSettings.HttpTimeouts timeouts = settings.timeouts();
         RequestTimeouts requestTimeouts = new RequestTimeouts(timeouts.requestHead(), timeouts.body(), timeouts.keepAlive());
+        requestTimeouts.trackIdleIn(server.idleConnections(clientChannel.eventLoop()));
         HttpDecoderConfig decoder = new HttpDecoderConfig()
                 .setMaxInitialLineLength(limits.requestLine())
                 .setMaxHeaderSize(limits.headerBlock())

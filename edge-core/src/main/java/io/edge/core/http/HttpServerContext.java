@@ -8,11 +8,14 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.group.ChannelGroup;
 import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -54,6 +57,10 @@ public final class HttpServerContext {
             updateAccepting();
         }
     };
+    /** The idle kept-alive connections of each client loop, closed oldest first to make room at the limit. */
+    private final Map<EventLoop, IdleConnections> idle = new ConcurrentHashMap<>();
+    /** Paused at the limit with no idle connection to close: the next one to become idle is ({@link #closeIdle}). */
+    private volatile boolean idleWanted;
     private final LongAdder accepted = new LongAdder();
     private final LongAdder refused = new LongAdder();
     /** Times the listeners were paused at max-connections (on the accept loop). */
@@ -242,7 +249,8 @@ public final class HttpServerContext {
             }
         }
         if (open.get() >= settings.maxConnections()) {
-            if (!acceptPaused) {
+            boolean wasPaused = acceptPaused;
+            if (!wasPaused) {
                 pauses++; // only this loop writes it
             }
             acceptPaused = true;
@@ -253,6 +261,9 @@ public final class HttpServerContext {
                 }
             }
             if (open.get() >= settings.maxConnections()) {
+                if (!wasPaused || !held.isEmpty()) {
+                    closeIdle(); // clients wait (or are likely to): make room
+                }
                 return;
             }
         }
@@ -262,6 +273,66 @@ public final class HttpServerContext {
             }
         }
         acceptPaused = false;
+        idleWanted = false;
+    }
+
+    /** The idle connections of {@code loop}, linked and unlinked by their {@link RequestTimeouts}. */
+    IdleConnections idleConnections(EventLoop loop) {
+        return idle.computeIfAbsent(loop, l -> new IdleConnections(l, this));
+    }
+
+    /** Whether an idle connection is wanted to make room: paused at the limit, none was idle. Any thread. */
+    boolean wantsIdle() {
+        return idleWanted;
+    }
+
+    /** A connection became idle while {@link #wantsIdle}. Any thread. */
+    void idleAppeared() {
+        onAcceptLoop(() -> {
+            if (idleWanted) {
+                closeIdle();
+            }
+        });
+    }
+
+    /** The idle connection {@link #closeIdle} asked to close was no longer idle. Any thread. */
+    void idleGone() {
+        onAcceptLoop(this::closeIdle);
+    }
+
+    private void onAcceptLoop(Runnable task) {
+        if (!listeners.isEmpty()) {
+            listeners.get(0).eventLoop().execute(task);
+        }
+    }
+
+    /**
+     * At the limit, closes the kept-alive connection idle longest, on its own loop, to make room for a client waiting
+     * in the backlog, as nginx closes its reusable connections when it runs out; one per pause of the listeners (the
+     * connection the freed slot takes pauses them again, and so on while clients wait). With none idle, the next to
+     * become idle is closed. A connection in the middle of a request or a response is never closed. Runs on the
+     * accept loop. No lost wake-up: this says it wants one and then looks, while a connection becoming idle shows
+     * itself and then looks whether one is wanted.
+     */
+    private void closeIdle() {
+        if (!acceptPaused || draining) {
+            idleWanted = false;
+            return;
+        }
+        idleWanted = true;
+        IdleConnections longest = null;
+        long longestSince = 0;
+        for (IdleConnections loopIdle : idle.values()) {
+            long since = loopIdle.oldestIdleSince();
+            if (since != IdleConnections.NONE && (longest == null || since - longestSince < 0)) {
+                longest = loopIdle;
+                longestSince = since;
+            }
+        }
+        if (longest != null) {
+            idleWanted = false;
+            longest.loop().execute(longest::closeOldest);
+        }
     }
 
     /**

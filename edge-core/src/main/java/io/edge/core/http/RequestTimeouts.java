@@ -17,6 +17,8 @@ import java.util.function.BooleanSupplier;
  *   WAITING --first byte--> HEAD --head decoded--> BUSY --exchange done, keep-alive--> WAITING (HEAD if the
  *                                                       decoder already holds part of the next head)
  *   WAITING: a new connection waits {@code requestHead}, a kept-alive one {@code keepAlive}; expiry closes quietly.
+ *            A kept-alive one is listed in its loop's {@link IdleConnections} meanwhile (from when its last response
+ *            is out): at {@code max-connections} the server may close it early, as quietly.
  *   HEAD:    part of a request head arrived; expiry answers 408 and closes (slowloris).
  *   BUSY:    an exchange is running; its writes are watched by the write timeout instead.
  * </pre>
@@ -63,6 +65,13 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
     private ChannelFuture responseEnd;
     /** Whether the decoder holds part of a request (bytes of the next head that came with or after the last one). */
     private BooleanSupplier midRequest = () -> false;
+    /** Where this connection is listed while its keep-alive wait runs ({@link #trackIdleIn}), or null. */
+    private IdleConnections idleList;
+    /** Links of {@link #idleList}'s list, and when this connection joined it; its list's alone. */
+    RequestTimeouts idlePrevious;
+    RequestTimeouts idleNext;
+    boolean idleLinked;
+    long idleSince;
 
     RequestTimeouts(Duration requestHead, Duration body, Duration keepAlive) {
         this.requestHeadNanos = requestHead.toNanos();
@@ -87,6 +96,7 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
             deadline = now() + bodyNanos; // the timer, when it fires, re-arms for it
         } else if (state == State.WAITING && msg instanceof ByteBuf buf && buf.isReadable()) {
             state = State.HEAD;
+            notIdle();
             long headDeadline = now() + requestHeadNanos;
             ctx.fireChannelRead(msg);
             if (state == State.HEAD) {
@@ -112,6 +122,7 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        notIdle();
         if (timer != null) {
             timer.cancel(false);
             timer = null;
@@ -131,6 +142,30 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
     /** A whole request head was decoded: the exchange takes over. */
     void headReceived() {
         state = State.BUSY;
+        notIdle();
+    }
+
+    /**
+     * Lists this connection in {@code idle} while its keep-alive wait runs: a connection between requests, its last
+     * response out, no part of a request read. The server may then close it ({@link #closeIdle}) to make room.
+     */
+    void trackIdleIn(IdleConnections idle) {
+        this.idleList = idle;
+    }
+
+    /**
+     * Closes the connection, idle, to free its slot for a waiting client: quietly, as the end of its keep-alive wait
+     * does (nginx closes its idle keep-alive connections so when it runs out of them).
+     */
+    void closeIdle() {
+        notIdle();
+        ctx.close();
+    }
+
+    private void notIdle() {
+        if (idleLinked) {
+            idleList.remove(this);
+        }
     }
 
     /** A request head announced a body (a length or chunks); it is read from now on. */
@@ -188,9 +223,14 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
         if (responseEnd == null || responseEnd.isDone()) {
             if (midRequest.getAsBoolean()) {
                 state = State.HEAD; // part of the next head came with or during the last request
+                notIdle();
                 arm(now() + requestHeadNanos);
             } else {
-                arm(now() + keepAliveNanos);
+                long now = now();
+                arm(now + keepAliveNanos);
+                if (idleList != null && !idleLinked && responseEnd != null) { // kept alive, not new
+                    idleList.add(this, now);
+                }
             }
         } else if (timer != null) {
             timer.cancel(false);

@@ -1,0 +1,91 @@
+package io.edge.core.http;
+
+import io.netty.channel.EventLoop;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The kept-alive connections of one event loop that wait for their next request with nothing in flight, oldest idle
+ * first: those closed to make room at {@code max-connections} (nginx's reusable connections, drained by
+ * {@code ngx_drain_connections}). An intrusive list through {@link RequestTimeouts}, which links a connection as its
+ * keep-alive wait starts and unlinks it as the next request's first byte arrives or it closes: no allocation and no
+ * lock per request.
+ *
+ * <p>The list is its loop's alone. Other threads see only {@link #oldestIdleSince}, so the accept loop can pick the
+ * loop whose oldest idle connection waited longest; it is written only when the list's first connection changes
+ * (an ordered store, no fence, but for a list that was empty).
+ */
+final class IdleConnections {
+
+    /** {@link #oldestIdleSince} of an empty list. */
+    static final long NONE = Long.MIN_VALUE;
+
+    private final EventLoop loop;
+    private final HttpServerContext server;
+    private RequestTimeouts oldest;
+    private RequestTimeouts newest;
+    private final AtomicLong oldestIdleSince = new AtomicLong(NONE);
+
+    IdleConnections(EventLoop loop, HttpServerContext server) {
+        this.loop = loop;
+        this.server = server;
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    /** When the oldest idle connection became idle (its loop's ticker), or {@link #NONE}. Any thread. */
+    long oldestIdleSince() {
+        return oldestIdleSince.get();
+    }
+
+    /** {@code connection} became idle at {@code now}: it goes last. On the loop; not linked yet. */
+    void add(RequestTimeouts connection, long now) {
+        connection.idleSince = now;
+        connection.idlePrevious = newest;
+        connection.idleNext = null;
+        connection.idleLinked = true;
+        if (newest == null) {
+            oldest = connection;
+            oldestIdleSince.set(now); // a full store: then wantsIdle() below cannot miss HttpServerContext.closeIdle
+        } else {
+            newest.idleNext = connection;
+        }
+        newest = connection;
+        if (server.wantsIdle()) {
+            server.idleAppeared();
+        }
+    }
+
+    /** {@code connection}, linked, is busy again or closed. On the loop. */
+    void remove(RequestTimeouts connection) {
+        RequestTimeouts previous = connection.idlePrevious;
+        RequestTimeouts next = connection.idleNext;
+        if (previous == null) {
+            oldest = next;
+            oldestIdleSince.lazySet(next == null ? NONE : next.idleSince);
+        } else {
+            previous.idleNext = next;
+        }
+        if (next == null) {
+            newest = previous;
+        } else {
+            next.idlePrevious = previous;
+        }
+        connection.idlePrevious = null;
+        connection.idleNext = null;
+        connection.idleLinked = false;
+    }
+
+    /**
+     * Closes the connection idle longest, to free its slot (the accept loop asked). If none is left (it got a request
+     * or closed meanwhile), tells the server, which looks again.
+     */
+    void closeOldest() {
+        if (oldest == null) {
+            server.idleGone();
+        } else {
+            oldest.closeIdle(); // unlinks it as it closes
+        }
+    }
+}
