@@ -15,7 +15,9 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -271,6 +273,29 @@ class FastCgiIT {
             Files.delete(inside);
             Files.delete(escape);
         }
+    }
+
+    /**
+     * The file goes out with the script's Content-Type, as nginx's; PHP's default when the script set none (also
+     * after a bare header_remove, which php8.2-fpm undoes); the file name's when the script sent none or an empty one.
+     */
+    @Test
+    void anXAccelRedirectFileHasTheScriptsContentType() throws Exception {
+        Map<String, String> expected = new LinkedHashMap<>();
+        expected.put("pdf", "application/pdf");
+        expected.put("default", "text/html; charset=UTF-8");
+        expected.put("removed", "text/html; charset=UTF-8");
+        expected.put("set-then-removed", "text/plain; charset=utf-8");
+        expected.put("empty", "text/plain; charset=utf-8");
+        for (Map.Entry<String, String> e : expected.entrySet()) {
+            HttpResponse<String> response = get("/accel-type.php?t=" + e.getKey());
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo("a document PHP decided to hand out\n");
+            assertThat(response.headers().allValues("content-type")).as(e.getKey()).containsExactly(e.getValue());
+        }
+        HttpResponse<String> range = get("/accel-type.php?t=pdf", "Range", "bytes=0-9");
+        assertThat(range.statusCode()).isEqualTo(206);
+        assertThat(range.headers().allValues("content-type")).containsExactly("application/pdf");
     }
 
     @Test

@@ -128,6 +128,17 @@ final class PhpScripts {
                 <?php
                 header('X-Accel-Redirect: /private/doc.txt');
                 """);
+        // The type an X-Accel-Redirect file goes out with, for each way a script can set or remove its own.
+        write(root, "accel-type.php", """
+                <?php
+                switch ($_GET['t'] ?? '') {
+                    case 'pdf': header('Content-Type: application/pdf'); break;
+                    case 'empty': header('Content-Type:'); break;
+                    case 'set-then-removed': header('Content-Type: application/pdf'); header_remove('Content-Type'); break;
+                    case 'removed': header_remove('Content-Type'); break;
+                }
+                header('X-Accel-Redirect: /private/doc.txt');
+                """);
         write(root, "index.php", """
                 <?php
                 header('Content-Type: text/plain');

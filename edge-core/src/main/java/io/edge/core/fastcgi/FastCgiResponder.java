@@ -782,9 +782,12 @@ public final class FastCgiResponder implements Responder {
         }
     }
 
-    /** Backend headers kept when the static path sends an X-Sendfile file. */
-    private static final List<String> PASS_THROUGH = List.of("Content-Disposition", "Cache-Control", "Expires",
-            "Set-Cookie", "Content-Language", "Vary");
+    /**
+     * Backend headers kept when the static path sends an X-Sendfile file. Content-Type is the file's type unless
+     * empty (then the static path's, from the file name), as nginx keeps an upstream's type over X-Accel-Redirect.
+     */
+    private static final List<String> PASS_THROUGH = List.of("Content-Type", "Content-Disposition", "Cache-Control",
+            "Expires", "Set-Cookie", "Content-Language", "Vary");
 
     private static String stripLeadingSlashes(String uri) {
         int i = 0;

@@ -422,7 +422,9 @@ public final class StaticResponder implements Responder {
      * backend. Links are followed, but only a file whose real path (that of the file opened:
      * {@link OpenFile#realPath}, read without waiting) {@code within} accepts is sent; any other gets 403. The file
      * is opened first (off the loop where that could wait) and judged after, so no {@code realpath} runs on the
-     * event loop.
+     * event loop. A non-empty {@code Content-Type} among {@code passThrough} is the response's type (the parts'
+     * type in a multipart range answer) in place of the one from the file name, as nginx keeps an upstream's
+     * type over an {@code X-Accel-Redirect}; an empty one, or none, leaves the file name's.
      */
     public void sendFileWithin(Exchange exchange, Path file, HttpHeaders passThrough, Predicate<Path> within) {
         open(exchange, engine.open(file, true, bodyExpected(exchange)), openFile -> {
@@ -562,7 +564,7 @@ public final class StaticResponder implements Responder {
         return openFileChangeTime == OpenFile.CHANGE_TIME_UNKNOWN ? FileVersion.CHANGE_TIME_UNKNOWN : openFileChangeTime;
     }
 
-    private void serve(Exchange exchange, OpenFile file, String uriPath, HttpHeaders passThrough) {
+    private void serve(Exchange exchange, OpenFile file, String uriPath, HttpHeaders backendHeaders) {
         String etag = file.etag();
         long mtime = file.lastModifiedMillis();
         long size = file.size();
@@ -571,7 +573,11 @@ public final class StaticResponder implements Responder {
             file.release();
             return;
         }
-        String contentType = mimeTypes.forPath(uriPath);
+        String fileType = mimeTypes.forPath(uriPath);
+        String backendType = backendHeaders.get(HttpHeaderNames.CONTENT_TYPE);
+        String contentType = backendType == null || backendType.isEmpty() ? fileType : backendType;
+        HttpHeaders passThrough = backendHeaders.contains(HttpHeaderNames.CONTENT_TYPE)
+                ? new DefaultHttpHeaders().add(backendHeaders).remove(HttpHeaderNames.CONTENT_TYPE) : backendHeaders;
         HttpResponseStatus status;
         List<Piece> body;
         long contentLength;
@@ -624,7 +630,8 @@ public final class StaticResponder implements Responder {
                 }
                 if (contentCache != null && passThrough.isEmpty() && size <= contentCache.maxFileSize()
                         && contentCache.admit(path)) {
-                    keep(path, content, new ContentMetadata(version, etag, responseType, confined));
+                    // as the file is served by its own URI: with the type its name gives, not a backend's
+                    keep(path, content, new ContentMetadata(version, etag, fileType, confined));
                 }
                 // The buffer's ownership passes to the response, and with the write to the channel.
                 FullHttpResponse response = fullResponse(status, content);

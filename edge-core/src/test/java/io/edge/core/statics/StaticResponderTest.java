@@ -22,9 +22,11 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.FileRegion;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -228,6 +230,81 @@ class StaticResponderTest {
         } finally {
             ex.releaseAll();
         }
+    }
+
+    /** X-Sendfile / X-Accel-Redirect: the backend's Content-Type is the file's, as nginx carries it over. */
+    @Test
+    void aFileSentForABackendHasTheBackendsContentType() throws IOException {
+        FakeExchange whole = sendFor("/small.txt", "application/pdf");
+        try {
+            FullHttpResponse response = (FullHttpResponse) whole.messages.get(0);
+            assertThat(response.headers().getAll("Content-Type")).containsExactly("application/pdf");
+            assertThat(response.content().toString(StandardCharsets.US_ASCII)).isEqualTo("hello");
+        } finally {
+            whole.releaseAll();
+        }
+        FakeExchange big = sendFor("/big.txt", "application/pdf");
+        try {
+            assertThat(((HttpResponse) big.messages.get(0)).headers().getAll("Content-Type"))
+                    .containsExactly("application/pdf");
+            assertThat(big.body()).isEqualTo(BIG);
+        } finally {
+            big.releaseAll();
+        }
+        FakeExchange parts = sendFor("/big.txt", "application/pdf", "Range", "bytes=0-1,30-");
+        try {
+            HttpResponse head = (HttpResponse) parts.messages.get(0);
+            assertThat(head.headers().get("Content-Type")).startsWith("multipart/byteranges; boundary=");
+            assertThat(parts.body()).contains("Content-Type: application/pdf\r\nContent-Range: bytes 0-1/36")
+                    .doesNotContain("text/plain");
+        } finally {
+            parts.releaseAll();
+        }
+    }
+
+    /** A backend that sent no Content-Type, or an empty one, leaves the file name's. */
+    @Test
+    void aFileSentForABackendWithoutATypeHasItsOwn() {
+        for (String type : new String[] {null, ""}) {
+            FakeExchange ex = sendFor("/small.txt", type);
+            try {
+                assertThat(((HttpResponse) ex.messages.get(0)).headers().getAll("Content-Type"))
+                        .containsExactly("text/plain");
+            } finally {
+                ex.releaseAll();
+            }
+        }
+    }
+
+    /** The content cache keeps a file sent for a backend with its own type, not the backend's. */
+    @Test
+    void aFileSentForABackendIsCachedWithItsOwnType() throws IOException {
+        try (ContentCache contents = new ContentCache(new ContentCacheSettings(1 << 20, 1024, Duration.ofSeconds(5)))) {
+            responder = new StaticResponder(engine, new MimeTypes(Map.of("txt", "text/plain")), contents, Runnable::run);
+            sendFor("/small.txt", "application/pdf").releaseAll();
+            FakeExchange direct = run(HttpMethod.GET, "/small.txt");
+            try {
+                assertThat(((HttpResponse) direct.messages.get(0)).headers().getAll("Content-Type"))
+                        .containsExactly("text/plain");
+            } finally {
+                direct.releaseAll();
+            }
+        }
+    }
+
+    /** {@code path} as the FastCGI responder sends an X-Sendfile file, the backend having sent {@code type}. */
+    private FakeExchange sendFor(String path, String type, String... requestHeaders) {
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, path, "");
+        for (int i = 0; i < requestHeaders.length; i += 2) {
+            ex.request.headers().add(requestHeaders[i], requestHeaders[i + 1]);
+        }
+        HttpHeaders passThrough = new DefaultHttpHeaders();
+        if (type != null) {
+            passThrough.add("Content-Type", type);
+        }
+        responder.sendFileWithin(ex, root.resolve(path.substring(1)), passThrough, real -> true);
+        ex.channel.runPendingTasks();
+        return ex;
     }
 
     @Test
