@@ -47,8 +47,11 @@ final class SpooledBody {
     static final int HIGH_WATER = 1 << 20;
     static final int LOW_WATER = 256 * 1024;
 
-    /** The threads that write and read spool files: a slow disk holds up bodies, never an event loop. */
-    private static final ExecutorService THREADS =
+    /**
+     * The threads that write and read spool files (request bodies, and responses a client is slow to take:
+     * {@link ResponseSpool}): a slow disk holds up bodies, never an event loop.
+     */
+    static final ExecutorService THREADS =
             Executors.newFixedThreadPool(2, new DefaultThreadFactory("edge-body-spool", true));
 
     /** Pauses and resumes reading the client ({@link io.edge.core.http.Exchange#pauseBody}). */
@@ -308,9 +311,14 @@ final class SpooledBody {
 
     /** A new spool file in {@code dir}, open for reading and writing and already unlinked. */
     static FileChannel openUnlinked(Path dir) throws IOException {
+        return openUnlinked(dir, "edge-body-");
+    }
+
+    /** As {@link #openUnlinked(Path)}, its name (for the moment it has one) starting with {@code prefix}. */
+    static FileChannel openUnlinked(Path dir, String prefix) throws IOException {
         checkSpoolDir(dir);
         for (int attempt = 0; ; attempt++) {
-            Path path = dir.resolve("edge-body-" + Long.toUnsignedString(NAMES.nextLong()) + ".tmp");
+            Path path = dir.resolve(prefix + Long.toUnsignedString(NAMES.nextLong()) + ".tmp");
             FileChannel channel;
             try {
                 channel = FileChannel.open(path, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
