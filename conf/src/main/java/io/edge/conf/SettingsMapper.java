@@ -50,6 +50,8 @@ final class SettingsMapper {
     private static final String SOCKET_NAME = "php-fpm.sock";
     /** The longest shutdown drain: a day is past any deploy, and far from where deadlines in nanoseconds overflow. */
     private static final Duration MAX_DRAIN = Duration.ofDays(1);
+    /** A response's memory buffer at most: 64 MiB, so a typo (64 GiB) cannot promise memory per response. */
+    private static final long MAX_RESPONSE_BUFFER_MEMORY = 64L << 20;
 
     private final Problems problems;
     private final Path base;
@@ -415,6 +417,10 @@ final class SettingsMapper {
         BackendGroupSettings.Health passive = new BackendGroupSettings.Health(
                 health.integer("max-fails", 0, Integer.MAX_VALUE), health.duration("fail-timeout", false));
 
+        Section buffer = backend.section("response-buffer");
+        BackendGroupSettings.ResponseBuffer responseBuffer = new BackendGroupSettings.ResponseBuffer(
+                (int) buffer.bytes("memory", 0, MAX_RESPONSE_BUFFER_MEMORY), buffer.bytes("max-temp-file", 0, Long.MAX_VALUE));
+
         Section spawnSection = backend.section("spawn");
         boolean spawnEnabled = spawnSection.bool("enabled");
         Path command = spawnSection.path("command", base);
@@ -465,7 +471,7 @@ final class SettingsMapper {
             return null;
         }
         return new BackendGroupSettings(name, addresses, balance, maxConnections, waitQueue, backendTimeouts, reuse,
-                passive, spawn);
+                passive, spawn, responseBuffer);
     }
 
     List<SiteSettings> sites(Section edge, Set<String> backendNames) {

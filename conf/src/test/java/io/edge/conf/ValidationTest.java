@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
+import io.edge.fastcgi.BackendGroupSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -79,6 +80,31 @@ class ValidationTest {
                 tuple("edge.fastcgi.backend-defaults.addresses[0]", 4));
         assertThat(problems.get(0)).hasToString(dir.resolve("edge.conf")
                 + ":3: edge.fastcgi.backend-defaults.max-connections: -1 is out of range (expected: a whole number >= 1)");
+    }
+
+    @Test
+    void responseBufferingIsMappedAndItsSizesChecked() throws Exception {
+        BackendGroupSettings.ResponseBuffer defaults = new ConfigLoader().load(write(SITE
+                + "\nfastcgi.backends.php.addresses = [\"127.0.0.1:9000\"]")).backends().get("php").responseBuffer();
+        assertThat(defaults).isEqualTo(new BackendGroupSettings.ResponseBuffer(64 * 1024, 1L << 30));
+        BackendGroupSettings.ResponseBuffer set = new ConfigLoader().load(write(SITE
+                + "\nfastcgi.backends.php { addresses = [\"127.0.0.1:9000\"], response-buffer { memory = 8 KiB, "
+                + "max-temp-file = 0 } }")).backends().get("php").responseBuffer();
+        assertThat(set).isEqualTo(new BackendGroupSettings.ResponseBuffer(8192, 0));
+        List<ConfigProblem> problems = problems(SITE + """
+
+                fastcgi.backends.php {
+                  addresses = ["127.0.0.1:9000"]
+                  response-buffer { memory = 1 GiB,
+                    max-temp-file = lots }
+                }
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line).containsExactlyInAnyOrder(
+                tuple("edge.fastcgi.backends.php.response-buffer.memory", 5),
+                tuple("edge.fastcgi.backends.php.response-buffer.max-temp-file", 6));
+        assertThat(problems).filteredOn(p -> p.key().endsWith("memory")).singleElement().hasToString(
+                dir.resolve("edge.conf") + ":5: edge.fastcgi.backends.php.response-buffer.memory: \"1 GiB\" is out of "
+                + "range (expected: a size such as 16 MiB, from 0 to 67108864 bytes)");
     }
 
     @Test

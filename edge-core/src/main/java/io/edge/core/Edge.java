@@ -462,7 +462,8 @@ public final class Edge {
             g.supervisors.put(group.name(), supervisor);
         }
         return new BackendGroupSettings(group.name(), List.of(supervisor.socketAddress()), group.balance(),
-                group.maxConnections(), group.queue(), group.timeouts(), group.keepAlive(), group.health(), spawn);
+                group.maxConnections(), group.queue(), group.timeouts(), group.keepAlive(), group.health(), spawn,
+                group.responseBuffer());
     }
 
     /**
@@ -580,13 +581,14 @@ public final class Edge {
             BackendPool pool = g.pools.get(location.fastcgiBackend());
             if (location.cache()) {
                 FastCgiResponder fastCgi = new FastCgiResponder(location, site.root(), pool, staticResponder,
-                        group.timeouts(), waitStats.get(group.name()), probe, new ResponseCacheGate(g.responseCache),
+                        group.timeouts(), group.responseBuffer(), waitStats.get(group.name()), probe,
+                        new ResponseCacheGate(g.responseCache),
                         spoolDir());
                 return new PurgeResponder(fastCgi, g.responseCache, g.settings.cache().purgeAllow(),
                         g.settings.cache().purgeMarksStale());
             }
             return new FastCgiResponder(location, site.root(), pool, staticResponder, group.timeouts(),
-                    waitStats.get(group.name()), probe, null, spoolDir());
+                    group.responseBuffer(), waitStats.get(group.name()), probe, null, spoolDir());
         }
         if (location.handler() == LocationSettings.Handler.STATUS) {
             return new StatusResponder(this::statusLines, this::metrics, location.statusAllow());

@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
  * @param keepAlive       reuse of backend connections
  * @param health          passive health checking
  * @param spawn           a php-fpm that edge starts and supervises, or {@code null}
+ * @param responseBuffer  how much of a response its client is slow to take is held, so the backend is freed
  */
 public record BackendGroupSettings(
         String name,
@@ -29,11 +30,30 @@ public record BackendGroupSettings(
         Timeouts timeouts,
         KeepAlive keepAlive,
         Health health,
-        Spawn spawn) {
+        Spawn spawn,
+        ResponseBuffer responseBuffer) {
 
     public BackendGroupSettings {
         Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(responseBuffer, "responseBuffer");
         addresses = List.copyOf(addresses);
+    }
+
+    /**
+     * Response buffering (nginx's {@code fastcgi_buffering on}): the backend is read as fast as it sends, and what
+     * the client cannot take yet is held, so the worker is free when the script ends.
+     *
+     * @param memory      bytes of one response held in memory (beyond the client connection's own send buffer)
+     * @param maxTempFile bytes of one response held in a temporary file beyond that; past it, the backend is read
+     *                    only as fast as the client takes (0: no temporary file)
+     */
+    public record ResponseBuffer(int memory, long maxTempFile) {
+        public ResponseBuffer {
+            if (memory < 0 || maxTempFile < 0) {
+                throw new IllegalArgumentException("memory: " + memory + ", maxTempFile: " + maxTempFile
+                        + " (expected: >= 0)");
+            }
+        }
     }
 
     /** Address selection among those with a free slot. */

@@ -57,7 +57,9 @@ import org.slf4j.LoggerFactory;
  * Answers a FastCGI location: resolves the script (safe by default: it must be a regular file under the
  * root), reads the request body whole (in memory up to 64 KiB, beyond that in an unlinked temporary file:
  * {@link SpooledBody}), waits for a connection slot in the backend group's queue, then sends the body to the
- * backend and streams the response back to the client, paused while the client can't keep up.
+ * backend and streams the response back to the client. What the client can't take yet is held in order (memory,
+ * then a spool file: {@link ResponseSpool}, nginx's fastcgi_buffering) while the backend is read on, so its worker
+ * and connection are free at END_REQUEST however slowly the client reads; only a full spool pauses the backend.
  *
  * <pre>
  *   RESOLVE (from what the probe remembers; a path it does not is looked at on a probe thread, then back on the loop)
@@ -73,6 +75,9 @@ import org.slf4j.LoggerFactory;
  *            record--> WAIT again (twice at most); otherwise 502
  *   EXCHANGE --client gone--> the backend exchange drops the response until END_REQUEST, keeping its slot
  *            ({@link FcgiExchange#abort})
+ *   EXCHANGE --client not writable--> body into the spool, drained in order as the client takes it; spool full:
+ *            backend paused until it has room; END_REQUEST with the spool not empty: slot freed, the drain ends the
+ *            response; client gone or spool file failing: the spool (and its file) released
  * </pre>
  *
  * A request whose body was sent is never replayed, and neither is one that brought back any record (STDOUT,
@@ -107,6 +112,7 @@ public final class FastCgiResponder implements Responder {
     private final List<PathResolver> sendfileRoots;
     private final Path root;
     private final BackendGroupSettings.Timeouts timeouts;
+    private final BackendGroupSettings.ResponseBuffer responseBuffer;
     /** Resolution through the probe itself: on the loop only where the probe never waits, else a probe thread. */
     private final Resolvers anywhere;
     /** The same resolution from what the probe remembers only, for the event loop; null: the probe never waits. */
@@ -198,6 +204,7 @@ public final class FastCgiResponder implements Responder {
      * @param staticResponder answers existing files and directories when a front controller is configured
      * @param timeouts        the group's read timeout (backend silence once the request was sent) and write
      *                        timeout (backend not taking request body)
+     * @param responseBuffer  how much of a response its client is slow to take is held ({@link ResponseSpool})
      * @param waitStats       where the group's queue waits are counted
      * @param probe           how scripts, index files and front-controller paths are looked at, under the root
      *                        and the site's dotfile and link policy (Edge gives a {@link CachedFileProbe} over a
@@ -205,19 +212,21 @@ public final class FastCgiResponder implements Responder {
      * @param gate            what requests for scripts pass through (the response cache), {@code null} for none
      */
     public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
-                            BackendGroupSettings.Timeouts timeouts, WaitStats waitStats, ScriptResolver.FileProbe probe,
-                            ScriptGate gate) {
-        this(location, siteRoot, pool, staticResponder, timeouts, waitStats, probe, gate, DEFAULT_SPOOL_DIR);
+                            BackendGroupSettings.Timeouts timeouts, BackendGroupSettings.ResponseBuffer responseBuffer,
+                            WaitStats waitStats, ScriptResolver.FileProbe probe, ScriptGate gate) {
+        this(location, siteRoot, pool, staticResponder, timeouts, responseBuffer, waitStats, probe, gate,
+                DEFAULT_SPOOL_DIR);
     }
 
     /**
-     * As above, spooling request bodies larger than {@link #BUFFERED_BODY} to unlinked files in {@code spoolDir}
-     * (as nginx's client_body_temp_path).
+     * As above, spooling request bodies larger than {@link #BUFFERED_BODY}, and responses past the memory buffer, to
+     * unlinked files in {@code spoolDir} (as nginx's client_body_temp_path and fastcgi_temp_path).
      */
     public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
-                            BackendGroupSettings.Timeouts timeouts, WaitStats waitStats, ScriptResolver.FileProbe probe,
-                            ScriptGate gate, Path spoolDir) {
+                            BackendGroupSettings.Timeouts timeouts, BackendGroupSettings.ResponseBuffer responseBuffer,
+                            WaitStats waitStats, ScriptResolver.FileProbe probe, ScriptGate gate, Path spoolDir) {
         this.spoolDir = spoolDir;
+        this.responseBuffer = responseBuffer;
         Path root = location.root() != null ? location.root() : siteRoot;
         this.pool = pool;
         this.waitStats = waitStats;
@@ -418,6 +427,12 @@ public final class FastCgiResponder implements Responder {
         private long relayed;
         /** The backend sent more body than it declared; the excess was dropped. */
         private boolean overrun;
+        /** What the client could not take yet, in order; null until some of the body had to wait. */
+        private ResponseSpool spool;
+        /** A drain of {@link #spool} waits for the client to take more or for a read of the spool file. */
+        private boolean draining;
+        /** The backend's response ended with some of it still in {@link #spool}: the drain ends it. */
+        private boolean endAfterSpool;
 
         Call(Exchange exchange, ScriptResolver.Script script, HttpRequest request, ResponseTap tap, SpooledBody body) {
             this.exchange = exchange;
@@ -627,11 +642,110 @@ public final class FastCgiResponder implements Responder {
                 heldBody = heldBody == null ? chunk : append(heldBody, chunk);
                 return;
             }
-            exchange.write(new DefaultHttpContent(chunk)); // flushed when this read from the backend is done
-            if (!exchange.isWritable()) {
-                exchange.flush();
+            if ((spool == null || spool.isEmpty()) && exchange.isWritable()) {
+                exchange.write(new DefaultHttpContent(chunk)); // flushed when this read from the backend is done
+                if (!exchange.isWritable()) {
+                    exchange.flush();
+                    awaitClient();
+                }
+                return;
+            }
+            // The client can't take it now: held, in order, so the backend goes on and its worker is free once the
+            // script ends; the backend waits only once the spool is full (memory, then its file).
+            if (spool == null) {
+                spool = new ResponseSpool(clientChannel, responseBuffer.memory(), responseBuffer.maxTempFile(),
+                        spoolDir, this::spoolFailed, this::spoolHasRoom);
+            }
+            spool.add(chunk);
+            if (spool.isFull()) {
                 backend.pauseResponse();
-                exchange.onWritable(backend::resumeResponse);
+            }
+            awaitClient();
+        }
+
+        /** Drains the spool once the client can take more (at once if it can), unless a drain waits already. */
+        private void awaitClient() {
+            if (!draining) {
+                draining = true;
+                exchange.onWritable(this::drain);
+            }
+        }
+
+        /**
+         * Writes what the spool holds while the client takes it: memory chunks at once, the file's a read at a time
+         * (on a spool thread, then back here). Lets the backend go on once the spool has room, and ends the response
+         * when the backend's end was waiting for it. Invariant: a spool that holds anything has a drain waiting.
+         */
+        private void drain() {
+            draining = false;
+            if (spool == null || clientGone || detached || exchange.isEnded()) {
+                return;
+            }
+            while (!spool.isEmpty()) {
+                if (!exchange.isWritable()) {
+                    exchange.flush();
+                    awaitClient();
+                    return;
+                }
+                ByteBuf chunk = spool.poll();
+                if (chunk == null) {
+                    draining = true;
+                    exchange.flush();
+                    spool.readNext(read -> {
+                        draining = false;
+                        toClient(read);
+                        drain();
+                    });
+                    return;
+                }
+                toClient(chunk);
+            }
+            if (endAfterSpool) {
+                endAfterSpool = false;
+                releaseSpool();
+                completeResponse(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+            } else {
+                exchange.flush();
+            }
+        }
+
+        /** Writes a chunk from the spool (owned by the caller until now); the backend goes on once there is room. */
+        private void toClient(ByteBuf chunk) {
+            if (clientGone || detached || exchange.isEnded()) {
+                chunk.release();
+                return;
+            }
+            exchange.write(new DefaultHttpContent(chunk));
+            if (backend != null && !spool.isFull()) {
+                backend.resumeResponse();
+            }
+        }
+
+        /** The spool's file took what waited for the disk: the backend goes on. */
+        private void spoolHasRoom() {
+            if (backend != null && !clientGone && !detached) {
+                backend.resumeResponse();
+            }
+        }
+
+        /** The spool file could not be written or read back: the response can't be whole, so the client is cut off. */
+        private void spoolFailed(IOException cause) {
+            LOG.warn("[{}] response to {} {} could not be spooled to {}: {}; closing the client connection", requestId,
+                    request.method(), request.uri(), spoolDir, cause.toString());
+            endAfterSpool = false;
+            releaseSpool();
+            if (backend != null && !backend.isDone()) {
+                backend.abort(); // its slot is freed as for a client that left
+                failed(cause); // the tap, too, hears the response is cut short
+            } else {
+                exchange.fail(cause); // the backend's answer was whole (the tap had all of it); the client's copy is not
+            }
+        }
+
+        /** Drops what the spool holds (its file with it); idempotent. */
+        private void releaseSpool() {
+            if (spool != null) {
+                spool.release();
             }
         }
 
@@ -693,6 +807,11 @@ public final class FastCgiResponder implements Responder {
                 writeHeldResponse();
                 return;
             }
+            if (spool != null && !spool.isEmpty()) {
+                endAfterSpool = true; // the backend's slot is free already; the drain waiting ends the response
+                return;
+            }
+            releaseSpool();
             completeResponse(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
         }
 
@@ -713,6 +832,7 @@ public final class FastCgiResponder implements Responder {
             }
             releaseBody();
             releaseHeld(); // nothing was written, so the client still gets an error status
+            releaseSpool(); // the response is cut short: the client connection is closed
             if (redirected) {
                 LOG.debug("[{}] backend failed after X-Sendfile: {}", requestId, cause.toString());
                 if (tap != null) {
@@ -741,6 +861,7 @@ public final class FastCgiResponder implements Responder {
                 detached = true;
                 takenOver = true;
                 releaseHeld();
+                releaseSpool();
                 if (backend != null) {
                     backend.resumeResponse(); // a pause waiting for the client to take more would never end now
                 }
@@ -749,6 +870,7 @@ public final class FastCgiResponder implements Responder {
             clientGone = true;
             releaseBody();
             releaseHeld();
+            releaseSpool();
             if (pending != null) {
                 pending.cancel(false);
             }

@@ -93,7 +93,7 @@ class FastCgiResponderTest {
         pool = BackendPool.create(group);
         LocationSettings php = PHP;
         SiteSettings site = site(root);
-        FastCgiResponder responder = new FastCgiResponder(php, root, pool, null, group.timeouts(), new WaitStats(),
+        FastCgiResponder responder = new FastCgiResponder(php, root, pool, null, group.timeouts(), group.responseBuffer(), new WaitStats(),
                 ScriptResolver.FileProbe.FILESYSTEM, null);
         ServerSettings server = new ServerSettings(List.of(new InetSocketAddress("127.0.0.1", 0)), 1, 10,
                 new ServerSettings.HttpLimits(1024, 4096, 20, BODY_LIMIT),
@@ -117,7 +117,8 @@ class FastCgiResponderTest {
                 new BackendGroupSettings.Queue(10, Duration.ofSeconds(1)),
                 new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1)),
                 new BackendGroupSettings.KeepAlive(true, Duration.ofSeconds(60), 0),
-                new BackendGroupSettings.Health(0, Duration.ofSeconds(1)), null);
+                new BackendGroupSettings.Health(0, Duration.ofSeconds(1)), null,
+                new BackendGroupSettings.ResponseBuffer(64 * 1024, 1L << 30));
     }
 
     /** The default site over {@code root} with {@link #PHP}. */

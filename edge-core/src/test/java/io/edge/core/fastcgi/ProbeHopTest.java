@@ -75,7 +75,7 @@ class ProbeHopTest {
         pool = BackendPool.create(group);
         LocationSettings php = FastCgiResponderTest.PHP;
         SiteSettings site = FastCgiResponderTest.site(root);
-        FastCgiResponder responder = new FastCgiResponder(php, root, pool, null, group.timeouts(), new WaitStats(),
+        FastCgiResponder responder = new FastCgiResponder(php, root, pool, null, group.timeouts(), group.responseBuffer(), new WaitStats(),
                 new CachedFileProbe(slow, Duration.ofSeconds(60), Ticker.systemTicker()), null);
         Channel client = connection.client;
         RecordingExchange exchange = new RecordingExchange(client, site, php);

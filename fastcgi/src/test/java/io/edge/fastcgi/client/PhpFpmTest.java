@@ -82,7 +82,8 @@ class PhpFpmTest {
                 new BackendGroupSettings.Queue(10, Duration.ofSeconds(5)),
                 new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(10)),
                 new BackendGroupSettings.KeepAlive(true, Duration.ofSeconds(30), 100),
-                new BackendGroupSettings.Health(3, Duration.ofSeconds(5)), null));
+                new BackendGroupSettings.Health(3, Duration.ofSeconds(5)), null,
+                new BackendGroupSettings.ResponseBuffer(64 * 1024, 1L << 30)));
     }
 
     String log() {

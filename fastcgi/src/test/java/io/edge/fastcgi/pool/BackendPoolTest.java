@@ -84,7 +84,8 @@ class BackendPoolTest {
                 new BackendGroupSettings.Queue(maxWaiters, Duration.ofMillis(1000)),
                 new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(30)),
                 new BackendGroupSettings.KeepAlive(keepAlive, Duration.ofSeconds(10), 3),
-                new BackendGroupSettings.Health(maxFails, Duration.ofSeconds(5)), null);
+                new BackendGroupSettings.Health(maxFails, Duration.ofSeconds(5)), null,
+                new BackendGroupSettings.ResponseBuffer(64 * 1024, 1L << 30));
     }
 
     BackendPool pool(BackendGroupSettings s) {
@@ -207,7 +208,8 @@ class BackendPoolTest {
                 new BackendGroupSettings.Queue(10, Duration.ofSeconds(10)), timeouts, keepAlive,
                 new BackendGroupSettings.Health(2, Duration.ofSeconds(5)),
                 new BackendGroupSettings.Spawn(Path.of("/usr/sbin/php-fpm8.2"), 1, List.of(), Path.of("/run/edge/php"),
-                        false, BackendGroupSettings.requestTerminateTimeout(timeouts, keepAlive))));
+                        false, BackendGroupSettings.requestTerminateTimeout(timeouts, keepAlive)),
+                new BackendGroupSettings.ResponseBuffer(64 * 1024, 1L << 30)));
         Future<Lease> first = pool.acquire(loopA);
         connector.succeedNext();
         first.getNow().release(Lease.Outcome.TIMED_OUT);
@@ -357,7 +359,8 @@ class BackendPoolTest {
                 new BackendGroupSettings.Queue(waiters, Duration.ofMillis(1000)),
                 new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(30)),
                 new BackendGroupSettings.KeepAlive(true, Duration.ofSeconds(10), 0),
-                new BackendGroupSettings.Health(2, Duration.ofSeconds(5)), null));
+                new BackendGroupSettings.Health(2, Duration.ofSeconds(5)), null,
+                new BackendGroupSettings.ResponseBuffer(64 * 1024, 1L << 30)));
     }
 
     @Test

@@ -20,7 +20,8 @@ public final class TestLeases {
                 new BackendGroupSettings.Queue(10, Duration.ofSeconds(1)),
                 new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1)),
                 new BackendGroupSettings.KeepAlive(keepAlive, Duration.ofSeconds(60), 0),
-                new BackendGroupSettings.Health(0, Duration.ofSeconds(1)), null);
+                new BackendGroupSettings.Health(0, Duration.ofSeconds(1)), null,
+                new BackendGroupSettings.ResponseBuffer(64 * 1024, 1L << 30));
         BackendPool pool = new BackendPool(s, (loop, address) -> loop.newSucceededFuture(backendChannel),
                 Timers.SYSTEM);
         Lease lease = pool.acquire(backendChannel.eventLoop()).getNow();
