@@ -456,6 +456,11 @@ public final class Edge {
             } finally {
                 starting = null;
             }
+            if (stopped) {
+                // a stop that read `starting` just before it was cleared stops this php-fpm: a reload must not go on
+                // to install a generation whose php-fpm is gone (its requests would get 502s during the drain)
+                throw new IllegalStateException("stopped while php-fpm for group " + group.name() + " started");
+            }
             LOG.info("fastcgi group {}: started php-fpm with {} workers on {}", group.name(), spawn.workers(),
                     supervisor.socketAddress());
         } else {
