@@ -16,6 +16,9 @@
 #   php-saturate        php-fpm (started by this script) with 4 workers, a 100 ms script, listen.backlog 8, 64 clients:
 #                       successes, failures, goodput = share of the pool's 40 req/s capacity
 #   php-hello           php-fpm with 8 workers and a one-line script, 64 clients: req/s and p99
+#   php-slow-readers    php-hello's load while SLOW_READERS (8, one per worker) clients each ask for an 8 MiB answer
+#                       (big.php) and never read it: whether slow clients hold the PHP workers (a server that
+#                       does not buffer answers gets no hello through: its rps falls to 0, its errors climb)
 #   php-reload          php-hello's load while each server reloads its configuration every RELOAD_EVERY s (edge:
 #                       SIGHUP, the FastCGI group's queue timeout changed each time, so every reload builds a new
 #                       backend pool; nginx: SIGHUP, `nginx -s reload`; lighttpd: SIGUSR1, its graceful restart):
@@ -39,7 +42,7 @@
 #   threads, CONNS [64] clients, REPEAT [1] runs per server, interleaved (median reported), NFILES [300000],
 #   BENCH_DIR [/var/tmp/edge-bench] cache of trees, builds and mounts, PORT_BASE [18080],
 #   EDGE_START_TIMEOUT [900] s (bin/edge may build the distribution first), DEVICE_THREADS [64],
-#   HOT_CONNS [4] (mixed-slowfs), RELOAD_EVERY [1] s (php-reload),
+#   HOT_CONNS [4] (mixed-slowfs), RELOAD_EVERY [1] s (php-reload), SLOW_READERS [8] (php-slow-readers),
 #   BIG_MB [700], BIG_ROUNDS [3] downloads per client in the hot big-file runs, BIG_WARM [5] downloads before
 #   a server's big-file rows (discarded: a long-running server's JIT has seen its path), KEEP_TMP=1 keeps configs/logs,
 #   ZIPF_S [0.9] and ZIPF_SEED [42] (popularity order) for the *-zipf scenarios and cache-hit-ratio, ZIPF_STREAM_SEED
@@ -64,6 +67,8 @@ CONNS=${CONNS:-64}
 REPEAT=${REPEAT:-1}
 RELOAD_EVERY=${RELOAD_EVERY:-1}
 RELOADING=${RELOADING:-0}
+SLOW_READERS=${SLOW_READERS:-8}
+SLOWING=${SLOWING:-0}
 NFILES=${NFILES:-300000}
 PORT_BASE=${PORT_BASE:-18080}
 EDGE_START_TIMEOUT=${EDGE_START_TIMEOUT:-900}
@@ -564,6 +569,7 @@ php_root() {      # the scripts both PHP scenarios run
   PHP_ROOT=$WORK/php-root; mkdir -p "$PHP_ROOT"
   echo '<?php usleep(100000); echo "slept\n";' >"$PHP_ROOT/sleep.php"
   echo '<?php echo "hello\n";' >"$PHP_ROOT/hello.php"
+  echo '<?php $s = str_repeat("x", 65536); for ($i = 0; $i < 128; $i++) { echo $s; }' >"$PHP_ROOT/big.php"
 }
 conf_php() {      # conf_php SERVER DIR PORT SOCKET CHILDREN: each server's FastCGI configuration
   local name=$1 dir=$2 port=$3 sock=$4 children=$5
@@ -627,6 +633,10 @@ measure_php() {
     fpm_stop; echo "RESULT scenario=$scen server=$name rps=0 p50_ms=0 p99_ms=0 ok=0 errors=1 failed=start" >>"$RUNS"; return 0
   fi
   PATHS=
+  local slow=
+  if [ "$SLOWING" = 1 ]; then   # before the warm-up: by the measurement the big answers have filled what they can
+    python3 "$HERE/lib/slow_readers.py" 127.0.0.1 "$PORT" /big.php "$SLOW_READERS" & slow=$!
+  fi
   [ "$WARMUP" -gt 0 ] && wrk_run "http://127.0.0.1:$PORT/$script" "$WARMUP" >/dev/null
   local reloader= reloads=""
   if [ "$RELOADING" = 1 ]; then
@@ -640,6 +650,9 @@ measure_php() {
     reloads=" reloads=$(wc -l <"$SERVER_DIR/reloads.txt")"
   fi
   PATHS=$saved_paths
+  if [ -n "$slow" ]; then
+    kill "$slow" 2>/dev/null || true; wait "$slow" 2>/dev/null || true
+  fi
   server_stop; fpm_stop
   if [ "$script" = sleep.php ]; then   # capacity: CHILDREN workers x 10 requests/s each (100 ms script)
     goodput=$(echo "$res" | sed -n 's/.*rps=\([0-9.]*\).*/\1/p' | awk -v c="$children" '{printf " goodput=%.2f", $1 / (c * 10)}')
@@ -664,6 +677,8 @@ reload_loop() {
 scenario_php-saturate() { php_root; run_servers measure_php php-saturate sleep.php 4 8; }
 # php-fpm with 8 workers and a one-line script (php's default backlog); 64 clients
 scenario_php-hello()    { php_root; run_servers measure_php php-hello hello.php 8 511; }
+# php-hello while SLOW_READERS clients hold 8 MiB answers they never read (bench/lib/slow_readers.py)
+scenario_php-slow-readers() { php_root; SLOWING=1 run_servers measure_php php-slow-readers hello.php 8 511; }
 # php-hello while every server reloads its configuration every RELOAD_EVERY s (reload_loop)
 scenario_php-reload()   { php_root; RELOADING=1 run_servers measure_php php-reload hello.php 8 511; }
 
