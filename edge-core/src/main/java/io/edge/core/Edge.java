@@ -730,12 +730,12 @@ public final class Edge {
         HttpServerContext.ConnectionStats connections = server.connectionStats();
         m.gauge("edge_connections_open", "Client connections open.", connections.open())
                 .gauge("edge_connections_max", "server.max-connections.", connections.max())
-                .gauge("edge_connections_accepting", "1 while the listeners accept, 0 at max-connections or draining.",
+                .gauge("edge_connections_accepting", "1 while a new client is served at once, 0 at max-connections or draining.",
                         connections.accepting() ? 1 : 0)
                 .counter("edge_connections_accepted_total", "Client connections accepted.", connections.accepted())
                 .counter("edge_connections_refused_total", "Client connections closed at once (over the limit, draining).",
                         connections.refused())
-                .counter("edge_accept_pauses_total", "Times the listeners stopped accepting at max-connections.",
+                .counter("edge_accept_pauses_total", "Times the open connections reached max-connections.",
                         connections.pauses());
         FileEngineStats files = g.engine.stats();
         String[] engineLabel = {"engine", files.engine()};

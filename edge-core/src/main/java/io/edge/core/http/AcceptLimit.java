@@ -13,18 +13,20 @@ import io.netty.util.UncheckedBooleanSupplier;
 
 /**
  * {@code max-connections} where connections are accepted, on the listeners' accept loop, so that none is ever taken
- * from the listen backlog beyond the limit (HAProxy checks {@code maxconn} before each {@code accept}).
+ * from the listen backlog beyond the limit but the one client held for a slot, as nginx accepts it and then closes an
+ * idle connection for it (HAProxy checks {@code maxconn} before each {@code accept}).
  *
  * <p>Two parts, installed on every listener by {@link HttpServerContext#limitAccepting}:
  * <ul>
  *   <li>{@link Allocator}: the listener's read handle. The transport's accept loop asks its {@code continueReading()}
- *   after each accept; it says no once the connections open plus those accepted in this read reach the limit. NIO
+ *   after each accept; it says no once the connections open plus those accepted in this read reach the limit and
+ *   one more, to hold, was taken ({@link HttpServerContext#mayAcceptMore}). NIO
  *   accepts a whole read's worth before passing any of them on, epoll passes each on as it takes it: counting the
  *   accepts of the read covers both.</li>
  *   <li>{@link Admission}: first in the listener's pipeline, before Netty's acceptor hands the connection to its
- *   loop. Counts it as open ({@link HttpServerContext#admitAccepted}), which at the limit stops the listeners' reading
- *   then and there, in the same read, before the accept loop looks at the socket again. One accepted at the limit all
- *   the same (another listener's read in the same wake-up) is held until a slot frees, not closed.</li>
+ *   loop. Counts it as open ({@link HttpServerContext#admitAccepted}); or, at the limit, holds it until a slot frees
+ *   (not closed), which stops the listeners' reading then and there, in the same read, before the accept loop looks
+ *   at the socket again, and has an idle kept-alive connection closed for it.</li>
  * </ul>
  */
 final class AcceptLimit {

@@ -40,8 +40,11 @@ public final class HttpServerContext {
     private volatile boolean draining;
     /** The listening channels, whose accepting pauses at {@code max-connections} ({@link #admitAccepted}). */
     private final List<Channel> listeners = new CopyOnWriteArrayList<>();
-    /** Whether the listeners were paused last: a closing connection then asks to resume. */
-    private volatile boolean acceptPaused;
+    /**
+     * At {@code max-connections}, as the accept loop last counted: a new client is not served at once, and a closing
+     * connection asks the accept loop to count again ({@link #decideAccepting}).
+     */
+    private volatile boolean atLimit;
     /**
      * Connections accepted and not closed yet: counted on the accept loop as each is accepted ({@link #admitAccepted}),
      * uncounted by {@link #releaseSlot} on its own loop as it closes.
@@ -49,21 +52,28 @@ public final class HttpServerContext {
     private final AtomicInteger open = new AtomicInteger();
     /** Connections accepted by the accept loop's current read and not yet passed to {@link #admitAccepted}. */
     private int acceptedUnseen;
-    /** Connections accepted at the limit all the same, oldest first, waiting for a slot (accept loop only). */
+    /**
+     * Clients accepted at the limit, oldest first, unregistered until a slot frees ({@link #admitAccepted}): one at a
+     * time, or one per listener read in the wake-up that took the first (accept loop only).
+     */
     private final ArrayDeque<HeldConnection> held = new ArrayDeque<>();
-    /** A counted connection closed: its slot is free; accepting resumes if the limit had paused it. */
+    /** Whether {@link #held} has a client, for the client loops ({@link IdleConnections#closeOldest}). */
+    private volatile boolean clientHeld;
+    /** A counted connection closed: its slot is free; a held client takes it, or accepting resumes. */
     private final ChannelFutureListener releaseSlot = closed -> {
-        if (open.decrementAndGet() < settings.maxConnections() && acceptPaused) {
+        if (open.decrementAndGet() < settings.maxConnections() && atLimit) {
             updateAccepting();
         }
     };
     /** The idle kept-alive connections of each client loop, closed oldest first to make room at the limit. */
     private final Map<EventLoop, IdleConnections> idle = new ConcurrentHashMap<>();
-    /** Paused at the limit with no idle connection to close: the next one to become idle is ({@link #closeIdle}). */
+    /** A client is held and none was idle: the next connection to become idle is closed ({@link #closeIdle}). */
     private volatile boolean idleWanted;
+    /** An idle connection was asked to close and has not answered yet ({@link #idleAnswered}; accept loop only). */
+    private boolean idleCloseAsked;
     private final LongAdder accepted = new LongAdder();
     private final LongAdder refused = new LongAdder();
-    /** Times the listeners were paused at max-connections (on the accept loop). */
+    /** Times the open count reached max-connections (on the accept loop). */
     private volatile long pauses;
     /** When a pause was last logged (on the accept loop). */
     private long lastPauseLogged = System.nanoTime() - PAUSE_LOG_INTERVAL_NANOS - 1;
@@ -142,20 +152,25 @@ public final class HttpServerContext {
         acceptedUnseen += count;
     }
 
-    /** Whether a listener's read may accept one more connection (accept loop). */
+    /**
+     * Whether a listener's read may accept one more connection (accept loop): up to the limit, and then one client
+     * more, to hold ({@link #admitAccepted}).
+     */
     boolean mayAcceptMore() {
-        return open.get() + acceptedUnseen < settings.maxConnections() && !draining;
+        return open.get() + held.size() + acceptedUnseen <= settings.maxConnections() && !draining;
     }
 
     /**
-     * Takes {@code clientChannel}, just accepted by {@code listener}, on to its loop, counted as open until it closes
-     * (the connection that reaches the limit stops the listeners then and there, in the read that accepted it); or,
-     * at the limit already, holds it until a slot frees; or closes it when the server drains. Runs on the accept loop.
+     * Takes {@code clientChannel}, just accepted by {@code listener}, on to its loop, counted as open until it closes;
+     * or, at the limit, holds it until a slot frees; or closes it when the server drains. Runs on the accept loop.
      *
-     * <p>At the limit a listener may still accept one: the accept loop handles every listener the kernel reported
-     * ready in one wake-up, and Netty's read accepts before it asks whether to go on, so the other listeners of the
-     * wake-up in which the limit was reached take one each (and a reload may lower the limit below the count). Such a
-     * connection waits unregistered, as it would have in the backlog, and is the first to take a freed slot.
+     * <p>At the limit the listeners still read, to learn whether a client waits, as nginx accepts and then drains
+     * ({@code ngx_drain_connections}, at the cost of one descriptor over {@code worker_connections}): the first client
+     * accepted at the limit is held, unregistered, and stops the listeners then and there, in the read that accepted
+     * it; for it an idle kept-alive connection is closed ({@link #closeIdle}), and it is the first to take a freed
+     * slot. The accept loop handles every listener the kernel reported ready in one wake-up, and Netty's read accepts
+     * before it asks whether to go on, so the other listeners of that wake-up take one each: at most one held per
+     * listener. No client waiting, no idle connection is closed.
      */
     void admitAccepted(ChannelHandlerContext listener, Channel clientChannel) {
         acceptedUnseen = Math.max(0, acceptedUnseen - 1);
@@ -232,48 +247,50 @@ public final class HttpServerContext {
     }
 
     /**
-     * Pauses every listener at the limit, resumes them below it. Runs on their accept loop (EdgeServer gives every
-     * listener the same one-thread group, so {@link #acceptPaused} is theirs). A listener paused from within its own
-     * read stops there, and one resumed reports the connections waiting in its backlog at once (epoll is level
-     * triggered). No lost wake-up: a pause first says so and then counts again, while a closing connection first
-     * leaves the count and then looks at the flag, so one of them sees the other.
+     * Passes held clients on while there is room; then lets the listeners read while no client is held (below the
+     * limit to serve, at it to hold the next one), and pauses them while one is; asks for an idle connection to be
+     * closed for a held client. Runs on their accept loop (EdgeServer gives every listener the same one-thread group,
+     * so {@link #held} is theirs). A listener paused from within its own read stops there, and one resumed reports
+     * the connections waiting in its backlog at once (epoll is level triggered). No lost wake-up: at the limit this
+     * first says so and then counts again, while a closing connection first leaves the count and then looks at the
+     * flag, so one of them sees the other.
      */
     private void decideAccepting() {
-        HeldConnection next;
-        while ((open.get() < settings.maxConnections() || draining) && (next = held.poll()) != null) {
-            if (draining || !next.listener().channel().isRegistered()) { // a reload closed its listener
-                refused.increment();
-                next.clientChannel().unsafe().closeForcibly();
-            } else {
-                passOn(next.listener(), next.clientChannel());
+        while (true) {
+            HeldConnection next;
+            while ((open.get() < settings.maxConnections() || draining) && (next = held.poll()) != null) {
+                if (draining || !next.listener().channel().isRegistered()) { // a reload closed its listener
+                    refused.increment();
+                    next.clientChannel().unsafe().closeForcibly();
+                } else {
+                    passOn(next.listener(), next.clientChannel());
+                }
             }
-        }
-        if (open.get() >= settings.maxConnections()) {
-            boolean wasPaused = acceptPaused;
-            if (!wasPaused) {
+            if (draining || open.get() < settings.maxConnections()) {
+                atLimit = false;
+                break;
+            }
+            if (!atLimit) {
+                atLimit = true;
                 pauses++; // only this loop writes it
+                logLimit();
             }
-            acceptPaused = true;
-            for (Channel listener : listeners) {
-                if (listener.config().isAutoRead()) {
-                    listener.config().setAutoRead(false);
-                    logPause(listener);
-                }
-            }
-            if (open.get() >= settings.maxConnections()) {
-                if (!wasPaused || !held.isEmpty()) {
-                    closeIdle(); // clients wait (or are likely to): make room
-                }
-                return;
+            if (open.get() >= settings.maxConnections()) { // counted again after saying so
+                break;
             }
         }
+        boolean read = held.isEmpty() && !draining;
         for (Channel listener : listeners) {
-            if (!listener.config().isAutoRead()) {
-                listener.config().setAutoRead(true);
+            if (listener.config().isAutoRead() != read) {
+                listener.config().setAutoRead(read);
             }
         }
-        acceptPaused = false;
-        idleWanted = false;
+        clientHeld = !held.isEmpty();
+        if (held.isEmpty()) {
+            idleWanted = false;
+        } else if (!idleCloseAsked) {
+            closeIdle(); // a client waits: make room
+        }
     }
 
     /** The idle connections of {@code loop}, linked and unlinked by their {@link RequestTimeouts}. */
@@ -281,23 +298,34 @@ public final class HttpServerContext {
         return idle.computeIfAbsent(loop, l -> new IdleConnections(l, this));
     }
 
-    /** Whether an idle connection is wanted to make room: paused at the limit, none was idle. Any thread. */
+    /** Whether an idle connection is wanted to make room: a client is held, none was idle. Any thread. */
     boolean wantsIdle() {
         return idleWanted;
+    }
+
+    /** Whether a client is held at the limit, waiting for a slot. Any thread. */
+    boolean clientHeld() {
+        return clientHeld;
     }
 
     /** A connection became idle while {@link #wantsIdle}. Any thread. */
     void idleAppeared() {
         onAcceptLoop(() -> {
-            if (idleWanted) {
+            if (idleWanted && !idleCloseAsked) {
                 closeIdle();
             }
         });
     }
 
-    /** The idle connection {@link #closeIdle} asked to close was no longer idle. Any thread. */
-    void idleGone() {
-        onAcceptLoop(this::closeIdle);
+    /**
+     * The loop that {@link #closeIdle} asked to close its oldest idle connection did so (after that connection's slot
+     * was released), or found none idle, or no client held any more. Any thread.
+     */
+    void idleAnswered() {
+        onAcceptLoop(() -> {
+            idleCloseAsked = false;
+            closeIdle(); // for a client still held, if any
+        });
     }
 
     private void onAcceptLoop(Runnable task) {
@@ -307,15 +335,15 @@ public final class HttpServerContext {
     }
 
     /**
-     * At the limit, closes the kept-alive connection idle longest, on its own loop, to make room for a client waiting
-     * in the backlog, as nginx closes its reusable connections when it runs out; one per pause of the listeners (the
-     * connection the freed slot takes pauses them again, and so on while clients wait). With none idle, the next to
-     * become idle is closed. A connection in the middle of a request or a response is never closed. Runs on the
-     * accept loop. No lost wake-up: this says it wants one and then looks, while a connection becoming idle shows
-     * itself and then looks whether one is wanted.
+     * For a held client, closes the kept-alive connection idle longest, on its own loop, to make room, as nginx closes
+     * its reusable connections when it runs out; one at a time ({@link #idleCloseAsked} until the loop answers), so
+     * one per held client (the client the freed slot takes lets the listeners hold the next one, and so on while
+     * clients wait). With none idle, the next to become idle is closed, while a client is still held. A connection in
+     * the middle of a request or a response is never closed. Runs on the accept loop. No lost wake-up: this says it
+     * wants one and then looks, while a connection becoming idle shows itself and then looks whether one is wanted.
      */
     private void closeIdle() {
-        if (!acceptPaused || draining) {
+        if (held.isEmpty() || draining) {
             idleWanted = false;
             return;
         }
@@ -331,14 +359,16 @@ public final class HttpServerContext {
         }
         if (longest != null) {
             idleWanted = false;
+            idleCloseAsked = true;
             longest.loop().execute(longest::closeOldest);
         }
     }
 
     /**
      * The status page's line, as nginx's {@code stub_status} gives it: connections open now and the limit, whether
-     * the listeners accept, and since start the connections taken, those closed at once (over the limit, or
-     * draining) and the pauses at the limit.
+     * a new client is served at once (no at the limit or draining), and since start the connections taken, those
+     * closed at once (draining, or held when a reload closed their listener) and the times the limit was reached. A
+     * client held at the limit is counted neither open nor accepted until a slot frees for it.
      */
     public String connectionsLine() {
         ConnectionStats stats = connectionStats();
@@ -347,23 +377,25 @@ public final class HttpServerContext {
     }
 
     /**
-     * Client connections now: open, the limit, whether the listeners accept, and since start those accepted, those
-     * refused (closed at once: over the limit, or draining) and the times accepting paused at the limit.
+     * Client connections now: open, the limit, whether a new client is served at once, and since start those
+     * accepted, those refused (closed at once: draining, or held when a reload closed their listener) and the times
+     * the limit was reached (see {@link #connectionsLine}).
      */
     public record ConnectionStats(int open, int max, boolean accepting, long accepted, long refused, long pauses) {
     }
 
     public ConnectionStats connectionStats() {
-        return new ConnectionStats(open.get(), settings.maxConnections(), !acceptPaused && !draining,
+        return new ConnectionStats(open.get(), settings.maxConnections(), !atLimit && !draining,
                 accepted.sum(), refused.sum(), pauses);
     }
 
-    private void logPause(Channel listener) {
+    private void logLimit() {
         long now = System.nanoTime();
-        if (now - lastPauseLogged > PAUSE_LOG_INTERVAL_NANOS) { // at the limit it pauses with every connection
+        if (now - lastPauseLogged > PAUSE_LOG_INTERVAL_NANOS) { // at the limit it is reached with every connection
             lastPauseLogged = now;
-            LOG.warn("max-connections {} reached: {} accepts no more connections until one closes (they wait in "
-                    + "its listen backlog; logged at most every 10 s)", settings.maxConnections(), listener.localAddress());
+            LOG.warn("max-connections {} reached: new clients are served once a connection closes (the first is "
+                    + "accepted and held, an idle kept-alive connection closed for it; the others wait in the listen "
+                    + "backlog; logged at most every 10 s)", settings.maxConnections());
         }
     }
 

@@ -78,14 +78,16 @@ final class IdleConnections {
     }
 
     /**
-     * Closes the connection idle longest, to free its slot (the accept loop asked). If none is left (it got a request
-     * or closed meanwhile), tells the server, which looks again.
+     * Closes the connection idle longest, to free its slot for a held client (the accept loop asked), and answers once
+     * it is closed, its slot released; or answers at once if none is left (it got a request or closed meanwhile) or no
+     * client is held any more (a slot freed otherwise): the server then looks again, if a client is still held.
      */
     void closeOldest() {
-        if (oldest == null) {
-            server.idleGone();
+        if (oldest == null || !server.clientHeld()) {
+            server.idleAnswered();
         } else {
-            oldest.closeIdle(); // unlinks it as it closes
+            // Unlinks it as it closes. The channel's close future, which releases the slot, completes before this one.
+            oldest.closeIdle().addListener(closed -> server.idleAnswered());
         }
     }
 }

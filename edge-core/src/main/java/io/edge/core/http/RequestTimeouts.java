@@ -157,9 +157,9 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
      * Closes the connection, idle, to free its slot for a waiting client: quietly, as the end of its keep-alive wait
      * does (nginx closes its idle keep-alive connections so when it runs out of them).
      */
-    void closeIdle() {
+    ChannelFuture closeIdle() {
         notIdle();
-        ctx.close();
+        return ctx.close();
     }
 
     private void notIdle() {

@@ -71,7 +71,8 @@ class HttpCoreTest {
         try (RawHttpClient second = new RawHttpClient(address)) {
             assertThat(first.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
             assertThat(second.send("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
-            // The kernel completes the handshake from the backlog; edge takes it only once there is room.
+            // The kernel completes the handshake; edge holds the connection, unserved, until there is room: it
+            // closes the idle first one for it, or first closes, whichever comes first.
             try (RawHttpClient third = new RawHttpClient(address)) {
                 third.send("GET /3 HTTP/1.1\r\nHost: a\r\n\r\n");
                 first.close();
@@ -88,23 +89,25 @@ class HttpCoreTest {
 
     @Test
     void atMaxConnectionsEveryClientInTheBacklogIsServedOneFreedSlotAtATimeAndNoneIsReset() throws Exception {
-        // Held connections send nothing: waiting for a first request, they are never closed to make room.
+        // Silent connections send nothing: waiting for a first request, they are never idle, never closed to make room.
         InetSocketAddress address = start(TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(60)), 3));
-        List<RawHttpClient> held = connect(address, 3);
+        List<RawHttpClient> silent = connect(address, 3);
         List<RawHttpClient> waiting = connect(address, 10);
         try {
             for (int i = 0; i < waiting.size(); i++) {
                 waiting.get(i).send("GET /w" + i + " HTTP/1.1\r\nHost: a\r\n\r\n");
             }
-            // One slot frees at a time: a held connection closes, then each served client in turn. The backlog is
-            // first in, first out, so the client that connected first among those waiting is the one taken.
+            // The first client of the backlog is held; nothing is idle to close for it. Once a silent connection
+            // closes it is served, and the next one is held: each served client, idle once answered, is closed for
+            // the next, so the rest of the backlog is served in turn without the test (whose closes of them below
+            // find them closed already). The backlog is first in, first out: client i is the i-th served.
             for (int i = 0; i < waiting.size(); i++) {
-                (i < held.size() ? held.get(i) : waiting.get(i - held.size())).close();
+                (i < silent.size() ? silent.get(i) : waiting.get(i - silent.size())).close();
                 assertThat(answer(waiting.get(i))).as("client %d of the backlog", i).isEqualTo("200 /w" + i + "? body=0");
             }
             assertThat(server.connectionsLine()).contains(" accepted=13 refused=0 ");
         } finally {
-            closeAll(held);
+            closeAll(silent);
             closeAll(waiting);
         }
     }
@@ -115,20 +118,20 @@ class HttpCoreTest {
                 new InetSocketAddress("127.0.0.2", 0)), 1, 2, TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(60)),
                 null, Path.of(System.getProperty("java.io.tmpdir")));
         start(two);
-        List<RawHttpClient> held = connect(server.boundAddresses().get(0), 2);
+        List<RawHttpClient> silent = connect(server.boundAddresses().get(0), 2);
         List<RawHttpClient> waiting = connect(server.boundAddresses().get(1), 6);
         try {
             for (int i = 0; i < waiting.size(); i++) {
                 waiting.get(i).send("GET /w" + i + " HTTP/1.1\r\nHost: a\r\n\r\n");
             }
             for (int i = 0; i < waiting.size(); i++) {
-                (i < held.size() ? held.get(i) : waiting.get(i - held.size())).close();
+                (i < silent.size() ? silent.get(i) : waiting.get(i - silent.size())).close();
                 assertThat(answer(waiting.get(i))).as("client %d of the second listener's backlog", i)
                         .isEqualTo("200 /w" + i + "? body=0");
             }
             assertThat(server.connectionsLine()).contains(" accepted=8 refused=0 ");
         } finally {
-            closeAll(held);
+            closeAll(silent);
             closeAll(waiting);
         }
     }
@@ -150,6 +153,25 @@ class HttpCoreTest {
             assertThat(server.connectionsLine()).contains(" refused=0 ");
         } finally {
             closeAll(idle);
+        }
+    }
+
+    @Test
+    void atMaxConnectionsWithNoClientWaitingNoKeptAliveConnectionIsClosed() throws Exception {
+        InetSocketAddress address = start(TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(60)), 3));
+        List<RawHttpClient> keptAlive = connect(address, 3); // the limit, reached before any of them is idle
+        try {
+            // Each becomes idle, and busy again, in turn: none is closed, for nobody waits for its slot.
+            for (int round = 0; round < 4; round++) {
+                for (int i = 0; i < keptAlive.size(); i++) {
+                    assertThat(answer(keptAlive.get(i).send("GET /r" + round + " HTTP/1.1\r\nHost: a\r\n\r\n")))
+                            .as("client %d, request %d", i, round).isEqualTo("200 /r" + round + "? body=0");
+                }
+            }
+            assertThat(server.connectionsLine())
+                    .isEqualTo("open=3 max=3 accepting=no accepted=3 refused=0 pauses=1");
+        } finally {
+            closeAll(keptAlive);
         }
     }
 
