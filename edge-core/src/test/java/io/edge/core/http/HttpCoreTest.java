@@ -178,10 +178,11 @@ class HttpCoreTest {
     @Test
     void aConnectionInTheMiddleOfARequestOrOfAResponseIsNeverClosedToMakeRoom() throws Exception {
         CompletableFuture<Exchange> responding = new CompletableFuture<>();
+        CompletableFuture<Exchange> unflushed = new CompletableFuture<>();
         EchoResponder echo = new EchoResponder();
         server = new EdgeServer(TestServers.settings(TestServers.server(TestServers.limits(),
-                TestServers.timeouts(Duration.ofSeconds(60)), 3), root), location -> exchange -> {
-            if (!exchange.path().equals("/slow")) {
+                TestServers.timeouts(Duration.ofSeconds(60)), 5), root), location -> exchange -> {
+            if (!exchange.path().equals("/slow") && !exchange.path().equals("/unflushed")) {
                 echo.respond(exchange);
                 return;
             }
@@ -190,26 +191,54 @@ class HttpCoreTest {
             head.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 10);
             exchange.write(head);
             exchange.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer("01234", StandardCharsets.US_ASCII)));
-            responding.complete(exchange);
+            if (exchange.path().equals("/slow")) {
+                responding.complete(exchange);
+            } else {
+                // The exchange is done, its last write not out (as for a client that does not read): not idle yet.
+                exchange.complete(exchange.write(new DefaultLastHttpContent(Unpooled.copiedBuffer("56789", StandardCharsets.US_ASCII))));
+                unflushed.complete(exchange);
+            }
         });
         server.start();
         InetSocketAddress address = server.boundAddresses().get(0);
-        try (RawHttpClient midRequest = new RawHttpClient(address);
-             RawHttpClient midResponse = new RawHttpClient(address);
+        try (RawHttpClient halfHead = new RawHttpClient(address);
+             RawHttpClient pipelinedHalfHead = new RawHttpClient(address);
+             RawHttpClient midExchange = new RawHttpClient(address);
+             RawHttpClient lastWritePending = new RawHttpClient(address);
              RawHttpClient keptAlive = new RawHttpClient(address)) {
-            midRequest.send("GET /a HTTP/1.1\r\nHo");
-            midResponse.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
-            Exchange slow = responding.get(20, TimeUnit.SECONDS); // half of its response is out
-            // The limit is reached, and none of the three is idle; the first to become so makes room.
+            // Each answers a request first, so each has been idle (listed as such) before keptAlive, and would be
+            // the one idle longest if it were still listed.
+            List<RawHttpClient> busy = List.of(halfHead, pipelinedHalfHead, midExchange, lastWritePending);
+            for (int i = 0; i < busy.size(); i++) {
+                assertThat(answer(busy.get(i).send("GET /f" + i + " HTTP/1.1\r\nHost: a\r\n\r\n"))).isEqualTo("200 /f" + i + "? body=0");
+            }
+            // Which of RequestTimeouts' checks keeps each of the four off the idle list, each needed here: the first
+            // byte of a request (channelRead) takes a connection off.
+            halfHead.send("GET /a HTTP/1.1\r\nHo");
+            // A request answered with part of the next one read (its keep-alive wait is a head wait).
+            assertThat(answer(pipelinedHalfHead.send("GET /p HTTP/1.1\r\nHost: a\r\n\r\nGET /q HTTP/1.1\r\nHo")))
+                    .isEqualTo("200 /p? body=0");
+            // An exchange running, half of its response out: taken off the list by its first byte (and again by
+            // headReceived, which no client can reach while listed, so no test can tell it from a no-op), not put
+            // back while the exchange runs.
+            midExchange.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
+            Exchange slow = responding.get(20, TimeUnit.SECONDS);
+            // An exchange done, half of its response taken, the end of it not written (responseEnd not done).
+            lastWritePending.send("GET /unflushed HTTP/1.1\r\nHost: a\r\n\r\n");
+            Exchange pending = unflushed.get(20, TimeUnit.SECONDS);
             assertThat(answer(keptAlive.send("GET /k HTTP/1.1\r\nHost: a\r\n\r\n"))).isEqualTo("200 /k? body=0");
+            // The limit is reached; only keptAlive is idle, and it is closed for a new client.
             try (RawHttpClient late = new RawHttpClient(address)) {
                 assertThat(answer(late.send("GET /late HTTP/1.1\r\nHost: a\r\n\r\n"))).isEqualTo("200 /late? body=0");
             }
             assertThat(keptAlive.socket().getInputStream().read()).as("the idle one closed quietly").isEqualTo(-1);
-            assertThat(answer(midRequest.send("st: a\r\n\r\n"))).isEqualTo("200 /a? body=0");
+            assertThat(answer(halfHead.send("st: a\r\n\r\n"))).isEqualTo("200 /a? body=0");
+            assertThat(answer(pipelinedHalfHead.send("st: a\r\n\r\n"))).isEqualTo("200 /q? body=0");
             slow.clientChannel().eventLoop().execute(() -> slow.complete(slow.writeAndFlush(
                     new DefaultLastHttpContent(Unpooled.copiedBuffer("56789", StandardCharsets.US_ASCII)))));
-            assertThat(answer(midResponse)).isEqualTo("200 0123456789");
+            assertThat(answer(midExchange)).isEqualTo("200 0123456789");
+            pending.clientChannel().eventLoop().execute(pending.clientChannel()::flush);
+            assertThat(answer(lastWritePending)).isEqualTo("200 0123456789");
         }
     }
 
