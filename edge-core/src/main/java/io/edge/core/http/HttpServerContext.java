@@ -293,9 +293,19 @@ public final class HttpServerContext {
         }
     }
 
-    /** The idle connections of {@code loop}, linked and unlinked by their {@link RequestTimeouts}. */
+    /**
+     * The idle connections of {@code loop}, linked and unlinked by their {@link RequestTimeouts}. A loop's first call
+     * registers them under {@link #idle}'s lock, which {@link #closeIdle} holds as it asks every loop registered to
+     * look at its own ({@link IdleConnections#add} says why).
+     */
     IdleConnections idleConnections(EventLoop loop) {
-        return idle.computeIfAbsent(loop, l -> new IdleConnections(l, this));
+        IdleConnections loopIdle = idle.get(loop);
+        if (loopIdle != null) {
+            return loopIdle;
+        }
+        synchronized (idle) {
+            return idle.computeIfAbsent(loop, l -> new IdleConnections(l, this));
+        }
     }
 
     /** Whether an idle connection is wanted to make room: a client is held, none was idle. Any thread. */
@@ -339,15 +349,15 @@ public final class HttpServerContext {
      * its reusable connections when it runs out; one at a time ({@link #idleCloseAsked} until the loop answers), so
      * one per held client (the client the freed slot takes lets the listeners hold the next one, and so on while
      * clients wait). With none idle, the next to become idle is closed, while a client is still held. A connection in
-     * the middle of a request or a response is never closed. Runs on the accept loop. No lost wake-up: this says it
-     * wants one and then looks, while a connection becoming idle shows itself and then looks whether one is wanted.
+     * the middle of a request or a response is never closed. Runs on the accept loop. The loops' oldest idle times
+     * may be read stale (they are written with no fence); with none seen, the wish is set and each loop is asked to
+     * look at its own list: then no wake-up is lost ({@link IdleConnections#add}).
      */
     private void closeIdle() {
         if (held.isEmpty() || draining) {
             idleWanted = false;
             return;
         }
-        idleWanted = true;
         IdleConnections longest = null;
         long longestSince = 0;
         for (IdleConnections loopIdle : idle.values()) {
@@ -361,6 +371,13 @@ public final class HttpServerContext {
             idleWanted = false;
             idleCloseAsked = true;
             longest.loop().execute(longest::closeOldest);
+        } else {
+            idleWanted = true; // before the tasks: each, and what its loop does after it, sees this (or later)
+            synchronized (idle) {
+                for (IdleConnections loopIdle : idle.values()) {
+                    loopIdle.loop().execute(loopIdle::reportIfIdle);
+                }
+            }
         }
     }
 

@@ -11,8 +11,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * lock per request.
  *
  * <p>The list is its loop's alone. Other threads see only {@link #oldestIdleSince}, so the accept loop can pick the
- * loop whose oldest idle connection waited longest; it is written only when the list's first connection changes
- * (an ordered store, no fence, but for a list that was empty).
+ * loop whose oldest idle connection waited longest; it is written only when the list's first connection changes,
+ * always by an ordered store (no fence on the request path). The accept loop may therefore read it stale: it then
+ * asks a loop whose connection is gone ({@link #closeOldest} answers and it looks again), or sees none where one is
+ * idle, which is the rare case {@link HttpServerContext} settles by asking each loop to look at its own list
+ * ({@link #reportIfIdle}); see {@link #add} for why no wake-up is lost.
  */
 final class IdleConnections {
 
@@ -39,7 +42,18 @@ final class IdleConnections {
         return oldestIdleSince.get();
     }
 
-    /** {@code connection} became idle at {@code now}: it goes last. On the loop; not linked yet. */
+    /**
+     * {@code connection} became idle at {@code now}: it goes last. On the loop; not linked yet.
+     *
+     * <p>No lost wake-up, with no fence here. The accept loop, finding no loop with an idle connection while a client
+     * is held, first sets the server's wish ({@link HttpServerContext#wantsIdle}, volatile) and then posts
+     * {@link #reportIfIdle} to every loop registered (under the registry's lock, which a loop takes once, to
+     * register). The task queue's handoff orders that write before the task, and the task before everything its loop
+     * does after it. So for each loop: a connection idle when the task runs is reported by the task, one that becomes
+     * idle later reads the wish here (set, unless the accept loop has since found one or no client is held any more),
+     * and a loop registered later registered after the wish was set. Each report is posted to the accept loop after
+     * this loop's ordered store of {@link #oldestIdleSince}, which it therefore sees.
+     */
     void add(RequestTimeouts connection, long now) {
         connection.idleSince = now;
         connection.idlePrevious = newest;
@@ -47,7 +61,7 @@ final class IdleConnections {
         connection.idleLinked = true;
         if (newest == null) {
             oldest = connection;
-            oldestIdleSince.set(now); // a full store: then wantsIdle() below cannot miss HttpServerContext.closeIdle
+            oldestIdleSince.lazySet(now);
         } else {
             newest.idleNext = connection;
         }
@@ -75,6 +89,13 @@ final class IdleConnections {
         connection.idlePrevious = null;
         connection.idleNext = null;
         connection.idleLinked = false;
+    }
+
+    /** The accept loop wants an idle connection and saw none: reports this loop's, if it has one. On the loop. */
+    void reportIfIdle() {
+        if (oldest != null) {
+            server.idleAppeared();
+        }
     }
 
     /**
