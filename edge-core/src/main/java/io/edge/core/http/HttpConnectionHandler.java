@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -82,6 +83,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private boolean pausedForWrites;
     /** {@link #startPipelined} is running further up the stack: an exchange ending now leaves the next to it. */
     private boolean startingPipelined;
+    /** The pending output as the last write-timeout event saw it ({@link #movedSinceLastLook}). */
+    private int lookedMessage;
+    private long lookedPending = -1;
+    private long lookedProgress;
 
     HttpConnectionHandler(HttpServerContext server, RequestTimeouts timeouts) {
         this.server = server;
@@ -501,10 +506,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             } else {
                 ctx.close();
             }
-        } else if (evt instanceof IdleStateEvent) {
-            // no write progress for the write timeout while bytes were pending
-            if (ctx.channel().unsafe().outboundBuffer() != null
-                    && ctx.channel().unsafe().outboundBuffer().totalPendingWriteBytes() > 0) {
+        } else if (evt instanceof IdleStateEvent idle) {
+            // no write completed for the write timeout: reset if bytes are pending and none of them moved
+            ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+            if (out != null && out.totalPendingWriteBytes() > 0 && !movedSinceLastLook(out, idle.isFirst())) {
                 LOG.debug("resetting {}: write stalled", ctx.channel().remoteAddress());
                 // A reset, not a close: a close would leave the socket's send buffer (megabytes the client is not
                 // reading) held by the kernel until the client reads it or the orphan timers end it.
@@ -514,6 +519,27 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         } else {
             ctx.fireUserEventTriggered(evt);
         }
+    }
+
+    /**
+     * Whether the pending output moved since the last write-timeout event: another message first in line, fewer or
+     * more bytes pending, or progress within the first message (a file region or a buffer partly written). Netty's
+     * idle handler compares these itself before a repeated event, but not before the first one after a write
+     * completed, and a write completes only once all of it is in the socket: a client reading steadily, but slower
+     * than the kernel's send buffer (megabytes) drains within the timeout, had its first event and was reset. The
+     * first event only takes the picture here (unless it is the one taken at the last event, nothing having moved);
+     * so a stalled client is reset one to two timeouts after its last completed write, as nginx's send_timeout
+     * counts between two writes that make progress.
+     */
+    private boolean movedSinceLastLook(ChannelOutboundBuffer out, boolean first) {
+        int message = System.identityHashCode(out.current());
+        long pending = out.totalPendingWriteBytes();
+        long progress = out.currentProgress();
+        boolean moved = message != lookedMessage || pending != lookedPending || progress != lookedProgress;
+        lookedMessage = message;
+        lookedPending = pending;
+        lookedProgress = progress;
+        return first ? moved : false; // a repeated event: Netty found nothing moved since the last one
     }
 
     @Override

@@ -653,7 +653,7 @@ class HttpCoreTest {
         try (RawHttpClient client = new RawHttpClient(address)) {
             client.socket().setReceiveBufferSize(4096);
             client.send("GET /big?size=" + size + " HTTP/1.1\r\nHost: a\r\n\r\n");
-            Thread.sleep(3000); // read nothing while the server's writes stall
+            Thread.sleep(5000); // read nothing while the server's writes stall (reset one to two timeouts after the last)
             long[] received = {0};
             // Reset, not closed: a close would leave megabytes queued for a reader that does not read.
             assertThatThrownBy(() -> {
@@ -665,6 +665,29 @@ class HttpCoreTest {
                 }
             }).isInstanceOf(java.net.SocketException.class).hasMessageContaining("reset");
             assertThat(received[0]).isLessThan(size);
+        }
+    }
+
+    /**
+     * A client that reads steadily, only slower than the server writes, is never cut off by the write timeout: its
+     * writes make progress although none completes within the timeout (a write completes once all of it is in the
+     * socket, whose send buffer, megabytes, drains at the client's pace). It was reset at its first timeout.
+     */
+    @Test
+    void aClientReadingSteadilyButSlowlyIsNotCutOffByTheWriteTimeout() throws Exception {
+        InetSocketAddress address = start(TestServers.server(TestServers.limits(), TestServers.writeTimeout(Duration.ofSeconds(1)), 100));
+        long size = 6L << 20;
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            client.send("GET /big?size=" + size + " HTTP/1.1\r\nHost: a\r\n\r\n");
+            java.io.InputStream in = client.socket().getInputStream();
+            long received = 0;
+            byte[] buffer = new byte[16384];
+            // at most 800 KB/s: the head and 6 MiB take some 8 s, many write timeouts, data moving all along
+            for (int n; received < size && (n = in.read(buffer)) > 0; ) {
+                received += n;
+                Thread.sleep(20);
+            }
+            assertThat(received).as("the head and the whole body").isGreaterThan(size);
         }
     }
 
