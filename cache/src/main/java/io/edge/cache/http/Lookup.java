@@ -53,7 +53,7 @@ public final class Lookup {
 
     /**
      * For {@link Outcome#MISS} and {@link Outcome#STALE}: the last answer for this URL, within
-     * {@code hitForMiss}, could not be stored (Varnish's hit-for-miss). Concurrent misses would wait for one
+     * {@code hitForMiss}, could not be stored and did not vary (Varnish's hit-for-miss). Concurrent misses would wait for one
      * another in vain, so each goes to the backend alone; its answer is still recorded, and a storable one is
      * stored and ends the mark.
      */

@@ -48,7 +48,8 @@ import java.util.function.LongSupplier;
  * {@link Lookup#uncacheable()}, so callers send its misses to the backend side by side instead of
  * coalescing them behind one request whose answer they could not share. A storable answer for the URL, or a
  * purge of it, forgets it; a 5xx never marks it (an error says nothing of the page, and coalescing shields a
- * failing backend).
+ * failing backend), nor does an answer with {@code Vary} (other than {@code *}): it says nothing of the
+ * URL's other variants (see {@link #rememberUncacheable}).
  *
  * <p>Ownership: each entry holds its body once (a direct buffer the cache allocated and copied into); the
  * cache holds one reference to each entry and the removal listener releases it, and so the body, on eviction,
@@ -205,12 +206,26 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     /**
-     * Remembers the URL of {@code clientRequest} as uncacheable for {@code hitForMiss}: its answer could not be
-     * stored (see the class comment). {@link #record} does it for answers the rules refuse; callers do it for
-     * answers they do not record.
+     * Remembers the URL of {@code clientRequest} as uncacheable for {@code hitForMiss}: {@code backendResponse},
+     * its answer, could not be stored (see the class comment). {@link #record} does it for answers the rules
+     * refuse; callers do it for answers they do not record. An answer that varies ({@code Vary} names headers)
+     * marks nothing: it speaks for its own variant only.
      */
-    public void rememberUncacheable(HttpRequest clientRequest) {
-        if (uncacheable != null) {
+    public void rememberUncacheable(HttpRequest clientRequest, HttpResponse backendResponse) {
+        if (uncacheable == null) {
+            return;
+        }
+        // A mark is per URL, and a varying answer says nothing of the URL's other variants: one private answer
+        // with Vary: Cookie for a logged-in user would end coalescing for every anonymous visitor. Marks per
+        // variant, as Varnish keeps them, are not the simpler way here: a lookup knows a URL's Vary only from a
+        // stored answer, so until one is stored all its requests share a key (the Vary index would have to learn
+        // from answers it does not store, and purges find marks per variant); and with Vary: Cookie nearly every
+        // logged-in user is a variant of their own, whose mark is seldom met again. So a varying answer marks
+        // nothing: concurrent misses of an uncacheable variant still coalesce, and wait only for the head of the
+        // first answer, which lets them go (ResponseCacheGate). Vary: * (null) matches no request, and an answer
+        // without Vary speaks for every request: both mark the URL.
+        List<String> vary = CachePolicy.varyNames(backendResponse.headers());
+        if (vary == null || vary.isEmpty()) {
             uncacheable.put(CachePolicy.primaryKey(clientRequest), Boolean.TRUE);
         }
     }
@@ -248,9 +263,9 @@ public final class ResponseCache implements AutoCloseable {
     /**
      * Starts recording {@code backendResponse} (the head; the body follows through the recorder) if it may
      * be stored as the answer to {@code clientRequest}; {@code null} when it may not. An answer that no
-     * request could have stored (its status, directives, cookies, size...; not a 5xx) marks its URL
-     * uncacheable for {@code hitForMiss} ({@link Lookup#uncacheable()}); a refusal owed to the request alone
-     * (its {@code no-store} or {@code Authorization}) does not.
+     * request could have stored (its status, directives, cookies, size...; not a 5xx, nor one that varies) marks
+     * its URL uncacheable for {@code hitForMiss} ({@link Lookup#uncacheable()}); a refusal owed to the request
+     * alone (its {@code no-store} or {@code Authorization}) does not.
      */
     public ResponseRecorder record(HttpRequest clientRequest, HttpResponse backendResponse) {
         CacheControl cc = CacheControl.of(backendResponse.headers());
@@ -259,7 +274,7 @@ public final class ResponseCache implements AutoCloseable {
         }
         if (!policy.storable(clientRequest, backendResponse, cc)) {
             if (backendResponse.status().code() < 500 && !policy.storableResponse(backendResponse, cc)) {
-                rememberUncacheable(clientRequest);
+                rememberUncacheable(clientRequest, backendResponse);
             }
             return null;
         }

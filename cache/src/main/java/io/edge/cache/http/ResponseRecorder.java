@@ -35,7 +35,7 @@ public final class ResponseRecorder implements AutoCloseable {
     /**
      * Copies the readable bytes of {@code chunk}. Returns false, and gives up recording, once the body
      * grows past the cache's largest object (which marks the URL uncacheable, as a {@code Content-Length}
-     * over it would have: {@link Lookup#uncacheable()}), or after {@link #finish()} / {@link #close()}.
+     * over it would have: {@link ResponseCache#rememberUncacheable}), or after {@link #finish()} / {@link #close()}.
      */
     public boolean append(ByteBuf chunk) {
         if (body == null) {
@@ -44,7 +44,7 @@ public final class ResponseRecorder implements AutoCloseable {
         int length = chunk.readableBytes();
         if (length > maxBytes - body.readableBytes()) {
             close();
-            cache.rememberUncacheable(clientRequest);
+            cache.rememberUncacheable(clientRequest, backendResponse);
             return false;
         }
         body.writeBytes(chunk, chunk.readerIndex(), length);

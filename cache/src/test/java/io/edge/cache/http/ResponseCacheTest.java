@@ -560,6 +560,32 @@ class ResponseCacheTest {
     }
 
     @Test
+    void anAnswerThatVariesMarksNoOtherVariant() {
+        // The private page of one logged-in user must not end coalescing for the anonymous visitors.
+        HttpResponse mine = head(HttpResponseStatus.OK, "Vary", "Cookie", "Cache-Control", "private");
+        assertThat(recorded(get("/v", "Cookie", "session=b"), mine)).isFalse();
+        assertThat(cache.lookup(get("/v")).uncacheable()).as("another variant").isFalse();
+        HttpResponse own = head(HttpResponseStatus.OK, "Vary", "X-V", "Content-Type", "text/plain"); // no freshness
+        assertThat(recorded(get("/x", "X-V", "b"), own)).isFalse();
+        assertThat(cache.lookup(get("/x", "X-V", "c")).uncacheable()).as("another variant").isFalse();
+        // nor when its variant is known from a stored one, nor when it grew past the largest object
+        assertThat(store(get("/x", "X-V", "c"), backend("c", "Vary", "X-V", "Cache-Control", "max-age=60"))).isTrue();
+        assertThat(recorded(get("/x", "X-V", "b"), own)).isFalse();
+        time.advanceSeconds(61);
+        Lookup stale = cache.lookup(get("/x", "X-V", "c"));
+        assertThat(stale.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        assertThat(stale.uncacheable()).isFalse();
+        try (ResponseRecorder recorder = cache.record(get("/grown", "X-V", "b"),
+                head(HttpResponseStatus.OK, "Vary", "X-V", "Cache-Control", "max-age=60"))) {
+            assertThat(recorder.append(Unpooled.wrappedBuffer(new byte[70 * 1024]))).isFalse();
+        }
+        assertThat(cache.lookup(get("/grown", "X-V", "c")).uncacheable()).isFalse();
+        // Vary: * matches no request: like an answer without Vary, it marks the URL
+        recorded(get("/star", "X-V", "b"), head(HttpResponseStatus.OK, "Vary", "X-V, *", "Cache-Control", "max-age=60"));
+        assertThat(cache.lookup(get("/star", "X-V", "c")).uncacheable()).isTrue();
+    }
+
+    @Test
     void errorsAndRefusalsOwedToTheRequestDoNotMark() {
         recorded(get("/e500"), head(HttpResponseStatus.INTERNAL_SERVER_ERROR));
         recorded(get("/e503"), head(HttpResponseStatus.SERVICE_UNAVAILABLE, "Cache-Control", "no-store"));

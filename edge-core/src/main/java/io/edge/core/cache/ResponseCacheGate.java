@@ -36,8 +36,8 @@ import org.slf4j.LoggerFactory;
  *          --FRESH------------------> answer from the cache (Age; If-None-Match / If-Modified-Since -> 304)
  *          --STALE_WHILE_REVALIDATE-> answer stale; the one request that wins refresh() refreshes it in the
  *                                     background (a detached call whose answer only the cache sees)
- *          --MISS / STALE, uncacheable> backend alone, recorded (hit-for-miss: its last answer was not storable;
- *                                     a storable one now is stored and ends the mark)
+ *          --MISS / STALE, uncacheable> backend alone, recorded (hit-for-miss: its last answer was not storable
+ *                                     and did not vary; a storable one now is stored and ends the mark)
  *          --MISS / STALE-----------> coalesce:
  *               leader:   looks up again (a flight may have landed since the first lookup: answer if FRESH),
  *                         then backend (conditional when the entry has validators); a 200 streams to its client
@@ -289,13 +289,14 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             }
             headPassed = true;
             if (sendsFile(backendResponse)) {
-                cache.rememberUncacheable(backendRequest);
+                cache.rememberUncacheable(backendRequest, backendResponse);
             } else {
-                recorder = cache.record(backendRequest, backendResponse); // null marks the URL uncacheable
+                recorder = cache.record(backendRequest, backendResponse); // null marks the URL (unless it varies)
             }
             if (recorder == null) {
                 // The followers could only look up a miss once this answer is over: they go to the backend now,
-                // where they find the URL marked and do not wait for one another either (hit-for-miss).
+                // side by side; later misses find the URL marked and do not wait for one another either
+                // (hit-for-miss), unless the answer varied: then they wait again, for a head at most.
                 endTicket(true);
             }
             return true;

@@ -81,8 +81,12 @@ class ResponseCacheGateTest {
         }
     }
 
-    FakeExchange enter(HttpMethod method, String uri) {
-        FakeExchange exchange = new FakeExchange(client, new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri));
+    FakeExchange enter(HttpMethod method, String uri, String... headers) {
+        HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri);
+        for (int i = 0; i < headers.length; i += 2) {
+            request.headers().add(headers[i], headers[i + 1]);
+        }
+        FakeExchange exchange = new FakeExchange(client, request);
         gate.enter(exchange, backend);
         return exchange;
     }
@@ -156,6 +160,33 @@ class ResponseCacheGateTest {
         calls.get(3).answer(head("Cache-Control", "max-age=60"), "again");
         client.runPendingTasks();
         assertThat(calls).as("the follower was answered from the cache").hasSize(4);
+    }
+
+    @Test
+    void anUncacheableVariantLeavesTheMissesOfAnotherVariantCoalesced() {
+        // Vary: Cookie with a private answer for a logged-in user, a public one for anonymous visitors.
+        enter(HttpMethod.GET, "/v.php", "Cookie", "session=b");
+        calls.get(0).answer(head("Vary", "Cookie", "Cache-Control", "private"), "b's own page");
+        List<FakeExchange> anonymous = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            anonymous.add(enter(HttpMethod.GET, "/v.php"));
+        }
+        assertThat(calls).as("the private variant does not send the other's misses side by side").hasSize(2);
+        calls.get(1).answer(head("Vary", "Cookie", "Cache-Control", "public, max-age=60"), "everyone's page");
+        client.runPendingTasks();
+        assertThat(calls).as("the script ran once for the four").hasSize(2);
+        assertThat(calls.get(1).exchange()).isSameAs(anonymous.get(0));
+        assertThat(anonymous.subList(1, 4)).as("the followers, from the cache")
+                .allSatisfy(exchange -> assertThat(exchange.statuses).containsExactly(HttpResponseStatus.OK));
+        assertThat(cache.stats().coalesced()).isEqualTo(3);
+        // Vary: * matches no request: the URL is remembered, as an answer without Vary is
+        enter(HttpMethod.GET, "/star.php", "Cookie", "session=b");
+        calls.get(2).answer(head("Vary", "*", "Cache-Control", "public, max-age=60"), "nobody's");
+        enter(HttpMethod.GET, "/star.php");
+        enter(HttpMethod.GET, "/star.php");
+        assertThat(calls).as("Vary: * marks the URL: not coalesced").hasSize(5);
+        calls.get(3).answer(head(), "x");
+        calls.get(4).answer(head(), "y");
     }
 
     @Test
