@@ -109,6 +109,42 @@ class TemporaryRunDirTest {
         assertThat(runDir).doesNotExist();
     }
 
+    /**
+     * The same stop during the start with run-dir set: that directory is the operator's, and php-fpm's log and config
+     * stay in it, as after a failed start or a normal stop (reference.conf says to set run-dir to keep the log).
+     */
+    @Test
+    void aStopDuringTheStartKeepsPhpFpmsLogAndConfigInAConfiguredRunDir() throws Exception {
+        Path pidFile = dir.resolve("stuck.pid");
+        Path fake = dir.resolve("stuck-fpm");
+        Files.writeString(fake, "#!/bin/sh\necho 'stand-in starting'\necho $$ > '" + pidFile + "'\nexec sleep 600\n");
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+        Path runDir = dir.resolve("run");
+        EdgeSettings settings = load("127.0.0.1:0", "\"" + runDir + "\"", fake.toString());
+        assertThat(settings.server().runDirTemporary()).isFalse();
+        Edge edge = new Edge(settings);
+        CompletableFuture<Void> start = CompletableFuture.runAsync(() -> {
+            try {
+                edge.start();
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        });
+        for (int i = 0; i < 300 && !(Files.exists(pidFile) && Files.readString(pidFile).endsWith("\n")); i++) {
+            Thread.sleep(100);
+        }
+        ProcessHandle phpFpm = ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip())).orElseThrow();
+
+        edge.stop();
+
+        assertThatThrownBy(() -> start.get(60, TimeUnit.SECONDS))
+                .hasRootCauseMessage("php-fpm for group php was stopped while starting");
+        assertThat(phpFpm.isAlive()).as("the php-fpm being started").isFalse();
+        assertThat(runDir.resolve("php/php-fpm.conf")).content().contains("[php]\n");
+        assertThat(runDir.resolve("php/php-fpm.log")).content().contains("stand-in starting");
+        assertThat(runDir.resolve("php/php-fpm.sock")).doesNotExist();
+    }
+
     @Test
     void aStartRemovesTheRunDirsOfEdgesThatWereKilledAndKeepsTheRest() throws Exception {
         Path tmp = Files.createDirectory(dir.resolve("tmp"));

@@ -233,6 +233,36 @@ class PhpFpmSupervisorTest {
         assertThat(supervisor.socketPath()).doesNotExist();
     }
 
+    /**
+     * reference.conf tells operators to set run-dir to keep php-fpm.log: a start that a stop (edge's SIGTERM)
+     * abandons keeps it, and the config php-fpm was given, as a failed start and a normal stop do.
+     */
+    @Test
+    void aStopWhileStartingKeepsTheLogAndConfigOfARunDirThatIsNotTemporary() throws Exception {
+        Path pidFile = dir.resolve("stuck.pid");
+        Path fake = dir.resolve("fake-fpm");
+        Files.writeString(fake, "#!/bin/sh\necho 'stand-in starting'\necho $$ > '" + pidFile + "'\nexec sleep 600\n");
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+        Path run = dir.resolve("run");
+        supervisor = new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(fake, 1, List.of(), run, false));
+        CompletableFuture<Void> start = CompletableFuture.runAsync(() -> {
+            try {
+                supervisor.start();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        await(() -> count(pidFile, "") == 1, "the stand-in to run");
+
+        supervisor.stop();
+
+        assertThatThrownBy(() -> start.get(60, TimeUnit.SECONDS))
+                .hasRootCauseMessage("php-fpm for group php was stopped while starting");
+        assertThat(run.resolve("php-fpm.conf")).content().contains("[php]\n");
+        assertThat(supervisor.logPath()).isEqualTo(run.resolve("php-fpm.log")).content().contains("stand-in starting");
+        assertThat(supervisor.socketPath()).doesNotExist();
+    }
+
     @Test
     void aSecondSupervisorOnTheSameRunDirRefusesAndLeavesTheFirstAlone() throws Exception {
         started(1, List.of());
