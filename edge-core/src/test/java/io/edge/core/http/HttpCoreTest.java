@@ -137,6 +137,36 @@ class HttpCoreTest {
     }
 
     @Test
+    void withTwoListenersEveryWaitingClientHasAnIdleConnectionClosedForIt() throws Exception {
+        // A keep-alive wait far longer than a client waits for its answer: a client served only once a kept-alive
+        // connection timed out fails, as one still in a backlog does.
+        ServerSettings.HttpTimeouts timeouts = new ServerSettings.HttpTimeouts(Duration.ofSeconds(60),
+                Duration.ofSeconds(60), Duration.ofSeconds(120), Duration.ofSeconds(30), Duration.ofSeconds(5));
+        ServerSettings two = new ServerSettings(List.of(new InetSocketAddress("127.0.0.1", 0),
+                new InetSocketAddress("127.0.0.2", 0)), 1, 3, TestServers.limits(), timeouts,
+                null, Path.of(System.getProperty("java.io.tmpdir")));
+        start(two);
+        List<RawHttpClient> clients = new ArrayList<>();
+        try {
+            // Each client, on one listener then the other, is answered and stays connected, idle: each beyond the
+            // third waits for one of them to be closed for it.
+            for (int i = 0; i < 16; i++) {
+                clients.add(new RawHttpClient(server.boundAddresses().get(i % 2)));
+                clients.get(i).socket().setSoTimeout(15_000);
+            }
+            for (int i = 0; i < clients.size(); i++) {
+                clients.get(i).send("GET /c" + i + " HTTP/1.1\r\nHost: a\r\n\r\n");
+            }
+            for (int i = 0; i < clients.size(); i++) {
+                assertThat(answer(clients.get(i))).as("client %d, on listener %d", i, i % 2).isEqualTo("200 /c" + i + "? body=0");
+            }
+            assertThat(server.connectionsLine()).contains(" accepted=16 refused=0 ");
+        } finally {
+            closeAll(clients);
+        }
+    }
+
+    @Test
     void atMaxConnectionsTheKeptAliveConnectionIdleLongestIsClosedToServeANewClient() throws Exception {
         InetSocketAddress address = start(TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(60)), 3));
         List<RawHttpClient> idle = connect(address, 0);
