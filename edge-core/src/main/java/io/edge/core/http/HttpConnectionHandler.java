@@ -246,10 +246,16 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         currentRoutes = routes;
         current = exchange;
-        if (HttpMethod.TRACE.equals(request.method())) {
+        if (HttpMethod.TRACE.equals(request.method()) || HttpMethod.CONNECT.equals(request.method())) {
             // As nginx, in every location: a script that echoes its request would show a cross-site tracer the
-            // client's cookies. Routed all the same, so its Allow says what the location takes (see ServerExchange).
-            exchange.fail(new HttpStatusException(HttpResponseStatus.METHOD_NOT_ALLOWED, "method: TRACE"));
+            // client's cookies, and edge tunnels nothing (a CONNECT to an authority is 400, as its target is no
+            // path). Routed all the same, so its Allow says what the location takes (see ServerExchange). What
+            // follows a CONNECT may be a tunnel's bytes, not a request: as nginx, its connection closes.
+            if (HttpMethod.CONNECT.equals(request.method())) {
+                closeAfterCurrent = true;
+            }
+            exchange.fail(new HttpStatusException(HttpResponseStatus.METHOD_NOT_ALLOWED,
+                    "method: " + request.method()));
             return;
         }
         respond(exchange);

@@ -47,9 +47,9 @@ import java.util.function.LongSupplier;
  * <p>Netty's codec is final and its decoder private, so this is that codec again, with the one part of its encoder
  * edge needs: the methods of the requests decoded, in order, so the answer to a HEAD goes without a body (a chunked
  * one without its last chunk). Not kept: a pipelining limit (reading stops while requests wait, see
- * {@link HttpConnectionHandler}); CONNECT's handling (never answered 2xx here: its target is not a path, 400); and
- * the close after a request with both Transfer-Encoding and Content-Length, which the decoder refuses instead
- * (RFC 9112 6.3, set in {@link HttpChannelInitializer}).
+ * {@link HttpConnectionHandler}); CONNECT's handling (never answered 2xx here: 405, or 400 for an authority, which is
+ * no path); and the close after a request with both Transfer-Encoding and Content-Length, which the decoder refuses
+ * instead (RFC 9112 6.3, set in {@link HttpChannelInitializer}).
  *
  * <p>Runs on the connection's event loop only.
  */

@@ -408,6 +408,33 @@ class HttpConnectionHandlerTest {
     }
 
     /**
+     * As nginx 1.22: a CONNECT is never passed on, whatever its target. A path is 405 and the connection closes (what
+     * follows may be a tunnel's bytes); an authority (the form CONNECT is meant for) is 400, as its target is no path.
+     * A CONNECT of a path was routed as a GET is, to PHP, and answered 200.
+     */
+    @Test
+    void connectIs405OrForAnAuthority400BeforeAnyResponderAndTheConnectionCloses() {
+        boolean[] responded = {false};
+        open(exchange -> {
+            responded[0] = true;
+            new EchoResponder().respond(exchange);
+        });
+        String response = EmbeddedClient.send(client, "CONNECT /pid.php HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 405 ").containsIgnoringCase("allow: GET, HEAD\r\n")
+                .containsIgnoringCase("connection: close").doesNotContain("/next");
+        assertThat(client.isActive()).isFalse();
+        client.finishAndReleaseAll();
+        open(exchange -> {
+            responded[0] = true;
+            new EchoResponder().respond(exchange);
+        });
+        assertThat(EmbeddedClient.send(client, "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n"))
+                .startsWith("HTTP/1.1 400 ");
+        assertThat(responded[0]).as("no responder sees a CONNECT").isFalse();
+    }
+
+    /**
      * As nginx: a chunk whose size line takes the body over the limit (1 MiB here: 512 KiB read, then 512 KiB + 1
      * declared) is 413 at that line, before its data, and the connection closes. It was read until a byte past the
      * limit had come.
