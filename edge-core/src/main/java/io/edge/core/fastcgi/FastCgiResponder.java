@@ -77,7 +77,8 @@ import org.slf4j.LoggerFactory;
  *            ({@link FcgiExchange#abort})
  *   EXCHANGE --client not writable--> body into the spool, drained in order as the client takes it; spool full:
  *            backend paused until it has room; END_REQUEST with the spool not empty: slot freed, the drain ends the
- *            response; client gone or spool file failing: the spool (and its file) released
+ *            response; spool file not writable: the rest held in memory, backend paused until the client drains it;
+ *            client gone or spool file not readable: the spool (and its file) released
  * </pre>
  *
  * A request whose body was sent is never replayed, and neither is one that brought back any record (STDOUT,
@@ -651,10 +652,11 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             // The client can't take it now: held, in order, so the backend goes on and its worker is free once the
-            // script ends; the backend waits only once the spool is full (memory, then its file).
+            // script ends; the backend waits only once the spool is full (memory, then its file; memory alone once
+            // the file failed).
             if (spool == null) {
                 spool = new ResponseSpool(clientChannel, responseBuffer.memory(), responseBuffer.maxTempFile(),
-                        spoolDir, this::spoolFailed, this::spoolHasRoom);
+                        spoolDir, this::spoolFailed, this::spoolWithoutFile, this::spoolHasRoom);
             }
             spool.add(chunk);
             if (spool.isFull()) {
@@ -728,10 +730,23 @@ public final class FastCgiResponder implements Responder {
             }
         }
 
-        /** The spool file could not be written or read back: the response can't be whole, so the client is cut off. */
+        /**
+         * The spool file could not be made or written (a full disk, a read-only one): nothing was lost, the spool holds
+         * the rest in memory and paces the backend by the client, as it did before there was a spool.
+         */
+        private void spoolWithoutFile(IOException cause) {
+            LOG.warn("[{}] response to {} {}: its spool file in {} failed ({}); the response goes on without it, the "
+                    + "backend paced by the client", requestId, request.method(), request.uri(), spoolDir,
+                    cause.toString());
+        }
+
+        /**
+         * The spool file could not be read back: the response can't be whole, so the client is cut off (its head is
+         * out: the connection is closed after what it got).
+         */
         private void spoolFailed(IOException cause) {
-            LOG.warn("[{}] response to {} {} could not be spooled to {}: {}; closing the client connection", requestId,
-                    request.method(), request.uri(), spoolDir, cause.toString());
+            LOG.warn("[{}] response to {} {}: its spool file in {} could not be read back ({}); the response is cut "
+                    + "short", requestId, request.method(), request.uri(), spoolDir, cause.toString());
             endAfterSpool = false;
             releaseSpool();
             if (backend != null && !backend.isDone()) {

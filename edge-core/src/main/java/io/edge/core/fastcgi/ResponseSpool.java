@@ -23,11 +23,21 @@ import java.util.function.Consumer;
  * one read from the backend.
  *
  * <pre>
- *   FIFO:  [memory chunks] [file: readPosition .. writePosition]
- *   add:   to memory while the file part is empty and the chunk fits (or there is no file), else to the file
- *   poll:  the oldest memory chunk;  readNext: else the next bytes of the file, read on a spool thread
+ *   FIFO:  [memory chunks] [file: readPosition .. writePosition] [afterFile chunks]
+ *   add:   to memory while the file part is empty and the chunk fits (or there is no file), else to the file;
+ *          once the file failed, to afterFile
+ *   poll:  the oldest memory chunk, or once the file part is empty the oldest afterFile chunk;
+ *          readNext: else the next bytes of the file, read on a spool thread
  *   the file part emptied: both positions go back to 0 (the file is written over, never grows past what it held)
  * </pre>
+ *
+ * <p>A write to the file that fails (a full disk, a file system remounted read-only, a directory that is not
+ * there) loses nothing: the chunk is kept, and so is every chunk handed to the file after it, in order, as
+ * {@code afterFile}; the file takes no more writes, and what it holds up to the failed write is still read back
+ * (the descriptor stays open: reading what was written works on a full or read-only file system). From then on
+ * the spool is full while the file holds anything or memory is past its limit, so the backend waits for the client
+ * (the backpressure of a file at its max), and memory stays bounded by {@code memoryLimit} plus the chunks that were
+ * on their way to the disk. Only a read of the file that fails loses the response ({@code onFailure}).
  *
  * <p>Every method runs on the client's event loop. The file is opened, written, read and closed only by tasks chained
  * one after another ({@link #tail}) on the spool threads, never on the event loop; the last one closes it. Being
@@ -44,9 +54,13 @@ final class ResponseSpool {
     private final long maxFileSize;
     private final Path dir;
     private final Consumer<IOException> onFailure;
+    private final Consumer<IOException> withoutFile;
     private final Runnable roomMade;
+    private final FileOpener opener;
     /** Chunks older than anything in the file; owned by the spool. */
     private final ArrayDeque<ByteBuf> memory = new ArrayDeque<>();
+    /** Chunks newer than anything in the file, once a write to it failed; owned by the spool. Counted in memoryBytes. */
+    private final ArrayDeque<ByteBuf> afterFile = new ArrayDeque<>();
     private long memoryBytes;
     /** Bytes handed to file tasks and not yet written: memory too. */
     private long unwritten;
@@ -62,6 +76,11 @@ final class ResponseSpool {
     private IOException failure;
     /** Something went to the file. */
     private boolean spilled;
+    /** On the loop: a write to the file failed; it takes no more, and what it holds ends at writePosition. */
+    private boolean fileFailed;
+    /** On the spool threads: a write failed at {@link #fileEnd}; later writes are skipped, reads stop there. */
+    private volatile boolean writeFailed;
+    private volatile long fileEnd;
     /** Released: the tasks still chained drop their buffers, and the last one closes the file. */
     private volatile boolean released;
 
@@ -70,15 +89,20 @@ final class ResponseSpool {
      * @param memoryLimit bytes held in memory before the file is used
      * @param maxFileSize bytes the file holds at most (0: no file); a read from the backend may cross it
      * @param dir         where the file is made (and at once unlinked), as request bodies' spool files
-     * @param onFailure   called on the loop, once, if the file cannot be written or read: the spooled response is
-     *                    lost, the spool is released right after, and the caller ends the response
+     * @param onFailure   called on the loop, once, if the file cannot be read back: the spooled response is lost,
+     *                    the spool is released right after, and the caller ends the response
+     * @param withoutFile called on the loop, once, if the file cannot be made or written: nothing is lost, the
+     *                    response goes on without the file (held in memory, the backend paused as for a full file)
      * @param roomMade    called on the loop when a write to the file left the spool no longer {@link #isFull}: the
      *                    caller reads the backend again (a client taking bytes makes room too; the caller sees that)
      * @param threads     run the file tasks (the spool threads; tests hold them back)
+     * @param opener      makes the file in {@code dir}, open for reading and writing and unlinked (tests fake a disk)
      */
     ResponseSpool(Channel client, int memoryLimit, long maxFileSize, Path dir, Consumer<IOException> onFailure,
-            Runnable roomMade, Executor threads) {
+            Consumer<IOException> withoutFile, Runnable roomMade, Executor threads, FileOpener opener) {
         this.roomMade = roomMade;
+        this.withoutFile = withoutFile;
+        this.opener = opener;
         this.client = client;
         this.memoryLimit = memoryLimit;
         this.maxFileSize = maxFileSize;
@@ -88,8 +112,17 @@ final class ResponseSpool {
     }
 
     ResponseSpool(Channel client, int memoryLimit, long maxFileSize, Path dir, Consumer<IOException> onFailure,
-            Runnable roomMade) {
-        this(client, memoryLimit, maxFileSize, dir, onFailure, roomMade, SpooledBody.THREADS);
+            Consumer<IOException> withoutFile, Runnable roomMade) {
+        this(client, memoryLimit, maxFileSize, dir, onFailure, withoutFile, roomMade, SpooledBody.THREADS,
+                FileOpener.UNLINKED);
+    }
+
+    /** Makes the spool file; called on a spool thread. */
+    @FunctionalInterface
+    interface FileOpener {
+        FileOpener UNLINKED = dir -> SpooledBody.openUnlinked(dir, "edge-response-");
+
+        FileChannel open(Path dir) throws IOException;
     }
 
     /** Appends {@code chunk}, which the spool owns from now on. */
@@ -99,41 +132,96 @@ final class ResponseSpool {
             chunk.release();
             return;
         }
-        if (fileBytes() == 0 && (memoryBytes + bytes <= memoryLimit || maxFileSize == 0)) {
+        if (fileFailed && unwritten == 0) {
+            afterFile.add(chunk);
+            memoryBytes += bytes;
+            return;
+        }
+        if (!fileFailed && fileBytes() == 0 && (memoryBytes + bytes <= memoryLimit || maxFileSize == 0)) {
             memory.add(chunk);
             memoryBytes += bytes;
             return;
         }
+        // To the file; once it failed, still through the file tasks while chunks handed to them before are on their
+        // way back (they are older), to come back after them.
         spilled = true;
         long position = writePosition;
-        writePosition += bytes;
+        if (!fileFailed) {
+            writePosition += bytes;
+        }
         unwritten += bytes;
-        chain(() -> {
+        tail = tail.handleAsync((before, neverFails) -> {
+            // Owned by this task until written (released here) or handed back to the loop (not written).
+            IOException error = null;
+            boolean kept = false;
             try {
-                if (!released) {
+                if (released) {
+                    chunk.release();
+                } else if (writeFailed) {
+                    kept = true;
+                } else {
                     write(chunk, position);
+                    chunk.release();
                 }
-            } finally {
-                chunk.release();
+            } catch (Throwable e) { // out of direct memory included
+                error = e instanceof IOException io ? io : new IOException(e.toString(), e);
+                fileEnd = position;
+                writeFailed = true;
+                kept = true;
             }
+            ByteBuf back = kept ? chunk : null;
+            IOException failed = error;
+            onLoop(back, () -> written(back, bytes, position, failed));
             return null;
-        }, nothing -> {
-            boolean wasFull = isFull();
-            unwritten -= bytes;
-            if (wasFull && !isFull() && !released) {
-                roomMade.run();
+        }, threads);
+    }
+
+    /** On the loop: a write task is done; {@code notWritten}, if not null, is its chunk, kept (the file failed). */
+    private void written(ByteBuf notWritten, int bytes, long position, IOException error) {
+        boolean wasFull = isFull();
+        unwritten -= bytes;
+        if (released) {
+            if (notWritten != null) {
+                notWritten.release();
             }
-        });
+            return;
+        }
+        if (notWritten != null) {
+            if (!fileFailed) {
+                fileFailed = true;
+                writePosition = position; // the file holds what came before; the rest is held here, in order
+                withoutFile.accept(error != null ? error : new IOException("response spool file failed"));
+            }
+            afterFile.add(notWritten);
+            memoryBytes += bytes;
+        }
+        if (wasFull && !isFull()) {
+            roomMade.run();
+        }
     }
 
     /** Nothing is held: every byte added was handed out by {@link #poll} or {@link #readNext}. */
     boolean isEmpty() {
-        return memoryBytes == 0 && fileBytes() == 0 && reading == 0;
+        return memoryBytes == 0 && fileBytes() == 0 && reading == 0 && unwritten == 0;
     }
 
-    /** The spool holds as much as it may: the caller stops reading the backend until it is not. */
+    /**
+     * The spool holds as much as it may: the caller stops reading the backend until it is not. Once the file failed,
+     * as long as it holds anything (as a file at its max), or memory is past its limit.
+     */
     boolean isFull() {
-        return memoryBytes + unwritten > memoryLimit || (maxFileSize > 0 && writePosition >= maxFileSize);
+        return memoryBytes + unwritten > memoryLimit || (maxFileSize > 0 && writePosition >= maxFileSize)
+                || (fileFailed && (fileBytes() > 0 || reading > 0));
+    }
+
+    /** Bytes handed to the file tasks whose write (or failure) the loop has not heard of yet (tests). */
+    long unwrittenBytes() {
+        return unwritten;
+    }
+
+    /** Whether a write to the file failed and the spool goes on without it (tests). */
+    boolean fileFailed() {
+        return fileFailed;
     }
 
     /** Whether any of it went to the file (tests). */
@@ -155,6 +243,9 @@ final class ResponseSpool {
             return null;
         }
         ByteBuf chunk = memory.poll();
+        if (chunk == null && fileBytes() == 0 && unwritten == 0) {
+            chunk = afterFile.poll(); // the file's part was handed out, and what its failed writes kept comes next
+        }
         if (chunk != null) {
             memoryBytes -= chunk.readableBytes();
         }
@@ -168,14 +259,22 @@ final class ResponseSpool {
      */
     void readNext(Consumer<ByteBuf> then) {
         int bytes = (int) Math.min(READ_CHUNK, fileBytes());
-        if (released || failure != null || reading > 0 || !memory.isEmpty() || bytes == 0) {
+        // The file failed and what it holds was read: chunks kept from its failed writes are still on their way back
+        // from the file tasks; a read of nothing, chained after them, hands out the first.
+        boolean awaitKept = fileFailed && bytes == 0 && unwritten > 0;
+        if (released || failure != null || reading > 0 || !memory.isEmpty() || (bytes == 0 && !awaitKept)) {
             return;
         }
         long position = readPosition;
         readPosition += bytes;
-        reading = bytes;
+        reading = Math.max(bytes, 1);
         chain(() -> released ? null : read(position, bytes), read -> {
             reading = 0;
+            if (read != null && read.readableBytes() < bytes) {
+                // A write failed inside this read's range (a task before it): the file's part ends there, and the
+                // rest of the range is in afterFile.
+                readPosition = position + read.readableBytes();
+            }
             if (fileBytes() == 0) { // written over from the start: the file never holds more than it did at once
                 readPosition = 0;
                 writePosition = 0;
@@ -186,6 +285,11 @@ final class ResponseSpool {
             if (released) {
                 read.release();
                 return;
+            }
+            if (!read.isReadable() && !afterFile.isEmpty() && memory.isEmpty()) {
+                read.release(); // nothing of the range was written: its first bytes wait in memory
+                read = afterFile.poll();
+                memoryBytes -= read.readableBytes();
             }
             then.accept(read);
         });
@@ -201,12 +305,16 @@ final class ResponseSpool {
         while ((chunk = memory.poll()) != null) {
             chunk.release();
         }
+        while ((chunk = afterFile.poll()) != null) {
+            chunk.release();
+        }
         memoryBytes = 0;
         tail = tail.whenCompleteAsync((done, error) -> closeFile(), threads);
     }
 
+    /** Bytes of the file not read yet; never below 0 (a read in flight may cover a failed write's range). */
     private long fileBytes() {
-        return writePosition - readPosition;
+        return Math.max(0, writePosition - readPosition);
     }
 
     /** Work on the file, on a spool thread; may return a buffer for the loop. */
@@ -231,22 +339,27 @@ final class ResponseSpool {
             }
             ByteBuf done = result;
             IOException failed = error;
-            try {
-                client.eventLoop().execute(() -> {
-                    if (failed != null) {
-                        failed(failed);
-                    }
-                    then.accept(done);
-                });
-            } catch (RejectedExecutionException loopGone) { // shutting down: nobody is left to answer
-                if (done != null) {
-                    done.release();
+            onLoop(done, () -> {
+                if (failed != null) {
+                    failed(failed);
                 }
-                released = true;
-                closeFile();
-            }
+                then.accept(done);
+            });
             return null;
         }, threads);
+    }
+
+    /** From a spool thread: runs {@code task} on the loop, which takes {@code buffer} (released if the loop is gone). */
+    private void onLoop(ByteBuf buffer, Runnable task) {
+        try {
+            client.eventLoop().execute(task);
+        } catch (RejectedExecutionException loopGone) { // shutting down: nobody is left to answer
+            if (buffer != null) {
+                buffer.release();
+            }
+            released = true;
+            closeFile();
+        }
     }
 
     private void failed(IOException error) {
@@ -261,7 +374,7 @@ final class ResponseSpool {
     /** A file task: writes {@code buffer} at {@code position}, opening (and unlinking) the file first if needed. */
     private void write(ByteBuf buffer, long position) throws IOException {
         if (file == null) {
-            file = SpooledBody.openUnlinked(dir, "edge-response-");
+            file = opener.open(dir);
         }
         long at = position;
         for (ByteBuffer part : buffer.nioBuffers()) {
@@ -271,15 +384,19 @@ final class ResponseSpool {
         }
     }
 
-    /** A file task: {@code bytes} of the file at {@code position}, in a new buffer. */
+    /**
+     * A file task: {@code bytes} of the file at {@code position}, in a new buffer; fewer (maybe none) if a write
+     * chained before this read failed inside the range: the file's part ends where it failed.
+     */
     private ByteBuf read(long position, int bytes) throws IOException {
-        ByteBuf chunk = client.alloc().directBuffer(bytes, bytes);
+        int length = writeFailed ? (int) Math.max(0, Math.min(bytes, fileEnd - position)) : bytes;
+        ByteBuf chunk = client.alloc().directBuffer(length, length);
         try {
-            while (chunk.writerIndex() < bytes) {
+            while (chunk.writerIndex() < length) {
                 if (file == null || chunk.writeBytes(file, position + chunk.writerIndex(),
-                        bytes - chunk.writerIndex()) < 0) {
+                        length - chunk.writerIndex()) < 0) {
                     throw new IOException("response spool file ended at " + (position + chunk.writerIndex())
-                            + " (expected: " + (position + bytes) + " bytes)");
+                            + " (expected: " + (position + length) + " bytes)");
                 }
             }
             return chunk;

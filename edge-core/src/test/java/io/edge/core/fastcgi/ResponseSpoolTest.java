@@ -8,6 +8,12 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,6 +37,7 @@ class ResponseSpoolTest {
     private LocalConnection connection;
     private Channel client;
     private final List<IOException> failures = new CopyOnWriteArrayList<>();
+    private final List<IOException> withoutFile = new CopyOnWriteArrayList<>();
     private final AtomicInteger roomMade = new AtomicInteger();
 
     @BeforeEach
@@ -53,7 +60,8 @@ class ResponseSpoolTest {
     }
 
     private ResponseSpool spool(int memory, long maxFile) {
-        return new ResponseSpool(client, memory, maxFile, dir, failures::add, roomMade::incrementAndGet);
+        return new ResponseSpool(client, memory, maxFile, dir, failures::add, withoutFile::add,
+                roomMade::incrementAndGet);
     }
 
     private static byte[] bytes(int length, int seed) {
@@ -181,8 +189,8 @@ class ResponseSpoolTest {
     @Test
     void aDiskThatCatchesUpMakesRoomWithoutTheClient() throws Exception {
         List<Runnable> heldBack = new CopyOnWriteArrayList<>();
-        ResponseSpool spool = new ResponseSpool(client, 1024, 1 << 20, dir, failures::add, roomMade::incrementAndGet,
-                heldBack::add);
+        ResponseSpool spool = new ResponseSpool(client, 1024, 1 << 20, dir, failures::add, withoutFile::add,
+                roomMade::incrementAndGet, heldBack::add, ResponseSpool.FileOpener.UNLINKED);
         onLoop(() -> {
             for (int i = 0; i < 3; i++) {
                 spool.add(chunk(bytes(1000, i))); // one in memory, two for the file
@@ -216,8 +224,8 @@ class ResponseSpoolTest {
     @Test
     void releasedMidwayEveryBufferIsReleasedAndTheFileClosed() throws Exception {
         List<Runnable> heldBack = new CopyOnWriteArrayList<>(); // a slow disk: file tasks wait
-        ResponseSpool spool = new ResponseSpool(client, 1024, 1 << 20, dir, failures::add, roomMade::incrementAndGet,
-                heldBack::add);
+        ResponseSpool spool = new ResponseSpool(client, 1024, 1 << 20, dir, failures::add, withoutFile::add,
+                roomMade::incrementAndGet, heldBack::add, ResponseSpool.FileOpener.UNLINKED);
         List<ByteBuf> chunks = new ArrayList<>();
         onLoop(() -> {
             for (int i = 0; i < 5; i++) {
@@ -245,10 +253,161 @@ class ResponseSpoolTest {
         assertThat(failures).isEmpty();
     }
 
+    /** A directory that is not there (or read-only): nothing is lost, the response is held in memory instead. */
     @Test
-    void aFileThatCannotBeMadeFailsOnceAndReleasesEverything() throws Exception {
+    void aFileThatCannotBeMadeLeavesTheResponseInMemory() throws Exception {
         ResponseSpool spool = new ResponseSpool(client, 1024, 1 << 20, dir.resolve("missing"), failures::add,
-                roomMade::incrementAndGet);
+                withoutFile::add, roomMade::incrementAndGet);
+        List<ByteBuf> chunks = new ArrayList<>();
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        onLoop(() -> {
+            for (int i = 0; i < 4; i++) {
+                byte[] b = bytes(1000, i);
+                expected.writeBytes(b);
+                ByteBuf chunk = chunk(b);
+                chunks.add(chunk);
+                spool.add(chunk);
+            }
+        });
+        awaitFileTasks(spool, 4000);
+        assertThat(withoutFile).as("told once").hasSize(1);
+        assertThat(onLoop(spool::fileFailed)).isTrue();
+        assertThat(onLoop(spool::isFull)).as("4000 bytes in memory, 1024 allowed").isTrue();
+        assertThat(chunks).as("the chunks the file did not take are held").allMatch(c -> c.refCnt() == 1);
+        assertThat(drain(spool)).isEqualTo(expected.toByteArray());
+        assertThat(onLoop(spool::isFull)).isFalse();
+        onLoop(() -> spool.add(chunk(bytes(10, 1)))); // in memory, the file is not tried again
+        assertThat(drain(spool)).isEqualTo(bytes(10, 1));
+        onLoop(spool::release);
+        assertThat(chunks).allMatch(c -> c.refCnt() == 0);
+        assertThat(withoutFile).hasSize(1);
+        assertThat(failures).isEmpty();
+    }
+
+    /**
+     * The disk fills up mid-response (the write fails halfway through a chunk): what the file took is read back, the
+     * chunk it failed on and those after it are held in memory, in order, and the backend is held back from then on.
+     */
+    @Test
+    void aWriteThatFailsLosesNothingAndTheSpoolStaysFull() throws Exception {
+        ResponseSpool spool = new ResponseSpool(client, 1024, 1 << 20, dir, failures::add, withoutFile::add,
+                roomMade::incrementAndGet, SpooledBody.THREADS, failingAfter(3500));
+        List<ByteBuf> chunks = new ArrayList<>();
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        onLoop(() -> {
+            for (int i = 0; i < 7; i++) { // one in memory; the file takes three and half of the fourth
+                byte[] b = bytes(1000, i);
+                expected.writeBytes(b);
+                ByteBuf chunk = chunk(b);
+                chunks.add(chunk);
+                spool.add(chunk);
+            }
+        });
+        awaitFileTasks(spool, 1000 + 3000);
+        assertThat(withoutFile).as("told once").hasSize(1);
+        assertThat(withoutFile.get(0)).hasMessageContaining("No space left on device");
+        assertThat(onLoop(spool::fileFailed)).isTrue();
+        assertThat(onLoop(spool::isFull)).isTrue();
+        assertThat(spoolFilesOpen()).as("the file stays open: what it holds is still read back").isEqualTo(1);
+        assertThat(chunks.subList(1, 4)).as("written and released").allMatch(c -> c.refCnt() == 0);
+        assertThat(chunks.subList(4, 7)).as("the failed write's chunk and those after it, held").allMatch(
+                c -> c.refCnt() == 1);
+
+        // taken a chunk at a time: full while the file holds anything or memory is past its limit
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        List<Boolean> fullAfterEach = new ArrayList<>();
+        while (onLoop(() -> !spool.isEmpty())) {
+            got.write(takeOne(spool));
+            fullAfterEach.add(onLoop(spool::isFull));
+        }
+        assertThat(got.toByteArray()).isEqualTo(expected.toByteArray());
+        // the memory chunk (the file still holds 3000), one read of the file's 3000, then the three held chunks:
+        // 2000 left in memory (over 1024), then 1000, then none
+        assertThat(fullAfterEach).containsExactly(true, true, true, false, false);
+
+        onLoop(() -> spool.add(chunk(bytes(2000, 9)))); // held in memory from now on, never in the file
+        assertThat(onLoop(spool::isFull)).isTrue();
+        assertThat(drain(spool)).isEqualTo(bytes(2000, 9));
+        onLoop(spool::release);
+        awaitSpoolFilesOpen(0);
+        assertThat(chunks).allMatch(c -> c.refCnt() == 0);
+        assertThat(withoutFile).hasSize(1);
+        assertThat(failures).isEmpty();
+        assertThat(roomMade).as("room is made by the client, not the disk").hasValue(0);
+    }
+
+    /**
+     * The order the loop and the file tasks meet in, set by hand: a read asked for before the loop hears of the failed
+     * write it covers, and a chunk added while chunks from before the failure are still on their way back.
+     */
+    @Test
+    void aWriteFailureRacingAReadAndNewChunksKeepsTheOrder() throws Exception {
+        List<Runnable> heldBack = new CopyOnWriteArrayList<>();
+        ResponseSpool spool = new ResponseSpool(client, 1024, 1 << 20, dir, failures::add, withoutFile::add,
+                roomMade::incrementAndGet, heldBack::add, failingAfter(1000));
+        List<ByteBuf> chunks = new ArrayList<>();
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        for (int i = 0; i < 4; i++) { // 0 in memory; 1 written, 2 fails, 3 skipped
+            byte[] b = bytes(1000, i);
+            expected.writeBytes(b);
+            ByteBuf chunk = chunk(b);
+            chunks.add(chunk);
+            onLoop(() -> spool.add(chunk));
+        }
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        got.write(takeOne(spool)); // chunk 0, from memory
+        CompletableFuture<ByteBuf> read = new CompletableFuture<>();
+        onLoop(() -> spool.readNext(read::complete)); // asks for 3000 bytes of the file
+        heldBack.remove(0).run(); // chunk 1 written
+        heldBack.remove(0).run(); // chunk 2 fails
+        onLoop(() -> { }); // the loop hears of it; chunk 3 is still with the file tasks
+        assertThat(withoutFile).hasSize(1);
+        byte[] four = bytes(1000, 4);
+        expected.writeBytes(four);
+        ByteBuf chunk4 = chunk(four);
+        chunks.add(chunk4);
+        onLoop(() -> spool.add(chunk4)); // newer than chunk 3: must come after it
+        while (!heldBack.isEmpty()) {
+            heldBack.remove(0).run();
+        }
+        ByteBuf first = read.get(10, TimeUnit.SECONDS);
+        assertThat(first.readableBytes()).as("the file's part ends where the write failed").isEqualTo(1000);
+        got.write(ByteBufUtil.getBytes(first));
+        first.release();
+        while (onLoop(() -> !spool.isEmpty())) {
+            CompletableFuture<ByteBuf> next = new CompletableFuture<>();
+            onLoop(() -> {
+                ByteBuf chunk = spool.poll();
+                if (chunk != null) {
+                    next.complete(chunk);
+                } else {
+                    spool.readNext(next::complete);
+                }
+            });
+            while (!next.isDone()) {
+                assertThat(heldBack).as("a file task to run").isNotEmpty();
+                heldBack.remove(0).run();
+            }
+            ByteBuf chunk = next.get(10, TimeUnit.SECONDS);
+            got.write(ByteBufUtil.getBytes(chunk));
+            chunk.release();
+        }
+        assertThat(got.toByteArray()).isEqualTo(expected.toByteArray());
+        onLoop(spool::release);
+        while (!heldBack.isEmpty()) {
+            heldBack.remove(0).run(); // the close
+        }
+        awaitSpoolFilesOpen(0);
+        assertThat(chunks).allMatch(c -> c.refCnt() == 0);
+        assertThat(failures).isEmpty();
+    }
+
+    /** Only a file that cannot be read back loses the response: told once, everything released. */
+    @Test
+    void aReadThatFailsFailsOnceAndReleasesEverything() throws Exception {
+        ResponseSpool spool = new ResponseSpool(client, 1024, 1 << 20, dir, failures::add, withoutFile::add,
+                roomMade::incrementAndGet, SpooledBody.THREADS, d -> new FaultyFile(
+                        SpooledBody.openUnlinked(d, "edge-response-"), Long.MAX_VALUE, true));
         List<ByteBuf> chunks = new ArrayList<>();
         onLoop(() -> {
             for (int i = 0; i < 4; i++) {
@@ -257,15 +416,173 @@ class ResponseSpoolTest {
                 spool.add(chunk);
             }
         });
+        awaitWritten(spool, 1000);
+        ByteBuf first = onLoop(spool::poll);
+        first.release();
+        onLoop(() -> spool.readNext(read -> {
+            throw new AssertionError("nothing is handed out after the failure");
+        }));
         for (int i = 0; i < 1000 && failures.isEmpty(); i++) {
             Thread.sleep(10);
         }
         onLoop(() -> { });
         assertThat(failures).hasSize(1);
+        assertThat(withoutFile).isEmpty();
         assertThat(chunks).allMatch(c -> c.refCnt() == 0);
         assertThat(onLoop(spool::poll)).isNull();
         onLoop(() -> spool.add(chunk(bytes(10, 1)))); // dropped, and released
+        awaitSpoolFilesOpen(0);
         assertThat(failures).hasSize(1);
+    }
+
+    /** The next bytes {@code spool} hands out (a memory chunk, or a file read, awaited). */
+    private byte[] takeOne(ResponseSpool spool) throws Exception {
+        CompletableFuture<ByteBuf> next = new CompletableFuture<>();
+        onLoop(() -> {
+            ByteBuf chunk = spool.poll();
+            if (chunk != null) {
+                next.complete(chunk);
+            } else {
+                spool.readNext(next::complete);
+            }
+        });
+        ByteBuf chunk = next.get(10, TimeUnit.SECONDS);
+        byte[] bytes = ByteBufUtil.getBytes(chunk);
+        chunk.release();
+        return bytes;
+    }
+
+    /** Opens spool files in {@code dir} as usual, on a disk that is full after {@code bytes} bytes. */
+    private static ResponseSpool.FileOpener failingAfter(long bytes) {
+        return dir -> new FaultyFile(SpooledBody.openUnlinked(dir, "edge-response-"), bytes, false);
+    }
+
+    /**
+     * A real (unlinked) file whose positional writes fail past {@code room} bytes, as on a full tmpfs (the write that
+     * crosses it writes what fits; the next one fails), or whose reads fail.
+     */
+    private static final class FaultyFile extends FileChannel {
+        private final FileChannel file;
+        private final long room;
+        private final boolean readsFail;
+        private long written;
+
+        FaultyFile(FileChannel file, long room, boolean readsFail) {
+            this.file = file;
+            this.room = room;
+            this.readsFail = readsFail;
+        }
+
+        @Override
+        public int write(ByteBuffer src, long position) throws IOException {
+            long left = room - written;
+            if (left <= 0) {
+                throw new IOException("No space left on device");
+            }
+            ByteBuffer part = src.duplicate();
+            part.limit(part.position() + (int) Math.min(part.remaining(), left));
+            int n = file.write(part, position);
+            src.position(src.position() + n);
+            written += n;
+            return n;
+        }
+
+        @Override
+        public int read(ByteBuffer dst, long position) throws IOException {
+            if (readsFail) {
+                throw new IOException("Input/output error");
+            }
+            return file.read(dst, position);
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long position() throws IOException {
+            return file.position();
+        }
+
+        @Override
+        public FileChannel position(long newPosition) throws IOException {
+            file.position(newPosition);
+            return this;
+        }
+
+        @Override
+        public long size() throws IOException {
+            return file.size();
+        }
+
+        @Override
+        public FileChannel truncate(long size) throws IOException {
+            file.truncate(size);
+            return this;
+        }
+
+        @Override
+        public void force(boolean metaData) throws IOException {
+            file.force(metaData);
+        }
+
+        @Override
+        public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public FileLock lock(long position, long size, boolean shared) throws IOException {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        protected void implCloseChannel() throws IOException {
+            file.close();
+        }
+    }
+
+    /**
+     * Waits until the loop heard back from every file task (written, or kept as the file failed): memory then holds
+     * {@code expected} bytes.
+     */
+    private void awaitFileTasks(ResponseSpool spool, long expected) throws Exception {
+        for (int i = 0; i < 1000 && onLoop(spool::unwrittenBytes) != 0; i++) {
+            Thread.sleep(10);
+        }
+        assertThat(onLoop(spool::unwrittenBytes)).isZero();
+        assertThat(onLoop(spool::memoryBytes)).isEqualTo(expected);
     }
 
     /** Waits until the file tasks wrote all they were given: memory holds {@code expected} bytes. */
