@@ -391,6 +391,15 @@ final class ServerExchange implements Exchange {
         HttpResponseStatus errorStatus = ErrorResponses.statusFor(cause);
         if (ErrorResponses.isClientGone(cause)) {
             LOG.debug("{} {}: the client's connection ended: {}", request.method(), request.uri(), cause.toString());
+        } else if (state == State.HEAD_SENT) {
+            // The client has the head: its status stands (as the access log says), the body is cut short.
+            if (errorStatus.code() >= 500) {
+                LOG.warn("{} {}: {} response cut after {} body bytes, closing the connection: {}", request.method(),
+                        request.uri(), status, bodyBytes, cause.toString(), errorStatus.code() == 500 ? cause : null);
+            } else {
+                LOG.debug("{} {}: {} response cut after {} body bytes, closing the connection: {}", request.method(),
+                        request.uri(), status, bodyBytes, cause.toString());
+            }
         } else if (errorStatus.code() >= 500) {
             LOG.warn("{} {} -> {}: {}", request.method(), request.uri(), errorStatus.code(), cause.toString(),
                     errorStatus.code() == 500 ? cause : null);
