@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -30,6 +31,21 @@ class FastCgiBufferingIT {
     /** 16-byte lines: 16 MiB per response, far past the sockets' buffers on the way. */
     private static final int LINES = 1 << 20;
 
+    /** Prints ?lines= 16-byte lines with their Content-Length, then writes DONE/<id> as its last act. */
+    private static final String LINES_SCRIPT = """
+            <?php
+            $n = (int) $_GET['lines'];
+            header('Content-Type: text/plain');
+            header('Content-Length: ' . ($n * 16));
+            for ($i = 0; $i < $n; $i += 4096) {
+                $s = '';
+                for ($j = $i; $j < min($n, $i + 4096); $j++) { $s .= sprintf("%015d\\n", $j); }
+                echo $s;
+                flush();
+            }
+            file_put_contents('DONE/' . basename($_GET['id']), 'done');
+            """;
+
     @TempDir
     Path dir;
 
@@ -37,19 +53,7 @@ class FastCgiBufferingIT {
     void clientsThatDoNotReadHoldNoWorkerAndGetTheWholeResponseWhenTheyDo() throws Exception {
         Path www = Files.createDirectories(dir.resolve("www"));
         Path done = Files.createDirectories(dir.resolve("done"));
-        Files.writeString(www.resolve("lines.php"), """
-                <?php
-                $n = (int) $_GET['lines'];
-                header('Content-Type: text/plain');
-                header('Content-Length: ' . ($n * 16));
-                for ($i = 0; $i < $n; $i += 4096) {
-                    $s = '';
-                    for ($j = $i; $j < min($n, $i + 4096); $j++) { $s .= sprintf("%015d\\n", $j); }
-                    echo $s;
-                    flush();
-                }
-                file_put_contents('DONE/' . basename($_GET['id']), 'done');
-                """.replace("DONE", done.toString()));
+        Files.writeString(www.resolve("lines.php"), LINES_SCRIPT.replace("DONE", done.toString()));
         Files.writeString(www.resolve("info.php"), "<?php echo 'workers free';");
         Path run = dir.resolve("run");
         PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
@@ -110,6 +114,79 @@ class FastCgiBufferingIT {
             }
             EdgeHarness.close(edge, fpm);
         }
+    }
+
+    /**
+     * A run-dir that cannot take the spool file (here gone after the start; a full or read-only tmpfs fails the same
+     * way): the response goes on without it, held in memory and paced by the client as before buffering, and the slow
+     * client gets every byte. It was cut: a 200 head, then the connection closed after what fitted in memory.
+     */
+    @Test
+    void aRunDirThatCannotTakeTheSpoolFileStillGivesTheSlowClientEverything() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path done = Files.createDirectories(dir.resolve("done"));
+        Files.writeString(www.resolve("lines.php"), LINES_SCRIPT.replace("DONE", done.toString()));
+        Path run = dir.resolve("run");
+        PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
+                pm = static
+                pm.max_children = 1
+                """);
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger)
+                org.slf4j.LoggerFactory.getLogger("io.edge.core.fastcgi.FastCgiResponder");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        EdgeHarness edge = null;
+        try {
+            edge = EdgeHarness.start(dir, """
+                    server.run-dir = "%s"
+                    sites = [{ server-names = ["_"], default = true, root = "www",
+                               locations = [{ match = "/", fastcgi = php }] }]
+                    fastcgi.backends.php { addresses = ["%s"], max-connections = 1 }
+                    """.formatted(run, fpm.address()));
+            try (Stream<Path> left = Files.list(run)) {
+                assertThat(left).as("nothing of edge's in the run-dir (php-fpm runs apart)").isEmpty();
+            }
+            Files.delete(run);
+            try (Socket socket = new Socket()) {
+                socket.setReceiveBufferSize(4096); // before the connect: a small window, drained only later
+                socket.connect(edge.address());
+                socket.getOutputStream().write(("GET /lines.php?lines=" + LINES + "&id=0"
+                        + " HTTP/1.1\r\nHost: buffering\r\nConnection: close\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                for (int i = 0; i < 3000 && warnings(lines).isEmpty(); i++) {
+                    Thread.sleep(10);
+                }
+                assertThat(warnings(lines)).as("the spool file failed").singleElement().asString()
+                        .contains("/lines.php", "goes on without it");
+                // Memory is bounded and the backend waits for the client: 16 MiB cannot have gone anywhere yet.
+                assertThat(countFiles(done)).as("scripts ended before their client read").isZero();
+
+                byte[] expected = expectedLines();
+                InputStream in = socket.getInputStream();
+                String head = readHead(in);
+                assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("content-length: " + expected.length);
+                byte[] body = in.readNBytes(expected.length);
+                assertThat(body.length).as("body bytes before the connection ended").isEqualTo(expected.length);
+                assertThat(Arrays.equals(body, expected)).as("the whole body, byte for byte").isTrue();
+                assertThat(in.read()).as("then the close asked for").isEqualTo(-1);
+            }
+            for (int i = 0; i < 3000 && countFiles(done) < 1; i++) {
+                Thread.sleep(10);
+            }
+            assertThat(countFiles(done)).as("the script ran to its end").isEqualTo(1);
+            assertThat(warnings(lines)).as("one warning for the response").hasSize(1);
+        } finally {
+            log.detachAppender(lines);
+            EdgeHarness.close(edge, fpm);
+        }
+    }
+
+    private static List<String> warnings(
+            ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines) {
+        return lines.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
     }
 
     private static byte[] expectedLines() {
