@@ -2,6 +2,7 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.core.fastcgi.SpoolFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -217,20 +218,6 @@ class FastCgiBufferingIT {
 
     /** Descriptors of this process (edge runs in it) on deleted response spool files in {@code run}. */
     private static long spoolFilesOpen(Path run) throws IOException {
-        String prefix = run.toRealPath() + "/edge-response-";
-        long open = 0;
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            for (Path fd : (Iterable<Path>) fds::iterator) {
-                try {
-                    String target = Files.readSymbolicLink(fd).toString();
-                    if (target.startsWith(prefix) && target.endsWith(" (deleted)")) {
-                        open++;
-                    }
-                } catch (IOException closedMeanwhile) {
-                    // the listing's own descriptor, or one closed since
-                }
-            }
-        }
-        return open;
+        return SpoolFiles.open(run.toRealPath() + "/edge-response-");
     }
 }

@@ -2,6 +2,7 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.core.fastcgi.SpoolFiles;
 import io.edge.core.http.RawHttpClient;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -345,19 +346,8 @@ class FastCgiBusyIT {
      * ({@code open}), or none any more.
      */
     private static void awaitSpoolFiles(Path spool, boolean open) throws Exception {
-        String prefix = spool + "/edge-body-";
         for (int i = 0; i < 3000; i++) {
-            boolean held = false;
-            try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-                for (Path fd : (Iterable<Path>) fds::iterator) {
-                    try {
-                        String target = Files.readSymbolicLink(fd).toString();
-                        held |= target.startsWith(prefix) && target.endsWith(" (deleted)");
-                    } catch (java.io.IOException closedMeanwhile) {
-                        // the listing's own descriptor, or one closed since
-                    }
-                }
-            }
+            boolean held = SpoolFiles.open(spool + "/edge-body-") > 0;
             if (held == open) {
                 return;
             }

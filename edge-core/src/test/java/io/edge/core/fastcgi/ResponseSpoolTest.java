@@ -602,20 +602,6 @@ class ResponseSpoolTest {
 
     /** Descriptors of this process on deleted response spool files in {@link #dir}. */
     private long spoolFilesOpen() throws IOException {
-        String prefix = dir.toRealPath() + "/edge-response-";
-        long open = 0;
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            for (Path fd : (Iterable<Path>) fds::iterator) {
-                try {
-                    String target = Files.readSymbolicLink(fd).toString();
-                    if (target.startsWith(prefix) && target.endsWith(" (deleted)")) {
-                        open++;
-                    }
-                } catch (IOException closedMeanwhile) {
-                    // the listing's own descriptor, or one closed since
-                }
-            }
-        }
-        return open;
+        return SpoolFiles.open(dir.toRealPath() + "/edge-response-");
     }
 }

@@ -228,20 +228,6 @@ class SpooledBodyTest {
 
     /** Descriptors of this process on deleted spool files in {@link #dir}. */
     private long spoolFilesOpen() throws IOException {
-        String prefix = dir.toRealPath() + "/edge-body-";
-        long open = 0;
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            for (Path fd : (Iterable<Path>) fds::iterator) {
-                try {
-                    String target = Files.readSymbolicLink(fd).toString();
-                    if (target.startsWith(prefix) && target.endsWith(" (deleted)")) {
-                        open++;
-                    }
-                } catch (IOException closedMeanwhile) {
-                    // the listing's own descriptor, or one closed since
-                }
-            }
-        }
-        return open;
+        return SpoolFiles.open(dir.toRealPath() + "/edge-body-");
     }
 }
