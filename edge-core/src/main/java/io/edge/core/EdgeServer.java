@@ -93,6 +93,8 @@ public final class EdgeServer implements AutoCloseable {
                 // reload's new one takes no connection for the old configuration, nor one past max-connections).
                 .option(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // A client's FIN does not close its connection: what it asked before is answered (HttpConnectionHandler)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(new HttpChannelInitializer(context));
         context.limitAccepting(bootstrap); // the allocator and first handler of every listener
         try {

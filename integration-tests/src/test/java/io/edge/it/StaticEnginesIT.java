@@ -2,6 +2,7 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.core.http.RawHttpClient;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -50,6 +51,38 @@ class StaticEnginesIT {
                         .header("Range", "bytes=" + from + "-" + (from + 99)).build(), HttpResponse.BodyHandlers.ofByteArray());
                 assertThat(range.statusCode()).isEqualTo(206);
                 assertThat(range.body()).isEqualTo(Arrays.copyOfRange(big, from, from + 100));
+            }
+        }
+    }
+
+    /**
+     * {@code printf 'GET /f HTTP/1.0\r\n\r\n' | nc -N}: the client's FIN comes while its file is opened and read,
+     * off the loop where the engine does that. edge closed the connection at the FIN and the answer was lost; nginx
+     * answers, then closes.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"auto", "io_uring", "threads", "linux-aio-sendfile", "sendfile"})
+    void aClientThatHalfClosesAfterItsRequestGetsTheFileThenTheClose(String engine) throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        byte[] thumb = bytes(7_001, 3);
+        byte[] big = bytes(2 * (1 << 20) + 5, 4);
+        Files.write(root.resolve("thumb.jpg"), thumb);
+        Files.write(root.resolve("big.bin"), big);
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                static { engine = %s, sendfile-chunk = 1 MiB }
+                cache.content.enabled = false
+                sites = [{ server-names = ["_"], default = true, root = "root" }]
+                """.formatted(engine))) {
+            for (String name : new String[] {"thumb.jpg", "big.bin", "thumb.jpg"}) {
+                try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                    client.send("GET /" + name + " HTTP/1.1\r\nHost: a\r\n\r\n");
+                    client.socket().shutdownOutput();
+                    RawHttpClient.Response response = client.read();
+                    assertThat(response.status()).as("%s through %s", name, engine).isEqualTo(200);
+                    assertThat(Arrays.equals(response.body(), name.equals("big.bin") ? big : thumb))
+                            .as("%s through %s", name, engine).isTrue();
+                    assertThat(client.isClosedByPeer()).isTrue();
+                }
             }
         }
     }

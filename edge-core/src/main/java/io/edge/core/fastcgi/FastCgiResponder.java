@@ -446,6 +446,7 @@ public final class FastCgiResponder implements Responder {
             this.localAddress = exchange.localAddress();
             this.remoteAddress = exchange.remoteAddress();
             exchange.onClientGone(this::clientGone);
+            exchange.endOnClientClose();
         }
 
         void acquire() {

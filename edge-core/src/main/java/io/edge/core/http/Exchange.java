@@ -152,6 +152,15 @@ public interface Exchange {
     void onClientGone(Runnable task);
 
     /**
+     * The client's end of sending (a FIN, which can't be told from a close until a write fails) ends this exchange as
+     * a client gone, as nginx ends a proxied request then ({@code fastcgi_ignore_client_abort off}): for an answer
+     * that holds a backend or a place in its queue. Without it, what the client asked before it stopped sending is
+     * answered, and the connection closes after it.
+     */
+    default void endOnClientClose() {
+    }
+
+    /**
      * Whether the exchange has ended: completed, failed (a body over the limit, a timeout) or left by its client
      * (the {@link #onClientGone} tasks have run). A response head can no longer be written. A responder that
      * resumes after waiting (an open, a read) checks it first and gives back what it was handed.

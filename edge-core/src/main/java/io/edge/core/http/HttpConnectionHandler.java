@@ -8,6 +8,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -64,6 +65,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Body bytes received for the request most recently read from the socket. */
     private long bodyBytes;
     private boolean closeAfterCurrent;
+    /** The client sent its last byte ({@link #inputClosed}): the connection closes once nothing runs or waits. */
+    private boolean inputClosed;
+    /** The request most recently read announced a body whose end has not come yet. */
+    private boolean bodyPending;
     /** The request most recently read was dropped (the connection closes after the current one): so is its body. */
     private boolean discardingBody;
     /**
@@ -103,7 +108,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof HttpRequest request) {
             bodyBytes = 0;
             discardingBody = closeAfterCurrent || streamFailed;
-            if (request.decoderResult().isSuccess() && announcesBody(request)) {
+            bodyPending = request.decoderResult().isSuccess() && announcesBody(request);
+            if (bodyPending) {
                 timeouts.bodyStarted();
             }
             if (closeAfterCurrent || streamFailed) {
@@ -120,6 +126,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         if (msg instanceof HttpContent content) {
             if (content instanceof LastHttpContent) {
+                bodyPending = false;
                 timeouts.bodyEnded();
             }
             if (discardingBody) { // the body of a request dropped above: never the running exchange's
@@ -174,11 +181,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (current == null) {
             // The body belongs to an exchange that has already answered: close once its response is out (at once
             // if it is).
-            if (responseEnd == null) {
-                ctx.close();
-            } else {
-                responseEnd.addListener(ChannelFutureListener.CLOSE);
-            }
+            closeAfterLastResponse();
         } else if (bodyOfCurrent) {
             current.fail(cause);
         }
@@ -391,11 +394,42 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (closeAfterCurrent) {
             return;
         }
+        if (inputClosed && current == null && pipelined.isEmpty()) {
+            closeAfterLastResponse(); // nothing more can come
+            return;
+        }
         pausedForWrites = current == null && !ctx.channel().isWritable();
         pausedForPipelining = !pipelined.isEmpty();
         updateReading();
         if (current == null && !pausedForWrites && !pausedForPipelining) {
             timeouts.awaitingRequest(responseEnd);
+        }
+    }
+
+    /**
+     * The client will send nothing more: it half-closed ({@code shutdown(SHUT_WR)}, as {@code nc -N} and some HTTP/1.0
+     * clients do after their request) or closed, which look the same until a write fails. What it asked before is
+     * answered in order, as nginx answers a static request whose client half-closed, and then the connection closes;
+     * an idle connection closes now. A request whose body was cut short can't be answered, nor is an exchange that
+     * asked to end with its client ({@link Exchange#endOnClientClose}, FastCGI): the connection closes at once, as
+     * before edge allowed half-closed connections.
+     */
+    private void inputClosed() {
+        inputClosed = true;
+        if (bodyPending || (current != null && current.endsOnClientClose())) {
+            ctx.close();
+        } else if (current == null && pipelined.isEmpty()) {
+            closeAfterLastResponse();
+        }
+        // else: the running exchange ends, startPipelined answers what waits and then closes
+    }
+
+    private void closeAfterLastResponse() {
+        closeAfterCurrent = true;
+        if (responseEnd == null) {
+            ctx.close();
+        } else {
+            responseEnd.addListener(ChannelFutureListener.CLOSE);
         }
     }
 
@@ -427,6 +461,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void updateReading() {
+        if (inputClosed) {
+            // Nothing more can be read, and Netty 4.2's epoll channel fails a read asked for after its input closed
+            // (epoll_ctl: ENOENT) by closing the connection, with the answers still to give.
+            return;
+        }
         ctx.channel().config().setAutoRead(!pausedForPipelining && !pausedForBody && !pausedForWrites);
     }
 
@@ -512,6 +551,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             } else {
                 ctx.close();
             }
+        } else if (evt instanceof ChannelInputShutdownEvent) {
+            inputClosed();
         } else if (evt instanceof IdleStateEvent idle) {
             // no write completed for the write timeout: reset if bytes are pending and none of them moved
             ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();

@@ -92,6 +92,8 @@ final class ServerExchange implements Exchange {
     private Runnable bodyIncomplete;
     private List<Runnable> writableTasks;
     private List<Runnable> goneTasks;
+    /** {@link #endOnClientClose}: the client's FIN ends this exchange. */
+    private boolean endsOnClientClose;
 
     /**
      * @param sentUri         the request target as the client sent it (an absolute form is made origin-form for
@@ -461,6 +463,15 @@ final class ServerExchange implements Exchange {
     @Override
     public boolean isEnded() {
         return state == State.DONE;
+    }
+
+    @Override
+    public void endOnClientClose() {
+        endsOnClientClose = true;
+    }
+
+    boolean endsOnClientClose() {
+        return endsOnClientClose;
     }
 
     @Override

@@ -65,6 +65,33 @@ class HttpCoreTest {
     }
 
     @Test
+    void aClientThatHalfClosesAfterItsRequestsGetsEveryAnswerInOrderThenTheConnectionCloses() throws Exception {
+        // As `printf 'GET / ...' | nc -N` does: the FIN comes with (or before) the answers, which are given after it
+        // (delay=); Netty closed the connection at the FIN, and the answers were lost.
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            client.send("GET /h1?delay=200 HTTP/1.1\r\nHost: a\r\n\r\nGET /h2?delay=100 HTTP/1.1\r\nHost: a\r\n\r\n");
+            client.socket().shutdownOutput();
+            assertThat(answer(client)).isEqualTo("200 /h1?delay=200 body=0");
+            assertThat(answer(client)).isEqualTo("200 /h2?delay=100 body=0");
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void aClientThatHalfClosesWhileIdleOrInTheMiddleOfABodyIsClosedWithoutAnAnswer() throws Exception {
+        InetSocketAddress address = start();
+        try (RawHttpClient idle = new RawHttpClient(address);
+             RawHttpClient cut = new RawHttpClient(address)) {
+            assertThat(answer(idle.send("GET /i HTTP/1.1\r\nHost: a\r\n\r\n"))).isEqualTo("200 /i? body=0");
+            idle.socket().shutdownOutput();
+            assertThat(idle.isClosedByPeer()).isTrue();
+            cut.send("POST /c HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
+            cut.socket().shutdownOutput();
+            assertThat(cut.isClosedByPeer()).as("the body can't be completed").isTrue();
+        }
+    }
+
+    @Test
     void beyondMaxConnectionsANewClientWaitsInTheBacklogAndIsServedOnceAConnectionCloses() throws Exception {
         InetSocketAddress address = start(TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)), 2));
         RawHttpClient first = new RawHttpClient(address);
