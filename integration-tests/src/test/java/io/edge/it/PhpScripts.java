@@ -43,6 +43,11 @@ final class PhpScripts {
                 header('Status: 404 Not Found');
                 echo 'no such thing';
                 """);
+        write(root, "status.php", """
+                <?php
+                http_response_code((int)($_GET['s'] ?? 200));
+                echo 'the script answered ', http_response_code();
+                """);
         // Framing no client may see: a length that is no number, an interim status as the answer (both a 502).
         write(root, "badlength.php", """
                 <?php

@@ -136,8 +136,8 @@ public final class ErrorResponses {
 
     /**
      * A complete error response for {@code status}. {@code 503} carries {@code Retry-After}; {@code 405}
-     * callers add {@code Allow} themselves ({@link #allowedMethods}). {@code head} leaves the body out but keeps its
-     * length.
+     * callers add {@code Allow} themselves ({@link #allowedMethods}); a status that {@linkplain #closesConnection
+     * closes the connection} carries {@code Connection: close}. {@code head} leaves the body out but keeps its length.
      */
     public static FullHttpResponse response(ByteBufAllocator alloc, HttpResponseStatus status, boolean head) {
         byte[] body = ("<html><head><title>" + status + "</title></head><body><h1>" + status
@@ -151,13 +151,18 @@ public final class ErrorResponses {
         if (status.code() == HttpResponseStatus.SERVICE_UNAVAILABLE.code()) {
             response.headers().setInt(HttpHeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
         }
+        if (closesConnection(status)) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
         return response;
     }
 
     /**
-     * True for statuses after which the connection is closed: the request's framing may be unknown (417: a client
-     * with an expectation edge does not know may be holding its body back, or not; 501: a transfer coding edge does
-     * not decode; 505: the client speaks another protocol).
+     * True for statuses after which edge closes the connection when it answers them itself ({@link #response}): the
+     * request's framing may be unknown (417: a client with an expectation edge does not know may be holding its body
+     * back, or not; 501: a transfer coding edge does not decode; 505: the client speaks another protocol). A
+     * backend's answer with one of them (a PHP 400 or 500) keeps the connection, as nginx's does: edge read that
+     * request whole.
      */
     public static boolean closesConnection(HttpResponseStatus status) {
         int code = status.code();

@@ -332,8 +332,7 @@ final class ServerExchange implements Exchange {
         boolean keep = HttpUtil.isKeepAlive(request) && framed
                 && !headers.contains(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)
                 && connection.keepsAlive() && !connection.closeAfterCurrent() && !connection.server().isDraining()
-                && !ErrorResponses.closesConnection(response.status())
-                && !awaitsContinue();
+                && !awaitsContinue(); // edge's own errors that close say so in their headers (ErrorResponses)
         if (!keep) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         } else if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
