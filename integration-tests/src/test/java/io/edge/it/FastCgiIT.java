@@ -356,6 +356,13 @@ class FastCgiIT {
             assertThat(body(indexed, "/sub/")).isEqualTo("/sub/index.php for /sub/");
             assertThat(body(indexed, "/sub/?a=1")).isEqualTo("/sub/index.php for /sub/?a=1");
             assertThat(body(indexed, "/index.php")).isEqualTo("/index.php for /index.php");
+            for (String path : new String[] {"/sub", "/sub?a=1"}) {
+                // as nginx, whatever the index: run at /sub, the index page's relative links would miss the directory
+                HttpResponse<String> bare = HTTP.send(HttpRequest.newBuilder(indexed.uri(path)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(bare.statusCode()).as(path).isEqualTo(301);
+                assertThat(bare.headers().firstValue("location")).as(path).hasValue(path.replace("/sub", "/sub/"));
+            }
             HttpResponse<String> empty = HTTP.send(HttpRequest.newBuilder(indexed.uri("/empty/")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(empty.statusCode()).as("no index: the static path's answer").isIn(403, 404);
@@ -363,6 +370,18 @@ class FastCgiIT {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(missing.statusCode()).isEqualTo(404);
         }
+    }
+
+    /** Under a front controller too, a directory named without its slash is redirected, never run (nginx's try_files). */
+    @Test
+    void aDirectoryWithoutItsSlashIsRedirectedBeforeItsIndexScriptRuns() throws Exception {
+        Path app = Files.createDirectories(dir.resolve("www/app"));
+        Files.writeString(app.resolve("index.php"), "<?php echo 'app index for ', $_SERVER['REQUEST_URI'];");
+        HttpResponse<String> bare = get("/app?x=1");
+        assertThat(bare.statusCode()).isEqualTo(301);
+        assertThat(bare.headers().firstValue("location")).hasValue("/app/?x=1");
+        assertThat(bare.body()).doesNotContain("app index");
+        assertThat(get("/app/?x=1").body()).isEqualTo("app index for /app/?x=1");
     }
 
     /**

@@ -66,8 +66,9 @@ import org.slf4j.LoggerFactory;
  *   RESOLVE --script--> [BUFFER the body: memory, then a spool file] --> WAIT (queue) --lease--> EXCHANGE --end--> done
  *   RESOLVE --script, with a ScriptGate (the response cache)--> the gate answers, or runs the script as above,
  *           possibly with a derived request and a ResponseTap that watches or takes over the response
- *   RESOLVE --directory--> its first index file: a script runs as above, anything else (or none) goes to the static
+ *   RESOLVE --directory/--> its first index file: a script runs as above, anything else (or none) goes to the static
  *           responder (as nginx's index, with or without a front controller)
+ *   RESOLVE --directory without its slash--> static responder (301 to the name with the slash)
  *   RESOLVE --existing file (front controller)--> static responder
  *   WAIT --client gone--> waiter cancelled: the request never reaches PHP
  *   WAIT --queue full / deadline--> 503 + Retry-After
@@ -307,10 +308,15 @@ public final class FastCgiResponder implements Responder {
         }
     }
 
-    /** What the request asks for: a script (an index's, under a directory), a static file, or a refusal. */
+    /**
+     * What the request asks for: a script (an index's, under a directory named with its trailing slash), a static
+     * file, or a refusal. A directory named without the slash is the static path's to answer: it redirects to the
+     * name with the slash (301), as nginx does whatever the index, so the index page's relative links resolve
+     * inside the directory.
+     */
     private static ScriptResolver.Resolution resolve(Exchange exchange, Resolvers resolvers) {
         ScriptResolver.Resolution resolution = resolvers.resolver().resolve(exchange.path(), exchange.query());
-        if (resolution instanceof ScriptResolver.StaticFile file && file.directory()) {
+        if (resolution instanceof ScriptResolver.StaticFile file && file.directory() && exchange.path().endsWith("/")) {
             resolution = indexOf(exchange, file.file(), resolvers);
         }
         return resolution;
@@ -341,7 +347,7 @@ public final class FastCgiResponder implements Responder {
      * site's policy refuses is a 403, as the static path's index search answers it.
      */
     private static ScriptResolver.Resolution indexOf(Exchange exchange, Path directory, Resolvers resolvers) {
-        String base = exchange.path().endsWith("/") ? exchange.path() : exchange.path() + "/";
+        String base = exchange.path();
         for (String index : exchange.site().index()) {
             ScriptResolver.FileProbe.Kind kind = resolvers.probe().kind(directory.resolve(index));
             if (kind == ScriptResolver.FileProbe.Kind.FORBIDDEN) {
