@@ -381,6 +381,10 @@ class FastCgiIT {
         assertThat(bare.statusCode()).isEqualTo(301);
         assertThat(bare.headers().firstValue("location")).hasValue("/app/?x=1");
         assertThat(bare.body()).doesNotContain("app index");
+        HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(edge.uri("/app"))
+                .POST(HttpRequest.BodyPublishers.ofString("a=1")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(posted.statusCode()).as("a POST too, as nginx's").isEqualTo(301);
+        assertThat(posted.headers().firstValue("location")).hasValue("/app/");
         assertThat(get("/app/?x=1").body()).isEqualTo("app index for /app/?x=1");
     }
 

@@ -211,6 +211,10 @@ class StaticFilesIT {
                 .method("DELETE", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(response.statusCode()).isEqualTo(405);
         assertThat(response.headers().firstValue("allow")).hasValueSatisfying(a -> assertThat(a).contains("GET").contains("HEAD"));
+        HttpResponse<byte[]> posted = http.send(HttpRequest.newBuilder(edge.uri("/hello.txt"))
+                .POST(HttpRequest.BodyPublishers.ofString("a=1")).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(posted.statusCode()).as("a file takes no POST").isEqualTo(405);
+        assertThat(posted.body()).isEmpty();
     }
 
     @Test

@@ -231,9 +231,12 @@ public final class StaticResponder implements Responder {
 
     @Override
     public void respond(Exchange exchange) {
-        if (!readsOnly(exchange) && !exchange.path().endsWith("/")) {
+        boolean readsOnly = readsOnly(exchange);
+        if (!readsOnly && !exchange.path().endsWith("/") && !HttpMethod.POST.equals(exchange.request().method())) {
             // A directory's index may belong to a location that takes other methods (a form posted to /), as
-            // nginx's index redirects a POST too: refused there only if the index is served here.
+            // nginx's index redirects a POST too: refused there only if the index is served here. A POST to a
+            // directory named without its slash is redirected like a GET, and one to a file refused once it is
+            // found, as nginx's static module does.
             methodNotAllowed(exchange);
             return;
         }
@@ -244,7 +247,7 @@ public final class StaticResponder implements Responder {
             return;
         }
         String uriPath = resolution.uriPath();
-        if (contentCache != null && !uriPath.endsWith("/")) {
+        if (contentCache != null && readsOnly && !uriPath.endsWith("/")) {
             CachedContent hit = contentCache.get(resolution.file(), this::stat, revalidator);
             if (hit != null && resolution.confined() && !hit.metadata().confined()) {
                 hit.release(); // read by a site that follows links: maybe not what this path is beneath the root
@@ -252,12 +255,17 @@ public final class StaticResponder implements Responder {
                 return;
             }
         }
-        boolean bodyExpected = bodyExpected(exchange) && !uriPath.endsWith("/"); // a file there: 404
+        boolean bodyExpected = bodyExpected(exchange) && readsOnly && !uriPath.endsWith("/"); // a file there: 404
         open(exchange, engine.open(resolver, resolution, bodyExpected), file -> {
             if (!file.isDirectory()) {
                 if (uriPath.endsWith("/")) {
                     file.release();
                     exchange.sendError(HttpResponseStatus.NOT_FOUND);
+                    return;
+                }
+                if (!readsOnly) {
+                    file.release();
+                    methodNotAllowed(exchange);
                     return;
                 }
                 serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE);
