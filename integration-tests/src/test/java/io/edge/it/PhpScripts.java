@@ -85,7 +85,7 @@ final class PhpScripts {
         // The response cache's tests: counts its runs per id in count.txt, headers chosen by the query;
         // hold=NAME (from run holdfrom on, default 1) keeps the worker busy until the test creates NAME (2 min at most);
         // failfrom=N answers 500 from the N-th run on; varyif=NAME sends Vary: NAME only to a request that has NAME;
-        // location=URI answers 302 to it.
+        // location=URI answers 302 to it; etag=TAG sends ETag: TAG (and an If-None-Match it saw comes back).
         write(root, "cache.php", """
                 <?php
                 $id = $_GET['id'] ?? '-';
@@ -118,6 +118,8 @@ final class PhpScripts {
                 if (isset($_GET['varyif']) && isset($_SERVER[$varyIf])) { header('Vary: ' . $_GET['varyif']); }
                 if (isset($_GET['cookie'])) { header('Set-Cookie: session=' . $_GET['cookie']); }
                 if (isset($_GET['location'])) { header('Location: ' . $_GET['location']); }
+                if (isset($_GET['etag'])) { header('ETag: ' . $_GET['etag']); }
+                if (isset($_SERVER['HTTP_IF_NONE_MATCH'])) { header('X-Saw-If-None-Match: ' . $_SERVER['HTTP_IF_NONE_MATCH']); }
                 header('Content-Type: text/plain');
                 echo 'id=', $id, ' run=', $runs, ' ae=', $_SERVER['HTTP_ACCEPT_ENCODING'] ?? '';
                 """);

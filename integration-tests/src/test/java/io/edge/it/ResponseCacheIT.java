@@ -115,6 +115,41 @@ class ResponseCacheIT {
         assertThat(get.headers().firstValue("content-length")).contains(Integer.toString(get.body().length()));
     }
 
+    /**
+     * A miss is fetched without the client's own validators (the cache wants the whole answer), so PHP cannot answer
+     * 304 itself: they are judged against its answer, and a browser revalidating a page that just expired or was
+     * purged gets its 304, as from nginx's fastcgi_cache; the body is still stored.
+     */
+    @Test
+    void aConditionalMissWhoseValidatorsMatchTheAnswerIsNotModifiedAndTheAnswerIsStored() throws Exception {
+        String url = url("cond", "public, max-age=60", "&etag=%22v1%22");
+        HttpResponse<String> miss = php.get(url, "If-None-Match", "\"v1\"");
+        assertThat(miss.statusCode()).isEqualTo(304);
+        assertThat(miss.body()).isEmpty();
+        assertThat(miss.headers().firstValue("etag")).contains("\"v1\"");
+        assertThat(miss.headers().firstValue("x-saw-if-none-match")).as("PHP was asked unconditionally").isEmpty();
+        HttpResponse<String> hit = php.get(url);
+        assertThat(hit.statusCode()).isEqualTo(200);
+        assertThat(hit.body()).isEqualTo(body("cond", 1));
+        HttpResponse<String> other = php.get(url("cond-other", "public, max-age=60", "&etag=%22v2%22"),
+                "If-None-Match", "\"v1\"");
+        assertThat(other.statusCode()).as("validators that do not match").isEqualTo(200);
+        assertThat(other.body()).isEqualTo(body("cond-other", 1));
+        assertThat(php.runs("cond")).isEqualTo(1);
+    }
+
+    /** The same for an answer the cache may not keep: without the gate, PHP would have had the validators. */
+    @Test
+    void aConditionalRequestForAPrivatePageIsNotModifiedWhenTheAnswerMatches() throws Exception {
+        String url = url("cond-private", "private, max-age=60", "&etag=%22p1%22");
+        for (int i = 0; i < 2; i++) {
+            HttpResponse<String> response = php.get(url, "If-None-Match", "\"p1\"");
+            assertThat(response.statusCode()).isEqualTo(304);
+            assertThat(response.body()).isEmpty();
+        }
+        assertThat(php.get(url).body()).isEqualTo(body("cond-private", 3));
+    }
+
     @Test
     void concurrentMissesOfAPageThatCannotBeStoredRunInPhpSideBySideOnceItsHeadIsIn() throws Exception {
         // PHP sends its head (no Cache-Control) at once, then waits until three runs are running: on the

@@ -41,8 +41,10 @@ import org.slf4j.LoggerFactory;
  *          --MISS / STALE-----------> coalesce:
  *               leader:   looks up again (a flight may have landed since the first lookup: answer if FRESH),
  *                         then backend (conditional when the entry has validators); a 200 streams to its client
- *                         while a ResponseRecorder copies it into the cache; a 304 is merged and answered
- *                         from the cache; then done() releases the followers. An answer that is not recorded
+ *                         while a ResponseRecorder copies it into the cache (or, when the client's own
+ *                         If-None-Match / If-Modified-Since match it, the client has a 304 at once and the
+ *                         body goes to the cache alone); a 304 is merged and answered from the cache; then
+ *                         done() releases the followers. An answer that is not recorded
  *                         (not storable, X-Sendfile, or grown past max-object-size) releases them at once,
  *                         at its head: they could not share it, so they go to the backend side by side
  *               follower: waits (bounded by coalesce-timeout); DONE -> look up again, answer if FRESH/SWR,
@@ -197,19 +199,29 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         if (response == null) {
             return false;
         }
-        if (response.status().code() == 200 && notModified(exchange.request(), response)) {
-            FullHttpResponse notModified = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                    HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
-            notModified.headers().set(response.headers()).remove(HttpHeaderNames.CONTENT_LENGTH);
+        if (notModified(exchange.request(), response)) {
             response.release();
-            exchange.complete(exchange.writeAndFlush(notModified));
+            answerNotModified(exchange, response);
             return true;
         }
         exchange.complete(exchange.writeAndFlush(response)); // the write owns the body from here
         return true;
     }
 
-    private static boolean notModified(HttpRequest request, FullHttpResponse response) {
+    /** Answers {@code exchange} with a 304 carrying the headers of {@code response}, whose body is not looked at. */
+    private static void answerNotModified(Exchange exchange, HttpResponse response) {
+        FullHttpResponse notModified = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
+        notModified.headers().set(response.headers()).remove(HttpHeaderNames.CONTENT_LENGTH)
+                .remove(HttpHeaderNames.TRANSFER_ENCODING);
+        exchange.complete(exchange.writeAndFlush(notModified));
+    }
+
+    /** A 200 whose validators the client's If-None-Match / If-Modified-Since say it holds already. */
+    private static boolean notModified(HttpRequest request, HttpResponse response) {
+        if (response.status().code() != 200) {
+            return false;
+        }
         String lastModified = response.headers().get(HttpHeaderNames.LAST_MODIFIED);
         Date date = lastModified == null ? null : DateFormatter.parseHttpDate(lastModified);
         // Without Last-Modified, If-Modified-Since can never match.
@@ -243,6 +255,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
      *   onHead --304, entry--------------> REVALIDATED --onEnd / onError--> merged answer (or again, unconditional)
      *          --5xx, stale usable-------> ERROR_STALE --onEnd / onError--> stale answer
      *          --otherwise---------------> STREAMING (recorded when storable) --onEnd--> stored
+     *          --a 200 the client's own validators match--> 304 to the client, then DETACHED (recorded when storable)
      *   STREAMING, not (or no longer) recorded: the ticket is done at once, so followers go to the backend
      *   any state, client gone, a leader (not STREAMING unrecorded) --> DETACHED: the same, nobody answered
      *   any state, client gone, otherwise ------------------------------> backend aborted, ticket done
@@ -260,7 +273,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         private boolean revalidated;
         private HttpResponseStatus replacedError;
         private boolean headPassed;
-        /** The client left; the answer goes on for the cache and the followers only. */
+        /** The client left, or had its 304 at the head; the answer goes on for the cache and the followers only. */
         private boolean detached;
         /** Releases the backend a leader runs on ({@link Exchange#holdBackends}); nothing for others. */
         private final Runnable release;
@@ -288,7 +301,8 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 return false;
             }
             headPassed = true;
-            if (sendsFile(backendResponse)) {
+            boolean sendsFile = sendsFile(backendResponse);
+            if (sendsFile) {
                 cache.rememberUncacheable(backendRequest, backendResponse);
             } else {
                 recorder = cache.record(backendRequest, backendResponse); // null marks the URL (unless it varies)
@@ -298,6 +312,14 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 // side by side; later misses find the URL marked and do not wait for one another either
                 // (hit-for-miss), unless the answer varied: then they wait again, for a head at most.
                 endTicket(true);
+            }
+            if (!sendsFile && notModified(exchange.request(), backendResponse)) {
+                // The backend was asked without the client's own validators (to have the whole answer to store),
+                // so it could not answer 304 itself: they are judged against its answer here, as on a hit (and as
+                // nginx's not-modified filter does on a cache miss). The body goes on to the cache alone.
+                answerNotModified(exchange, backendResponse);
+                detached = true;
+                return false;
             }
             return true;
         }
