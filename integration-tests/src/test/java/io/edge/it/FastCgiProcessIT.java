@@ -71,6 +71,10 @@ class FastCgiProcessIT {
                         output = edge.output();
                     }
                     assertThat(output).contains("edge-stderr-marker r42");
+                    // the line names the request it came with, as nginx's "client: ..., request: ..." does
+                    assertThat(output.lines().filter(line -> line.contains("edge-stderr-marker r42")))
+                            .singleElement().asString()
+                            .endsWith("(client 127.0.0.1, request \"GET /stderr.php?id=r42\")");
                     assertThat(edge.process.isAlive()).isTrue();
                 }, fpm::log);
             }

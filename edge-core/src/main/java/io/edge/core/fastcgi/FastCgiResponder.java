@@ -483,7 +483,9 @@ public final class FastCgiResponder implements Responder {
             }
             ByteBuf params = CgiParams.encode(clientChannel.alloc(), cgiRequest(), script, CgiOptions.DEFAULT);
             FcgiExchange started = FcgiExchange.start(lease, params,
-                    new FcgiExchange.Options(requestId, MAX_RESPONSE_HEAD, timeouts.read(), timeouts.write()), this);
+                    new FcgiExchange.Options(requestId, MAX_RESPONSE_HEAD, timeouts.read(), timeouts.write(),
+                            "client " + remoteAddress.getAddress().getHostAddress() + ", request \""
+                                    + exchange.request().method() + " " + exchange.request().uri() + "\""), this);
             if (started.isDone()) {
                 // Failed at once (onError ran inside start and decided); nothing was sent, so backend stays
                 // null and a retry of a POST is still allowed.

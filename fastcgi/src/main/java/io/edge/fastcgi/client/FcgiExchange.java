@@ -116,8 +116,17 @@ public final class FcgiExchange {
      * @param maxHeaderSize cap on the CGI response head, in bytes
      * @param readTimeout   longest time without backend data once the request was sent
      * @param writeTimeout  longest time the backend may refuse request body (its socket not writable)
+     * @param client        what STDERR log lines say of the request they came with, as nginx's
+     *                      {@code client: ..., request: "..."}: e.g. {@code client 10.0.0.7, request "GET /a.php"};
+     *                      empty for nothing
      */
-    public record Options(String requestId, int maxHeaderSize, Duration readTimeout, Duration writeTimeout) {
+    public record Options(String requestId, int maxHeaderSize, Duration readTimeout, Duration writeTimeout,
+            String client) {
+
+        /** Options whose STDERR lines name the request by its id alone. */
+        public Options(String requestId, int maxHeaderSize, Duration readTimeout, Duration writeTimeout) {
+            this(requestId, maxHeaderSize, readTimeout, writeTimeout, "");
+        }
 
         /** Options whose write timeout equals the read timeout. */
         public Options(String requestId, int maxHeaderSize, Duration readTimeout) {
@@ -472,13 +481,41 @@ public final class FcgiExchange {
         }
     }
 
+    /**
+     * Logs the line gathered so far, with the request it came with. A script's messages carry what its users sent:
+     * control characters (a carriage return, a terminal's escape) are written as {@code \xNN}, so a line can
+     * neither hide what precedes it nor drive the terminal that shows the log.
+     */
     private void flushStderr() {
         if (stderrLine.length() > 0) {
             String line = new String(stderrLine.toString().getBytes(StandardCharsets.ISO_8859_1),
                     StandardCharsets.UTF_8);
-            STDERR.warn("[{}] {}: {}", options.requestId(), lease.address(), line);
+            if (options.client().isEmpty()) {
+                STDERR.warn("[{}] {}: {}", options.requestId(), lease.address(), escapeControls(line));
+            } else {
+                STDERR.warn("[{}] {}: {} ({})", options.requestId(), lease.address(), escapeControls(line),
+                        options.client());
+            }
             stderrLine.setLength(0);
         }
+    }
+
+    /** {@code line} with each control character but tab as {@code \xNN}. */
+    static String escapeControls(String line) {
+        StringBuilder escaped = null;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            boolean control = (c < 0x20 && c != '\t') || (c >= 0x7f && c < 0xa0);
+            if (control && escaped == null) {
+                escaped = new StringBuilder(line.length() + 8).append(line, 0, i);
+            }
+            if (control) {
+                escaped.append(String.format("\\x%02x", (int) c));
+            } else if (escaped != null) {
+                escaped.append(c);
+            }
+        }
+        return escaped == null ? line : escaped.toString();
     }
 
     /** Inbound side of the exchange, in the backend pipeline between the decoder and the idle guard. */
