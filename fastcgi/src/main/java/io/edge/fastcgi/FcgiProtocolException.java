@@ -13,8 +13,9 @@ public final class FcgiProtocolException extends DecoderException {
         super(message);
     }
 
-    /** {@code field: value (expected: expectation)}. */
+    /** {@code field: value (expected: expectation)}; the value's control characters escaped ({@link LogText}). */
     public static FcgiProtocolException of(String field, Object value, String expectation) {
-        return new FcgiProtocolException(field + ": " + value + " (expected: " + expectation + ")");
+        return new FcgiProtocolException(field + ": " + LogText.escapeControls(String.valueOf(value))
+                + " (expected: " + expectation + ")");
     }
 }

@@ -4,6 +4,7 @@ import io.edge.fastcgi.BackendOverloadedException;
 import io.edge.fastcgi.BackendTimeoutException;
 import io.edge.fastcgi.BackendUnavailableException;
 import io.edge.fastcgi.FcgiProtocolException;
+import io.edge.fastcgi.LogText;
 import io.edge.fastcgi.cgi.CgiResponseParser;
 import io.edge.fastcgi.codec.FcgiBeginRequest;
 import io.edge.fastcgi.codec.FcgiEndRequest;
@@ -481,41 +482,19 @@ public final class FcgiExchange {
         }
     }
 
-    /**
-     * Logs the line gathered so far, with the request it came with. A script's messages carry what its users sent:
-     * control characters (a carriage return, a terminal's escape) are written as {@code \xNN}, so a line can
-     * neither hide what precedes it nor drive the terminal that shows the log.
-     */
+    /** Logs the line gathered so far, with the request it came with; control characters escaped ({@link LogText}). */
     private void flushStderr() {
         if (stderrLine.length() > 0) {
             String line = new String(stderrLine.toString().getBytes(StandardCharsets.ISO_8859_1),
                     StandardCharsets.UTF_8);
             if (options.client().isEmpty()) {
-                STDERR.warn("[{}] {}: {}", options.requestId(), lease.address(), escapeControls(line));
+                STDERR.warn("[{}] {}: {}", options.requestId(), lease.address(), LogText.escapeControls(line));
             } else {
-                STDERR.warn("[{}] {}: {} ({})", options.requestId(), lease.address(), escapeControls(line),
+                STDERR.warn("[{}] {}: {} ({})", options.requestId(), lease.address(), LogText.escapeControls(line),
                         options.client());
             }
             stderrLine.setLength(0);
         }
-    }
-
-    /** {@code line} with each control character but tab as {@code \xNN}. */
-    static String escapeControls(String line) {
-        StringBuilder escaped = null;
-        for (int i = 0; i < line.length(); i++) {
-            char c = line.charAt(i);
-            boolean control = (c < 0x20 && c != '\t') || (c >= 0x7f && c < 0xa0);
-            if (control && escaped == null) {
-                escaped = new StringBuilder(line.length() + 8).append(line, 0, i);
-            }
-            if (control) {
-                escaped.append(String.format("\\x%02x", (int) c));
-            } else if (escaped != null) {
-                escaped.append(c);
-            }
-        }
-        return escaped == null ? line : escaped.toString();
     }
 
     /** Inbound side of the exchange, in the backend pipeline between the decoder and the idle guard. */
