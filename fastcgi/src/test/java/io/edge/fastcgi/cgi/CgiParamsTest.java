@@ -49,6 +49,7 @@ class CgiParamsTest {
                 .containsEntry("REMOTE_ADDR", "192.0.2.7")
                 .containsEntry("REMOTE_PORT", "54321")
                 .containsEntry("HTTPS", "on")
+                .containsEntry("REQUEST_SCHEME", "https")
                 .containsEntry("GATEWAY_INTERFACE", "CGI/1.1")
                 .containsEntry("SERVER_SOFTWARE", "edge")
                 .containsEntry("REDIRECT_STATUS", "200");
@@ -62,7 +63,8 @@ class CgiParamsTest {
         Map<String, String> p = new LinkedHashMap<>();
         CgiParams.build(r, script, CgiOptions.DEFAULT).forEach(e -> p.put(e.getKey(), e.getValue()));
         assertThat(p).containsEntry("CONTENT_LENGTH", "").containsEntry("CONTENT_TYPE", "")
-                .containsEntry("PATH_INFO", "").doesNotContainKeys("HTTPS", "PATH_TRANSLATED");
+                .containsEntry("PATH_INFO", "").containsEntry("REQUEST_SCHEME", "http")
+                .doesNotContainKeys("HTTPS", "PATH_TRANSLATED");
     }
 
     @Test
