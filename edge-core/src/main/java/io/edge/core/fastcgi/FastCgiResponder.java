@@ -85,7 +85,10 @@ import org.slf4j.LoggerFactory;
  * A request whose body was sent is never replayed, and neither is one that brought back any record (STDOUT,
  * STDERR): its script ran. A connection reset before any record is replayed for a bodiless GET/HEAD: php-fpm resets
  * the connections in its backlog when it stops, and a stop and start must fail no request; a worker killed
- * mid-script before it wrote anything looks the same, and its GET may run up to three times.
+ * mid-script before it wrote anything looks the same, and its GET may run up to three times. Any request, a POST
+ * with its body too, goes again to another connection when the backend certainly never took it
+ * ({@link FcgiExchange#requestUnread}: a php-fpm worker that ended its last request, pm.max_requests, with the
+ * connection kept).
  *
  * <p>The response head is held until the backend read that brought it is done: a response that ended in that
  * read goes out as one message with its {@code Content-Length} (one buffer, one write); otherwise the head and
@@ -98,6 +101,12 @@ public final class FastCgiResponder implements Responder {
     private static final AtomicLong REQUEST_IDS = new AtomicLong();
     private static final int MAX_RESPONSE_HEAD = 32 * 1024;
     private static final int MAX_RETRIES = 2;
+    /**
+     * Kept connections a request may meet whose php-fpm worker had ended (pm.max_requests), one after another: each is
+     * closed as it is met, so after as many as the group keeps idle the request gets a new one. 16 covers a group of
+     * 16 connections whose workers all end at once; the bound only stops a backend that closes every connection.
+     */
+    private static final int MAX_UNREAD_RETRIES = 16;
     /**
      * Request bodies up to this length are kept in memory (forms and JSON), larger ones in a spool file
      * ({@link SpooledBody}); nginx's client_body_buffer_size is 16 KiB.
@@ -416,6 +425,8 @@ public final class FastCgiResponder implements Responder {
         /** The client went away and the tap goes on alone ({@link ResponseTap#onClientGone}): nothing is written. */
         private boolean detached;
         private int retries;
+        /** Connections met whose backend never took the request ({@link FcgiExchange#requestUnread}). */
+        private int unreadRetries;
         private boolean headSent;
         private boolean redirected;
         private boolean takenOver;
@@ -842,13 +853,22 @@ public final class FastCgiResponder implements Responder {
         @Override
         public void onError(Throwable cause) {
             exchange.upstreamEnded(); // a retry starts it again
-            if (cause instanceof BackendUnavailableException && !headSent && retries < MAX_RETRIES
-                    && (backend == null || backend.mayReplay() && replayable())) {
-                // The connection died before an answer. Waiting again is safe when nothing was sent (backend is
-                // null: it failed inside start), and done for a GET/HEAD without a body when no record came back:
-                // a kept-alive connection the backend had closed, or one reset in a stopping php-fpm's backlog. A
-                // sent POST is never replayed, nor a request whose script wrote anything.
-                retries++;
+            // Nothing was sent (backend is null: the connection was found closed inside start), or the backend
+            // certainly never took the request (a php-fpm worker closing a kept connection after its last request)
+            boolean unread = backend == null || backend.requestUnread();
+            if (cause instanceof BackendUnavailableException && !headSent
+                    && (unread ? unreadRetries < MAX_UNREAD_RETRIES : retries < MAX_RETRIES)
+                    && (unread || backend.mayReplay() && replayable())) {
+                // The connection died before an answer. Waiting again is safe when the request is unread, whatever
+                // its method: that connection is closed, and each such one met brings a new connection nearer, so
+                // these are bounded apart. It is done for a GET/HEAD without a body when no record came back: a
+                // kept-alive connection the backend had closed, or one reset in a stopping php-fpm's backlog.
+                // Otherwise a sent POST is never replayed, nor a request whose script wrote anything.
+                if (unread) {
+                    unreadRetries++;
+                } else {
+                    retries++;
+                }
                 backend = null;
                 LOG.debug("[{}] reused backend connection was closed; waiting for another", requestId);
                 exchange.clientChannel().eventLoop().execute(this::acquire);

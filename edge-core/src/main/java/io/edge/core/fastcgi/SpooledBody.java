@@ -68,7 +68,7 @@ final class SpooledBody {
     private final ReadPause readPause;
     private final int memoryLimit;
     private final Path dir;
-    /** The body while it fits in memory; null once it went to the file (or was handed over or released). */
+    /** The body while it fits in memory; null once it went to the file (or was released). */
     private CompositeByteBuf memory;
     private long length;
     /** The last file task; the next one runs after it. */
@@ -176,14 +176,13 @@ final class SpooledBody {
      * Writes the whole body to {@code backend}'s STDIN and ends it: from memory at once, from the file a chunk at a
      * time, each read on a spool thread and written when the backend takes more. Stops when the backend is done or
      * the body released. A read that fails is handed to {@code unreadable} (on the loop), which must end the backend
-     * exchange: it must not take part of the body for all of it.
+     * exchange: it must not take part of the body for all of it. The body is kept until {@link #release}, so it can
+     * be sent again to another backend (one that never took the request: {@link FcgiExchange#requestUnread}).
      */
     void sendTo(FcgiExchange backend, Consumer<IOException> unreadable) {
         sending = true;
         if (memory != null) {
-            ByteBuf body = memory;
-            memory = null;
-            backend.writeStdin(body);
+            backend.writeStdin(memory.retainedDuplicate());
             backend.endStdin();
             return;
         }

@@ -73,6 +73,15 @@ final class ExchangeSlot extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (current != null) {
+            current.userEventTriggered(ctx, event);
+        } else {
+            ctx.fireUserEventTriggered(event);
+        }
+    }
+
+    @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
         if (current != null) {
             current.channelWritabilityChanged(ctx);

@@ -6,6 +6,7 @@ import io.edge.fastcgi.BackendUnavailableException;
 import io.edge.fastcgi.FcgiProtocolException;
 import io.edge.fastcgi.LogText;
 import io.edge.fastcgi.cgi.CgiResponseParser;
+import io.edge.fastcgi.codec.FcgiAbortRequest;
 import io.edge.fastcgi.codec.FcgiBeginRequest;
 import io.edge.fastcgi.codec.FcgiEndRequest;
 import io.edge.fastcgi.codec.FcgiNameValues;
@@ -25,9 +26,11 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -157,6 +160,8 @@ public final class FcgiExchange {
     private boolean sentAny;
     /** A record arrived from the backend. */
     private boolean receivedAny;
+    /** The backend certainly never took the request ({@link #requestUnread}). */
+    private boolean unread;
     /** STDOUT or STDERR came in the read going on, after {@link #abort}. */
     private boolean outputWhileDiscarding;
     private Runnable onWritable;
@@ -353,8 +358,28 @@ public final class FcgiExchange {
         return !sentAny || !receivedAny;
     }
 
+    /**
+     * After a {@link BackendUnavailableException}: whether the backend certainly never took the request, so it may
+     * go to another connection whatever its method (a POST too). php-fpm ends a kept connection this way when a
+     * worker ends its last request ({@code pm.max_requests}): it sends END_REQUEST, shuts its side of the socket
+     * down and exits once it has read, and dropped, whatever edge sends on until edge closes; that close lags the
+     * END_REQUEST by a fraction of a millisecond, in which the connection can be reused. A worker that dies closes
+     * its socket whole instead. So a reused connection on a Unix socket ({@code EpollConnector} reads it with
+     * half-closure) that ended its input before any record came is written once more (ABORT_REQUEST): taken by the
+     * socket, the worker was draining, and this is true; refused, it is the usual failure. True as well for a
+     * connection that closed before the first of the request went out (a large body still being read back).
+     */
+    public boolean requestUnread() {
+        return unread;
+    }
+
     private void writeDone(ChannelFuture f) {
         if (!f.isSuccess()) {
+            if (!sentAny && f.cause() instanceof ClosedChannelException) {
+                // BEGIN_REQUEST and the params wait for the first of the body (still being read back): not flushed,
+                // they fail with the connection, and the backend has none of the request
+                unread = true;
+            }
             fail(new BackendUnavailableException(lease.address() + ": write failed", f.cause()),
                     Lease.Outcome.BACKEND_FAILED);
         }
@@ -549,6 +574,23 @@ public final class FcgiExchange {
             } else {
                 fail(new BackendUnavailableException(lease.address() + ": " + cause, cause),
                         Lease.Outcome.BACKEND_FAILED);
+            }
+        }
+
+        /** The backend ended its side of a half-closure connection: see {@link #requestUnread}. */
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+            if (!(event instanceof ChannelInputShutdownEvent)) {
+                ctx.fireUserEventTriggered(event);
+                return;
+            }
+            if (state == State.SENDING && sentAny && !receivedAny && lease.isReused()) {
+                ctx.writeAndFlush(new FcgiAbortRequest(REQUEST_ID)).addListener((ChannelFutureListener) probe -> {
+                    unread = probe.isSuccess();
+                    ctx.close(); // channelInactive fails the exchange, as any close before END_REQUEST
+                });
+            } else {
+                ctx.close();
             }
         }
 

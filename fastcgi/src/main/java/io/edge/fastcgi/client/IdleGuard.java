@@ -3,12 +3,13 @@ package io.edge.fastcgi.client;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
 
 /**
  * Last in a backend pipeline. Between exchanges nothing may arrive: anything that reaches this handler
- * (stray records, a decoder error) means the connection cannot be trusted, so it is closed. The pool then
- * forgets it.
+ * (stray records, a decoder error, the end of the backend's side) means the connection cannot be trusted, so it is
+ * closed. The pool then forgets it.
  */
 @ChannelHandler.Sharable
 final class IdleGuard extends ChannelInboundHandlerAdapter {
@@ -24,5 +25,13 @@ final class IdleGuard extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         ctx.close();
+    }
+
+    /** The backend ended its side (a connection read with half-closure): done with, as at a close. */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof ChannelInputShutdownEvent) {
+            ctx.close();
+        }
     }
 }

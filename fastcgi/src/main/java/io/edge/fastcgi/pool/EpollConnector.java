@@ -35,7 +35,12 @@ final class EpollConnector implements Connector {
                 .channel(address.isUnix() ? EpollDomainSocketChannel.class : EpollSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
                 .handler(NO_HANDLER);
-        if (!address.isUnix()) {
+        if (address.isUnix()) {
+            // The backend's end of its side is an event, not a close, so that a request php-fpm never took can be
+            // told from one whose worker died (FcgiExchange.requestUnread). Not over TCP: a write to a peer that
+            // closed whole succeeds there until its reset comes back, so it would prove nothing.
+            b.option(ChannelOption.ALLOW_HALF_CLOSURE, true);
+        } else {
             b.option(ChannelOption.TCP_NODELAY, true);
         }
         Promise<Channel> promise = loop.newPromise();

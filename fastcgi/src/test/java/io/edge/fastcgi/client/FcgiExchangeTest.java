@@ -6,6 +6,7 @@ import io.edge.fastcgi.BackendOverloadedException;
 import io.edge.fastcgi.BackendTimeoutException;
 import io.edge.fastcgi.BackendUnavailableException;
 import io.edge.fastcgi.FcgiProtocolException;
+import io.edge.fastcgi.codec.FcgiAbortRequest;
 import io.edge.fastcgi.codec.FcgiBeginRequest;
 import io.edge.fastcgi.codec.FcgiNameValues;
 import io.edge.fastcgi.codec.FcgiParams;
@@ -16,7 +17,12 @@ import io.edge.fastcgi.pool.Lease;
 import io.edge.fastcgi.pool.TestLeases;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.handler.codec.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -83,16 +89,7 @@ class FcgiExchangeTest {
 
     /** What the exchange wrote, decoded. */
     List<Object> sent() {
-        EmbeddedChannel peer = new EmbeddedChannel(new FcgiRecordDecoder());
-        for (Object o; (o = backend.readOutbound()) != null; ) {
-            peer.writeInbound(o);
-        }
-        List<Object> out = new ArrayList<>();
-        for (Object o; (o = peer.readInbound()) != null; ) {
-            out.add(o);
-        }
-        peer.finishAndReleaseAll();
-        return out;
+        return sent(backend);
     }
 
     static ByteBuf record(int type, String content) {
@@ -437,6 +434,101 @@ class FcgiExchangeTest {
             channel.finishAndReleaseAll();
             first.pool().close();
         }
+    }
+
+    /**
+     * php-fpm ends a kept connection after a worker's last request (pm.max_requests) by shutting its side down and
+     * reading on until edge closes: a request sent meanwhile on the reused connection was never taken, and may go to
+     * another connection, a POST too. The end of the backend's side is answered with one more write (ABORT_REQUEST):
+     * taken, the request is unread; refused (a worker that died closed its socket whole), it is not. A fresh
+     * connection, or one that brought back a record, is never unread.
+     */
+    @Test
+    void aReusedConnectionWhoseBackendEndedItsSideButReadsOnNeverTookTheRequest() {
+        for (boolean probeTaken : new boolean[] {true, false}) {
+            EmbeddedChannel channel = new EmbeddedChannel();
+            TestLeases.Leased first = TestLeases.lease(channel, true);
+            FcgiExchange.start(first.lease(), List.of(), new FcgiExchange.Options("req-1", 1024, Duration.ofSeconds(5)),
+                    new Recorder()).endStdin();
+            channel.writeInbound(record(6, "\r\n"), endRequest(0));
+            drop(channel);
+            Lease reused = first.pool().acquire(channel.eventLoop()).getNow();
+            Recorder second = new Recorder();
+            FcgiExchange exchange = FcgiExchange.start(reused, List.of(),
+                    new FcgiExchange.Options("req-2", 1024, Duration.ofSeconds(5)), second);
+            exchange.writeStdin(Unpooled.copiedBuffer("a=1", StandardCharsets.US_ASCII));
+            exchange.endStdin();
+            drop(channel);
+            if (!probeTaken) {
+                channel.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
+                    @Override
+                    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                        ReferenceCountUtil.release(msg);
+                        promise.setFailure(new java.io.IOException("Broken pipe"));
+                    }
+                });
+            }
+            channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+            if (probeTaken) {
+                assertThat(sent(channel)).as("the probe").containsExactly(new FcgiAbortRequest(1));
+            }
+            assertThat(channel.isActive()).isFalse();
+            assertThat(second.error).isInstanceOf(BackendUnavailableException.class);
+            assertThat(exchange.requestUnread()).as("probe taken: " + probeTaken).isEqualTo(probeTaken);
+            assertThat(reused.isReleased()).isTrue();
+            channel.finishAndReleaseAll();
+            first.pool().close();
+        }
+        FcgiExchange fresh = start(true);
+        fresh.endStdin();
+        drop(backend);
+        backend.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        assertThat(recorder.error).isInstanceOf(BackendUnavailableException.class);
+        assertThat(fresh.requestUnread()).as("a fresh connection: nothing to tell").isFalse();
+        assertThat(backend.outboundMessages()).as("no probe").isEmpty();
+    }
+
+    /** Between exchanges the end of the backend's side closes the connection, and the pool forgets it. */
+    @Test
+    void anIdleConnectionWhoseBackendEndedItsSideIsClosed() {
+        FcgiExchange exchange = start(true);
+        exchange.endStdin();
+        backend.writeInbound(record(6, "\r\n"), endRequest(0));
+        assertThat(leased.pool().stats().idle()).isEqualTo(1);
+        backend.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        assertClosedAndNotPooled();
+    }
+
+    /**
+     * BEGIN_REQUEST and the params wait for the first of the body; a connection that closes before it came (a large
+     * body still being read back from its spool file) takes them with it: the backend has none of the request.
+     */
+    @Test
+    void aConnectionClosedBeforeTheFirstOfTheRequestWentOutLeavesItUnread() {
+        FcgiExchange exchange = start(true);
+        backend.close();
+        assertThat(recorder.error).isInstanceOf(BackendUnavailableException.class);
+        assertThat(exchange.requestUnread()).isTrue();
+    }
+
+    private static void drop(EmbeddedChannel channel) {
+        for (Object o; (o = channel.readOutbound()) != null; ) {
+            ReferenceCountUtil.release(o);
+        }
+    }
+
+    /** What the exchange wrote on {@code channel}, decoded. */
+    private static List<Object> sent(EmbeddedChannel channel) {
+        EmbeddedChannel peer = new EmbeddedChannel(new FcgiRecordDecoder());
+        for (Object o; (o = channel.readOutbound()) != null; ) {
+            peer.writeInbound(o);
+        }
+        List<Object> out = new ArrayList<>();
+        for (Object o; (o = peer.readInbound()) != null; ) {
+            out.add(o);
+        }
+        peer.finishAndReleaseAll();
+        return out;
     }
 
     @Test
