@@ -43,6 +43,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -91,6 +92,8 @@ import org.slf4j.LoggerFactory;
 public final class StaticResponder implements Responder {
 
     private static final Logger LOG = LoggerFactory.getLogger(StaticResponder.class);
+    /** How Netty's {@code DefaultFileRegion} says a file ended before the region ({@code validate}). */
+    private static final String SENDFILE_PAST_THE_END = "Underlying file size ";
     private static final AtomicBoolean NO_REAL_PATH_LOGGED = new AtomicBoolean();
     /** How long a directory's real path, the root's included, is trusted: the open-file cache's period. */
     public static final Duration DIRECTORY_TTL = Duration.ofSeconds(1);
@@ -231,6 +234,14 @@ public final class StaticResponder implements Responder {
 
     @Override
     public void respond(Exchange exchange) {
+        respond(exchange, true);
+    }
+
+    /**
+     * As {@link #respond(Exchange)}; {@code mayRetry}: a file found shorter than it was opened ({@link #shrank}) before
+     * any of its answer went out is opened again and answered anew, once.
+     */
+    private void respond(Exchange exchange, boolean mayRetry) {
         boolean readsOnly = readsOnly(exchange);
         if (!readsOnly && !exchange.path().endsWith("/") && !HttpMethod.POST.equals(exchange.request().method())) {
             // A directory's index may belong to a location that takes other methods (a form posted to /), as
@@ -268,19 +279,20 @@ public final class StaticResponder implements Responder {
                     methodNotAllowed(exchange);
                     return;
                 }
-                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE);
+                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE,
+                        mayRetry ? () -> respond(exchange, false) : null);
                 return;
             }
             file.release();
             if (!uriPath.endsWith("/")) {
                 redirectToDirectory(exchange, uriPath);
             } else {
-                tryIndex(exchange, resolver, uriPath, 0);
+                tryIndex(exchange, resolver, uriPath, 0, mayRetry);
             }
         }, () -> exchange.sendError(HttpResponseStatus.NOT_FOUND));
     }
 
-    private void tryIndex(Exchange exchange, PathResolver resolver, String directory, int i) {
+    private void tryIndex(Exchange exchange, PathResolver resolver, String directory, int i, boolean mayRetry) {
         List<String> index = exchange.site().index();
         if (i >= index.size()) {
             exchange.sendError(HttpResponseStatus.FORBIDDEN); // no index and no listing, like nginx
@@ -289,7 +301,7 @@ public final class StaticResponder implements Responder {
         String uriPath = directory + index.get(i);
         Resolution resolution = resolver.resolveForOpen(uriPath);
         if (resolution.status() == Resolution.Status.NOT_FOUND) {
-            tryIndex(exchange, resolver, directory, i + 1);
+            tryIndex(exchange, resolver, directory, i + 1, mayRetry);
             return;
         }
         if (!resolution.isOk()) {
@@ -299,7 +311,7 @@ public final class StaticResponder implements Responder {
         open(exchange, engine.open(resolver, resolution, bodyExpected(exchange)), file -> {
             if (file.isDirectory()) {
                 file.release();
-                tryIndex(exchange, resolver, directory, i + 1);
+                tryIndex(exchange, resolver, directory, i + 1, mayRetry);
             } else if (ownedByAnotherLocation(exchange, uriPath) || isScriptOfThisLocation(exchange, uriPath)) {
                 // /docs/index.php under a PHP location: run there, never sent as a file (its source); any index
                 // file gets its own location's settings, as nginx's internal redirect does. A script of this very
@@ -311,9 +323,10 @@ public final class StaticResponder implements Responder {
                 file.release();
                 methodNotAllowed(exchange);
             } else {
-                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE);
+                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE,
+                        mayRetry ? () -> tryIndex(exchange, resolver, directory, i, false) : null);
             }
-        }, () -> tryIndex(exchange, resolver, directory, i + 1));
+        }, () -> tryIndex(exchange, resolver, directory, i + 1, mayRetry));
     }
 
     /** GET or HEAD: what a file is answered to. */
@@ -435,13 +448,19 @@ public final class StaticResponder implements Responder {
      * type over an {@code X-Accel-Redirect}; an empty one, or none, leaves the file name's.
      */
     public void sendFileWithin(Exchange exchange, Path file, HttpHeaders passThrough, Predicate<Path> within) {
+        sendFileWithin(exchange, file, passThrough, within, true);
+    }
+
+    private void sendFileWithin(Exchange exchange, Path file, HttpHeaders passThrough, Predicate<Path> within,
+            boolean mayRetry) {
         open(exchange, engine.open(file, true, bodyExpected(exchange)), openFile -> {
             if (openFile.isDirectory() || !isWithin(openFile, within)) {
                 openFile.release();
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
                 return;
             }
-            serve(exchange, openFile, file.getFileName().toString(), passThrough);
+            serve(exchange, openFile, file.getFileName().toString(), passThrough,
+                    mayRetry ? () -> sendFileWithin(exchange, file, passThrough, within, false) : null);
         }, () -> exchange.sendError(HttpResponseStatus.NOT_FOUND));
     }
 
@@ -572,7 +591,11 @@ public final class StaticResponder implements Responder {
         return openFileChangeTime == OpenFile.CHANGE_TIME_UNKNOWN ? FileVersion.CHANGE_TIME_UNKNOWN : openFileChangeTime;
     }
 
-    private void serve(Exchange exchange, OpenFile file, String uriPath, HttpHeaders backendHeaders) {
+    /**
+     * Answers with {@code file}. {@code again} answers the exchange anew from a fresh open, or is null: run instead of
+     * failing when the file turns out shorter than it was opened before any of the answer went out.
+     */
+    private void serve(Exchange exchange, OpenFile file, String uriPath, HttpHeaders backendHeaders, Runnable again) {
         String etag = file.etag();
         long mtime = file.lastModifiedMillis();
         long size = file.size();
@@ -629,7 +652,7 @@ public final class StaticResponder implements Responder {
                 FileVersion version = new FileVersion(file.fileKey(), size, mtime, changeTime(file.changeTimeNanos()));
                 file.release();
                 if (error != null) {
-                    exchange.fail(unwrap(error));
+                    failed(exchange, path, unwrap(error), again);
                     return;
                 }
                 if (exchange.isEnded()) {
@@ -650,7 +673,34 @@ public final class StaticResponder implements Responder {
         }
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, OWN_HEADERS);
         head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
-        new BodySender(exchange, response, file, body).run();
+        new BodySender(exchange, response, file, body, again).run();
+    }
+
+    /**
+     * Whether {@code failure} says the file ended before the size it had when it was opened: truncated or rewritten
+     * shorter in place, under a descriptor the open-file cache trusts until it is stat'ed again. The engines' reads
+     * fail with {@link EOFException}; Netty's {@code sendfile} of a region past the end with its own message.
+     */
+    static boolean shrank(Throwable failure) {
+        return failure instanceof EOFException || failure instanceof IOException e && e.getMessage() != null
+                && e.getMessage().startsWith(SENDFILE_PAST_THE_END);
+    }
+
+    /**
+     * A read of {@code path} failed before anything of the answer went out. A file that {@link #shrank} is dropped
+     * from the open-file cache (every request would otherwise meet the same short descriptor until it is stat'ed
+     * again) and answered {@code again}, from a fresh open, if that is allowed; else the failure is the answer.
+     */
+    private void failed(Exchange exchange, Path path, Throwable failure, Runnable again) {
+        if (shrank(failure)) {
+            engine.invalidate(path);
+            if (again != null && !exchange.isEnded()) {
+                LOG.debug("{} shrank while it was read; opened again: {}", path, failure.toString());
+                again.run();
+                return;
+            }
+        }
+        exchange.fail(failure);
     }
 
     /**
@@ -761,6 +811,8 @@ public final class StaticResponder implements Responder {
         private final OpenFile file;
         private final List<Piece> pieces;
         private final ArrayDeque<ChannelFuture> pending = new ArrayDeque<>(IN_FLIGHT);
+        /** Answers the exchange anew from a fresh open (see {@link #serve}), or null. */
+        private final Runnable again;
         /**
          * The response head until it goes out with the first body message: a read that fails before is answered
          * with its error status (the head written unflushed and then the connection closed left the client an empty
@@ -771,8 +823,9 @@ public final class StaticResponder implements Responder {
         private long sliceDone;
         private boolean finished;
 
-        BodySender(Exchange exchange, HttpResponse head, OpenFile file, List<Piece> pieces) {
+        BodySender(Exchange exchange, HttpResponse head, OpenFile file, List<Piece> pieces, Runnable again) {
             this.exchange = exchange;
+            this.again = again;
             this.head = head;
             this.file = file;
             this.pieces = pieces;
@@ -801,7 +854,7 @@ public final class StaticResponder implements Responder {
                     ChannelFuture done = pending.pollFirst();
                     if (!done.isSuccess()) {
                         abort();
-                        exchange.fail(done.cause());
+                        fail(done.cause());
                         return;
                     }
                 }
@@ -820,7 +873,7 @@ public final class StaticResponder implements Responder {
                     next = nextMessage();
                 } catch (RuntimeException e) { // the file shrank below the range: the region is refused
                     abort();
-                    exchange.fail(e);
+                    fail(e);
                     return;
                 }
                 if (!next.isDone() || next.isCompletedExceptionally()) {
@@ -843,7 +896,7 @@ public final class StaticResponder implements Responder {
             }
             if (error != null) {
                 abort();
-                exchange.fail(unwrap(error));
+                fail(unwrap(error));
                 return;
             }
             pending.addLast(send(message));
@@ -866,6 +919,22 @@ public final class StaticResponder implements Responder {
                 sliceDone = 0;
             }
             return region;
+        }
+
+        /**
+         * Answers a failure once SENDING was left: anew from a fresh open if the file shrank before the head went out
+         * ({@link #failed}); a file that shrank after it is only dropped from the open-file cache, and the connection
+         * closes as for any failure in the middle of a body (nginx does the same).
+         */
+        private void fail(Throwable failure) {
+            if (head != null) {
+                failed(exchange, file.path(), failure, again);
+            } else {
+                if (shrank(failure)) {
+                    engine.invalidate(file.path());
+                }
+                exchange.fail(failure);
+            }
         }
 
         /** Leaves SENDING: releases the file once. */

@@ -1,6 +1,7 @@
 package io.edge.core.statics;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.edge.aio.PathPolicy;
 import io.edge.cache.ContentCacheSettings;
@@ -20,6 +21,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.DefaultFileRegion;
 import io.netty.channel.FileRegion;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -35,9 +37,11 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -572,6 +576,138 @@ class StaticResponderTest {
         assertThat(ex.messages).isEmpty();
         ex.releaseAll();
         assertEveryFileGivenBack();
+    }
+
+    /**
+     * A file truncated under its cached descriptor (the open-file cache trusts it for its revalidation period): the
+     * engines that read a range before they send it found it short before the head went out and answered 500, every
+     * request alike until the descriptor was stat'ed again (a second by default, for ever on this test's frozen
+     * clock); nginx sends such a client the old Content-Length and closes early. Now the file is dropped from the
+     * open-file cache and opened again: this very request gets the file as it is now, and so does the next.
+     */
+    @Test
+    void aFileThatShrankUnderItsCachedDescriptorIsOpenedAgainBeforeAnythingWentOut() throws IOException {
+        ReadRegions reads = new ReadRegions(engine);
+        responder = new StaticResponder(reads, new MimeTypes(Map.of("txt", "text/plain")));
+        FakeExchange first = run(HttpMethod.GET, "/big.txt");
+        assertThat(first.body()).isEqualTo(BIG);
+        first.releaseAll();
+
+        // in place (same inode), shorter than the first region: now read whole and sent with the head
+        Files.writeString(root.resolve("big.txt"), "shorter", StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        for (int i = 0; i < 2; i++) {
+            FakeExchange ex = run(HttpMethod.GET, "/big.txt");
+            try {
+                assertThat(ex.failure).as("request %d", i).isNull();
+                FullHttpResponse response = (FullHttpResponse) ex.messages.get(0);
+                assertThat(response.status()).isEqualTo(HttpResponseStatus.OK);
+                assertThat(response.content().toString(StandardCharsets.US_ASCII)).isEqualTo("shorter");
+                assertThat(ex.completed).isTrue();
+            } finally {
+                ex.releaseAll();
+            }
+        }
+        assertThat(reads.invalidated).containsExactly(root.resolve("big.txt"));
+        assertEveryFileGivenBack();
+    }
+
+    /** The same for a small file, read whole and sent with its head. */
+    @Test
+    void aSmallFileThatShrankUnderItsCachedDescriptorIsOpenedAgain() throws IOException {
+        run(HttpMethod.GET, "/small.txt").releaseAll(); // cached
+        Files.writeString(root.resolve("small.txt"), "hi", StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        FakeExchange ex = run(HttpMethod.GET, "/small.txt");
+        try {
+            assertThat(ex.failure).isNull();
+            FullHttpResponse response = (FullHttpResponse) ex.messages.get(0);
+            assertThat(response.status()).isEqualTo(HttpResponseStatus.OK);
+            assertThat(response.content().toString(StandardCharsets.US_ASCII)).isEqualTo("hi");
+        } finally {
+            ex.releaseAll();
+        }
+        assertEveryFileGivenBack();
+    }
+
+    /** A file found short again after its second open (shrinking on and on) is answered with the failure: one retry. */
+    @Test
+    void aFileFoundShortTwiceFailsTheExchange() {
+        ReadRegions reads = new ReadRegions(engine);
+        reads.alwaysShort = true;
+        responder = new StaticResponder(reads, new MimeTypes(Map.of("txt", "text/plain")));
+        FakeExchange ex = run(HttpMethod.GET, "/big.txt");
+        assertThat(ex.failure).isInstanceOf(EOFException.class);
+        assertThat(ex.messages).isEmpty();
+        assertThat(reads.invalidated).hasSize(2);
+        ex.releaseAll();
+        assertEveryFileGivenBack();
+    }
+
+    /**
+     * A file found short once its head is out (a later region; the sendfile engine's regions fail as they are
+     * written): the connection closes as before, and the file is dropped from the open-file cache so that the next
+     * request opens it anew instead of meeting the same short descriptor.
+     */
+    @Test
+    void aFileFoundShortAfterItsHeadWentOutIsDroppedFromTheOpenFileCache() {
+        ReadRegions reads = new ReadRegions(engine);
+        reads.shortFromLoad = 2;
+        responder = new StaticResponder(reads, new MimeTypes(Map.of("txt", "text/plain")));
+        FakeExchange ex = run(HttpMethod.GET, "/big.txt");
+        assertThat(ex.failure).isInstanceOf(EOFException.class);
+        assertThat(ex.messages).hasSize(2); // the head and the first region
+        assertThat(reads.invalidated).containsExactly(root.resolve("big.txt"));
+        ex.releaseAll();
+        assertEveryFileGivenBack();
+    }
+
+    /** Netty's sendfile of a region past its file's end fails as its transferTo does (DefaultFileRegion.validate). */
+    @Test
+    void nettysSendfileOfARegionPastTheEndOfItsFileCountsAsAFileThatShrank() throws IOException {
+        Path file = Files.writeString(root.resolve("short.txt"), "0123456789");
+        try (FileChannel channel = FileChannel.open(file)) {
+            DefaultFileRegion region = new DefaultFileRegion(channel, 0, 20);
+            IOException thrown = assertThrows(IOException.class,
+                    () -> region.transferTo(Channels.newChannel(new ByteArrayOutputStream()), 10));
+            assertThat(StaticResponder.shrank(thrown)).as(thrown.getMessage()).isTrue();
+        }
+        assertThat(StaticResponder.shrank(new IOException("Connection reset by peer"))).isFalse();
+    }
+
+    /**
+     * An engine that reads each region before it is sent, as the asynchronous engines do with a range not in the page
+     * cache: a file shorter than it was opened fails the region with {@link EOFException}. Records what it was told
+     * to forget.
+     */
+    static final class ReadRegions extends HeldReads {
+        final List<Path> invalidated = new ArrayList<>();
+        /** Every region is found short. */
+        boolean alwaysShort;
+        /** When positive, the region load with this number (1 = the first) and every later one is found short. */
+        int shortFromLoad;
+        private int regionLoads;
+
+        ReadRegions(FileEngine delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
+            return delegate.read(file, offset, length, alloc);
+        }
+
+        @Override
+        public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
+            if (alwaysShort || (shortFromLoad > 0 && ++regionLoads >= shortFromLoad)) {
+                return CompletableFuture.failedFuture(new EOFException("file shrank below " + (offset + length)));
+            }
+            return delegate.read(file, offset, (int) length, ByteBufAllocator.DEFAULT).thenApply(buffer -> buffer);
+        }
+
+        @Override
+        public void invalidate(Path file) {
+            invalidated.add(file);
+            delegate.invalidate(file);
+        }
     }
 
     /** An engine whose region loads wait until the test lets them go. */
