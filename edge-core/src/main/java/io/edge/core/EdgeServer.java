@@ -35,6 +35,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +55,11 @@ public final class EdgeServer implements AutoCloseable {
     /** The server settings in force: the start's, then a reload's ({@link #applyServer}). */
     private volatile ServerSettings server;
     private final Function<LocationSettings, Responder> responders;
+    private final Supplier<DescriptorLimit> descriptors;
+    /** The limit {@code max-connections} is held under, taken at the start. */
+    private DescriptorLimit descriptorLimit = DescriptorLimit.UNKNOWN;
+    /** The configured {@code max-connections} last said to be lowered, so that a reload keeping it says it once. */
+    private int loweredFrom;
     private EventLoopGroup acceptGroup;
     private EventLoopGroup ioGroup;
     private HttpServerContext context;
@@ -63,9 +69,19 @@ public final class EdgeServer implements AutoCloseable {
     private final Map<InetSocketAddress, Channel> bound = new LinkedHashMap<>();
 
     public EdgeServer(EdgeSettings settings, Function<LocationSettings, Responder> responders) {
+        this(settings, responders, () -> DescriptorLimit.ofThisProcess(settings.staticIo().engine()));
+    }
+
+    /**
+     * @param descriptors the descriptor limit {@code max-connections} is held under ({@link DescriptorLimit}), asked
+     *                    once the event loops are up, before any listener is bound
+     */
+    public EdgeServer(EdgeSettings settings, Function<LocationSettings, Responder> responders,
+            Supplier<DescriptorLimit> descriptors) {
         this.settings = settings;
         this.server = settings.server();
         this.responders = responders;
+        this.descriptors = descriptors;
     }
 
     /** Binds every listen address; returns once all are bound. */
@@ -81,8 +97,9 @@ public final class EdgeServer implements AutoCloseable {
         int loops = settings.server().ioThreads() > 0 ? settings.server().ioThreads() : Runtime.getRuntime().availableProcessors();
         ioGroup = new MultiThreadIoEventLoopGroup(loops, ioHandler);
         ChannelGroup connections = new DefaultChannelGroup("edge-connections", GlobalEventExecutor.INSTANCE);
+        descriptorLimit = descriptors.get();
         context = new HttpServerContext(router(settings), responders,
-                settings.server(), new AccessLog(settings.server().accessLogEnabled()), connections);
+                withinDescriptorLimit(settings.server()), new AccessLog(settings.server().accessLogEnabled()), connections);
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         bootstrap = new ServerBootstrap()
                 .group(acceptGroup, ioGroup)
@@ -163,8 +180,31 @@ public final class EdgeServer implements AutoCloseable {
             }
         }
         server = next;
-        context.updateSettings(next);
+        context.updateSettings(withinDescriptorLimit(next));
         context.updateAccessLog(new AccessLog(next.accessLogEnabled()));
+    }
+
+    /**
+     * {@code next} with {@code max-connections} held to what the descriptor limit leaves room for
+     * ({@link DescriptorLimit}); a warning says so once per configured value.
+     */
+    private ServerSettings withinDescriptorLimit(ServerSettings next) {
+        int cap = descriptorLimit.maxConnections();
+        if (next.maxConnections() <= cap) {
+            return next;
+        }
+        if (loweredFrom != next.maxConnections()) {
+            loweredFrom = next.maxConnections();
+            LOG.warn("edge.server.max-connections {} lowered to {}: the descriptor limit (ulimit -n) is {} with {} open "
+                    + "at the start, and a quarter of the rest stays for the files connections are answered from{}; "
+                    + "raise the limit to {} "
+                    + "(LimitNOFILE= in a systemd unit), or set max-connections to {} or less", next.maxConnections(), cap,
+                    descriptorLimit.limit(), descriptorLimit.openAtStart(), descriptorLimit.descriptorsPerFile() > 1
+                            ? " (each holding " + descriptorLimit.descriptorsPerFile() + " descriptors)" : "",
+                    descriptorLimit.limitFor(next.maxConnections()), cap);
+        }
+        return new ServerSettings(next.listen(), next.ioThreads(), cap, next.limits(), next.timeouts(),
+                next.accessLog(), next.runDir(), next.accessLogEnabled(), next.runDirTemporary());
     }
 
     /**

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.edge.conf.ServerSettings;
+import io.edge.core.DescriptorLimit;
 import io.edge.core.EdgeServer;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -112,6 +113,43 @@ class HttpCoreTest {
         } finally {
             first.close();
         }
+    }
+
+    /**
+     * {@code max-connections} above what the descriptor limit leaves (ulimit -n 256 and the default 10000): the sockets
+     * took every descriptor and each file request got 503. It is held to three quarters of the descriptors left at the
+     * start, with a warning that says how to raise the limit, once however often a reload keeps that value; a lower one
+     * applies as configured.
+     */
+    @Test
+    void maxConnectionsIsHeldUnderTheDescriptorLimit() throws Exception {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(EdgeServer.class);
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        try {
+            ServerSettings settings = TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)), 100);
+            server = new EdgeServer(TestServers.settings(settings, root), location -> new EchoResponder(),
+                    () -> new DescriptorLimit(1000 + 32 + 4, 1000, 1)); // room for 3 connections
+            server.start();
+            InetSocketAddress address = server.boundAddresses().get(0);
+            assertThat(server.connectionsLine()).contains(" max=3 ");
+            server.applyServer(settings, java.util.Map.of()); // a reload keeping it
+            server.applyServer(TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)), 2),
+                    java.util.Map.of());
+            assertThat(server.connectionsLine()).contains(" max=2 ");
+            try (RawHttpClient client = new RawHttpClient(address)) {
+                assertThat(client.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
+            }
+        } finally {
+            log.detachAppender(lines);
+        }
+        List<String> warnings = lines.list.stream().map(ILoggingEvent::getFormattedMessage)
+                .filter(line -> line.contains("max-connections")).toList();
+        assertThat(warnings).containsExactly("edge.server.max-connections 100 lowered to 3: the descriptor limit "
+                + "(ulimit -n) is 1036 with 1000 open at the start, and a quarter of the rest stays for the files "
+                + "connections are answered from; raise the limit to 1165 (LimitNOFILE= in a systemd unit), or set "
+                + "max-connections to 3 or less");
     }
 
     @Test

@@ -1,0 +1,52 @@
+package io.edge.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.aio.StaticIoSettings;
+import org.junit.jupiter.api.Test;
+
+class DescriptorLimitTest {
+
+    @Test
+    void connectionsGetThreeQuartersOfTheDescriptorsLeftAtTheStart() {
+        assertThat(new DescriptorLimit(256, 50, 1).maxConnections()).isEqualTo(131); // 174 left (256 - 50 - 32), a quarter of it kept
+        assertThat(new DescriptorLimit(1024, 50, 1).maxConnections()).isEqualTo(707);
+        assertThat(new DescriptorLimit(20000, 50, 1).maxConnections()).as("the default 10000 fits").isGreaterThan(10000);
+    }
+
+    @Test
+    void filesOfTwoDescriptorsHalveIt() {
+        assertThat(new DescriptorLimit(256, 50, 2).maxConnections()).isEqualTo(65);
+    }
+
+    @Test
+    void atLeastOneConnectionAndNoOverflow() {
+        assertThat(new DescriptorLimit(40, 50, 1).maxConnections()).isEqualTo(1);
+        assertThat(DescriptorLimit.UNKNOWN.maxConnections()).isEqualTo(Integer.MAX_VALUE);
+        assertThat(new DescriptorLimit(Long.MAX_VALUE, 100, 1).maxConnections()).isEqualTo(Integer.MAX_VALUE);
+    }
+
+    @Test
+    void theLimitToRaiseToIsTheLeastThatLeavesRoomForWhatWasConfigured() {
+        for (int perFile = 1; perFile <= 2; perFile++) {
+            for (int configured = 1; configured < 200; configured++) {
+                long limit = new DescriptorLimit(256, 50, perFile).limitFor(configured);
+                assertThat(new DescriptorLimit(limit, 50, perFile).maxConnections()).as("%d", configured)
+                        .isGreaterThanOrEqualTo(configured);
+                if (configured > 1) {
+                    assertThat(new DescriptorLimit(limit - 1, 50, perFile).maxConnections()).as("%d", configured)
+                            .isLessThan(configured);
+                }
+            }
+        }
+    }
+
+    @Test
+    void thisProcessHasALimitAndDescriptorsOpen() {
+        DescriptorLimit here = DescriptorLimit.ofThisProcess(StaticIoSettings.Engine.AUTO);
+        assertThat(here.limit()).isPositive();
+        assertThat(here.openAtStart()).isPositive().isLessThan(here.limit());
+        assertThat(here.descriptorsPerFile()).isEqualTo(1);
+        assertThat(DescriptorLimit.ofThisProcess(StaticIoSettings.Engine.LINUX_AIO_SENDFILE).descriptorsPerFile()).isEqualTo(2);
+    }
+}
