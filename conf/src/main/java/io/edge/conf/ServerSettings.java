@@ -12,7 +12,7 @@ import java.util.List;
  * @param ioThreads       event loops; 0 means one per core
  * @param maxConnections  open client connections beyond which new ones are closed at once
  * @param limits          request size limits
- * @param timeouts        request-head, body, keep-alive, write and drain timeouts
+ * @param timeouts        request-head, body, keep-alive, write, drain and lingering timeouts
  * @param accessLog       access log file, or {@code null} for standard output
  * @param runDir          directory for runtime files (sockets and configs of spawned backends)
  * @param accessLogEnabled whether requests are logged at all ({@code access-log = "off"} turns it off)
@@ -58,7 +58,11 @@ public record ServerSettings(
      * @param keepAlive    how long an idle kept-alive connection is held
      * @param write        a response write that makes no progress for this long closes the connection
      * @param drain        on shutdown, how long in-flight responses may take before connections are closed
+     * @param lingering    after a response that ends its connection, the longest silence while what the client still
+     *                     sends is read and dropped before the close (zero: closed at once)
+     * @param lingeringTime the longest that reading and dropping may last in all
      */
-    public record HttpTimeouts(Duration requestHead, Duration body, Duration keepAlive, Duration write, Duration drain) {
+    public record HttpTimeouts(Duration requestHead, Duration body, Duration keepAlive, Duration write, Duration drain,
+                               Duration lingering, Duration lingeringTime) {
     }
 }

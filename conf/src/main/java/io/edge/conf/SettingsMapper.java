@@ -188,7 +188,9 @@ final class SettingsMapper {
                 timeouts.duration("body", false),
                 timeouts.duration("keep-alive", true),
                 timeouts.duration("write", false),
-                timeouts.duration("drain", true, MAX_DRAIN));
+                timeouts.duration("drain", true, MAX_DRAIN),
+                timeouts.duration("lingering", true),
+                timeouts.duration("lingering-time", false));
 
         String accessLogText = server.string("access-log");
         Path accessLog = null;

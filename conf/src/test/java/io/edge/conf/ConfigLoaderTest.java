@@ -53,7 +53,8 @@ class ConfigLoaderTest {
         assertThat(server.maxConnections()).isEqualTo(10000);
         assertThat(server.limits()).isEqualTo(new ServerSettings.HttpLimits(8192, 16384, 100, 16L << 20));
         assertThat(server.timeouts()).isEqualTo(new ServerSettings.HttpTimeouts(Duration.ofSeconds(10),
-                Duration.ofSeconds(60), Duration.ofSeconds(75), Duration.ofSeconds(60), Duration.ofSeconds(30)));
+                Duration.ofSeconds(60), Duration.ofSeconds(75), Duration.ofSeconds(60), Duration.ofSeconds(30),
+                Duration.ofSeconds(5), Duration.ofSeconds(30)));
         assertThat(server.accessLog()).isNull();
         assertThat(server.accessLogEnabled()).isTrue();
         // a fresh temporary path; with no spawned backend nothing needs it, so nothing is left on disk
@@ -81,7 +82,8 @@ class ConfigLoaderTest {
                   io-threads = 2
                   max-connections = 500
                   limits { request-line = 4 KiB, header-block = 8 KiB, header-count = 50, body = 1 MiB }
-                  timeouts { request-head = 5 s, body = 7 s, keep-alive = 0, write = 20 s, drain = 1 s }
+                  timeouts { request-head = 5 s, body = 7 s, keep-alive = 0, write = 20 s, drain = 1 s,
+                             lingering = 0, lingering-time = 10 s }
                   access-log = logs/access.log
                   run-dir = run
                 }
@@ -114,6 +116,8 @@ class ConfigLoaderTest {
         assertThat(server.limits()).isEqualTo(new ServerSettings.HttpLimits(4096, 8192, 50, 1 << 20));
         assertThat(server.timeouts().keepAlive()).isZero();
         assertThat(server.timeouts().body()).isEqualTo(Duration.ofSeconds(7));
+        assertThat(server.timeouts().lingering()).isZero();
+        assertThat(server.timeouts().lingeringTime()).isEqualTo(Duration.ofSeconds(10));
         assertThat(server.accessLog()).isEqualTo(dir.resolve("logs/access.log"));
         assertThat(server.runDir()).isEqualTo(dir.resolve("run"));
         assertThat(settings.staticIo()).isEqualTo(new StaticIoSettings(StaticIoSettings.Engine.THREADS, 64, 8, 100,

@@ -14,7 +14,8 @@ class ServerChangesTest {
 
     private static final ServerSettings.HttpLimits LIMITS = new ServerSettings.HttpLimits(8192, 16384, 100, 1 << 20);
     private static final ServerSettings.HttpTimeouts TIMEOUTS = new ServerSettings.HttpTimeouts(Duration.ofSeconds(10),
-            Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(30));
+            Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(5),
+            Duration.ofSeconds(30));
 
     private static ServerSettings server(int port, int maxConnections, Path runDir, boolean temporary, boolean accessLog) {
         return new ServerSettings(List.of(new InetSocketAddress("127.0.0.1", port)), 2, maxConnections, LIMITS, TIMEOUTS,

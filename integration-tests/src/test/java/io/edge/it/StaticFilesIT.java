@@ -35,6 +35,7 @@ class StaticFilesIT {
     static EdgeHarness edge;
     static HttpClient http = HttpClient.newHttpClient();
     static byte[] random10k;
+    static byte[] random512k;
 
     @BeforeAll
     static void start() throws Exception {
@@ -43,6 +44,9 @@ class StaticFilesIT {
         random10k = new byte[10_000];
         new Random(1).nextBytes(random10k);
         Files.write(root.resolve("random.bin"), random10k);
+        random512k = new byte[512 * 1024];
+        new Random(2).nextBytes(random512k);
+        Files.write(root.resolve("large.bin"), random512k);
         Files.createDirectories(root.resolve("docs"));
         Files.writeString(root.resolve("docs/index.html"), "<p>docs</p>");
         Files.writeString(root.resolve("docs/page.custom"), "custom type");
@@ -247,6 +251,27 @@ class StaticFilesIT {
             assertThat(client.read().text()).isEqualTo("<p>docs</p>");
             assertThat(client.read().body()).isEqualTo(random10k);
             assertThat(client.read().text()).isEqualTo(HELLO);
+        }
+    }
+
+    /**
+     * A file asked for with {@code Expect: 100-continue} and a body is answered at once, without the body (a static
+     * file needs none) and without a 100, and the connection closes. A client that stops waiting for the 100 and sends
+     * its body all the same (curl does after a second) must still get the whole file: bytes that reached a closed
+     * socket made it answer with a reset, and the kernel dropped with it the part of the file the client, on a slow
+     * link, had not taken yet (it got the first few KB of 512).
+     */
+    @Test
+    void aClientThatSendsTheBodyItHeldForA100StillGetsTheWholeFile() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address(), 4096)) {
+            client.send("GET /large.bin HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 100000\r\n\r\n");
+            Thread.sleep(300); // the client waits for a 100, then gives up on it
+            client.send(new byte[100_000]);
+            RawHttpClient.Response response = client.read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.header("connection")).isEqualToIgnoringCase("close");
+            assertThat(response.body()).as("the whole file").isEqualTo(random512k);
+            assertThat(client.isClosedByPeer()).isTrue();
         }
     }
 

@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
  *   RequestTimeouts -> StrictHttpServerCodec (line/header limits) -> IdleStateHandler (stalled writes)
  *     -> HttpConnectionHandler (exchanges, routing, responders)
  * </pre>
+ * and, once a response that ends the connection is out, {@link LingeringClose} first, to drop what still comes.
  * No {@code HttpServerExpectContinueHandler}: it answers {@code 100 Continue} as soon as a request head is read,
  * before validation and in the middle of an earlier pipelined response. The exchange sends it instead, when its
  * responder first asks for the body ({@link ServerExchange#readBody}).
@@ -61,7 +62,8 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         requestTimeouts.midRequestFrom(codec::midRequest);
         pipeline.addLast("http", codec);
         pipeline.addLast("write-timeout", new IdleStateHandler(true, 0, timeouts.write().toMillis(), 0, TimeUnit.MILLISECONDS));
-        pipeline.addLast("exchanges", new HttpConnectionHandler(server, requestTimeouts));
+        pipeline.addLast("exchanges", new HttpConnectionHandler(server, requestTimeouts,
+                new LingeringClose(timeouts.lingering(), timeouts.lingeringTime())));
     }
 
     /** Asks every open connection to close once its running exchange is done (idle ones close at once). */

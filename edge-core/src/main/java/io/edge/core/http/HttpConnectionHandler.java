@@ -57,6 +57,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     private final HttpServerContext server;
     private final RequestTimeouts timeouts;
+    /** How the connection closes after a response that ends it. */
+    private final LingeringClose closing;
     private final ArrayDeque<HttpObject> pipelined = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private ServerExchange current;
@@ -71,6 +73,13 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private boolean bodyPending;
     /** The request most recently read was dropped (the connection closes after the current one): so is its body. */
     private boolean discardingBody;
+    /**
+     * The client may well be sending more as the connection closes: bytes it sent were dropped unanswered (requests
+     * read once the close was decided, their bodies, a request or a body that could not be read, what follows a
+     * CONNECT), or a request was refused with a status that closes (400, 413...), as a client sends more without
+     * waiting for the answer to learn it went wrong.
+     */
+    private boolean moreMayCome;
     /**
      * A queued request's body failed (malformed, over the limit, silent): the requests queued before it are still
      * answered, then it with its error, then the connection closes; nothing read after it is taken.
@@ -93,9 +102,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private long lookedPending = -1;
     private long lookedProgress;
 
-    HttpConnectionHandler(HttpServerContext server, RequestTimeouts timeouts) {
+    HttpConnectionHandler(HttpServerContext server, RequestTimeouts timeouts, LingeringClose closing) {
         this.server = server;
         this.timeouts = timeouts;
+        this.closing = closing;
     }
 
     @Override
@@ -113,6 +123,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 timeouts.bodyStarted();
             }
             if (closeAfterCurrent || streamFailed) {
+                moreMayCome = true;
                 ReferenceCountUtil.release(msg);
             } else if (current == null && pipelined.isEmpty() && ctx.channel().isWritable()) {
                 start(request);
@@ -130,6 +141,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 timeouts.bodyEnded();
             }
             if (discardingBody) { // the body of a request dropped above: never the running exchange's
+                moreMayCome = true;
                 content.release();
                 return;
             }
@@ -177,6 +189,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         boolean bodyOfCurrent = pipelined.isEmpty() && !discardingBody;
         closeAfterCurrent = true;
+        moreMayCome = true; // the rest of the body, and whatever follows it
         releasePipelined();
         if (current == null) {
             // The body belongs to an exchange that has already answered: close once its response is out (at once
@@ -199,8 +212,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         DecoderResult result = request.decoderResult();
         if (result.isFailure()) {
             closeAfterCurrent = true;
+            moreMayCome = true; // what follows a request that cannot be read may be its body, or more requests
             LOG.debug("bad request from {}: {}", ctx.channel().remoteAddress(), result.cause().toString());
-            sendErrorAndClose(ErrorResponses.statusForUnparsable(result.cause()), false, true);
+            closing.closeAfter(writeErrorThatCloses(ErrorResponses.statusForUnparsable(result.cause()), false, true),
+                    this::clientMaySend);
             return;
         }
         String sentUri = request.uri();
@@ -236,6 +251,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         } catch (HttpStatusException status) {
             if (ErrorResponses.closesConnection(status.status())) {
                 closeAfterCurrent = true;
+                moreMayCome = true;
             }
             exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion, new RequestTarget(null, "/", "", "/"),
                     null, false);
@@ -256,6 +272,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             // follows a CONNECT may be a tunnel's bytes, not a request: as nginx, its connection closes.
             if (HttpMethod.CONNECT.equals(request.method())) {
                 closeAfterCurrent = true;
+                moreMayCome = true;
             }
             exchange.fail(new HttpStatusException(HttpResponseStatus.METHOD_NOT_ALLOWED,
                     "method: " + request.method()));
@@ -352,7 +369,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (!keepAlive || closeAfterCurrent || server.isDraining()) {
             closeAfterCurrent = true;
             releasePipelined();
-            lastWrite.addListener(ChannelFutureListener.CLOSE);
+            closing.closeAfter(lastWrite, this::clientMaySend);
             return;
         }
         // A responder may have paused reading for its request body and ended before the body did: the rest of it
@@ -429,7 +446,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (responseEnd == null) {
             ctx.close();
         } else {
-            responseEnd.addListener(ChannelFutureListener.CLOSE);
+            closing.closeAfter(responseEnd, this::clientMaySend);
         }
     }
 
@@ -497,18 +514,18 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Answers {@code status} and closes, outside any exchange. {@code accessLogged}: with an access-log line whose
-     * request is {@code "-"} (what was sent could not be parsed), as nginx logs its 400s, so malformed requests and
-     * probes leave a trace.
+     * Answers {@code status} with {@code Connection: close}, outside any exchange; the caller closes once the returned
+     * write is done. {@code accessLogged}: with an access-log line whose request is {@code "-"} (what was sent could
+     * not be parsed), as nginx logs its 400s, so malformed requests and probes leave a trace.
      */
-    private void sendErrorAndClose(HttpResponseStatus status, boolean head, boolean accessLogged) {
+    private ChannelFuture writeErrorThatCloses(HttpResponseStatus status, boolean head, boolean accessLogged) {
         FullHttpResponse response = ErrorResponses.response(ctx.alloc(), status, head);
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         if (accessLogged && server.accessLog().isEnabled()) {
             server.accessLog().log((InetSocketAddress) ctx.channel().remoteAddress(), "-", status.code(),
                     response.content().readableBytes(), null, null, System.nanoTime(), null);
         }
-        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        return ctx.writeAndFlush(response);
     }
 
     /**
@@ -533,8 +550,19 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private void releasePipelined() {
         HttpObject msg;
         while ((msg = pipelined.poll()) != null) {
+            moreMayCome = true;
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    /**
+     * Whether the client may still be sending as its connection closes after a response (see {@link LingeringClose}),
+     * much as nginx's {@code lingering_close on} judges it: {@link #moreMayCome}, a request body is not all in, the
+     * decoder holds part of a next request, or reading is paused (the socket may hold more). A client that sent one
+     * request and nothing else gets its close at once.
+     */
+    private boolean clientMaySend() {
+        return moreMayCome || timeouts.clientSending() || !ctx.channel().config().isAutoRead();
     }
 
     @Override
@@ -547,7 +575,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             closeAfterCurrent = true;
             if (current == null) {
                 // part of a head came (a connection that sent nothing is closed quietly): logged, as nginx logs it
-                sendErrorAndClose(timeout.status(), false, true);
+                // closed at once, not lingering: a client trickling its head would hold the connection on
+                writeErrorThatCloses(timeout.status(), false, true).addListener(ChannelFutureListener.CLOSE);
             } else {
                 ctx.close();
             }

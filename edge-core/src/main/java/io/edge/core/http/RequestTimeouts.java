@@ -238,6 +238,11 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Whether a request body is still incomplete, or the decoder holds part of a next request. */
+    boolean clientSending() {
+        return readingBody || midRequest.getAsBoolean();
+    }
+
     /** Whether a connection is kept alive between requests at all ({@code keep-alive} above 0). */
     boolean keepsAlive() {
         return keepAliveNanos > 0;

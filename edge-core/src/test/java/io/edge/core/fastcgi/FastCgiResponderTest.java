@@ -98,7 +98,7 @@ class FastCgiResponderTest {
         ServerSettings server = new ServerSettings(List.of(new InetSocketAddress("127.0.0.1", 0)), 1, 10,
                 new ServerSettings.HttpLimits(1024, 4096, 20, BODY_LIMIT),
                 new ServerSettings.HttpTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(30),
-                        Duration.ofSeconds(5)), null, root);
+                        Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(30)), null, root);
         HttpServerContext context = new HttpServerContext(new Router(List.of(site), site), location -> responder,
                 server, new AccessLog(false), new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
         client = new EmbeddedChannel();

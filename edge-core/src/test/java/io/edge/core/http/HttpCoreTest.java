@@ -206,7 +206,8 @@ class HttpCoreTest {
         // A keep-alive wait far longer than a client waits for its answer: a client served only once a kept-alive
         // connection timed out fails, as one still in a backlog does.
         ServerSettings.HttpTimeouts timeouts = new ServerSettings.HttpTimeouts(Duration.ofSeconds(60),
-                Duration.ofSeconds(60), Duration.ofSeconds(120), Duration.ofSeconds(30), Duration.ofSeconds(5));
+                Duration.ofSeconds(60), Duration.ofSeconds(120), Duration.ofSeconds(30), Duration.ofSeconds(5),
+                Duration.ofSeconds(5), Duration.ofSeconds(30));
         ServerSettings two = new ServerSettings(List.of(new InetSocketAddress("127.0.0.1", 0),
                 new InetSocketAddress("127.0.0.2", 0)), 1, 3, TestServers.limits(), timeouts,
                 null, Path.of(System.getProperty("java.io.tmpdir")));
@@ -364,7 +365,8 @@ class HttpCoreTest {
     @Test
     void keepAliveZeroAnswersOneRequestPerConnectionAndSaysSo() throws Exception {
         ServerSettings.HttpTimeouts noKeepAlive = new ServerSettings.HttpTimeouts(Duration.ofSeconds(10),
-                Duration.ofSeconds(60), Duration.ZERO, Duration.ofSeconds(30), Duration.ofSeconds(5));
+                Duration.ofSeconds(60), Duration.ZERO, Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(5),
+                Duration.ofSeconds(30));
         try (RawHttpClient client = new RawHttpClient(start(TestServers.server(TestServers.limits(), noKeepAlive, 100)))) {
             RawHttpClient.Response response = client.send("GET /k HTTP/1.1\r\nHost: a\r\n\r\n").read();
             assertThat(response.status()).isEqualTo(200);
@@ -504,6 +506,121 @@ class HttpCoreTest {
             assertThat(response.header("connection")).isEqualToIgnoringCase("keep-alive");
             assertThat(client.send("GET /y HTTP/1.0\r\n\r\n").read().text()).isEqualTo("/y? body=0");
         }
+    }
+
+    /**
+     * A response that ends its connection arrives whole though the client sent more behind its request: here 64 KB of
+     * requests pipelined behind a {@code Connection: close}, more than one read takes. Closed with them unread, the
+     * socket answered them with a reset, and the kernel dropped with it the rest of the response, still in the
+     * server's socket (the client, on a slow link, reads it only later): the client got its first few KB, then the
+     * reset. Lingering, the server ends its side after the response and drops what still comes.
+     */
+    @Test
+    void aResponseThatEndsItsConnectionArrivesWholeThoughTheClientSentMoreBehindIt() throws Exception {
+        int size = 256 * 1024;
+        try (RawHttpClient client = new RawHttpClient(start(), 4096)) {
+            client.send("GET /big?size=" + size + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+                    + "GET /next HTTP/1.1\r\nHost: a\r\n\r\n".repeat(2000));
+            Thread.sleep(500); // the client reads late: the server has written what its socket takes, and then closed
+            RawHttpClient.Response response = client.read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.body()).as("the whole response").hasSize(size);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    /**
+     * The same when what the client sends after a refused request (400, 413...) comes only once the refusal is out: a
+     * client sends on without waiting to learn that its request went wrong, and the refusal lingers for it. The large
+     * response before the refusal, still on its way, came cut short by the reset.
+     */
+    @Test
+    void whatTheClientSendsAfterARefusedRequestDoesNotCutTheResponsesShort() throws Exception {
+        int size = 256 * 1024;
+        try (RawHttpClient client = new RawHttpClient(start(), 4096)) {
+            client.send("GET /big?size=" + size + " HTTP/1.1\r\nHost: a\r\n\r\nGET /x HTTP/1.1\r\nHost: a b\r\n\r\n");
+            Thread.sleep(300); // the server has answered both and decided to close
+            client.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n".repeat(100));
+            Thread.sleep(300); // the client reads late
+            assertThat(client.read().body()).as("the whole response").hasSize(size);
+            assertThat(client.read().status()).isEqualTo(400);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    /** A client that closes once it has its response ends the linger at once, however long it may last. */
+    @Test
+    void lingeringEndsWhenTheClientCloses() throws Exception {
+        start(TestServers.server(TestServers.limits(), TestServers.lingering(Duration.ofSeconds(60),
+                Duration.ofSeconds(60)), 100));
+        try (RawHttpClient client = new RawHttpClient(server.boundAddresses().get(0))) {
+            client.send("GET /x HTTP/1.0\r\n\r\nGET /y HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(client.read().text()).isEqualTo("/x? body=0");
+            assertThat(client.isClosedByPeer()).as("a FIN after the response").isTrue();
+            assertThat(server.connectionStats().open()).as("lingering").isEqualTo(1);
+        }
+        assertThat(openConnectionsWithin(Duration.ofSeconds(20))).isZero();
+    }
+
+    /**
+     * A client that sent its request and nothing more is closed at once, however long lingering may last: nothing of
+     * its can come to reset the connection (as nginx's {@code lingering_close on}), and a client that keeps its socket
+     * open after the response holds no connection.
+     */
+    @Test
+    void aClientThatSentNothingButItsRequestIsClosedAtOnce() throws Exception {
+        start(TestServers.server(TestServers.limits(), TestServers.lingering(Duration.ofSeconds(60),
+                Duration.ofSeconds(60)), 100));
+        try (RawHttpClient client = new RawHttpClient(server.boundAddresses().get(0))) {
+            client.send("POST /x HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello");
+            assertThat(client.read().text()).isEqualTo("/x? body=5");
+            assertThat(client.isClosedByPeer()).isTrue();
+            assertThat(openConnectionsWithin(Duration.ofSeconds(20))).as("closed, the client's socket still open")
+                    .isZero();
+        }
+    }
+
+    /** A client that neither closes nor sends is closed once {@code lingering} passed without a byte from it. */
+    @Test
+    void aSilentClientThatDoesNotCloseIsClosedAfterTheLingeringTimeout() throws Exception {
+        start(TestServers.server(TestServers.limits(), TestServers.lingering(Duration.ofMillis(200),
+                Duration.ofSeconds(60)), 100));
+        try (RawHttpClient client = new RawHttpClient(server.boundAddresses().get(0))) {
+            client.send("GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /y HTTP/1.1\r\n");
+            assertThat(client.read().text()).isEqualTo("/x? body=0");
+            assertThat(client.isClosedByPeer()).isTrue();
+            assertThat(openConnectionsWithin(Duration.ofSeconds(20))).isZero();
+        }
+    }
+
+    /** Nor does a client that keeps sending hold its connection past {@code lingering-time}. */
+    @Test
+    void aClientThatKeepsSendingIsClosedAfterTheLingeringTime() throws Exception {
+        start(TestServers.server(TestServers.limits(), TestServers.lingering(Duration.ofSeconds(60),
+                Duration.ofMillis(300)), 100));
+        try (RawHttpClient client = new RawHttpClient(server.boundAddresses().get(0))) {
+            client.send("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(413);
+            long giveUp = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            try {
+                while (server.connectionStats().open() > 0 && System.nanoTime() - giveUp < 0) {
+                    client.send("x".repeat(100)); // well within the 60 s lingering timeout
+                    Thread.sleep(20);
+                }
+            } catch (java.io.IOException reset) {
+                // the server closed while bytes were coming: the reset says so
+            }
+            assertThat(openConnectionsWithin(Duration.ofSeconds(20))).isZero();
+        }
+    }
+
+    /** The open client connections once none is left, or {@code bound} passed (a bound on waiting, not a timing). */
+    private int openConnectionsWithin(Duration bound) throws InterruptedException {
+        long giveUp = System.nanoTime() + bound.toNanos();
+        while (server.connectionStats().open() > 0 && System.nanoTime() - giveUp < 0) {
+            Thread.sleep(10);
+        }
+        return server.connectionStats().open();
     }
 
     @Test

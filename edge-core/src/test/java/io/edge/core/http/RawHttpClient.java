@@ -34,7 +34,19 @@ public final class RawHttpClient implements AutoCloseable {
     private final OutputStream out;
 
     public RawHttpClient(InetSocketAddress address) throws IOException {
-        socket = new Socket(address.getAddress(), address.getPort());
+        this(address, 0);
+    }
+
+    /**
+     * Connects with a receive buffer of about {@code receiveBuffer} bytes (0: the system's): what the client has not
+     * read yet then waits in the server's socket, as a response to a client on a slow link does.
+     */
+    public RawHttpClient(InetSocketAddress address, int receiveBuffer) throws IOException {
+        socket = new Socket();
+        if (receiveBuffer > 0) {
+            socket.setReceiveBufferSize(receiveBuffer); // before the connect, which announces the window
+        }
+        socket.connect(address);
         socket.setSoTimeout(20_000);
         in = socket.getInputStream();
         out = socket.getOutputStream();

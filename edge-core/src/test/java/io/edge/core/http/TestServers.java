@@ -28,11 +28,18 @@ final class TestServers {
     }
 
     static ServerSettings.HttpTimeouts timeouts(Duration head) {
-        return new ServerSettings.HttpTimeouts(head, Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(5));
+        return new ServerSettings.HttpTimeouts(head, Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(5),
+                Duration.ofSeconds(5), Duration.ofSeconds(30));
     }
 
     static ServerSettings.HttpTimeouts writeTimeout(Duration write) {
-        return new ServerSettings.HttpTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30), write, Duration.ofSeconds(5));
+        return new ServerSettings.HttpTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30), write, Duration.ofSeconds(5),
+                Duration.ofSeconds(5), Duration.ofSeconds(30));
+    }
+
+    static ServerSettings.HttpTimeouts lingering(Duration lingering, Duration lingeringTime) {
+        return new ServerSettings.HttpTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30),
+                Duration.ofSeconds(30), Duration.ofSeconds(5), lingering, lingeringTime);
     }
 
     static EdgeSettings settings(ServerSettings server, Path root) {
