@@ -200,8 +200,8 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             return false;
         }
         if (notModified(exchange.request(), response)) {
-            response.release();
             answerNotModified(exchange, response);
+            response.release();
             return true;
         }
         exchange.complete(exchange.writeAndFlush(response)); // the write owns the body from here
