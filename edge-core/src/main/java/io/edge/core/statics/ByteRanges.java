@@ -12,8 +12,11 @@ import java.util.Locale;
  *   <li>absent, another unit, malformed (including {@code first > last}) or more than {@link #MAX_RANGES}
  *       specs: ignored, the whole representation is sent (200), as RFC 9110 allows and nginx's
  *       {@code max_ranges} does;</li>
- *   <li>no spec satisfiable (first byte at or past the end, suffix {@code -0}, empty file): 416 with
+ *   <li>no spec satisfiable (first byte at or past the end, suffix {@code -0}): 416 with
  *       {@code Content-Range: bytes *}{@code /len};</li>
+ *   <li>an empty file asked for a suffix ({@code bytes=-500}): 200 with the (empty) whole. Such a suffix is
+ *       satisfiable (RFC 9110 §14.1.1: for a zero-length representation it is the only satisfiable form), so 416 is
+ *       wrong, and no 206 can say {@code Content-Range} of zero bytes; nginx sends the 200 too;</li>
  *   <li>otherwise the satisfiable ranges, clamped to the length, sorted, and overlapping or adjacent ones
  *       merged (so a client cannot make one byte go out many times); one range left is a plain 206,
  *       several a {@code multipart/byteranges} 206.</li>
@@ -103,6 +106,7 @@ public final class ByteRanges {
             return FULL;
         }
         List<Range> satisfiable = new ArrayList<>();
+        boolean suffixOfEmpty = false;
         int specs = 0;
         for (String element : value.substring(BYTES.length()).split(",", -1)) {
             String spec = element.trim();
@@ -125,6 +129,8 @@ public final class ByteRanges {
                 }
                 if (suffix > 0 && length > 0) {
                     satisfiable.add(new Range(Math.max(0, length - suffix), length - 1));
+                } else if (suffix > 0) {
+                    suffixOfEmpty = true;
                 }
                 continue;
             }
@@ -145,7 +151,7 @@ public final class ByteRanges {
                 satisfiable.add(new Range(first, Math.min(last, length - 1)));
             }
         }
-        if (specs == 0) {
+        if (specs == 0 || suffixOfEmpty) {
             return FULL;
         }
         if (satisfiable.isEmpty()) {

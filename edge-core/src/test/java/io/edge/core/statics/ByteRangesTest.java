@@ -51,13 +51,24 @@ class ByteRangesTest {
         assertThat(ByteRanges.parse(sb.toString(), 100_000)).isInstanceOf(Full.class);
     }
 
+    /**
+     * RFC 9110 §14.1.1: a suffix is the one range an empty file can satisfy, and no 206 can carry zero bytes: the
+     * whole (empty) file, 200, as nginx sends it. It was a 416, which says no range could be satisfied.
+     */
+    @Test
+    void aSuffixOfAnEmptyFileIsTheWholeFile() {
+        assertThat(ByteRanges.parse("bytes=-5", 0)).isInstanceOf(Full.class);
+        assertThat(ByteRanges.parse("bytes=0-0,-1", 0)).isInstanceOf(Full.class);
+        assertThat(ByteRanges.parse("bytes=-5", 3)).isEqualTo(new Partial(List.of(new Range(0, 2))));
+    }
+
     @Test
     void unsatisfiable() {
         assertThat(ByteRanges.parse("bytes=1000-", 1000)).isEqualTo(new Unsatisfiable(1000));
         assertThat(ByteRanges.parse("bytes=-0", 1000)).isInstanceOf(Unsatisfiable.class);
         assertThat(ByteRanges.parse("bytes=5000-6000,7000-", 1000)).isInstanceOf(Unsatisfiable.class);
         assertThat(ByteRanges.parse("bytes=0-", 0)).isInstanceOf(Unsatisfiable.class);
-        assertThat(ByteRanges.parse("bytes=-5", 0)).isInstanceOf(Unsatisfiable.class);
+        assertThat(ByteRanges.parse("bytes=0-0,-0", 0)).isInstanceOf(Unsatisfiable.class);
         assertThat(new Unsatisfiable(1000).contentRange()).isEqualTo("bytes */1000");
     }
 
