@@ -158,6 +158,16 @@ public final class ErrorResponses {
     }
 
     /**
+     * Whether a failure answered {@code status} is edge's or its backends' doing, to be logged as a warning: a 5xx, but
+     * for 501 and 505, which refuse what the client asked for (a transfer coding edge does not decode, another protocol
+     * version, as an HTTP/2 client's {@code PRI *} preface) and are the client's, as nginx logs those at info level.
+     */
+    public static boolean isServerFault(HttpResponseStatus status) {
+        int code = status.code();
+        return code >= 500 && code != 501 && code != 505;
+    }
+
+    /**
      * True for statuses after which edge closes the connection when it answers them itself ({@link #response}): the
      * request's framing may be unknown (417: a client with an expectation edge does not know may be holding its body
      * back, or not; 501: a transfer coding edge does not decode; 505: the client speaks another protocol). A

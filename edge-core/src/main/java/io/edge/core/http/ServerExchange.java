@@ -401,7 +401,7 @@ final class ServerExchange implements Exchange {
                 LOG.debug("{} {}: {} response cut after {} body bytes, closing the connection: {}", request.method(),
                         request.uri(), status, bodyBytes, cause.toString());
             }
-        } else if (errorStatus.code() >= 500) {
+        } else if (ErrorResponses.isServerFault(errorStatus)) {
             LOG.warn("{} {} -> {}: {}", request.method(), request.uri(), errorStatus.code(), cause.toString(),
                     errorStatus.code() == 500 ? cause : null);
         } else {

@@ -149,6 +149,32 @@ class HttpConnectionHandlerTest {
                 .doesNotContain("500");
     }
 
+    /**
+     * A 505 for another protocol version (an HTTP/2 client's {@code PRI *} preface) and a 501 for a transfer coding edge
+     * does not decode refuse what the client asked for: no warning, as nginx logs them at info level. Each was a WARN,
+     * so every HTTP/2 prior-knowledge client or probe left one; a 500 still is.
+     */
+    @Test
+    void refusingAVersionOrATransferCodingIsNoWarning() {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(ServerExchange.class);
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        try {
+            open(exchange -> { });
+            assertThat(EmbeddedClient.send(client, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")).startsWith("HTTP/1.1 505 ");
+            open(exchange -> { });
+            assertThat(EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked"
+                    + "\r\n\r\n")).startsWith("HTTP/1.1 501 ");
+            open(exchange -> exchange.fail(new IllegalStateException("a responder's bug")));
+            assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 500 ");
+        } finally {
+            log.detachAppender(lines);
+        }
+        assertThat(lines.list).filteredOn(e -> e.getLevel() == Level.WARN).extracting(ILoggingEvent::getFormattedMessage)
+                .singleElement().asString().startsWith("GET /a -> 500");
+    }
+
     @Test
     void anInternalRedirectIsAnsweredForTheNewPathWithTheQueryAndTheSentUriKept() {
         EchoResponder echo = new EchoResponder();
