@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Revalidation: an entry is trusted for {@code revalidateAfter}; the first {@link #get} after that stats
  * the file through the caller's {@link Stat} and drops the entry if it is another file now, or its size,
  * mtime or ctime changed ({@link FileVersion}), or the stat failed. That stat is the only I/O the cache does, and only when an entry is due.
+ * The lookup for an event loop answers a due entry while the stat runs elsewhere, within one more period only.
  */
 public final class ContentCache implements AutoCloseable {
 
@@ -102,7 +103,10 @@ public final class ContentCache implements AutoCloseable {
     /**
      * Like {@link #get(Path, Stat)}, but never does I/O on the calling thread (an event loop): an entry due
      * for revalidation is answered as it is, and its file is stat'ed once on {@code executor}; a changed or
-     * vanished file's entry is dropped there, so the next request reads the file again.
+     * vanished file's entry is dropped there, so the next request reads the file again. Only within one more
+     * period, though: an entry nobody asked for since (last checked two periods ago or more) may hold bytes of a
+     * file replaced long ago, which the first request after an idle hour got, and with them their entity tag. It
+     * is a miss until its stat says it still holds the file (requests go to the file meanwhile), or drops it.
      */
     public CachedContent get(Path path, Stat stat, Executor executor) {
         Entry entry = cache.getIfPresent(path);
@@ -112,11 +116,27 @@ public final class ContentCache implements AutoCloseable {
         }
         long now = ticker.read();
         long checkedAt = entry.checkedAt;
-        if (now - checkedAt >= revalidateNanos && CHECKED_AT.compareAndSet(entry, checkedAt, now)) {
-            try {
-                executor.execute(() -> stillValid(path, entry, stat));
-            } catch (RejectedExecutionException shuttingDown) {
-                entry.checkedAt = checkedAt;
+        if (checkedAt == VERIFYING) {
+            misses.increment();
+            return null;
+        }
+        long age = now - checkedAt;
+        if (age >= revalidateNanos) {
+            boolean overdue = age - revalidateNanos >= revalidateNanos;
+            if (CHECKED_AT.compareAndSet(entry, checkedAt, overdue ? VERIFYING : now)) {
+                try {
+                    executor.execute(() -> {
+                        if (stillValid(path, entry, stat) && overdue) {
+                            entry.checkedAt = ticker.read();
+                        }
+                    });
+                } catch (RejectedExecutionException shuttingDown) {
+                    entry.checkedAt = checkedAt;
+                }
+            }
+            if (overdue) {
+                misses.increment();
+                return null;
             }
         }
         return hit(entry);
@@ -196,7 +216,8 @@ public final class ContentCache implements AutoCloseable {
      * admissions go unhit, only one such file in {@link AdmissionPace#stride()} is (see {@link AdmissionPace}).
      */
     public boolean admit(Path path) {
-        return maxFileSize > 0 && doorkeeper.seenBefore(path.hashCode()) && pace.admit();
+        // revalidate = 0 trusts no entry ever (each is overdue at once: get() answers none): keeping any is only a copy
+        return maxFileSize > 0 && revalidateNanos > 0 && doorkeeper.seenBefore(path.hashCode()) && pace.admit();
     }
 
     /** Files larger than this many bytes are never kept. */
@@ -228,6 +249,9 @@ public final class ContentCache implements AutoCloseable {
         cache.invalidateAll();
         cache.cleanUp();
     }
+
+    /** {@link Entry#checkedAt} of an entry being stat'ed after it was overdue: not answered until checked. */
+    private static final long VERIFYING = Long.MIN_VALUE;
 
     private static final AtomicLongFieldUpdater<Entry> CHECKED_AT =
             AtomicLongFieldUpdater.newUpdater(Entry.class, "checkedAt");

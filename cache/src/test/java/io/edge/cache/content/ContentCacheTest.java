@@ -345,6 +345,57 @@ class ContentCacheTest {
         }
     }
 
+    /**
+     * An entry nobody asked for during a second period may hold a file replaced long ago: answered as it was while
+     * its stat ran, the first request after an idle while got the old bytes (found black-box: changed 5 s after the
+     * last request, the next two requests still had the old file, nginx the new one). Now it is a miss until the stat
+     * is done, and the changed file is dropped.
+     */
+    @Test
+    void anEntryNobodyAskedForDuringASecondPeriodIsAMissUntilItsStatSaysItStillHoldsTheFile() throws IOException {
+        try (ContentCache cache = cache(1 << 20, 1024)) {
+            Path file = cached(cache, "a.txt", "hello");
+            List<Runnable> queued = new ArrayList<>();
+            clock.addAndGet(Duration.ofSeconds(10).toNanos()); // two periods of 5 s
+            rewriteKeepingTimes(file, "HELLO");
+            assertThat(cache.get(file, stat, queued::add)).isNull();
+            assertThat(cache.get(file, stat, queued::add)).as("while it is stat'ed").isNull();
+            assertThat(queued).hasSize(1);
+            assertThat(stats).hasValue(0);
+            queued.get(0).run();
+            assertThat(cache.get(file, stat, queued::add)).isNull();
+            assertThat(cache.stats().invalidations()).isEqualTo(1);
+            assertThat(cache.stats().hits()).isZero();
+        }
+    }
+
+    @Test
+    void anUnchangedEntryNobodyAskedForAnswersAgainOnceStated() throws IOException {
+        try (ContentCache cache = cache(1 << 20, 1024)) {
+            Path file = cached(cache, "a.txt", "hello");
+            List<Runnable> queued = new ArrayList<>();
+            clock.addAndGet(Duration.ofSeconds(12).toNanos());
+            assertThat(cache.get(file, stat, queued::add)).isNull();
+            queued.forEach(Runnable::run);
+            CachedContent again = cache.get(file, stat, queued::add);
+            assertThat(again.content().toString(StandardCharsets.US_ASCII)).isEqualTo("hello");
+            again.release();
+            clock.addAndGet(Duration.ofSeconds(4).toNanos());
+            cache.get(file, stat, queued::add).release(); // trusted for a period from that stat
+            assertThat(queued).hasSize(1);
+        }
+    }
+
+    /** revalidate = 0 trusts nothing: every lookup is overdue, so nothing is copied in to be answered never. */
+    @Test
+    void withRevalidationOnEveryRequestNothingIsAdmitted() {
+        try (ContentCache cache = new ContentCache(new ContentCacheSettings(1 << 20, 1024, Duration.ZERO), clock::get)) {
+            Path file = Path.of("/z");
+            assertThat(cache.admit(file)).isFalse();
+            assertThat(cache.admit(file)).as("second miss").isFalse();
+        }
+    }
+
     @Test
     void closeReleasesTheCachesReferences() {
         ByteBuf content = direct("abc");
