@@ -551,9 +551,7 @@ class HttpCoreTest {
     /** A client that closes once it has its response ends the linger at once, however long it may last. */
     @Test
     void lingeringEndsWhenTheClientCloses() throws Exception {
-        start(TestServers.server(TestServers.limits(), TestServers.lingering(Duration.ofSeconds(60),
-                Duration.ofSeconds(60)), 100));
-        try (RawHttpClient client = new RawHttpClient(server.boundAddresses().get(0))) {
+        try (RawHttpClient client = new RawHttpClient(startLingering(Duration.ofSeconds(60), Duration.ofSeconds(60)))) {
             client.send("GET /x HTTP/1.0\r\n\r\nGET /y HTTP/1.1\r\nHost: a\r\n\r\n");
             assertThat(client.read().text()).isEqualTo("/x? body=0");
             assertThat(client.isClosedByPeer()).as("a FIN after the response").isTrue();
@@ -569,9 +567,7 @@ class HttpCoreTest {
      */
     @Test
     void aClientThatSentNothingButItsRequestIsClosedAtOnce() throws Exception {
-        start(TestServers.server(TestServers.limits(), TestServers.lingering(Duration.ofSeconds(60),
-                Duration.ofSeconds(60)), 100));
-        try (RawHttpClient client = new RawHttpClient(server.boundAddresses().get(0))) {
+        try (RawHttpClient client = new RawHttpClient(startLingering(Duration.ofSeconds(60), Duration.ofSeconds(60)))) {
             client.send("POST /x HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello");
             assertThat(client.read().text()).isEqualTo("/x? body=5");
             assertThat(client.isClosedByPeer()).isTrue();
@@ -583,9 +579,7 @@ class HttpCoreTest {
     /** A client that neither closes nor sends is closed once {@code lingering} passed without a byte from it. */
     @Test
     void aSilentClientThatDoesNotCloseIsClosedAfterTheLingeringTimeout() throws Exception {
-        start(TestServers.server(TestServers.limits(), TestServers.lingering(Duration.ofMillis(200),
-                Duration.ofSeconds(60)), 100));
-        try (RawHttpClient client = new RawHttpClient(server.boundAddresses().get(0))) {
+        try (RawHttpClient client = new RawHttpClient(startLingering(Duration.ofMillis(200), Duration.ofSeconds(60)))) {
             client.send("GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /y HTTP/1.1\r\n");
             assertThat(client.read().text()).isEqualTo("/x? body=0");
             assertThat(client.isClosedByPeer()).isTrue();
@@ -596,9 +590,7 @@ class HttpCoreTest {
     /** Nor does a client that keeps sending hold its connection past {@code lingering-time}. */
     @Test
     void aClientThatKeepsSendingIsClosedAfterTheLingeringTime() throws Exception {
-        start(TestServers.server(TestServers.limits(), TestServers.lingering(Duration.ofSeconds(60),
-                Duration.ofMillis(300)), 100));
-        try (RawHttpClient client = new RawHttpClient(server.boundAddresses().get(0))) {
+        try (RawHttpClient client = new RawHttpClient(startLingering(Duration.ofSeconds(60), Duration.ofMillis(300)))) {
             client.send("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999\r\n\r\n");
             assertThat(client.read().status()).isEqualTo(413);
             long giveUp = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -612,6 +604,10 @@ class HttpCoreTest {
             }
             assertThat(openConnectionsWithin(Duration.ofSeconds(20))).isZero();
         }
+    }
+
+    private InetSocketAddress startLingering(Duration lingering, Duration lingeringTime) throws Exception {
+        return start(TestServers.server(TestServers.limits(), TestServers.lingering(lingering, lingeringTime), 100));
     }
 
     /** The open client connections once none is left, or {@code bound} passed (a bound on waiting, not a timing). */
