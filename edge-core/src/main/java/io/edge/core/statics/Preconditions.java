@@ -80,10 +80,16 @@ public final class Preconditions {
 
     /**
      * Whether a {@code Range} may be honoured given {@code If-Range} (§13.1.5): absent, or a strong ETag that
-     * matches strongly, or an HTTP date equal to the modification time. Otherwise the whole representation
-     * is sent.
+     * matches strongly, or an HTTP date equal to the modification time and strong (§8.8.2.2: the second it names is
+     * over, so the file cannot have changed again within it, keeping that date for other bytes). Otherwise the whole
+     * representation is sent.
      */
     public static boolean ifRangeAllows(String ifRange, String etag, long lastModifiedMillis) {
+        return ifRangeAllows(ifRange, etag, lastModifiedMillis, System::currentTimeMillis);
+    }
+
+    /** {@link #ifRangeAllows(String, String, long)}, the time now read from {@code clock} (ms; a fake one in tests). */
+    static boolean ifRangeAllows(String ifRange, String etag, long lastModifiedMillis, LongSupplier clock) {
         if (ifRange == null) {
             return true;
         }
@@ -92,7 +98,7 @@ public final class Preconditions {
             return strongMatch(value, etag);
         }
         Long date = seconds(value);
-        return date != null && date == lastModifiedMillis / 1000;
+        return date != null && date == lastModifiedMillis / 1000 && date < clock.getAsLong() / 1000;
     }
 
     /** Strong comparison: both tags strong and their opaque parts equal. */

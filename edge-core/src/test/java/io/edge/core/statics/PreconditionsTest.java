@@ -120,4 +120,17 @@ class PreconditionsTest {
         assertThat(Preconditions.ifRangeAllows(EARLIER, ETAG, MTIME)).isFalse();
         assertThat(Preconditions.ifRangeAllows("junk", ETAG, MTIME)).isFalse();
     }
+
+    /**
+     * §13.1.5 and §8.8.2.2: a date is a strong validator only once the second it names is over; a file written twice
+     * within that second keeps the date for other bytes, and a range of them would be spliced onto the first ones.
+     * Within it the whole file is sent, as for a date that does not match (nginx sends the range).
+     */
+    @Test
+    void ifRangeWithTheDateOfTheSecondStillRunningSendsTheWholeFile() {
+        long sameSecond = MTIME - MTIME % 1000 + 999;
+        assertThat(Preconditions.ifRangeAllows(MTIME_DATE, ETAG, MTIME, () -> sameSecond)).isFalse();
+        assertThat(Preconditions.ifRangeAllows(MTIME_DATE, ETAG, MTIME, () -> sameSecond + 1)).isTrue();
+        assertThat(Preconditions.ifRangeAllows(ETAG, ETAG, MTIME, () -> sameSecond)).as("the ETag is strong").isTrue();
+    }
 }
