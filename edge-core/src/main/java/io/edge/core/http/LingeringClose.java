@@ -9,6 +9,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -75,7 +76,11 @@ final class LingeringClose extends ChannelInboundHandlerAdapter {
             // Judged once the read being handled is through: a response written whole as its request was decoded is
             // done before the decoder has gone through the rest of that read, and the requests there say the client
             // sent more only once they are dropped.
-            clientChannel.eventLoop().execute(() -> closeOrLinger((DuplexChannel) clientChannel, clientMaySend));
+            try {
+                clientChannel.eventLoop().execute(() -> closeOrLinger((DuplexChannel) clientChannel, clientMaySend));
+            } catch (RejectedExecutionException stopping) { // the loops are shutting down
+                clientChannel.close();
+            }
         });
     }
 
