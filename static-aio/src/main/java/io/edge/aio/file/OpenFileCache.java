@@ -2,6 +2,7 @@ package io.edge.aio.file;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Scheduler;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.StaticIoSettings;
 import io.edge.aio.linux.FdChannels;
@@ -90,7 +91,7 @@ public final class OpenFileCache implements AutoCloseable {
     public OpenFileCache(StaticIoSettings settings) {
         this(settings.openFileCacheSize(), settings.revalidateAfter(), settings.fdBudget(), Ticker.systemTicker(),
                 OpenFileCache::openChannel, Syscalls.isAvailable() ? Descriptors.NATIVE : Descriptors.CHANNEL_ONLY,
-                settings.openFileCacheMinUses());
+                settings.openFileCacheMinUses(), Syscalls::reopenDirect, Scheduler.systemScheduler());
     }
 
     /** {@link #withRawDescriptors} from the server's settings: the budget is shared by the descriptors a file holds. */
@@ -98,14 +99,15 @@ public final class OpenFileCache implements AutoCloseable {
         requireNatives();
         return new OpenFileCache(settings.openFileCacheSize(), settings.revalidateAfter(),
                 Math.max(1, settings.fdBudget() / descriptorsPerFile()), Ticker.systemTicker(),
-                OpenFileCache::openChannel, Descriptors.NATIVE, settings.openFileCacheMinUses());
+                OpenFileCache::openChannel, Descriptors.NATIVE, settings.openFileCacheMinUses(), Syscalls::reopenDirect,
+                Scheduler.systemScheduler());
     }
 
     /** {@link #withDirectDescriptors} from the server's settings: half the budget, as a file holds two descriptors. */
     static OpenFileCache withDirectDescriptors(StaticIoSettings settings) {
         return new OpenFileCache(settings.openFileCacheSize(), settings.revalidateAfter(),
                 Math.max(1, settings.fdBudget() / 2), Ticker.systemTicker(), OpenFileCache::openChannel,
-                Descriptors.DIRECT, settings.openFileCacheMinUses());
+                Descriptors.DIRECT, settings.openFileCacheMinUses(), Syscalls::reopenDirect, Scheduler.systemScheduler());
     }
 
     /**
@@ -161,16 +163,34 @@ public final class OpenFileCache implements AutoCloseable {
     static OpenFileCache withDirectDescriptors(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker,
             IntUnaryOperator reopenDirect) {
         return new OpenFileCache(maxSize, revalidateAfter, fdBudget, ticker, OpenFileCache::openChannel,
-                Descriptors.DIRECT, 1, reopenDirect);
+                Descriptors.DIRECT, 1, reopenDirect, Scheduler.disabledScheduler());
     }
 
     private OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker, Opener opener,
             Descriptors descriptors, int minUses) {
-        this(maxSize, revalidateAfter, fdBudget, ticker, opener, descriptors, minUses, Syscalls::reopenDirect);
+        this(maxSize, revalidateAfter, fdBudget, ticker, opener, descriptors, minUses, Syscalls::reopenDirect,
+                Scheduler.disabledScheduler());
     }
 
+    /**
+     * A cache as {@link #OpenFileCache(int, Duration, int, Ticker)} whose entries nobody asks for are closed by
+     * {@code scheduler}'s maintenance ({@link #INACTIVE}) even while nothing else uses the cache.
+     */
+    OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker, Scheduler scheduler) {
+        this(maxSize, revalidateAfter, fdBudget, ticker, OpenFileCache::openChannel,
+                Syscalls.isAvailable() ? Descriptors.NATIVE : Descriptors.CHANNEL_ONLY, 1, Syscalls::reopenDirect,
+                scheduler);
+    }
+
+    /**
+     * @param scheduler runs the cache's maintenance when an entry is due to expire, so that a file nobody asks for
+     *                  is closed after {@link #INACTIVE} although no other request comes: Caffeine otherwise expires
+     *                  entries only as the cache is used, and a deleted file's descriptor (and its disk space) was
+     *                  held for as long as the server stayed quiet. The servers' caches use the JVM's scheduling
+     *                  thread; caches on a test's clock none.
+     */
     private OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker, Opener opener,
-            Descriptors descriptors, int minUses, IntUnaryOperator reopenDirect) {
+            Descriptors descriptors, int minUses, IntUnaryOperator reopenDirect, Scheduler scheduler) {
         this.descriptors = descriptors;
         this.reopenDirect = reopenDirect;
         if (maxSize < 0) {
@@ -188,6 +208,7 @@ public final class OpenFileCache implements AutoCloseable {
                 .maximumSize(Math.min(maxSize, fdBudget - inFlightReserve(fdBudget)))
                 .expireAfterAccess(INACTIVE)
                 .ticker(ticker)
+                .scheduler(scheduler)
                 .executor(Runnable::run)
                 .<Path, Entry>removalListener((path, entry, cause) -> {
                     if (entry != null) {

@@ -227,6 +227,34 @@ class OpenFileCacheTest {
         }
     }
 
+    /**
+     * A file deleted and never asked for again, on a server that gets no other request: Caffeine expired it only as
+     * the cache was used, so its descriptor, and the deleted file's disk space, were held for as long as the server
+     * stayed quiet (found black-box: three deleted files still open a quarter of an hour later). The cache's
+     * scheduler now closes it once it has been unused for {@link OpenFileCache#INACTIVE}, with no other call.
+     */
+    @Test
+    void aDeletedFileNobodyAsksForIsClosedWithoutAnyOtherRequest() throws IOException {
+        Path path = dir.resolve("f0");
+        List<Runnable> scheduled = new ArrayList<>();
+        com.github.benmanes.caffeine.cache.Scheduler scheduler = (executor, command, delay, unit) -> {
+            scheduled.add(() -> executor.execute(command));
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+        };
+        try (OpenFileCache cache = new OpenFileCache(4, Duration.ofSeconds(5), 10, clock::get, scheduler)) {
+            OpenFile file = cache.acquire(path, true);
+            file.release();
+            Files.delete(path);
+            assertThat(scheduled).as("the cache's next expiry is scheduled").isNotEmpty();
+            clock.addAndGet(OpenFileCache.INACTIVE.toNanos());
+            List<Runnable> due = new ArrayList<>(scheduled);
+            scheduled.clear();
+            due.forEach(Runnable::run);
+            assertThat(file.refCnt()).as("its descriptor closed").isZero();
+            assertThat(cache.descriptorsInUse()).isZero();
+        }
+    }
+
     @Test
     void aDeletedFileIsDroppedAtRevalidation() throws IOException {
         Path path = dir.resolve("f0");
