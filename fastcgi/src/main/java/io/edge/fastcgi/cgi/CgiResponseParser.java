@@ -143,7 +143,27 @@ public final class CgiResponseParser {
         }
         int n = Integer.parseInt(code);
         String reason = space < 0 ? "" : value.substring(space + 1).trim();
-        return reason.isEmpty() ? HttpResponseStatus.valueOf(n) : new HttpResponseStatus(n, reason);
+        return reason.isEmpty() ? bareStatus(n) : new HttpResponseStatus(n, reason);
+    }
+
+    /**
+     * The status of a bare {@code Status: 425}, as PHP's http_response_code() sends it: with the reason phrase of
+     * RFC 9110 and its registry. Netty's table has an outdated name for some (425 "Unordered Collection") and makes one
+     * up for codes it lacks ("Client Error (451)"); those get the registered name, or none, as nginx sends them.
+     */
+    static HttpResponseStatus bareStatus(int code) {
+        String registered = switch (code) {
+            case 226 -> "IM Used";
+            case 425 -> "Too Early";
+            case 451 -> "Unavailable For Legal Reasons";
+            case 508 -> "Loop Detected";
+            default -> null;
+        };
+        if (registered != null) {
+            return new HttpResponseStatus(code, registered);
+        }
+        HttpResponseStatus known = HttpResponseStatus.valueOf(code);
+        return known.reasonPhrase().endsWith("(" + code + ")") ? new HttpResponseStatus(code, "") : known;
     }
 
     /**

@@ -81,6 +81,18 @@ class CgiResponseParserTest {
         in.release();
     }
 
+    /** PHP's http_response_code(425) sends a bare "Status: 425": the registered reason, never a made-up one. */
+    @Test
+    void aBareStatusGetsItsRegisteredReasonOrNone() {
+        assertThat(parsed("Status: 404\r\n\r\n").status().reasonPhrase()).isEqualTo("Not Found");
+        assertThat(parsed("Status: 425\r\n\r\n").status().reasonPhrase()).isEqualTo("Too Early");
+        assertThat(parsed("Status: 451\r\n\r\n").status().reasonPhrase()).isEqualTo("Unavailable For Legal Reasons");
+        HttpResponse unregistered = parsed("Status: 499\r\n\r\n");
+        assertThat(unregistered.status().code()).isEqualTo(499);
+        assertThat(unregistered.status().reasonPhrase()).isEmpty();
+        assertThat(parsed("Status: 299 Custom Reason\r\n\r\n").status().reasonPhrase()).isEqualTo("Custom Reason");
+    }
+
     @Test
     void locationWithoutStatusIs302() {
         CgiResponseParser p = new CgiResponseParser(8192);
