@@ -26,17 +26,10 @@ class StaticEnginesIT {
     @ParameterizedTest
     @ValueSource(strings = {"auto", "io_uring", "threads", "linux-aio-sendfile", "sendfile"})
     void servesSmallAndMultiChunkFilesAndRanges(String engine) throws Exception {
-        Path root = Files.createDirectories(dir.resolve("root/AB/CD"));
-        byte[] thumb = bytes(7_001, 1);
-        byte[] big = bytes(3 * (1 << 20) + 4_097, 2);
-        Files.write(root.resolve("thumb.jpg"), thumb);
-        Files.write(root.resolve("big.bin"), big);
+        byte[] thumb = write("AB/CD/thumb.jpg", 7_001, 1);
+        byte[] big = write("AB/CD/big.bin", 3 * (1 << 20) + 4_097, 2);
         HttpClient http = HttpClient.newHttpClient();
-        try (EdgeHarness edge = EdgeHarness.start(dir, """
-                static { engine = %s, sendfile-chunk = 1 MiB }
-                cache.content.enabled = false
-                sites = [{ server-names = ["_"], default = true, root = "root" }]
-                """.formatted(engine))) {
+        try (EdgeHarness edge = start(engine)) {
             for (int round = 0; round < 2; round++) { // the second round from the open-file cache
                 HttpResponse<byte[]> small = http.send(HttpRequest.newBuilder(edge.uri("/AB/CD/thumb.jpg")).build(),
                         HttpResponse.BodyHandlers.ofByteArray());
@@ -63,16 +56,9 @@ class StaticEnginesIT {
     @ParameterizedTest
     @ValueSource(strings = {"auto", "io_uring", "threads", "linux-aio-sendfile", "sendfile"})
     void aClientThatHalfClosesAfterItsRequestGetsTheFileThenTheClose(String engine) throws Exception {
-        Path root = Files.createDirectories(dir.resolve("root"));
-        byte[] thumb = bytes(7_001, 3);
-        byte[] big = bytes(2 * (1 << 20) + 5, 4);
-        Files.write(root.resolve("thumb.jpg"), thumb);
-        Files.write(root.resolve("big.bin"), big);
-        try (EdgeHarness edge = EdgeHarness.start(dir, """
-                static { engine = %s, sendfile-chunk = 1 MiB }
-                cache.content.enabled = false
-                sites = [{ server-names = ["_"], default = true, root = "root" }]
-                """.formatted(engine))) {
+        byte[] thumb = write("thumb.jpg", 7_001, 3);
+        byte[] big = write("big.bin", 2 * (1 << 20) + 5, 4);
+        try (EdgeHarness edge = start(engine)) {
             for (String name : new String[] {"thumb.jpg", "big.bin", "thumb.jpg"}) {
                 try (RawHttpClient client = new RawHttpClient(edge.address())) {
                     client.send("GET /" + name + " HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -87,9 +73,22 @@ class StaticEnginesIT {
         }
     }
 
-    private static byte[] bytes(int n, long seed) {
+    /** Edge on {@code engine}, the content cache off (each request reaches the engine), serving {@code dir/root}. */
+    private EdgeHarness start(String engine) throws Exception {
+        return EdgeHarness.start(dir, """
+                static { engine = %s, sendfile-chunk = 1 MiB }
+                cache.content.enabled = false
+                sites = [{ server-names = ["_"], default = true, root = "root" }]
+                """.formatted(engine));
+    }
+
+    /** Writes {@code n} random bytes (from {@code seed}) to {@code path} under the root, and returns them. */
+    private byte[] write(String path, int n, long seed) throws Exception {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);
+        Path file = dir.resolve("root").resolve(path);
+        Files.createDirectories(file.getParent());
+        Files.write(file, b);
         return b;
     }
 }
