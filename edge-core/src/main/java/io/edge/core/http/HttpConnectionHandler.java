@@ -427,18 +427,41 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      * The client will send nothing more: it half-closed ({@code shutdown(SHUT_WR)}, as {@code nc -N} and some HTTP/1.0
      * clients do after their request) or closed, which look the same until a write fails. What it asked before is
      * answered in order, as nginx answers a static request whose client half-closed, and then the connection closes;
-     * an idle connection closes now. A request whose body was cut short can't be answered, nor is an exchange that
-     * asked to end with its client ({@link Exchange#endOnClientClose}, FastCGI): the connection closes at once, as
-     * before edge allowed half-closed connections.
+     * an idle connection closes now. A request whose body was cut short can't be answered: the running exchange's
+     * closes the connection at once, as does an exchange that asked to end with its client
+     * ({@link Exchange#endOnClientClose}, FastCGI), as before edge allowed half-closed connections; a queued one is
+     * dropped and a dropped one's does not matter, so the requests before it still get their answers.
      */
     private void inputClosed() {
         inputClosed = true;
-        if (bodyPending || (current != null && current.endsOnClientClose())) {
+        if (bodyPending && !discardingBody) {
+            bodyPending = false;
+            if (!pipelined.isEmpty()) {
+                dropLastQueuedRequest();
+            } else if (current != null) {
+                ctx.close(); // the running exchange's body can't be completed
+                return;
+            }
+            // else: the body of an exchange that has answered already
+        }
+        if (current != null && current.endsOnClientClose()) {
             ctx.close();
         } else if (current == null && pipelined.isEmpty()) {
             closeAfterLastResponse();
         }
         // else: the running exchange ends, startPipelined answers what waits and then closes
+    }
+
+    /** Drops the request queued last, whose body the client cut short, with what came of that body. */
+    private void dropLastQueuedRequest() {
+        HttpObject msg;
+        while ((msg = pipelined.pollLast()) != null) {
+            ReferenceCountUtil.release(msg);
+            if (msg instanceof HttpRequest) {
+                break;
+            }
+        }
+        pausedForPipelining = !pipelined.isEmpty();
     }
 
     private void closeAfterLastResponse() {

@@ -93,6 +93,41 @@ class HttpCoreTest {
     }
 
     @Test
+    void aClientThatHalfClosesInTheBodyOfALaterRequestStillGetsTheAnswersBeforeIt() throws Exception {
+        // The cut body is a later request's (dropped behind a Connection: close, or queued): the running request
+        // owes its answer all the same, then the connection closes.
+        InetSocketAddress address = start();
+        try (RawHttpClient dropped = new RawHttpClient(address);
+             RawHttpClient queued = new RawHttpClient(address)) {
+            dropped.send("GET /d?delay=200 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+                    + "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
+            queued.send("GET /q?delay=200 HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
+            dropped.socket().shutdownOutput();
+            queued.socket().shutdownOutput();
+            assertThat(answer(dropped)).isEqualTo("200 /d?delay=200 body=0");
+            assertThat(dropped.isClosedByPeer()).isTrue();
+            assertThat(answer(queued)).isEqualTo("200 /q?delay=200 body=0");
+            assertThat(queued.isClosedByPeer()).as("the cut request is not answered").isTrue();
+        }
+    }
+
+    @Test
+    void theCutBodyOfAQueuedRequestDroppedAtTheClientsEndTimesNothingOut() throws Exception {
+        // the body timeout armed for the dropped request must not fail the running one, longer than it
+        InetSocketAddress address = start(TestServers.server(TestServers.limits(), new ServerSettings.HttpTimeouts(
+                Duration.ofSeconds(10), Duration.ofMillis(300), Duration.ofSeconds(30), Duration.ofSeconds(30),
+                Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(30)), 100));
+        try (RawHttpClient queued = new RawHttpClient(address)) {
+            queued.send("GET /q?delay=1000 HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
+            queued.socket().shutdownOutput();
+            assertThat(answer(queued)).isEqualTo("200 /q?delay=1000 body=0");
+            assertThat(queued.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
     void beyondMaxConnectionsANewClientWaitsInTheBacklogAndIsServedOnceAConnectionCloses() throws Exception {
         InetSocketAddress address = start(TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)), 2));
         RawHttpClient first = new RawHttpClient(address);
