@@ -90,7 +90,10 @@ public final class ContentCache implements AutoCloseable {
             return null;
         }
         long now = ticker.read();
-        if (now - entry.checkedAt >= revalidateNanos) {
+        long checkedAt = entry.checkedAt;
+        // VERIFYING (an overdue entry the loops' lookup has queued for its stat) is due here too: taken for a
+        // check time, the age would overflow and say fresh
+        if (checkedAt == VERIFYING || now - checkedAt >= revalidateNanos) {
             if (!stillValid(path, entry, stat)) {
                 misses.increment();
                 return null;

@@ -386,6 +386,24 @@ class ContentCacheTest {
         }
     }
 
+    /**
+     * The blocking lookup meets an entry the event loops' lookup marked as being stat'ed (overdue): it stats it
+     * itself, as any entry due. It took the mark for a check time and, the age overflowing, answered the old bytes.
+     */
+    @Test
+    void theBlockingLookupStatsAnEntryThatIsBeingStatedForTheLoops() throws IOException {
+        try (ContentCache cache = cache(1 << 20, 1024)) {
+            Path file = cached(cache, "a.txt", "hello");
+            List<Runnable> queued = new ArrayList<>();
+            clock.addAndGet(Duration.ofSeconds(10).toNanos()); // two periods of 5 s
+            rewriteKeepingTimes(file, "HELLO");
+            assertThat(cache.get(file, stat, queued::add)).isNull();
+            assertThat(queued).hasSize(1); // not run yet
+            assertThat(cache.get(file, stat)).as("changed, and stat'ed here").isNull();
+            assertThat(cache.stats().hits()).isZero();
+        }
+    }
+
     /** revalidate = 0 trusts nothing: every lookup is overdue, so nothing is copied in to be answered never. */
     @Test
     void withRevalidationOnEveryRequestNothingIsAdmitted() {
