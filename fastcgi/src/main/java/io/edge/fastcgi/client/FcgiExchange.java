@@ -515,8 +515,9 @@ public final class FcgiExchange {
             if (options.client().isEmpty()) {
                 STDERR.warn("[{}] {}: {}", options.requestId(), lease.address(), LogText.escapeControls(line));
             } else {
+                // the request's target is the client's too: C1 controls (0x80-0x9f) pass RequestTarget
                 STDERR.warn("[{}] {}: {} ({})", options.requestId(), lease.address(), LogText.escapeControls(line),
-                        options.client());
+                        LogText.escapeControls(options.client()));
             }
             stderrLine.setLength(0);
         }

@@ -511,6 +511,31 @@ class FcgiExchangeTest {
         assertThat(exchange.requestUnread()).isTrue();
     }
 
+    /**
+     * The request a stderr line names is the client's too: its target may hold C1 control characters (RequestTarget
+     * refuses only those below 0x21 and DEL), and is escaped as the script's message is.
+     */
+    @Test
+    void theRequestAStderrLineNamesIsEscapedToo() {
+        ch.qos.logback.classic.Logger log =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.edge.fastcgi.stderr");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        try {
+            leased = TestLeases.lease(backend, true);
+            FcgiExchange.start(leased.lease(), List.of(), new FcgiExchange.Options("req-1", 1024,
+                    Duration.ofSeconds(5), Duration.ofSeconds(5), "client 10.0.0.7, request \"GET /a\u009b2J\""),
+                    recorder).endStdin();
+            backend.writeInbound(record(7, "PHP Notice: oops\n"));
+        } finally {
+            log.detachAppender(lines);
+        }
+        assertThat(lines.list).extracting(e -> e.getFormattedMessage())
+                .anySatisfy(line -> assertThat(line).endsWith("(client 10.0.0.7, request \"GET /a\\x9b2J\")"));
+    }
+
     private static void drop(EmbeddedChannel channel) {
         for (Object o; (o = channel.readOutbound()) != null; ) {
             ReferenceCountUtil.release(o);
