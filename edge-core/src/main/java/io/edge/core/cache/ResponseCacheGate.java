@@ -313,7 +313,8 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 // (hit-for-miss), unless the answer varied: then they wait again, for a head at most.
                 endTicket(true);
             }
-            if (!sendsFile && notModified(exchange.request(), backendResponse)) {
+            // Not for a client that left (detached by onClientGone): its exchange is over, and takes no head
+            if (!sendsFile && !detached && notModified(exchange.request(), backendResponse)) {
                 // The backend was asked without the client's own validators (to have the whole answer to store),
                 // so it could not answer 304 itself: they are judged against its answer here, as on a hit (and as
                 // nginx's not-modified filter does on a cache miss). The body goes on to the cache alone.

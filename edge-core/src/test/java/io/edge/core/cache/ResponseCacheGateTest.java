@@ -227,6 +227,25 @@ class ResponseCacheGateTest {
         calls.get(1).answer(head("Cache-Control", "max-age=60"), "late");
     }
 
+    /**
+     * A leader whose client left while followers wait goes on for them (detached); its client's own validators
+     * matching the answer must not have it write a 304 to that exchange, over (ServerExchange refuses the head), which
+     * threw out of the tap and lost the answer the followers waited for.
+     */
+    @Test
+    void aDetachedLeaderWritesNoNotModifiedToItsGoneClientAndStillFillsTheCache() {
+        FakeExchange leader = enter(HttpMethod.GET, "/page.php", "If-None-Match", "\"v1\"");
+        FakeExchange follower = enter(HttpMethod.GET, "/page.php");
+        assertThat(calls).hasSize(1);
+        leader.ended = true; // its client left: ServerExchange is DONE
+        assertThat(calls.get(0).tap().onClientGone()).as("followers wait: the answer goes on").isTrue();
+        calls.get(0).answer(head("Cache-Control", "max-age=60", "ETag", "\"v1\""), "page");
+        assertThat(leader.statuses).isEmpty();
+        client.runPendingTasks();
+        assertThat(cache.stats().entries()).isEqualTo(1);
+        assertThat(follower.statuses).containsExactly(HttpResponseStatus.OK);
+    }
+
     /** The parts of an exchange the gate uses, recorded; writes are released. */
     static final class FakeExchange implements Exchange {
         final Channel clientChannel;
@@ -253,6 +272,10 @@ class ResponseCacheGateTest {
         @Override public void pauseBody(boolean paused) { }
         @Override public ChannelFuture write(Object message) {
             if (message instanceof HttpResponse response) {
+                if (ended) { // as ServerExchange: no head once the exchange is over (its client left, say)
+                    ReferenceCountUtil.release(message);
+                    throw new IllegalStateException("response head written twice");
+                }
                 statuses.add(response.status());
             }
             ReferenceCountUtil.release(message);
