@@ -82,8 +82,8 @@ import org.slf4j.LoggerFactory;
  *            client gone or spool file not readable: the spool (and its file) released
  * </pre>
  *
- * A request whose body was sent is never replayed, and neither is one that brought back any record (STDOUT,
- * STDERR): its script ran. A connection reset before any record is replayed for a bodiless GET/HEAD: php-fpm resets
+ * A request whose body was sent is not replayed on a mere reset, and none that brought back any record (STDOUT,
+ * STDERR) is: its script ran. A connection reset before any record is replayed for a bodiless GET/HEAD: php-fpm resets
  * the connections in its backlog when it stops, and a stop and start must fail no request; a worker killed
  * mid-script before it wrote anything looks the same, and its GET may run up to three times. Any request, a POST
  * with its body too, goes again to another connection when the backend certainly never took it

@@ -169,8 +169,10 @@ public final class ErrorResponses {
 
     /**
      * True for statuses after which edge closes the connection when it answers them itself ({@link #response}): the
-     * request's framing may be unknown (417: a client with an expectation edge does not know may be holding its body
-     * back, or not; 501: a transfer coding edge does not decode; 505: the client speaks another protocol). A
+     * request's framing may be unknown or its stream untrustworthy (400, 408, 413, 414, 431: a request edge could not
+     * or would not read whole; 417: a client with an expectation edge does not know may be holding its body back, or
+     * not; 501: a transfer coding edge does not decode; 505: the client speaks another protocol; 500: edge's own
+     * fault, its state for the connection unknown). A
      * backend's answer with one of them (a PHP 400 or 500) keeps the connection, as nginx's does: edge read that
      * request whole.
      */
