@@ -77,8 +77,8 @@ class PhpFpmSupervisorTest {
                         "process_control_timeout = 10\n", "php_admin_value[memory_limit] = 33M\n")
                 .doesNotContain("user =");
         long pid = supervisor.pid().orElseThrow();
-        assertThat(Files.readString(run.resolve("php-fpm.pid")).strip()).isEqualTo(Long.toString(pid));
-        // The socket accepts once php-fpm listens; it forks the workers right after.
+        // The socket accepts once php-fpm listens; it writes its pid file and forks the workers right after.
+        await(() -> pidFileSays(run, pid), "the pid file");
         await(() -> ProcessHandle.of(pid).orElseThrow().children().count() == 2, "two workers");
 
         assertThat(get()).startsWith("hello from ").endsWith(" limit=33M");
@@ -307,6 +307,14 @@ class PhpFpmSupervisorTest {
             return Files.readString(file).lines().filter(l -> l.contains(needle)).count();
         } catch (IOException e) {
             return 0;
+        }
+    }
+
+    private static boolean pidFileSays(Path run, long pid) {
+        try {
+            return Files.readString(run.resolve("php-fpm.pid")).strip().equals(Long.toString(pid));
+        } catch (IOException notYet) {
+            return false;
         }
     }
 
