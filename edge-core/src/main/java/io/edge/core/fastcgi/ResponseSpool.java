@@ -7,9 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
 /**
@@ -40,7 +38,7 @@ import java.util.function.Consumer;
  * on their way to the disk. Only a read of the file that fails loses the response ({@code onFailure}).
  *
  * <p>Every method runs on the client's event loop. The file is opened, written, read and closed only by tasks chained
- * one after another ({@link #tail}) on the spool threads, never on the event loop; the last one closes it. Being
+ * one after another ({@link SpoolTasks}) on the spool threads, never on the event loop; the last one closes it. Being
  * unlinked from the start, it is gone with its descriptor whatever happens to the process.
  */
 final class ResponseSpool {
@@ -49,7 +47,6 @@ final class ResponseSpool {
     static final int READ_CHUNK = 64 * 1024;
 
     private final Channel client;
-    private final Executor threads;
     private final int memoryLimit;
     private final long maxFileSize;
     private final Path dir;
@@ -69,8 +66,8 @@ final class ResponseSpool {
     private long readPosition;
     /** Bytes of a file read in flight, still held until {@link #readNext}'s consumer got them. */
     private int reading;
-    /** The last file task; the next one runs after it. */
-    private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+    /** The file tasks, run one after another on the spool threads. */
+    private final SpoolTasks tasks;
     /** Opened by the first file task; only file tasks touch it. */
     private FileChannel file;
     private IOException failure;
@@ -108,7 +105,10 @@ final class ResponseSpool {
         this.maxFileSize = maxFileSize;
         this.dir = dir;
         this.onFailure = onFailure;
-        this.threads = threads;
+        this.tasks = new SpoolTasks(client, threads, this::failed, () -> {
+            released = true; // the tasks after this one have nobody to answer either
+            closeFile();
+        });
     }
 
     ResponseSpool(Channel client, int memoryLimit, long maxFileSize, Path dir, Consumer<IOException> onFailure,
@@ -150,7 +150,7 @@ final class ResponseSpool {
             writePosition += bytes;
         }
         unwritten += bytes;
-        tail = tail.handleAsync((before, neverFails) -> {
+        tasks.run(() -> {
             // Owned by this task until written (released here) or handed back to the loop (not written).
             IOException error = null;
             boolean kept = false;
@@ -171,9 +171,8 @@ final class ResponseSpool {
             }
             ByteBuf back = kept ? chunk : null;
             IOException failed = error;
-            onLoop(back, () -> written(back, bytes, position, failed));
-            return null;
-        }, threads);
+            tasks.onLoop(back, () -> written(back, bytes, position, failed));
+        });
     }
 
     /** On the loop: a write task is done; {@code notWritten}, if not null, is its chunk, kept (the file failed). */
@@ -268,7 +267,7 @@ final class ResponseSpool {
         long position = readPosition;
         readPosition += bytes;
         reading = Math.max(bytes, 1);
-        chain(() -> released ? null : read(position, bytes), read -> {
+        tasks.chain(() -> released ? null : read(position, bytes), read -> {
             reading = 0;
             if (read != null && read.readableBytes() < bytes) {
                 // A write failed inside this read's range (a task before it): the file's part ends there, and the
@@ -309,57 +308,12 @@ final class ResponseSpool {
             chunk.release();
         }
         memoryBytes = 0;
-        tail = tail.whenCompleteAsync((done, error) -> closeFile(), threads);
+        tasks.finish(this::closeFile);
     }
 
     /** Bytes of the file not read yet; never below 0 (a read in flight may cover a failed write's range). */
     private long fileBytes() {
         return Math.max(0, writePosition - readPosition);
-    }
-
-    /** Work on the file, on a spool thread; may return a buffer for the loop. */
-    private interface FileTask {
-        ByteBuf run() throws IOException;
-    }
-
-    /**
-     * Runs {@code task} on a spool thread after every task chained before it (a stage of {@link #tail} never fails),
-     * then {@code then} with its result on the loop (null if it failed, after the failure is reported).
-     */
-    private void chain(FileTask task, Consumer<ByteBuf> then) {
-        tail = tail.handleAsync((before, neverFails) -> {
-            ByteBuf result = null;
-            IOException error = null;
-            try {
-                result = task.run();
-            } catch (IOException e) {
-                error = e;
-            } catch (Throwable e) { // out of direct memory included: the response fails, the chain goes on
-                error = new IOException(e.toString(), e);
-            }
-            ByteBuf done = result;
-            IOException failed = error;
-            onLoop(done, () -> {
-                if (failed != null) {
-                    failed(failed);
-                }
-                then.accept(done);
-            });
-            return null;
-        }, threads);
-    }
-
-    /** From a spool thread: runs {@code task} on the loop, which takes {@code buffer} (released if the loop is gone). */
-    private void onLoop(ByteBuf buffer, Runnable task) {
-        try {
-            client.eventLoop().execute(task);
-        } catch (RejectedExecutionException loopGone) { // shutting down: nobody is left to answer
-            if (buffer != null) {
-                buffer.release();
-            }
-            released = true;
-            closeFile();
-        }
     }
 
     private void failed(IOException error) {

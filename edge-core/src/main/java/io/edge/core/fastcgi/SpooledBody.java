@@ -19,7 +19,6 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -38,7 +37,7 @@ import java.util.function.Consumer;
  * hangs) fails the body, so no connection stays paused for ever.
  *
  * <p>Every method runs on the client's event loop. The file is used only by tasks chained one after another
- * ({@link #tail}), so by one spool thread at a time and in order; the last one closes it.
+ * ({@link SpoolTasks}), so by one spool thread at a time and in order; the last one closes it.
  */
 final class SpooledBody {
 
@@ -61,7 +60,6 @@ final class SpooledBody {
     }
 
     private final Channel client;
-    private final Executor threads;
     private final long stallNanos;
     /** When the spool last took bytes (or the client's reading was paused), while it is paused. */
     private long progressAt;
@@ -71,8 +69,8 @@ final class SpooledBody {
     /** The body while it fits in memory; null once it went to the file (or was released). */
     private CompositeByteBuf memory;
     private long length;
-    /** The last file task; the next one runs after it. */
-    private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+    /** The file tasks, run one after another on the spool threads. */
+    private final SpoolTasks tasks;
     /** Opened by the first file task; only file tasks touch it. */
     private FileChannel file;
     /** Bytes handed to file tasks and not yet written. */
@@ -105,7 +103,10 @@ final class SpooledBody {
     SpooledBody(Channel client, ReadPause readPause, int memoryLimit, Path dir, Duration stallTimeout,
             Consumer<IOException> onFailure, Executor threads) {
         this.client = client;
-        this.threads = threads;
+        this.tasks = new SpoolTasks(client, threads, this::failed, () -> {
+            released = true; // the tasks after this one have nobody to answer either
+            closeFile();
+        });
         this.stallNanos = stallTimeout.toNanos();
         this.readPause = readPause;
         this.onFailure = onFailure;
@@ -140,7 +141,7 @@ final class SpooledBody {
             checkStallIn(stallNanos);
         }
         ByteBuf buffer = toWrite;
-        chain(() -> {
+        tasks.chain(() -> {
             try {
                 if (!released) {
                     write(buffer);
@@ -161,7 +162,7 @@ final class SpooledBody {
             ready.run();
             return;
         }
-        chain(() -> null, nothing -> {
+        tasks.chain(() -> null, nothing -> {
             if (failure == null && !released) {
                 ready.run();
             }
@@ -194,7 +195,7 @@ final class SpooledBody {
             return;
         }
         int bytes = (int) Math.min(READ_CHUNK, length - position);
-        chain(() -> read(position, bytes), chunk -> {
+        tasks.chain(() -> read(position, bytes), chunk -> {
             if (chunk == null || released || backend.isDone()) {
                 if (chunk != null) {
                     chunk.release();
@@ -226,48 +227,7 @@ final class SpooledBody {
             memory = null;
         }
         resumeClient();
-        tail = tail.whenCompleteAsync((done, error) -> closeFile(), threads);
-    }
-
-    /** Work on the spool file, on a spool thread; may return a buffer for the loop. */
-    private interface FileTask {
-        ByteBuf run() throws IOException;
-    }
-
-    /**
-     * Runs {@code task} on a spool thread after every task chained before it (whatever became of them: a stage of
-     * {@link #tail} never fails), then {@code then} with its result on the loop (null if it failed). The first failure
-     * is kept as {@link #failure} and, while the body is still being read in, reported to {@code onFailure}.
-     */
-    private void chain(FileTask task, Consumer<ByteBuf> then) {
-        tail = tail.handleAsync((before, neverFails) -> {
-            ByteBuf result = null;
-            IOException error = null;
-            try {
-                result = task.run();
-            } catch (IOException e) {
-                error = e;
-            } catch (Throwable e) { // out of direct memory included: the body fails, the chain goes on
-                error = new IOException(e.toString(), e);
-            }
-            ByteBuf done = result;
-            IOException failed = error;
-            try {
-                client.eventLoop().execute(() -> {
-                    if (failed != null) {
-                        failed(failed);
-                    }
-                    then.accept(done);
-                });
-            } catch (RejectedExecutionException loopGone) { // shutting down: nobody is left to answer
-                if (done != null) {
-                    done.release();
-                }
-                released = true; // the tasks after this one have nobody to answer either
-                closeFile();
-            }
-            return null;
-        }, threads);
+        tasks.finish(this::closeFile);
     }
 
     /** On the loop: the first failure of a file task counts. */
