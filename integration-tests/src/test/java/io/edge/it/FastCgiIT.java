@@ -295,6 +295,44 @@ class FastCgiIT {
     }
 
     /**
+     * A file handed to the static path by X-Sendfile no longer holds the backend: a client that half-closes while it
+     * downloads gets the whole file, as it would from a plain static location. The FastCGI exchange ended at the FIN
+     * (the rule for an answer that holds a PHP worker), so the download was cut.
+     */
+    @Test
+    void anXSendfileDownloadGoesOnAfterItsClientHalfCloses() throws Exception {
+        Path big = dir.resolve("www/private/big.bin");
+        long size = 32L << 20; // more than the socket buffers hold for a client that has not read yet
+        try (var file = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            file.setLength(size);
+        }
+        try (RawHttpClient client = new RawHttpClient(edge.address(), 16 * 1024)) {
+            client.send("GET /sendfile.php?f=" + big + " HTTP/1.1\r\nHost: a\r\n\r\n");
+            var in = client.socket().getInputStream();
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                int b = in.read();
+                assertThat(b).as("the response head, then the body").isNotNegative();
+                head.append((char) b);
+            }
+            assertThat(head.toString().toLowerCase(java.util.Locale.ROOT)).startsWith("http/1.1 200").contains("content-length: " + size);
+            client.socket().shutdownOutput(); // the head came from the static path: the hand-off is done
+            byte[] buffer = new byte[1 << 16];
+            long body = 0;
+            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                body += n;
+                if (body >= size) {
+                    break;
+                }
+            }
+            assertThat(body).isEqualTo(size);
+            assertThat(client.isClosedByPeer()).as("closed after the answer, the client having half-closed").isTrue();
+        } finally {
+            Files.delete(big);
+        }
+    }
+
+    /**
      * The file goes out with the script's Content-Type, as nginx's; PHP's default when the script set none (also
      * after a bare header_remove, which php8.2-fpm undoes); the file name's when the script sent none or an empty one.
      */

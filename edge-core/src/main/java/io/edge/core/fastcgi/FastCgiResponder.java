@@ -463,7 +463,7 @@ public final class FastCgiResponder implements Responder {
             this.localAddress = exchange.localAddress();
             this.remoteAddress = exchange.remoteAddress();
             exchange.onClientGone(this::clientGone);
-            exchange.endOnClientClose();
+            exchange.endOnClientClose(true);
         }
 
         void acquire() {
@@ -620,6 +620,9 @@ public final class FastCgiResponder implements Responder {
                 outside(file);
                 return true;
             }
+            // The backend's body is dropped from here on: the file no longer holds it, and a client that half-closes
+            // gets its download as from a static location.
+            exchange.endOnClientClose(false);
             HttpHeaders passThrough = new DefaultHttpHeaders();
             for (String name : PASS_THROUGH) {
                 passThrough.add(name, head.headers().getAll(name));

@@ -155,9 +155,10 @@ public interface Exchange {
      * The client's end of sending (a FIN, which can't be told from a close until a write fails) ends this exchange as
      * a client gone, as nginx ends a proxied request then ({@code fastcgi_ignore_client_abort off}): for an answer
      * that holds a backend or a place in its queue. Without it, what the client asked before it stopped sending is
-     * answered, and the connection closes after it.
+     * answered, and the connection closes after it. {@code false} undoes it, for an answer that stopped holding the
+     * backend (a file handed to the static path by X-Sendfile).
      */
-    default void endOnClientClose() {
+    default void endOnClientClose(boolean ends) {
     }
 
     /**

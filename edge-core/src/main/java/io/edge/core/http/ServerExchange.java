@@ -465,8 +465,8 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
-    public void endOnClientClose() {
-        endsOnClientClose = true;
+    public void endOnClientClose(boolean ends) {
+        endsOnClientClose = ends;
     }
 
     boolean endsOnClientClose() {
