@@ -2,6 +2,7 @@ package io.edge.conf;
 
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -28,6 +29,9 @@ import java.util.regex.Pattern;
  * @param cache           for FastCGI locations, answer GET and HEAD from the shared response cache and
  *                        accept {@code PURGE}
  * @param statusAllow     for {@link Handler#STATUS} locations, the client addresses that may read the page
+ * @param expires         how long clients may keep the files this location answers ({@code Cache-Control: max-age}
+ *                        and {@code Expires}, nginx's {@code expires}); negative: already expired ({@code no-cache});
+ *                        {@code null}: no such headers
  */
 public record LocationSettings(
         String match,
@@ -40,11 +44,25 @@ public record LocationSettings(
         String frontController,
         List<Path> sendfileRoots,
         boolean cache,
-        List<InetAddress> statusAllow) {
+        List<InetAddress> statusAllow,
+        Duration expires) {
+
+    /** {@code expires = max}: ten years, nginx's {@code max-age} for it. */
+    public static final Duration EXPIRES_MAX = Duration.ofDays(3650);
+    /** {@code expires = epoch}: already expired. */
+    public static final Duration EXPIRES_EPOCH = Duration.ofSeconds(-1);
 
     public LocationSettings {
         sendfileRoots = List.copyOf(sendfileRoots);
         statusAllow = List.copyOf(statusAllow);
+    }
+
+    /** A location without {@code expires}. */
+    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
+                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
+                            List<InetAddress> statusAllow) {
+        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
+                statusAllow, null);
     }
 
     /** A location that is not a status page. */

@@ -617,10 +617,51 @@ final class SettingsMapper {
             List<InetAddress> statusAllow = addresses(location, "status-allow"); // checked everywhere, kept for status
             LocationSettings.Handler handler = status ? LocationSettings.Handler.STATUS
                     : backend == null ? LocationSettings.Handler.STATIC : LocationSettings.Handler.FASTCGI;
+            Duration expires = expires(location);
+            if (expires != null && status) {
+                location.problem("expires", "set in a status location", "off: the status page is never cached");
+            }
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root, handler,
-                    backend, frontController, sendfileRoots, cache, status ? statusAllow : List.of()));
+                    backend, frontController, sendfileRoots, cache, status ? statusAllow : List.of(), expires));
         }
         return result;
+    }
+
+    /** {@code off} (null), {@code epoch}, {@code max}, or a duration of at most ten years. */
+    private static Duration expires(Section location) {
+        ConfigValue value = location.value("expires");
+        if (value != null && value.valueType() == ConfigValueType.BOOLEAN && !((Boolean) value.unwrapped())) {
+            return null; // "off" unquoted reads as false in HOCON
+        }
+        if (value != null && value.valueType() == ConfigValueType.STRING) {
+            switch (((String) value.unwrapped()).trim()) {
+                case "off" -> {
+                    return null;
+                }
+                case "epoch" -> {
+                    return LocationSettings.EXPIRES_EPOCH;
+                }
+                case "max" -> {
+                    return LocationSettings.EXPIRES_MAX;
+                }
+                default -> {
+                }
+            }
+        }
+        if (value == null) {
+            return null;
+        }
+        String expected = "off, epoch, max, or a duration such as 30 d (0 to 3650 d)";
+        try {
+            Duration duration = value.atKey("v").getDuration("v");
+            if (!duration.isNegative() && duration.compareTo(LocationSettings.EXPIRES_MAX) <= 0) {
+                return duration;
+            }
+            location.invalid("expires", Section.render(value) + " is out of range", expected);
+        } catch (com.typesafe.config.ConfigException e) {
+            location.invalid("expires", Section.render(value) + " is not a duration", expected);
+        }
+        return null;
     }
 
     /** An existing directory, relative paths resolved against the configuration's directory. */

@@ -41,6 +41,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.io.EOFException;
@@ -98,6 +99,8 @@ public final class StaticResponder implements Responder {
     /** How long a directory's real path, the root's included, is trusted: the open-file cache's period. */
     public static final Duration DIRECTORY_TTL = Duration.ofSeconds(1);
     /** Headers of the responses this class fills itself: see {@link #fullResponse}. */
+    /** nginx's {@code Expires} for {@code expires epoch}. */
+    private static final AsciiString EXPIRED = HttpDate.format(1000);
     private static final HttpHeadersFactory OWN_HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private final FileEngine engine;
@@ -279,7 +282,7 @@ public final class StaticResponder implements Responder {
                     methodNotAllowed(exchange);
                     return;
                 }
-                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE,
+                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE, expiresOf(exchange),
                         mayRetry ? () -> respond(exchange, false) : null);
                 return;
             }
@@ -323,7 +326,7 @@ public final class StaticResponder implements Responder {
                 file.release();
                 methodNotAllowed(exchange);
             } else {
-                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE,
+                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE, expiresOf(exchange),
                         mayRetry ? () -> tryIndex(exchange, resolver, directory, i, false) : null);
             }
         }, () -> tryIndex(exchange, resolver, directory, i + 1, mayRetry));
@@ -459,7 +462,7 @@ public final class StaticResponder implements Responder {
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
                 return;
             }
-            serve(exchange, openFile, file.getFileName().toString(), passThrough,
+            serve(exchange, openFile, file.getFileName().toString(), passThrough, null,
                     mayRetry ? () -> sendFileWithin(exchange, file, passThrough, within, false) : null);
         }, () -> exchange.sendError(HttpResponseStatus.NOT_FOUND));
     }
@@ -480,12 +483,13 @@ public final class StaticResponder implements Responder {
      * Answers 304, 412 or 416 when the request's validators or {@code Range} call for it and returns null;
      * otherwise returns the ranges to send.
      */
-    private static ByteRanges.Result rangesOrAnswer(Exchange exchange, String etag, long mtime, long size) {
+    private static ByteRanges.Result rangesOrAnswer(Exchange exchange, String etag, long mtime, long size,
+            Duration expires) {
         HttpHeaders request = exchange.request().headers();
         switch (Preconditions.evaluate(request, true, etag, mtime)) {
             case NOT_MODIFIED -> {
                 FullHttpResponse response = emptyResponse(HttpResponseStatus.NOT_MODIFIED);
-                validators(response.headers(), etag, mtime);
+                expires(validators(response.headers(), etag, mtime), expires);
                 response.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
                 exchange.complete(exchange.writeAndFlush(response));
                 return null;
@@ -519,7 +523,8 @@ public final class StaticResponder implements Responder {
         String etag = meta.etag();
         long mtime = meta.lastModified().toMillis();
         long size = meta.size();
-        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size);
+        Duration expires = expiresOf(exchange);
+        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, expires);
         if (ranges == null || (ranges instanceof Partial multi && multi.isMultipart())) {
             hit.release();
             return ranges == null;
@@ -540,7 +545,7 @@ public final class StaticResponder implements Responder {
         }
         // The duplicate (or its slice, which shares its reference) passes to the response.
         FullHttpResponse response = fullResponse(status, body);
-        head(response.headers(), mimeTypes.forPath(uriPath), contentLength, etag, mtime).add(extra);
+        expires(head(response.headers(), mimeTypes.forPath(uriPath), contentLength, etag, mtime), expires).add(extra);
         exchange.complete(exchange.writeAndFlush(response));
         return true;
     }
@@ -592,14 +597,16 @@ public final class StaticResponder implements Responder {
     }
 
     /**
-     * Answers with {@code file}. {@code again} answers the exchange anew from a fresh open, or is null: run instead of
-     * failing when the file turns out shorter than it was opened before any of the answer went out.
+     * Answers with {@code file}, with {@link #expires} headers for {@code expires} unless null. {@code again} answers the
+     * exchange anew from a fresh open, or is null: run instead of failing when the file turns out shorter than it was
+     * opened before any of the answer went out.
      */
-    private void serve(Exchange exchange, OpenFile file, String uriPath, HttpHeaders backendHeaders, Runnable again) {
+    private void serve(Exchange exchange, OpenFile file, String uriPath, HttpHeaders backendHeaders, Duration expires,
+            Runnable again) {
         String etag = file.etag();
         long mtime = file.lastModifiedMillis();
         long size = file.size();
-        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size);
+        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, expires);
         if (ranges == null) {
             file.release();
             return;
@@ -639,7 +646,8 @@ public final class StaticResponder implements Responder {
         if (exchange.isHead() || body.isEmpty()) {
             file.release();
             FullHttpResponse response = fullResponse(status, Unpooled.EMPTY_BUFFER);
-            head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
+            expires(head(response.headers(), responseType, contentLength, etag, mtime), expires).add(extra)
+                    .add(passThrough);
             exchange.complete(exchange.writeAndFlush(response));
             return;
         }
@@ -666,13 +674,13 @@ public final class StaticResponder implements Responder {
                 }
                 // The buffer's ownership passes to the response, and with the write to the channel.
                 FullHttpResponse response = fullResponse(status, content);
-                head(response.headers(), responseType, contentLength, etag, mtime).add(passThrough);
+                expires(head(response.headers(), responseType, contentLength, etag, mtime), expires).add(passThrough);
                 exchange.complete(exchange.writeAndFlush(response));
             });
             return;
         }
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, OWN_HEADERS);
-        head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
+        expires(head(response.headers(), responseType, contentLength, etag, mtime), expires).add(extra).add(passThrough);
         new BodySender(exchange, response, file, body, again).run();
     }
 
@@ -772,6 +780,28 @@ public final class StaticResponder implements Responder {
     private static HttpHeaders validators(HttpHeaders headers, String etag, long mtime) {
         return headers.add(HttpHeaderNames.ETAG, etag)
                 .add(HttpHeaderNames.LAST_MODIFIED, HttpDate.format(mtime));
+    }
+
+    /** The location's {@code expires}, or null. */
+    private static Duration expiresOf(Exchange exchange) {
+        LocationSettings location = exchange.location();
+        return location == null ? null : location.expires();
+    }
+
+    /**
+     * Adds {@code Cache-Control} and {@code Expires} for {@code expires} (null: nothing), as nginx's {@code expires}:
+     * {@code max-age} and now plus it, or for a negative one {@code no-cache} and a date in 1970.
+     */
+    private static HttpHeaders expires(HttpHeaders headers, Duration expires) {
+        if (expires == null) {
+            return headers;
+        }
+        if (expires.isNegative()) {
+            return headers.add(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
+                    .add(HttpHeaderNames.EXPIRES, EXPIRED);
+        }
+        return headers.add(HttpHeaderNames.CACHE_CONTROL, "max-age=" + expires.getSeconds())
+                .add(HttpHeaderNames.EXPIRES, HttpDate.format(System.currentTimeMillis() + expires.toMillis()));
     }
 
     private static FullHttpResponse emptyResponse(HttpResponseStatus status) {
