@@ -3,7 +3,10 @@ package io.edge.conf;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
@@ -32,6 +35,8 @@ import java.util.regex.Pattern;
  * @param expires         how long clients may keep the files this location answers ({@code Cache-Control: max-age}
  *                        and {@code Expires}, nginx's {@code expires}); negative: already expired ({@code no-cache});
  *                        {@code null}: no such headers
+ * @param headers         added to this location's answers with the statuses {@link #addsHeaders} names, nginx's
+ *                        {@code add_header}; by name
  */
 public record LocationSettings(
         String match,
@@ -45,7 +50,8 @@ public record LocationSettings(
         List<Path> sendfileRoots,
         boolean cache,
         List<InetAddress> statusAllow,
-        Duration expires) {
+        Duration expires,
+        Map<String, String> headers) {
 
     /** {@code expires = max}: ten years, nginx's {@code max-age} for it. */
     public static final Duration EXPIRES_MAX = Duration.ofDays(3650);
@@ -55,14 +61,23 @@ public record LocationSettings(
     public LocationSettings {
         sendfileRoots = List.copyOf(sendfileRoots);
         statusAllow = List.copyOf(statusAllow);
+        headers = Collections.unmodifiableMap(new TreeMap<>(headers));
     }
 
-    /** A location without {@code expires}. */
+    /** A location without {@code expires} or {@code headers}. */
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
                             List<InetAddress> statusAllow) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
-                statusAllow, null);
+                statusAllow, null, Map.of());
+    }
+
+    /** Whether {@link #headers} go with an answer of {@code status}: nginx's add_header list (2xx, 3xx but 300, 305). */
+    public static boolean addsHeaders(int status) {
+        return switch (status) {
+            case 200, 201, 204, 206, 301, 302, 303, 304, 307, 308 -> true;
+            default -> false;
+        };
     }
 
     /** A location that is not a status page. */

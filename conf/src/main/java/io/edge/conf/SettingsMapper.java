@@ -621,10 +621,48 @@ final class SettingsMapper {
             if (expires != null && status) {
                 location.problem("expires", "set in a status location", "off: the status page is never cached");
             }
+            Map<String, String> headers = headers(location.section("headers"));
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root, handler,
-                    backend, frontController, sendfileRoots, cache, status ? statusAllow : List.of(), expires));
+                    backend, frontController, sendfileRoots, cache, status ? statusAllow : List.of(), expires, headers));
         }
         return result;
+    }
+
+    /**
+     * A location's {@code headers}: each name an HTTP token that is not edge's to set (framing, connection, Date),
+     * each value visible ASCII, spaces and tabs inside, nothing else (a line break would split the head).
+     */
+    private static Map<String, String> headers(Section headers) {
+        Map<String, String> result = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        for (String name : new TreeSet<>(headers.object().keySet())) { // sorted: the same problems in the same order
+            String value = headers.optionalString(name);
+            if (value == null) {
+                continue;
+            }
+            if (name.isEmpty() || !name.chars().allMatch(SettingsMapper::isTokenChar)) {
+                headers.problem(name, "\"" + name + "\" is not a header name", "a field name such as X-Frame-Options");
+            } else if (EDGE_OWN_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+                headers.problem(name, name + " is edge's to set", "a header that is not one of "
+                        + String.join(", ", new TreeSet<>(EDGE_OWN_HEADERS)));
+            } else if (!value.chars().allMatch(c -> c == '\t' || (c >= 0x20 && c < 0x7f))
+                    || value.strip().length() != value.length()) {
+                headers.problem(name, "\"" + value.replace("\n", "\\n").replace("\r", "\\r")
+                        + "\" is not a header value", "printable ASCII without leading or trailing spaces");
+            } else if (result.put(name, value) != null) {
+                headers.problem(name, name + " is set twice (names are compared ignoring case)", "each name once");
+            }
+        }
+        return result;
+    }
+
+    /** Headers that frame the message or the connection, or that edge always sets itself. */
+    private static final Set<String> EDGE_OWN_HEADERS = Set.of("content-length", "transfer-encoding", "connection",
+            "keep-alive", "upgrade", "te", "trailer", "proxy-connection", "date");
+
+    /** RFC 9110's tchar. */
+    private static boolean isTokenChar(int c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                || (c < 0x80 && "!#$%&'*+-.^_`|~".indexOf(c) >= 0);
     }
 
     /** {@code off} (null), {@code epoch}, {@code max}, or a duration of at most ten years. */

@@ -313,6 +313,10 @@ final class ServerExchange implements Exchange {
             if (!response.headers().contains(HttpHeaderNames.DATE)) {
                 response.headers().add(HttpHeaderNames.DATE, HttpDate.now());
             }
+            LocationSettings location = location();
+            if (location != null && !location.headers().isEmpty() && LocationSettings.addsHeaders(status)) {
+                location.headers().forEach(response.headers()::add); // checked when the configuration was read
+            }
             keepAlive = decideKeepAlive(response);
         }
         if (message instanceof ByteBufHolder holder) {

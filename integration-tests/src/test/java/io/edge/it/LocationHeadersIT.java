@@ -1,0 +1,104 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A location's {@code headers} (nginx's add_header) in front of a real php-fpm and the response cache: on files,
+ * scripts' answers fresh and cached, redirects and 304s, once each; never on errors.
+ */
+class LocationHeadersIT {
+
+    @TempDir
+    static Path dir;
+
+    static PhpFpm fpm;
+    static EdgeHarness edge;
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path www = PhpScripts.install(Files.createDirectories(dir.resolve("www")));
+        Files.createDirectories(www.resolve("files"));
+        Files.writeString(www.resolve("files/plain.txt"), "plain\n");
+        fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 4\n");
+        edge = EdgeHarness.start(dir, """
+                location-defaults.headers { X-Content-Type-Options = nosniff }
+                sites = [{
+                  server-names = ["_"], default = true, root = "www"
+                  locations = [
+                    { match = "/", fastcgi = php, cache = true, headers { X-Frame-Options = SAMEORIGIN } }
+                    { match = "^~ /files/", headers { "Access-Control-Allow-Origin" = "*" } }
+                  ]
+                }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
+                """.formatted(fpm.address()));
+    }
+
+    @AfterAll
+    static void stop() {
+        EdgeHarness.close(edge, fpm);
+    }
+
+    private static HttpResponse<String> get(String path, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(edge.uri(path));
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aStaticLocationsFilesCarryItsHeadersAndTheDefaultsOnce() throws Exception {
+        HttpResponse<String> file = get("/files/plain.txt");
+        assertThat(file.statusCode()).isEqualTo(200);
+        assertThat(file.headers().allValues("access-control-allow-origin")).containsExactly("*");
+        assertThat(file.headers().allValues("x-content-type-options")).containsExactly("nosniff");
+        assertThat(file.headers().allValues("x-frame-options")).as("another location's").isEmpty();
+
+        HttpResponse<String> notModified = get("/files/plain.txt",
+                "If-None-Match", file.headers().firstValue("etag").orElseThrow());
+        assertThat(notModified.statusCode()).isEqualTo(304);
+        assertThat(notModified.headers().allValues("access-control-allow-origin")).containsExactly("*");
+
+        HttpResponse<String> missing = get("/files/missing.txt");
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(missing.headers().allValues("access-control-allow-origin")).isEmpty();
+        assertThat(missing.headers().allValues("x-content-type-options")).isEmpty();
+    }
+
+    @Test
+    void scriptsAnswersCarryThemOnceFreshAndFromTheResponseCache() throws Exception {
+        String url = "/cache.php?id=headers&cc=" + URLEncoder.encode("public, max-age=60", StandardCharsets.UTF_8);
+        for (int i = 0; i < 3; i++) { // the first runs PHP, the others are hits
+            HttpResponse<String> page = get(url);
+            assertThat(page.statusCode()).isEqualTo(200);
+            assertThat(page.body()).isEqualTo("id=headers run=1 ae=");
+            assertThat(page.headers().allValues("x-frame-options")).as("round %d", i).containsExactly("SAMEORIGIN");
+            assertThat(page.headers().allValues("x-content-type-options")).as("round %d", i).containsExactly("nosniff");
+        }
+        HttpResponse<String> redirect = get("/redirect.php");
+        assertThat(redirect.statusCode()).isEqualTo(302);
+        assertThat(redirect.headers().allValues("x-frame-options")).containsExactly("SAMEORIGIN");
+    }
+
+    @Test
+    void scriptsErrorsGetNone() throws Exception {
+        for (String status : new String[] {"404", "500", "503"}) {
+            HttpResponse<String> page = get("/status.php?s=" + status);
+            assertThat(page.statusCode()).isEqualTo(Integer.parseInt(status));
+            assertThat(page.headers().allValues("x-frame-options")).as(status).isEmpty();
+        }
+    }
+}
