@@ -83,6 +83,19 @@ class AbsoluteFormIT {
         assertThat(get("/p.php?x=4", "")).isEqualTo("site=b host= server=b.test uri=/p.php?x=4");
     }
 
+    /**
+     * A host no site names reaches the default site, and SERVER_NAME is that site's first name, as nginx's
+     * $server_name: it was the client's host, so a script that trusts SERVER_NAME over HTTP_HOST (to build a
+     * password-reset link, say) put any name an attacker sent into it.
+     */
+    @Test
+    void aHostNoSiteNamesGetsTheDefaultSitesNameNotItsOwn() throws Exception {
+        assertThat(get("/p.php?x=5", "evil.example")).isEqualTo("site=b host=evil.example server=b.test uri=/p.php?x=5");
+        assertThat(get("http://evil.example:8080/p.php?x=6", "b.test"))
+                .isEqualTo("site=b host=evil.example:8080 server=b.test uri=/p.php?x=6");
+        assertThat(get("/p.php?x=7", "B.Test.")).isEqualTo("site=b host=B.Test. server=b.test uri=/p.php?x=7");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"GET /p.php?x=3 HTTP/1.1\r\nHost: a.test/x\r\n",
             "GET /p.php?x=3 HTTP/1.1\r\nHost: a.test, b.test\r\n",

@@ -30,7 +30,8 @@ import java.util.function.LongSupplier;
  * {@code method SP request-target SP HTTP-version} (3), after nothing but empty lines (2.2), the version in upper
  * case (2.3). Netty's decoder alone splits the line at any run of SP, HTAB, VT, FF or CR, skips spaces before it
  * and reads the version in any case ({@code GET\r/x\x0bHTTP/1.1}, {@code " GET /x http/1.1"}): a line nginx refuses
- * would reach the responders. The method is held to what nginx's parser takes, upper-case letters, {@code _} and
+ * would reach the responders. A header line starting with a space or tab (obs-fold, RFC 9112 5.2), which Netty
+ * unfolds, fails its request too, as nginx refuses it. The method is held to what nginx's parser takes, upper-case letters, {@code _} and
  * {@code -}: Netty takes any token ({@code get}, {@code Post}, {@code GET1}), which nginx refuses and which a backend
  * or the response cache would see as a method of its own. Such a line fails to decode, and is answered 400 and closed
  * as every request the decoder cannot read ({@link HttpConnectionHandler}). The version's digits Netty checks itself.
@@ -111,6 +112,14 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
          * Netty's decoder skips; -1 when the line starts well.
          */
         private int badFirstByte = -1;
+        /**
+         * A request head is being read: from its first byte until Netty's decoder emits it (it returns after a head,
+         * so the bytes consumed meanwhile are the head's). {@link #headLf}: the last of them was an LF;
+         * {@link #headFolded}: a line of it started with a space or tab.
+         */
+        private boolean inHead;
+        private boolean headLf;
+        private boolean headFolded;
         /** Where the method, then the request target, ends in the line being split. */
         private int methodEnd;
         private int targetEnd;
@@ -133,6 +142,9 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 int first = buffer.forEachByte(ByteProcessor.FIND_NON_CRLF);
                 if (first >= 0) {
                     betweenRequests = false;
+                    inHead = true;
+                    headLf = false;
+                    headFolded = false;
                     byte b = buffer.getByte(first);
                     badFirstByte = isTokenChar(b) ? -1 : b & 0xff;
                 }
@@ -140,10 +152,18 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             int from = out.size();
             int consumedFrom = buffer.readerIndex();
             super.decode(ctx, buffer, out);
+            if (inHead) {
+                findFolds(buffer, consumedFrom, buffer.readerIndex());
+            }
             followChunks(buffer, consumedFrom, buffer.readerIndex());
             for (int i = from; i < out.size(); i++) {
                 Object decoded = out.get(i);
                 if (decoded instanceof HttpRequest request) {
+                    inHead = false;
+                    if (headFolded && request.decoderResult().isSuccess()) {
+                        request.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(
+                                "header: a line starting with a space or tab (expected: no obs-fold, RFC 9112 5.2)")));
+                    }
                     methods.add(request.method());
                     if (request.decoderResult().isSuccess() && HttpUtil.isTransferEncodingChunked(request)) {
                         chunked = ChunkedBody.SIZE_LINE; // as Netty's decoder, which returned after this head
@@ -183,6 +203,21 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     size == Long.MAX_VALUE ? "over 2^63" : Long.toString(size), declared, bodyLimit))));
             out.add(refused);
             return true;
+        }
+
+        /**
+         * Notes a line of the head that starts with a space or tab in the bytes Netty's decoder just consumed: an
+         * obs-fold, which Netty unfolds into the field before, where a proxy in front may read a field of its own
+         * (" Transfer-Encoding: chunked"). RFC 9112 5.2 lets a server refuse it; nginx does (400).
+         */
+        private void findFolds(ByteBuf buffer, int from, int to) {
+            for (int at = from; at < to; at++) {
+                byte b = buffer.getByte(at);
+                if (headLf && (b == ' ' || b == '\t')) {
+                    headFolded = true;
+                }
+                headLf = b == '\n';
+            }
         }
 
         /** Moves {@link #chunked} over the bytes Netty's decoder just consumed, {@code from} to {@code to}. */

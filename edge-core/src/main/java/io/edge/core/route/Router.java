@@ -112,6 +112,22 @@ public final class Router {
         return defaultSite;
     }
 
+    /**
+     * Whether one of {@code site}'s server names covers {@code hostName} ({@link #hostName} of a Host): exactly, or as
+     * {@code *.example.org} or {@code .example.org} does. A host the site answers only as the default site is not.
+     */
+    public static boolean names(SiteSettings site, String hostName) {
+        for (String name : site.serverNames()) {
+            String n = name.toLowerCase(Locale.ROOT);
+            boolean covers = n.startsWith("*.") ? hostName.endsWith(n.substring(1))
+                    : n.startsWith(".") ? hostName.endsWith(n) || hostName.equals(n.substring(1)) : hostName.equals(n);
+            if (covers) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The host name of a {@code Host} header: lower case, without port and trailing dot. */
     public static String hostName(String hostHeader) {
         String host = stripPort(hostHeader).toLowerCase(Locale.ROOT);

@@ -131,6 +131,29 @@ class StrictHttpServerCodecTest {
     }
 
     /**
+     * A header line starting with a space or tab continues the one before (obs-fold, RFC 9112 5.2), which Netty
+     * unfolds: "X-A: b" then " Transfer-Encoding: chunked" was one field X-A to edge, and a Transfer-Encoding to a
+     * proxy in front that takes the line as a field of its own, each reading the body its own way. As nginx, 400.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"X-A: b\r\n Transfer-Encoding: chunked\r\nContent-Length: 0", "X-A: b\r\n\tc",
+            " X-A: b", "X-A: b\r\n \r\nX-B: c"})
+    void aFoldedHeaderLineFailsTheRequest(String fields) {
+        String request = "GET /a HTTP/1.1\r\nHost: a\r\n" + fields + "\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+        assertThat(decode(request, false)).as("whole").first().isEqualTo("!");
+        assertThat(decode(request, true)).as("byte by byte").first().isEqualTo("!");
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void spacesAndTabsInsideFieldsAndBodiesAreNoFold(boolean byteByByte) {
+        assertThat(decode("POST /a HTTP/1.1\r\nHost: a\r\nX-A: b \t c\t\r\nContent-Length: 4\r\n\r\n\n \n\t"
+                + "GET /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n\n \t\r\n0\r\n\r\n"
+                + "GET /c HTTP/1.1\r\nHost: a\r\n\r\n", byteByByte))
+                .containsExactly("POST /a HTTP/1.1", "GET /b HTTP/1.1", "GET /c HTTP/1.1");
+    }
+
+    /**
      * Everything decoded from {@code bytes}: "METHOD target" for a head ("!" failed), "body N" when a body ended well
      * after N bytes, "refused after N: message" for a body that failed after N bytes.
      */

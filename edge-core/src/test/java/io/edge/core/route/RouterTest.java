@@ -121,4 +121,17 @@ class RouterTest {
         assertThat(router.site("[::1]:8080")).isSameAs(loopback);
         assertThat(router.site("[::2]:8080")).isSameAs(fallback);
     }
+
+    /** What a site names itself, for SERVER_NAME: never a host it answers only as the default site. */
+    @Test
+    void aSiteNamesItsExactAndWildcardHostsOnly() {
+        SiteSettings site = site(List.of("Example.org", "*.a.test", ".b.test"), true);
+        for (String host : new String[] {"example.org", "x.a.test", "y.x.a.test", "b.test", "x.b.test"}) {
+            assertThat(Router.names(site, host)).as(host).isTrue();
+        }
+        for (String host : new String[] {"evil.example", "a.test", "xa.test", "xb.test", "example.org.evil", ""}) {
+            assertThat(Router.names(site, host)).as(host).isFalse();
+        }
+        assertThat(Router.names(site(List.of(), true), "example.org")).isFalse();
+    }
 }

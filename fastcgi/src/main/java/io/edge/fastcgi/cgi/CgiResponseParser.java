@@ -18,6 +18,9 @@ import java.util.List;
  * status means 200. Feed STDOUT chunks to {@link #parse} until it returns true; the bytes after the blank
  * line are left readable in the last chunk: they are the start of the body.
  *
+ * <p>A line starting with a space or tab (obs-fold, a continuation of the line before) is a protocol error, as
+ * nginx's 502: trimmed into a field of its own it would hand the client fields the script never sent.
+ *
  * <p>The head's framing is checked, since it goes to the client: a 1xx {@code Status} (an interim response
  * sent as the final one would desynchronise the client's pipelined responses) and a {@code Content-Length}
  * that is not one non-negative decimal number are protocol errors (a 502, as nginx answers "upstream sent
@@ -78,6 +81,11 @@ public final class CgiResponseParser {
     }
 
     private void addHeader(String text) {
+        char first = text.charAt(0);
+        if (first == ' ' || first == '\t') {
+            // obs-fold (RFC 9112 5.2): a gateway answers 502 or unfolds; trimmed, it became a field of its own
+            throw FcgiProtocolException.of("response header line", quote(text), "name: value, no line folding");
+        }
         int colon = text.indexOf(':');
         if (colon <= 0) {
             throw FcgiProtocolException.of("response header line", quote(text), "name: value");

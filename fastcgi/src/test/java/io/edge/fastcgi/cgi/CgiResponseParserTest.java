@@ -197,4 +197,18 @@ class CgiResponseParserTest {
         assertThat(failure("Status: 199\r\n\r\n")).startsWith("Status: \"199\"");
         assertThat(parsed("Status: 200\r\n\r\n").status().code()).isEqualTo(200);
     }
+
+    /**
+     * A line that starts with a space or tab continues the field before it (obs-fold, RFC 9112 5.2), which a gateway
+     * must answer with 502 or unfold; it was trimmed into a field of its own, so "X-A: a" followed by
+     * " Content-Length: 0" reached the client as a Content-Length the script never sent. nginx answers 502.
+     */
+    @Test
+    void aFoldedLineIsAnError() {
+        assertThat(failure("X-A: a\r\n Content-Length: 0\r\n\r\n"))
+                .isEqualTo("response header line: \" Content-Length: 0\" (expected: name: value, no line folding)");
+        assertThat(failure("X-A: a\r\n\tSet-Cookie: s=1\r\n\r\n")).startsWith("response header line: \"\tSet-Cookie");
+        assertThat(failure(" Status: 200\r\n\r\n")).startsWith("response header line: \" Status: 200\"");
+        assertThat(parsed("X-A : a\r\n\r\n").headers().get("X-A")).isEqualTo("a");
+    }
 }
