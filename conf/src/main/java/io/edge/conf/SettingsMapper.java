@@ -16,9 +16,12 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -430,6 +433,8 @@ final class SettingsMapper {
         List<Section.Element> iniLines = spawnSection.elements("ini");
         List<String> ini = iniLines.stream().map(Section.Element::text).toList();
         BackendGroupSettings.Spawn spawn = null;
+        String user = null;
+        String group = null;
         if (spawnEnabled) {
             String commandProblem = command == null ? null : BackendGroupSettings.Spawn.iniPathProblem(command.toString());
             if (command == null) {
@@ -439,6 +444,11 @@ final class SettingsMapper {
                         + commandProblem, BackendGroupSettings.Spawn.INI_PATH_EXPECTED);
             } else if (!Files.isRegularFile(command) || !Files.isExecutable(command)) {
                 spawnSection.invalid("command", command + " is not an executable file", "the path of the php-fpm binary");
+            }
+            user = account(spawnSection, "user", false);
+            group = account(spawnSection, "group", true);
+            if (group != null && user == null) {
+                spawnSection.problem("group", "set without spawn.user", "a user too, or no group");
             }
             for (Section.Element line : iniLines) {
                 String problem = BackendGroupSettings.Spawn.iniLineProblem(line.text());
@@ -463,7 +473,8 @@ final class SettingsMapper {
             // Each spawned worker serves one connection; more connections would queue in php-fpm's backlog.
             maxConnections = workers;
             spawn = new BackendGroupSettings.Spawn(command == null ? Path.of("") : command, workers, ini, spawnRunDir,
-                    server.runDirTemporary(), BackendGroupSettings.requestTerminateTimeout(backendTimeouts, reuse));
+                    server.runDirTemporary(), BackendGroupSettings.requestTerminateTimeout(backendTimeouts, reuse),
+                    user, group);
         } else if (name != null && written.isEmpty() && backend.isEmptyList("addresses")) {
             ConfigValue list = backend.object().get("addresses");
             problems.add(list != null && !isBuiltIn(list.origin()) ? list.origin() : backend.anchor(),
@@ -474,6 +485,33 @@ final class SettingsMapper {
         }
         return new BackendGroupSettings(name, addresses, balance, maxConnections, waitQueue, backendTimeouts, reuse,
                 passive, spawn, responseBuffer);
+    }
+
+    /** A spawn's {@code user} or {@code group}: null, or the name of an account of this machine. */
+    private static String account(Section spawn, String name, boolean isGroup) {
+        String account = spawn.optionalString(name);
+        if (account == null) {
+            return null;
+        }
+        String expected = "the name of an existing " + (isGroup ? "group" : "user") + ", such as www-data";
+        if (!BackendGroupSettings.Spawn.ACCOUNT_NAME.matcher(account).matches()) {
+            spawn.invalid(name, "\"" + account + "\" is not an account name", expected);
+            return null;
+        }
+        try {
+            UserPrincipalLookupService accounts = FileSystems.getDefault().getUserPrincipalLookupService();
+            if (isGroup) {
+                accounts.lookupPrincipalByGroupName(account);
+            } else {
+                accounts.lookupPrincipalByName(account);
+            }
+        } catch (UserPrincipalNotFoundException e) {
+            spawn.invalid(name, "no " + (isGroup ? "group" : "user") + " " + account + " on this machine", expected);
+            return null;
+        } catch (IOException e) {
+            return account; // accounts that cannot be looked up here: php-fpm says so at start
+        }
+        return account;
     }
 
     List<SiteSettings> sites(Section edge, Set<String> backendNames) {

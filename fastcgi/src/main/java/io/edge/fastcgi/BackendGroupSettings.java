@@ -124,9 +124,12 @@ public record BackendGroupSettings(
      *                 ({@code server.run-dir = ""}): a failed start then quotes the log instead of naming it
      * @param requestTerminateTimeout php-fpm's {@code request_terminate_timeout} ({@link #requestTerminateTimeout}):
      *                 after it php-fpm kills a worker still running its script; zero for none (php-fpm's default)
+     * @param user     the account php-fpm's workers run as when edge runs as root (the pool's {@code user}), or null:
+     *                 as edge
+     * @param group    their group, or null: the user's own
      */
     public record Spawn(Path command, int workers, List<String> extraIni, Path runDir, boolean runDirTemporary,
-            Duration requestTerminateTimeout) {
+            Duration requestTerminateTimeout, String user, String group) {
 
         /** What php-fpm takes as a {@code php_admin_value} key. */
         private static final Pattern INI_KEY = Pattern.compile("[A-Za-z0-9_.]+");
@@ -135,6 +138,15 @@ public record BackendGroupSettings(
             extraIni = List.copyOf(extraIni);
             requestTerminateTimeout = requestTerminateTimeout == null ? Duration.ZERO : requestTerminateTimeout;
         }
+
+        /** Workers that run as edge does. */
+        public Spawn(Path command, int workers, List<String> extraIni, Path runDir, boolean runDirTemporary,
+                Duration requestTerminateTimeout) {
+            this(command, workers, extraIni, runDir, runDirTemporary, requestTerminateTimeout, null, null);
+        }
+
+        /** What {@code user} and {@code group} may be: they go into php-fpm.conf. */
+        public static final Pattern ACCOUNT_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]*");
 
         /** Without a {@code request_terminate_timeout}: php-fpm lets a script run as long as it likes. */
         public Spawn(Path command, int workers, List<String> extraIni, Path runDir, boolean runDirTemporary) {

@@ -261,6 +261,13 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         }
         launched.onExit().thenAccept(this::exited);
         LOG.info("php-fpm for group {} ready: pid {}, {} workers, socket {}", groupName, launched.pid(), spawn.workers(), socketFile);
+        if (runningAsRoot() && spawn.user() == null) {
+            LOG.warn("php-fpm for group {} runs PHP as root, as edge runs: set fastcgi.backends.{}.spawn.user "
+                    + "(such as www-data, who must be able to read the scripts)", groupName, groupName);
+        } else if (!runningAsRoot() && spawn.user() != null) {
+            LOG.warn("php-fpm for group {}: spawn.user {} is not applied, edge does not run as root: PHP runs as edge",
+                    groupName, spawn.user());
+        }
     }
 
     /**
@@ -359,7 +366,10 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         }
     }
 
-    /** The pool config; {@code asRoot} adds nothing but a reminder that the workers run as root. */
+    /**
+     * The pool config. {@code asRoot}: the workers run as the spawn's user and group, or, with none, as root (a
+     * reminder says so).
+     */
     String config(boolean asRoot) {
         Path runDir = configFile.getParent();
         StringBuilder sb = new StringBuilder();
@@ -373,7 +383,12 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         sb.append("process_control_timeout = ").append(PROCESS_CONTROL_TIMEOUT_SECONDS).append('\n');
         sb.append('\n');
         sb.append('[').append(groupName).append("]\n");
-        if (asRoot) {
+        if (asRoot && spawn.user() != null) {
+            sb.append("user = ").append(spawn.user()).append('\n');
+            if (spawn.group() != null) {
+                sb.append("group = ").append(spawn.group()).append('\n');
+            }
+        } else if (asRoot) {
             sb.append("; edge runs as root: php-fpm is started with -R and, without a 'user', its workers run as root\n");
         }
         sb.append("listen = \"").append(socketFile).append("\"\n");
@@ -517,8 +532,8 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             command.addAll(List.of(setpriv, "--pdeathsig", "TERM"));
         }
         command.add(spawn.command().toString());
-        if (runningAsRoot()) {
-            command.add("-R"); // php-fpm refuses to run as root without it
+        if (runningAsRoot() && spawn.user() == null) {
+            command.add("-R"); // php-fpm refuses to run a pool as root without it
         }
         command.addAll(List.of("-F", "-y", configFile.toString()));
         ProcessBuilder builder = new ProcessBuilder(command)

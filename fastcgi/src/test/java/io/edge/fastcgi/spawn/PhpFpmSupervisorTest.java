@@ -65,6 +65,22 @@ class PhpFpmSupervisorTest {
                 .config(false)).doesNotContain("request_terminate_timeout");
     }
 
+    /** As root, the pool runs as the spawn's user and group; without one, as root, and the config says so. */
+    @Test
+    void thePoolRunsAsTheSpawnsUserWhenEdgeIsRoot() {
+        Path run = dir.resolve("run");
+        var withUser = new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false,
+                java.time.Duration.ZERO, "www-data", "www-data"));
+        assertThat(withUser.config(true)).contains("\n[php]\nuser = www-data\ngroup = www-data\n")
+                .doesNotContain("workers run as root");
+        assertThat(withUser.config(false)).as("not root: php-fpm could not switch").doesNotContain("user =");
+        var userOnly = new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false,
+                java.time.Duration.ZERO, "nobody", null));
+        assertThat(userOnly.config(true)).contains("user = nobody\n").doesNotContain("group =");
+        assertThat(new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false))
+                .config(true)).contains("workers run as root").doesNotContain("user =");
+    }
+
     @Test
     void startWritesTheConfigAndServesPhpOnTheSocket() throws Exception {
         started(2, List.of("memory_limit = 33M", ""));

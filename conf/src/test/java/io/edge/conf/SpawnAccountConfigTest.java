@@ -1,0 +1,57 @@
+package io.edge.conf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A spawned php-fpm's user and group: accounts of this machine, a group only with a user. */
+class SpawnAccountConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void createRoot() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+    }
+
+    private Path write(String spawn) throws Exception {
+        return EdgeConfFile.write(dir, """
+                server.run-dir = run
+                fastcgi.backends.php.spawn { enabled = true, command = "/bin/true"
+                  %s
+                }
+                sites = [{ root = www }]
+                """.formatted(spawn));
+    }
+
+    @Test
+    void anExistingUserAndGroupAreKept() throws Exception {
+        EdgeSettings settings = ConfigLoader.checkOnly().load(write("user = nobody, group = nogroup"));
+        assertThat(settings.backends().get("php").spawn().user()).isEqualTo("nobody");
+        assertThat(settings.backends().get("php").spawn().group()).isEqualTo("nogroup");
+        EdgeSettings none = ConfigLoader.checkOnly().load(write(""));
+        assertThat(none.backends().get("php").spawn().user()).isNull();
+    }
+
+    @Test
+    void unknownAccountsBadNamesAndAGroupAloneAreProblems() throws Exception {
+        ConfigException unknown = catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.checkOnly().load(write("user = no-such-user-here, group = \"a b\"")));
+        assertThat(unknown).isNotNull();
+        assertThat(unknown.problems()).extracting(ConfigProblem::key, ConfigProblem::message).containsExactlyInAnyOrder(
+                tuple("edge.fastcgi.backends.php.spawn.user", "no user no-such-user-here on this machine"),
+                tuple("edge.fastcgi.backends.php.spawn.group", "\"a b\" is not an account name"));
+        ConfigException alone = catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.checkOnly().load(write("group = nogroup")));
+        assertThat(alone).isNotNull();
+        assertThat(alone.problems()).extracting(ConfigProblem::key, ConfigProblem::line)
+                .containsExactly(tuple("edge.fastcgi.backends.php.spawn.group", 4));
+    }
+}

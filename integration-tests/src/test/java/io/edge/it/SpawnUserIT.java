@@ -1,0 +1,98 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Which account a spawned php-fpm runs PHP as. Run as root (CI): the spawn's user, as nginx's php-fpm pools run as
+ * www-data; without one, root, with a warning. Run as anyone else: as edge, and a user set is reported as not applied.
+ */
+class SpawnUserIT {
+
+    private static final String ROOT_WARNING = "runs PHP as root";
+    private static final String NOT_APPLIED = "is not applied, edge does not run as root";
+
+    @TempDir
+    Path dir;
+
+    private boolean root;
+
+    @BeforeEach
+    void site() throws Exception {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x")); // nobody reads the scripts
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("uid.php"), """
+                <?php
+                preg_match('/^Uid:\\s+(\\d+)/m', file_get_contents('/proc/self/status'), $m);
+                echo $m[1];
+                """);
+        root = uid(Path.of("/proc/self")) == 0;
+    }
+
+    private static int uid(Path file) throws Exception {
+        return (Integer) Files.getAttribute(file, "unix:uid");
+    }
+
+    /** nobody's uid, from the passwd database. */
+    private static String nobody() throws Exception {
+        return Files.readAllLines(Path.of("/etc/passwd")).stream().filter(line -> line.startsWith("nobody:"))
+                .map(line -> line.split(":")[2]).findFirst().orElseThrow();
+    }
+
+    private String phpUidWith(String spawnExtra, String[] output) throws Exception {
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  fastcgi.backends.php.spawn { enabled = true, workers = 1 %s }
+                  sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                    { match = "/", fastcgi = php }
+                  ]}]
+                }
+                """.formatted(port, spawnExtra));
+        String[] uid = new String[1];
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+                uid[0] = EdgeProcess.get(http, port, "/uid.php");
+            });
+            output[0] = edge.output();
+        }
+        return uid[0];
+    }
+
+    @Test
+    void phpRunsAsTheSpawnsUserWhenEdgeRunsAsRoot() throws Exception {
+        String[] output = new String[1];
+        String uid = phpUidWith(", user = nobody", output);
+        if (root) {
+            assertThat(uid).isEqualTo(nobody());
+            assertThat(output[0]).doesNotContain(ROOT_WARNING).doesNotContain(NOT_APPLIED);
+        } else {
+            assertThat(uid).isEqualTo(String.valueOf(uid(Path.of("/proc/self"))));
+            assertThat(output[0]).contains(NOT_APPLIED);
+        }
+    }
+
+    @Test
+    void withoutAUserPhpRunsAsEdgeWhichAsRootIsWarnedOf() throws Exception {
+        String[] output = new String[1];
+        String uid = phpUidWith("", output);
+        assertThat(uid).isEqualTo(String.valueOf(uid(Path.of("/proc/self"))));
+        if (root) {
+            assertThat(output[0]).contains(ROOT_WARNING);
+        } else {
+            assertThat(output[0]).doesNotContain(ROOT_WARNING);
+        }
+    }
+}
