@@ -294,6 +294,28 @@ class FastCgiIT {
         }
     }
 
+    /** The site's dotfiles = deny holds for files a script hands out too, as nginx's rules for an internal redirect. */
+    @Test
+    void xSendfileOfADotfileIsRefusedUnderDotfilesDeny() throws Exception {
+        Path secret = dir.resolve("www/private/.env");
+        Files.writeString(secret, "DB_PASSWORD=hunter2\n");
+        Path inDotDir = dir.resolve("www/private/.git/config");
+        Files.createDirectories(inDotDir.getParent());
+        Files.writeString(inDotDir, "[core]\n");
+        try {
+            for (Path file : List.of(secret, inDotDir)) {
+                HttpResponse<String> sent = get("/sendfile.php?f=" + file);
+                assertThat(sent.statusCode()).as(file.toString()).isEqualTo(403);
+                assertThat(sent.body()).doesNotContain("hunter2").doesNotContain("[core]");
+            }
+            assertThat(get("/sendfile.php?f=" + dir.resolve("www/private/doc.txt")).statusCode()).isEqualTo(200);
+        } finally {
+            Files.delete(secret);
+            Files.delete(inDotDir);
+            Files.delete(inDotDir.getParent());
+        }
+    }
+
     /**
      * A file handed to the static path by X-Sendfile no longer holds the backend: a client that half-closes while it
      * downloads gets the whole file, as it would from a plain static location. The FastCGI exchange ended at the FIN

@@ -623,6 +623,14 @@ public final class FastCgiResponder implements Responder {
                 outside(file);
                 return true;
             }
+            // The site's dotfile rule holds here too, as nginx's location rules hold for an X-Accel-Redirect's URI:
+            // a script that builds the name from a request (download.php?f=.env) sends no secret.
+            if (!exchange.site().pathPolicy().allowDotfiles() && sendfileRoots.stream().anyMatch(dir ->
+                    isDotfileUnder(normalized, dir.configuredRoot()) || isDotfileUnder(normalized, dir.root()))) {
+                LOG.warn("[{}] backend asked to send {}, a dotfile (the site's dotfiles = deny)", requestId, file);
+                exchange.sendError(HttpResponseStatus.FORBIDDEN);
+                return true;
+            }
             // The backend's body is dropped from here on: the file no longer holds it, and a client that half-closes
             // gets its download as from a static location.
             exchange.endOnClientClose(false);
@@ -639,6 +647,10 @@ public final class FastCgiResponder implements Responder {
                 return inside;
             });
             return true;
+        }
+
+        private static boolean isDotfileUnder(Path file, Path dir) {
+            return file.startsWith(dir) && PathResolver.hasDotSegment(dir.relativize(file).toString());
         }
 
         private void outside(Path file) {

@@ -474,7 +474,7 @@ public final class PathResolver {
     }
 
     /** Whether a root-relative path ("a/b/c", no leading '/') has a dot segment other than a leading .well-known. */
-    static boolean hasDotSegment(String relative) {
+    public static boolean hasDotSegment(String relative) {
         int start = 0;
         int n = relative.length();
         while (start < n) {
