@@ -274,6 +274,9 @@ class FastCgiIT {
         assertThat(range.statusCode()).isEqualTo(206);
         assertThat(range.body()).isEqualTo("a document");
         assertThat(get("/accel.php").body()).isEqualTo("a document PHP decided to hand out\n");
+        HttpResponse<String> withQuery = get("/accel.php?q=%3Fv%3D2"); // X-Accel-Redirect: /private/doc.txt?v=2
+        assertThat(withQuery.statusCode()).isEqualTo(200);
+        assertThat(withQuery.body()).isEqualTo("a document PHP decided to hand out\n");
         HttpResponse<String> outside = get("/sendfile.php?f=/etc/passwd");
         assertThat(outside.statusCode()).isEqualTo(403);
         assertThat(outside.body()).doesNotContain("root:");

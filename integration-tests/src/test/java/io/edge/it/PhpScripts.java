@@ -133,7 +133,7 @@ final class PhpScripts {
                 """);
         write(root, "accel.php", """
                 <?php
-                header('X-Accel-Redirect: /private/doc.txt');
+                header('X-Accel-Redirect: /private/doc.txt' . ($_GET['q'] ?? ''));
                 """);
         // The type an X-Accel-Redirect file goes out with, for each way a script can set or remove its own.
         write(root, "accel-type.php", """

@@ -613,7 +613,9 @@ public final class FastCgiResponder implements Responder {
                 return false;
             }
             redirected = true;
-            Path file = sendfile != null ? Path.of(sendfile) : root.resolve(stripLeadingSlashes(accel));
+            // An X-Accel-Redirect URI may carry a query (nginx passes it on as the redirect's arguments): a file's
+            // name ends before it.
+            Path file = sendfile != null ? Path.of(sendfile) : root.resolve(stripLeadingSlashes(withoutQuery(accel)));
             Path normalized = file.toAbsolutePath().normalize();
             // Named inside a directory, as configured or as its real path (PHP sees the real root): nothing else
             // is even opened. Then the file opened must lie inside one too, links resolved (checked after the
@@ -647,6 +649,11 @@ public final class FastCgiResponder implements Responder {
                 return inside;
             });
             return true;
+        }
+
+        private static String withoutQuery(String uri) {
+            int query = uri.indexOf('?');
+            return query < 0 ? uri : uri.substring(0, query);
         }
 
         private static boolean isDotfileUnder(Path file, Path dir) {
