@@ -90,7 +90,7 @@ final class SettingsMapper {
                             server.runDir().toString())) + " ") + runDirProblem + ", and a spawned backend's pool "
                             + "config names it", BackendGroupSettings.Spawn.INI_PATH_EXPECTED);
         }
-        List<SiteSettings> sites = sites(edge, backends.keySet());
+        List<SiteSettings> sites = sites(edge, backends.keySet(), mimeTypes);
         CacheSettings cache = cache(edge.section("cache"));
         return new EdgeSettings(source, server, staticIo, mimeTypes, sites, backends, cache);
     }
@@ -487,6 +487,55 @@ final class SettingsMapper {
                 passive, spawn, responseBuffer);
     }
 
+    /**
+     * A site's {@code error-pages}: status (400-599) to a file under its root, named as a URI path ("/errors/503.html"),
+     * read now, at most {@link ErrorPage#MAX_BYTES}; its type from its extension.
+     */
+    private static Map<Integer, ErrorPage> errorPages(Section pages, Path root, Map<String, String> mimeTypes) {
+        Map<Integer, ErrorPage> result = new TreeMap<>();
+        for (String status : new TreeSet<>(pages.object().keySet())) { // sorted: the same problems in the same order
+            String uri = pages.optionalString(status);
+            if (uri == null) {
+                continue;
+            }
+            int code;
+            try {
+                code = Integer.parseInt(status);
+            } catch (NumberFormatException e) {
+                code = -1;
+            }
+            if (code < 400 || code > 599) {
+                pages.problem(status, "\"" + status + "\" is not an error status", "a status from 400 to 599");
+                continue;
+            }
+            Path file = root.resolve(uri.startsWith("/") ? uri.substring(1) : uri).normalize();
+            String expected = "the path of a file under the site's root, such as \"/errors/" + code + ".html\", of at most "
+                    + ErrorPage.MAX_BYTES / 1024 + " KiB";
+            if (!uri.startsWith("/") || !file.startsWith(root) || file.equals(root)) {
+                pages.invalid(status, "\"" + uri + "\" is not a path under the root", expected);
+                continue;
+            }
+            try {
+                if (!Files.isRegularFile(file)) {
+                    pages.invalid(status, file + (Files.exists(file) ? " is not a file" : " does not exist"), expected);
+                    continue;
+                }
+                if (Files.size(file) > ErrorPage.MAX_BYTES) {
+                    pages.invalid(status, file + " is " + Files.size(file) + " bytes", expected);
+                    continue;
+                }
+                String name = file.getFileName().toString();
+                int dot = name.lastIndexOf('.');
+                String type = dot < 0 ? null : mimeTypes.get(name.substring(dot + 1).toLowerCase(Locale.ROOT));
+                result.put(code, new ErrorPage(file, type == null ? "application/octet-stream" : type,
+                        Files.readAllBytes(file)));
+            } catch (IOException e) {
+                pages.invalid(status, file + " cannot be read: " + e.getMessage(), expected);
+            }
+        }
+        return result;
+    }
+
     /** A spawn's {@code user} or {@code group}: null, or the name of an account of this machine. */
     private static String account(Section spawn, String name, boolean isGroup) {
         String account = spawn.optionalString(name);
@@ -514,7 +563,7 @@ final class SettingsMapper {
         return account;
     }
 
-    List<SiteSettings> sites(Section edge, Set<String> backendNames) {
+    List<SiteSettings> sites(Section edge, Set<String> backendNames, Map<String, String> mimeTypes) {
         Section siteDefaults = edge.section("site-defaults");
         Section locationDefaults = edge.section("location-defaults");
         ConfigObject siteTemplate = objectOrEmpty(reference.get("site-defaults"));
@@ -575,7 +624,9 @@ final class SettingsMapper {
             }
             PathPolicy policy = pathPolicy(site);
             List<LocationSettings> locations = locations(site, locationDefaults, locationTemplate, backendNames);
-            result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations));
+            Map<Integer, ErrorPage> errorPages = root == null ? Map.of()
+                    : errorPages(site.section("error-pages"), root, mimeTypes);
+            result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations, errorPages));
         }
         return result;
     }

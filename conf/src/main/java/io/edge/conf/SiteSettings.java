@@ -3,6 +3,7 @@ package io.edge.conf;
 import io.edge.aio.PathPolicy;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One virtual host.
@@ -13,6 +14,7 @@ import java.util.List;
  * @param index        index files tried for a directory, in order
  * @param pathPolicy   dotfiles and symlinks
  * @param locations    in configuration order; the router applies nginx's precedence
+ * @param errorPages   the site's own pages for error statuses edge answers itself, by status code
  */
 public record SiteSettings(
         List<String> serverNames,
@@ -20,11 +22,19 @@ public record SiteSettings(
         Path root,
         List<String> index,
         PathPolicy pathPolicy,
-        List<LocationSettings> locations) {
+        List<LocationSettings> locations,
+        Map<Integer, ErrorPage> errorPages) {
 
     public SiteSettings {
         serverNames = List.copyOf(serverNames);
         index = List.copyOf(index);
         locations = List.copyOf(locations);
+        errorPages = Map.copyOf(errorPages);
+    }
+
+    /** A site with edge's built-in error pages. */
+    public SiteSettings(List<String> serverNames, boolean isDefault, Path root, List<String> index,
+            PathPolicy pathPolicy, List<LocationSettings> locations) {
+        this(serverNames, isDefault, root, index, pathPolicy, locations, Map.of());
     }
 }

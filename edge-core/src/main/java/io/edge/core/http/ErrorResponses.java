@@ -2,12 +2,15 @@ package io.edge.core.http;
 
 import io.edge.aio.file.FileDescriptorsExhaustedException;
 import io.edge.aio.file.ReadQueueFullException;
+import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
 import io.edge.fastcgi.BackendBusyException;
 import io.edge.fastcgi.BackendTimeoutException;
 import io.edge.fastcgi.BackendUnavailableException;
 import io.edge.fastcgi.FcgiProtocolException;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.unix.Errors;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
@@ -140,13 +143,27 @@ public final class ErrorResponses {
      * closes the connection} carries {@code Connection: close}. {@code head} leaves the body out but keeps its length.
      */
     public static FullHttpResponse response(ByteBufAllocator alloc, HttpResponseStatus status, boolean head) {
-        byte[] body = ("<html><head><title>" + status + "</title></head><body><h1>" + status
-                + "</h1><hr><p>edge</p></body></html>\n").getBytes(StandardCharsets.US_ASCII);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
-                head ? alloc.buffer(0) : alloc.buffer(body.length).writeBytes(body));
+        return response(alloc, status, head, null);
+    }
+
+    /** As {@link #response(ByteBufAllocator, HttpResponseStatus, boolean)}, with the site's {@code page} unless null. */
+    public static FullHttpResponse response(ByteBufAllocator alloc, HttpResponseStatus status, boolean head,
+            ErrorPage page) {
+        ByteBuf body;
+        int length;
+        if (page != null) {
+            length = page.length();
+            body = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(page.body());
+        } else {
+            byte[] builtIn = ("<html><head><title>" + status + "</title></head><body><h1>" + status
+                    + "</h1><hr><p>edge</p></body></html>\n").getBytes(StandardCharsets.US_ASCII);
+            length = builtIn.length;
+            body = head ? alloc.buffer(0) : alloc.buffer(length).writeBytes(builtIn);
+        }
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
         response.headers()
-                .set(HttpHeaderNames.CONTENT_TYPE, "text/html; charset=utf-8")
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+                .set(HttpHeaderNames.CONTENT_TYPE, page != null ? page.contentType() : "text/html; charset=utf-8")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, length)
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
         if (status.code() == HttpResponseStatus.SERVICE_UNAVAILABLE.code()) {
             response.headers().setInt(HttpHeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);

@@ -428,7 +428,9 @@ final class ServerExchange implements Exchange {
             fail(new HttpStatusException(errorStatus, "error after the response head"));
             return;
         }
-        FullHttpResponse response = ErrorResponses.response(ctx.alloc(), errorStatus, isHead());
+        SiteSettings site = site();
+        FullHttpResponse response = ErrorResponses.response(ctx.alloc(), errorStatus, isHead(),
+                site == null ? null : site.errorPages().get(errorStatus.code()));
         if (errorStatus.code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) {
             response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.allowedMethods(location()));
         }

@@ -1,0 +1,97 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.RawHttpClient;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A site's error-pages (nginx's error_page): its own body for the errors edge answers, status and headers kept. */
+class ErrorPagesIT {
+
+    private static final String NOT_FOUND_PAGE = "<h1>Nothing here</h1>\n";
+    private static final String BUSY_PAGE = "<h1>Busy, back in a moment</h1>\n";
+
+    @TempDir
+    static Path dir;
+
+    static EdgeHarness edge;
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        Files.createDirectories(root.resolve("errors"));
+        Files.writeString(root.resolve("errors/404.html"), NOT_FOUND_PAGE);
+        Files.writeString(root.resolve("errors/busy.html"), BUSY_PAGE);
+        Files.writeString(root.resolve("here.txt"), "here\n");
+        Files.writeString(root.resolve("index.php"), "<?php echo 'never runs';");
+        // PHP through a socket nobody listens on: every request waits out the queue timeout, then 503.
+        edge = EdgeHarness.start(dir, """
+                sites = [{
+                  server-names = ["_"], default = true, root = "root"
+                  error-pages { 404 = "/errors/404.html", 503 = "/errors/busy.html" }
+                  locations = [{ match = "/" }, { match = "~ \\\\.php$", fastcgi = php }]
+                }]
+                fastcgi.backends.php {
+                  addresses = ["unix:%s"]
+                  queue { timeout = 300 ms }
+                }
+                """.formatted(dir.resolve("nobody-listens.sock")));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (edge != null) {
+            edge.close();
+        }
+    }
+
+    private static HttpResponse<String> send(String method, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(edge.uri(path)).method(method, HttpRequest.BodyPublishers.noBody())
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aMissingFileGetsTheSitesPageWithItsStatusAndType() throws Exception {
+        HttpResponse<String> missing = send("GET", "/no/such/file.jpg");
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(missing.body()).isEqualTo(NOT_FOUND_PAGE);
+        assertThat(missing.headers().firstValue("content-type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
+        assertThat(missing.headers().firstValue("content-length")).hasValue(String.valueOf(NOT_FOUND_PAGE.length()));
+        assertThat(send("GET", "/here.txt").body()).as("files are still files").isEqualTo("here\n");
+    }
+
+    @Test
+    void headOfAMissingFileHasThePagesLengthAndNoBody() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("HEAD /missing HTTP/1.1\r\nHost: a\r\n\r\nGET /here.txt HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawHttpClient.Response head = client.read(true);
+            assertThat(head.status()).isEqualTo(404);
+            assertThat(head.header("content-length")).isEqualTo(String.valueOf(NOT_FOUND_PAGE.length()));
+            assertThat(client.read().text()).as("no body came before the next answer").isEqualTo("here\n");
+        }
+    }
+
+    @Test
+    void aBusyBackendsAnswerIsThePageWithRetryAfter() throws Exception {
+        HttpResponse<String> busy = send("GET", "/index.php");
+        assertThat(busy.statusCode()).isEqualTo(503);
+        assertThat(busy.body()).isEqualTo(BUSY_PAGE);
+        assertThat(busy.headers().firstValue("retry-after")).isPresent();
+    }
+
+    @Test
+    void statusesWithoutAPageKeepEdgesOwn() throws Exception {
+        HttpResponse<String> refused = send("GET", "/.env"); // dotfiles = deny
+        assertThat(refused.statusCode()).isEqualTo(403);
+        assertThat(refused.body()).contains("403 Forbidden").doesNotContain("Nothing here");
+    }
+}
