@@ -776,6 +776,50 @@ class StaticResponderTest {
         });
     }
 
+    /**
+     * A request that opened the new version of a file (renamed over the old one, same size and mtime, so the same
+     * entity tag) while a read of the old version was in flight gets the bytes of the file it opened, and the content
+     * cache never keeps the old bytes under the new version (its revalidation would trust them for good).
+     */
+    @Test
+    void aRequestForANewerVersionOfAFileNeverSharesTheReadOfAnOlderOne() throws IOException {
+        AtomicLong clock = new AtomicLong();
+        engine.close();
+        engine = new SendfileEngine(new OpenFileCache(16, Duration.ofSeconds(1), 32, clock::get), 10, 16);
+        Path file = Files.writeString(root.resolve("r.txt"), "AAAA-version-1\n");
+        Files.setLastModifiedTime(file, FileTime.fromMillis(1_704_067_200_000L));
+        try (ContentCache contents = new ContentCache(new ContentCacheSettings(1 << 20, 1024, Duration.ofSeconds(1)),
+                clock::get)) {
+            HeldReads held = new HeldReads(engine);
+            responder = new StaticResponder(held, new MimeTypes(Map.of("txt", "text/plain")), contents, Runnable::run);
+            FakeExchange old = new FakeExchange(HttpMethod.GET, "/r.txt", "");
+            responder.respond(old); // opens version 1; its read waits
+            Path replacement = root.resolve("r.new");
+            Files.writeString(replacement, "BBBB-version-2\n");
+            Files.setLastModifiedTime(replacement, Files.getLastModifiedTime(file));
+            Files.move(replacement, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            clock.addAndGet(Duration.ofSeconds(2).toNanos()); // the next open looks at the path again: version 2
+            FakeExchange fresh = new FakeExchange(HttpMethod.GET, "/r.txt", "");
+            responder.respond(fresh);
+            held.completeAll();
+            FakeExchange later = new FakeExchange(HttpMethod.GET, "/r.txt", "");
+            try {
+                assertThat(((FullHttpResponse) old.messages.get(0)).content().toString(StandardCharsets.US_ASCII))
+                        .isEqualTo("AAAA-version-1\n");
+                assertThat(((FullHttpResponse) fresh.messages.get(0)).content().toString(StandardCharsets.US_ASCII))
+                        .isEqualTo("BBBB-version-2\n");
+                responder.respond(later); // the content cache's (kept by the second request), or a read of its own
+                held.completeAll();
+                assertThat(((FullHttpResponse) later.messages.get(0)).content().toString(StandardCharsets.US_ASCII))
+                        .isEqualTo("BBBB-version-2\n");
+            } finally {
+                old.releaseAll();
+                fresh.releaseAll();
+                later.releaseAll();
+            }
+        }
+    }
+
     interface Replacement {
         void replace(Path file) throws IOException;
     }
