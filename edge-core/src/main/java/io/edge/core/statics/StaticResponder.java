@@ -705,10 +705,10 @@ public final class StaticResponder implements Responder {
 
     /**
      * Reads the whole of a small {@code file} and calls {@code then} on the exchange's event loop with a buffer
-     * it owns, or the failure. Requests on one event loop for a file (same path, entity tag, inode and ctime) whose
-     * read is in flight share that read: a burst of misses for one cold thumbnail costs one disk read, not one per
-     * client.
-     * Each sharer gets its own reference (a retained duplicate) and still holds and releases its own {@code file}.
+     * it owns, or the failure. Requests on one event loop for a file (same engine, path, entity tag, inode and ctime)
+     * whose read is in flight share that read: a burst of misses for one cold thumbnail costs one disk read, not one
+     * per client. Each sharer gets its own reference (a retained duplicate) and still holds and releases its own
+     * {@code file}.
      */
     private void readWhole(Exchange exchange, OpenFile file, int size, BiConsumer<ByteBuf, Throwable> then) {
         EventLoop loop = exchange.clientChannel().eventLoop();
@@ -718,7 +718,7 @@ public final class StaticResponder implements Responder {
             return;
         }
         Map<SharedRead, List<BiConsumer<ByteBuf, Throwable>>> inFlight = READS_IN_FLIGHT.get();
-        SharedRead key = new SharedRead(file.path(), file.etag(), file.fileKey(), file.changeTimeNanos());
+        SharedRead key = new SharedRead(engine, file.path(), file.etag(), file.fileKey(), file.changeTimeNanos());
         List<BiConsumer<ByteBuf, Throwable>> waiting = inFlight.get(key);
         if (waiting != null) {
             waiting.add(then);
@@ -752,9 +752,11 @@ public final class StaticResponder implements Responder {
      * A small file's read shared by the requests that want it while it is in flight: of one version of the file, the
      * inode and ctime its {@link OpenFile} was opened with. Path and entity tag alone (mtime and size) also match a
      * file renamed over it or rewritten in place with its mtime put back, whose opener would get the old bytes, and
-     * the content cache keep them under the new version, which its revalidation then trusts.
+     * the content cache keep them under the new version, which its revalidation then trusts. And through one engine:
+     * the map is every responder's, and a read of the engine a reload replaced fails when that engine closes (its
+     * waiting reads), which must not fail the new configuration's requests.
      */
-    private record SharedRead(Path path, String etag, Object fileKey, long changeTimeNanos) {
+    private record SharedRead(FileEngine engine, Path path, String etag, Object fileKey, long changeTimeNanos) {
     }
 
     /**

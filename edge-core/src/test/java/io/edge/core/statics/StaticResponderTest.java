@@ -820,6 +820,35 @@ class StaticResponderTest {
         }
     }
 
+    /**
+     * A reload that changed the engine: the new configuration's request for a file whose read the old engine still has
+     * in flight reads through its own engine, so the old engine's close (its waiting reads fail) cannot fail it.
+     */
+    @Test
+    void aRequestOfAnotherEngineNeverSharesTheReadOfARetiredOne() {
+        HeldReads retired = new HeldReads(engine);
+        StaticResponder before = new StaticResponder(retired, new MimeTypes(Map.of("txt", "text/plain")));
+        HeldReads current = new HeldReads(engine);
+        StaticResponder after = new StaticResponder(current, new MimeTypes(Map.of("txt", "text/plain")));
+        FakeExchange old = new FakeExchange(HttpMethod.GET, "/small.txt", "");
+        FakeExchange fresh = new FakeExchange(HttpMethod.GET, "/small.txt", "");
+        before.respond(old);
+        after.respond(fresh);
+        List<HeldReads.Pending> closing = new ArrayList<>(retired.pending);
+        retired.pending.clear();
+        closing.forEach(p -> p.future().completeExceptionally(new IOException("io_uring engine closed")));
+        current.completeAll();
+        try {
+            assertThat(old.failure).hasMessage("io_uring engine closed");
+            assertThat(fresh.failure).isNull();
+            assertThat(((FullHttpResponse) fresh.messages.get(0)).content().toString(StandardCharsets.US_ASCII))
+                    .isEqualTo("hello");
+        } finally {
+            old.releaseAll();
+            fresh.releaseAll();
+        }
+    }
+
     interface Replacement {
         void replace(Path file) throws IOException;
     }
