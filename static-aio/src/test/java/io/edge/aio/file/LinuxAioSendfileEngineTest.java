@@ -557,6 +557,41 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         }
     }
 
+    /**
+     * Where the natives are missing (another architecture, or JNA's stub cannot load), the engine reads every file by
+     * the thread pool, as it says at the start: its opens too, which must not call them. In a JVM of its own, where
+     * JNA is kept from loading its stub ({@code jna.nosys}, {@code jna.nounpack}).
+     */
+    @Test
+    void withoutTheNativesEveryFileIsOpenedAndReadByTheThreadPool() throws Exception {
+        Path path = Files.write(dir.resolve("no-natives"), bytes(9000, 9));
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djna.nosys=true", "-Djna.nounpack=true", "-cp", System.getProperty("java.class.path"),
+                WithoutNatives.class.getName(), path.toString()).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(output).isZero();
+        assertThat(output).contains("natives: false", "read: 9000 bytes", "region: 9000 bytes");
+    }
+
+    /** The JVM of the test above: a linux-aio-sendfile engine as configured, a file opened, read and loaded. */
+    public static final class WithoutNatives {
+        public static void main(String[] args) throws Exception {
+            System.out.println("natives: " + io.edge.aio.linux.Syscalls.isAvailable());
+            StaticIoSettings settings = new StaticIoSettings(StaticIoSettings.Engine.LINUX_AIO_SENDFILE, 4, 2, 16,
+                    Duration.ofSeconds(1), 1, 64, 1 << 20, Duration.ofSeconds(10), false);
+            try (FileEngine engine = FileEngines.create(settings)) {
+                OpenFile file = await(engine.open(Path.of(args[0]), true));
+                try {
+                    System.out.println("read: " + read(engine, file, 0, 9000).length + " bytes");
+                    System.out.println("region: " + drain(await(engine.loadRegion(file, 0, 9000))).length + " bytes");
+                } finally {
+                    file.release();
+                }
+            }
+            System.exit(0);
+        }
+    }
+
     private static void run(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
