@@ -713,7 +713,7 @@ public final class StaticResponder implements Responder {
     private void readWhole(Exchange exchange, OpenFile file, int size, BiConsumer<ByteBuf, Throwable> then) {
         EventLoop loop = exchange.clientChannel().eventLoop();
         if (!loop.inEventLoop()) {
-            engine.read(file, 0, size, exchange.clientChannel().alloc())
+            startRead(exchange, file, size)
                     .whenComplete((content, error) -> onLoop(exchange, () -> then.accept(content, error)));
             return;
         }
@@ -727,14 +727,7 @@ public final class StaticResponder implements Responder {
         List<BiConsumer<ByteBuf, Throwable>> sharers = new ArrayList<>(1);
         sharers.add(then);
         inFlight.put(key, sharers);
-        CompletionStage<ByteBuf> reading;
-        try {
-            reading = engine.read(file, 0, size, exchange.clientChannel().alloc());
-        } catch (RuntimeException e) {
-            inFlight.remove(key, sharers); // nobody else may wait for a read that never started
-            throw e;
-        }
-        reading.whenComplete((content, error) -> onLoop(exchange, () -> {
+        startRead(exchange, file, size).whenComplete((content, error) -> onLoop(exchange, () -> {
             inFlight.remove(key, sharers);
             int last = sharers.size() - 1;
             for (int i = 0; i <= last; i++) {
@@ -746,6 +739,19 @@ public final class StaticResponder implements Responder {
                 }
             }
         }));
+    }
+
+    /**
+     * {@code engine.read} of the whole {@code file}; what it throws at once (no direct memory left for the buffer of a
+     * page-cache hit read on the loop) is its failed stage, answered as any failed read: thrown here, it went nowhere
+     * (the stage that ran this swallows it), and the exchange hung with its file, its shared read never to complete.
+     */
+    private CompletionStage<ByteBuf> startRead(Exchange exchange, OpenFile file, int size) {
+        try {
+            return engine.read(file, 0, size, exchange.clientChannel().alloc());
+        } catch (RuntimeException | Error e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /**
@@ -879,7 +885,8 @@ public final class StaticResponder implements Responder {
                 CompletableFuture<Object> next;
                 try {
                     next = nextMessage();
-                } catch (RuntimeException e) { // the file shrank below the range: the region is refused
+                } catch (RuntimeException | Error e) { // the file shrank below the range: the region is refused; or
+                    // no direct memory left for a page-cache hit read on the loop
                     abort();
                     fail(e);
                     return;

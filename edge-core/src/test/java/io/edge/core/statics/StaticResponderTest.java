@@ -528,6 +528,53 @@ class StaticResponderTest {
         assertEveryFileGivenBack();
     }
 
+    /**
+     * An engine whose read or region load throws at once on the event loop (no direct memory left for the buffer of a
+     * page-cache hit read there): the exchange fails with it and gives its file back, and a later request for the
+     * same file is answered. The error went nowhere: the exchange hung with its descriptor held, and a small file's
+     * shared read stayed registered, never to complete, so every later request for it on that loop hung too.
+     */
+    @Test
+    void anEngineThatThrowsAtOnceFailsTheExchangeAndTheNextRequestIsAnswered() throws IOException {
+        OutOfMemoryError noMemory = new OutOfMemoryError("Cannot reserve 5 bytes of direct buffer memory");
+        boolean[] thrown = {false, false}; // by read, by loadRegion: once each
+        responder = new StaticResponder(new HeldReads(engine) {
+            @Override
+            public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
+                if (!thrown[0]) {
+                    thrown[0] = true;
+                    throw noMemory;
+                }
+                return delegate.read(file, offset, length, alloc);
+            }
+
+            @Override
+            public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
+                if (!thrown[1]) {
+                    thrown[1] = true;
+                    throw noMemory;
+                }
+                return delegate.loadRegion(file, offset, length);
+            }
+        }, new MimeTypes(Map.of("txt", "text/plain")));
+        for (String path : List.of("/small.txt", "/big.txt")) {
+            FakeExchange failed = run(HttpMethod.GET, path);
+            assertThat(failed.failure).as(path).isSameAs(noMemory);
+            failed.releaseAll();
+            FakeExchange next = run(HttpMethod.GET, path);
+            try {
+                assertThat(next.failure).as(path).isNull();
+                assertThat(next.completed).as(path).isTrue();
+                assertThat(path.equals("/big.txt") ? next.body()
+                        : ((FullHttpResponse) next.messages.get(0)).content().toString(StandardCharsets.US_ASCII))
+                        .isEqualTo(path.equals("/big.txt") ? BIG : "hello");
+            } finally {
+                next.releaseAll();
+            }
+        }
+        assertEveryFileGivenBack();
+    }
+
     @Test
     void aRegionThatFailsAtOnceFailsTheExchangeAndReleasesTheFile() {
         HeldReads held = holdReads();
