@@ -713,19 +713,20 @@ public final class StaticResponder implements Responder {
 
     /**
      * Reads the whole of a small {@code file} and calls {@code then} on the exchange's event loop with a buffer
-     * it owns, or the failure. Requests on one event loop for a file (same path and entity tag) whose read is in
-     * flight share that read: a burst of misses for one cold thumbnail costs one disk read, not one per client.
-     * Each sharer gets its own reference (a retained duplicate) and still holds and releases its own {@code file}.
+     * it owns, or the failure. Requests on one event loop for a file (same engine, path, entity tag, inode and ctime)
+     * whose read is in flight share that read: a burst of misses for one cold thumbnail costs one disk read, not one
+     * per client. Each sharer gets its own reference (a retained duplicate) and still holds and releases its own
+     * {@code file}.
      */
     private void readWhole(Exchange exchange, OpenFile file, int size, BiConsumer<ByteBuf, Throwable> then) {
         EventLoop loop = exchange.clientChannel().eventLoop();
         if (!loop.inEventLoop()) {
-            engine.read(file, 0, size, exchange.clientChannel().alloc())
+            startRead(exchange, file, size)
                     .whenComplete((content, error) -> onLoop(exchange, () -> then.accept(content, error)));
             return;
         }
         Map<SharedRead, List<BiConsumer<ByteBuf, Throwable>>> inFlight = READS_IN_FLIGHT.get();
-        SharedRead key = new SharedRead(file.path(), file.etag());
+        SharedRead key = new SharedRead(engine, file.path(), file.etag(), file.fileKey(), file.changeTimeNanos());
         List<BiConsumer<ByteBuf, Throwable>> waiting = inFlight.get(key);
         if (waiting != null) {
             waiting.add(then);
@@ -734,14 +735,7 @@ public final class StaticResponder implements Responder {
         List<BiConsumer<ByteBuf, Throwable>> sharers = new ArrayList<>(1);
         sharers.add(then);
         inFlight.put(key, sharers);
-        CompletionStage<ByteBuf> reading;
-        try {
-            reading = engine.read(file, 0, size, exchange.clientChannel().alloc());
-        } catch (RuntimeException e) {
-            inFlight.remove(key, sharers); // nobody else may wait for a read that never started
-            throw e;
-        }
-        reading.whenComplete((content, error) -> onLoop(exchange, () -> {
+        startRead(exchange, file, size).whenComplete((content, error) -> onLoop(exchange, () -> {
             inFlight.remove(key, sharers);
             int last = sharers.size() - 1;
             for (int i = 0; i <= last; i++) {
@@ -755,8 +749,28 @@ public final class StaticResponder implements Responder {
         }));
     }
 
-    /** A small file's read shared by the requests that want it while it is in flight. */
-    private record SharedRead(Path path, String etag) {
+    /**
+     * {@code engine.read} of the whole {@code file}; what it throws at once (no direct memory left for the buffer of a
+     * page-cache hit read on the loop) is its failed stage, answered as any failed read: thrown here, it went nowhere
+     * (the stage that ran this swallows it), and the exchange hung with its file, its shared read never to complete.
+     */
+    private CompletionStage<ByteBuf> startRead(Exchange exchange, OpenFile file, int size) {
+        try {
+            return engine.read(file, 0, size, exchange.clientChannel().alloc());
+        } catch (RuntimeException | Error e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * A small file's read shared by the requests that want it while it is in flight: of one version of the file, the
+     * inode and ctime its {@link OpenFile} was opened with. Path and entity tag alone (mtime and size) also match a
+     * file renamed over it or rewritten in place with its mtime put back, whose opener would get the old bytes, and
+     * the content cache keep them under the new version, which its revalidation then trusts. And through one engine:
+     * the map is every responder's, and a read of the engine a reload replaced fails when that engine closes (its
+     * waiting reads), which must not fail the new configuration's requests.
+     */
+    private record SharedRead(FileEngine engine, Path path, String etag, Object fileKey, long changeTimeNanos) {
     }
 
     /**
@@ -901,7 +915,8 @@ public final class StaticResponder implements Responder {
                 CompletableFuture<Object> next;
                 try {
                     next = nextMessage();
-                } catch (RuntimeException e) { // the file shrank below the range: the region is refused
+                } catch (RuntimeException | Error e) { // the file shrank below the range: the region is refused; or
+                    // no direct memory left for a page-cache hit read on the loop
                     abort();
                     fail(e);
                     return;

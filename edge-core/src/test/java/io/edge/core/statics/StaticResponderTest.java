@@ -528,6 +528,53 @@ class StaticResponderTest {
         assertEveryFileGivenBack();
     }
 
+    /**
+     * An engine whose read or region load throws at once on the event loop (no direct memory left for the buffer of a
+     * page-cache hit read there): the exchange fails with it and gives its file back, and a later request for the
+     * same file is answered. The error went nowhere: the exchange hung with its descriptor held, and a small file's
+     * shared read stayed registered, never to complete, so every later request for it on that loop hung too.
+     */
+    @Test
+    void anEngineThatThrowsAtOnceFailsTheExchangeAndTheNextRequestIsAnswered() throws IOException {
+        OutOfMemoryError noMemory = new OutOfMemoryError("Cannot reserve 5 bytes of direct buffer memory");
+        boolean[] thrown = {false, false}; // by read, by loadRegion: once each
+        responder = new StaticResponder(new HeldReads(engine) {
+            @Override
+            public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
+                if (!thrown[0]) {
+                    thrown[0] = true;
+                    throw noMemory;
+                }
+                return delegate.read(file, offset, length, alloc);
+            }
+
+            @Override
+            public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
+                if (!thrown[1]) {
+                    thrown[1] = true;
+                    throw noMemory;
+                }
+                return delegate.loadRegion(file, offset, length);
+            }
+        }, new MimeTypes(Map.of("txt", "text/plain")));
+        for (String path : List.of("/small.txt", "/big.txt")) {
+            FakeExchange failed = run(HttpMethod.GET, path);
+            assertThat(failed.failure).as(path).isSameAs(noMemory);
+            failed.releaseAll();
+            FakeExchange next = run(HttpMethod.GET, path);
+            try {
+                assertThat(next.failure).as(path).isNull();
+                assertThat(next.completed).as(path).isTrue();
+                assertThat(path.equals("/big.txt") ? next.body()
+                        : ((FullHttpResponse) next.messages.get(0)).content().toString(StandardCharsets.US_ASCII))
+                        .isEqualTo(path.equals("/big.txt") ? BIG : "hello");
+            } finally {
+                next.releaseAll();
+            }
+        }
+        assertEveryFileGivenBack();
+    }
+
     @Test
     void aRegionThatFailsAtOnceFailsTheExchangeAndReleasesTheFile() {
         HeldReads held = holdReads();
@@ -774,6 +821,79 @@ class StaticResponderTest {
                 Files.setLastModifiedTime(file, mtime);
             } while (OpenFile.changeTimeOf(OpenFile.stat(file)) == ctime);
         });
+    }
+
+    /**
+     * A request that opened the new version of a file (renamed over the old one, same size and mtime, so the same
+     * entity tag) while a read of the old version was in flight gets the bytes of the file it opened, and the content
+     * cache never keeps the old bytes under the new version (its revalidation would trust them for good).
+     */
+    @Test
+    void aRequestForANewerVersionOfAFileNeverSharesTheReadOfAnOlderOne() throws IOException {
+        AtomicLong clock = new AtomicLong();
+        engine.close();
+        engine = new SendfileEngine(new OpenFileCache(16, Duration.ofSeconds(1), 32, clock::get), 10, 16);
+        Path file = Files.writeString(root.resolve("r.txt"), "AAAA-version-1\n");
+        Files.setLastModifiedTime(file, FileTime.fromMillis(1_704_067_200_000L));
+        try (ContentCache contents = new ContentCache(new ContentCacheSettings(1 << 20, 1024, Duration.ofSeconds(1)),
+                clock::get)) {
+            HeldReads held = new HeldReads(engine);
+            responder = new StaticResponder(held, new MimeTypes(Map.of("txt", "text/plain")), contents, Runnable::run);
+            FakeExchange old = new FakeExchange(HttpMethod.GET, "/r.txt", "");
+            responder.respond(old); // opens version 1; its read waits
+            Path replacement = root.resolve("r.new");
+            Files.writeString(replacement, "BBBB-version-2\n");
+            Files.setLastModifiedTime(replacement, Files.getLastModifiedTime(file));
+            Files.move(replacement, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            clock.addAndGet(Duration.ofSeconds(2).toNanos()); // the next open looks at the path again: version 2
+            FakeExchange fresh = new FakeExchange(HttpMethod.GET, "/r.txt", "");
+            responder.respond(fresh);
+            held.completeAll();
+            FakeExchange later = new FakeExchange(HttpMethod.GET, "/r.txt", "");
+            try {
+                assertThat(((FullHttpResponse) old.messages.get(0)).content().toString(StandardCharsets.US_ASCII))
+                        .isEqualTo("AAAA-version-1\n");
+                assertThat(((FullHttpResponse) fresh.messages.get(0)).content().toString(StandardCharsets.US_ASCII))
+                        .isEqualTo("BBBB-version-2\n");
+                responder.respond(later); // the content cache's (kept by the second request), or a read of its own
+                held.completeAll();
+                assertThat(((FullHttpResponse) later.messages.get(0)).content().toString(StandardCharsets.US_ASCII))
+                        .isEqualTo("BBBB-version-2\n");
+            } finally {
+                old.releaseAll();
+                fresh.releaseAll();
+                later.releaseAll();
+            }
+        }
+    }
+
+    /**
+     * A reload that changed the engine: the new configuration's request for a file whose read the old engine still has
+     * in flight reads through its own engine, so the old engine's close (its waiting reads fail) cannot fail it.
+     */
+    @Test
+    void aRequestOfAnotherEngineNeverSharesTheReadOfARetiredOne() {
+        HeldReads retired = new HeldReads(engine);
+        StaticResponder before = new StaticResponder(retired, new MimeTypes(Map.of("txt", "text/plain")));
+        HeldReads current = new HeldReads(engine);
+        StaticResponder after = new StaticResponder(current, new MimeTypes(Map.of("txt", "text/plain")));
+        FakeExchange old = new FakeExchange(HttpMethod.GET, "/small.txt", "");
+        FakeExchange fresh = new FakeExchange(HttpMethod.GET, "/small.txt", "");
+        before.respond(old);
+        after.respond(fresh);
+        List<HeldReads.Pending> closing = new ArrayList<>(retired.pending);
+        retired.pending.clear();
+        closing.forEach(p -> p.future().completeExceptionally(new IOException("io_uring engine closed")));
+        current.completeAll();
+        try {
+            assertThat(old.failure).hasMessage("io_uring engine closed");
+            assertThat(fresh.failure).isNull();
+            assertThat(((FullHttpResponse) fresh.messages.get(0)).content().toString(StandardCharsets.US_ASCII))
+                    .isEqualTo("hello");
+        } finally {
+            old.releaseAll();
+            fresh.releaseAll();
+        }
     }
 
     interface Replacement {

@@ -63,6 +63,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         final AtomicLong threadReads = new AtomicLong();
         final AtomicLong directRefused = new AtomicLong();
         final AtomicLong slabFull = new AtomicLong();
+        final AtomicLong slabNoRoom = new AtomicLong();
     }
 
     private final LoopContexts<LoopAio> contexts;
@@ -72,6 +73,8 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     private final AtomicBoolean directRefusalLogged = new AtomicBoolean();
     private final AtomicBoolean directReadRefusalLogged = new AtomicBoolean();
     private final AtomicBoolean slabFullLogged = new AtomicBoolean();
+    private final AtomicBoolean slabNoRoomLogged = new AtomicBoolean();
+    private final Path slabDir;
     private final AtomicBoolean noContextLogged = new AtomicBoolean();
     private final String unavailable;
 
@@ -134,6 +137,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
                     + StaticIoSettings.MAX_SENDFILE_CHUNK + ")");
         }
         this.slotSize = LoopAio.slotSize(blocking.chunkSize());
+        this.slabDir = slabDir;
         this.readTimeoutNanos = readTimeout.toNanos();
         // A loop's set-up that fails after the probe passed ran out of something that comes back (EMFILE or
         // ENFILE for the eventfd or the slab, EAGAIN from io_setup beyond fs.aio-max-nr, ENOMEM): that loop
@@ -336,6 +340,12 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             fallBack();
         }
 
+        @Override
+        void noRoom() {
+            slabNoRoom(file);
+            fallBack();
+        }
+
         void notStarted(Throwable cause) {
             if (fallsBack(cause)) {
                 fallBack();
@@ -369,6 +379,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         private Throwable failure;
         private boolean refused;
         private boolean slabFull;
+        private boolean noRoom;
 
         /** Takes over one reference to {@code file}. */
         BufferRead(OpenFile file, long offset, int length, ByteBufAllocator alloc, CompletableFuture<ByteBuf> result,
@@ -425,14 +436,16 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             if (--outstanding > 0) {
                 return;
             }
-            if (failure != null || refused || slabFull) {
+            if (failure != null || refused || slabFull || noRoom) {
                 buffer.release();
                 buffer = null;
                 if (failure == null) {
                     if (refused) {
                         directRefused(file);
-                    } else {
+                    } else if (slabFull) {
                         slabFull(file);
+                    } else {
+                        slabNoRoom(file);
                     }
                     fallBack();
                     return;
@@ -467,7 +480,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
 
             @Override
             boolean wanted() {
-                return !result.isDone() && failure == null && !refused && !slabFull;
+                return !result.isDone() && failure == null && !refused && !slabFull && !noRoom;
             }
 
             @Override
@@ -489,7 +502,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             void failed(Throwable cause) {
                 // A part left unstarted because another was refused or found the slab full is not a failure:
                 // the whole read goes to the pool.
-                partDone(refused || slabFull ? null : cause);
+                partDone(refused || slabFull || noRoom ? null : cause);
             }
 
             @Override
@@ -501,6 +514,12 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             @Override
             void noSlot() {
                 slabFull = true;
+                partDone(null);
+            }
+
+            @Override
+            void noRoom() {
+                noRoom = true;
                 partDone(null);
             }
         }
@@ -525,6 +544,22 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
                     + "yet (slow clients); a read of {} and others while that lasts go to the thread pool (counted, "
                     + "not logged again)", file.path());
         }
+    }
+
+    private void slabNoRoom(OpenFile file) {
+        stats.slabNoRoom.incrementAndGet();
+        if (slabNoRoomLogged.compareAndSet(false, true)) {
+            log.warn("linux-aio-sendfile: {} has no room for the pages of the slab slots in use (a full tmpfs: the "
+                    + "kernel answers EFAULT); a read of {} and others while that lasts go to the thread pool "
+                    + "(counted, not logged again). Give it more room, or lower static.queue-depth or "
+                    + "static.sendfile-chunk",
+                    slabDir, file.path());
+        }
+    }
+
+    /** Reads whose slab slot the slab's file system had no room for (a full tmpfs), gone to the thread pool so far. */
+    public long slabNoRoomReads() {
+        return stats.slabNoRoom.get();
     }
 
     /** Reads that found every slab slot held by regions not yet written, and went to the thread pool so far. */

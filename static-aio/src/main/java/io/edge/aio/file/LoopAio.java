@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * so a socket that {@code sendfile}d them keeps the bytes it was given; a slot whose punch failed is never
  * reused. A piece that finds the queue depth reached waits here (FIFO), never blocking; one that finds the
  * depth not reached but no free slot, every other slot held by regions their clients have not taken yet, is
- * handed back ({@link Piece#noSlot}) to be read another way: slow clients never hold up other reads.
+ * handed back ({@link Piece#noSlot}) to be read another way: slow clients never hold up other reads; so is one
+ * whose slot's pages the slab's full tmpfs could not give ({@link Piece#noRoom}).
  */
 final class LoopAio extends LoopContext<LoopAio.Piece> {
 
@@ -159,6 +160,8 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
             release(slot);
             if (result == -Syscalls.EINVAL) {
                 piece.refused();
+            } else if (result == -Syscalls.EFAULT) {
+                piece.noRoom(); // the slab's pages could not be had: its tmpfs is full
             } else {
                 piece.failed(Syscalls.error("kernel AIO read of " + piece.file.path(), (int) -result));
             }
@@ -283,5 +286,12 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
          * yet. No slot is held; the piece is read some other way rather than wait for slow clients.
          */
         abstract void noSlot();
+
+        /**
+         * The kernel could not have the slot's pages (EFAULT): the slab's file system is full, as a tmpfs smaller than
+         * the slots in use is (Docker's 64 MiB {@code /dev/shm}; the slab is sparse, so no set-up finds it). No slot is
+         * held; the piece is read some other way rather than fail.
+         */
+        abstract void noRoom();
     }
 }

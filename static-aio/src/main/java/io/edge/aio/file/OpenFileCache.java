@@ -103,11 +103,16 @@ public final class OpenFileCache implements AutoCloseable {
                 Scheduler.systemScheduler());
     }
 
-    /** {@link #withDirectDescriptors} from the server's settings: half the budget, as a file holds two descriptors. */
+    /**
+     * {@link #withDirectDescriptors} from the server's settings: half the budget, as a file holds two descriptors.
+     * Without the natives, files are opened by the JDK and hold no O_DIRECT descriptor: the kernel-AIO engine, which
+     * cannot work then, reads them all by its thread pool (its opens must not call the natives either).
+     */
     static OpenFileCache withDirectDescriptors(StaticIoSettings settings) {
         return new OpenFileCache(settings.openFileCacheSize(), settings.revalidateAfter(),
                 Math.max(1, settings.fdBudget() / 2), Ticker.systemTicker(), OpenFileCache::openChannel,
-                Descriptors.DIRECT, settings.openFileCacheMinUses(), Syscalls::reopenDirect, Scheduler.systemScheduler());
+                Syscalls.isAvailable() ? Descriptors.DIRECT : Descriptors.CHANNEL_ONLY, settings.openFileCacheMinUses(),
+                Syscalls::reopenDirect, Scheduler.systemScheduler());
     }
 
     /**

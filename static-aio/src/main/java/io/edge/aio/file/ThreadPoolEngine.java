@@ -325,7 +325,7 @@ public final class ThreadPoolEngine implements FileEngine {
             try {
                 buffer = readAllocator(alloc).directBuffer(length, length);
                 FileReads.readFully(held, buffer, offset);
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | Error e) {
                 if (buffer != null) {
                     buffer.release();
                 }
@@ -363,7 +363,9 @@ public final class ThreadPoolEngine implements FileEngine {
                 }
                 try {
                     task.run();
-                } catch (IOException | RuntimeException e) {
+                } catch (IOException | RuntimeException | Error e) {
+                    // An Error too (no direct memory left for a read's buffer): its caller fails now instead of
+                    // waiting for the read timeout, for ever without one, and the thread takes the next task.
                     result.completeExceptionally(e);
                 }
             });

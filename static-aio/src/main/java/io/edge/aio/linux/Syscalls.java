@@ -29,6 +29,7 @@ public final class Syscalls {
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
     public static final int EACCES = 13;
+    public static final int EFAULT = 14;
     public static final int EBUSY = 16;
     public static final int ENFILE = 23;
     public static final int EMFILE = 24;
@@ -478,7 +479,7 @@ public final class Syscalls {
             case EAGAIN: return "EAGAIN";
             case 12: return "ENOMEM";
             case EACCES: return "EACCES";
-            case 14: return "EFAULT";
+            case EFAULT: return "EFAULT";
             case EBUSY: return "EBUSY";
             case EINVAL: return "EINVAL";
             case EXDEV: return "EXDEV";

@@ -17,6 +17,7 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -339,6 +340,11 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         void noSlot() {
             failure = new AssertionError("no slot");
         }
+
+        @Override
+        void noRoom() {
+            failure = new AssertionError("no room");
+        }
     }
 
     @Test
@@ -522,6 +528,74 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
             retried.close();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
+    }
+
+    /**
+     * A slab directory with less room than the slots in use (Docker's {@code /dev/shm} is 64 MiB; the defaults make
+     * 2 x 256 slots of 1 MiB per event loop, sparse): the kernel cannot have a slot's pages (EFAULT), and the read
+     * goes to the thread pool instead of failing. Mounts a small tmpfs: needs root (as CI runs).
+     */
+    @Test
+    void aReadTheSlabHasNoRoomForGoesToTheThreadPool() throws Exception {
+        Path slabDir = Files.createDirectory(dir.resolve("small-shm"));
+        run("mount", "-t", "tmpfs", "-o", "size=256k", "edge-test", slabDir.toString());
+        try (LinuxAioSendfileEngine small = engine(clock::get, 2, 4, 1 << 20, slabDir)) {
+            assertThat(small.unavailabilityCause()).as("a sparse slab is made").isNull();
+            byte[] content = bytes(600_000, 6);
+            OpenFile file = await(small.open(Files.write(dir.resolve("roomier-than-the-slab"), content), true));
+            try {
+                assertThat(file.isDirect()).isTrue();
+                assertThat(read(small, file, 0, content.length)).isEqualTo(content);
+                assertThat(drain(await(small.loadRegion(file, 0, content.length)))).isEqualTo(content);
+                assertThat(small.slabNoRoomReads()).isEqualTo(2);
+                assertThat(small.slotsHeld()).isZero();
+            } finally {
+                file.release();
+            }
+        } finally {
+            run("umount", slabDir.toString());
+        }
+    }
+
+    /**
+     * Where the natives are missing (another architecture, or JNA's stub cannot load), the engine reads every file by
+     * the thread pool, as it says at the start: its opens too, which must not call them. In a JVM of its own, where
+     * JNA is kept from loading its stub ({@code jna.nosys}, {@code jna.nounpack}).
+     */
+    @Test
+    void withoutTheNativesEveryFileIsOpenedAndReadByTheThreadPool() throws Exception {
+        Path path = Files.write(dir.resolve("no-natives"), bytes(9000, 9));
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djna.nosys=true", "-Djna.nounpack=true", "-cp", System.getProperty("java.class.path"),
+                WithoutNatives.class.getName(), path.toString()).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(output).isZero();
+        assertThat(output).contains("natives: false", "read: 9000 bytes", "region: 9000 bytes");
+    }
+
+    /** The JVM of the test above: a linux-aio-sendfile engine as configured, a file opened, read and loaded. */
+    public static final class WithoutNatives {
+        public static void main(String[] args) throws Exception {
+            System.out.println("natives: " + io.edge.aio.linux.Syscalls.isAvailable());
+            StaticIoSettings settings = new StaticIoSettings(StaticIoSettings.Engine.LINUX_AIO_SENDFILE, 4, 2, 16,
+                    Duration.ofSeconds(1), 1, 64, 1 << 20, Duration.ofSeconds(10), false);
+            try (FileEngine engine = FileEngines.create(settings)) {
+                OpenFile file = await(engine.open(Path.of(args[0]), true));
+                try {
+                    System.out.println("read: " + read(engine, file, 0, 9000).length + " bytes");
+                    System.out.println("region: " + drain(await(engine.loadRegion(file, 0, 9000))).length + " bytes");
+                } finally {
+                    file.release();
+                }
+            }
+            System.exit(0);
+        }
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(String.join(" ", command) + ": " + output).isZero();
     }
 
     private static void readsByTheThreadPool(LinuxAioSendfileEngine engine, Path path) throws Exception {

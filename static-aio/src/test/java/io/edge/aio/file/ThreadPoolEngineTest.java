@@ -10,6 +10,7 @@ import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.FileRegion;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.function.LongPredicate;
 import org.junit.jupiter.api.Test;
@@ -289,6 +291,47 @@ class ThreadPoolEngineTest extends FileEngineContract {
             ((ByteBuf) await(blocked)).release();
             ((ByteBuf) await(queued)).release();
             file.release();
+        } finally {
+            small.close();
+        }
+        assertThat(small.cache().descriptorsInUse()).isZero();
+    }
+
+    /**
+     * A read whose buffer cannot be had ({@code OutOfMemoryError: Cannot reserve ... bytes of direct buffer memory},
+     * under load with a small {@code -XX:MaxDirectMemorySize}) fails with that error at once, rather than leave its
+     * caller waiting until the read timeout (for ever without one); the pool thread goes on to the next read.
+     */
+    @Test
+    void aReadWhoseBufferCannotBeHadFailsAndThePoolGoesOn() throws Exception {
+        Path path = Files.writeString(dir.resolve("no-memory"), "abc");
+        ThreadPoolEngine small = new ThreadPoolEngine(new OpenFileCache(4, REVALIDATE, 8, clock::get), 1, 4, 1 << 20,
+                16 * 1024, Duration.ZERO);
+        try {
+            OpenFile file = await(small.open(path, true));
+            try {
+                AbstractByteBufAllocator noDirectMemory = new AbstractByteBufAllocator(true) {
+                    @Override
+                    protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+                        return UnpooledByteBufAllocator.DEFAULT.heapBuffer(initialCapacity, maxCapacity);
+                    }
+
+                    @Override
+                    protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+                        throw new OutOfMemoryError("Cannot reserve 3 bytes of direct buffer memory");
+                    }
+
+                    @Override
+                    public boolean isDirectBufferPooled() {
+                        return false;
+                    }
+                };
+                assertThatThrownBy(() -> await(small.read(file, 0, 3, noDirectMemory)))
+                        .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(OutOfMemoryError.class);
+                assertThat(read(small, file, 0, 3)).isEqualTo("abc".getBytes(StandardCharsets.US_ASCII));
+            } finally {
+                file.release();
+            }
         } finally {
             small.close();
         }
