@@ -178,6 +178,29 @@ class EdgeProcessIT {
     }
 
     /**
+     * A site root edge's user cannot search passed --check-config, "configuration ok", and the server then answered
+     * every file under it with 403, logging nothing (nginx logs each EACCES). Root searches every directory, so as root
+     * edge runs here without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, as any other user would.
+     */
+    @Test
+    void checkConfigReportsASiteRootEdgeCannotSearchAndExits2() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        Files.writeString(root.resolve("a.txt"), "a");
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rw-------"));
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, "edge {\n  sites = [{ root = \"root\" }]\n}\n");
+        List<String> withoutRootsOverride = "root".equals(System.getProperty("user.name"))
+                ? List.of("setpriv", "--bounding-set=-dac_override,-dac_read_search") : List.of();
+        try (EdgeProcess edge = EdgeProcess.startUnder(withoutRootsOverride, dir, "--check-config", "-c", conf.toString())) {
+            assertThat(edge.await()).isEqualTo(2);
+            assertThat(edge.output()).contains(conf + ":2: edge.sites[0].root: " + root
+                    + " cannot be searched by edge's user (no x permission)").doesNotContain("\tat ");
+        } finally {
+            Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx------"));
+        }
+    }
+
+    /**
      * ".a.org" claims a.org too: with "a.org" in another site that is a warning naming both and which answers, at
      * --check-config (still ok, exit 0) and at the start, as nginx's "conflicting server name"; it passed without a word.
      */
