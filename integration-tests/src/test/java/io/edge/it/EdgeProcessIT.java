@@ -315,6 +315,41 @@ class EdgeProcessIT {
     }
 
     /**
+     * A reopen that fails (here the log's directory replaced by a file, which stops root too) keeps writing to the file
+     * open before, as nginx does, and says so; it logged the error and then "SIGUSR1: access log ... reopened".
+     */
+    @Test
+    void aFailedReopenOfTheAccessLogSaysSoAndLinesGoOnToTheFileOpenBefore() throws Exception {
+        Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("a.txt"), "a");
+        Path logs = Files.createDirectories(dir.resolve("logs"));
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = \"logs/access.log\" }\n"
+                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                HttpClient http = HttpClient.newHttpClient();
+                EdgeProcess.get(http, port, "/a.txt?first");
+                Path moved = dir.resolve("logs.old");
+                awaitContains(logs.resolve("access.log"), "first");
+                Files.move(logs, moved);
+                Files.writeString(logs, "not a directory");
+                edge.signal("USR1");
+                edge.awaitOutput("SIGUSR1: access log " + logs.resolve("access.log") + " not reopened");
+                assertThat(edge.output()).doesNotContain("access.log reopened").doesNotContain("\tat ");
+                EdgeProcess.get(http, port, "/a.txt?after");
+                awaitContains(moved.resolve("access.log"), "after");
+                Files.delete(logs);
+                Files.move(moved, logs);
+                edge.signal("USR1");
+                edge.awaitOutput("SIGUSR1: access log " + logs.resolve("access.log") + " reopened");
+                assertThat(edge.process.isAlive()).isTrue();
+            });
+        }
+    }
+
+    /**
      * Started under nohup (SIGHUP ignored, which the JVM would leave so), SIGHUP still reloads, as nginx's does: it
      * was silently ignored, no reload and no line in the log.
      */
