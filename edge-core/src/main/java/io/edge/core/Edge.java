@@ -393,7 +393,8 @@ public final class Edge {
                         g.supervisors.put(group.name(), supervisor);
                     }
                 } else {
-                    g.pools.put(group.name(), BackendPool.create(spawned(g, group, before, previous)));
+                    g.pools.put(group.name(), BackendPool.create(spawned(g, group, before, previous),
+                            previous == null ? null : previous.pools.get(group.name())));
                 }
                 waitStats.computeIfAbsent(group.name(), name -> new WaitStats());
             }
