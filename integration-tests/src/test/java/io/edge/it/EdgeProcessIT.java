@@ -315,6 +315,56 @@ class EdgeProcessIT {
     }
 
     /**
+     * Under {@code ulimit -n 512} max-connections is held to what the limit leaves (324 here), but the open-file cache
+     * kept its default budget of 16000 descriptors: after one client had asked for 600 files it held nearly every
+     * descriptor left, accept failed with EMFILE, and new clients hung in the listen backlog with two connections open.
+     */
+    @Test
+    void underALowDescriptorLimitCachedFilesLeaveRoomForTheConnections() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        for (int i = 0; i < 600; i++) {
+            Files.writeString(root.resolve("f" + i + ".txt"), "file " + i);
+        }
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off }\n"
+                + " cache.content.enabled = false\n static.open-file-cache.min-uses = 1\n"
+                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+        try (EdgeProcess edge = EdgeProcess.startUnder(List.of("prlimit", "--nofile=512:512", "--"), dir,
+                "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                try (Socket one = new Socket("127.0.0.1", port)) {
+                    for (int i = 0; i < 600; i++) {
+                        one.getOutputStream().write(("GET /f" + i + ".txt HTTP/1.1\r\nHost: x\r\n\r\n")
+                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                        one.getInputStream().readNBytes(EdgeProcess.readHead(one.getInputStream()));
+                    }
+                }
+                List<Socket> clients = new java.util.ArrayList<>();
+                try {
+                    for (int i = 0; i < 300; i++) {
+                        Socket client = new Socket("127.0.0.1", port);
+                        clients.add(client);
+                        client.setSoTimeout(20_000); // a client never accepted would wait for good
+                        client.getOutputStream().write("GET /f1.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    }
+                    for (Socket client : clients) {
+                        assertThat(new String(client.getInputStream().readNBytes(EdgeProcess.readHead(
+                                client.getInputStream())), java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("file 1");
+                    }
+                } finally {
+                    for (Socket client : clients) {
+                        client.close();
+                    }
+                }
+                assertThat(edge.output()).doesNotContain("Too many open files");
+            });
+        }
+    }
+
+    /**
      * A reopen that fails (here the log's directory replaced by a file, which stops root too) keeps writing to the file
      * open before, as nginx does, and says so; it logged the error and then "SIGUSR1: access log ... reopened".
      */
