@@ -803,6 +803,11 @@ final class SettingsMapper {
         if (path != null && !Files.isDirectory(path)) {
             section.invalid(name, Files.exists(path) ? path + " is not a directory" : path + " does not exist",
                     "the path of an existing directory");
+        } else if (path != null && !Files.isExecutable(path)) {
+            // Without search permission every file under it is refused (403) with nothing logged; nginx finds out
+            // per request (EACCES in its error log), edge at the start, as it does for a root that is missing.
+            section.invalid(name, path + " cannot be searched by edge's user (no x permission)",
+                    "the path of a directory edge's user can open files in");
         }
         return path;
     }

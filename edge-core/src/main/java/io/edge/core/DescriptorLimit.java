@@ -46,6 +46,25 @@ public record DescriptorLimit(long limit, long openAtStart, int descriptorsPerFi
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (room - room / 4) / descriptorsPerFile));
     }
 
+    /**
+     * {@code io} with the static path's descriptors held to what the limit leaves once {@code maxConnections} clients
+     * (as held by {@link #maxConnections}) have their sockets: {@code fd-budget} to it, the open-file cache to five
+     * eighths of that (the defaults' ratio), the rest for files opened beside it. Under the budget alone (16000 by
+     * default) the cache went on keeping descriptors until opens failed under the limit; the sockets
+     * {@code max-connections} counts on were gone, and new clients hung in the listen backlog ({@code accept}: EMFILE)
+     * with few connections open. {@code io} itself when it fits.
+     */
+    public StaticIoSettings forFiles(StaticIoSettings io, int maxConnections) {
+        long room = limit - openAtStart - RESERVE - Math.min(maxConnections, maxConnections());
+        int budget = (int) Math.max(2, Math.min(Integer.MAX_VALUE, room));
+        if (io.fdBudget() <= budget) {
+            return io;
+        }
+        int size = io.openFileCacheSize() == 0 ? 0 : (int) Math.max(1, Math.min(io.openFileCacheSize(), budget * 5L / 8));
+        return new StaticIoSettings(io.engine(), io.queueDepth(), io.threads(), size, io.revalidateAfter(),
+                io.openFileCacheMinUses(), budget, io.sendfileChunk(), io.readTimeout(), io.poisonReleasedBuffers());
+    }
+
     /** The least descriptor limit that leaves room for {@code maxConnections}: what to raise {@code ulimit -n} to. */
     long limitFor(int maxConnections) {
         long needed = (long) maxConnections * descriptorsPerFile; // room - room / 4 >= needed from this room on

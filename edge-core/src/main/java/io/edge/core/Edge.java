@@ -114,6 +114,8 @@ public final class Edge {
      */
     private final Map<Generation, CompletableFuture<Void>> closing = new LinkedHashMap<>();
     private int generations;
+    /** The descriptor limit and those open when the first engine was made; a reload's engine is held under the same. */
+    private DescriptorLimit descriptorsAtStart;
     /** Where FastCGI request bodies too large for memory go ({@link #spoolDir()}); decided on the first need. */
     private Path spoolDir;
     /** Queue waits by group name, kept across reloads. */
@@ -368,6 +370,28 @@ public final class Edge {
     }
 
     /**
+     * {@code io} with its descriptors held under the descriptor limit beside {@code maxConnections} sockets
+     * ({@link DescriptorLimit#forFiles}), counted from the descriptors open at the start; said once per engine made.
+     */
+    private StaticIoSettings withinDescriptorLimit(StaticIoSettings io, int maxConnections) {
+        DescriptorLimit now = DescriptorLimit.ofThisProcess(io.engine());
+        if (descriptorsAtStart == null) {
+            descriptorsAtStart = now;
+        }
+        // not those open now: on a reload they count the clients' sockets, which max-connections counts already
+        DescriptorLimit descriptors = new DescriptorLimit(now.limit(), descriptorsAtStart.openAtStart(),
+                now.descriptorsPerFile());
+        StaticIoSettings held = descriptors.forFiles(io, maxConnections);
+        if (held != io) {
+            LOG.info("edge.static.fd-budget {} held to {} and open-file-cache.size {} to {}: the descriptor limit "
+                    + "(ulimit -n) is {} with {} open, and the rest goes to max-connections sockets first; raise the "
+                    + "limit (LimitNOFILE= in a systemd unit) to keep them", io.fdBudget(), held.fdBudget(),
+                    io.openFileCacheSize(), held.openFileCacheSize(), descriptors.limit(), descriptors.openAtStart());
+        }
+        return held;
+    }
+
+    /**
      * Builds what {@code next} needs, taking over from {@code previous} (null at the start) every part whose settings
      * are equal. On failure, what was made here is closed again and the failure thrown.
      */
@@ -379,7 +403,8 @@ public final class Edge {
                 g.engine = previous.engine;
                 g.staticStatsLine = previous.staticStatsLine;
             } else {
-                g.engine = FileEngines.create(next.staticIo()); // auto logs once why it chose io_uring or threads
+                // auto logs why it chose io_uring or threads
+                g.engine = FileEngines.create(withinDescriptorLimit(next.staticIo(), next.server().maxConnections()));
                 g.staticStatsLine = new StaticStatsLine();
             }
             StaticResponder staticResponder = staticResponder(g, previous);
@@ -393,7 +418,8 @@ public final class Edge {
                         g.supervisors.put(group.name(), supervisor);
                     }
                 } else {
-                    g.pools.put(group.name(), BackendPool.create(spawned(g, group, before, previous)));
+                    g.pools.put(group.name(), BackendPool.create(spawned(g, group, before, previous),
+                            previous == null ? null : previous.pools.get(group.name())));
                 }
                 waitStats.computeIfAbsent(group.name(), name -> new WaitStats());
             }

@@ -109,19 +109,22 @@ final class Logging {
     /**
      * Opens the access log file again by its name (after logrotate renamed it, as nginx does on SIGUSR1): the
      * lines written so far stay in the renamed file, the next go to a new one. Returns the file, or null when the
-     * access log is not a file. Safe against concurrent writes (the appender's own lock); a file that cannot be
-     * opened leaves the appender failing its writes, with logback's own error, until the next reopen.
+     * access log is not a file. Safe against concurrent writes (the appender's own lock).
+     *
+     * @throws IOException the file cannot be opened (its message says so, for the log): the appender keeps writing to
+     *     the one it had open (renamed, if logrotate moved it), as nginx does, until a reopen succeeds
      */
-    static synchronized String reopenAccessLog() {
+    static synchronized String reopenAccessLog() throws IOException {
         if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)
                 || !(context.getLogger("edge.access").getAppender("ACCESS_FILE_ASYNC") instanceof AsyncAppender async)
                 || !(async.getAppender("ACCESS_FILE") instanceof FileAppender<ILoggingEvent> file)) {
             return null;
         }
         try {
-            file.openFile(file.getFile());
+            file.openFile(file.getFile()); // throws before it replaces the stream it had
         } catch (IOException e) {
-            LoggerFactory.getLogger(Logging.class).error("access log: cannot reopen {}: {}", file.getFile(), e.toString());
+            throw new IOException("access log " + file.getFile() + " not reopened, its lines go on to the file open before: "
+                    + e.getMessage(), e);
         }
         return file.getFile();
     }

@@ -4,6 +4,7 @@ import io.edge.conf.ConfigException;
 import io.edge.conf.ConfigLoader;
 import io.edge.conf.EdgeSettings;
 import io.edge.core.route.Router;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -199,8 +200,14 @@ public final class Main implements Callable<Integer> {
     }
 
     private static void reopenLogs(String signal) {
-        String file = Logging.reopenAccessLog();
-        LoggerFactory.getLogger(Main.class).info("SIG{}: {}", signal,
-                file == null ? "no access log file to reopen" : "access log " + file + " reopened");
+        Logger log = LoggerFactory.getLogger(Main.class);
+        String file;
+        try {
+            file = Logging.reopenAccessLog();
+        } catch (IOException e) {
+            log.error("SIG{}: {}", signal, e.getMessage());
+            return;
+        }
+        log.info("SIG{}: {}", signal, file == null ? "no access log file to reopen" : "access log " + file + " reopened");
     }
 }

@@ -3,6 +3,7 @@ package io.edge.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.aio.StaticIoSettings;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class DescriptorLimitTest {
@@ -48,5 +49,18 @@ class DescriptorLimitTest {
         assertThat(here.openAtStart()).isPositive().isLessThan(here.limit());
         assertThat(here.descriptorsPerFile()).isEqualTo(1);
         assertThat(DescriptorLimit.ofThisProcess(StaticIoSettings.Engine.LINUX_AIO_SENDFILE).descriptorsPerFile()).isEqualTo(2);
+    }
+
+    @Test
+    void theStaticPathsDescriptorsAreHeldToWhatTheConnectionsLeave() {
+        StaticIoSettings io = new StaticIoSettings(StaticIoSettings.Engine.AUTO, 256, 16, 10000, Duration.ofSeconds(1), 2,
+                16000, 1 << 20, Duration.ofSeconds(30), false);
+        StaticIoSettings held = new DescriptorLimit(512, 49, 1).forFiles(io, 10000); // 431 left, 324 of them sockets
+        assertThat(held.fdBudget()).isEqualTo(107);
+        assertThat(held.openFileCacheSize()).isEqualTo(66).isLessThan(held.fdBudget());
+        assertThat(held.engine()).isEqualTo(io.engine());
+        assertThat(new DescriptorLimit(512, 49, 1).forFiles(io, 100).fdBudget()).isEqualTo(331);
+        assertThat(new DescriptorLimit(1 << 20, 49, 1).forFiles(io, 10000)).isSameAs(io);
+        assertThat(DescriptorLimit.UNKNOWN.forFiles(io, 10000)).isSameAs(io);
     }
 }

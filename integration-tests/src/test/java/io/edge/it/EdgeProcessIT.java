@@ -178,6 +178,29 @@ class EdgeProcessIT {
     }
 
     /**
+     * A site root edge's user cannot search passed --check-config, "configuration ok", and the server then answered
+     * every file under it with 403, logging nothing (nginx logs each EACCES). Root searches every directory, so as root
+     * edge runs here without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, as any other user would.
+     */
+    @Test
+    void checkConfigReportsASiteRootEdgeCannotSearchAndExits2() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        Files.writeString(root.resolve("a.txt"), "a");
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rw-------"));
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, "edge {\n  sites = [{ root = \"root\" }]\n}\n");
+        List<String> withoutRootsOverride = "root".equals(System.getProperty("user.name"))
+                ? List.of("setpriv", "--bounding-set=-dac_override,-dac_read_search") : List.of();
+        try (EdgeProcess edge = EdgeProcess.startUnder(withoutRootsOverride, dir, "--check-config", "-c", conf.toString())) {
+            assertThat(edge.await()).isEqualTo(2);
+            assertThat(edge.output()).contains(conf + ":2: edge.sites[0].root: " + root
+                    + " cannot be searched by edge's user (no x permission)").doesNotContain("\tat ");
+        } finally {
+            Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx------"));
+        }
+    }
+
+    /**
      * ".a.org" claims a.org too: with "a.org" in another site that is a warning naming both and which answers, at
      * --check-config (still ok, exit 0) and at the start, as nginx's "conflicting server name"; it passed without a word.
      */
@@ -287,6 +310,91 @@ class EdgeProcessIT {
                 edge.awaitOutput("(generation 2)"); // HUP reloaded the file too (ReloadIT)
                 edge.process.destroy();
                 assertThat(edge.await()).isZero();
+            });
+        }
+    }
+
+    /**
+     * Under {@code ulimit -n 512} max-connections is held to what the limit leaves (324 here), but the open-file cache
+     * kept its default budget of 16000 descriptors: after one client had asked for 600 files it held nearly every
+     * descriptor left, accept failed with EMFILE, and new clients hung in the listen backlog with two connections open.
+     */
+    @Test
+    void underALowDescriptorLimitCachedFilesLeaveRoomForTheConnections() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        for (int i = 0; i < 600; i++) {
+            Files.writeString(root.resolve("f" + i + ".txt"), "file " + i);
+        }
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off }\n"
+                + " cache.content.enabled = false\n static.open-file-cache.min-uses = 1\n"
+                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+        try (EdgeProcess edge = EdgeProcess.startUnder(List.of("prlimit", "--nofile=512:512", "--"), dir,
+                "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                try (Socket one = new Socket("127.0.0.1", port)) {
+                    for (int i = 0; i < 600; i++) {
+                        one.getOutputStream().write(("GET /f" + i + ".txt HTTP/1.1\r\nHost: x\r\n\r\n")
+                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                        one.getInputStream().readNBytes(EdgeProcess.readHead(one.getInputStream()));
+                    }
+                }
+                List<Socket> clients = new java.util.ArrayList<>();
+                try {
+                    for (int i = 0; i < 300; i++) {
+                        Socket client = new Socket("127.0.0.1", port);
+                        clients.add(client);
+                        client.setSoTimeout(20_000); // a client never accepted would wait for good
+                        client.getOutputStream().write("GET /f1.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    }
+                    for (Socket client : clients) {
+                        assertThat(new String(client.getInputStream().readNBytes(EdgeProcess.readHead(
+                                client.getInputStream())), java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("file 1");
+                    }
+                } finally {
+                    for (Socket client : clients) {
+                        client.close();
+                    }
+                }
+                assertThat(edge.output()).doesNotContain("Too many open files");
+            });
+        }
+    }
+
+    /**
+     * A reopen that fails (here the log's directory replaced by a file, which stops root too) keeps writing to the file
+     * open before, as nginx does, and says so; it logged the error and then "SIGUSR1: access log ... reopened".
+     */
+    @Test
+    void aFailedReopenOfTheAccessLogSaysSoAndLinesGoOnToTheFileOpenBefore() throws Exception {
+        Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("a.txt"), "a");
+        Path logs = Files.createDirectories(dir.resolve("logs"));
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = \"logs/access.log\" }\n"
+                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                HttpClient http = HttpClient.newHttpClient();
+                EdgeProcess.get(http, port, "/a.txt?first");
+                Path moved = dir.resolve("logs.old");
+                awaitContains(logs.resolve("access.log"), "first");
+                Files.move(logs, moved);
+                Files.writeString(logs, "not a directory");
+                edge.signal("USR1");
+                edge.awaitOutput("SIGUSR1: access log " + logs.resolve("access.log") + " not reopened");
+                assertThat(edge.output()).doesNotContain("access.log reopened").doesNotContain("\tat ");
+                EdgeProcess.get(http, port, "/a.txt?after");
+                awaitContains(moved.resolve("access.log"), "after");
+                Files.delete(logs);
+                Files.move(moved, logs);
+                edge.signal("USR1");
+                edge.awaitOutput("SIGUSR1: access log " + logs.resolve("access.log") + " reopened");
+                assertThat(edge.process.isAlive()).isTrue();
             });
         }
     }

@@ -301,6 +301,43 @@ class ReloadIT {
         }
     }
 
+    /**
+     * A reload that changes a FastCGI group builds a new pool for it: the group's counters since start (503s of its
+     * queue, busy connects) fell back to 0 on the status page and in Prometheus, while its lease count went on.
+     */
+    @Test
+    void aGroupsCountersSinceStartSurviveAReloadThatChangesIt() throws Exception {
+        Files.writeString(siteA().resolve("x.php"), "<?php echo 1;\n");
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        String group = """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  fastcgi.backends.php { addresses = ["unix:%s"], queue.timeout = %d ms }
+                  sites = [{ server-names = ["_"], default = true, root = "a", locations = [
+                    { match = "= /status", status = true }
+                    { match = "~ \\\\.php$", fastcgi = php }
+                  ]}]
+                }
+                """;
+        Path nobody = dir.resolve("nobody-listens.sock");
+        Files.writeString(conf, group.formatted(port, nobody, 500));
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                HttpClient http = HttpClient.newHttpClient();
+                HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/x.php")).build();
+                assertThat(http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(503);
+                String counted = "edge_fastcgi_queue_timeouts_total{group=\"php\"} 1\n"; // no one listens: it waits
+                assertThat(EdgeProcess.get(http, port, "/status?format=prometheus")).contains(counted);
+                Files.writeString(conf, group.formatted(port, nobody, 400));
+                reload(edge, 2);
+                assertThat(EdgeProcess.get(http, port, "/status?format=prometheus")).contains(counted);
+                assertThat(EdgeProcess.get(http, port, "/status")).contains(" timed-out=1 ");
+            });
+        }
+    }
+
     /** Directory "a" with x.txt ("site a"). */
     private Path siteA() throws IOException {
         Path root = Files.createDirectories(dir.resolve("a"));

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,17 +116,29 @@ public final class BackendPool implements AutoCloseable {
 
     private int nextIndex;
     private boolean closed;
-    private long rejectedFull;
-    private long timedOut;
-    private long busyConnects;
-    private long failedConnects;
+    /** Shared with the pools that replace this one on a reload, so that they count on from it. */
+    private final Counters counters;
 
     /** A pool connecting with epoll channels on the caller's event loop (which must be an epoll loop). */
     public static BackendPool create(BackendGroupSettings settings) {
-        return new BackendPool(settings, new EpollConnector(settings.timeouts().connect()), Timers.SYSTEM);
+        return create(settings, null);
+    }
+
+    /**
+     * As {@link #create(BackendGroupSettings)}, for a group whose settings a reload changed: the counters since start
+     * ({@link PoolStats#rejectedFull()} and the others) go on from {@code predecessor}'s (null: from 0), which adds what
+     * its own requests still count while they drain; the gauges are this pool's own.
+     */
+    public static BackendPool create(BackendGroupSettings settings, BackendPool predecessor) {
+        return new BackendPool(settings, new EpollConnector(settings.timeouts().connect()), Timers.SYSTEM, predecessor);
     }
 
     BackendPool(BackendGroupSettings settings, Connector connector, Timers timers) {
+        this(settings, connector, timers, null);
+    }
+
+    BackendPool(BackendGroupSettings settings, Connector connector, Timers timers, BackendPool predecessor) {
+        this.counters = predecessor == null ? new Counters() : predecessor.counters;
         this.name = settings.name();
         this.balance = settings.balance() == null
                 ? BackendGroupSettings.Balance.LEAST_CONNECTIONS : settings.balance();
@@ -185,7 +198,7 @@ public final class BackendPool implements AutoCloseable {
                 if (queue.offer(w)) {
                     armTimer(w, queueTimeoutNanos);
                 } else {
-                    rejectedFull++;
+                    counters.rejectedFull.incrementAndGet();
                     after.add(() -> promise.tryFailure(new QueueFullException(name, maxWaiters)));
                 }
             }
@@ -208,8 +221,8 @@ public final class BackendPool implements AutoCloseable {
             idle += b.idle.size();
             lingering += b.lingering;
         }
-        return new PoolStats(open, idle, queue.size(), rejectedFull, timedOut, busyConnects, failedConnects,
-                lingering);
+        return new PoolStats(open, idle, queue.size(), counters.rejectedFull.get(), counters.timedOut.get(),
+                counters.busyConnects.get(), counters.failedConnects.get(), lingering);
     }
 
     /** Fails every queued request and closes idle connections; leased ones close when released. */
@@ -503,13 +516,13 @@ public final class BackendPool implements AutoCloseable {
                             + "requests wait for it up to the queue timeout ({})", name, b.address, cause.toString(),
                             queueTimeout);
                 }
-                busyConnects++;
+                counters.busyConnects.incrementAndGet();
                 long backoff = b.busyBackoffNanos;
                 b.busyUntil = now + backoff;
                 b.busyBackoffNanos = Math.min(backoff * 2, Backend.MAX_BUSY_BACKOFF_NANOS);
                 after.add(() -> timers.schedule(w.loop, this::dispatchQueued, backoff));
             } else {
-                failedConnects++;
+                counters.failedConnects.incrementAndGet();
                 w.hardFailures++;
                 markFailure(b, now);
                 LOG.warn("fastcgi group {}: connect to {} failed: {}", name, b.address, cause.toString());
@@ -523,7 +536,7 @@ public final class BackendPool implements AutoCloseable {
                 after.add(() -> w.promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
                         + ": connect to " + b.address + " failed", cause)));
             } else if (now - w.deadlineNanos >= 0) {
-                timedOut++;
+                counters.timedOut.incrementAndGet();
                 after.add(() -> w.promise.tryFailure(new QueueTimeoutException(name, queueTimeout)));
             } else {
                 queue.offerFirst(w);
@@ -564,7 +577,7 @@ public final class BackendPool implements AutoCloseable {
             expired = queue.remove(w);
             w.cancelTimer = null;
             if (expired) {
-                timedOut++;
+                counters.timedOut.incrementAndGet();
             }
         }
         if (expired) {
@@ -695,5 +708,13 @@ public final class BackendPool implements AutoCloseable {
         if (!ok) {
             throw new AssertionError(what);
         }
+    }
+
+    /** The counters since start of a group, shared by the pools of its successive configurations (hence atomic). */
+    private static final class Counters {
+        final AtomicLong rejectedFull = new AtomicLong();
+        final AtomicLong timedOut = new AtomicLong();
+        final AtomicLong busyConnects = new AtomicLong();
+        final AtomicLong failedConnects = new AtomicLong();
     }
 }

@@ -226,6 +226,30 @@ class BackendPoolTest {
         pool.close();
     }
 
+    /**
+     * A reload that changes a group's settings builds a new pool beside the old one: its 503 counters (status page,
+     * Prometheus counters "since start") started again from 0, while the group's queue-wait count went on.
+     */
+    @Test
+    void aPoolThatReplacesAnotherGoesOnFromItsCountersWhileTheOldOneStillCounts() {
+        BackendPool old = onePhp(1, 0);
+        old.acquire(loopA);
+        assertThat(old.acquire(loopA).cause()).isInstanceOf(QueueFullException.class);
+        BackendPool next = new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 1, 0,
+                true, 2), connector, timers, old);
+        try {
+            assertThat(next.stats().rejectedFull()).isEqualTo(1);
+            assertThat(old.acquire(loopA).cause()).isInstanceOf(QueueFullException.class); // a request of the old one
+            next.acquire(loopA);
+            assertThat(next.acquire(loopA).cause()).isInstanceOf(QueueFullException.class);
+            assertThat(next.stats().rejectedFull()).isEqualTo(3);
+            assertThat(next.stats().open()).isEqualTo(1); // gauges are its own
+        } finally {
+            next.checkInvariants();
+            next.close();
+        }
+    }
+
     @Test
     void fullQueueRejectsAtOnce() {
         onePhp(1, 1);
