@@ -129,7 +129,7 @@ public final class Edge {
      * by the first reload that needed one), else null. Reloads keep using it; it is deleted when the server stops.
      */
     private Path temporaryRunDir;
-    private EdgeServer server;
+    private volatile EdgeServer server;
 
     public Edge(EdgeSettings settings) {
         this(settings, Ticker.systemTicker());
@@ -873,6 +873,15 @@ public final class Edge {
      * still waiting for a PHP worker get one. A start or reload waiting for a php-fpm it spawned is not waited out:
      * that php-fpm is stopped first, the start or reload fails, and this stops whatever else it had started.
      */
+    /**
+     * Ends the drain of a {@link #stop} in progress now, the connections still open closed (an operator's second
+     * SIGTERM); returns how many there were. Never waits for the lock {@link #stop} holds.
+     */
+    public int stopDraining() {
+        EdgeServer running = server;
+        return running == null ? 0 : running.stopDraining();
+    }
+
     public boolean stop() {
         stopped = true;
         PhpFpmSupervisor abandoned = starting;

@@ -51,6 +51,8 @@ public final class EdgeServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EdgeServer.class);
 
+    /** {@link #stopDraining} was called: the drain ends now. */
+    private volatile boolean drainStopped;
     private final EdgeSettings settings;
     /** The server settings in force: the start's, then a reload's ({@link #applyServer}). */
     private volatile ServerSettings server;
@@ -266,6 +268,15 @@ public final class EdgeServer implements AutoCloseable {
      * Stops accepting, lets in-flight responses finish for up to the drain timeout, then closes whatever is
      * left and stops the event loops. Returns true if every connection finished within the timeout.
      */
+    /**
+     * Ends a drain in progress (or the next one) at once, an operator's second SIGTERM: {@link #shutdown} closes the
+     * connections still open instead of waiting for them. Returns how many are open now.
+     */
+    public int stopDraining() {
+        drainStopped = true;
+        return context == null ? 0 : context.connections().size();
+    }
+
     public boolean shutdown() throws InterruptedException {
         Duration drain = server.timeouts().drain();
         long deadline = System.nanoTime() + drain.toNanos();
@@ -276,12 +287,16 @@ public final class EdgeServer implements AutoCloseable {
         if (context != null) {
             context.startDraining();
             context.connections().forEach(HttpChannelInitializer::drain);
-            while (!context.connections().isEmpty() && System.nanoTime() - deadline < 0) { // overflow-safe
+            while (!context.connections().isEmpty() && System.nanoTime() - deadline < 0 // overflow-safe
+                    && !drainStopped) {
                 Thread.sleep(20);
             }
             clean = context.connections().isEmpty();
             if (!clean) {
-                LOG.warn("drain timeout {} passed with {} connections open; closing them", drain, context.connections().size());
+                if (!drainStopped) {
+                    LOG.warn("drain timeout {} passed with {} connections open; closing them", drain,
+                            context.connections().size());
+                }
                 context.connections().close().await(5, TimeUnit.SECONDS);
             }
         }

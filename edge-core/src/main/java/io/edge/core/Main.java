@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -127,6 +128,19 @@ public final class Main implements Callable<Integer> {
             Runtime.getRuntime().halt(0);
         }, "edge-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdown);
+        // The first SIGTERM or SIGINT starts the drain as the JVM's own handler would (the hook above); a second one
+        // during it closes the connections still open and lets the stop go on at once, as nginx's fast stop (and
+        // Ctrl-C twice). Where the signals cannot be taken here, the JVM's handler runs the hook all the same.
+        AtomicBoolean stopSignalled = new AtomicBoolean();
+        for (String name : new String[] {"TERM", "INT"}) {
+            Signals.handle(name, () -> {
+                if (stopSignalled.compareAndSet(false, true)) {
+                    new Thread(() -> System.exit(0), "edge-exit").start(); // runs the hook, which halts with 0
+                } else {
+                    log.info("SIG{} during the drain: closing the {} connections still open", name, edge.stopDraining());
+                }
+            });
+        }
         // nginx's signals where a JVM can take them: USR1 reopens the logs (logrotate's postrotate); HUP reopens them
         // too and reloads the configuration file, on a thread of its own (a reload may start a php-fpm), one at a
         // time. Before the start, which may take seconds (php-fpm): the JVM's defaults would end the process meanwhile.

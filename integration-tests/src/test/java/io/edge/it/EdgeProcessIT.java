@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.URI;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -281,6 +282,38 @@ class EdgeProcessIT {
             });
         }
     }
+    /**
+     * A second SIGTERM (or SIGINT: Ctrl-C twice) during the drain stops waiting for it: the connections still open are
+     * closed and edge exits 0 at once, as nginx's fast stop, instead of after the drain timeout (an hour here) with no
+     * word of the second signal. A client that reads nothing holds its download open meanwhile.
+     */
+    @Test
+    void aSecondSigtermDuringTheDrainClosesWhatIsLeftAndExits0() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        try (var file = new java.io.RandomAccessFile(root.resolve("big.bin").toFile(), "rw")) {
+            file.setLength(256L << 20);
+        }
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off, timeouts.drain = 1 h }\n"
+                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString());
+             java.net.Socket stalled = new java.net.Socket()) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                stalled.setReceiveBufferSize(4096);
+                stalled.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+                stalled.getOutputStream().write("GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                stalled.getInputStream().read(); // its answer has begun: the drain waits for it
+                edge.signal("TERM");
+                edge.awaitOutput("shutting down: draining");
+                edge.signal("INT");
+                assertThat(edge.await()).isZero();
+                assertThat(edge.output()).contains("SIGINT during the drain: closing the 1 connections still open");
+            });
+        }
+    }
+
     @Test
     void usr1AndHupReopenTheAccessLogAfterARenameAndTheServerKeepsRunning() throws Exception {
         Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("a.txt"), "a");
