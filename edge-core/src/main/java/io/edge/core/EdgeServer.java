@@ -17,7 +17,6 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -92,7 +91,7 @@ public final class EdgeServer implements AutoCloseable {
         if (!epoll) {
             LOG.warn("native epoll transport unavailable, using NIO: {}", Epoll.unavailabilityCause().toString());
         }
-        IoHandlerFactory ioHandler = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        IoHandlerFactory ioHandler = epoll ? ReaddingEpollIoHandler.newFactory() : NioIoHandler.newFactory();
         acceptGroup = new MultiThreadIoEventLoopGroup(1, ioHandler);
         // io-threads = 0 means one loop per core, as reference.conf says (Netty's own default is two per core,
         // which halves the chance that a kept-alive backend connection is on the client's loop).

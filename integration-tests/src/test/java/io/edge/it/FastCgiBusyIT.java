@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -177,6 +178,60 @@ class FastCgiBusyIT {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(after.statusCode()).isEqualTo(200);
             assertThat(Files.readAllLines(counter)).containsExactly("start", "end", "after");
+        } finally {
+            Files.writeString(dir.resolve("release"), "");
+        }
+    }
+
+    /**
+     * Under {@code cache = true}, a request waiting in the queue whose client leaves, with no other request waiting
+     * for its answer, gives its place up as it does without the cache (nginx drops a cacheable request whose client
+     * closed before it had an upstream connection). It stayed queued for nobody until its queue timeout and then ran
+     * its script: clients that send requests and reset filled the queue, and a real client behind them got 503
+     * (found soaking: 60 clients reset 1 s after their GETs, waiters stayed at 56 for the whole 10 s timeout).
+     */
+    @Test
+    void aCachedLocationsRequestWhoseClientLeftTheQueueGivesItsPlaceUpAndNeverRuns() throws Exception {
+        PhpScripts.install(Files.createDirectories(dir.resolve("www")));
+        Files.writeString(dir.resolve("www/hold.php"), """
+                <?php
+                $log = __DIR__ . '/../count.txt';
+                file_put_contents($log, "start\n", FILE_APPEND | LOCK_EX);
+                for ($i = 0; $i < 12000 && !file_exists(__DIR__ . '/../release'); $i++) { usleep(10000); }
+                file_put_contents($log, "end\n", FILE_APPEND | LOCK_EX);
+                echo 'held';
+                """);
+        Path counter = dir.resolve("count.txt");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/" , fastcgi = php, cache = true }
+                       { match = "= /edge-status", status = true }
+                     ] }]
+                     fastcgi.backends.php {
+                       addresses = ["%s"]
+                       max-connections = 1
+                       queue { max-waiters = 10, timeout = 120 s }
+                       timeouts.read = 120 s
+                     }
+                     """.formatted(fpm.address()))) {
+            HttpRequest holdRequest = HttpRequest.newBuilder(edge.uri("/hold.php")).build();
+            CompletableFuture<HttpResponse<String>> held =
+                    HTTP.sendAsync(holdRequest, HttpResponse.BodyHandlers.ofString());
+            awaitLines(counter, List.of("start"));
+            try (RawHttpClient gone = new RawHttpClient(edge.address())) {
+                gone.send("GET /count.php?id=gone HTTP/1.1\r\nHost: a\r\n\r\n");
+                await(() -> status(edge).contains(" waiters=1 "), "the request queued");
+            }
+            await(() -> status(edge).contains(" waiters=0 "), "the queue place given up");
+
+            Files.writeString(dir.resolve("release"), "");
+            assertThat(held.get(30, TimeUnit.SECONDS).body()).isEqualTo("held");
+            HttpResponse<String> after = HTTP.send(HttpRequest.newBuilder(edge.uri("/count.php?id=after")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(after.statusCode()).isEqualTo(200);
+            assertThat(Files.readAllLines(counter)).as("the request whose client left never ran")
+                    .containsExactly("start", "end", "after");
         } finally {
             Files.writeString(dir.resolve("release"), "");
         }

@@ -6,8 +6,10 @@ import io.edge.core.http.RawHttpClient;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -73,6 +75,32 @@ class StaticEnginesIT {
         }
     }
 
+    /**
+     * The same client, but the file is not in the page cache and outgrows what the sockets hold: between two chunks
+     * edge waits for the disk, with nothing to write and the client's side closed. Netty 4.2.18's epoll then takes the
+     * connection out of epoll (no interest left), and the next full socket buffer failed to register for writability
+     * (epoll_ctl MOD: ENOENT): the output was shut down, the client had its 200 head and a body cut after a few MiB
+     * (found soaking: a request, {@code shutdown(SHUT_WR)}, then reading a cold 50 MiB file).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"auto", "io_uring", "threads", "linux-aio-sendfile", "sendfile"})
+    void aClientThatHalfClosesGetsAFileLargerThanTheSocketBuffersWhole(String engine) throws Exception {
+        byte[] big = write("big.bin", 12 * (1 << 20) + 7, 5);
+        try (EdgeHarness edge = start(engine)) {
+            for (int round = 0; round < 2; round++) { // the second from the open-file cache
+                dropFromPageCache(dir.resolve("root/big.bin"));
+                try (RawHttpClient client = new RawHttpClient(edge.address(), 16 * 1024)) {
+                    client.send("GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n");
+                    client.socket().shutdownOutput();
+                    RawHttpClient.Response response = client.read();
+                    assertThat(response.status()).as("through %s", engine).isEqualTo(200);
+                    assertThat(Arrays.equals(response.body(), big)).as("12 MiB through %s", engine).isTrue();
+                    assertThat(client.isClosedByPeer()).isTrue();
+                }
+            }
+        }
+    }
+
     /** Edge on {@code engine}, the content cache off (each request reaches the engine), serving {@code dir/root}. */
     private EdgeHarness start(String engine) throws Exception {
         return EdgeHarness.start(dir, """
@@ -80,6 +108,15 @@ class StaticEnginesIT {
                 cache.content.enabled = false
                 sites = [{ server-names = ["_"], default = true, root = "root" }]
                 """.formatted(engine));
+    }
+
+    /** Drops {@code file}'s pages from the page cache (posix_fadvise DONTNEED), as a cold disk would have them. */
+    private static void dropFromPageCache(Path file) throws Exception {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            channel.force(true); // clean pages, so that dropping them loses nothing
+        }
+        Process dd = new ProcessBuilder("dd", "if=" + file, "iflag=nocache", "count=0", "status=none").inheritIO().start();
+        assertThat(dd.waitFor()).isZero();
     }
 
     /** Writes {@code n} random bytes (from {@code seed}) to {@code path} under the root, and returns them. */

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -54,6 +55,7 @@ public final class Coalescer {
             }
             if (!existing.future.isDone()) {
                 coalesced.increment();
+                existing.followers.incrementAndGet();
                 return new Ticket(existing, false);
             }
             flights.remove(key, existing); // ended but not yet removed by its ender: help, then retry
@@ -101,6 +103,8 @@ public final class Coalescer {
     private static final class Flight {
         final String key;
         final CompletableFuture<Outcome> future = new CompletableFuture<>();
+        /** Followers that joined and have not {@link Ticket#leave left}. */
+        final AtomicInteger followers = new AtomicInteger();
         volatile Timeout timeout;
 
         Flight(String key) {
@@ -112,6 +116,7 @@ public final class Coalescer {
     public final class Ticket {
         private final Flight flight;
         private final boolean leader;
+        private boolean left;
 
         Ticket(Flight flight, boolean leader) {
             this.flight = flight;
@@ -126,6 +131,19 @@ public final class Coalescer {
         /** Completes when the flight ends; each call returns a new stage, so a follower may cancel its own. */
         public CompletableFuture<Outcome> ended() {
             return flight.future.copy();
+        }
+
+        /** Whether followers wait for this flight: joined it and have not left. */
+        public boolean hasFollowers() {
+            return flight.followers.get() > 0;
+        }
+
+        /** Follower: no longer waits for the flight (its client went away); idempotent. */
+        public void leave() {
+            if (!leader && !left) {
+                left = true;
+                flight.followers.decrementAndGet();
+            }
         }
 
         /** Leader: the response is in the cache (or turned out not storable); followers look up again. */

@@ -53,6 +53,23 @@ class CoalescerTest {
     }
 
     @Test
+    void aLeaderKnowsWhetherFollowersStillWait() {
+        Coalescer.Ticket leader = coalescer.join("k");
+        assertThat(leader.hasFollowers()).isFalse();
+        Coalescer.Ticket first = coalescer.join("k");
+        Coalescer.Ticket second = coalescer.join("k");
+        assertThat(leader.hasFollowers()).isTrue();
+        first.leave();
+        first.leave(); // once only
+        assertThat(leader.hasFollowers()).isTrue();
+        second.leave();
+        assertThat(leader.hasFollowers()).isFalse();
+        leader.leave(); // a leader does not leave its flight
+        assertThat(leader.hasFollowers()).isFalse();
+        leader.done();
+    }
+
+    @Test
     void followersGiveUpAfterTheTimeoutAndTheNextJoinLeadsAgain() {
         Coalescer.Ticket leader = coalescer.join("k");
         CompletableFuture<Coalescer.Outcome> follower = coalescer.join("k").ended();

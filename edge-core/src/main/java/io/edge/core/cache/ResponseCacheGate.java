@@ -56,10 +56,12 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * Everything runs on the client's event loop; followers are resumed there. A leader whose client goes away
- * before its answer came goes on without it: the answer is read to its end and stored, and its flight ends
- * as it would have (followers wait for it, bounded by coalesce-timeout, and the script runs once); nothing
- * failed, so no stale copy answers for it. A leader that passes an answer the cache cannot store has ended
- * its flight at the head already, and gives up with its client.
+ * before its answer came, once it left the queue for the backend or while followers wait, goes on without it: the
+ * answer is read to its end and stored, and its flight ends as it would have (followers wait for it, bounded by
+ * coalesce-timeout, and the script runs once); nothing failed, so no stale copy answers for it. One still queued
+ * for nobody gives its place up, as nginx drops a request whose client closed before it had an upstream
+ * connection. A leader that passes an answer the cache cannot store has ended its flight at the head already,
+ * and gives up with its client.
  */
 public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
 
@@ -140,6 +142,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         boolean[] gone = {false};
         exchange.onClientGone(() -> {
             gone[0] = true;
+            ticket.leave();
             ended.cancel(false);
         });
         ended.whenCompleteAsync((outcome, error) -> {
@@ -257,7 +260,8 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
      *          --otherwise---------------> STREAMING (recorded when storable) --onEnd--> stored
      *          --a 200 the client's own validators match--> 304 to the client, then DETACHED (recorded when storable)
      *   STREAMING, not (or no longer) recorded: the ticket is done at once, so followers go to the backend
-     *   any state, client gone, a leader (not STREAMING unrecorded) --> DETACHED: the same, nobody answered
+     *   any state, client gone, a leader (not STREAMING unrecorded) at the backend or with followers waiting
+     *                                                             --> DETACHED: the same, nobody answered
      *   any state, client gone, otherwise ------------------------------> backend aborted, ticket done
      * </pre>
      */
@@ -273,6 +277,8 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         private boolean revalidated;
         private HttpResponseStatus replacedError;
         private boolean headPassed;
+        /** The request left the queue for the backend ({@link #onLeased}). */
+        private boolean leased;
         /** The client left, or had its 304 at the head; the answer goes on for the cache and the followers only. */
         private boolean detached;
         /** Releases the backend a leader runs on ({@link Exchange#holdBackends}); nothing for others. */
@@ -401,14 +407,21 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         }
 
         @Override
+        public void onLeased() {
+            leased = true;
+        }
+
+        @Override
         public boolean onClientGone() {
             if (ended) {
                 return false;
             }
-            if (ticket != null && !(headPassed && recorder == null)) {
-                // Followers wait for this answer, and the backend is not failing: only this client left. Failing
-                // the flight would send them all to the backend (or to a stale copy); reading it to its end for
-                // the cache answers them, and the script runs once.
+            if (ticket != null && !(headPassed && recorder == null) && (leased || ticket.hasFollowers())) {
+                // Followers wait for this answer, or the script runs already (nginx goes on with a cacheable
+                // request whose client closed once it has its upstream connection), and the backend is not failing:
+                // only this client left. Failing the flight would send the followers all to the backend (or to a
+                // stale copy); reading it to its end for the cache answers them, and the script runs once. A request
+                // still queued for nobody gives its place up, as nginx drops one without an upstream connection.
                 detached = true;
                 return true;
             }

@@ -197,6 +197,10 @@ public final class FastCgiResponder implements Responder {
         /** Returns true when the tap answered the exchange; false lets the responder fail it. */
         boolean onError(Throwable cause);
 
+        /** The request left the queue: it has its backend connection and goes to the script now. */
+        default void onLeased() {
+        }
+
         /**
          * The client went away before the response ended. Returns true to have the backend's response go on
          * for this tap alone: nothing more is written to the client, {@code onHead} (whatever it returns),
@@ -491,6 +495,9 @@ public final class FastCgiResponder implements Responder {
             if (clientGone) {
                 lease.release(Lease.Outcome.CLOSE);
                 return;
+            }
+            if (tap != null) {
+                tap.onLeased();
             }
             ByteBuf params = CgiParams.encode(clientChannel.alloc(), cgiRequest(), script, CgiOptions.DEFAULT);
             FcgiExchange started = FcgiExchange.start(lease, params,
