@@ -536,6 +536,31 @@ class FcgiExchangeTest {
                 .anySatisfy(line -> assertThat(line).endsWith("(client 10.0.0.7, request \"GET /a\\x9b2J\")"));
     }
 
+    /** Lines split across records, several in one record, and one over 8 KiB (its first 8 KiB kept). */
+    @Test
+    void stderrIsLoggedALineAtATimeWhateverTheRecordsAndLongLinesAreCut() {
+        ch.qos.logback.classic.Logger log =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.edge.fastcgi.stderr");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        String longLine = "x".repeat(9000);
+        try {
+            leased = TestLeases.lease(backend, true);
+            FcgiExchange.start(leased.lease(), List.of(), new FcgiExchange.Options("req-2", 1024,
+                    Duration.ofSeconds(5), Duration.ofSeconds(5), ""), recorder).endStdin();
+            backend.writeInbound(record(7, "first half, "));
+            backend.writeInbound(record(7, "second half\nsecond line\n\nthird "));
+            backend.writeInbound(record(7, "line\n" + longLine.substring(0, 5000)));
+            backend.writeInbound(record(7, longLine.substring(5000) + "\n"));
+        } finally {
+            log.detachAppender(lines);
+        }
+        assertThat(lines.list).extracting(e -> e.getFormattedMessage().substring(e.getFormattedMessage().indexOf(": ") + 2))
+                .containsExactly("first half, second half", "second line", "third line", "x".repeat(8192));
+    }
+
     private static void drop(EmbeddedChannel channel) {
         for (Object o; (o = channel.readOutbound()) != null; ) {
             ReferenceCountUtil.release(o);
