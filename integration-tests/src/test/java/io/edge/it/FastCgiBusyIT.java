@@ -132,16 +132,7 @@ class FastCgiBusyIT {
      */
     @Test
     void aClientThatGivesUpLeavesTheSlotTakenUntilTheScriptEndsSoTheNextRequestWaitsInTheQueue() throws Exception {
-        PhpScripts.install(Files.createDirectories(dir.resolve("www")));
-        Files.writeString(dir.resolve("www/hold.php"), """
-                <?php
-                $log = __DIR__ . '/../count.txt';
-                file_put_contents($log, "start\n", FILE_APPEND | LOCK_EX);
-                for ($i = 0; $i < 12000 && !file_exists(__DIR__ . '/../release'); $i++) { usleep(10000); }
-                file_put_contents($log, "end\n", FILE_APPEND | LOCK_EX);
-                echo 'held';
-                """);
-        Path counter = dir.resolve("count.txt");
+        Path counter = installHoldScript();
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
              EdgeHarness edge = EdgeHarness.start(dir, """
                      sites = [{ server-names = ["_"], default = true, root = "www", locations = [
@@ -192,16 +183,7 @@ class FastCgiBusyIT {
      */
     @Test
     void aCachedLocationsRequestWhoseClientLeftTheQueueGivesItsPlaceUpAndNeverRuns() throws Exception {
-        PhpScripts.install(Files.createDirectories(dir.resolve("www")));
-        Files.writeString(dir.resolve("www/hold.php"), """
-                <?php
-                $log = __DIR__ . '/../count.txt';
-                file_put_contents($log, "start\n", FILE_APPEND | LOCK_EX);
-                for ($i = 0; $i < 12000 && !file_exists(__DIR__ . '/../release'); $i++) { usleep(10000); }
-                file_put_contents($log, "end\n", FILE_APPEND | LOCK_EX);
-                echo 'held';
-                """);
-        Path counter = dir.resolve("count.txt");
+        Path counter = installHoldScript();
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
              EdgeHarness edge = EdgeHarness.start(dir, """
                      sites = [{ server-names = ["_"], default = true, root = "www", locations = [
@@ -465,5 +447,22 @@ class FastCgiBusyIT {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(other.statusCode()).as("served while the upload trickles in, not queued behind it").isEqualTo(200);
         assertThat(other.body()).contains("query=while=uploading");
+    }
+
+    /**
+     * The scripts, and {@code hold.php}: it writes "start" to the returned file, waits (2 min at most) until the test
+     * creates {@code release}, then writes "end" and answers "held".
+     */
+    private Path installHoldScript() throws Exception {
+        PhpScripts.install(Files.createDirectories(dir.resolve("www")));
+        Files.writeString(dir.resolve("www/hold.php"), """
+                <?php
+                $log = __DIR__ . '/../count.txt';
+                file_put_contents($log, "start\n", FILE_APPEND | LOCK_EX);
+                for ($i = 0; $i < 12000 && !file_exists(__DIR__ . '/../release'); $i++) { usleep(10000); }
+                file_put_contents($log, "end\n", FILE_APPEND | LOCK_EX);
+                echo 'held';
+                """);
+        return dir.resolve("count.txt");
     }
 }

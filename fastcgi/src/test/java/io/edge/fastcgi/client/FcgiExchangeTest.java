@@ -29,6 +29,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -516,49 +517,47 @@ class FcgiExchangeTest {
      * refuses only those below 0x21 and DEL), and is escaped as the script's message is.
      */
     @Test
-    void theRequestAStderrLineNamesIsEscapedToo() {
-        ch.qos.logback.classic.Logger log =
-                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.edge.fastcgi.stderr");
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
-                new ch.qos.logback.core.read.ListAppender<>();
-        lines.start();
-        log.addAppender(lines);
-        try {
+    void theRequestAStderrLineNamesIsEscapedToo() throws Exception {
+        List<String> lines = stderrLines(() -> {
             leased = TestLeases.lease(backend, true);
             FcgiExchange.start(leased.lease(), List.of(), new FcgiExchange.Options("req-1", 1024,
                     Duration.ofSeconds(5), Duration.ofSeconds(5), "client 10.0.0.7, request \"GET /a\u009b2J\""),
                     recorder).endStdin();
-            backend.writeInbound(record(7, "PHP Notice: oops\n"));
-        } finally {
-            log.detachAppender(lines);
-        }
-        assertThat(lines.list).extracting(e -> e.getFormattedMessage())
-                .anySatisfy(line -> assertThat(line).endsWith("(client 10.0.0.7, request \"GET /a\\x9b2J\")"));
+            return backend.writeInbound(record(7, "PHP Notice: oops\n"));
+        });
+        assertThat(lines).anySatisfy(line -> assertThat(line).endsWith("(client 10.0.0.7, request \"GET /a\\x9b2J\")"));
     }
 
-    /** Lines split across records, several in one record, and one over 8 KiB (its first 8 KiB kept). */
-    @Test
-    void stderrIsLoggedALineAtATimeWhateverTheRecordsAndLongLinesAreCut() {
+    /** What {@code run} logs as a script's stderr, formatted. */
+    private static List<String> stderrLines(Callable<?> run) throws Exception {
         ch.qos.logback.classic.Logger log =
                 (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.edge.fastcgi.stderr");
         ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
                 new ch.qos.logback.core.read.ListAppender<>();
         lines.start();
         log.addAppender(lines);
-        String longLine = "x".repeat(9000);
         try {
+            run.call();
+        } finally {
+            log.detachAppender(lines);
+        }
+        return lines.list.stream().map(e -> e.getFormattedMessage()).toList();
+    }
+
+    /** Lines split across records, several in one record, and one over 8 KiB (its first 8 KiB kept). */
+    @Test
+    void stderrIsLoggedALineAtATimeWhateverTheRecordsAndLongLinesAreCut() throws Exception {
+        String longLine = "x".repeat(9000);
+        List<String> lines = stderrLines(() -> {
             leased = TestLeases.lease(backend, true);
             FcgiExchange.start(leased.lease(), List.of(), new FcgiExchange.Options("req-2", 1024,
                     Duration.ofSeconds(5), Duration.ofSeconds(5), ""), recorder).endStdin();
             backend.writeInbound(record(7, "first half, "));
             backend.writeInbound(record(7, "second half\nsecond line\n\nthird "));
             backend.writeInbound(record(7, "line\n" + longLine.substring(0, 5000)));
-            backend.writeInbound(record(7, longLine.substring(5000) + "\n"));
-        } finally {
-            log.detachAppender(lines);
-        }
-        assertThat(lines.list).extracting(e -> e.getFormattedMessage().substring(e.getFormattedMessage().indexOf(": ") + 2))
-                .containsExactly("first half, second half", "second line", "third line", "x".repeat(8192));
+            return backend.writeInbound(record(7, longLine.substring(5000) + "\n"));
+        });
+        assertThat(lines).extracting(line -> line.substring(line.indexOf(": ") + 2)).containsExactly("first half, second half", "second line", "third line", "x".repeat(8192));
     }
 
     private static void drop(EmbeddedChannel channel) {
