@@ -37,6 +37,8 @@ import java.util.regex.Pattern;
  *                        {@code null}: no such headers
  * @param headers         added to this location's answers with the statuses {@link #addsHeaders} names, nginx's
  *                        {@code add_header}; by name
+ * @param bodyLimit       the largest request body this location takes, in bytes (nginx's {@code client_max_body_size}
+ *                        in a location); {@link #SERVER_BODY_LIMIT}: {@code server.limits.body}
  */
 public record LocationSettings(
         String match,
@@ -51,7 +53,11 @@ public record LocationSettings(
         boolean cache,
         List<InetAddress> statusAllow,
         Duration expires,
-        Map<String, String> headers) {
+        Map<String, String> headers,
+        long bodyLimit) {
+
+    /** {@link #bodyLimit}: the server's. */
+    public static final long SERVER_BODY_LIMIT = -1;
 
     /** {@code expires = max}: ten years, nginx's {@code max-age} for it. */
     public static final Duration EXPIRES_MAX = Duration.ofDays(3650);
@@ -69,7 +75,12 @@ public record LocationSettings(
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
                             List<InetAddress> statusAllow) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
-                statusAllow, null, Map.of());
+                statusAllow, null, Map.of(), SERVER_BODY_LIMIT);
+    }
+
+    /** This location's body limit: its own, else {@code serverLimit}. */
+    public long bodyLimit(long serverLimit) {
+        return bodyLimit == SERVER_BODY_LIMIT ? serverLimit : bodyLimit;
     }
 
     /** Whether {@link #headers} go with an answer of {@code status}: nginx's add_header list (2xx, 3xx but 300, 305). */

@@ -711,8 +711,11 @@ final class SettingsMapper {
                 location.problem("expires", "set in a status location", "off: the status page is never cached");
             }
             Map<String, String> headers = headers(location.section("headers"));
+            long bodyLimit = location.isSet("body-limit") ? location.bytes("body-limit", 0, Long.MAX_VALUE)
+                    : LocationSettings.SERVER_BODY_LIMIT;
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root, handler,
-                    backend, frontController, sendfileRoots, cache, status ? statusAllow : List.of(), expires, headers));
+                    backend, frontController, sendfileRoots, cache, status ? statusAllow : List.of(), expires, headers,
+                    bodyLimit));
         }
         return result;
     }

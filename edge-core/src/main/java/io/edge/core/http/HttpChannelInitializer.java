@@ -58,7 +58,7 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         // No pipelining depth (Netty's own codec has one, 128 by default, beyond which it fails the connection and
         // every answer still owed): reading stops while a request waits (HttpConnectionHandler), so what is held is
         // at most the requests of one read.
-        StrictHttpServerCodec codec = new StrictHttpServerCodec(decoder, () -> server.settings().limits().body());
+        StrictHttpServerCodec codec = new StrictHttpServerCodec(decoder, server::largestBodyLimit);
         requestTimeouts.midRequestFrom(codec::midRequest);
         pipeline.addLast("http", codec);
         pipeline.addLast("write-timeout", new IdleStateHandler(true, 0, timeouts.write().toMillis(), 0, TimeUnit.MILLISECONDS));

@@ -174,7 +174,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             return false;
         }
         bodyBytes += content.content().readableBytes();
-        if (bodyBytes > server.settings().limits().body()) {
+        // The running exchange's location's limit for its body; a queued request's is held to the largest any location
+        // takes until it is routed (at most one read of it is queued: reading stops while it waits).
+        long limit = pipelined.isEmpty() && current != null ? current.bodyLimit() : server.largestBodyLimit();
+        if (bodyBytes > limit) {
             content.release();
             failConnection(new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body over the limit"));
             return false;
@@ -246,6 +249,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 request.setUri(target.originForm());
             }
             Route route = routes.router().route(request.headers().get(HttpHeaderNames.HOST), target.path());
+            if (HttpUtil.getContentLength(request, -1L) > bodyLimit(route)) {
+                throw new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                        "declared body over the location's limit");
+            }
             exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion, target, route,
                     expectsContinue && announcesBody(request));
         } catch (HttpStatusException status) {
@@ -344,7 +351,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, "both Content-Length and chunked");
         }
         long declared = HttpUtil.getContentLength(request, -1L);
-        if (declared > server.settings().limits().body()) {
+        if (declared > server.largestBodyLimit()) {
             return new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "declared body over the limit");
         }
         String expect = request.headers().get(HttpHeaderNames.EXPECT);
@@ -521,6 +528,13 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Whether connections are kept alive between requests at all (false: {@code keep-alive = 0}). */
     boolean keepsAlive() {
         return timeouts.keepsAlive();
+    }
+
+    /** The body limit of a request routed to {@code route}: its location's, else the server's. */
+    long bodyLimit(Route route) {
+        long serverLimit = server.settings().limits().body();
+        LocationSettings location = route == null ? null : route.location();
+        return location == null ? serverLimit : location.bodyLimit(serverLimit);
     }
 
     HttpServerContext server() {

@@ -115,6 +115,14 @@ public final class HttpServerContext {
     }
 
     /**
+     * The largest request body any location of the current routes takes: what a body is held to before its request
+     * is routed (the decoder's chunk sizes, requests read while another runs). Once routed, its location's own limit.
+     */
+    long largestBodyLimit() {
+        return routes.router().largestBodyLimit(settings.limits().body());
+    }
+
+    /**
      * Limits, timeouts and {@code max-connections} from a reload: requests read from now on are checked against them,
      * connections accepted from now on are set up with them, and the listeners pause or resume by the new limit.
      */

@@ -144,6 +144,11 @@ final class ServerExchange implements Exchange {
         return route == null ? null : route.location();
     }
 
+    /** The largest body this request may have: its location's limit, else the server's. */
+    long bodyLimit() {
+        return connection.bodyLimit(route);
+    }
+
     /** As nginx, at most {@value #MAX_REDIRECTS} internal redirects per request; beyond, a loop: 500. */
     @Override
     public void redirect(String path) {

@@ -31,6 +31,8 @@ public final class Router {
     private final List<Map.Entry<String, SiteSettings>> suffixNames = new ArrayList<>();
     private final SiteSettings defaultSite;
     private final List<String> conflicts = new ArrayList<>();
+    /** The largest body limit a location of these sites sets itself, or -1. */
+    private final long largestLocationBodyLimit;
 
     /** A server name as written and the index of its site in the configuration's list. */
     private record Claim(String name, int site) {
@@ -60,8 +62,15 @@ public final class Router {
                 }
             }
         }
+        largestLocationBodyLimit = sites.stream().flatMap(site -> site.locations().stream())
+                .mapToLong(LocationSettings::bodyLimit).max().orElse(LocationSettings.SERVER_BODY_LIMIT);
         // stable: of two equal wildcards the first listed stays first
         suffixNames.sort((a, b) -> Integer.compare(b.getKey().length(), a.getKey().length()));
+    }
+
+    /** The largest request body any location takes, {@code serverLimit} for those without a limit of their own. */
+    public long largestBodyLimit(long serverLimit) {
+        return Math.max(serverLimit, largestLocationBodyLimit);
     }
 
     /**

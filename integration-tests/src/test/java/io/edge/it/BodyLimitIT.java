@@ -1,0 +1,104 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.RawHttpClient;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A location's body-limit (nginx's client_max_body_size in a location) in front of a real php-fpm: an upload location
+ * takes more than the server's limit allows elsewhere, another less; each beyond its own gets 413 and a close.
+ */
+class BodyLimitIT {
+
+    @TempDir
+    static Path dir;
+
+    static PhpFpm fpm;
+    static EdgeHarness edge;
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path www = PhpScripts.install(Files.createDirectories(dir.resolve("www")));
+        for (String sub : new String[] {"upload", "small"}) {
+            Files.createDirectories(www.resolve(sub));
+            Files.copy(www.resolve("hash.php"), www.resolve(sub + "/hash.php"));
+        }
+        fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+        edge = EdgeHarness.start(dir, """
+                server.limits.body = 1 MiB
+                sites = [{
+                  server-names = ["_"], default = true, root = "www"
+                  locations = [
+                    { match = "/", fastcgi = php }
+                    { match = "/upload/", fastcgi = php, body-limit = 4 MiB }
+                    { match = "/small/", fastcgi = php, body-limit = 1 KiB }
+                  ]
+                }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                """.formatted(fpm.address()));
+    }
+
+    @AfterAll
+    static void stop() {
+        EdgeHarness.close(edge, fpm);
+    }
+
+    private static HttpResponse<String> post(String path, byte[] body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(edge.uri(path)).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String sha256(byte[] body) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
+    }
+
+    @Test
+    void anUploadLocationTakesMoreThanTheServersLimitAndOthersDoNot() throws Exception {
+        byte[] body = new byte[2 << 20];
+        new Random(5).nextBytes(body);
+        HttpResponse<String> upload = post("/upload/hash.php", body);
+        assertThat(upload.statusCode()).isEqualTo(200);
+        assertThat(upload.body()).isEqualTo(body.length + " " + sha256(body));
+        assertThat(post("/hash.php", body).statusCode()).as("the server's 1 MiB").isEqualTo(413);
+        assertThat(post("/upload/hash.php", new byte[5 << 20]).statusCode()).as("over the location's 4 MiB")
+                .isEqualTo(413);
+    }
+
+    @Test
+    void aLocationCanTakeLessAlsoChunked() throws Exception {
+        assertThat(post("/small/hash.php", new byte[1024]).statusCode()).isEqualTo(200);
+        assertThat(post("/small/hash.php", new byte[1025]).statusCode()).isEqualTo(413);
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            String chunk = "a".repeat(1500);
+            client.send(("POST /small/hash.php HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + Integer.toHexString(chunk.length()) + "\r\n" + chunk + "\r\n0\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            RawHttpClient.Response response = client.read();
+            assertThat(response.status()).isEqualTo(413);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            String chunk = "a".repeat(1000);
+            client.send(("POST /small/hash.php HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + Integer.toHexString(chunk.length()) + "\r\n" + chunk + "\r\n0\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            RawHttpClient.Response response = client.read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.text()).startsWith("1000 ");
+        }
+    }
+}
