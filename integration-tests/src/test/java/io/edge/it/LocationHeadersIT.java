@@ -32,6 +32,17 @@ class LocationHeadersIT {
         Path www = PhpScripts.install(Files.createDirectories(dir.resolve("www")));
         Files.createDirectories(www.resolve("files"));
         Files.writeString(www.resolve("files/plain.txt"), "plain\n");
+        // A shareable answer whose head goes out before its body is over: streamed, not held whole.
+        Files.writeString(www.resolve("streamed.php"), """
+                <?php
+                header('Cache-Control: public, max-age=60');
+                header('Content-Type: text/plain');
+                echo uniqid('', true), ' ', str_repeat('a', 100000);
+                while (ob_get_level() > 0) { ob_end_flush(); }
+                flush();
+                usleep(200000);
+                echo ' end';
+                """);
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 4\n");
         edge = EdgeHarness.start(dir, """
                 location-defaults.headers { X-Content-Type-Options = nosniff }
@@ -91,6 +102,20 @@ class LocationHeadersIT {
         HttpResponse<String> redirect = get("/redirect.php");
         assertThat(redirect.statusCode()).isEqualTo(302);
         assertThat(redirect.headers().allValues("x-frame-options")).containsExactly("SAMEORIGIN");
+    }
+
+    @Test
+    void aStreamedAnswerFromTheResponseCacheCarriesThemOnce() throws Exception {
+        HttpResponse<String> first = get("/streamed.php");
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.body()).endsWith(" end");
+        assertThat(first.headers().allValues("x-frame-options")).containsExactly("SAMEORIGIN");
+        for (int i = 1; i < 3; i++) {
+            HttpResponse<String> hit = get("/streamed.php");
+            assertThat(hit.body()).as("round %d, from the cache", i).isEqualTo(first.body());
+            assertThat(hit.headers().allValues("x-frame-options")).as("round %d", i).containsExactly("SAMEORIGIN");
+            assertThat(hit.headers().allValues("x-content-type-options")).as("round %d", i).containsExactly("nosniff");
+        }
     }
 
     @Test

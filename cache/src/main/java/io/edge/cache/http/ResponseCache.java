@@ -266,6 +266,8 @@ public final class ResponseCache implements AutoCloseable {
      * request could have stored (its status, directives, cookies, size...; not a 5xx, nor one that varies) marks
      * its URL uncacheable for {@code hitForMiss} ({@link Lookup#uncacheable()}); a refusal owed to the request
      * alone (its {@code no-store} or {@code Authorization}) does not.
+     * The head is stored as it is now: fields the caller adds once it sends {@code backendResponse} on (its
+     * {@code Date}, a location's {@code headers}) are not the backend's, and are added again to every hit.
      */
     public ResponseRecorder record(HttpRequest clientRequest, HttpResponse backendResponse) {
         CacheControl cc = CacheControl.of(backendResponse.headers());
@@ -282,7 +284,10 @@ public final class ResponseCache implements AutoCloseable {
         int contentLength = backendResponse.headers().getInt(HttpHeaderNames.CONTENT_LENGTH, -1);
         int initial = contentLength >= 0 ? contentLength : Math.min(max, 4096);
         // The recorder owns this buffer until finish() hands it to put() or close() releases it.
-        return new ResponseRecorder(this, clientRequest, backendResponse, cc, allocator.directBuffer(initial, max), max);
+        // A copy: a streamed answer's head goes to the client, and gains edge's fields, before the body is recorded.
+        HttpResponse received = new DefaultHttpResponse(backendResponse.protocolVersion(), backendResponse.status(),
+                backendResponse.headers().copy());
+        return new ResponseRecorder(this, clientRequest, received, cc, allocator.directBuffer(initial, max), max);
     }
 
     /**
