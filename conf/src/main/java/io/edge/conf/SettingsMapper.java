@@ -547,6 +547,14 @@ final class SettingsMapper {
             spawn.invalid(name, "\"" + account + "\" is not an account name", expected);
             return null;
         }
+        if (account.equals("root")) {
+            // With a user php-fpm starts without -R, and then refuses a pool of root's ("please specify user and
+            // group other than root"): edge would not start. PHP as root is the spawn without a user.
+            spawn.invalid(name, "root: php-fpm refuses to run a pool as root with a user set", isGroup
+                    ? "a group other than root, or none (the user's own)"
+                    : "a user other than root, or none to run PHP as edge runs (root: warned at start)");
+            return null;
+        }
         try {
             UserPrincipalLookupService accounts = FileSystems.getDefault().getUserPrincipalLookupService();
             if (isGroup) {
