@@ -63,4 +63,27 @@ class ErrorPagesConfigTest {
         assertThat(e.problems().get(2).message()).endsWith("huge.html is " + (ErrorPage.MAX_BYTES + 1) + " bytes");
         assertThat(e.problems().get(3).message()).isEqualTo("\"/../outside.html\" is not a path under the root");
     }
+
+    @Test
+    void aPageThatIsALinkTheSitesSymlinksRuleRefusesIsAProblem() throws Exception {
+        // Whoever may write in the root (PHP, a deploy) must not have edge, reading as root at a reload, hand out
+        // a file the site's rule keeps a request from: /etc/shadow as everybody's 404.
+        Files.createSymbolicLink(dir.resolve("www/errors/404.html"), dir.resolve("outside.html"));
+        Files.createSymbolicLink(dir.resolve("www/errors/500.html"), dir.resolve("www/errors/503.html"));
+        String pages = "error-pages { 404 = \"/errors/404.html\", 500 = \"/errors/500.html\" }";
+        ConfigException withinRoot = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(
+                EdgeConfFile.write(dir, "sites = [{ root = www, " + pages + " }]\n")));
+        assertThat(withinRoot).isNotNull();
+        assertThat(withinRoot.problems()).extracting(ConfigProblem::key)
+                .containsExactly("edge.sites[0].error-pages.404");
+        ConfigException deny = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(
+                EdgeConfFile.write(dir, "sites = [{ root = www, symlinks = deny, " + pages + " }]\n")));
+        assertThat(deny).isNotNull();
+        assertThat(deny.problems()).extracting(ConfigProblem::key)
+                .containsExactly("edge.sites[0].error-pages.404", "edge.sites[0].error-pages.500");
+        EdgeSettings allow = new ConfigLoader().load(
+                EdgeConfFile.write(dir, "sites = [{ root = www, symlinks = allow, " + pages + " }]\n"));
+        assertThat(StandardCharsets.UTF_8.decode(allow.sites().get(0).errorPages().get(404).body()).toString())
+                .isEqualTo("<p>outside</p>");
+    }
 }
