@@ -32,6 +32,8 @@ class LocationHeadersIT {
         Path www = PhpScripts.install(Files.createDirectories(dir.resolve("www")));
         Files.createDirectories(www.resolve("files"));
         Files.writeString(www.resolve("files/plain.txt"), "plain\n");
+        Files.createDirectories(www.resolve("files/bare"));
+        Files.writeString(www.resolve("files/bare/plain.txt"), "bare\n");
         // A shareable answer whose head goes out before its body is over: streamed, not held whole.
         Files.writeString(www.resolve("streamed.php"), """
                 <?php
@@ -51,6 +53,7 @@ class LocationHeadersIT {
                   locations = [
                     { match = "/", fastcgi = php, cache = true, headers { X-Frame-Options = SAMEORIGIN } }
                     { match = "^~ /files/", headers { "Access-Control-Allow-Origin" = "*" } }
+                    { match = "^~ /files/bare/", headers { Last-Modified = "", ETag = "\\"edge\\"", X-Empty = "" } }
                   ]
                 }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
@@ -116,6 +119,19 @@ class LocationHeadersIT {
             assertThat(hit.headers().allValues("x-frame-options")).as("round %d", i).containsExactly("SAMEORIGIN");
             assertThat(hit.headers().allValues("x-content-type-options")).as("round %d", i).containsExactly("nosniff");
         }
+    }
+
+    @Test
+    void lastModifiedAndETagReplaceTheAnswersOwnAndAnEmptyValueAddsNothingAsWithNginx() throws Exception {
+        // nginx's add_header sets Last-Modified and ETag in place of the answer's (empty: removes them, the
+        // common way to turn them off) and adds no field for an empty value.
+        HttpResponse<String> file = get("/files/bare/plain.txt");
+        assertThat(file.statusCode()).isEqualTo(200);
+        assertThat(file.body()).isEqualTo("bare\n");
+        assertThat(file.headers().allValues("last-modified")).isEmpty();
+        assertThat(file.headers().allValues("etag")).containsExactly("\"edge\"");
+        assertThat(file.headers().allValues("x-empty")).isEmpty();
+        assertThat(file.headers().allValues("x-content-type-options")).containsExactly("nosniff");
     }
 
     @Test
