@@ -503,12 +503,8 @@ final class SettingsMapper {
             if (uri == null) {
                 continue;
             }
-            int code;
-            try {
-                code = Integer.parseInt(status);
-            } catch (NumberFormatException e) {
-                code = -1;
-            }
+            // three digits, as a status is written: "0503" or "+503" would be a second page for 503
+            int code = status.matches("[0-9]{3}") ? Integer.parseInt(status) : -1;
             if (code < 400 || code > 599) {
                 pages.problem(status, "\"" + status + "\" is not an error status", "a status from 400 to 599");
                 continue;

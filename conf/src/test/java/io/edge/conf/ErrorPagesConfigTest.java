@@ -86,4 +86,20 @@ class ErrorPagesConfigTest {
         assertThat(StandardCharsets.UTF_8.decode(allow.sites().get(0).errorPages().get(404).body()).toString())
                 .isEqualTo("<p>outside</p>");
     }
+
+    @Test
+    void aStatusWrittenAnotherWayIsAProblemNotASecondPageForTheSameStatus() throws Exception {
+        // "0503" and "+503" read as 503 by Integer.parseInt: one of the two pages silently won
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(
+                EdgeConfFile.write(dir, """
+                        sites = [{ root = www, error-pages {
+                          503 = "/errors/503.html"
+                          "0503" = "/errors/503.html"
+                          "+503" = "/errors/503.html"
+                        } }]
+                        """)));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::key).containsExactly(
+                "edge.sites[0].error-pages.0503", "edge.sites[0].error-pages.+503");
+    }
 }
