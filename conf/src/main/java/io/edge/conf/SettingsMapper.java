@@ -491,7 +491,7 @@ final class SettingsMapper {
 
     /**
      * A site's {@code error-pages}: status (400-599) to a file under its root, named as a URI path ("/errors/503.html"),
-     * read now, at most {@link ErrorPage#MAX_BYTES}; its type from its extension. Links on the way are held to the
+     * read now, at most {@link ErrorPage#MAX_BYTES}; its type from its extension, which mime-types must name. Links on the way are held to the
      * site's {@code symlinks} rule as a request's are: edge reads the page as root, and whoever may write in the
      * root (PHP, a deploy) must not make it any file of the machine.
      */
@@ -521,6 +521,16 @@ final class SettingsMapper {
                     pages.invalid(status, file + (Files.exists(file) ? " is not a file" : " does not exist"), expected);
                     continue;
                 }
+                String name = file.getFileName().toString();
+                int dot = name.lastIndexOf('.');
+                String type = dot < 0 ? null : mimeTypes.get(name.substring(dot + 1).toLowerCase(Locale.ROOT));
+                if (type == null) {
+                    // A page is sent as the file it is, never run: a script's source (busy.php) would go to every
+                    // client, and a type browsers do not show makes them download the page.
+                    pages.invalid(status, file + " has no type in mime-types (a page is sent as it is, a script "
+                            + "is never run)", expected + ", of a type mime-types names, such as .html");
+                    continue;
+                }
                 if (Files.size(file) > ErrorPage.MAX_BYTES) {
                     pages.invalid(status, file + " is " + Files.size(file) + " bytes", expected);
                     continue;
@@ -543,10 +553,7 @@ final class SettingsMapper {
                     pages.invalid(status, file + " is more than " + ErrorPage.MAX_BYTES + " bytes", expected);
                     continue;
                 }
-                String name = file.getFileName().toString();
-                int dot = name.lastIndexOf('.');
-                String type = dot < 0 ? null : mimeTypes.get(name.substring(dot + 1).toLowerCase(Locale.ROOT));
-                result.put(code, new ErrorPage(file, type == null ? "application/octet-stream" : type, body));
+                result.put(code, new ErrorPage(file, type, body));
             } catch (IOException e) {
                 pages.invalid(status, file + " cannot be read: " + e.getMessage(), expected);
             }

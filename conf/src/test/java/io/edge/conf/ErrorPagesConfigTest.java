@@ -102,4 +102,19 @@ class ErrorPagesConfigTest {
         assertThat(e.problems()).extracting(ConfigProblem::key).containsExactly(
                 "edge.sites[0].error-pages.0503", "edge.sites[0].error-pages.+503");
     }
+
+    @Test
+    void aPageOfNoKnownTypeSuchAsAScriptIsAProblem() throws Exception {
+        // nginx's error_page 503 /busy.php runs the script; edge reads the file and sends it as it is: the source
+        // (with whatever it holds, such as the database password) would have gone to every client of a busy PHP.
+        Files.writeString(dir.resolve("www/errors/busy.php"), "<?php $db = 'secret'; echo 'busy';");
+        Files.writeString(dir.resolve("www/errors/README"), "pages");
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(
+                EdgeConfFile.write(dir, """
+                        sites = [{ root = www, error-pages { 503 = "/errors/busy.php", 502 = "/errors/README" } }]
+                        """)));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::key).containsExactly(
+                "edge.sites[0].error-pages.502", "edge.sites[0].error-pages.503");
+    }
 }
