@@ -488,6 +488,18 @@ class ResponseCacheTest {
     }
 
     @Test
+    void anAnswerWithoutDateIsDatedWhenReceivedSoAHitsDateAndAgeAgree() {
+        // RFC 9110 6.6.1: a recipient caching a message without Date records the time it was received as its Date
+        String received = DateFormatter.format(new Date(time.wallMillis()));
+        assertThat(store(get("/undated"), backend("U", "Cache-Control", "max-age=60"))).isTrue();
+        time.advanceSeconds(10);
+        FullHttpResponse hit = cache.lookup(get("/undated")).response();
+        assertThat(hit.headers().get("Age")).isEqualTo("10");
+        assertThat(hit.headers().get("Date")).isEqualTo(received);
+        assertThat(body(hit)).isEqualTo("U");
+    }
+
+    @Test
     void oneMillionDistinctKeysStayUnderTheByteBound() {
         cache.close();
         long maxBytes = 1 << 20;
