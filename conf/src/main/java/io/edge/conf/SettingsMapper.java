@@ -12,12 +12,14 @@ import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.ResponseCacheSettings;
 import io.edge.fastcgi.BackendGroupSettings;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipalLookupService;
@@ -489,21 +491,20 @@ final class SettingsMapper {
 
     /**
      * A site's {@code error-pages}: status (400-599) to a file under its root, named as a URI path ("/errors/503.html"),
-     * read now, at most {@link ErrorPage#MAX_BYTES}; its type from its extension.
+     * read now, at most {@link ErrorPage#MAX_BYTES}; its type from its extension, which mime-types must name. Links on the way are held to the
+     * site's {@code symlinks} rule as a request's are: edge reads the page as root, and whoever may write in the
+     * root (PHP, a deploy) must not make it any file of the machine.
      */
-    private static Map<Integer, ErrorPage> errorPages(Section pages, Path root, Map<String, String> mimeTypes) {
+    private static Map<Integer, ErrorPage> errorPages(Section pages, Path root, PathPolicy policy,
+            Map<String, String> mimeTypes) {
         Map<Integer, ErrorPage> result = new TreeMap<>();
         for (String status : new TreeSet<>(pages.object().keySet())) { // sorted: the same problems in the same order
             String uri = pages.optionalString(status);
             if (uri == null) {
                 continue;
             }
-            int code;
-            try {
-                code = Integer.parseInt(status);
-            } catch (NumberFormatException e) {
-                code = -1;
-            }
+            // three digits, as a status is written: "0503" or "+503" would be a second page for 503
+            int code = status.matches("[0-9]{3}") ? Integer.parseInt(status) : -1;
             if (code < 400 || code > 599) {
                 pages.problem(status, "\"" + status + "\" is not an error status", "a status from 400 to 599");
                 continue;
@@ -520,15 +521,39 @@ final class SettingsMapper {
                     pages.invalid(status, file + (Files.exists(file) ? " is not a file" : " does not exist"), expected);
                     continue;
                 }
+                String name = file.getFileName().toString();
+                int dot = name.lastIndexOf('.');
+                String type = dot < 0 ? null : mimeTypes.get(name.substring(dot + 1).toLowerCase(Locale.ROOT));
+                if (type == null) {
+                    // A page is sent as the file it is, never run: a script's source (busy.php) would go to every
+                    // client, and a type browsers do not show makes them download the page.
+                    pages.invalid(status, file + " has no type in mime-types (a page is sent as it is, a script "
+                            + "is never run)", expected + ", of a type mime-types names, such as .html");
+                    continue;
+                }
                 if (Files.size(file) > ErrorPage.MAX_BYTES) {
                     pages.invalid(status, file + " is " + Files.size(file) + " bytes", expected);
                     continue;
                 }
-                String name = file.getFileName().toString();
-                int dot = name.lastIndexOf('.');
-                String type = dot < 0 ? null : mimeTypes.get(name.substring(dot + 1).toLowerCase(Locale.ROOT));
-                result.put(code, new ErrorPage(file, type == null ? "application/octet-stream" : type,
-                        Files.readAllBytes(file)));
+                Path real = file.toRealPath();
+                Path realRoot = root.toRealPath();
+                boolean allowed = policy.symlinksMayLeaveRoot() || (policy.followSymlinks()
+                        ? real.startsWith(realRoot) : real.equals(realRoot.resolve(root.relativize(file))));
+                if (!allowed) {
+                    pages.invalid(status, file + " is a link to " + real + ", which the site's symlinks = "
+                            + (policy.followSymlinks() ? "within-root" : "deny") + " refuses", expected);
+                    continue;
+                }
+                byte[] body;
+                // The path checked, not a link put there since; and no more than the limit, had the file grown.
+                try (InputStream in = Files.newInputStream(real, LinkOption.NOFOLLOW_LINKS)) {
+                    body = in.readNBytes(ErrorPage.MAX_BYTES + 1);
+                }
+                if (body.length > ErrorPage.MAX_BYTES) {
+                    pages.invalid(status, file + " is more than " + ErrorPage.MAX_BYTES + " bytes", expected);
+                    continue;
+                }
+                result.put(code, new ErrorPage(file, type, body));
             } catch (IOException e) {
                 pages.invalid(status, file + " cannot be read: " + e.getMessage(), expected);
             }
@@ -545,6 +570,14 @@ final class SettingsMapper {
         String expected = "the name of an existing " + (isGroup ? "group" : "user") + ", such as www-data";
         if (!BackendGroupSettings.Spawn.ACCOUNT_NAME.matcher(account).matches()) {
             spawn.invalid(name, "\"" + account + "\" is not an account name", expected);
+            return null;
+        }
+        if (account.equals("root")) {
+            // With a user php-fpm starts without -R, and then refuses a pool of root's ("please specify user and
+            // group other than root"): edge would not start. PHP as root is the spawn without a user.
+            spawn.invalid(name, "root: php-fpm refuses to run a pool as root with a user set", isGroup
+                    ? "a group other than root, or none (the user's own)"
+                    : "a user other than root, or none to run PHP as edge runs (root: warned at start)");
             return null;
         }
         try {
@@ -625,7 +658,7 @@ final class SettingsMapper {
             PathPolicy policy = pathPolicy(site);
             List<LocationSettings> locations = locations(site, locationDefaults, locationTemplate, backendNames);
             Map<Integer, ErrorPage> errorPages = root == null ? Map.of()
-                    : errorPages(site.section("error-pages"), root, mimeTypes);
+                    : errorPages(site.section("error-pages"), root, policy, mimeTypes);
             result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations, errorPages));
         }
         return result;

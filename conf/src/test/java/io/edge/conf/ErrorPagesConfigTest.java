@@ -63,4 +63,58 @@ class ErrorPagesConfigTest {
         assertThat(e.problems().get(2).message()).endsWith("huge.html is " + (ErrorPage.MAX_BYTES + 1) + " bytes");
         assertThat(e.problems().get(3).message()).isEqualTo("\"/../outside.html\" is not a path under the root");
     }
+
+    @Test
+    void aPageThatIsALinkTheSitesSymlinksRuleRefusesIsAProblem() throws Exception {
+        // Whoever may write in the root (PHP, a deploy) must not have edge, reading as root at a reload, hand out
+        // a file the site's rule keeps a request from: /etc/shadow as everybody's 404.
+        Files.createSymbolicLink(dir.resolve("www/errors/404.html"), dir.resolve("outside.html"));
+        Files.createSymbolicLink(dir.resolve("www/errors/500.html"), dir.resolve("www/errors/503.html"));
+        String pages = "error-pages { 404 = \"/errors/404.html\", 500 = \"/errors/500.html\" }";
+        ConfigException withinRoot = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(
+                EdgeConfFile.write(dir, "sites = [{ root = www, " + pages + " }]\n")));
+        assertThat(withinRoot).isNotNull();
+        assertThat(withinRoot.problems()).extracting(ConfigProblem::key)
+                .containsExactly("edge.sites[0].error-pages.404");
+        ConfigException deny = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(
+                EdgeConfFile.write(dir, "sites = [{ root = www, symlinks = deny, " + pages + " }]\n")));
+        assertThat(deny).isNotNull();
+        assertThat(deny.problems()).extracting(ConfigProblem::key)
+                .containsExactly("edge.sites[0].error-pages.404", "edge.sites[0].error-pages.500");
+        EdgeSettings allow = new ConfigLoader().load(
+                EdgeConfFile.write(dir, "sites = [{ root = www, symlinks = allow, " + pages + " }]\n"));
+        assertThat(StandardCharsets.UTF_8.decode(allow.sites().get(0).errorPages().get(404).body()).toString())
+                .isEqualTo("<p>outside</p>");
+    }
+
+    @Test
+    void aStatusWrittenAnotherWayIsAProblemNotASecondPageForTheSameStatus() throws Exception {
+        // "0503" and "+503" read as 503 by Integer.parseInt: one of the two pages silently won
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(
+                EdgeConfFile.write(dir, """
+                        sites = [{ root = www, error-pages {
+                          503 = "/errors/503.html"
+                          "0503" = "/errors/503.html"
+                          "+503" = "/errors/503.html"
+                        } }]
+                        """)));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::key).containsExactly(
+                "edge.sites[0].error-pages.0503", "edge.sites[0].error-pages.+503");
+    }
+
+    @Test
+    void aPageOfNoKnownTypeSuchAsAScriptIsAProblem() throws Exception {
+        // nginx's error_page 503 /busy.php runs the script; edge reads the file and sends it as it is: the source
+        // (with whatever it holds, such as the database password) would have gone to every client of a busy PHP.
+        Files.writeString(dir.resolve("www/errors/busy.php"), "<?php $db = 'secret'; echo 'busy';");
+        Files.writeString(dir.resolve("www/errors/README"), "pages");
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(
+                EdgeConfFile.write(dir, """
+                        sites = [{ root = www, error-pages { 503 = "/errors/busy.php", 502 = "/errors/README" } }]
+                        """)));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::key).containsExactly(
+                "edge.sites[0].error-pages.502", "edge.sites[0].error-pages.503");
+    }
 }

@@ -39,6 +39,22 @@ class HeadersConfigTest {
     }
 
     @Test
+    void aLocationsHeaderOfTheSameNameReplacesTheDefaultsAndAnEmptyOneIsKeptToDropIt() throws Exception {
+        // An empty value adds no field (ServerExchange, as nginx): "" is how one location drops a default
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                location-defaults.headers { X-Frame-Options = DENY }
+                sites = [{ root = www, locations = [
+                  { match = "/" },
+                  { match = "/embed/", headers { X-Frame-Options = SAMEORIGIN } },
+                  { match = "/widget/", headers { X-Frame-Options = "" } }
+                ] }]
+                """));
+        assertThat(settings.sites().get(0).locations().get(1).headers())
+                .containsExactly(entry("X-Frame-Options", "SAMEORIGIN"));
+        assertThat(settings.sites().get(0).locations().get(2).headers()).containsExactly(entry("X-Frame-Options", ""));
+    }
+
+    @Test
     void noneByDefault() throws Exception {
         EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, "sites = [{ root = www }]"));
         assertThat(settings.sites().get(0).locations().get(0).headers()).isEmpty();

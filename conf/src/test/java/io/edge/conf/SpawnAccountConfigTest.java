@@ -54,4 +54,19 @@ class SpawnAccountConfigTest {
         assertThat(alone.problems()).extracting(ConfigProblem::key, ConfigProblem::line)
                 .containsExactly(tuple("edge.fastcgi.backends.php.spawn.group", 4));
     }
+
+    @Test
+    void rootAsUserOrGroupIsAProblemAsPhpFpmRefusesItWithoutMinusR() throws Exception {
+        // php-fpm started without -R (a user is set) exits at once: "please specify user and group other than root"
+        ConfigException root = catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.checkOnly().load(write("user = root")));
+        assertThat(root).isNotNull();
+        assertThat(root.problems()).extracting(ConfigProblem::key, ConfigProblem::line)
+                .containsExactly(tuple("edge.fastcgi.backends.php.spawn.user", 4));
+        ConfigException rootGroup = catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.checkOnly().load(write("user = nobody, group = root")));
+        assertThat(rootGroup).isNotNull();
+        assertThat(rootGroup.problems()).extracting(ConfigProblem::key, ConfigProblem::line)
+                .containsExactly(tuple("edge.fastcgi.backends.php.spawn.group", 4));
+    }
 }

@@ -32,6 +32,19 @@ class LocationHeadersIT {
         Path www = PhpScripts.install(Files.createDirectories(dir.resolve("www")));
         Files.createDirectories(www.resolve("files"));
         Files.writeString(www.resolve("files/plain.txt"), "plain\n");
+        Files.createDirectories(www.resolve("files/bare"));
+        Files.writeString(www.resolve("files/bare/plain.txt"), "bare\n");
+        // A shareable answer whose head goes out before its body is over: streamed, not held whole.
+        Files.writeString(www.resolve("streamed.php"), """
+                <?php
+                header('Cache-Control: public, max-age=60');
+                header('Content-Type: text/plain');
+                echo uniqid('', true), ' ', str_repeat('a', 100000);
+                while (ob_get_level() > 0) { ob_end_flush(); }
+                flush();
+                usleep(200000);
+                echo ' end';
+                """);
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 4\n");
         edge = EdgeHarness.start(dir, """
                 location-defaults.headers { X-Content-Type-Options = nosniff }
@@ -40,6 +53,7 @@ class LocationHeadersIT {
                   locations = [
                     { match = "/", fastcgi = php, cache = true, headers { X-Frame-Options = SAMEORIGIN } }
                     { match = "^~ /files/", headers { "Access-Control-Allow-Origin" = "*" } }
+                    { match = "^~ /files/bare/", headers { Last-Modified = "", ETag = "\\"edge\\"", X-Empty = "" } }
                   ]
                 }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
@@ -91,6 +105,33 @@ class LocationHeadersIT {
         HttpResponse<String> redirect = get("/redirect.php");
         assertThat(redirect.statusCode()).isEqualTo(302);
         assertThat(redirect.headers().allValues("x-frame-options")).containsExactly("SAMEORIGIN");
+    }
+
+    @Test
+    void aStreamedAnswerFromTheResponseCacheCarriesThemOnce() throws Exception {
+        HttpResponse<String> first = get("/streamed.php");
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.body()).endsWith(" end");
+        assertThat(first.headers().allValues("x-frame-options")).containsExactly("SAMEORIGIN");
+        for (int i = 1; i < 3; i++) {
+            HttpResponse<String> hit = get("/streamed.php");
+            assertThat(hit.body()).as("round %d, from the cache", i).isEqualTo(first.body());
+            assertThat(hit.headers().allValues("x-frame-options")).as("round %d", i).containsExactly("SAMEORIGIN");
+            assertThat(hit.headers().allValues("x-content-type-options")).as("round %d", i).containsExactly("nosniff");
+        }
+    }
+
+    @Test
+    void lastModifiedAndETagReplaceTheAnswersOwnAndAnEmptyValueAddsNothingAsWithNginx() throws Exception {
+        // nginx's add_header sets Last-Modified and ETag in place of the answer's (empty: removes them, the
+        // common way to turn them off) and adds no field for an empty value.
+        HttpResponse<String> file = get("/files/bare/plain.txt");
+        assertThat(file.statusCode()).isEqualTo(200);
+        assertThat(file.body()).isEqualTo("bare\n");
+        assertThat(file.headers().allValues("last-modified")).isEmpty();
+        assertThat(file.headers().allValues("etag")).containsExactly("\"edge\"");
+        assertThat(file.headers().allValues("x-empty")).isEmpty();
+        assertThat(file.headers().allValues("x-content-type-options")).containsExactly("nosniff");
     }
 
     @Test

@@ -266,6 +266,8 @@ public final class ResponseCache implements AutoCloseable {
      * request could have stored (its status, directives, cookies, size...; not a 5xx, nor one that varies) marks
      * its URL uncacheable for {@code hitForMiss} ({@link Lookup#uncacheable()}); a refusal owed to the request
      * alone (its {@code no-store} or {@code Authorization}) does not.
+     * The head is stored as it is now, dated now if it has no {@code Date}: fields the caller adds once it sends
+     * {@code backendResponse} on (a location's {@code headers}) are not the backend's, and are added again to every hit.
      */
     public ResponseRecorder record(HttpRequest clientRequest, HttpResponse backendResponse) {
         CacheControl cc = CacheControl.of(backendResponse.headers());
@@ -282,7 +284,15 @@ public final class ResponseCache implements AutoCloseable {
         int contentLength = backendResponse.headers().getInt(HttpHeaderNames.CONTENT_LENGTH, -1);
         int initial = contentLength >= 0 ? contentLength : Math.min(max, 4096);
         // The recorder owns this buffer until finish() hands it to put() or close() releases it.
-        return new ResponseRecorder(this, clientRequest, backendResponse, cc, allocator.directBuffer(initial, max), max);
+        // A copy: a streamed answer's head goes to the client, and gains edge's fields, before the body is recorded.
+        HttpResponse received = new DefaultHttpResponse(backendResponse.protocolVersion(), backendResponse.status(),
+                backendResponse.headers().copy());
+        if (!received.headers().contains(HttpHeaderNames.DATE)) {
+            // RFC 9110 6.6.1: cached without a Date (PHP sends none), a message is dated when received; else every
+            // hit would be dated when sent, younger than its Age says.
+            received.headers().set(HttpHeaderNames.DATE, DateFormatter.format(new Date(wallMillis.getAsLong())));
+        }
+        return new ResponseRecorder(this, clientRequest, received, cc, allocator.directBuffer(initial, max), max);
     }
 
     /**

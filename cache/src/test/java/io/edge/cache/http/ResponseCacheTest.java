@@ -473,6 +473,33 @@ class ResponseCacheTest {
     }
 
     @Test
+    void fieldsAddedToTheHeadAfterRecordingStartedAreNotStored() {
+        HttpResponse head = head(HttpResponseStatus.OK, "Cache-Control", "max-age=60", "X-Backend", "1");
+        try (ResponseRecorder recorder = cache.record(get("/streamed"), head)) {
+            // As the client's copy of a streamed answer gains edge's fields before its body is over
+            head.headers().add("X-Location", "added").add("X-Backend", "2");
+            assertThat(recorder.append(Unpooled.wrappedBuffer(new byte[] {'s'}))).isTrue();
+            assertThat(recorder.finish()).isTrue();
+        }
+        FullHttpResponse hit = cache.lookup(get("/streamed")).response();
+        assertThat(hit.headers().contains("X-Location")).isFalse();
+        assertThat(hit.headers().getAll("X-Backend")).containsExactly("1");
+        assertThat(body(hit)).isEqualTo("s");
+    }
+
+    @Test
+    void anAnswerWithoutDateIsDatedWhenReceivedSoAHitsDateAndAgeAgree() {
+        // RFC 9110 6.6.1: a recipient caching a message without Date records the time it was received as its Date
+        String received = DateFormatter.format(new Date(time.wallMillis()));
+        assertThat(store(get("/undated"), backend("U", "Cache-Control", "max-age=60"))).isTrue();
+        time.advanceSeconds(10);
+        FullHttpResponse hit = cache.lookup(get("/undated")).response();
+        assertThat(hit.headers().get("Age")).isEqualTo("10");
+        assertThat(hit.headers().get("Date")).isEqualTo(received);
+        assertThat(body(hit)).isEqualTo("U");
+    }
+
+    @Test
     void oneMillionDistinctKeysStayUnderTheByteBound() {
         cache.close();
         long maxBytes = 1 << 20;

@@ -28,6 +28,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -320,7 +321,7 @@ final class ServerExchange implements Exchange {
             }
             LocationSettings location = location();
             if (location != null && !location.headers().isEmpty() && LocationSettings.addsHeaders(status)) {
-                location.headers().forEach(response.headers()::add); // checked when the configuration was read
+                addHeaders(response.headers(), location.headers()); // checked when the configuration was read
             }
             keepAlive = decideKeepAlive(response);
         }
@@ -332,6 +333,22 @@ final class ServerExchange implements Exchange {
             bodyBytes += region.count();
         }
         return message;
+    }
+
+    /**
+     * Adds a location's {@code headers} as nginx's add_header does: {@code Last-Modified} and {@code ETag} in place of
+     * the answer's own (an empty value removes it), any other field unless its value is empty.
+     */
+    private static void addHeaders(HttpHeaders headers, Map<String, String> added) {
+        added.forEach((name, value) -> {
+            if (HttpHeaderNames.LAST_MODIFIED.contentEqualsIgnoreCase(name)
+                    || HttpHeaderNames.ETAG.contentEqualsIgnoreCase(name)) {
+                headers.remove(name);
+            }
+            if (!value.isEmpty()) {
+                headers.add(name, value);
+            }
+        });
     }
 
     private boolean decideKeepAlive(HttpResponse response) {

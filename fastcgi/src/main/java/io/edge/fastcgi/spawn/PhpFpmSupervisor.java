@@ -384,9 +384,10 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         sb.append('\n');
         sb.append('[').append(groupName).append("]\n");
         if (asRoot && spawn.user() != null) {
-            sb.append("user = ").append(spawn.user()).append('\n');
+            // Quoted: unquoted, php's INI parser reads yes, on, true as "1" (uid 1) and none, no, off as "".
+            sb.append("user = \"").append(spawn.user()).append("\"\n");
             if (spawn.group() != null) {
-                sb.append("group = ").append(spawn.group()).append('\n');
+                sb.append("group = \"").append(spawn.group()).append("\"\n");
             }
         } else if (asRoot) {
             sb.append("; edge runs as root: php-fpm is started with -R and, without a 'user', its workers run as root\n");

@@ -71,14 +71,33 @@ class PhpFpmSupervisorTest {
         Path run = dir.resolve("run");
         var withUser = new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false,
                 java.time.Duration.ZERO, "www-data", "www-data"));
-        assertThat(withUser.config(true)).contains("\n[php]\nuser = www-data\ngroup = www-data\n")
+        assertThat(withUser.config(true)).contains("\n[php]\nuser = \"www-data\"\ngroup = \"www-data\"\n")
                 .doesNotContain("workers run as root");
         assertThat(withUser.config(false)).as("not root: php-fpm could not switch").doesNotContain("user =");
         var userOnly = new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false,
                 java.time.Duration.ZERO, "nobody", null));
-        assertThat(userOnly.config(true)).contains("user = nobody\n").doesNotContain("group =");
+        assertThat(userOnly.config(true)).contains("user = \"nobody\"\n").doesNotContain("group =");
         assertThat(new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false))
                 .config(true)).contains("workers run as root").doesNotContain("user =");
+    }
+
+    /**
+     * php's INI parser reads an unquoted yes, on or true as "1" and none, no, off, false or null as "": a pool user
+     * named so ran PHP as uid 1 (daemon), or as nobody switched to (php-fpm then refused to start).
+     */
+    @Test
+    void phpFpmReadsTheUserAndGroupAsTheirNames() throws Exception {
+        assumeTrue(Files.isExecutable(PHP_FPM), "php-fpm8.2 not installed");
+        Path run = Files.createDirectories(dir.resolve("run"));
+        var spawn = new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false, java.time.Duration.ZERO,
+                "yes", "none");
+        Path config = Files.writeString(run.resolve("test.conf"), new PhpFpmSupervisor("php", spawn).config(true));
+        Process test = new ProcessBuilder(PHP_FPM.toString(), "-tt", "-y", config.toString())
+                .redirectErrorStream(true).start();
+        String parsed = new String(test.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        test.waitFor();
+        // Its dump of the pool, or (no account yes here) its refusal: the name either way, never uid 1
+        assertThat(parsed).doesNotContain("\tuser = 1\n").containsAnyOf("\tuser = yes\n", "for user 'yes'");
     }
 
     @Test
