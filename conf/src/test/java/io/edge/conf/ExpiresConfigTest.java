@@ -61,6 +61,7 @@ class ExpiresConfigTest {
                   { match = "/b/", expires = -5 s },
                   { match = "/c/", expires = 3651 d },
                   { match = "= /s", status = true, expires = 1 d }
+                  { match = "/d/", expires = 3600 }
                 ] }]
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
@@ -69,7 +70,9 @@ class ExpiresConfigTest {
                 tuple("edge.sites[0].locations[0].expires", 3),
                 tuple("edge.sites[0].locations[1].expires", 4),
                 tuple("edge.sites[0].locations[2].expires", 5),
-                tuple("edge.sites[0].locations[3].expires", 6));
+                tuple("edge.sites[0].locations[3].expires", 6),
+                tuple("edge.sites[0].locations[4].expires", 7));
+        assertThat(e.problems().get(4).message()).isEqualTo("3600 has no unit");
         assertThat(e.problems().get(0).toString()).endsWith("expires: \"forever\" is not a duration "
                 + "(expected: off, epoch, max, or a duration such as 30 d (0 to 3650 d))");
         assertThat(e.problems().get(1).message()).isEqualTo("\"-5 s\" is out of range");
