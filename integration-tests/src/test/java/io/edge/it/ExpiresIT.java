@@ -96,6 +96,10 @@ class ExpiresIT {
         HttpResponse<byte[]> head = send("HEAD", "/thumbs/ab/cd/large.jpg");
         assertThat(head.statusCode()).isEqualTo(200);
         keptFor30Days(head, "HEAD");
+
+        HttpResponse<byte[]> directory = send("GET", "/thumbs/ab");
+        assertThat(directory.statusCode()).isEqualTo(301);
+        keptFor30Days(directory, "301 to the directory");
     }
 
     @Test

@@ -437,6 +437,7 @@ public final class StaticResponder implements Responder {
         FullHttpResponse response = emptyResponse(HttpResponseStatus.MOVED_PERMANENTLY);
         String query = exchange.query();
         response.headers().set(HttpHeaderNames.LOCATION, encodePath(uriPath) + '/' + (query.isEmpty() ? "" : "?" + query));
+        expires(response.headers(), expiresOf(exchange)); // nginx's expires takes 301s too
         exchange.complete(exchange.writeAndFlush(response));
     }
 
