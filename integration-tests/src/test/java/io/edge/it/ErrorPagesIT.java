@@ -18,6 +18,7 @@ class ErrorPagesIT {
 
     private static final String NOT_FOUND_PAGE = "<h1>Nothing here</h1>\n";
     private static final String BUSY_PAGE = "<h1>Busy, back in a moment</h1>\n";
+    private static final String TOO_LARGE_PAGE = "<h1>Too large for us</h1>\n";
 
     @TempDir
     static Path dir;
@@ -31,14 +32,18 @@ class ErrorPagesIT {
         Files.createDirectories(root.resolve("errors"));
         Files.writeString(root.resolve("errors/404.html"), NOT_FOUND_PAGE);
         Files.writeString(root.resolve("errors/busy.html"), BUSY_PAGE);
+        Files.writeString(root.resolve("errors/413.html"), TOO_LARGE_PAGE);
         Files.writeString(root.resolve("here.txt"), "here\n");
         Files.writeString(root.resolve("index.php"), "<?php echo 'never runs';");
         // PHP through a socket nobody listens on: every request waits out the queue timeout, then 503.
         edge = EdgeHarness.start(dir, """
+                server.limits.body = 4 KiB
                 sites = [{
                   server-names = ["_"], default = true, root = "root"
-                  error-pages { 404 = "/errors/404.html", 503 = "/errors/busy.html" }
-                  locations = [{ match = "/" }, { match = "~ \\\\.php$", fastcgi = php }]
+                  error-pages { 404 = "/errors/404.html", 503 = "/errors/busy.html", 413 = "/errors/413.html" }
+                  locations = [
+                    { match = "/" }, { match = "/small/", body-limit = 1 KiB }, { match = "~ \\\\.php$", fastcgi = php }
+                  ]
                 }]
                 fastcgi.backends.php {
                   addresses = ["unix:%s"]
@@ -93,5 +98,20 @@ class ErrorPagesIT {
         HttpResponse<String> refused = send("GET", "/.env"); // dotfiles = deny
         assertThat(refused.statusCode()).isEqualTo(403);
         assertThat(refused.body()).contains("403 Forbidden").doesNotContain("Nothing here");
+    }
+
+    @Test
+    void aBodyDeclaredOverTheLimitGetsTheSitesPage() throws Exception {
+        for (String request : new String[] {
+                "POST /here.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n", // over every limit
+                "POST /small/here.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\n"}) { // over the location's
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                client.send(request);
+                RawHttpClient.Response tooLarge = client.read();
+                assertThat(tooLarge.status()).as(request).isEqualTo(413);
+                assertThat(tooLarge.text()).as(request).isEqualTo(TOO_LARGE_PAGE);
+                assertThat(tooLarge.header("connection")).as(request).isEqualTo("close");
+            }
+        }
     }
 }

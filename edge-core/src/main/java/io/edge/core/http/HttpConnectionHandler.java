@@ -226,6 +226,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         HttpVersion sentVersion = request.protocolVersion();
         Routes routes = server.enterRoutes();
         ServerExchange exchange;
+        Route route = null;
         try {
             HttpStatusException invalid = validate(request);
             if (invalid != null) {
@@ -248,7 +249,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 request.headers().set(HttpHeaderNames.HOST, target.authority());
                 request.setUri(target.originForm());
             }
-            Route route = routes.router().route(request.headers().get(HttpHeaderNames.HOST), target.path());
+            route = routes.router().route(request.headers().get(HttpHeaderNames.HOST), target.path());
             if (HttpUtil.getContentLength(request, -1L) > bodyLimit(route)) {
                 throw new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
                         "declared body over the location's limit");
@@ -260,8 +261,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 closeAfterCurrent = true;
                 moreMayCome = true;
             }
+            // Routed where the request could be (a body declared over its location's limit), so the answer is the
+            // site's error page as it is for a chunked body over the limit.
             exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion, new RequestTarget(null, "/", "", "/"),
-                    null, false);
+                    route, false);
             currentRoutes = routes;
             current = exchange;
             exchange.fail(status);
@@ -349,10 +352,6 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         if (HttpUtil.isTransferEncodingChunked(request) && request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
             return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, "both Content-Length and chunked");
-        }
-        long declared = HttpUtil.getContentLength(request, -1L);
-        if (declared > server.largestBodyLimit()) {
-            return new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "declared body over the limit");
         }
         String expect = request.headers().get(HttpHeaderNames.EXPECT);
         if (expect != null && !request.protocolVersion().equals(HttpVersion.HTTP_1_0)
