@@ -19,6 +19,7 @@ class ErrorPagesIT {
     private static final String NOT_FOUND_PAGE = "<h1>Nothing here</h1>\n";
     private static final String BUSY_PAGE = "<h1>Busy, back in a moment</h1>\n";
     private static final String TOO_LARGE_PAGE = "<h1>Too large for us</h1>\n";
+    private static final String NOT_ALLOWED_PAGE = "<h1>Not that way</h1>\n";
 
     @TempDir
     static Path dir;
@@ -33,6 +34,7 @@ class ErrorPagesIT {
         Files.writeString(root.resolve("errors/404.html"), NOT_FOUND_PAGE);
         Files.writeString(root.resolve("errors/busy.html"), BUSY_PAGE);
         Files.writeString(root.resolve("errors/413.html"), TOO_LARGE_PAGE);
+        Files.writeString(root.resolve("errors/405.html"), NOT_ALLOWED_PAGE);
         Files.writeString(root.resolve("here.txt"), "here\n");
         Files.writeString(root.resolve("index.php"), "<?php echo 'never runs';");
         // PHP through a socket nobody listens on: every request waits out the queue timeout, then 503.
@@ -40,7 +42,8 @@ class ErrorPagesIT {
                 server.limits.body = 4 KiB
                 sites = [{
                   server-names = ["_"], default = true, root = "root"
-                  error-pages { 404 = "/errors/404.html", 503 = "/errors/busy.html", 413 = "/errors/413.html" }
+                  error-pages { 404 = "/errors/404.html", 503 = "/errors/busy.html", 413 = "/errors/413.html"
+                    405 = "/errors/405.html" }
                   locations = [
                     { match = "/" }, { match = "/small/", body-limit = 1 KiB }, { match = "~ \\\\.php$", fastcgi = php }
                   ]
@@ -112,6 +115,18 @@ class ErrorPagesIT {
                 assertThat(tooLarge.text()).as(request).isEqualTo(TOO_LARGE_PAGE);
                 assertThat(tooLarge.header("connection")).as(request).isEqualTo("close");
             }
+        }
+    }
+
+    @Test
+    void aMethodAFileDoesNotTakeGetsTheSitesPageAndTheConnectionGoesOn() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("DELETE /here.txt HTTP/1.1\r\nHost: a\r\n\r\nGET /here.txt HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawHttpClient.Response refused = client.read();
+            assertThat(refused.status()).isEqualTo(405);
+            assertThat(refused.text()).isEqualTo(NOT_ALLOWED_PAGE);
+            assertThat(refused.header("allow")).isEqualTo("GET, HEAD");
+            assertThat(client.read().text()).isEqualTo("here\n");
         }
     }
 }

@@ -5,6 +5,7 @@ import io.edge.aio.file.FileEngine;
 import io.edge.aio.file.OpenFile;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
+import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.core.http.ErrorResponses;
@@ -339,7 +340,12 @@ public final class StaticResponder implements Responder {
     }
 
     private static void methodNotAllowed(Exchange exchange) {
-        FullHttpResponse response = emptyResponse(HttpResponseStatus.METHOD_NOT_ALLOWED);
+        // The site's page for 405 if it has one, as nginx's error_page covers its static module's 405.
+        ErrorPage page = exchange.site() == null ? null
+                : exchange.site().errorPages().get(HttpResponseStatus.METHOD_NOT_ALLOWED.code());
+        FullHttpResponse response = page == null ? emptyResponse(HttpResponseStatus.METHOD_NOT_ALLOWED)
+                : ErrorResponses.response(exchange.clientChannel().alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED,
+                        exchange.isHead(), page);
         response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.READ_METHODS); // a file's, whatever the location's
         exchange.complete(exchange.writeAndFlush(response));
     }
