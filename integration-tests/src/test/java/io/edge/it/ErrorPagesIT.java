@@ -20,6 +20,7 @@ class ErrorPagesIT {
     private static final String BUSY_PAGE = "<h1>Busy, back in a moment</h1>\n";
     private static final String TOO_LARGE_PAGE = "<h1>Too large for us</h1>\n";
     private static final String NOT_ALLOWED_PAGE = "<h1>Not that way</h1>\n";
+    private static final String BAD_REQUEST_PAGE = "<h1>Say again?</h1>\n";
 
     @TempDir
     static Path dir;
@@ -35,6 +36,7 @@ class ErrorPagesIT {
         Files.writeString(root.resolve("errors/busy.html"), BUSY_PAGE);
         Files.writeString(root.resolve("errors/413.html"), TOO_LARGE_PAGE);
         Files.writeString(root.resolve("errors/405.html"), NOT_ALLOWED_PAGE);
+        Files.writeString(root.resolve("errors/400.html"), BAD_REQUEST_PAGE);
         Files.writeString(root.resolve("here.txt"), "here\n");
         Files.writeString(root.resolve("index.php"), "<?php echo 'never runs';");
         // PHP through a socket nobody listens on: every request waits out the queue timeout, then 503.
@@ -43,7 +45,7 @@ class ErrorPagesIT {
                 sites = [{
                   server-names = ["_"], default = true, root = "root"
                   error-pages { 404 = "/errors/404.html", 503 = "/errors/busy.html", 413 = "/errors/413.html"
-                    405 = "/errors/405.html" }
+                    405 = "/errors/405.html", 400 = "/errors/400.html" }
                   locations = [
                     { match = "/" }, { match = "/small/", body-limit = 1 KiB }, { match = "~ \\\\.php$", fastcgi = php }
                   ]
@@ -127,6 +129,21 @@ class ErrorPagesIT {
             assertThat(refused.text()).isEqualTo(NOT_ALLOWED_PAGE);
             assertThat(refused.header("allow")).isEqualTo("GET, HEAD");
             assertThat(client.read().text()).isEqualTo("here\n");
+        }
+    }
+
+    @Test
+    void aRequestRefusedBeforeItIsRoutedGetsTheSitesPage() throws Exception {
+        for (String request : new String[] {
+                "GET /here.txt HTTP/1.1\r\n\r\n", // no Host
+                "GET /here.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"}) { // unreadable
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                client.send(request);
+                RawHttpClient.Response bad = client.read();
+                assertThat(bad.status()).as(request).isEqualTo(400);
+                assertThat(bad.text()).as(request).isEqualTo(BAD_REQUEST_PAGE);
+                assertThat(bad.header("connection")).as(request).isEqualTo("close");
+            }
         }
     }
 }

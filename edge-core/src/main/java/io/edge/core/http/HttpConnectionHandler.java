@@ -261,10 +261,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 closeAfterCurrent = true;
                 moreMayCome = true;
             }
-            // Routed where the request could be (a body declared over its location's limit), so the answer is the
-            // site's error page as it is for a chunked body over the limit.
+            // Routed where the request could be (a body declared over its location's limit), else to its Host's
+            // site, so the answer is that site's error page as it is for a chunked body over the limit.
             exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion, new RequestTarget(null, "/", "", "/"),
-                    route, false);
+                    route != null ? route : refusedRoute(routes, request), false);
             currentRoutes = routes;
             current = exchange;
             exchange.fail(status);
@@ -321,6 +321,16 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Where a request of {@code exchange}'s host for {@code path} goes, by the routes the running exchange runs on. */
     private Route routeOf(ServerExchange exchange, String path) {
         return currentRoutes.router().route(exchange.request().headers().get(HttpHeaderNames.HOST), path);
+    }
+
+    /**
+     * Where a request refused before it was routed is answered from, for its site's error page: the site its Host
+     * names (one, well formed), else the default site, as nginx answers from the server a Host selects or its default.
+     */
+    private static Route refusedRoute(Routes routes, HttpRequest request) {
+        List<String> hosts = request.headers().getAll(HttpHeaderNames.HOST);
+        String host = hosts.size() == 1 && RequestTarget.isHostAndPort(hosts.get(0)) ? hosts.get(0) : null;
+        return routes.router().route(host, "/");
     }
 
     private HttpStatusException validate(HttpRequest request) {
@@ -555,7 +565,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      * not be parsed), as nginx logs its 400s, so malformed requests and probes leave a trace.
      */
     private ChannelFuture writeErrorThatCloses(HttpResponseStatus status, boolean head, boolean accessLogged) {
-        FullHttpResponse response = ErrorResponses.response(ctx.alloc(), status, head);
+        // No Host read: the default site's page, as nginx's default server's error_page
+        FullHttpResponse response = ErrorResponses.response(ctx.alloc(), status, head, server.defaultSitePage(status));
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         if (accessLogged && server.accessLog().isEnabled()) {
             server.accessLog().log((InetSocketAddress) ctx.channel().remoteAddress(), "-", status.code(),

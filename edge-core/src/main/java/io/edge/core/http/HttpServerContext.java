@@ -1,7 +1,9 @@
 package io.edge.core.http;
 
+import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
+import io.edge.conf.SiteSettings;
 import io.edge.core.route.Router;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -10,6 +12,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.List;
@@ -120,6 +123,12 @@ public final class HttpServerContext {
      */
     long largestBodyLimit() {
         return routes.router().largestBodyLimit(settings.limits().body());
+    }
+
+    /** The current default site's page for {@code status}, for an answer to a request that was never routed; or null. */
+    ErrorPage defaultSitePage(HttpResponseStatus status) {
+        SiteSettings site = routes.router().route(null, "/").site();
+        return site == null ? null : site.errorPages().get(status.code());
     }
 
     /**
