@@ -469,7 +469,7 @@ public final class Edge {
             if (live.stream().anyMatch(o -> o.supervisors.values().stream().anyMatch(s -> s.socketPath().equals(socket)))) {
                 spawn = new BackendGroupSettings.Spawn(spawn.command(), spawn.workers(), spawn.extraIni(),
                         spawn.runDir().resolveSibling(spawn.runDir().getFileName() + "." + g.number),
-                        spawn.runDirTemporary(), spawn.requestTerminateTimeout());
+                        spawn.runDirTemporary(), spawn.requestTerminateTimeout(), spawn.user(), spawn.group());
                 supervisor = new PhpFpmSupervisor(group.name(), spawn, false);
             }
             g.supervisors.put(group.name(), supervisor);

@@ -95,4 +95,33 @@ class SpawnUserIT {
             assertThat(output[0]).doesNotContain(ROOT_WARNING);
         }
     }
+
+    @Test
+    void aReloadThatChangesTheSpawnKeepsItsUser() throws Exception {
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        String edgeConf = """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  fastcgi.backends.php.spawn { enabled = true, workers = %d, user = nobody }
+                  sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                    { match = "/", fastcgi = php }
+                  ]}]
+                }
+                """;
+        Files.writeString(conf, edgeConf.formatted(port, 1));
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                // Another spawn (workers), so a php-fpm of its own, on a socket beside the running one's.
+                Files.writeString(conf, edgeConf.formatted(port, 2));
+                edge.signal("HUP");
+                edge.awaitOutput("(generation 2)");
+                HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+                String uid = EdgeProcess.get(http, port, "/uid.php");
+                assertThat(uid).isEqualTo(root ? nobody() : String.valueOf(uid(Path.of("/proc/self"))));
+                assertThat(edge.output()).doesNotContain(ROOT_WARNING);
+            });
+        }
+    }
 }
