@@ -112,6 +112,7 @@ public final class Main implements Callable<Integer> {
         // stops what started. The hook then waits for the start's failure to be logged (startOver), or the halt
         // would lose that line. The wait is bounded, as the drain is, should the start hang before Edge.start.
         CountDownLatch stopped = new CountDownLatch(1);
+        AtomicBoolean drainCut = new AtomicBoolean(); // by a second SIGTERM or SIGINT, below
         CountDownLatch startOver = new CountDownLatch(1);
         Thread shutdown = new Thread(() -> {
             Duration drain = settings.server().timeouts().drain();
@@ -122,7 +123,8 @@ public final class Main implements Callable<Integer> {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            log.info("stopped{}", clean ? "" : " (drain timeout passed)");
+            log.info("stopped{}", clean ? "" : drainCut.get() ? " (drain cut short by a second signal)"
+                    : " (drain timeout passed)");
             Logging.stop();
             stopped.countDown();
             Runtime.getRuntime().halt(0);
@@ -137,6 +139,7 @@ public final class Main implements Callable<Integer> {
                 if (stopSignalled.compareAndSet(false, true)) {
                     new Thread(() -> System.exit(0), "edge-exit").start(); // runs the hook, which halts with 0
                 } else {
+                    drainCut.set(true);
                     log.info("SIG{} during the drain: closing the {} connections still open", name, edge.stopDraining());
                 }
             });
