@@ -30,6 +30,7 @@ final class DetachedExchange implements Exchange {
     private final Channel clientChannel;
     private final InetSocketAddress remoteAddress;
     private final InetSocketAddress localAddress;
+    private final boolean hostNamesSite;
 
     /** Snapshots what {@code client} knows before it completes; {@code request} is what the backend gets. */
     DetachedExchange(Exchange client, HttpRequest request) {
@@ -41,6 +42,7 @@ final class DetachedExchange implements Exchange {
         this.clientChannel = client.clientChannel();
         this.remoteAddress = client.remoteAddress();
         this.localAddress = client.localAddress();
+        this.hostNamesSite = client.hostNamesSite();
     }
 
     @Override
@@ -66,6 +68,11 @@ final class DetachedExchange implements Exchange {
     @Override
     public SiteSettings site() {
         return site;
+    }
+
+    @Override
+    public boolean hostNamesSite() {
+        return hostNamesSite;
     }
 
     @Override

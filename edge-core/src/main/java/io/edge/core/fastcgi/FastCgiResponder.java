@@ -533,7 +533,7 @@ public final class FastCgiResponder implements Responder {
             String hostName = host == null || host.isEmpty() ? null : Router.hostName(host);
             // As nginx's $server_name: a host the site answers only as the default site is the client's word, and
             // a script may trust SERVER_NAME where it would not trust HTTP_HOST (links in mails, redirects).
-            String serverName = hostName != null && Router.names(exchange.site(), hostName) ? hostName
+            String serverName = hostName != null && exchange.hostNamesSite() ? hostName
                     : exchange.site().serverNames().isEmpty() ? "" : exchange.site().serverNames().get(0);
             return new CgiRequest(request.method().name(), request.uri(), request.protocolVersion().text(),
                     exchange.path(), exchange.query(), headers, request.headers().get(HttpHeaderNames.CONTENT_TYPE),

@@ -36,6 +36,14 @@ public interface Exchange {
 
     SiteSettings site();
 
+    /**
+     * Whether the request's Host is one of {@link #site}'s server names (exactly or by a wildcard); false for a host
+     * the site answers only as the default site, whose name is then the client's word.
+     */
+    default boolean hostNamesSite() {
+        return false;
+    }
+
     LocationSettings location();
 
     /**

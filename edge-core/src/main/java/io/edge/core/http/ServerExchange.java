@@ -145,6 +145,11 @@ final class ServerExchange implements Exchange {
         return route == null ? null : route.location();
     }
 
+    @Override
+    public boolean hostNamesSite() {
+        return route != null && route.hostNamesSite();
+    }
+
     /** The largest body this request may have: its location's limit, else the server's. */
     long bodyLimit() {
         return connection.bodyLimit(route);

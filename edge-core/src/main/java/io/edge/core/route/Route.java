@@ -3,6 +3,10 @@ package io.edge.core.route;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 
-/** The site and location chosen for one request; {@code location} is null when no location matches. */
-public record Route(SiteSettings site, LocationSettings location) {
+/**
+ * The site and location chosen for one request; {@code location} is null when no location matches.
+ * {@code hostNamesSite}: the request's Host is one of the site's server names (exactly or by a wildcard), not a host
+ * the site answers only as the default site.
+ */
+public record Route(SiteSettings site, LocationSettings location, boolean hostNamesSite) {
 }

@@ -100,13 +100,20 @@ public final class Router {
 
     /** The route for {@code host} (may be null or carry a port) and a normalised {@code path}. */
     public Route route(String host, String path) {
-        SiteSettings site = site(host);
-        return new Route(site, location(site, path));
+        SiteSettings named = namedSite(host);
+        SiteSettings site = named != null ? named : defaultSite;
+        return new Route(site, location(site, path), named != null);
     }
 
     SiteSettings site(String hostHeader) {
+        SiteSettings named = namedSite(hostHeader);
+        return named != null ? named : defaultSite;
+    }
+
+    /** The site one of whose server names covers {@code hostHeader}'s host, or null (then the default site answers). */
+    private SiteSettings namedSite(String hostHeader) {
         if (hostHeader == null || hostHeader.isEmpty()) {
-            return defaultSite;
+            return null;
         }
         String host = hostName(hostHeader);
         SiteSettings site = exactNames.get(host);
@@ -118,23 +125,7 @@ public final class Router {
                 return suffix.getValue();
             }
         }
-        return defaultSite;
-    }
-
-    /**
-     * Whether one of {@code site}'s server names covers {@code hostName} ({@link #hostName} of a Host): exactly, or as
-     * {@code *.example.org} or {@code .example.org} does. A host the site answers only as the default site is not.
-     */
-    public static boolean names(SiteSettings site, String hostName) {
-        for (String name : site.serverNames()) {
-            String n = name.toLowerCase(Locale.ROOT);
-            boolean covers = n.startsWith("*.") ? hostName.endsWith(n.substring(1))
-                    : n.startsWith(".") ? hostName.endsWith(n) || hostName.equals(n.substring(1)) : hostName.equals(n);
-            if (covers) {
-                return true;
-            }
-        }
-        return false;
+        return null;
     }
 
     /** The host name of a {@code Host} header: lower case, without port and trailing dot. */

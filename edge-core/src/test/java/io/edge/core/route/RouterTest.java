@@ -126,12 +126,15 @@ class RouterTest {
     @Test
     void aSiteNamesItsExactAndWildcardHostsOnly() {
         SiteSettings site = site(List.of("Example.org", "*.a.test", ".b.test"), true);
+        Router router = new Router(List.of(site), site);
         for (String host : new String[] {"example.org", "x.a.test", "y.x.a.test", "b.test", "x.b.test"}) {
-            assertThat(Router.names(site, host)).as(host).isTrue();
+            assertThat(router.route(host, "/").hostNamesSite()).as(host).isTrue();
         }
         for (String host : new String[] {"evil.example", "a.test", "xa.test", "xb.test", "example.org.evil", ""}) {
-            assertThat(Router.names(site, host)).as(host).isFalse();
+            assertThat(router.route(host, "/").site()).as(host).isSameAs(site);
+            assertThat(router.route(host, "/").hostNamesSite()).as(host).isFalse();
         }
-        assertThat(Router.names(site(List.of(), true), "example.org")).isFalse();
+        SiteSettings unnamed = site(List.of(), true);
+        assertThat(new Router(List.of(unnamed), unnamed).route("example.org", "/").hostNamesSite()).isFalse();
     }
 }
