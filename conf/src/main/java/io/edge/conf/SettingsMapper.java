@@ -11,6 +11,7 @@ import io.edge.aio.StaticIoSettings;
 import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.ResponseCacheSettings;
 import io.edge.fastcgi.BackendGroupSettings;
+import io.netty.handler.codec.http.HttpHeaderValidationUtil;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -764,7 +765,7 @@ final class SettingsMapper {
             if (value == null) {
                 continue;
             }
-            if (name.isEmpty() || !name.chars().allMatch(SettingsMapper::isTokenChar)) {
+            if (name.isEmpty() || HttpHeaderValidationUtil.validateToken(name) != -1) {
                 headers.problem(name, "\"" + name + "\" is not a header name", "a field name such as X-Frame-Options");
             } else if (EDGE_OWN_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
                 headers.problem(name, name + " is edge's to set", "a header that is not one of "
@@ -783,12 +784,6 @@ final class SettingsMapper {
     /** Headers that frame the message or the connection, or that edge always sets itself. */
     private static final Set<String> EDGE_OWN_HEADERS = Set.of("content-length", "transfer-encoding", "connection",
             "keep-alive", "upgrade", "te", "trailer", "proxy-connection", "date");
-
-    /** RFC 9110's tchar. */
-    private static boolean isTokenChar(int c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                || (c < 0x80 && "!#$%&'*+-.^_`|~".indexOf(c) >= 0);
-    }
 
     /** {@code off} (null), {@code epoch}, {@code max}, or a duration of at most ten years. */
     private static Duration expires(Section location) {

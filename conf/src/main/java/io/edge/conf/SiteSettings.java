@@ -32,6 +32,11 @@ public record SiteSettings(
         errorPages = Map.copyOf(errorPages);
     }
 
+    /** The site's page for {@code status}, or null: edge's built-in one. */
+    public ErrorPage errorPage(int status) {
+        return errorPages.get(status);
+    }
+
     /** A site with edge's built-in error pages. */
     public SiteSettings(List<String> serverNames, boolean isDefault, Path root, List<String> index,
             PathPolicy pathPolicy, List<LocationSettings> locations) {

@@ -128,7 +128,7 @@ public final class HttpServerContext {
     /** The current default site's page for {@code status}, for an answer to a request that was never routed; or null. */
     ErrorPage defaultSitePage(HttpResponseStatus status) {
         SiteSettings site = routes.router().route(null, "/").site();
-        return site == null ? null : site.errorPages().get(status.code());
+        return site == null ? null : site.errorPage(status.code());
     }
 
     /**

@@ -457,7 +457,7 @@ final class ServerExchange implements Exchange {
         }
         SiteSettings site = site();
         FullHttpResponse response = ErrorResponses.response(ctx.alloc(), errorStatus, isHead(),
-                site == null ? null : site.errorPages().get(errorStatus.code()));
+                site == null ? null : site.errorPage(errorStatus.code()));
         if (errorStatus.code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) {
             response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.allowedMethods(location()));
         }

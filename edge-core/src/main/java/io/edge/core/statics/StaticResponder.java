@@ -342,7 +342,7 @@ public final class StaticResponder implements Responder {
     private static void methodNotAllowed(Exchange exchange) {
         // The site's page for 405 if it has one, as nginx's error_page covers its static module's 405.
         ErrorPage page = exchange.site() == null ? null
-                : exchange.site().errorPages().get(HttpResponseStatus.METHOD_NOT_ALLOWED.code());
+                : exchange.site().errorPage(HttpResponseStatus.METHOD_NOT_ALLOWED.code());
         FullHttpResponse response = page == null ? emptyResponse(HttpResponseStatus.METHOD_NOT_ALLOWED)
                 : ErrorResponses.response(exchange.clientChannel().alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED,
                         exchange.isHead(), page);
