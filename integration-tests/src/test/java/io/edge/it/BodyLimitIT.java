@@ -82,23 +82,23 @@ class BodyLimitIT {
     void aLocationCanTakeLessAlsoChunked() throws Exception {
         assertThat(post("/small/hash.php", new byte[1024]).statusCode()).isEqualTo(200);
         assertThat(post("/small/hash.php", new byte[1025]).statusCode()).isEqualTo(413);
-        try (RawHttpClient client = new RawHttpClient(edge.address())) {
-            String chunk = "a".repeat(1500);
-            client.send(("POST /small/hash.php HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    + Integer.toHexString(chunk.length()) + "\r\n" + chunk + "\r\n0\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            RawHttpClient.Response response = client.read();
-            assertThat(response.status()).isEqualTo(413);
+        try (RawHttpClient client = sendChunked("/small/hash.php", 1500)) {
+            assertThat(client.read().status()).isEqualTo(413);
             assertThat(client.isClosedByPeer()).isTrue();
         }
-        try (RawHttpClient client = new RawHttpClient(edge.address())) {
-            String chunk = "a".repeat(1000);
-            client.send(("POST /small/hash.php HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    + Integer.toHexString(chunk.length()) + "\r\n" + chunk + "\r\n0\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+        try (RawHttpClient client = sendChunked("/small/hash.php", 1000)) {
             RawHttpClient.Response response = client.read();
             assertThat(response.status()).isEqualTo(200);
             assertThat(response.text()).startsWith("1000 ");
         }
+    }
+
+    /** A client that sent a POST to {@code path} with a chunked body of {@code size} bytes in one chunk. */
+    private static RawHttpClient sendChunked(String path, int size) throws Exception {
+        RawHttpClient client = new RawHttpClient(edge.address());
+        String chunk = "a".repeat(size);
+        client.send(("POST " + path + " HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + Integer.toHexString(size) + "\r\n" + chunk + "\r\n0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        return client;
     }
 }
