@@ -4,7 +4,6 @@ import io.edge.aio.linux.PageCache;
 import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.PooledByteBufAllocator;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -30,19 +29,45 @@ final class FileReads {
     }
 
     /**
-     * {@link FileEngine#loadRegion} for the engines that read asynchronously: a range all in the page cache
-     * leaves as {@code engine.region} ({@code sendfile}) at once; any other range is first read by
-     * {@code engine.read} into a buffer, since {@code sendfile} of a range not in memory would hold the writing
-     * event loop for the disk. A file server's file ({@link FileServerFiles#isFromFileServer}) is always read
-     * that way: its {@code sendfile} may wait for the server even from the page cache (NFS revalidates the file's
-     * attributes after {@code acregmin}, and a hard mount whose server is gone waits for ever). Residency is told
-     * by {@link PageCache#isResident} ({@code mincore}), which counts a page still being read as absent: a chunk
-     * some other read or readahead is bringing in is read too, never sent by a {@code sendfile} that would wait on
-     * its page lock. Where residency cannot be told (no natives, no raw descriptor), the region at once.
+     * Ranges at least this long that are not in the page cache (the chunks of a big file) are brought into it by
+     * a {@link Filler}, which copies nothing, and then sent from it; shorter ones are cheaper read into a buffer.
      */
-    static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length) {
-        return residentRegionOrRead(engine, file, offset, length,
-                (whole, at, bytes) -> engine.read(whole, at, bytes, PooledByteBufAllocator.DEFAULT));
+    static final long FILL_MIN = 256 * 1024;
+
+    /**
+     * {@link FileEngine#loadRegion} for the engines that read asynchronously: a range all in the page cache
+     * leaves as {@code engine.region} ({@code sendfile}) at once. Any other range is first brought into memory,
+     * since {@code sendfile} of a range not in memory would hold the writing event loop for the disk: one of at
+     * least {@link #FILL_MIN} bytes by {@code filler} and then sent as a region if all of it is there now (the
+     * lighttpd 1.5 idea: the bytes go from the page cache to the socket without a copy through a buffer); a
+     * shorter one, or one the filler did not bring in whole, by {@code reader} into a buffer. A file server's
+     * file ({@link FileServerFiles#isFromFileServer}) is always read into a buffer: its {@code sendfile} may wait
+     * for the server even from the page cache (NFS revalidates the file's attributes after {@code acregmin}, and
+     * a hard mount whose server is gone waits for ever). Residency is told by {@code residency}
+     * ({@link PageCache#isResident}, {@code mincore}), which counts a page still being read as absent: a chunk
+     * some other read or readahead is bringing in is read too, never sent by a {@code sendfile} that would wait
+     * on its page lock. Where residency cannot be told (no natives, no raw descriptor), the region at once.
+     */
+    static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length,
+            Reader reader, Filler filler, Residency residency) {
+        checkRange(file, offset, length);
+        if (length > engine.chunkSize()) {
+            throw new IllegalArgumentException("length: " + length + " (expected: <= chunkSize " + engine.chunkSize() + ")");
+        }
+        boolean fromFileServer = FileServerFiles.isFromFileServer(file);
+        if (!fromFileServer && (!PageCache.isAvailable() || !file.hasRawDescriptor()
+                || residency.isResident(file.fd(), offset, length))) {
+            return CompletableFuture.completedFuture(engine.region(file, offset, length));
+        }
+        if (fromFileServer || length < FILL_MIN || file.preadDescriptor() < 0) {
+            return reader.read(file, offset, (int) length).thenApply(buffer -> buffer);
+        }
+        OpenFile held = file.retain(); // the caller may let its reference go before the filler is done
+        return filler.fill(held, offset, length)
+                .thenCompose(filled -> filled && residency.isResident(held.fd(), offset, length)
+                        ? CompletableFuture.completedFuture(engine.region(held, offset, length))
+                        : reader.read(held, offset, (int) length).thenApply(buffer -> (Object) buffer))
+                .whenComplete((message, failure) -> held.release());
     }
 
     /** Tells whether a range of a descriptor is in the page cache; {@link PageCache#isResident}, or a test's. */
@@ -55,24 +80,57 @@ final class FileReads {
         CompletionStage<ByteBuf> read(OpenFile file, long offset, int length);
     }
 
-    /** As {@link #residentRegionOrRead(FileEngine, OpenFile, long, long)}, reading with {@code reader}. */
-    static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length,
-            Reader reader) {
-        return residentRegionOrRead(engine, file, offset, length, reader, PageCache::isResident);
+    /**
+     * How a long range that is not in the page cache is brought into it: {@link ThreadPoolEngine#fill}, or a
+     * test's. The stage says whether all of it was read there (false: nothing learned, the range is read the
+     * usual way) or fails as a read does (a timeout).
+     */
+    interface Filler {
+        CompletionStage<Boolean> fill(OpenFile file, long offset, long length);
     }
 
-    /** As {@link #residentRegionOrRead(FileEngine, OpenFile, long, long, Reader)}, told by {@code residency}. */
-    static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length,
-            Reader reader, Residency residency) {
-        checkRange(file, offset, length);
-        if (length > engine.chunkSize()) {
-            throw new IllegalArgumentException("length: " + length + " (expected: <= chunkSize " + engine.chunkSize() + ")");
+    /**
+     * Brings {@code length} bytes of {@code file} at {@code offset} into the page cache and returns once they are
+     * read there, copying nothing: {@code sendfile} to {@code /dev/null}, which reads the pages as any read does
+     * (readahead included) and drops the references at the pipe's far end. Blocks on the disk: for a pool thread.
+     * False when nothing can be told: no natives or no plain descriptor, the file ended first (it shrank), or the
+     * call failed (a file system without {@code splice}, an I/O error): the read that follows meets and reports it.
+     */
+    static boolean fill(OpenFile file, long offset, long length) {
+        int fd = file.preadDescriptor();
+        int sink = DevNull.FD;
+        if (fd < 0 || sink < 0) {
+            return false;
         }
-        if (!FileServerFiles.isFromFileServer(file) && (!PageCache.isAvailable() || !file.hasRawDescriptor()
-                || residency.isResident(file.fd(), offset, length))) {
-            return CompletableFuture.completedFuture(engine.region(file, offset, length));
+        long position = offset;
+        long end = offset + length;
+        while (position < end) {
+            long n = Syscalls.sendfile(sink, fd, position, end - position);
+            if (n == -Syscalls.EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                return false;
+            }
+            position += n;
         }
-        return reader.read(file, offset, (int) length).thenApply(buffer -> buffer);
+        return true;
+    }
+
+    /** The process's one descriptor of {@code /dev/null}, opened on first use for {@link #fill}; -1 if it cannot be. */
+    private static final class DevNull {
+        static final int FD = open();
+
+        private static int open() {
+            if (!Syscalls.isAvailable()) {
+                return -1;
+            }
+            try {
+                return Syscalls.openReadWrite("/dev/null");
+            } catch (IOException e) {
+                return -1;
+            }
+        }
     }
 
     /**

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.LongPredicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -314,33 +315,65 @@ public final class ThreadPoolEngine implements FileEngine {
                 return CompletableFuture.completedFuture(resident);
             }
         }
+        return onPool(file, timeoutNanos, held -> {
+            // The buffer belongs to this thread until the stage takes it; a timed-out read releases it here.
+            ByteBuf buffer = readAllocator(alloc).directBuffer(length, length);
+            try {
+                FileReads.readFully(held, buffer, offset);
+                return buffer;
+            } catch (IOException | RuntimeException | Error e) {
+                buffer.release();
+                throw e;
+            }
+        }, ByteBuf::release);
+    }
+
+    /**
+     * {@link FileReads#fill} on a pool thread, counted and timed out as a read: whether the range is now in the
+     * page cache, brought there without a copy (see {@link FileReads#residentRegionOrRead}).
+     */
+    CompletionStage<Boolean> fill(OpenFile file, long offset, long length) {
+        return fill(file, offset, length, readTimeoutNanos);
+    }
+
+    /** As {@link #fill(OpenFile, long, long)}, failing after {@code timeoutNanos} (0: never). */
+    CompletionStage<Boolean> fill(OpenFile file, long offset, long length, long timeoutNanos) {
+        FileReads.checkRange(file, offset, length);
+        return onPool(file, timeoutNanos, held -> FileReads.fill(held, offset, length), filled -> { });
+    }
+
+    /** A read's work on a pool thread, given its own reference to the file. */
+    private interface PoolRead<T> {
+        T run(OpenFile held) throws IOException;
+    }
+
+    /**
+     * Runs {@code work} on the pool with a reference to {@code file} held while it runs, counted as an
+     * asynchronous read and failed after {@code timeoutNanos} (0: never); what it gives once nobody takes it
+     * (timed out, or the caller gave up) goes to {@code discard}.
+     */
+    private <T> CompletableFuture<T> onPool(OpenFile file, long timeoutNanos, PoolRead<T> work,
+            Consumer<? super T> discard) {
         counters.asyncReads.increment();
         long start = System.nanoTime();
-        CompletableFuture<ByteBuf> result = new CompletableFuture<>();
+        CompletableFuture<T> result = new CompletableFuture<>();
         ReadTimer.Deadline deadline = new ReadTimer.Deadline();
         OpenFile held = file.retain(); // the task's reference: the descriptor stays open while it reads
         boolean queued = execute(result, () -> {
-            // The buffer belongs to this thread until result takes it; a timed-out read releases it here.
-            ByteBuf buffer = null;
+            T value;
             try {
-                buffer = readAllocator(alloc).directBuffer(length, length);
-                FileReads.readFully(held, buffer, offset);
-            } catch (IOException | RuntimeException | Error e) {
-                if (buffer != null) {
-                    buffer.release();
-                }
-                throw e;
+                value = work.run(held);
             } finally {
                 held.release(); // before the stage completes, so a caller that saw it sees the count too
             }
             if (!deadline.disarm()) {
-                buffer.release(); // timed out, and counted as that only
+                discard.accept(value); // timed out, and counted as that only
                 return;
             }
             reads.incrementAndGet();
             counters.readDone(start);
-            if (!result.complete(buffer)) {
-                buffer.release();
+            if (!result.complete(value)) {
+                discard.accept(value);
             }
         }, held::release);
         if (queued) {
@@ -403,16 +436,20 @@ public final class ThreadPoolEngine implements FileEngine {
         cache.invalidate(file);
     }
 
-    /** A range in the page cache as a {@code sendfile} region at once; any other read into a buffer first. */
+    /**
+     * A range in the page cache as a {@code sendfile} region at once; a long one brought into it by a pool thread
+     * ({@link #fill}) and then sent; any other read into a buffer first.
+     */
     @Override
     public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
-        return FileReads.residentRegionOrRead(this, file, offset, length);
+        return loadRegion(file, offset, length, readTimeoutNanos);
     }
 
     /** As {@link #loadRegion(OpenFile, long, long)}, a read failing after {@code timeoutNanos} (see {@link #read}). */
     CompletionStage<Object> loadRegion(OpenFile file, long offset, long length, long timeoutNanos) {
         return FileReads.residentRegionOrRead(this, file, offset, length,
-                (whole, at, bytes) -> read(whole, at, bytes, PooledByteBufAllocator.DEFAULT, timeoutNanos));
+                (whole, at, bytes) -> read(whole, at, bytes, PooledByteBufAllocator.DEFAULT, timeoutNanos),
+                (whole, at, bytes) -> fill(whole, at, bytes, timeoutNanos), PageCache::isResident);
     }
 
     @Override

@@ -27,8 +27,8 @@ abstract class IoUringContract extends FileEngineContract {
     }
 
     @Override
-    boolean readsColdRangesBeforeSending() {
-        return true;
+    Class<?> coldRangeArrivesAs(long length) {
+        return filledIfLongElseRead(length);
     }
 
     @Override

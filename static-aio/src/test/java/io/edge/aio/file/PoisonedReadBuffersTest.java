@@ -64,12 +64,13 @@ class PoisonedReadBuffersTest {
         }
 
         /**
-         * The thread pool and io_uring read a cold range into a buffer first; sendfile sends it from the file,
-         * linux-aio-sendfile from its slab.
+         * The thread pool and io_uring bring a long cold range into the page cache and read a short one into a
+         * buffer first; sendfile sends it from the file, linux-aio-sendfile from its slab.
          */
         @Override
-        boolean readsColdRangesBeforeSending() {
-            return engine instanceof ThreadPoolEngine || engine instanceof IoUringEngine;
+        Class<?> coldRangeArrivesAs(long length) {
+            return engine instanceof ThreadPoolEngine || engine instanceof IoUringEngine
+                    ? filledIfLongElseRead(length) : null;
         }
 
         @AfterEach
