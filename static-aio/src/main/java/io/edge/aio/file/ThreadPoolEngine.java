@@ -315,7 +315,7 @@ public final class ThreadPoolEngine implements FileEngine {
                 return CompletableFuture.completedFuture(resident);
             }
         }
-        return onPool(file, timeoutNanos, held -> {
+        return onPool(file, timeoutNanos, counters, held -> {
             // The buffer belongs to this thread until the stage takes it; a timed-out read releases it here.
             ByteBuf buffer = readAllocator(alloc).directBuffer(length, length);
             try {
@@ -333,13 +333,17 @@ public final class ThreadPoolEngine implements FileEngine {
      * page cache, brought there without a copy (see {@link FileReads#residentRegionOrRead}).
      */
     CompletionStage<Boolean> fill(OpenFile file, long offset, long length) {
-        return fill(file, offset, length, readTimeoutNanos);
+        return fill(file, offset, length, readTimeoutNanos, counters);
     }
 
-    /** As {@link #fill(OpenFile, long, long)}, failing after {@code timeoutNanos} (0: never). */
-    CompletionStage<Boolean> fill(OpenFile file, long offset, long length, long timeoutNanos) {
+    /**
+     * As {@link #fill(OpenFile, long, long)}, failing after {@code timeoutNanos} (0: never), counted in
+     * {@code countedIn}: the counters of the engine whose piece it is (an io_uring engine's fill is one of its
+     * asynchronous reads, not a fallback to this pool).
+     */
+    CompletionStage<Boolean> fill(OpenFile file, long offset, long length, long timeoutNanos, EngineCounters countedIn) {
         FileReads.checkRange(file, offset, length);
-        return onPool(file, timeoutNanos, held -> FileReads.fill(held, offset, length), filled -> { });
+        return onPool(file, timeoutNanos, countedIn, held -> FileReads.fill(held, offset, length), filled -> { });
     }
 
     /** A read's work on a pool thread, given its own reference to the file. */
@@ -349,11 +353,11 @@ public final class ThreadPoolEngine implements FileEngine {
 
     /**
      * Runs {@code work} on the pool with a reference to {@code file} held while it runs, counted as an
-     * asynchronous read and failed after {@code timeoutNanos} (0: never); what it gives once nobody takes it
-     * (timed out, or the caller gave up) goes to {@code discard}.
+     * asynchronous read in {@code counters} and failed after {@code timeoutNanos} (0: never); what it gives once
+     * nobody takes it (timed out, or the caller gave up) goes to {@code discard}.
      */
-    private <T> CompletableFuture<T> onPool(OpenFile file, long timeoutNanos, PoolRead<T> work,
-            Consumer<? super T> discard) {
+    private <T> CompletableFuture<T> onPool(OpenFile file, long timeoutNanos, EngineCounters counters,
+            PoolRead<T> work, Consumer<? super T> discard) {
         counters.asyncReads.increment();
         long start = System.nanoTime();
         CompletableFuture<T> result = new CompletableFuture<>();
@@ -449,7 +453,12 @@ public final class ThreadPoolEngine implements FileEngine {
     CompletionStage<Object> loadRegion(OpenFile file, long offset, long length, long timeoutNanos) {
         return FileReads.residentRegionOrRead(this, file, offset, length,
                 (whole, at, bytes) -> read(whole, at, bytes, PooledByteBufAllocator.DEFAULT, timeoutNanos),
-                (whole, at, bytes) -> fill(whole, at, bytes, timeoutNanos), PageCache::isResident);
+                (whole, at, bytes) -> fill(whole, at, bytes, timeoutNanos, counters), PageCache::isResident);
+    }
+
+    /** How long a read may take before it fails (0: for ever). */
+    long readTimeoutNanos() {
+        return readTimeoutNanos;
     }
 
     @Override

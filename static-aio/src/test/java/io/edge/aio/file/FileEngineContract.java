@@ -632,10 +632,14 @@ abstract class FileEngineContract {
             assertThat(io.edge.aio.linux.PageCache.isResident(file.fd(), chunk, chunk)).as("dropped").isFalse();
             // the short range first: the kernel's readahead after it stops well short of the second chunk
             for (int[] range : new int[][] {{0, shortRange}, {chunk, chunk}}) {
+                FileEngineStats before = engine.stats();
                 Object cold = await(engine.loadRegion(file, range[0], range[1]));
                 Class<?> expected = coldRangeArrivesAs(range[1]);
                 if (expected != null) {
                     assertThat(cold).as("cold, " + range[1] + " bytes").isInstanceOf(expected);
+                    FileEngineStats after = engine.stats();
+                    assertThat(after.asyncReads() - before.asyncReads()).as("one asynchronous read").isEqualTo(1);
+                    assertThat(after.fallbackReads()).as("no fallback").isEqualTo(before.fallbackReads());
                 }
                 assertThat(drain(cold)).isEqualTo(slice(content, range[0], range[1]));
                 Object hot = await(engine.loadRegion(file, range[0], range[1]));
