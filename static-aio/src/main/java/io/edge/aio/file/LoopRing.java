@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * fills and the completion ring (twice as large) never overflows; a buffer is released only after its
  * CQE was reaped, even if the caller's stage already failed by timeout; the file keeps a reference (and so
  * its descriptor) for as long as the read is in flight. If the loop shuts down with reads in flight, their
- * buffers and files stay unreleased for good: the kernel may still write them after the ring is gone.
+ * stages fail, but their buffers and files stay unreleased for good: the kernel may still write them after the
+ * ring is gone.
  */
 final class LoopRing extends LoopContext<LoopRing.Read> {
 
@@ -230,6 +231,23 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     @Override
     void free() {
         ring.close();
+    }
+
+    /**
+     * Fails the reads in flight: their stages complete, while their buffers and files stay held for good, as the class
+     * comment says (the kernel may still write a buffer after the ring is gone).
+     */
+    @Override
+    void abandonInFlight(IOException why) {
+        for (int slot = 0; slot < slots.length; slot++) {
+            Read read = slots[slot];
+            if (read != null) {
+                slots[slot] = null;
+                stats.inFlight.decrementAndGet();
+                read.cancelTimer();
+                read.result.completeExceptionally(why);
+            }
+        }
     }
 
     /** One read, from {@link IoUringEngine#read} to its stage's completion. */

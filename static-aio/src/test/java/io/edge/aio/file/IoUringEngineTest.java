@@ -7,10 +7,13 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.linux.FileSystems;
 import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -110,6 +113,41 @@ class IoUringEngineTest extends IoUringContract {
             assertThat(file.refCnt()).as("the read's reference, given back with its CQE").isEqualTo(held);
         } finally {
             file.release();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
+     * A read with the kernel when its loop closes its handles (it shuts down; Netty then calls {@code loopClosed}):
+     * its stage fails rather than wait for a completion no loop will reap. Its buffer stays unreleased for good (the
+     * kernel may still write it), so it comes from an allocator the leak detector does not watch.
+     */
+    @Test
+    void aReadInFlightWhenItsLoopClosesFails() throws Exception {
+        // A cache of its own: the read's reference to the file, and so its descriptor, is never given back either.
+        OpenFileCache cache = OpenFileCache.withRawDescriptors(4, REVALIDATE, 8, clock::get);
+        OpenFile file = cache.acquire(Files.write(dir.resolve("cut-off"), bytes(6000, 5)), true);
+        ThreadPoolBackedEngine.LoopStats stats = new ThreadPoolBackedEngine.LoopStats();
+        CompletableFuture<ByteBuf> result = new CompletableFuture<>();
+        ByteBufAllocator untracked = new UnpooledByteBufAllocator(true, true);
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try {
+            IoEventLoop loop = group.next();
+            LoopRing ring = loop.submit(() -> {
+                LoopRing own = LoopRing.create(loop, 4, 1, 0, stats, elsewhere -> {
+                    throw new AssertionError("not refused");
+                });
+                own.submit(new LoopRing.Read(file.retain(), 0, 6000, untracked, untracked, result, false));
+                own.submitPrepared(); // with the kernel now; its CQE can only be reaped after this task
+                own.loopClosed();
+                return own;
+            }).get(30, TimeUnit.SECONDS);
+            assertThat(ring.closeFuture()).isDone();
+            assertThatThrownBy(() -> await(result)).isInstanceOf(IOException.class).hasMessage("event loop closed");
+            assertThat(stats.inFlight.get()).as("in flight").isZero();
+        } finally {
+            file.release();
+            cache.close();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }

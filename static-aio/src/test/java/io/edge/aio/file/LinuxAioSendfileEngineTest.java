@@ -279,7 +279,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try (OpenFileCache cache = OpenFileCache.withDirectDescriptors(4, REVALIDATE, 8, clock::get)) {
             OpenFile file = cache.acquire(path, true);
-            LatePiece piece = new LatePiece(file);
+            RecordedPiece piece = new RecordedPiece(file);
             IoEventLoop loop = group.next();
             try {
                 LoopAio context = loop.submit(() -> {
@@ -306,12 +306,47 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         }
     }
 
-    /** A piece of a read that its caller stops wanting, as its stage times out. */
-    private static final class LatePiece extends LoopAio.Piece {
+    /**
+     * A piece, read into a slot of a context of its own on a loop of its own, is with the kernel when the loop closes
+     * its handles (it shuts down; Netty then calls {@code loopClosed}): its read is failed, and its slot and in-flight
+     * count given back, rather than left to wait for a completion that no loop will ever reap.
+     */
+    @Test
+    void aPieceInFlightWhenItsLoopClosesIsFailedAndGivesBackItsSlot() throws Exception {
+        Path path = Files.write(dir.resolve("cut-off"), bytes(6000, 9));
+        LinuxAioSendfileEngine.Stats stats = new LinuxAioSendfileEngine.Stats();
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try (OpenFileCache cache = OpenFileCache.withDirectDescriptors(4, REVALIDATE, 8, clock::get)) {
+            OpenFile file = cache.acquire(path, true);
+            RecordedPiece piece = new RecordedPiece(file);
+            IoEventLoop loop = group.next();
+            try {
+                LoopAio context = loop.submit(() -> {
+                    LoopAio own = LoopAio.create(loop, 1, 1, LoopAio.slotSize(1 << 20),
+                            LinuxAioSendfileEngine.SLAB_DIR, stats);
+                    own.submit(piece);
+                    own.submitPrepared(); // with the kernel now; its completion can only be reaped after this task
+                    own.loopClosed();
+                    return own;
+                }).get(30, TimeUnit.SECONDS);
+                assertThat(context.closeFuture()).isDone();
+                assertThat(piece.failure).as("told its read will not complete").isInstanceOf(IOException.class);
+                assertThat(stats.inFlight.get()).as("in flight").isZero();
+                assertThat(stats.slotsHeld.get()).as("slots held").isZero();
+            } finally {
+                file.release();
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /** A piece that records how it ended; its caller may stop wanting it, as its stage times out. */
+    private static final class RecordedPiece extends LoopAio.Piece {
         volatile boolean wanted = true;
         volatile Throwable failure;
 
-        LatePiece(OpenFile file) {
+        RecordedPiece(OpenFile file) {
             super(file, 0, file.size());
         }
 
@@ -323,7 +358,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         @Override
         void loaded(LoopAio context, int slot, int done) {
             context.release(slot);
-            failure = new AssertionError("loaded after its read timed out");
+            failure = new AssertionError("loaded");
         }
 
         @Override
