@@ -260,7 +260,8 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         final ByteBufAllocator callersAlloc;
         final CompletableFuture<ByteBuf> result;
         boolean viaWorker;
-        final long start = System.nanoTime();
+        /** When it was asked for ({@link System#nanoTime}): its latency and its read timeout count from here. */
+        final long start;
         ByteBuf buffer;
         long address;
         int slot = -1;
@@ -276,6 +277,13 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
          */
         Read(OpenFile file, long offset, int length, ByteBufAllocator alloc, ByteBufAllocator callersAlloc,
                 CompletableFuture<ByteBuf> result, boolean viaWorker) {
+            this(file, offset, length, alloc, callersAlloc, result, viaWorker, System.nanoTime());
+        }
+
+        /** As above, asked for at {@code start} ({@link System#nanoTime}). */
+        Read(OpenFile file, long offset, int length, ByteBufAllocator alloc, ByteBufAllocator callersAlloc,
+                CompletableFuture<ByteBuf> result, boolean viaWorker, long start) {
+            this.start = start;
             this.file = file;
             this.offset = offset;
             this.length = length;

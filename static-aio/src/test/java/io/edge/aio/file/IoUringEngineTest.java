@@ -118,6 +118,41 @@ class IoUringEngineTest extends IoUringContract {
     }
 
     /**
+     * A read the kernel keeps refusing (EAGAIN, {@link LoopRing#MAX_RETRIES} times over) is handed by its ring to
+     * the pool ({@code elsewhere}, which is {@link IoUringEngine#readByPool}): there it has what is left of its read
+     * timeout, counted from when it was asked for, not a new one. Here it was asked for longer ago than the read
+     * timeout (30 s): the pool's timer is due at once and fails it, although the pool's thread has not read it yet.
+     * Counted once: the ring's asynchronous read taken back, a fallback read that timed out.
+     */
+    @Test
+    void aReadHandedFromItsRingToThePoolKeepsItsDeadlineAndIsCountedOnce() throws Exception {
+        IoUringEngine uring = (IoUringEngine) engine;
+        OpenFile file = open(Files.write(dir.resolve("refused"), bytes(6000, 6)));
+        CountDownLatch hold = new CountDownLatch(1);
+        // The pool's thread waits for its buffer until the test lets it go: only a timeout can end the read before.
+        ThreadPoolEngineTest.BlockingAllocator blocking =
+                new ThreadPoolEngineTest.BlockingAllocator(new CountDownLatch(1), hold);
+        CompletableFuture<ByteBuf> result = new CompletableFuture<>();
+        FileEngineStats before = uring.stats();
+        try {
+            long askedFor = System.nanoTime() - TimeUnit.SECONDS.toNanos(31);
+            uring.readByPool(new LoopRing.Read(file.retain(), 0, 6000, ALLOC, blocking, result, false, askedFor));
+            ReadTimer.holdUntil(new CountDownLatch(0)); // returns once every timer due before it has fired
+            assertThat(result).as("failed by the deadline of its first submission").isCompletedExceptionally();
+            assertThatThrownBy(() -> await(result)).isInstanceOf(TimeoutException.class);
+        } finally {
+            hold.countDown();
+            file.release();
+        }
+        FileEngineStats after = uring.stats();
+        assertThat(after.asyncReads() - before.asyncReads()).as("the ring's read, taken back").isEqualTo(-1);
+        assertThat(after.fallbackReads() - before.fallbackReads()).as("fallback reads").isEqualTo(1);
+        assertThat(after.timedOutReads() - before.timedOutReads()).as("timed out").isEqualTo(1);
+        assertThat(after.readLatencyMicros().getTotalCount() - before.readLatencyMicros().getTotalCount())
+                .as("latencies recorded").isZero();
+    }
+
+    /**
      * A read with the kernel when its loop closes its handles (it shuts down; Netty then calls {@code loopClosed}):
      * its stage fails rather than wait for a completion no loop will reap. Its buffer stays unreleased for good (the
      * kernel may still write it), so it comes from an allocator the leak detector does not watch.
