@@ -261,6 +261,14 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
                 assertThat(drain(threeParts)).isEqualTo(slice(content, 0, 12288));
                 assertThat(twoSlots.slabFullReads()).isEqualTo(4);
                 assertThat(drain(second)).isEqualTo(slice(content, 4096, 4096));
+                // Each counted once, where it went: the asynchronous count of those handed to the pool taken back.
+                FileEngineStats stats = twoSlots.stats();
+                assertThat(stats.asyncReads()).as("read into the slab").isEqualTo(2);
+                assertThat(stats.fallbackReads() + stats.sendfileRegions()).as("read or sent by the pool")
+                        .isEqualTo(4);
+                assertThat(stats.readLatencyMicros().getTotalCount()).as("latencies, one per read")
+                        .isEqualTo(stats.asyncReads() + stats.fallbackReads());
+                assertThat(twoSlots.inFlightReads()).isZero();
             } finally {
                 file.release();
             }
