@@ -11,15 +11,18 @@ import io.netty.channel.FileRegion;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -129,6 +132,33 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
                 assertThat(read(small, file, 5, size - 5)).isEqualTo(slice(content, 5, size - 5));
                 assertThat(small.threadReads()).isZero();
                 assertThat(small.completedReads()).isGreaterThanOrEqualTo(2L * ranges.length + 3);
+            } finally {
+                file.release();
+            }
+        }
+    }
+
+    /**
+     * A kernel read that returns fewer bytes than its piece needs, ending on a 512-byte boundary (the file was
+     * truncated to 5120 bytes after it was opened) or on a page (8192), fails the read or load with an
+     * {@link EOFException}: never a region or buffer with fewer bytes, or zeros from the slot, for the full length.
+     */
+    @Test
+    void aShortKernelReadFailsTheReadOrLoadAndNeverHandsOutFewerBytes() throws Exception {
+        for (int truncatedTo : new int[] {5120, 8192}) {
+            Path path = Files.write(dir.resolve("short-" + truncatedTo), bytes(16384, truncatedTo));
+            OpenFile file = open(path);
+            try {
+                assertThat(file.isDirect()).isTrue();
+                try (FileChannel truncate = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                    truncate.truncate(truncatedTo);
+                }
+                assertThatThrownBy(() -> await(engine.loadRegion(file, 0, 16384))).as("load, %d", truncatedTo)
+                        .isInstanceOf(EOFException.class);
+                assertThatThrownBy(() -> await(engine.read(file, 4096, 12288, ALLOC))).as("read, %d", truncatedTo)
+                        .isInstanceOf(EOFException.class);
+                assertThat(drain(await(engine.loadRegion(file, 0, truncatedTo)))).as("what is left, %d", truncatedTo)
+                        .isEqualTo(slice(bytes(16384, truncatedTo), 0, truncatedTo));
             } finally {
                 file.release();
             }
