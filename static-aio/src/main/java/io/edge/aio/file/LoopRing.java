@@ -293,9 +293,19 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
             this.viaWorker = viaWorker;
         }
 
+        /**
+         * Times it out when the read timeout since {@link #start} is over: at once if that went by on its way to the
+         * ring (a busy loop, the hop to the private one), so that no read gets more than one read timeout in all.
+         */
         void scheduleTimeout(LoopRing ring) {
-            if (ring.timeoutNanos > 0 && !result.isDone()) {
-                timer = ring.loop().schedule(() -> ring.timeout(this), ring.timeoutNanos, TimeUnit.NANOSECONDS);
+            if (ring.timeoutNanos <= 0 || result.isDone()) {
+                return;
+            }
+            long remaining = ring.timeoutNanos - (System.nanoTime() - start);
+            if (remaining <= 0) {
+                ring.timeout(this);
+            } else {
+                timer = ring.loop().schedule(() -> ring.timeout(this), remaining, TimeUnit.NANOSECONDS);
             }
         }
 

@@ -153,6 +153,42 @@ class IoUringEngineTest extends IoUringContract {
     }
 
     /**
+     * A read whose read timeout (30 s) went by between its submission ({@link IoUringEngine#read}, here 31 s ago) and
+     * its reaching the ring (a busy loop, or the hop to the private one) times out as the ring takes it, rather than
+     * get a whole read timeout more there; its buffer is still given back only with its CQE.
+     */
+    @Test
+    void aReadWhoseTimeWentByBeforeItReachedItsRingTimesOutThere() throws Exception {
+        OpenFile file = open(Files.write(dir.resolve("late-to-the-ring"), bytes(6000, 7)));
+        int held = file.refCnt();
+        ThreadPoolBackedEngine.LoopStats stats = new ThreadPoolBackedEngine.LoopStats();
+        CompletableFuture<ByteBuf> result = new CompletableFuture<>();
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try {
+            IoEventLoop loop = group.next();
+            List<Object> onTheLoop = loop.submit(() -> {
+                LoopRing own = LoopRing.create(loop, 4, 1, TimeUnit.SECONDS.toNanos(30), stats, elsewhere -> {
+                    throw new AssertionError("not refused");
+                });
+                long askedFor = System.nanoTime() - TimeUnit.SECONDS.toNanos(31);
+                own.submit(new LoopRing.Read(file.retain(), 0, 6000, ALLOC, ALLOC, result, false, askedFor));
+                boolean failedAtOnce = result.isCompletedExceptionally(); // before any CQE can be reaped
+                own.closeWhenIdle(); // closes once the CQE was reaped
+                return List.<Object>of(own, failedAtOnce);
+            }).get(30, TimeUnit.SECONDS);
+            assertThat(onTheLoop.get(1)).as("timed out as the ring took it").isEqualTo(true);
+            ((LoopRing) onTheLoop.get(0)).closeFuture().get(30, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> await(result)).isInstanceOf(TimeoutException.class);
+            assertThat(stats.counters.timedOut.sum()).isEqualTo(1);
+            assertThat(stats.completed.get()).as("completed reads").isZero();
+            assertThat(file.refCnt()).as("the read's reference, given back with its CQE").isEqualTo(held);
+        } finally {
+            file.release();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
      * A read with the kernel when its loop closes its handles (it shuts down; Netty then calls {@code loopClosed}):
      * its stage fails rather than wait for a completion no loop will reap. Its buffer stays unreleased for good (the
      * kernel may still write it), so it comes from an allocator the leak detector does not watch.
