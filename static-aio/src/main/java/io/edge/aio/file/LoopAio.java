@@ -219,7 +219,7 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
         try {
             loop().execute(() -> release(slot));
         } catch (RejectedExecutionException e) {
-            // The loop shut down and freed the slab.
+            stats.slotsHeld.decrementAndGet(); // the loop shut down and freed the slab: nothing is held any more
         }
     }
 

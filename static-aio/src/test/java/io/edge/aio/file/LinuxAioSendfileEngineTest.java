@@ -11,6 +11,7 @@ import io.netty.channel.FileRegion;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.ReferenceCountUtil;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -371,6 +372,30 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
                 assertThat(piece.failure).as("told its read will not complete").isInstanceOf(IOException.class);
                 assertThat(stats.inFlight.get()).as("in flight").isZero();
                 assertThat(stats.slotsHeld.get()).as("slots held").isZero();
+            } finally {
+                file.release();
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
+     * A region still held when its loop shut down (its slab went with the loop) and released after, as the writes of
+     * channels closed by the shutdown are: its slot is no longer counted as held.
+     */
+    @Test
+    void aRegionReleasedAfterItsLoopShutDownIsNoLongerCountedAsHoldingASlot() throws Exception {
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try (LinuxAioSendfileEngine own = engine(clock::get, 2, 2, 1 << 20, LinuxAioSendfileEngine.SLAB_DIR)) {
+            OpenFile file = await(own.open(Files.write(dir.resolve("held-past-its-loop"), bytes(6000, 3)), true));
+            try {
+                Object region = await(onLoop(group.next(), () -> own.loadRegion(file, 0, 6000)));
+                assertThat(region).isInstanceOf(SlabRegion.class);
+                assertThat(own.slotsHeld()).isEqualTo(1);
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+                ReferenceCountUtil.release(region);
+                assertThat(own.slotsHeld()).isZero();
             } finally {
                 file.release();
             }
