@@ -256,10 +256,15 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
 
     /**
      * Does {@code read} on the pool instead of a ring (no ring on its loop, or the kernel keeps refusing it), and
-     * completes its stage with the pool's answer; takes over the read's file reference.
+     * completes its stage with the pool's answer; takes over the read's file reference. The pool times it with what
+     * is left of the read timeout since the read was asked for ({@link LoopRing.Read#start}), at least 1 ns: a read
+     * the kernel refused for most of its time still fails within one read timeout, not two.
      */
-    private void readByPool(LoopRing.Read read) {
-        handToPool(read.file, read.result, () -> blocking.read(read.file, read.offset, read.length, read.callersAlloc));
+    void readByPool(LoopRing.Read read) {
+        long remaining = readTimeoutNanos <= 0 ? 0
+                : Math.max(1, readTimeoutNanos - (System.nanoTime() - read.start));
+        handToPool(read.file, read.result,
+                () -> blocking.read(read.file, read.offset, read.length, read.callersAlloc, remaining));
     }
 
     /** A settled decision: no answer (the question failed or was refused) sends reads to workers, the safe way. */

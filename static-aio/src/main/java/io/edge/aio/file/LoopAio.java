@@ -219,7 +219,7 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
         try {
             loop().execute(() -> release(slot));
         } catch (RejectedExecutionException e) {
-            // The loop shut down and freed the slab.
+            stats.slotsHeld.decrementAndGet(); // the loop shut down and freed the slab: nothing is held any more
         }
     }
 
@@ -238,6 +238,24 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
     void free() {
         aio.close();
         slab.close();
+    }
+
+    /**
+     * Fails the pieces whose reads were with the kernel (or prepared for it) when the loop shut down: {@link #free}
+     * waited for those reads, so each piece's owner may give back its file at once; their slots went with the slab.
+     */
+    @Override
+    void abandonInFlight(IOException why) {
+        for (int slot = 0; slot < inFlight.length; slot++) {
+            Piece piece = inFlight[slot];
+            if (piece != null) {
+                inFlight[slot] = null;
+                inFlightCount--;
+                stats.inFlight.decrementAndGet();
+                stats.slotsHeld.decrementAndGet();
+                piece.failed(why);
+            }
+        }
     }
 
     private static long checkedCover(long length) {

@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>States: {@code OPEN} -> {@code CLOSING} ({@link #closeWhenIdle}: no new work, waiting work failed, work
  * the kernel owns runs to its completion) -> {@code CLOSED} ({@link #free}: eventfd and kernel objects gone).
- * The loop shutting down jumps to {@code CLOSED} at once; memory the kernel may still write is then never
- * reused (see the subclass).
+ * The loop shutting down jumps to {@code CLOSED} at once: no completion will be reaped any more, so the work the
+ * kernel had is failed too ({@link #abandonInFlight}); memory the kernel may still write is then never reused
+ * (see the subclass).
  */
 abstract class LoopContext<W> implements LoopEventFd.Listener {
 
@@ -135,6 +136,12 @@ abstract class LoopContext<W> implements LoopEventFd.Listener {
     /** Frees kernel objects and memory; called once, when {@link #busy()} is 0 or the loop shuts down. */
     abstract void free();
 
+    /**
+     * The loop shut down with work the kernel had (after {@link #free}): fails it, since no completion of it will
+     * ever be reaped, giving back what the kernel is done with. Called once, on the loop.
+     */
+    abstract void abandonInFlight(IOException why);
+
     @Override
     public final void signalled() {
         reap();
@@ -162,12 +169,18 @@ abstract class LoopContext<W> implements LoopEventFd.Listener {
 
     @Override
     public final void loopClosed() {
-        if (!destroyed && busy() != 0) {
-            log.warn("{}: event loop closed with {} operations busy; their memory is not reused", name, busy());
+        boolean wasDestroyed = destroyed;
+        if (!wasDestroyed && busy() != 0) {
+            log.warn("{}: event loop closed with {} operations busy; they fail, and memory the kernel may still write "
+                    + "is not reused", name, busy());
         }
         closing = true;
-        abandonWaiting(new IOException("event loop closed"));
+        IOException why = new IOException("event loop closed");
+        abandonWaiting(why);
         destroy();
+        if (!wasDestroyed) {
+            abandonInFlight(why);
+        }
     }
 
     private void destroy() {

@@ -71,6 +71,10 @@ final class LoopContexts<C extends LoopContext<?>> {
             return;
         }
         IoEventLoop loop = loopFor(ThreadExecutorMap.currentExecutor());
+        if (loop == null) {
+            failed.accept(new IOException(name + " closed"));
+            return;
+        }
         if (loop.inEventLoop()) {
             run(loop, task, failed);
             return;
@@ -113,12 +117,20 @@ final class LoopContexts<C extends LoopContext<?>> {
         task.accept(context);
     }
 
+    /**
+     * The caller's epoll loop, else the private one, started here on first use; null if that is not started yet and
+     * {@link #close} has begun: it looked (or will look, under the same lock) for a private loop to stop, and would
+     * never stop one started after it looked.
+     */
     private IoEventLoop loopFor(EventExecutor current) {
         if (current instanceof IoEventLoop && ((IoEventLoop) current).isCompatible(LoopEventFd.class)) {
             return (IoEventLoop) current;
         }
         synchronized (ownLoopLock) {
             if (ownLoop == null) {
+                if (closed) {
+                    return null;
+                }
                 ownLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(name.replace(' ', '-'), true),
                         EpollIoHandler.newFactory());
             }

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * fills and the completion ring (twice as large) never overflows; a buffer is released only after its
  * CQE was reaped, even if the caller's stage already failed by timeout; the file keeps a reference (and so
  * its descriptor) for as long as the read is in flight. If the loop shuts down with reads in flight, their
- * buffers and files stay unreleased for good: the kernel may still write them after the ring is gone.
+ * stages fail, but their buffers and files stay unreleased for good: the kernel may still write them after the
+ * ring is gone.
  */
 final class LoopRing extends LoopContext<LoopRing.Read> {
 
@@ -232,6 +233,23 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         ring.close();
     }
 
+    /**
+     * Fails the reads in flight: their stages complete, while their buffers and files stay held for good, as the class
+     * comment says (the kernel may still write a buffer after the ring is gone).
+     */
+    @Override
+    void abandonInFlight(IOException why) {
+        for (int slot = 0; slot < slots.length; slot++) {
+            Read read = slots[slot];
+            if (read != null) {
+                slots[slot] = null;
+                stats.inFlight.decrementAndGet();
+                read.cancelTimer();
+                read.result.completeExceptionally(why);
+            }
+        }
+    }
+
     /** One read, from {@link IoUringEngine#read} to its stage's completion. */
     static final class Read {
         final OpenFile file;
@@ -242,7 +260,8 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         final ByteBufAllocator callersAlloc;
         final CompletableFuture<ByteBuf> result;
         boolean viaWorker;
-        final long start = System.nanoTime();
+        /** When it was asked for ({@link System#nanoTime}): its latency and its read timeout count from here. */
+        final long start;
         ByteBuf buffer;
         long address;
         int slot = -1;
@@ -258,6 +277,13 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
          */
         Read(OpenFile file, long offset, int length, ByteBufAllocator alloc, ByteBufAllocator callersAlloc,
                 CompletableFuture<ByteBuf> result, boolean viaWorker) {
+            this(file, offset, length, alloc, callersAlloc, result, viaWorker, System.nanoTime());
+        }
+
+        /** As above, asked for at {@code start} ({@link System#nanoTime}). */
+        Read(OpenFile file, long offset, int length, ByteBufAllocator alloc, ByteBufAllocator callersAlloc,
+                CompletableFuture<ByteBuf> result, boolean viaWorker, long start) {
+            this.start = start;
             this.file = file;
             this.offset = offset;
             this.length = length;
@@ -267,9 +293,19 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
             this.viaWorker = viaWorker;
         }
 
+        /**
+         * Times it out when the read timeout since {@link #start} is over: at once if that went by on its way to the
+         * ring (a busy loop, the hop to the private one), so that no read gets more than one read timeout in all.
+         */
         void scheduleTimeout(LoopRing ring) {
-            if (ring.timeoutNanos > 0 && !result.isDone()) {
-                timer = ring.loop().schedule(() -> ring.timeout(this), ring.timeoutNanos, TimeUnit.NANOSECONDS);
+            if (ring.timeoutNanos <= 0 || result.isDone()) {
+                return;
+            }
+            long remaining = ring.timeoutNanos - (System.nanoTime() - start);
+            if (remaining <= 0) {
+                ring.timeout(this);
+            } else {
+                timer = ring.loop().schedule(() -> ring.timeout(this), remaining, TimeUnit.NANOSECONDS);
             }
         }
 

@@ -7,10 +7,13 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.linux.FileSystems;
 import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -110,6 +113,112 @@ class IoUringEngineTest extends IoUringContract {
             assertThat(file.refCnt()).as("the read's reference, given back with its CQE").isEqualTo(held);
         } finally {
             file.release();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
+     * A read the kernel keeps refusing (EAGAIN, {@link LoopRing#MAX_RETRIES} times over) is handed by its ring to
+     * the pool ({@code elsewhere}, which is {@link IoUringEngine#readByPool}): there it has what is left of its read
+     * timeout, counted from when it was asked for, not a new one. Here it was asked for longer ago than the read
+     * timeout (30 s): the pool's timer is due at once and fails it, although the pool's thread has not read it yet.
+     * Counted once: the ring's asynchronous read taken back, a fallback read that timed out.
+     */
+    @Test
+    void aReadHandedFromItsRingToThePoolKeepsItsDeadlineAndIsCountedOnce() throws Exception {
+        IoUringEngine uring = (IoUringEngine) engine;
+        OpenFile file = open(Files.write(dir.resolve("refused"), bytes(6000, 6)));
+        CountDownLatch hold = new CountDownLatch(1);
+        // The pool's thread waits for its buffer until the test lets it go: only a timeout can end the read before.
+        ThreadPoolEngineTest.BlockingAllocator blocking =
+                new ThreadPoolEngineTest.BlockingAllocator(new CountDownLatch(1), hold);
+        CompletableFuture<ByteBuf> result = new CompletableFuture<>();
+        FileEngineStats before = uring.stats();
+        try {
+            long askedFor = System.nanoTime() - TimeUnit.SECONDS.toNanos(31);
+            uring.readByPool(new LoopRing.Read(file.retain(), 0, 6000, ALLOC, blocking, result, false, askedFor));
+            ReadTimer.holdUntil(new CountDownLatch(0)); // returns once every timer due before it has fired
+            assertThat(result).as("failed by the deadline of its first submission").isCompletedExceptionally();
+            assertThatThrownBy(() -> await(result)).isInstanceOf(TimeoutException.class);
+        } finally {
+            hold.countDown();
+            file.release();
+        }
+        FileEngineStats after = uring.stats();
+        assertThat(after.asyncReads() - before.asyncReads()).as("the ring's read, taken back").isEqualTo(-1);
+        assertThat(after.fallbackReads() - before.fallbackReads()).as("fallback reads").isEqualTo(1);
+        assertThat(after.timedOutReads() - before.timedOutReads()).as("timed out").isEqualTo(1);
+        assertThat(after.readLatencyMicros().getTotalCount() - before.readLatencyMicros().getTotalCount())
+                .as("latencies recorded").isZero();
+    }
+
+    /**
+     * A read whose read timeout (30 s) went by between its submission ({@link IoUringEngine#read}, here 31 s ago) and
+     * its reaching the ring (a busy loop, or the hop to the private one) times out as the ring takes it, rather than
+     * get a whole read timeout more there; its buffer is still given back only with its CQE.
+     */
+    @Test
+    void aReadWhoseTimeWentByBeforeItReachedItsRingTimesOutThere() throws Exception {
+        OpenFile file = open(Files.write(dir.resolve("late-to-the-ring"), bytes(6000, 7)));
+        int held = file.refCnt();
+        ThreadPoolBackedEngine.LoopStats stats = new ThreadPoolBackedEngine.LoopStats();
+        CompletableFuture<ByteBuf> result = new CompletableFuture<>();
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try {
+            IoEventLoop loop = group.next();
+            List<Object> onTheLoop = loop.submit(() -> {
+                LoopRing own = LoopRing.create(loop, 4, 1, TimeUnit.SECONDS.toNanos(30), stats, elsewhere -> {
+                    throw new AssertionError("not refused");
+                });
+                long askedFor = System.nanoTime() - TimeUnit.SECONDS.toNanos(31);
+                own.submit(new LoopRing.Read(file.retain(), 0, 6000, ALLOC, ALLOC, result, false, askedFor));
+                boolean failedAtOnce = result.isCompletedExceptionally(); // before any CQE can be reaped
+                own.closeWhenIdle(); // closes once the CQE was reaped
+                return List.<Object>of(own, failedAtOnce);
+            }).get(30, TimeUnit.SECONDS);
+            assertThat(onTheLoop.get(1)).as("timed out as the ring took it").isEqualTo(true);
+            ((LoopRing) onTheLoop.get(0)).closeFuture().get(30, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> await(result)).isInstanceOf(TimeoutException.class);
+            assertThat(stats.counters.timedOut.sum()).isEqualTo(1);
+            assertThat(stats.completed.get()).as("completed reads").isZero();
+            assertThat(file.refCnt()).as("the read's reference, given back with its CQE").isEqualTo(held);
+        } finally {
+            file.release();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
+     * A read with the kernel when its loop closes its handles (it shuts down; Netty then calls {@code loopClosed}):
+     * its stage fails rather than wait for a completion no loop will reap. Its buffer stays unreleased for good (the
+     * kernel may still write it), so it comes from an allocator the leak detector does not watch.
+     */
+    @Test
+    void aReadInFlightWhenItsLoopClosesFails() throws Exception {
+        // A cache of its own: the read's reference to the file, and so its descriptor, is never given back either.
+        OpenFileCache cache = OpenFileCache.withRawDescriptors(4, REVALIDATE, 8, clock::get);
+        OpenFile file = cache.acquire(Files.write(dir.resolve("cut-off"), bytes(6000, 5)), true);
+        ThreadPoolBackedEngine.LoopStats stats = new ThreadPoolBackedEngine.LoopStats();
+        CompletableFuture<ByteBuf> result = new CompletableFuture<>();
+        ByteBufAllocator untracked = new UnpooledByteBufAllocator(true, true);
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try {
+            IoEventLoop loop = group.next();
+            LoopRing ring = loop.submit(() -> {
+                LoopRing own = LoopRing.create(loop, 4, 1, 0, stats, elsewhere -> {
+                    throw new AssertionError("not refused");
+                });
+                own.submit(new LoopRing.Read(file.retain(), 0, 6000, untracked, untracked, result, false));
+                own.submitPrepared(); // with the kernel now; its CQE can only be reaped after this task
+                own.loopClosed();
+                return own;
+            }).get(30, TimeUnit.SECONDS);
+            assertThat(ring.closeFuture()).isDone();
+            assertThatThrownBy(() -> await(result)).isInstanceOf(IOException.class).hasMessage("event loop closed");
+            assertThat(stats.inFlight.get()).as("in flight").isZero();
+        } finally {
+            file.release();
+            cache.close();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }

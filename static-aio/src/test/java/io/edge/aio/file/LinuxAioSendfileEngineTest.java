@@ -11,15 +11,19 @@ import io.netty.channel.FileRegion;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -129,6 +133,33 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
                 assertThat(read(small, file, 5, size - 5)).isEqualTo(slice(content, 5, size - 5));
                 assertThat(small.threadReads()).isZero();
                 assertThat(small.completedReads()).isGreaterThanOrEqualTo(2L * ranges.length + 3);
+            } finally {
+                file.release();
+            }
+        }
+    }
+
+    /**
+     * A kernel read that returns fewer bytes than its piece needs, ending on a 512-byte boundary (the file was
+     * truncated to 5120 bytes after it was opened) or on a page (8192), fails the read or load with an
+     * {@link EOFException}: never a region or buffer with fewer bytes, or zeros from the slot, for the full length.
+     */
+    @Test
+    void aShortKernelReadFailsTheReadOrLoadAndNeverHandsOutFewerBytes() throws Exception {
+        for (int truncatedTo : new int[] {5120, 8192}) {
+            Path path = Files.write(dir.resolve("short-" + truncatedTo), bytes(16384, truncatedTo));
+            OpenFile file = open(path);
+            try {
+                assertThat(file.isDirect()).isTrue();
+                try (FileChannel truncate = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                    truncate.truncate(truncatedTo);
+                }
+                assertThatThrownBy(() -> await(engine.loadRegion(file, 0, 16384))).as("load, %d", truncatedTo)
+                        .isInstanceOf(EOFException.class);
+                assertThatThrownBy(() -> await(engine.read(file, 4096, 12288, ALLOC))).as("read, %d", truncatedTo)
+                        .isInstanceOf(EOFException.class);
+                assertThat(drain(await(engine.loadRegion(file, 0, truncatedTo)))).as("what is left, %d", truncatedTo)
+                        .isEqualTo(slice(bytes(16384, truncatedTo), 0, truncatedTo));
             } finally {
                 file.release();
             }
@@ -261,6 +292,14 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
                 assertThat(drain(threeParts)).isEqualTo(slice(content, 0, 12288));
                 assertThat(twoSlots.slabFullReads()).isEqualTo(4);
                 assertThat(drain(second)).isEqualTo(slice(content, 4096, 4096));
+                // Each counted once, where it went: the asynchronous count of those handed to the pool taken back.
+                FileEngineStats stats = twoSlots.stats();
+                assertThat(stats.asyncReads()).as("read into the slab").isEqualTo(2);
+                assertThat(stats.fallbackReads() + stats.sendfileRegions()).as("read or sent by the pool")
+                        .isEqualTo(4);
+                assertThat(stats.readLatencyMicros().getTotalCount()).as("latencies, one per read")
+                        .isEqualTo(stats.asyncReads() + stats.fallbackReads());
+                assertThat(twoSlots.inFlightReads()).isZero();
             } finally {
                 file.release();
             }
@@ -279,7 +318,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try (OpenFileCache cache = OpenFileCache.withDirectDescriptors(4, REVALIDATE, 8, clock::get)) {
             OpenFile file = cache.acquire(path, true);
-            LatePiece piece = new LatePiece(file);
+            RecordedPiece piece = new RecordedPiece(file);
             IoEventLoop loop = group.next();
             try {
                 LoopAio context = loop.submit(() -> {
@@ -306,12 +345,71 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         }
     }
 
-    /** A piece of a read that its caller stops wanting, as its stage times out. */
-    private static final class LatePiece extends LoopAio.Piece {
+    /**
+     * A piece, read into a slot of a context of its own on a loop of its own, is with the kernel when the loop closes
+     * its handles (it shuts down; Netty then calls {@code loopClosed}): its read is failed, and its slot and in-flight
+     * count given back, rather than left to wait for a completion that no loop will ever reap.
+     */
+    @Test
+    void aPieceInFlightWhenItsLoopClosesIsFailedAndGivesBackItsSlot() throws Exception {
+        Path path = Files.write(dir.resolve("cut-off"), bytes(6000, 9));
+        LinuxAioSendfileEngine.Stats stats = new LinuxAioSendfileEngine.Stats();
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try (OpenFileCache cache = OpenFileCache.withDirectDescriptors(4, REVALIDATE, 8, clock::get)) {
+            OpenFile file = cache.acquire(path, true);
+            RecordedPiece piece = new RecordedPiece(file);
+            IoEventLoop loop = group.next();
+            try {
+                LoopAio context = loop.submit(() -> {
+                    LoopAio own = LoopAio.create(loop, 1, 1, LoopAio.slotSize(1 << 20),
+                            LinuxAioSendfileEngine.SLAB_DIR, stats);
+                    own.submit(piece);
+                    own.submitPrepared(); // with the kernel now; its completion can only be reaped after this task
+                    own.loopClosed();
+                    return own;
+                }).get(30, TimeUnit.SECONDS);
+                assertThat(context.closeFuture()).isDone();
+                assertThat(piece.failure).as("told its read will not complete").isInstanceOf(IOException.class);
+                assertThat(stats.inFlight.get()).as("in flight").isZero();
+                assertThat(stats.slotsHeld.get()).as("slots held").isZero();
+            } finally {
+                file.release();
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
+     * A region still held when its loop shut down (its slab went with the loop) and released after, as the writes of
+     * channels closed by the shutdown are: its slot is no longer counted as held.
+     */
+    @Test
+    void aRegionReleasedAfterItsLoopShutDownIsNoLongerCountedAsHoldingASlot() throws Exception {
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try (LinuxAioSendfileEngine own = engine(clock::get, 2, 2, 1 << 20, LinuxAioSendfileEngine.SLAB_DIR)) {
+            OpenFile file = await(own.open(Files.write(dir.resolve("held-past-its-loop"), bytes(6000, 3)), true));
+            try {
+                Object region = await(onLoop(group.next(), () -> own.loadRegion(file, 0, 6000)));
+                assertThat(region).isInstanceOf(SlabRegion.class);
+                assertThat(own.slotsHeld()).isEqualTo(1);
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+                ReferenceCountUtil.release(region);
+                assertThat(own.slotsHeld()).isZero();
+            } finally {
+                file.release();
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /** A piece that records how it ended; its caller may stop wanting it, as its stage times out. */
+    private static final class RecordedPiece extends LoopAio.Piece {
         volatile boolean wanted = true;
         volatile Throwable failure;
 
-        LatePiece(OpenFile file) {
+        RecordedPiece(OpenFile file) {
             super(file, 0, file.size());
         }
 
@@ -323,7 +421,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         @Override
         void loaded(LoopAio context, int slot, int done) {
             context.release(slot);
-            failure = new AssertionError("loaded after its read timed out");
+            failure = new AssertionError("loaded");
         }
 
         @Override

@@ -2,6 +2,10 @@ package io.edge.aio.file;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.channel.IoHandle;
+import io.netty.channel.SingleThreadIoEventLoop;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +34,37 @@ class LoopContextsTest {
             assertThat(contexts.size()).isZero();
         } finally {
             contexts.close(TimeUnit.SECONDS.toNanos(1));
+        }
+    }
+
+    /**
+     * Work from a caller that is on no epoll loop, submitted while the contexts close (from another thread): it is
+     * refused, and no private loop is started after the close looked for one to stop. The close runs at the one
+     * point in between, when {@code execute} asks the caller's loop (an incompatible one here) whether it takes the
+     * eventfd.
+     */
+    @Test
+    void workRacingTheCloseIsRefusedAndStartsNoPrivateLoopThatNothingStops() throws Exception {
+        LoopContexts<LoopRing> contexts = new LoopContexts<>("racing engine", loop -> {
+            throw new AssertionError("no context expected");
+        });
+        SingleThreadIoEventLoop caller = new SingleThreadIoEventLoop(null, new DefaultThreadFactory("caller"),
+                EpollIoHandler.newFactory()) {
+            @Override
+            public boolean isCompatible(Class<? extends IoHandle> handleType) {
+                contexts.close(TimeUnit.SECONDS.toNanos(1)); // on a loop: waits for nothing
+                return false;
+            }
+        };
+        try {
+            CompletableFuture<Throwable> failed = new CompletableFuture<>();
+            caller.submit(() -> contexts.execute(ring -> failed.completeExceptionally(new AssertionError("ran")),
+                    failed::complete)).get(30, TimeUnit.SECONDS);
+            assertThat(failed.get(30, TimeUnit.SECONDS)).hasMessage("racing engine closed");
+            assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+                    .noneMatch(name -> name.startsWith("racing-engine-"));
+        } finally {
+            caller.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }
 
