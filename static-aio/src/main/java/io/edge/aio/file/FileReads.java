@@ -40,15 +40,16 @@ final class FileReads {
      * since {@code sendfile} of a range not in memory would hold the writing event loop for the disk: one of at
      * least {@link #FILL_MIN} bytes by {@code filler} and then sent as a region if all of it is there now (the
      * lighttpd 1.5 idea: the bytes go from the page cache to the socket without a copy through a buffer); a
-     * shorter one, or one the filler did not bring in whole, by {@code reader} into a buffer. A file server's
-     * file ({@link FileServerFiles#isFromFileServer}) is always read into a buffer: its {@code sendfile} may wait
-     * for the server even from the page cache (NFS revalidates the file's attributes after {@code acregmin}, and
-     * a hard mount whose server is gone waits for ever). Residency is told by {@code residency}
+     * shorter one, one the filler would not take or did not bring in whole, or one of a file whose residency this
+     * process cannot see, by {@code reader} into a buffer. A file server's file
+     * ({@link FileServerFiles#isFromFileServer}) is always read into a buffer: its {@code sendfile} may wait for
+     * the server even from the page cache (NFS revalidates the file's attributes after {@code acregmin}, and a
+     * hard mount whose server is gone waits for ever). Residency is told by {@code residency}
      * ({@link PageCache#isResident}, {@code mincore}), which counts a page still being read as absent: a chunk
      * some other read or readahead is bringing in is read too, never sent by a {@code sendfile} that would wait
      * on its page lock. Where residency cannot be told (no natives, no raw descriptor), the region at once.
      */
-    static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length,
+    static CompletionStage<Object> loadRegion(FileEngine engine, OpenFile file, long offset, long length,
             Reader reader, Filler filler, Residency residency) {
         checkRange(file, offset, length);
         if (length > engine.chunkSize()) {
@@ -59,12 +60,19 @@ final class FileReads {
                 || residency.isResident(file.fd(), offset, length))) {
             return CompletableFuture.completedFuture(engine.region(file, offset, length));
         }
-        if (fromFileServer || length < FILL_MIN || file.preadDescriptor() < 0) {
+        if (fromFileServer || length < FILL_MIN || file.preadDescriptor() < 0
+                || !PageCache.seesResidencyOf(file.fd())) {
             return reader.read(file, offset, (int) length).thenApply(buffer -> buffer);
         }
         OpenFile held = file.retain(); // the caller may let its reference go before the filler is done
-        return filler.fill(held, offset, length)
-                .thenCompose(filled -> filled && residency.isResident(held.fd(), offset, length)
+        CompletionStage<Boolean> fill;
+        try {
+            fill = filler.fill(held, offset, length);
+        } catch (RuntimeException | Error e) {
+            held.release();
+            throw e;
+        }
+        return fill.thenCompose(filled -> filled && residency.isResident(held.fd(), offset, length)
                         ? CompletableFuture.completedFuture(engine.region(held, offset, length))
                         : reader.read(held, offset, (int) length).thenApply(buffer -> (Object) buffer))
                 .whenComplete((message, failure) -> held.release());
@@ -82,55 +90,20 @@ final class FileReads {
 
     /**
      * How a long range that is not in the page cache is brought into it: {@link ThreadPoolEngine#fill}, or a
-     * test's. The stage says whether all of it was read there (false: nothing learned, the range is read the
-     * usual way) or fails as a read does (a timeout).
+     * test's. The stage says whether it was (false: nothing learned, or the filler had no room for it; the range is
+     * read the usual way) or fails as a read does (a timeout).
      */
     interface Filler {
         CompletionStage<Boolean> fill(OpenFile file, long offset, long length);
     }
 
     /**
-     * Brings {@code length} bytes of {@code file} at {@code offset} into the page cache and returns once they are
-     * read there, copying nothing: {@code sendfile} to {@code /dev/null}, which reads the pages as any read does
-     * (readahead included) and drops the references at the pipe's far end. Blocks on the disk: for a pool thread.
-     * False when nothing can be told: no natives or no plain descriptor, the file ended first (it shrank), or the
-     * call failed (a file system without {@code splice}, an I/O error): the read that follows meets and reports it.
+     * {@link PageCache#fill} of a range of {@code file}'s plain descriptor: blocks on the disk, for a pool thread.
+     * False where there is none (an {@code O_DIRECT} one, whose reads bypass the page cache) or nothing was learned.
      */
     static boolean fill(OpenFile file, long offset, long length) {
         int fd = file.preadDescriptor();
-        int sink = DevNull.FD;
-        if (fd < 0 || sink < 0) {
-            return false;
-        }
-        long position = offset;
-        long end = offset + length;
-        while (position < end) {
-            long n = Syscalls.sendfile(sink, fd, position, end - position);
-            if (n == -Syscalls.EINTR) {
-                continue;
-            }
-            if (n <= 0) {
-                return false;
-            }
-            position += n;
-        }
-        return true;
-    }
-
-    /** The process's one descriptor of {@code /dev/null}, opened on first use for {@link #fill}; -1 if it cannot be. */
-    private static final class DevNull {
-        static final int FD = open();
-
-        private static int open() {
-            if (!Syscalls.isAvailable()) {
-                return -1;
-            }
-            try {
-                return Syscalls.openReadWrite("/dev/null");
-            } catch (IOException e) {
-                return -1;
-            }
-        }
+        return fd >= 0 && PageCache.fill(fd, offset, length);
     }
 
     /**

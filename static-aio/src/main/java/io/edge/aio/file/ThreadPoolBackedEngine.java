@@ -100,7 +100,7 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
      */
     @Override
     public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
-        return FileReads.residentRegionOrRead(this, file, offset, length,
+        return FileReads.loadRegion(this, file, offset, length,
                 (whole, at, bytes) -> read(whole, at, bytes, PooledByteBufAllocator.DEFAULT),
                 (whole, at, bytes) -> blocking.fill(whole, at, bytes, blocking.readTimeoutNanos(), stats.counters),
                 PageCache::isResident);

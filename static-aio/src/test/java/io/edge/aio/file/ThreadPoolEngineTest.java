@@ -118,14 +118,14 @@ class ThreadPoolEngineTest extends FileEngineContract {
             throw new AssertionError("a range under FILL_MIN filled: " + at + "+" + length);
         };
         try {
-            Object absent = await(FileReads.residentRegionOrRead(engine, file, 100, 8192, reader, noFill,
+            Object absent = await(FileReads.loadRegion(engine, file, 100, 8192, reader, noFill,
                     (fd, at, length) -> {
                         asked.add(at + "+" + length);
                         return false;
                     }));
             assertThat(absent).as("read, though the page cache holds it").isInstanceOf(ByteBuf.class);
             assertThat(drain(absent)).isEqualTo(slice(content, 100, 8192));
-            Object resident = await(FileReads.residentRegionOrRead(engine, file, 100, 8192, reader, noFill,
+            Object resident = await(FileReads.loadRegion(engine, file, 100, 8192, reader, noFill,
                     (fd, at, length) -> true));
             assertThat(resident).isInstanceOf(FileRegion.class);
             assertThat(drain(resident)).isEqualTo(slice(content, 100, 8192));
@@ -146,7 +146,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
             for (boolean fillerSaysAll : new boolean[] {true, false}) {
                 for (boolean residentAfter : new boolean[] {true, false}) {
                     List<Boolean> answers = new ArrayList<>(List.of(false, residentAfter));
-                    Object message = await(FileReads.residentRegionOrRead(engine, file, 4096, length, reader,
+                    Object message = await(FileReads.loadRegion(engine, file, 4096, length, reader,
                             (whole, at, bytes) -> {
                                 filled.add(at + "+" + bytes);
                                 return CompletableFuture.completedFuture(fillerSaysAll);
@@ -170,17 +170,54 @@ class ThreadPoolEngineTest extends FileEngineContract {
     void aFillThatFailsFailsTheLoadAndGivesItsReferenceBack() throws Exception {
         int length = (int) FileReads.FILL_MIN;
         OpenFile file = open(Files.write(dir.resolve("failing"), bytes(length, 11)));
+        FileReads.Reader reader = (whole, at, bytes) -> engine.read(whole, at, bytes, ALLOC);
         try {
-            CompletionStage<Object> load = FileReads.residentRegionOrRead(engine, file, 0, length,
-                    (whole, at, bytes) -> engine.read(whole, at, bytes, ALLOC),
+            CompletionStage<Object> load = FileReads.loadRegion(engine, file, 0, length, reader,
                     (whole, at, bytes) -> CompletableFuture.failedFuture(new TimeoutException("fill of test")),
                     (fd, at, bytes) -> false);
             assertThatThrownBy(() -> await(load)).isInstanceOf(TimeoutException.class);
+            assertThatThrownBy(() -> FileReads.loadRegion(engine, file, 0, length, reader, (whole, at, bytes) -> {
+                throw new IllegalStateException("filler refused at once");
+            }, (fd, at, bytes) -> false)).isInstanceOf(IllegalStateException.class);
         } finally {
             file.release();
         }
         cacheOf(engine).invalidateAll();
-        assertThat(cacheOf(engine).descriptorsInUse()).isZero();
+        assertThat(cacheOf(engine).descriptorsInUse()).as("every reference given back").isZero();
+    }
+
+    @Test
+    void fillsBeyondHalfThePoolAreDeclinedAtOnceSoOpensKeepThreads() throws Exception {
+        ThreadPoolEngine pool = (ThreadPoolEngine) engine; // 2 threads: one fill at a time
+        int length = (int) FileReads.FILL_MIN;
+        OpenFile file = open(Files.write(dir.resolve("fills"), bytes(2 * length, 14)));
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch busy = new CountDownLatch(2);
+        try {
+            for (int i = 0; i < 2; i++) {
+                pool.execute(new CompletableFuture<>(), () -> {
+                    busy.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }, () -> { });
+            }
+            busy.await();
+            CompletionStage<Boolean> first = pool.fill(file, 0, length);
+            CompletionStage<Boolean> second = pool.fill(file, length, length);
+            assertThat(second.toCompletableFuture().getNow(null)).as("declined at once").isFalse();
+            assertThat(pool.stats().asyncReads()).as("only the fill taken counted").isEqualTo(1);
+            assertThat(pool.fillsUnderWay()).isEqualTo(1);
+            release.countDown();
+            assertThat(await(first)).isTrue();
+            assertThat(pool.fillsUnderWay()).as("given back once done").isZero();
+            assertThat(await(pool.fill(file, length, length))).as("room again").isTrue();
+        } finally {
+            release.countDown();
+            file.release();
+        }
     }
 
     @Test
