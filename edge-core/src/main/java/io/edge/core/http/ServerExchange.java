@@ -71,6 +71,8 @@ final class ServerExchange implements Exchange {
     /** What is answered: the target sent, or the one an internal {@link #redirect} chose. */
     private RequestTarget target;
     private Route route;
+    /** {@link #answerAs}: whose answer this is, if not the routed location's. */
+    private Route answering;
     private int redirects;
     private final long startNanos = System.nanoTime();
     /** The client waits for {@code 100 Continue} before it sends the body its head announced. */
@@ -142,7 +144,16 @@ final class ServerExchange implements Exchange {
 
     @Override
     public LocationSettings location() {
-        return route == null ? null : route.location();
+        Route answers = answering != null ? answering : route;
+        return answers == null ? null : answers.location();
+    }
+
+    @Override
+    public void answerAs(LocationSettings location) {
+        if (state != State.OPEN) {
+            throw new IllegalStateException("answerAs after the response started");
+        }
+        answering = new Route(site(), location, hostNamesSite());
     }
 
     @Override
@@ -172,6 +183,7 @@ final class ServerExchange implements Exchange {
     /** Routes this exchange again ({@link #redirect}): its target changed. */
     void reroute(Route newRoute) {
         route = newRoute;
+        answering = null;
     }
 
     @Override
