@@ -47,7 +47,7 @@ public record ServerSettings(
      * @param requestLine  longest request line, bytes
      * @param headerBlock  largest header block, bytes
      * @param headerCount  most header fields
-     * @param body         largest request body, bytes
+     * @param body         largest request body, bytes ({@code Long.MAX_VALUE}: no limit)
      */
     public record HttpLimits(int requestLine, int headerBlock, int headerCount, long body) {
     }

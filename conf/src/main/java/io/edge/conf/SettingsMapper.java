@@ -186,7 +186,7 @@ final class SettingsMapper {
                 (int) limits.bytes("request-line", 64, Integer.MAX_VALUE),
                 (int) limits.bytes("header-block", 256, Integer.MAX_VALUE),
                 limits.integer("header-count", 1, Integer.MAX_VALUE),
-                limits.bytes("body", 0, Long.MAX_VALUE));
+                bodyLimit(limits, "body"));
 
         Section timeouts = server.section("timeouts");
         ServerSettings.HttpTimeouts httpTimeouts = new ServerSettings.HttpTimeouts(
@@ -745,7 +745,7 @@ final class SettingsMapper {
                 location.problem("expires", "set in a status location", "off: the status page is never cached");
             }
             Map<String, String> headers = headers(location.section("headers"));
-            long bodyLimit = location.isSet("body-limit") ? location.bytes("body-limit", 0, Long.MAX_VALUE)
+            long bodyLimit = location.isSet("body-limit") ? bodyLimit(location, "body-limit")
                     : LocationSettings.SERVER_BODY_LIMIT;
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root, handler,
                     backend, frontController, sendfileRoots, cache, status ? statusAllow : List.of(), expires, headers,
@@ -786,6 +786,12 @@ final class SettingsMapper {
             "keep-alive", "upgrade", "te", "trailer", "proxy-connection", "date");
 
     /** {@code off} (null), {@code epoch}, {@code max}, or a duration of at most ten years. */
+    /** A body limit in bytes, never negative; 0 is none ({@code Long.MAX_VALUE}), as nginx's client_max_body_size 0. */
+    private static long bodyLimit(Section section, String key) {
+        long limit = section.bytes(key, 0, Long.MAX_VALUE);
+        return limit == 0 ? Long.MAX_VALUE : limit;
+    }
+
     private static Duration expires(Section location) {
         ConfigValue value = location.value("expires");
         if (value != null && value.valueType() == ConfigValueType.BOOLEAN && !((Boolean) value.unwrapped())) {
