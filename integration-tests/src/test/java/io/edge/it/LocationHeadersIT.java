@@ -93,6 +93,12 @@ class LocationHeadersIT {
         assertThat(notModified.statusCode()).isEqualTo(304);
         assertThat(notModified.headers().allValues("access-control-allow-origin")).containsExactly("*");
 
+        HttpResponse<String> unsatisfiable = get("/files/plain.txt", "Range", "bytes=1000-");
+        assertThat(unsatisfiable.statusCode()).isEqualTo(416);
+        assertThat(unsatisfiable.headers().allValues("access-control-allow-origin")).as("as nginx 1.22's 416")
+                .containsExactly("*");
+        assertThat(unsatisfiable.headers().allValues("x-content-type-options")).containsExactly("nosniff");
+
         HttpResponse<String> missing = get("/files/missing.txt");
         assertThat(missing.statusCode()).isEqualTo(404);
         assertThat(missing.headers().allValues("access-control-allow-origin")).isEmpty();

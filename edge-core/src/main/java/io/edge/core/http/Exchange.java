@@ -76,6 +76,14 @@ public interface Exchange {
     default void answerAs(LocationSettings location) {
     }
 
+    /**
+     * The location's {@code headers} go with the next response head whatever its status: a file's 416, which nginx
+     * answers with them (and the location's {@code expires}) since its headers filter sees the 200 the file began
+     * as before its range filter turns it into a 416. By default nothing changes.
+     */
+    default void withLocationHeaders() {
+    }
+
     Channel clientChannel();
 
     InetSocketAddress remoteAddress();

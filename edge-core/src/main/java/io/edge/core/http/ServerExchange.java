@@ -74,6 +74,8 @@ final class ServerExchange implements Exchange {
     /** {@link #answerAs}: whose answer this is, if not the routed location's. */
     private Route answering;
     private int redirects;
+    /** {@link #withLocationHeaders}: the location's headers go with the head whatever its status. */
+    private boolean locationHeadersAlways;
     private final long startNanos = System.nanoTime();
     /** The client waits for {@code 100 Continue} before it sends the body its head announced. */
     private final boolean expectsContinue;
@@ -184,6 +186,11 @@ final class ServerExchange implements Exchange {
     void reroute(Route newRoute) {
         route = newRoute;
         answering = null;
+    }
+
+    @Override
+    public void withLocationHeaders() {
+        locationHeadersAlways = true;
     }
 
     @Override
@@ -337,7 +344,8 @@ final class ServerExchange implements Exchange {
                 response.headers().add(HttpHeaderNames.DATE, HttpDate.now());
             }
             LocationSettings location = location();
-            if (location != null && !location.headers().isEmpty() && LocationSettings.addsHeaders(status)) {
+            if (location != null && !location.headers().isEmpty()
+                    && (LocationSettings.addsHeaders(status) || locationHeadersAlways)) {
                 addHeaders(response.headers(), location.headers()); // checked when the configuration was read
             }
             keepAlive = decideKeepAlive(response);

@@ -520,7 +520,10 @@ public final class StaticResponder implements Responder {
         if (ranges instanceof Unsatisfiable unsatisfiable) {
             FullHttpResponse response = emptyResponse(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
             response.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange());
-            validators(response.headers(), etag, mtime);
+            // nginx's headers filter runs before its range filter, on the 200 the file began as: expires and the
+            // location's headers go with the 416 (nginx 1.22.1, static file, Range past its end).
+            expires(validators(response.headers(), etag, mtime), expires);
+            exchange.withLocationHeaders();
             exchange.complete(exchange.writeAndFlush(response));
             return null;
         }
