@@ -64,6 +64,7 @@ final class SettingsMapper {
     private final Path runDir;
     private final boolean runDirMade;
     private final ConfigObject reference;
+    private final boolean root;
 
     /**
      * @param problems  where problems go
@@ -71,13 +72,16 @@ final class SettingsMapper {
      * @param runDir    the run directory when {@code run-dir = ""}, chosen by the caller
      * @param runDirMade whether the caller made {@code runDir} for this server (else it is only a name)
      * @param reference the {@code edge} object of reference.conf, for the templates of list elements
+     * @param root      whether the server runs as root, so applies a spawn's user and group
      */
-    SettingsMapper(Problems problems, Path base, Path runDir, boolean runDirMade, ConfigObject reference) {
+    SettingsMapper(Problems problems, Path base, Path runDir, boolean runDirMade, ConfigObject reference,
+                   boolean root) {
         this.problems = problems;
         this.base = base;
         this.runDir = runDir;
         this.runDirMade = runDirMade;
         this.reference = reference;
+        this.root = root;
     }
 
     EdgeSettings map(Section edge, Path source) {
@@ -562,8 +566,12 @@ final class SettingsMapper {
         return result;
     }
 
-    /** A spawn's {@code user} or {@code group}: null, or the name of an account of this machine. */
-    private static String account(Section spawn, String name, boolean isGroup) {
+    /**
+     * A spawn's {@code user} or {@code group}: null, or an account name; for a server that runs as root, of an account
+     * of this machine. One that does not run as root applies neither (php-fpm runs as edge, and the supervisor
+     * warns once that the user is not applied), so a configuration written for root's www-data loads there too.
+     */
+    private String account(Section spawn, String name, boolean isGroup) {
         String account = spawn.optionalString(name);
         if (account == null) {
             return null;
@@ -580,6 +588,9 @@ final class SettingsMapper {
                     ? "a group other than root, or none (the user's own)"
                     : "a user other than root, or none to run PHP as edge runs (root: warned at start)");
             return null;
+        }
+        if (!root) {
+            return account;
         }
         try {
             UserPrincipalLookupService accounts = FileSystems.getDefault().getUserPrincipalLookupService();
