@@ -152,6 +152,7 @@ final class SettingsMapper {
     ServerSettings server(Section server) {
         List<InetSocketAddress> listen = new ArrayList<>();
         List<String> listenWritten = new ArrayList<>(); // as the user wrote each, for messages
+        Map<InetSocketAddress, WrittenAt> listenWrittenAt = new HashMap<>(); // where, for a failure to bind it
         List<Section.Element> addresses = server.elements("listen");
         if (addresses.isEmpty() && server.isEmptyList("listen")) {
             server.problem("listen", "no address", "at least one \"host:port\"");
@@ -180,6 +181,7 @@ final class SettingsMapper {
             if (parsed != null) {
                 listen.add(parsed);
                 listenWritten.add(address);
+                listenWrittenAt.put(parsed, server.writtenAt("listen", element.index()));
             }
         }
         int ioThreads = server.integer("io-threads", 0, 1024);
@@ -256,7 +258,7 @@ final class SettingsMapper {
             }
         }
         return new ServerSettings(listen, ioThreads, maxConnections, httpLimits, httpTimeouts, accessLog,
-                run == null ? runDir : run, accessLogEnabled, runDirText.isEmpty() && runDirMade);
+                run == null ? runDir : run, accessLogEnabled, runDirText.isEmpty() && runDirMade, listenWrittenAt);
     }
 
     /**
