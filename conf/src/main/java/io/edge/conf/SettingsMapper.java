@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import io.edge.aio.PathPolicy;
 import io.edge.aio.StaticIoSettings;
+import io.edge.aio.path.PathResolver;
 import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.ResponseCacheSettings;
 import io.edge.fastcgi.BackendGroupSettings;
@@ -16,11 +17,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.channels.Channels;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipalLookupService;
@@ -504,6 +505,20 @@ final class SettingsMapper {
      */
     private static Map<Integer, ErrorPage> errorPages(Section pages, Path root, PathPolicy policy,
             Map<String, String> mimeTypes) {
+        if (pages.object().isEmpty()) {
+            return Map.of();
+        }
+        // Pages are opened as request paths are: beneath the root held open, every component held to the rule.
+        PathResolver resolver = new PathResolver(root, policy);
+        try {
+            return errorPages(pages, root, policy, mimeTypes, resolver);
+        } finally {
+            resolver.close();
+        }
+    }
+
+    private static Map<Integer, ErrorPage> errorPages(Section pages, Path root, PathPolicy policy,
+            Map<String, String> mimeTypes, PathResolver resolver) {
         Map<Integer, ErrorPage> result = new TreeMap<>();
         for (String status : new TreeSet<>(pages.object().keySet())) { // sorted: the same problems in the same order
             String uri = pages.optionalString(status);
@@ -552,8 +567,10 @@ final class SettingsMapper {
                     continue;
                 }
                 byte[] body;
-                // The path checked, not a link put there since; and no more than the limit, had the file grown.
-                try (InputStream in = Files.newInputStream(real, LinkOption.NOFOLLOW_LINKS)) {
+                // The check above names what is wrong; the open enforces it: beneath the root, each component held to
+                // the rule by the open itself, so a directory swapped for a link since leads nowhere. No more than the
+                // limit, had the file grown.
+                try (InputStream in = Channels.newInputStream(resolver.openForReading(uri))) {
                     body = in.readNBytes(ErrorPage.MAX_BYTES + 1);
                 }
                 if (body.length > ErrorPage.MAX_BYTES) {
