@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
+import io.edge.fastcgi.spawn.PhpFpmSupervisor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,15 +39,27 @@ public final class ConfigLoader {
     private final boolean createRunDir;
     /** The temporary run directory a running server already has, which a reload's {@code run-dir = ""} keeps. */
     private final Path runningTemporaryRunDir;
+    /** Whether the server runs as root: a spawn's user and group are applied, so must exist. */
+    private final boolean root;
 
     /** A loader for a server that will run: it makes the temporary run directory when one is needed. */
     public ConfigLoader() {
-        this(true, null);
+        this(true, null, PhpFpmSupervisor.runningAsRoot());
     }
 
-    private ConfigLoader(boolean createRunDir, Path runningTemporaryRunDir) {
+    private ConfigLoader(boolean createRunDir, Path runningTemporaryRunDir, boolean root) {
         this.createRunDir = createRunDir;
         this.runningTemporaryRunDir = runningTemporaryRunDir;
+        this.root = root;
+    }
+
+    /**
+     * This loader for a server that runs as root ({@code true}) or as another user, whatever this process runs as
+     * (by default, as this process): only a server that runs as root applies a spawn's user and group, so only for
+     * one must they be accounts of this machine.
+     */
+    public ConfigLoader asRoot(boolean root) {
+        return new ConfigLoader(createRunDir, runningTemporaryRunDir, root);
     }
 
     /**
@@ -55,7 +68,7 @@ public final class ConfigLoader {
      * one; one is made only when {@code temporaryRunDir} is null (the server has none yet).
      */
     public static ConfigLoader forReload(Path temporaryRunDir) {
-        return new ConfigLoader(true, temporaryRunDir);
+        return new ConfigLoader(true, temporaryRunDir, PhpFpmSupervisor.runningAsRoot());
     }
 
     /**
@@ -63,7 +76,7 @@ public final class ConfigLoader {
      * a name that was never made.
      */
     public static ConfigLoader checkOnly() {
-        return new ConfigLoader(false, null);
+        return new ConfigLoader(false, null, PhpFpmSupervisor.runningAsRoot());
     }
 
     /** Objects whose keys are the user's to choose; every other object's keys are checked. */
@@ -129,8 +142,9 @@ public final class ConfigLoader {
         // Mapped first against a name as long as any the temporary directory could get (spawned backends'
         // socket paths, whose length is checked, live in it); nothing is created unless something needs it.
         Path placeholder = temporaryRunDirPlaceholder();
-        EdgeSettings settings = new SettingsMapper(problems, source.getParent(), placeholder, false, referenceEdge)
-                .map(edge, source);
+        EdgeSettings settings =
+                new SettingsMapper(problems, source.getParent(), placeholder, false, referenceEdge, root)
+                        .map(edge, source);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems.sorted());
         }
@@ -149,7 +163,7 @@ public final class ConfigLoader {
             throw new ConfigException(problems.sorted());
         }
         Problems again = new Problems(file);
-        settings = new SettingsMapper(again, source.getParent(), runDir, true, referenceEdge)
+        settings = new SettingsMapper(again, source.getParent(), runDir, true, referenceEdge, root)
                 .map(new Section((ConfigObject) edgeValue, "edge", anchor, again), source);
         if (!again.isEmpty()) { // cannot happen: the real name is no longer than the placeholder
             try {

@@ -38,7 +38,8 @@ import java.util.regex.Pattern;
  * @param headers         added to this location's answers with the statuses {@link #addsHeaders} names, nginx's
  *                        {@code add_header}; by name
  * @param bodyLimit       the largest request body this location takes, in bytes (nginx's {@code client_max_body_size}
- *                        in a location); {@link #SERVER_BODY_LIMIT}: {@code server.limits.body}
+ *                        in a location); {@code Long.MAX_VALUE}: no limit; {@link #SERVER_BODY_LIMIT}:
+ *                        {@code server.limits.body}
  */
 public record LocationSettings(
         String match,

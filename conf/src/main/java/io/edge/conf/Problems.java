@@ -27,6 +27,12 @@ final class Problems {
         if (isSilenced(key)) {
             return;
         }
+        WrittenAt where = writtenAt(origin, key);
+        found.add(new ConfigProblem(where.file(), where.line(), key, message, expected));
+    }
+
+    /** Where the value of {@code key} from {@code origin} was written, as its problems name it. */
+    WrittenAt writtenAt(ConfigOrigin origin, String key) {
         Path where = file;
         int line = -1;
         // A value from reference.conf is never the user's mistake to find there; name the user's file.
@@ -36,7 +42,7 @@ final class Problems {
                 where = Path.of(origin.filename());
             }
         }
-        found.add(new ConfigProblem(where, line, key, message, expected));
+        return new WrittenAt(where, line, key);
     }
 
     /**

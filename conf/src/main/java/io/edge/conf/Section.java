@@ -151,6 +151,14 @@ final class Section {
         }
     }
 
+    /** Where element {@code index} of the list {@code name} was written, as a problem about it names it. */
+    WrittenAt writtenAt(String name, int index) {
+        ConfigValue value = object.get(name);
+        ConfigValue element = value instanceof ConfigList list && index >= 0 && index < list.size()
+                ? list.get(index) : value;
+        return problems.writtenAt(element == null ? anchor : element.origin(), key(name) + "[" + index + "]");
+    }
+
     /** Whether {@code name} is set to {@code []}: "none at all", as opposed to a value of the wrong type. */
     boolean isEmptyList(String name) {
         return value(name) instanceof ConfigList list && list.isEmpty();

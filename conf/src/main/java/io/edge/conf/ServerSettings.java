@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Listener, connection limits and timeouts of the HTTP server.
@@ -19,6 +20,7 @@ import java.util.List;
  * @param runDirTemporary whether {@code runDir} is the temporary directory the loader made for this server
  *                        ({@code run-dir = ""} with a spawned backend): the server deletes it when it stops,
  *                        a configured one never
+ * @param listenWrittenAt where each of {@code listen} was written, for a failure to bind it
  */
 public record ServerSettings(
         List<InetSocketAddress> listen,
@@ -29,10 +31,25 @@ public record ServerSettings(
         Path accessLog,
         Path runDir,
         boolean accessLogEnabled,
-        boolean runDirTemporary) {
+        boolean runDirTemporary,
+        Map<InetSocketAddress, WrittenAt> listenWrittenAt) {
 
     public ServerSettings {
         listen = List.copyOf(listen);
+        listenWrittenAt = Map.copyOf(listenWrittenAt);
+    }
+
+    /** Settings whose listen addresses were written nowhere known. */
+    public ServerSettings(List<InetSocketAddress> listen, int ioThreads, int maxConnections, HttpLimits limits,
+                          HttpTimeouts timeouts, Path accessLog, Path runDir, boolean accessLogEnabled,
+                          boolean runDirTemporary) {
+        this(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir, accessLogEnabled, runDirTemporary,
+                Map.of());
+    }
+
+    /** Where {@code address} of {@link #listen} was written; the key alone when that is not known. */
+    public WrittenAt writtenAt(InetSocketAddress address) {
+        return listenWrittenAt.getOrDefault(address, WrittenAt.key("edge.server.listen"));
     }
 
     /** Settings with the access log enabled (to {@code accessLog}, or standard output when it is null). */
@@ -47,7 +64,7 @@ public record ServerSettings(
      * @param requestLine  longest request line, bytes
      * @param headerBlock  largest header block, bytes
      * @param headerCount  most header fields
-     * @param body         largest request body, bytes
+     * @param body         largest request body, bytes ({@code Long.MAX_VALUE}: no limit)
      */
     public record HttpLimits(int requestLine, int headerBlock, int headerCount, long body) {
     }

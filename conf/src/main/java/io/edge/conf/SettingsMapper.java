@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import io.edge.aio.PathPolicy;
 import io.edge.aio.StaticIoSettings;
+import io.edge.aio.path.PathResolver;
 import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.ResponseCacheSettings;
 import io.edge.fastcgi.BackendGroupSettings;
@@ -16,11 +17,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.channels.Channels;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipalLookupService;
@@ -64,6 +65,7 @@ final class SettingsMapper {
     private final Path runDir;
     private final boolean runDirMade;
     private final ConfigObject reference;
+    private final boolean root;
 
     /**
      * @param problems  where problems go
@@ -71,13 +73,16 @@ final class SettingsMapper {
      * @param runDir    the run directory when {@code run-dir = ""}, chosen by the caller
      * @param runDirMade whether the caller made {@code runDir} for this server (else it is only a name)
      * @param reference the {@code edge} object of reference.conf, for the templates of list elements
+     * @param root      whether the server runs as root, so applies a spawn's user and group
      */
-    SettingsMapper(Problems problems, Path base, Path runDir, boolean runDirMade, ConfigObject reference) {
+    SettingsMapper(Problems problems, Path base, Path runDir, boolean runDirMade, ConfigObject reference,
+                   boolean root) {
         this.problems = problems;
         this.base = base;
         this.runDir = runDir;
         this.runDirMade = runDirMade;
         this.reference = reference;
+        this.root = root;
     }
 
     EdgeSettings map(Section edge, Path source) {
@@ -148,6 +153,7 @@ final class SettingsMapper {
     ServerSettings server(Section server) {
         List<InetSocketAddress> listen = new ArrayList<>();
         List<String> listenWritten = new ArrayList<>(); // as the user wrote each, for messages
+        Map<InetSocketAddress, WrittenAt> listenWrittenAt = new HashMap<>(); // where, for a failure to bind it
         List<Section.Element> addresses = server.elements("listen");
         if (addresses.isEmpty() && server.isEmptyList("listen")) {
             server.problem("listen", "no address", "at least one \"host:port\"");
@@ -176,6 +182,7 @@ final class SettingsMapper {
             if (parsed != null) {
                 listen.add(parsed);
                 listenWritten.add(address);
+                listenWrittenAt.put(parsed, server.writtenAt("listen", element.index()));
             }
         }
         int ioThreads = server.integer("io-threads", 0, 1024);
@@ -186,7 +193,7 @@ final class SettingsMapper {
                 (int) limits.bytes("request-line", 64, Integer.MAX_VALUE),
                 (int) limits.bytes("header-block", 256, Integer.MAX_VALUE),
                 limits.integer("header-count", 1, Integer.MAX_VALUE),
-                limits.bytes("body", 0, Long.MAX_VALUE));
+                bodyLimit(limits, "body"));
 
         Section timeouts = server.section("timeouts");
         ServerSettings.HttpTimeouts httpTimeouts = new ServerSettings.HttpTimeouts(
@@ -252,7 +259,7 @@ final class SettingsMapper {
             }
         }
         return new ServerSettings(listen, ioThreads, maxConnections, httpLimits, httpTimeouts, accessLog,
-                run == null ? runDir : run, accessLogEnabled, runDirText.isEmpty() && runDirMade);
+                run == null ? runDir : run, accessLogEnabled, runDirText.isEmpty() && runDirMade, listenWrittenAt);
     }
 
     /**
@@ -498,6 +505,20 @@ final class SettingsMapper {
      */
     private static Map<Integer, ErrorPage> errorPages(Section pages, Path root, PathPolicy policy,
             Map<String, String> mimeTypes) {
+        if (pages.object().isEmpty()) {
+            return Map.of();
+        }
+        // Pages are opened as request paths are: beneath the root held open, every component held to the rule.
+        PathResolver resolver = new PathResolver(root, policy);
+        try {
+            return errorPages(pages, root, policy, mimeTypes, resolver);
+        } finally {
+            resolver.close();
+        }
+    }
+
+    private static Map<Integer, ErrorPage> errorPages(Section pages, Path root, PathPolicy policy,
+            Map<String, String> mimeTypes, PathResolver resolver) {
         Map<Integer, ErrorPage> result = new TreeMap<>();
         for (String status : new TreeSet<>(pages.object().keySet())) { // sorted: the same problems in the same order
             String uri = pages.optionalString(status);
@@ -546,8 +567,10 @@ final class SettingsMapper {
                     continue;
                 }
                 byte[] body;
-                // The path checked, not a link put there since; and no more than the limit, had the file grown.
-                try (InputStream in = Files.newInputStream(real, LinkOption.NOFOLLOW_LINKS)) {
+                // The check above names what is wrong; the open enforces it: beneath the root, each component held to
+                // the rule by the open itself, so a directory swapped for a link since leads nowhere. No more than the
+                // limit, had the file grown.
+                try (InputStream in = Channels.newInputStream(resolver.openForReading(uri))) {
                     body = in.readNBytes(ErrorPage.MAX_BYTES + 1);
                 }
                 if (body.length > ErrorPage.MAX_BYTES) {
@@ -562,8 +585,12 @@ final class SettingsMapper {
         return result;
     }
 
-    /** A spawn's {@code user} or {@code group}: null, or the name of an account of this machine. */
-    private static String account(Section spawn, String name, boolean isGroup) {
+    /**
+     * A spawn's {@code user} or {@code group}: null, or an account name; for a server that runs as root, of an account
+     * of this machine. One that does not run as root applies neither (php-fpm runs as edge, and the supervisor
+     * warns once that the user is not applied), so a configuration written for root's www-data loads there too.
+     */
+    private String account(Section spawn, String name, boolean isGroup) {
         String account = spawn.optionalString(name);
         if (account == null) {
             return null;
@@ -580,6 +607,9 @@ final class SettingsMapper {
                     ? "a group other than root, or none (the user's own)"
                     : "a user other than root, or none to run PHP as edge runs (root: warned at start)");
             return null;
+        }
+        if (!root) {
+            return account;
         }
         try {
             UserPrincipalLookupService accounts = FileSystems.getDefault().getUserPrincipalLookupService();
@@ -745,7 +775,7 @@ final class SettingsMapper {
                 location.problem("expires", "set in a status location", "off: the status page is never cached");
             }
             Map<String, String> headers = headers(location.section("headers"));
-            long bodyLimit = location.isSet("body-limit") ? location.bytes("body-limit", 0, Long.MAX_VALUE)
+            long bodyLimit = location.isSet("body-limit") ? bodyLimit(location, "body-limit")
                     : LocationSettings.SERVER_BODY_LIMIT;
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root, handler,
                     backend, frontController, sendfileRoots, cache, status ? statusAllow : List.of(), expires, headers,
@@ -786,6 +816,12 @@ final class SettingsMapper {
             "keep-alive", "upgrade", "te", "trailer", "proxy-connection", "date");
 
     /** {@code off} (null), {@code epoch}, {@code max}, or a duration of at most ten years. */
+    /** A body limit in bytes, never negative; 0 is none ({@code Long.MAX_VALUE}), as nginx's client_max_body_size 0. */
+    private static long bodyLimit(Section section, String key) {
+        long limit = section.bytes(key, 0, Long.MAX_VALUE);
+        return limit == 0 ? Long.MAX_VALUE : limit;
+    }
+
     private static Duration expires(Section location) {
         ConfigValue value = location.value("expires");
         if (value != null && value.valueType() == ConfigValueType.BOOLEAN && !((Boolean) value.unwrapped())) {

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A location's body-limit: the server's unless set, in bytes, never negative. */
+/** A location's body-limit: the server's unless set, in bytes, never negative; 0, as server.limits.body, none. */
 class BodyLimitConfigTest {
 
     @TempDir
@@ -35,17 +35,35 @@ class BodyLimitConfigTest {
     }
 
     @Test
+    void zeroIsNoLimitAsNginxsClientMaxBodySize0() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                server.limits.body = 0
+                sites = [{ root = www, locations = [{ match = "/" }, { match = "/upload/", body-limit = 0 }] }]
+                """));
+        LocationSettings plain = settings.sites().get(0).locations().get(0);
+        LocationSettings upload = settings.sites().get(0).locations().get(1);
+        assertThat(settings.server().limits().body()).isEqualTo(Long.MAX_VALUE);
+        assertThat(plain.bodyLimit(settings.server().limits().body())).isEqualTo(Long.MAX_VALUE);
+        assertThat(upload.bodyLimit(1024)).as("under a server limit of 1 KiB").isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
     void aNegativeOrWordyLimitIsAProblemWithItsLine() throws Exception {
         Path file = EdgeConfFile.write(dir, """
+                server.limits.body = -1
                 sites = [{ root = www, locations = [
                   { match = "/a/", body-limit = -1 }
                   { match = "/b/", body-limit = lots }
+                  { match = "/c/", body-limit = -1 KiB }
                 ] }]
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
         assertThat(e).isNotNull();
         assertThat(e.problems()).extracting(ConfigProblem::key, ConfigProblem::line).containsExactly(
-                tuple("edge.sites[0].locations[0].body-limit", 3),
-                tuple("edge.sites[0].locations[1].body-limit", 4));
+                tuple("edge.server.limits.body", 2),
+                tuple("edge.sites[0].locations[0].body-limit", 4),
+                tuple("edge.sites[0].locations[1].body-limit", 5),
+                tuple("edge.sites[0].locations[2].body-limit", 6));
+        assertThat(e.problems().get(1).toString()).startsWith(file + ":4: edge.sites[0].locations[0].body-limit: ");
     }
 }

@@ -4,10 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,6 +89,57 @@ class ErrorPagesConfigTest {
                 EdgeConfFile.write(dir, "sites = [{ root = www, symlinks = allow, " + pages + " }]\n"));
         assertThat(StandardCharsets.UTF_8.decode(allow.sites().get(0).errorPages().get(404).body()).toString())
                 .isEqualTo("<p>outside</p>");
+    }
+
+    @Test
+    void aDirectorySwappedForALinkWhileThePageIsReadNeverHandsOutWhatTheLinkLeadsTo() throws Exception {
+        // Whoever may write in the root swaps a directory on the page's way for a link out of it, and back, while
+        // edge loads the configuration: each component must be held to the rule at the open itself, not checked
+        // by its real path first and then opened by a path whose directories may be links by then.
+        // A root deep down, so that taking real paths (one lookup per component) leaves the swaps time to fall between.
+        String deep = "d/".repeat(200) + "www";
+        Path root = Files.createDirectories(dir.resolve(deep));
+        Path secret = Files.createDirectories(dir.resolve("secret"));
+        Files.writeString(secret.resolve("404.html"), "<p>secret</p>");
+        Path pages = Files.createDirectories(root.resolve("pages.dir"));
+        Files.writeString(pages.resolve("404.html"), "<p>inside</p>");
+        Path swapped = root.resolve("pages");
+        Path link = Files.createSymbolicLink(root.resolve("pages.link"), secret);
+        Files.move(pages, swapped);
+        Path file = EdgeConfFile.write(dir,
+                "sites = [{ root = \"" + deep + "\", error-pages { 404 = \"/pages/404.html\" } }]\n");
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread swapper = new Thread(() -> {
+            try {
+                for (int i = 0; i < 10_000_000 && !stop.get(); i++) {
+                    Files.move(swapped, pages);
+                    Files.move(link, swapped);
+                    Files.move(swapped, link);
+                    Files.move(pages, swapped);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, "swapper");
+        swapper.start();
+        int read = 0;
+        try {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            for (int i = 0; i < 2_000 && System.nanoTime() < end && swapper.isAlive(); i++) {
+                try {
+                    ErrorPage page = new ConfigLoader().load(file).sites().get(0).errorPages().get(404);
+                    assertThat(StandardCharsets.UTF_8.decode(page.body()).toString()).as("load %d", i)
+                            .isEqualTo("<p>inside</p>");
+                    read++;
+                } catch (ConfigException e) {
+                    // the link or no directory at all when it looked: a problem, as it should be
+                }
+            }
+        } finally {
+            stop.set(true);
+            swapper.join();
+        }
+        assertThat(read).as("pages read while the tree held still enough").isPositive();
     }
 
     @Test

@@ -10,7 +10,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A spawned php-fpm's user and group: accounts of this machine, a group only with a user. */
+/**
+ * A spawned php-fpm's user and group: accounts of this machine when edge runs as root (only then are they applied), a
+ * group only with a user.
+ */
 class SpawnAccountConfigTest {
 
     @TempDir
@@ -43,16 +46,37 @@ class SpawnAccountConfigTest {
     @Test
     void unknownAccountsBadNamesAndAGroupAloneAreProblems() throws Exception {
         ConfigException unknown = catchThrowableOfType(ConfigException.class,
-                () -> ConfigLoader.checkOnly().load(write("user = no-such-user-here, group = \"a b\"")));
+                () -> ConfigLoader.checkOnly().asRoot(true).load(write("user = no-such-user-here, group = \"a b\"")));
         assertThat(unknown).isNotNull();
         assertThat(unknown.problems()).extracting(ConfigProblem::key, ConfigProblem::message).containsExactlyInAnyOrder(
                 tuple("edge.fastcgi.backends.php.spawn.user", "no user no-such-user-here on this machine"),
                 tuple("edge.fastcgi.backends.php.spawn.group", "\"a b\" is not an account name"));
+        ConfigException unknownGroup = catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.checkOnly().asRoot(true).load(write("user = nobody, group = no-such-group-here")));
+        assertThat(unknownGroup).isNotNull();
+        assertThat(unknownGroup.problems()).extracting(ConfigProblem::key, ConfigProblem::line)
+                .containsExactly(tuple("edge.fastcgi.backends.php.spawn.group", 4));
         ConfigException alone = catchThrowableOfType(ConfigException.class,
                 () -> ConfigLoader.checkOnly().load(write("group = nogroup")));
         assertThat(alone).isNotNull();
         assertThat(alone.problems()).extracting(ConfigProblem::key, ConfigProblem::line)
                 .containsExactly(tuple("edge.fastcgi.backends.php.spawn.group", 4));
+    }
+
+    @Test
+    void unknownAccountsAreNoProblemForAServerNotRunningAsRootWhichIgnoresThem() throws Exception {
+        // Not root, edge applies no spawn user or group (it warns once at start that the user is not applied): a
+        // configuration written for the production machine's www-data checks and runs on a developer's laptop.
+        EdgeSettings settings = ConfigLoader.checkOnly().asRoot(false)
+                .load(write("user = no-such-user-here, group = no-such-group-here"));
+        assertThat(settings.backends().get("php").spawn().user()).isEqualTo("no-such-user-here");
+        assertThat(settings.backends().get("php").spawn().group()).isEqualTo("no-such-group-here");
+        // what is never an account, or never works, still is a problem
+        ConfigException bad = catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.checkOnly().asRoot(false).load(write("user = \"a b\"")));
+        assertThat(bad).isNotNull();
+        assertThat(bad.problems()).extracting(ConfigProblem::key, ConfigProblem::line)
+                .containsExactly(tuple("edge.fastcgi.backends.php.spawn.user", 4));
     }
 
     @Test

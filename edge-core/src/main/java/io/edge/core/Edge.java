@@ -261,8 +261,8 @@ public final class Edge {
         ServerSettings logs = switchAccessLog ? next.server() : inForce;
         ServerSettings running = new ServerSettings(next.server().listen(), inForce.ioThreads(),
                 next.server().maxConnections(), next.server().limits(), next.server().timeouts(), logs.accessLog(),
-                inForce.runDir(), logs.accessLogEnabled(), inForce.runDirTemporary());
-        Map<InetSocketAddress, Channel> listeners = server.bindNew(running.listen()); // before a php-fpm is started for nothing
+                inForce.runDir(), logs.accessLogEnabled(), inForce.runDirTemporary(), next.server().listenWrittenAt());
+        Map<InetSocketAddress, Channel> listeners = server.bindNew(running); // before a php-fpm is started for nothing
         Generation previous = current;
         Generation fresh;
         try {

@@ -3,6 +3,7 @@ package io.edge.core;
 import io.edge.conf.EdgeSettings;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
+import io.edge.conf.WrittenAt;
 import io.edge.core.http.AccessLog;
 import io.edge.core.http.HttpChannelInitializer;
 import io.edge.core.http.HttpServerContext;
@@ -116,7 +117,7 @@ public final class EdgeServer implements AutoCloseable {
                 .childHandler(new HttpChannelInitializer(context));
         context.limitAccepting(bootstrap); // the allocator and first handler of every listener
         try {
-            applyServer(server, bindNew(server.listen()));
+            applyServer(server, bindNew(server));
         } catch (InterruptedException | IOException | RuntimeException e) {
             close();
             throw e;
@@ -124,23 +125,23 @@ public final class EdgeServer implements AutoCloseable {
     }
 
     /**
-     * Binds the addresses of {@code listen} that are not bound yet, and returns their listeners, not accepting until
-     * {@link #applyServer} adds them (or {@link #closeUnused} closes them). If one cannot be bound, those bound here
-     * are closed again and the failure is thrown.
+     * Binds the addresses of {@code next}'s listen that are not bound yet, and returns their listeners, not accepting
+     * until {@link #applyServer} adds them (or {@link #closeUnused} closes them). If one cannot be bound, those bound
+     * here are closed again and the failure ({@link #bindFailure}) is thrown.
      */
-    public synchronized Map<InetSocketAddress, Channel> bindNew(List<InetSocketAddress> listen)
+    public synchronized Map<InetSocketAddress, Channel> bindNew(ServerSettings next)
             throws InterruptedException, IOException {
         Map<InetSocketAddress, Channel> added = new LinkedHashMap<>();
         ChannelFuture binding = null;
         try {
-            for (InetSocketAddress address : listen) {
+            for (InetSocketAddress address : next.listen()) {
                 if (bound.containsKey(address) || added.containsKey(address)) {
                     continue;
                 }
                 binding = bootstrap.bind(address);
                 binding.await();
                 if (!binding.isSuccess()) {
-                    throw bindFailure(address, binding.cause());
+                    throw bindFailure(address, next.writtenAt(address), binding.cause());
                 }
                 added.put(address, binding.channel());
             }
@@ -205,14 +206,16 @@ public final class EdgeServer implements AutoCloseable {
                     descriptorLimit.limitFor(next.maxConnections()), cap);
         }
         return new ServerSettings(next.listen(), next.ioThreads(), cap, next.limits(), next.timeouts(),
-                next.accessLog(), next.runDir(), next.accessLogEnabled(), next.runDirTemporary());
+                next.accessLog(), next.runDir(), next.accessLogEnabled(), next.runDirTemporary(),
+                next.listenWrittenAt());
     }
 
     /**
-     * {@code edge.server.listen: 127.0.0.1:8080: address already in use}: the setting and address to fix, and
-     * the system's reason without the transport's wording ({@code bind(..) failed with error(-98): ...}).
+     * {@code edge.conf:4: edge.server.listen[0]: 127.0.0.1:8080: address already in use}: where the setting was
+     * written (as a configuration problem names it), the address to fix, and the system's reason without the
+     * transport's wording ({@code bind(..) failed with error(-98): ...}).
      */
-    static BindException bindFailure(InetSocketAddress address, Throwable cause) {
+    static BindException bindFailure(InetSocketAddress address, WrittenAt writtenAt, Throwable cause) {
         String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
         int end = reason.lastIndexOf("): ");
         reason = end >= 0 ? reason.substring(end + 3) : reason;
@@ -220,7 +223,8 @@ public final class EdgeServer implements AutoCloseable {
         // RFC 5952 text (::1, not 0:0:0:0:0:0:0:1), as an address is written in the configuration
         String host = address.isUnresolved() ? address.getHostString() : NetUtil.toAddressString(address.getAddress());
         host = host.contains(":") ? "[" + host + "]" : host;
-        BindException failure = new BindException("edge.server.listen: " + host + ":" + address.getPort() + ": " + reason);
+        BindException failure = new BindException(
+                writtenAt.problem(host + ":" + address.getPort() + ": " + reason).toString());
         failure.initCause(cause);
         return failure;
     }

@@ -3,6 +3,7 @@ package io.edge.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.edge.conf.WrittenAt;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -26,16 +27,24 @@ class StartFailureTest {
     }
 
     @Test
-    void portInUseNamesTheSettingAndAddressWithoutAClassName() throws Exception {
+    void portInUseNamesWhereTheSettingWasWrittenAndTheAddressWithoutAClassName() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             InetSocketAddress address = new InetSocketAddress("127.0.0.1", taken.getLocalPort());
+            WrittenAt written = new WrittenAt(Path.of("/etc/edge/edge.conf"), 4, "edge.server.listen[1]");
             // Netty's epoll transport words it so (Errors.NativeIoException)
             IOException epoll = new IOException("bind(..) failed with error(-98): Address already in use");
-            assertThat(Main.describe(EdgeServer.bindFailure(address, epoll)))
-                    .isEqualTo("edge.server.listen: 127.0.0.1:" + taken.getLocalPort() + ": address already in use");
-            assertThat(Main.describe(EdgeServer.bindFailure(new InetSocketAddress("::1", 80), epoll)))
-                    .isEqualTo("edge.server.listen: [::1]:80: address already in use");
-            assertThat(Main.describe(EdgeServer.bindFailure(address, new BindException("Address already in use"))))
+            assertThat(Main.describe(EdgeServer.bindFailure(address, written, epoll)))
+                    .isEqualTo("/etc/edge/edge.conf:4: edge.server.listen[1]: 127.0.0.1:" + taken.getLocalPort()
+                            + ": address already in use");
+            assertThat(Main.describe(EdgeServer.bindFailure(new InetSocketAddress("::1", 80), written, epoll)))
+                    .isEqualTo("/etc/edge/edge.conf:4: edge.server.listen[1]: [::1]:80: address already in use");
+            // a default of reference.conf has no line of the user's file; settings made in code, no file either
+            assertThat(Main.describe(EdgeServer.bindFailure(address, new WrittenAt(Path.of("/etc/edge/edge.conf"), -1,
+                    "edge.server.listen[0]"), new BindException("Address already in use"))))
+                    .isEqualTo("/etc/edge/edge.conf: edge.server.listen[0]: 127.0.0.1:" + taken.getLocalPort()
+                            + ": address already in use");
+            assertThat(Main.describe(EdgeServer.bindFailure(address, WrittenAt.key("edge.server.listen"),
+                    new BindException("Address already in use"))))
                     .isEqualTo("edge.server.listen: 127.0.0.1:" + taken.getLocalPort() + ": address already in use");
         }
     }

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A location's body-limit (nginx's client_max_body_size in a location) in front of a real php-fpm: an upload location
- * takes more than the server's limit allows elsewhere, another less; each beyond its own gets 413 and a close.
+ * takes more than the server's limit allows elsewhere, another less; each beyond its own gets 413 and a close. A
+ * limit of 0 is none, as nginx's client_max_body_size 0.
  */
 class BodyLimitIT {
 
@@ -33,7 +34,7 @@ class BodyLimitIT {
     @BeforeAll
     static void start() throws Exception {
         Path www = PhpScripts.install(Files.createDirectories(dir.resolve("www")));
-        for (String sub : new String[] {"upload", "small"}) {
+        for (String sub : new String[] {"upload", "small", "open"}) {
             Files.createDirectories(www.resolve(sub));
             Files.copy(www.resolve("hash.php"), www.resolve(sub + "/hash.php"));
         }
@@ -46,6 +47,7 @@ class BodyLimitIT {
                     { match = "/", fastcgi = php }
                     { match = "/upload/", fastcgi = php, body-limit = 4 MiB }
                     { match = "/small/", fastcgi = php, body-limit = 1 KiB }
+                    { match = "/open/", fastcgi = php, body-limit = 0 }
                   ]
                 }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
@@ -76,6 +78,20 @@ class BodyLimitIT {
         assertThat(post("/hash.php", body).statusCode()).as("the server's 1 MiB").isEqualTo(413);
         assertThat(post("/upload/hash.php", new byte[5 << 20]).statusCode()).as("over the location's 4 MiB")
                 .isEqualTo(413);
+    }
+
+    @Test
+    void zeroIsNoLimitAsNginxsClientMaxBodySize0() throws Exception {
+        byte[] body = new byte[3 << 20];
+        new Random(7).nextBytes(body);
+        HttpResponse<String> open = post("/open/hash.php", body);
+        assertThat(open.statusCode()).as("past the server's 1 MiB").isEqualTo(200);
+        assertThat(open.body()).isEqualTo(body.length + " " + sha256(body));
+        try (RawHttpClient client = sendChunked("/open/hash.php", 1 << 20 | 1)) {
+            RawHttpClient.Response response = client.read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.text()).startsWith((1 << 20 | 1) + " ");
+        }
     }
 
     @Test

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -64,6 +66,32 @@ class EdgeProcessIT {
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             assertThat(edge.await()).isEqualTo(2);
             assertThat(edge.output()).contains("bad.conf:1: edge.server.max-connections");
+        }
+    }
+
+    @Test
+    void aPortInUseAtStartExits1NamingTheFileLineAndKeyOfTheListenSetting() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            int free = EdgeProcess.freePort();
+            Path conf = dir.resolve("edge.conf");
+            Files.writeString(conf, """
+                    edge {
+                      server {
+                        access-log = off
+                        listen = [
+                          "127.0.0.1:%d"
+                          "127.0.0.1:%d"
+                        ]
+                      }
+                      sites = [{ root = "." }]
+                    }
+                    """.formatted(free, port));
+            try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+                assertThat(edge.await()).isEqualTo(1);
+                assertThat(edge.output()).contains(conf + ":6: edge.server.listen[1]: 127.0.0.1:" + port
+                        + ": address already in use").doesNotContain("\tat ");
+            }
         }
     }
 

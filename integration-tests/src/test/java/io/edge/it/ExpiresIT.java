@@ -93,6 +93,13 @@ class ExpiresIT {
         assertThat(range.body()).hasSize(100);
         keptFor30Days(range, "206");
 
+        // nginx 1.22's headers filter sees the 200 before its range filter turns it into a 416: expires holds there too
+        for (String path : new String[] {"/thumbs/ab/cd/small.jpg", "/thumbs/ab/cd/large.jpg"}) {
+            HttpResponse<byte[]> unsatisfiable = send("GET", path, "Range", "bytes=99999999-");
+            assertThat(unsatisfiable.statusCode()).as(path).isEqualTo(416);
+            keptFor30Days(unsatisfiable, "416 of " + path);
+        }
+
         HttpResponse<byte[]> head = send("HEAD", "/thumbs/ab/cd/large.jpg");
         assertThat(head.statusCode()).isEqualTo(200);
         keptFor30Days(head, "HEAD");

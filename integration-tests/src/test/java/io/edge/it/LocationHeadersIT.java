@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,14 +46,20 @@ class LocationHeadersIT {
                 usleep(200000);
                 echo ' end';
                 """);
+        Files.writeString(www.resolve("accel-to.php"), """
+                <?php
+                header('Cache-Control: private');
+                header('X-Accel-Redirect: ' . $_GET['u']);
+                """);
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 4\n");
         edge = EdgeHarness.start(dir, """
                 location-defaults.headers { X-Content-Type-Options = nosniff }
                 sites = [{
                   server-names = ["_"], default = true, root = "www"
                   locations = [
-                    { match = "/", fastcgi = php, cache = true, headers { X-Frame-Options = SAMEORIGIN } }
-                    { match = "^~ /files/", headers { "Access-Control-Allow-Origin" = "*" } }
+                    { match = "/", fastcgi = php, cache = true, x-sendfile = ["www/files"]
+                      headers { X-Frame-Options = SAMEORIGIN } }
+                    { match = "^~ /files/", expires = 1 h, headers { "Access-Control-Allow-Origin" = "*" } }
                     { match = "^~ /files/bare/", headers { Last-Modified = "", ETag = "\\"edge\\"", X-Empty = "" } }
                   ]
                 }]
@@ -85,6 +92,12 @@ class LocationHeadersIT {
                 "If-None-Match", file.headers().firstValue("etag").orElseThrow());
         assertThat(notModified.statusCode()).isEqualTo(304);
         assertThat(notModified.headers().allValues("access-control-allow-origin")).containsExactly("*");
+
+        HttpResponse<String> unsatisfiable = get("/files/plain.txt", "Range", "bytes=1000-");
+        assertThat(unsatisfiable.statusCode()).isEqualTo(416);
+        assertThat(unsatisfiable.headers().allValues("access-control-allow-origin")).as("as nginx 1.22's 416")
+                .containsExactly("*");
+        assertThat(unsatisfiable.headers().allValues("x-content-type-options")).containsExactly("nosniff");
 
         HttpResponse<String> missing = get("/files/missing.txt");
         assertThat(missing.statusCode()).isEqualTo(404);
@@ -132,6 +145,26 @@ class LocationHeadersIT {
         assertThat(file.headers().allValues("etag")).containsExactly("\"edge\"");
         assertThat(file.headers().allValues("x-empty")).isEmpty();
         assertThat(file.headers().allValues("x-content-type-options")).containsExactly("nosniff");
+    }
+
+    @Test
+    void aFileAScriptHandsOutCarriesTheHeadersAndExpiresOfTheLocationItsUriRoutesToAsWithNginx() throws Exception {
+        // nginx's X-Accel-Redirect is an internal redirect: the target location's add_header and expires apply, and
+        // its expires replaces the script's Cache-Control. An X-Sendfile path under the root goes by its URI there.
+        HttpResponse<String> accel = get("/accel-to.php?u=/files/plain.txt");
+        HttpResponse<String> sendfile = get("/sendfile.php?f=" + dir.resolve("www/files/plain.txt"));
+        for (HttpResponse<String> file : List.of(accel, sendfile)) {
+            String what = file.request().uri().getPath();
+            assertThat(file.statusCode()).as(what).isEqualTo(200);
+            assertThat(file.body()).as(what).isEqualTo("plain\n");
+            assertThat(file.headers().allValues("access-control-allow-origin")).as(what).containsExactly("*");
+            assertThat(file.headers().allValues("x-content-type-options")).as(what).containsExactly("nosniff");
+            assertThat(file.headers().allValues("x-frame-options")).as(what + ": the script's location's").isEmpty();
+            assertThat(file.headers().allValues("cache-control")).as(what).containsExactly("max-age=3600");
+            assertThat(file.headers().allValues("expires")).as(what).hasSize(1);
+        }
+        assertThat(sendfile.headers().allValues("content-disposition"))
+                .containsExactly("attachment; filename=\"doc.txt\"");
     }
 
     @Test

@@ -213,8 +213,8 @@ class ReloadIT {
                     assertThat(taken.getLocalPort()).isEqualTo(port);
                     Files.writeString(conf, body.formatted("\"127.0.0.1:" + port + "\"", 1, 100, "a"));
                     edge.signal("HUP");
-                    edge.awaitOutput("reload failed, the running configuration stays: edge.server.listen: 127.0.0.1:"
-                            + port + ": address already in use");
+                    edge.awaitOutput("reload failed, the running configuration stays: " + conf
+                            + ":2: edge.server.listen[0]: 127.0.0.1:" + port + ": address already in use");
                     assertThat(EdgeProcess.get(http, otherPort, "/x.txt")).isEqualTo("site b");
                 }
             });

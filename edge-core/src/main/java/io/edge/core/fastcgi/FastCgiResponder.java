@@ -122,6 +122,8 @@ public final class FastCgiResponder implements Responder {
     /** The x-sendfile directories, as configured and as their real paths now. */
     private final List<PathResolver> sendfileRoots;
     private final Path root;
+    /** {@link #root} absolute: the URI of a file handed out is its path under it. */
+    private final Path absoluteRoot;
     private final BackendGroupSettings.Timeouts timeouts;
     private final BackendGroupSettings.ResponseBuffer responseBuffer;
     /** Resolution through the probe itself: on the loop only where the probe never waits, else a probe thread. */
@@ -252,6 +254,7 @@ public final class FastCgiResponder implements Responder {
                         StaticResponder.DIRECTORY_TTL))
                 .toList();
         this.root = root;
+        this.absoluteRoot = root.toAbsolutePath().normalize();
         this.timeouts = timeouts;
         this.anywhere = new Resolvers(root, location.frontController(), probe);
         // null: a probe that does not wait (tests' FILESYSTEM on a local disk) resolves on the loop itself
@@ -643,6 +646,11 @@ public final class FastCgiResponder implements Responder {
             // The backend's body is dropped from here on: the file no longer holds it, and a client that half-closes
             // gets its download as from a static location.
             exchange.endOnClientClose(false);
+            // nginx's X-Accel-Redirect is an internal redirect: the file goes out with the headers and expires of the
+            // location its URI routes to, not the script's. An X-Sendfile path under the root goes by the URI it has
+            // there; one elsewhere is no location's.
+            exchange.answerAs(normalized.startsWith(absoluteRoot)
+                    ? exchange.locationOf("/" + absoluteRoot.relativize(normalized)) : null);
             HttpHeaders passThrough = new DefaultHttpHeaders();
             for (String name : PASS_THROUGH) {
                 passThrough.add(name, head.headers().getAll(name));

@@ -66,6 +66,24 @@ public interface Exchange {
         fail(new IllegalStateException("no internal redirect to " + path + " here"));
     }
 
+    /**
+     * Answers from now on as {@code location} would (null: as no location), though the responder stays: an
+     * X-Accel-Redirect's target, as nginx's internal redirect hands a file to the location its URI routes to.
+     * {@link #location} names it, so its {@code headers} and {@code expires} go with the answer and the routed
+     * location's do not. The body limit stays the routed location's. Nothing must have been written. By default
+     * nothing changes.
+     */
+    default void answerAs(LocationSettings location) {
+    }
+
+    /**
+     * The location's {@code headers} go with the next response head whatever its status: a file's 416, which nginx
+     * answers with them (and the location's {@code expires}) since its headers filter sees the 200 the file began
+     * as before its range filter turns it into a 416. By default nothing changes.
+     */
+    default void withLocationHeaders() {
+    }
+
     Channel clientChannel();
 
     InetSocketAddress remoteAddress();

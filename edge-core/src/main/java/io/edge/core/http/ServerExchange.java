@@ -71,7 +71,11 @@ final class ServerExchange implements Exchange {
     /** What is answered: the target sent, or the one an internal {@link #redirect} chose. */
     private RequestTarget target;
     private Route route;
+    /** {@link #answerAs}: whose answer this is, if not the routed location's. */
+    private Route answering;
     private int redirects;
+    /** {@link #withLocationHeaders}: the location's headers go with the head whatever its status. */
+    private boolean locationHeadersAlways;
     private final long startNanos = System.nanoTime();
     /** The client waits for {@code 100 Continue} before it sends the body its head announced. */
     private final boolean expectsContinue;
@@ -142,7 +146,16 @@ final class ServerExchange implements Exchange {
 
     @Override
     public LocationSettings location() {
-        return route == null ? null : route.location();
+        Route answers = answering != null ? answering : route;
+        return answers == null ? null : answers.location();
+    }
+
+    @Override
+    public void answerAs(LocationSettings location) {
+        if (state != State.OPEN) {
+            throw new IllegalStateException("answerAs after the response started");
+        }
+        answering = new Route(site(), location, hostNamesSite());
     }
 
     @Override
@@ -172,6 +185,12 @@ final class ServerExchange implements Exchange {
     /** Routes this exchange again ({@link #redirect}): its target changed. */
     void reroute(Route newRoute) {
         route = newRoute;
+        answering = null;
+    }
+
+    @Override
+    public void withLocationHeaders() {
+        locationHeadersAlways = true;
     }
 
     @Override
@@ -325,7 +344,8 @@ final class ServerExchange implements Exchange {
                 response.headers().add(HttpHeaderNames.DATE, HttpDate.now());
             }
             LocationSettings location = location();
-            if (location != null && !location.headers().isEmpty() && LocationSettings.addsHeaders(status)) {
+            if (location != null && !location.headers().isEmpty()
+                    && (LocationSettings.addsHeaders(status) || locationHeadersAlways)) {
                 addHeaders(response.headers(), location.headers()); // checked when the configuration was read
             }
             keepAlive = decideKeepAlive(response);

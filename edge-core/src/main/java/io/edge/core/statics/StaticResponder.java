@@ -455,7 +455,10 @@ public final class StaticResponder implements Responder {
      * is opened first (off the loop where that could wait) and judged after, so no {@code realpath} runs on the
      * event loop. A non-empty {@code Content-Type} among {@code passThrough} is the response's type (the parts'
      * type in a multipart range answer) in place of the one from the file name, as nginx keeps an upstream's
-     * type over an {@code X-Accel-Redirect}; an empty one, or none, leaves the file name's.
+     * type over an {@code X-Accel-Redirect}; an empty one, or none, leaves the file name's. The exchange's
+     * location ({@link Exchange#answerAs}: the one the file's URI routes to) gives the {@code expires} headers, which
+     * then take the place of a {@code Cache-Control} or {@code Expires} among {@code passThrough}, as nginx's
+     * expires replaces an upstream's.
      */
     public void sendFileWithin(Exchange exchange, Path file, HttpHeaders passThrough, Predicate<Path> within) {
         sendFileWithin(exchange, file, passThrough, within, true);
@@ -469,7 +472,10 @@ public final class StaticResponder implements Responder {
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
                 return;
             }
-            serve(exchange, openFile, file.getFileName().toString(), passThrough, null,
+            Duration expires = expiresOf(exchange);
+            HttpHeaders backendHeaders = expires == null ? passThrough : new DefaultHttpHeaders().add(passThrough)
+                    .remove(HttpHeaderNames.CACHE_CONTROL).remove(HttpHeaderNames.EXPIRES);
+            serve(exchange, openFile, file.getFileName().toString(), backendHeaders, expires,
                     mayRetry ? () -> sendFileWithin(exchange, file, passThrough, within, false) : null);
         }, () -> exchange.sendError(HttpResponseStatus.NOT_FOUND));
     }
@@ -514,7 +520,10 @@ public final class StaticResponder implements Responder {
         if (ranges instanceof Unsatisfiable unsatisfiable) {
             FullHttpResponse response = emptyResponse(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
             response.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange());
-            validators(response.headers(), etag, mtime);
+            // nginx's headers filter runs before its range filter, on the 200 the file began as: expires and the
+            // location's headers go with the 416 (nginx 1.22.1, static file, Range past its end).
+            expires(validators(response.headers(), etag, mtime), expires);
+            exchange.withLocationHeaders();
             exchange.complete(exchange.writeAndFlush(response));
             return null;
         }

@@ -479,7 +479,8 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         return null;
     }
 
-    static boolean runningAsRoot() {
+    /** Whether this process runs as root: only then is a spawn's user and group applied. */
+    public static boolean runningAsRoot() {
         try {
             return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {

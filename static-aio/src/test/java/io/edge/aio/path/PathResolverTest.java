@@ -6,7 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.edge.aio.PathPolicy;
 import io.edge.aio.path.Resolution.Status;
 import java.io.IOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
@@ -368,5 +373,45 @@ class PathResolverTest {
         assertThat(resolver.resolve("/inside/CD/thumb.jpg").status()).isEqualTo(Resolution.Status.FORBIDDEN);
         assertThat(resolver.resolve("/inside/CD/thumb.jpg").status()).isEqualTo(Resolution.Status.FORBIDDEN);
         assertThat(resolver.resolve("/passwd").status()).isEqualTo(Resolution.Status.FORBIDDEN);
+    }
+
+    @Test
+    void openForReadingHoldsEveryComponentToThePolicyAtTheOpenItself() throws IOException {
+        // The resolver remembers AB/CD as a directory for a second (a fake clock that never moves): a check in user
+        // space would still trust it after it was swapped for a link out of the root. The open does not.
+        PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1));
+        try {
+            assertThat(read(resolver, "/AB/CD/thumb.jpg")).isEqualTo("jpeg");
+            assertThat(read(resolver, "/inside/CD/thumb.jpg")).as("a link within the root, followed").isEqualTo("jpeg");
+            Files.createDirectories(outside.resolve("CD"));
+            Files.writeString(outside.resolve("CD/thumb.jpg"), "not yours");
+            Files.move(root.resolve("AB/CD"), tmp.resolve("moved-away"));
+            Files.createSymbolicLink(root.resolve("AB/CD"), outside.resolve("CD"));
+            assertThatThrownBy(() -> read(resolver, "/AB/CD/thumb.jpg")).isInstanceOf(AccessDeniedException.class);
+            assertThatThrownBy(() -> read(resolver, "/escape/passwd")).isInstanceOf(AccessDeniedException.class);
+            assertThatThrownBy(() -> read(resolver, "/.htpasswd")).isInstanceOf(AccessDeniedException.class);
+            assertThatThrownBy(() -> read(resolver, "/missing.html")).isInstanceOf(NoSuchFileException.class);
+        } finally {
+            resolver.close();
+        }
+        PathResolver deny = new PathResolver(root, new PathPolicy(false, false, false));
+        try {
+            assertThat(read(deny, "/index.html")).isEqualTo("hi");
+            assertThatThrownBy(() -> read(deny, "/inside/CD/thumb.jpg")).isInstanceOf(AccessDeniedException.class);
+        } finally {
+            deny.close();
+        }
+        PathResolver allow = new PathResolver(root, new PathPolicy(false, true, true));
+        try {
+            assertThat(read(allow, "/passwd")).isEqualTo("root:x:0:0");
+        } finally {
+            allow.close();
+        }
+    }
+
+    private static String read(PathResolver resolver, String path) throws IOException {
+        try (FileChannel channel = resolver.openForReading(path)) {
+            return new String(Channels.newInputStream(channel).readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
 }
