@@ -568,6 +568,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         // No Host read: the default site's page, as nginx's default server's error_page
         FullHttpResponse response = ErrorResponses.response(ctx.alloc(), status, head, server.defaultSitePage(status));
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        // RFC 9110 6.6.1: in every 4xx too; no exchange's response path adds it here
+        response.headers().set(HttpHeaderNames.DATE, HttpDate.now());
         if (accessLogged && server.accessLog().isEnabled()) {
             server.accessLog().log((InetSocketAddress) ctx.channel().remoteAddress(), "-", status.code(),
                     response.content().readableBytes(), null, null, System.nanoTime(), null);

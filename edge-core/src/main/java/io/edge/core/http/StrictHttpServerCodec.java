@@ -31,9 +31,11 @@ import java.util.function.LongSupplier;
  * case (2.3). Netty's decoder alone splits the line at any run of SP, HTAB, VT, FF or CR, skips spaces before it
  * and reads the version in any case ({@code GET\r/x\x0bHTTP/1.1}, {@code " GET /x http/1.1"}): a line nginx refuses
  * would reach the responders. A header line starting with a space or tab (obs-fold, RFC 9112 5.2), which Netty
- * unfolds, fails its request too, as nginx refuses it. The method is held to what nginx's parser takes, upper-case letters, {@code _} and
- * {@code -}: Netty takes any token ({@code get}, {@code Post}, {@code GET1}), which nginx refuses and which a backend
- * or the response cache would see as a method of its own. Such a line fails to decode, and is answered 400 and closed
+ * unfolds, fails its request too, as nginx refuses it; so does a second Content-Length field, which Netty refuses in
+ * HTTP/1.1 but in HTTP/1.0 drops, framing the body by the first (RFC 9112 6.3; nginx refuses it). The method is
+ * held to what nginx's parser takes, upper-case letters, {@code _} and {@code -}: Netty takes any token
+ * ({@code get}, {@code Post}, {@code GET1}), which nginx refuses and which a backend or the response cache would see
+ * as a method of its own. Such a line fails to decode, and is answered 400 and closed
  * as every request the decoder cannot read ({@link HttpConnectionHandler}). The version's digits Netty checks itself.
  * The checks run in the decoder's own split of the line, on its buffer: nothing is copied or allocated.
  *
@@ -57,6 +59,8 @@ import java.util.function.LongSupplier;
 final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpRequestDecoder, HttpResponseEncoder> {
 
     private static final byte[] HTTP_SLASH = {'H', 'T', 'T', 'P', '/'};
+    /** A Content-Length field's name and colon, in lower case (Netty refuses a blank before the colon). */
+    private static final byte[] CONTENT_LENGTH_COLON = "content-length:".getBytes(StandardCharsets.US_ASCII);
 
     /** The methods of the requests decoded and not yet answered, oldest first. */
     private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>();
@@ -120,6 +124,12 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         private boolean inHead;
         private boolean headLf;
         private boolean headFolded;
+        /**
+         * Bytes of {@link #CONTENT_LENGTH_COLON} the head's current line starts with so far, -1 once it cannot be
+         * one; and the Content-Length fields of the head so far.
+         */
+        private int contentLengthMatched;
+        private int contentLengths;
         /** Where the method, then the request target, ends in the line being split. */
         private int methodEnd;
         private int targetEnd;
@@ -145,6 +155,8 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     inHead = true;
                     headLf = false;
                     headFolded = false;
+                    contentLengthMatched = -1; // the request line
+                    contentLengths = 0;
                     byte b = buffer.getByte(first);
                     badFirstByte = isTokenChar(b) ? -1 : b & 0xff;
                 }
@@ -153,7 +165,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             int consumedFrom = buffer.readerIndex();
             super.decode(ctx, buffer, out);
             if (inHead) {
-                findFolds(buffer, consumedFrom, buffer.readerIndex());
+                watchHeadLines(buffer, consumedFrom, buffer.readerIndex());
             }
             followChunks(buffer, consumedFrom, buffer.readerIndex());
             for (int i = from; i < out.size(); i++) {
@@ -163,6 +175,10 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     if (headFolded && request.decoderResult().isSuccess()) {
                         request.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(
                                 "header: a line starting with a space or tab (expected: no obs-fold, RFC 9112 5.2)")));
+                    }
+                    if (contentLengths > 1 && request.decoderResult().isSuccess()) {
+                        request.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(
+                                "header: " + contentLengths + " Content-Length fields (expected: one, RFC 9112 6.3)")));
                     }
                     methods.add(request.method());
                     if (request.decoderResult().isSuccess() && HttpUtil.isTransferEncodingChunked(request)) {
@@ -206,15 +222,33 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         }
 
         /**
-         * Notes a line of the head that starts with a space or tab in the bytes Netty's decoder just consumed: an
-         * obs-fold, which Netty unfolds into the field before, where a proxy in front may read a field of its own
-         * (" Transfer-Encoding: chunked"). RFC 9112 5.2 lets a server refuse it; nginx does (400).
+         * Watches the lines of the head in the bytes Netty's decoder just consumed (whole lines, so a line's state
+         * carries over from one call to the next).
+         *
+         * <p>A line that starts with a space or tab is an obs-fold, which Netty unfolds into the field before, where a
+         * proxy in front may read a field of its own (" Transfer-Encoding: chunked"). RFC 9112 5.2 lets a server
+         * refuse it; nginx does (400).
+         *
+         * <p>Content-Length fields are counted: in HTTP/1.0 Netty reads the first of several and drops the rest
+         * (it refuses them in 1.1 only), so "5" then "6" would be framed by the 5 here and by the 6 in a proxy that
+         * takes the last, a desync. RFC 9112 6.3: an invalid Content-Length is a 400; nginx refuses any second one.
          */
-        private void findFolds(ByteBuf buffer, int from, int to) {
+        private void watchHeadLines(ByteBuf buffer, int from, int to) {
             for (int at = from; at < to; at++) {
                 byte b = buffer.getByte(at);
-                if (headLf && (b == ' ' || b == '\t')) {
-                    headFolded = true;
+                if (headLf) {
+                    if (b == ' ' || b == '\t') {
+                        headFolded = true;
+                    }
+                    contentLengthMatched = 0;
+                }
+                if (contentLengthMatched >= 0 && contentLengthMatched < CONTENT_LENGTH_COLON.length) {
+                    byte lower = b >= 'A' && b <= 'Z' ? (byte) (b + ('a' - 'A')) : b;
+                    if (lower != CONTENT_LENGTH_COLON[contentLengthMatched]) {
+                        contentLengthMatched = -1;
+                    } else if (++contentLengthMatched == CONTENT_LENGTH_COLON.length) {
+                        contentLengths++;
+                    }
                 }
                 headLf = b == '\n';
             }

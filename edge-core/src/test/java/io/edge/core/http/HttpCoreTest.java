@@ -451,6 +451,33 @@ class HttpCoreTest {
         assertThat(lines).singleElement().asString().contains("] \"-\" 408 ");
     }
 
+    /**
+     * RFC 9110 6.6.1: an origin server with a clock sends Date in every 2xx, 3xx and 4xx response, so in the 400, 414
+     * and 431 of a request that cannot be read and the 408 of a head that never ends too, as nginx does; these went
+     * out without one.
+     */
+    @Test
+    void theAnswersToAnUnreadableOrUnfinishedRequestCarryADate() throws Exception {
+        InetSocketAddress address = start();
+        for (String unreadable : List.of("NONSENSE\r\n\r\n", "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n",
+                "GET /" + "a".repeat(9000) + " HTTP/1.1\r\nHost: a\r\n\r\n",
+                "GET /a HTTP/1.1\r\nHost: a\r\nX: " + "a".repeat(70_000) + "\r\n\r\n")) {
+            try (RawHttpClient client = new RawHttpClient(address)) {
+                RawHttpClient.Response response = client.send(unreadable).read();
+                assertThat(response.status()).isIn(400, 414, 431);
+                assertThat(response.header("date")).as("Date of the %d", response.status()).isNotNull();
+            }
+        }
+        server.shutdown();
+        server = null;
+        try (RawHttpClient client = new RawHttpClient(
+                start(TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(1)), 100)))) {
+            RawHttpClient.Response response = client.send("GET /a HTTP/1.1\r\nHo").read();
+            assertThat(response.status()).isEqualTo(408);
+            assertThat(response.header("date")).isNotNull();
+        }
+    }
+
     @Test
     void anAbsoluteFormRequestIsLoggedAsSent() throws Exception {
         List<String> lines = accessLogged(client -> {

@@ -144,6 +144,32 @@ class StrictHttpServerCodecTest {
         assertThat(decode(request, true)).as("byte by byte").first().isEqualTo("!");
     }
 
+    /**
+     * Two Content-Length fields frame the body two ways (RFC 9112 6.3: an invalid Content-Length, 400). Netty refuses
+     * them in HTTP/1.1 but, in HTTP/1.0, reads the first and drops the others, so "5" then "6" sent 5 bytes on to PHP
+     * and the sixth began the next request, where a proxy in front that takes the last one reads it as body: a
+     * desync. As nginx, the request fails, in 1.0 as in 1.1, even for equal values.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP/1.0\r\nContent-Length: 5\r\nContent-Length: 6",
+            "HTTP/1.0\r\ncontent-length: 5\r\nX-A: b\r\nCONTENT-LENGTH: 5",
+            "HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6",
+            "HTTP/1.0\r\nContent-Length:5\r\nContent-Length:\t6"})
+    void twoContentLengthFieldsFailTheRequest(String versionAndFields) {
+        String request = "POST /a " + versionAndFields + "\r\n\r\nhelloXGET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+        assertThat(decode(request, false)).as("whole").first().isEqualTo("!");
+        assertThat(decode(request, true)).as("byte by byte").first().isEqualTo("!");
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void oneContentLengthFieldAmongNamesLikeItIsRead(boolean byteByByte) {
+        assertThat(decode("POST /a HTTP/1.0\r\nContent-Length: 2\r\nX-Content-Length: 9\r\nContent-Lengths: 9\r\n"
+                + "X: Content-Length: 9\r\n\r\nabPOST /b HTTP/1.0\r\ncontent-LENGTH: 1\r\n\r\nc"
+                + "GET /c HTTP/1.1\r\nHost: a\r\n\r\n", byteByByte))
+                .containsExactly("POST /a HTTP/1.0", "POST /b HTTP/1.0", "GET /c HTTP/1.1");
+    }
+
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void spacesAndTabsInsideFieldsAndBodiesAreNoFold(boolean byteByByte) {

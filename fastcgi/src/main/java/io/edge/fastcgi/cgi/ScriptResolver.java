@@ -22,8 +22,8 @@ import java.util.regex.Pattern;
  *   <li>The script must be an existing regular file under the root; otherwise it is not a script. Nothing
  *       else is ever handed to PHP as a script, so {@code /uploads/a.jpg/x.php} never runs a JPEG.</li>
  *   <li>With a front controller configured ({@code try_files $uri $uri/ /index.php?$query}): an existing
- *       file is a {@link StaticFile}, a directory is a {@link StaticFile} for the static path to index, and
- *       anything else runs the front controller with the original query and an empty PATH_INFO. Without one, a
+ *       file is a {@link StaticFile} (not for a path that ends in '/': that names a directory), a directory is a
+ *       {@link StaticFile} for the static path to index, and anything else runs the front controller with the original query and an empty PATH_INFO. Without one, a
  *       directory is still a {@link StaticFile} (its index script is the caller's to run, as nginx's {@code index}
  *       does), and anything else that is no script is {@link NotFound}.</li>
  *   <li>A script, request path or front controller the probe calls {@link FileProbe.Kind#FORBIDDEN} (the
@@ -141,7 +141,9 @@ public final class ScriptResolver {
         }
         if (asIs != null) {
             FileProbe.Kind kind = probe.kind(asIs);
-            if (kind == FileProbe.Kind.FILE && scriptName == null) {
+            // A Path drops the trailing '/', so "/a.jpg/" would find the file a.jpg: a file is no match for it
+            // (stat says ENOTDIR, as nginx's try_files finds), and the front controller answers it.
+            if (kind == FileProbe.Kind.FILE && scriptName == null && !path.endsWith("/")) {
                 return new StaticFile(asIs, false);
             }
             if (kind == FileProbe.Kind.DIRECTORY) {

@@ -91,6 +91,18 @@ class ScriptResolverTest {
         assertThat(resolver.resolve("/uploads", "")).isEqualTo(new StaticFile(root.resolve("uploads"), true));
     }
 
+    /**
+     * try_files $uri $uri/ /index.php: "/uploads/a.jpg/" names no file (stat says ENOTDIR) and no directory, so the
+     * front controller answers it, as nginx's does; the file is not served for it (the static path would 404 it).
+     */
+    @Test
+    void tryFilesSendsAFileNameWithATrailingSlashToTheFrontController() {
+        ScriptResolver resolver = new ScriptResolver(root, "/index.php");
+        var r = (Script) resolver.resolve("/uploads/a.jpg/", "q=1");
+        assertThat(r).isEqualTo(new Script(root, root.resolve("index.php"), "/index.php", "", "/index.php", "q=1"));
+        assertThat(resolver.resolve("/uploads/", "")).isEqualTo(new StaticFile(root.resolve("uploads"), true));
+    }
+
     @Test
     void tryFilesFallsBackToFrontControllerWithOriginalQuery() {
         var r = (Script) new ScriptResolver(root, "/index.php").resolve("/blog/2024/hello", "page=2");
