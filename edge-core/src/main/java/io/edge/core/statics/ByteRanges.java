@@ -17,9 +17,9 @@ import java.util.Locale;
  *   <li>an empty file asked for a suffix ({@code bytes=-500}): 200 with the (empty) whole. Such a suffix is
  *       satisfiable (RFC 9110 §14.1.1: for a zero-length representation it is the only satisfiable form), so 416 is
  *       wrong, and no 206 can say {@code Content-Range} of zero bytes; nginx sends the 200 too;</li>
- *   <li>otherwise the satisfiable ranges, clamped to the length, sorted, and overlapping or adjacent ones
- *       merged (so a client cannot make one byte go out many times); one range left is a plain 206,
- *       several a {@code multipart/byteranges} 206.</li>
+ *   <li>otherwise the satisfiable ranges, clamped to the length, overlapping or adjacent ones merged (so a
+ *       client cannot make one byte go out many times), in the order they were asked for; one range left is a
+ *       plain 206, several a {@code multipart/byteranges} 206.</li>
  * </ul>
  */
 public final class ByteRanges {
@@ -41,7 +41,7 @@ public final class ByteRanges {
     }
 
     /**
-     * Send these ranges (206), in ascending order, disjoint and not adjacent.
+     * Send these ranges (206), in the order the client asked for them, disjoint and not adjacent.
      *
      * @param ranges at least one
      */
@@ -160,24 +160,48 @@ public final class ByteRanges {
         return new Partial(coalesce(satisfiable));
     }
 
+    /**
+     * Merges overlapping or adjacent ranges and keeps the order the client asked for them in (RFC 9110 §15.3.7.2:
+     * the parts SHOULD come in the order of their specs, those coalesced into others excepted): a merged range takes
+     * the place of its earliest spec.
+     */
     private static List<Range> coalesce(List<Range> ranges) {
         if (ranges.size() == 1) {
             return ranges;
         }
-        ranges.sort(Comparator.comparingLong(Range::first));
+        List<Integer> byFirst = new ArrayList<>(ranges.size());
+        for (int i = 0; i < ranges.size(); i++) {
+            byFirst.add(i);
+        }
+        byFirst.sort(Comparator.comparingLong(i -> ranges.get(i).first()));
         List<Range> merged = new ArrayList<>(ranges.size());
-        Range current = ranges.get(0);
-        for (int i = 1; i < ranges.size(); i++) {
-            Range next = ranges.get(i);
+        List<Integer> places = new ArrayList<>(ranges.size());
+        Range current = ranges.get(byFirst.get(0));
+        int place = byFirst.get(0);
+        for (int i = 1; i < byFirst.size(); i++) {
+            Range next = ranges.get(byFirst.get(i));
             if (next.first() <= current.last() + 1) {
                 current = new Range(current.first(), Math.max(current.last(), next.last()));
+                place = Math.min(place, byFirst.get(i));
             } else {
                 merged.add(current);
+                places.add(place);
                 current = next;
+                place = byFirst.get(i);
             }
         }
         merged.add(current);
-        return merged;
+        places.add(place);
+        List<Integer> order = new ArrayList<>(merged.size());
+        for (int i = 0; i < merged.size(); i++) {
+            order.add(i);
+        }
+        order.sort(Comparator.comparingInt(places::get));
+        List<Range> asked = new ArrayList<>(merged.size());
+        for (int i : order) {
+            asked.add(merged.get(i));
+        }
+        return asked;
     }
 
     /** A non-empty run of ASCII digits, saturating at {@code Long.MAX_VALUE}; -1 if not digits. */

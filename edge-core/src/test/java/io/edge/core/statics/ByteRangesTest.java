@@ -32,13 +32,18 @@ class ByteRangesTest {
     }
 
     @Test
-    void multipleRangesAreSortedAndCoalesced() {
+    void multipleRangesKeepTheOrderAskedForAndAreCoalesced() {
+        // RFC 9110 §15.3.7.2: parts SHOULD come in the order of their specs (a PDF reader asks for what it needs first)
         Partial p = (Partial) ByteRanges.parse("bytes=500-599,0-99", 1000);
         assertThat(p.isMultipart()).isTrue();
-        assertThat(p.ranges()).containsExactly(new Range(0, 99), new Range(500, 599));
+        assertThat(p.ranges()).containsExactly(new Range(500, 599), new Range(0, 99));
         assertThat(ranges("bytes=0-99,50-149,150-199", 1000)).containsExactly(new Range(0, 199));
         assertThat(ranges("bytes=0-0,0-0,0-0", 1000)).containsExactly(new Range(0, 0));
-        assertThat(ranges("bytes=-10,0-9", 100)).containsExactly(new Range(0, 9), new Range(90, 99));
+        assertThat(ranges("bytes=-10,0-9", 100)).containsExactly(new Range(90, 99), new Range(0, 9));
+        // a merged range takes the place of its earliest spec
+        assertThat(ranges("bytes=800-899,300-399,0-9,350-449", 1000))
+                .containsExactly(new Range(800, 899), new Range(300, 449), new Range(0, 9));
+        assertThat(ranges("bytes=700-799,0-9,5-705", 1000)).containsExactly(new Range(0, 799));
         assertThat(ranges("bytes=0-9,5000-6000", 100)).containsExactly(new Range(0, 9));
     }
 
