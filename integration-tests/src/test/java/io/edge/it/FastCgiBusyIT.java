@@ -220,6 +220,57 @@ class FastCgiBusyIT {
     }
 
     /**
+     * Under {@code cache = true}, a queued request whose client left while another waited for its answer stays queued
+     * for that one; once that one leaves too, nobody waits for it, and it gives its place up as a queued request whose
+     * client left alone does. It stayed queued until its queue timeout and then ran its script for nobody.
+     */
+    @Test
+    void aCachedLocationsQueuedRequestGivesItsPlaceUpOnceItsClientAndThoseWaitingForItAllLeft() throws Exception {
+        Path counter = installHoldScript();
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/" , fastcgi = php, cache = true }
+                       { match = "= /edge-status", status = true }
+                     ] }]
+                     fastcgi.backends.php {
+                       addresses = ["%s"]
+                       max-connections = 1
+                       queue { max-waiters = 10, timeout = 120 s }
+                       timeouts.read = 120 s
+                     }
+                     cache.responses.coalesce-timeout = 120 s # the follower waits for the leader throughout
+                     """.formatted(fpm.address()))) {
+            CompletableFuture<HttpResponse<String>> held =
+                    HTTP.sendAsync(HttpRequest.newBuilder(edge.uri("/hold.php")).build(), HttpResponse.BodyHandlers.ofString());
+            awaitLines(counter, List.of("start"));
+            String request = "GET /count.php?id=gone HTTP/1.1\r\nHost: a\r\n\r\n";
+            try (RawHttpClient follower = new RawHttpClient(edge.address())) {
+                try (RawHttpClient leader = new RawHttpClient(edge.address())) {
+                    leader.send(request);
+                    await(() -> status(edge).contains(" waiters=1 "), "the leader queued");
+                    follower.send(request);
+                    await(() -> status(edge).contains(" coalesced=1 "), "the follower waiting for the leader's answer");
+                }
+                // the hold request's connection, the follower's and the status request's own
+                await(() -> status(edge).contains("connections: open=3 "), "the leader's close seen by edge");
+                assertThat(status(edge)).as("kept queued for the follower").contains(" waiters=1 ");
+            }
+            await(() -> status(edge).contains(" waiters=0 "), "the queue place given up once nobody waits for it");
+
+            Files.writeString(dir.resolve("release"), "");
+            assertThat(held.get(30, TimeUnit.SECONDS).body()).isEqualTo("held");
+            HttpResponse<String> after = HTTP.send(HttpRequest.newBuilder(edge.uri("/count.php?id=after")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(after.statusCode()).isEqualTo(200);
+            assertThat(Files.readAllLines(counter)).as("the request nobody waited for never ran")
+                    .containsExactly("start", "end", "after");
+        } finally {
+            Files.writeString(dir.resolve("release"), "");
+        }
+    }
+
+    /**
      * A script that keeps writing (a stream, a long poll) whose client leaves is stopped by the close of its
      * connection, as PHP stops a script whose client is gone at its next write: the slot is free at once, and the one
      * worker serves the next request. Kept until the script's end instead, the slot would be taken for 120 s and the

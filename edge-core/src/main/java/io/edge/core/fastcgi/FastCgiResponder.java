@@ -205,9 +205,11 @@ public final class FastCgiResponder implements Responder {
          * The client went away before the response ended. Returns true to have the backend's response go on
          * for this tap alone: nothing more is written to the client, {@code onHead} (whatever it returns),
          * {@code onBody}, {@code onEnd} or {@code onError} follow as they would have, and what {@code onError}
-         * returns is ignored. False (the default) aborts the backend request, and no call follows.
+         * returns is ignored. False (the default) aborts the backend request, and no call follows. After true,
+         * {@code giveUp}, run on the client's event loop, ends the request as false would have (when nobody wants
+         * its answer any more); no call follows it either.
          */
-        default boolean onClientGone() {
+        default boolean onClientGone(Runnable giveUp) {
             return false;
         }
     }
@@ -923,15 +925,18 @@ public final class FastCgiResponder implements Responder {
 
         /** Tells the tap, then (unless the tap answered, or nobody is left to answer) fails the exchange. */
         private void failed(Throwable cause) {
+            if (clientGone) {
+                return; // nobody is left to tell: the client left, and the tap let the request go
+            }
             if (detached) {
                 tap.onError(cause); // the client is gone: only the tap is left to tell
-            } else if (!clientGone && !(tap != null && tap.onError(cause))) {
+            } else if (!(tap != null && tap.onError(cause))) {
                 exchange.fail(cause);
             }
         }
 
         private void clientGone() {
-            if (tap != null && tap.onClientGone()) {
+            if (tap != null && tap.onClientGone(this::giveUp)) {
                 // The tap still wants the answer (the cache, for requests waiting for this one): the request stays
                 // queued or at the backend, and only the client's part ends.
                 detached = true;
@@ -943,6 +948,18 @@ public final class FastCgiResponder implements Responder {
                 }
                 return;
             }
+            endWithClient();
+        }
+
+        /** The tap that kept a request going after its client left no longer wants its answer. */
+        private void giveUp() {
+            if (!clientGone) {
+                endWithClient();
+            }
+        }
+
+        /** The client left, and nobody else wants the answer: the queue place is given up, the backend let go. */
+        private void endWithClient() {
             clientGone = true;
             releaseBody();
             releaseHeld();
