@@ -142,14 +142,15 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         EventLoop loop = exchange.clientChannel().eventLoop();
         CompletableFuture<Coalescer.Outcome> ended = ticket.ended();
         boolean[] gone = {false};
-        // A follower keeps a queued leader going: its client's FIN ends it as the leader's own does (a FastCGI
-        // exchange, fastcgi_ignore_client_abort off), or a closed client would keep the leader queued for nobody.
-        exchange.endOnClientClose(true);
         exchange.onClientGone(() -> {
             gone[0] = true;
             ticket.leave();
             ended.cancel(false);
         });
+        // A follower keeps a queued leader going: its client's FIN ends it as the leader's own does (a FastCGI
+        // exchange, fastcgi_ignore_client_abort off), or a closed client would keep the leader queued for nobody.
+        // A FIN that came already ends it now, through the task above.
+        exchange.endOnClientClose(true);
         ended.whenCompleteAsync((outcome, error) -> {
             if (gone[0] || error != null) {
                 return;

@@ -388,6 +388,12 @@ public final class FastCgiResponder implements Responder {
         // params go out. The connection handler caps it at the configured body limit. Owned here until the call
         // takes it; released here if it never completes (over the limit, malformed, the client gone) or cannot be
         // spooled (500).
+        // From here the client's FIN ends the request as its call's will (nginx, fastcgi_ignore_client_abort off): while
+        // its body comes in or goes to the spool file too, and at once if it came while the script was looked up.
+        exchange.endOnClientClose(true);
+        if (exchange.isEnded()) {
+            return;
+        }
         // A spool that takes nothing for the backend write timeout fails the body as a backend that takes nothing would.
         SpooledBody body = new SpooledBody(exchange.clientChannel(), exchange::pauseBody, BUFFERED_BODY, spoolDir,
                 timeouts.write(), error -> {
