@@ -311,6 +311,47 @@ class FastCgiBusyIT {
     }
 
     /**
+     * A conditional GET on a cache location, for a page the cache may not keep (private) whose validators match the
+     * client's: edge answers 304 at the answer's head, as on a hit, and nobody wants the rest of it, so the backend
+     * request is let go as a gone client's is: a script that keeps writing is stopped and its worker freed. It ran on
+     * to its end before, writing for nobody: the one worker stayed taken, and the next request got 503 when its 10 s
+     * in the queue ran out.
+     */
+    @Test
+    void aPrivatePageAnsweredNotModifiedAtItsHeadLetsItsScriptGo() throws Exception {
+        PhpScripts.install(Files.createDirectories(dir.resolve("www")));
+        Files.writeString(dir.resolve("www/stream.php"), """
+                <?php
+                file_put_contents(__DIR__ . '/../count.txt', "start\n", FILE_APPEND | LOCK_EX);
+                header('Cache-Control: private');
+                header('ETag: "s1"');
+                for ($i = 0; $i < 12000; $i++) { echo "tick\n"; flush(); usleep(10000); }
+                file_put_contents(__DIR__ . '/../count.txt', "end\n", FILE_APPEND | LOCK_EX);
+                """);
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www",
+                                locations = [{ match = "/", fastcgi = php, cache = true }] }]
+                     fastcgi.backends.php {
+                       addresses = ["%s"]
+                       max-connections = 1
+                       queue { max-waiters = 10, timeout = 10 s }
+                       timeouts.read = 120 s
+                     }
+                     """.formatted(fpm.address()));
+             RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response notModified =
+                    client.send("GET /stream.php HTTP/1.1\r\nHost: a\r\nIf-None-Match: \"s1\"\r\n\r\n").read();
+            assertThat(notModified.status()).isEqualTo(304);
+            assertThat(notModified.header("etag")).isEqualTo("\"s1\"");
+            HttpResponse<String> next = HTTP.send(HttpRequest.newBuilder(edge.uri("/count.php?id=next")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(next.statusCode()).as("served by the one worker, which the script gave back").isEqualTo(200);
+            assertThat(Files.readAllLines(dir.resolve("count.txt"))).containsExactly("start", "next");
+        }
+    }
+
+    /**
      * A script that logs a line and then dies with its worker (SIGKILL, as the OOM killer or a segfault would): a
      * STDERR record came before the connection closed, so the script ran, and it is not run again: one run, then 502
      * (before, a GET ran three times and killed three workers). One that dies before it writes anything cannot be

@@ -264,7 +264,8 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
      *   onHead --304, entry--------------> REVALIDATED --onEnd / onError--> merged answer (or again, unconditional)
      *          --5xx, stale usable-------> ERROR_STALE --onEnd / onError--> stale answer
      *          --otherwise---------------> STREAMING (recorded when storable) --onEnd--> stored
-     *          --a 200 the client's own validators match--> 304 to the client, then DETACHED (recorded when storable)
+     *          --a 200 the client's own validators match--> 304 to the client, then DETACHED (recorded when storable;
+     *                                                         else nobody wants the rest: the backend is let go)
      *   STREAMING, not (or no longer) recorded: the ticket is done at once, so followers go to the backend
      *   any state, client gone, a leader (not STREAMING unrecorded) at the backend or with followers waiting
      *                                                             --> DETACHED: the same, nobody answered
@@ -417,6 +418,18 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         @Override
         public void onLeased() {
             leased = true;
+        }
+
+        @Override
+        public boolean wantsRest() {
+            if (recorder != null || revalidated || replacedError != null) {
+                return true; // the cache records it, or its end answers the client (the merged entry, a stale copy)
+            }
+            // The client had its answer at the head (a 304 its own validators earned), or left; the cache keeps
+            // nothing, and the followers were let go at the head: the script would run on for nobody (nginx sends
+            // such an uncacheable answer whole; a 304 instead spares the client the body, and this spares the worker).
+            end();
+            return false;
         }
 
         @Override

@@ -202,6 +202,16 @@ public final class FastCgiResponder implements Responder {
         }
 
         /**
+         * Asked once, right after {@code onHead}, when the response goes no further to the client (taken over, or its
+         * client gone): false when nobody needs the rest of it either (the tap answered the client itself, and keeps
+         * nothing of the body), having let go of what it held. The backend request is then let go as a gone client's
+         * is (a script that keeps writing is stopped), and no call follows.
+         */
+        default boolean wantsRest() {
+            return true;
+        }
+
+        /**
          * The client went away before the response ended. Returns true to have the backend's response go on
          * for this tap alone: nothing more is written to the client, {@code onHead} (whatever it returns),
          * {@code onBody}, {@code onEnd} or {@code onError} follow as they would have, and what {@code onError}
@@ -554,6 +564,9 @@ public final class FastCgiResponder implements Responder {
             headSent = true;
             if ((tap != null && !tap.onHead(head)) || detached) {
                 takenOver = true;
+                if (tap != null && !tap.wantsRest()) {
+                    letGo();
+                }
                 return;
             }
             if (!sendfileRoots.isEmpty() && sendfile(head)) {
@@ -563,6 +576,19 @@ public final class FastCgiResponder implements Responder {
             if (!exchange.isHead() && hasBody(head.status())) {
                 declaredLength = declaredLength(head);
             }
+        }
+
+        /**
+         * Nobody wants the rest of the response (the tap answered the client from its head, a 304): the backend request
+         * is let go as a gone client's is ({@link FcgiExchange#abort}), so a script that keeps writing for nobody is
+         * stopped, and its slot is free once the script is.
+         */
+        private void letGo() {
+            exchange.upstreamEnded();
+            releaseBody();
+            releaseHeld();
+            releaseSpool();
+            backend.abort();
         }
 
         /** Sends the held head as the start of a streamed response, and the body held so far. */

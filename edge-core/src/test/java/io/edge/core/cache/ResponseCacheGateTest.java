@@ -301,6 +301,33 @@ class ResponseCacheGateTest {
         assertThat(follower.statuses).isEmpty();
     }
 
+    /**
+     * A conditional miss whose answer matches the client's validators gets its 304 at the head; the rest of the
+     * answer is wanted only when the cache keeps it, else the backend is let go (the script ran on for nobody).
+     */
+    @Test
+    void theRestOfAnAnswerTurnedNotModifiedAtItsHeadIsWantedOnlyToBeStored() {
+        FakeExchange privately = enter(HttpMethod.GET, "/private.php", "If-None-Match", "\"p1\"");
+        FastCgiResponder.ResponseTap tap = calls.get(0).tap();
+        assertThat(tap.onHead(head("Cache-Control", "private", "ETag", "\"p1\""))).isFalse();
+        assertThat(privately.statuses).containsExactly(HttpResponseStatus.NOT_MODIFIED);
+        assertThat(tap.wantsRest()).as("not kept: nobody wants it").isFalse();
+
+        FakeExchange shared = enter(HttpMethod.GET, "/shared.php", "If-None-Match", "\"s1\"");
+        Call stored = calls.get(1);
+        assertThat(stored.tap().onHead(head("Cache-Control", "max-age=60", "ETag", "\"s1\""))).isFalse();
+        assertThat(shared.statuses).containsExactly(HttpResponseStatus.NOT_MODIFIED);
+        assertThat(stored.tap().wantsRest()).as("the cache keeps it").isTrue();
+        ByteBuf chunk = Unpooled.copiedBuffer("page", StandardCharsets.UTF_8);
+        try {
+            stored.tap().onBody(chunk);
+        } finally {
+            chunk.release();
+        }
+        stored.tap().onEnd();
+        assertThat(cache.stats().entries()).isEqualTo(1);
+    }
+
     /** The parts of an exchange the gate uses, recorded; writes are released. */
     static final class FakeExchange implements Exchange {
         final Channel clientChannel;
