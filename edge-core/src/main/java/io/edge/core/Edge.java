@@ -434,7 +434,9 @@ public final class Edge {
                 g.cacheTimer = previous.cacheTimer;
             } else if (cached) {
                 g.cacheTimer = new HashedWheelTimer(daemon("edge-cache-timer"), 10, TimeUnit.MILLISECONDS);
-                g.responseCache = new ResponseCache(next.cache().responses(), g.cacheTimer, ticker);
+                // counting on from the previous one's counters, as the content cache does
+                g.responseCache = new ResponseCache(next.cache().responses(), g.cacheTimer, ticker,
+                        previous == null ? null : previous.responseCache);
             }
             for (SiteSettings site : next.sites()) {
                 for (LocationSettings location : site.locations()) {

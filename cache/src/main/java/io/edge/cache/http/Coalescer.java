@@ -39,12 +39,18 @@ public final class Coalescer {
     private final ConcurrentHashMap<String, Flight> flights = new ConcurrentHashMap<>();
     private final Timer timer;
     private final long timeoutNanos;
-    private final LongAdder coalesced = new LongAdder();
+    private final LongAdder coalesced;
 
     /** @param timer ends flights after {@code timeout}; @param timeout the longest wait of a follower */
     public Coalescer(Timer timer, Duration timeout) {
+        this(timer, timeout, new LongAdder());
+    }
+
+    /** As above, counting its followers in {@code coalesced} (a predecessor's count, which goes on). */
+    Coalescer(Timer timer, Duration timeout, LongAdder coalesced) {
         this.timer = timer;
         this.timeoutNanos = timeout.toNanos();
+        this.coalesced = coalesced;
     }
 
     /** Joins the flight for {@code key}, leading a new one if none is in the air. */
@@ -75,7 +81,7 @@ public final class Coalescer {
         return new Ticket(mine, true);
     }
 
-    /** Followers that joined a flight instead of going to the backend, since this coalescer was built. */
+    /** Followers that joined a flight instead of going to the backend, since its count began. */
     public long coalesced() {
         return coalesced.sum();
     }
