@@ -70,12 +70,15 @@ import org.slf4j.LoggerFactory;
  *           responder (as nginx's index, with or without a front controller)
  *   RESOLVE --directory without its slash--> static responder (301 to the name with the slash)
  *   RESOLVE --existing file (front controller)--> static responder
- *   WAIT --client gone--> waiter cancelled: the request never reaches PHP
+ *   BUFFER --client gone (a close, a reset, or a FIN: from here on a FIN ends the request, and one that came while the
+ *            script was looked up ends it now)--> the body and its spool file dropped: the request never queues
+ *   WAIT --client gone--> waiter cancelled: the request never reaches PHP; with a tap that still wants the answer
+ *            (the cache's leader, for its followers), the request stays until the tap gives it up
  *   WAIT --queue full / deadline--> 503 + Retry-After
  *   EXCHANGE --connection died before the answer: nothing sent, or a bodiless GET/HEAD that brought back no
  *            record--> WAIT again (twice at most); otherwise 502
  *   EXCHANGE --client gone--> the backend exchange drops the response until END_REQUEST, keeping its slot
- *            ({@link FcgiExchange#abort})
+ *            ({@link FcgiExchange#abort}); so does a tap that answered from the head and wants none of the rest
  *   EXCHANGE --client not writable--> body into the spool, drained in order as the client takes it; spool full:
  *            backend paused until it has room; END_REQUEST with the spool not empty: slot freed, the drain ends the
  *            response; spool file not writable: the rest held in memory, backend paused until the client drains it;
