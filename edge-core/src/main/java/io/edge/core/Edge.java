@@ -403,9 +403,13 @@ public final class Edge {
                 g.engine = previous.engine;
                 g.staticStatsLine = previous.staticStatsLine;
             } else {
-                // auto logs why it chose io_uring or threads
-                g.engine = FileEngines.create(withinDescriptorLimit(next.staticIo(), next.server().maxConnections()));
-                g.staticStatsLine = new StaticStatsLine();
+                // auto logs why it chose io_uring or threads; one of the same kind counts on from the previous one's
+                // counters (Prometheus takes a counter that goes back for a restart), as a FastCGI group's pool does
+                g.engine = FileEngines.create(withinDescriptorLimit(next.staticIo(), next.server().maxConnections()),
+                        previous == null ? null : previous.engine);
+                boolean sameSeries = previous != null
+                        && previous.engine.stats().engine().equals(g.engine.stats().engine());
+                g.staticStatsLine = sameSeries ? previous.staticStatsLine : new StaticStatsLine();
             }
             StaticResponder staticResponder = staticResponder(g, previous);
             for (BackendGroupSettings group : next.backends().values()) {
@@ -430,7 +434,9 @@ public final class Edge {
                 g.cacheTimer = previous.cacheTimer;
             } else if (cached) {
                 g.cacheTimer = new HashedWheelTimer(daemon("edge-cache-timer"), 10, TimeUnit.MILLISECONDS);
-                g.responseCache = new ResponseCache(next.cache().responses(), g.cacheTimer, ticker);
+                // counting on from the previous one's counters, as the content cache does
+                g.responseCache = new ResponseCache(next.cache().responses(), g.cacheTimer, ticker,
+                        previous == null ? null : previous.responseCache);
             }
             for (SiteSettings site : next.sites()) {
                 for (LocationSettings location : site.locations()) {
@@ -651,7 +657,7 @@ public final class Edge {
             g.revalidator = previous.revalidator;
             g.due = previous.due;
         } else {
-            g.contentCache = new ContentCache(content, ticker);
+            g.contentCache = new ContentCache(content, ticker, previous == null ? null : previous.contentCache);
             // Cached files due for revalidation are stat'ed here, never on an event loop: a loop only appends to
             // a queue (no lock, no wake-up), and one thread drains it every 100 ms. Each entry is queued at most
             // once per revalidation period, so the queue never holds more than the cache does.

@@ -220,6 +220,57 @@ class FastCgiBusyIT {
     }
 
     /**
+     * Under {@code cache = true}, a queued request whose client left while another waited for its answer stays queued
+     * for that one; once that one leaves too, nobody waits for it, and it gives its place up as a queued request whose
+     * client left alone does. It stayed queued until its queue timeout and then ran its script for nobody.
+     */
+    @Test
+    void aCachedLocationsQueuedRequestGivesItsPlaceUpOnceItsClientAndThoseWaitingForItAllLeft() throws Exception {
+        Path counter = installHoldScript();
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/" , fastcgi = php, cache = true }
+                       { match = "= /edge-status", status = true }
+                     ] }]
+                     fastcgi.backends.php {
+                       addresses = ["%s"]
+                       max-connections = 1
+                       queue { max-waiters = 10, timeout = 120 s }
+                       timeouts.read = 120 s
+                     }
+                     cache.responses.coalesce-timeout = 120 s # the follower waits for the leader throughout
+                     """.formatted(fpm.address()))) {
+            CompletableFuture<HttpResponse<String>> held =
+                    HTTP.sendAsync(HttpRequest.newBuilder(edge.uri("/hold.php")).build(), HttpResponse.BodyHandlers.ofString());
+            awaitLines(counter, List.of("start"));
+            String request = "GET /count.php?id=gone HTTP/1.1\r\nHost: a\r\n\r\n";
+            try (RawHttpClient follower = new RawHttpClient(edge.address())) {
+                try (RawHttpClient leader = new RawHttpClient(edge.address())) {
+                    leader.send(request);
+                    await(() -> status(edge).contains(" waiters=1 "), "the leader queued");
+                    follower.send(request);
+                    await(() -> status(edge).contains(" coalesced=1 "), "the follower waiting for the leader's answer");
+                }
+                // the hold request's connection, the follower's and the status request's own
+                await(() -> status(edge).contains("connections: open=3 "), "the leader's close seen by edge");
+                assertThat(status(edge)).as("kept queued for the follower").contains(" waiters=1 ");
+            }
+            await(() -> status(edge).contains(" waiters=0 "), "the queue place given up once nobody waits for it");
+
+            Files.writeString(dir.resolve("release"), "");
+            assertThat(held.get(30, TimeUnit.SECONDS).body()).isEqualTo("held");
+            HttpResponse<String> after = HTTP.send(HttpRequest.newBuilder(edge.uri("/count.php?id=after")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(after.statusCode()).isEqualTo(200);
+            assertThat(Files.readAllLines(counter)).as("the request nobody waited for never ran")
+                    .containsExactly("start", "end", "after");
+        } finally {
+            Files.writeString(dir.resolve("release"), "");
+        }
+    }
+
+    /**
      * A script that keeps writing (a stream, a long poll) whose client leaves is stopped by the close of its
      * connection, as PHP stops a script whose client is gone at its next write: the slot is free at once, and the one
      * worker serves the next request. Kept until the script's end instead, the slot would be taken for 120 s and the
@@ -256,6 +307,47 @@ class FastCgiBusyIT {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(next.statusCode()).as("served by the one worker, which the close freed").isEqualTo(200);
             assertThat(Files.readAllLines(counter)).containsExactly("start", "next");
+        }
+    }
+
+    /**
+     * A conditional GET on a cache location, for a page the cache may not keep (private) whose validators match the
+     * client's: edge answers 304 at the answer's head, as on a hit, and nobody wants the rest of it, so the backend
+     * request is let go as a gone client's is: a script that keeps writing is stopped and its worker freed. It ran on
+     * to its end before, writing for nobody: the one worker stayed taken, and the next request got 503 when its 10 s
+     * in the queue ran out.
+     */
+    @Test
+    void aPrivatePageAnsweredNotModifiedAtItsHeadLetsItsScriptGo() throws Exception {
+        PhpScripts.install(Files.createDirectories(dir.resolve("www")));
+        Files.writeString(dir.resolve("www/stream.php"), """
+                <?php
+                file_put_contents(__DIR__ . '/../count.txt', "start\n", FILE_APPEND | LOCK_EX);
+                header('Cache-Control: private');
+                header('ETag: "s1"');
+                for ($i = 0; $i < 12000; $i++) { echo "tick\n"; flush(); usleep(10000); }
+                file_put_contents(__DIR__ . '/../count.txt', "end\n", FILE_APPEND | LOCK_EX);
+                """);
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www",
+                                locations = [{ match = "/", fastcgi = php, cache = true }] }]
+                     fastcgi.backends.php {
+                       addresses = ["%s"]
+                       max-connections = 1
+                       queue { max-waiters = 10, timeout = 10 s }
+                       timeouts.read = 120 s
+                     }
+                     """.formatted(fpm.address()));
+             RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response notModified =
+                    client.send("GET /stream.php HTTP/1.1\r\nHost: a\r\nIf-None-Match: \"s1\"\r\n\r\n").read();
+            assertThat(notModified.status()).isEqualTo(304);
+            assertThat(notModified.header("etag")).isEqualTo("\"s1\"");
+            HttpResponse<String> next = HTTP.send(HttpRequest.newBuilder(edge.uri("/count.php?id=next")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(next.statusCode()).as("served by the one worker, which the script gave back").isEqualTo(200);
+            assertThat(Files.readAllLines(dir.resolve("count.txt"))).containsExactly("start", "next");
         }
     }
 
@@ -379,6 +471,105 @@ class FastCgiBusyIT {
     }
 
     /**
+     * A client that stops in the middle of a large upload, half-closing or resetting, ends its request: the body spooled
+     * so far is dropped with its file, and the request never takes a queue place or reaches PHP.
+     */
+    @ParameterizedTest(name = "reset: {0}")
+    @ValueSource(booleans = {false, true})
+    void aClientThatStopsMidUploadEndsItsRequest(boolean reset) throws Exception {
+        Path spool = Files.createDirectories(dir.resolve("spool")).toRealPath();
+        Path counter = installHoldScript();
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = busyUploadEdge(fpm)) {
+            CompletableFuture<HttpResponse<String>> held =
+                    HTTP.sendAsync(HttpRequest.newBuilder(edge.uri("/hold.php")).build(), HttpResponse.BodyHandlers.ofString());
+            awaitLines(counter, List.of("start"));
+            Socket upload = new Socket(edge.address().getAddress(), edge.address().getPort());
+            try {
+                OutputStream out = startUpload(upload, "/count.php?id=upload", "Content-Length: " + 3 * 1024 * 1024);
+                out.write(new byte[1024 * 1024]);
+                out.flush();
+                awaitSpoolFiles(spool, true);
+                if (reset) {
+                    upload.setSoLinger(true, 0); // the close below resets
+                } else {
+                    upload.shutdownOutput();
+                    assertThat(closedWithoutAnswer(upload)).as("the connection closed, nothing answered").isTrue();
+                }
+            } finally {
+                upload.close();
+            }
+            awaitSpoolFiles(spool, false);
+            assertThat(status(edge)).contains(" waiters=0 ");
+            Files.writeString(dir.resolve("release"), "");
+            assertThat(held.get(30, TimeUnit.SECONDS).body()).isEqualTo("held");
+            assertThat(Files.readAllLines(counter)).as("the upload never ran").containsExactly("start", "end");
+        } finally {
+            Files.writeString(dir.resolve("release"), "");
+        }
+    }
+
+    /**
+     * A client whose FIN comes while its upload, all in, still goes to its spool file (held up here, as by a slow
+     * disk) ends its request there, as one whose FIN comes while it waits in the queue or at the backend does (nginx,
+     * fastcgi_ignore_client_abort off: a FIN can't be told from a close): the connection closes, the body's file is
+     * dropped, and the request never takes a queue place or runs. It went on before: once the body was in its file,
+     * the request waited in the queue and ran, for a client that may well have gone.
+     */
+    @Test
+    void aClientWhoseFinComesWhileItsUploadIsSpooledEndsItsRequest() throws Exception {
+        Path spool = Files.createDirectories(dir.resolve("spool")).toRealPath();
+        Path counter = installHoldScript();
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = busyUploadEdge(fpm);
+             Socket upload = new Socket(edge.address().getAddress(), edge.address().getPort())) {
+            Runnable diskBack = SpoolFiles.holdThreads();
+            try {
+                // All of it, over the 64 KiB kept in memory and under the 1 MiB that pauses the client's reading
+                OutputStream out = startUpload(upload, "/count.php?id=upload", "Content-Length: " + 512 * 1024);
+                out.write(new byte[512 * 1024]);
+                out.flush();
+                upload.shutdownOutput();
+                assertThat(closedWithoutAnswer(upload)).as("ended at the FIN").isTrue();
+            } finally {
+                diskBack.run();
+            }
+            awaitSpoolFiles(spool, false);
+            HttpResponse<String> after = HTTP.send(HttpRequest.newBuilder(edge.uri("/count.php?id=after")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(after.statusCode()).isEqualTo(200);
+            assertThat(status(edge)).contains(" waiters=0 ", " leases=1 ");
+            assertThat(Files.readAllLines(counter)).as("the upload never ran").containsExactly("after");
+        }
+    }
+
+    /** Reads until {@code socket} ends (a FIN, or a reset): true if nothing came before the end. */
+    private static boolean closedWithoutAnswer(Socket socket) throws Exception {
+        try {
+            return socket.getInputStream().read() < 0;
+        } catch (java.net.SocketException reset) {
+            return true;
+        }
+    }
+
+    /** edge in front of {@code fpm} with one backend connection, a long queue, a status page, and {@code spool}. */
+    private EdgeHarness busyUploadEdge(PhpFpm fpm) throws Exception {
+        return EdgeHarness.start(dir, """
+                server.run-dir = "spool"
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/" , fastcgi = php }
+                  { match = "= /edge-status", status = true }
+                ] }]
+                fastcgi.backends.php {
+                  addresses = ["%s"]
+                  max-connections = 1
+                  queue { max-waiters = 10, timeout = 120 s }
+                  timeouts.read = 120 s
+                }
+                """.formatted(fpm.address()));
+    }
+
+    /**
      * Waits (up to 30 s) until this process (edge runs in it) holds a descriptor of a deleted file in {@code spool}
      * ({@code open}), or none any more.
      */
@@ -430,8 +621,13 @@ class FastCgiBusyIT {
      * and reads the 100: edge asks for a body when it starts reading it, so from then on the request is edge's.
      */
     private static OutputStream startUpload(Socket slow, String framing) throws Exception {
+        return startUpload(slow, "/hash.php", framing);
+    }
+
+    /** As {@link #startUpload(Socket, String)}, to {@code target}. */
+    private static OutputStream startUpload(Socket slow, String target, String framing) throws Exception {
         OutputStream upload = slow.getOutputStream();
-        upload.write(("POST /hash.php HTTP/1.1\r\nHost: a\r\nConnection: close\r\nExpect: 100-continue\r\n"
+        upload.write(("POST " + target + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\nExpect: 100-continue\r\n"
                 + framing + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         upload.flush();
         slow.setSoTimeout(30_000);

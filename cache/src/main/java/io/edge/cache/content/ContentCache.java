@@ -49,10 +49,12 @@ public final class ContentCache implements AutoCloseable {
     private final Ticker ticker;
     private final long revalidateNanos;
     private final int maxFileSize;
-    private final LongAdder hits = new LongAdder();
-    private final LongAdder misses = new LongAdder();
-    private final LongAdder evictions = new LongAdder();
-    private final LongAdder invalidations = new LongAdder();
+    /** Shared with the cache that replaces this one on a reload, so that it counts on from these. */
+    private final Counters counters;
+    private final LongAdder hits;
+    private final LongAdder misses;
+    private final LongAdder evictions;
+    private final LongAdder invalidations;
 
     private final Doorkeeper doorkeeper;
     private final AdmissionPace pace;
@@ -64,6 +66,20 @@ public final class ContentCache implements AutoCloseable {
 
     /** @param ticker the clock for revalidation (a fake one in tests) */
     public ContentCache(ContentCacheSettings settings, Ticker ticker) {
+        this(settings, ticker, null);
+    }
+
+    /**
+     * As {@link #ContentCache(ContentCacheSettings, Ticker)}, for settings a reload changed: the counters since start
+     * (hits, misses, evictions, invalidations) go on from {@code predecessor}'s (null: from 0), which adds what its own
+     * lookups still count while they drain; what is held (bytes, entries) is this cache's own.
+     */
+    public ContentCache(ContentCacheSettings settings, Ticker ticker, ContentCache predecessor) {
+        this.counters = predecessor == null ? new Counters() : predecessor.counters;
+        this.hits = counters.hits;
+        this.misses = counters.misses;
+        this.evictions = counters.evictions;
+        this.invalidations = counters.invalidations;
         this.ticker = ticker;
         this.revalidateNanos = settings.revalidateAfter().toNanos();
         this.maxFileSize = settings.maxFileSize();
@@ -251,6 +267,14 @@ public final class ContentCache implements AutoCloseable {
     public void close() {
         cache.invalidateAll();
         cache.cleanUp();
+    }
+
+    /** The counters since start, shared by the caches of successive configurations (hence adders). */
+    private static final class Counters {
+        final LongAdder hits = new LongAdder();
+        final LongAdder misses = new LongAdder();
+        final LongAdder evictions = new LongAdder();
+        final LongAdder invalidations = new LongAdder();
     }
 
     /** {@link Entry#checkedAt} of an entry being stat'ed after it was overdue: not answered until checked. */

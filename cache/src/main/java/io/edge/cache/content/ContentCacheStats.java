@@ -1,7 +1,8 @@
 package io.edge.cache.content;
 
 /**
- * Counters since the cache was built.
+ * Counters since the cache was built (or since the first of the caches a reload replaced one by another), and what it
+ * holds now.
  *
  * @param hits          lookups answered from memory
  * @param misses        lookups not answered (absent, changed on disk, or just evicted)

@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -23,7 +24,9 @@ import java.util.concurrent.atomic.LongAdder;
  * Invariants: a key maps to at most one FLYING flight; a flight leaves the map before its followers are
  * released, so a follower that joins again starts a new flight; a flight ends exactly once (a leader that
  * finishes after its timeout changes nothing). The timeout runs from the flight's start, so no follower
- * waits longer than {@code timeout}, and a leader that never finishes cannot block a key.
+ * waits longer than {@code timeout}, and a leader that never finishes cannot block a key. Nobody waits for a
+ * flight once every follower {@link Ticket#leave left} or it ended; a leader may ask to hear of that
+ * ({@link Ticket#whenNobodyWaits}), as one that goes on only for its followers does.
  *
  * <p>Threads: followers are released on the thread that ends the flight (the leader's, or the timer's);
  * a follower on an event loop continues with {@code whenCompleteAsync(..., loop)}. Nothing here blocks.
@@ -36,12 +39,18 @@ public final class Coalescer {
     private final ConcurrentHashMap<String, Flight> flights = new ConcurrentHashMap<>();
     private final Timer timer;
     private final long timeoutNanos;
-    private final LongAdder coalesced = new LongAdder();
+    private final LongAdder coalesced;
 
     /** @param timer ends flights after {@code timeout}; @param timeout the longest wait of a follower */
     public Coalescer(Timer timer, Duration timeout) {
+        this(timer, timeout, new LongAdder());
+    }
+
+    /** As above, counting its followers in {@code coalesced} (a predecessor's count, which goes on). */
+    Coalescer(Timer timer, Duration timeout, LongAdder coalesced) {
         this.timer = timer;
         this.timeoutNanos = timeout.toNanos();
+        this.coalesced = coalesced;
     }
 
     /** Joins the flight for {@code key}, leading a new one if none is in the air. */
@@ -72,7 +81,7 @@ public final class Coalescer {
         return new Ticket(mine, true);
     }
 
-    /** Followers that joined a flight instead of going to the backend, since this coalescer was built. */
+    /** Followers that joined a flight instead of going to the backend, since its count began. */
     public long coalesced() {
         return coalesced.sum();
     }
@@ -97,6 +106,7 @@ public final class Coalescer {
             if (timeout != null) {
                 timeout.cancel();
             }
+            flight.nobodyWaits(); // the followers go on their own now (or look up what the leader stored)
         }
     }
 
@@ -105,10 +115,26 @@ public final class Coalescer {
         final CompletableFuture<Outcome> future = new CompletableFuture<>();
         /** Followers that joined and have not {@link Ticket#leave left}. */
         final AtomicInteger followers = new AtomicInteger();
+        /** The leader's {@link Ticket#whenNobodyWaits} task, until it ran. */
+        final AtomicReference<Runnable> whenNobodyWaits = new AtomicReference<>();
         volatile Timeout timeout;
 
         Flight(String key) {
             this.key = key;
+        }
+
+        boolean hasFollowers() {
+            return followers.get() > 0 && !future.isDone();
+        }
+
+        /** Runs the leader's task, once, if it waits for this and nobody waits for the flight now. */
+        void nobodyWaits() {
+            if (!hasFollowers()) {
+                Runnable task = whenNobodyWaits.getAndSet(null);
+                if (task != null) {
+                    task.run();
+                }
+            }
         }
     }
 
@@ -133,9 +159,21 @@ public final class Coalescer {
             return flight.future.copy();
         }
 
-        /** Whether followers wait for this flight: joined it and have not left. */
+        /** Whether followers wait for this flight: joined it, have not left, and it has not ended. */
         public boolean hasFollowers() {
-            return flight.followers.get() > 0;
+            return flight.hasFollowers();
+        }
+
+        /**
+         * Leader: runs {@code task} once nobody waits for this flight any more, at once if nobody does now: the last
+         * follower left, or the flight ended (its timeout sent the followers on their own). Runs on the thread that
+         * saw it (the last follower's, the timer's, or this one); a follower may join again afterwards. A second call
+         * replaces a task that has not run.
+         */
+        public void whenNobodyWaits(Runnable task) {
+            requireLeader();
+            flight.whenNobodyWaits.set(task);
+            flight.nobodyWaits();
         }
 
         /** Follower: no longer waits for the flight (its client went away); idempotent. */
@@ -143,6 +181,7 @@ public final class Coalescer {
             if (!leader && !left) {
                 left = true;
                 flight.followers.decrementAndGet();
+                flight.nobodyWaits();
             }
         }
 

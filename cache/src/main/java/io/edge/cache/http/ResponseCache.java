@@ -101,11 +101,13 @@ public final class ResponseCache implements AutoCloseable {
     private final LongSupplier wallMillis;
     private final ByteBufAllocator allocator;
     private final long graceNanos;
-    private final LongAdder hits = new LongAdder();
-    private final LongAdder misses = new LongAdder();
-    private final LongAdder staleAnswers = new LongAdder();
-    private final LongAdder bypasses = new LongAdder();
-    private final LongAdder evictions = new LongAdder();
+    /** Shared with the cache that replaces this one on a reload, so that it counts on from these. */
+    private final Counters counters;
+    private final LongAdder hits;
+    private final LongAdder misses;
+    private final LongAdder staleAnswers;
+    private final LongAdder bypasses;
+    private final LongAdder evictions;
 
     /** @param timer ends coalesced waits after {@code coalesceTimeout} (a shared {@code HashedWheelTimer}) */
     public ResponseCache(ResponseCacheSettings settings, Timer timer) {
@@ -117,18 +119,38 @@ public final class ResponseCache implements AutoCloseable {
      * sleeping); {@code Date} and {@code Expires} are still compared with the wall clock.
      */
     public ResponseCache(ResponseCacheSettings settings, Timer timer, Ticker ticker) {
-        this(settings, timer, ticker, System::currentTimeMillis, ByteBufAllocator.DEFAULT);
+        this(settings, timer, ticker, null);
+    }
+
+    /**
+     * As {@link #ResponseCache(ResponseCacheSettings, Timer, Ticker)}, for settings a reload changed: the counters since
+     * start (hits, misses, stale answers, coalesced, bypasses, evictions) go on from {@code predecessor}'s (null: from
+     * 0), which adds what its own requests still count while they drain; what is held is this cache's own.
+     */
+    public ResponseCache(ResponseCacheSettings settings, Timer timer, Ticker ticker, ResponseCache predecessor) {
+        this(settings, timer, ticker, System::currentTimeMillis, ByteBufAllocator.DEFAULT, predecessor);
     }
 
     ResponseCache(ResponseCacheSettings settings, Timer timer, Ticker ticker, LongSupplier wallMillis,
             ByteBufAllocator allocator) {
+        this(settings, timer, ticker, wallMillis, allocator, null);
+    }
+
+    private ResponseCache(ResponseCacheSettings settings, Timer timer, Ticker ticker, LongSupplier wallMillis,
+            ByteBufAllocator allocator, ResponseCache predecessor) {
+        this.counters = predecessor == null ? new Counters() : predecessor.counters;
+        this.hits = counters.hits;
+        this.misses = counters.misses;
+        this.staleAnswers = counters.staleAnswers;
+        this.bypasses = counters.bypasses;
+        this.evictions = counters.evictions;
         this.settings = settings;
         this.policy = new CachePolicy(settings);
         this.ticker = ticker;
         this.wallMillis = wallMillis;
         this.allocator = allocator;
         this.graceNanos = settings.staleGrace().toNanos();
-        this.coalescer = new Coalescer(timer, settings.coalesceTimeout());
+        this.coalescer = new Coalescer(timer, settings.coalesceTimeout(), counters.coalesced);
         long indexBytes = settings.maxBytes() >> VARY_INDEX_SHARE_SHIFT;
         long uncacheableBytes = settings.hitForMiss().isZero() ? 0 : settings.maxBytes() >> UNCACHEABLE_SHARE_SHIFT;
         this.cache = BufferCaches.boundedWithKeys(settings.maxBytes() - indexBytes - uncacheableBytes,
@@ -616,5 +638,15 @@ public final class ResponseCache implements AutoCloseable {
         if (uncacheable != null) {
             uncacheable.invalidateAll();
         }
+    }
+
+    /** The counters since start, shared by the caches of successive configurations (hence adders). */
+    private static final class Counters {
+        final LongAdder hits = new LongAdder();
+        final LongAdder misses = new LongAdder();
+        final LongAdder staleAnswers = new LongAdder();
+        final LongAdder bypasses = new LongAdder();
+        final LongAdder evictions = new LongAdder();
+        final LongAdder coalesced = new LongAdder();
     }
 }

@@ -69,6 +69,30 @@ class ContentCacheTest {
         return file;
     }
 
+    /**
+     * A reload that changes the content cache's settings builds a new one: it counts on from its predecessor's
+     * counters (they went back to 0, which Prometheus takes for a restart), also what the predecessor still counts while
+     * it drains; what it holds is its own.
+     */
+    @Test
+    void aCacheThatReplacesAnotherCountsOnFromItsCounters() throws IOException {
+        try (ContentCache before = cache(1 << 20, 1024)) {
+            Path file = cached(before, "a.txt", "hello");
+            before.get(file, stat).content().release();
+            assertThat(before.get(dir.resolve("none"), stat)).isNull();
+            try (ContentCache after = new ContentCache(new ContentCacheSettings(1 << 19, 1024, Duration.ofSeconds(5)),
+                    clock::get, before)) {
+                assertThat(after.stats().hits()).isEqualTo(1);
+                assertThat(after.stats().misses()).isEqualTo(1);
+                assertThat(after.stats().entries()).as("nothing held yet").isZero();
+                before.get(file, stat).content().release(); // still draining
+                assertThat(after.get(file, stat)).isNull();
+                assertThat(after.stats().hits()).isEqualTo(2);
+                assertThat(after.stats().misses()).isEqualTo(2);
+            }
+        }
+    }
+
     @Test
     void hitIsARetainedDuplicateWithItsOwnIndexes() throws IOException {
         try (ContentCache cache = cache(1 << 20, 1024)) {

@@ -70,6 +70,38 @@ class CoalescerTest {
     }
 
     @Test
+    void aLeaderHearsOnceNobodyWaitsForItsFlight() {
+        Coalescer.Ticket leader = coalescer.join("k");
+        List<String> heard = new ArrayList<>();
+        leader.whenNobodyWaits(() -> heard.add("none"));
+        assertThat(heard).as("nobody waits from the start: at once").containsExactly("none");
+
+        Coalescer.Ticket first = coalescer.join("k");
+        Coalescer.Ticket second = coalescer.join("k");
+        heard.clear();
+        leader.whenNobodyWaits(() -> heard.add("none"));
+        first.leave();
+        assertThat(heard).isEmpty();
+        second.leave();
+        second.leave();
+        assertThat(heard).as("once, when the last follower left").containsExactly("none");
+        leader.done();
+        assertThat(heard).containsExactly("none");
+    }
+
+    @Test
+    void aLeaderHearsNobodyWaitsOnceItsFlightTimedOut() {
+        Coalescer.Ticket leader = coalescer.join("k");
+        coalescer.join("k");
+        List<String> heard = new ArrayList<>();
+        leader.whenNobodyWaits(() -> heard.add("none"));
+        assertThat(heard).isEmpty();
+        time.advanceSeconds(5);
+        assertThat(heard).as("the follower went on alone").containsExactly("none");
+        assertThat(leader.hasFollowers()).isFalse();
+    }
+
+    @Test
     void followersGiveUpAfterTheTimeoutAndTheNextJoinLeadsAgain() {
         Coalescer.Ticket leader = coalescer.join("k");
         CompletableFuture<Coalescer.Outcome> follower = coalescer.join("k").ended();

@@ -102,6 +102,33 @@ class ResponseCacheTest {
         assertThat(cache.stats().misses()).isEqualTo(1);
     }
 
+    /**
+     * A reload that changes the response cache's settings builds a new one: it counts on from its predecessor's
+     * counters (they went back to 0, which Prometheus takes for a restart), also what the predecessor still counts while
+     * it drains; what it holds is its own.
+     */
+    @Test
+    void aCacheThatReplacesAnotherCountsOnFromItsCounters() {
+        assertThat(store(get("/a"), backend("A", "Cache-Control", "max-age=10"))).isTrue();
+        body(cache.lookup(get("/a")).response());
+        assertThat(cache.lookup(get("/b")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+        cache.coalesce(cache.lookup(get("/c"))).done();
+        ResponseCacheSettings settings = new ResponseCacheSettings(1 << 19, 64 * 1024, false, Duration.ofSeconds(5),
+                HIT_FOR_MISS, Duration.ZERO, List.of("SESSID"), true);
+        try (ResponseCache after = new ResponseCache(settings, time, time::read, cache)) {
+            assertThat(after.stats().hits()).isEqualTo(1);
+            assertThat(after.stats().misses()).isEqualTo(2);
+            assertThat(after.stats().entries()).as("nothing held yet").isZero();
+            assertThat(cache.lookup(get("/b")).outcome()).isEqualTo(Lookup.Outcome.MISS); // still draining
+            assertThat(after.lookup(get("/a")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+            Coalescer.Ticket leader = after.coalesce(after.lookup(get("/d")));
+            after.coalesce(after.lookup(get("/d")));
+            leader.done();
+            assertThat(after.stats().misses()).isEqualTo(6);
+            assertThat(after.stats().coalesced()).isEqualTo(1);
+        }
+    }
+
     @Test
     void aLookupAfterAFlightIsNotCountedAgain() {
         assertThat(cache.lookup(get("/a")).outcome()).isEqualTo(Lookup.Outcome.MISS);

@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import java.util.Date;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,8 +61,9 @@ import org.slf4j.LoggerFactory;
  * answer is read to its end and stored, and its flight ends as it would have (followers wait for it, bounded by
  * coalesce-timeout, and the script runs once); nothing failed, so no stale copy answers for it. One still queued
  * for nobody gives its place up, as nginx drops a request whose client closed before it had an upstream
- * connection. A leader that passes an answer the cache cannot store has ended its flight at the head already,
- * and gives up with its client.
+ * connection: at once, or once the last follower left (or stopped waiting: coalesce-timeout) while it was still
+ * queued. A leader that passes an answer the cache cannot store has ended its flight at the head already, and
+ * gives up with its client.
  */
 public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
 
@@ -145,6 +147,10 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             ticket.leave();
             ended.cancel(false);
         });
+        // A follower keeps a queued leader going: its client's FIN ends it as the leader's own does (a FastCGI
+        // exchange, fastcgi_ignore_client_abort off), or a closed client would keep the leader queued for nobody.
+        // A FIN that came already ends it now, through the task above.
+        exchange.endOnClientClose(true);
         ended.whenCompleteAsync((outcome, error) -> {
             if (gone[0] || error != null) {
                 return;
@@ -258,11 +264,14 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
      *   onHead --304, entry--------------> REVALIDATED --onEnd / onError--> merged answer (or again, unconditional)
      *          --5xx, stale usable-------> ERROR_STALE --onEnd / onError--> stale answer
      *          --otherwise---------------> STREAMING (recorded when storable) --onEnd--> stored
-     *          --a 200 the client's own validators match--> 304 to the client, then DETACHED (recorded when storable)
+     *          --a 200 the client's own validators match--> 304 to the client, then DETACHED (recorded when storable;
+     *                                                         else nobody wants the rest: the backend is let go)
      *   STREAMING, not (or no longer) recorded: the ticket is done at once, so followers go to the backend
      *   any state, client gone, a leader (not STREAMING unrecorded) at the backend or with followers waiting
      *                                                             --> DETACHED: the same, nobody answered
      *   any state, client gone, otherwise ------------------------------> backend aborted, ticket done
+     *   DETACHED while queued, then nobody waits (the last follower left, or the flight timed out) before the lease
+     *                                                             --> queue place given up, ticket done
      * </pre>
      */
     private final class Fetch implements FastCgiResponder.ResponseTap {
@@ -412,7 +421,19 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         }
 
         @Override
-        public boolean onClientGone() {
+        public boolean wantsRest() {
+            if (recorder != null || revalidated || replacedError != null) {
+                return true; // the cache records it, or its end answers the client (the merged entry, a stale copy)
+            }
+            // The client had its answer at the head (a 304 its own validators earned), or left; the cache keeps
+            // nothing, and the followers were let go at the head: the script would run on for nobody (nginx sends
+            // such an uncacheable answer whole; a 304 instead spares the client the body, and this spares the worker).
+            end();
+            return false;
+        }
+
+        @Override
+        public boolean onClientGone(Runnable giveUp) {
             if (ended) {
                 return false;
             }
@@ -421,15 +442,46 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 // request whose client closed once it has its upstream connection), and the backend is not failing:
                 // only this client left. Failing the flight would send the followers all to the backend (or to a
                 // stale copy); reading it to its end for the cache answers them, and the script runs once. A request
-                // still queued for nobody gives its place up, as nginx drops one without an upstream connection.
+                // still queued for nobody gives its place up, as nginx drops one without an upstream connection: now,
+                // or once its followers have all gone too.
                 detached = true;
+                if (!leased) {
+                    giveUpWhenNobodyWaits(giveUp);
+                }
                 return true;
             }
+            abandon();
+            return false;
+        }
+
+        /** Detached while queued: once no follower waits for the answer either, the request leaves the queue. */
+        private void giveUpWhenNobodyWaits(Runnable giveUp) {
+            EventLoop loop = exchange.clientChannel().eventLoop();
+            ticket.whenNobodyWaits(() -> {
+                try {
+                    loop.execute(() -> {
+                        if (ended || leased) {
+                            return; // over, or at the backend: it goes on for the cache, as one whose client left there
+                        }
+                        if (ticket.hasFollowers()) {
+                            giveUpWhenNobodyWaits(giveUp); // one joined since
+                            return;
+                        }
+                        abandon();
+                        giveUp.run();
+                    });
+                } catch (RejectedExecutionException shuttingDown) {
+                    // the loop is gone, and the request with it
+                }
+            });
+        }
+
+        /** Nobody is left to answer: the flight ends, and nothing more is recorded or merged. */
+        private void abandon() {
             end();
             closeRecorder();
             releaseMerged();
-            endTicket(true); // a leader passing an answer that is not stored: the followers go on their own
-            return false;
+            endTicket(true); // followers (of an answer not stored, or one just joined) go on their own
         }
 
         /** The response ended, failed or was given up: the backend hold goes (more than once changes nothing). */

@@ -70,12 +70,15 @@ import org.slf4j.LoggerFactory;
  *           responder (as nginx's index, with or without a front controller)
  *   RESOLVE --directory without its slash--> static responder (301 to the name with the slash)
  *   RESOLVE --existing file (front controller)--> static responder
- *   WAIT --client gone--> waiter cancelled: the request never reaches PHP
+ *   BUFFER --client gone (a close, a reset, or a FIN: from here on a FIN ends the request, and one that came while the
+ *            script was looked up ends it now)--> the body and its spool file dropped: the request never queues
+ *   WAIT --client gone--> waiter cancelled: the request never reaches PHP; with a tap that still wants the answer
+ *            (the cache's leader, for its followers), the request stays until the tap gives it up
  *   WAIT --queue full / deadline--> 503 + Retry-After
  *   EXCHANGE --connection died before the answer: nothing sent, or a bodiless GET/HEAD that brought back no
  *            record--> WAIT again (twice at most); otherwise 502
  *   EXCHANGE --client gone--> the backend exchange drops the response until END_REQUEST, keeping its slot
- *            ({@link FcgiExchange#abort})
+ *            ({@link FcgiExchange#abort}); so does a tap that answered from the head and wants none of the rest
  *   EXCHANGE --client not writable--> body into the spool, drained in order as the client takes it; spool full:
  *            backend paused until it has room; END_REQUEST with the spool not empty: slot freed, the drain ends the
  *            response; spool file not writable: the rest held in memory, backend paused until the client drains it;
@@ -204,12 +207,24 @@ public final class FastCgiResponder implements Responder {
         }
 
         /**
+         * Asked once, right after {@code onHead}, when the response goes no further to the client (taken over, or its
+         * client gone): false when nobody needs the rest of it either (the tap answered the client itself, and keeps
+         * nothing of the body), having let go of what it held. The backend request is then let go as a gone client's
+         * is (a script that keeps writing is stopped), and no call follows.
+         */
+        default boolean wantsRest() {
+            return true;
+        }
+
+        /**
          * The client went away before the response ended. Returns true to have the backend's response go on
          * for this tap alone: nothing more is written to the client, {@code onHead} (whatever it returns),
          * {@code onBody}, {@code onEnd} or {@code onError} follow as they would have, and what {@code onError}
-         * returns is ignored. False (the default) aborts the backend request, and no call follows.
+         * returns is ignored. False (the default) aborts the backend request, and no call follows. After true,
+         * {@code giveUp}, run on the client's event loop, ends the request as false would have (when nobody wants
+         * its answer any more); no call follows it either.
          */
-        default boolean onClientGone() {
+        default boolean onClientGone(Runnable giveUp) {
             return false;
         }
     }
@@ -389,6 +404,12 @@ public final class FastCgiResponder implements Responder {
         // params go out. The connection handler caps it at the configured body limit. Owned here until the call
         // takes it; released here if it never completes (over the limit, malformed, the client gone) or cannot be
         // spooled (500).
+        // From here the client's FIN ends the request as its call's will (nginx, fastcgi_ignore_client_abort off): while
+        // its body comes in or goes to the spool file too, and at once if it came while the script was looked up.
+        exchange.endOnClientClose(true);
+        if (exchange.isEnded()) {
+            return;
+        }
         // A spool that takes nothing for the backend write timeout fails the body as a backend that takes nothing would.
         SpooledBody body = new SpooledBody(exchange.clientChannel(), exchange::pauseBody, BUFFERED_BODY, spoolDir,
                 timeouts.write(), error -> {
@@ -549,6 +570,9 @@ public final class FastCgiResponder implements Responder {
             headSent = true;
             if ((tap != null && !tap.onHead(head)) || detached) {
                 takenOver = true;
+                if (tap != null && !tap.wantsRest()) {
+                    letGo();
+                }
                 return;
             }
             if (!sendfileRoots.isEmpty() && sendfile(head)) {
@@ -558,6 +582,19 @@ public final class FastCgiResponder implements Responder {
             if (!exchange.isHead() && hasBody(head.status())) {
                 declaredLength = declaredLength(head);
             }
+        }
+
+        /**
+         * Nobody wants the rest of the response (the tap answered the client from its head, a 304): the backend request
+         * is let go as a gone client's is ({@link FcgiExchange#abort}), so a script that keeps writing for nobody is
+         * stopped, and its slot is free once the script is.
+         */
+        private void letGo() {
+            exchange.upstreamEnded();
+            releaseBody();
+            releaseHeld();
+            releaseSpool();
+            backend.abort();
         }
 
         /** Sends the held head as the start of a streamed response, and the body held so far. */
@@ -931,15 +968,18 @@ public final class FastCgiResponder implements Responder {
 
         /** Tells the tap, then (unless the tap answered, or nobody is left to answer) fails the exchange. */
         private void failed(Throwable cause) {
+            if (clientGone) {
+                return; // nobody is left to tell: the client left, and the tap let the request go
+            }
             if (detached) {
                 tap.onError(cause); // the client is gone: only the tap is left to tell
-            } else if (!clientGone && !(tap != null && tap.onError(cause))) {
+            } else if (!(tap != null && tap.onError(cause))) {
                 exchange.fail(cause);
             }
         }
 
         private void clientGone() {
-            if (tap != null && tap.onClientGone()) {
+            if (tap != null && tap.onClientGone(this::giveUp)) {
                 // The tap still wants the answer (the cache, for requests waiting for this one): the request stays
                 // queued or at the backend, and only the client's part ends.
                 detached = true;
@@ -951,6 +991,18 @@ public final class FastCgiResponder implements Responder {
                 }
                 return;
             }
+            endWithClient();
+        }
+
+        /** The tap that kept a request going after its client left no longer wants its answer. */
+        private void giveUp() {
+            if (!clientGone) {
+                endWithClient();
+            }
+        }
+
+        /** The client left, and nobody else wants the answer: the queue place is given up, the backend let go. */
+        private void endWithClient() {
             clientGone = true;
             releaseBody();
             releaseHeld();

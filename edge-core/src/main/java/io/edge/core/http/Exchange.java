@@ -182,7 +182,9 @@ public interface Exchange {
      * a client gone, as nginx ends a proxied request then ({@code fastcgi_ignore_client_abort off}): for an answer
      * that holds a backend or a place in its queue. Without it, what the client asked before it stopped sending is
      * answered, and the connection closes after it. {@code false} undoes it, for an answer that stopped holding the
-     * backend (a file handed to the static path by X-Sendfile).
+     * backend (a file handed to the static path by X-Sendfile). Asked after the FIN came (while the exchange looked
+     * its script up, or spooled its body), it ends the exchange now: its {@link #onClientGone} tasks have run when
+     * this returns, and {@link #isEnded} says so.
      */
     default void endOnClientClose(boolean ends) {
     }

@@ -468,6 +468,20 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         // else: the running exchange ends, startPipelined answers what waits and then closes
     }
 
+    /**
+     * {@link Exchange#endOnClientClose} asked by {@code exchange} after the client's FIN came (a FastCGI request whose
+     * script was looked up, or whose body went to its spool file, meanwhile): it ends now, as it would have at the FIN,
+     * before it takes a queue place; nothing queued behind it is answered, as at the FIN.
+     */
+    void endIfInputClosed(ServerExchange exchange) {
+        if (exchange == current && inputClosed) {
+            closeAfterCurrent = true;
+            releasePipelined();
+            ctx.close();
+            currentGone();
+        }
+    }
+
     /** Drops the request queued last, whose body the client cut short, with what came of that body. */
     private void dropLastQueuedRequest() {
         HttpObject msg;
@@ -680,6 +694,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         releasePipelined();
+        currentGone();
+        ctx.fireChannelInactive();
+    }
+
+    /** The running exchange, if any, ends as its client is gone. */
+    private void currentGone() {
         if (current != null) {
             ServerExchange gone = current;
             Routes routes = currentRoutes;
@@ -691,7 +711,6 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 routes.exit(); // after the responder let go of its backend
             }
         }
-        ctx.fireChannelInactive();
     }
 
     @Override

@@ -520,6 +520,9 @@ final class ServerExchange implements Exchange {
     @Override
     public void endOnClientClose(boolean ends) {
         endsOnClientClose = ends;
+        if (ends) {
+            connection.endIfInputClosed(this);
+        }
     }
 
     boolean endsOnClientClose() {

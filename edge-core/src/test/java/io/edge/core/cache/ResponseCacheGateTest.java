@@ -238,7 +238,7 @@ class ResponseCacheGateTest {
         FakeExchange follower = enter(HttpMethod.GET, "/page.php");
         assertThat(calls).hasSize(1);
         leader.ended = true; // its client left: ServerExchange is DONE
-        assertThat(calls.get(0).tap().onClientGone()).as("followers wait: the answer goes on").isTrue();
+        assertThat(calls.get(0).tap().onClientGone(() -> { })).as("followers wait: the answer goes on").isTrue();
         calls.get(0).answer(head("Cache-Control", "max-age=60", "ETag", "\"v1\""), "page");
         assertThat(leader.statuses).isEmpty();
         client.runPendingTasks();
@@ -246,11 +246,94 @@ class ResponseCacheGateTest {
         assertThat(follower.statuses).containsExactly(HttpResponseStatus.OK);
     }
 
+    /**
+     * A leader still queued whose client left goes on for the one follower waiting for its answer; once that one's
+     * client leaves too, nobody wants the answer, and the leader gives its queue place up (it stayed queued for
+     * nobody until its queue timeout, and then ran its script). The flight ends, so a later request leads a new one.
+     */
+    @Test
+    void aQueuedLeaderGivesUpOnceItsFollowersHaveAllLeftToo() {
+        enter(HttpMethod.GET, "/page.php");
+        FakeExchange follower = enter(HttpMethod.GET, "/page.php");
+        List<String> given = new ArrayList<>();
+        assertThat(calls.get(0).tap().onClientGone(() -> given.add("up"))).as("a follower waits").isTrue();
+        client.runPendingTasks();
+        assertThat(given).isEmpty();
+        follower.clientLeaves();
+        client.runPendingTasks();
+        assertThat(given).as("nobody waits for the answer any more").containsExactly("up");
+        enter(HttpMethod.GET, "/page.php");
+        assertThat(calls).as("a new flight, led by the next request").hasSize(2);
+        calls.get(1).answer(head("Cache-Control", "max-age=60"), "page");
+        assertThat(cache.stats().entries()).isEqualTo(1);
+    }
+
+    /** The same once the followers stopped waiting for it (coalesce-timeout): they went to the backend on their own. */
+    @Test
+    void aQueuedLeaderGivesUpOnceItsFollowersStoppedWaitingForIt() {
+        enter(HttpMethod.GET, "/page.php");
+        enter(HttpMethod.GET, "/page.php");
+        List<String> given = new ArrayList<>();
+        assertThat(calls.get(0).tap().onClientGone(() -> given.add("up"))).isTrue();
+        timer.fireAll();
+        client.runPendingTasks();
+        assertThat(given).containsExactly("up");
+        assertThat(calls).as("the follower, alone").hasSize(2);
+        calls.get(1).answer(head("Cache-Control", "max-age=60"), "page");
+    }
+
+    /**
+     * A leader that left the queue for the backend goes on for the cache whoever waits (nginx goes on with a cacheable
+     * request whose client closed once it has its upstream connection): its followers leaving changes nothing.
+     */
+    @Test
+    void aLeaderAtTheBackendGoesOnWhenItsFollowersLeave() {
+        enter(HttpMethod.GET, "/page.php");
+        FakeExchange follower = enter(HttpMethod.GET, "/page.php");
+        List<String> given = new ArrayList<>();
+        assertThat(calls.get(0).tap().onClientGone(() -> given.add("up"))).isTrue();
+        calls.get(0).tap().onLeased();
+        follower.clientLeaves();
+        client.runPendingTasks();
+        assertThat(given).isEmpty();
+        calls.get(0).answer(head("Cache-Control", "max-age=60"), "page");
+        assertThat(cache.stats().entries()).isEqualTo(1);
+        assertThat(follower.statuses).isEmpty();
+    }
+
+    /**
+     * A conditional miss whose answer matches the client's validators gets its 304 at the head; the rest of the
+     * answer is wanted only when the cache keeps it, else the backend is let go (the script ran on for nobody).
+     */
+    @Test
+    void theRestOfAnAnswerTurnedNotModifiedAtItsHeadIsWantedOnlyToBeStored() {
+        FakeExchange privately = enter(HttpMethod.GET, "/private.php", "If-None-Match", "\"p1\"");
+        FastCgiResponder.ResponseTap tap = calls.get(0).tap();
+        assertThat(tap.onHead(head("Cache-Control", "private", "ETag", "\"p1\""))).isFalse();
+        assertThat(privately.statuses).containsExactly(HttpResponseStatus.NOT_MODIFIED);
+        assertThat(tap.wantsRest()).as("not kept: nobody wants it").isFalse();
+
+        FakeExchange shared = enter(HttpMethod.GET, "/shared.php", "If-None-Match", "\"s1\"");
+        Call stored = calls.get(1);
+        assertThat(stored.tap().onHead(head("Cache-Control", "max-age=60", "ETag", "\"s1\""))).isFalse();
+        assertThat(shared.statuses).containsExactly(HttpResponseStatus.NOT_MODIFIED);
+        assertThat(stored.tap().wantsRest()).as("the cache keeps it").isTrue();
+        ByteBuf chunk = Unpooled.copiedBuffer("page", StandardCharsets.UTF_8);
+        try {
+            stored.tap().onBody(chunk);
+        } finally {
+            chunk.release();
+        }
+        stored.tap().onEnd();
+        assertThat(cache.stats().entries()).isEqualTo(1);
+    }
+
     /** The parts of an exchange the gate uses, recorded; writes are released. */
     static final class FakeExchange implements Exchange {
         final Channel clientChannel;
         final HttpRequest request;
         final List<HttpResponseStatus> statuses = new ArrayList<>();
+        final List<Runnable> goneTasks = new ArrayList<>();
         boolean ended;
 
         FakeExchange(Channel clientChannel, HttpRequest request) {
@@ -289,8 +372,15 @@ class ResponseCacheGateTest {
         @Override public void completeAndClose(ChannelFuture lastWrite) { ended = true; }
         @Override public void fail(Throwable cause) { ended = true; }
         @Override public void sendError(HttpResponseStatus status) { statuses.add(status); ended = true; }
-        @Override public void onClientGone(Runnable task) { }
+        @Override public void onClientGone(Runnable task) { goneTasks.add(task); }
         @Override public boolean isEnded() { return ended; }
+
+        /** Its client leaves before it was answered: the tasks registered for that run, as ServerExchange's do. */
+        void clientLeaves() {
+            ended = true;
+            goneTasks.forEach(Runnable::run);
+            goneTasks.clear();
+        }
     }
 
     /** A timer whose timeouts run only when the test fires them. */

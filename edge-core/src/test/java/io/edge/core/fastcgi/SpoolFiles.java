@@ -3,6 +3,8 @@ package io.edge.core.fastcgi;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /** For tests: the spool files (request bodies, responses) this process holds open, unlinked as they are made. */
@@ -30,5 +32,29 @@ public final class SpoolFiles {
             }
         }
         return open;
+    }
+
+    /**
+     * Keeps the spool threads ({@link SpooledBody#THREADS}) busy until the returned task is run (a minute at most):
+     * meanwhile no spool file is written or read, as on a disk that hangs.
+     */
+    public static Runnable holdThreads() throws InterruptedException {
+        CountDownLatch running = new CountDownLatch(2);
+        CountDownLatch release = new CountDownLatch(1);
+        for (int i = 0; i < 2; i++) {
+            SpooledBody.THREADS.execute(() -> {
+                running.countDown();
+                try {
+                    release.await(1, TimeUnit.MINUTES);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+        if (!running.await(30, TimeUnit.SECONDS)) {
+            release.countDown();
+            throw new IllegalStateException("the spool threads were never both free");
+        }
+        return release::countDown;
     }
 }

@@ -13,7 +13,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Answers "path?query body=N" after reading the whole body; {@code delay=MS} in the query delays the answer
- * on the event loop's timer (never sleeping), so pipelined answers would come out of order if the core let them.
+ * on the event loop's timer (never sleeping), so pipelined answers would come out of order if the core let them;
+ * {@code ends=1} asks then to end with its client ({@link Exchange#endOnClientClose}), as a FastCGI call does once
+ * its script was looked up or its body spooled, and answers only if the exchange goes on.
  */
 final class EchoResponder implements Responder {
 
@@ -27,7 +29,15 @@ final class EchoResponder implements Responder {
             if (last) {
                 long delay = delayOf(exchange.query());
                 if (delay > 0) {
-                    exchange.clientChannel().eventLoop().schedule(() -> answer(exchange, bodyBytes[0]), delay, TimeUnit.MILLISECONDS);
+                    exchange.clientChannel().eventLoop().schedule(() -> {
+                        if (param(exchange.query(), "ends") == 1) {
+                            exchange.endOnClientClose(true);
+                            if (exchange.isEnded()) {
+                                return;
+                            }
+                        }
+                        answer(exchange, bodyBytes[0]);
+                    }, delay, TimeUnit.MILLISECONDS);
                 } else {
                     answer(exchange, bodyBytes[0]);
                 }

@@ -92,6 +92,21 @@ class HttpCoreTest {
         }
     }
 
+    /**
+     * An exchange that asks to end with its client ({@link Exchange#endOnClientClose}: a FastCGI request, once its
+     * script was looked up or its body spooled) after the client's FIN came ends at once, as it would have at the FIN:
+     * it was answered before, the FIN having passed while nobody heeded it (and a FastCGI request took a queue place
+     * and ran for a client that may well have gone).
+     */
+    @Test
+    void anExchangeThatAsksToEndWithItsClientAfterTheFinCameEndsAtOnce() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            client.send("GET /e?delay=300&ends=1 HTTP/1.1\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+            client.socket().shutdownOutput();
+            assertThat(client.isClosedByPeer()).as("closed without an answer").isTrue();
+        }
+    }
+
     @Test
     void aClientThatHalfClosesInTheBodyOfALaterRequestStillGetsTheAnswersBeforeIt() throws Exception {
         // The cut body is a later request's (dropped behind a Connection: close, or queued): the running request

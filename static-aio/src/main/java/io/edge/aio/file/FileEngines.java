@@ -23,11 +23,22 @@ public final class FileEngines {
      * @throws IOException if {@code io_uring} was asked for and is unavailable (the message says why)
      */
     public static FileEngine create(StaticIoSettings settings) throws IOException {
-        return create(settings, IoUringEngine.unavailabilityCause());
+        return create(settings, null);
     }
 
-    /** As {@link #create(StaticIoSettings)} with the io_uring probe's answer given: null means available. */
-    static FileEngine create(StaticIoSettings settings, String ioUringUnavailable) throws IOException {
+    /**
+     * As {@link #create(StaticIoSettings)}, for static settings a reload changed: an engine of the same kind as
+     * {@code predecessor} (null: none) counts on in its counters since start ({@link FileEngineStats} sendfile regions,
+     * reads, timeouts, read latency), which adds what its own requests still count while they drain; the gauges are
+     * the new engine's own. An engine of another kind is another series (its {@code engine} label) and starts from 0.
+     */
+    public static FileEngine create(StaticIoSettings settings, FileEngine predecessor) throws IOException {
+        return create(settings, IoUringEngine.unavailabilityCause(), predecessor);
+    }
+
+    /** As {@link #create(StaticIoSettings, FileEngine)} with the io_uring probe's answer given: null means available. */
+    static FileEngine create(StaticIoSettings settings, String ioUringUnavailable, FileEngine predecessor)
+            throws IOException {
         if (settings.poisonReleasedBuffers()) {
             log.warn("static.poison-released-buffers = on: released read buffers are poisoned and quarantined "
                     + "(debugging; slower)");
@@ -36,25 +47,38 @@ public final class FileEngines {
             case AUTO:
                 if (ioUringUnavailable == null) {
                     log.info("static.io.engine = auto: io_uring (queue depth {} per event loop)", settings.queueDepth());
-                    return new IoUringEngine(settings);
+                    return ioUring(settings, predecessor);
                 }
                 log.info("static.io.engine = auto: threads ({} threads), io_uring unavailable: {}", settings.threads(),
                         ioUringUnavailable);
-                return new ThreadPoolEngine(settings);
+                return threads(settings, predecessor);
             case IO_URING:
                 if (ioUringUnavailable != null) {
                     throw new IOException("static.io.engine = io_uring, but io_uring is unavailable: "
                             + ioUringUnavailable + " (use auto or threads)");
                 }
-                return new IoUringEngine(settings);
+                return ioUring(settings, predecessor);
             case THREADS:
-                return new ThreadPoolEngine(settings);
+                return threads(settings, predecessor);
             case LINUX_AIO_SENDFILE:
-                return new LinuxAioSendfileEngine(settings);
+                return predecessor instanceof LinuxAioSendfileEngine before
+                        ? new LinuxAioSendfileEngine(settings, before.ownCounters(), before.poolCounters())
+                        : new LinuxAioSendfileEngine(settings);
             case SENDFILE:
-                return new SendfileEngine(settings);
+                return predecessor instanceof SendfileEngine before
+                        ? new SendfileEngine(settings, before.counters()) : new SendfileEngine(settings);
             default:
                 throw new IllegalArgumentException("engine: " + settings.engine());
         }
+    }
+
+    private static FileEngine ioUring(StaticIoSettings settings, FileEngine predecessor) throws IOException {
+        return predecessor instanceof IoUringEngine before
+                ? new IoUringEngine(settings, before.ownCounters(), before.poolCounters()) : new IoUringEngine(settings);
+    }
+
+    private static FileEngine threads(StaticIoSettings settings, FileEngine predecessor) {
+        return predecessor instanceof ThreadPoolEngine before
+                ? new ThreadPoolEngine(settings, before.counters()) : new ThreadPoolEngine(settings);
     }
 }

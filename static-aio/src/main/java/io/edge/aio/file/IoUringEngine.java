@@ -117,9 +117,15 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
      * @throws IOException if io_uring is not available here (see {@link #unavailabilityCause()})
      */
     public IoUringEngine(StaticIoSettings settings) throws IOException {
+        this(settings, new EngineCounters(), new EngineCounters());
+    }
+
+    /** As above, counting on in a predecessor's counters: its kernel path's ({@code own}) and its pool's. */
+    IoUringEngine(StaticIoSettings settings, EngineCounters own, EngineCounters pool) throws IOException {
         this(OpenFileCache.withRawDescriptors(settings),
                 settings.threads(), settings.queueDepth(), settings.sendfileChunk(), DEFAULT_INLINE_LIMIT,
-                settings.readTimeout(), PageCache.isAvailable(), ReadBuffers.of(settings), BLOCKING_FILE_SYSTEMS);
+                settings.readTimeout(), PageCache.isAvailable(), ReadBuffers.of(settings), BLOCKING_FILE_SYSTEMS,
+                own, pool);
     }
 
     /**
@@ -131,10 +137,17 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     IoUringEngine(OpenFileCache cache, int threads, int queueDepth, long chunkSize, int inlineLimit,
             Duration readTimeout, boolean residencyCheck, ReadBuffers readBuffers, LongPredicate viaWorkers)
             throws IOException {
+        this(cache, threads, queueDepth, chunkSize, inlineLimit, readTimeout, residencyCheck, readBuffers, viaWorkers,
+                new EngineCounters(), new EngineCounters());
+    }
+
+    private IoUringEngine(OpenFileCache cache, int threads, int queueDepth, long chunkSize, int inlineLimit,
+            Duration readTimeout, boolean residencyCheck, ReadBuffers readBuffers, LongPredicate viaWorkers,
+            EngineCounters own, EngineCounters pool) throws IOException {
         this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
-                inlineLimit, readTimeout, readBuffers, false), queueDepth,
+                inlineLimit, readTimeout, readBuffers, false, "threads", null, pool), queueDepth,
                 threads, readTimeout, residencyCheck, viaWorkers,
-                new LoopStats());
+                new LoopStats(own));
     }
 
     /** As the constructor above, with reads via kernel workers where the file system needs them. */

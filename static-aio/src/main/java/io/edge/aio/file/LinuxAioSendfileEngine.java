@@ -64,6 +64,13 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         final AtomicLong directRefused = new AtomicLong();
         final AtomicLong slabFull = new AtomicLong();
         final AtomicLong slabNoRoom = new AtomicLong();
+
+        Stats() {
+        }
+
+        Stats(EngineCounters counters) {
+            super(counters);
+        }
     }
 
     private final LoopContexts<LoopAio> contexts;
@@ -86,10 +93,15 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
      * through {@link #loadRegion} and {@code sendfile} from the slab, the design this engine exists for.
      */
     public LinuxAioSendfileEngine(StaticIoSettings settings) {
+        this(settings, new EngineCounters(), new EngineCounters());
+    }
+
+    /** As above, counting on in a predecessor's counters: its kernel path's ({@code own}) and its pool's. */
+    LinuxAioSendfileEngine(StaticIoSettings settings, EngineCounters own, EngineCounters pool) {
         this(OpenFileCache.withDirectDescriptors(settings),
                 settings.threads(), settings.queueDepth(), 2 * settings.queueDepth(), settings.sendfileChunk(),
                 0, settings.readTimeout(), SLAB_DIR, // no inline reads: every body leaves by sendfile from the slab
-                ReadBuffers.of(settings));
+                ReadBuffers.of(settings), ThreadPoolEngine.FILE_SERVERS, System::nanoTime, own, pool);
     }
 
     /**
@@ -117,9 +129,16 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     LinuxAioSendfileEngine(OpenFileCache cache, int threads, int queueDepth, int slots, long chunkSize,
             int inlineLimit, Duration readTimeout, Path slabDir, ReadBuffers readBuffers, LongPredicate fileServers,
             LongSupplier nanoTime) {
+        this(cache, threads, queueDepth, slots, chunkSize, inlineLimit, readTimeout, slabDir, readBuffers, fileServers,
+                nanoTime, new EngineCounters(), new EngineCounters());
+    }
+
+    private LinuxAioSendfileEngine(OpenFileCache cache, int threads, int queueDepth, int slots, long chunkSize,
+            int inlineLimit, Duration readTimeout, Path slabDir, ReadBuffers readBuffers, LongPredicate fileServers,
+            LongSupplier nanoTime, EngineCounters own, EngineCounters pool) {
         this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
-                inlineLimit, readTimeout, readBuffers, false, "linux-aio-sendfile", fileServers),
-                queueDepth, slots, readTimeout, slabDir, new Stats(), nanoTime);
+                inlineLimit, readTimeout, readBuffers, false, "linux-aio-sendfile", fileServers, pool),
+                queueDepth, slots, readTimeout, slabDir, new Stats(own), nanoTime);
     }
 
     private LinuxAioSendfileEngine(ThreadPoolEngine blocking, int queueDepth, int slots, Duration readTimeout,

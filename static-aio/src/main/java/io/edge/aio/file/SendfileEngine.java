@@ -23,11 +23,18 @@ public final class SendfileEngine implements FileEngine {
     private final long chunkSize;
     private final int inlineLimit;
     private final ReadBuffers readBuffers;
-    private final EngineCounters counters = new EngineCounters();
+    /** Carried over to the engine of the same kind that replaces this one on a reload ({@link FileEngines}). */
+    private final EngineCounters counters;
 
     /** An engine with its own open-file cache sized by {@code settings}. */
     public SendfileEngine(StaticIoSettings settings) {
-        this(new OpenFileCache(settings), settings.sendfileChunk(), DEFAULT_INLINE_LIMIT, ReadBuffers.of(settings));
+        this(settings, new EngineCounters());
+    }
+
+    /** As above, counting on in {@code counters} (a predecessor's). */
+    SendfileEngine(StaticIoSettings settings, EngineCounters counters) {
+        this(new OpenFileCache(settings), settings.sendfileChunk(), DEFAULT_INLINE_LIMIT, ReadBuffers.of(settings),
+                counters);
     }
 
     /**
@@ -41,6 +48,11 @@ public final class SendfileEngine implements FileEngine {
 
     /** As the public constructor, reading into buffers from {@code readBuffers} (owned, closed with the engine). */
     SendfileEngine(OpenFileCache cache, long chunkSize, int inlineLimit, ReadBuffers readBuffers) {
+        this(cache, chunkSize, inlineLimit, readBuffers, new EngineCounters());
+    }
+
+    private SendfileEngine(OpenFileCache cache, long chunkSize, int inlineLimit, ReadBuffers readBuffers,
+            EngineCounters counters) {
         if (chunkSize < 1) {
             throw new IllegalArgumentException("sendfileChunk: " + chunkSize + " (expected: >= 1)");
         }
@@ -48,6 +60,7 @@ public final class SendfileEngine implements FileEngine {
             throw new IllegalArgumentException("inlineLimit: " + inlineLimit + " (expected: >= 0)");
         }
         this.cache = Objects.requireNonNull(cache, "cache");
+        this.counters = Objects.requireNonNull(counters, "counters");
         this.chunkSize = chunkSize;
         this.inlineLimit = inlineLimit;
         this.readBuffers = Objects.requireNonNull(readBuffers, "readBuffers");
@@ -97,6 +110,11 @@ public final class SendfileEngine implements FileEngine {
     @Override
     public FileEngineStats stats() {
         return counters.snapshot("sendfile", 0, 0, cache);
+    }
+
+    /** What this engine counts in, for a successor of its kind ({@link FileEngines#create(StaticIoSettings, FileEngine)}). */
+    EngineCounters counters() {
+        return counters;
     }
 
     @Override

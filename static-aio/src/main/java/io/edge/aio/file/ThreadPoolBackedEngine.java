@@ -28,7 +28,16 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
         final AtomicInteger inFlight = new AtomicInteger();
         final AtomicInteger waiting = new AtomicInteger();
         final AtomicLong completed = new AtomicLong();
-        final EngineCounters counters = new EngineCounters();
+        /** Carried over, with the pool's, to the engine of the same kind that replaces this one on a reload. */
+        final EngineCounters counters;
+
+        LoopStats() {
+            this(new EngineCounters());
+        }
+
+        LoopStats(EngineCounters counters) {
+            this.counters = counters;
+        }
     }
 
     private final String name;
@@ -129,6 +138,16 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
         return new FileEngineStats(name, pool.sendfileRegions(), own.residentReads(), own.asyncReads(),
                 pool.asyncReads(), own.timedOutReads() + pool.timedOutReads(), own.rejected() + pool.rejected(),
                 own.inFlight() + pool.inFlight(), own.waiting() + pool.waiting(), pool.descriptors(), latency);
+    }
+
+    /** The kernel path's counters, for a successor of this engine's kind. */
+    EngineCounters ownCounters() {
+        return stats.counters;
+    }
+
+    /** The pool's counters, for a successor of this engine's kind. */
+    EngineCounters poolCounters() {
+        return blocking.counters();
     }
 
     /** The open-file cache, for metrics. */

@@ -78,7 +78,8 @@ public final class ThreadPoolEngine implements FileEngine {
     private final long readTimeoutNanos;
     private final ReadBuffers readBuffers;
     private final AtomicLong reads = new AtomicLong();
-    private final EngineCounters counters = new EngineCounters();
+    /** Carried over to the engine of the same kind that replaces this one on a reload ({@link FileEngines}). */
+    private final EngineCounters counters;
     /** Which file systems are file servers ({@code statfs.f_type}); null: none are (the io_uring engine's pool). */
     private final LongPredicate fileServers;
     /** The engine this pool serves, for log lines. */
@@ -92,10 +93,15 @@ public final class ThreadPoolEngine implements FileEngine {
      * {@code queueDepth} operations per event loop (Netty's default loop count) wait for a thread.
      */
     public ThreadPoolEngine(StaticIoSettings settings) {
+        this(settings, new EngineCounters());
+    }
+
+    /** As above, counting on in {@code counters} (a predecessor's). */
+    ThreadPoolEngine(StaticIoSettings settings, EngineCounters counters) {
         this(new OpenFileCache(settings), settings.threads(),
                 settings.queueDepth() * NettyRuntime.availableProcessors() * 2,
                 settings.sendfileChunk(), DEFAULT_INLINE_LIMIT, settings.readTimeout(), ReadBuffers.of(settings), true,
-                "threads", FILE_SERVERS);
+                "threads", FILE_SERVERS, counters);
     }
 
     /**
@@ -119,7 +125,7 @@ public final class ThreadPoolEngine implements FileEngine {
     ThreadPoolEngine(OpenFileCache cache, int threads, int maxPending, long chunkSize, int inlineLimit,
             Duration readTimeout, ReadBuffers readBuffers, boolean residencyCheck) {
         this(cache, threads, maxPending, chunkSize, inlineLimit, readTimeout, readBuffers, residencyCheck, "threads",
-                null);
+                null, new EngineCounters());
     }
 
     /**
@@ -129,6 +135,14 @@ public final class ThreadPoolEngine implements FileEngine {
     ThreadPoolEngine(OpenFileCache cache, int threads, int maxPending, long chunkSize, int inlineLimit,
             Duration readTimeout, ReadBuffers readBuffers, boolean residencyCheck, String name,
             LongPredicate fileServers) {
+        this(cache, threads, maxPending, chunkSize, inlineLimit, readTimeout, readBuffers, residencyCheck, name,
+                fileServers, new EngineCounters());
+    }
+
+    /** As above, counting in {@code counters} (new, or a predecessor's). */
+    ThreadPoolEngine(OpenFileCache cache, int threads, int maxPending, long chunkSize, int inlineLimit,
+            Duration readTimeout, ReadBuffers readBuffers, boolean residencyCheck, String name,
+            LongPredicate fileServers, EngineCounters counters) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads: " + threads + " (expected: >= 1)");
         }
@@ -145,6 +159,7 @@ public final class ThreadPoolEngine implements FileEngine {
             throw new IllegalArgumentException("readTimeout: " + readTimeout + " (expected: >= 0)");
         }
         this.cache = Objects.requireNonNull(cache, "cache");
+        this.counters = Objects.requireNonNull(counters, "counters");
         this.chunkSize = chunkSize;
         this.maxFills = Math.max(1, threads / 2);
         this.inlineLimit = inlineLimit;
@@ -504,6 +519,11 @@ public final class ThreadPoolEngine implements FileEngine {
     @Override
     public FileEngineStats stats() {
         return counters.snapshot("threads", pool.getActiveCount(), pool.getQueue().size(), cache);
+    }
+
+    /** What this engine counts in, for a successor of its kind ({@link FileEngines#create(StaticIoSettings, FileEngine)}). */
+    EngineCounters counters() {
+        return counters;
     }
 
     /** Reads completed by the pool so far; one that completed after it timed out is counted only as timed out. */

@@ -28,14 +28,15 @@ class FileEnginesTest {
 
     @Test
     void autoFallsBackToThreadsWhenIoUringIsUnavailable() throws IOException {
-        try (FileEngine engine = FileEngines.create(settings(Engine.AUTO), "disabled by test")) {
+        try (FileEngine engine = FileEngines.create(settings(Engine.AUTO), "disabled by test", null)) {
             assertThat(engine).isInstanceOf(ThreadPoolEngine.class);
         }
     }
 
     @Test
     void ioUringAskedForButUnavailableFailsNamingTheCause() {
-        assertThatThrownBy(() -> FileEngines.create(settings(Engine.IO_URING), "io_uring_setup: Operation not permitted (EPERM)"))
+        assertThatThrownBy(() -> FileEngines.create(settings(Engine.IO_URING),
+                "io_uring_setup: Operation not permitted (EPERM)", null))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("EPERM");
     }
@@ -49,12 +50,43 @@ class FileEnginesTest {
 
     @Test
     void namedEngines() throws IOException {
-        try (FileEngine threads = FileEngines.create(settings(Engine.THREADS), null);
-                FileEngine sendfile = FileEngines.create(settings(Engine.SENDFILE), null);
-                FileEngine aio = FileEngines.create(settings(Engine.LINUX_AIO_SENDFILE), null)) {
+        try (FileEngine threads = FileEngines.create(settings(Engine.THREADS), null, null);
+                FileEngine sendfile = FileEngines.create(settings(Engine.SENDFILE), null, null);
+                FileEngine aio = FileEngines.create(settings(Engine.LINUX_AIO_SENDFILE), null, null)) {
             assertThat(threads).isInstanceOf(ThreadPoolEngine.class);
             assertThat(sendfile).isInstanceOf(SendfileEngine.class);
             assertThat(aio).isInstanceOf(LinuxAioSendfileEngine.class);
+        }
+    }
+
+    /**
+     * A reload that changes the static settings builds a new engine: one of the same kind counts on from its
+     * predecessor's counters (they went back to 0, which Prometheus takes for a restart), also what the predecessor
+     * still counts while it drains; one of another kind is another series and starts from 0.
+     */
+    @Test
+    void anEngineThatReplacesOneOfItsKindCountsOnFromItsCounters() throws Exception {
+        Path path = Files.write(dir.resolve("f"), FileEngineContract.bytes(5000, 7));
+        try (FileEngine before = FileEngines.create(settings(Engine.THREADS), null, null)) {
+            sendOneRegion(before, path);
+            try (FileEngine after = FileEngines.create(settings(Engine.THREADS), null, before);
+                    FileEngine other = FileEngines.create(settings(Engine.SENDFILE), null, before)) {
+                assertThat(after.stats().sendfileRegions()).isEqualTo(1);
+                sendOneRegion(before, path); // still draining
+                sendOneRegion(after, path);
+                assertThat(after.stats().sendfileRegions()).isEqualTo(3);
+                assertThat(other.stats().sendfileRegions()).isZero();
+            }
+        }
+    }
+
+    /** Asks {@code engine} for a region of {@code path} and gives it back unsent. */
+    private static void sendOneRegion(FileEngine engine, Path path) throws Exception {
+        OpenFile file = engine.open(path, true).toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        try {
+            io.netty.util.ReferenceCountUtil.release(engine.region(file, 0, 100));
+        } finally {
+            file.release();
         }
     }
 
