@@ -4,6 +4,7 @@ import io.edge.aio.linux.PageCache;
 import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -29,53 +30,19 @@ final class FileReads {
     }
 
     /**
-     * Ranges at least this long that are not in the page cache (the chunks of a big file) are brought into it by
-     * a {@link Filler}, which copies nothing, and then sent from it; shorter ones are cheaper read into a buffer.
-     */
-    static final long FILL_MIN = 256 * 1024;
-
-    /**
      * {@link FileEngine#loadRegion} for the engines that read asynchronously: a range all in the page cache
-     * leaves as {@code engine.region} ({@code sendfile}) at once. Any other range is first brought into memory,
-     * since {@code sendfile} of a range not in memory would hold the writing event loop for the disk: one of at
-     * least {@link #FILL_MIN} bytes by {@code filler} and then sent as a region if all of it is there now (the
-     * lighttpd 1.5 idea: the bytes go from the page cache to the socket without a copy through a buffer); a
-     * shorter one, one the filler would not take or did not bring in whole, or one of a file whose residency this
-     * process cannot see, by {@code reader} into a buffer. A file server's file
-     * ({@link FileServerFiles#isFromFileServer}) is always read into a buffer: its {@code sendfile} may wait for
-     * the server even from the page cache (NFS revalidates the file's attributes after {@code acregmin}, and a
-     * hard mount whose server is gone waits for ever). Residency is told by {@code residency}
-     * ({@link PageCache#isResident}, {@code mincore}), which counts a page still being read as absent: a chunk
-     * some other read or readahead is bringing in is read too, never sent by a {@code sendfile} that would wait
-     * on its page lock. Where residency cannot be told (no natives, no raw descriptor), the region at once.
+     * leaves as {@code engine.region} ({@code sendfile}) at once; any other range is first read by
+     * {@code engine.read} into a buffer, since {@code sendfile} of a range not in memory would hold the writing
+     * event loop for the disk. A file server's file ({@link FileServerFiles#isFromFileServer}) is always read
+     * that way: its {@code sendfile} may wait for the server even from the page cache (NFS revalidates the file's
+     * attributes after {@code acregmin}, and a hard mount whose server is gone waits for ever). Residency is told
+     * by {@link PageCache#isResident} ({@code mincore}), which counts a page still being read as absent: a chunk
+     * some other read or readahead is bringing in is read too, never sent by a {@code sendfile} that would wait on
+     * its page lock. Where residency cannot be told (no natives, no raw descriptor), the region at once.
      */
-    static CompletionStage<Object> loadRegion(FileEngine engine, OpenFile file, long offset, long length,
-            Reader reader, Filler filler, Residency residency) {
-        checkRange(file, offset, length);
-        if (length > engine.chunkSize()) {
-            throw new IllegalArgumentException("length: " + length + " (expected: <= chunkSize " + engine.chunkSize() + ")");
-        }
-        boolean fromFileServer = FileServerFiles.isFromFileServer(file);
-        if (!fromFileServer && (!PageCache.isAvailable() || !file.hasRawDescriptor()
-                || residency.isResident(file.fd(), offset, length))) {
-            return CompletableFuture.completedFuture(engine.region(file, offset, length));
-        }
-        if (fromFileServer || length < FILL_MIN || file.preadDescriptor() < 0
-                || !PageCache.seesResidencyOf(file.fd())) {
-            return reader.read(file, offset, (int) length).thenApply(buffer -> buffer);
-        }
-        OpenFile held = file.retain(); // the caller may let its reference go before the filler is done
-        CompletionStage<Boolean> fill;
-        try {
-            fill = filler.fill(held, offset, length);
-        } catch (RuntimeException | Error e) {
-            held.release();
-            throw e;
-        }
-        return fill.thenCompose(filled -> filled && residency.isResident(held.fd(), offset, length)
-                        ? CompletableFuture.completedFuture(engine.region(held, offset, length))
-                        : reader.read(held, offset, (int) length).thenApply(buffer -> (Object) buffer))
-                .whenComplete((message, failure) -> held.release());
+    static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length) {
+        return residentRegionOrRead(engine, file, offset, length,
+                (whole, at, bytes) -> engine.read(whole, at, bytes, PooledByteBufAllocator.DEFAULT));
     }
 
     /** Tells whether a range of a descriptor is in the page cache; {@link PageCache#isResident}, or a test's. */
@@ -88,22 +55,24 @@ final class FileReads {
         CompletionStage<ByteBuf> read(OpenFile file, long offset, int length);
     }
 
-    /**
-     * How a long range that is not in the page cache is brought into it: {@link ThreadPoolEngine#fill}, or a
-     * test's. The stage says whether it was (false: nothing learned, or the filler had no room for it; the range is
-     * read the usual way) or fails as a read does (a timeout).
-     */
-    interface Filler {
-        CompletionStage<Boolean> fill(OpenFile file, long offset, long length);
+    /** As {@link #residentRegionOrRead(FileEngine, OpenFile, long, long)}, reading with {@code reader}. */
+    static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length,
+            Reader reader) {
+        return residentRegionOrRead(engine, file, offset, length, reader, PageCache::isResident);
     }
 
-    /**
-     * {@link PageCache#fill} of a range of {@code file}'s plain descriptor: blocks on the disk, for a pool thread.
-     * False where there is none (an {@code O_DIRECT} one, whose reads bypass the page cache) or nothing was learned.
-     */
-    static boolean fill(OpenFile file, long offset, long length) {
-        int fd = file.preadDescriptor();
-        return fd >= 0 && PageCache.fill(fd, offset, length);
+    /** As {@link #residentRegionOrRead(FileEngine, OpenFile, long, long, Reader)}, told by {@code residency}. */
+    static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length,
+            Reader reader, Residency residency) {
+        checkRange(file, offset, length);
+        if (length > engine.chunkSize()) {
+            throw new IllegalArgumentException("length: " + length + " (expected: <= chunkSize " + engine.chunkSize() + ")");
+        }
+        if (!FileServerFiles.isFromFileServer(file) && (!PageCache.isAvailable() || !file.hasRawDescriptor()
+                || residency.isResident(file.fd(), offset, length))) {
+            return CompletableFuture.completedFuture(engine.region(file, offset, length));
+        }
+        return reader.read(file, offset, (int) length).thenApply(buffer -> buffer);
     }
 
     /**

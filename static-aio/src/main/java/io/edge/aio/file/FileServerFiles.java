@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  *       default, sends GETATTR once the attribute timeout has passed; NFS revalidates after {@code acregmin}), so
  *       the engines send every other read of these files to a thread ({@link #isFromFileServer}), and their larger
  *       files and ranges too are read there into buffers, a chunk at a time, instead of leaving by {@code sendfile}
- *       from the loop ({@link FileReads#loadRegion}): FUSE's {@code sendfile} of cached pages does not ask
+ *       from the loop ({@link FileReads#residentRegionOrRead}): FUSE's {@code sendfile} of cached pages does not ask
  *       the server (checked on Linux 6.18), but NFS's revalidates as its {@code read} does. It costs a copy.</li>
  * </ul>
  * Read failures are left for the caller's own read to meet and report. Thread-safe.

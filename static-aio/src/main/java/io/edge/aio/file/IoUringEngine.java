@@ -59,10 +59,6 @@ import org.slf4j.LoggerFactory;
  * workers even when the page cache holds them, since there a read may wait for the server; their descriptors
  * are closed on a thread of their own ({@link FileServerFiles}).
  *
- * <p>Big files: a piece of at least {@link FileReads#FILL_MIN} bytes not in the page cache is brought into it by
- * the pool ({@link ThreadPoolEngine#fill}: no copy, half the pool at most) and then {@code sendfile}d; with the
- * pool's fills all under way, it is read through the ring like any other ({@link FileReads#loadRegion}).
- *
  * <p>Opens are tried on the caller where they cannot block (a cached file, or every directory in the dentry
  * cache) and otherwise run on a bounded thread pool like {@link ThreadPoolEngine}'s; regions are
  * {@code sendfile}d. Files carry a raw descriptor ({@link OpenFile#fd()}, the one their channel wraps), owned

@@ -1,9 +1,7 @@
 package io.edge.aio.file;
 
-import io.edge.aio.linux.PageCache;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
@@ -103,16 +101,10 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
         blocking.cache().invalidate(file);
     }
 
-    /**
-     * A range in the page cache as a {@code sendfile} region at once; a long one brought into it by the pool
-     * ({@link ThreadPoolEngine#fill}) and then sent; any other read by this engine into a buffer first.
-     */
+    /** A range in the page cache as a {@code sendfile} region at once; any other read into a buffer first. */
     @Override
     public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
-        return FileReads.loadRegion(this, file, offset, length,
-                (whole, at, bytes) -> read(whole, at, bytes, PooledByteBufAllocator.DEFAULT),
-                (whole, at, bytes) -> blocking.fill(whole, at, bytes, blocking.readTimeoutNanos(), stats.counters),
-                PageCache::isResident);
+        return FileReads.residentRegionOrRead(this, file, offset, length);
     }
 
     @Override

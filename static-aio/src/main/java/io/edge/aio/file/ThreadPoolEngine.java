@@ -28,7 +28,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import java.util.function.LongPredicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -37,9 +36,7 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code static.io.engine = threads}, like nginx's {@code aio threads}: opens (stat + open through the
  * {@link OpenFileCache}) and small reads ({@code pread} into a pooled direct buffer) run on a bounded pool
- * of threads, never on the caller. Regions are {@code sendfile}d as in {@link SendfileEngine}; a big file's piece
- * that is not in the page cache is first brought into it on the pool without a copy ({@link #fill}; at most half
- * the threads at once, the rest kept for opens) or, beyond that, read into a buffer there.
+ * of threads, never on the caller. Regions are {@code sendfile}d as in {@link SendfileEngine}.
  *
  * <p>Bounds: {@code threads} blocking calls at once, and at most {@code maxPending} more waiting for a
  * thread; an operation beyond that fails at once with {@link ReadQueueFullException} instead of queueing
@@ -61,8 +58,6 @@ public final class ThreadPoolEngine implements FileEngine {
     private static final Logger log = LoggerFactory.getLogger(ThreadPoolEngine.class);
     /** File systems whose files are closed off the event loop and read at open: all but local ones. */
     static final LongPredicate FILE_SERVERS = type -> !FileSystems.isLocal(type);
-    /** A fill declined: the piece is read the caller's usual way. */
-    private static final CompletionStage<Boolean> NOT_FILLED = CompletableFuture.completedStage(false);
 
     private final OpenFileCache cache;
     private final ThreadPoolExecutor pool;
@@ -71,9 +66,6 @@ public final class ThreadPoolEngine implements FileEngine {
     private volatile OpenHook afterOpenOnPool = (file, bodyExpected) -> { };
     private final boolean residencyCheck;
     private final long chunkSize;
-    /** Big-file fills under way at most: half the pool (at least one), so opens always find threads. */
-    private final int maxFills;
-    private final AtomicInteger fills = new AtomicInteger();
     private final int inlineLimit;
     private final long readTimeoutNanos;
     private final ReadBuffers readBuffers;
@@ -161,7 +153,6 @@ public final class ThreadPoolEngine implements FileEngine {
         this.cache = Objects.requireNonNull(cache, "cache");
         this.counters = Objects.requireNonNull(counters, "counters");
         this.chunkSize = chunkSize;
-        this.maxFills = Math.max(1, threads / 2);
         this.inlineLimit = inlineLimit;
         this.readTimeoutNanos = readTimeout.toNanos();
         this.readBuffers = Objects.requireNonNull(readBuffers, "readBuffers");
@@ -338,90 +329,37 @@ public final class ThreadPoolEngine implements FileEngine {
                 return CompletableFuture.completedFuture(resident);
             }
         }
-        return readOnPool(file, timeoutNanos, counters, held -> {
-            // The buffer belongs to this thread until the stage takes it; a timed-out read releases it here.
-            ByteBuf buffer = readAllocator(alloc).directBuffer(length, length);
-            try {
-                FileReads.readFully(held, buffer, offset);
-                return buffer;
-            } catch (IOException | RuntimeException | Error e) {
-                buffer.release();
-                throw e;
-            }
-        }, ByteBuf::release, () -> { });
-    }
-
-    /**
-     * {@link FileReads#fill} on a pool thread, counted and timed out as a read: whether the range is now in the
-     * page cache, brought there without a copy (see {@link FileReads#loadRegion}).
-     */
-    CompletionStage<Boolean> fill(OpenFile file, long offset, long length) {
-        return fill(file, offset, length, readTimeoutNanos, counters);
-    }
-
-    /**
-     * As {@link #fill(OpenFile, long, long)}, failing after {@code timeoutNanos} (0: never), counted in
-     * {@code countedIn}: the counters of the engine whose piece it is (an io_uring engine's fill is one of its
-     * asynchronous reads, not a fallback to this pool). With {@link #maxFills} under way already, false at once and
-     * nothing counted: the caller reads the piece its usual way (io_uring: on its ring), and the pool keeps threads
-     * for opens and small files however many big downloads start cold.
-     */
-    CompletionStage<Boolean> fill(OpenFile file, long offset, long length, long timeoutNanos, EngineCounters countedIn) {
-        FileReads.checkRange(file, offset, length);
-        if (fills.incrementAndGet() > maxFills) {
-            fills.decrementAndGet();
-            return NOT_FILLED;
-        }
-        return readOnPool(file, timeoutNanos, countedIn, held -> FileReads.fill(held, offset, length), filled -> { },
-                fills::decrementAndGet);
-    }
-
-    /** Fills under way (queued or running); at most {@link #maxFills} but for a moment. */
-    int fillsUnderWay() {
-        return fills.get();
-    }
-
-    /** A read's work on a pool thread, given its own reference to the file. */
-    private interface PoolRead<T> {
-        T run(OpenFile held) throws IOException;
-    }
-
-    /**
-     * Runs {@code work} on the pool with a reference to {@code file} held while it runs, counted as an
-     * asynchronous read in {@code countedIn} and failed after {@code timeoutNanos} (0: never); what it gives once
-     * nobody takes it (timed out, or the caller gave up) goes to {@code discard}; {@code ended} runs once the pool
-     * is done with it (it ran, or was skipped or refused).
-     */
-    private <T> CompletableFuture<T> readOnPool(OpenFile file, long timeoutNanos, EngineCounters countedIn,
-            PoolRead<T> work, Consumer<? super T> discard, Runnable ended) {
-        countedIn.asyncReads.increment();
+        counters.asyncReads.increment();
         long start = System.nanoTime();
-        CompletableFuture<T> result = new CompletableFuture<>();
+        CompletableFuture<ByteBuf> result = new CompletableFuture<>();
         ReadTimer.Deadline deadline = new ReadTimer.Deadline();
         OpenFile held = file.retain(); // the task's reference: the descriptor stays open while it reads
         boolean queued = execute(result, () -> {
-            T value;
+            // The buffer belongs to this thread until result takes it; a timed-out read releases it here.
+            ByteBuf buffer = null;
             try {
-                value = work.run(held);
+                buffer = readAllocator(alloc).directBuffer(length, length);
+                FileReads.readFully(held, buffer, offset);
+            } catch (IOException | RuntimeException | Error e) {
+                if (buffer != null) {
+                    buffer.release();
+                }
+                throw e;
             } finally {
                 held.release(); // before the stage completes, so a caller that saw it sees the count too
-                ended.run();
             }
             if (!deadline.disarm()) {
-                discard.accept(value); // timed out, and counted as that only
+                buffer.release(); // timed out, and counted as that only
                 return;
             }
             reads.incrementAndGet();
-            countedIn.readDone(start);
-            if (!result.complete(value)) {
-                discard.accept(value);
+            counters.readDone(start);
+            if (!result.complete(buffer)) {
+                buffer.release();
             }
-        }, () -> {
-            held.release();
-            ended.run();
-        });
+        }, held::release);
         if (queued) {
-            ReadTimer.arm(result, deadline, timeoutNanos, countedIn, () -> "read of " + file.path());
+            ReadTimer.arm(result, deadline, timeoutNanos, counters, () -> "read of " + file.path());
         }
         return result;
     }
@@ -480,25 +418,16 @@ public final class ThreadPoolEngine implements FileEngine {
         cache.invalidate(file);
     }
 
-    /**
-     * A range in the page cache as a {@code sendfile} region at once; a long one brought into it by a pool thread
-     * ({@link #fill}) and then sent; any other read into a buffer first.
-     */
+    /** A range in the page cache as a {@code sendfile} region at once; any other read into a buffer first. */
     @Override
     public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
-        return loadRegion(file, offset, length, readTimeoutNanos);
+        return FileReads.residentRegionOrRead(this, file, offset, length);
     }
 
     /** As {@link #loadRegion(OpenFile, long, long)}, a read failing after {@code timeoutNanos} (see {@link #read}). */
     CompletionStage<Object> loadRegion(OpenFile file, long offset, long length, long timeoutNanos) {
-        return FileReads.loadRegion(this, file, offset, length,
-                (whole, at, bytes) -> read(whole, at, bytes, PooledByteBufAllocator.DEFAULT, timeoutNanos),
-                (whole, at, bytes) -> fill(whole, at, bytes, timeoutNanos, counters), PageCache::isResident);
-    }
-
-    /** How long a read may take before it fails (0: for ever). */
-    long readTimeoutNanos() {
-        return readTimeoutNanos;
+        return FileReads.residentRegionOrRead(this, file, offset, length,
+                (whole, at, bytes) -> read(whole, at, bytes, PooledByteBufAllocator.DEFAULT, timeoutNanos));
     }
 
     @Override

@@ -34,8 +34,6 @@ public final class PageCache {
     /** {@code mincore}'s vector: one byte per page, so one call tells 16 MiB of 4 KiB pages. */
     private static final int VECTOR = 4096;
     private static final FastThreadLocal<Scratch> VECTORS = Scratch.perThread(VECTOR);
-    /** Pages {@link #fill} waits on at most before it gives up on a range (and the caller reads it instead). */
-    private static final int FILL_WAITS = 16;
     /** Bit 0 of each of eight vector bytes. */
     private static final long EIGHT_RESIDENT = 0x0101010101010101L;
     private static final String UNAVAILABILITY =
@@ -116,89 +114,26 @@ public final class PageCache {
 
     /** Whether {@code mincore} reports every page of {@code span} bytes mapped at {@code address} up to date. */
     private static boolean allResident(long address, long span) {
-        return firstAbsentPage(address, span) < 0;
-    }
-
-    /**
-     * The index of the first page of {@code span} bytes mapped at {@code address} that {@code mincore} does not
-     * report up to date (0 if it cannot tell), or -1 if there is none.
-     */
-    private static long firstAbsentPage(long address, long span) {
         Scratch vector = VECTORS.get();
         long pages = (span + PAGE - 1) / PAGE;
         for (long done = 0; done < pages; done += VECTOR) {
             int n = (int) Math.min(VECTOR, pages - done);
             if (Syscalls.pageResidency(address + done * PAGE, n * PAGE, vector.address) != 0) {
-                return 0;
+                return false;
             }
             int i = 0;
             for (; i + 8 <= n; i += 8) {
                 if ((vector.buffer.getLong(i) & EIGHT_RESIDENT) != EIGHT_RESIDENT) {
-                    break;
+                    return false;
                 }
             }
             for (; i < n; i++) {
                 if ((vector.buffer.get(i) & 1) == 0) {
-                    return done + i;
+                    return false;
                 }
             }
         }
-        return -1;
-    }
-
-    /**
-     * Whether {@link #isResident} can answer true for {@code fd} at all: false without the natives, or where the
-     * kernel hides the file's page cache from this process ({@link #mincoreTellsTheTruth}).
-     */
-    public static boolean seesResidencyOf(int fd) {
-        return UNAVAILABILITY == null && (SEES_EVERY_FILE || mincoreTellsTheTruth(fd));
-    }
-
-    /**
-     * Brings {@code length} bytes of {@code fd} at {@code offset} into the page cache and waits for them, copying
-     * nothing: {@code readahead} starts the reads of every page not there yet, then a one-byte {@code pread} of
-     * the range's last byte waits for the page read last, and one of the first page {@code mincore} still misses,
-     * as long as there is one (pages read together can complete out of order; a page readahead skipped is read
-     * by that {@code pread}), at most {@link #FILL_WAITS} times. Only the pages waited on are marked accessed: a
-     * range brought in this way and then sent once stays on the inactive list, as one read would leave it, where
-     * reading it twice in a row (a {@code sendfile} to {@code /dev/null}, then the one to the socket) activates
-     * every page (measured: 51 201 activations for 51 200 pages, against 217 this way) and lets one cold download
-     * push out the small files the page cache is there for. Blocks on the disk: for a pool thread, and only for a
-     * descriptor whose residency this process sees ({@link #seesResidencyOf}). True once every page is there;
-     * false if the file ended first or a call failed.
-     */
-    public static boolean fill(int fd, long offset, long length) {
-        if (UNAVAILABILITY != null || length <= 0 || offset < 0 || Syscalls.readahead(fd, offset, length) != 0) {
-            return false;
-        }
-        long start = offset - offset % PAGE;
-        long span = offset + length - start;
-        long wait = offset + length - 1;
-        for (int waits = 0; waits < FILL_WAITS; waits++) {
-            Scratch m = SCRATCH.get();
-            long n;
-            do {
-                n = Syscalls.pread(fd, m.address, 1, wait);
-            } while (n == -Syscalls.EINTR);
-            if (n != 1) {
-                return false;
-            }
-            long address = Syscalls.mmapReadOnly(fd, span, start);
-            if (address < 0) {
-                return false;
-            }
-            long absent;
-            try {
-                absent = firstAbsentPage(address, span);
-            } finally {
-                Syscalls.munmapQuietly(address, span);
-            }
-            if (absent < 0) {
-                return true;
-            }
-            wait = Math.max(offset, start + absent * PAGE);
-        }
-        return false;
+        return true;
     }
 
     /**

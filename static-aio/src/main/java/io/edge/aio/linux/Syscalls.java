@@ -13,7 +13,7 @@ import java.nio.file.NoSuchFileException;
 
 /**
  * The one class holding native methods: libc's {@code syscall} (io_uring, kernel AIO, eventfd, fallocate,
- * cachestat, read, readahead), {@code mmap}, {@code munmap}, {@code mincore}, {@code open},
+ * cachestat, read), {@code mmap}, {@code munmap}, {@code mincore}, {@code open},
  * {@code read}, {@code close} and {@code strerror}, bound by JNA direct mapping (about 0.5 us a call).
  * {@code syscall} is variadic; declaring it with seven {@code long}s is correct on x86-64 and aarch64 Linux.
  * Pointers are passed as {@code long} addresses. A failing call becomes an {@link IOException} naming the
@@ -88,7 +88,6 @@ public final class Syscalls {
     private static final long SYS_STATX;
     private static final long SYS_FSTATFS;
     private static final long SYS_STATFS;
-    private static final long SYS_READAHEAD;
 
     private static final Throwable UNAVAILABILITY_CAUSE;
 
@@ -106,7 +105,6 @@ public final class Syscalls {
         long statx = -1;
         long fstatfs = -1;
         long statfs = -1;
-        long readahead = -1;
         if (!Platform.isLinux()) {
             cause = new UnsupportedOperationException("not Linux: " + System.getProperty("os.name"));
         } else if (Platform.isIntel() && Platform.is64Bit()) {
@@ -120,7 +118,6 @@ public final class Syscalls {
             statx = 332;
             fstatfs = 138;
             statfs = 137;
-            readahead = 187;
         } else if (Platform.isARM() && Platform.is64Bit()) {
             eventfd2 = 19;
             read = 63;
@@ -134,7 +131,6 @@ public final class Syscalls {
             statx = 291;
             fstatfs = 44;
             statfs = 43;
-            readahead = 213;
         } else {
             cause = new UnsupportedOperationException("unsupported architecture: " + System.getProperty("os.arch"));
         }
@@ -160,7 +156,6 @@ public final class Syscalls {
         SYS_STATX = statx;
         SYS_FSTATFS = fstatfs;
         SYS_STATFS = statfs;
-        SYS_READAHEAD = readahead;
         UNAVAILABILITY_CAUSE = cause;
     }
 
@@ -268,14 +263,6 @@ public final class Syscalls {
         m.buffer.putLong(0, address).putLong(8, count);
         // The kernel takes the offset as two halves (pos_l, pos_h); on 64-bit the low one holds all of it.
         return call(SYS_PREADV2, fd, m.address, 1, offset, 0, flags);
-    }
-
-    /**
-     * {@code readahead(fd, offset, count)}: 0 once the reads of the range's pages not in the page cache are
-     * started (it does not wait for them, and marks no page accessed), or -errno.
-     */
-    public static long readahead(int fd, long offset, long count) {
-        return call(SYS_READAHEAD, fd, offset, count, 0, 0, 0);
     }
 
     private static long call(long number, long a, long b, long c, long d, long e, long f) {

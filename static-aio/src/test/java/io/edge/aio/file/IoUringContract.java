@@ -27,8 +27,8 @@ abstract class IoUringContract extends FileEngineContract {
     }
 
     @Override
-    Class<?> coldRangeArrivesAs(long length) {
-        return filledIfLongElseRead(length);
+    boolean readsColdRangesBeforeSending() {
+        return true;
     }
 
     @Override

@@ -46,12 +46,6 @@ class IoUringWorkerReadsTest extends IoUringContract {
         return false;
     }
 
-    /** A file server's ranges are all read into buffers, however long: its sendfile may wait for the server. */
-    @Override
-    Class<?> coldRangeArrivesAs(long length) {
-        return ByteBuf.class;
-    }
-
     @Test
     void theFileSystemIsAskedAboutOncePerDevice() throws Exception {
         OpenFile first = open(Files.write(dir.resolve("a"), bytes(5000, 1)));

@@ -64,13 +64,12 @@ class PoisonedReadBuffersTest {
         }
 
         /**
-         * The thread pool and io_uring bring a long cold range into the page cache and read a short one into a
-         * buffer first; sendfile sends it from the file, linux-aio-sendfile from its slab.
+         * The thread pool and io_uring read a cold range into a buffer first; sendfile sends it from the file,
+         * linux-aio-sendfile from its slab.
          */
         @Override
-        Class<?> coldRangeArrivesAs(long length) {
-            return engine instanceof ThreadPoolEngine || engine instanceof IoUringEngine
-                    ? filledIfLongElseRead(length) : null;
+        boolean readsColdRangesBeforeSending() {
+            return engine instanceof ThreadPoolEngine || engine instanceof IoUringEngine;
         }
 
         @AfterEach

@@ -10,11 +10,9 @@ import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.FileRegion;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,8 +34,8 @@ class ThreadPoolEngineTest extends FileEngineContract {
     }
 
     @Override
-    Class<?> coldRangeArrivesAs(long length) {
-        return filledIfLongElseRead(length);
+    boolean readsColdRangesBeforeSending() {
+        return true;
     }
 
     @Override
@@ -108,136 +106,24 @@ class ThreadPoolEngineTest extends FileEngineContract {
     }
 
     @Test
-    void aShortChunkTheResidencyProbeCallsAbsentIsReadIntoABufferNotSentFromTheFile() throws Exception {
+    void aChunkTheResidencyProbeCallsAbsentIsReadIntoABufferNotSentFromTheFile() throws Exception {
         // Pages under read I/O cannot be made on purpose here; the probe stands in for a mincore that saw them.
         byte[] content = bytes(3 * 4096 + 100, 9);
         OpenFile file = open(Files.write(dir.resolve("probed"), content));
         List<String> asked = new ArrayList<>();
         FileReads.Reader reader = (whole, at, length) -> engine.read(whole, at, length, ALLOC);
-        FileReads.Filler noFill = (whole, at, length) -> {
-            throw new AssertionError("a range under FILL_MIN filled: " + at + "+" + length);
-        };
         try {
-            Object absent = await(FileReads.loadRegion(engine, file, 100, 8192, reader, noFill,
-                    (fd, at, length) -> {
-                        asked.add(at + "+" + length);
-                        return false;
-                    }));
+            Object absent = await(FileReads.residentRegionOrRead(engine, file, 100, 8192, reader, (fd, at, length) -> {
+                asked.add(at + "+" + length);
+                return false;
+            }));
             assertThat(absent).as("read, though the page cache holds it").isInstanceOf(ByteBuf.class);
             assertThat(drain(absent)).isEqualTo(slice(content, 100, 8192));
-            Object resident = await(FileReads.loadRegion(engine, file, 100, 8192, reader, noFill,
+            Object resident = await(FileReads.residentRegionOrRead(engine, file, 100, 8192, reader,
                     (fd, at, length) -> true));
             assertThat(resident).isInstanceOf(FileRegion.class);
             assertThat(drain(resident)).isEqualTo(slice(content, 100, 8192));
             assertThat(asked).containsExactly("100+8192");
-        } finally {
-            file.release();
-        }
-    }
-
-    @Test
-    void aLongChunkTheProbeCallsAbsentIsFilledThenSentFromTheFileIfTheProbeNowSeesItAll() throws Exception {
-        int length = (int) FileReads.FILL_MIN;
-        byte[] content = bytes(length + 4096, 10);
-        OpenFile file = open(Files.write(dir.resolve("long"), content));
-        List<String> filled = new ArrayList<>();
-        FileReads.Reader reader = (whole, at, bytes) -> engine.read(whole, at, bytes, ALLOC);
-        try {
-            for (boolean fillerSaysAll : new boolean[] {true, false}) {
-                for (boolean residentAfter : new boolean[] {true, false}) {
-                    List<Boolean> answers = new ArrayList<>(List.of(false, residentAfter));
-                    Object message = await(FileReads.loadRegion(engine, file, 4096, length, reader,
-                            (whole, at, bytes) -> {
-                                filled.add(at + "+" + bytes);
-                                return CompletableFuture.completedFuture(fillerSaysAll);
-                            }, (fd, at, bytes) -> answers.remove(0)));
-                    assertThat(message).as("filler said all: %s, resident after: %s", fillerSaysAll, residentAfter)
-                            .isInstanceOf(fillerSaysAll && residentAfter ? FileRegion.class : ByteBuf.class);
-                    assertThat(drain(message)).isEqualTo(slice(content, 4096, length));
-                    assertThat(answers).as("the probe asked again only after a whole fill")
-                            .hasSize(fillerSaysAll ? 0 : 1);
-                }
-            }
-            assertThat(filled).containsOnly(4096 + "+" + length).hasSize(4);
-        } finally {
-            file.release();
-        }
-        cacheOf(engine).invalidateAll();
-        assertThat(cacheOf(engine).descriptorsInUse()).as("the fills' own references given back").isZero();
-    }
-
-    @Test
-    void aFillThatFailsFailsTheLoadAndGivesItsReferenceBack() throws Exception {
-        int length = (int) FileReads.FILL_MIN;
-        OpenFile file = open(Files.write(dir.resolve("failing"), bytes(length, 11)));
-        FileReads.Reader reader = (whole, at, bytes) -> engine.read(whole, at, bytes, ALLOC);
-        try {
-            CompletionStage<Object> load = FileReads.loadRegion(engine, file, 0, length, reader,
-                    (whole, at, bytes) -> CompletableFuture.failedFuture(new TimeoutException("fill of test")),
-                    (fd, at, bytes) -> false);
-            assertThatThrownBy(() -> await(load)).isInstanceOf(TimeoutException.class);
-            assertThatThrownBy(() -> FileReads.loadRegion(engine, file, 0, length, reader, (whole, at, bytes) -> {
-                throw new IllegalStateException("filler refused at once");
-            }, (fd, at, bytes) -> false)).isInstanceOf(IllegalStateException.class);
-        } finally {
-            file.release();
-        }
-        cacheOf(engine).invalidateAll();
-        assertThat(cacheOf(engine).descriptorsInUse()).as("every reference given back").isZero();
-    }
-
-    @Test
-    void fillsBeyondHalfThePoolAreDeclinedAtOnceSoOpensKeepThreads() throws Exception {
-        ThreadPoolEngine pool = (ThreadPoolEngine) engine; // 2 threads: one fill at a time
-        int length = (int) FileReads.FILL_MIN;
-        OpenFile file = open(Files.write(dir.resolve("fills"), bytes(2 * length, 14)));
-        CountDownLatch release = new CountDownLatch(1);
-        CountDownLatch busy = new CountDownLatch(2);
-        try {
-            for (int i = 0; i < 2; i++) {
-                pool.execute(new CompletableFuture<>(), () -> {
-                    busy.countDown();
-                    try {
-                        release.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }, () -> { });
-            }
-            busy.await();
-            CompletionStage<Boolean> first = pool.fill(file, 0, length);
-            CompletionStage<Boolean> second = pool.fill(file, length, length);
-            assertThat(second.toCompletableFuture().getNow(null)).as("declined at once").isFalse();
-            assertThat(pool.stats().asyncReads()).as("only the fill taken counted").isEqualTo(1);
-            assertThat(pool.fillsUnderWay()).isEqualTo(1);
-            release.countDown();
-            assertThat(await(first)).isTrue();
-            assertThat(pool.fillsUnderWay()).as("given back once done").isZero();
-            assertThat(await(pool.fill(file, length, length))).as("room again").isTrue();
-        } finally {
-            release.countDown();
-            file.release();
-        }
-    }
-
-    @Test
-    void aFillBringsAColdRangeIntoThePageCacheAndSaysNoForARangeTheFileNoLongerHas() throws Exception {
-        assumePageCacheVisible();
-        int length = 2 * (int) FileReads.FILL_MIN;
-        Path path = Files.write(dir.resolve("fill"), bytes(3 * length, 12));
-        dropFromPageCache(path);
-        OpenFile file = open(path);
-        try {
-            assertThat(PageCache.isResident(file.fd(), length, length)).as("dropped").isFalse();
-            assertThat(await(((ThreadPoolEngine) engine).fill(file, length, length))).isTrue();
-            assertThat(PageCache.isResident(file.fd(), length, length)).as("filled").isTrue();
-            assertThat(PageCache.isResident(file.fd(), 0, 4096)).as("before the range: left alone").isFalse();
-            assertThat(engine.stats().asyncReads()).as("a fill is a read off the caller").isEqualTo(1);
-            try (FileChannel shrink = FileChannel.open(path, StandardOpenOption.WRITE)) {
-                shrink.truncate(length + 100);
-            }
-            assertThat(await(((ThreadPoolEngine) engine).fill(file, length, length))).as("the file ended first")
-                    .isFalse();
         } finally {
             file.release();
         }
