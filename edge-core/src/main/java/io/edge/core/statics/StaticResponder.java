@@ -340,12 +340,12 @@ public final class StaticResponder implements Responder {
     }
 
     private static void methodNotAllowed(Exchange exchange) {
-        // The site's page for 405 if it has one, as nginx's error_page covers its static module's 405.
+        // The site's page for 405 if it has one, as nginx's error_page covers its static module's 405; else the
+        // built-in page every other error of edge's has (nginx's 405 has its page too).
         ErrorPage page = exchange.site() == null ? null
                 : exchange.site().errorPage(HttpResponseStatus.METHOD_NOT_ALLOWED.code());
-        FullHttpResponse response = page == null ? emptyResponse(HttpResponseStatus.METHOD_NOT_ALLOWED)
-                : ErrorResponses.response(exchange.clientChannel().alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED,
-                        exchange.isHead(), page);
+        FullHttpResponse response = ErrorResponses.response(exchange.clientChannel().alloc(),
+                HttpResponseStatus.METHOD_NOT_ALLOWED, exchange.isHead(), page);
         response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.READ_METHODS); // a file's, whatever the location's
         exchange.complete(exchange.writeAndFlush(response));
     }
