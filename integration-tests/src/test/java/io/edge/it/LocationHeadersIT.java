@@ -35,6 +35,7 @@ class LocationHeadersIT {
         Files.writeString(www.resolve("files/plain.txt"), "plain\n");
         Files.createDirectories(www.resolve("files/bare"));
         Files.writeString(www.resolve("files/bare/plain.txt"), "bare\n");
+        Files.writeString(Files.createDirectories(dir.resolve("private/protected")).resolve("kept.txt"), "kept\n");
         // A shareable answer whose head goes out before its body is over: streamed, not held whole.
         Files.writeString(www.resolve("streamed.php"), """
                 <?php
@@ -57,10 +58,11 @@ class LocationHeadersIT {
                 sites = [{
                   server-names = ["_"], default = true, root = "www"
                   locations = [
-                    { match = "/", fastcgi = php, cache = true, x-sendfile = ["www/files"]
+                    { match = "/", fastcgi = php, cache = true, x-sendfile = ["www/files", "private"]
                       headers { X-Frame-Options = SAMEORIGIN } }
                     { match = "^~ /files/", expires = 1 h, headers { "Access-Control-Allow-Origin" = "*" } }
                     { match = "^~ /files/bare/", headers { Last-Modified = "", ETag = "\\"edge\\"", X-Empty = "" } }
+                    { match = "^~ /protected/", root = "private", headers { X-Protected = yes } }
                   ]
                 }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
@@ -70,6 +72,21 @@ class LocationHeadersIT {
     @AfterAll
     static void stop() {
         EdgeHarness.close(edge, fpm);
+    }
+
+    /**
+     * nginx's X-Accel-Redirect is an internal redirect: the URI is mapped under the root of the location it routes to
+     * (here one of its own, outside the site's root, as an nginx {@code location /protected/ { internal; root ...; }}),
+     * not under the script's.
+     */
+    @Test
+    void anXAccelRedirectURIIsMappedUnderTheRootOfTheLocationItRoutesTo() throws Exception {
+        HttpResponse<String> accel = get("/accel-to.php?u=/protected/kept.txt");
+        assertThat(accel.statusCode()).isEqualTo(200);
+        assertThat(accel.body()).isEqualTo("kept\n");
+        assertThat(accel.headers().allValues("x-protected")).containsExactly("yes");
+        assertThat(get("/accel-to.php?u=/protected/../files/plain.txt").body()).as("the URI normalized first")
+                .isEqualTo("plain\n");
     }
 
     private static HttpResponse<String> get(String path, String... headers) throws Exception {

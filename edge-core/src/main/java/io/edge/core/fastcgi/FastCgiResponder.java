@@ -127,6 +127,8 @@ public final class FastCgiResponder implements Responder {
     private final Path root;
     /** {@link #root} absolute: the URI of a file handed out is its path under it. */
     private final Path absoluteRoot;
+    /** The site's root: an X-Accel-Redirect URI routed to a location without a root of its own is mapped under it. */
+    private final Path siteRoot;
     private final BackendGroupSettings.Timeouts timeouts;
     private final BackendGroupSettings.ResponseBuffer responseBuffer;
     /** Resolution through the probe itself: on the loop only where the probe never waits, else a probe thread. */
@@ -269,6 +271,7 @@ public final class FastCgiResponder implements Responder {
                         StaticResponder.DIRECTORY_TTL))
                 .toList();
         this.root = root;
+        this.siteRoot = siteRoot;
         this.absoluteRoot = root.toAbsolutePath().normalize();
         this.timeouts = timeouts;
         this.anywhere = new Resolvers(root, location.frontController(), probe);
@@ -661,8 +664,13 @@ public final class FastCgiResponder implements Responder {
             }
             redirected = true;
             // An X-Accel-Redirect URI may carry a query (nginx passes it on as the redirect's arguments): a file's
-            // name ends before it.
-            Path file = sendfile != null ? Path.of(sendfile) : root.resolve(stripLeadingSlashes(withoutQuery(accel)));
+            // name ends before it. nginx's X-Accel-Redirect is an internal redirect: the URI, normalized, is mapped
+            // under the root of the location it routes to (its own root, else the site's), not the script's.
+            String accelUri = accel == null ? null
+                    : Path.of("/").resolve(stripLeadingSlashes(withoutQuery(accel))).normalize().toString();
+            LocationSettings accelTarget = accelUri == null ? null : exchange.locationOf(accelUri);
+            Path accelRoot = accelTarget == null ? root : accelTarget.root() != null ? accelTarget.root() : siteRoot;
+            Path file = sendfile != null ? Path.of(sendfile) : accelRoot.resolve(stripLeadingSlashes(accelUri));
             Path normalized = file.toAbsolutePath().normalize();
             // Named inside a directory, as configured or as its real path (PHP sees the real root): nothing else
             // is even opened. Then the file opened must lie inside one too, links resolved (checked after the
@@ -683,10 +691,10 @@ public final class FastCgiResponder implements Responder {
             // The backend's body is dropped from here on: the file no longer holds it, and a client that half-closes
             // gets its download as from a static location.
             exchange.endOnClientClose(false);
-            // nginx's X-Accel-Redirect is an internal redirect: the file goes out with the headers and expires of the
-            // location its URI routes to, not the script's. An X-Sendfile path under the root goes by the URI it has
-            // there; one elsewhere is no location's.
-            exchange.answerAs(normalized.startsWith(absoluteRoot)
+            // The file goes out with the headers and expires of the location an X-Accel-Redirect URI routes to, not
+            // the script's. An X-Sendfile path under the root goes by the URI it has there; one elsewhere is no
+            // location's.
+            exchange.answerAs(accel != null ? accelTarget : normalized.startsWith(absoluteRoot)
                     ? exchange.locationOf("/" + absoluteRoot.relativize(normalized)) : null);
             HttpHeaders passThrough = new DefaultHttpHeaders();
             for (String name : PASS_THROUGH) {
