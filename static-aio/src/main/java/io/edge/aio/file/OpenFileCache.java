@@ -633,6 +633,11 @@ public final class OpenFileCache implements AutoCloseable {
         if (stat.isDirectory()) {
             return OpenFile.directory(path, stat);
         }
+        if (!stat.isRegularFile()) {
+            // Judged before the open, as the JDK's has no O_NONBLOCK: a FIFO's would wait for a writer for good.
+            // A file swapped in between is opened all the same; the size comes from its descriptor.
+            throw new NoSuchFileException(path.toString(), null, "not a regular file");
+        }
         boolean cacheable = reserveDescriptor();
         FileChannel channel;
         long size;

@@ -27,6 +27,7 @@ public final class Syscalls {
     public static final int EPERM = 1;
     public static final int ENOENT = 2;
     public static final int EINTR = 4;
+    public static final int ENXIO = 6;
     public static final int EAGAIN = 11;
     public static final int EACCES = 13;
     public static final int EFAULT = 14;
@@ -37,6 +38,7 @@ public final class Syscalls {
     public static final int ELOOP = 40;
     public static final int EINVAL = 22;
     public static final int EXDEV = 18;
+    public static final int ENODEV = 19;
     public static final int ENOTDIR = 20;
     public static final int ENAMETOOLONG = 36;
     public static final int EOPNOTSUPP = 95;
@@ -441,6 +443,9 @@ public final class Syscalls {
                 return new AccessDeniedException(path, null, strerror(errno));
             case ELOOP:
                 return new AccessDeniedException(path, null, "symbolic link not followed");
+            case ENXIO: // a Unix socket, or a device with nothing behind it: as a FIFO, not a file to serve
+            case ENODEV:
+                return new NoSuchFileException(path, null, "not a regular file");
             default:
                 return new FileSystemException(path, null, strerror(errno));
         }
@@ -475,6 +480,7 @@ public final class Syscalls {
             case ENOENT: return "ENOENT";
             case EINTR: return "EINTR";
             case 5: return "EIO";
+            case ENXIO: return "ENXIO";
             case 9: return "EBADF";
             case EAGAIN: return "EAGAIN";
             case 12: return "ENOMEM";
@@ -483,6 +489,7 @@ public final class Syscalls {
             case EBUSY: return "EBUSY";
             case EINVAL: return "EINVAL";
             case EXDEV: return "EXDEV";
+            case ENODEV: return "ENODEV";
             case ENOTDIR: return "ENOTDIR";
             case ELOOP: return "ELOOP";
             case ENFILE: return "ENFILE";

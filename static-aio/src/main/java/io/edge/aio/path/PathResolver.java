@@ -552,8 +552,14 @@ public final class PathResolver {
         if (e instanceof AccessDeniedException) {
             return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "permission denied");
         }
+        if (e instanceof FileSystemException fs && fs.getReason() != null
+                && fs.getReason().startsWith("Too many levels of symbolic links")) {
+            // ELOOP (the JDK's toRealPath adds "or unable to access attributes of symbolic link"): a loop of links is
+            // refused as a link is, as the engines answer it where links are not checked here
+            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "a loop of symbolic links");
+        }
         if (e instanceof FileSystemException fs) {
-            // ENOTDIR (a file used as a directory), ELOOP, ENAMETOOLONG: nothing to serve there.
+            // ENOTDIR (a file used as a directory), ENAMETOOLONG: nothing to serve there.
             return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "not found: " + fs.getReason());
         }
         return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "not found: " + e.getClass().getSimpleName());

@@ -18,9 +18,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -571,6 +574,26 @@ abstract class FileEngineContract {
         Files.delete(real.resolve("hostname"));
         Files.delete(real);
         Files.createSymbolicLink(root.resolve("x"), dir.resolve("outside"));
+    }
+
+    /**
+     * A Unix socket in the tree is not a regular file, as a FIFO is not: nothing to serve (404), under every link
+     * policy. Its open fails with ENXIO, which is no server error (it was a 500 with a stack trace).
+     */
+    @Test
+    void aSocketInTheTreeIsNotFoundAsAFifoIs() throws Exception {
+        Path root = linkTree();
+        try (ServerSocketChannel socket = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            socket.bind(UnixDomainSocketAddress.of(root.resolve("socket")));
+            for (PathPolicy policy : List.of(PathPolicy.DEFAULT, new PathPolicy(false, false, false),
+                    new PathPolicy(false, true, true))) {
+                PathResolver resolver = new PathResolver(root, policy);
+                for (String special : List.of("/fifo", "/socket")) {
+                    assertThatThrownBy(() -> openResolved(resolver, special)).as(special + " " + policy)
+                            .isInstanceOf(NoSuchFileException.class);
+                }
+            }
+        }
     }
 
     @Test

@@ -9,7 +9,10 @@ import io.edge.aio.linux.Syscalls;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
@@ -392,6 +395,32 @@ class OpenFileCacheTest {
             opened.release();
             clock.addAndGet(Duration.ofSeconds(5).toNanos());
             assertThat(cache.acquireIfFresh(dir.resolve("f0"))).isNull(); // due: acquire must stat it
+        }
+    }
+
+    /**
+     * Without natives files are opened by the JDK, which opens a FIFO without O_NONBLOCK: with no writer, that open
+     * never returns and holds a thread of the opens' pool for good (a few requests for one FIFO took them all), and a
+     * socket's fails with ENXIO (a 500). Neither is a file to serve: 404, as the native path answers, and no open.
+     */
+    @Test
+    void withoutNativesAFifoOrASocketIsNotFoundWithoutBeingOpened() throws Exception {
+        Path fifo = dir.resolve("fifo");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor()).isZero();
+        List<Path> opened = new ArrayList<>();
+        OpenFileCache.Opener recording = (path, follow) -> {
+            opened.add(path);
+            throw new FileSystemException(path.toString(), null, "opened (a FIFO's open would wait for a writer)");
+        };
+        try (OpenFileCache cache = new OpenFileCache(4, Duration.ofSeconds(5), 10, clock::get, recording);
+                ServerSocketChannel socket = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            socket.bind(UnixDomainSocketAddress.of(dir.resolve("socket")));
+            for (String special : List.of("fifo", "socket")) {
+                assertThatThrownBy(() -> cache.acquire(dir.resolve(special), true)).as(special)
+                        .isInstanceOf(NoSuchFileException.class);
+            }
+            assertThat(opened).isEmpty();
+            assertThat(cache.descriptorsInUse()).isZero();
         }
     }
 

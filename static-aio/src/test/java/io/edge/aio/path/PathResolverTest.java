@@ -151,6 +151,23 @@ class PathResolverTest {
         assertThat(inside.file()).isEqualTo(resolver.root().resolve("AB/CD/thumb.jpg"));
     }
 
+    /**
+     * A loop of links inside the root is refused as a link is (403), not taken for a missing file (404): as the
+     * engines answer ELOOP where the resolver does not check links (links may leave the root), as nginx does.
+     */
+    @Test
+    void aLoopOfLinksIsForbiddenNotMissing() throws IOException {
+        Files.createSymbolicLink(root.resolve("loop1"), Path.of("loop2"));
+        Files.createSymbolicLink(root.resolve("loop2"), Path.of("loop1"));
+        PathResolver resolver = resolver(PathPolicy.DEFAULT);
+        for (String path : List.of("/loop1", "/loop1/x.jpg", "/AB/../loop2")) {
+            assertThat(resolver.resolve(path).status()).as(path).isEqualTo(Status.FORBIDDEN);
+            assertThat(resolver.checkLinks(PathResolver.normalize(path)).status()).as(path).isEqualTo(Status.FORBIDDEN);
+            assertThat(resolver.resolve(path).reason()).doesNotContain(tmp.toString());
+        }
+        assertThat(resolver.resolve("/index.html/x").status()).as("a file used as a directory").isEqualTo(Status.NOT_FOUND);
+    }
+
     @Test
     void noLinksAtAllWhenNotFollowing() {
         PathResolver resolver = resolver(new PathPolicy(false, false, false));
