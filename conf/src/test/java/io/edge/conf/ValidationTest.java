@@ -148,6 +148,17 @@ class ValidationTest {
     }
 
     @Test
+    void aLocationWithABadMatchHasItsOtherKeysCheckedToo() {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [{ match = "~ ([a-z", fastcgi = nope, cache = maybe }] }]
+                """);
+        assertThat(problems).extracting(ConfigProblem::key).containsExactly(
+                "edge.sites[0].locations[0].match",
+                "edge.sites[0].locations[0].fastcgi",
+                "edge.sites[0].locations[0].cache");
+    }
+
+    @Test
     void frontControllerNeedsAFastcgiBackendAndAPath() {
         List<ConfigProblem> problems = problems("""
                 sites = [{ root = www, locations = [{ match = "/", front-controller = "/index.php" },
