@@ -108,11 +108,15 @@ final class Section {
 
     /**
      * Records that the value of {@code name} is bad in itself (whatever it belongs to): where it was written,
-     * under the defaults' key when it was inherited unchanged from them.
+     * under the defaults' key when it was inherited unchanged from them. It is the one problem of that key: the
+     * caller goes on with a placeholder, and what a later check finds wrong with the placeholder (fd-budget = 0
+     * read as 1, then "1 leaves no descriptor") is not the user's to read.
      */
     void invalid(String name, String message, String expected) {
         if (!broken) {
-            writer(name).problem(name, message, expected);
+            Section writer = writer(name);
+            writer.problem(name, message, expected);
+            problems.silence(writer.key(name));
         }
     }
 

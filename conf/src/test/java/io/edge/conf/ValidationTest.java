@@ -159,6 +159,13 @@ class ValidationTest {
     }
 
     @Test
+    void aBadNumberIsOneProblemNotAlsoOneAboutItsPlaceholder() {
+        ConfigProblem problem = single(SITE + "\nstatic.fd-budget = 0");
+        assertThat(problem.key()).isEqualTo("edge.static.fd-budget");
+        assertThat(problem.message()).isEqualTo("0 is out of range");
+    }
+
+    @Test
     void frontControllerNeedsAFastcgiBackendAndAPath() {
         List<ConfigProblem> problems = problems("""
                 sites = [{ root = www, locations = [{ match = "/", front-controller = "/index.php" },
