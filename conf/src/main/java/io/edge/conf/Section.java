@@ -193,16 +193,36 @@ final class Section {
             invalid(name, render(value) + " is not a number", expected);
             return min;
         }
-        if (!isWhole(number)) {
+        BigDecimal decimal = decimal(number);
+        if (decimal == null || decimal.stripTrailingZeros().scale() > 0) {
             invalid(name, render(value) + " is not a whole number", expected);
             return min;
         }
-        long result = number.longValue();
-        if (result < min || result > max) {
+        // compared whole: a number past a long's range (HOCON reads it as a double) is too large, not fractional
+        if (decimal.compareTo(BigDecimal.valueOf(min)) < 0) {
             invalid(name, render(value) + " is out of range", expected);
             return min;
         }
-        return result;
+        if (decimal.compareTo(BigDecimal.valueOf(max)) > 0) {
+            invalid(name, render(value) + " is out of range", "a whole number from " + min + " to " + max);
+            return min;
+        }
+        return decimal.longValueExact();
+    }
+
+    /** {@code number} exactly, {@code null} for a double that is no number (NaN, infinite). */
+    private static BigDecimal decimal(Number number) {
+        if (number instanceof BigDecimal decimal) {
+            return decimal;
+        }
+        if (number instanceof BigInteger integer) {
+            return new BigDecimal(integer);
+        }
+        if (number instanceof Double || number instanceof Float) {
+            double d = number.doubleValue();
+            return Double.isFinite(d) ? new BigDecimal(d) : null;
+        }
+        return BigDecimal.valueOf(number.longValue());
     }
 
     int integer(String name, int min, int max) {
@@ -451,19 +471,6 @@ final class Section {
     private static boolean isScalar(ConfigValue value) {
         ConfigValueType type = value.valueType();
         return type == ConfigValueType.STRING || type == ConfigValueType.NUMBER || type == ConfigValueType.BOOLEAN;
-    }
-
-    private static boolean isWhole(Number number) {
-        if (number instanceof Integer || number instanceof Long || number instanceof Short
-                || number instanceof Byte || number instanceof BigInteger) {
-            return !(number instanceof BigInteger) || ((BigInteger) number).bitLength() < 64;
-        }
-        if (number instanceof BigDecimal) {
-            BigDecimal decimal = (BigDecimal) number;
-            return decimal.stripTrailingZeros().scale() <= 0 && decimal.toBigInteger().bitLength() < 64;
-        }
-        double d = number.doubleValue();
-        return d == Math.rint(d) && Math.abs(d) < 0x1p63;
     }
 
     /** The value as the user would write it: strings quoted, long values shortened. */

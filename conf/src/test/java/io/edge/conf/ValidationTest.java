@@ -233,6 +233,18 @@ class ValidationTest {
     }
 
     @Test
+    void aNumberTooLargeSaysItsUpperBound() {
+        ConfigProblem intTooLarge = single(SITE + "\nserver.limits.header-count = 99999999999999");
+        assertThat(intTooLarge.message()).isEqualTo("99999999999999 is out of range");
+        assertThat(intTooLarge.expected()).isEqualTo("a whole number from 1 to 2147483647");
+        ConfigProblem longTooLarge = single(SITE + "\nstatic.fd-budget = 9223372036854775808");
+        assertThat(longTooLarge.message()).endsWith("9223372036854775808\" is out of range");
+        assertThat(longTooLarge.expected()).isEqualTo("a whole number from 1 to 2147483647");
+        assertThat(single(SITE + "\nserver.max-connections = -99999999999999999999").message())
+                .endsWith(" is out of range");
+    }
+
+    @Test
     void notAWholeNumber() {
         assertThat(single(SITE + "\nserver.io-threads = 1.5").message()).isEqualTo("1.5 is not a whole number");
     }
