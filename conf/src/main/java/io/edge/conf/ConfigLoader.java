@@ -111,12 +111,15 @@ public final class ConfigLoader {
         Config merged;
         Config reference = ConfigFactory.parseResourcesAnySyntax(ConfigLoader.class.getClassLoader(), "reference");
         List<Path> read = new ArrayList<>(List.of(file));
+        List<com.typesafe.config.ConfigException.IO> unopened = new ArrayList<>();
         try {
             user = ConfigFactory.parseFile(file.toFile(),
                     ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setAllowMissing(false)
-                            .appendIncluder(new RequiredIncludes(read)));
+                            .appendIncluder(new RequiredIncludes(read, unopened)));
+            addIncludeProblems(unopened, file, problems);
             merged = Substitutions.resolve(user, reference, problems);
         } catch (com.typesafe.config.ConfigException e) {
+            addIncludeProblems(unopened, file, problems);
             problems.add(ParseErrors.describe(e, file));
             ConfigOrigin failed = e.origin();
             if (failed != null && failed.filename() != null) { // a syntax error in a file whose include did not return
@@ -177,6 +180,15 @@ public final class ConfigLoader {
             throw new ConfigException(again.sorted());
         }
         return settings;
+    }
+
+    /** Reports each include that could not be opened (read as empty, so that the rest is checked), each once. */
+    private static void addIncludeProblems(List<com.typesafe.config.ConfigException.IO> unopened, Path file,
+                                           Problems problems) {
+        for (com.typesafe.config.ConfigException.IO e : unopened) {
+            problems.add(ParseErrors.describe(e, file));
+        }
+        unopened.clear();
     }
 
     /** Reports each of {@code files} (each once) that is not all UTF-8, which Typesafe read all the same. */
