@@ -240,7 +240,11 @@ final class Section {
         try {
             result = value.atKey("v").getBytes("v");
         } catch (com.typesafe.config.ConfigException e) {
-            invalid(name, render(value) + " is not a size", "a size such as 16 MiB");
+            // a size below 0, or beyond a long, is a size all the same: the range is what is wrong with it
+            String reason = String.valueOf(e.getMessage());
+            boolean size = reason.contains("memory size with negative number") || reason.contains("out of range");
+            invalid(name, render(value) + (size ? " is out of range" : " is not a size"),
+                    size ? expected : "a size such as 16 MiB");
             return min;
         }
         if (result < min || result > max) {

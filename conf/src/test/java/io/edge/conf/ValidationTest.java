@@ -245,6 +245,18 @@ class ValidationTest {
     }
 
     @Test
+    void aNegativeOrTooLargeSizeIsOutOfRangeNotOtherThanASize() {
+        ConfigProblem negative = single(SITE + "\nserver.limits.body = -1");
+        assertThat(negative.message()).isEqualTo("-1 is out of range");
+        assertThat(negative.expected()).isEqualTo("a size such as 16 MiB, from 0 to 9223372036854775807 bytes");
+        assertThat(single(SITE + "\ncache.content.max-bytes = \"-1 KiB\"").message())
+                .isEqualTo("\"-1 KiB\" is out of range");
+        assertThat(single(SITE + "\ncache.responses.max-bytes = 99999999 PiB").message())
+                .isEqualTo("\"99999999 PiB\" is out of range");
+        assertThat(single(SITE + "\nserver.limits.body = 1 XB").message()).isEqualTo("\"1 XB\" is not a size");
+    }
+
+    @Test
     void notAWholeNumber() {
         assertThat(single(SITE + "\nserver.io-threads = 1.5").message()).isEqualTo("1.5 is not a whole number");
     }
