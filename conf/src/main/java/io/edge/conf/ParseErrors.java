@@ -37,6 +37,12 @@ final class ParseErrors {
             "\\binclude\\s+(?:required\\s*\\(\\s*)?(?:(file|url|classpath)\\s*\\(\\s*)?\"((?:[^\"\\\\]|\\\\.)*)\"(?:\\s*\\))*");
     /** A Java class name leading a message: {@code java.io.FileNotFoundException: }. */
     private static final Pattern CLASS_NAME = Pattern.compile("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z]\\w*(?:\\$\\w+)*: ");
+    /**
+     * Typesafe's words for a list or object written beside a value of another kind ({@code [1] ${HOME}}), naming its
+     * own classes: group 1 and 3 the classes, 2 and 4 the values as written.
+     */
+    private static final Pattern CONCATENATION = Pattern.compile("Cannot concatenate object or list with a "
+            + "non-object-or-list, (\\w+)\\((.*)\\) and (\\w+)\\((.*)\\) are not compatible");
     private static final int MAX_DEPTH = 16;
     private static final String EXPECTED_NO_CYCLE = "no file that includes, directly or not, itself";
 
@@ -59,6 +65,12 @@ final class ParseErrors {
         ConfigOrigin origin = e.origin();
         Path where = origin != null && origin.filename() != null ? Path.of(origin.filename()) : file;
         int line = origin != null ? origin.lineNumber() : -1;
+        Matcher concatenation = CONCATENATION.matcher(stripOrigin(e));
+        if (e instanceof ConfigException.WrongType && concatenation.matches()) {
+            return new ConfigProblem(where, line, null, kind(concatenation.group(1)) + " and "
+                    + kind(concatenation.group(3)) + " side by side: " + concatenation.group(2) + " and "
+                    + concatenation.group(4), "lists with lists or objects with objects, to concatenate them");
+        }
         String message = withoutClassNames(stripOrigin(e));
         if (e instanceof ConfigException.Parse && message.contains("end of file")) {
             message += " (an unclosed { or [ ?)";
@@ -291,6 +303,22 @@ final class ParseErrors {
             }
         }
         return message;
+    }
+
+    /** A kind of value, as a user would name it, for the name of the Typesafe class that holds it. */
+    private static String kind(String typesafeClass) {
+        if (typesafeClass.contains("List")) {
+            return "a list";
+        }
+        if (typesafeClass.contains("Object")) {
+            return "an object";
+        }
+        return switch (typesafeClass) {
+            case "ConfigInt", "ConfigLong", "ConfigDouble" -> "a number";
+            case "ConfigBoolean" -> "a boolean";
+            case "ConfigNull" -> "null";
+            default -> "a string";
+        };
     }
 
     static String withoutClassNames(String message) {

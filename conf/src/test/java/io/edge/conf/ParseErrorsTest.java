@@ -66,6 +66,18 @@ class ParseErrorsTest {
                         org.assertj.core.groups.Tuple.tuple(file, 4, "edge.server.max-connections"));
     }
 
+    /** Typesafe names its own classes (SimpleConfigList([...]), Quoted("...")); the problem names kinds of value. */
+    @Test
+    void valuesThatCannotBeConcatenatedAreNamedByKindNotByClass() throws Exception {
+        Path file = write("cat1.conf", "edge.sites = []\nedge.server.listen = 1 [\"127.0.0.1:8080\"]\n");
+        assertThat(problems(file)).singleElement().hasToString(file + ":2: a number and a list side by side: 1 and "
+                + "[\"127.0.0.1:8080\"] (expected: lists with lists or objects with objects, to concatenate them)");
+        Path env = write("cat2.conf", "edge.sites = []\nedge.server.listen = [\"127.0.0.1:8080\"] ${HOME}\n");
+        assertThat(problems(env)).extracting(ConfigProblem::toString).contains(env + ":2: a list and a string side by "
+                + "side: [\"127.0.0.1:8080\"] and \"" + System.getenv("HOME")
+                + "\" (expected: lists with lists or objects with objects, to concatenate them)");
+    }
+
     @Test
     void aPlainIncludeOfAnExistingFileIsRead() throws Exception {
         write("extra.conf", "edge.server.max-connections = 77\n");
