@@ -43,6 +43,7 @@ final class ParseErrors {
      */
     private static final Pattern CONCATENATION = Pattern.compile("Cannot concatenate object or list with a "
             + "non-object-or-list, (\\w+)\\((.*)\\) and (\\w+)\\((.*)\\) are not compatible");
+    static final String EXPECTED_CONCATENATION = "lists with lists or objects with objects, to concatenate them";
     private static final int MAX_DEPTH = 16;
     private static final String EXPECTED_NO_CYCLE = "no file that includes, directly or not, itself";
 
@@ -65,11 +66,9 @@ final class ParseErrors {
         ConfigOrigin origin = e.origin();
         Path where = origin != null && origin.filename() != null ? Path.of(origin.filename()) : file;
         int line = origin != null ? origin.lineNumber() : -1;
-        Matcher concatenation = CONCATENATION.matcher(stripOrigin(e));
-        if (e instanceof ConfigException.WrongType && concatenation.matches()) {
-            return new ConfigProblem(where, line, null, kind(concatenation.group(1)) + " and "
-                    + kind(concatenation.group(3)) + " side by side: " + concatenation.group(2) + " and "
-                    + concatenation.group(4), "lists with lists or objects with objects, to concatenate them");
+        String concatenation = concatenation(e);
+        if (concatenation != null) {
+            return new ConfigProblem(where, line, null, concatenation, EXPECTED_CONCATENATION);
         }
         String message = withoutClassNames(stripOrigin(e));
         if (e instanceof ConfigException.Parse && message.contains("end of file")) {
@@ -303,6 +302,18 @@ final class ParseErrors {
             }
         }
         return message;
+    }
+
+    /**
+     * What is wrong when {@code e} is Typesafe's refusal to concatenate a list or object with a value of another kind,
+     * in a user's words; {@code null} for any other failure.
+     */
+    static String concatenation(ConfigException e) {
+        Matcher m = CONCATENATION.matcher(stripOrigin(e));
+        if (!(e instanceof ConfigException.WrongType) || !m.matches()) {
+            return null;
+        }
+        return kind(m.group(1)) + " and " + kind(m.group(3)) + " side by side: " + m.group(2) + " and " + m.group(4);
     }
 
     /** A kind of value, as a user would name it, for the name of the Typesafe class that holds it. */

@@ -106,6 +106,12 @@ final class Substitutions {
                     throw e; // no substitution found where Typesafe says; nothing more can be done
                 }
                 written = broken;
+            } catch (ConfigException.WrongType e) {
+                Config broken = breakConcatenation(written, user, e, problems);
+                if (broken == null) {
+                    throw e;
+                }
+                written = broken;
             }
         }
     }
@@ -155,6 +161,40 @@ final class Substitutions {
             replaced = true;
             problems.addAndSilence(f.value().origin(), key(f.path()), message,
                     "a substitution that does not lead back to itself");
+            root = (ConfigObject) replace(root, f.path(), 0);
+        }
+        return replaced ? root.toConfig() : null;
+    }
+
+    /**
+     * Replaces by null the value with a substitution written where {@code e} points, a list or object that a
+     * substitution put beside a value of another kind ({@code listen = ["a:80"] ${HOME}}), reported as such;
+     * {@code null} when {@code e} is no such failure or no such value is written there.
+     */
+    private static Config breakConcatenation(Config current, Config user, ConfigException.WrongType e,
+                                             Problems problems) {
+        String message = ParseErrors.concatenation(e);
+        if (message == null) {
+            return null;
+        }
+        List<Found> found = new ArrayList<>();
+        walk(user.root(), new ArrayList<>(), (path, value) -> {
+            if (isUnresolved(value) && sameLine(value.origin(), e.origin())
+                    && SUBSTITUTION.matcher(render(value)).find()) {
+                found.add(new Found(path, value)); // the outermost: a concatenation is one value
+                return false;
+            }
+            return true;
+        });
+        ConfigObject root = current.root();
+        boolean replaced = false;
+        for (Found f : found) {
+            ConfigValue now = at(root, f.path());
+            if (now == null || !isUnresolved(now)) {
+                continue; // broken in an earlier round
+            }
+            replaced = true;
+            problems.addAndSilence(f.value().origin(), key(f.path()), message, ParseErrors.EXPECTED_CONCATENATION);
             root = (ConfigObject) replace(root, f.path(), 0);
         }
         return replaced ? root.toConfig() : null;

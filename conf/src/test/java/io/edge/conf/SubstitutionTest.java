@@ -64,6 +64,21 @@ class SubstitutionTest {
     }
 
     @Test
+    void aSubstitutionBesideAValueOfAnotherKindIsReportedWithTheRest() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www }]
+                server.listen = ["127.0.0.1:8080"] ${HOME}
+                server.io-threads = x
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(
+                        tuple(3, "edge.server.listen", "a list and a string side by side: [\"127.0.0.1:8080\"] and \""
+                                + System.getenv("HOME") + "\""),
+                        tuple(4, "edge.server.io-threads", "\"x\" is not a number"));
+    }
+
+    @Test
     void cycleIsReportedAndTheRestStillChecked() throws Exception {
         Files.createDirectory(dir.resolve("www"));
         List<ConfigProblem> problems = problems("""
