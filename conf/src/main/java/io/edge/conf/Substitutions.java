@@ -95,7 +95,15 @@ final class Substitutions {
         // Each round removes at least one substitution of a cycle, so this ends.
         while (true) {
             try {
-                Config resolved = written.resolveWith(written.withFallback(reference), OPTIONS);
+                Config resolved;
+                try {
+                    resolved = written.resolveWith(written.withFallback(reference), OPTIONS);
+                } catch (ConfigException.BugOrBroken e) {
+                    // Typesafe cannot resolve a key appended to twice (a += x, a += y) against another source
+                    // ("replace in parent not possible"); the whole, defaults merged in, it can. scrub locates
+                    // what is left unresolved by the user's tree all the same.
+                    resolved = written.withFallback(reference).resolve(OPTIONS);
+                }
                 if (!resolved.isResolved()) {
                     resolved = scrub(resolved, user, problems);
                 }

@@ -78,6 +78,22 @@ class SubstitutionTest {
                         tuple(4, "edge.server.io-threads", "\"x\" is not a number"));
     }
 
+    /** Typesafe cannot resolve a key appended to twice against a source of edge's ("replace in parent not possible"). */
+    @Test
+    void aKeyAppendedToTwiceDoesNotHideTheOtherProblems() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www }]
+                server.listen += "127.0.0.1:1"
+                server.listen += "127.0.0.1:2"
+                server.io-threads = ${NOPE_EDGE_X}
+                static.engine = bad
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).containsExactly(
+                tuple(5, "edge.server.io-threads"),
+                tuple(6, "edge.static.engine"));
+    }
+
     @Test
     void cycleIsReportedAndTheRestStillChecked() throws Exception {
         Files.createDirectory(dir.resolve("www"));
