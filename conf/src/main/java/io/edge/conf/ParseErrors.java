@@ -43,6 +43,8 @@ final class ParseErrors {
      */
     private static final Pattern CONCATENATION = Pattern.compile("Cannot concatenate object or list with a "
             + "non-object-or-list, (\\w+)\\((.*)\\) and (\\w+)\\((.*)\\) are not compatible");
+    /** Typesafe's words for a file that is a list (JSON allows it), not an object: group 1 the type. */
+    private static final Pattern NOT_AN_OBJECT_AT_ROOT = Pattern.compile("\\s*has type (\\w+) rather than object at file root");
     static final String EXPECTED_CONCATENATION = "lists with lists or objects with objects, to concatenate them";
     private static final int MAX_DEPTH = 16;
     private static final String EXPECTED_NO_CYCLE = "no file that includes, directly or not, itself";
@@ -66,6 +68,11 @@ final class ParseErrors {
         ConfigOrigin origin = e.origin();
         Path where = origin != null && origin.filename() != null ? Path.of(origin.filename()) : file;
         int line = origin != null ? origin.lineNumber() : -1;
+        Matcher root = NOT_AN_OBJECT_AT_ROOT.matcher(stripOrigin(e));
+        if (e instanceof ConfigException.WrongType && root.matches()) {
+            return new ConfigProblem(where, line, null,
+                    "the file holds " + kind(root.group(1)) + ", not settings", "settings such as edge { sites = [...] }");
+        }
         String concatenation = concatenation(e);
         if (concatenation != null) {
             return new ConfigProblem(where, line, null, concatenation, EXPECTED_CONCATENATION);
@@ -318,7 +325,7 @@ final class ParseErrors {
 
     /** A kind of value, as a user would name it, for the name of the Typesafe class that holds it. */
     private static String kind(String typesafeClass) {
-        if (typesafeClass.contains("List")) {
+        if (typesafeClass.contains("List") || typesafeClass.equals("LIST")) {
             return "a list";
         }
         if (typesafeClass.contains("Object")) {

@@ -79,6 +79,13 @@ class ParseErrorsTest {
     }
 
     @Test
+    void aFileThatHoldsAListIsSaidToInWords() throws Exception {
+        Path file = write("list.conf", "[1, 2]\n");
+        assertThat(problems(file)).singleElement().hasToString(file
+                + ":1: the file holds a list, not settings (expected: settings such as edge { sites = [...] })");
+    }
+
+    @Test
     void aPlainIncludeOfAnExistingFileIsRead() throws Exception {
         write("extra.conf", "edge.server.max-connections = 77\n");
         Files.createDirectories(dir.resolve("www"));
