@@ -88,6 +88,18 @@ public final class ConfigLoader {
      * @throws ConfigException with every problem found, when there is at least one
      */
     public EdgeSettings load(Path file) throws ConfigException {
+        try {
+            return loadChecked(file);
+        } catch (StackOverflowError e) {
+            // Typesafe parses, merges and resolves by recursion, one frame per level of nesting or substitution:
+            // a file deeper than the stack holds is a problem with the file, not a crash. Nothing was made yet.
+            Path absolute = file.toAbsolutePath();
+            throw new ConfigException(List.of(new ConfigProblem(absolute, 0, null, "is nested too deeply to be read",
+                    "fewer levels of objects or lists one inside another, or a shorter chain of substitutions")));
+        }
+    }
+
+    private EdgeSettings loadChecked(Path file) throws ConfigException {
         if (file.toString().isEmpty()) {
             Problems problems = new Problems(file);
             problems.add(new ConfigProblem(file, 0, null, "the configuration path is empty",
