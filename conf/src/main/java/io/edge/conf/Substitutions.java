@@ -28,8 +28,8 @@ import java.util.regex.Pattern;
  * substitution was written, and the value is replaced by {@code null}. Later problems about a replaced key
  * (it reads as missing) are silenced, so each mistake is reported once.
  *
- * <p>A value resolved from the environment (or from a default) is then located at the line of the key that used
- * it, so that a bad value found later is reported at a line of the user's, as any other.
+ * <p>A value resolved from the environment, a default or another setting is then located at the line of the key
+ * that used it, so that a bad value found later is reported at a line of the user's, the line its key names.
  */
 final class Substitutions {
 
@@ -62,9 +62,11 @@ final class Substitutions {
     }
 
     /**
-     * {@code resolved} with each value a substitution of {@code user} gave from where no line of the user's names it
-     * (an environment variable, whose origin is "env variables"; a default of reference.conf) located where the user
-     * wrote its key instead: a bad {@code io-threads = ${THREADS}} is reported at that line, not without one.
+     * {@code resolved} with each value a substitution of {@code user} gave (an environment variable, whose origin is
+     * "env variables"; a default of reference.conf; another setting, at its own line) located where the user wrote
+     * its key instead: a bad {@code io-threads = ${THREADS}} is reported at that line, not without one, and
+     * {@code queue-depth = ${depth}} at its own line, not at depth's. Values inside a substituted object or list keep
+     * the lines they were written at.
      */
     private static Config locatedWhereWritten(Config resolved, Config user) {
         List<Found> substituted = new ArrayList<>();
@@ -78,7 +80,7 @@ final class Substitutions {
         ConfigObject root = resolved.root();
         for (Found f : substituted) {
             ConfigValue value = at(root, f.path());
-            if (value != null && !isUsersLine(value.origin()) && isUsersLine(f.value().origin())) {
+            if (value != null && isUsersLine(f.value().origin())) {
                 root = (ConfigObject) replace(root, f.path(), 0, value.withOrigin(f.value().origin()));
             }
         }

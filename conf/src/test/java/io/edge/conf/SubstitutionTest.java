@@ -94,6 +94,20 @@ class SubstitutionTest {
                 tuple(6, "edge.static.engine"));
     }
 
+    /** The line a problem names is its key's: the one with the substitution, not the setting it read. */
+    @Test
+    void aBadValueFromAnotherSettingIsReportedAtTheLineOfItsKey() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                depth = 0
+                sites = [{ root = www }]
+                static.queue-depth = ${edge.depth}
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).containsExactly(
+                tuple(2, "edge.depth"),
+                tuple(4, "edge.static.queue-depth"));
+    }
+
     @Test
     void cycleIsReportedAndTheRestStillChecked() throws Exception {
         Files.createDirectory(dir.resolve("www"));
