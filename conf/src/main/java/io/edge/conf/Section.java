@@ -260,10 +260,12 @@ final class Section {
     }
 
     /**
-     * As {@link #duration(String, boolean)}, at most {@code max} (null: no limit). HOCON saturates a duration too
+     * As {@link #duration(String, boolean)}, at most {@code max} (null: what a long of nanoseconds holds, 106751 d). HOCON saturates a duration too
      * large for a long at {@code Long.MAX_VALUE} ns, so a limit keeps deadlines computed from it from overflowing.
      */
     Duration duration(String name, boolean zeroAllowed, Duration max) {
+        // HOCON saturates a duration past a long of nanoseconds (about 292 years) at that long, without a word
+        Duration longest = max != null ? max : Duration.ofNanos(Long.MAX_VALUE).minusNanos(1);
         String expected = (zeroAllowed ? "a duration such as 30 s, 0 or more" : "a duration such as 30 s, more than 0")
                 + (max == null ? "" : ", at most " + max.toDays() + " d");
         Duration placeholder = Duration.ofSeconds(1);
@@ -278,8 +280,10 @@ final class Section {
             invalid(name, render(value) + " is not a duration", "a duration such as 30 s");
             return placeholder;
         }
-        if (result.isNegative() || (result.isZero() && !zeroAllowed) || (max != null && result.compareTo(max) > 0)) {
-            invalid(name, render(value) + " is out of range", expected);
+        if (result.isNegative() || (result.isZero() && !zeroAllowed) || result.compareTo(longest) > 0) {
+            invalid(name, render(value) + " is out of range",
+                    max == null && result.compareTo(longest) > 0 ? expected + ", at most " + longest.toDays() + " d"
+                            : expected);
             return placeholder;
         }
         return result;

@@ -256,6 +256,15 @@ class ValidationTest {
         assertThat(single(SITE + "\nserver.limits.body = 1 XB").message()).isEqualTo("\"1 XB\" is not a size");
     }
 
+    /** HOCON saturates a duration past a long of nanoseconds (292 years) without a word; edge refuses it. */
+    @Test
+    void aDurationTooLongForALongOfNanosecondsIsOutOfRange() {
+        ConfigProblem problem = single(SITE + "\nstatic.read-timeout = 99999999999 d");
+        assertThat(problem.message()).isEqualTo("\"99999999999 d\" is out of range");
+        assertThat(problem.expected()).isEqualTo("a duration such as 30 s, more than 0, at most 106751 d");
+        assertThat(single(SITE + "\nserver.timeouts.keep-alive = 1e400 s").message()).endsWith(" is out of range");
+    }
+
     @Test
     void notAWholeNumber() {
         assertThat(single(SITE + "\nserver.io-threads = 1.5").message()).isEqualTo("1.5 is not a whole number");
