@@ -88,6 +88,18 @@ public final class ConfigLoader {
      * @throws ConfigException with every problem found, when there is at least one
      */
     public EdgeSettings load(Path file) throws ConfigException {
+        try {
+            return loadChecked(file);
+        } catch (StackOverflowError e) {
+            // Typesafe parses, merges and resolves by recursion, one frame per level of nesting or substitution:
+            // a file deeper than the stack holds is a problem with the file, not a crash. Nothing was made yet.
+            Path absolute = file.toAbsolutePath();
+            throw new ConfigException(List.of(new ConfigProblem(absolute, 0, null, "is nested too deeply to be read",
+                    "fewer levels of objects or lists one inside another, or a shorter chain of substitutions")));
+        }
+    }
+
+    private EdgeSettings loadChecked(Path file) throws ConfigException {
         if (file.toString().isEmpty()) {
             Problems problems = new Problems(file);
             problems.add(new ConfigProblem(file, 0, null, "the configuration path is empty",
@@ -111,12 +123,15 @@ public final class ConfigLoader {
         Config merged;
         Config reference = ConfigFactory.parseResourcesAnySyntax(ConfigLoader.class.getClassLoader(), "reference");
         List<Path> read = new ArrayList<>(List.of(file));
+        List<com.typesafe.config.ConfigException.IO> unopened = new ArrayList<>();
         try {
             user = ConfigFactory.parseFile(file.toFile(),
                     ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setAllowMissing(false)
-                            .appendIncluder(new RequiredIncludes(read)));
+                            .appendIncluder(new RequiredIncludes(read, unopened)));
+            addIncludeProblems(unopened, file, problems);
             merged = Substitutions.resolve(user, reference, problems);
         } catch (com.typesafe.config.ConfigException e) {
+            addIncludeProblems(unopened, file, problems);
             problems.add(ParseErrors.describe(e, file));
             ConfigOrigin failed = e.origin();
             if (failed != null && failed.filename() != null) { // a syntax error in a file whose include did not return
@@ -177,6 +192,15 @@ public final class ConfigLoader {
             throw new ConfigException(again.sorted());
         }
         return settings;
+    }
+
+    /** Reports each include that could not be opened (read as empty, so that the rest is checked), each once. */
+    private static void addIncludeProblems(List<com.typesafe.config.ConfigException.IO> unopened, Path file,
+                                           Problems problems) {
+        for (com.typesafe.config.ConfigException.IO e : unopened) {
+            problems.add(ParseErrors.describe(e, file));
+        }
+        unopened.clear();
     }
 
     /** Reports each of {@code files} (each once) that is not all UTF-8, which Typesafe read all the same. */

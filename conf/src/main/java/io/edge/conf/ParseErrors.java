@@ -37,6 +37,15 @@ final class ParseErrors {
             "\\binclude\\s+(?:required\\s*\\(\\s*)?(?:(file|url|classpath)\\s*\\(\\s*)?\"((?:[^\"\\\\]|\\\\.)*)\"(?:\\s*\\))*");
     /** A Java class name leading a message: {@code java.io.FileNotFoundException: }. */
     private static final Pattern CLASS_NAME = Pattern.compile("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z]\\w*(?:\\$\\w+)*: ");
+    /**
+     * Typesafe's words for a list or object written beside a value of another kind ({@code [1] ${HOME}}), naming its
+     * own classes: group 1 and 3 the classes, 2 and 4 the values as written.
+     */
+    private static final Pattern CONCATENATION = Pattern.compile("Cannot concatenate object or list with a "
+            + "non-object-or-list, (\\w+)\\((.*)\\) and (\\w+)\\((.*)\\) are not compatible");
+    /** Typesafe's words for a file that is a list (JSON allows it), not an object: group 1 the type. */
+    private static final Pattern NOT_AN_OBJECT_AT_ROOT = Pattern.compile("\\s*has type (\\w+) rather than object at file root");
+    static final String EXPECTED_CONCATENATION = "lists with lists or objects with objects, to concatenate them";
     private static final int MAX_DEPTH = 16;
     private static final String EXPECTED_NO_CYCLE = "no file that includes, directly or not, itself";
 
@@ -59,6 +68,15 @@ final class ParseErrors {
         ConfigOrigin origin = e.origin();
         Path where = origin != null && origin.filename() != null ? Path.of(origin.filename()) : file;
         int line = origin != null ? origin.lineNumber() : -1;
+        Matcher root = NOT_AN_OBJECT_AT_ROOT.matcher(stripOrigin(e));
+        if (e instanceof ConfigException.WrongType && root.matches()) {
+            return new ConfigProblem(where, line, null,
+                    "the file holds " + kind(root.group(1)) + ", not settings", "settings such as edge { sites = [...] }");
+        }
+        String concatenation = concatenation(e);
+        if (concatenation != null) {
+            return new ConfigProblem(where, line, null, concatenation, EXPECTED_CONCATENATION);
+        }
         String message = withoutClassNames(stripOrigin(e));
         if (e instanceof ConfigException.Parse && message.contains("end of file")) {
             message += " (an unclosed { or [ ?)";
@@ -291,6 +309,34 @@ final class ParseErrors {
             }
         }
         return message;
+    }
+
+    /**
+     * What is wrong when {@code e} is Typesafe's refusal to concatenate a list or object with a value of another kind,
+     * in a user's words; {@code null} for any other failure.
+     */
+    static String concatenation(ConfigException e) {
+        Matcher m = CONCATENATION.matcher(stripOrigin(e));
+        if (!(e instanceof ConfigException.WrongType) || !m.matches()) {
+            return null;
+        }
+        return kind(m.group(1)) + " and " + kind(m.group(3)) + " side by side: " + m.group(2) + " and " + m.group(4);
+    }
+
+    /** A kind of value, as a user would name it, for the name of the Typesafe class that holds it. */
+    private static String kind(String typesafeClass) {
+        if (typesafeClass.contains("List") || typesafeClass.equals("LIST")) {
+            return "a list";
+        }
+        if (typesafeClass.contains("Object")) {
+            return "an object";
+        }
+        return switch (typesafeClass) {
+            case "ConfigInt", "ConfigLong", "ConfigDouble" -> "a number";
+            case "ConfigBoolean" -> "a boolean";
+            case "ConfigNull" -> "null";
+            default -> "a string";
+        };
     }
 
     static String withoutClassNames(String message) {

@@ -1,5 +1,7 @@
 package io.edge.conf;
 
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigIncludeContext;
 import com.typesafe.config.ConfigIncluder;
 import com.typesafe.config.ConfigIncluderClasspath;
@@ -17,6 +19,9 @@ import java.util.List;
  * settings it holds at their defaults (a {@code status-allow}, a {@code purge-allow}) without a word. A missing
  * one is reported at its line ({@link ParseErrors}). Everything else is Typesafe's own includer, its fallback.
  *
+ * <p>A file that cannot be opened (missing, unreadable) is noted and read as empty, so that parsing goes on and the
+ * problems in every other file are listed with it; a syntax error or an include cycle still ends the parse.
+ *
  * <p>It also notes each file it included, for the checks Typesafe does not make ({@link Utf8Check}).
  */
 final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, ConfigIncluderURL, ConfigIncluderClasspath {
@@ -25,40 +30,68 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
     private final ConfigIncluder typesafe;
     /** The files included so far, absolute, in the order they were read; shared by every copy of this includer. */
     private final List<Path> included;
+    /** The includes that could not be opened, in the order met; shared by every copy of this includer. */
+    private final List<ConfigException.IO> failed;
 
-    /** @param included where the files included are added */
-    RequiredIncludes(List<Path> included) {
-        this(null, included);
+    /**
+     * @param included where the files included are added
+     * @param failed   where an include that could not be opened is added (for {@link ParseErrors#describe})
+     */
+    RequiredIncludes(List<Path> included, List<ConfigException.IO> failed) {
+        this(null, included, failed);
     }
 
-    private RequiredIncludes(ConfigIncluder typesafe, List<Path> included) {
+    private RequiredIncludes(ConfigIncluder typesafe, List<Path> included, List<ConfigException.IO> failed) {
         this.typesafe = typesafe;
         this.included = included;
+        this.failed = failed;
     }
 
     @Override
     public ConfigIncluder withFallback(ConfigIncluder fallback) {
-        return fallback == typesafe ? this : new RequiredIncludes(fallback, included);
+        return fallback == typesafe ? this : new RequiredIncludes(fallback, included, failed);
     }
 
     @Override
     public ConfigObject include(ConfigIncludeContext context, String what) {
-        return noted(typesafe.include(required(context), what));
+        try {
+            return noted(typesafe.include(required(context), what));
+        } catch (ConfigException.IO e) {
+            return failed(e);
+        }
     }
 
     @Override
     public ConfigObject includeFile(ConfigIncludeContext context, File what) {
-        return noted(((ConfigIncluderFile) typesafe).includeFile(required(context), what));
+        try {
+            return noted(((ConfigIncluderFile) typesafe).includeFile(required(context), what));
+        } catch (ConfigException.IO e) {
+            return failed(e);
+        }
     }
 
     @Override
     public ConfigObject includeURL(ConfigIncludeContext context, URL what) {
-        return noted(((ConfigIncluderURL) typesafe).includeURL(required(context), what)); // a file: URL is a file
+        try {
+            return noted(((ConfigIncluderURL) typesafe).includeURL(required(context), what)); // a file: URL is a file
+        } catch (ConfigException.IO e) {
+            return failed(e);
+        }
     }
 
     @Override
     public ConfigObject includeResources(ConfigIncludeContext context, String what) {
-        return ((ConfigIncluderClasspath) typesafe).includeResources(required(context), what);
+        try {
+            return ((ConfigIncluderClasspath) typesafe).includeResources(required(context), what);
+        } catch (ConfigException.IO e) {
+            return failed(e);
+        }
+    }
+
+    /** Notes {@code e} and reads what could not be opened as nothing. */
+    private ConfigObject failed(ConfigException.IO e) {
+        failed.add(e);
+        return ConfigFactory.empty("an include that could not be opened").root();
     }
 
     /** {@code object}, its file noted: an included file's object has that file for origin (a URL's or resource's none). */

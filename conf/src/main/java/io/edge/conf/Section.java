@@ -108,11 +108,15 @@ final class Section {
 
     /**
      * Records that the value of {@code name} is bad in itself (whatever it belongs to): where it was written,
-     * under the defaults' key when it was inherited unchanged from them.
+     * under the defaults' key when it was inherited unchanged from them. It is the one problem of that key: the
+     * caller goes on with a placeholder, and what a later check finds wrong with the placeholder (fd-budget = 0
+     * read as 1, then "1 leaves no descriptor") is not the user's to read.
      */
     void invalid(String name, String message, String expected) {
         if (!broken) {
-            writer(name).problem(name, message, expected);
+            Section writer = writer(name);
+            writer.problem(name, message, expected);
+            problems.silence(writer.key(name));
         }
     }
 
@@ -189,16 +193,36 @@ final class Section {
             invalid(name, render(value) + " is not a number", expected);
             return min;
         }
-        if (!isWhole(number)) {
+        BigDecimal decimal = decimal(number);
+        if (decimal == null || decimal.stripTrailingZeros().scale() > 0) {
             invalid(name, render(value) + " is not a whole number", expected);
             return min;
         }
-        long result = number.longValue();
-        if (result < min || result > max) {
+        // compared whole: a number past a long's range (HOCON reads it as a double) is too large, not fractional
+        if (decimal.compareTo(BigDecimal.valueOf(min)) < 0) {
             invalid(name, render(value) + " is out of range", expected);
             return min;
         }
-        return result;
+        if (decimal.compareTo(BigDecimal.valueOf(max)) > 0) {
+            invalid(name, render(value) + " is out of range", "a whole number from " + min + " to " + max);
+            return min;
+        }
+        return decimal.longValueExact();
+    }
+
+    /** {@code number} exactly, {@code null} for a double that is no number (NaN, infinite). */
+    private static BigDecimal decimal(Number number) {
+        if (number instanceof BigDecimal decimal) {
+            return decimal;
+        }
+        if (number instanceof BigInteger integer) {
+            return new BigDecimal(integer);
+        }
+        if (number instanceof Double || number instanceof Float) {
+            double d = number.doubleValue();
+            return Double.isFinite(d) ? new BigDecimal(d) : null;
+        }
+        return BigDecimal.valueOf(number.longValue());
     }
 
     int integer(String name, int min, int max) {
@@ -216,7 +240,11 @@ final class Section {
         try {
             result = value.atKey("v").getBytes("v");
         } catch (com.typesafe.config.ConfigException e) {
-            invalid(name, render(value) + " is not a size", "a size such as 16 MiB");
+            // a size below 0, or beyond a long, is a size all the same: the range is what is wrong with it
+            String reason = String.valueOf(e.getMessage());
+            boolean size = reason.contains("memory size with negative number") || reason.contains("out of range");
+            invalid(name, render(value) + (size ? " is out of range" : " is not a size"),
+                    size ? expected : "a size such as 16 MiB");
             return min;
         }
         if (result < min || result > max) {
@@ -232,10 +260,12 @@ final class Section {
     }
 
     /**
-     * As {@link #duration(String, boolean)}, at most {@code max} (null: no limit). HOCON saturates a duration too
+     * As {@link #duration(String, boolean)}, at most {@code max} (null: what a long of nanoseconds holds, 106751 d). HOCON saturates a duration too
      * large for a long at {@code Long.MAX_VALUE} ns, so a limit keeps deadlines computed from it from overflowing.
      */
     Duration duration(String name, boolean zeroAllowed, Duration max) {
+        // HOCON saturates a duration past a long of nanoseconds (about 292 years) at that long, without a word
+        Duration longest = max != null ? max : Duration.ofNanos(Long.MAX_VALUE).minusNanos(1);
         String expected = (zeroAllowed ? "a duration such as 30 s, 0 or more" : "a duration such as 30 s, more than 0")
                 + (max == null ? "" : ", at most " + max.toDays() + " d");
         Duration placeholder = Duration.ofSeconds(1);
@@ -250,8 +280,10 @@ final class Section {
             invalid(name, render(value) + " is not a duration", "a duration such as 30 s");
             return placeholder;
         }
-        if (result.isNegative() || (result.isZero() && !zeroAllowed) || (max != null && result.compareTo(max) > 0)) {
-            invalid(name, render(value) + " is out of range", expected);
+        if (result.isNegative() || (result.isZero() && !zeroAllowed) || result.compareTo(longest) > 0) {
+            invalid(name, render(value) + " is out of range",
+                    max == null && result.compareTo(longest) > 0 ? expected + ", at most " + longest.toDays() + " d"
+                            : expected);
             return placeholder;
         }
         return result;
@@ -447,19 +479,6 @@ final class Section {
     private static boolean isScalar(ConfigValue value) {
         ConfigValueType type = value.valueType();
         return type == ConfigValueType.STRING || type == ConfigValueType.NUMBER || type == ConfigValueType.BOOLEAN;
-    }
-
-    private static boolean isWhole(Number number) {
-        if (number instanceof Integer || number instanceof Long || number instanceof Short
-                || number instanceof Byte || number instanceof BigInteger) {
-            return !(number instanceof BigInteger) || ((BigInteger) number).bitLength() < 64;
-        }
-        if (number instanceof BigDecimal) {
-            BigDecimal decimal = (BigDecimal) number;
-            return decimal.stripTrailingZeros().scale() <= 0 && decimal.toBigInteger().bitLength() < 64;
-        }
-        double d = number.doubleValue();
-        return d == Math.rint(d) && Math.abs(d) < 0x1p63;
     }
 
     /** The value as the user would write it: strings quoted, long values shortened. */

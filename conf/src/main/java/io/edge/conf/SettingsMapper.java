@@ -725,9 +725,9 @@ final class SettingsMapper {
                 if (location.isSet("match")) {
                     location.problem("match", "\"" + match + "\" " + e.getMessage(), LocationMatch.EXPECTED);
                 }
-                continue;
+                parsed = null; // its other keys are checked all the same: every problem at once
             }
-            if (!seen.add(parsed.kind() + " " + parsed.pattern())) {
+            if (parsed != null && !seen.add(parsed.kind() + " " + parsed.pattern())) {
                 location.problem("match", "\"" + match + "\" duplicates an earlier location of this site",
                         "each match once per site");
             }
@@ -777,6 +777,9 @@ final class SettingsMapper {
             Map<String, String> headers = headers(location.section("headers"));
             long bodyLimit = location.isSet("body-limit") ? bodyLimit(location, "body-limit")
                     : LocationSettings.SERVER_BODY_LIMIT;
+            if (parsed == null) {
+                continue;
+            }
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root, handler,
                     backend, frontController, sendfileRoots, cache, status ? statusAllow : List.of(), expires, headers,
                     bodyLimit));

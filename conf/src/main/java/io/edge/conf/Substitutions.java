@@ -28,8 +28,8 @@ import java.util.regex.Pattern;
  * substitution was written, and the value is replaced by {@code null}. Later problems about a replaced key
  * (it reads as missing) are silenced, so each mistake is reported once.
  *
- * <p>A value resolved from the environment (or from a default) is then located at the line of the key that used
- * it, so that a bad value found later is reported at a line of the user's, as any other.
+ * <p>A value resolved from the environment, a default or another setting is then located at the line of the key
+ * that used it, so that a bad value found later is reported at a line of the user's, the line its key names.
  */
 final class Substitutions {
 
@@ -62,9 +62,11 @@ final class Substitutions {
     }
 
     /**
-     * {@code resolved} with each value a substitution of {@code user} gave from where no line of the user's names it
-     * (an environment variable, whose origin is "env variables"; a default of reference.conf) located where the user
-     * wrote its key instead: a bad {@code io-threads = ${THREADS}} is reported at that line, not without one.
+     * {@code resolved} with each value a substitution of {@code user} gave (an environment variable, whose origin is
+     * "env variables"; a default of reference.conf; another setting, at its own line) located where the user wrote
+     * its key instead: a bad {@code io-threads = ${THREADS}} is reported at that line, not without one, and
+     * {@code queue-depth = ${depth}} at its own line, not at depth's. Values inside a substituted object or list keep
+     * the lines they were written at.
      */
     private static Config locatedWhereWritten(Config resolved, Config user) {
         List<Found> substituted = new ArrayList<>();
@@ -78,7 +80,7 @@ final class Substitutions {
         ConfigObject root = resolved.root();
         for (Found f : substituted) {
             ConfigValue value = at(root, f.path());
-            if (value != null && !isUsersLine(value.origin()) && isUsersLine(f.value().origin())) {
+            if (value != null && isUsersLine(f.value().origin())) {
                 root = (ConfigObject) replace(root, f.path(), 0, value.withOrigin(f.value().origin()));
             }
         }
@@ -95,7 +97,15 @@ final class Substitutions {
         // Each round removes at least one substitution of a cycle, so this ends.
         while (true) {
             try {
-                Config resolved = written.resolveWith(written.withFallback(reference), OPTIONS);
+                Config resolved;
+                try {
+                    resolved = written.resolveWith(written.withFallback(reference), OPTIONS);
+                } catch (ConfigException.BugOrBroken e) {
+                    // Typesafe cannot resolve a key appended to twice (a += x, a += y) against another source
+                    // ("replace in parent not possible"); the whole, defaults merged in, it can. scrub locates
+                    // what is left unresolved by the user's tree all the same.
+                    resolved = written.withFallback(reference).resolve(OPTIONS);
+                }
                 if (!resolved.isResolved()) {
                     resolved = scrub(resolved, user, problems);
                 }
@@ -104,6 +114,12 @@ final class Substitutions {
                 Config broken = breakCycle(written, user, e, problems);
                 if (broken == null) {
                     throw e; // no substitution found where Typesafe says; nothing more can be done
+                }
+                written = broken;
+            } catch (ConfigException.WrongType e) {
+                Config broken = breakConcatenation(written, user, e, problems);
+                if (broken == null) {
+                    throw e;
                 }
                 written = broken;
             }
@@ -155,6 +171,40 @@ final class Substitutions {
             replaced = true;
             problems.addAndSilence(f.value().origin(), key(f.path()), message,
                     "a substitution that does not lead back to itself");
+            root = (ConfigObject) replace(root, f.path(), 0);
+        }
+        return replaced ? root.toConfig() : null;
+    }
+
+    /**
+     * Replaces by null the value with a substitution written where {@code e} points, a list or object that a
+     * substitution put beside a value of another kind ({@code listen = ["a:80"] ${HOME}}), reported as such;
+     * {@code null} when {@code e} is no such failure or no such value is written there.
+     */
+    private static Config breakConcatenation(Config current, Config user, ConfigException.WrongType e,
+                                             Problems problems) {
+        String message = ParseErrors.concatenation(e);
+        if (message == null) {
+            return null;
+        }
+        List<Found> found = new ArrayList<>();
+        walk(user.root(), new ArrayList<>(), (path, value) -> {
+            if (isUnresolved(value) && sameLine(value.origin(), e.origin())
+                    && SUBSTITUTION.matcher(render(value)).find()) {
+                found.add(new Found(path, value)); // the outermost: a concatenation is one value
+                return false;
+            }
+            return true;
+        });
+        ConfigObject root = current.root();
+        boolean replaced = false;
+        for (Found f : found) {
+            ConfigValue now = at(root, f.path());
+            if (now == null || !isUnresolved(now)) {
+                continue; // broken in an earlier round
+            }
+            replaced = true;
+            problems.addAndSilence(f.value().origin(), key(f.path()), message, ParseErrors.EXPECTED_CONCATENATION);
             root = (ConfigObject) replace(root, f.path(), 0);
         }
         return replaced ? root.toConfig() : null;

@@ -267,6 +267,28 @@ class ConfigLoaderTest {
     }
 
     /** A temporary run directory this test made: its marker, then itself. */
+    /** Typesafe parses and resolves by recursion: past what the stack holds, a problem, not a StackOverflowError. */
+    @Test
+    void nestingOrASubstitutionChainTooDeepToReadIsAProblem() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        int levels = 200_000;
+        Path nested = dir.resolve("nested.conf");
+        Files.writeString(nested, "edge { sites = [{ root = www }] }\nx = " + "[".repeat(levels) + "]".repeat(levels)
+                + "\n");
+        StringBuilder chain = new StringBuilder("edge { sites = [{ root = www }] }\n");
+        for (int i = 0; i < levels / 10; i++) {
+            chain.append("v").append(i).append(" = ${v").append(i + 1).append("}\n");
+        }
+        chain.append("v").append(levels / 10).append(" = 1\n");
+        Path chained = Files.writeString(dir.resolve("chain.conf"), chain);
+        for (Path file : List.of(nested, chained)) {
+            ConfigException e = catchThrowableOfType(ConfigException.class, () -> loader.load(file));
+            assertThat(e).as(file.toString()).isNotNull();
+            assertThat(e.problems()).singleElement().hasToString(file + ": is nested too deeply to be read (expected: "
+                    + "fewer levels of objects or lists one inside another, or a shorter chain of substitutions)");
+        }
+    }
+
     private static void deleteRunDir(Path runDir) throws IOException {
         Files.deleteIfExists(runDir.resolve(TemporaryRunDir.MARKER));
         Files.deleteIfExists(runDir);

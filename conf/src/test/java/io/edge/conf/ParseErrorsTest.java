@@ -15,7 +15,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Syntax and include failures: at the line that caused them, in words, never a Java class name. */
+/**
+ * Syntax and include failures: at the line that caused them, in words, never a Java class name. An include that cannot
+ * be opened is listed with every other problem (here, often the filler {@code sites = []}'s "no sites").
+ */
 class ParseErrorsTest {
 
     @TempDir
@@ -24,14 +27,14 @@ class ParseErrorsTest {
     @Test
     void missingRequiredFileIncludeIsReportedAtTheIncludeLine() throws Exception {
         Path file = write("s3.conf", "include required(file(\"nope.conf\"))\nedge { sites = [] }\n");
-        assertThat(problems(file)).singleElement().hasToString(file
+        assertThat(problems(file)).extracting(ConfigProblem::toString).contains(file
                 + ":1: include required(file(\"nope.conf\")): no such file (expected: an existing, readable file)");
     }
 
     @Test
     void missingRequiredBareIncludeSaysWhereTheFileWasLookedFor() throws Exception {
         Path file = write("s4.conf", "edge {\n  sites = []\n  include required(\"nope.conf\")\n}\n");
-        assertThat(problems(file)).singleElement().hasToString(file + ":3: include required(\"nope.conf\"): no such file "
+        assertThat(problems(file)).extracting(ConfigProblem::toString).contains(file + ":3: include required(\"nope.conf\"): no such file "
                 + dir.resolve("nope.conf") + " (a name is relative to the including file) "
                 + "(expected: an existing, readable file)");
     }
@@ -40,12 +43,46 @@ class ParseErrorsTest {
     @Test
     void aPlainIncludeOfAMissingFileIsAProblemAtItsLine() throws Exception {
         Path file = write("p1.conf", "edge {\n  sites = []\n  include \"statuss.conf\"\n}\n");
-        assertThat(problems(file)).singleElement().hasToString(file + ":3: include \"statuss.conf\": no such file "
+        assertThat(problems(file)).extracting(ConfigProblem::toString).contains(file + ":3: include \"statuss.conf\": no such file "
                 + dir.resolve("statuss.conf") + " (a name is relative to the including file) "
                 + "(expected: an existing, readable file)");
         Path other = write("p2.conf", "include file(\"" + dir.resolve("nope.conf") + "\")\nedge { sites = [] }\n");
-        assertThat(problems(other)).singleElement().hasToString(other + ":1: include file(\"" + dir.resolve("nope.conf")
+        assertThat(problems(other)).extracting(ConfigProblem::toString).contains(other + ":1: include file(\"" + dir.resolve("nope.conf")
                 + "\"): no such file (expected: an existing, readable file)");
+    }
+
+    /** A missing include hides nothing else: the other files' problems are listed with it. */
+    @Test
+    void aMissingIncludeIsListedWithEveryOtherProblem() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Path included = write("inc.conf", "edge {\n  server.io-threads = \"x\"\n  include \"gone.conf\"\n}\n");
+        Path file = write("m1.conf", "include \"inc.conf\"\ninclude \"missing.conf\"\n"
+                + "edge.sites = [{ root = \"www\" }]\nedge.server.max-connections = 0\n");
+        assertThat(problems(file)).extracting(ConfigProblem::file, ConfigProblem::line, ConfigProblem::key)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(included, 2, "edge.server.io-threads"),
+                        org.assertj.core.groups.Tuple.tuple(included, 3, "include \"gone.conf\""),
+                        org.assertj.core.groups.Tuple.tuple(file, 2, "include \"missing.conf\""),
+                        org.assertj.core.groups.Tuple.tuple(file, 4, "edge.server.max-connections"));
+    }
+
+    /** Typesafe names its own classes (SimpleConfigList([...]), Quoted("...")); the problem names kinds of value. */
+    @Test
+    void valuesThatCannotBeConcatenatedAreNamedByKindNotByClass() throws Exception {
+        Path file = write("cat1.conf", "edge.sites = []\nedge.server.listen = 1 [\"127.0.0.1:8080\"]\n");
+        assertThat(problems(file)).singleElement().hasToString(file + ":2: a number and a list side by side: 1 and "
+                + "[\"127.0.0.1:8080\"] (expected: lists with lists or objects with objects, to concatenate them)");
+        Path env = write("cat2.conf", "edge.sites = []\nedge.server.listen = [\"127.0.0.1:8080\"] ${HOME}\n");
+        assertThat(problems(env)).extracting(ConfigProblem::toString).contains(env + ":2: edge.server.listen: a list and a "
+                + "string side by side: [\"127.0.0.1:8080\"] and \"" + System.getenv("HOME")
+                + "\" (expected: lists with lists or objects with objects, to concatenate them)");
+    }
+
+    @Test
+    void aFileThatHoldsAListIsSaidToInWords() throws Exception {
+        Path file = write("list.conf", "[1, 2]\n");
+        assertThat(problems(file)).singleElement().hasToString(file
+                + ":1: the file holds a list, not settings (expected: settings such as edge { sites = [...] })");
     }
 
     @Test
@@ -105,7 +142,8 @@ class ParseErrorsTest {
                 edge { sites = [] }
                 include required("x.conf")
                 """);
-        ConfigProblem problem = problems(file).get(0);
+        ConfigProblem problem = problems(file).stream().filter(p -> p.key() != null && p.key().startsWith("include")).findFirst()
+                .orElseThrow();
         assertThat(problem.line()).isEqualTo(4);
         assertThat(problem.message()).startsWith("no such file " + dir.resolve("x.conf"));
     }
@@ -117,7 +155,7 @@ class ParseErrorsTest {
                 "file://localhost/nonexistent/x.conf")) {
             Path file = write("u1.conf", "edge { sites = [] }\n# include required(url(\"" + url + "\"))\n"
                     + "include required(url(\"" + url + "\"))\n");
-            assertThat(problems(file)).singleElement().hasToString(file + ":3: include required(url(\"" + url + "\")): "
+            assertThat(problems(file)).extracting(ConfigProblem::toString).contains(file + ":3: include required(url(\"" + url + "\")): "
                     + "no such file (expected: an existing, readable file)");
         }
     }
@@ -157,7 +195,7 @@ class ParseErrorsTest {
         try {
             String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/gone.conf";
             Path file = write("u3.conf", "edge { sites = [] }\ninclude required(url(\"" + url + "\"))\n");
-            assertThat(problems(file)).singleElement().hasToString(file + ":2: include required(url(\"" + url + "\")): "
+            assertThat(problems(file)).extracting(ConfigProblem::toString).contains(file + ":2: include required(url(\"" + url + "\")): "
                     + "not found (expected: a URL that can be fetched)");
         } finally {
             server.stop(0);
@@ -176,7 +214,8 @@ class ParseErrorsTest {
         Files.createDirectory(dir.resolve("sub"));
         Path inner = write("sub/inner.conf", "\n\ninclude required(file(\"" + dir.resolve("deeper.conf") + "\"))\n");
         Path file = write("edge.conf", "include required(file(\"" + inner + "\"))\nedge { sites = [] }\n");
-        ConfigProblem problem = problems(file).get(0);
+        ConfigProblem problem = problems(file).stream().filter(p -> p.key() != null && p.key().startsWith("include")).findFirst()
+                .orElseThrow();
         assertThat(problem.file()).isEqualTo(inner);
         assertThat(problem.line()).isEqualTo(3);
         assertThat(problem.message()).isEqualTo("no such file");
@@ -232,6 +271,7 @@ class ParseErrorsTest {
                 .getBytes(StandardCharsets.ISO_8859_1));
         assertThat(problems(file)).extracting(ConfigProblem::toString).containsExactly(
                 file + ":1: not UTF-8 at byte offset 2 (0xE9) (expected: a file in UTF-8)",
+                file + ":3: edge.sites: no sites (expected: at least one site, sites = [{ root = \"/srv/www\" }])",
                 file + ":4: include \"nope.conf\": no such file " + dir.resolve("nope.conf")
                         + " (a name is relative to the including file) (expected: an existing, readable file)");
     }

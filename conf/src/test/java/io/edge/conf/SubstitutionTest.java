@@ -64,6 +64,51 @@ class SubstitutionTest {
     }
 
     @Test
+    void aSubstitutionBesideAValueOfAnotherKindIsReportedWithTheRest() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www }]
+                server.listen = ["127.0.0.1:8080"] ${HOME}
+                server.io-threads = x
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(
+                        tuple(3, "edge.server.listen", "a list and a string side by side: [\"127.0.0.1:8080\"] and \""
+                                + System.getenv("HOME") + "\""),
+                        tuple(4, "edge.server.io-threads", "\"x\" is not a number"));
+    }
+
+    /** Typesafe cannot resolve a key appended to twice against a source of edge's ("replace in parent not possible"). */
+    @Test
+    void aKeyAppendedToTwiceDoesNotHideTheOtherProblems() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www }]
+                server.listen += "127.0.0.1:1"
+                server.listen += "127.0.0.1:2"
+                server.io-threads = ${NOPE_EDGE_X}
+                static.engine = bad
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).containsExactly(
+                tuple(5, "edge.server.io-threads"),
+                tuple(6, "edge.static.engine"));
+    }
+
+    /** The line a problem names is its key's: the one with the substitution, not the setting it read. */
+    @Test
+    void aBadValueFromAnotherSettingIsReportedAtTheLineOfItsKey() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                depth = 0
+                sites = [{ root = www }]
+                static.queue-depth = ${edge.depth}
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).containsExactly(
+                tuple(2, "edge.depth"),
+                tuple(4, "edge.static.queue-depth"));
+    }
+
+    @Test
     void cycleIsReportedAndTheRestStillChecked() throws Exception {
         Files.createDirectory(dir.resolve("www"));
         List<ConfigProblem> problems = problems("""

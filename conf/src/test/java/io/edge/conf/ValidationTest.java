@@ -148,6 +148,24 @@ class ValidationTest {
     }
 
     @Test
+    void aLocationWithABadMatchHasItsOtherKeysCheckedToo() {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [{ match = "~ ([a-z", fastcgi = nope, cache = maybe }] }]
+                """);
+        assertThat(problems).extracting(ConfigProblem::key).containsExactly(
+                "edge.sites[0].locations[0].match",
+                "edge.sites[0].locations[0].fastcgi",
+                "edge.sites[0].locations[0].cache");
+    }
+
+    @Test
+    void aBadNumberIsOneProblemNotAlsoOneAboutItsPlaceholder() {
+        ConfigProblem problem = single(SITE + "\nstatic.fd-budget = 0");
+        assertThat(problem.key()).isEqualTo("edge.static.fd-budget");
+        assertThat(problem.message()).isEqualTo("0 is out of range");
+    }
+
+    @Test
     void frontControllerNeedsAFastcgiBackendAndAPath() {
         List<ConfigProblem> problems = problems("""
                 sites = [{ root = www, locations = [{ match = "/", front-controller = "/index.php" },
@@ -212,6 +230,39 @@ class ValidationTest {
         ConfigProblem problem = single(SITE + "\nserver.limits = 5");
         assertThat(problem.key()).isEqualTo("edge.server.limits");
         assertThat(problem.message()).isEqualTo("5 is not an object");
+    }
+
+    @Test
+    void aNumberTooLargeSaysItsUpperBound() {
+        ConfigProblem intTooLarge = single(SITE + "\nserver.limits.header-count = 99999999999999");
+        assertThat(intTooLarge.message()).isEqualTo("99999999999999 is out of range");
+        assertThat(intTooLarge.expected()).isEqualTo("a whole number from 1 to 2147483647");
+        ConfigProblem longTooLarge = single(SITE + "\nstatic.fd-budget = 9223372036854775808");
+        assertThat(longTooLarge.message()).endsWith("9223372036854775808\" is out of range");
+        assertThat(longTooLarge.expected()).isEqualTo("a whole number from 1 to 2147483647");
+        assertThat(single(SITE + "\nserver.max-connections = -99999999999999999999").message())
+                .endsWith(" is out of range");
+    }
+
+    @Test
+    void aNegativeOrTooLargeSizeIsOutOfRangeNotOtherThanASize() {
+        ConfigProblem negative = single(SITE + "\nserver.limits.body = -1");
+        assertThat(negative.message()).isEqualTo("-1 is out of range");
+        assertThat(negative.expected()).isEqualTo("a size such as 16 MiB, from 0 to 9223372036854775807 bytes");
+        assertThat(single(SITE + "\ncache.content.max-bytes = \"-1 KiB\"").message())
+                .isEqualTo("\"-1 KiB\" is out of range");
+        assertThat(single(SITE + "\ncache.responses.max-bytes = 99999999 PiB").message())
+                .isEqualTo("\"99999999 PiB\" is out of range");
+        assertThat(single(SITE + "\nserver.limits.body = 1 XB").message()).isEqualTo("\"1 XB\" is not a size");
+    }
+
+    /** HOCON saturates a duration past a long of nanoseconds (292 years) without a word; edge refuses it. */
+    @Test
+    void aDurationTooLongForALongOfNanosecondsIsOutOfRange() {
+        ConfigProblem problem = single(SITE + "\nstatic.read-timeout = 99999999999 d");
+        assertThat(problem.message()).isEqualTo("\"99999999999 d\" is out of range");
+        assertThat(problem.expected()).isEqualTo("a duration such as 30 s, more than 0, at most 106751 d");
+        assertThat(single(SITE + "\nserver.timeouts.keep-alive = 1e400 s").message()).endsWith(" is out of range");
     }
 
     @Test

@@ -101,7 +101,9 @@ class EdgeProcessIT {
         Files.writeString(conf, "edge { sites = [] }\ninclude required(url(\"file:///nonexistent/a%20b.conf\"))\n");
         try (EdgeProcess edge = EdgeProcess.start(dir, "--check-config", "-c", conf.toString())) {
             assertThat(edge.await()).isEqualTo(2);
-            assertThat(edge.output()).isEqualTo(conf + ":2: include required(url(\"file:///nonexistent/a%20b.conf\")): "
+            assertThat(edge.output()).isEqualTo(conf + ":1: edge.sites: no sites (expected: at least one site, "
+                    + "sites = [{ root = \"/srv/www\" }])\n"
+                    + conf + ":2: include required(url(\"file:///nonexistent/a%20b.conf\")): "
                     + "no such file (expected: an existing, readable file)\n");
         }
     }
