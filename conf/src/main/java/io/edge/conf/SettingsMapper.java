@@ -1,5 +1,6 @@
 package io.edge.conf;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigOrigin;
@@ -8,16 +9,19 @@ import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import io.edge.aio.PathPolicy;
 import io.edge.aio.StaticIoSettings;
+import io.edge.aio.file.OpenFile;
+import io.edge.aio.file.OpenFileCache;
 import io.edge.aio.path.PathResolver;
+import io.edge.aio.path.Resolution;
 import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.ResponseCacheSettings;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.netty.handler.codec.http.HttpHeaderValidationUtil;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
@@ -28,6 +32,7 @@ import java.nio.file.attribute.UserPrincipalLookupService;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -570,9 +575,7 @@ final class SettingsMapper {
                 // The check above names what is wrong; the open enforces it: beneath the root, each component held to
                 // the rule by the open itself, so a directory swapped for a link since leads nowhere. No more than the
                 // limit, had the file grown.
-                try (InputStream in = Channels.newInputStream(resolver.openForReading(uri))) {
-                    body = in.readNBytes(ErrorPage.MAX_BYTES + 1);
-                }
+                body = readBeneathRoot(resolver, uri, ErrorPage.MAX_BYTES + 1);
                 if (body.length > ErrorPage.MAX_BYTES) {
                     pages.invalid(status, file + " is more than " + ErrorPage.MAX_BYTES + " bytes", expected);
                     continue;
@@ -583,6 +586,35 @@ final class SettingsMapper {
             }
         }
         return result;
+    }
+
+    /**
+     * At most {@code limit} bytes of the file at {@code uri}, opened as the static path opens a request's file
+     * ({@link OpenFileCache#acquire(PathResolver, Resolution)}: beneath the root held open, every component held to
+     * the site's symlinks rule by the open itself, or checked by its descriptor where no root is held), through a
+     * cache of its own that keeps nothing.
+     *
+     * @throws NoSuchFileException   nothing there, or not a regular file
+     * @throws AccessDeniedException a link the rule refuses, a dotfile, or permission denied
+     */
+    private static byte[] readBeneathRoot(PathResolver resolver, String uri, int limit) throws IOException {
+        Resolution resolution = resolver.resolveForOpen(uri).requireOk();
+        try (OpenFileCache opener = new OpenFileCache(0, Duration.ZERO, 1, Ticker.systemTicker())) {
+            OpenFile file = opener.acquire(resolver, resolution);
+            try {
+                if (file.isDirectory()) {
+                    throw new NoSuchFileException(uri, null, "a directory");
+                }
+                FileChannel channel = file.channel();
+                ByteBuffer body = ByteBuffer.allocate((int) Math.min(limit, file.size() + 1));
+                while (body.hasRemaining() && channel.read(body, body.position()) > 0) {
+                    // positional reads until the limit or the end
+                }
+                return Arrays.copyOf(body.array(), body.position());
+            } finally {
+                file.release();
+            }
+        }
     }
 
     /**

@@ -1,13 +1,10 @@
 package io.edge.aio.path;
 
 import io.edge.aio.PathPolicy;
-import io.edge.aio.linux.FdChannels;
-import io.edge.aio.linux.Syscalls;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -461,88 +457,6 @@ public final class PathResolver {
             return "symbolic link to a dotfile";
         }
         return null;
-    }
-
-    /**
-     * Opens the file at {@code decodedPath} for reading, its links held to the policy by the open itself, for a file
-     * read whole away from requests (a site's error pages, read as root at a reload): beneath the root held open with
-     * no link allowed on any component ({@code openat2}), so a directory swapped for a link after a check cannot lead
-     * the open elsewhere. A link met there is refused when links are not followed; else the path is checked in user
-     * space and the real path found opened beneath the root the same way (a link appearing meanwhile is refused).
-     * Where the root is not held open (no {@code openat2}, or links may leave the root), the checked path is opened
-     * ({@code O_NOFOLLOW} unless links are followed) and, where native calls allow it, what the descriptor names is
-     * checked again ({@link #admitsOpened}), as the static path does. Blocks.
-     *
-     * @throws NoSuchFileException     nothing there
-     * @throws AccessDeniedException   a link the policy refuses, a dotfile, or permission denied
-     * @throws IOException             another failure to open
-     */
-    public FileChannel openForReading(String decodedPath) throws IOException {
-        Resolution resolution = resolveForOpen(decodedPath);
-        refuseUnless(resolution);
-        String uriPath = resolution.uriPath();
-        RootDirectory root = resolution.beneath();
-        if (root != null && FdChannels.isAvailable() && root.retain()) {
-            try {
-                long noLinks = Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_NO_SYMLINKS;
-                int fd = Syscalls.openat2ReadOnly(root.fd(), resolution.relativePath(), false, noLinks);
-                if (fd >= 0) {
-                    return FdChannels.wrap(fd);
-                }
-                if (fd != -Syscalls.ELOOP && fd != -Syscalls.EXDEV) {
-                    throw Syscalls.openFailure(uriPath, -fd);
-                }
-                if (!policy.followSymlinks()) {
-                    throw new AccessDeniedException(uriPath, null, "symbolic link");
-                }
-                Resolution checked = checkLinksAgain(uriPath);
-                refuseUnless(checked);
-                Path real = checked.file();
-                if (!real.startsWith(root.path())) { // the root moved since: nothing is read from another tree
-                    throw new AccessDeniedException(uriPath, null, "the root changed while it was opened");
-                }
-                fd = Syscalls.openat2ReadOnly(root.fd(), real.equals(root.path()) ? "."
-                        : root.path().relativize(real).toString(), false, noLinks);
-                if (fd >= 0) {
-                    return FdChannels.wrap(fd);
-                }
-                throw fd == -Syscalls.ELOOP || fd == -Syscalls.EXDEV
-                        ? new AccessDeniedException(uriPath, null, "a link appeared on the path while it was opened")
-                        : Syscalls.openFailure(uriPath, -fd);
-            } finally {
-                root.release();
-            }
-        }
-        Resolution checked = resolution.confined() ? checkLinks(uriPath) : resolution;
-        refuseUnless(checked);
-        if (!Syscalls.isAvailable() || !FdChannels.isAvailable()) {
-            return policy.followSymlinks() ? FileChannel.open(checked.file(), StandardOpenOption.READ)
-                    : FileChannel.open(checked.file(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-        }
-        int fd = Syscalls.openRaw(checked.file().toString(), policy.followSymlinks());
-        if (fd < 0) {
-            throw Syscalls.openFailure(uriPath, -fd);
-        }
-        FileChannel channel = FdChannels.wrap(fd);
-        try {
-            if (!admitsOpened(Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)), checked.file())) {
-                throw new AccessDeniedException(uriPath, null, "a link changed on the path while it was opened");
-            }
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
-        }
-        return channel;
-    }
-
-    /** Throws what a refused resolution means for an open: 404's NoSuchFileException, else AccessDeniedException. */
-    private static void refuseUnless(Resolution resolution) throws IOException {
-        switch (resolution.status()) {
-            case OK -> {
-            }
-            case NOT_FOUND -> throw new NoSuchFileException(resolution.uriPath(), null, resolution.reason());
-            default -> throw new AccessDeniedException(resolution.uriPath(), null, resolution.reason());
-        }
     }
 
     private static Resolution refusal(String uriPath, IOException e) {

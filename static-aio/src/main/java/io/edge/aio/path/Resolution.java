@@ -1,5 +1,8 @@
 package io.edge.aio.path;
 
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -57,5 +60,21 @@ public record Resolution(Status status, String uriPath, Path file, String reason
 
     public boolean isOk() {
         return status == Status.OK;
+    }
+
+    /**
+     * This resolution if it may be opened; else what its refusal means for an open.
+     *
+     * @throws NoSuchFileException   NOT_FOUND (404)
+     * @throws AccessDeniedException any other refusal (403)
+     */
+    public Resolution requireOk() throws IOException {
+        switch (status) {
+            case OK -> {
+                return this;
+            }
+            case NOT_FOUND -> throw new NoSuchFileException(uriPath, null, reason);
+            default -> throw new AccessDeniedException(uriPath, null, reason);
+        }
     }
 }

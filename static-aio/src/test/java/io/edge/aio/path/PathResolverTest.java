@@ -3,11 +3,13 @@ package io.edge.aio.path;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.PathPolicy;
+import io.edge.aio.file.OpenFile;
+import io.edge.aio.file.OpenFileCache;
 import io.edge.aio.path.Resolution.Status;
 import java.io.IOException;
 import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -393,7 +395,7 @@ class PathResolverTest {
     }
 
     @Test
-    void openForReadingHoldsEveryComponentToThePolicyAtTheOpenItself() throws IOException {
+    void anOpenHoldsEveryComponentToThePolicyAtTheOpenItself() throws IOException {
         // The resolver remembers AB/CD as a directory for a second (a fake clock that never moves): a check in user
         // space would still trust it after it was swapped for a link out of the root. The open does not.
         PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1));
@@ -426,9 +428,15 @@ class PathResolverTest {
         }
     }
 
+    /** Reads the file at {@code path} as the static path (and a site's error pages) open it. */
     private static String read(PathResolver resolver, String path) throws IOException {
-        try (FileChannel channel = resolver.openForReading(path)) {
-            return new String(Channels.newInputStream(channel).readAllBytes(), StandardCharsets.UTF_8);
+        try (OpenFileCache opener = new OpenFileCache(0, Duration.ZERO, 1, Ticker.systemTicker())) {
+            OpenFile file = opener.acquire(resolver, resolver.resolveForOpen(path).requireOk());
+            try {
+                return new String(Channels.newInputStream(file.channel()).readAllBytes(), StandardCharsets.UTF_8);
+            } finally {
+                file.release();
+            }
         }
     }
 }
