@@ -169,39 +169,29 @@ public final class ByteRanges {
         if (ranges.size() == 1) {
             return ranges;
         }
-        List<Integer> byFirst = new ArrayList<>(ranges.size());
+        List<Asked> byFirst = new ArrayList<>(ranges.size());
         for (int i = 0; i < ranges.size(); i++) {
-            byFirst.add(i);
+            byFirst.add(new Asked(ranges.get(i), i));
         }
-        byFirst.sort(Comparator.comparingLong(i -> ranges.get(i).first()));
-        List<Range> merged = new ArrayList<>(ranges.size());
-        List<Integer> places = new ArrayList<>(ranges.size());
-        Range current = ranges.get(byFirst.get(0));
-        int place = byFirst.get(0);
-        for (int i = 1; i < byFirst.size(); i++) {
-            Range next = ranges.get(byFirst.get(i));
-            if (next.first() <= current.last() + 1) {
-                current = new Range(current.first(), Math.max(current.last(), next.last()));
-                place = Math.min(place, byFirst.get(i));
+        byFirst.sort(Comparator.comparingLong(asked -> asked.range().first()));
+        List<Asked> merged = new ArrayList<>(ranges.size());
+        Asked current = byFirst.get(0);
+        for (Asked next : byFirst.subList(1, byFirst.size())) {
+            if (next.range().first() <= current.range().last() + 1) {
+                current = new Asked(new Range(current.range().first(),
+                        Math.max(current.range().last(), next.range().last())), Math.min(current.place(), next.place()));
             } else {
                 merged.add(current);
-                places.add(place);
                 current = next;
-                place = byFirst.get(i);
             }
         }
         merged.add(current);
-        places.add(place);
-        List<Integer> order = new ArrayList<>(merged.size());
-        for (int i = 0; i < merged.size(); i++) {
-            order.add(i);
-        }
-        order.sort(Comparator.comparingInt(places::get));
-        List<Range> asked = new ArrayList<>(merged.size());
-        for (int i : order) {
-            asked.add(merged.get(i));
-        }
-        return asked;
+        merged.sort(Comparator.comparingInt(Asked::place));
+        return merged.stream().map(Asked::range).toList();
+    }
+
+    /** A range and the place of its spec in the header (the earliest of those merged into it). */
+    private record Asked(Range range, int place) {
     }
 
     /** A non-empty run of ASCII digits, saturating at {@code Long.MAX_VALUE}; -1 if not digits. */
