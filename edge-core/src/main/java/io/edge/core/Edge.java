@@ -874,12 +874,6 @@ public final class Edge {
     }
 
     /**
-     * Drains and stops everything (the temporary run directory included); returns true if every connection
-     * finished within the drain timeout. The php-fpm edge started stops last, once the drain is over: requests
-     * still waiting for a PHP worker get one. A start or reload waiting for a php-fpm it spawned is not waited out:
-     * that php-fpm is stopped first, the start or reload fails, and this stops whatever else it had started.
-     */
-    /**
      * Ends the drain of a {@link #stop} in progress now, the connections still open closed (an operator's second
      * SIGTERM); returns how many there were. Never waits for the lock {@link #stop} holds.
      */
@@ -888,6 +882,12 @@ public final class Edge {
         return running == null ? 0 : running.stopDraining();
     }
 
+    /**
+     * Drains and stops everything (the temporary run directory included); returns true if every connection
+     * finished within the drain timeout. The php-fpm edge started stops last, once the drain is over: requests
+     * still waiting for a PHP worker get one. A start or reload waiting for a php-fpm it spawned is not waited out:
+     * that php-fpm is stopped first, the start or reload fails, and this stops whatever else it had started.
+     */
     public boolean stop() {
         stopped = true;
         PhpFpmSupervisor abandoned = starting;
