@@ -134,18 +134,7 @@ class FastCgiBusyIT {
     void aClientThatGivesUpLeavesTheSlotTakenUntilTheScriptEndsSoTheNextRequestWaitsInTheQueue() throws Exception {
         Path counter = installHoldScript();
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
-             EdgeHarness edge = EdgeHarness.start(dir, """
-                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
-                       { match = "/" , fastcgi = php }
-                       { match = "= /edge-status", status = true }
-                     ] }]
-                     fastcgi.backends.php {
-                       addresses = ["%s"]
-                       max-connections = 1
-                       queue { max-waiters = 10, timeout = 100 ms }
-                       timeouts.read = 120 s
-                     }
-                     """.formatted(fpm.address()))) {
+             EdgeHarness edge = oneSlotEdge(fpm, "", "100 ms", "")) {
             try (RawHttpClient gone = new RawHttpClient(edge.address())) {
                 gone.send("GET /hold.php HTTP/1.1\r\nHost: a\r\n\r\n");
                 awaitLines(counter, List.of("start"));
@@ -185,18 +174,7 @@ class FastCgiBusyIT {
     void aCachedLocationsRequestWhoseClientLeftTheQueueGivesItsPlaceUpAndNeverRuns() throws Exception {
         Path counter = installHoldScript();
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
-             EdgeHarness edge = EdgeHarness.start(dir, """
-                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
-                       { match = "/" , fastcgi = php, cache = true }
-                       { match = "= /edge-status", status = true }
-                     ] }]
-                     fastcgi.backends.php {
-                       addresses = ["%s"]
-                       max-connections = 1
-                       queue { max-waiters = 10, timeout = 120 s }
-                       timeouts.read = 120 s
-                     }
-                     """.formatted(fpm.address()))) {
+             EdgeHarness edge = oneSlotEdge(fpm, ", cache = true", "120 s", "")) {
             HttpRequest holdRequest = HttpRequest.newBuilder(edge.uri("/hold.php")).build();
             CompletableFuture<HttpResponse<String>> held =
                     HTTP.sendAsync(holdRequest, HttpResponse.BodyHandlers.ofString());
@@ -228,19 +206,8 @@ class FastCgiBusyIT {
     void aCachedLocationsQueuedRequestGivesItsPlaceUpOnceItsClientAndThoseWaitingForItAllLeft() throws Exception {
         Path counter = installHoldScript();
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
-             EdgeHarness edge = EdgeHarness.start(dir, """
-                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
-                       { match = "/" , fastcgi = php, cache = true }
-                       { match = "= /edge-status", status = true }
-                     ] }]
-                     fastcgi.backends.php {
-                       addresses = ["%s"]
-                       max-connections = 1
-                       queue { max-waiters = 10, timeout = 120 s }
-                       timeouts.read = 120 s
-                     }
-                     cache.responses.coalesce-timeout = 120 s # the follower waits for the leader throughout
-                     """.formatted(fpm.address()))) {
+             EdgeHarness edge = oneSlotEdge(fpm, ", cache = true", "120 s",
+                     "cache.responses.coalesce-timeout = 120 s # the follower waits for the leader throughout")) {
             CompletableFuture<HttpResponse<String>> held =
                     HTTP.sendAsync(HttpRequest.newBuilder(edge.uri("/hold.php")).build(), HttpResponse.BodyHandlers.ofString());
             awaitLines(counter, List.of("start"));
@@ -554,19 +521,29 @@ class FastCgiBusyIT {
 
     /** edge in front of {@code fpm} with one backend connection, a long queue, a status page, and {@code spool}. */
     private EdgeHarness busyUploadEdge(PhpFpm fpm) throws Exception {
+        return oneSlotEdge(fpm, "", "120 s", "server.run-dir = \"spool\"");
+    }
+
+    /**
+     * edge in front of {@code fpm} with one backend connection, a queue of 10 waiting {@code queueTimeout}, a read
+     * timeout of 120 s and a status page; {@code phpSettings} are added to the PHP location's, {@code extra} to the
+     * configuration.
+     */
+    private EdgeHarness oneSlotEdge(PhpFpm fpm, String phpSettings, String queueTimeout, String extra)
+            throws Exception {
         return EdgeHarness.start(dir, """
-                server.run-dir = "spool"
+                %s
                 sites = [{ server-names = ["_"], default = true, root = "www", locations = [
-                  { match = "/" , fastcgi = php }
+                  { match = "/" , fastcgi = php%s }
                   { match = "= /edge-status", status = true }
                 ] }]
                 fastcgi.backends.php {
                   addresses = ["%s"]
                   max-connections = 1
-                  queue { max-waiters = 10, timeout = 120 s }
+                  queue { max-waiters = 10, timeout = %s }
                   timeouts.read = 120 s
                 }
-                """.formatted(fpm.address()));
+                """.formatted(extra, phpSettings, fpm.address(), queueTimeout));
     }
 
     /**
