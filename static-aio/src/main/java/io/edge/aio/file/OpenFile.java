@@ -174,6 +174,11 @@ public final class OpenFile extends AbstractReferenceCounted {
         return direct;
     }
 
+    /** Whether a native descriptor is held, so that {@link #realPath()} can name the file. */
+    public boolean hasDescriptor() {
+        return fd >= 0;
+    }
+
     /**
      * Where the open file is, links resolved: the kernel's name for its descriptor ({@code /proc/self/fd}), built
      * from the dentries in memory, so it never waits for a disk or a file server, and it names the file opened, not
@@ -181,19 +186,12 @@ public final class OpenFile extends AbstractReferenceCounted {
      * held.
      *
      * @throws IOException if the name cannot be read, or the file has no raw descriptor to name it by (opened
-     *                     through the JDK's channel: no native calls; or by the kernel-AIO engine on a file system
-     *                     that refuses O_DIRECT): its path's real path would name what the path names now, and
-     *                     would block
+     *                     through the JDK's channel: no native calls): its path's real path would name what the
+     *                     path names now, and would block
      */
-    /** Whether a native descriptor is held, so that {@link #realPath()} can name the file. */
-    public boolean hasDescriptor() {
-        return fd >= 0;
-    }
-
     public Path realPath() throws IOException {
         if (fd < 0) {
-            throw new IOException("no descriptor to name " + path + " by (opened without native calls, or without "
-                    + "O_DIRECT for the kernel-AIO engine)");
+            throw new IOException("no descriptor to name " + path + " by (opened without native calls)");
         }
         return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd));
     }

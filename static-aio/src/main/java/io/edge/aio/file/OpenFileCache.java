@@ -157,8 +157,8 @@ public final class OpenFileCache implements AutoCloseable {
 
     /**
      * As {@link #withRawDescriptors}, but the raw descriptor is opened with {@code O_DIRECT} for kernel AIO
-     * ({@link OpenFile#isDirect()}); where the file system refuses O_DIRECT (EINVAL) the file has its channel
-     * only.
+     * ({@link OpenFile#isDirect()}); where the file system refuses O_DIRECT (EINVAL) the raw descriptor is a plain
+     * one, whose page-cache residency the engines check before they send a range by {@code sendfile}.
      */
     static OpenFileCache withDirectDescriptors(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker) {
         return withDirectDescriptors(maxSize, revalidateAfter, fdBudget, ticker, Syscalls::reopenDirect);
@@ -607,16 +607,22 @@ public final class OpenFileCache implements AutoCloseable {
         if (descriptors == Descriptors.DIRECT) {
             // A second descriptor of the file: the kernel may be out of them here as at the open.
             int directFd = openEvictingForRetry(() -> reopenDirect.applyAsInt(fd));
-            if (!channelsFd) {
-                Syscalls.closeQuietly(fd); // the channel has its own open of the inode
-            }
-            channelsFd = false;
             if (directFd >= 0) {
+                if (!channelsFd) {
+                    Syscalls.closeQuietly(fd); // the channel has its own open of the inode
+                }
+                channelsFd = false;
                 raw = directFd;
                 direct = true;
             } else if (directFd == -Syscalls.EINVAL) {
-                raw = -1; // the file system refuses O_DIRECT
+                // The file system refuses O_DIRECT. The plain descriptor stays the raw one (the channel's own, or a
+                // second one in the place the O_DIRECT one would have taken): without it the residency of a range
+                // could not be told, and every range would be sent by a sendfile that may wait for the disk.
+                raw = fd;
             } else {
+                if (!channelsFd) {
+                    Syscalls.closeQuietly(fd);
+                }
                 channel.close();
                 throw isOutOfDescriptors(directFd) ? exhausted("open O_DIRECT", directFd)
                         : new FileSystemException(key.toString(), null, Syscalls.describe(-directFd));

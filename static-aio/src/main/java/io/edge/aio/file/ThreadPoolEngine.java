@@ -257,7 +257,7 @@ public final class ThreadPoolEngine implements FileEngine {
     private boolean isFileServer(OpenFile file, FileStatus.Key key) {
         long type;
         try {
-            // Without a raw descriptor (a file system that refused the kernel-AIO engine's O_DIRECT reopen), its path.
+            // Without a raw descriptor (opened by the JDK), its path.
             type = file.hasRawDescriptor() ? Syscalls.fileSystemType(file.fd())
                     : Syscalls.fileSystemType(file.path().toString());
         } catch (RuntimeException e) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.StaticIoSettings;
 import io.edge.aio.linux.PageCache;
+import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.FileRegion;
 import io.netty.channel.IoEventLoop;
@@ -500,6 +501,33 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
                 assertThat(loaded).as("a sendfile region of a cold file would make the writer wait for the disk")
                         .isInstanceOf(ByteBuf.class);
                 assertThat(drain(loaded)).isEqualTo(content);
+            } finally {
+                file.release();
+            }
+        }
+    }
+
+    @Test
+    void aFileWhoseFileSystemRefusesODirectIsReadByThePoolWhereItIsNotInThePageCacheAndSentWhereItIs()
+            throws Exception {
+        assumePageCacheVisible();
+        byte[] content = bytes(6000, 5);
+        Path path = Files.write(dir.resolve("refused-cold"), content);
+        // The file system answers the O_DIRECT reopen with EINVAL, as tmpfs did before Linux 6.6.
+        try (LinuxAioSendfileEngine refusing = new LinuxAioSendfileEngine(
+                OpenFileCache.withDirectDescriptors(16, REVALIDATE, 32, clock::get, fd -> -Syscalls.EINVAL), 2, 2, 2,
+                1 << 20, 16 * 1024, Duration.ofSeconds(30), LinuxAioSendfileEngine.SLAB_DIR, ReadBuffers.CALLERS)) {
+            OpenFile file = await(refusing.open(path, true));
+            try {
+                assertThat(file.isDirect()).isFalse();
+                dropFromPageCache(path);
+                Object cold = await(refusing.loadRegion(file, 0, 6000));
+                assertThat(cold).as("a sendfile region of a cold file would make the writer wait for the disk")
+                        .isInstanceOf(ByteBuf.class);
+                assertThat(drain(cold)).isEqualTo(content);
+                Object warm = await(refusing.loadRegion(file, 0, 6000)); // the pool's read left the pages cached
+                assertThat(warm).as("in the page cache: sent by sendfile from the file").isInstanceOf(FileRegion.class);
+                assertThat(drain(warm)).isEqualTo(content);
             } finally {
                 file.release();
             }
