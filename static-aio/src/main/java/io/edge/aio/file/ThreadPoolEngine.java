@@ -360,6 +360,10 @@ public final class ThreadPoolEngine implements FileEngine {
         }, held::release);
         if (queued) {
             ReadTimer.arm(result, deadline, timeoutNanos, counters, () -> "read of " + file.path());
+        } else {
+            // Counted before the hand-off (a stage may complete before execute returns), taken back when refused:
+            // a refused read is counted as rejected only.
+            counters.asyncReads.decrement();
         }
         return result;
     }

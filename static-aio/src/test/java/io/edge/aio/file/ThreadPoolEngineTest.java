@@ -283,6 +283,8 @@ class ThreadPoolEngineTest extends FileEngineContract {
                 assertThatThrownBy(() -> await(stage)).isInstanceOf(ReadQueueFullException.class);
             }
             assertThat(small.stats().rejected()).isEqualTo(2);
+            assertThat(small.stats().asyncReads()).as("the reads the pool took; the refused one is counted as that only")
+                    .isEqualTo(2);
             // A cached, trusted file needs no thread: it opens at once on the caller, full queue or not.
             OpenFile again = await(small.open(path, true));
             assertThat(again).isSameAs(file);
