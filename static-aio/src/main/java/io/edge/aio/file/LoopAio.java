@@ -148,8 +148,8 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
         }
         if (result > 0) {
             piece.done += (int) result;
-            if (piece.done < piece.coverLength && piece.done % ALIGNMENT == 0) {
-                prepare(piece); // short but aligned: the rest, in the same slot
+            if (piece.readsOn()) {
+                prepare(piece); // the rest, in the same slot
                 return;
             }
         }
@@ -274,6 +274,8 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
         final OpenFile file;
         final long coverStart;
         final int coverLength;
+        /** Bytes of the cover up to the end of the range. */
+        private final int needed;
         int slot = -1;
         int done;
 
@@ -282,14 +284,26 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
             this.file = file;
             this.coverStart = alignDown(from);
             this.coverLength = (int) checkedCover(alignUp(to) - coverStart);
+            this.needed = (int) (to - coverStart);
+        }
+
+        /**
+         * Whether a read that has {@link #done} bytes of the cover so far goes on for the rest: while the piece's range
+         * is not all read. The kernel may end an O_DIRECT read short of it with the file going on (NFS or a FUSE server
+         * answering short, a file system on 512-byte sectors ending a read on one); only a read that returns nothing
+         * says the file ended (it shrank: the range is past its end). Where the file system wants the rest aligned
+         * otherwise, the kernel refuses it (EINVAL) and the piece is read another way ({@link #refused}).
+         */
+        boolean readsOn() {
+            return done < needed;
         }
 
         /** False once the caller gave up (its stage completed): the piece is not started, or its slot goes back. */
         abstract boolean wanted();
 
         /**
-         * The kernel read {@code done} bytes from {@code coverStart} into {@code slot} (fewer than the cover at
-         * end of file). The piece owns the slot now and gives it back with {@link LoopAio#release}.
+         * The kernel read {@code done} bytes from {@code coverStart} into {@code slot}: fewer than the cover at end
+         * of file, fewer than the range where the file shrank. The piece owns the slot now and gives it back with {@link LoopAio#release}.
          */
         abstract void loaded(LoopAio context, int slot, int done);
 

@@ -168,6 +168,34 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
     }
 
     /**
+     * A kernel read may end before the range does while the file goes on: NFS or a FUSE server answering short, or
+     * a read of a file system on 512-byte sectors ending on one. The piece reads on from there, in the same slot,
+     * until it has its range or a read returns nothing (the end of the file: then it fails as above); it does not
+     * take the first short read for the end of the file.
+     */
+    @Test
+    void aShortKernelReadBeforeTheEndOfItsRangeReadsOnFromWhereItEnded() throws Exception {
+        int size = 4 * 4096 + 777;
+        OpenFile file = open(Files.write(dir.resolve("read-on"), bytes(size, 4)));
+        try {
+            RecordedPiece whole = new RecordedPiece(file); // bytes [0, size): a cover of 5 pages
+            for (int done : new int[] {512, 2560, 4096, 8192 + 1024, 4 * 4096, size - 1}) {
+                whole.done = done;
+                assertThat(whole.readsOn()).as("%d of %d bytes", done, size).isTrue();
+            }
+            whole.done = size;
+            assertThat(whole.readsOn()).as("the range whole, up to the end of the file").isFalse();
+            RecordedPiece head = new RecordedPiece(file, 100, 5000); // a cover of 2 pages, 8192 bytes
+            head.done = 5120;
+            assertThat(head.readsOn()).as("short of the cover, but past the range's end").isFalse();
+            head.done = 4096 + 512;
+            assertThat(head.readsOn()).as("short of the range's end").isTrue();
+        } finally {
+            file.release();
+        }
+    }
+
+    /**
      * A region is sent with {@code sendfile}, which leaves references to the slab's pages in the socket. The
      * receiver reads only after the one slot was reused many times: without the hole punched before each
      * reuse, it would receive the last read's bytes instead of the first file's.
@@ -411,7 +439,11 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         volatile Throwable failure;
 
         RecordedPiece(OpenFile file) {
-            super(file, 0, file.size());
+            this(file, 0, file.size());
+        }
+
+        RecordedPiece(OpenFile file, long from, long to) {
+            super(file, from, to);
         }
 
         @Override
