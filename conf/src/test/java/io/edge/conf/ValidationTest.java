@@ -384,6 +384,57 @@ class ValidationTest {
                 .isEqualTo("\"a.org:80\" is not a host name");
     }
 
+    /**
+     * A name no Host header edge accepts could carry (RequestTarget.isHostAndPort: a reg-name without an empty
+     * label, or an IP literal) routes nothing: its site would be reached only as the default, without a word.
+     */
+    @Test
+    void serverNamesThatNoHostCanMatch() {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, server-names = [
+                  "a..test",
+                  ".",
+                  "*.",
+                  "www.example.*",
+                  "*.*.example.org",
+                  "~^www\\\\d+\\\\.example\\\\.org$",
+                  "a,b.test",
+                  "Caf\u00e9.test",
+                  "[1:2]",
+                  "..test"
+                ] }]
+                """);
+        String hostName = "a host name such as example.org, *.example.org or .example.org";
+        String wildcard = "a wildcard as its first label alone, such as *.example.org (default = true answers hosts"
+                + " no name matches)";
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message,
+                ConfigProblem::expected).containsExactly(
+                tuple(3, "edge.sites[0].server-names[0]", "\"a..test\" has an empty label", hostName),
+                tuple(4, "edge.sites[0].server-names[1]", "\".\" has an empty label", hostName),
+                tuple(5, "edge.sites[0].server-names[2]", "\"*.\" has a '*' edge does not match", wildcard),
+                tuple(6, "edge.sites[0].server-names[3]", "\"www.example.*\" has a '*' edge does not match", wildcard),
+                tuple(7, "edge.sites[0].server-names[4]", "\"*.*.example.org\" has a '*' edge does not match",
+                        wildcard),
+                tuple(8, "edge.sites[0].server-names[5]", "\"~^www\\d+\\.example\\.org$\" is a regular expression",
+                        "a host name or a wildcard such as *.example.org (edge matches no regular expression against Host)"),
+                tuple(9, "edge.sites[0].server-names[6]", "\"a,b.test\" has ',', which no Host can carry", hostName),
+                tuple(10, "edge.sites[0].server-names[7]", "\"Caf\u00e9.test\" is not ASCII",
+                        "its ASCII form as a Host carries it, \"xn--caf-dma.test\""),
+                tuple(11, "edge.sites[0].server-names[8]", "\"[1:2]\" is not an IPv6 address in brackets",
+                        "a host name, or an IPv6 address in brackets as in Host: [::1]"),
+                tuple(12, "edge.sites[0].server-names[9]", "\"..test\" has an empty label", hostName));
+    }
+
+    /** Every kind of name a Host can match stays valid: exact, both wildcards, addresses, "_" (a name like any). */
+    @Test
+    void serverNamesThatAHostCanMatch() {
+        assertThat(problemsOrNone("""
+                sites = [{ root = www, default = true, server-names = [a.test, "B.Test.", "*.c.test", ".d.test",
+                  _, "127.0.0.1", "[::1]", "[::ffff:10.0.0.1]", "[v1.x]", xn--caf-dma.test, "%41.test", a-b_c~d.test,
+                  localhost] }]
+                """)).isEmpty();
+    }
+
     @Test
     void serverNameRepeatedInOneSite() {
         ConfigProblem problem = single("sites = [{ root = www, server-names = [a.org, b.org, A.org] }]");
