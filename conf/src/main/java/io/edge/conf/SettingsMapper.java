@@ -405,15 +405,28 @@ final class SettingsMapper {
     /** A backend group, or with {@code name == null} the defaults alone: what is wrong in any group. */
     private BackendGroupSettings backend(String name, Section backend, ServerSettings server) {
         List<String> addresses = new ArrayList<>();
+        // Each address as first written, by what it reaches: a second one is a second pool member for one
+        // php-fpm, with max-connections of its own against the one pm.max_children.
+        Map<String, String> reached = new HashMap<>();
         List<Section.Element> written = backend.elements("addresses");
         for (Section.Element element : written) {
             String address = element.text();
+            String canonical;
             try {
-                addresses.add(Addresses.backend(address, base));
+                canonical = Addresses.backend(address, base);
             } catch (IllegalArgumentException e) {
                 backend.invalid("addresses", element.index(), "\"" + address + "\" " + e.getMessage(),
                         "\"unix:/path/to.sock\", \"host:port\" or \"[v6]:port\"");
+                continue;
             }
+            String first = reached.putIfAbsent(Addresses.sameBackend(canonical), address);
+            if (first != null) {
+                backend.invalid("addresses", element.index(), "\"" + address + "\" "
+                                + (first.equals(address) ? "is listed twice" : "is the same address as \"" + first + "\""),
+                        "each address once (max-connections is how many connections one takes)");
+                continue;
+            }
+            addresses.add(canonical);
         }
         Map<String, BackendGroupSettings.Balance> balances = new LinkedHashMap<>();
         balances.put("least-connections", BackendGroupSettings.Balance.LEAST_CONNECTIONS);

@@ -473,6 +473,45 @@ class ValidationTest {
         assertThat(problemsOrNone(SITE + "\nserver.listen = [\"127.0.0.1:18433\", \"127.0.0.1:18434\"]")).isEmpty();
     }
 
+    /**
+     * An address listed twice is two pool members for one php-fpm: twice max-connections against its
+     * pm.max_children, and health checks that mark one copy down while the other takes requests.
+     */
+    @Test
+    void backendAddressListedTwice() {
+        List<ConfigProblem> problems = problems(SITE + """
+
+                fastcgi.backends.php.addresses = [
+                  "unix:/run/php/fpm.sock",
+                  "127.0.0.1:9000",
+                  "unix:/run/php/fpm.sock",
+                  "unix:/run/other/../php/fpm.sock",
+                  "unix:run/fpm.sock",
+                  "unix:%s/run/fpm.sock",
+                  "PHP.test:9001",
+                  "php.test:9001",
+                  "[::1]:9002",
+                  "[0:0::1]:9002",
+                  "127.0.0.1:9003"
+                ]
+                fastcgi.backends.other.addresses = ["127.0.0.1:9000"]
+                """.formatted(dir));
+        String expected = "each address once (max-connections is how many connections one takes)";
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message,
+                ConfigProblem::expected).containsExactly(
+                tuple(6, "edge.fastcgi.backends.php.addresses[2]", "\"unix:/run/php/fpm.sock\" is listed twice",
+                        expected),
+                tuple(7, "edge.fastcgi.backends.php.addresses[3]",
+                        "\"unix:/run/other/../php/fpm.sock\" is the same address as \"unix:/run/php/fpm.sock\"",
+                        expected),
+                tuple(9, "edge.fastcgi.backends.php.addresses[5]",
+                        "\"unix:" + dir + "/run/fpm.sock\" is the same address as \"unix:run/fpm.sock\"", expected),
+                tuple(11, "edge.fastcgi.backends.php.addresses[7]",
+                        "\"php.test:9001\" is the same address as \"PHP.test:9001\"", expected),
+                tuple(13, "edge.fastcgi.backends.php.addresses[9]",
+                        "\"[0:0::1]:9002\" is the same address as \"[::1]:9002\"", expected));
+    }
+
     @Test
     void aListOfTheWrongTypeIsOneProblem() {
         ConfigProblem sites = single("sites = { root = www }");
