@@ -256,6 +256,29 @@ class ValidationTest {
         assertThat(single(SITE + "\nserver.limits.body = 1 XB").message()).isEqualTo("\"1 XB\" is not a size");
     }
 
+    /**
+     * HOCON reads a size written as a bare number past a long as that long, 8 EiB, and a fraction of a byte as the
+     * byte below, without a word; edge refuses both, as it refuses such a number where a whole number is asked for.
+     */
+    @Test
+    void aSizeWrittenAsANumberPastALongIsOutOfRange() {
+        ConfigProblem tooLarge = single(SITE + "\ncache.content.max-bytes = 99999999999999999999");
+        assertThat(tooLarge).hasToString(dir.resolve("edge.conf") + ":3: edge.cache.content.max-bytes: "
+                + "\"99999999999999999999\" is out of range (expected: a size such as 16 MiB, from 0 to "
+                + "9223372036854775807 bytes)");
+        assertThat(single(SITE + "\ncache.responses.max-bytes = 1e30").message()).endsWith(" is out of range");
+        assertThat(single(SITE + "\ncache.responses.max-bytes = 1e400").message()).endsWith(" is out of range");
+        assertThat(single(SITE + "\ncache.responses.max-bytes = \"9223372036854775808\"").message())
+                .isEqualTo("\"9223372036854775808\" is out of range");
+        assertThat(single(SITE + "\ncache.content.max-bytes = 99999999999 EiB").message())
+                .isEqualTo("\"99999999999 EiB\" is out of range");
+        ConfigProblem fraction = single(SITE + "\ncache.content.max-file-size = 1.5");
+        assertThat(fraction.message()).isEqualTo("1.5 is not a whole number");
+        assertThat(fraction.expected()).isEqualTo("a size such as 16 MiB, from 0 to 2147483647 bytes");
+        assertThat(problemsOrNone(SITE + "\ncache.content.max-bytes = 9223372036854775807")).isEmpty();
+        assertThat(problemsOrNone(SITE + "\ncache.content { max-bytes = 0.5 EiB, max-file-size = 1.5 KiB }")).isEmpty();
+    }
+
     /** HOCON saturates a duration past a long of nanoseconds (292 years) without a word; edge refuses it. */
     @Test
     void aDurationTooLongForALongOfNanosecondsIsOutOfRange() {
