@@ -124,13 +124,16 @@ public final class ConfigLoader {
         Config reference = ConfigFactory.parseResourcesAnySyntax(ConfigLoader.class.getClassLoader(), "reference");
         List<Path> read = new ArrayList<>(List.of(file));
         List<com.typesafe.config.ConfigException.IO> unopened = new ArrayList<>();
+        ReadOrder order = new ReadOrder(file);
         try {
             user = ConfigFactory.parseFile(file.toFile(),
                     ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setAllowMissing(false)
-                            .appendIncluder(new RequiredIncludes(read, unopened)));
+                            .appendIncluder(new RequiredIncludes(read, unopened, order)));
+            problems.readIn(order);
             addIncludeProblems(unopened, file, problems);
             merged = Substitutions.resolve(user, reference, problems);
         } catch (com.typesafe.config.ConfigException e) {
+            problems.readIn(order);
             addIncludeProblems(unopened, file, problems);
             problems.add(ParseErrors.describe(e, file));
             ConfigOrigin failed = e.origin();
@@ -178,6 +181,7 @@ public final class ConfigLoader {
             throw new ConfigException(problems.sorted());
         }
         Problems again = new Problems(file);
+        again.readIn(order);
         settings = new SettingsMapper(again, source.getParent(), runDir, true, referenceEdge, root)
                 .map(new Section((ConfigObject) edgeValue, "edge", anchor, again), source);
         if (!again.isEmpty()) { // cannot happen: the real name is no longer than the placeholder

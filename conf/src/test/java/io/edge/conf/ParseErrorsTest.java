@@ -66,6 +66,31 @@ class ParseErrorsTest {
                         org.assertj.core.groups.Tuple.tuple(file, 4, "edge.server.max-connections"));
     }
 
+    /**
+     * In the order the configuration reads, as nginx -t names the first problem it reads: an included file's problems
+     * at its include, before the lines after it; not by file name, which put "a-second.conf" before "main.conf".
+     */
+    @Test
+    void problemsInSeveralFilesAreListedInTheOrderTheyAreRead() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Path first = write("z-first.conf", "# first included\nedge.static.queue-depth = 0\n");
+        Path nested = write("nested.conf", "edge.cache.content.max-bytes = \"lots\"\n");
+        Path second = write("a-second.conf", "edge.static.fd-budget = 9223372036854775808\n"
+                + "include \"nested.conf\"\nedge.server.limits.body = \"lots\"\n");
+        Path file = write("main.conf", "edge.server.max-connections = 0\ninclude \"z-first.conf\"\n"
+                + "edge.server.io-threads = \"x\"\n# include \"a-second.conf\"\ninclude \"a-second.conf\"\n"
+                + "edge.sites = [{ root = \"www\" }]\nedge.static.read-timeout = 0\n");
+        assertThat(problems(file)).extracting(ConfigProblem::file, ConfigProblem::line, ConfigProblem::key)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(file, 1, "edge.server.max-connections"),
+                        org.assertj.core.groups.Tuple.tuple(first, 2, "edge.static.queue-depth"),
+                        org.assertj.core.groups.Tuple.tuple(file, 3, "edge.server.io-threads"),
+                        org.assertj.core.groups.Tuple.tuple(second, 1, "edge.static.fd-budget"),
+                        org.assertj.core.groups.Tuple.tuple(nested, 1, "edge.cache.content.max-bytes"),
+                        org.assertj.core.groups.Tuple.tuple(second, 3, "edge.server.limits.body"),
+                        org.assertj.core.groups.Tuple.tuple(file, 7, "edge.static.read-timeout"));
+    }
+
     /** Typesafe names its own classes (SimpleConfigList([...]), Quoted("...")); the problem names kinds of value. */
     @Test
     void valuesThatCannotBeConcatenatedAreNamedByKindNotByClass() throws Exception {
