@@ -91,6 +91,27 @@ class ParseErrorsTest {
                         org.assertj.core.groups.Tuple.tuple(file, 7, "edge.static.read-timeout"));
     }
 
+    /**
+     * Typesafe ends a line at LF alone and reads a CR as a blank: a file saved with classic Mac OS line endings is one
+     * line. Included, with a comment first, all of it was that comment, and its settings were silently left at their
+     * defaults; as the file given, it was "no sites" or a syntax error at line 1, with no word of why. CRLF is fine.
+     */
+    @Test
+    void lineEndingsOfCrAloneAreAProblem() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Path status = write("status.conf", "# who may read /status\redge.server.max-connections = 5\r");
+        Path file = write("cr.conf", "edge {\n  sites = [{ root = \"www\" }]\n}\ninclude \"status.conf\"\n");
+        String expected = " a line ends in CR alone (classic Mac OS), which HOCON reads as a blank, not a line end"
+                + " (expected: LF or CRLF line endings)";
+        assertThat(problems(file)).extracting(ConfigProblem::toString).containsExactly(status + ":1:" + expected);
+        Path alone = write("alone.conf", "# saved on classic Mac OS\redge {\r  sites = [{ root = \"www\" }]\r}\r");
+        assertThat(problems(alone)).extracting(ConfigProblem::toString).first().isEqualTo(alone + ":1:" + expected);
+        Path stray = write("stray.conf", "edge {\n  sites = [{ root = \"www\" }]\n  server.io-threads = 2\r}\n");
+        assertThat(problems(stray)).extracting(ConfigProblem::toString).first().isEqualTo(stray + ":3:" + expected);
+        Path crlf = write("crlf.conf", "# DOS\r\nedge {\r\n  sites = [{ root = \"www\" }]\r\n}\r\n");
+        assertThat(new ConfigLoader().load(crlf).sites()).hasSize(1);
+    }
+
     /** Typesafe names its own classes (SimpleConfigList([...]), Quoted("...")); the problem names kinds of value. */
     @Test
     void valuesThatCannotBeConcatenatedAreNamedByKindNotByClass() throws Exception {
