@@ -17,7 +17,7 @@ public final class ConfigException extends Exception {
         this.problems = List.copyOf(problems);
     }
 
-    /** Every problem found, in file order where it could be established. */
+    /** Every problem found, in the order the configuration reads (includes in place) where it could be established. */
     public List<ConfigProblem> problems() {
         return problems;
     }

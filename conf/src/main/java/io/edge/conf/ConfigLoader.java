@@ -23,8 +23,8 @@ import java.util.Set;
  *
  * <p>Every problem is collected before anything is thrown: unknown keys (with the nearest known key
  * suggested), wrong types, bad durations and sizes, values out of range, unknown enum values, missing or
- * nonexistent directories, bad location matches, references to undefined backends, bytes that are not UTF-8 in
- * the file or a file it includes. Each names the file and line where the value was written.
+ * nonexistent directories, bad location matches, references to undefined backends, bytes that are not UTF-8 and
+ * lines ended by CR alone in the file or a file it includes. Each names the file and line where the value was written.
  *
  * <p>Relative paths in the file are resolved against the file's directory. When {@code server.run-dir} is
  * {@code ""} and a backend is spawned, each load (but a {@link #checkOnly()} one) creates a fresh directory
@@ -124,22 +124,27 @@ public final class ConfigLoader {
         Config reference = ConfigFactory.parseResourcesAnySyntax(ConfigLoader.class.getClassLoader(), "reference");
         List<Path> read = new ArrayList<>(List.of(file));
         List<com.typesafe.config.ConfigException.IO> unopened = new ArrayList<>();
+        ReadOrder order = new ReadOrder(file);
         try {
             user = ConfigFactory.parseFile(file.toFile(),
                     ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setAllowMissing(false)
-                            .appendIncluder(new RequiredIncludes(read, unopened)));
+                            .appendIncluder(new RequiredIncludes(read, unopened, order)));
+            problems.readIn(order);
             addIncludeProblems(unopened, file, problems);
             merged = Substitutions.resolve(user, reference, problems);
         } catch (com.typesafe.config.ConfigException e) {
+            problems.readIn(order);
             addIncludeProblems(unopened, file, problems);
-            problems.add(ParseErrors.describe(e, file));
             ConfigOrigin failed = e.origin();
             if (failed != null && failed.filename() != null) { // a syntax error in a file whose include did not return
                 read.add(Path.of(failed.filename()).toAbsolutePath().normalize());
             }
+            checkLineEnds(read, problems); // before the syntax error it explains, when that is at the same line
+            problems.add(ParseErrors.describe(e, file));
             checkUtf8(read, problems);
             throw new ConfigException(problems.sorted());
         }
+        checkLineEnds(read, problems);
         checkUtf8(read, problems);
         ConfigObject referenceEdge = (ConfigObject) reference.resolve().root().get("edge");
 
@@ -178,6 +183,7 @@ public final class ConfigLoader {
             throw new ConfigException(problems.sorted());
         }
         Problems again = new Problems(file);
+        again.readIn(order);
         settings = new SettingsMapper(again, source.getParent(), runDir, true, referenceEdge, root)
                 .map(new Section((ConfigObject) edgeValue, "edge", anchor, again), source);
         if (!again.isEmpty()) { // cannot happen: the real name is no longer than the placeholder
@@ -201,6 +207,16 @@ public final class ConfigLoader {
             problems.add(ParseErrors.describe(e, file));
         }
         unopened.clear();
+    }
+
+    /** Reports each of {@code files} (each once) with a line ended by CR alone, which Typesafe read as no line end. */
+    private static void checkLineEnds(List<Path> files, Problems problems) {
+        for (Path read : new LinkedHashSet<>(files)) {
+            ConfigProblem problem = LineEndCheck.problem(read);
+            if (problem != null) {
+                problems.add(problem);
+            }
+        }
     }
 
     /** Reports each of {@code files} (each once) that is not all UTF-8, which Typesafe read all the same. */

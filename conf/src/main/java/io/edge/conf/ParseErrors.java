@@ -244,6 +244,29 @@ final class ParseErrors {
         }
     }
 
+    /** An include directive naming a file, at {@code line} of the including file. */
+    record IncludedFile(int line, Path file) {
+    }
+
+    /**
+     * The include directives of {@code file} that name a file (absolute, normalised), in the order written; none
+     * when it cannot be read.
+     */
+    static List<IncludedFile> includedFiles(Path file) {
+        List<IncludedFile> result = new ArrayList<>();
+        List<String> lines = linesOf(file);
+        for (int i = 0; lines != null && i < lines.size(); i++) {
+            Matcher m = INCLUDE.matcher(withoutComment(lines.get(i)));
+            while (m.find()) {
+                Path included = includedFile(file, m);
+                if (included != null && !isUrl(m.group(2))) {
+                    result.add(new IncludedFile(i + 1, included));
+                }
+            }
+        }
+        return result;
+    }
+
     /** The file an include directive {@code m} found in {@code file} names; null for a URL or a classpath one. */
     private static Path includedFile(Path file, Matcher m) {
         if ("url".equals(m.group(1)) || "classpath".equals(m.group(1))) {

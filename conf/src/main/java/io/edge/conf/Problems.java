@@ -7,6 +7,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** Collects problems while a configuration is checked, so that all of them are reported at once. */
@@ -16,6 +17,8 @@ final class Problems {
     private final Set<ConfigProblem> found = new LinkedHashSet<>();
     /** Keys whose value was already reported as unusable: later problems about them (or below) are noise. */
     private final Set<String> silenced = new HashSet<>();
+    /** Where each file read is read ({@link ReadOrder#positions}); empty until the file is parsed. */
+    private Map<Path, List<Integer>> readAt = Map.of();
 
     /** @param file the user's configuration file, named when an origin has no file of its own */
     Problems(Path file) {
@@ -79,11 +82,48 @@ final class Problems {
         return found.isEmpty();
     }
 
-    /** Sorted by file and line; problems without a line come first, as they are about the whole file. */
+    /** Problems are to be listed in the order {@code order} read the files ({@link #sorted}). */
+    void readIn(ReadOrder order) {
+        readAt = order.positions();
+    }
+
+    /**
+     * Sorted as the configuration reads: an included file's problems where it is included, between the problems of
+     * the lines before and after its include (as nginx -t reads); problems without a line first in their file, as they
+     * are about the whole file. A file not known to be read (before any was) comes after, by name.
+     */
     List<ConfigProblem> sorted() {
         List<ConfigProblem> list = new ArrayList<>(found);
-        list.sort(Comparator.comparing((ConfigProblem p) -> String.valueOf(p.file()))
+        list.sort(Comparator.comparing((ConfigProblem p) -> readAt(p) == null)
+                .thenComparing(this::compareReadAt)
+                .thenComparing((ConfigProblem p) -> String.valueOf(p.file()))
                 .thenComparingInt(ConfigProblem::line));
         return list;
+    }
+
+    /** Where {@code p} is read: the lines of the includes leading to its file, then its own; null when not known. */
+    private List<Integer> readAt(ConfigProblem p) {
+        List<Integer> at = p.file().toString().isEmpty() ? null : readAt.get(p.file().toAbsolutePath().normalize());
+        if (at == null) {
+            return null;
+        }
+        List<Integer> position = new ArrayList<>(at);
+        position.add(p.line());
+        return position;
+    }
+
+    private int compareReadAt(ConfigProblem a, ConfigProblem b) {
+        List<Integer> x = readAt(a);
+        List<Integer> y = readAt(b);
+        if (x == null || y == null) {
+            return 0;
+        }
+        for (int i = 0; i < Math.min(x.size(), y.size()); i++) {
+            int c = Integer.compare(x.get(i), y.get(i));
+            if (c != 0) {
+                return c;
+            }
+        }
+        return Integer.compare(x.size(), y.size());
     }
 }

@@ -22,7 +22,8 @@ import java.util.List;
  * <p>A file that cannot be opened (missing, unreadable) is noted and read as empty, so that parsing goes on and the
  * problems in every other file are listed with it; a syntax error or an include cycle still ends the parse.
  *
- * <p>It also notes each file it included, for the checks Typesafe does not make ({@link Utf8Check}).
+ * <p>It also notes each file it included, for the checks Typesafe does not make ({@link Utf8Check}), and where it
+ * was included, for the order problems are listed in ({@link ReadOrder}).
  */
 final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, ConfigIncluderURL, ConfigIncluderClasspath {
 
@@ -32,50 +33,65 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
     private final List<Path> included;
     /** The includes that could not be opened, in the order met; shared by every copy of this includer. */
     private final List<ConfigException.IO> failed;
+    /** The tree of includes, as read; shared by every copy of this includer. */
+    private final ReadOrder order;
 
     /**
      * @param included where the files included are added
      * @param failed   where an include that could not be opened is added (for {@link ParseErrors#describe})
+     * @param order    where each include is noted where it is read
      */
-    RequiredIncludes(List<Path> included, List<ConfigException.IO> failed) {
-        this(null, included, failed);
+    RequiredIncludes(List<Path> included, List<ConfigException.IO> failed, ReadOrder order) {
+        this(null, included, failed, order);
     }
 
-    private RequiredIncludes(ConfigIncluder typesafe, List<Path> included, List<ConfigException.IO> failed) {
+    private RequiredIncludes(ConfigIncluder typesafe, List<Path> included, List<ConfigException.IO> failed,
+                             ReadOrder order) {
         this.typesafe = typesafe;
         this.included = included;
         this.failed = failed;
+        this.order = order;
     }
 
     @Override
     public ConfigIncluder withFallback(ConfigIncluder fallback) {
-        return fallback == typesafe ? this : new RequiredIncludes(fallback, included, failed);
+        return fallback == typesafe ? this : new RequiredIncludes(fallback, included, failed, order);
     }
 
     @Override
     public ConfigObject include(ConfigIncludeContext context, String what) {
+        ReadOrder.Include include = order.enter();
         try {
-            return noted(typesafe.include(required(context), what));
+            return noted(include, typesafe.include(required(context), what));
         } catch (ConfigException.IO e) {
             return failed(e);
+        } finally {
+            order.leave(include);
         }
     }
 
     @Override
     public ConfigObject includeFile(ConfigIncludeContext context, File what) {
+        ReadOrder.Include include = order.enter();
         try {
-            return noted(((ConfigIncluderFile) typesafe).includeFile(required(context), what));
+            return noted(include, ((ConfigIncluderFile) typesafe).includeFile(required(context), what));
         } catch (ConfigException.IO e) {
             return failed(e);
+        } finally {
+            order.leave(include);
         }
     }
 
     @Override
     public ConfigObject includeURL(ConfigIncludeContext context, URL what) {
+        ReadOrder.Include include = order.enter();
         try {
-            return noted(((ConfigIncluderURL) typesafe).includeURL(required(context), what)); // a file: URL is a file
+            // a file: URL is a file
+            return noted(include, ((ConfigIncluderURL) typesafe).includeURL(required(context), what));
         } catch (ConfigException.IO e) {
             return failed(e);
+        } finally {
+            order.leave(include);
         }
     }
 
@@ -94,11 +110,16 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
         return ConfigFactory.empty("an include that could not be opened").root();
     }
 
-    /** {@code object}, its file noted: an included file's object has that file for origin (a URL's or resource's none). */
-    private ConfigObject noted(ConfigObject object) {
+    /**
+     * {@code object}, its file noted as what {@code include} read: an included file's object has that file for
+     * origin (a URL's or resource's none).
+     */
+    private ConfigObject noted(ReadOrder.Include include, ConfigObject object) {
         String file = object.origin().filename();
         if (file != null) {
-            included.add(Path.of(file).toAbsolutePath().normalize());
+            Path path = Path.of(file).toAbsolutePath().normalize();
+            included.add(path);
+            order.read(include, path);
         }
         return object;
     }

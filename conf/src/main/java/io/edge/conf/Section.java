@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Typed reads of one configuration object (defaults already laid under it).
@@ -34,6 +35,8 @@ import java.util.Map;
 final class Section {
 
     private static final int MAX_RENDERED = 80;
+    /** A number as HOCON writes one, with no unit after it: a size in bytes. */
+    private static final Pattern BARE_NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
 
     private final ConfigObject object;
     private final String path;
@@ -210,6 +213,20 @@ final class Section {
         return decimal.longValueExact();
     }
 
+    /** A number without a unit: {@code value} as a number or as text that is one, exactly; else {@code null}. */
+    private static BigDecimal bareNumber(ConfigValue value) {
+        if (value.valueType() == ConfigValueType.NUMBER) {
+            return decimal((Number) value.unwrapped());
+        }
+        if (value.valueType() == ConfigValueType.STRING) {
+            String text = ((String) value.unwrapped()).trim();
+            if (BARE_NUMBER.matcher(text).matches()) {
+                return new BigDecimal(text);
+            }
+        }
+        return null;
+    }
+
     /** {@code number} exactly, {@code null} for a double that is no number (NaN, infinite). */
     private static BigDecimal decimal(Number number) {
         if (number instanceof BigDecimal decimal) {
@@ -235,6 +252,23 @@ final class Section {
         ConfigValue value = required(name, expected);
         if (value == null) {
             return min;
+        }
+        if (value.valueType() == ConfigValueType.NUMBER && decimal((Number) value.unwrapped()) == null) {
+            invalid(name, render(value) + " is out of range", expected); // 1e400: a double's infinity
+            return min;
+        }
+        BigDecimal bare = bareNumber(value);
+        if (bare != null) {
+            // HOCON reads a number past a long as Long.MAX_VALUE and a fraction of a byte as the byte below, silently
+            if (bare.stripTrailingZeros().scale() > 0) {
+                invalid(name, render(value) + " is not a whole number", expected);
+                return min;
+            }
+            if (bare.compareTo(BigDecimal.valueOf(min)) < 0 || bare.compareTo(BigDecimal.valueOf(max)) > 0) {
+                invalid(name, render(value) + " is out of range", expected);
+                return min;
+            }
+            return bare.longValueExact();
         }
         long result;
         try {

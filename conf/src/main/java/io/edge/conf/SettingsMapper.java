@@ -57,8 +57,6 @@ import java.util.regex.Pattern;
 final class SettingsMapper {
 
     private static final Pattern BACKEND_NAME = Pattern.compile("[A-Za-z0-9_-]+");
-    /** A server name that is an IPv6 address, bracketed as a Host header carries it (lower case). */
-    private static final Pattern IPV6_LITERAL = Pattern.compile("\\[[0-9a-f:.]*:[0-9a-f:.]*\\]");
     private static final String SOCKET_NAME = "php-fpm.sock";
     /** The longest shutdown drain: a day is past any deploy, and far from where deadlines in nanoseconds overflow. */
     private static final Duration MAX_DRAIN = Duration.ofDays(1);
@@ -407,15 +405,28 @@ final class SettingsMapper {
     /** A backend group, or with {@code name == null} the defaults alone: what is wrong in any group. */
     private BackendGroupSettings backend(String name, Section backend, ServerSettings server) {
         List<String> addresses = new ArrayList<>();
+        // Each address as first written, by what it reaches: a second one is a second pool member for one
+        // php-fpm, with max-connections of its own against the one pm.max_children.
+        Map<String, String> reached = new HashMap<>();
         List<Section.Element> written = backend.elements("addresses");
         for (Section.Element element : written) {
             String address = element.text();
+            String canonical;
             try {
-                addresses.add(Addresses.backend(address, base));
+                canonical = Addresses.backend(address, base);
             } catch (IllegalArgumentException e) {
                 backend.invalid("addresses", element.index(), "\"" + address + "\" " + e.getMessage(),
                         "\"unix:/path/to.sock\", \"host:port\" or \"[v6]:port\"");
+                continue;
             }
+            String first = reached.putIfAbsent(Addresses.sameBackend(canonical), address);
+            if (first != null) {
+                backend.invalid("addresses", element.index(), "\"" + address + "\" "
+                                + (first.equals(address) ? "is listed twice" : "is the same address as \"" + first + "\""),
+                        "each address once (max-connections is how many connections one takes)");
+                continue;
+            }
+            addresses.add(canonical);
         }
         Map<String, BackendGroupSettings.Balance> balances = new LinkedHashMap<>();
         balances.put("least-connections", BackendGroupSettings.Balance.LEAST_CONNECTIONS);
@@ -678,19 +689,11 @@ final class SettingsMapper {
             List<String> serverNames = new ArrayList<>();
             for (Section.Element element : site.elements("server-names")) {
                 String serverName = element.text();
-                String lower = serverName.toLowerCase(Locale.ROOT);
-                if (lower.length() > 1 && lower.endsWith(".") && !lower.endsWith("..")) {
-                    // A fully qualified name: requests are routed by Host without its trailing dot, as here.
-                    lower = lower.substring(0, lower.length() - 1);
-                }
-                if (lower.indexOf(':') >= 0 && !IPV6_LITERAL.matcher(lower).matches()) {
-                    site.invalid("server-names", element.index(), "\"" + serverName + "\" is not a host name",
-                            "a host name, or an IPv6 address in brackets as in Host: [::1]");
-                    continue;
-                }
-                if (lower.isEmpty() || lower.chars().anyMatch(c -> Character.isWhitespace(c) || c == '/')) {
-                    site.invalid("server-names", element.index(), "\"" + serverName + "\" is not a host name",
-                            "a host name such as example.org, *.example.org or .example.org");
+                String lower = ServerNames.canonical(serverName);
+                ServerNames.Fault fault = ServerNames.fault(lower);
+                if (fault != null) {
+                    site.invalid("server-names", element.index(), "\"" + serverName + "\" " + fault.message(),
+                            fault.expected());
                     continue;
                 }
                 String owner = serverNameOwners.putIfAbsent(lower, site.path());

@@ -66,6 +66,52 @@ class ParseErrorsTest {
                         org.assertj.core.groups.Tuple.tuple(file, 4, "edge.server.max-connections"));
     }
 
+    /**
+     * In the order the configuration reads, as nginx -t names the first problem it reads: an included file's problems
+     * at its include, before the lines after it; not by file name, which put "a-second.conf" before "main.conf".
+     */
+    @Test
+    void problemsInSeveralFilesAreListedInTheOrderTheyAreRead() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Path first = write("z-first.conf", "# first included\nedge.static.queue-depth = 0\n");
+        Path nested = write("nested.conf", "edge.cache.content.max-bytes = \"lots\"\n");
+        Path second = write("a-second.conf", "edge.static.fd-budget = 9223372036854775808\n"
+                + "include \"nested.conf\"\nedge.server.limits.body = \"lots\"\n");
+        Path file = write("main.conf", "edge.server.max-connections = 0\ninclude \"z-first.conf\"\n"
+                + "edge.server.io-threads = \"x\"\n# include \"a-second.conf\"\ninclude \"a-second.conf\"\n"
+                + "edge.sites = [{ root = \"www\" }]\nedge.static.read-timeout = 0\n");
+        assertThat(problems(file)).extracting(ConfigProblem::file, ConfigProblem::line, ConfigProblem::key)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(file, 1, "edge.server.max-connections"),
+                        org.assertj.core.groups.Tuple.tuple(first, 2, "edge.static.queue-depth"),
+                        org.assertj.core.groups.Tuple.tuple(file, 3, "edge.server.io-threads"),
+                        org.assertj.core.groups.Tuple.tuple(second, 1, "edge.static.fd-budget"),
+                        org.assertj.core.groups.Tuple.tuple(nested, 1, "edge.cache.content.max-bytes"),
+                        org.assertj.core.groups.Tuple.tuple(second, 3, "edge.server.limits.body"),
+                        org.assertj.core.groups.Tuple.tuple(file, 7, "edge.static.read-timeout"));
+    }
+
+    /**
+     * Typesafe ends a line at LF alone and reads a CR as a blank: a file saved with classic Mac OS line endings is one
+     * line. Included, with a comment first, all of it was that comment, and its settings were silently left at their
+     * defaults; as the file given, it was "no sites" or a syntax error at line 1, with no word of why. CRLF is fine.
+     */
+    @Test
+    void lineEndingsOfCrAloneAreAProblem() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Path status = write("status.conf", "# who may read /status\redge.server.max-connections = 5\r");
+        Path file = write("cr.conf", "edge {\n  sites = [{ root = \"www\" }]\n}\ninclude \"status.conf\"\n");
+        String expected = " a line ends in CR alone (classic Mac OS), which HOCON reads as a blank, not a line end"
+                + " (expected: LF or CRLF line endings)";
+        assertThat(problems(file)).extracting(ConfigProblem::toString).containsExactly(status + ":1:" + expected);
+        Path alone = write("alone.conf", "# saved on classic Mac OS\redge {\r  sites = [{ root = \"www\" }]\r}\r");
+        assertThat(problems(alone)).extracting(ConfigProblem::toString).first().isEqualTo(alone + ":1:" + expected);
+        Path stray = write("stray.conf", "edge {\n  sites = [{ root = \"www\" }]\n  server.io-threads = 2\r}\n");
+        assertThat(problems(stray)).extracting(ConfigProblem::toString).first().isEqualTo(stray + ":3:" + expected);
+        Path crlf = write("crlf.conf", "# DOS\r\nedge {\r\n  sites = [{ root = \"www\" }]\r\n}\r\n");
+        assertThat(new ConfigLoader().load(crlf).sites()).hasSize(1);
+    }
+
     /** Typesafe names its own classes (SimpleConfigList([...]), Quoted("...")); the problem names kinds of value. */
     @Test
     void valuesThatCannotBeConcatenatedAreNamedByKindNotByClass() throws Exception {

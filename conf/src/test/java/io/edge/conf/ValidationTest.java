@@ -256,6 +256,29 @@ class ValidationTest {
         assertThat(single(SITE + "\nserver.limits.body = 1 XB").message()).isEqualTo("\"1 XB\" is not a size");
     }
 
+    /**
+     * HOCON reads a size written as a bare number past a long as that long, 8 EiB, and a fraction of a byte as the
+     * byte below, without a word; edge refuses both, as it refuses such a number where a whole number is asked for.
+     */
+    @Test
+    void aSizeWrittenAsANumberPastALongIsOutOfRange() {
+        ConfigProblem tooLarge = single(SITE + "\ncache.content.max-bytes = 99999999999999999999");
+        assertThat(tooLarge).hasToString(dir.resolve("edge.conf") + ":3: edge.cache.content.max-bytes: "
+                + "\"99999999999999999999\" is out of range (expected: a size such as 16 MiB, from 0 to "
+                + "9223372036854775807 bytes)");
+        assertThat(single(SITE + "\ncache.responses.max-bytes = 1e30").message()).endsWith(" is out of range");
+        assertThat(single(SITE + "\ncache.responses.max-bytes = 1e400").message()).endsWith(" is out of range");
+        assertThat(single(SITE + "\ncache.responses.max-bytes = \"9223372036854775808\"").message())
+                .isEqualTo("\"9223372036854775808\" is out of range");
+        assertThat(single(SITE + "\ncache.content.max-bytes = 99999999999 EiB").message())
+                .isEqualTo("\"99999999999 EiB\" is out of range");
+        ConfigProblem fraction = single(SITE + "\ncache.content.max-file-size = 1.5");
+        assertThat(fraction.message()).isEqualTo("1.5 is not a whole number");
+        assertThat(fraction.expected()).isEqualTo("a size such as 16 MiB, from 0 to 2147483647 bytes");
+        assertThat(problemsOrNone(SITE + "\ncache.content.max-bytes = 9223372036854775807")).isEmpty();
+        assertThat(problemsOrNone(SITE + "\ncache.content { max-bytes = 0.5 EiB, max-file-size = 1.5 KiB }")).isEmpty();
+    }
+
     /** HOCON saturates a duration past a long of nanoseconds (292 years) without a word; edge refuses it. */
     @Test
     void aDurationTooLongForALongOfNanosecondsIsOutOfRange() {
@@ -384,6 +407,57 @@ class ValidationTest {
                 .isEqualTo("\"a.org:80\" is not a host name");
     }
 
+    /**
+     * A name no Host header edge accepts could carry (RequestTarget.isHostAndPort: a reg-name without an empty
+     * label, or an IP literal) routes nothing: its site would be reached only as the default, without a word.
+     */
+    @Test
+    void serverNamesThatNoHostCanMatch() {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, server-names = [
+                  "a..test",
+                  ".",
+                  "*.",
+                  "www.example.*",
+                  "*.*.example.org",
+                  "~^www\\\\d+\\\\.example\\\\.org$",
+                  "a,b.test",
+                  "Caf\u00e9.test",
+                  "[1:2]",
+                  "..test"
+                ] }]
+                """);
+        String hostName = "a host name such as example.org, *.example.org or .example.org";
+        String wildcard = "a wildcard as its first label alone, such as *.example.org (default = true answers hosts"
+                + " no name matches)";
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message,
+                ConfigProblem::expected).containsExactly(
+                tuple(3, "edge.sites[0].server-names[0]", "\"a..test\" has an empty label", hostName),
+                tuple(4, "edge.sites[0].server-names[1]", "\".\" has an empty label", hostName),
+                tuple(5, "edge.sites[0].server-names[2]", "\"*.\" has a '*' edge does not match", wildcard),
+                tuple(6, "edge.sites[0].server-names[3]", "\"www.example.*\" has a '*' edge does not match", wildcard),
+                tuple(7, "edge.sites[0].server-names[4]", "\"*.*.example.org\" has a '*' edge does not match",
+                        wildcard),
+                tuple(8, "edge.sites[0].server-names[5]", "\"~^www\\d+\\.example\\.org$\" is a regular expression",
+                        "a host name or a wildcard such as *.example.org (edge matches no regular expression against Host)"),
+                tuple(9, "edge.sites[0].server-names[6]", "\"a,b.test\" has ',', which no Host can carry", hostName),
+                tuple(10, "edge.sites[0].server-names[7]", "\"Caf\u00e9.test\" is not ASCII",
+                        "its ASCII form as a Host carries it, \"xn--caf-dma.test\""),
+                tuple(11, "edge.sites[0].server-names[8]", "\"[1:2]\" is not an IPv6 address in brackets",
+                        "a host name, or an IPv6 address in brackets as in Host: [::1]"),
+                tuple(12, "edge.sites[0].server-names[9]", "\"..test\" has an empty label", hostName));
+    }
+
+    /** Every kind of name a Host can match stays valid: exact, both wildcards, addresses, "_" (a name like any). */
+    @Test
+    void serverNamesThatAHostCanMatch() {
+        assertThat(problemsOrNone("""
+                sites = [{ root = www, default = true, server-names = [a.test, "B.Test.", "*.c.test", ".d.test",
+                  _, "127.0.0.1", "[::1]", "[::ffff:10.0.0.1]", "[v1.x]", xn--caf-dma.test, "%41.test", a-b_c~d.test,
+                  localhost] }]
+                """)).isEmpty();
+    }
+
     @Test
     void serverNameRepeatedInOneSite() {
         ConfigProblem problem = single("sites = [{ root = www, server-names = [a.org, b.org, A.org] }]");
@@ -420,6 +494,45 @@ class ValidationTest {
         ConfigProblem wildcard = single(SITE + "\nserver.listen = [\"*:18433\", \"127.0.0.1:18433\"]");
         assertThat(wildcard.message()).isEqualTo("\"127.0.0.1:18433\" overlaps \"*:18433\"");
         assertThat(problemsOrNone(SITE + "\nserver.listen = [\"127.0.0.1:18433\", \"127.0.0.1:18434\"]")).isEmpty();
+    }
+
+    /**
+     * An address listed twice is two pool members for one php-fpm: twice max-connections against its
+     * pm.max_children, and health checks that mark one copy down while the other takes requests.
+     */
+    @Test
+    void backendAddressListedTwice() {
+        List<ConfigProblem> problems = problems(SITE + """
+
+                fastcgi.backends.php.addresses = [
+                  "unix:/run/php/fpm.sock",
+                  "127.0.0.1:9000",
+                  "unix:/run/php/fpm.sock",
+                  "unix:/run/other/../php/fpm.sock",
+                  "unix:run/fpm.sock",
+                  "unix:%s/run/fpm.sock",
+                  "PHP.test:9001",
+                  "php.test:9001",
+                  "[::1]:9002",
+                  "[0:0::1]:9002",
+                  "127.0.0.1:9003"
+                ]
+                fastcgi.backends.other.addresses = ["127.0.0.1:9000"]
+                """.formatted(dir));
+        String expected = "each address once (max-connections is how many connections one takes)";
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message,
+                ConfigProblem::expected).containsExactly(
+                tuple(6, "edge.fastcgi.backends.php.addresses[2]", "\"unix:/run/php/fpm.sock\" is listed twice",
+                        expected),
+                tuple(7, "edge.fastcgi.backends.php.addresses[3]",
+                        "\"unix:/run/other/../php/fpm.sock\" is the same address as \"unix:/run/php/fpm.sock\"",
+                        expected),
+                tuple(9, "edge.fastcgi.backends.php.addresses[5]",
+                        "\"unix:" + dir + "/run/fpm.sock\" is the same address as \"unix:run/fpm.sock\"", expected),
+                tuple(11, "edge.fastcgi.backends.php.addresses[7]",
+                        "\"php.test:9001\" is the same address as \"PHP.test:9001\"", expected),
+                tuple(13, "edge.fastcgi.backends.php.addresses[9]",
+                        "\"[0:0::1]:9002\" is the same address as \"[::1]:9002\"", expected));
     }
 
     @Test

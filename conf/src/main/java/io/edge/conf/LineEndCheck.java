@@ -1,0 +1,43 @@
+package io.edge.conf;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Finds a line ended by CR alone (classic Mac OS) in a configuration file. Typesafe ends a line at LF only and reads
+ * a CR as a blank, so such a file is one line: a comment at its top made all of it a comment, an included file's
+ * settings were silently left at their defaults, and otherwise its first line was a syntax error that gave no reason.
+ *
+ * <p>Reported, not mended: Typesafe reads the file itself (its origins, and the includes relative to it, depend on
+ * that), and a configuration should mean the same to every HOCON tool that reads it. CRLF (Windows) is fine: CR is a
+ * blank before the LF that ends the line.
+ */
+final class LineEndCheck {
+
+    private LineEndCheck() {
+    }
+
+    /**
+     * The first CR of {@code file} that no LF follows, as a problem at its line; {@code null} when there is none, or
+     * when the file cannot be read (which its include, or the loader, reports).
+     */
+    static ConfigProblem problem(Path file) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        int line = 1; // as HOCON counts lines, and so every other problem in the file
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == '\n') {
+                line++;
+            } else if (bytes[i] == '\r' && (i + 1 == bytes.length || bytes[i + 1] != '\n')) {
+                return new ConfigProblem(file, line, null, "a line ends in CR alone (classic Mac OS), which HOCON"
+                        + " reads as a blank, not a line end", "LF or CRLF line endings");
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,126 @@
+package io.edge.conf;
+
+import io.netty.util.NetUtil;
+import java.net.IDN;
+import java.util.Locale;
+
+/**
+ * What a site's server name may be: a name that some request's {@code Host} can match, as edge routes. A name no
+ * {@code Host} can match would leave its site reachable only as the default site, without a word.
+ *
+ * <p>edge answers 400 to a {@code Host} that is not {@code uri-host [ ":" port ]} (edge-core's
+ * {@code RequestTarget.isHostAndPort}: a reg-name of unreserved characters, %HH and sub-delims less ',', with no
+ * empty label; or an IPv6 or IPvFuture literal in brackets), and routes the rest by the host in lower case
+ * without one trailing dot ({@code Router}), an exact name first, then {@code *.suffix} (names under suffix) and
+ * {@code .suffix} (suffix and names under it). So a server name is such a host, or one of those two wildcards
+ * over one. There are no {@code prefix.*} wildcards and no {@code ~regex} names, nginx's other two kinds: each is
+ * a problem here rather than an exact name no one sends. {@code _} (nginx's usual "no name") is a name like any.
+ */
+final class ServerNames {
+
+    /** What is wrong with a name: said after the name in quotes, and what was expected instead. */
+    record Fault(String message, String expected) {
+    }
+
+    private static final String HOST_NAME = "a host name such as example.org, *.example.org or .example.org";
+    private static final String IP_LITERAL = "a host name, or an IPv6 address in brackets as in Host: [::1]";
+
+    private ServerNames() {
+    }
+
+    /** {@code written} as requests are routed by: lower case, without one trailing dot (a fully qualified name). */
+    static String canonical(String written) {
+        String lower = written.toLowerCase(Locale.ROOT);
+        if (lower.length() > 1 && lower.endsWith(".") && !lower.endsWith("..")) {
+            return lower.substring(0, lower.length() - 1);
+        }
+        return lower;
+    }
+
+    /** What is wrong with the server name {@code name} ({@link #canonical}), or {@code null} when a Host can match it. */
+    static Fault fault(String name) {
+        if (name.isEmpty() || name.chars().anyMatch(c -> Character.isWhitespace(c) || c == '/')) {
+            return new Fault("is not a host name", HOST_NAME);
+        }
+        if (name.startsWith("[")) {
+            return isIpLiteral(name) ? null : new Fault("is not an IPv6 address in brackets", IP_LITERAL);
+        }
+        if (name.indexOf(':') >= 0) {
+            return new Fault("is not a host name", IP_LITERAL);
+        }
+        if (name.startsWith("~")) {
+            return new Fault("is a regular expression",
+                    "a host name or a wildcard such as *.example.org (edge matches no regular expression against Host)");
+        }
+        if (name.indexOf('\uFFFD') >= 0) {
+            return null; // bytes that were not UTF-8, reported at this line (Utf8Check): what was meant is unknown
+        }
+        if (name.chars().anyMatch(c -> c > 0x7f)) {
+            return new Fault("is not ASCII", asciiForm(name));
+        }
+        String suffix = name.startsWith("*.") ? name.substring(2) : name.startsWith(".") ? name.substring(1) : name;
+        if (suffix.indexOf('*') >= 0) {
+            return new Fault("has a '*' edge does not match",
+                    "a wildcard as its first label alone, such as *.example.org (default = true answers hosts no name"
+                            + " matches)");
+        }
+        for (int i = 0; i < suffix.length(); i++) {
+            char c = suffix.charAt(i);
+            if (c == '%' && i + 2 < suffix.length() && isHex(suffix.charAt(i + 1)) && isHex(suffix.charAt(i + 2))) {
+                i += 2;
+            } else if (!isUnreserved(c) && "!$&'()*+;=".indexOf(c) < 0) {
+                return new Fault("has '" + c + "', which no Host can carry", HOST_NAME);
+            }
+        }
+        if (suffix.isEmpty() || suffix.startsWith(".") || suffix.contains("..")) {
+            return new Fault("has an empty label", HOST_NAME);
+        }
+        return null;
+    }
+
+    /** {@code [IPv6]} or {@code [vX.future]}, as RFC 3986's IP-literal, which is what a Host may carry in brackets. */
+    private static boolean isIpLiteral(String name) {
+        if (!name.endsWith("]") || name.length() < 3) {
+            return false;
+        }
+        String literal = name.substring(1, name.length() - 1);
+        if (literal.startsWith("v")) {
+            int dot = literal.indexOf('.');
+            if (dot < 2 || dot == literal.length() - 1) {
+                return false;
+            }
+            for (int i = 1; i < dot; i++) {
+                if (!isHex(literal.charAt(i))) {
+                    return false;
+                }
+            }
+            for (int i = dot + 1; i < literal.length(); i++) {
+                char c = literal.charAt(i);
+                if (c != ':' && !isUnreserved(c) && "!$&'()*+;=".indexOf(c) < 0) { // as edge-core: no ','
+
+                    return false;
+                }
+            }
+            return true;
+        }
+        return literal.chars().allMatch(c -> c == ':' || c == '.' || isHex((char) c))
+                && NetUtil.isValidIpV6Address(literal);
+    }
+
+    /** What to write instead of an international name: its ASCII (xn--) form, which is what a Host carries. */
+    private static String asciiForm(String name) {
+        try {
+            return "its ASCII form as a Host carries it, \"" + IDN.toASCII(name) + "\"";
+        } catch (IllegalArgumentException e) {
+            return "a host name in ASCII, an international one in its xn-- form";
+        }
+    }
+
+    private static boolean isUnreserved(char c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "-._~".indexOf(c) >= 0;
+    }
+
+    private static boolean isHex(char c) {
+        return Character.digit(c, 16) >= 0 && c < 0x80;
+    }
+}
