@@ -499,10 +499,15 @@ final class ServerExchange implements Exchange {
             fail(new HttpStatusException(errorStatus, "error after the response head"));
             return;
         }
+        // A TRACE of a static directory without an index, or of none: refused all the same, as nginx refuses a TRACE
+        // of any URI (see HttpConnectionHandler.refusedEverywhere).
+        HttpResponseStatus status = HttpConnectionHandler.refusedEverywhere(request.method())
+                && (errorStatus.code() == 403 || errorStatus.code() == 404) ? HttpResponseStatus.METHOD_NOT_ALLOWED
+                : errorStatus;
         SiteSettings site = site();
-        FullHttpResponse response = ErrorResponses.response(ctx.alloc(), errorStatus, isHead(),
-                site == null ? null : site.errorPage(errorStatus.code()));
-        if (errorStatus.code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) {
+        FullHttpResponse response = ErrorResponses.response(ctx.alloc(), status, isHead(),
+                site == null ? null : site.errorPage(status.code()));
+        if (status.code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) {
             response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.allowedMethods(location()));
         }
         ChannelFuture written = writeAndFlush(response);
