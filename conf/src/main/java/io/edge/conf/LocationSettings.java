@@ -32,9 +32,9 @@ import java.util.regex.Pattern;
  * @param cache           for FastCGI locations, answer GET and HEAD from the shared response cache and
  *                        accept {@code PURGE}
  * @param statusAllow     for {@link Handler#STATUS} locations, the client addresses that may read the page
- * @param expires         how long clients may keep the files this location answers ({@code Cache-Control: max-age}
- *                        and {@code Expires}, nginx's {@code expires}); negative: already expired ({@code no-cache});
- *                        {@code null}: no such headers
+ * @param expires         how long clients may keep this location's answers with the statuses {@link #addsHeaders}
+ *                        names ({@code Cache-Control: max-age} and {@code Expires}, nginx's {@code expires});
+ *                        negative: already expired ({@code no-cache}); {@code null}: no such headers
  * @param headers         added to this location's answers with the statuses {@link #addsHeaders} names, nginx's
  *                        {@code add_header}; by name
  * @param bodyLimit       the largest request body this location takes, in bytes (nginx's {@code client_max_body_size}

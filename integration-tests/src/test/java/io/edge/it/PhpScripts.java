@@ -120,6 +120,9 @@ final class PhpScripts {
                 if (isset($_GET['location'])) { header('Location: ' . $_GET['location']); }
                 if (isset($_GET['etag'])) { header('ETag: ' . $_GET['etag']); }
                 if (isset($_SERVER['HTTP_IF_NONE_MATCH'])) { header('X-Saw-If-None-Match: ' . $_SERVER['HTTP_IF_NONE_MATCH']); }
+                if (isset($_SERVER['HTTP_IF_MODIFIED_SINCE'])) { header('X-Saw-If-Modified-Since: ' . $_SERVER['HTTP_IF_MODIFIED_SINCE']); }
+                // self304: the script answers a matching If-None-Match with its own 304, as a PHP application may
+                if (isset($_GET['self304']) && ($_SERVER['HTTP_IF_NONE_MATCH'] ?? '') === ($_GET['etag'] ?? '-')) { header('Status: 304 Not Modified'); exit; }
                 header('Content-Type: text/plain');
                 echo 'id=', $id, ' run=', $runs, ' ae=', $_SERVER['HTTP_ACCEPT_ENCODING'] ?? '';
                 """);

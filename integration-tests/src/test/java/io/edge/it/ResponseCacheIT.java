@@ -150,6 +150,31 @@ class ResponseCacheIT {
         assertThat(php.get(url).body()).isEqualTo(body("cond-private", 3));
     }
 
+    /**
+     * A URL remembered uncacheable (hit-for-miss) goes to PHP as nginx passes a request it does not cache: with the
+     * client's If-None-Match and If-Modified-Since, so the script can answer 304 itself. The first miss, which could
+     * have been stored, still asked without them (as the test above shows). They reached PHP on no request.
+     */
+    @Test
+    void aConditionalRequestForAPageRememberedUncacheableReachesPhpWithItsValidators() throws Exception {
+        String url = url("hfm-cond", null, "&etag=%22h2%22&self304=1");
+        HttpResponse<String> miss = php.get(url, "If-None-Match", "\"h1\"");
+        assertThat(miss.statusCode()).isEqualTo(200);
+        assertThat(miss.headers().firstValue("x-saw-if-none-match")).as("a miss the cache may fill").isEmpty();
+
+        HttpResponse<String> passed = php.get(url, "If-None-Match", "\"h1\"",
+                "If-Modified-Since", "Sat, 01 Jan 2000 00:00:00 GMT");
+        assertThat(passed.statusCode()).isEqualTo(200);
+        assertThat(passed.body()).isEqualTo(body("hfm-cond", 2));
+        assertThat(passed.headers().firstValue("x-saw-if-none-match")).contains("\"h1\"");
+        assertThat(passed.headers().firstValue("x-saw-if-modified-since")).contains("Sat, 01 Jan 2000 00:00:00 GMT");
+
+        HttpResponse<String> own = php.get(url, "If-None-Match", "\"h2\"");
+        assertThat(own.statusCode()).isEqualTo(304);
+        assertThat(own.headers().firstValue("x-saw-if-none-match")).as("the script's own 304").contains("\"h2\"");
+        assertThat(php.get(url).body()).as("the 304 was not stored").isEqualTo(body("hfm-cond", 4));
+    }
+
     @Test
     void concurrentMissesOfAPageThatCannotBeStoredRunInPhpSideBySideOnceItsHeadIsIn() throws Exception {
         // PHP sends its head (no Cache-Control) at once, then waits until three runs are running: on the

@@ -20,7 +20,9 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
 import java.util.Date;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
@@ -38,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *          --STALE_WHILE_REVALIDATE-> answer stale; the one request that wins refresh() refreshes it in the
  *                                     background (a detached call whose answer only the cache sees)
  *          --MISS / STALE, uncacheable> backend alone, recorded (hit-for-miss: its last answer was not storable
- *                                     and did not vary; a storable one now is stored and ends the mark)
+ *                                     and did not vary; a storable one now is stored and ends the mark); without
+ *                                     an entry, with the client's If-None-Match / If-Modified-Since (a pass-through)
  *          --MISS / STALE-----------> coalesce:
  *               leader:   looks up again (a flight may have landed since the first lookup: answer if FRESH),
  *                         then backend (conditional when the entry has validators); a 200 streams to its client
@@ -68,6 +71,10 @@ import org.slf4j.LoggerFactory;
 public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
 
     private static final Logger LOG = LoggerFactory.getLogger(ResponseCacheGate.class);
+
+    /** The client's validators a pass-through ({@link #fetch}, hit-for-miss) carries to the backend. */
+    private static final List<AsciiString> CLIENT_VALIDATORS =
+            List.of(HttpHeaderNames.IF_NONE_MATCH, HttpHeaderNames.IF_MODIFIED_SINCE);
 
     private final ResponseCache cache;
 
@@ -182,12 +189,27 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         }, loop);
     }
 
-    /** Goes to the backend for {@code exchange}, recording the answer; {@code ticket} is null when going alone. */
+    /**
+     * Goes to the backend for {@code exchange}, recording the answer; {@code ticket} is null when going alone.
+     * {@code conditional}: with the entry's validators, if there is one; else without any. A URL remembered
+     * uncacheable with no entry to revalidate (hit-for-miss) is a pass-through: the client's own If-None-Match and
+     * If-Modified-Since go with it, as nginx sends them with a request it does not cache, so the script may answer 304
+     * itself (never stored: a 304 is not storable). A fill, whose 200 the cache wants whole, goes without them, and so
+     * do If-Match, If-Unmodified-Since and Range even here: their 412 or 416 could be stored for every client.
+     */
     private void fetch(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, Coalescer.Ticket ticket,
                        boolean conditional) {
-        HttpRequest backendRequest = lookup.backendRequest(exchange.request());
+        HttpRequest clientRequest = exchange.request();
+        HttpRequest backendRequest = lookup.backendRequest(clientRequest);
         if (!conditional) {
             backendRequest.headers().remove(HttpHeaderNames.IF_NONE_MATCH).remove(HttpHeaderNames.IF_MODIFIED_SINCE);
+        } else if (lookup.uncacheable() && !hasEntry(lookup)) {
+            for (AsciiString validator : CLIENT_VALIDATORS) {
+                List<String> values = clientRequest.headers().getAll(validator);
+                if (!values.isEmpty()) {
+                    backendRequest.headers().set(validator, values);
+                }
+            }
         }
         // A leader may outlive its client (Fetch.onClientGone): the backend it runs on is kept (a reload meanwhile
         // closes it only once the answer is in).
@@ -330,9 +352,10 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             }
             // Not for a client that left (detached by onClientGone): its exchange is over, and takes no head
             if (!sendsFile && !detached && notModified(exchange.request(), backendResponse)) {
-                // The backend was asked without the client's own validators (to have the whole answer to store),
-                // so it could not answer 304 itself: they are judged against its answer here, as on a hit (and as
-                // nginx's not-modified filter does on a cache miss). The body goes on to the cache alone.
+                // The backend was asked without the client's own validators (to have the whole answer to store; a
+                // pass-through had them, and answered 200 all the same), so it could not answer 304 itself: they are
+                // judged against its answer here, as on a hit (and as nginx's not-modified filter does on a cache
+                // miss). The body goes on to the cache alone.
                 answerNotModified(exchange, backendResponse);
                 detached = true;
                 return false;

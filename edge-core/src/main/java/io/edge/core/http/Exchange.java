@@ -77,9 +77,9 @@ public interface Exchange {
     }
 
     /**
-     * The location's {@code headers} go with the next response head whatever its status: a file's 416, which nginx
-     * answers with them (and the location's {@code expires}) since its headers filter sees the 200 the file began
-     * as before its range filter turns it into a 416. By default nothing changes.
+     * The location's {@code expires} and {@code headers} go with the next response head whatever its status: a file's
+     * 416, which nginx answers with them since its headers filter sees the 200 the file began as before its range
+     * filter turns it into a 416. By default nothing changes.
      */
     default void withLocationHeaders() {
     }
@@ -137,7 +137,12 @@ public interface Exchange {
         readBody(onContent, () -> { });
     }
 
-    /** Writes one response message without flushing. */
+    /**
+     * Writes one response message without flushing. A response head gains the {@link #location}'s {@code expires}
+     * (in place of its own {@code Cache-Control} and {@code Expires}) and {@code headers} when its status is one of
+     * {@link LocationSettings#addsHeaders}, as nginx's headers filter: a responder that keeps a head (the response
+     * cache) copies it before.
+     */
     ChannelFuture write(Object message);
 
     /** Writes one response message and flushes. */

@@ -275,24 +275,44 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         currentRoutes = routes;
         current = exchange;
-        if (HttpMethod.TRACE.equals(request.method()) || HttpMethod.CONNECT.equals(request.method())) {
-            // As nginx, in every location: a script that echoes its request would show a cross-site tracer the
-            // client's cookies, and edge tunnels nothing (a CONNECT to an authority is 400, as its target is no
-            // path). Routed all the same, so its Allow says what the location takes (see ServerExchange). What
-            // follows a CONNECT may be a tunnel's bytes, not a request: as nginx, its connection closes.
-            if (HttpMethod.CONNECT.equals(request.method())) {
-                closeAfterCurrent = true;
-                moreMayCome = true;
-            }
-            exchange.fail(new HttpStatusException(HttpResponseStatus.METHOD_NOT_ALLOWED,
-                    "method: " + request.method()));
-            return;
+        if (HttpMethod.CONNECT.equals(request.method())) {
+            // What follows a CONNECT may be a tunnel's bytes, not a request: as nginx, its connection closes.
+            closeAfterCurrent = true;
+            moreMayCome = true;
         }
         respond(exchange);
     }
 
+    /**
+     * TRACE and CONNECT are 405 in every location, as with nginx: a script that echoes its request would show a
+     * cross-site tracer the client's cookies, and edge tunnels nothing (a CONNECT to an authority is 400, as its target
+     * is no path). They are routed all the same, so that the 405's Allow says what a request of that URI is taken with
+     * (see ServerExchange). A TRACE of a static location's directory goes on to the static responder, which runs
+     * nothing and sends no file to it: it finds the directory's index as for any other method, refuses it there with a
+     * file's GET, HEAD, or redirects to the index's own location, a PHP one, whose methods the 405 then lists.
+     */
+    static boolean refusedEverywhere(HttpMethod method) {
+        return HttpMethod.TRACE.equals(method) || HttpMethod.CONNECT.equals(method);
+    }
+
+    /** A {@link #refusedEverywhere} request that goes to no responder, but for a TRACE of a static directory. */
+    private static boolean refusedHere(ServerExchange exchange) {
+        HttpMethod method = exchange.request().method();
+        if (!refusedEverywhere(method)) {
+            return false;
+        }
+        LocationSettings location = exchange.location();
+        return !(HttpMethod.TRACE.equals(method) && location != null
+                && location.handler() == LocationSettings.Handler.STATIC && exchange.path().endsWith("/"));
+    }
+
     /** Hands the running exchange to its location's responder; no location: 404. */
     private void respond(ServerExchange exchange) {
+        if (refusedHere(exchange)) {
+            exchange.fail(new HttpStatusException(HttpResponseStatus.METHOD_NOT_ALLOWED,
+                    "method: " + exchange.request().method()));
+            return;
+        }
         Responder responder = currentRoutes.responder(exchange.location());
         if (responder == null) {
             exchange.sendError(HttpResponseStatus.NOT_FOUND);

@@ -24,8 +24,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +63,8 @@ final class ServerExchange implements Exchange {
     private enum State { OPEN, HEAD_SENT, DONE }
 
     private static final int MAX_REDIRECTS = 10;
+    /** nginx's {@code Expires} for {@code expires epoch}. */
+    private static final AsciiString EXPIRED = HttpDate.format(1000);
 
     private final HttpConnectionHandler connection;
     private final ChannelHandlerContext ctx;
@@ -343,9 +347,12 @@ final class ServerExchange implements Exchange {
             if (!response.headers().contains(HttpHeaderNames.DATE)) {
                 response.headers().add(HttpHeaderNames.DATE, HttpDate.now());
             }
+            // nginx's headers filter: the answering location's expires, then its add_header, on the statuses it
+            // names, whoever answered (a file, a script, the response cache). It runs on what goes to the client
+            // only: the response cache has judged (and copied) a script's own headers before.
             LocationSettings location = location();
-            if (location != null && !location.headers().isEmpty()
-                    && (LocationSettings.addsHeaders(status) || locationHeadersAlways)) {
+            if (location != null && (LocationSettings.addsHeaders(status) || locationHeadersAlways)) {
+                expires(response.headers(), location.expires());
                 addHeaders(response.headers(), location.headers()); // checked when the configuration was read
             }
             keepAlive = decideKeepAlive(response);
@@ -358,6 +365,23 @@ final class ServerExchange implements Exchange {
             bodyBytes += region.count();
         }
         return message;
+    }
+
+    /**
+     * Sets {@code Cache-Control} and {@code Expires} for a location's {@code expires} (null: leaves them), as nginx's
+     * expires does: in place of every {@code Cache-Control} and {@code Expires} the answer had (a script's, a file's
+     * X-Sendfile backend's), {@code max-age} and now plus it, or for a negative one {@code no-cache} and a date in 1970.
+     */
+    private static void expires(HttpHeaders headers, Duration expires) {
+        if (expires == null) {
+            return;
+        }
+        if (expires.isNegative()) {
+            headers.set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE).set(HttpHeaderNames.EXPIRES, EXPIRED);
+            return;
+        }
+        headers.set(HttpHeaderNames.CACHE_CONTROL, "max-age=" + expires.getSeconds())
+                .set(HttpHeaderNames.EXPIRES, HttpDate.format(System.currentTimeMillis() + expires.toMillis()));
     }
 
     /**
@@ -475,10 +499,15 @@ final class ServerExchange implements Exchange {
             fail(new HttpStatusException(errorStatus, "error after the response head"));
             return;
         }
+        // A TRACE of a static directory without an index, or of none: refused all the same, as nginx refuses a TRACE
+        // of any URI (see HttpConnectionHandler.refusedEverywhere).
+        HttpResponseStatus status = HttpConnectionHandler.refusedEverywhere(request.method())
+                && (errorStatus.code() == 403 || errorStatus.code() == 404) ? HttpResponseStatus.METHOD_NOT_ALLOWED
+                : errorStatus;
         SiteSettings site = site();
-        FullHttpResponse response = ErrorResponses.response(ctx.alloc(), errorStatus, isHead(),
-                site == null ? null : site.errorPage(errorStatus.code()));
-        if (errorStatus.code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) {
+        FullHttpResponse response = ErrorResponses.response(ctx.alloc(), status, isHead(),
+                site == null ? null : site.errorPage(status.code()));
+        if (status.code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) {
             response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.allowedMethods(location()));
         }
         ChannelFuture written = writeAndFlush(response);

@@ -42,7 +42,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.io.EOFException;
@@ -100,8 +99,6 @@ public final class StaticResponder implements Responder {
     /** How long a directory's real path, the root's included, is trusted: the open-file cache's period. */
     public static final Duration DIRECTORY_TTL = Duration.ofSeconds(1);
     /** Headers of the responses this class fills itself: see {@link #fullResponse}. */
-    /** nginx's {@code Expires} for {@code expires epoch}. */
-    private static final AsciiString EXPIRED = HttpDate.format(1000);
     private static final HttpHeadersFactory OWN_HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private final FileEngine engine;
@@ -283,7 +280,7 @@ public final class StaticResponder implements Responder {
                     methodNotAllowed(exchange);
                     return;
                 }
-                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE, expiresOf(exchange),
+                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE,
                         mayRetry ? () -> respond(exchange, false) : null);
                 return;
             }
@@ -327,7 +324,7 @@ public final class StaticResponder implements Responder {
                 file.release();
                 methodNotAllowed(exchange);
             } else {
-                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE, expiresOf(exchange),
+                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE,
                         mayRetry ? () -> tryIndex(exchange, resolver, directory, i, false) : null);
             }
         }, () -> tryIndex(exchange, resolver, directory, i + 1, mayRetry));
@@ -443,7 +440,6 @@ public final class StaticResponder implements Responder {
         FullHttpResponse response = emptyResponse(HttpResponseStatus.MOVED_PERMANENTLY);
         String query = exchange.query();
         response.headers().set(HttpHeaderNames.LOCATION, encodePath(uriPath) + '/' + (query.isEmpty() ? "" : "?" + query));
-        expires(response.headers(), expiresOf(exchange)); // nginx's expires takes 301s too
         exchange.complete(exchange.writeAndFlush(response));
     }
 
@@ -457,7 +453,7 @@ public final class StaticResponder implements Responder {
      * type in a multipart range answer) in place of the one from the file name, as nginx keeps an upstream's
      * type over an {@code X-Accel-Redirect}; an empty one, or none, leaves the file name's. The exchange's
      * location ({@link Exchange#answerAs}: the one the file's URI routes to) gives the {@code expires} headers, which
-     * then take the place of a {@code Cache-Control} or {@code Expires} among {@code passThrough}, as nginx's
+     * the exchange sets in place of a {@code Cache-Control} or {@code Expires} among {@code passThrough}, as nginx's
      * expires replaces an upstream's.
      */
     public void sendFileWithin(Exchange exchange, Path file, HttpHeaders passThrough, Predicate<Path> within) {
@@ -472,10 +468,11 @@ public final class StaticResponder implements Responder {
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
                 return;
             }
-            Duration expires = expiresOf(exchange);
-            HttpHeaders backendHeaders = expires == null ? passThrough : new DefaultHttpHeaders().add(passThrough)
-                    .remove(HttpHeaderNames.CACHE_CONTROL).remove(HttpHeaderNames.EXPIRES);
-            serve(exchange, openFile, file.getFileName().toString(), backendHeaders, expires,
+            // Replaced by the exchange (the location's expires) anyway: dropped here, so that they do not keep the file
+            // out of the content cache.
+            HttpHeaders backendHeaders = expiresOf(exchange) == null ? passThrough : new DefaultHttpHeaders()
+                    .add(passThrough).remove(HttpHeaderNames.CACHE_CONTROL).remove(HttpHeaderNames.EXPIRES);
+            serve(exchange, openFile, file.getFileName().toString(), backendHeaders,
                     mayRetry ? () -> sendFileWithin(exchange, file, passThrough, within, false) : null);
         }, () -> exchange.sendError(HttpResponseStatus.NOT_FOUND));
     }
@@ -496,13 +493,12 @@ public final class StaticResponder implements Responder {
      * Answers 304, 412 or 416 when the request's validators or {@code Range} call for it and returns null;
      * otherwise returns the ranges to send.
      */
-    private static ByteRanges.Result rangesOrAnswer(Exchange exchange, String etag, long mtime, long size,
-            Duration expires) {
+    private static ByteRanges.Result rangesOrAnswer(Exchange exchange, String etag, long mtime, long size) {
         HttpHeaders request = exchange.request().headers();
         switch (Preconditions.evaluate(request, true, etag, mtime)) {
             case NOT_MODIFIED -> {
                 FullHttpResponse response = emptyResponse(HttpResponseStatus.NOT_MODIFIED);
-                expires(validators(response.headers(), etag, mtime), expires);
+                validators(response.headers(), etag, mtime);
                 response.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
                 exchange.complete(exchange.writeAndFlush(response));
                 return null;
@@ -522,7 +518,7 @@ public final class StaticResponder implements Responder {
             response.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange());
             // nginx's headers filter runs before its range filter, on the 200 the file began as: expires and the
             // location's headers go with the 416 (nginx 1.22.1, static file, Range past its end).
-            expires(validators(response.headers(), etag, mtime), expires);
+            validators(response.headers(), etag, mtime);
             exchange.withLocationHeaders();
             exchange.complete(exchange.writeAndFlush(response));
             return null;
@@ -539,8 +535,7 @@ public final class StaticResponder implements Responder {
         String etag = meta.etag();
         long mtime = meta.lastModified().toMillis();
         long size = meta.size();
-        Duration expires = expiresOf(exchange);
-        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, expires);
+        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size);
         if (ranges == null || (ranges instanceof Partial multi && multi.isMultipart())) {
             hit.release();
             return ranges == null;
@@ -561,7 +556,7 @@ public final class StaticResponder implements Responder {
         }
         // The duplicate (or its slice, which shares its reference) passes to the response.
         FullHttpResponse response = fullResponse(status, body);
-        expires(head(response.headers(), mimeTypes.forPath(uriPath), contentLength, etag, mtime), expires).add(extra);
+        head(response.headers(), mimeTypes.forPath(uriPath), contentLength, etag, mtime).add(extra);
         exchange.complete(exchange.writeAndFlush(response));
         return true;
     }
@@ -613,16 +608,16 @@ public final class StaticResponder implements Responder {
     }
 
     /**
-     * Answers with {@code file}, with {@link #expires} headers for {@code expires} unless null. {@code again} answers the
+     * Answers with {@code file} (the exchange adds the location's {@code expires} headers). {@code again} answers the
      * exchange anew from a fresh open, or is null: run instead of failing when the file turns out shorter than it was
      * opened before any of the answer went out.
      */
-    private void serve(Exchange exchange, OpenFile file, String uriPath, HttpHeaders backendHeaders, Duration expires,
+    private void serve(Exchange exchange, OpenFile file, String uriPath, HttpHeaders backendHeaders,
             Runnable again) {
         String etag = file.etag();
         long mtime = file.lastModifiedMillis();
         long size = file.size();
-        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, expires);
+        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size);
         if (ranges == null) {
             file.release();
             return;
@@ -662,8 +657,7 @@ public final class StaticResponder implements Responder {
         if (exchange.isHead() || body.isEmpty()) {
             file.release();
             FullHttpResponse response = fullResponse(status, Unpooled.EMPTY_BUFFER);
-            expires(head(response.headers(), responseType, contentLength, etag, mtime), expires).add(extra)
-                    .add(passThrough);
+            head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
             exchange.complete(exchange.writeAndFlush(response));
             return;
         }
@@ -690,13 +684,13 @@ public final class StaticResponder implements Responder {
                 }
                 // The buffer's ownership passes to the response, and with the write to the channel.
                 FullHttpResponse response = fullResponse(status, content);
-                expires(head(response.headers(), responseType, contentLength, etag, mtime), expires).add(passThrough);
+                head(response.headers(), responseType, contentLength, etag, mtime).add(passThrough);
                 exchange.complete(exchange.writeAndFlush(response));
             });
             return;
         }
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, OWN_HEADERS);
-        expires(head(response.headers(), responseType, contentLength, etag, mtime), expires).add(extra).add(passThrough);
+        head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
         new BodySender(exchange, response, file, body, again).run();
     }
 
@@ -816,22 +810,6 @@ public final class StaticResponder implements Responder {
     private static Duration expiresOf(Exchange exchange) {
         LocationSettings location = exchange.location();
         return location == null ? null : location.expires();
-    }
-
-    /**
-     * Adds {@code Cache-Control} and {@code Expires} for {@code expires} (null: nothing), as nginx's {@code expires}:
-     * {@code max-age} and now plus it, or for a negative one {@code no-cache} and a date in 1970.
-     */
-    private static HttpHeaders expires(HttpHeaders headers, Duration expires) {
-        if (expires == null) {
-            return headers;
-        }
-        if (expires.isNegative()) {
-            return headers.add(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
-                    .add(HttpHeaderNames.EXPIRES, EXPIRED);
-        }
-        return headers.add(HttpHeaderNames.CACHE_CONTROL, "max-age=" + expires.getSeconds())
-                .add(HttpHeaderNames.EXPIRES, HttpDate.format(System.currentTimeMillis() + expires.toMillis()));
     }
 
     private static FullHttpResponse emptyResponse(HttpResponseStatus status) {
