@@ -309,12 +309,14 @@ public final class ResponseCache implements AutoCloseable {
         // A copy: a streamed answer's head goes to the client, and gains edge's fields, before the body is recorded.
         HttpResponse received = new DefaultHttpResponse(backendResponse.protocolVersion(), backendResponse.status(),
                 backendResponse.headers().copy());
+        Receipt receipt = receipt();
         if (!received.headers().contains(HttpHeaderNames.DATE)) {
             // RFC 9110 6.6.1: cached without a Date (PHP sends none), a message is dated when received; else every
             // hit would be dated when sent, younger than its Age says.
-            received.headers().set(HttpHeaderNames.DATE, DateFormatter.format(new Date(wallMillis.getAsLong())));
+            received.headers().set(HttpHeaderNames.DATE, DateFormatter.format(new Date(receipt.wallMillis())));
         }
-        return new ResponseRecorder(this, clientRequest, received, cc, allocator.directBuffer(initial, max), max);
+        return new ResponseRecorder(this, clientRequest, received, receipt, cc, allocator.directBuffer(initial, max),
+                max);
     }
 
     /**
@@ -327,13 +329,14 @@ public final class ResponseCache implements AutoCloseable {
         }
     }
 
-    /** Takes ownership of {@code body}: it becomes the entry's reference. */
-    boolean put(HttpRequest clientRequest, HttpResponse backendResponse, CacheControl cc, ByteBuf body) {
+    /** Takes ownership of {@code body}: it becomes the entry's reference. {@code receipt}: when its head came. */
+    boolean put(HttpRequest clientRequest, HttpResponse backendResponse, Receipt receipt, CacheControl cc,
+            ByteBuf body) {
         List<String> vary = CachePolicy.varyNames(backendResponse.headers());
         String primary = CachePolicy.primaryKey(clientRequest);
         String key = CachePolicy.variantKey(primary, vary, clientRequest.headers());
         HttpHeaders headers = storedHeaders(backendResponse.headers(), body.readableBytes());
-        StoredResponse stored = entry(backendResponse.status(), headers, backendResponse.headers(), cc, body);
+        StoredResponse stored = entry(backendResponse.status(), headers, backendResponse.headers(), receipt, cc, body);
         if (uncacheable != null) {
             uncacheable.invalidate(primary); // storable again: its misses coalesce from now on
         }
@@ -373,13 +376,16 @@ public final class ResponseCache implements AutoCloseable {
         });
     }
 
-    /** {@code received}: the backend's message as it came, for its {@code Age} and {@code Date}. */
-    private StoredResponse entry(HttpResponseStatus status, HttpHeaders headers, HttpHeaders received,
+    /**
+     * {@code received}: the backend's message as it came, for its {@code Age} and {@code Date}; {@code receipt}: when
+     * its head came (RFC 9111 4.2.3's response_time; not when its body ended, which would age it by the seconds the
+     * body took, or by one whole second where the body ends in the second after its head was dated).
+     */
+    private StoredResponse entry(HttpResponseStatus status, HttpHeaders headers, HttpHeaders received, Receipt receipt,
             CacheControl cc, ByteBuf body) {
-        long now = ticker.read();
-        long wall = wallMillis.getAsLong();
+        long wall = receipt.wallMillis();
         long lifetime = CachePolicy.freshnessLifetime(headers, cc, wall);
-        long bornAt = now - seconds(CachePolicy.initialAge(received, wall));
+        long bornAt = receipt.ticks() - seconds(CachePolicy.initialAge(received, wall));
         boolean staleForbidden = cc.noCache() || cc.mustRevalidate() || cc.proxyRevalidate();
         long onError = seconds(Math.max(0, cc.staleIfError()));
         if (cc.sMaxAge() < 0) {
@@ -405,6 +411,14 @@ public final class ResponseCache implements AutoCloseable {
     private static int variantIndexWeight(String key) {
         int cut = key.indexOf(CachePolicy.VARIANT_SEPARATOR);
         return cut < 0 ? 0 : 2 * cut + VARIANT_INDEX_OVERHEAD;
+    }
+
+    /** When a backend's head came: on the cache's ticker, for ages, and on the wall clock, for dates. */
+    record Receipt(long ticks, long wallMillis) {
+    }
+
+    private Receipt receipt() {
+        return new Receipt(ticker.read(), wallMillis.getAsLong());
     }
 
     private static long seconds(long seconds) {
@@ -459,15 +473,16 @@ public final class ResponseCache implements AutoCloseable {
                 merged.set(name, notModified.headers().getAll(name));
             }
         }
+        Receipt receipt = receipt();
         if (!notModified.headers().contains(HttpHeaderNames.DATE)) {
             // RFC 9110 6.6.1: a message cached without a Date is dated when received. The old Date would
             // contradict the new Age, and Expires minus it would give the entry its old lifetime once more.
-            merged.set(HttpHeaderNames.DATE, DateFormatter.format(new Date(wallMillis.getAsLong())));
+            merged.set(HttpHeaderNames.DATE, DateFormatter.format(new Date(receipt.wallMillis())));
         }
         CacheControl cc = CacheControl.of(merged);
         // The request that made the entry passed the request-side rules; only the response side can change.
         if (policy.storableResponse(new DefaultHttpResponse(HttpVersion.HTTP_1_1, old.status, merged), cc)) {
-            StoredResponse renewed = entry(old.status, merged, notModified.headers(), cc, body); // owns body now
+            StoredResponse renewed = entry(old.status, merged, notModified.headers(), receipt, cc, body); // owns body
             FullHttpResponse answer = toResponse(renewed, lookup.head); // before the entry can be evicted
             if (!cache.asMap().replace(lookup.key(), old, renewed)) {
                 renewed.release(); // lost to a concurrent store or purge: never cached, so still ours

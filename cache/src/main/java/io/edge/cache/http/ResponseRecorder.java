@@ -18,15 +18,17 @@ public final class ResponseRecorder implements AutoCloseable {
     private final ResponseCache cache;
     private final HttpRequest clientRequest;
     private final HttpResponse backendResponse;
+    private final ResponseCache.Receipt receipt;
     private final CacheControl cc;
     private final int maxBytes;
     private ByteBuf body;
 
-    ResponseRecorder(ResponseCache cache, HttpRequest clientRequest, HttpResponse backendResponse, CacheControl cc,
-            ByteBuf body, int maxBytes) {
+    ResponseRecorder(ResponseCache cache, HttpRequest clientRequest, HttpResponse backendResponse,
+            ResponseCache.Receipt receipt, CacheControl cc, ByteBuf body, int maxBytes) {
         this.cache = cache;
         this.clientRequest = clientRequest;
         this.backendResponse = backendResponse;
+        this.receipt = receipt;
         this.cc = cc;
         this.body = body;
         this.maxBytes = maxBytes;
@@ -68,7 +70,7 @@ public final class ResponseRecorder implements AutoCloseable {
             recorded.release(); // nobody else holds the recording
             return false;
         }
-        return cache.put(clientRequest, backendResponse, cc, recorded); // the cache owns it now
+        return cache.put(clientRequest, backendResponse, receipt, cc, recorded); // the cache owns it now
     }
 
     /** Gives up recording and releases what was copied; does nothing after {@link #finish()}. */

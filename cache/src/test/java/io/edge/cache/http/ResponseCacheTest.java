@@ -527,6 +527,22 @@ class ResponseCacheTest {
     }
 
     @Test
+    void anUndatedAnswerWhoseBodyEndsInTheNextSecondIsNotAgedBySecondsItWasNotOld() {
+        // RFC 9111 4.2.3: the apparent age is the time the head was received less its Date; dated by the cache
+        // at that receipt (truncated to the second), the answer was 0 s old then, however long its body took.
+        time.advance(Duration.ofMillis(900).toNanos());
+        HttpResponse head = head(HttpResponseStatus.OK, "Cache-Control", "max-age=60", "Content-Length", "1");
+        try (ResponseRecorder recorder = cache.record(get("/slow-body"), head)) {
+            time.advance(Duration.ofMillis(200).toNanos()); // the body ends in the next second
+            assertThat(recorder.append(Unpooled.wrappedBuffer(new byte[] {'b'}))).isTrue();
+            assertThat(recorder.finish()).isTrue();
+        }
+        FullHttpResponse hit = cache.lookup(get("/slow-body")).response();
+        assertThat(hit.headers().get("Age")).isEqualTo("0");
+        assertThat(body(hit)).isEqualTo("b");
+    }
+
+    @Test
     void oneMillionDistinctKeysStayUnderTheByteBound() {
         cache.close();
         long maxBytes = 1 << 20;
