@@ -297,7 +297,10 @@ public final class ResponseCache implements AutoCloseable {
             return null;
         }
         if (!policy.storable(clientRequest, backendResponse, cc)) {
-            if (backendResponse.status().code() < 500 && !policy.storableResponse(backendResponse, cc)) {
+            // A 304 (to a hit-for-miss pass-through, which carries the client's validators) says nothing of whether
+            // the backend's 200 could be stored now: it leaves the mark to run out, or to end at a storable answer.
+            int status = backendResponse.status().code();
+            if (status < 500 && status != 304 && !policy.storableResponse(backendResponse, cc)) {
                 rememberUncacheable(clientRequest, backendResponse);
             }
             return null;

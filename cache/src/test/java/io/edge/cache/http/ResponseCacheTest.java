@@ -612,6 +612,21 @@ class ResponseCacheTest {
         assertThat(cache.lookup(get("/p?a=1")).uncacheable()).isFalse();
     }
 
+    /**
+     * A hit-for-miss request goes to the backend with the client's validators (a pass-through), so the backend may
+     * answer 304: that says nothing of whether its 200 could be stored now, and must not keep the URL marked (a page
+     * revalidated by browsers at least every hitForMiss would stay uncacheable for good, its 200 never stored).
+     */
+    @Test
+    void aPassThroughsNotModifiedDoesNotRenewTheMark() {
+        recorded(get("/page"), head(HttpResponseStatus.OK, "Cache-Control", "no-store"));
+        time.advance(HIT_FOR_MISS.toNanos() - Duration.ofSeconds(10).toNanos());
+        assertThat(cache.lookup(get("/page")).uncacheable()).isTrue();
+        assertThat(recorded(get("/page"), head(HttpResponseStatus.NOT_MODIFIED, "ETag", "\"e1\""))).isFalse();
+        time.advanceSeconds(10);
+        assertThat(cache.lookup(get("/page")).uncacheable()).as("marked by the 200 only, for hitForMiss").isFalse();
+    }
+
     @Test
     void aStorableAnswerEndsTheMarkAndIsStored() {
         recorded(get("/page"), head(HttpResponseStatus.OK, "Cache-Control", "no-store"));
