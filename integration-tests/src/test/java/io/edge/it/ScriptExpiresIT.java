@@ -131,6 +131,22 @@ class ScriptExpiresIT {
     }
 
     /**
+     * A hit goes out fresh for the location's expires from now, as nginx's (which sends no Age of its own): with the
+     * cache's Age beside the new max-age, a client's cache (RFC 9111 4.2.3) would keep a page aged 600 s for 600 s
+     * less than the location says, and one aged past the location's expires not at all.
+     */
+    @Test
+    void aHitIsFreshForTheLocationsExpiresNotLessTheAgeOfItsEntry() throws Exception {
+        String page = "/page.php?id=aged&cc=" + q("public, max-age=36000000");
+        HttpResponse<String> miss = get(page);
+        NANOS.addAndGet(Duration.ofSeconds(600).toNanos());
+        HttpResponse<String> hit = get(page);
+        assertThat(hit.body()).as("a hit").isEqualTo(miss.body());
+        keptFor30Days(hit, "hit");
+        assertThat(hit.headers().firstValue("age")).as("no Age against the location's max-age").isEmpty();
+    }
+
+    /**
      * The cache stores and ages the script's answer by the script's own headers (60 s here, not the location's 30 days),
      * and refuses one the script marked private although its client is told max-age; hits and 304s from the cache go
      * out with the location's expires too.

@@ -371,11 +371,14 @@ final class ServerExchange implements Exchange {
      * Sets {@code Cache-Control} and {@code Expires} for a location's {@code expires} (null: leaves them), as nginx's
      * expires does: in place of every {@code Cache-Control} and {@code Expires} the answer had (a script's, a file's
      * X-Sendfile backend's), {@code max-age} and now plus it, or for a negative one {@code no-cache} and a date in 1970.
+     * Without the response cache's {@code Age}, as nginx sends none of its own: a client counts max-age from the age it
+     * is told (RFC 9111 4.2.3), so a hit aged past the location's expires would go out already stale.
      */
     private static void expires(HttpHeaders headers, Duration expires) {
         if (expires == null) {
             return;
         }
+        headers.remove(HttpHeaderNames.AGE);
         if (expires.isNegative()) {
             headers.set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE).set(HttpHeaderNames.EXPIRES, EXPIRED);
             return;
