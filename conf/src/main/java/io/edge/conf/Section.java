@@ -221,7 +221,20 @@ final class Section {
         if (value.valueType() == ConfigValueType.STRING) {
             String text = ((String) value.unwrapped()).trim();
             if (BARE_NUMBER.matcher(text).matches()) {
-                return new BigDecimal(text);
+                try {
+                    return new BigDecimal(text);
+                } catch (NumberFormatException e) {
+                    // An exponent past what BigDecimal holds (an int): a number far past a long, or a fraction far
+                    // below a byte; zero whatever its exponent.
+                    int e10 = Math.max(text.indexOf('e'), text.indexOf('E'));
+                    BigDecimal mantissa = new BigDecimal(text.substring(0, e10));
+                    if (mantissa.signum() == 0) {
+                        return BigDecimal.ZERO;
+                    }
+                    BigDecimal magnitude = text.charAt(e10 + 1) == '-' ? new BigDecimal("0.5")
+                            : BigDecimal.valueOf(Long.MAX_VALUE).add(BigDecimal.ONE);
+                    return magnitude.multiply(BigDecimal.valueOf(mantissa.signum()));
+                }
             }
         }
         return null;

@@ -279,6 +279,15 @@ class ValidationTest {
         assertThat(problemsOrNone(SITE + "\ncache.content { max-bytes = 0.5 EiB, max-file-size = 1.5 KiB }")).isEmpty();
     }
 
+    /** An exponent past an int, which BigDecimal cannot hold, is a problem too, not an exception out of the check. */
+    @Test
+    void aSizeWrittenAsTextWithAnExponentPastAnIntIsAProblem() {
+        assertThat(single(SITE + "\ncache.responses.max-bytes = \"1e99999999999\"").message())
+                .isEqualTo("\"1e99999999999\" is out of range");
+        assertThat(single(SITE + "\ncache.responses.max-bytes = \"1e-99999999999\"").message())
+                .isEqualTo("\"1e-99999999999\" is not a whole number");
+    }
+
     /** HOCON saturates a duration past a long of nanoseconds (292 years) without a word; edge refuses it. */
     @Test
     void aDurationTooLongForALongOfNanosecondsIsOutOfRange() {
