@@ -19,8 +19,8 @@ final class LineEndCheck {
     }
 
     /**
-     * The first CR of {@code file} that no LF follows, as a problem at its line; {@code null} when there is none, or
-     * when the file cannot be read (which its include, or the loader, reports).
+     * The first CR of {@code file} that no LF follows (past any more CRs), as a problem at its line; {@code null} when
+     * there is none, or when the file cannot be read (which its include, or the loader, reports).
      */
     static ConfigProblem problem(Path file) {
         byte[] bytes;
@@ -33,11 +33,23 @@ final class LineEndCheck {
         for (int i = 0; i < bytes.length; i++) {
             if (bytes[i] == '\n') {
                 line++;
-            } else if (bytes[i] == '\r' && (i + 1 == bytes.length || bytes[i + 1] != '\n')) {
+            } else if (bytes[i] == '\r' && !endsLineAnyway(bytes, i)) {
                 return new ConfigProblem(file, line, null, "a line ends in CR alone (classic Mac OS), which HOCON"
                         + " reads as a blank, not a line end", "LF or CRLF line endings");
             }
         }
         return null;
+    }
+
+    /**
+     * Whether the CR at {@code cr} is followed, past any more CRs, by an LF or the end of the file: then it joins no
+     * lines (CR CR LF, as a file converted to CRLF twice has; a CR at the very end).
+     */
+    private static boolean endsLineAnyway(byte[] bytes, int cr) {
+        int next = cr + 1;
+        while (next < bytes.length && bytes[next] == '\r') {
+            next++;
+        }
+        return next == bytes.length || bytes[next] == '\n';
     }
 }

@@ -112,6 +112,17 @@ class ParseErrorsTest {
         assertThat(new ConfigLoader().load(crlf).sites()).hasSize(1);
     }
 
+    /**
+     * A CR that a line end follows anyway (CR CR LF, as a file converted to CRLF twice has; or a CR at the very end)
+     * joins no lines: HOCON reads the file as written, so it is no problem.
+     */
+    @Test
+    void aCrBeforeALineEndAnywayIsNoProblem() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Path twice = write("twice.conf", "# converted twice\r\r\nedge {\r\r\n  sites = [{ root = \"www\" }]\r\r\n}\r");
+        assertThat(new ConfigLoader().load(twice).sites()).hasSize(1);
+    }
+
     /** Typesafe names its own classes (SimpleConfigList([...]), Quoted("...")); the problem names kinds of value. */
     @Test
     void valuesThatCannotBeConcatenatedAreNamedByKindNotByClass() throws Exception {
