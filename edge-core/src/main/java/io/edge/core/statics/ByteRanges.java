@@ -106,7 +106,7 @@ public final class ByteRanges {
             return FULL;
         }
         List<Range> satisfiable = new ArrayList<>();
-        boolean suffixOfEmpty = false;
+        boolean wholeOfEmpty = false;
         int specs = 0;
         for (String element : value.substring(BYTES.length()).split(",", -1)) {
             String spec = element.trim();
@@ -130,7 +130,7 @@ public final class ByteRanges {
                 if (suffix > 0 && length > 0) {
                     satisfiable.add(new Range(Math.max(0, length - suffix), length - 1));
                 } else if (suffix > 0) {
-                    suffixOfEmpty = true;
+                    wholeOfEmpty = true;
                 }
                 continue;
             }
@@ -149,9 +149,11 @@ public final class ByteRanges {
             }
             if (first < length) {
                 satisfiable.add(new Range(first, Math.min(last, length - 1)));
+            } else if (first == 0) {
+                wholeOfEmpty = true; // "bytes=0-" of an empty file: nginx sends it whole (200), as curl -C - expects
             }
         }
-        if (specs == 0 || suffixOfEmpty) {
+        if (specs == 0 || wholeOfEmpty) {
             return FULL;
         }
         if (satisfiable.isEmpty()) {
