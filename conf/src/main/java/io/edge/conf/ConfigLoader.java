@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BiFunction;
 
 /**
  * Reads an {@code edge.conf} over the defaults in {@code reference.conf}, checks all of it and maps it
@@ -211,18 +212,27 @@ public final class ConfigLoader {
 
     /** Reports each of {@code files} (each once) with a line ended by CR alone, which Typesafe read as no line end. */
     private static void checkLineEnds(List<Path> files, Problems problems) {
-        for (Path read : new LinkedHashSet<>(files)) {
-            ConfigProblem problem = LineEndCheck.problem(read);
-            if (problem != null) {
-                problems.add(problem);
-            }
-        }
+        checkBytes(files, problems, LineEndCheck::problem);
     }
 
     /** Reports each of {@code files} (each once) that is not all UTF-8, which Typesafe read all the same. */
     private static void checkUtf8(List<Path> files, Problems problems) {
+        checkBytes(files, problems, Utf8Check::problem);
+    }
+
+    /**
+     * Reports what {@code check} finds in the bytes of each of {@code files}, each once; a file that cannot be read
+     * is left to its include, or the loader, to report.
+     */
+    private static void checkBytes(List<Path> files, Problems problems, BiFunction<Path, byte[], ConfigProblem> check) {
         for (Path read : new LinkedHashSet<>(files)) {
-            ConfigProblem problem = Utf8Check.problem(read);
+            byte[] bytes;
+            try {
+                bytes = Files.readAllBytes(read);
+            } catch (IOException | RuntimeException e) {
+                continue;
+            }
+            ConfigProblem problem = check.apply(read, bytes);
             if (problem != null) {
                 problems.add(problem);
             }

@@ -1,7 +1,5 @@
 package io.edge.conf;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -19,16 +17,10 @@ final class LineEndCheck {
     }
 
     /**
-     * The first CR of {@code file} that no LF follows (past any more CRs), as a problem at its line; {@code null} when
-     * there is none, or when the file cannot be read (which its include, or the loader, reports).
+     * The first CR of {@code file}'s {@code bytes} that no LF follows (past any more CRs), as a problem at its line;
+     * {@code null} when there is none.
      */
-    static ConfigProblem problem(Path file) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
+    static ConfigProblem problem(Path file, byte[] bytes) {
         int line = 1; // as HOCON counts lines, and so every other problem in the file
         for (int i = 0; i < bytes.length; i++) {
             if (bytes[i] == '\n') {

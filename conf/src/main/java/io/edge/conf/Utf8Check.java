@@ -1,13 +1,11 @@
 package io.edge.conf;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -23,16 +21,10 @@ final class Utf8Check {
     }
 
     /**
-     * The first byte sequence of {@code file} that is not UTF-8, as a problem at its line; {@code null} when the file
-     * is all UTF-8, or cannot be read (which its include, or the loader, reports).
+     * The first sequence of {@code file}'s {@code bytes} that is not UTF-8, as a problem at its line; {@code null} when
+     * they are all UTF-8.
      */
-    static ConfigProblem problem(Path file) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
+    static ConfigProblem problem(Path file, byte[] bytes) {
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.wrap(bytes);
