@@ -1,6 +1,5 @@
 package io.edge.conf;
 
-import io.netty.util.NetUtil;
 import java.net.IDN;
 import java.util.Locale;
 
@@ -8,9 +7,9 @@ import java.util.Locale;
  * What a site's server name may be: a name that some request's {@code Host} can match, as edge routes. A name no
  * {@code Host} can match would leave its site reachable only as the default site, without a word.
  *
- * <p>edge answers 400 to a {@code Host} that is not {@code uri-host [ ":" port ]} (edge-core's
- * {@code RequestTarget.isHostAndPort}: a reg-name of unreserved characters, %HH and sub-delims less ',', with no
- * empty label; or an IPv6 or IPvFuture literal in brackets), and routes the rest by the host in lower case
+ * <p>edge answers 400 to a {@code Host} that is not {@code uri-host [ ":" port ]} ({@link HostSyntax}: a reg-name
+ * of unreserved characters, %HH and sub-delims less ',', with no empty label; or an IPv6 or IPvFuture literal in
+ * brackets), and routes the rest by the host in lower case
  * without one trailing dot ({@code Router}), an exact name first, then {@code *.suffix} (names under suffix) and
  * {@code .suffix} (suffix and names under it). So a server name is such a host, or one of those two wildcards
  * over one. There are no {@code prefix.*} wildcards and no {@code ~regex} names, nginx's other two kinds: each is
@@ -43,7 +42,8 @@ final class ServerNames {
             return new Fault("is not a host name", HOST_NAME);
         }
         if (name.startsWith("[")) {
-            return isIpLiteral(name) ? null : new Fault("is not an IPv6 address in brackets", IP_LITERAL);
+            return name.endsWith("]") && HostSyntax.isIpLiteral(name.substring(1, name.length() - 1)) ? null
+                    : new Fault("is not an IPv6 address in brackets", IP_LITERAL);
         }
         if (name.indexOf(':') >= 0) {
             return new Fault("is not a host name", IP_LITERAL);
@@ -64,47 +64,14 @@ final class ServerNames {
                     "a wildcard as its first label alone, such as *.example.org (default = true answers hosts no name"
                             + " matches)");
         }
-        for (int i = 0; i < suffix.length(); i++) {
-            char c = suffix.charAt(i);
-            if (c == '%' && i + 2 < suffix.length() && isHex(suffix.charAt(i + 1)) && isHex(suffix.charAt(i + 2))) {
-                i += 2;
-            } else if (!isUnreserved(c) && "!$&'()*+;=".indexOf(c) < 0) {
-                return new Fault("has '" + c + "', which no Host can carry", HOST_NAME);
-            }
+        int invalid = HostSyntax.invalidRegNameChar(suffix, 0, suffix.length());
+        if (invalid >= 0) {
+            return new Fault("has '" + suffix.charAt(invalid) + "', which no Host can carry", HOST_NAME);
         }
         if (suffix.isEmpty() || suffix.startsWith(".") || suffix.contains("..")) {
             return new Fault("has an empty label", HOST_NAME);
         }
         return null;
-    }
-
-    /** {@code [IPv6]} or {@code [vX.future]}, as RFC 3986's IP-literal, which is what a Host may carry in brackets. */
-    private static boolean isIpLiteral(String name) {
-        if (!name.endsWith("]") || name.length() < 3) {
-            return false;
-        }
-        String literal = name.substring(1, name.length() - 1);
-        if (literal.startsWith("v")) {
-            int dot = literal.indexOf('.');
-            if (dot < 2 || dot == literal.length() - 1) {
-                return false;
-            }
-            for (int i = 1; i < dot; i++) {
-                if (!isHex(literal.charAt(i))) {
-                    return false;
-                }
-            }
-            for (int i = dot + 1; i < literal.length(); i++) {
-                char c = literal.charAt(i);
-                if (c != ':' && !isUnreserved(c) && "!$&'()*+;=".indexOf(c) < 0) { // as edge-core: no ','
-
-                    return false;
-                }
-            }
-            return true;
-        }
-        return literal.chars().allMatch(c -> c == ':' || c == '.' || isHex((char) c))
-                && NetUtil.isValidIpV6Address(literal);
     }
 
     /** What to write instead of an international name: its ASCII (xn--) form, which is what a Host carries. */
@@ -114,13 +81,5 @@ final class ServerNames {
         } catch (IllegalArgumentException e) {
             return "a host name in ASCII, an international one in its xn-- form";
         }
-    }
-
-    private static boolean isUnreserved(char c) {
-        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "-._~".indexOf(c) >= 0;
-    }
-
-    private static boolean isHex(char c) {
-        return Character.digit(c, 16) >= 0 && c < 0x80;
     }
 }

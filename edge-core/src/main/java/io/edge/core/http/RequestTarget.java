@@ -2,8 +2,8 @@ package io.edge.core.http;
 
 import io.edge.aio.path.MalformedPathException;
 import io.edge.aio.path.PathResolver;
+import io.edge.conf.HostSyntax;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.util.NetUtil;
 import java.util.Locale;
 
 /**
@@ -81,14 +81,14 @@ public record RequestTarget(String authority, String path, String query, String 
         int hostEnd;
         if (value.startsWith("[")) {
             int close = value.indexOf(']');
-            if (close < 0 || !isIpLiteral(value.substring(1, close))) {
+            if (close < 0 || !HostSyntax.isIpLiteral(value.substring(1, close))) {
                 return false;
             }
             hostEnd = close + 1;
         } else {
             int colon = value.indexOf(':');
             hostEnd = colon < 0 ? value.length() : colon;
-            if (!isRegName(value, 0, hostEnd) || value.substring(0, hostEnd).contains("..")) {
+            if (HostSyntax.invalidRegNameChar(value, 0, hostEnd) >= 0 || value.substring(0, hostEnd).contains("..")) {
                 return false; // two dots in a row name no host (nginx answers 400 too)
             }
             boolean noName = hostEnd == 0 || hostEnd == 1 && value.charAt(0) == '.';
@@ -108,60 +108,6 @@ public record RequestTarget(String authority, String path, String query, String 
             }
         }
         return true;
-    }
-
-    /** RFC 3986: {@code IPv6address / IPvFuture}, between the brackets; no zone identifier. */
-    private static boolean isIpLiteral(String literal) {
-        if (literal.startsWith("v") || literal.startsWith("V")) {
-            int dot = literal.indexOf('.');
-            if (dot < 2 || dot == literal.length() - 1) {
-                return false;
-            }
-            for (int i = 1; i < dot; i++) {
-                if (Character.digit(literal.charAt(i), 16) < 0) {
-                    return false;
-                }
-            }
-            for (int i = dot + 1; i < literal.length(); i++) {
-                char c = literal.charAt(i);
-                if (c != ':' && !isUnreserved(c) && !isSubDelimInHost(c)) {
-                    return false;
-                }
-            }
-            return true;
-        }
-        for (int i = 0; i < literal.length(); i++) {
-            char c = literal.charAt(i);
-            if (c != ':' && c != '.' && Character.digit(c, 16) < 0) {
-                return false;
-            }
-        }
-        return NetUtil.isValidIpV6Address(literal);
-    }
-
-    private static boolean isRegName(String value, int from, int to) {
-        for (int i = from; i < to; i++) {
-            char c = value.charAt(i);
-            if (c == '%') {
-                if (i + 2 >= to || Character.digit(value.charAt(i + 1), 16) < 0
-                        || Character.digit(value.charAt(i + 2), 16) < 0) {
-                    return false;
-                }
-                i += 2;
-            } else if (!isUnreserved(c) && !isSubDelimInHost(c)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean isUnreserved(char c) {
-        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c == '-' || c == '.' || c == '_' || c == '~';
-    }
-
-    /** RFC 3986 sub-delims less ','. */
-    private static boolean isSubDelimInHost(char c) {
-        return "!$&'()*+;=".indexOf(c) >= 0;
     }
 
     private static boolean isDigit(char c) {
