@@ -12,6 +12,7 @@ import java.io.File;
 import java.net.URL;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Makes every {@code include} of an edge configuration required, as nginx's {@code include} of a missing file is
@@ -60,38 +61,29 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
 
     @Override
     public ConfigObject include(ConfigIncludeContext context, String what) {
-        ReadOrder.Include include = order.enter();
-        try {
-            return noted(include, typesafe.include(required(context), what));
-        } catch (ConfigException.IO e) {
-            return failed(e);
-        } finally {
-            order.leave(include);
-        }
+        return read(() -> typesafe.include(required(context), what));
     }
 
     @Override
     public ConfigObject includeFile(ConfigIncludeContext context, File what) {
-        ReadOrder.Include include = order.enter();
-        try {
-            return noted(include, ((ConfigIncluderFile) typesafe).includeFile(required(context), what));
-        } catch (ConfigException.IO e) {
-            return failed(e);
-        } finally {
-            order.leave(include);
-        }
+        return read(() -> ((ConfigIncluderFile) typesafe).includeFile(required(context), what));
     }
 
     @Override
     public ConfigObject includeURL(ConfigIncludeContext context, URL what) {
-        ReadOrder.Include include = order.enter();
+        // a file: URL is a file
+        return read(() -> ((ConfigIncluderURL) typesafe).includeURL(required(context), what));
+    }
+
+    /** Reads an include with {@code include}, placed in the read order; one that cannot be opened is nothing. */
+    private ConfigObject read(Supplier<ConfigObject> include) {
+        ReadOrder.Include placed = order.enter();
         try {
-            // a file: URL is a file
-            return noted(include, ((ConfigIncluderURL) typesafe).includeURL(required(context), what));
+            return noted(placed, include.get());
         } catch (ConfigException.IO e) {
             return failed(e);
         } finally {
-            order.leave(include);
+            order.leave(placed);
         }
     }
 
