@@ -197,17 +197,30 @@ final class Section {
             return min;
         }
         BigDecimal decimal = decimal(number);
-        if (decimal == null || decimal.stripTrailingZeros().scale() > 0) {
+        if (decimal == null) {
             invalid(name, render(value) + " is not a whole number", expected);
             return min;
         }
-        // compared whole: a number past a long's range (HOCON reads it as a double) is too large, not fractional
+        return wholeInRange(name, value, decimal, min, max, expected, "a whole number from " + min + " to " + max);
+    }
+
+    /**
+     * {@code decimal}, the value of {@code name}, if whole and in {@code [min, max]}; else its problem and placeholder
+     * {@code min}, expecting {@code aboveMax} of one past {@code max}. Compared whole: a number past a long's range
+     * (HOCON reads it as a double, or caps it) is too large, not fractional.
+     */
+    private long wholeInRange(String name, ConfigValue value, BigDecimal decimal, long min, long max, String expected,
+            String aboveMax) {
+        if (decimal.stripTrailingZeros().scale() > 0) {
+            invalid(name, render(value) + " is not a whole number", expected);
+            return min;
+        }
         if (decimal.compareTo(BigDecimal.valueOf(min)) < 0) {
             invalid(name, render(value) + " is out of range", expected);
             return min;
         }
         if (decimal.compareTo(BigDecimal.valueOf(max)) > 0) {
-            invalid(name, render(value) + " is out of range", "a whole number from " + min + " to " + max);
+            invalid(name, render(value) + " is out of range", aboveMax);
             return min;
         }
         return decimal.longValueExact();
@@ -273,15 +286,7 @@ final class Section {
         BigDecimal bare = bareNumber(value);
         if (bare != null) {
             // HOCON reads a number past a long as Long.MAX_VALUE and a fraction of a byte as the byte below, silently
-            if (bare.stripTrailingZeros().scale() > 0) {
-                invalid(name, render(value) + " is not a whole number", expected);
-                return min;
-            }
-            if (bare.compareTo(BigDecimal.valueOf(min)) < 0 || bare.compareTo(BigDecimal.valueOf(max)) > 0) {
-                invalid(name, render(value) + " is out of range", expected);
-                return min;
-            }
-            return bare.longValueExact();
+            return wholeInRange(name, value, bare, min, max, expected, expected);
         }
         long result;
         try {
