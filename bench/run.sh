@@ -44,7 +44,8 @@
 #   EDGE_START_TIMEOUT [900] s (bin/edge may build the distribution first), DEVICE_THREADS [64],
 #   HOT_CONNS [4] (mixed-slowfs), RELOAD_EVERY [1] s (php-reload), SLOW_READERS [8] (php-slow-readers),
 #   BIG_MB [700], BIG_ROUNDS [3] downloads per client in the hot big-file runs, BIG_WARM [5] downloads before
-#   a server's big-file rows (discarded: a long-running server's JIT has seen its path), KEEP_TMP=1 keeps configs/logs,
+#   a server's big-file rows, the first of them cold (discarded: a long-running server has seen both its paths, its
+#   JIT compiled them and its first reads set up what they need), KEEP_TMP=1 keeps configs/logs,
 #   ZIPF_S [0.9] and ZIPF_SEED [42] (popularity order) for the *-zipf scenarios and cache-hit-ratio, ZIPF_STREAM_SEED
 #   [unset: a new request stream each run],
 #   HITRATIO_REQUESTS [2000000], HITRATIO_MIB [16,64,256] byte bounds of cache-hit-ratio.
@@ -503,7 +504,10 @@ measure_big() {
   local name=$1 dir=$2 mode conc rounds c0 c1 t0 t1 out
   server_start "$name" "$dir" || { echo "RESULT scenario=big-file server=$name mode=cold conc=1 mbps=0 rps=0 ok=0 errors=1 failed=start" >>"$RUNS"; return 0; }
   sanity_check "http://127.0.0.1:$PORT/big.bin" "$BIG" || { server_stop; echo "RESULT scenario=big-file server=$name mode=cold conc=1 mbps=0 rps=0 ok=0 errors=1 failed=sanity" >>"$RUNS"; return 0; }
-  local w; for w in $(seq "$BIG_WARM"); do curl -s -o /dev/null "http://127.0.0.1:$PORT/big.bin" || true; done
+  local w; for w in $(seq "$BIG_WARM"); do
+    [ "$w" = 1 ] && drop_caches
+    curl -s -o /dev/null "http://127.0.0.1:$PORT/big.bin" || true
+  done
   for mode in cold hot; do
     for conc in 1 2; do
       rounds=1; [ $mode = hot ] && { rounds=$BIG_ROUNDS; cat "$BIG" >/dev/null; }
