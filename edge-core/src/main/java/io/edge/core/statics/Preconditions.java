@@ -112,10 +112,14 @@ public final class Preconditions {
     }
 
     /**
-     * Whether a list header ({@code If-Match}, {@code If-None-Match}) matches {@code etag}: {@code *} matches
-     * any existing representation; a malformed list matches nothing.
+     * Whether a list header ({@code If-Match}, {@code If-None-Match}) matches {@code etag}: {@code *}, the whole
+     * value, matches any existing representation; a malformed list matches nothing, {@code *} among tags included
+     * ({@code "x", *}: the grammar is {@code "*" / #entity-tag}, and nginx reads it so).
      */
     static boolean matchesAny(String list, String etag, boolean strong) {
+        if (list.trim().equals("*")) {
+            return etag != null;
+        }
         int i = 0;
         int n = list.length();
         while (i < n) {
@@ -123,9 +127,6 @@ public final class Preconditions {
             if (c == ' ' || c == '\t' || c == ',') {
                 i++;
                 continue;
-            }
-            if (c == '*') {
-                return etag != null;
             }
             int start = i;
             if (list.startsWith("W/", i)) {

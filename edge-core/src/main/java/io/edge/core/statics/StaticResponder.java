@@ -272,7 +272,7 @@ public final class StaticResponder implements Responder {
             if (!file.isDirectory()) {
                 if (uriPath.endsWith("/")) {
                     file.release();
-                    exchange.sendError(HttpResponseStatus.NOT_FOUND);
+                    refuseUnindexed(exchange, HttpResponseStatus.NOT_FOUND);
                     return;
                 }
                 if (!readsOnly) {
@@ -290,13 +290,13 @@ public final class StaticResponder implements Responder {
             } else {
                 tryIndex(exchange, resolver, uriPath, 0, mayRetry);
             }
-        }, () -> exchange.sendError(HttpResponseStatus.NOT_FOUND));
+        }, () -> refuseUnindexed(exchange, HttpResponseStatus.NOT_FOUND));
     }
 
     private void tryIndex(Exchange exchange, PathResolver resolver, String directory, int i, boolean mayRetry) {
         List<String> index = exchange.site().index();
         if (i >= index.size()) {
-            exchange.sendError(HttpResponseStatus.FORBIDDEN); // no index and no listing, like nginx
+            refuseUnindexed(exchange, HttpResponseStatus.FORBIDDEN); // no index and no listing, like nginx
             return;
         }
         String uriPath = directory + index.get(i);
@@ -334,6 +334,20 @@ public final class StaticResponder implements Responder {
     private static boolean readsOnly(Exchange exchange) {
         HttpMethod method = exchange.request().method();
         return HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method);
+    }
+
+    /**
+     * Refuses a request that no file or index file answers: {@code status} to a GET, HEAD or POST (nginx's index
+     * takes a POST too), 405 to any other method. Such a method gets past {@link #respond}'s check only on a
+     * directory's path ({@code /dir/}), for an index file another location may take; with none found, nothing here
+     * takes it, as nginx's static module answers and as a TRACE there is answered.
+     */
+    private static void refuseUnindexed(Exchange exchange, HttpResponseStatus status) {
+        if (readsOnly(exchange) || HttpMethod.POST.equals(exchange.request().method())) {
+            exchange.sendError(status);
+        } else {
+            methodNotAllowed(exchange);
+        }
     }
 
     private static void methodNotAllowed(Exchange exchange) {

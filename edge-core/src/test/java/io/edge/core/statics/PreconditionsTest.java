@@ -57,6 +57,16 @@ class PreconditionsTest {
                 .isEqualTo(PRECONDITION_FAILED);
     }
 
+    /** {@code *} is the whole field or nothing: among tags it makes the list malformed (nginx 1.22 reads it so too). */
+    @Test
+    void aStarAmongTagsMatchesNothing() {
+        assertThat(get("If-None-Match", "\"x\", *")).isEqualTo(PROCEED);
+        assertThat(get("If-None-Match", "*, \"x\"")).isEqualTo(PROCEED);
+        assertThat(get("If-None-Match", "*x")).isEqualTo(PROCEED);
+        assertThat(get("If-Match", "\"x\", *")).isEqualTo(PRECONDITION_FAILED);
+        assertThat(get("If-Match", "*", "If-Match", "\"x\"")).as("over two lines").isEqualTo(PRECONDITION_FAILED);
+    }
+
     @Test
     void listHeadersSplitOverSeveralLinesAreReadWhole() {
         assertThat(get("If-Match", "\"other\"", "If-Match", ETAG)).isEqualTo(PROCEED);

@@ -347,6 +347,24 @@ class StaticResponderTest {
         assertThat(run(HttpMethod.GET, "/small.txt/").error).isEqualTo(HttpResponseStatus.NOT_FOUND);
     }
 
+    /**
+     * A method other than GET, HEAD and POST on a directory's path is 405 when no index file answers it, as nginx
+     * 1.22 answers it (and a TRACE there); a POST keeps the 403 or 404 nginx gives it.
+     */
+    @Test
+    void otherMethodsOnADirectoryWithoutAnIndexAre405() {
+        for (String path : List.of("/noindex/", "/missing/", "/missing/deeper/", "/small.txt/")) {
+            FakeExchange ex = run(HttpMethod.DELETE, path);
+            assertThat(ex.error).as(path).isNull();
+            FullHttpResponse response = (FullHttpResponse) ex.messages.get(0);
+            assertThat(response.status()).as(path).isEqualTo(HttpResponseStatus.METHOD_NOT_ALLOWED);
+            assertThat(response.headers().get("Allow")).as(path).isEqualTo("GET, HEAD");
+            ex.releaseAll();
+        }
+        assertThat(run(HttpMethod.POST, "/noindex/").error).isEqualTo(HttpResponseStatus.FORBIDDEN);
+        assertThat(run(HttpMethod.POST, "/missing/").error).isEqualTo(HttpResponseStatus.NOT_FOUND);
+    }
+
     @Test
     void refusals() {
         assertThat(run(HttpMethod.GET, "/missing.txt").error).isEqualTo(HttpResponseStatus.NOT_FOUND);
