@@ -170,6 +170,19 @@ class FastCgiIT {
         }
     }
 
+    /** As nginx (and RFC 3875: a body of no bytes is still a body): an empty chunked body was "0" already. */
+    @Test
+    void anEmptyBodyWithItsContentLengthIsContentLength0() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("POST /echo.php HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"
+                    + "POST /echo.php HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                    + "GET /echo.php HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(client.read().text()).contains("content_length=0\n");
+            assertThat(client.read().text()).contains("content_length=0\n");
+            assertThat(client.read().text()).contains("content_length=\n");
+        }
+    }
+
     @Test
     void anAnswerThatArrivesWholeGoesOutWithItsLengthAndKeepsAnHttp10Connection() throws Exception {
         try (RawHttpClient client = new RawHttpClient(edge.address())) {

@@ -28,6 +28,7 @@ final class PhpScripts {
                 echo 'cookies=', json_encode($_COOKIE), "\\n";
                 echo 'http_proxy=', getenv('HTTP_PROXY') === false ? '' : getenv('HTTP_PROXY'), "\\n";
                 echo 'x_forwarded_for=', $_SERVER['HTTP_X_FORWARDED_FOR'] ?? '', "\\n";
+                echo 'content_length=', $_SERVER['CONTENT_LENGTH'] ?? '-', "\\n";
                 """);
         write(root, "hash.php", """
                 <?php

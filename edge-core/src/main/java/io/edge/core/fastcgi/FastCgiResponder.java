@@ -489,7 +489,8 @@ public final class FastCgiResponder implements Responder {
             this.request = request;
             this.tap = tap;
             this.body = body;
-            this.contentLength = body == null ? -1 : body.length();
+            // Without a body, a request's Content-Length: 0 is still CONTENT_LENGTH "0" (nginx's $content_length)
+            this.contentLength = body != null ? body.length() : HttpUtil.getContentLength(request, -1L);
             this.clientChannel = exchange.clientChannel();
             this.localAddress = exchange.localAddress();
             this.remoteAddress = exchange.remoteAddress();
