@@ -114,12 +114,23 @@ public final class CgiResponseParser {
             status = HttpResponseStatus.FOUND;
         }
         dropHopByHop(headers, status);
+        for (CharSequence name : SERVER_DIRECTIVES) {
+            headers.remove(name);
+        }
         return new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, headers);
     }
 
     /** Fields about one connection only (RFC 9110 7.6.1), which a script cannot know: never passed on. */
     private static final List<CharSequence> HOP_BY_HOP = List.of(HttpHeaderNames.TRANSFER_ENCODING,
             "Keep-Alive", HttpHeaderNames.TE, HttpHeaderNames.TRAILER, "Proxy-Connection");
+
+    /**
+     * nginx's directives a script gives the server in front of it, which nginx hides from the client (its
+     * fastcgi_hide_header defaults). Edge does not act on these; passed on, they would reach a proxy or CDN before
+     * edge that does (X-Accel-Limit-Rate throttling every client of it). X-Accel-Redirect is taken up elsewhere.
+     */
+    private static final List<CharSequence> SERVER_DIRECTIVES = List.of("X-Accel-Buffering", "X-Accel-Expires",
+            "X-Accel-Limit-Rate", "X-Accel-Charset");
 
     /**
      * Removes what would frame or steer the client connection: a script's {@code Transfer-Encoding} (with its own

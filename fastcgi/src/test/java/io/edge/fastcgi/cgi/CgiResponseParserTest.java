@@ -51,6 +51,20 @@ class CgiResponseParserTest {
         close.release();
     }
 
+    /**
+     * X-Accel-Buffering, -Expires, -Limit-Rate and -Charset are a script's word to the server in front of it; nginx
+     * hides them from the client, and a proxy or CDN before edge that reads them must not take them as its own.
+     */
+    @Test
+    void xAccelDirectivesToTheServerNeverReachTheClient() {
+        CgiResponseParser p = new CgiResponseParser(8192);
+        ByteBuf in = buf("X-Accel-Buffering: no\r\nx-accel-expires: 10\r\nX-Accel-Limit-Rate: 1024\r\n"
+                + "X-Accel-Charset: utf-8\r\nX-Accel-Other: kept\r\nContent-Type: text/plain\r\n\r\n");
+        assertThat(p.parse(in)).isTrue();
+        assertThat(p.head().headers().names()).containsExactlyInAnyOrder("X-Accel-Other", "Content-Type");
+        in.release();
+    }
+
     @Test
     void a426KeepsItsUpgrade() {
         CgiResponseParser p = new CgiResponseParser(8192);
