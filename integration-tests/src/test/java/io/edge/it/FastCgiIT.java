@@ -100,6 +100,15 @@ class FastCgiIT {
         return Files.exists(counter) ? Files.readAllLines(counter) : List.of();
     }
 
+    /** X-Accel-Expires, which only the response cache reads, is a script's word to edge: as nginx, edge hides it. */
+    @Test
+    void xAccelExpiresFromAScriptWithoutCacheDoesNotReachTheClient() throws Exception {
+        HttpResponse<String> response = get("/cache.php?id=xae&cc=max-age%3D60&xae=0");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("cache-control")).contains("max-age=60");
+        assertThat(response.headers().firstValue("x-accel-expires")).isEmpty();
+    }
+
     @Test
     void getWithAQueryReachesTheScript() throws Exception {
         HttpResponse<String> response = get("/echo.php?a=1&b=two%20words");

@@ -120,6 +120,7 @@ final class PhpScripts {
                 if (isset($_GET['cookie'])) { header('Set-Cookie: session=' . $_GET['cookie']); }
                 if (isset($_GET['location'])) { header('Location: ' . $_GET['location']); }
                 if (isset($_GET['etag'])) { header('ETag: ' . $_GET['etag']); }
+                if (isset($_GET['xae'])) { header('X-Accel-Expires: ' . $_GET['xae']); }
                 if (isset($_SERVER['HTTP_IF_NONE_MATCH'])) { header('X-Saw-If-None-Match: ' . $_SERVER['HTTP_IF_NONE_MATCH']); }
                 if (isset($_SERVER['HTTP_IF_MODIFIED_SINCE'])) { header('X-Saw-If-Modified-Since: ' . $_SERVER['HTTP_IF_MODIFIED_SINCE']); }
                 // self304: the script answers a matching If-None-Match with its own 304, as a PHP application may

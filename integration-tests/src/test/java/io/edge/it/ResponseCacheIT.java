@@ -239,6 +239,27 @@ class ResponseCacheIT {
         }
     }
 
+    /**
+     * A script written for nginx keeps a page its Cache-Control lets browsers keep out of the cache in front of it with
+     * X-Accel-Expires: 0 (fastcgi_cache stores nothing then); the client never sees that directive.
+     */
+    @Test
+    void xAccelExpiresZeroKeepsAPageOutOfTheCacheAndIsNotSentOn() throws Exception {
+        String url = url("xae", "public, max-age=60", "&xae=0");
+        for (int i = 1; i <= 2; i++) {
+            HttpResponse<String> response = php.get(url);
+            assertThat(response.body()).isEqualTo(body("xae", i));
+            assertThat(response.headers().firstValue("cache-control")).contains("public, max-age=60");
+            assertThat(response.headers().firstValue("x-accel-expires")).isEmpty();
+        }
+        String stored = url("xae-stored", "public, max-age=60", "&xae=60");
+        for (int i = 1; i <= 2; i++) {
+            HttpResponse<String> response = php.get(stored);
+            assertThat(response.body()).isEqualTo(body("xae-stored", 1));
+            assertThat(response.headers().firstValue("x-accel-expires")).isEmpty();
+        }
+    }
+
     @Test
     void answersToRequestsWithAuthorizationNeverReachAnotherClient() throws Exception {
         String url = url("auth", "max-age=60", "");

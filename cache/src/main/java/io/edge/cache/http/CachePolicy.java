@@ -37,6 +37,8 @@ final class CachePolicy {
      * {@code Host} holds, "a/x" + "/p" and "a" + "/x/p" stay two keys.
      */
     static final char HOST_SEPARATOR = '\n';
+    /** nginx's cache directive from a script; never stored, never sent to a client. */
+    static final String X_ACCEL_EXPIRES = "X-Accel-Expires";
 
     private final ResponseCacheSettings settings;
 
@@ -92,6 +94,9 @@ final class CachePolicy {
         if (!settings.storeSetCookie() && res.contains(HttpHeaderNames.SET_COOKIE)) {
             return false;
         }
+        if (forbidsStoring(res.get(X_ACCEL_EXPIRES))) {
+            return false;
+        }
         if (varyNames(res) == null) {
             return false; // Vary: *
         }
@@ -105,6 +110,15 @@ final class CachePolicy {
             return false;
         }
         return CACHEABLE_BY_DEFAULT.contains(status) || explicitFreshness;
+    }
+
+    /**
+     * True for {@code X-Accel-Expires: 0}: a script written for nginx keeps an answer out of the cache in front of it
+     * that way, whatever its {@code Cache-Control} lets browsers keep (nginx's fastcgi_cache then stores nothing). Other
+     * values, which set nginx's cache time, are not acted on; one nginx cannot read it ignores.
+     */
+    static boolean forbidsStoring(String xAccelExpires) {
+        return xAccelExpires != null && xAccelExpires.strip().equals("0");
     }
 
     /** RFC 9111 3.5: a response to a request with {@code Authorization} may be shared only if it says so. */

@@ -77,9 +77,13 @@ public final class ResponseCache implements AutoCloseable {
      * and set charged to each of its variants), an estimate.
      */
     private static final int VARIANT_INDEX_OVERHEAD = 200;
-    /** RFC 9110 7.6.1 hop-by-hop fields, never stored; {@code Age} is computed on the way out. */
+    /**
+     * RFC 9110 7.6.1 hop-by-hop fields, never stored; {@code Age} is computed on the way out; a script's
+     * {@code X-Accel-Expires} is for this cache, not for clients (nginx hides it).
+     */
     private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "proxy-connection",
-            "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "age");
+            "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "age",
+            "x-accel-expires");
     /** RFC 9111 3.2: fields a 304 does not update. */
     private static final Set<String> NOT_UPDATED = Set.of("content-length", "content-encoding", "content-range",
             "transfer-encoding");

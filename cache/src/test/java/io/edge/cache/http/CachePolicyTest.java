@@ -115,6 +115,18 @@ class CachePolicyTest {
         assertThat(storable(get("/a"), response(200, "Cache-Control", "max-age=60", "Vary", "Accept, *"))).isFalse();
     }
 
+    /**
+     * X-Accel-Expires: 0 is a script's word to the cache in front of it (nginx's fastcgi_cache) not to store its
+     * answer, whatever its Cache-Control lets browsers keep; a value nginx cannot read it ignores.
+     */
+    @Test
+    void xAccelExpiresZeroKeepsAnAnswerOut() {
+        assertThat(storable(get("/a"), response(200, "Cache-Control", "public, max-age=60", "X-Accel-Expires", "0")))
+                .isFalse();
+        assertThat(storable(get("/a"), response(200, "Cache-Control", "max-age=60", "X-Accel-Expires", "soon")))
+                .isTrue();
+    }
+
     @Test
     void authorizationNeedsPublicSMaxAgeOrMustRevalidate() {
         HttpRequest auth = get("/a", "Authorization", "Basic eDp5");

@@ -102,6 +102,15 @@ class ResponseCacheTest {
         assertThat(cache.stats().misses()).isEqualTo(1);
     }
 
+    /** X-Accel-Expires is a script's word to edge, which nginx hides from the client: a hit does not carry it. */
+    @Test
+    void xAccelExpiresIsNotStored() {
+        assertThat(store(get("/a"), backend("A", "Cache-Control", "max-age=60", "X-Accel-Expires", "60"))).isTrue();
+        FullHttpResponse hit = cache.lookup(get("/a")).response();
+        assertThat(hit.headers().contains("X-Accel-Expires")).isFalse();
+        assertThat(body(hit)).isEqualTo("A");
+    }
+
     /**
      * A reload that changes the response cache's settings builds a new one: it counts on from its predecessor's
      * counters (they went back to 0, which Prometheus takes for a restart), also what the predecessor still counts while

@@ -104,6 +104,8 @@ public final class FastCgiResponder implements Responder {
     private static final AtomicLong REQUEST_IDS = new AtomicLong();
     private static final int MAX_RESPONSE_HEAD = 32 * 1024;
     private static final int MAX_RETRIES = 2;
+    /** nginx's cache directive from a script: read by the response cache (the tap), never sent to the client. */
+    public static final String X_ACCEL_EXPIRES = "X-Accel-Expires";
     /**
      * Kept connections a request may meet whose php-fpm worker had ended (pm.max_requests), one after another: each is
      * closed as it is met, so after as many as the group keeps idle the request gets a new one. 16 covers a group of
@@ -572,7 +574,10 @@ public final class FastCgiResponder implements Responder {
         @Override
         public void onHead(HttpResponse head) {
             headSent = true;
-            if ((tap != null && !tap.onHead(head)) || detached) {
+            boolean tapTookOver = tap != null && !tap.onHead(head);
+            // The response cache (the tap) has read it; as nginx, the client never sees it.
+            head.headers().remove(X_ACCEL_EXPIRES);
+            if (tapTookOver || detached) {
                 takenOver = true;
                 if (tap != null && !tap.wantsRest()) {
                     letGo();

@@ -127,10 +127,11 @@ public final class CgiResponseParser {
     /**
      * nginx's directives a script gives the server in front of it, which nginx hides from the client (its
      * fastcgi_hide_header defaults). Edge does not act on these; passed on, they would reach a proxy or CDN before
-     * edge that does (X-Accel-Limit-Rate throttling every client of it). X-Accel-Redirect is taken up elsewhere.
+     * edge that does (X-Accel-Limit-Rate throttling every client of it). X-Accel-Redirect is taken up elsewhere, and so
+     * is X-Accel-Expires, by the response cache, which the server hides from the client once the cache has seen it.
      */
-    private static final List<CharSequence> SERVER_DIRECTIVES = List.of("X-Accel-Buffering", "X-Accel-Expires",
-            "X-Accel-Limit-Rate", "X-Accel-Charset");
+    private static final List<CharSequence> SERVER_DIRECTIVES = List.of("X-Accel-Buffering", "X-Accel-Limit-Rate",
+            "X-Accel-Charset");
 
     /**
      * Removes what would frame or steer the client connection: a script's {@code Transfer-Encoding} (with its own
