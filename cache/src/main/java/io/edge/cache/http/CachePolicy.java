@@ -37,8 +37,6 @@ final class CachePolicy {
      * {@code Host} holds, "a/x" + "/p" and "a" + "/x/p" stay two keys.
      */
     static final char HOST_SEPARATOR = '\n';
-    /** nginx's cache directive from a script; never stored, never sent to a client. */
-    static final String X_ACCEL_EXPIRES = "X-Accel-Expires";
 
     private final ResponseCacheSettings settings;
 
@@ -94,7 +92,7 @@ final class CachePolicy {
         if (!settings.storeSetCookie() && res.contains(HttpHeaderNames.SET_COOKIE)) {
             return false;
         }
-        if (forbidsStoring(res.get(X_ACCEL_EXPIRES))) {
+        if (forbidsStoring(res.get(ResponseCache.X_ACCEL_EXPIRES))) {
             return false;
         }
         if (varyNames(res) == null) {

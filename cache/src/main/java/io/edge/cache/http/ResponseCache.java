@@ -78,12 +78,17 @@ public final class ResponseCache implements AutoCloseable {
      */
     private static final int VARIANT_INDEX_OVERHEAD = 200;
     /**
+     * nginx's cache directive from a script: read by this cache ({@code 0}: never stored), never stored with an
+     * answer and never sent to a client (nginx hides it).
+     */
+    public static final String X_ACCEL_EXPIRES = "X-Accel-Expires";
+    /**
      * RFC 9110 7.6.1 hop-by-hop fields, never stored; {@code Age} is computed on the way out; a script's
      * {@code X-Accel-Expires} is for this cache, not for clients (nginx hides it).
      */
     private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "proxy-connection",
             "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "age",
-            "x-accel-expires");
+            X_ACCEL_EXPIRES.toLowerCase(Locale.ROOT));
     /** RFC 9111 3.2: fields a 304 does not update. */
     private static final Set<String> NOT_UPDATED = Set.of("content-length", "content-encoding", "content-range",
             "transfer-encoding");

@@ -244,7 +244,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         FullHttpResponse notModified = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
         notModified.headers().set(response.headers()).remove(HttpHeaderNames.CONTENT_LENGTH)
-                .remove(HttpHeaderNames.TRANSFER_ENCODING).remove(FastCgiResponder.X_ACCEL_EXPIRES);
+                .remove(HttpHeaderNames.TRANSFER_ENCODING).remove(ResponseCache.X_ACCEL_EXPIRES);
         exchange.complete(exchange.writeAndFlush(notModified));
     }
 

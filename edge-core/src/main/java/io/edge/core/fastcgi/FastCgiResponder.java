@@ -2,6 +2,7 @@ package io.edge.core.fastcgi;
 
 import io.edge.aio.PathPolicy;
 import io.edge.aio.path.PathResolver;
+import io.edge.cache.http.ResponseCache;
 import io.edge.conf.LocationSettings;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.HttpStatusException;
@@ -104,8 +105,6 @@ public final class FastCgiResponder implements Responder {
     private static final AtomicLong REQUEST_IDS = new AtomicLong();
     private static final int MAX_RESPONSE_HEAD = 32 * 1024;
     private static final int MAX_RETRIES = 2;
-    /** nginx's cache directive from a script: read by the response cache (the tap), never sent to the client. */
-    public static final String X_ACCEL_EXPIRES = "X-Accel-Expires";
     /**
      * Kept connections a request may meet whose php-fpm worker had ended (pm.max_requests), one after another: each is
      * closed as it is met, so after as many as the group keeps idle the request gets a new one. 16 covers a group of
@@ -576,7 +575,7 @@ public final class FastCgiResponder implements Responder {
             headSent = true;
             boolean tapTookOver = tap != null && !tap.onHead(head);
             // The response cache (the tap) has read it; as nginx, the client never sees it.
-            head.headers().remove(X_ACCEL_EXPIRES);
+            head.headers().remove(ResponseCache.X_ACCEL_EXPIRES);
             if (tapTookOver || detached) {
                 takenOver = true;
                 if (tap != null && !tap.wantsRest()) {
