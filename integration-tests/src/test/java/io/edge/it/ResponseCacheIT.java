@@ -241,7 +241,9 @@ class ResponseCacheIT {
 
     /**
      * A script written for nginx keeps a page its Cache-Control lets browsers keep out of the cache in front of it with
-     * X-Accel-Expires: 0 (fastcgi_cache stores nothing then); the client never sees that directive.
+     * X-Accel-Expires: 0 (fastcgi_cache stores nothing then), and has a page browsers must revalidate (no-cache) kept
+     * in it for a minute with X-Accel-Expires: 60; the client never sees that directive, and gets the script's
+     * Cache-Control as it was.
      */
     @Test
     void xAccelExpiresZeroKeepsAPageOutOfTheCacheAndIsNotSentOn() throws Exception {
@@ -258,6 +260,14 @@ class ResponseCacheIT {
             assertThat(response.body()).isEqualTo(body("xae-stored", 1));
             assertThat(response.headers().firstValue("x-accel-expires")).isEmpty();
         }
+        String overridden = url("xae-over", "no-cache", "&xae=60");
+        for (int i = 1; i <= 2; i++) {
+            HttpResponse<String> response = php.get(overridden);
+            assertThat(response.body()).isEqualTo(body("xae-over", 1));
+            assertThat(response.headers().firstValue("cache-control")).contains("no-cache");
+            assertThat(response.headers().firstValue("x-accel-expires")).isEmpty();
+        }
+        assertThat(php.runs("xae-over")).isEqualTo(1);
     }
 
     @Test

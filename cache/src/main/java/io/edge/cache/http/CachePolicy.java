@@ -14,6 +14,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.LongSupplier;
 
 /**
  * RFC 9111 rules for a shared cache, as pure functions of request and response headers.
@@ -24,7 +25,9 @@ import java.util.Set;
  * the explicit {@code stale-while-revalidate} / {@code stale-if-error} extensions are honoured next to
  * {@code s-maxage} (as CDNs do), while {@code no-cache}, {@code must-revalidate} and
  * {@code proxy-revalidate} forbid every stale answer, the configured grace included; {@code s-maxage}, which
- * implies {@code proxy-revalidate} (RFC 9111 5.2.2.10), forbids the grace.
+ * implies {@code proxy-revalidate} (RFC 9111 5.2.2.10), forbids the grace. A script's {@code X-Accel-Expires}
+ * (nginx's fastcgi_cache) sets this cache's freshness over all of those ({@link #accelExpires}); it never makes an
+ * answer storable that {@code private}, {@code no-store}, a cookie, {@code Vary: *} or the request keep out.
  */
 final class CachePolicy {
 
@@ -38,10 +41,20 @@ final class CachePolicy {
      */
     static final char HOST_SEPARATOR = '\n';
 
+    /** {@link #accelExpires} of a field that is absent or that nginx could not read: no word from the script. */
+    static final long NO_ACCEL_EXPIRES = -1;
+
     private final ResponseCacheSettings settings;
+    /** The wall clock, for an {@code X-Accel-Expires} that gives an instant ({@code @} and Unix seconds). */
+    private final LongSupplier wallMillis;
 
     CachePolicy(ResponseCacheSettings settings) {
+        this(settings, System::currentTimeMillis);
+    }
+
+    CachePolicy(ResponseCacheSettings settings, LongSupplier wallMillis) {
         this.settings = settings;
+        this.wallMillis = wallMillis;
     }
 
     /** True when the cache must be skipped in both directions: not GET/HEAD, or a bypass cookie is sent. */
@@ -92,7 +105,8 @@ final class CachePolicy {
         if (!settings.storeSetCookie() && res.contains(HttpHeaderNames.SET_COOKIE)) {
             return false;
         }
-        if (forbidsStoring(res.get(ResponseCache.X_ACCEL_EXPIRES))) {
+        long accel = accelExpires(res.get(ResponseCache.X_ACCEL_EXPIRES), wallMillis.getAsLong());
+        if (accel == 0) {
             return false;
         }
         if (varyNames(res) == null) {
@@ -102,7 +116,8 @@ final class CachePolicy {
         if (contentLength > settings.maxObjectSize()) {
             return false;
         }
-        boolean explicitFreshness = cc.sMaxAge() >= 0 || cc.maxAge() >= 0 || res.contains(HttpHeaderNames.EXPIRES);
+        boolean explicitFreshness = accel > 0 || cc.sMaxAge() >= 0 || cc.maxAge() >= 0
+                || res.contains(HttpHeaderNames.EXPIRES);
         boolean validated = res.contains(HttpHeaderNames.ETAG) || res.contains(HttpHeaderNames.LAST_MODIFIED);
         if (!explicitFreshness && !(cc.noCache() && validated)) {
             return false;
@@ -111,21 +126,42 @@ final class CachePolicy {
     }
 
     /**
-     * True for {@code X-Accel-Expires: 0}: a script written for nginx keeps an answer out of the cache in front of it
-     * that way, whatever its {@code Cache-Control} lets browsers keep (nginx's fastcgi_cache then stores nothing). Other
-     * values, which set nginx's cache time, are not acted on; one nginx cannot read it ignores.
+     * A script's {@code X-Accel-Expires} as nginx's fastcgi_cache reads it, in seconds this cache keeps the answer
+     * fresh: digits, the seconds from now; {@code @} and digits, the Unix time until which. 0 for {@code 0} or an
+     * instant already past: the answer is never stored (how a script written for nginx keeps a page out of the cache
+     * in front of it, whatever its {@code Cache-Control} lets browsers keep). {@link #NO_ACCEL_EXPIRES} where absent
+     * or unreadable (nginx ignores such a value too). Capped at 2^31 - 1 seconds.
      */
-    static boolean forbidsStoring(String xAccelExpires) {
-        return xAccelExpires != null && xAccelExpires.strip().equals("0");
+    static long accelExpires(String value, long nowMillis) {
+        if (value == null) {
+            return NO_ACCEL_EXPIRES;
+        }
+        String digits = value.strip();
+        boolean instant = digits.startsWith("@");
+        if (instant) {
+            digits = digits.substring(1);
+        }
+        if (digits.isEmpty() || digits.length() > 18 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return NO_ACCEL_EXPIRES;
+        }
+        long n = Long.parseLong(digits);
+        long seconds = instant ? Math.max(0, n - Math.floorDiv(nowMillis, 1000)) : n;
+        return Math.min(seconds, Integer.MAX_VALUE);
     }
-
     /** RFC 9111 3.5: a response to a request with {@code Authorization} may be shared only if it says so. */
     static boolean sharedWithAuthorization(CacheControl cc) {
         return cc.isPublic() || cc.sMaxAge() >= 0 || cc.mustRevalidate();
     }
 
-    /** RFC 9111 4.2.1: {@code s-maxage} over {@code max-age} over {@code Expires - Date}; seconds, >= 0. */
-    static long freshnessLifetime(HttpHeaders response, CacheControl cc, long responseTimeMillis) {
+    /**
+     * RFC 9111 4.2.1: {@code s-maxage} over {@code max-age} over {@code Expires - Date}; seconds, >= 0. A positive
+     * {@code accel} ({@link #accelExpires}) comes first, over {@code no-cache} too: the script asked this cache, not
+     * the browsers its {@code Cache-Control} speaks to, to keep the answer that long.
+     */
+    static long freshnessLifetime(HttpHeaders response, CacheControl cc, long responseTimeMillis, long accel) {
+        if (accel > 0) {
+            return accel;
+        }
         if (cc.noCache()) {
             return 0;
         }

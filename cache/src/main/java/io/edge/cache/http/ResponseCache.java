@@ -78,8 +78,9 @@ public final class ResponseCache implements AutoCloseable {
      */
     private static final int VARIANT_INDEX_OVERHEAD = 200;
     /**
-     * nginx's cache directive from a script: read by this cache ({@code 0}: never stored), never stored with an
-     * answer and never sent to a client (nginx hides it).
+     * nginx's cache directive from a script: read by this cache (seconds fresh, {@code @} a Unix time, {@code 0}
+     * never stored: {@link CachePolicy#accelExpires}), kept beside an entry rather than in its fields, and never sent
+     * to a client (nginx hides it).
      */
     public static final String X_ACCEL_EXPIRES = "X-Accel-Expires";
     /**
@@ -154,7 +155,7 @@ public final class ResponseCache implements AutoCloseable {
         this.bypasses = counters.bypasses;
         this.evictions = counters.evictions;
         this.settings = settings;
-        this.policy = new CachePolicy(settings);
+        this.policy = new CachePolicy(settings, wallMillis);
         this.ticker = ticker;
         this.wallMillis = wallMillis;
         this.allocator = allocator;
@@ -348,7 +349,8 @@ public final class ResponseCache implements AutoCloseable {
         String primary = CachePolicy.primaryKey(clientRequest);
         String key = CachePolicy.variantKey(primary, vary, clientRequest.headers());
         HttpHeaders headers = storedHeaders(backendResponse.headers(), body.readableBytes());
-        StoredResponse stored = entry(backendResponse.status(), headers, backendResponse.headers(), receipt, cc, body);
+        StoredResponse stored = entry(backendResponse.status(), headers, backendResponse.headers(), receipt, cc,
+                backendResponse.headers().get(X_ACCEL_EXPIRES), body);
         if (uncacheable != null) {
             uncacheable.invalidate(primary); // storable again: its misses coalesce from now on
         }
@@ -391,12 +393,14 @@ public final class ResponseCache implements AutoCloseable {
     /**
      * {@code received}: the backend's message as it came, for its {@code Age} and {@code Date}; {@code receipt}: when
      * its head came (RFC 9111 4.2.3's response_time; not when its body ended, which would age it by the seconds the
-     * body took, or by one whole second where the body ends in the second after its head was dated).
+     * body took, or by one whole second where the body ends in the second after its head was dated);
+     * {@code xAccelExpires}: the script's word to this cache, or null.
      */
     private StoredResponse entry(HttpResponseStatus status, HttpHeaders headers, HttpHeaders received, Receipt receipt,
-            CacheControl cc, ByteBuf body) {
+            CacheControl cc, String xAccelExpires, ByteBuf body) {
         long wall = receipt.wallMillis();
-        long lifetime = CachePolicy.freshnessLifetime(headers, cc, wall);
+        long accel = CachePolicy.accelExpires(xAccelExpires, wall);
+        long lifetime = CachePolicy.freshnessLifetime(headers, cc, wall, accel);
         long bornAt = receipt.ticks() - seconds(CachePolicy.initialAge(received, wall));
         boolean staleForbidden = cc.noCache() || cc.mustRevalidate() || cc.proxyRevalidate();
         long onError = seconds(Math.max(0, cc.staleIfError()));
@@ -408,8 +412,8 @@ public final class ResponseCache implements AutoCloseable {
         return new StoredResponse(status, headers, body, bornAt, saturatedAdd(bornAt, seconds(lifetime)),
                 staleForbidden ? 0 : seconds(Math.max(0, cc.staleWhileRevalidate())),
                 staleForbidden ? 0 : onError,
-                cc.noCache(), staleForbidden, CachePolicy.sharedWithAuthorization(cc),
-                headers.get(HttpHeaderNames.ETAG), headers.get(HttpHeaderNames.LAST_MODIFIED));
+                cc.noCache() && accel <= 0, staleForbidden, CachePolicy.sharedWithAuthorization(cc),
+                headers.get(HttpHeaderNames.ETAG), headers.get(HttpHeaderNames.LAST_MODIFIED), xAccelExpires);
     }
 
     private static int varyIndexWeight(String primary, List<String> names) {
@@ -492,9 +496,13 @@ public final class ResponseCache implements AutoCloseable {
             merged.set(HttpHeaderNames.DATE, DateFormatter.format(new Date(receipt.wallMillis())));
         }
         CacheControl cc = CacheControl.of(merged);
+        // A 304's X-Accel-Expires replaces the entry's, as its Cache-Control does; without one, the script's word
+        // when it stored the answer still holds.
+        String accel = notModified.headers().get(X_ACCEL_EXPIRES, old.xAccelExpires);
+        HttpHeaders judged = accel == null ? merged : merged.copy().set(X_ACCEL_EXPIRES, accel);
         // The request that made the entry passed the request-side rules; only the response side can change.
-        if (policy.storableResponse(new DefaultHttpResponse(HttpVersion.HTTP_1_1, old.status, merged), cc)) {
-            StoredResponse renewed = entry(old.status, merged, notModified.headers(), receipt, cc, body); // owns body
+        if (policy.storableResponse(new DefaultHttpResponse(HttpVersion.HTTP_1_1, old.status, judged), cc)) {
+            StoredResponse renewed = entry(old.status, merged, notModified.headers(), receipt, cc, accel, body); // owns body
             FullHttpResponse answer = toResponse(renewed, lookup.head); // before the entry can be evicted
             if (!cache.asMap().replace(lookup.key(), old, renewed)) {
                 renewed.release(); // lost to a concurrent store or purge: never cached, so still ours

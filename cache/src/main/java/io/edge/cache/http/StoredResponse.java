@@ -37,10 +37,12 @@ final class StoredResponse extends AbstractReferenceCounted {
     final boolean sharedWithAuthorization;
     final String etag;
     final String lastModified;
+    /** The script's {@code X-Accel-Expires} when it was stored, or null: a 304 without one renews by it. */
+    final String xAccelExpires;
 
     StoredResponse(HttpResponseStatus status, HttpHeaders headers, ByteBuf body, long bornAt, long freshUntil,
             long staleWhileRevalidateNanos, long usableOnErrorNanos, boolean alwaysRevalidate, boolean staleForbidden,
-            boolean sharedWithAuthorization, String etag, String lastModified) {
+            boolean sharedWithAuthorization, String etag, String lastModified, String xAccelExpires) {
         this.status = status;
         this.headers = headers;
         this.body = body;
@@ -53,6 +55,7 @@ final class StoredResponse extends AbstractReferenceCounted {
         this.sharedWithAuthorization = sharedWithAuthorization;
         this.etag = etag;
         this.lastModified = lastModified;
+        this.xAccelExpires = xAccelExpires;
     }
 
     long ageSeconds(long now) {

@@ -127,6 +127,49 @@ class CachePolicyTest {
                 .isTrue();
     }
 
+    /** nginx reads X-Accel-Expires as seconds from now, or "@" and the Unix time until which; nothing else. */
+    @Test
+    void xAccelExpiresIsSecondsOrAnInstant() {
+        long now = 1_700_000_000_500L;
+        assertThat(CachePolicy.accelExpires("60", now)).isEqualTo(60);
+        assertThat(CachePolicy.accelExpires(" 60 ", now)).isEqualTo(60);
+        assertThat(CachePolicy.accelExpires("@1700000090", now)).isEqualTo(90);
+        assertThat(CachePolicy.accelExpires("0", now)).isZero();
+        assertThat(CachePolicy.accelExpires("@1700000000", now)).as("an instant now or past").isZero();
+        assertThat(CachePolicy.accelExpires("@1", now)).isZero();
+        assertThat(CachePolicy.accelExpires("99999999999999", now)).isEqualTo(Integer.MAX_VALUE);
+        for (String unreadable : new String[] {null, "", "@", "-5", "+5", "1.5", "60s", "soon", "6 0",
+                "1234567890123456789"}) {
+            assertThat(CachePolicy.accelExpires(unreadable, now)).as(String.valueOf(unreadable)).isEqualTo(NONE);
+        }
+    }
+
+    /**
+     * A positive X-Accel-Expires is this cache's freshness, over max-age, Expires and no-cache (which speak to the
+     * browsers too), and makes an answer without them storable; it never lets in what private, no-store, a cookie or
+     * Vary: * keep out, and an instant already past keeps the answer out as 0 does.
+     */
+    @Test
+    void xAccelExpiresSetsThisCachesFreshnessButOpensNoOtherDoor() {
+        long now = 1_700_000_000_000L;
+        HttpHeaders h = response(200, "Cache-Control", "max-age=600").headers();
+        assertThat(CachePolicy.freshnessLifetime(h, CacheControl.of(h), now, 30)).isEqualTo(30);
+        h.set("Cache-Control", "no-cache");
+        assertThat(CachePolicy.freshnessLifetime(h, CacheControl.of(h), now, 30)).isEqualTo(30);
+
+        assertThat(storable(get("/a"), response(200, "X-Accel-Expires", "30"))).isTrue();
+        assertThat(storable(get("/a"), response(200, "Cache-Control", "no-cache", "X-Accel-Expires", "30"))).isTrue();
+        assertThat(storable(get("/a"), response(500, "X-Accel-Expires", "30"))).as("explicit freshness").isTrue();
+        assertThat(storable(get("/a"), response(200, "X-Accel-Expires", "@1"))).isFalse();
+        assertThat(storable(get("/a"), response(200, "X-Accel-Expires", "soon"))).as("no freshness at all").isFalse();
+        assertThat(storable(get("/a"), response(200, "Cache-Control", "private", "X-Accel-Expires", "30"))).isFalse();
+        assertThat(storable(get("/a"), response(200, "Cache-Control", "no-store", "X-Accel-Expires", "30"))).isFalse();
+        assertThat(storable(get("/a"), response(200, "Set-Cookie", "a=b", "X-Accel-Expires", "30"))).isFalse();
+        assertThat(storable(get("/a"), response(200, "Vary", "*", "X-Accel-Expires", "30"))).isFalse();
+        assertThat(storable(get("/a", "Authorization", "Basic eDp5"), response(200, "X-Accel-Expires", "30")))
+                .as("not a word for sharing with other users").isFalse();
+    }
+
     @Test
     void authorizationNeedsPublicSMaxAgeOrMustRevalidate() {
         HttpRequest auth = get("/a", "Authorization", "Basic eDp5");
@@ -145,21 +188,24 @@ class CachePolicyTest {
         assertThat(policy.bypass(request(HttpMethod.PUT, "/a"))).isTrue();
     }
 
+    /** No X-Accel-Expires. */
+    private static final long NONE = CachePolicy.NO_ACCEL_EXPIRES;
+
     @Test
     void freshnessPrefersSMaxAgeThenMaxAgeThenExpires() {
         long now = 1_700_000_000_000L;
         String date = DateFormatter.format(new Date(now));
         String expires = DateFormatter.format(new Date(now + 120_000));
         HttpHeaders h = response(200, "Date", date, "Expires", expires).headers();
-        assertThat(CachePolicy.freshnessLifetime(h, CacheControl.of(h), now)).isEqualTo(120);
+        assertThat(CachePolicy.freshnessLifetime(h, CacheControl.of(h), now, NONE)).isEqualTo(120);
         h.set("Cache-Control", "max-age=60");
-        assertThat(CachePolicy.freshnessLifetime(h, CacheControl.of(h), now)).isEqualTo(60);
+        assertThat(CachePolicy.freshnessLifetime(h, CacheControl.of(h), now, NONE)).isEqualTo(60);
         h.set("Cache-Control", "max-age=60, s-maxage=10");
-        assertThat(CachePolicy.freshnessLifetime(h, CacheControl.of(h), now)).isEqualTo(10);
+        assertThat(CachePolicy.freshnessLifetime(h, CacheControl.of(h), now, NONE)).isEqualTo(10);
         h.set("Cache-Control", "max-age=60, no-cache");
-        assertThat(CachePolicy.freshnessLifetime(h, CacheControl.of(h), now)).isZero();
+        assertThat(CachePolicy.freshnessLifetime(h, CacheControl.of(h), now, NONE)).isZero();
         HttpHeaders invalid = response(200, "Expires", "0").headers();
-        assertThat(CachePolicy.freshnessLifetime(invalid, CacheControl.of(invalid), now)).isZero();
+        assertThat(CachePolicy.freshnessLifetime(invalid, CacheControl.of(invalid), now, NONE)).isZero();
     }
 
     @Test

@@ -112,6 +112,65 @@ class ResponseCacheTest {
     }
 
     /**
+     * X-Accel-Expires sets how long edge keeps the answer, over the Cache-Control the script sends on to browsers
+     * (as nginx's fastcgi_cache): fresh for its 60 s though max-age says 5, fresh though no-cache, and "@" with a
+     * Unix time fresh until then; the client gets the script's Cache-Control as it was.
+     */
+    @Test
+    void xAccelExpiresSetsHowLongAnAnswerStaysFresh() {
+        assertThat(store(get("/a"), backend("A", "Cache-Control", "max-age=5", "X-Accel-Expires", "60"))).isTrue();
+        time.advanceSeconds(59);
+        Lookup fresh = cache.lookup(get("/a"));
+        assertThat(fresh.outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        FullHttpResponse hit = fresh.response();
+        assertThat(hit.headers().get("Cache-Control")).isEqualTo("max-age=5");
+        assertThat(hit.headers().get("Age")).isEqualTo("59");
+        assertThat(body(hit)).isEqualTo("A");
+        time.advanceSeconds(1);
+        assertThat(cache.lookup(get("/a")).outcome()).isEqualTo(Lookup.Outcome.STALE);
+
+        assertThat(store(get("/n"), backend("N", "Cache-Control", "no-cache", "X-Accel-Expires", "10"))).isTrue();
+        assertThat(cache.lookup(get("/n")).outcome()).isEqualTo(Lookup.Outcome.FRESH);
+
+        long until = time.wallMillis() / 1000 + 30;
+        assertThat(store(get("/t"), backend("T", "X-Accel-Expires", "@" + until))).isTrue();
+        time.advanceSeconds(29);
+        assertThat(cache.lookup(get("/t")).outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        time.advanceSeconds(1);
+        assertThat(cache.lookup(get("/t")).outcome()).isEqualTo(Lookup.Outcome.STALE);
+        assertThat(store(get("/p"), backend("P", "Cache-Control", "max-age=60", "X-Accel-Expires", "@" + until)))
+                .as("an instant already past: never stored, as 0").isFalse();
+    }
+
+    /**
+     * A 304 renews an entry by the X-Accel-Expires the script stored it with, unless the 304 brings its own: a
+     * page kept 10 s (its no-cache for browsers) is kept 10 s more, and a 304 saying 0 drops it.
+     */
+    @Test
+    void aRevalidationKeepsTheScriptsXAccelExpiresUnlessThe304ReplacesIt() {
+        store(get("/r"), backend("R", "Cache-Control", "no-cache", "ETag", "\"r\"", "X-Accel-Expires", "10"));
+        time.advanceSeconds(10);
+        Lookup stale = cache.lookup(get("/r"));
+        assertThat(stale.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        HttpResponse notModified = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+        notModified.headers().set("ETag", "\"r\"");
+        FullHttpResponse renewed = cache.revalidated(stale, notModified);
+        assertThat(renewed.headers().contains("X-Accel-Expires")).isFalse();
+        assertThat(body(renewed)).isEqualTo("R");
+        time.advanceSeconds(9);
+        assertThat(cache.lookup(get("/r")).outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        time.advanceSeconds(1);
+        Lookup again = cache.lookup(get("/r"));
+        assertThat(again.outcome()).isEqualTo(Lookup.Outcome.STALE);
+
+        notModified.headers().set("X-Accel-Expires", "0");
+        FullHttpResponse last = cache.revalidated(again, notModified);
+        assertThat(last.headers().contains("X-Accel-Expires")).isFalse();
+        assertThat(body(last)).isEqualTo("R");
+        assertThat(cache.lookup(get("/r")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+    }
+
+    /**
      * A reload that changes the response cache's settings builds a new one: it counts on from its predecessor's
      * counters (they went back to 0, which Prometheus takes for a restart), also what the predecessor still counts while
      * it drains; what it holds is its own.
