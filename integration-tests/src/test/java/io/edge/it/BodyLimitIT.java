@@ -109,6 +109,24 @@ class BodyLimitIT {
         }
     }
 
+    /**
+     * The size line of a chunk the location's limit cannot take is refused with 413 before a byte of that chunk comes,
+     * as nginx refuses it; with /open/ taking any body, the largest limit of all locations is none, so only the limit
+     * of the location the request goes to can refuse it.
+     */
+    @Test
+    void aChunkSizeOverItsLocationsLimitIsRefusedBeforeItsData() throws Exception {
+        for (String sized : new String[] {"/small/hash.php 401", "/hash.php 100001"}) {
+            String[] pathAndSize = sized.split(" ");
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                client.send("POST " + pathAndSize[0] + " HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + pathAndSize[1] + "\r\n");
+                assertThat(client.read().status()).as(sized).isEqualTo(413);
+                assertThat(client.isClosedByPeer()).isTrue();
+            }
+        }
+    }
+
     /** A client that sent a POST to {@code path} with a chunked body of {@code size} bytes in one chunk. */
     private static RawHttpClient sendChunked(String path, int size) throws Exception {
         RawHttpClient client = new RawHttpClient(edge.address());

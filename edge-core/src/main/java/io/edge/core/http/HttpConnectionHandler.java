@@ -26,6 +26,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +60,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private final RequestTimeouts timeouts;
     /** How the connection closes after a response that ends it. */
     private final LingeringClose closing;
+    private final LongConsumer chunkedBodyLimit;
     private final ArrayDeque<HttpObject> pipelined = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private ServerExchange current;
@@ -102,10 +104,16 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private long lookedPending = -1;
     private long lookedProgress;
 
-    HttpConnectionHandler(HttpServerContext server, RequestTimeouts timeouts, LingeringClose closing) {
+    /**
+     * @param chunkedBodyLimit told the body limit of a request as it starts, while the codec has read nothing after its
+     *                         head ({@link StrictHttpServerCodec#limitChunkedBody})
+     */
+    HttpConnectionHandler(HttpServerContext server, RequestTimeouts timeouts, LingeringClose closing,
+            LongConsumer chunkedBodyLimit) {
         this.server = server;
         this.timeouts = timeouts;
         this.closing = closing;
+        this.chunkedBodyLimit = chunkedBodyLimit;
     }
 
     @Override
@@ -127,6 +135,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 ReferenceCountUtil.release(msg);
             } else if (current == null && pipelined.isEmpty() && ctx.channel().isWritable()) {
                 start(request);
+                if (current != null) {
+                    // routed: its chunk-size lines are held to its location's limit, not to the largest of all
+                    chunkedBodyLimit.accept(current.bodyLimit());
+                }
             } else {
                 pipelined.add(request);
                 pausedForPipelining = true;

@@ -42,6 +42,9 @@ import java.util.function.LongSupplier;
  * <p>A chunked body is held to the body limit at each chunk-size line, as nginx holds it to
  * {@code client_max_body_size}: a line that declares more than the limit leaves for the body so far fails the body
  * (a {@link TooLongHttpContentException}: 413, then the connection closes), before a byte of that chunk is read.
+ * The limit is the largest any location takes until the request is routed, then its location's
+ * ({@link #limitChunkedBody}), which {@link HttpConnectionHandler} tells as it starts the request, before the decoder
+ * reads on.
  * Netty's decoder reads chunk sizes in private, so the decoder here follows the chunk framing of the bytes Netty
  * consumed, Netty's own states shadowed ({@link ChunkedBody}), and reads a size line itself just before Netty does.
  * Counting the bytes received, as {@link HttpConnectionHandler} does too, a 16 MiB chunk over a 1 MiB limit would be
@@ -82,6 +85,19 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
      */
     boolean midRequest() {
         return !decoder.betweenRequests;
+    }
+
+    /**
+     * The request whose head was decoded last, just routed, may take a body of at most {@code limit} bytes, its
+     * location's: its chunk-size lines are held to that from the first on, rather than to the largest any location
+     * takes, which is all the decoder knows of a head not yet routed (none, if a location has no limit). Called as the
+     * head is read, before a byte after it is decoded; for a head decoded before the last, or a body begun, it does
+     * nothing (the bytes counted still hold it to the limit, see {@link HttpConnectionHandler}).
+     */
+    void limitChunkedBody(long limit) {
+        if (decoder.chunked == ChunkedBody.SIZE_LINE && decoder.declared == 0) {
+            decoder.bodyLimit = Math.min(decoder.bodyLimit, limit);
+        }
     }
 
     /**
