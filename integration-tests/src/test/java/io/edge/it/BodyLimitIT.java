@@ -127,6 +127,23 @@ class BodyLimitIT {
         }
     }
 
+    /**
+     * A chunked request pipelined behind another is read, body and all, while it waits, and is routed only when it
+     * starts: its body is held to its own location's limit then, as nginx holds it, not to the largest any location
+     * takes, by which it was read.
+     */
+    @Test
+    void aPipelinedChunkedBodyIsHeldToItsLocationsLimit() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("GET /hash.php HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "POST /small/hash.php HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + ("1f4\r\n" + "a".repeat(500) + "\r\n").repeat(3) + "0\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200);
+            assertThat(client.read().status()).as("1500 bytes for 1 KiB").isEqualTo(413);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
     /** A client that sent a POST to {@code path} with a chunked body of {@code size} bytes in one chunk. */
     private static RawHttpClient sendChunked(String path, int size) throws Exception {
         RawHttpClient client = new RawHttpClient(edge.address());

@@ -187,7 +187,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         bodyBytes += content.content().readableBytes();
         // The running exchange's location's limit for its body; a queued request's is held to the largest any location
-        // takes until it is routed (at most one read of it is queued: reading stops while it waits).
+        // takes until it is routed (at most one read of it is queued: reading stops while it waits), then to its own
+        // as it is handed over (startPipelined).
         long limit = pipelined.isEmpty() && current != null ? current.bodyLimit() : server.largestBodyLimit();
         if (bodyBytes > limit) {
             content.release();
@@ -435,6 +436,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      */
     private void startPipelined() {
         startingPipelined = true;
+        // The body of the request started here that came while it waited: read before it was routed, so held then to
+        // the largest limit any location takes, it is held to its own location's as it is handed over.
+        long queuedBody = 0;
         try {
             while (!pipelined.isEmpty() && !closeAfterCurrent) {
                 HttpObject next = pipelined.peek();
@@ -444,12 +448,17 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                     }
                     pipelined.poll();
                     start(request);
+                    queuedBody = 0;
                 } else {
                     pipelined.poll();
-                    if (current != null) {
-                        current.offerBody((HttpContent) next);
+                    HttpContent content = (HttpContent) next;
+                    if (current == null) {
+                        content.release();
+                    } else if ((queuedBody += content.content().readableBytes()) > current.bodyLimit()) {
+                        content.release();
+                        refuseQueuedBody();
                     } else {
-                        ReferenceCountUtil.release(next);
+                        current.offerBody(content);
                     }
                 }
             }
@@ -640,6 +649,19 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         streamFailed = true;
         discardingBody = true; // what more comes of its body
         return true;
+    }
+
+    /**
+     * The running exchange, started from the queue, had more body waiting for it than its location takes: 413, as
+     * for a body counted past the limit as it comes ({@link #checkBody}), and what else was read is dropped with the
+     * rest of the body.
+     */
+    private void refuseQueuedBody() {
+        closeAfterCurrent = true;
+        moreMayCome = true;
+        discardingBody = true;
+        releasePipelined();
+        current.fail(new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "queued body over the limit"));
     }
 
     private void releasePipelined() {
