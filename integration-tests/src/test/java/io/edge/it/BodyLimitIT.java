@@ -130,7 +130,7 @@ class BodyLimitIT {
     /**
      * A chunked request pipelined behind another is read, body and all, while it waits, and is routed only when it
      * starts: its body is held to its own location's limit then, as nginx holds it, not to the largest any location
-     * takes, by which it was read.
+     * takes, by which it was read; so is a chunk size it declared while it waited, before the chunk comes.
      */
     @Test
     void aPipelinedChunkedBodyIsHeldToItsLocationsLimit() throws Exception {
@@ -140,6 +140,13 @@ class BodyLimitIT {
                     + ("1f4\r\n" + "a".repeat(500) + "\r\n").repeat(3) + "0\r\n\r\n");
             assertThat(client.read().status()).isEqualTo(200);
             assertThat(client.read().status()).as("1500 bytes for 1 KiB").isEqualTo(413);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("GET /hash.php HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "POST /small/hash.php HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n401\r\n");
+            assertThat(client.read().status()).isEqualTo(200);
+            assertThat(client.read().status()).as("a chunk of 1025 bytes for 1 KiB, none of it sent").isEqualTo(413);
             assertThat(client.isClosedByPeer()).isTrue();
         }
     }

@@ -26,7 +26,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.function.LongConsumer;
+import java.util.function.LongPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,7 +60,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private final RequestTimeouts timeouts;
     /** How the connection closes after a response that ends it. */
     private final LingeringClose closing;
-    private final LongConsumer chunkedBodyLimit;
+    private final LongPredicate chunkedBodyLimit;
     private final ArrayDeque<HttpObject> pipelined = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private ServerExchange current;
@@ -105,11 +105,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private long lookedProgress;
 
     /**
-     * @param chunkedBodyLimit told the body limit of a request as it starts, while the codec has read nothing after its
-     *                         head ({@link StrictHttpServerCodec#limitChunkedBody})
+     * @param chunkedBodyLimit told the body limit of a request as it starts, while its body is the one the codec reads;
+     *                         true if the chunk sizes it read already declared more
+     *                         ({@link StrictHttpServerCodec#limitChunkedBody})
      */
     HttpConnectionHandler(HttpServerContext server, RequestTimeouts timeouts, LingeringClose closing,
-            LongConsumer chunkedBodyLimit) {
+            LongPredicate chunkedBodyLimit) {
         this.server = server;
         this.timeouts = timeouts;
         this.closing = closing;
@@ -136,8 +137,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             } else if (current == null && pipelined.isEmpty() && ctx.channel().isWritable()) {
                 start(request);
                 if (current != null) {
-                    // routed: its chunk-size lines are held to its location's limit, not to the largest of all
-                    chunkedBodyLimit.accept(current.bodyLimit());
+                    // routed: its chunk-size lines are held to its location's limit, not to the largest of all (none
+                    // is read yet)
+                    chunkedBodyLimit.test(current.bodyLimit());
                 }
             } else {
                 pipelined.add(request);
@@ -449,6 +451,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                     pipelined.poll();
                     start(request);
                     queuedBody = 0;
+                    if (current != null && pipelined.stream().noneMatch(HttpRequest.class::isInstance)
+                            && chunkedBodyLimit.test(current.bodyLimit())) {
+                        // the last request read, its body still coming: sizes declared past its location's limit
+                        refuseQueuedBody();
+                    }
                 } else {
                     pipelined.poll();
                     HttpContent content = (HttpContent) next;

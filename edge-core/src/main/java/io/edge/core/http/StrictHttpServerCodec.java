@@ -89,15 +89,23 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
 
     /**
      * The request whose head was decoded last, just routed, may take a body of at most {@code limit} bytes, its
-     * location's: its chunk-size lines are held to that from the first on, rather than to the largest any location
-     * takes, which is all the decoder knows of a head not yet routed (none, if a location has no limit). Called as the
-     * head is read, before a byte after it is decoded; for a head decoded before the last, or a body begun, it does
-     * nothing (the bytes counted still hold it to the limit, see {@link HttpConnectionHandler}).
+     * location's: its chunk-size lines are held to that from here on, rather than to the largest any location takes,
+     * which is all the decoder knows of a head not yet routed (none, if a location has no limit). Called as such a
+     * request starts: at once as its head is read, or once the requests before it are answered (pipelined), by when its
+     * size lines may have declared more already. Then the body fails here: true, and every byte from here on is
+     * dropped (the caller answers 413). Does nothing once that body's last chunk is decoded.
      */
-    void limitChunkedBody(long limit) {
-        if (decoder.chunked == ChunkedBody.SIZE_LINE && decoder.declared == 0) {
-            decoder.bodyLimit = Math.min(decoder.bodyLimit, limit);
+    boolean limitChunkedBody(long limit) {
+        ChunkedBody state = decoder.chunked;
+        if (state != ChunkedBody.SIZE_LINE && state != ChunkedBody.DATA && state != ChunkedBody.DELIMITER) {
+            return false;
         }
+        decoder.bodyLimit = Math.min(decoder.bodyLimit, limit);
+        if (decoder.declared <= decoder.bodyLimit) {
+            return false;
+        }
+        decoder.chunked = ChunkedBody.REFUSED;
+        return true;
     }
 
     /**
@@ -108,6 +116,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
      *   SIZE_LINE --size line consumed: n &gt; 0--> DATA (n bytes) --all consumed--> DELIMITER (CRLF) --> SIZE_LINE
      *   SIZE_LINE --size line consumed: 0--> TRAILER --last content decoded--> NONE
      *   SIZE_LINE --a complete line declares more than the limit leaves--> REFUSED (terminal: every byte dropped)
+     *   SIZE_LINE, DATA, DELIMITER --the request, routed, has a lower limit than the sizes declared--> REFUSED
      *   any --a failure decoded (Netty's BAD_MESSAGE), or a size this class cannot read--> NONE
      * </pre>
      * Netty consumes a size line only whole, and returns after a head, so a size line always starts where a decode
