@@ -109,6 +109,48 @@ class BodyLimitIT {
         }
     }
 
+    /**
+     * The size line of a chunk the location's limit cannot take is refused with 413 before a byte of that chunk comes,
+     * as nginx refuses it; with /open/ taking any body, the largest limit of all locations is none, so only the limit
+     * of the location the request goes to can refuse it.
+     */
+    @Test
+    void aChunkSizeOverItsLocationsLimitIsRefusedBeforeItsData() throws Exception {
+        for (String sized : new String[] {"/small/hash.php 401", "/hash.php 100001"}) {
+            String[] pathAndSize = sized.split(" ");
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                client.send("POST " + pathAndSize[0] + " HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + pathAndSize[1] + "\r\n");
+                assertThat(client.read().status()).as(sized).isEqualTo(413);
+                assertThat(client.isClosedByPeer()).isTrue();
+            }
+        }
+    }
+
+    /**
+     * A chunked request pipelined behind another is read, body and all, while it waits, and is routed only when it
+     * starts: its body is held to its own location's limit then, as nginx holds it, not to the largest any location
+     * takes, by which it was read; so is a chunk size it declared while it waited, before the chunk comes.
+     */
+    @Test
+    void aPipelinedChunkedBodyIsHeldToItsLocationsLimit() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("GET /hash.php HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "POST /small/hash.php HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + ("1f4\r\n" + "a".repeat(500) + "\r\n").repeat(3) + "0\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200);
+            assertThat(client.read().status()).as("1500 bytes for 1 KiB").isEqualTo(413);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("GET /hash.php HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "POST /small/hash.php HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n401\r\n");
+            assertThat(client.read().status()).isEqualTo(200);
+            assertThat(client.read().status()).as("a chunk of 1025 bytes for 1 KiB, none of it sent").isEqualTo(413);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
     /** A client that sent a POST to {@code path} with a chunked body of {@code size} bytes in one chunk. */
     private static RawHttpClient sendChunked(String path, int size) throws Exception {
         RawHttpClient client = new RawHttpClient(edge.address());

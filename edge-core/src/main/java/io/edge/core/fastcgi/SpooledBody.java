@@ -45,6 +45,13 @@ final class SpooledBody {
     static final int READ_CHUNK = 65528;
     static final int HIGH_WATER = 1 << 20;
     static final int LOW_WATER = 256 * 1024;
+    /**
+     * Parts of a spooled body smaller than this are copied into one buffer of {@link #READ_CHUNK} bytes, written by
+     * one file task when it is full (or the body ends), rather than each by a task of its own: a chunked body of
+     * one-byte chunks would otherwise cost a hand-off to a spool thread, a write(2) and an answer on the loop per byte
+     * (seconds of the spool threads, which every body shares, for a few megabytes sent).
+     */
+    static final int GATHER_BELOW = 16 * 1024;
 
     /**
      * The threads that write and read spool files (request bodies, and responses a client is slow to take:
@@ -69,6 +76,8 @@ final class SpooledBody {
     /** The body while it fits in memory; null once it went to the file (or was released). */
     private CompositeByteBuf memory;
     private long length;
+    /** Small parts gathered for one file task ({@link #GATHER_BELOW}), or null; owned here until handed to it. */
+    private ByteBuf gathered;
     /** The file tasks, run one after another on the spool threads. */
     private final SpoolTasks tasks;
     /** Opened by the first file task; only file tasks touch it. */
@@ -126,12 +135,39 @@ final class SpooledBody {
             memory.addComponent(true, chunk);
             return;
         }
-        ByteBuf toWrite = chunk;
         if (memory != null) {
             memory.addComponent(true, chunk); // the file holds the body from its first byte
-            toWrite = memory;
+            ByteBuf whole = memory;
             memory = null;
+            spool(whole);
+            return;
         }
+        if (chunk.readableBytes() >= GATHER_BELOW) {
+            spoolGathered(); // written before this part, in order
+            spool(chunk);
+            return;
+        }
+        if (gathered != null && gathered.writableBytes() < chunk.readableBytes()) {
+            spoolGathered();
+        }
+        if (gathered == null) {
+            gathered = client.alloc().buffer(READ_CHUNK, READ_CHUNK);
+        }
+        gathered.writeBytes(chunk);
+        chunk.release();
+    }
+
+    /** Hands the parts gathered so far, if any, to a file task. */
+    private void spoolGathered() {
+        if (gathered != null) {
+            ByteBuf parts = gathered;
+            gathered = null;
+            spool(parts);
+        }
+    }
+
+    /** Appends {@code toWrite}, which the file task owns from now on, to the file. */
+    private void spool(ByteBuf toWrite) {
         int bytes = toWrite.readableBytes();
         unwritten += bytes;
         if (unwritten > HIGH_WATER && !pausedClient) {
@@ -140,14 +176,13 @@ final class SpooledBody {
             progressAt = System.nanoTime();
             checkStallIn(stallNanos);
         }
-        ByteBuf buffer = toWrite;
         tasks.chain(() -> {
             try {
                 if (!released) {
-                    write(buffer);
+                    write(toWrite);
                 }
             } finally {
-                buffer.release();
+                toWrite.release();
             }
             return null;
         }, nothing -> written(bytes));
@@ -162,6 +197,7 @@ final class SpooledBody {
             ready.run();
             return;
         }
+        spoolGathered();
         tasks.chain(() -> null, nothing -> {
             if (failure == null && !released) {
                 ready.run();
@@ -225,6 +261,10 @@ final class SpooledBody {
         if (memory != null) {
             memory.release();
             memory = null;
+        }
+        if (gathered != null) {
+            gathered.release();
+            gathered = null;
         }
         resumeClient();
         tasks.finish(this::closeFile);

@@ -63,7 +63,7 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         pipeline.addLast("http", codec);
         pipeline.addLast("write-timeout", new IdleStateHandler(true, 0, timeouts.write().toMillis(), 0, TimeUnit.MILLISECONDS));
         pipeline.addLast("exchanges", new HttpConnectionHandler(server, requestTimeouts,
-                new LingeringClose(timeouts.lingering(), timeouts.lingeringTime())));
+                new LingeringClose(timeouts.lingering(), timeouts.lingeringTime()), codec::limitChunkedBody));
     }
 
     /** Asks every open connection to close once its running exchange is done (idle ones close at once). */

@@ -26,6 +26,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.function.LongPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +60,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private final RequestTimeouts timeouts;
     /** How the connection closes after a response that ends it. */
     private final LingeringClose closing;
+    private final LongPredicate chunkedBodyLimit;
     private final ArrayDeque<HttpObject> pipelined = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private ServerExchange current;
@@ -102,10 +104,17 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private long lookedPending = -1;
     private long lookedProgress;
 
-    HttpConnectionHandler(HttpServerContext server, RequestTimeouts timeouts, LingeringClose closing) {
+    /**
+     * @param chunkedBodyLimit told the body limit of a request as it starts, while its body is the one the codec reads;
+     *                         true if the chunk sizes it read already declared more
+     *                         ({@link StrictHttpServerCodec#limitChunkedBody})
+     */
+    HttpConnectionHandler(HttpServerContext server, RequestTimeouts timeouts, LingeringClose closing,
+            LongPredicate chunkedBodyLimit) {
         this.server = server;
         this.timeouts = timeouts;
         this.closing = closing;
+        this.chunkedBodyLimit = chunkedBodyLimit;
     }
 
     @Override
@@ -127,6 +136,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 ReferenceCountUtil.release(msg);
             } else if (current == null && pipelined.isEmpty() && ctx.channel().isWritable()) {
                 start(request);
+                if (current != null) {
+                    // routed: its chunk-size lines are held to its location's limit, not to the largest of all (none
+                    // is read yet)
+                    chunkedBodyLimit.test(current.bodyLimit());
+                }
             } else {
                 pipelined.add(request);
                 pausedForPipelining = true;
@@ -175,7 +189,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         bodyBytes += content.content().readableBytes();
         // The running exchange's location's limit for its body; a queued request's is held to the largest any location
-        // takes until it is routed (at most one read of it is queued: reading stops while it waits).
+        // takes until it is routed (at most one read of it is queued: reading stops while it waits), then to its own
+        // as it is handed over (startPipelined).
         long limit = pipelined.isEmpty() && current != null ? current.bodyLimit() : server.largestBodyLimit();
         if (bodyBytes > limit) {
             content.release();
@@ -423,6 +438,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      */
     private void startPipelined() {
         startingPipelined = true;
+        // The body of the request started here that came while it waited: read before it was routed, so held then to
+        // the largest limit any location takes, it is held to its own location's as it is handed over.
+        long queuedBody = 0;
         try {
             while (!pipelined.isEmpty() && !closeAfterCurrent) {
                 HttpObject next = pipelined.peek();
@@ -432,12 +450,22 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                     }
                     pipelined.poll();
                     start(request);
+                    queuedBody = 0;
+                    if (current != null && pipelined.stream().noneMatch(HttpRequest.class::isInstance)
+                            && chunkedBodyLimit.test(current.bodyLimit())) {
+                        // the last request read, its body still coming: sizes declared past its location's limit
+                        refuseQueuedBody();
+                    }
                 } else {
                     pipelined.poll();
-                    if (current != null) {
-                        current.offerBody((HttpContent) next);
+                    HttpContent content = (HttpContent) next;
+                    if (current == null) {
+                        content.release();
+                    } else if ((queuedBody += content.content().readableBytes()) > current.bodyLimit()) {
+                        content.release();
+                        refuseQueuedBody();
                     } else {
-                        ReferenceCountUtil.release(next);
+                        current.offerBody(content);
                     }
                 }
             }
@@ -628,6 +656,19 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         streamFailed = true;
         discardingBody = true; // what more comes of its body
         return true;
+    }
+
+    /**
+     * The running exchange, started from the queue, had more body waiting for it than its location takes: 413, as
+     * for a body counted past the limit as it comes ({@link #checkBody}), and what else was read is dropped with the
+     * rest of the body.
+     */
+    private void refuseQueuedBody() {
+        closeAfterCurrent = true;
+        moreMayCome = true;
+        discardingBody = true;
+        releasePipelined();
+        current.fail(new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "queued body over the limit"));
     }
 
     private void releasePipelined() {

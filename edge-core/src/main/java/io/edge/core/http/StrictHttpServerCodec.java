@@ -42,6 +42,9 @@ import java.util.function.LongSupplier;
  * <p>A chunked body is held to the body limit at each chunk-size line, as nginx holds it to
  * {@code client_max_body_size}: a line that declares more than the limit leaves for the body so far fails the body
  * (a {@link TooLongHttpContentException}: 413, then the connection closes), before a byte of that chunk is read.
+ * The limit is the largest any location takes until the request is routed, then its location's
+ * ({@link #limitChunkedBody}), which {@link HttpConnectionHandler} tells as it starts the request, before the decoder
+ * reads on.
  * Netty's decoder reads chunk sizes in private, so the decoder here follows the chunk framing of the bytes Netty
  * consumed, Netty's own states shadowed ({@link ChunkedBody}), and reads a size line itself just before Netty does.
  * Counting the bytes received, as {@link HttpConnectionHandler} does too, a 16 MiB chunk over a 1 MiB limit would be
@@ -85,6 +88,27 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
     }
 
     /**
+     * The request whose head was decoded last, just routed, may take a body of at most {@code limit} bytes, its
+     * location's: its chunk-size lines are held to that from here on, rather than to the largest any location takes,
+     * which is all the decoder knows of a head not yet routed (none, if a location has no limit). Called as such a
+     * request starts: at once as its head is read, or once the requests before it are answered (pipelined), by when its
+     * size lines may have declared more already. Then the body fails here: true, and every byte from here on is
+     * dropped (the caller answers 413). Does nothing once that body's last chunk is decoded.
+     */
+    boolean limitChunkedBody(long limit) {
+        ChunkedBody state = decoder.chunked;
+        if (state != ChunkedBody.SIZE_LINE && state != ChunkedBody.DATA && state != ChunkedBody.DELIMITER) {
+            return false;
+        }
+        decoder.bodyLimit = Math.min(decoder.bodyLimit, limit);
+        if (decoder.declared <= decoder.bodyLimit) {
+            return false;
+        }
+        decoder.chunked = ChunkedBody.REFUSED;
+        return true;
+    }
+
+    /**
      * Where a chunked request body is, in the bytes Netty's decoder consumed: Netty's {@code READ_CHUNK_SIZE},
      * {@code READ_CHUNKED_CONTENT}, {@code READ_CHUNK_DELIMITER} and {@code READ_CHUNK_FOOTER}, shadowed.
      * <pre>
@@ -92,6 +116,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
      *   SIZE_LINE --size line consumed: n &gt; 0--> DATA (n bytes) --all consumed--> DELIMITER (CRLF) --> SIZE_LINE
      *   SIZE_LINE --size line consumed: 0--> TRAILER --last content decoded--> NONE
      *   SIZE_LINE --a complete line declares more than the limit leaves--> REFUSED (terminal: every byte dropped)
+     *   SIZE_LINE, DATA, DELIMITER --the request, routed, has a lower limit than the sizes declared--> REFUSED
      *   any --a failure decoded (Netty's BAD_MESSAGE), or a size this class cannot read--> NONE
      * </pre>
      * Netty consumes a size line only whole, and returns after a head, so a size line always starts where a decode

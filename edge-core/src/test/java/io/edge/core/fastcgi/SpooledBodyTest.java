@@ -104,6 +104,35 @@ class SpooledBodyTest {
         assertThat(failures).isEmpty();
     }
 
+    /**
+     * A chunked body of many tiny chunks (one byte each: six bytes of framing per byte of body) costs one file task per
+     * gathered run of them, not one per chunk: each task is a hand-off to a spool thread, a write(2) and an answer on
+     * the loop, which nginx, appending them to one buffer, does not pay.
+     */
+    @Test
+    void tinyChunksPastTheMemoryLimitAreGatheredIntoFewFileWritesInOrder() throws Exception {
+        AtomicInteger fileTasks = new AtomicInteger();
+        SpooledBody body = new SpooledBody(client, paused -> client.config().setAutoRead(!paused), 1024, dir,
+                Duration.ofSeconds(60), failures::add, task -> {
+                    fileTasks.incrementAndGet();
+                    SpooledBody.THREADS.execute(task);
+                });
+        byte[] sent = bytes(1024 + 20_000, 3);
+        CountDownLatch ready = new CountDownLatch(1);
+        onLoop(() -> {
+            for (byte b : sent) {
+                body.add(Unpooled.wrappedBuffer(new byte[] {b}));
+            }
+            body.finish(ready::countDown);
+        });
+        assertThat(ready.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(fileTasks.get()).as("file tasks for %d one-byte chunks", sent.length).isLessThanOrEqualTo(4);
+        assertThat(spoolFileContent()).isEqualTo(sent);
+        onLoop(body::release);
+        awaitSpoolFilesOpen(0);
+        assertThat(failures).isEmpty();
+    }
+
     @Test
     void theClientsReadingPausesWhileTooMuchWaitsForTheDiskAndResumesAfter() throws Exception {
         SpooledBody body = body(1024, dir);
@@ -224,6 +253,23 @@ class SpooledBodyTest {
             Thread.sleep(10);
         }
         assertThat(spoolFilesOpen()).isEqualTo(expected);
+    }
+
+    /** What the one spool file in {@link #dir} holds, read through this process's descriptor on it. */
+    private byte[] spoolFileContent() throws IOException {
+        String prefix = dir.toRealPath() + "/edge-body-";
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                try {
+                    if (Files.readSymbolicLink(fd).toString().startsWith(prefix)) {
+                        return Files.readAllBytes(fd);
+                    }
+                } catch (IOException closedMeanwhile) {
+                    // the listing's own descriptor, or one closed since
+                }
+            }
+        }
+        throw new IOException("no spool file open in " + dir);
     }
 
     /** Descriptors of this process on deleted spool files in {@link #dir}. */
