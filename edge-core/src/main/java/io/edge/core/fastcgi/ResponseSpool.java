@@ -45,6 +45,13 @@ final class ResponseSpool {
 
     /** Bytes read back from the file per chunk written to the client. */
     static final int READ_CHUNK = 64 * 1024;
+    /**
+     * Chunks bound for the file smaller than this are copied into one buffer of {@link #READ_CHUNK} bytes, written by
+     * one file task once it is full or the file is read ({@link SpooledBody#GATHER_BELOW}, as for request bodies): a
+     * script that flushes every line to a slow client would otherwise cost a hand-off to a spool thread, a write(2)
+     * and an answer on the loop per line.
+     */
+    static final int GATHER_BELOW = SpooledBody.GATHER_BELOW;
 
     private final Channel client;
     private final int memoryLimit;
@@ -68,6 +75,15 @@ final class ResponseSpool {
     private int reading;
     /** The file tasks, run one after another on the spool threads. */
     private final SpoolTasks tasks;
+    /**
+     * Small chunks bound for the file, gathered for one file task ({@link #GATHER_BELOW}), or null; owned here until
+     * handed to it. Counted in {@link #writePosition} and {@link #unwritten} already: the file's part, not yet written.
+     */
+    private ByteBuf gathered;
+    /** Where {@link #gathered} goes in the file. */
+    private long gatheredPosition;
+    /** {@link #GATHER_BELOW}, or what a test set ({@link #gatherBelow}). */
+    private int gatherBelow = GATHER_BELOW;
     /** Opened by the first file task; only file tasks touch it. */
     private FileChannel file;
     private IOException failure;
@@ -117,6 +133,15 @@ final class ResponseSpool {
                 FileOpener.UNLINKED);
     }
 
+    /**
+     * Gathers chunks bound for the file only below {@code bytes} (0: none, each chunk a file task of its own, as
+     * chunks of {@link #GATHER_BELOW} and more always are): for tests of what happens at a chunk's boundaries.
+     */
+    ResponseSpool gatherBelow(int bytes) {
+        this.gatherBelow = bytes;
+        return this;
+    }
+
     /** Makes the spool file; called on a spool thread. */
     @FunctionalInterface
     interface FileOpener {
@@ -145,11 +170,52 @@ final class ResponseSpool {
         // To the file; once it failed, still through the file tasks while chunks handed to them before are on their
         // way back (they are older), to come back after them.
         spilled = true;
+        if (!fileFailed && bytes < gatherBelow) {
+            if (gathered != null && gathered.writableBytes() < bytes) {
+                writeGathered();
+            }
+            if (gathered == null) {
+                gathered = client.alloc().directBuffer(READ_CHUNK, READ_CHUNK);
+                gatheredPosition = writePosition;
+            }
+            gathered.writeBytes(chunk);
+            chunk.release();
+            writePosition += bytes;
+            unwritten += bytes;
+            writeGatheredIfFull();
+            return;
+        }
+        writeGathered(); // older: written first
         long position = writePosition;
         if (!fileFailed) {
             writePosition += bytes;
         }
         unwritten += bytes;
+        handToFile(chunk, position, bytes);
+    }
+
+    /**
+     * Hands the gathered chunks to a file task if the spool is full and no write is on its way to free it: the disk
+     * makes room as it writes them, not the client alone. With a write on its way, its answer ({@link #written})
+     * asks again, so a full spool's chunks go to the disk a batch per write.
+     */
+    private void writeGatheredIfFull() {
+        if (gathered != null && unwritten == gathered.readableBytes() && isFull()) {
+            writeGathered();
+        }
+    }
+
+    /** Hands the chunks gathered so far, if any, to a file task. */
+    private void writeGathered() {
+        if (gathered != null) {
+            ByteBuf chunk = gathered;
+            gathered = null;
+            handToFile(chunk, gatheredPosition, chunk.readableBytes());
+        }
+    }
+
+    /** Has a file task write {@code chunk} (owned by it from now on), counted in {@link #unwritten}, at {@code position}. */
+    private void handToFile(ByteBuf chunk, long position, int bytes) {
         tasks.run(() -> {
             // Owned by this task until written (released here) or handed back to the loop (not written).
             IOException error = null;
@@ -194,6 +260,7 @@ final class ResponseSpool {
             afterFile.add(notWritten);
             memoryBytes += bytes;
         }
+        writeGatheredIfFull();
         if (wasFull && !isFull()) {
             roomMade.run();
         }
@@ -257,6 +324,7 @@ final class ResponseSpool {
      * One read at a time; nothing is handed out if the spool is released or fails before.
      */
     void readNext(Consumer<ByteBuf> then) {
+        writeGathered(); // its write is chained before the read
         int bytes = (int) Math.min(READ_CHUNK, fileBytes());
         // The file failed and what it holds was read: chunks kept from its failed writes are still on their way back
         // from the file tasks; a read of nothing, chained after them, hands out the first.
@@ -306,6 +374,10 @@ final class ResponseSpool {
         }
         while ((chunk = afterFile.poll()) != null) {
             chunk.release();
+        }
+        if (gathered != null) {
+            gathered.release();
+            gathered = null;
         }
         memoryBytes = 0;
         tasks.finish(this::closeFile);

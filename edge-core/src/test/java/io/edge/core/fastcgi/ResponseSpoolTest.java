@@ -257,7 +257,7 @@ class ResponseSpoolTest {
     @Test
     void aFileThatCannotBeMadeLeavesTheResponseInMemory() throws Exception {
         ResponseSpool spool = new ResponseSpool(client, 1024, 1 << 20, dir.resolve("missing"), failures::add,
-                withoutFile::add, roomMade::incrementAndGet);
+                withoutFile::add, roomMade::incrementAndGet).gatherBelow(0); // the chunks themselves are held
         List<ByteBuf> chunks = new ArrayList<>();
         ByteArrayOutputStream expected = new ByteArrayOutputStream();
         onLoop(() -> {
@@ -285,13 +285,74 @@ class ResponseSpoolTest {
     }
 
     /**
+     * A script that flushes every few bytes to a slow client: past the memory buffer its small chunks are gathered
+     * into a few file writes (one file task each, not one per chunk), and come back whole and in order, also while
+     * more arrive between reads.
+     */
+    @Test
+    void smallChunksPastTheMemoryBufferAreGatheredIntoFewFileWritesInOrder() throws Exception {
+        AtomicInteger spoolTasks = new AtomicInteger();
+        ResponseSpool spool = new ResponseSpool(client, 1024, 1 << 20, dir, failures::add, withoutFile::add,
+                roomMade::incrementAndGet, task -> {
+                    spoolTasks.incrementAndGet();
+                    SpooledBody.THREADS.execute(task);
+                }, ResponseSpool.FileOpener.UNLINKED);
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        onLoop(() -> {
+            for (int i = 0; i < 20_000; i++) {
+                byte[] b = bytes(1 + i % 7, i);
+                expected.writeBytes(b);
+                spool.add(chunk(b));
+            }
+        });
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        got.write(takeOne(spool)); // the memory part, then the first read of the file
+        got.write(takeOne(spool));
+        onLoop(() -> {
+            for (int i = 0; i < 5_000; i++) {
+                byte[] b = bytes(3, i);
+                expected.writeBytes(b);
+                spool.add(chunk(b));
+            }
+        });
+        got.write(drain(spool));
+        assertThat(got.toByteArray()).isEqualTo(expected.toByteArray());
+        assertThat(spoolTasks.get()).as("file tasks for 95 000 bytes in 25 000 chunks").isLessThan(20);
+        onLoop(spool::release);
+        awaitSpoolFilesOpen(0);
+        assertThat(failures).isEmpty();
+    }
+
+    /** Gathered chunks on a disk that fills up: what the file did not take is held, nothing is lost, in order. */
+    @Test
+    void gatheredChunksADiskCouldNotTakeAreHeldInOrder() throws Exception {
+        ResponseSpool spool = new ResponseSpool(client, 1024, 1 << 20, dir, failures::add, withoutFile::add,
+                roomMade::incrementAndGet, SpooledBody.THREADS, failingAfter(70_000));
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        onLoop(() -> {
+            for (int i = 0; i < 2_000; i++) { // 200 000 bytes: the file takes 70 000 of them
+                byte[] b = bytes(100, i);
+                expected.writeBytes(b);
+                spool.add(chunk(b));
+            }
+        });
+        assertThat(drain(spool)).isEqualTo(expected.toByteArray());
+        assertThat(withoutFile).as("told once").hasSize(1);
+        assertThat(onLoop(spool::fileFailed)).isTrue();
+        onLoop(spool::release);
+        awaitSpoolFilesOpen(0);
+        assertThat(failures).isEmpty();
+    }
+
+    /**
      * The disk fills up mid-response (the write fails halfway through a chunk): what the file took is read back, the
      * chunk it failed on and those after it are held in memory, in order, and the backend is held back from then on.
      */
     @Test
     void aWriteThatFailsLosesNothingAndTheSpoolStaysFull() throws Exception {
         ResponseSpool spool = new ResponseSpool(client, 1024, 1 << 20, dir, failures::add, withoutFile::add,
-                roomMade::incrementAndGet, SpooledBody.THREADS, failingAfter(3500));
+                roomMade::incrementAndGet, SpooledBody.THREADS, failingAfter(3500))
+                .gatherBelow(0); // a file task per chunk: the failure falls inside the fourth
         List<ByteBuf> chunks = new ArrayList<>();
         ByteArrayOutputStream expected = new ByteArrayOutputStream();
         onLoop(() -> {
