@@ -38,6 +38,17 @@ class ValidationTest {
         assertThat(single(SITE + "\nserver.banana = 1").message()).isEqualTo("unknown key");
     }
 
+    /** Without a close name to suggest, what is expected is one of the keys known where it was written. */
+    @Test
+    void unknownKeyWithoutAnyCloseNameListsTheKeysKnownThere() {
+        ConfigProblem problem = single("sites = [{ root = www, headers { X-Frame-Options = DENY } }]");
+        assertThat(problem.key()).isEqualTo("edge.sites[0].headers");
+        assertThat(problem.message()).isEqualTo("unknown key");
+        assertThat(problem.expected())
+                .isEqualTo("one of default, dotfiles, error-pages, index, locations, root, server-names, symlinks");
+        assertThat(single(SITE + "\nserver.max-conections = 5").expected()).as("a suggestion says it already").isNull();
+    }
+
     @Test
     void unknownKeysInsideSitesLocationsAndBackendsAreFound() {
         List<ConfigProblem> problems = problems("""
