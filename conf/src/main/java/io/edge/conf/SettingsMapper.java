@@ -339,32 +339,36 @@ final class SettingsMapper {
 
     /**
      * The merged table with lower-case keys. Keys differing only in case collapse into one; a user's
-     * entry wins over the built-in one.
+     * entry wins over the built-in one, and two of the user's are a problem (which would win is chance).
      */
     Map<String, String> mimeTypes(Section table) {
         Map<String, String> result = new TreeMap<>();
-        Set<String> fromUser = new HashSet<>();
-        for (Map.Entry<String, ConfigValue> entry : table.object().entrySet()) {
-            String extension = entry.getKey().toLowerCase(Locale.ROOT);
-            boolean builtIn = isBuiltIn(entry.getValue().origin());
-            String type = table.optionalString(entry.getKey());
+        Map<String, String> fromUser = new HashMap<>(); // extension -> the user's key, as written
+        for (String key : new TreeSet<>(table.object().keySet())) { // sorted: the same problems in the same order
+            String extension = key.toLowerCase(Locale.ROOT);
+            boolean builtIn = isBuiltIn(table.object().get(key).origin());
+            String type = table.optionalString(key);
             if (type == null) {
                 continue;
             }
             if (extension.isEmpty() || extension.startsWith(".") || extension.contains("/")) {
-                table.problem(entry.getKey(), "\"" + entry.getKey() + "\" is not a file extension",
-                        "an extension without the dot, such as jpg");
+                table.problem(key, "\"" + key + "\" is not a file extension", "an extension without the dot, such as jpg");
                 continue;
             }
             if (!type.contains("/") || type.strip().length() != type.length()) {
-                table.problem(entry.getKey(), "\"" + type + "\" is not a media type", "type/subtype, such as image/jpeg");
+                table.problem(key, "\"" + type + "\" is not a media type", "type/subtype, such as image/jpeg");
                 continue;
             }
-            if (builtIn && fromUser.contains(extension)) {
+            if (builtIn && fromUser.containsKey(extension)) {
                 continue;
             }
             if (!builtIn) {
-                fromUser.add(extension);
+                String earlier = fromUser.putIfAbsent(extension, key);
+                if (earlier != null) {
+                    table.problem(key, "\"" + key + "\" is set twice, also as \"" + earlier
+                            + "\" (extensions are compared ignoring case)", "each extension once");
+                    continue;
+                }
             }
             result.put(extension, type);
         }

@@ -223,6 +223,16 @@ class ValidationTest {
         assertThat(new ConfigLoader().load(file).mimeTypes()).containsEntry("heif", "image/heif");
     }
 
+    /** Extensions are matched ignoring case: two of the user's that differ only in case would leave the type to chance. */
+    @Test
+    void oneExtensionGivenTwoTypesInDifferentCaseIsAProblem() {
+        ConfigProblem problem = single(SITE + "\nmime-types { JPG = image/x-citrix-jpeg, jpg = image/jpeg }");
+        assertThat(problem.key()).isEqualTo("edge.mime-types.jpg");
+        assertThat(problem.line()).isEqualTo(3);
+        assertThat(problem.message()).isEqualTo("\"jpg\" is set twice, also as \"JPG\" (extensions are compared ignoring case)");
+        assertThat(problem.expected()).isEqualTo("each extension once");
+    }
+
     /** A value of the wrong type is one problem: its type, not also what its text would have been checked for. */
     @Test
     void aListWhereAStringBelongsIsOneProblem() {
