@@ -79,6 +79,11 @@ final class Section {
         return new Section(own.withFallback(defaults.object), path, anchor, problems, broken, own, defaults);
     }
 
+    /** Whether this section's own value was of the wrong type (already reported): its reads are placeholders. */
+    boolean isBroken() {
+        return broken;
+    }
+
     /** The keys written in this object itself, without the defaults laid under it. */
     ConfigObject own() {
         return own != null ? own : object;

@@ -380,10 +380,10 @@ final class SettingsMapper {
     }
 
     Map<String, BackendGroupSettings> backends(Section fastcgi, ServerSettings server) {
-        Section defaults = fastcgi.section("backend-defaults");
+        ConfigObject template = objectOrEmpty(((ConfigObject) reference.get("fastcgi")).get("backend-defaults"));
+        Section defaults = defaults(fastcgi, "backend-defaults", template);
         // Checked on their own, backends or none; a backend inheriting a bad value does not repeat it.
         backend(null, defaults, server);
-        ConfigObject template = objectOrEmpty(((ConfigObject) reference.get("fastcgi")).get("backend-defaults"));
         Section backends = fastcgi.section("backends");
         Map<String, BackendGroupSettings> result = new TreeMap<>();
         for (Map.Entry<String, ConfigValue> entry : backends.object().entrySet()) {
@@ -674,11 +674,21 @@ final class SettingsMapper {
         return account;
     }
 
+    /**
+     * The defaults object {@code name} of {@code parent}; when the user's is not an object (reported here, once), the
+     * built-in one, so that the sites, locations or backends laid over it are checked as usual rather than each
+     * reported as missing every key it did not write itself.
+     */
+    private Section defaults(Section parent, String name, ConfigObject builtIn) {
+        Section defaults = parent.section(name);
+        return defaults.isBroken() ? new Section(builtIn, parent.key(name), builtIn.origin(), problems) : defaults;
+    }
+
     List<SiteSettings> sites(Section edge, Set<String> backendNames, Map<String, String> mimeTypes) {
-        Section siteDefaults = edge.section("site-defaults");
-        Section locationDefaults = edge.section("location-defaults");
         ConfigObject siteTemplate = objectOrEmpty(reference.get("site-defaults"));
         ConfigObject locationTemplate = objectOrEmpty(reference.get("location-defaults"));
+        Section siteDefaults = defaults(edge, "site-defaults", siteTemplate);
+        Section locationDefaults = defaults(edge, "location-defaults", locationTemplate);
         List<Section> siteSections = edge.sections("sites", siteDefaults);
         if (siteSections.isEmpty() && edge.isEmptyList("sites")) {
             ConfigValue sites = edge.value("sites");

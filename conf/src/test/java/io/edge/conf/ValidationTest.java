@@ -223,6 +223,22 @@ class ValidationTest {
         assertThat(new ConfigLoader().load(file).mimeTypes()).containsEntry("heif", "image/heif");
     }
 
+    /**
+     * Defaults that are not an object are one problem, at their line: what is laid over them is checked over the
+     * built-in defaults, not reported key by key as missing (some without a line, from the built-in location).
+     */
+    @Test
+    void defaultsThatAreNotAnObjectAreOneProblem() {
+        String sites = "sites = [{ root = www, locations = [{ match = \"/\", fastcgi = php }] }, { root = www }]\n"
+                + "fastcgi.backends.php.addresses = [\"127.0.0.1:9000\"]\n";
+        assertThat(problems(sites + "site-defaults = null")).extracting(ConfigProblem::line, ConfigProblem::key,
+                ConfigProblem::message).containsExactly(tuple(4, "edge.site-defaults", "missing"));
+        assertThat(problems(sites + "location-defaults = 5")).extracting(ConfigProblem::line, ConfigProblem::key,
+                ConfigProblem::message).containsExactly(tuple(4, "edge.location-defaults", "5 is not an object"));
+        assertThat(problems(sites + "fastcgi.backend-defaults = null")).extracting(ConfigProblem::line,
+                ConfigProblem::key, ConfigProblem::message).containsExactly(tuple(4, "edge.fastcgi.backend-defaults", "missing"));
+    }
+
     /** Extensions are matched ignoring case: two of the user's that differ only in case would leave the type to chance. */
     @Test
     void oneExtensionGivenTwoTypesInDifferentCaseIsAProblem() {
