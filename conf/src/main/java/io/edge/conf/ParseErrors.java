@@ -29,6 +29,12 @@ final class ParseErrors {
     static final String EXPECTED_INCLUDE = "an existing, readable file";
     static final String EXPECTED_URL = "a URL that can be fetched";
 
+    /**
+     * Typesafe's advice after a syntax error, which does not apply: edge reads every file as HOCON, whatever its name
+     * (a .properties file has no objects or lists, so it could not hold edge's settings anyway).
+     */
+    private static final String RENAME_ADVICE = ", or you may be able to rename the file .properties rather than .conf";
+
     /** How Typesafe words a url include it could not fetch (refused, unknown host, HTTP 5xx): no origin. */
     private static final String URL_FAILED = "Cannot load config from URL: ";
 
@@ -77,7 +83,7 @@ final class ParseErrors {
         if (concatenation != null) {
             return new ConfigProblem(where, line, null, concatenation, EXPECTED_CONCATENATION);
         }
-        String message = withoutClassNames(stripOrigin(e));
+        String message = withoutClassNames(stripOrigin(e)).replace(RENAME_ADVICE, "");
         if (e instanceof ConfigException.Parse && message.contains("end of file")) {
             message += " (an unclosed { or [ ?)";
         }

@@ -259,6 +259,17 @@ class ParseErrorsTest {
         }
     }
 
+    /** edge reads every file as HOCON, whatever its name: Typesafe's advice to rename it .properties would not help. */
+    @Test
+    void aSyntaxErrorDoesNotAdviseRenamingTheFile() throws Exception {
+        Path file = write("s7.conf", "edge {\n  sites = []\n  server.io-threads = }\n}\n");
+        assertThat(problems(file)).singleElement().satisfies(p -> {
+            assertThat(p.line()).isEqualTo(3);
+            assertThat(p.message()).isEqualTo("Expecting a value but got wrong token: '}' (if you intended '}' to be part "
+                    + "of a key or string value, try enclosing the key or value in double quotes)");
+        });
+    }
+
     @Test
     void anUnclosedBracketAtTheEndGetsTheHintToo() throws Exception {
         Path file = write("s6.conf", "edge {\n  sites = [\n");
