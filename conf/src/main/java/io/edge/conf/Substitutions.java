@@ -259,7 +259,7 @@ final class Substitutions {
                     continue;
                 }
                 cause = name;
-                causeMessage = unresolved.containsKey(name.replaceAll("\"", ""))
+                causeMessage = unresolved.containsKey(keyOf(name))
                         ? "${" + name + "} has no value: " + name + " is itself unresolved"
                         : "${" + name + "} has no value";
             }
@@ -374,20 +374,22 @@ final class Substitutions {
         return value;
     }
 
+    /** The full key of a substitution's path as {@link #key} writes it ({@code a."b c"}); the text itself if not a path. */
+    private static String keyOf(String substituted) {
+        try {
+            return key(new ArrayList<>(ConfigUtil.splitPath(substituted)));
+        } catch (ConfigException e) {
+            return substituted;
+        }
+    }
+
     /** The full key: {@code edge.server.listen[1]}. */
     static String key(List<Object> path) {
-        StringBuilder key = new StringBuilder();
+        String key = "";
         for (Object element : path) {
-            if (element instanceof Integer index) {
-                key.append('[').append(index).append(']');
-            } else {
-                if (key.length() > 0) {
-                    key.append('.');
-                }
-                key.append(element);
-            }
+            key = element instanceof Integer index ? key + "[" + index + "]" : Section.child(key, (String) element);
         }
-        return key.toString();
+        return key;
     }
 
     private static boolean sameLine(ConfigOrigin a, ConfigOrigin b) {

@@ -31,7 +31,7 @@ final class UnknownKeys {
                       Set<String> freeMaps, Problems problems) {
         for (Map.Entry<String, ConfigValue> entry : actual.entrySet()) {
             String name = entry.getKey();
-            String key = path.isEmpty() ? name : path + "." + name;
+            String key = Section.child(path, name);
             ConfigValue known = template.get(name);
             if (known == null) {
                 if (!extra.contains(name)) {

@@ -239,6 +239,16 @@ class ValidationTest {
                 ConfigProblem::key, ConfigProblem::message).containsExactly(tuple(4, "edge.fastcgi.backend-defaults", "missing"));
     }
 
+    /** A key with a dot, a blank or nothing in it is named as it is written, quoted: it can be found and told apart. */
+    @Test
+    void aKeyThatNeedsQuotesIsNamedQuoted() {
+        assertThat(problems(SITE + "\nmime-types { \".png\" = image/png, \"\" = text/plain }"))
+                .extracting(ConfigProblem::key).containsExactlyInAnyOrder("edge.mime-types.\".png\"", "edge.mime-types.\"\"");
+        assertThat(single(SITE + "\nfastcgi.backends { \"php 8\" { addresses = [\"127.0.0.1:9000\"] } }").key())
+                .isEqualTo("edge.fastcgi.backends.\"php 8\"");
+        assertThat(single(SITE + "\nserver { \"max connections\" = 5 }").key()).isEqualTo("edge.server.\"max connections\"");
+    }
+
     /** Extensions are matched ignoring case: two of the user's that differ only in case would leave the type to chance. */
     @Test
     void oneExtensionGivenTwoTypesInDifferentCaseIsAProblem() {
