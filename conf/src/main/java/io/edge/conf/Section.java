@@ -458,12 +458,24 @@ final class Section {
             invalid(name, "empty path", "a file system path");
             return null;
         }
-        try {
-            return base.resolve(text).normalize();
-        } catch (InvalidPathException e) {
-            invalid(name, render(ConfigValueFactory.fromAnyRef(text)) + " is not a valid path: " + e.getReason(),
-                    "a file system path");
+        String fault = pathFault(text);
+        if (fault != null) {
+            invalid(name, fault, "a file system path");
             return null;
+        }
+        return base.resolve(text).normalize();
+    }
+
+    /**
+     * What is wrong with {@code text} as a path on this system ({@code "a\u0000b" is not a valid path: Nul character
+     * not allowed}), or {@code null} when it is one.
+     */
+    static String pathFault(String text) {
+        try {
+            Path.of(text);
+            return null;
+        } catch (InvalidPathException e) {
+            return render(ConfigValueFactory.fromAnyRef(text)) + " is not a valid path: " + e.getReason();
         }
     }
 

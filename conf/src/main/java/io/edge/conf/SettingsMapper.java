@@ -551,6 +551,11 @@ final class SettingsMapper {
                 pages.problem(status, "\"" + status + "\" is not an error status", "a status from 400 to 599");
                 continue;
             }
+            String fault = Section.pathFault(uri);
+            if (fault != null) {
+                pages.invalid(status, fault, "the path of a file under the site's root, such as \"/errors/" + code + ".html\"");
+                continue;
+            }
             Path file = root.resolve(uri.startsWith("/") ? uri.substring(1) : uri).normalize();
             String expected = "the path of a file under the site's root, such as \"/errors/" + code + ".html\", of at most "
                     + ErrorPage.MAX_BYTES / 1024 + " KiB";
@@ -796,6 +801,11 @@ final class SettingsMapper {
             }
             List<Path> sendfileRoots = new ArrayList<>();
             for (Section.Element element : location.elements("x-sendfile")) {
+                String fault = Section.pathFault(element.text());
+                if (fault != null) {
+                    location.invalid("x-sendfile", element.index(), fault, "a file system path");
+                    continue;
+                }
                 Path path = base.resolve(element.text()).toAbsolutePath().normalize();
                 if (!Files.isDirectory(path)) {
                     location.invalid("x-sendfile", element.index(), path + (Files.exists(path) ? " is not a directory" : " does not exist"),

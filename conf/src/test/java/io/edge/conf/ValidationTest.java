@@ -239,6 +239,19 @@ class ValidationTest {
                 ConfigProblem::key, ConfigProblem::message).containsExactly(tuple(4, "edge.fastcgi.backend-defaults", "missing"));
     }
 
+    /** A NUL (HOCON's "\\u0000") cannot be in a path: a problem at its key, as for root, never an exception. */
+    @Test
+    void aPathWithANulCharacterInAListOrAnErrorPageIsAProblem() {
+        ConfigProblem sendfile = single("""
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php, x-sendfile = ["a\\u0000b"] }] }]""");
+        assertThat(sendfile.key()).isEqualTo("edge.sites[0].locations[0].x-sendfile[0]");
+        assertThat(sendfile.message()).isEqualTo("\"a\\u0000b\" is not a valid path: Nul character not allowed");
+        ConfigProblem page = single("sites = [{ root = www, error-pages { 404 = \"/a\\u0000b.html\" } }]");
+        assertThat(page.key()).isEqualTo("edge.sites[0].error-pages.404");
+        assertThat(page.message()).isEqualTo("\"/a\\u0000b.html\" is not a valid path: Nul character not allowed");
+    }
+
     /** A key with a dot, a blank or nothing in it is named as it is written, quoted: it can be found and told apart. */
     @Test
     void aKeyThatNeedsQuotesIsNamedQuoted() {
