@@ -736,8 +736,11 @@ final class SettingsMapper {
             List<String> index = indexElements.stream().map(Section.Element::text).toList();
             for (Section.Element element : indexElements) {
                 String file = element.text();
-                if (file.isEmpty() || file.contains("/")) {
-                    site.invalid("index", element.index(), "\"" + file + "\" is not a file name", "file names such as index.html");
+                // A name in the directory asked for: not the directory itself, nor its parent, nor below it
+                if (file.isEmpty() || file.contains("/") || file.equals(".") || file.equals("..")
+                        || Section.pathFault(file) != null) {
+                    site.invalid("index", element.index(), Section.render(ConfigValueFactory.fromAnyRef(file))
+                            + " is not a file name", "file names such as index.html");
                 }
             }
             PathPolicy policy = pathPolicy(site);

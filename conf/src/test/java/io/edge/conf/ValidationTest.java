@@ -239,6 +239,19 @@ class ValidationTest {
                 ConfigProblem::key, ConfigProblem::message).containsExactly(tuple(4, "edge.fastcgi.backend-defaults", "missing"));
     }
 
+    /**
+     * An index name is a file in the directory asked for: ".." is its parent, and a NUL made every request for a
+     * directory answer 400.
+     */
+    @Test
+    void anIndexThatNamesNoFileInTheDirectoryIsAProblem() {
+        assertThat(problems("sites = [{ root = www, index = [\"..\", \".\", \"a\\u0000b\", index.html] }]"))
+                .extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
+                        tuple("edge.sites[0].index[0]", "\"..\" is not a file name"),
+                        tuple("edge.sites[0].index[1]", "\".\" is not a file name"),
+                        tuple("edge.sites[0].index[2]", "\"a\\u0000b\" is not a file name"));
+    }
+
     /** A NUL (HOCON's "\\u0000") cannot be in a path: a problem at its key, as for root, never an exception. */
     @Test
     void aPathWithANulCharacterInAListOrAnErrorPageIsAProblem() {
