@@ -239,6 +239,20 @@ class ValidationTest {
                 ConfigProblem::key, ConfigProblem::message).containsExactly(tuple(4, "edge.fastcgi.backend-defaults", "missing"));
     }
 
+    /** An empty x-sendfile directory is a mistake, as an empty root is: not the configuration's own directory. */
+    @Test
+    void anEmptyXSendfileDirectoryIsAProblem() {
+        assertThat(xSendfileProblem("\"\"").message()).isEqualTo("empty path");
+    }
+
+    /** The one problem of a PHP location whose x-sendfile lists {@code directory}, written as HOCON; about that element. */
+    private ConfigProblem xSendfileProblem(String directory) {
+        ConfigProblem problem = single("fastcgi.backends.php.addresses = [\"127.0.0.1:9000\"]\n"
+                + "sites = [{ root = www, locations = [{ match = \"/\", fastcgi = php, x-sendfile = [" + directory + "] }] }]");
+        assertThat(problem.key()).isEqualTo("edge.sites[0].locations[0].x-sendfile[0]");
+        return problem;
+    }
+
     /**
      * An index name is a file in the directory asked for: ".." is its parent, and a NUL made every request for a
      * directory answer 400.
@@ -255,11 +269,7 @@ class ValidationTest {
     /** A NUL (HOCON's "\\u0000") cannot be in a path: a problem at its key, as for root, never an exception. */
     @Test
     void aPathWithANulCharacterInAListOrAnErrorPageIsAProblem() {
-        ConfigProblem sendfile = single("""
-                fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
-                sites = [{ root = www, locations = [{ match = "/", fastcgi = php, x-sendfile = ["a\\u0000b"] }] }]""");
-        assertThat(sendfile.key()).isEqualTo("edge.sites[0].locations[0].x-sendfile[0]");
-        assertThat(sendfile.message()).isEqualTo("\"a\\u0000b\" is not a valid path: Nul character not allowed");
+        assertThat(xSendfileProblem("\"a\\u0000b\"").message()).isEqualTo("\"a\\u0000b\" is not a valid path: Nul character not allowed");
         ConfigProblem page = single("sites = [{ root = www, error-pages { 404 = \"/a\\u0000b.html\" } }]");
         assertThat(page.key()).isEqualTo("edge.sites[0].error-pages.404");
         assertThat(page.message()).isEqualTo("\"/a\\u0000b.html\" is not a valid path: Nul character not allowed");
