@@ -29,6 +29,20 @@ final class ParseErrors {
     static final String EXPECTED_INCLUDE = "an existing, readable file";
     static final String EXPECTED_URL = "a URL that can be fetched";
 
+    /**
+     * Typesafe's advice after a syntax error, which does not apply: edge reads every file as HOCON, whatever its name
+     * (a .properties file has no objects or lists, so it could not hold edge's settings anyway).
+     */
+    private static final String RENAME_ADVICE = ", or you may be able to rename the file .properties rather than .conf";
+
+    /**
+     * Typesafe's words where a key was expected (an object's next key, or its close brace), whatever came instead
+     * (lightbend/config#617), and also, rightly, for an include's open parenthesis.
+     */
+    private static final String PARENTHESIS = "expecting a close parentheses ')' here, not: ";
+    /** The start of an include whose name may be in parentheses: {@code include required(file("a")}. */
+    private static final Pattern INCLUDE_START = Pattern.compile("\\binclude\\s");
+
     /** How Typesafe words a url include it could not fetch (refused, unknown host, HTTP 5xx): no origin. */
     private static final String URL_FAILED = "Cannot load config from URL: ";
 
@@ -77,7 +91,10 @@ final class ParseErrors {
         if (concatenation != null) {
             return new ConfigProblem(where, line, null, concatenation, EXPECTED_CONCATENATION);
         }
-        String message = withoutClassNames(stripOrigin(e));
+        String message = withoutClassNames(stripOrigin(e)).replace(RENAME_ADVICE, "");
+        if (message.startsWith(PARENTHESIS) && !inOpenInclude(where, line)) {
+            message = "expecting a key or a closing '}' here, not: " + message.substring(PARENTHESIS.length());
+        }
         if (e instanceof ConfigException.Parse && message.contains("end of file")) {
             message += " (an unclosed { or [ ?)";
         }
@@ -178,6 +195,42 @@ final class ParseErrors {
             message = "no such file";
         }
         return new ConfigProblem(directive.file(), directive.line(), directive.text(), message, EXPECTED_INCLUDE);
+    }
+
+    /**
+     * Whether {@code file}, read to the end of {@code line}, ends inside the parentheses of its last include (which
+     * Typesafe's parenthesis message is then right about); false when it cannot be read.
+     */
+    private static boolean inOpenInclude(Path file, int line) {
+        List<String> lines = linesOf(file);
+        if (lines == null) {
+            return false;
+        }
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < Math.min(line, lines.size()); i++) {
+            text.append(withoutComment(lines.get(i))).append('\n');
+        }
+        Matcher include = INCLUDE_START.matcher(text);
+        int last = -1;
+        while (include.find()) {
+            last = include.start();
+        }
+        if (last < 0) {
+            return false;
+        }
+        int open = 0;
+        boolean quoted = false;
+        for (int i = last; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '"') {
+                quoted = !quoted;
+            } else if (!quoted && c == '(') {
+                open++;
+            } else if (!quoted && c == ')') {
+                open--;
+            }
+        }
+        return open > 0;
     }
 
     /** {@code line} up to a {@code #} or {@code //} comment outside quotes. */

@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigList;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
@@ -35,6 +36,8 @@ import java.util.regex.Pattern;
 final class Section {
 
     private static final int MAX_RENDERED = 80;
+    /** A key HOCON needs no quotes for (nor does a reader, to tell where it ends). */
+    private static final Pattern PLAIN_KEY = Pattern.compile("[A-Za-z0-9_-]+");
     /** A number as HOCON writes one, with no unit after it: a size in bytes. */
     private static final Pattern BARE_NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
 
@@ -79,6 +82,11 @@ final class Section {
         return new Section(own.withFallback(defaults.object), path, anchor, problems, broken, own, defaults);
     }
 
+    /** Whether this section's own value was of the wrong type (already reported): its reads are placeholders. */
+    boolean isBroken() {
+        return broken;
+    }
+
     /** The keys written in this object itself, without the defaults laid under it. */
     ConfigObject own() {
         return own != null ? own : object;
@@ -97,7 +105,17 @@ final class Section {
     }
 
     String key(String name) {
-        return path + "." + name;
+        return child(path, name);
+    }
+
+    /**
+     * The full key of {@code name} in the object at {@code path} ("" for the root), as HOCON writes it: quoted when
+     * it is empty or holds anything but letters, digits, "-" and "_" ({@code edge.mime-types.".png"}), so that the
+     * key a problem names can be found in the file and is never read as another ({@code edge.mime-types..png}).
+     */
+    static String child(String path, String name) {
+        String written = PLAIN_KEY.matcher(name).matches() ? name : ConfigUtil.quoteString(name);
+        return path.isEmpty() ? written : path + "." + written;
     }
 
     /** Records a problem about {@code name}, at the line where its value was set (else the object's line). */
@@ -440,12 +458,24 @@ final class Section {
             invalid(name, "empty path", "a file system path");
             return null;
         }
-        try {
-            return base.resolve(text).normalize();
-        } catch (InvalidPathException e) {
-            invalid(name, render(ConfigValueFactory.fromAnyRef(text)) + " is not a valid path: " + e.getReason(),
-                    "a file system path");
+        String fault = pathFault(text);
+        if (fault != null) {
+            invalid(name, fault, "a file system path");
             return null;
+        }
+        return base.resolve(text).normalize();
+    }
+
+    /**
+     * What is wrong with {@code text} as a path on this system ({@code "a\u0000b" is not a valid path: Nul character
+     * not allowed}), or {@code null} when it is one.
+     */
+    static String pathFault(String text) {
+        try {
+            Path.of(text);
+            return null;
+        } catch (InvalidPathException e) {
+            return render(ConfigValueFactory.fromAnyRef(text)) + " is not a valid path: " + e.getReason();
         }
     }
 

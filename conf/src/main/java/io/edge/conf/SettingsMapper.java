@@ -339,32 +339,36 @@ final class SettingsMapper {
 
     /**
      * The merged table with lower-case keys. Keys differing only in case collapse into one; a user's
-     * entry wins over the built-in one.
+     * entry wins over the built-in one, and two of the user's are a problem (which would win is chance).
      */
     Map<String, String> mimeTypes(Section table) {
         Map<String, String> result = new TreeMap<>();
-        Set<String> fromUser = new HashSet<>();
-        for (Map.Entry<String, ConfigValue> entry : table.object().entrySet()) {
-            String extension = entry.getKey().toLowerCase(Locale.ROOT);
-            boolean builtIn = isBuiltIn(entry.getValue().origin());
-            String type = table.optionalString(entry.getKey());
+        Map<String, String> fromUser = new HashMap<>(); // extension -> the user's key, as written
+        for (String key : new TreeSet<>(table.object().keySet())) { // sorted: the same problems in the same order
+            String extension = key.toLowerCase(Locale.ROOT);
+            boolean builtIn = isBuiltIn(table.object().get(key).origin());
+            String type = table.optionalString(key);
             if (type == null) {
                 continue;
             }
             if (extension.isEmpty() || extension.startsWith(".") || extension.contains("/")) {
-                table.problem(entry.getKey(), "\"" + entry.getKey() + "\" is not a file extension",
-                        "an extension without the dot, such as jpg");
+                table.problem(key, "\"" + key + "\" is not a file extension", "an extension without the dot, such as jpg");
                 continue;
             }
             if (!type.contains("/") || type.strip().length() != type.length()) {
-                table.problem(entry.getKey(), "\"" + type + "\" is not a media type", "type/subtype, such as image/jpeg");
+                table.problem(key, "\"" + type + "\" is not a media type", "type/subtype, such as image/jpeg");
                 continue;
             }
-            if (builtIn && fromUser.contains(extension)) {
+            if (builtIn && fromUser.containsKey(extension)) {
                 continue;
             }
             if (!builtIn) {
-                fromUser.add(extension);
+                String earlier = fromUser.putIfAbsent(extension, key);
+                if (earlier != null) {
+                    table.problem(key, "\"" + key + "\" is set twice, also as \"" + earlier
+                            + "\" (extensions are compared ignoring case)", "each extension once");
+                    continue;
+                }
             }
             result.put(extension, type);
         }
@@ -376,10 +380,10 @@ final class SettingsMapper {
     }
 
     Map<String, BackendGroupSettings> backends(Section fastcgi, ServerSettings server) {
-        Section defaults = fastcgi.section("backend-defaults");
+        ConfigObject template = objectOrEmpty(((ConfigObject) reference.get("fastcgi")).get("backend-defaults"));
+        Section defaults = defaults(fastcgi, "backend-defaults", template);
         // Checked on their own, backends or none; a backend inheriting a bad value does not repeat it.
         backend(null, defaults, server);
-        ConfigObject template = objectOrEmpty(((ConfigObject) reference.get("fastcgi")).get("backend-defaults"));
         Section backends = fastcgi.section("backends");
         Map<String, BackendGroupSettings> result = new TreeMap<>();
         for (Map.Entry<String, ConfigValue> entry : backends.object().entrySet()) {
@@ -547,6 +551,11 @@ final class SettingsMapper {
                 pages.problem(status, "\"" + status + "\" is not an error status", "a status from 400 to 599");
                 continue;
             }
+            String fault = Section.pathFault(uri);
+            if (fault != null) {
+                pages.invalid(status, fault, "the path of a file under the site's root, such as \"/errors/" + code + ".html\"");
+                continue;
+            }
             Path file = root.resolve(uri.startsWith("/") ? uri.substring(1) : uri).normalize();
             String expected = "the path of a file under the site's root, such as \"/errors/" + code + ".html\", of at most "
                     + ErrorPage.MAX_BYTES / 1024 + " KiB";
@@ -670,11 +679,21 @@ final class SettingsMapper {
         return account;
     }
 
+    /**
+     * The defaults object {@code name} of {@code parent}; when the user's is not an object (reported here, once), the
+     * built-in one, so that the sites, locations or backends laid over it are checked as usual rather than each
+     * reported as missing every key it did not write itself.
+     */
+    private Section defaults(Section parent, String name, ConfigObject builtIn) {
+        Section defaults = parent.section(name);
+        return defaults.isBroken() ? new Section(builtIn, parent.key(name), builtIn.origin(), problems) : defaults;
+    }
+
     List<SiteSettings> sites(Section edge, Set<String> backendNames, Map<String, String> mimeTypes) {
-        Section siteDefaults = edge.section("site-defaults");
-        Section locationDefaults = edge.section("location-defaults");
         ConfigObject siteTemplate = objectOrEmpty(reference.get("site-defaults"));
         ConfigObject locationTemplate = objectOrEmpty(reference.get("location-defaults"));
+        Section siteDefaults = defaults(edge, "site-defaults", siteTemplate);
+        Section locationDefaults = defaults(edge, "location-defaults", locationTemplate);
         List<Section> siteSections = edge.sections("sites", siteDefaults);
         if (siteSections.isEmpty() && edge.isEmptyList("sites")) {
             ConfigValue sites = edge.value("sites");
@@ -717,8 +736,11 @@ final class SettingsMapper {
             List<String> index = indexElements.stream().map(Section.Element::text).toList();
             for (Section.Element element : indexElements) {
                 String file = element.text();
-                if (file.isEmpty() || file.contains("/")) {
-                    site.invalid("index", element.index(), "\"" + file + "\" is not a file name", "file names such as index.html");
+                // A name in the directory asked for: not the directory itself, nor its parent, nor below it
+                if (file.isEmpty() || file.contains("/") || file.equals(".") || file.equals("..")
+                        || Section.pathFault(file) != null) {
+                    site.invalid("index", element.index(), Section.render(ConfigValueFactory.fromAnyRef(file))
+                            + " is not a file name", "file names such as index.html");
                 }
             }
             PathPolicy policy = pathPolicy(site);
@@ -782,6 +804,12 @@ final class SettingsMapper {
             }
             List<Path> sendfileRoots = new ArrayList<>();
             for (Section.Element element : location.elements("x-sendfile")) {
+                // "" would resolve to the configuration's directory: a directory no one meant to open to the backend
+                String fault = element.text().isEmpty() ? "empty path" : Section.pathFault(element.text());
+                if (fault != null) {
+                    location.invalid("x-sendfile", element.index(), fault, "a file system path");
+                    continue;
+                }
                 Path path = base.resolve(element.text()).toAbsolutePath().normalize();
                 if (!Files.isDirectory(path)) {
                     location.invalid("x-sendfile", element.index(), path + (Files.exists(path) ? " is not a directory" : " does not exist"),

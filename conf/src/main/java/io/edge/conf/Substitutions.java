@@ -2,6 +2,7 @@ package io.edge.conf;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigList;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigOrigin;
@@ -117,7 +118,7 @@ final class Substitutions {
                 }
                 written = broken;
             } catch (ConfigException.WrongType e) {
-                Config broken = breakConcatenation(written, user, e, problems);
+                Config broken = breakConcatenation(written, user, reference, e, problems);
                 if (broken == null) {
                     throw e;
                 }
@@ -181,21 +182,27 @@ final class Substitutions {
      * substitution put beside a value of another kind ({@code listen = ["a:80"] ${HOME}}), reported as such;
      * {@code null} when {@code e} is no such failure or no such value is written there.
      */
-    private static Config breakConcatenation(Config current, Config user, ConfigException.WrongType e,
-                                             Problems problems) {
+    private static Config breakConcatenation(Config current, Config user, Config reference,
+                                             ConfigException.WrongType e, Problems problems) {
         String message = ParseErrors.concatenation(e);
         if (message == null) {
             return null;
         }
-        List<Found> found = new ArrayList<>();
+        List<Found> concatenations = new ArrayList<>();
         walk(user.root(), new ArrayList<>(), (path, value) -> {
-            if (isUnresolved(value) && sameLine(value.origin(), e.origin())
-                    && SUBSTITUTION.matcher(render(value)).find()) {
-                found.add(new Found(path, value)); // the outermost: a concatenation is one value
+            if (isUnresolved(value) && SUBSTITUTION.matcher(render(value)).find()) {
+                concatenations.add(new Found(path, value)); // the outermost: a concatenation is one value
                 return false;
             }
             return true;
         });
+        List<Found> found = concatenations.stream().filter(f -> sameLine(f.value().origin(), e.origin())).toList();
+        if (found.isEmpty()) {
+            // Substitutions on both sides (${HOME} ${edge.extra}): Typesafe's failure is located at the values they
+            // gave, merged, which has no line. The value that fails alone as the whole did is the one written so.
+            Config source = current.withFallback(reference);
+            found = concatenations.stream().filter(f -> message.equals(concatenationAlone(f.value(), source))).toList();
+        }
         ConfigObject root = current.root();
         boolean replaced = false;
         for (Found f : found) {
@@ -208,6 +215,21 @@ final class Substitutions {
             root = (ConfigObject) replace(root, f.path(), 0);
         }
         return replaced ? root.toConfig() : null;
+    }
+
+    /**
+     * What is wrong with {@code value} resolved alone against {@code source} when it concatenates values of different
+     * kinds, as {@link ParseErrors#concatenation} words it; {@code null} when it resolves, or fails otherwise.
+     */
+    private static String concatenationAlone(ConfigValue value, Config source) {
+        try {
+            ConfigFactory.empty().withValue("value", value).resolveWith(source, OPTIONS);
+            return null;
+        } catch (ConfigException.WrongType e) {
+            return ParseErrors.concatenation(e);
+        } catch (ConfigException e) {
+            return null;
+        }
     }
 
     /**
@@ -237,7 +259,7 @@ final class Substitutions {
                     continue;
                 }
                 cause = name;
-                causeMessage = unresolved.containsKey(name.replaceAll("\"", ""))
+                causeMessage = unresolved.containsKey(keyOf(name))
                         ? "${" + name + "} has no value: " + name + " is itself unresolved"
                         : "${" + name + "} has no value";
             }
@@ -352,20 +374,22 @@ final class Substitutions {
         return value;
     }
 
+    /** The full key of a substitution's path as {@link #key} writes it ({@code a."b c"}); the text itself if not a path. */
+    private static String keyOf(String substituted) {
+        try {
+            return key(new ArrayList<>(ConfigUtil.splitPath(substituted)));
+        } catch (ConfigException e) {
+            return substituted;
+        }
+    }
+
     /** The full key: {@code edge.server.listen[1]}. */
     static String key(List<Object> path) {
-        StringBuilder key = new StringBuilder();
+        String key = "";
         for (Object element : path) {
-            if (element instanceof Integer index) {
-                key.append('[').append(index).append(']');
-            } else {
-                if (key.length() > 0) {
-                    key.append('.');
-                }
-                key.append(element);
-            }
+            key = element instanceof Integer index ? key + "[" + index + "]" : Section.child(key, (String) element);
         }
-        return key.toString();
+        return key;
     }
 
     private static boolean sameLine(ConfigOrigin a, ConfigOrigin b) {

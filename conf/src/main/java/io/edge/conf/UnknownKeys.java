@@ -31,12 +31,15 @@ final class UnknownKeys {
                       Set<String> freeMaps, Problems problems) {
         for (Map.Entry<String, ConfigValue> entry : actual.entrySet()) {
             String name = entry.getKey();
-            String key = path.isEmpty() ? name : path + "." + name;
+            String key = Section.child(path, name);
             ConfigValue known = template.get(name);
             if (known == null) {
                 if (!extra.contains(name)) {
-                    problems.add(entry.getValue().origin(), key,
-                            "unknown key" + suggestion(name, union(template.keySet(), extra)), null);
+                    Set<String> keys = union(template.keySet(), extra);
+                    String suggestion = suggestion(name, keys);
+                    // A suggestion says what was meant; without one, the user is told what may be written there.
+                    problems.add(entry.getValue().origin(), key, "unknown key" + suggestion,
+                            suggestion.isEmpty() ? "one of " + String.join(", ", new TreeSet<>(keys)) : null);
                 }
                 continue;
             }

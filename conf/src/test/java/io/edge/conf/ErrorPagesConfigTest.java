@@ -155,7 +155,7 @@ class ErrorPagesConfigTest {
                         """)));
         assertThat(e).isNotNull();
         assertThat(e.problems()).extracting(ConfigProblem::key).containsExactly(
-                "edge.sites[0].error-pages.0503", "edge.sites[0].error-pages.+503");
+                "edge.sites[0].error-pages.0503", "edge.sites[0].error-pages.\"+503\"");
     }
 
     @Test

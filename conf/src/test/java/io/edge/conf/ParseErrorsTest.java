@@ -259,6 +259,36 @@ class ParseErrorsTest {
         }
     }
 
+    /**
+     * Where a key was expected, Typesafe says it expected a close parenthesis (lightbend/config#617) in a file that has
+     * none; it is said in the file's terms, and an include's parenthesis left open is still asked for as one.
+     */
+    @Test
+    void aMissingKeyIsNotCalledAMissingParenthesis() throws Exception {
+        Path unclosed = write("k1.conf", "edge {\n  sites = []\n  server { io-threads = 2\n}\n");
+        assertThat(problems(unclosed)).singleElement().satisfies(p -> assertThat(p.message())
+                .isEqualTo("expecting a key or a closing '}' here, not: end of file (an unclosed { or [ ?)"));
+        Path braces = write("k2.conf", "edge {\n  sites = []\n  { io-threads = 2 }\n}\n");
+        assertThat(problems(braces)).singleElement().satisfies(p -> {
+            assertThat(p.line()).isEqualTo(3);
+            assertThat(p.message()).isEqualTo("expecting a key or a closing '}' here, not: '{'");
+        });
+        Path include = write("k3.conf", "edge {\n  include file(\"x.conf\"\n}\n");
+        assertThat(problems(include)).singleElement()
+                .satisfies(p -> assertThat(p.message()).isEqualTo("expecting a close parentheses ')' here, not: '}'"));
+    }
+
+    /** edge reads every file as HOCON, whatever its name: Typesafe's advice to rename it .properties would not help. */
+    @Test
+    void aSyntaxErrorDoesNotAdviseRenamingTheFile() throws Exception {
+        Path file = write("s7.conf", "edge {\n  sites = []\n  server.io-threads = }\n}\n");
+        assertThat(problems(file)).singleElement().satisfies(p -> {
+            assertThat(p.line()).isEqualTo(3);
+            assertThat(p.message()).isEqualTo("Expecting a value but got wrong token: '}' (if you intended '}' to be part "
+                    + "of a key or string value, try enclosing the key or value in double quotes)");
+        });
+    }
+
     @Test
     void anUnclosedBracketAtTheEndGetsTheHintToo() throws Exception {
         Path file = write("s6.conf", "edge {\n  sites = [\n");

@@ -78,6 +78,27 @@ class SubstitutionTest {
                         tuple(4, "edge.server.io-threads", "\"x\" is not a number"));
     }
 
+    /**
+     * Substitutions alone on both sides of a list beside a string: Typesafe's failure then has no line (its origin is
+     * the values', merged), and the problem is still at the key that put them together.
+     */
+    @Test
+    void twoSubstitutionsOfDifferentKindsSideBySideAreReportedAtTheirKey() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www }]
+                extra = ["127.0.0.1:8081"]
+                server.listen = ${HOME} ${edge.extra}
+                server.io-threads = x
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(
+                        tuple(3, "edge.extra", "unknown key"),
+                        tuple(4, "edge.server.listen", "a string and a list side by side: \"" + System.getenv("HOME")
+                                + " \" and [\"127.0.0.1:8081\"]"), // the blank between is HOCON's, part of the string
+                        tuple(5, "edge.server.io-threads", "\"x\" is not a number"));
+    }
+
     /** Typesafe cannot resolve a key appended to twice against a source of edge's ("replace in parent not possible"). */
     @Test
     void aKeyAppendedToTwiceDoesNotHideTheOtherProblems() throws Exception {

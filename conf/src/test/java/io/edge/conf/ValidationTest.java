@@ -38,6 +38,17 @@ class ValidationTest {
         assertThat(single(SITE + "\nserver.banana = 1").message()).isEqualTo("unknown key");
     }
 
+    /** Without a close name to suggest, what is expected is one of the keys known where it was written. */
+    @Test
+    void unknownKeyWithoutAnyCloseNameListsTheKeysKnownThere() {
+        ConfigProblem problem = single("sites = [{ root = www, headers { X-Frame-Options = DENY } }]");
+        assertThat(problem.key()).isEqualTo("edge.sites[0].headers");
+        assertThat(problem.message()).isEqualTo("unknown key");
+        assertThat(problem.expected())
+                .isEqualTo("one of default, dotfiles, error-pages, index, locations, root, server-names, symlinks");
+        assertThat(single(SITE + "\nserver.max-conections = 5").expected()).as("a suggestion says it already").isNull();
+    }
+
     @Test
     void unknownKeysInsideSitesLocationsAndBackendsAreFound() {
         List<ConfigProblem> problems = problems("""
@@ -210,6 +221,78 @@ class ValidationTest {
     void userMimeTypesAreNotUnknownKeys() throws Exception {
         Path file = write(SITE + "\nmime-types { heif = image/heif }");
         assertThat(new ConfigLoader().load(file).mimeTypes()).containsEntry("heif", "image/heif");
+    }
+
+    /**
+     * Defaults that are not an object are one problem, at their line: what is laid over them is checked over the
+     * built-in defaults, not reported key by key as missing (some without a line, from the built-in location).
+     */
+    @Test
+    void defaultsThatAreNotAnObjectAreOneProblem() {
+        String sites = "sites = [{ root = www, locations = [{ match = \"/\", fastcgi = php }] }, { root = www }]\n"
+                + "fastcgi.backends.php.addresses = [\"127.0.0.1:9000\"]\n";
+        assertThat(problems(sites + "site-defaults = null")).extracting(ConfigProblem::line, ConfigProblem::key,
+                ConfigProblem::message).containsExactly(tuple(4, "edge.site-defaults", "missing"));
+        assertThat(problems(sites + "location-defaults = 5")).extracting(ConfigProblem::line, ConfigProblem::key,
+                ConfigProblem::message).containsExactly(tuple(4, "edge.location-defaults", "5 is not an object"));
+        assertThat(problems(sites + "fastcgi.backend-defaults = null")).extracting(ConfigProblem::line,
+                ConfigProblem::key, ConfigProblem::message).containsExactly(tuple(4, "edge.fastcgi.backend-defaults", "missing"));
+    }
+
+    /** An empty x-sendfile directory is a mistake, as an empty root is: not the configuration's own directory. */
+    @Test
+    void anEmptyXSendfileDirectoryIsAProblem() {
+        assertThat(xSendfileProblem("\"\"").message()).isEqualTo("empty path");
+    }
+
+    /** The one problem of a PHP location whose x-sendfile lists {@code directory}, written as HOCON; about that element. */
+    private ConfigProblem xSendfileProblem(String directory) {
+        ConfigProblem problem = single("fastcgi.backends.php.addresses = [\"127.0.0.1:9000\"]\n"
+                + "sites = [{ root = www, locations = [{ match = \"/\", fastcgi = php, x-sendfile = [" + directory + "] }] }]");
+        assertThat(problem.key()).isEqualTo("edge.sites[0].locations[0].x-sendfile[0]");
+        return problem;
+    }
+
+    /**
+     * An index name is a file in the directory asked for: ".." is its parent, and a NUL made every request for a
+     * directory answer 400.
+     */
+    @Test
+    void anIndexThatNamesNoFileInTheDirectoryIsAProblem() {
+        assertThat(problems("sites = [{ root = www, index = [\"..\", \".\", \"a\\u0000b\", index.html] }]"))
+                .extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
+                        tuple("edge.sites[0].index[0]", "\"..\" is not a file name"),
+                        tuple("edge.sites[0].index[1]", "\".\" is not a file name"),
+                        tuple("edge.sites[0].index[2]", "\"a\\u0000b\" is not a file name"));
+    }
+
+    /** A NUL (HOCON's "\\u0000") cannot be in a path: a problem at its key, as for root, never an exception. */
+    @Test
+    void aPathWithANulCharacterInAListOrAnErrorPageIsAProblem() {
+        assertThat(xSendfileProblem("\"a\\u0000b\"").message()).isEqualTo("\"a\\u0000b\" is not a valid path: Nul character not allowed");
+        ConfigProblem page = single("sites = [{ root = www, error-pages { 404 = \"/a\\u0000b.html\" } }]");
+        assertThat(page.key()).isEqualTo("edge.sites[0].error-pages.404");
+        assertThat(page.message()).isEqualTo("\"/a\\u0000b.html\" is not a valid path: Nul character not allowed");
+    }
+
+    /** A key with a dot, a blank or nothing in it is named as it is written, quoted: it can be found and told apart. */
+    @Test
+    void aKeyThatNeedsQuotesIsNamedQuoted() {
+        assertThat(problems(SITE + "\nmime-types { \".png\" = image/png, \"\" = text/plain }"))
+                .extracting(ConfigProblem::key).containsExactlyInAnyOrder("edge.mime-types.\".png\"", "edge.mime-types.\"\"");
+        assertThat(single(SITE + "\nfastcgi.backends { \"php 8\" { addresses = [\"127.0.0.1:9000\"] } }").key())
+                .isEqualTo("edge.fastcgi.backends.\"php 8\"");
+        assertThat(single(SITE + "\nserver { \"max connections\" = 5 }").key()).isEqualTo("edge.server.\"max connections\"");
+    }
+
+    /** Extensions are matched ignoring case: two of the user's that differ only in case would leave the type to chance. */
+    @Test
+    void oneExtensionGivenTwoTypesInDifferentCaseIsAProblem() {
+        ConfigProblem problem = single(SITE + "\nmime-types { JPG = image/x-citrix-jpeg, jpg = image/jpeg }");
+        assertThat(problem.key()).isEqualTo("edge.mime-types.jpg");
+        assertThat(problem.line()).isEqualTo(3);
+        assertThat(problem.message()).isEqualTo("\"jpg\" is set twice, also as \"JPG\" (extensions are compared ignoring case)");
+        assertThat(problem.expected()).isEqualTo("each extension once");
     }
 
     /** A value of the wrong type is one problem: its type, not also what its text would have been checked for. */

@@ -61,7 +61,9 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         StrictHttpServerCodec codec = new StrictHttpServerCodec(decoder, server::largestBodyLimit);
         requestTimeouts.midRequestFrom(codec::midRequest);
         pipeline.addLast("http", codec);
-        pipeline.addLast("write-timeout", new IdleStateHandler(true, 0, timeouts.write().toMillis(), 0, TimeUnit.MILLISECONDS));
+        // In nanoseconds: in whole milliseconds a write timeout under one (which the configuration allows, > 0) is 0,
+        // which turns the watch off; Netty raises anything shorter than a millisecond to one.
+        pipeline.addLast("write-timeout", new IdleStateHandler(true, 0, timeouts.write().toNanos(), 0, TimeUnit.NANOSECONDS));
         pipeline.addLast("exchanges", new HttpConnectionHandler(server, requestTimeouts,
                 new LingeringClose(timeouts.lingering(), timeouts.lingeringTime()), codec::limitChunkedBody));
     }

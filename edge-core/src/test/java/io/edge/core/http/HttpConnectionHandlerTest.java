@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -61,6 +62,17 @@ class HttpConnectionHandlerTest {
                 new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
         client = new EmbeddedChannel(new HttpChannelInitializer(context));
         return client;
+    }
+
+    /**
+     * server.timeouts.write must be more than 0, and 500 us is: it was handed to the write watch in whole milliseconds,
+     * 0, which watches nothing, so a reader that stopped held its connection for good. Netty's shortest watch is 1 ms.
+     */
+    @Test
+    void aWriteTimeoutUnderAMillisecondStillWatchesWrites() {
+        open(exchange -> { }, TestServers.settings(TestServers.server(TestServers.limits(),
+                TestServers.writeTimeout(Duration.ofNanos(500_000)), 10), root));
+        assertThat(client.pipeline().get(IdleStateHandler.class).getWriterIdleTimeInMillis()).isEqualTo(1);
     }
 
     @Test
