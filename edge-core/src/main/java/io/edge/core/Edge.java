@@ -288,7 +288,7 @@ public final class Edge {
         server.applyServer(running, listeners);
         Duration drain = running.timeouts().drain();
         LOG.info("reload: configuration {} applied to new requests (generation {}); requests running finish on the "
-                + "previous one (for at most {})", next.source(), fresh.number, drain);
+                + "previous one (for at most {})", next.source(), fresh.number, readable(drain));
         idle.orTimeout(drain.toMillis(), TimeUnit.MILLISECONDS)
                 .whenCompleteAsync((done, timedOut) -> retire(previous, timedOut != null), retirer);
     }
@@ -929,5 +929,11 @@ public final class Edge {
             deleteTemporaryRunDir();
             return clean;
         }
+    }
+
+    /** {@code d} as a log line says it to a person: "30 s", "1500 ms" (not Java's "PT30S"). */
+    static String readable(Duration d) {
+        long millis = d.toMillis();
+        return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
     }
 }

@@ -116,7 +116,7 @@ public final class Main implements Callable<Integer> {
         CountDownLatch startOver = new CountDownLatch(1);
         Thread shutdown = new Thread(() -> {
             Duration drain = settings.server().timeouts().drain();
-            log.info("shutting down: draining for at most {}", drain);
+            log.info("shutting down: draining for at most {}", Edge.readable(drain));
             boolean clean = edge.stop();
             try {
                 startOver.await(drain.toMillis(), TimeUnit.MILLISECONDS);
