@@ -33,10 +33,20 @@ final class EdgeProcess implements AutoCloseable {
 
     /** As {@link #start}, the JVM run by {@code wrapper} (e.g. {@code nohup}, which execs it ignoring SIGHUP). */
     static EdgeProcess startUnder(List<String> wrapper, Path dir, String... args) throws IOException {
+        return launch(wrapper, List.of(), dir, args);
+    }
+
+    /** As {@link #start}, the JVM given {@code jvmOptions} too (e.g. {@code -XX:MaxDirectMemorySize=4m}). */
+    static EdgeProcess startWithJvmOptions(List<String> jvmOptions, Path dir, String... args) throws IOException {
+        return launch(List.of(), jvmOptions, dir, args);
+    }
+
+    private static EdgeProcess launch(List<String> wrapper, List<String> jvmOptions, Path dir, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>(wrapper);
-        command.addAll(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-cp", System.getProperty("java.class.path"), "io.edge.core.Main"));
+        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.edge.core.Main"));
         command.addAll(List.of(args));
         Path output = dir.resolve("edge-" + System.nanoTime() + ".log");
         Process process = new ProcessBuilder(command)

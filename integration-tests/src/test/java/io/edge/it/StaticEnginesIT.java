@@ -3,6 +3,7 @@ package io.edge.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.RawHttpClient;
+import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -11,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -98,6 +100,51 @@ class StaticEnginesIT {
                     assertThat(client.isClosedByPeer()).isTrue();
                 }
             }
+        }
+    }
+
+    /**
+     * A read buffer the JVM's direct memory limit has no room for ({@code -XX:MaxDirectMemorySize}). The JDK's
+     * {@code allocateDirect} then runs a full GC and sleeps, about half a second, on the event loop before its
+     * OutOfMemoryError, and the request got 500: a burst of cold reads under a small limit held the loops for tens of
+     * seconds. It is now refused at once, 503 with Retry-After as when descriptors run out, and a read with room is
+     * served.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"io_uring", "threads"})
+    void aReadPastTheDirectMemoryLimitIs503WithRetryAfterAndOneWithRoomIsServed(String engine) throws Exception {
+        byte[] thumb = write("thumb.jpg", 7_001, 6);
+        write("big.bin", 6 * (1 << 20), 7);
+        dropFromPageCache(dir.resolve("root/big.bin"));
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  static { engine = %s, sendfile-chunk = 8 MiB }
+                  cache.content.enabled = false
+                  sites = [{ server-names = ["_"], default = true, root = "root" }]
+                }
+                """.formatted(port, engine));
+        try (EdgeProcess edge = EdgeProcess.startWithJvmOptions(List.of("-XX:MaxDirectMemorySize=4m"), dir,
+                "-c", conf.toString())) {
+            edge.awaitListening(port);
+            edge.verify(() -> {
+                InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
+                try (RawHttpClient client = new RawHttpClient(address)) {
+                    client.send("GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n"); // one 6 MiB read: over the limit
+                    RawHttpClient.Response response = client.read();
+                    assertThat(response.status()).as("through %s", engine).isEqualTo(503);
+                    assertThat(response.header("retry-after")).isEqualTo("1");
+                }
+                try (RawHttpClient client = new RawHttpClient(address)) {
+                    client.send("GET /thumb.jpg HTTP/1.1\r\nHost: a\r\n\r\n");
+                    RawHttpClient.Response response = client.read();
+                    assertThat(response.status()).as("through %s", engine).isEqualTo(200);
+                    assertThat(response.body()).isEqualTo(thumb);
+                }
+                assertThat(edge.output()).doesNotContain("OutOfMemoryError");
+            });
         }
     }
 

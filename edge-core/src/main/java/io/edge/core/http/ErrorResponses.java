@@ -1,5 +1,6 @@
 package io.edge.core.http;
 
+import io.edge.aio.file.DirectMemoryExhaustedException;
 import io.edge.aio.file.FileDescriptorsExhaustedException;
 import io.edge.aio.file.ReadQueueFullException;
 import io.edge.conf.ErrorPage;
@@ -32,9 +33,8 @@ import java.nio.file.NoSuchFileException;
  * The one place where a failure becomes an HTTP status, and where error bodies are made. Error bodies are
  * short and generic: never a stack trace, an exception message or a file system path.
  *
- * <p>Backend busy (queue full, queue timeout, FastCGI OVERLOADED), a full file-read queue and descriptor
- * exhaustion are 503
- * with {@code Retry-After}; a backend that answered wrongly or not at all is 502; a read timeout is 504.
+ * <p>Backend busy (queue full, queue timeout, FastCGI OVERLOADED), a full file-read queue, descriptor
+ * exhaustion and a read buffer the direct memory limit has no room for are 503 with {@code Retry-After}; a backend that answered wrongly or not at all is 502; a read timeout is 504.
  */
 public final class ErrorResponses {
 
@@ -72,7 +72,7 @@ public final class ErrorResponses {
                 return e.status();
             }
             if (t instanceof BackendBusyException || t instanceof FileDescriptorsExhaustedException
-                    || t instanceof ReadQueueFullException) {
+                    || t instanceof DirectMemoryExhaustedException || t instanceof ReadQueueFullException) {
                 return HttpResponseStatus.SERVICE_UNAVAILABLE;
             }
             if (t instanceof BackendTimeoutException) {

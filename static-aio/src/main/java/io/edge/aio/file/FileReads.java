@@ -97,13 +97,15 @@ final class FileReads {
      * and then read. Null when any page is not cached, the file ended first or the file has no raw descriptor:
      * nothing was learned, and the caller reads the usual way. Not for a file server's file, whose cached pages
      * may still wait for the server.
+     *
+     * @throws DirectMemoryExhaustedException if the direct memory limit leaves no room for the buffer
      */
     static ByteBuf readIfResident(OpenFile file, long offset, int length, ByteBufAllocator buffers) {
         int fd = file.preadDescriptor();
         if (fd < 0 || !Syscalls.isAvailable()) {
             return null;
         }
-        ByteBuf buffer = buffers.directBuffer(length, length);
+        ByteBuf buffer = DirectMemory.buffer(buffers, length);
         boolean handedOff = false;
         try {
             if (!buffer.hasMemoryAddress() || buffer.writableBytes() != length) {
@@ -143,7 +145,7 @@ final class FileReads {
      * {@code buffers} that the returned stage hands to the caller.
      */
     static CompletableFuture<ByteBuf> readResident(OpenFile file, long offset, int length, ByteBufAllocator buffers) {
-        ByteBuf buffer = buffers.directBuffer(length, length);
+        ByteBuf buffer = DirectMemory.buffer(buffers, length);
         try {
             readFully(file, buffer, offset);
             return CompletableFuture.completedFuture(buffer); // ownership passes to the caller

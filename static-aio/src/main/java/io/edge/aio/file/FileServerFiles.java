@@ -73,7 +73,7 @@ final class FileServerFiles {
         if (!bodyExpected || size == 0 || size > inlineLimit) {
             return;
         }
-        ByteBuf content = buffers.directBuffer((int) size, (int) size);
+        ByteBuf content = DirectMemory.buffer(buffers, (int) size);
         try {
             FileReads.readFully(file, content, 0);
         } catch (IOException | RuntimeException e) {

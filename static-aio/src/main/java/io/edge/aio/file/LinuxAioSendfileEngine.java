@@ -414,7 +414,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         void start(LoopAio context) {
             try {
                 // owned here until the caller takes it
-                buffer = blocking.readAllocator(alloc).directBuffer(length, length);
+                buffer = DirectMemory.buffer(blocking.readAllocator(alloc), length);
             } catch (RuntimeException | Error e) {
                 file.release();
                 result.completeExceptionally(e);

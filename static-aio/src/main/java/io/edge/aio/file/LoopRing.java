@@ -99,7 +99,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         ByteBuf buffer;
         long address;
         try {
-            buffer = read.alloc.directBuffer(read.length, read.length);
+            buffer = DirectMemory.buffer(read.alloc, read.length);
             address = addressOf(buffer);
         } catch (RuntimeException | Error e) {
             read.abandon(e);

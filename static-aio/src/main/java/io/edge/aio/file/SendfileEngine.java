@@ -96,7 +96,7 @@ public final class SendfileEngine implements FileEngine {
         FileReads.checkRange(file, offset, length);
         counters.fallbackReads.increment(); // blocking, on the caller: what this baseline does for every read
         long start = System.nanoTime();
-        ByteBuf buffer = readBuffers.allocator(alloc).directBuffer(length, length);
+        ByteBuf buffer = DirectMemory.buffer(readBuffers.allocator(alloc), length);
         try {
             FileReads.readFully(file, buffer, offset);
             counters.readDone(start);

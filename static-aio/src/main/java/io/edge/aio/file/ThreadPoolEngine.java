@@ -338,7 +338,7 @@ public final class ThreadPoolEngine implements FileEngine {
             // The buffer belongs to this thread until result takes it; a timed-out read releases it here.
             ByteBuf buffer = null;
             try {
-                buffer = readAllocator(alloc).directBuffer(length, length);
+                buffer = DirectMemory.buffer(readAllocator(alloc), length);
                 FileReads.readFully(held, buffer, offset);
             } catch (IOException | RuntimeException | Error e) {
                 if (buffer != null) {
