@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import java.io.EOFException;
 import java.io.FileNotFoundException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
@@ -182,6 +183,15 @@ public final class ErrorResponses {
     public static boolean isServerFault(HttpResponseStatus status) {
         int code = status.code();
         return code >= 500 && code != 501 && code != 505;
+    }
+
+    /**
+     * Whether a 500 for {@code failure} is logged with its stack trace, which only helps find an unforeseen fault: not
+     * for a file found shorter than it was opened ({@link EOFException}: truncated while it was read or sent), whose
+     * message says all there is, as nginx's one "was truncated" line does.
+     */
+    public static boolean wantsStackTrace(Throwable failure) {
+        return !(failure instanceof EOFException);
     }
 
     /**

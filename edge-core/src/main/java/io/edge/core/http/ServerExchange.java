@@ -462,6 +462,11 @@ final class ServerExchange implements Exchange {
         complete(lastWrite);
     }
 
+    /** {@code cause}, for its stack trace in the log, where a 500 is an unforeseen fault; else null. */
+    private static Throwable stackTraceOf(HttpResponseStatus errorStatus, Throwable cause) {
+        return errorStatus.code() == 500 && ErrorResponses.wantsStackTrace(cause) ? cause : null;
+    }
+
     @Override
     public void fail(Throwable cause) {
         if (state == State.DONE) {
@@ -474,14 +479,14 @@ final class ServerExchange implements Exchange {
             // The client has the head: its status stands (as the access log says), the body is cut short.
             if (errorStatus.code() >= 500) {
                 LOG.warn("{} {}: {} response cut after {} body bytes, closing the connection: {}", request.method(),
-                        request.uri(), status, bodyBytes, cause.toString(), errorStatus.code() == 500 ? cause : null);
+                        request.uri(), status, bodyBytes, cause.toString(), stackTraceOf(errorStatus, cause));
             } else {
                 LOG.debug("{} {}: {} response cut after {} body bytes, closing the connection: {}", request.method(),
                         request.uri(), status, bodyBytes, cause.toString());
             }
         } else if (ErrorResponses.isServerFault(errorStatus)) {
             LOG.warn("{} {} -> {}: {}", request.method(), request.uri(), errorStatus.code(), cause.toString(),
-                    errorStatus.code() == 500 ? cause : null);
+                    stackTraceOf(errorStatus, cause));
         } else {
             LOG.debug("{} {} -> {}: {}", request.method(), request.uri(), errorStatus.code(), cause.toString());
         }

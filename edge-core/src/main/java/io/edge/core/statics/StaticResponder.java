@@ -982,10 +982,11 @@ public final class StaticResponder implements Responder {
         private void fail(Throwable failure) {
             if (head != null) {
                 failed(exchange, file.path(), failure, again);
+            } else if (shrank(failure)) {
+                engine.invalidate(file.path());
+                // one line in the log, as nginx's "was truncated": where it ended is all there is to say
+                exchange.fail(new EOFException(file.path() + " was truncated while it was sent: " + failure.getMessage()));
             } else {
-                if (shrank(failure)) {
-                    engine.invalidate(file.path());
-                }
                 exchange.fail(failure);
             }
         }

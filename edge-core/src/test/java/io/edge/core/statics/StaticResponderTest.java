@@ -607,6 +607,26 @@ class StaticResponderTest {
     }
 
     /**
+     * A file truncated while its body goes out, as Netty's {@code sendfile} of a region past its end says it: the
+     * connection ends (the head is out), the file is dropped from the open-file cache, and the failure names the file
+     * in one line (an {@link java.io.EOFException}, logged without a stack trace, as nginx's "was truncated").
+     */
+    @Test
+    void aFileTruncatedWhileItsBodyGoesOutFailsAsTruncatedNamingIt() {
+        HeldReads held = holdReads();
+        held.failLoadNumber = 2;
+        held.failLoadMessage = "Underlying file size 12 smaller then requested count 10";
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
+        responder.respond(ex);
+        assertThat(ex.failure).isInstanceOf(java.io.EOFException.class)
+                .hasMessage(root.resolve("big.txt") + " was truncated while it was sent: "
+                        + "Underlying file size 12 smaller then requested count 10");
+        assertThat(ex.messages).hasSize(2); // the head and the first region
+        ex.releaseAll();
+        assertEveryFileGivenBack();
+    }
+
+    /**
      * The first region failing (a file truncated under its cached descriptor, a read timeout): nothing was written,
      * so the exchange answers the error itself. The head used to be written unflushed before it, and the close after
      * the failure left the client an empty reply and the access log a 200.
@@ -1004,8 +1024,9 @@ class StaticResponderTest {
         final List<Pending> pending = new ArrayList<>();
         /** When set, opens wait here until the test completes them (with the delegate's answer). */
         List<Runnable> heldOpens;
-        /** When positive, the region load with this number (1 = the first) fails at once. */
+        /** When positive, the region load with this number (1 = the first) fails at once, with this message. */
         int failLoadNumber;
+        String failLoadMessage = "read queue full";
         private int loads;
         /** What each open said about the body. */
         final List<Boolean> bodiesExpected = new ArrayList<>();
@@ -1054,7 +1075,7 @@ class StaticResponderTest {
         }
         @Override public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
             if (++loads == failLoadNumber) {
-                return CompletableFuture.failedFuture(new IOException("read queue full"));
+                return CompletableFuture.failedFuture(new IOException(failLoadMessage));
             }
             return delegate.loadRegion(file, offset, length);
         }

@@ -1,0 +1,95 @@
+package io.edge.core.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.edge.core.EdgeServer;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A response cut after its head by a failure is one warning: with the failure's stack trace where it is an unforeseen
+ * fault, as one line where it says all there is (a file truncated while it was sent: nginx's "was truncated").
+ */
+class CutResponseLogTest {
+
+    @TempDir
+    Path root;
+
+    private EdgeServer server;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (server != null) {
+            server.shutdown();
+        }
+    }
+
+    /** Sends the head and seven of its hundred bytes, then fails with what the path names. */
+    private static final Responder CUT = exchange -> {
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        HttpUtil.setContentLength(head, 100);
+        exchange.write(head);
+        exchange.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer("partial", StandardCharsets.US_ASCII)))
+                .addListener(written -> exchange.fail(exchange.request().uri().startsWith("/eof")
+                        ? new EOFException("/srv/f.bin was truncated while it was sent: 7 of 100 bytes")
+                        : new IOException("Input/output error")));
+    };
+
+    @Test
+    void aTruncatedFileIsOneLineAndAnUnforeseenFaultKeepsItsStackTrace() throws Exception {
+        server = new EdgeServer(TestServers.settings(TestServers.server(TestServers.limits(),
+                TestServers.timeouts(Duration.ofSeconds(10)), 100), root), location -> CUT);
+        server.start();
+        InetSocketAddress address = server.boundAddresses().get(0);
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(ServerExchange.class);
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        try {
+            for (String path : List.of("/eof", "/io")) {
+                try (RawHttpClient client = new RawHttpClient(address)) {
+                    client.send("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n");
+                    assertThatThrownBy(client::read).as("the body is cut: the connection closes").isInstanceOf(EOFException.class);
+                }
+            }
+            awaitWarnings(lines, 2);
+        } finally {
+            log.detachAppender(lines);
+        }
+        List<ILoggingEvent> warnings = lines.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
+        assertThat(warnings).hasSize(2);
+        ILoggingEvent truncated = warnings.stream().filter(e -> e.getFormattedMessage().contains("/eof")).findFirst().orElseThrow();
+        assertThat(truncated.getFormattedMessage()).contains("200 response cut after 7 body bytes")
+                .contains("/srv/f.bin was truncated while it was sent");
+        assertThat(truncated.getThrowableProxy()).as("one line").isNull();
+        ILoggingEvent fault = warnings.stream().filter(e -> e.getFormattedMessage().contains("/io")).findFirst().orElseThrow();
+        assertThat(fault.getThrowableProxy()).as("with its stack trace").isNotNull();
+    }
+
+    /** The warnings come from the event loop after the close; waits for them (a bound, not a timing). */
+    private static void awaitWarnings(ListAppender<ILoggingEvent> lines, int count) throws InterruptedException {
+        for (int i = 0; i < 500 && lines.list.stream().filter(e -> e.getLevel() == Level.WARN).count() < count; i++) {
+            Thread.sleep(10);
+        }
+    }
+}
