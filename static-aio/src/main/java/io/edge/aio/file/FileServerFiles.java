@@ -73,7 +73,12 @@ final class FileServerFiles {
         if (!bodyExpected || size == 0 || size > inlineLimit) {
             return;
         }
-        ByteBuf content = DirectMemory.buffer(buffers, (int) size);
+        ByteBuf content;
+        try {
+            content = DirectMemory.buffer(buffers, (int) size);
+        } catch (DirectMemoryExhaustedException e) {
+            return; // a read ahead, not owed: the caller's own read meets the limit and is answered 503
+        }
         try {
             FileReads.readFully(file, content, 0);
         } catch (IOException | RuntimeException e) {
