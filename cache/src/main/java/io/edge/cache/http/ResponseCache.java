@@ -409,7 +409,10 @@ public final class ResponseCache implements AutoCloseable {
             // choice, stays out; the origin's explicit stale-if-error next to it still counts (see CachePolicy).
             onError = Math.max(onError, graceNanos);
         }
-        return new StoredResponse(status, headers, body, bornAt, saturatedAdd(bornAt, seconds(lifetime)),
+        // X-Accel-Expires counts from receipt, as nginx sets its valid time (now plus the seconds, or the instant
+        // itself), not from when the answer was made: an Age the script sends would otherwise shorten it.
+        long freshUntil = saturatedAdd(accel > 0 ? receipt.ticks() : bornAt, seconds(lifetime));
+        return new StoredResponse(status, headers, body, bornAt, freshUntil,
                 staleForbidden ? 0 : seconds(Math.max(0, cc.staleWhileRevalidate())),
                 staleForbidden ? 0 : onError,
                 cc.noCache() && accel <= 0, staleForbidden, CachePolicy.sharedWithAuthorization(cc),

@@ -143,6 +143,31 @@ class ResponseCacheTest {
     }
 
     /**
+     * X-Accel-Expires counts from when the answer came, as nginx's fastcgi_cache sets its valid time (now plus the
+     * seconds, or the Unix time itself), whatever Age the script sends: "60" with Age 30 is fresh 60 s, not 30, and
+     * "@" a time is fresh until that time, not Age seconds before it.
+     */
+    @Test
+    void xAccelExpiresCountsFromReceiptWhateverAgeTheScriptSends() {
+        store(get("/s"), backend("S", "Age", "30", "X-Accel-Expires", "60"));
+        long until = time.wallMillis() / 1000 + 40;
+        store(get("/u"), backend("U", "Age", "30", "X-Accel-Expires", "@" + until));
+        time.advanceSeconds(39);
+        assertThat(cache.lookup(get("/s")).outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        assertThat(cache.lookup(get("/u")).outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        time.advanceSeconds(1);
+        assertThat(cache.lookup(get("/u")).outcome()).isEqualTo(Lookup.Outcome.STALE);
+        time.advanceSeconds(19);
+        Lookup fresh = cache.lookup(get("/s"));
+        assertThat(fresh.outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        FullHttpResponse hit = fresh.response();
+        assertThat(hit.headers().get("Age")).isEqualTo("89");
+        assertThat(body(hit)).isEqualTo("S");
+        time.advanceSeconds(1);
+        assertThat(cache.lookup(get("/s")).outcome()).isEqualTo(Lookup.Outcome.STALE);
+    }
+
+    /**
      * A 304 renews an entry by the X-Accel-Expires the script stored it with, unless the 304 brings its own: a
      * page kept 10 s (its no-cache for browsers) is kept 10 s more, and a 304 saying 0 drops it.
      */
