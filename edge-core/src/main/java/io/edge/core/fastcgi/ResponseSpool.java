@@ -45,13 +45,6 @@ final class ResponseSpool {
 
     /** Bytes read back from the file per chunk written to the client. */
     static final int READ_CHUNK = 64 * 1024;
-    /**
-     * Chunks bound for the file smaller than this are copied into one buffer of {@link #READ_CHUNK} bytes, written by
-     * one file task once it is full or the file is read ({@link SpooledBody#GATHER_BELOW}, as for request bodies): a
-     * script that flushes every line to a slow client would otherwise cost a hand-off to a spool thread, a write(2)
-     * and an answer on the loop per line.
-     */
-    static final int GATHER_BELOW = SpooledBody.GATHER_BELOW;
 
     private final Channel client;
     private final int memoryLimit;
@@ -76,14 +69,13 @@ final class ResponseSpool {
     /** The file tasks, run one after another on the spool threads. */
     private final SpoolTasks tasks;
     /**
-     * Small chunks bound for the file, gathered for one file task ({@link #GATHER_BELOW}), or null; owned here until
-     * handed to it. Counted in {@link #writePosition} and {@link #unwritten} already: the file's part, not yet written.
+     * Small chunks bound for the file, gathered for one file task, written when full, before a larger chunk, before
+     * the file is read, or when the spool is full and no write is on its way. Counted in {@link #writePosition} and
+     * {@link #unwritten} already: the file's part, not yet written.
      */
-    private ByteBuf gathered;
+    private SmallChunks gathered;
     /** Where {@link #gathered} goes in the file. */
     private long gatheredPosition;
-    /** {@link #GATHER_BELOW}, or what a test set ({@link #gatherBelow}). */
-    private int gatherBelow = GATHER_BELOW;
     /** Opened by the first file task; only file tasks touch it. */
     private FileChannel file;
     private IOException failure;
@@ -121,6 +113,7 @@ final class ResponseSpool {
         this.maxFileSize = maxFileSize;
         this.dir = dir;
         this.onFailure = onFailure;
+        this.gathered = new SmallChunks(client.alloc(), READ_CHUNK);
         this.tasks = new SpoolTasks(client, threads, this::failed, () -> {
             released = true; // the tasks after this one have nobody to answer either
             closeFile();
@@ -135,10 +128,11 @@ final class ResponseSpool {
 
     /**
      * Gathers chunks bound for the file only below {@code bytes} (0: none, each chunk a file task of its own, as
-     * chunks of {@link #GATHER_BELOW} and more always are): for tests of what happens at a chunk's boundaries.
+     * chunks of {@link SmallChunks#BELOW} and more always are): for tests of what happens at a chunk's boundaries.
+     * Before the first chunk.
      */
     ResponseSpool gatherBelow(int bytes) {
-        this.gatherBelow = bytes;
+        this.gathered = new SmallChunks(client.alloc(), READ_CHUNK, bytes);
         return this;
     }
 
@@ -170,16 +164,14 @@ final class ResponseSpool {
         // To the file; once it failed, still through the file tasks while chunks handed to them before are on their
         // way back (they are older), to come back after them.
         spilled = true;
-        if (!fileFailed && bytes < gatherBelow) {
-            if (gathered != null && gathered.writableBytes() < bytes) {
+        if (!fileFailed && gathered.takes(bytes)) {
+            if (!gathered.fits(bytes)) {
                 writeGathered();
             }
-            if (gathered == null) {
-                gathered = client.alloc().directBuffer(READ_CHUNK, READ_CHUNK);
+            if (gathered.isEmpty()) {
                 gatheredPosition = writePosition;
             }
-            gathered.writeBytes(chunk);
-            chunk.release();
+            gathered.add(chunk);
             writePosition += bytes;
             unwritten += bytes;
             writeGatheredIfFull();
@@ -200,16 +192,15 @@ final class ResponseSpool {
      * asks again, so a full spool's chunks go to the disk a batch per write.
      */
     private void writeGatheredIfFull() {
-        if (gathered != null && unwritten == gathered.readableBytes() && isFull()) {
+        if (!gathered.isEmpty() && unwritten == gathered.bytes() && isFull()) {
             writeGathered();
         }
     }
 
     /** Hands the chunks gathered so far, if any, to a file task. */
     private void writeGathered() {
-        if (gathered != null) {
-            ByteBuf chunk = gathered;
-            gathered = null;
+        ByteBuf chunk = gathered.take();
+        if (chunk != null) {
             handToFile(chunk, gatheredPosition, chunk.readableBytes());
         }
     }
@@ -375,10 +366,7 @@ final class ResponseSpool {
         while ((chunk = afterFile.poll()) != null) {
             chunk.release();
         }
-        if (gathered != null) {
-            gathered.release();
-            gathered = null;
-        }
+        gathered.release();
         memoryBytes = 0;
         tasks.finish(this::closeFile);
     }

@@ -45,13 +45,6 @@ final class SpooledBody {
     static final int READ_CHUNK = 65528;
     static final int HIGH_WATER = 1 << 20;
     static final int LOW_WATER = 256 * 1024;
-    /**
-     * Parts of a spooled body smaller than this are copied into one buffer of {@link #READ_CHUNK} bytes, written by
-     * one file task when it is full (or the body ends), rather than each by a task of its own: a chunked body of
-     * one-byte chunks would otherwise cost a hand-off to a spool thread, a write(2) and an answer on the loop per byte
-     * (seconds of the spool threads, which every body shares, for a few megabytes sent).
-     */
-    static final int GATHER_BELOW = 16 * 1024;
 
     /**
      * The threads that write and read spool files (request bodies, and responses a client is slow to take:
@@ -76,8 +69,8 @@ final class SpooledBody {
     /** The body while it fits in memory; null once it went to the file (or was released). */
     private CompositeByteBuf memory;
     private long length;
-    /** Small parts gathered for one file task ({@link #GATHER_BELOW}), or null; owned here until handed to it. */
-    private ByteBuf gathered;
+    /** Small parts gathered for one file task, written when full, before a larger part, or when the body ends. */
+    private final SmallChunks gathered;
     /** The file tasks, run one after another on the spool threads. */
     private final SpoolTasks tasks;
     /** Opened by the first file task; only file tasks touch it. */
@@ -122,6 +115,7 @@ final class SpooledBody {
         this.memoryLimit = memoryLimit;
         this.dir = dir;
         this.memory = client.alloc().compositeBuffer(1024);
+        this.gathered = new SmallChunks(client.alloc(), READ_CHUNK);
     }
 
     /** Appends {@code chunk}, which this body owns from now on. */
@@ -142,26 +136,21 @@ final class SpooledBody {
             spool(whole);
             return;
         }
-        if (chunk.readableBytes() >= GATHER_BELOW) {
+        if (!gathered.takes(chunk.readableBytes())) {
             spoolGathered(); // written before this part, in order
             spool(chunk);
             return;
         }
-        if (gathered != null && gathered.writableBytes() < chunk.readableBytes()) {
+        if (!gathered.fits(chunk.readableBytes())) {
             spoolGathered();
         }
-        if (gathered == null) {
-            gathered = client.alloc().buffer(READ_CHUNK, READ_CHUNK);
-        }
-        gathered.writeBytes(chunk);
-        chunk.release();
+        gathered.add(chunk);
     }
 
     /** Hands the parts gathered so far, if any, to a file task. */
     private void spoolGathered() {
-        if (gathered != null) {
-            ByteBuf parts = gathered;
-            gathered = null;
+        ByteBuf parts = gathered.take();
+        if (parts != null) {
             spool(parts);
         }
     }
@@ -262,10 +251,7 @@ final class SpooledBody {
             memory.release();
             memory = null;
         }
-        if (gathered != null) {
-            gathered.release();
-            gathered = null;
-        }
+        gathered.release();
         resumeClient();
         tasks.finish(this::closeFile);
     }
