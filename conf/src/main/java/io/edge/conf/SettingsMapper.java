@@ -551,14 +551,14 @@ final class SettingsMapper {
                 pages.problem(status, "\"" + status + "\" is not an error status", "a status from 400 to 599");
                 continue;
             }
+            String path = "the path of a file under the site's root, such as \"/errors/" + code + ".html\"";
             String fault = Section.pathFault(uri);
             if (fault != null) {
-                pages.invalid(status, fault, "the path of a file under the site's root, such as \"/errors/" + code + ".html\"");
+                pages.invalid(status, fault, path);
                 continue;
             }
             Path file = root.resolve(uri.startsWith("/") ? uri.substring(1) : uri).normalize();
-            String expected = "the path of a file under the site's root, such as \"/errors/" + code + ".html\", of at most "
-                    + ErrorPage.MAX_BYTES / 1024 + " KiB";
+            String expected = path + ", of at most " + ErrorPage.MAX_BYTES / 1024 + " KiB";
             if (!uri.startsWith("/") || !file.startsWith(root) || file.equals(root)) {
                 pages.invalid(status, "\"" + uri + "\" is not a path under the root", expected);
                 continue;

@@ -94,6 +94,14 @@ final class CachePolicy {
 
     /** The response side of {@link #storable}: status, directives, cookies, Vary, size, explicit freshness. */
     boolean storableResponse(HttpResponse response, CacheControl cc) {
+        return storableResponse(response, cc, response.headers().get(ResponseCache.X_ACCEL_EXPIRES));
+    }
+
+    /**
+     * As {@link #storableResponse(HttpResponse, CacheControl)}, with the script's {@code X-Accel-Expires} given apart
+     * (a stored entry's, which its fields do not keep), or null.
+     */
+    boolean storableResponse(HttpResponse response, CacheControl cc, String xAccelExpires) {
         int status = response.status().code();
         if (status < 200 || status == 206 || status == 304) {
             return false;
@@ -105,7 +113,7 @@ final class CachePolicy {
         if (!settings.storeSetCookie() && res.contains(HttpHeaderNames.SET_COOKIE)) {
             return false;
         }
-        long accel = accelExpires(res.get(ResponseCache.X_ACCEL_EXPIRES), wallMillis.getAsLong());
+        long accel = accelExpires(xAccelExpires, wallMillis.getAsLong());
         if (accel == 0) {
             return false;
         }
@@ -148,6 +156,7 @@ final class CachePolicy {
         long seconds = instant ? Math.max(0, n - Math.floorDiv(nowMillis, 1000)) : n;
         return Math.min(seconds, Integer.MAX_VALUE);
     }
+
     /** RFC 9111 3.5: a response to a request with {@code Authorization} may be shared only if it says so. */
     static boolean sharedWithAuthorization(CacheControl cc) {
         return cc.isPublic() || cc.sMaxAge() >= 0 || cc.mustRevalidate();

@@ -502,9 +502,8 @@ public final class ResponseCache implements AutoCloseable {
         // A 304's X-Accel-Expires replaces the entry's, as its Cache-Control does; without one, the script's word
         // when it stored the answer still holds.
         String accel = notModified.headers().get(X_ACCEL_EXPIRES, old.xAccelExpires);
-        HttpHeaders judged = accel == null ? merged : merged.copy().set(X_ACCEL_EXPIRES, accel);
         // The request that made the entry passed the request-side rules; only the response side can change.
-        if (policy.storableResponse(new DefaultHttpResponse(HttpVersion.HTTP_1_1, old.status, judged), cc)) {
+        if (policy.storableResponse(new DefaultHttpResponse(HttpVersion.HTTP_1_1, old.status, merged), cc, accel)) {
             StoredResponse renewed = entry(old.status, merged, notModified.headers(), receipt, cc, accel, body); // owns body
             FullHttpResponse answer = toResponse(renewed, lookup.head); // before the entry can be evicted
             if (!cache.asMap().replace(lookup.key(), old, renewed)) {

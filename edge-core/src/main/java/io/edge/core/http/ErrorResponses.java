@@ -35,7 +35,8 @@ import java.nio.file.NoSuchFileException;
  * short and generic: never a stack trace, an exception message or a file system path.
  *
  * <p>Backend busy (queue full, queue timeout, FastCGI OVERLOADED), a full file-read queue, descriptor
- * exhaustion and a read buffer the direct memory limit has no room for are 503 with {@code Retry-After}; a backend that answered wrongly or not at all is 502; a read timeout is 504.
+ * exhaustion and a read buffer the direct memory limit has no room for are 503 with {@code Retry-After}; a
+ * backend that answered wrongly or not at all is 502; a read timeout is 504.
  */
 public final class ErrorResponses {
 
