@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# bench/alone.sh SERVER [WARM_S] [MEAS_S] [perf|trace] — hot-thumbs against one server alone, for profiling:
+# bench/alone.sh SERVER [WARM_S] [MEAS_S] [perf|trace|stat] — hot-thumbs against one server alone, for profiling:
 # req/s, p99 and the server's CPU per request (user and system, from /proc/PID/stat), with `perf record -g`
-# (perf) or `perf trace -s` (trace, 5 s) of the server during the measurement. SERVER: edge or nginx.
+# (perf), `perf trace -s` (trace, 5 s) or `perf stat` of page faults and context switches (stat, printed per
+# request) of the server during the measurement. SERVER: edge or nginx.
 #
 # What bench/run.sh hot-thumbs measures, cut down to what an A/B of two builds needs: run it for each build in
 # turn (EDGE_JAR=path/to/edge-core.jar of a worktree), alternate, and compare medians. The tree is bench/run.sh's
@@ -15,7 +16,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 TOOLS=${TOOLS:-$(cd "$REPO/.." && pwd)/shared/tools}
 [ -d "$TOOLS" ] || TOOLS=/work/shared/tools
-SERVER=${1:?usage: bench/alone.sh edge|nginx [WARM_S] [MEAS_S] [perf|trace]}
+SERVER=${1:?usage: bench/alone.sh edge|nginx [WARM_S] [MEAS_S] [perf|trace|stat]}
 WARM=${2:-30} MEAS=${3:-15} PROFILE=${4:-}
 TREE=${BENCH_DIR:-/var/tmp/edge-bench}/thumbs-${NFILES:-300000}
 PORT=${PORT:-18091} CONNS=${CONNS:-64} OUT=${OUT:-/tmp/edge-alone}
@@ -76,8 +77,12 @@ case "$PROFILE" in
     perf record -F 999 -g -p "$(echo $procs | tr ' ' ',')" -o "$OUT/perf.data" -- sleep "$MEAS" > /dev/null 2>&1 &
     prof=$! ;;
   trace) perf trace -s -p "$(echo $procs | tr ' ' ',')" -o "$OUT/trace.txt" -- sleep 5 & prof=$! ;;
+  stat)
+    perf stat -x, -e page-faults,context-switches -p "$(echo $procs | tr ' ' ',')" -o "$OUT/stat.txt" \
+      -- sleep "$MEAS" > /dev/null 2>&1 &
+    prof=$! ;;
   '') ;;
-  *) echo "profile: $PROFILE (expected: perf or trace)" >&2; exit 2 ;;
+  *) echo "profile: $PROFILE (expected: perf, trace or stat)" >&2; exit 2 ;;
 esac
 wrk -t1 -c"$CONNS" -d"${MEAS}s" --latency -s "$TOOLS/wrk-random.lua" "http://127.0.0.1:$PORT" > "$OUT/wrk.out"
 read -r u1 s1 < <(cpu)
@@ -90,4 +95,7 @@ awk -v s="$SERVER" -v u=$((u1 - u0)) -v sy=$((s1 - s0)) -v m="$MEAS" -v hz="$hz"
   /Requests\/sec/ { rps = $2 } $1 == "99%" { p99 = $2 } /Non-2xx|Socket errors/ { err = err " " $0 }
   END { printf "ALONE server=%s rps=%s p99=%s user_us_per_req=%.1f sys_us_per_req=%.1f%s\n",
         s, rps, p99, u * 1e6 / hz / (rps * m), sy * 1e6 / hz / (rps * m), err }' "$OUT/wrk.out"
-if [ -n "$PROFILE" ]; then echo "profile in $OUT (perf report -i $OUT/perf.data, or $OUT/trace.txt)"; fi
+if [ "$PROFILE" = stat ]; then
+  awk -F, -v r="$(awk '/Requests\/sec/ { print $2 }' "$OUT/wrk.out")" -v m="$MEAS" \
+    '$3 ~ /page-faults|context-switches/ { printf "STAT %s_per_req=%.3f\n", $3, $1 / (r * m) }' "$OUT/stat.txt"
+elif [ -n "$PROFILE" ]; then echo "profile in $OUT (perf report -i $OUT/perf.data, or $OUT/trace.txt)"; fi

@@ -140,22 +140,19 @@ class FastCgiFaultsIT {
     }
 
     /**
-     * A body that disagrees with the backend's Content-Length reaches the client as a visibly cut response
-     * (at most the declared bytes) on a connection that is then closed: kept alive, the client would wait for
-     * the missing bytes, or read the excess as the next response.
+     * A body shorter than the backend's Content-Length (a script dying mid-readfile) reaches the client as a visibly
+     * cut response on a connection that is then closed: kept alive, the client would wait for the missing bytes.
+     * (A longer one is cut to its length on a connection that goes on: {@code FastCgiIT}, with a real PHP script.)
      */
-    @ParameterizedTest
-    @CsvSource({"short, 100, 0123456789", "long, 5, 01234"})
-    void bodyNotMatchingItsContentLengthClosesTheClientConnection(String script, int declared, String body)
-            throws Exception {
+    @Test
+    void bodyShorterThanItsContentLengthClosesTheClientConnection() throws Exception {
         try (Socket client = new Socket()) {
             client.connect(edge.address());
             client.setSoTimeout(30_000); // keeps a kept-alive connection from hanging the build; nothing is measured
-            client.getOutputStream().write(("GET /" + script + ".php HTTP/1.1\r\nHost: a\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            client.getOutputStream().write("GET /short.php HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             String response = new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-            assertThat(response).startsWith("HTTP/1.1 200 ").containsIgnoringCase("content-length: " + declared + "\r\n")
-                    .endsWith("\r\n\r\n" + body);
+            assertThat(response).startsWith("HTTP/1.1 200 ").containsIgnoringCase("content-length: 100\r\n")
+                    .endsWith("\r\n\r\n0123456789");
         }
     }
 

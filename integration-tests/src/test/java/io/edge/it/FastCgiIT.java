@@ -262,6 +262,25 @@ class FastCgiIT {
         assertThat(framed.body()).isEqualTo("HTTP/1.1 200 OK smuggled");
     }
 
+    /**
+     * A script that says less than it prints (PHP's own {@code header('Content-Length: 5')}): the client gets the
+     * declared bytes and the rest is dropped, as nginx does since 1.19.1, and the connection goes on: the request
+     * pipelined behind it is answered.
+     */
+    @Test
+    void aBodyLongerThanTheScriptsContentLengthIsCutToItAndThePipelineGoesOn() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("GET /badlength.php?cl=5 HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "GET /status404.php HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawHttpClient.Response first = client.read();
+            assertThat(first.status()).isEqualTo(200);
+            assertThat(first.text()).isEqualTo("HTTP/");
+            RawHttpClient.Response second = client.read();
+            assertThat(second.status()).isEqualTo(404);
+            assertThat(second.text()).isEqualTo("no such thing");
+        }
+    }
+
     @Test
     void locationWithoutStatusIsA302() throws Exception {
         HttpResponse<String> response = get("/redirect.php");

@@ -893,18 +893,23 @@ public final class FastCgiResponder implements Responder {
         }
 
         /**
-         * Ends the exchange after {@code lastWrite}. A body that disagreed with its declared length closes the
-         * connection: short, the client would wait for the rest; long, the excess was dropped, and either way
-         * the connection can't carry another response.
+         * Ends the exchange after {@code lastWrite}. A body shorter than its declared length closes the connection
+         * (the client would wait for the rest; closing tells it the answer is cut). A longer one went out as the
+         * declared bytes, the excess dropped: the answer is whole as far as the client can tell, so the connection
+         * goes on (nginx does the same since 1.19.1).
          */
         private void completeResponse(ChannelFuture lastWrite) {
-            if (declaredLength < 0 || (relayed == declaredLength && !overrun)) {
+            if (declaredLength < 0 || relayed == declaredLength) {
+                if (overrun) {
+                    LOG.warn("[{}] {} {}: backend declared Content-Length {} and sent more body bytes; the excess "
+                            + "was dropped", requestId, request.method(), request.uri(), declaredLength);
+                }
                 exchange.complete(lastWrite);
                 return;
             }
             LOG.warn("[{}] {} {}: backend declared Content-Length {} and sent {} body bytes; closing the client "
-                    + "connection after {}", requestId, request.method(), request.uri(), declaredLength,
-                    overrun ? "more" : Long.toString(relayed), overrun ? "the declared bytes" : "what was sent");
+                    + "connection after what was sent", requestId, request.method(), request.uri(), declaredLength,
+                    relayed);
             exchange.completeAndClose(lastWrite);
         }
 
