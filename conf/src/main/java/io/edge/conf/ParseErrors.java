@@ -199,18 +199,16 @@ final class ParseErrors {
 
     /**
      * Whether {@code file}, read to the end of {@code line}, ends inside the parentheses of its last include (which
-     * Typesafe's parenthesis message is then right about); false when it cannot be read.
+     * Typesafe's parenthesis message is then right about); false when it cannot be read. The word in a quoted string
+     * or a comment is no include, nor is a parenthesis there one.
      */
     private static boolean inOpenInclude(Path file, int line) {
         List<String> lines = linesOf(file);
         if (lines == null) {
             return false;
         }
-        StringBuilder text = new StringBuilder();
-        for (int i = 0; i < Math.min(line, lines.size()); i++) {
-            text.append(withoutComment(lines.get(i))).append('\n');
-        }
-        Matcher include = INCLUDE_START.matcher(text);
+        String code = withoutStringsAndComments(String.join("\n", lines.subList(0, Math.min(line, lines.size()))));
+        Matcher include = INCLUDE_START.matcher(code);
         int last = -1;
         while (include.find()) {
             last = include.start();
@@ -219,18 +217,51 @@ final class ParseErrors {
             return false;
         }
         int open = 0;
-        boolean quoted = false;
-        for (int i = last; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == '"') {
-                quoted = !quoted;
-            } else if (!quoted && c == '(') {
+        for (int i = last; i < code.length(); i++) {
+            char c = code.charAt(i);
+            if (c == '(') {
                 open++;
-            } else if (!quoted && c == ')') {
+            } else if (c == ')') {
                 open--;
             }
         }
         return open > 0;
+    }
+
+    /**
+     * HOCON {@code text} with what its quoted strings hold (a backslash escaping the next character; a triple-quoted
+     * string taken raw, as far as its closing quotes) and its {@code #} and {@code //} comments blanked out, line breaks
+     * kept: the keys, unquoted values and punctuation the parser reads.
+     */
+    private static String withoutStringsAndComments(String text) {
+        StringBuilder code = new StringBuilder(text.length());
+        int i = 0;
+        while (i < text.length()) {
+            int end;
+            if (text.startsWith("\"\"\"", i)) {
+                int close = text.indexOf("\"\"\"", i + 3);
+                end = close < 0 ? text.length() : close + 3;
+                while (end < text.length() && text.charAt(end) == '"') {
+                    end++; // quotes before the closing three are the string's
+                }
+            } else if (text.charAt(i) == '"') {
+                end = i + 1;
+                while (end < text.length() && text.charAt(end) != '"' && text.charAt(end) != '\n') {
+                    end += text.charAt(end) == '\\' ? 2 : 1;
+                }
+                end = Math.min(end + 1, text.length());
+            } else if (text.charAt(i) == '#' || text.startsWith("//", i)) {
+                int lineEnd = text.indexOf('\n', i);
+                end = lineEnd < 0 ? text.length() : lineEnd;
+            } else {
+                code.append(text.charAt(i++));
+                continue;
+            }
+            for (; i < end; i++) {
+                code.append(text.charAt(i) == '\n' ? '\n' : ' ');
+            }
+        }
+        return code.toString();
     }
 
     /** {@code line} up to a {@code #} or {@code //} comment outside quotes. */

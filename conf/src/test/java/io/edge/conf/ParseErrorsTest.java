@@ -278,6 +278,27 @@ class ParseErrorsTest {
                 .satisfies(p -> assertThat(p.message()).isEqualTo("expecting a close parentheses ')' here, not: '}'"));
     }
 
+    /**
+     * The word {@code include} in a quoted string or a comment opens no include: the missing key is still called one.
+     * The text after such a word was searched for an open parenthesis, and what the quotes held or the comment said
+     * was taken for an include's.
+     */
+    @Test
+    void anIncludeInAStringOrACommentIsNoOpenInclude() throws Exception {
+        Path quoted = write("k4.conf", "edge {\n  sites = []\n  location-defaults.headers { X-Note = \"pages include drafts (beta\" }\n"
+                + "  { io-threads = 2 }\n}\n");
+        assertThat(problems(quoted)).singleElement().satisfies(p -> {
+            assertThat(p.line()).isEqualTo(4);
+            assertThat(p.message()).isEqualTo("expecting a key or a closing '}' here, not: '{'");
+        });
+        Path commented = write("k5.conf", "edge {\n  sites = []\n  location-defaults.headers { X-Screen = \"27\\\" and wider\" }"
+                + " # include (the old headers\n  { io-threads = 2 }\n}\n");
+        assertThat(problems(commented)).singleElement().satisfies(p -> {
+            assertThat(p.line()).isEqualTo(4);
+            assertThat(p.message()).isEqualTo("expecting a key or a closing '}' here, not: '{'");
+        });
+    }
+
     /** edge reads every file as HOCON, whatever its name: Typesafe's advice to rename it .properties would not help. */
     @Test
     void aSyntaxErrorDoesNotAdviseRenamingTheFile() throws Exception {

@@ -8,6 +8,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -117,18 +118,7 @@ class StaticEnginesIT {
         write("big.bin", 6 * (1 << 20), 7);
         dropFromPageCache(dir.resolve("root/big.bin"));
         int port = EdgeProcess.freePort();
-        Path conf = dir.resolve("edge.conf");
-        Files.writeString(conf, """
-                edge {
-                  server { listen = ["127.0.0.1:%d"], access-log = off }
-                  static { engine = %s, sendfile-chunk = 8 MiB }
-                  cache.content.enabled = false
-                  sites = [{ server-names = ["_"], default = true, root = "root" }]
-                }
-                """.formatted(port, engine));
-        try (EdgeProcess edge = EdgeProcess.startWithJvmOptions(List.of("-XX:MaxDirectMemorySize=4m"), dir,
-                "-c", conf.toString())) {
-            edge.awaitListening(port);
+        try (EdgeProcess edge = startUnderDirectMemoryLimit(engine, "4m", port)) {
             edge.verify(() -> {
                 InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
                 try (RawHttpClient client = new RawHttpClient(address)) {
@@ -146,6 +136,64 @@ class StaticEnginesIT {
                 assertThat(edge.output()).doesNotContain("OutOfMemoryError");
             });
         }
+    }
+
+    /**
+     * A read the limit has room for is served while another read's buffer is in flight. Netty 4.2 counts the direct
+     * buffers it takes from the JDK as the JDK does, and the two counts were added: with a 6 MiB buffer held for a slow
+     * client under a 16 MiB limit, a second 6 MiB read was refused (503) with 10 MiB free.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"io_uring", "threads"})
+    void aReadTheDirectMemoryLimitHasRoomForIsServedBesideOneInFlight(String engine) throws Exception {
+        write("held.bin", 6 * (1 << 20), 8);
+        byte[] second = write("second.bin", 6 * (1 << 20), 9);
+        dropFromPageCache(dir.resolve("root/held.bin"));
+        dropFromPageCache(dir.resolve("root/second.bin"));
+        int port = EdgeProcess.freePort();
+        try (EdgeProcess edge = startUnderDirectMemoryLimit(engine, "16m", port)) {
+            edge.verify(() -> {
+                InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
+                try (RawHttpClient slow = new RawHttpClient(address, 16 * 1024)) {
+                    slow.send("GET /held.bin HTTP/1.1\r\nHost: a\r\n\r\n");
+                    // Body bytes came: the 6 MiB read is done, and its buffer waits for a client that reads no more.
+                    byte[] start = slow.socket().getInputStream().readNBytes(4096);
+                    assertThat(new String(start, 0, 12, StandardCharsets.ISO_8859_1)).isEqualTo("HTTP/1.1 200");
+                    try (RawHttpClient client = new RawHttpClient(address)) {
+                        client.send("GET /second.bin HTTP/1.1\r\nHost: a\r\n\r\n");
+                        RawHttpClient.Response response = client.read();
+                        assertThat(response.status()).as("through %s", engine).isEqualTo(200);
+                        assertThat(Arrays.equals(response.body(), second)).isTrue();
+                    }
+                }
+                assertThat(edge.output()).doesNotContain("OutOfMemoryError");
+            });
+        }
+    }
+
+    /**
+     * Edge as a process on {@code engine} under {@code -XX:MaxDirectMemorySize=limit}, listening on {@code port}: a file
+     * of up to 8 MiB is one read, and the content cache is off (each request reaches the engine).
+     */
+    private EdgeProcess startUnderDirectMemoryLimit(String engine, String limit, int port) throws Exception {
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  static { engine = %s, sendfile-chunk = 8 MiB }
+                  cache.content.enabled = false
+                  sites = [{ server-names = ["_"], default = true, root = "root" }]
+                }
+                """.formatted(port, engine));
+        EdgeProcess edge = EdgeProcess.startWithJvmOptions(List.of("-XX:MaxDirectMemorySize=" + limit), dir,
+                "-c", conf.toString());
+        try {
+            edge.awaitListening(port);
+        } catch (Exception | Error e) {
+            edge.close();
+            throw e;
+        }
+        return edge;
     }
 
     /** Edge on {@code engine}, the content cache off (each request reaches the engine), serving {@code dir/root}. */

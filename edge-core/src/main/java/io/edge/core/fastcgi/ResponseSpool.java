@@ -113,7 +113,7 @@ final class ResponseSpool {
         this.maxFileSize = maxFileSize;
         this.dir = dir;
         this.onFailure = onFailure;
-        this.gathered = new SmallChunks(client.alloc(), READ_CHUNK);
+        this.gathered = new SmallChunks(client.alloc(), gatheringCapacity());
         this.tasks = new SpoolTasks(client, threads, this::failed, () -> {
             released = true; // the tasks after this one have nobody to answer either
             closeFile();
@@ -132,8 +132,16 @@ final class ResponseSpool {
      * Before the first chunk.
      */
     ResponseSpool gatherBelow(int bytes) {
-        this.gathered = new SmallChunks(client.alloc(), READ_CHUNK, bytes);
+        this.gathered = new SmallChunks(client.alloc(), gatheringCapacity(), bytes);
         return this;
+    }
+
+    /**
+     * The buffer small chunks bound for the file are gathered in: a file write's worth, but never more than the
+     * memory limit, which bounds what the response holds (none with a limit of 0: each chunk goes as it is).
+     */
+    private int gatheringCapacity() {
+        return Math.min(READ_CHUNK, memoryLimit);
     }
 
     /** Makes the spool file; called on a spool thread. */

@@ -22,12 +22,15 @@ final class SmallChunks {
     private final int below;
     private ByteBuf buffer;
 
-    /** Gathers chunks under {@link #BELOW} bytes into buffers of {@code capacity} bytes. */
+    /** Gathers chunks under {@link #BELOW} bytes, and no larger than {@code capacity}, into buffers of that capacity. */
     SmallChunks(ByteBufAllocator alloc, int capacity) {
         this(alloc, capacity, BELOW);
     }
 
-    /** Gathers chunks under {@code below} bytes (0: none, for tests of what happens at each chunk's boundaries). */
+    /**
+     * Gathers chunks under {@code below} bytes, and no larger than {@code capacity}: none if either is 0 (tests give a
+     * {@code below} of 0 for what happens at each chunk's boundaries).
+     */
     SmallChunks(ByteBufAllocator alloc, int capacity, int below) {
         this.alloc = alloc;
         this.capacity = capacity;
@@ -36,7 +39,7 @@ final class SmallChunks {
 
     /** Whether a chunk of {@code bytes} is gathered here rather than written as it is. */
     boolean takes(int bytes) {
-        return bytes < below;
+        return bytes < below && bytes <= capacity;
     }
 
     /** Whether a chunk of {@code bytes} fits beside what is gathered; if not, {@link #take} what is first. */

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FastCgiResponderTest {
 
     /** Remembers every composite buffer handed out, so a test can check that each was released. */
-    static final class CompositeTracker extends AbstractByteBufAllocator {
+    static class CompositeTracker extends AbstractByteBufAllocator {
         final List<CompositeByteBuf> composites = new ArrayList<>();
 
         CompositeTracker() {

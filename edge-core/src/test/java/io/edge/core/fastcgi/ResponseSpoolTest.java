@@ -286,13 +286,13 @@ class ResponseSpoolTest {
 
     /**
      * A script that flushes every few bytes to a slow client: past the memory buffer its small chunks are gathered
-     * into a few file writes (one file task each, not one per chunk), and come back whole and in order, also while
-     * more arrive between reads.
+     * into a few file writes (one file task each, not one per chunk; a memory buffer's worth each at most), and come
+     * back whole and in order, also while more arrive between reads.
      */
     @Test
     void smallChunksPastTheMemoryBufferAreGatheredIntoFewFileWritesInOrder() throws Exception {
         AtomicInteger spoolTasks = new AtomicInteger();
-        ResponseSpool spool = new ResponseSpool(client, 1024, 1 << 20, dir, failures::add, withoutFile::add,
+        ResponseSpool spool = new ResponseSpool(client, 16 * 1024, 1 << 20, dir, failures::add, withoutFile::add,
                 roomMade::incrementAndGet, task -> {
                     spoolTasks.incrementAndGet();
                     SpooledBody.THREADS.execute(task);
@@ -321,6 +321,42 @@ class ResponseSpoolTest {
         onLoop(spool::release);
         awaitSpoolFilesOpen(0);
         assertThat(failures).isEmpty();
+    }
+
+    /**
+     * {@code response-buffer.memory} bounds what a response holds, also while its small chunks are gathered for the
+     * file: the gathering buffer was 64 KiB whatever the limit, sixteen times a 4 KiB one, and held for as long as
+     * the client was slow. The chunks still come back whole and in order.
+     */
+    @Test
+    void theBufferGatheringSmallChunksIsNoLargerThanTheMemoryLimit() throws Exception {
+        LargestDirectBuffer alloc = new LargestDirectBuffer();
+        client.config().setAllocator(alloc);
+        ResponseSpool spool = spool(4096, 1 << 20);
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        onLoop(() -> {
+            for (int i = 0; i < 200; i++) { // 4 KiB in memory, the rest to the file through the gathering buffer
+                byte[] b = bytes(1 + i % 60, i);
+                expected.writeBytes(b);
+                spool.add(chunk(b));
+            }
+        });
+        assertThat(onLoop(spool::usedFile)).isTrue();
+        assertThat(alloc.largest).as("the largest buffer the spool took").isLessThanOrEqualTo(4096);
+        assertThat(drain(spool)).isEqualTo(expected.toByteArray());
+        onLoop(spool::release);
+        assertThat(failures).isEmpty();
+    }
+
+    /** Unpooled buffers, the capacity of the largest direct one remembered. */
+    private static final class LargestDirectBuffer extends FastCgiResponderTest.CompositeTracker {
+        volatile int largest;
+
+        @Override
+        protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+            largest = Math.max(largest, initialCapacity);
+            return super.newDirectBuffer(initialCapacity, maxCapacity);
+        }
     }
 
     /** Gathered chunks on a disk that fills up: what the file did not take is held, nothing is lost, in order. */
