@@ -39,7 +39,7 @@ edge {
 }
 EOF
     # as bin/edge runs it
-    java -XX:+UseParallelGC -Dio.netty.leakDetection.level=disabled ${EDGE_JAVA_OPTS:-} -jar "$jar" \
+    java -XX:+UseParallelGC -Xmn128m -Dio.netty.leakDetection.level=disabled ${EDGE_JAVA_OPTS:-} -jar "$jar" \
       -c "$OUT/edge.conf" > "$OUT/edge.out" 2>&1 < /dev/null &
     pids=($!)
     ;;
