@@ -120,31 +120,28 @@ final class ParseErrors {
         if (stack.size() > MAX_DEPTH) {
             return null;
         }
-        List<String> lines = linesOf(file);
-        if (lines == null) {
+        List<Directive> directives = directives(file);
+        if (directives == null) {
             return null;
         }
         stack.add(file);
-        for (int i = 0; i < lines.size(); i++) {
-            Matcher m = INCLUDE.matcher(withoutComment(lines.get(i)));
-            while (m.find()) {
-                Path included = includedFile(file, m);
-                if (included == null || isUrl(m.group(2))) {
-                    continue;
-                }
-                int seen = stack.indexOf(included);
-                if (seen >= 0) {
-                    List<String> names = new ArrayList<>();
-                    stack.subList(seen, stack.size()).forEach(p -> names.add(p.toString()));
-                    names.add(included.toString());
-                    return new ConfigProblem(file, i + 1, m.group().strip(),
-                            "include cycle: " + String.join(" includes ", names), EXPECTED_NO_CYCLE);
-                }
-                if (Files.isRegularFile(included)) {
-                    ConfigProblem found = cycleFrom(included, stack);
-                    if (found != null) {
-                        return found;
-                    }
+        for (Directive directive : directives) {
+            Path included = directive.includedFile();
+            if (included == null || isUrl(directive.name())) {
+                continue;
+            }
+            int seen = stack.indexOf(included);
+            if (seen >= 0) {
+                List<String> names = new ArrayList<>();
+                stack.subList(seen, stack.size()).forEach(p -> names.add(p.toString()));
+                names.add(included.toString());
+                return new ConfigProblem(file, directive.line(), directive.text(),
+                        "include cycle: " + String.join(" includes ", names), EXPECTED_NO_CYCLE);
+            }
+            if (Files.isRegularFile(included)) {
+                ConfigProblem found = cycleFrom(included, stack);
+                if (found != null) {
+                    return found;
                 }
             }
         }
@@ -264,22 +261,48 @@ final class ParseErrors {
         return code.toString();
     }
 
-    /** {@code line} up to a {@code #} or {@code //} comment outside quotes. */
-    private static String withoutComment(String line) {
-        boolean quoted = false;
-        for (int i = 0; i < line.length(); i++) {
-            char c = line.charAt(i);
-            if (c == '"') {
-                quoted = !quoted;
-            } else if (!quoted && (c == '#' || (c == '/' && i + 1 < line.length() && line.charAt(i + 1) == '/'))) {
-                return line.substring(0, i);
-            }
-        }
-        return line;
-    }
-
     /** One include directive as written: where, its text, its form (file, url, classpath or null) and name. */
     private record Directive(Path file, int line, String text, String form, String name) {
+
+        /** The file this names (absolute, normalised); null for a URL or a classpath one. */
+        Path includedFile() {
+            if ("url".equals(form) || "classpath".equals(form)) {
+                return null;
+            }
+            try {
+                Path named = Path.of(name);
+                return (named.isAbsolute() ? named : file.toAbsolutePath().getParent().resolve(named)).normalize();
+            } catch (InvalidPathException e) {
+                return null;
+            }
+        }
+    }
+
+    /**
+     * The include directives of {@code file}, in the order written; null when it cannot be read. Only a word
+     * {@code include} the parser reads counts, not one in a quoted string or a comment: the file is read whole, with
+     * {@link #withoutStringsAndComments}, as escaped quotes and triple-quoted strings (which may span lines) decide.
+     */
+    private static List<Directive> directives(Path file) {
+        List<String> lines = linesOf(file);
+        if (lines == null) {
+            return null;
+        }
+        String[] code = withoutStringsAndComments(String.join("\n", lines)).split("\n", -1);
+        List<Directive> directives = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            Matcher m = INCLUDE.matcher(lines.get(i));
+            int from = 0;
+            while (m.find(from)) {
+                if (code[i].startsWith("include", m.start())) {
+                    directives.add(new Directive(file, i + 1, m.group().strip(), m.group(1), m.group(2)));
+                    from = m.end();
+                } else {
+                    from = m.start() + 1; // a match from a string or a comment may run over a real directive
+                }
+            }
+        }
+        return directives;
     }
 
     /** The directive in {@code file}, or in a file it includes, that names {@code missing}. */
@@ -287,29 +310,23 @@ final class ParseErrors {
         if (depth > MAX_DEPTH || !seen.add(file.toAbsolutePath().normalize())) {
             return null;
         }
-        List<String> lines = linesOf(file);
-        if (lines == null) {
+        List<Directive> directives = directives(file);
+        if (directives == null) {
             return null;
         }
-        for (int i = 0; i < lines.size(); i++) {
-            Matcher m = INCLUDE.matcher(withoutComment(lines.get(i)));
-            while (m.find()) {
-                String name = m.group(2);
-                if (readAsUrl(m.group(1), name) ? missing.equals(failedAs(name))
-                        : !isUrl(missing) && (missing.equals(name) || missing.endsWith("/" + name))) {
-                    return new Directive(file, i + 1, m.group().strip(), m.group(1), name);
-                }
+        for (Directive directive : directives) {
+            String name = directive.name();
+            if (readAsUrl(directive.form(), name) ? missing.equals(failedAs(name))
+                    : !isUrl(missing) && (missing.equals(name) || missing.endsWith("/" + name))) {
+                return directive;
             }
         }
-        for (String line : lines) { // then the files this one includes
-            Matcher m = INCLUDE.matcher(withoutComment(line));
-            while (m.find()) {
-                Path included = includedFile(file, m);
-                if (included != null && Files.isRegularFile(included)) {
-                    Directive found = find(included, missing, seen, depth + 1);
-                    if (found != null) {
-                        return found;
-                    }
+        for (Directive directive : directives) { // then the files this one includes
+            Path included = directive.includedFile();
+            if (included != null && Files.isRegularFile(included)) {
+                Directive found = find(included, missing, seen, depth + 1);
+                if (found != null) {
+                    return found;
                 }
             }
         }
@@ -338,30 +355,14 @@ final class ParseErrors {
      */
     static List<IncludedFile> includedFiles(Path file) {
         List<IncludedFile> result = new ArrayList<>();
-        List<String> lines = linesOf(file);
-        for (int i = 0; lines != null && i < lines.size(); i++) {
-            Matcher m = INCLUDE.matcher(withoutComment(lines.get(i)));
-            while (m.find()) {
-                Path included = includedFile(file, m);
-                if (included != null && !isUrl(m.group(2))) {
-                    result.add(new IncludedFile(i + 1, included));
-                }
+        List<Directive> directives = directives(file);
+        for (Directive directive : directives != null ? directives : List.<Directive>of()) {
+            Path included = directive.includedFile();
+            if (included != null && !isUrl(directive.name())) {
+                result.add(new IncludedFile(directive.line(), included));
             }
         }
         return result;
-    }
-
-    /** The file an include directive {@code m} found in {@code file} names; null for a URL or a classpath one. */
-    private static Path includedFile(Path file, Matcher m) {
-        if ("url".equals(m.group(1)) || "classpath".equals(m.group(1))) {
-            return null;
-        }
-        try {
-            Path name = Path.of(m.group(2));
-            return (name.isAbsolute() ? name : file.toAbsolutePath().getParent().resolve(name)).normalize();
-        } catch (InvalidPathException e) {
-            return null;
-        }
     }
 
     /**

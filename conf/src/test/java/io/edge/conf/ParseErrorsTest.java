@@ -189,6 +189,31 @@ class ParseErrorsTest {
                 + " (expected: no file that includes, directly or not, itself)");
     }
 
+    /**
+     * An escaped quote ({@code \"}) does not end a string: the comment after {@code "27\" wide"} is a comment, and a
+     * {@code #} in {@code "5\" #1"} is the string's. Each once ended the string there, so an include in the comment was
+     * taken for the directive, or a real one after the string for a comment.
+     */
+    @Test
+    void anIncludeAfterAStringWithAnEscapedQuoteIsReadAsTheParserReadsIt() throws Exception {
+        Path commented = write("e3.conf", "edge { sites = [] }\n"
+                + "edge.location-defaults.headers { X-Screen = \"27\\\" wide\" } # include required(\"gone.conf\")\n"
+                + "include required(\"gone.conf\")\n");
+        assertThat(problems(commented)).extracting(ConfigProblem::toString).contains(commented
+                + ":3: include required(\"gone.conf\"): no such file " + dir.resolve("gone.conf")
+                + " (a name is relative to the including file) (expected: an existing, readable file)");
+        Path hashInString = write("e4.conf", "edge { sites = [] }\n"
+                + "edge.location-defaults.headers { X-Size = \"5\\\" #1\" }, include required(\"lost.conf\")\n");
+        assertThat(problems(hashInString)).extracting(ConfigProblem::toString).contains(hashInString
+                + ":2: include required(\"lost.conf\"): no such file " + dir.resolve("lost.conf")
+                + " (a name is relative to the including file) (expected: an existing, readable file)");
+        Path a = write("e1.conf", "include \"e2.conf\"\nedge { sites = [] }\n");
+        Path b = write("e2.conf", "edge.location-defaults.headers { X-Screen = \"27\\\" wide\" } # include \"e1.conf\"\n"
+                + "\ninclude \"e1.conf\"\n");
+        assertThat(problems(a)).singleElement().hasToString(b + ":3: include \"e1.conf\": include cycle: " + a
+                + " includes " + b + " includes " + a + " (expected: no file that includes, directly or not, itself)");
+    }
+
     @Test
     void aCommentedOutIncludeOrAnotherFileWithTheSameEndingIsNotTakenForTheMissingOne() throws Exception {
         Files.createDirectory(dir.resolve("conf"));
