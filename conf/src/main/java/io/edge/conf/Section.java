@@ -454,16 +454,20 @@ final class Section {
 
     /** Resolves {@code text} against {@code base}, reporting an unusable path as a problem of {@code name}. */
     Path toPath(String name, String text, Path base) {
-        if (text.isEmpty()) {
-            invalid(name, "empty path", "a file system path");
-            return null;
-        }
-        String fault = pathFault(text);
+        String fault = configuredPathFault(text);
         if (fault != null) {
             invalid(name, fault, "a file system path");
             return null;
         }
         return base.resolve(text).normalize();
+    }
+
+    /**
+     * What is wrong with {@code text} as a configured path: empty (it would resolve to the base, a directory no one
+     * named), or {@link #pathFault}; {@code null} when it is one.
+     */
+    static String configuredPathFault(String text) {
+        return text.isEmpty() ? "empty path" : pathFault(text);
     }
 
     /**

@@ -805,7 +805,7 @@ final class SettingsMapper {
             List<Path> sendfileRoots = new ArrayList<>();
             for (Section.Element element : location.elements("x-sendfile")) {
                 // "" would resolve to the configuration's directory: a directory no one meant to open to the backend
-                String fault = element.text().isEmpty() ? "empty path" : Section.pathFault(element.text());
+                String fault = Section.configuredPathFault(element.text());
                 if (fault != null) {
                     location.invalid("x-sendfile", element.index(), fault, "a file system path");
                     continue;
