@@ -38,8 +38,9 @@ edge {
   sites = [{ server-names = ["_"], default = true, root = "$TREE/tree", locations = [{ match = "/" }] }]
 }
 EOF
-    # as bin/edge runs it
-    java -XX:+UseParallelGC -Xmn128m -Dio.netty.leakDetection.level=disabled ${EDGE_JAVA_OPTS:-} -jar "$jar" \
+    # with bin/edge's JVM options
+    mapfile -t jvm < <(grep -v -e '^#' -e '^$' "$REPO/bin/jvm.options")
+    java "${jvm[@]}" ${EDGE_JAVA_OPTS:-} -jar "$jar" \
       -c "$OUT/edge.conf" > "$OUT/edge.out" 2>&1 < /dev/null &
     pids=($!)
     ;;
