@@ -103,8 +103,23 @@ public final class Main implements Callable<Integer> {
         return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
     }
 
+    /**
+     * The JVM names files in its locale's charset, which JDK 17 takes from the environment alone (no option sets it):
+     * without a UTF-8 locale, a request for a file whose name is not ASCII fails (500). bin/edge starts it under one;
+     * another launcher (a systemd unit without LANG running java itself) is told here, once.
+     */
+    private static void warnOfFileNameCharset(Logger log) {
+        String names = System.getProperty("sun.jnu.encoding", "");
+        if (!names.equalsIgnoreCase("UTF-8") && !names.equalsIgnoreCase("UTF8")) {
+            log.warn("file names are read as {} (the locale's charset: LANG and LC_ALL unset or not UTF-8): files whose"
+                    + " names are not ASCII cannot be served; start edge under a UTF-8 locale"
+                    + " (LC_ALL=C.UTF-8), as bin/edge does", names);
+        }
+    }
+
     private static int run(EdgeSettings settings, Path config) throws InterruptedException {
         Logger log = LoggerFactory.getLogger(Main.class);
+        warnOfFileNameCharset(log);
         Edge edge = new Edge(settings);
         // SIGTERM and SIGINT run shutdown hooks. This one drains, then halts with status 0: a graceful stop
         // is a success, not the JVM's default 143. Registered before anything starts, so that a signal during

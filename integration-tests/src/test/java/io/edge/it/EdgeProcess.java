@@ -43,18 +43,45 @@ final class EdgeProcess implements AutoCloseable {
 
     private static EdgeProcess launch(List<String> wrapper, List<String> jvmOptions, Path dir, String... args)
             throws IOException {
+        return launch(javaCommand(wrapper, jvmOptions, args), false, dir);
+    }
+
+    private static List<String> javaCommand(List<String> wrapper, List<String> jvmOptions, String... args) {
         List<String> command = new ArrayList<>(wrapper);
         command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m"));
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.edge.core.Main"));
         command.addAll(List.of(args));
+        return command;
+    }
+
+    /**
+     * As {@link #start}, in an environment without a locale (no {@code LANG}, {@code LC_*}), as a systemd unit or cron
+     * job may start it: the JVM then reads file names as ASCII. {@code byLauncher}: through {@code bin/edge} (which
+     * execs the JVM, so the process is edge's), else the JVM directly.
+     */
+    static EdgeProcess startWithoutLocale(boolean byLauncher, Path dir, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        if (byLauncher) {
+            command.add(Path.of(System.getProperty("edge.home"), "bin", "edge").toString());
+            command.addAll(List.of(args));
+        } else {
+            command = javaCommand(List.of(), List.of(), args);
+        }
+        return launch(command, true, dir);
+    }
+
+    private static EdgeProcess launch(List<String> command, boolean withoutLocale, Path dir) throws IOException {
         Path output = dir.resolve("edge-" + System.nanoTime() + ".log");
-        Process process = new ProcessBuilder(command)
+        ProcessBuilder builder = new ProcessBuilder(command)
                 .directory(dir.toFile())
                 .redirectErrorStream(true)
-                .redirectOutput(output.toFile())
-                .start();
-        return new EdgeProcess(process, output);
+                .redirectOutput(output.toFile());
+        if (withoutLocale) {
+            builder.environment().keySet().removeIf(name -> name.equals("LANG") || name.startsWith("LC_")
+                    || name.equals("LANGUAGE"));
+        }
+        return new EdgeProcess(builder.start(), output);
     }
 
     /** Runs to completion (bounded), returning the exit code. */

@@ -268,6 +268,34 @@ class EdgeProcessIT {
         }
     }
 
+    /**
+     * Started without a locale (a systemd unit without LANG, cron, env -i), JDK 17 reads file names as ASCII, and a
+     * file whose name is not (café.txt) was a 500 with a stack trace per request. bin/edge runs the JVM under a UTF-8
+     * locale then, so it is served; a JVM started otherwise is told at start.
+     */
+    @Test
+    void withoutALocaleBinEdgeServesNonAsciiFileNamesAndAnotherLauncherIsWarned() throws Exception {
+        Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("café.txt"), "café");
+        for (boolean byLauncher : new boolean[] {true, false}) {
+            int port = EdgeProcess.freePort();
+            Path conf = dir.resolve("edge.conf");
+            Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off }\n"
+                    + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+            try (EdgeProcess edge = EdgeProcess.startWithoutLocale(byLauncher, dir, "-c", conf.toString())) {
+                edge.verify(() -> {
+                    edge.awaitListening(port);
+                    if (byLauncher) {
+                        assertThat(EdgeProcess.get(HttpClient.newHttpClient(), port, "/caf%C3%A9.txt"))
+                                .isEqualTo("café");
+                        assertThat(edge.output()).doesNotContain("file names");
+                    } else {
+                        assertThat(edge.output()).contains("WARN").contains("file names are read as ANSI_X3.4-1968");
+                    }
+                });
+            }
+        }
+    }
+
     @Test
     void sigtermLetsARunningDownloadFinishThenExits0() throws Exception {
         Path root = Files.createDirectories(dir.resolve("root"));

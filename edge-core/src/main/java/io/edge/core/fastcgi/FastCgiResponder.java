@@ -71,6 +71,7 @@ import org.slf4j.LoggerFactory;
  *           responder (as nginx's index, with or without a front controller)
  *   RESOLVE --directory without its slash--> static responder (301 to the name with the slash)
  *   RESOLVE --existing file (front controller)--> static responder
+ *   RESOLVE --script, for a TRACE (let through only under a front controller)--> 405, nothing runs
  *   BUFFER --client gone (a close, a reset, or a FIN: from here on a FIN ends the request, and one that came while the
  *            script was looked up ends it now)--> the body and its spool file dropped: the request never queues
  *   WAIT --client gone--> waiter cancelled: the request never reaches PHP; with a tap that still wants the answer
@@ -358,7 +359,10 @@ public final class FastCgiResponder implements Responder {
     }
 
     private void dispatch(Exchange exchange, ScriptResolver.Resolution resolution) {
-        if (resolution instanceof ScriptResolver.Script script) {
+        if (resolution instanceof ScriptResolver.Script && HttpMethod.TRACE.equals(exchange.request().method())) {
+            // Let through (HttpConnectionHandler.refusedHere) for a file the static path answers; a script never runs
+            exchange.fail(new HttpStatusException(HttpResponseStatus.METHOD_NOT_ALLOWED, "method: TRACE"));
+        } else if (resolution instanceof ScriptResolver.Script script) {
             if (gate == null) {
                 start(exchange, script, exchange.request(), null);
             } else {

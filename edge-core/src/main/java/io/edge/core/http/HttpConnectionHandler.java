@@ -304,21 +304,32 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      * is no path). They are routed all the same, so that the 405's Allow says what a request of that URI is taken with
      * (see ServerExchange). A TRACE of a static location's directory goes on to the static responder, which runs
      * nothing and sends no file to it: it finds the directory's index as for any other method, refuses it there with a
-     * file's GET, HEAD, or redirects to the index's own location, a PHP one, whose methods the 405 then lists.
+     * file's GET, HEAD, or redirects to the index's own location, a PHP one, whose methods the 405 then lists. So does
+     * a TRACE in a PHP location with a front controller, whose responder hands an existing file or directory to the
+     * static responder and refuses what would run a script with the PHP location's methods.
      */
     static boolean refusedEverywhere(HttpMethod method) {
         return HttpMethod.TRACE.equals(method) || HttpMethod.CONNECT.equals(method);
     }
 
-    /** A {@link #refusedEverywhere} request that goes to no responder, but for a TRACE of a static directory. */
+    /**
+     * A {@link #refusedEverywhere} request that goes to no responder, but for a TRACE of a static directory or in a PHP
+     * location with a front controller (where a file may be the static path's).
+     */
     private static boolean refusedHere(ServerExchange exchange) {
         HttpMethod method = exchange.request().method();
         if (!refusedEverywhere(method)) {
             return false;
         }
         LocationSettings location = exchange.location();
-        return !(HttpMethod.TRACE.equals(method) && location != null
-                && location.handler() == LocationSettings.Handler.STATIC && exchange.path().endsWith("/"));
+        if (!HttpMethod.TRACE.equals(method) || location == null) {
+            return true;
+        }
+        return switch (location.handler()) {
+            case STATIC -> !exchange.path().endsWith("/");
+            case FASTCGI -> location.frontController() == null;
+            case STATUS -> true;
+        };
     }
 
     /** Hands the running exchange to its location's responder; no location: 404. */

@@ -507,9 +507,10 @@ final class ServerExchange implements Exchange {
             fail(new HttpStatusException(errorStatus, "error after the response head"));
             return;
         }
-        // A TRACE of a static directory that the static path refuses before an index could answer it (a dot name, a
-        // directory it may not open): refused all the same, as nginx refuses a TRACE of any URI (see
-        // HttpConnectionHandler.refusedEverywhere). One with no index, or of none, the static path answers 405 itself.
+        // A TRACE of a static directory (or in a front controller's location) that is refused before an index or a file
+        // could answer it (a dot name, a directory it may not open): refused all the same, as nginx refuses a TRACE of
+        // any URI (see HttpConnectionHandler.refusedEverywhere). One with no index, or of none, or of a file, the static
+        // path answers 405 itself.
         HttpResponseStatus status = HttpConnectionHandler.refusedEverywhere(request.method())
                 && (errorStatus.code() == 403 || errorStatus.code() == 404) ? HttpResponseStatus.METHOD_NOT_ALLOWED
                 : errorStatus;
