@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigOrigin;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -85,6 +86,16 @@ final class Problems {
     /** Problems are to be listed in the order {@code order} read the files ({@link #sorted}). */
     void readIn(ReadOrder order) {
         readAt = order.positions();
+    }
+
+    /**
+     * Files whose places in the reading order {@link #readIn} did not give ({@link ParseErrors#filesReachedFrom}: a
+     * syntax error ended the parse before they were read) are listed as their include directives place them.
+     */
+    void readAlsoAt(Map<Path, List<Integer>> positions) {
+        Map<Path, List<Integer>> all = new HashMap<>(positions);
+        all.putAll(readAt);
+        readAt = all;
     }
 
     /**
