@@ -505,7 +505,7 @@ final class Section {
                     under == null ? null : written, under);
         }
         if (value == null || value.valueType() == ConfigValueType.NULL) {
-            invalid(name, "missing", "an object { ... }");
+            missing(name, "an object { ... }");
         } else {
             invalid(name, render(value) + " is not an object", "an object { ... }");
         }
@@ -545,9 +545,27 @@ final class Section {
     private ConfigValue required(String name, String expected) {
         ConfigValue value = value(name);
         if (value == null) {
-            invalid(name, "missing", expected);
+            missing(name, expected);
         }
         return value;
+    }
+
+    /**
+     * Records that {@code name}, which needs a value, has none: set to {@code null} by the user (said so: "missing"
+     * sent them looking for a key that is there), else missing.
+     */
+    void missing(String name, String expected) {
+        ConfigValue value = object.get(name);
+        if (value != null && value.valueType() == ConfigValueType.NULL && isUsersLine(value.origin())) {
+            invalid(name, "null is no value", expected);
+        } else {
+            invalid(name, "missing", expected);
+        }
+    }
+
+    /** Whether {@code origin} is a line of the user's files (not reference.conf, not a value made in code). */
+    private static boolean isUsersLine(ConfigOrigin origin) {
+        return origin != null && origin.resource() == null && origin.filename() != null && origin.lineNumber() > 0;
     }
 
     private String asString(String name, ConfigValue value) {

@@ -468,7 +468,7 @@ final class SettingsMapper {
         if (spawnEnabled) {
             String commandProblem = command == null ? null : BackendGroupSettings.Spawn.iniPathProblem(command.toString());
             if (command == null) {
-                spawnSection.problem("command", "missing", "the path of the php-fpm binary");
+                spawnSection.missing("command", "the path of the php-fpm binary");
             } else if (commandProblem != null) {
                 spawnSection.invalid("command", Section.render(ConfigValueFactory.fromAnyRef(command.toString())) + " "
                         + commandProblem, BackendGroupSettings.Spawn.INI_PATH_EXPECTED);
@@ -933,7 +933,7 @@ final class SettingsMapper {
     private Path directory(Section section, String name, boolean required) {
         if (!section.isSet(name)) {
             if (required) {
-                section.problem(name, "missing", "the path of an existing directory");
+                section.missing(name, "the path of an existing directory");
             }
             return null;
         }
