@@ -556,11 +556,34 @@ final class Section {
      */
     void missing(String name, String expected) {
         ConfigValue value = object.get(name);
+        Problems.UnsetSubstitution unset = unsetSubstitution(name);
         if (value != null && value.valueType() == ConfigValueType.NULL && isUsersLine(value.origin())) {
             invalid(name, "null is no value", expected);
+        } else if (unset != null && !broken) {
+            problems.add(unset.origin(), unsetKey(name), "${?" + unset.name() + "} has no value: " + unset.name()
+                    + " is not set", expected);
+            problems.silence(key(name));
         } else {
             invalid(name, "missing", expected);
         }
+    }
+
+    /**
+     * How {@code name} was left without a value by optional substitutions of variables not set: written so here, or
+     * in the defaults this section inherits it from; null when it was not.
+     */
+    private Problems.UnsetSubstitution unsetSubstitution(String name) {
+        Problems.UnsetSubstitution unset = problems.unsetSubstitution(key(name));
+        if (unset == null && defaults != null && !own.containsKey(name)) {
+            return defaults.unsetSubstitution(name);
+        }
+        return unset;
+    }
+
+    /** The key {@link #unsetSubstitution} found it under. */
+    private String unsetKey(String name) {
+        return problems.unsetSubstitution(key(name)) == null && defaults != null && !own.containsKey(name)
+                ? defaults.unsetKey(name) : key(name);
     }
 
     /** Whether {@code origin} is a line of the user's files (not reference.conf, not a value made in code). */
