@@ -780,12 +780,12 @@ final class SettingsMapper {
                 parsed = LocationMatch.parse(match);
             } catch (IllegalArgumentException e) {
                 if (location.isSet("match")) {
-                    location.problem("match", "\"" + match + "\" " + e.getMessage(), LocationMatch.EXPECTED);
+                    location.problem("match", LocationMatch.quoted(match) + " " + e.getMessage(), LocationMatch.EXPECTED);
                 }
                 parsed = null; // its other keys are checked all the same: every problem at once
             }
             if (parsed != null && !seen.add(parsed.kind() + " " + parsed.pattern())) {
-                location.problem("match", "\"" + match + "\" duplicates an earlier location of this site",
+                location.problem("match", LocationMatch.quoted(match) + " duplicates an earlier location of this site",
                         "each match once per site");
             }
             Path root = location.isSet("root") ? directory(location, "root", false) : null;

@@ -460,6 +460,14 @@ class ValidationTest {
                         + "(expected: the path of the php-fpm binary)");
     }
 
+    /** A NUL or another control character in a match is refused, shown as the escape that wrote it. */
+    @Test
+    void aMatchWithAControlCharacterIsRefused() {
+        ConfigProblem problem = single("sites = [{ root = www, locations = [{ match = \"/\" }, { match = \"/a\\u0000b\" }] }]");
+        assertThat(problem).hasToString(dir.resolve("edge.conf") + ":2: edge.sites[0].locations[1].match: "
+                + "\"/a\\u0000b\" contains control character U+0000 at index 2 (expected: " + LocationMatch.EXPECTED + ")");
+    }
+
     @Test
     void missingRootIsReportedAtTheSiteLine() {
         ConfigProblem problem = single("sites = [\n  { server-names = [a.org] }\n]");
