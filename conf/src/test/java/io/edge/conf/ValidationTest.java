@@ -158,6 +158,32 @@ class ValidationTest {
                 .containsExactly(tuple("edge.site-defaults.locations[0].fastcgi", 2));
     }
 
+    /**
+     * A location naming a backend that is there but broken got a second problem, "no backend named", which sent the
+     * user to look for a backend they had written; the backend's own problem is the one. A name written nowhere still
+     * is one.
+     */
+    @Test
+    void aLocationNamingABrokenBackendAddsNoProblemOfItsOwn() {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php }, { match = "/b/", fastcgi = "php fpm" },
+                                                    { match = "/c/", fastcgi = env }, { match = "/d/", fastcgi = nope }] }]
+                fastcgi.backends { php = 5, "php fpm" { addresses = ["127.0.0.1:9000"] }, env = ${NOPE_EDGE_BACKEND}
+                                   ok { addresses = ["127.0.0.1:9001"] } }
+                """);
+        assertThat(problems).extracting(ConfigProblem::key).containsExactlyInAnyOrder(
+                "edge.fastcgi.backends.php", "edge.fastcgi.backends.\"php fpm\"", "edge.fastcgi.backends.env",
+                "edge.sites[0].locations[3].fastcgi");
+        assertThat(problems("""
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php }] }]
+                fastcgi.backends = 5
+                """)).extracting(ConfigProblem::key).containsExactly("edge.fastcgi.backends");
+        assertThat(problems("""
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php }] }]
+                fastcgi = [php]
+                """)).extracting(ConfigProblem::key).containsExactly("edge.fastcgi");
+    }
+
     @Test
     void aLocationWithABadMatchHasItsOtherKeysCheckedToo() {
         List<ConfigProblem> problems = problems("""
