@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.BiFunction;
 
@@ -140,8 +141,21 @@ public final class ConfigLoader {
             if (failed != null && failed.filename() != null) { // a syntax error in a file whose include did not return
                 read.add(Path.of(failed.filename()).toAbsolutePath().normalize());
             }
+            // A syntax error ends Typesafe's parse: the files it did not reach, and those after the error, are
+            // parsed each on its own, so that every file's syntax error is listed at once.
+            Map<Path, List<Integer>> reached = ParseErrors.filesReachedFrom(file);
+            problems.readAlsoAt(reached);
+            read.addAll(reached.keySet());
             checkLineEnds(read, problems); // before the syntax error it explains, when that is at the same line
-            problems.add(ParseErrors.describe(e, file));
+            ConfigProblem thrown = ParseErrors.describe(e, file);
+            problems.add(thrown);
+            for (Path other : reached.keySet()) {
+                ConfigProblem syntax = ParseErrors.syntaxError(other);
+                if (syntax != null && !(e instanceof com.typesafe.config.ConfigException.Parse
+                        && sameFile(syntax.file(), thrown.file()))) {
+                    problems.add(syntax);
+                }
+            }
             checkUtf8(read, problems);
             throw new ConfigException(problems.sorted());
         }
@@ -199,6 +213,10 @@ public final class ConfigLoader {
             throw new ConfigException(again.sorted());
         }
         return settings;
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
     }
 
     /** Reports each include that could not be opened (read as empty, so that the rest is checked), each once. */

@@ -1,5 +1,6 @@
 package io.edge.conf;
 
+import java.util.Locale;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -16,13 +17,28 @@ record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) 
 
     static final String EXPECTED = "\"/prefix\", \"= /exact\", \"^~ /prefix\", \"~ regex\" or \"~* regex\"";
 
-    /** @throws IllegalArgumentException saying what is wrong with {@code text} */
+    /**
+     * @throws IllegalArgumentException saying what is wrong with {@code text}; a control character (a NUL is a HOCON
+     *                                  escape away) by its code point, as a message should not carry it
+     */
     static LocationMatch parse(String text) {
         String trimmed = text.strip();
+        boolean regex = trimmed.startsWith("~");
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            // None is meant: a request path with one is a client's oddity, and "\b" (a regex's word boundary) in a
+            // quoted HOCON string is a backspace. In a path a blank one (a tab) is white space, said so below.
+            if (Character.isISOControl(c) && (regex || !Character.isWhitespace(c))) {
+                throw new IllegalArgumentException(
+                        String.format(Locale.ROOT, "contains control character U+%04X at index %d", (int) c, i)
+                                + (c == '\b' && regex ? " (in a quoted string HOCON reads \\b as a backspace: a "
+                                + "word boundary is \\\\b)" : ""));
+            }
+        }
         if (trimmed.startsWith("~*")) {
             return regex(trimmed.substring(2), Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
         }
-        if (trimmed.startsWith("~")) {
+        if (regex) {
             return regex(trimmed.substring(1), 0);
         }
         if (trimmed.startsWith("^~")) {
@@ -34,16 +50,26 @@ record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) 
         return new LocationMatch(LocationSettings.Kind.PREFIX, path(trimmed), null);
     }
 
+    /** {@code text} in quotes, each control character written as the HOCON escape that writes it ({@code \u0000}). */
+    static String quoted(String text) {
+        StringBuilder quoted = new StringBuilder(text.length() + 2).append('"');
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            quoted.append(Character.isISOControl(c) ? String.format(Locale.ROOT, "\\u%04x", (int) c) : c);
+        }
+        return quoted.append('"').toString();
+    }
+
     private static String path(String text) {
         String path = text.strip();
         if (path.isEmpty()) {
             throw new IllegalArgumentException("has no path");
         }
         if (!path.startsWith("/")) {
-            throw new IllegalArgumentException("path \"" + path + "\" does not start with \"/\"");
+            throw new IllegalArgumentException("path " + quoted(path) + " does not start with \"/\"");
         }
         if (path.chars().anyMatch(Character::isWhitespace)) {
-            throw new IllegalArgumentException("path \"" + path + "\" contains white space");
+            throw new IllegalArgumentException("path " + quoted(path) + " contains white space");
         }
         return path;
     }

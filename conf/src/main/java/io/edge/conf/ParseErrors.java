@@ -2,8 +2,12 @@ package io.edge.conf;
 
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.parser.ConfigDocumentFactory;
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.MalformedURLException;
 import java.net.URISyntaxException;
 import java.net.URL;
@@ -14,7 +18,9 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -342,6 +348,46 @@ final class ParseErrors {
             return new String(Files.readAllBytes(file), StandardCharsets.UTF_8).lines().toList();
         } catch (IOException | RuntimeException e) {
             return null;
+        }
+    }
+
+    /**
+     * The files {@code file} includes, directly or not, as their include directives name them (absolute, normalised,
+     * each once, {@code file} first), each with where it is first read: the lines of the includes that lead to it, as
+     * {@link ReadOrder#positions} gives them. Found from the text alone, so files that a syntax error kept Typesafe
+     * from reaching are found too; a file that does not exist is left out.
+     */
+    static Map<Path, List<Integer>> filesReachedFrom(Path file) {
+        Map<Path, List<Integer>> reached = new LinkedHashMap<>();
+        reach(file.toAbsolutePath().normalize(), List.of(), reached);
+        return reached;
+    }
+
+    private static void reach(Path file, List<Integer> at, Map<Path, List<Integer>> reached) {
+        if (at.size() > MAX_DEPTH || reached.putIfAbsent(file, at) != null) {
+            return;
+        }
+        for (IncludedFile include : includedFiles(file)) {
+            if (Files.isRegularFile(include.file())) {
+                List<Integer> position = new ArrayList<>(at);
+                position.add(include.line());
+                reach(include.file(), List.copyOf(position), reached);
+            }
+        }
+    }
+
+    /**
+     * The first syntax error of {@code file} parsed on its own, its includes not followed (Typesafe stops a parse at
+     * its first syntax error, so one file's hides every other file's); {@code null} when it has none or cannot be read.
+     */
+    static ConfigProblem syntaxError(Path file) {
+        try {
+            ConfigDocumentFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF));
+            return null;
+        } catch (ConfigException.Parse e) {
+            return describe(e, file);
+        } catch (ConfigException | UncheckedIOException e) {
+            return null; // cannot be read: its include, or the loader, reports that
         }
     }
 

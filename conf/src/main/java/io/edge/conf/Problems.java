@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigOrigin;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -19,6 +20,8 @@ final class Problems {
     private final Set<String> silenced = new HashSet<>();
     /** Where each file read is read ({@link ReadOrder#positions}); empty until the file is parsed. */
     private Map<Path, List<Integer>> readAt = Map.of();
+    /** Keys whose value was optional substitutions of variables not set ({@link #unsetSubstitution}). */
+    private final Map<String, UnsetSubstitution> unsetSubstitutions = new HashMap<>();
 
     /** @param file the user's configuration file, named when an origin has no file of its own */
     Problems(Path file) {
@@ -32,6 +35,26 @@ final class Problems {
         }
         WrittenAt where = writtenAt(origin, key);
         found.add(new ConfigProblem(where.file(), where.line(), key, message, expected));
+    }
+
+    /**
+     * A key whose value was written as an optional substitution alone ({@code root = ${?EDGE_ROOT}}) of a variable that
+     * is not set, so HOCON left it as if unwritten.
+     *
+     * @param origin where the substitution was written
+     * @param name   the variable (or setting) substituted
+     */
+    record UnsetSubstitution(ConfigOrigin origin, String name) {
+    }
+
+    /** Notes that {@code key} was left without a value by {@code unset}, for a problem about its missing value. */
+    void unsetSubstitution(String key, UnsetSubstitution unset) {
+        unsetSubstitutions.put(key, unset);
+    }
+
+    /** How {@code key} was left without a value by optional substitutions; null when it was not so. */
+    UnsetSubstitution unsetSubstitution(String key) {
+        return unsetSubstitutions.get(key);
     }
 
     /** Where the value of {@code key} from {@code origin} was written, as its problems name it. */
@@ -85,6 +108,16 @@ final class Problems {
     /** Problems are to be listed in the order {@code order} read the files ({@link #sorted}). */
     void readIn(ReadOrder order) {
         readAt = order.positions();
+    }
+
+    /**
+     * Files whose places in the reading order {@link #readIn} did not give ({@link ParseErrors#filesReachedFrom}: a
+     * syntax error ended the parse before they were read) are listed as their include directives place them.
+     */
+    void readAlsoAt(Map<Path, List<Integer>> positions) {
+        Map<Path, List<Integer>> all = new HashMap<>(positions);
+        all.putAll(readAt);
+        readAt = all;
     }
 
     /**

@@ -505,7 +505,7 @@ final class Section {
                     under == null ? null : written, under);
         }
         if (value == null || value.valueType() == ConfigValueType.NULL) {
-            invalid(name, "missing", "an object { ... }");
+            missing(name, "an object { ... }");
         } else {
             invalid(name, render(value) + " is not an object", "an object { ... }");
         }
@@ -545,9 +545,50 @@ final class Section {
     private ConfigValue required(String name, String expected) {
         ConfigValue value = value(name);
         if (value == null) {
-            invalid(name, "missing", expected);
+            missing(name, expected);
         }
         return value;
+    }
+
+    /**
+     * Records that {@code name}, which needs a value, has none: set to {@code null} by the user (said so: "missing"
+     * sent them looking for a key that is there), else missing.
+     */
+    void missing(String name, String expected) {
+        ConfigValue value = object.get(name);
+        Problems.UnsetSubstitution unset = unsetSubstitution(name);
+        if (value != null && value.valueType() == ConfigValueType.NULL && isUsersLine(value.origin())) {
+            invalid(name, "null is no value", expected);
+        } else if (unset != null && !broken) {
+            problems.add(unset.origin(), unsetKey(name), "${?" + unset.name() + "} has no value: " + unset.name()
+                    + " is not set", expected);
+            problems.silence(key(name));
+        } else {
+            invalid(name, "missing", expected);
+        }
+    }
+
+    /**
+     * How {@code name} was left without a value by optional substitutions of variables not set: written so here, or
+     * in the defaults this section inherits it from; null when it was not.
+     */
+    private Problems.UnsetSubstitution unsetSubstitution(String name) {
+        Problems.UnsetSubstitution unset = problems.unsetSubstitution(key(name));
+        if (unset == null && defaults != null && !own.containsKey(name)) {
+            return defaults.unsetSubstitution(name);
+        }
+        return unset;
+    }
+
+    /** The key {@link #unsetSubstitution} found it under. */
+    private String unsetKey(String name) {
+        return problems.unsetSubstitution(key(name)) == null && defaults != null && !own.containsKey(name)
+                ? defaults.unsetKey(name) : key(name);
+    }
+
+    /** Whether {@code origin} is a line of the user's files (not reference.conf, not a value made in code). */
+    private static boolean isUsersLine(ConfigOrigin origin) {
+        return origin != null && origin.resource() == null && origin.filename() != null && origin.lineNumber() > 0;
     }
 
     private String asString(String name, ConfigValue value) {

@@ -93,7 +93,8 @@ final class SettingsMapper {
         ServerSettings server = server(serverSection);
         StaticIoSettings staticIo = staticIo(edge.section("static"));
         Map<String, String> mimeTypes = mimeTypes(edge.section("mime-types"));
-        Map<String, BackendGroupSettings> backends = backends(edge.section("fastcgi"), server);
+        Section fastcgi = edge.section("fastcgi");
+        Map<String, BackendGroupSettings> backends = backends(fastcgi, server);
         String runDirProblem = BackendGroupSettings.Spawn.iniPathProblem(server.runDir().toString());
         if (runDirProblem != null && backends.values().stream().anyMatch(b -> b.spawn() != null)) {
             serverSection.problem("run-dir", (serverSection.string("run-dir").isEmpty() ? "\"\" is a temporary directory "
@@ -101,7 +102,7 @@ final class SettingsMapper {
                             server.runDir().toString())) + " ") + runDirProblem + ", and a spawned backend's pool "
                             + "config names it", BackendGroupSettings.Spawn.INI_PATH_EXPECTED);
         }
-        List<SiteSettings> sites = sites(edge, backends.keySet(), mimeTypes);
+        List<SiteSettings> sites = sites(edge, BackendNames.of(fastcgi, backends.keySet()), mimeTypes);
         CacheSettings cache = cache(edge.section("cache"));
         return new EdgeSettings(source, server, staticIo, mimeTypes, sites, backends, cache);
     }
@@ -468,7 +469,7 @@ final class SettingsMapper {
         if (spawnEnabled) {
             String commandProblem = command == null ? null : BackendGroupSettings.Spawn.iniPathProblem(command.toString());
             if (command == null) {
-                spawnSection.problem("command", "missing", "the path of the php-fpm binary");
+                spawnSection.missing("command", "the path of the php-fpm binary");
             } else if (commandProblem != null) {
                 spawnSection.invalid("command", Section.render(ConfigValueFactory.fromAnyRef(command.toString())) + " "
                         + commandProblem, BackendGroupSettings.Spawn.INI_PATH_EXPECTED);
@@ -689,7 +690,26 @@ final class SettingsMapper {
         return defaults.isBroken() ? new Section(builtIn, parent.key(name), builtIn.origin(), problems) : defaults;
     }
 
-    List<SiteSettings> sites(Section edge, Set<String> backendNames, Map<String, String> mimeTypes) {
+    /**
+     * The backends a location may name: those that are usable, and those whose own problem was already reported (not
+     * an object, not a backend name, an unresolved substitution); every name when {@code edge.fastcgi.backends} is
+     * itself unusable (reported as such). A location naming a reported one adds no second problem about it.
+     */
+    record BackendNames(Set<String> usable, Set<String> written, boolean allReported) {
+
+        static BackendNames of(Section fastcgi, Set<String> usable) {
+            ConfigValue backends = fastcgi.object().get("backends");
+            return backends instanceof ConfigObject written && !fastcgi.isBroken()
+                    ? new BackendNames(usable, written.keySet(), false) : new BackendNames(usable, Set.of(), true);
+        }
+
+        /** Whether {@code name} names no backend, usable or reported: the location's problem to report. */
+        boolean isUnknown(String name) {
+            return !allReported && !usable.contains(name) && !written.contains(name);
+        }
+    }
+
+    List<SiteSettings> sites(Section edge, BackendNames backendNames, Map<String, String> mimeTypes) {
         ConfigObject siteTemplate = objectOrEmpty(reference.get("site-defaults"));
         ConfigObject locationTemplate = objectOrEmpty(reference.get("location-defaults"));
         Section siteDefaults = defaults(edge, "site-defaults", siteTemplate);
@@ -765,7 +785,7 @@ final class SettingsMapper {
     }
 
     private List<LocationSettings> locations(Section site, Section defaults, ConfigObject template,
-                                             Set<String> backendNames) {
+                                             BackendNames backendNames) {
         List<LocationSettings> result = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         List<Section> sections = site.sections("locations", defaults);
@@ -780,21 +800,22 @@ final class SettingsMapper {
                 parsed = LocationMatch.parse(match);
             } catch (IllegalArgumentException e) {
                 if (location.isSet("match")) {
-                    location.problem("match", "\"" + match + "\" " + e.getMessage(), LocationMatch.EXPECTED);
+                    location.problem("match", LocationMatch.quoted(match) + " " + e.getMessage(), LocationMatch.EXPECTED);
                 }
                 parsed = null; // its other keys are checked all the same: every problem at once
             }
             if (parsed != null && !seen.add(parsed.kind() + " " + parsed.pattern())) {
-                location.problem("match", "\"" + match + "\" duplicates an earlier location of this site",
+                location.problem("match", LocationMatch.quoted(match) + " duplicates an earlier location of this site",
                         "each match once per site");
             }
             Path root = location.isSet("root") ? directory(location, "root", false) : null;
             String backend = location.optionalString("fastcgi");
-            if (backend != null && !backendNames.contains(backend)) {
+            Set<String> usable = backendNames.usable();
+            if (backend != null && backendNames.isUnknown(backend)) {
                 location.problem("fastcgi", "no backend named \"" + backend + "\""
-                                + UnknownKeys.suggestion(backend, backendNames),
-                        backendNames.isEmpty() ? "a backend defined under edge.fastcgi.backends"
-                                : "one of " + String.join(", ", new TreeSet<>(backendNames)));
+                                + UnknownKeys.suggestion(backend, usable),
+                        usable.isEmpty() ? "a backend defined under edge.fastcgi.backends"
+                                : "one of " + String.join(", ", new TreeSet<>(usable)));
             }
             String frontController = location.optionalString("front-controller");
             if (frontController != null && (backend == null || !frontController.startsWith("/"))) {
@@ -933,7 +954,7 @@ final class SettingsMapper {
     private Path directory(Section section, String name, boolean required) {
         if (!section.isSet(name)) {
             if (required) {
-                section.problem(name, "missing", "the path of an existing directory");
+                section.missing(name, "the path of an existing directory");
             }
             return null;
         }

@@ -59,7 +59,32 @@ final class Substitutions {
                 throw first; // reported as Typesafe put it, as one problem
             }
         }
+        noteUnsetOptionals(user, resolved, problems);
         return locatedWhereWritten(resolved, user);
+    }
+
+    /** A value written as one optional substitution alone: {@code ${?EDGE_ROOT}}. */
+    private static final Pattern OPTIONAL_ALONE = Pattern.compile("\\s*\\$\\{\\?\\s*([^}]*?)\\s*}\\s*");
+
+    /**
+     * Notes each value of {@code user} written as one optional substitution alone whose variable (or setting) is not
+     * set: HOCON then drops the key as if unwritten, and a key that needs a value was reported as missing without a
+     * word of the substitution ({@link Section#missing} names it now).
+     */
+    private static void noteUnsetOptionals(Config user, Config resolved, Problems problems) {
+        walk(user.root(), new ArrayList<>(), (path, value) -> {
+            if (!isUnresolved(value)) {
+                return true;
+            }
+            Matcher alone = OPTIONAL_ALONE.matcher(render(value));
+            if (isUsersLine(value.origin()) && alone.matches()) {
+                String name = alone.group(1);
+                if (System.getenv(name) == null && !isResolvedPath(resolved, name)) {
+                    problems.unsetSubstitution(key(path), new Problems.UnsetSubstitution(value.origin(), name));
+                }
+            }
+            return false;
+        });
     }
 
     /**

@@ -29,6 +29,29 @@ class LocationMatchTest {
                 .withMessageStartingWith("bad regular expression: Dangling meta character '*' at index 0");
     }
 
+    /**
+     * A control character is never meant ("\u0000" is a HOCON escape away, and "\b", a regex's word boundary, is a
+     * backspace in a quoted string): the location was accepted and matched nothing a client sends. Refused, named by
+     * its code point, as no message should carry the character itself.
+     */
+    @Test
+    void rejectsControlCharacters() {
+        assertThatIllegalArgumentException().isThrownBy(() -> LocationMatch.parse("/a\u0000b"))
+                .withMessage("contains control character U+0000 at index 2");
+        assertThatIllegalArgumentException().isThrownBy(() -> LocationMatch.parse("= /x\u007f"))
+                .withMessage("contains control character U+007F at index 4");
+        assertThatIllegalArgumentException().isThrownBy(() -> LocationMatch.parse("~ ^/a\u0001"))
+                .withMessage("contains control character U+0001 at index 5");
+        assertThatIllegalArgumentException().isThrownBy(() -> LocationMatch.parse("~* ^/a\tb"))
+                .withMessage("contains control character U+0009 at index 6");
+        assertThatIllegalArgumentException().isThrownBy(() -> LocationMatch.parse("~ \bwp-admin\b"))
+                .withMessage("contains control character U+0008 at index 2 (in a quoted string HOCON reads \\b as a "
+                        + "backspace: a word boundary is \\\\b)");
+        assertThat(LocationMatch.quoted("/a\u0000b\t")).isEqualTo("\"/a\\u0000b\\u0009\"");
+        assertThatIllegalArgumentException().isThrownBy(() -> LocationMatch.parse("/a\tb"))
+                .withMessage("path \"/a\\u0009b\" contains white space");
+    }
+
     @Test
     void editDistanceAndSuggestion() {
         assertThat(UnknownKeys.distance("keepalive", "keep-alive")).isEqualTo(1);

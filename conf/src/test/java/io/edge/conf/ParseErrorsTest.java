@@ -335,6 +335,27 @@ class ParseErrorsTest {
         });
     }
 
+    /**
+     * Typesafe stops at the first syntax error, and parses a file whole before it reads what it includes: an error
+     * in the main file hid every included file's, and one in an included file hid those of the files after it. Each
+     * file is parsed on its own, so all are listed at once, in the order the configuration reads.
+     */
+    @Test
+    void aSyntaxErrorInOneFileHidesNoOtherFilesSyntaxError() throws Exception {
+        Path first = write("first.conf", "edge.server.listen = [\n");
+        Path second = write("second.conf", "edge {\n  static.fd-budget = = 3\n}\n");
+        Path file = write("main.conf", "include \"first.conf\"\ninclude \"second.conf\"\n"
+                + "edge {\n  sites = []\n  server.io-threads = }\n}\n");
+        assertThat(problems(file)).extracting(ConfigProblem::file, ConfigProblem::line).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(first, 2), org.assertj.core.groups.Tuple.tuple(second, 2),
+                org.assertj.core.groups.Tuple.tuple(file, 5));
+        assertThat(problems(file).get(1).message()).isEqualTo("Expecting a value but got wrong token: '=' (if you "
+                + "intended '=' to be part of a key or string value, try enclosing the key or value in double quotes)");
+        Files.writeString(file, "include \"first.conf\"\ninclude \"second.conf\"\nedge { sites = [] }\n");
+        assertThat(problems(file)).as("the main file without one").extracting(ConfigProblem::file)
+                .containsExactly(first, second);
+    }
+
     @Test
     void anUnclosedBracketAtTheEndGetsTheHintToo() throws Exception {
         Path file = write("s6.conf", "edge {\n  sites = [\n");

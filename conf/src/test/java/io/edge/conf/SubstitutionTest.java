@@ -35,6 +35,25 @@ class SubstitutionTest {
                 + "use ${?NOPE_EDGE_Y} to make it optional)");
     }
 
+    /**
+     * {@code ${?VAR}} of a variable not set leaves the key as if unwritten (HOCON): a key with a default keeps it, one
+     * that needs a value was "missing" without a word of the substitution. It is named, at the line that wrote it.
+     */
+    @Test
+    void anOptionalSubstitutionOfAnUnsetVariableLeavingARequiredKeyIsNamed() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                site-defaults.root = ${?NOPE_EDGE_ROOT}
+                sites = [{ server-names = [a.org] }, { root = ${?NOPE_EDGE_WWW}, server-names = [b.org] }]
+                server.io-threads = ${?NOPE_EDGE_THREADS}
+                """);
+        assertThat(problems).extracting(ConfigProblem::toString).containsExactly(
+                dir.resolve("edge.conf") + ":2: edge.site-defaults.root: ${?NOPE_EDGE_ROOT} has no value: NOPE_EDGE_ROOT"
+                        + " is not set (expected: the path of an existing directory)",
+                dir.resolve("edge.conf") + ":3: edge.sites[1].root: ${?NOPE_EDGE_WWW} has no value: NOPE_EDGE_WWW"
+                        + " is not set (expected: the path of an existing directory)");
+    }
+
     @Test
     void unresolvedListElementIsNamedByItsIndexAndNotReportedAgainAsMissing() throws Exception {
         Files.createDirectory(dir.resolve("www"));

@@ -158,6 +158,32 @@ class ValidationTest {
                 .containsExactly(tuple("edge.site-defaults.locations[0].fastcgi", 2));
     }
 
+    /**
+     * A location naming a backend that is there but broken got a second problem, "no backend named", which sent the
+     * user to look for a backend they had written; the backend's own problem is the one. A name written nowhere still
+     * is one.
+     */
+    @Test
+    void aLocationNamingABrokenBackendAddsNoProblemOfItsOwn() {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php }, { match = "/b/", fastcgi = "php fpm" },
+                                                    { match = "/c/", fastcgi = env }, { match = "/d/", fastcgi = nope }] }]
+                fastcgi.backends { php = 5, "php fpm" { addresses = ["127.0.0.1:9000"] }, env = ${NOPE_EDGE_BACKEND}
+                                   ok { addresses = ["127.0.0.1:9001"] } }
+                """);
+        assertThat(problems).extracting(ConfigProblem::key).containsExactlyInAnyOrder(
+                "edge.fastcgi.backends.php", "edge.fastcgi.backends.\"php fpm\"", "edge.fastcgi.backends.env",
+                "edge.sites[0].locations[3].fastcgi");
+        assertThat(problems("""
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php }] }]
+                fastcgi.backends = 5
+                """)).extracting(ConfigProblem::key).containsExactly("edge.fastcgi.backends");
+        assertThat(problems("""
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php }] }]
+                fastcgi = [php]
+                """)).extracting(ConfigProblem::key).containsExactly("edge.fastcgi");
+    }
+
     @Test
     void aLocationWithABadMatchHasItsOtherKeysCheckedToo() {
         List<ConfigProblem> problems = problems("""
@@ -232,11 +258,11 @@ class ValidationTest {
         String sites = "sites = [{ root = www, locations = [{ match = \"/\", fastcgi = php }] }, { root = www }]\n"
                 + "fastcgi.backends.php.addresses = [\"127.0.0.1:9000\"]\n";
         assertThat(problems(sites + "site-defaults = null")).extracting(ConfigProblem::line, ConfigProblem::key,
-                ConfigProblem::message).containsExactly(tuple(4, "edge.site-defaults", "missing"));
+                ConfigProblem::message).containsExactly(tuple(4, "edge.site-defaults", "null is no value"));
         assertThat(problems(sites + "location-defaults = 5")).extracting(ConfigProblem::line, ConfigProblem::key,
                 ConfigProblem::message).containsExactly(tuple(4, "edge.location-defaults", "5 is not an object"));
         assertThat(problems(sites + "fastcgi.backend-defaults = null")).extracting(ConfigProblem::line,
-                ConfigProblem::key, ConfigProblem::message).containsExactly(tuple(4, "edge.fastcgi.backend-defaults", "missing"));
+                ConfigProblem::key, ConfigProblem::message).containsExactly(tuple(4, "edge.fastcgi.backend-defaults", "null is no value"));
     }
 
     /** An empty x-sendfile directory is a mistake, as an empty root is: not the configuration's own directory. */
@@ -437,6 +463,35 @@ class ValidationTest {
         ConfigProblem problem = single(SITE + "\nstatic.engine = iouring");
         assertThat(problem.message()).isEqualTo("\"iouring\" is not allowed (did you mean \"io_uring\"?)");
         assertThat(problem.expected()).isEqualTo("one of auto, io_uring, threads, linux-aio-sendfile, sendfile");
+    }
+
+    /**
+     * A key the user set to null is there, at its line: it was reported as "missing", which sent the user looking for
+     * a key they had written. A null from the built-in defaults (a site's root) is still missing.
+     */
+    @Test
+    void aRequiredKeySetToNullIsSaidToBeNull() {
+        assertThat(problems("""
+                sites = [{ root = null }]
+                server.io-threads = null
+                static = null
+                fastcgi.backends.php { addresses = [], spawn { enabled = true, command = null } }
+                """)).extracting(ConfigProblem::toString).containsExactly(
+                dir.resolve("edge.conf") + ":2: edge.sites[0].root: null is no value "
+                        + "(expected: the path of an existing directory)",
+                dir.resolve("edge.conf") + ":3: edge.server.io-threads: null is no value "
+                        + "(expected: a whole number from 0 to 1024)",
+                dir.resolve("edge.conf") + ":4: edge.static: null is no value (expected: an object { ... })",
+                dir.resolve("edge.conf") + ":5: edge.fastcgi.backends.php.spawn.command: null is no value "
+                        + "(expected: the path of the php-fpm binary)");
+    }
+
+    /** A NUL or another control character in a match is refused, shown as the escape that wrote it. */
+    @Test
+    void aMatchWithAControlCharacterIsRefused() {
+        ConfigProblem problem = single("sites = [{ root = www, locations = [{ match = \"/\" }, { match = \"/a\\u0000b\" }] }]");
+        assertThat(problem).hasToString(dir.resolve("edge.conf") + ":2: edge.sites[0].locations[1].match: "
+                + "\"/a\\u0000b\" contains control character U+0000 at index 2 (expected: " + LocationMatch.EXPECTED + ")");
     }
 
     @Test

@@ -59,6 +59,21 @@ class EdgeProcessIT {
         }
     }
 
+    /** A syntax error in the main file hid every included file's: each file's is listed, in the order they read. */
+    @Test
+    void checkConfigListsTheSyntaxErrorOfEveryFileAndExits2() throws Exception {
+        Path included = dir.resolve("limits.conf");
+        Files.writeString(included, "edge.server.listen = [\n");
+        Path conf = dir.resolve("bad.conf");
+        Files.writeString(conf, "include \"limits.conf\"\nedge {\n  sites = []\n  server.io-threads = }\n}\n");
+        try (EdgeProcess edge = EdgeProcess.start(dir, "--check-config", "-c", conf.toString())) {
+            assertThat(edge.await()).isEqualTo(2);
+            assertThat(edge.output().lines()).hasSize(2);
+            assertThat(edge.output().lines().toList().get(0)).startsWith(included + ":2: List should have ]");
+            assertThat(edge.output().lines().toList().get(1)).startsWith(conf + ":4: Expecting a value but got wrong token");
+        }
+    }
+
     @Test
     void serverRefusesToStartOnABadConfigWithTheSameMessages() throws Exception {
         Path conf = dir.resolve("bad.conf");
