@@ -105,7 +105,7 @@ public final class Main implements Callable<Integer> {
 
     /**
      * The JVM names files in its locale's charset, which JDK 17 takes from the environment alone (no option sets it):
-     * without a UTF-8 locale, a request for a file whose name is not ASCII fails (500). bin/edge starts it under one;
+     * without a UTF-8 locale, a file whose name is not ASCII cannot be opened (404). bin/edge starts it under one;
      * another launcher (a systemd unit without LANG running java itself) is told here, once.
      */
     private static void warnOfFileNameCharset(Logger log) {

@@ -289,7 +289,7 @@ class EdgeProcessIT {
      * locale then, so it is served; a JVM started otherwise is told at start.
      */
     @Test
-    void withoutALocaleBinEdgeServesNonAsciiFileNamesAndAnotherLauncherIsWarned() throws Exception {
+    void withoutALocaleBinEdgeServesNonAsciiFileNamesAndAnotherLauncherIsWarnedAndAnswers404() throws Exception {
         Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("café.txt"), "café");
         for (boolean byLauncher : new boolean[] {true, false}) {
             int port = EdgeProcess.freePort();
@@ -305,6 +305,13 @@ class EdgeProcessIT {
                         assertThat(edge.output()).doesNotContain("file names");
                     } else {
                         assertThat(edge.output()).contains("WARN").contains("file names are read as ANSI_X3.4-1968");
+                        // no file here can have a name that charset cannot write: 404, and no stack trace logged
+                        HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + port + "/caf%C3%A9.txt")).build(),
+                                HttpResponse.BodyHandlers.ofString());
+                        assertThat(answer.statusCode()).isEqualTo(404);
+                        edge.awaitOutput("/caf%C3%A9.txt");
+                        assertThat(edge.output()).doesNotContain("InvalidPathException").doesNotContain("\tat ");
                     }
                 });
             }

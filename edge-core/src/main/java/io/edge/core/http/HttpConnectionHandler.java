@@ -24,8 +24,10 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
+import java.nio.file.InvalidPathException;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +57,7 @@ import org.slf4j.LoggerFactory;
 final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpConnectionHandler.class);
+    private static final AtomicBoolean UNNAMEABLE_LOGGED = new AtomicBoolean();
 
     private final HttpServerContext server;
     private final RequestTimeouts timeouts;
@@ -346,6 +349,14 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         try {
             responder.respond(exchange);
+        } catch (InvalidPathException e) {
+            // A name the JVM's file-name charset cannot write (Main warns at start when it is not UTF-8): no file
+            // here has it, and the next such request is no news.
+            if (UNNAMEABLE_LOGGED.compareAndSet(false, true)) {
+                LOG.warn("{}: 404, and so every request for a name {} cannot write (said once): {}",
+                        exchange.request().uri(), System.getProperty("sun.jnu.encoding"), e.getMessage());
+            }
+            exchange.sendError(HttpResponseStatus.NOT_FOUND);
         } catch (RuntimeException e) {
             LOG.error("responder failed for {}", exchange.request().uri(), e);
             exchange.fail(e);
