@@ -872,6 +872,39 @@ class HttpCoreTest {
         }
     }
 
+    /**
+     * RFC 9112 2.2: a lone LF may end the request line and the header lines, as nginx takes it ("GET /a.txt
+     * HTTP/1.1\nHost: x\n\n" is 200 there); the body is framed as with CRLFs, so the requests after it are read too.
+     */
+    @Test
+    void aBareLfEndsTheRequestLineAndTheHeaderLines() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            client.send("GET /a HTTP/1.1\nHost: a\n\nPOST /b HTTP/1.1\nHost: a\nContent-Length: 5\n\nhello"
+                    + "\nPOST /c HTTP/1.1\r\nHost: a\nTransfer-Encoding: chunked\r\n\n3\r\nabc\r\n0\r\n\n"
+                    + "GET /d HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(client.read().text()).isEqualTo("/a? body=0");
+            assertThat(client.read().text()).isEqualTo("/b? body=5");
+            assertThat(client.read().text()).isEqualTo("/c? body=3");
+            RawHttpClient.Response last = client.read();
+            assertThat(last.text()).isEqualTo("/d? body=0");
+            assertThat(last.header("connection")).isNull();
+        }
+    }
+
+    /** A lone LF is a line end, no more: a fold after it, a lone CR, and a chunk-size line it ends are still 400. */
+    @Test
+    void aBareLfDoesNotLetAFoldALoneCrOrAnLfEndedChunkSizeLineThrough() throws Exception {
+        InetSocketAddress address = start();
+        for (String request : List.of("GET /a HTTP/1.1\nHost: a\nX-A: b\n Transfer-Encoding: chunked\n\n",
+                "GET /a HTTP/1.1\nHost: a\nX-A: b\rc\n\n",
+                "POST /a HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n3\nabc\r\n0\r\n\r\n")) {
+            try (RawHttpClient client = new RawHttpClient(address)) {
+                assertThat(client.send(request).read().status()).as(request).isEqualTo(400);
+                assertThat(client.isClosedByPeer()).isTrue();
+            }
+        }
+    }
+
     @Test
     void http11WithoutHostIs400() throws Exception {
         try (RawHttpClient client = new RawHttpClient(start())) {
