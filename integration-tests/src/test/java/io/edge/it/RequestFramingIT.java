@@ -69,4 +69,13 @@ class RequestFramingIT {
         assertThat(postedThenNext("POST /hash.php HTTP/1.1\nHost: a\r\nTransfer-Encoding: chunked\n\n"
                 + "5\r\nhello\r\n6\r\n\nworld\r\n0\r\n\n")).isEqualTo(hashed("hello\nworld"));
     }
+
+    private static final String CHUNKED_POST = "POST /hash.php HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+    /** Blanks after a chunk size, alone ("5 \r\n") or before an extension, and extensions: nginx takes them all. */
+    @Test
+    void aChunkSizeWithBlanksOrAnExtensionAfterItFramesItsDataForPhp() throws Exception {
+        assertThat(postedThenNext(CHUNKED_POST + "5 \r\nhello\r\n6\t;name=\"v w\"\r\n world\r\n1;x\r\n!\r\n0 \r\n\r\n"))
+                .isEqualTo(hashed("hello world!"));
+    }
 }

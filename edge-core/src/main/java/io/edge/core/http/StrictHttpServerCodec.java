@@ -46,7 +46,9 @@ import java.util.function.LongSupplier;
  * ({@link #limitChunkedBody}), which {@link HttpConnectionHandler} tells as it starts the request, before the decoder
  * reads on.
  * Netty's decoder reads chunk sizes in private, so the decoder here follows the chunk framing of the bytes Netty
- * consumed, Netty's own states shadowed ({@link ChunkedBody}), and reads a size line itself just before Netty does.
+ * consumed, Netty's own states shadowed ({@link ChunkedBody}), and reads each size line itself: a size it reads is
+ * handed to Netty bare ({@code HEX CRLF}, extensions dropped), so blanks after the size that Netty refuses
+ * ({@code "5 \r\n"}) are read as nginx reads them, and a line it does not read is Netty's to refuse.
  * Counting the bytes received, as {@link HttpConnectionHandler} does too, a 16 MiB chunk over a 1 MiB limit would be
  * refused only once a megabyte of it had come.
  *
@@ -187,12 +189,22 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 }
             }
             int from = out.size();
-            int consumedFrom = buffer.readerIndex();
-            super.decode(ctx, buffer, out);
-            if (inHead) {
-                watchHeadLines(buffer, consumedFrom, buffer.readerIndex());
+            ByteBuf sizeLine = chunked == ChunkedBody.SIZE_LINE ? bareSizeLine(buffer) : null;
+            if (sizeLine != null) {
+                try {
+                    super.decode(ctx, sizeLine, out);
+                    followChunks(sizeLine, 0, sizeLine.readerIndex());
+                } finally {
+                    sizeLine.release();
+                }
+            } else {
+                int consumedFrom = buffer.readerIndex();
+                super.decode(ctx, buffer, out);
+                if (inHead) {
+                    watchHeadLines(buffer, consumedFrom, buffer.readerIndex());
+                }
+                followChunks(buffer, consumedFrom, buffer.readerIndex());
             }
-            followChunks(buffer, consumedFrom, buffer.readerIndex());
             for (int i = from; i < out.size(); i++) {
                 Object decoded = out.get(i);
                 if (decoded instanceof HttpRequest request) {
@@ -244,6 +256,22 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     size == Long.MAX_VALUE ? "over 2^63" : Long.toString(size), declared, bodyLimit))));
             out.add(refused);
             return true;
+        }
+
+        /**
+         * In SIZE_LINE, with a size line whole in {@code buffer}: that line consumed, and what Netty's decoder is to read
+         * in its place, the bare size ({@code HEX CRLF}); null, consuming nothing, for a line not whole yet or not a
+         * size, which Netty reads (and refuses) itself. The size lines edge reads are {@link #chunkSize}'s: Netty
+         * refuses blanks after the size that no extension follows ({@code "5 \r\n"}), which nginx takes.
+         */
+        private ByteBuf bareSizeLine(ByteBuf buffer) {
+            int lineEnd = buffer.indexOf(buffer.readerIndex(), buffer.writerIndex(), (byte) '\n');
+            long size = lineEnd < 0 ? -1 : chunkSize(buffer, buffer.readerIndex(), lineEnd);
+            if (size < 0) {
+                return null;
+            }
+            buffer.readerIndex(lineEnd + 1);
+            return Unpooled.wrappedBuffer((Long.toHexString(size) + "\r\n").getBytes(StandardCharsets.US_ASCII));
         }
 
         /**
@@ -357,9 +385,11 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         }
 
         /**
-         * The size a chunk-size line declares (RFC 9112 7.1: hex digits, then nothing or extensions after optional
-         * whitespace), {@code lineEnd} at its LF; {@link Long#MAX_VALUE} for one beyond, -1 for a line that is not
-         * one (Netty's decoder refuses it: 400).
+         * The size a chunk-size line declares, {@code lineEnd} at its LF: hex digits, then optional whitespace (SP,
+         * HTAB), then nothing or extensions ({@code ;...}), then CRLF. RFC 9112 7.1 allows the whitespace (BWS) only
+         * before an extension; nginx takes it alone too ({@code "5 \r\n"}), and so does edge. {@link Long#MAX_VALUE}
+         * for a size beyond, -1 for a line that is not one (Netty's decoder refuses it: 400): other bytes after the
+         * digits, blanks before them, a lone LF at its end (a way to smuggle a request past a proxy in front).
          */
         private static long chunkSize(ByteBuf buffer, int from, int lineEnd) {
             int end = lineEnd > from && buffer.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : -1;
@@ -371,13 +401,10 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             if (at == from || end < 0) {
                 return -1;
             }
-            if (at == end) {
-                return size;
-            }
             while (at < end && (buffer.getByte(at) == ' ' || buffer.getByte(at) == '\t')) {
                 at++;
             }
-            return at < end && buffer.getByte(at) == ';' ? size : -1;
+            return at == end || buffer.getByte(at) == ';' ? size : -1;
         }
 
         /** What nginx's parser takes in a method: {@code A-Z}, {@code _} and {@code -}. */
