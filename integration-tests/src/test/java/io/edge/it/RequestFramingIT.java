@@ -78,4 +78,11 @@ class RequestFramingIT {
         assertThat(postedThenNext(CHUNKED_POST + "5 \r\nhello\r\n6\t;name=\"v w\"\r\n world\r\n1;x\r\n!\r\n0 \r\n\r\n"))
                 .isEqualTo(hashed("hello world!"));
     }
+
+    /** A trailer line without a colon, or with a blank before it: nginx skips trailer lines unread, whatever they hold. */
+    @Test
+    void trailerLinesThatAreNoFieldsLeaveTheBodyWhole() throws Exception {
+        assertThat(postedThenNext(CHUNKED_POST + "5\r\nhello\r\n0\r\nnocolon\r\nX-T : 1\r\nX-U: 2\r\n\r\n"))
+                .isEqualTo(hashed("hello"));
+    }
 }

@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpContentException;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.util.ByteProcessor;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -117,6 +118,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
      *   NONE --chunked request head decoded--> SIZE_LINE
      *   SIZE_LINE --size line consumed: n &gt; 0--> DATA (n bytes) --all consumed--> DELIMITER (CRLF) --> SIZE_LINE
      *   SIZE_LINE --size line consumed: 0--> TRAILER --last content decoded--> NONE
+     *   TRAILER --its lines over the header block limit--> REFUSED
      *   SIZE_LINE --a complete line declares more than the limit leaves--> REFUSED (terminal: every byte dropped)
      *   SIZE_LINE, DATA, DELIMITER --the request, routed, has a lower limit than the sizes declared--> REFUSED
      *   any --a failure decoded (Netty's BAD_MESSAGE), or a size this class cannot read--> NONE
@@ -129,12 +131,16 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
     private final class RequestDecoder extends HttpRequestDecoder {
 
         private final LongSupplier maxBody;
+        /** The most bytes a trailer section may hold: as many as a head (Netty's header size limit). */
+        private final int maxTrailer;
         private ChunkedBody chunked = ChunkedBody.NONE;
         /** The body limit of the chunked request being read, and the chunk sizes its lines declared so far. */
         private long bodyLimit;
         private long declared;
         /** Bytes of the current chunk's data, or of its CRLF, Netty has still to consume. */
         private long chunkLeft;
+        /** Bytes of the trailer section dropped so far. */
+        private int trailerBytes;
 
         /** Only empty lines (CRLF) read since the last request ended, or the connection began. */
         private boolean betweenRequests = true;
@@ -164,6 +170,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         RequestDecoder(HttpDecoderConfig config, LongSupplier maxBody) {
             super(config);
             this.maxBody = maxBody;
+            this.maxTrailer = config.getMaxHeaderSize();
         }
 
         @Override
@@ -173,6 +180,9 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 return;
             }
             if (chunked == ChunkedBody.SIZE_LINE && refusesChunk(buffer, out)) {
+                return;
+            }
+            if (chunked == ChunkedBody.TRAILER && !atTrailerEnd(buffer, out)) {
                 return;
             }
             if (betweenRequests) {
@@ -248,14 +258,52 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             if (size <= bodyLimit - declared) { // also -1: not a size
                 return false;
             }
+            refuse(buffer, out, new TooLongHttpContentException(String.format(Locale.ROOT,
+                    "chunk size: %s after %d bytes of body (expected: <= %d in all)",
+                    size == Long.MAX_VALUE ? "over 2^63" : Long.toString(size), declared, bodyLimit)));
+            return true;
+        }
+
+        /**
+         * Fails the body with {@code cause}, in a last content as Netty's own for a bad chunk, and drops every byte from
+         * here on (REFUSED).
+         */
+        private void refuse(ByteBuf buffer, List<Object> out, Exception cause) {
             chunked = ChunkedBody.REFUSED;
             buffer.skipBytes(buffer.readableBytes());
             LastHttpContent refused = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
-            refused.setDecoderResult(DecoderResult.failure(new TooLongHttpContentException(String.format(Locale.ROOT,
-                    "chunk size: %s after %d bytes of body (expected: <= %d in all)",
-                    size == Long.MAX_VALUE ? "over 2^63" : Long.toString(size), declared, bodyLimit))));
+            refused.setDecoderResult(DecoderResult.failure(cause));
             out.add(refused);
-            return true;
+        }
+
+        /**
+         * In TRAILER: drops the trailer section's lines whole in {@code buffer}, and says whether what is left starts with
+         * the empty line that ends it, for Netty's decoder to read (it ends the body). Nothing of a trailer is used
+         * (FastCGI has none), and nginx skips its lines unread, whatever they hold; Netty parsed them as fields and
+         * refused the body for one it could not (no colon, a blank before it, a name no token). A lone LF ends a line
+         * here too, as in the head. More than {@link #maxTrailer} bytes fail the body (400), as Netty bounded them; then
+         * every byte from here on is dropped.
+         */
+        private boolean atTrailerEnd(ByteBuf buffer, List<Object> out) {
+            while (buffer.isReadable()) {
+                int from = buffer.readerIndex();
+                int lineEnd = buffer.indexOf(from, buffer.writerIndex(), (byte) '\n');
+                if (lineEnd == from || lineEnd == from + 1 && buffer.getByte(from) == '\r') {
+                    return true;
+                }
+                int taken = (lineEnd < 0 ? buffer.writerIndex() : lineEnd + 1) - from;
+                if (taken > maxTrailer - trailerBytes) {
+                    refuse(buffer, out, new TooLongHttpHeaderException(String.format(Locale.ROOT,
+                            "trailer: more than %d bytes (expected: <= %d, as the header block)", maxTrailer, maxTrailer)));
+                    return false;
+                }
+                if (lineEnd < 0) {
+                    return false; // the rest of the line is still to come
+                }
+                trailerBytes += taken;
+                buffer.readerIndex(lineEnd + 1);
+            }
+            return false;
         }
 
         /**
@@ -322,6 +370,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                         declared += size;
                         chunked = size == 0 ? ChunkedBody.TRAILER : ChunkedBody.DATA;
                         chunkLeft = size;
+                        trailerBytes = 0;
                         at = lineEnd + 1;
                     }
                     case DATA, DELIMITER -> {

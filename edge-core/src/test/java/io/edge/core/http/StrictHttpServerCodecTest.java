@@ -264,6 +264,33 @@ class StrictHttpServerCodecTest {
         }
     }
 
+    /**
+     * The lines of a trailer section are dropped unread, as nginx drops them (a line without a colon is 200 there):
+     * nothing of a trailer is used, FastCGI has none. Netty read them as fields and refused the body for one it could
+     * not read as a field, 400.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"nocolon", "X-T : 1", "X@T{}: 1", "X-T: 1\r\n folded", ": v", "Content-Length: 9\r\nX: 1",
+            "X-T: 1\nX-U: 2"})
+    void trailerLinesAreDroppedWhateverTheyHold(String trailer) {
+        for (boolean byteByByte : new boolean[] {false, true}) {
+            assertThat(decodeAll(CHUNKED_POST + "5\r\nhello\r\n0\r\n" + trailer + "\r\n\r\n"
+                    + "GET /next HTTP/1.1\r\nHost: a\r\n\r\n", byteByByte))
+                    .as(trailer).containsExactly("POST /a", "body 5", "GET /next", "body 0");
+        }
+    }
+
+    /** What a trailer section may hold is bounded as a head is, by the header block limit (8 KiB here): over it, 400. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aTrailerSectionOverTheHeaderBlockLimitFailsTheBody(boolean byteByByte) {
+        String within = ("X-T: " + "b".repeat(3000) + "\r\n").repeat(2);
+        assertThat(decodeAll(CHUNKED_POST + "5\r\nhello\r\n0\r\n" + within + "\r\n"
+                + CHUNKED_POST + "5\r\nhello\r\n0\r\n" + within + "X-U: " + "b".repeat(3000), byteByByte))
+                .containsExactly("POST /a", "body 5", "POST /a",
+                        "refused after 5: trailer: more than 8192 bytes (expected: <= 8192, as the header block)");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"zz", "65x", "65 x", " 65", ";n=v", "65\n", "65 \n"})
     void aChunkSizeLineThatIsNoSizeIsLeftToNettyToRefuse(String sizeLine) {
