@@ -259,8 +259,8 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 return false;
             }
             refuse(buffer, out, new TooLongHttpContentException(String.format(Locale.ROOT,
-                    "chunk size: %s after %d bytes of body (expected: <= %d in all)",
-                    size == Long.MAX_VALUE ? "over 2^63" : Long.toString(size), declared, bodyLimit)));
+                    "chunk size: %d after %d bytes of body (expected: <= %d in all)",
+                    size, declared, bodyLimit)));
             return true;
         }
 
@@ -436,16 +436,20 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         /**
          * The size a chunk-size line declares, {@code lineEnd} at its LF: hex digits, then optional whitespace (SP,
          * HTAB), then nothing or extensions ({@code ;...}), then CRLF. RFC 9112 7.1 allows the whitespace (BWS) only
-         * before an extension; nginx takes it alone too ({@code "5 \r\n"}), and so does edge. {@link Long#MAX_VALUE}
-         * for a size beyond, -1 for a line that is not one (Netty's decoder refuses it: 400): other bytes after the
-         * digits, blanks before them, a lone LF at its end (a way to smuggle a request past a proxy in front).
+         * before an extension; nginx takes it alone too ({@code "5 \r\n"}), and so does edge. -1 for a line
+         * that is not one (Netty's decoder refuses it: 400): other bytes after the digits, blanks before them, a lone LF
+         * at its end (a way to smuggle a request past a proxy in front), a size over 2^63 - 1 (malformed, as nginx
+         * holds one its off_t cannot hold, not a body too large: RFC 9112 7.1 has recipients guard against overflow).
          */
         private static long chunkSize(ByteBuf buffer, int from, int lineEnd) {
             int end = lineEnd > from && buffer.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : -1;
             long size = 0;
             int at = from;
             for (int digit; at < end && (digit = Character.digit(buffer.getByte(at) & 0xff, 16)) >= 0; at++) {
-                size = size > Long.MAX_VALUE >> 4 ? Long.MAX_VALUE : size << 4 | digit;
+                if (size > Long.MAX_VALUE >> 4) {
+                    return -1; // no size, as nginx's off_t holds none
+                }
+                size = size << 4 | digit;
             }
             if (at == from || end < 0) {
                 return -1;

@@ -771,6 +771,24 @@ class HttpCoreTest {
         }
     }
 
+    /**
+     * A chunk size no 63-bit number holds is malformed, 400 as nginx answers it ("client sent invalid chunked body"),
+     * not 413: it says nothing of how large the body is. The largest that is a number is too large, 413.
+     */
+    @Test
+    void anOverflowingChunkSizeIs400AndAVeryLargeOneStill413() throws Exception {
+        InetSocketAddress address = start();
+        for (String sized : List.of("ffffffffffffffffff 400", "10000000000000000 400", "7fffffffffffffff 413")) {
+            String[] sizeAndStatus = sized.split(" ");
+            try (RawHttpClient client = new RawHttpClient(address)) {
+                RawHttpClient.Response response = client.send("POST / HTTP/1.1\r\nHost: a\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\n" + sizeAndStatus[0] + "\r\nhello\r\n0\r\n\r\n").read();
+                assertThat(response.status()).as(sized).isEqualTo(Integer.parseInt(sizeAndStatus[1]));
+                assertThat(client.isClosedByPeer()).isTrue();
+            }
+        }
+    }
+
     /** The same in a request queued behind a slow one: that one is answered, then the 413, then the close. */
     @Test
     void aChunkSizeLineOverTheLimitInAQueuedRequestIs413InItsTurn() throws Exception {

@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpContentException;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -226,7 +227,7 @@ class StrictHttpServerCodecTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"65", "65;n=v", "65 ;n=v", "0000065", "ffffffffffffffffffffffff"})
+    @ValueSource(strings = {"65", "65;n=v", "65 ;n=v", "0000065", "7fffffffffffffff", "00007fffffffffffffff"})
     void aFirstChunkSizeLineOverTheLimitFailsTheBody(String sizeLine) {
         bodyLimit = 100;
         for (boolean byteByByte : new boolean[] {false, true}) {
@@ -289,6 +290,28 @@ class StrictHttpServerCodecTest {
                 + CHUNKED_POST + "5\r\nhello\r\n0\r\n" + within + "X-U: " + "b".repeat(3000), byteByByte))
                 .containsExactly("POST /a", "body 5", "POST /a",
                         "refused after 5: trailer: more than 8192 bytes (expected: <= 8192, as the header block)");
+    }
+
+    /**
+     * A size no 63-bit number holds is no size, malformed rather than too large: Netty refuses it (400), as nginx
+     * refuses one its off_t cannot hold ("client sent invalid chunked body"). It was refused as over the limit (413).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"8000000000000000", "ffffffffffffffffff", "ffffffffffffffffffffffff;n=v"})
+    void aChunkSizeNoLongHoldsIsMalformedNotTooLarge(String sizeLine) {
+        bodyLimit = 100;
+        for (boolean byteByByte : new boolean[] {false, true}) {
+            channel.finishAndReleaseAll();
+            feed(CHUNKED_POST + sizeLine + "\r\n" + "x".repeat(101), byteByByte);
+            HttpRequest head = channel.readInbound();
+            assertThat(head.decoderResult().isSuccess()).isTrue();
+            LastHttpContent refused = channel.readInbound();
+            assertThat(refused.decoderResult().cause()).as(sizeLine).isNotNull()
+                    .isNotInstanceOf(TooLongHttpContentException.class);
+            assertThat(ErrorResponses.statusForUnreadableBody(refused.decoderResult().cause()))
+                    .isEqualTo(HttpResponseStatus.BAD_REQUEST);
+            refused.release();
+        }
     }
 
     @ParameterizedTest
