@@ -131,6 +131,8 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
     private final class RequestDecoder extends HttpRequestDecoder {
 
         private final LongSupplier maxBody;
+        /** The longest chunk-size line, extensions and all, as the longest request line (Netty's line limit). */
+        private final int maxSizeLine;
         /** The most bytes a trailer section may hold: as many as a head (Netty's header size limit). */
         private final int maxTrailer;
         private ChunkedBody chunked = ChunkedBody.NONE;
@@ -170,6 +172,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         RequestDecoder(HttpDecoderConfig config, LongSupplier maxBody) {
             super(config);
             this.maxBody = maxBody;
+            this.maxSizeLine = config.getMaxInitialLineLength();
             this.maxTrailer = config.getMaxHeaderSize();
         }
 
@@ -308,12 +311,15 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
 
         /**
          * In SIZE_LINE, with a size line whole in {@code buffer}: that line consumed, and what Netty's decoder is to read
-         * in its place, the bare size ({@code HEX CRLF}); null, consuming nothing, for a line not whole yet or not a
-         * size, which Netty reads (and refuses) itself. The size lines edge reads are {@link #chunkSize}'s: Netty
+         * in its place, the bare size ({@code HEX CRLF}); null, consuming nothing, for a line not whole yet, not a
+         * size or too long, which Netty reads (and refuses) itself. The size lines edge reads are {@link #chunkSize}'s: Netty
          * refuses blanks after the size that no extension follows ({@code "5 \r\n"}), which nginx takes.
          */
         private ByteBuf bareSizeLine(ByteBuf buffer) {
-            int lineEnd = buffer.indexOf(buffer.readerIndex(), buffer.writerIndex(), (byte) '\n');
+            // no longer than Netty's decoder takes a line (the request line's limit, CRLF not counted): a longer one
+            // is left to it to refuse (400), as it refuses one that comes in parts
+            int lineEnd = buffer.indexOf(buffer.readerIndex(),
+                    (int) Math.min(buffer.writerIndex(), buffer.readerIndex() + maxSizeLine + 2L), (byte) '\n');
             long size = lineEnd < 0 ? -1 : chunkSize(buffer, buffer.readerIndex(), lineEnd);
             if (size < 0) {
                 return null;

@@ -314,6 +314,22 @@ class StrictHttpServerCodecTest {
         }
     }
 
+    /**
+     * A size line is bounded as a request line is (4 KiB here, 8 KiB as edge runs by default), extensions and all,
+     * however it arrives, whole or in parts: past it, 400. nginx bounds none; Node bounds extensions for the
+     * same reason (CVE-2024-22019): what is held of a line is bounded.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aSizeLineIsBoundedAsARequestLineWholeOrInParts(boolean byteByByte) {
+        assertThat(decodeAll(CHUNKED_POST + "5;a=" + "b".repeat(4000) + "\r\nhello\r\n0\r\n\r\n", byteByByte))
+                .containsExactly("POST /a", "body 5");
+        List<String> decoded = decodeAll(CHUNKED_POST + "5;a=" + "b".repeat(5000) + "\r\nhello\r\n0\r\n\r\n",
+                byteByByte);
+        assertThat(decoded).hasSize(2).startsWith("POST /a");
+        assertThat(decoded.get(1)).startsWith("refused after 0: ");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"zz", "65x", "65 x", " 65", ";n=v", "65\n", "65 \n"})
     void aChunkSizeLineThatIsNoSizeIsLeftToNettyToRefuse(String sizeLine) {
