@@ -38,6 +38,9 @@ import java.util.function.LongSupplier;
  * ({@code get}, {@code Post}, {@code GET1}), which nginx refuses and which a backend or the response cache would see
  * as a method of its own. Such a line fails to decode, and is answered 400 and closed
  * as every request the decoder cannot read ({@link HttpConnectionHandler}). The version's digits Netty checks itself.
+ * One place edge is stricter than nginx 1.22.1: nginx takes a run of SP between the words and after the version
+ * ({@code "GET  /x HTTP/1.1  "}: 200), edge one SP between them and none after, as RFC 9112 3 writes the line and
+ * warns that reading it leniently can let a request be smuggled past a proxy in front that splits it otherwise.
  * The checks run in the decoder's own split of the line, on its buffer: nothing is copied or allocated.
  *
  * <p>A chunked body is held to the body limit at each chunk-size line, as nginx holds it to
