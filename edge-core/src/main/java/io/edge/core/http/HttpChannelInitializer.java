@@ -50,6 +50,10 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
                 .setMaxHeaderSize(limits.headerBlock())
                 .setMaxChunkSize(64 * 1024)
                 .setValidateHeaders(true)
+                // RFC 9112 2.2: a lone LF ends the request line and a field line too, as nginx reads them (Netty's
+                // default refuses it). A chunk-size line or a chunk's end still needs its CRLF, which Netty holds
+                // to apart from this: there a lone LF is a known way to smuggle a request past a proxy in front.
+                .setStrictLineParsing(false)
                 // Transfer-Encoding with Content-Length refused, never read as chunked on a connection kept open;
                 // and Transfer-Encoding in a request not HTTP/1.1 (1.0 has none; nginx answers 400 too)
                 .setUseRfc9112TransferEncoding(true);

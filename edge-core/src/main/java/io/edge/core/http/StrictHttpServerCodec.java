@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpContentException;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.util.ByteProcessor;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -37,6 +38,9 @@ import java.util.function.LongSupplier;
  * ({@code get}, {@code Post}, {@code GET1}), which nginx refuses and which a backend or the response cache would see
  * as a method of its own. Such a line fails to decode, and is answered 400 and closed
  * as every request the decoder cannot read ({@link HttpConnectionHandler}). The version's digits Netty checks itself.
+ * One place edge is stricter than nginx 1.22.1: nginx takes a run of SP between the words and after the version
+ * ({@code "GET  /x HTTP/1.1  "}: 200), edge one SP between them and none after, as RFC 9112 3 writes the line and
+ * warns that reading it leniently can let a request be smuggled past a proxy in front that splits it otherwise.
  * The checks run in the decoder's own split of the line, on its buffer: nothing is copied or allocated.
  *
  * <p>A chunked body is held to the body limit at each chunk-size line, as nginx holds it to
@@ -46,7 +50,9 @@ import java.util.function.LongSupplier;
  * ({@link #limitChunkedBody}), which {@link HttpConnectionHandler} tells as it starts the request, before the decoder
  * reads on.
  * Netty's decoder reads chunk sizes in private, so the decoder here follows the chunk framing of the bytes Netty
- * consumed, Netty's own states shadowed ({@link ChunkedBody}), and reads a size line itself just before Netty does.
+ * consumed, Netty's own states shadowed ({@link ChunkedBody}), and reads each size line itself: a size it reads is
+ * handed to Netty bare ({@code HEX CRLF}, extensions dropped), so blanks after the size that Netty refuses
+ * ({@code "5 \r\n"}) are read as nginx reads them, and a line it does not read is Netty's to refuse.
  * Counting the bytes received, as {@link HttpConnectionHandler} does too, a 16 MiB chunk over a 1 MiB limit would be
  * refused only once a megabyte of it had come.
  *
@@ -115,6 +121,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
      *   NONE --chunked request head decoded--> SIZE_LINE
      *   SIZE_LINE --size line consumed: n &gt; 0--> DATA (n bytes) --all consumed--> DELIMITER (CRLF) --> SIZE_LINE
      *   SIZE_LINE --size line consumed: 0--> TRAILER --last content decoded--> NONE
+     *   TRAILER --its lines over the header block limit--> REFUSED
      *   SIZE_LINE --a complete line declares more than the limit leaves--> REFUSED (terminal: every byte dropped)
      *   SIZE_LINE, DATA, DELIMITER --the request, routed, has a lower limit than the sizes declared--> REFUSED
      *   any --a failure decoded (Netty's BAD_MESSAGE), or a size this class cannot read--> NONE
@@ -127,12 +134,18 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
     private final class RequestDecoder extends HttpRequestDecoder {
 
         private final LongSupplier maxBody;
+        /** The longest chunk-size line, extensions and all, as the longest request line (Netty's line limit). */
+        private final int maxSizeLine;
+        /** The most bytes a trailer section may hold: as many as a head (Netty's header size limit). */
+        private final int maxTrailer;
         private ChunkedBody chunked = ChunkedBody.NONE;
         /** The body limit of the chunked request being read, and the chunk sizes its lines declared so far. */
         private long bodyLimit;
         private long declared;
         /** Bytes of the current chunk's data, or of its CRLF, Netty has still to consume. */
         private long chunkLeft;
+        /** Bytes of the trailer section dropped so far. */
+        private int trailerBytes;
 
         /** Only empty lines (CRLF) read since the last request ended, or the connection began. */
         private boolean betweenRequests = true;
@@ -162,6 +175,8 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         RequestDecoder(HttpDecoderConfig config, LongSupplier maxBody) {
             super(config);
             this.maxBody = maxBody;
+            this.maxSizeLine = config.getMaxInitialLineLength();
+            this.maxTrailer = config.getMaxHeaderSize();
         }
 
         @Override
@@ -171,6 +186,9 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 return;
             }
             if (chunked == ChunkedBody.SIZE_LINE && refusesChunk(buffer, out)) {
+                return;
+            }
+            if (chunked == ChunkedBody.TRAILER && !atTrailerEnd(buffer, out)) {
                 return;
             }
             if (betweenRequests) {
@@ -187,12 +205,22 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 }
             }
             int from = out.size();
-            int consumedFrom = buffer.readerIndex();
-            super.decode(ctx, buffer, out);
-            if (inHead) {
-                watchHeadLines(buffer, consumedFrom, buffer.readerIndex());
+            ByteBuf sizeLine = chunked == ChunkedBody.SIZE_LINE ? bareSizeLine(buffer) : null;
+            if (sizeLine != null) {
+                try {
+                    super.decode(ctx, sizeLine, out);
+                    followChunks(sizeLine, 0, sizeLine.readerIndex());
+                } finally {
+                    sizeLine.release();
+                }
+            } else {
+                int consumedFrom = buffer.readerIndex();
+                super.decode(ctx, buffer, out);
+                if (inHead) {
+                    watchHeadLines(buffer, consumedFrom, buffer.readerIndex());
+                }
+                followChunks(buffer, consumedFrom, buffer.readerIndex());
             }
-            followChunks(buffer, consumedFrom, buffer.readerIndex());
             for (int i = from; i < out.size(); i++) {
                 Object decoded = out.get(i);
                 if (decoded instanceof HttpRequest request) {
@@ -236,14 +264,71 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             if (size <= bodyLimit - declared) { // also -1: not a size
                 return false;
             }
+            refuse(buffer, out, new TooLongHttpContentException(String.format(Locale.ROOT,
+                    "chunk size: %d after %d bytes of body (expected: <= %d in all)",
+                    size, declared, bodyLimit)));
+            return true;
+        }
+
+        /**
+         * Fails the body with {@code cause}, in a last content as Netty's own for a bad chunk, and drops every byte from
+         * here on (REFUSED).
+         */
+        private void refuse(ByteBuf buffer, List<Object> out, Exception cause) {
             chunked = ChunkedBody.REFUSED;
             buffer.skipBytes(buffer.readableBytes());
             LastHttpContent refused = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
-            refused.setDecoderResult(DecoderResult.failure(new TooLongHttpContentException(String.format(Locale.ROOT,
-                    "chunk size: %s after %d bytes of body (expected: <= %d in all)",
-                    size == Long.MAX_VALUE ? "over 2^63" : Long.toString(size), declared, bodyLimit))));
+            refused.setDecoderResult(DecoderResult.failure(cause));
             out.add(refused);
-            return true;
+        }
+
+        /**
+         * In TRAILER: drops the trailer section's lines whole in {@code buffer}, and says whether what is left starts with
+         * the empty line that ends it, for Netty's decoder to read (it ends the body). Nothing of a trailer is used
+         * (FastCGI has none), and nginx skips its lines unread, whatever they hold; Netty parsed them as fields and
+         * refused the body for one it could not (no colon, a blank before it, a name no token). A lone LF ends a line
+         * here too, as in the head. More than {@link #maxTrailer} bytes fail the body (400), as Netty bounded them; then
+         * every byte from here on is dropped.
+         */
+        private boolean atTrailerEnd(ByteBuf buffer, List<Object> out) {
+            while (buffer.isReadable()) {
+                int from = buffer.readerIndex();
+                int lineEnd = buffer.indexOf(from, buffer.writerIndex(), (byte) '\n');
+                if (lineEnd == from || lineEnd == from + 1 && buffer.getByte(from) == '\r') {
+                    return true;
+                }
+                int taken = (lineEnd < 0 ? buffer.writerIndex() : lineEnd + 1) - from;
+                if (taken > maxTrailer - trailerBytes) {
+                    refuse(buffer, out, new TooLongHttpHeaderException(String.format(Locale.ROOT,
+                            "trailer: more than %d bytes (expected: <= %d, as the header block)", maxTrailer, maxTrailer)));
+                    return false;
+                }
+                if (lineEnd < 0) {
+                    return false; // the rest of the line is still to come
+                }
+                trailerBytes += taken;
+                buffer.readerIndex(lineEnd + 1);
+            }
+            return false;
+        }
+
+        /**
+         * In SIZE_LINE, with a size line whole in {@code buffer}: that line consumed, and what Netty's decoder is to read
+         * in its place, the bare size ({@code HEX CRLF}); null, consuming nothing, for a line not whole yet, not a
+         * size or too long, which Netty reads (and refuses) itself. The size lines edge reads are {@link #chunkSize}'s: Netty
+         * refuses blanks after the size that no extension follows ({@code "5 \r\n"}), which nginx takes.
+         */
+        private ByteBuf bareSizeLine(ByteBuf buffer) {
+            // no longer than Netty's decoder takes a line (the request line's limit, CRLF not counted): a longer one
+            // is left to it to refuse (400), as it refuses one that comes in parts
+            int lineEnd = buffer.indexOf(buffer.readerIndex(),
+                    (int) Math.min(buffer.writerIndex(), buffer.readerIndex() + maxSizeLine + 2L), (byte) '\n');
+            long size = lineEnd < 0 ? -1 : chunkSize(buffer, buffer.readerIndex(), lineEnd);
+            if (size < 0) {
+                return null;
+            }
+            buffer.readerIndex(lineEnd + 1);
+            return Unpooled.wrappedBuffer((Long.toHexString(size) + "\r\n").getBytes(StandardCharsets.US_ASCII));
         }
 
         /**
@@ -294,6 +379,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                         declared += size;
                         chunked = size == 0 ? ChunkedBody.TRAILER : ChunkedBody.DATA;
                         chunkLeft = size;
+                        trailerBytes = 0;
                         at = lineEnd + 1;
                     }
                     case DATA, DELIMITER -> {
@@ -357,27 +443,30 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         }
 
         /**
-         * The size a chunk-size line declares (RFC 9112 7.1: hex digits, then nothing or extensions after optional
-         * whitespace), {@code lineEnd} at its LF; {@link Long#MAX_VALUE} for one beyond, -1 for a line that is not
-         * one (Netty's decoder refuses it: 400).
+         * The size a chunk-size line declares, {@code lineEnd} at its LF: hex digits, then optional whitespace (SP,
+         * HTAB), then nothing or extensions ({@code ;...}), then CRLF. RFC 9112 7.1 allows the whitespace (BWS) only
+         * before an extension; nginx takes it alone too ({@code "5 \r\n"}), and so does edge. -1 for a line
+         * that is not one (Netty's decoder refuses it: 400): other bytes after the digits, blanks before them, a lone LF
+         * at its end (a way to smuggle a request past a proxy in front), a size over 2^63 - 1 (malformed, as nginx
+         * holds one its off_t cannot hold, not a body too large: RFC 9112 7.1 has recipients guard against overflow).
          */
         private static long chunkSize(ByteBuf buffer, int from, int lineEnd) {
             int end = lineEnd > from && buffer.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : -1;
             long size = 0;
             int at = from;
             for (int digit; at < end && (digit = Character.digit(buffer.getByte(at) & 0xff, 16)) >= 0; at++) {
-                size = size > Long.MAX_VALUE >> 4 ? Long.MAX_VALUE : size << 4 | digit;
+                if (size > Long.MAX_VALUE >> 4) {
+                    return -1; // no size, as nginx's off_t holds none
+                }
+                size = size << 4 | digit;
             }
             if (at == from || end < 0) {
                 return -1;
             }
-            if (at == end) {
-                return size;
-            }
             while (at < end && (buffer.getByte(at) == ' ' || buffer.getByte(at) == '\t')) {
                 at++;
             }
-            return at < end && buffer.getByte(at) == ';' ? size : -1;
+            return at == end || buffer.getByte(at) == ';' ? size : -1;
         }
 
         /** What nginx's parser takes in a method: {@code A-Z}, {@code _} and {@code -}. */

@@ -771,6 +771,24 @@ class HttpCoreTest {
         }
     }
 
+    /**
+     * A chunk size no 63-bit number holds is malformed, 400 as nginx answers it ("client sent invalid chunked body"),
+     * not 413: it says nothing of how large the body is. The largest that is a number is too large, 413.
+     */
+    @Test
+    void anOverflowingChunkSizeIs400AndAVeryLargeOneStill413() throws Exception {
+        InetSocketAddress address = start();
+        for (String sized : List.of("ffffffffffffffffff 400", "10000000000000000 400", "7fffffffffffffff 413")) {
+            String[] sizeAndStatus = sized.split(" ");
+            try (RawHttpClient client = new RawHttpClient(address)) {
+                RawHttpClient.Response response = client.send("POST / HTTP/1.1\r\nHost: a\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\n" + sizeAndStatus[0] + "\r\nhello\r\n0\r\n\r\n").read();
+                assertThat(response.status()).as(sized).isEqualTo(Integer.parseInt(sizeAndStatus[1]));
+                assertThat(client.isClosedByPeer()).isTrue();
+            }
+        }
+    }
+
     /** The same in a request queued behind a slow one: that one is answered, then the 413, then the close. */
     @Test
     void aChunkSizeLineOverTheLimitInAQueuedRequestIs413InItsTurn() throws Exception {
@@ -869,6 +887,39 @@ class HttpCoreTest {
             assertThat(response.status()).isEqualTo(400);
             assertThat(response.text()).doesNotContain("Exception").doesNotContain("at io.");
             assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    /**
+     * RFC 9112 2.2: a lone LF may end the request line and the header lines, as nginx takes it ("GET /a.txt
+     * HTTP/1.1\nHost: x\n\n" is 200 there); the body is framed as with CRLFs, so the requests after it are read too.
+     */
+    @Test
+    void aBareLfEndsTheRequestLineAndTheHeaderLines() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            client.send("GET /a HTTP/1.1\nHost: a\n\nPOST /b HTTP/1.1\nHost: a\nContent-Length: 5\n\nhello"
+                    + "\nPOST /c HTTP/1.1\r\nHost: a\nTransfer-Encoding: chunked\r\n\n3\r\nabc\r\n0\r\n\n"
+                    + "GET /d HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(client.read().text()).isEqualTo("/a? body=0");
+            assertThat(client.read().text()).isEqualTo("/b? body=5");
+            assertThat(client.read().text()).isEqualTo("/c? body=3");
+            RawHttpClient.Response last = client.read();
+            assertThat(last.text()).isEqualTo("/d? body=0");
+            assertThat(last.header("connection")).isNull();
+        }
+    }
+
+    /** A lone LF is a line end, no more: a fold after it, a lone CR, and a chunk-size line it ends are still 400. */
+    @Test
+    void aBareLfDoesNotLetAFoldALoneCrOrAnLfEndedChunkSizeLineThrough() throws Exception {
+        InetSocketAddress address = start();
+        for (String request : List.of("GET /a HTTP/1.1\nHost: a\nX-A: b\n Transfer-Encoding: chunked\n\n",
+                "GET /a HTTP/1.1\nHost: a\nX-A: b\rc\n\n",
+                "POST /a HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n3\nabc\r\n0\r\n\r\n")) {
+            try (RawHttpClient client = new RawHttpClient(address)) {
+                assertThat(client.send(request).read().status()).as(request).isEqualTo(400);
+                assertThat(client.isClosedByPeer()).isTrue();
+            }
         }
     }
 

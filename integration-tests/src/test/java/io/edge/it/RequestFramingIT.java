@@ -1,0 +1,88 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.RawHttpClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * How request heads and bodies are framed where clients differ from the letter of RFC 9112 and nginx 1.22.1 still
+ * reads them: the body a real php-fpm script receives (hash.php: its length and SHA-256) must be the bytes sent, and
+ * the request pipelined after it must be read as the next one.
+ */
+class RequestFramingIT {
+
+    @TempDir
+    static Path dir;
+
+    static PhpFpm fpm;
+    static EdgeHarness edge;
+
+    @BeforeAll
+    static void start() throws Exception {
+        PhpScripts.install(Files.createDirectories(dir.resolve("www")));
+        fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+        edge = EdgeHarness.start(dir, """
+                sites = [{
+                  server-names = ["_"], default = true, root = "www"
+                  locations = [{ match = "/", fastcgi = php }, { match = "/static/" }]
+                }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                """.formatted(fpm.address()));
+    }
+
+    @AfterAll
+    static void stop() {
+        EdgeHarness.close(edge, fpm);
+    }
+
+    /** What hash.php answers to a body of {@code body}. */
+    private static String hashed(String body) throws Exception {
+        byte[] bytes = body.getBytes(StandardCharsets.ISO_8859_1);
+        return bytes.length + " " + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+
+    /** Sends {@code request}, then a GET on the same connection: the script's answer, and that the GET was read. */
+    private static String postedThenNext(String request) throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send(request + "GET /static/plain.txt HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawHttpClient.Response posted = client.read();
+            assertThat(posted.status()).as(request).isEqualTo(200);
+            assertThat(client.read().text()).as("the request after it").isEqualTo("plain static file\n");
+            return posted.text();
+        }
+    }
+
+    /** RFC 9112 2.2 lets a lone LF end the request line and the field lines; nginx takes it. */
+    @Test
+    void aHeadWhoseLinesEndInALoneLfFramesItsBodyForPhp() throws Exception {
+        assertThat(postedThenNext("POST /hash.php HTTP/1.1\nHost: a\nContent-Length: 12\n\nhello\r\nworld"))
+                .isEqualTo(hashed("hello\r\nworld"));
+        assertThat(postedThenNext("POST /hash.php HTTP/1.1\nHost: a\r\nTransfer-Encoding: chunked\n\n"
+                + "5\r\nhello\r\n6\r\n\nworld\r\n0\r\n\n")).isEqualTo(hashed("hello\nworld"));
+    }
+
+    private static final String CHUNKED_POST = "POST /hash.php HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+    /** Blanks after a chunk size, alone ("5 \r\n") or before an extension, and extensions: nginx takes them all. */
+    @Test
+    void aChunkSizeWithBlanksOrAnExtensionAfterItFramesItsDataForPhp() throws Exception {
+        assertThat(postedThenNext(CHUNKED_POST + "5 \r\nhello\r\n6\t;name=\"v w\"\r\n world\r\n1;x\r\n!\r\n0 \r\n\r\n"))
+                .isEqualTo(hashed("hello world!"));
+    }
+
+    /** A trailer line without a colon, or with a blank before it: nginx skips trailer lines unread, whatever they hold. */
+    @Test
+    void trailerLinesThatAreNoFieldsLeaveTheBodyWhole() throws Exception {
+        assertThat(postedThenNext(CHUNKED_POST + "5\r\nhello\r\n0\r\nnocolon\r\nX-T : 1\r\nX-U: 2\r\n\r\n"))
+                .isEqualTo(hashed("hello"));
+    }
+}
