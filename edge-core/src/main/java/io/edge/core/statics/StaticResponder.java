@@ -25,8 +25,10 @@ import io.edge.cache.content.FileVersion;
 import io.edge.fastcgi.cgi.ScriptResolver;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
@@ -874,6 +876,13 @@ public final class StaticResponder implements Responder {
         private int piece;
         private long sliceDone;
         private boolean finished;
+        /**
+         * The body is more than one chunk of the file: it goes out under TCP_CORK (nginx's tcp_nopush), the kernel
+         * sending full segments only, until the last write. Measured on a 700 MB download from the page cache, one
+         * client: 18-24 % faster and ~10 % less CPU per byte than each chunk's {@code sendfile} pushing its tail at
+         * once (BENCHMARKS.md). The head goes out in the first segment with the body.
+         */
+        private boolean corked;
 
         BodySender(Exchange exchange, HttpResponse head, OpenFile file, List<Piece> pieces, Runnable again) {
             this.exchange = exchange;
@@ -887,6 +896,11 @@ public final class StaticResponder implements Responder {
         /** Writes {@code message} (after the head, the first time) and flushes. */
         private ChannelFuture send(Object message) {
             if (head != null) {
+                long fileBytes = 0;
+                for (Piece piece : pieces) {
+                    fileBytes += piece instanceof Slice ? piece.length() : 0;
+                }
+                corked = fileBytes > engine.chunkSize() && cork(true);
                 exchange.write(head);
                 head = null;
             }
@@ -991,10 +1005,22 @@ public final class StaticResponder implements Responder {
             }
         }
 
-        /** Leaves SENDING: releases the file once. */
+        /** Sets TCP_CORK on the client's connection (an epoll one; false for others, or one already closed). */
+        private boolean cork(boolean on) {
+            try {
+                return exchange.clientChannel().config().setOption(EpollChannelOption.TCP_CORK, on);
+            } catch (ChannelException e) {
+                return false; // closed meanwhile: nothing is left to send
+            }
+        }
+
+        /** Leaves SENDING: releases the file once (and uncorks). */
         private void abort() {
             if (!finished) {
                 finished = true;
+                if (corked) {
+                    cork(false); // after the last write: what it leaves in the kernel goes out now
+                }
                 file.release();
             }
         }

@@ -128,6 +128,43 @@ class StaticResponderTest {
     }
 
     @Test
+    void aBodyOfSeveralChunksGoesOutCorkedAndIsUncorkedAfterItsLastWrite() {
+        FakeExchange ex = run(HttpMethod.GET, "/big.txt"); // 36 bytes in chunks of 10
+        try {
+            // corked before the head, so the head and the first chunk share a segment; uncorked after the last
+            assertThat(ex.corks).containsExactly("on before message 0", "off before message 6");
+            assertThat(ex.messages.get(5)).isSameAs(LastHttpContent.EMPTY_LAST_CONTENT);
+        } finally {
+            ex.releaseAll();
+        }
+    }
+
+    @Test
+    void aBodyOfOneChunkIsNeverCorked() {
+        FakeExchange ex = run(HttpMethod.GET, "/small.txt");
+        ex.releaseAll();
+        FakeExchange range = run(HttpMethod.GET, "/big.txt", "Range", "bytes=0-9");
+        range.releaseAll();
+        assertThat(ex.corks).isEmpty();
+        assertThat(range.corks).isEmpty();
+    }
+
+    @Test
+    void aCorkedBodyWhoseClientLeavesIsUncorked() {
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
+        ex.stallWrites = true;
+        responder.respond(ex);
+        ex.channel.runPendingTasks();
+        ex.leave();
+        try {
+            assertThat(ex.corks).containsExactly("on before message 0", "off before message 3");
+        } finally {
+            ex.stalled.forEach(p -> p.trySuccess());
+            ex.releaseAll();
+        }
+    }
+
+    @Test
     void headHasTheHeadersOnly() {
         FakeExchange ex = run(HttpMethod.HEAD, "/big.txt");
         FullHttpResponse response = (FullHttpResponse) ex.messages.get(0);
@@ -1104,7 +1141,26 @@ class StaticResponderTest {
 
     /** Records what the responder writes; the channel completes writes at once. */
     final class FakeExchange implements Exchange {
-        final EmbeddedChannel channel = new EmbeddedChannel();
+        /** TCP_CORK set on the channel, each with the number of messages written before it. */
+        final List<String> corks = new ArrayList<>();
+        final EmbeddedChannel channel = new EmbeddedChannel() {
+            private final io.netty.channel.ChannelConfig config = new io.netty.channel.DefaultChannelConfig(this) {
+                @Override
+                public <T> boolean setOption(io.netty.channel.ChannelOption<T> option, T value) {
+                    if (option == io.netty.channel.epoll.EpollChannelOption.TCP_CORK) {
+                        corks.add((Boolean) value ? "on" : "off");
+                        corks.set(corks.size() - 1, corks.get(corks.size() - 1) + " before message " + messages.size());
+                        return true;
+                    }
+                    return super.setOption(option, value);
+                }
+            };
+
+            @Override
+            public io.netty.channel.ChannelConfig config() {
+                return config;
+            }
+        };
         final HttpRequest request;
         final String path;
         final String query;
