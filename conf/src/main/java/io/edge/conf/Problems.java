@@ -41,15 +41,16 @@ final class Problems {
      * A key whose value was written as an optional substitution alone ({@code root = ${?EDGE_ROOT}}) of a variable that
      * is not set, so HOCON left it as if unwritten.
      *
+     * @param key    the key it was written for
      * @param origin where the substitution was written
      * @param name   the variable (or setting) substituted
      */
-    record UnsetSubstitution(ConfigOrigin origin, String name) {
+    record UnsetSubstitution(String key, ConfigOrigin origin, String name) {
     }
 
-    /** Notes that {@code key} was left without a value by {@code unset}, for a problem about its missing value. */
-    void unsetSubstitution(String key, UnsetSubstitution unset) {
-        unsetSubstitutions.put(key, unset);
+    /** Notes that {@code unset}'s key was left without a value by it, for a problem about its missing value. */
+    void unsetSubstitution(UnsetSubstitution unset) {
+        unsetSubstitutions.put(unset.key(), unset);
     }
 
     /** How {@code key} was left without a value by optional substitutions; null when it was not so. */

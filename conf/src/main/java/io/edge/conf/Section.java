@@ -557,10 +557,10 @@ final class Section {
     void missing(String name, String expected) {
         ConfigValue value = object.get(name);
         Problems.UnsetSubstitution unset = unsetSubstitution(name);
-        if (value != null && value.valueType() == ConfigValueType.NULL && isUsersLine(value.origin())) {
+        if (value != null && value.valueType() == ConfigValueType.NULL && Substitutions.isUsersLine(value.origin())) {
             invalid(name, "null is no value", expected);
         } else if (unset != null && !broken) {
-            problems.add(unset.origin(), unsetKey(name), "${?" + unset.name() + "} has no value: " + unset.name()
+            problems.add(unset.origin(), unset.key(), "${?" + unset.name() + "} has no value: " + unset.name()
                     + " is not set", expected);
             problems.silence(key(name));
         } else {
@@ -578,17 +578,6 @@ final class Section {
             return defaults.unsetSubstitution(name);
         }
         return unset;
-    }
-
-    /** The key {@link #unsetSubstitution} found it under. */
-    private String unsetKey(String name) {
-        return problems.unsetSubstitution(key(name)) == null && defaults != null && !own.containsKey(name)
-                ? defaults.unsetKey(name) : key(name);
-    }
-
-    /** Whether {@code origin} is a line of the user's files (not reference.conf, not a value made in code). */
-    private static boolean isUsersLine(ConfigOrigin origin) {
-        return origin != null && origin.resource() == null && origin.filename() != null && origin.lineNumber() > 0;
     }
 
     private String asString(String name, ConfigValue value) {

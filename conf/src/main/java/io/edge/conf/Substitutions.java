@@ -80,7 +80,7 @@ final class Substitutions {
             if (isUsersLine(value.origin()) && alone.matches()) {
                 String name = alone.group(1);
                 if (System.getenv(name) == null && !isResolvedPath(resolved, name)) {
-                    problems.unsetSubstitution(key(path), new Problems.UnsetSubstitution(value.origin(), name));
+                    problems.unsetSubstitution(new Problems.UnsetSubstitution(key(path), value.origin(), name));
                 }
             }
             return false;
@@ -114,7 +114,7 @@ final class Substitutions {
     }
 
     /** Whether {@code origin} is a line of the user's files (not reference.conf, not the environment). */
-    private static boolean isUsersLine(ConfigOrigin origin) {
+    static boolean isUsersLine(ConfigOrigin origin) {
         return origin != null && origin.resource() == null && origin.lineNumber() > 0;
     }
 
