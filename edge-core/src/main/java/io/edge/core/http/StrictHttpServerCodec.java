@@ -185,8 +185,14 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 buffer.skipBytes(buffer.readableBytes()); // as Netty's BAD_MESSAGE: the connection closes
                 return;
             }
-            if (chunked == ChunkedBody.SIZE_LINE && refusesChunk(buffer, out)) {
-                return;
+            ByteBuf sizeLine = null;
+            if (chunked == ChunkedBody.SIZE_LINE) {
+                int lineEnd = buffer.indexOf(buffer.readerIndex(), buffer.writerIndex(), (byte) '\n');
+                long size = lineEnd < 0 ? -1 : chunkSize(buffer, buffer.readerIndex(), lineEnd);
+                if (refusesChunk(size, buffer, out)) {
+                    return;
+                }
+                sizeLine = bareSizeLine(buffer, lineEnd, size);
             }
             if (chunked == ChunkedBody.TRAILER && !atTrailerEnd(buffer, out)) {
                 return;
@@ -205,7 +211,6 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 }
             }
             int from = out.size();
-            ByteBuf sizeLine = chunked == ChunkedBody.SIZE_LINE ? bareSizeLine(buffer) : null;
             if (sizeLine != null) {
                 try {
                     super.decode(ctx, sizeLine, out);
@@ -251,16 +256,12 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         }
 
         /**
-         * In SIZE_LINE, with the size line whole in {@code buffer}: whether it declares more than the limit leaves, in
+         * In SIZE_LINE, with the size line whole in {@code buffer} declaring {@code size} ({@link #chunkSize}; -1 for a
+         * line not whole yet or not a size, left to Netty to refuse): whether it declares more than the limit leaves, in
          * which case the body fails here (a last content carrying the failure, as Netty's own for a bad chunk) and
-         * every byte from here on is dropped. A line that is not a size is left to Netty to refuse.
+         * every byte from here on is dropped.
          */
-        private boolean refusesChunk(ByteBuf buffer, List<Object> out) {
-            int lineEnd = buffer.indexOf(buffer.readerIndex(), buffer.writerIndex(), (byte) '\n');
-            if (lineEnd < 0) {
-                return false;
-            }
-            long size = chunkSize(buffer, buffer.readerIndex(), lineEnd);
+        private boolean refusesChunk(long size, ByteBuf buffer, List<Object> out) {
             if (size <= bodyLimit - declared) { // also -1: not a size
                 return false;
             }
@@ -313,18 +314,16 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         }
 
         /**
-         * In SIZE_LINE, with a size line whole in {@code buffer}: that line consumed, and what Netty's decoder is to read
-         * in its place, the bare size ({@code HEX CRLF}); null, consuming nothing, for a line not whole yet, not a
-         * size or too long, which Netty reads (and refuses) itself. The size lines edge reads are {@link #chunkSize}'s: Netty
-         * refuses blanks after the size that no extension follows ({@code "5 \r\n"}), which nginx takes.
+         * In SIZE_LINE, with the size line ending at {@code lineEnd} in {@code buffer} declaring {@code size} (as
+         * {@link #refusesChunk} takes them): that line consumed, and what Netty's decoder is to read in its place, the
+         * bare size ({@code HEX CRLF}); null, consuming nothing, for a line not whole yet, not a size or too long, which
+         * Netty reads (and refuses) itself. The size lines edge reads are {@link #chunkSize}'s: Netty refuses blanks
+         * after the size that no extension follows ({@code "5 \r\n"}), which nginx takes.
          */
-        private ByteBuf bareSizeLine(ByteBuf buffer) {
+        private ByteBuf bareSizeLine(ByteBuf buffer, int lineEnd, long size) {
             // no longer than Netty's decoder takes a line (the request line's limit, CRLF not counted): a longer one
             // is left to it to refuse (400), as it refuses one that comes in parts
-            int lineEnd = buffer.indexOf(buffer.readerIndex(),
-                    (int) Math.min(buffer.writerIndex(), buffer.readerIndex() + maxSizeLine + 2L), (byte) '\n');
-            long size = lineEnd < 0 ? -1 : chunkSize(buffer, buffer.readerIndex(), lineEnd);
-            if (size < 0) {
+            if (size < 0 || lineEnd >= buffer.readerIndex() + maxSizeLine + 2L) {
                 return null;
             }
             buffer.readerIndex(lineEnd + 1);
