@@ -1,7 +1,6 @@
 package io.edge.cache.http;
 
 import io.edge.cache.ResponseCacheSettings;
-import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
@@ -184,7 +183,7 @@ final class CachePolicy {
         if (expires == null) {
             return 0;
         }
-        Date expiresAt = DateFormatter.parseHttpDate(expires);
+        Date expiresAt = HttpDates.parse(expires);
         if (expiresAt == null) {
             return 0; // an invalid Expires, "0" included, means already expired
         }
@@ -206,7 +205,7 @@ final class CachePolicy {
 
     private static Date date(HttpHeaders response) {
         String value = response.get(HttpHeaderNames.DATE);
-        return value == null ? null : DateFormatter.parseHttpDate(value);
+        return HttpDates.parse(value);
     }
 
     /**

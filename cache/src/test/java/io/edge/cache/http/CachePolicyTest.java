@@ -88,6 +88,18 @@ class CachePolicyTest {
         assertThat(CacheControl.of(new DefaultHttpHeaders())).isSameAs(CacheControl.NONE);
     }
 
+    /**
+     * An Expires that is no date is one already past (RFC 9111 5.3), a Date that is none is ignored: also when longer
+     * than Netty's parser takes (64 characters), where it throws.
+     */
+    @Test
+    void anExpiresOrDateThatIsNoDateOfAnyLengthIsNoFreshness() {
+        String longer = "Thu, 01 Jan 2099 00:00:00 GMT " + "x".repeat(64);
+        assertThat(CachePolicy.freshnessLifetime(response(200, "Expires", longer).headers(), CacheControl.NONE, 0,
+                CachePolicy.NO_ACCEL_EXPIRES)).isZero();
+        assertThat(CachePolicy.initialAge(response(200, "Date", longer).headers(), 5_000)).isZero();
+    }
+
     @Test
     void storesGetWithExplicitFreshnessOnly() {
         assertThat(storable(get("/a"), response(200, "Cache-Control", "max-age=60"))).isTrue();

@@ -1,6 +1,7 @@
 package io.edge.core.cache;
 
 import io.edge.cache.http.Coalescer;
+import io.edge.cache.http.HttpDates;
 import io.edge.cache.http.Lookup;
 import io.edge.cache.http.ResponseCache;
 import io.edge.cache.http.ResponseRecorder;
@@ -10,7 +11,6 @@ import io.edge.core.statics.Preconditions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -254,7 +254,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             return false;
         }
         String lastModified = response.headers().get(HttpHeaderNames.LAST_MODIFIED);
-        Date date = lastModified == null ? null : DateFormatter.parseHttpDate(lastModified);
+        Date date = HttpDates.parse(lastModified);
         // Without Last-Modified, If-Modified-Since can never match.
         long millis = date == null ? Long.MAX_VALUE : date.getTime();
         return Preconditions.evaluate(request.headers(), true, response.headers().get(HttpHeaderNames.ETAG), millis)

@@ -1,6 +1,6 @@
 package io.edge.core.statics;
 
-import io.netty.handler.codec.DateFormatter;
+import io.edge.cache.http.HttpDates;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Date;
@@ -165,7 +165,7 @@ public final class Preconditions {
         if (httpDate == null) {
             return null;
         }
-        Date date = DateFormatter.parseHttpDate(httpDate.trim());
+        Date date = HttpDates.parse(httpDate.trim());
         return date == null ? null : date.getTime() / 1000;
     }
 }

@@ -84,6 +84,19 @@ class PreconditionsTest {
         assertThat(Preconditions.evaluate(headers("If-Modified-Since", LATER), false, ETAG, MTIME)).isEqualTo(PROCEED);
     }
 
+    /**
+     * RFC 9110 13.1.3-13.1.5: a date that is no HTTP-date is ignored, a long one too (Netty's parser refuses more than
+     * 64 characters with an exception, which was a 500).
+     */
+    @Test
+    void anIfModifiedSinceOrIfUnmodifiedSinceThatIsNoDateIsIgnored() {
+        String longer = MTIME_DATE + " " + "x".repeat(64);
+        assertThat(get("If-Modified-Since", longer)).isEqualTo(PROCEED);
+        assertThat(get("If-Modified-Since", "yesterday")).isEqualTo(PROCEED);
+        assertThat(get("If-Unmodified-Since", longer)).isEqualTo(PROCEED);
+        assertThat(Preconditions.ifRangeAllows(longer, ETAG, MTIME)).as("If-Range: the whole file").isFalse();
+    }
+
     @Test
     void anIfModifiedSinceLaterThanTheServersClockIsIgnored() {
         String future = DateFormatter.format(new Date(NOW + 1000));
