@@ -367,6 +367,49 @@ class OpenFileCacheTest {
         }
     }
 
+    /**
+     * A burst of cold opens under a small budget: each open is counted from before its syscall, so while all of them
+     * are inside the open the budget already says so (those past it opened uncached, as above), and every permit is
+     * back once they are sent. Checked by an opener that holds every open until all have started, no clock.
+     */
+    @Test
+    void opensInFlightAreCountedFromTheirStart() throws Exception {
+        int opens = 8;
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(opens);
+        java.util.concurrent.CountDownLatch proceed = new java.util.concurrent.CountDownLatch(1);
+        AtomicLong countedWhileAllInside = new AtomicLong(-1);
+        OpenFileCache[] self = new OpenFileCache[1];
+        OpenFileCache.Opener held = (path, follow) -> {
+            started.countDown();
+            if (started.getCount() == 0) {
+                countedWhileAllInside.set(self[0].descriptorsInUse());
+                proceed.countDown();
+            }
+            try {
+                proceed.await();
+            } catch (InterruptedException e) {
+                throw new java.io.InterruptedIOException();
+            }
+            return java.nio.channels.FileChannel.open(path);
+        };
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(opens);
+        try (OpenFileCache cache = new OpenFileCache(8, Duration.ofSeconds(5), 2, clock::get, held)) {
+            self[0] = cache;
+            java.util.List<java.util.concurrent.Future<OpenFile>> files = new java.util.ArrayList<>();
+            for (int i = 0; i < opens; i++) {
+                Path file = dir.resolve("f" + i);
+                files.add(pool.submit(() -> cache.acquire(file, true)));
+            }
+            for (java.util.concurrent.Future<OpenFile> file : files) {
+                file.get().release();
+            }
+            assertThat(countedWhileAllInside).hasValue(opens);
+            assertThat(cache.descriptorsInUse()).isEqualTo((int) cache.cachedCount()).isLessThanOrEqualTo(2);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void aCacheAsLargeAsTheBudgetLeavesAReserveSoAMissNeedNotEvict() throws IOException {
         try (OpenFileCache cache = cache(8, 8)) {
