@@ -103,12 +103,13 @@ public final class ErrorResponses {
     }
 
     /**
-     * The status for a request the HTTP decoder could not parse: 414 and 431 for the size limits, else
-     * 400 whatever the decoder's exception was.
+     * The status for a request the HTTP decoder could not parse: 414 and 431 for the size limits, 501 for a transfer
+     * coding edge does not decode ({@link StrictHttpServerCodec}), else 400 whatever the decoder's exception was.
      */
     public static HttpResponseStatus statusForUnparsable(Throwable decoderFailure) {
         HttpResponseStatus status = statusFor(decoderFailure);
-        return status.code() == 414 || status.code() == 431 || status.code() == 413 || status.code() == 408 ? status
+        int code = status.code();
+        return code == 414 || code == 431 || code == 413 || code == 408 || code == 501 ? status
                 : HttpResponseStatus.BAD_REQUEST;
     }
 

@@ -411,12 +411,6 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             return new HttpStatusException(HttpResponseStatus.BAD_REQUEST,
                     "Host: " + host + " (expected: uri-host [ \":\" port ])");
         }
-        List<String> codings = request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
-        if (!codings.isEmpty() && (codings.size() > 1 || !HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(codings.get(0).trim()))) {
-            // As nginx: a coding before chunked (gzip, chunked) would reach the backend as a body still encoded.
-            return new HttpStatusException(HttpResponseStatus.NOT_IMPLEMENTED,
-                    "Transfer-Encoding: " + String.join(", ", codings) + " (expected: chunked)");
-        }
         if (HttpUtil.isTransferEncodingChunked(request) && request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
             return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, "both Content-Length and chunked");
         }

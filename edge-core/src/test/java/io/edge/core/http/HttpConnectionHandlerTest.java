@@ -744,8 +744,10 @@ class HttpConnectionHandlerTest {
         assertThat(client.config().isAutoRead()).isTrue();
     }
 
+    /** As nginx answers any Transfer-Encoding but chunked (Netty's decoder refused most of them: 400). */
     @ParameterizedTest
-    @ValueSource(strings = {"gzip, chunked", "foo, chunked", "identity, chunked"})
+    @ValueSource(strings = {"gzip, chunked", "foo, chunked", "identity, chunked", "gzip", "identity", "chunked, chunked",
+            "chunked;q=1", ""})
     void aTransferCodingOtherThanChunkedIs501AndCloses(String codings) {
         boolean[] responded = {false};
         open(exchange -> responded[0] = true);
@@ -767,14 +769,42 @@ class HttpConnectionHandlerTest {
         assertThat(responded[0]).isFalse();
     }
 
-    @Test
-    void transferEncodingInTwoLinesIs501AndCloses() {
+    /** A Transfer-Encoding field sent twice, whatever each says, as nginx answers it ("duplicate header line"). */
+    @ParameterizedTest
+    @ValueSource(strings = {"gzip", "chunked"})
+    void transferEncodingInTwoLinesIs400AndCloses(String first) {
         boolean[] responded = {false};
         open(exchange -> responded[0] = true);
-        String response = EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n"
-                + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
-        assertThat(response).startsWith("HTTP/1.1 501 ").containsIgnoringCase("connection: close");
+        String response = EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " + first
+                + "\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 400 ").containsIgnoringCase("connection: close");
+        assertThat(client.isActive()).isFalse();
         assertThat(responded[0]).isFalse();
+    }
+
+    /** nginx refuses a Transfer-Encoding outside HTTP/1.1 before it looks at the coding: 400, not 501. */
+    @Test
+    void aTransferCodingInHttp10Is400() {
+        open(exchange -> { });
+        assertThat(EmbeddedClient.send(client, "POST /up HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n"))
+                .startsWith("HTTP/1.1 400 ");
+    }
+
+    /** nginx checks Host before the coding: a request without one is 400 for that. */
+    @ParameterizedTest
+    @ValueSource(strings = {"gzip", "gzip, chunked"})
+    void aTransferCodingWithoutHostIs400(String coding) {
+        open(exchange -> { });
+        assertThat(EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nTransfer-Encoding: " + coding + "\r\n\r\n"))
+                .startsWith("HTTP/1.1 400 ");
+    }
+
+    /** A coding with a Content-Length: 501 as for the coding alone, as nginx answers it (chunked with one is 400). */
+    @Test
+    void aTransferCodingWithAContentLengthIs501() {
+        open(exchange -> { });
+        assertThat(EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n"
+                + "Content-Length: 5\r\n\r\nhello")).startsWith("HTTP/1.1 501 ");
     }
 
     @Test
