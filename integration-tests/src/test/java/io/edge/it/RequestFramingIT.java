@@ -82,6 +82,16 @@ class RequestFramingIT {
     }
 
     /**
+     * An expectation edge does not know is ignored, as nginx ignores it (RFC 9110 10.1.1 lets a server answer 417, and
+     * need not): the body reaches the script, and the next request is read.
+     */
+    @Test
+    void anUnknownExpectationIsIgnoredAndTheBodyReachesPhp() throws Exception {
+        assertThat(postedThenNext("POST /hash.php HTTP/1.1\r\nHost: a\r\nExpect: something\r\nContent-Length: 5\r\n"
+                + "\r\nhello")).isEqualTo(hashed("hello"));
+    }
+
+    /**
      * A transfer coding edge does not decode, alone or before chunked: 501 and the connection closes, as nginx answers
      * it, before the script runs (its body would reach PHP still encoded, or framed by a length it does not have).
      */

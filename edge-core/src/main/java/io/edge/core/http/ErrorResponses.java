@@ -199,15 +199,14 @@ public final class ErrorResponses {
     /**
      * True for statuses after which edge closes the connection when it answers them itself ({@link #response}): the
      * request's framing may be unknown or its stream untrustworthy (400, 408, 413, 414, 431: a request edge could not
-     * or would not read whole; 417: a client with an expectation edge does not know may be holding its body back, or
-     * not; 501: a transfer coding edge does not decode; 505: the client speaks another protocol; 500: edge's own
+     * or would not read whole; 501: a transfer coding edge does not decode; 505: the client speaks another protocol; 500: edge's own
      * fault, its state for the connection unknown). A
      * backend's answer with one of them (a PHP 400 or 500) keeps the connection, as nginx's does: edge read that
      * request whole.
      */
     public static boolean closesConnection(HttpResponseStatus status) {
         int code = status.code();
-        return code == 400 || code == 408 || code == 413 || code == 414 || code == 417 || code == 431 || code == 500
+        return code == 400 || code == 408 || code == 413 || code == 414 || code == 431 || code == 500
                 || code == 501 || code == 505;
     }
 }

@@ -255,7 +255,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 request.setProtocolVersion(HttpVersion.HTTP_1_1);
             }
             // Met by the exchange (the 100 goes out when its body is asked for), as the removed Netty handler
-            // did: backends and the response cache never see the expectation.
+            // did: backends and the response cache never see the expectation. Any other Expect (another value, a
+            // list) is ignored and passed on, as nginx ignores it: RFC 9110 10.1.1 lets a server answer it 417, and
+            // need not. Nothing hangs on it: the body is framed by its length or chunks all the same, and a client
+            // that holds it back for an answer meets the body timeout.
             boolean expectsContinue = HttpUtil.is100ContinueExpected(request);
             if (expectsContinue) {
                 request.headers().remove(HttpHeaderNames.EXPECT);
@@ -413,12 +416,6 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         if (HttpUtil.isTransferEncodingChunked(request) && request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
             return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, "both Content-Length and chunked");
-        }
-        String expect = request.headers().get(HttpHeaderNames.EXPECT);
-        if (expect != null && !request.protocolVersion().equals(HttpVersion.HTTP_1_0)
-                && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect)) { // RFC 9110 10.1.1: 1.0 ones are ignored
-            return new HttpStatusException(HttpResponseStatus.EXPECTATION_FAILED,
-                    "expect: " + expect + " (expected: 100-continue)");
         }
         return null;
     }
