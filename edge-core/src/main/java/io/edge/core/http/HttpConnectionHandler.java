@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.nio.file.InvalidPathException;
@@ -58,6 +59,14 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpConnectionHandler.class);
     private static final AtomicBoolean UNNAMEABLE_LOGGED = new AtomicBoolean();
+    /**
+     * Request fields that hold one value, not a list (RFC 9110 5.3 forbids sending them twice), which edge reads, and
+     * which nginx refuses to get twice ("client sent duplicate header line"): a second one is a 400, as which of the two
+     * a cache or proxy in front read is anyone's guess. Host, Content-Length and Transfer-Encoding are checked apart. Not
+     * here, though nginx 1.22.1 refuses them twice too: If-Match and If-None-Match, lists that may come in several lines.
+     */
+    private static final List<AsciiString> SINGLE_VALUE_FIELDS = List.of(HttpHeaderNames.IF_MODIFIED_SINCE,
+            HttpHeaderNames.IF_UNMODIFIED_SINCE, HttpHeaderNames.IF_RANGE, HttpHeaderNames.CONTENT_RANGE);
 
     private final HttpServerContext server;
     private final RequestTimeouts timeouts;
@@ -413,6 +422,13 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             // checked even when an absolute-form target will replace it: a request that sends one is suspect
             return new HttpStatusException(HttpResponseStatus.BAD_REQUEST,
                     "Host: " + host + " (expected: uri-host [ \":\" port ])");
+        }
+        for (AsciiString name : SINGLE_VALUE_FIELDS) {
+            int lines = request.headers().getAll(name).size();
+            if (lines > 1) {
+                return new HttpStatusException(HttpResponseStatus.BAD_REQUEST,
+                        "header: " + lines + " " + name + " fields (expected: one)");
+            }
         }
         if (HttpUtil.isTransferEncodingChunked(request) && request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
             return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, "both Content-Length and chunked");

@@ -573,6 +573,31 @@ class HttpConnectionHandlerTest {
         assertThat(client.isActive()).isTrue();
     }
 
+    /**
+     * A field of which a request has one value, sent twice: which one a cache or proxy in front read is anyone's guess,
+     * so the request is refused, as nginx refuses it ("client sent duplicate header line").
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"If-Modified-Since", "If-Unmodified-Since", "If-Range", "Content-Range"})
+    void aSingleValueFieldSentTwiceIs400AndCloses(String name) {
+        boolean[] responded = {false};
+        open(exchange -> responded[0] = true);
+        String response = EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n" + name
+                + ": Thu, 01 Jan 2026 00:00:00 GMT\r\n" + name + ": Fri, 02 Jan 2026 00:00:00 GMT\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 400 ").containsIgnoringCase("connection: close");
+        assertThat(client.isActive()).isFalse();
+        assertThat(responded[0]).as("no responder sees the request").isFalse();
+    }
+
+    /** A list field may come in several lines (RFC 9110 5.3), nginx 1.22.1 notwithstanding. */
+    @Test
+    void aListOfEntityTagsInTwoLinesIsRead() {
+        open(new EchoResponder());
+        assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\nIf-None-Match: \"x\"\r\n"
+                + "If-None-Match: \"y\"\r\n\r\n")).startsWith("HTTP/1.1 200 ");
+        assertThat(client.isActive()).isTrue();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"localhost/x", "localhost, evil", "local host/../x", "a@localhost", "a\\b", "a:8o",
             "[::1", "a\tb"})
