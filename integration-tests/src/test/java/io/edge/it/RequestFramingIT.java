@@ -12,6 +12,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * How request heads and bodies are framed where clients differ from the letter of RFC 9112 and nginx 1.22.1 still
@@ -77,6 +79,33 @@ class RequestFramingIT {
     void aChunkSizeWithBlanksOrAnExtensionAfterItFramesItsDataForPhp() throws Exception {
         assertThat(postedThenNext(CHUNKED_POST + "5 \r\nhello\r\n6\t;name=\"v w\"\r\n world\r\n1;x\r\n!\r\n0 \r\n\r\n"))
                 .isEqualTo(hashed("hello world!"));
+    }
+
+    /**
+     * An expectation edge does not know is ignored, as nginx ignores it (RFC 9110 10.1.1 lets a server answer 417, and
+     * need not): the body reaches the script, and the next request is read.
+     */
+    @Test
+    void anUnknownExpectationIsIgnoredAndTheBodyReachesPhp() throws Exception {
+        assertThat(postedThenNext("POST /hash.php HTTP/1.1\r\nHost: a\r\nExpect: something\r\nContent-Length: 5\r\n"
+                + "\r\nhello")).isEqualTo(hashed("hello"));
+    }
+
+    /**
+     * A transfer coding edge does not decode, alone or before chunked: 501 and the connection closes, as nginx answers
+     * it, before the script runs (its body would reach PHP still encoded, or framed by a length it does not have).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"gzip", "gzip, chunked", "identity"})
+    void aTransferCodingOtherThanChunkedIs501AndClosesBeforePhp(String coding) throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("POST /hash.php HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " + coding
+                    + "\r\nContent-Length: 5\r\n\r\nhello");
+            RawHttpClient.Response response = client.read();
+            assertThat(response.status()).isEqualTo(501);
+            assertThat(response.text()).doesNotContain("5 ");
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
     }
 
     /** A trailer line without a colon, or with a blank before it: nginx skips trailer lines unread, whatever they hold. */

@@ -103,12 +103,13 @@ public final class ErrorResponses {
     }
 
     /**
-     * The status for a request the HTTP decoder could not parse: 414 and 431 for the size limits, else
-     * 400 whatever the decoder's exception was.
+     * The status for a request the HTTP decoder could not parse: 414 and 431 for the size limits, 501 for a transfer
+     * coding edge does not decode ({@link StrictHttpServerCodec}), else 400 whatever the decoder's exception was.
      */
     public static HttpResponseStatus statusForUnparsable(Throwable decoderFailure) {
         HttpResponseStatus status = statusFor(decoderFailure);
-        return status.code() == 414 || status.code() == 431 || status.code() == 413 || status.code() == 408 ? status
+        int code = status.code();
+        return code == 414 || code == 431 || code == 413 || code == 408 || code == 501 ? status
                 : HttpResponseStatus.BAD_REQUEST;
     }
 
@@ -198,15 +199,14 @@ public final class ErrorResponses {
     /**
      * True for statuses after which edge closes the connection when it answers them itself ({@link #response}): the
      * request's framing may be unknown or its stream untrustworthy (400, 408, 413, 414, 431: a request edge could not
-     * or would not read whole; 417: a client with an expectation edge does not know may be holding its body back, or
-     * not; 501: a transfer coding edge does not decode; 505: the client speaks another protocol; 500: edge's own
+     * or would not read whole; 501: a transfer coding edge does not decode; 505: the client speaks another protocol; 500: edge's own
      * fault, its state for the connection unknown). A
      * backend's answer with one of them (a PHP 400 or 500) keeps the connection, as nginx's does: edge read that
      * request whole.
      */
     public static boolean closesConnection(HttpResponseStatus status) {
         int code = status.code();
-        return code == 400 || code == 408 || code == 413 || code == 414 || code == 417 || code == 431 || code == 500
+        return code == 400 || code == 408 || code == 413 || code == 414 || code == 431 || code == 500
                 || code == 501 || code == 505;
     }
 }

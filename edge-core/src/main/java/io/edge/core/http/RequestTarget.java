@@ -72,10 +72,10 @@ public record RequestTarget(String authority, String path, String query, String 
      * {@code [v1.x]}) or a reg-name, which an IPv4 address also is, then optionally ':' and digits. A
      * reg-name is unreserved characters, %HH escapes and sub-delims less ',' ({@code Host: a, b} is a list
      * of two hosts). So '/', '\\', '@', blanks and control characters are refused: the host is routed on,
-     * passed to CGI and made part of the response cache's key. An empty value is allowed (RFC 9112 3.2: the
-     * {@code Host} of a target without authority), but not a port without a name ({@code :80}), nor
-     * {@code .}, which names nothing once its trailing dot goes (as routing drops it): nginx refuses both as
-     * an invalid host.
+     * passed to CGI and made part of the response cache's key. Nor is a value that names no host: an empty one
+     * (RFC 9112 3.2 has a client send it for a target URI without authority, which an {@code http} URI never is:
+     * RFC 9110 4.2.1), a port without a name ({@code :80}), or {@code .}, which names nothing once its trailing dot
+     * goes (as routing drops it); nginx refuses them all as an invalid host.
      */
     static boolean isHostAndPort(String value) {
         int hostEnd;
@@ -91,9 +91,8 @@ public record RequestTarget(String authority, String path, String query, String 
             if (HostSyntax.invalidRegNameChar(value, 0, hostEnd) >= 0 || value.substring(0, hostEnd).contains("..")) {
                 return false; // two dots in a row name no host (nginx answers 400 too)
             }
-            boolean noName = hostEnd == 0 || hostEnd == 1 && value.charAt(0) == '.';
-            if (noName && !value.isEmpty()) {
-                return false;
+            if (hostEnd == 0 || hostEnd == 1 && value.charAt(0) == '.') {
+                return false; // no name
             }
         }
         if (hostEnd == value.length()) {

@@ -8,13 +8,18 @@ import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.DecoderResultProvider;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpContentException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -33,7 +38,9 @@ import java.util.function.LongSupplier;
  * and reads the version in any case ({@code GET\r/x\x0bHTTP/1.1}, {@code " GET /x http/1.1"}): a line nginx refuses
  * would reach the responders. A header line starting with a space or tab (obs-fold, RFC 9112 5.2), which Netty
  * unfolds, fails its request too, as nginx refuses it; so does a second Content-Length field, which Netty refuses in
- * HTTP/1.1 but in HTTP/1.0 drops, framing the body by the first (RFC 9112 6.3; nginx refuses it). The method is
+ * HTTP/1.1 but in HTTP/1.0 drops, framing the body by the first (RFC 9112 6.3; nginx refuses it). A transfer coding
+ * but chunked, which Netty refuses as malformed, is refused as nginx refuses it: 501, or 400 for a second
+ * Transfer-Encoding field ({@code RequestDecoder#refusedCoding}). The method is
  * held to what nginx's parser takes, upper-case letters, {@code _} and {@code -}: Netty takes any token
  * ({@code get}, {@code Post}, {@code GET1}), which nginx refuses and which a backend or the response cache would see
  * as a method of its own. Such a line fails to decode, and is answered 400 and closed
@@ -168,6 +175,11 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
          */
         private int contentLengthMatched;
         private int contentLengths;
+        /**
+         * The head's Transfer-Encoding fields, taken once it is read whole and its Content-Length checked
+         * ({@link #isContentAlwaysEmpty}); null for a head Netty's decoder refused before that.
+         */
+        private List<String> transferCodings;
         /** Where the method, then the request target, ends in the line being split. */
         private int methodEnd;
         private int targetEnd;
@@ -206,6 +218,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     headFolded = false;
                     contentLengthMatched = -1; // the request line
                     contentLengths = 0;
+                    transferCodings = null;
                     byte b = buffer.getByte(first);
                     badFirstByte = isTokenChar(b) ? -1 : b & 0xff;
                 }
@@ -230,13 +243,15 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 Object decoded = out.get(i);
                 if (decoded instanceof HttpRequest request) {
                     inHead = false;
-                    if (headFolded && request.decoderResult().isSuccess()) {
-                        request.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(
-                                "header: a line starting with a space or tab (expected: no obs-fold, RFC 9112 5.2)")));
-                    }
-                    if (contentLengths > 1 && request.decoderResult().isSuccess()) {
-                        request.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(
-                                "header: " + contentLengths + " Content-Length fields (expected: one, RFC 9112 6.3)")));
+                    Exception refused = headFolded ? new IllegalArgumentException(
+                                    "header: a line starting with a space or tab (expected: no obs-fold, RFC 9112 5.2)")
+                            : contentLengths > 1 ? new IllegalArgumentException(
+                                    "header: " + contentLengths + " Content-Length fields (expected: one, RFC 9112 6.3)")
+                            : refusedCoding(request);
+                    // Netty's own failure stands, but for the one it makes of a transfer coding once the head is read
+                    // whole (transferCodings taken): then the transfer coding is refused as nginx refuses it
+                    if (refused != null && (request.decoderResult().isSuccess() || transferCodings != null)) {
+                        request.setDecoderResult(DecoderResult.failure(refused));
                     }
                     methods.add(request.method());
                     if (request.decoderResult().isSuccess() && HttpUtil.isTransferEncodingChunked(request)) {
@@ -253,6 +268,45 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     chunked = ChunkedBody.NONE;
                 }
             }
+        }
+
+        /**
+         * Netty's decoder asks this of a head read whole, its Content-Length checked, just before it checks the transfer
+         * coding itself: the Transfer-Encoding fields are taken here, for {@link #refusedCoding}. Nothing else changes.
+         */
+        @Override
+        protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+            transferCodings = msg.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
+            return super.isContentAlwaysEmpty(msg);
+        }
+
+        /**
+         * Why an HTTP/1.1 {@code request} is refused for its transfer coding, as nginx refuses it, or null: a second
+         * Transfer-Encoding field is a 400 ("duplicate header line"), one that says anything but {@code chunked} (in any
+         * case, blanks around it) a 501, and closes ({@code gzip}, {@code gzip, chunked}, {@code chunked, chunked},
+         * empty): edge decodes no other coding, and a body framed by none it reads would reach a backend still encoded.
+         * Netty's decoder refused most of these itself, as malformed (400), and took {@code gzip, chunked}. Outside
+         * HTTP/1.1 Netty refuses any Transfer-Encoding (400), as nginx does before it looks at the coding; so is a
+         * request without one well-formed Host refused for that (400, {@link HttpConnectionHandler}), as nginx checks the
+         * Host first.
+         */
+        private Exception refusedCoding(HttpRequest request) {
+            if (transferCodings == null || transferCodings.isEmpty()
+                    || !HttpVersion.HTTP_1_1.equals(request.protocolVersion())) {
+                return null;
+            }
+            List<String> hosts = request.headers().getAll(HttpHeaderNames.HOST);
+            if (hosts.size() != 1 || !RequestTarget.isHostAndPort(hosts.get(0))) {
+                return null;
+            }
+            if (transferCodings.size() > 1) {
+                return new IllegalArgumentException("header: " + transferCodings.size()
+                        + " Transfer-Encoding fields (expected: one, as nginx)");
+            }
+            String coding = transferCodings.get(0).trim();
+            return HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(coding) ? null
+                    : new HttpStatusException(HttpResponseStatus.NOT_IMPLEMENTED,
+                            "Transfer-Encoding: " + coding + " (expected: chunked)");
         }
 
         /**
