@@ -27,6 +27,7 @@ import java.util.function.BiFunction;
  * suggested), wrong types, bad durations and sizes, values out of range, unknown enum values, missing or
  * nonexistent directories, bad location matches, references to undefined backends, bytes that are not UTF-8 and
  * lines ended by CR alone in the file or a file it includes. Each names the file and line where the value was written.
+ * A value that one file sets twice in one object is no problem but a warning ({@link EdgeSettings#warnings}).
  *
  * <p>Relative paths in the file are resolved against the file's directory. When {@code server.run-dir} is
  * {@code ""} and a backend is spawned, each load (but a {@link #checkOnly()} one) creates a fresh directory
@@ -183,9 +184,10 @@ public final class ConfigLoader {
         if (!problems.isEmpty()) {
             throw new ConfigException(problems.sorted());
         }
+        List<ConfigProblem> warnings = duplicateKeys(read);
         boolean spawns = settings.backends().values().stream().anyMatch(b -> b.spawn() != null);
         if (!createRunDir || !spawns || !settings.server().runDir().equals(placeholder)) {
-            return settings;
+            return settings.withWarnings(warnings);
         }
         Path runDir;
         try {
@@ -212,7 +214,16 @@ public final class ConfigLoader {
             }
             throw new ConfigException(again.sorted());
         }
-        return settings;
+        return settings.withWarnings(warnings);
+    }
+
+    /** The keys each of {@code files} (each once) sets twice in one object ({@link DuplicateKeys}). */
+    private static List<ConfigProblem> duplicateKeys(List<Path> files) {
+        List<ConfigProblem> warnings = new ArrayList<>();
+        for (Path read : new LinkedHashSet<>(files)) {
+            warnings.addAll(DuplicateKeys.in(read));
+        }
+        return warnings;
     }
 
     private static boolean sameFile(Path a, Path b) {

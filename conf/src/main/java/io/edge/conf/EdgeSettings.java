@@ -16,6 +16,8 @@ import java.util.Map;
  * @param sites      virtual hosts, in configuration order; exactly one is the default
  * @param backends   FastCGI backend groups by name
  * @param cache      the file content and response caches
+ * @param warnings   what is not wrong but likely a mistake (a value set twice in one object), for the operator to
+ *                   read: logged at a start and a reload, printed by {@code --check-config}
  */
 public record EdgeSettings(
         Path source,
@@ -24,18 +26,31 @@ public record EdgeSettings(
         Map<String, String> mimeTypes,
         List<SiteSettings> sites,
         Map<String, BackendGroupSettings> backends,
-        CacheSettings cache) {
+        CacheSettings cache,
+        List<ConfigProblem> warnings) {
 
     public EdgeSettings {
         mimeTypes = Map.copyOf(mimeTypes);
         sites = List.copyOf(sites);
         backends = Map.copyOf(backends);
+        warnings = List.copyOf(warnings);
+    }
+
+    /** Settings without warnings. */
+    public EdgeSettings(Path source, ServerSettings server, StaticIoSettings staticIo, Map<String, String> mimeTypes,
+                        List<SiteSettings> sites, Map<String, BackendGroupSettings> backends, CacheSettings cache) {
+        this(source, server, staticIo, mimeTypes, sites, backends, cache, List.of());
     }
 
     /** Settings with the default caches (tests that build settings in code). */
     public EdgeSettings(Path source, ServerSettings server, StaticIoSettings staticIo, Map<String, String> mimeTypes,
                         List<SiteSettings> sites, Map<String, BackendGroupSettings> backends) {
         this(source, server, staticIo, mimeTypes, sites, backends, CacheSettings.defaults());
+    }
+
+    /** These settings with {@code warnings} instead of theirs. */
+    EdgeSettings withWarnings(List<ConfigProblem> warnings) {
+        return new EdgeSettings(source, server, staticIo, mimeTypes, sites, backends, cache, warnings);
     }
 
     /** The site that answers requests whose Host matches no server name. */

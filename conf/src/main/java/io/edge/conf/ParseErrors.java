@@ -186,7 +186,8 @@ final class ParseErrors {
         String message;
         if (reason.contains("Permission denied")) {
             message = "cannot be read";
-        } else if (reason.contains("Is a directory")) {
+        } else if (reason.contains("Is a directory") || isDirectory(directive.includedFile())) {
+            // a name without an extension Typesafe looks for as name.conf, .json, .properties: missing, all of them
             message = "is a directory";
         } else if ("classpath".equals(directive.form())) {
             message = "no such resource on the classpath";
@@ -198,6 +199,10 @@ final class ParseErrors {
             message = "no such file";
         }
         return new ConfigProblem(directive.file(), directive.line(), directive.text(), message, EXPECTED_INCLUDE);
+    }
+
+    private static boolean isDirectory(Path file) {
+        return file != null && Files.isDirectory(file);
     }
 
     /**

@@ -599,7 +599,11 @@ final class Section {
 
     /** The value as the user would write it: strings quoted, long values shortened. */
     static String render(ConfigValue value) {
-        String text = value.render(ConfigRenderOptions.concise());
+        return shortened(value.render(ConfigRenderOptions.concise()));
+    }
+
+    /** {@code text}, a value as written, shortened as {@link #render} shortens a long one. */
+    static String shortened(String text) {
         return text.length() > MAX_RENDERED ? text.substring(0, MAX_RENDERED - 3) + "..." : text;
     }
 }

@@ -407,6 +407,26 @@ final class SettingsMapper {
         return result;
     }
 
+    /**
+     * What is wrong with the directory of the Unix socket {@code backend} names (a {@link Addresses#backend}): it does
+     * not exist, or is no directory; null when it is one, when the address is no Unix socket, or when it cannot be
+     * told (a directory above it that this user cannot search). The socket itself need not exist: php-fpm may start
+     * after edge, and a connection refused meanwhile is "busy", not a failure.
+     */
+    private static String socketDirectoryProblem(String backend) {
+        if (!backend.startsWith(Addresses.UNIX_PREFIX)) {
+            return null;
+        }
+        Path directory = Path.of(backend.substring(Addresses.UNIX_PREFIX.length())).getParent();
+        if (directory == null || Files.isDirectory(directory)) {
+            return null;
+        }
+        if (Files.notExists(directory)) {
+            return "directory " + directory + " does not exist";
+        }
+        return Files.exists(directory) ? directory + " is not a directory" : null;
+    }
+
     /** A backend group, or with {@code name == null} the defaults alone: what is wrong in any group. */
     private BackendGroupSettings backend(String name, Section backend, ServerSettings server) {
         List<String> addresses = new ArrayList<>();
@@ -414,6 +434,8 @@ final class SettingsMapper {
         // php-fpm, with max-connections of its own against the one pm.max_children.
         Map<String, String> reached = new HashMap<>();
         List<Section.Element> written = backend.elements("addresses");
+        Section spawnSection = backend.section("spawn");
+        boolean spawnEnabled = spawnSection.bool("enabled");
         for (Section.Element element : written) {
             String address = element.text();
             String canonical;
@@ -430,6 +452,14 @@ final class SettingsMapper {
                                 + (first.equals(address) ? "is listed twice" : "is the same address as \"" + first + "\""),
                         "each address once (max-connections is how many connections one takes)");
                 continue;
+            }
+            if (!spawnEnabled) { // a spawned php-fpm's socket directory is edge's own, and then none is written
+                String directoryProblem = socketDirectoryProblem(canonical);
+                if (directoryProblem != null) {
+                    backend.invalid("addresses", element.index(), "\"" + address + "\": " + directoryProblem,
+                            "a socket path in an existing directory (php-fpm makes the socket, not its directory)");
+                    continue;
+                }
             }
             addresses.add(canonical);
         }
@@ -457,8 +487,6 @@ final class SettingsMapper {
         BackendGroupSettings.ResponseBuffer responseBuffer = new BackendGroupSettings.ResponseBuffer(
                 (int) buffer.bytes("memory", 0, MAX_RESPONSE_BUFFER_MEMORY), buffer.bytes("max-temp-file", 0, Long.MAX_VALUE));
 
-        Section spawnSection = backend.section("spawn");
-        boolean spawnEnabled = spawnSection.bool("enabled");
         Path command = spawnSection.path("command", base);
         int workers = spawnSection.integer("workers", 1, 4096);
         List<Section.Element> iniLines = spawnSection.elements("ini");

@@ -75,6 +75,7 @@ class ConfigLoaderTest {
     @Test
     void fullConfigMapsOntoTheRecords() throws Exception {
         Files.createDirectories(dir.resolve("www/thumbs"));
+        Files.createDirectory(dir.resolve("sock"));
         Path fpm = executable("php-fpm");
         EdgeSettings settings = load("""
                 server {

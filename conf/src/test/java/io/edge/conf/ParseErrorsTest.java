@@ -51,6 +51,21 @@ class ParseErrorsTest {
                 + "\"): no such file (expected: an existing, readable file)");
     }
 
+    /**
+     * An include naming a directory without an extension (Typesafe then looks for its .conf, .json and .properties)
+     * said "no such file" of a name that is there; nginx -t says "Is a directory" of such an include.
+     */
+    @Test
+    void anIncludeOfADirectorySaysItIsADirectory() throws Exception {
+        Files.createDirectory(dir.resolve("conf.d"));
+        Path file = write("d1.conf", "include \"conf.d\"\nedge { sites = [] }\n");
+        assertThat(problems(file)).extracting(ConfigProblem::toString).contains(
+                file + ":1: include \"conf.d\": is a directory (expected: an existing, readable file)");
+        Path other = write("d2.conf", "include file(\"conf.d\")\nedge { sites = [] }\n");
+        assertThat(problems(other)).extracting(ConfigProblem::toString).contains(
+                other + ":1: include file(\"conf.d\"): is a directory (expected: an existing, readable file)");
+    }
+
     /** A missing include hides nothing else: the other files' problems are listed with it. */
     @Test
     void aMissingIncludeIsListedWithEveryOtherProblem() throws Exception {

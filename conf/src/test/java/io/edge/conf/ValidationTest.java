@@ -648,14 +648,16 @@ class ValidationTest {
      * pm.max_children, and health checks that mark one copy down while the other takes requests.
      */
     @Test
-    void backendAddressListedTwice() {
+    void backendAddressListedTwice() throws Exception {
+        Files.createDirectory(dir.resolve("php"));
+        Files.createDirectory(dir.resolve("run"));
         List<ConfigProblem> problems = problems(SITE + """
 
                 fastcgi.backends.php.addresses = [
-                  "unix:/run/php/fpm.sock",
+                  "unix:php/fpm.sock",
                   "127.0.0.1:9000",
-                  "unix:/run/php/fpm.sock",
-                  "unix:/run/other/../php/fpm.sock",
+                  "unix:php/fpm.sock",
+                  "unix:other/../php/fpm.sock",
                   "unix:run/fpm.sock",
                   "unix:%s/run/fpm.sock",
                   "PHP.test:9001",
@@ -669,17 +671,44 @@ class ValidationTest {
         String expected = "each address once (max-connections is how many connections one takes)";
         assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message,
                 ConfigProblem::expected).containsExactly(
-                tuple(6, "edge.fastcgi.backends.php.addresses[2]", "\"unix:/run/php/fpm.sock\" is listed twice",
-                        expected),
+                tuple(6, "edge.fastcgi.backends.php.addresses[2]", "\"unix:php/fpm.sock\" is listed twice", expected),
                 tuple(7, "edge.fastcgi.backends.php.addresses[3]",
-                        "\"unix:/run/other/../php/fpm.sock\" is the same address as \"unix:/run/php/fpm.sock\"",
-                        expected),
+                        "\"unix:other/../php/fpm.sock\" is the same address as \"unix:php/fpm.sock\"", expected),
                 tuple(9, "edge.fastcgi.backends.php.addresses[5]",
                         "\"unix:" + dir + "/run/fpm.sock\" is the same address as \"unix:run/fpm.sock\"", expected),
                 tuple(11, "edge.fastcgi.backends.php.addresses[7]",
                         "\"php.test:9001\" is the same address as \"PHP.test:9001\"", expected),
                 tuple(13, "edge.fastcgi.backends.php.addresses[9]",
                         "\"[0:0::1]:9002\" is the same address as \"[::1]:9002\"", expected));
+    }
+
+    /**
+     * php-fpm makes its socket when it starts, which may be after edge, but not the directory the socket goes in: a
+     * directory that does not exist is a mistake in the path (nginx -t checks neither).
+     */
+    @Test
+    void aUnixSocketInADirectoryThatDoesNotExistIsAProblemAndAMissingSocketIsNot() throws Exception {
+        Files.createDirectory(dir.resolve("run"));
+        Files.writeString(dir.resolve("file"), "");
+        List<ConfigProblem> problems = problems(SITE + """
+
+                fastcgi.backends.php.addresses = [
+                  "unix:run/fpm.sock",
+                  "unix:nope/fpm.sock",
+                  "unix:%s/file/fpm.sock"
+                ]
+                fastcgi.backends.api.addresses = ["unix:/nonexistent-edge-dir/api.sock", "127.0.0.1:9000"]
+                """.formatted(dir));
+        String expected = "a socket path in an existing directory (php-fpm makes the socket, not its directory)";
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message,
+                ConfigProblem::expected).containsExactlyInAnyOrder(
+                tuple(5, "edge.fastcgi.backends.php.addresses[1]",
+                        "\"unix:nope/fpm.sock\": directory " + dir.resolve("nope") + " does not exist", expected),
+                tuple(6, "edge.fastcgi.backends.php.addresses[2]",
+                        "\"unix:" + dir + "/file/fpm.sock\": " + dir.resolve("file") + " is not a directory", expected),
+                tuple(8, "edge.fastcgi.backends.api.addresses[0]",
+                        "\"unix:/nonexistent-edge-dir/api.sock\": directory /nonexistent-edge-dir does not exist",
+                        expected));
     }
 
     @Test

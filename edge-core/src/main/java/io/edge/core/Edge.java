@@ -182,6 +182,7 @@ public final class Edge {
             throw new IllegalStateException("stopped before it started (a signal during the start)");
         }
         removeStaleTemporaryRunDirs();
+        settings.warnings().forEach(warning -> LOG.warn("{}", warning));
         try {
             current = build(settings, null);
             statsLogger = Executors.newSingleThreadScheduledExecutor(daemon("edge-stats"));
@@ -247,6 +248,7 @@ public final class Edge {
             throw new IllegalStateException("not running");
         }
         EdgeSettings next = ConfigLoader.forReload(temporaryRunDir).load(file);
+        next.warnings().forEach(warning -> LOG.warn("reload: {}", warning));
         noteTemporaryRunDir(next);
         // inForce keeps the start's io-threads and run-dir, and its access log unless a switch applied another
         List<String> changed = changedServerKeys(inForce, next.server());

@@ -78,6 +78,7 @@ public final class Main implements Callable<Integer> {
         }
         if (checkConfig) {
             // what a start would warn of, as nginx -t does: the configuration is still ok
+            settings.warnings().forEach(warning -> System.err.println("warning: " + warning));
             new Router(settings.sites(), settings.defaultSite()).conflicts()
                     .forEach(conflict -> System.err.println("warning: " + conflict));
             System.out.println("configuration ok");

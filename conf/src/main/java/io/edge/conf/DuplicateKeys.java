@@ -1,0 +1,196 @@
+package io.edge.conf;
+
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.parser.ConfigDocumentFactory;
+import com.typesafe.config.parser.ConfigNode;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Finds a key set twice, to a value that is not an object, in one object of one file: HOCON lets the later value win
+ * without a word, where nginx -t refuses most directives written twice ("directive is duplicate"). It is a warning, not
+ * a problem: overriding is what HOCON is for. Only a value the same file wrote twice into the same object is one; an
+ * override by another file or an include, an append ({@code +=}), a value that refers to another ({@code ${...}}: the
+ * one before, or an optional variable) and two objects (merged) are not.
+ *
+ * <p>Typesafe's parse keeps only the value that wins, so the file's syntax tree is read instead: the nodes of a
+ * {@code ConfigDocument}. Their classes are not Typesafe's public API (a document only renders and edits itself), so
+ * they are reached by reflection, through three methods that Typesafe 1.4 has ({@code ConfigNodeComplexValue.children},
+ * {@code ConfigNodeField.path} and {@code value}) and the document's tree. A library that no longer has them gives no
+ * warning rather than a failure (and {@code DuplicateKeysTest} fails). Lines are counted in the text the nodes
+ * render, which is the file's text.
+ */
+final class DuplicateKeys {
+
+    private static final String NODES = "com.typesafe.config.impl.";
+    private static final Syntax SYNTAX = Syntax.load();
+
+    private final Path file;
+    private final String text;
+    private final List<ConfigProblem> found = new ArrayList<>();
+
+    /** A value that is not an object, where it was written and as written. */
+    private record Written(int line, String value) {
+    }
+
+    private DuplicateKeys(Path file, String text) {
+        this.file = file;
+        this.text = text;
+    }
+
+    /**
+     * The keys {@code file} sets twice in one object, each a warning at the line of the value that wins; none when the
+     * file cannot be read or parsed (its include, or the loader, reports that).
+     */
+    static List<ConfigProblem> in(Path file) {
+        if (SYNTAX == null) {
+            return List.of();
+        }
+        Object root;
+        try {
+            root = SYNTAX.tree.get(ConfigDocumentFactory.parseFile(file.toFile(),
+                    ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF)));
+        } catch (com.typesafe.config.ConfigException | java.io.UncheckedIOException | IllegalAccessException e) {
+            return List.of();
+        }
+        DuplicateKeys keys = new DuplicateKeys(file, ((ConfigNode) root).render());
+        try {
+            // the root holds the file's one object, with the comments and blanks around it
+            keys.walk(root, 0, (child, offset) -> {
+                if (SYNTAX.object.isInstance(child)) {
+                    keys.object(child, offset, List.of(), "", new HashMap<>());
+                }
+            });
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return List.of();
+        }
+        return keys.found;
+    }
+
+    /** What is done with each child of a node, at its offset in the text. */
+    private interface Visit {
+        void child(Object node, int offset) throws ReflectiveOperationException;
+    }
+
+    /** Visits the children of {@code node}, which starts at {@code offset}. */
+    private void walk(Object node, int offset, Visit visit) throws ReflectiveOperationException {
+        for (Object child : (Collection<?>) SYNTAX.children.invoke(node)) {
+            visit.child(child, offset);
+            offset += ((ConfigNode) child).render().length();
+        }
+    }
+
+    /**
+     * The fields of the object {@code node}, its keys below {@code prefix} in the object {@code scope} names (a list
+     * element starts one of its own; "" the file's root object), what it has written so far in {@code written}.
+     */
+    private void object(Object node, int offset, List<String> prefix, String scope, Map<List<String>, Written> written)
+            throws ReflectiveOperationException {
+        walk(node, offset, (child, at) -> {
+            if (SYNTAX.field.isInstance(child)) {
+                field(child, at, prefix, scope, written);
+            }
+        });
+    }
+
+    private void field(Object node, int offset, List<String> prefix, String scope, Map<List<String>, Written> written)
+            throws ReflectiveOperationException {
+        String fieldText = ((ConfigNode) node).render();
+        String pathText = ((ConfigNode) SYNTAX.path.invoke(node)).render();
+        Object value = SYNTAX.value.invoke(node);
+        String valueText = ((ConfigNode) value).render();
+        if (fieldText.substring(pathText.length()).stripLeading().startsWith("+=")) {
+            return; // an append adds to the value before
+        }
+        List<String> key = new ArrayList<>(prefix);
+        key.addAll(ConfigUtil.splitPath(pathText.strip()));
+        // the value is the field's last node
+        int valueOffset = offset + fieldText.length() - valueText.length();
+        if (SYNTAX.object.isInstance(value)) {
+            written.remove(key); // an object replaces a value that is not one, and merges with one that is
+            object(value, valueOffset, key, scope, written);
+            return;
+        }
+        if (SYNTAX.array.isInstance(value)) {
+            elements(value, valueOffset, name(scope, key));
+        }
+        // this value replaces whatever was below the key
+        written.keySet().removeIf(k -> k.size() > key.size() && k.subList(0, key.size()).equals(key));
+        Written now = new Written(line(offset), Section.shortened(valueText.strip().replaceAll("\\s+", " ")));
+        Written before = written.put(key, now);
+        if (before != null && !valueText.contains("${")) {
+            String message = before.line() == now.line()
+                    ? "set twice in one object, both at line " + now.line() + ": the later, " + now.value()
+                            + ", wins over " + before.value()
+                    : "set twice in one object, at lines " + before.line() + " and " + now.line() + ": " + now.value()
+                            + " (line " + now.line() + ") wins over " + before.value() + " (line " + before.line() + ")";
+            found.add(new ConfigProblem(file, now.line(), name(scope, key), message, null));
+        }
+    }
+
+    /** Each object element of the list {@code node}, named {@code list[i]}: an object of its own. */
+    private void elements(Object node, int offset, String list) throws ReflectiveOperationException {
+        int[] index = {0};
+        walk(node, offset, (child, at) -> {
+            if (SYNTAX.object.isInstance(child)) {
+                object(child, at, List.of(), list + "[" + index[0] + "]", new HashMap<>());
+            } else if (SYNTAX.array.isInstance(child)) {
+                elements(child, at, list + "[" + index[0] + "]");
+            }
+            if (SYNTAX.valueNode.isInstance(child)) {
+                index[0]++;
+            }
+        });
+    }
+
+    /** The full key of {@code key} in the object named {@code scope}, as a problem names it. */
+    private static String name(String scope, List<String> key) {
+        String name = scope;
+        for (String segment : key) {
+            name = Section.child(name, segment);
+        }
+        return name;
+    }
+
+    /** The 1-based line of {@code offset} in the file's text. */
+    private int line(int offset) {
+        int line = 1;
+        for (int i = 0; i < offset; i++) {
+            if (text.charAt(i) == '\n') {
+                line++;
+            }
+        }
+        return line;
+    }
+
+    /** The parts of Typesafe's syntax tree this reads, reached once. */
+    private record Syntax(Field tree, Method children, Method path, Method value, Class<?> field, Class<?> object,
+                          Class<?> array, Class<?> valueNode) {
+
+        /** They, or null when this Typesafe has not got them. */
+        static Syntax load() {
+            try {
+                Field tree = Class.forName(NODES + "SimpleConfigDocument").getDeclaredField("configNodeTree");
+                Method children = Class.forName(NODES + "ConfigNodeComplexValue").getDeclaredMethod("children");
+                Class<?> field = Class.forName(NODES + "ConfigNodeField");
+                Method path = field.getDeclaredMethod("path");
+                Method value = field.getDeclaredMethod("value");
+                for (java.lang.reflect.AccessibleObject member : List.of(tree, children, path, value)) {
+                    member.setAccessible(true);
+                }
+                return new Syntax(tree, children, path, value, field, Class.forName(NODES + "ConfigNodeObject"),
+                        Class.forName(NODES + "ConfigNodeArray"), Class.forName(NODES + "AbstractConfigNodeValue"));
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return null;
+            }
+        }
+    }
+}

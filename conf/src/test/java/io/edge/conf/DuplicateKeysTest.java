@@ -1,0 +1,135 @@
+package io.edge.conf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A value set twice in one object of one file: HOCON's later value wins, as it does, and a warning names both lines
+ * (nginx -t refuses most directives written twice; an override across files or by an include stays silent).
+ */
+class DuplicateKeysTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aDurationSetTwiceInOneObjectIsWarnedOfWithBothLinesAndTheValueThatWins() throws Exception {
+        EdgeSettings settings = load("""
+                edge {
+                  sites = [{ root = www }]
+                  server {
+                    timeouts.write = 5 s
+                    timeouts.write = 7 s
+                  }
+                }
+                """);
+        assertThat(settings.server().timeouts().write()).isEqualTo(Duration.ofSeconds(7));
+        assertThat(settings.warnings()).extracting(ConfigProblem::toString).containsExactly(dir.resolve("edge.conf")
+                + ":5: edge.server.timeouts.write: set twice in one object, at lines 4 and 5: 7 s (line 5) wins over"
+                + " 5 s (line 4)");
+    }
+
+    @Test
+    void aListSetTwiceInOneObjectIsWarnedOf() throws Exception {
+        EdgeSettings settings = load("""
+                edge {
+                  sites = [{ root = www }]
+                  server { listen = ["127.0.0.1:0"], listen = ["127.0.0.2:0"] }
+                }
+                """);
+        assertThat(settings.server().listen()).containsExactly(new InetSocketAddress("127.0.0.2", 0));
+        assertThat(settings.warnings()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(tuple(3, "edge.server.listen",
+                        "set twice in one object, both at line 3: the later, [\"127.0.0.2:0\"], wins over"
+                                + " [\"127.0.0.1:0\"]"));
+    }
+
+    /** A path expression and an object written again are the same object: HOCON merges them. */
+    @Test
+    void theSameKeyThroughAPathAndAnObjectOfTheSameFileIsWarnedOf() throws Exception {
+        EdgeSettings settings = load("""
+                edge.server.max-connections = 5
+                edge {
+                  sites = [{ root = www }]
+                  server { max-connections = 6 }
+                }
+                """);
+        assertThat(settings.server().maxConnections()).isEqualTo(6);
+        assertThat(settings.warnings()).extracting(ConfigProblem::line, ConfigProblem::key)
+                .containsExactly(tuple(4, "edge.server.max-connections"));
+    }
+
+    @Test
+    void aKeySetTwiceInOneListElementIsNamedByItsIndex() throws Exception {
+        EdgeSettings settings = load("""
+                edge {
+                  sites = [
+                    { root = www, server-names = [a.org] }
+                    { root = nope
+                      server-names = [b.org]
+                      root = www }
+                  ]
+                }
+                """);
+        assertThat(settings.sites().get(1).root()).isEqualTo(dir.resolve("www"));
+        assertThat(settings.warnings()).extracting(ConfigProblem::line, ConfigProblem::key)
+                .containsExactly(tuple(6, "edge.sites[1].root"));
+    }
+
+    /** What HOCON users mean to do: override across files, append, refer to the value before, merge objects. */
+    @Test
+    void overridesAcrossFilesAppendsSelfReferencesAndMergedObjectsAreSilent() throws Exception {
+        Files.writeString(dir.resolve("base.conf"), """
+                edge.server.max-connections = 5
+                edge.server.timeouts.write = 5 s
+                """);
+        EdgeSettings settings = load("""
+                include "base.conf"
+                edge {
+                  sites = [{ root = www, server-names = [a.org] }, { root = www, server-names = [b.org] }]
+                  server.max-connections = 6
+                  server { timeouts { body = 20 s } }
+                  server { timeouts { keep-alive = 20 s } }
+                  sites += { root = www, server-names = [c.org] }
+                  server.access-log = "a.log"
+                  server.access-log = ${edge.server.access-log}".1"
+                }
+                """);
+        assertThat(settings.server().maxConnections()).isEqualTo(6);
+        assertThat(settings.sites()).hasSize(3);
+        assertThat(settings.server().accessLog()).isEqualTo(dir.resolve("a.log.1"));
+        assertThat(settings.warnings()).isEmpty();
+    }
+
+    @Test
+    void aKeySetTwiceInAnIncludedFileIsWarnedOfThere() throws Exception {
+        Files.writeString(dir.resolve("limits.conf"), """
+                max-connections = 5
+                max-connections = 7
+                """);
+        EdgeSettings settings = load("""
+                edge {
+                  sites = [{ root = www }]
+                  server { include "limits.conf" }
+                }
+                """);
+        assertThat(settings.server().maxConnections()).isEqualTo(7);
+        assertThat(settings.warnings()).extracting(ConfigProblem::toString).containsExactly(dir.resolve("limits.conf")
+                + ":2: max-connections: set twice in one object, at lines 1 and 2: 7 (line 2) wins over 5 (line 1)");
+    }
+
+    /** Loads {@code text} as {@code edge.conf}, beside the site root {@code www} it names. */
+    private EdgeSettings load(String text) throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Path file = dir.resolve("edge.conf");
+        Files.writeString(file, text);
+        return ConfigLoader.checkOnly().load(file);
+    }
+}
