@@ -38,7 +38,7 @@ final class Section {
     private static final int MAX_RENDERED = 80;
     /** A key HOCON needs no quotes for (nor does a reader, to tell where it ends). */
     private static final Pattern PLAIN_KEY = Pattern.compile("[A-Za-z0-9_-]+");
-    /** A number as HOCON writes one, with no unit after it: a size in bytes. */
+    /** A number as HOCON writes one, with no unit after it: a size in bytes; a duration refused. */
     private static final Pattern BARE_NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
 
     private final ConfigObject object;
@@ -343,6 +343,10 @@ final class Section {
         if (value == null) {
             return placeholder;
         }
+        if (isBareNumber(value)) {
+            invalid(name, render(value) + " has no unit", expected);
+            return placeholder;
+        }
         Duration result;
         try {
             result = value.atKey("v").getDuration("v");
@@ -598,6 +602,16 @@ final class Section {
     }
 
     /** The value as the user would write it: strings quoted, long values shortened. */
+    /**
+     * A duration written as a number other than 0, without its unit ({@code 30}, {@code "30"}): HOCON would read it as
+     * milliseconds, nginx as seconds, so neither is guessed.
+     */
+    static boolean isBareNumber(ConfigValue value) {
+        String text = String.valueOf(value.unwrapped()).trim();
+        return (value.valueType() == ConfigValueType.NUMBER || value.valueType() == ConfigValueType.STRING)
+                && BARE_NUMBER.matcher(text).matches() && new BigDecimal(text).signum() != 0;
+    }
+
     static String render(ConfigValue value) {
         return shortened(value.render(ConfigRenderOptions.concise()));
     }

@@ -961,8 +961,7 @@ final class SettingsMapper {
             return null;
         }
         String expected = "off, epoch, max, or a duration such as 30 d (0 to 3650 d)";
-        if (value.valueType() == ConfigValueType.NUMBER && ((Number) value.unwrapped()).doubleValue() != 0) {
-            // HOCON reads a bare number as milliseconds, nginx's expires 3600 as seconds: neither is guessed
+        if (Section.isBareNumber(value)) {
             location.invalid("expires", Section.render(value) + " has no unit", expected);
             return null;
         }

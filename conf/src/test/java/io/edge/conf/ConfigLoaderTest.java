@@ -290,6 +290,25 @@ class ConfigLoaderTest {
         }
     }
 
+    /**
+     * A duration written as a bare number is refused, as location expires is: HOCON would read {@code 30} as 30 ms,
+     * nginx as 30 s, and a write timeout of 30 ms passes any check but closes most slow clients. 0 needs no unit.
+     */
+    @Test
+    void aDurationWithoutItsUnitIsRefusedButZero() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        Path file = EdgeConfFile.write(dir, "sites = [{ root = www }]\nserver.timeouts.write = 30\n"
+                + "fastcgi.backend-defaults.queue.timeout = \"10\"\nstatic.open-file-cache.revalidate = 0");
+
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> loader.load(file));
+
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::key, ConfigProblem::message).containsExactlyInAnyOrder(
+                tuple("edge.server.timeouts.write", "30 has no unit"),
+                tuple("edge.fastcgi.backend-defaults.queue.timeout", "\"10\" has no unit"));
+        assertThat(e.problems().get(0).toString()).contains("(expected: a duration such as 30 s");
+    }
+
     private static void deleteRunDir(Path runDir) throws IOException {
         Files.deleteIfExists(runDir.resolve(TemporaryRunDir.MARKER));
         Files.deleteIfExists(runDir);
