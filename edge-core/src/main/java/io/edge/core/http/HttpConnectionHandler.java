@@ -424,7 +424,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                     "Host: " + host + " (expected: uri-host [ \":\" port ])");
         }
         for (AsciiString name : SINGLE_VALUE_FIELDS) {
-            int lines = request.headers().getAll(name).size();
+            // contains first: most requests have none of these, and getAll makes a list for each
+            int lines = request.headers().contains(name) ? request.headers().getAll(name).size() : 0;
             if (lines > 1) {
                 return new HttpStatusException(HttpResponseStatus.BAD_REQUEST,
                         "header: " + lines + " " + name + " fields (expected: one)");

@@ -276,7 +276,8 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
          */
         @Override
         protected boolean isContentAlwaysEmpty(HttpMessage msg) {
-            transferCodings = msg.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
+            transferCodings = msg.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)
+                    ? msg.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING) : List.of();
             return super.isContentAlwaysEmpty(msg);
         }
 
