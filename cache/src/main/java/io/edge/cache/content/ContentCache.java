@@ -129,8 +129,7 @@ public final class ContentCache implements AutoCloseable {
 
     /**
      * Like {@link #get(Path, Stat)}, but never does I/O on the calling thread (an event loop): a fresh entry's hit or a
-     * miss is a completed stage, and so is an overdue entry (unchecked for two periods or more), a miss. An entry due
-     * for revalidation within that is stat'ed on {@code executor}, and the lookup completes
+     * miss is a completed stage. An entry due for revalidation is stat'ed on {@code executor}, and the lookup completes
      * after that stat (on the executor's thread, or the caller's if it is done by then): with a hit if the file is still
      * the one cached, else a miss (the entry dropped, {@link Stat#changed} told).
      * Lookups that find the entry while its stat is in flight wait for that same stat. So after the period nothing is
@@ -144,21 +143,11 @@ public final class ContentCache implements AutoCloseable {
             misses.increment();
             return MISS;
         }
-        long age = ticker.read() - entry.checkedAt;
-        if (age < revalidateNanos) {
+        if (ticker.read() - entry.checkedAt < revalidateNanos) {
             CachedContent hit = hit(entry);
             return hit == null ? MISS : CompletableFuture.completedFuture(hit);
         }
-        if (age - revalidateNanos >= revalidateNanos) {
-            // Overdue: not asked for within a period of its last check, as most entries of a load with no hot set
-            // (uniform over a tree larger than the cache). A miss at once, read from the file, which keeps its
-            // bytes again if admitted: waiting for a stat on another thread and back would cost such a lookup
-            // more than the read (hot-thumbs: -15 % req/s with every lookup of a due entry waiting).
-            misses.increment();
-            return MISS;
-        }
-        // Due and asked for lately (a hot file): one stat per period, which its lookups wait for. Each waiter takes
-        // its own duplicate once the stat is done.
+        // Each waiter takes its own duplicate once the stat is done.
         return revalidation(path, entry, stat, executor).thenApply(valid -> valid ? hit(entry) : miss());
     }
 

@@ -1023,19 +1023,11 @@ class StaticResponderTest {
 
     /**
      * Caches {@code /r.txt} in the content cache, has {@code replace} put another version of the same size and mtime
-     * in its place, and lets both caches' revalidation periods pass on a fake clock. The first request after that must
-     * get the new file's bytes, under the same entity tag (nginx's, mtime and size): within a period more it waits for
-     * the content cache's stat (inline here: the revalidator runs on the caller), which drops the entry; later the
-     * entry is a miss at once, and the file answers.
+     * in its place, and lets both caches' revalidation periods pass on a fake clock. The first request after that
+     * waits for the revalidation (inline here: the revalidator runs on the caller) and must get the new file's bytes,
+     * under the same entity tag (nginx's, mtime and size).
      */
     private void contentCacheSeesTheReplacement(Replacement replace) throws IOException {
-        // due (asked for within the period after it: its stat finds the change) and overdue (a miss at once)
-        contentCacheSeesTheReplacement(replace, Duration.ofMillis(1500), 1);
-        contentCacheSeesTheReplacement(replace, Duration.ofSeconds(3), 0);
-    }
-
-    private void contentCacheSeesTheReplacement(Replacement replace, Duration after, long invalidations)
-            throws IOException {
         AtomicLong clock = new AtomicLong();
         Path file = Files.writeString(root.resolve("r.txt"), "AAAA-version-1\n");
         Files.setLastModifiedTime(file, FileTime.fromMillis(1_704_067_200_000L)); // touch -d 2024-01-01
@@ -1052,7 +1044,7 @@ class StaticResponderTest {
             assertThat(contents.stats().hits()).as("cached").isPositive();
 
             replace.replace(file);
-            clock.addAndGet(after.toNanos());
+            clock.addAndGet(Duration.ofSeconds(2).toNanos());
             FakeExchange ex = run(HttpMethod.GET, "/r.txt");
             FullHttpResponse response = (FullHttpResponse) ex.messages.get(0);
             try {
@@ -1061,7 +1053,7 @@ class StaticResponderTest {
             } finally {
                 ex.releaseAll();
             }
-            assertThat(contents.stats().invalidations()).as(after.toString()).isEqualTo(invalidations);
+            assertThat(contents.stats().invalidations()).isEqualTo(1);
         }
     }
 
