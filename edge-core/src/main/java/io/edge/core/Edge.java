@@ -60,10 +60,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
@@ -662,14 +660,8 @@ public final class Edge {
             g.contentCache = new ContentCache(content, ticker, previous == null ? null : previous.contentCache);
             // Cached files due for revalidation are stat'ed here, never on an event loop, each at once: the request
             // that found its entry due waits for the stat (and the others for that file with it). An entry has one
-            // stat in flight at most, so the queue never holds more than the cache does. As many threads as the file
-            // pool has: a stat whose inode left memory waits for the disk (after a drop_caches, every one of a hot
-            // set), and one thread would queue every other due file's requests behind that seek.
-            int threads = Math.max(1, g.settings.staticIo().threads());
-            ThreadPoolExecutor revalidator = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                    new LinkedBlockingQueue<>(), daemon("edge-content-revalidate"));
-            revalidator.allowCoreThreadTimeOut(true); // none are kept while no entry is due
-            g.revalidator = revalidator;
+            // stat in flight at most, so the queue never holds more than the cache does.
+            g.revalidator = Executors.newSingleThreadExecutor(daemon("edge-content-revalidate"));
         }
         return new StaticResponder(g.engine, mimeTypes, g.resolvers, g.contentCache, g.revalidator);
     }
