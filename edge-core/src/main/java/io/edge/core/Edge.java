@@ -57,6 +57,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -152,7 +153,8 @@ public final class Edge {
         FileEngine engine;
         StaticStatsLine staticStatsLine;
         ContentCache contentCache;
-        ExecutorService revalidator;
+        ScheduledExecutorService revalidator;
+        ConcurrentLinkedQueue<Runnable> due;
         ResponseCache responseCache;
         HashedWheelTimer cacheTimer;
         /** The static path's resolvers, each holding its root open: let go when the generation is closed. */
@@ -520,8 +522,7 @@ public final class Edge {
             closeQuietly("the response cache's timer", g.cacheTimer::stop);
         }
         if (g.contentCache != null && live.stream().noneMatch(o -> o.contentCache == g.contentCache)) {
-            // Stats queued still run: requests wait for them (a refused one is a miss, read from the file).
-            closeQuietly("the content cache's revalidation", g.revalidator::shutdown);
+            closeQuietly("the content cache's revalidation", g.revalidator::shutdownNow);
             closeQuietly("the content cache", g.contentCache::close);
         }
         g.supervisors.forEach((group, supervisor) -> {
@@ -656,14 +657,22 @@ public final class Edge {
         if (previous != null && previous.contentCache != null && content.equals(previous.settings.cache().content())) {
             g.contentCache = previous.contentCache;
             g.revalidator = previous.revalidator;
+            g.due = previous.due;
         } else {
             g.contentCache = new ContentCache(content, ticker, previous == null ? null : previous.contentCache);
-            // Cached files due for revalidation are stat'ed here, never on an event loop, each at once: the request
-            // that found its entry due waits for the stat (and the others for that file with it). An entry has one
-            // stat in flight at most, so the queue never holds more than the cache does.
-            g.revalidator = Executors.newSingleThreadExecutor(daemon("edge-content-revalidate"));
+            // Cached files due for revalidation are stat'ed here, never on an event loop: a loop only appends to
+            // a queue (no lock, no wake-up), and one thread drains it every 100 ms. Each entry is queued at most
+            // once per revalidation period, so the queue never holds more than the cache does.
+            ConcurrentLinkedQueue<Runnable> due = new ConcurrentLinkedQueue<>();
+            g.due = due;
+            g.revalidator = Executors.newSingleThreadScheduledExecutor(daemon("edge-content-revalidate"));
+            g.revalidator.scheduleWithFixedDelay(() -> {
+                for (Runnable task; (task = due.poll()) != null; ) {
+                    task.run();
+                }
+            }, 100, 100, TimeUnit.MILLISECONDS);
         }
-        return new StaticResponder(g.engine, mimeTypes, g.resolvers, g.contentCache, g.revalidator);
+        return new StaticResponder(g.engine, mimeTypes, g.resolvers, g.contentCache, g.due::add);
     }
 
     /** Logs {@code what: line} unless the previous period logged the same line. */

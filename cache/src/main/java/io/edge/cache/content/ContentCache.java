@@ -8,11 +8,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.util.IllegalReferenceCountException;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -25,7 +23,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Revalidation: an entry is trusted for {@code revalidateAfter}; the first {@link #get} after that stats
  * the file through the caller's {@link Stat} and drops the entry if it is another file now, or its size,
  * mtime or ctime changed ({@link FileVersion}), or the stat failed. That stat is the only I/O the cache does, and only when an entry is due.
- * The lookup for an event loop has the stat run elsewhere and answers once it is done, one stat for all who wait.
+ * The lookup for an event loop answers a due entry while the stat runs elsewhere, within one more period only.
  */
 public final class ContentCache implements AutoCloseable {
 
@@ -39,15 +37,6 @@ public final class ContentCache implements AutoCloseable {
          * @throws IOException if it is gone, unreadable or no longer a regular file
          */
         FileVersion stat(Path path) throws IOException;
-
-        /**
-         * Told, on the thread that stat'ed, that {@code path} no longer holds the file cached for it (another file, a
-         * changed one, or none that can be read) and that its entry was dropped: whatever else the caller keeps of
-         * that file (an open descriptor trusted for a while yet) is stale too, and the request that now reads the
-         * path must find the new file.
-         */
-        default void changed(Path path) {
-        }
     }
 
     /*
@@ -117,7 +106,10 @@ public final class ContentCache implements AutoCloseable {
             return null;
         }
         long now = ticker.read();
-        if (now - entry.checkedAt >= revalidateNanos) {
+        long checkedAt = entry.checkedAt;
+        // VERIFYING (an overdue entry the loops' lookup has queued for its stat) is due here too: taken for a
+        // check time, the age would overflow and say fresh
+        if (checkedAt == VERIFYING || now - checkedAt >= revalidateNanos) {
             if (!stillValid(path, entry, stat)) {
                 misses.increment();
                 return null;
@@ -128,70 +120,45 @@ public final class ContentCache implements AutoCloseable {
     }
 
     /**
-     * Like {@link #get(Path, Stat)}, but never does I/O on the calling thread (an event loop): a fresh entry's hit or a
-     * miss is a completed stage. An entry due for revalidation is stat'ed on {@code executor}, and the lookup completes
-     * after that stat (on the executor's thread, or the caller's if it is done by then): with a hit if the file is still
-     * the one cached, else a miss (the entry dropped, {@link Stat#changed} told).
-     * Lookups that find the entry while its stat is in flight wait for that same stat. So after the period nothing is
-     * answered from memory before the file was looked at, as nginx's {@code open_file_cache_valid}: answered at once
-     * while the stat ran elsewhere, the first request after a {@code mv new old} still got the old bytes. An executor
-     * that refuses the stat (shutting down) makes the lookup a miss.
+     * Like {@link #get(Path, Stat)}, but never does I/O on the calling thread (an event loop): an entry due
+     * for revalidation is answered as it is, and its file is stat'ed once on {@code executor}; a changed or
+     * vanished file's entry is dropped there, so the next request reads the file again. Only within one more
+     * period, though: an entry nobody asked for since (last checked two periods ago or more) may hold bytes of a
+     * file replaced long ago, which the first request after an idle hour got, and with them their entity tag. It
+     * is a miss until its stat says it still holds the file (requests go to the file meanwhile), or drops it.
      */
-    public CompletionStage<CachedContent> get(Path path, Stat stat, Executor executor) {
+    public CachedContent get(Path path, Stat stat, Executor executor) {
         Entry entry = cache.getIfPresent(path);
         if (entry == null) {
             misses.increment();
-            return MISS;
+            return null;
         }
-        if (ticker.read() - entry.checkedAt < revalidateNanos) {
-            CachedContent hit = hit(entry);
-            return hit == null ? MISS : CompletableFuture.completedFuture(hit);
+        long now = ticker.read();
+        long checkedAt = entry.checkedAt;
+        if (checkedAt == VERIFYING) {
+            misses.increment();
+            return null;
         }
-        // Each waiter takes its own duplicate once the stat is done.
-        return revalidation(path, entry, stat, executor).thenApply(valid -> valid ? hit(entry) : miss());
-    }
-
-    /**
-     * The stat of {@code entry} in flight, started on {@code executor} if none is: completes with whether the entry
-     * still holds the file (and is trusted for another period from then), or false when it was dropped.
-     */
-    private CompletableFuture<Boolean> revalidation(Path path, Entry entry, Stat stat, Executor executor) {
-        CompletableFuture<Boolean> started = new CompletableFuture<>();
-        for (;;) {
-            CompletableFuture<Boolean> running = entry.revalidation;
-            if (running != null) {
-                return running;
-            }
-            if (REVALIDATION.compareAndSet(entry, null, started)) {
-                break;
-            }
-        }
-        try {
-            executor.execute(() -> {
-                boolean valid = false;
+        long age = now - checkedAt;
+        if (age >= revalidateNanos) {
+            boolean overdue = age - revalidateNanos >= revalidateNanos;
+            if (CHECKED_AT.compareAndSet(entry, checkedAt, overdue ? VERIFYING : now)) {
                 try {
-                    valid = stillValid(path, entry, stat);
-                } finally {
-                    // A stat that threw leaves the entry to the next lookup; its waiters go to the file meanwhile.
-                    if (valid) {
-                        entry.checkedAt = ticker.read();
-                    }
-                    // Cleared after checkedAt moved: a lookup that read the old time and finds none running only stats
-                    // once more.
-                    entry.revalidation = null;
-                    started.complete(valid);
+                    executor.execute(() -> {
+                        if (stillValid(path, entry, stat) && overdue) {
+                            entry.checkedAt = ticker.read();
+                        }
+                    });
+                } catch (RejectedExecutionException shuttingDown) {
+                    entry.checkedAt = checkedAt;
                 }
-            });
-        } catch (RejectedExecutionException shuttingDown) {
-            entry.revalidation = null;
-            started.complete(false);
+            }
+            if (overdue) {
+                misses.increment();
+                return null;
+            }
         }
-        return started;
-    }
-
-    private CachedContent miss() {
-        misses.increment();
-        return null;
+        return hit(entry);
     }
 
     /**
@@ -211,7 +178,6 @@ public final class ContentCache implements AutoCloseable {
         if (cache.asMap().remove(path, entry)) {
             invalidations.increment();
         }
-        stat.changed(path);
         return false;
     }
 
@@ -311,19 +277,16 @@ public final class ContentCache implements AutoCloseable {
         final LongAdder invalidations = new LongAdder();
     }
 
-    /** A lookup's answer that is a miss; completed, so no caller can complete it. */
-    private static final CompletionStage<CachedContent> MISS = CompletableFuture.completedStage(null);
+    /** {@link Entry#checkedAt} of an entry being stat'ed after it was overdue: not answered until checked. */
+    private static final long VERIFYING = Long.MIN_VALUE;
 
-    @SuppressWarnings("rawtypes")
-    private static final AtomicReferenceFieldUpdater<Entry, CompletableFuture> REVALIDATION =
-            AtomicReferenceFieldUpdater.newUpdater(Entry.class, CompletableFuture.class, "revalidation");
+    private static final AtomicLongFieldUpdater<Entry> CHECKED_AT =
+            AtomicLongFieldUpdater.newUpdater(Entry.class, "checkedAt");
 
     private static final class Entry {
         final ByteBuf content;
         final ContentMetadata metadata;
         volatile long checkedAt;
-        /** The stat in flight for the event loops' lookups ({@link #revalidation}), or null. */
-        volatile CompletableFuture<Boolean> revalidation;
         /** Whether it was ever hit, for {@link AdmissionPace}. */
         volatile boolean hit;
 

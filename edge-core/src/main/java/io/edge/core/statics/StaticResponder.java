@@ -108,7 +108,6 @@ public final class StaticResponder implements Responder {
     private final Function<Exchange, PathResolver> resolvers;
     private final ContentCache contentCache;
     private final Executor revalidator;
-    private final ContentCache.Stat revalidation = new Revalidation();
     private final int inlineLimit;
     private volatile boolean directMemoryWarned;
     /**
@@ -263,42 +262,13 @@ public final class StaticResponder implements Responder {
         }
         String uriPath = resolution.uriPath();
         if (contentCache != null && readsOnly && !uriPath.endsWith("/")) {
-            CompletableFuture<CachedContent> lookup =
-                    contentCache.get(resolution.file(), revalidation, revalidator).toCompletableFuture();
-            if (!lookup.isDone()) {
-                // Due for revalidation: answered once its stat (on the revalidator) says what the path holds.
-                lookup.whenComplete((hit, error) -> onLoop(exchange, () -> {
-                    if (!exchange.isEnded() && !answeredFromCache(exchange, resolution, hit)) {
-                        respondFromFile(exchange, resolver, resolution, readsOnly, mayRetry);
-                    } else if (exchange.isEnded() && hit != null) {
-                        hit.release();
-                    }
-                }));
-                return;
-            }
-            if (answeredFromCache(exchange, resolution, lookup.getNow(null))) {
+            CachedContent hit = contentCache.get(resolution.file(), this::stat, revalidator);
+            if (hit != null && resolution.confined() && !hit.metadata().confined()) {
+                hit.release(); // read by a site that follows links: maybe not what this path is beneath the root
+            } else if (hit != null && serveCached(exchange, hit, uriPath)) {
                 return;
             }
         }
-        respondFromFile(exchange, resolver, resolution, readsOnly, mayRetry);
-    }
-
-    /** Answers {@code exchange} with {@code hit} (owned here) if it may; false when the file must answer. */
-    private boolean answeredFromCache(Exchange exchange, Resolution resolution, CachedContent hit) {
-        if (hit == null) {
-            return false;
-        }
-        if (resolution.confined() && !hit.metadata().confined()) {
-            hit.release(); // read by a site that follows links: maybe not what this path is beneath the root
-            return false;
-        }
-        return serveCached(exchange, hit, resolution.uriPath());
-    }
-
-    /** {@link #respond(Exchange, boolean)} past the content cache: through the engine. */
-    private void respondFromFile(Exchange exchange, PathResolver resolver, Resolution resolution, boolean readsOnly,
-            boolean mayRetry) {
-        String uriPath = resolution.uriPath();
         boolean bodyExpected = bodyExpected(exchange) && readsOnly && !uriPath.endsWith("/"); // a file there: 404
         open(exchange, engine.open(resolver, resolution, bodyExpected), file -> {
             if (!file.isDirectory()) {
@@ -631,25 +601,17 @@ public final class StaticResponder implements Responder {
 
     /**
      * The content cache's revalidation (on its own thread), with the stat the open-file cache takes, so that file key
-     * and ctime compare with those of the {@link OpenFile} the bytes were read from. A file the cache finds changed or
-     * gone is dropped from the open-file cache too: its descriptor, trusted for that cache's own period, is most often
-     * the one the old bytes were read from, and the request the content cache now sends to the file would have read
-     * them again from it ({@code mv new old}: the old inode).
+     * and ctime compare with those of the {@link OpenFile} the bytes were read from. A file gone is also dropped from
+     * the open-file cache.
      */
-    private final class Revalidation implements ContentCache.Stat {
-        @Override
-        public FileVersion stat(Path path) throws IOException {
-            return StaticResponder.stat(path);
-        }
-
-        @Override
-        public void changed(Path path) {
+    private FileVersion stat(Path path) throws IOException {
+        BasicFileAttributes stat;
+        try {
+            stat = OpenFile.stat(path);
+        } catch (IOException e) {
             engine.invalidate(path);
+            throw e;
         }
-    }
-
-    private static FileVersion stat(Path path) throws IOException {
-        BasicFileAttributes stat = OpenFile.stat(path);
         if (!stat.isRegularFile()) {
             throw new NoSuchFileException(path.toString(), null, "not a regular file");
         }
