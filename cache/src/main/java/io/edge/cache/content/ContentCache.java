@@ -37,6 +37,14 @@ public final class ContentCache implements AutoCloseable {
          * @throws IOException if it is gone, unreadable or no longer a regular file
          */
         FileVersion stat(Path path) throws IOException;
+
+        /**
+         * Told, on the thread that stat'ed, that {@code path} no longer holds the file cached for it (another file, a
+         * changed one, or none that can be read) and that its entry was dropped: whatever else the caller keeps of that
+         * file (a descriptor trusted for a while yet) is stale too, and the next request must find the new file.
+         */
+        default void changed(Path path) {
+        }
     }
 
     /*
@@ -178,6 +186,7 @@ public final class ContentCache implements AutoCloseable {
         if (cache.asMap().remove(path, entry)) {
             invalidations.increment();
         }
+        stat.changed(path);
         return false;
     }
 

@@ -108,6 +108,7 @@ public final class StaticResponder implements Responder {
     private final Function<Exchange, PathResolver> resolvers;
     private final ContentCache contentCache;
     private final Executor revalidator;
+    private final ContentCache.Stat revalidation = new Revalidation();
     private final int inlineLimit;
     private volatile boolean directMemoryWarned;
     /**
@@ -262,7 +263,7 @@ public final class StaticResponder implements Responder {
         }
         String uriPath = resolution.uriPath();
         if (contentCache != null && readsOnly && !uriPath.endsWith("/")) {
-            CachedContent hit = contentCache.get(resolution.file(), this::stat, revalidator);
+            CachedContent hit = contentCache.get(resolution.file(), revalidation, revalidator);
             if (hit != null && resolution.confined() && !hit.metadata().confined()) {
                 hit.release(); // read by a site that follows links: maybe not what this path is beneath the root
             } else if (hit != null && serveCached(exchange, hit, uriPath)) {
@@ -601,17 +602,25 @@ public final class StaticResponder implements Responder {
 
     /**
      * The content cache's revalidation (on its own thread), with the stat the open-file cache takes, so that file key
-     * and ctime compare with those of the {@link OpenFile} the bytes were read from. A file gone is also dropped from
-     * the open-file cache.
+     * and ctime compare with those of the {@link OpenFile} the bytes were read from. A file it finds changed or gone is
+     * dropped from the open-file cache too: that descriptor, trusted for the open-file cache's own period, is most often
+     * the one the old bytes were read from ({@code mv new old}: the old inode), and the next request would read them
+     * again through it.
      */
-    private FileVersion stat(Path path) throws IOException {
-        BasicFileAttributes stat;
-        try {
-            stat = OpenFile.stat(path);
-        } catch (IOException e) {
-            engine.invalidate(path);
-            throw e;
+    private final class Revalidation implements ContentCache.Stat {
+        @Override
+        public FileVersion stat(Path path) throws IOException {
+            return StaticResponder.stat(path);
         }
+
+        @Override
+        public void changed(Path path) {
+            engine.invalidate(path);
+        }
+    }
+
+    private static FileVersion stat(Path path) throws IOException {
+        BasicFileAttributes stat = OpenFile.stat(path);
         if (!stat.isRegularFile()) {
             throw new NoSuchFileException(path.toString(), null, "not a regular file");
         }
