@@ -181,10 +181,10 @@ public final class ConfigLoader {
         EdgeSettings settings =
                 new SettingsMapper(problems, source.getParent(), placeholder, false, referenceEdge, root)
                         .map(edge, source);
-        if (!problems.isEmpty()) {
-            throw new ConfigException(problems.sorted());
-        }
         List<ConfigProblem> warnings = duplicateKeys(read);
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems.sorted(), warnings);
+        }
         boolean spawns = settings.backends().values().stream().anyMatch(b -> b.spawn() != null);
         if (!createRunDir || !spawns || !settings.server().runDir().equals(placeholder)) {
             return settings.withWarnings(warnings);

@@ -1,6 +1,7 @@
 package io.edge.conf;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
 import java.net.InetSocketAddress;
@@ -123,6 +124,28 @@ class DuplicateKeysTest {
         assertThat(settings.server().maxConnections()).isEqualTo(7);
         assertThat(settings.warnings()).extracting(ConfigProblem::toString).containsExactly(dir.resolve("limits.conf")
                 + ":2: max-connections: set twice in one object, at lines 1 and 2: 7 (line 2) wins over 5 (line 1)");
+    }
+
+    /**
+     * A configuration with problems still says what was set twice: the value that won may be the problem (a first
+     * line right, a forgotten second one wrong), and the warning names the line the user meant.
+     */
+    @Test
+    void aKeySetTwiceIsWarnedOfBesideTheProblemsOfAConfigurationThatFails() throws Exception {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> load("""
+                edge {
+                  sites = [{ root = www }]
+                  server {
+                    timeouts.write = 30 s
+                    timeouts.write = -1 s
+                  }
+                }
+                """));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::key).containsExactly("edge.server.timeouts.write");
+        assertThat(e.warnings()).extracting(ConfigProblem::toString).containsExactly(dir.resolve("edge.conf")
+                + ":5: edge.server.timeouts.write: set twice in one object, at lines 4 and 5: -1 s (line 5) wins over"
+                + " 30 s (line 4)");
     }
 
     /** Loads {@code text} as {@code edge.conf}, beside the site root {@code www} it names. */

@@ -74,6 +74,7 @@ public final class Main implements Callable<Integer> {
             settings = (checkConfig ? ConfigLoader.checkOnly() : new ConfigLoader()).load(config);
         } catch (ConfigException e) {
             System.err.println(e.getMessage());
+            e.warnings().forEach(warning -> System.err.println("warning: " + warning));
             return EXIT_BAD_CONFIG;
         }
         if (checkConfig) {
@@ -227,6 +228,7 @@ public final class Main implements Callable<Integer> {
             edge.reload(file, Logging::configureAccessLog);
         } catch (ConfigException e) {
             log.error("reload refused, the running configuration stays:\n{}", e.getMessage());
+            e.warnings().forEach(warning -> log.warn("reload: {}", warning));
         } catch (Exception | Error e) { // an operator reads this: the message, never a stack trace
             log.error("reload failed, the running configuration stays: {}", describe(e));
         }
