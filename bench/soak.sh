@@ -10,8 +10,13 @@
 # after 60 s), a full collection, and SOAK_END: the same figures, the status page, and every WARN or ERROR line edge
 # logged (the intended "runs PHP as root" left out). What to look for: the old generation after the full collection
 # and the descriptors after the idle time back near SOAK_START's; no ERROR; every abusive connection answered.
+# RELOAD_EVERY=N (seconds; 0, the default, none) also reloads the configuration under that load every N seconds
+# (SIGHUP), each reload changing php-fpm's worker count (4, 5, 4...) and the content cache's size, so that a php-fpm
+# is started and the old one drained and stopped, and a cache built anew, each time: SOAK_RELOAD counts the reloads
+# applied and the generations retired, and the php-fpm processes left at the end must be one master and its workers.
+# SOAK_LOAD's status_5xx must be 0 with or without reloads (the mix asks for no error of the server's).
 #   EDGE_JAR [edge-core/target/edge-core.jar, built if missing], EDGE_JAVA_OPTS, PORT [18300], OUT [/tmp/edge-soak],
-#   SAMPLE [30], IDLE [70], CONNS [64].
+#   SAMPLE [30], IDLE [70], CONNS [64], RELOAD_EVERY [0].
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,6 +24,7 @@ REPO=$(cd "$HERE/.." && pwd)
 LOAD_S=${1:-300}
 TREE=${BENCH_DIR:-/var/tmp/edge-bench}/thumbs-${NFILES:-300000}
 PORT=${PORT:-18300} OUT=${OUT:-/tmp/edge-soak} SAMPLE=${SAMPLE:-30} IDLE=${IDLE:-70} CONNS=${CONNS:-64}
+RELOAD_EVERY=${RELOAD_EVERY:-0}
 [ -f "$TREE/paths.txt" ] || { echo "no tree at $TREE: run bench/run.sh hot-thumbs edge once" >&2; exit 2; }
 command -v php-fpm8.2 > /dev/null || { echo "php-fpm8.2 missing: run bin/setup" >&2; exit 2; }
 command -v wrk > /dev/null || { echo "wrk missing: bench/run.sh installs it" >&2; exit 2; }
@@ -30,7 +36,8 @@ trap cleanup EXIT
 
 jar=${EDGE_JAR:-$REPO/edge-core/target/edge-core.jar}
 [ -f "$jar" ] || (cd "$REPO" && mvn -B -q -DskipTests package)
-cat > "$OUT/edge.conf" << CONF
+write_conf() {   # write_conf PHP_WORKERS CONTENT_CACHE_MIB
+  cat > "$OUT/edge.conf.new" << CONF
 edge {
   server { listen = ["127.0.0.1:$PORT"], access-log = off, run-dir = "$OUT/run" }
   sites = [
@@ -39,9 +46,13 @@ edge {
       locations = [{ match = "/", fastcgi = php, front-controller = "/index.php", cache = true }
                    { match = "= /edge-status", status = true }] }
   ]
-  fastcgi.backends.php { spawn { enabled = true, workers = 4 }, queue { max-waiters = 1000, timeout = 10 s } }
+  fastcgi.backends.php { spawn { enabled = true, workers = $1 }, queue { max-waiters = 1000, timeout = 10 s } }
+  cache.content.max-bytes = $2 MiB
 }
 CONF
+  mv "$OUT/edge.conf.new" "$OUT/edge.conf"
+}
+write_conf 4 256
 mapfile -t jvm < <(grep -v -e '^#' -e '^$' "$REPO/bin/jvm.options")
 java "${jvm[@]}" ${EDGE_JAVA_OPTS:-} -jar "$jar" -c "$OUT/edge.conf" > "$OUT/edge.out" 2>&1 < /dev/null &
 edge_pid=$!
@@ -64,11 +75,25 @@ PATHS=$TREE/paths.txt wrk -t1 -c"$CONNS" -d"${LOAD_S}s" --timeout 10s -s "$HERE/
 load=$!
 python3 "$HERE/lib/soak_abuse.py" "$PORT" "$TREE/paths.txt" "$LOAD_S" > "$OUT/abuse.out" 2>&1 &
 abuse=$!
+reloader=
+if [ "$RELOAD_EVERY" -gt 0 ]; then
+  (for ((r = 1; r * RELOAD_EVERY < LOAD_S; r++)); do
+     sleep "$RELOAD_EVERY"
+     write_conf $((4 + r % 2)) $((256 - 64 * (r % 2)))
+     kill -HUP "$edge_pid"
+   done) &
+  reloader=$!
+fi
 for ((t = SAMPLE; t <= LOAD_S; t += SAMPLE)); do
   sleep "$SAMPLE"
   echo "SOAK_SAMPLE t=${t}s $(figures)"
 done
-wait "$load" "$abuse" || true
+wait "$load" "$abuse" $reloader || true
+if [ "$RELOAD_EVERY" -gt 0 ]; then
+  echo "SOAK_RELOAD applied=$(grep -c 'reload: configuration .* applied' "$OUT/edge.out")" \
+    "retired=$(grep -c 'reload: generation .* retired' "$OUT/edge.out")" \
+    "refused=$(grep -c 'reload refused\|reload failed' "$OUT/edge.out")"
+fi
 grep -h '^SOAK_' "$OUT/wrk.out" "$OUT/abuse.out" || { echo "the load or the abuse failed: see $OUT" >&2; exit 1; }
 sleep "$IDLE"
 jcmd "$edge_pid" GC.run > /dev/null

@@ -21,9 +21,18 @@ request = function()
   elseif r <= 92 then return wrk.format("GET", "/cached", php)
   else return wrk.format("POST", "/form", { Host = "php.local", ["Content-Type"] = "application/octet-stream" }, body) end
 end
+-- Answers of 500 and over, counted in each thread's own state (a global, so done() can read it).
+local threads = {}
+setup = function(thread) threads[#threads + 1] = thread end
+status_5xx = 0
+response = function(status, headers, body)
+  if status >= 500 then status_5xx = status_5xx + 1 end
+end
 done = function(summary, latency, requests)
-  io.write(string.format("SOAK_LOAD requests=%d non_2xx_3xx=%d socket_errors=%d rps=%.1f p99_ms=%.2f\n",
-    summary.requests, summary.errors.status,
+  local s5 = 0
+  for _, thread in ipairs(threads) do s5 = s5 + thread:get("status_5xx") end
+  io.write(string.format("SOAK_LOAD requests=%d non_2xx_3xx=%d status_5xx=%d socket_errors=%d rps=%.1f p99_ms=%.2f\n",
+    summary.requests, summary.errors.status, s5,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.requests / (summary.duration / 1e6), latency:percentile(99) / 1000))
 end
