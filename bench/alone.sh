@@ -2,7 +2,9 @@
 # bench/alone.sh SERVER [WARM_S] [MEAS_S] [perf|trace|stat] — hot-thumbs against one server alone, for profiling:
 # req/s, p99 and the server's CPU per request (user and system, from /proc/PID/stat), with `perf record -g`
 # (perf), `perf trace -s` (trace, 5 s) or `perf stat` of page faults and context switches (stat, printed per
-# request) of the server during the measurement. SERVER: edge or nginx.
+# request) of the server during the measurement. SERVER: edge or nginx, or a yardstick: floor (bench/lib/NettyFloor.java:
+# the least a Netty server on edge's JVM options does for the request: open, fstat, read, close and one write on the
+# event loop, nothing else) or floor-mem (the same server answering a body from memory: HTTP over Netty alone).
 #
 # What bench/run.sh hot-thumbs measures, cut down to what an A/B of two builds needs: run it for each build in
 # turn (EDGE_JAR=path/to/edge-core.jar of a worktree), alternate, and compare medians. The tree is bench/run.sh's
@@ -16,7 +18,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 TOOLS=${TOOLS:-$(cd "$REPO/.." && pwd)/shared/tools}
 [ -d "$TOOLS" ] || TOOLS=/work/shared/tools
-SERVER=${1:?usage: bench/alone.sh edge|nginx [WARM_S] [MEAS_S] [perf|trace|stat]}
+SERVER=${1:?usage: bench/alone.sh edge|nginx|floor|floor-mem [WARM_S] [MEAS_S] [perf|trace|stat]}
 WARM=${2:-30} MEAS=${3:-15} PROFILE=${4:-}
 TREE=${BENCH_DIR:-/var/tmp/edge-bench}/thumbs-${NFILES:-300000}
 PORT=${PORT:-18091} CONNS=${CONNS:-64} OUT=${OUT:-/tmp/edge-alone}
@@ -58,7 +60,16 @@ EOF
     nginx -c "$OUT/nginx.conf" > "$OUT/nginx.out" 2>&1 < /dev/null &
     pids=($!)
     ;;
-  *) echo "server: $SERVER (expected: edge or nginx)" >&2; exit 2 ;;
+  floor|floor-mem)
+    lib=$(dirname "${EDGE_JAR:-$REPO/edge-core/target/edge-core.jar}")/lib
+    [ -d "$lib" ] || (cd "$REPO" && mvn -B -q -DskipTests package)
+    mapfile -t jvm < <(grep -v -e '^#' -e '^$' "$REPO/bin/jvm.options")
+    mode=file; [ "$SERVER" = floor-mem ] && mode=mem
+    java "${jvm[@]}" ${EDGE_JAVA_OPTS:-} -cp "$lib/*" "$HERE/lib/NettyFloor.java" "$PORT" "$TREE/tree" "$mode" \
+      > "$OUT/floor.out" 2>&1 < /dev/null &
+    pids=($!)
+    ;;
+  *) echo "server: $SERVER (expected: edge, nginx, floor or floor-mem)" >&2; exit 2 ;;
 esac
 
 first=$(head -1 "$TREE/paths.txt")
@@ -74,7 +85,7 @@ read -r u0 s0 < <(cpu)
 prof=
 case "$PROFILE" in
   perf)
-    [ "$SERVER" = edge ] && jcmd "${pids[0]}" Compiler.perfmap > /dev/null 2>&1 || true
+    [ "$SERVER" != nginx ] && jcmd "${pids[0]}" Compiler.perfmap > /dev/null 2>&1 || true
     perf record -F 999 -g -p "$(echo $procs | tr ' ' ',')" -o "$OUT/perf.data" -- sleep "$MEAS" > /dev/null 2>&1 &
     prof=$! ;;
   trace) perf trace -s -p "$(echo $procs | tr ' ' ',')" -o "$OUT/trace.txt" -- sleep 5 & prof=$! ;;
@@ -89,7 +100,7 @@ wrk -t1 -c"$CONNS" -d"${MEAS}s" --latency -s "$TOOLS/wrk-random.lua" "http://127
 read -r u1 s1 < <(cpu)
 if [ -n "$prof" ]; then
   wait "$prof" || true
-  [ "$PROFILE" = perf ] && [ "$SERVER" = edge ] && { jcmd "${pids[0]}" Compiler.perfmap > /dev/null 2>&1 || true; }
+  [ "$PROFILE" = perf ] && [ "$SERVER" != nginx ] && { jcmd "${pids[0]}" Compiler.perfmap > /dev/null 2>&1 || true; }
 fi
 hz=$(getconf CLK_TCK)
 awk -v s="$SERVER" -v u=$((u1 - u0)) -v sy=$((s1 - s0)) -v m="$MEAS" -v hz="$hz" '
