@@ -1018,12 +1018,18 @@ class HttpCoreTest {
             java.io.InputStream in = client.socket().getInputStream();
             long received = 0;
             byte[] buffer = new byte[16384];
-            // At most 3.2 MB/s: the head and 12 MiB take some 4 s, several write timeouts, data moving all along.
+            // 3 MB/s by the clock: the head and 12 MiB take some 4 s, several write timeouts, data moving all along.
             // Not slower: the kernel wakes a writer only once a third of the send buffer (autotuned up to 4 MiB on
-            // loopback) has drained, and at 800 KB/s that alone could take longer than the timeout on a loaded machine.
+            // loopback) has drained, and at 800 KB/s that alone could take longer than the timeout. A reader behind
+            // its pace reads on without sleeping: 5 ms of sleep per read, as before, fell to that on a loaded machine,
+            // where each sleep overran.
+            long start = System.nanoTime();
             for (int n; received < size && (n = in.read(buffer)) > 0; ) {
                 received += n;
-                Thread.sleep(5);
+                long ahead = start + received * 1_000_000_000L / 3_000_000 - System.nanoTime();
+                if (ahead > 0) {
+                    TimeUnit.NANOSECONDS.sleep(ahead);
+                }
             }
             assertThat(received).as("the head and the whole body").isGreaterThan(size);
         }
