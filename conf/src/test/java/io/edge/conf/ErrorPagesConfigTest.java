@@ -125,7 +125,10 @@ class ErrorPagesConfigTest {
         int read = 0;
         try {
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3); // the old code was caught by load 50 at the latest
-            for (int i = 0; i < 500 && System.nanoTime() < end && swapper.isAlive(); i++) {
+            // 500 loads or 3 s, and on until one load found the tree holding still (10 000 loads at most, a guard): how
+            // many loads fit in 3 s is the machine's, and a loaded one may fit too few for any to fall between swaps.
+            for (int i = 0; i < 10_000 && swapper.isAlive()
+                    && (read == 0 || i < 500 && System.nanoTime() - end < 0); i++) {
                 try {
                     ErrorPage page = new ConfigLoader().load(file).sites().get(0).errorPages().get(404);
                     assertThat(StandardCharsets.UTF_8.decode(page.body()).toString()).as("load %d", i)

@@ -1,5 +1,6 @@
 package io.edge.it;
 
+import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Logger;
@@ -29,11 +30,24 @@ class AccessLogIT {
     private static final Pattern TIMINGS = Pattern.compile(
             ".*\"(GET [^\"]+)\" (\\d{3}) \\d+ \"[^\"]*\" \"[^\"]*\" \\d+\\.\\d{3} (?:(\\d+\\.\\d{3}) (\\d+\\.\\d{3}) (\\d+\\.\\d{3})|- - -)");
 
+    /**
+     * The request behind the other is seen queued before the one ahead of it is let go, and that one's script then
+     * sleeps 300 ms: the wait is at least that long whatever the machine's speed. (The two were sent together
+     * before, and a second request reaching edge late, on a loaded machine, would have found the worker nearly free.)
+     */
     @Test
     void eachRequestABackendAnsweredCarriesItsQueueWaitConnectAndResponseTimes() throws Exception {
         Path www = Files.createDirectories(dir.resolve("www"));
         PhpScripts.install(www);
         Files.writeString(www.resolve("a.txt"), "static\n");
+        // Says it started, holds its worker until the test creates "release" (30 s at most), then sleeps.
+        Files.writeString(www.resolve("gate.php"), """
+                <?php
+                touch(__DIR__ . '/../started');
+                for ($i = 0; $i < 3000 && !file_exists(__DIR__ . '/../release'); $i++) { usleep(10000); }
+                usleep((int)$_GET['sleep'] * 1000);
+                echo 'let go';
+                """);
         Logger access = (Logger) LoggerFactory.getLogger("edge.access");
         ListAppender<ILoggingEvent> lines = new ListAppender<>();
         lines.start();
@@ -41,23 +55,29 @@ class AccessLogIT {
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
              EdgeHarness edge = EdgeHarness.start(dir, """
                      server.access-log = "-"
-                     sites = [{ server-names = ["_"], default = true, root = "www",
-                                locations = [{ match = "/" }, { match = "~ \\\\.php$", fastcgi = php }] }]
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/" }, { match = "~ \\\\.php$", fastcgi = php }, { match = "= /edge-status", status = true }
+                     ] }]
                      fastcgi.backends.php { addresses = ["%s"], max-connections = 1 }
                      """.formatted(fpm.address()))) {
             assertThat(get(edge, "/a.txt").statusCode()).isEqualTo(200);
-            // One connection: one of these two waits in the queue while the other sleeps 300 ms in PHP.
+            // One connection: the second request waits in the queue while the first holds it, then sleeps 300 ms.
             CompletableFuture<HttpResponse<String>> first = HTTP.sendAsync(
-                    HttpRequest.newBuilder(edge.uri("/count.php?sleep=300&id=1")).build(), HttpResponse.BodyHandlers.ofString());
+                    HttpRequest.newBuilder(edge.uri("/gate.php?sleep=300&id=1")).build(), HttpResponse.BodyHandlers.ofString());
+            await(() -> Files.exists(dir.resolve("started")), "the first script running");
             CompletableFuture<HttpResponse<String>> second = HTTP.sendAsync(
-                    HttpRequest.newBuilder(edge.uri("/count.php?sleep=300&id=2")).build(), HttpResponse.BodyHandlers.ofString());
+                    HttpRequest.newBuilder(edge.uri("/count.php?id=2")).build(), HttpResponse.BodyHandlers.ofString());
+            await(() -> edge.status().contains(" waiters=1 "), "the second request queued");
+            Files.writeString(dir.resolve("release"), "");
             assertThat(first.get().statusCode()).isEqualTo(200);
             assertThat(second.get().statusCode()).isEqualTo(200);
             assertThat(get(edge, "/count.php?id=3").statusCode()).isEqualTo(200);
         } finally {
+            Files.writeString(dir.resolve("release"), "");
             access.detachAppender(lines);
         }
-        List<String> logged = lines.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        List<String> logged = lines.list.stream().map(ILoggingEvent::getFormattedMessage)
+                .filter(line -> !line.contains("/edge-status")).toList();
         assertThat(logged).hasSize(4);
         double longestWait = 0;
         for (String line : logged) {

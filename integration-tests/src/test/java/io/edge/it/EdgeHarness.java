@@ -3,6 +3,7 @@ package io.edge.it;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.conf.ConfigLoader;
 import io.edge.core.Edge;
+import io.edge.core.http.RawHttpClient;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
@@ -56,6 +57,13 @@ final class EdgeHarness implements AutoCloseable {
 
     InetSocketAddress address() {
         return address;
+    }
+
+    /** The text of the status page, {@code /edge-status} (a location of the test's), over a connection of its own. */
+    String status() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            return client.send("GET /edge-status HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").read().text();
+        }
     }
 
     URI uri(String pathAndQuery) {

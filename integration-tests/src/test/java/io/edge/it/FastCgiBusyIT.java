@@ -1,5 +1,6 @@
 package io.edge.it;
 
+import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.fastcgi.SpoolFiles;
@@ -138,22 +139,22 @@ class FastCgiBusyIT {
             try (RawHttpClient gone = new RawHttpClient(edge.address())) {
                 gone.send("GET /hold.php HTTP/1.1\r\nHost: a\r\n\r\n");
                 awaitLines(counter, List.of("start"));
-                assertThat(status(edge)).contains("connections: open=2 ");
+                assertThat(edge.status()).contains("connections: open=2 ");
             }
             // edge saw the client go: only the status request's own connection is left
-            await(() -> status(edge).contains("connections: open=1 "), "the client's close seen by edge");
+            await(() -> edge.status().contains("connections: open=1 "), "the client's close seen by edge");
 
             HttpResponse<String> next = HTTP.send(HttpRequest.newBuilder(edge.uri("/count.php?id=next")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(next.statusCode()).as("waited in edge's queue, not on another worker").isEqualTo(503);
             assertThat(next.headers().firstValue("retry-after")).isPresent();
-            assertThat(status(edge)).contains(" open=1 idle=0 lingering=0 ", " timed-out=1 ");
+            assertThat(edge.status()).contains(" open=1 idle=0 lingering=0 ", " timed-out=1 ");
             assertThat(Files.readAllLines(counter)).containsExactly("start");
 
             Files.writeString(dir.resolve("release"), "");
             awaitLines(counter, List.of("start", "end"));
             // END_REQUEST came: the exchange ended cleanly and its kept-alive connection serves the next request
-            await(() -> status(edge).contains(" open=1 idle=1 "), "the slot back in the pool");
+            await(() -> edge.status().contains(" open=1 idle=1 "), "the slot back in the pool");
             HttpResponse<String> after = HTTP.send(HttpRequest.newBuilder(edge.uri("/count.php?id=after")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(after.statusCode()).isEqualTo(200);
@@ -181,9 +182,9 @@ class FastCgiBusyIT {
             awaitLines(counter, List.of("start"));
             try (RawHttpClient gone = new RawHttpClient(edge.address())) {
                 gone.send("GET /count.php?id=gone HTTP/1.1\r\nHost: a\r\n\r\n");
-                await(() -> status(edge).contains(" waiters=1 "), "the request queued");
+                await(() -> edge.status().contains(" waiters=1 "), "the request queued");
             }
-            await(() -> status(edge).contains(" waiters=0 "), "the queue place given up");
+            await(() -> edge.status().contains(" waiters=0 "), "the queue place given up");
 
             Files.writeString(dir.resolve("release"), "");
             assertThat(held.get(30, TimeUnit.SECONDS).body()).isEqualTo("held");
@@ -215,15 +216,15 @@ class FastCgiBusyIT {
             try (RawHttpClient follower = new RawHttpClient(edge.address())) {
                 try (RawHttpClient leader = new RawHttpClient(edge.address())) {
                     leader.send(request);
-                    await(() -> status(edge).contains(" waiters=1 "), "the leader queued");
+                    await(() -> edge.status().contains(" waiters=1 "), "the leader queued");
                     follower.send(request);
-                    await(() -> status(edge).contains(" coalesced=1 "), "the follower waiting for the leader's answer");
+                    await(() -> edge.status().contains(" coalesced=1 "), "the follower waiting for the leader's answer");
                 }
                 // the hold request's connection, the follower's and the status request's own
-                await(() -> status(edge).contains("connections: open=3 "), "the leader's close seen by edge");
-                assertThat(status(edge)).as("kept queued for the follower").contains(" waiters=1 ");
+                await(() -> edge.status().contains("connections: open=3 "), "the leader's close seen by edge");
+                assertThat(edge.status()).as("kept queued for the follower").contains(" waiters=1 ");
             }
-            await(() -> status(edge).contains(" waiters=0 "), "the queue place given up once nobody waits for it");
+            await(() -> edge.status().contains(" waiters=0 "), "the queue place given up once nobody waits for it");
 
             Files.writeString(dir.resolve("release"), "");
             assertThat(held.get(30, TimeUnit.SECONDS).body()).isEqualTo("held");
@@ -351,30 +352,9 @@ class FastCgiBusyIT {
         }
     }
 
-    /** The status page's text, over a connection of its own. */
-    private static String status(EdgeHarness edge) throws Exception {
-        try (RawHttpClient client = new RawHttpClient(edge.address())) {
-            return client.send("GET /edge-status HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").read().text();
-        }
-    }
-
     /** Waits (30 s at most: a guard, nothing is measured) until {@code file} holds exactly {@code lines}. */
     private static void awaitLines(Path file, List<String> lines) throws Exception {
         await(() -> Files.exists(file) && Files.readAllLines(file).equals(lines), file + " holding " + lines);
-    }
-
-    private interface Condition {
-        boolean holds() throws Exception;
-    }
-
-    private static void await(Condition condition, String what) throws Exception {
-        for (int i = 0; i < 3000; i++) {
-            if (condition.holds()) {
-                return;
-            }
-            Thread.sleep(10);
-        }
-        throw new AssertionError("never: " + what);
     }
 
     @Test
@@ -467,7 +447,7 @@ class FastCgiBusyIT {
                 upload.close();
             }
             awaitSpoolFiles(spool, false);
-            assertThat(status(edge)).contains(" waiters=0 ");
+            assertThat(edge.status()).contains(" waiters=0 ");
             Files.writeString(dir.resolve("release"), "");
             assertThat(held.get(30, TimeUnit.SECONDS).body()).isEqualTo("held");
             assertThat(Files.readAllLines(counter)).as("the upload never ran").containsExactly("start", "end");
@@ -505,7 +485,7 @@ class FastCgiBusyIT {
             HttpResponse<String> after = HTTP.send(HttpRequest.newBuilder(edge.uri("/count.php?id=after")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(after.statusCode()).isEqualTo(200);
-            assertThat(status(edge)).contains(" waiters=0 ", " leases=1 ");
+            assertThat(edge.status()).contains(" waiters=0 ", " leases=1 ");
             assertThat(Files.readAllLines(counter)).as("the upload never ran").containsExactly("after");
         }
     }

@@ -1,5 +1,6 @@
 package io.edge.it;
 
+import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.RawHttpClient;
@@ -67,6 +68,7 @@ class FastCgiIT {
                   locations = [
                     { match = "/", fastcgi = php, front-controller = "/index.php", x-sendfile = ["www/private"] }
                     { match = "^~ /static/" }
+                    { match = "= /edge-status", status = true }
                   ]
                 }]
                 fastcgi.backends.php {
@@ -848,24 +850,37 @@ class FastCgiIT {
         assertThat(ran).hasSize(total).doesNotHaveDuplicates();
     }
 
+    /**
+     * A request whose client leaves while it waits in the queue gives its place up and never runs. The four scripts
+     * ahead of it hold their connections until the test lets them go, and the test waits for what it needs to see
+     * (the four running, the request queued, its place given up): a fixed half second for the four to reach PHP let
+     * the leaving request take a free connection on a loaded machine, and it ran.
+     */
     @Test
     void aClientThatLeavesWhileQueuedNeverReachesPhp() throws Exception {
+        String hold = "release-leaver";
         ExecutorService pool = Executors.newFixedThreadPool(4);
-        List<Future<HttpResponse<String>>> busy = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            int id = i;
-            busy.add(pool.submit(() -> get("/count.php?sleep=1500&id=busy" + id)));
+        try {
+            List<Future<HttpResponse<String>>> busy = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                int id = i;
+                busy.add(pool.submit(() -> get("/cache.php?id=busy" + id + "&hold=" + hold)));
+            }
+            // the group's four connections busy: each has a script at a php-fpm child, counted and held there
+            await(() -> counted().containsAll(List.of("busy0", "busy1", "busy2", "busy3")), "the four scripts running");
+            try (RawHttpClient ghost = new RawHttpClient(edge.address())) {
+                ghost.send("GET /count.php?id=ghost HTTP/1.1\r\nHost: a\r\n\r\n");
+                await(() -> edge.status().contains(" waiters=1 "), "the ghost queued");
+            }
+            await(() -> edge.status().contains(" waiters=0 "), "the ghost's place given up");
+            Files.writeString(dir.resolve(hold), "");
+            for (Future<HttpResponse<String>> f : busy) {
+                assertThat(f.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            }
+        } finally {
+            Files.writeString(dir.resolve(hold), "");
+            pool.shutdown();
         }
-        // wait until the group's four connections are busy: each has one request at a php-fpm child
-        Thread.sleep(500);
-        try (RawHttpClient ghost = new RawHttpClient(edge.address())) {
-            ghost.send("GET /count.php?id=ghost HTTP/1.1\r\nHost: a\r\n\r\n");
-            Thread.sleep(200);
-        }
-        for (Future<HttpResponse<String>> f : busy) {
-            assertThat(f.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
-        }
-        pool.shutdown();
         // FIFO: had the ghost still been queued, it would run before this one
         assertThat(get("/count.php?id=after").statusCode()).isEqualTo(200);
         assertThat(counted()).contains("busy0", "busy1", "busy2", "busy3", "after").doesNotContain("ghost");

@@ -65,6 +65,9 @@ class SpawnUserIT {
                 edge.awaitListening(port);
                 HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
                 uid[0] = EdgeProcess.get(http, port, "/uid.php");
+                // The error log is written by a thread of its own: all of it is out once edge has stopped.
+                edge.process.destroy(); // SIGTERM
+                assertThat(edge.await()).isZero();
             });
             output[0] = edge.output();
         }

@@ -2,6 +2,8 @@ package io.edge.core.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -14,8 +16,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Answers "path?query body=N" after reading the whole body; {@code delay=MS} in the query delays the answer
  * on the event loop's timer (never sleeping), so pipelined answers would come out of order if the core let them;
- * {@code ends=1} asks then to end with its client ({@link Exchange#endOnClientClose}), as a FastCGI call does once
- * its script was looked up or its body spooled, and answers only if the exchange goes on.
+ * {@code ends=1} then waits for the client's FIN and asks to end with its client ({@link Exchange#endOnClientClose}),
+ * as a FastCGI call does once its script was looked up or its body spooled, and answers only if the exchange goes on.
  */
 final class EchoResponder implements Responder {
 
@@ -31,18 +33,34 @@ final class EchoResponder implements Responder {
                 if (delay > 0) {
                     exchange.clientChannel().eventLoop().schedule(() -> {
                         if (param(exchange.query(), "ends") == 1) {
-                            exchange.endOnClientClose(true);
-                            if (exchange.isEnded()) {
-                                return;
-                            }
+                            endWithTheClientOnceItsFinCame(exchange, bodyBytes[0]);
+                        } else {
+                            answer(exchange, bodyBytes[0]);
                         }
-                        answer(exchange, bodyBytes[0]);
                     }, delay, TimeUnit.MILLISECONDS);
                 } else {
                     answer(exchange, bodyBytes[0]);
                 }
             }
         });
+    }
+
+    /**
+     * Asks to end with the client once the loop has read its FIN (its input is shut down), and answers if the exchange
+     * goes on. The FIN is waited for on the loop's timer: read only after the ask (a loaded machine), it would have
+     * made the ask one made before the FIN, which is answered.
+     */
+    private static void endWithTheClientOnceItsFinCame(Exchange exchange, long bodyBytes) {
+        Channel client = exchange.clientChannel();
+        if (client.isActive() && !((DuplexChannel) client).isInputShutdown()) {
+            client.eventLoop().schedule(() -> endWithTheClientOnceItsFinCame(exchange, bodyBytes), 10,
+                    TimeUnit.MILLISECONDS);
+            return;
+        }
+        exchange.endOnClientClose(true);
+        if (!exchange.isEnded()) {
+            answer(exchange, bodyBytes);
+        }
     }
 
     private static long delayOf(String query) {

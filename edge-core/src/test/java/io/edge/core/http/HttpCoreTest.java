@@ -1018,12 +1018,18 @@ class HttpCoreTest {
             java.io.InputStream in = client.socket().getInputStream();
             long received = 0;
             byte[] buffer = new byte[16384];
-            // At most 3.2 MB/s: the head and 12 MiB take some 4 s, several write timeouts, data moving all along.
+            // 3 MB/s by the clock: the head and 12 MiB take some 4 s, several write timeouts, data moving all along.
             // Not slower: the kernel wakes a writer only once a third of the send buffer (autotuned up to 4 MiB on
-            // loopback) has drained, and at 800 KB/s that alone could take longer than the timeout on a loaded machine.
+            // loopback) has drained, and at 800 KB/s that alone could take longer than the timeout. A reader behind
+            // its pace reads on without sleeping: 5 ms of sleep per read, as before, fell to that on a loaded machine,
+            // where each sleep overran.
+            long start = System.nanoTime();
             for (int n; received < size && (n = in.read(buffer)) > 0; ) {
                 received += n;
-                Thread.sleep(5);
+                long ahead = start + received * 1_000_000_000L / 3_000_000 - System.nanoTime();
+                if (ahead > 0) {
+                    TimeUnit.NANOSECONDS.sleep(ahead);
+                }
             }
             assertThat(received).as("the head and the whole body").isGreaterThan(size);
         }
@@ -1040,12 +1046,20 @@ class HttpCoreTest {
         }
     }
 
+    /**
+     * A request running when the shutdown begins is answered, with {@code Connection: close}. It is answered only once
+     * the server drains, so it runs throughout whatever the timing: started after a fixed 100 ms for the server to
+     * read it, the shutdown could find it unread on a loaded machine and close its connection, as an idle one's.
+     */
     @Test
     void inFlightExchangeFinishesDuringShutdownAndIsToldToClose() throws Exception {
-        InetSocketAddress address = start();
-        try (RawHttpClient client = new RawHttpClient(address)) {
-            client.send("GET /late?delay=500 HTTP/1.1\r\nHost: a\r\n\r\n");
-            Thread.sleep(100); // let the exchange start before shutdown begins
+        CompletableFuture<Exchange> running = new CompletableFuture<>();
+        server = new EdgeServer(TestServers.settings(TestServers.server(TestServers.limits(),
+                TestServers.timeouts(Duration.ofSeconds(10)), 100), root), location -> running::complete);
+        server.start();
+        try (RawHttpClient client = new RawHttpClient(server.boundAddresses().get(0))) {
+            client.send("GET /late HTTP/1.1\r\nHost: a\r\n\r\n");
+            Exchange late = running.get(20, TimeUnit.SECONDS);
             EdgeServer stopping = server;
             server = null;
             Thread shutdown = new Thread(() -> {
@@ -1056,9 +1070,15 @@ class HttpCoreTest {
                 }
             });
             shutdown.start();
+            long giveUp = System.nanoTime() + Duration.ofSeconds(20).toNanos(); // a bound on waiting, not a timing
+            while (stopping.connectionStats().accepting() && System.nanoTime() - giveUp < 0) {
+                Thread.sleep(10);
+            }
+            assertThat(stopping.connectionStats().accepting()).as("draining").isFalse();
+            late.clientChannel().eventLoop().execute(() -> new EchoResponder().respond(late));
             RawHttpClient.Response response = client.read();
             assertThat(response.status()).isEqualTo(200);
-            assertThat(response.text()).isEqualTo("/late?delay=500 body=0");
+            assertThat(response.text()).isEqualTo("/late? body=0");
             assertThat(response.header("connection")).isEqualToIgnoringCase("close");
             shutdown.join();
         }

@@ -380,18 +380,20 @@ class OpenFileCacheTest {
     /**
      * A burst of cold opens under a small budget: each open is counted from before its syscall, so while all of them
      * are inside the open the budget already says so (those past it opened uncached, as above), and every permit is
-     * back once they are sent. Checked by an opener that holds every open until all have started, no clock.
+     * back once they are sent. Checked by an opener that holds every open until all have started, no clock: the last
+     * one in, and only that one, reads the count and lets them all go. (A latch's count read after its countDown was
+     * zero for an open that came in earlier but was slow to look: it read the count again after the others had been
+     * let go and some of their files released and closed, and the test failed.)
      */
     @Test
     void opensInFlightAreCountedFromTheirStart() throws Exception {
         int opens = 8;
-        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(opens);
+        AtomicInteger inside = new AtomicInteger();
         java.util.concurrent.CountDownLatch proceed = new java.util.concurrent.CountDownLatch(1);
         AtomicLong countedWhileAllInside = new AtomicLong(-1);
         OpenFileCache[] self = new OpenFileCache[1];
         OpenFileCache.Opener held = (path, follow) -> {
-            started.countDown();
-            if (started.getCount() == 0) {
+            if (inside.incrementAndGet() == opens) {
                 countedWhileAllInside.set(self[0].descriptorsInUse());
                 proceed.countDown();
             }
