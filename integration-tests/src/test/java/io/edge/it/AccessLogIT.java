@@ -64,7 +64,7 @@ class AccessLogIT {
             // One connection: the second request waits in the queue while the first holds it, then sleeps 300 ms.
             CompletableFuture<HttpResponse<String>> first = HTTP.sendAsync(
                     HttpRequest.newBuilder(edge.uri("/gate.php?sleep=300&id=1")).build(), HttpResponse.BodyHandlers.ofString());
-            await(() -> Files.exists(dir.resolve("started")), "the first script running");
+            EdgeProcess.awaitExists(dir.resolve("started")); // the first script running
             CompletableFuture<HttpResponse<String>> second = HTTP.sendAsync(
                     HttpRequest.newBuilder(edge.uri("/count.php?id=2")).build(), HttpResponse.BodyHandlers.ofString());
             await(() -> edge.status().contains(" waiters=1 "), "the second request queued");

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.LoggerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -689,11 +690,16 @@ class HttpCoreTest {
 
     /** The open client connections once none is left, or {@code bound} passed (a bound on waiting, not a timing). */
     private int openConnectionsWithin(Duration bound) throws InterruptedException {
+        waitUntil(() -> server.connectionStats().open() == 0, bound);
+        return server.connectionStats().open();
+    }
+
+    /** Returns once {@code done} holds or {@code bound} passed (a bound on waiting, not a timing): the caller checks. */
+    private static void waitUntil(BooleanSupplier done, Duration bound) throws InterruptedException {
         long giveUp = System.nanoTime() + bound.toNanos();
-        while (server.connectionStats().open() > 0 && System.nanoTime() - giveUp < 0) {
+        while (!done.getAsBoolean() && System.nanoTime() - giveUp < 0) {
             Thread.sleep(10);
         }
-        return server.connectionStats().open();
     }
 
     @Test
@@ -1070,10 +1076,7 @@ class HttpCoreTest {
                 }
             });
             shutdown.start();
-            long giveUp = System.nanoTime() + Duration.ofSeconds(20).toNanos(); // a bound on waiting, not a timing
-            while (stopping.connectionStats().accepting() && System.nanoTime() - giveUp < 0) {
-                Thread.sleep(10);
-            }
+            waitUntil(() -> !stopping.connectionStats().accepting(), Duration.ofSeconds(20));
             assertThat(stopping.connectionStats().accepting()).as("draining").isFalse();
             late.clientChannel().eventLoop().execute(() -> new EchoResponder().respond(late));
             RawHttpClient.Response response = client.read();

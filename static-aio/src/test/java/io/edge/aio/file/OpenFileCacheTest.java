@@ -110,7 +110,7 @@ class OpenFileCacheTest {
             FileChannel channel = busy.channel();
             busy.release();
             assertThat(channel.isOpen()).isFalse();
-            assertThat(cache.descriptorsInUse()).isEqualTo((int) cache.cachedCount());
+            assertThat(descriptorsBeyondTheCachedOnes(cache)).isZero();
         }
     }
 
