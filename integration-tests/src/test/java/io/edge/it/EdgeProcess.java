@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
@@ -11,9 +13,13 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /** edge as a separate process (same class path as the tests), for exit codes and signals. */
@@ -126,12 +132,54 @@ final class EdgeProcess implements AutoCloseable {
     }
 
     String output() throws IOException {
-        return java.nio.file.Files.readString(output, StandardCharsets.UTF_8);
+        return Files.readString(output, StandardCharsets.UTF_8);
     }
 
+    /**
+     * A port free now, for a server the test starts (edge, by its configuration) to listen on: chosen at random below
+     * the ephemeral range ({@link #firstEphemeralPort}) and never handed out twice in this JVM.
+     */
     static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
+        int below = firstEphemeralPort();
+        if (below > LOWEST_PORT + 1_000) {
+            for (int attempt = 0; attempt < 1_000; attempt++) {
+                int port = LOWEST_PORT + ThreadLocalRandom.current().nextInt(below - LOWEST_PORT);
+                if (HANDED_OUT.add(port) && bindable(port)) {
+                    return port;
+                }
+            }
+        }
+        try (ServerSocket socket = new ServerSocket(0)) { // no range left below the ephemeral one: as the kernel picks
             return socket.getLocalPort();
+        }
+    }
+
+    /** Ports {@link #freePort} picks from, up to the first ephemeral one: above the well-known and usual fixed ones. */
+    private static final int LOWEST_PORT = 20_000;
+    /** Every port {@link #freePort} returned in this JVM: never twice, whatever was bound on it meanwhile. */
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+
+    /**
+     * The lowest port the kernel gives a socket that connects without binding ({@code ip_local_port_range}).
+     * A port taken from that range by binding :0 and closing, as {@link #freePort} did, can be given to any
+     * client's connection before edge binds it (the tests' own HTTP clients connect all the while), and edge
+     * then fails to start with "address in use"; below it, only a process that binds that very port can.
+     */
+    private static int firstEphemeralPort() {
+        try {
+            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+            return Integer.parseInt(range.split("\\s+")[0]);
+        } catch (IOException | RuntimeException unknown) {
+            return 32_768; // Linux's default
+        }
+    }
+
+    private static boolean bindable(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            return true;
+        } catch (IOException taken) {
+            return false;
         }
     }
 

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -84,10 +83,7 @@ class ReloadStaticIT {
     void aReloadWhoseAccessLogCannotBeOpenedChangesNothing() throws Exception {
         Path a = site("a");
         Path b = site("b");
-        int otherPort;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            otherPort = probe.getLocalPort();
-        }
+        int otherPort = EdgeProcess.freePort();
         try (EdgeHarness edge = EdgeHarness.start(dir, site(a, "threads"))) {
             HttpClient http = HttpClient.newHttpClient();
             List<String> asked = new ArrayList<>();
