@@ -3,9 +3,7 @@ package io.edge.it;
 import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import io.edge.core.http.CapturedLog;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -17,7 +15,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /** The access log's upstream timings, in front of a real php-fpm: queue wait, connect and response per request. */
 class AccessLogIT {
@@ -48,10 +45,7 @@ class AccessLogIT {
                 usleep((int)$_GET['sleep'] * 1000);
                 echo 'let go';
                 """);
-        Logger access = (Logger) LoggerFactory.getLogger("edge.access");
-        ListAppender<ILoggingEvent> lines = new ListAppender<>();
-        lines.start();
-        access.addAppender(lines);
+        CapturedLog access = CapturedLog.of("edge.access");
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
              EdgeHarness edge = EdgeHarness.start(dir, """
                      server.access-log = "-"
@@ -74,9 +68,9 @@ class AccessLogIT {
             assertThat(get(edge, "/count.php?id=3").statusCode()).isEqualTo(200);
         } finally {
             Files.writeString(dir.resolve("release"), "");
-            access.detachAppender(lines);
+            access.close();
         }
-        List<String> logged = lines.list.stream().map(ILoggingEvent::getFormattedMessage)
+        List<String> logged = access.lines().stream()
                 .filter(line -> !line.contains("/edge-status")).toList();
         assertThat(logged).hasSize(4);
         double longestWait = 0;

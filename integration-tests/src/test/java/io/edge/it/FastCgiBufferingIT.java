@@ -3,6 +3,7 @@ package io.edge.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.fastcgi.SpoolFiles;
+import io.edge.core.http.CapturedLog;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -132,12 +133,7 @@ class FastCgiBufferingIT {
                 pm = static
                 pm.max_children = 1
                 """);
-        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger)
-                org.slf4j.LoggerFactory.getLogger("io.edge.core.fastcgi.FastCgiResponder");
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
-                new ch.qos.logback.core.read.ListAppender<>();
-        lines.start();
-        log.addAppender(lines);
+        CapturedLog lines = CapturedLog.of("io.edge.core.fastcgi.FastCgiResponder");
         EdgeHarness edge = null;
         try {
             edge = EdgeHarness.start(dir, """
@@ -156,10 +152,10 @@ class FastCgiBufferingIT {
                 socket.getOutputStream().write(("GET /lines.php?lines=" + LINES + "&id=0"
                         + " HTTP/1.1\r\nHost: buffering\r\nConnection: close\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
-                for (int i = 0; i < 3000 && warnings(lines).isEmpty(); i++) {
+                for (int i = 0; i < 3000 && lines.warnings().isEmpty(); i++) {
                     Thread.sleep(10);
                 }
-                assertThat(warnings(lines)).as("the spool file failed").singleElement().asString()
+                assertThat(lines.warnings()).as("the spool file failed").singleElement().asString()
                         .contains("/lines.php", "goes on without it");
                 // Memory is bounded and the backend waits for the client: 16 MiB cannot have gone anywhere yet.
                 assertThat(countFiles(done)).as("scripts ended before their client read").isZero();
@@ -177,17 +173,11 @@ class FastCgiBufferingIT {
                 Thread.sleep(10);
             }
             assertThat(countFiles(done)).as("the script ran to its end").isEqualTo(1);
-            assertThat(warnings(lines)).as("one warning for the response").hasSize(1);
+            assertThat(lines.warnings()).as("one warning for the response").hasSize(1);
         } finally {
-            log.detachAppender(lines);
+            lines.close();
             EdgeHarness.close(edge, fpm);
         }
-    }
-
-    private static List<String> warnings(
-            ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines) {
-        return lines.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
-                .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
     }
 
     private static byte[] expectedLines() {

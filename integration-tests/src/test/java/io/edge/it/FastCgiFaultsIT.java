@@ -2,6 +2,7 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.core.http.CapturedLog;
 import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -65,18 +66,12 @@ class FastCgiFaultsIT {
 
     @Test
     void oversizedResponseHeadIsLoggedWithItsLimit() throws Exception {
-        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger)
-                org.slf4j.LoggerFactory.getLogger("io.edge.core.http.ServerExchange");
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
-                new ch.qos.logback.core.read.ListAppender<>();
-        lines.start();
-        log.addAppender(lines);
-        try {
+        java.util.List<ch.qos.logback.classic.spi.ILoggingEvent> events;
+        try (CapturedLog log = CapturedLog.of("io.edge.core.http.ServerExchange")) {
             assertThat(get("/bighead.php").statusCode()).isEqualTo(502);
-        } finally {
-            log.detachAppender(lines);
+            events = log.events();
         }
-        assertThat(lines.list).anySatisfy(event -> {
+        assertThat(events).anySatisfy(event -> {
             assertThat(event.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
             assertThat(event.getFormattedMessage()).contains("/bighead.php", "502", "expected");
         });

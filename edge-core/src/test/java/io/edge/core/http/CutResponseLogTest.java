@@ -3,9 +3,7 @@ package io.edge.core.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.edge.core.EdgeServer;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -24,7 +22,6 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * A response cut after its head by a failure is one warning: with the failure's stack trace where it is an unforeseen
@@ -61,22 +58,17 @@ class CutResponseLogTest {
                 TestServers.timeouts(Duration.ofSeconds(10)), 100), root), location -> CUT);
         server.start();
         InetSocketAddress address = server.boundAddresses().get(0);
-        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(ServerExchange.class);
-        ListAppender<ILoggingEvent> lines = new ListAppender<>();
-        lines.start();
-        log.addAppender(lines);
-        try {
+        List<ILoggingEvent> warnings;
+        try (CapturedLog log = CapturedLog.of(ServerExchange.class)) {
             for (String path : List.of("/eof", "/io")) {
                 try (RawHttpClient client = new RawHttpClient(address)) {
                     client.send("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n");
                     assertThatThrownBy(client::read).as("the body is cut: the connection closes").isInstanceOf(EOFException.class);
                 }
             }
-            awaitWarnings(lines, 2);
-        } finally {
-            log.detachAppender(lines);
+            awaitWarnings(log, 2);
+            warnings = log.warningEvents();
         }
-        List<ILoggingEvent> warnings = lines.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
         assertThat(warnings).hasSize(2);
         ILoggingEvent truncated = warnings.stream().filter(e -> e.getFormattedMessage().contains("/eof")).findFirst().orElseThrow();
         assertThat(truncated.getFormattedMessage()).contains("200 response cut after 7 body bytes")
@@ -87,8 +79,8 @@ class CutResponseLogTest {
     }
 
     /** The warnings come from the event loop after the close; waits for them (a bound, not a timing). */
-    private static void awaitWarnings(ListAppender<ILoggingEvent> lines, int count) throws InterruptedException {
-        for (int i = 0; i < 500 && lines.list.stream().filter(e -> e.getLevel() == Level.WARN).count() < count; i++) {
+    private static void awaitWarnings(CapturedLog log, int count) throws InterruptedException {
+        for (int i = 0; i < 500 && log.warnings().size() < count; i++) {
             Thread.sleep(10);
         }
     }

@@ -2,9 +2,6 @@ package io.edge.core.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.edge.conf.EdgeSettings;
 import io.edge.conf.LocationSettings;
 import io.edge.core.route.Router;
@@ -37,7 +34,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.slf4j.LoggerFactory;
 
 /** The connection handler on an {@link EmbeddedChannel}, for states a real socket makes hard to hold still. */
 class HttpConnectionHandlerTest {
@@ -137,11 +133,8 @@ class HttpConnectionHandlerTest {
             exchange.writeAndFlush(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
             held[0] = exchange;
         });
-        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(ServerExchange.class);
-        ListAppender<ILoggingEvent> lines = new ListAppender<>();
-        lines.start();
-        log.addAppender(lines);
-        try {
+        List<String> warnings;
+        try (CapturedLog log = CapturedLog.of(ServerExchange.class)) {
             EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n");
             io.netty.channel.epoll.Epoll.ensureAvailability(); // loads the natives that Errors' codes come from
             held[0].fail(Errors.newIOException("writevAddresses", Errors.ERRNO_ECONNRESET_NEGATIVE));
@@ -153,11 +146,9 @@ class HttpConnectionHandlerTest {
             EmbeddedClient.send(client, "GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
             held[0].fail(new java.io.IOException("Underlying file size 10 smaller than requested count 20"));
             assertThat(client.isOpen()).isFalse();
-        } finally {
-            log.detachAppender(lines);
+            warnings = log.warnings();
         }
-        assertThat(lines.list).filteredOn(e -> e.getLevel() == Level.WARN).extracting(ILoggingEvent::getFormattedMessage)
-                .singleElement().asString().startsWith("GET /b: 200 response cut after 0 body bytes")
+        assertThat(warnings).singleElement().asString().startsWith("GET /b: 200 response cut after 0 body bytes")
                 .doesNotContain("500");
     }
 
@@ -168,11 +159,8 @@ class HttpConnectionHandlerTest {
      */
     @Test
     void refusingAVersionOrATransferCodingIsNoWarning() {
-        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(ServerExchange.class);
-        ListAppender<ILoggingEvent> lines = new ListAppender<>();
-        lines.start();
-        log.addAppender(lines);
-        try {
+        List<String> warnings;
+        try (CapturedLog log = CapturedLog.of(ServerExchange.class)) {
             open(exchange -> { });
             assertThat(EmbeddedClient.send(client, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")).startsWith("HTTP/1.1 505 ");
             open(exchange -> { });
@@ -180,11 +168,9 @@ class HttpConnectionHandlerTest {
                     + "\r\n\r\n")).startsWith("HTTP/1.1 501 ");
             open(exchange -> exchange.fail(new IllegalStateException("a responder's bug")));
             assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 500 ");
-        } finally {
-            log.detachAppender(lines);
+            warnings = log.warnings();
         }
-        assertThat(lines.list).filteredOn(e -> e.getLevel() == Level.WARN).extracting(ILoggingEvent::getFormattedMessage)
-                .singleElement().asString().startsWith("GET /a -> 500");
+        assertThat(warnings).singleElement().asString().startsWith("GET /a -> 500");
     }
 
     @Test

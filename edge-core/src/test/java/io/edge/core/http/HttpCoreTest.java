@@ -3,8 +3,6 @@ package io.edge.core.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.edge.conf.ServerSettings;
 import io.edge.core.DescriptorLimit;
 import io.edge.core.EdgeServer;
@@ -24,7 +22,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.slf4j.LoggerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -174,11 +171,8 @@ class HttpCoreTest {
      */
     @Test
     void maxConnectionsIsHeldUnderTheDescriptorLimit() throws Exception {
-        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(EdgeServer.class);
-        ListAppender<ILoggingEvent> lines = new ListAppender<>();
-        lines.start();
-        log.addAppender(lines);
-        try {
+        List<String> lines;
+        try (CapturedLog log = CapturedLog.of(EdgeServer.class)) {
             ServerSettings settings = TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)), 100);
             server = new EdgeServer(TestServers.settings(settings, root), location -> new EchoResponder(),
                     () -> new DescriptorLimit(1000 + 32 + 4, 1000, 1)); // room for 3 connections
@@ -192,10 +186,9 @@ class HttpCoreTest {
             try (RawHttpClient client = new RawHttpClient(address)) {
                 assertThat(client.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
             }
-        } finally {
-            log.detachAppender(lines);
+            lines = log.lines();
         }
-        List<String> warnings = lines.list.stream().map(ILoggingEvent::getFormattedMessage)
+        List<String> warnings = lines.stream()
                 .filter(line -> line.contains("max-connections")).toList();
         assertThat(warnings).containsExactly("edge.server.max-connections 100 lowered to 3: the descriptor limit "
                 + "(ulimit -n) is 1036 with 1000 open at the start, and a quarter of the rest stays for the files "
@@ -515,20 +508,14 @@ class HttpCoreTest {
 
     /** As {@link #accessLogged(ClientCheck)}, on a server of {@code settings} (null: the default one). */
     private List<String> accessLogged(ClientCheck check, ServerSettings settings) throws Exception {
-        ch.qos.logback.classic.Logger access = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("edge.access");
-        ListAppender<ILoggingEvent> lines = new ListAppender<>();
-        lines.start();
-        access.addAppender(lines);
-        try {
+        try (CapturedLog access = CapturedLog.of("edge.access")) {
             try (RawHttpClient client = new RawHttpClient(settings == null ? start() : start(settings))) {
                 check.run(client);
             }
             assertThat(server.shutdown()).isTrue(); // every log line is written once the loops are done
             server = null;
-        } finally {
-            access.detachAppender(lines);
+            return access.lines();
         }
-        return lines.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
     }
 
     @Test
