@@ -494,6 +494,25 @@ class HttpCoreTest {
         }
     }
 
+    /**
+     * RFC 9110 9.3.2: the answer to a HEAD carries no content, also when its request line cannot be read (over the line
+     * limit, spaced or versioned wrongly, no version), as nginx answers it. Its error page went out after the head: a
+     * client reading one response per HEAD found the page's bytes where the next response was to start.
+     */
+    @Test
+    void theAnswerToAHeadWhoseRequestLineCannotBeReadHasNoBody() throws Exception {
+        InetSocketAddress address = start();
+        for (String unreadable : List.of("HEAD /" + "a".repeat(9000) + " HTTP/1.1", "HEAD  /a HTTP/1.1",
+                "HEAD /a http/1.1", "\r\nHEAD /a")) {
+            try (RawHttpClient client = new RawHttpClient(address)) {
+                RawHttpClient.Response response = client.send(unreadable + "\r\nHost: a\r\n\r\n").read(true);
+                assertThat(response.status()).isIn(400, 414);
+                assertThat(client.isClosedByPeer()).as("nothing after the head of the %d to %.24s", response.status(),
+                        unreadable).isTrue();
+            }
+        }
+    }
+
     @Test
     void anAbsoluteFormRequestIsLoggedAsSent() throws Exception {
         List<String> lines = accessLogged(client -> {
