@@ -65,7 +65,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Netty's codec is final and its decoder private, so this is that codec again, with the one part of its encoder
  * edge needs: the methods of the requests decoded, in order, so the answer to a HEAD goes without a body (a chunked
- * one without its last chunk), also one to a HEAD whose request line could not be read (its first word). Not kept: a pipelining limit (reading stops while requests wait, see
+ * one without its last chunk), also one to a HEAD whose request line could not be read (its first word), or whose
+ * header lines never ended (a 408: the method of its line). Not kept: a pipelining limit (reading stops while requests wait, see
  * {@link HttpConnectionHandler}); CONNECT's handling (never answered 2xx here: 405, or 400 for an authority, which is
  * no path); and the close after a request with both Transfer-Encoding and Content-Length, which the decoder refuses
  * instead (RFC 9112 6.3, set in {@link HttpChannelInitializer}).
@@ -170,8 +171,11 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         private boolean inHead;
         private boolean headLf;
         private boolean headFolded;
-        /** The head's request line was split into its words, so Netty's decoder made the request of its method. */
-        private boolean lineRead;
+        /**
+         * The method of the head being read, once Netty's decoder made a request of its line (split into its words);
+         * null before, and for a line it could not read.
+         */
+        private HttpMethod lineMethod;
         /**
          * Bytes of {@link #CONTENT_LENGTH_COLON} the head's current line starts with so far, -1 once it cannot be
          * one; and the Content-Length fields of the head so far.
@@ -219,7 +223,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     inHead = true;
                     headLf = false;
                     headFolded = false;
-                    lineRead = false;
+                    lineMethod = null;
                     contentLengthMatched = -1; // the request line
                     contentLengths = 0;
                     transferCodings = null;
@@ -247,7 +251,8 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 Object decoded = out.get(i);
                 if (decoded instanceof HttpRequest request) {
                     inHead = false;
-                    if (!lineRead && sizeLine == null && startsHead(buffer, consumedFrom, buffer.readerIndex())) {
+                    if (lineMethod == null && sizeLine == null
+                            && startsHead(buffer, consumedFrom, buffer.readerIndex())) {
                         request.setMethod(HttpMethod.HEAD); // Netty's stand-in for a line it could not read is a GET
                     }
                     Exception refused = headFolded ? new IllegalArgumentException(
@@ -285,7 +290,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         @Override
         protected HttpMessage createMessage(String[] initialLine) throws Exception {
             HttpMessage request = super.createMessage(initialLine);
-            lineRead = true;
+            lineMethod = ((HttpRequest) request).method();
             return request;
         }
 
@@ -590,7 +595,11 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
                 return super.isContentAlwaysEmpty(response); // a 100 Continue: the request's answer is still to come
             }
-            return HttpMethod.HEAD.equals(methods.poll()) || super.isContentAlwaysEmpty(response);
+            HttpMethod method = methods.poll();
+            if (method == null && decoder.inHead) {
+                method = decoder.lineMethod; // an answer to a head that never ended (408): its line's method, if read
+            }
+            return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(response);
         }
     }
 }

@@ -468,6 +468,19 @@ class HttpCoreTest {
     }
 
     /**
+     * RFC 9110 9.3.2: the 408 of a HEAD whose request line came but whose header lines never ended goes without its
+     * error page, as any answer to a HEAD: the method was read with the line.
+     */
+    @Test
+    void theTimeoutOfAHeadWhoseLineCameIsAnsweredWithoutABody() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(
+                start(TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(1)), 100)))) {
+            assertThat(client.send("HEAD /a HTTP/1.1\r\nHo").read(true).status()).isEqualTo(408);
+            assertThat(client.isClosedByPeer()).as("nothing after the head of the 408").isTrue();
+        }
+    }
+
+    /**
      * RFC 9110 6.6.1: an origin server with a clock sends Date in every 2xx, 3xx and 4xx response, so in the 400, 414
      * and 431 of a request that cannot be read and the 408 of a head that never ends too, as nginx does; these went
      * out without one.
