@@ -65,7 +65,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Netty's codec is final and its decoder private, so this is that codec again, with the one part of its encoder
  * edge needs: the methods of the requests decoded, in order, so the answer to a HEAD goes without a body (a chunked
- * one without its last chunk). Not kept: a pipelining limit (reading stops while requests wait, see
+ * one without its last chunk), also one to a HEAD whose request line could not be read (its first word), or whose
+ * header lines never ended (a 408: the method of its line). Not kept: a pipelining limit (reading stops while requests wait, see
  * {@link HttpConnectionHandler}); CONNECT's handling (never answered 2xx here: 405, or 400 for an authority, which is
  * no path); and the close after a request with both Transfer-Encoding and Content-Length, which the decoder refuses
  * instead (RFC 9112 6.3, set in {@link HttpChannelInitializer}).
@@ -75,6 +76,7 @@ import java.util.function.LongSupplier;
 final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpRequestDecoder, HttpResponseEncoder> {
 
     private static final byte[] HTTP_SLASH = {'H', 'T', 'T', 'P', '/'};
+    private static final byte[] HEAD_SP = {'H', 'E', 'A', 'D', ' '};
     /** A Content-Length field's name and colon, in lower case (Netty refuses a blank before the colon). */
     private static final byte[] CONTENT_LENGTH_COLON = "content-length:".getBytes(StandardCharsets.US_ASCII);
 
@@ -170,6 +172,11 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         private boolean headLf;
         private boolean headFolded;
         /**
+         * The method of the head being read, once Netty's decoder made a request of its line (split into its words);
+         * null before, and for a line it could not read.
+         */
+        private HttpMethod lineMethod;
+        /**
          * Bytes of {@link #CONTENT_LENGTH_COLON} the head's current line starts with so far, -1 once it cannot be
          * one; and the Content-Length fields of the head so far.
          */
@@ -216,6 +223,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     inHead = true;
                     headLf = false;
                     headFolded = false;
+                    lineMethod = null;
                     contentLengthMatched = -1; // the request line
                     contentLengths = 0;
                     transferCodings = null;
@@ -224,6 +232,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 }
             }
             int from = out.size();
+            int consumedFrom = buffer.readerIndex();
             if (sizeLine != null) {
                 try {
                     super.decode(ctx, sizeLine, out);
@@ -232,7 +241,6 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     sizeLine.release();
                 }
             } else {
-                int consumedFrom = buffer.readerIndex();
                 super.decode(ctx, buffer, out);
                 if (inHead) {
                     watchHeadLines(buffer, consumedFrom, buffer.readerIndex());
@@ -243,6 +251,10 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 Object decoded = out.get(i);
                 if (decoded instanceof HttpRequest request) {
                     inHead = false;
+                    if (lineMethod == null && sizeLine == null
+                            && startsHead(buffer, consumedFrom, buffer.readerIndex())) {
+                        request.setMethod(HttpMethod.HEAD); // Netty's stand-in for a line it could not read is a GET
+                    }
                     Exception refused = headFolded ? new IllegalArgumentException(
                                     "header: a line starting with a space or tab (expected: no obs-fold, RFC 9112 5.2)")
                             : contentLengths > 1 ? new IllegalArgumentException(
@@ -268,6 +280,40 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     chunked = ChunkedBody.NONE;
                 }
             }
+        }
+
+        /**
+         * Netty's decoder makes the request of a request line it split into its words, before it reads the header
+         * lines; a line it cannot read (too long, refused as it is split, or its version no version) gets a stand-in
+         * request instead.
+         */
+        @Override
+        protected HttpMessage createMessage(String[] initialLine) throws Exception {
+            HttpMessage request = super.createMessage(initialLine);
+            lineMethod = ((HttpRequest) request).method();
+            return request;
+        }
+
+        /**
+         * Whether the request line in the bytes Netty's decoder consumed, {@code from} to {@code to}, names the method
+         * HEAD, after the empty lines before it (which Netty skips). A line it could not read is consumed only as it
+         * fails, from its start (Netty consumes a line whole, or drops every byte on a failure), so its first word is
+         * there; nginx reads the method first too, and answers such a HEAD without a body.
+         */
+        private static boolean startsHead(ByteBuf buffer, int from, int to) {
+            int at = from;
+            while (at < to && (buffer.getByte(at) == '\r' || buffer.getByte(at) == '\n')) {
+                at++;
+            }
+            if (to - at < HEAD_SP.length) {
+                return false;
+            }
+            for (int i = 0; i < HEAD_SP.length; i++) {
+                if (buffer.getByte(at + i) != HEAD_SP[i]) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         /**
@@ -549,7 +595,11 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
                 return super.isContentAlwaysEmpty(response); // a 100 Continue: the request's answer is still to come
             }
-            return HttpMethod.HEAD.equals(methods.poll()) || super.isContentAlwaysEmpty(response);
+            HttpMethod method = methods.poll();
+            if (method == null && decoder.inHead) {
+                method = decoder.lineMethod; // an answer to a head that never ended (408): its line's method, if read
+            }
+            return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(response);
         }
     }
 }

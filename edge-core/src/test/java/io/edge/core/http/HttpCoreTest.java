@@ -461,6 +461,19 @@ class HttpCoreTest {
     }
 
     /**
+     * RFC 9110 9.3.2: the 408 of a HEAD whose request line came but whose header lines never ended goes without its
+     * error page, as any answer to a HEAD: the method was read with the line.
+     */
+    @Test
+    void theTimeoutOfAHeadWhoseLineCameIsAnsweredWithoutABody() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(
+                start(TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(1)), 100)))) {
+            assertThat(client.send("HEAD /a HTTP/1.1\r\nHo").read(true).status()).isEqualTo(408);
+            assertThat(client.isClosedByPeer()).as("nothing after the head of the 408").isTrue();
+        }
+    }
+
+    /**
      * RFC 9110 6.6.1: an origin server with a clock sends Date in every 2xx, 3xx and 4xx response, so in the 400, 414
      * and 431 of a request that cannot be read and the 408 of a head that never ends too, as nginx does; these went
      * out without one.
@@ -484,6 +497,25 @@ class HttpCoreTest {
             RawHttpClient.Response response = client.send("GET /a HTTP/1.1\r\nHo").read();
             assertThat(response.status()).isEqualTo(408);
             assertThat(response.header("date")).isNotNull();
+        }
+    }
+
+    /**
+     * RFC 9110 9.3.2: the answer to a HEAD carries no content, also when its request line cannot be read (over the line
+     * limit, spaced or versioned wrongly, no version), as nginx answers it. Its error page went out after the head: a
+     * client reading one response per HEAD found the page's bytes where the next response was to start.
+     */
+    @Test
+    void theAnswerToAHeadWhoseRequestLineCannotBeReadHasNoBody() throws Exception {
+        InetSocketAddress address = start();
+        for (String unreadable : List.of("HEAD /" + "a".repeat(9000) + " HTTP/1.1", "HEAD  /a HTTP/1.1",
+                "HEAD /a http/1.1", "\r\nHEAD /a")) {
+            try (RawHttpClient client = new RawHttpClient(address)) {
+                RawHttpClient.Response response = client.send(unreadable + "\r\nHost: a\r\n\r\n").read(true);
+                assertThat(response.status()).isIn(400, 414);
+                assertThat(client.isClosedByPeer()).as("nothing after the head of the %d to %.24s", response.status(),
+                        unreadable).isTrue();
+            }
         }
     }
 

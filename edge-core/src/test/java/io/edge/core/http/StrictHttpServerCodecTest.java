@@ -351,6 +351,26 @@ class StrictHttpServerCodecTest {
         assertThat(written()).isEqualTo(head + "5\r\nbody1\r\n0\r\n\r\n" + head + head + "5\r\nbody3\r\n0\r\n\r\n");
     }
 
+    /**
+     * A request line that cannot be read (over the line limit, spaced or versioned wrongly) still names its method, as
+     * nginx reads it: the answer to such a HEAD goes without its body, as any HEAD's. Another first word keeps it.
+     */
+    @Test
+    void theAnswerToAHeadWhoseRequestLineCannotBeReadHasNoBody() {
+        String tooLong = "/" + "a".repeat(new HttpDecoderConfig().getMaxInitialLineLength());
+        for (String line : List.of("HEAD " + tooLong + " HTTP/1.1", "HEAD  /a HTTP/1.1", "HEAD /a http/1.1",
+                "\r\nHEAD /a", "GET " + tooLong + " HTTP/1.1", "HEADER /a http/1.1", "GET /a http/1.1")) {
+            boolean head = line.strip().startsWith("HEAD ");
+            for (boolean byteByByte : new boolean[] {false, true}) {
+                assertThat(decode(line + "\r\nHost: a\r\n\r\n", byteByByte)).as(line).containsExactly("!");
+                channel.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST,
+                        Unpooled.copiedBuffer("page", StandardCharsets.US_ASCII)));
+                assertThat(written()).as("%.24s, byte by byte: %s", line, byteByByte)
+                        .isEqualTo("HTTP/1.1 400 Bad Request\r\n\r\n" + (head ? "" : "page"));
+            }
+        }
+    }
+
     @Test
     void aContinueDoesNotTakeTheMethodOfTheRequestItAnswers() {
         decode("HEAD /1 HTTP/1.1\r\nHost: a\r\n\r\n", false);
