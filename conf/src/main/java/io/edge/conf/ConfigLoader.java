@@ -181,7 +181,7 @@ public final class ConfigLoader {
         EdgeSettings settings =
                 new SettingsMapper(problems, source.getParent(), placeholder, false, referenceEdge, root)
                         .map(edge, source);
-        List<ConfigProblem> warnings = duplicateKeys(read);
+        List<ConfigProblem> warnings = DuplicateKeys.in(file, read);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems.sorted(), warnings);
         }
@@ -215,15 +215,6 @@ public final class ConfigLoader {
             throw new ConfigException(again.sorted());
         }
         return settings.withWarnings(warnings);
-    }
-
-    /** The keys each of {@code files} (each once) sets twice in one object ({@link DuplicateKeys}). */
-    private static List<ConfigProblem> duplicateKeys(List<Path> files) {
-        List<ConfigProblem> warnings = new ArrayList<>();
-        for (Path read : new LinkedHashSet<>(files)) {
-            warnings.addAll(DuplicateKeys.in(read));
-        }
-        return warnings;
     }
 
     private static boolean sameFile(Path a, Path b) {

@@ -417,6 +417,18 @@ final class ParseErrors {
     }
 
     /**
+     * The file the include {@code directive}, written in {@code includer}, names (absolute, normalised, as
+     * {@link #includedFiles} gives it); null for a URL, a resource or a text that is no include.
+     */
+    static Path includedFile(Path includer, String directive) {
+        Matcher m = INCLUDE.matcher(directive);
+        if (!m.find() || isUrl(m.group(2))) {
+            return null;
+        }
+        return new Directive(includer, 0, m.group().strip(), m.group(1), m.group(2)).includedFile();
+    }
+
+    /**
      * What Typesafe names when {@code url(name)} fails: a file: URL's file (as its {@code ConfigImplUtil.urlToFile}
      * makes it, escapes decoded), any other URL in its external form.
      */

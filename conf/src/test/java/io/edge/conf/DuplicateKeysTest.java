@@ -123,7 +123,58 @@ class DuplicateKeysTest {
                 """);
         assertThat(settings.server().maxConnections()).isEqualTo(7);
         assertThat(settings.warnings()).extracting(ConfigProblem::toString).containsExactly(dir.resolve("limits.conf")
-                + ":2: max-connections: set twice in one object, at lines 1 and 2: 7 (line 2) wins over 5 (line 1)");
+                + ":2: edge.server.max-connections: set twice in one object, at lines 1 and 2: 7 (line 2) wins over 5"
+                + " (line 1)");
+    }
+
+    /**
+     * A key in an included file is named in full, as the operator searches for it (and as every problem names it): the
+     * objects around the include, in every file on the way to it, then the key as the included file writes it.
+     */
+    @Test
+    void aKeySetTwiceInAFileIncludedByAnIncludedFileIsNamedInFull() throws Exception {
+        Files.createDirectories(dir.resolve("conf.d"));
+        Files.writeString(dir.resolve("conf.d/static.conf"), """
+                static {
+                  include "ofc.conf"
+                }
+                """);
+        Files.writeString(dir.resolve("conf.d/ofc.conf"), """
+                open-file-cache {
+                  size = 100
+                  size = 200
+                }
+                """);
+        EdgeSettings settings = load("""
+                edge {
+                  sites = [{ root = www }]
+                  include "conf.d/static.conf"
+                }
+                """);
+        assertThat(settings.warnings()).extracting(ConfigProblem::file, ConfigProblem::line, ConfigProblem::key)
+                .containsExactly(tuple(dir.resolve("conf.d/ofc.conf"), 3, "edge.static.open-file-cache.size"));
+    }
+
+    /** A file included into a list element and at another place is named at each, by the element's index there. */
+    @Test
+    void aKeySetTwiceInAFileIncludedTwiceIsNamedAtEachPlace() throws Exception {
+        Files.writeString(dir.resolve("site.conf"), """
+                root = nope
+                root = www
+                """);
+        EdgeSettings settings = load("""
+                edge {
+                  sites = [
+                    { root = www, server-names = [a.org] }
+                    { server-names = [b.org], include "site.conf" }
+                    { server-names = [c.org]
+                      include "site.conf" }
+                  ]
+                }
+                """);
+        assertThat(settings.sites().get(2).root()).isEqualTo(dir.resolve("www"));
+        assertThat(settings.warnings()).extracting(ConfigProblem::line, ConfigProblem::key)
+                .containsExactly(tuple(2, "edge.sites[1].root"), tuple(2, "edge.sites[2].root"));
     }
 
     /**
