@@ -126,7 +126,7 @@ public final class ConfigLoader {
         Config merged;
         Config reference = ConfigFactory.parseResourcesAnySyntax(ConfigLoader.class.getClassLoader(), "reference");
         List<Path> read = new ArrayList<>(List.of(file));
-        List<com.typesafe.config.ConfigException.IO> unopened = new ArrayList<>();
+        List<RequiredIncludes.Unopened> unopened = new ArrayList<>();
         ReadOrder order = new ReadOrder(file);
         try {
             user = ConfigFactory.parseFile(file.toFile(),
@@ -221,11 +221,10 @@ public final class ConfigLoader {
         return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
     }
 
-    /** Reports each include that could not be opened (read as empty, so that the rest is checked), each once. */
-    private static void addIncludeProblems(List<com.typesafe.config.ConfigException.IO> unopened, Path file,
-                                           Problems problems) {
-        for (com.typesafe.config.ConfigException.IO e : unopened) {
-            problems.add(ParseErrors.describe(e, file));
+    /** Reports each include that could not be opened (read as empty, so that the rest is checked), at its line. */
+    private static void addIncludeProblems(List<RequiredIncludes.Unopened> unopened, Path file, Problems problems) {
+        for (RequiredIncludes.Unopened include : unopened) {
+            problems.add(ParseErrors.describe(include, file));
         }
         unopened.clear();
     }

@@ -108,6 +108,30 @@ final class ParseErrors {
     }
 
     /**
+     * The problem an include that could not be opened stands for, in parsing {@code file}: at its own directive, the
+     * one its place in the read order says; at the first naming what failed (in its includer, then anywhere) when that
+     * is not known (its includer was not read to its end) or names something else (a directive the text was not read
+     * as the parser reads).
+     */
+    static ConfigProblem describe(RequiredIncludes.Unopened include, Path file) {
+        ConfigException.IO e = include.error();
+        String failed = failedInclude(e);
+        Path includer = include.at().includerFile();
+        if (failed != null && includer != null) {
+            List<Directive> directives = directives(includer);
+            int ordinal = include.at().ordinal();
+            if (directives != null && ordinal < directives.size() && names(directives.get(ordinal), failed)) {
+                return includeProblem(e, directives.get(ordinal));
+            }
+            Directive first = find(includer, failed, new HashSet<>(), MAX_DEPTH); // in the includer alone
+            if (first != null) {
+                return includeProblem(e, first);
+            }
+        }
+        return describe(e, file);
+    }
+
+    /**
      * Files that include each other: Typesafe gives up after 50 levels with its parser's trace of every level (cut
      * at 50, so which file it starts from is chance). The cycle instead, found by following the include directives
      * from {@code file}, at the include that closes it; {@code null} when {@code e} is no such failure.
@@ -172,9 +196,11 @@ final class ParseErrors {
     /** A failed include, at the directive that asked for it; {@code null} when no directive names it. */
     private static ConfigProblem includeProblem(ConfigException e, String missing, Path file) {
         Directive directive = find(file, missing, new HashSet<>(), 0);
-        if (directive == null) {
-            return null;
-        }
+        return directive == null ? null : includeProblem(e, directive);
+    }
+
+    /** The include {@code directive}, which failed with {@code e}. */
+    private static ConfigProblem includeProblem(ConfigException e, Directive directive) {
         Throwable cause = e.getCause();
         String reason = cause != null && cause.getMessage() != null ? cause.getMessage() : "";
         if (readAsUrl(directive.form(), directive.name()) && !isFileUrl(directive.name())) {
@@ -326,9 +352,7 @@ final class ParseErrors {
             return null;
         }
         for (Directive directive : directives) {
-            String name = directive.name();
-            if (readAsUrl(directive.form(), name) ? missing.equals(failedAs(name))
-                    : !isUrl(missing) && (missing.equals(name) || missing.endsWith("/" + name))) {
+            if (names(directive, missing)) {
                 return directive;
             }
         }
@@ -342,6 +366,13 @@ final class ParseErrors {
             }
         }
         return null;
+    }
+
+    /** Whether {@code directive} names {@code missing}, as Typesafe names an include that failed. */
+    private static boolean names(Directive directive, String missing) {
+        String name = directive.name();
+        return readAsUrl(directive.form(), name) ? missing.equals(failedAs(name))
+                : !isUrl(missing) && (missing.equals(name) || missing.endsWith("/" + name));
     }
 
     /**

@@ -390,6 +390,43 @@ class ParseErrorsTest {
         assertThat(problem.message()).isEqualTo("no such file");
     }
 
+    /**
+     * Each include that cannot be opened is a problem at its own line, also where another include of the same name is:
+     * in the same file, or from another directory (where the name means another file); not once, at the first.
+     */
+    @Test
+    void everyIncludeOfAMissingNameIsReportedAtItsOwnLine() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(dir.resolve("sub"));
+        Path sub = write("sub/a.conf", """
+                server.io-threads = 1
+                include "missing.conf"
+                include classpath("missing.conf")
+                """);
+        Path other = write("b.conf", "include \"missing.conf\"\n");
+        Path file = write("edge.conf", """
+                edge {
+                  sites = [{ root = www }]
+                  include "missing.conf"
+                  server { include "missing.conf" }
+                  include "sub/a.conf"
+                  include classpath("missing.conf")
+                  server { include "b.conf" }
+                }
+                """);
+        assertThat(problems(file)).extracting(ConfigProblem::file, ConfigProblem::line, ConfigProblem::key)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(file, 3, "include \"missing.conf\""),
+                        org.assertj.core.groups.Tuple.tuple(file, 4, "include \"missing.conf\""),
+                        org.assertj.core.groups.Tuple.tuple(sub, 2, "include \"missing.conf\""),
+                        org.assertj.core.groups.Tuple.tuple(sub, 3, "include classpath(\"missing.conf\")"),
+                        org.assertj.core.groups.Tuple.tuple(file, 6, "include classpath(\"missing.conf\")"),
+                        org.assertj.core.groups.Tuple.tuple(other, 1, "include \"missing.conf\""));
+        assertThat(problems(file)).filteredOn(p -> p.file().equals(sub) && p.line() == 2).extracting(ConfigProblem::message)
+                .containsExactly("no such file " + dir.resolve("sub/missing.conf")
+                        + " (a name is relative to the including file)");
+    }
+
     @Test
     void anIncludedFileThatCannotBeReadSaysSo() throws Exception {
         // Tests run as root, who reads every file: the mapping is checked on the exception Typesafe throws.
