@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -67,6 +68,11 @@ final class ParseErrors {
     private static final Pattern NOT_AN_OBJECT_AT_ROOT = Pattern.compile("\\s*has type (\\w+) rather than object at file root");
     static final String EXPECTED_CONCATENATION = "lists with lists or objects with objects, to concatenate them";
     private static final int MAX_DEPTH = 16;
+    /**
+     * What follows a value on its line when another value does: a separator, then something other than separators
+     * (before the separator is the rest of the value, such as a substitution it is concatenated with).
+     */
+    private static final Pattern ANOTHER_VALUE = Pattern.compile("[,}\\]].*[^\\s,}\\]]");
     private static final String EXPECTED_NO_CYCLE = "no file that includes, directly or not, itself";
 
     private ParseErrors() {
@@ -268,11 +274,32 @@ final class ParseErrors {
      * kept: the keys, unquoted values and punctuation the parser reads.
      */
     private static String withoutStringsAndComments(String text) {
-        StringBuilder code = new StringBuilder(text.length());
+        StringBuilder code = new StringBuilder(text);
+        for (Span span : stringsAndComments(text)) {
+            for (int i = span.start(); i < span.end(); i++) {
+                if (code.charAt(i) != '\n') {
+                    code.setCharAt(i, ' ');
+                }
+            }
+        }
+        return code.toString();
+    }
+
+    /** A quoted string or a comment in HOCON text, from {@code start} to before {@code end}. */
+    private record Span(int start, int end, boolean tripleQuoted) {
+    }
+
+    /**
+     * The quoted strings (a backslash escaping the next character; a triple-quoted string taken raw, as far as its
+     * closing quotes) and the {@code #} and {@code //} comments of HOCON {@code text}, in order.
+     */
+    private static List<Span> stringsAndComments(String text) {
+        List<Span> spans = new ArrayList<>();
         int i = 0;
         while (i < text.length()) {
             int end;
-            if (text.startsWith("\"\"\"", i)) {
+            boolean tripleQuoted = text.startsWith("\"\"\"", i);
+            if (tripleQuoted) {
                 int close = text.indexOf("\"\"\"", i + 3);
                 end = close < 0 ? text.length() : close + 3;
                 while (end < text.length() && text.charAt(end) == '"') {
@@ -288,14 +315,48 @@ final class ParseErrors {
                 int lineEnd = text.indexOf('\n', i);
                 end = lineEnd < 0 ? text.length() : lineEnd;
             } else {
-                code.append(text.charAt(i++));
+                i++;
                 continue;
             }
-            for (; i < end; i++) {
-                code.append(text.charAt(i) == '\n' ? '\n' : ' ');
+            spans.add(new Span(i, end, tripleQuoted));
+            i = end;
+        }
+        return spans;
+    }
+
+    /**
+     * Where the triple-quoted strings of {@code file} that span lines start: for the line each ends on, the line it
+     * starts on; none when the file cannot be read. Typesafe places such a string's value at the line it ends on, where
+     * nobody looks for its key. A line where another value follows the closing quotes ({@code """a\nb""", c = 1}) is
+     * left out: a value there is at its own line.
+     */
+    static Map<Integer, Integer> tripleQuotedStarts(Path file) {
+        List<String> lines = linesOf(file);
+        if (lines == null) {
+            return Map.of();
+        }
+        String text = String.join("\n", lines);
+        String code = withoutStringsAndComments(text);
+        Map<Integer, Integer> starts = new HashMap<>();
+        for (Span span : stringsAndComments(text)) {
+            int first = lineAt(text, span.start());
+            int last = lineAt(text, span.end() - 1);
+            int lineEnd = text.indexOf('\n', span.end());
+            String after = code.substring(span.end(), lineEnd < 0 ? text.length() : lineEnd);
+            if (span.tripleQuoted() && last > first && !ANOTHER_VALUE.matcher(after).find()) {
+                starts.put(last, first);
             }
         }
-        return code.toString();
+        return starts;
+    }
+
+    /** The 1-based line of {@code offset} in {@code text}. */
+    private static int lineAt(String text, int offset) {
+        int line = 1;
+        for (int i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+            line++;
+        }
+        return line;
     }
 
     /** One include directive as written: where, its text, its form (file, url, classpath or null) and name. */

@@ -427,6 +427,56 @@ class ParseErrorsTest {
                         + " (a name is relative to the including file)");
     }
 
+    /**
+     * A value written as a triple-quoted string over several lines is named at the line it starts on, where its key is,
+     * in an included file too (Typesafe places it at the line its closing quotes are on); the lines after it are
+     * counted right. A line that closes one and has another value after it is that value's line: which of the two a
+     * problem there is about cannot be told, and its key says it.
+     */
+    @Test
+    void aProblemWithATripleQuotedStringOverSeveralLinesIsAtTheLineItStarts() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Path included = write("inc.conf", """
+                server {
+                  name = \"""a
+                b
+                c\"""
+                  io-threads = lots
+                  x = \"""one "quoted" ""
+                two\""" ${?EDGE_NOT_SET}
+                  max-connections = 0
+                  limits.body = \"""a
+                b\""", limits.headers = -1
+                }
+                """);
+        Path file = write("edge.conf", """
+                edge {
+                  sites = [{ root = www
+                    x-banner = \"""
+                line
+                \"""
+                  }]
+                  include "inc.conf"
+                  server.timeouts.body = \"""
+                  7 parsecs\"""
+                  server.timeouts.write = \"""3 parsecs\"""
+                  static.queue-depth = 0
+                }
+                """);
+        assertThat(problems(file)).extracting(ConfigProblem::file, ConfigProblem::line, ConfigProblem::key)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(file, 3, "edge.sites[0].x-banner"),
+                        org.assertj.core.groups.Tuple.tuple(included, 2, "edge.server.name"),
+                        org.assertj.core.groups.Tuple.tuple(included, 5, "edge.server.io-threads"),
+                        org.assertj.core.groups.Tuple.tuple(included, 6, "edge.server.x"),
+                        org.assertj.core.groups.Tuple.tuple(included, 8, "edge.server.max-connections"),
+                        org.assertj.core.groups.Tuple.tuple(included, 10, "edge.server.limits.headers"),
+                        org.assertj.core.groups.Tuple.tuple(included, 10, "edge.server.limits.body"),
+                        org.assertj.core.groups.Tuple.tuple(file, 8, "edge.server.timeouts.body"),
+                        org.assertj.core.groups.Tuple.tuple(file, 10, "edge.server.timeouts.write"),
+                        org.assertj.core.groups.Tuple.tuple(file, 11, "edge.static.queue-depth"));
+    }
+
     @Test
     void anIncludedFileThatCannotBeReadSaysSo() throws Exception {
         // Tests run as root, who reads every file: the mapping is checked on the exception Typesafe throws.
