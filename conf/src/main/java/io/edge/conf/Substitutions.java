@@ -133,7 +133,7 @@ final class Substitutions {
                     resolved = written.withFallback(reference).resolve(OPTIONS);
                 }
                 if (!resolved.isResolved()) {
-                    resolved = scrub(resolved, user, problems);
+                    resolved = scrub(resolved, user, written.withFallback(reference), problems);
                 }
                 return resolved.withFallback(reference).resolve();
             } catch (ConfigException.UnresolvedSubstitution e) {
@@ -261,20 +261,22 @@ final class Substitutions {
      * Reports each value of {@code resolved} that is still unresolved, located by the same value in
      * {@code written} (where the substitution was written, not where its unresolved target was), and
      * returns {@code resolved} with those values set to null.
+     *
+     * @param source what {@code resolved} was resolved against
      */
-    private static Config scrub(Config resolved, Config written, Problems problems) {
+    private static Config scrub(Config resolved, Config written, Config source, Problems problems) {
+        ConfigObject root = unmerged(resolved.root(), written, source);
         Map<String, Found> unresolved = new LinkedHashMap<>();
-        walk(resolved.root(), new ArrayList<>(), (path, value) -> {
+        walk(root, new ArrayList<>(), (path, value) -> {
             if (isUnresolved(value)) {
                 unresolved.put(key(path), new Found(path, value));
                 return false;
             }
             return true;
         });
-        ConfigObject root = resolved.root();
         for (Found f : unresolved.values()) {
-            ConfigValue source = Objects.requireNonNullElse(at(written.root(), f.path()), f.value());
-            String text = render(source);
+            ConfigValue writtenValue = Objects.requireNonNullElse(at(written.root(), f.path()), f.value());
+            String text = render(writtenValue);
             String cause = null;
             String causeMessage = null;
             Matcher m = SUBSTITUTION.matcher(text);
@@ -289,15 +291,46 @@ final class Substitutions {
                         : "${" + name + "} has no value";
             }
             if (cause == null) {
-                problems.addAndSilence(source.origin(), key(f.path()), text + " cannot be resolved",
+                problems.addAndSilence(writtenValue.origin(), key(f.path()), text + " cannot be resolved",
                         "substitutions of environment variables or settings that exist");
             } else {
-                problems.addAndSilence(source.origin(), key(f.path()), causeMessage, "an environment variable or a "
+                problems.addAndSilence(writtenValue.origin(), key(f.path()), causeMessage, "an environment variable or a "
                         + "setting named " + cause + "; use ${?" + cause + "} to make it optional");
             }
             root = (ConfigObject) replace(root, f.path(), 0);
         }
         return root.toConfig();
+    }
+
+    /**
+     * {@code root} with each user's list or object that Typesafe left unresolved as a whole, merged over a default
+     * ({@code sites = [...]} over reference.conf's {@code []}, when resolved with the defaults merged in), resolved
+     * again on its own against {@code source}: what is unresolved is then found in it, at its own key, and what is not
+     * checked. The user's list replaces the default in any case; one that still fails alone is left whole.
+     */
+    private static ConfigObject unmerged(ConfigObject root, Config written, Config source) {
+        List<Found> merges = new ArrayList<>();
+        walk(root, new ArrayList<>(), (path, value) -> {
+            if (!isUnresolved(value)) {
+                return true;
+            }
+            ConfigValue user = at(written.root(), path);
+            if (!(value instanceof ConfigObject || value instanceof ConfigList)
+                    && (user instanceof ConfigObject || user instanceof ConfigList)) {
+                merges.add(new Found(path, user));
+            }
+            return false;
+        });
+        for (Found merge : merges) {
+            try {
+                ConfigValue alone = ConfigFactory.empty().withValue("value", merge.value()).resolveWith(source, OPTIONS)
+                        .root().get("value");
+                root = (ConfigObject) replace(root, merge.path(), 0, alone);
+            } catch (ConfigException e) {
+                // left whole: reported as one
+            }
+        }
+        return root;
     }
 
     private record Found(List<Object> path, ConfigValue value) {

@@ -134,6 +134,29 @@ class SubstitutionTest {
                 tuple(6, "edge.static.engine"));
     }
 
+    /**
+     * Beside a key appended to twice, a list of sites holding a substitution that cannot be resolved was one problem of
+     * the whole list, "edge.sites" at its first line, and the problems of its other sites were lost: Typesafe leaves
+     * the user's list over the default one unresolved as a whole there. The substitution is named at its own key and
+     * line, and the other sites are checked.
+     */
+    @Test
+    void anUnresolvedSubstitutionInAListBesideAKeyAppendedToTwiceIsNamedAtItsKey() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [
+                  { root = www, server-names = [a.org] }
+                  { root = ${NOPE_EDGE_ROOT}, server-names = [b.org] }
+                  { root = www, server-names = [c.org], locations = [{ match = "/", fastcgi = nope }] }
+                ]
+                server.listen += "127.0.0.1:1"
+                server.listen += "127.0.0.1:2"
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).containsExactly(
+                tuple(4, "edge.sites[1].root"),
+                tuple(5, "edge.sites[2].locations[0].fastcgi"));
+    }
+
     /** The line a problem names is its key's: the one with the substitution, not the setting it read. */
     @Test
     void aBadValueFromAnotherSettingIsReportedAtTheLineOfItsKey() throws Exception {
