@@ -68,6 +68,8 @@ final class ParseErrors {
     private static final Pattern NOT_AN_OBJECT_AT_ROOT = Pattern.compile("\\s*has type (\\w+) rather than object at file root");
     static final String EXPECTED_CONCATENATION = "lists with lists or objects with objects, to concatenate them";
     private static final int MAX_DEPTH = 16;
+    /** Typesafe's words at the end of a file in which a triple-quoted string is still open. */
+    private static final String OPEN_TRIPLE_QUOTE = "triple-quoted string was still open";
     /**
      * What follows a value on its line when another value does: a separator, then something other than separators
      * (before the separator is the rest of the value, such as a substitution it is concatenated with).
@@ -98,6 +100,12 @@ final class ParseErrors {
         if (e instanceof ConfigException.WrongType && root.matches()) {
             return new ConfigProblem(where, line, null,
                     "the file holds " + kind(root.group(1)) + ", not settings", "settings such as edge { sites = [...] }");
+        }
+        int unclosed = e instanceof ConfigException.Parse && e.getMessage().contains(OPEN_TRIPLE_QUOTE)
+                ? unclosedTripleQuote(where) : -1;
+        if (unclosed > 0) {
+            return new ConfigProblem(where, unclosed, null,
+                    "a triple-quoted string is not closed: it runs to the end of the file", "\"\"\" where the string ends");
         }
         String concatenation = concatenation(e);
         if (concatenation != null) {
@@ -348,6 +356,22 @@ final class ParseErrors {
             }
         }
         return starts;
+    }
+
+    /** The line where a triple-quoted string of {@code file} opens that is never closed; -1 when none is. */
+    private static int unclosedTripleQuote(Path file) {
+        List<String> lines = linesOf(file);
+        if (lines == null) {
+            return -1;
+        }
+        String text = String.join("\n", lines);
+        for (Span span : stringsAndComments(text)) {
+            // closed: six quotes at least, the last three its own (an open one has no three quotes after its first)
+            if (span.tripleQuoted() && (span.end() - span.start() < 6 || !text.startsWith("\"\"\"", span.end() - 3))) {
+                return lineAt(text, span.start());
+            }
+        }
+        return -1;
     }
 
     /** The 1-based line of {@code offset} in {@code text}. */

@@ -488,6 +488,24 @@ class ParseErrorsTest {
                 + ":2: include required(file(\"secret.conf\")): cannot be read (expected: an existing, readable file)");
     }
 
+    /**
+     * A triple-quoted string left open reads to the end of the file: the problem is where it opens, not at the end
+     * (Typesafe's "Expecting a value but got wrong token: ''" there), with what would close it.
+     */
+    @Test
+    void anUnclosedTripleQuotedStringIsAProblemWhereItOpens() throws Exception {
+        Path file = write("t1.conf", """
+                edge {
+                  sites = [{ root = www }]
+                  server.access-log = \"""a.log\"""
+                  server.max-connections = \"""12
+                  server.io-threads = 2
+                }
+                """);
+        assertThat(problems(file)).extracting(ConfigProblem::toString).containsExactly(file + ":4: a triple-quoted"
+                + " string is not closed: it runs to the end of the file (expected: \"\"\" where the string ends)");
+    }
+
     @Test
     void anUnclosedBraceHintsAtItself() throws Exception {
         Path file = write("s5.conf", "edge {\n sites = []\n");
