@@ -464,7 +464,7 @@ final class ParseErrors {
      * {@code file}'s lines, or null when it cannot be read. Bytes that are not UTF-8 read as U+FFFD, as Typesafe reads
      * them (and {@link Utf8Check} reports them): the directives in such a file are still found.
      */
-    private static List<String> linesOf(Path file) {
+    static List<String> linesOf(Path file) {
         try {
             return new String(Files.readAllBytes(file), StandardCharsets.UTF_8).lines().toList();
         } catch (IOException | RuntimeException e) {

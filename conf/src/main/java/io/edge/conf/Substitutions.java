@@ -12,6 +12,7 @@ import com.typesafe.config.ConfigResolveOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,8 +79,9 @@ final class Substitutions {
             }
             Matcher alone = OPTIONAL_ALONE.matcher(render(value));
             if (isUsersLine(value.origin()) && alone.matches()) {
-                String name = alone.group(1);
-                if (System.getenv(name) == null && !isResolvedPath(resolved, name)) {
+                String looked = alone.group(1);
+                String name = asWritten(looked, value.origin());
+                if (System.getenv(name) == null && !isResolvedPath(resolved, looked) && !isResolvedPath(resolved, name)) {
                     problems.unsetSubstitution(new Problems.UnsetSubstitution(key(path), value.origin(), name));
                 }
             }
@@ -281,12 +283,14 @@ final class Substitutions {
             String causeMessage = null;
             Matcher m = SUBSTITUTION.matcher(text);
             while (m.find() && cause == null) {
-                String name = m.group(2);
-                if (!m.group(1).isEmpty() || System.getenv(name) != null || isResolvedPath(resolved, name)) {
+                String looked = m.group(2);
+                String name = asWritten(looked, writtenValue.origin());
+                if (!m.group(1).isEmpty() || System.getenv(name) != null || isResolvedPath(resolved, looked)
+                        || isResolvedPath(resolved, name)) {
                     continue;
                 }
                 cause = name;
-                causeMessage = unresolved.containsKey(keyOf(name))
+                causeMessage = unresolved.containsKey(keyOf(looked)) || unresolved.containsKey(keyOf(name))
                         ? "${" + name + "} has no value: " + name + " is itself unresolved"
                         : "${" + name + "} has no value";
             }
@@ -331,6 +335,34 @@ final class Substitutions {
             }
         }
         return root;
+    }
+
+    /**
+     * The name the substitution Typesafe looks up as {@code looked} was written with, at {@code origin}'s line: in a
+     * file included inside an object, Typesafe prefixes a substitution with that object's path and looks it up so
+     * first, then as written (and in the environment), so the written name is the one to set or make optional.
+     * {@code looked} itself when that line has no such substitution (or cannot be read).
+     */
+    private static String asWritten(String looked, ConfigOrigin origin) {
+        if (!isUsersLine(origin) || origin.filename() == null) {
+            return looked;
+        }
+        List<String> lines = ParseErrors.linesOf(Path.of(origin.filename()));
+        if (lines == null || origin.lineNumber() > lines.size()) {
+            return looked;
+        }
+        String written = looked;
+        Matcher m = SUBSTITUTION.matcher(lines.get(origin.lineNumber() - 1));
+        while (m.find()) {
+            String name = m.group(2);
+            if (name.equals(looked)) {
+                return looked;
+            }
+            if (looked.endsWith("." + name) && (written.equals(looked) || name.length() > written.length())) {
+                written = name;
+            }
+        }
+        return written;
     }
 
     private record Found(List<Object> path, ConfigValue value) {

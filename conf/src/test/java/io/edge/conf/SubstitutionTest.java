@@ -157,6 +157,30 @@ class SubstitutionTest {
                 tuple(5, "edge.sites[2].locations[0].fastcgi"));
     }
 
+    /**
+     * HOCON reads a substitution in a file included inside an object below that object first ({@code ${X}} in a file
+     * included in {@code server} as {@code ${edge.server.X}}, then as written): the one that has no value is named as
+     * written, the name to set or make optional, not the name it was first looked for by.
+     */
+    @Test
+    void anUnresolvedSubstitutionInAFileIncludedInAnObjectIsNamedAsWritten() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        Path included = dir.resolve("server.conf");
+        Files.writeString(included, """
+                io-threads = ${NOPE_EDGE_THREADS}
+                limits.body = 1 ${server.nope}
+                """);
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www }]
+                server { include "server.conf" }
+                """);
+        assertThat(problems).extracting(ConfigProblem::toString).containsExactly(
+                included + ":1: edge.server.io-threads: ${NOPE_EDGE_THREADS} has no value (expected: an environment"
+                        + " variable or a setting named NOPE_EDGE_THREADS; use ${?NOPE_EDGE_THREADS} to make it optional)",
+                included + ":2: edge.server.limits.body: ${server.nope} has no value (expected: an environment"
+                        + " variable or a setting named server.nope; use ${?server.nope} to make it optional)");
+    }
+
     /** The line a problem names is its key's: the one with the substitution, not the setting it read. */
     @Test
     void aBadValueFromAnotherSettingIsReportedAtTheLineOfItsKey() throws Exception {
