@@ -230,6 +230,12 @@ final class Substitutions {
             Config source = current.withFallback(reference);
             found = concatenations.stream().filter(f -> message.equals(concatenationAlone(f.value(), source))).toList();
         }
+        if (found.isEmpty()) {
+            // An append to a default that is no list (max-connections += 5): located at the default's line in
+            // reference.conf, and alone its self-reference cannot be resolved. In its place over the defaults it fails so.
+            found = concatenations.stream().filter(f -> message.equals(concatenationOverDefaults(f, reference)))
+                    .toList();
+        }
         ConfigObject root = current.root();
         boolean replaced = false;
         for (Found f : found) {
@@ -242,6 +248,25 @@ final class Substitutions {
             root = (ConfigObject) replace(root, f.path(), 0);
         }
         return replaced ? root.toConfig() : null;
+    }
+
+    /**
+     * What is wrong with {@code found} resolved in its place over {@code reference} alone when it concatenates values
+     * of different kinds, as {@link ParseErrors#concatenation} words it; {@code null} when it resolves, fails otherwise
+     * or is in a list.
+     */
+    private static String concatenationOverDefaults(Found found, Config reference) {
+        if (found.path().stream().anyMatch(Integer.class::isInstance)) {
+            return null;
+        }
+        try {
+            ConfigFactory.empty().withValue(key(found.path()), found.value()).withFallback(reference).resolve(OPTIONS);
+            return null;
+        } catch (ConfigException.WrongType e) {
+            return ParseErrors.concatenation(e);
+        } catch (ConfigException e) {
+            return null;
+        }
     }
 
     /**

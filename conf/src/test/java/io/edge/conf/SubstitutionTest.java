@@ -181,6 +181,26 @@ class SubstitutionTest {
                         + " variable or a setting named server.nope; use ${?server.nope} to make it optional)");
     }
 
+    /**
+     * {@code +=} to a setting whose default is not a list, beside another key appended to, was one problem at the
+     * default's line in reference.conf, named as a line of the user's file (which has not got it), and every other
+     * problem was lost.
+     */
+    @Test
+    void anAppendToASettingWhoseDefaultIsNoListIsReportedAtItsLineWithTheRest() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, server-names = [a.org] }]
+                sites += { root = www, server-names = [b.org] }
+                server.max-connections += 5
+                server.io-threads = x
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(
+                        tuple(4, "edge.server.max-connections", "a number and a list side by side: 10000 and [5]"),
+                        tuple(5, "edge.server.io-threads", "\"x\" is not a number"));
+    }
+
     /** The line a problem names is its key's: the one with the substitution, not the setting it read. */
     @Test
     void aBadValueFromAnotherSettingIsReportedAtTheLineOfItsKey() throws Exception {
