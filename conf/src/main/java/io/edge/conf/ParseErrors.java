@@ -231,8 +231,9 @@ final class ParseErrors {
             message = "is a directory";
         } else if ("classpath".equals(directive.form())) {
             message = "no such resource on the classpath";
-        } else if (directive.form() == null) {
-            // A bare name: Typesafe looks for it next to the including file (then on the classpath).
+        } else if (directive.form() == null
+                || "file".equals(directive.form()) && !new File(directive.name()).isAbsolute()) {
+            // A bare name (also looked for on the classpath) or a relative file(...) is read beside the including file.
             message = "no such file " + directive.file().toAbsolutePath().getParent().resolve(directive.name())
                     .normalize() + " (a name is relative to the including file)";
         } else {

@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigIncluderClasspath;
 import com.typesafe.config.ConfigIncluderFile;
 import com.typesafe.config.ConfigIncluderURL;
 import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigParseable;
 import java.io.File;
 import java.net.URL;
 import java.nio.file.Path;
@@ -65,7 +66,24 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
 
     @Override
     public ConfigObject includeFile(ConfigIncludeContext context, File what) {
-        return read(() -> ((ConfigIncluderFile) typesafe).includeFile(required(context), what));
+        File file = besideIncluder(context, what);
+        return read(() -> ((ConfigIncluderFile) typesafe).includeFile(required(context), file));
+    }
+
+    /**
+     * {@code what} in the directory of the file that includes it when it is relative, as a bare name is read, as every
+     * relative path of edge's is, and as {@link ParseErrors} finds the files includes name: Typesafe reads a relative
+     * {@code file(...)} against the working directory, where edge happened to be started. {@code what} itself when the
+     * includer is no file (a URL, a resource).
+     */
+    private static File besideIncluder(ConfigIncludeContext context, File what) {
+        if (what.isAbsolute()) {
+            return what;
+        }
+        // An includer that is a file gives its sibling "." (its directory, which exists) as a file; others do not.
+        ConfigParseable directory = context.relativeTo(".");
+        String name = directory == null ? null : directory.origin().filename();
+        return name == null ? what : new File(new File(name).getParentFile(), what.getPath());
     }
 
     @Override

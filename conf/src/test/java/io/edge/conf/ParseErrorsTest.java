@@ -28,7 +28,8 @@ class ParseErrorsTest {
     void missingRequiredFileIncludeIsReportedAtTheIncludeLine() throws Exception {
         Path file = write("s3.conf", "include required(file(\"nope.conf\"))\nedge { sites = [] }\n");
         assertThat(problems(file)).extracting(ConfigProblem::toString).contains(file
-                + ":1: include required(file(\"nope.conf\")): no such file (expected: an existing, readable file)");
+                + ":1: include required(file(\"nope.conf\")): no such file " + dir.resolve("nope.conf")
+                + " (a name is relative to the including file) (expected: an existing, readable file)");
     }
 
     @Test
@@ -49,6 +50,26 @@ class ParseErrorsTest {
         Path other = write("p2.conf", "include file(\"" + dir.resolve("nope.conf") + "\")\nedge { sites = [] }\n");
         assertThat(problems(other)).extracting(ConfigProblem::toString).contains(other + ":1: include file(\"" + dir.resolve("nope.conf")
                 + "\"): no such file (expected: an existing, readable file)");
+    }
+
+    /**
+     * A relative {@code file(...)} is read beside the including file, as a bare name is, as every relative path of edge
+     * is, and as the checks of includes read it: Typesafe read it against the working directory, so whether the file
+     * was found depended on where edge was started from (and a problem in it was named by a path relative to that).
+     */
+    @Test
+    void aRelativeFileIncludeIsReadBesideTheIncludingFile() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(dir.resolve("conf.d"));
+        Path limits = write("conf.d/limits.conf", "max-connections = 0\ninclude file(\"timeouts.conf\")\n");
+        Path timeouts = write("conf.d/timeouts.conf", "timeouts.write = lots\n");
+        Path file = write("f1.conf", "edge {\n  sites = [{ root = www }]\n  server { include file(\"conf.d/limits.conf\") }\n"
+                + "  include required(file(\"nope.conf\"))\n}\n");
+        assertThat(problems(file)).extracting(ConfigProblem::toString).containsExactly(
+                limits + ":1: edge.server.max-connections: 0 is out of range (expected: a whole number >= 1)",
+                timeouts + ":1: edge.server.timeouts.write: \"lots\" is not a duration (expected: a duration such as 30 s)",
+                file + ":4: include required(file(\"nope.conf\")): no such file " + dir.resolve("nope.conf")
+                        + " (a name is relative to the including file) (expected: an existing, readable file)");
     }
 
     /**
