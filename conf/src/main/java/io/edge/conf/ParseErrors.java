@@ -68,6 +68,8 @@ final class ParseErrors {
     private static final Pattern NOT_AN_OBJECT_AT_ROOT = Pattern.compile("\\s*has type (\\w+) rather than object at file root");
     static final String EXPECTED_CONCATENATION = "lists with lists or objects with objects, to concatenate them";
     private static final int MAX_DEPTH = 16;
+    /** Typesafe's words (taken from its JSON parser) at the end of a line in which a quoted string is still open. */
+    private static final String NEWLINE_IN_STRING = "does not allow unescaped newline in quoted strings";
     /** Typesafe's words at the end of a file in which a triple-quoted string is still open. */
     private static final String OPEN_TRIPLE_QUOTE = "triple-quoted string was still open";
     /**
@@ -106,6 +108,10 @@ final class ParseErrors {
         if (unclosed > 0) {
             return new ConfigProblem(where, unclosed, null,
                     "a triple-quoted string is not closed: it runs to the end of the file", "\"\"\" where the string ends");
+        }
+        if (e instanceof ConfigException.Parse && e.getMessage().contains(NEWLINE_IN_STRING)) {
+            return new ConfigProblem(where, line, null, "a quoted string is not closed on its line",
+                    "a closing \" before the line ends, or \"\"\"...\"\"\" for a string over several lines");
         }
         String concatenation = concatenation(e);
         if (concatenation != null) {

@@ -527,6 +527,19 @@ class ParseErrorsTest {
                 + " string is not closed: it runs to the end of the file (expected: \"\"\" where the string ends)");
     }
 
+    /**
+     * A quoted string left open at the end of its line was Typesafe's "Expecting a value but got wrong token: 'newline'
+     * (JSON does not allow unescaped newline in quoted strings, ...) (if you intended 'newline' ... try enclosing the
+     * key or value in double quotes)": JSON in a HOCON file, and advice to quote what is quoted.
+     */
+    @Test
+    void aQuotedStringLeftOpenAtTheEndOfItsLineSaysSo() throws Exception {
+        Path file = write("q1.conf", "edge {\n  sites = [{ root = www }]\n  server.access-log = \"a.log\n}\n");
+        assertThat(problems(file)).extracting(ConfigProblem::toString).containsExactly(file + ":3: a quoted string is"
+                + " not closed on its line (expected: a closing \" before the line ends, or \"\"\"...\"\"\" for a"
+                + " string over several lines)");
+    }
+
     @Test
     void anUnclosedBraceHintsAtItself() throws Exception {
         Path file = write("s5.conf", "edge {\n sites = []\n");
