@@ -94,7 +94,8 @@ final class Substitutions {
      * "env variables"; a default of reference.conf; another setting, at its own line) located where the user wrote
      * its key instead: a bad {@code io-threads = ${THREADS}} is reported at that line, not without one, and
      * {@code queue-depth = ${depth}} at its own line, not at depth's. Values inside a substituted object or list keep
-     * the lines they were written at.
+     * the lines they were written at, but those that have none of the user's (defaults, the environment) are located
+     * at the key's line too.
      */
     private static Config locatedWhereWritten(Config resolved, Config user) {
         List<Found> substituted = new ArrayList<>();
@@ -109,10 +110,36 @@ final class Substitutions {
         for (Found f : substituted) {
             ConfigValue value = at(root, f.path());
             if (value != null && isUsersLine(f.value().origin())) {
-                root = (ConfigObject) replace(root, f.path(), 0, value.withOrigin(f.value().origin()));
+                root = (ConfigObject) replace(root, f.path(), 0, locatedAt(value, f.value().origin()));
             }
         }
         return root.toConfig();
+    }
+
+    /** {@code value} at {@code origin}, and each value inside it that is not on a line of the user's. */
+    private static ConfigValue locatedAt(ConfigValue value, ConfigOrigin origin) {
+        if (value instanceof ConfigObject object) {
+            ConfigObject located = object;
+            for (Map.Entry<String, ConfigValue> entry : object.entrySet()) {
+                located = located.withValue(entry.getKey(), locatedInside(entry.getValue(), origin));
+            }
+            return located.withOrigin(origin);
+        }
+        if (value instanceof ConfigList list) {
+            List<ConfigValue> elements = new ArrayList<>();
+            list.forEach(element -> elements.add(locatedInside(element, origin)));
+            return ConfigValueFactory.fromIterable(elements).withOrigin(origin);
+        }
+        return value.withOrigin(origin);
+    }
+
+    /** A value inside one substituted at {@code origin}: there unless it is on a line of the user's. */
+    private static ConfigValue locatedInside(ConfigValue value, ConfigOrigin origin) {
+        if (value instanceof ConfigObject || value instanceof ConfigList) {
+            ConfigValue inside = locatedAt(value, origin);
+            return isUsersLine(value.origin()) ? inside.withOrigin(value.origin()) : inside;
+        }
+        return isUsersLine(value.origin()) ? value : value.withOrigin(origin);
     }
 
     /** Whether {@code origin} is a line of the user's files (not reference.conf, not the environment). */

@@ -201,6 +201,25 @@ class SubstitutionTest {
                         tuple(5, "edge.server.io-threads", "\"x\" is not a number"));
     }
 
+    /**
+     * A value inside an object a substitution copied from the defaults has no line of the user's: its problems were
+     * named by file alone ("edge.conf: edge.server.limits.write: unknown key"). They are at the line of the key that
+     * substituted it; a value the user wrote keeps its own line.
+     */
+    @Test
+    void aProblemInsideAnObjectSubstitutedFromTheDefaultsIsAtTheLineOfItsKey() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www }]
+                server.timeouts.body = 20 s
+                server.limits = ${edge.server.timeouts}
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).contains(
+                tuple(3, "edge.server.limits.body"),
+                tuple(4, "edge.server.limits.write"));
+        assertThat(problems).extracting(ConfigProblem::line).containsOnly(3, 4);
+    }
+
     /** The line a problem names is its key's: the one with the substitution, not the setting it read. */
     @Test
     void aBadValueFromAnotherSettingIsReportedAtTheLineOfItsKey() throws Exception {
