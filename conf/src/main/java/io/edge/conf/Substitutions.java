@@ -14,10 +14,12 @@ import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -149,6 +151,7 @@ final class Substitutions {
 
     private static Config resolveReporting(Config user, Config reference, Problems problems) {
         Config written = user;
+        Set<String> inCycles = new HashSet<>();
         // Each round removes at least one substitution of a cycle, so this ends.
         while (true) {
             try {
@@ -164,9 +167,10 @@ final class Substitutions {
                 if (!resolved.isResolved()) {
                     resolved = scrub(resolved, user, written.withFallback(reference), problems);
                 }
+                reportUsesOfCycles(user, inCycles, problems);
                 return resolved.withFallback(reference).resolve();
             } catch (ConfigException.UnresolvedSubstitution e) {
-                Config broken = breakCycle(written, user, e, problems);
+                Config broken = breakCycle(written, user, e, inCycles, problems);
                 if (broken == null) {
                     throw e; // no substitution found where Typesafe says; nothing more can be done
                 }
@@ -181,9 +185,12 @@ final class Substitutions {
         }
     }
 
-    /** Replaces the substitutions written where {@code e} points by null, each reported as a cycle. */
+    /**
+     * Replaces the substitutions written where {@code e} points by null, each reported as a cycle and its key added
+     * to {@code inCycles}.
+     */
     private static Config breakCycle(Config current, Config user, ConfigException.UnresolvedSubstitution e,
-                                     Problems problems) {
+                                     Set<String> inCycles, Problems problems) {
         String detail = e.getMessage();
         List<String> chain = new ArrayList<>();
         int involving = detail.indexOf(" involving ");
@@ -224,11 +231,52 @@ final class Substitutions {
                 continue; // broken in an earlier round
             }
             replaced = true;
+            inCycles.add(key(f.path()));
             problems.addAndSilence(f.value().origin(), key(f.path()), message,
                     "a substitution that does not lead back to itself");
             root = (ConfigObject) replace(root, f.path(), 0);
         }
         return replaced ? root.toConfig() : null;
+    }
+
+    /**
+     * Reports each value of {@code user} that substitutes a setting of a cycle ({@code inCycles}), which was read as
+     * null when the cycle was broken: it has no value, for that reason, and is not reported again as a null nobody
+     * wrote. What substitutes such a value is reported so in turn.
+     */
+    private static void reportUsesOfCycles(Config user, Set<String> inCycles, Problems problems) {
+        Set<String> noValue = new HashSet<>(inCycles);
+        boolean more = !noValue.isEmpty();
+        while (more) {
+            more = false;
+            List<Found> uses = new ArrayList<>();
+            walk(user.root(), new ArrayList<>(), (path, value) -> {
+                if (!isUnresolved(value)) {
+                    return true;
+                }
+                if (!noValue.contains(key(path))) {
+                    uses.add(new Found(path, value));
+                }
+                return false;
+            });
+            for (Found use : uses) {
+                Matcher m = SUBSTITUTION.matcher(render(use.value()));
+                while (m.find()) {
+                    String name = asWritten(m.group(2), use.value().origin());
+                    String looked = keyOf(m.group(2)); // in an included file, prefixed
+                    String used = noValue.contains(looked) ? looked : keyOf(name);
+                    if (m.group(1).isEmpty() && noValue.contains(used)) {
+                        String why = inCycles.contains(used) ? " is part of" : " depends on";
+                        problems.addAndSilence(use.value().origin(), key(use.path()),
+                                "${" + name + "} has no value: " + name + why + " a cycle of substitutions",
+                                "a value, once the cycle is broken");
+                        noValue.add(key(use.path()));
+                        more = true;
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     /**
