@@ -220,6 +220,21 @@ class SubstitutionTest {
         assertThat(problems).extracting(ConfigProblem::line).containsOnly(3, 4);
     }
 
+    /**
+     * {@code sites = ${?VAR}} of a variable not set leaves the default, no sites: that was "no sites" at the line of
+     * {@code edge}, with no word of the substitution that left it so.
+     */
+    @Test
+    void sitesLeftAtTheDefaultByAnOptionalSubstitutionOfAnUnsetVariableNamesIt() throws Exception {
+        List<ConfigProblem> problems = problems("""
+                server.io-threads = 2
+                sites = ${?NOPE_EDGE_SITES}
+                """);
+        assertThat(problems).extracting(ConfigProblem::toString).containsExactly(dir.resolve("edge.conf") + ":3:"
+                + " edge.sites: no sites: ${?NOPE_EDGE_SITES} has no value, NOPE_EDGE_SITES is not set (expected: at"
+                + " least one site, sites = [{ root = \"/srv/www\" }])");
+    }
+
     /** The line a problem names is its key's: the one with the substitution, not the setting it read. */
     @Test
     void aBadValueFromAnotherSettingIsReportedAtTheLineOfItsKey() throws Exception {
