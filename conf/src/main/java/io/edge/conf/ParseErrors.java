@@ -68,6 +68,8 @@ final class ParseErrors {
     private static final Pattern NOT_AN_OBJECT_AT_ROOT = Pattern.compile("\\s*has type (\\w+) rather than object at file root");
     static final String EXPECTED_CONCATENATION = "lists with lists or objects with objects, to concatenate them";
     private static final int MAX_DEPTH = 16;
+    /** The extensions Typesafe adds, in this order, to an include's name that has none of them. */
+    private static final List<String> SYNTAX_EXTENSIONS = List.of(".conf", ".json", ".properties");
     /** Typesafe's words (taken from its JSON parser) at the end of a line in which a quoted string is still open. */
     private static final String NEWLINE_IN_STRING = "does not allow unescaped newline in quoted strings";
     /** Typesafe's words at the end of a file in which a triple-quoted string is still open. */
@@ -232,7 +234,7 @@ final class ParseErrors {
         String message;
         if (reason.contains("Permission denied")) {
             message = "cannot be read";
-        } else if (reason.contains("Is a directory") || isDirectory(directive.includedFile())) {
+        } else if (reason.contains("Is a directory") || isDirectory(directive.namedFile())) {
             // a name without an extension Typesafe looks for as name.conf, .json, .properties: missing, all of them
             message = "is a directory";
         } else if ("classpath".equals(directive.form())) {
@@ -393,8 +395,8 @@ final class ParseErrors {
     /** One include directive as written: where, its text, its form (file, url, classpath or null) and name. */
     private record Directive(Path file, int line, String text, String form, String name) {
 
-        /** The file this names (absolute, normalised); null for a URL or a classpath one. */
-        Path includedFile() {
+        /** The file this names, as written (absolute, normalised); null for a URL or a classpath one. */
+        Path namedFile() {
             if ("url".equals(form) || "classpath".equals(form)) {
                 return null;
             }
@@ -404,6 +406,25 @@ final class ParseErrors {
             } catch (InvalidPathException e) {
                 return null;
             }
+        }
+
+        /**
+         * The file this reads (absolute, normalised); null for a URL or a classpath one. A name without the extension
+         * of a syntax Typesafe knows is read, as Typesafe reads it, as name.conf (merged over name.json and
+         * name.properties, which hold no edge settings): the first of them that exists, else name.conf.
+         */
+        Path includedFile() {
+            Path named = namedFile();
+            if (named == null || named.getFileName() == null || SYNTAX_EXTENSIONS.stream().anyMatch(name::endsWith)) {
+                return named;
+            }
+            for (String extension : SYNTAX_EXTENSIONS) {
+                Path candidate = named.resolveSibling(named.getFileName() + extension);
+                if (Files.isRegularFile(candidate)) {
+                    return candidate;
+                }
+            }
+            return named.resolveSibling(named.getFileName() + SYNTAX_EXTENSIONS.get(0));
         }
     }
 

@@ -2,6 +2,7 @@ package io.edge.conf;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.sun.net.httpserver.HttpServer;
 import com.typesafe.config.ConfigOriginFactory;
@@ -73,6 +74,24 @@ class ParseErrorsTest {
     }
 
     /**
+     * An include of a name without an extension reads name.conf (or .json, .properties), as Typesafe does; edge's own
+     * walk of the includes looked for the name itself: the file's problems were listed after the includer's instead
+     * of at its include, and a key set twice in it was named as if the file stood alone.
+     */
+    @Test
+    void anIncludeOfANameWithoutItsExtensionIsFollowedToTheFileRead() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Path limits = write("limits.conf", "max-connections = 5\nmax-connections = 7\nio-threads = lots\n");
+        Path file = write("e1.conf", "edge {\n  sites = [{ root = www }]\n  server { include \"limits\" }\n"
+                + "  static.queue-depth = 0\n}\n");
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(where(e.problems())).containsExactly(
+                tuple(limits, 3, "edge.server.io-threads"),
+                tuple(file, 4, "edge.static.queue-depth"));
+        assertThat(where(e.warnings())).containsExactly(tuple(limits, 2, "edge.server.max-connections"));
+    }
+
+    /**
      * An include naming a directory without an extension (Typesafe then looks for its .conf, .json and .properties)
      * said "no such file" of a name that is there; nginx -t says "Is a directory" of such an include.
      */
@@ -94,12 +113,11 @@ class ParseErrorsTest {
         Path included = write("inc.conf", "edge {\n  server.io-threads = \"x\"\n  include \"gone.conf\"\n}\n");
         Path file = write("m1.conf", "include \"inc.conf\"\ninclude \"missing.conf\"\n"
                 + "edge.sites = [{ root = \"www\" }]\nedge.server.max-connections = 0\n");
-        assertThat(problems(file)).extracting(ConfigProblem::file, ConfigProblem::line, ConfigProblem::key)
-                .containsExactly(
-                        org.assertj.core.groups.Tuple.tuple(included, 2, "edge.server.io-threads"),
-                        org.assertj.core.groups.Tuple.tuple(included, 3, "include \"gone.conf\""),
-                        org.assertj.core.groups.Tuple.tuple(file, 2, "include \"missing.conf\""),
-                        org.assertj.core.groups.Tuple.tuple(file, 4, "edge.server.max-connections"));
+        assertThat(where(problems(file))).containsExactly(
+                tuple(included, 2, "edge.server.io-threads"),
+                tuple(included, 3, "include \"gone.conf\""),
+                tuple(file, 2, "include \"missing.conf\""),
+                tuple(file, 4, "edge.server.max-connections"));
     }
 
     /**
@@ -116,15 +134,14 @@ class ParseErrorsTest {
         Path file = write("main.conf", "edge.server.max-connections = 0\ninclude \"z-first.conf\"\n"
                 + "edge.server.io-threads = \"x\"\n# include \"a-second.conf\"\ninclude \"a-second.conf\"\n"
                 + "edge.sites = [{ root = \"www\" }]\nedge.static.read-timeout = 0\n");
-        assertThat(problems(file)).extracting(ConfigProblem::file, ConfigProblem::line, ConfigProblem::key)
-                .containsExactly(
-                        org.assertj.core.groups.Tuple.tuple(file, 1, "edge.server.max-connections"),
-                        org.assertj.core.groups.Tuple.tuple(first, 2, "edge.static.queue-depth"),
-                        org.assertj.core.groups.Tuple.tuple(file, 3, "edge.server.io-threads"),
-                        org.assertj.core.groups.Tuple.tuple(second, 1, "edge.static.fd-budget"),
-                        org.assertj.core.groups.Tuple.tuple(nested, 1, "edge.cache.content.max-bytes"),
-                        org.assertj.core.groups.Tuple.tuple(second, 3, "edge.server.limits.body"),
-                        org.assertj.core.groups.Tuple.tuple(file, 7, "edge.static.read-timeout"));
+        assertThat(where(problems(file))).containsExactly(
+                tuple(file, 1, "edge.server.max-connections"),
+                tuple(first, 2, "edge.static.queue-depth"),
+                tuple(file, 3, "edge.server.io-threads"),
+                tuple(second, 1, "edge.static.fd-budget"),
+                tuple(nested, 1, "edge.cache.content.max-bytes"),
+                tuple(second, 3, "edge.server.limits.body"),
+                tuple(file, 7, "edge.static.read-timeout"));
     }
 
     /**
@@ -383,8 +400,8 @@ class ParseErrorsTest {
         Path file = write("main.conf", "include \"first.conf\"\ninclude \"second.conf\"\n"
                 + "edge {\n  sites = []\n  server.io-threads = }\n}\n");
         assertThat(problems(file)).extracting(ConfigProblem::file, ConfigProblem::line).containsExactly(
-                org.assertj.core.groups.Tuple.tuple(first, 2), org.assertj.core.groups.Tuple.tuple(second, 2),
-                org.assertj.core.groups.Tuple.tuple(file, 5));
+                tuple(first, 2), tuple(second, 2),
+                tuple(file, 5));
         assertThat(problems(file).get(1).message()).isEqualTo("Expecting a value but got wrong token: '=' (if you "
                 + "intended '=' to be part of a key or string value, try enclosing the key or value in double quotes)");
         Files.writeString(file, "include \"first.conf\"\ninclude \"second.conf\"\nedge { sites = [] }\n");
@@ -435,14 +452,13 @@ class ParseErrorsTest {
                   server { include "b.conf" }
                 }
                 """);
-        assertThat(problems(file)).extracting(ConfigProblem::file, ConfigProblem::line, ConfigProblem::key)
-                .containsExactly(
-                        org.assertj.core.groups.Tuple.tuple(file, 3, "include \"missing.conf\""),
-                        org.assertj.core.groups.Tuple.tuple(file, 4, "include \"missing.conf\""),
-                        org.assertj.core.groups.Tuple.tuple(sub, 2, "include \"missing.conf\""),
-                        org.assertj.core.groups.Tuple.tuple(sub, 3, "include classpath(\"missing.conf\")"),
-                        org.assertj.core.groups.Tuple.tuple(file, 6, "include classpath(\"missing.conf\")"),
-                        org.assertj.core.groups.Tuple.tuple(other, 1, "include \"missing.conf\""));
+        assertThat(where(problems(file))).containsExactly(
+                tuple(file, 3, "include \"missing.conf\""),
+                tuple(file, 4, "include \"missing.conf\""),
+                tuple(sub, 2, "include \"missing.conf\""),
+                tuple(sub, 3, "include classpath(\"missing.conf\")"),
+                tuple(file, 6, "include classpath(\"missing.conf\")"),
+                tuple(other, 1, "include \"missing.conf\""));
         assertThat(problems(file)).filteredOn(p -> p.file().equals(sub) && p.line() == 2).extracting(ConfigProblem::message)
                 .containsExactly("no such file " + dir.resolve("sub/missing.conf")
                         + " (a name is relative to the including file)");
@@ -484,18 +500,17 @@ class ParseErrorsTest {
                   static.queue-depth = 0
                 }
                 """);
-        assertThat(problems(file)).extracting(ConfigProblem::file, ConfigProblem::line, ConfigProblem::key)
-                .containsExactly(
-                        org.assertj.core.groups.Tuple.tuple(file, 3, "edge.sites[0].x-banner"),
-                        org.assertj.core.groups.Tuple.tuple(included, 2, "edge.server.name"),
-                        org.assertj.core.groups.Tuple.tuple(included, 5, "edge.server.io-threads"),
-                        org.assertj.core.groups.Tuple.tuple(included, 6, "edge.server.x"),
-                        org.assertj.core.groups.Tuple.tuple(included, 8, "edge.server.max-connections"),
-                        org.assertj.core.groups.Tuple.tuple(included, 10, "edge.server.limits.headers"),
-                        org.assertj.core.groups.Tuple.tuple(included, 10, "edge.server.limits.body"),
-                        org.assertj.core.groups.Tuple.tuple(file, 8, "edge.server.timeouts.body"),
-                        org.assertj.core.groups.Tuple.tuple(file, 10, "edge.server.timeouts.write"),
-                        org.assertj.core.groups.Tuple.tuple(file, 11, "edge.static.queue-depth"));
+        assertThat(where(problems(file))).containsExactly(
+                tuple(file, 3, "edge.sites[0].x-banner"),
+                tuple(included, 2, "edge.server.name"),
+                tuple(included, 5, "edge.server.io-threads"),
+                tuple(included, 6, "edge.server.x"),
+                tuple(included, 8, "edge.server.max-connections"),
+                tuple(included, 10, "edge.server.limits.headers"),
+                tuple(included, 10, "edge.server.limits.body"),
+                tuple(file, 8, "edge.server.timeouts.body"),
+                tuple(file, 10, "edge.server.timeouts.write"),
+                tuple(file, 11, "edge.static.queue-depth"));
     }
 
     @Test
@@ -596,6 +611,11 @@ class ParseErrorsTest {
         assertThat(e).as("loading should fail").isNotNull();
         assertThat(e.getMessage()).doesNotContain("Exception");
         return e.problems();
+    }
+
+    /** Where each of {@code problems} is: its file, line and key. */
+    private static List<org.assertj.core.groups.Tuple> where(List<ConfigProblem> problems) {
+        return problems.stream().map(p -> tuple(p.file(), p.line(), p.key())).toList();
     }
 
     private Path write(String name, String text) throws Exception {
