@@ -155,6 +155,33 @@ class DuplicateKeysTest {
                 .containsExactly(tuple(dir.resolve("conf.d/ofc.conf"), 3, "edge.static.open-file-cache.size"));
     }
 
+    /** Triple-quoted strings over several lines, in an included file: each value at the line it starts on. */
+    @Test
+    void aKeySetTwiceAroundTripleQuotedStringsIsAtTheLinesItsValuesStart() throws Exception {
+        Files.writeString(dir.resolve("server.conf"), """
+                server {
+                  access-log = \"""a
+                b.log\"""
+                  access-log = \"""c
+                .log\"""
+                  io-threads = 2
+                  io-threads = 3
+                }
+                """);
+        EdgeSettings settings = load("""
+                edge {
+                  sites = [{ root = www }]
+                  include "server.conf"
+                }
+                """);
+        assertThat(settings.warnings()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(
+                        tuple(4, "edge.server.access-log", "set twice in one object, at lines 2 and 4: \"\"\"c .log\"\"\""
+                                + " (line 4) wins over \"\"\"a b.log\"\"\" (line 2)"),
+                        tuple(7, "edge.server.io-threads",
+                                "set twice in one object, at lines 6 and 7: 3 (line 7) wins over 2 (line 6)"));
+    }
+
     /** A file included into a list element and at another place is named at each, by the element's index there. */
     @Test
     void aKeySetTwiceInAFileIncludedTwiceIsNamedAtEachPlace() throws Exception {
