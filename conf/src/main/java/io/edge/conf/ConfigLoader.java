@@ -151,6 +151,7 @@ public final class ConfigLoader {
             ConfigProblem thrown = ParseErrors.describe(e, file);
             problems.add(thrown);
             for (Path other : reached.keySet()) {
+                ParseErrors.unopenedIncludes(other).forEach(problems::add);
                 ConfigProblem syntax = ParseErrors.syntaxError(other);
                 if (syntax != null && !(e instanceof com.typesafe.config.ConfigException.Parse
                         && sameFile(syntax.file(), thrown.file()))) {

@@ -154,6 +154,31 @@ final class ParseErrors {
     }
 
     /**
+     * The includes of {@code file} naming a file that is not there (or cannot be read), each the problem a failed
+     * include is. Found from the text, for a file whose includes Typesafe never tried: it reads a file's syntax whole
+     * before it follows an include, so a syntax error, in the file or in one read before it, ended the parse first.
+     * URLs are not fetched, and resources not looked for, here.
+     */
+    static List<ConfigProblem> unopenedIncludes(Path file) {
+        List<ConfigProblem> problems = new ArrayList<>();
+        List<Directive> directives = directives(file);
+        for (Directive directive : directives != null ? directives : List.<Directive>of()) {
+            Path included = directive.includedFile();
+            String text = directive.text();
+            if (included == null || readAsUrl(directive.form(), directive.name())
+                    || text.chars().filter(c -> c == '(').count() != text.chars().filter(c -> c == ')').count()
+                    || Files.isRegularFile(included) && Files.isReadable(included)
+                    || directive.form() == null && ParseErrors.class.getClassLoader().getResource(directive.name()) != null) {
+                // unclosed, the directive is the syntax error; a bare name not beside its includer is read from the
+                // classpath when it is there
+                continue;
+            }
+            problems.add(fileIncludeProblem(directive, Files.isRegularFile(included) ? "Permission denied" : ""));
+        }
+        return problems;
+    }
+
+    /**
      * Files that include each other: Typesafe gives up after 50 levels with its parser's trace of every level (cut
      * at 50, so which file it starts from is chance). The cycle instead, found by following the include directives
      * from {@code file}, at the include that closes it; {@code null} when {@code e} is no such failure.
@@ -231,6 +256,11 @@ final class ParseErrors {
                     + (cause instanceof UnknownHostException ? "unknown host " : "") + withoutClassNames(reason) + ")";
             return new ConfigProblem(directive.file(), directive.line(), directive.text(), message, EXPECTED_URL);
         }
+        return fileIncludeProblem(directive, reason);
+    }
+
+    /** The include {@code directive} of a file or resource, which could not be opened for {@code reason}. */
+    private static ConfigProblem fileIncludeProblem(Directive directive, String reason) {
         String message;
         if (reason.contains("Permission denied")) {
             message = "cannot be read";

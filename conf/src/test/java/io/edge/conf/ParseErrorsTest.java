@@ -513,6 +513,37 @@ class ParseErrorsTest {
                 tuple(file, 11, "edge.static.queue-depth"));
     }
 
+    /**
+     * Typesafe reads a file's syntax whole before it follows its includes: a syntax error in a file kept its includes,
+     * and those of the files read after it, from being tried, so an include of a missing file there was not listed
+     * beside the syntax error. Every include of a file that is not there is.
+     */
+    @Test
+    void anIncludeOfAMissingFileIsListedBesideASyntaxError() throws Exception {
+        Path included = write("inc.conf", """
+                include "missing.conf"
+                include file("gone.conf")
+                server.io-threads = = 2
+                include "missing.conf"
+                """);
+        Path file = write("edge.conf", """
+                edge {
+                  sites = []
+                  include "inc.conf"
+                  include "missing.conf"
+                }
+                """);
+        assertThat(where(problems(file))).containsExactly(
+                tuple(included, 1, "include \"missing.conf\""),
+                tuple(included, 2, "include file(\"gone.conf\")"),
+                tuple(included, 3, null),
+                tuple(included, 4, "include \"missing.conf\""),
+                tuple(file, 4, "include \"missing.conf\""));
+        assertThat(problems(file).get(1).toString()).isEqualTo(included + ":2: include file(\"gone.conf\"): no such file "
+                + dir.resolve("gone.conf") + " (a name is relative to the including file) (expected: an existing,"
+                + " readable file)");
+    }
+
     @Test
     void anIncludedFileThatCannotBeReadSaysSo() throws Exception {
         // Tests run as root, who reads every file: the mapping is checked on the exception Typesafe throws.
