@@ -70,6 +70,8 @@ final class ParseErrors {
     private static final int MAX_DEPTH = 16;
     /** The extensions Typesafe adds, in this order, to an include's name that has none of them. */
     private static final List<String> SYNTAX_EXTENSIONS = List.of(".conf", ".json", ".properties");
+    /** Typesafe's words for a file with substitutions included inside a list, which it does not resolve. */
+    private static final String INCLUDE_IN_LIST = "when an include statement is nested inside a list value";
     /** Typesafe's words (taken from its JSON parser) at the end of a line in which a quoted string is still open. */
     private static final String NEWLINE_IN_STRING = "does not allow unescaped newline in quoted strings";
     /** Typesafe's words at the end of a file in which a triple-quoted string is still open. */
@@ -110,6 +112,11 @@ final class ParseErrors {
         if (unclosed > 0) {
             return new ConfigProblem(where, unclosed, null,
                     "a triple-quoted string is not closed: it runs to the end of the file", "\"\"\" where the string ends");
+        }
+        if (e instanceof ConfigException.Parse && e.getMessage().contains(INCLUDE_IN_LIST)) {
+            return new ConfigProblem(where, line, includeInListAt(where, line), "the file has substitutions (${...}),"
+                    + " which cannot be resolved in a file included inside a list",
+                    "the include outside the list, or no substitution in the file");
         }
         if (e instanceof ConfigException.Parse && e.getMessage().contains(NEWLINE_IN_STRING)) {
             return new ConfigProblem(where, line, null, "a quoted string is not closed on its line",
@@ -395,6 +402,22 @@ final class ParseErrors {
             }
         }
         return starts;
+    }
+
+    /**
+     * The include directive at {@code line} of {@code file} whose file has a substitution, as written; null when none
+     * is found there.
+     */
+    private static String includeInListAt(Path file, int line) {
+        List<Directive> directives = directives(file);
+        for (Directive directive : directives != null ? directives : List.<Directive>of()) {
+            Path included = directive.includedFile();
+            List<String> lines = directive.line() == line && included != null ? linesOf(included) : null;
+            if (lines != null && String.join("\n", lines).contains("${")) {
+                return directive.text();
+            }
+        }
+        return null;
     }
 
     /** The line where a triple-quoted string of {@code file} opens that is never closed; -1 when none is. */

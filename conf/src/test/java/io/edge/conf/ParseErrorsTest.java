@@ -544,6 +544,20 @@ class ParseErrorsTest {
                 + " readable file)");
     }
 
+    /**
+     * Typesafe refuses a file with substitutions included inside a list, in a paragraph of its own ("Due to current
+     * limitations of the config parser, ..."): the problem is the include, named, with what would do.
+     */
+    @Test
+    void anIncludeInsideAListOfAFileWithSubstitutionsIsNamed() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        write("site.conf", "root = www\nindex = [${?EDGE_NOPE_INDEX}]\n");
+        Path file = write("l1.conf", "edge {\n  sites = [\n    { server-names = [a.org], include \"site.conf\" }\n  ]\n}\n");
+        assertThat(problems(file)).extracting(ConfigProblem::toString).containsExactly(file + ":3: include"
+                + " \"site.conf\": the file has substitutions (${...}), which cannot be resolved in a file included"
+                + " inside a list (expected: the include outside the list, or no substitution in the file)");
+    }
+
     @Test
     void anIncludedFileThatCannotBeReadSaysSo() throws Exception {
         // Tests run as root, who reads every file: the mapping is checked on the exception Typesafe throws.
