@@ -25,6 +25,10 @@ final class Addresses {
 
     /** Splits {@code host:port}, {@code [v6]:port} or {@code *:port}; the port must be in minPort..65535. */
     static HostPort hostPort(String text, int minPort) {
+        if (text.strip().contains(" ")) {
+            // HOCON joins values side by side in a list with a space: ["a:1" "b:2"] is one, "a:1 b:2"
+            throw new IllegalArgumentException("is two values with a space between them (a comma missing?)");
+        }
         String host;
         String port;
         if (text.startsWith("[")) {

@@ -126,7 +126,7 @@ public final class ConfigLoader {
         Config merged;
         Config reference = ConfigFactory.parseResourcesAnySyntax(ConfigLoader.class.getClassLoader(), "reference");
         List<Path> read = new ArrayList<>(List.of(file));
-        List<com.typesafe.config.ConfigException.IO> unopened = new ArrayList<>();
+        List<RequiredIncludes.Unopened> unopened = new ArrayList<>();
         ReadOrder order = new ReadOrder(file);
         try {
             user = ConfigFactory.parseFile(file.toFile(),
@@ -151,6 +151,7 @@ public final class ConfigLoader {
             ConfigProblem thrown = ParseErrors.describe(e, file);
             problems.add(thrown);
             for (Path other : reached.keySet()) {
+                ParseErrors.unopenedIncludes(other).forEach(problems::add);
                 ConfigProblem syntax = ParseErrors.syntaxError(other);
                 if (syntax != null && !(e instanceof com.typesafe.config.ConfigException.Parse
                         && sameFile(syntax.file(), thrown.file()))) {
@@ -181,7 +182,7 @@ public final class ConfigLoader {
         EdgeSettings settings =
                 new SettingsMapper(problems, source.getParent(), placeholder, false, referenceEdge, root)
                         .map(edge, source);
-        List<ConfigProblem> warnings = duplicateKeys(read);
+        List<ConfigProblem> warnings = DuplicateKeys.in(file, read);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems.sorted(), warnings);
         }
@@ -217,24 +218,14 @@ public final class ConfigLoader {
         return settings.withWarnings(warnings);
     }
 
-    /** The keys each of {@code files} (each once) sets twice in one object ({@link DuplicateKeys}). */
-    private static List<ConfigProblem> duplicateKeys(List<Path> files) {
-        List<ConfigProblem> warnings = new ArrayList<>();
-        for (Path read : new LinkedHashSet<>(files)) {
-            warnings.addAll(DuplicateKeys.in(read));
-        }
-        return warnings;
-    }
-
     private static boolean sameFile(Path a, Path b) {
         return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
     }
 
-    /** Reports each include that could not be opened (read as empty, so that the rest is checked), each once. */
-    private static void addIncludeProblems(List<com.typesafe.config.ConfigException.IO> unopened, Path file,
-                                           Problems problems) {
-        for (com.typesafe.config.ConfigException.IO e : unopened) {
-            problems.add(ParseErrors.describe(e, file));
+    /** Reports each include that could not be opened (read as empty, so that the rest is checked), at its line. */
+    private static void addIncludeProblems(List<RequiredIncludes.Unopened> unopened, Path file, Problems problems) {
+        for (RequiredIncludes.Unopened include : unopened) {
+            problems.add(ParseErrors.describe(include, file));
         }
         unopened.clear();
     }

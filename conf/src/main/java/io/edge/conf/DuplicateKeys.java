@@ -7,12 +7,16 @@ import com.typesafe.config.parser.ConfigDocumentFactory;
 import com.typesafe.config.parser.ConfigNode;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Finds a key set twice, to a value that is not an object, in one object of one file: HOCON lets the later value win
@@ -27,52 +31,84 @@ import java.util.Map;
  * {@code ConfigNodeField.path} and {@code value}) and the document's tree. A library that no longer has them gives no
  * warning rather than a failure (and {@code DuplicateKeysTest} fails). Lines are counted in the text the nodes
  * render, which is the file's text.
+ *
+ * <p>A key is named in full, as every problem names it: the configuration file's tree is walked from its root, and an
+ * include's file where the include is, below the keys of the objects around it (in a list element, by its index), as
+ * Typesafe merges it there. A file included at two places is walked at each.
  */
 final class DuplicateKeys {
 
     private static final String NODES = "com.typesafe.config.impl.";
     private static final Syntax SYNTAX = Syntax.load();
+    /** Includes followed within includes at most: a cycle is refused by the parse before, this only bounds the walk. */
+    private static final int MAX_DEPTH = 16;
 
     private final Path file;
     private final String text;
-    private final List<ConfigProblem> found = new ArrayList<>();
+    /** What the walk has found, in every file; shared by the walk of each file. */
+    private final List<ConfigProblem> found;
+    /** The files walked into, so far and in all; shared. */
+    private final Set<Path> walked;
+    /** How many includes lead to this file. */
+    private final int depth;
 
     /** A value that is not an object, where it was written and as written. */
     private record Written(int line, String value) {
     }
 
-    private DuplicateKeys(Path file, String text) {
+    private DuplicateKeys(Path file, String text, List<ConfigProblem> found, Set<Path> walked, int depth) {
         this.file = file;
         this.text = text;
+        this.found = found;
+        this.walked = walked;
+        this.depth = depth;
     }
 
     /**
-     * The keys {@code file} sets twice in one object, each a warning at the line of the value that wins; none when the
-     * file cannot be read or parsed (its include, or the loader, reports that).
+     * The keys set twice in one object of {@code file} or a file it includes, each a warning at the line of the value
+     * that wins, each once; none in a file that cannot be read or parsed (its include, or the loader, reports that).
+     *
+     * @param read every file the parse read ({@code file} and what it includes): one the walk does not reach from
+     *             {@code file} (an include the walk cannot follow) is walked on its own, its keys named from its root
      */
-    static List<ConfigProblem> in(Path file) {
+    static List<ConfigProblem> in(Path file, Collection<Path> read) {
         if (SYNTAX == null) {
             return List.of();
         }
+        List<ConfigProblem> found = new ArrayList<>();
+        Set<Path> walked = new HashSet<>();
+        walk(file, List.of(), "", found, walked, 0);
+        for (Path other : read) {
+            if (!walked.contains(other.toAbsolutePath().normalize())) {
+                walk(other, List.of(), "", found, walked, 0);
+            }
+        }
+        return List.copyOf(new LinkedHashSet<>(found));
+    }
+
+    /** Walks {@code file}'s object, read below {@code prefix} of the object {@code scope} names; adds to {@code found}. */
+    private static void walk(Path file, List<String> prefix, String scope, List<ConfigProblem> found, Set<Path> walked,
+                             int depth) {
+        walked.add(file.toAbsolutePath().normalize());
         Object root;
         try {
             root = SYNTAX.tree.get(ConfigDocumentFactory.parseFile(file.toFile(),
                     ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF)));
         } catch (com.typesafe.config.ConfigException | java.io.UncheckedIOException | IllegalAccessException e) {
-            return List.of();
+            return;
         }
-        DuplicateKeys keys = new DuplicateKeys(file, ((ConfigNode) root).render());
+        DuplicateKeys keys = new DuplicateKeys(file, ((ConfigNode) root).render(), found, walked, depth);
+        int before = found.size();
         try {
             // the root holds the file's one object, with the comments and blanks around it
             keys.walk(root, 0, (child, offset) -> {
                 if (SYNTAX.object.isInstance(child)) {
-                    keys.object(child, offset, List.of(), "", new HashMap<>());
+                    keys.object(child, offset, prefix, scope, new HashMap<>());
                 }
             });
         } catch (ReflectiveOperationException | RuntimeException e) {
-            return List.of();
+            found.subList(before, found.size()).clear(); // this library is not the one read: no warning rather than a wrong one
         }
-        return keys.found;
     }
 
     /** What is done with each child of a node, at its offset in the text. */
@@ -97,8 +133,21 @@ final class DuplicateKeys {
         walk(node, offset, (child, at) -> {
             if (SYNTAX.field.isInstance(child)) {
                 field(child, at, prefix, scope, written);
+            } else if (SYNTAX.include.isInstance(child)) {
+                include(((ConfigNode) child).render(), prefix, scope);
             }
         });
+    }
+
+    /**
+     * The file the include {@code directive} reads, walked below {@code prefix} of {@code scope}: its keys are merged
+     * into the object the include is in. Its own keys are another file's, so they override this file's silently.
+     */
+    private void include(String directive, List<String> prefix, String scope) {
+        Path included = ParseErrors.includedFile(file, directive);
+        if (included != null && depth < MAX_DEPTH && Files.isRegularFile(included)) {
+            walk(included, prefix, scope, found, walked, depth + 1);
+        }
     }
 
     private void field(Object node, int offset, List<String> prefix, String scope, Map<List<String>, Written> written)
@@ -173,7 +222,7 @@ final class DuplicateKeys {
 
     /** The parts of Typesafe's syntax tree this reads, reached once. */
     private record Syntax(Field tree, Method children, Method path, Method value, Class<?> field, Class<?> object,
-                          Class<?> array, Class<?> valueNode) {
+                          Class<?> array, Class<?> valueNode, Class<?> include) {
 
         /** They, or null when this Typesafe has not got them. */
         static Syntax load() {
@@ -187,7 +236,8 @@ final class DuplicateKeys {
                     member.setAccessible(true);
                 }
                 return new Syntax(tree, children, path, value, field, Class.forName(NODES + "ConfigNodeObject"),
-                        Class.forName(NODES + "ConfigNodeArray"), Class.forName(NODES + "AbstractConfigNodeValue"));
+                        Class.forName(NODES + "ConfigNodeArray"), Class.forName(NODES + "AbstractConfigNodeValue"),
+                        Class.forName(NODES + "ConfigNodeInclude"));
             } catch (ReflectiveOperationException | RuntimeException e) {
                 return null;
             }

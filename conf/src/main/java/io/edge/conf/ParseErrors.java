@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -67,6 +68,19 @@ final class ParseErrors {
     private static final Pattern NOT_AN_OBJECT_AT_ROOT = Pattern.compile("\\s*has type (\\w+) rather than object at file root");
     static final String EXPECTED_CONCATENATION = "lists with lists or objects with objects, to concatenate them";
     private static final int MAX_DEPTH = 16;
+    /** The extensions Typesafe adds, in this order, to an include's name that has none of them. */
+    private static final List<String> SYNTAX_EXTENSIONS = List.of(".conf", ".json", ".properties");
+    /** Typesafe's words for a file with substitutions included inside a list, which it does not resolve. */
+    private static final String INCLUDE_IN_LIST = "when an include statement is nested inside a list value";
+    /** Typesafe's words (taken from its JSON parser) at the end of a line in which a quoted string is still open. */
+    private static final String NEWLINE_IN_STRING = "does not allow unescaped newline in quoted strings";
+    /** Typesafe's words at the end of a file in which a triple-quoted string is still open. */
+    private static final String OPEN_TRIPLE_QUOTE = "triple-quoted string was still open";
+    /**
+     * What follows a value on its line when another value does: a separator, then something other than separators
+     * (before the separator is the rest of the value, such as a substitution it is concatenated with).
+     */
+    private static final Pattern ANOTHER_VALUE = Pattern.compile("[,}\\]].*[^\\s,}\\]]");
     private static final String EXPECTED_NO_CYCLE = "no file that includes, directly or not, itself";
 
     private ParseErrors() {
@@ -93,6 +107,21 @@ final class ParseErrors {
             return new ConfigProblem(where, line, null,
                     "the file holds " + kind(root.group(1)) + ", not settings", "settings such as edge { sites = [...] }");
         }
+        int unclosed = e instanceof ConfigException.Parse && e.getMessage().contains(OPEN_TRIPLE_QUOTE)
+                ? unclosedTripleQuote(where) : -1;
+        if (unclosed > 0) {
+            return new ConfigProblem(where, unclosed, null,
+                    "a triple-quoted string is not closed: it runs to the end of the file", "\"\"\" where the string ends");
+        }
+        if (e instanceof ConfigException.Parse && e.getMessage().contains(INCLUDE_IN_LIST)) {
+            return new ConfigProblem(where, line, includeInListAt(where, line), "the file has substitutions (${...}),"
+                    + " which cannot be resolved in a file included inside a list",
+                    "the include outside the list, or no substitution in the file");
+        }
+        if (e instanceof ConfigException.Parse && e.getMessage().contains(NEWLINE_IN_STRING)) {
+            return new ConfigProblem(where, line, null, "a quoted string is not closed on its line",
+                    "a closing \" before the line ends, or \"\"\"...\"\"\" for a string over several lines");
+        }
         String concatenation = concatenation(e);
         if (concatenation != null) {
             return new ConfigProblem(where, line, null, concatenation, EXPECTED_CONCATENATION);
@@ -105,6 +134,55 @@ final class ParseErrors {
             message += " (an unclosed { or [ ?)";
         }
         return new ConfigProblem(where, line, null, message, null);
+    }
+
+    /**
+     * The problem an include that could not be opened stands for, in parsing {@code file}: at its own directive, the
+     * one its place in the read order says; at the first naming what failed (in its includer, then anywhere) when that
+     * is not known (its includer was not read to its end) or names something else (a directive the text was not read
+     * as the parser reads).
+     */
+    static ConfigProblem describe(RequiredIncludes.Unopened include, Path file) {
+        ConfigException.IO e = include.error();
+        String failed = failedInclude(e);
+        Path includer = include.at().includerFile();
+        if (failed != null && includer != null) {
+            List<Directive> directives = directives(includer);
+            int ordinal = include.at().ordinal();
+            if (directives != null && ordinal < directives.size() && names(directives.get(ordinal), failed)) {
+                return includeProblem(e, directives.get(ordinal));
+            }
+            Directive first = find(includer, failed, new HashSet<>(), MAX_DEPTH); // in the includer alone
+            if (first != null) {
+                return includeProblem(e, first);
+            }
+        }
+        return describe(e, file);
+    }
+
+    /**
+     * The includes of {@code file} naming a file that is not there (or cannot be read), each the problem a failed
+     * include is. Found from the text, for a file whose includes Typesafe never tried: it reads a file's syntax whole
+     * before it follows an include, so a syntax error, in the file or in one read before it, ended the parse first.
+     * URLs are not fetched, and resources not looked for, here.
+     */
+    static List<ConfigProblem> unopenedIncludes(Path file) {
+        List<ConfigProblem> problems = new ArrayList<>();
+        List<Directive> directives = directives(file);
+        for (Directive directive : directives != null ? directives : List.<Directive>of()) {
+            Path included = directive.includedFile();
+            String text = directive.text();
+            if (included == null || readAsUrl(directive.form(), directive.name())
+                    || text.chars().filter(c -> c == '(').count() != text.chars().filter(c -> c == ')').count()
+                    || Files.isRegularFile(included) && Files.isReadable(included)
+                    || directive.form() == null && ParseErrors.class.getClassLoader().getResource(directive.name()) != null) {
+                // unclosed, the directive is the syntax error; a bare name not beside its includer is read from the
+                // classpath when it is there
+                continue;
+            }
+            problems.add(fileIncludeProblem(directive, Files.isRegularFile(included) ? "Permission denied" : ""));
+        }
+        return problems;
     }
 
     /**
@@ -172,9 +250,11 @@ final class ParseErrors {
     /** A failed include, at the directive that asked for it; {@code null} when no directive names it. */
     private static ConfigProblem includeProblem(ConfigException e, String missing, Path file) {
         Directive directive = find(file, missing, new HashSet<>(), 0);
-        if (directive == null) {
-            return null;
-        }
+        return directive == null ? null : includeProblem(e, directive);
+    }
+
+    /** The include {@code directive}, which failed with {@code e}. */
+    private static ConfigProblem includeProblem(ConfigException e, Directive directive) {
         Throwable cause = e.getCause();
         String reason = cause != null && cause.getMessage() != null ? cause.getMessage() : "";
         if (readAsUrl(directive.form(), directive.name()) && !isFileUrl(directive.name())) {
@@ -183,16 +263,22 @@ final class ParseErrors {
                     + (cause instanceof UnknownHostException ? "unknown host " : "") + withoutClassNames(reason) + ")";
             return new ConfigProblem(directive.file(), directive.line(), directive.text(), message, EXPECTED_URL);
         }
+        return fileIncludeProblem(directive, reason);
+    }
+
+    /** The include {@code directive} of a file or resource, which could not be opened for {@code reason}. */
+    private static ConfigProblem fileIncludeProblem(Directive directive, String reason) {
         String message;
         if (reason.contains("Permission denied")) {
             message = "cannot be read";
-        } else if (reason.contains("Is a directory") || isDirectory(directive.includedFile())) {
+        } else if (reason.contains("Is a directory") || isDirectory(directive.namedFile())) {
             // a name without an extension Typesafe looks for as name.conf, .json, .properties: missing, all of them
             message = "is a directory";
         } else if ("classpath".equals(directive.form())) {
             message = "no such resource on the classpath";
-        } else if (directive.form() == null) {
-            // A bare name: Typesafe looks for it next to the including file (then on the classpath).
+        } else if (directive.form() == null
+                || "file".equals(directive.form()) && !new File(directive.name()).isAbsolute()) {
+            // A bare name (also looked for on the classpath) or a relative file(...) is read beside the including file.
             message = "no such file " + directive.file().toAbsolutePath().getParent().resolve(directive.name())
                     .normalize() + " (a name is relative to the including file)";
         } else {
@@ -242,11 +328,32 @@ final class ParseErrors {
      * kept: the keys, unquoted values and punctuation the parser reads.
      */
     private static String withoutStringsAndComments(String text) {
-        StringBuilder code = new StringBuilder(text.length());
+        StringBuilder code = new StringBuilder(text);
+        for (Span span : stringsAndComments(text)) {
+            for (int i = span.start(); i < span.end(); i++) {
+                if (code.charAt(i) != '\n') {
+                    code.setCharAt(i, ' ');
+                }
+            }
+        }
+        return code.toString();
+    }
+
+    /** A quoted string or a comment in HOCON text, from {@code start} to before {@code end}. */
+    private record Span(int start, int end, boolean tripleQuoted) {
+    }
+
+    /**
+     * The quoted strings (a backslash escaping the next character; a triple-quoted string taken raw, as far as its
+     * closing quotes) and the {@code #} and {@code //} comments of HOCON {@code text}, in order.
+     */
+    private static List<Span> stringsAndComments(String text) {
+        List<Span> spans = new ArrayList<>();
         int i = 0;
         while (i < text.length()) {
             int end;
-            if (text.startsWith("\"\"\"", i)) {
+            boolean tripleQuoted = text.startsWith("\"\"\"", i);
+            if (tripleQuoted) {
                 int close = text.indexOf("\"\"\"", i + 3);
                 end = close < 0 ? text.length() : close + 3;
                 while (end < text.length() && text.charAt(end) == '"') {
@@ -262,21 +369,87 @@ final class ParseErrors {
                 int lineEnd = text.indexOf('\n', i);
                 end = lineEnd < 0 ? text.length() : lineEnd;
             } else {
-                code.append(text.charAt(i++));
+                i++;
                 continue;
             }
-            for (; i < end; i++) {
-                code.append(text.charAt(i) == '\n' ? '\n' : ' ');
+            spans.add(new Span(i, end, tripleQuoted));
+            i = end;
+        }
+        return spans;
+    }
+
+    /**
+     * Where the triple-quoted strings of {@code file} that span lines start: for the line each ends on, the line it
+     * starts on; none when the file cannot be read. Typesafe places such a string's value at the line it ends on, where
+     * nobody looks for its key. A line where another value follows the closing quotes ({@code """a\nb""", c = 1}) is
+     * left out: a value there is at its own line.
+     */
+    static Map<Integer, Integer> tripleQuotedStarts(Path file) {
+        List<String> lines = linesOf(file);
+        if (lines == null) {
+            return Map.of();
+        }
+        String text = String.join("\n", lines);
+        String code = withoutStringsAndComments(text);
+        Map<Integer, Integer> starts = new HashMap<>();
+        for (Span span : stringsAndComments(text)) {
+            int first = lineAt(text, span.start());
+            int last = lineAt(text, span.end() - 1);
+            int lineEnd = text.indexOf('\n', span.end());
+            String after = code.substring(span.end(), lineEnd < 0 ? text.length() : lineEnd);
+            if (span.tripleQuoted() && last > first && !ANOTHER_VALUE.matcher(after).find()) {
+                starts.put(last, first);
             }
         }
-        return code.toString();
+        return starts;
+    }
+
+    /**
+     * The include directive at {@code line} of {@code file} whose file has a substitution, as written; null when none
+     * is found there.
+     */
+    private static String includeInListAt(Path file, int line) {
+        List<Directive> directives = directives(file);
+        for (Directive directive : directives != null ? directives : List.<Directive>of()) {
+            Path included = directive.includedFile();
+            List<String> lines = directive.line() == line && included != null ? linesOf(included) : null;
+            if (lines != null && String.join("\n", lines).contains("${")) {
+                return directive.text();
+            }
+        }
+        return null;
+    }
+
+    /** The line where a triple-quoted string of {@code file} opens that is never closed; -1 when none is. */
+    private static int unclosedTripleQuote(Path file) {
+        List<String> lines = linesOf(file);
+        if (lines == null) {
+            return -1;
+        }
+        String text = String.join("\n", lines);
+        for (Span span : stringsAndComments(text)) {
+            // closed: six quotes at least, the last three its own (an open one has no three quotes after its first)
+            if (span.tripleQuoted() && (span.end() - span.start() < 6 || !text.startsWith("\"\"\"", span.end() - 3))) {
+                return lineAt(text, span.start());
+            }
+        }
+        return -1;
+    }
+
+    /** The 1-based line of {@code offset} in {@code text}. */
+    private static int lineAt(String text, int offset) {
+        int line = 1;
+        for (int i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+            line++;
+        }
+        return line;
     }
 
     /** One include directive as written: where, its text, its form (file, url, classpath or null) and name. */
     private record Directive(Path file, int line, String text, String form, String name) {
 
-        /** The file this names (absolute, normalised); null for a URL or a classpath one. */
-        Path includedFile() {
+        /** The file this names, as written (absolute, normalised); null for a URL or a classpath one. */
+        Path namedFile() {
             if ("url".equals(form) || "classpath".equals(form)) {
                 return null;
             }
@@ -286,6 +459,25 @@ final class ParseErrors {
             } catch (InvalidPathException e) {
                 return null;
             }
+        }
+
+        /**
+         * The file this reads (absolute, normalised); null for a URL or a classpath one. A name without the extension
+         * of a syntax Typesafe knows is read, as Typesafe reads it, as name.conf (merged over name.json and
+         * name.properties, which hold no edge settings): the first of them that exists, else name.conf.
+         */
+        Path includedFile() {
+            Path named = namedFile();
+            if (named == null || named.getFileName() == null || SYNTAX_EXTENSIONS.stream().anyMatch(name::endsWith)) {
+                return named;
+            }
+            for (String extension : SYNTAX_EXTENSIONS) {
+                Path candidate = named.resolveSibling(named.getFileName() + extension);
+                if (Files.isRegularFile(candidate)) {
+                    return candidate;
+                }
+            }
+            return named.resolveSibling(named.getFileName() + SYNTAX_EXTENSIONS.get(0));
         }
     }
 
@@ -326,9 +518,7 @@ final class ParseErrors {
             return null;
         }
         for (Directive directive : directives) {
-            String name = directive.name();
-            if (readAsUrl(directive.form(), name) ? missing.equals(failedAs(name))
-                    : !isUrl(missing) && (missing.equals(name) || missing.endsWith("/" + name))) {
+            if (names(directive, missing)) {
                 return directive;
             }
         }
@@ -344,11 +534,18 @@ final class ParseErrors {
         return null;
     }
 
+    /** Whether {@code directive} names {@code missing}, as Typesafe names an include that failed. */
+    private static boolean names(Directive directive, String missing) {
+        String name = directive.name();
+        return readAsUrl(directive.form(), name) ? missing.equals(failedAs(name))
+                : !isUrl(missing) && (missing.equals(name) || missing.endsWith("/" + name));
+    }
+
     /**
      * {@code file}'s lines, or null when it cannot be read. Bytes that are not UTF-8 read as U+FFFD, as Typesafe reads
      * them (and {@link Utf8Check} reports them): the directives in such a file are still found.
      */
-    private static List<String> linesOf(Path file) {
+    static List<String> linesOf(Path file) {
         try {
             return new String(Files.readAllBytes(file), StandardCharsets.UTF_8).lines().toList();
         } catch (IOException | RuntimeException e) {
@@ -414,6 +611,18 @@ final class ParseErrors {
             }
         }
         return result;
+    }
+
+    /**
+     * The file the include {@code directive}, written in {@code includer}, names (absolute, normalised, as
+     * {@link #includedFiles} gives it); null for a URL, a resource or a text that is no include.
+     */
+    static Path includedFile(Path includer, String directive) {
+        Matcher m = INCLUDE.matcher(directive);
+        if (!m.find() || isUrl(m.group(2))) {
+            return null;
+        }
+        return new Directive(includer, 0, m.group().strip(), m.group(1), m.group(2)).includedFile();
     }
 
     /**

@@ -20,6 +20,8 @@ final class Problems {
     private final Set<String> silenced = new HashSet<>();
     /** Where each file read is read ({@link ReadOrder#positions}); empty until the file is parsed. */
     private Map<Path, List<Integer>> readAt = Map.of();
+    /** For each file a value was found in, where its triple-quoted strings over several lines start. */
+    private final Map<Path, Map<Integer, Integer>> tripleQuotedStarts = new HashMap<>();
     /** Keys whose value was optional substitutions of variables not set ({@link #unsetSubstitution}). */
     private final Map<String, UnsetSubstitution> unsetSubstitutions = new HashMap<>();
 
@@ -67,6 +69,8 @@ final class Problems {
             line = origin.lineNumber();
             if (origin.filename() != null) {
                 where = Path.of(origin.filename());
+                // Typesafe places a triple-quoted string over several lines at its last line; its key is at its first
+                line = tripleQuotedStarts.computeIfAbsent(where, ParseErrors::tripleQuotedStarts).getOrDefault(line, line);
             }
         }
         return new WrittenAt(where, line, key);

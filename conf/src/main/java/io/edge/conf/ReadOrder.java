@@ -27,6 +27,16 @@ final class ReadOrder {
             this.includer = includer;
             this.file = file;
         }
+
+        /** The file whose include this is; null for the configuration file, or an includer not read to its end. */
+        Path includerFile() {
+            return includer == null ? null : includer.file;
+        }
+
+        /** How many includes its includer met before this one (0 for the first). */
+        int ordinal() {
+            return includer == null ? 0 : includer.included.indexOf(this);
+        }
     }
 
     private final Include root;

@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigIncluderClasspath;
 import com.typesafe.config.ConfigIncluderFile;
 import com.typesafe.config.ConfigIncluderURL;
 import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigParseable;
 import java.io.File;
 import java.net.URL;
 import java.nio.file.Path;
@@ -33,21 +34,20 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
     /** The files included so far, absolute, in the order they were read; shared by every copy of this includer. */
     private final List<Path> included;
     /** The includes that could not be opened, in the order met; shared by every copy of this includer. */
-    private final List<ConfigException.IO> failed;
+    private final List<Unopened> failed;
     /** The tree of includes, as read; shared by every copy of this includer. */
     private final ReadOrder order;
 
     /**
      * @param included where the files included are added
-     * @param failed   where an include that could not be opened is added (for {@link ParseErrors#describe})
+     * @param failed   where an include that could not be opened is added
      * @param order    where each include is noted where it is read
      */
-    RequiredIncludes(List<Path> included, List<ConfigException.IO> failed, ReadOrder order) {
+    RequiredIncludes(List<Path> included, List<Unopened> failed, ReadOrder order) {
         this(null, included, failed, order);
     }
 
-    private RequiredIncludes(ConfigIncluder typesafe, List<Path> included, List<ConfigException.IO> failed,
-                             ReadOrder order) {
+    private RequiredIncludes(ConfigIncluder typesafe, List<Path> included, List<Unopened> failed, ReadOrder order) {
         this.typesafe = typesafe;
         this.included = included;
         this.failed = failed;
@@ -66,7 +66,24 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
 
     @Override
     public ConfigObject includeFile(ConfigIncludeContext context, File what) {
-        return read(() -> ((ConfigIncluderFile) typesafe).includeFile(required(context), what));
+        File file = besideIncluder(context, what);
+        return read(() -> ((ConfigIncluderFile) typesafe).includeFile(required(context), file));
+    }
+
+    /**
+     * {@code what} in the directory of the file that includes it when it is relative, as a bare name is read, as every
+     * relative path of edge's is, and as {@link ParseErrors} finds the files includes name: Typesafe reads a relative
+     * {@code file(...)} against the working directory, where edge happened to be started. {@code what} itself when the
+     * includer is no file (a URL, a resource).
+     */
+    private static File besideIncluder(ConfigIncludeContext context, File what) {
+        if (what.isAbsolute()) {
+            return what;
+        }
+        // An includer that is a file gives its sibling "." (its directory, which exists) as a file; others do not.
+        ConfigParseable directory = context.relativeTo(".");
+        String name = directory == null ? null : directory.origin().filename();
+        return name == null ? what : new File(new File(name).getParentFile(), what.getPath());
     }
 
     @Override
@@ -75,31 +92,34 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
         return read(() -> ((ConfigIncluderURL) typesafe).includeURL(required(context), what));
     }
 
-    /** Reads an include with {@code include}, placed in the read order; one that cannot be opened is nothing. */
+    @Override
+    public ConfigObject includeResources(ConfigIncludeContext context, String what) {
+        return read(() -> ((ConfigIncluderClasspath) typesafe).includeResources(required(context), what));
+    }
+
+    /**
+     * An include that could not be opened.
+     *
+     * @param at    where it is in the read order: its includer, and how many includes that met before it
+     * @param error what Typesafe threw (for {@link ParseErrors#describe})
+     */
+    record Unopened(ReadOrder.Include at, ConfigException.IO error) {
+    }
+
+    /**
+     * Reads an include with {@code include}, placed in the read order (every include is, so that the includes of one
+     * file are placed in the order written); one that cannot be opened is noted and read as nothing.
+     */
     private ConfigObject read(Supplier<ConfigObject> include) {
         ReadOrder.Include placed = order.enter();
         try {
             return noted(placed, include.get());
         } catch (ConfigException.IO e) {
-            return failed(e);
+            failed.add(new Unopened(placed, e));
+            return ConfigFactory.empty("an include that could not be opened").root();
         } finally {
             order.leave(placed);
         }
-    }
-
-    @Override
-    public ConfigObject includeResources(ConfigIncludeContext context, String what) {
-        try {
-            return ((ConfigIncluderClasspath) typesafe).includeResources(required(context), what);
-        } catch (ConfigException.IO e) {
-            return failed(e);
-        }
-    }
-
-    /** Notes {@code e} and reads what could not be opened as nothing. */
-    private ConfigObject failed(ConfigException.IO e) {
-        failed.add(e);
-        return ConfigFactory.empty("an include that could not be opened").root();
     }
 
     /**

@@ -745,7 +745,11 @@ final class SettingsMapper {
         List<Section> siteSections = edge.sections("sites", siteDefaults);
         if (siteSections.isEmpty() && edge.isEmptyList("sites")) {
             ConfigValue sites = edge.value("sites");
-            problems.add(isBuiltIn(sites.origin()) ? edge.anchor() : sites.origin(), edge.key("sites"), "no sites",
+            // sites = ${?VAR} of a variable not set leaves the default, no sites: say why
+            Problems.UnsetSubstitution unset = problems.unsetSubstitution(edge.key("sites"));
+            String message = unset == null ? "no sites"
+                    : "no sites: ${?" + unset.name() + "} has no value, " + unset.name() + " is not set";
+            problems.add(isBuiltIn(sites.origin()) ? edge.anchor() : sites.origin(), edge.key("sites"), message,
                     "at least one site, sites = [{ root = \"/srv/www\" }]");
         }
         List<SiteSettings> result = new ArrayList<>();

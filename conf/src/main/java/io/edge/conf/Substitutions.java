@@ -12,11 +12,14 @@ import com.typesafe.config.ConfigResolveOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -78,8 +81,9 @@ final class Substitutions {
             }
             Matcher alone = OPTIONAL_ALONE.matcher(render(value));
             if (isUsersLine(value.origin()) && alone.matches()) {
-                String name = alone.group(1);
-                if (System.getenv(name) == null && !isResolvedPath(resolved, name)) {
+                String looked = alone.group(1);
+                String name = asWritten(looked, value.origin());
+                if (System.getenv(name) == null && !isResolvedPath(resolved, looked) && !isResolvedPath(resolved, name)) {
                     problems.unsetSubstitution(new Problems.UnsetSubstitution(key(path), value.origin(), name));
                 }
             }
@@ -92,7 +96,8 @@ final class Substitutions {
      * "env variables"; a default of reference.conf; another setting, at its own line) located where the user wrote
      * its key instead: a bad {@code io-threads = ${THREADS}} is reported at that line, not without one, and
      * {@code queue-depth = ${depth}} at its own line, not at depth's. Values inside a substituted object or list keep
-     * the lines they were written at.
+     * the lines they were written at, but those that have none of the user's (defaults, the environment) are located
+     * at the key's line too.
      */
     private static Config locatedWhereWritten(Config resolved, Config user) {
         List<Found> substituted = new ArrayList<>();
@@ -107,10 +112,36 @@ final class Substitutions {
         for (Found f : substituted) {
             ConfigValue value = at(root, f.path());
             if (value != null && isUsersLine(f.value().origin())) {
-                root = (ConfigObject) replace(root, f.path(), 0, value.withOrigin(f.value().origin()));
+                root = (ConfigObject) replace(root, f.path(), 0, locatedAt(value, f.value().origin()));
             }
         }
         return root.toConfig();
+    }
+
+    /** {@code value} at {@code origin}, and each value inside it that is not on a line of the user's. */
+    private static ConfigValue locatedAt(ConfigValue value, ConfigOrigin origin) {
+        if (value instanceof ConfigObject object) {
+            ConfigObject located = object;
+            for (Map.Entry<String, ConfigValue> entry : object.entrySet()) {
+                located = located.withValue(entry.getKey(), locatedInside(entry.getValue(), origin));
+            }
+            return located.withOrigin(origin);
+        }
+        if (value instanceof ConfigList list) {
+            List<ConfigValue> elements = new ArrayList<>();
+            list.forEach(element -> elements.add(locatedInside(element, origin)));
+            return ConfigValueFactory.fromIterable(elements).withOrigin(origin);
+        }
+        return value.withOrigin(origin);
+    }
+
+    /** A value inside one substituted at {@code origin}: there unless it is on a line of the user's. */
+    private static ConfigValue locatedInside(ConfigValue value, ConfigOrigin origin) {
+        if (value instanceof ConfigObject || value instanceof ConfigList) {
+            ConfigValue inside = locatedAt(value, origin);
+            return isUsersLine(value.origin()) ? inside.withOrigin(value.origin()) : inside;
+        }
+        return isUsersLine(value.origin()) ? value : value.withOrigin(origin);
     }
 
     /** Whether {@code origin} is a line of the user's files (not reference.conf, not the environment). */
@@ -120,6 +151,7 @@ final class Substitutions {
 
     private static Config resolveReporting(Config user, Config reference, Problems problems) {
         Config written = user;
+        Set<String> inCycles = new HashSet<>();
         // Each round removes at least one substitution of a cycle, so this ends.
         while (true) {
             try {
@@ -133,11 +165,12 @@ final class Substitutions {
                     resolved = written.withFallback(reference).resolve(OPTIONS);
                 }
                 if (!resolved.isResolved()) {
-                    resolved = scrub(resolved, user, problems);
+                    resolved = scrub(resolved, user, written.withFallback(reference), problems);
                 }
+                reportUsesOfCycles(user, inCycles, problems);
                 return resolved.withFallback(reference).resolve();
             } catch (ConfigException.UnresolvedSubstitution e) {
-                Config broken = breakCycle(written, user, e, problems);
+                Config broken = breakCycle(written, user, e, inCycles, problems);
                 if (broken == null) {
                     throw e; // no substitution found where Typesafe says; nothing more can be done
                 }
@@ -152,9 +185,12 @@ final class Substitutions {
         }
     }
 
-    /** Replaces the substitutions written where {@code e} points by null, each reported as a cycle. */
+    /**
+     * Replaces the substitutions written where {@code e} points by null, each reported as a cycle and its key added
+     * to {@code inCycles}.
+     */
     private static Config breakCycle(Config current, Config user, ConfigException.UnresolvedSubstitution e,
-                                     Problems problems) {
+                                     Set<String> inCycles, Problems problems) {
         String detail = e.getMessage();
         List<String> chain = new ArrayList<>();
         int involving = detail.indexOf(" involving ");
@@ -195,11 +231,52 @@ final class Substitutions {
                 continue; // broken in an earlier round
             }
             replaced = true;
+            inCycles.add(key(f.path()));
             problems.addAndSilence(f.value().origin(), key(f.path()), message,
                     "a substitution that does not lead back to itself");
             root = (ConfigObject) replace(root, f.path(), 0);
         }
         return replaced ? root.toConfig() : null;
+    }
+
+    /**
+     * Reports each value of {@code user} that substitutes a setting of a cycle ({@code inCycles}), which was read as
+     * null when the cycle was broken: it has no value, for that reason, and is not reported again as a null nobody
+     * wrote. What substitutes such a value is reported so in turn.
+     */
+    private static void reportUsesOfCycles(Config user, Set<String> inCycles, Problems problems) {
+        Set<String> noValue = new HashSet<>(inCycles);
+        boolean more = !noValue.isEmpty();
+        while (more) {
+            more = false;
+            List<Found> uses = new ArrayList<>();
+            walk(user.root(), new ArrayList<>(), (path, value) -> {
+                if (!isUnresolved(value)) {
+                    return true;
+                }
+                if (!noValue.contains(key(path))) {
+                    uses.add(new Found(path, value));
+                }
+                return false;
+            });
+            for (Found use : uses) {
+                Matcher m = SUBSTITUTION.matcher(render(use.value()));
+                while (m.find()) {
+                    String name = asWritten(m.group(2), use.value().origin());
+                    String looked = keyOf(m.group(2)); // in an included file, prefixed
+                    String used = noValue.contains(looked) ? looked : keyOf(name);
+                    if (m.group(1).isEmpty() && noValue.contains(used)) {
+                        String why = inCycles.contains(used) ? " is part of" : " depends on";
+                        problems.addAndSilence(use.value().origin(), key(use.path()),
+                                "${" + name + "} has no value: " + name + why + " a cycle of substitutions",
+                                "a value, once the cycle is broken");
+                        noValue.add(key(use.path()));
+                        more = true;
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     /**
@@ -228,6 +305,12 @@ final class Substitutions {
             Config source = current.withFallback(reference);
             found = concatenations.stream().filter(f -> message.equals(concatenationAlone(f.value(), source))).toList();
         }
+        if (found.isEmpty()) {
+            // An append to a default that is no list (max-connections += 5): located at the default's line in
+            // reference.conf, and alone its self-reference cannot be resolved. In its place over the defaults it fails so.
+            found = concatenations.stream().filter(f -> message.equals(concatenationOverDefaults(f, reference)))
+                    .toList();
+        }
         ConfigObject root = current.root();
         boolean replaced = false;
         for (Found f : found) {
@@ -240,6 +323,25 @@ final class Substitutions {
             root = (ConfigObject) replace(root, f.path(), 0);
         }
         return replaced ? root.toConfig() : null;
+    }
+
+    /**
+     * What is wrong with {@code found} resolved in its place over {@code reference} alone when it concatenates values
+     * of different kinds, as {@link ParseErrors#concatenation} words it; {@code null} when it resolves, fails otherwise
+     * or is in a list.
+     */
+    private static String concatenationOverDefaults(Found found, Config reference) {
+        if (found.path().stream().anyMatch(Integer.class::isInstance)) {
+            return null;
+        }
+        try {
+            ConfigFactory.empty().withValue(key(found.path()), found.value()).withFallback(reference).resolve(OPTIONS);
+            return null;
+        } catch (ConfigException.WrongType e) {
+            return ParseErrors.concatenation(e);
+        } catch (ConfigException e) {
+            return null;
+        }
     }
 
     /**
@@ -261,43 +363,106 @@ final class Substitutions {
      * Reports each value of {@code resolved} that is still unresolved, located by the same value in
      * {@code written} (where the substitution was written, not where its unresolved target was), and
      * returns {@code resolved} with those values set to null.
+     *
+     * @param source what {@code resolved} was resolved against
      */
-    private static Config scrub(Config resolved, Config written, Problems problems) {
+    private static Config scrub(Config resolved, Config written, Config source, Problems problems) {
+        ConfigObject root = unmerged(resolved.root(), written, source);
         Map<String, Found> unresolved = new LinkedHashMap<>();
-        walk(resolved.root(), new ArrayList<>(), (path, value) -> {
+        walk(root, new ArrayList<>(), (path, value) -> {
             if (isUnresolved(value)) {
                 unresolved.put(key(path), new Found(path, value));
                 return false;
             }
             return true;
         });
-        ConfigObject root = resolved.root();
         for (Found f : unresolved.values()) {
-            ConfigValue source = Objects.requireNonNullElse(at(written.root(), f.path()), f.value());
-            String text = render(source);
+            ConfigValue writtenValue = Objects.requireNonNullElse(at(written.root(), f.path()), f.value());
+            String text = render(writtenValue);
             String cause = null;
             String causeMessage = null;
             Matcher m = SUBSTITUTION.matcher(text);
             while (m.find() && cause == null) {
-                String name = m.group(2);
-                if (!m.group(1).isEmpty() || System.getenv(name) != null || isResolvedPath(resolved, name)) {
+                String looked = m.group(2);
+                String name = asWritten(looked, writtenValue.origin());
+                if (!m.group(1).isEmpty() || System.getenv(name) != null || isResolvedPath(resolved, looked)
+                        || isResolvedPath(resolved, name)) {
                     continue;
                 }
                 cause = name;
-                causeMessage = unresolved.containsKey(keyOf(name))
+                causeMessage = unresolved.containsKey(keyOf(looked)) || unresolved.containsKey(keyOf(name))
                         ? "${" + name + "} has no value: " + name + " is itself unresolved"
                         : "${" + name + "} has no value";
             }
             if (cause == null) {
-                problems.addAndSilence(source.origin(), key(f.path()), text + " cannot be resolved",
+                problems.addAndSilence(writtenValue.origin(), key(f.path()), text + " cannot be resolved",
                         "substitutions of environment variables or settings that exist");
             } else {
-                problems.addAndSilence(source.origin(), key(f.path()), causeMessage, "an environment variable or a "
+                problems.addAndSilence(writtenValue.origin(), key(f.path()), causeMessage, "an environment variable or a "
                         + "setting named " + cause + "; use ${?" + cause + "} to make it optional");
             }
             root = (ConfigObject) replace(root, f.path(), 0);
         }
         return root.toConfig();
+    }
+
+    /**
+     * {@code root} with each user's list or object that Typesafe left unresolved as a whole, merged over a default
+     * ({@code sites = [...]} over reference.conf's {@code []}, when resolved with the defaults merged in), resolved
+     * again on its own against {@code source}: what is unresolved is then found in it, at its own key, and what is not
+     * checked. The user's list replaces the default in any case; one that still fails alone is left whole.
+     */
+    private static ConfigObject unmerged(ConfigObject root, Config written, Config source) {
+        List<Found> merges = new ArrayList<>();
+        walk(root, new ArrayList<>(), (path, value) -> {
+            if (!isUnresolved(value)) {
+                return true;
+            }
+            ConfigValue user = at(written.root(), path);
+            if (!(value instanceof ConfigObject || value instanceof ConfigList)
+                    && (user instanceof ConfigObject || user instanceof ConfigList)) {
+                merges.add(new Found(path, user));
+            }
+            return false;
+        });
+        for (Found merge : merges) {
+            try {
+                ConfigValue alone = ConfigFactory.empty().withValue("value", merge.value()).resolveWith(source, OPTIONS)
+                        .root().get("value");
+                root = (ConfigObject) replace(root, merge.path(), 0, alone);
+            } catch (ConfigException e) {
+                // left whole: reported as one
+            }
+        }
+        return root;
+    }
+
+    /**
+     * The name the substitution Typesafe looks up as {@code looked} was written with, at {@code origin}'s line: in a
+     * file included inside an object, Typesafe prefixes a substitution with that object's path and looks it up so
+     * first, then as written (and in the environment), so the written name is the one to set or make optional.
+     * {@code looked} itself when that line has no such substitution (or cannot be read).
+     */
+    private static String asWritten(String looked, ConfigOrigin origin) {
+        if (!isUsersLine(origin) || origin.filename() == null) {
+            return looked;
+        }
+        List<String> lines = ParseErrors.linesOf(Path.of(origin.filename()));
+        if (lines == null || origin.lineNumber() > lines.size()) {
+            return looked;
+        }
+        String written = looked;
+        Matcher m = SUBSTITUTION.matcher(lines.get(origin.lineNumber() - 1));
+        while (m.find()) {
+            String name = m.group(2);
+            if (name.equals(looked)) {
+                return looked;
+            }
+            if (looked.endsWith("." + name) && (written.equals(looked) || name.length() > written.length())) {
+                written = name;
+            }
+        }
+        return written;
     }
 
     private record Found(List<Object> path, ConfigValue value) {

@@ -123,7 +123,85 @@ class DuplicateKeysTest {
                 """);
         assertThat(settings.server().maxConnections()).isEqualTo(7);
         assertThat(settings.warnings()).extracting(ConfigProblem::toString).containsExactly(dir.resolve("limits.conf")
-                + ":2: max-connections: set twice in one object, at lines 1 and 2: 7 (line 2) wins over 5 (line 1)");
+                + ":2: edge.server.max-connections: set twice in one object, at lines 1 and 2: 7 (line 2) wins over 5"
+                + " (line 1)");
+    }
+
+    /**
+     * A key in an included file is named in full, as the operator searches for it (and as every problem names it): the
+     * objects around the include, in every file on the way to it, then the key as the included file writes it.
+     */
+    @Test
+    void aKeySetTwiceInAFileIncludedByAnIncludedFileIsNamedInFull() throws Exception {
+        Files.createDirectories(dir.resolve("conf.d"));
+        Files.writeString(dir.resolve("conf.d/static.conf"), """
+                static {
+                  include "ofc.conf"
+                }
+                """);
+        Files.writeString(dir.resolve("conf.d/ofc.conf"), """
+                open-file-cache {
+                  size = 100
+                  size = 200
+                }
+                """);
+        EdgeSettings settings = load("""
+                edge {
+                  sites = [{ root = www }]
+                  include "conf.d/static.conf"
+                }
+                """);
+        assertThat(settings.warnings()).extracting(ConfigProblem::file, ConfigProblem::line, ConfigProblem::key)
+                .containsExactly(tuple(dir.resolve("conf.d/ofc.conf"), 3, "edge.static.open-file-cache.size"));
+    }
+
+    /** Triple-quoted strings over several lines, in an included file: each value at the line it starts on. */
+    @Test
+    void aKeySetTwiceAroundTripleQuotedStringsIsAtTheLinesItsValuesStart() throws Exception {
+        Files.writeString(dir.resolve("server.conf"), """
+                server {
+                  access-log = \"""a
+                b.log\"""
+                  access-log = \"""c
+                .log\"""
+                  io-threads = 2
+                  io-threads = 3
+                }
+                """);
+        EdgeSettings settings = load("""
+                edge {
+                  sites = [{ root = www }]
+                  include "server.conf"
+                }
+                """);
+        assertThat(settings.warnings()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(
+                        tuple(4, "edge.server.access-log", "set twice in one object, at lines 2 and 4: \"\"\"c .log\"\"\""
+                                + " (line 4) wins over \"\"\"a b.log\"\"\" (line 2)"),
+                        tuple(7, "edge.server.io-threads",
+                                "set twice in one object, at lines 6 and 7: 3 (line 7) wins over 2 (line 6)"));
+    }
+
+    /** A file included into a list element and at another place is named at each, by the element's index there. */
+    @Test
+    void aKeySetTwiceInAFileIncludedTwiceIsNamedAtEachPlace() throws Exception {
+        Files.writeString(dir.resolve("site.conf"), """
+                root = nope
+                root = www
+                """);
+        EdgeSettings settings = load("""
+                edge {
+                  sites = [
+                    { root = www, server-names = [a.org] }
+                    { server-names = [b.org], include "site.conf" }
+                    { server-names = [c.org]
+                      include "site.conf" }
+                  ]
+                }
+                """);
+        assertThat(settings.sites().get(2).root()).isEqualTo(dir.resolve("www"));
+        assertThat(settings.warnings()).extracting(ConfigProblem::line, ConfigProblem::key)
+                .containsExactly(tuple(2, "edge.sites[1].root"), tuple(2, "edge.sites[2].root"));
     }
 
     /**

@@ -2,6 +2,7 @@ package io.edge.conf;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.sun.net.httpserver.HttpServer;
 import com.typesafe.config.ConfigOriginFactory;
@@ -28,7 +29,8 @@ class ParseErrorsTest {
     void missingRequiredFileIncludeIsReportedAtTheIncludeLine() throws Exception {
         Path file = write("s3.conf", "include required(file(\"nope.conf\"))\nedge { sites = [] }\n");
         assertThat(problems(file)).extracting(ConfigProblem::toString).contains(file
-                + ":1: include required(file(\"nope.conf\")): no such file (expected: an existing, readable file)");
+                + ":1: include required(file(\"nope.conf\")): no such file " + dir.resolve("nope.conf")
+                + " (a name is relative to the including file) (expected: an existing, readable file)");
     }
 
     @Test
@@ -49,6 +51,44 @@ class ParseErrorsTest {
         Path other = write("p2.conf", "include file(\"" + dir.resolve("nope.conf") + "\")\nedge { sites = [] }\n");
         assertThat(problems(other)).extracting(ConfigProblem::toString).contains(other + ":1: include file(\"" + dir.resolve("nope.conf")
                 + "\"): no such file (expected: an existing, readable file)");
+    }
+
+    /**
+     * A relative {@code file(...)} is read beside the including file, as a bare name is, as every relative path of edge
+     * is, and as the checks of includes read it: Typesafe read it against the working directory, so whether the file
+     * was found depended on where edge was started from (and a problem in it was named by a path relative to that).
+     */
+    @Test
+    void aRelativeFileIncludeIsReadBesideTheIncludingFile() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(dir.resolve("conf.d"));
+        Path limits = write("conf.d/limits.conf", "max-connections = 0\ninclude file(\"timeouts.conf\")\n");
+        Path timeouts = write("conf.d/timeouts.conf", "timeouts.write = lots\n");
+        Path file = write("f1.conf", "edge {\n  sites = [{ root = www }]\n  server { include file(\"conf.d/limits.conf\") }\n"
+                + "  include required(file(\"nope.conf\"))\n}\n");
+        assertThat(problems(file)).extracting(ConfigProblem::toString).containsExactly(
+                limits + ":1: edge.server.max-connections: 0 is out of range (expected: a whole number >= 1)",
+                timeouts + ":1: edge.server.timeouts.write: \"lots\" is not a duration (expected: a duration such as 30 s)",
+                file + ":4: include required(file(\"nope.conf\")): no such file " + dir.resolve("nope.conf")
+                        + " (a name is relative to the including file) (expected: an existing, readable file)");
+    }
+
+    /**
+     * An include of a name without an extension reads name.conf (or .json, .properties), as Typesafe does; edge's own
+     * walk of the includes looked for the name itself: the file's problems were listed after the includer's instead
+     * of at its include, and a key set twice in it was named as if the file stood alone.
+     */
+    @Test
+    void anIncludeOfANameWithoutItsExtensionIsFollowedToTheFileRead() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Path limits = write("limits.conf", "max-connections = 5\nmax-connections = 7\nio-threads = lots\n");
+        Path file = write("e1.conf", "edge {\n  sites = [{ root = www }]\n  server { include \"limits\" }\n"
+                + "  static.queue-depth = 0\n}\n");
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(where(e.problems())).containsExactly(
+                tuple(limits, 3, "edge.server.io-threads"),
+                tuple(file, 4, "edge.static.queue-depth"));
+        assertThat(where(e.warnings())).containsExactly(tuple(limits, 2, "edge.server.max-connections"));
     }
 
     /**
@@ -73,12 +113,11 @@ class ParseErrorsTest {
         Path included = write("inc.conf", "edge {\n  server.io-threads = \"x\"\n  include \"gone.conf\"\n}\n");
         Path file = write("m1.conf", "include \"inc.conf\"\ninclude \"missing.conf\"\n"
                 + "edge.sites = [{ root = \"www\" }]\nedge.server.max-connections = 0\n");
-        assertThat(problems(file)).extracting(ConfigProblem::file, ConfigProblem::line, ConfigProblem::key)
-                .containsExactly(
-                        org.assertj.core.groups.Tuple.tuple(included, 2, "edge.server.io-threads"),
-                        org.assertj.core.groups.Tuple.tuple(included, 3, "include \"gone.conf\""),
-                        org.assertj.core.groups.Tuple.tuple(file, 2, "include \"missing.conf\""),
-                        org.assertj.core.groups.Tuple.tuple(file, 4, "edge.server.max-connections"));
+        assertThat(where(problems(file))).containsExactly(
+                tuple(included, 2, "edge.server.io-threads"),
+                tuple(included, 3, "include \"gone.conf\""),
+                tuple(file, 2, "include \"missing.conf\""),
+                tuple(file, 4, "edge.server.max-connections"));
     }
 
     /**
@@ -95,15 +134,14 @@ class ParseErrorsTest {
         Path file = write("main.conf", "edge.server.max-connections = 0\ninclude \"z-first.conf\"\n"
                 + "edge.server.io-threads = \"x\"\n# include \"a-second.conf\"\ninclude \"a-second.conf\"\n"
                 + "edge.sites = [{ root = \"www\" }]\nedge.static.read-timeout = 0\n");
-        assertThat(problems(file)).extracting(ConfigProblem::file, ConfigProblem::line, ConfigProblem::key)
-                .containsExactly(
-                        org.assertj.core.groups.Tuple.tuple(file, 1, "edge.server.max-connections"),
-                        org.assertj.core.groups.Tuple.tuple(first, 2, "edge.static.queue-depth"),
-                        org.assertj.core.groups.Tuple.tuple(file, 3, "edge.server.io-threads"),
-                        org.assertj.core.groups.Tuple.tuple(second, 1, "edge.static.fd-budget"),
-                        org.assertj.core.groups.Tuple.tuple(nested, 1, "edge.cache.content.max-bytes"),
-                        org.assertj.core.groups.Tuple.tuple(second, 3, "edge.server.limits.body"),
-                        org.assertj.core.groups.Tuple.tuple(file, 7, "edge.static.read-timeout"));
+        assertThat(where(problems(file))).containsExactly(
+                tuple(file, 1, "edge.server.max-connections"),
+                tuple(first, 2, "edge.static.queue-depth"),
+                tuple(file, 3, "edge.server.io-threads"),
+                tuple(second, 1, "edge.static.fd-budget"),
+                tuple(nested, 1, "edge.cache.content.max-bytes"),
+                tuple(second, 3, "edge.server.limits.body"),
+                tuple(file, 7, "edge.static.read-timeout"));
     }
 
     /**
@@ -362,8 +400,8 @@ class ParseErrorsTest {
         Path file = write("main.conf", "include \"first.conf\"\ninclude \"second.conf\"\n"
                 + "edge {\n  sites = []\n  server.io-threads = }\n}\n");
         assertThat(problems(file)).extracting(ConfigProblem::file, ConfigProblem::line).containsExactly(
-                org.assertj.core.groups.Tuple.tuple(first, 2), org.assertj.core.groups.Tuple.tuple(second, 2),
-                org.assertj.core.groups.Tuple.tuple(file, 5));
+                tuple(first, 2), tuple(second, 2),
+                tuple(file, 5));
         assertThat(problems(file).get(1).message()).isEqualTo("Expecting a value but got wrong token: '=' (if you "
                 + "intended '=' to be part of a key or string value, try enclosing the key or value in double quotes)");
         Files.writeString(file, "include \"first.conf\"\ninclude \"second.conf\"\nedge { sites = [] }\n");
@@ -390,6 +428,136 @@ class ParseErrorsTest {
         assertThat(problem.message()).isEqualTo("no such file");
     }
 
+    /**
+     * Each include that cannot be opened is a problem at its own line, also where another include of the same name is:
+     * in the same file, or from another directory (where the name means another file); not once, at the first.
+     */
+    @Test
+    void everyIncludeOfAMissingNameIsReportedAtItsOwnLine() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(dir.resolve("sub"));
+        Path sub = write("sub/a.conf", """
+                server.io-threads = 1
+                include "missing.conf"
+                include classpath("missing.conf")
+                """);
+        Path other = write("b.conf", "include \"missing.conf\"\n");
+        Path file = write("edge.conf", """
+                edge {
+                  sites = [{ root = www }]
+                  include "missing.conf"
+                  server { include "missing.conf" }
+                  include "sub/a.conf"
+                  include classpath("missing.conf")
+                  server { include "b.conf" }
+                }
+                """);
+        assertThat(where(problems(file))).containsExactly(
+                tuple(file, 3, "include \"missing.conf\""),
+                tuple(file, 4, "include \"missing.conf\""),
+                tuple(sub, 2, "include \"missing.conf\""),
+                tuple(sub, 3, "include classpath(\"missing.conf\")"),
+                tuple(file, 6, "include classpath(\"missing.conf\")"),
+                tuple(other, 1, "include \"missing.conf\""));
+        assertThat(problems(file)).filteredOn(p -> p.file().equals(sub) && p.line() == 2).extracting(ConfigProblem::message)
+                .containsExactly("no such file " + dir.resolve("sub/missing.conf")
+                        + " (a name is relative to the including file)");
+    }
+
+    /**
+     * A value written as a triple-quoted string over several lines is named at the line it starts on, where its key is,
+     * in an included file too (Typesafe places it at the line its closing quotes are on); the lines after it are
+     * counted right. A line that closes one and has another value after it is that value's line: which of the two a
+     * problem there is about cannot be told, and its key says it.
+     */
+    @Test
+    void aProblemWithATripleQuotedStringOverSeveralLinesIsAtTheLineItStarts() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Path included = write("inc.conf", """
+                server {
+                  name = \"""a
+                b
+                c\"""
+                  io-threads = lots
+                  x = \"""one "quoted" ""
+                two\""" ${?EDGE_NOT_SET}
+                  max-connections = 0
+                  limits.body = \"""a
+                b\""", limits.headers = -1
+                }
+                """);
+        Path file = write("edge.conf", """
+                edge {
+                  sites = [{ root = www
+                    x-banner = \"""
+                line
+                \"""
+                  }]
+                  include "inc.conf"
+                  server.timeouts.body = \"""
+                  7 parsecs\"""
+                  server.timeouts.write = \"""3 parsecs\"""
+                  static.queue-depth = 0
+                }
+                """);
+        assertThat(where(problems(file))).containsExactly(
+                tuple(file, 3, "edge.sites[0].x-banner"),
+                tuple(included, 2, "edge.server.name"),
+                tuple(included, 5, "edge.server.io-threads"),
+                tuple(included, 6, "edge.server.x"),
+                tuple(included, 8, "edge.server.max-connections"),
+                tuple(included, 10, "edge.server.limits.headers"),
+                tuple(included, 10, "edge.server.limits.body"),
+                tuple(file, 8, "edge.server.timeouts.body"),
+                tuple(file, 10, "edge.server.timeouts.write"),
+                tuple(file, 11, "edge.static.queue-depth"));
+    }
+
+    /**
+     * Typesafe reads a file's syntax whole before it follows its includes: a syntax error in a file kept its includes,
+     * and those of the files read after it, from being tried, so an include of a missing file there was not listed
+     * beside the syntax error. Every include of a file that is not there is.
+     */
+    @Test
+    void anIncludeOfAMissingFileIsListedBesideASyntaxError() throws Exception {
+        Path included = write("inc.conf", """
+                include "missing.conf"
+                include file("gone.conf")
+                server.io-threads = = 2
+                include "missing.conf"
+                """);
+        Path file = write("edge.conf", """
+                edge {
+                  sites = []
+                  include "inc.conf"
+                  include "missing.conf"
+                }
+                """);
+        assertThat(where(problems(file))).containsExactly(
+                tuple(included, 1, "include \"missing.conf\""),
+                tuple(included, 2, "include file(\"gone.conf\")"),
+                tuple(included, 3, null),
+                tuple(included, 4, "include \"missing.conf\""),
+                tuple(file, 4, "include \"missing.conf\""));
+        assertThat(problems(file).get(1).toString()).isEqualTo(included + ":2: include file(\"gone.conf\"): no such file "
+                + dir.resolve("gone.conf") + " (a name is relative to the including file) (expected: an existing,"
+                + " readable file)");
+    }
+
+    /**
+     * Typesafe refuses a file with substitutions included inside a list, in a paragraph of its own ("Due to current
+     * limitations of the config parser, ..."): the problem is the include, named, with what would do.
+     */
+    @Test
+    void anIncludeInsideAListOfAFileWithSubstitutionsIsNamed() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        write("site.conf", "root = www\nindex = [${?EDGE_NOPE_INDEX}]\n");
+        Path file = write("l1.conf", "edge {\n  sites = [\n    { server-names = [a.org], include \"site.conf\" }\n  ]\n}\n");
+        assertThat(problems(file)).extracting(ConfigProblem::toString).containsExactly(file + ":3: include"
+                + " \"site.conf\": the file has substitutions (${...}), which cannot be resolved in a file included"
+                + " inside a list (expected: the include outside the list, or no substitution in the file)");
+    }
+
     @Test
     void anIncludedFileThatCannotBeReadSaysSo() throws Exception {
         // Tests run as root, who reads every file: the mapping is checked on the exception Typesafe throws.
@@ -399,6 +567,37 @@ class ParseErrorsTest {
                 new FileNotFoundException("secret.conf (Permission denied)"));
         assertThat(ParseErrors.describe(e, file)).hasToString(file
                 + ":2: include required(file(\"secret.conf\")): cannot be read (expected: an existing, readable file)");
+    }
+
+    /**
+     * A triple-quoted string left open reads to the end of the file: the problem is where it opens, not at the end
+     * (Typesafe's "Expecting a value but got wrong token: ''" there), with what would close it.
+     */
+    @Test
+    void anUnclosedTripleQuotedStringIsAProblemWhereItOpens() throws Exception {
+        Path file = write("t1.conf", """
+                edge {
+                  sites = [{ root = www }]
+                  server.access-log = \"""a.log\"""
+                  server.max-connections = \"""12
+                  server.io-threads = 2
+                }
+                """);
+        assertThat(problems(file)).extracting(ConfigProblem::toString).containsExactly(file + ":4: a triple-quoted"
+                + " string is not closed: it runs to the end of the file (expected: \"\"\" where the string ends)");
+    }
+
+    /**
+     * A quoted string left open at the end of its line was Typesafe's "Expecting a value but got wrong token: 'newline'
+     * (JSON does not allow unescaped newline in quoted strings, ...) (if you intended 'newline' ... try enclosing the
+     * key or value in double quotes)": JSON in a HOCON file, and advice to quote what is quoted.
+     */
+    @Test
+    void aQuotedStringLeftOpenAtTheEndOfItsLineSaysSo() throws Exception {
+        Path file = write("q1.conf", "edge {\n  sites = [{ root = www }]\n  server.access-log = \"a.log\n}\n");
+        assertThat(problems(file)).extracting(ConfigProblem::toString).containsExactly(file + ":3: a quoted string is"
+                + " not closed on its line (expected: a closing \" before the line ends, or \"\"\"...\"\"\" for a"
+                + " string over several lines)");
     }
 
     @Test
@@ -457,6 +656,11 @@ class ParseErrorsTest {
         assertThat(e).as("loading should fail").isNotNull();
         assertThat(e.getMessage()).doesNotContain("Exception");
         return e.problems();
+    }
+
+    /** Where each of {@code problems} is: its file, line and key. */
+    private static List<org.assertj.core.groups.Tuple> where(List<ConfigProblem> problems) {
+        return problems.stream().map(p -> tuple(p.file(), p.line(), p.key())).toList();
     }
 
     private Path write(String name, String text) throws Exception {

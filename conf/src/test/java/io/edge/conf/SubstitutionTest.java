@@ -134,6 +134,107 @@ class SubstitutionTest {
                 tuple(6, "edge.static.engine"));
     }
 
+    /**
+     * Beside a key appended to twice, a list of sites holding a substitution that cannot be resolved was one problem of
+     * the whole list, "edge.sites" at its first line, and the problems of its other sites were lost: Typesafe leaves
+     * the user's list over the default one unresolved as a whole there. The substitution is named at its own key and
+     * line, and the other sites are checked.
+     */
+    @Test
+    void anUnresolvedSubstitutionInAListBesideAKeyAppendedToTwiceIsNamedAtItsKey() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [
+                  { root = www, server-names = [a.org] }
+                  { root = ${NOPE_EDGE_ROOT}, server-names = [b.org] }
+                  { root = www, server-names = [c.org], locations = [{ match = "/", fastcgi = nope }] }
+                ]
+                server.listen += "127.0.0.1:1"
+                server.listen += "127.0.0.1:2"
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).containsExactly(
+                tuple(4, "edge.sites[1].root"),
+                tuple(5, "edge.sites[2].locations[0].fastcgi"));
+    }
+
+    /**
+     * HOCON reads a substitution in a file included inside an object below that object first ({@code ${X}} in a file
+     * included in {@code server} as {@code ${edge.server.X}}, then as written): the one that has no value is named as
+     * written, the name to set or make optional, not the name it was first looked for by.
+     */
+    @Test
+    void anUnresolvedSubstitutionInAFileIncludedInAnObjectIsNamedAsWritten() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        Path included = dir.resolve("server.conf");
+        Files.writeString(included, """
+                io-threads = ${NOPE_EDGE_THREADS}
+                limits.body = 1 ${server.nope}
+                """);
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www }]
+                server { include "server.conf" }
+                """);
+        assertThat(problems).extracting(ConfigProblem::toString).containsExactly(
+                included + ":1: edge.server.io-threads: ${NOPE_EDGE_THREADS} has no value (expected: an environment"
+                        + " variable or a setting named NOPE_EDGE_THREADS; use ${?NOPE_EDGE_THREADS} to make it optional)",
+                included + ":2: edge.server.limits.body: ${server.nope} has no value (expected: an environment"
+                        + " variable or a setting named server.nope; use ${?server.nope} to make it optional)");
+    }
+
+    /**
+     * {@code +=} to a setting whose default is not a list, beside another key appended to, was one problem at the
+     * default's line in reference.conf, named as a line of the user's file (which has not got it), and every other
+     * problem was lost.
+     */
+    @Test
+    void anAppendToASettingWhoseDefaultIsNoListIsReportedAtItsLineWithTheRest() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, server-names = [a.org] }]
+                sites += { root = www, server-names = [b.org] }
+                server.max-connections += 5
+                server.io-threads = x
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(
+                        tuple(4, "edge.server.max-connections", "a number and a list side by side: 10000 and [5]"),
+                        tuple(5, "edge.server.io-threads", "\"x\" is not a number"));
+    }
+
+    /**
+     * A value inside an object a substitution copied from the defaults has no line of the user's: its problems were
+     * named by file alone ("edge.conf: edge.server.limits.write: unknown key"). They are at the line of the key that
+     * substituted it; a value the user wrote keeps its own line.
+     */
+    @Test
+    void aProblemInsideAnObjectSubstitutedFromTheDefaultsIsAtTheLineOfItsKey() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www }]
+                server.timeouts.body = 20 s
+                server.limits = ${edge.server.timeouts}
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).contains(
+                tuple(3, "edge.server.limits.body"),
+                tuple(4, "edge.server.limits.write"));
+        assertThat(problems).extracting(ConfigProblem::line).containsOnly(3, 4);
+    }
+
+    /**
+     * {@code sites = ${?VAR}} of a variable not set leaves the default, no sites: that was "no sites" at the line of
+     * {@code edge}, with no word of the substitution that left it so.
+     */
+    @Test
+    void sitesLeftAtTheDefaultByAnOptionalSubstitutionOfAnUnsetVariableNamesIt() throws Exception {
+        List<ConfigProblem> problems = problems("""
+                server.io-threads = 2
+                sites = ${?NOPE_EDGE_SITES}
+                """);
+        assertThat(problems).extracting(ConfigProblem::toString).containsExactly(dir.resolve("edge.conf") + ":3:"
+                + " edge.sites: no sites: ${?NOPE_EDGE_SITES} has no value, NOPE_EDGE_SITES is not set (expected: at"
+                + " least one site, sites = [{ root = \"/srv/www\" }])");
+    }
+
     /** The line a problem names is its key's: the one with the substitution, not the setting it read. */
     @Test
     void aBadValueFromAnotherSettingIsReportedAtTheLineOfItsKey() throws Exception {
@@ -162,8 +263,10 @@ class SubstitutionTest {
                 tuple(4, "edge.threads-a"),
                 tuple(5, "edge.threads-b"),
                 tuple(6, "edge.static.engine"));
-        assertThat(problems).extracting(ConfigProblem::key).as("what depends on the cycle has no value")
-                .contains("edge.server.io-threads");
+        assertThat(problems).filteredOn(p -> p.key().equals("edge.server.io-threads"))
+                .as("what depends on the cycle has no value, and says why (it was \"null is no value\", a null not written)")
+                .extracting(ConfigProblem::line, ConfigProblem::message).containsExactly(tuple(3,
+                        "${edge.threads-a} has no value: edge.threads-a is part of a cycle of substitutions"));
         assertThat(problems).filteredOn(p -> p.key().startsWith("edge.threads-")).allSatisfy(p -> {
             assertThat(p.message()).contains("is part of a cycle");
             assertThat(p.message()).doesNotContain("Could not resolve");

@@ -633,6 +633,25 @@ class ValidationTest {
                 tuple(10, "edge.fastcgi.backends.php.addresses[1]"));
     }
 
+    /**
+     * Two addresses written without a comma between them are one value, "a:1 b:2" (HOCON concatenates them): that was
+     * "an IPv6 address must be written in brackets", of addresses that are not IPv6.
+     */
+    @Test
+    void twoAddressesWithoutACommaBetweenThemAreSaidToBeOne() {
+        List<ConfigProblem> problems = problems(SITE + """
+
+                server.listen = ["127.0.0.1:18433" "127.0.0.1:18434"]
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000"
+                  "127.0.0.1:9001", "127.0.0.1:9002" "127.0.0.1:9003"]
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message).containsExactly(
+                tuple(3, "edge.server.listen[0]",
+                        "\"127.0.0.1:18433 127.0.0.1:18434\" is two values with a space between them (a comma missing?)"),
+                tuple(5, "edge.fastcgi.backends.php.addresses[2]",
+                        "\"127.0.0.1:9002 127.0.0.1:9003\" is two values with a space between them (a comma missing?)"));
+    }
+
     @Test
     void listenAddressListedTwiceOrUnderAWildcard() {
         ConfigProblem twice = single(SITE + "\nserver.listen = [\"127.0.0.1:18433\", \"127.0.0.1:18433\"]");
