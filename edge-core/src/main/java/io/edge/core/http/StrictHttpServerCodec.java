@@ -66,10 +66,11 @@ import java.util.function.LongSupplier;
  * <p>Netty's codec is final and its decoder private, so this is that codec again, with the one part of its encoder
  * edge needs: the methods of the requests decoded, in order, so the answer to a HEAD goes without a body (a chunked
  * one without its last chunk), also one to a HEAD whose request line could not be read (its first word), or whose
- * header lines never ended (a 408: the method of its line). Not kept: a pipelining limit (reading stops while requests wait, see
- * {@link HttpConnectionHandler}); CONNECT's handling (never answered 2xx here: 405, or 400 for an authority, which is
- * no path); and the close after a request with both Transfer-Encoding and Content-Length, which the decoder refuses
- * instead (RFC 9112 6.3, set in {@link HttpChannelInitializer}).
+ * head never ended (a 408: the method of its line, or the first word of the line so far). Not kept: a pipelining
+ * limit (reading stops while requests wait, see {@link HttpConnectionHandler}); CONNECT's handling (never answered
+ * 2xx here: 405, or 400 for an authority, which is no path); and the close after a request with both
+ * Transfer-Encoding and Content-Length, which the decoder refuses instead (RFC 9112 6.3, set in
+ * {@link HttpChannelInitializer}).
  *
  * <p>Runs on the connection's event loop only.
  */
@@ -292,6 +293,19 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             HttpMessage request = super.createMessage(initialLine);
             lineMethod = ((HttpRequest) request).method();
             return request;
+        }
+
+        /**
+         * The method of the head being read, for an answer to a head that never ended (a 408): its line's when Netty's
+         * decoder read the line; else HEAD when the bytes so far, which it keeps until the line ends, start with it;
+         * else null.
+         */
+        HttpMethod methodSoFar() {
+            if (lineMethod != null) {
+                return lineMethod;
+            }
+            ByteBuf pending = internalBuffer();
+            return startsHead(pending, pending.readerIndex(), pending.writerIndex()) ? HttpMethod.HEAD : null;
         }
 
         /**
@@ -597,7 +611,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             }
             HttpMethod method = methods.poll();
             if (method == null && decoder.inHead) {
-                method = decoder.lineMethod; // an answer to a head that never ended (408): its line's method, if read
+                method = decoder.methodSoFar(); // an answer to a head that never ended (408)
             }
             return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(response);
         }
