@@ -1,6 +1,5 @@
 package io.edge.it;
 
-import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.net.Socket;
@@ -25,7 +24,6 @@ import java.util.function.Predicate;
 final class CachedPhp implements AutoCloseable {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    private static final Duration EVENTUALLY = Duration.ofSeconds(30);
 
     private final Path dir;
     private final AtomicLong nanos = new AtomicLong(1);
@@ -150,14 +148,7 @@ final class CachedPhp implements AutoCloseable {
      * fails after a generous bound. Asserts an outcome, never a duration.
      */
     static <T> T eventually(Callable<T> probe, Predicate<T> done) throws Exception {
-        long deadline = System.nanoTime() + EVENTUALLY.toNanos();
-        T value = probe.call();
-        while (!done.test(value) && System.nanoTime() - deadline < 0) {
-            Thread.sleep(10);
-            value = probe.call();
-        }
-        assertThat(done.test(value)).as("eventually: last value %s", value).isTrue();
-        return value;
+        return Awaits.until(probe, done, "what the test waits for");
     }
 
     @Override

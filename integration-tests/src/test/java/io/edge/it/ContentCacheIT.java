@@ -61,13 +61,9 @@ class ContentCacheIT {
         Files.setLastModifiedTime(file, FileTime.fromMillis(before.toMillis() + 60_000));
     }
 
+    /** The body of {@code path} once it is {@code expected}: the test thread waits for the background stat. */
     String eventually(String path, String expected) throws Exception {
-        String body = get(path).body();
-        for (int i = 0; i < 1000 && !body.equals(expected); i++) {
-            Thread.sleep(10); // the test thread waits for the background stat, no event loop does
-            body = get(path).body();
-        }
-        return body;
+        return Awaits.until(() -> get(path).body(), expected::equals, path + " answering " + expected);
     }
 
     @Test

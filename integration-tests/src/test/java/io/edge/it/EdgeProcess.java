@@ -207,10 +207,7 @@ final class EdgeProcess implements AutoCloseable {
 
     /** Waits (bounded) until edge's output contains {@code text}. */
     void awaitOutput(String text) throws Exception {
-        for (int i = 0; i < 300 && !output().contains(text); i++) {
-            Thread.sleep(100);
-        }
-        assertThat(output()).contains(text);
+        Awaits.until(this::output, output -> output.contains(text), "edge's output to contain " + text);
     }
 
     /** Whether something accepts connections on the loopback {@code port}. */
@@ -225,10 +222,7 @@ final class EdgeProcess implements AutoCloseable {
 
     /** Waits (bounded) for {@code file} to exist: a script's sign that it started. */
     static void awaitExists(Path file) throws Exception {
-        for (int i = 0; i < 300 && !java.nio.file.Files.exists(file); i++) {
-            Thread.sleep(100);
-        }
-        assertThat(file).exists();
+        Awaits.await(() -> Files.exists(file), file + " to exist");
     }
 
     /** The body of a GET of {@code target} on the loopback {@code port}, after checking it answered 200. */

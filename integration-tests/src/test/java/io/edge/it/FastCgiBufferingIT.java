@@ -86,10 +86,7 @@ class FastCgiBufferingIT {
             }
             // Every script runs to its end though nobody reads: edge takes the responses as fast as PHP writes them.
             // (Before buffering, each worker waited for its client: no script got past the sockets' buffers.)
-            for (int i = 0; i < 3000 && countFiles(done) < WORKERS; i++) {
-                Thread.sleep(10);
-            }
-            assertThat(countFiles(done)).as("scripts that ended while their clients read nothing").isEqualTo(WORKERS);
+            Awaits.await(() -> countFiles(done) == WORKERS, "every script ended while its client read nothing");
 
             HttpResponse<String> other = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
                     .send(HttpRequest.newBuilder(edge.uri("/info.php")).build(), HttpResponse.BodyHandlers.ofString());
@@ -106,10 +103,7 @@ class FastCgiBufferingIT {
                 assertThat(in.readNBytes(expected.length)).as("the whole body, byte for byte").isEqualTo(expected);
             }
             // Every spool file is closed (they were unlinked as they were made) once the responses are sent.
-            for (int i = 0; i < 1000 && spoolFilesOpen(run) > 0; i++) {
-                Thread.sleep(10);
-            }
-            assertThat(spoolFilesOpen(run)).isZero();
+            Awaits.await(() -> spoolFilesOpen(run) == 0, "every spool file closed");
         } finally {
             for (Socket socket : slow) {
                 socket.close();
@@ -152,9 +146,7 @@ class FastCgiBufferingIT {
                 socket.getOutputStream().write(("GET /lines.php?lines=" + LINES + "&id=0"
                         + " HTTP/1.1\r\nHost: buffering\r\nConnection: close\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
-                for (int i = 0; i < 3000 && lines.warnings().isEmpty(); i++) {
-                    Thread.sleep(10);
-                }
+                Awaits.await(() -> !lines.warnings().isEmpty(), "a warning");
                 assertThat(lines.warnings()).as("the spool file failed").singleElement().asString()
                         .contains("/lines.php", "goes on without it");
                 // Memory is bounded and the backend waits for the client: 16 MiB cannot have gone anywhere yet.
@@ -169,10 +161,7 @@ class FastCgiBufferingIT {
                 assertThat(Arrays.equals(body, expected)).as("the whole body, byte for byte").isTrue();
                 assertThat(in.read()).as("then the close asked for").isEqualTo(-1);
             }
-            for (int i = 0; i < 3000 && countFiles(done) < 1; i++) {
-                Thread.sleep(10);
-            }
-            assertThat(countFiles(done)).as("the script ran to its end").isEqualTo(1);
+            Awaits.await(() -> countFiles(done) == 1, "the script ran to its end");
             assertThat(lines.warnings()).as("one warning for the response").hasSize(1);
         } finally {
             lines.close();
