@@ -82,7 +82,7 @@ final class Substitutions {
             Matcher alone = OPTIONAL_ALONE.matcher(render(value));
             if (isUsersLine(value.origin()) && alone.matches()) {
                 String looked = alone.group(1);
-                String name = asWritten(looked, value.origin());
+                String name = asWritten(looked, value.origin(), problems);
                 if (System.getenv(name) == null && !isResolvedPath(resolved, looked) && !isResolvedPath(resolved, name)) {
                     problems.unsetSubstitution(new Problems.UnsetSubstitution(key(path), value.origin(), name));
                 }
@@ -262,7 +262,7 @@ final class Substitutions {
             for (Found use : uses) {
                 Matcher m = SUBSTITUTION.matcher(render(use.value()));
                 while (m.find()) {
-                    String name = asWritten(m.group(2), use.value().origin());
+                    String name = asWritten(m.group(2), use.value().origin(), problems);
                     String looked = keyOf(m.group(2)); // in an included file, prefixed
                     String used = noValue.contains(looked) ? looked : keyOf(name);
                     if (m.group(1).isEmpty() && noValue.contains(used)) {
@@ -384,7 +384,7 @@ final class Substitutions {
             Matcher m = SUBSTITUTION.matcher(text);
             while (m.find() && cause == null) {
                 String looked = m.group(2);
-                String name = asWritten(looked, writtenValue.origin());
+                String name = asWritten(looked, writtenValue.origin(), problems);
                 if (!m.group(1).isEmpty() || System.getenv(name) != null || isResolvedPath(resolved, looked)
                         || isResolvedPath(resolved, name)) {
                     continue;
@@ -441,14 +441,15 @@ final class Substitutions {
      * The name the substitution Typesafe looks up as {@code looked} was written with, at {@code origin}'s line: in a
      * file included inside an object, Typesafe prefixes a substitution with that object's path and looks it up so
      * first, then as written (and in the environment), so the written name is the one to set or make optional.
-     * {@code looked} itself when that line has no such substitution (or cannot be read).
+     * {@code looked} itself when that line has no such substitution (or cannot be read). The file is read through
+     * {@code problems}, once, however many of its values ask.
      */
-    private static String asWritten(String looked, ConfigOrigin origin) {
+    private static String asWritten(String looked, ConfigOrigin origin, Problems problems) {
         if (!isUsersLine(origin) || origin.filename() == null) {
             return looked;
         }
-        List<String> lines = ParseErrors.linesOf(Path.of(origin.filename()));
-        if (lines == null || origin.lineNumber() > lines.size()) {
+        List<String> lines = problems.linesOf(Path.of(origin.filename()));
+        if (origin.lineNumber() > lines.size()) {
             return looked;
         }
         String written = looked;
