@@ -38,6 +38,8 @@ import java.util.regex.Pattern;
 final class Substitutions {
 
     private static final ConfigResolveOptions OPTIONS = ConfigResolveOptions.defaults().setAllowUnresolved(true);
+    /** The comment {@link #locatedInside} marks the origin of a default it moves to a user's line with. */
+    private static final String COPIED_DEFAULT = "edge: a default of reference.conf, copied by a substitution";
     private static final Pattern SUBSTITUTION = Pattern.compile("\\$\\{(\\??)\\s*([^}]*?)\\s*}");
 
     private Substitutions() {
@@ -135,13 +137,26 @@ final class Substitutions {
         return value.withOrigin(origin);
     }
 
-    /** A value inside one substituted at {@code origin}: there unless it is on a line of the user's. */
+    /**
+     * A value inside one substituted at {@code origin}: there unless it is on a line of the user's. A default moved
+     * there is marked as one ({@link #isCopiedDefault}).
+     */
     private static ConfigValue locatedInside(ConfigValue value, ConfigOrigin origin) {
+        ConfigOrigin at = value.origin().resource() != null ? origin.withComments(List.of(COPIED_DEFAULT)) : origin;
         if (value instanceof ConfigObject || value instanceof ConfigList) {
             ConfigValue inside = locatedAt(value, origin);
-            return isUsersLine(value.origin()) ? inside.withOrigin(value.origin()) : inside;
+            return inside.withOrigin(isUsersLine(value.origin()) ? value.origin() : at);
         }
-        return isUsersLine(value.origin()) ? value : value.withOrigin(origin);
+        return isUsersLine(value.origin()) ? value : value.withOrigin(at);
+    }
+
+    /**
+     * Whether {@code origin} is that of a default (of reference.conf) a substitution copied into a user's value,
+     * located at the user's line for its problems: it is still a default, which a user's value overrides
+     * ({@code mime-types = ${edge.mime-types} { JPG = ... }} as {@code mime-types { JPG = ... }}).
+     */
+    static boolean isCopiedDefault(ConfigOrigin origin) {
+        return origin.comments().contains(COPIED_DEFAULT);
     }
 
     /** Whether {@code origin} is a line of the user's files (not reference.conf, not the environment). */
