@@ -392,12 +392,20 @@ final class ParseErrors {
         String text = String.join("\n", lines);
         String code = withoutStringsAndComments(text);
         Map<Integer, Integer> starts = new HashMap<>();
+        // lines counted on from the last string's end, not from the top for each: a big file has thousands of strings
+        int line = 1;
+        int counted = 0;
         for (Span span : stringsAndComments(text)) {
-            int first = lineAt(text, span.start());
-            int last = lineAt(text, span.end() - 1);
+            if (!span.tripleQuoted()) {
+                continue;
+            }
+            int first = line + newlines(text, counted, span.start());
+            int last = first + newlines(text, span.start(), span.end() - 1);
+            line = last;
+            counted = span.end() - 1;
             int lineEnd = text.indexOf('\n', span.end());
             String after = code.substring(span.end(), lineEnd < 0 ? text.length() : lineEnd);
-            if (span.tripleQuoted() && last > first && !ANOTHER_VALUE.matcher(after).find()) {
+            if (last > first && !ANOTHER_VALUE.matcher(after).find()) {
                 starts.put(last, first);
             }
         }
@@ -438,11 +446,16 @@ final class ParseErrors {
 
     /** The 1-based line of {@code offset} in {@code text}. */
     private static int lineAt(String text, int offset) {
-        int line = 1;
-        for (int i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
-            line++;
+        return 1 + newlines(text, 0, offset);
+    }
+
+    /** How many line ends {@code text} has from {@code from} to before {@code to}. */
+    private static int newlines(String text, int from, int to) {
+        int count = 0;
+        for (int i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) {
+            count++;
         }
-        return line;
+        return count;
     }
 
     /** One include directive as written: where, its text, its form (file, url, classpath or null) and name. */

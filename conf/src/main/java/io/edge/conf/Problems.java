@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /** Collects problems while a configuration is checked, so that all of them are reported at once. */
@@ -22,6 +23,8 @@ final class Problems {
     private Map<Path, List<Integer>> readAt = Map.of();
     /** For each file a value was found in, where its triple-quoted strings over several lines start. */
     private final Map<Path, Map<Integer, Integer>> tripleQuotedStarts = new HashMap<>();
+    /** The lines of each file {@link #linesOf} was asked for, read once. */
+    private final Map<Path, List<String>> lines = new HashMap<>();
     /** Keys whose value was optional substitutions of variables not set ({@link #unsetSubstitution}). */
     private final Map<String, UnsetSubstitution> unsetSubstitutions = new HashMap<>();
 
@@ -58,6 +61,14 @@ final class Problems {
     /** How {@code key} was left without a value by optional substitutions; null when it was not so. */
     UnsetSubstitution unsetSubstitution(String key) {
         return unsetSubstitutions.get(key);
+    }
+
+    /**
+     * {@code file}'s lines ({@link ParseErrors#linesOf}), none when it cannot be read; read once in a check, however
+     * many of its values ask.
+     */
+    List<String> linesOf(Path file) {
+        return lines.computeIfAbsent(file, f -> Objects.requireNonNullElse(ParseErrors.linesOf(f), List.of()));
     }
 
     /** Where the value of {@code key} from {@code origin} was written, as its problems name it. */

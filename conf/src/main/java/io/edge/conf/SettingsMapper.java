@@ -377,7 +377,7 @@ final class SettingsMapper {
     }
 
     private static boolean isBuiltIn(ConfigOrigin origin) {
-        return origin.resource() != null;
+        return origin.resource() != null || Substitutions.isCopiedDefault(origin);
     }
 
     Map<String, BackendGroupSettings> backends(Section fastcgi, ServerSettings server) {

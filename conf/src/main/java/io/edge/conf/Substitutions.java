@@ -38,6 +38,8 @@ import java.util.regex.Pattern;
 final class Substitutions {
 
     private static final ConfigResolveOptions OPTIONS = ConfigResolveOptions.defaults().setAllowUnresolved(true);
+    /** The comment {@link #locatedInside} marks the origin of a default it moves to a user's line with. */
+    private static final String COPIED_DEFAULT = "edge: a default of reference.conf, copied by a substitution";
     private static final Pattern SUBSTITUTION = Pattern.compile("\\$\\{(\\??)\\s*([^}]*?)\\s*}");
 
     private Substitutions() {
@@ -82,7 +84,7 @@ final class Substitutions {
             Matcher alone = OPTIONAL_ALONE.matcher(render(value));
             if (isUsersLine(value.origin()) && alone.matches()) {
                 String looked = alone.group(1);
-                String name = asWritten(looked, value.origin());
+                String name = asWritten(looked, value.origin(), problems);
                 if (System.getenv(name) == null && !isResolvedPath(resolved, looked) && !isResolvedPath(resolved, name)) {
                     problems.unsetSubstitution(new Problems.UnsetSubstitution(key(path), value.origin(), name));
                 }
@@ -135,13 +137,26 @@ final class Substitutions {
         return value.withOrigin(origin);
     }
 
-    /** A value inside one substituted at {@code origin}: there unless it is on a line of the user's. */
+    /**
+     * A value inside one substituted at {@code origin}: there unless it is on a line of the user's. A default moved
+     * there is marked as one ({@link #isCopiedDefault}).
+     */
     private static ConfigValue locatedInside(ConfigValue value, ConfigOrigin origin) {
+        ConfigOrigin at = value.origin().resource() != null ? origin.withComments(List.of(COPIED_DEFAULT)) : origin;
         if (value instanceof ConfigObject || value instanceof ConfigList) {
             ConfigValue inside = locatedAt(value, origin);
-            return isUsersLine(value.origin()) ? inside.withOrigin(value.origin()) : inside;
+            return inside.withOrigin(isUsersLine(value.origin()) ? value.origin() : at);
         }
-        return isUsersLine(value.origin()) ? value : value.withOrigin(origin);
+        return isUsersLine(value.origin()) ? value : value.withOrigin(at);
+    }
+
+    /**
+     * Whether {@code origin} is that of a default (of reference.conf) a substitution copied into a user's value,
+     * located at the user's line for its problems: it is still a default, which a user's value overrides
+     * ({@code mime-types = ${edge.mime-types} { JPG = ... }} as {@code mime-types { JPG = ... }}).
+     */
+    static boolean isCopiedDefault(ConfigOrigin origin) {
+        return origin.comments().contains(COPIED_DEFAULT);
     }
 
     /** Whether {@code origin} is a line of the user's files (not reference.conf, not the environment). */
@@ -262,7 +277,7 @@ final class Substitutions {
             for (Found use : uses) {
                 Matcher m = SUBSTITUTION.matcher(render(use.value()));
                 while (m.find()) {
-                    String name = asWritten(m.group(2), use.value().origin());
+                    String name = asWritten(m.group(2), use.value().origin(), problems);
                     String looked = keyOf(m.group(2)); // in an included file, prefixed
                     String used = noValue.contains(looked) ? looked : keyOf(name);
                     if (m.group(1).isEmpty() && noValue.contains(used)) {
@@ -384,7 +399,7 @@ final class Substitutions {
             Matcher m = SUBSTITUTION.matcher(text);
             while (m.find() && cause == null) {
                 String looked = m.group(2);
-                String name = asWritten(looked, writtenValue.origin());
+                String name = asWritten(looked, writtenValue.origin(), problems);
                 if (!m.group(1).isEmpty() || System.getenv(name) != null || isResolvedPath(resolved, looked)
                         || isResolvedPath(resolved, name)) {
                     continue;
@@ -441,14 +456,15 @@ final class Substitutions {
      * The name the substitution Typesafe looks up as {@code looked} was written with, at {@code origin}'s line: in a
      * file included inside an object, Typesafe prefixes a substitution with that object's path and looks it up so
      * first, then as written (and in the environment), so the written name is the one to set or make optional.
-     * {@code looked} itself when that line has no such substitution (or cannot be read).
+     * {@code looked} itself when that line has no such substitution (or cannot be read). The file is read through
+     * {@code problems}, once, however many of its values ask.
      */
-    private static String asWritten(String looked, ConfigOrigin origin) {
+    private static String asWritten(String looked, ConfigOrigin origin, Problems problems) {
         if (!isUsersLine(origin) || origin.filename() == null) {
             return looked;
         }
-        List<String> lines = ParseErrors.linesOf(Path.of(origin.filename()));
-        if (lines == null || origin.lineNumber() > lines.size()) {
+        List<String> lines = problems.linesOf(Path.of(origin.filename()));
+        if (origin.lineNumber() > lines.size()) {
             return looked;
         }
         String written = looked;

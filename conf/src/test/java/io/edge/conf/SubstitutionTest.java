@@ -235,6 +235,23 @@ class SubstitutionTest {
                 + " least one site, sites = [{ root = \"/srv/www\" }])");
     }
 
+    /**
+     * The defaults a substitution copies into a user's object are still defaults, though located at its key's line:
+     * {@code mime-types = ${edge.mime-types} { JPG = ... }} is the table the user's JPG overrides, as
+     * {@code mime-types { JPG = ... }} is. Taken for the user's, the default jpg was "set twice, also as JPG" and a
+     * valid file was refused.
+     */
+    @Test
+    void aDefaultCopiedByASubstitutionIsOverriddenAsADefault() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        Path file = EdgeConfFile.write(dir, """
+                sites = [{ root = www }]
+                mime-types = ${edge.mime-types} { JPG = image/x-citrix-jpeg }
+                """);
+        assertThat(new ConfigLoader().load(file).mimeTypes()).containsEntry("jpg", "image/x-citrix-jpeg")
+                .containsEntry("png", "image/png");
+    }
+
     /** The line a problem names is its key's: the one with the substitution, not the setting it read. */
     @Test
     void aBadValueFromAnotherSettingIsReportedAtTheLineOfItsKey() throws Exception {
