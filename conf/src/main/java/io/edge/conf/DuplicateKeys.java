@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,8 @@ import java.util.Set;
  *
  * <p>A key is named in full, as every problem names it: the configuration file's tree is walked from its root, and an
  * include's file where the include is, below the keys of the objects around it (in a list element, by its index), as
- * Typesafe merges it there. A file included at two places is walked at each.
+ * Typesafe merges it there. A file included at two places is walked at each, and a line set twice there is one warning
+ * naming each place.
  */
 final class DuplicateKeys {
 
@@ -83,10 +85,43 @@ final class DuplicateKeys {
                 walk(other, List.of(), "", found, walked, 0);
             }
         }
-        return List.copyOf(new LinkedHashSet<>(found));
+        return oncePerLine(new LinkedHashSet<>(found));
     }
 
-    /** Walks {@code file}'s object, read below {@code prefix} of the object {@code scope} names; adds to {@code found}. */
+    /** Names of the other places a warning's line is at, before "and N more". */
+    private static final int OTHER_PLACES_NAMED = 3;
+
+    /**
+     * One warning per line of a file: a file included at several places (a template of every site) sets a key twice
+     * at each, and is warned of at its line once, named by the first place, the others in its message.
+     */
+    private static List<ConfigProblem> oncePerLine(Collection<ConfigProblem> found) {
+        Map<List<Object>, List<ConfigProblem>> byLine = new LinkedHashMap<>();
+        for (ConfigProblem problem : found) {
+            List<Object> line = List.of(problem.file(), problem.line(), problem.message());
+            byLine.computeIfAbsent(line, same -> new ArrayList<>()).add(problem);
+        }
+        List<ConfigProblem> warnings = new ArrayList<>(byLine.size());
+        for (List<ConfigProblem> places : byLine.values()) {
+            ConfigProblem first = places.get(0);
+            if (places.size() == 1) {
+                warnings.add(first);
+                continue;
+            }
+            List<String> others = places.subList(1, places.size()).stream().map(ConfigProblem::key).toList();
+            String named = String.join(", ", others.subList(0, Math.min(others.size(), OTHER_PLACES_NAMED)));
+            String more = others.size() > OTHER_PLACES_NAMED
+                    ? " and " + (others.size() - OTHER_PLACES_NAMED) + " more" : "";
+            warnings.add(new ConfigProblem(first.file(), first.line(), first.key(), first.message()
+                    + "; the same line is also " + named + more + " (the file is included at " + places.size()
+                    + " places)", first.expected()));
+        }
+        return List.copyOf(warnings);
+    }
+
+    /**
+     * Walks {@code file}'s object, read below {@code prefix} of the object {@code scope} names; adds to {@code found}.
+     */
     private static void walk(Path file, List<String> prefix, String scope, List<ConfigProblem> found, Set<Path> walked,
                              int depth) {
         walked.add(file.toAbsolutePath().normalize());
@@ -107,7 +142,8 @@ final class DuplicateKeys {
                 }
             });
         } catch (ReflectiveOperationException | RuntimeException e) {
-            found.subList(before, found.size()).clear(); // this library is not the one read: no warning rather than a wrong one
+            // this library is not the one read: no warning rather than a wrong one
+            found.subList(before, found.size()).clear();
         }
     }
 
