@@ -328,8 +328,16 @@ final class ParseErrors {
      * kept: the keys, unquoted values and punctuation the parser reads.
      */
     private static String withoutStringsAndComments(String text) {
+        return withoutStringsAndComments(text, stringsAndComments(text));
+    }
+
+    /**
+     * As {@link #withoutStringsAndComments(String)}, for {@code text} whose {@link #stringsAndComments} are
+     * {@code spans}.
+     */
+    private static String withoutStringsAndComments(String text, List<Span> spans) {
         StringBuilder code = new StringBuilder(text);
-        for (Span span : stringsAndComments(text)) {
+        for (Span span : spans) {
             for (int i = span.start(); i < span.end(); i++) {
                 if (code.charAt(i) != '\n') {
                     code.setCharAt(i, ' ');
@@ -379,23 +387,20 @@ final class ParseErrors {
     }
 
     /**
-     * Where the triple-quoted strings of {@code file} that span lines start: for the line each ends on, the line it
-     * starts on; none when the file cannot be read. Typesafe places such a string's value at the line it ends on, where
+     * Where the triple-quoted strings of a file ({@code lines}) that span lines start: for the line each ends on, the
+     * line it starts on. Typesafe places such a string's value at the line it ends on, where
      * nobody looks for its key. A line where another value follows the closing quotes ({@code """a\nb""", c = 1}) is
      * left out: a value there is at its own line.
      */
-    static Map<Integer, Integer> tripleQuotedStarts(Path file) {
-        List<String> lines = linesOf(file);
-        if (lines == null) {
-            return Map.of();
-        }
+    static Map<Integer, Integer> tripleQuotedStarts(List<String> lines) {
         String text = String.join("\n", lines);
-        String code = withoutStringsAndComments(text);
+        List<Span> spans = stringsAndComments(text);
+        String code = withoutStringsAndComments(text, spans);
         Map<Integer, Integer> starts = new HashMap<>();
         // lines counted on from the last string's end, not from the top for each: a big file has thousands of strings
         int line = 1;
         int counted = 0;
-        for (Span span : stringsAndComments(text)) {
+        for (Span span : spans) {
             if (!span.tripleQuoted()) {
                 continue;
             }

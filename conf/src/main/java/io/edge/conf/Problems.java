@@ -81,7 +81,8 @@ final class Problems {
             if (origin.filename() != null) {
                 where = Path.of(origin.filename());
                 // Typesafe places a triple-quoted string over several lines at its last line; its key is at its first
-                line = tripleQuotedStarts.computeIfAbsent(where, ParseErrors::tripleQuotedStarts).getOrDefault(line, line);
+                line = tripleQuotedStarts.computeIfAbsent(where, f -> ParseErrors.tripleQuotedStarts(linesOf(f)))
+                        .getOrDefault(line, line);
             }
         }
         return new WrittenAt(where, line, key);
