@@ -205,9 +205,9 @@ final class EdgeProcess implements AutoCloseable {
         assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -" + name).isTrue();
     }
 
-    /** Waits (bounded) until edge's output contains {@code text}. */
-    void awaitOutput(String text) throws Exception {
-        Awaits.until(this::output, output -> output.contains(text), "edge's output to contain " + text);
+    /** Waits (bounded) until edge's output contains {@code text}; returns the output then. */
+    String awaitOutput(String text) throws Exception {
+        return Awaits.until(this::output, output -> output.contains(text), "edge's output to contain " + text);
     }
 
     /** Whether something accepts connections on the loopback {@code port}. */

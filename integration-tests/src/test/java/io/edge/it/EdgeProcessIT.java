@@ -173,9 +173,7 @@ class EdgeProcessIT {
         long phpFpm = -1;
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             EdgeProcess.awaitExists(started);
-            for (int i = 0; i < 100 && !Files.readString(started).endsWith("\n"); i++) {
-                Thread.sleep(100);
-            }
+            Awaits.await(() -> Files.readString(started).endsWith("\n"), started + " written whole");
             String[] pidAndConf = Files.readString(started).strip().split(" ", 2);
             phpFpm = Long.parseLong(pidAndConf[0]);
             ProcessHandle starting = ProcessHandle.of(phpFpm).orElseThrow();
@@ -574,15 +572,12 @@ class EdgeProcessIT {
                 EdgeProcess.awaitExists(gates.resolve("started-a"));
                 CompletableFuture<HttpResponse<String>> waiting = http.sendAsync(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + port + "/gate.php?id=b")).build(), HttpResponse.BodyHandlers.ofString());
-                for (int i = 0; i < 300 && !EdgeProcess.get(http, port, "/edge-status").contains("waiters=1 "); i++) {
-                    Thread.sleep(100);
-                }
+                Awaits.await(() -> EdgeProcess.get(http, port, "/edge-status").contains("waiters=1 "),
+                        "the second request queued");
                 assertThat(EdgeProcess.get(http, port, "/edge-status")).as("the second request waits for the one worker")
                         .contains("waiters=1 ");
                 edge.process.destroy(); // SIGTERM: the drain begins
-                for (int i = 0; i < 300 && EdgeProcess.accepts(port); i++) {
-                    Thread.sleep(100);
-                }
+                Awaits.await(() -> !EdgeProcess.accepts(port), "the listeners closed");
                 assertThat(EdgeProcess.accepts(port)).as("listeners closed: the shutdown has begun").isFalse();
                 Files.createFile(gates.resolve("go"));
                 assertThat(first.get(60, TimeUnit.SECONDS).body()).isEqualTo("done a");
@@ -616,9 +611,9 @@ class EdgeProcessIT {
             assertThat(ProcessHandle.of(master)).as("php-fpm's master").isPresent();
             edge.process.destroyForcibly(); // SIGKILL: no shutdown hook runs
             edge.await();
-            for (int i = 0; i < 100 && ProcessHandle.of(master).map(ProcessHandle::isAlive).orElse(false); i++) {
-                Thread.sleep(100);
-            }
+            long killed = master;
+            Awaits.await(() -> !ProcessHandle.of(killed).map(ProcessHandle::isAlive).orElse(false),
+                    "php-fpm's master gone");
             assertThat(ProcessHandle.of(master).map(ProcessHandle::isAlive).orElse(false))
                     .as("php-fpm left running after edge was killed").isFalse();
         } finally {
@@ -630,9 +625,7 @@ class EdgeProcessIT {
 
     /** Waits (bounded) for {@code file} to exist and hold {@code text}: the access log is written asynchronously. */
     private static void awaitContains(Path file, String text) throws Exception {
-        for (int i = 0; i < 100 && !(Files.exists(file) && Files.readString(file).contains(text)); i++) {
-            Thread.sleep(100);
-        }
+        Awaits.await(() -> Files.exists(file) && Files.readString(file).contains(text), file + " holding " + text);
         assertThat(file).exists();
         assertThat(Files.readString(file)).contains(text);
     }

@@ -727,15 +727,10 @@ class FastCgiIT {
             Files.move(next, current, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             nanos.addAndGet(TimeUnit.SECONDS.toNanos(1)); // what edge remembers of paths has aged out
             // The roots are checked every second of real time, on threads of their own: wait for that.
-            String css = null;
-            String php = null;
-            for (int i = 0; i < 100 && !("css of release 2".equals(css) && "php of release 2".equals(php)); i++) {
-                Thread.sleep(50);
-                css = body(deployed, "/app.css");
-                php = body(deployed, "/some/route");
-            }
-            assertThat(css).isEqualTo("css of release 2");
-            assertThat(php).isEqualTo("php of release 2");
+            List<String> answers = Awaits.until(() -> List.of(body(deployed, "/app.css"), body(deployed, "/some/route")),
+                    bodies -> bodies.equals(List.of("css of release 2", "php of release 2")), "release 2 served");
+            assertThat(answers.get(0)).isEqualTo("css of release 2");
+            assertThat(answers.get(1)).isEqualTo("php of release 2");
             deleteTree(own.resolve("releases/1"));
             assertThat(body(deployed, "/new.css")).isEqualTo("only in release 2");
             assertThat(body(deployed, "/some/route")).isEqualTo("php of release 2");

@@ -65,11 +65,7 @@ class FastCgiProcessIT {
                     HttpResponse<String> logged = http.send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + port + "/stderr.php?id=r42")).build(), HttpResponse.BodyHandlers.ofString());
                     assertThat(logged.body()).isEqualTo("logged");
-                    String output = "";
-                    for (int i = 0; i < 50 && !output.contains("edge-stderr-marker r42"); i++) {
-                        Thread.sleep(100);
-                        output = edge.output();
-                    }
+                    String output = edge.awaitOutput("edge-stderr-marker r42");
                     assertThat(output).contains("edge-stderr-marker r42");
                     // the line names the request it came with, as nginx's "client: ..., request: ..." does
                     assertThat(output.lines().filter(line -> line.contains("edge-stderr-marker r42")))

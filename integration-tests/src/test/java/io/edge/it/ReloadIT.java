@@ -84,9 +84,8 @@ class ReloadIT {
                         CompletableFuture<HttpResponse<String>> waiting = http.sendAsync(HttpRequest.newBuilder(
                                 URI.create("http://127.0.0.1:" + port + "/gate.php")).build(),
                                 HttpResponse.BodyHandlers.ofString());
-                        for (int i = 0; i < 300 && !EdgeProcess.get(http, port, "/status").contains("waiters=1 "); i++) {
-                            Thread.sleep(100);
-                        }
+                        Awaits.await(() -> EdgeProcess.get(http, port, "/status").contains("waiters=1 "),
+                                "the second request queued");
                         assertThat(EdgeProcess.get(http, port, "/status")).contains("waiters=1 ");
                         Files.writeString(conf, config(port, "b", 2));
                         reload(edge, 3);
@@ -109,9 +108,7 @@ class ReloadIT {
                             assertThat(finished.body()).isEqualTo("done");
                         }
                         edge.awaitOutput("generation 2 retired");
-                        for (int i = 0; i < 100 && alive(masters[0]); i++) {
-                            Thread.sleep(100);
-                        }
+                        Awaits.await(() -> !alive(masters[0]), "the previous php-fpm gone");
                         assertThat(alive(masters[0])).as("the previous php-fpm, once its request was done").isFalse();
                         assertThat(alive(masters[1])).isTrue();
 
@@ -242,19 +239,16 @@ class ReloadIT {
                 Files.writeString(conf, body.formatted(port, "\"access.log\""));
                 reload(edge, 2);
                 EdgeProcess.get(http, port, "/x.txt?to-the-file");
-                for (int i = 0; i < 100 && !(Files.exists(log) && Files.readString(log).contains("to-the-file")); i++) {
-                    Thread.sleep(100);
-                }
+                Awaits.await(() -> Files.exists(log) && Files.readString(log).contains("to-the-file"),
+                        "the request logged to the file");
                 assertThat(Files.readString(log)).contains("\"GET /x.txt?to-the-file HTTP/1.1\" 200 6");
 
                 // A file that cannot be opened: the reload fails and the log stays where it was.
                 Files.writeString(conf, body.formatted(port, "\"" + Files.createDirectories(dir.resolve("a-directory"))
                         + "\""));
                 edge.signal("HUP");
-                for (int i = 0; i < 300 && !edge.output().contains("reload refused") && !edge.output().contains("reload failed");
-                        i++) {
-                    Thread.sleep(100);
-                }
+                Awaits.await(() -> edge.output().contains("reload refused") || edge.output().contains("reload failed"),
+                        "the reload refused");
                 assertThat(edge.output()).containsAnyOf("reload refused", "reload failed").doesNotContain("(generation 3)");
                 EdgeProcess.get(http, port, "/x.txt?still-the-file");
 

@@ -72,11 +72,8 @@ class StatusPageIT {
 
         // A pool thread that handed its result on is still counted until it returns (ThreadPoolExecutor's active
         // count): the gauge is read once it has settled, within a bound.
-        HttpResponse<String> page = send("GET", "/edge-status");
-        for (int i = 0; i < 100 && !page.body().contains(" in-flight=0 "); i++) {
-            Thread.sleep(50);
-            page = send("GET", "/edge-status");
-        }
+        HttpResponse<String> page = Awaits.until(() -> send("GET", "/edge-status"),
+                answer -> answer.body().contains(" in-flight=0 "), "the pool's in-flight gauge settled at 0");
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.headers().firstValue("content-type")).hasValue("text/plain; charset=utf-8");
         assertThat(page.headers().firstValue("cache-control")).hasValue("no-store");
