@@ -46,7 +46,8 @@ final class DuplicateKeys {
     private static final int MAX_DEPTH = 16;
 
     private final Path file;
-    private final String text;
+    /** The lines of the file's text, which the nodes' offsets are in. */
+    private final LineStarts lines;
     /** What the walk has found, in every file; shared by the walk of each file. */
     private final List<ConfigProblem> found;
     /** The files walked into, so far and in all; shared. */
@@ -60,7 +61,7 @@ final class DuplicateKeys {
 
     private DuplicateKeys(Path file, String text, List<ConfigProblem> found, Set<Path> walked, int depth) {
         this.file = file;
-        this.text = text;
+        this.lines = LineStarts.of(text);
         this.found = found;
         this.walked = walked;
         this.depth = depth;
@@ -209,7 +210,7 @@ final class DuplicateKeys {
         }
         // this value replaces whatever was below the key
         written.keySet().removeIf(k -> k.size() > key.size() && k.subList(0, key.size()).equals(key));
-        Written now = new Written(line(offset), Section.shortened(valueText.strip().replaceAll("\\s+", " ")));
+        Written now = new Written(lines.lineOf(offset), Section.shortened(valueText.strip().replaceAll("\\s+", " ")));
         Written before = written.put(key, now);
         if (before != null && !valueText.contains("${")) {
             String message = before.line() == now.line()
@@ -243,17 +244,6 @@ final class DuplicateKeys {
             name = Section.child(name, segment);
         }
         return name;
-    }
-
-    /** The 1-based line of {@code offset} in the file's text. */
-    private int line(int offset) {
-        int line = 1;
-        for (int i = 0; i < offset; i++) {
-            if (text.charAt(i) == '\n') {
-                line++;
-            }
-        }
-        return line;
     }
 
     /** The parts of Typesafe's syntax tree this reads, reached once. */
