@@ -7,6 +7,8 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Parsing of listen and backend addresses; each method throws {@link IllegalArgumentException} with the reason. */
 final class Addresses {
@@ -15,6 +17,10 @@ final class Addresses {
     static final int MAX_UNIX_PATH_BYTES = 107;
 
     static final String UNIX_PREFIX = "unix:";
+
+    /** White space between two other characters, as HOCON reads white space (a no-break space too). */
+    private static final Pattern WHITE_SPACE_INSIDE =
+            Pattern.compile("[^\\s\\p{Z}\\uFEFF]([\\s\\p{Z}\\uFEFF]+)[^\\s\\p{Z}\\uFEFF]");
 
     private Addresses() {
     }
@@ -25,9 +31,12 @@ final class Addresses {
 
     /** Splits {@code host:port}, {@code [v6]:port} or {@code *:port}; the port must be in minPort..65535. */
     static HostPort hostPort(String text, int minPort) {
-        if (text.strip().contains(" ")) {
-            // HOCON joins values side by side in a list with a space: ["a:1" "b:2"] is one, "a:1 b:2"
-            throw new IllegalArgumentException("is two values with a space between them (a comma missing?)");
+        Matcher inside = WHITE_SPACE_INSIDE.matcher(text);
+        if (inside.find()) {
+            // HOCON joins values side by side in a list with what is between them: ["a:1" "b:2"] is one, "a:1 b:2"
+            String between = inside.group(1);
+            String said = between.equals(" ") ? "a space" : between.equals("\t") ? "a tab" : "white space";
+            throw new IllegalArgumentException("is two values with " + said + " between them (a comma missing?)");
         }
         String host;
         String port;

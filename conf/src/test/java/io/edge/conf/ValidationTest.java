@@ -652,6 +652,28 @@ class ValidationTest {
                         "\"127.0.0.1:9002 127.0.0.1:9003\" is two values with a space between them (a comma missing?)"));
     }
 
+    /**
+     * HOCON keeps whatever white space is written between two values it joins: with a tab between them, two addresses
+     * were "an IPv6 address must be written in brackets" (of IPv4 ones) or "port ... is not a number" (of IPv6 ones),
+     * not a comma missing. The tab is said, as it reads as a gap in the value quoted.
+     */
+    @Test
+    void twoAddressesWithATabOrMoreWhiteSpaceBetweenThemAreSaidToBeOne() {
+        List<ConfigProblem> problems = problems(SITE + """
+
+                server.listen = ["127.0.0.1:18433"\t"127.0.0.1:18434"]
+                fastcgi.backends.php.addresses = ["[::1]:9000"\t"[::1]:9001", "127.0.0.1:9002" \t  "127.0.0.1:9003"]
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message).containsExactly(
+                tuple(3, "edge.server.listen[0]",
+                        "\"127.0.0.1:18433\t127.0.0.1:18434\" is two values with a tab between them (a comma missing?)"),
+                tuple(4, "edge.fastcgi.backends.php.addresses[0]",
+                        "\"[::1]:9000\t[::1]:9001\" is two values with a tab between them (a comma missing?)"),
+                tuple(4, "edge.fastcgi.backends.php.addresses[1]",
+                        "\"127.0.0.1:9002 \t  127.0.0.1:9003\" is two values with white space between them"
+                                + " (a comma missing?)"));
+    }
+
     @Test
     void listenAddressListedTwiceOrUnderAWildcard() {
         ConfigProblem twice = single(SITE + "\nserver.listen = [\"127.0.0.1:18433\", \"127.0.0.1:18433\"]");
