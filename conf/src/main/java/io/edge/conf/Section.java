@@ -214,12 +214,14 @@ final class Section {
             invalid(name, render(value) + " is not a number", expected);
             return min;
         }
+        String aboveMax = "a whole number from " + min + " to " + max;
         BigDecimal decimal = decimal(number);
         if (decimal == null) {
-            invalid(name, render(value) + " is not a whole number", expected);
+            // a number past a double's range (1e400), which HOCON reads as infinity
+            invalid(name, render(value) + " is out of range", number.doubleValue() > 0 ? aboveMax : expected);
             return min;
         }
-        return wholeInRange(name, value, decimal, min, max, expected, "a whole number from " + min + " to " + max);
+        return wholeInRange(name, value, decimal, min, max, expected, aboveMax);
     }
 
     /**
@@ -601,7 +603,6 @@ final class Section {
         return type == ConfigValueType.STRING || type == ConfigValueType.NUMBER || type == ConfigValueType.BOOLEAN;
     }
 
-    /** The value as the user would write it: strings quoted, long values shortened. */
     /**
      * A duration written as a number other than 0, without its unit ({@code 30}, {@code "30"}): HOCON would read it as
      * milliseconds, nginx as seconds, so neither is guessed.
@@ -612,7 +613,12 @@ final class Section {
                 && BARE_NUMBER.matcher(text).matches() && new BigDecimal(text).signum() != 0;
     }
 
+    /** The value as the user would write it: strings quoted, numbers as written, long values shortened. */
     static String render(ConfigValue value) {
+        if (value.valueType() == ConfigValueType.NUMBER) {
+            // as written: HOCON renders the number it read, 1e400 as Infinity and 1e30 as 1.0E30
+            return shortened(value.atKey("v").getString("v"));
+        }
         return shortened(value.render(ConfigRenderOptions.concise()));
     }
 

@@ -406,6 +406,21 @@ class ValidationTest {
         assertThat(single(SITE + "\nserver.timeouts.keep-alive = 1e400 s").message()).endsWith(" is out of range");
     }
 
+    /**
+     * HOCON reads a number past a double's range as infinity, and renders what it read: 1e400 was "Infinity is not a
+     * whole number" (a size, "Infinity is out of range"), 1e30 "1.0E30 is out of range". The number is said as written,
+     * out of range as any other too large (or too small).
+     */
+    @Test
+    void aNumberPastADoubleIsOutOfRangeAsWritten() {
+        ConfigProblem tooLarge = single(SITE + "\nserver.io-threads = 1e400");
+        assertThat(tooLarge.message()).isEqualTo("1e400 is out of range");
+        assertThat(tooLarge.expected()).isEqualTo("a whole number from 0 to 1024");
+        assertThat(single(SITE + "\nserver.max-connections = -1e400").message()).isEqualTo("-1e400 is out of range");
+        assertThat(single(SITE + "\nserver.io-threads = 1e30").message()).isEqualTo("1e30 is out of range");
+        assertThat(single(SITE + "\ncache.responses.max-bytes = 1e400").message()).isEqualTo("1e400 is out of range");
+    }
+
     @Test
     void notAWholeNumber() {
         assertThat(single(SITE + "\nserver.io-threads = 1.5").message()).isEqualTo("1.5 is not a whole number");
