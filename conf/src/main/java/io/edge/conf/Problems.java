@@ -39,7 +39,10 @@ final class Problems {
             return;
         }
         WrittenAt where = writtenAt(origin, key);
-        found.add(new ConfigProblem(where.file(), where.line(), key, message, expected));
+        String variable = Substitutions.environmentVariable(origin);
+        // the value is not in the file: the line is only where it was substituted
+        String from = variable == null ? "" : " (from environment variable " + variable + ")";
+        found.add(new ConfigProblem(where.file(), where.line(), key, message + from, expected));
     }
 
     /**

@@ -40,6 +40,10 @@ final class Substitutions {
     private static final ConfigResolveOptions OPTIONS = ConfigResolveOptions.defaults().setAllowUnresolved(true);
     /** The comment {@link #locatedInside} marks the origin of a default it moves to a user's line with. */
     private static final String COPIED_DEFAULT = "edge: a default of reference.conf, copied by a substitution";
+    /** The comment, before the variable's name, {@link #locatedWhereWritten} marks a value from the environment with. */
+    private static final String FROM_ENVIRONMENT = "edge: from environment variable ";
+    /** The description Typesafe gives the origin of a value read from the environment. */
+    private static final String ENV_VARIABLES = "env variables";
     private static final Pattern SUBSTITUTION = Pattern.compile("\\$\\{(\\??)\\s*([^}]*?)\\s*}");
 
     private Substitutions() {
@@ -65,7 +69,7 @@ final class Substitutions {
             }
         }
         noteUnsetOptionals(user, resolved, problems);
-        return locatedWhereWritten(resolved, user);
+        return locatedWhereWritten(resolved, user, problems);
     }
 
     /** A value written as one optional substitution alone: {@code ${?EDGE_ROOT}}. */
@@ -99,9 +103,10 @@ final class Substitutions {
      * its key instead: a bad {@code io-threads = ${THREADS}} is reported at that line, not without one, and
      * {@code queue-depth = ${depth}} at its own line, not at depth's. Values inside a substituted object or list keep
      * the lines they were written at, but those that have none of the user's (defaults, the environment) are located
-     * at the key's line too.
+     * at the key's line too. A value that is an environment variable's is marked with its name
+     * ({@link #environmentVariable}), as its problem is not to be looked for in the file.
      */
-    private static Config locatedWhereWritten(Config resolved, Config user) {
+    private static Config locatedWhereWritten(Config resolved, Config user, Problems problems) {
         List<Found> substituted = new ArrayList<>();
         walk(user.root(), new ArrayList<>(), (path, value) -> {
             if (isUnresolved(value)) {
@@ -114,10 +119,52 @@ final class Substitutions {
         for (Found f : substituted) {
             ConfigValue value = at(root, f.path());
             if (value != null && isUsersLine(f.value().origin())) {
-                root = (ConfigObject) replace(root, f.path(), 0, locatedAt(value, f.value().origin()));
+                ConfigOrigin origin = f.value().origin();
+                String variable = variableOf(value, f.value(), problems);
+                if (variable != null) {
+                    List<String> comments = new ArrayList<>(origin.comments());
+                    comments.add(FROM_ENVIRONMENT + variable);
+                    origin = origin.withComments(comments);
+                }
+                root = (ConfigObject) replace(root, f.path(), 0, locatedAt(value, origin));
             }
         }
         return root.toConfig();
+    }
+
+    /**
+     * The environment variable whose value {@code value} is, substituted in {@code written}; {@code null} when it is
+     * not one's (a setting's, a default's, or a concatenation with what the file wrote beside it).
+     */
+    private static String variableOf(ConfigValue value, ConfigValue written, Problems problems) {
+        ConfigOrigin from = value.origin();
+        if (!ENV_VARIABLES.equals(from.description()) || from.filename() != null || from.url() != null
+                || from.resource() != null) {
+            return null;
+        }
+        Matcher m = SUBSTITUTION.matcher(render(written));
+        while (m.find()) {
+            String name = asWritten(m.group(2), written.origin(), problems);
+            if (Objects.equals(System.getenv(name), value.unwrapped())) {
+                return name;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The environment variable the value at {@code origin} was substituted from ({@code root = ${?EDGE_ROOT}}), for
+     * its problems to name; {@code null} when it was written otherwise.
+     */
+    static String environmentVariable(ConfigOrigin origin) {
+        if (origin != null) {
+            for (String comment : origin.comments()) {
+                if (comment.startsWith(FROM_ENVIRONMENT)) {
+                    return comment.substring(FROM_ENVIRONMENT.length());
+                }
+            }
+        }
+        return null;
     }
 
     /** {@code value} at {@code origin}, and each value inside it that is not on a line of the user's. */

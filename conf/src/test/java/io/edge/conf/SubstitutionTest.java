@@ -292,7 +292,8 @@ class SubstitutionTest {
 
     /**
      * Typesafe locates a value from the environment at "env variables", with no line: the problem named the file only.
-     * EDGE_TEST_WORD=lots is set for the tests (the surefire configuration of this module).
+     * The variable is named too: the bad value is not in the file, however long one looks there. EDGE_TEST_WORD=lots
+     * is set for the tests (the surefire configuration of this module).
      */
     @Test
     void aBadValueFromTheEnvironmentIsReportedAtTheLineOfTheKeyThatUsedIt() throws Exception {
@@ -307,10 +308,37 @@ class SubstitutionTest {
                   fastcgi = ${?EDGE_TEST_WORD} }] }]
                 """);
         assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message).containsExactly(
-                tuple(3, "edge.server.io-threads", "\"lots\" is not a number"),
-                tuple(5, "edge.server.listen[1]", "\"lots\" has no port"),
-                tuple(7, "edge.sites[0].locations[0].fastcgi", "no backend named \"lots\""));
+                tuple(3, "edge.server.io-threads", "\"lots\" is not a number (from environment variable EDGE_TEST_WORD)"),
+                tuple(5, "edge.server.listen[1]", "\"lots\" has no port (from environment variable EDGE_TEST_WORD)"),
+                tuple(7, "edge.sites[0].locations[0].fastcgi",
+                        "no backend named \"lots\" (from environment variable EDGE_TEST_WORD)"));
         assertThat(problems).allSatisfy(p -> assertThat(p.file()).isEqualTo(dir.resolve("edge.conf")));
+    }
+
+    /**
+     * The environment variable a bad value came from is named wherever it was substituted: over a value written before
+     * it, in the defaults of every site, in a file included inside an object (where HOCON looks it up below that object
+     * first). A value the file wrote beside it is the file's own.
+     */
+    @Test
+    void aBadValueFromTheEnvironmentNamesItsVariableWhereverItWasSubstituted() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        Files.writeString(dir.resolve("limits.conf"), "header-count = ${?EDGE_TEST_WORD}\n");
+        List<ConfigProblem> problems = problems("""
+                server.io-threads = 2
+                server.io-threads = ${?EDGE_TEST_WORD}
+                server.limits { include "limits.conf" }
+                site-defaults.dotfiles = ${EDGE_TEST_WORD}
+                sites = [{ root = www }, { root = www }]
+                static.engine = ${EDGE_TEST_WORD}-io
+                """);
+        String from = " (from environment variable EDGE_TEST_WORD)";
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
+                tuple("edge.server.io-threads", "\"lots\" is not a number" + from),
+                tuple("edge.server.limits.header-count", "\"lots\" is not a number" + from),
+                tuple("edge.site-defaults.dotfiles", "\"lots\" is not allowed" + from),
+                tuple("edge.static.engine", "\"lots-io\" is not allowed"));
+        assertThat(problems.get(1).file()).isEqualTo(dir.resolve("limits.conf"));
     }
 
     /** A default substituted from reference.conf is not the user's line either: the key that used it is. */
