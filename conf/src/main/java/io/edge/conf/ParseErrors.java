@@ -633,11 +633,22 @@ final class ParseErrors {
 
     /**
      * The file the include {@code directive}, written in {@code includer}, names (absolute, normalised, as
-     * {@link #includedFiles} gives it); null for a URL, a resource or a text that is no include.
+     * {@link #includedFiles} gives it), a {@code file:} URL's too, as Typesafe reads it; null for another URL, a
+     * resource or a text that is no include.
      */
     static Path includedFile(Path includer, String directive) {
         Matcher m = INCLUDE.matcher(directive);
-        if (!m.find() || isUrl(m.group(2))) {
+        if (!m.find()) {
+            return null;
+        }
+        if (readAsUrl(m.group(1), m.group(2)) && isFileUrl(m.group(2))) {
+            try {
+                return fileOf(new URL(m.group(2))).toPath().toAbsolutePath().normalize();
+            } catch (MalformedURLException | InvalidPathException e) {
+                return null;
+            }
+        }
+        if (isUrl(m.group(2))) {
             return null;
         }
         return new Directive(includer, 0, m.group().strip(), m.group(1), m.group(2)).includedFile();
@@ -654,13 +665,15 @@ final class ParseErrors {
         } catch (MalformedURLException e) {
             return name;
         }
-        if (!isFileUrl(name)) {
-            return url.toExternalForm();
-        }
+        return isFileUrl(name) ? fileOf(url).getPath() : url.toExternalForm();
+    }
+
+    /** The file a {@code file:} URL names, as Typesafe's {@code ConfigImplUtil.urlToFile} makes it (escapes decoded). */
+    private static File fileOf(URL url) {
         try {
-            return new File(url.toURI()).getPath();
+            return new File(url.toURI());
         } catch (URISyntaxException | IllegalArgumentException e) { // file://host/a has an authority: its path
-            return new File(url.getPath()).getPath();
+            return new File(url.getPath());
         }
     }
 

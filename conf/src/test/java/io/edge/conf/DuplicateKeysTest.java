@@ -128,6 +128,28 @@ class DuplicateKeysTest {
     }
 
     /**
+     * A file included by a file: URL is a file, read where the include is: its keys are named in full as those of a
+     * file included by name are (they were named from the included file's own root, "max-connections").
+     */
+    @Test
+    void aKeySetTwiceInAFileIncludedByAFileUrlIsNamedInFull() throws Exception {
+        Path limits = Files.writeString(dir.resolve("limits.conf"), """
+                max-connections = 5
+                max-connections = 7
+                """);
+        EdgeSettings settings = load("""
+                edge {
+                  sites = [{ root = www }]
+                  server { include url("%s") }
+                }
+                """.formatted(limits.toUri()));
+        assertThat(settings.server().maxConnections()).isEqualTo(7);
+        assertThat(settings.warnings()).extracting(ConfigProblem::toString).containsExactly(limits
+                + ":2: edge.server.max-connections: set twice in one object, at lines 1 and 2: 7 (line 2) wins over 5"
+                + " (line 1)");
+    }
+
+    /**
      * A key in an included file is named in full, as the operator searches for it (and as every problem names it): the
      * objects around the include, in every file on the way to it, then the key as the included file writes it.
      */
