@@ -67,6 +67,41 @@ public final class FcgiNameValues {
     }
 
     /**
+     * Bytes of the whole pairs at the start of {@code in}'s readable bytes that fit in {@code max}: 0 when the first
+     * is longer. Reads nothing.
+     */
+    static int wholePairsWithin(ByteBuf in, int max) {
+        int start = in.readerIndex();
+        int at = start;
+        while (at < in.writerIndex()) {
+            int end = pairEnd(in, at);
+            if (end - start > max) {
+                break;
+            }
+            at = end;
+        }
+        return at - start;
+    }
+
+    /** Where the pair starting at index {@code at} of {@code in} ends; at most its writer index. Reads nothing. */
+    static int pairEnd(ByteBuf in, int at) {
+        int end = in.writerIndex();
+        long position = at;
+        long lengths = 0;
+        for (int field = 0; field < 2 && position < end; field++) {
+            int first = in.getUnsignedByte((int) position);
+            if (first < 128) {
+                lengths += first;
+                position += 1;
+            } else {
+                lengths += position + 4 <= end ? in.getInt((int) position) & MAX_LENGTH : 0;
+                position += 4;
+            }
+        }
+        return (int) Math.min(position + lengths, end);
+    }
+
+    /**
      * Decodes every pair in the readable bytes of {@code in} (which it consumes).
      *
      * @throws FcgiProtocolException when a length runs past the end of the buffer
