@@ -132,4 +132,25 @@ class RequestFramingIT {
             assertThat(response.text()).contains("\nquery=" + query + "\n");
         }
     }
+
+    /**
+     * A pair no FastCGI record holds (a field or a URI over 64 KiB, past what these limits let in) is the request's
+     * fault, answered before php-fpm, which would reset the connection: a 502 that counted against its health.
+     */
+    @Test
+    void aFieldOrAUriNoFastCgiRecordHoldsIsRefusedBeforePhp() throws Exception {
+        // a REQUEST_URI of 65520 bytes: a request line within the 64 KiB limit, a pair one byte over a record
+        String[] requests = {
+                "GET /echo.php HTTP/1.1\r\nHost: a\r\nCookie: c=" + "c".repeat(70_000) + "\r\n\r\n",
+                "GET /echo.php?q=" + "q".repeat(65_508) + " HTTP/1.1\r\nHost: a\r\n\r\n"};
+        int[] statuses = {431, 414};
+        for (int i = 0; i < requests.length; i++) {
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                assertThat(client.send(requests[i]).read().status()).isEqualTo(statuses[i]);
+            }
+        }
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            assertThat(client.send("GET /echo.php HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
+        }
+    }
 }
