@@ -283,6 +283,15 @@ class FastCgiIT {
         }
     }
 
+    /** PHP's header('Content-Type:') is an answer without a media type, as nginx sends it, not an empty field. */
+    @Test
+    void anEmptyContentTypeFromTheScriptIsNone() throws Exception {
+        HttpResponse<String> response = get("/notype.php");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().allValues("content-type")).isEmpty();
+        assertThat(response.body()).isEqualTo("no media type");
+    }
+
     @Test
     void locationWithoutStatusIsA302() throws Exception {
         HttpResponse<String> response = get("/redirect.php");

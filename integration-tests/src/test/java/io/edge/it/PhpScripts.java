@@ -60,6 +60,11 @@ final class PhpScripts {
                 header('Status: 100 Continue');
                 echo 'HTTP/1.1 200 OK smuggled';
                 """);
+        write(root, "notype.php", """
+                <?php
+                header('Content-Type:');
+                echo 'no media type';
+                """);
         write(root, "redirect.php", """
                 <?php
                 header('Location: /echo.php?from=redirect');

@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * How request heads and bodies are framed where clients differ from the letter of RFC 9112 and nginx 1.22.1 still
  * reads them: the body a real php-fpm script receives (hash.php: its length and SHA-256) must be the bytes sent, and
- * the request pipelined after it must be read as the next one.
+ * the request pipelined after it must be read as the next one. The limits are raised so that a head can pass what one
+ * FastCGI record holds.
  */
 class RequestFramingIT {
 
@@ -33,6 +34,7 @@ class RequestFramingIT {
         PhpScripts.install(Files.createDirectories(dir.resolve("www")));
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
         edge = EdgeHarness.start(dir, """
+                server.limits { request-line = 64 KiB, header-block = 256 KiB }
                 sites = [{
                   server-names = ["_"], default = true, root = "www"
                   locations = [{ match = "/", fastcgi = php }, { match = "/static/" }]
@@ -113,5 +115,42 @@ class RequestFramingIT {
     void trailerLinesThatAreNoFieldsLeaveTheBodyWhole() throws Exception {
         assertThat(postedThenNext(CHUNKED_POST + "5\r\nhello\r\n0\r\nnocolon\r\nX-T : 1\r\nX-U: 2\r\n\r\n"))
                 .isEqualTo(hashed("hello"));
+    }
+
+    /**
+     * Params past one FastCGI record (65535 bytes) reach the script: php-fpm decodes each PARAMS record on its own, so
+     * a pair cut across two records was garbage to it, and it reset the connection (a 502).
+     */
+    @Test
+    void aQueryStringPastOneFastCgiRecordReachesPhp() throws Exception {
+        // QUERY_STRING and REQUEST_URI carry it both: 80000 bytes of params, each pair within a record
+        String query = "q=" + "a".repeat(40_000);
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("GET /echo.php?" + query + " HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawHttpClient.Response response = client.read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.text()).contains("\nquery=" + query + "\n");
+        }
+    }
+
+    /**
+     * A pair no FastCGI record holds (a field or a URI over 64 KiB, past what these limits let in) is the request's
+     * fault, answered before php-fpm, which would reset the connection: a 502 that counted against its health.
+     */
+    @Test
+    void aFieldOrAUriNoFastCgiRecordHoldsIsRefusedBeforePhp() throws Exception {
+        // a REQUEST_URI of 65520 bytes: a request line within the 64 KiB limit, a pair one byte over a record
+        String[] requests = {
+                "GET /echo.php HTTP/1.1\r\nHost: a\r\nCookie: c=" + "c".repeat(70_000) + "\r\n\r\n",
+                "GET /echo.php?q=" + "q".repeat(65_508) + " HTTP/1.1\r\nHost: a\r\n\r\n"};
+        int[] statuses = {431, 414};
+        for (int i = 0; i < requests.length; i++) {
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                assertThat(client.send(requests[i]).read().status()).isEqualTo(statuses[i]);
+            }
+        }
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            assertThat(client.send("GET /echo.php HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
+        }
     }
 }

@@ -16,6 +16,7 @@ import io.edge.fastcgi.cgi.CgiParams;
 import io.edge.fastcgi.cgi.CgiRequest;
 import io.edge.fastcgi.cgi.ScriptResolver;
 import io.edge.fastcgi.client.FcgiExchange;
+import io.edge.fastcgi.codec.FcgiNameValues;
 import io.edge.fastcgi.pool.BackendPool;
 import io.edge.fastcgi.pool.Lease;
 import io.netty.buffer.ByteBuf;
@@ -529,10 +530,22 @@ public final class FastCgiResponder implements Responder {
                 lease.release(Lease.Outcome.CLOSE);
                 return;
             }
+            ByteBuf params = CgiParams.encode(clientChannel.alloc(), cgiRequest(), script, CgiOptions.DEFAULT);
+            String tooLong = FcgiNameValues.pairLongerThanARecord(params);
+            if (tooLong != null) {
+                // php-fpm cannot take it (it resets the connection); possible only with server.limits over 64 KiB.
+                // The request's fault, not the backend's: nothing is sent, and the connection goes back unused.
+                params.release();
+                lease.release(Lease.Outcome.REUSABLE);
+                releaseBody();
+                failed(new HttpStatusException(tooLong.startsWith("HTTP_")
+                        ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE : HttpResponseStatus.REQUEST_URI_TOO_LONG,
+                        tooLong + " is longer than a FastCGI record (65535 bytes) takes"));
+                return;
+            }
             if (tap != null) {
                 tap.onLeased();
             }
-            ByteBuf params = CgiParams.encode(clientChannel.alloc(), cgiRequest(), script, CgiOptions.DEFAULT);
             FcgiExchange started = FcgiExchange.start(lease, params,
                     new FcgiExchange.Options(requestId, MAX_RESPONSE_HEAD, timeouts.read(), timeouts.write(),
                             "client " + remoteAddress.getAddress().getHostAddress() + ", request \""

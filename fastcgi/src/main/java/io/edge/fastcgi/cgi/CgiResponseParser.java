@@ -102,7 +102,9 @@ public final class CgiResponseParser {
     private HttpResponse buildHead() {
         checkContentLength(headers);
         List<String> types = headers.getAll(HttpHeaderNames.CONTENT_TYPE);
-        if (types.size() > 1) {
+        if (!types.isEmpty() && types.get(types.size() - 1).isEmpty()) {
+            headers.remove(HttpHeaderNames.CONTENT_TYPE); // header('Content-Type:'): no media type, none, as nginx
+        } else if (types.size() > 1) {
             headers.set(HttpHeaderNames.CONTENT_TYPE, types.get(types.size() - 1)); // PHP's last header() wins, as nginx
         }
         HttpResponseStatus status = HttpResponseStatus.OK;

@@ -67,6 +67,58 @@ public final class FcgiNameValues {
     }
 
     /**
+     * The name of the first pair in {@code pairs}' readable bytes longer than one record (65535 bytes), or null. php-fpm
+     * decodes each PARAMS record on its own, so it cannot take such a pair. Reads nothing.
+     */
+    public static String pairLongerThanARecord(ByteBuf pairs) {
+        for (int at = pairs.readerIndex(); at < pairs.writerIndex(); ) {
+            int end = pairEnd(pairs, at);
+            if (end - at > FcgiRecordEncoder.MAX_CONTENT_LENGTH) {
+                int valueLengthAt = at + lengthBytesAt(pairs, at);
+                int nameAt = valueLengthAt + lengthBytesAt(pairs, valueLengthAt);
+                return pairs.toString(nameAt, Math.min(lengthAt(pairs, at), end - nameAt), StandardCharsets.ISO_8859_1);
+            }
+            at = end;
+        }
+        return null;
+    }
+
+    /**
+     * Bytes of the whole pairs at the start of {@code in}'s readable bytes that fit in {@code max}: 0 when the first
+     * is longer. Reads nothing.
+     */
+    static int wholePairsWithin(ByteBuf in, int max) {
+        int start = in.readerIndex();
+        int at = start;
+        while (at < in.writerIndex()) {
+            int end = pairEnd(in, at);
+            if (end - start > max) {
+                break;
+            }
+            at = end;
+        }
+        return at - start;
+    }
+
+    /** Where the pair starting at index {@code at} of {@code in} ends; at most its writer index. Reads nothing. */
+    static int pairEnd(ByteBuf in, int at) {
+        int end = in.writerIndex();
+        long position = at;
+        long lengths = 0;
+        for (int field = 0; field < 2 && position < end; field++) {
+            int first = in.getUnsignedByte((int) position);
+            if (first < 128) {
+                lengths += first;
+                position += 1;
+            } else {
+                lengths += position + 4 <= end ? in.getInt((int) position) & MAX_LENGTH : 0;
+                position += 4;
+            }
+        }
+        return (int) Math.min(position + lengths, end);
+    }
+
+    /**
      * Decodes every pair in the readable bytes of {@code in} (which it consumes).
      *
      * @throws FcgiProtocolException when a length runs past the end of the buffer
@@ -97,6 +149,16 @@ public final class FcgiNameValues {
         } else {
             out.writeInt(length | 0x80000000);
         }
+    }
+
+    /** The length written at index {@code at}: one byte below 128, else four with the top bit set. */
+    private static int lengthAt(ByteBuf in, int at) {
+        int first = in.getUnsignedByte(at);
+        return first < 128 ? first : in.getInt(at) & MAX_LENGTH;
+    }
+
+    private static int lengthBytesAt(ByteBuf in, int at) {
+        return in.getUnsignedByte(at) < 128 ? 1 : 4;
     }
 
     private static int readLength(ByteBuf in, String field) {

@@ -10,7 +10,9 @@ import java.util.Map;
 
 /**
  * Encodes {@link FcgiMessage}s as records (wire format drawn in {@link FcgiRecordDecoder}). A stream payload
- * longer than 65535 bytes becomes several records; each record's content is padded to a multiple of 8.
+ * longer than 65535 bytes becomes several records; each record's content is padded to a multiple of 8. PARAMS
+ * records end between two name-value pairs: php-fpm decodes each record's pairs on their own, and a pair cut in two
+ * is garbage to it (it resets the connection); only a pair longer than a record is cut.
  * An empty stream payload becomes the empty record that ends the stream. Small payloads are copied next to
  * their header; large ones go out as retained slices, without copying.
  */
@@ -75,8 +77,21 @@ public final class FcgiRecordEncoder extends MessageToMessageEncoder<FcgiMessage
             out.add(header);
             return;
         }
+        int longPairEnd = -1; // PARAMS: where a pair longer than a record ends, and with it its last record
         while (content.isReadable()) {
             int length = Math.min(content.readableBytes(), MAX_CONTENT_LENGTH);
+            if (msg.type() == FcgiRecordType.PARAMS) {
+                if (content.readerIndex() < longPairEnd) {
+                    length = Math.min(longPairEnd - content.readerIndex(), MAX_CONTENT_LENGTH);
+                } else if (content.readableBytes() > MAX_CONTENT_LENGTH) {
+                    int whole = FcgiNameValues.wholePairsWithin(content, MAX_CONTENT_LENGTH);
+                    if (whole > 0) {
+                        length = whole;
+                    } else {
+                        longPairEnd = FcgiNameValues.pairEnd(content, content.readerIndex());
+                    }
+                }
+            }
             int padding = padding(length);
             if (length < COPY_THRESHOLD) {
                 ByteBuf buf = ctx.alloc().buffer(HEADER_LENGTH + length + padding);

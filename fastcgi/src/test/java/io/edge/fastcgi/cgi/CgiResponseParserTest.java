@@ -87,6 +87,19 @@ class CgiResponseParserTest {
     }
 
     @Test
+    void anEmptyContentTypeIsNone() {
+        // PHP's header('Content-Type:'): nginx sends no Content-Type then, and an empty one is no media type
+        for (String head : new String[] {
+                "Content-Type:\r\n\r\n", "Content-Type: text/plain\r\nContent-Type: \r\n\r\n"}) {
+            CgiResponseParser p = new CgiResponseParser(8192);
+            ByteBuf in = buf(head);
+            assertThat(p.parse(in)).isTrue();
+            assertThat(p.head().headers().contains("Content-Type")).as(head).isFalse();
+            in.release();
+        }
+    }
+
+    @Test
     void statusHeaderSetsStatusAndIsRemoved() {
         CgiResponseParser p = new CgiResponseParser(8192);
         ByteBuf in = buf("Status: 404 Not Found\nContent-type: text/plain\n\n");

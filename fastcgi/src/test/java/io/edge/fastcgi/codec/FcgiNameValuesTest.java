@@ -49,4 +49,18 @@ class FcgiNameValuesTest {
         ByteBuf cut = Unpooled.wrappedBuffer(HexFormat.of().parseHex("8000"));
         assertThatThrownBy(() -> FcgiNameValues.decode(cut)).hasMessageStartingWith("nameLength:");
     }
+
+    @Test
+    void aPairLongerThanARecordIsNamed() {
+        String fits = "f".repeat(65535 - 4 - 1 - "FITS".length());
+        ByteBuf buf = FcgiNameValues.encode(UnpooledByteBufAllocator.DEFAULT, List.of(Map.entry("FITS", fits),
+                Map.entry("HTTP_COOKIE", "c".repeat(70_000)), Map.entry("LATER", "l".repeat(70_000))));
+        assertThat(FcgiNameValues.pairLongerThanARecord(buf)).isEqualTo("HTTP_COOKIE");
+        assertThat(buf.readerIndex()).isZero();
+        buf.release();
+        ByteBuf small = FcgiNameValues.encode(UnpooledByteBufAllocator.DEFAULT, List.of(Map.entry("FITS", fits),
+                Map.entry("A", "b")));
+        assertThat(FcgiNameValues.pairLongerThanARecord(small)).isNull();
+        small.release();
+    }
 }

@@ -187,7 +187,7 @@ class FcgiRecordDecoderTest {
         }
         EmbeddedChannel enc = new EmbeddedChannel(new FcgiRecordEncoder());
         enc.writeOutbound(new FcgiBeginRequest(1, FcgiRole.RESPONDER, false),
-                new FcgiParams(1, Unpooled.wrappedBuffer(big)),
+                new FcgiStdin(1, Unpooled.wrappedBuffer(big)), // PARAMS would be cut between pairs: any bytes here
                 new FcgiParams(1, Unpooled.EMPTY_BUFFER),
                 new FcgiStdin(1, Unpooled.copiedBuffer("abc", StandardCharsets.US_ASCII)),
                 new FcgiGetValues(List.of("FCGI_MPXS_CONNS")),
@@ -203,8 +203,8 @@ class FcgiRecordDecoderTest {
         List<Object> out = decode(wire, false);
         assertThat(out).hasSize(7);
         assertThat(out.get(0)).isEqualTo(new FcgiBeginRequest(1, FcgiRole.RESPONDER, false));
-        FcgiParams first = (FcgiParams) out.get(1);
-        FcgiParams second = (FcgiParams) out.get(2);
+        FcgiStdin first = (FcgiStdin) out.get(1);
+        FcgiStdin second = (FcgiStdin) out.get(2);
         assertThat(first.content().readableBytes()).isEqualTo(65535);
         assertThat(second.content().readableBytes()).isEqualTo(70000 - 65535);
         assertThat(second.content().getByte(0)).isEqualTo((byte) 65535);
