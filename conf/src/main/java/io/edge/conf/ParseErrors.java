@@ -396,18 +396,14 @@ final class ParseErrors {
         String text = String.join("\n", lines);
         List<Span> spans = stringsAndComments(text);
         String code = withoutStringsAndComments(text, spans);
+        LineStarts lineStarts = LineStarts.of(text); // a big file has thousands of strings: no count from the top
         Map<Integer, Integer> starts = new HashMap<>();
-        // lines counted on from the last string's end, not from the top for each: a big file has thousands of strings
-        int line = 1;
-        int counted = 0;
         for (Span span : spans) {
             if (!span.tripleQuoted()) {
                 continue;
             }
-            int first = line + newlines(text, counted, span.start());
-            int last = first + newlines(text, span.start(), span.end() - 1);
-            line = last;
-            counted = span.end() - 1;
+            int first = lineStarts.lineOf(span.start());
+            int last = lineStarts.lineOf(span.end() - 1);
             int lineEnd = text.indexOf('\n', span.end());
             String after = code.substring(span.end(), lineEnd < 0 ? text.length() : lineEnd);
             if (last > first && !ANOTHER_VALUE.matcher(after).find()) {
@@ -443,24 +439,10 @@ final class ParseErrors {
         for (Span span : stringsAndComments(text)) {
             // closed: six quotes at least, the last three its own (an open one has no three quotes after its first)
             if (span.tripleQuoted() && (span.end() - span.start() < 6 || !text.startsWith("\"\"\"", span.end() - 3))) {
-                return lineAt(text, span.start());
+                return LineStarts.of(text).lineOf(span.start());
             }
         }
         return -1;
-    }
-
-    /** The 1-based line of {@code offset} in {@code text}. */
-    private static int lineAt(String text, int offset) {
-        return 1 + newlines(text, 0, offset);
-    }
-
-    /** How many line ends {@code text} has from {@code from} to before {@code to}. */
-    private static int newlines(String text, int from, int to) {
-        int count = 0;
-        for (int i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) {
-            count++;
-        }
-        return count;
     }
 
     /** One include directive as written: where, its text, its form (file, url, classpath or null) and name. */
