@@ -26,6 +26,7 @@
 # Servers (all by default, one after another, never at once):
 #   edge edge-nocache edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd
 #   (edge-nocache: edge with edge.cache.content.enabled = false)
+#   edge-nolowat, on request only: edge with server.tcp-notsent-lowat = 0 (the kernel's unlimited default, as nginx).
 #   edge-mem, on request only (name it): edge with the content cache sized for the whole tree (EDGE_MEM_BYTES
 #   [3 GiB]) and trusted for 60 s (as nginx-aio's open_file_cache_valid): how an operator of an immutable,
 #   hash-named thumbnail tree would run it. Not for cold-* scenarios: it keeps what the warm-up read.
@@ -84,7 +85,7 @@ HITRATIO_REQUESTS=${HITRATIO_REQUESTS:-2000000}
 HITRATIO_MIB=${HITRATIO_MIB:-16,64,256}
 WRK_LUA=$TOOLS/wrk-random.lua   # the request mix; the *-zipf scenarios switch it to wrk-zipf.lua
 ALL_SERVERS=(edge edge-nocache edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd)
-KNOWN_SERVERS=("${ALL_SERVERS[@]}" edge-mem)   # edge-mem: only when named
+KNOWN_SERVERS=("${ALL_SERVERS[@]}" edge-mem edge-nolowat)   # edge-mem, edge-nolowat: only when named
 CLK_TCK=$(getconf CLK_TCK)
 
 log() { echo "# $*" >&2; }
@@ -257,6 +258,7 @@ server_start() {  # server_start NAME ROOT: a static configuration
     lighttpd)  conf_lighttpd "$SERVER_DIR" "$PORT" "$root" ;;
     edge)      conf_edge "$SERVER_DIR" "$PORT" "$root" auto ;;
     edge-nocache) conf_edge "$SERVER_DIR" "$PORT" "$root" auto "cache.content.enabled = false" ;;
+    edge-nolowat) conf_edge "$SERVER_DIR" "$PORT" "$root" auto "server.tcp-notsent-lowat = 0" ;;
     edge-mem)  conf_edge "$SERVER_DIR" "$PORT" "$root" auto \
                  "cache.content { max-bytes = $EDGE_MEM_BYTES, revalidate = 60 s }" ;;
     edge-*)    conf_edge "$SERVER_DIR" "$PORT" "$root" "${name#edge-}" ;;
@@ -417,7 +419,7 @@ for key in sorted(groups, key=lambda k: (order.get(k[0], 99), k[1], k[2])):
 for mode in sorted({k[1:] for k in best}):
     parts = []
     for mine in ("edge", "edge-mem"):
-        for other in ("nginx", "nginx-aio", "lighttpd", "edge-nocache"):
+        for other in ("nginx", "nginx-aio", "lighttpd", "edge-nocache", "edge-nolowat"):
             e, o = best.get((mine,) + mode), best.get((other,) + mode)
             if e is not None and o:
                 parts.append(f"{mine}/{other}={e / o:.2f}")

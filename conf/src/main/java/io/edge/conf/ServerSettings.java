@@ -21,6 +21,8 @@ import java.util.Map;
  *                        ({@code run-dir = ""} with a spawned backend): the server deletes it when it stops,
  *                        a configured one never
  * @param listenWrittenAt where each of {@code listen} was written, for a failure to bind it
+ * @param tcpNotsentLowat TCP_NOTSENT_LOWAT of every client connection, bytes: the most a response may have queued
+ *                        in the kernel and not yet sent; 0 leaves the system's {@code net.ipv4.tcp_notsent_lowat}
  */
 public record ServerSettings(
         List<InetSocketAddress> listen,
@@ -32,19 +34,23 @@ public record ServerSettings(
         Path runDir,
         boolean accessLogEnabled,
         boolean runDirTemporary,
-        Map<InetSocketAddress, WrittenAt> listenWrittenAt) {
+        Map<InetSocketAddress, WrittenAt> listenWrittenAt,
+        int tcpNotsentLowat) {
+
+    /** {@code tcp-notsent-lowat} when it is not set: see reference.conf. */
+    public static final int DEFAULT_TCP_NOTSENT_LOWAT = 128 * 1024;
 
     public ServerSettings {
         listen = List.copyOf(listen);
         listenWrittenAt = Map.copyOf(listenWrittenAt);
     }
 
-    /** Settings whose listen addresses were written nowhere known. */
+    /** Settings whose listen addresses were written nowhere known, with the default TCP_NOTSENT_LOWAT. */
     public ServerSettings(List<InetSocketAddress> listen, int ioThreads, int maxConnections, HttpLimits limits,
                           HttpTimeouts timeouts, Path accessLog, Path runDir, boolean accessLogEnabled,
                           boolean runDirTemporary) {
         this(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir, accessLogEnabled, runDirTemporary,
-                Map.of());
+                Map.of(), DEFAULT_TCP_NOTSENT_LOWAT);
     }
 
     /** Where {@code address} of {@link #listen} was written; the key alone when that is not known. */

@@ -191,6 +191,7 @@ final class SettingsMapper {
         }
         int ioThreads = server.integer("io-threads", 0, 1024);
         int maxConnections = server.integer("max-connections", 1, Integer.MAX_VALUE);
+        int tcpNotsentLowat = (int) server.bytes("tcp-notsent-lowat", 0, Integer.MAX_VALUE);
 
         Section limits = server.section("limits");
         ServerSettings.HttpLimits httpLimits = new ServerSettings.HttpLimits(
@@ -263,7 +264,8 @@ final class SettingsMapper {
             }
         }
         return new ServerSettings(listen, ioThreads, maxConnections, httpLimits, httpTimeouts, accessLog,
-                run == null ? runDir : run, accessLogEnabled, runDirText.isEmpty() && runDirMade, listenWrittenAt);
+                run == null ? runDir : run, accessLogEnabled, runDirText.isEmpty() && runDirMade, listenWrittenAt,
+                tcpNotsentLowat);
     }
 
     /**

@@ -51,6 +51,7 @@ class ConfigLoaderTest {
         assertThat(server.listen()).containsExactly(new InetSocketAddress("127.0.0.1", 8080));
         assertThat(server.ioThreads()).isZero();
         assertThat(server.maxConnections()).isEqualTo(10000);
+        assertThat(server.tcpNotsentLowat()).isEqualTo(128 * 1024);
         assertThat(server.limits()).isEqualTo(new ServerSettings.HttpLimits(8192, 16384, 100, 16L << 20));
         assertThat(server.timeouts()).isEqualTo(new ServerSettings.HttpTimeouts(Duration.ofSeconds(10),
                 Duration.ofSeconds(60), Duration.ofSeconds(75), Duration.ofSeconds(60), Duration.ofSeconds(30),
@@ -82,6 +83,7 @@ class ConfigLoaderTest {
                   listen = ["*:8081", "[::1]:8082"]
                   io-threads = 2
                   max-connections = 500
+                  tcp-notsent-lowat = 16 KiB
                   limits { request-line = 4 KiB, header-block = 8 KiB, header-count = 50, body = 1 MiB }
                   timeouts { request-head = 5 s, body = 7 s, keep-alive = 0, write = 20 s, drain = 1 s,
                              lingering = 0, lingering-time = 10 s }
@@ -114,6 +116,7 @@ class ConfigLoaderTest {
         assertThat(server.listen()).containsExactly(new InetSocketAddress(8081),
                 new InetSocketAddress("::1", 8082));
         assertThat(server.ioThreads()).isEqualTo(2);
+        assertThat(server.tcpNotsentLowat()).isEqualTo(16 * 1024);
         assertThat(server.limits()).isEqualTo(new ServerSettings.HttpLimits(4096, 8192, 50, 1 << 20));
         assertThat(server.timeouts().keepAlive()).isZero();
         assertThat(server.timeouts().body()).isEqualTo(Duration.ofSeconds(7));

@@ -363,6 +363,12 @@ class ValidationTest {
         assertThat(single(SITE + "\ncache.responses.max-bytes = 99999999 PiB").message())
                 .isEqualTo("\"99999999 PiB\" is out of range");
         assertThat(single(SITE + "\nserver.limits.body = 1 XB").message()).isEqualTo("\"1 XB\" is not a size");
+        // TCP_NOTSENT_LOWAT takes an int: 2 GiB is one past it, never cut to a negative or to what fits
+        ConfigProblem lowat = single(SITE + "\nserver.tcp-notsent-lowat = 2 GiB");
+        assertThat(lowat.key()).isEqualTo("edge.server.tcp-notsent-lowat");
+        assertThat(lowat.message()).isEqualTo("\"2 GiB\" is out of range");
+        assertThat(lowat.expected()).isEqualTo("a size such as 16 MiB, from 0 to 2147483647 bytes");
+        assertThat(single(SITE + "\nserver.tcp-notsent-lowat = -1").message()).isEqualTo("-1 is out of range");
     }
 
     /**

@@ -263,7 +263,8 @@ public final class Edge {
         ServerSettings logs = switchAccessLog ? next.server() : inForce;
         ServerSettings running = new ServerSettings(next.server().listen(), inForce.ioThreads(),
                 next.server().maxConnections(), next.server().limits(), next.server().timeouts(), logs.accessLog(),
-                inForce.runDir(), logs.accessLogEnabled(), inForce.runDirTemporary(), next.server().listenWrittenAt());
+                inForce.runDir(), logs.accessLogEnabled(), inForce.runDirTemporary(), next.server().listenWrittenAt(),
+                next.server().tcpNotsentLowat());
         Map<InetSocketAddress, Channel> listeners = server.bindNew(running); // before a php-fpm is started for nothing
         Generation previous = current;
         Generation fresh;

@@ -207,7 +207,7 @@ public final class EdgeServer implements AutoCloseable {
         }
         return new ServerSettings(next.listen(), next.ioThreads(), cap, next.limits(), next.timeouts(),
                 next.accessLog(), next.runDir(), next.accessLogEnabled(), next.runDirTemporary(),
-                next.listenWrittenAt());
+                next.listenWrittenAt(), next.tcpNotsentLowat());
     }
 
     /**

@@ -2,8 +2,11 @@ package io.edge.core.http;
 
 import io.edge.conf.ServerSettings;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +43,13 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
             LOG.debug("closing {}: draining", clientChannel.remoteAddress());
             clientChannel.close();
             return;
+        }
+        if (settings.tcpNotsentLowat() > 0 && clientChannel instanceof EpollSocketChannel) {
+            try {
+                clientChannel.config().setOption(EpollChannelOption.TCP_NOTSENT_LOWAT, (long) settings.tcpNotsentLowat());
+            } catch (ChannelException e) { // the client is gone already: its close follows
+                LOG.debug("TCP_NOTSENT_LOWAT not set on {}: {}", clientChannel.remoteAddress(), e.getMessage());
+            }
         }
         ServerSettings.HttpLimits limits = settings.limits();
         ServerSettings.HttpTimeouts timeouts = settings.timeouts();

@@ -7,6 +7,7 @@ import io.edge.conf.ServerSettings;
 import io.edge.core.DescriptorLimit;
 import io.edge.core.EdgeServer;
 import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -51,6 +52,43 @@ class HttpCoreTest {
         if (server != null) {
             server.shutdown();
         }
+    }
+
+    /**
+     * Every client connection is given {@code server.tcp-notsent-lowat} as its TCP_NOTSENT_LOWAT (read back from the
+     * accepted socket), so a download keeps at most that much unsent in the kernel; after a reload, connections
+     * accepted from then on get its value, 0 leaving the system's (unset: 0) while the older connection keeps its own.
+     */
+    @Test
+    void clientConnectionsGetTheConfiguredNotSentLowWatermark() throws Exception {
+        ServerSettings base = TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)), 100);
+        server = new EdgeServer(TestServers.settings(withLowat(base, 65536), root), location -> exchange -> {
+            String lowat = String.valueOf(exchange.clientChannel().config()
+                    .getOption(io.netty.channel.epoll.EpollChannelOption.TCP_NOTSENT_LOWAT));
+            DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    Unpooled.copiedBuffer(lowat, StandardCharsets.US_ASCII));
+            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, lowat.length());
+            exchange.complete(exchange.writeAndFlush(response));
+        });
+        server.start();
+        InetSocketAddress address = server.boundAddresses().get(0);
+        try (RawHttpClient before = new RawHttpClient(address)) {
+            assertThat(before.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\n").read().text()).isEqualTo("65536");
+            server.applyServer(withLowat(base, 0), java.util.Map.of());
+            try (RawHttpClient after = new RawHttpClient(address)) {
+                assertThat(after.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n").read().text()).isEqualTo("0");
+            }
+            assertThat(before.send("GET /c HTTP/1.1\r\nHost: a\r\n\r\n").read().text()).isEqualTo("65536");
+            server.applyServer(withLowat(base, 16384), java.util.Map.of());
+            try (RawHttpClient after = new RawHttpClient(address)) {
+                assertThat(after.send("GET /d HTTP/1.1\r\nHost: a\r\n\r\n").read().text()).isEqualTo("16384");
+            }
+        }
+    }
+
+    private static ServerSettings withLowat(ServerSettings s, int lowat) {
+        return new ServerSettings(s.listen(), s.ioThreads(), s.maxConnections(), s.limits(), s.timeouts(), s.accessLog(),
+                s.runDir(), s.accessLogEnabled(), s.runDirTemporary(), s.listenWrittenAt(), lowat);
     }
 
     @Test
