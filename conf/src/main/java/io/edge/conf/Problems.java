@@ -39,10 +39,8 @@ final class Problems {
             return;
         }
         WrittenAt where = writtenAt(origin, key);
-        String variable = Substitutions.environmentVariable(origin);
-        // the value is not in the file: the line is only where it was substituted
-        String from = variable == null ? "" : " (from environment variable " + variable + ")";
-        found.add(new ConfigProblem(where.file(), where.line(), key, message + from, expected));
+        // a value from the environment is not in the file: the line is only where it was substituted
+        found.add(new ConfigProblem(where.file(), where.line(), key, message + where.fromVariable(), expected));
     }
 
     /**
@@ -88,7 +86,7 @@ final class Problems {
                         .getOrDefault(line, line);
             }
         }
-        return new WrittenAt(where, line, key);
+        return new WrittenAt(where, line, key, Substitutions.environmentVariable(origin));
     }
 
     /**

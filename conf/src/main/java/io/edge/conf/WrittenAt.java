@@ -9,16 +9,28 @@ import java.nio.file.Path;
  * @param file the file it was written in; an empty path when unknown
  * @param line 1-based line in {@code file}, or a value below 1 when none applies (a default of reference.conf)
  * @param key  the full key, list elements written {@code listen[0]}
+ * @param variable the environment variable the value was substituted from ({@code ${EDGE_LISTEN}}), whose line is
+ *                 only where it was substituted; {@code null} when the file wrote the value
  */
-public record WrittenAt(Path file, int line, String key) {
+public record WrittenAt(Path file, int line, String key, String variable) {
+
+    /** A value the file wrote itself. */
+    public WrittenAt(Path file, int line, String key) {
+        this(file, line, key, null);
+    }
 
     /** A setting of which only the key is known. */
     public static WrittenAt key(String key) {
         return new WrittenAt(Path.of(""), 0, key);
     }
 
-    /** The problem {@code message} with this setting, read as a configuration problem. */
+    /** The problem {@code message} with this setting, read as a configuration problem (naming its variable, if any). */
     public ConfigProblem problem(String message) {
-        return new ConfigProblem(file, line, key, message, null);
+        return new ConfigProblem(file, line, key, message + fromVariable(), null);
+    }
+
+    /** {@code " (from environment variable NAME)"}, or nothing for a value the file wrote. */
+    String fromVariable() {
+        return variable == null ? "" : " (from environment variable " + variable + ")";
     }
 }

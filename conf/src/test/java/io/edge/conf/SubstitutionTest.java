@@ -341,6 +341,30 @@ class SubstitutionTest {
         assertThat(problems.get(1).file()).isEqualTo(dir.resolve("limits.conf"));
     }
 
+    /**
+     * A listen address from the environment is only found wrong when it is bound (in use): the problem said then is at
+     * the line that substituted it and names the variable, as a problem found in loading does; one the file wrote does
+     * not. EDGE_TEST_LISTEN=127.0.0.1:8089 is set for the tests.
+     */
+    @Test
+    void aListenAddressFromTheEnvironmentNamesItsVariableWhenItCannotBeBound() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        Path file = dir.resolve("edge.conf");
+        Files.writeString(file, """
+                edge {
+                  server.listen = ["127.0.0.1:8088",
+                    ${EDGE_TEST_LISTEN}]
+                  sites = [{ root = www }]
+                }
+                """);
+        ServerSettings server = new ConfigLoader().load(file).server();
+        assertThat(server.writtenAt(new InetSocketAddress("127.0.0.1", 8089)).problem("127.0.0.1:8089: address already in use"))
+                .hasToString(file + ":3: edge.server.listen[1]: 127.0.0.1:8089: address already in use"
+                        + " (from environment variable EDGE_TEST_LISTEN)");
+        assertThat(server.writtenAt(new InetSocketAddress("127.0.0.1", 8088)).problem("127.0.0.1:8088: address already in use"))
+                .hasToString(file + ":2: edge.server.listen[0]: 127.0.0.1:8088: address already in use");
+    }
+
     /** A default substituted from reference.conf is not the user's line either: the key that used it is. */
     @Test
     void aBadValueSubstitutedFromADefaultIsReportedAtTheLineOfTheKeyThatUsedIt() throws Exception {

@@ -38,6 +38,11 @@ class StartFailureTest {
                             + ": address already in use");
             assertThat(Main.describe(EdgeServer.bindFailure(new InetSocketAddress("::1", 80), written, epoll)))
                     .isEqualTo("/etc/edge/edge.conf:4: edge.server.listen[1]: [::1]:80: address already in use");
+            // an address from the environment: its line is where it was substituted, and the variable is named
+            assertThat(Main.describe(EdgeServer.bindFailure(address, new WrittenAt(Path.of("/etc/edge/edge.conf"), 4,
+                    "edge.server.listen[1]", "EDGE_LISTEN"), epoll)))
+                    .isEqualTo("/etc/edge/edge.conf:4: edge.server.listen[1]: 127.0.0.1:" + taken.getLocalPort()
+                            + ": address already in use (from environment variable EDGE_LISTEN)");
             // a default of reference.conf has no line of the user's file; settings made in code, no file either
             assertThat(Main.describe(EdgeServer.bindFailure(address, new WrittenAt(Path.of("/etc/edge/edge.conf"), -1,
                     "edge.server.listen[0]"), new BindException("Address already in use"))))
