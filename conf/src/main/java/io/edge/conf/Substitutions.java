@@ -122,6 +122,7 @@ final class Substitutions {
                 ConfigOrigin origin = f.value().origin();
                 String variable = variableOf(value, f.value(), problems);
                 if (variable != null) {
+                    origin = atLineSubstituting(origin, f.path(), variable, problems);
                     List<String> comments = new ArrayList<>(origin.comments());
                     comments.add(FROM_ENVIRONMENT + variable);
                     origin = origin.withComments(comments);
@@ -130,6 +131,34 @@ final class Substitutions {
             }
         }
         return root.toConfig();
+    }
+
+    /**
+     * {@code origin} moved to the line that substitutes {@code variable} for the key at {@code path}: a key written
+     * twice, the second time to a variable ({@code io-threads = 2}, then {@code io-threads = ${?EDGE_THREADS}},
+     * HOCON's idiom for an override from the environment), has one origin for both, at the first of the lines. The
+     * first line from there on that names the key and substitutes the variable is the one; {@code origin} itself when
+     * none does (or the file cannot be read).
+     */
+    private static ConfigOrigin atLineSubstituting(ConfigOrigin origin, List<Object> path, String variable,
+                                                   Problems problems) {
+        if (origin.filename() == null || origin.lineNumber() < 1) {
+            return origin;
+        }
+        List<String> lines = problems.linesOf(Path.of(origin.filename()));
+        Object key = path.get(path.size() - 1);
+        for (int i = origin.lineNumber() - 1; i < lines.size(); i++) {
+            if (key instanceof String name && !lines.get(i).contains(name)) {
+                continue;
+            }
+            Matcher m = SUBSTITUTION.matcher(lines.get(i));
+            while (m.find()) {
+                if (m.group(2).equals(variable)) {
+                    return i + 1 == origin.lineNumber() ? origin : origin.withLineNumber(i + 1);
+                }
+            }
+        }
+        return origin;
     }
 
     /**

@@ -339,6 +339,8 @@ class SubstitutionTest {
                 tuple("edge.site-defaults.dotfiles", "\"lots\" is not allowed" + from),
                 tuple("edge.static.engine", "\"lots-io\" is not allowed"));
         assertThat(problems.get(1).file()).isEqualTo(dir.resolve("limits.conf"));
+        // the line that substituted the bad value, not the one it replaced
+        assertThat(problems.get(0).line()).isEqualTo(3);
     }
 
     /**
