@@ -71,6 +71,9 @@ public final class FcgiNameValues {
      * decodes each PARAMS record on its own, so it cannot take such a pair. Reads nothing.
      */
     public static String pairLongerThanARecord(ByteBuf pairs) {
+        if (pairs.readableBytes() <= FcgiRecordEncoder.MAX_CONTENT_LENGTH) {
+            return null; // every request's params but the rarest: no pair to look at
+        }
         for (int at = pairs.readerIndex(); at < pairs.writerIndex(); ) {
             int end = pairEnd(pairs, at);
             if (end - at > FcgiRecordEncoder.MAX_CONTENT_LENGTH) {
@@ -106,14 +109,9 @@ public final class FcgiNameValues {
         long position = at;
         long lengths = 0;
         for (int field = 0; field < 2 && position < end; field++) {
-            int first = in.getUnsignedByte((int) position);
-            if (first < 128) {
-                lengths += first;
-                position += 1;
-            } else {
-                lengths += position + 4 <= end ? in.getInt((int) position) & MAX_LENGTH : 0;
-                position += 4;
-            }
+            int bytes = lengthBytesAt(in, (int) position);
+            lengths += position + bytes <= end ? lengthAt(in, (int) position) : 0; // a cut-off length counts nothing
+            position += bytes;
         }
         return (int) Math.min(position + lengths, end);
     }
