@@ -5,9 +5,15 @@
  *   sync     statx, preadv2 and close per file, as edge does today
  *   close    statx and preadv2 per file, the 25 closes in one io_uring_enter
  *   ring     statx, read and close of all 25 (hard-linked per file) in one io_uring_enter
+ * and two modes that open on the ring too, for a server that knew a file's size and times without a statx:
+ *   nostat   open, preadv2 and close per file, one system call each
+ *   chain    open (into a registered "direct" descriptor), read and close of all 25, linked per file, in one
+ *            io_uring_enter: no descriptor in the process's table, no statx
+ * and one that keeps edge's statx of every file it opens:
+ *   split    the 25 opens in one io_uring_enter, a statx per file, then the reads and closes (linked per file) in one
  * Prints the process's CPU time (user + system) per file. Run with the tree in the page cache.
  * usage: gcc -O2 -o /tmp/batch-cost bench/lib/batch-cost.c &&
- *        /tmp/batch-cost BENCH_DIR/thumbs-300000/tree BENCH_DIR/thumbs-300000/paths.txt sync|close|ring [FILES] */
+ *        /tmp/batch-cost BENCH_DIR/thumbs-300000/tree BENCH_DIR/thumbs-300000/paths.txt sync|close|ring|nostat|chain|split [FILES] */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/io_uring.h>
@@ -25,11 +31,15 @@
 #define BATCH 25
 #define MAX_FILE 65536
 #define CLOSED 3 /* user_data of a close: its CQE comes only on failure */
+#define DIRECT_CLOSED 4 /* user_data of a close whose CQE is waited for: chain's frees a slot for the next batch */
 
 static int ring;
 static struct io_uring_sqe *sqes;
 static unsigned *sq_tail, *sq_mask, *cq_head, *cq_tail, *cq_mask, local_tail;
 static struct io_uring_cqe *cqes;
+static unsigned waited_for_closes;
+#define OPENED 16 /* user_data of split's open of file j: OPENED + j */
+static int opened[BATCH];
 
 static void die(const char *what) { perror(what); exit(1); }
 
@@ -80,6 +90,8 @@ static long enter(unsigned submit, unsigned wait) {
             exit(1);
         }
         if (c->user_data == 2) bytes += c->res;
+        if (c->user_data >= OPENED) opened[c->user_data - OPENED] = c->res;
+        if (c->user_data == DIRECT_CLOSED) waited_for_closes++;
     }
     __atomic_store_n(cq_head, head, __ATOMIC_RELEASE);
     return bytes;
@@ -99,11 +111,14 @@ static double cpu_us(void) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s ROOT PATHS sync|close|ring [FILES]\n", argv[0]);
+        fprintf(stderr, "usage: %s ROOT PATHS sync|close|ring|nostat|chain|split [FILES]\n", argv[0]);
         return 2;
     }
-    int mode = !strcmp(argv[3], "sync") ? 0 : !strcmp(argv[3], "close") ? 1 : !strcmp(argv[3], "ring") ? 2 : -1;
-    if (mode < 0) { fprintf(stderr, "mode: sync, close or ring\n"); return 2; }
+    enum { SYNC, CLOSE, RING, NOSTAT, CHAIN, SPLIT, MODES };
+    const char *modes[MODES] = {"sync", "close", "ring", "nostat", "chain", "split"};
+    int mode = -1;
+    for (int m = 0; m < MODES; m++) if (!strcmp(argv[3], modes[m])) mode = m;
+    if (mode < 0) { fprintf(stderr, "mode: sync, close, ring, nostat, chain or split\n"); return 2; }
     int files = argc > 4 ? atoi(argv[4]) : 100000;
     int root = open(argv[1], O_RDONLY | O_DIRECTORY);
     FILE *list = fopen(argv[2], "r");
@@ -117,17 +132,76 @@ int main(int argc, char **argv) {
     static char buffers[BATCH][MAX_FILE];
     static struct statx stats[BATCH];
     ring_setup();
+    if (mode == CHAIN) { /* a table of BATCH empty slots for the direct descriptors */
+        struct io_uring_rsrc_register table = {.nr = BATCH, .flags = IORING_RSRC_REGISTER_SPARSE};
+        if (syscall(SYS_io_uring_register, ring, IORING_REGISTER_FILES2, &table, sizeof table) < 0) die("register");
+    }
+    /* no O_CLOEXEC: a direct descriptor refuses it (it is in no process's table) */
+    static struct open_how direct_how = {.flags = O_RDONLY | O_NONBLOCK, .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
     long bytes = 0;
     int done = 0;
     double start = cpu_us();
     for (int i = 0; i + BATCH <= n; i += BATCH, done += BATCH) {
+        if (mode == SPLIT) {
+            static struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK,
+                                          .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
+            for (int j = 0; j < BATCH; j++) {
+                const char *relative = paths[i + j][0] == '/' ? paths[i + j] + 1 : paths[i + j];
+                struct io_uring_sqe *s = sqe(IORING_OP_OPENAT2, root, 0, OPENED + j);
+                s->addr = (unsigned long)relative;
+                s->len = sizeof how;
+                s->off = (unsigned long)&how;
+            }
+            enter(BATCH, BATCH);
+            waited_for_closes = 0;
+            for (int j = 0; j < BATCH; j++) {
+                syscall(SYS_statx, opened[j], "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stats[j]);
+                struct io_uring_sqe *s = sqe(IORING_OP_READ, opened[j], IOSQE_IO_HARDLINK, 2);
+                s->addr = (unsigned long)buffers[j];
+                s->len = MAX_FILE;
+                sqe(IORING_OP_CLOSE, opened[j], 0, DIRECT_CLOSED);
+            }
+            bytes += enter(2 * BATCH, 2 * BATCH);
+            while (waited_for_closes < BATCH) bytes += enter(0, 1);
+            continue;
+        }
+        if (mode == NOSTAT || mode == CHAIN) {
+            for (int j = 0; j < BATCH; j++) {
+                const char *relative = paths[i + j][0] == '/' ? paths[i + j] + 1 : paths[i + j];
+                if (mode == NOSTAT) {
+                    int fd = open_beneath(root, relative);
+                    if (fd < 0) die(relative);
+                    struct iovec v = {buffers[j], MAX_FILE};
+                    bytes += preadv2(fd, &v, 1, 0, RWF_NOWAIT);
+                    close(fd);
+                    continue;
+                }
+                /* open into slot j (its CQE only on failure), then read it, then close it whatever the read did */
+                struct io_uring_sqe *s = sqe(IORING_OP_OPENAT2, root, IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS, 1);
+                s->addr = (unsigned long)relative;
+                s->len = sizeof direct_how;
+                s->off = (unsigned long)&direct_how;
+                s->file_index = j + 1;
+                s = sqe(IORING_OP_READ, j, IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK, 2);
+                s->addr = (unsigned long)buffers[j];
+                s->len = MAX_FILE;
+                s = sqe(IORING_OP_CLOSE, 0, 0, DIRECT_CLOSED);
+                s->file_index = j + 1;
+            }
+            if (mode == CHAIN) {
+                waited_for_closes = 0;
+                bytes += enter(3 * BATCH, 2 * BATCH);
+                while (waited_for_closes < BATCH) bytes += enter(0, 1); /* every slot free before the next batch */
+            }
+            continue;
+        }
         int fds[BATCH];
         for (int j = 0; j < BATCH; j++) {
             const char *relative = paths[i + j][0] == '/' ? paths[i + j] + 1 : paths[i + j];
             if ((fds[j] = open_beneath(root, relative)) < 0) die(paths[i + j]);
         }
         for (int j = 0; j < BATCH; j++) {
-            if (mode == 2) {
+            if (mode == RING) {
                 struct io_uring_sqe *s = sqe(IORING_OP_STATX, fds[j], IOSQE_IO_HARDLINK, 1);
                 s->addr = (unsigned long)"";
                 s->statx_flags = AT_EMPTY_PATH;
@@ -142,13 +216,13 @@ int main(int argc, char **argv) {
             syscall(SYS_statx, fds[j], "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stats[j]);
             struct iovec v = {buffers[j], MAX_FILE};
             bytes += preadv2(fds[j], &v, 1, 0, RWF_NOWAIT);
-            if (mode == 0) close(fds[j]);
+            if (mode == SYNC) close(fds[j]);
             else sqe(IORING_OP_CLOSE, fds[j], IOSQE_CQE_SKIP_SUCCESS, CLOSED);
         }
-        if (mode == 1) enter(BATCH, 0);
-        if (mode == 2) bytes += enter(3 * BATCH, 2 * BATCH);
+        if (mode == CLOSE) enter(BATCH, 0);
+        if (mode == RING) bytes += enter(3 * BATCH, 2 * BATCH);
     }
-    printf("%s: %.2f us of CPU per file (%d files, %ld bytes read)\n", argv[3], (cpu_us() - start) / done, done,
+    printf("%s: %.2f us of CPU per file (%d files, %ld bytes read)\n", modes[mode], (cpu_us() - start) / done, done,
            bytes);
     return 0;
 }
