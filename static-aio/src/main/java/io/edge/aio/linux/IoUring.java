@@ -27,9 +27,14 @@ import java.nio.file.Path;
 public final class IoUring implements AutoCloseable {
 
     public static final byte OP_READ = 22;
+    public static final byte OP_CLOSE = 19;
+    public static final byte OP_OPENAT2 = 28;
     public static final int ENTER_GETEVENTS = 1;
     /** IOSQE_ASYNC: the request goes straight to an io-wq kernel worker, never tried inline first. */
     private static final byte SQE_ASYNC = 1 << 4;
+    /** IOSQE_CQE_SKIP_SUCCESS: no completion unless the request fails (kernel 5.17, {@link #FEAT_CQE_SKIP}). */
+    private static final byte SQE_CQE_SKIP_SUCCESS = 1 << 6;
+    private static final int FEAT_CQE_SKIP = 1 << 11;
     private static final int REGISTER_EVENTFD = 4;
     private static final int REGISTER_IOWQ_MAX_WORKERS = 19;
     /** IORING_FEAT_RW_CUR_POS: kernel 5.6, the release that added IORING_OP_READ. */
@@ -68,11 +73,14 @@ public final class IoUring implements AutoCloseable {
     private final int cqEntries;
     private final int cqes;
     private final Memory scratch = new Memory(8);
+    /** The kernel posts no completion for a successful request that asks for none ({@link #prepareClose}). */
+    private final boolean skipsSuccess;
     private int localSqTail;
     private boolean closed;
 
     private IoUring(int ringFd, Memory p) throws IOException {
         this.ringFd = ringFd;
+        skipsSuccess = (p.getInt(20) & FEAT_CQE_SKIP) != 0;
         sqEntries = p.getInt(0);
         cqEntries = p.getInt(4);
         int sqOff = 40;
@@ -212,26 +220,81 @@ public final class IoUring implements AutoCloseable {
      * @return false if the submission ring is full (call {@link #submit} first)
      */
     public boolean prepareRead(int fd, long fileOffset, long address, int length, long userData, boolean viaWorker) {
+        int base = nextSqe(OP_READ, viaWorker ? SQE_ASYNC : 0, fd, userData);
+        if (base < 0) {
+            return false;
+        }
+        sqes.putLong(base + 8, fileOffset);
+        sqes.putLong(base + 16, address);
+        sqes.putInt(base + 24, length);
+        publish();
+        return true;
+    }
+
+    /**
+     * Queues an {@code openat2(dirFd, path, how, sizeof how)} without entering the kernel: its completion's result is
+     * the new descriptor or -errno. The kernel tries it in {@code io_uring_enter} with a lookup that may not wait
+     * (as {@code RESOLVE_CACHED}) and hands it to a worker if that fails, unless {@code how} asks for
+     * {@code RESOLVE_CACHED} itself: then it fails with EAGAIN. Both addresses must stay valid until {@link #submit}
+     * returned (the kernel copies the path and {@code how} as it takes the request).
+     *
+     * @param pathAddress a NUL-terminated path, relative to {@code dirFd}
+     * @param howAddress  a {@code struct open_how} ({@link Syscalls#putOpenat2ReadOnly} writes both)
+     * @return false if the submission ring is full (call {@link #submit} first)
+     */
+    public boolean prepareOpenat2(int dirFd, long pathAddress, long howAddress, long userData) {
+        int base = nextSqe(OP_OPENAT2, 0, dirFd, userData);
+        if (base < 0) {
+            return false;
+        }
+        sqes.putLong(base + 8, howAddress);
+        sqes.putLong(base + 16, pathAddress);
+        sqes.putInt(base + 24, Syscalls.OPEN_HOW_SIZE);
+        publish();
+        return true;
+    }
+
+    /**
+     * Queues a {@code close(fd)} without entering the kernel. It completes only if it fails where the kernel can
+     * skip the completion of a success (5.17); on an older kernel always, with {@code userData}.
+     *
+     * @return false if the submission ring is full (call {@link #submit} first)
+     */
+    public boolean prepareClose(int fd, long userData) {
+        int base = nextSqe(OP_CLOSE, skipsSuccess ? SQE_CQE_SKIP_SUCCESS : 0, fd, userData);
+        if (base < 0) {
+            return false;
+        }
+        publish();
+        return true;
+    }
+
+    /** Zeroes the next SQE and fills its common fields; its offset in {@link #sqes}, or -1 if the ring is full. */
+    private int nextSqe(byte opcode, int flags, int fd, long userData) {
         int head = (int) U32.getAcquire(sqRing, sqHead);
         if (localSqTail - head >= sqEntries) {
-            return false;
+            return -1;
         }
         int base = (localSqTail & sqMask) * SQE_SIZE;
         for (int i = 0; i < SQE_SIZE; i += 8) {
             sqes.putLong(base + i, 0);
         }
-        sqes.put(base, OP_READ);
-        if (viaWorker) {
-            sqes.put(base + 1, SQE_ASYNC);
-        }
+        sqes.put(base, opcode);
+        sqes.put(base + 1, (byte) flags);
         sqes.putInt(base + 4, fd);
-        sqes.putLong(base + 8, fileOffset);
-        sqes.putLong(base + 16, address);
-        sqes.putInt(base + 24, length);
         sqes.putLong(base + 32, userData);
+        return base;
+    }
+
+    /** Whether the kernel skips the completion of a successful close ({@link #prepareClose}): Linux 5.17. */
+    public boolean skipsSuccess() {
+        return skipsSuccess;
+    }
+
+    /** Makes the SQE {@link #nextSqe} filled visible to the kernel. */
+    private void publish() {
         localSqTail++;
         U32.setRelease(sqRing, sqTail, localSqTail);
-        return true;
     }
 
     /** SQEs prepared but not yet taken by the kernel. */

@@ -42,6 +42,7 @@ public final class Syscalls {
     public static final int ENOTDIR = 20;
     public static final int ENAMETOOLONG = 36;
     public static final int EOPNOTSUPP = 95;
+    public static final int ECANCELED = 125;
 
     /** {@code preadv2} flag: fail with EAGAIN instead of waiting for the disk (4.14; buffered reads since 5.9). */
     public static final int RWF_NOWAIT = 0x08;
@@ -349,14 +350,34 @@ public final class Syscalls {
      */
     public static int openat2ReadOnly(int dirFd, String path, boolean followLinks, long resolve) {
         Scratch m = SCRATCH.get();
-        int how = putPath(m, path);
+        int how = putOpenat2ReadOnly(m.buffer, 0, PATH_MAX + OPEN_HOW_SIZE, path, followLinks, resolve);
         if (how < 0) {
             return -ENAMETOOLONG;
         }
-        m.buffer.putLong(how, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
-                .putLong(how + 8, 0)
-                .putLong(how + 16, resolve);
-        return (int) call(SYS_OPENAT2, dirFd, m.address, m.address + how, 24, 0, 0);
+        return (int) call(SYS_OPENAT2, dirFd, m.address, m.address + how, OPEN_HOW_SIZE, 0, 0);
+    }
+
+    /** {@code sizeof(struct open_how)}. */
+    public static final int OPEN_HOW_SIZE = 24;
+
+    /**
+     * Writes the arguments of {@link #openat2ReadOnly} into {@code buffer} (native order) at {@code offset}: the
+     * path, NUL-terminated, then its {@code struct open_how} at the next multiple of 8, all within {@code capacity}
+     * bytes, for an {@code openat2} made elsewhere (an io_uring request). Returns where the {@code open_how} starts,
+     * relative to {@code offset}, or -1 if the path does not fit (or reaches {@code PATH_MAX}).
+     */
+    public static int putOpenat2ReadOnly(ByteBuffer buffer, int offset, int capacity, String path, boolean followLinks,
+            long resolve) {
+        byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
+        int how = (bytes.length + 1 + 7) & ~7;
+        if (bytes.length >= PATH_MAX || how + OPEN_HOW_SIZE > capacity) {
+            return -1;
+        }
+        buffer.put(offset, bytes).put(offset + bytes.length, (byte) 0)
+                .putLong(offset + how, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
+                .putLong(offset + how + 8, 0)
+                .putLong(offset + how + 16, resolve);
+        return how;
     }
 
     /** {@code open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)}: a descriptor naming a directory, or -errno. */
