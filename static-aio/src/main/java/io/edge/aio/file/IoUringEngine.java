@@ -6,6 +6,8 @@ import io.edge.aio.linux.FileSystems;
 import io.edge.aio.linux.IoUring;
 import io.edge.aio.linux.PageCache;
 import io.edge.aio.linux.Syscalls;
+import io.edge.aio.path.PathResolver;
+import io.edge.aio.path.Resolution;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.IoEventLoop;
@@ -34,9 +36,18 @@ import org.slf4j.LoggerFactory;
  * starts on first use. Up to {@code queueDepth} reads are in flight per ring; further ones wait in the ring's
  * queue, never blocking the caller.
  *
- * <p>Residency: a read whose range is all in the page cache is copied at once on the caller's thread (a few
- * microseconds for at most {@link #inlineLimit()} bytes) and only misses go through the ring; not on file
- * systems whose reads go to kernel workers (below). A page still being read (by the ring, by readahead) is a
+ * <p>One system call per loop iteration: on an event loop whose ring is set up, a file on ext4, xfs or btrfs is
+ * opened by the ring ({@code IORING_OP_OPENAT2} with the same resolve flags as the caller's inline open: it fails
+ * rather than wait, and then the open goes the usual way), its small reads go to the ring whether the page cache has
+ * them or not, and a descriptor whose last reference goes on the loop is closed by it ({@link LoopRing#submitOpen},
+ * {@link LoopRing#submitClose}): the opens, reads and closes of all the requests one loop iteration answers reach the
+ * kernel in one {@code io_uring_enter}, where each was a system call of its own (a hot thumbnail's file calls cost
+ * 0.61 of that on a 2-core guest: BENCHMARKS.md, {@code bench/lib/batch-cost.c split}). The {@code statx} of each
+ * opened file stays a call on the loop: on the ring it would go to a kernel worker.
+ *
+ * <p>Residency: elsewhere (no ring on the caller's loop yet, or not on a loop), a read whose range is all in the page
+ * cache is copied at once on the caller's thread (a few microseconds for at most {@link #inlineLimit()} bytes) and
+ * only misses go through the ring; not on file systems whose reads go to kernel workers (below). A page still being read (by the ring, by readahead) is a
  * miss: waiting for it would hold the loop for the disk ({@link FileSystemReads} says how each file system
  * tells).
  *
@@ -184,6 +195,37 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
                         this::readByPool));
         this.fileServerFiles = new FileServerFiles("io_uring", blocking.inlineLimit(), blocking.readBuffers());
         blocking.afterOpenOnPool(this::afterOpenOnPool);
+        blocking.cache().closeDescriptorsWith(fd -> {
+            LoopRing ring = rings.currentIfPresent();
+            return ring != null && ring.submitClose(fd);
+        });
+    }
+
+    /**
+     * On an event loop whose ring is set up, the open the pool engine would try on the caller (a confined one that
+     * cannot wait, {@link OpenFileCache#acquireInline}) is made by the ring instead, with the loop's other requests
+     * (see the class comment); where the ring cannot take it, or its answer is "it would wait", the pool engine's
+     * open as before.
+     */
+    @Override
+    public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution, boolean bodyExpected) {
+        LoopRing ring = rings.currentIfPresent();
+        CompletableFuture<OpenFile> onRing;
+        try {
+            onRing = ring == null ? null : blocking.cache().acquireOnRing(resolver, resolution, ring::submitOpen);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (onRing == null) {
+            return super.open(resolver, resolution, bodyExpected);
+        }
+        return onRing.thenCompose(opened -> opened != null ? CompletableFuture.completedFuture(opened)
+                : super.open(resolver, resolution, bodyExpected));
+    }
+
+    @Override
+    public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution) {
+        return open(resolver, resolution, true);
     }
 
     /** Whether io_uring can be used here; probed once. */
@@ -221,7 +263,11 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         }
         CompletableFuture<FileSystemReads> decision = fileSystemReads(file);
         FileSystemReads how = decision.isDone() ? settled(decision) : null;
-        if (residencyCheck && how == FileSystemReads.NO_WAIT && length <= blocking.inlineLimit()
+        // On the loop's own ring a page-cache hit completes in the io_uring_enter that also takes the loop's other
+        // opens, reads and closes: cheaper than a preadv2 of its own (measured: bench/lib/batch-cost.c, split). The
+        // ring cannot tell a hit from a miss: both are counted as asynchronous reads.
+        boolean onLoopsRing = how == FileSystemReads.NO_WAIT && rings.currentIfPresent() != null;
+        if (!onLoopsRing && residencyCheck && how == FileSystemReads.NO_WAIT && length <= blocking.inlineLimit()
                 && file.preadDescriptor() >= 0) {
             // A page-cache hit is a memory copy: cheaper here than a round trip through the ring. One
             // preadv2(RWF_NOWAIT) both tells and copies; a miss goes to the ring.
@@ -230,7 +276,8 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
                 stats.counters.residentReads.increment();
                 return CompletableFuture.completedFuture(resident);
             }
-        } else if (residencyCheck && (how == null ? file.onLocalFileSystem() : how != FileSystemReads.WORKERS)
+        } else if (!onLoopsRing && residencyCheck
+                && (how == null ? file.onLocalFileSystem() : how != FileSystemReads.WORKERS)
                 && (how == FileSystemReads.RESIDENCY_CHECK
                         ? PageCache.isResidentInMemoryFileSystem(file.fd(), offset, length)
                         : PageCache.isResident(file.fd(), offset, length))) {
@@ -390,6 +437,16 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     /** For tests: whether reads of {@code file} go straight to kernel workers; blocks until the answer. */
     boolean viaWorker(OpenFile file) {
         return reads(file) == FileSystemReads.WORKERS;
+    }
+
+    /** For tests: opens made by the loops' rings so far. */
+    long ringOpens() {
+        return stats.ringOpens.sum();
+    }
+
+    /** For tests: descriptors closed through the loops' rings so far. */
+    long ringCloses() {
+        return stats.ringCloses.sum();
     }
 
     /** Rings set up so far (one per event loop that read). */

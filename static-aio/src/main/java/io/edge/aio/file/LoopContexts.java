@@ -138,6 +138,18 @@ final class LoopContexts<C extends LoopContext<?>> {
         }
     }
 
+    /**
+     * The context of the caller's event loop if the caller is on one that has a context set up and not closing, else
+     * null; sets none up. For work that is worth doing in a context only where one is at hand.
+     */
+    C currentIfPresent() {
+        if (ThreadExecutorMap.currentExecutor() instanceof IoEventLoop loop && loop.inEventLoop()) {
+            C context = contexts.get(loop);
+            return context == null || context.isClosing() ? null : context;
+        }
+        return null;
+    }
+
     /** Contexts set up so far (one per event loop that had work). */
     int size() {
         return contexts.size();

@@ -12,10 +12,12 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +34,13 @@ import org.slf4j.LoggerFactory;
  * its descriptor) for as long as the read is in flight. If the loop shuts down with reads in flight, their
  * stages fail, but their buffers and files stay unreleased for good: the kernel may still write them after the
  * ring is gone.
+ *
+ * <p>Opens and closes: the engine also opens small files here ({@link #submitOpen}: {@code IORING_OP_OPENAT2}, its
+ * path and {@code open_how} in one of {@value #OPEN_SLOTS} slots of this ring's own memory) and closes descriptors
+ * whose last reference went on this loop ({@link #submitClose}), so that the opens, reads and closes of the requests
+ * one loop iteration answers reach the kernel in one {@code io_uring_enter}, at the end of the iteration
+ * ({@link #flushLater}), instead of a system call each. An open in flight counts as busy: a closing ring waits for
+ * its completion, which hands the descriptor to its caller (who owns it from then).
  */
 final class LoopRing extends LoopContext<LoopRing.Read> {
 
@@ -55,6 +64,24 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     private final int[] freeSlots;
     private int freeCount;
 
+    /**
+     * Opens in flight at once at most, each with its arguments in a slot of {@link #openArgs}; beyond it, opens go
+     * elsewhere. Fewer where the completion ring has less room than that beside {@code queueDepth} reads: every
+     * request here that completes has its place there ({@link #openSlots}).
+     */
+    static final int OPEN_SLOTS = 64;
+    /** Bytes of a slot: a path of up to ~1000 bytes and its {@code open_how}; a longer path is opened elsewhere. */
+    private static final int OPEN_ARGS_SIZE = 1024;
+    /** {@code user_data} of an open (with its slot in the low bits) and of a close; a read's is its slot. */
+    private static final long OPEN = 1L << 32;
+    private static final long CLOSE = 2L << 32;
+    private final ByteBuffer openArgs = ByteBuffer.allocateDirect(OPEN_SLOTS * OPEN_ARGS_SIZE).order(ByteOrder.nativeOrder());
+    private final long openArgsAddress = Pointer.nativeValue(Native.getDirectBufferPointer(openArgs));
+    private final IntConsumer[] opens = new IntConsumer[OPEN_SLOTS];
+    private final int[] freeOpenSlots = new int[OPEN_SLOTS];
+    private final int openSlots;
+    private int freeOpenCount;
+
     private LoopRing(IoEventLoop loop, IoUring ring, int queueDepth, int workers, long timeoutNanos, LoopStats stats,
             Consumer<Read> elsewhere) {
         super(loop, "io_uring engine", stats.waiting);
@@ -67,6 +94,11 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         this.freeSlots = new int[queueDepth];
         for (int i = queueDepth - 1; i >= 0; i--) {
             freeSlots[freeCount++] = i;
+        }
+        // Closes complete only when they fail (IoUring#skipsSuccess, else none is made here).
+        openSlots = Math.max(0, Math.min(OPEN_SLOTS, ring.cqEntries() - queueDepth));
+        for (int i = openSlots - 1; i >= 0; i--) {
+            freeOpenSlots[freeOpenCount++] = i;
         }
     }
 
@@ -93,6 +125,53 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
             start(read);
         }
         read.scheduleTimeout(this);
+    }
+
+    /**
+     * Queues {@code openat2(dirFd, path, {read-only, resolve})} ({@link Syscalls#openat2ReadOnly}'s flags) for the end
+     * of this loop iteration; {@code opened} gets the descriptor or -errno on this loop, from {@link #reap} (or
+     * {@code -ECANCELED} if the loop shuts down first, when the kernel may still open it: a descriptor lost then). On
+     * the loop.
+     *
+     * @return false, and {@code opened} is never called, if it cannot be queued: every open slot in use, a path too
+     *         long for one, the submission ring full, or the ring closing
+     */
+    boolean submitOpen(int dirFd, String path, boolean followLinks, long resolve, IntConsumer opened) {
+        if (freeOpenCount == 0 || isClosing()) {
+            return false;
+        }
+        int slot = freeOpenSlots[freeOpenCount - 1];
+        int offset = slot * OPEN_ARGS_SIZE;
+        int how = Syscalls.putOpenat2ReadOnly(openArgs, offset, OPEN_ARGS_SIZE, path, followLinks, resolve);
+        if (how < 0) {
+            return false;
+        }
+        long pathAddress = openArgsAddress + offset;
+        long howAddress = pathAddress + how;
+        if (!ring.prepareOpenat2(dirFd, pathAddress, howAddress, OPEN | slot)
+                && !(submitNow() && ring.prepareOpenat2(dirFd, pathAddress, howAddress, OPEN | slot))) {
+            return false;
+        }
+        freeOpenCount--;
+        opens[slot] = opened;
+        stats.ringOpens.increment();
+        flushLater();
+        return true;
+    }
+
+    /**
+     * Queues {@code close(fd)} for the end of this loop iteration; the caller gives the descriptor up. On the loop.
+     *
+     * @return false if it cannot be queued (the submission ring full, or the ring closing): the caller closes it
+     */
+    boolean submitClose(int fd) {
+        if (isClosing() || !ring.skipsSuccess()
+                || !ring.prepareClose(fd, CLOSE) && !(submitNow() && ring.prepareClose(fd, CLOSE))) {
+            return false;
+        }
+        stats.ringCloses.increment();
+        flushLater();
+        return true;
     }
 
     private void start(Read read) {
@@ -134,10 +213,31 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
                 log.debug("io_uring: kernel workers left at the kernel's limit", e);
             }
         }
-        boolean queued = ring.prepareRead(read.file.fd(), read.offset + read.done, read.address + read.done,
-                read.length - read.done, read.slot, read.viaWorker);
-        assert queued : "submission ring full with " + stats.inFlight + " in flight";
+        int fd = read.file.fd();
+        long at = read.offset + read.done;
+        long into = read.address + read.done;
+        int length = read.length - read.done;
+        // The ring holds every read in flight (queueDepth <= SQ entries), but opens and closes prepared in this
+        // iteration share it: if they fill it, they go to the kernel now.
+        if (!ring.prepareRead(fd, at, into, length, read.slot, read.viaWorker)
+                && !(submitNow() && ring.prepareRead(fd, at, into, length, read.slot, read.viaWorker))) {
+            freeSlot(read);
+            read.handOff();
+            elsewhere.accept(read);
+            return;
+        }
         flushLater();
+    }
+
+    /** The submission ring is full: hands what is prepared to the kernel now, not at the end of the iteration. */
+    private boolean submitNow() {
+        try {
+            ring.submit(0);
+            return true;
+        } catch (IOException e) {
+            log.warn("io_uring: submission failed, {} SQEs kept for retry", ring.pendingSubmissions(), e);
+            return false;
+        }
     }
 
     @Override
@@ -160,6 +260,20 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     }
 
     private void complete(long userData, int result) {
+        if ((userData & OPEN) != 0) {
+            int slot = (int) userData;
+            IntConsumer opened = opens[slot];
+            opens[slot] = null;
+            freeOpenSlots[freeOpenCount++] = slot;
+            opened.accept(result);
+            return;
+        }
+        if (userData == CLOSE) {
+            if (result < 0) { // the descriptor is gone all the same (close(2) frees it even when it reports an error)
+                log.debug("io_uring: close failed: {}", Syscalls.describe(-result));
+            }
+            return;
+        }
         Read read = slots[(int) userData];
         if (result == -Syscalls.EINTR || result == -Syscalls.EAGAIN) {
             if (read.result.isDone()) {
@@ -220,7 +334,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
 
     @Override
     int busy() {
-        return slots.length - freeCount;
+        return slots.length - freeCount + openSlots - freeOpenCount;
     }
 
     @Override
@@ -228,8 +342,16 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         read.abandon(why);
     }
 
+    /** Closes the ring, after handing the kernel what is still prepared: closes queued in this iteration. */
     @Override
     void free() {
+        if (ring.pendingSubmissions() > 0) {
+            try {
+                ring.submit(0);
+            } catch (IOException e) {
+                log.warn("io_uring: {} requests not submitted before the ring closed", ring.pendingSubmissions(), e);
+            }
+        }
         ring.close();
     }
 
@@ -239,6 +361,14 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
      */
     @Override
     void abandonInFlight(IOException why) {
+        for (int slot = 0; slot < openSlots; slot++) {
+            IntConsumer opened = opens[slot];
+            if (opened != null) {
+                opens[slot] = null;
+                freeOpenSlots[freeOpenCount++] = slot;
+                opened.accept(-Syscalls.ECANCELED);
+            }
+        }
         for (int slot = 0; slot < slots.length; slot++) {
             Read read = slots[slot];
             if (read != null) {

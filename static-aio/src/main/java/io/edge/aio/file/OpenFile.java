@@ -15,6 +15,7 @@ import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
+import java.util.function.IntPredicate;
 
 /**
  * An open file (or a directory, which holds no descriptor) with the stat taken when it was opened.
@@ -46,6 +47,8 @@ public final class OpenFile extends AbstractReferenceCounted {
     private volatile boolean closed;
     /** Where the descriptor is closed when the last reference goes, if not on the releasing thread. */
     private volatile Executor closer;
+    /** Queues the raw descriptor's close where it can ({@link #closeDescriptorThrough}), or null. */
+    private IntPredicate closeQueue;
     /** Opened on the caller's thread, which only a local file system allows ({@link #onLocalFileSystem}). */
     private volatile boolean onLocalFileSystem;
     /** The whole file, read by the pool thread that opened it, until a read takes it ({@link #takeContent}). */
@@ -277,6 +280,15 @@ public final class OpenFile extends AbstractReferenceCounted {
         this.closer = Objects.requireNonNull(closer, "closer");
     }
 
+    /**
+     * Has the raw descriptor closed by {@code queue} when the last reference goes, where {@code queue} takes it (returns
+     * true: an io_uring close on the releasing event loop, made with the loop's other requests), else at once. Called by
+     * the cache before the file is shared.
+     */
+    void closeDescriptorThrough(IntPredicate queue) {
+        this.closeQueue = queue;
+    }
+
     /** Where the descriptor will be closed, or null: the thread releasing the last reference. */
     Executor closer() {
         return closer;
@@ -362,7 +374,7 @@ public final class OpenFile extends AbstractReferenceCounted {
         } catch (IOException ignored) {
             // A read-only descriptor has nothing left to flush; close cannot lose data.
         } finally {
-            if (!channelsFd || c == null) {
+            if ((!channelsFd || c == null) && (closeQueue == null || !closeQueue.test(fd))) {
                 Syscalls.closeQuietly(fd); // deallocate runs once: no double close of a reused number
             }
             budget.release();

@@ -27,6 +27,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.IntConsumer;
+import java.util.function.IntPredicate;
 import java.util.function.IntUnaryOperator;
 
 /**
@@ -76,6 +79,8 @@ public final class OpenFileCache implements AutoCloseable {
     private final IntUnaryOperator reopenDirect;
     /** Admission with {@code min-uses = 2}: a file is cached on an open only if it was opened recently before; else null. */
     private final Doorkeeper admission;
+    /** Where native descriptors are closed when that can be queued ({@link #closeDescriptorsWith}), or null. */
+    private volatile IntPredicate closeQueue;
 
     /** How files are opened and what they hold besides their channel. */
     private enum Descriptors {
@@ -454,28 +459,91 @@ public final class OpenFileCache implements AutoCloseable {
             return null;
         }
         try {
-            long resolve = Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_NO_SYMLINKS
-                    | (inline ? Syscalls.RESOLVE_CACHED | Syscalls.RESOLVE_NO_XDEV : 0);
-            OpenFile opened;
-            try {
-                opened = openNative(key, () -> Syscalls.openat2ReadOnly(root.fd(), relative, followLinks, resolve),
-                        true, ticker.read());
-            } catch (IOException | RuntimeException e) {
-                forget(key, cached);
-                throw e;
-            }
-            if (opened != null) {
-                forget(key, cached); // a no-op if the open cached its file in its place
-            }
-            if (inline && opened != null) {
-                // Only a local file system opens inline (RootDirectory.inlineOpens), and RESOLVE_NO_XDEV kept the
-                // open on the root's. Marked after the file is cached: a reader seeing it unmarked is only careful.
-                opened.markOnLocalFileSystem();
-            }
-            return opened;
+            long resolve = inline ? INLINE_RESOLVE : Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_NO_SYMLINKS;
+            return openedBeneath(key, cached, () -> Syscalls.openat2ReadOnly(root.fd(), relative, followLinks, resolve),
+                    inline);
         } finally {
             root.release();
         }
+    }
+
+    /** How an inline open resolves: beneath the root, no link, nothing that would wait, no mount crossed. */
+    private static final long INLINE_RESOLVE = Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_NO_SYMLINKS
+            | Syscalls.RESOLVE_CACHED | Syscalls.RESOLVE_NO_XDEV;
+
+    /**
+     * The rest of {@link #acquireBeneath} once the open is made by {@code how}: the file stat'ed and cached in place
+     * of {@code cached}, or null for EAGAIN (it would wait); {@link LinkOnPathException} for a link, an escape or a
+     * mount on the way. A failure drops {@code cached}, so that a deleted file's descriptor closes at once.
+     */
+    private OpenFile openedBeneath(Path key, Entry cached, NativeOpen how, boolean inline) throws IOException {
+        OpenFile opened;
+        try {
+            opened = openNative(key, how, true, ticker.read());
+        } catch (IOException | RuntimeException e) {
+            forget(key, cached);
+            throw e;
+        }
+        if (opened != null) {
+            forget(key, cached); // a no-op if the open cached its file in its place
+        }
+        if (inline && opened != null) {
+            // Only a local file system opens inline (RootDirectory.inlineOpens), and RESOLVE_NO_XDEV kept the
+            // open on the root's. Marked after the file is cached: a reader seeing it unmarked is only careful.
+            opened.markOnLocalFileSystem();
+        }
+        return opened;
+    }
+
+    /** Makes an {@code openat2} somewhere else than the caller's thread: {@link LoopRing#submitOpen}'s contract. */
+    interface RingOpen {
+        boolean open(int dirFd, String path, boolean followLinks, long resolve, IntConsumer opened);
+    }
+
+    /**
+     * {@link #acquireInline} with its open made by {@code ring} (an io_uring, which takes the opens of many requests
+     * in one system call), on the thread {@code ring} calls back on. Null where it is not tried: a resolution that is
+     * not confined, a cache without native descriptors, a root where opens are never inline, or {@code ring} not
+     * taking it; the caller opens as before. Else a stage that completes with the file (a fresh cached one at once),
+     * or with null where the caller's own open is to decide: the lookup would wait, a link or mount is on the way,
+     * the kernel is out of descriptors (that open evicts and retries) or the ring went first; or fails as
+     * {@link #acquireInline} throws. The open's descriptor counts against the budget from its completion on.
+     */
+    CompletableFuture<OpenFile> acquireOnRing(PathResolver resolver, Resolution resolution, RingOpen ring) {
+        if (!resolution.confined() || descriptors != Descriptors.NATIVE) {
+            return null;
+        }
+        Path key = resolution.file();
+        RootDirectory root = resolution.beneath();
+        Entry cached = cache.policy().getIfPresentQuietly(key);
+        OpenFile fresh = acquireIfFresh(key, cached, true);
+        if (fresh != null) {
+            return CompletableFuture.completedFuture(fresh);
+        }
+        if (!root.inlineOpens() || !root.retain()) {
+            return null;
+        }
+        CompletableFuture<OpenFile> result = new CompletableFuture<>();
+        boolean queued = false;
+        try {
+            queued = ring.open(root.fd(), resolution.relativePath(), resolver.followSymlinks(), INLINE_RESOLVE, fd -> {
+                try {
+                    result.complete(fd == -Syscalls.ECANCELED || isOutOfDescriptors(fd) ? null
+                            : openedBeneath(key, cached, () -> fd, true));
+                } catch (LinkOnPathException e) {
+                    result.complete(null);
+                } catch (IOException | RuntimeException e) {
+                    result.completeExceptionally(e);
+                } finally {
+                    root.release();
+                }
+            });
+        } finally {
+            if (!queued) {
+                root.release();
+            }
+        }
+        return queued ? result : null;
     }
 
     /** Drops {@code entry} if it is still the one cached for {@code key}; its reference is released. */
@@ -592,7 +660,9 @@ public final class OpenFileCache implements AutoCloseable {
         boolean channelsFd = FdChannels.isAvailable();
         if (channelsFd && descriptors != Descriptors.DIRECT) {
             // The channel is made over fd when a send needs one; a small file read with pread never does.
-            return new OpenFile(key, null, fd, true, false, confined, stat.size(), stat, budget);
+            OpenFile file = new OpenFile(key, null, fd, true, false, confined, stat.size(), stat, budget);
+            file.closeDescriptorThrough(closeQueue);
+            return file;
         }
         FileChannel channel;
         int raw = fd;
@@ -739,6 +809,15 @@ public final class OpenFileCache implements AutoCloseable {
     /** Drops {@code path} from the cache (the descriptor closes once no send uses it). */
     public void invalidate(Path path) {
         cache.invalidate(path);
+    }
+
+    /**
+     * Has the descriptors of files opened from now on, without a JDK channel, closed by {@code queue} where it takes
+     * them (it returns true and owns the descriptor then: an io_uring close queued on the releasing event loop), else
+     * at once as before. Set by the engine that owns the cache before its first open.
+     */
+    void closeDescriptorsWith(IntPredicate queue) {
+        closeQueue = queue;
     }
 
     /** Descriptors held by the static path now: cached plus in flight. */

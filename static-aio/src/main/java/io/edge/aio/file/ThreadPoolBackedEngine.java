@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.HdrHistogram.Histogram;
 
@@ -26,6 +27,9 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
         final AtomicInteger inFlight = new AtomicInteger();
         final AtomicInteger waiting = new AtomicInteger();
         final AtomicLong completed = new AtomicLong();
+        /** Opens and closes made by the loops' rings (io_uring engine): for tests. */
+        final LongAdder ringOpens = new LongAdder();
+        final LongAdder ringCloses = new LongAdder();
         /** Carried over, with the pool's, to the engine of the same kind that replaces this one on a reload. */
         final EngineCounters counters;
 

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.edge.aio.PathPolicy;
 import io.edge.aio.linux.FileSystems;
 import io.edge.aio.linux.Syscalls;
+import io.edge.aio.path.PathResolver;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
@@ -15,13 +17,17 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -79,6 +85,86 @@ class IoUringEngineTest extends IoUringContract {
             assertThat(uring.completedReads()).isEqualTo(files);
         } finally {
             open.forEach(OpenFile::release);
+            engine.close(); // closes the ring on the loop before the loop goes
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
+     * On an epoll loop whose ring is set up (by the loop's first read), the opens, small reads and closes of the
+     * loop's requests go through that ring: the files read are the files asked for, a missing one is no such file, a
+     * link the policy refuses is still refused (the ring's open meets it and the pool's checked open answers), and a
+     * descriptor closed through the ring is closed.
+     */
+    @Test
+    void opensReadsAndClosesOnAnEpollLoopGoThroughItsRing() throws Exception {
+        IoUringEngine uring = (IoUringEngine) engine;
+        Path root = Files.createDirectories(dir.resolve("site"));
+        int files = 4; // the test engine's ring: 4 reads in flight, 8 completions, so room for 4 opens in flight
+        List<byte[]> contents = new ArrayList<>();
+        for (int i = 0; i < files; i++) {
+            contents.add(bytes(5000 + i, i));
+            Files.write(root.resolve("f" + i + ".jpg"), contents.get(i));
+        }
+        Files.createSymbolicLink(root.resolve("link.jpg"), root.resolve("f0.jpg"));
+        PathResolver resolver = new PathResolver(root, new PathPolicy(false, false, false));
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try {
+            IoEventLoop loop = group.next();
+            OpenFile first = await(loop.submit(() -> uring.open(resolver, resolver.resolveForOpen("/f0.jpg"))).get());
+            // ext4, xfs, btrfs: every small read goes to the loop's ring; tmpfs: a page-cache hit is read at once
+            boolean noWait = uring.reads(first) == IoUringEngine.FileSystemReads.NO_WAIT;
+            assertThat(bytesOf(loop.submit(() -> uring.read(first, 0, 5000, ALLOC)).get())).isEqualTo(contents.get(0));
+            loop.submit(() -> { first.release(); }).get();
+            assertThat(uring.rings()).as("set up by the loop's first read").isEqualTo(1);
+
+            long opensBefore = uring.ringOpens();
+            List<OpenFile> opened = new ArrayList<>();
+            for (CompletionStage<OpenFile> open : loop.submit(() -> {
+                List<CompletionStage<OpenFile>> opens = new ArrayList<>();
+                for (int i = 1; i < files; i++) {
+                    opens.add(uring.open(resolver, resolver.resolveForOpen("/f" + i + ".jpg")));
+                }
+                return opens;
+            }).get()) {
+                opened.add(await(open));
+            }
+            assertThat(uring.ringOpens() - opensBefore).as("opens made by the ring").isEqualTo(files - 1);
+            long completedBefore = uring.completedReads();
+            for (int i = 1; i < files; i++) {
+                OpenFile file = opened.get(i - 1);
+                int length = contents.get(i).length;
+                assertThat(bytesOf(loop.submit(() -> uring.read(file, 0, length, ALLOC)).get()))
+                        .isEqualTo(contents.get(i));
+            }
+            assertThat(uring.completedReads() - completedBefore).as("reads done by the ring")
+                    .isEqualTo(noWait ? files - 1 : 0);
+
+            assertThatThrownBy(() -> await(loop.submit(() -> uring.open(resolver, resolver.resolveForOpen("/none.jpg")))
+                    .get())).isInstanceOf(NoSuchFileException.class);
+            assertThatThrownBy(() -> await(loop.submit(() -> uring.open(resolver, resolver.resolveForOpen("/link.jpg")))
+                    .get())).isInstanceOf(AccessDeniedException.class);
+            assertThat(uring.ringOpens() - opensBefore).as("the missing file and the link asked of the ring too")
+                    .isEqualTo(files + 1);
+
+            List<Integer> descriptors = new ArrayList<>();
+            long closesBefore = uring.ringCloses();
+            loop.submit(() -> {
+                for (OpenFile file : opened) {
+                    descriptors.add(file.fd());
+                    file.release();
+                    uring.invalidate(file.path()); // the cache's reference goes: the last one
+                }
+            }).get();
+            loop.submit(() -> { }).get(); // after the close requests went to the kernel at the end of that task
+            assertThat(uring.ringCloses() - closesBefore).as("closes made by the ring").isEqualTo(files - 1);
+            for (int i = 0; i < descriptors.size(); i++) {
+                Path fd = Path.of("/proc/self/fd/" + descriptors.get(i));
+                Path file = root.resolve("f" + (i + 1) + ".jpg");
+                assertThat(Files.exists(fd, LinkOption.NOFOLLOW_LINKS) && Files.readSymbolicLink(fd).equals(file))
+                        .as("descriptor %s of %s still open", fd, file).isFalse();
+            }
+        } finally {
             engine.close(); // closes the ring on the loop before the loop goes
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
