@@ -47,9 +47,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Residency: elsewhere (no ring on the caller's loop yet, or not on a loop), a read whose range is all in the page
  * cache is copied at once on the caller's thread (a few microseconds for at most {@link #inlineLimit()} bytes) and
- * only misses go through the ring; not on file systems whose reads go to kernel workers (below). A page still being read (by the ring, by readahead) is a
- * miss: waiting for it would hold the loop for the disk ({@link FileSystemReads} says how each file system
- * tells).
+ * only misses go through the ring; not on file systems whose reads go to kernel workers (below). A page still being
+ * read (by the ring, by readahead) is a miss: waiting for it would hold the loop for the disk ({@link FileSystemReads}
+ * says how each file system tells).
  *
  * <p>Kernel workers: on ext4, xfs and btrfs a read that misses the page cache completes inside io_uring
  * without blocking anyone. On other file systems (FUSE, NFS…) the kernel would retry such a read in the

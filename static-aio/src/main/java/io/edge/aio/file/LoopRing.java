@@ -75,7 +75,8 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     /** {@code user_data} of an open (with its slot in the low bits) and of a close; a read's is its slot. */
     private static final long OPEN = 1L << 32;
     private static final long CLOSE = 2L << 32;
-    private final ByteBuffer openArgs = ByteBuffer.allocateDirect(OPEN_SLOTS * OPEN_ARGS_SIZE).order(ByteOrder.nativeOrder());
+    private final ByteBuffer openArgs =
+            ByteBuffer.allocateDirect(OPEN_SLOTS * OPEN_ARGS_SIZE).order(ByteOrder.nativeOrder());
     private final long openArgsAddress = Pointer.nativeValue(Native.getDirectBufferPointer(openArgs));
     private final IntConsumer[] opens = new IntConsumer[OPEN_SLOTS];
     private final int[] freeOpenSlots = new int[OPEN_SLOTS];

@@ -281,9 +281,9 @@ public final class OpenFile extends AbstractReferenceCounted {
     }
 
     /**
-     * Has the raw descriptor closed by {@code queue} when the last reference goes, where {@code queue} takes it (returns
-     * true: an io_uring close on the releasing event loop, made with the loop's other requests), else at once. Called by
-     * the cache before the file is shared.
+     * Has the raw descriptor closed by {@code queue} when the last reference goes, where {@code queue} takes it
+     * (returns true: an io_uring close on the releasing event loop, made with the loop's other requests), else at
+     * once. Called by the cache before the file is shared.
      */
     void closeDescriptorThrough(IntPredicate queue) {
         this.closeQueue = queue;
