@@ -368,13 +368,11 @@ public final class Syscalls {
      */
     public static int putOpenat2ReadOnly(ByteBuffer buffer, int offset, int capacity, String path, boolean followLinks,
             long resolve) {
-        byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
-        int how = (bytes.length + 1 + 7) & ~7;
-        if (bytes.length >= PATH_MAX || how + OPEN_HOW_SIZE > capacity) {
+        int how = putPath(buffer, offset, capacity - OPEN_HOW_SIZE, path);
+        if (how < 0) {
             return -1;
         }
-        buffer.put(offset, bytes).put(offset + bytes.length, (byte) 0)
-                .putLong(offset + how, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
+        buffer.putLong(offset + how, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
                 .putLong(offset + how + 8, 0)
                 .putLong(offset + how + 16, resolve);
         return how;
@@ -445,12 +443,22 @@ public final class Syscalls {
      * struct goes), or -1 if it is too long.
      */
     private static int putPath(Scratch m, String path) {
+        return putPath(m.buffer, 0, PATH_MAX, path);
+    }
+
+    /**
+     * Writes {@code path} NUL-terminated into {@code buffer} at {@code offset}; returns the first 8-aligned offset after
+     * it, relative to {@code offset}, or -1 (nothing written) if it reaches {@code PATH_MAX} or that offset would pass
+     * {@code limit}.
+     */
+    private static int putPath(ByteBuffer buffer, int offset, int limit, String path) {
         byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
-        if (bytes.length >= PATH_MAX) {
+        int end = (bytes.length + 1 + 7) & ~7;
+        if (bytes.length >= PATH_MAX || end > limit) {
             return -1;
         }
-        m.buffer.put(0, bytes).put(bytes.length, (byte) 0);
-        return (bytes.length + 1 + 7) & ~7;
+        buffer.put(offset, bytes).put(offset + bytes.length, (byte) 0);
+        return end;
     }
 
     /** The exception the JDK would throw for a failed open or stat of {@code path} with {@code errno}. */
