@@ -230,7 +230,11 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         flushLater();
     }
 
-    /** The submission ring is full: hands what is prepared to the kernel now, not at the end of the iteration. */
+    /**
+     * Hands what is prepared to the kernel: at the end of the iteration ({@link #submitPrepared}), or now when the
+     * submission ring is full. Whether the enter went through; if not, the SQEs stay queued for the next one (their
+     * reads time out if none succeeds).
+     */
     private boolean submitNow() {
         try {
             ring.submit(0);
@@ -243,12 +247,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
 
     @Override
     int submitPrepared() {
-        try {
-            ring.submit(0);
-        } catch (IOException e) {
-            // SQEs stay queued for the next enter; their reads time out if none succeeds.
-            log.warn("io_uring: submission failed, {} SQEs kept for retry", ring.pendingSubmissions(), e);
-        }
+        submitNow();
         return ring.pendingSubmissions();
     }
 
