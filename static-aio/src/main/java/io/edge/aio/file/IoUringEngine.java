@@ -204,8 +204,9 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     /**
      * On an event loop whose ring is set up, the open the pool engine would try on the caller (a confined one that
      * cannot wait, {@link OpenFileCache#acquireInline}) is made by the ring instead, with the loop's other requests
-     * (see the class comment); where the ring cannot take it, or its answer is "it would wait", the pool engine's
-     * open as before.
+     * (see the class comment); where the ring cannot take it, the pool engine's open as before; where the ring's
+     * answer is that the open must wait (or meets a link, a mount, or no descriptor left), straight the pool's: the
+     * inline attempt the pool engine would make first is the one the ring just made.
      */
     @Override
     public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution, boolean bodyExpected) {
@@ -220,7 +221,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             return super.open(resolver, resolution, bodyExpected);
         }
         return onRing.thenCompose(opened -> opened != null ? CompletableFuture.completedFuture(opened)
-                : super.open(resolver, resolution, bodyExpected));
+                : blocking.openOnPool(resolver, resolution, bodyExpected));
     }
 
     @Override

@@ -505,9 +505,9 @@ public final class OpenFileCache implements AutoCloseable {
      * in one system call), on the thread {@code ring} calls back on. Null where it is not tried: a resolution that is
      * not confined, a cache without native descriptors, a root where opens are never inline, or {@code ring} not
      * taking it; the caller opens as before. Else a stage that completes with the file (a fresh cached one at once),
-     * or with null where the caller's own open is to decide: the lookup would wait, a link or mount is on the way,
-     * the kernel is out of descriptors (that open evicts and retries) or the ring went first; or fails as
-     * {@link #acquireInline} throws. The open's descriptor counts against the budget from its completion on.
+     * or with null where an open on a thread ({@link #acquire}) is to decide: the lookup would wait, a link or mount
+     * is on the way, the kernel is out of descriptors (that open evicts and retries) or the ring went first; or
+     * fails as {@link #acquireInline} throws. The open's descriptor counts against the budget from its completion on.
      */
     CompletableFuture<OpenFile> acquireOnRing(PathResolver resolver, Resolution resolution, RingOpen ring) {
         if (!resolution.confined() || descriptors != Descriptors.NATIVE) {

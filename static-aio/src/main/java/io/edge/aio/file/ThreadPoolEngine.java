@@ -217,6 +217,11 @@ public final class ThreadPoolEngine implements FileEngine {
         } catch (IOException | RuntimeException e) {
             return CompletableFuture.failedFuture(e); // a definite answer (no such file, permission) costs no hop either
         }
+        return openOnPool(resolver, resolution, bodyExpected);
+    }
+
+    /** {@link #open(PathResolver, Resolution, boolean)} without its inline attempt: one known to be of no use. */
+    CompletionStage<OpenFile> openOnPool(PathResolver resolver, Resolution resolution, boolean bodyExpected) {
         return onPool(() -> cache.acquire(resolver, resolution), bodyExpected, () -> "open of " + resolution.file());
     }
 
