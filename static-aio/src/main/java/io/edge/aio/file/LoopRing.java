@@ -83,6 +83,15 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     private final int openSlots;
     private int freeOpenCount;
 
+    /**
+     * Reads not done yet that a timeout applies to, oldest {@link Read#start} first (all have the same timeout, so in
+     * order of their deadlines): one timer per ring ({@link #sweepDue}) times out those due, instead of one each.
+     */
+    private Read timedFirst;
+    private Read timedLast;
+    /** Armed while {@link #timedFirst} is set: at the deadline of the one that was first when it was armed. */
+    private ScheduledFuture<?> sweep;
+
     private LoopRing(IoEventLoop loop, IoUring ring, int queueDepth, int workers, long timeoutNanos, LoopStats stats,
             Consumer<Read> elsewhere) {
         super(loop, "io_uring engine", stats.waiting);
@@ -125,7 +134,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         } else {
             start(read);
         }
-        read.scheduleTimeout(this);
+        time(read);
     }
 
     /**
@@ -317,6 +326,86 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         stats.inFlight.decrementAndGet();
     }
 
+    /**
+     * Has {@code read} timed out when the read timeout since its {@link Read#start} is over: at once if that went by
+     * on its way to the ring (a busy loop, the hop to the private one), so that no read gets more than one read
+     * timeout in all.
+     */
+    private void time(Read read) {
+        if (timeoutNanos <= 0 || read.result.isDone()) {
+            return;
+        }
+        long remaining = timeoutNanos - (System.nanoTime() - read.start);
+        if (remaining <= 0) {
+            timeout(read);
+            return;
+        }
+        Read before = timedLast;
+        while (before != null && before.start - read.start > 0) { // one that started earlier came later: rare
+            before = before.timedPrevious;
+        }
+        read.timedBy = this;
+        read.timedPrevious = before;
+        read.timedNext = before == null ? timedFirst : before.timedNext;
+        if (read.timedNext == null) {
+            timedLast = read;
+        } else {
+            read.timedNext.timedPrevious = read;
+        }
+        if (before == null) {
+            timedFirst = read;
+            if (sweep != null && sweep.getDelay(TimeUnit.NANOSECONDS) > remaining) { // armed for a later deadline
+                sweep.cancel(false);
+                sweep = null;
+            }
+        } else {
+            before.timedNext = read;
+        }
+        if (sweep == null) {
+            long firstDue = timeoutNanos - (System.nanoTime() - timedFirst.start);
+            sweep = loop().schedule(this::sweepDue, Math.max(0, firstDue), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Takes {@code read} out of the reads timed here (it is done, or timed out). */
+    private void untime(Read read) {
+        read.timedBy = null;
+        if (read.timedPrevious == null) {
+            timedFirst = read.timedNext;
+        } else {
+            read.timedPrevious.timedNext = read.timedNext;
+        }
+        if (read.timedNext == null) {
+            timedLast = read.timedPrevious;
+        } else {
+            read.timedNext.timedPrevious = read.timedPrevious;
+        }
+        read.timedPrevious = null;
+        read.timedNext = null;
+    }
+
+    /** The timer's task. */
+    private void sweepDue() {
+        sweep = null;
+        sweep(System.nanoTime());
+    }
+
+    /** Times out the reads whose deadline is over at {@code now}, and arms the timer for the next one if need be. */
+    void sweep(long now) {
+        while (timedFirst != null) {
+            long remaining = timeoutNanos - (now - timedFirst.start);
+            if (remaining > 0) {
+                if (sweep == null) { // else armed already (by a read that those timed out started, say)
+                    sweep = loop().schedule(this::sweepDue, remaining, TimeUnit.NANOSECONDS);
+                }
+                return;
+            }
+            Read due = timedFirst;
+            untime(due);
+            timeout(due); // may start other reads: they are timed here too, after those already here
+        }
+    }
+
     /** Times {@code read} out: a waiting one leaves the queue; an in-flight one keeps its buffer until its CQE. */
     void timeout(Read read) {
         if (read.result.isDone()) {
@@ -345,6 +434,10 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     /** Closes the ring, after handing the kernel what is still prepared: closes queued in this iteration. */
     @Override
     void free() {
+        if (sweep != null) {
+            sweep.cancel(false);
+            sweep = null;
+        }
         if (ring.pendingSubmissions() > 0) {
             try {
                 ring.submit(0);
@@ -397,7 +490,10 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         int slot = -1;
         int done;
         int retries;
-        ScheduledFuture<?> timer;
+        /** The ring whose timer times it out while it is not done ({@link LoopRing#time}), or null. */
+        LoopRing timedBy;
+        Read timedPrevious;
+        Read timedNext;
 
         /**
          * Takes over one reference to {@code file}.
@@ -421,22 +517,6 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
             this.callersAlloc = callersAlloc;
             this.result = result;
             this.viaWorker = viaWorker;
-        }
-
-        /**
-         * Times it out when the read timeout since {@link #start} is over: at once if that went by on its way to the
-         * ring (a busy loop, the hop to the private one), so that no read gets more than one read timeout in all.
-         */
-        void scheduleTimeout(LoopRing ring) {
-            if (ring.timeoutNanos <= 0 || result.isDone()) {
-                return;
-            }
-            long remaining = ring.timeoutNanos - (System.nanoTime() - start);
-            if (remaining <= 0) {
-                ring.timeout(this);
-            } else {
-                timer = ring.loop().schedule(() -> ring.timeout(this), remaining, TimeUnit.NANOSECONDS);
-            }
         }
 
         /** The kernel is done with the buffer: hand it to the caller, or release it. */
@@ -469,8 +549,8 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         }
 
         private void cancelTimer() {
-            if (timer != null) {
-                timer.cancel(false);
+            if (timedBy != null) {
+                timedBy.untime(this);
             }
         }
     }

@@ -279,6 +279,56 @@ class IoUringEngineTest extends IoUringContract {
     }
 
     /**
+     * One timer per ring times its reads out, oldest first: of three reads in flight, asked for 29, 28 and 1 s before
+     * (one read timeout being 30 s), the ring's sweep at what would be 2.5 s later fails the first two, whatever
+     * order they reached the ring in, and leaves the third to complete with its bytes. The clock of the sweep is the
+     * test's: the reads were prepared for the kernel in the same loop task, which has not seen them yet. Every buffer
+     * is given back with its CQE.
+     */
+    @Test
+    void theRingsTimerTimesOutTheReadsWhoseDeadlineIsOverAndOnlyThose() throws Exception {
+        byte[] content = bytes(6000, 8);
+        OpenFile file = open(Files.write(dir.resolve("swept"), content));
+        int held = file.refCnt();
+        ThreadPoolBackedEngine.LoopStats stats = new ThreadPoolBackedEngine.LoopStats();
+        List<CompletableFuture<ByteBuf>> results =
+                List.of(new CompletableFuture<>(), new CompletableFuture<>(), new CompletableFuture<>());
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try {
+            IoEventLoop loop = group.next();
+            List<Object> onTheLoop = loop.submit(() -> {
+                LoopRing own = LoopRing.create(loop, 4, 1, TimeUnit.SECONDS.toNanos(30), stats, elsewhere -> {
+                    throw new AssertionError("not refused");
+                });
+                long now = System.nanoTime();
+                long[] askedFor = {now - TimeUnit.SECONDS.toNanos(28), now - TimeUnit.SECONDS.toNanos(29),
+                        now - TimeUnit.SECONDS.toNanos(1)};
+                for (int i = 0; i < 3; i++) { // the one asked for first reaches the ring second
+                    own.submit(new LoopRing.Read(file.retain(), 0, 6000, ALLOC, ALLOC, results.get(i), false,
+                            askedFor[i]));
+                }
+                boolean noneDone = results.stream().noneMatch(CompletableFuture::isDone);
+                own.sweep(now + TimeUnit.MILLISECONDS.toNanos(2500));
+                List<Boolean> failed = results.stream().map(CompletableFuture::isCompletedExceptionally).toList();
+                own.closeWhenIdle(); // closes once every CQE was reaped
+                return List.<Object>of(own, noneDone, failed);
+            }).get(30, TimeUnit.SECONDS);
+            assertThat(onTheLoop.get(1)).as("none timed out as the ring took it").isEqualTo(true);
+            assertThat(onTheLoop.get(2)).as("timed out by the sweep").isEqualTo(List.of(true, true, false));
+            ((LoopRing) onTheLoop.get(0)).closeFuture().get(30, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> await(results.get(0))).isInstanceOf(TimeoutException.class);
+            assertThatThrownBy(() -> await(results.get(1))).isInstanceOf(TimeoutException.class);
+            assertThat(bytesOf(results.get(2))).isEqualTo(content);
+            assertThat(stats.counters.timedOut.sum()).isEqualTo(2);
+            assertThat(stats.completed.get()).as("completed reads").isEqualTo(1);
+            assertThat(file.refCnt()).as("the reads' references, given back with their CQEs").isEqualTo(held);
+        } finally {
+            file.release();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
      * A read with the kernel when its loop closes its handles (it shuts down; Netty then calls {@code loopClosed}):
      * its stage fails rather than wait for a completion no loop will reap. Its buffer stays unreleased for good (the
      * kernel may still write it), so it comes from an allocator the leak detector does not watch.
