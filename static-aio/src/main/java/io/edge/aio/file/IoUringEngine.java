@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One system call per loop iteration: on an event loop whose ring is set up, a file on ext4, xfs or btrfs is
  * opened by the ring ({@code IORING_OP_OPENAT2} with the same resolve flags as the caller's inline open: it fails
- * rather than wait, and then the open goes the usual way), its small reads go to the ring whether the page cache has
+ * rather than wait, and then the open goes to the pool), its small reads go to the ring whether the page cache has
  * them or not, and a descriptor whose last reference goes on the loop is closed by it ({@link LoopRing#submitOpen},
  * {@link LoopRing#submitClose}): the opens, reads and closes of all the requests one loop iteration answers reach the
  * kernel in one {@code io_uring_enter}, where each was a system call of its own (a hot thumbnail's file calls cost

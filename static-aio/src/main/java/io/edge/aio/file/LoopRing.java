@@ -89,7 +89,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
      */
     private Read timedFirst;
     private Read timedLast;
-    /** Armed while {@link #timedFirst} is set: at the deadline of the one that was first when it was armed. */
+    /** The timer: armed when a read is timed here, due at the first one's deadline or earlier; null when not armed. */
     private ScheduledFuture<?> sweep;
 
     private LoopRing(IoEventLoop loop, IoUring ring, int queueDepth, int workers, long timeoutNanos, LoopStats stats,
@@ -127,14 +127,19 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         return loopRing;
     }
 
-    /** Takes a read; it waits here, behind those already waiting, while {@code queueDepth} are in flight. On the loop. */
+    /**
+     * Takes a read; it waits here, behind those already waiting, while {@code queueDepth} are in flight. Timed from
+     * here on (before it can be handed elsewhere, which times it itself), or timed out at once. On the loop.
+     */
     void submit(Read read) {
+        if (!time(read)) {
+            return;
+        }
         if (freeCount == 0 || isClosing() || hasWaiting()) {
             enqueue(read);
         } else {
             start(read);
         }
-        time(read);
     }
 
     /**
@@ -327,18 +332,19 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     }
 
     /**
-     * Has {@code read} timed out when the read timeout since its {@link Read#start} is over: at once if that went by
-     * on its way to the ring (a busy loop, the hop to the private one), so that no read gets more than one read
-     * timeout in all.
+     * Has {@code read} timed out when the read timeout since its {@link Read#start} is over. False if that already
+     * went by on its way to the ring (a busy loop, the hop to the private one): then it failed, counted as timed out,
+     * without reaching the kernel, so that no read gets more than one read timeout in all.
      */
-    private void time(Read read) {
+    private boolean time(Read read) {
         if (timeoutNanos <= 0 || read.result.isDone()) {
-            return;
+            return true;
         }
         long remaining = timeoutNanos - (System.nanoTime() - read.start);
         if (remaining <= 0) {
-            timeout(read);
-            return;
+            stats.counters.timedOut.increment();
+            read.abandon(timedOut(read));
+            return false;
         }
         Read before = timedLast;
         while (before != null && before.start - read.start > 0) { // one that started earlier came later: rare
@@ -365,6 +371,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
             long firstDue = timeoutNanos - (System.nanoTime() - timedFirst.start);
             sweep = loop().schedule(this::sweepDue, Math.max(0, firstDue), TimeUnit.NANOSECONDS);
         }
+        return true;
     }
 
     /** Takes {@code read} out of the reads timed here (it is done, or timed out). */
@@ -412,13 +419,17 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
             return;
         }
         stats.counters.timedOut.increment();
-        TimeoutException timeout = new TimeoutException("io_uring read of " + read.file.path() + " not done after "
-                + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
-        if (removeWaiting(read)) {
+        TimeoutException timeout = timedOut(read);
+        if (read.slot < 0 && removeWaiting(read)) {
             read.abandon(timeout);
         } else {
             read.result.completeExceptionally(timeout);
         }
+    }
+
+    private TimeoutException timedOut(Read read) {
+        return new TimeoutException("io_uring read of " + read.file.path() + " not done after "
+                + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
     }
 
     @Override
@@ -467,7 +478,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
             if (read != null) {
                 slots[slot] = null;
                 stats.inFlight.decrementAndGet();
-                read.cancelTimer();
+                read.stopTiming();
                 read.result.completeExceptionally(why);
             }
         }
@@ -521,7 +532,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
 
         /** The kernel is done with the buffer: hand it to the caller, or release it. */
         void finish(Throwable failure) {
-            cancelTimer();
+            stopTiming();
             file.release();
             if (failure == null) {
                 buffer.writerIndex(buffer.writerIndex() + length);
@@ -536,19 +547,19 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
 
         /** The kernel is done with the buffer and the read goes elsewhere: the buffer goes, the file stays held. */
         void handOff() {
-            cancelTimer();
+            stopTiming();
             buffer.release();
             buffer = null;
         }
 
         /** Fails a read the kernel never saw (no buffer yet). */
         void abandon(Throwable failure) {
-            cancelTimer();
+            stopTiming();
             file.release();
             result.completeExceptionally(failure);
         }
 
-        private void cancelTimer() {
+        private void stopTiming() {
             if (timedBy != null) {
                 timedBy.untime(this);
             }
