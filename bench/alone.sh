@@ -4,7 +4,8 @@
 # (perf), `perf trace -s` (trace, 5 s) or `perf stat` of page faults and context switches (stat, printed per
 # request) of the server during the measurement. SERVER: edge or nginx, or a yardstick: floor (bench/lib/NettyFloor.java:
 # the least a Netty server on edge's JVM options does for the request: open, fstat, read, close and one write on the
-# event loop, nothing else) or floor-mem (the same server answering a body from memory: HTTP over Netty alone).
+# event loop, nothing else) or floor-mem (the same server answering a body from memory: HTTP over Netty alone);
+# floor-raw and floor-raw-mem: the same two without Netty's HTTP codec (the request's bytes scanned, a head of bytes).
 #
 # What bench/run.sh hot-thumbs measures, cut down to what an A/B of two builds needs: run it for each build in
 # turn (EDGE_JAR=path/to/edge-core.jar of a worktree), alternate, and compare medians. The tree is bench/run.sh's
@@ -18,7 +19,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 TOOLS=${TOOLS:-$(cd "$REPO/.." && pwd)/shared/tools}
 [ -d "$TOOLS" ] || TOOLS=/work/shared/tools
-SERVER=${1:?usage: bench/alone.sh edge|nginx|floor|floor-mem [WARM_S] [MEAS_S] [perf|trace|stat]}
+SERVER=${1:?usage: bench/alone.sh edge|nginx|floor|floor-mem|floor-raw|floor-raw-mem [WARM_S] [MEAS_S] [perf|trace|stat]}
 WARM=${2:-30} MEAS=${3:-15} PROFILE=${4:-}
 TREE=${BENCH_DIR:-/var/tmp/edge-bench}/thumbs-${NFILES:-300000}
 PORT=${PORT:-18091} CONNS=${CONNS:-64} OUT=${OUT:-/tmp/edge-alone}
@@ -60,16 +61,16 @@ EOF
     nginx -c "$OUT/nginx.conf" > "$OUT/nginx.out" 2>&1 < /dev/null &
     pids=($!)
     ;;
-  floor|floor-mem)
+  floor|floor-mem|floor-raw|floor-raw-mem)
     lib=$(dirname "${EDGE_JAR:-$REPO/edge-core/target/edge-core.jar}")/lib
     [ -d "$lib" ] || (cd "$REPO" && mvn -B -q -DskipTests package)
     mapfile -t jvm < <(grep -v -e '^#' -e '^$' "$REPO/bin/jvm.options")
-    mode=file; [ "$SERVER" = floor-mem ] && mode=mem
+    mode=${SERVER#floor-}; [ "$SERVER" = floor ] && mode=file
     java "${jvm[@]}" ${EDGE_JAVA_OPTS:-} -cp "$lib/*" "$HERE/lib/NettyFloor.java" "$PORT" "$TREE/tree" "$mode" \
       > "$OUT/floor.out" 2>&1 < /dev/null &
     pids=($!)
     ;;
-  *) echo "server: $SERVER (expected: edge, nginx, floor or floor-mem)" >&2; exit 2 ;;
+  *) echo "server: $SERVER (expected: edge, nginx, floor, floor-mem, floor-raw or floor-raw-mem)" >&2; exit 2 ;;
 esac
 
 first=$(head -1 "$TREE/paths.txt")
