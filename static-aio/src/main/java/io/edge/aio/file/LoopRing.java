@@ -305,8 +305,8 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         }
         if (result > 0) {
             read.done += result;
-            if (read.done < read.length) {
-                prepare(read); // short read: the rest, in the same slot
+            if (read.done < read.length && !read.result.isDone()) {
+                prepare(read); // short read: the rest, in the same slot (not for a read that timed out: it goes)
                 return;
             }
         }
