@@ -53,6 +53,22 @@ public record ServerSettings(
                 Map.of(), DEFAULT_TCP_NOTSENT_LOWAT);
     }
 
+    /** These settings with {@code maxConnections} instead (held under the descriptor limit). */
+    public ServerSettings withMaxConnections(int maxConnections) {
+        return new ServerSettings(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir,
+                accessLogEnabled, runDirTemporary, listenWrittenAt, tcpNotsentLowat);
+    }
+
+    /**
+     * These settings, a reload's, as they run: with the io-threads and run-dir of {@code inForce} (they apply only
+     * on a restart) and the access log of {@code accessLogs} (these settings' own, or {@code inForce}'s where the
+     * log is not switched).
+     */
+    public ServerSettings reloadedOver(ServerSettings inForce, ServerSettings accessLogs) {
+        return new ServerSettings(listen, inForce.ioThreads, maxConnections, limits, timeouts, accessLogs.accessLog,
+                inForce.runDir, accessLogs.accessLogEnabled, inForce.runDirTemporary, listenWrittenAt, tcpNotsentLowat);
+    }
+
     /** Where {@code address} of {@link #listen} was written; the key alone when that is not known. */
     public WrittenAt writtenAt(InetSocketAddress address) {
         return listenWrittenAt.getOrDefault(address, WrittenAt.key("edge.server.listen"));

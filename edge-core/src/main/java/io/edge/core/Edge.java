@@ -261,10 +261,7 @@ public final class Edge {
                             ? " (a php-fpm this reload starts goes to the new run-dir, large request bodies do not)" : "");
         }
         ServerSettings logs = switchAccessLog ? next.server() : inForce;
-        ServerSettings running = new ServerSettings(next.server().listen(), inForce.ioThreads(),
-                next.server().maxConnections(), next.server().limits(), next.server().timeouts(), logs.accessLog(),
-                inForce.runDir(), logs.accessLogEnabled(), inForce.runDirTemporary(), next.server().listenWrittenAt(),
-                next.server().tcpNotsentLowat());
+        ServerSettings running = next.server().reloadedOver(inForce, logs);
         Map<InetSocketAddress, Channel> listeners = server.bindNew(running); // before a php-fpm is started for nothing
         Generation previous = current;
         Generation fresh;

@@ -205,9 +205,7 @@ public final class EdgeServer implements AutoCloseable {
                             ? " (each holding " + descriptorLimit.descriptorsPerFile() + " descriptors)" : "",
                     descriptorLimit.limitFor(next.maxConnections()), cap);
         }
-        return new ServerSettings(next.listen(), next.ioThreads(), cap, next.limits(), next.timeouts(),
-                next.accessLog(), next.runDir(), next.accessLogEnabled(), next.runDirTemporary(),
-                next.listenWrittenAt(), next.tcpNotsentLowat());
+        return next.withMaxConnections(cap);
     }
 
     /**

@@ -9,7 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** What a reload names as needing a restart: {@link Edge#changedServerKeys}. */
+/** What a reload names as needing a restart ({@link Edge#changedServerKeys}), and what it runs with. */
 class ServerChangesTest {
 
     private static final ServerSettings.HttpLimits LIMITS = new ServerSettings.HttpLimits(8192, 16384, 100, 1 << 20);
@@ -41,5 +41,23 @@ class ServerChangesTest {
                 server(8080, 100, Path.of("/tmp/edge-2"), true, true))).isEmpty();
         assertThat(Edge.changedServerKeys(server(8080, 100, Path.of("/tmp/edge-1"), true, true),
                 server(8080, 100, Path.of("/run/edge"), false, true))).containsExactly("run-dir");
+    }
+
+    @Test
+    void aReloadRunsWithTheStartsIoThreadsAndRunDirAndTheAccessLogItIsGiven() {
+        ServerSettings inForce = new ServerSettings(List.of(new InetSocketAddress("127.0.0.1", 8080)), 2, 100, LIMITS,
+                TIMEOUTS, Path.of("/var/log/edge/a.log"), Path.of("/run/edge"), true, false);
+        ServerSettings.HttpLimits otherLimits = new ServerSettings.HttpLimits(4096, 8192, 50, 1 << 10);
+        ServerSettings next = new ServerSettings(List.of(new InetSocketAddress("127.0.0.1", 8081)), 4, 50, otherLimits,
+                TIMEOUTS, Path.of("/var/log/edge/b.log"), Path.of("/tmp/edge-9"), false, true);
+
+        ServerSettings logKept = next.reloadedOver(inForce, inForce);
+        assertThat(logKept).isEqualTo(new ServerSettings(next.listen(), 2, 50, otherLimits, TIMEOUTS,
+                Path.of("/var/log/edge/a.log"), Path.of("/run/edge"), true, false));
+        ServerSettings logSwitched = next.reloadedOver(inForce, next);
+        assertThat(logSwitched).isEqualTo(new ServerSettings(next.listen(), 2, 50, otherLimits, TIMEOUTS,
+                Path.of("/var/log/edge/b.log"), Path.of("/run/edge"), false, false));
+        assertThat(next.withMaxConnections(10)).isEqualTo(new ServerSettings(next.listen(), 4, 10, otherLimits, TIMEOUTS,
+                Path.of("/var/log/edge/b.log"), Path.of("/tmp/edge-9"), false, true));
     }
 }
