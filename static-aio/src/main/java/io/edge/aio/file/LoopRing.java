@@ -163,8 +163,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         }
         long pathAddress = openArgsAddress + offset;
         long howAddress = pathAddress + how;
-        if (!ring.prepareOpenat2(dirFd, pathAddress, howAddress, OPEN | slot)
-                && !(submitNow() && ring.prepareOpenat2(dirFd, pathAddress, howAddress, OPEN | slot))) {
+        if (!roomForOne() || !ring.prepareOpenat2(dirFd, pathAddress, howAddress, OPEN | slot)) {
             return false;
         }
         freeOpenCount--;
@@ -180,8 +179,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
      * @return false if it cannot be queued (the submission ring full, or the ring closing): the caller closes it
      */
     boolean submitClose(int fd) {
-        if (isClosing() || !ring.skipsSuccess()
-                || !ring.prepareClose(fd, CLOSE) && !(submitNow() && ring.prepareClose(fd, CLOSE))) {
+        if (isClosing() || !ring.skipsSuccess() || !roomForOne() || !ring.prepareClose(fd, CLOSE)) {
             return false;
         }
         stats.ringCloses.increment();
@@ -232,16 +230,23 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         long at = read.offset + read.done;
         long into = read.address + read.done;
         int length = read.length - read.done;
-        // The ring holds every read in flight (queueDepth <= SQ entries), but opens and closes prepared in this
-        // iteration share it: if they fill it, they go to the kernel now.
-        if (!ring.prepareRead(fd, at, into, length, read.slot, read.viaWorker)
-                && !(submitNow() && ring.prepareRead(fd, at, into, length, read.slot, read.viaWorker))) {
+        if (!roomForOne() || !ring.prepareRead(fd, at, into, length, read.slot, read.viaWorker)) {
             freeSlot(read);
             read.handOff();
             elsewhere.accept(read);
             return;
         }
         flushLater();
+    }
+
+    /**
+     * Makes room for one more request in the submission ring: a full one is first handed to the kernel
+     * ({@link #submitNow}). The ring holds every read in flight (queueDepth <= SQ entries), but the opens and closes
+     * prepared in this iteration share it. False if that enter failed; one that took less than all leaves the ring
+     * full, which the prepare that follows reports.
+     */
+    private boolean roomForOne() {
+        return ring.pendingSubmissions() < ring.sqEntries() || submitNow();
     }
 
     /**
