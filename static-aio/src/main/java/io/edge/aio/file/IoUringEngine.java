@@ -267,8 +267,8 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         // On the loop's own ring a page-cache hit completes in the io_uring_enter that also takes the loop's other
         // opens, reads and closes: cheaper than a preadv2 of its own (measured: bench/lib/batch-cost.c, split). The
         // ring cannot tell a hit from a miss: both are counted as asynchronous reads.
-        boolean onLoopsRing = how == FileSystemReads.NO_WAIT && rings.currentIfPresent() != null;
-        if (!onLoopsRing && residencyCheck && how == FileSystemReads.NO_WAIT && length <= blocking.inlineLimit()
+        LoopRing loopsRing = how == FileSystemReads.NO_WAIT ? rings.currentIfPresent() : null;
+        if (loopsRing == null && residencyCheck && how == FileSystemReads.NO_WAIT && length <= blocking.inlineLimit()
                 && file.preadDescriptor() >= 0) {
             // A page-cache hit is a memory copy: cheaper here than a round trip through the ring. One
             // preadv2(RWF_NOWAIT) both tells and copies; a miss goes to the ring.
@@ -277,7 +277,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
                 stats.counters.residentReads.increment();
                 return CompletableFuture.completedFuture(resident);
             }
-        } else if (!onLoopsRing && residencyCheck
+        } else if (loopsRing == null && residencyCheck
                 && (how == null ? file.onLocalFileSystem() : how != FileSystemReads.WORKERS)
                 && (how == FileSystemReads.RESIDENCY_CHECK
                         ? PageCache.isResidentInMemoryFileSystem(file.fd(), offset, length)
@@ -297,7 +297,11 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         CompletableFuture<ByteBuf> result = new CompletableFuture<>();
         LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, buffers, alloc, result,
                 how == FileSystemReads.WORKERS);
-        rings.execute(ring -> ring.submit(read), cause -> noRing(read, cause));
+        if (loopsRing != null) {
+            loopsRing.submit(read); // looked up above: on this thread, nothing closed it since
+        } else {
+            rings.execute(ring -> ring.submit(read), cause -> noRing(read, cause));
+        }
         return result;
     }
 
