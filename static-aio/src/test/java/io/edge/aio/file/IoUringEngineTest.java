@@ -186,9 +186,7 @@ class IoUringEngineTest extends IoUringContract {
             LoopRing ring = loop.submit(() -> {
                 // No timer of the ring's own (0): the test times the read out, after its SQE was prepared and
                 // before the kernel saw it, which is when this task ends. Its CQE can only come later.
-                LoopRing own = LoopRing.create(loop, 4, 1, 0, stats, elsewhere -> {
-                    throw new AssertionError("not refused");
-                });
+                LoopRing own = ownRing(loop, 0, stats);
                 LoopRing.Read read = new LoopRing.Read(file.retain(), 0, 6000, ALLOC, ALLOC, result, false);
                 own.submit(read);
                 own.timeout(read);
@@ -205,6 +203,14 @@ class IoUringEngineTest extends IoUringContract {
             file.release();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
+    }
+
+    /** A ring of 4 reads on {@code loop} whose kernel never refuses a read for good (none goes elsewhere). */
+    private static LoopRing ownRing(IoEventLoop loop, long timeoutNanos, ThreadPoolBackedEngine.LoopStats stats)
+            throws IOException {
+        return LoopRing.create(loop, 4, 1, timeoutNanos, stats, elsewhere -> {
+            throw new AssertionError("not refused");
+        });
     }
 
     /**
@@ -257,9 +263,7 @@ class IoUringEngineTest extends IoUringContract {
         try {
             IoEventLoop loop = group.next();
             List<Object> onTheLoop = loop.submit(() -> {
-                LoopRing own = LoopRing.create(loop, 4, 1, TimeUnit.SECONDS.toNanos(30), stats, elsewhere -> {
-                    throw new AssertionError("not refused");
-                });
+                LoopRing own = ownRing(loop, TimeUnit.SECONDS.toNanos(30), stats);
                 long askedFor = System.nanoTime() - TimeUnit.SECONDS.toNanos(31);
                 own.submit(new LoopRing.Read(file.retain(), 0, 6000, ALLOC, ALLOC, result, false, askedFor));
                 boolean failedAtOnce = result.isCompletedExceptionally();
@@ -298,9 +302,7 @@ class IoUringEngineTest extends IoUringContract {
         try {
             IoEventLoop loop = group.next();
             List<Object> onTheLoop = loop.submit(() -> {
-                LoopRing own = LoopRing.create(loop, 4, 1, TimeUnit.SECONDS.toNanos(30), stats, elsewhere -> {
-                    throw new AssertionError("not refused");
-                });
+                LoopRing own = ownRing(loop, TimeUnit.SECONDS.toNanos(30), stats);
                 long now = System.nanoTime();
                 long[] askedFor = {now - TimeUnit.SECONDS.toNanos(28), now - TimeUnit.SECONDS.toNanos(29),
                         now - TimeUnit.SECONDS.toNanos(1)};
@@ -349,9 +351,7 @@ class IoUringEngineTest extends IoUringContract {
         try {
             IoEventLoop loop = group.next();
             LoopRing ring = loop.submit(() -> {
-                LoopRing own = LoopRing.create(loop, 4, 1, 0, stats, elsewhere -> {
-                    throw new AssertionError("not refused");
-                });
+                LoopRing own = ownRing(loop, 0, stats);
                 own.submit(new LoopRing.Read(file.retain(), 0, 6000, untracked, untracked, result, false));
                 own.submitPrepared(); // with the kernel now; its CQE can only be reaped after this task
                 own.loopClosed();
