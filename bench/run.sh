@@ -23,7 +23,8 @@
 #                       SIGHUP, the FastCGI group's queue timeout changed each time, so every reload builds a new
 #                       backend pool; nginx: SIGHUP, `nginx -s reload`; lighttpd: SIGUSR1, its graceful restart):
 #                       errors and req/s while configurations change; reloads= counts the signals sent
-# Servers (all by default, one after another, never at once):
+# Servers (all by default, one after another, never two loaded at once; big-file starts them all first, then
+# they take turns download row by download row):
 #   edge edge-nocache edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd
 #   (edge-nocache: edge with edge.cache.content.enabled = false)
 #   edge-nolowat, on request only: edge with server.tcp-notsent-lowat = 0 (the kernel's unlimited default, as nginx).
@@ -298,6 +299,11 @@ server_stop() {
   wait "$SID" 2>/dev/null || true
   SID=
 }
+LIVE_SIDS=()
+stop_live() {     # stops every server started to run beside others (LIVE_SIDS)
+  local sid; for sid in "${LIVE_SIDS[@]}"; do SID=$sid server_stop; done
+  LIVE_SIDS=()
+}
 cpu_split() {     # "USER SYSTEM": utime and stime (+ reaped children's) of every process in session $SID, ticks
   local f line rest user=0 system=0
   for f in /proc/[0-9]*/stat; do
@@ -499,33 +505,59 @@ scenario_big-file() {
     log "writing a ${BIG_MB} MiB file $BIG (once)"; mkdir -p "$dir"
     head -c "$((BIG_MB * 1024 * 1024))" /dev/urandom >"$BIG.tmp" && mv "$BIG.tmp" "$BIG"
   fi
-  run_servers measure_big "$dir"
+  # Every server is started and warmed first, then they take turns row by row (cold 1, cold 2, hot 1, hot 2, each
+  # server once per row, REPEAT times): a download takes seconds and this machine's speed drifts over minutes, so
+  # one server's rows measured minutes apart from the other's carried the drift into the ratio (hot 1 at 0.81-0.89
+  # block by block, 0.97 taking turns: BENCHMARKS.md, thirty-third session). Only one server is loaded at a time.
+  local -A sids=() ports=()
+  local s r mode conc
+  for s in "${SERVERS[@]}"; do
+    if ! server_available "$s"; then log "skipping $s: $REPO/bin/edge does not exist yet"; continue; fi
+    big_start "$s" "$dir" || continue
+    sids[$s]=$SID ports[$s]=$PORT; LIVE_SIDS+=("$SID"); SID=
+  done
+  for r in $(seq "$REPEAT"); do
+    for mode in cold hot; do
+      for conc in 1 2; do
+        for s in "${SERVERS[@]}"; do
+          [ -n "${sids[$s]:-}" ] || continue
+          log "run $r/$REPEAT: big-file $mode $conc on $s"
+          SID=${sids[$s]} PORT=${ports[$s]} measure_big "$s" "$mode" "$conc"
+        done
+      done
+    done
+  done
+  stop_live
 }
-# measure_big SERVER DIR: cold (caches dropped, one download per client) and hot (BIG_ROUNDS per client), at 1 and 2 clients
-measure_big() {
-  local name=$1 dir=$2 mode conc rounds c0 c1 t0 t1 out
-  server_start "$name" "$dir" || { echo "RESULT scenario=big-file server=$name mode=cold conc=1 mbps=0 rps=0 ok=0 errors=1 failed=start" >>"$RUNS"; return 0; }
-  sanity_check "http://127.0.0.1:$PORT/big.bin" "$BIG" || { server_stop; echo "RESULT scenario=big-file server=$name mode=cold conc=1 mbps=0 rps=0 ok=0 errors=1 failed=sanity" >>"$RUNS"; return 0; }
-  local w; for w in $(seq "$BIG_WARM"); do
+# big_start SERVER DIR: starts it, checks the file, BIG_WARM downloads (the first cold); on failure a failed
+# RESULT line goes to $RUNS and it returns 1
+big_start() {
+  local name=$1 dir=$2 w
+  server_start "$name" "$dir" || { echo "RESULT scenario=big-file server=$name mode=cold conc=1 mbps=0 rps=0 ok=0 errors=1 failed=start" >>"$RUNS"; return 1; }
+  sanity_check "http://127.0.0.1:$PORT/big.bin" "$BIG" || { server_stop; echo "RESULT scenario=big-file server=$name mode=cold conc=1 mbps=0 rps=0 ok=0 errors=1 failed=sanity" >>"$RUNS"; return 1; }
+  for w in $(seq "$BIG_WARM"); do
     [ "$w" = 1 ] && drop_caches
     curl -s -o /dev/null "http://127.0.0.1:$PORT/big.bin" || true
   done
-  for mode in cold hot; do
-    for conc in 1 2; do
-      rounds=1; [ $mode = hot ] && { rounds=$BIG_ROUNDS; cat "$BIG" >/dev/null; }
-      [ $mode = cold ] && drop_caches
-      out=$WORK/big-$name-$mode-$conc.txt; : >"$out"
-      c0=$(cpu_ticks); t0=$(date +%s.%N)
-      local k pids=(); for k in $(seq "$conc"); do
-        ( for _ in $(seq "$rounds"); do
-            curl -s -o /dev/null -w '%{http_code} %{size_download} %{time_total}\n' "http://127.0.0.1:$PORT/big.bin" || echo "000 0 0"
-          done >>"$out.$k" ) &
-        pids+=($!)
-      done
-      wait "${pids[@]}" || true
-      t1=$(date +%s.%N); c1=$(cpu_ticks)
-      cat "$out".* >"$out"; rm -f "$out".*
-      python3 - "$out" "$t0" "$t1" "$((c1 - c0))" "$CLK_TCK" "$name" "$mode" "$conc" "$(stat -c %s "$BIG")" <<'EOF' | tee -a "$RUNS" | sed 's/^RESULT/RUN/' >&2
+}
+# measure_big SERVER MODE CONC (SID and PORT: the running server's): one row, appended to $RUNS. cold: caches dropped,
+# one download per client; hot: the file read into the page cache first, BIG_ROUNDS downloads per client
+measure_big() {
+  local name=$1 mode=$2 conc=$3 rounds=1 c0 c1 t0 t1 out k pids=()
+  [ "$mode" = hot ] && { rounds=$BIG_ROUNDS; cat "$BIG" >/dev/null; }
+  [ "$mode" = cold ] && drop_caches
+  out=$WORK/big-$name-$mode-$conc.txt; : >"$out"
+  c0=$(cpu_ticks); t0=$(date +%s.%N)
+  for k in $(seq "$conc"); do
+    ( for _ in $(seq "$rounds"); do
+        curl -s -o /dev/null -w '%{http_code} %{size_download} %{time_total}\n' "http://127.0.0.1:$PORT/big.bin" || echo "000 0 0"
+      done >>"$out.$k" ) &
+    pids+=($!)
+  done
+  wait "${pids[@]}" || true
+  t1=$(date +%s.%N); c1=$(cpu_ticks)
+  cat "$out".* >"$out"; rm -f "$out".*
+  python3 - "$out" "$t0" "$t1" "$((c1 - c0))" "$CLK_TCK" "$name" "$mode" "$conc" "$(stat -c %s "$BIG")" <<'EOF' | tee -a "$RUNS" | sed 's/^RESULT/RUN/' >&2
 import sys
 f, t0, t1, ticks, hz, name, mode, conc, size = sys.argv[1:]
 rows = [l.split() for l in open(f) if l.strip()]
@@ -537,9 +569,6 @@ print(f"RESULT scenario=big-file server={name} mode={mode} conc={conc} mbps={nby
       f"rps={len(ok) / wall:.2f} p50_ms={times[(len(times) - 1) // 2]:.0f} p99_ms={times[-1]:.0f} ok={len(ok)} "
       f"errors={len(rows) - len(ok)} cpu_s={cpu:.2f} cpu_s_per_gb={cpu / (nbytes / 1e9) if nbytes else 0:.2f}")
 EOF
-    done
-  done
-  server_stop
 }
 
 # ---------------------------------------------------------------- FastCGI (php-fpm) scenarios
@@ -707,6 +736,7 @@ RUNS=$WORK/runs.txt; : >"$RUNS"
 cleanup() {
   local rc=$?
   server_stop || true
+  stop_live || true
   fpm_stop || true
   slowfs_umount || true
   if [ "${KEEP_TMP:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
