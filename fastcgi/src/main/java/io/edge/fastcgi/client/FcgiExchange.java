@@ -556,8 +556,11 @@ public final class FcgiExchange {
                 } else if (msg instanceof FcgiEndRequest end && end.requestId() == REQUEST_ID) {
                     end(end);
                 } else {
+                    // named before its release: a stream record's description reads its content's length
+                    FcgiProtocolException unexpected =
+                            FcgiProtocolException.of("record", msg, "STDOUT, STDERR or END_REQUEST for request 1");
                     ReferenceCountUtil.release(msg);
-                    throw FcgiProtocolException.of("record", msg, "STDOUT, STDERR or END_REQUEST for request 1");
+                    throw unexpected;
                 }
             } catch (FcgiProtocolException e) {
                 fail(e, Lease.Outcome.BACKEND_FAILED);

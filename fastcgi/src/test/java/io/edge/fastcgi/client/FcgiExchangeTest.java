@@ -94,10 +94,14 @@ class FcgiExchangeTest {
     }
 
     static ByteBuf record(int type, String content) {
+        return record(type, 1, content);
+    }
+
+    static ByteBuf record(int type, int requestId, String content) {
         byte[] c = content.getBytes(StandardCharsets.ISO_8859_1);
         int pad = (8 - (c.length & 7)) & 7;
         ByteBuf b = Unpooled.buffer();
-        b.writeByte(1).writeByte(type).writeShort(1).writeShort(c.length).writeByte(pad).writeByte(0);
+        b.writeByte(1).writeByte(type).writeShort(requestId).writeShort(c.length).writeByte(pad).writeByte(0);
         b.writeBytes(c).writeZero(pad);
         return b;
     }
@@ -199,6 +203,20 @@ class FcgiExchangeTest {
         start(true);
         backend.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\n", StandardCharsets.US_ASCII));
         assertThat(recorder.error).isInstanceOf(FcgiProtocolException.class).hasMessage("version: 72 (expected: 1)");
+        assertClosedAndNotPooled();
+    }
+
+    /** STDOUT or STDERR of a request this connection never carried: a protocol error that names the record. */
+    @ParameterizedTest
+    @ValueSource(ints = {6, 7})
+    void aStreamRecordForAnotherRequestIsAProtocolErrorNamingIt(int type) {
+        start(true).endStdin();
+        ByteBuf stray = record(type, 2, "Status: 200\r\n\r\nother");
+        backend.writeInbound(stray);
+        assertThat(recorder.error).isInstanceOf(FcgiProtocolException.class).hasMessage("record: "
+                + (type == 6 ? "FcgiStdout" : "FcgiStderr")
+                + "(requestId=2, 20 bytes) (expected: STDOUT, STDERR or END_REQUEST for request 1)");
+        assertThat(stray.refCnt()).as("the record was given back").isZero();
         assertClosedAndNotPooled();
     }
 
