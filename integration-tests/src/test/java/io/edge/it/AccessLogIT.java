@@ -91,6 +91,41 @@ class AccessLogIT {
         assertThat(longestWait).as("the request behind the other waited for its 300 ms").isGreaterThanOrEqualTo(0.1);
     }
 
+    /**
+     * A script's 204 or 304 with a body (PHP sends what a script echoes whatever its status): the client gets no
+     * body, the answer after it is whole, and the access log counts no body bytes (nginx's $body_bytes_sent is 0).
+     */
+    @Test
+    void theBodyOfAStatusThatHasNoneIsNeitherSentNorCounted() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("bodiless.php"), """
+                <?php
+                http_response_code((int)$_GET['status']);
+                echo str_repeat('x', 1000);
+                """);
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.access-log = "-"
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 1 }
+                     """.formatted(fpm.address()))) {
+            for (int status : new int[] {204, 304, 200}) { // one connection: the 200 follows on it
+                HttpResponse<String> response = get(edge, "/bodiless.php?status=" + status);
+                assertThat(response.statusCode()).isEqualTo(status);
+                assertThat(response.body()).hasSize(status == 200 ? 1000 : 0);
+            }
+        } finally {
+            access.close();
+        }
+        Pattern line = Pattern.compile(".*\"GET /bodiless\\.php\\?status=(\\d+) HTTP/1\\.1\" (\\d{3}) (\\d+) .*");
+        List<String> counted = access.lines().stream().map(line::matcher).filter(Matcher::matches)
+                .map(m -> m.group(1) + " " + m.group(2) + " " + m.group(3)).toList();
+        assertThat(counted).containsExactly("204 204 0", "304 304 0", "200 200 1000");
+    }
+
     private static HttpResponse<String> get(EdgeHarness edge, String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(edge.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
     }

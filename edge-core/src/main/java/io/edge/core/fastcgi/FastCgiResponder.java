@@ -467,6 +467,8 @@ public final class FastCgiResponder implements Responder {
         private boolean headSent;
         private boolean redirected;
         private boolean takenOver;
+        /** The head's status has no body (1xx, 204, 304): what the script wrote after it is dropped, not counted. */
+        private boolean bodiless;
         /** The response head, not yet written while the response may still come whole in this read. */
         private HttpResponse heldHead;
         /** Body that came with {@link #heldHead}; owned by the call until written or released. */
@@ -604,7 +606,8 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             heldHead = head; // written by onReadComplete, or with the whole body by onEnd
-            if (!exchange.isHead() && hasBody(head.status())) {
+            bodiless = !hasBody(head.status());
+            if (!exchange.isHead() && !bodiless) {
                 declaredLength = declaredLength(head);
             }
         }
@@ -755,7 +758,7 @@ public final class FastCgiResponder implements Responder {
             if (heldHead != null && exchange.isHead()) {
                 headBodyLength += chunk.readableBytes();
             }
-            if (takenOver || redirected || exchange.isHead() || !exchange.clientChannel().isActive()) {
+            if (takenOver || redirected || bodiless || exchange.isHead() || !exchange.clientChannel().isActive()) {
                 chunk.release();
                 return;
             }
