@@ -3,13 +3,18 @@ package io.edge.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.CapturedLog;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -148,6 +153,45 @@ class FastCgiFaultsIT {
             String response = new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
             assertThat(response).startsWith("HTTP/1.1 200 ").containsIgnoringCase("content-length: 100\r\n")
                     .endsWith("\r\n\r\n0123456789");
+        }
+    }
+
+    /**
+     * A backend that never answers a connect is 504 once the group's connect timeout is over, as nginx's "upstream
+     * timed out while connecting" (not 502: nothing refused or broke). The backend is a TCP listener whose accept
+     * queue is full, whose SYNs Linux drops: filled until a connect to it times out, which shows it is.
+     */
+    @Test
+    void aConnectThatTimesOutIs504() throws Exception {
+        List<Socket> queued = new ArrayList<>();
+        try (ServerSocket unaccepting = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            boolean full = false;
+            for (int i = 0; i < 64 && !full; i++) {
+                Socket s = new Socket();
+                queued.add(s);
+                try {
+                    s.connect(unaccepting.getLocalSocketAddress(), 500);
+                } catch (SocketTimeoutException e) {
+                    full = true;
+                }
+            }
+            assertThat(full).as("the listener's accept queue filled").isTrue();
+            Path own = Files.createDirectories(dir.resolve("connect-timeout"));
+            Files.writeString(Files.createDirectories(own.resolve("www")).resolve("index.php"), "<?php // never run");
+            try (EdgeHarness timingOut = EdgeHarness.start(own, """
+                    sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                      { match = "/", fastcgi = silent }
+                    ] }]
+                    fastcgi.backends.silent { addresses = ["127.0.0.1:%d"], timeouts.connect = 1 s }
+                    """.formatted(unaccepting.getLocalPort()))) {
+                HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(timingOut.uri("/index.php")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(response.statusCode()).isEqualTo(504);
+            }
+        } finally {
+            for (Socket s : queued) {
+                s.close();
+            }
         }
     }
 

@@ -12,6 +12,7 @@ import io.edge.fastcgi.FcgiProtocolException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.unix.Errors;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
@@ -79,6 +80,9 @@ public final class ErrorResponses {
             }
             if (t instanceof BackendTimeoutException) {
                 return HttpResponseStatus.GATEWAY_TIMEOUT;
+            }
+            if (t instanceof BackendUnavailableException && t.getCause() instanceof ConnectTimeoutException) {
+                return HttpResponseStatus.GATEWAY_TIMEOUT; // as nginx: "upstream timed out ... while connecting"
             }
             if (t instanceof FcgiProtocolException || t instanceof BackendUnavailableException) {
                 return HttpResponseStatus.BAD_GATEWAY;
