@@ -208,6 +208,11 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             ByteBuf sizeLine = null;
             if (chunked == ChunkedBody.SIZE_LINE) {
                 int lineEnd = buffer.indexOf(buffer.readerIndex(), buffer.writerIndex(), (byte) '\n');
+                if (lineEnd >= 0 && hasBareCr(buffer, buffer.readerIndex(), lineEnd)) {
+                    refuse(buffer, out, new IllegalArgumentException(
+                            "chunk size line: a CR without LF (expected: none, RFC 9112 2.2, as nginx)"));
+                    return;
+                }
                 long size = lineEnd < 0 ? -1 : chunkSize(buffer, buffer.readerIndex(), lineEnd);
                 if (refusesChunk(size, buffer, out)) {
                     return;
@@ -290,8 +295,14 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
          */
         @Override
         protected HttpMessage createMessage(String[] initialLine) throws Exception {
-            HttpMessage request = super.createMessage(initialLine);
-            lineMethod = ((HttpRequest) request).method();
+            HttpRequest request = (HttpRequest) super.createMessage(initialLine);
+            lineMethod = request.method();
+            HttpVersion version = request.protocolVersion();
+            if (version.majorVersion() == 1 && version.minorVersion() > 1) {
+                // RFC 9110 2.5: a 1.x above 1.1 is read and answered as 1.1 (as nginx), so before Netty's decoder reads
+                // the header lines: it takes a Transfer-Encoding only in a request whose version is HTTP_1_1 itself
+                request.setProtocolVersion(HttpVersion.HTTP_1_1);
+            }
             return request;
         }
 
@@ -346,8 +357,9 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
          * Transfer-Encoding field is a 400 ("duplicate header line"), one that says anything but {@code chunked} (in any
          * case, blanks around it) a 501, and closes ({@code gzip}, {@code gzip, chunked}, {@code chunked, chunked},
          * empty): edge decodes no other coding, and a body framed by none it reads would reach a backend still encoded.
-         * Netty's decoder refused most of these itself, as malformed (400), and took {@code gzip, chunked}. Outside
-         * HTTP/1.1 Netty refuses any Transfer-Encoding (400), as nginx does before it looks at the coding; so is a
+         * Netty's decoder refused most of these itself, as malformed (400), and took {@code gzip, chunked}. In HTTP/1.0
+         * Netty refuses any Transfer-Encoding (400), as nginx does before it looks at the coding (a 1.x above 1.1 is
+         * read as 1.1: {@link #createMessage}); so is a
          * request without one well-formed Host refused for that (400, {@link HttpConnectionHandler}), as nginx checks the
          * Host first.
          */
@@ -377,12 +389,14 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
          * every byte from here on is dropped.
          */
         private boolean refusesChunk(long size, ByteBuf buffer, List<Object> out) {
-            if (size <= bodyLimit - declared) { // also -1: not a size
+            if (size <= bodyLimit - declared && size <= Integer.MAX_VALUE) { // also -1: not a size
                 return false;
             }
-            refuse(buffer, out, new TooLongHttpContentException(String.format(Locale.ROOT,
-                    "chunk size: %d after %d bytes of body (expected: <= %d in all)",
-                    size, declared, bodyLimit)));
+            refuse(buffer, out, new TooLongHttpContentException(size > bodyLimit - declared
+                    ? String.format(Locale.ROOT, "chunk size: %d after %d bytes of body (expected: <= %d in all)",
+                            size, declared, bodyLimit)
+                    // Netty's decoder holds a chunk's size in an int; nginx takes larger ones
+                    : String.format(Locale.ROOT, "chunk size: %d (expected: < 2 GiB in one chunk)", size)));
             return true;
         }
 
@@ -401,9 +415,9 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         /**
          * In TRAILER: drops the trailer section's lines whole in {@code buffer}, and says whether what is left starts with
          * the empty line that ends it, for Netty's decoder to read (it ends the body). Nothing of a trailer is used
-         * (FastCGI has none), and nginx skips its lines unread, whatever they hold; Netty parsed them as fields and
-         * refused the body for one it could not (no colon, a blank before it, a name no token). A lone LF ends a line
-         * here too, as in the head. More than {@link #maxTrailer} bytes fail the body (400), as Netty bounded them; then
+         * (FastCGI has none), and nginx skips its lines unread, whatever they hold but a bare CR; Netty parsed them as
+         * fields and refused the body for one it could not (no colon, a blank before it, a name no token). A lone LF
+         * ends a line here too, as in the head; a CR elsewhere than before the LF fails the body (400), as nginx. More than {@link #maxTrailer} bytes fail the body (400), as Netty bounded them; then
          * every byte from here on is dropped.
          */
         private boolean atTrailerEnd(ByteBuf buffer, List<Object> out) {
@@ -421,6 +435,11 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 }
                 if (lineEnd < 0) {
                     return false; // the rest of the line is still to come
+                }
+                if (hasBareCr(buffer, from, lineEnd)) {
+                    refuse(buffer, out, new IllegalArgumentException(
+                            "trailer: a CR without LF (expected: none, RFC 9112 2.2, as nginx)"));
+                    return false;
                 }
                 trailerBytes += taken;
                 buffer.readerIndex(lineEnd + 1);
@@ -581,6 +600,16 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 at++;
             }
             return at == end || buffer.getByte(at) == ';' ? size : -1;
+        }
+
+        /**
+         * Whether the line from {@code from} to its LF at {@code lineEnd} holds a CR that is not the one before that LF.
+         * RFC 9112 2.2 lets a recipient refuse a bare CR or read it as SP; nginx refuses it in size lines and trailers,
+         * and so does edge: a proxy in front may read it as a line end.
+         */
+        private static boolean hasBareCr(ByteBuf buffer, int from, int lineEnd) {
+            int end = lineEnd > from && buffer.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : lineEnd;
+            return buffer.indexOf(from, end, (byte) '\r') >= 0;
         }
 
         /** What nginx's parser takes in a method: {@code A-Z}, {@code _} and {@code -}. */

@@ -330,6 +330,63 @@ class StrictHttpServerCodecTest {
         assertThat(decoded.get(1)).startsWith("refused after 0: ");
     }
 
+    /**
+     * A CR that ends no line, in a size line's extension or digits or in a trailer line: 400 (the body fails), as
+     * nginx; RFC 9112 2.2 lets a recipient refuse it, and a proxy in front may take it for a line's end.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"5;a\rb\r\nhello\r\n0\r\n\r\n", "5\r;a\r\nhello\r\n0\r\n\r\n",
+            "5\r\nhello\r\n0;a\rb\r\n\r\n", "5\r\nhello\r\n0\r\nX: a\rb\r\n\r\n",
+            "5\r\nhello\r\n0\r\nX: a\r\r\n\r\n"})
+    void aBareCrInAChunkSizeLineOrATrailerFailsTheBody(String chunks) {
+        for (boolean byteByByte : new boolean[] {false, true}) {
+            List<String> decoded = decodeAll(CHUNKED_POST + chunks + "GET /next HTTP/1.1\r\nHost: a\r\n\r\n",
+                    byteByByte);
+            assertThat(decoded).as(chunks).hasSize(2).startsWith("POST /a");
+            assertThat(decoded.get(1)).as(chunks).matches("refused after [05]: (chunk size line|trailer): a CR without LF .*");
+        }
+    }
+
+    /**
+     * With no limit on the body, a chunk of 2 GiB or more is refused as too large (413) as its size line arrives:
+     * Netty's decoder holds a chunk's size in an int, and refused it as malformed (400). One just under is read.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aChunkOf2GiBOrMoreIsTooLargeWhateverTheLimit(boolean byteByByte) {
+        for (String size : new String[] {"80000000", "100000000", "7fffffffffffffff"}) {
+            List<String> decoded = decodeAll(CHUNKED_POST + size + "\r\nabc", byteByByte);
+            assertThat(decoded).as(size).containsExactly("POST /a", "refused after 0: chunk size: "
+                    + Long.parseLong(size, 16) + " (expected: < 2 GiB in one chunk)");
+        }
+        feed(CHUNKED_POST + "7fffffff\r\nabc", byteByByte);
+        assertThat(channel.<HttpRequest>readInbound().decoderResult().isSuccess()).isTrue();
+        int read = 0;
+        for (HttpContent content; (content = channel.readInbound()) != null; content.release()) {
+            assertThat(content.decoderResult().isSuccess()).isTrue();
+            read += content.content().readableBytes();
+        }
+        assertThat(read).as("the chunk's data so far").isEqualTo(3);
+    }
+
+    /**
+     * A 1.x above 1.1 is read as 1.1 (RFC 9110 2.5), as nginx: its chunked body too, which Netty's decoder took in a
+     * request of HTTP/1.1 only, refusing it in 1.2 (400); and a transfer coding but chunked is 501 there too.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aChunkedBodyInAVersionAbove11IsReadAsIn11(boolean byteByByte) {
+        assertThat(decodeAll("POST /a HTTP/1.2\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+                + "POST /b HTTP/1.9\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+                + "GET /c HTTP/1.1\r\nHost: a\r\n\r\n", byteByByte))
+                .containsExactly("POST /a", "body 5", "POST /b", "body 3", "GET /c", "body 0");
+        assertThat(decode("POST /a HTTP/1.2\r\nHost: a\r\n\r\n", byteByByte)).containsExactly("POST /a HTTP/1.1");
+        feed("POST /a HTTP/1.2\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", byteByByte);
+        HttpRequest refused = channel.readInbound();
+        assertThat(ErrorResponses.statusForUnparsable(refused.decoderResult().cause()))
+                .isEqualTo(HttpResponseStatus.NOT_IMPLEMENTED);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"zz", "65x", "65 x", " 65", ";n=v", "65\n", "65 \n"})
     void aChunkSizeLineThatIsNoSizeIsLeftToNettyToRefuse(String sizeLine) {
