@@ -250,7 +250,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         String sentUri = request.uri();
         // as the client sent it, for the access log: routing may rewrite target and version
-        HttpVersion sentVersion = request.protocolVersion();
+        HttpVersion sentVersion = StrictHttpServerCodec.sentVersion(request);
         Routes routes = server.enterRoutes();
         ServerExchange exchange;
         Route route = null;
@@ -258,10 +258,6 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             HttpStatusException invalid = validate(request);
             if (invalid != null) {
                 throw invalid;
-            }
-            if (request.protocolVersion().minorVersion() > 1) {
-                // RFC 9110 2.5: a 1.x above 1.1 is answered as 1.1 (Host required, kept alive by default)
-                request.setProtocolVersion(HttpVersion.HTTP_1_1);
             }
             // Met by the exchange (the 100 goes out when its body is asked for), as the removed Netty handler
             // did: backends and the response cache never see the expectation. Any other Expect (another value, a

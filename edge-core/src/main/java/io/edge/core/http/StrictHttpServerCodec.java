@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.DecoderResultProvider;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -124,6 +125,11 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         return true;
     }
 
+    /** The version {@code request}'s line named, for the access log: its own, or the 1.x above 1.1 read as 1.1. */
+    static HttpVersion sentVersion(HttpRequest request) {
+        return request instanceof ReadAsHttp11 read ? read.sent : request.protocolVersion();
+    }
+
     /**
      * Where a chunked request body is, in the bytes Netty's decoder consumed: Netty's {@code READ_CHUNK_SIZE},
      * {@code READ_CHUNKED_CONTENT}, {@code READ_CHUNK_DELIMITER} and {@code READ_CHUNK_FOOTER}, shadowed.
@@ -131,8 +137,9 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
      *   NONE --chunked request head decoded--> SIZE_LINE
      *   SIZE_LINE --size line consumed: n &gt; 0--> DATA (n bytes) --all consumed--> DELIMITER (CRLF) --> SIZE_LINE
      *   SIZE_LINE --size line consumed: 0--> TRAILER --last content decoded--> NONE
-     *   TRAILER --its lines over the header block limit--> REFUSED
-     *   SIZE_LINE --a complete line declares more than the limit leaves--> REFUSED (terminal: every byte dropped)
+     *   TRAILER --its lines over the header block limit, or a line with a bare CR--> REFUSED
+     *   SIZE_LINE --a complete line declares more than the limit leaves, or 2 GiB or more, or holds a bare CR-->
+     *             REFUSED (terminal: every byte dropped)
      *   SIZE_LINE, DATA, DELIMITER --the request, routed, has a lower limit than the sizes declared--> REFUSED
      *   any --a failure decoded (Netty's BAD_MESSAGE), or a size this class cannot read--> NONE
      * </pre>
@@ -301,7 +308,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             if (version.majorVersion() == 1 && version.minorVersion() > 1) {
                 // RFC 9110 2.5: a 1.x above 1.1 is read and answered as 1.1 (as nginx), so before Netty's decoder reads
                 // the header lines: it takes a Transfer-Encoding only in a request whose version is HTTP_1_1 itself
-                request.setProtocolVersion(HttpVersion.HTTP_1_1);
+                return new ReadAsHttp11(version, request);
             }
             return request;
         }
@@ -417,8 +424,9 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
          * the empty line that ends it, for Netty's decoder to read (it ends the body). Nothing of a trailer is used
          * (FastCGI has none), and nginx skips its lines unread, whatever they hold but a bare CR; Netty parsed them as
          * fields and refused the body for one it could not (no colon, a blank before it, a name no token). A lone LF
-         * ends a line here too, as in the head; a CR elsewhere than before the LF fails the body (400), as nginx. More than {@link #maxTrailer} bytes fail the body (400), as Netty bounded them; then
-         * every byte from here on is dropped.
+         * ends a line here too, as in the head; a CR elsewhere than before the LF fails the body (400), as nginx. More
+         * than {@link #maxTrailer} bytes fail the body (400), as Netty bounded them; then every byte from here on is
+         * dropped.
          */
         private boolean atTrailerEnd(ByteBuf buffer, List<Object> out) {
             while (buffer.isReadable()) {
@@ -643,6 +651,17 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 method = decoder.methodSoFar(); // an answer to a head that never ended (408)
             }
             return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(response);
+        }
+    }
+
+    /** A request whose line named an HTTP/1.x above 1.1, read and answered as HTTP/1.1 (RFC 9110 2.5). */
+    private static final class ReadAsHttp11 extends DefaultHttpRequest {
+
+        private final HttpVersion sent;
+
+        ReadAsHttp11(HttpVersion sent, HttpRequest read) {
+            super(HttpVersion.HTTP_1_1, read.method(), read.uri(), read.headers());
+            this.sent = sent;
         }
     }
 }

@@ -491,6 +491,18 @@ class HttpCoreTest {
                 .endsWith(" - - -"); // no backend timings
     }
 
+    /** A 1.x above 1.1 is read and answered as 1.1, its chunked body too; the access log shows the version sent. */
+    @Test
+    void aVersionAbove11IsAnsweredAs11AndLoggedAsSent() throws Exception {
+        List<String> lines = accessLogged(client -> {
+            RawHttpClient.Response response = client.send("POST /a HTTP/1.2\r\nHost: a\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n").read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.text()).isEqualTo("/a? body=5");
+        });
+        assertThat(lines).singleElement().asString().contains("] \"POST /a HTTP/1.2\" 200 ");
+    }
+
     @Test
     void aHeadThatTimesOutIsAnswered408AndAccessLogged() throws Exception {
         List<String> lines = accessLogged(client -> {

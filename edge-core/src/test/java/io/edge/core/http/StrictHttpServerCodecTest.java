@@ -343,7 +343,8 @@ class StrictHttpServerCodecTest {
             List<String> decoded = decodeAll(CHUNKED_POST + chunks + "GET /next HTTP/1.1\r\nHost: a\r\n\r\n",
                     byteByByte);
             assertThat(decoded).as(chunks).hasSize(2).startsWith("POST /a");
-            assertThat(decoded.get(1)).as(chunks).matches("refused after [05]: (chunk size line|trailer): a CR without LF .*");
+            assertThat(decoded.get(1)).as(chunks)
+                    .matches("refused after [05]: (chunk size line|trailer): a CR without LF .*");
         }
     }
 
