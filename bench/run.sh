@@ -510,17 +510,18 @@ scenario_big-file() {
   # one server's rows measured minutes apart from the other's carried the drift into the ratio (hot 1 at 0.81-0.89
   # block by block, 0.97 taking turns: BENCHMARKS.md, thirty-third session). Only one server is loaded at a time.
   local -A sids=() ports=()
+  local -a order=()
   local s r mode conc
   for s in "${SERVERS[@]}"; do
+    [ -z "${sids[$s]:-}" ] || continue # named twice: it runs already
     if ! server_available "$s"; then log "skipping $s: $REPO/bin/edge does not exist yet"; continue; fi
     big_start "$s" "$dir" || continue
-    sids[$s]=$SID ports[$s]=$PORT; LIVE_SIDS+=("$SID"); SID=
+    sids[$s]=$SID ports[$s]=$PORT; order+=("$s"); LIVE_SIDS+=("$SID"); SID=
   done
   for r in $(seq "$REPEAT"); do
     for mode in cold hot; do
       for conc in 1 2; do
-        for s in "${SERVERS[@]}"; do
-          [ -n "${sids[$s]:-}" ] || continue
+        for s in "${order[@]}"; do
           log "run $r/$REPEAT: big-file $mode $conc on $s"
           SID=${sids[$s]} PORT=${ports[$s]} measure_big "$s" "$mode" "$conc"
         done

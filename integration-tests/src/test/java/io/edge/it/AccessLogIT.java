@@ -93,13 +93,15 @@ class AccessLogIT {
 
     /**
      * A script's 204 or 304 with a body (PHP sends what a script echoes whatever its status): the client gets no
-     * body, the answer after it is whole, and the access log counts no body bytes (nginx's $body_bytes_sent is 0).
+     * body, the answer after it is whole, and the access log counts no body bytes (nginx's $body_bytes_sent is 0),
+     * also for a 204 the response cache stored and answers (it keeps no body for it either).
      */
     @Test
     void theBodyOfAStatusThatHasNoneIsNeitherSentNorCounted() throws Exception {
         Path www = Files.createDirectories(dir.resolve("www"));
         Files.writeString(www.resolve("bodiless.php"), """
                 <?php
+                header('Cache-Control: public, max-age=60');
                 http_response_code((int)$_GET['status']);
                 echo str_repeat('x', 1000);
                 """);
@@ -108,22 +110,24 @@ class AccessLogIT {
              EdgeHarness edge = EdgeHarness.start(dir, """
                      server.access-log = "-"
                      sites = [{ server-names = ["_"], default = true, root = "www", locations = [
-                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "~ \\\\.php$", fastcgi = php, cache = true }
                      ] }]
                      fastcgi.backends.php { addresses = ["%s"], max-connections = 1 }
                      """.formatted(fpm.address()))) {
-            for (int status : new int[] {204, 304, 200}) { // one connection: the 200 follows on it
+            for (int status : new int[] {204, 204, 304, 200}) {
                 HttpResponse<String> response = get(edge, "/bodiless.php?status=" + status);
                 assertThat(response.statusCode()).isEqualTo(status);
                 assertThat(response.body()).hasSize(status == 200 ? 1000 : 0);
             }
+            assertThat(get(edge, "/bodiless.php?status=204").headers().firstValue("age"))
+                    .as("the 204 answered by the response cache").isPresent();
         } finally {
             access.close();
         }
         Pattern line = Pattern.compile(".*\"GET /bodiless\\.php\\?status=(\\d+) HTTP/1\\.1\" (\\d{3}) (\\d+) .*");
         List<String> counted = access.lines().stream().map(line::matcher).filter(Matcher::matches)
                 .map(m -> m.group(1) + " " + m.group(2) + " " + m.group(3)).toList();
-        assertThat(counted).containsExactly("204 204 0", "304 304 0", "200 200 1000");
+        assertThat(counted).containsExactly("204 204 0", "204 204 0", "304 304 0", "200 200 1000", "204 204 0");
     }
 
     private static HttpResponse<String> get(EdgeHarness edge, String path) throws Exception {

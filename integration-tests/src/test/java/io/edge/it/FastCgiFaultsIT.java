@@ -164,7 +164,7 @@ class FastCgiFaultsIT {
     @Test
     void aConnectThatTimesOutIs504() throws Exception {
         List<Socket> queued = new ArrayList<>();
-        try (ServerSocket unaccepting = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        try (ServerSocket unaccepting = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             boolean full = false;
             for (int i = 0; i < 64 && !full; i++) {
                 Socket s = new Socket();

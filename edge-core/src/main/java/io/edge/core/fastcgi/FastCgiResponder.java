@@ -752,13 +752,17 @@ public final class FastCgiResponder implements Responder {
 
         @Override
         public void onBody(ByteBuf chunk) {
+            if (bodiless) { // nor to the response cache, whose hits for a stored 204 would carry it
+                chunk.release();
+                return;
+            }
             if (tap != null) {
                 tap.onBody(chunk);
             }
             if (heldHead != null && exchange.isHead()) {
                 headBodyLength += chunk.readableBytes();
             }
-            if (takenOver || redirected || bodiless || exchange.isHead() || !exchange.clientChannel().isActive()) {
+            if (takenOver || redirected || exchange.isHead() || !exchange.clientChannel().isActive()) {
                 chunk.release();
                 return;
             }

@@ -37,7 +37,7 @@ import java.nio.file.NoSuchFileException;
  *
  * <p>Backend busy (queue full, queue timeout, FastCGI OVERLOADED), a full file-read queue, descriptor
  * exhaustion and a read buffer the direct memory limit has no room for are 503 with {@code Retry-After}; a
- * backend that answered wrongly or not at all is 502; a read timeout is 504.
+ * backend that answered wrongly or not at all is 502; a read or connect timeout is 504.
  */
 public final class ErrorResponses {
 

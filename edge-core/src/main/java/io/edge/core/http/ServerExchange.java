@@ -143,6 +143,11 @@ final class ServerExchange implements Exchange {
         return HttpMethod.HEAD.equals(request.method());
     }
 
+    /** Whether the answer's body reaches the client: not a HEAD's, nor a 1xx, 204 or 304 (RFC 9112 6.3). */
+    private boolean sendsBody() {
+        return status >= 200 && status != 204 && status != 304 && !isHead();
+    }
+
     @Override
     public SiteSettings site() {
         return route == null ? null : route.site();
@@ -356,6 +361,9 @@ final class ServerExchange implements Exchange {
                 addHeaders(response.headers(), location.headers()); // checked when the configuration was read
             }
             keepAlive = decideKeepAlive(response);
+        }
+        if (!sendsBody()) {
+            return message; // the encoder drops what a HEAD's, a 1xx's, a 204's or a 304's answer holds
         }
         if (message instanceof ByteBufHolder holder) {
             bodyBytes += holder.content().readableBytes();

@@ -366,9 +366,8 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
          * empty): edge decodes no other coding, and a body framed by none it reads would reach a backend still encoded.
          * Netty's decoder refused most of these itself, as malformed (400), and took {@code gzip, chunked}. In HTTP/1.0
          * Netty refuses any Transfer-Encoding (400), as nginx does before it looks at the coding (a 1.x above 1.1 is
-         * read as 1.1: {@link #createMessage}); so is a
-         * request without one well-formed Host refused for that (400, {@link HttpConnectionHandler}), as nginx checks the
-         * Host first.
+         * read as 1.1: {@link #createMessage}); so is a request without one well-formed Host refused for that (400,
+         * {@link HttpConnectionHandler}), as nginx checks the Host first.
          */
         private Exception refusedCoding(HttpRequest request) {
             if (transferCodings == null || transferCodings.isEmpty()

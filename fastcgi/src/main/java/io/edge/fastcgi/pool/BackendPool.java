@@ -179,7 +179,7 @@ public final class BackendPool implements AutoCloseable {
     /**
      * Asks for a connection on {@code loop}. The future completes on {@code loop} with a {@link Lease}, or
      * fails with {@link QueueFullException}, {@link QueueTimeoutException} (both: 503 + Retry-After) or
-     * {@link BackendUnavailableException} (502). Cancel it ({@code future.cancel(false)}) when the client goes
+     * {@link BackendUnavailableException} (502; 504 for a connect that timed out). Cancel it ({@code future.cancel(false)}) when the client goes
      * away: a queued request is then removed and never reaches a backend. If cancel returns false the lease
      * was already granted, and the caller must release it.
      */
