@@ -518,10 +518,15 @@ scenario_big-file() {
     big_start "$s" "$dir" || continue
     sids[$s]=$SID ports[$s]=$PORT; order+=("$s"); LIVE_SIDS+=("$SID"); SID=
   done
+  local -a turns
   for r in $(seq "$REPEAT"); do
+    turns=("${order[@]}")
+    if [ $((r % 2)) = 0 ]; then # every other round in reverse, so no server is always first after a drop_caches
+      turns=(); for s in "${order[@]}"; do turns=("$s" "${turns[@]}"); done
+    fi
     for mode in cold hot; do
       for conc in 1 2; do
-        for s in "${order[@]}"; do
+        for s in "${turns[@]}"; do
           log "run $r/$REPEAT: big-file $mode $conc on $s"
           SID=${sids[$s]} PORT=${ports[$s]} measure_big "$s" "$mode" "$conc"
         done
