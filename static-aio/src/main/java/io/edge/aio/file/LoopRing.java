@@ -345,7 +345,8 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         if (timeoutNanos <= 0 || read.result.isDone()) {
             return true;
         }
-        long remaining = timeoutNanos - (System.nanoTime() - read.start);
+        long now = System.nanoTime();
+        long remaining = timeoutNanos - (now - read.start);
         if (remaining <= 0) {
             stats.counters.timedOut.increment();
             read.abandon(timedOut(read));
@@ -373,8 +374,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
             before.timedNext = read;
         }
         if (sweep == null) {
-            long firstDue = timeoutNanos - (System.nanoTime() - timedFirst.start);
-            sweep = loop().schedule(this::sweepDue, Math.max(0, firstDue), TimeUnit.NANOSECONDS);
+            arm(Math.max(0, timeoutNanos - (now - timedFirst.start)));
         }
         return true;
     }
@@ -396,6 +396,11 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         read.timedNext = null;
     }
 
+    /** Arms the timer to sweep in {@code delayNanos}. */
+    private void arm(long delayNanos) {
+        sweep = loop().schedule(this::sweepDue, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
     /** The timer's task. */
     private void sweepDue() {
         sweep = null;
@@ -408,7 +413,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
             long remaining = timeoutNanos - (now - timedFirst.start);
             if (remaining > 0) {
                 if (sweep == null) { // else armed already (by a read that those timed out started, say)
-                    sweep = loop().schedule(this::sweepDue, remaining, TimeUnit.NANOSECONDS);
+                    arm(remaining);
                 }
                 return;
             }
