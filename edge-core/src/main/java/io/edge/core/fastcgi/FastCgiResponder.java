@@ -606,7 +606,7 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             heldHead = head; // written by onReadComplete, or with the whole body by onEnd
-            bodiless = !hasBody(head.status());
+            bodiless = !Exchange.statusHasBody(head.status().code());
             if (!exchange.isHead() && !bodiless) {
                 declaredLength = declaredLength(head);
             }
@@ -629,7 +629,7 @@ public final class FastCgiResponder implements Responder {
         private void writeHeldHead() {
             HttpResponse head = heldHead;
             heldHead = null;
-            if (!HttpUtil.isContentLengthSet(head) && !exchange.isHead() && hasBody(head.status())) {
+            if (!HttpUtil.isContentLengthSet(head) && !exchange.isHead() && !bodiless) {
                 if (exchange.request().protocolVersion().equals(HttpVersion.HTTP_1_1)) {
                     HttpUtil.setTransferEncodingChunked(head, true);
                 } else {
@@ -655,7 +655,7 @@ public final class FastCgiResponder implements Responder {
             ByteBuf body = heldBody != null ? heldBody : Unpooled.EMPTY_BUFFER;
             heldBody = null;
             HttpHeaders headers = head.headers();
-            if (hasBody(head.status()) && !HttpUtil.isContentLengthSet(head)
+            if (!bodiless && !HttpUtil.isContentLengthSet(head)
                     && !headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
                 if (!exchange.isHead()) {
                     headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
@@ -1116,10 +1116,5 @@ public final class FastCgiResponder implements Responder {
     private static long declaredLength(HttpResponse head) {
         String value = head.headers().get(HttpHeaderNames.CONTENT_LENGTH);
         return value == null ? -1 : Long.parseLong(value);
-    }
-
-    private static boolean hasBody(HttpResponseStatus status) {
-        int code = status.code();
-        return code >= 200 && code != 204 && code != 304;
     }
 }

@@ -34,6 +34,11 @@ public interface Exchange {
     /** True for HEAD: the responder sends the headers a GET would get, and no body. */
     boolean isHead();
 
+    /** Whether a response of status {@code code} has a body (RFC 9112 6.3): not a 1xx, 204 or 304. */
+    static boolean statusHasBody(int code) {
+        return code >= 200 && code != 204 && code != 304;
+    }
+
     SiteSettings site();
 
     /**

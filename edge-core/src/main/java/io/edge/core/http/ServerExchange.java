@@ -145,7 +145,7 @@ final class ServerExchange implements Exchange {
 
     /** Whether the answer's body reaches the client: not a HEAD's, nor a 1xx, 204 or 304 (RFC 9112 6.3). */
     private boolean sendsBody() {
-        return status >= 200 && status != 204 && status != 304 && !isHead();
+        return Exchange.statusHasBody(status) && !isHead();
     }
 
     @Override
@@ -414,7 +414,7 @@ final class ServerExchange implements Exchange {
     private boolean decideKeepAlive(HttpResponse response) {
         HttpHeaders headers = response.headers();
         boolean framed = HttpUtil.isContentLengthSet(response) || HttpUtil.isTransferEncodingChunked(response)
-                || isHead() || status == 304 || status == 204 || status < 200;
+                || !sendsBody();
         boolean keep = HttpUtil.isKeepAlive(request) && framed
                 && !headers.contains(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)
                 && connection.keepsAlive() && !connection.closeAfterCurrent() && !connection.server().isDraining()
