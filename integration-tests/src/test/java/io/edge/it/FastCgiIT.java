@@ -33,6 +33,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * edge in front of a real php-fpm on a Unix socket (listen.backlog = 8), through a group of 4 connections: the
@@ -191,6 +193,17 @@ class FastCgiIT {
             assertThat(client.read().text()).contains("content_length=0\n");
             assertThat(client.read().text()).contains("content_length=0\n");
             assertThat(client.read().text()).contains("content_length=\n");
+        }
+    }
+
+    /** SERVER_PROTOCOL is the version the request line named, as nginx's $server_protocol, a 1.x above 1.1 too. */
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP/1.0", "HTTP/1.1", "HTTP/1.2"})
+    void serverProtocolIsTheVersionTheClientSent(String version) throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response response = client.send("GET /echo.php " + version + "\r\nHost: a\r\n\r\n").read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.text()).contains("\nprotocol=" + version + "\n");
         }
     }
 

@@ -29,6 +29,7 @@ final class PhpScripts {
                 echo 'http_proxy=', getenv('HTTP_PROXY') === false ? '' : getenv('HTTP_PROXY'), "\\n";
                 echo 'x_forwarded_for=', $_SERVER['HTTP_X_FORWARDED_FOR'] ?? '', "\\n";
                 echo 'content_length=', $_SERVER['CONTENT_LENGTH'] ?? '-', "\\n";
+                echo 'protocol=', $_SERVER['SERVER_PROTOCOL'], "\\n";
                 """);
         write(root, "hash.php", """
                 <?php

@@ -583,7 +583,7 @@ public final class FastCgiResponder implements Responder {
             // a script may trust SERVER_NAME where it would not trust HTTP_HOST (links in mails, redirects).
             String serverName = hostName != null && exchange.hostNamesSite() ? hostName
                     : exchange.site().serverNames().isEmpty() ? "" : exchange.site().serverNames().get(0);
-            return new CgiRequest(request.method().name(), request.uri(), request.protocolVersion().text(),
+            return new CgiRequest(request.method().name(), request.uri(), exchange.sentVersion().text(),
                     exchange.path(), exchange.query(), headers, request.headers().get(HttpHeaderNames.CONTENT_TYPE),
                     contentLength, serverName, localAddress.getPort(), localAddress.getAddress().getHostAddress(),
                     remoteAddress.getAddress().getHostAddress(), remoteAddress.getPort(), false);

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetSocketAddress;
 import java.util.function.Consumer;
 
@@ -24,6 +25,14 @@ public interface Exchange {
 
     /** The request head. Its URI is as received; use {@link #path()} for routing and files. */
     HttpRequest request();
+
+    /**
+     * The version the request line named: {@link #request}'s own, except that an HTTP/1.x above 1.1 is read and
+     * answered as 1.1 (RFC 9110 2.5) while this stays what was sent (the access log, CGI's {@code SERVER_PROTOCOL}).
+     */
+    default HttpVersion sentVersion() {
+        return request().protocolVersion();
+    }
 
     /** The percent-decoded, normalised path (always starts with '/', no "." or ".." segments). */
     String path();

@@ -107,7 +107,7 @@ final class ServerExchange implements Exchange {
     /**
      * @param sentUri         the request target as the client sent it (an absolute form is made origin-form for
      *                        routing), for the access log
-     * @param sentVersion     the version as the client sent it (an HTTP/1.x above 1.1 is read as 1.1), for the log
+     * @param sentVersion     the version as the client sent it (an HTTP/1.x above 1.1 is read as 1.1)
      * @param expectsContinue the (valid, HTTP/1.1) request carried {@code Expect: 100-continue}, since removed, and
      *                        announced a body
      */
@@ -126,6 +126,11 @@ final class ServerExchange implements Exchange {
     @Override
     public HttpRequest request() {
         return request;
+    }
+
+    @Override
+    public HttpVersion sentVersion() {
+        return sentVersion;
     }
 
     @Override
