@@ -63,6 +63,7 @@ class FastCgiIT {
                 pm = static
                 pm.max_children = 8
                 listen.backlog = 8
+                security.limit_extensions = .php .jpg
                 """);
         edge = EdgeHarness.start(dir, """
                 sites = [{
@@ -660,10 +661,12 @@ class FastCgiIT {
     /**
      * Under a front controller, a directory whose index.html goes away while its index.php stays (a maintenance page
      * removed): the script lookup, remembered for a second, still names the static index, and the static index search
-     * then finds index.php. It is run, never sent as a file (it was sent, source and secrets, for that second).
+     * then finds index.php. It is run, never sent as a file (it was sent, source and secrets, for that second). The
+     * clock stands still, so the second never ends while the test runs.
      */
     @Test
     void anIndexScriptFoundAfterTheScriptLookupIsRunNotSent(@TempDir Path own) throws Exception {
+        AtomicLong nanos = new AtomicLong();
         Path www = Files.createDirectories(own.resolve("www"));
         Files.writeString(www.resolve("index.php"), "<?php echo 'front';");
         Path maint = Files.createDirectories(www.resolve("maint"));
@@ -673,13 +676,13 @@ class FastCgiIT {
                 sites = [{ server-names = ["_"], default = true, root = "www", index = ["index.html", "index.php"],
                   locations = [{ match = "/", fastcgi = php, front-controller = "/index.php" }] }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
-                """.formatted(fpm.address()))) {
+                """.formatted(fpm.address()), nanos::get)) {
             assertThat(body(site, "/maint/")).isEqualTo("maintenance");
             Files.delete(maint.resolve("index.html"));
             HttpResponse<String> after = HTTP.send(HttpRequest.newBuilder(site.uri("/maint/")).build(),
                     HttpResponse.BodyHandlers.ofString());
-            assertThat(after.body()).doesNotContain("hunter2").doesNotContain("<?php");
             assertThat(after.statusCode()).isEqualTo(200);
+            assertThat(after.body()).as("maint/index.php ran").isEqualTo("APP");
         }
     }
 
@@ -819,10 +822,16 @@ class FastCgiIT {
                 .startsWith("front controller: /.well-known/anything");
     }
 
+    /**
+     * The old nginx hole (a "PHP" path through an uploaded picture, cgi.fix_pathinfo): /uploads/a.jpg/x.php names no
+     * script, so the front controller answers it; edge never hands php-fpm the picture as the script. The pool
+     * allows .jpg scripts, so php-fpm's own security.limit_extensions would not hide it if edge did.
+     */
     @Test
     void aJpegIsNeverRunAsPhp() throws Exception {
         HttpResponse<String> response = get("/uploads/a.jpg/x.php");
-        assertThat(response.body()).doesNotContain("a JPEG must never run");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo("front controller: /uploads/a.jpg/x.php query=");
     }
 
     @Test

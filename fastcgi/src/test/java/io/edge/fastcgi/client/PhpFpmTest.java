@@ -1,7 +1,6 @@
 package io.edge.fastcgi.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.cgi.CgiOptions;
@@ -47,8 +46,8 @@ class PhpFpmTest {
 
     @BeforeEach
     void startFpm() throws Exception {
-        assumeTrue(Files.isExecutable(PHP_FPM), "php-fpm8.2 not installed");
-        assumeTrue(Epoll.isAvailable(), "epoll not available");
+        assertThat(PHP_FPM).as("php-fpm8.2 (bin/setup installs it)").isExecutable();
+        Epoll.ensureAvailability();
         Files.writeString(dir.resolve("index.php"), """
                 <?php
                 header('Status: 201 Created');

@@ -1,7 +1,6 @@
 package io.edge.fastcgi.pool;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.channel.Channel;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -39,7 +38,7 @@ class ConnectFailuresTest {
 
     @Test
     void missingSocketFileIsBusy() throws Exception {
-        assumeTrue(Epoll.isAvailable());
+        Epoll.ensureAvailability();
         Throwable cause = connectFailure(dir.resolve("gone.sock"));
         assertThat(ConnectFailures.isBusy(cause)).as("%s", cause).isTrue();
         assertThat(ConnectFailures.isRefused(cause)).as("%s", cause).isTrue();
@@ -47,7 +46,7 @@ class ConnectFailuresTest {
 
     @Test
     void socketWithoutListenerIsBusy() throws Exception {
-        assumeTrue(Epoll.isAvailable());
+        Epoll.ensureAvailability();
         Path socket = dir.resolve("stale.sock");
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(socket));

@@ -2,7 +2,6 @@ package io.edge.fastcgi.spawn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.edge.fastcgi.BackendGroupSettings;
 import java.io.ByteArrayOutputStream;
@@ -43,7 +42,7 @@ class PhpFpmSupervisorTest {
     }
 
     PhpFpmSupervisor started(int workers, List<String> extraIni) throws Exception {
-        assumeTrue(Files.isExecutable(PHP_FPM), "php-fpm8.2 not installed");
+        assertThat(PHP_FPM).as("php-fpm8.2 (bin/setup installs it)").isExecutable();
         Files.writeString(dir.resolve("index.php"), "<?php echo 'hello from ', getmypid(), ' limit=', ini_get('memory_limit');\n");
         supervisor = new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, workers, extraIni, dir.resolve("run"), false));
         supervisor.start();
@@ -87,7 +86,7 @@ class PhpFpmSupervisorTest {
      */
     @Test
     void phpFpmReadsTheUserAndGroupAsTheirNames() throws Exception {
-        assumeTrue(Files.isExecutable(PHP_FPM), "php-fpm8.2 not installed");
+        assertThat(PHP_FPM).as("php-fpm8.2 (bin/setup installs it)").isExecutable();
         Path run = Files.createDirectories(dir.resolve("run"));
         var spawn = new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false, java.time.Duration.ZERO,
                 "yes", "none");

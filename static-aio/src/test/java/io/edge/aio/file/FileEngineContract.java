@@ -2,7 +2,6 @@ package io.edge.aio.file;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.PathPolicy;
@@ -96,9 +95,13 @@ abstract class FileEngineContract {
         }
     }
 
-    /** Tests that look at what the page cache holds need the natives ({@code mincore}). */
-    static void assumePageCacheVisible() {
-        assumeTrue(PageCache.isAvailable(), () -> "page cache not visible: " + PageCache.unavailabilityCause());
+    /**
+     * Tests that look at what the page cache holds need the natives ({@code mincore}); a machine without them fails
+     * those tests with the reason rather than skipping them.
+     */
+    static void requirePageCacheVisible() {
+        assertThat(PageCache.isAvailable()).as(() -> "page cache not visible: " + PageCache.unavailabilityCause())
+                .isTrue();
     }
 
     /** Drops {@code path}'s pages from the page cache, as a cold disk would have them. */
@@ -128,7 +131,7 @@ abstract class FileEngineContract {
      * unread, and still has it closed off the event loop.
      */
     static void assertNotReadAheadWithoutABody(FileEngine engine, Path path) throws Exception {
-        assumePageCacheVisible();
+        requirePageCacheVisible();
         dropFromPageCache(path);
         // Links may leave the root: no root descriptor, so no inline open; the open goes to the pool as on FUSE.
         PathResolver resolver = new PathResolver(path.getParent(), new PathPolicy(false, true, true));
@@ -329,9 +332,24 @@ abstract class FileEngineContract {
                 assertThat(drain(await(engine.loadRegion(file, r[0], r[1])))).as("loaded %d+%d", r[0], r[1])
                         .isEqualTo(slice(content, r[0], (int) r[1]));
             }
-            assertThatThrownBy(() -> engine.loadRegion(file, size - 1, 2)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> engine.loadRegion(file, size - 1, 2)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("within " + size + " bytes");
+        } finally {
+            file.release();
+        }
+    }
+
+    @Test
+    void aLoadedRegionIsAtMostOneChunk() throws Exception {
+        Path path = dir.resolve("over-a-chunk");
+        try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
+            raf.setLength(engine.chunkSize() + 4096);
+        }
+        OpenFile file = open(path);
+        try {
             assertThatThrownBy(() -> engine.loadRegion(file, 0, engine.chunkSize() + 1))
-                    .isInstanceOf(IllegalArgumentException.class);
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("expected: <= chunkSize " + engine.chunkSize());
         } finally {
             file.release();
         }

@@ -41,10 +41,11 @@ class FileEnginesTest {
                 .hasMessageContaining("EPERM");
     }
 
+    /** Here io_uring is permitted (as on the machines edge is built for): auto takes it. */
     @Test
     void autoUsesIoUringWhereAvailable() throws IOException {
         try (FileEngine engine = FileEngines.create(settings(Engine.AUTO))) {
-            assertThat(engine).isInstanceOf(IoUringEngine.isAvailable() ? IoUringEngine.class : ThreadPoolEngine.class);
+            assertThat(engine).isInstanceOf(IoUringEngine.class);
         }
     }
 
@@ -95,9 +96,6 @@ class FileEnginesTest {
         byte[] content = FileEngineContract.bytes(5000, 7);
         Path path = Files.write(dir.resolve("f"), content);
         for (Engine engine : Engine.values()) {
-            if (engine == Engine.IO_URING && !IoUringEngine.isAvailable()) {
-                continue;
-            }
             try (FileEngine poisoning = FileEngines.create(settings(engine, true))) {
                 PoisonedReadBuffersTest.assertReleasedReadBufferIsPoisoned(poisoning, path, content);
             }

@@ -1,7 +1,6 @@
 package io.edge.aio.file;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.linux.FileSystems;
@@ -17,7 +16,7 @@ class IoUringResidencyTest extends IoUringContract {
 
     @BeforeAll
     static void needsPageCacheProbes() {
-        assumeTrue(PageCache.isAvailable(), () -> "page cache not visible: " + PageCache.unavailabilityCause());
+        requirePageCacheVisible();
     }
 
     @Override

@@ -130,7 +130,7 @@ class IoUringWorkerReadsTest extends IoUringContract {
 
     @Test
     void aFileWhoseReadsGoToWorkersIsNeverReadOnTheCallerAfterItsOpenersRead() throws Exception {
-        assumePageCacheVisible();
+        requirePageCacheVisible();
         IoUringEngine uring = uringEngine(clock::get, true, type -> true);
         Path path = Files.write(dir.resolve("cached"), bytes(9000, 6));
         try (uring) {
@@ -151,7 +151,7 @@ class IoUringWorkerReadsTest extends IoUringContract {
 
     @Test
     void aLargeFileWhoseReadsGoToWorkersIsReadByAWorkerEvenFromThePageCacheNeverSentFromTheFile() throws Exception {
-        assumePageCacheVisible();
+        requirePageCacheVisible();
         byte[] content = bytes(3 * 65536, 8);
         Path path = Files.write(dir.resolve("large"), content);
         for (boolean viaWorkers : new boolean[] {true, false}) {
@@ -189,7 +189,7 @@ class IoUringWorkerReadsTest extends IoUringContract {
      * returns the engine's statistics.
      */
     private FileEngineStats coldReadThrough(boolean viaWorkers, OpenedCheck opened) throws Exception {
-        assumePageCacheVisible();
+        requirePageCacheVisible();
         byte[] content = bytes(9000, 4);
         Path path = Files.write(dir.resolve("thumb"), content);
         dropFromPageCache(path);

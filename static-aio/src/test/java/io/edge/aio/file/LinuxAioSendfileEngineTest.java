@@ -60,7 +60,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
 
     @Test
     void aFileServersDescriptorsAreClosedOffTheEventLoopAndItsSmallFilesReadWhenOpened() throws Exception {
-        assumePageCacheVisible();
+        requirePageCacheVisible();
         Path path = Files.write(dir.resolve("on-a-server"), bytes(9000, 9));
         dropFromPageCache(path);
         LinuxAioSendfileEngine served = new LinuxAioSendfileEngine(
@@ -521,7 +521,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
 
     @Test
     void aFileWithoutAnODirectDescriptorThatIsNotInThePageCacheIsReadByThePoolNotSentFromTheLoop() throws Exception {
-        assumePageCacheVisible();
+        requirePageCacheVisible();
         byte[] content = bytes(6000, 7);
         Path path = Files.write(dir.resolve("plain-cold"), content);
         try (OpenFileCache plain = new OpenFileCache(4, REVALIDATE, 8, clock::get);
@@ -542,7 +542,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
     @Test
     void aFileWhoseFileSystemRefusesODirectIsReadByThePoolWhereItIsNotInThePageCacheAndSentWhereItIs()
             throws Exception {
-        assumePageCacheVisible();
+        requirePageCacheVisible();
         byte[] content = bytes(6000, 5);
         Path path = Files.write(dir.resolve("refused-cold"), content);
         // The file system answers the O_DIRECT reopen with EINVAL, as tmpfs did before Linux 6.6.

@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntUnaryOperator;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -181,7 +180,7 @@ class OpenFileCacheTest {
      */
     @Test
     void revalidationReopensAFileRewrittenInPlaceWithItsMtimeRestored() throws IOException {
-        Assumptions.assumeTrue(Syscalls.isAvailable(), "statx gives the ctime");
+        assertThat(Syscalls.isAvailable()).as("natives: statx gives the ctime").isTrue();
         Path path = dir.resolve("f0");
         try (OpenFileCache cache = cache(4, 10)) {
             OpenFile first = cache.acquire(path, true);
@@ -512,7 +511,7 @@ class OpenFileCacheTest {
 
     @Test
     void emfileAtTheODirectOpenEvictsAndRetriesOnce() throws IOException {
-        Assumptions.assumeTrue(Syscalls.isAvailable(), "O_DIRECT descriptors are opened natively");
+        assertThat(Syscalls.isAvailable()).as("natives: O_DIRECT descriptors are opened natively").isTrue();
         AtomicInteger reopens = new AtomicInteger();
         IntUnaryOperator flaky = fd -> reopens.incrementAndGet() == 2 ? -Syscalls.EMFILE : Syscalls.reopenDirect(fd);
         try (OpenFileCache cache = OpenFileCache.withDirectDescriptors(4, Duration.ofSeconds(5), 10, clock::get, flaky)) {
@@ -531,7 +530,7 @@ class OpenFileCacheTest {
 
     @Test
     void persistentEmfileAtTheODirectOpenIsAClearTemporaryFailureAndClosesTheFirstDescriptor() throws IOException {
-        Assumptions.assumeTrue(Syscalls.isAvailable(), "O_DIRECT descriptors are opened natively");
+        assertThat(Syscalls.isAvailable()).as("natives: O_DIRECT descriptors are opened natively").isTrue();
         Path path = dir.resolve("f0");
         IntUnaryOperator exhausted = fd -> -Syscalls.ENFILE;
         try (OpenFileCache cache = OpenFileCache.withDirectDescriptors(4, Duration.ofSeconds(5), 10, clock::get,

@@ -26,7 +26,6 @@ import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,7 +37,7 @@ class SendfileOverSocketTest {
 
     @Test
     void epoll() throws Exception {
-        Assumptions.assumeTrue(Epoll.isAvailable(), "epoll not available");
+        Epoll.ensureAvailability();
         send(EpollIoHandler.newFactory(), EpollServerSocketChannel.class);
     }
 

@@ -152,7 +152,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
 
     @Test
     void aSmallFileOpenedFromAFileServerIsReadOnThePoolAndClosedOffTheEventLoop() throws Exception {
-        assumePageCacheVisible();
+        requirePageCacheVisible();
         List<Long> asked = new ArrayList<>();
         ThreadPoolEngine engine = fileServerEngine(type -> {
             synchronized (asked) {
@@ -217,7 +217,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
 
     @Test
     void aFileOfALocalFileSystemIsNeitherReadAheadNorClosedElsewhere() throws Exception {
-        assumePageCacheVisible();
+        requirePageCacheVisible();
         ThreadPoolEngine engine = fileServerEngine(type -> false);
         Path path = Files.write(dir.resolve("local"), bytes(9000, 7));
         dropFromPageCache(path);
@@ -248,7 +248,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
     /** A threads engine as the server builds one (residency check on), file servers told by {@code fileServers}. */
     @Test
     void aFileServersLargeFileIsReadOnThePoolEvenFromThePageCacheNeverSentFromTheFile() throws Exception {
-        assumePageCacheVisible();
+        requirePageCacheVisible();
         byte[] content = bytes(3 * 65536, 10);
         Path path = Files.write(dir.resolve("large"), content);
         for (boolean fileServer : new boolean[] {true, false}) {
