@@ -66,6 +66,8 @@ public final class ContentCache implements AutoCloseable {
 
     private final Doorkeeper doorkeeper;
     private final AdmissionPace pace;
+    /** Set by {@link #close}: bytes a read finishes later (one that outlived a reload) are released, not kept. */
+    private volatile boolean closed;
 
     /** A cache from the server's settings, on the system clock. */
     public ContentCache(ContentCacheSettings settings) {
@@ -216,7 +218,7 @@ public final class ContentCache implements AutoCloseable {
     /**
      * Caches {@code content} as the bytes of {@code path}, replacing any earlier entry. The cache takes over
      * the caller's reference in every case: it is released at once when the content is larger than
-     * {@code maxFileSize} or its length disagrees with the metadata. Callers that also send the bytes put
+     * {@code maxFileSize} or its length disagrees with the metadata, or once the cache is closed. Callers that also send the bytes put
      * a {@code retainedDuplicate()}. The buffer should be direct (written without a copy) and must not be
      * modified afterwards. It must not come from a pooled allocator: {@link #get} retains an entry's buffer after
      * looking it up, and a pooled buffer released meanwhile (evicted on another thread) may already be another
@@ -226,12 +228,17 @@ public final class ContentCache implements AutoCloseable {
      */
     public boolean put(Path path, ByteBuf content, ContentMetadata metadata) {
         int length = content.readableBytes();
-        if (length > maxFileSize || length != metadata.size()) {
+        if (closed || length > maxFileSize || length != metadata.size()) {
             content.release(); // refused: nobody else owns this reference
             return false;
         }
         // The entry now owns the caller's reference; the removal listener releases it.
         cache.put(path, new Entry(content, metadata, ticker.read()));
+        if (closed) {
+            // close() ran since the check above (a read that outlived a reload): its invalidateAll may have come first
+            cache.invalidate(path);
+            return false;
+        }
         pace.admitted();
         return true;
     }
@@ -274,6 +281,7 @@ public final class ContentCache implements AutoCloseable {
     /** Releases every cached buffer; duplicates handed out stay valid until their holders release them. */
     @Override
     public void close() {
+        closed = true;
         cache.invalidateAll();
         cache.cleanUp();
     }

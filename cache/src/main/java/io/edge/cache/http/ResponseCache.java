@@ -118,6 +118,8 @@ public final class ResponseCache implements AutoCloseable {
     private final LongAdder staleAnswers;
     private final LongAdder bypasses;
     private final LongAdder evictions;
+    /** Set by {@link #close}: a body a recorder finishes later (a request that outlived its generation) is dropped. */
+    private volatile boolean closed;
 
     /** @param timer ends coalesced waits after {@code coalesceTimeout} (a shared {@code HashedWheelTimer}) */
     public ResponseCache(ResponseCacheSettings settings, Timer timer) {
@@ -315,6 +317,11 @@ public final class ResponseCache implements AutoCloseable {
             }
             return null;
         }
+        Receipt receipt = receipt();
+        if (uselessWhenStored(backendResponse.headers(), cc, receipt)) {
+            rememberUncacheable(clientRequest, backendResponse);
+            return null;
+        }
         int max = (int) settings.maxObjectSize();
         int contentLength = backendResponse.headers().getInt(HttpHeaderNames.CONTENT_LENGTH, -1);
         int initial = contentLength >= 0 ? contentLength : Math.min(max, 4096);
@@ -322,7 +329,6 @@ public final class ResponseCache implements AutoCloseable {
         // A copy: a streamed answer's head goes to the client, and gains edge's fields, before the body is recorded.
         HttpResponse received = new DefaultHttpResponse(backendResponse.protocolVersion(), backendResponse.status(),
                 backendResponse.headers().copy());
-        Receipt receipt = receipt();
         if (!received.headers().contains(HttpHeaderNames.DATE)) {
             // RFC 9110 6.6.1: cached without a Date (PHP sends none), a message is dated when received; else every
             // hit would be dated when sent, younger than its Age says.
@@ -342,9 +348,18 @@ public final class ResponseCache implements AutoCloseable {
         }
     }
 
-    /** Takes ownership of {@code body}: it becomes the entry's reference. {@code receipt}: when its head came. */
+    /**
+     * Takes ownership of {@code body}: it becomes the entry's reference (a copy of its exact size where it was
+     * allocated larger: a body recorded without {@code Content-Length} grew by doubling, and the bound counts what
+     * is held). {@code receipt}: when its head came. After {@link #close} it is released and nothing is stored.
+     */
     boolean put(HttpRequest clientRequest, HttpResponse backendResponse, Receipt receipt, CacheControl cc,
             ByteBuf body) {
+        if (closed) {
+            body.release();
+            return false;
+        }
+        body = exactSize(body);
         List<String> vary = CachePolicy.varyNames(backendResponse.headers());
         String primary = CachePolicy.primaryKey(clientRequest);
         String key = CachePolicy.variantKey(primary, vary, clientRequest.headers());
@@ -360,6 +375,11 @@ public final class ResponseCache implements AutoCloseable {
             varyIndex.put(primary, List.copyOf(vary));
         }
         cache.put(key, stored);
+        if (closed) {
+            // close() ran since the check above: its invalidateAll may have come before this put
+            cache.invalidate(key);
+            return false;
+        }
         if (!vary.isEmpty()) {
             variants.compute(primary, (url, keys) -> {
                 // Not an entry already gone: evicted by its own put (a full cache turns away a newcomer), or by
@@ -388,6 +408,38 @@ public final class ResponseCache implements AutoCloseable {
             }
             return keys.isEmpty() ? null : keys;
         });
+    }
+
+    private ByteBuf exactSize(ByteBuf body) {
+        int length = body.readableBytes();
+        if (body.capacity() == length) {
+            return body;
+        }
+        try {
+            return allocator.directBuffer(length, length).writeBytes(body, body.readerIndex(), length);
+        } finally {
+            body.release();
+        }
+    }
+
+    /**
+     * Whether an answer would be stale the moment it is stored (max-age=0, an Expires already past, an Age over its
+     * lifetime, or no-cache) with nothing to revalidate it by (no ETag, no Last-Modified) and no word from the origin
+     * that it may be served stale (stale-while-revalidate, stale-if-error): every request would go to the backend
+     * anyway, after waiting for it as a follower. As nginx, such an answer is not stored; its URL is hit-for-miss.
+     */
+    private static boolean uselessWhenStored(HttpHeaders headers, CacheControl cc, Receipt receipt) {
+        if (headers.contains(HttpHeaderNames.ETAG) || headers.contains(HttpHeaderNames.LAST_MODIFIED)
+                || cc.staleWhileRevalidate() > 0 || cc.staleIfError() > 0) {
+            return false;
+        }
+        long wall = receipt.wallMillis();
+        long accel = CachePolicy.accelExpires(headers.get(X_ACCEL_EXPIRES), wall);
+        if (accel > 0) {
+            return false; // the script's word to this cache, over no-cache and max-age
+        }
+        return cc.noCache() || CachePolicy.freshnessLifetime(headers, cc, wall, accel)
+                <= CachePolicy.initialAge(headers, wall);
     }
 
     /**
@@ -669,6 +721,7 @@ public final class ResponseCache implements AutoCloseable {
     /** Releases every stored body; responses handed out stay valid until their holders release them. */
     @Override
     public void close() {
+        closed = true;
         cache.invalidateAll();
         cache.cleanUp();
         varyIndex.invalidateAll();

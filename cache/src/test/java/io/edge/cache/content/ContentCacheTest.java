@@ -449,4 +449,15 @@ class ContentCacheTest {
         held.release();
         assertThat(content.refCnt()).isZero();
     }
+
+    /** A read that outlived a reload puts into the closed cache: its bytes are released, not kept by nothing. */
+    @Test
+    void aPutAfterCloseReleasesTheBytes() {
+        ContentCache cache = cache(1 << 20, 1024);
+        cache.close();
+        ByteBuf late = direct("late");
+        assertThat(cache.put(Path.of("/late"), late, meta(4))).isFalse();
+        assertThat(late.refCnt()).isZero();
+        assertThat(cache.stats().entries()).isZero();
+    }
 }

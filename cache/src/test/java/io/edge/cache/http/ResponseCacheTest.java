@@ -5,8 +5,10 @@ import static io.edge.cache.http.CachePolicyTest.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.cache.ResponseCacheSettings;
+import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.handler.codec.DateFormatter;
@@ -571,6 +573,94 @@ class ResponseCacheTest {
 
     private static String bodyOrNull(FullHttpResponse response) {
         return response == null ? null : body(response);
+    }
+
+    /**
+     * An answer stale the moment it is stored, with no validator and no stale-* word from the origin, would send
+     * every request to the backend after it waited behind a leader for nothing: not stored (as nginx), and its URL
+     * is hit-for-miss. A validator (revalidation by 304) or stale-if-error / stale-while-revalidate make it worth
+     * keeping.
+     */
+    @Test
+    void anAnswerStaleWhenStoredWithNothingToRevalidateItByIsNotStoredAndItsUrlIsHitForMiss() {
+        String past = DateFormatter.format(new Date(time.wallMillis() - 60_000));
+        String[][] useless = {{"Cache-Control", "public, max-age=0"}, {"Expires", past},
+                {"Expires", "0"}, {"Cache-Control", "max-age=600, no-cache"}, {"Cache-Control", "max-age=5", "Age", "5"}};
+        for (int i = 0; i < useless.length; i++) {
+            String[] fields = useless[i];
+            String path = "/useless-" + i;
+            assertThat(store(get(path), backend("U", fields))).as(fields[1]).isFalse();
+            Lookup lookup = cache.lookup(get(path));
+            assertThat(lookup.outcome()).as(fields[1]).isEqualTo(Lookup.Outcome.MISS);
+            assertThat(lookup.uncacheable()).as(fields[1]).isTrue();
+        }
+        String[][] kept = {{"Cache-Control", "max-age=0", "ETag", "\"e\""},
+                {"Cache-Control", "max-age=0", "Last-Modified", past}, {"Cache-Control", "max-age=0, stale-if-error=60"},
+                {"Cache-Control", "max-age=0, stale-while-revalidate=60"}, {"Cache-Control", "no-cache", "X-Accel-Expires", "10"}};
+        for (int i = 0; i < kept.length; i++) {
+            String[] fields = kept[i];
+            String path = "/kept-" + i;
+            assertThat(store(get(path), backend("K", fields))).as(String.join(" ", fields)).isTrue();
+            assertThat(cache.lookup(get(path)).uncacheable()).isFalse();
+        }
+        assertThat(cache.stats().entries()).isEqualTo(kept.length);
+    }
+
+    /** A body recorded without Content-Length grows by doubling; the entry holds, and the bound counts, its size. */
+    @Test
+    void aBodyRecordedWithoutItsLengthIsHeldAtItsExactSize() {
+        byte[] content = new byte[33_114];
+        new java.util.Random(7).nextBytes(content);
+        try (ResponseRecorder recorder = cache.record(get("/grown"), head(HttpResponseStatus.OK, "Cache-Control", "max-age=60"))) {
+            for (int at = 0; at < content.length; at += 8192) {
+                assertThat(recorder.append(Unpooled.wrappedBuffer(content, at, Math.min(8192, content.length - at))))
+                        .isTrue();
+            }
+            assertThat(recorder.finish()).isTrue();
+        }
+        cache.cleanUp();
+        assertThat(cache.stats().bytesHeld()).isBetween((long) content.length, content.length + 1024L);
+        FullHttpResponse hit = cache.lookup(get("/grown")).response();
+        try {
+            assertThat(ByteBufUtil.getBytes(hit.content())).isEqualTo(content);
+        } finally {
+            hit.release();
+        }
+    }
+
+    /**
+     * A request that outlives its generation finishes recording into a cache a reload closed: its body is released,
+     * not stored where nothing would ever release it.
+     */
+    @Test
+    void aBodyFinishedAfterTheCacheClosedIsReleasedNotStored() {
+        List<ByteBuf> made = new ArrayList<>();
+        ByteBufAllocator tracking = new AbstractByteBufAllocator(true) {
+            @Override
+            protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+                return Unpooled.buffer(initialCapacity, maxCapacity);
+            }
+
+            @Override
+            protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+                ByteBuf buffer = Unpooled.directBuffer(initialCapacity, maxCapacity);
+                made.add(buffer);
+                return buffer;
+            }
+
+            @Override
+            public boolean isDirectBufferPooled() {
+                return false;
+            }
+        };
+        cache.close();
+        cache = cache(Duration.ZERO, 1 << 20, tracking);
+        ResponseRecorder recorder = cache.record(get("/late"), head(HttpResponseStatus.OK, "Cache-Control", "max-age=60"));
+        assertThat(recorder.append(Unpooled.wrappedBuffer(new byte[100]))).isTrue();
+        cache.close();
+        assertThat(recorder.finish()).isFalse();
+        assertThat(made).isNotEmpty().allSatisfy(buffer -> assertThat(buffer.refCnt()).isZero());
+        assertThat(cache.stats().entries()).isZero();
     }
 
     @Test
