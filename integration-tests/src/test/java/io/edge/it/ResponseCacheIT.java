@@ -138,6 +138,27 @@ class ResponseCacheIT {
         assertThat(php.runs("cond")).isEqualTo(1);
     }
 
+    /**
+     * If-Match and If-Unmodified-Since are judged against the cached answer, on a hit and on the miss that fills it
+     * (PHP is asked without them), as an origin would (RFC 9110 13.2.2) and nginx's cache does: a page that is not
+     * the one the client means is 412, and the body is still stored. Without Last-Modified, If-Unmodified-Since is
+     * ignored (13.1.4).
+     */
+    @Test
+    void ifMatchAndIfUnmodifiedSinceAreJudgedAgainstTheCachedAnswer() throws Exception {
+        String url = url("ifmatch", "public, max-age=60", "&etag=%22m1%22");
+        assertThat(php.get(url, "If-Match", "\"zz\"").statusCode()).as("the miss").isEqualTo(412);
+        HttpResponse<String> hit = php.get(url, "If-Match", "\"m1\"");
+        assertThat(hit.statusCode()).isEqualTo(200);
+        assertThat(hit.body()).isEqualTo(body("ifmatch", 1));
+        assertThat(php.get(url, "If-Match", "\"zz\", W/\"m1\"").statusCode()).as("a weak tag never matches strongly")
+                .isEqualTo(412);
+        assertThat(php.get(url, "If-Match", "*").statusCode()).isEqualTo(200);
+        assertThat(php.get(url, "If-Unmodified-Since", "Sat, 01 Jan 2000 00:00:00 GMT").statusCode())
+                .as("no Last-Modified: ignored").isEqualTo(200);
+        assertThat(php.runs("ifmatch")).isEqualTo(1);
+    }
+
     /** The same for an answer the cache may not keep: without the gate, PHP would have had the validators. */
     @Test
     void aConditionalRequestForAPrivatePageIsNotModifiedWhenTheAnswerMatches() throws Exception {

@@ -14,6 +14,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -195,7 +196,8 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
      * uncacheable with no entry to revalidate (hit-for-miss) is a pass-through: the client's own If-None-Match and
      * If-Modified-Since go with it, as nginx sends them with a request it does not cache, so the script may answer 304
      * itself (never stored: a 304 is not storable). A fill, whose 200 the cache wants whole, goes without them, and so
-     * do If-Match, If-Unmodified-Since and Range even here: their 412 or 416 could be stored for every client.
+     * do If-Match, If-Unmodified-Since and Range even here: their 412 or 416 could be stored for every client (the
+     * preconditions are judged against the answer instead, see {@link #answer}).
      */
     private void fetch(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, Coalescer.Ticket ticket,
                        boolean conditional) {
@@ -223,19 +225,26 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
     }
 
     /**
-     * Answers {@code exchange} with a response from the cache (owned here from now on), or a 304 when the
-     * client's validators match it. Returns false, writing nothing, when {@code response} is {@code null}.
+     * Answers {@code exchange} with a response from the cache (owned here from now on), or as the client's
+     * preconditions say of it: 304 when its validators match, 412 when its If-Match or If-Unmodified-Since do not
+     * (RFC 9110 13.2.2; a cache evaluates them as the origin would, nginx's not-modified filter too). Returns false,
+     * writing nothing, when {@code response} is {@code null}.
      */
     static boolean answer(Exchange exchange, FullHttpResponse response) {
         if (response == null) {
             return false;
         }
-        if (notModified(exchange.request(), response)) {
-            answerNotModified(exchange, response);
-            response.release();
-            return true;
+        switch (preconditions(exchange.request(), response)) {
+            case NOT_MODIFIED -> {
+                answerNotModified(exchange, response);
+                response.release();
+            }
+            case PRECONDITION_FAILED -> {
+                response.release();
+                exchange.sendError(HttpResponseStatus.PRECONDITION_FAILED);
+            }
+            case PROCEED -> exchange.complete(exchange.writeAndFlush(response)); // the write owns the body from here
         }
-        exchange.complete(exchange.writeAndFlush(response)); // the write owns the body from here
         return true;
     }
 
@@ -248,17 +257,24 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         exchange.complete(exchange.writeAndFlush(notModified));
     }
 
-    /** A 200 whose validators the client's If-None-Match / If-Modified-Since say it holds already. */
-    private static boolean notModified(HttpRequest request, HttpResponse response) {
+    /**
+     * What the client's preconditions say of a 200, judged against its validators: NOT_MODIFIED when its
+     * If-None-Match / If-Modified-Since say it holds it already, PRECONDITION_FAILED when its If-Match /
+     * If-Unmodified-Since say it is not the one the client means to act on; PROCEED for any other status.
+     */
+    private static Preconditions.Outcome preconditions(HttpRequest request, HttpResponse response) {
         if (response.status().code() != 200) {
-            return false;
+            return Preconditions.Outcome.PROCEED;
         }
-        String lastModified = response.headers().get(HttpHeaderNames.LAST_MODIFIED);
-        Date date = HttpDates.parse(lastModified);
+        Date date = HttpDates.parse(response.headers().get(HttpHeaderNames.LAST_MODIFIED));
+        HttpHeaders conditions = request.headers();
+        if (date == null && conditions.contains(HttpHeaderNames.IF_UNMODIFIED_SINCE)) {
+            // RFC 9110 13.1.4: without a modification date, If-Unmodified-Since is ignored
+            conditions = conditions.copy().remove(HttpHeaderNames.IF_UNMODIFIED_SINCE);
+        }
         // Without Last-Modified, If-Modified-Since can never match.
         long millis = date == null ? Long.MAX_VALUE : date.getTime();
-        return Preconditions.evaluate(request.headers(), true, response.headers().get(HttpHeaderNames.ETAG), millis)
-                == Preconditions.Outcome.NOT_MODIFIED;
+        return Preconditions.evaluate(conditions, true, response.headers().get(HttpHeaderNames.ETAG), millis);
     }
 
     /** True when the lookup found an entry, so a conditional request was sent and a 304 can be merged. */
@@ -351,12 +367,18 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 endTicket(true);
             }
             // Not for a client that left (detached by onClientGone): its exchange is over, and takes no head
-            if (!sendsFile && !detached && notModified(exchange.request(), backendResponse)) {
-                // The backend was asked without the client's own validators (to have the whole answer to store; a
-                // pass-through had them, and answered 200 all the same), so it could not answer 304 itself: they are
-                // judged against its answer here, as on a hit (and as nginx's not-modified filter does on a cache
-                // miss). The body goes on to the cache alone.
-                answerNotModified(exchange, backendResponse);
+            Preconditions.Outcome judged = sendsFile || detached ? Preconditions.Outcome.PROCEED
+                    : preconditions(exchange.request(), backendResponse);
+            if (judged != Preconditions.Outcome.PROCEED) {
+                // The backend was asked without the client's own preconditions (to have the whole answer to store; a
+                // pass-through had its validators, and answered 200 all the same), so it could not answer 304 or 412
+                // itself: they are judged against its answer here, as on a hit (and as nginx's not-modified filter
+                // does on a cache miss). The body goes on to the cache alone.
+                if (judged == Preconditions.Outcome.NOT_MODIFIED) {
+                    answerNotModified(exchange, backendResponse);
+                } else {
+                    exchange.sendError(HttpResponseStatus.PRECONDITION_FAILED);
+                }
                 detached = true;
                 return false;
             }
