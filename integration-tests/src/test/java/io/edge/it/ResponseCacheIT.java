@@ -57,13 +57,15 @@ class ResponseCacheIT {
 
     @Test
     void aCacheableResponseIsComputedOnceForOneHundredConcurrentRequests() throws Exception {
-        // PHP holds the first run until all hundred were sent, so they overlap however slow the machine is.
+        // PHP holds the first run until the other ninety-nine wait for it, so they overlap however slow the machine is.
         String url = url("conc", "public, max-age=60", "&hold=release-conc");
+        long coalesced = php.metric("edge_response_cache_coalesced_total");
         List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
             responses.add(php.getAsync(url));
         }
         eventually(() -> php.runs("conc"), runs -> runs == 1);
+        eventually(() -> php.metric("edge_response_cache_coalesced_total") - coalesced, n -> n == 99);
         php.release("release-conc");
         for (CompletableFuture<HttpResponse<String>> response : responses) {
             assertThat(response.get().statusCode()).isEqualTo(200);
@@ -209,6 +211,30 @@ class ResponseCacheIT {
             assertThat(response.get().statusCode()).isEqualTo(200);
             assertThat(response.get().body()).isEqualTo("waiting\ntogether");
         }
+    }
+
+    /**
+     * A URL's first fill varies (Vary: Accept-Encoding): requests of another variant waited for it on the URL's key,
+     * and then coalesce on their own variant's key, one PHP run for all of them, not one each.
+     */
+    @Test
+    void missesOfAnotherVariantThanTheFirstFillCoalesceOnTheirOwnKey() throws Exception {
+        String url = url("varyjoin", "public, max-age=60", "&vary=Accept-Encoding&hold=release-varyjoin");
+        long coalesced = php.metric("edge_response_cache_coalesced_total");
+        CompletableFuture<HttpResponse<String>> gzip = php.getAsync(url, "Accept-Encoding", "gzip");
+        eventually(() -> php.runs("varyjoin"), runs -> runs == 1);
+        List<CompletableFuture<HttpResponse<String>>> br = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            br.add(php.getAsync(url, "Accept-Encoding", "br"));
+        }
+        eventually(() -> php.metric("edge_response_cache_coalesced_total") - coalesced, n -> n == 6);
+        php.release("release-varyjoin");
+        assertThat(gzip.get().body()).isEqualTo("id=varyjoin run=1 ae=gzip");
+        for (CompletableFuture<HttpResponse<String>> response : br) {
+            assertThat(response.get().statusCode()).isEqualTo(200);
+            assertThat(response.get().body()).isEqualTo("id=varyjoin run=2 ae=br");
+        }
+        assertThat(php.runs("varyjoin")).isEqualTo(2);
     }
 
     @Test

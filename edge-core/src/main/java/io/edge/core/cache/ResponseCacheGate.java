@@ -170,7 +170,15 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                             || again.outcome() == Lookup.Outcome.STALE_WHILE_REVALIDATE;
                     if (again.outcome() == Lookup.Outcome.BYPASS) {
                         backend.run(exchange, exchange.request(), null);
-                    } else if (!usable || !answer(exchange, again.response())) {
+                    } else if (usable && answer(exchange, again.response())) {
+                        return;
+                    } else if (again.outcome() == Lookup.Outcome.MISS && !again.uncacheable()
+                            && !again.key().equals(lookup.key())) {
+                        // The leader's answer varied, and this request is another variant, known only now (a URL's
+                        // first fill): its misses coalesce on their own key, as nginx locks again on the variant's;
+                        // a second wait ends in a lookup of this same key, so there is no third.
+                        coalesce(exchange, backend, again);
+                    } else {
                         fetch(exchange, backend, again, null, true);
                     }
                 }
