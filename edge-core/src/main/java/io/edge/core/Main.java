@@ -50,11 +50,24 @@ public final class Main implements Callable<Integer> {
         if (runsServer(args)) {
             Signals.handle("HUP", () -> whenRunning(() -> earlyHup = true, null));
             Signals.handle("USR1", () -> whenRunning(() -> earlyUsr1 = true, null));
+            if (usr2IsFree()) {
+                Signals.handle("USR2", () -> whenRunning(() -> earlyHup = true, null));
+            }
         }
         int code = new CommandLine(new Main()).execute(args);
         if (code != 0 || !runsServer(args)) {
             System.exit(code);
         }
+    }
+
+    /**
+     * Whether edge may take SIGUSR2, which then reloads as SIGHUP does (HAProxy's master reloads on it; an nginx
+     * operator sends it for a binary upgrade, which a reload is the nearest thing to here). HotSpot suspends and
+     * resumes threads with SIGUSR2 unless {@code _JAVA_SR_SIGNUM} names another signal, and one sent from outside then
+     * crashes the JVM: bin/edge names another. Started otherwise, SIGUSR2 stays the JVM's.
+     */
+    private static boolean usr2IsFree() {
+        return System.getenv("_JAVA_SR_SIGNUM") != null;
     }
 
     private static boolean runsServer(String[] args) {
@@ -176,6 +189,15 @@ public final class Main implements Callable<Integer> {
             reload(edge, config);
         });
         Signals.handle("HUP", () -> whenRunning(() -> earlyHup = true, onHup));
+        if (usr2IsFree()) {
+            Signals.handle("USR2", () -> whenRunning(() -> earlyHup = true, () -> {
+                log.info("SIGUSR2: reloading the configuration, as on SIGHUP");
+                onHup.run();
+            }));
+        } else {
+            log.info("SIGUSR2 is the JVM's own here and would crash it: start edge through bin/edge, which gives the JVM"
+                    + " another signal for it (_JAVA_SR_SIGNUM); SIGHUP reloads");
+        }
         try {
             Logging.configureAccessLog(settings.server().accessLogEnabled(), settings.server().accessLog());
             edge.start();

@@ -61,6 +61,14 @@ final class EdgeProcess implements AutoCloseable {
         return command;
     }
 
+    /** As {@link #start}, through {@code bin/edge} (which execs the JVM, so the process is edge's). */
+    static EdgeProcess startByLauncher(Path dir, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("edge.home"), "bin", "edge").toString());
+        command.addAll(List.of(args));
+        return launch(command, false, dir);
+    }
+
     /**
      * As {@link #start}, in an environment without a locale (no {@code LANG}, {@code LC_*}), as a systemd unit or cron
      * job may start it: the JVM then reads file names as ASCII. {@code byLauncher}: through {@code bin/edge} (which

@@ -517,6 +517,33 @@ class EdgeProcessIT {
      * Started under nohup (SIGHUP ignored, which the JVM would leave so), SIGHUP still reloads, as nginx's does: it
      * was silently ignored, no reload and no line in the log.
      */
+    /**
+     * SIGUSR2 (HAProxy's reload signal, nginx's binary upgrade) is HotSpot's own for suspending threads, and one sent
+     * from outside crashed the JVM (exit 134, an hs_err file): bin/edge gives the JVM another, and edge reloads on it.
+     */
+    @Test
+    void usr2ReloadsAServerStartedByBinEdge() throws Exception {
+        Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("a.txt"), "a");
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off }\n"
+                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+        try (EdgeProcess edge = EdgeProcess.startByLauncher(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                edge.signal("USR2");
+                edge.awaitOutput("(generation 2)");
+                assertThat(edge.process.isAlive()).isTrue();
+                assertThat(EdgeProcess.get(HttpClient.newHttpClient(), port, "/a.txt")).isEqualTo("a");
+                edge.process.destroy();
+                assertThat(edge.await()).isZero();
+            });
+        }
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString())).noneMatch(name -> name.startsWith("hs_err"));
+        }
+    }
+
     @Test
     void hupReloadsAServerStartedUnderNohup() throws Exception {
         Files.createDirectories(dir.resolve("root"));
