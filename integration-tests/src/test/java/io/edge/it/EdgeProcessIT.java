@@ -34,6 +34,17 @@ class EdgeProcessIT {
     @TempDir
     Path dir;
 
+    /**
+     * Writes edge.conf: one default site serving {@code root} under the test's directory, listening on {@code port},
+     * with {@code serverSettings} (e.g. {@code access-log = off}) in its server block.
+     */
+    private Path defaultSiteConf(int port, String serverSettings) throws IOException {
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], " + serverSettings + " }\n"
+                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+        return conf;
+    }
+
     @Test
     void checkConfigListsEveryProblemWithLinesAndExits2() throws Exception {
         Path conf = dir.resolve("bad.conf");
@@ -291,9 +302,7 @@ class EdgeProcessIT {
         Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("café.txt"), "café");
         for (boolean byLauncher : new boolean[] {true, false}) {
             int port = EdgeProcess.freePort();
-            Path conf = dir.resolve("edge.conf");
-            Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off }\n"
-                    + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+            Path conf = defaultSiteConf(port, "access-log = off");
             try (EdgeProcess edge = EdgeProcess.startWithoutLocale(byLauncher, dir, "-c", conf.toString())) {
                 edge.verify(() -> {
                     edge.awaitListening(port);
@@ -333,9 +342,7 @@ class EdgeProcessIT {
             }
         }
         int port = EdgeProcess.freePort();
-        Path conf = dir.resolve("edge.conf");
-        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off, timeouts.drain = 60 s }\n"
-                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+        Path conf = defaultSiteConf(port, "access-log = off, timeouts.drain = 60 s");
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
                 edge.awaitListening(port);
@@ -374,9 +381,7 @@ class EdgeProcessIT {
             file.setLength(256L << 20);
         }
         int port = EdgeProcess.freePort();
-        Path conf = dir.resolve("edge.conf");
-        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off, timeouts.drain = 1 h }\n"
-                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+        Path conf = defaultSiteConf(port, "access-log = off, timeouts.drain = 1 h");
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString());
              java.net.Socket stalled = new java.net.Socket()) {
             edge.verify(() -> {
@@ -399,9 +404,7 @@ class EdgeProcessIT {
     void usr1AndHupReopenTheAccessLogAfterARenameAndTheServerKeepsRunning() throws Exception {
         Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("a.txt"), "a");
         int port = EdgeProcess.freePort();
-        Path conf = dir.resolve("edge.conf");
-        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = \"access.log\" }\n"
-                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+        Path conf = defaultSiteConf(port, "access-log = \"access.log\"");
         Path log = dir.resolve("access.log");
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
@@ -487,9 +490,7 @@ class EdgeProcessIT {
         Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("a.txt"), "a");
         Path logs = Files.createDirectories(dir.resolve("logs"));
         int port = EdgeProcess.freePort();
-        Path conf = dir.resolve("edge.conf");
-        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = \"logs/access.log\" }\n"
-                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+        Path conf = defaultSiteConf(port, "access-log = \"logs/access.log\"");
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
                 edge.awaitListening(port);
@@ -525,9 +526,7 @@ class EdgeProcessIT {
     void usr2ReloadsAServerStartedByBinEdge() throws Exception {
         Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("a.txt"), "a");
         int port = EdgeProcess.freePort();
-        Path conf = dir.resolve("edge.conf");
-        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off }\n"
-                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+        Path conf = defaultSiteConf(port, "access-log = off");
         try (EdgeProcess edge = EdgeProcess.startByLauncher(dir, "-c", conf.toString())) {
             edge.verify(() -> {
                 edge.awaitListening(port);
@@ -548,9 +547,7 @@ class EdgeProcessIT {
     void hupReloadsAServerStartedUnderNohup() throws Exception {
         Files.createDirectories(dir.resolve("root"));
         int port = EdgeProcess.freePort();
-        Path conf = dir.resolve("edge.conf");
-        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off }\n"
-                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+        Path conf = defaultSiteConf(port, "access-log = off");
         try (EdgeProcess edge = EdgeProcess.startUnder(List.of("nohup"), dir, "-c", conf.toString())) {
             edge.verify(() -> {
                 edge.awaitListening(port);
