@@ -852,9 +852,10 @@ final class SettingsMapper {
                                 : "one of " + String.join(", ", new TreeSet<>(usable)));
             }
             String frontController = location.optionalString("front-controller");
-            if (frontController != null && (backend == null || !frontController.startsWith("/"))) {
-                location.problem("front-controller", "\"" + frontController + "\" "
-                                + (backend == null ? "needs a fastcgi backend in the same location" : "is not a path"),
+            String frontFault = frontController == null ? null
+                    : backend == null ? "needs a fastcgi backend in the same location" : scriptPathFault(frontController);
+            if (frontFault != null) {
+                location.problem("front-controller", LocationMatch.quoted(frontController) + " " + frontFault,
                         "a script path such as \"/index.php\" in a location with fastcgi = <backend>");
             }
             List<Path> sendfileRoots = new ArrayList<>();
@@ -1007,5 +1008,29 @@ final class SettingsMapper {
     private static ConfigObject objectOrEmpty(ConfigValue value) {
         return value != null && value.valueType() == ConfigValueType.OBJECT
                 ? (ConfigObject) value : ConfigFactory.empty().root();
+    }
+    /**
+     * Why {@code path} cannot name a front controller, or null: a path as the script lookup takes one (decoded,
+     * normalised), without a query (the request's own is passed as sent: nginx's {@code /index.php?$query_string}
+     * habit would look for a file named so) and without control characters.
+     */
+    static String scriptPathFault(String path) {
+        if (!path.startsWith("/")) {
+            return "is not a path";
+        }
+        if (path.indexOf('?') >= 0 || path.indexOf('#') >= 0) {
+            return "holds a query or fragment (the request's query goes to the script as sent)";
+        }
+        for (int i = 0; i < path.length(); i++) {
+            if (Character.isISOControl(path.charAt(i))) {
+                return "holds a control character";
+            }
+        }
+        for (String segment : path.substring(1).split("/", -1)) {
+            if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+                return "is not a normalised path (an empty, \".\" or \"..\" segment)";
+            }
+        }
+        return null;
     }
 }

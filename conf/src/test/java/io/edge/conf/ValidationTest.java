@@ -213,6 +213,29 @@ class ValidationTest {
                 "edge.sites[0].locations[0].front-controller", "edge.sites[0].locations[1].front-controller");
     }
 
+    /**
+     * A front controller is a path as the script lookup takes one: nginx's "/index.php?$query_string" habit (edge
+     * passes the query itself) was taken and answered every request 404, a NUL every request 500.
+     */
+    @Test
+    void aFrontControllerIsANormalisedPathWithoutAQueryOrControlCharacters() {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [
+                  { match = "/a/", fastcgi = php, front-controller = "/index.php?$query_string" }
+                  { match = "/b/", fastcgi = php, front-controller = "/i\\u0000.php" }
+                  { match = "/c/", fastcgi = php, front-controller = "/app/../index.php" }
+                  { match = "/d/", fastcgi = php, front-controller = "/app/index.php" }
+                ] }]
+                fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
+                tuple("edge.sites[0].locations[0].front-controller",
+                        "\"/index.php?$query_string\" holds a query or fragment (the request's query goes to the script as sent)"),
+                tuple("edge.sites[0].locations[1].front-controller", "\"/i\\u0000.php\" holds a control character"),
+                tuple("edge.sites[0].locations[2].front-controller",
+                        "\"/app/../index.php\" is not a normalised path (an empty, \".\" or \"..\" segment)"));
+    }
+
     @Test
     void xSendfileDirectoriesMustExistAndBelongToAFastcgiLocation() throws Exception {
         Files.createDirectory(dir.resolve("downloads"));

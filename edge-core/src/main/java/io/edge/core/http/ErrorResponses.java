@@ -1,6 +1,7 @@
 package io.edge.core.http;
 
 import io.edge.aio.file.DirectMemoryExhaustedException;
+import io.edge.aio.file.EngineClosedException;
 import io.edge.aio.file.FileDescriptorsExhaustedException;
 import io.edge.aio.file.ReadQueueFullException;
 import io.edge.conf.ErrorPage;
@@ -194,10 +195,11 @@ public final class ErrorResponses {
     /**
      * Whether a 500 for {@code failure} is logged with its stack trace, which only helps find an unforeseen fault: not
      * for a file found shorter than it was opened ({@link EOFException}: truncated while it was read or sent), whose
-     * message says all there is, as nginx's one "was truncated" line does.
+     * message says all there is, as nginx's one "was truncated" line does; nor for a file engine closed under the
+     * request ({@link EngineClosedException}: a reload replaced it and its drain timeout passed, or edge stops).
      */
     public static boolean wantsStackTrace(Throwable failure) {
-        return !(failure instanceof EOFException);
+        return !(failure instanceof EOFException || failure instanceof EngineClosedException);
     }
 
     /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import io.edge.aio.file.EngineClosedException;
 import io.edge.core.EdgeServer;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -25,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A response cut after its head by a failure is one warning: with the failure's stack trace where it is an unforeseen
- * fault, as one line where it says all there is (a file truncated while it was sent: nginx's "was truncated").
+ * fault, as one line where it says all there is (a file truncated while it was sent: nginx's "was truncated"; a file
+ * engine a reload replaced, closed once the drain timeout passed under a long download).
  */
 class CutResponseLogTest {
 
@@ -47,33 +49,39 @@ class CutResponseLogTest {
         HttpUtil.setContentLength(head, 100);
         exchange.write(head);
         exchange.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer("partial", StandardCharsets.US_ASCII)))
-                .addListener(written -> exchange.fail(exchange.request().uri().startsWith("/eof")
-                        ? new EOFException("/srv/f.bin was truncated while it was sent: 7 of 100 bytes")
-                        : new IOException("Input/output error")));
+                .addListener(written -> exchange.fail(switch (exchange.request().uri()) {
+                    case "/eof" -> new EOFException("/srv/f.bin was truncated while it was sent: 7 of 100 bytes");
+                    case "/closed" -> new EngineClosedException("io_uring engine closed");
+                    default -> new IOException("Input/output error");
+                }));
     };
 
     @Test
-    void aTruncatedFileIsOneLineAndAnUnforeseenFaultKeepsItsStackTrace() throws Exception {
+    void aTruncatedFileOrAClosedEngineIsOneLineAndAnUnforeseenFaultKeepsItsStackTrace() throws Exception {
         server = new EdgeServer(TestServers.settings(TestServers.server(TestServers.limits(),
                 TestServers.timeouts(Duration.ofSeconds(10)), 100), root), location -> CUT);
         server.start();
         InetSocketAddress address = server.boundAddresses().get(0);
         List<ILoggingEvent> warnings;
         try (CapturedLog log = CapturedLog.of(ServerExchange.class)) {
-            for (String path : List.of("/eof", "/io")) {
+            for (String path : List.of("/eof", "/closed", "/io")) {
                 try (RawHttpClient client = new RawHttpClient(address)) {
                     client.send("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n");
                     assertThatThrownBy(client::read).as("the body is cut: the connection closes").isInstanceOf(EOFException.class);
                 }
             }
-            awaitWarnings(log, 2);
+            awaitWarnings(log, 3);
             warnings = log.warningEvents();
         }
-        assertThat(warnings).hasSize(2);
+        assertThat(warnings).hasSize(3);
         ILoggingEvent truncated = warnings.stream().filter(e -> e.getFormattedMessage().contains("/eof")).findFirst().orElseThrow();
         assertThat(truncated.getFormattedMessage()).contains("200 response cut after 7 body bytes")
                 .contains("/srv/f.bin was truncated while it was sent");
         assertThat(truncated.getThrowableProxy()).as("one line").isNull();
+        ILoggingEvent closed = warnings.stream().filter(e -> e.getFormattedMessage().contains("/closed")).findFirst()
+                .orElseThrow();
+        assertThat(closed.getFormattedMessage()).contains("io_uring engine closed");
+        assertThat(closed.getThrowableProxy()).as("one line").isNull();
         ILoggingEvent fault = warnings.stream().filter(e -> e.getFormattedMessage().contains("/io")).findFirst().orElseThrow();
         assertThat(fault.getThrowableProxy()).as("with its stack trace").isNotNull();
     }

@@ -256,7 +256,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         file.fd(); // fails here, not on the loop, for a file from another cache
         ByteBufAllocator buffers = blocking.readAllocator(alloc);
         if (rings.isClosed()) {
-            return CompletableFuture.failedFuture(new IOException("io_uring engine closed"));
+            return CompletableFuture.failedFuture(new EngineClosedException("io_uring engine closed"));
         }
         CompletableFuture<ByteBuf> atOpen = FileReads.readAtOpen(file, offset, length, stats.counters);
         if (atOpen != null) {

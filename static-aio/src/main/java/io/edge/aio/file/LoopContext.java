@@ -175,7 +175,7 @@ abstract class LoopContext<W> implements LoopEventFd.Listener {
                     + "is not reused", name, busy());
         }
         closing = true;
-        IOException why = new IOException("event loop closed");
+        IOException why = new EngineClosedException("event loop closed");
         abandonWaiting(why);
         destroy();
         if (!wasDestroyed) {

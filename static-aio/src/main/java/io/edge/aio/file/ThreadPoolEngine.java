@@ -398,7 +398,7 @@ public final class ThreadPoolEngine implements FileEngine {
             counters.rejected.increment();
             skipped.run();
             result.completeExceptionally(pool.isShutdown()
-                    ? new IOException("file engine closed")
+                    ? new EngineClosedException("file engine closed")
                     : new ReadQueueFullException("file I/O queue full (" + pool.getQueue().size() + " waiting for "
                             + pool.getMaximumPoolSize() + " threads)"));
             return false;

@@ -358,7 +358,7 @@ class IoUringEngineTest extends IoUringContract {
                 return own;
             }).get(30, TimeUnit.SECONDS);
             assertThat(ring.closeFuture()).isDone();
-            assertThatThrownBy(() -> await(result)).isInstanceOf(IOException.class).hasMessage("event loop closed");
+            assertThatThrownBy(() -> await(result)).isInstanceOf(EngineClosedException.class).hasMessage("event loop closed");
             assertThat(stats.inFlight.get()).as("in flight").isZero();
         } finally {
             file.release();
