@@ -15,6 +15,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
@@ -540,6 +541,30 @@ class EdgeProcessIT {
         }
         try (var files = Files.list(dir)) {
             assertThat(files.map(f -> f.getFileName().toString())).noneMatch(name -> name.startsWith("hs_err"));
+        }
+    }
+
+    /**
+     * bin/edge runs a copy of the distribution; mktemp made its directory 0700, so after root had started edge once,
+     * another user (a systemd unit's User=) could not run it.
+     */
+    @Test
+    void theCopyBinEdgeRunsFromIsReadableByOtherUsers() throws Exception {
+        Files.createDirectories(dir.resolve("root"));
+        int port = EdgeProcess.freePort();
+        Path conf = defaultSiteConf(port, "access-log = off");
+        try (EdgeProcess edge = EdgeProcess.startByLauncher(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                List<String> command = List.of(Files.readString(Path.of("/proc", Long.toString(edge.process.pid()),
+                        "cmdline")).split("\0"));
+                Path copy = Path.of(command.get(command.indexOf("-jar") + 1)).getParent();
+                assertThat(copy.getParent().getFileName()).hasToString("run");
+                assertThat(Files.getPosixFilePermissions(copy)).contains(PosixFilePermission.OTHERS_READ,
+                        PosixFilePermission.OTHERS_EXECUTE);
+                edge.process.destroy();
+                assertThat(edge.await()).isZero();
+            });
         }
     }
 
