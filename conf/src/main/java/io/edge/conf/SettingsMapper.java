@@ -27,6 +27,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
@@ -57,7 +58,6 @@ import java.util.regex.Pattern;
 final class SettingsMapper {
 
     private static final Pattern BACKEND_NAME = Pattern.compile("[A-Za-z0-9_-]+");
-    private static final String SOCKET_NAME = "php-fpm.sock";
     /** The longest shutdown drain: a day is past any deploy, and far from where deadlines in nanoseconds overflow. */
     private static final Duration MAX_DRAIN = Duration.ofDays(1);
     /** A response's memory buffer at most: 64 MiB, so a typo (64 GiB) cannot promise memory per response. */
@@ -523,13 +523,20 @@ final class SettingsMapper {
             }
             if (!written.isEmpty()) {
                 backend.problem("addresses", "must be empty when spawn.enabled = true",
-                        "[] (the spawned php-fpm listens on unix:<run-dir>/" + name + "/" + SOCKET_NAME + ")");
+                        "[] (the spawned php-fpm listens on unix:<run-dir>/" + name + "/"
+                                + BackendGroupSettings.Spawn.SOCKET_NAME + ")");
             }
             Path spawnRunDir = server.runDir().resolve(name);
-            try {
-                addresses = List.of(Addresses.UNIX_PREFIX + Addresses.unixSocket(spawnRunDir.resolve(SOCKET_NAME)));
-            } catch (IllegalArgumentException e) {
-                problems.add(backend.anchor(), backend.key("spawn"), e.getMessage(), "a shorter server.run-dir");
+            Path socket = spawnRunDir.resolve(BackendGroupSettings.Spawn.SOCKET_NAME);
+            int socketBytes = socket.toString().getBytes(StandardCharsets.UTF_8).length;
+            int allowed = BackendGroupSettings.Spawn.MAX_SOCKET_PATH_BYTES - BackendGroupSettings.Spawn.RELOAD_SUFFIX_BYTES;
+            if (socketBytes > allowed) {
+                problems.add(backend.anchor(), backend.key("spawn"), "socket path " + socket + " is " + socketBytes
+                        + " bytes, longer than the " + allowed + " that leave room for a reload's run directory ("
+                        + spawnRunDir.getFileName() + ".N) within the " + BackendGroupSettings.Spawn.MAX_SOCKET_PATH_BYTES
+                        + " edge connects by", "a shorter server.run-dir");
+            } else {
+                addresses = List.of(Addresses.UNIX_PREFIX + socket);
             }
             // Each spawned worker serves one connection; more connections would queue in php-fpm's backlog.
             maxConnections = workers;

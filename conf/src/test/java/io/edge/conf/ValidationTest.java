@@ -903,15 +903,24 @@ class ValidationTest {
         assertThat(problem.message()).isEqualTo("must be empty when spawn.enabled = true");
     }
 
+    /**
+     * A spawned php-fpm's socket path must fit what edge probes it by (the JDK's 106 bytes) also after a reload put it
+     * in "<run-dir>/php.N": 103 bytes at most. A 107-byte path passed the check and then failed the start.
+     */
     @Test
-    void spawnedSocketPathMustFitAUnixSocketAddress() throws Exception {
+    void spawnedSocketPathMustFitAUnixSocketAddressAlsoAfterAReload() throws Exception {
         Path fpm = dir.resolve("fpm");
         Files.writeString(fpm, "");
         fpm.toFile().setExecutable(true);
-        ConfigProblem problem = single(SITE + "\nserver.run-dir = " + "r".repeat(120)
-                + "\nfastcgi.backends.php.spawn { enabled = true, command = fpm }");
+        String spawn = "\nfastcgi.backends.php.spawn { enabled = true, command = fpm }";
+        // <run-dir>/php/php-fpm.sock: 17 bytes after the run directory
+        String fits = dir.toAbsolutePath() + "/" + "r".repeat(103 - 17 - dir.toAbsolutePath().toString().length() - 1);
+        EdgeSettings settings = new ConfigLoader().load(write(SITE + "\nserver.run-dir = \"" + fits + "\"" + spawn));
+        assertThat(settings.backends().get("php").addresses()).containsExactly("unix:" + fits + "/php/php-fpm.sock");
+        ConfigProblem problem = single(SITE + "\nserver.run-dir = \"" + fits + "r\"" + spawn);
         assertThat(problem.key()).isEqualTo("edge.fastcgi.backends.php.spawn");
-        assertThat(problem.message()).contains("longer than the 107 a Unix socket address holds");
+        assertThat(problem.message()).endsWith("php-fpm.sock is 104 bytes, longer than the 103 that leave room "
+                + "for a reload's run directory (php.N) within the 106 edge connects by");
     }
 
     @Test

@@ -453,9 +453,16 @@ public final class Edge {
     /**
      * {@code group} as its pool connects to it: with a spawned php-fpm, started here unless {@code previous} runs one
      * with the same spawn settings. A changed spawn runs beside the previous one until that retires, so where a php-fpm
-     * of a generation still alive has the configured run directory, it gets one of its own ({@code
-     * <group>.<generation>}, next to it).
+     * of a generation still alive has the configured run directory, it gets one of its own ({@code <group>.N}, next
+     * to it, N the smallest free from 2).
      */
+    /** Whether a php-fpm of a generation in {@code live} listens on {@code socket}. */
+    private static boolean socketInUse(List<Generation> live, Path socket) {
+        Path normalised = socket.toAbsolutePath().normalize();
+        return live.stream().anyMatch(o -> o.supervisors.values().stream()
+                .anyMatch(s -> s.socketPath().equals(normalised)));
+    }
+
     private BackendGroupSettings spawned(Generation g, BackendGroupSettings group, BackendGroupSettings before,
             Generation previous) throws Exception {
         BackendGroupSettings.Spawn spawn = group.spawn();
@@ -465,19 +472,19 @@ public final class Edge {
         PhpFpmSupervisor supervisor = before != null && spawn.equals(before.spawn())
                 ? previous.supervisors.get(group.name()) : null;
         if (supervisor == null) {
-            supervisor = new PhpFpmSupervisor(group.name(), spawn, false); // see stop()
             List<Generation> live = new ArrayList<>(retiring);
             live.addAll(closing.keySet());
             if (previous != null) {
                 live.add(previous);
             }
-            Path socket = supervisor.socketPath();
-            if (live.stream().anyMatch(o -> o.supervisors.values().stream().anyMatch(s -> s.socketPath().equals(socket)))) {
-                spawn = new BackendGroupSettings.Spawn(spawn.command(), spawn.workers(), spawn.extraIni(),
-                        spawn.runDir().resolveSibling(spawn.runDir().getFileName() + "." + g.number),
-                        spawn.runDirTemporary(), spawn.requestTerminateTimeout(), spawn.user(), spawn.group());
-                supervisor = new PhpFpmSupervisor(group.name(), spawn, false);
+            // A php-fpm of a generation still draining keeps its socket: this one goes beside it, in <run-dir>.N with
+            // the smallest N free (not the generation's number, which grows with every reload: the socket path must
+            // stay within what the configuration check allowed for: Spawn.RELOAD_SUFFIX_BYTES).
+            Path configured = spawn.runDir();
+            for (int n = 2; socketInUse(live, spawn.socketPath()); n++) {
+                spawn = group.spawn().inRunDir(configured.resolveSibling(configured.getFileName() + "." + n));
             }
+            supervisor = new PhpFpmSupervisor(group.name(), spawn, false); // see stop()
             g.supervisors.put(group.name(), supervisor);
             starting = supervisor;
             try {

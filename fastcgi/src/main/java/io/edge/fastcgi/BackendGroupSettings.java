@@ -134,9 +134,33 @@ public record BackendGroupSettings(
         /** What php-fpm takes as a {@code php_admin_value} key. */
         private static final Pattern INI_KEY = Pattern.compile("[A-Za-z0-9_.]+");
 
+        /** The socket php-fpm listens on, in its run directory. */
+        public static final String SOCKET_NAME = "php-fpm.sock";
+        /**
+         * The longest socket path edge can probe a spawned php-fpm by: the JDK's Unix sockets take 106 bytes
+         * (sun_path's 108 less two; Netty, which connects to it, takes 107).
+         */
+        public static final int MAX_SOCKET_PATH_BYTES = 106;
+        /**
+         * What a reload may add to the run directory's name ({@code .N}, N from 2 up to 99: the run directory of a
+         * php-fpm started while a generation still draining holds the configured one), and so what the configuration
+         * check keeps free of {@link #MAX_SOCKET_PATH_BYTES}.
+         */
+        public static final int RELOAD_SUFFIX_BYTES = 3;
+
         public Spawn {
             extraIni = List.copyOf(extraIni);
             requestTerminateTimeout = requestTerminateTimeout == null ? Duration.ZERO : requestTerminateTimeout;
+        }
+
+        /** Where php-fpm listens: {@link #SOCKET_NAME} in {@link #runDir}. */
+        public Path socketPath() {
+            return runDir.resolve(SOCKET_NAME);
+        }
+
+        /** The same spawn, its run directory {@code dir}. */
+        public Spawn inRunDir(Path dir) {
+            return new Spawn(command, workers, extraIni, dir, runDirTemporary, requestTerminateTimeout, user, group);
         }
 
         /** Workers that run as edge does. */

@@ -99,8 +99,6 @@ public final class PhpFpmSupervisor implements AutoCloseable {
     static final long BACKOFF_MAX_MILLIS = 5_000;
     /** A master that ran this long before dying counts as healthy: the restart backoff starts over. */
     static final Duration STABLE_RUN = Duration.ofSeconds(10);
-    /** sun_path is 108 bytes including the terminating NUL. */
-    static final int MAX_SOCKET_PATH_BYTES = 107;
 
     private static final Pattern POOL_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
 
@@ -171,13 +169,14 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         checkIniSafe("spawn.command", spawn.command().toString());
         this.adminValues = spawn.extraIni().stream().filter(line -> !line.isBlank()).map(PhpFpmSupervisor::adminValue).toList();
         this.configFile = runDir.resolve("php-fpm.conf");
-        this.socketFile = runDir.resolve("php-fpm.sock");
+        this.socketFile = runDir.resolve(BackendGroupSettings.Spawn.SOCKET_NAME);
         this.pidFile = runDir.resolve("php-fpm.pid");
         this.logFile = runDir.resolve("php-fpm.log");
         int socketPathBytes = socketFile.toString().getBytes(StandardCharsets.UTF_8).length;
-        if (socketPathBytes > MAX_SOCKET_PATH_BYTES) {
-            throw new IllegalArgumentException("spawn.run-dir: socket path " + socketFile + " is " + socketPathBytes
-                    + " bytes (expected: <= " + MAX_SOCKET_PATH_BYTES + ", the Unix socket path limit)");
+        if (socketPathBytes > BackendGroupSettings.Spawn.MAX_SOCKET_PATH_BYTES) {
+            throw new IllegalArgumentException("server.run-dir: socket path " + socketFile + " is " + socketPathBytes
+                    + " bytes (expected: <= " + BackendGroupSettings.Spawn.MAX_SOCKET_PATH_BYTES
+                    + ", the Unix socket path limit)");
         }
         this.setsid = findTool("setsid");
         this.setpriv = Pdeathsig.SETPRIV;

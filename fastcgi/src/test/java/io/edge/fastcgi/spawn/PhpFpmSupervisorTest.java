@@ -323,7 +323,7 @@ class PhpFpmSupervisorTest {
                 .hasMessage("spawn.workers: 0 (expected: >= 1)");
         assertThatThrownBy(() -> new PhpFpmSupervisor("php",
                 new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run.resolve("x".repeat(120)), false)))
-                .hasMessageContaining("(expected: <= 107, the Unix socket path limit)");
+                .hasMessageContaining("(expected: <= 106, the Unix socket path limit)");
         assertThatThrownBy(() -> new PhpFpmSupervisor("php",
                 new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), dir.resolve("r$un"), false)))
                 .hasMessage("spawn.run-dir: \"" + dir.resolve("r$un") + "\" contains '$' (expected: a path without '\"', "
