@@ -44,7 +44,10 @@ import org.slf4j.LoggerFactory;
  * {@code io_setup} refused, no usable {@code /dev/shm}: probed once, at start) every file, on a loop whose
  * context could not be set up for want of a resource (descriptors, {@code fs.aio-max-nr}, memory) that loop's
  * files until its set-up is tried again ({@link LoopContexts#RETRY_AFTER_NANOS} later), and where the file system
- * refuses {@code O_DIRECT} (EINVAL) that file, is loaded as {@link ThreadPoolEngine} loads it: a {@code sendfile}
+ * refuses {@code O_DIRECT} (EINVAL, at the open or at a read: remembered for the file), and a file server's files
+ * (FUSE asks its server for the file's attributes inside {@code io_submit}, and the loop would wait with it; a file
+ * system is known as one once a file of it was opened on the pool), are loaded as {@link ThreadPoolEngine} loads
+ * them: a {@code sendfile}
  * region straight from the file where the range is in the page cache, else a pool read into a buffer, so the
  * event loop never waits for the disk. {@link #region} itself always returns a region of the file. Opens
  * (stat + open) run on that pool too; descriptors of files from a file server (FUSE, NFS) are closed off the
@@ -235,7 +238,12 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     }
 
     private boolean usesAio(OpenFile file) {
-        if (unavailable != null) {
+        if (unavailable != null || file.directReadsRefused()) {
+            return false;
+        }
+        if (blocking.onFileServer(file)) {
+            // FUSE asks its server for the file's attributes inside io_submit (GETATTR, libfuse's auto_inval_data),
+            // and an NFS client may wait for its server there: the event loop would wait with it
             return false;
         }
         if (file.isDirect()) {
@@ -549,6 +557,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     }
 
     private void directRefused(OpenFile file) {
+        file.refuseDirectReads();
         stats.directRefused.incrementAndGet();
         if (directReadRefusalLogged.compareAndSet(false, true)) {
             log.warn("linux-aio-sendfile: an O_DIRECT read of {} was refused (EINVAL); such reads go to the thread "

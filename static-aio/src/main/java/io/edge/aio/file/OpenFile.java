@@ -41,6 +41,7 @@ public final class OpenFile extends AbstractReferenceCounted {
     /** {@link #fd} is the channel's own descriptor (closed with it), not a second one. */
     private final boolean channelsFd;
     private final boolean direct;
+    private volatile boolean directReadsRefused;
     /** Opened beneath its site's root with no symbolic link on the way ({@link #confined()}). */
     private final boolean confined;
     /** Set once the descriptor is closed (the last reference went). */
@@ -175,6 +176,18 @@ public final class OpenFile extends AbstractReferenceCounted {
      */
     boolean isDirect() {
         return direct;
+    }
+
+    /**
+     * Whether a read through the {@code O_DIRECT} descriptor was refused ({@code EINVAL}: a file system that opens
+     * with {@code O_DIRECT} but will not read so, as some FUSE servers): later reads of this file go another way.
+     */
+    boolean directReadsRefused() {
+        return directReadsRefused;
+    }
+
+    void refuseDirectReads() {
+        directReadsRefused = true;
     }
 
     /** Whether a native descriptor is held, so that {@link #realPath()} can name the file. */

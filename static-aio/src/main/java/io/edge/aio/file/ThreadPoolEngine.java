@@ -17,6 +17,7 @@ import io.edge.aio.path.Resolution;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -79,6 +80,8 @@ public final class ThreadPoolEngine implements FileEngine {
     private final FileServerFiles fileServerFiles;
     /** File system ({@link FileStatus.Key#fileSystem}) -> whether it is a file server, once it answered. */
     private final ConcurrentHashMap<Long, Boolean> fileServerByFileSystem = new ConcurrentHashMap<>();
+    /** File systems {@link #onFileServer} is asking about on the pool. */
+    private final Set<Long> asking = ConcurrentHashMap.newKeySet();
 
     /**
      * An engine with its own open-file cache and {@code settings.threads()} threads; up to
@@ -252,6 +255,35 @@ public final class ThreadPoolEngine implements FileEngine {
         if (known == null ? isFileServer(file, key) : known) {
             fileServerFiles.opened(file, bodyExpected);
         }
+    }
+
+    /**
+     * Whether {@code file} is known to be on a file server, as an open on this pool found. A file system not asked
+     * yet (its files were opened on the caller: a cached tree) is asked now, on the pool, for the next reads; this one
+     * is taken as local. False where this pool does not tell file servers apart.
+     */
+    boolean onFileServer(OpenFile file) {
+        if (fileServers == null || file.isDirectory() || !(file.fileKey() instanceof FileStatus.Key key)) {
+            return false;
+        }
+        Boolean known = fileServerByFileSystem.get(key.fileSystem());
+        if (known == null && asking.add(key.fileSystem())) {
+            OpenFile held = file.retain();
+            try {
+                pool.execute(() -> {
+                    try {
+                        isFileServer(held, key);
+                    } finally {
+                        held.release();
+                        asking.remove(key.fileSystem());
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                held.release();
+                asking.remove(key.fileSystem());
+            }
+        }
+        return known != null && known;
     }
 
     /**
