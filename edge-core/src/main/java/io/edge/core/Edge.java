@@ -656,6 +656,7 @@ public final class Edge {
         MimeTypes mimeTypes = new MimeTypes(g.settings.mimeTypes());
         ContentCacheSettings content = g.settings.cache().content();
         g.resolvers = StaticResponder.perRoot(ticker::read);
+        g.resolvers.prepare(g.settings.sites()); // here, not on a loop at each root's first request
         if (content == null || content.maxBytes() == 0) {
             return new StaticResponder(g.engine, mimeTypes, g.resolvers);
         }

@@ -210,6 +210,35 @@ public final class StaticResponder implements Responder {
             this.nanoClock = nanoClock;
         }
 
+        /**
+         * Makes the resolver of every root {@code sites} name (a site's, a location's), here: a resolver takes its
+         * root's real path and opens it, which on a file server waits for the server (a FUSE daemon that is slow, an
+         * NFS mount whose server is gone), and the first request for a root would otherwise do that on its event loop.
+         * Called where a configuration is built, never on a loop.
+         */
+        public void prepare(List<SiteSettings> sites) {
+            for (SiteSettings site : sites) {
+                if (site.root() != null) {
+                    resolverOf(site.root(), site.pathPolicy());
+                }
+                for (LocationSettings location : site.locations()) {
+                    if (location.root() != null) {
+                        resolverOf(location.root(), site.pathPolicy());
+                    }
+                }
+            }
+        }
+
+        /** Resolvers made so far. */
+        int size() {
+            return resolvers.size();
+        }
+
+        private PathResolver resolverOf(Path root, PathPolicy policy) {
+            return resolvers.computeIfAbsent(new Key(root, policy),
+                    k -> new PathResolver(k.root(), k.policy(), nanoClock, DIRECTORY_TTL));
+        }
+
         @Override
         public PathResolver apply(Exchange exchange) {
             SiteSettings site = exchange.site();
@@ -220,8 +249,7 @@ public final class StaticResponder implements Responder {
             }
             Path root = exchange.location() != null && exchange.location().root() != null
                     ? exchange.location().root() : site.root();
-            PathResolver resolver = resolvers.computeIfAbsent(new Key(root, site.pathPolicy()),
-                    k -> new PathResolver(k.root(), k.policy(), nanoClock, DIRECTORY_TTL));
+            PathResolver resolver = resolverOf(root, site.pathPolicy()); // made by prepare(), unless a test's
             if (bySettings.size() > 4096) {
                 bySettings.clear(); // settings of configurations reloaded since
             }

@@ -425,6 +425,27 @@ class StaticResponderTest {
         b.channel.finishAndReleaseAll();
     }
 
+    /**
+     * A configuration's resolvers are made where it is built (each takes its root's real path and opens it, which on a
+     * file server waits for the server): a request gets the one made for its root and makes none on its loop.
+     */
+    @Test
+    void preparedResolversAreTheOnesRequestsGet() throws Exception {
+        Path other = Files.createDirectories(root.resolveSibling(root.getFileName() + "-images"));
+        LocationSettings images = new LocationSettings("^~ /images/", LocationSettings.Kind.PREFIX_NO_REGEX, "/images/",
+                null, other, LocationSettings.Handler.STATIC, null);
+        SiteSettings withImages = new SiteSettings(List.of("example.org"), true, root, List.of(), PathPolicy.DEFAULT,
+                List.of(images));
+        try (StaticResponder.Resolvers resolvers = StaticResponder.perRoot(System::nanoTime)) {
+            resolvers.prepare(List.of(withImages));
+            assertThat(resolvers.size()).as("the site's root and the location's").isEqualTo(2);
+            FakeExchange a = new FakeExchange(HttpMethod.GET, "/x", "");
+            resolvers.apply(a);
+            assertThat(resolvers.size()).isEqualTo(2);
+            a.channel.finishAndReleaseAll();
+        }
+    }
+
     @Test
     void clientGoneMidBodyReleasesTheFile() {
         FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
