@@ -65,7 +65,7 @@ public final class PolicyFileProbe implements FileProbe {
             case OK -> resolution.file().equals(path) ? there : FILESYSTEM.kind(resolution.file());
             case FORBIDDEN -> Kind.FORBIDDEN;
             case NOT_FOUND -> Kind.MISSING;
-            case BAD_REQUEST -> Kind.OTHER;
+            case BAD_REQUEST, FAILED -> Kind.OTHER; // as FILESYSTEM takes an I/O error
         };
     }
 }

@@ -286,7 +286,7 @@ public final class StaticResponder implements Responder {
         PathResolver resolver = resolvers.apply(exchange);
         Resolution resolution = resolver.resolveForOpen(exchange.path());
         if (!resolution.isOk()) {
-            refuse(exchange, resolution.status());
+            refuse(exchange, resolution);
             return;
         }
         String uriPath = resolution.uriPath();
@@ -337,7 +337,7 @@ public final class StaticResponder implements Responder {
             return;
         }
         if (!resolution.isOk()) {
-            refuse(exchange, resolution.status());
+            refuse(exchange, resolution);
             return;
         }
         open(exchange, engine.open(resolver, resolution, bodyExpected(exchange)), file -> {
@@ -473,10 +473,14 @@ public final class StaticResponder implements Responder {
         }
     }
 
-    private static void refuse(Exchange exchange, Resolution.Status status) {
-        exchange.sendError(switch (status) {
+    private static void refuse(Exchange exchange, Resolution resolution) {
+        if (resolution.status() == Resolution.Status.FAILED) {
+            LOG.warn("{} {} -> 500: {}", exchange.request().method(), exchange.request().uri(), resolution.reason());
+        }
+        exchange.sendError(switch (resolution.status()) {
             case BAD_REQUEST -> HttpResponseStatus.BAD_REQUEST;
             case FORBIDDEN -> HttpResponseStatus.FORBIDDEN;
+            case FAILED -> HttpResponseStatus.INTERNAL_SERVER_ERROR;
             case NOT_FOUND, OK -> HttpResponseStatus.NOT_FOUND;
         });
     }

@@ -338,6 +338,8 @@ public final class OpenFileCache implements AutoCloseable {
                 return acquireChecked(resolver, resolution, checked);
             case FORBIDDEN:
                 throw new AccessDeniedException(resolution.uriPath(), null, checked.reason());
+            case FAILED:
+                throw new IOException(resolution.uriPath() + ": " + checked.reason());
             default:
                 throw new NoSuchFileException(resolution.uriPath(), null, checked.reason());
         }
@@ -425,9 +427,11 @@ public final class OpenFileCache implements AutoCloseable {
                     }
                     checked = resolver.checkLinksAgain(resolution.uriPath());
                     if (checked.status() != Resolution.Status.OK) {
-                        throw checked.status() == Resolution.Status.FORBIDDEN
-                                ? new AccessDeniedException(resolution.uriPath(), null, checked.reason())
-                                : new NoSuchFileException(resolution.uriPath(), null, checked.reason());
+                        throw switch (checked.status()) {
+                            case FORBIDDEN -> new AccessDeniedException(resolution.uriPath(), null, checked.reason());
+                            case FAILED -> new IOException(resolution.uriPath() + ": " + checked.reason());
+                            default -> new NoSuchFileException(resolution.uriPath(), null, checked.reason());
+                        };
                     }
                     continue;
                 }

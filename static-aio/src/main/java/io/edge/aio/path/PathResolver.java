@@ -459,7 +459,7 @@ public final class PathResolver {
         return null;
     }
 
-    private static Resolution refusal(String uriPath, IOException e) {
+    static Resolution refusal(String uriPath, IOException e) {
         if (e instanceof NoSuchFileException) {
             return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "no such file");
         }
@@ -472,11 +472,15 @@ public final class PathResolver {
             // refused as a link is, as the engines answer it where links are not checked here
             return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "a loop of symbolic links");
         }
-        if (e instanceof FileSystemException fs) {
+        if (e instanceof FileSystemException fs && fs.getReason() != null
+                && (fs.getReason().startsWith("Not a directory") || fs.getReason().startsWith("File name too long"))) {
             // ENOTDIR (a file used as a directory), ENAMETOOLONG: nothing to serve there.
             return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "not found: " + fs.getReason());
         }
-        return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "not found: " + e.getClass().getSimpleName());
+        // EIO, a file server gone (ENOTCONN, ESTALE): the file system did not answer, which says nothing of the file
+        // (as nginx's 500 for a failed open); a 404 would tell clients and caches it is gone
+        return Resolution.refused(Resolution.Status.FAILED, uriPath, "the file system failed: "
+                + (e instanceof FileSystemException fs && fs.getReason() != null ? fs.getReason() : e.toString()));
     }
 
     /** Whether a root-relative path ("a/b/c", no leading '/') has a dot segment other than a leading .well-known. */

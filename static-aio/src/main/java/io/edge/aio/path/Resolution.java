@@ -22,8 +22,11 @@ import java.util.Objects;
  */
 public record Resolution(Status status, String uriPath, Path file, String reason, RootDirectory beneath) {
 
-    /** The outcome; the core maps it to 200/400/403/404. */
-    public enum Status { OK, BAD_REQUEST, FORBIDDEN, NOT_FOUND }
+    /**
+     * The outcome; the core maps it to 200/400/403/404, and FAILED to 500: the file system could not answer (an I/O
+     * error, a file server gone: ENOTCONN, ESTALE), which says nothing of whether the file exists.
+     */
+    public enum Status { OK, BAD_REQUEST, FORBIDDEN, NOT_FOUND, FAILED }
 
     public Resolution {
         Objects.requireNonNull(status, "status");
@@ -74,6 +77,7 @@ public record Resolution(Status status, String uriPath, Path file, String reason
                 return this;
             }
             case NOT_FOUND -> throw new NoSuchFileException(uriPath, null, reason);
+            case FAILED -> throw new IOException(uriPath + ": " + reason);
             default -> throw new AccessDeniedException(uriPath, null, reason);
         }
     }

@@ -5,6 +5,7 @@ import io.edge.aio.linux.FileSystems;
 import io.edge.aio.linux.Syscalls;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -28,6 +29,8 @@ import org.slf4j.LoggerFactory;
 public final class RootDirectory {
 
     private static final Logger log = LoggerFactory.getLogger(RootDirectory.class);
+    /** Roots whose file system failed to answer the open probe, with the error last logged for each. */
+    private static final ConcurrentHashMap<Path, String> FAILING = new ConcurrentHashMap<>();
     private static final AtomicBoolean NO_NATIVES_LOGGED = new AtomicBoolean();
     /** The kernel (or a seccomp filter) refuses openat2 itself: no root is held open, nor tried again. */
     private static volatile boolean OPENAT2_UNSUPPORTED;
@@ -72,11 +75,19 @@ public final class RootDirectory {
         if (probe < 0 && probe != -Syscalls.EACCES) {
             if (probe == -Syscalls.ENOSYS || probe == -Syscalls.EPERM || probe == -Syscalls.EINVAL) {
                 OPENAT2_UNSUPPORTED = true;
+                log.warn("openat2 unavailable ({}): links under {} are checked in user space, and each file opened is "
+                        + "checked by its descriptor's real path", Syscalls.describe(-probe), realRoot);
+            } else if (!Syscalls.describe(-probe).equals(FAILING.put(realRoot, Syscalls.describe(-probe)))) {
+                // the file system did not answer (EIO, a file server gone: ENOTCONN); the root's check every second
+                // tries again, and says so once until the answer changes
+                log.warn("{} did not answer an open beneath it ({}): links under it are checked in user space until "
+                        + "it does", realRoot, Syscalls.describe(-probe));
             }
-            log.warn("openat2 unavailable ({}): links under {} are checked in user space, and each file opened is "
-                    + "checked by its descriptor's real path", Syscalls.describe(-probe), realRoot);
             Syscalls.closeQuietly(fd);
             return null;
+        }
+        if (FAILING.remove(realRoot) != null) {
+            log.info("{} answers again", realRoot);
         }
         Syscalls.closeQuietly(probe);
         FileStatus.Key key;

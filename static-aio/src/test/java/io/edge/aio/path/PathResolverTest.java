@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -438,5 +439,27 @@ class PathResolverTest {
                 file.release();
             }
         }
+    }
+
+    /**
+     * A path the file system cannot answer for (an I/O error, a FUSE daemon gone: ENOTCONN, a stale NFS handle) is a
+     * failure, not a 404 that tells clients and caches the file is gone; a file used as a directory or a name too long
+     * is still 404, a missing file too.
+     */
+    @Test
+    void whatTheFileSystemFailsToAnswerIsAFailureAndWhatCannotBeThereIsNotFound() {
+        assertThat(PathResolver.refusal("/a", new FileSystemException("/srv/a", null, "Transport endpoint is not connected")))
+                .satisfies(r -> {
+                    assertThat(r.status()).isEqualTo(Status.FAILED);
+                    assertThat(r.reason()).isEqualTo("the file system failed: Transport endpoint is not connected");
+                });
+        assertThat(PathResolver.refusal("/a", new FileSystemException("/srv/a", null, "Input/output error")).status())
+                .isEqualTo(Status.FAILED);
+        assertThat(PathResolver.refusal("/a", new IOException("Stale file handle")).status()).isEqualTo(Status.FAILED);
+        assertThat(PathResolver.refusal("/a/b", new FileSystemException("/srv/a/b", null, "Not a directory")).status())
+                .isEqualTo(Status.NOT_FOUND);
+        assertThat(PathResolver.refusal("/a", new FileSystemException("/srv/a", null, "File name too long")).status())
+                .isEqualTo(Status.NOT_FOUND);
+        assertThat(PathResolver.refusal("/a", new NoSuchFileException("/srv/a")).status()).isEqualTo(Status.NOT_FOUND);
     }
 }
