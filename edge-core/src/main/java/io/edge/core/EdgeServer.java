@@ -295,7 +295,7 @@ public final class EdgeServer implements AutoCloseable {
             clean = context.connections().isEmpty();
             if (!clean) {
                 if (!drainStopped) {
-                    LOG.warn("drain timeout {} passed with {} connections open; closing them", drain,
+                    LOG.warn("drain timeout {} passed with {} connections open; closing them", Edge.readable(drain),
                             context.connections().size());
                 }
                 context.connections().close().await(5, TimeUnit.SECONDS);

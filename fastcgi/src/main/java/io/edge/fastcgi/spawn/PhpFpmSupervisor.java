@@ -399,11 +399,12 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         sb.append("listen.backlog = 511\n");
         sb.append("pm = static\n");
         sb.append("pm.max_children = ").append(spawn.workers()).append('\n');
-        if (spawn.requestTerminateTimeout().compareTo(Duration.ZERO) > 0) {
+        long seconds = (spawn.requestTerminateTimeout().toMillis() + 999) / 1000;
+        // php-fpm reads it into an int: a longer one (a read timeout of decades) would wrap to a few seconds
+        if (seconds > 0 && seconds <= Integer.MAX_VALUE) {
             // php-fpm does not stop a script when edge closes its connection (a read timeout, a client gone): the
             // worker stays busy, and edge counts its slot as taken for the read timeout after closing. This kills
             // a hung script about then (php-fpm counts from the request's start), so the worker is free by then.
-            long seconds = (spawn.requestTerminateTimeout().toMillis() + 999) / 1000;
             sb.append("request_terminate_timeout = ").append(seconds).append("s\n");
         }
         sb.append("catch_workers_output = yes\n");

@@ -62,6 +62,13 @@ class PhpFpmSupervisorTest {
                 java.time.Duration.ofSeconds(60))).config(false)).contains("request_terminate_timeout = 60s\n");
         assertThat(new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false))
                 .config(false)).doesNotContain("request_terminate_timeout");
+        // php-fpm reads it into an int: 2^32 - 50 s became 10 s there, and killed scripts edge waited for
+        assertThat(new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false,
+                java.time.Duration.ofSeconds(Integer.MAX_VALUE))).config(false))
+                .contains("request_terminate_timeout = " + Integer.MAX_VALUE + "s\n");
+        assertThat(new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false,
+                java.time.Duration.ofSeconds(4_294_967_306L))).config(false))
+                .as("longer than php-fpm can hold: no limit, as none was meant").doesNotContain("request_terminate_timeout");
     }
 
     /** As root, the pool runs as the spawn's user and group; without one, as root, and the config says so. */
