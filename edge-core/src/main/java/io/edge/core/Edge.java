@@ -619,6 +619,16 @@ public final class Edge {
 
     private Responder responder(Generation g, SiteSettings site, LocationSettings location,
             StaticResponder staticResponder) {
+        Responder responder = ownResponder(g, site, location, staticResponder);
+        if (!(responder instanceof PurgeResponder) && site.locations().stream().anyMatch(LocationSettings::cache)) {
+            return PurgeResponder.prefixesOnly(responder, g.responseCache, g.settings.cache().purgeAllow(),
+                    g.settings.cache().purgeMarksStale());
+        }
+        return responder;
+    }
+
+    private Responder ownResponder(Generation g, SiteSettings site, LocationSettings location,
+            StaticResponder staticResponder) {
         if (location.handler() == LocationSettings.Handler.FASTCGI) {
             BackendGroupSettings group = g.groups.get(location.fastcgiBackend());
             ScriptResolver.FileProbe probe = scriptProbe(g, site, location);

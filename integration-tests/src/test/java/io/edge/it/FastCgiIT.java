@@ -687,6 +687,42 @@ class FastCgiIT {
     }
 
     /**
+     * PURGE /prefix* is routed by its literal target, which under nginx's usual layout (scripts cached by "~ \\.php$",
+     * files under "/") reaches the static location: it purged nothing there (404). Every location of a site with a
+     * cached one takes prefix purges; a PURGE of one URL stays the cached location's.
+     */
+    @Test
+    void aPrefixPurgeReachesTheCacheWhateverLocationItsTargetRoutesTo(@TempDir Path own) throws Exception {
+        PhpScripts.install(Files.createDirectories(own.resolve("www")));
+        try (EdgeHarness site = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "~ \\\\.php$", fastcgi = php, cache = true }
+                  { match = "/" }
+                ] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
+                """.formatted(fpm.address()))) {
+            String a = "/cache.php?id=pp-a&cc=public%2C%20max-age%3D60";
+            String b = "/cache.php?id=pp-b&cc=public%2C%20max-age%3D60";
+            assertThat(body(site, a)).isEqualTo("id=pp-a run=1 ae=");
+            assertThat(body(site, b)).isEqualTo("id=pp-b run=1 ae=");
+            assertThat(body(site, a)).as("a hit").isEqualTo("id=pp-a run=1 ae=");
+            HttpResponse<String> purged = purge(site, "/cache*");
+            assertThat(purged.statusCode()).isEqualTo(200);
+            assertThat(purged.body()).isEqualTo("purged 2\n");
+            assertThat(body(site, a)).isEqualTo("id=pp-a run=2 ae=");
+            assertThat(purge(site, a).body()).as("one URL, at the cached location").isEqualTo("purged 1\n");
+            assertThat(body(site, a)).isEqualTo("id=pp-a run=3 ae=");
+            assertThat(purge(site, "/static/plain.txt").statusCode()).as("one URL of a static location").isEqualTo(405);
+            assertThat(body(site, "/static/plain.txt")).isEqualTo("plain static file\n");
+        }
+    }
+
+    private static HttpResponse<String> purge(EdgeHarness edge, String target) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).method("PURGE", HttpRequest.BodyPublishers.noBody())
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
      * A script that copies an upstream's Transfer-Encoding and Content-Length (PHP proxy code does) got both to the
      * client, kept alive: a response read two ways, the next one in the body. Edge frames the body itself, as nginx.
      */

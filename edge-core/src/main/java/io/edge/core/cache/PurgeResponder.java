@@ -20,7 +20,9 @@ import java.util.List;
  * Takes {@code PURGE} requests of a cached location and passes everything else to the location's
  * responder. {@code PURGE /path?query} purges that URL (every variant), {@code PURGE /prefix*} every URL
  * starting with the prefix, both on the request's {@code Host}; the answer is 200 with the count, 404 when
- * nothing was cached, 403 for a client not in {@code purge-allow}.
+ * nothing was cached, 403 for a client not in {@code purge-allow}. A prefix's literal target may route to any
+ * location ({@code PURGE /t*} to a static "/" where the scripts are cached by {@code ~ \.php$}, or a prefix over
+ * several locations): every location of a site with a cached one takes prefix purges ({@link #prefixesOnly}).
  */
 public final class PurgeResponder implements Responder {
 
@@ -31,17 +33,34 @@ public final class PurgeResponder implements Responder {
     private final ResponseCache cache;
     private final List<InetAddress> allowed;
     private final boolean markStale;
+    private final boolean prefixesOnly;
 
     public PurgeResponder(Responder delegate, ResponseCache cache, List<InetAddress> allowed, boolean markStale) {
+        this(delegate, cache, allowed, markStale, false);
+    }
+
+    private PurgeResponder(Responder delegate, ResponseCache cache, List<InetAddress> allowed, boolean markStale,
+            boolean prefixesOnly) {
         this.delegate = delegate;
         this.cache = cache;
         this.allowed = List.copyOf(allowed);
         this.markStale = markStale;
+        this.prefixesOnly = prefixesOnly;
+    }
+
+    /**
+     * For a location that is not cached, of a site with one that is: {@code PURGE /prefix*} purges as above, and
+     * everything else, a {@code PURGE} of one URL too, goes to {@code delegate}.
+     */
+    public static PurgeResponder prefixesOnly(Responder delegate, ResponseCache cache, List<InetAddress> allowed,
+            boolean markStale) {
+        return new PurgeResponder(delegate, cache, allowed, markStale, true);
     }
 
     @Override
     public void respond(Exchange exchange) {
-        if (!PURGE.equals(exchange.request().method())) {
+        if (!PURGE.equals(exchange.request().method())
+                || prefixesOnly && !exchange.request().uri().endsWith("*")) {
             delegate.respond(exchange);
             return;
         }
