@@ -5,13 +5,14 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -109,6 +110,8 @@ class ErrorPagesConfigTest {
         Path file = EdgeConfFile.write(dir,
                 "sites = [{ root = \"" + deep + "\", error-pages { 404 = \"/pages/404.html\" } }]\n");
         AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<IOException> swapFailed = new AtomicReference<>();
+        AtomicLong swaps = new AtomicLong();
         Thread swapper = new Thread(() -> {
             try {
                 for (int i = 0; i < 10_000_000 && !stop.get(); i++) {
@@ -116,9 +119,10 @@ class ErrorPagesConfigTest {
                     Files.move(link, swapped);
                     Files.move(swapped, link);
                     Files.move(pages, swapped);
+                    swaps.incrementAndGet();
                 }
             } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                swapFailed.set(e); // the loads below would then race nothing: the test fails with it
             }
         }, "swapper");
         swapper.start();
@@ -142,6 +146,8 @@ class ErrorPagesConfigTest {
             stop.set(true);
             swapper.join();
         }
+        assertThat(swapFailed.get()).as("the swapper ran to the end").isNull();
+        assertThat(swaps.get()).as("swaps while the configuration loaded").isPositive();
         assertThat(read).as("pages read while the tree held still enough").isPositive();
     }
 

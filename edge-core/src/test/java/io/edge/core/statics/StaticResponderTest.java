@@ -140,13 +140,20 @@ class StaticResponderTest {
     }
 
     @Test
-    void aBodyOfOneChunkIsNeverCorked() {
+    void aBodyOfOneChunkIsNeverCorked() throws IOException {
         FakeExchange ex = run(HttpMethod.GET, "/small.txt");
-        ex.releaseAll();
         FakeExchange range = run(HttpMethod.GET, "/big.txt", "Range", "bytes=0-9");
-        range.releaseAll();
-        assertThat(ex.corks).isEmpty();
-        assertThat(range.corks).isEmpty();
+        try {
+            assertThat(((FullHttpResponse) ex.messages.get(0)).content().toString(StandardCharsets.US_ASCII))
+                    .as("sent, in its one write").isEqualTo("hello");
+            assertThat(((HttpResponse) range.messages.get(0)).status()).isEqualTo(HttpResponseStatus.PARTIAL_CONTENT);
+            assertThat(range.body()).hasSize(10);
+            assertThat(ex.corks).isEmpty();
+            assertThat(range.corks).isEmpty();
+        } finally {
+            ex.releaseAll();
+            range.releaseAll();
+        }
     }
 
     @Test
