@@ -16,6 +16,7 @@ import io.edge.aio.path.Resolution;
 import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.ResponseCacheSettings;
 import io.edge.fastcgi.BackendGroupSettings;
+import io.edge.fastcgi.spawn.IniCheck;
 import io.netty.handler.codec.http.HttpHeaderValidationUtil;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -511,12 +512,28 @@ final class SettingsMapper {
             if (group != null && user == null) {
                 spawnSection.problem("group", "set without spawn.user", "a user too, or no group");
             }
+            boolean linesWellFormed = true;
             for (Section.Element line : iniLines) {
                 String problem = BackendGroupSettings.Spawn.iniLineProblem(line.text());
                 if (problem != null) {
+                    linesWellFormed = false;
                     spawnSection.invalid("ini", line.index(), Section.render(ConfigValueFactory.fromAnyRef(line.text()))
                             + " " + problem, "\"key = value\", the key of [A-Za-z0-9_.], the value on one line");
                 }
+            }
+            if (name != null && linesWellFormed && !ini.isEmpty() && command != null && commandProblem == null
+                    && Files.isRegularFile(command) && Files.isExecutable(command)) {
+                // php-fpm's INI reader judges the values (expressions of PHP constants): asked here, not at the start
+                String expected = "a value PHP's INI reader takes (quote one with = ( ) ! ~ or { in it)";
+                IniCheck.refused(command, ini).forEach((index, said) -> {
+                    if (index < 0) {
+                        spawnSection.problem("ini", "php-fpm refuses these lines together: " + said, expected);
+                    } else {
+                        spawnSection.invalid("ini", iniLines.get(index).index(),
+                                Section.render(ConfigValueFactory.fromAnyRef(ini.get(index))) + " is refused by php-fpm: "
+                                        + said, expected);
+                    }
+                });
             }
             if (name == null) {
                 return null; // the rest is about one group: its addresses and its socket

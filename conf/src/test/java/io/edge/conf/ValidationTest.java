@@ -872,6 +872,24 @@ class ValidationTest {
                 .isEqualTo("\"key = value\", the key of [A-Za-z0-9_.], the value on one line");
     }
 
+    /**
+     * Values php-fpm's INI reader refuses (it reads them as expressions of PHP constants) are problems at their lines,
+     * as php-fpm itself judges them; before, the check said ok and the start failed with php-fpm's "syntax error".
+     */
+    @Test
+    void spawnIniValuesPhpFpmRefusesAreProblemsAtTheirLines() throws Exception {
+        Path fpm = Path.of("/usr/sbin/php-fpm8.2");
+        assertThat(fpm).as("php-fpm8.2 (bin/setup installs it)").isExecutable();
+        List<ConfigProblem> problems = problems(SITE + "\nfastcgi.backends.php.spawn { enabled = true, command = \"" + fpm
+                + "\",\n  ini = [\"memory_limit = 64M\", \"error_reporting = E_ALL & ~E_NOTICE\",\n"
+                + "  \"a.b = x = y\", \"x = (a\", \"error_log = \\\"/unclosed\"] }");
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).containsExactly(
+                tuple(5, "edge.fastcgi.backends.php.spawn.ini[2]"), tuple(5, "edge.fastcgi.backends.php.spawn.ini[3]"),
+                tuple(5, "edge.fastcgi.backends.php.spawn.ini[4]"));
+        assertThat(problems.get(0).message()).isEqualTo("\"a.b = x = y\" is refused by php-fpm: syntax error, unexpected '='");
+        assertThat(problems.get(0).expected()).isEqualTo("a value PHP's INI reader takes (quote one with = ( ) ! ~ or { in it)");
+    }
+
     @Test
     void spawnPathsFollowTheSupervisorsRule() throws Exception {
         Path fpm = dir.resolve("php$fpm");
