@@ -48,6 +48,11 @@ public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
         if (runsServer(args)) {
+            // While the configuration loads (a url include may take its time): a stop then is a success too, status
+            // 0 as the drained stop's, not the JVM's 143 (a systemd unit counts that as a failure). run() replaces it.
+            for (String name : new String[] {"TERM", "INT"}) {
+                Signals.handle(name, () -> new Thread(() -> System.exit(0), "edge-exit").start());
+            }
             Signals.handle("HUP", () -> whenRunning(() -> earlyHup = true, null));
             Signals.handle("USR1", () -> whenRunning(() -> earlyUsr1 = true, null));
             if (usr2IsFree()) {

@@ -7,10 +7,10 @@ import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -565,6 +565,29 @@ class EdgeProcessIT {
                 edge.process.destroy();
                 assertThat(edge.await()).isZero();
             });
+        }
+    }
+
+    /**
+     * A SIGTERM while the configuration still loads (here an include from a server that never answers) stops edge
+     * with status 0, as a drained stop does; it was the JVM's 143, a failure to systemd.
+     */
+    @Test
+    void sigtermWhileTheConfigurationLoadsExits0() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Path conf = dir.resolve("edge.conf");
+            Files.writeString(conf, "include url(\"http://127.0.0.1:" + silent.getLocalPort() + "/more.conf\")\n"
+                    + "edge.sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n");
+            Files.createDirectories(dir.resolve("root"));
+            try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+                edge.verify(() -> {
+                    try (Socket loading = silent.accept()) { // edge reads its configuration now
+                        assertThat(loading.isConnected()).isTrue();
+                        edge.signal("TERM");
+                        assertThat(edge.await()).isZero();
+                    }
+                });
+            }
         }
     }
 
