@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,7 +39,9 @@ class FastCgiProcessIT {
                       fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
                     }
                     """.formatted(port, fpm.address()));
-            try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            // 200 MiB through a heap and a direct memory of a fraction of it: a response held whole would fail
+            try (EdgeProcess edge = EdgeProcess.startWithJvmOptions(List.of("-Xmx96m", "-XX:MaxDirectMemorySize=32m"),
+                    dir, "-c", conf.toString())) {
                 edge.verify(() -> {
                     edge.awaitListening(port);
                     HttpClient http = HttpClient.newHttpClient();
