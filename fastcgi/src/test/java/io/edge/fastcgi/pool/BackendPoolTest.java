@@ -563,16 +563,19 @@ class BackendPoolTest {
     void maxFailsTakesAddressesDownForFailTimeout() {
         pool(settings(List.of("unix:/a.sock", "unix:/b.sock"), Balance.ROUND_ROBIN, 4, 10, true, 2));
         Future<Lease> down = null;
+        int failedConnects = 0;
         for (int i = 0; i < 10 && down == null; i++) {
             Future<Lease> f = pool.acquire(loopA);
             while (!connector.pending.isEmpty()) {
                 connector.failNext(new java.io.IOException("reset"));
+                failedConnects++;
             }
             if (f.cause() != null && f.cause().getMessage().contains("every address is down")) {
                 down = f;
             }
         }
-        assertThat(down).as("both addresses went down after max-fails each").isNotNull();
+        assertThat(down).as("both addresses went down").isNotNull();
+        assertThat(failedConnects).as("after max-fails (2) failed connects each").isEqualTo(4);
         assertThat(pool.acquire(loopA).cause()).hasMessageContaining("every address is down");
         assertThat(connector.pending).isEmpty();
         timers.advanceMillis(5000);
