@@ -85,11 +85,6 @@ final class FakeFcgiServer implements AutoCloseable {
                     }
                     case "stall.php" -> Thread.sleep(60_000);
                     case "overloaded.php" -> end(out, 2);
-                    case "short.php" -> {
-                        // a fatal error mid-readfile: 10 of the 100 bytes declared
-                        stdout(out, "Content-Length: 100\r\n\r\n0123456789");
-                        end(out, 0);
-                    }
                     case "sendfile-stall.php" -> {
                         // X-Sendfile of the root's file.txt, then silence past the read timeout
                         stdout(out, "X-Sendfile: " + params.get("DOCUMENT_ROOT") + "/file.txt\r\n"

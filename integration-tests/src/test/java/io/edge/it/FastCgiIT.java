@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.edge.core.http.RawHttpClient;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -683,6 +685,34 @@ class FastCgiIT {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(after.statusCode()).isEqualTo(200);
             assertThat(after.body()).as("maint/index.php ran").isEqualTo("APP");
+        }
+    }
+
+    /**
+     * A real script slower than the group's read timeout: 504, as nginx's "upstream timed out", and the group serves
+     * the next request; a real script that declares a Content-Length its body falls short of (a readfile that died)
+     * reaches the client cut on a closed connection. (FastCgiFaultsIT's fake backend does what php-fpm cannot be made
+     * to: garbage records, a close mid-record, an overloaded END_REQUEST.)
+     */
+    @Test
+    void aScriptSlowerThanTheReadTimeoutIs504AndAShortBodyIsCutOnAClosedConnection(@TempDir Path own) throws Exception {
+        Path www = PhpScripts.install(Files.createDirectories(own.resolve("www")));
+        Files.writeString(www.resolve("short.php"), "<?php header('Content-Length: 100'); echo '0123456789';");
+        try (EdgeHarness site = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/", fastcgi = php }] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 2, timeouts.read = 1 s }
+                """.formatted(fpm.address()))) {
+            assertThat(HTTP.send(HttpRequest.newBuilder(site.uri("/cache.php?id=slow&sleep=3000")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(504);
+            assertThat(body(site, "/cache.php?id=after-slow")).isEqualTo("id=after-slow run=1 ae=");
+            try (Socket client = new Socket()) {
+                client.connect(site.address());
+                client.setSoTimeout(30_000); // keeps a kept-alive connection from hanging the build; nothing is measured
+                client.getOutputStream().write("GET /short.php HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                String response = new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                assertThat(response).startsWith("HTTP/1.1 200 ").containsIgnoringCase("content-length: 100\r\n")
+                        .endsWith("\r\n\r\n0123456789");
+            }
         }
     }
 
