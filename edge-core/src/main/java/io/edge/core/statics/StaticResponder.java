@@ -3,6 +3,7 @@ package io.edge.core.statics;
 import io.edge.aio.PathPolicy;
 import io.edge.aio.file.FileEngine;
 import io.edge.aio.file.OpenFile;
+import io.edge.aio.linux.Syscalls;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
 import io.edge.conf.ErrorPage;
@@ -445,9 +446,10 @@ public final class StaticResponder implements Responder {
                 return;
             }
             Throwable cause = unwrap(error);
-            if (cause instanceof NoSuchFileException || isReason(cause, "Not a directory")) {
+            if (cause instanceof NoSuchFileException || isReason(cause, Syscalls.ENOTDIR, "Not a directory")) {
                 notFound.run();
-            } else if (cause instanceof AccessDeniedException || isReason(cause, "Too many levels of symbolic links")) {
+            } else if (cause instanceof AccessDeniedException
+                    || isReason(cause, Syscalls.ELOOP, "Too many levels of symbolic links")) {
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
             } else {
                 exchange.fail(cause); // FileDescriptorsExhaustedException -> 503 in ErrorResponses
@@ -460,8 +462,8 @@ public final class StaticResponder implements Responder {
         return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     }
 
-    private static boolean isReason(Throwable cause, String reason) {
-        return cause instanceof FileSystemException e && reason.equals(e.getReason());
+    private static boolean isReason(Throwable cause, int errno, String english) {
+        return cause instanceof FileSystemException e && Syscalls.isReason(e.getReason(), errno, english);
     }
 
     private static void onLoop(Exchange exchange, Runnable task) {

@@ -492,6 +492,27 @@ public final class Syscalls {
         return new IOException(call + ": " + describe(errno));
     }
 
+    /**
+     * Whether {@code reason}, a {@link java.nio.file.FileSystemException}'s, is the text of {@code errno}: the JDK
+     * takes it from {@code strerror} in the process's locale ("Ist kein Verzeichnis" under de_DE), so it is compared
+     * with this process's {@code strerror}, and with glibc's English text ({@code english}) where that is not to
+     * be had. The JDK's reason may go on after it ("or unable to access attributes of symbolic link").
+     */
+    public static boolean isReason(String reason, int errno, String english) {
+        if (reason == null) {
+            return false;
+        }
+        if (reason.startsWith(english)) {
+            return true;
+        }
+        try {
+            String local = strerror(errno);
+            return local != null && !local.isEmpty() && reason.startsWith(local);
+        } catch (LinkageError | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** {@code strerror(errno)} with the errno's name and number. */
     public static String describe(int errno) {
         String text;

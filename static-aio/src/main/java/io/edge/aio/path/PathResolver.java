@@ -1,6 +1,7 @@
 package io.edge.aio.path;
 
 import io.edge.aio.PathPolicy;
+import io.edge.aio.linux.Syscalls;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.ref.WeakReference;
@@ -466,14 +467,15 @@ public final class PathResolver {
         if (e instanceof AccessDeniedException) {
             return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "permission denied");
         }
-        if (e instanceof FileSystemException fs && fs.getReason() != null
-                && fs.getReason().startsWith("Too many levels of symbolic links")) {
+        if (e instanceof FileSystemException fs
+                && Syscalls.isReason(fs.getReason(), Syscalls.ELOOP, "Too many levels of symbolic links")) {
             // ELOOP (the JDK's toRealPath adds "or unable to access attributes of symbolic link"): a loop of links is
             // refused as a link is, as the engines answer it where links are not checked here
             return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "a loop of symbolic links");
         }
-        if (e instanceof FileSystemException fs && fs.getReason() != null
-                && (fs.getReason().startsWith("Not a directory") || fs.getReason().startsWith("File name too long"))) {
+        if (e instanceof FileSystemException fs
+                && (Syscalls.isReason(fs.getReason(), Syscalls.ENOTDIR, "Not a directory")
+                        || Syscalls.isReason(fs.getReason(), Syscalls.ENAMETOOLONG, "File name too long"))) {
             // ENOTDIR (a file used as a directory), ENAMETOOLONG: nothing to serve there.
             return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "not found: " + fs.getReason());
         }

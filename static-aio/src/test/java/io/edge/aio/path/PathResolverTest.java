@@ -2,6 +2,7 @@ package io.edge.aio.path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.PathPolicy;
@@ -461,5 +462,22 @@ class PathResolverTest {
         assertThat(PathResolver.refusal("/a", new FileSystemException("/srv/a", null, "File name too long")).status())
                 .isEqualTo(Status.NOT_FOUND);
         assertThat(PathResolver.refusal("/a", new NoSuchFileException("/srv/a")).status()).isEqualTo(Status.NOT_FOUND);
+    }
+
+    /**
+     * The JDK's reason is strerror's text in the process's locale ("Ist kein Verzeichnis" under de_DE): what the
+     * file system says is judged by this process's strerror too, not by glibc's English alone (a German server
+     * answered /index.html/x with 500).
+     */
+    @Test
+    void aReasonIsTheErrnosTextInTheProcesssLocale() throws Exception {
+        Files.writeString(tmp.resolve("file.txt"), "x");
+        // this process's own words for ENOTDIR, whatever the locale the build runs in
+        FileSystemException notADirectory = catchThrowableOfType(FileSystemException.class,
+                () -> tmp.resolve("file.txt/x").toRealPath());
+        assertThat(notADirectory).isNotNull();
+        assertThat(PathResolver.refusal("/file.txt/x", notADirectory).status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(io.edge.aio.linux.Syscalls.isReason("Ist kein Verzeichnis", io.edge.aio.linux.Syscalls.ENOTDIR,
+                "Not a directory")).as("another locale's text than this process's").isFalse();
     }
 }
