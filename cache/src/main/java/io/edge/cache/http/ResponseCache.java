@@ -314,12 +314,14 @@ public final class ResponseCache implements AutoCloseable {
             int status = backendResponse.status().code();
             if (status < 500 && status != 304 && !policy.storableResponse(backendResponse, cc)) {
                 rememberUncacheable(clientRequest, backendResponse);
+                forgetStored(clientRequest);
             }
             return null;
         }
         Receipt receipt = receipt();
         if (uselessWhenStored(backendResponse.headers(), cc, receipt)) {
             rememberUncacheable(clientRequest, backendResponse);
+            forgetStored(clientRequest);
             return null;
         }
         int max = (int) settings.maxObjectSize();
@@ -415,11 +417,28 @@ public final class ResponseCache implements AutoCloseable {
         if (body.capacity() == length) {
             return body;
         }
+        ByteBuf exact;
         try {
-            return allocator.directBuffer(length, length).writeBytes(body, body.readerIndex(), length);
+            exact = allocator.directBuffer(length, length);
+        } catch (OutOfMemoryError e) {
+            return body; // no direct memory for the copy now: stored as it was recorded, counted at its capacity
+        }
+        try {
+            return exact.writeBytes(body, body.readerIndex(), length);
         } finally {
             body.release();
         }
+    }
+
+    /**
+     * The copy stored for {@code clientRequest}'s variant, if any, is forgotten: the backend has just answered it
+     * with something the cache may not keep (private, stale on arrival...), which replaces it; else a stale copy
+     * would go on answering (stale-while-revalidate, the grace on errors) after the origin moved on.
+     */
+    private void forgetStored(HttpRequest clientRequest) {
+        String primary = CachePolicy.primaryKey(clientRequest);
+        List<String> vary = varyIndex.getIfPresent(primary);
+        cache.invalidate(vary == null ? primary : CachePolicy.variantKey(primary, vary, clientRequest.headers()));
     }
 
     /**

@@ -606,6 +606,26 @@ class ResponseCacheTest {
         assertThat(cache.stats().entries()).isEqualTo(kept.length);
     }
 
+    /**
+     * A stale copy revalidated with an answer the cache may not keep (stale on arrival, or private now) is forgotten:
+     * it must not go on answering for stale-while-revalidate or the grace after the origin replaced it.
+     */
+    @Test
+    void anAnswerThatMayNotBeStoredReplacesTheStoredCopyItRevalidated() {
+        graceOf(Duration.ofSeconds(3600));
+        for (String[] fields : new String[][] {{"Cache-Control", "max-age=0"}, {"Cache-Control", "private, max-age=60"}}) {
+            String path = "/replaced-" + fields[1].length();
+            assertThat(store(get(path), backend("old", "Cache-Control", "max-age=1, stale-while-revalidate=600",
+                    "ETag", "\"v1\""))).isTrue();
+            time.advanceSeconds(2);
+            assertThat(cache.lookup(get(path)).outcome()).isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
+            assertThat(store(get(path), backend("new", fields))).as(fields[1]).isFalse();
+            Lookup after = cache.lookup(get(path));
+            assertThat(after.outcome()).as(fields[1]).isEqualTo(Lookup.Outcome.MISS);
+            assertThat(after.responseOnError()).as("nothing for the grace to answer with").isNull();
+        }
+    }
+
     /** A body recorded without Content-Length grows by doubling; the entry holds, and the bound counts, its size. */
     @Test
     void aBodyRecordedWithoutItsLengthIsHeldAtItsExactSize() {

@@ -654,8 +654,8 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             try {
                 if (recorder != null) {
                     if (!recorder.finish()) {
-                        LOG.warn("background refresh of {}: the answer's body disagreed with its Content-Length; "
-                                + "not stored", backendRequest.uri());
+                        LOG.warn("background refresh of {}: not stored (the answer's body disagreed with its "
+                                + "Content-Length, or a reload replaced the cache meanwhile)", backendRequest.uri());
                     }
                     recorder = null;
                 }
