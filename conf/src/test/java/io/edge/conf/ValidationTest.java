@@ -890,6 +890,17 @@ class ValidationTest {
         assertThat(problems.get(0).expected()).isEqualTo("a value PHP's INI reader takes (quote one with = ( ) ! ~ or { in it)");
     }
 
+    /** A command that fails php-fpm's test with no ini lines at all (a wrapper without -t) is not asked about them. */
+    @Test
+    void spawnIniIsNotJudgedByACommandThatFailsWithoutIt() throws Exception {
+        Path wrapper = dir.resolve("fpm-wrapper");
+        Files.writeString(wrapper, "#!/bin/sh\necho 'PHP:  unknown option -t'\nexit 64\n");
+        Files.setPosixFilePermissions(wrapper, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        EdgeSettings settings = new ConfigLoader().load(write(SITE + "\nfastcgi.backends.php.spawn { enabled = true, "
+                + "command = \"" + wrapper + "\", ini = [\"a.b = x = y\"] }"));
+        assertThat(settings.backends().get("php").spawn().extraIni()).containsExactly("a.b = x = y");
+    }
+
     @Test
     void spawnPathsFollowTheSupervisorsRule() throws Exception {
         Path fpm = dir.resolve("php$fpm");

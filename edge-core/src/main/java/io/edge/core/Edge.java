@@ -450,12 +450,6 @@ public final class Edge {
         }
     }
 
-    /**
-     * {@code group} as its pool connects to it: with a spawned php-fpm, started here unless {@code previous} runs one
-     * with the same spawn settings. A changed spawn runs beside the previous one until that retires, so where a php-fpm
-     * of a generation still alive has the configured run directory, it gets one of its own ({@code <group>.N}, next
-     * to it, N the smallest free from 2).
-     */
     /** Whether a php-fpm of a generation in {@code live} listens on {@code socket}. */
     private static boolean socketInUse(List<Generation> live, Path socket) {
         Path normalised = socket.toAbsolutePath().normalize();
@@ -463,6 +457,12 @@ public final class Edge {
                 .anyMatch(s -> s.socketPath().equals(normalised)));
     }
 
+    /**
+     * {@code group} as its pool connects to it: with a spawned php-fpm, started here unless {@code previous} runs one
+     * with the same spawn settings. A changed spawn runs beside the previous one until that retires, so where a php-fpm
+     * of a generation still alive has the configured run directory, it gets one of its own ({@code <group>.N}, next
+     * to it, N the smallest free from 2).
+     */
     private BackendGroupSettings spawned(Generation g, BackendGroupSettings group, BackendGroupSettings before,
             Generation previous) throws Exception {
         BackendGroupSettings.Spawn spawn = group.spawn();

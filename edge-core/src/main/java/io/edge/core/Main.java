@@ -72,7 +72,14 @@ public final class Main implements Callable<Integer> {
      * crashes the JVM: bin/edge names another. Started otherwise, SIGUSR2 stays the JVM's.
      */
     private static boolean usr2IsFree() {
-        return System.getenv("_JAVA_SR_SIGNUM") != null;
+        String signal = System.getenv("_JAVA_SR_SIGNUM");
+        try {
+            // HotSpot takes a signal above SIGSEGV/SIGBUS and below NSIG (65) and keeps SIGUSR2 (12) otherwise
+            int number = signal == null ? 12 : Integer.parseInt(signal.strip());
+            return number > 12 && number < 65;
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     private static boolean runsServer(String[] args) {

@@ -516,10 +516,6 @@ class EdgeProcessIT {
     }
 
     /**
-     * Started under nohup (SIGHUP ignored, which the JVM would leave so), SIGHUP still reloads, as nginx's does: it
-     * was silently ignored, no reload and no line in the log.
-     */
-    /**
      * SIGUSR2 (HAProxy's reload signal, nginx's binary upgrade) is HotSpot's own for suspending threads, and one sent
      * from outside crashed the JVM (exit 134, an hs_err file): bin/edge gives the JVM another, and edge reloads on it.
      */
@@ -591,6 +587,10 @@ class EdgeProcessIT {
         }
     }
 
+    /**
+     * Started under nohup (SIGHUP ignored, which the JVM would leave so), SIGHUP still reloads, as nginx's does: it
+     * was silently ignored, no reload and no line in the log.
+     */
     @Test
     void hupReloadsAServerStartedUnderNohup() throws Exception {
         Files.createDirectories(dir.resolve("root"));
