@@ -113,12 +113,14 @@ public final class Preconditions {
 
     /**
      * Whether a list header ({@code If-Match}, {@code If-None-Match}) matches {@code etag}: {@code *}, the whole
-     * value, matches any existing representation; a malformed list matches nothing, {@code *} among tags included
+     * value, matches any existing representation, which the one judged is, with an entity tag or without (a cached
+     * answer a script sent none for; nginx matches it before it looks at the tag); a malformed list matches nothing,
+     * {@code *} among tags included
      * ({@code "x", *}: the grammar is {@code "*" / #entity-tag}, and nginx reads it so).
      */
     static boolean matchesAny(String list, String etag, boolean strong) {
         if (list.trim().equals("*")) {
-            return etag != null;
+            return true;
         }
         int i = 0;
         int n = list.length();

@@ -156,4 +156,14 @@ class PreconditionsTest {
         assertThat(Preconditions.ifRangeAllows(MTIME_DATE, ETAG, MTIME, () -> sameSecond + 1)).isTrue();
         assertThat(Preconditions.ifRangeAllows(ETAG, ETAG, MTIME, () -> sameSecond)).as("the ETag is strong").isTrue();
     }
+
+    /** "*" matches a representation without an entity tag too (a cached answer a script sent none for). */
+    @Test
+    void aStarMatchesARepresentationWithoutAnEntityTag() {
+        DefaultHttpHeaders star = new DefaultHttpHeaders();
+        star.set("If-Match", "*");
+        assertThat(Preconditions.evaluate(star, true, null, 1_000_000L)).isEqualTo(PROCEED);
+        star.clear().set("If-None-Match", "*");
+        assertThat(Preconditions.evaluate(star, true, null, 1_000_000L)).isEqualTo(NOT_MODIFIED);
+    }
 }
