@@ -192,7 +192,15 @@ public final class Main implements Callable<Integer> {
         Runnable onUsr1 = () -> reopenLogs("USR1");
         Signals.handle("USR1", () -> whenRunning(() -> earlyUsr1 = true, onUsr1));
         ExecutorService reloads = Executors.newSingleThreadExecutor(Edge.daemon("edge-sighup"));
+        AtomicBoolean reloadRefusedLogged = new AtomicBoolean();
         Runnable onHup = () -> reloads.execute(() -> {
+            if (stopSignalled.get()) {
+                // as nginx: a stopping server reloads nothing (and says so once)
+                if (reloadRefusedLogged.compareAndSet(false, true)) {
+                    log.info("a reload signal while edge stops: not reloading");
+                }
+                return;
+            }
             try {
                 reopenLogs("HUP");
             } catch (RuntimeException e) {
@@ -203,7 +211,9 @@ public final class Main implements Callable<Integer> {
         Signals.handle("HUP", () -> whenRunning(() -> earlyHup = true, onHup));
         if (usr2IsFree()) {
             Signals.handle("USR2", () -> whenRunning(() -> earlyHup = true, () -> {
-                log.info("SIGUSR2: reloading the configuration, as on SIGHUP");
+                if (!stopSignalled.get()) {
+                    log.info("SIGUSR2: reloading the configuration, as on SIGHUP");
+                }
                 onHup.run();
             }));
         } else {

@@ -359,6 +359,11 @@ class EdgeProcessIT {
                     actual.update(buffer, 0, n);
                     received += n;
                     edge.process.destroy(); // SIGTERM while most of the file is still to come
+                    edge.awaitOutput("shutting down");
+                    // a reload signal while it drains reloads nothing, and says so once (it logged a failure each)
+                    edge.signal("HUP");
+                    edge.signal("HUP");
+                    edge.awaitOutput("a reload signal while edge stops: not reloading");
                     while ((n = body.read(buffer)) > 0) {
                         actual.update(buffer, 0, n);
                         received += n;
@@ -367,9 +372,12 @@ class EdgeProcessIT {
                 assertThat(received).isEqualTo(100L << 20);
                 assertThat(HexFormat.of().formatHex(actual.digest())).isEqualTo(HexFormat.of().formatHex(expected.digest()));
                 assertThat(edge.await()).isZero();
+                assertThat(edge.output()).doesNotContain("reload failed").doesNotContain("(generation 2)");
+                assertThat(edge.output().lines().filter(line -> line.contains("not reloading"))).hasSize(1);
             });
         }
     }
+
     /**
      * A second SIGTERM (or SIGINT: Ctrl-C twice) during the drain stops waiting for it: the connections still open are
      * closed and edge exits 0 at once, as nginx's fast stop, instead of after the drain timeout (an hour here) with no

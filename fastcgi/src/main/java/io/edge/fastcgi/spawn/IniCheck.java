@@ -39,6 +39,11 @@ public final class IniCheck {
         Path dir = null;
         try {
             dir = Files.createTempDirectory("edge-ini-check");
+            // A stop while it runs (System.exit from a signal) skips the finally below: the JVM removes these then,
+            // the files before their directory (the reverse of this order)
+            dir.toFile().deleteOnExit();
+            dir.resolve("php-fpm.conf").toFile().deleteOnExit();
+            dir.resolve("out.txt").toFile().deleteOnExit();
             String together = answer(command, dir, lines);
             if (together == null || answer(command, dir, List.of()) != null) {
                 return refused;
