@@ -143,7 +143,7 @@ final class ParseErrors {
      * as the parser reads).
      */
     static ConfigProblem describe(RequiredIncludes.Unopened include, Path file) {
-        ConfigException.IO e = include.error();
+        ConfigException e = include.error();
         String failed = failedInclude(e);
         Path includer = include.at().includerFile();
         if (failed != null && includer != null) {
@@ -237,6 +237,11 @@ final class ParseErrors {
      * What an include that failed with {@code e} named, as Typesafe names it: a file's path (a file: URL's too),
      * another URL in full; {@code null} when {@code e} is no include failure.
      */
+    /** Whether {@code e} is Typesafe's word for a URL include that could not be fetched. */
+    static boolean isUrlFailure(ConfigException e) {
+        return e instanceof ConfigException.BugOrBroken && e.getMessage() != null && e.getMessage().startsWith(URL_FAILED);
+    }
+
     private static String failedInclude(ConfigException e) {
         if (e instanceof ConfigException.IO && e.origin() != null) {
             return e.origin().description();

@@ -103,7 +103,7 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
      * @param at    where it is in the read order: its includer, and how many includes that met before it
      * @param error what Typesafe threw (for {@link ParseErrors#describe})
      */
-    record Unopened(ReadOrder.Include at, ConfigException.IO error) {
+    record Unopened(ReadOrder.Include at, ConfigException error) {
     }
 
     /**
@@ -117,6 +117,14 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
         } catch (ConfigException.IO e) {
             failed.add(new Unopened(placed, e));
             return ConfigFactory.empty("an include that could not be opened").root();
+        } catch (ConfigException.BugOrBroken e) {
+            // a URL that could not be fetched (connection refused, unknown host, a 5xx): a problem at its directive,
+            // as a missing file is, and the rest of the configuration is still read and judged
+            if (!ParseErrors.isUrlFailure(e)) {
+                throw e;
+            }
+            failed.add(new Unopened(placed, e));
+            return ConfigFactory.empty("an include that could not be fetched").root();
         } finally {
             order.leave(placed);
         }
