@@ -260,7 +260,7 @@ public final class EdgeServer implements AutoCloseable {
     }
 
     /** The listening channels, bound in configuration order; none before the start. */
-    private List<Channel> listeners() {
+    public List<Channel> listeners() {
         HttpServerContext started = context;
         return started == null ? List.of() : started.listeners();
     }

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.ServerChannelRecvByteBufAllocator;
 import io.netty.util.UncheckedBooleanSupplier;
+import java.io.IOException;
 
 /**
  * {@code max-connections} where connections are accepted, on the listeners' accept loop, so that none is ever taken
@@ -137,6 +138,16 @@ final class AcceptLimit {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             server.admitAccepted(ctx, (Channel) msg);
+        }
+
+        /** A failed accept is the server's to handle ({@link HttpServerContext#acceptFailed}), not Netty's tail's. */
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof IOException) {
+                server.acceptFailed(ctx.channel(), cause);
+            } else {
+                ctx.fireExceptionCaught(cause);
+            }
         }
     }
 }

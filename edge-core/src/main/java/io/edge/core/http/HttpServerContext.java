@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
@@ -60,6 +61,11 @@ public final class HttpServerContext {
      * time, or one per listener read in the wake-up that took the first (accept loop only).
      */
     private final ArrayDeque<HeldConnection> held = new ArrayDeque<>();
+    /** An accept failed a moment ago: the listeners rest ({@link #acceptFailed}; accept loop only). */
+    private boolean acceptResting;
+    /** Accepts that failed since start, and when one was last logged (accept loop only). */
+    private long acceptFailures;
+    private long acceptFailureLoggedNanos;
     /** Whether {@link #held} has a client, for the client loops ({@link IdleConnections#closeOldest}). */
     private volatile boolean clientHeld;
     /** A counted connection closed: its slot is free; a held client takes it, or accepting resumes. */
@@ -157,6 +163,32 @@ public final class HttpServerContext {
     public void limitAccepting(ServerBootstrap bootstrap) {
         bootstrap.option(ChannelOption.RECVBUF_ALLOCATOR, new AcceptLimit.Allocator(this))
                 .handler(new AcceptLimit.Admission(this));
+    }
+
+    /**
+     * An accept of {@code listener} failed (EMFILE, ENFILE at the descriptor limit; ENOBUFS): logged, at most every
+     * 10 s with the count, and the listeners rest for a second, as nginx disables accept for a while, before
+     * {@link #decideAccepting} lets them read again: the client still in the backlog would fail every accept at once
+     * again (epoll is level triggered). Netty's own acceptor would rest only this listener and then turn reading on
+     * whatever edge had decided meanwhile (max-connections, a drain). Runs on the accept loop.
+     */
+    void acceptFailed(Channel listener, Throwable cause) {
+        acceptFailures++;
+        long now = System.nanoTime();
+        if (acceptFailures == 1 || now - acceptFailureLoggedNanos >= PAUSE_LOG_INTERVAL_NANOS) {
+            acceptFailureLoggedNanos = now;
+            LOG.warn("accepting a connection on {} failed: {} ({} since start); the listeners rest for 1 s (the "
+                    + "descriptor limit? raise ulimit -n, LimitNOFILE= in a systemd unit)", listener.localAddress(),
+                    cause.getMessage(), acceptFailures);
+        }
+        if (!acceptResting) {
+            acceptResting = true;
+            decideAccepting();
+            listener.eventLoop().schedule(() -> {
+                acceptResting = false;
+                decideAccepting();
+            }, 1, TimeUnit.SECONDS);
+        }
     }
 
     /** A listener's read begins (accept loop): none of its accepts is counted yet. */
@@ -296,7 +328,7 @@ public final class HttpServerContext {
                 break;
             }
         }
-        boolean read = held.isEmpty() && !draining;
+        boolean read = held.isEmpty() && !draining && !acceptResting;
         for (Channel listener : listeners) {
             if (listener.config().isAutoRead() != read) {
                 listener.config().setAutoRead(read);

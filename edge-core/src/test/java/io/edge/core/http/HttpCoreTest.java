@@ -7,6 +7,8 @@ import io.edge.conf.ServerSettings;
 import io.edge.core.DescriptorLimit;
 import io.edge.core.EdgeServer;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.DefaultChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -14,6 +16,7 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -1156,6 +1159,37 @@ class HttpCoreTest {
             assertThat(response.text()).isEqualTo("/late? body=0");
             assertThat(response.header("connection")).isEqualToIgnoringCase("close");
             shutdown.join();
+        }
+    }
+
+    /**
+     * An accept that fails (EMFILE at the descriptor limit) is the server's to handle: one warning that says what to
+     * raise, not Netty's "reached at the tail of the pipeline" for each; the listeners rest a moment (the client still
+     * in the backlog would fail every accept again at once), and then accept again.
+     */
+    @Test
+    void aFailedAcceptIsOneWarningAndTheListenersRestThenAcceptAgain() throws Exception {
+        InetSocketAddress address = start();
+        Channel listener = server.listeners().get(0);
+        try (CapturedLog context = CapturedLog.of(HttpServerContext.class);
+                CapturedLog tail = CapturedLog.of(DefaultChannelPipeline.class)) {
+            boolean[] readingAfter = new boolean[1];
+            listener.eventLoop().submit(() -> {
+                for (int i = 0; i < 3; i++) {
+                    listener.pipeline().fireExceptionCaught(new IOException("accept(..) failed: Too many open files"));
+                }
+                readingAfter[0] = listener.config().isAutoRead();
+            }).get(10, TimeUnit.SECONDS);
+            assertThat(readingAfter[0]).as("the listener rests").isFalse();
+            assertThat(context.warnings()).singleElement().asString()
+                    .contains("accepting a connection on")
+                    .contains("Too many open files (1 since start)")
+                    .contains("ulimit -n");
+            assertThat(tail.warnings()).as("nothing reached the pipeline's tail").isEmpty();
+        }
+        // it accepts again once the rest is over (a bound, not a timing)
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            assertThat(client.send("GET /after HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
         }
     }
 }
