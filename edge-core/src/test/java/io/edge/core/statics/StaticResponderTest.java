@@ -437,8 +437,7 @@ class StaticResponderTest {
      * file server waits for the server): a request gets the one made for its root and makes none on its loop.
      */
     @Test
-    void preparedResolversAreTheOnesRequestsGet() throws Exception {
-        Path other = Files.createDirectories(root.resolveSibling(root.getFileName() + "-images"));
+    void preparedResolversAreTheOnesRequestsGet(@TempDir Path other) throws Exception {
         LocationSettings images = new LocationSettings("^~ /images/", LocationSettings.Kind.PREFIX_NO_REGEX, "/images/",
                 null, other, LocationSettings.Handler.STATIC, null);
         SiteSettings withImages = new SiteSettings(List.of("example.org"), true, root, List.of(), PathPolicy.DEFAULT,
