@@ -235,6 +235,8 @@ class ResponseCacheIT {
             assertThat(response.get().body()).isEqualTo("id=varyjoin run=2 ae=br");
         }
         assertThat(php.runs("varyjoin")).isEqualTo(2);
+        assertThat(php.metric("edge_response_cache_coalesced_total") - coalesced)
+                .as("each request that waited counted once, the second wait of five not again").isEqualTo(6);
     }
 
     @Test

@@ -55,6 +55,11 @@ public final class Coalescer {
 
     /** Joins the flight for {@code key}, leading a new one if none is in the air. */
     public Ticket join(String key) {
+        return join(key, true);
+    }
+
+    /** As {@link #join(String)}; {@code count}: false for a request counted as a follower already (a second wait). */
+    public Ticket join(String key, boolean count) {
         while (true) {
             Flight mine = new Flight(key);
             Flight existing = flights.putIfAbsent(key, mine);
@@ -63,7 +68,9 @@ public final class Coalescer {
                 return new Ticket(mine, true);
             }
             if (!existing.future.isDone()) {
-                coalesced.increment();
+                if (count) {
+                    coalesced.increment();
+                }
                 existing.followers.incrementAndGet();
                 return new Ticket(existing, false);
             }

@@ -276,10 +276,18 @@ public final class ResponseCache implements AutoCloseable {
      * there is none); followers look up again once it ended, and go themselves on TIMED_OUT or a MISS.
      */
     public Coalescer.Ticket coalesce(Lookup lookup) {
+        return coalesce(lookup, true);
+    }
+
+    /**
+     * As {@link #coalesce(Lookup)}; {@code count}: false for a request that waits a second time (a follower of a URL's
+     * first fill that turned out another variant), already counted among the coalesced.
+     */
+    public Coalescer.Ticket coalesce(Lookup lookup, boolean count) {
         if (lookup.key() == null) {
             throw new IllegalArgumentException("a bypassed request is not coalesced: " + lookup);
         }
-        return coalescer.join(lookup.key());
+        return coalescer.join(lookup.key(), count);
     }
 
     Coalescer coalescer() {

@@ -135,7 +135,12 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
     }
 
     private void coalesce(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup) {
-        Coalescer.Ticket ticket = cache.coalesce(lookup);
+        coalesce(exchange, backend, lookup, true);
+    }
+
+    /** {@code count}: false for a second wait, the request counted among the coalesced at its first. */
+    private void coalesce(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, boolean count) {
+        Coalescer.Ticket ticket = cache.coalesce(lookup, count);
         if (ticket.leader()) {
             // A flight may have stored the answer and landed between our lookup and the join: look again
             // before going to the backend, or a burst of misses runs the script twice.
@@ -176,8 +181,9 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                             && !again.key().equals(lookup.key())) {
                         // The leader's answer varied, and this request is another variant, known only now (a URL's
                         // first fill): its misses coalesce on their own key, as nginx locks again on the variant's;
-                        // a second wait ends in a lookup of this same key, so there is no third.
-                        coalesce(exchange, backend, again);
+                        // a second wait ends in a lookup of this same key, so there is no third (unless its Vary changed
+                        // or its index forgot it meanwhile: each round needs a backend run, so it cannot spin).
+                        coalesce(exchange, backend, again, false);
                     } else {
                         fetch(exchange, backend, again, null, true);
                     }
