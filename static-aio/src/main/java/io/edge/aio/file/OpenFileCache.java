@@ -329,20 +329,11 @@ public final class OpenFileCache implements AutoCloseable {
                 }
             }
         }
-        Resolution checked = resolver.checkLinks(resolution.uriPath());
-        switch (checked.status()) {
-            case OK:
-                if (descriptors == Descriptors.CHANNEL_ONLY) {
-                    return acquire(checked.file(), resolver.followSymlinks()); // no natives: by path
-                }
-                return acquireChecked(resolver, resolution, checked);
-            case FORBIDDEN:
-                throw new AccessDeniedException(resolution.uriPath(), null, checked.reason());
-            case FAILED:
-                throw new IOException(resolution.uriPath() + ": " + checked.reason());
-            default:
-                throw new NoSuchFileException(resolution.uriPath(), null, checked.reason());
+        Resolution checked = resolver.checkLinks(resolution.uriPath()).requireOk(); // a refusal as its exception
+        if (descriptors == Descriptors.CHANNEL_ONLY) {
+            return acquire(checked.file(), resolver.followSymlinks()); // no natives: by path
         }
+        return acquireChecked(resolver, resolution, checked);
     }
 
     /**
@@ -425,14 +416,7 @@ public final class OpenFileCache implements AutoCloseable {
                         throw new AccessDeniedException(resolution.uriPath(), null,
                                 "a link appeared on the path while it was opened");
                     }
-                    checked = resolver.checkLinksAgain(resolution.uriPath());
-                    if (checked.status() != Resolution.Status.OK) {
-                        throw switch (checked.status()) {
-                            case FORBIDDEN -> new AccessDeniedException(resolution.uriPath(), null, checked.reason());
-                            case FAILED -> new IOException(resolution.uriPath() + ": " + checked.reason());
-                            default -> new NoSuchFileException(resolution.uriPath(), null, checked.reason());
-                        };
-                    }
+                    checked = resolver.checkLinksAgain(resolution.uriPath()).requireOk();
                     continue;
                 }
             }

@@ -77,11 +77,14 @@ public final class RootDirectory {
                 OPENAT2_UNSUPPORTED = true;
                 log.warn("openat2 unavailable ({}): links under {} are checked in user space, and each file opened is "
                         + "checked by its descriptor's real path", Syscalls.describe(-probe), realRoot);
-            } else if (!Syscalls.describe(-probe).equals(FAILING.put(realRoot, Syscalls.describe(-probe)))) {
+            } else {
                 // the file system did not answer (EIO, a file server gone: ENOTCONN); the root's check every second
                 // tries again, and says so once until the answer changes
-                log.warn("{} did not answer an open beneath it ({}): links under it are checked in user space until "
-                        + "it does", realRoot, Syscalls.describe(-probe));
+                String failure = Syscalls.describe(-probe);
+                if (!failure.equals(FAILING.put(realRoot, failure))) {
+                    log.warn("{} did not answer an open beneath it ({}): links under it are checked in user space "
+                            + "until it does", realRoot, failure);
+                }
             }
             Syscalls.closeQuietly(fd);
             return null;
