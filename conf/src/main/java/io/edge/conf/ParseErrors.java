@@ -233,20 +233,20 @@ final class ParseErrors {
         return null;
     }
 
-    /**
-     * What an include that failed with {@code e} named, as Typesafe names it: a file's path (a file: URL's too),
-     * another URL in full; {@code null} when {@code e} is no include failure.
-     */
     /** Whether {@code e} is Typesafe's word for a URL include that could not be fetched. */
     static boolean isUrlFailure(ConfigException e) {
         return e instanceof ConfigException.BugOrBroken && e.getMessage() != null && e.getMessage().startsWith(URL_FAILED);
     }
 
+    /**
+     * What an include that failed with {@code e} named, as Typesafe names it: a file's path (a file: URL's too),
+     * another URL in full; {@code null} when {@code e} is no include failure.
+     */
     private static String failedInclude(ConfigException e) {
         if (e instanceof ConfigException.IO && e.origin() != null) {
             return e.origin().description();
         }
-        if (e instanceof ConfigException.BugOrBroken && e.getMessage().startsWith(URL_FAILED)) {
+        if (isUrlFailure(e)) {
             return e.getMessage().substring(URL_FAILED.length());
         }
         return null;

@@ -23,12 +23,12 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
@@ -1033,6 +1033,7 @@ final class SettingsMapper {
         return value != null && value.valueType() == ConfigValueType.OBJECT
                 ? (ConfigObject) value : ConfigFactory.empty().root();
     }
+
     /**
      * Why {@code path} cannot name a front controller, or null: a path as the script lookup takes one (decoded,
      * normalised), without a query (the request's own is passed as sent: nginx's {@code /index.php?$query_string}

@@ -210,8 +210,7 @@ public final class ResponseCache implements AutoCloseable {
         }
         boolean head = HttpMethod.HEAD.equals(clientRequest.method());
         String primary = CachePolicy.primaryKey(clientRequest);
-        List<String> vary = varyIndex.getIfPresent(primary);
-        String key = vary == null ? primary : CachePolicy.variantKey(primary, vary, clientRequest.headers());
+        String key = storedKey(primary, clientRequest);
         StoredResponse stored = cache.getIfPresent(key);
         if (stored == null) {
             count(misses, count);
@@ -444,9 +443,16 @@ public final class ResponseCache implements AutoCloseable {
      * would go on answering (stale-while-revalidate, the grace on errors) after the origin moved on.
      */
     private void forgetStored(HttpRequest clientRequest) {
-        String primary = CachePolicy.primaryKey(clientRequest);
+        cache.invalidate(storedKey(CachePolicy.primaryKey(clientRequest), clientRequest));
+    }
+
+    /**
+     * The key {@code clientRequest}'s answer is stored under: its URL's ({@code primary}), and its values of the
+     * fields the URL's answers named in Vary, as far as the Vary index remembers them.
+     */
+    private String storedKey(String primary, HttpRequest clientRequest) {
         List<String> vary = varyIndex.getIfPresent(primary);
-        cache.invalidate(vary == null ? primary : CachePolicy.variantKey(primary, vary, clientRequest.headers()));
+        return vary == null ? primary : CachePolicy.variantKey(primary, vary, clientRequest.headers());
     }
 
     /**

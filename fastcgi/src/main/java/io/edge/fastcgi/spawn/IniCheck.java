@@ -4,13 +4,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * Asks php-fpm itself ({@code php-fpm -t}) whether it takes a spawn's {@code ini} lines as the
@@ -23,6 +20,9 @@ import java.util.stream.Stream;
 public final class IniCheck {
 
     private static final long TIMEOUT_SECONDS = 10;
+    /** The two files a check writes in its directory (php-fpm -t makes none: it binds no socket). */
+    private static final String CONF = "php-fpm.conf";
+    private static final String OUT = "out.txt";
 
     private IniCheck() {
     }
@@ -42,8 +42,8 @@ public final class IniCheck {
             // A stop while it runs (System.exit from a signal) skips the finally below: the JVM removes these then,
             // the files before their directory (the reverse of this order)
             dir.toFile().deleteOnExit();
-            dir.resolve("php-fpm.conf").toFile().deleteOnExit();
-            dir.resolve("out.txt").toFile().deleteOnExit();
+            dir.resolve(CONF).toFile().deleteOnExit();
+            dir.resolve(OUT).toFile().deleteOnExit();
             String together = answer(command, dir, lines);
             if (together == null || answer(command, dir, List.of()) != null) {
                 return refused;
@@ -74,7 +74,7 @@ public final class IniCheck {
 
     /** What php-fpm said when it refused {@code lines}, or null when it took them. */
     private static String answer(Path command, Path dir, List<String> lines) throws IOException, InterruptedException {
-        Path conf = dir.resolve("php-fpm.conf");
+        Path conf = dir.resolve(CONF);
         StringBuilder text = new StringBuilder()
                 .append("[global]\nerror_log = /dev/null\n[check]\n")
                 .append("listen = ").append(dir.resolve("check.sock")).append('\n')
@@ -83,7 +83,7 @@ public final class IniCheck {
             text.append(PhpFpmSupervisor.adminValue(line)).append('\n');
         }
         Files.writeString(conf, text, StandardCharsets.UTF_8);
-        Path out = dir.resolve("out.txt");
+        Path out = dir.resolve(OUT);
         Process process = new ProcessBuilder(command.toString(), "-t", "-R", "-y", conf.toString())
                 .redirectErrorStream(true).redirectOutput(out.toFile()) // a file: no pipe to fill and stall on
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
@@ -104,11 +104,10 @@ public final class IniCheck {
     }
 
     private static void deleteQuietly(Path dir) {
-        try (Stream<Path> files = Files.walk(dir)) {
-            List<Path> all = new ArrayList<>(files.sorted(Comparator.reverseOrder()).toList());
-            for (Path p : all) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            Files.deleteIfExists(dir.resolve(CONF));
+            Files.deleteIfExists(dir.resolve(OUT));
+            Files.deleteIfExists(dir);
         } catch (IOException e) {
             // a temporary directory left behind
         }
