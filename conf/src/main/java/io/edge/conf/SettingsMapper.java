@@ -23,7 +23,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
@@ -545,7 +544,7 @@ final class SettingsMapper {
             }
             Path spawnRunDir = server.runDir().resolve(name);
             Path socket = spawnRunDir.resolve(BackendGroupSettings.Spawn.SOCKET_NAME);
-            int socketBytes = socket.toString().getBytes(StandardCharsets.UTF_8).length;
+            int socketBytes = BackendGroupSettings.Spawn.socketPathBytes(socket);
             int allowed = BackendGroupSettings.Spawn.MAX_SOCKET_PATH_BYTES - BackendGroupSettings.Spawn.RELOAD_SUFFIX_BYTES;
             if (socketBytes > allowed) {
                 problems.add(backend.anchor(), backend.key("spawn"), "socket path " + socket + " is " + socketBytes

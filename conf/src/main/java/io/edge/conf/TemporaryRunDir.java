@@ -153,10 +153,13 @@ public final class TemporaryRunDir {
 
     /**
      * Deletes {@code dir} and what is in it; links are removed, never followed. The marker goes last, so a removal
-     * that fails half-way is tried again at the next start.
+     * that fails half-way is tried again at the next start. A directory gone already is fine (a second stop).
      */
-    private static void deleteTree(Path dir) throws IOException {
+    public static void deleteTree(Path dir) throws IOException {
         Path marker = dir.resolve(MARKER);
+        if (Files.notExists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
         Files.walkFileTree(dir, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
@@ -172,7 +175,7 @@ public final class TemporaryRunDir {
                     throw failure;
                 }
                 if (visited.equals(dir)) {
-                    Files.delete(marker);
+                    Files.deleteIfExists(marker);
                 }
                 Files.delete(visited);
                 return FileVisitResult.CONTINUE;

@@ -77,4 +77,22 @@ class TemporaryRunDirTest {
         assertThat(TemporaryRunDir.removeStale(tmp)).isEmpty();
         assertThat(dir).isDirectory();
     }
+
+    @Test
+    void deletingATreeRemovesLinksWithoutFollowingThemAndAGoneTreeIsFine() throws Exception {
+        Path outside = Files.createDirectory(tmp.resolve("outside"));
+        Files.writeString(outside.resolve("keep.txt"), "kept");
+        Path dir = runDir("edge-2222", TemporaryRunDir.marker(ProcessHandle.current().pid()));
+        Files.createSymbolicLink(dir.resolve("php/out"), outside);
+        Files.createSymbolicLink(dir.resolve("file-link"), outside.resolve("keep.txt"));
+        Path groupDir = runDir("php.2", null); // a reload's <group>.<n> run directory has no marker
+
+        TemporaryRunDir.deleteTree(dir);
+        TemporaryRunDir.deleteTree(groupDir);
+
+        assertThat(dir).doesNotExist();
+        assertThat(groupDir).doesNotExist();
+        assertThat(outside.resolve("keep.txt")).content().isEqualTo("kept");
+        TemporaryRunDir.deleteTree(dir); // a second stop
+    }
 }

@@ -41,12 +41,10 @@ import java.io.UncheckedIOException;
 import java.lang.reflect.RecordComponent;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
@@ -65,7 +63,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -535,7 +532,7 @@ public final class Edge {
                 closeQuietly("php-fpm", supervisor::stop);
                 Path runDir = supervisor.socketPath().getParent();
                 if (!runDir.equals(g.groups.get(group).spawn().runDir().toAbsolutePath().normalize())) {
-                    closeQuietly("php-fpm's run directory " + runDir, () -> deleteTree(runDir)); // <group>.<n>: ours
+                    closeQuietly("php-fpm's run directory " + runDir, () -> TemporaryRunDir.deleteTree(runDir)); // <group>.<n>: ours
                 }
             }
         });
@@ -874,20 +871,9 @@ public final class Edge {
             return;
         }
         try {
-            deleteTree(temporaryRunDir);
+            TemporaryRunDir.deleteTree(temporaryRunDir);
         } catch (IOException | UncheckedIOException e) {
             LOG.warn("could not delete the temporary run directory {}: {}", temporaryRunDir, e.getMessage());
-        }
-    }
-
-    /** Deletes {@code dir} and what is in it; links are removed, never followed. Gone already is fine. */
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
-        } catch (NoSuchFileException e) {
-            // already gone (a second stop)
         }
     }
 

@@ -1,5 +1,6 @@
 package io.edge.fastcgi;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -147,6 +148,11 @@ public record BackendGroupSettings(
          * check keeps free of {@link #MAX_SOCKET_PATH_BYTES}.
          */
         public static final int RELOAD_SUFFIX_BYTES = 3;
+
+        /** How many of {@link #MAX_SOCKET_PATH_BYTES} a socket path takes: its UTF-8 bytes, as the kernel counts. */
+        public static int socketPathBytes(Path socket) {
+            return socket.toString().getBytes(StandardCharsets.UTF_8).length;
+        }
 
         public Spawn {
             extraIni = List.copyOf(extraIni);

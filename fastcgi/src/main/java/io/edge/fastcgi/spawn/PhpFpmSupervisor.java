@@ -172,7 +172,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         this.socketFile = runDir.resolve(BackendGroupSettings.Spawn.SOCKET_NAME);
         this.pidFile = runDir.resolve("php-fpm.pid");
         this.logFile = runDir.resolve("php-fpm.log");
-        int socketPathBytes = socketFile.toString().getBytes(StandardCharsets.UTF_8).length;
+        int socketPathBytes = BackendGroupSettings.Spawn.socketPathBytes(socketFile);
         if (socketPathBytes > BackendGroupSettings.Spawn.MAX_SOCKET_PATH_BYTES) {
             throw new IllegalArgumentException("server.run-dir: socket path " + socketFile + " is " + socketPathBytes
                     + " bytes (expected: <= " + BackendGroupSettings.Spawn.MAX_SOCKET_PATH_BYTES
