@@ -3,7 +3,9 @@ package io.edge.it;
 import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.core.fastcgi.FastCgiResponder;
 import io.edge.core.fastcgi.SpoolFiles;
+import io.edge.core.http.CapturedLog;
 import io.edge.core.http.RawHttpClient;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -323,7 +325,8 @@ class FastCgiBusyIT {
      * A script that logs a line and then dies with its worker (SIGKILL, as the OOM killer or a segfault would): a
      * STDERR record came before the connection closed, so the script ran, and it is not run again: one run, then 502
      * (before, a GET ran three times and killed three workers). One that dies before it writes anything cannot be
-     * told from a connection reset in a stopping php-fpm's backlog, and is replayed (FcgiExchange.mayReplay).
+     * told from a connection reset in a stopping php-fpm's backlog, and is replayed once (FcgiExchange.mayReplay):
+     * {@link #aGetWhoseWorkerDiedSilentlyRunsTwiceThen502}.
      */
     @Test
     void aGetWhoseWorkerDiedAfterItLoggedIsNotReplayed() throws Exception {
@@ -349,6 +352,53 @@ class FastCgiBusyIT {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(died.statusCode()).isEqualTo(502);
             assertThat(Files.readAllLines(dir.resolve("count.txt"))).as("runs of the script").containsExactly("ran");
+        }
+    }
+
+    /**
+     * A script that dies with its worker before it writes anything (a crash, request_terminate_timeout) is reset
+     * without a record, as a request in a stopping php-fpm's backlog is: its GET is sent once more, as nginx retries
+     * once, then 502, and the replay is a warning in the log. Before, it ran three times, killing three workers and
+     * tripling the client's wait.
+     */
+    @Test
+    void aGetWhoseWorkerDiedSilentlyRunsTwiceThen502() throws Exception {
+        PhpScripts.install(Files.createDirectories(dir.resolve("www")));
+        Files.writeString(dir.resolve("www/crash.php"), """
+                <?php
+                file_put_contents(__DIR__ . '/../count.txt', "ran\n", FILE_APPEND | LOCK_EX);
+                posix_kill(getmypid(), 9);
+                """);
+        for (boolean keepAlive : new boolean[] {false, true}) {
+            Files.deleteIfExists(dir.resolve("count.txt"));
+            Path fpmDir = dir.resolve("fpm-" + keepAlive);
+            try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(fpmDir), "pm = static\npm.max_children = 4\n");
+                 EdgeHarness edge = EdgeHarness.start(dir, """
+                         sites = [{ server-names = ["_"], default = true, root = "www",
+                                    locations = [{ match = "/", fastcgi = php }] }]
+                         fastcgi.backends.php {
+                           addresses = ["%s"]
+                           max-connections = 4
+                           keep-alive.enabled = %s
+                         }
+                         """.formatted(fpm.address(), keepAlive))) {
+                if (keepAlive) { // the crash meets a kept connection, as under load
+                    assertThat(HTTP.send(HttpRequest.newBuilder(edge.uri("/index.php")).build(),
+                            HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+                }
+                List<String> warnings;
+                HttpResponse<String> died;
+                try (CapturedLog log = CapturedLog.of(FastCgiResponder.class)) {
+                    died = HTTP.send(HttpRequest.newBuilder(edge.uri("/crash.php?a=1")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    warnings = log.warnings();
+                }
+                assertThat(died.statusCode()).as("keep-alive " + keepAlive).isEqualTo(502);
+                assertThat(Files.readAllLines(dir.resolve("count.txt"))).as("runs of the script, keep-alive " + keepAlive)
+                        .containsExactly("ran", "ran");
+                assertThat(warnings).as("keep-alive " + keepAlive).singleElement().asString()
+                        .contains("GET /crash.php?a=1: the backend connection was reset before any answer");
+            }
         }
     }
 

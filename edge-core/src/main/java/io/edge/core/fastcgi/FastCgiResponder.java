@@ -91,7 +91,9 @@ import org.slf4j.LoggerFactory;
  * A request whose body was sent is not replayed on a mere reset, and none that brought back any record (STDOUT,
  * STDERR) is: its script ran. A connection reset before any record is replayed for a bodiless GET/HEAD: php-fpm resets
  * the connections in its backlog when it stops, and a stop and start must fail no request; a worker killed
- * mid-script before it wrote anything looks the same, and its GET may run up to three times. Any request, a POST
+ * mid-script before it wrote anything looks the same (php-fpm leaves the request's last, empty STDIN record unread, so
+ * its close is a reset too), and its GET runs once more, as nginx retries a request once on a reset: twice at most,
+ * and each such replay is a warning. Any request, a POST
  * with its body too, goes again to another connection when the backend certainly never took it
  * ({@link FcgiExchange#requestUnread}: a php-fpm worker that ended its last request, pm.max_requests, with the
  * connection kept).
@@ -106,7 +108,12 @@ public final class FastCgiResponder implements Responder {
     private static final Logger LOG = LoggerFactory.getLogger(FastCgiResponder.class);
     private static final AtomicLong REQUEST_IDS = new AtomicLong();
     private static final int MAX_RESPONSE_HEAD = 32 * 1024;
-    private static final int MAX_RETRIES = 2;
+    /**
+     * Replays of a bodiless GET/HEAD whose connection was reset before any record came: one, as nginx's one retry on a
+     * reset. A stop reset it in php-fpm's backlog, or a script killed its worker (a crash, request_terminate_timeout):
+     * more would run such a script again each time and multiply the client's wait.
+     */
+    private static final int MAX_RETRIES = 1;
     /**
      * Kept connections a request may meet whose php-fpm worker had ended (pm.max_requests), one after another: each is
      * closed as it is met, so after as many as the group keeps idle the request gets a new one. 16 covers a group of
@@ -985,11 +992,15 @@ public final class FastCgiResponder implements Responder {
                 // Otherwise a sent POST is never replayed, nor a request whose script wrote anything.
                 if (unread) {
                     unreadRetries++;
+                    LOG.debug("[{}] the backend closed a kept connection before it took the request; waiting for "
+                            + "another", requestId);
                 } else {
                     retries++;
+                    LOG.warn("[{}] {} {}: the backend connection was reset before any answer ({}): a php-fpm that "
+                            + "stopped with it in its backlog, or a worker that died running the script; sending it "
+                            + "once more", requestId, request.method(), request.uri(), cause.getMessage());
                 }
                 backend = null;
-                LOG.debug("[{}] reused backend connection was closed; waiting for another", requestId);
                 exchange.clientChannel().eventLoop().execute(this::acquire);
                 return;
             }

@@ -350,8 +350,9 @@ public final class FcgiExchange {
      * True when nothing was sent, or when not a single record came back: a kept-alive connection the backend had
      * closed as the request went out, or a new one reset in the backlog of a php-fpm that stopped (its master closes
      * the listener with connections no worker took; issue 3 asks that a stop and start fail no request). A worker
-     * killed mid-script also closes without a record and cannot be told apart on a Unix socket (both are resets), so
-     * such a bodiless GET/HEAD may run again (at most twice, FastCgiResponder); once any record came (STDOUT,
+     * killed mid-script also closes without a record and cannot be told apart on a Unix socket (both are resets:
+     * php-fpm leaves the request's empty STDIN record unread), so such a bodiless GET/HEAD may run again (once,
+     * FastCgiResponder); once any record came (STDOUT,
      * STDERR: a script that logged), the script ran and is never run again.
      */
     public boolean mayReplay() {
