@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.ByteProcessor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -94,7 +95,10 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (readingBody && msg instanceof ByteBuf buf && buf.isReadable()) {
             deadline = now() + bodyNanos; // the timer, when it fires, re-arms for it
-        } else if (state == State.WAITING && msg instanceof ByteBuf buf && buf.isReadable()) {
+        } else if (state == State.WAITING && msg instanceof ByteBuf buf && buf.isReadable()
+                && (midRequest.getAsBoolean() || buf.forEachByte(ByteProcessor.FIND_NON_CRLF) >= 0)) {
+            // Empty lines alone between requests (a CRLF some clients send after a POST's body) start no head: RFC
+            // 9112 2.2 has them ignored, so the wait goes on as it was, not a head's 408 the client never asked for
             state = State.HEAD;
             notIdle();
             long headDeadline = now() + requestHeadNanos;

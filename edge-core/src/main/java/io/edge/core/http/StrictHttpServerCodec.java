@@ -167,11 +167,6 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         /** Only empty lines (CRLF) read since the last request ended, or the connection began. */
         private boolean betweenRequests = true;
         /**
-         * What came first after them when it cannot start a method (a space, TAB, NUL, another control byte), which
-         * Netty's decoder skips; -1 when the line starts well.
-         */
-        private int badFirstByte = -1;
-        /**
          * A request head is being read: from its first byte until Netty's decoder emits it (it returns after a head,
          * so the bytes consumed meanwhile are the head's). {@link #headLf}: the last of them was an LF;
          * {@link #headFolded}: a line of it started with a space or tab.
@@ -241,7 +236,14 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     contentLengths = 0;
                     transferCodings = null;
                     byte b = buffer.getByte(first);
-                    badFirstByte = isTokenChar(b) ? -1 : b & 0xff;
+                    if (!isTokenChar(b)) {
+                        // No method starts so (a space, TAB, NUL, another control byte, binary junk): 400 at once,
+                        // as nginx, not once a whole line came (junk without an LF waited for the head timeout's
+                        // 408, or ran into the line limit's 414)
+                        refuseHead(buffer, out, new IllegalArgumentException(String.format(Locale.ROOT,
+                                "request line: starts with 0x%02x (expected: the method)", b & 0xff)));
+                        return;
+                    }
                 }
             }
             int from = out.size();
@@ -410,6 +412,17 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
          * Fails the body with {@code cause}, in a last content as Netty's own for a bad chunk, and drops every byte from
          * here on (REFUSED).
          */
+        /** Fails the head just begun with {@code cause} (400); every byte from here on is dropped. */
+        private void refuseHead(ByteBuf buffer, List<Object> out, Exception cause) {
+            chunked = ChunkedBody.REFUSED;
+            inHead = false;
+            buffer.skipBytes(buffer.readableBytes());
+            HttpMessage refused = createInvalidMessage(); // a full request: the head and the end of its body
+            refused.setDecoderResult(DecoderResult.failure(cause));
+            methods.add(HttpMethod.GET);
+            out.add(refused);
+        }
+
         private void refuse(ByteBuf buffer, List<Object> out, Exception cause) {
             chunked = ChunkedBody.REFUSED;
             buffer.skipBytes(buffer.readableBytes());
@@ -542,10 +555,6 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
 
         @Override
         protected String splitFirstWordInitialLine(byte[] line, int start, int length) {
-            if (badFirstByte >= 0) {
-                throw new IllegalArgumentException(String.format(Locale.ROOT,
-                        "request line: starts with 0x%02x (expected: the method)", badFirstByte));
-            }
             methodEnd = start + length;
             for (int i = start; i < methodEnd; i++) {
                 if (!isMethodChar(line[i])) {

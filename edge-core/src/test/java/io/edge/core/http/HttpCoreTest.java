@@ -1063,6 +1063,25 @@ class HttpCoreTest {
         }
     }
 
+    /**
+     * A CRLF after a POST's body, in a packet of its own (as some clients send it), then a pause longer than the head
+     * timeout, then the next request: RFC 9112 2.2 has the empty line ignored, so that request is answered. Before,
+     * the CRLF started a head timeout whose 408 the client read as the answer to its next request.
+     */
+    @Test
+    void anEmptyLineAfterABodyStartsNoHeadTimeout() throws Exception {
+        InetSocketAddress address = start(TestServers.server(TestServers.limits(),
+                TestServers.timeouts(Duration.ofMillis(500)), 100));
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            client.send("POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc");
+            assertThat(client.read().text()).isEqualTo("/p? body=3");
+            client.send("\r\n");
+            Thread.sleep(1500); // three head timeouts: no 408 is due, so none may come
+            client.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(client.read().text()).isEqualTo("/b? body=0");
+        }
+    }
+
     @Test
     void aClientThatStopsReadingIsCutOffByTheWriteTimeout() throws Exception {
         InetSocketAddress address = start(TestServers.server(TestServers.limits(), TestServers.writeTimeout(Duration.ofSeconds(1)), 100));

@@ -111,6 +111,36 @@ class RequestTimeoutsTest {
     }
 
     /**
+     * An empty line after a request (a CRLF some clients send after a POST's body, in a read of its own) starts no
+     * head (RFC 9112 2.2: ignored): the keep-alive wait goes on to its quiet close, with no 408 at the head timeout
+     * that the client would read as the answer to its next request. On a new connection likewise.
+     */
+    @Test
+    void emptyLinesBetweenRequestsStartNoHead() {
+        decoder.headsComplete = false; // the decoder holds no head: only empty lines came
+        channel.writeInbound(Unpooled.copiedBuffer("\r\n", StandardCharsets.US_ASCII));
+        advanceSeconds(9.9);
+        assertThat(channel.isActive()).isTrue();
+        advanceSeconds(0.1);
+        assertThat(channel.isActive()).as("a new connection's wait ends as it began").isFalse();
+        assertThat(decoder.events).isEmpty();
+
+        close();
+        open();
+        request();
+        timeouts.awaitingRequest(channel.newSucceededFuture()); // keep-alive until 75 s
+        decoder.headsComplete = false;
+        advanceSeconds(0.3);
+        channel.writeInbound(Unpooled.copiedBuffer("\r\n\n", StandardCharsets.US_ASCII));
+        advanceSeconds(74);
+        assertThat(channel.isActive()).isTrue();
+        assertThat(decoder.events).as("no head timeout").isEmpty();
+        advanceSeconds(0.7);
+        assertThat(channel.isActive()).isFalse();
+        assertThat(decoder.events).isEmpty();
+    }
+
+    /**
      * Part of the next head came in the same read as a request, or while it ran: once the answer is out, the rest
      * of that head is waited for as long as a head is ({@code requestHead}, then 408), not a kept-alive connection's
      * 75 s and a quiet close.
