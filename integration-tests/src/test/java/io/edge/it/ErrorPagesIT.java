@@ -21,6 +21,7 @@ class ErrorPagesIT {
     private static final String TOO_LARGE_PAGE = "<h1>Too large for us</h1>\n";
     private static final String NOT_ALLOWED_PAGE = "<h1>Not that way</h1>\n";
     private static final String BAD_REQUEST_PAGE = "<h1>Say again?</h1>\n";
+    private static final String RANGE_PAGE = "<p>no such range</p>\n";
 
     @TempDir
     static Path dir;
@@ -37,6 +38,7 @@ class ErrorPagesIT {
         Files.writeString(root.resolve("errors/413.html"), TOO_LARGE_PAGE);
         Files.writeString(root.resolve("errors/405.html"), NOT_ALLOWED_PAGE);
         Files.writeString(root.resolve("errors/400.html"), BAD_REQUEST_PAGE);
+        Files.writeString(root.resolve("errors/416.html"), RANGE_PAGE);
         Files.writeString(root.resolve("here.txt"), "here\n");
         Files.writeString(root.resolve("index.php"), "<?php echo 'never runs';");
         // PHP through a socket nobody listens on: every request waits out the queue timeout, then 503.
@@ -45,7 +47,7 @@ class ErrorPagesIT {
                 sites = [{
                   server-names = ["_"], default = true, root = "root"
                   error-pages { 404 = "/errors/404.html", 503 = "/errors/busy.html", 413 = "/errors/413.html"
-                    405 = "/errors/405.html", 400 = "/errors/400.html" }
+                    405 = "/errors/405.html", 400 = "/errors/400.html", 416 = "/errors/416.html" }
                   locations = [
                     { match = "/" }, { match = "/small/", body-limit = 1 KiB }, { match = "~ \\\\.php$", fastcgi = php }
                   ]
@@ -77,6 +79,20 @@ class ErrorPagesIT {
         assertThat(missing.headers().firstValue("content-type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
         assertThat(missing.headers().firstValue("content-length")).hasValue(String.valueOf(NOT_FOUND_PAGE.length()));
         assertThat(send("GET", "/here.txt").body()).as("files are still files").isEqualTo("here\n");
+    }
+
+    /** A range past a file's end gets the site's page for 416, with the Content-Range of the file's length. */
+    @Test
+    void anUnsatisfiableRangeGetsTheSitesPageWithItsContentRange() throws Exception {
+        for (int round = 0; round < 3; round++) { // the file's bytes are then in the content cache too
+            HttpResponse<String> past = HTTP.send(HttpRequest.newBuilder(edge.uri("/here.txt"))
+                    .header("Range", "bytes=50-").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(past.statusCode()).isEqualTo(416);
+            assertThat(past.body()).isEqualTo(RANGE_PAGE);
+            assertThat(past.headers().firstValue("content-range")).hasValue("bytes */5");
+            assertThat(past.headers().firstValue("content-length")).hasValue(String.valueOf(RANGE_PAGE.length()));
+            assertThat(send("GET", "/here.txt").body()).isEqualTo("here\n");
+        }
     }
 
     @Test

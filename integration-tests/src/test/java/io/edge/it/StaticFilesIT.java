@@ -98,6 +98,28 @@ class StaticFilesIT {
         }
     }
 
+    /**
+     * A file touched into the future: its Last-Modified is not later than the answer's Date (RFC 9110 8.8.2.1), and
+     * an If-Modified-Since of it gets the file, not a 304 (the file may still change before its mtime).
+     */
+    @Test
+    void aFileModifiedInTheFutureIsLastModifiedNoLaterThanTheDate() throws Exception {
+        Path future = dir.resolve("root/future.txt");
+        Files.writeString(future, "from the future\n");
+        Files.setLastModifiedTime(future, java.nio.file.attribute.FileTime.from(java.time.Instant.now().plus(
+                java.time.Duration.ofDays(3650))));
+        HttpResponse<byte[]> response = get("/future.txt");
+        assertThat(response.statusCode()).isEqualTo(200);
+        java.time.ZonedDateTime date = java.time.ZonedDateTime.parse(response.headers().firstValue("date").orElseThrow(),
+                java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+        String lastModified = response.headers().firstValue("last-modified").orElseThrow();
+        assertThat(java.time.ZonedDateTime.parse(lastModified, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME))
+                .isBeforeOrEqualTo(date);
+        assertThat(get("/future.txt", "If-Modified-Since", lastModified).statusCode()).isEqualTo(200);
+        String etag = response.headers().firstValue("etag").orElseThrow();
+        assertThat(get("/future.txt", "If-None-Match", etag).statusCode()).isEqualTo(304);
+    }
+
     @Test
     void servesBinaryFilesExactly() throws Exception {
         HttpResponse<byte[]> response = get("/random.bin");

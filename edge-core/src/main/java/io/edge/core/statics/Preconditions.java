@@ -15,8 +15,10 @@ import java.util.function.LongSupplier;
  * a match is 304 for GET/HEAD, 412 otherwise); when absent, {@code If-Modified-Since} for GET/HEAD (not
  * modified since: 304). A date that does not parse is ignored, and so is an {@code If-Modified-Since} later
  * than the server's clock (§13.1.3: invalid), unless it is the modification time itself: a file with a future mtime
- * (a clock skewed where it was made) is then revalidated as nginx's default {@code if_modified_since exact} does,
- * not sent whole each time. Times compare in whole seconds, the resolution of HTTP dates.
+ * (a clock skewed where it was made), whose Last-Modified a client had from nginx, which sends it as it is, is then
+ * revalidated as nginx's default {@code if_modified_since exact} does (edge sends such a file's as the time of the
+ * answer, §8.8.2.1). A date is one only whole, in one of its three forms ({@code HttpDates}). Times compare in whole
+ * seconds, the resolution of HTTP dates.
  * {@code If-Range} is separate: {@link #ifRangeAllows}.
  */
 public final class Preconditions {

@@ -565,7 +565,12 @@ public final class StaticResponder implements Responder {
                 ? ByteRanges.parse(request.get(HttpHeaderNames.RANGE), size)
                 : new ByteRanges.Full();
         if (ranges instanceof Unsatisfiable unsatisfiable) {
-            FullHttpResponse response = emptyResponse(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
+            // The site's page for 416 if it has one, as nginx's error_page covers its range filter's 416
+            ErrorPage page = exchange.site() == null ? null
+                    : exchange.site().errorPage(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE.code());
+            FullHttpResponse response = page == null ? emptyResponse(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+                    : ErrorResponses.response(exchange.clientChannel().alloc(),
+                            HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, exchange.isHead(), page);
             response.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange());
             // nginx's headers filter runs before its range filter, on the 200 the file began as: expires and the
             // location's headers go with the 416 (nginx 1.22.1, static file, Range past its end).
@@ -860,9 +865,14 @@ public final class StaticResponder implements Responder {
     }
 
     /** Adds {@code ETag} and {@code Last-Modified} to a new response's {@code headers}. */
+    /**
+     * The ETag, and the file's mtime as Last-Modified: but never later than the Date of the answer (RFC 9110 8.8.2.1:
+     * a file touched into the future is sent as modified now; a client's If-Modified-Since of that date then gets the
+     * file, not a 304, until the mtime has passed, and the ETag still validates).
+     */
     private static HttpHeaders validators(HttpHeaders headers, String etag, long mtime) {
         return headers.add(HttpHeaderNames.ETAG, etag)
-                .add(HttpHeaderNames.LAST_MODIFIED, HttpDate.format(mtime));
+                .add(HttpHeaderNames.LAST_MODIFIED, HttpDate.format(Math.min(mtime, System.currentTimeMillis())));
     }
 
     /** The location's {@code expires}, or null. */
