@@ -97,6 +97,19 @@ class PreconditionsTest {
         assertThat(Preconditions.ifRangeAllows(longer, ETAG, MTIME)).as("If-Range: the whole file").isFalse();
     }
 
+    /**
+     * RFC 9110 13.1.3, 13.1.4: a field of more than one member, or a date with more after it or in another zone, is
+     * ignored (Netty's parser read the first date of each and the zone as GMT: 412 and 304 where the file is due).
+     */
+    @Test
+    void anIfModifiedSinceOrIfUnmodifiedSinceOfMoreThanOneDateIsIgnored() {
+        assertThat(get("If-Unmodified-Since", EARLIER + ", " + EARLIER)).isEqualTo(PROCEED);
+        assertThat(get("If-Unmodified-Since", EARLIER + " garbage")).isEqualTo(PROCEED);
+        assertThat(get("If-Modified-Since", LATER + ", " + EARLIER)).isEqualTo(PROCEED);
+        assertThat(get("If-Modified-Since", LATER.replace("GMT", "PST"))).isEqualTo(PROCEED);
+        assertThat(get("If-Unmodified-Since", EARLIER)).as("one date, earlier").isEqualTo(PRECONDITION_FAILED);
+    }
+
     @Test
     void anIfModifiedSinceLaterThanTheServersClockIsIgnored() {
         String future = DateFormatter.format(new Date(NOW + 1000));
