@@ -92,8 +92,10 @@ import org.slf4j.LoggerFactory;
  * STDERR) is: its script ran. A connection reset before any record is replayed for a bodiless GET/HEAD: php-fpm resets
  * the connections in its backlog when it stops, and a stop and start must fail no request; a worker killed
  * mid-script before it wrote anything looks the same (php-fpm leaves the request's last, empty STDIN record unread, so
- * its close is a reset too), and its GET runs once more, as nginx retries a request once on a reset: twice at most,
- * and each such replay is a warning. Any request, a POST
+ * its close is a reset too), and its GET runs once more: twice at most, each replay an INFO line. A kept connection
+ * that ends quietly before any record (a worker's last request, pm.max_requests, over TCP) is not counted against
+ * that one replay, as nginx does not count a retry on a cached connection ({@link FcgiExchange#keptConnectionEnded}).
+ * Any request, a POST
  * with its body too, goes again to another connection when the backend certainly never took it
  * ({@link FcgiExchange#requestUnread}: a php-fpm worker that ended its last request, pm.max_requests, with the
  * connection kept).
@@ -109,9 +111,9 @@ public final class FastCgiResponder implements Responder {
     private static final AtomicLong REQUEST_IDS = new AtomicLong();
     private static final int MAX_RESPONSE_HEAD = 32 * 1024;
     /**
-     * Replays of a bodiless GET/HEAD whose connection was reset before any record came: one, as nginx's one retry on a
-     * reset. A stop reset it in php-fpm's backlog, or a script killed its worker (a crash, request_terminate_timeout):
-     * more would run such a script again each time and multiply the client's wait.
+     * Replays of a bodiless GET/HEAD whose connection was reset before any record came: one. A stop reset it in
+     * php-fpm's backlog, or a script killed its worker (a crash, request_terminate_timeout): more would run such a
+     * script again each time and multiply the client's wait.
      */
     private static final int MAX_RETRIES = 1;
     /**
@@ -980,8 +982,10 @@ public final class FastCgiResponder implements Responder {
         public void onError(Throwable cause) {
             exchange.upstreamEnded(); // a retry starts it again
             // Nothing was sent (backend is null: the connection was found closed inside start), or the backend
-            // certainly never took the request (a php-fpm worker closing a kept connection after its last request)
-            boolean unread = backend == null || backend.requestUnread();
+            // certainly never took the request (a php-fpm worker closing a kept connection after its last request),
+            // or, for a bodiless GET/HEAD, a kept connection ended quietly before any record (the same over TCP)
+            boolean unread = backend == null || backend.requestUnread()
+                    || backend.keptConnectionEnded() && replayable();
             if (cause instanceof BackendUnavailableException && !headSent
                     && (unread ? unreadRetries < MAX_UNREAD_RETRIES : retries < MAX_RETRIES)
                     && (unread || backend.mayReplay() && replayable())) {
@@ -996,8 +1000,10 @@ public final class FastCgiResponder implements Responder {
                             + "another", requestId);
                 } else {
                     retries++;
-                    LOG.warn("[{}] {} {}: the backend connection was reset before any answer ({}): a php-fpm that "
-                            + "stopped with it in its backlog, or a worker that died running the script; sending it "
+                    // INFO: a php-fpm reload or stop resets every request in its backlog; a replay that fails too
+                    // is the 502 the exchange logs
+                    LOG.info("[{}] {} {}: the backend connection ended before any answer ({}): a php-fpm that "
+                            + "stopped with it in its backlog, or a worker killed running the script; sending it "
                             + "once more", requestId, request.method(), request.uri(), cause.getMessage());
                 }
                 backend = null;

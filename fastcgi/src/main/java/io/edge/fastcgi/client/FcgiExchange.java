@@ -160,6 +160,8 @@ public final class FcgiExchange {
     private boolean sentAny;
     /** A record arrived from the backend. */
     private boolean receivedAny;
+    /** The connection ended quietly (its end of input, then a close; no reset, no error) before any record came. */
+    private boolean endedQuietly;
     /** The backend certainly never took the request ({@link #requestUnread}). */
     private boolean unread;
     /** STDOUT or STDERR came in the read going on, after {@link #abort}. */
@@ -372,6 +374,18 @@ public final class FcgiExchange {
      */
     public boolean requestUnread() {
         return unread;
+    }
+
+    /**
+     * After a {@link BackendUnavailableException}: whether a kept-alive connection ended quietly (an end of input,
+     * no reset) after the request went out and before any record came. That is how a php-fpm worker's kept
+     * connection ends after its last request ({@code pm.max_requests}) over TCP, where {@link #requestUnread} cannot
+     * tell; a worker killed mid-script resets it instead (php-fpm leaves the request's empty STDIN record unread). So
+     * the request may go again as one on a connection that was never taken: nginx does not count a retry on a cached
+     * connection either.
+     */
+    public boolean keptConnectionEnded() {
+        return endedQuietly && lease.isReused() && sentAny && !receivedAny;
     }
 
     private void writeDone(ChannelFuture f) {
@@ -614,6 +628,7 @@ public final class FcgiExchange {
             if (decoder != null && decoder.failure() != null) {
                 fail(decoder.failure(), Lease.Outcome.BACKEND_FAILED);
             } else {
+                endedQuietly = state == State.SENDING; // no exception failed the exchange first
                 fail(new BackendUnavailableException(lease.address() + ": connection closed before END_REQUEST"),
                         Lease.Outcome.BACKEND_FAILED);
             }
