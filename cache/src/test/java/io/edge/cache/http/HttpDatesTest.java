@@ -14,7 +14,8 @@ class HttpDatesTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
-            "Sun Nov  6 08:49:37 1994", "sun, 06 nov 1994 08:49:37 gmt"})
+            "Sun Nov  6 08:49:37 1994", "sun, 06 nov 1994 08:49:37 gmt", "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 06 Nov 1994 08:49:37 +0000"})
     void eachOfTheThreeFormsIsRead(String value) {
         assertThat(HttpDates.parse(value)).isNotNull().satisfies(d -> assertThat(d.toInstant()).isEqualTo(NOV_6_1994));
     }
@@ -24,6 +25,8 @@ class HttpDatesTest {
     @ValueSource(strings = {"Sun, 06 Nov 1994 08:49:37 GMT, Sun, 06 Nov 1994 08:49:37 GMT",
             "Sun, 06 Nov 1994 08:49:37 GMT garbage", "Sun, 06 Nov 1994 08:49:37 PST", "Sun, 06 Nov 1994 08:49:37",
             "Sun, 6 Nov 1994 08:49:37 GMT", "0", "-1", "", "Sun, 06 Nov 1994 08:49 GMT", "06 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 +0100", "Xyz, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Abc 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:3x GMT",
             "Sun, 06 Nov 1994 08:49:37 GMT                                                                         "})
     void anythingElseIsNone(String value) {
         assertThat(HttpDates.parse(value)).isNull();

@@ -277,11 +277,11 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
      * If-Unmodified-Since say it is not the one the client means to act on; PROCEED for any other status.
      */
     private static Preconditions.Outcome preconditions(HttpRequest request, HttpResponse response) {
-        if (response.status().code() != 200) {
-            return Preconditions.Outcome.PROCEED;
+        HttpHeaders conditions = request.headers();
+        if (response.status().code() != 200 || !Preconditions.isConditional(conditions)) {
+            return Preconditions.Outcome.PROCEED; // most hits: nothing to judge, no date to read
         }
         Date date = HttpDates.parse(response.headers().get(HttpHeaderNames.LAST_MODIFIED));
-        HttpHeaders conditions = request.headers();
         if (date == null && conditions.contains(HttpHeaderNames.IF_UNMODIFIED_SINCE)) {
             // RFC 9110 13.1.4: without a modification date, If-Unmodified-Since is ignored
             conditions = conditions.copy().remove(HttpHeaderNames.IF_UNMODIFIED_SINCE);

@@ -52,8 +52,10 @@ public final class Preconditions {
                 return Outcome.PRECONDITION_FAILED;
             }
         } else {
+            // A modification time ahead of the clock is no usable one (it is sent as the time of the answer,
+            // StaticResponder): the field is then ignored, as for a representation without one (13.1.4)
             Long since = seconds(request.get(HttpHeaderNames.IF_UNMODIFIED_SINCE));
-            if (since != null && lastModified > since) {
+            if (since != null && lastModified > since && lastModified <= clock.getAsLong() / 1000) {
                 return Outcome.PRECONDITION_FAILED;
             }
         }
@@ -69,6 +71,12 @@ public final class Preconditions {
             }
         }
         return Outcome.PROCEED;
+    }
+
+    /** Whether {@code request} has any of the four preconditions {@link #evaluate} judges. */
+    public static boolean isConditional(HttpHeaders request) {
+        return request.contains(HttpHeaderNames.IF_NONE_MATCH) || request.contains(HttpHeaderNames.IF_MODIFIED_SINCE)
+                || request.contains(HttpHeaderNames.IF_MATCH) || request.contains(HttpHeaderNames.IF_UNMODIFIED_SINCE);
     }
 
     /**

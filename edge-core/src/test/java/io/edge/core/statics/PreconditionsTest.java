@@ -98,6 +98,21 @@ class PreconditionsTest {
     }
 
     /**
+     * A modification time ahead of the clock is sent as the time of the answer (RFC 9110 8.8.2.1), so a client's
+     * If-Unmodified-Since of that Last-Modified is earlier than the mtime: the field is ignored (no usable
+     * modification time, 13.1.4), not 412 for a file that did not change.
+     */
+    @Test
+    void anIfUnmodifiedSinceIsIgnoredForAModificationTimeAheadOfTheClock() {
+        long now = MTIME - 3_600_000;
+        String sentAsLastModified = DateFormatter.format(new Date(now));
+        assertThat(Preconditions.evaluate(headers("If-Unmodified-Since", sentAsLastModified), true, ETAG, MTIME,
+                () -> now)).isEqualTo(PROCEED);
+        assertThat(Preconditions.evaluate(headers("If-Unmodified-Since", sentAsLastModified), true, ETAG, MTIME,
+                () -> MTIME + 1000)).as("once the clock passed it").isEqualTo(PRECONDITION_FAILED);
+    }
+
+    /**
      * RFC 9110 13.1.3, 13.1.4: a field of more than one member, or a date with more after it or in another zone, is
      * ignored (Netty's parser read the first date of each and the zone as GMT: 412 and 304 where the file is due).
      */
