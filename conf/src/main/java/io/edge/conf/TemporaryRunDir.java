@@ -164,9 +164,17 @@ public final class TemporaryRunDir {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
                 if (!file.equals(marker)) {
-                    Files.delete(file);
+                    Files.deleteIfExists(file);
                 }
                 return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException failure) throws IOException {
+                if (failure instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE; // gone meanwhile (a php-fpm still exiting removed its socket)
+                }
+                throw failure;
             }
 
             @Override
@@ -177,7 +185,7 @@ public final class TemporaryRunDir {
                 if (visited.equals(dir)) {
                     Files.deleteIfExists(marker);
                 }
-                Files.delete(visited);
+                Files.deleteIfExists(visited);
                 return FileVisitResult.CONTINUE;
             }
         });

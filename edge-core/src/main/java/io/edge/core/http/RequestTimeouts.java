@@ -15,8 +15,8 @@ import java.util.function.BooleanSupplier;
  * Read-side timeouts of one client connection. Sits in front of the HTTP decoder so it sees raw bytes.
  *
  * <pre>
- *   WAITING --first byte--> HEAD --head decoded--> BUSY --exchange done, keep-alive--> WAITING (HEAD if the
- *                                                       decoder already holds part of the next head)
+ *   WAITING --first byte but CR, LF--> HEAD --head decoded--> BUSY --exchange done, keep-alive--> WAITING (HEAD
+ *                                                                     if the decoder already holds part of the next head)
  *   WAITING: a new connection waits {@code requestHead}, a kept-alive one {@code keepAlive}; expiry closes quietly.
  *            A kept-alive one is listed in its loop's {@link IdleConnections} meanwhile (from when its last response
  *            is out): at {@code max-connections} the server may close it early, as quietly.

@@ -408,10 +408,6 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             return true;
         }
 
-        /**
-         * Fails the body with {@code cause}, in a last content as Netty's own for a bad chunk, and drops every byte from
-         * here on (REFUSED).
-         */
         /** Fails the head just begun with {@code cause} (400); every byte from here on is dropped. */
         private void refuseHead(ByteBuf buffer, List<Object> out, Exception cause) {
             chunked = ChunkedBody.REFUSED;
@@ -423,6 +419,10 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             out.add(refused);
         }
 
+        /**
+         * Fails the body with {@code cause}, in a last content as Netty's own for a bad chunk, and drops every byte from
+         * here on (REFUSED).
+         */
         private void refuse(ByteBuf buffer, List<Object> out, Exception cause) {
             chunked = ChunkedBody.REFUSED;
             buffer.skipBytes(buffer.readableBytes());

@@ -864,11 +864,11 @@ public final class StaticResponder implements Responder {
         return validators(headers, etag, mtime);
     }
 
-    /** Adds {@code ETag} and {@code Last-Modified} to a new response's {@code headers}. */
     /**
-     * The ETag, and the file's mtime as Last-Modified: but never later than the Date of the answer (RFC 9110 8.8.2.1:
-     * a file touched into the future is sent as modified now; a client's If-Modified-Since of that date then gets the
-     * file, not a 304, until the mtime has passed, and the ETag still validates).
+     * Adds {@code ETag} and {@code Last-Modified} to a new response's {@code headers}: the file's mtime, but never
+     * later than the Date of the answer (RFC 9110 8.8.2.1: a file touched into the future is sent as modified now; a
+     * client's If-Modified-Since of that date then gets the file, not a 304, until the mtime has passed, its
+     * If-Unmodified-Since is ignored meanwhile, and the ETag still validates).
      */
     private static HttpHeaders validators(HttpHeaders headers, String etag, long mtime) {
         return headers.add(HttpHeaderNames.ETAG, etag)
