@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -34,6 +35,8 @@ final class LoopContexts<C extends LoopContext<?>> {
 
     /** How long a loop whose context could not be set up gets no new try. */
     static final long RETRY_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How often a close that waits looks whether the loops of the contexts left have ended meanwhile. */
+    private static final long ENDED_LOOP_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     /** Why a loop has no context, and when it may be tried again. */
     private record SetupFailure(Throwable cause, long retryAt) {
@@ -159,9 +162,21 @@ final class LoopContexts<C extends LoopContext<?>> {
         return closed;
     }
 
+    /** Whether every context not closed yet is on a loop that has ended, so none of them will close now. */
+    private boolean onlyEndedLoopsLeft() {
+        for (C context : contexts.values()) {
+            if (!context.closeFuture().isDone() && !context.loop().isTerminated()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
      * Stops taking work and closes every context once nothing in it is busy. Off an event loop, waits up to
-     * {@code waitNanos} for that; the private loop stops after its context closed.
+     * {@code waitNanos} for that, but not for a context whose loop has ended (a server stopped after its drain
+     * timeout ends its loops first: their handles went with them, and nothing would ever finish that close, which
+     * held a stop {@code waitNanos} past the drain); the private loop stops after its context closed.
      */
     void close(long waitNanos) {
         closed = true;
@@ -176,12 +191,19 @@ final class LoopContexts<C extends LoopContext<?>> {
         }
         CompletableFuture<Void> all = CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0]));
         if (!(ThreadExecutorMap.currentExecutor() instanceof IoEventLoop)) {
-            try {
-                all.get(waitNanos, TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (Exception e) {
-                // Contexts still busy close when their last operation completes.
+            long deadline = System.nanoTime() + waitNanos;
+            for (long left = waitNanos; left > 0 && !onlyEndedLoopsLeft(); left = deadline - System.nanoTime()) {
+                try {
+                    all.get(Math.min(left, ENDED_LOOP_CHECK_NANOS), TimeUnit.NANOSECONDS);
+                    break;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                } catch (TimeoutException e) {
+                    // look again whether what is left can still close
+                } catch (Exception e) {
+                    break; // contexts still busy close when their last operation completes
+                }
             }
         }
         synchronized (ownLoopLock) {

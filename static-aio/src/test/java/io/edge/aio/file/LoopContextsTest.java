@@ -68,6 +68,58 @@ class LoopContextsTest {
         }
     }
 
+    /** A context that stays busy and watches no eventfd: nothing but its own loop's end could close it. */
+    static final class HeldContext extends LoopContext<Object> {
+        HeldContext(io.netty.channel.IoEventLoop loop) {
+            super(loop, "held", new AtomicInteger());
+        }
+
+        @Override
+        int busy() {
+            return 1;
+        }
+
+        @Override
+        int submitPrepared() {
+            return 0;
+        }
+
+        @Override
+        void reap() {
+        }
+
+        @Override
+        void abandon(Object work, IOException why) {
+        }
+
+        @Override
+        void free() {
+        }
+
+        @Override
+        void abandonInFlight(IOException why) {
+        }
+    }
+
+    /**
+     * A stop after the drain timeout ends the event loops before it closes the engine: a context still busy on a loop
+     * that has ended never closes, and the close does not wait for it (it held a stop 30 s past its drain timeout).
+     * The wait given here is an hour; the guard around it is 30 s.
+     */
+    @Test
+    void aCloseDoesNotWaitForAContextWhoseLoopHasEnded() throws Exception {
+        LoopContexts<HeldContext> contexts = new LoopContexts<>("held engine", HeldContext::new);
+        SingleThreadIoEventLoop loop = new SingleThreadIoEventLoop(null, new DefaultThreadFactory("held-loop"),
+                EpollIoHandler.newFactory());
+        CompletableFuture<HeldContext> made = new CompletableFuture<>();
+        loop.submit(() -> contexts.execute(made::complete, made::completeExceptionally)).get(30, TimeUnit.SECONDS);
+        HeldContext context = made.get(30, TimeUnit.SECONDS);
+        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        assertThat(context.closeFuture()).as("nothing closed it").isNotDone();
+
+        CompletableFuture.runAsync(() -> contexts.close(TimeUnit.HOURS.toNanos(1))).get(30, TimeUnit.SECONDS);
+    }
+
     private static Throwable failureOf(LoopContexts<LoopRing> contexts) throws Exception {
         CompletableFuture<Throwable> failed = new CompletableFuture<>();
         contexts.execute(ring -> failed.completeExceptionally(new AssertionError("no context expected")),
