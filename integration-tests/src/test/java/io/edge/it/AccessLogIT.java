@@ -4,6 +4,7 @@ import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.CapturedLog;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -26,6 +27,39 @@ class AccessLogIT {
     /** The end of a line: request time, then queue wait, connect and response, or "- - -". */
     private static final Pattern TIMINGS = Pattern.compile(
             ".*\"(GET [^\"]+)\" (\\d{3}) \\d+ \"[^\"]*\" \"[^\"]*\" \\d+\\.\\d{3} (?:(\\d+\\.\\d{3}) (\\d+\\.\\d{3}) (\\d+\\.\\d{3})|- - -)");
+
+    /**
+     * An IPv6 client is written as nginx writes it, RFC 5952's short form ({@code ::1}, not
+     * {@code 0:0:0:0:0:0:0:1}), in the access log and in PHP's REMOTE_ADDR and SERVER_ADDR, which scripts compare
+     * with {@code '::1'} and log-watchers match.
+     */
+    @Test
+    void anIpv6ClientIsWrittenInItsShortForm() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("a.txt"), "static\n");
+        Files.writeString(www.resolve("addr.php"), "<?php echo $_SERVER['REMOTE_ADDR'], ' ', $_SERVER['SERVER_ADDR'];");
+        int port = EdgeProcess.freePort();
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server { listen = ["[::1]:%d"], access-log = "-" }
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/" }, { match = "~ \\\\.php$", fastcgi = php }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 1 }
+                     """.formatted(port, fpm.address()))) {
+            assertThat(edge.address().getAddress().getHostAddress()).as("listening on ::1").isEqualTo("0:0:0:0:0:0:0:1");
+            HttpResponse<String> file = HTTP.send(HttpRequest.newBuilder(URI.create("http://[::1]:" + port + "/a.txt"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(file.statusCode()).isEqualTo(200);
+            HttpResponse<String> php = HTTP.send(HttpRequest.newBuilder(URI.create("http://[::1]:" + port + "/addr.php"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(php.body()).isEqualTo("::1 ::1");
+        } finally {
+            access.close();
+        }
+        assertThat(access.lines()).hasSize(2).allSatisfy(line -> assertThat(line).startsWith("::1 - - ["));
+    }
 
     /**
      * The request behind the other is seen queued before the one ahead of it is let go, and that one's script then

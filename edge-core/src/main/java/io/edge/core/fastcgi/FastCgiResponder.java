@@ -39,6 +39,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.NetUtil;
 import io.netty.util.concurrent.Future;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -559,7 +560,7 @@ public final class FastCgiResponder implements Responder {
             }
             FcgiExchange started = FcgiExchange.start(lease, params,
                     new FcgiExchange.Options(requestId, MAX_RESPONSE_HEAD, timeouts.read(), timeouts.write(),
-                            "client " + remoteAddress.getAddress().getHostAddress() + ", request \""
+                            "client " + NetUtil.toAddressString(remoteAddress.getAddress()) + ", request \""
                                     + exchange.request().method() + " " + exchange.request().uri() + "\""), this);
             if (started.isDone()) {
                 // Failed at once (onError ran inside start and decided); nothing was sent, so backend stays
@@ -594,8 +595,8 @@ public final class FastCgiResponder implements Responder {
                     : exchange.site().serverNames().isEmpty() ? "" : exchange.site().serverNames().get(0);
             return new CgiRequest(request.method().name(), request.uri(), exchange.sentVersion().text(),
                     exchange.path(), exchange.query(), headers, request.headers().get(HttpHeaderNames.CONTENT_TYPE),
-                    contentLength, serverName, localAddress.getPort(), localAddress.getAddress().getHostAddress(),
-                    remoteAddress.getAddress().getHostAddress(), remoteAddress.getPort(), false);
+                    contentLength, serverName, localAddress.getPort(), NetUtil.toAddressString(localAddress.getAddress()),
+                    NetUtil.toAddressString(remoteAddress.getAddress()), remoteAddress.getPort(), false);
         }
 
         @Override

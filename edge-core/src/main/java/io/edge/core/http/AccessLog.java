@@ -1,5 +1,6 @@
 package io.edge.core.http;
 
+import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -43,7 +44,7 @@ public final class AccessLog {
         }
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         StringBuilder line = new StringBuilder(160)
-                .append(remote == null ? "-" : remote.getAddress().getHostAddress())
+                .append(remote == null ? "-" : NetUtil.toAddressString(remote.getAddress()))
                 .append(" - - [").append(TIME.format(ZonedDateTime.now())).append("] \"");
         appendEscaped(line, requestLine);
         line.append("\" ").append(status).append(' ').append(bodyBytes).append(" \"");
