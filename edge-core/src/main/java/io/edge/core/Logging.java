@@ -9,16 +9,54 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.FileAppender;
+import ch.qos.logback.core.recovery.ResilientFileOutputStream;
+import ch.qos.logback.core.status.Status;
+import ch.qos.logback.core.status.StatusListener;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.LoggerFactory;
 
 /** Points the access log where the configuration says: standard output (the default), a file, or nowhere. */
 final class Logging {
 
+    private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(Logging.class);
+    private static boolean listening;
+
     private Logging() {
+    }
+
+    /**
+     * Tells the error log when the access log's file cannot be written (a full disk: its lines are lost meanwhile):
+     * logback only notes such failures in its own status list, which nothing prints, so a full disk silenced the
+     * access log without a word. At most one warning a minute, as nginx's alert (logback retries the file with pauses,
+     * and reopening it counts as a recovery there even while every write still fails).
+     */
+    static final class AccessLogFailures implements StatusListener {
+        private static final long EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+        private final AtomicLong warnedAt = new AtomicLong(System.nanoTime() - EVERY_NANOS);
+
+        @Override
+        public boolean isResetResistant() {
+            return true; // registered once, for the process's life
+        }
+
+        @Override
+        public void addStatusEvent(Status status) {
+            if (!(status.getOrigin() instanceof ResilientFileOutputStream out) || status.getLevel() != Status.ERROR) {
+                return;
+            }
+            long now = System.nanoTime();
+            long at = warnedAt.get();
+            if (now - at >= EVERY_NANOS && warnedAt.compareAndSet(at, now)) {
+                Throwable cause = status.getThrowable();
+                LOG.warn("access log {}: cannot be written ({}); its lines are lost until it can", out.getFile(),
+                        cause == null ? status.getMessage() : cause.getMessage());
+            }
+        }
     }
 
     /**
@@ -32,6 +70,9 @@ final class Logging {
     static synchronized void configureAccessLog(boolean enabled, Path file) throws IOException {
         if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
             return;
+        }
+        if (!listening) {
+            listening = context.getStatusManager().add(new AccessLogFailures());
         }
         Logger access = context.getLogger("edge.access");
         if (!enabled) {
