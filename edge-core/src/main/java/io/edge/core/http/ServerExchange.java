@@ -59,6 +59,7 @@ import org.slf4j.LoggerFactory;
 final class ServerExchange implements Exchange {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServerExchange.class);
+    private static final OverloadWarnings OVERLOAD = new OverloadWarnings(LOG, System::nanoTime);
 
     private enum State { OPEN, HEAD_SENT, DONE }
 
@@ -497,6 +498,8 @@ final class ServerExchange implements Exchange {
                 LOG.debug("{} {}: {} response cut after {} body bytes, closing the connection: {}", request.method(),
                         request.uri(), status, bodyBytes, cause.toString());
             }
+        } else if (errorStatus.code() == 503) {
+            OVERLOAD.warn(cause.getClass(), request.method() + " " + request.uri() + " -> 503: " + cause);
         } else if (ErrorResponses.isServerFault(errorStatus)) {
             LOG.warn("{} {} -> {}: {}", request.method(), request.uri(), errorStatus.code(), cause.toString(),
                     stackTraceOf(errorStatus, cause));

@@ -1,0 +1,55 @@
+package io.edge.core.http;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+
+/**
+ * Warnings of overload answers (503: a FastCGI queue full or waited out, no file descriptor or direct memory left),
+ * which come in bursts of thousands a second exactly when the machine is busiest: the first of a kind is logged, then
+ * at most one every {@link #EVERY_NANOS}, saying how many more of that kind there were since (a burst over a queue
+ * of 5 logged 44 000 lines in 5 s before). The access log and the status page count each one.
+ */
+final class OverloadWarnings {
+
+    static final long EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    private final Logger log;
+    private final LongSupplier nanoTime;
+    private final ConcurrentMap<Class<?>, Kind> kinds = new ConcurrentHashMap<>();
+
+    /** When a kind was last logged, and how many of it were not since. */
+    private record Kind(AtomicLong loggedAt, AtomicLong unlogged) {
+    }
+
+    OverloadWarnings(Logger log, LongSupplier nanoTime) {
+        this.log = log;
+        this.nanoTime = nanoTime;
+    }
+
+    /** Logs {@code message}, one of kind {@code kind}, unless one of that kind was logged within the interval. */
+    void warn(Class<?> kind, String message) {
+        long now = nanoTime.getAsLong();
+        Kind k = kinds.get(kind);
+        if (k == null && kinds.putIfAbsent(kind, new Kind(new AtomicLong(now), new AtomicLong())) == null) {
+            log.warn(message);
+            return;
+        }
+        k = kinds.get(kind);
+        long at = k.loggedAt().get();
+        if (now - at >= EVERY_NANOS && k.loggedAt().compareAndSet(at, now)) {
+            long more = k.unlogged().getAndSet(0);
+            if (more == 0) {
+                log.warn(message);
+            } else {
+                log.warn("{} (and {} more like it in the last {} s)", message, more,
+                        TimeUnit.NANOSECONDS.toSeconds(now - at));
+            }
+        } else {
+            k.unlogged().incrementAndGet();
+        }
+    }
+}
