@@ -10,10 +10,12 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -244,8 +246,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             closeAfterCurrent = true;
             moreMayCome = true; // what follows a request that cannot be read may be its body, or more requests
             LOG.debug("bad request from {}: {}", ctx.channel().remoteAddress(), result.cause().toString());
-            closing.closeAfter(writeErrorThatCloses(ErrorResponses.statusForUnparsable(result.cause()), false, true),
-                    this::clientMaySend);
+            // A request line that was read stands in the access log with the head's referer and agent, as in
+            // nginx's; Netty's stand-in for one it could not read (a full request) is "-"
+            boolean lineRead = !(request instanceof FullHttpRequest);
+            closing.closeAfter(writeErrorThatCloses(ErrorResponses.statusForUnparsable(result.cause()), false, true,
+                    lineRead ? request : null), this::clientMaySend);
             return;
         }
         String sentUri = request.uri();
@@ -649,18 +654,23 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * Answers {@code status} with {@code Connection: close}, outside any exchange; the caller closes once the returned
-     * write is done. {@code accessLogged}: with an access-log line whose request is {@code "-"} (what was sent could
-     * not be parsed), as nginx logs its 400s, so malformed requests and probes leave a trace.
+     * write is done. {@code accessLogged}: with an access-log line, as nginx logs its 400s, so malformed requests and
+     * probes leave a trace: its request is {@code readLine}'s line, referer and agent, or {@code "-"} when null (what
+     * was sent could not be parsed).
      */
-    private ChannelFuture writeErrorThatCloses(HttpResponseStatus status, boolean head, boolean accessLogged) {
+    private ChannelFuture writeErrorThatCloses(HttpResponseStatus status, boolean head, boolean accessLogged,
+            HttpRequest readLine) {
         // No Host read: the default site's page, as nginx's default server's error_page
         FullHttpResponse response = ErrorResponses.response(ctx.alloc(), status, head, server.defaultSitePage(status));
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         // RFC 9110 6.6.1: in every 4xx too; no exchange's response path adds it here
         response.headers().set(HttpHeaderNames.DATE, HttpDate.now());
         if (accessLogged && server.accessLog().isEnabled()) {
-            server.accessLog().log((InetSocketAddress) ctx.channel().remoteAddress(), "-", status.code(),
-                    response.content().readableBytes(), null, null, System.nanoTime(), null);
+            HttpHeaders sent = readLine == null ? null : readLine.headers();
+            server.accessLog().log((InetSocketAddress) ctx.channel().remoteAddress(), readLine == null ? "-"
+                            : readLine.method() + " " + readLine.uri() + " " + readLine.protocolVersion(), status.code(),
+                    response.content().readableBytes(), sent == null ? null : sent.get(HttpHeaderNames.REFERER),
+                    sent == null ? null : sent.get(HttpHeaderNames.USER_AGENT), System.nanoTime(), null);
         }
         return ctx.writeAndFlush(response);
     }
@@ -726,7 +736,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             if (current == null) {
                 // part of a head came (a connection that sent nothing is closed quietly): logged, as nginx logs it
                 // closed at once, not lingering: a client trickling its head would hold the connection on
-                writeErrorThatCloses(timeout.status(), false, true).addListener(ChannelFutureListener.CLOSE);
+                writeErrorThatCloses(timeout.status(), false, true, null).addListener(ChannelFutureListener.CLOSE);
             } else {
                 ctx.close();
             }

@@ -494,6 +494,21 @@ class HttpCoreTest {
                 .endsWith(" - - -"); // no backend timings
     }
 
+    /**
+     * A request whose line was read but whose head was refused (a header without a colon) is logged with that line,
+     * its referer and its agent, as nginx logs its 400s: an operator sees what was refused and from what client.
+     */
+    @Test
+    void aRequestRefusedAfterItsLineIsLoggedWithItsLineRefererAndAgent() throws Exception {
+        List<String> lines = accessLogged(client -> {
+            assertThat(client.send("GET /x?y=1 HTTP/1.1\r\nHost: a\r\nReferer: http://r/\r\nUser-Agent: Z/1\r\n"
+                    + "Bad Header: 1\r\n\r\n").read().status()).isEqualTo(400);
+            assertThat(client.isClosedByPeer()).isTrue();
+        });
+        assertThat(lines).singleElement().asString().contains("] \"GET /x?y=1 HTTP/1.1\" 400 ")
+                .contains(" \"http://r/\" \"Z/1\" ").endsWith(" - - -");
+    }
+
     /** A 1.x above 1.1 is read and answered as 1.1, its chunked body too; the access log shows the version sent. */
     @Test
     void aVersionAbove11IsAnsweredAs11AndLoggedAsSent() throws Exception {
