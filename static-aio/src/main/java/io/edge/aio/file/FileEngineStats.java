@@ -7,7 +7,7 @@ import org.HdrHistogram.Histogram;
  * What a {@link FileEngine} did since it started: where each range went and how long the reads it handed off took.
  * A snapshot; counters only grow, {@code inFlight} and {@code waiting} are the values at the time it was taken.
  *
- * @param engine            the engine in use, as {@code static.io.engine} names it
+ * @param engine            the engine in use, as {@code static.engine} names it
  * @param sendfileRegions   ranges sent by {@code sendfile} straight from the file (a big file's chunk found in the
  *                          page cache, or every chunk where no residency check exists)
  * @param residentReads     small reads done at once on the caller because their range was in the page cache, or

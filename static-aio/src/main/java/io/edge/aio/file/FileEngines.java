@@ -5,7 +5,7 @@ import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Builds the {@link FileEngine} that {@code static.io.engine} names. */
+/** Builds the {@link FileEngine} that {@code static.engine} names. */
 public final class FileEngines {
 
     private static final Logger log = LoggerFactory.getLogger(FileEngines.class);
@@ -46,25 +46,28 @@ public final class FileEngines {
         switch (settings.engine()) {
             case AUTO:
                 if (ioUringUnavailable == null) {
-                    log.info("static.io.engine = auto: io_uring (queue depth {} per event loop)", settings.queueDepth());
+                    log.info("static.engine = auto: io_uring (queue depth {} per event loop)", settings.queueDepth());
                     return ioUring(settings, predecessor);
                 }
-                log.info("static.io.engine = auto: threads ({} threads), io_uring unavailable: {}", settings.threads(),
+                log.info("static.engine = auto: threads ({} threads), io_uring unavailable: {}", settings.threads(),
                         ioUringUnavailable);
                 return threads(settings, predecessor);
             case IO_URING:
                 if (ioUringUnavailable != null) {
-                    throw new IOException("static.io.engine = io_uring, but io_uring is unavailable: "
+                    throw new IOException("static.engine = io_uring, but io_uring is unavailable: "
                             + ioUringUnavailable + " (use auto or threads)");
                 }
+                log.info("static.engine = io_uring (queue depth {} per event loop)", settings.queueDepth());
                 return ioUring(settings, predecessor);
             case THREADS:
+                log.info("static.engine = threads ({} threads)", settings.threads());
                 return threads(settings, predecessor);
             case LINUX_AIO_SENDFILE:
                 return predecessor instanceof LinuxAioSendfileEngine before
                         ? new LinuxAioSendfileEngine(settings, before.ownCounters(), before.poolCounters())
                         : new LinuxAioSendfileEngine(settings);
             case SENDFILE:
+                log.info("static.engine = sendfile: files opened and read on the event loop (the blocking baseline)");
                 return predecessor instanceof SendfileEngine before
                         ? new SendfileEngine(settings, before.counters()) : new SendfileEngine(settings);
             default:

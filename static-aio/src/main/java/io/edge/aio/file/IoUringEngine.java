@@ -27,7 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code static.io.engine = io_uring}: small reads go to the kernel as {@code IORING_OP_READ} into pooled
+ * {@code static.engine = io_uring}: small reads go to the kernel as {@code IORING_OP_READ} into pooled
  * direct buffers, many at once, and complete on the caller's event loop without any extra thread.
  *
  * <p>Rings: one per Netty epoll event loop ({@link LoopRing}), created lazily on that loop the first time it

@@ -27,7 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code static.io.engine = linux-aio-sendfile}, lighttpd 1.5's design: files are opened a second time with
+ * {@code static.engine = linux-aio-sendfile}, lighttpd 1.5's design: files are opened a second time with
  * {@code O_DIRECT}, read by Linux kernel AIO into slots of a sparse {@code /dev/shm} slab mapped into this
  * process, and sent from the slab file with {@code sendfile} ({@link #loadRegion}) or copied out of it
  * ({@link #read}).
@@ -168,10 +168,10 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
                 loop -> LoopAio.create(loop, queueDepth, slots, slotSize, slabDir, stats), nanoTime);
         this.unavailable = probe(slabDir, slotSize * slots);
         if (unavailable != null) {
-            log.warn("static.io.engine = linux-aio-sendfile: kernel AIO unavailable ({}); files are read by the "
+            log.warn("static.engine = linux-aio-sendfile: kernel AIO unavailable ({}); files are read by the "
                     + "thread pool", unavailable);
         } else {
-            log.info("static.io.engine = linux-aio-sendfile: O_DIRECT kernel AIO, queue depth {} and {} slab slots "
+            log.info("static.engine = linux-aio-sendfile: O_DIRECT kernel AIO, queue depth {} and {} slab slots "
                     + "of {} bytes per event loop in {}", queueDepth, slots, slotSize, slabDir);
         }
     }

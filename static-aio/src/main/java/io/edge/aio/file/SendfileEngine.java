@@ -12,7 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The blocking baseline ({@code static.io.engine = sendfile}), like nginx's default: open, stat and small
+ * The blocking baseline ({@code static.engine = sendfile}), like nginx's default: open, stat and small
  * reads happen on the calling thread and return completed stages; bodies leave as {@code DefaultFileRegion}s
  * over the cached descriptor, i.e. zero-copy {@code sendfile}. A page-cache miss blocks the event loop for
  * the duration of the disk read; the asynchronous engines exist to avoid exactly that.

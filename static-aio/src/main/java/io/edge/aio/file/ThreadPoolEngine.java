@@ -35,7 +35,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code static.io.engine = threads}, like nginx's {@code aio threads}: opens (stat + open through the
+ * {@code static.engine = threads}, like nginx's {@code aio threads}: opens (stat + open through the
  * {@link OpenFileCache}) and small reads ({@code pread} into a pooled direct buffer) run on a bounded pool
  * of threads, never on the caller. Regions are {@code sendfile}d as in {@link SendfileEngine}.
  *

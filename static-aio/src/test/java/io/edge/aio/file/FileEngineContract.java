@@ -69,7 +69,7 @@ abstract class FileEngineContract {
     /** The engine's open-file cache. */
     abstract OpenFileCache cacheOf(FileEngine engine);
 
-    /** The engine's name in {@code static.io.engine}. */
+    /** The engine's name in {@code static.engine}. */
     abstract String configName();
 
     @BeforeEach
