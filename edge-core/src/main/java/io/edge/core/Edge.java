@@ -783,7 +783,9 @@ public final class Edge {
                 .counter("edge_connections_refused_total", "Client connections closed at once (over the limit, draining).",
                         connections.refused())
                 .counter("edge_accept_pauses_total", "Times the open connections reached max-connections.",
-                        connections.pauses());
+                        connections.pauses())
+                .counter("edge_requests_total", "Request heads read from clients, well-formed or not.",
+                        connections.requests());
         FileEngineStats files = g.engine.stats();
         String[] engineLabel = {"engine", files.engine()};
         m.counter("edge_static_sendfile_regions_total", "Ranges sent by sendfile from the file.",

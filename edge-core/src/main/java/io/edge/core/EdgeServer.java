@@ -251,7 +251,7 @@ public final class EdgeServer implements AutoCloseable {
     /** The figures of {@link #connectionsLine}; all zero before the start. */
     public HttpServerContext.ConnectionStats connectionStats() {
         HttpServerContext started = context;
-        return started == null ? new HttpServerContext.ConnectionStats(0, 0, false, 0, 0, 0) : started.connectionStats();
+        return started == null ? new HttpServerContext.ConnectionStats(0, 0, false, 0, 0, 0, 0) : started.connectionStats();
     }
 
     /** The bound addresses, in the order they were bound (configuration order at the start; useful when a port was 0). */

@@ -85,7 +85,8 @@ class StatusPageIT {
                 .startsWith("fastcgi group php: open=").contains(" leases=1 ", " rejected-full=0 "));
         assertThat(page.body().lines()).anySatisfy(line -> assertThat(line).startsWith("content cache: hits="));
         assertThat(page.body().lines()).first().asString()
-                .matches("connections: open=[1-9]\\d* max=\\d+ accepting=yes accepted=[1-9]\\d* refused=0 pauses=0");
+                .matches("connections: open=[1-9]\\d* max=\\d+ accepting=yes accepted=[1-9]\\d* refused=0 pauses=0 "
+                        + "requests=([3-9]|[1-9]\\d+)"); // the file, the script, this page at least
 
         HttpResponse<String> head = send("HEAD", "/edge-status");
         assertThat(head.statusCode()).isEqualTo(200);
@@ -133,6 +134,7 @@ class StatusPageIT {
             types.forEach((name, kind) -> assertThat(name.endsWith("_total")).as(name + " is a " + kind)
                     .isEqualTo(kind.equals("counter")));
             assertThat(samples.get("edge_connections_accepted_total")).isGreaterThanOrEqualTo(1);
+            assertThat(samples.get("edge_requests_total")).as("the requests so far, this one too").isGreaterThanOrEqualTo(3);
             assertThat(samples.get("edge_connections_accepting")).isEqualTo(1);
             assertThat(samples.get("edge_fastcgi_queue_wait_seconds_count{group=\"php\"}")).as("hello.php's wait")
                     .isEqualTo(waitsBefore + 1);

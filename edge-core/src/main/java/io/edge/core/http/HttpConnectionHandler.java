@@ -241,6 +241,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             updateReading();
         }
         timeouts.headReceived();
+        server.requestRead();
         DecoderResult result = request.decoderResult();
         if (result.isFailure()) {
             closeAfterCurrent = true;

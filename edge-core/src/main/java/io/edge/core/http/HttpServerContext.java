@@ -82,6 +82,8 @@ public final class HttpServerContext {
     private boolean idleCloseAsked;
     private final LongAdder accepted = new LongAdder();
     private final LongAdder refused = new LongAdder();
+    /** Request heads read, well-formed or not (nginx's stub_status "requests"). */
+    private final LongAdder requests = new LongAdder();
     /** Times the open count reached max-connections (on the accept loop). */
     private volatile long pauses;
     /** When a pause was last logged (on the accept loop). */
@@ -433,26 +435,33 @@ public final class HttpServerContext {
     /**
      * The status page's line, as nginx's {@code stub_status} gives it: connections open now and the limit, whether
      * a new client is served at once (no at the limit or draining), and since start the connections taken, those
-     * closed at once (draining, or held when a reload closed their listener) and the times the limit was reached. A
-     * client held at the limit is counted neither open nor accepted until a slot frees for it.
+     * closed at once (draining, or held when a reload closed their listener), the times the limit was reached and the
+     * requests read. A client held at the limit is counted neither open nor accepted until a slot frees for it.
      */
     public String connectionsLine() {
         ConnectionStats stats = connectionStats();
         return "open=" + stats.open() + " max=" + stats.max() + " accepting=" + (stats.accepting() ? "yes" : "no")
-                + " accepted=" + stats.accepted() + " refused=" + stats.refused() + " pauses=" + stats.pauses();
+                + " accepted=" + stats.accepted() + " refused=" + stats.refused() + " pauses=" + stats.pauses()
+                + " requests=" + stats.requests();
+    }
+
+    /** A request head was read on one of this server's connections (any loop). */
+    void requestRead() {
+        requests.increment();
     }
 
     /**
      * Client connections now: open, the limit, whether a new client is served at once, and since start those
      * accepted, those refused (closed at once: draining, or held when a reload closed their listener) and the times
-     * the limit was reached (see {@link #connectionsLine}).
+     * the limit was reached (see {@link #connectionsLine}), and the request heads read on them.
      */
-    public record ConnectionStats(int open, int max, boolean accepting, long accepted, long refused, long pauses) {
+    public record ConnectionStats(int open, int max, boolean accepting, long accepted, long refused, long pauses,
+            long requests) {
     }
 
     public ConnectionStats connectionStats() {
         return new ConnectionStats(open.get(), settings.maxConnections(), !atLimit && !draining,
-                accepted.sum(), refused.sum(), pauses);
+                accepted.sum(), refused.sum(), pauses, requests.sum());
     }
 
     private void logLimit() {

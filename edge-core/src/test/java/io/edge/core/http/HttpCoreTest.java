@@ -352,7 +352,7 @@ class HttpCoreTest {
                 }
             }
             assertThat(server.connectionsLine())
-                    .isEqualTo("open=3 max=3 accepting=no accepted=3 refused=0 pauses=1");
+                    .isEqualTo("open=3 max=3 accepting=no accepted=3 refused=0 pauses=1 requests=12");
         } finally {
             closeAll(keptAlive);
         }
