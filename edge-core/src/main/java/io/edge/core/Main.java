@@ -271,7 +271,9 @@ public final class Main implements Callable<Integer> {
         try {
             edge.reload(file, Logging::configureAccessLog);
         } catch (ConfigException e) {
-            log.error("reload refused, the running configuration stays:\n{}", e.getMessage());
+            // a line each, timestamped and leveled: a log shipper that splits lines keeps each problem whole
+            log.error("reload refused, the running configuration stays: {} problem(s)", e.problems().size());
+            e.problems().forEach(problem -> log.error("reload refused: {}", problem));
             e.warnings().forEach(warning -> log.warn("reload: {}", warning));
         } catch (Exception | Error e) { // an operator reads this: the message, never a stack trace
             log.error("reload failed, the running configuration stays: {}", describe(e));

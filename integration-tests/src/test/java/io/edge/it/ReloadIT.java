@@ -119,10 +119,14 @@ class ReloadIT {
                                 .replace("access-log = off", "access-log = off, keep-alive-timeout = 5 s"));
                         edge.signal("HUP");
                         edge.awaitOutput("reload refused");
+                        edge.awaitOutput("edge.conf:3: edge.fastcgi.backends.php.spawn.workers: \"many\" is not a number");
                         assertThat(edge.output())
                                 .contains("edge.conf:2: edge.server.keep-alive-timeout: unknown key")
                                 .contains("edge.conf:3: edge.fastcgi.backends.php.spawn.workers: \"many\" is not a number")
                                 .doesNotContain("\tat ");
+                        assertThat(edge.output().lines().filter(line -> line.contains("reload refused: ")))
+                                .as("each problem a log line of its own").hasSize(2)
+                                .allSatisfy(line -> assertThat(line).contains(" ERROR ").contains("/edge.conf:"));
                         assertThat(getOn(kept, "/x.txt")).isEqualTo("site b");
                         assertThat(parentOf(Long.parseLong(EdgeProcess.get(http, port, "/pid.php")))).isEqualTo(masters[1]);
                     }
