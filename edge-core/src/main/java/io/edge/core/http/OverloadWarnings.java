@@ -11,7 +11,8 @@ import org.slf4j.Logger;
  * Warnings of overload answers (503: a FastCGI queue full or waited out, no file descriptor or direct memory left),
  * which come in bursts of thousands a second exactly when the machine is busiest: the first of a kind is logged, then
  * at most one every {@link #EVERY_NANOS}, saying how many more of that kind there were since (a burst over a queue
- * of 5 logged 44 000 lines in 5 s before). The access log and the status page count each one.
+ * of 5 logged 44 000 lines in 5 s before). The access log still has a line for each, and the status page counts a
+ * FastCGI group's queue-full and timed-out ones.
  */
 final class OverloadWarnings {
 
