@@ -142,6 +142,35 @@ final class Addresses {
     }
 
     /** An IPv4 or IPv6 literal (no host names: an allow list must not depend on DNS). */
+    /**
+     * An address or a range of them: {@code "10.0.0.7"}, {@code "::1"}, {@code "10.0.0.0/8"}, {@code "fd00::/8"}. A
+     * range whose address has bits set past its prefix ({@code "10.0.0.7/8"}) is refused, as nginx warns of it: the
+     * writer meant another one.
+     */
+    static AddressRange range(String text) {
+        int slash = text.indexOf('/');
+        if (slash < 0) {
+            return AddressRange.of(literal(text));
+        }
+        InetAddress network = literal(text.substring(0, slash));
+        int bits = network.getAddress().length * 8;
+        String length = text.substring(slash + 1);
+        int prefix;
+        if (!length.matches("\\d{1,3}") || (prefix = Integer.parseInt(length)) > bits) {
+            throw new IllegalArgumentException("has no prefix length from 0 to " + bits + " after its '/'");
+        }
+        AddressRange range = new AddressRange(network, prefix);
+        byte[] zeroed = network.getAddress().clone();
+        for (int i = 0; i < zeroed.length; i++) {
+            int keep = Math.max(0, Math.min(8, prefix - i * 8));
+            zeroed[i] &= (byte) (0xff << (8 - keep));
+        }
+        if (!java.util.Arrays.equals(zeroed, network.getAddress())) {
+            throw new IllegalArgumentException("has bits set past its /" + prefix);
+        }
+        return range;
+    }
+
     static InetAddress literal(String text) {
         boolean v4 = text.matches("\\d{1,3}(\\.\\d{1,3}){3}");
         boolean v6 = text.contains(":") && text.matches("[0-9A-Fa-f:.]+");

@@ -2,7 +2,6 @@ package io.edge.conf;
 
 import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.ResponseCacheSettings;
-import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
 
@@ -15,7 +14,7 @@ import java.util.List;
  * @param purgeMarksStale {@code PURGE} marks entries stale instead of removing them
  */
 public record CacheSettings(ContentCacheSettings content, ResponseCacheSettings responses,
-                            List<InetAddress> purgeAllow, boolean purgeMarksStale) {
+                            List<AddressRange> purgeAllow, boolean purgeMarksStale) {
 
     public CacheSettings {
         purgeAllow = List.copyOf(purgeAllow);
@@ -27,6 +26,6 @@ public record CacheSettings(ContentCacheSettings content, ResponseCacheSettings 
                 new ResponseCacheSettings(256L << 20, 1 << 20, false, Duration.ofSeconds(10), Duration.ofSeconds(120),
                         Duration.ofHours(1),
                         List.of(), false),
-                List.of(Addresses.literal("127.0.0.1"), Addresses.literal("::1")), false);
+                List.of(Addresses.range("127.0.0.1"), Addresses.range("::1")), false);
     }
 }

@@ -1,6 +1,5 @@
 package io.edge.conf;
 
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
@@ -52,7 +51,7 @@ public record LocationSettings(
         String frontController,
         List<Path> sendfileRoots,
         boolean cache,
-        List<InetAddress> statusAllow,
+        List<AddressRange> statusAllow,
         Duration expires,
         Map<String, String> headers,
         long bodyLimit) {
@@ -74,7 +73,7 @@ public record LocationSettings(
     /** A location without {@code expires} or {@code headers}. */
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
-                            List<InetAddress> statusAllow) {
+                            List<AddressRange> statusAllow) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, null, Map.of(), SERVER_BODY_LIMIT);
     }

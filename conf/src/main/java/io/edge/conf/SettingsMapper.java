@@ -19,7 +19,6 @@ import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.spawn.IniCheck;
 import io.netty.handler.codec.http.HttpHeaderValidationUtil;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -140,15 +139,15 @@ final class SettingsMapper {
     }
 
     /** A list of IP address literals; each one that is not is a problem. */
-    private static List<InetAddress> addresses(Section section, String name) {
-        List<InetAddress> result = new ArrayList<>();
+    private static List<AddressRange> addresses(Section section, String name) {
+        List<AddressRange> result = new ArrayList<>();
         for (Section.Element element : section.elements(name)) {
             String address = element.text();
             try {
-                result.add(Addresses.literal(address));
+                result.add(Addresses.range(address));
             } catch (IllegalArgumentException e) {
                 section.invalid(name, element.index(), "\"" + address + "\" " + e.getMessage(),
-                        "IP addresses such as \"127.0.0.1\" or \"::1\"");
+                        "IP addresses or ranges such as \"127.0.0.1\", \"::1\" or \"10.0.0.0/8\"");
             }
         }
         return result;
@@ -909,7 +908,7 @@ final class SettingsMapper {
                 location.problem("status", "true in a location with fastcgi = \"" + backend + "\"",
                         "status = true only in a location of its own, without fastcgi");
             }
-            List<InetAddress> statusAllow = addresses(location, "status-allow"); // checked everywhere, kept for status
+            List<AddressRange> statusAllow = addresses(location, "status-allow"); // checked everywhere, kept for status
             LocationSettings.Handler handler = status ? LocationSettings.Handler.STATUS
                     : backend == null ? LocationSettings.Handler.STATIC : LocationSettings.Handler.FASTCGI;
             Duration expires = expires(location);

@@ -34,8 +34,8 @@ class CacheConfigTest {
     void defaultsComeFromReferenceConf() throws Exception {
         EdgeSettings settings = new ConfigLoader().load(write("sites = [{ root = www }]"));
         assertThat(settings.cache()).isEqualTo(CacheSettings.defaults());
-        assertThat(settings.cache().purgeAllow()).containsExactly(InetAddress.getByName("127.0.0.1"),
-                InetAddress.getByName("::1"));
+        assertThat(settings.cache().purgeAllow()).containsExactly(AddressRange.of(InetAddress.getByName("127.0.0.1")),
+                AddressRange.of(InetAddress.getByName("::1")));
         assertThat(settings.sites().get(0).locations().get(0).cache()).isFalse();
     }
 
@@ -58,7 +58,7 @@ class CacheConfigTest {
         assertThat(cache.content()).isEqualTo(new ContentCacheSettings(1 << 20, 8 << 10, Duration.ofMillis(250)));
         assertThat(cache.responses()).isEqualTo(new ResponseCacheSettings(2 << 20, 100 << 10, true,
                 Duration.ofSeconds(3), Duration.ofSeconds(30), Duration.ofMinutes(5), List.of("PHPSESSID", "wp_session"), true));
-        assertThat(cache.purgeAllow()).containsExactly(InetAddress.getByName("10.0.0.7"));
+        assertThat(cache.purgeAllow()).containsExactly(AddressRange.of(InetAddress.getByName("10.0.0.7")));
         assertThat(cache.purgeMarksStale()).isTrue();
         assertThat(settings.sites().get(0).locations().get(0).cache()).isTrue();
     }

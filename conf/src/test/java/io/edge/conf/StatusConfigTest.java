@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,9 +45,10 @@ class StatusConfigTest {
                         tuple("= /edge-status", LocationSettings.Handler.STATUS),
                         tuple("= /local-status", LocationSettings.Handler.STATUS));
         assertThat(settings.sites().get(0).locations().get(2).statusAllow())
-                .containsExactly(InetAddress.getByName("10.0.0.7"));
+                .containsExactly(AddressRange.of(InetAddress.getByName("10.0.0.7")));
         assertThat(settings.sites().get(0).locations().get(3).statusAllow())
-                .as("loopback by default").containsExactly(InetAddress.getByName("127.0.0.1"), InetAddress.getByName("::1"));
+                .as("loopback by default").containsExactly(AddressRange.of(InetAddress.getByName("127.0.0.1")),
+                        AddressRange.of(InetAddress.getByName("::1")));
     }
 
     @Test
@@ -65,5 +67,37 @@ class StatusConfigTest {
                 tuple("edge.sites[0].locations[1].status-allow[0]", 5));
         assertThat(e.problems()).filteredOn(p -> p.key().endsWith("status-allow[0]")).singleElement()
                 .satisfies(p -> assertThat(p.message()).isEqualTo("\"localhost\" is not an IP address"));
+    }
+
+    /** Ranges as nginx's allow takes them: a scraper's subnet need not be listed address by address. */
+    @Test
+    void anAllowListTakesRanges() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(write("""
+                sites = [{ root = www, locations = [
+                  { match = "= /s", status = true, status-allow = ["10.1.0.0/16", "fd00::/8", "192.0.2.9"] }
+                ] }]
+                """));
+        List<AddressRange> allow = settings.sites().get(0).locations().get(0).statusAllow();
+        for (String in : new String[] {"10.1.0.0", "10.1.255.7", "fd12:3456::1", "192.0.2.9"}) {
+            assertThat(AddressRange.anyContains(allow, InetAddress.getByName(in))).as(in).isTrue();
+        }
+        for (String out : new String[] {"10.2.0.1", "10.0.255.255", "fe80::1", "192.0.2.10"}) {
+            assertThat(AddressRange.anyContains(allow, InetAddress.getByName(out))).as(out).isFalse();
+        }
+    }
+
+    @Test
+    void aRangeWithBitsPastItsPrefixOrNoLengthIsAProblem() throws Exception {
+        Path file = write("""
+                sites = [{ root = www, locations = [
+                  { match = "= /s", status = true, status-allow = ["10.0.0.7/8", "10.0.0.0/33", "10.0.0.0/"] }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::message).containsExactly(
+                "\"10.0.0.7/8\" has bits set past its /8",
+                "\"10.0.0.0/33\" has no prefix length from 0 to 32 after its '/'",
+                "\"10.0.0.0/\" has no prefix length from 0 to 32 after its '/'");
     }
 }

@@ -46,7 +46,8 @@ class StatusPageIT {
                     { match = "/" }
                     { match = "~ \\\\.php$", fastcgi = php }
                     { match = "= /edge-status", status = true }
-                    { match = "= /closed-status", status = true, status-allow = ["10.9.8.7"] }
+                    { match = "= /closed-status", status = true, status-allow = ["10.9.8.7", "127.0.0.2/31"] }
+                    { match = "= /subnet-status", status = true, status-allow = ["10.9.8.7", "127.0.0.0/8"] }
                   ]
                 }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
@@ -94,6 +95,7 @@ class StatusPageIT {
         assertThat(head.headers().firstValueAsLong("content-length").orElseThrow()).isPositive();
 
         assertThat(send("POST", "/edge-status").statusCode()).isEqualTo(405);
+        assertThat(send("GET", "/subnet-status").statusCode()).as("127.0.0.1 is in 127.0.0.0/8").isEqualTo(200);
         assertThat(send("GET", "/closed-status").statusCode()).as("127.0.0.1 is not in its status-allow")
                 .isEqualTo(403);
     }

@@ -1,6 +1,7 @@
 package io.edge.core.cache;
 
 import io.edge.cache.http.ResponseCache;
+import io.edge.conf.AddressRange;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.Responder;
 import io.netty.buffer.ByteBuf;
@@ -13,7 +14,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import java.net.InetAddress;
 import java.util.List;
 
 /**
@@ -31,15 +31,15 @@ public final class PurgeResponder implements Responder {
 
     private final Responder delegate;
     private final ResponseCache cache;
-    private final List<InetAddress> allowed;
+    private final List<AddressRange> allowed;
     private final boolean markStale;
     private final boolean prefixesOnly;
 
-    public PurgeResponder(Responder delegate, ResponseCache cache, List<InetAddress> allowed, boolean markStale) {
+    public PurgeResponder(Responder delegate, ResponseCache cache, List<AddressRange> allowed, boolean markStale) {
         this(delegate, cache, allowed, markStale, false);
     }
 
-    private PurgeResponder(Responder delegate, ResponseCache cache, List<InetAddress> allowed, boolean markStale,
+    private PurgeResponder(Responder delegate, ResponseCache cache, List<AddressRange> allowed, boolean markStale,
             boolean prefixesOnly) {
         this.delegate = delegate;
         this.cache = cache;
@@ -52,7 +52,7 @@ public final class PurgeResponder implements Responder {
      * For a location that is not cached, of a site with one that is: {@code PURGE /prefix*} purges as above, and
      * everything else, a {@code PURGE} of one URL too, goes to {@code delegate}.
      */
-    public static PurgeResponder prefixesOnly(Responder delegate, ResponseCache cache, List<InetAddress> allowed,
+    public static PurgeResponder prefixesOnly(Responder delegate, ResponseCache cache, List<AddressRange> allowed,
             boolean markStale) {
         return new PurgeResponder(delegate, cache, allowed, markStale, true);
     }
@@ -64,7 +64,7 @@ public final class PurgeResponder implements Responder {
             delegate.respond(exchange);
             return;
         }
-        if (!allowed.contains(exchange.remoteAddress().getAddress())) {
+        if (!AddressRange.anyContains(allowed, exchange.remoteAddress().getAddress())) {
             exchange.sendError(HttpResponseStatus.FORBIDDEN);
             return;
         }

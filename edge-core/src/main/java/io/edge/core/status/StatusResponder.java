@@ -1,5 +1,6 @@
 package io.edge.core.status;
 
+import io.edge.conf.AddressRange;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.Responder;
 import io.netty.buffer.ByteBuf;
@@ -12,7 +13,6 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import java.net.InetAddress;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -28,13 +28,13 @@ public final class StatusResponder implements Responder {
 
     private final Supplier<List<String>> lines;
     private final Supplier<String> metrics;
-    private final List<InetAddress> allowed;
+    private final List<AddressRange> allowed;
 
     /**
      * @param lines   the page's lines now, without line ends; called on the event loop, so it must not block
      * @param metrics the same in the Prometheus text format ({@link PrometheusText}); called on the event loop too
      */
-    public StatusResponder(Supplier<List<String>> lines, Supplier<String> metrics, List<InetAddress> allowed) {
+    public StatusResponder(Supplier<List<String>> lines, Supplier<String> metrics, List<AddressRange> allowed) {
         this.lines = Objects.requireNonNull(lines, "lines");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.allowed = List.copyOf(allowed);
@@ -42,7 +42,7 @@ public final class StatusResponder implements Responder {
 
     @Override
     public void respond(Exchange exchange) {
-        if (!allowed.contains(exchange.remoteAddress().getAddress())) {
+        if (!AddressRange.anyContains(allowed, exchange.remoteAddress().getAddress())) {
             exchange.sendError(HttpResponseStatus.FORBIDDEN);
             return;
         }
