@@ -90,6 +90,8 @@ class ErrorPagesIT {
             assertThat(past.statusCode()).isEqualTo(416);
             assertThat(past.body()).isEqualTo(RANGE_PAGE);
             assertThat(past.headers().firstValue("content-range")).hasValue("bytes */5");
+            assertThat(past.headers().firstValue("etag")).as("as nginx's 416").isPresent();
+            assertThat(past.headers().firstValue("last-modified")).as("as nginx's 416: only 200, 206, 304").isEmpty();
             assertThat(past.headers().firstValue("content-length")).hasValue(String.valueOf(RANGE_PAGE.length()));
             assertThat(send("GET", "/here.txt").body()).isEqualTo("here\n");
         }

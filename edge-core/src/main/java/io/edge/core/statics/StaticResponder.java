@@ -573,8 +573,9 @@ public final class StaticResponder implements Responder {
                             HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, exchange.isHead(), page);
             response.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange());
             // nginx's headers filter runs before its range filter, on the 200 the file began as: expires and the
-            // location's headers go with the 416 (nginx 1.22.1, static file, Range past its end).
-            validators(response.headers(), etag, mtime);
+            // location's headers go with the 416 (nginx 1.22.1, static file, Range past its end); its header filter
+            // then drops Last-Modified from any status but 200, 206 and 304, and keeps the ETag.
+            response.headers().add(HttpHeaderNames.ETAG, etag);
             exchange.withLocationHeaders();
             exchange.complete(exchange.writeAndFlush(response));
             return null;
