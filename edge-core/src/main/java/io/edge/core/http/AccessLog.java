@@ -1,5 +1,9 @@
 package io.edge.core.http;
 
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 import java.time.ZonedDateTime;
@@ -31,6 +35,21 @@ public final class AccessLog {
     /** False when {@link #log} would write nothing, so callers can skip gathering its arguments. */
     boolean isEnabled() {
         return enabled;
+    }
+
+    /**
+     * Logs {@code request}'s line as the client sent it ({@code uri}, {@code version}: routing may rewrite the
+     * request's), with its referer and user agent; see {@link #log(InetSocketAddress, String, int, long, String, String,
+     * long, UpstreamTimes)}.
+     */
+    void log(InetSocketAddress remote, HttpRequest request, String uri, HttpVersion version, int status,
+             long bodyBytes, long startNanos, UpstreamTimes upstream) {
+        if (!enabled) {
+            return;
+        }
+        HttpHeaders headers = request.headers();
+        log(remote, request.method() + " " + uri + " " + version, status, bodyBytes,
+                headers.get(HttpHeaderNames.REFERER), headers.get(HttpHeaderNames.USER_AGENT), startNanos, upstream);
     }
 
     /**

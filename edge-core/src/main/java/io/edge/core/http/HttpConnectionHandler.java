@@ -15,7 +15,6 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -667,11 +666,14 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         // RFC 9110 6.6.1: in every 4xx too; no exchange's response path adds it here
         response.headers().set(HttpHeaderNames.DATE, HttpDate.now());
         if (accessLogged && server.accessLog().isEnabled()) {
-            HttpHeaders sent = readLine == null ? null : readLine.headers();
-            server.accessLog().log((InetSocketAddress) ctx.channel().remoteAddress(), readLine == null ? "-"
-                            : readLine.method() + " " + readLine.uri() + " " + readLine.protocolVersion(), status.code(),
-                    response.content().readableBytes(), sent == null ? null : sent.get(HttpHeaderNames.REFERER),
-                    sent == null ? null : sent.get(HttpHeaderNames.USER_AGENT), System.nanoTime(), null);
+            InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+            int bytes = response.content().readableBytes();
+            if (readLine == null) {
+                server.accessLog().log(remote, "-", status.code(), bytes, null, null, System.nanoTime(), null);
+            } else {
+                server.accessLog().log(remote, readLine, readLine.uri(), StrictHttpServerCodec.sentVersion(readLine),
+                        status.code(), bytes, System.nanoTime(), null);
+            }
         }
         return ctx.writeAndFlush(response);
     }

@@ -596,9 +596,7 @@ final class ServerExchange implements Exchange {
         if (!connection.server().accessLog().isEnabled()) {
             return;
         }
-        connection.server().accessLog().log(remoteAddress(),
-                request.method() + " " + sentUri + " " + sentVersion, status, bodyBytes,
-                request.headers().get(HttpHeaderNames.REFERER), request.headers().get(HttpHeaderNames.USER_AGENT),
+        connection.server().accessLog().log(remoteAddress(), request, sentUri, sentVersion, status, bodyBytes,
                 startNanos, upstreamStart == 0 ? null : new UpstreamTimes(upstreamQueueNanos, upstreamConnectNanos,
                         (upstreamEnd != 0 ? upstreamEnd : System.nanoTime()) - upstreamStart));
     }
