@@ -19,14 +19,29 @@ public record AddressRange(InetAddress network, int prefix) {
         if (a.length != n.length) {
             return false;
         }
-        int whole = prefix / 8;
-        for (int i = 0; i < whole; i++) {
-            if (a[i] != n[i]) {
+        for (int i = 0; i < n.length; i++) {
+            if (((a[i] ^ n[i]) & mask(i)) != 0) {
                 return false;
             }
         }
-        int bits = prefix % 8;
-        return bits == 0 || ((a[whole] ^ n[whole]) & (0xff << (8 - bits))) == 0;
+        return true;
+    }
+
+    /** Whether {@link #network} has bits set past {@link #prefix} ({@code 10.0.0.7/8}): its writer meant another. */
+    boolean hasBitsPastPrefix() {
+        byte[] n = network.getAddress();
+        for (int i = 0; i < n.length; i++) {
+            if ((n[i] & ~mask(i) & 0xff) != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The bits of byte {@code index} the prefix covers. */
+    private int mask(int index) {
+        int bits = Math.max(0, Math.min(8, prefix - index * 8));
+        return (0xff << (8 - bits)) & 0xff;
     }
 
     /** Whether any of {@code ranges} holds {@code address}. */

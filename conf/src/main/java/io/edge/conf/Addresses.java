@@ -160,12 +160,7 @@ final class Addresses {
             throw new IllegalArgumentException("has no prefix length from 0 to " + bits + " after its '/'");
         }
         AddressRange range = new AddressRange(network, prefix);
-        byte[] zeroed = network.getAddress().clone();
-        for (int i = 0; i < zeroed.length; i++) {
-            int keep = Math.max(0, Math.min(8, prefix - i * 8));
-            zeroed[i] &= (byte) (0xff << (8 - keep));
-        }
-        if (!java.util.Arrays.equals(zeroed, network.getAddress())) {
+        if (range.hasBitsPastPrefix()) {
             throw new IllegalArgumentException("has bits set past its /" + prefix);
         }
         return range;

@@ -12,6 +12,8 @@ import java.util.regex.Pattern;
  */
 public final class HttpDates {
 
+    /** Where IMF-fixdate has its digits: day, year, hours, minutes, seconds. */
+    private static final int[] IMF_DIGITS = {5, 6, 12, 13, 14, 15, 17, 18, 20, 21, 23, 24};
     private static final Set<String> DAYS = Set.of("mon", "tue", "wed", "thu", "fri", "sat", "sun");
     private static final String MONTH = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)";
     private static final String TIME = "[0-9]{2}:[0-9]{2}:[0-9]{2}";
@@ -52,7 +54,7 @@ public final class HttpDates {
                 || v.charAt(16) != ' ' || v.charAt(19) != ':' || v.charAt(22) != ':' || v.charAt(25) != ' ') {
             return false;
         }
-        for (int i : new int[] {5, 6, 12, 13, 14, 15, 17, 18, 20, 21, 23, 24}) {
+        for (int i : IMF_DIGITS) {
             char c = v.charAt(i);
             if (c < '0' || c > '9') {
                 return false;

@@ -34,12 +34,8 @@ final class OverloadWarnings {
     /** Logs {@code message}, one of kind {@code kind}, unless one of that kind was logged within the interval. */
     void warn(Class<?> kind, String message) {
         long now = nanoTime.getAsLong();
-        Kind k = kinds.get(kind);
-        if (k == null && kinds.putIfAbsent(kind, new Kind(new AtomicLong(now), new AtomicLong())) == null) {
-            log.warn(message);
-            return;
-        }
-        k = kinds.get(kind);
+        // a new kind counts as logged an interval ago, so its first is logged at once
+        Kind k = kinds.computeIfAbsent(kind, c -> new Kind(new AtomicLong(now - EVERY_NANOS), new AtomicLong()));
         long at = k.loggedAt().get();
         if (now - at >= EVERY_NANOS && k.loggedAt().compareAndSet(at, now)) {
             long more = k.unlogged().getAndSet(0);
