@@ -42,15 +42,20 @@ class FastCgiBusyIT {
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     private EdgeHarness edgeFor(PhpFpm fpm, String queueTimeout) throws Exception {
+        return phpEdge(fpm, "queue { max-waiters = 1000, timeout = " + queueTimeout + " }");
+    }
+
+    /** edge whose every path goes to {@code fpm} over 4 connections, with {@code backend}'s settings for the group. */
+    private EdgeHarness phpEdge(PhpFpm fpm, String backend) throws Exception {
         return EdgeHarness.start(dir, """
                 sites = [{ server-names = ["_"], default = true, root = "www",
                            locations = [{ match = "/", fastcgi = php }] }]
                 fastcgi.backends.php {
                   addresses = ["%s"]
                   max-connections = 4
-                  queue { max-waiters = 1000, timeout = %s }
+                  %s
                 }
-                """.formatted(fpm.address(), queueTimeout));
+                """.formatted(fpm.address(), backend));
     }
 
     private PhpFpm saturationPool(String name) throws Exception {
@@ -339,15 +344,7 @@ class FastCgiBusyIT {
                 posix_kill(getmypid(), 9);
                 """);
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 4\n");
-             EdgeHarness edge = EdgeHarness.start(dir, """
-                     sites = [{ server-names = ["_"], default = true, root = "www",
-                                locations = [{ match = "/", fastcgi = php }] }]
-                     fastcgi.backends.php {
-                       addresses = ["%s"]
-                       max-connections = 4
-                       keep-alive.enabled = false
-                     }
-                     """.formatted(fpm.address()))) {
+             EdgeHarness edge = phpEdge(fpm, "keep-alive.enabled = false")) {
             HttpResponse<String> died = HTTP.send(HttpRequest.newBuilder(edge.uri("/die.php")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(died.statusCode()).isEqualTo(502);
@@ -373,15 +370,7 @@ class FastCgiBusyIT {
             Files.deleteIfExists(dir.resolve("count.txt"));
             Path fpmDir = dir.resolve("fpm-" + keepAlive);
             try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(fpmDir), "pm = static\npm.max_children = 4\n");
-                 EdgeHarness edge = EdgeHarness.start(dir, """
-                         sites = [{ server-names = ["_"], default = true, root = "www",
-                                    locations = [{ match = "/", fastcgi = php }] }]
-                         fastcgi.backends.php {
-                           addresses = ["%s"]
-                           max-connections = 4
-                           keep-alive.enabled = %s
-                         }
-                         """.formatted(fpm.address(), keepAlive))) {
+                 EdgeHarness edge = phpEdge(fpm, "keep-alive.enabled = " + keepAlive)) {
                 if (keepAlive) { // the crash meets a kept connection, as under load
                     assertThat(HTTP.send(HttpRequest.newBuilder(edge.uri("/index.php")).build(),
                             HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
@@ -414,15 +403,7 @@ class FastCgiBusyIT {
         int port = EdgeProcess.freePort();
         try (PhpFpm fpm = PhpFpm.tcp(Files.createDirectories(dir.resolve("fpm")), port,
                 "pm = static\npm.max_children = 4\npm.max_requests = 5\n");
-             EdgeHarness edge = EdgeHarness.start(dir, """
-                     sites = [{ server-names = ["_"], default = true, root = "www",
-                                locations = [{ match = "/", fastcgi = php }] }]
-                     fastcgi.backends.php {
-                       addresses = ["%s"]
-                       max-connections = 4
-                       queue.timeout = 60 s
-                     }
-                     """.formatted(fpm.address()))) {
+             EdgeHarness edge = phpEdge(fpm, "queue.timeout = 60 s")) {
             Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
             ExecutorService clients = Executors.newFixedThreadPool(16);
             List<Future<?>> done = new ArrayList<>();
