@@ -321,6 +321,21 @@ class FastCgiIT {
         assertThat(response.body()).contains("script_name=/echo.php\n", "path_info=/some/extra\n");
     }
 
+    /**
+     * A legacy link whose path is Latin-1, not UTF-8 (café as {@code %E9}), reaches PHP as behind nginx (it was a 400
+     * before routing): the front controller answers it with REQUEST_URI as sent, and PATH_INFO after a script carries
+     * its bytes.
+     */
+    @Test
+    void aPathThatIsNotUtf8ReachesTheFrontControllerAndPathInfoKeepsItsBytes() throws Exception {
+        HttpResponse<String> front = get("/caf%E9/menu?x=1");
+        assertThat(front.statusCode()).isEqualTo(200);
+        assertThat(front.body()).isEqualTo("front controller: /caf%E9/menu?x=1 query=x=1");
+        HttpResponse<String> info = get("/echo.php/caf%E9");
+        assertThat(info.statusCode()).isEqualTo(200);
+        assertThat(info.body()).contains("script_name=/echo.php\n", "path_info_hex=2f636166e9\n");
+    }
+
     @Test
     void unknownPathsGoToTheFrontControllerAndFilesAreServedAsFiles() throws Exception {
         HttpResponse<String> front = get("/articles/42?sort=new");

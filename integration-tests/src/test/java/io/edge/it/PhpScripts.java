@@ -24,6 +24,7 @@ final class PhpScripts {
                 echo 'get=', json_encode($_GET), "\\n";
                 echo 'script_name=', $_SERVER['SCRIPT_NAME'], "\\n";
                 echo 'path_info=', $_SERVER['PATH_INFO'] ?? '', "\\n";
+                echo 'path_info_hex=', bin2hex($_SERVER['PATH_INFO'] ?? ''), "\\n";
                 echo 'request_uri=', $_SERVER['REQUEST_URI'], "\\n";
                 echo 'cookies=', json_encode($_COOKIE), "\\n";
                 echo 'http_proxy=', getenv('HTTP_PROXY') === false ? '' : getenv('HTTP_PROXY'), "\\n";

@@ -51,6 +51,8 @@ class StaticFilesIT {
         Files.writeString(root.resolve("docs/index.html"), "<p>docs</p>");
         Files.writeString(root.resolve("docs/page.custom"), "custom type");
         Files.writeString(root.resolve(".htpasswd"), "user:secret");
+        Files.writeString(root.resolve("caf\u00e9.txt"), "named in UTF-8");
+        Files.writeString(root.resolve("caf\uFFFD.txt"), "named by the replacement character");
         Files.writeString(dir.resolve("outside.txt"), SECRET);
         Files.createSymbolicLink(root.resolve("escape.txt"), dir.resolve("outside.txt"));
         Files.createSymbolicLink(root.resolve("inside.txt"), root.resolve("hello.txt"));
@@ -222,6 +224,22 @@ class StaticFilesIT {
         HttpResponse<byte[]> redirect = get("/docs");
         assertThat(redirect.statusCode()).isEqualTo(301);
         assertThat(redirect.headers().firstValue("location")).hasValueSatisfying(l -> assertThat(l).endsWith("/docs/"));
+    }
+
+    /**
+     * A path whose bytes are not UTF-8 (a legacy Latin-1 link, café as {@code %E9}) names no file here: 404 as any
+     * name not there (it was a 400), and never the file named by the UTF-8 replacement character. Its UTF-8 spelling
+     * is served.
+     */
+    @Test
+    void aPathThatIsNotUtf8Is404AndNeverAnotherFile() throws Exception {
+        HttpResponse<byte[]> utf8 = get("/caf%C3%A9.txt");
+        assertThat(utf8.statusCode()).isEqualTo(200);
+        assertThat(new String(utf8.body(), StandardCharsets.UTF_8)).isEqualTo("named in UTF-8");
+        HttpResponse<byte[]> latin1 = get("/caf%E9.txt");
+        assertThat(latin1.statusCode()).isEqualTo(404);
+        assertThat(new String(latin1.body(), StandardCharsets.UTF_8)).doesNotContain("replacement");
+        assertThat(get("/caf%EF%BF%BD.txt").statusCode()).isEqualTo(200);
     }
 
     @Test

@@ -12,7 +12,8 @@ import java.util.Locale;
  *
  * @param authority   the host and port of an absolute-form target ({@code http://host:port/p}), else
  *                    {@code null}; RFC 9112 3.2.2: it replaces the request's {@code Host}
- * @param path        normalised, decoded path; a trailing '/' is kept
+ * @param path        normalised, decoded path; a trailing '/' is kept; bytes that were not UTF-8 are kept as
+ *                    escapes ({@link PathResolver#hasByteEscapes}): such a path routes but names no file
  * @param query       the raw query without '?', or ""
  * @param originForm  the target as sent without scheme and authority: raw path and query, starting with '/'
  */

@@ -81,9 +81,18 @@ class RequestTargetTest {
         assertThat(RequestTarget.parse("/caf%C3%A9").path()).isEqualTo("/café");
     }
 
+    /** A legacy Latin-1 link is no 400 (nginx routes it): its byte is kept as an escape, its target as sent. */
+    @Test
+    void keepsAPathThatIsNotUtf8() {
+        RequestTarget target = RequestTarget.parse("/caf%E9?q=1");
+        assertThat(target.path()).isEqualTo("/caf\uDCE9");
+        assertThat(target.originForm()).isEqualTo("/caf%E9?q=1");
+        assertThat(RequestTarget.parse("/%C3%28").path()).isEqualTo("/\uDCC3(");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"/../etc/passwd", "/%2e%2e/etc/passwd", "/a/..%2f..%2fetc", "/%00", "/a%5cb", "/..\\x",
-            "/%zz", "/%4", "/%C3%28", "*"})
+            "/%zz", "/%4", "*"})
     void rejectsEscapesNulBackslashesAndBadEncodings(String uri) {
         assertThatThrownBy(() -> RequestTarget.parse(uri))
                 .isInstanceOf(HttpStatusException.class)

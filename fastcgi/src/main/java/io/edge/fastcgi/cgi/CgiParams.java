@@ -176,13 +176,37 @@ public final class CgiParams {
         params.putAll(joined);
     }
 
-    /** The UTF-8 bytes of a Unicode string, one char per byte. */
+    /**
+     * The UTF-8 bytes of a Unicode string, one char per byte; a lone U+DC80 to U+DCFF is the byte it stands for
+     * (a request path's byte that was not UTF-8, kept by the path's decoding as Python's {@code surrogateescape}
+     * keeps it), so PATH_INFO carries a legacy Latin-1 path's bytes as nginx passes them.
+     */
     static String utf8Bytes(String unicode) {
         for (int i = 0; i < unicode.length(); i++) {
             if (unicode.charAt(i) >= 0x80) {
-                return new String(unicode.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+                return utf8BytesFrom(unicode, i);
             }
         }
         return unicode;
+    }
+
+    private static String utf8BytesFrom(String unicode, int firstNonAscii) {
+        StringBuilder bytes = new StringBuilder(unicode.length() + 16).append(unicode, 0, firstNonAscii);
+        int i = firstNonAscii;
+        while (i < unicode.length()) {
+            int c = unicode.codePointAt(i);
+            int width = Character.charCount(c);
+            if (c < 0x80) {
+                bytes.append((char) c);
+            } else if (c >= 0xDC80 && c <= 0xDCFF) {
+                bytes.append((char) (c & 0xFF)); // unpaired: codePointAt took a pair whole
+            } else {
+                for (byte b : unicode.substring(i, i + width).getBytes(StandardCharsets.UTF_8)) {
+                    bytes.append((char) (b & 0xFF));
+                }
+            }
+            i += width;
+        }
+        return bytes.toString();
     }
 }

@@ -2,6 +2,7 @@ package io.edge.fastcgi.cgi;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -188,8 +189,18 @@ public final class ScriptResolver {
         return new Script(backendRoot, scriptFilename, scriptName, pathInfo, documentUri, query);
     }
 
+    /**
+     * The file a path names under the root, or null: above the root, or a name no file here has (a path of bytes
+     * that are not UTF-8, kept as escapes the JVM cannot write as a file name): missing, so a front controller
+     * answers it, as nginx's {@code try_files} would for a file not there.
+     */
     private Path underRoot(String urlPath) {
-        Path p = root.resolve(urlPath.substring(1)).normalize();
+        Path p;
+        try {
+            p = root.resolve(urlPath.substring(1)).normalize();
+        } catch (InvalidPathException e) {
+            return null;
+        }
         return p.startsWith(root) ? p : null;
     }
 

@@ -101,6 +101,18 @@ class CgiParamsTest {
                 .containsEntry("HTTP_X_FORWARDED_FOR", "6.6.6.6");
     }
 
+    /**
+     * A path's byte that was not UTF-8 (kept as U+DC00 + byte by the path's decoding) goes out as that byte, as nginx
+     * passes a Latin-1 PATH_INFO; a surrogate pair whose low half lies in that range (U+1F480) is a character.
+     */
+    @Test
+    void aPathsBytesThatWereNotUtf8GoOutAsThoseBytes() {
+        assertThat(CgiParams.utf8Bytes("/caf\uDCE9")).isEqualTo("/caf\u00e9");
+        assertThat(CgiParams.utf8Bytes("/\u00e9\uDCFF\uD83D\uDC80x"))
+                .isEqualTo("/\u00c3\u00a9\u00ff\u00f0\u009f\u0092\u0080x");
+        assertThat(CgiParams.utf8Bytes("/plain")).isEqualTo("/plain");
+    }
+
     @Test
     void extraParamsAddAndReplace() {
         Map<String, String> p = params(request(List.of()), new CgiOptions(false,

@@ -78,6 +78,19 @@ class ScriptResolverTest {
         assertThat(resolver.resolve("/a.php\0.jpg", "")).isInstanceOf(Rejected.class);
     }
 
+    /**
+     * A path's bytes that were not UTF-8, kept as escapes the JVM cannot name a file by (a legacy Latin-1 link), name
+     * no file: the front controller answers, as nginx's try_files for a file not there; after a script, PATH_INFO.
+     */
+    @Test
+    void aPathThatIsNotUtf8GoesToTheFrontControllerOrIsPathInfo() {
+        assertThat(new ScriptResolver(root, "/index.php").resolve("/caf\uDCE9/menu", "q=1"))
+                .isEqualTo(new Script(root, root.resolve("index.php"), "/index.php", "", "/index.php", "q=1"));
+        assertThat(new ScriptResolver(root, null).resolve("/caf\uDCE9.php", "")).isInstanceOf(NotFound.class);
+        assertThat(((Script) new ScriptResolver(root, null).resolve("/a.php/caf\uDCE9", "")).pathInfo())
+                .isEqualTo("/caf\uDCE9");
+    }
+
     @Test
     void escapingTheRootIsNotFound() {
         assertThat(new ScriptResolver(root.resolve("uploads"), null).resolve("/../a.php", ""))

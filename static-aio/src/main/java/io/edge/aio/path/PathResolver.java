@@ -6,7 +6,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -32,8 +34,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Maps request paths onto files under one root, applying a {@link PathPolicy}.
  *
- * <p>Steps, in order: percent-decode exactly once ({@code %252e} becomes the literal text {@code %2e});
- * refuse NUL, backslashes (raw or encoded), bad percent-encoding and invalid UTF-8; drop empty and "."
+ * <p>Steps, in order: percent-decode exactly once ({@code %252e} becomes the literal text {@code %2e}), keeping
+ * bytes that are not UTF-8 as escapes ({@link #hasByteEscapes}: such a path routes but names no file);
+ * refuse NUL, backslashes (raw or encoded) and bad percent-encoding; drop empty and "."
  * segments and apply ".." segments, refusing any that would climb above the root; refuse dotfile segments
  * unless allowed ({@code .well-known} as the first segment is always allowed); then check links against
  * the file system.
@@ -56,6 +59,11 @@ import org.slf4j.LoggerFactory;
 public final class PathResolver {
 
     private static final String WELL_KNOWN = ".well-known";
+
+    /** The chars {@link #decode} keeps a byte that was not UTF-8 as: {@code U+DC00 + byte}, 0x80 to 0xFF. */
+    private static final char BYTE_ESCAPES = '\uDC00';
+    private static final char FIRST_BYTE_ESCAPE = '\uDC80';
+    private static final char LAST_BYTE_ESCAPE = '\uDCFF';
 
     /** Directories whose real path is remembered at most; beyond it the memory starts over. */
     static final int MAX_DIRECTORIES = 65_536;
@@ -299,6 +307,9 @@ public final class PathResolver {
         } catch (MalformedPathException e) {
             return Resolution.refused(Resolution.Status.BAD_REQUEST, null, e.getMessage());
         }
+        if (hasByteEscapes(uriPath)) {
+            return notUtf8(uriPath);
+        }
         Root root = current;
         if (root.directory() == null) {
             return resolveChecked(uriPath, root.real());
@@ -309,6 +320,10 @@ public final class PathResolver {
         }
         return Resolution.confined(uriPath, relative.isEmpty() ? root.real() : root.real().resolve(relative),
                 root.directory());
+    }
+
+    private static Resolution notUtf8(String uriPath) {
+        return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "path is not UTF-8: it names no file here");
     }
 
     private static String checkedNormal(String decodedPath) {
@@ -328,6 +343,9 @@ public final class PathResolver {
     public Resolution lexicalRefusal(String decodedPath) {
         try {
             String uriPath = checkedNormal(decodedPath);
+            if (hasByteEscapes(uriPath)) {
+                return notUtf8(uriPath);
+            }
             return refusesDotfile(uriPath.substring(1)) ? Resolution.refused(Resolution.Status.FORBIDDEN, uriPath,
                     "dotfile") : null;
         } catch (MalformedPathException e) {
@@ -365,7 +383,7 @@ public final class PathResolver {
         } catch (MalformedPathException e) {
             return Resolution.refused(Resolution.Status.BAD_REQUEST, null, e.getMessage());
         }
-        return resolveChecked(uriPath, current.real());
+        return hasByteEscapes(uriPath) ? notUtf8(uriPath) : resolveChecked(uriPath, current.real());
     }
 
     /**
@@ -534,18 +552,47 @@ public final class PathResolver {
                 throw new MalformedPathException("path contains a character that is not a byte");
             }
         }
-        String decoded;
-        try {
-            decoded = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes.toByteArray()))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw new MalformedPathException("path is not valid UTF-8");
-        }
+        String decoded = utf8WithByteEscapes(bytes.toByteArray());
         checkDecoded(decoded);
         return decoded;
+    }
+
+    /**
+     * {@code bytes} read as UTF-8, each byte of a sequence that is not UTF-8 (a Latin-1 {@code %E9}, an overlong
+     * {@code %C0%AE}, a lone surrogate's three bytes) kept as the char {@code U+DC00 + byte}, U+DC80 to U+DCFF, as
+     * Python's {@code surrogateescape} keeps it (PEP 383). UTF-8 never decodes to a lone surrogate, so such a char
+     * names its byte and nothing else: a path of legacy bytes routes (a front controller answers it, CGI's params
+     * carry its bytes back) and is never taken for another path. The bytes below 0x80 are always UTF-8, so no
+     * escape is a '/', '.' or NUL.
+     */
+    private static String utf8WithByteEscapes(byte[] bytes) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length); // UTF-8 and escapes: at most one char per byte
+        CoderResult result;
+        while ((result = decoder.decode(in, out, true)).isError()) {
+            for (int i = 0; i < result.length(); i++) {
+                out.put((char) (BYTE_ESCAPES | in.get() & 0xFF));
+            }
+        }
+        decoder.flush(out);
+        return out.flip().toString();
+    }
+
+    /**
+     * Whether a decoded path holds a byte that was not UTF-8 ({@link #decode}): it routes, but names no file here,
+     * since the JVM names files in UTF-8 (and a file named by its UTF-8 replacement would be another file).
+     */
+    public static boolean hasByteEscapes(String decodedPath) {
+        for (int i = 0; i < decodedPath.length(); i++) {
+            char c = decodedPath.charAt(i);
+            if (c >= FIRST_BYTE_ESCAPE && c <= LAST_BYTE_ESCAPE) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether a path starting with '/' has no empty segment (but a trailing '/'), "." or "..". */

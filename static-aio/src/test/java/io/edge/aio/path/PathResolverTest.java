@@ -90,13 +90,45 @@ class PathResolverTest {
         "/../secret/passwd", "/..", "/a/../../secret", "/%2e%2e/secret/passwd", "/%2E%2E/secret/passwd",
         "/..%2fsecret/passwd", "/..%2Fsecret", "/a/%2e%2e/%2e%2e/secret", "/.%2e/secret",
         "/x%00.jpg", "/%00", "/..\\secret", "/%5c..%5csecret", "/a%5Cb",
-        "/%", "/%2", "/%zz", "/%c3%28", "relative", "", "/\u0100"})
+        "/%", "/%2", "/%zz", "relative", "", "/\u0100"})
     void refusesTraversalAndMalformedPaths(String raw) {
         assertThatThrownBy(() -> PathResolver.normalize(raw)).isInstanceOf(MalformedPathException.class);
         Resolution r = resolver(PathPolicy.DEFAULT).resolve(raw);
         assertThat(r.status()).isEqualTo(Status.BAD_REQUEST);
         assertThat(r.file()).isNull();
         assertThat(r.reason()).doesNotContain(tmp.toString());
+    }
+
+    /**
+     * Bytes that are not UTF-8 (a Latin-1 link's {@code %E9}, a raw byte, an overlong or truncated sequence, an encoded
+     * surrogate) are kept as U+DC00 + byte: the path routes, each such path stays distinct, and none is a '.', '/' or
+     * climb (an overlong {@code %C0%AE} is two escapes, not a dot).
+     */
+    @Test
+    void keepsBytesThatAreNotUtf8AsEscapesOfTheirOwn() {
+        assertThat(PathResolver.normalize("/caf%E9")).isEqualTo("/caf\uDCE9");
+        assertThat(PathResolver.normalize("/caf\u00e9")).isEqualTo("/caf\uDCE9"); // one raw byte from Netty
+        assertThat(PathResolver.normalize("/caf%E8")).isNotEqualTo(PathResolver.normalize("/caf%E9"));
+        assertThat(PathResolver.normalize("/%c3%28")).isEqualTo("/\uDCC3(");
+        assertThat(PathResolver.normalize("/a%E2%82/b")).isEqualTo("/a\uDCE2\uDC82/b");
+        assertThat(PathResolver.normalize("/%C0%AE%C0%AE/secret")).isEqualTo("/\uDCC0\uDCAE\uDCC0\uDCAE/secret");
+        assertThat(PathResolver.normalize("/%ED%A0%80")).isEqualTo("/\uDCED\uDCA0\uDC80");
+        assertThat(PathResolver.normalize("/%F0%9F%98%80%FF")).isEqualTo("/\uD83D\uDE00\uDCFF");
+        assertThat(PathResolver.normalize("/x/%FF/../y")).isEqualTo("/x/y");
+        assertThat(PathResolver.hasByteEscapes("/caf\uDCE9")).isTrue();
+        assertThat(PathResolver.hasByteEscapes("/caf\u00e9/\uD83D\uDE00\uFFFD")).isFalse();
+    }
+
+    /** Such a path names no file: 404 by every way in, even where a file bears the UTF-8 replacement character. */
+    @Test
+    void aPathThatIsNotUtf8NamesNoFile() throws IOException {
+        Files.writeString(root.resolve("caf\uFFFD"), "named by the replacement character");
+        PathResolver resolver = resolver(PathPolicy.DEFAULT);
+        assertThat(resolver.resolve("/caf%E9").status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(resolver.resolveForOpen("/caf\uDCE9").status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(resolver.resolveNormalized("/caf\uDCE9").status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(resolver.lexicalRefusal("/caf\uDCE9").status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(resolver.resolve("/caf%EF%BF%BD").status()).isEqualTo(Status.OK);
     }
 
     @Test
