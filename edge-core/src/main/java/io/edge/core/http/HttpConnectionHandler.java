@@ -737,9 +737,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             // request head timeout (see RequestTimeouts)
             closeAfterCurrent = true;
             if (current == null) {
-                // part of a head came (a connection that sent nothing is closed quietly): logged, as nginx logs it
-                // closed at once, not lingering: a client trickling its head would hold the connection on
-                writeErrorThatCloses(timeout.status(), false, true, null).addListener(ChannelFutureListener.CLOSE);
+                // part of a head came (a connection that sent nothing is closed quietly): logged, as nginx logs it,
+                // with its request line once that was read; closed at once, not lingering: a client trickling its
+                // head would hold the connection on
+                StrictHttpServerCodec codec = ctx.pipeline().get(StrictHttpServerCodec.class);
+                writeErrorThatCloses(timeout.status(), false, true, codec == null ? null : codec.unfinishedHead())
+                        .addListener(ChannelFutureListener.CLOSE);
             } else {
                 ctx.close();
             }

@@ -105,6 +105,15 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
     }
 
     /**
+     * The head being read, once its request line was: its method, target and version, with the header fields read
+     * so far (but the last: Netty adds a field once the line after it came, which may continue it); null before its line
+     * ended, and between heads. For the access-log line of a head that never ended, as nginx logs its request line.
+     */
+    HttpRequest unfinishedHead() {
+        return decoder.inHead ? decoder.lineRequest : null;
+    }
+
+    /**
      * The request whose head was decoded last, just routed, may take a body of at most {@code limit} bytes, its
      * location's: its chunk-size lines are held to that from here on, rather than to the largest any location takes,
      * which is all the decoder knows of a head not yet routed (none, if a location has no limit). Called as such a
@@ -175,10 +184,10 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         private boolean headLf;
         private boolean headFolded;
         /**
-         * The method of the head being read, once Netty's decoder made a request of its line (split into its words);
-         * null before, and for a line it could not read.
+         * The request of the head being read, once Netty's decoder made one of its line (split into its words), with
+         * the header fields read so far; null before, and for a line it could not read.
          */
-        private HttpMethod lineMethod;
+        private HttpRequest lineRequest;
         /**
          * Bytes of {@link #CONTENT_LENGTH_COLON} the head's current line starts with so far, -1 once it cannot be
          * one; and the Content-Length fields of the head so far.
@@ -231,7 +240,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     inHead = true;
                     headLf = false;
                     headFolded = false;
-                    lineMethod = null;
+                    lineRequest = null;
                     contentLengthMatched = -1; // the request line
                     contentLengths = 0;
                     transferCodings = null;
@@ -266,7 +275,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 Object decoded = out.get(i);
                 if (decoded instanceof HttpRequest request) {
                     inHead = false;
-                    if (lineMethod == null && sizeLine == null
+                    if (lineRequest == null && sizeLine == null
                             && startsHead(buffer, consumedFrom, buffer.readerIndex())) {
                         request.setMethod(HttpMethod.HEAD); // Netty's stand-in for a line it could not read is a GET
                     }
@@ -305,13 +314,13 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         @Override
         protected HttpMessage createMessage(String[] initialLine) throws Exception {
             HttpRequest request = (HttpRequest) super.createMessage(initialLine);
-            lineMethod = request.method();
             HttpVersion version = request.protocolVersion();
             if (version.majorVersion() == 1 && version.minorVersion() > 1) {
                 // RFC 9110 2.5: a 1.x above 1.1 is read and answered as 1.1 (as nginx), so before Netty's decoder reads
                 // the header lines: it takes a Transfer-Encoding only in a request whose version is HTTP_1_1 itself
-                return new ReadAsHttp11(version, request);
+                request = new ReadAsHttp11(version, request);
             }
+            lineRequest = request;
             return request;
         }
 
@@ -321,8 +330,8 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
          * else null.
          */
         HttpMethod methodSoFar() {
-            if (lineMethod != null) {
-                return lineMethod;
+            if (lineRequest != null) {
+                return lineRequest.method();
             }
             ByteBuf pending = internalBuffer();
             return startsHead(pending, pending.readerIndex(), pending.writerIndex()) ? HttpMethod.HEAD : null;
