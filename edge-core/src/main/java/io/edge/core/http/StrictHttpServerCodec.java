@@ -150,7 +150,8 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
      *   SIZE_LINE --a complete line declares more than the limit leaves, or 2 GiB or more, or holds a bare CR-->
      *             REFUSED (terminal: every byte dropped)
      *   SIZE_LINE, DATA, DELIMITER --the request, routed, has a lower limit than the sizes declared--> REFUSED
-     *   any --a failure decoded (Netty's BAD_MESSAGE), or a size this class cannot read--> NONE
+     *   any --a failure decoded (a head refused; Netty's BAD_MESSAGE, a size this class cannot read among them)-->
+     *             REFUSED
      * </pre>
      * Netty consumes a size line only whole, and returns after a head, so a size line always starts where a decode
      * call starts in SIZE_LINE.
@@ -245,12 +246,13 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     contentLengths = 0;
                     transferCodings = null;
                     byte b = buffer.getByte(first);
-                    if (!isTokenChar(b)) {
-                        // No method starts so (a space, TAB, NUL, another control byte, binary junk): 400 at once,
-                        // as nginx, not once a whole line came (junk without an LF waited for the head timeout's
-                        // 408, or ran into the line limit's 414)
+                    if (!isMethodChar(b)) {
+                        // No method starts so (a space, TAB, NUL, another control byte, binary junk, a lower-case
+                        // letter or digit): 400 at once, as nginx, not once a whole line came (junk without an LF
+                        // waited for the head timeout's 408, or ran into the line limit's 414)
                         refuseHead(buffer, out, new IllegalArgumentException(String.format(Locale.ROOT,
-                                "request line: starts with 0x%02x (expected: the method)", b & 0xff)));
+                                "request line: starts with 0x%02x (expected: the method, A-Z, _ and - only, as nginx)",
+                                b & 0xff)));
                         return;
                     }
                 }
@@ -296,12 +298,14 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                         declared = 0;
                     }
                 }
-                if (decoded instanceof DecoderResultProvider result && result.decoderResult().isFailure()) {
-                    chunked = ChunkedBody.NONE;
-                }
                 if (decoded instanceof LastHttpContent) {
                     betweenRequests = true;
                     chunked = ChunkedBody.NONE;
+                }
+                if (decoded instanceof DecoderResultProvider result && result.decoderResult().isFailure()) {
+                    // the connection closes after its 400: every byte from here on is dropped, as Netty's decoder
+                    // drops them after a failure of its own, and none starts a head (junk of its own 400)
+                    chunked = ChunkedBody.REFUSED;
                 }
             }
         }
@@ -592,12 +596,6 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                         + " (expected: HTTP/ in upper case, RFC 9112 2.3)");
             }
             return super.splitThirdWordInitialLine(line, start, length);
-        }
-
-        /** A tchar of RFC 9110 5.6.2, of which a method is made. */
-        private static boolean isTokenChar(byte b) {
-            return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
-                    || b > ' ' && b < 0x7f && "!#$%&'*+-.^_`|~".indexOf(b) >= 0;
         }
 
         /**

@@ -98,27 +98,28 @@ class StrictHttpServerCodecTest {
 
     @Test
     void aFailedMethodIsNamed() {
-        channel.writeInbound(Unpooled.copiedBuffer("get /a.txt HTTP/1.1\r\n\r\n", StandardCharsets.ISO_8859_1));
+        channel.writeInbound(Unpooled.copiedBuffer("GEt /a.txt HTTP/1.1\r\n\r\n", StandardCharsets.ISO_8859_1));
         HttpRequest decoded = channel.readInbound();
         assertThat(decoded.decoderResult().cause())
-                .hasMessage("request line: method get (expected: A-Z, _ and - only, as nginx)");
+                .hasMessage("request line: method GEt (expected: A-Z, _ and - only, as nginx)");
     }
 
     /**
-     * A first byte no method starts with fails the request as it comes, before any line end: binary junk or a NUL
-     * without an LF waited for the head timeout (408), and a long one ran into the line limit (414); nginx answers
-     * 400 at once. Empty lines before it are skipped first (RFC 9112 2.2).
+     * A first byte no method starts with (as nginx reads methods: A-Z, _ and -) fails the request as it comes, before
+     * any line end: binary junk, a NUL or a lower-case word without an LF waited for the head timeout (408), and a long
+     * one ran into the line limit (414); nginx answers 400 at once. Empty lines before it are skipped first (RFC 9112
+     * 2.2).
      */
     @ParameterizedTest
     @ValueSource(strings = {"\u0001GET /a.txt HTTP/1.1", "\u0000\u0000\u0000\u0000", "\r\n\u0016\u0003\u0001\u00ab\u00ab",
-            "\r\n\r\n GET"})
+            "\r\n\r\n GET", "get /a.txt HTTP/1.1", "1234", "{\"json\": true}"})
     void aFirstByteNoMethodStartsWithFailsAtOnce(String junk) {
         for (boolean byteByByte : new boolean[] {false, true}) {
             feed(junk, byteByByte);
             HttpRequest decoded = channel.readInbound();
             assertThat(decoded).as("byte by byte: " + byteByByte).isNotNull();
             assertThat(decoded.decoderResult().cause()).as("byte by byte: " + byteByByte)
-                    .hasMessageMatching("request line: starts with 0x[0-9a-f]{2} \\(expected: the method\\)");
+                    .hasMessageMatching("request line: starts with 0x[0-9a-f]{2} \\(expected: the method, .*");
             ReferenceCountUtil.release(decoded);
             channel.writeInbound(Unpooled.copiedBuffer("GET /next HTTP/1.1\r\nHost: a\r\n\r\n",
                     StandardCharsets.ISO_8859_1));
