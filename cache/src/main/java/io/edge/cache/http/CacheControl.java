@@ -25,7 +25,8 @@ record CacheControl(
     static final long ABSENT = -1;
     static final CacheControl NONE = new CacheControl(false, false, false, false, false, false, ABSENT, ABSENT,
             ABSENT, ABSENT);
-    private static final long DELTA_SECONDS_MAX = 2_147_483_648L;
+    /** RFC 9111 1.2.2: a delta-seconds too large is taken as 2^31; so is any lifetime or age this cache counts. */
+    static final long DELTA_SECONDS_MAX = 2_147_483_648L;
 
     static CacheControl of(HttpHeaders headers) {
         if (!headers.contains(HttpHeaderNames.CACHE_CONTROL)) {

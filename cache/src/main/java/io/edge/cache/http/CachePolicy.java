@@ -162,7 +162,7 @@ final class CachePolicy {
     }
 
     /**
-     * RFC 9111 4.2.1: {@code s-maxage} over {@code max-age} over {@code Expires - Date}; seconds, >= 0. A positive
+     * RFC 9111 4.2.1: {@code s-maxage} over {@code max-age} over {@code Expires - Date}; seconds, 0 to 2^31. A positive
      * {@code accel} ({@link #accelExpires}) comes first, over {@code no-cache} too: the script asked this cache, not
      * the browsers its {@code Cache-Control} speaks to, to keep the answer that long.
      */
@@ -189,18 +189,19 @@ final class CachePolicy {
         }
         Date date = date(response);
         long dateMillis = date != null ? date.getTime() : responseTimeMillis;
-        return Math.max(0, (expiresAt.getTime() - dateMillis) / 1000);
+        // capped as a delta-seconds is (RFC 9111 1.2.2): "never expires" written as the year 9999 lasts 8 000 years
+        return Math.min(Math.max(0, (expiresAt.getTime() - dateMillis) / 1000), CacheControl.DELTA_SECONDS_MAX);
     }
 
     /**
      * RFC 9111 4.2.3, corrected initial age in seconds: the larger of the {@code Age} field and the apparent
-     * age (response time minus {@code Date}). The request's own delay is not known here and counts as 0.
+     * age (response time minus {@code Date}), at most 2^31. The request's own delay is not known here and counts as 0.
      */
     static long initialAge(HttpHeaders response, long responseTimeMillis) {
         long ageValue = CacheControl.deltaSeconds(response.get(HttpHeaderNames.AGE));
         Date date = date(response);
         long apparentAge = date == null ? 0 : Math.max(0, (responseTimeMillis - date.getTime()) / 1000);
-        return Math.max(apparentAge, ageValue);
+        return Math.min(Math.max(apparentAge, ageValue), CacheControl.DELTA_SECONDS_MAX); // as a delta-seconds
     }
 
     private static Date date(HttpHeaders response) {

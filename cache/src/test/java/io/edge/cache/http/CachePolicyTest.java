@@ -221,6 +221,16 @@ class CachePolicyTest {
     }
 
     @Test
+    void lifetimeAndAgeAreCappedAt2To31Seconds() {
+        long now = 1_700_000_000_000L;
+        HttpHeaders never = response(200, "Expires", "Fri, 31 Dec 9999 23:59:59 GMT").headers();
+        assertThat(CachePolicy.freshnessLifetime(never, CacheControl.of(never), now, CachePolicy.NO_ACCEL_EXPIRES))
+                .isEqualTo(2_147_483_648L);
+        assertThat(CachePolicy.initialAge(response(200, "Date", "Mon, 01 Jan 1601 00:00:00 GMT").headers(), now))
+                .isEqualTo(2_147_483_648L);
+    }
+
+    @Test
     void initialAgeIsTheLargerOfAgeAndApparentAge() {
         long now = 1_700_000_000_000L;
         HttpHeaders h = response(200, "Date", DateFormatter.format(new Date(now - 30_000)), "Age", "10").headers();

@@ -105,6 +105,21 @@ class ResponseCacheTest {
     }
 
     /** X-Accel-Expires is a script's word to edge, which nginx hides from the client: a hit does not carry it. */
+    /**
+     * RFC 9111 1.2.2: lifetimes and ages past 2^31 s count as 2^31 s. An Expires in the year 9999 ("never") overflowed
+     * the nanoseconds it was kept in and was stale on arrival (never a hit, nor an answer on error); a Date of 1601
+     * made an answer fresh for good, max-age=1 and all.
+     */
+    @Test
+    void lifetimesAndAgesPast2To31SecondsCountAs2To31() {
+        assertThat(store(get("/never"), backend("N", "Expires", "Fri, 31 Dec 9999 23:59:59 GMT"))).isTrue();
+        time.advanceSeconds(86_400);
+        assertThat(cache.lookup(get("/never")).outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        store(get("/old"), backend("O", "Cache-Control", "max-age=1", "ETag", "\"o\"",
+                "Date", "Mon, 01 Jan 1601 00:00:00 GMT"));
+        assertThat(cache.lookup(get("/old")).outcome()).isEqualTo(Lookup.Outcome.STALE);
+    }
+
     @Test
     void xAccelExpiresIsNotStored() {
         assertThat(store(get("/a"), backend("A", "Cache-Control", "max-age=60", "X-Accel-Expires", "60"))).isTrue();
