@@ -74,6 +74,22 @@ class ResponseCacheIT {
         assertThat(php.runs("conc")).isEqualTo(1);
     }
 
+    /**
+     * A request target with a fragment is refused (RFC 9112 3.2) before routing, PHP or the cache: cut off for the
+     * cache's key, one reached PHP in REQUEST_URI, and a page echoing it (a canonical link, a form's action) was stored
+     * under the URL without it and served to everyone.
+     */
+    @Test
+    void aTargetWithAFragmentIsRefusedAndNeverReachesPhpOrTheCache() throws Exception {
+        String url = url("frag", "public, max-age=60", "");
+        try (Socket attack = php.sendAndHold(url + "#\"><script>alert(1)</script>")) {
+            String statusLine = new String(attack.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+            assertThat(statusLine).isEqualTo("HTTP/1.1 400");
+        }
+        assertThat(php.runs("frag")).isZero();
+        assertThat(php.get(url).body()).isEqualTo(body("frag", 1));
+    }
+
     @Test
     void maxAgeOneExpiresOnTheFakeClock() throws Exception {
         String url = url("expiry", "public, max-age=1", "");

@@ -22,7 +22,7 @@ public record RequestTarget(String authority, String path, String query, String 
     /**
      * Parses an origin-form or absolute-form request target. Blanks, control characters and DEL are refused
      * anywhere in it, query included (RFC 3986 has no place for them; nginx refuses them too): they would reach
-     * CGI's REQUEST_URI raw.
+     * CGI's REQUEST_URI raw. So is a fragment.
      */
     public static RequestTarget parse(String uri) {
         for (int i = 0; i < uri.length(); i++) {
@@ -30,6 +30,12 @@ public record RequestTarget(String authority, String path, String query, String 
             if (c <= ' ' || c == 0x7f) {
                 throw bad(String.format(Locale.ROOT,
                         "request target: character 0x%02x at %d (expected: none below 0x21, nor 0x7f)", (int) c, i));
+            }
+            if (c == '#') {
+                // RFC 9112 3.2: no form of request target has a fragment (clients keep it). Cut off for routing, one
+                // went on to PHP in REQUEST_URI while the response cache, keyed without it, served the page built
+                // for it to everyone; HAProxy refuses it too (CVE-2023-45539)
+                throw bad("request target: a fragment ('#' at " + i + ") (expected: none, RFC 9112 3.2)");
             }
         }
         String target = uri;
@@ -41,7 +47,7 @@ public record RequestTarget(String authority, String path, String query, String 
             }
             int start = scheme + 3;
             int end = start;
-            while (end < target.length() && "/?#".indexOf(target.charAt(end)) < 0) {
+            while (end < target.length() && "/?".indexOf(target.charAt(end)) < 0) {
                 end++;
             }
             authority = target.substring(start, end);
@@ -52,10 +58,6 @@ public record RequestTarget(String authority, String path, String query, String 
                 throw bad("request target's authority: " + authority + " (expected: uri-host [ \":\" port ])");
             }
             target = end < target.length() && target.charAt(end) == '/' ? target.substring(end) : "/" + target.substring(end);
-        }
-        int hash = target.indexOf('#');
-        if (hash >= 0) {
-            target = target.substring(0, hash);
         }
         int q = target.indexOf('?');
         String rawPath = q < 0 ? target : target.substring(0, q);
