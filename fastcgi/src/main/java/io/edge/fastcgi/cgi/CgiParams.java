@@ -135,13 +135,19 @@ public final class CgiParams {
     /**
      * Whether request header {@code name} becomes an HTTP_ param. Never {@code Proxy} (httpoxy: PHP libraries read
      * HTTP_PROXY as their outgoing proxy), nor {@code Content-Type}/{@code Content-Length} (they go in CONTENT_*);
-     * a name with '_' only if underscores are allowed, and then it is compared as the '-' it would become.
+     * only a name of letters, digits and '-', as nginx's {@code ignore_invalid_headers} passes: PHP makes '.' and ' '
+     * in a param's name '_' too, so {@code X.Forwarded.For} would pose as {@code X-Forwarded-For}; a name with '_' only
+     * if underscores are allowed, and then it is compared as the '-' it would become.
      */
     private static boolean passes(String name, boolean allowUnderscores) {
-        if (name.indexOf('_') >= 0) {
-            if (!allowUnderscores) {
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            boolean plain = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-';
+            if (!plain && !(c == '_' && allowUnderscores)) {
                 return false;
             }
+        }
+        if (name.indexOf('_') >= 0) {
             name = name.replace('_', '-');
         }
         return !name.equalsIgnoreCase("Proxy") && !name.equalsIgnoreCase("Content-Type")

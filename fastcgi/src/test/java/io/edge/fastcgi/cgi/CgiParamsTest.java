@@ -93,6 +93,22 @@ class CgiParamsTest {
                 .doesNotContainKey("HTTP_CONTENT_TYPE").doesNotContainKey("HTTP_CONTENT_LENGTH");
     }
 
+    /**
+     * PHP makes '.' (and ' ', '[') in a param's name '_': {@code X.Forwarded.For} came to PHP as HTTP_X_FORWARDED_FOR,
+     * ahead of the one a proxy in front appends. Only names of letters, digits and '-' pass, as nginx's
+     * ignore_invalid_headers has it, underscores allowed or not.
+     */
+    @Test
+    void headerNamesOfOtherCharactersThanLettersDigitsAndHyphensNeverReachTheScript() {
+        List<Map.Entry<String, String>> h = List.of(Map.entry("X.Forwarded.For", "6.6.6.6"), Map.entry("X.Y", "a"),
+                Map.entry("X~Real~IP", "6.6.6.6"), Map.entry("X-Forwarded-For", "10.0.0.1"), Map.entry("X-2", "b"));
+        for (CgiOptions options : List.of(CgiOptions.DEFAULT, new CgiOptions(true, List.of()))) {
+            Map<String, String> p = params(request(h), options);
+            assertThat(p).containsEntry("HTTP_X_FORWARDED_FOR", "10.0.0.1").containsEntry("HTTP_X_2", "b")
+                    .doesNotContainKeys("HTTP_X.FORWARDED.FOR", "HTTP_X.Y", "HTTP_X~REAL~IP");
+        }
+    }
+
     @Test
     void underscoreHeadersDroppedByDefault() {
         List<Map.Entry<String, String>> h = List.of(Map.entry("X-Forwarded_For", "6.6.6.6"));
