@@ -75,6 +75,9 @@ class FastCgiIT {
                     { match = "^~ /static/" }
                     { match = "= /edge-status", status = true }
                   ]
+                }, {
+                  server-names = ["nolinks.test"], root = "www", symlinks = deny
+                  locations = [{ match = "/", fastcgi = php, x-sendfile = ["www/private"] }]
                 }]
                 fastcgi.backends.php {
                   addresses = ["%s"]
@@ -382,7 +385,10 @@ class FastCgiIT {
         }
     }
 
-    /** The site's dotfiles = deny holds for files a script hands out too, as nginx's rules for an internal redirect. */
+    /**
+     * The site's dotfiles = deny holds for files a script hands out too, as nginx's rules for an internal redirect:
+     * named so, or reached through a link in the directory (a link to .env was sent, which the static path refuses).
+     */
     @Test
     void xSendfileOfADotfileIsRefusedUnderDotfilesDeny() throws Exception {
         Path secret = dir.resolve("www/private/.env");
@@ -390,17 +396,40 @@ class FastCgiIT {
         Path inDotDir = dir.resolve("www/private/.git/config");
         Files.createDirectories(inDotDir.getParent());
         Files.writeString(inDotDir, "[core]\n");
+        Path toSecret = Files.createSymbolicLink(dir.resolve("www/private/env-link"), Path.of(".env"));
+        Path toDotDir = Files.createSymbolicLink(dir.resolve("www/private/git-link"), Path.of(".git"));
         try {
-            for (Path file : List.of(secret, inDotDir)) {
+            for (Path file : List.of(secret, inDotDir, toSecret, toDotDir.resolve("config"))) {
                 HttpResponse<String> sent = get("/sendfile.php?f=" + file);
                 assertThat(sent.statusCode()).as(file.toString()).isEqualTo(403);
                 assertThat(sent.body()).doesNotContain("hunter2").doesNotContain("[core]");
             }
             assertThat(get("/sendfile.php?f=" + dir.resolve("www/private/doc.txt")).statusCode()).isEqualTo(200);
         } finally {
+            Files.delete(toSecret);
+            Files.delete(toDotDir);
             Files.delete(secret);
             Files.delete(inDotDir);
             Files.delete(inDotDir.getParent());
+        }
+    }
+
+    /** Under a site's symlinks = deny a script hands out no file through a link either, as the static path refuses it. */
+    @Test
+    void xSendfileThroughALinkIsRefusedUnderSymlinksDeny() throws Exception {
+        Path link = Files.createSymbolicLink(dir.resolve("www/private/doc-link.txt"), Path.of("doc.txt"));
+        try {
+            for (boolean throughLink : new boolean[] {false, true}) {
+                try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                    RawHttpClient.Response sent = client.send("GET /sendfile.php?f="
+                            + (throughLink ? link : dir.resolve("www/private/doc.txt"))
+                            + " HTTP/1.1\r\nHost: nolinks.test\r\n\r\n").read();
+                    assertThat(sent.status()).as("through a link: " + throughLink).isEqualTo(throughLink ? 403 : 200);
+                }
+            }
+            assertThat(get("/sendfile.php?f=" + link).statusCode()).as("under within-root").isEqualTo(200);
+        } finally {
+            Files.delete(link);
         }
     }
 

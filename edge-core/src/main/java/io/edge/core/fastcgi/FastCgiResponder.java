@@ -735,14 +735,35 @@ public final class FastCgiResponder implements Responder {
             for (String name : PASS_THROUGH) {
                 passThrough.add(name, head.headers().getAll(name));
             }
-            staticResponder.sendFileWithin(exchange, normalized, passThrough, real -> {
-                boolean inside = sendfileRoots.stream().anyMatch(dir -> real.startsWith(dir.root()));
-                if (!inside) {
-                    LOG.warn("[{}] backend asked to send {}, which is {} outside the x-sendfile directories",
-                            requestId, file, real);
-                }
-                return inside;
-            });
+            staticResponder.sendFileWithin(exchange, normalized, passThrough, real -> sendable(file, normalized, real));
+            return true;
+        }
+
+        /**
+         * Whether the file opened for {@code file} (named {@code named}, normalized), whose real path is {@code real},
+         * may go out: inside an x-sendfile directory, and as the site's rules let the static path send a file: no
+         * link landing on a dotfile under dotfiles = deny, no link on the way at all under symlinks = deny (the real
+         * path is the one named, below the directory's real path).
+         */
+        private boolean sendable(Path file, Path named, Path real) {
+            PathResolver dir = sendfileRoots.stream().filter(d -> real.startsWith(d.root())).findFirst().orElse(null);
+            if (dir == null) {
+                LOG.warn("[{}] backend asked to send {}, which is {} outside the x-sendfile directories",
+                        requestId, file, real);
+                return false;
+            }
+            PathPolicy policy = exchange.site().pathPolicy();
+            if (!policy.allowDotfiles() && PathResolver.hasDotSegment(dir.root().relativize(real).toString())) {
+                LOG.warn("[{}] backend asked to send {}, which is the dotfile {} (the site's dotfiles = deny)",
+                        requestId, file, real);
+                return false;
+            }
+            if (!policy.followSymlinks() && sendfileRoots.stream().noneMatch(d -> real.equals(named.startsWith(
+                    d.configuredRoot()) ? d.root().resolve(d.configuredRoot().relativize(named)) : named))) {
+                LOG.warn("[{}] backend asked to send {}, which a link leads to {} (the site's symlinks = deny)",
+                        requestId, file, real);
+                return false;
+            }
             return true;
         }
 
