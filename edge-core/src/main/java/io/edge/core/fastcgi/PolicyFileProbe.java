@@ -4,6 +4,7 @@ import io.edge.aio.PathPolicy;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
 import io.edge.fastcgi.cgi.ScriptResolver.FileProbe;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.LongSupplier;
@@ -15,8 +16,9 @@ import java.util.function.LongSupplier;
  * front-controller path is refused exactly where the static path refuses the same path.
  *
  * <p>Cost on the calling thread: one {@code stat} of the path, following links. Nothing there (a dangling link
- * included) is the whole answer after the lexical rules, so a front controller's routes ({@code /api/users/42},
- * mostly paths that do not exist) cost that one call. Something there also gets the resolver's link check (an
+ * included) is answered by the lexical rules and the nearest directory on its way that exists, so a front
+ * controller's routes ({@code /api/users/42}, mostly paths that do not exist) cost that call and a failed stat per
+ * missing directory above. Something there also gets the resolver's link check (an
  * {@code lstat} of the last component once its directory's real path is known, which the resolver remembers for
  * a second). Wrap it in a {@link CachedFileProbe} so that an event loop pays this once per path and revalidation
  * period.
@@ -47,6 +49,29 @@ public final class PolicyFileProbe implements FileProbe {
         return root.equals(resolver.configuredRoot()) ? resolver.root() : root;
     }
 
+    /**
+     * The refusal of a path with nothing there, or null: the lexical rules', else that of the nearest directory on
+     * its way that exists, if the policy refuses it (a link out of the root, or any link under deny). So the path
+     * beyond such a link is refused whether something lies there or not, as the static path refuses it: else
+     * {@code /etc_link/shadow} (403) and {@code /etc_link/nothing} (the front controller) told which files exist
+     * outside the root. A front controller's routes mostly lie under no directory but the root: a failed stat or two.
+     */
+    private Resolution missing(Path root, Path path, String uriPath) {
+        Resolution lexical = resolver.lexicalRefusal(uriPath);
+        if (lexical != null) {
+            return lexical;
+        }
+        Path on = path.getParent();
+        while (on != null && !on.equals(root) && on.startsWith(root) && !Files.exists(on)) {
+            on = on.getParent();
+        }
+        if (on == null || on.equals(root) || !on.startsWith(root)) {
+            return null;
+        }
+        Resolution way = resolver.resolveNormalized("/" + root.relativize(on));
+        return way.status() == Resolution.Status.FORBIDDEN ? way : null;
+    }
+
     @Override
     public Kind kind(Path path) {
         Path root = resolver.configuredRoot();
@@ -55,8 +80,7 @@ public final class PolicyFileProbe implements FileProbe {
         }
         String uriPath = "/" + root.relativize(path);
         Kind there = FILESYSTEM.kind(path);
-        Resolution resolution = there == Kind.MISSING ? resolver.lexicalRefusal(uriPath)
-                : resolver.resolveNormalized(uriPath);
+        Resolution resolution = there == Kind.MISSING ? missing(root, path, uriPath) : resolver.resolveNormalized(uriPath);
         if (resolution == null) {
             return Kind.MISSING;
         }

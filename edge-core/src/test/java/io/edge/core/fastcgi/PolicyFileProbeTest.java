@@ -81,6 +81,20 @@ class PolicyFileProbeTest {
         assertThat(kind(WITHIN_ROOT, "secret.php")).as("a link landing on a dotfile").isEqualTo(Kind.FORBIDDEN);
     }
 
+    /**
+     * Beyond a link the policy refuses, a path is refused whether something lies there or not, as the static path
+     * refuses it: a front controller answered a missing one, and so told which files exist outside the root.
+     */
+    @Test
+    void aMissingPathBeyondARefusedLinkIsForbiddenToo() {
+        assertThat(kind(WITHIN_ROOT, "outdir/nothing.php")).isEqualTo(Kind.FORBIDDEN);
+        assertThat(kind(WITHIN_ROOT, "outdir/no/such/route")).isEqualTo(Kind.FORBIDDEN);
+        assertThat(kind(NO_LINKS, "outdir/nothing.php")).isEqualTo(Kind.FORBIDDEN);
+        assertThat(kind(LINKS_ANYWHERE, "outdir/nothing.php")).isEqualTo(Kind.MISSING);
+        assertThat(kind(WITHIN_ROOT, "sub/no/such/route")).isEqualTo(Kind.MISSING);
+        assertThat(kind(WITHIN_ROOT, "no/such/route")).isEqualTo(Kind.MISSING);
+    }
+
     @Test
     void withLinksDeniedEveryLinkIsForbidden() {
         assertThat(kind(NO_LINKS, "in.php")).isEqualTo(Kind.FORBIDDEN);
