@@ -39,6 +39,20 @@ import java.util.function.BiFunction;
  */
 public final class ConfigLoader {
 
+    /** How long an {@code include url(...)} may take to connect, and then between two reads, in milliseconds. */
+    static final int URL_INCLUDE_TIMEOUT_MILLIS = 10_000;
+
+    static {
+        // Typesafe fetches an include url(...) through the JDK's URL connection, which waits for ever by default: a
+        // server that takes the connection and never answers held a --check-config, and a reload, for good. Its
+        // defaults are these properties, read once, before the first such connection; one the command line set stays.
+        for (String timeout : new String[] {"sun.net.client.defaultConnectTimeout", "sun.net.client.defaultReadTimeout"}) {
+            if (System.getProperty(timeout) == null) {
+                System.setProperty(timeout, String.valueOf(URL_INCLUDE_TIMEOUT_MILLIS));
+            }
+        }
+    }
+
     private final boolean createRunDir;
     /** The temporary run directory a running server already has, which a reload's {@code run-dir = ""} keeps. */
     private final Path runningTemporaryRunDir;

@@ -9,6 +9,7 @@ import com.typesafe.config.ConfigOriginFactory;
 import java.io.FileNotFoundException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -305,6 +306,24 @@ class ParseErrorsTest {
                 file + ":2: edge.sites: no sites (expected: at least one site, sites = [{ root = \"/srv/www\" }])",
                 file + ":4: include url(\"http://127.0.0.1:1/x.conf\"): "
                         + "cannot be fetched (Connection refused) (expected: a URL that can be fetched)");
+    }
+
+    /**
+     * A server that takes the connection and never answers held a --check-config, and a reload, for good: the JDK's
+     * URL connection waits for ever unless told otherwise, and ConfigLoader tells it (10 s; this module's tests 1 s).
+     */
+    @Test
+    void aUrlIncludeThatNeverAnswersIsAProblemOnceItsReadTimesOut() throws Exception {
+        assertThat(ConfigLoader.URL_INCLUDE_TIMEOUT_MILLIS).isPositive();
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            String url = "http://127.0.0.1:" + silent.getLocalPort() + "/x.conf";
+            Path file = write("u6.conf", "edge { sites = [] }\ninclude url(\"" + url + "\")\n");
+            assertThat(problems(file)).extracting(ConfigProblem::toString).contains(file + ":2: include url(\"" + url
+                    + "\"): cannot be fetched (Read timed out) (expected: a URL that can be fetched)");
+            // ConfigLoader's default where none was given, the one given (this module's surefire) where one was
+            assertThat(System.getProperty("sun.net.client.defaultConnectTimeout")).isEqualTo("10000");
+            assertThat(System.getProperty("sun.net.client.defaultReadTimeout")).isEqualTo("1000");
+        }
     }
 
     @Test

@@ -240,11 +240,29 @@ public final class Edge {
      * As {@link #reload(Path)}; a changed {@code access-log} is applied through {@code accessLogs} too (null: it needs
      * a restart, as in a server whose logging is not edge's own). If that fails, nothing changes.
      */
-    public synchronized void reload(Path file, AccessLogSwitch accessLogs) throws Exception {
+    public void reload(Path file, AccessLogSwitch accessLogs) throws Exception {
+        Path runDir;
+        synchronized (this) {
+            runDir = runningRunDir();
+        }
+        // Read outside the lock: an include that takes its time (a URL that answers slowly, until its timeout) must
+        // not hold up a stop, which takes the lock, nor have the stop wait for it and then apply it
+        EdgeSettings next = ConfigLoader.forReload(runDir).load(file);
+        synchronized (this) {
+            runningRunDir();
+            apply(next, accessLogs);
+        }
+    }
+
+    /** The temporary run directory of the start; throws if edge is not running (any more). */
+    private Path runningRunDir() {
         if (stopped || server == null) {
             throw new IllegalStateException("not running");
         }
-        EdgeSettings next = ConfigLoader.forReload(temporaryRunDir).load(file);
+        return temporaryRunDir;
+    }
+
+    private void apply(EdgeSettings next, AccessLogSwitch accessLogs) throws Exception {
         next.warnings().forEach(warning -> LOG.warn("reload: {}", warning));
         noteTemporaryRunDir(next);
         // inForce keeps the start's io-threads and run-dir, and its access log unless a switch applied another

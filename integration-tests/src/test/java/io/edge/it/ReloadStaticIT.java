@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,6 +18,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -151,6 +155,38 @@ class ReloadStaticIT {
     }
 
     /** Directory {@code name} with x.txt ("site <name>"). */
+    /**
+     * A reload reads its file before it takes the server's lock: one whose include takes its time (a URL that takes
+     * the connection and never answers, until the read times out) held up a stop, which then applied that reload
+     * before it stopped; SIGTERM did nothing meanwhile.
+     */
+    @Test
+    void aStopDoesNotWaitForAReloadStillReadingItsFile() throws Exception {
+        String config = site(site("a"), "threads");
+        EdgeHarness edge = EdgeHarness.start(dir, config);
+        CompletableFuture<Void> reload;
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            silent.setSoTimeout(60_000); // a reload that never came this far fails the test, not hangs it
+            String include = "include url(\"http://127.0.0.1:" + silent.getLocalPort() + "/more.conf\")\n";
+            reload = CompletableFuture.runAsync(() -> {
+                try {
+                    edge.reload(include + config);
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                }
+            });
+            Socket reading = silent.accept(); // the reload is reading its include
+            try {
+                edge.close();
+                assertThat(reload).as("still reading its include when the stop returned").isNotDone();
+            } finally {
+                reading.close();
+            }
+        }
+        // its include cut off (and refused from then on): the reload fails, and would not apply to a stopped edge
+        assertThatThrownBy(reload::join).isInstanceOf(CompletionException.class);
+    }
+
     private Path site(String name) throws IOException {
         Path root = Files.createDirectories(dir.resolve(name));
         Files.writeString(root.resolve("x.txt"), "site " + name);
