@@ -860,7 +860,10 @@ final class SettingsMapper {
                 }
                 parsed = null; // its other keys are checked all the same: every problem at once
             }
-            if (parsed != null && !seen.add(parsed.kind() + " " + parsed.pattern())) {
+            // "/a" and "^~ /a" are one prefix (nginx: duplicate location): which one applied went by their order
+            LocationSettings.Kind kind = parsed == null ? null : parsed.kind() == LocationSettings.Kind.PREFIX_NO_REGEX
+                    ? LocationSettings.Kind.PREFIX : parsed.kind();
+            if (parsed != null && !seen.add(kind + " " + parsed.pattern())) {
                 location.problem("match", LocationMatch.quoted(match) + " duplicates an earlier location of this site",
                         "each match once per site");
             }

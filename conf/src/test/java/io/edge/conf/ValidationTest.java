@@ -830,10 +830,15 @@ class ValidationTest {
         assertThat(regex.expected()).isEqualTo(LocationMatch.EXPECTED);
     }
 
+    /** "/a" and "^~ /a" are one prefix, as nginx has it: which of their settings applied went by their order. */
     @Test
     void duplicateLocation() {
         assertThat(single("sites = [{ root = www, locations = [{ match = \"/\" }, { match = \" / \" }] }]").message())
                 .isEqualTo("\" / \" duplicates an earlier location of this site");
+        ConfigProblem prefixTwice = single("sites = [{ root = www, locations = [{ match = \"/\" }, { match = \"/a\" }, "
+                + "{ match = \"^~ /a\" }] }]");
+        assertThat(prefixTwice.key()).isEqualTo("edge.sites[0].locations[2].match");
+        assertThat(prefixTwice.message()).isEqualTo("\"^~ /a\" duplicates an earlier location of this site");
     }
 
     @Test
