@@ -7,6 +7,7 @@ import com.sun.jna.Pointer;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.util.Arrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,7 +51,10 @@ final class Signals {
                     return false;
                 }
                 handle.invoke(null, signal, handler);
-                log().info("SIG{} was ignored by this process (started under nohup?); edge handles it all the same", name);
+                if (!ignoredByLauncher(name)) {
+                    log().info("SIG{} was ignored by this process (started under nohup?); edge handles it all the same",
+                            name);
+                }
             }
             return true;
         } catch (InvocationTargetException e) {
@@ -59,6 +63,15 @@ final class Signals {
             log().warn("SIG{} cannot be handled here ({}); it keeps the JVM's default", name, e.toString());
         }
         return false;
+    }
+
+    /**
+     * Whether bin/edge ignored {@code name} until edge handles it (the JVM's default would end a process just
+     * started), which is no news: named in {@code EDGE_SIGNALS_IGNORED_UNTIL_START}.
+     */
+    private static boolean ignoredByLauncher(String name) {
+        String names = System.getenv("EDGE_SIGNALS_IGNORED_UNTIL_START");
+        return names != null && Arrays.asList(names.trim().split("\\s+")).contains(name);
     }
 
     /** Sets {@code number}'s disposition back to the default (signal(2), through JNA); false if that fails. */

@@ -596,6 +596,35 @@ class EdgeProcessIT {
     }
 
     /**
+     * A SIGHUP, SIGUSR1 or SIGUSR2 that comes while the JVM bin/edge started is still starting, before edge handles
+     * them, no longer ends it (the JVM's defaults: a stop, or death by the signal, exit 129, 138 or 140); edge starts,
+     * serves, handles the next ones and says nothing of an ignored signal. Sent as soon as the JVM runs in the process.
+     */
+    @Test
+    void signalsWhileTheJvmStartsDoNotEndAServerStartedByBinEdge() throws Exception {
+        Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("a.txt"), "a");
+        int port = EdgeProcess.freePort();
+        Path conf = defaultSiteConf(port, "access-log = off");
+        try (EdgeProcess edge = EdgeProcess.startByLauncher(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                Path cmdline = Path.of("/proc", Long.toString(edge.process.pid()), "cmdline");
+                Awaits.until(() -> Files.readString(cmdline), line -> line.contains("edge-core.jar"),
+                        "bin/edge to exec the JVM");
+                for (String signal : List.of("HUP", "USR1", "USR2")) {
+                    edge.signal(signal);
+                }
+                edge.awaitListening(port);
+                assertThat(EdgeProcess.get(HttpClient.newHttpClient(), port, "/a.txt")).isEqualTo("a");
+                edge.signal("HUP");
+                edge.awaitOutput("(generation 2)");
+                assertThat(edge.output()).doesNotContain("was ignored by this process");
+                edge.process.destroy();
+                assertThat(edge.await()).isZero();
+            });
+        }
+    }
+
+    /**
      * Started under nohup (SIGHUP ignored, which the JVM would leave so), SIGHUP still reloads, as nginx's does: it
      * was silently ignored, no reload and no line in the log.
      */
