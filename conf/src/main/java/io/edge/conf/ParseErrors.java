@@ -281,11 +281,20 @@ final class ParseErrors {
             message = "is a directory";
         } else if ("classpath".equals(directive.form())) {
             message = "no such resource on the classpath";
-        } else if (directive.form() == null
-                || "file".equals(directive.form()) && !new File(directive.name()).isAbsolute()) {
-            // A bare name (also looked for on the classpath) or a relative file(...) is read beside the including file.
-            message = "no such file " + directive.file().toAbsolutePath().getParent().resolve(directive.name())
-                    .normalize() + " (a name is relative to the including file)";
+        } else if (directive.form() == null || "file".equals(directive.form())) {
+            Path named = directive.namedFile();
+            Path read = directive.includedFile();
+            if (read != null && !read.equals(named)) {
+                // "noext", "x.txt", "/etc/shadow": Typesafe reads name.conf (or .json, .properties), never the name
+                message = "no such file " + read + " (a name without .conf, .json or .properties is read as name.conf"
+                        + (Files.isRegularFile(named) ? ", never as " + named.getFileName() + " itself)" : ")");
+            } else if (!new File(directive.name()).isAbsolute()) {
+                // A bare name (also looked for on the classpath) or a relative file(...) is read beside the including
+                // file.
+                message = "no such file " + named + " (a name is relative to the including file)";
+            } else {
+                message = "no such file";
+            }
         } else {
             message = "no such file";
         }

@@ -42,6 +42,27 @@ class ParseErrorsTest {
                 + "(expected: an existing, readable file)");
     }
 
+    /**
+     * A name without .conf, .json or .properties is read as name.conf (HOCON's rule): the problem names that file,
+     * and says when the name itself is there, never read; "no such file noext (a name is relative...)" of a file that
+     * exists, or of an absolute name, said neither.
+     */
+    @Test
+    void anIncludeOfANameWithoutASyntaxExtensionNamesTheFileItReads() throws Exception {
+        write("noext", "edge.server.io-threads = 1\n");
+        Path file = write("x1.conf", "edge { sites = [] }\ninclude \"noext\"\ninclude file(\"missing\")\n"
+                + "include \"" + dir.resolve("noext") + "\"\n");
+        assertThat(problems(file)).extracting(ConfigProblem::toString).contains(
+                file + ":2: include \"noext\": no such file " + dir.resolve("noext.conf") + " (a name without .conf, "
+                        + ".json or .properties is read as name.conf, never as noext itself) (expected: an existing, "
+                        + "readable file)",
+                file + ":3: include file(\"missing\"): no such file " + dir.resolve("missing.conf") + " (a name without "
+                        + ".conf, .json or .properties is read as name.conf) (expected: an existing, readable file)",
+                file + ":4: include \"" + dir.resolve("noext") + "\": no such file " + dir.resolve("noext.conf")
+                        + " (a name without .conf, .json or .properties is read as name.conf, never as noext itself) "
+                        + "(expected: an existing, readable file)");
+    }
+
     /** As nginx: a plain include of a missing file is an error, not settings silently left at their defaults. */
     @Test
     void aPlainIncludeOfAMissingFileIsAProblemAtItsLine() throws Exception {
