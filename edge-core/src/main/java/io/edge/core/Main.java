@@ -5,6 +5,12 @@ import io.edge.conf.ConfigLoader;
 import io.edge.conf.EdgeSettings;
 import io.edge.core.route.Router;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -124,8 +130,24 @@ public final class Main implements Callable<Integer> {
         action.run();
     }
 
-    /** The message alone: an operator reads it, and a Java class name tells them nothing. */
+    /**
+     * The message alone: an operator reads it, and a Java class name tells them nothing. A file system's refusal
+     * without a reason (the JDK's message is then the path alone: "could not start: /srv/run/php") says what its kind
+     * means, as the system's own error would.
+     */
     static String describe(Throwable e) {
+        if (e instanceof FileSystemException refused && refused.getReason() == null && refused.getFile() != null) {
+            String what = e instanceof FileAlreadyExistsException ? "exists, and is no directory (a file, or a link "
+                            + "leading nowhere) where a directory is made"
+                    : e instanceof NoSuchFileException ? "no such file or directory"
+                    : e instanceof NotDirectoryException ? "not a directory"
+                    : e instanceof AccessDeniedException ? "permission denied"
+                    : e instanceof DirectoryNotEmptyException ? "directory not empty" : null;
+            if (what != null) {
+                return refused.getFile() + (refused.getOtherFile() == null ? "" : " -> " + refused.getOtherFile())
+                        + ": " + what;
+            }
+        }
         String message = e.getMessage();
         return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
     }

@@ -9,6 +9,8 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,6 +26,22 @@ class StartFailureTest {
         assertThatThrownBy(() -> Logging.configureAccessLog(true, dir))
                 .isInstanceOf(IOException.class)
                 .hasMessage("edge.server.access-log: cannot open " + dir + " for appending");
+    }
+
+    /**
+     * A run-dir whose group directory is a file (or a link leading nowhere) failed the start with the path alone,
+     * "could not start: /srv/run/php", the JDK's message: now with what its refusal means.
+     */
+    @Test
+    void aFileSystemRefusalWithoutAReasonSaysWhatItMeans() throws IOException {
+        Path file = Files.writeString(dir.resolve("php"), "");
+        assertThatThrownBy(() -> Files.createDirectories(file)).satisfies(e -> assertThat(Main.describe(e))
+                .isEqualTo(file + ": exists, and is no directory (a file, or a link leading nowhere) where a directory "
+                        + "is made"));
+        assertThatThrownBy(() -> Files.readString(dir.resolve("missing"))).satisfies(e -> assertThat(Main.describe(e))
+                .isEqualTo(dir.resolve("missing") + ": no such file or directory"));
+        assertThat(Main.describe(new FileSystemException("/x", null, "Read-only file system")))
+                .isEqualTo("/x: Read-only file system");
     }
 
     @Test
