@@ -1,6 +1,7 @@
 package io.edge.conf;
 
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * One thing wrong with a configuration, located where the user can fix it.
@@ -33,6 +34,36 @@ public record ConfigProblem(Path file, int line, String key, String message, Str
         if (expected != null) {
             text.append(" (expected: ").append(expected).append(')');
         }
-        return text.toString();
+        return withControlsEscaped(text);
+    }
+
+    /**
+     * {@code text} with its control characters written as escapes ({@code \n}, {@code \u001b}): a problem is one
+     * line, and a value quoted in it (a server name with an ESC, a path with a line break) must neither forge another
+     * line of the log nor drive the terminal it is printed on.
+     */
+    private static String withControlsEscaped(CharSequence text) {
+        StringBuilder escaped = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean control = c < 0x20 || c >= 0x7f && c <= 0x9f;
+            if (control && escaped == null) {
+                escaped = new StringBuilder(text.length() + 16).append(text, 0, i);
+            }
+            if (escaped != null) {
+                if (!control) {
+                    escaped.append(c);
+                } else if (c == '\n') {
+                    escaped.append("\\n");
+                } else if (c == '\r') {
+                    escaped.append("\\r");
+                } else if (c == '\t') {
+                    escaped.append("\\t");
+                } else {
+                    escaped.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                }
+            }
+        }
+        return escaped == null ? text.toString() : escaped.toString();
     }
 }

@@ -639,6 +639,24 @@ class ValidationTest {
                 tuple(12, "edge.sites[0].server-names[9]", "\"..test\" has an empty label", hostName));
     }
 
+    /**
+     * A problem is one line: control characters of a value it quotes are written as escapes, so that a server name
+     * with an ESC does not drive the terminal, nor a path with a line break forge a second problem.
+     */
+    @Test
+    void aProblemWritesTheControlCharactersOfWhatItQuotesAsEscapes() {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, server-names = ["a\\u001b[31mRED.test"] }]
+                server.access-log = "/nonexistent\\nedge.conf:1: forged/x.log"
+                """);
+        assertThat(problems).isNotEmpty().allSatisfy(problem -> assertThat(problem.toString())
+                .doesNotContainPattern("[\\x00-\\x1f\\x7f]"));
+        assertThat(problems).extracting(ConfigProblem::toString).anySatisfy(line -> assertThat(line)
+                .contains("\"a\\u001b[31mRED.test\""));
+        assertThat(problems).extracting(ConfigProblem::toString).anySatisfy(line -> assertThat(line)
+                .contains("/nonexistent\\nedge.conf:1: forged"));
+    }
+
     /** Every kind of name a Host can match stays valid: exact, both wildcards, addresses, "_" (a name like any). */
     @Test
     void serverNamesThatAHostCanMatch() {
