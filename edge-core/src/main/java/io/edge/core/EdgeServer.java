@@ -126,13 +126,15 @@ public final class EdgeServer implements AutoCloseable {
 
     /**
      * Binds the addresses of {@code next}'s listen that are not bound yet, and returns their listeners, not accepting
-     * until {@link #applyServer} adds them (or {@link #closeUnused} closes them). If one cannot be bound, those bound
-     * here are closed again and the failure ({@link #bindFailure}) is thrown.
+     * until {@link #applyServer} adds them (or {@link #closeUnused} closes them). If some cannot be bound, those bound
+     * here are closed again and the first failure ({@link #bindFailure}) is thrown, every other one suppressed by it:
+     * each address to fix is named at once, as each problem of a configuration is.
      */
     public synchronized Map<InetSocketAddress, Channel> bindNew(ServerSettings next)
             throws InterruptedException, IOException {
         Map<InetSocketAddress, Channel> added = new LinkedHashMap<>();
         ChannelFuture binding = null;
+        BindException failed = null;
         try {
             for (InetSocketAddress address : next.listen()) {
                 if (bound.containsKey(address) || added.containsKey(address)) {
@@ -141,9 +143,19 @@ public final class EdgeServer implements AutoCloseable {
                 binding = bootstrap.bind(address);
                 binding.await();
                 if (!binding.isSuccess()) {
-                    throw bindFailure(address, next.writtenAt(address), binding.cause());
+                    BindException failure = bindFailure(address, next.writtenAt(address), binding.cause());
+                    if (failed == null) {
+                        failed = failure;
+                    } else {
+                        failed.addSuppressed(failure);
+                    }
+                    continue;
                 }
                 added.put(address, binding.channel());
+            }
+            if (failed != null) {
+                binding = null;
+                throw failed;
             }
         } catch (InterruptedException | IOException | RuntimeException | Error e) {
             if (binding != null) {

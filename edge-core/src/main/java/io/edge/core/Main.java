@@ -5,6 +5,7 @@ import io.edge.conf.ConfigLoader;
 import io.edge.conf.EdgeSettings;
 import io.edge.core.route.Router;
 import java.io.IOException;
+import java.net.BindException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -13,6 +14,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -128,6 +131,23 @@ public final class Main implements Callable<Integer> {
             }
         }
         action.run();
+    }
+
+    /**
+     * {@link #describe} of {@code e}, then of each address it found it could not bind either (suppressed by it,
+     * {@link EdgeServer#bindNew}): a line each.
+     */
+    static List<String> describeEach(Throwable e) {
+        List<String> each = new ArrayList<>();
+        each.add(describe(e));
+        if (e instanceof BindException) {
+            for (Throwable more : e.getSuppressed()) {
+                if (more instanceof BindException) {
+                    each.add(describe(more));
+                }
+            }
+        }
+        return each;
     }
 
     /**
@@ -267,7 +287,7 @@ public final class Main implements Callable<Integer> {
                 failing = false; // a signal came meanwhile: the hook stops what started, logs and exits 0
             }
             if (failing) {
-                log.error("could not start: {}", describe(e));
+                describeEach(e).forEach(problem -> log.error("could not start: {}", problem));
             } else {
                 log.info("start abandoned: shutting down ({})", describe(e));
             }
@@ -298,7 +318,7 @@ public final class Main implements Callable<Integer> {
             e.problems().forEach(problem -> log.error("reload refused: {}", problem));
             e.warnings().forEach(warning -> log.warn("reload: {}", warning));
         } catch (Exception | Error e) { // an operator reads this: the message, never a stack trace
-            log.error("reload failed, the running configuration stays: {}", describe(e));
+            describeEach(e).forEach(problem -> log.error("reload failed, the running configuration stays: {}", problem));
         }
     }
 

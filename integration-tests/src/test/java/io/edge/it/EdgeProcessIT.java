@@ -98,7 +98,8 @@ class EdgeProcessIT {
 
     @Test
     void aPortInUseAtStartExits1NamingTheFileLineAndKeyOfTheListenSetting() throws Exception {
-        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                ServerSocket alsoTaken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             int port = taken.getLocalPort();
             int free = EdgeProcess.freePort();
             Path conf = dir.resolve("edge.conf");
@@ -109,15 +110,18 @@ class EdgeProcessIT {
                         listen = [
                           "127.0.0.1:%d"
                           "127.0.0.1:%d"
+                          "127.0.0.1:%d"
                         ]
                       }
                       sites = [{ root = "." }]
                     }
-                    """.formatted(free, port));
+                    """.formatted(free, port, alsoTaken.getLocalPort()));
             try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
                 assertThat(edge.await()).isEqualTo(1);
+                // every address in use at once, as every problem of a file is (only the first was named)
                 assertThat(edge.output()).contains(conf + ":6: edge.server.listen[1]: 127.0.0.1:" + port
-                        + ": address already in use").doesNotContain("\tat ");
+                        + ": address already in use", conf + ":7: edge.server.listen[2]: 127.0.0.1:"
+                        + alsoTaken.getLocalPort() + ": address already in use").doesNotContain("\tat ");
             }
         }
     }
