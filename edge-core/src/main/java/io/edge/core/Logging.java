@@ -101,12 +101,34 @@ final class Logging {
             fileAppender.setEncoder(lineEncoder(context));
             fileAppender.start();
             if (!fileAppender.isStarted()) {
-                throw new IOException("edge.server.access-log: cannot open " + file + " for appending");
+                String why = whyNotOpened(context, fileAppender);
+                throw new IOException("edge.server.access-log: cannot open " + file + " for appending"
+                        + (why == null ? "" : " (" + why + ")"));
             }
             async = async(context, "ACCESS_FILE_ASYNC", fileAppender);
         }
         replaceAppenders(access, async);
         access.setLevel(Level.INFO);
+    }
+
+    /**
+     * Why {@code appender} did not start, as the system said it ({@code No such file or directory} for a link leading
+     * nowhere, {@code Permission denied}, {@code Is a directory}): logback keeps it in its status list, where the
+     * file's stream left it as {@code path (reason)}. Null if it is not there.
+     */
+    private static String whyNotOpened(LoggerContext context, FileAppender<ILoggingEvent> appender) {
+        List<Status> statuses = context.getStatusManager().getCopyOfStatusList();
+        for (int i = statuses.size() - 1; i >= 0; i--) {
+            Status status = statuses.get(i);
+            Throwable cause = status.getThrowable();
+            if (status.getOrigin() == appender && status.getLevel() == Status.ERROR && cause != null
+                    && cause.getMessage() != null) {
+                String message = cause.getMessage();
+                int open = message.lastIndexOf(" (");
+                return open >= 0 && message.endsWith(")") ? message.substring(open + 2, message.length() - 1) : message;
+            }
+        }
+        return null;
     }
 
     /**

@@ -21,11 +21,17 @@ class StartFailureTest {
     @TempDir
     Path dir;
 
+    /** With the system's reason: a link leading nowhere said only "cannot open ... for appending". */
     @Test
-    void accessLogThatCannotBeOpenedFailsTheStart() {
+    void accessLogThatCannotBeOpenedFailsTheStart() throws IOException {
         assertThatThrownBy(() -> Logging.configureAccessLog(true, dir))
                 .isInstanceOf(IOException.class)
-                .hasMessage("edge.server.access-log: cannot open " + dir + " for appending");
+                .hasMessage("edge.server.access-log: cannot open " + dir + " for appending (Is a directory)");
+        Path dangling = Files.createSymbolicLink(dir.resolve("access.log"), dir.resolve("gone/access.log"));
+        assertThatThrownBy(() -> Logging.configureAccessLog(true, dangling))
+                .isInstanceOf(IOException.class)
+                .hasMessage("edge.server.access-log: cannot open " + dangling + " for appending (No such file or "
+                        + "directory)");
     }
 
     /**
