@@ -513,7 +513,7 @@ public final class BackendPool implements AutoCloseable {
                     b.refusalLogged = true;
                     b.refusalLoggedAt = now;
                     LOG.warn("fastcgi group {}: connect to {} failed: {}; taken for a restart of the backend, "
-                            + "requests wait for it up to the queue timeout ({})", name, b.address, cause.toString(),
+                            + "requests wait for it up to the queue timeout ({})", name, b.address, reasonOf(cause),
                             queueTimeout);
                 }
                 counters.busyConnects.incrementAndGet();
@@ -525,7 +525,7 @@ public final class BackendPool implements AutoCloseable {
                 counters.failedConnects.incrementAndGet();
                 w.hardFailures++;
                 markFailure(b, now);
-                LOG.warn("fastcgi group {}: connect to {} failed: {}", name, b.address, cause.toString());
+                LOG.warn("fastcgi group {}: connect to {} failed: {}", name, b.address, reasonOf(cause));
             }
             if (w.promise.isDone()) {
                 // cancelled while connecting: nothing to do for it
@@ -716,5 +716,13 @@ public final class BackendPool implements AutoCloseable {
         final AtomicLong timedOut = new AtomicLong();
         final AtomicLong busyConnects = new AtomicLong();
         final AtomicLong failedConnects = new AtomicLong();
+    }
+
+    /**
+     * Why a connect failed, as an operator reads it: Netty's message names the reason and the address
+     * ({@code connect(..) failed: Connection refused: ...}); a Java class name tells them nothing.
+     */
+    private static String reasonOf(Throwable cause) {
+        return cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
     }
 }

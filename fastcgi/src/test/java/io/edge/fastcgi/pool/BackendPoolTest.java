@@ -521,8 +521,8 @@ class BackendPoolTest {
                 timers.advanceMillis(200);
             }
             assertThat(lines.list).singleElement().satisfies(e -> assertThat(e.getFormattedMessage())
-                    .startsWith("fastcgi group php: connect to unix:/run/php.sock failed: ")
-                    .contains("No such file or directory"));
+                    .startsWith("fastcgi group php: connect to unix:/run/php.sock failed: connect(..) failed: No such "
+                            + "file or directory; ")); // the system's words, no Java class name
             connector.succeedNext();
             assertThat(f.isSuccess()).isTrue();
             f.getNow().release(Lease.Outcome.CLOSE);

@@ -195,7 +195,9 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             ShmSlab.create(slabDir, slabSize).close();
             return null;
         } catch (IOException | RuntimeException e) {
-            return "no slab can be made in " + slabDir + ": " + e;
+            // the system's words ("mmap: Cannot allocate memory"), not a Java class name
+            return "no slab can be made in " + slabDir + ": " + (e.getMessage() != null ? e.getMessage()
+                    : e.getClass().getSimpleName());
         }
     }
 
