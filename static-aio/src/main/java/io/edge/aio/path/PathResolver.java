@@ -588,7 +588,9 @@ public final class PathResolver {
     public static boolean hasByteEscapes(String decodedPath) {
         for (int i = 0; i < decodedPath.length(); i++) {
             char c = decodedPath.charAt(i);
-            if (c >= FIRST_BYTE_ESCAPE && c <= LAST_BYTE_ESCAPE) {
+            // a low surrogate after a high one is half of a character (U+1F480 is D83D DC80): no escape
+            if (c >= FIRST_BYTE_ESCAPE && c <= LAST_BYTE_ESCAPE
+                    && (i == 0 || !Character.isHighSurrogate(decodedPath.charAt(i - 1)))) {
                 return true;
             }
         }

@@ -117,6 +117,10 @@ class PathResolverTest {
         assertThat(PathResolver.normalize("/x/%FF/../y")).isEqualTo("/x/y");
         assertThat(PathResolver.hasByteEscapes("/caf\uDCE9")).isTrue();
         assertThat(PathResolver.hasByteEscapes("/caf\u00e9/\uD83D\uDE00\uFFFD")).isFalse();
+        // characters whose low surrogate lies in the escapes' range (1 in 8 of those past U+FFFF): 💀, U+20080
+        assertThat(PathResolver.normalize("/%F0%9F%92%80%F0%A0%82%80")).isEqualTo("/\uD83D\uDC80\uD840\uDC80");
+        assertThat(PathResolver.hasByteEscapes("/\uD83D\uDC80\uD840\uDC80")).isFalse();
+        assertThat(PathResolver.hasByteEscapes("/\uD83D\uDC80\uDC80")).isTrue();
     }
 
     /** Such a path names no file: 404 by every way in, even where a file bears the UTF-8 replacement character. */
@@ -129,6 +133,9 @@ class PathResolverTest {
         assertThat(resolver.resolveNormalized("/caf\uDCE9").status()).isEqualTo(Status.NOT_FOUND);
         assertThat(resolver.lexicalRefusal("/caf\uDCE9").status()).isEqualTo(Status.NOT_FOUND);
         assertThat(resolver.resolve("/caf%EF%BF%BD").status()).isEqualTo(Status.OK);
+        Files.writeString(root.resolve("\uD83D\uDC80.txt"), "a character past U+FFFF, not an escape");
+        assertThat(resolver.resolve("/%F0%9F%92%80.txt").status()).isEqualTo(Status.OK);
+        assertThat(resolver.resolveForOpen("/\uD83D\uDC80.txt").status()).isEqualTo(Status.OK);
     }
 
     @Test
