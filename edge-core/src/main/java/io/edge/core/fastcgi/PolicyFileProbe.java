@@ -17,11 +17,11 @@ import java.util.function.LongSupplier;
  *
  * <p>Cost on the calling thread: one {@code stat} of the path, following links. Nothing there (a dangling link
  * included) is answered by the lexical rules and the nearest directory on its way that exists, so a front
- * controller's routes ({@code /api/users/42}, mostly paths that do not exist) cost that call and a failed stat per
- * missing directory above. Something there also gets the resolver's link check (an
- * {@code lstat} of the last component once its directory's real path is known, which the resolver remembers for
- * a second). Wrap it in a {@link CachedFileProbe} so that an event loop pays this once per path and revalidation
- * period.
+ * controller's routes ({@code /api/users/42}, mostly paths that do not exist) cost that call and a stat per
+ * directory on the way that exists, one more for the first that does not. Something there also gets the resolver's
+ * link check (an {@code lstat} of the last component once its directory's real path is known, which the resolver
+ * remembers for a second). Wrap it in a {@link CachedFileProbe} so that an event loop pays this once per path and
+ * revalidation period.
  *
  * <p>The probe checks, and php-fpm opens {@code SCRIPT_FILENAME} later itself: like the static path's user-space
  * checks, a tree whose directories an attacker can swap for links in between is out of scope. Since nothing is
@@ -54,18 +54,27 @@ public final class PolicyFileProbe implements FileProbe {
      * its way that exists, if the policy refuses it (a link out of the root, or any link under deny). So the path
      * beyond such a link is refused whether something lies there or not, as the static path refuses it: else
      * {@code /etc_link/shadow} (403) and {@code /etc_link/nothing} (the front controller) told which files exist
-     * outside the root. A front controller's routes mostly lie under no directory but the root: a failed stat or two.
+     * outside the root. A front controller's routes mostly lie under no directory but the root: one failed stat.
      */
     private Resolution missing(Path root, Path path, String uriPath) {
         Resolution lexical = resolver.lexicalRefusal(uriPath);
         if (lexical != null) {
             return lexical;
         }
-        Path on = path.getParent();
-        while (on != null && !on.equals(root) && on.startsWith(root) && !Files.exists(on)) {
-            on = on.getParent();
+        // Down from the root to the first name not there: a stat per directory that exists, one for the name that
+        // does not (up from the path, a stat per name missing: 2 000 for a request line of "/x/a/a/a/...")
+        Path on = root;
+        Path parent = path.getParent();
+        if (parent != null && parent.startsWith(root)) {
+            for (Path name : root.relativize(parent)) {
+                Path next = on.resolve(name);
+                if (name.toString().isEmpty() || !Files.exists(next)) {
+                    break;
+                }
+                on = next;
+            }
         }
-        if (on == null || on.equals(root) || !on.startsWith(root)) {
+        if (on.equals(root)) {
             return null;
         }
         Resolution way = resolver.resolveNormalized("/" + root.relativize(on));
