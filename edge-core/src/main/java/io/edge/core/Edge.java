@@ -90,6 +90,8 @@ public final class Edge {
      * nothing, and a start or reload under way gives up the php-fpm it waits for ({@link #starting}).
      */
     private volatile boolean stopped;
+    /** Held by a reload from its file's read to its end: reloads one at a time; never by a stop. */
+    private final Object reloading = new Object();
     /**
      * The spawned php-fpm a start or reload (holding the lock) waits for, else null: {@link #stop} stops it without the
      * lock, so that the wait, up to 10 s, ends at once. Set before {@link #stopped} is read, as stop sets that before
@@ -241,16 +243,36 @@ public final class Edge {
      * a restart, as in a server whose logging is not edge's own). If that fails, nothing changes.
      */
     public void reload(Path file, AccessLogSwitch accessLogs) throws Exception {
-        Path runDir;
-        synchronized (this) {
-            runDir = runningRunDir();
+        // Reloads one at a time, in the order called (the file read second is applied last); a stop does not wait
+        synchronized (reloading) {
+            Path runDir;
+            synchronized (this) {
+                runDir = runningRunDir();
+            }
+            // Read outside the server's lock: an include that takes its time (a URL that answers slowly, until its
+            // timeout) must not hold up a stop, which takes that lock, nor have the stop wait for it and then apply it
+            EdgeSettings next = ConfigLoader.forReload(runDir).load(file);
+            synchronized (this) {
+                if (stopped || server == null) {
+                    forgetTemporaryRunDir(next, runDir);
+                }
+                runningRunDir();
+                apply(next, accessLogs);
+            }
         }
-        // Read outside the lock: an include that takes its time (a URL that answers slowly, until its timeout) must
-        // not hold up a stop, which takes the lock, nor have the stop wait for it and then apply it
-        EdgeSettings next = ConfigLoader.forReload(runDir).load(file);
-        synchronized (this) {
-            runningRunDir();
-            apply(next, accessLogs);
+    }
+
+    /**
+     * Deletes the temporary run directory a reload's file made ({@code run-dir = ""} where the server had none), which
+     * a stop meanwhile will never apply and so never delete.
+     */
+    private static void forgetTemporaryRunDir(EdgeSettings unused, Path runDir) {
+        if (runDir == null && unused.server().runDirTemporary()) {
+            try {
+                TemporaryRunDir.deleteTree(unused.server().runDir());
+            } catch (IOException | UncheckedIOException e) {
+                LOG.warn("could not delete the temporary run directory {}: {}", unused.server().runDir(), e.getMessage());
+            }
         }
     }
 

@@ -3,10 +3,12 @@ package io.edge.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.http.HttpClient;
@@ -18,8 +20,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -154,7 +162,6 @@ class ReloadStaticIT {
         }
     }
 
-    /** Directory {@code name} with x.txt ("site <name>"). */
     /**
      * A reload reads its file before it takes the server's lock: one whose include takes its time (a URL that takes
      * the connection and never answers, until the read times out) held up a stop, which then applied that reload
@@ -187,6 +194,66 @@ class ReloadStaticIT {
         assertThatThrownBy(reload::join).isInstanceOf(CompletionException.class);
     }
 
+    /**
+     * A reload whose file a stop overtook while it was read is not applied, and the temporary run directory that
+     * file's {@code run-dir = ""} made (the server had none) is deleted: the stop, which deletes the server's own, never
+     * knew of it.
+     */
+    @Test
+    void aReloadOvertakenByAStopLeavesNoTemporaryRunDirectory() throws Exception {
+        Path a = site("a");
+        String config = "server.run-dir = \"" + Files.createDirectories(dir.resolve("run")) + "\"\n" + site(a, "threads");
+        EdgeHarness edge = EdgeHarness.start(dir, config);
+        CountDownLatch reading = new CountDownLatch(1);
+        CountDownLatch stopped = new CountDownLatch(1);
+        HttpServer include = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        include.createContext("/", exchange -> {
+            reading.countDown();
+            try {
+                stopped.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            byte[] body = "# nothing more\n".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        ExecutorService answering = Executors.newCachedThreadPool(); // the reads Typesafe makes of one include
+        include.setExecutor(answering);
+        include.start();
+        Set<Path> before = temporaryRunDirs();
+        try {
+            String spawning = "include url(\"http://127.0.0.1:" + include.getAddress().getPort() + "/more.conf\")\n"
+                    + site(a, "threads") + "server.run-dir = \"\"\nfastcgi.backends.php.spawn.enabled = true\n";
+            CompletableFuture<Void> reload = CompletableFuture.runAsync(() -> {
+                try {
+                    edge.reload(spawning);
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                }
+            });
+            assertThat(reading.await(60, TimeUnit.SECONDS)).as("the reload reads its include").isTrue();
+            edge.close();
+            stopped.countDown();
+            assertThatThrownBy(reload::join).hasCauseInstanceOf(IllegalStateException.class);
+            assertThat(temporaryRunDirs()).isEqualTo(before);
+        } finally {
+            stopped.countDown();
+            include.stop(0);
+            answering.shutdownNow();
+        }
+    }
+
+    /** The temporary run directories under java.io.tmpdir ({@code edge-*}). */
+    private static Set<Path> temporaryRunDirs() throws IOException {
+        try (var entries = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return entries.filter(p -> p.getFileName().toString().startsWith("edge-") && Files.isDirectory(p))
+                    .collect(Collectors.toSet());
+        }
+    }
+
+    /** Directory {@code name} with x.txt ("site <name>"). */
     private Path site(String name) throws IOException {
         Path root = Files.createDirectories(dir.resolve(name));
         Files.writeString(root.resolve("x.txt"), "site " + name);
