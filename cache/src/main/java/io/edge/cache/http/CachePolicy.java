@@ -226,10 +226,6 @@ final class CachePolicy {
         return cc.noCache() || cc.maxAge() == 0;
     }
 
-    /**
-     * The key of a request without its variant part: host (lower case, from the absolute form or
-     * {@code Host}, its port kept), {@link #HOST_SEPARATOR}, then path and query. GET and HEAD share it.
-     */
     /** {@code host[:port]} without the dot that may end its name ({@code a.test.:8080} is {@code a.test:8080}). */
     static String withoutTrailingDot(String host) {
         int colon = host.lastIndexOf(':');
@@ -237,6 +233,12 @@ final class CachePolicy {
         return name > 1 && host.charAt(name - 1) == '.' ? host.substring(0, name - 1) + host.substring(name) : host;
     }
 
+    /**
+     * The key of a request without its variant part: host (lower case, from the absolute form or
+     * {@code Host}, its port kept), {@link #HOST_SEPARATOR}, then path and query exactly as sent, as the backend gets
+     * them (REQUEST_URI): a key that dropped part of what the backend saw (a fragment, once) would store the answer
+     * made for one request under another's URL. GET and HEAD share it.
+     */
     static String primaryKey(HttpRequest request) {
         String uri = request.uri();
         String host;
@@ -245,7 +247,7 @@ final class CachePolicy {
         if (scheme > 0 && uri.charAt(0) != '/') {
             int hostStart = scheme + 3;
             int hostEnd = hostStart;
-            while (hostEnd < uri.length() && "/?#".indexOf(uri.charAt(hostEnd)) < 0) {
+            while (hostEnd < uri.length() && "/?".indexOf(uri.charAt(hostEnd)) < 0) {
                 hostEnd++;
             }
             host = uri.substring(hostStart, hostEnd);
@@ -253,10 +255,6 @@ final class CachePolicy {
         } else {
             host = request.headers().get(HttpHeaderNames.HOST, "");
             target = uri;
-        }
-        int fragment = target.indexOf('#');
-        if (fragment >= 0) {
-            target = target.substring(0, fragment);
         }
         // The port stays: a script may write it into links (HTTP_HOST), so "a:8080" must not answer for "a". A
         // trailing dot goes, as routing drops it: "A.test." is the host a PURGE of "a.test" must reach.

@@ -265,7 +265,8 @@ class CachePolicyTest {
     void keysNormaliseHostAndMethodAndIncludeVariedValues() {
         assertThat(CachePolicy.primaryKey(get("/p?q=1"))).isEqualTo("example.org\n/p?q=1");
         assertThat(CachePolicy.primaryKey(request(HttpMethod.HEAD, "/p?q=1"))).isEqualTo("example.org\n/p?q=1");
-        assertThat(CachePolicy.primaryKey(get("http://Other.ORG:8080/x#frag"))).isEqualTo("other.org:8080\n/x");
+        // the target as sent, as the backend gets it (edge refuses a fragment before any key is made)
+        assertThat(CachePolicy.primaryKey(get("http://Other.ORG:8080/x#frag"))).isEqualTo("other.org:8080\n/x#frag");
         assertThat(CachePolicy.primaryKey(get("http://Other.ORG?q=1"))).isEqualTo("other.org\n/?q=1");
         assertThat(CachePolicy.varyNames(response(200, "Vary", "Accept-Encoding, accept-encoding", "Vary", "Origin").headers()))
                 .containsExactly("accept-encoding", "origin");
