@@ -69,7 +69,7 @@ final class ParseErrors {
     static final String EXPECTED_CONCATENATION = "lists with lists or objects with objects, to concatenate them";
     private static final int MAX_DEPTH = 16;
     /** The extensions Typesafe adds, in this order, to an include's name that has none of them. */
-    private static final List<String> SYNTAX_EXTENSIONS = List.of(".conf", ".json", ".properties");
+    private static final List<String> SYNTAX_EXTENSIONS = RequiredIncludes.SYNTAX_EXTENSIONS;
     /** Typesafe's words for a file with substitutions included inside a list, which it does not resolve. */
     private static final String INCLUDE_IN_LIST = "when an include statement is nested inside a list value";
     /** Typesafe's words (taken from its JSON parser) at the end of a line in which a quoted string is still open. */
@@ -276,6 +276,8 @@ final class ParseErrors {
         String message;
         if (reason.contains("Permission denied")) {
             message = "cannot be read";
+        } else if (reason.contains(RequiredIncludes.NOT_REGULAR)) {
+            message = "is not a regular file (a FIFO or a device, whose read would wait)";
         } else if (reason.contains("Is a directory") || isDirectory(directive.namedFile())) {
             // a name without an extension Typesafe looks for as name.conf, .json, .properties: missing, all of them
             message = "is a directory";

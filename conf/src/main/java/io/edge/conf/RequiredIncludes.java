@@ -8,10 +8,14 @@ import com.typesafe.config.ConfigIncluderClasspath;
 import com.typesafe.config.ConfigIncluderFile;
 import com.typesafe.config.ConfigIncluderURL;
 import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigOriginFactory;
 import com.typesafe.config.ConfigParseable;
 import java.io.File;
+import java.io.IOException;
 import java.net.URL;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -28,6 +32,11 @@ import java.util.function.Supplier;
  * was included, for the order problems are listed in ({@link ReadOrder}).
  */
 final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, ConfigIncluderURL, ConfigIncluderClasspath {
+
+    /** The extensions of the syntaxes Typesafe reads a name without one as ({@code x} is read as x.conf ...). */
+    static final List<String> SYNTAX_EXTENSIONS = List.of(".conf", ".json", ".properties");
+    /** What an include of a FIFO or a device is refused for ({@link ParseErrors} words the problem). */
+    static final String NOT_REGULAR = "not a regular file";
 
     /** Typesafe's includer, which parses what is included; given by {@link #withFallback} before any include. */
     private final ConfigIncluder typesafe;
@@ -61,13 +70,41 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
 
     @Override
     public ConfigObject include(ConfigIncludeContext context, String what) {
-        return read(() -> typesafe.include(required(context), what));
+        return read(() -> {
+            if (!what.contains(":")) { // no URL, no classpath: a file beside the includer (and the classpath)
+                refuseIfNotRegular(besideIncluder(context, new File(what)));
+            }
+            return typesafe.include(required(context), what);
+        });
     }
 
     @Override
     public ConfigObject includeFile(ConfigIncludeContext context, File what) {
         File file = besideIncluder(context, what);
-        return read(() -> ((ConfigIncluderFile) typesafe).includeFile(required(context), file));
+        return read(() -> {
+            refuseIfNotRegular(file);
+            return ((ConfigIncluderFile) typesafe).includeFile(required(context), file);
+        });
+    }
+
+    /**
+     * Throws, as for a file that cannot be opened, if what an include of {@code file} reads (it, or for a name without
+     * a syntax's extension name.conf, .json or .properties) exists and is no regular file: a FIFO would hold the read
+     * (and a {@code --check-config}, a start, a reload) until something wrote to it; a device, for ever.
+     */
+    private static void refuseIfNotRegular(File file) {
+        List<File> read = new ArrayList<>(List.of(file));
+        if (SYNTAX_EXTENSIONS.stream().noneMatch(file.getName()::endsWith)) {
+            SYNTAX_EXTENSIONS.forEach(extension -> read.add(new File(file.getPath() + extension)));
+        }
+        for (File candidate : read) {
+            Path path = candidate.toPath();
+            if (Files.exists(path) && !Files.isRegularFile(path) && !Files.isDirectory(path)) {
+                // named by the file as the include names it, where its problem is placed
+                throw new ConfigException.IO(ConfigOriginFactory.newFile(file.getPath()), NOT_REGULAR,
+                        new IOException(candidate + ": " + NOT_REGULAR));
+            }
+        }
     }
 
     /**

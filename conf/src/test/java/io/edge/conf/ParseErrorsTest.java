@@ -3,6 +3,7 @@ package io.edge.conf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.sun.net.httpserver.HttpServer;
 import com.typesafe.config.ConfigOriginFactory;
@@ -13,6 +14,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,6 +63,27 @@ class ParseErrorsTest {
                 file + ":4: include \"" + dir.resolve("noext") + "\": no such file " + dir.resolve("noext.conf")
                         + " (a name without .conf, .json or .properties is read as name.conf, never as noext itself) "
                         + "(expected: an existing, readable file)");
+    }
+
+    /**
+     * An include of a FIFO held --check-config, a start or a reload until something wrote to it (of a device, for
+     * ever): refused as a file that cannot be opened is, at its line, named by every form of include.
+     */
+    @Test
+    void anIncludeOfAFifoIsAProblemNotAWait() throws Exception {
+        Path fifo = dir.resolve("fifo.conf");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        Path file = write("f1.conf", "edge { sites = [] }\ninclude \"fifo.conf\"\ninclude file(\"fifo.conf\")\n");
+        Path bare = write("f2.conf", "edge { sites = [] }\ninclude \"fifo\"\n"); // read as fifo.conf
+        String notRegular = "is not a regular file (a FIFO or a device, whose read would wait) (expected: an existing, "
+                + "readable file)";
+        assertThat(assertTimeoutPreemptively(Duration.ofSeconds(60), () -> problems(file),
+                "the include of a FIFO waits for a writer")).extracting(ConfigProblem::toString).contains(
+                file + ":2: include \"fifo.conf\": " + notRegular,
+                file + ":3: include file(\"fifo.conf\"): " + notRegular);
+        assertThat(assertTimeoutPreemptively(Duration.ofSeconds(60), () -> problems(bare),
+                "the include of a FIFO waits for a writer")).extracting(ConfigProblem::toString).contains(
+                bare + ":2: include \"fifo\": " + notRegular);
     }
 
     /** As nginx: a plain include of a missing file is an error, not settings silently left at their defaults. */
