@@ -243,7 +243,8 @@ public final class Edge {
      * a restart, as in a server whose logging is not edge's own). If that fails, nothing changes.
      */
     public void reload(Path file, AccessLogSwitch accessLogs) throws Exception {
-        // Reloads one at a time, in the order called (the file read second is applied last); a stop does not wait
+        // Reloads one at a time: one reads its file and applies it before the next reads (two read side by side
+        // could apply the older file last); a stop does not wait for this lock
         synchronized (reloading) {
             Path runDir;
             synchronized (this) {
