@@ -141,7 +141,6 @@ final class Addresses {
         return path;
     }
 
-    /** An IPv4 or IPv6 literal (no host names: an allow list must not depend on DNS). */
     /**
      * An address or a range of them: {@code "10.0.0.7"}, {@code "::1"}, {@code "10.0.0.0/8"}, {@code "fd00::/8"}. A
      * range whose address has bits set past its prefix ({@code "10.0.0.7/8"}) is refused, as nginx warns of it: the
@@ -166,6 +165,7 @@ final class Addresses {
         return range;
     }
 
+    /** An IPv4 or IPv6 literal (no host names: an allow list must not depend on DNS). */
     static InetAddress literal(String text) {
         boolean v4 = text.matches("\\d{1,3}(\\.\\d{1,3}){3}");
         boolean v6 = text.contains(":") && text.matches("[0-9A-Fa-f:.]+");
