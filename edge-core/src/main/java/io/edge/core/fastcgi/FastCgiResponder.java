@@ -753,7 +753,7 @@ public final class FastCgiResponder implements Responder {
                 return false;
             }
             PathPolicy policy = exchange.site().pathPolicy();
-            if (!policy.allowDotfiles() && PathResolver.hasDotSegment(dir.root().relativize(real).toString())) {
+            if (!policy.allowDotfiles() && isDotfileUnder(real, dir.root())) {
                 LOG.warn("[{}] backend asked to send {}, which is the dotfile {} (the site's dotfiles = deny)",
                         requestId, file, real);
                 return false;
