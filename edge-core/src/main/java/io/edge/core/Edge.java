@@ -254,7 +254,7 @@ public final class Edge {
             // timeout) must not hold up a stop, which takes that lock, nor have the stop wait for it and then apply it
             EdgeSettings next = ConfigLoader.forReload(runDir).load(file);
             synchronized (this) {
-                if (stopped || server == null) {
+                if (!running()) {
                     forgetTemporaryRunDir(next, runDir);
                 }
                 runningRunDir();
@@ -279,10 +279,15 @@ public final class Edge {
 
     /** The temporary run directory of the start; throws if edge is not running (any more). */
     private Path runningRunDir() {
-        if (stopped || server == null) {
+        if (!running()) {
             throw new IllegalStateException("not running");
         }
         return temporaryRunDir;
+    }
+
+    /** Started, and not stopped since. */
+    private boolean running() {
+        return !stopped && server != null;
     }
 
     private void apply(EdgeSettings next, AccessLogSwitch accessLogs) throws Exception {
