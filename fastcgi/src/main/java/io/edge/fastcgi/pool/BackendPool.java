@@ -513,8 +513,8 @@ public final class BackendPool implements AutoCloseable {
                     b.refusalLogged = true;
                     b.refusalLoggedAt = now;
                     LOG.warn("fastcgi group {}: connect to {} failed: {}; taken for a restart of the backend, "
-                            + "requests wait for it up to the queue timeout ({})", name, b.address, reasonOf(cause),
-                            queueTimeout);
+                            + "requests wait for it up to the queue timeout ({} ms)", name, b.address, reasonOf(cause),
+                            queueTimeout.toMillis());
                 }
                 counters.busyConnects.incrementAndGet();
                 long backoff = b.busyBackoffNanos;
