@@ -5,7 +5,8 @@
 # request) of the server during the measurement. SERVER: edge or nginx, or a yardstick: floor (bench/lib/NettyFloor.java:
 # the least a Netty server on edge's JVM options does for the request: open, fstat, read, close and one write on the
 # event loop, nothing else) or floor-mem (the same server answering a body from memory: HTTP over Netty alone);
-# floor-raw and floor-raw-mem: the same two without Netty's HTTP codec (the request's bytes scanned, a head of bytes).
+# floor-raw and floor-raw-mem: the same two without Netty's HTTP codec (the request's bytes scanned, a head of bytes);
+# floor-uring: floor on Netty's io_uring transport instead of epoll (its jars fetched with mvn into OUT/uring-lib).
 #
 # What bench/run.sh hot-thumbs measures, cut down to what an A/B of two builds needs: run it for each build in
 # turn (EDGE_JAR=path/to/edge-core.jar of a worktree), alternate, and compare medians. The tree is bench/run.sh's
@@ -19,7 +20,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 TOOLS=${TOOLS:-$(cd "$REPO/.." && pwd)/shared/tools}
 [ -d "$TOOLS" ] || TOOLS=/work/shared/tools
-SERVER=${1:?usage: bench/alone.sh edge|nginx|floor|floor-mem|floor-raw|floor-raw-mem [WARM_S] [MEAS_S] [perf|trace|stat]}
+SERVER=${1:?usage: bench/alone.sh edge|nginx|floor|floor-mem|floor-raw|floor-raw-mem|floor-uring [WARM_S] [MEAS_S] [perf|trace|stat]}
 WARM=${2:-30} MEAS=${3:-15} PROFILE=${4:-}
 TREE=${BENCH_DIR:-/var/tmp/edge-bench}/thumbs-${NFILES:-300000}
 PORT=${PORT:-18091} CONNS=${CONNS:-64} OUT=${OUT:-/tmp/edge-alone}
@@ -61,16 +62,28 @@ EOF
     nginx -c "$OUT/nginx.conf" > "$OUT/nginx.out" 2>&1 < /dev/null &
     pids=($!)
     ;;
-  floor|floor-mem|floor-raw|floor-raw-mem)
+  floor|floor-mem|floor-raw|floor-raw-mem|floor-uring)
     lib=$(dirname "${EDGE_JAR:-$REPO/edge-core/target/edge-core.jar}")/lib
     [ -d "$lib" ] || (cd "$REPO" && mvn -B -q -DskipTests package)
     mapfile -t jvm < <(grep -v -e '^#' -e '^$' "$REPO/bin/jvm.options")
-    mode=${SERVER#floor-}; [ "$SERVER" = floor ] && mode=file
-    java "${jvm[@]}" ${EDGE_JAVA_OPTS:-} -cp "$lib/*" "$HERE/lib/NettyFloor.java" "$PORT" "$TREE/tree" "$mode" \
+    mode=${SERVER#floor-}; [ "$SERVER" = floor ] || [ "$SERVER" = floor-uring ] && mode=file
+    cp="$lib/*"
+    if [ "$SERVER" = floor-uring ]; then
+      # Netty's io_uring transport, of the Netty edge ships with; edge does not ship it
+      netty=$(basename "$(ls "$lib"/netty-transport-[0-9]*.jar)" .jar); netty=${netty#netty-transport-}
+      for a in netty-transport-classes-io_uring:$netty netty-transport-native-io_uring:$netty:jar:linux-x86_64; do
+        mvn -B -q dependency:copy -Dartifact="io.netty:$a" -DoutputDirectory="$OUT/uring-lib" > "$OUT/mvn.out" 2>&1 \
+          || { cat "$OUT/mvn.out" >&2; echo "could not fetch io.netty:$a" >&2; exit 1; }
+      done
+      cp="$cp:$OUT/uring-lib/*"
+      export FLOOR_TRANSPORT=io_uring
+    fi
+    java "${jvm[@]}" ${EDGE_JAVA_OPTS:-} -cp "$cp" "$HERE/lib/NettyFloor.java" "$PORT" "$TREE/tree" "$mode" \
       > "$OUT/floor.out" 2>&1 < /dev/null &
     pids=($!)
     ;;
-  *) echo "server: $SERVER (expected: edge, nginx, floor, floor-mem, floor-raw or floor-raw-mem)" >&2; exit 2 ;;
+  *) echo "server: $SERVER (expected: edge, nginx, floor, floor-mem, floor-raw, floor-raw-mem or floor-uring)" >&2
+     exit 2 ;;
 esac
 
 first=$(head -1 "$TREE/paths.txt")

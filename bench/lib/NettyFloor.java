@@ -6,7 +6,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -29,7 +31,7 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * The least a Netty server does for a hot-thumbs request: not edge, a yardstick for it (bench/alone.sh floor and
- * floor-mem). One epoll event loop per core, Netty's HTTP codec, and per request either
+ * floor-mem). One epoll (or io_uring) event loop per core, Netty's HTTP codec, and per request either
  * <ul>
  *   <li>{@code file}: the path under ROOT opened, its size taken (fstat), read whole into a pooled direct buffer and
  *   closed, all on the event loop (the tree is in the page cache), then one write of head and body, the system
@@ -41,7 +43,9 @@ import java.nio.file.StandardOpenOption;
  *   body (a yardstick only: it reads no field and answers every request alike).</li>
  * </ul>
  * What edge spends per request beyond {@code file} is its own; what {@code file} spends beyond nginx is the JVM's
- * and Netty's; what {@code file} spends beyond {@code raw}, Netty's HTTP codec's. Run:
+ * and Netty's; what {@code file} spends beyond {@code raw}, Netty's HTTP codec's. With {@code FLOOR_TRANSPORT=io_uring}
+ * the loops are Netty's io_uring transport's instead of epoll's (its jars on the class path): what moving edge's
+ * sockets onto a ring would give. Run:
  * {@code java -cp 'edge-core/target/lib/*' bench/lib/NettyFloor.java PORT ROOT file|mem|raw|raw-mem}.
  */
 public final class NettyFloor {
@@ -53,8 +57,13 @@ public final class NettyFloor {
         boolean raw = args[2].startsWith("raw");
         Bodies bodies = new Bodies(root, fromMemory,
                 Unpooled.unreleasableBuffer(Unpooled.directBuffer(7307).writeZero(7307)));
-        MultiThreadIoEventLoopGroup loops = new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory());
-        new ServerBootstrap().group(loops).channel(EpollServerSocketChannel.class)
+        boolean uring = "io_uring".equals(System.getenv("FLOOR_TRANSPORT"));
+        MultiThreadIoEventLoopGroup loops = new MultiThreadIoEventLoopGroup(
+                uring ? (IoHandlerFactory) uringClass("IoUringIoHandler").getMethod("newFactory").invoke(null)
+                        : EpollIoHandler.newFactory());
+        new ServerBootstrap().group(loops)
+                .channel(uring ? uringClass("IoUringServerSocketChannel").asSubclass(ServerChannel.class)
+                        : EpollServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -68,7 +77,16 @@ public final class NettyFloor {
                     }
                 })
                 .bind("127.0.0.1", port).sync();
-        System.out.println("NettyFloor listening on 127.0.0.1:" + port + " (" + args[2] + ")");
+        System.out.println("NettyFloor listening on 127.0.0.1:" + port + " (" + args[2] + (uring ? ", io_uring" : "")
+                + ")");
+    }
+
+    /**
+     * A class of Netty's io_uring transport, which edge does not ship: loaded by name, so that only a run with
+     * {@code FLOOR_TRANSPORT=io_uring} needs its jars on the class path (bench/alone.sh's floor-uring fetches them).
+     */
+    private static Class<?> uringClass(String name) throws ClassNotFoundException {
+        return Class.forName("io.netty.channel.uring." + name);
     }
 
     /** What a request is answered with: the file under {@code root} it names, or {@code body} from memory. */
