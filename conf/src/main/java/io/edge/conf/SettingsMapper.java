@@ -510,25 +510,28 @@ final class SettingsMapper {
             if (group != null && user == null) {
                 spawnSection.problem("group", "set without spawn.user", "a user too, or no group");
             }
-            boolean linesWellFormed = true;
+            List<Section.Element> wellFormed = new ArrayList<>();
             for (Section.Element line : iniLines) {
                 String problem = BackendGroupSettings.Spawn.iniLineProblem(line.text());
                 if (problem != null) {
-                    linesWellFormed = false;
                     spawnSection.invalid("ini", line.index(), Section.render(ConfigValueFactory.fromAnyRef(line.text()))
                             + " " + problem, "\"key = value\", the key of [A-Za-z0-9_.], the value on one line");
+                } else {
+                    wellFormed.add(line);
                 }
             }
-            if (name != null && linesWellFormed && !ini.isEmpty() && command != null && commandProblem == null
+            if (name != null && !wellFormed.isEmpty() && command != null && commandProblem == null
                     && Files.isRegularFile(command) && Files.isExecutable(command)) {
-                // php-fpm's INI reader judges the values (expressions of PHP constants): asked here, not at the start
+                // php-fpm's INI reader judges the values (expressions of PHP constants): asked here, not at the start;
+                // about the well-formed lines, so that a malformed one does not hide its verdict on the others
                 String expected = "a value PHP's INI reader takes (quote one with = ( ) ! ~ or { in it)";
-                IniCheck.refused(command, ini).forEach((index, said) -> {
+                IniCheck.refused(command, wellFormed.stream().map(Section.Element::text).toList()).forEach((index, said) -> {
                     if (index < 0) {
                         spawnSection.problem("ini", "php-fpm refuses these lines together: " + said, expected);
                     } else {
-                        spawnSection.invalid("ini", iniLines.get(index).index(),
-                                Section.render(ConfigValueFactory.fromAnyRef(ini.get(index))) + " is refused by php-fpm: "
+                        Section.Element line = wellFormed.get(index);
+                        spawnSection.invalid("ini", line.index(),
+                                Section.render(ConfigValueFactory.fromAnyRef(line.text())) + " is refused by php-fpm: "
                                         + said, expected);
                     }
                 });

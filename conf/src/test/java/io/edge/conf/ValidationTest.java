@@ -913,6 +913,33 @@ class ValidationTest {
         assertThat(problems.get(0).expected()).isEqualTo("a value PHP's INI reader takes (quote one with = ( ) ! ~ or { in it)");
     }
 
+    /** A malformed line is reported with php-fpm's verdict on the others, which it asked about (it asked none before). */
+    @Test
+    void aMalformedIniLineDoesNotHidePhpFpmsVerdictOnTheOthers() throws Exception {
+        Path fpm = Path.of("/usr/sbin/php-fpm8.2");
+        assertThat(fpm).as("php-fpm8.2 (bin/setup installs it)").isExecutable();
+        List<ConfigProblem> problems = problems(SITE + "\nfastcgi.backends.php.spawn { enabled = true, command = \"" + fpm
+                + "\",\n  ini = [\"no equals\", \"memory_limit = 64M\",\n  \"a.b = x = y\"] }");
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message).containsExactly(
+                tuple(4, "edge.fastcgi.backends.php.spawn.ini[0]", "\"no equals\" has no \"=\""),
+                tuple(5, "edge.fastcgi.backends.php.spawn.ini[2]",
+                        "\"a.b = x = y\" is refused by php-fpm: syntax error, unexpected '='"));
+    }
+
+    /** A blank line among the lines php-fpm is asked about is no setting (it ended the check with an exception). */
+    @Test
+    void aBlankIniLineIsSkippedWhenPhpFpmIsAsked() throws Exception {
+        Path fpm = Path.of("/usr/sbin/php-fpm8.2");
+        assertThat(fpm).as("php-fpm8.2 (bin/setup installs it)").isExecutable();
+        EdgeSettings settings = new ConfigLoader().load(write(SITE + "\nfastcgi.backends.php.spawn { enabled = true, "
+                + "command = \"" + fpm + "\", ini = [\"memory_limit = 64M\", \"\"] }"));
+        assertThat(settings.backends().get("php").spawn().extraIni()).containsExactly("memory_limit = 64M", "");
+        assertThat(problems(SITE + "\nfastcgi.backends.php.spawn { enabled = true, command = \"" + fpm
+                + "\", ini = [\"\", \"a.b = x = y\"] }")).extracting(ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(tuple("edge.fastcgi.backends.php.spawn.ini[1]",
+                        "\"a.b = x = y\" is refused by php-fpm: syntax error, unexpected '='"));
+    }
+
     /** A command that fails php-fpm's test with no ini lines at all (a wrapper without -t) is not asked about them. */
     @Test
     void spawnIniIsNotJudgedByACommandThatFailsWithoutIt() throws Exception {

@@ -80,7 +80,9 @@ public final class IniCheck {
                 .append("listen = ").append(dir.resolve("check.sock")).append('\n')
                 .append("pm = static\npm.max_children = 1\n");
         for (String line : lines) {
-            text.append(PhpFpmSupervisor.adminValue(line)).append('\n');
+            if (!line.isBlank()) { // a blank line is no setting (and has no key to write), as the supervisor skips it
+                text.append(PhpFpmSupervisor.adminValue(line)).append('\n');
+            }
         }
         Files.writeString(conf, text, StandardCharsets.UTF_8);
         Path out = dir.resolve(OUT);
