@@ -16,6 +16,7 @@ import io.edge.aio.path.Resolution;
 import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.ResponseCacheSettings;
 import io.edge.fastcgi.BackendGroupSettings;
+import io.edge.fastcgi.SpoolDirectory;
 import io.edge.fastcgi.spawn.IniCheck;
 import io.netty.handler.codec.http.HttpHeaderValidationUtil;
 import java.io.IOException;
@@ -239,9 +240,14 @@ final class SettingsMapper {
                 server.problem("run-dir", run + " is not writable", expected);
             } else if (Files.isDirectory(run)) {
                 String refused = directoryRefused(run);
+                SpoolDirectory.Refusal unsafe = spoolRefusal(run);
                 if (refused != null) {
                     server.problem("run-dir", run + " is not writable: a directory cannot be made in it ("
                             + refused + ")", expected);
+                } else if (unsafe != null) {
+                    // request and response bodies too large for memory are spooled there: found now, not at the first upload
+                    server.problem("run-dir", run + " " + unsafe.what() + ", and bodies too large for memory are spooled "
+                            + "there", "a run directory " + unsafe.expected());
                 }
             } else {
                 // edge creates it and its missing parents: the nearest one that exists must let it
@@ -285,6 +291,15 @@ final class SettingsMapper {
             // made, which is what was asked; an empty directory of ours that cannot be removed is left
         }
         return null;
+    }
+
+    /** Why {@code directory} may not hold spool files ({@link SpoolDirectory}), or null (also if it cannot be read). */
+    private static SpoolDirectory.Refusal spoolRefusal(Path directory) {
+        try {
+            return SpoolDirectory.refusal(directory);
+        } catch (IOException | RuntimeException e) {
+            return null; // a directory edge cannot read the attributes of: the start's own checks tell
+        }
     }
 
     /** What the file system said, without the path and class name {@link IOException#getMessage()} would add. */

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import io.edge.fastcgi.BackendGroupSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -1044,6 +1045,35 @@ class ValidationTest {
         assertThat(problem.message()).contains("/proc").doesNotContain("Exception");
         assertThat(problem.expected()).contains("a writable directory");
         assertThat(single(SITE + "\nserver.run-dir = \"/proc/self\"").message()).startsWith("/proc/self is not writable");
+    }
+
+    /**
+     * A run directory others could put files or links into is a problem of the check, as the spool refuses it: it
+     * passed, and the first body too large for memory failed with 500. Sticky (as /tmp) and group-writable ones are
+     * taken; so is one edge will make (0700).
+     */
+    @Test
+    void aRunDirOthersCouldWriteInIsAProblemBeforeTheFirstUpload() throws Exception {
+        Path run = Files.createDirectory(dir.resolve("run"));
+        Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxrwxrwx"));
+        ConfigProblem open = single(SITE + "\nserver.run-dir = run");
+        assertThat(open.key()).isEqualTo("edge.server.run-dir");
+        assertThat(open.line()).isEqualTo(3);
+        assertThat(open.message()).isEqualTo(run + " is writable by all, mode 0777, and bodies too large for memory are "
+                + "spooled there");
+        assertThat(open.expected()).isEqualTo("a run directory not writable by others, or sticky");
+
+        Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setOwner(run, run.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+        int nobody = (Integer) Files.getAttribute(run, "unix:uid");
+        assertThat(single(SITE + "\nserver.run-dir = run").message()).isEqualTo(run + " is owned by uid " + nobody
+                + ", and bodies too large for memory are spooled there");
+
+        Files.setOwner(run, Files.getOwner(dir));
+        Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxrwx---"));
+        assertThat(problemsOrNone(SITE + "\nserver.run-dir = run")).as("group-writable").isEmpty();
+        assertThat(new ProcessBuilder("chmod", "1777", run.toString()).inheritIO().start().waitFor()).isZero();
+        assertThat(problemsOrNone(SITE + "\nserver.run-dir = run")).as("sticky").isEmpty();
     }
 
     /** Whether a directory can be made is asked by making one: it is gone again, and nothing else is made. */

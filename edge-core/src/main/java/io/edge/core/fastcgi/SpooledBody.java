@@ -1,5 +1,6 @@
 package io.edge.core.fastcgi;
 
+import io.edge.fastcgi.SpoolDirectory;
 import io.edge.fastcgi.client.FcgiExchange;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
@@ -17,7 +18,6 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -291,8 +291,6 @@ final class SpooledBody {
     private static final SecureRandom NAMES = new SecureRandom();
     private static final FileAttribute<?> OWNER_ONLY =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
-    private static final int S_ISVTX = 01000;
-    private static final int WRITABLE_BY_OTHERS = 02;
 
     /** A new spool file in {@code dir}, open for reading and writing and already unlinked. */
     static FileChannel openUnlinked(Path dir) throws IOException {
@@ -324,29 +322,12 @@ final class SpooledBody {
         }
     }
 
-    /**
-     * Refuses a spool directory that anyone but this user (or root), or its group, could put files or links into:
-     * owned by another user, or writable by all without the sticky bit. (The file itself is created exclusively,
-     * never through a link, 0600, and unlinked at once; this is the second line.) Without {@code /proc} the owner
-     * is not checked.
-     */
+    /** Refuses a spool directory others could put files or links into ({@link SpoolDirectory#refusal}). */
     static void checkSpoolDir(Path dir) throws IOException {
-        Map<String, Object> attributes = Files.readAttributes(dir, "unix:uid,mode");
-        int owner = (Integer) attributes.get("uid");
-        int mode = (Integer) attributes.get("mode");
-        int self;
-        try {
-            self = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid"); // /proc/self is the process's
-        } catch (IOException | RuntimeException noProc) {
-            self = owner;
-        }
-        if (owner != self && owner != 0) {
-            throw new IOException("request body spool directory " + dir + " is owned by uid " + owner
-                    + " (expected: this process's uid " + self + " or root)");
-        }
-        if ((mode & WRITABLE_BY_OTHERS) != 0 && (mode & S_ISVTX) == 0) {
-            throw new IOException("request body spool directory " + dir + " is writable by all (mode "
-                    + String.format("%04o", mode & 07777) + "; expected: not writable by others, or sticky)");
+        SpoolDirectory.Refusal refusal = SpoolDirectory.refusal(dir);
+        if (refusal != null) {
+            throw new IOException("request body spool directory " + dir + " " + refusal.what() + " (expected: "
+                    + refusal.expected() + ")");
         }
     }
 

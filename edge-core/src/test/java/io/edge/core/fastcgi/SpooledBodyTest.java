@@ -190,7 +190,7 @@ class SpooledBodyTest {
         awaitFailure();
         onLoop(() -> { });
         assertThat(failures.get(0)).hasMessage("request body spool directory " + dir
-                + " is writable by all (mode 0777; expected: not writable by others, or sticky)");
+                + " is writable by all, mode 0777 (expected: not writable by others, or sticky)");
         assertThat(ready).as("never ready").hasValue(0);
         assertThat(spoolFilesOpen()).isZero();
         try (Stream<Path> names = Files.list(dir)) {
