@@ -658,7 +658,8 @@ EOF
 edge {
   server { listen = ["127.0.0.1:$port"], access-log = off }
   sites = [{ server-names = ["_"], default = true, root = "$PHP_ROOT", locations = [{ match = "~ \\\\.php\$", fastcgi = php }] }]
-  fastcgi.backends.php { addresses = ["unix:$sock"], max-connections = $children, queue { max-waiters = 10000, timeout = 30 s } }
+  fastcgi.backends.php { addresses = ["unix:$sock"], max-connections = $children, queue { max-waiters = 10000, timeout = 30 s },
+    keep-alive.enabled = true }
 }
 EOF
       ;;

@@ -39,6 +39,9 @@ import java.util.regex.Pattern;
  * @param bodyLimit       the largest request body this location takes, in bytes (nginx's {@code client_max_body_size}
  *                        in a location); {@code Long.MAX_VALUE}: no limit; {@link #SERVER_BODY_LIMIT}:
  *                        {@code server.limits.body}
+ * @param fastcgiParams   for FastCGI locations, params sent to the backend after the standard ones, each replacing
+ *                        one of the same name (nginx's {@code fastcgi_param}: {@code HTTPS = on} behind a proxy that
+ *                        ends TLS); in the order of their names
  */
 public record LocationSettings(
         String match,
@@ -54,7 +57,8 @@ public record LocationSettings(
         List<AddressRange> statusAllow,
         Duration expires,
         Map<String, String> headers,
-        long bodyLimit) {
+        long bodyLimit,
+        Map<String, String> fastcgiParams) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -68,6 +72,7 @@ public record LocationSettings(
         sendfileRoots = List.copyOf(sendfileRoots);
         statusAllow = List.copyOf(statusAllow);
         headers = Collections.unmodifiableMap(new TreeMap<>(headers));
+        fastcgiParams = Collections.unmodifiableMap(new TreeMap<>(fastcgiParams));
     }
 
     /** A location without {@code expires} or {@code headers}. */
@@ -75,7 +80,7 @@ public record LocationSettings(
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
                             List<AddressRange> statusAllow) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
-                statusAllow, null, Map.of(), SERVER_BODY_LIMIT);
+                statusAllow, null, Map.of(), SERVER_BODY_LIMIT, Map.of());
     }
 
     /** This location's body limit: its own, else {@code serverLimit}. */

@@ -937,6 +937,7 @@ final class SettingsMapper {
                 location.problem("expires", "set in a status location", "off: the status page is never cached");
             }
             Map<String, String> headers = headers(location.section("headers"));
+            Map<String, String> fastcgiParams = fastcgiParams(location.section("fastcgi-params"));
             long bodyLimit = location.isSet("body-limit") ? bodyLimit(location, "body-limit")
                     : LocationSettings.SERVER_BODY_LIMIT;
             if (parsed == null) {
@@ -944,7 +945,7 @@ final class SettingsMapper {
             }
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root, handler,
                     backend, frontController, sendfileRoots, cache, status ? statusAllow : List.of(), expires, headers,
-                    bodyLimit));
+                    bodyLimit, fastcgiParams));
         }
         return result;
     }
@@ -975,6 +976,41 @@ final class SettingsMapper {
         }
         return result;
     }
+
+    /**
+     * A location's {@code fastcgi-params}: each name a CGI variable's ([A-Za-z_][A-Za-z0-9_]*) that is not one edge
+     * derives from the request and its script (a fixed SCRIPT_FILENAME or REQUEST_URI would run or describe another
+     * request than the one sent; an HTTP_ name would pose as a header the client sent), each value without control
+     * characters but tab. Set in a location without fastcgi (through location-defaults), they are unused.
+     */
+    private static Map<String, String> fastcgiParams(Section params) {
+        Map<String, String> result = new TreeMap<>();
+        for (String name : new TreeSet<>(params.object().keySet())) { // sorted: the same problems in the same order
+            String value = params.optionalString(name);
+            if (value == null) {
+                continue;
+            }
+            if (!CGI_NAME.matcher(name).matches()) {
+                params.problem(name, LocationMatch.quoted(name) + " is not a CGI variable name",
+                        "letters, digits and '_', not starting with a digit (HTTPS, APP_ENV)");
+            } else if (REQUEST_PARAMS.contains(name) || name.startsWith("HTTP_")) {
+                params.problem(name, name + " is derived from each request", "a name other than "
+                        + String.join(", ", new TreeSet<>(REQUEST_PARAMS)) + " or HTTP_*");
+            } else if (!value.chars().allMatch(c -> c == '\t' || (c >= 0x20 && c != 0x7f && (c < 0x80 || c >= 0xa0)))) {
+                params.problem(name, LocationMatch.quoted(value) + " has a control character",
+                        "a value without control characters but tab");
+            } else {
+                result.put(name, value);
+            }
+        }
+        return result;
+    }
+
+    private static final Pattern CGI_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    /** The params edge derives from the request and its script, which a location may not fix. */
+    private static final Set<String> REQUEST_PARAMS = Set.of("SCRIPT_FILENAME", "SCRIPT_NAME", "PATH_INFO",
+            "PATH_TRANSLATED", "REQUEST_URI", "DOCUMENT_URI", "DOCUMENT_ROOT", "QUERY_STRING", "REQUEST_METHOD",
+            "CONTENT_TYPE", "CONTENT_LENGTH", "REMOTE_ADDR", "REMOTE_PORT", "SERVER_ADDR");
 
     /** Headers that frame the message or the connection, or that edge always sets itself. */
     private static final Set<String> EDGE_OWN_HEADERS = Set.of("content-length", "transfer-encoding", "connection",

@@ -153,9 +153,9 @@ class ConfigLoaderTest {
         assertThat(php.addresses()).containsExactly("unix:" + dir.resolve("run/php/php-fpm.sock"));
         assertThat(php.maxConnections()).isEqualTo(3);
         assertThat(php.spawn()).isEqualTo(new BackendGroupSettings.Spawn(fpm, 3, List.of("memory_limit = 64M"),
-                dir.resolve("run/php"), false, Duration.ofSeconds(120))); // read 60 s + keep-alive idle 60 s
+                dir.resolve("run/php"), false, Duration.ofSeconds(60))); // read 60 s (no keep-alive: no idle time)
         assertThat(php.queue()).isEqualTo(new BackendGroupSettings.Queue(1024, Duration.ofSeconds(30)));
-        assertThat(php.keepAlive()).isEqualTo(new BackendGroupSettings.KeepAlive(true, Duration.ofSeconds(60), 1000));
+        assertThat(php.keepAlive()).isEqualTo(new BackendGroupSettings.KeepAlive(false, Duration.ofSeconds(60), 1000));
         assertThat(php.health()).isEqualTo(new BackendGroupSettings.Health(3, Duration.ofSeconds(10)));
         assertThat(php.timeouts()).isEqualTo(new BackendGroupSettings.Timeouts(Duration.ofSeconds(5),
                 Duration.ofSeconds(60), Duration.ofSeconds(60)));

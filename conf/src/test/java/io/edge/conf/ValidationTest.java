@@ -2,6 +2,7 @@ package io.edge.conf;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.entry;
 import static org.assertj.core.api.Assertions.tuple;
 
 import io.edge.fastcgi.BackendGroupSettings;
@@ -183,6 +184,35 @@ class ValidationTest {
                 sites = [{ root = www, locations = [{ match = "/", fastcgi = php }] }]
                 fastcgi = [php]
                 """)).extracting(ConfigProblem::key).containsExactly("edge.fastcgi");
+    }
+
+    /**
+     * fastcgi-params name CGI variables, never one edge derives from each request (a fixed SCRIPT_FILENAME would run
+     * another script than the one asked for; an HTTP_ one would pose as a header the client sent), and hold no line
+     * break; the others reach the location, by name.
+     */
+    @Test
+    void fastcgiParamsAreCgiVariablesEdgeDoesNotDeriveFromTheRequest() throws Exception {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php, fastcgi-params {
+                  HTTPS = on, "1X" = a, "A-B" = b, SCRIPT_FILENAME = "/x.php", HTTP_HOST = h, EOL = "a\\nb" } }] }]
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
+                tuple("edge.sites[0].locations[0].fastcgi-params.1X", "\"1X\" is not a CGI variable name"),
+                tuple("edge.sites[0].locations[0].fastcgi-params.A-B", "\"A-B\" is not a CGI variable name"),
+                tuple("edge.sites[0].locations[0].fastcgi-params.EOL", "\"a\\u000ab\" has a control character"),
+                tuple("edge.sites[0].locations[0].fastcgi-params.HTTP_HOST", "HTTP_HOST is derived from each request"),
+                tuple("edge.sites[0].locations[0].fastcgi-params.SCRIPT_FILENAME",
+                        "SCRIPT_FILENAME is derived from each request"));
+        EdgeSettings settings = new ConfigLoader().load(write("""
+                location-defaults.fastcgi-params { HTTPS = on, APP_ENV = prod }
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php, fastcgi-params { APP_ENV = dev,
+                  SERVER_SOFTWARE = "nginx/1.22.1" } }, { match = "/static/" }] }]
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
+                """));
+        assertThat(settings.sites().get(0).locations().get(0).fastcgiParams()).containsExactly(
+                entry("APP_ENV", "dev"), entry("HTTPS", "on"), entry("SERVER_SOFTWARE", "nginx/1.22.1"));
     }
 
     @Test

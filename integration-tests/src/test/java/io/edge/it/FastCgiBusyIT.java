@@ -93,6 +93,46 @@ class FastCgiBusyIT {
         return statuses;
     }
 
+    /**
+     * A script that answers with fastcgi_finish_request() and runs on (Symfony's and Laravel's terminate work, on every
+     * response) holds its worker, not the requests after it: edge does not keep the connection by default, so they go
+     * to an idle worker. Over a kept connection the next request sent on it waited for the script to end (seconds, and
+     * a 504 behind one running past the read timeout) while the other worker sat idle.
+     */
+    @Test
+    void aScriptRunningOnAfterFinishRequestHoldsNoOtherRequest() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path release = dir.resolve("release");
+        Path ended = dir.resolve("ended");
+        // runs on until the test releases it (for at most 120 s, so that a failed run leaves no worker behind)
+        Files.writeString(www.resolve("finish.php"), """
+                <?php
+                echo 'answered';
+                fastcgi_finish_request();
+                for ($i = 0; $i < 6000 && !file_exists('%s'); $i++) { clearstatcache(); usleep(20000); }
+                file_put_contents('%s', 'ended');
+                """.formatted(release, ended));
+        Files.writeString(www.resolve("quick.php"), "<?php echo 'quick';");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = phpEdge(fpm, "")) {
+            assertThat(send(edge, "/finish.php").body()).isEqualTo("answered");
+            for (int i = 0; i < 4; i++) {
+                HttpResponse<String> quick = send(edge, "/quick.php?i=" + i);
+                assertThat(quick.statusCode()).isEqualTo(200);
+                assertThat(quick.body()).isEqualTo("quick");
+            }
+            assertThat(ended).as("the first script still runs").doesNotExist();
+            Files.writeString(release, "");
+            await(() -> Files.exists(ended), "the first script to end");
+        }
+    }
+
+    /** A GET of {@code target}, given up on after 60 s (a request held behind a running script would wait for it). */
+    private static HttpResponse<String> send(EdgeHarness edge, String target) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).timeout(java.time.Duration.ofSeconds(60)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     @Test
     void queueTimeoutGives503WithRetryAfterAndNever50xForBusyness() throws Exception {
         PhpScripts.install(Files.createDirectories(dir.resolve("www")));
@@ -160,8 +200,8 @@ class FastCgiBusyIT {
 
             Files.writeString(dir.resolve("release"), "");
             awaitLines(counter, List.of("start", "end"));
-            // END_REQUEST came: the exchange ended cleanly and its kept-alive connection serves the next request
-            await(() -> edge.status().contains(" open=1 idle=1 "), "the slot back in the pool");
+            // END_REQUEST came: the exchange ended cleanly, its connection closed (no keep-alive) and its slot is free
+            await(() -> edge.status().contains(" open=0 idle=0 "), "the slot back in the pool");
             HttpResponse<String> after = HTTP.send(HttpRequest.newBuilder(edge.uri("/count.php?id=after")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(after.statusCode()).isEqualTo(200);

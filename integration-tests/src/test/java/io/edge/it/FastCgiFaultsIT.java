@@ -55,6 +55,7 @@ class FastCgiFaultsIT {
                   max-connections = 1
                   timeouts.read = 1 s
                   health.max-fails = 1000
+                  keep-alive.enabled = true # what is never reused after a fault
                 }
                 """.formatted(socket));
     }

@@ -78,6 +78,10 @@ class FastCgiIT {
                 }, {
                   server-names = ["nolinks.test"], root = "www", symlinks = deny
                   locations = [{ match = "/", fastcgi = php, x-sendfile = ["www/private"] }]
+                }, {
+                  server-names = ["behind-tls.test"], root = "www"
+                  locations = [{ match = "/", fastcgi = php,
+                                 fastcgi-params { HTTPS = "on", SERVER_SOFTWARE = "nginx/1.22.1", APP_ENV = "prod" } }]
                 }]
                 fastcgi.backends.php {
                   addresses = ["%s"]
@@ -117,6 +121,23 @@ class FastCgiIT {
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("cache-control")).contains("max-age=60");
         assertThat(response.headers().firstValue("x-accel-expires")).isEmpty();
+    }
+
+    /**
+     * A location's fastcgi-params reach PHP, replacing edge's own of the same name (behind a proxy that ends TLS, HTTPS
+     * = on is how frameworks learn the scheme; a WordPress reads SERVER_SOFTWARE to decide it can rewrite URLs); a
+     * location without them sends edge's own alone.
+     */
+    @Test
+    void aLocationsFastcgiParamsReachTheScript() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response tls = client.send("GET /params.php HTTP/1.1\r\nHost: behind-tls.test\r\n\r\n").read();
+            assertThat(tls.status()).isEqualTo(200);
+            assertThat(tls.text()).isEqualTo("HTTPS=on\nREQUEST_SCHEME=http\nSERVER_SOFTWARE=nginx/1.22.1\nAPP_ENV=prod\n"
+                    + "SCRIPT_NAME=/params.php\n");
+        }
+        assertThat(get("/params.php").body()).isEqualTo("HTTPS=-\nREQUEST_SCHEME=http\nSERVER_SOFTWARE=edge\nAPP_ENV=-\n"
+                + "SCRIPT_NAME=/params.php\n");
     }
 
     @Test

@@ -45,7 +45,7 @@ class KeptPhpConnectionIT {
                   fastcgi.backends.php {
                     spawn { enabled = true, workers = 1 }
                     timeouts.read = 2 s
-                    keep-alive.idle-timeout = 20 s
+                    keep-alive { enabled = true, idle-timeout = 20 s }
                   }
                   sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                     { match = "/", fastcgi = php }

@@ -16,6 +16,14 @@ final class PhpScripts {
         Files.writeString(root.resolve("static/plain.txt"), "plain static file\n");
         Files.createDirectories(root.resolve("uploads"));
         Files.writeString(root.resolve("uploads/a.jpg"), "<?php echo 'a JPEG must never run';");
+        // a location's fastcgi-params as PHP sees them (unset: "-")
+        write(root, "params.php", """
+                <?php
+                header('Content-Type: text/plain');
+                foreach (['HTTPS', 'REQUEST_SCHEME', 'SERVER_SOFTWARE', 'APP_ENV', 'SCRIPT_NAME'] as $name) {
+                    echo $name, '=', $_SERVER[$name] ?? '-', "\n";
+                }
+                """);
         write(root, "echo.php", """
                 <?php
                 header('Content-Type: text/plain');

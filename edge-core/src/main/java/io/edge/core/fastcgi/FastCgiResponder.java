@@ -177,6 +177,8 @@ public final class FastCgiResponder implements Responder {
         return threads;
     }
     private final ScriptGate gate;
+    /** The location's fastcgi-params, sent after the standard params. */
+    private final CgiOptions cgiOptions;
 
     /**
      * Stands between a resolved script and the backend: the response cache. It answers the exchange itself
@@ -292,6 +294,8 @@ public final class FastCgiResponder implements Responder {
         this.onLoop = probe instanceof CachedFileProbe cached
                 ? new Resolvers(root, location.frontController(), cached.cachedOnly()) : null;
         this.gate = gate;
+        this.cgiOptions = location.fastcgiParams().isEmpty() ? CgiOptions.DEFAULT
+                : new CgiOptions(false, List.copyOf(location.fastcgiParams().entrySet()));
     }
 
     @Override
@@ -542,7 +546,7 @@ public final class FastCgiResponder implements Responder {
                 lease.release(Lease.Outcome.CLOSE);
                 return;
             }
-            ByteBuf params = CgiParams.encode(clientChannel.alloc(), cgiRequest(), script, CgiOptions.DEFAULT);
+            ByteBuf params = CgiParams.encode(clientChannel.alloc(), cgiRequest(), script, cgiOptions);
             String tooLong = FcgiNameValues.pairLongerThanARecord(params);
             if (tooLong != null) {
                 // php-fpm cannot take it (it resets the connection); possible only with server.limits over 64 KiB.
