@@ -508,13 +508,14 @@ public final class BackendPool implements AutoCloseable {
         synchronized (this) {
             b.open--;
             if (busy) {
-                if (ConnectFailures.isRefused(cause)
+                boolean refused = ConnectFailures.isRefused(cause);
+                if ((refused || ConnectFailures.isOutOfDescriptors(cause))
                         && (!b.refusalLogged || now - b.refusalLoggedAt >= REFUSAL_LOG_INTERVAL_NANOS)) {
                     b.refusalLogged = true;
                     b.refusalLoggedAt = now;
-                    LOG.warn("fastcgi group {}: connect to {} failed: {}; taken for a restart of the backend, "
-                            + "requests wait for it up to the queue timeout ({} ms)", name, b.address, reasonOf(cause),
-                            queueTimeout.toMillis());
+                    LOG.warn("fastcgi group {}: connect to {} failed: {}; {}, requests wait up to the queue timeout "
+                            + "({} ms)", name, b.address, reasonOf(cause), refused ? "taken for a restart of the backend"
+                                    : "edge is out of file descriptors (ulimit -n)", queueTimeout.toMillis());
                 }
                 counters.busyConnects.incrementAndGet();
                 long backoff = b.busyBackoffNanos;

@@ -16,8 +16,27 @@ final class ConnectFailures {
     }
 
     static boolean isBusy(Throwable cause) {
-        return isRefused(cause) || isBacklogFull(cause);
+        return isRefused(cause) || isBacklogFull(cause) || isOutOfDescriptors(cause);
     }
+
+    /**
+     * edge's own descriptors ran out (EMFILE, ENFILE) making the connection's socket: no fault of the backend's, so
+     * never counted against it; the request waits, as for a busy backend, for one to be freed within its deadline.
+     */
+    static boolean isOutOfDescriptors(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof Errors.NativeIoException e && (e.expectedErr() == -EMFILE || e.expectedErr() == -ENFILE)) {
+                return true;
+            }
+            if (t.getMessage() != null && t.getMessage().contains("Too many open files")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static final int EMFILE = 24;
+    private static final int ENFILE = 23;
 
     /** Nobody listens at the address (ECONNREFUSED), or its socket file is gone (ENOENT). */
     static boolean isRefused(Throwable cause) {

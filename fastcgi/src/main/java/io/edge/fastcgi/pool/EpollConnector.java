@@ -49,8 +49,12 @@ final class EpollConnector implements Connector {
             if (done.isSuccess()) {
                 promise.setSuccess(f.channel());
             } else {
-                f.channel().close();
+                // first: a channel whose socket could not even be made (EMFILE) is registered nowhere, and its close
+                // throws; the pool must still hear of the failure, or the slot it counted stays taken for good
                 promise.setFailure(done.cause());
+                if (f.channel().isRegistered()) {
+                    f.channel().close();
+                }
             }
         });
         return promise;

@@ -36,6 +36,23 @@ class ConnectFailuresTest {
         }
     }
 
+    /**
+     * edge's own descriptors running out while it makes the socket (EMFILE, ENFILE; the JDK's words for them too) is
+     * busyness, not the backend's failure; another error is neither.
+     */
+    @Test
+    void outOfDescriptorsIsBusyNotTheBackendsFault() {
+        Epoll.ensureAvailability(); // loads the native library Errors' constants come from
+        Throwable emfile = new io.netty.channel.ChannelException("Unable to create Channel",
+                io.netty.channel.unix.Errors.newIOException("newSocketStream", -24));
+        assertThat(ConnectFailures.isOutOfDescriptors(emfile)).isTrue();
+        assertThat(ConnectFailures.isBusy(emfile)).isTrue();
+        assertThat(ConnectFailures.isRefused(emfile)).isFalse();
+        assertThat(ConnectFailures.isOutOfDescriptors(io.netty.channel.unix.Errors.newIOException("socket", -23))).isTrue();
+        assertThat(ConnectFailures.isOutOfDescriptors(new IOException("Too many open files"))).isTrue();
+        assertThat(ConnectFailures.isBusy(io.netty.channel.unix.Errors.newIOException("connect", -13))).isFalse();
+    }
+
     @Test
     void missingSocketFileIsBusy() throws Exception {
         Epoll.ensureAvailability();
