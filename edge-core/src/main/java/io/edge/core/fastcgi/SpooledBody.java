@@ -24,13 +24,16 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
  * A request body read whole before a backend connection is taken, as nginx buffers request bodies
  * ({@code fastcgi_request_buffering on}, its default): a client trickling an upload in holds no PHP worker
- * meanwhile. Up to {@code memoryLimit} bytes stay in memory; past that the body, from its first byte, goes to an
- * unlinked temporary file in {@code dir}, written and later read back on the spool's own threads, never on the
+ * meanwhile. Up to {@code memoryLimit} bytes stay in memory (copied to the heap, so that a body arriving slowly pins
+ * none of the direct buffers its parts were read into), as long as all bodies together hold no more than the shared
+ * {@link MemoryBudget} ({@link #BODIES_IN_MEMORY}: an eighth of the heap); past either the body, from its first byte,
+ * goes to an unlinked temporary file in {@code dir}, written and later read back on the spool's own threads, never on the
  * event loop. While more than {@link #HIGH_WATER} bytes wait for the disk the client's reading is paused
  * ({@link io.edge.core.http.Exchange#pauseBody}: the body timeout does not count it), and it resumes once they are
  * down to {@link #LOW_WATER}. A spool that takes no bytes for {@code stallTimeout} while the client waits (a disk that
@@ -53,6 +56,41 @@ final class SpooledBody {
     static final ExecutorService THREADS =
             Executors.newFixedThreadPool(2, new DefaultThreadFactory("edge-body-spool", true));
 
+    /**
+     * What the bodies held in memory may hold together: thousands of clients each sending most of a small body and
+     * then waiting (up to the body timeout between bytes) held 64 KiB each, more than the memory of a small machine,
+     * and the event loops stalled waiting for memory; past it, a body goes to its file as a large one does, as nginx
+     * writes what exceeds client_body_buffer_size.
+     */
+    static final MemoryBudget BODIES_IN_MEMORY = new MemoryBudget(Runtime.getRuntime().maxMemory() / 8);
+
+    /** Bytes that all holders together may take; taken and given back on any thread. */
+    static final class MemoryBudget {
+        private final AtomicLong held = new AtomicLong();
+        private final long max;
+
+        MemoryBudget(long max) {
+            this.max = max;
+        }
+
+        /** Takes {@code bytes} if they fit, else takes nothing and says so. */
+        boolean take(long bytes) {
+            if (held.addAndGet(bytes) <= max) {
+                return true;
+            }
+            held.addAndGet(-bytes);
+            return false;
+        }
+
+        void give(long bytes) {
+            held.addAndGet(-bytes);
+        }
+
+        long held() {
+            return held.get();
+        }
+    }
+
     /** Pauses and resumes reading the client ({@link io.edge.core.http.Exchange#pauseBody}). */
     @FunctionalInterface
     interface ReadPause {
@@ -68,6 +106,9 @@ final class SpooledBody {
     private final Path dir;
     /** The body while it fits in memory; null once it went to the file (or was released). */
     private CompositeByteBuf memory;
+    /** Where {@link #memory}'s bytes are counted, and how many it holds there. */
+    private final MemoryBudget budget;
+    private long taken;
     private long length;
     /** Small parts gathered for one file task, written when full, before a larger part, or when the body ends. */
     private final SmallChunks gathered;
@@ -98,13 +139,20 @@ final class SpooledBody {
      */
     SpooledBody(Channel client, ReadPause readPause, int memoryLimit, Path dir, Duration stallTimeout,
             Consumer<IOException> onFailure) {
-        this(client, readPause, memoryLimit, dir, stallTimeout, onFailure, THREADS);
+        this(client, readPause, memoryLimit, dir, stallTimeout, onFailure, THREADS, BODIES_IN_MEMORY);
     }
 
     /** As above, the file tasks run by {@code threads} (tests hold them back). */
     SpooledBody(Channel client, ReadPause readPause, int memoryLimit, Path dir, Duration stallTimeout,
             Consumer<IOException> onFailure, Executor threads) {
+        this(client, readPause, memoryLimit, dir, stallTimeout, onFailure, threads, BODIES_IN_MEMORY);
+    }
+
+    /** As above, what is held in memory counted in {@code budget} (tests give a small one). */
+    SpooledBody(Channel client, ReadPause readPause, int memoryLimit, Path dir, Duration stallTimeout,
+            Consumer<IOException> onFailure, Executor threads, MemoryBudget budget) {
         this.client = client;
+        this.budget = budget;
         this.tasks = new SpoolTasks(client, threads, this::failed, () -> {
             released = true; // the tasks after this one have nobody to answer either
             closeFile();
@@ -124,15 +172,17 @@ final class SpooledBody {
             chunk.release();
             return;
         }
-        length += chunk.readableBytes();
-        if (memory != null && length <= memoryLimit) {
-            memory.addComponent(true, chunk);
+        int bytes = chunk.readableBytes();
+        length += bytes;
+        if (memory != null && length <= memoryLimit && budget.take(bytes)) {
+            taken += bytes;
+            memory.addComponent(true, onHeap(chunk));
             return;
         }
         if (memory != null) {
             memory.addComponent(true, chunk); // the file holds the body from its first byte
             ByteBuf whole = memory;
-            memory = null;
+            dropMemory(false);
             spool(whole);
             return;
         }
@@ -145,6 +195,25 @@ final class SpooledBody {
             spoolGathered();
         }
         gathered.add(chunk);
+    }
+
+    /** {@code chunk}'s bytes in a heap buffer of their size; {@code chunk} released. */
+    private ByteBuf onHeap(ByteBuf chunk) {
+        try {
+            return client.alloc().heapBuffer(chunk.readableBytes()).writeBytes(chunk);
+        } finally {
+            chunk.release();
+        }
+    }
+
+    /** The body is no longer held in memory: its bytes go back to the budget; {@link #memory} released if asked. */
+    private void dropMemory(boolean release) {
+        if (release) {
+            memory.release();
+        }
+        memory = null;
+        budget.give(taken);
+        taken = 0;
     }
 
     /** Hands the parts gathered so far, if any, to a file task. */
@@ -248,8 +317,7 @@ final class SpooledBody {
         }
         released = true;
         if (memory != null) {
-            memory.release();
-            memory = null;
+            dropMemory(true);
         }
         gathered.release();
         resumeClient();

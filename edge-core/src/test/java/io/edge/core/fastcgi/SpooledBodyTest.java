@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -76,6 +78,50 @@ class SpooledBodyTest {
         });
         assertThat(spoolFilesOpen()).isZero();
         assertThat(failures).isEmpty();
+    }
+
+    /**
+     * Small bodies held in memory share one budget: one that would take it past goes to its file, as a large body does,
+     * and what a released body held is free again. Thousands of clients each holding most of a small body held 64 KiB
+     * each, more than a small machine's memory, and the event loops stalled waiting for it.
+     */
+    @Test
+    void smallBodiesBeyondTheSharedMemoryBudgetGoToTheirFiles() throws Exception {
+        SpooledBody.MemoryBudget budget = new SpooledBody.MemoryBudget(1000);
+        List<SpooledBody> bodies = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            bodies.add(new SpooledBody(client, paused -> client.config().setAutoRead(!paused), 4096, dir,
+                    Duration.ofSeconds(60), failures::add, SpooledBody.THREADS, budget));
+        }
+        CountDownLatch ready = new CountDownLatch(3);
+        onLoop(() -> {
+            bodies.get(0).add(Unpooled.wrappedBuffer(bytes(600, 1)));
+            bodies.get(1).add(Unpooled.wrappedBuffer(bytes(300, 2)));
+            bodies.get(1).add(Unpooled.wrappedBuffer(bytes(300, 3))); // 1 200 together: past the budget
+            assertThat(budget.held()).as("the first body's alone").isEqualTo(600);
+            bodies.subList(0, 2).forEach(body -> body.finish(ready::countDown));
+        });
+        awaitSpoolFilesOpen(1);
+        onLoop(() -> {
+            bodies.get(0).release();
+            assertThat(budget.held()).isZero();
+            bodies.get(2).add(Unpooled.wrappedBuffer(bytes(900, 4)));
+            assertThat(budget.held()).as("free again for the next").isEqualTo(900);
+            bodies.get(2).finish(ready::countDown);
+        });
+        assertThat(ready.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(spoolFilesOpen()).as("the second body's file alone").isEqualTo(1);
+        assertThat(spoolFileContent()).isEqualTo(concat(bytes(300, 2), bytes(300, 3)));
+        onLoop(() -> bodies.forEach(SpooledBody::release));
+        assertThat(budget.held()).isZero();
+        awaitSpoolFilesOpen(0);
+        assertThat(failures).isEmpty();
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] both = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
     }
 
     @Test
