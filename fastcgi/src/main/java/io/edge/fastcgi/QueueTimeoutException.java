@@ -6,6 +6,15 @@ import java.time.Duration;
 public final class QueueTimeoutException extends BackendBusyException {
 
     public QueueTimeoutException(String group, Duration waited) {
-        super("fastcgi group " + group + ": no connection slot within " + waited.toMillis() + " ms");
+        this(group, waited, null);
+    }
+
+    /**
+     * @param lastConnectFailure why the last connect made while it waited failed ("unix:/run/php.sock: connection
+     *                           refused": php-fpm down or restarting), or null if none did
+     */
+    public QueueTimeoutException(String group, Duration waited, String lastConnectFailure) {
+        super("fastcgi group " + group + ": no connection slot within " + waited.toMillis() + " ms"
+                + (lastConnectFailure == null ? "" : " (the last connect failed: " + lastConnectFailure + ")"));
     }
 }

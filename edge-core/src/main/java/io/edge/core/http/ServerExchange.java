@@ -499,7 +499,9 @@ final class ServerExchange implements Exchange {
                         request.uri(), status, bodyBytes, cause.toString());
             }
         } else if (errorStatus.code() == 503) {
-            OVERLOAD.warn(cause.getClass(), request.method() + " " + request.uri() + " -> 503: " + cause);
+            // the message alone ("fastcgi group php: no connection slot within 10000 ms"): its class says nothing more
+            OVERLOAD.warn(cause.getClass(), request.method() + " " + request.uri() + " -> 503: "
+                    + (cause.getMessage() != null ? cause.getMessage() : cause.toString()));
         } else if (ErrorResponses.isServerFault(errorStatus)) {
             LOG.warn("{} {} -> {}: {}", request.method(), request.uri(), errorStatus.code(), cause.toString(),
                     stackTraceOf(errorStatus, cause));

@@ -116,6 +116,12 @@ public final class BackendPool implements AutoCloseable {
 
     private int nextIndex;
     private boolean closed;
+    /**
+     * Why the last connect that counted as busy failed (refused, no descriptor), and when; null once a connect worked
+     * again. A request that times out in the queue after it says so, not only "no connection slot".
+     */
+    private String lastBusyFailure;
+    private long lastBusyFailureAt;
     /** Shared with the pools that replace this one on a reload, so that they count on from it. */
     private final Counters counters;
 
@@ -496,6 +502,7 @@ public final class BackendPool implements AutoCloseable {
             synchronized (this) {
                 b.busyUntil = 0;
                 b.refusalLogged = false; // connects work again: the next refusal starts a new run
+                lastBusyFailure = null;
                 b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
                 pc.exchanges++;
             }
@@ -518,6 +525,8 @@ public final class BackendPool implements AutoCloseable {
                                     : "edge is out of file descriptors (ulimit -n)", queueTimeout.toMillis());
                 }
                 counters.busyConnects.incrementAndGet();
+                lastBusyFailure = b.address + ": " + reasonOf(cause);
+                lastBusyFailureAt = now;
                 long backoff = b.busyBackoffNanos;
                 b.busyUntil = now + backoff;
                 b.busyBackoffNanos = Math.min(backoff * 2, Backend.MAX_BUSY_BACKOFF_NANOS);
@@ -538,7 +547,8 @@ public final class BackendPool implements AutoCloseable {
                         + ": connect to " + b.address + " failed", cause)));
             } else if (now - w.deadlineNanos >= 0) {
                 counters.timedOut.incrementAndGet();
-                after.add(() -> w.promise.tryFailure(new QueueTimeoutException(name, queueTimeout)));
+                QueueTimeoutException timedOut = queueTimeout(w);
+                after.add(() -> w.promise.tryFailure(timedOut));
             } else {
                 queue.offerFirst(w);
                 armTimer(w, w.deadlineNanos - now);
@@ -573,17 +583,24 @@ public final class BackendPool implements AutoCloseable {
     }
 
     private void expired(Waiter w) {
-        boolean expired;
+        QueueTimeoutException timedOut = null;
         synchronized (this) {
-            expired = queue.remove(w);
             w.cancelTimer = null;
-            if (expired) {
+            if (queue.remove(w)) {
                 counters.timedOut.incrementAndGet();
+                timedOut = queueTimeout(w);
             }
         }
-        if (expired) {
-            w.promise.tryFailure(new QueueTimeoutException(name, queueTimeout));
+        if (timedOut != null) {
+            w.promise.tryFailure(timedOut);
         }
+    }
+
+    /** {@code w}'s timeout in the queue, with why the connects made while it waited failed, if they did. */
+    private QueueTimeoutException queueTimeout(Waiter w) {
+        assert Thread.holdsLock(this);
+        boolean failedMeanwhile = lastBusyFailure != null && lastBusyFailureAt - w.startNanos >= 0;
+        return new QueueTimeoutException(name, queueTimeout, failedMeanwhile ? lastBusyFailure : null);
     }
 
     void release(Lease lease, Lease.Outcome outcome) {
@@ -724,6 +741,14 @@ public final class BackendPool implements AutoCloseable {
      * ({@code connect(..) failed: Connection refused: ...}); a Java class name tells them nothing.
      */
     private static String reasonOf(Throwable cause) {
-        return cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+        // the innermost message: the system's words ("newSocketStream(..) failed: Too many open files"), not the
+        // wrappers' around them ("Unable to create Channel from class ...EpollDomainSocketChannel")
+        String reason = null;
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null) {
+                reason = t.getMessage();
+            }
+        }
+        return reason != null ? reason : cause.getClass().getSimpleName();
     }
 }

@@ -544,7 +544,27 @@ class BackendPoolTest {
             }
             timers.advanceMillis(50);
         }
-        assertThat(f.cause()).isInstanceOf(QueueTimeoutException.class);
+        assertThat(f.cause()).isInstanceOf(QueueTimeoutException.class)
+                .hasMessageEndingWith(" (the last connect failed: unix:/run/php.sock: connect(..) failed: Connection refused)");
+    }
+
+    /**
+     * A request timing out behind a busy worker is told no more than that, a refusal that came before it waited and
+     * was followed by a working connect not named.
+     */
+    @Test
+    void aQueueTimeoutWithoutFailedConnectsWhileItWaitedNamesNone() {
+        onePhp(1, 10);
+        Future<Lease> held = pool.acquire(loopA);
+        connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+        timers.advanceMillis(50);
+        connector.succeedNext();
+        assertThat(held.isSuccess()).isTrue();
+        Future<Lease> waiting = pool.acquire(loopA);
+        timers.advanceMillis(2_000);
+        assertThat(waiting.cause()).isInstanceOf(QueueTimeoutException.class)
+                .hasMessageEndingWith("no connection slot within 1000 ms");
+        held.getNow().release(Lease.Outcome.CLOSE);
     }
 
     @Test
