@@ -747,9 +747,21 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             return;
         }
         try {
-            signal("-KILL", "-" + masterPid); // fails harmlessly when the group is already empty
+            signal("-KILL", "-" + masterPid);
+        } catch (SignalRefused e) {
+            LOG.debug("php-fpm for group {}: no process group {} left: {}", groupName, masterPid, e.getMessage());
         } catch (IOException e) {
-            LOG.debug("php-fpm for group {}: no process group {} left: {}", groupName, masterPid, e.toString());
+            // kill(1) did not run (no descriptor or process left to start it with): the workers may live on, holding
+            // the socket, and a restart then finds them accepting there
+            LOG.warn("php-fpm for group {}: could not kill what is left of its process group {}: {}; its workers may "
+                    + "still accept on {}", groupName, masterPid, e.getMessage(), socketFile);
+        }
+    }
+
+    /** kill(1) ran and refused (no such process group: it is empty already). */
+    private static final class SignalRefused extends IOException {
+        SignalRefused(String message) {
+            super(message);
         }
     }
 
@@ -769,7 +781,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             throw new InterruptedIOException("interrupted while sending " + signal + " to " + target);
         }
         if (kill.exitValue() != 0) {
-            throw new IOException("kill " + signal + " " + target + " exited with status " + kill.exitValue());
+            throw new SignalRefused("kill " + signal + " " + target + " exited with status " + kill.exitValue());
         }
     }
 
