@@ -443,7 +443,7 @@ class FastCgiBusyIT {
         int port = EdgeProcess.freePort();
         try (PhpFpm fpm = PhpFpm.tcp(Files.createDirectories(dir.resolve("fpm")), port,
                 "pm = static\npm.max_children = 4\npm.max_requests = 5\n");
-             EdgeHarness edge = phpEdge(fpm, "queue.timeout = 60 s")) {
+             EdgeHarness edge = phpEdge(fpm, "queue.timeout = 60 s, keep-alive.enabled = true")) {
             Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
             ExecutorService clients = Executors.newFixedThreadPool(16);
             List<Future<?>> done = new ArrayList<>();

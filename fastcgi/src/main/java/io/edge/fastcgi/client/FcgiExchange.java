@@ -451,7 +451,9 @@ public final class FcgiExchange {
                 state = State.ENDED;
                 cleanUp();
                 FcgiRecordDecoder decoder = backendChannel.pipeline().get(FcgiRecordDecoder.class);
-                boolean clean = lease.keepAlive() && stdinEnded && decoder != null && decoder.isAtRecordBoundary();
+                // clean whether or not connections are kept (the pool closes this one then): a clean end is also
+                // what resets the address's run of failures, which without keep-alive ran on for the process's life
+                boolean clean = stdinEnded && decoder != null && decoder.isAtRecordBoundary();
                 lease.release(clean ? Lease.Outcome.REUSABLE : Lease.Outcome.CLOSE);
                 if (listening) {
                     listener.onEnd();

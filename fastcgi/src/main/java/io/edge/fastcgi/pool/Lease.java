@@ -37,6 +37,7 @@ public final class Lease {
     private final long waitNanos;
     private final long connectNanos;
     private final AtomicBoolean released = new AtomicBoolean();
+    private volatile Outcome outcome;
 
     Lease(BackendPool pool, PooledConnection connection, boolean reused, long waitNanos, long connectNanos) {
         this.pool = pool;
@@ -88,8 +89,14 @@ public final class Lease {
         if (!released.compareAndSet(false, true)) {
             return false;
         }
+        this.outcome = outcome;
         pool.release(this, outcome);
         return true;
+    }
+
+    /** What the lease was released with; null while it is held. */
+    public Outcome outcome() {
+        return outcome;
     }
 
     @Override

@@ -164,6 +164,11 @@ class FcgiExchangeTest {
         assertThat(backend.pipeline().get(FcgiRecordDecoder.class)).isNotNull();
     }
 
+    /**
+     * Without keep-alive the connection is closed after a clean end, which still counts as one: released REUSABLE, it
+     * ends the address's run of failures (released CLOSE, every timeout of the process's life counted towards
+     * max-fails, and two addresses with a slow script now and then were both marked down).
+     */
     @Test
     void withoutKeepAliveConnectionIsClosedAfterEnd() {
         start(false).endStdin();
@@ -172,6 +177,7 @@ class FcgiExchangeTest {
         sent.forEach(io.netty.util.ReferenceCountUtil::release);
         backend.writeInbound(record(6, "\r\n"), endRequest(0));
         assertThat(recorder.ended).isTrue();
+        assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.REUSABLE);
         assertClosedAndNotPooled();
     }
 
