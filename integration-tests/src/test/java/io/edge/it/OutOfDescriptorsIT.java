@@ -78,7 +78,7 @@ class OutOfDescriptorsIT {
                             assertThat(second.read().text()).isEqualTo("quick");
                         }
                     }
-                    assertThat(edge.output()).contains("edge is out of file descriptors (ulimit -n)",
+                    assertThat(edge.output()).contains("edge is out of file descriptors (its limit, ulimit -n, or the system's)",
                                     "GET /quick.php -> 503: fastcgi group php: no connection slot within 2000 ms (the last "
                                             + "connect failed: " + fpm.address() + ": ")
                             .containsPattern("the last connect failed: [^\\n]*Too many open files\\)")

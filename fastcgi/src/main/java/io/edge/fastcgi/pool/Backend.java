@@ -27,6 +27,12 @@ final class Backend {
      */
     boolean refusalLogged;
     long refusalLoggedAt;
+    /**
+     * Why this address's last connect that counted as busy failed (refused, no descriptor), and when; null once a
+     * connect to it worked again. A request that times out in the queue after it says so.
+     */
+    String lastBusyFailure;
+    long lastBusyFailureAt;
     long busyBackoffNanos = MIN_BUSY_BACKOFF_NANOS;
     int consecutiveFailures;
     /** Down (passive health) until then; 0 = up. */

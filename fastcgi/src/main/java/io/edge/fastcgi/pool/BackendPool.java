@@ -117,11 +117,11 @@ public final class BackendPool implements AutoCloseable {
     private int nextIndex;
     private boolean closed;
     /**
-     * Why the last connect that counted as busy failed (refused, no descriptor), and when; null once a connect worked
-     * again. A request that times out in the queue after it says so, not only "no connection slot".
+     * When edge's running out of descriptors was last logged (it is the process's, not an address's: logged once per
+     * {@link #REFUSAL_LOG_INTERVAL_NANOS} whichever address met it), and whether it was since the last working connect.
      */
-    private String lastBusyFailure;
-    private long lastBusyFailureAt;
+    private boolean outOfDescriptorsLogged;
+    private long outOfDescriptorsLoggedAt;
     /** Shared with the pools that replace this one on a reload, so that they count on from it. */
     private final Counters counters;
 
@@ -502,7 +502,8 @@ public final class BackendPool implements AutoCloseable {
             synchronized (this) {
                 b.busyUntil = 0;
                 b.refusalLogged = false; // connects work again: the next refusal starts a new run
-                lastBusyFailure = null;
+                b.lastBusyFailure = null;
+                outOfDescriptorsLogged = false;
                 b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
                 pc.exchanges++;
             }
@@ -515,18 +516,24 @@ public final class BackendPool implements AutoCloseable {
         synchronized (this) {
             b.open--;
             if (busy) {
-                boolean refused = ConnectFailures.isRefused(cause);
-                if ((refused || ConnectFailures.isOutOfDescriptors(cause))
+                if (ConnectFailures.isRefused(cause)
                         && (!b.refusalLogged || now - b.refusalLoggedAt >= REFUSAL_LOG_INTERVAL_NANOS)) {
                     b.refusalLogged = true;
                     b.refusalLoggedAt = now;
-                    LOG.warn("fastcgi group {}: connect to {} failed: {}; {}, requests wait up to the queue timeout "
-                            + "({} ms)", name, b.address, reasonOf(cause), refused ? "taken for a restart of the backend"
-                                    : "edge is out of file descriptors (ulimit -n)", queueTimeout.toMillis());
+                    LOG.warn("fastcgi group {}: connect to {} failed: {}; taken for a restart of the backend, requests "
+                            + "wait for it up to the queue timeout ({} ms)", name, b.address, reasonOf(cause),
+                            queueTimeout.toMillis());
+                } else if (ConnectFailures.isOutOfDescriptors(cause) && (!outOfDescriptorsLogged
+                        || now - outOfDescriptorsLoggedAt >= REFUSAL_LOG_INTERVAL_NANOS)) {
+                    outOfDescriptorsLogged = true;
+                    outOfDescriptorsLoggedAt = now;
+                    LOG.warn("fastcgi group {}: connect to {} failed: {}; edge is out of file descriptors (its limit, "
+                            + "ulimit -n, or the system's), requests wait for one up to the queue timeout ({} ms)", name,
+                            b.address, reasonOf(cause), queueTimeout.toMillis());
                 }
                 counters.busyConnects.incrementAndGet();
-                lastBusyFailure = b.address + ": " + reasonOf(cause);
-                lastBusyFailureAt = now;
+                b.lastBusyFailure = b.address + ": " + reasonOf(cause);
+                b.lastBusyFailureAt = now;
                 long backoff = b.busyBackoffNanos;
                 b.busyUntil = now + backoff;
                 b.busyBackoffNanos = Math.min(backoff * 2, Backend.MAX_BUSY_BACKOFF_NANOS);
@@ -596,11 +603,20 @@ public final class BackendPool implements AutoCloseable {
         }
     }
 
-    /** {@code w}'s timeout in the queue, with why the connects made while it waited failed, if they did. */
+    /**
+     * {@code w}'s timeout in the queue, with why the last connect that failed while it waited failed: of an address
+     * that has not been connected to since (one refusing while another's workers are busy is named).
+     */
     private QueueTimeoutException queueTimeout(Waiter w) {
         assert Thread.holdsLock(this);
-        boolean failedMeanwhile = lastBusyFailure != null && lastBusyFailureAt - w.startNanos >= 0;
-        return new QueueTimeoutException(name, queueTimeout, failedMeanwhile ? lastBusyFailure : null);
+        Backend last = null;
+        for (Backend b : backends) {
+            if (b.lastBusyFailure != null && b.lastBusyFailureAt - w.startNanos >= 0
+                    && (last == null || b.lastBusyFailureAt - last.lastBusyFailureAt > 0)) {
+                last = b;
+            }
+        }
+        return new QueueTimeoutException(name, queueTimeout, last == null ? null : last.lastBusyFailure);
     }
 
     void release(Lease lease, Lease.Outcome outcome) {

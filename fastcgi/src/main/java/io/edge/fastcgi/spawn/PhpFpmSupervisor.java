@@ -750,8 +750,11 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             signal("-KILL", "-" + masterPid);
         } catch (SignalRefused e) {
             LOG.debug("php-fpm for group {}: no process group {} left: {}", groupName, masterPid, e.getMessage());
+        } catch (InterruptedIOException e) {
+            // a stop interrupted the restart that was killing it: kill(1) ran, and the stop kills the group itself
+            LOG.debug("php-fpm for group {}: interrupted killing process group {}", groupName, masterPid);
         } catch (IOException e) {
-            // kill(1) did not run (no descriptor or process left to start it with): the workers may live on, holding
+            // kill(1) did not run (no descriptor or process left to start it with) or did not finish: the workers may live on, holding
             // the socket, and a restart then finds them accepting there
             LOG.warn("php-fpm for group {}: could not kill what is left of its process group {}: {}; its workers may "
                     + "still accept on {}", groupName, masterPid, e.getMessage(), socketFile);

@@ -548,23 +548,41 @@ class BackendPoolTest {
                 .hasMessageEndingWith(" (the last connect failed: unix:/run/php.sock: connect(..) failed: Connection refused)");
     }
 
-    /**
-     * A request timing out behind a busy worker is told no more than that, a refusal that came before it waited and
-     * was followed by a working connect not named.
-     */
+    /** A refused connect before a request began to wait is not why it timed out: it is not named. */
     @Test
-    void aQueueTimeoutWithoutFailedConnectsWhileItWaitedNamesNone() {
+    void aQueueTimeoutDoesNotNameAFailureFromBeforeItsWait() {
         onePhp(1, 10);
+        Future<Lease> first = pool.acquire(loopA);
+        connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+        timers.advanceMillis(10); // the retry's connect goes out and never ends: the one slot stays taken
+        assertThat(connector.pending).hasSize(1);
+        first.cancel(false); // its client left
+        timers.advanceMillis(90);
+        Future<Lease> later = pool.acquire(loopA);
+        timers.advanceMillis(1_000);
+        assertThat(later.cause()).isInstanceOf(QueueTimeoutException.class)
+                .hasMessageEndingWith("no connection slot within 1000 ms");
+    }
+
+    /** A refusal while a request waited, followed by a connect to the address that worked, is not named either. */
+    @Test
+    void aQueueTimeoutDoesNotNameAFailureAConnectThatWorkedEnded() {
+        onePhp(2, 10);
         Future<Lease> held = pool.acquire(loopA);
+        connector.succeedNext();
+        assertThat(held.isSuccess()).isTrue();
+        Future<Lease> second = pool.acquire(loopA);
+        Future<Lease> third = pool.acquire(loopA);
+        timers.advanceMillis(10);
         connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
         timers.advanceMillis(50);
         connector.succeedNext();
-        assertThat(held.isSuccess()).isTrue();
-        Future<Lease> waiting = pool.acquire(loopA);
-        timers.advanceMillis(2_000);
-        assertThat(waiting.cause()).isInstanceOf(QueueTimeoutException.class)
+        assertThat(second.isSuccess()).as("the retry worked").isTrue();
+        timers.advanceMillis(1_000);
+        assertThat(third.cause()).isInstanceOf(QueueTimeoutException.class)
                 .hasMessageEndingWith("no connection slot within 1000 ms");
         held.getNow().release(Lease.Outcome.CLOSE);
+        second.getNow().release(Lease.Outcome.CLOSE);
     }
 
     @Test
