@@ -102,6 +102,15 @@ final class SettingsMapper {
                             server.runDir().toString())) + " ") + runDirProblem + ", and a spawned backend's pool "
                             + "config names it", BackendGroupSettings.Spawn.INI_PATH_EXPECTED);
         }
+        if (!backends.isEmpty() && !serverSection.string("run-dir").isEmpty() && Files.isDirectory(server.runDir())) {
+            // FastCGI's request and response bodies too large for memory are spooled there: found now, not at the first
+            // large upload (a server without backends spools nothing)
+            SpoolDirectory.Refusal unsafe = spoolRefusal(server.runDir());
+            if (unsafe != null) {
+                serverSection.problem("run-dir", server.runDir() + " " + unsafe.what() + ", and bodies too large for "
+                        + "memory are spooled there", "a run directory " + unsafe.expected());
+            }
+        }
         List<SiteSettings> sites = sites(edge, BackendNames.of(fastcgi, backends.keySet()), mimeTypes);
         CacheSettings cache = cache(edge.section("cache"));
         return new EdgeSettings(source, server, staticIo, mimeTypes, sites, backends, cache);
@@ -240,14 +249,9 @@ final class SettingsMapper {
                 server.problem("run-dir", run + " is not writable", expected);
             } else if (Files.isDirectory(run)) {
                 String refused = directoryRefused(run);
-                SpoolDirectory.Refusal unsafe = spoolRefusal(run);
                 if (refused != null) {
                     server.problem("run-dir", run + " is not writable: a directory cannot be made in it ("
                             + refused + ")", expected);
-                } else if (unsafe != null) {
-                    // request and response bodies too large for memory are spooled there: found now, not at the first upload
-                    server.problem("run-dir", run + " " + unsafe.what() + ", and bodies too large for memory are spooled "
-                            + "there", "a run directory " + unsafe.expected());
                 }
             } else {
                 // edge creates it and its missing parents: the nearest one that exists must let it
@@ -938,6 +942,11 @@ final class SettingsMapper {
             }
             Map<String, String> headers = headers(location.section("headers"));
             Map<String, String> fastcgiParams = fastcgiParams(location.section("fastcgi-params"));
+            if (backend == null && location.own().get("fastcgi-params") instanceof ConfigObject own && !own.isEmpty()) {
+                // the location's own (location-defaults' apply where there is a backend, unused elsewhere)
+                location.problem("fastcgi-params", "set in a location without fastcgi",
+                        "fastcgi-params only in a location with fastcgi = <backend>, or under location-defaults");
+            }
             long bodyLimit = location.isSet("body-limit") ? bodyLimit(location, "body-limit")
                     : LocationSettings.SERVER_BODY_LIMIT;
             if (parsed == null) {
@@ -981,7 +990,7 @@ final class SettingsMapper {
      * A location's {@code fastcgi-params}: each name a CGI variable's ([A-Za-z_][A-Za-z0-9_]*) that is not one edge
      * derives from the request and its script (a fixed SCRIPT_FILENAME or REQUEST_URI would run or describe another
      * request than the one sent; an HTTP_ name would pose as a header the client sent), each value without control
-     * characters but tab. Set in a location without fastcgi (through location-defaults), they are unused.
+     * characters but tab; each value as its UTF-8 bytes, as PHP reads them.
      */
     private static Map<String, String> fastcgiParams(Section params) {
         Map<String, String> result = new TreeMap<>();

@@ -205,6 +205,10 @@ class ValidationTest {
                 tuple("edge.sites[0].locations[0].fastcgi-params.HTTP_HOST", "HTTP_HOST is derived from each request"),
                 tuple("edge.sites[0].locations[0].fastcgi-params.SCRIPT_FILENAME",
                         "SCRIPT_FILENAME is derived from each request"));
+        assertThat(problems("""
+                sites = [{ root = www, locations = [{ match = "/static/", fastcgi-params { HTTPS = on } }] }]
+                """)).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
+                tuple("edge.sites[0].locations[0].fastcgi-params", "set in a location without fastcgi"));
         EdgeSettings settings = new ConfigLoader().load(write("""
                 location-defaults.fastcgi-params { HTTPS = on, APP_ENV = prod }
                 sites = [{ root = www, locations = [{ match = "/", fastcgi = php, fastcgi-params { APP_ENV = dev,
@@ -1078,17 +1082,19 @@ class ValidationTest {
     }
 
     /**
-     * A run directory others could put files or links into is a problem of the check, as the spool refuses it: it
-     * passed, and the first body too large for memory failed with 500. Sticky (as /tmp) and group-writable ones are
-     * taken; so is one edge will make (0700).
+     * A run directory others could put files or links into is a problem of the check where FastCGI bodies would be
+     * spooled there, as the spool refuses it: it passed, and the first body too large for memory failed with 500.
+     * Sticky (as /tmp) and group-writable ones are taken; so is one edge will make (0700), and any without a backend.
      */
     @Test
     void aRunDirOthersCouldWriteInIsAProblemBeforeTheFirstUpload() throws Exception {
+        String backend = "\nfastcgi.backends.php.addresses = [\"127.0.0.1:9000\"]";
         Path run = Files.createDirectory(dir.resolve("run"));
         Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxrwxrwx"));
-        ConfigProblem open = single(SITE + "\nserver.run-dir = run");
+        ConfigProblem open = single(SITE + backend + "\nserver.run-dir = run");
         assertThat(open.key()).isEqualTo("edge.server.run-dir");
-        assertThat(open.line()).isEqualTo(3);
+        assertThat(open.line()).isEqualTo(4);
+        assertThat(problemsOrNone(SITE + "\nserver.run-dir = run")).as("no backend: nothing is spooled").isEmpty();
         assertThat(open.message()).isEqualTo(run + " is writable by all, mode 0777, and bodies too large for memory are "
                 + "spooled there");
         assertThat(open.expected()).isEqualTo("a run directory not writable by others, or sticky");
@@ -1096,14 +1102,14 @@ class ValidationTest {
         Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.setOwner(run, run.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
         int nobody = (Integer) Files.getAttribute(run, "unix:uid");
-        assertThat(single(SITE + "\nserver.run-dir = run").message()).isEqualTo(run + " is owned by uid " + nobody
+        assertThat(single(SITE + backend + "\nserver.run-dir = run").message()).isEqualTo(run + " is owned by uid " + nobody
                 + ", and bodies too large for memory are spooled there");
 
         Files.setOwner(run, Files.getOwner(dir));
         Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxrwx---"));
-        assertThat(problemsOrNone(SITE + "\nserver.run-dir = run")).as("group-writable").isEmpty();
+        assertThat(problemsOrNone(SITE + backend + "\nserver.run-dir = run")).as("group-writable").isEmpty();
         assertThat(new ProcessBuilder("chmod", "1777", run.toString()).inheritIO().start().waitFor()).isZero();
-        assertThat(problemsOrNone(SITE + "\nserver.run-dir = run")).as("sticky").isEmpty();
+        assertThat(problemsOrNone(SITE + backend + "\nserver.run-dir = run")).as("sticky").isEmpty();
     }
 
     /** Whether a directory can be made is asked by making one: it is gone again, and nothing else is made. */

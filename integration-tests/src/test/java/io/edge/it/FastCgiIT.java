@@ -42,10 +42,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * edge in front of a real php-fpm on a Unix socket (listen.backlog = 8), through a group of 4 connections: the
  * saturation pool of the issue. Every test talks HTTP over real sockets.
  *
- * <p>php-fpm has 8 children, not 4: a kept-alive FastCGI connection holds its child until it closes, and some tests
- * start an edge of their own against the same php-fpm while the main one keeps its 4 connections. With 4 children the
- * second edge's connection waited in php-fpm's backlog until the main edge's idle ones timed out (60 s), and a
- * reconnect of the main edge could be caught the same way (a 504 in the saturation test).
+ * <p>php-fpm has 8 children, not 4: some tests start an edge of their own against the same php-fpm while the main one
+ * has its 4 connections, and with 4 children the one's connection could wait in php-fpm's backlog behind the other's
+ * (with kept-alive connections, each holding its child, until their idle timeout: 60 s).
  */
 class FastCgiIT {
 
@@ -81,7 +80,8 @@ class FastCgiIT {
                 }, {
                   server-names = ["behind-tls.test"], root = "www"
                   locations = [{ match = "/", fastcgi = php,
-                                 fastcgi-params { HTTPS = "on", SERVER_SOFTWARE = "nginx/1.22.1", APP_ENV = "prod" } }]
+                                 fastcgi-params { HTTPS = "on", SERVER_SOFTWARE = "nginx/1.22.1", APP_ENV = "prod",
+                                                  APP_NAME = "Caf\u00e9 \u2615" } }]
                 }]
                 fastcgi.backends.php {
                   addresses = ["%s"]
@@ -134,10 +134,10 @@ class FastCgiIT {
             RawHttpClient.Response tls = client.send("GET /params.php HTTP/1.1\r\nHost: behind-tls.test\r\n\r\n").read();
             assertThat(tls.status()).isEqualTo(200);
             assertThat(tls.text()).isEqualTo("HTTPS=on\nREQUEST_SCHEME=http\nSERVER_SOFTWARE=nginx/1.22.1\nAPP_ENV=prod\n"
-                    + "SCRIPT_NAME=/params.php\n");
+                    + "APP_NAME=Caf\u00e9 \u2615\nSCRIPT_NAME=/params.php\n"); // its UTF-8 bytes, as PHP reads them
         }
         assertThat(get("/params.php").body()).isEqualTo("HTTPS=-\nREQUEST_SCHEME=http\nSERVER_SOFTWARE=edge\nAPP_ENV=-\n"
-                + "SCRIPT_NAME=/params.php\n");
+                + "APP_NAME=-\nSCRIPT_NAME=/params.php\n");
     }
 
     @Test
@@ -554,7 +554,7 @@ class FastCgiIT {
                 """);
              EdgeHarness site = EdgeHarness.start(own, """
                 sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/", fastcgi = php }] }]
-                fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 2, keep-alive.enabled = true }
                 """.formatted(recycling.address()))) {
             // Four clients for two connections: a connection goes from one request to the next as soon as it is free
             ExecutorService clients = Executors.newFixedThreadPool(4);

@@ -20,7 +20,7 @@ final class PhpScripts {
         write(root, "params.php", """
                 <?php
                 header('Content-Type: text/plain');
-                foreach (['HTTPS', 'REQUEST_SCHEME', 'SERVER_SOFTWARE', 'APP_ENV', 'SCRIPT_NAME'] as $name) {
+                foreach (['HTTPS', 'REQUEST_SCHEME', 'SERVER_SOFTWARE', 'APP_ENV', 'APP_NAME', 'SCRIPT_NAME'] as $name) {
                     echo $name, '=', $_SERVER[$name] ?? '-', "\n";
                 }
                 """);

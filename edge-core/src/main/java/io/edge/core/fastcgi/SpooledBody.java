@@ -162,7 +162,8 @@ final class SpooledBody {
         this.onFailure = onFailure;
         this.memoryLimit = memoryLimit;
         this.dir = dir;
-        this.memory = client.alloc().compositeBuffer(1024);
+        // on the heap too: past 1024 parts a composite consolidates them into one buffer of its own kind
+        this.memory = client.alloc().compositeHeapBuffer(1024);
         this.gathered = new SmallChunks(client.alloc(), READ_CHUNK);
     }
 

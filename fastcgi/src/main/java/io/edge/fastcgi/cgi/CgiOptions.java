@@ -8,7 +8,8 @@ import java.util.Map;
  *
  * @param allowUnderscoresInHeaders pass request headers whose names contain '_' (off by default, so that
  *                                  {@code X-Forwarded_For} cannot pose as {@code X-Forwarded-For})
- * @param extraParams               params added after the standard ones; a name already set is replaced
+ * @param extraParams               params added after the standard ones, each value sent as its UTF-8 bytes; a name
+ *                                  already set is replaced
  */
 public record CgiOptions(boolean allowUnderscoresInHeaders, List<Map.Entry<String, String>> extraParams) {
 

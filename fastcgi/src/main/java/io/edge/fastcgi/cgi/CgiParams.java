@@ -49,7 +49,7 @@ public final class CgiParams {
         }
         addHeaders(p, request.headers(), options.allowUnderscoresInHeaders());
         for (Map.Entry<String, String> e : options.extraParams()) {
-            p.put(e.getKey(), e.getValue());
+            p.put(e.getKey(), utf8Bytes(e.getValue())); // the names are ASCII (edge's configuration checks them)
         }
         List<Map.Entry<String, String>> out = new ArrayList<>(p.size());
         p.forEach((k, v) -> out.add(Map.entry(k, v)));
