@@ -86,10 +86,10 @@ class AccessLogIT {
                      sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                        { match = "/" }, { match = "~ \\\\.php$", fastcgi = php }, { match = "= /edge-status", status = true }
                      ] }]
-                     fastcgi.backends.php { addresses = ["%s"], max-connections = 1 }
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 1, keep-alive.enabled = true }
                      """.formatted(fpm.address()))) {
             assertThat(get(edge, "/a.txt").statusCode()).isEqualTo(200);
-            // One connection: the second request waits in the queue while the first holds it, then sleeps 300 ms.
+            // One connection, kept: the second request waits in the queue while the first holds it, then sleeps 300 ms.
             CompletableFuture<HttpResponse<String>> first = HTTP.sendAsync(
                     HttpRequest.newBuilder(edge.uri("/gate.php?sleep=300&id=1")).build(), HttpResponse.BodyHandlers.ofString());
             EdgeProcess.awaitExists(dir.resolve("started")); // the first script running
