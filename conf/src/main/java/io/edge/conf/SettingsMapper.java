@@ -990,7 +990,7 @@ final class SettingsMapper {
      * A location's {@code fastcgi-params}: each name a CGI variable's ([A-Za-z_][A-Za-z0-9_]*) that is not one edge
      * derives from the request and its script (a fixed SCRIPT_FILENAME or REQUEST_URI would run or describe another
      * request than the one sent; an HTTP_ name would pose as a header the client sent), each value without control
-     * characters but tab; each value as its UTF-8 bytes, as PHP reads them.
+     * characters but tab (it goes to the backend as its UTF-8 bytes).
      */
     private static Map<String, String> fastcgiParams(Section params) {
         Map<String, String> result = new TreeMap<>();

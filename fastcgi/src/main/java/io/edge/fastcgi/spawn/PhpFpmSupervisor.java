@@ -754,8 +754,8 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             // a stop interrupted the restart that was killing it: kill(1) ran, and the stop kills the group itself
             LOG.debug("php-fpm for group {}: interrupted killing process group {}", groupName, masterPid);
         } catch (IOException e) {
-            // kill(1) did not run (no descriptor or process left to start it with) or did not finish: the workers may live on, holding
-            // the socket, and a restart then finds them accepting there
+            // kill(1) did not run (no descriptor or process left to start it with) or did not finish: the workers may
+            // live on, holding the socket, and a restart then finds them accepting there
             LOG.warn("php-fpm for group {}: could not kill what is left of its process group {}: {}; its workers may "
                     + "still accept on {}", groupName, masterPid, e.getMessage(), socketFile);
         }
