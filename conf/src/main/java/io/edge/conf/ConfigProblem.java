@@ -46,7 +46,7 @@ public record ConfigProblem(Path file, int line, String key, String message, Str
         StringBuilder escaped = null;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            boolean control = c < 0x20 || c >= 0x7f && c <= 0x9f;
+            boolean control = Character.isISOControl(c);
             if (control && escaped == null) {
                 escaped = new StringBuilder(text.length() + 16).append(text, 0, i);
             }

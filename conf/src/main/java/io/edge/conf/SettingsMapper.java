@@ -1005,7 +1005,7 @@ final class SettingsMapper {
             } else if (REQUEST_PARAMS.contains(name) || name.startsWith("HTTP_")) {
                 params.problem(name, name + " is derived from each request", "a name other than "
                         + String.join(", ", new TreeSet<>(REQUEST_PARAMS)) + " or HTTP_*");
-            } else if (!value.chars().allMatch(c -> c == '\t' || (c >= 0x20 && c != 0x7f && (c < 0x80 || c >= 0xa0)))) {
+            } else if (!value.chars().allMatch(c -> c == '\t' || !Character.isISOControl(c))) {
                 params.problem(name, LocationMatch.quoted(value) + " has a control character",
                         "a value without control characters but tab");
             } else {

@@ -15,7 +15,7 @@ public final class LogText {
         StringBuilder escaped = null;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            boolean control = (c < 0x20 && c != '\t') || (c >= 0x7f && c < 0xa0);
+            boolean control = c != '\t' && Character.isISOControl(c);
             if (control && escaped == null) {
                 escaped = new StringBuilder(text.length() + 8).append(text, 0, i);
             }
