@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
@@ -42,6 +43,8 @@ import java.util.regex.Pattern;
  * @param fastcgiParams   for FastCGI locations, params sent to the backend after the standard ones, each replacing
  *                        one of the same name (nginx's {@code fastcgi_param}: {@code HTTPS = on} behind a proxy that
  *                        ends TLS); in the order of their names
+ * @param gzip            for FastCGI locations, how their answers are compressed for clients that take gzip (nginx's
+ *                        {@code gzip on}); {@code null}: they go as the backend made them
  */
 public record LocationSettings(
         String match,
@@ -58,7 +61,8 @@ public record LocationSettings(
         Duration expires,
         Map<String, String> headers,
         long bodyLimit,
-        Map<String, String> fastcgiParams) {
+        Map<String, String> fastcgiParams,
+        Gzip gzip) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -80,7 +84,7 @@ public record LocationSettings(
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
                             List<AddressRange> statusAllow) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
-                statusAllow, null, Map.of(), SERVER_BODY_LIMIT, Map.of());
+                statusAllow, null, Map.of(), SERVER_BODY_LIMIT, Map.of(), null);
     }
 
     /** This location's body limit: its own, else {@code serverLimit}. */
@@ -113,6 +117,25 @@ public record LocationSettings(
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, null, List.of(), false);
+    }
+
+    /**
+     * A location's {@code gzip}: which answers are compressed, and how hard.
+     *
+     * @param level     zlib's level, 1 (fastest, nginx's default) to 9 (smallest)
+     * @param minLength answers that declare a shorter length (Content-Length) go as they are
+     * @param types     media types compressed, lower case, without parameters ({@code text/html}); {@code *} is any
+     */
+    public record Gzip(int level, long minLength, Set<String> types) {
+
+        public Gzip {
+            types = Set.copyOf(types);
+        }
+
+        /** Whether an answer of {@code mediaType} (lower case, without parameters) is compressed. */
+        public boolean compresses(String mediaType) {
+            return types.contains(mediaType) || types.contains("*");
+        }
     }
 
     /** How a location's pattern is compared with a request path. */

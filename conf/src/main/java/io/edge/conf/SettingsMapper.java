@@ -949,15 +949,47 @@ final class SettingsMapper {
             }
             long bodyLimit = location.isSet("body-limit") ? bodyLimit(location, "body-limit")
                     : LocationSettings.SERVER_BODY_LIMIT;
+            LocationSettings.Gzip gzip = gzip(location.section("gzip"));
+            if (backend == null && location.own().get("gzip") instanceof ConfigObject own
+                    && own.get("enabled") != null && Boolean.TRUE.equals(own.get("enabled").unwrapped())) {
+                // the location's own (location-defaults' apply where there is a backend, unused elsewhere)
+                location.problem("gzip", "enabled in a location without fastcgi (files go as they are)",
+                        "gzip.enabled only in a location with fastcgi = <backend>, or under location-defaults");
+            }
             if (parsed == null) {
                 continue;
             }
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root, handler,
                     backend, frontController, sendfileRoots, cache, status ? statusAllow : List.of(), expires, headers,
-                    bodyLimit, fastcgiParams));
+                    bodyLimit, fastcgiParams, backend == null ? null : gzip));
         }
         return result;
     }
+
+    /**
+     * A location's {@code gzip}: null when it is not enabled, its other keys checked all the same. Each type a media
+     * type without parameters ({@code text/html}), compared ignoring case, or {@code *} for any.
+     */
+    private static LocationSettings.Gzip gzip(Section gzip) {
+        boolean enabled = gzip.bool("enabled");
+        int level = gzip.integer("level", 1, 9);
+        long minLength = gzip.bytes("min-length", 0, Long.MAX_VALUE);
+        Set<String> types = new TreeSet<>();
+        for (Section.Element element : gzip.elements("types")) {
+            String type = element.text().toLowerCase(Locale.ROOT);
+            if (!type.equals("*") && !MEDIA_TYPE.matcher(type).matches()) {
+                gzip.invalid("types", element.index(), LocationMatch.quoted(element.text()) + " is not a media type",
+                        "type/subtype without parameters, such as text/html, or \"*\" for any");
+            } else if (!types.add(type)) {
+                gzip.problem("types", element.index(), LocationMatch.quoted(element.text()) + " is listed twice"
+                        + " (types are compared ignoring case)", "each type once");
+            }
+        }
+        return enabled ? new LocationSettings.Gzip(level, minLength, types) : null;
+    }
+
+    /** type/subtype, each an HTTP token (RFC 9110 8.3.1), lower case. */
+    private static final Pattern MEDIA_TYPE = Pattern.compile("[a-z0-9!#$%&'*+.^_`|~-]+/[a-z0-9!#$%&'*+.^_`|~-]+");
 
     /**
      * A location's {@code headers}: each name an HTTP token that is not edge's to set (framing, connection, Date),

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -217,6 +218,45 @@ class ValidationTest {
                 """));
         assertThat(settings.sites().get(0).locations().get(0).fastcgiParams()).containsExactly(
                 entry("APP_ENV", "dev"), entry("HTTPS", "on"), entry("SERVER_SOFTWARE", "nginx/1.22.1"));
+    }
+
+    /**
+     * A location's gzip: level 1 to 9, a size for min-length, media types without parameters (or "*"), each once; on
+     * where a backend answers, merged with location-defaults' as any object is; enabled in a location of files alone
+     * is a problem, since files go as they are.
+     */
+    @Test
+    void gzipCompressesWhatABackendAnswersByTheTypesItNames() throws Exception {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php, gzip {
+                  enabled = true, level = 10, min-length = "lots", types = ["text/html", "text/html; charset=utf-8",
+                  "TEXT/HTML", "html", "*"] } }] }]
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
+                tuple("edge.sites[0].locations[0].gzip.level", "10 is out of range"),
+                tuple("edge.sites[0].locations[0].gzip.min-length", "\"lots\" is not a size"),
+                tuple("edge.sites[0].locations[0].gzip.types[1]", "\"text/html; charset=utf-8\" is not a media type"),
+                tuple("edge.sites[0].locations[0].gzip.types[2]",
+                        "\"TEXT/HTML\" is listed twice (types are compared ignoring case)"),
+                tuple("edge.sites[0].locations[0].gzip.types[3]", "\"html\" is not a media type"));
+        assertThat(problems("""
+                sites = [{ root = www, locations = [{ match = "/static/", gzip.enabled = true }] }]
+                """)).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
+                tuple("edge.sites[0].locations[0].gzip", "enabled in a location without fastcgi (files go as they are)"));
+        EdgeSettings settings = new ConfigLoader().load(write("""
+                location-defaults.gzip { enabled = true, level = 6 }
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php, gzip { types = ["Application/JSON"] } },
+                  { match = "/plain/", fastcgi = php, gzip.enabled = false }, { match = "/static/" }] }]
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        assertThat(locations.get(0).gzip()).isEqualTo(new LocationSettings.Gzip(6, 256, Set.of("application/json")));
+        assertThat(locations.get(0).gzip().compresses("application/json")).isTrue();
+        assertThat(locations.get(0).gzip().compresses("text/html")).isFalse();
+        assertThat(locations.get(1).gzip()).isNull();
+        assertThat(locations.get(2).gzip()).isNull(); // files: location-defaults' is unused there
+        assertThat(new ConfigLoader().load(write(SITE)).sites().get(0).locations().get(0).gzip()).isNull(); // off
     }
 
     @Test

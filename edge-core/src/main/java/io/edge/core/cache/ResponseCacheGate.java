@@ -257,7 +257,10 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 response.release();
                 exchange.sendError(HttpResponseStatus.PRECONDITION_FAILED);
             }
-            case PROCEED -> exchange.complete(exchange.writeAndFlush(response)); // the write owns the body from here
+            case PROCEED -> {
+                exchange.offerCompression();
+                exchange.complete(exchange.writeAndFlush(response)); // the write owns the body from here
+            }
         }
         return true;
     }
@@ -268,6 +271,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
         notModified.headers().set(response.headers()).remove(HttpHeaderNames.CONTENT_LENGTH)
                 .remove(HttpHeaderNames.TRANSFER_ENCODING).remove(ResponseCache.X_ACCEL_EXPIRES);
+        exchange.offerCompression(); // its Vary and ETag as the 200's would go
         exchange.complete(exchange.writeAndFlush(notModified));
     }
 

@@ -650,6 +650,7 @@ public final class FastCgiResponder implements Responder {
                     head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
                 }
             }
+            exchange.offerCompression();
             exchange.write(head);
             if (heldBody != null) {
                 ByteBuf body = heldBody;
@@ -678,6 +679,9 @@ public final class FastCgiResponder implements Responder {
                     // HEAD passed on as HEAD brings no body (PHP drops it), so there is no length to tell.
                     headers.set(HttpHeaderNames.CONTENT_LENGTH, headBodyLength);
                 }
+            }
+            if (declaredLength < 0 || relayed == declaredLength) {
+                exchange.offerCompression(); // a cut body keeps the length it declared, so the client sees it cut
             }
             completeResponse(exchange.writeAndFlush(new DefaultFullHttpResponse(head.protocolVersion(),
                     head.status(), body, headers, EmptyHttpHeaders.INSTANCE)));
@@ -874,7 +878,7 @@ public final class FastCgiResponder implements Responder {
             if (endAfterSpool) {
                 endAfterSpool = false;
                 releaseSpool();
-                completeResponse(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+                endResponse();
             } else {
                 exchange.flush();
             }
@@ -952,6 +956,16 @@ public final class FastCgiResponder implements Responder {
         }
 
         /**
+         * Ends a streamed response: with its last part, unless the body fell short of its declared length; then with
+         * none, so that a compressed (chunked) answer reads as cut, as one with its length does, not as whole.
+         */
+        private void endResponse() {
+            boolean cut = declaredLength >= 0 && relayed < declaredLength;
+            completeResponse(exchange.writeAndFlush(cut ? new DefaultHttpContent(Unpooled.EMPTY_BUFFER)
+                    : LastHttpContent.EMPTY_LAST_CONTENT));
+        }
+
+        /**
          * Ends the exchange after {@code lastWrite}. A body shorter than its declared length closes the connection
          * (the client would wait for the rest; closing tells it the answer is cut). A longer one went out as the
          * declared bytes, the excess dropped: the answer is whole as far as the client can tell, so the connection
@@ -1001,7 +1015,7 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             releaseSpool();
-            completeResponse(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+            endResponse();
         }
 
         @Override

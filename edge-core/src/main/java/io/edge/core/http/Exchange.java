@@ -152,6 +152,14 @@ public interface Exchange {
     }
 
     /**
+     * Lets the {@link #location}'s {@code gzip} compress the response whose head is written next (if its request,
+     * status and type qualify): a backend's answer, whose body then comes as {@code HttpContent} only (or whole, as a
+     * {@code FullHttpResponse}), never a {@code FileRegion} or a bare {@code ByteBuf}. By default nothing is compressed.
+     */
+    default void offerCompression() {
+    }
+
+    /**
      * Writes one response message without flushing. A response head gains the {@link #location}'s {@code expires}
      * (in place of its own {@code Cache-Control} and {@code Expires}) and {@code headers} when its status is one of
      * {@link LocationSettings#addsHeaders}, as nginx's headers filter: a responder that keeps a head (the response

@@ -104,6 +104,10 @@ final class ServerExchange implements Exchange {
     private List<Runnable> goneTasks;
     /** {@link #endOnClientClose}: the client's FIN ends this exchange. */
     private boolean endsOnClientClose;
+    /** {@link #offerCompression}: the head written next may be compressed by the location's gzip. */
+    private boolean compressionOffered;
+    /** The gzip of this response's body while it is being compressed, else null. */
+    private GzipFilter gzip;
 
     /**
      * @param sentUri         the request target as the client sent it (an absolute form is made origin-form for
@@ -331,21 +335,36 @@ final class ServerExchange implements Exchange {
     // ---- response
 
     @Override
+    public void offerCompression() {
+        compressionOffered = true;
+    }
+
+    @Override
     public ChannelFuture write(Object message) {
-        return ctx.write(track(message));
+        return ctx.write(track(message, false));
     }
 
     @Override
     public ChannelFuture writeAndFlush(Object message) {
-        return ctx.writeAndFlush(track(message));
+        return ctx.writeAndFlush(track(message, true));
     }
 
     @Override
     public void flush() {
+        if (gzip != null && state == State.HEAD_SENT) {
+            HttpContent held = gzip.flushed(); // what zlib kept of the parts written since the last flush
+            if (held != null) {
+                ctx.write(counted(held));
+            }
+        }
         ctx.flush();
     }
 
-    private Object track(Object message) {
+    /**
+     * {@code message} as it goes to the client: a head with the location's headers filter and gzip applied, a body part
+     * compressed if the body is ({@code flush}: all of it given to the client now); its body bytes counted.
+     */
+    private Object track(Object message, boolean flush) {
         if (message instanceof HttpResponse response) {
             if (state != State.OPEN) {
                 ReferenceCountUtil.release(message);
@@ -366,8 +385,29 @@ final class ServerExchange implements Exchange {
                 expires(response.headers(), location.expires());
                 addHeaders(response.headers(), location.headers()); // checked when the configuration was read
             }
+            // then nginx's gzip filter, on what the headers filter made
+            if (compressionOffered && location != null && location.gzip() != null) {
+                gzip = GzipFilter.begin(request, isHead(), response, location.gzip(), ctx.alloc());
+                if (gzip != null && response instanceof FullHttpResponse whole) {
+                    GzipFilter filter = gzip;
+                    gzip = null;
+                    response = filter.encodeWhole(whole);
+                    message = response;
+                }
+            }
+            compressionOffered = false;
             keepAlive = decideKeepAlive(response);
+        } else if (gzip != null && message instanceof HttpContent content) {
+            message = gzip.encode(content, flush);
+            if (message instanceof LastHttpContent) {
+                gzip = null; // ended
+            }
         }
+        return counted(message);
+    }
+
+    /** {@code message}, its body bytes counted for the access log. */
+    private Object counted(Object message) {
         if (!sendsBody()) {
             return message; // the encoder drops what a HEAD's, a 1xx's, a 204's or a 304's answer holds
         }
@@ -511,6 +551,7 @@ final class ServerExchange implements Exchange {
         if (state == State.HEAD_SENT) {
             state = State.DONE;
             endBody();
+            endGzip();
             log();
             ctx.close();
             connection.exchangeDone(this, ctx.newSucceededFuture(), false);
@@ -545,6 +586,7 @@ final class ServerExchange implements Exchange {
     private void finish(ChannelFuture lastWrite) {
         state = State.DONE;
         endBody();
+        endGzip();
         writableTasks = null;
         if (connection.server().accessLog().isEnabled()) {
             lastWrite.addListener((ChannelFutureListener) f -> log());
@@ -553,12 +595,21 @@ final class ServerExchange implements Exchange {
         connection.exchangeDone(this, lastWrite, keepAlive);
     }
 
+    /** Frees the gzip of a body that ended before its last part (a failed backend, a client gone). */
+    private void endGzip() {
+        if (gzip != null) {
+            gzip.end();
+            gzip = null;
+        }
+    }
+
     void clientGone() {
         if (state == State.DONE) {
             return;
         }
         state = State.DONE;
         endBody();
+        endGzip();
         if (status == 0) {
             status = 499; // nginx's code for a client that closed before the response
         }

@@ -1,0 +1,267 @@
+package io.edge.core.http;
+
+import io.edge.conf.LocationSettings;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.nio.ByteBuffer;
+import java.util.Locale;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+
+/**
+ * A location's {@code gzip} on a response's way out, nginx's gzip filter: whether a response is compressed, the
+ * headers that go with it, and its body compressed (RFC 1952) as the responder writes it. One per compressed response,
+ * used on its event loop; {@link #end} frees zlib's memory (~300 KB) if the body never reached its last part.
+ */
+final class GzipFilter {
+
+    /** Magic, deflate, no flags, no time, no extra flags, Unix (as nginx writes it). */
+    private static final byte[] HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+
+    private final ByteBufAllocator alloc;
+    private final Deflater deflater;
+    private final CRC32 crc = new CRC32();
+    private boolean headerWritten;
+
+    private GzipFilter(ByteBufAllocator alloc, int level) {
+        this.alloc = alloc;
+        this.deflater = new Deflater(level, true);
+    }
+
+    /**
+     * Judges {@code response}, about to go to {@code request}'s client, by {@code gzip}: when it is compressed, its
+     * head is made that of a gzip body (Content-Encoding, no Content-Length or Accept-Ranges, chunked, a weak ETag) and
+     * the filter for its body is returned; else null, its head untouched but for {@code Vary: Accept-Encoding}, which
+     * every answer gets that is compressed for some clients (a 304 also a weak ETag, for a client whose 200 had one).
+     *
+     * @param head the request is a HEAD: its answer gets the head its GET would (where nginx leaves it alone), and no
+     *             filter, having no body
+     */
+    static GzipFilter begin(HttpRequest request, boolean head, HttpResponse response, LocationSettings.Gzip gzip,
+            ByteBufAllocator alloc) {
+        HttpHeaders headers = response.headers();
+        int status = response.status().code();
+        boolean notModified = status == 304;
+        if (status != 200 && status != 403 && status != 404 && !notModified
+                || !gzip.compresses(mediaType(headers.get(HttpHeaderNames.CONTENT_TYPE)))
+                || !headers.get(HttpHeaderNames.CONTENT_ENCODING, "").isBlank()
+                || headers.containsValue(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_TRANSFORM, true)) {
+            return null;
+        }
+        long length = response instanceof FullHttpResponse whole && !head ? whole.content().readableBytes()
+                : declaredLength(response); // a HEAD's: the length its GET has
+        if (length >= 0 && length < gzip.minLength() && !notModified) {
+            return null;
+        }
+        vary(headers);
+        if (!request.protocolVersion().equals(HttpVersion.HTTP_1_1) || !acceptsGzip(request.headers())) {
+            return null;
+        }
+        String etag = headers.get(HttpHeaderNames.ETAG);
+        if (etag != null && etag.startsWith("\"")) {
+            headers.set(HttpHeaderNames.ETAG, "W/" + etag);
+        }
+        if (notModified) {
+            return null;
+        }
+        headers.set(HttpHeaderNames.CONTENT_ENCODING, HttpHeaderValues.GZIP)
+                .remove(HttpHeaderNames.CONTENT_LENGTH)
+                .remove(HttpHeaderNames.ACCEPT_RANGES)
+                .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        return head ? null : new GzipFilter(alloc, gzip.level());
+    }
+
+    /** The response's Content-Length, -1 without one (or one that is not a number, which the backend's reader refused). */
+    private static long declaredLength(HttpResponse response) {
+        try {
+            return HttpUtil.getContentLength(response, -1L);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** {@code Content-Type}'s media type, lower case, without parameters; "" for none. */
+    static String mediaType(String contentType) {
+        if (contentType == null) {
+            return "";
+        }
+        int semicolon = contentType.indexOf(';');
+        return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip().toLowerCase(Locale.ROOT);
+    }
+
+    /** Adds {@code Accept-Encoding} to {@code Vary} unless it names it already, or is {@code *}. */
+    private static void vary(HttpHeaders headers) {
+        for (String vary : headers.getAll(HttpHeaderNames.VARY)) {
+            for (String name : vary.split(",")) {
+                String trimmed = name.strip();
+                if (trimmed.equals("*") || HttpHeaderNames.ACCEPT_ENCODING.contentEqualsIgnoreCase(trimmed)) {
+                    return;
+                }
+            }
+        }
+        headers.add(HttpHeaderNames.VARY, "Accept-Encoding");
+    }
+
+    /**
+     * Whether the request's {@code Accept-Encoding} fields take gzip (RFC 9110 12.5.3): {@code gzip} or
+     * {@code x-gzip} with a q above 0, else {@code *} with one. A q that is not a number counts as 0, as nginx reads it.
+     */
+    static boolean acceptsGzip(HttpHeaders requestHeaders) {
+        double gzip = -1;
+        double any = -1;
+        for (String field : requestHeaders.getAll(HttpHeaderNames.ACCEPT_ENCODING)) {
+            for (String element : field.split(",")) {
+                String[] parts = element.split(";");
+                String coding = parts[0].strip().toLowerCase(Locale.ROOT);
+                if (!coding.equals("gzip") && !coding.equals("x-gzip") && !coding.equals("*")) {
+                    continue;
+                }
+                double q = quality(parts);
+                if (coding.equals("*")) {
+                    any = Math.max(any, q);
+                } else {
+                    gzip = Math.max(gzip, q);
+                }
+            }
+        }
+        return gzip >= 0 ? gzip > 0 : any > 0;
+    }
+
+    /** The q of an element split at ';': 1 without one, 0 when it is not a qvalue (RFC 9110 12.4.2). */
+    private static double quality(String[] parts) {
+        for (int i = 1; i < parts.length; i++) {
+            String parameter = parts[i].strip();
+            if (parameter.length() >= 2 && (parameter.charAt(0) == 'q' || parameter.charAt(0) == 'Q')
+                    && parameter.charAt(1) == '=') {
+                String value = parameter.substring(2).strip();
+                if (!value.matches("0(\\.[0-9]{0,3})?|1(\\.0{0,3})?")) {
+                    return 0;
+                }
+                return Double.parseDouble(value);
+            }
+        }
+        return 1;
+    }
+
+    /**
+     * {@code whole}'s body compressed in one, with its length: the whole response arrived at once (a small script's
+     * answer, a response cache hit). Takes {@code whole}; the filter is ended.
+     */
+    FullHttpResponse encodeWhole(FullHttpResponse whole) {
+        try {
+            ByteBuf body = compress(whole.content(), Deflater.NO_FLUSH, true);
+            FullHttpResponse compressed = whole.replace(body);
+            compressed.headers().remove(HttpHeaderNames.TRANSFER_ENCODING)
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+            return compressed;
+        } finally {
+            whole.release();
+            end();
+        }
+    }
+
+    /**
+     * {@code content} compressed: what zlib gives back for it, all it was given when {@code flush} (the responder flushes
+     * it to the client now), and for a {@link LastHttpContent} the rest and gzip's trailer, with its trailing headers;
+     * the filter is ended then. Takes {@code content}.
+     */
+    HttpContent encode(HttpContent content, boolean flush) {
+        boolean last = content instanceof LastHttpContent;
+        try {
+            ByteBuf body = compress(content.content(), flush ? Deflater.SYNC_FLUSH : Deflater.NO_FLUSH, last);
+            if (!last) {
+                return new DefaultHttpContent(body);
+            }
+            DefaultLastHttpContent end = new DefaultLastHttpContent(body);
+            end.trailingHeaders().set(((LastHttpContent) content).trailingHeaders());
+            return end;
+        } finally {
+            content.release();
+            if (last) {
+                end();
+            }
+        }
+    }
+
+    /** What zlib holds of the body written so far, as a part to send now; null if it holds nothing. */
+    HttpContent flushed() {
+        ByteBuf body = compress(null, Deflater.SYNC_FLUSH, false);
+        if (body.isReadable()) {
+            return new DefaultHttpContent(body);
+        }
+        body.release();
+        return null;
+    }
+
+    /** Frees zlib's memory; the body can't go on after it. */
+    void end() {
+        deflater.end();
+    }
+
+    /**
+     * Compresses {@code in} (not taken; null: nothing new) into a new buffer: gzip's header first, then what zlib gives
+     * back with {@code mode}; when {@code finish}, all of it and gzip's trailer (CRC-32 and length, little-endian).
+     */
+    private ByteBuf compress(ByteBuf in, int mode, boolean finish) {
+        int size = in == null ? 0 : in.readableBytes();
+        ByteBuf out = alloc.heapBuffer(Math.min(size / 2 + 64, 64 * 1024));
+        boolean done = false;
+        try {
+            if (!headerWritten) {
+                out.writeBytes(HEADER);
+                headerWritten = true;
+            }
+            if (size > 0) {
+                for (ByteBuffer part : in.nioBuffers(in.readerIndex(), size)) {
+                    crc.update(part.duplicate());
+                    deflater.setInput(part);
+                    while (!deflater.needsInput()) {
+                        deflate(out, Deflater.NO_FLUSH);
+                    }
+                }
+            }
+            if (finish) {
+                deflater.finish();
+                while (!deflater.finished()) {
+                    deflate(out, Deflater.NO_FLUSH);
+                }
+                out.writeIntLE((int) crc.getValue()).writeIntLE((int) deflater.getBytesRead());
+            } else if (mode != Deflater.NO_FLUSH) {
+                // zlib may have more for the flush than the space it was given: again until it gives less
+                while (deflate(out, mode) == 0) {
+                    // the buffer was filled; deflate grew it
+                }
+            }
+            done = true;
+            return out;
+        } finally {
+            if (!done) {
+                out.release();
+            }
+        }
+    }
+
+    /**
+     * One call of zlib into {@code out}'s free space (made at least 4 KB first); returns that space minus what zlib
+     * wrote: 0 when it filled it, so a flush must be asked again.
+     */
+    private int deflate(ByteBuf out, int mode) {
+        out.ensureWritable(4096);
+        int space = out.writableBytes();
+        int written = deflater.deflate(out.array(), out.arrayOffset() + out.writerIndex(), space, mode);
+        out.writerIndex(out.writerIndex() + written);
+        return space - written;
+    }
+}

@@ -1,0 +1,294 @@
+package io.edge.core.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.conf.LocationSettings;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
+import java.util.Set;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.Inflater;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class GzipFilterTest {
+
+    private static final LocationSettings.Gzip GZIP = new LocationSettings.Gzip(1, 256,
+            Set.of("text/html", "application/json"));
+    private static final String PAGE = "<p>a page a script wrote</p>\n".repeat(200);
+
+    private static HttpRequest request(HttpVersion version, String... headers) {
+        HttpRequest request = new DefaultHttpRequest(version, HttpMethod.GET, "/");
+        for (int i = 0; i < headers.length; i += 2) {
+            request.headers().add(headers[i], headers[i + 1]);
+        }
+        return request;
+    }
+
+    private static HttpResponse response(int status, String... headers) {
+        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
+        for (int i = 0; i < headers.length; i += 2) {
+            response.headers().add(headers[i], headers[i + 1]);
+        }
+        return response;
+    }
+
+    private static GzipFilter begin(HttpRequest request, HttpResponse response) {
+        return GzipFilter.begin(request, false, response, GZIP, ByteBufAllocator.DEFAULT);
+    }
+
+    private static byte[] gunzip(byte[] gzip) throws Exception {
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(gzip))) {
+            return in.readAllBytes();
+        }
+    }
+
+    /** The bytes of {@code content}, released. */
+    private static byte[] take(HttpContent content) {
+        try {
+            return ByteBufUtil.getBytes(content.content());
+        } finally {
+            content.release();
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "gzip                       | true",
+        "GZIP                       | true",
+        "x-gzip                     | true",
+        "deflate, gzip;q=0.5        | true",
+        "br;q=1.0, gzip ; q=0.001   | true",
+        "*                          | true",
+        "identity, *;q=0.1          | true",
+        "gzip;q=0                   | false",
+        "gzip;q=0.000, *            | false",
+        "*;q=0                      | false",
+        "gzip;q=1.5                 | false",
+        "gzip;q=abc                 | false",
+        "deflate, br                | false",
+        "identity                   | false",
+        "gzipped                    | false",
+        "''                         | false"})
+    void acceptEncodingTakesGzipWhenItNamesItOrAnyWithAQualityAboveZero(String acceptEncoding, boolean takes) {
+        HttpRequest request = request(HttpVersion.HTTP_1_1, "Accept-Encoding", acceptEncoding);
+        assertThat(GzipFilter.acceptsGzip(request.headers())).isEqualTo(takes);
+    }
+
+    @Test
+    void noAcceptEncodingTakesNoGzipAndSeveralFieldsAreReadAsOne() {
+        assertThat(GzipFilter.acceptsGzip(request(HttpVersion.HTTP_1_1).headers())).isFalse();
+        assertThat(GzipFilter.acceptsGzip(request(HttpVersion.HTTP_1_1, "Accept-Encoding", "br",
+                "Accept-Encoding", "gzip").headers())).isTrue();
+    }
+
+    @Test
+    void aCompressedHeadLosesItsLengthAndRangesGoesChunkedAndWeakensItsETag() {
+        HttpResponse response = response(200, "Content-Type", "text/html; charset=UTF-8", "Content-Length", "5000",
+                "Accept-Ranges", "bytes", "ETag", "\"v1\"", "Vary", "Cookie");
+        GzipFilter filter = begin(request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip"), response);
+        assertThat(filter).isNotNull();
+        filter.end();
+        assertThat(response.headers().get(HttpHeaderNames.CONTENT_ENCODING)).isEqualTo("gzip");
+        assertThat(response.headers().get(HttpHeaderNames.TRANSFER_ENCODING)).isEqualTo("chunked");
+        assertThat(response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)).isFalse();
+        assertThat(response.headers().contains(HttpHeaderNames.ACCEPT_RANGES)).isFalse();
+        assertThat(response.headers().get(HttpHeaderNames.ETAG)).isEqualTo("W/\"v1\"");
+        assertThat(response.headers().getAll(HttpHeaderNames.VARY)).containsExactly("Cookie", "Accept-Encoding");
+    }
+
+    /** Every answer that would be compressed for some client says so by Vary; the head is otherwise left alone. */
+    @Test
+    void aClientThatTakesNoGzipGetsTheHeadAsItWasWithVary() {
+        for (HttpRequest request : new HttpRequest[] {request(HttpVersion.HTTP_1_1),
+                request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip;q=0"),
+                request(HttpVersion.HTTP_1_0, "Accept-Encoding", "gzip")}) {
+            HttpResponse response = response(200, "Content-Type", "text/html", "Content-Length", "5000", "ETag", "\"v1\"");
+            assertThat(begin(request, response)).isNull();
+            assertThat(response.headers().get(HttpHeaderNames.CONTENT_LENGTH)).isEqualTo("5000");
+            assertThat(response.headers().get(HttpHeaderNames.ETAG)).isEqualTo("\"v1\"");
+            assertThat(response.headers().contains(HttpHeaderNames.CONTENT_ENCODING)).isFalse();
+            assertThat(response.headers().get(HttpHeaderNames.VARY)).isEqualTo("Accept-Encoding");
+        }
+        HttpResponse named = response(200, "Content-Type", "text/html", "Vary", "Origin, Accept-Encoding");
+        begin(request(HttpVersion.HTTP_1_1), named);
+        assertThat(named.headers().getAll(HttpHeaderNames.VARY)).containsExactly("Origin, Accept-Encoding");
+    }
+
+    /** A HEAD is told what its GET would get (nginx leaves it alone), and needs no filter; a 304 keeps its form. */
+    @Test
+    void aHeadGetsItsGetsHeadAndANotModifiedTheETagItsGetHad() {
+        HttpRequest request = request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip");
+        HttpResponse head = response(200, "Content-Type", "text/html", "Content-Length", "5000", "ETag", "\"v1\"");
+        assertThat(GzipFilter.begin(request, true, head, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(head.headers().contains(HttpHeaderNames.CONTENT_LENGTH)).isFalse();
+        assertThat(head.headers().get(HttpHeaderNames.CONTENT_ENCODING)).isEqualTo("gzip");
+        assertThat(head.headers().get(HttpHeaderNames.ETAG)).isEqualTo("W/\"v1\"");
+        assertThat(head.headers().get(HttpHeaderNames.VARY)).isEqualTo("Accept-Encoding");
+        FullHttpResponse shortGet = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        shortGet.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html").set(HttpHeaderNames.CONTENT_LENGTH, "100");
+        assertThat(GzipFilter.begin(request, true, shortGet, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(shortGet.headers().get(HttpHeaderNames.CONTENT_LENGTH)).isEqualTo("100"); // its GET's is short
+        assertThat(shortGet.headers().contains(HttpHeaderNames.CONTENT_ENCODING)).isFalse();
+        shortGet.release();
+        HttpResponse notModified = response(304, "Content-Type", "text/html", "ETag", "\"v1\"");
+        assertThat(GzipFilter.begin(request, false, notModified, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(notModified.headers().get(HttpHeaderNames.ETAG)).isEqualTo("W/\"v1\""); // as the 200 had it
+        assertThat(notModified.headers().get(HttpHeaderNames.VARY)).isEqualTo("Accept-Encoding");
+        assertThat(notModified.headers().contains(HttpHeaderNames.CONTENT_ENCODING)).isFalse();
+    }
+
+    /** nginx's rules: 200, 403 and 404 only; a type named; none encoded already; no no-transform; not too short. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "500 | text/html                | ''              | ''              | 5000",
+        "206 | text/html                | ''              | ''              | 5000",
+        "301 | text/html                | ''              | ''              | 5000",
+        "200 | image/png                | ''              | ''              | 5000",
+        "200 | ''                       | ''              | ''              | 5000",
+        "200 | text/html                | br              | ''              | 5000",
+        "200 | text/html                | ''              | no-transform    | 5000",
+        "200 | text/html                | ''              | 'public, No-Transform' | 5000",
+        "200 | text/html                | ''              | ''              | 255"})
+    void anAnswerOutsideTheRulesGoesAsItIsWithoutVary(int status, String type, String encoding, String cacheControl,
+            String length) {
+        HttpResponse response = response(status, "Content-Length", length);
+        if (!type.isEmpty()) {
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
+        }
+        if (!encoding.isEmpty()) {
+            response.headers().set(HttpHeaderNames.CONTENT_ENCODING, encoding);
+        }
+        if (!cacheControl.isEmpty()) {
+            response.headers().set(HttpHeaderNames.CACHE_CONTROL, cacheControl);
+        }
+        assertThat(begin(request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip"), response)).isNull();
+        assertThat(response.headers().contains(HttpHeaderNames.VARY)).isFalse();
+        assertThat(response.headers().get(HttpHeaderNames.CONTENT_LENGTH)).isEqualTo(length);
+    }
+
+    @Test
+    void answersOf403And404AndOfAnyTypeUnderStarAreCompressed() {
+        HttpRequest request = request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip");
+        for (int status : new int[] {403, 404}) {
+            GzipFilter filter = begin(request, response(status, "Content-Type", "application/json"));
+            assertThat(filter).isNotNull();
+            filter.end();
+        }
+        GzipFilter any = GzipFilter.begin(request, false, response(200, "Content-Type", "image/png"),
+                new LocationSettings.Gzip(1, 0, Set.of("*")), ByteBufAllocator.DEFAULT);
+        assertThat(any).isNotNull();
+        any.end();
+    }
+
+    /** A body streamed in parts comes back whole; what each flush gave is readable without what follows. */
+    @Test
+    void aStreamedBodyInflatesToWhatWasWrittenAndEachFlushToItsPrefix() throws Exception {
+        GzipFilter filter = begin(request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip"),
+                response(200, "Content-Type", "text/html"));
+        ByteArrayOutputStream sent = new ByteArrayOutputStream();
+        sent.write(take(filter.encode(new DefaultHttpContent(Unpooled.copiedBuffer("first part|", StandardCharsets.UTF_8)),
+                true)));
+        // the client can read the flushed part now: a raw inflate after gzip's 10-byte header
+        Inflater inflater = new Inflater(true);
+        byte[] flushed = sent.toByteArray();
+        inflater.setInput(flushed, 10, flushed.length - 10);
+        byte[] out = new byte[64];
+        int n = inflater.inflate(out);
+        inflater.end();
+        assertThat(new String(out, 0, n, StandardCharsets.UTF_8)).isEqualTo("first part|");
+
+        byte[] random = new byte[300_000]; // incompressible, larger than any one buffer zlib is given
+        new Random(7).nextBytes(random);
+        sent.write(take(filter.encode(new DefaultHttpContent(Unpooled.wrappedBuffer(random)), false)));
+        HttpContent held = filter.flushed();
+        assertThat(held).isNotNull();
+        sent.write(take(held));
+        assertThat(filter.flushed()).isNull(); // nothing new since
+        sent.write(take(filter.encode(new DefaultHttpContent(Unpooled.copiedBuffer(PAGE, StandardCharsets.UTF_8)),
+                false)));
+        LastHttpContent last = new DefaultLastHttpContent(Unpooled.copiedBuffer("end", StandardCharsets.UTF_8));
+        last.trailingHeaders().set("X-Trailer", "kept");
+        HttpContent end = filter.encode(last, false);
+        assertThat(end).isInstanceOf(LastHttpContent.class);
+        assertThat(((LastHttpContent) end).trailingHeaders().get("X-Trailer")).isEqualTo("kept");
+        sent.write(take(end));
+
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        expected.write("first part|".getBytes(StandardCharsets.UTF_8));
+        expected.write(random);
+        expected.write((PAGE + "end").getBytes(StandardCharsets.UTF_8));
+        assertThat(gunzip(sent.toByteArray())).isEqualTo(expected.toByteArray()); // its CRC and length checked too
+    }
+
+    @Test
+    void aWholeAnswerIsCompressedInOneWithItsLength() throws Exception {
+        FullHttpResponse whole = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                Unpooled.copiedBuffer(PAGE, StandardCharsets.UTF_8));
+        whole.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html").setInt(HttpHeaderNames.CONTENT_LENGTH,
+                whole.content().readableBytes());
+        GzipFilter filter = begin(request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip"), whole);
+        FullHttpResponse compressed = filter.encodeWhole(whole);
+        assertThat(whole.refCnt()).isZero();
+        try {
+            byte[] body = ByteBufUtil.getBytes(compressed.content());
+            assertThat(compressed.headers().getInt(HttpHeaderNames.CONTENT_LENGTH)).isEqualTo(body.length);
+            assertThat(compressed.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)).isFalse();
+            assertThat(compressed.headers().get(HttpHeaderNames.CONTENT_ENCODING)).isEqualTo("gzip");
+            assertThat(body.length).isLessThan(PAGE.length() / 10);
+            assertThat(new String(gunzip(body), StandardCharsets.UTF_8)).isEqualTo(PAGE);
+        } finally {
+            compressed.release();
+        }
+    }
+
+    @Test
+    void aWholeAnswerBelowTheMinimumIsNotCompressedWhateverItsHeadSays() {
+        FullHttpResponse whole = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                Unpooled.copiedBuffer("short", StandardCharsets.UTF_8));
+        whole.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html");
+        try {
+            assertThat(begin(request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip"), whole)).isNull();
+        } finally {
+            whole.release();
+        }
+    }
+
+    @Test
+    void mediaTypeIsTheContentTypeWithoutParametersInLowerCase() {
+        assertThat(GzipFilter.mediaType("Text/HTML ; charset=UTF-8")).isEqualTo("text/html");
+        assertThat(GzipFilter.mediaType("application/json")).isEqualTo("application/json");
+        assertThat(GzipFilter.mediaType(null)).isEmpty();
+    }
+
+    @Test
+    void aBodyEndedEarlyHasItsDeflaterFreedAndWhatItTookReleased() {
+        GzipFilter filter = begin(request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip"),
+                response(200, "Content-Type", "text/html"));
+        ByteBuf part = Unpooled.copiedBuffer(PAGE, StandardCharsets.UTF_8);
+        take(filter.encode(new DefaultHttpContent(part), false));
+        assertThat(part.refCnt()).isZero();
+        filter.end();
+    }
+}

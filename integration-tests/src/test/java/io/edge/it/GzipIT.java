@@ -1,0 +1,367 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.edge.core.http.RawHttpClient;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.Inflater;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A PHP location's gzip against a real php-fpm, as nginx's {@code gzip on}: a client that takes gzip gets the script's
+ * page compressed, streamed or whole, also from the response cache; others get it as the script wrote it, and both are
+ * told by Vary that it varies.
+ */
+class GzipIT {
+
+    @TempDir
+    static Path dir;
+
+    static PhpFpm fpm;
+    static EdgeHarness edge;
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    /** ?n= bytes of HTML lines; ?ct, ?etag, ?cc, ?status set those headers; each run adds ?count's value to RUNS. */
+    private static final String PAGE = """
+            <?php
+            if (isset($_GET['count'])) { file_put_contents('RUNS', $_GET['count'] . "\\n", FILE_APPEND); }
+            $n = (int) ($_GET['n'] ?? 5000);
+            if (isset($_GET['ct'])) { header('Content-Type: ' . $_GET['ct']); }
+            if (isset($_GET['etag'])) { header('ETag: "' . $_GET['etag'] . '"'); }
+            if (isset($_GET['cc'])) { header('Cache-Control: ' . $_GET['cc']); }
+            if (isset($_GET['status'])) { http_response_code((int) $_GET['status']); }
+            $line = "<p>a line of the page</p>\\n";
+            echo substr(str_repeat($line, intdiv($n, strlen($line)) + 1), 0, $n);
+            """;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        for (String sub : new String[] {"", "cached/", "plain/"}) {
+            Files.createDirectories(www.resolve(sub));
+            Files.writeString(www.resolve(sub + "page.php"), PAGE.replace("RUNS", dir.resolve("runs.txt").toString()));
+        }
+        // a script that compresses its own answer (ob_gzhandler, zlib.output_compression)
+        Files.writeString(www.resolve("own.php"), """
+                <?php
+                header('Content-Type: text/html');
+                header('Content-Encoding: gzip');
+                echo gzencode(str_repeat("its own\\n", 1000));
+                """);
+        // flushes its first part, then runs on until the test lets it end (at most 30 s)
+        Files.writeString(www.resolve("stream.php"), """
+                <?php
+                header('Content-Type: text/html');
+                echo str_repeat("first part\\n", 100);
+                while (ob_get_level() > 0) { ob_end_flush(); }
+                flush();
+                $release = __DIR__ . '/../release-' . basename($_GET['id']);
+                for ($i = 0; $i < 3000 && !file_exists($release); $i++) { usleep(10000); }
+                echo "second part\\n";
+                """);
+        // declares more than it sends: at once (?hold absent), or a flushed part first, the rest when let go
+        Files.writeString(www.resolve("short.php"), """
+                <?php
+                header('Content-Type: text/html');
+                header('Content-Length: 20000');
+                echo str_repeat("sent\\n", 600);
+                if (isset($_GET['hold'])) {
+                    while (ob_get_level() > 0) { ob_end_flush(); }
+                    flush();
+                    $release = __DIR__ . '/../release-' . basename($_GET['hold']);
+                    for ($i = 0; $i < 3000 && !file_exists($release); $i++) { usleep(10000); }
+                    echo str_repeat("more\\n", 400);
+                }
+                """);
+        Files.writeString(www.resolve("image.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>\n".repeat(100));
+        fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
+                pm = static
+                pm.max_children = 4
+                """);
+        edge = EdgeHarness.start(dir, """
+                location-defaults.gzip.enabled = true
+                sites = [{
+                  server-names = ["_"], default = true, root = "www"
+                  locations = [
+                    { match = "~ \\\\.php$", fastcgi = php }
+                    { match = "/" }
+                    { match = "^~ /cached/", fastcgi = php, cache = true }
+                    { match = "^~ /plain/", fastcgi = php, gzip.enabled = false }
+                  ]
+                }]
+                fastcgi.backends.php {
+                  addresses = ["%s"]
+                  max-connections = 4
+                }
+                """.formatted(fpm.address()));
+    }
+
+    @AfterAll
+    static void stop() {
+        EdgeHarness.close(edge, fpm);
+    }
+
+    private static HttpResponse<byte[]> get(String path, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(edge.uri(path));
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private static String page(int n) {
+        String line = "<p>a line of the page</p>\n";
+        return line.repeat(n / line.length() + 1).substring(0, n);
+    }
+
+    private static String gunzip(byte[] body) throws IOException {
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(body))) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static String header(HttpResponse<?> response, String name) {
+        return response.headers().firstValue(name).orElse(null);
+    }
+
+    @Test
+    void aClientThatTakesGzipGetsTheScriptsPageCompressed() throws Exception {
+        HttpResponse<byte[]> response = get("/page.php?n=20000", "Accept-Encoding", "gzip, deflate, br");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(header(response, "content-encoding")).isEqualTo("gzip");
+        assertThat(header(response, "vary")).isEqualTo("Accept-Encoding");
+        assertThat(response.body().length).isLessThan(2000);
+        assertThat(gunzip(response.body())).isEqualTo(page(20000));
+    }
+
+    @Test
+    void aClientThatTakesNoGzipGetsThePageAsWrittenAndToldItVaries() throws Exception {
+        for (String[] headers : new String[][] {{}, {"Accept-Encoding", "gzip;q=0, deflate"},
+                {"Accept-Encoding", "identity"}}) {
+            HttpResponse<byte[]> response = get("/page.php?n=20000", headers);
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(header(response, "content-encoding")).isNull();
+            assertThat(header(response, "vary")).isEqualTo("Accept-Encoding");
+            assertThat(header(response, "content-length")).isEqualTo("20000");
+            assertThat(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo(page(20000));
+        }
+    }
+
+    @Test
+    void aLocationWithGzipOffAndFilesGoAsTheyAre() throws Exception {
+        HttpResponse<byte[]> plain = get("/plain/page.php?n=20000", "Accept-Encoding", "gzip");
+        assertThat(header(plain, "content-encoding")).isNull();
+        assertThat(header(plain, "vary")).isNull();
+        assertThat(new String(plain.body(), StandardCharsets.UTF_8)).isEqualTo(page(20000));
+        HttpResponse<byte[]> file = get("/image.svg", "Accept-Encoding", "gzip");
+        assertThat(file.statusCode()).isEqualTo(200);
+        assertThat(header(file, "content-encoding")).isNull();
+        assertThat(file.body()).isEqualTo(Files.readAllBytes(dir.resolve("www/image.svg")));
+    }
+
+    /** nginx's rules: 200, 403 and 404; a listed type; not encoded already; no no-transform; not below min-length. */
+    @Test
+    void onlyAnswersTheRulesNameAreCompressed() throws Exception {
+        assertThat(header(get("/page.php?status=404", "Accept-Encoding", "gzip"), "content-encoding")).isEqualTo("gzip");
+        assertThat(header(get("/page.php?status=403", "Accept-Encoding", "gzip"), "content-encoding")).isEqualTo("gzip");
+        HttpResponse<byte[]> error = get("/page.php?status=500", "Accept-Encoding", "gzip");
+        assertThat(error.statusCode()).isEqualTo(500);
+        assertThat(header(error, "content-encoding")).isNull();
+        assertThat(header(get("/page.php?ct=image/png", "Accept-Encoding", "gzip"), "content-encoding")).isNull();
+        assertThat(header(get("/page.php?ct=application/json", "Accept-Encoding", "gzip"), "content-encoding"))
+                .isEqualTo("gzip");
+        assertThat(header(get("/page.php?cc=no-transform", "Accept-Encoding", "gzip"), "content-encoding")).isNull();
+        HttpResponse<byte[]> small = get("/page.php?n=100", "Accept-Encoding", "gzip");
+        assertThat(header(small, "content-encoding")).isNull();
+        assertThat(new String(small.body(), StandardCharsets.UTF_8)).isEqualTo(page(100));
+    }
+
+    @Test
+    void aScriptsOwnEncodingIsLeftAlone() throws Exception {
+        HttpResponse<byte[]> response = get("/own.php", "Accept-Encoding", "gzip");
+        assertThat(header(response, "content-encoding")).isEqualTo("gzip");
+        assertThat(gunzip(response.body())).isEqualTo("its own\n".repeat(1000)); // once, not twice
+    }
+
+    @Test
+    void aStrongETagGoesWeakWithTheCompressedForm() throws Exception {
+        assertThat(header(get("/page.php?etag=v1", "Accept-Encoding", "gzip"), "etag")).isEqualTo("W/\"v1\"");
+        assertThat(header(get("/page.php?etag=v1"), "etag")).isEqualTo("\"v1\"");
+    }
+
+    /** A HEAD gets the head its GET would, and nothing after it: the next answer on the connection reads whole. */
+    @Test
+    void aHeadIsToldWhatItsGetWouldGetAndHttp10IsAnsweredUncompressed() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response head = client.send("HEAD /page.php?etag=h1 HTTP/1.1\r\nHost: t\r\n"
+                    + "Accept-Encoding: gzip\r\n\r\n").read(true);
+            assertThat(head.status()).isEqualTo(200);
+            assertThat(head.header("content-encoding")).isEqualTo("gzip");
+            assertThat(head.header("content-length")).isNull();
+            assertThat(head.header("etag")).isEqualTo("W/\"h1\"");
+            assertThat(head.header("vary")).isEqualTo("Accept-Encoding");
+            RawHttpClient.Response next = client.send("GET /page.php HTTP/1.1\r\nHost: t\r\n\r\n").read();
+            assertThat(next.status()).isEqualTo(200);
+            assertThat(next.text()).isEqualTo(page(5000));
+        }
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response old = client.send("GET /page.php HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n").read();
+            assertThat(old.status()).isEqualTo(200);
+            assertThat(old.header("content-encoding")).isNull();
+            assertThat(old.text()).isEqualTo(page(5000));
+        }
+    }
+
+    /** The response cache keeps the script's page as written and compresses each hit for a client that takes gzip. */
+    @Test
+    void responseCacheHitsAreCompressedForClientsThatTakeGzip() throws Exception {
+        String url = "/cached/page.php?n=30000&etag=c1&cc=public,max-age%3D60&count=c1";
+        HttpResponse<byte[]> first = get(url, "Accept-Encoding", "gzip");
+        assertThat(header(first, "content-encoding")).isEqualTo("gzip");
+        assertThat(gunzip(first.body())).isEqualTo(page(30000));
+        HttpResponse<byte[]> hit = get(url, "Accept-Encoding", "gzip");
+        assertThat(header(hit, "age")).isNotNull(); // a hit
+        assertThat(header(hit, "content-encoding")).isEqualTo("gzip");
+        assertThat(header(hit, "etag")).isEqualTo("W/\"c1\"");
+        // a hit is whole: it goes with its compressed length, not chunked
+        assertThat(header(hit, "content-length")).isEqualTo(String.valueOf(hit.body().length));
+        assertThat(gunzip(hit.body())).isEqualTo(page(30000));
+        HttpResponse<byte[]> plainHit = get(url);
+        assertThat(header(plainHit, "age")).isNotNull();
+        assertThat(header(plainHit, "content-encoding")).isNull();
+        assertThat(header(plainHit, "vary")).isEqualTo("Accept-Encoding");
+        assertThat(new String(plainHit.body(), StandardCharsets.UTF_8)).isEqualTo(page(30000));
+        // the client revalidates what it holds: the weak tag matches, and the 304 carries it as the 200 did
+        HttpResponse<byte[]> notModified = get(url, "Accept-Encoding", "gzip", "If-None-Match", "W/\"c1\"");
+        assertThat(notModified.statusCode()).isEqualTo(304);
+        assertThat(header(notModified, "etag")).isEqualTo("W/\"c1\"");
+        assertThat(header(notModified, "vary")).isEqualTo("Accept-Encoding");
+        assertThat(Files.readAllLines(dir.resolve("runs.txt"))).containsExactly("c1"); // the script ran once
+    }
+
+    /** What a script flushes reaches the client compressed before the script goes on: nothing waits in zlib. */
+    @Test
+    void whatAScriptFlushesReachesTheClientBeforeItEnds() throws Exception {
+        try (Socket socket = new Socket()) {
+            socket.connect(edge.address());
+            socket.setSoTimeout(20_000); // a first part held back until the script ends fails the read, not the run
+            socket.getOutputStream().write(("GET /stream.php?id=s1 HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n"
+                    + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            InputStream in = socket.getInputStream();
+            String head = line(in);
+            StringBuilder headers = new StringBuilder();
+            for (String line = line(in); !line.isEmpty(); line = line(in)) {
+                headers.append(line.toLowerCase()).append('\n');
+            }
+            assertThat(head).startsWith("HTTP/1.1 200");
+            assertThat(headers.toString()).contains("content-encoding: gzip\n", "transfer-encoding: chunked\n");
+
+            ByteArrayOutputStream compressed = new ByteArrayOutputStream();
+            StringBuilder text = new StringBuilder();
+            Inflater inflater = new Inflater(true);
+            try {
+                while (text.length() < "first part\n".length() * 100) {
+                    byte[] chunk = chunk(in);
+                    assertThat(chunk).as("the body ended before the flushed part").isNotEmpty();
+                    compressed.write(chunk);
+                    inflate(inflater, chunk, compressed.size() - chunk.length, text);
+                }
+            } finally {
+                inflater.end();
+            }
+            assertThat(text.toString()).isEqualTo("first part\n".repeat(100));
+            Files.writeString(dir.resolve("release-s1"), "");
+            for (byte[] chunk = chunk(in); chunk.length > 0; chunk = chunk(in)) {
+                compressed.write(chunk);
+            }
+            assertThat(gunzip(compressed.toByteArray())).isEqualTo("first part\n".repeat(100) + "second part\n");
+        }
+    }
+
+    /**
+     * A script that declares a longer body than it sends is cut for the client, compressed or not: never a gzip
+     * stream ended as if whole (its trailer, the last chunk), which would pass a cut page off as the page.
+     */
+    @Test
+    void aBodyShortOfItsDeclaredLengthReachesTheClientCut() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("GET /short.php HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n\r\n");
+            assertThatThrownBy(client::read).isInstanceOf(EOFException.class);
+        }
+        try (Socket socket = new Socket()) {
+            socket.connect(edge.address());
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write(("GET /short.php?hold=cut1 HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n"
+                    + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            InputStream in = socket.getInputStream();
+            assertThat(line(in)).startsWith("HTTP/1.1 200");
+            StringBuilder headers = new StringBuilder();
+            for (String line = line(in); !line.isEmpty(); line = line(in)) {
+                headers.append(line.toLowerCase()).append('\n');
+            }
+            assertThat(headers.toString()).contains("content-encoding: gzip\n", "transfer-encoding: chunked\n");
+            assertThat(chunk(in)).isNotEmpty(); // the flushed part
+            Files.writeString(dir.resolve("release-cut1"), "");
+            ByteArrayOutputStream rest = new ByteArrayOutputStream();
+            assertThatThrownBy(() -> {
+                for (byte[] chunk = chunk(in); chunk.length > 0; chunk = chunk(in)) {
+                    rest.write(chunk);
+                }
+            }).as("the connection closes with no last chunk").isInstanceOf(IOException.class)
+                    .hasMessage("connection closed in a line");
+        }
+    }
+
+    /** Inflates {@code chunk}, which starts {@code at} bytes into the gzip stream (its 10-byte header skipped). */
+    private static void inflate(Inflater inflater, byte[] chunk, int at, StringBuilder text) throws Exception {
+        int skip = Math.max(0, Math.min(chunk.length, 10 - at));
+        inflater.setInput(chunk, skip, chunk.length - skip);
+        byte[] out = new byte[4096];
+        for (int n = inflater.inflate(out); n > 0; n = inflater.inflate(out)) {
+            text.append(new String(out, 0, n, StandardCharsets.UTF_8));
+        }
+    }
+
+    /** One chunk of a chunked body; empty for the last (its trailer read). */
+    private static byte[] chunk(InputStream in) throws IOException {
+        int size = Integer.parseInt(line(in).split(";")[0].strip(), 16);
+        if (size == 0) {
+            for (String trailer = line(in); !trailer.isEmpty(); trailer = line(in)) {
+                // none expected
+            }
+            return new byte[0];
+        }
+        byte[] chunk = in.readNBytes(size);
+        line(in);
+        return chunk;
+    }
+
+    private static String line(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        for (int b = in.read(); b != '\n'; b = in.read()) {
+            if (b < 0) {
+                throw new IOException("connection closed in a line");
+            }
+            if (b != '\r') {
+                line.write(b);
+            }
+        }
+        return line.toString(StandardCharsets.ISO_8859_1);
+    }
+}
