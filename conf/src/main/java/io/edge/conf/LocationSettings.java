@@ -45,6 +45,8 @@ import java.util.regex.Pattern;
  *                        ends TLS); in the order of their names
  * @param gzip            for FastCGI locations, how their answers are compressed for clients that take gzip (nginx's
  *                        {@code gzip on}); {@code null}: they go as the backend made them
+ * @param gzipStatic      a file's {@code .gz} beside it is sent instead, compressed, to clients that take gzip (nginx's
+ *                        {@code gzip_static on})
  */
 public record LocationSettings(
         String match,
@@ -62,7 +64,8 @@ public record LocationSettings(
         Map<String, String> headers,
         long bodyLimit,
         Map<String, String> fastcgiParams,
-        Gzip gzip) {
+        Gzip gzip,
+        boolean gzipStatic) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -84,7 +87,7 @@ public record LocationSettings(
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
                             List<AddressRange> statusAllow) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
-                statusAllow, null, Map.of(), SERVER_BODY_LIMIT, Map.of(), null);
+                statusAllow, null, Map.of(), SERVER_BODY_LIMIT, Map.of(), null, false);
     }
 
     /** This location's body limit: its own, else {@code serverLimit}. */

@@ -243,7 +243,8 @@ class ValidationTest {
         assertThat(problems("""
                 sites = [{ root = www, locations = [{ match = "/static/", gzip.enabled = true }] }]
                 """)).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
-                tuple("edge.sites[0].locations[0].gzip", "enabled in a location without fastcgi (files go as they are)"));
+                tuple("edge.sites[0].locations[0].gzip",
+                        "enabled in a location without fastcgi (files are not compressed as they go)"));
         EdgeSettings settings = new ConfigLoader().load(write("""
                 location-defaults.gzip { enabled = true, level = 6 }
                 sites = [{ root = www, locations = [{ match = "/", fastcgi = php, gzip { types = ["Application/JSON"] } },
@@ -257,6 +258,14 @@ class ValidationTest {
         assertThat(locations.get(1).gzip()).isNull();
         assertThat(locations.get(2).gzip()).isNull(); // files: location-defaults' is unused there
         assertThat(new ConfigLoader().load(write(SITE)).sites().get(0).locations().get(0).gzip()).isNull(); // off
+        // files compressed beforehand: anywhere files are served
+        List<LocationSettings> precompressed = new ConfigLoader().load(write("""
+                sites = [{ root = www, locations = [{ match = "/assets/", gzip.static = true }, { match = "/" }] }]
+                """)).sites().get(0).locations();
+        assertThat(precompressed).extracting(LocationSettings::gzipStatic).containsExactly(true, false);
+        assertThat(problems("""
+                sites = [{ root = www, locations = [{ match = "/assets/", gzip.static = maybe }] }]
+                """)).extracting(ConfigProblem::key).containsExactly("edge.sites[0].locations[0].gzip.static");
     }
 
     @Test

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 import java.util.zip.Inflater;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -89,6 +90,14 @@ class GzipIT {
                     echo str_repeat("more\\n", 400);
                 }
                 """);
+        // files compressed beforehand, beside the files (gzip.static)
+        for (String sub : new String[] {"assets/", "files/"}) {
+            Files.createDirectories(www.resolve(sub + "dir.js.gz"));
+            Files.writeString(www.resolve(sub + "app.js"), APP_JS);
+            Files.write(www.resolve(sub + "app.js.gz"), gzip(APP_JS));
+            Files.writeString(www.resolve(sub + "dir.js"), APP_JS);
+            Files.writeString(www.resolve(sub + "plain.css"), "body { color: black }\n".repeat(100));
+        }
         Files.writeString(www.resolve("image.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>\n".repeat(100));
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
                 pm = static
@@ -103,6 +112,7 @@ class GzipIT {
                     { match = "/" }
                     { match = "^~ /cached/", fastcgi = php, cache = true }
                     { match = "^~ /plain/", fastcgi = php, gzip.enabled = false }
+                    { match = "^~ /assets/", gzip.static = true }
                   ]
                 }]
                 fastcgi.backends.php {
@@ -115,6 +125,16 @@ class GzipIT {
     @AfterAll
     static void stop() {
         EdgeHarness.close(edge, fpm);
+    }
+
+    private static final String APP_JS = "function item(n) { return document.querySelector('#item-' + n); }\n".repeat(150);
+
+    private static byte[] gzip(String text) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (GZIPOutputStream out = new GZIPOutputStream(bytes)) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+        return bytes.toByteArray();
     }
 
     private static HttpResponse<byte[]> get(String path, String... headers) throws Exception {
@@ -325,6 +345,50 @@ class GzipIT {
                 }
             }).as("the connection closes with no last chunk").isInstanceOf(IOException.class)
                     .hasMessage("connection closed in a line");
+        }
+    }
+
+    /**
+     * gzip.static, nginx's gzip_static: a client that takes gzip gets the file's .gz beside it, as the file compressed
+     * (its type, its own length and validators, ranges of its bytes); any other client, or a file without one (or whose
+     * .gz is a directory), gets the file; a location without it never looks.
+     */
+    @Test
+    void aFilesGzBesideItGoesToClientsThatTakeGzip() throws Exception {
+        byte[] gz = Files.readAllBytes(dir.resolve("www/assets/app.js.gz"));
+        HttpResponse<byte[]> compressed = get("/assets/app.js", "Accept-Encoding", "gzip");
+        assertThat(compressed.statusCode()).isEqualTo(200);
+        assertThat(compressed.body()).isEqualTo(gz);
+        assertThat(header(compressed, "content-encoding")).isEqualTo("gzip");
+        assertThat(header(compressed, "content-type")).startsWith("text/javascript");
+        assertThat(header(compressed, "content-length")).isEqualTo(String.valueOf(gz.length));
+        assertThat(header(compressed, "vary")).isEqualTo("Accept-Encoding");
+        String etag = header(compressed, "etag");
+
+        HttpResponse<byte[]> plain = get("/assets/app.js");
+        assertThat(new String(plain.body(), StandardCharsets.UTF_8)).isEqualTo(APP_JS);
+        assertThat(header(plain, "content-encoding")).isNull();
+        assertThat(header(plain, "etag")).isNotEqualTo(etag);
+
+        HttpResponse<byte[]> range = get("/assets/app.js", "Accept-Encoding", "gzip", "Range", "bytes=0-9");
+        assertThat(range.statusCode()).isEqualTo(206);
+        assertThat(range.body()).isEqualTo(java.util.Arrays.copyOf(gz, 10));
+        assertThat(header(range, "content-encoding")).isEqualTo("gzip");
+        HttpResponse<byte[]> notModified = get("/assets/app.js", "Accept-Encoding", "gzip", "If-None-Match", etag);
+        assertThat(notModified.statusCode()).isEqualTo(304);
+        assertThat(header(notModified, "vary")).isEqualTo("Accept-Encoding");
+
+        for (String path : new String[] {"/assets/plain.css", "/assets/dir.js", "/files/app.js"}) {
+            HttpResponse<byte[]> asItIs = get(path, "Accept-Encoding", "gzip");
+            assertThat(asItIs.statusCode()).as(path).isEqualTo(200);
+            assertThat(header(asItIs, "content-encoding")).as(path).isNull();
+            assertThat(asItIs.body()).as(path).isEqualTo(Files.readAllBytes(dir.resolve("www" + path)));
+        }
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response old = client.send("GET /assets/app.js HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n")
+                    .read();
+            assertThat(old.header("content-encoding")).isNull();
+            assertThat(old.text()).isEqualTo(APP_JS);
         }
     }
 

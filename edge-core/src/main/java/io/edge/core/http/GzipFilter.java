@@ -25,7 +25,7 @@ import java.util.zip.Deflater;
  * headers that go with it, and its body compressed (RFC 1952) as the responder writes it. One per compressed response,
  * used on its event loop; {@link #end} frees zlib's memory (~300 KB) if the body never reached its last part.
  */
-final class GzipFilter {
+public final class GzipFilter {
 
     /** Magic, deflate, no flags, no time, no extra flags, Unix (as nginx writes it). */
     private static final byte[] HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
@@ -118,7 +118,7 @@ final class GzipFilter {
      * Whether the request's {@code Accept-Encoding} fields take gzip (RFC 9110 12.5.3): {@code gzip} or
      * {@code x-gzip} with a q above 0, else {@code *} with one. A q that is not a number counts as 0, as nginx reads it.
      */
-    static boolean acceptsGzip(HttpHeaders requestHeaders) {
+    public static boolean acceptsGzip(HttpHeaders requestHeaders) {
         double gzip = -1;
         double any = -1;
         for (String field : requestHeaders.getAll(HttpHeaderNames.ACCEPT_ENCODING)) {

@@ -11,6 +11,7 @@ import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
+import io.edge.core.http.GzipFilter;
 import io.edge.core.http.HttpDate;
 import io.edge.core.http.Responder;
 import io.edge.core.statics.ByteRanges.Partial;
@@ -45,6 +46,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.ReadOnlyHttpHeaders;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.io.EOFException;
@@ -290,6 +292,49 @@ public final class StaticResponder implements Responder {
             refuse(exchange, resolution);
             return;
         }
+        String uriPath = resolution.uriPath();
+        if (readsOnly && !uriPath.endsWith("/") && takesPrecompressed(exchange)) {
+            Resolution compressed = resolver.resolveForOpen(exchange.path() + ".gz");
+            if (compressed.isOk()) {
+                engine.open(resolver, compressed, true).whenComplete((file, error) -> onLoop(exchange, () -> {
+                    if (exchange.isEnded()) {
+                        if (file != null) {
+                            file.release();
+                        }
+                    } else if (error == null && !file.isDirectory()) {
+                        serve(exchange, file, uriPath, GZIP_STATIC, mayRetry ? () -> respond(exchange, false) : null);
+                    } else {
+                        if (file != null) {
+                            file.release();
+                        }
+                        respondUncompressed(exchange, resolver, resolution, mayRetry); // none, or none to send
+                    }
+                }));
+                return;
+            }
+        }
+        respondUncompressed(exchange, resolver, resolution, mayRetry);
+    }
+
+    /** The headers of a file's precompressed form, sent as the file's own (its type) compressed. */
+    private static final HttpHeaders GZIP_STATIC = new ReadOnlyHttpHeaders(false,
+            HttpHeaderNames.CONTENT_ENCODING, HttpHeaderValues.GZIP, HttpHeaderNames.VARY, "Accept-Encoding");
+
+    /**
+     * Whether the location's {@code gzip.static} has a GET or HEAD look for the file's {@code .gz} first: an HTTP/1.1
+     * client that takes gzip (as nginx's gzip_static asks of it).
+     */
+    private static boolean takesPrecompressed(Exchange exchange) {
+        LocationSettings location = exchange.location();
+        return location != null && location.gzipStatic()
+                && exchange.request().protocolVersion().equals(HttpVersion.HTTP_1_1)
+                && GzipFilter.acceptsGzip(exchange.request().headers());
+    }
+
+    /** {@link #respond(Exchange, boolean)} for the file itself, as resolved. */
+    private void respondUncompressed(Exchange exchange, PathResolver resolver, Resolution resolution,
+            boolean mayRetry) {
+        boolean readsOnly = readsOnly(exchange);
         String uriPath = resolution.uriPath();
         if (contentCache != null && readsOnly && !uriPath.endsWith("/")) {
             CachedContent hit = contentCache.get(resolution.file(), revalidation, revalidator);
@@ -544,13 +589,17 @@ public final class StaticResponder implements Responder {
      * Answers 304, 412 or 416 when the request's validators or {@code Range} call for it and returns null;
      * otherwise returns the ranges to send.
      */
-    private static ByteRanges.Result rangesOrAnswer(Exchange exchange, String etag, long mtime, long size) {
+    private static ByteRanges.Result rangesOrAnswer(Exchange exchange, String etag, long mtime, long size,
+            boolean precompressed) {
         HttpHeaders request = exchange.request().headers();
         switch (Preconditions.evaluate(request, true, etag, mtime)) {
             case NOT_MODIFIED -> {
                 FullHttpResponse response = emptyResponse(HttpResponseStatus.NOT_MODIFIED);
                 validators(response.headers(), etag, mtime);
                 response.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+                if (precompressed) {
+                    response.headers().set(HttpHeaderNames.VARY, "Accept-Encoding"); // as the 200 would have
+                }
                 exchange.complete(exchange.writeAndFlush(response));
                 return null;
             }
@@ -592,7 +641,7 @@ public final class StaticResponder implements Responder {
         String etag = meta.etag();
         long mtime = meta.lastModified().toMillis();
         long size = meta.size();
-        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size);
+        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, false);
         if (ranges == null || (ranges instanceof Partial multi && multi.isMultipart())) {
             hit.release();
             return ranges == null;
@@ -682,7 +731,7 @@ public final class StaticResponder implements Responder {
         String etag = file.etag();
         long mtime = file.lastModifiedMillis();
         long size = file.size();
-        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size);
+        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, backendHeaders == GZIP_STATIC);
         if (ranges == null) {
             file.release();
             return;
