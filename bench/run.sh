@@ -23,6 +23,9 @@
 #                       SIGHUP, the FastCGI group's queue timeout changed each time, so every reload builds a new
 #                       backend pool; nginx: SIGHUP, `nginx -s reload`; lighttpd: SIGUSR1, its graceful restart):
 #                       errors and req/s while configurations change; reloads= counts the signals sent
+#   php-gzip            php-hello's pool and load on a 30 KB HTML page (page.php, a table of 300 rows) asked for with
+#                       Accept-Encoding: gzip, each server compressing at zlib level 1 (edge gzip.enabled, nginx
+#                       gzip on, lighttpd mod_deflate): req/s, p99, and body_bytes= (the compressed page's size)
 # Servers (all by default, one after another, never two loaded at once; big-file starts them all first, then
 # they take turns download row by download row):
 #   edge edge-nocache edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd
@@ -72,6 +75,7 @@ RELOAD_EVERY=${RELOAD_EVERY:-1}
 RELOADING=${RELOADING:-0}
 SLOW_READERS=${SLOW_READERS:-8}
 SLOWING=${SLOWING:-0}
+PHP_GZIP=${PHP_GZIP:-0}   # php-gzip: the servers compress the page (set by the scenario)
 NFILES=${NFILES:-300000}
 PORT_BASE=${PORT_BASE:-18080}
 EDGE_START_TIMEOUT=${EDGE_START_TIMEOUT:-900}
@@ -329,8 +333,9 @@ sanity_check() {  # one file through the server must come back 200 with its exac
 wrk_run() {
   local out
   local -a env_paths=(-u PATHS); [ -n "${PATHS:-}" ] && env_paths=(PATHS="$PATHS")
+  local -a header=(); [ -n "${WRK_HEADER:-}" ] && header=(-H "$WRK_HEADER")
   out=$(env "${env_paths[@]}" WRK_RANDOM_LUA="$WRK_LUA" \
-        wrk -t"$THREADS" -c"$CONNS" -d"${2}s" --timeout 10s -s "$HERE/lib/wrk-bench.lua" "$1" 2>&1) || true
+        wrk -t"$THREADS" -c"$CONNS" -d"${2}s" --timeout 10s "${header[@]}" -s "$HERE/lib/wrk-bench.lua" "$1" 2>&1) || true
   echo "$out" | python3 "$HERE/lib/parse_wrk.py"
 }
 # start_warm SERVER SCENARIO ROOT: starts the server, checks one file, runs the warm-up; on failure a failed
@@ -611,6 +616,16 @@ php_root() {      # the scripts both PHP scenarios run
   echo '<?php usleep(100000); echo "slept\n";' >"$PHP_ROOT/sleep.php"
   echo '<?php echo "hello\n";' >"$PHP_ROOT/hello.php"
   echo '<?php $s = str_repeat("x", 65536); for ($i = 0; $i < 128; $i++) { echo $s; }' >"$PHP_ROOT/big.php"
+  # php-gzip: a page as an application renders it (a table of links and numbers, ~30 KB)
+  cat >"$PHP_ROOT/page.php" <<'PHP'
+<?php
+echo "<!doctype html>\n<html><head><title>Items</title></head><body>\n<table class=\"items\">\n";
+for ($i = 0; $i < 300; $i++) {
+    printf("<tr><td class=\"n\">%d</td><td><a href=\"/item/%s\">Item %d</a></td><td>%d.%02d</td></tr>\n",
+        $i, substr(md5((string) $i), 0, 12), $i, ($i * 37) % 1000, ($i * 7) % 100);
+}
+echo "</table>\n</body></html>\n";
+PHP
 }
 conf_php() {      # conf_php SERVER DIR PORT SOCKET CHILDREN: each server's FastCGI configuration
   local name=$1 dir=$2 port=$3 sock=$4 children=$5
@@ -639,6 +654,7 @@ http {
             fastcgi_keep_conn on;
             fastcgi_pass php;
         }
+$( [ "$PHP_GZIP" = 1 ] && echo "        gzip on; gzip_comp_level 1; gzip_min_length 256; gzip_vary on;" )
     }
 }
 EOF
@@ -653,6 +669,13 @@ server.errorlog = "$dir/error.log"
 server.max-keep-alive-requests = 1000000
 fastcgi.server = ( ".php" => (( "socket" => "$sock", "check-local" => "disable" )) )
 EOF
+      if [ "$PHP_GZIP" = 1 ]; then cat >>"$dir/lighttpd.conf" <<EOF
+server.modules += ( "mod_deflate" )
+deflate.mimetypes = ( "text/html" )
+deflate.allowed-encodings = ( "gzip" )
+deflate.compression-level = 1
+EOF
+      fi
       ;;
     edge*) cat >"$dir/edge.conf" <<EOF
 edge {
@@ -660,6 +683,7 @@ edge {
   sites = [{ server-names = ["_"], default = true, root = "$PHP_ROOT", locations = [{ match = "~ \\\\.php\$", fastcgi = php }] }]
   fastcgi.backends.php { addresses = ["unix:$sock"], max-connections = $children, queue { max-waiters = 10000, timeout = 30 s },
     keep-alive.enabled = true }
+  location-defaults.gzip.enabled = $( [ "$PHP_GZIP" = 1 ] && echo true || echo false )
 }
 EOF
       ;;
@@ -678,6 +702,15 @@ measure_php() {
   local slow=
   if [ "$SLOWING" = 1 ]; then   # before the warm-up: by the measurement the big answers have filled what they can
     python3 "$HERE/lib/slow_readers.py" 127.0.0.1 "$PORT" /big.php "$SLOW_READERS" & slow=$!
+  fi
+  local body_bytes=""
+  if [ "$PHP_GZIP" = 1 ]; then   # the page must come compressed, or the run measures something else
+    curl -s -H 'Accept-Encoding: gzip' -D "$SERVER_DIR/page.head" -o "$SERVER_DIR/page.gz" "http://127.0.0.1:$PORT/$script" || true
+    if ! grep -qi '^content-encoding: *gzip' "$SERVER_DIR/page.head" || ! gzip -t "$SERVER_DIR/page.gz" 2>/dev/null; then
+      server_stop; fpm_stop
+      echo "RESULT scenario=$scen server=$name rps=0 p50_ms=0 p99_ms=0 ok=0 errors=1 failed=not-gzip" >>"$RUNS"; return 0
+    fi
+    body_bytes=" body_bytes=$(stat -c %s "$SERVER_DIR/page.gz")"
   fi
   [ "$WARMUP" -gt 0 ] && wrk_run "http://127.0.0.1:$PORT/$script" "$WARMUP" >/dev/null
   local reloader= reloads=""
@@ -699,7 +732,7 @@ measure_php() {
   if [ "$script" = sleep.php ]; then   # capacity: CHILDREN workers x 10 requests/s each (100 ms script)
     goodput=$(echo "$res" | sed -n 's/.*rps=\([0-9.]*\).*/\1/p' | awk -v c="$children" '{printf " goodput=%.2f", $1 / (c * 10)}')
   fi
-  echo "RESULT scenario=$scen server=$name $res$goodput$reloads cpu_s=$(awk -v t=$((c1 - c0)) -v h="$CLK_TCK" 'BEGIN{printf "%.2f", t/h}')" | tee -a "$RUNS" | sed 's/^RESULT/RUN/' >&2
+  echo "RESULT scenario=$scen server=$name $res$goodput$reloads$body_bytes cpu_s=$(awk -v t=$((c1 - c0)) -v h="$CLK_TCK" 'BEGIN{printf "%.2f", t/h}')" | tee -a "$RUNS" | sed 's/^RESULT/RUN/' >&2
 }
 # reload_loop SERVER DIR: every RELOAD_EVERY s, has the server (session $SID, whose leader is the server itself:
 # bin/edge execs java, nginx runs with daemon off, lighttpd with -D) reload its configuration; a line per signal
@@ -721,6 +754,13 @@ scenario_php-saturate() { php_root; run_servers measure_php php-saturate sleep.p
 scenario_php-hello()    { php_root; run_servers measure_php php-hello hello.php 8 511; }
 # php-hello while SLOW_READERS clients hold 8 MiB answers they never read (bench/lib/slow_readers.py)
 scenario_php-slow-readers() { php_root; SLOWING=1 run_servers measure_php php-slow-readers hello.php 8 511; }
+# php-hello's pool and load on a 30 KB page asked for gzipped, every server compressing at level 1
+scenario_php-gzip()     {
+  local s; for s in "${SERVERS[@]}"; do   # Debian packages lighttpd's mod_deflate apart
+    [ "$s" = lighttpd ] && [ ! -e /usr/lib/lighttpd/mod_deflate.so ] && apt_install lighttpd-mod-deflate
+  done
+  php_root; PHP_GZIP=1 WRK_HEADER='Accept-Encoding: gzip' run_servers measure_php php-gzip page.php 8 511
+}
 # php-hello while every server reloads its configuration every RELOAD_EVERY s (reload_loop)
 scenario_php-reload()   { php_root; RELOADING=1 run_servers measure_php php-reload hello.php 8 511; }
 
