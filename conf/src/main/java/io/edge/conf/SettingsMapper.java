@@ -952,8 +952,8 @@ final class SettingsMapper {
             Section gzipSection = location.section("gzip");
             LocationSettings.Gzip gzip = gzip(gzipSection);
             boolean gzipStatic = gzipSection.bool("static");
-            if (backend == null && location.own().get("gzip") instanceof ConfigObject own
-                    && own.get("enabled") != null && Boolean.TRUE.equals(own.get("enabled").unwrapped())) {
+            if (backend == null && gzip != null && location.own().get("gzip") instanceof ConfigObject own
+                    && own.containsKey("enabled")) {
                 // the location's own (location-defaults' apply where there is a backend, unused elsewhere)
                 location.problem("gzip", "enabled in a location without fastcgi (files are not compressed as they go)",
                         "gzip.enabled only in a location with fastcgi = <backend>, or under location-defaults; "
@@ -991,8 +991,8 @@ final class SettingsMapper {
         return enabled ? new LocationSettings.Gzip(level, minLength, types) : null;
     }
 
-    /** type/subtype, each an HTTP token (RFC 9110 8.3.1), lower case. */
-    private static final Pattern MEDIA_TYPE = Pattern.compile("[a-z0-9!#$%&'*+.^_`|~-]+/[a-z0-9!#$%&'*+.^_`|~-]+");
+    /** type/subtype, each an HTTP token (RFC 9110 8.3.1), lower case, without "*" (no "text/*": types compare whole). */
+    private static final Pattern MEDIA_TYPE = Pattern.compile("[a-z0-9!#$%&'+.^_`|~-]+/[a-z0-9!#$%&'+.^_`|~-]+");
 
     /**
      * A location's {@code headers}: each name an HTTP token that is not edge's to set (framing, connection, Date),

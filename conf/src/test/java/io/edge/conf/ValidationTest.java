@@ -230,7 +230,7 @@ class ValidationTest {
         List<ConfigProblem> problems = problems("""
                 sites = [{ root = www, locations = [{ match = "/", fastcgi = php, gzip {
                   enabled = true, level = 10, min-length = "lots", types = ["text/html", "text/html; charset=utf-8",
-                  "TEXT/HTML", "html", "*"] } }] }]
+                  "TEXT/HTML", "html", "text/*", "*"] } }] }]
                 fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
                 """);
         assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
@@ -239,11 +239,15 @@ class ValidationTest {
                 tuple("edge.sites[0].locations[0].gzip.types[1]", "\"text/html; charset=utf-8\" is not a media type"),
                 tuple("edge.sites[0].locations[0].gzip.types[2]",
                         "\"TEXT/HTML\" is listed twice (types are compared ignoring case)"),
-                tuple("edge.sites[0].locations[0].gzip.types[3]", "\"html\" is not a media type"));
+                tuple("edge.sites[0].locations[0].gzip.types[3]", "\"html\" is not a media type"),
+                tuple("edge.sites[0].locations[0].gzip.types[4]", "\"text/*\" is not a media type"));
         assertThat(problems("""
-                sites = [{ root = www, locations = [{ match = "/static/", gzip.enabled = true }] }]
+                sites = [{ root = www, locations = [{ match = "/static/", gzip.enabled = true },
+                  { match = "/files/", gzip.enabled = "yes" }] }]
                 """)).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
                 tuple("edge.sites[0].locations[0].gzip",
+                        "enabled in a location without fastcgi (files are not compressed as they go)"),
+                tuple("edge.sites[0].locations[1].gzip",
                         "enabled in a location without fastcgi (files are not compressed as they go)"));
         EdgeSettings settings = new ConfigLoader().load(write("""
                 location-defaults.gzip { enabled = true, level = 6 }

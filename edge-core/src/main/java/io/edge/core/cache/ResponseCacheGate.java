@@ -259,7 +259,11 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             }
             case PROCEED -> {
                 exchange.offerCompression();
-                exchange.complete(exchange.writeAndFlush(response)); // the write owns the body from here
+                if (exchange.isHead() || response.content().readableBytes() <= SlicedAnswer.SLICE) {
+                    exchange.complete(exchange.writeAndFlush(response)); // the write owns the body from here
+                } else {
+                    SlicedAnswer.send(exchange, response);
+                }
             }
         }
         return true;
@@ -271,7 +275,10 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
         notModified.headers().set(response.headers()).remove(HttpHeaderNames.CONTENT_LENGTH)
                 .remove(HttpHeaderNames.TRANSFER_ENCODING).remove(ResponseCache.X_ACCEL_EXPIRES);
-        exchange.offerCompression(); // its Vary and ETag as the 200's would go
+        // its Vary and ETag as the 200's went: judged by that one's length (a stored answer's, or as the backend's head
+        // says, which its reader checked is a number)
+        exchange.offerCompression(response instanceof FullHttpResponse whole ? whole.content().readableBytes()
+                : HttpUtil.getContentLength(response, -1L));
         exchange.complete(exchange.writeAndFlush(notModified));
     }
 

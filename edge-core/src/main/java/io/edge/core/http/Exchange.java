@@ -160,6 +160,14 @@ public interface Exchange {
     }
 
     /**
+     * As {@link #offerCompression()}, for a 304 that stands for a 200 whose body has {@code bodyLength} bytes (-1 if
+     * unknown): it gets the ETag and Vary that 200 would.
+     */
+    default void offerCompression(long bodyLength) {
+        offerCompression();
+    }
+
+    /**
      * Writes one response message without flushing. A response head gains the {@link #location}'s {@code expires}
      * (in place of its own {@code Cache-Control} and {@code Expires}) and {@code headers} when its status is one of
      * {@link LocationSettings#addsHeaders}, as nginx's headers filter: a responder that keeps a head (the response

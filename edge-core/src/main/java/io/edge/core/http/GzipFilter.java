@@ -46,11 +46,13 @@ public final class GzipFilter {
      * the filter for its body is returned; else null, its head untouched but for {@code Vary: Accept-Encoding}, which
      * every answer gets that is compressed for some clients (a 304 also a weak ETag, for a client whose 200 had one).
      *
-     * @param head the request is a HEAD: its answer gets the head its GET would (where nginx leaves it alone), and no
-     *             filter, having no body
+     * @param head       the request is a HEAD: its answer gets the head its GET would where that is known (its length
+     *                   declared), else it is left alone as nginx leaves every HEAD; no filter, having no body
+     * @param bodyLength for a 304, the length of the body its 200 has (a cached answer's), -1 if unknown: judged as
+     *                   that 200 would be, so that both carry the same ETag and Vary
      */
-    static GzipFilter begin(HttpRequest request, boolean head, HttpResponse response, LocationSettings.Gzip gzip,
-            ByteBufAllocator alloc) {
+    static GzipFilter begin(HttpRequest request, boolean head, HttpResponse response, long bodyLength,
+            LocationSettings.Gzip gzip, ByteBufAllocator alloc) {
         HttpHeaders headers = response.headers();
         int status = response.status().code();
         boolean notModified = status == 304;
@@ -60,9 +62,10 @@ public final class GzipFilter {
                 || headers.containsValue(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_TRANSFORM, true)) {
             return null;
         }
-        long length = response instanceof FullHttpResponse whole && !head ? whole.content().readableBytes()
-                : declaredLength(response); // a HEAD's: the length its GET has
-        if (length >= 0 && length < gzip.minLength() && !notModified) {
+        long length = notModified ? bodyLength
+                : response instanceof FullHttpResponse whole && !head ? whole.content().readableBytes()
+                : declaredLength(response); // a HEAD's: the length its GET has, if it says
+        if (length >= 0 && length < gzip.minLength() || head && length < 0) {
             return null;
         }
         vary(headers);

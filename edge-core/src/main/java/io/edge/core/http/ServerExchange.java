@@ -106,6 +106,8 @@ final class ServerExchange implements Exchange {
     private boolean endsOnClientClose;
     /** {@link #offerCompression}: the head written next may be compressed by the location's gzip. */
     private boolean compressionOffered;
+    /** {@link #offerCompression(long)}: the length of the body a 304 stands for, -1 if unknown. */
+    private long offeredLength = -1;
     /** The gzip of this response's body while it is being compressed, else null. */
     private GzipFilter gzip;
 
@@ -336,7 +338,13 @@ final class ServerExchange implements Exchange {
 
     @Override
     public void offerCompression() {
+        offerCompression(-1);
+    }
+
+    @Override
+    public void offerCompression(long bodyLength) {
         compressionOffered = true;
+        offeredLength = bodyLength;
     }
 
     @Override
@@ -387,7 +395,7 @@ final class ServerExchange implements Exchange {
             }
             // then nginx's gzip filter, on what the headers filter made
             if (compressionOffered && location != null && location.gzip() != null) {
-                gzip = GzipFilter.begin(request, isHead(), response, location.gzip(), ctx.alloc());
+                gzip = GzipFilter.begin(request, isHead(), response, offeredLength, location.gzip(), ctx.alloc());
                 if (gzip != null && response instanceof FullHttpResponse whole) {
                     GzipFilter filter = gzip;
                     gzip = null;
@@ -396,6 +404,7 @@ final class ServerExchange implements Exchange {
                 }
             }
             compressionOffered = false;
+            offeredLength = -1;
             keepAlive = decideKeepAlive(response);
         } else if (gzip != null && message instanceof HttpContent content) {
             message = gzip.encode(content, flush);

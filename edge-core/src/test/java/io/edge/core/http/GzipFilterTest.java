@@ -55,7 +55,7 @@ class GzipFilterTest {
     }
 
     private static GzipFilter begin(HttpRequest request, HttpResponse response) {
-        return GzipFilter.begin(request, false, response, GZIP, ByteBufAllocator.DEFAULT);
+        return GzipFilter.begin(request, false, response, -1, GZIP, ByteBufAllocator.DEFAULT);
     }
 
     private static byte[] gunzip(byte[] gzip) throws Exception {
@@ -141,22 +141,43 @@ class GzipFilterTest {
     void aHeadGetsItsGetsHeadAndANotModifiedTheETagItsGetHad() {
         HttpRequest request = request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip");
         HttpResponse head = response(200, "Content-Type", "text/html", "Content-Length", "5000", "ETag", "\"v1\"");
-        assertThat(GzipFilter.begin(request, true, head, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(GzipFilter.begin(request, true, head, -1, GZIP, ByteBufAllocator.DEFAULT)).isNull();
         assertThat(head.headers().contains(HttpHeaderNames.CONTENT_LENGTH)).isFalse();
         assertThat(head.headers().get(HttpHeaderNames.CONTENT_ENCODING)).isEqualTo("gzip");
         assertThat(head.headers().get(HttpHeaderNames.ETAG)).isEqualTo("W/\"v1\"");
         assertThat(head.headers().get(HttpHeaderNames.VARY)).isEqualTo("Accept-Encoding");
         FullHttpResponse shortGet = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         shortGet.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html").set(HttpHeaderNames.CONTENT_LENGTH, "100");
-        assertThat(GzipFilter.begin(request, true, shortGet, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(GzipFilter.begin(request, true, shortGet, -1, GZIP, ByteBufAllocator.DEFAULT)).isNull();
         assertThat(shortGet.headers().get(HttpHeaderNames.CONTENT_LENGTH)).isEqualTo("100"); // its GET's is short
         assertThat(shortGet.headers().contains(HttpHeaderNames.CONTENT_ENCODING)).isFalse();
         shortGet.release();
         HttpResponse notModified = response(304, "Content-Type", "text/html", "ETag", "\"v1\"");
-        assertThat(GzipFilter.begin(request, false, notModified, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(GzipFilter.begin(request, false, notModified, -1, GZIP, ByteBufAllocator.DEFAULT)).isNull();
         assertThat(notModified.headers().get(HttpHeaderNames.ETAG)).isEqualTo("W/\"v1\""); // as the 200 had it
         assertThat(notModified.headers().get(HttpHeaderNames.VARY)).isEqualTo("Accept-Encoding");
         assertThat(notModified.headers().contains(HttpHeaderNames.CONTENT_ENCODING)).isFalse();
+    }
+
+    /**
+     * A HEAD whose GET's length nobody knows (PHP sends a HEAD no body, so no length) is left alone, as nginx leaves
+     * every HEAD: its GET may be too short to compress. A 304 is judged by the length of the 200 it stands for.
+     */
+    @Test
+    void aHeadOfUnknownLengthIsLeftAloneAndA304IsJudgedByIts200sLength() {
+        HttpRequest request = request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip");
+        HttpResponse head = response(200, "Content-Type", "text/html", "ETag", "\"v1\"");
+        assertThat(GzipFilter.begin(request, true, head, -1, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(head.headers().names()).containsExactlyInAnyOrder("Content-Type", "ETag");
+        assertThat(head.headers().get(HttpHeaderNames.ETAG)).isEqualTo("\"v1\"");
+        HttpResponse shortOne = response(304, "Content-Type", "text/html", "ETag", "\"s1\"");
+        assertThat(GzipFilter.begin(request, false, shortOne, 6, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(shortOne.headers().names()).containsExactlyInAnyOrder("Content-Type", "ETag");
+        assertThat(shortOne.headers().get(HttpHeaderNames.ETAG)).isEqualTo("\"s1\"");
+        HttpResponse longOne = response(304, "Content-Type", "text/html", "ETag", "\"l1\"");
+        assertThat(GzipFilter.begin(request, false, longOne, 6000, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(longOne.headers().get(HttpHeaderNames.ETAG)).isEqualTo("W/\"l1\"");
+        assertThat(longOne.headers().get(HttpHeaderNames.VARY)).isEqualTo("Accept-Encoding");
     }
 
     /** nginx's rules: 200, 403 and 404 only; a type named; none encoded already; no no-transform; not too short. */
@@ -196,7 +217,7 @@ class GzipFilterTest {
             assertThat(filter).isNotNull();
             filter.end();
         }
-        GzipFilter any = GzipFilter.begin(request, false, response(200, "Content-Type", "image/png"),
+        GzipFilter any = GzipFilter.begin(request, false, response(200, "Content-Type", "image/png"), -1,
                 new LocationSettings.Gzip(1, 0, Set.of("*")), ByteBufAllocator.DEFAULT);
         assertThat(any).isNotNull();
         any.end();
