@@ -111,6 +111,11 @@ final class SettingsMapper {
                         + "memory are spooled there", "a run directory " + unsafe.expected());
             }
         }
+        if (!backends.isEmpty() && serverSection.string("run-dir").isEmpty()
+                && backends.values().stream().noneMatch(b -> b.spawn() != null)) {
+            // no run directory (none made for a spawned php-fpm either): those bodies go to java.io.tmpdir
+            tmpdirProblem(serverSection, Path.of(System.getProperty("java.io.tmpdir")));
+        }
         List<SiteSettings> sites = sites(edge, BackendNames.of(fastcgi, backends.keySet()), mimeTypes);
         CacheSettings cache = cache(edge.section("cache"));
         return new EdgeSettings(source, server, staticIo, mimeTypes, sites, backends, cache);
@@ -295,6 +300,22 @@ final class SettingsMapper {
             // made, which is what was asked; an empty directory of ours that cannot be removed is left
         }
         return null;
+    }
+
+    /**
+     * What is wrong with {@code tmp}, java.io.tmpdir, as the place FastCGI bodies too large for memory are spooled to
+     * where there is no run directory: as a problem of {@code run-dir}, found now rather than at the first large upload
+     * (a 500).
+     */
+    private static void tmpdirProblem(Section server, Path tmp) {
+        String fault = !Files.isDirectory(tmp) ? (Files.exists(tmp) ? "is not a directory" : "does not exist")
+                : !Files.isWritable(tmp) ? "is not writable" : null;
+        SpoolDirectory.Refusal unsafe = fault == null ? spoolRefusal(tmp) : null;
+        if (fault != null || unsafe != null) {
+            server.problem("run-dir", "\"\" spools bodies too large for memory to java.io.tmpdir " + tmp + ", which "
+                    + (fault != null ? fault : unsafe.what()), "a run-dir, or -Djava.io.tmpdir (in EDGE_JAVA_OPTS) "
+                    + "naming a directory " + (unsafe != null ? unsafe.expected() : "edge can write in"));
+        }
     }
 
     /** Why {@code directory} may not hold spool files ({@link SpoolDirectory}), or null (also if it cannot be read). */

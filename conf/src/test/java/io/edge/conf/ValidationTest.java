@@ -1165,6 +1165,37 @@ class ValidationTest {
         assertThat(problemsOrNone(SITE + backend + "\nserver.run-dir = run")).as("sticky").isEmpty();
     }
 
+    /**
+     * Without a run directory (and no spawned php-fpm to make one), FastCGI's large bodies go to java.io.tmpdir: one
+     * that is missing, or others could write in, is a problem of the check, not a 500 at the first large upload.
+     */
+    @Test
+    void anUnusableTmpdirIsAProblemWhereBodiesWouldBeSpooledThere() throws Exception {
+        String backend = SITE + "\nfastcgi.backends.php.addresses = [\"127.0.0.1:9000\"]";
+        String tmpdir = System.getProperty("java.io.tmpdir");
+        // this JVM's own; and JNA is loaded now (the first load unpacks it into java.io.tmpdir, making that directory)
+        assertThat(problemsOrNone(backend)).isEmpty();
+        Path open = Files.createDirectory(dir.resolve("open"));
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+        try {
+            System.setProperty("java.io.tmpdir", dir.resolve("missing").toString());
+            ConfigProblem missing = single(backend);
+            assertThat(missing.key()).isEqualTo("edge.server.run-dir");
+            assertThat(missing.message()).isEqualTo("\"\" spools bodies too large for memory to java.io.tmpdir "
+                    + dir.resolve("missing") + ", which does not exist");
+            assertThat(missing.expected()).isEqualTo("a run-dir, or -Djava.io.tmpdir (in EDGE_JAVA_OPTS) naming a "
+                    + "directory edge can write in");
+            assertThat(problemsOrNone(SITE)).as("no backend: nothing is spooled").isEmpty();
+            System.setProperty("java.io.tmpdir", open.toString());
+            assertThat(single(backend).message()).isEqualTo("\"\" spools bodies too large for memory to java.io.tmpdir "
+                    + open + ", which is writable by all, mode 0777");
+            Files.createDirectory(dir.resolve("run"));
+            assertThat(problemsOrNone(backend + "\nserver.run-dir = run")).as("a run-dir is spooled to instead").isEmpty();
+        } finally {
+            System.setProperty("java.io.tmpdir", tmpdir);
+        }
+    }
+
     /** Whether a directory can be made is asked by making one: it is gone again, and nothing else is made. */
     @Test
     void checkingARunDirLeavesNothingBehind() throws Exception {
