@@ -18,6 +18,7 @@ import io.edge.cache.ResponseCacheSettings;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.SpoolDirectory;
 import io.edge.fastcgi.spawn.IniCheck;
+import io.edge.fastcgi.spawn.PhpSapi;
 import io.netty.handler.codec.http.HttpHeaderValidationUtil;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -544,6 +545,12 @@ final class SettingsMapper {
                         + commandProblem, BackendGroupSettings.Spawn.INI_PATH_EXPECTED);
             } else if (!Files.isRegularFile(command) || !Files.isExecutable(command)) {
                 spawnSection.invalid("command", command + " is not an executable file", "the path of the php-fpm binary");
+            } else {
+                String sapi = PhpSapi.otherThanFpm(command);
+                if (sapi != null) {
+                    spawnSection.invalid("command", command + " is PHP's " + sapi + ", not php-fpm", "the path of the "
+                            + "php-fpm binary, whose -v says (" + PhpSapi.FPM + "), such as /usr/sbin/php-fpm8.2");
+                }
             }
             user = account(spawnSection, "user", false);
             group = account(spawnSection, "group", true);

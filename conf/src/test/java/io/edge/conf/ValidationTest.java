@@ -1028,6 +1028,18 @@ class ValidationTest {
                         "\"a.b = x = y\" is refused by php-fpm: syntax error, unexpected '='"));
     }
 
+    /** PHP's command-line binary named for php-fpm passed as an executable file, and the group had no backend. */
+    @Test
+    void aSpawnCommandThatIsAnotherPhpIsAProblem() {
+        ConfigProblem cli = single(SITE + "\nfastcgi.backends.php.spawn { enabled = true, command = \"/usr/bin/php8.2\" }");
+        assertThat(cli.key()).isEqualTo("edge.fastcgi.backends.php.spawn.command");
+        assertThat(cli.message()).isEqualTo("/usr/bin/php8.2 is PHP's cli, not php-fpm");
+        assertThat(cli.expected()).isEqualTo("the path of the php-fpm binary, whose -v says (fpm-fcgi), such as "
+                + "/usr/sbin/php-fpm8.2");
+        assertThat(problemsOrNone(SITE + "\nfastcgi.backends.php.spawn { enabled = true, command = "
+                + "\"/usr/sbin/php-fpm8.2\" }")).isEmpty();
+    }
+
     /** A command that fails php-fpm's test with no ini lines at all (a wrapper without -t) is not asked about them. */
     @Test
     void spawnIniIsNotJudgedByACommandThatFailsWithoutIt() throws Exception {

@@ -83,7 +83,9 @@ class TemporaryRunDirTest {
     void aStopDuringTheStartAbandonsItStopsThePhpFpmBeingStartedAndDeletesTheRunDir() throws Exception {
         Path pidFile = dir.resolve("stuck.pid");
         Path fake = dir.resolve("stuck-fpm");
-        Files.writeString(fake, "#!/bin/sh\ntrap '' QUIT TERM\necho $$ > '" + pidFile + "'\nexec sleep 600\n");
+        // (-v is the configuration check asking which PHP it is: no answer as PHP's, so not judged)
+        Files.writeString(fake, "#!/bin/sh\n[ \"$1\" = -v ] && exit 0\ntrap '' QUIT TERM\necho $$ > '" + pidFile
+                + "'\nexec sleep 600\n");
         Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
         EdgeSettings settings = load("127.0.0.1:0", "\"\"", fake.toString());
         Path runDir = settings.server().runDir();
@@ -117,7 +119,8 @@ class TemporaryRunDirTest {
     void aStopDuringTheStartKeepsPhpFpmsLogAndConfigInAConfiguredRunDir() throws Exception {
         Path pidFile = dir.resolve("stuck.pid");
         Path fake = dir.resolve("stuck-fpm");
-        Files.writeString(fake, "#!/bin/sh\necho 'stand-in starting'\necho $$ > '" + pidFile + "'\nexec sleep 600\n");
+        Files.writeString(fake, "#!/bin/sh\n[ \"$1\" = -v ] && exit 0\necho 'stand-in starting'\necho $$ > '" + pidFile
+                + "'\nexec sleep 600\n");
         Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
         Path runDir = dir.resolve("run");
         EdgeSettings settings = load("127.0.0.1:0", "\"" + runDir + "\"", fake.toString());

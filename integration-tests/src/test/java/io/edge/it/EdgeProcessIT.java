@@ -173,8 +173,9 @@ class EdgeProcessIT {
     void sigtermWhileASpawnedPhpFpmStartsAbandonsTheStartStopsItAndExits0() throws Exception {
         Path started = dir.resolve("stuck-fpm.started");
         Path fake = dir.resolve("stuck-fpm");
-        // Writes its pid and its config file (the last argument, in the run directory's php/), then waits.
-        Files.writeString(fake, "#!/bin/sh\ntrap '' QUIT TERM\nfor conf; do :; done\n"
+        // Writes its pid and its config file (the last argument, in the run directory's php/), then waits; answers the
+        // configuration check's -v (which PHP it is) as no PHP does, so is not judged.
+        Files.writeString(fake, "#!/bin/sh\n[ \"$1\" = -v ] && exit 0\ntrap '' QUIT TERM\nfor conf; do :; done\n"
                 + "echo \"$$ $conf\" > '" + started + "'\nexec sleep 600\n");
         Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
         Files.createDirectory(dir.resolve("www"));
