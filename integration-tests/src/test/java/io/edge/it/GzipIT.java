@@ -286,6 +286,12 @@ class GzipIT {
         assertThat(notModified.statusCode()).isEqualTo(304);
         assertThat(header(notModified, "etag")).isEqualTo("W/\"c1\"");
         assertThat(header(notModified, "vary")).isEqualTo("Accept-Encoding");
+        HttpResponse<byte[]> headNotModified = HTTP.send(HttpRequest.newBuilder(edge.uri(url))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).header("Accept-Encoding", "gzip")
+                .header("If-None-Match", "W/\"c1\"").build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(headNotModified.statusCode()).isEqualTo(304); // a HEAD's lookup holds no body: judged by its length
+        assertThat(header(headNotModified, "etag")).isEqualTo("W/\"c1\"");
+        assertThat(header(headNotModified, "vary")).isEqualTo("Accept-Encoding");
         assertThat(Files.readAllLines(dir.resolve("runs.txt"))).containsExactly("c1"); // the script ran once
         // a large page: a hit goes in slices, compressed or not
         String largeUrl = "/cached/page.php?n=300000&cc=public,max-age%3D60&count=c3";

@@ -275,10 +275,11 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
         notModified.headers().set(response.headers()).remove(HttpHeaderNames.CONTENT_LENGTH)
                 .remove(HttpHeaderNames.TRANSFER_ENCODING).remove(ResponseCache.X_ACCEL_EXPIRES);
-        // its Vary and ETag as the 200's went: judged by that one's length (a stored answer's, or as the backend's head
-        // says, which its reader checked is a number)
-        exchange.offerCompression(response instanceof FullHttpResponse whole ? whole.content().readableBytes()
-                : HttpUtil.getContentLength(response, -1L));
+        // its Vary and ETag as the 200's went: judged by that one's length, as its head says (a stored answer's always
+        // does, also where a HEAD's lookup handed it back without its body; a backend's was checked to be a number)
+        long length = HttpUtil.getContentLength(response, -1L);
+        exchange.offerCompression(length < 0 && response instanceof FullHttpResponse whole
+                ? whole.content().readableBytes() : length);
         exchange.complete(exchange.writeAndFlush(notModified));
     }
 

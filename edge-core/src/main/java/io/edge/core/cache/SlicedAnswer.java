@@ -36,6 +36,15 @@ final class SlicedAnswer implements Runnable {
 
     @Override
     public void run() {
+        try {
+            next();
+        } catch (RuntimeException e) {
+            release();
+            exchange.fail(e);
+        }
+    }
+
+    private void next() {
         if (exchange.isEnded()) {
             release();
             return;
@@ -55,7 +64,8 @@ final class SlicedAnswer implements Runnable {
                     release(); // the loop is shutting down with the server
                 }
             } else {
-                release(); // the connection closed: the exchange has ended with it
+                release();
+                exchange.fail(done.cause()); // the connection closes, if the failed write has not closed it already
             }
         });
     }

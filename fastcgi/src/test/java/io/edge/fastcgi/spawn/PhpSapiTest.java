@@ -29,6 +29,8 @@ class PhpSapiTest {
         assertThat(PhpSapi.otherThanFpm(wrapper)).isNull();
         assertThat(PhpSapi.otherThanFpm(Path.of("/bin/true"))).isNull();
         assertThat(PhpSapi.otherThanFpm(dir.resolve("missing"))).isNull();
+        // one that writes on and on ("-v" forever) is read a line of, and stopped
+        assertThat(PhpSapi.otherThanFpm(Path.of("/usr/bin/yes"))).isNull();
         Path cgi = dir.resolve("php-cgi");
         Files.writeString(cgi, "#!/bin/sh\necho 'PHP 8.2.7 (cgi-fcgi) (built: Jun 10 2026)'\n");
         Files.setPosixFilePermissions(cgi, PosixFilePermissions.fromString("rwxr-xr-x"));
