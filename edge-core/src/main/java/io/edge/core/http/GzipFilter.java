@@ -69,7 +69,7 @@ public final class GzipFilter {
             return null;
         }
         vary(headers);
-        if (!request.protocolVersion().equals(HttpVersion.HTTP_1_1) || !acceptsGzip(request.headers())) {
+        if (!takesGzip(request)) {
             return null;
         }
         String etag = headers.get(HttpHeaderNames.ETAG);
@@ -118,10 +118,18 @@ public final class GzipFilter {
     }
 
     /**
+     * Whether {@code request}'s client is sent gzip, compressed on the way or compressed beforehand: HTTP/1.1 (as nginx's
+     * gzip_http_version) and an Accept-Encoding that takes it.
+     */
+    public static boolean takesGzip(HttpRequest request) {
+        return request.protocolVersion().equals(HttpVersion.HTTP_1_1) && acceptsGzip(request.headers());
+    }
+
+    /**
      * Whether the request's {@code Accept-Encoding} fields take gzip (RFC 9110 12.5.3): {@code gzip} or
      * {@code x-gzip} with a q above 0, else {@code *} with one. A q that is not a number counts as 0, as nginx reads it.
      */
-    public static boolean acceptsGzip(HttpHeaders requestHeaders) {
+    static boolean acceptsGzip(HttpHeaders requestHeaders) {
         double gzip = -1;
         double any = -1;
         for (String field : requestHeaders.getAll(HttpHeaderNames.ACCEPT_ENCODING)) {

@@ -359,7 +359,7 @@ final class ServerExchange implements Exchange {
 
     @Override
     public void flush() {
-        if (gzip != null && state == State.HEAD_SENT) {
+        if (gzip != null) { // set with the head, null again once the body or the exchange ended
             HttpContent held = gzip.flushed(); // what zlib kept of the parts written since the last flush
             if (held != null) {
                 ctx.write(counted(held));

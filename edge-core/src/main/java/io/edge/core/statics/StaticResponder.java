@@ -326,9 +326,7 @@ public final class StaticResponder implements Responder {
      */
     private static boolean takesPrecompressed(Exchange exchange) {
         LocationSettings location = exchange.location();
-        return location != null && location.gzipStatic()
-                && exchange.request().protocolVersion().equals(HttpVersion.HTTP_1_1)
-                && GzipFilter.acceptsGzip(exchange.request().headers());
+        return location != null && location.gzipStatic() && GzipFilter.takesGzip(exchange.request());
     }
 
     /** {@link #respond(Exchange, boolean)} for the file itself, as resolved. */

@@ -3,6 +3,7 @@ package io.edge.fastcgi.pool;
 import io.netty.channel.unix.Errors;
 import java.io.FileNotFoundException;
 import java.net.ConnectException;
+import java.util.function.Predicate;
 
 /**
  * Tells "the backend is busy or restarting, try again soon" from real connect failures. On a Unix socket a
@@ -24,15 +25,9 @@ final class ConnectFailures {
      * never counted against it; the request waits, as for a busy backend, for one to be freed within its deadline.
      */
     static boolean isOutOfDescriptors(Throwable cause) {
-        for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof Errors.NativeIoException e && (e.expectedErr() == -EMFILE || e.expectedErr() == -ENFILE)) {
-                return true;
-            }
-            if (t.getMessage() != null && t.getMessage().contains("Too many open files")) {
-                return true;
-            }
-        }
-        return false;
+        return anyCause(cause, t -> t instanceof Errors.NativeIoException e
+                        && (e.expectedErr() == -EMFILE || e.expectedErr() == -ENFILE)
+                || t.getMessage() != null && t.getMessage().contains("Too many open files"));
     }
 
     private static final int EMFILE = 24;
@@ -40,36 +35,26 @@ final class ConnectFailures {
 
     /** Nobody listens at the address (ECONNREFUSED), or its socket file is gone (ENOENT). */
     static boolean isRefused(Throwable cause) {
-        for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof FileNotFoundException) {
-                return true;
-            }
-            if (t instanceof Errors.NativeIoException e) {
-                int err = e.expectedErr();
-                if (err == Errors.ERROR_ECONNREFUSED_NEGATIVE || err == Errors.ERRNO_ENOENT_NEGATIVE) {
-                    return true;
-                }
-            }
-            if (t instanceof ConnectException && t.getMessage() != null) {
-                String m = t.getMessage();
-                if (m.contains("Connection refused") || m.contains("No such file or directory")) {
-                    return true;
-                }
-            }
-        }
-        return false;
+        return anyCause(cause, t -> t instanceof FileNotFoundException
+                || t instanceof Errors.NativeIoException e && (e.expectedErr() == Errors.ERROR_ECONNREFUSED_NEGATIVE
+                        || e.expectedErr() == Errors.ERRNO_ENOENT_NEGATIVE)
+                || t instanceof ConnectException && t.getMessage() != null
+                        && (t.getMessage().contains("Connection refused")
+                                || t.getMessage().contains("No such file or directory")));
     }
 
     private static boolean isBacklogFull(Throwable cause) {
+        return anyCause(cause, t -> t instanceof Errors.NativeIoException e
+                        && (e.expectedErr() == Errors.ERRNO_EAGAIN_NEGATIVE
+                                || e.expectedErr() == Errors.ERRNO_EWOULDBLOCK_NEGATIVE)
+                || t instanceof ConnectException && t.getMessage() != null
+                        && t.getMessage().contains("Resource temporarily unavailable"));
+    }
+
+    /** Whether {@code cause} or any cause beneath it is one {@code test} names. */
+    private static boolean anyCause(Throwable cause, Predicate<Throwable> test) {
         for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof Errors.NativeIoException e) {
-                int err = e.expectedErr();
-                if (err == Errors.ERRNO_EAGAIN_NEGATIVE || err == Errors.ERRNO_EWOULDBLOCK_NEGATIVE) {
-                    return true;
-                }
-            }
-            if (t instanceof ConnectException && t.getMessage() != null
-                    && t.getMessage().contains("Resource temporarily unavailable")) {
+            if (test.test(t)) {
                 return true;
             }
         }
