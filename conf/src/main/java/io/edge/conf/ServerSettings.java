@@ -23,6 +23,7 @@ import java.util.Map;
  * @param listenWrittenAt where each of {@code listen} was written, for a failure to bind it
  * @param tcpNotsentLowat TCP_NOTSENT_LOWAT of every client connection, bytes: the most a response may have queued
  *                        in the kernel and not yet sent; 0 leaves the system's {@code net.ipv4.tcp_notsent_lowat}
+ * @param realIp          whom a client's address is taken from when a proxy in front tells it ({@link RealIp#OFF}: nobody)
  */
 public record ServerSettings(
         List<InetSocketAddress> listen,
@@ -35,7 +36,8 @@ public record ServerSettings(
         boolean accessLogEnabled,
         boolean runDirTemporary,
         Map<InetSocketAddress, WrittenAt> listenWrittenAt,
-        int tcpNotsentLowat) {
+        int tcpNotsentLowat,
+        RealIp realIp) {
 
     /** {@code tcp-notsent-lowat} when it is not set: see reference.conf. */
     public static final int DEFAULT_TCP_NOTSENT_LOWAT = 128 * 1024;
@@ -43,6 +45,15 @@ public record ServerSettings(
     public ServerSettings {
         listen = List.copyOf(listen);
         listenWrittenAt = Map.copyOf(listenWrittenAt);
+    }
+
+    /** Settings that take the client's address from the connection alone ({@link RealIp#OFF}). */
+    public ServerSettings(List<InetSocketAddress> listen, int ioThreads, int maxConnections, HttpLimits limits,
+                          HttpTimeouts timeouts, Path accessLog, Path runDir, boolean accessLogEnabled,
+                          boolean runDirTemporary, Map<InetSocketAddress, WrittenAt> listenWrittenAt,
+                          int tcpNotsentLowat) {
+        this(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir, accessLogEnabled, runDirTemporary,
+                listenWrittenAt, tcpNotsentLowat, RealIp.OFF);
     }
 
     /** Settings whose listen addresses were written nowhere known, with the default TCP_NOTSENT_LOWAT. */
@@ -56,7 +67,7 @@ public record ServerSettings(
     /** These settings with {@code maxConnections} instead (held under the descriptor limit). */
     public ServerSettings withMaxConnections(int maxConnections) {
         return new ServerSettings(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir,
-                accessLogEnabled, runDirTemporary, listenWrittenAt, tcpNotsentLowat);
+                accessLogEnabled, runDirTemporary, listenWrittenAt, tcpNotsentLowat, realIp);
     }
 
     /**
@@ -66,7 +77,8 @@ public record ServerSettings(
      */
     public ServerSettings reloadedOver(ServerSettings inForce, ServerSettings accessLogs) {
         return new ServerSettings(listen, inForce.ioThreads, maxConnections, limits, timeouts, accessLogs.accessLog,
-                inForce.runDir, accessLogs.accessLogEnabled, inForce.runDirTemporary, listenWrittenAt, tcpNotsentLowat);
+                inForce.runDir, accessLogs.accessLogEnabled, inForce.runDirTemporary, listenWrittenAt, tcpNotsentLowat,
+                realIp);
     }
 
     /** Where {@code address} of {@link #listen} was written; the key alone when that is not known. */
@@ -103,5 +115,30 @@ public record ServerSettings(
      */
     public record HttpTimeouts(Duration requestHead, Duration body, Duration keepAlive, Duration write, Duration drain,
                                Duration lingering, Duration lingeringTime) {
+    }
+
+    /**
+     * The client's address as trusted proxies in front tell it, nginx's realip module ({@code set_real_ip_from},
+     * {@code real_ip_header}, {@code real_ip_recursive}): a request whose connection comes from one of {@code from}
+     * is taken to come from the address {@code header} names last, or with {@code recursive} from the last one
+     * there that is not itself in {@code from}.
+     *
+     * @param from      the proxies trusted; none: every client is its connection's address
+     * @param header    the request header carrying the address ({@code X-Forwarded-For}, {@code X-Real-IP})
+     * @param recursive whether the trusted proxies listed in the header are passed over too
+     */
+    public record RealIp(List<AddressRange> from, String header, boolean recursive) {
+
+        /** No proxy is trusted. */
+        public static final RealIp OFF = new RealIp(List.of(), "X-Forwarded-For", false);
+
+        public RealIp {
+            from = List.copyOf(from);
+        }
+
+        /** Whether any proxy is trusted: else the header is never read. */
+        public boolean enabled() {
+            return !from.isEmpty();
+        }
     }
 }

@@ -280,7 +280,18 @@ final class SettingsMapper {
         }
         return new ServerSettings(listen, ioThreads, maxConnections, httpLimits, httpTimeouts, accessLog,
                 run == null ? runDir : run, accessLogEnabled, runDirText.isEmpty() && runDirMade, listenWrittenAt,
-                tcpNotsentLowat);
+                tcpNotsentLowat, realIp(server.section("real-ip")));
+    }
+
+    /** {@code server.real-ip}: the proxies trusted, and the header naming whom they serve (a field name). */
+    private static ServerSettings.RealIp realIp(Section realIp) {
+        List<AddressRange> from = addresses(realIp, "from");
+        String header = realIp.string("header");
+        if (header.isEmpty() || HttpHeaderValidationUtil.validateToken(header) != -1) {
+            realIp.problem("header", LocationMatch.quoted(header) + " is not a header name",
+                    "a field name such as X-Forwarded-For or X-Real-IP");
+        }
+        return new ServerSettings.RealIp(from, header, realIp.bool("recursive"));
     }
 
     /**

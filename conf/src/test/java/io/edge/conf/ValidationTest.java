@@ -226,6 +226,34 @@ class ValidationTest {
      * is a problem, since files go as they are.
      */
     @Test
+    void realIpTrustsTheProxiesItNamesForTheHeaderItNames() throws Exception {
+        assertThat(problems("""
+                server.real-ip { from = ["10.0.0.0/8", "proxy.example", "10.0.0.7/8"], header = "X Forwarded",
+                  recursive = "sometimes" }
+                sites = [{ root = www }]
+                """)).extracting(ConfigProblem::key, ConfigProblem::expected).containsExactly(
+                tuple("edge.server.real-ip.from[1]", "IP addresses or ranges such as \"127.0.0.1\", \"::1\" or "
+                        + "\"10.0.0.0/8\""),
+                tuple("edge.server.real-ip.from[2]", "IP addresses or ranges such as \"127.0.0.1\", \"::1\" or "
+                        + "\"10.0.0.0/8\""),
+                tuple("edge.server.real-ip.header", "a field name such as X-Forwarded-For or X-Real-IP"),
+                tuple("edge.server.real-ip.recursive", "true or false"));
+        assertThat(problems("server.real-ip.header = \"\"\nsites = [{ root = www }]"))
+                .extracting(ConfigProblem::key).containsExactly("edge.server.real-ip.header");
+        EdgeSettings settings = new ConfigLoader().load(write("""
+                server.real-ip { from = ["10.0.0.0/8", "::1"], header = X-Real-IP, recursive = true }
+                sites = [{ root = www }]
+                """));
+        ServerSettings.RealIp realIp = settings.server().realIp();
+        assertThat(realIp.from()).extracting(AddressRange::prefix).containsExactly(8, 128);
+        assertThat(realIp.header()).isEqualTo("X-Real-IP");
+        assertThat(realIp.recursive()).isTrue();
+        assertThat(realIp.enabled()).isTrue();
+        assertThat(new ConfigLoader().load(write("sites = [{ root = www }]")).server().realIp())
+                .isEqualTo(ServerSettings.RealIp.OFF);
+    }
+
+    @Test
     void gzipCompressesWhatABackendAnswersByTheTypesItNames() throws Exception {
         List<ConfigProblem> problems = problems("""
                 sites = [{ root = www, locations = [{ match = "/", fastcgi = php, gzip {

@@ -43,28 +43,14 @@ class ScaleOutIT {
     void eachUriSticksToOneNodeAndTheUrisSpreadOverBoth() throws Exception {
         try (EdgeHarness one = node("node-1"); EdgeHarness two = node("node-2")) {
             int port = EdgeProcess.freePort();
-            Path config = Files.writeString(dir.resolve("haproxy.cfg"), """
-                    global
-                        maxconn 256
-                    defaults
-                        mode http
-                        timeout connect 5s
-                        timeout client 30s
-                        timeout server 30s
-                    frontend thumbs
-                        bind 127.0.0.1:%d
-                        default_backend edges
-                    backend edges
+            Process haproxy = haproxy(port, """
                         balance uri
                         hash-type consistent
                         http-reuse safe
                         server edge1 127.0.0.1:%d
                         server edge2 127.0.0.1:%d
-                    """.formatted(port, one.address().getPort(), two.address().getPort()));
-            Process haproxy = new ProcessBuilder(haproxyBinary(), "-db", "-f", config.toString())
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+                    """.formatted(one.address().getPort(), two.address().getPort()));
             try {
-                awaitListening(port, haproxy);
                 Map<String, String> servedBy = new HashMap<>();
                 for (int round = 0; round < 2; round++) {
                     for (int i = 0; i < 32; i++) {
@@ -87,6 +73,42 @@ class ScaleOutIT {
         }
     }
 
+    /**
+     * HAProxy's {@code option forwardfor} names the client to a node that trusts it ({@code server.real-ip}): a client
+     * on 127.0.0.2 reaching the node through HAProxy (on 127.0.0.1) is judged as 127.0.0.2 by status-allow, and the
+     * tests' own 127.0.0.1, going straight to the node, is judged as itself.
+     */
+    @Test
+    void aNodeBehindHaproxyTakesTheClientHaproxyNames() throws Exception {
+        Path home = Files.createDirectories(dir.resolve("node"));
+        try (EdgeHarness node = EdgeHarness.start(home, """
+                server.real-ip.from = ["127.0.0.1"]
+                sites = [{ server-names = ["_"], default = true, root = ".", locations = [
+                  { match = "= /edge-status", status = true, status-allow = ["127.0.0.2"] }] }]
+                """)) {
+            int port = EdgeProcess.freePort();
+            Process haproxy = haproxy(port, """
+                        option forwardfor
+                        server edge1 127.0.0.1:%d
+                    """.formatted(node.address().getPort()));
+            try (java.net.Socket client = new java.net.Socket()) {
+                client.bind(new java.net.InetSocketAddress("127.0.0.2", 0));
+                client.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
+                client.getOutputStream().write("GET /edge-status HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                String answer = new String(client.getInputStream().readAllBytes(),
+                        java.nio.charset.StandardCharsets.ISO_8859_1);
+                assertThat(answer).startsWith("HTTP/1.1 200 ").contains("connections");
+                HttpResponse<String> direct = HTTP.send(HttpRequest.newBuilder(node.uri("/edge-status")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(direct.statusCode()).isEqualTo(403);
+            } finally {
+                haproxy.destroy();
+                assertThat(haproxy.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            }
+        }
+    }
+
     @Test
     void theShippedExampleIsAValidHaproxyConfigurationWithTheBalancingTestedHere() throws Exception {
         Path example = Path.of("..", "examples", "haproxy.cfg"); // the integration tests run in their module's folder
@@ -95,6 +117,32 @@ class ScaleOutIT {
                 .redirectErrorStream(true).redirectOutput(dir.resolve("check.log").toFile()).start();
         assertThat(check.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(check.exitValue()).as(Files.readString(dir.resolve("check.log"))).isZero();
+    }
+
+    /** A HAProxy on 127.0.0.1:{@code port}, listening, whose one backend has {@code backendLines}. */
+    private Process haproxy(int port, String backendLines) throws Exception {
+        Path config = Files.writeString(dir.resolve("haproxy.cfg"), """
+                global
+                    maxconn 256
+                defaults
+                    mode http
+                    timeout connect 5s
+                    timeout client 30s
+                    timeout server 30s
+                frontend thumbs
+                    bind 127.0.0.1:%d
+                    default_backend edges
+                backend edges
+                """.formatted(port) + backendLines);
+        Process haproxy = new ProcessBuilder(haproxyBinary(), "-db", "-f", config.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+        try {
+            awaitListening(port, haproxy);
+        } catch (Throwable e) {
+            haproxy.destroy();
+            throw e;
+        }
+        return haproxy;
     }
 
     /** HAProxy from bin/setup (Debian's haproxy package). */

@@ -75,6 +75,8 @@ final class ServerExchange implements Exchange {
     private final HttpVersion sentVersion;
     /** What is answered: the target sent, or the one an internal {@link #redirect} chose. */
     private RequestTarget target;
+    /** {@link #remoteAddress()}, once taken. */
+    private InetSocketAddress client;
     private Route route;
     /** {@link #answerAs}: whose answer this is, if not the routed location's. */
     private Route answering;
@@ -224,9 +226,19 @@ final class ServerExchange implements Exchange {
         return ctx.channel();
     }
 
+    /**
+     * The client: the connection's peer, or whom a trusted proxy there names ({@code server.real-ip}), as the settings
+     * were when first asked; taken once per exchange.
+     */
     @Override
     public InetSocketAddress remoteAddress() {
-        return (InetSocketAddress) ctx.channel().remoteAddress();
+        InetSocketAddress found = client;
+        if (found == null) {
+            found = ClientAddress.of((InetSocketAddress) ctx.channel().remoteAddress(), request.headers(),
+                    connection.server().settings().realIp());
+            client = found;
+        }
+        return found;
     }
 
     @Override

@@ -1,0 +1,115 @@
+package io.edge.core.http;
+
+import io.edge.conf.AddressRange;
+import io.edge.conf.ServerSettings;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.NetUtil;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.List;
+
+/**
+ * Whom a request comes from: its connection's peer, or, when that peer is a trusted proxy
+ * ({@code server.real-ip.from}), the address the proxy names in {@code real-ip.header} — nginx's realip module. The
+ * header's addresses are read from the end, the nearest proxy's first: the last one is the client; with
+ * {@code recursive}, trusted proxies listed there are passed over too, and the first address from the end that is not
+ * one is the client (the first listed when all are). An element that is no IP address literal stops the walk with the
+ * client found so far (the peer when it is the last one); names are never looked up.
+ */
+final class ClientAddress {
+
+    private ClientAddress() {
+    }
+
+    /** The client of a request from {@code peer} with {@code headers} under {@code realIp}. */
+    static InetSocketAddress of(InetSocketAddress peer, HttpHeaders headers, ServerSettings.RealIp realIp) {
+        if (!realIp.enabled() || peer == null || !AddressRange.anyContains(realIp.from(), peer.getAddress())) {
+            return peer;
+        }
+        List<String> lines = headers.getAll(realIp.header());
+        InetSocketAddress client = peer;
+        for (int line = lines.size() - 1; line >= 0; line--) {
+            String value = lines.get(line);
+            int end = value.length();
+            while (end > 0) {
+                int start = value.lastIndexOf(',', end - 1) + 1;
+                String element = value.substring(start, end).strip();
+                end = start - 1;
+                if (element.isEmpty()) {
+                    continue; // "a,,b" or a trailing comma, as nginx skips them
+                }
+                InetSocketAddress named = parse(element);
+                if (named == null) {
+                    return client;
+                }
+                client = named;
+                if (!realIp.recursive() || !AddressRange.anyContains(realIp.from(), named.getAddress())) {
+                    return client;
+                }
+            }
+        }
+        return client;
+    }
+
+    /**
+     * An address as a proxy writes it: {@code 192.0.2.1}, {@code 192.0.2.1:5000}, {@code 2001:db8::1},
+     * {@code [2001:db8::1]} or {@code [2001:db8::1]:5000}; the port 0 when none is written. Null for anything else.
+     */
+    static InetSocketAddress parse(String text) {
+        String host = text;
+        int port = 0;
+        if (text.startsWith("[")) {
+            int close = text.indexOf(']');
+            if (close < 0) {
+                return null;
+            }
+            host = text.substring(1, close);
+            String rest = text.substring(close + 1);
+            if (!rest.isEmpty()) {
+                if (rest.charAt(0) != ':' || (port = port(rest.substring(1))) < 0) {
+                    return null;
+                }
+            }
+            if (host.indexOf(':') < 0) {
+                return null; // brackets are for IPv6 literals
+            }
+        } else {
+            int colon = text.indexOf(':');
+            if (colon >= 0 && colon == text.lastIndexOf(':')) { // one colon: IPv4 with a port
+                host = text.substring(0, colon);
+                if ((port = port(text.substring(colon + 1))) < 0 || host.indexOf('.') < 0) {
+                    return null;
+                }
+            }
+        }
+        if (host.indexOf('%') >= 0) {
+            return null; // a zone names an interface of the proxy's host, not a client
+        }
+        byte[] bytes = NetUtil.createByteArrayFromIpAddressString(host);
+        if (bytes == null) {
+            return null;
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByAddress(bytes), port);
+        } catch (UnknownHostException e) {
+            return null; // not thrown for 4 or 16 bytes
+        }
+    }
+
+    /** 0 to 65535 in decimal digits, or -1. */
+    private static int port(String digits) {
+        if (digits.isEmpty() || digits.length() > 5) {
+            return -1;
+        }
+        int port = 0;
+        for (int i = 0; i < digits.length(); i++) {
+            char c = digits.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            port = port * 10 + (c - '0');
+        }
+        return port <= 65535 ? port : -1;
+    }
+}

@@ -1,0 +1,118 @@
+package io.edge.core.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.conf.AddressRange;
+import io.edge.conf.ServerSettings.RealIp;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ClientAddressTest {
+
+    private static final InetSocketAddress PROXY = address("10.0.0.5", 41000);
+    private static final InetSocketAddress STRANGER = address("198.51.100.7", 50000);
+    private static final RealIp TRUSTING_TEN = realIp(false, "10.0.0.0/8");
+    private static final RealIp RECURSIVE = realIp(true, "10.0.0.0/8", "2001:db8::/32");
+
+    private static InetSocketAddress address(String literal, int port) {
+        try {
+            return new InetSocketAddress(InetAddress.getByName(literal), port);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static RealIp realIp(boolean recursive, String... ranges) {
+        List<AddressRange> from = new java.util.ArrayList<>();
+        for (String range : ranges) {
+            String[] parts = range.split("/");
+            from.add(new AddressRange(address(parts[0], 0).getAddress(), Integer.parseInt(parts[1])));
+        }
+        return new RealIp(from, "X-Forwarded-For", recursive);
+    }
+
+    private static HttpHeaders forwardedFor(String... lines) {
+        HttpHeaders headers = new DefaultHttpHeaders();
+        for (String line : lines) {
+            headers.add("X-Forwarded-For", line);
+        }
+        return headers;
+    }
+
+    @Test
+    void aTrustedProxyNamesTheClientLastInItsList() {
+        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9"), TRUSTING_TEN))
+                .isEqualTo(address("203.0.113.9", 0));
+        // what the client itself wrote comes first and is not believed: the nearest proxy's entry is the last
+        assertThat(ClientAddress.of(PROXY, forwardedFor("127.0.0.1, 203.0.113.9"), TRUSTING_TEN))
+                .isEqualTo(address("203.0.113.9", 0));
+    }
+
+    @Test
+    void anyoneElseIsItsConnectionWhateverItSends() {
+        assertThat(ClientAddress.of(STRANGER, forwardedFor("203.0.113.9"), TRUSTING_TEN)).isSameAs(STRANGER);
+        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9"), RealIp.OFF)).isSameAs(PROXY);
+    }
+
+    @Test
+    void withoutTheHeaderOrWithNoAddressLastTheClientIsTheProxy() {
+        assertThat(ClientAddress.of(PROXY, new DefaultHttpHeaders(), TRUSTING_TEN)).isSameAs(PROXY);
+        assertThat(ClientAddress.of(PROXY, forwardedFor(""), TRUSTING_TEN)).isSameAs(PROXY);
+        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9, unknown"), TRUSTING_TEN)).isSameAs(PROXY);
+        // a name is never looked up
+        assertThat(ClientAddress.of(PROXY, forwardedFor("localhost"), TRUSTING_TEN)).isSameAs(PROXY);
+        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9:99999"), TRUSTING_TEN)).isSameAs(PROXY);
+    }
+
+    @Test
+    void recursivePassesOverTrustedProxiesFromTheEnd() {
+        assertThat(ClientAddress.of(PROXY, forwardedFor("198.51.100.1, 203.0.113.9, 10.1.1.1, 10.2.2.2"), RECURSIVE))
+                .isEqualTo(address("203.0.113.9", 0));
+        // all trusted: the first listed
+        assertThat(ClientAddress.of(PROXY, forwardedFor("10.3.3.3, 10.1.1.1"), RECURSIVE))
+                .isEqualTo(address("10.3.3.3", 0));
+        // without recursive the nearest trusted proxy itself is the client
+        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9, 10.1.1.1"), TRUSTING_TEN))
+                .isEqualTo(address("10.1.1.1", 0));
+        // an element that is no address stops the walk with what was found
+        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9, garbage, 10.1.1.1"), RECURSIVE))
+                .isEqualTo(address("10.1.1.1", 0));
+    }
+
+    @Test
+    void severalLinesAreOneListInOrder() {
+        assertThat(ClientAddress.of(PROXY, forwardedFor("198.51.100.1", "203.0.113.9, 10.1.1.1"), RECURSIVE))
+                .isEqualTo(address("203.0.113.9", 0));
+        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9", "10.1.1.1,,", ","), RECURSIVE))
+                .isEqualTo(address("203.0.113.9", 0));
+        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9", "10.1.1.1"), TRUSTING_TEN))
+                .isEqualTo(address("10.1.1.1", 0));
+    }
+
+    @Test
+    void addressesAreTakenWithThePortsWrittenBesideThem() {
+        assertThat(ClientAddress.parse("192.0.2.1")).isEqualTo(address("192.0.2.1", 0));
+        assertThat(ClientAddress.parse("192.0.2.1:5000")).isEqualTo(address("192.0.2.1", 5000));
+        assertThat(ClientAddress.parse("2001:db8::1")).isEqualTo(address("2001:db8::1", 0));
+        assertThat(ClientAddress.parse("[2001:db8::1]")).isEqualTo(address("2001:db8::1", 0));
+        assertThat(ClientAddress.parse("[2001:db8::1]:443")).isEqualTo(address("2001:db8::1", 443));
+        assertThat(ClientAddress.parse("::ffff:192.0.2.1")).isEqualTo(address("192.0.2.1", 0));
+        for (String bad : List.of("unknown", "_hidden", "example.com", "example.com:80", "192.0.2", "192.0.2.1:",
+                "192.0.2.1:x", "192.0.2.1:65536", "[192.0.2.1]", "[2001:db8::1", "[2001:db8::1]x", "fe80::1%eth0",
+                "300.0.0.1", "1:80")) {
+            assertThat(ClientAddress.parse(bad)).as(bad).isNull();
+        }
+    }
+
+    @Test
+    void anIpv6ProxyIsTrustedByItsRange() {
+        InetSocketAddress v6proxy = address("2001:db8::10", 1234);
+        assertThat(ClientAddress.of(v6proxy, forwardedFor("[2001:db9::1]:80"), RECURSIVE))
+                .isEqualTo(address("2001:db9::1", 80));
+        assertThat(ClientAddress.of(v6proxy, forwardedFor("203.0.113.9"), TRUSTING_TEN)).isSameAs(v6proxy);
+    }
+}

@@ -1,0 +1,104 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.CapturedLog;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Behind a proxy edge trusts (server.real-ip.from; here loopback, where the tests connect from), the client is the
+ * address the proxy names in X-Forwarded-For: PHP's REMOTE_ADDR, the access log, status-allow. A connection from
+ * anywhere else is its own address whatever it sends.
+ */
+class RealIpIT {
+
+    @TempDir
+    static Path dir;
+
+    static PhpFpm fpm;
+    /** Trusts 127.0.0.1, the tests' own address, as a proxy. */
+    static EdgeHarness behindProxy;
+    /** Trusts only 10.0.0.0/8: the tests are an ordinary client. */
+    static EdgeHarness direct;
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    private static final String SITE = """
+            sites = [{ server-names = ["_"], default = true, root = "%s", locations = [
+              { match = "/" }, { match = "~ \\\\.php$", fastcgi = php }, { match = "= /edge-status", status = true }
+            ] }]
+            fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+            """;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("who.php"), "<?php echo $_SERVER['REMOTE_ADDR'], ' ', $_SERVER['REMOTE_PORT'], ' ',"
+                + " $_SERVER['HTTP_X_FORWARDED_FOR'] ?? '-';\n");
+        fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+        String site = SITE.formatted(www, fpm.address());
+        behindProxy = EdgeHarness.start(Files.createDirectories(dir.resolve("proxied")), """
+                server.access-log = "-"
+                server.real-ip { from = ["127.0.0.1", "10.0.0.0/8"], recursive = true }
+                """ + site);
+        direct = EdgeHarness.start(Files.createDirectories(dir.resolve("direct")),
+                "server.real-ip.from = [\"10.0.0.0/8\"]\n" + site);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (direct != null) {
+            direct.close();
+        }
+        EdgeHarness.close(behindProxy, fpm);
+    }
+
+    private static HttpResponse<String> get(EdgeHarness edge, String path, String... forwardedFor) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(edge.uri(path));
+        for (String line : forwardedFor) {
+            request.header("X-Forwarded-For", line);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void phpSeesTheClientTheTrustedProxyNames() throws Exception {
+        assertThat(get(behindProxy, "/who.php", "203.0.113.9").body()).isEqualTo("203.0.113.9 0 203.0.113.9");
+        // what the client wrote first is not believed; trusted hops at the end are passed over (recursive)
+        assertThat(get(behindProxy, "/who.php", "127.0.0.1, 203.0.113.9:4711, 10.1.2.3").body())
+                .isEqualTo("203.0.113.9 4711 127.0.0.1, 203.0.113.9:4711, 10.1.2.3");
+        // no header, or nothing an address at its end: the proxy's own connection
+        assertThat(get(behindProxy, "/who.php").body()).startsWith("127.0.0.1 ").endsWith(" -");
+        assertThat(get(behindProxy, "/who.php", "unknown").body()).startsWith("127.0.0.1 ");
+    }
+
+    @Test
+    void aClientThatIsNoTrustedProxyIsItsConnection() throws Exception {
+        assertThat(get(direct, "/who.php", "203.0.113.9").body()).startsWith("127.0.0.1 ").endsWith(" 203.0.113.9");
+        assertThat(get(direct, "/edge-status", "203.0.113.9").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void statusAllowAndTheAccessLogJudgeTheClientNotTheProxy() throws Exception {
+        List<String> lines;
+        try (CapturedLog access = CapturedLog.of("edge.access")) {
+            assertThat(get(behindProxy, "/edge-status", "203.0.113.9").statusCode()).isEqualTo(403);
+            assertThat(get(behindProxy, "/edge-status", "::1").statusCode()).isEqualTo(200);
+            assertThat(get(behindProxy, "/edge-status").statusCode()).isEqualTo(200);
+            // a line is written once its response is out, which the client may see first
+            lines = Awaits.until(access::lines, logged -> logged.size() >= 3, "three requests logged");
+        }
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(0)).startsWith("203.0.113.9 ").contains("\"GET /edge-status HTTP/1.1\" 403 ");
+        assertThat(lines.get(1)).startsWith("::1 ").contains(" 200 ");
+        assertThat(lines.get(2)).startsWith("127.0.0.1 ").contains(" 200 ");
+    }
+}
