@@ -123,14 +123,16 @@ public record ServerSettings(
      * is taken to come from the address {@code header} names last, or with {@code recursive} from the last one
      * there that is not itself in {@code from}.
      *
-     * @param from      the proxies trusted; none: every client is its connection's address
-     * @param header    the request header carrying the address ({@code X-Forwarded-For}, {@code X-Real-IP})
-     * @param recursive whether the trusted proxies listed in the header are passed over too
+     * @param from          the proxies trusted; none: every client is its connection's address
+     * @param header        the request header carrying the address ({@code X-Forwarded-For}, {@code X-Real-IP})
+     * @param recursive     whether the trusted proxies listed in the header are passed over too
+     * @param proxyProtocol whether connections from {@code from} begin with a PROXY protocol header instead, whose
+     *                      source is the client of every request on them (then the header is not read)
      */
-    public record RealIp(List<AddressRange> from, String header, boolean recursive) {
+    public record RealIp(List<AddressRange> from, String header, boolean recursive, boolean proxyProtocol) {
 
         /** No proxy is trusted. */
-        public static final RealIp OFF = new RealIp(List.of(), "X-Forwarded-For", false);
+        public static final RealIp OFF = new RealIp(List.of(), "X-Forwarded-For", false, false);
 
         public RealIp {
             from = List.copyOf(from);

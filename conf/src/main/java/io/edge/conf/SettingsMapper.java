@@ -283,7 +283,10 @@ final class SettingsMapper {
                 tcpNotsentLowat, realIp(server.section("real-ip")));
     }
 
-    /** {@code server.real-ip}: the proxies trusted, and the header naming whom they serve (a field name). */
+    /**
+     * {@code server.real-ip}: the proxies trusted, and the header naming whom they serve (a field name), or whether
+     * their connections begin with a PROXY protocol header, which means nothing without a proxy trusted.
+     */
     private static ServerSettings.RealIp realIp(Section realIp) {
         List<AddressRange> from = addresses(realIp, "from");
         String header = realIp.string("header");
@@ -291,7 +294,12 @@ final class SettingsMapper {
             realIp.problem("header", LocationMatch.quoted(header) + " is not a header name",
                     "a field name such as X-Forwarded-For or X-Real-IP");
         }
-        return new ServerSettings.RealIp(from, header, realIp.bool("recursive"));
+        boolean proxyProtocol = realIp.bool("proxy-protocol");
+        if (proxyProtocol && from.isEmpty() && realIp.isEmptyList("from")) {
+            realIp.problem("proxy-protocol", "true with no proxy in from",
+                    "the addresses of the proxies that send it in from, or false");
+        }
+        return new ServerSettings.RealIp(from, header, realIp.bool("recursive"), proxyProtocol);
     }
 
     /**

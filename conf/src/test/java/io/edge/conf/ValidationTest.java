@@ -240,6 +240,9 @@ class ValidationTest {
                 tuple("edge.server.real-ip.recursive", "true or false"));
         assertThat(problems("server.real-ip.header = \"\"\nsites = [{ root = www }]"))
                 .extracting(ConfigProblem::key).containsExactly("edge.server.real-ip.header");
+        assertThat(problems("server.real-ip.proxy-protocol = true\nsites = [{ root = www }]"))
+                .extracting(ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(tuple("edge.server.real-ip.proxy-protocol", "true with no proxy in from"));
         EdgeSettings settings = new ConfigLoader().load(write("""
                 server.real-ip { from = ["10.0.0.0/8", "::1"], header = X-Real-IP, recursive = true }
                 sites = [{ root = www }]
@@ -248,6 +251,7 @@ class ValidationTest {
         assertThat(realIp.from()).extracting(AddressRange::prefix).containsExactly(8, 128);
         assertThat(realIp.header()).isEqualTo("X-Real-IP");
         assertThat(realIp.recursive()).isTrue();
+        assertThat(realIp.proxyProtocol()).isFalse();
         assertThat(realIp.enabled()).isTrue();
         assertThat(new ConfigLoader().load(write("sites = [{ root = www }]")).server().realIp())
                 .isEqualTo(ServerSettings.RealIp.OFF);

@@ -3,6 +3,7 @@ package io.edge.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.CapturedLog;
+import io.edge.core.http.RawHttpClient;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -29,6 +30,8 @@ class RealIpIT {
     static EdgeHarness behindProxy;
     /** Trusts only 10.0.0.0/8: the tests are an ordinary client. */
     static EdgeHarness direct;
+    /** Trusts 127.0.0.1 as a proxy that sends the PROXY protocol. */
+    static EdgeHarness proxyProtocol;
     static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     private static final String SITE = """
@@ -51,12 +54,19 @@ class RealIpIT {
                 """ + site);
         direct = EdgeHarness.start(Files.createDirectories(dir.resolve("direct")),
                 "server.real-ip.from = [\"10.0.0.0/8\"]\n" + site);
+        proxyProtocol = EdgeHarness.start(Files.createDirectories(dir.resolve("proxy-protocol")), """
+                server.access-log = "-"
+                server.real-ip { from = ["127.0.0.1"], proxy-protocol = true }
+                """ + site);
     }
 
     @AfterAll
     static void stop() {
         if (direct != null) {
             direct.close();
+        }
+        if (proxyProtocol != null) {
+            proxyProtocol.close();
         }
         EdgeHarness.close(behindProxy, fpm);
     }
@@ -100,5 +110,71 @@ class RealIpIT {
         assertThat(lines.get(0)).startsWith("203.0.113.9 ").contains("\"GET /edge-status HTTP/1.1\" 403 ");
         assertThat(lines.get(1)).startsWith("::1 ").contains(" 200 ");
         assertThat(lines.get(2)).startsWith("127.0.0.1 ").contains(" 200 ");
+    }
+
+    private static final String WHO = "GET /who.php HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n";
+
+    /** A PROXY protocol v2 header: {@code command} 0x20 LOCAL or 0x21 PROXY, a TCP source and destination. */
+    private static byte[] proxyV2(int command, byte[] source, int sourcePort, byte[] destination, int destinationPort) {
+        java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(16 + 2 * source.length + 4);
+        header.put(new byte[] {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A});
+        header.put((byte) command).put((byte) (source.length == 4 ? 0x11 : 0x21));
+        header.putShort((short) (2 * source.length + 4));
+        header.put(source).put(destination).putShort((short) sourcePort).putShort((short) destinationPort);
+        return header.array();
+    }
+
+    private static byte[] concat(byte[] head, String rest) {
+        byte[] tail = rest.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] all = java.util.Arrays.copyOf(head, head.length + tail.length);
+        System.arraycopy(tail, 0, all, head.length, tail.length);
+        return all;
+    }
+
+    @Test
+    void behindTheProxyProtocolEveryRequestOfAConnectionIsFromTheSourceItsHeaderNamed() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(proxyProtocol.address())) {
+            // v1, then two requests kept alive; X-Forwarded-For is not read on top
+            client.send("PROXY TCP4 203.0.113.9 127.0.0.1 5555 80\r\n" + WHO);
+            assertThat(client.read().text()).isEqualTo("203.0.113.9 5555 198.51.100.1");
+            client.send(WHO);
+            assertThat(client.read().text()).isEqualTo("203.0.113.9 5555 198.51.100.1");
+        }
+        byte[] v6 = java.net.InetAddress.getByName("2001:db8::9").getAddress();
+        byte[] local = java.net.InetAddress.getByName("::1").getAddress();
+        try (RawHttpClient client = new RawHttpClient(proxyProtocol.address())) {
+            client.send(concat(proxyV2(0x21, v6, 443, local, 80), WHO));
+            assertThat(client.read().text()).isEqualTo("2001:db8::9 443 198.51.100.1");
+        }
+        try (RawHttpClient client = new RawHttpClient(proxyProtocol.address())) {
+            // LOCAL: the proxy's own health check, the connection's address
+            client.send(concat(proxyV2(0x20, new byte[4], 0, new byte[4], 0), WHO));
+            assertThat(client.read().text()).startsWith("127.0.0.1 ");
+        }
+    }
+
+    @Test
+    void aTrustedConnectionWithoutAProxyProtocolHeaderIsClosedUnanswered() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(proxyProtocol.address())) {
+            client.send(WHO);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+        // and the next one is served
+        try (RawHttpClient client = new RawHttpClient(proxyProtocol.address())) {
+            client.send("PROXY TCP4 203.0.113.10 127.0.0.1 5556 80\r\n" + WHO);
+            assertThat(client.read().text()).startsWith("203.0.113.10 5556 ");
+        }
+    }
+
+    @Test
+    void aBadRequestAfterAProxyProtocolHeaderIsLoggedWithItsSource() throws Exception {
+        List<String> lines;
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             RawHttpClient client = new RawHttpClient(proxyProtocol.address())) {
+            client.send("PROXY TCP4 203.0.113.11 127.0.0.1 5557 80\r\nGET /who.php HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(400);
+            lines = Awaits.until(access::lines, logged -> !logged.isEmpty(), "the 400 logged");
+        }
+        assertThat(lines.get(0)).startsWith("203.0.113.11 ").contains(" 400 ");
     }
 }

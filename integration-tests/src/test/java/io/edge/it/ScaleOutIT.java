@@ -80,17 +80,34 @@ class ScaleOutIT {
      */
     @Test
     void aNodeBehindHaproxyTakesTheClientHaproxyNames() throws Exception {
+        judgedAsTheClientThroughHaproxy("server.real-ip.from = [\"127.0.0.1\"]", "option forwardfor\n",
+                "server edge1 127.0.0.1:%d\n", true);
+    }
+
+    /**
+     * The same with HAProxy's PROXY protocol v2 ({@code send-proxy-v2}, its health checks too); there a connection
+     * from 127.0.0.1 must be HAProxy's (one without the header is closed: RealIpIT).
+     */
+    @Test
+    void aNodeBehindHaproxySendingTheProxyProtocolTakesTheClientItNames() throws Exception {
+        judgedAsTheClientThroughHaproxy("server.real-ip { from = [\"127.0.0.1\"], proxy-protocol = true }", "",
+                "server edge1 127.0.0.1:%d send-proxy-v2 check inter 200ms\n", false);
+    }
+
+    /** {@code direct}: whether the tests' own 127.0.0.1 is also asked straight, and judged as itself. */
+    private void judgedAsTheClientThroughHaproxy(String realIp, String backendOptions, String serverLine,
+            boolean direct) throws Exception {
         Path home = Files.createDirectories(dir.resolve("node"));
-        try (EdgeHarness node = EdgeHarness.start(home, """
-                server.real-ip.from = ["127.0.0.1"]
+        try (EdgeHarness node = EdgeHarness.start(home, realIp + """
+
                 sites = [{ server-names = ["_"], default = true, root = ".", locations = [
-                  { match = "= /edge-status", status = true, status-allow = ["127.0.0.2"] }] }]
+                  { match = "= /edge-status", status = true, status-allow = ["127.0.0.2"] },
+                  { match = "/" }] }]
                 """)) {
+            Files.writeString(home.resolve("index.html"), "up");
             int port = EdgeProcess.freePort();
-            Process haproxy = haproxy(port, """
-                        option forwardfor
-                        server edge1 127.0.0.1:%d
-                    """.formatted(node.address().getPort()));
+            Process haproxy = haproxy(port, "    option httpchk GET /\n    " + backendOptions.replace("\n", "\n    ")
+                    + serverLine.formatted(node.address().getPort()));
             try (java.net.Socket client = new java.net.Socket()) {
                 client.bind(new java.net.InetSocketAddress("127.0.0.2", 0));
                 client.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
@@ -99,9 +116,10 @@ class ScaleOutIT {
                 String answer = new String(client.getInputStream().readAllBytes(),
                         java.nio.charset.StandardCharsets.ISO_8859_1);
                 assertThat(answer).startsWith("HTTP/1.1 200 ").contains("connections");
-                HttpResponse<String> direct = HTTP.send(HttpRequest.newBuilder(node.uri("/edge-status")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                assertThat(direct.statusCode()).isEqualTo(403);
+                if (direct) {
+                    assertThat(HTTP.send(HttpRequest.newBuilder(node.uri("/edge-status")).build(),
+                            HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(403);
+                }
             } finally {
                 haproxy.destroy();
                 assertThat(haproxy.waitFor(10, TimeUnit.SECONDS)).isTrue();

@@ -10,7 +10,8 @@ import java.net.UnknownHostException;
 import java.util.List;
 
 /**
- * Whom a request comes from: its connection's peer, or, when that peer is a trusted proxy
+ * Whom a request comes from: its connection's peer (or the client its PROXY protocol header named, {@link ProxyProtocol},
+ * when {@code real-ip.proxy-protocol} is on; then no header is read), or, when that peer is a trusted proxy
  * ({@code server.real-ip.from}), the address the proxy names in {@code real-ip.header} — nginx's realip module. The
  * header's addresses are read from the end, the nearest proxy's first: the last one is the client; with
  * {@code recursive}, trusted proxies listed there are passed over too, and the first address from the end that is not
@@ -24,7 +25,7 @@ final class ClientAddress {
 
     /** The client of a request from {@code peer} with {@code headers} under {@code realIp}. */
     static InetSocketAddress of(InetSocketAddress peer, HttpHeaders headers, ServerSettings.RealIp realIp) {
-        if (!realIp.enabled() || peer == null || !AddressRange.anyContains(realIp.from(), peer.getAddress())) {
+        if (!realIp.enabled() || realIp.proxyProtocol() || peer == null || !AddressRange.anyContains(realIp.from(), peer.getAddress())) {
             return peer;
         }
         List<String> lines = headers.getAll(realIp.header());

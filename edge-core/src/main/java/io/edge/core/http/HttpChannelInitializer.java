@@ -1,5 +1,6 @@
 package io.edge.core.http;
 
+import io.edge.conf.AddressRange;
 import io.edge.conf.ServerSettings;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
@@ -9,6 +10,7 @@ import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,6 +21,8 @@ import org.slf4j.LoggerFactory;
  *   RequestTimeouts -> StrictHttpServerCodec (line/header limits) -> IdleStateHandler (stalled writes)
  *     -> HttpConnectionHandler (exchanges, routing, responders)
  * </pre>
+ * with {@link ProxyProtocol}'s two handlers after RequestTimeouts on a connection from a trusted proxy that sends the
+ * PROXY protocol (they leave once its header is read),
  * and, once a response that ends the connection is out, {@link LingeringClose} first, to drop what still comes.
  * No {@code HttpServerExpectContinueHandler}: it answers {@code 100 Continue} as soon as a request head is read,
  * before validation and in the middle of an earlier pipelined response. The exchange sends it instead, when its
@@ -69,6 +73,11 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
                 .setUseRfc9112TransferEncoding(true);
         ChannelPipeline pipeline = clientChannel.pipeline();
         pipeline.addLast("timeouts", requestTimeouts);
+        ServerSettings.RealIp realIp = settings.realIp();
+        if (realIp.proxyProtocol() && clientChannel.remoteAddress() instanceof InetSocketAddress peer
+                && AddressRange.anyContains(realIp.from(), peer.getAddress())) {
+            ProxyProtocol.expectIn(pipeline, "timeouts"); // under the request-head timeout
+        }
         // No pipelining depth (Netty's own codec has one, 128 by default, beyond which it fails the connection and
         // every answer still owed): reading stops while a request waits (HttpConnectionHandler), so what is held is
         // at most the requests of one read.

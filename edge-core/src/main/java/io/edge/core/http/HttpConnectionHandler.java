@@ -666,7 +666,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         // RFC 9110 6.6.1: in every 4xx too; no exchange's response path adds it here
         response.headers().set(HttpHeaderNames.DATE, HttpDate.now());
         if (accessLogged && server.accessLog().isEnabled()) {
-            InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+            InetSocketAddress remote = ProxyProtocol.peer(ctx.channel()); // no X-Forwarded-For: the head is what was bad
             int bytes = response.content().readableBytes();
             if (readLine == null) {
                 server.accessLog().log(remote, "-", status.code(), bytes, null, null, System.nanoTime(), null);

@@ -234,7 +234,7 @@ final class ServerExchange implements Exchange {
     public InetSocketAddress remoteAddress() {
         InetSocketAddress found = client;
         if (found == null) {
-            found = ClientAddress.of((InetSocketAddress) ctx.channel().remoteAddress(), request.headers(),
+            found = ClientAddress.of(ProxyProtocol.peer(ctx.channel()), request.headers(),
                     connection.server().settings().realIp());
             client = found;
         }

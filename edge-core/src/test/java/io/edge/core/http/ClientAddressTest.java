@@ -32,7 +32,7 @@ class ClientAddressTest {
             String[] parts = range.split("/");
             from.add(new AddressRange(address(parts[0], 0).getAddress(), Integer.parseInt(parts[1])));
         }
-        return new RealIp(from, "X-Forwarded-For", recursive);
+        return new RealIp(from, "X-Forwarded-For", recursive, false);
     }
 
     private static HttpHeaders forwardedFor(String... lines) {
@@ -56,6 +56,13 @@ class ClientAddressTest {
     void anyoneElseIsItsConnectionWhateverItSends() {
         assertThat(ClientAddress.of(STRANGER, forwardedFor("203.0.113.9"), TRUSTING_TEN)).isSameAs(STRANGER);
         assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9"), RealIp.OFF)).isSameAs(PROXY);
+    }
+
+    /** The PROXY protocol's client is the connection's (ProxyProtocol.peer): the header is not read on top. */
+    @Test
+    void underTheProxyProtocolTheHeaderIsNotRead() {
+        RealIp proxyProtocol = new RealIp(TRUSTING_TEN.from(), "X-Forwarded-For", false, true);
+        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9"), proxyProtocol)).isSameAs(PROXY);
     }
 
     @Test

@@ -1,0 +1,107 @@
+package io.edge.core.http;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.haproxy.HAProxyCommand;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
+import io.netty.handler.codec.haproxy.HAProxyProtocolException;
+import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
+import io.netty.util.AttributeKey;
+import io.netty.util.NetUtil;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The PROXY protocol header (v1 text or v2 binary, as HAProxy's {@code send-proxy} and {@code send-proxy-v2} and
+ * cloud load balancers write it) that a connection from a trusted proxy begins with ({@code server.real-ip} with
+ * {@code proxy-protocol = true}): its source is the client of every request on the connection
+ * ({@link #peer(Channel)}). A LOCAL command (a proxy's own health check) or an UNKNOWN or Unix-socket source leaves the
+ * connection's own address. A connection whose first bytes are no such header is closed at once, as the protocol has
+ * it, and logged (a proxy not set to send it would otherwise fail every connection without a word). Netty's decoder
+ * reads the header and leaves the pipeline after it; this handler takes its message and leaves too.
+ */
+final class ProxyProtocol extends ChannelInboundHandlerAdapter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyProtocol.class);
+    private static final AttributeKey<InetSocketAddress> CLIENT = AttributeKey.valueOf("edge.proxied-client");
+    private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
+    /** Broken headers since start, and when one was last logged. */
+    private static final AtomicLong BROKEN = new AtomicLong();
+    private static final AtomicLong LOGGED_AT = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS - 1);
+
+    private ProxyProtocol() {
+    }
+
+    /** Makes {@code pipeline} read a PROXY protocol header first, right after the handler named {@code after}. */
+    static void expectIn(ChannelPipeline pipeline, String after) {
+        pipeline.addAfter(after, "proxy-protocol", new HAProxyMessageDecoder());
+        pipeline.addAfter("proxy-protocol", "proxied-client", new ProxyProtocol());
+    }
+
+    /** The connection's client: the source its PROXY protocol header named, else its peer. */
+    static InetSocketAddress peer(Channel channel) {
+        InetSocketAddress proxied = channel.hasAttr(CLIENT) ? channel.attr(CLIENT).get() : null;
+        return proxied != null ? proxied : (InetSocketAddress) channel.remoteAddress();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof HAProxyMessage header)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        try {
+            InetSocketAddress source = source(header);
+            if (source != null) {
+                ctx.channel().attr(CLIENT).set(source);
+            }
+        } finally {
+            header.release();
+        }
+        ctx.pipeline().remove(this);
+    }
+
+    /** The client a header names, or null for one that names none (LOCAL, UNKNOWN, a Unix socket). */
+    static InetSocketAddress source(HAProxyMessage header) {
+        HAProxyProxiedProtocol protocol = header.proxiedProtocol();
+        if (header.command() != HAProxyCommand.PROXY || protocol == null
+                || protocol.addressFamily() == HAProxyProxiedProtocol.AddressFamily.AF_UNSPEC
+                || protocol.addressFamily() == HAProxyProxiedProtocol.AddressFamily.AF_UNIX) {
+            return null;
+        }
+        String text = header.sourceAddress();
+        byte[] bytes = text == null ? null : NetUtil.createByteArrayFromIpAddressString(text);
+        if (bytes == null) {
+            return null;
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByAddress(bytes), header.sourcePort());
+        } catch (UnknownHostException e) {
+            return null; // not thrown for 4 or 16 bytes
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!(cause instanceof HAProxyProtocolException)) {
+            ctx.fireExceptionCaught(cause);
+            return;
+        }
+        long broken = BROKEN.incrementAndGet();
+        long now = System.nanoTime();
+        long last = LOGGED_AT.get();
+        if (now - last >= LOG_INTERVAL_NANOS && LOGGED_AT.compareAndSet(last, now)) {
+            LOG.warn("closing {}: no PROXY protocol header where server.real-ip.proxy-protocol expects one from a "
+                    + "trusted proxy ({}; {} since start): is the proxy set to send it (HAProxy: send-proxy-v2)?",
+                    ctx.channel().remoteAddress(), cause.getMessage(), broken);
+        }
+        ctx.close();
+    }
+}
