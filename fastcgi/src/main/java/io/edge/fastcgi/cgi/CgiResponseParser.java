@@ -160,8 +160,10 @@ public final class CgiResponseParser {
     private static HttpResponseStatus parseStatus(String value) {
         int space = value.indexOf(' ');
         String code = space < 0 ? value : value.substring(0, space);
-        if (code.length() != 3 || !code.chars().allMatch(Character::isDigit) || code.charAt(0) < '2') {
-            throw FcgiProtocolException.of("Status", quote(value), "a final status, a 3-digit code from 200 to 999");
+        // RFC 9110 15: status codes are 100 to 599, and 1xx are interim (no answer); 600 and up are none
+        if (code.length() != 3 || !code.chars().allMatch(Character::isDigit) || code.charAt(0) < '2'
+                || code.charAt(0) > '5') {
+            throw FcgiProtocolException.of("Status", quote(value), "a final status, a 3-digit code from 200 to 599");
         }
         int n = Integer.parseInt(code);
         String reason = space < 0 ? "" : value.substring(space + 1).trim();

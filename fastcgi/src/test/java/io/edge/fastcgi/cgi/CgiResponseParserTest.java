@@ -221,10 +221,18 @@ class CgiResponseParserTest {
     @Test
     void anInterimStatusIsNoAnswer() {
         assertThat(failure("Status: 100 Continue\r\n\r\n"))
-                .isEqualTo("Status: \"100 Continue\" (expected: a final status, a 3-digit code from 200 to 999)");
+                .isEqualTo("Status: \"100 Continue\" (expected: a final status, a 3-digit code from 200 to 599)");
         assertThat(failure("Status: 101\r\n\r\n")).startsWith("Status: \"101\"");
         assertThat(failure("Status: 199\r\n\r\n")).startsWith("Status: \"199\"");
         assertThat(parsed("Status: 200\r\n\r\n").status().code()).isEqualTo(200);
+    }
+
+    /** RFC 9110 15: a status is 100 to 599; a script's 600 or 999 is no HTTP answer (502), not passed on. */
+    @Test
+    void aStatusPast599IsNoAnswer() {
+        assertThat(failure("Status: 600 Odd\r\n\r\n")).startsWith("Status: \"600 Odd\" (expected:");
+        assertThat(failure("Status: 999\r\n\r\n")).startsWith("Status: \"999\"");
+        assertThat(parsed("Status: 599 Network Connect Timeout\r\n\r\n").status().code()).isEqualTo(599);
     }
 
     /**
