@@ -81,9 +81,15 @@ public final class GzipFilter {
         }
         headers.set(HttpHeaderNames.CONTENT_ENCODING, HttpHeaderValues.GZIP)
                 .remove(HttpHeaderNames.CONTENT_LENGTH)
-                .remove(HttpHeaderNames.ACCEPT_RANGES)
-                .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        return head ? null : new GzipFilter(alloc, gzip.level());
+                .remove(HttpHeaderNames.ACCEPT_RANGES);
+        if (head) {
+            // Its GET goes chunked, or whole with the compressed length (a cached answer, one that came in one read):
+            // which, and that length, only compressing tells. RFC 9110 9.3.2 lets a HEAD leave out what only making
+            // the content determines, and RFC 9112 6.1 allows chunked on one only where its GET is: neither is sent.
+            return null;
+        }
+        headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        return new GzipFilter(alloc, gzip.level());
     }
 
     /** The response's Content-Length, -1 without one (or one that is not a number, which the backend's reader refused). */
