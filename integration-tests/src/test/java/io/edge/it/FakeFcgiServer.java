@@ -63,7 +63,7 @@ final class FakeFcgiServer implements AutoCloseable {
             DataInputStream in = new DataInputStream(Channels.newInputStream(connection));
             OutputStream out = Channels.newOutputStream(connection);
             while (true) {
-                Map<String, String> params = readRequest(in);
+                Map<String, String> params = readRequest(in, out);
                 count.incrementAndGet();
                 String script = Path.of(params.getOrDefault("SCRIPT_FILENAME", "/none")).getFileName().toString();
                 switch (script) {
@@ -106,8 +106,11 @@ final class FakeFcgiServer implements AutoCloseable {
         }
     }
 
-    /** Reads BEGIN_REQUEST, PARAMS up to the empty record and STDIN up to the empty record. */
-    private static Map<String, String> readRequest(DataInputStream in) throws IOException {
+    /**
+     * Reads BEGIN_REQUEST, PARAMS up to the empty record and STDIN up to the empty record, answering a GET_VALUES met
+     * on the way.
+     */
+    private static Map<String, String> readRequest(DataInputStream in, OutputStream out) throws IOException {
         ByteArrayOutputStream params = new ByteArrayOutputStream();
         boolean paramsDone = false;
         boolean stdinDone = false;
@@ -123,6 +126,16 @@ final class FakeFcgiServer implements AutoCloseable {
             }
             byte[] content = in.readNBytes(length);
             in.skipNBytes(padding);
+            if (type == 9) {
+                // GET_VALUES, which edge sends behind a request to learn when the worker reads again: answered
+                // (FCGI_MPXS_CONNS=0) as php-fpm answers it, when the next request is read
+                byte[] pair = "\u000f\u0001FCGI_MPXS_CONNS0".getBytes(StandardCharsets.US_ASCII);
+                out.write(new byte[] {1, 10, 0, 0, 0, (byte) pair.length, (byte) (8 - pair.length % 8), 0});
+                out.write(pair);
+                out.write(new byte[8 - pair.length % 8]);
+                out.flush();
+                continue;
+            }
             if (type == 4) {
                 params.write(content);
                 paramsDone = length == 0;

@@ -9,6 +9,8 @@ import io.edge.fastcgi.cgi.CgiResponseParser;
 import io.edge.fastcgi.codec.FcgiAbortRequest;
 import io.edge.fastcgi.codec.FcgiBeginRequest;
 import io.edge.fastcgi.codec.FcgiEndRequest;
+import io.edge.fastcgi.codec.FcgiGetValues;
+import io.edge.fastcgi.codec.FcgiGetValuesResult;
 import io.edge.fastcgi.codec.FcgiNameValues;
 import io.edge.fastcgi.codec.FcgiParams;
 import io.edge.fastcgi.codec.FcgiRecordDecoder;
@@ -50,6 +52,7 @@ import org.slf4j.LoggerFactory;
  * <p>States:
  * <pre>
  *   SENDING (request going out; response may already arrive)
+ *     --END_REQUEST, worker probe unanswered--> AWAITING_WORKER (listener ended; lease held)
  *     --END_REQUEST--> ENDED (lease released: reusable only with keep-alive, at a record boundary, and once the
  *                      empty STDIN record that ends the request was written; a backend that answered before the
  *                      body ended, as php-fpm after fastcgi_finish_request(), would read the next request as the
@@ -63,9 +66,21 @@ import org.slf4j.LoggerFactory;
  *     --STDOUT or STDERR not followed by END_REQUEST in the same read--> FAILED (connection closed, slot free:
  *                      the script goes on writing, so the close stops it)
  *     --close, protocol error--> FAILED
+ *   AWAITING_WORKER (the response is whole; the backend's worker may still run the script)
+ *     --GET_VALUES_RESULT--> ENDED (lease released as after END_REQUEST)
+ *     --anything else, close, read timeout--> ENDED (connection closed, lease released CLOSE)
  * </pre>
- * ENDED and FAILED are terminal; the lease is released exactly once, on entering either. The listener hears of
- * nothing after {@link #abort}.
+ * ENDED and FAILED are terminal; the lease is released exactly once, on leaving SENDING, DISCARDING or
+ * AWAITING_WORKER for either. The listener hears of nothing after {@link #abort}.
+ *
+ * <p>Waiting for the worker ({@link Options#awaitWorker}): php-fpm sends END_REQUEST when a script calls
+ * {@code fastcgi_finish_request()} (Symfony's and Laravel's every response) and runs the script on, so a slot freed
+ * at END_REQUEST would send the next request into php-fpm's listen backlog, past edge's queue and its timeout, while
+ * the worker is busy. So the request goes with FCGI_KEEP_CONN and, behind its empty STDIN record in the same write,
+ * a GET_VALUES record: php-fpm reads it only once the worker is back at reading its connection, and answers then
+ * (and keeps the connection). Until that answer the lease is held; the connection is closed after it when the pool
+ * keeps none. A backend that answers at once costs nothing; one that never answers has its slot freed after a read
+ * timeout (logged once per address).
  *
  * <p>Why DISCARDING: php-fpm does not stop a script when its connection closes (a script that writes nothing
  * does not notice), so closing the connection of a gone client would free edge's slot while the worker still
@@ -123,9 +138,17 @@ public final class FcgiExchange {
      * @param client        what STDERR log lines say of the request they came with, as nginx's
      *                      {@code client: ..., request: "..."}: e.g. {@code client 10.0.0.7, request "GET /a.php"};
      *                      empty for nothing
+     * @param awaitWorker   whether the lease is kept past END_REQUEST until the backend's worker reads again: see
+     *                      "Waiting for the worker" above
      */
     public record Options(String requestId, int maxHeaderSize, Duration readTimeout, Duration writeTimeout,
-            String client) {
+            String client, boolean awaitWorker) {
+
+        /** Options that release the lease at END_REQUEST, whatever the worker does after it. */
+        public Options(String requestId, int maxHeaderSize, Duration readTimeout, Duration writeTimeout,
+                String client) {
+            this(requestId, maxHeaderSize, readTimeout, writeTimeout, client, false);
+        }
 
         /** Options whose STDERR lines name the request by its id alone. */
         public Options(String requestId, int maxHeaderSize, Duration readTimeout, Duration writeTimeout) {
@@ -138,7 +161,12 @@ public final class FcgiExchange {
         }
     }
 
-    private enum State { SENDING, DISCARDING, ENDED, FAILED }
+    private enum State { SENDING, DISCARDING, AWAITING_WORKER, ENDED, FAILED }
+
+    /** What the request asks after its end: any variable will do, the answer's time is what counts. */
+    private static final FcgiGetValues WORKER_PROBE = new FcgiGetValues(List.of("FCGI_MPXS_CONNS"));
+    /** Backends that left a worker probe unanswered for a whole read timeout, logged once each. */
+    private static final java.util.Set<String> UNANSWERED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final Lease lease;
     private final Channel backendChannel;
@@ -166,6 +194,11 @@ public final class FcgiExchange {
     private boolean unread;
     /** STDOUT or STDERR came in the read going on, after {@link #abort}. */
     private boolean outputWhileDiscarding;
+    /** The worker probe went out behind the request ({@link Options#awaitWorker}). */
+    private boolean probing;
+    /** The backend answered the probe: its worker reads again. */
+    private boolean workerFree;
+    private ScheduledFuture<?> workerTimer;
     private Runnable onWritable;
     private long lastReadNanos;
     private ScheduledFuture<?> readTimer;
@@ -226,8 +259,10 @@ public final class FcgiExchange {
         this.slot = slot;
         slot.occupy(handler);
         lastReadNanos = backendChannel.eventLoop().ticker().nanoTime();
-        backendChannel.write(new FcgiBeginRequest(REQUEST_ID, FcgiRole.RESPONDER, lease.keepAlive()))
-                .addListener(writeFailure);
+        // FCGI_KEEP_CONN also when the pool does not keep the connection, if the worker is to be waited for:
+        // without it php-fpm closes at fastcgi_finish_request(), while its worker runs on unseen
+        backendChannel.write(new FcgiBeginRequest(REQUEST_ID, FcgiRole.RESPONDER,
+                lease.keepAlive() || options.awaitWorker())).addListener(writeFailure);
         backendChannel.write(new FcgiParams(REQUEST_ID, encoded)).addListener(writeFailure);
         // Not flushed: the first writeStdin or endStdin sends it all in one write.
         backendChannel.write(new FcgiParams(REQUEST_ID, Unpooled.EMPTY_BUFFER)).addListener(writeFailure);
@@ -252,11 +287,17 @@ public final class FcgiExchange {
         }
         sentAny = true;
         stdinEnding = true;
-        backendChannel.writeAndFlush(new FcgiStdin(REQUEST_ID, Unpooled.EMPTY_BUFFER))
-                .addListener((ChannelFutureListener) f -> {
-                    stdinEnded = f.isSuccess();
-                    writeDone(f);
-                });
+        ChannelFuture ended = backendChannel.write(new FcgiStdin(REQUEST_ID, Unpooled.EMPTY_BUFFER));
+        if (options.awaitWorker()) {
+            // in the same write: the backend reads it only once its worker has finished the script
+            probing = true;
+            backendChannel.write(WORKER_PROBE).addListener(writeFailure);
+        }
+        backendChannel.flush();
+        ended.addListener((ChannelFutureListener) f -> {
+            stdinEnded = f.isSuccess();
+            writeDone(f);
+        });
         lastReadNanos = backendChannel.eventLoop().ticker().nanoTime();
         scheduleReadTimer(options.readTimeout().toNanos());
     }
@@ -448,13 +489,22 @@ public final class FcgiExchange {
                     return;
                 }
                 boolean listening = state == State.SENDING;
-                state = State.ENDED;
-                cleanUp();
                 FcgiRecordDecoder decoder = backendChannel.pipeline().get(FcgiRecordDecoder.class);
                 // clean whether or not connections are kept (the pool closes this one then): a clean end is also
                 // what resets the address's run of failures, which without keep-alive ran on for the process's life
                 boolean clean = stdinEnded && decoder != null && decoder.isAtRecordBoundary();
-                lease.release(clean ? Lease.Outcome.REUSABLE : Lease.Outcome.CLOSE);
+                if (stdinEnded && probing && !workerFree) {
+                    // not judged at a record boundary yet: the probe's answer may follow in this very read (a script
+                    // that ended at once); workerFreed judges the boundary after it
+                    state = State.AWAITING_WORKER;
+                    cleanUp(false); // the slot stays this exchange's: the probe's answer comes to it
+                    workerTimer = backendChannel.eventLoop().schedule(this::workerUnanswered,
+                            options.readTimeout().toNanos(), TimeUnit.NANOSECONDS);
+                } else {
+                    state = State.ENDED;
+                    cleanUp();
+                    lease.release(clean ? Lease.Outcome.REUSABLE : Lease.Outcome.CLOSE);
+                }
                 if (listening) {
                     listener.onEnd();
                 }
@@ -465,7 +515,65 @@ public final class FcgiExchange {
         }
     }
 
+    /**
+     * The worker probe's answer came after END_REQUEST: the backend's worker reads again, so the slot is free. The
+     * connection is as reusable as the END_REQUEST left it, unless more than the answer came.
+     */
+    private void workerFreed() {
+        state = State.ENDED;
+        cancelWorkerTimer();
+        slot.vacate(handler);
+        FcgiRecordDecoder decoder = backendChannel.pipeline().get(FcgiRecordDecoder.class);
+        lease.release(decoder != null && decoder.isAtRecordBoundary() ? Lease.Outcome.REUSABLE : Lease.Outcome.CLOSE);
+    }
+
+    /**
+     * The connection ended, failed or brought something else while the worker was awaited: the worker is gone with it
+     * (php-fpm's ends at pm.max_requests this way), or the backend speaks no FastCGI the wait can trust. The response
+     * was whole; the slot is free and the connection closed.
+     */
+    private void workerGone(String why) {
+        if (state != State.AWAITING_WORKER) {
+            return;
+        }
+        state = State.ENDED;
+        cancelWorkerTimer();
+        slot.vacate(handler);
+        LOG.debug("fastcgi {} request {}: {} while its worker was awaited", lease.address(), options.requestId(), why);
+        lease.release(Lease.Outcome.CLOSE);
+        if (backendChannel.isOpen()) {
+            backendChannel.close();
+        }
+    }
+
+    /**
+     * The probe went unanswered for a whole read timeout after END_REQUEST: a script still running after
+     * fastcgi_finish_request(), or a backend that does not answer FCGI_GET_VALUES. The slot is given up rather than
+     * held for good (logged once per address: a backend that never answers has each slot held that long).
+     */
+    private void workerUnanswered() {
+        workerTimer = null;
+        if (state == State.AWAITING_WORKER && UNANSWERED.add(lease.address().spec())) {
+            LOG.info("fastcgi {}: no answer to FCGI_GET_VALUES for {} ms after a response (a script running on after "
+                    + "fastcgi_finish_request(), or a backend that does not answer it); its connection is closed and "
+                    + "its slot freed; logged once", lease.address(), options.readTimeout().toMillis());
+        }
+        workerGone("no answer to the worker probe");
+    }
+
+    private void cancelWorkerTimer() {
+        if (workerTimer != null) {
+            workerTimer.cancel(false);
+            workerTimer = null;
+        }
+    }
+
     private void cleanUp() {
+        cleanUp(true);
+    }
+
+    /** Stops the timers, logs what STDERR left, reads on; {@code vacate}: the slot is no longer this exchange's. */
+    private void cleanUp(boolean vacate) {
         cancelWriteTimer();
         if (readTimer != null) {
             readTimer.cancel(false);
@@ -476,7 +584,7 @@ public final class FcgiExchange {
             paused = false;
             backendChannel.config().setAutoRead(true);
         }
-        if (slot != null) {
+        if (vacate && slot != null) {
             slot.vacate(handler);
         }
     }
@@ -553,11 +661,25 @@ public final class FcgiExchange {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             lastReadNanos = backendChannel.eventLoop().ticker().nanoTime();
+            if (state == State.AWAITING_WORKER) {
+                ReferenceCountUtil.release(msg);
+                if (msg instanceof FcgiGetValuesResult) {
+                    workerFreed();
+                } else {
+                    workerGone("a record other than GET_VALUES_RESULT came");
+                }
+                return;
+            }
             if (state != State.SENDING && state != State.DISCARDING) {
                 ReferenceCountUtil.release(msg);
                 return;
             }
             receivedAny = true;
+            if (msg instanceof FcgiGetValuesResult) { // a backend that answers at once, not when its worker is free
+                ReferenceCountUtil.release(msg);
+                workerFree = true;
+                return;
+            }
             if (state == State.DISCARDING && !(msg instanceof FcgiEndRequest)) {
                 // Output for a client that left: dropped; unless END_REQUEST follows in this read (the script's
                 // last words), the script goes on writing, and the close at the read's end stops it.
@@ -597,7 +719,9 @@ public final class FcgiExchange {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            if (cause instanceof FcgiProtocolException) {
+            if (state == State.AWAITING_WORKER) {
+                workerGone(cause.toString());
+            } else if (cause instanceof FcgiProtocolException) {
                 fail(cause, Lease.Outcome.BACKEND_FAILED);
             } else {
                 fail(new BackendUnavailableException(lease.address() + ": " + cause, cause),
@@ -624,6 +748,11 @@ public final class FcgiExchange {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
+            if (state == State.AWAITING_WORKER) {
+                workerGone("the connection closed");
+                ctx.fireChannelInactive();
+                return;
+            }
             // A record cut off by the close: the decoder failed in decodeLast, but fires channelInactive
             // before the exception, so report its error rather than a plain close.
             FcgiRecordDecoder decoder = ctx.pipeline().get(FcgiRecordDecoder.class);

@@ -8,6 +8,7 @@ import io.edge.fastcgi.BackendUnavailableException;
 import io.edge.fastcgi.FcgiProtocolException;
 import io.edge.fastcgi.codec.FcgiAbortRequest;
 import io.edge.fastcgi.codec.FcgiBeginRequest;
+import io.edge.fastcgi.codec.FcgiGetValues;
 import io.edge.fastcgi.codec.FcgiNameValues;
 import io.edge.fastcgi.codec.FcgiParams;
 import io.edge.fastcgi.codec.FcgiRecordDecoder;
@@ -601,6 +602,119 @@ class FcgiExchangeTest {
     }
 
     /** What the exchange wrote on {@code channel}, decoded. */
+    /** An exchange that holds its lease past END_REQUEST until the worker answers the probe, as edge's responder. */
+    FcgiExchange startAwaitingWorker(boolean keepAlive) {
+        leased = TestLeases.lease(backend, keepAlive);
+        return FcgiExchange.start(leased.lease(), List.of(Map.entry("SCRIPT_FILENAME", "/srv/a.php")),
+                new FcgiExchange.Options("req-1", 1024, Duration.ofSeconds(5), Duration.ofSeconds(5), "", true),
+                recorder);
+    }
+
+    /** php-fpm's answer to the probe, sent once its worker reads the connection again. */
+    static ByteBuf workerFree() {
+        return record(10, 0, "\u000f\u0001FCGI_MPXS_CONNS0");
+    }
+
+    /**
+     * After END_REQUEST (the client has its whole answer) the slot stays taken until the worker answers the
+     * GET_VALUES sent behind the request: php-fpm answers it once the script is over, also after
+     * fastcgi_finish_request(). FCGI_KEEP_CONN goes either way, or php-fpm would close at fastcgi_finish_request().
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void theSlotIsHeldPastEndRequestUntilTheWorkerAnswersTheProbe(boolean keepAlive) {
+        FcgiExchange exchange = startAwaitingWorker(keepAlive);
+        exchange.endStdin();
+        List<Object> sent = sent();
+        assertThat(((FcgiBeginRequest) sent.get(0)).keepConn()).isTrue();
+        assertThat(((FcgiStdin) sent.get(sent.size() - 2)).isEndOfStream()).isTrue();
+        assertThat(sent.get(sent.size() - 1)).isEqualTo(new FcgiGetValues(List.of("FCGI_MPXS_CONNS")));
+        sent.forEach(ReferenceCountUtil::release);
+        backend.writeInbound(record(6, "\r\nanswered"), endRequest(0));
+        assertThat(recorder.ended).isTrue();
+        assertThat(recorder.body).hasToString("answered");
+        assertThat(exchange.isDone()).isTrue();
+        assertThat(leased.lease().isReleased()).as("the worker may still run the script").isFalse();
+        assertThat(leased.pool().stats().open()).isEqualTo(1);
+        backend.writeInbound(workerFree());
+        assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.REUSABLE);
+        if (keepAlive) {
+            assertThat(backend.isActive()).isTrue();
+            assertThat(leased.pool().stats().idle()).isEqualTo(1);
+            assertThat(((ExchangeSlot) backend.pipeline().get(ExchangeSlot.NAME)).isVacant()).isTrue();
+        } else {
+            assertClosedAndNotPooled();
+        }
+        assertThat(recorder.error).isNull();
+    }
+
+    /** A script that ends at once: END_REQUEST and the probe's answer come in one read, and the connection is kept. */
+    @Test
+    void endRequestAndTheProbesAnswerInOneReadKeepTheConnection() {
+        startAwaitingWorker(true).endStdin();
+        sent().forEach(ReferenceCountUtil::release);
+        backend.writeInbound(Unpooled.wrappedBuffer(record(6, "\r\nquick"), endRequest(0), workerFree()));
+        assertThat(recorder.body).hasToString("quick");
+        assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.REUSABLE);
+        assertThat(backend.isActive()).isTrue();
+        assertThat(leased.pool().stats().idle()).isEqualTo(1);
+    }
+
+    /** The connection closing meanwhile (php-fpm's worker ending at pm.max_requests) frees the slot; no error. */
+    @Test
+    void aConnectionEndingWhileTheWorkerIsAwaitedFreesTheSlot() {
+        startAwaitingWorker(true).endStdin();
+        sent().forEach(ReferenceCountUtil::release);
+        backend.writeInbound(record(6, "\r\n"), endRequest(0));
+        backend.close();
+        assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.CLOSE);
+        assertThat(leased.pool().stats().open()).isZero();
+        assertThat(recorder.ended).isTrue();
+        assertThat(recorder.error).isNull();
+    }
+
+    /** Anything but the probe's answer after END_REQUEST is no FastCGI to trust: closed, the slot freed. */
+    @Test
+    void anotherRecordWhileTheWorkerIsAwaitedClosesTheConnection() {
+        startAwaitingWorker(true).endStdin();
+        sent().forEach(ReferenceCountUtil::release);
+        backend.writeInbound(record(6, "\r\nbody"), endRequest(0));
+        backend.writeInbound(record(6, "late"));
+        assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.CLOSE);
+        assertClosedAndNotPooled();
+        assertThat(recorder.body).hasToString("body");
+        assertThat(recorder.error).isNull();
+    }
+
+    /** A probe left unanswered for the read timeout gives the slot up, closing the connection. */
+    @Test
+    void anUnansweredProbeGivesTheSlotUpAfterTheReadTimeout() {
+        startAwaitingWorker(true).endStdin();
+        sent().forEach(ReferenceCountUtil::release);
+        backend.writeInbound(record(6, "\r\n"), endRequest(0));
+        backend.advanceTimeBy(4, TimeUnit.SECONDS);
+        backend.runScheduledPendingTasks();
+        assertThat(leased.lease().isReleased()).isFalse();
+        backend.advanceTimeBy(2, TimeUnit.SECONDS);
+        backend.runScheduledPendingTasks();
+        assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.CLOSE);
+        assertClosedAndNotPooled();
+        assertThat(recorder.error).isNull();
+    }
+
+    /** A backend that answers the probe at once, before END_REQUEST, has its slot back at END_REQUEST. */
+    @Test
+    void aProbeAnsweredBeforeEndRequestReleasesAtEndRequest() {
+        startAwaitingWorker(true).endStdin();
+        sent().forEach(ReferenceCountUtil::release);
+        backend.writeInbound(workerFree(), record(6, "\r\nok"));
+        assertThat(leased.lease().isReleased()).isFalse();
+        backend.writeInbound(endRequest(0));
+        assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.REUSABLE);
+        assertThat(recorder.body).hasToString("ok");
+        assertThat(leased.pool().stats().idle()).isEqualTo(1);
+    }
+
     private static List<Object> sent(EmbeddedChannel channel) {
         EmbeddedChannel peer = new EmbeddedChannel(new FcgiRecordDecoder());
         for (Object o; (o = channel.readOutbound()) != null; ) {

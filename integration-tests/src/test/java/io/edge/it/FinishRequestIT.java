@@ -1,0 +1,71 @@
+package io.edge.it;
+
+import static io.edge.it.Awaits.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A script that answers with {@code fastcgi_finish_request()} (Symfony's and Laravel's every response) and works on
+ * holds its php-fpm worker after its client has the answer: edge keeps the worker's slot until the worker reads again,
+ * so the next request waits in edge's queue (where its timeout and 503 apply), not unseen in php-fpm's listen backlog
+ * until the read timeout's 504. With and without kept connections.
+ */
+class FinishRequestIT {
+
+    @TempDir
+    Path dir;
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @ParameterizedTest(name = "keep-alive {0}")
+    @ValueSource(booleans = {false, true})
+    void aWorkerStillRunningAfterItsAnswerKeepsItsSlot(boolean keepAlive) throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path release = dir.resolve("release");
+        // answers, then works on until the test lets it go (30 s at most)
+        Files.writeString(www.resolve("finish.php"), """
+                <?php
+                echo 'answered';
+                fastcgi_finish_request();
+                for ($i = 0; $i < 3000 && !file_exists('%s'); $i++) { usleep(10000); }
+                touch('%s');
+                """.formatted(release, dir.resolve("worked-on")));
+        Files.writeString(www.resolve("next.php"), "<?php echo 'next';");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }, { match = "= /edge-status", status = true }
+                     ] }]
+                     fastcgi.backends.php {
+                       addresses = ["%s"], max-connections = 1, keep-alive.enabled = %s
+                       queue.timeout = 60 s, timeouts.read = 60 s
+                     }
+                     """.formatted(fpm.address(), keepAlive))) {
+            HttpResponse<String> first = HTTP.send(HttpRequest.newBuilder(edge.uri("/finish.php")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(first.statusCode()).isEqualTo(200);
+            assertThat(first.body()).isEqualTo("answered");
+            assertThat(Files.exists(dir.resolve("worked-on"))).as("the script still works").isFalse();
+            CompletableFuture<HttpResponse<String>> next = HTTP.sendAsync(
+                    HttpRequest.newBuilder(edge.uri("/next.php")).build(), HttpResponse.BodyHandlers.ofString());
+            // the one worker is busy: the request waits in edge's queue, its slot held by the finished answer
+            await(() -> edge.status().contains(" waiters=1 "), "the next request queued in edge");
+            assertThat(next).isNotDone();
+            Files.writeString(release, "");
+            assertThat(next.get().statusCode()).isEqualTo(200);
+            assertThat(next.get().body()).isEqualTo("next");
+            assertThat(dir.resolve("worked-on")).exists();
+        } finally {
+            Files.writeString(release, "");
+        }
+    }
+}
