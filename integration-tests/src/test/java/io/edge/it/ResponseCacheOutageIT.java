@@ -8,6 +8,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -96,6 +98,33 @@ class ResponseCacheOutageIT {
         assertThat(holder.get().statusCode()).isEqualTo(200);
         assertThat(php.runs("sat")).isEqualTo(1);
         assertThat(php.runs("uncached")).isZero();
+    }
+
+    /**
+     * Requests coalesced behind a leader that waits out the backend's queue get its 503 when it does (or a stale copy),
+     * not a wait of their own from the start (twice the queue timeout in all): only the leader counts a queue timeout.
+     */
+    @Test
+    void requestsCoalescedBehindALeaderTheQueueTurnsAwayAreAnsweredWithIt() throws Exception {
+        php = CachedPhp.start(dir, 2, "max-connections = 1, queue { max-waiters = 100, timeout = 3 s }",
+                "stale-grace = 0");
+        CompletableFuture<HttpResponse<String>> holder = php.getAsync(url("holder", null, "&hold=release-holder"));
+        eventually(() -> php.runs("holder"), runs -> runs == 1);
+        String busy = url("busy", "public, max-age=10", "");
+        long coalesced = php.metric("edge_response_cache_coalesced_total");
+        List<CompletableFuture<HttpResponse<String>>> misses = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            misses.add(php.getAsync(busy));
+        }
+        eventually(() -> php.metric("edge_response_cache_coalesced_total") - coalesced, n -> n == 3);
+        for (CompletableFuture<HttpResponse<String>> miss : misses) {
+            assertThat(miss.get().statusCode()).isEqualTo(503);
+            assertThat(miss.get().headers().firstValue("retry-after")).isPresent();
+        }
+        assertThat(php.metric("edge_fastcgi_queue_timeouts_total{group=\"php\"}")).isEqualTo(1);
+        php.release("release-holder");
+        assertThat(holder.get().statusCode()).isEqualTo(200);
+        assertThat(php.runs("busy")).isZero();
     }
 
     @Test

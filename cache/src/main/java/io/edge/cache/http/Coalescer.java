@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <pre>
  *   (none) --join/tryLead--> FLYING --leader done()----> DONE      followers: look up again
  *                                   --leader failed()--> FAILED    followers: stale-if-error, else go themselves
+ *                                   --leader busy()----> BUSY      followers: stale-if-error, else 503 at once
  *                                   --timeout---------> TIMED_OUT  followers: go to the backend themselves
  * </pre>
  * Invariants: a key maps to at most one FLYING flight; a flight leaves the map before its followers are
@@ -34,7 +35,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class Coalescer {
 
     /** How a flight ended, as its followers see it. */
-    public enum Outcome { DONE, FAILED, TIMED_OUT }
+    public enum Outcome { DONE, FAILED, BUSY, TIMED_OUT }
 
     private final ConcurrentHashMap<String, Flight> flights = new ConcurrentHashMap<>();
     private final Timer timer;
@@ -196,6 +197,15 @@ public final class Coalescer {
         public void done() {
             requireLeader();
             end(flight, Outcome.DONE);
+        }
+
+        /**
+         * Leader: the backend was too busy to take the request (its wait queue full, or the wait timed out), so its
+         * followers, who waited as long, need not queue from the start: they answer as the leader did.
+         */
+        public void busy() {
+            requireLeader();
+            end(flight, Outcome.BUSY);
         }
 
         /** Leader: the backend failed or the client went away; idempotent, also after {@link #done()}. */

@@ -129,6 +129,17 @@ class CoalescerTest {
     }
 
     @Test
+    void aLeaderTurnedAwayAsBusyReleasesFollowersWithBusy() {
+        Coalescer.Ticket leader = coalescer.join("k");
+        Coalescer.Ticket follower = coalescer.join("k");
+        assertThatThrownBy(follower::busy).isInstanceOf(IllegalStateException.class);
+        leader.busy();
+        leader.failed(); // the first end counts
+        assertThat(follower.ended().getNow(null)).isEqualTo(Coalescer.Outcome.BUSY);
+        assertThat(coalescer.join("k").leader()).as("the flight left the map").isTrue();
+    }
+
+    @Test
     void tryLeadNeverWaits() {
         Coalescer.Ticket refresh = coalescer.tryLead("k");
         assertThat(refresh.leader()).isTrue();

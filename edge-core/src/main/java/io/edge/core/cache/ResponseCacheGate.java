@@ -1,6 +1,7 @@
 package io.edge.core.cache;
 
 import io.edge.cache.http.Coalescer;
+import io.edge.fastcgi.BackendBusyException;
 import io.edge.cache.http.HttpDates;
 import io.edge.cache.http.Lookup;
 import io.edge.cache.http.ResponseCache;
@@ -54,7 +55,8 @@ import org.slf4j.LoggerFactory;
  *                         at its head: they could not share it, so they go to the backend side by side
  *               follower: waits (bounded by coalesce-timeout); DONE -> look up again, answer if FRESH/SWR,
  *                         else go to the backend alone; FAILED or TIMED_OUT -> the stale copy if usable on
- *                         error (the backend is failing or slow), else alone
+ *                         error (the backend is failing or slow), else alone; BUSY (the leader's queue was full
+ *                         or its wait timed out) -> the stale copy, else 503 + Retry-After at once
  *   backend failed / queue full / queue timed out before any head, or answered 5xx -> the stale copy if its
  *   stale-if-error or the configured grace allows, else the usual error (502/503/504 from ErrorResponses,
  *   or the backend's own 5xx)
@@ -164,10 +166,12 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         // exchange, fastcgi_ignore_client_abort off), or a closed client would keep the leader queued for nobody.
         // A FIN that came already ends it now, through the task above.
         exchange.endOnClientClose(true);
+        long joined = System.nanoTime();
         ended.whenCompleteAsync((outcome, error) -> {
             if (gone[0] || error != null) {
                 return;
             }
+            long waited = System.nanoTime() - joined; // counted against its own queue wait if it goes alone
             switch (outcome) {
                 case DONE -> {
                     Lookup again = cache.lookupAgain(exchange.request());
@@ -185,19 +189,28 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                         // or its index forgot it meanwhile: each round needs a backend run, so it cannot spin).
                         coalesce(exchange, backend, again, false);
                     } else {
-                        fetch(exchange, backend, again, null, true);
+                        fetch(exchange, backend, again, null, true, waited);
                     }
                 }
                 case FAILED -> {
                     if (!answer(exchange, lookup.responseOnError())) {
-                        fetch(exchange, backend, lookup, null, true);
+                        fetch(exchange, backend, lookup, null, true, waited);
+                    }
+                }
+                case BUSY -> {
+                    // The leader waited in the backend's queue until it was turned away (full, or its wait timed
+                    // out): a follower, which waited as long, gets the stale copy or the 503 the leader got, not a
+                    // wait of its own from the start.
+                    if (!answer(exchange, lookup.responseOnError())) {
+                        exchange.sendError(HttpResponseStatus.SERVICE_UNAVAILABLE);
                     }
                 }
                 case TIMED_OUT -> {
                     // The leader is still waiting after coalesce-timeout: the backend is under pressure, and
-                    // joining its queue as well would likely end in a queue timeout. A stale copy answers now.
+                    // joining its queue as well would likely end in a queue timeout. A stale copy answers now; else
+                    // it queues for what is left of the queue timeout after this wait.
                     if (!answer(exchange, lookup.responseOnError())) {
-                        fetch(exchange, backend, lookup, null, true);
+                        fetch(exchange, backend, lookup, null, true, waited);
                     }
                 }
             }
@@ -215,6 +228,12 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
      */
     private void fetch(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, Coalescer.Ticket ticket,
                        boolean conditional) {
+        fetch(exchange, backend, lookup, ticket, conditional, 0);
+    }
+
+    /** As above, for a request that waited {@code waitedNanos} behind another's already ({@link Fetch#waitedNanos}). */
+    private void fetch(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, Coalescer.Ticket ticket,
+                       boolean conditional, long waitedNanos) {
         HttpRequest clientRequest = exchange.request();
         HttpRequest backendRequest = lookup.backendRequest(clientRequest);
         if (!conditional) {
@@ -231,7 +250,8 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         // closes it only once the answer is in).
         Runnable release = ticket != null ? exchange.holdBackends() : () -> { };
         try {
-            backend.run(exchange, backendRequest, new Fetch(exchange, backend, lookup, ticket, backendRequest, release));
+            backend.run(exchange, backendRequest,
+                    new Fetch(exchange, backend, lookup, ticket, backendRequest, release, waitedNanos));
         } catch (RuntimeException | Error e) {
             release.run();
             throw e;
@@ -357,15 +377,23 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         /** Releases the backend a leader runs on ({@link Exchange#holdBackends}); nothing for others. */
         private final Runnable release;
         private boolean ended;
+        /** How long the request waited behind another's before going to the backend alone. */
+        private final long waitedNanos;
 
         Fetch(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, Coalescer.Ticket ticket,
-              HttpRequest backendRequest, Runnable release) {
+              HttpRequest backendRequest, Runnable release, long waitedNanos) {
+            this.waitedNanos = waitedNanos;
             this.exchange = exchange;
             this.backend = backend;
             this.lookup = lookup;
             this.ticket = ticket;
             this.backendRequest = backendRequest;
             this.release = release;
+        }
+
+        @Override
+        public long waitedNanos() {
+            return waitedNanos;
         }
 
         @Override
@@ -447,7 +475,11 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 answerMerged();
                 return true;
             }
-            endTicket(false);
+            if (cause instanceof BackendBusyException && ticket != null) {
+                ticket.busy();
+            } else {
+                endTicket(false);
+            }
             if (detached) {
                 return true; // nobody to answer
             }

@@ -224,6 +224,15 @@ public final class FastCgiResponder implements Responder {
         }
 
         /**
+         * How long the request has waited for the backend already, behind another request for the same answer
+         * (coalesced): its wait in the group's queue is that much shorter, so that no request waits longer than
+         * {@code queue.timeout} in all. 0 by default.
+         */
+        default long waitedNanos() {
+            return 0;
+        }
+
+        /**
          * Asked once, right after {@code onHead}, when the response goes no further to the client (taken over, or its
          * client gone): false when nobody needs the rest of it either (the tap answered the client itself, and keeps
          * nothing of the body), having let go of what it held. The backend request is then let go as a gone client's
@@ -524,7 +533,7 @@ public final class FastCgiResponder implements Responder {
             if (clientGone) {
                 return; // a retry queued before the client left: no queue slot, no lease for nobody
             }
-            pending = pool.acquire(clientChannel.eventLoop());
+            pending = pool.acquire(clientChannel.eventLoop(), tap == null ? 0 : tap.waitedNanos());
             pending.addListener(f -> leased());
         }
 

@@ -190,9 +190,20 @@ public final class BackendPool implements AutoCloseable {
      * was already granted, and the caller must release it.
      */
     public Future<Lease> acquire(EventLoop loop) {
+        return acquire(loop, 0);
+    }
+
+    /**
+     * As {@link #acquire(EventLoop)}, for a request that has waited {@code waitedNanos} for this backend already,
+     * elsewhere (behind another request for the same cached answer): it may wait in the queue only what is left of
+     * {@code queue.timeout}, so that no request waits longer in all. One with nothing left gets a free slot still,
+     * or {@link QueueTimeoutException} at once.
+     */
+    public Future<Lease> acquire(EventLoop loop, long waitedNanos) {
         long now = timers.nanoTime();
+        long budget = Math.max(0, queueTimeoutNanos - Math.max(0, waitedNanos));
         Promise<Lease> promise = loop.newPromise();
-        Waiter w = new Waiter(promise, loop, now, now + queueTimeoutNanos);
+        Waiter w = new Waiter(promise, loop, now, now + budget);
         List<Runnable> after = new ArrayList<>(2);
         synchronized (this) {
             if (closed) {
@@ -202,7 +213,7 @@ public final class BackendPool implements AutoCloseable {
                 after.add(() -> promise.tryFailure(allDownException()));
             } else if (!queue.isEmpty() || !dispatch(w, now, after)) {
                 if (queue.offer(w)) {
-                    armTimer(w, queueTimeoutNanos);
+                    armTimer(w, budget);
                 } else {
                     counters.rejectedFull.incrementAndGet();
                     after.add(() -> promise.tryFailure(new QueueFullException(name, maxWaiters)));

@@ -7,6 +7,7 @@ import io.edge.fastcgi.BackendGroupSettings.Balance;
 import io.edge.fastcgi.BackendUnavailableException;
 import io.edge.fastcgi.QueueFullException;
 import io.edge.fastcgi.QueueTimeoutException;
+import java.util.concurrent.TimeUnit;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -273,6 +274,24 @@ class BackendPoolTest {
         assertThat(waiting.cause()).isInstanceOf(QueueTimeoutException.class);
         assertThat(pool.stats().waiters()).isZero();
         assertThat(pool.stats().timedOut()).isEqualTo(1);
+    }
+
+    /** A request that waited behind another's already (coalesced) waits only what is left of the queue timeout. */
+    @Test
+    void aRequestThatWaitedElsewhereWaitsWhatIsLeftOfTheTimeout() {
+        onePhp(1, 10);
+        pool.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> waiting = pool.acquire(loopA, TimeUnit.MILLISECONDS.toNanos(700));
+        Future<Lease> none = pool.acquire(loopA, TimeUnit.MILLISECONDS.toNanos(5000));
+        timers.advanceMillis(0);
+        assertThat(none.cause()).as("nothing left: at once").isInstanceOf(QueueTimeoutException.class);
+        timers.advanceMillis(299);
+        assertThat(waiting.isDone()).isFalse();
+        timers.advanceMillis(1);
+        assertThat(waiting.cause()).isInstanceOf(QueueTimeoutException.class);
+        assertThat(pool.stats().timedOut()).isEqualTo(2);
+        pool.checkInvariants();
     }
 
     @Test
