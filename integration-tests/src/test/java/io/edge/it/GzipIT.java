@@ -436,6 +436,11 @@ class GzipIT {
         HttpResponse<byte[]> notModified = get("/assets/app.js", "Accept-Encoding", "gzip", "If-None-Match", etag);
         assertThat(notModified.statusCode()).isEqualTo(304);
         assertThat(header(notModified, "vary")).isEqualTo("Accept-Encoding");
+        HttpResponse<byte[]> unsatisfiable = get("/assets/app.js", "Accept-Encoding", "gzip", "Range",
+                "bytes=" + gz.length + "-");
+        assertThat(unsatisfiable.statusCode()).isEqualTo(416);
+        assertThat(header(unsatisfiable, "content-range")).isEqualTo("bytes */" + gz.length);
+        assertThat(header(unsatisfiable, "vary")).as("its length is the .gz's").isEqualTo("Accept-Encoding");
 
         for (String path : new String[] {"/assets/plain.css", "/assets/dir.js", "/files/app.js"}) {
             HttpResponse<byte[]> asItIs = get(path, "Accept-Encoding", "gzip");

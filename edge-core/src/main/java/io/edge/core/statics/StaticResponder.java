@@ -623,6 +623,9 @@ public final class StaticResponder implements Responder {
             // location's headers go with the 416 (nginx 1.22.1, static file, Range past its end); its header filter
             // then drops Last-Modified from any status but 200, 206 and 304, and keeps the ETag.
             response.headers().add(HttpHeaderNames.ETAG, etag);
+            if (precompressed) {
+                response.headers().set(HttpHeaderNames.VARY, "Accept-Encoding"); // its */length is the .gz's
+            }
             exchange.withLocationHeaders();
             exchange.complete(exchange.writeAndFlush(response));
             return null;
