@@ -56,6 +56,7 @@ class RealIpIT {
                 "server.real-ip.from = [\"10.0.0.0/8\"]\n" + site);
         proxyProtocol = EdgeHarness.start(Files.createDirectories(dir.resolve("proxy-protocol")), """
                 server.access-log = "-"
+                server.timeouts.request-head = 1 s
                 server.real-ip { from = ["127.0.0.1"], proxy-protocol = true }
                 """ + site);
     }
@@ -103,8 +104,9 @@ class RealIpIT {
             assertThat(get(behindProxy, "/edge-status", "203.0.113.9").statusCode()).isEqualTo(403);
             assertThat(get(behindProxy, "/edge-status", "::1").statusCode()).isEqualTo(200);
             assertThat(get(behindProxy, "/edge-status").statusCode()).isEqualTo(200);
-            // a line is written once its response is out, which the client may see first
-            lines = Awaits.until(access::lines, logged -> logged.size() >= 3, "three requests logged");
+            // a line is written once its response is out, which the client may see first; an earlier test's may land
+            lines = Awaits.until(() -> access.lines().stream().filter(line -> line.contains("/edge-status")).toList(),
+                    logged -> logged.size() >= 3, "three requests logged");
         }
         assertThat(lines).hasSize(3);
         assertThat(lines.get(0)).startsWith("203.0.113.9 ").contains("\"GET /edge-status HTTP/1.1\" 403 ");
@@ -166,6 +168,23 @@ class RealIpIT {
         }
     }
 
+    /**
+     * A proxy that connects ahead of its client (a browser's preconnect through HAProxy in TCP mode) sends only its
+     * header: the connection waits as an idle new one, closed quietly at request-head, not answered 408 or logged.
+     */
+    @Test
+    void aConnectionThatSentOnlyItsProxyProtocolHeaderIsClosedQuietlyAsAnIdleOne() throws Exception {
+        List<String> lines;
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             RawHttpClient client = new RawHttpClient(proxyProtocol.address())) {
+            client.send("PROXY TCP4 203.0.113.12 127.0.0.1 5558 80\r\n");
+            assertThat(client.isClosedByPeer()).as("closed without a byte").isTrue();
+            lines = access.lines();
+        }
+        // (an earlier test's last line may land here: a line is written once its response is out)
+        assertThat(lines).noneMatch(line -> line.startsWith("203.0.113.12 ") || line.contains(" 408 "));
+    }
+
     @Test
     void aBadRequestAfterAProxyProtocolHeaderIsLoggedWithItsSource() throws Exception {
         List<String> lines;
@@ -173,8 +192,9 @@ class RealIpIT {
              RawHttpClient client = new RawHttpClient(proxyProtocol.address())) {
             client.send("PROXY TCP4 203.0.113.11 127.0.0.1 5557 80\r\nGET /who.php HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n");
             assertThat(client.read().status()).isEqualTo(400);
-            lines = Awaits.until(access::lines, logged -> !logged.isEmpty(), "the 400 logged");
+            lines = Awaits.until(() -> access.lines().stream().filter(line -> line.contains(" 400 ")).toList(),
+                    logged -> !logged.isEmpty(), "the 400 logged");
         }
-        assertThat(lines.get(0)).startsWith("203.0.113.11 ").contains(" 400 ");
+        assertThat(lines).singleElement().asString().startsWith("203.0.113.11 ");
     }
 }

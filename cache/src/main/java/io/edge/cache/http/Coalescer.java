@@ -19,7 +19,6 @@ import java.util.concurrent.atomic.LongAdder;
  * <pre>
  *   (none) --join/tryLead--> FLYING --leader done()----> DONE      followers: look up again
  *                                   --leader failed()--> FAILED    followers: stale-if-error, else go themselves
- *                                   --leader busy()----> BUSY      followers: stale-if-error, else 503 at once
  *                                   --timeout---------> TIMED_OUT  followers: go to the backend themselves
  * </pre>
  * Invariants: a key maps to at most one FLYING flight; a flight leaves the map before its followers are
@@ -35,7 +34,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class Coalescer {
 
     /** How a flight ended, as its followers see it. */
-    public enum Outcome { DONE, FAILED, BUSY, TIMED_OUT }
+    public enum Outcome { DONE, FAILED, TIMED_OUT }
 
     private final ConcurrentHashMap<String, Flight> flights = new ConcurrentHashMap<>();
     private final Timer timer;
@@ -126,6 +125,8 @@ public final class Coalescer {
         /** The leader's {@link Ticket#whenNobodyWaits} task, until it ran. */
         final AtomicReference<Runnable> whenNobodyWaits = new AtomicReference<>();
         volatile Timeout timeout;
+        /** When the leader's request left the backend's queue ({@link System#nanoTime}); 0 while it has not. */
+        volatile long leasedAtNanos;
 
         Flight(String key) {
             this.key = key;
@@ -200,12 +201,27 @@ public final class Coalescer {
         }
 
         /**
-         * Leader: the backend was too busy to take the request (its wait queue full, or the wait timed out), so its
-         * followers, who waited as long, need not queue from the start: they answer as the leader did.
+         * Leader: its request left the backend's wait queue (it has a connection, and the script runs now). What a
+         * follower waited before that was a wait for the backend's queue ({@link #queuedSince}).
          */
-        public void busy() {
+        public void leaderLeased() {
             requireLeader();
-            end(flight, Outcome.BUSY);
+            if (flight.leasedAtNanos == 0) {
+                long now = System.nanoTime();
+                flight.leasedAtNanos = now == 0 ? 1 : now;
+            }
+        }
+
+        /**
+         * Follower: of its wait since {@code joinedNanos} ({@link System#nanoTime}) until now, the part the leader spent
+         * in the backend's wait queue: what it has waited for the queue already, to be counted against its own queue
+         * wait should it go to the backend itself. Its wait while the leader's script ran is not.
+         */
+        public long queuedSince(long joinedNanos) {
+            long leased = flight.leasedAtNanos;
+            long now = System.nanoTime();
+            long end = leased == 0 || leased - now > 0 ? now : leased;
+            return Math.max(0, end - joinedNanos);
         }
 
         /** Leader: the backend failed or the client went away; idempotent, also after {@link #done()}. */

@@ -128,15 +128,21 @@ class CoalescerTest {
         assertThat(follower.ended().getNow(null)).isEqualTo(Coalescer.Outcome.FAILED);
     }
 
+    /** A follower's wait counts as a wait for the queue only until its leader's request left the queue. */
     @Test
-    void aLeaderTurnedAwayAsBusyReleasesFollowersWithBusy() {
+    void aFollowerHasWaitedForTheQueueOnlyWhileItsLeaderWasInIt() throws Exception {
         Coalescer.Ticket leader = coalescer.join("k");
         Coalescer.Ticket follower = coalescer.join("k");
-        assertThatThrownBy(follower::busy).isInstanceOf(IllegalStateException.class);
-        leader.busy();
-        leader.failed(); // the first end counts
-        assertThat(follower.ended().getNow(null)).isEqualTo(Coalescer.Outcome.BUSY);
-        assertThat(coalescer.join("k").leader()).as("the flight left the map").isTrue();
+        long joined = System.nanoTime();
+        assertThatThrownBy(() -> follower.leaderLeased()).isInstanceOf(IllegalStateException.class);
+        Thread.sleep(5);
+        long queuedBefore = follower.queuedSince(joined);
+        assertThat(queuedBefore).isPositive();
+        leader.leaderLeased();
+        long queued = follower.queuedSince(joined);
+        Thread.sleep(5);
+        assertThat(follower.queuedSince(joined)).as("no more once the leader has its connection").isEqualTo(queued);
+        assertThat(follower.queuedSince(System.nanoTime())).isZero();
     }
 
     @Test

@@ -1,7 +1,6 @@
 package io.edge.core.cache;
 
 import io.edge.cache.http.Coalescer;
-import io.edge.fastcgi.BackendBusyException;
 import io.edge.cache.http.HttpDates;
 import io.edge.cache.http.Lookup;
 import io.edge.cache.http.ResponseCache;
@@ -55,8 +54,9 @@ import org.slf4j.LoggerFactory;
  *                         at its head: they could not share it, so they go to the backend side by side
  *               follower: waits (bounded by coalesce-timeout); DONE -> look up again, answer if FRESH/SWR,
  *                         else go to the backend alone; FAILED or TIMED_OUT -> the stale copy if usable on
- *                         error (the backend is failing or slow), else alone; BUSY (the leader's queue was full
- *                         or its wait timed out) -> the stale copy, else 503 + Retry-After at once
+ *                         error (the backend is failing or slow), else alone; alone, it queues only for what is
+ *                         left of queue.timeout after its wait while the leader was queued (the leader's queue
+ *                         timed out: 503 at once, unless a worker is free by then)
  *   backend failed / queue full / queue timed out before any head, or answered 5xx -> the stale copy if its
  *   stale-if-error or the configured grace allows, else the usual error (502/503/504 from ErrorResponses,
  *   or the backend's own 5xx)
@@ -171,7 +171,10 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             if (gone[0] || error != null) {
                 return;
             }
-            long waited = System.nanoTime() - joined; // counted against its own queue wait if it goes alone
+            // what it waited while its leader was in the backend's queue counts against its own queue wait, should it go
+            // alone: no request waits longer than queue.timeout for a free worker in all (the leader's script time is not
+            // queue time)
+            long waited = ticket.queuedSince(joined);
             switch (outcome) {
                 case DONE -> {
                     Lookup again = cache.lookupAgain(exchange.request());
@@ -195,14 +198,6 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 case FAILED -> {
                     if (!answer(exchange, lookup.responseOnError())) {
                         fetch(exchange, backend, lookup, null, true, waited);
-                    }
-                }
-                case BUSY -> {
-                    // The leader waited in the backend's queue until it was turned away (full, or its wait timed
-                    // out): a follower, which waited as long, gets the stale copy or the 503 the leader got, not a
-                    // wait of its own from the start.
-                    if (!answer(exchange, lookup.responseOnError())) {
-                        exchange.sendError(HttpResponseStatus.SERVICE_UNAVAILABLE);
                     }
                 }
                 case TIMED_OUT -> {
@@ -475,11 +470,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 answerMerged();
                 return true;
             }
-            if (cause instanceof BackendBusyException && ticket != null) {
-                ticket.busy();
-            } else {
-                endTicket(false);
-            }
+            endTicket(false);
             if (detached) {
                 return true; // nobody to answer
             }
@@ -521,6 +512,9 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         @Override
         public void onLeased() {
             leased = true;
+            if (ticket != null) {
+                ticket.leaderLeased();
+            }
         }
 
         @Override
@@ -675,6 +669,11 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             this.lookup = lookup;
             this.ticket = ticket;
             this.release = release;
+        }
+
+        @Override
+        public void onLeased() {
+            ticket.leaderLeased();
         }
 
         @Override

@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
  *   RequestTimeouts -> StrictHttpServerCodec (line/header limits) -> IdleStateHandler (stalled writes)
  *     -> HttpConnectionHandler (exchanges, routing, responders)
  * </pre>
- * with {@link ProxyProtocol}'s two handlers after RequestTimeouts on a connection from a trusted proxy that sends the
- * PROXY protocol (they leave once its header is read),
+ * with {@link ProxyProtocol}'s two handlers first on a connection from a trusted proxy that sends the PROXY protocol
+ * (they leave once its header is read),
  * and, once a response that ends the connection is out, {@link LingeringClose} first, to drop what still comes.
  * No {@code HttpServerExpectContinueHandler}: it answers {@code 100 Continue} as soon as a request head is read,
  * before validation and in the middle of an earlier pipelined response. The exchange sends it instead, when its
@@ -76,7 +76,9 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         ServerSettings.RealIp realIp = settings.realIp();
         if (realIp.proxyProtocol() && clientChannel.remoteAddress() instanceof InetSocketAddress peer
                 && AddressRange.anyContains(realIp.from(), peer.getAddress())) {
-            ProxyProtocol.expectIn(pipeline, "timeouts"); // under the request-head timeout
+            // before the timeouts: its header is no request, and a connection that has sent only that waits for its first
+            // request as an idle one does (closed quietly, or to make room at max-connections), not a 408 for a head
+            ProxyProtocol.expectIn(pipeline, "timeouts");
         }
         // No pipelining depth (Netty's own codec has one, 128 by default, beyond which it fails the connection and
         // every answer still owed): reading stops while a request waits (HttpConnectionHandler), so what is held is

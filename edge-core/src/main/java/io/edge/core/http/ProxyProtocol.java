@@ -39,10 +39,10 @@ final class ProxyProtocol extends ChannelInboundHandlerAdapter {
     private ProxyProtocol() {
     }
 
-    /** Makes {@code pipeline} read a PROXY protocol header first, right after the handler named {@code after}. */
-    static void expectIn(ChannelPipeline pipeline, String after) {
-        pipeline.addAfter(after, "proxy-protocol", new HAProxyMessageDecoder());
-        pipeline.addAfter("proxy-protocol", "proxied-client", new ProxyProtocol());
+    /** Makes {@code pipeline} read a PROXY protocol header first, before the handler named {@code before}. */
+    static void expectIn(ChannelPipeline pipeline, String before) {
+        pipeline.addBefore(before, "proxy-protocol", new HAProxyMessageDecoder());
+        pipeline.addBefore(before, "proxied-client", new ProxyProtocol());
     }
 
     /** The connection's client: the source its PROXY protocol header named, else its peer. */
