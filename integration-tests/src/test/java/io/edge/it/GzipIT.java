@@ -441,6 +441,10 @@ class GzipIT {
         assertThat(unsatisfiable.statusCode()).isEqualTo(416);
         assertThat(header(unsatisfiable, "content-range")).isEqualTo("bytes */" + gz.length);
         assertThat(header(unsatisfiable, "vary")).as("its length is the .gz's").isEqualTo("Accept-Encoding");
+        HttpResponse<byte[]> failed = get("/assets/app.js", "Accept-Encoding", "gzip", "If-Match", "\"other\"");
+        assertThat(failed.statusCode()).isEqualTo(412);
+        assertThat(header(failed, "vary")).as("judged by the .gz's ETag").isEqualTo("Accept-Encoding");
+        assertThat(get("/assets/app.js", "Accept-Encoding", "gzip", "If-Match", etag).statusCode()).isEqualTo(200);
 
         for (String path : new String[] {"/assets/plain.css", "/assets/dir.js", "/files/app.js"}) {
             HttpResponse<byte[]> asItIs = get(path, "Accept-Encoding", "gzip");

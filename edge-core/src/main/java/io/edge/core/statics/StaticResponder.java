@@ -602,7 +602,16 @@ public final class StaticResponder implements Responder {
                 return null;
             }
             case PRECONDITION_FAILED -> {
-                exchange.sendError(HttpResponseStatus.PRECONDITION_FAILED);
+                if (precompressed) { // judged by the .gz's validators: says so, as its 200 would
+                    ErrorPage page = exchange.site() == null ? null
+                            : exchange.site().errorPage(HttpResponseStatus.PRECONDITION_FAILED.code());
+                    FullHttpResponse response = ErrorResponses.response(exchange.clientChannel().alloc(),
+                            HttpResponseStatus.PRECONDITION_FAILED, exchange.isHead(), page);
+                    response.headers().set(HttpHeaderNames.VARY, "Accept-Encoding");
+                    exchange.complete(exchange.writeAndFlush(response));
+                } else {
+                    exchange.sendError(HttpResponseStatus.PRECONDITION_FAILED);
+                }
                 return null;
             }
             case PROCEED -> {
