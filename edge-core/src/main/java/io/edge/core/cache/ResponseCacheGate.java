@@ -137,11 +137,15 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
     }
 
     private void coalesce(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup) {
-        coalesce(exchange, backend, lookup, true);
+        coalesce(exchange, backend, lookup, true, 0);
     }
 
-    /** {@code count}: false for a second wait, the request counted among the coalesced at its first. */
-    private void coalesce(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, boolean count) {
+    /**
+     * {@code count}: false for a second wait, the request counted among the coalesced at its first; {@code queuedBefore}:
+     * what it waited for the backend's queue in that first wait, counted on.
+     */
+    private void coalesce(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, boolean count,
+                          long queuedBefore) {
         Coalescer.Ticket ticket = cache.coalesce(lookup, count);
         if (ticket.leader()) {
             // A flight may have stored the answer and landed between our lookup and the join: look again
@@ -151,7 +155,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 ticket.done();
                 return;
             }
-            fetch(exchange, backend, lookup, ticket, true);
+            fetch(exchange, backend, lookup, ticket, true, queuedBefore);
             return;
         }
         EventLoop loop = exchange.clientChannel().eventLoop();
@@ -174,7 +178,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             // what it waited while its leader was in the backend's queue counts against its own queue wait, should it go
             // alone: no request waits longer than queue.timeout for a free worker in all (the leader's script time is not
             // queue time)
-            long waited = ticket.queuedSince(joined);
+            long waited = queuedBefore + ticket.queuedSince(joined);
             switch (outcome) {
                 case DONE -> {
                     Lookup again = cache.lookupAgain(exchange.request());
@@ -190,7 +194,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                         // first fill): its misses coalesce on their own key, as nginx locks again on the variant's;
                         // a second wait ends in a lookup of this same key, so there is no third (unless its Vary changed
                         // or its index forgot it meanwhile: each round needs a backend run, so it cannot spin).
-                        coalesce(exchange, backend, again, false);
+                        coalesce(exchange, backend, again, false, waited);
                     } else {
                         fetch(exchange, backend, again, null, true, waited);
                     }
@@ -372,7 +376,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         /** Releases the backend a leader runs on ({@link Exchange#holdBackends}); nothing for others. */
         private final Runnable release;
         private boolean ended;
-        /** How long the request waited behind another's before going to the backend alone. */
+        /** How long the request waited for the backend's queue behind another's request before this one (coalesced). */
         private final long waitedNanos;
 
         Fetch(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, Coalescer.Ticket ticket,

@@ -77,7 +77,7 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         if (realIp.proxyProtocol() && clientChannel.remoteAddress() instanceof InetSocketAddress peer
                 && AddressRange.anyContains(realIp.from(), peer.getAddress())) {
             // before the timeouts: its header is no request, and a connection that has sent only that waits for its first
-            // request as an idle one does (closed quietly, or to make room at max-connections), not a 408 for a head
+            // request as a new one does (closed quietly at request-head), not a 408 for a head
             ProxyProtocol.expectIn(pipeline, "timeouts");
         }
         // No pipelining depth (Netty's own codec has one, 128 by default, beyond which it fails the connection and
