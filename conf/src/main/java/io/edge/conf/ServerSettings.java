@@ -1,5 +1,6 @@
 package io.edge.conf;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -141,6 +142,11 @@ public record ServerSettings(
         /** Whether any proxy is trusted: else the header is never read. */
         public boolean enabled() {
             return !from.isEmpty();
+        }
+
+        /** Whether {@code address} is one of the proxies trusted ({@link #from}). */
+        public boolean trusts(InetAddress address) {
+            return AddressRange.anyContains(from, address);
         }
     }
 }

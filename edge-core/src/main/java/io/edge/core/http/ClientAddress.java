@@ -1,6 +1,5 @@
 package io.edge.core.http;
 
-import io.edge.conf.AddressRange;
 import io.edge.conf.ServerSettings;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.NetUtil;
@@ -25,7 +24,7 @@ final class ClientAddress {
 
     /** The client of a request from {@code peer} with {@code headers} under {@code realIp}. */
     static InetSocketAddress of(InetSocketAddress peer, HttpHeaders headers, ServerSettings.RealIp realIp) {
-        if (!realIp.enabled() || realIp.proxyProtocol() || peer == null || !AddressRange.anyContains(realIp.from(), peer.getAddress())) {
+        if (!realIp.enabled() || realIp.proxyProtocol() || peer == null || !realIp.trusts(peer.getAddress())) {
             return peer;
         }
         List<String> lines = headers.getAll(realIp.header());
@@ -45,7 +44,7 @@ final class ClientAddress {
                     return client;
                 }
                 client = named;
-                if (!realIp.recursive() || !AddressRange.anyContains(realIp.from(), named.getAddress())) {
+                if (!realIp.recursive() || !realIp.trusts(named.getAddress())) {
                     return client;
                 }
             }
@@ -87,12 +86,21 @@ final class ClientAddress {
         if (host.indexOf('%') >= 0) {
             return null; // a zone names an interface of the proxy's host, not a client
         }
-        byte[] bytes = NetUtil.createByteArrayFromIpAddressString(host);
+        InetAddress address = literal(host);
+        return address == null ? null : new InetSocketAddress(address, port);
+    }
+
+    /**
+     * An IPv4 or IPv6 literal as an address (an IPv4-mapped one as the IPv4 address it maps), never looked up; null for
+     * anything else.
+     */
+    static InetAddress literal(String text) {
+        byte[] bytes = NetUtil.createByteArrayFromIpAddressString(text);
         if (bytes == null) {
             return null;
         }
         try {
-            return new InetSocketAddress(InetAddress.getByAddress(bytes), port);
+            return InetAddress.getByAddress(bytes);
         } catch (UnknownHostException e) {
             return null; // not thrown for 4 or 16 bytes
         }

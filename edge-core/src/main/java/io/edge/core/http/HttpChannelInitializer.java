@@ -1,6 +1,5 @@
 package io.edge.core.http;
 
-import io.edge.conf.AddressRange;
 import io.edge.conf.ServerSettings;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
@@ -75,7 +74,7 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         pipeline.addLast("timeouts", requestTimeouts);
         ServerSettings.RealIp realIp = settings.realIp();
         if (realIp.proxyProtocol() && clientChannel.remoteAddress() instanceof InetSocketAddress peer
-                && AddressRange.anyContains(realIp.from(), peer.getAddress())) {
+                && realIp.trusts(peer.getAddress())) {
             // before the timeouts: its header is no request, and a connection that has sent only that waits for its first
             // request as a new one does (closed quietly at request-head), not a 408 for a head
             ProxyProtocol.expectIn(pipeline, "timeouts");

@@ -10,10 +10,8 @@ import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolException;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.util.AttributeKey;
-import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,16 +74,8 @@ final class ProxyProtocol extends ChannelInboundHandlerAdapter {
                 || protocol.addressFamily() == HAProxyProxiedProtocol.AddressFamily.AF_UNIX) {
             return null;
         }
-        String text = header.sourceAddress();
-        byte[] bytes = text == null ? null : NetUtil.createByteArrayFromIpAddressString(text);
-        if (bytes == null) {
-            return null;
-        }
-        try {
-            return new InetSocketAddress(InetAddress.getByAddress(bytes), header.sourcePort());
-        } catch (UnknownHostException e) {
-            return null; // not thrown for 4 or 16 bytes
-        }
+        InetAddress address = header.sourceAddress() == null ? null : ClientAddress.literal(header.sourceAddress());
+        return address == null ? null : new InetSocketAddress(address, header.sourcePort());
     }
 
     @Override
