@@ -77,7 +77,10 @@ final class FakeFcgiServer implements AutoCloseable {
                         Thread.sleep(60_000);
                     }
                     case "cut.php" -> {
-                        // a STDOUT header announcing 100 bytes, then only 10 of them and a close
+                        // a STDOUT header announcing 100 bytes, then only 10 of them and a close; what edge sent
+                        // behind the request (its GET_VALUES worker probe) is read first, so the close is an orderly
+                        // end after the cut record, not a reset that may discard what was sent before it
+                        skipRecord(in);
                         out.write(new byte[] {1, 6, 0, 1, 0, 100, 0, 0});
                         out.write("Content-Ty".getBytes(StandardCharsets.US_ASCII));
                         out.flush();
@@ -144,6 +147,16 @@ final class FakeFcgiServer implements AutoCloseable {
             }
         }
         return decode(params.toByteArray());
+    }
+
+    /** Reads one record whole and drops it. */
+    private static void skipRecord(DataInputStream in) throws IOException {
+        in.readUnsignedShort(); // version, type
+        in.readUnsignedShort(); // request id
+        int length = in.readUnsignedShort();
+        int padding = in.readUnsignedByte();
+        in.readUnsignedByte();
+        in.skipNBytes(length + padding);
     }
 
     private static Map<String, String> decode(byte[] data) throws IOException {

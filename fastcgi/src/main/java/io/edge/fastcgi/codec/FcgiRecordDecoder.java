@@ -58,9 +58,14 @@ public final class FcgiRecordDecoder extends ByteToMessageDecoder {
         return internalBuffer() == null ? 0 : internalBuffer().capacity();
     }
 
-    /** True between records: nothing of a record has been read. */
+    /**
+     * True between records: nothing of a record's header or content is pending. A record whose padding has not all come
+     * yet counts as read (it was delivered; the padding is skipped whenever it comes, and nothing else is sent before it),
+     * so a connection is as reusable as one whose padding came in the same read.
+     */
     public boolean isAtRecordBoundary() {
-        return state == State.READ_HEADER && (internalBuffer() == null || !internalBuffer().isReadable());
+        return (state == State.READ_HEADER || state == State.SKIP_PADDING)
+                && (internalBuffer() == null || !internalBuffer().isReadable());
     }
 
     @Override

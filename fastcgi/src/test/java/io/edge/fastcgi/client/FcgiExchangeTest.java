@@ -660,6 +660,22 @@ class FcgiExchangeTest {
         assertThat(leased.pool().stats().idle()).isEqualTo(1);
     }
 
+    /** The probe's answer read before its padding came: the connection is kept all the same (the padding follows). */
+    @Test
+    void theProbesAnswerWithItsPaddingStillToComeKeepsTheConnection() {
+        startAwaitingWorker(true).endStdin();
+        sent().forEach(ReferenceCountUtil::release);
+        backend.writeInbound(record(6, "\r\nquick"), endRequest(0));
+        ByteBuf answer = workerFree();
+        int padding = answer.getUnsignedByte(6);
+        assertThat(padding).isPositive();
+        backend.writeInbound(answer.readRetainedSlice(answer.readableBytes() - padding));
+        assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.REUSABLE);
+        backend.writeInbound(answer); // the padding
+        assertThat(backend.isActive()).isTrue();
+        assertThat(leased.pool().stats().idle()).isEqualTo(1);
+    }
+
     /** The connection closing meanwhile (php-fpm's worker ending at pm.max_requests) frees the slot; no error. */
     @Test
     void aConnectionEndingWhileTheWorkerIsAwaitedFreesTheSlot() {

@@ -171,6 +171,20 @@ class FcgiRecordDecoderTest {
         assertThatThrownBy(ch2::finish).hasMessage("header: 3 bytes at end of stream (expected: 8)");
     }
 
+    /** A record delivered with its padding still to come leaves the decoder between records; its header does not. */
+    @Test
+    void aRecordWhosePaddingIsStillToComeIsBetweenRecords() {
+        EmbeddedChannel ch = new EmbeddedChannel(new FcgiRecordDecoder());
+        FcgiRecordDecoder decoder = ch.pipeline().get(FcgiRecordDecoder.class);
+        ch.writeInbound(Unpooled.wrappedBuffer(hex("01 06 0001 0001 07 00 41")));
+        assertThat(ch.<Object>readInbound()).isInstanceOf(io.edge.fastcgi.codec.FcgiStdout.class)
+                .satisfies(io.netty.util.ReferenceCountUtil::release);
+        assertThat(decoder.isAtRecordBoundary()).isTrue();
+        ch.writeInbound(Unpooled.wrappedBuffer(hex("0000000000 0000 01 06")));
+        assertThat(decoder.isAtRecordBoundary()).as("a header begun").isFalse();
+        assertThatThrownBy(ch::finish).hasMessage("header: 2 bytes at end of stream (expected: 8)");
+    }
+
     @Test
     void cleanCloseBetweenRecordsIsFine() {
         EmbeddedChannel ch = new EmbeddedChannel(new FcgiRecordDecoder());
