@@ -165,17 +165,16 @@ final class Addresses {
         return range;
     }
 
-    /** An IPv4 or IPv6 literal (no host names: an allow list must not depend on DNS). */
+    /**
+     * An IPv4 or IPv6 literal (no host names: an allow list must not depend on DNS), parsed here and never looked up:
+     * {@code InetAddress.getByName} takes "300.0.0.1", four decimal groups out of range, for a name to resolve.
+     */
     static InetAddress literal(String text) {
-        boolean v4 = text.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-        boolean v6 = text.contains(":") && text.matches("[0-9A-Fa-f:.]+");
-        if (!v4 && !v6) {
+        InetAddress address = text.startsWith("[") || text.contains("%") ? null
+                : NetUtil.createInetAddressFromIpAddressString(text);
+        if (address == null) {
             throw new IllegalArgumentException("is not an IP address");
         }
-        try {
-            return InetAddress.getByName(text); // a literal: parsed, never looked up
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("is not an IP address");
-        }
+        return address;
     }
 }

@@ -100,4 +100,34 @@ class StatusConfigTest {
                 "\"10.0.0.0/33\" has no prefix length from 0 to 32 after its '/'",
                 "\"10.0.0.0/\" has no prefix length from 0 to 32 after its '/'");
     }
+
+    /**
+     * Only IP literals: four groups out of range, three groups, brackets, a zone or a hex group are each a problem (and
+     * are parsed here, never handed to the resolver as names); an IPv4-mapped IPv6 address is the IPv4 one.
+     */
+    @Test
+    void anAllowListTakesOnlyIpLiterals() throws Exception {
+        Path file = write("""
+                sites = [{ root = www, locations = [
+                  { match = "= /s", status = true,
+                    status-allow = ["300.0.0.1", "10.0.0", "[::1]", "fe80::1%1", "0x7f.0.0.1", "::ffff:10.0.0.9"] }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::message).containsExactly(
+                "\"300.0.0.1\" is not an IP address",
+                "\"10.0.0\" is not an IP address",
+                "\"[::1]\" is not an IP address",
+                "\"fe80::1%1\" is not an IP address",
+                "\"0x7f.0.0.1\" is not an IP address");
+
+        EdgeSettings settings = new ConfigLoader().load(write("""
+                sites = [{ root = www, locations = [
+                  { match = "= /s", status = true, status-allow = ["::ffff:10.0.0.9", "::1"] }
+                ] }]
+                """));
+        assertThat(settings.sites().get(0).locations().get(0).statusAllow()).containsExactly(
+                AddressRange.of(InetAddress.getByName("10.0.0.9")), AddressRange.of(InetAddress.getByName("::1")));
+    }
 }
