@@ -485,6 +485,8 @@ public final class FastCgiResponder implements Responder {
         /** The client went away and the tap goes on alone ({@link ResponseTap#onClientGone}): nothing is written. */
         private boolean detached;
         private int retries;
+        /** What this call's earlier leases waited in the group's queue: a retry waits only the rest of its timeout. */
+        private long queuedNanos;
         /** Connections met whose backend never took the request ({@link FcgiExchange#requestUnread}). */
         private int unreadRetries;
         private boolean headSent;
@@ -533,7 +535,9 @@ public final class FastCgiResponder implements Responder {
             if (clientGone) {
                 return; // a retry queued before the client left: no queue slot, no lease for nobody
             }
-            pending = pool.acquire(clientChannel.eventLoop(), tap == null ? 0 : tap.waitedNanos());
+            long waited = (tap == null ? 0 : tap.waitedNanos()) + queuedNanos;
+            pending = retries + unreadRetries == 0 ? pool.acquire(clientChannel.eventLoop(), waited)
+                    : pool.acquireAgain(clientChannel.eventLoop(), waited);
             pending.addListener(f -> leased());
         }
 
@@ -549,6 +553,7 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             Lease lease = f.getNow();
+            queuedNanos += lease.waitNanos();
             waitStats.record(lease.waitNanos());
             exchange.upstreamStarted(lease.waitNanos(), lease.connectNanos());
             if (clientGone) {

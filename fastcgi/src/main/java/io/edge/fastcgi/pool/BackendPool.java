@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  *      │            └─ connect failed, hard ──► QUEUED at the head, or FAILED (BackendUnavailable) once it
  *      │                                        failed on as many addresses as the group has, or all are down
  *      ├─ queue empty and a slot is free ──► DISPATCHED
- *      ├─ otherwise ──► QUEUED, or FAILED (QueueFull) when max-waiters are queued
+ *      ├─ otherwise ──► QUEUED, or FAILED (QueueFull) when max-waiters are queued; at the head for acquireAgain
+ *      │                (a request sent again after its lease's connection ended unread: it had its turn)
  *   QUEUED ──oldest, when a slot frees──► DISPATCHED
  *   QUEUED ──deadline──► FAILED (QueueTimeout)        QUEUED ──promise cancelled──► removed, never dispatched
  * </pre>
@@ -200,6 +201,21 @@ public final class BackendPool implements AutoCloseable {
      * or {@link QueueTimeoutException} at once.
      */
     public Future<Lease> acquire(EventLoop loop, long waitedNanos) {
+        return acquire(loop, waitedNanos, false);
+    }
+
+    /**
+     * As {@link #acquire(EventLoop, long)}, for a request whose lease's connection ended before the backend took it
+     * (a kept connection php-fpm had closed, one reset in a stopping php-fpm's backlog) and that is sent again: it had
+     * its turn, so, as one sent back after a busy connect, it waits before every queued request rather than behind
+     * them (the slot it lost went to the oldest of them), and for what its earlier waits, {@code waitedNanos}, left
+     * of {@code queue.timeout}.
+     */
+    public Future<Lease> acquireAgain(EventLoop loop, long waitedNanos) {
+        return acquire(loop, waitedNanos, true);
+    }
+
+    private Future<Lease> acquire(EventLoop loop, long waitedNanos, boolean again) {
         long now = timers.nanoTime();
         long budget = Math.max(0, queueTimeoutNanos - Math.max(0, waitedNanos));
         Promise<Lease> promise = loop.newPromise();
@@ -212,7 +228,10 @@ public final class BackendPool implements AutoCloseable {
             } else if (allDown(now)) {
                 after.add(() -> promise.tryFailure(allDownException()));
             } else if (!queue.isEmpty() || !dispatch(w, now, after)) {
-                if (queue.offer(w)) {
+                if (again) {
+                    queue.offerFirst(w);
+                    armTimer(w, budget);
+                } else if (queue.offer(w)) {
                     armTimer(w, budget);
                 } else {
                     counters.rejectedFull.incrementAndGet();

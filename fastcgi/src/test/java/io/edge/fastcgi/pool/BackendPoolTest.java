@@ -294,6 +294,35 @@ class BackendPoolTest {
         pool.checkInvariants();
     }
 
+    /**
+     * A request sent again after its lease's connection ended before the backend took it had its turn: it goes before
+     * the requests queued meanwhile, and waits only what its earlier waits left of the timeout (1 s here).
+     */
+    @Test
+    void aRequestSentAgainWaitsFirstForWhatIsLeftOfItsTimeout() {
+        onePhp(1, 10);
+        Future<Lease> holder = pool.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> queued = pool.acquire(loopA);
+        Future<Lease> again = pool.acquireAgain(loopA, TimeUnit.MILLISECONDS.toNanos(700));
+        timers.advanceMillis(299);
+        holder.getNow().release(Lease.Outcome.REUSABLE);
+        assertThat(again.isSuccess()).as("before the request queued earlier").isTrue();
+        assertThat(queued.isDone()).isFalse();
+
+        Future<Lease> late = pool.acquireAgain(loopA, TimeUnit.MILLISECONDS.toNanos(900));
+        Future<Lease> newcomer = pool.acquire(loopA);
+        timers.advanceMillis(99);
+        assertThat(late.isDone()).isFalse();
+        timers.advanceMillis(1);
+        assertThat(late.cause()).as("100 ms left of its timeout").isInstanceOf(QueueTimeoutException.class);
+        assertThat(queued.isDone()).as("queued for 399 ms of its 1 000").isFalse();
+        again.getNow().release(Lease.Outcome.REUSABLE);
+        assertThat(queued.isSuccess()).isTrue();
+        assertThat(newcomer.isDone()).isFalse();
+        pool.checkInvariants();
+    }
+
     @Test
     void cancelledWaiterIsRemovedAndNeverGetsASlot() {
         onePhp(1, 10);
