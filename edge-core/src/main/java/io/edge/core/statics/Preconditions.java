@@ -126,7 +126,8 @@ public final class Preconditions {
      * value, matches any existing representation, which the one judged is, with an entity tag or without (a cached
      * answer a script sent none for; nginx matches it before it looks at the tag); a malformed list matches nothing,
      * {@code *} among tags included
-     * ({@code "x", *}: the grammar is {@code "*" / #entity-tag}, and nginx reads it so).
+     * ({@code "x", *}: the grammar is {@code "*" / #entity-tag}, and nginx reads it so), as does one whose tags are not
+     * separated by commas ({@code "x" "y"}).
      */
     static boolean matchesAny(String list, String etag, boolean strong) {
         if (list.trim().equals("*")) {
@@ -152,10 +153,16 @@ public final class Preconditions {
                 return false;
             }
             String tag = list.substring(start, close + 1);
+            i = close + 1;
+            while (i < n && (list.charAt(i) == ' ' || list.charAt(i) == '\t')) {
+                i++;
+            }
+            if (i < n && list.charAt(i) != ',') {
+                return false; // tags not separated by commas ("a" "b"): malformed, as nginx reads it
+            }
             if (strong ? strongMatch(tag, etag) : weakMatch(tag, etag)) {
                 return true;
             }
-            i = close + 1;
         }
         return false;
     }

@@ -67,6 +67,16 @@ class PreconditionsTest {
         assertThat(get("If-Match", "*", "If-Match", "\"x\"")).as("over two lines").isEqualTo(PRECONDITION_FAILED);
     }
 
+    /** Tags follow each other only after a comma: without one the list is malformed and matches nothing (nginx). */
+    @Test
+    void tagsNotSeparatedByCommasMatchNothing() {
+        assertThat(get("If-None-Match", "\"x\" " + ETAG)).isEqualTo(PROCEED);
+        assertThat(get("If-None-Match", ETAG + " \"x\"")).isEqualTo(PROCEED);
+        assertThat(get("If-None-Match", ETAG + "garbage")).isEqualTo(PROCEED);
+        assertThat(get("If-None-Match", ETAG + " \t, \"x\"")).as("white space before the comma").isEqualTo(NOT_MODIFIED);
+        assertThat(get("If-Match", "\"x\"" + ETAG)).isEqualTo(PRECONDITION_FAILED);
+    }
+
     @Test
     void listHeadersSplitOverSeveralLinesAreReadWhole() {
         assertThat(get("If-Match", "\"other\"", "If-Match", ETAG)).isEqualTo(PROCEED);
