@@ -15,10 +15,12 @@ import io.edge.fastcgi.codec.FcgiNameValues;
 import io.edge.fastcgi.codec.FcgiParams;
 import io.edge.fastcgi.codec.FcgiRecordDecoder;
 import io.edge.fastcgi.codec.FcgiRecordEncoder;
+import io.edge.fastcgi.codec.FcgiRecordType;
 import io.edge.fastcgi.codec.FcgiRole;
 import io.edge.fastcgi.codec.FcgiStderr;
 import io.edge.fastcgi.codec.FcgiStdin;
 import io.edge.fastcgi.codec.FcgiStdout;
+import io.edge.fastcgi.codec.FcgiUnknownType;
 import io.edge.fastcgi.pool.Lease;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -67,7 +69,7 @@ import org.slf4j.LoggerFactory;
  *                      the script goes on writing, so the close stops it)
  *     --close, protocol error--> FAILED
  *   AWAITING_WORKER (the response is whole; the backend's worker may still run the script)
- *     --GET_VALUES_RESULT--> ENDED (lease released as after END_REQUEST)
+ *     --GET_VALUES_RESULT (or UNKNOWN_TYPE for GET_VALUES)--> ENDED (lease released as after END_REQUEST)
  *     --anything else, close, read timeout--> ENDED (connection closed, lease released CLOSE)
  * </pre>
  * ENDED and FAILED are terminal; the lease is released exactly once, on leaving SENDING, DISCARDING or
@@ -655,6 +657,15 @@ public final class FcgiExchange {
         }
     }
 
+    /**
+     * The backend's answer to the worker probe: GET_VALUES_RESULT, or UNKNOWN_TYPE naming GET_VALUES, a backend's
+     * answer to a management record it does not implement (FastCGI 1.0, 4.2), which also says it read the probe.
+     */
+    private static boolean answersProbe(Object msg) {
+        return msg instanceof FcgiGetValuesResult
+                || msg instanceof FcgiUnknownType unknown && unknown.unknownType() == FcgiRecordType.GET_VALUES.code();
+    }
+
     /** Inbound side of the exchange, in the backend pipeline between the decoder and the idle guard. */
     private final class Handler extends ChannelInboundHandlerAdapter {
 
@@ -663,7 +674,7 @@ public final class FcgiExchange {
             lastReadNanos = backendChannel.eventLoop().ticker().nanoTime();
             if (state == State.AWAITING_WORKER) {
                 ReferenceCountUtil.release(msg);
-                if (msg instanceof FcgiGetValuesResult) {
+                if (answersProbe(msg)) {
                     workerFreed();
                 } else {
                     workerGone("a record other than GET_VALUES_RESULT came");
@@ -675,7 +686,7 @@ public final class FcgiExchange {
                 return;
             }
             receivedAny = true;
-            if (msg instanceof FcgiGetValuesResult) { // a backend that answers at once, not when its worker is free
+            if (answersProbe(msg)) { // a backend that answers at once, not when its worker is free
                 ReferenceCountUtil.release(msg);
                 workerFree = true;
                 return;

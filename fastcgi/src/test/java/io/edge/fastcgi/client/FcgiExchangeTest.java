@@ -731,6 +731,42 @@ class FcgiExchangeTest {
         assertThat(leased.pool().stats().idle()).isEqualTo(1);
     }
 
+    /** UNKNOWN_TYPE naming GET_VALUES: a backend that does not implement the probe's record, read it all the same. */
+    static ByteBuf probeUnknown() {
+        return record(11, 0, "\u0009\0\0\0\0\0\0\0");
+    }
+
+    /**
+     * A backend that answers GET_VALUES with UNKNOWN_TYPE (FastCGI 1.0, 4.2) says it read the probe: at once, before
+     * END_REQUEST (a backend serving requests beside its reading), the response is not failed and the slot comes back
+     * at END_REQUEST; after it, as php-fpm's answer would, it frees the slot and the connection is kept.
+     */
+    @Test
+    void unknownTypeForTheProbeBeforeEndRequestIsAnAnswerAtOnce() {
+        startAwaitingWorker(true).endStdin();
+        sent().forEach(ReferenceCountUtil::release);
+        backend.writeInbound(probeUnknown(), record(6, "\r\nok"));
+        assertThat(leased.lease().isReleased()).isFalse();
+        backend.writeInbound(endRequest(0));
+        assertThat(recorder.error).isNull();
+        assertThat(recorder.body).hasToString("ok");
+        assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.REUSABLE);
+        assertThat(leased.pool().stats().idle()).isEqualTo(1);
+    }
+
+    @Test
+    void unknownTypeForTheProbeAfterEndRequestFreesTheSlot() {
+        startAwaitingWorker(true).endStdin();
+        sent().forEach(ReferenceCountUtil::release);
+        backend.writeInbound(record(6, "\r\nlater"), endRequest(0));
+        assertThat(leased.lease().isReleased()).isFalse();
+        backend.writeInbound(probeUnknown());
+        assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.REUSABLE);
+        assertThat(backend.isActive()).isTrue();
+        assertThat(recorder.body).hasToString("later");
+        assertThat(recorder.error).isNull();
+    }
+
     private static List<Object> sent(EmbeddedChannel channel) {
         EmbeddedChannel peer = new EmbeddedChannel(new FcgiRecordDecoder());
         for (Object o; (o = channel.readOutbound()) != null; ) {
