@@ -60,6 +60,7 @@ import org.slf4j.LoggerFactory;
  *                      body ended, as php-fpm after fastcgi_finish_request(), would read the next request as the
  *                      rest of this one)
  *     --protocol error, close, OVERLOADED--> FAILED (connection closed, lease released)
+ *     --a response head refused (the listener told)--> as abort
  *     --read or write timeout--> FAILED (lease released as TIMED_OUT: the worker may still run the script)
  *     --abort, request whole--> DISCARDING
  *     --abort, request not whole--> FAILED (lease released as ABANDONED: the slot is free at once)
@@ -591,15 +592,29 @@ public final class FcgiExchange {
         }
     }
 
+    /**
+     * The script's head is refused (a status out of range, a malformed line, a head over the cap): the client is told
+     * (502) at once, but the records were sound and the script runs on, so the exchange goes on as for a client
+     * that left ({@link #abort}): its output is dropped, and the slot is held until its worker is free rather than
+     * freed while the worker runs (the next request would wait unseen in php-fpm's backlog). Not a failure of the
+     * backend either: a script's bad answer does not count against its address's health.
+     */
+    private void headRefused(FcgiProtocolException cause) {
+        LOG.debug("fastcgi {} request {}: {}", lease.address(), options.requestId(), cause.toString());
+        abort();
+        listener.onError(cause);
+    }
+
     private void stdout(FcgiStdout stdout) {
         ByteBuf content = stdout.content();
         if (parser.head() == null) {
             boolean complete;
             try {
                 complete = parser.parse(content);
-            } catch (RuntimeException malformed) {
-                stdout.release(); // the caller fails the exchange; the record is ours to give back
-                throw malformed;
+            } catch (FcgiProtocolException refused) {
+                stdout.release();
+                headRefused(refused);
+                return;
             }
             if (!complete) {
                 stdout.release();

@@ -731,6 +731,28 @@ class FcgiExchangeTest {
         assertThat(leased.pool().stats().idle()).isEqualTo(1);
     }
 
+    /**
+     * A head the exchange refuses (a status out of range) fails the response at once, but the script runs on: its
+     * slot is held, as a gone client's, until END_REQUEST and the worker's answer, and the connection is kept (the
+     * records were sound: no failure of the backend's).
+     */
+    @Test
+    void aRefusedHeadFailsTheResponseButHoldsTheSlotUntilTheWorkerIsFree() {
+        startAwaitingWorker(true).endStdin();
+        sent().forEach(ReferenceCountUtil::release);
+        backend.writeInbound(record(6, "Status: 199 Weird\r\n\r\nx"));
+        assertThat(recorder.error).isInstanceOf(FcgiProtocolException.class).hasMessageContaining("199");
+        assertThat(leased.lease().isReleased()).as("the script runs on").isFalse();
+        assertThat(backend.isActive()).isTrue();
+        backend.writeInbound(endRequest(0));
+        assertThat(leased.lease().isReleased()).as("until its worker is free").isFalse();
+        backend.writeInbound(workerFree());
+        assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.REUSABLE);
+        assertThat(leased.pool().stats().idle()).isEqualTo(1);
+        assertThat(recorder.ended).isFalse();
+        assertThat(recorder.body).hasToString("");
+    }
+
     /** UNKNOWN_TYPE naming GET_VALUES: a backend that does not implement the probe's record, read it all the same. */
     static ByteBuf probeUnknown() {
         return record(11, 0, "\u0009\0\0\0\0\0\0\0");
