@@ -50,7 +50,10 @@ import org.slf4j.LoggerFactory;
  * not a count: with a slow backend (4 workers, 100 ms scripts) the earlier bound of 8 passes could cost the
  * oldest request 200 ms, most of a 300 ms queue timeout, while with a fast one 8 passes take well under a
  * millisecond. Measured on php-hello (8 workers, 64 clients): 5 ms and 8 passes give the same rate and p99
- * (~5 ms); no bound at all gives +20 % rate but a p99 of 80 ms, one loop's clients starved.
+ * (~5 ms); no bound at all gives +20 % rate but a p99 of 80 ms, one loop's clients starved. With a slow backend
+ * one pass may cost the oldest request its whole wait, though (the next slot frees a script's time later: 503 while
+ * the younger one got an answer), so it is passed only while it has more than twice the time a lease holds its slot,
+ * on average, left of its queue timeout.
  *
  * <h2>A connection ({@link PooledConnection})</h2>
  * {@code (connecting) ──► LEASED ──release(REUSABLE), keep-alive, under max-requests──► IDLE ──► LEASED};
@@ -117,6 +120,11 @@ public final class BackendPool implements AutoCloseable {
 
     private int nextIndex;
     private boolean closed;
+    /**
+     * How long a lease holds its slot, a moving average (weight 1/8) over released leases; 0 before the first. A
+     * queued request is overtaken for locality only while it has more than twice this left of its queue timeout.
+     */
+    private long holdNanos;
     /**
      * When edge's running out of descriptors was last logged (it is the process's, not an address's: logged once per
      * {@link #REFUSAL_LOG_INTERVAL_NANOS} whichever address met it), and whether it was since the last working connect.
@@ -355,9 +363,10 @@ public final class BackendPool implements AutoCloseable {
      */
     private Waiter localTaker(Waiter head, Backend b, long now) {
         if (b.open < maxConnections && b.busyUntil == 0 || hasIdleOn(b, head.loop)
-                || head.overtaken && now - head.overtakenSinceNanos >= MAX_OVERTAKING_NANOS) {
+                || head.overtaken && now - head.overtakenSinceNanos >= MAX_OVERTAKING_NANOS
+                || head.deadlineNanos - now <= 2 * holdNanos) {
             // a new connection on head's loop (none while connects fail: assign moves an idle one), a local idle
-            // one, or head has waited long enough
+            // one, head has waited long enough, or it could not afford to wait for another slot (a slow backend)
             return head;
         }
         int looked = 0;
@@ -485,7 +494,8 @@ public final class BackendPool implements AutoCloseable {
 
     /** @param connectNanos how long the connect of a new connection took (0 for a kept-alive one) */
     private void grant(Waiter w, PooledConnection pc, boolean reused, long connectNanos) {
-        Lease lease = new Lease(this, pc, reused, timers.nanoTime() - w.startNanos, connectNanos);
+        long now = timers.nanoTime();
+        Lease lease = new Lease(this, pc, reused, now - w.startNanos, connectNanos, now);
         if (!w.promise.trySuccess(lease)) {
             // Cancelled while connecting: the connection is fresh and clean, so keep it for the next one.
             lease.release(Lease.Outcome.REUSABLE);
@@ -656,6 +666,8 @@ public final class BackendPool implements AutoCloseable {
         long now = timers.nanoTime();
         boolean lingers = outcome == Lease.Outcome.TIMED_OUT && lingerNanos > 0;
         synchronized (this) {
+            long held = Math.max(0, now - lease.grantedNanos);
+            holdNanos = holdNanos == 0 ? held : holdNanos + (held - holdNanos) / 8;
             if (!lingers) {
                 b.busyUntil = 0; // a worker is free again, so its backlog has room
                 b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;

@@ -36,11 +36,15 @@ public final class Lease {
     private final boolean reused;
     private final long waitNanos;
     private final long connectNanos;
+    /** When it was granted ({@link Timers#nanoTime}): how long it held its slot is measured from here. */
+    final long grantedNanos;
     private final AtomicBoolean released = new AtomicBoolean();
     private volatile Outcome outcome;
 
-    Lease(BackendPool pool, PooledConnection connection, boolean reused, long waitNanos, long connectNanos) {
+    Lease(BackendPool pool, PooledConnection connection, boolean reused, long waitNanos, long connectNanos,
+          long grantedNanos) {
         this.pool = pool;
+        this.grantedNanos = grantedNanos;
         this.connection = connection;
         this.reused = reused;
         this.waitNanos = waitNanos;

@@ -491,6 +491,30 @@ class BackendPoolTest {
         assertThat(connector.pending).hasSize(1); // the slot reconnects on B for the last waiter
     }
 
+    /**
+     * A slow backend (leases held ~400 ms against a 1 s queue timeout): a younger waiter on the freed connection's loop
+     * does not pass the oldest one, which could not afford to wait for the next slot; it gets the connection, moved.
+     */
+    @Test
+    void theOldestWaiterIsNotOvertakenWhenItCannotAffordAnotherSlotsTime() {
+        onePhpKeepingConnections(1, 100);
+        Future<Lease> first = pool.acquire(loopB);
+        connector.succeedNext();
+        Channel ch = first.getNow().channel();
+        timers.advanceMillis(400);
+        first.getNow().release(Lease.Outcome.REUSABLE);
+        Future<Lease> second = pool.acquire(loopB);
+        assertThat(second.getNow().channel()).isSameAs(ch);
+        Future<Lease> oldestOnA = pool.acquire(loopA);
+        Future<Lease> youngerOnB = pool.acquire(loopB);
+        timers.advanceMillis(300);
+        second.getNow().release(Lease.Outcome.REUSABLE); // 700 ms left to the oldest, under twice ~390 ms
+        assertThat(oldestOnA.isSuccess()).as("not passed").isTrue();
+        assertThat(connector.moves).containsExactly(new FakeConnector.Move(ch, loopA));
+        assertThat(youngerOnB.isDone()).isFalse();
+        pool.checkInvariants();
+    }
+
     @Test
     void aConnectionThatFailsToMoveIsClosedAndStillHandedOver() {
         onePhp(1, 10);
