@@ -22,9 +22,15 @@ final class ClientAddress {
     private ClientAddress() {
     }
 
-    /** The client of a request from {@code peer} with {@code headers} under {@code realIp}. */
-    static InetSocketAddress of(InetSocketAddress peer, HttpHeaders headers, ServerSettings.RealIp realIp) {
-        if (!realIp.enabled() || realIp.proxyProtocol() || peer == null || !realIp.trusts(peer.getAddress())) {
+    /**
+     * The client of a request with {@code headers} under {@code realIp}, from {@code peer}: its connection's peer, or
+     * the source of the connection's PROXY protocol header when {@code proxied} (the connection was accepted to
+     * begin with one: {@link ProxyProtocol#expected}). The header is not read then; it is on a connection from a
+     * trusted proxy accepted before a reload turned the PROXY protocol on (that proxy names its clients there still).
+     */
+    static InetSocketAddress of(InetSocketAddress peer, boolean proxied, HttpHeaders headers,
+                                ServerSettings.RealIp realIp) {
+        if (proxied || !realIp.enabled() || peer == null || !realIp.trusts(peer.getAddress())) {
             return peer;
         }
         List<String> lines = headers.getAll(realIp.header());

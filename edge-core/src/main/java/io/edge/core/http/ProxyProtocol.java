@@ -29,6 +29,8 @@ final class ProxyProtocol extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyProtocol.class);
     private static final AttributeKey<InetSocketAddress> CLIENT = AttributeKey.valueOf("edge.proxied-client");
+    /** Set on a connection accepted to begin with a PROXY protocol header, whatever a reload turns on or off later. */
+    private static final AttributeKey<Boolean> EXPECTED = AttributeKey.valueOf("edge.proxy-protocol");
     private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
     /** Broken headers since start, and when one was last logged. */
     private static final AtomicLong BROKEN = new AtomicLong();
@@ -39,8 +41,18 @@ final class ProxyProtocol extends ChannelInboundHandlerAdapter {
 
     /** Makes {@code pipeline} read a PROXY protocol header first, before the handler named {@code before}. */
     static void expectIn(ChannelPipeline pipeline, String before) {
+        pipeline.channel().attr(EXPECTED).set(Boolean.TRUE);
         pipeline.addBefore(before, "proxy-protocol", new HAProxyMessageDecoder());
         pipeline.addBefore(before, "proxied-client", new ProxyProtocol());
+    }
+
+    /**
+     * Whether {@code channel} was accepted to begin with a PROXY protocol header (real-ip.proxy-protocol on, from a
+     * trusted proxy, when it was accepted): its client is the header's; one accepted before a reload turned the
+     * protocol on is its proxy's, which names its clients in real-ip.header.
+     */
+    static boolean expected(Channel channel) {
+        return channel.hasAttr(EXPECTED);
     }
 
     /** The connection's client: the source its PROXY protocol header named, else its peer. */

@@ -234,8 +234,8 @@ final class ServerExchange implements Exchange {
     public InetSocketAddress remoteAddress() {
         InetSocketAddress found = client;
         if (found == null) {
-            found = ClientAddress.of(ProxyProtocol.peer(ctx.channel()), request.headers(),
-                    connection.server().settings().realIp());
+            found = ClientAddress.of(ProxyProtocol.peer(ctx.channel()), ProxyProtocol.expected(ctx.channel()),
+                    request.headers(), connection.server().settings().realIp());
             client = found;
         }
         return found;

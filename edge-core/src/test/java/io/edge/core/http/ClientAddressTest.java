@@ -45,58 +45,64 @@ class ClientAddressTest {
 
     @Test
     void aTrustedProxyNamesTheClientLastInItsList() {
-        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9"), TRUSTING_TEN))
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("203.0.113.9"), TRUSTING_TEN))
                 .isEqualTo(address("203.0.113.9", 0));
         // what the client itself wrote comes first and is not believed: the nearest proxy's entry is the last
-        assertThat(ClientAddress.of(PROXY, forwardedFor("127.0.0.1, 203.0.113.9"), TRUSTING_TEN))
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("127.0.0.1, 203.0.113.9"), TRUSTING_TEN))
                 .isEqualTo(address("203.0.113.9", 0));
     }
 
     @Test
     void anyoneElseIsItsConnectionWhateverItSends() {
-        assertThat(ClientAddress.of(STRANGER, forwardedFor("203.0.113.9"), TRUSTING_TEN)).isSameAs(STRANGER);
-        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9"), RealIp.OFF)).isSameAs(PROXY);
+        assertThat(ClientAddress.of(STRANGER, false, forwardedFor("203.0.113.9"), TRUSTING_TEN)).isSameAs(STRANGER);
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("203.0.113.9"), RealIp.OFF)).isSameAs(PROXY);
     }
 
-    /** The PROXY protocol's client is the connection's (ProxyProtocol.peer): the header is not read on top. */
+    /**
+     * The PROXY protocol's client is the connection's (ProxyProtocol.peer): the header is not read on top. A
+     * connection from the proxy accepted before a reload turned the protocol on still has its header read: it is not
+     * the proxy's own (whom status-allow's loopback default would let in).
+     */
     @Test
     void underTheProxyProtocolTheHeaderIsNotRead() {
         RealIp proxyProtocol = new RealIp(TRUSTING_TEN.from(), "X-Forwarded-For", false, true);
-        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9"), proxyProtocol)).isSameAs(PROXY);
+        assertThat(ClientAddress.of(PROXY, true, forwardedFor("203.0.113.9"), proxyProtocol)).isSameAs(PROXY);
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("203.0.113.9"), proxyProtocol))
+                .as("accepted before the reload").isEqualTo(address("203.0.113.9", 0));
     }
 
     @Test
     void withoutTheHeaderOrWithNoAddressLastTheClientIsTheProxy() {
-        assertThat(ClientAddress.of(PROXY, new DefaultHttpHeaders(), TRUSTING_TEN)).isSameAs(PROXY);
-        assertThat(ClientAddress.of(PROXY, forwardedFor(""), TRUSTING_TEN)).isSameAs(PROXY);
-        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9, unknown"), TRUSTING_TEN)).isSameAs(PROXY);
+        assertThat(ClientAddress.of(PROXY, false, new DefaultHttpHeaders(), TRUSTING_TEN)).isSameAs(PROXY);
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor(""), TRUSTING_TEN)).isSameAs(PROXY);
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("203.0.113.9, unknown"), TRUSTING_TEN)).isSameAs(PROXY);
         // a name is never looked up
-        assertThat(ClientAddress.of(PROXY, forwardedFor("localhost"), TRUSTING_TEN)).isSameAs(PROXY);
-        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9:99999"), TRUSTING_TEN)).isSameAs(PROXY);
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("localhost"), TRUSTING_TEN)).isSameAs(PROXY);
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("203.0.113.9:99999"), TRUSTING_TEN)).isSameAs(PROXY);
     }
 
     @Test
     void recursivePassesOverTrustedProxiesFromTheEnd() {
-        assertThat(ClientAddress.of(PROXY, forwardedFor("198.51.100.1, 203.0.113.9, 10.1.1.1, 10.2.2.2"), RECURSIVE))
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("198.51.100.1, 203.0.113.9, 10.1.1.1, 10.2.2.2"), RECURSIVE))
                 .isEqualTo(address("203.0.113.9", 0));
         // all trusted: the first listed
-        assertThat(ClientAddress.of(PROXY, forwardedFor("10.3.3.3, 10.1.1.1"), RECURSIVE))
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("10.3.3.3, 10.1.1.1"), RECURSIVE))
                 .isEqualTo(address("10.3.3.3", 0));
         // without recursive the nearest trusted proxy itself is the client
-        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9, 10.1.1.1"), TRUSTING_TEN))
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("203.0.113.9, 10.1.1.1"), TRUSTING_TEN))
                 .isEqualTo(address("10.1.1.1", 0));
         // an element that is no address stops the walk with what was found
-        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9, garbage, 10.1.1.1"), RECURSIVE))
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("203.0.113.9, garbage, 10.1.1.1"), RECURSIVE))
                 .isEqualTo(address("10.1.1.1", 0));
     }
 
     @Test
     void severalLinesAreOneListInOrder() {
-        assertThat(ClientAddress.of(PROXY, forwardedFor("198.51.100.1", "203.0.113.9, 10.1.1.1"), RECURSIVE))
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("198.51.100.1", "203.0.113.9, 10.1.1.1"), RECURSIVE))
                 .isEqualTo(address("203.0.113.9", 0));
-        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9", "10.1.1.1,,", ","), RECURSIVE))
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("203.0.113.9", "10.1.1.1,,", ","), RECURSIVE))
                 .isEqualTo(address("203.0.113.9", 0));
-        assertThat(ClientAddress.of(PROXY, forwardedFor("203.0.113.9", "10.1.1.1"), TRUSTING_TEN))
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("203.0.113.9", "10.1.1.1"), TRUSTING_TEN))
                 .isEqualTo(address("10.1.1.1", 0));
     }
 
@@ -118,8 +124,8 @@ class ClientAddressTest {
     @Test
     void anIpv6ProxyIsTrustedByItsRange() {
         InetSocketAddress v6proxy = address("2001:db8::10", 1234);
-        assertThat(ClientAddress.of(v6proxy, forwardedFor("[2001:db9::1]:80"), RECURSIVE))
+        assertThat(ClientAddress.of(v6proxy, false, forwardedFor("[2001:db9::1]:80"), RECURSIVE))
                 .isEqualTo(address("2001:db9::1", 80));
-        assertThat(ClientAddress.of(v6proxy, forwardedFor("203.0.113.9"), TRUSTING_TEN)).isSameAs(v6proxy);
+        assertThat(ClientAddress.of(v6proxy, false, forwardedFor("203.0.113.9"), TRUSTING_TEN)).isSameAs(v6proxy);
     }
 }
