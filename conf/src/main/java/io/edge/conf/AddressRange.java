@@ -1,6 +1,8 @@
 package io.edge.conf;
 
+import io.netty.util.NetUtil;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.List;
 
 /**
@@ -55,6 +57,28 @@ public record AddressRange(InetAddress network, int prefix) {
     }
 
     /** {@code address} alone. */
+    /**
+     * An IP address literal as an address, never looked up; null for anything else. IPv4: four decimal groups of
+     * 0-255. IPv6 as RFC 4291 writes it, a dotted IPv4 tail included ({@code 64:ff9b::192.0.2.1}); an IPv4-mapped one
+     * ({@code ::ffff:192.0.2.1}) is the IPv4 address it maps. No brackets, no zone.
+     */
+    public static InetAddress literal(String text) {
+        if (text.indexOf(':') < 0) {
+            return NetUtil.isValidIpV4Address(text) ? NetUtil.createInetAddressFromIpAddressString(text) : null;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.digit(c, 16) < 0 && c != ':' && (c != '.' || i == 0)) {
+                return null;
+            }
+        }
+        try {
+            return InetAddress.getByName(text); // hex digits and colons: parsed as IPv6, never resolved
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+
     public static AddressRange of(InetAddress address) {
         return new AddressRange(address, address.getAddress().length * 8);
     }

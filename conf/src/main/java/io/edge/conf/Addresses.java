@@ -152,15 +152,19 @@ final class Addresses {
             return AddressRange.of(literal(text));
         }
         InetAddress network = literal(text.substring(0, slash));
-        int bits = network.getAddress().length * 8;
+        // an IPv4-mapped IPv6 network (::ffff:10.0.0.0/104) is read as the IPv4 one its last 32 bits are, as its
+        // addresses are (a mapped client is its IPv4 address)
+        int mapped = text.indexOf(':') >= 0 && network.getAddress().length == 4 ? 96 : 0;
+        int bits = network.getAddress().length * 8 + mapped;
         String length = text.substring(slash + 1);
         int prefix;
-        if (!length.matches("\\d{1,3}") || (prefix = Integer.parseInt(length)) > bits) {
-            throw new IllegalArgumentException("has no prefix length from 0 to " + bits + " after its '/'");
+        if (!length.matches("\\d{1,3}") || (prefix = Integer.parseInt(length)) > bits || prefix < mapped) {
+            throw new IllegalArgumentException("has no prefix length from " + mapped + " to " + bits + " after its '/'");
         }
+        prefix -= mapped;
         AddressRange range = new AddressRange(network, prefix);
         if (range.hasBitsPastPrefix()) {
-            throw new IllegalArgumentException("has bits set past its /" + prefix);
+            throw new IllegalArgumentException("has bits set past its /" + (prefix + mapped));
         }
         return range;
     }
@@ -170,8 +174,7 @@ final class Addresses {
      * {@code InetAddress.getByName} takes "300.0.0.1", four decimal groups out of range, for a name to resolve.
      */
     static InetAddress literal(String text) {
-        InetAddress address = text.startsWith("[") || text.contains("%") ? null
-                : NetUtil.createInetAddressFromIpAddressString(text);
+        InetAddress address = AddressRange.literal(text);
         if (address == null) {
             throw new IllegalArgumentException("is not an IP address");
         }

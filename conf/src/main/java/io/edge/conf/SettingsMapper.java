@@ -293,6 +293,14 @@ final class SettingsMapper {
         if (header.isEmpty() || HttpHeaderValidationUtil.validateToken(header) != -1) {
             realIp.problem("header", LocationMatch.quoted(header) + " is not a header name",
                     "a field name such as X-Forwarded-For or X-Real-IP");
+        } else if (header.equalsIgnoreCase("proxy_protocol") || header.equalsIgnoreCase("proxy-protocol")) {
+            // nginx's real_ip_header proxy_protocol: here it would read a request header of that name, which any
+            // client can send through a proxy that passes it on
+            realIp.problem("header", LocationMatch.quoted(header) + " names a request header, not the PROXY protocol",
+                    "proxy-protocol = true for the PROXY protocol's source, or a field such as X-Forwarded-For");
+        } else if (header.equalsIgnoreCase("Forwarded")) {
+            realIp.problem("header", "\"Forwarded\" (RFC 7239, for=...) is not read: none of its values is an address",
+                    "a field of bare addresses such as X-Forwarded-For or X-Real-IP");
         }
         boolean proxyProtocol = realIp.bool("proxy-protocol");
         if (proxyProtocol && from.isEmpty() && realIp.isEmptyList("from")) {

@@ -124,10 +124,21 @@ class StatusConfigTest {
 
         EdgeSettings settings = new ConfigLoader().load(write("""
                 sites = [{ root = www, locations = [
-                  { match = "= /s", status = true, status-allow = ["::ffff:10.0.0.9", "::1"] }
+                  { match = "= /s", status = true,
+                    status-allow = ["::ffff:10.0.0.9", "::1", "64:ff9b::192.0.2.1", "::ffff:10.1.0.0/112"] }
                 ] }]
                 """));
         assertThat(settings.sites().get(0).locations().get(0).statusAllow()).containsExactly(
-                AddressRange.of(InetAddress.getByName("10.0.0.9")), AddressRange.of(InetAddress.getByName("::1")));
+                AddressRange.of(InetAddress.getByName("10.0.0.9")), AddressRange.of(InetAddress.getByName("::1")),
+                AddressRange.of(InetAddress.getByName("64:ff9b::c000:201")),
+                new AddressRange(InetAddress.getByName("10.1.0.0"), 16));
+        ConfigException e2 = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(write("""
+                sites = [{ root = www, locations = [
+                  { match = "= /s", status = true, status-allow = ["::ffff:10.1.0.0/8", "::ffff:10.1.0.7/112"] }
+                ] }]
+                """)));
+        assertThat(e2.problems()).extracting(ConfigProblem::message).containsExactly(
+                "\"::ffff:10.1.0.0/8\" has no prefix length from 96 to 128 after its '/'",
+                "\"::ffff:10.1.0.7/112\" has bits set past its /112");
     }
 }

@@ -240,6 +240,15 @@ class ValidationTest {
                 tuple("edge.server.real-ip.recursive", "true or false"));
         assertThat(problems("server.real-ip.header = \"\"\nsites = [{ root = www }]"))
                 .extracting(ConfigProblem::key).containsExactly("edge.server.real-ip.header");
+        // nginx's real_ip_header proxy_protocol would read a request header of that name here, which clients can send
+        for (String header : List.of("proxy_protocol", "Proxy-Protocol", "Forwarded")) {
+            assertThat(problems("server.real-ip { from = [\"10.0.0.1\"], header = " + header + " }\n"
+                    + "sites = [{ root = www }]")).as(header).singleElement()
+                    .satisfies(p -> assertThat(p.key()).isEqualTo("edge.server.real-ip.header"));
+        }
+        assertThat(problems("server.real-ip { from = [\"10.0.0.1\"], header = proxy_protocol }\n"
+                + "sites = [{ root = www }]")).singleElement().satisfies(p -> assertThat(p.expected())
+                .startsWith("proxy-protocol = true"));
         assertThat(problems("server.real-ip.proxy-protocol = true\nsites = [{ root = www }]"))
                 .extracting(ConfigProblem::key, ConfigProblem::message)
                 .containsExactly(tuple("edge.server.real-ip.proxy-protocol", "true with no proxy in from"));

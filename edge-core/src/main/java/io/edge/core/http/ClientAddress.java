@@ -1,11 +1,10 @@
 package io.edge.core.http;
 
+import io.edge.conf.AddressRange;
 import io.edge.conf.ServerSettings;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.util.List;
 
 /**
@@ -39,7 +38,7 @@ final class ClientAddress {
             String value = lines.get(line);
             int end = value.length();
             while (end > 0) {
-                int start = value.lastIndexOf(',', end - 1) + 1;
+                int start = lastSeparator(value, end - 1) + 1;
                 String element = value.substring(start, end).strip();
                 end = start - 1;
                 if (element.isEmpty()) {
@@ -92,24 +91,19 @@ final class ClientAddress {
         if (host.indexOf('%') >= 0) {
             return null; // a zone names an interface of the proxy's host, not a client
         }
-        InetAddress address = literal(host);
+        InetAddress address = AddressRange.literal(host);
         return address == null ? null : new InetSocketAddress(address, port);
     }
 
-    /**
-     * An IPv4 or IPv6 literal as an address (an IPv4-mapped one as the IPv4 address it maps), never looked up; null for
-     * anything else.
-     */
-    static InetAddress literal(String text) {
-        byte[] bytes = NetUtil.createByteArrayFromIpAddressString(text);
-        if (bytes == null) {
-            return null;
+    /** The last comma, space or tab at or before {@code from}, or -1: nginx separates the header's entries so. */
+    private static int lastSeparator(String value, int from) {
+        for (int i = from; i >= 0; i--) {
+            char c = value.charAt(i);
+            if (c == ',' || c == ' ' || c == '\t') {
+                return i;
+            }
         }
-        try {
-            return InetAddress.getByAddress(bytes);
-        } catch (UnknownHostException e) {
-            return null; // not thrown for 4 or 16 bytes
-        }
+        return -1;
     }
 
     /** 0 to 65535 in decimal digits, or -1. */

@@ -1,9 +1,11 @@
 package io.edge.core.http;
 
+import io.edge.conf.AddressRange;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
@@ -86,13 +88,15 @@ final class ProxyProtocol extends ChannelInboundHandlerAdapter {
                 || protocol.addressFamily() == HAProxyProxiedProtocol.AddressFamily.AF_UNIX) {
             return null;
         }
-        InetAddress address = header.sourceAddress() == null ? null : ClientAddress.literal(header.sourceAddress());
+        InetAddress address = header.sourceAddress() == null ? null : AddressRange.literal(header.sourceAddress());
         return address == null ? null : new InetSocketAddress(address, header.sourcePort());
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (!(cause instanceof HAProxyProtocolException)) {
+        // before the header is read (this handler leaves then), any decoder failure is the header's: Netty's decoder
+        // fails a v2 TLV that runs past the header's end with an IndexOutOfBoundsException, not its own exception
+        if (!(cause instanceof HAProxyProtocolException || cause instanceof DecoderException)) {
             ctx.fireExceptionCaught(cause);
             return;
         }

@@ -104,6 +104,11 @@ class ClientAddressTest {
                 .isEqualTo(address("203.0.113.9", 0));
         assertThat(ClientAddress.of(PROXY, false, forwardedFor("203.0.113.9", "10.1.1.1"), TRUSTING_TEN))
                 .isEqualTo(address("10.1.1.1", 0));
+        // spaces (and tabs) separate entries as commas do, as nginx reads the header
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("198.51.100.1 203.0.113.9"), TRUSTING_TEN))
+                .isEqualTo(address("203.0.113.9", 0));
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("203.0.113.9\t10.1.1.1 "), RECURSIVE))
+                .isEqualTo(address("203.0.113.9", 0));
     }
 
     @Test
@@ -114,9 +119,13 @@ class ClientAddressTest {
         assertThat(ClientAddress.parse("[2001:db8::1]")).isEqualTo(address("2001:db8::1", 0));
         assertThat(ClientAddress.parse("[2001:db8::1]:443")).isEqualTo(address("2001:db8::1", 443));
         assertThat(ClientAddress.parse("::ffff:192.0.2.1")).isEqualTo(address("192.0.2.1", 0));
+        // IPv6 with a dotted IPv4 tail: the IPv6 address it writes (NAT64's prefix, an IPv4-compatible one)
+        assertThat(ClientAddress.parse("64:ff9b::192.0.2.1")).isEqualTo(address("64:ff9b::c000:201", 0));
+        assertThat(ClientAddress.parse("[2001:db8::192.0.2.1]:80")).isEqualTo(address("2001:db8::c000:201", 80));
+        assertThat(ClientAddress.parse("::192.0.2.1").getAddress()).isInstanceOf(java.net.Inet6Address.class);
         for (String bad : List.of("unknown", "_hidden", "example.com", "example.com:80", "192.0.2", "192.0.2.1:",
                 "192.0.2.1:x", "192.0.2.1:65536", "[192.0.2.1]", "[2001:db8::1", "[2001:db8::1]x", "fe80::1%eth0",
-                "300.0.0.1", "1:80")) {
+                "300.0.0.1", "1:80", "::300.0.0.1", "1::2::3", ".:1", "::g", "010.0.0.1x")) {
             assertThat(ClientAddress.parse(bad)).as(bad).isNull();
         }
     }

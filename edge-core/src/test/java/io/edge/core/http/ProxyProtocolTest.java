@@ -1,0 +1,60 @@
+package io.edge.core.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** A connection expected to begin with a PROXY protocol header, on an embedded channel. */
+class ProxyProtocolTest {
+
+    private static final byte[] SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+
+    private static EmbeddedChannel expecting() {
+        EmbeddedChannel channel = new EmbeddedChannel();
+        channel.pipeline().addLast("timeouts", new ChannelInboundHandlerAdapter());
+        ProxyProtocol.expectIn(channel.pipeline(), "timeouts");
+        return channel;
+    }
+
+    /** A v2 PROXY header over TCP/IPv4 from 203.0.113.9:5555, with {@code tlvs} after the addresses. */
+    private static byte[] v2(byte[] tlvs) throws Exception {
+        ByteBuffer header = ByteBuffer.allocate(16 + 12 + tlvs.length);
+        header.put(SIGNATURE).put((byte) 0x21).put((byte) 0x11).putShort((short) (12 + tlvs.length));
+        header.put(InetAddress.getByName("203.0.113.9").getAddress()).put(InetAddress.getByName("127.0.0.1").getAddress());
+        header.putShort((short) 5555).putShort((short) 80).put(tlvs);
+        return header.array();
+    }
+
+    @Test
+    void aHeaderNamesTheConnectionsClient() throws Exception {
+        EmbeddedChannel channel = expecting();
+        assertThat(ProxyProtocol.expected(channel)).isTrue();
+        channel.writeInbound(Unpooled.wrappedBuffer(v2(new byte[0])),
+                Unpooled.copiedBuffer("GET / HTTP/1.1\r\n", StandardCharsets.US_ASCII));
+        assertThat(ProxyProtocol.peer(channel)).isEqualTo(new InetSocketAddress("203.0.113.9", 5555));
+        assertThat(channel.isOpen()).isTrue();
+        assertThat(channel.pipeline().get(ProxyProtocol.class)).isNull();
+        channel.finishAndReleaseAll();
+        assertThat(ProxyProtocol.expected(new EmbeddedChannel())).isFalse();
+    }
+
+    /**
+     * A v2 TLV whose length runs past the header's end fails Netty's decoder with an IndexOutOfBoundsException, not
+     * its own exception: the connection is closed as for any broken header, not passed on as an error.
+     */
+    @Test
+    void aTlvRunningPastTheHeaderClosesTheConnectionAsABrokenHeader() throws Exception {
+        EmbeddedChannel channel = expecting();
+        channel.writeInbound(Unpooled.wrappedBuffer(v2(new byte[] {0x04, 0x00, 0x50, 'a', 'b', 'c'})));
+        channel.checkException(); // nothing reached the end of the pipeline
+        assertThat(channel.isOpen()).isFalse();
+        channel.finishAndReleaseAll();
+    }
+}
