@@ -26,12 +26,13 @@ class FinishRequestIT {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    @ParameterizedTest(name = "keep-alive {0}")
-    @ValueSource(booleans = {false, true})
-    void aWorkerStillRunningAfterItsAnswerKeepsItsSlot(boolean keepAlive) throws Exception {
+    /**
+     * www/finish.php answers, then works on until the test lets it go (30 s at most) by creating the file returned,
+     * and touches "worked-on" as it ends; www/next.php answers "next".
+     */
+    private Path writeScripts() throws Exception {
         Path www = Files.createDirectories(dir.resolve("www"));
         Path release = dir.resolve("release");
-        // answers, then works on until the test lets it go (30 s at most)
         Files.writeString(www.resolve("finish.php"), """
                 <?php
                 echo 'answered';
@@ -40,6 +41,13 @@ class FinishRequestIT {
                 touch('%s');
                 """.formatted(release, dir.resolve("worked-on")));
         Files.writeString(www.resolve("next.php"), "<?php echo 'next';");
+        return release;
+    }
+
+    @ParameterizedTest(name = "keep-alive {0}")
+    @ValueSource(booleans = {false, true})
+    void aWorkerStillRunningAfterItsAnswerKeepsItsSlot(boolean keepAlive) throws Exception {
+        Path release = writeScripts();
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
              EdgeHarness edge = EdgeHarness.start(dir, """
                      sites = [{ server-names = ["_"], default = true, root = "www", locations = [
@@ -64,6 +72,42 @@ class FinishRequestIT {
             assertThat(next.get().statusCode()).isEqualTo(200);
             assertThat(next.get().body()).isEqualTo("next");
             assertThat(dir.resolve("worked-on")).exists();
+        } finally {
+            Files.writeString(release, "");
+        }
+    }
+
+    /**
+     * A reload that changes the group builds a new pool while the previous one's worker still runs its script: that
+     * worker's slot counts in the new pool too (both pools' connections take the same php-fpm's workers), so the next
+     * request waits in edge's queue instead of in php-fpm's backlog.
+     */
+    @ParameterizedTest(name = "keep-alive {0}")
+    @ValueSource(booleans = {false, true})
+    void aReloadedGroupCountsTheSlotsItsPreviousPoolStillHolds(boolean keepAlive) throws Exception {
+        Path release = writeScripts();
+        String config = """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "~ \\\\.php$", fastcgi = php }, { match = "= /edge-status", status = true }
+                ] }]
+                fastcgi.backends.php {
+                  addresses = ["%s"], max-connections = 1, keep-alive.enabled = %s
+                  queue.timeout = %s, timeouts.read = 60 s
+                }
+                """;
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, config.formatted(fpm.address(), keepAlive, "60 s"))) {
+            HttpResponse<String> first = HTTP.send(HttpRequest.newBuilder(edge.uri("/finish.php")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(first.body()).isEqualTo("answered");
+            edge.reload(config.formatted(fpm.address(), keepAlive, "59 s"));
+            CompletableFuture<HttpResponse<String>> next = HTTP.sendAsync(
+                    HttpRequest.newBuilder(edge.uri("/next.php")).build(), HttpResponse.BodyHandlers.ofString());
+            await(() -> edge.status().contains(" waiters=1 "), "the next request queued in the new pool");
+            assertThat(next).isNotDone();
+            Files.writeString(release, "");
+            assertThat(next.get().statusCode()).isEqualTo(200);
+            assertThat(next.get().body()).isEqualTo("next");
         } finally {
             Files.writeString(release, "");
         }

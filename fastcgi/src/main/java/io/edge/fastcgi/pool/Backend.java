@@ -1,6 +1,7 @@
 package io.edge.fastcgi.pool;
 
 import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** One address of a group and its counters; guarded by the pool's lock. */
 final class Backend {
@@ -12,6 +13,11 @@ final class Backend {
     final int index;
     /** Connections counted against max-connections: connecting + leased + idle + lingering. */
     int open;
+    /**
+     * {@link #open} and the connections to this address of the pools a reload replaced that still live ({@link
+     * SharedSlots}): what max-connections is held to.
+     */
+    final AtomicInteger shared;
     /** Closed connections whose worker may still run a script, counted in {@link #open} until their linger ends. */
     int lingering;
     /** Idle kept-alive connections, most recently used last. */
@@ -38,9 +44,10 @@ final class Backend {
     /** Down (passive health) until then; 0 = up. */
     long downUntil;
 
-    Backend(BackendAddress address, int index) {
+    Backend(BackendAddress address, int index, AtomicInteger shared) {
         this.address = address;
         this.index = index;
+        this.shared = shared;
     }
 
     int active() {

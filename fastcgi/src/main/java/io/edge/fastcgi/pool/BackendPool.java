@@ -133,6 +133,8 @@ public final class BackendPool implements AutoCloseable {
     private long outOfDescriptorsLoggedAt;
     /** Shared with the pools that replace this one on a reload, so that they count on from it. */
     private final Counters counters;
+    /** Shared with the pools that replace this one on a reload: an address's connections count across them. */
+    private final SharedSlots slots;
 
     /** A pool connecting with epoll channels on the caller's event loop (which must be an epoll loop). */
     public static BackendPool create(BackendGroupSettings settings) {
@@ -154,6 +156,7 @@ public final class BackendPool implements AutoCloseable {
 
     BackendPool(BackendGroupSettings settings, Connector connector, Timers timers, BackendPool predecessor) {
         this.counters = predecessor == null ? new Counters() : predecessor.counters;
+        this.slots = predecessor == null ? new SharedSlots() : predecessor.slots;
         this.name = settings.name();
         this.balance = settings.balance() == null
                 ? BackendGroupSettings.Balance.LEAST_CONNECTIONS : settings.balance();
@@ -182,9 +185,11 @@ public final class BackendPool implements AutoCloseable {
         this.timers = timers;
         this.backends = new Backend[settings.addresses().size()];
         for (int i = 0; i < backends.length; i++) {
-            backends[i] = new Backend(BackendAddress.parse(settings.addresses().get(i)), i);
+            BackendAddress address = BackendAddress.parse(settings.addresses().get(i));
+            backends[i] = new Backend(address, i, slots.of(address));
         }
         this.queue = new WaitQueue(maxWaiters);
+        slots.join(this);
     }
 
     public String name() {
@@ -285,6 +290,26 @@ public final class BackendPool implements AutoCloseable {
                 }
             }
         }
+        slots.leave(this);
+        runAll(after);
+    }
+
+    /**
+     * A reload put a newer pool in this one's place ({@link SharedSlots}): idle connections, unless this pool's own
+     * queued requests are about to take them, are closed, since they hold php-fpm workers the newer pool needs; from
+     * now on a connection released with the queue empty is closed rather than kept.
+     */
+    void superseded() {
+        List<Runnable> after = new ArrayList<>();
+        synchronized (this) {
+            if (queue.isEmpty()) {
+                for (Backend b : backends) {
+                    for (PooledConnection pc; (pc = b.idle.pollFirst()) != null; ) {
+                        closeIdle(pc, after);
+                    }
+                }
+            }
+        }
         runAll(after);
     }
 
@@ -316,7 +341,7 @@ public final class BackendPool implements AutoCloseable {
             after.add(() -> grant(w, reuse, true));
             return;
         }
-        if (b.open >= maxConnections || (b.busyUntil != 0 && !b.idle.isEmpty())) {
+        if (b.open >= maxConnections || (b.busyUntil != 0 || b.shared.get() >= maxConnections) && !b.idle.isEmpty()) {
             // Every slot is taken, some by idle connections on other loops, or new connects fail (php-fpm's
             // socket gone or its backlog full) while one stands open: move the most recently used one to this
             // request's loop, so an exchange never hops threads and the backend keeps its worker.
@@ -326,6 +351,7 @@ public final class BackendPool implements AutoCloseable {
             return;
         }
         b.open++;
+        b.shared.incrementAndGet();
         after.add(() -> connect(w, b));
     }
 
@@ -362,7 +388,7 @@ public final class BackendPool implements AutoCloseable {
      * comment; {@code head} lets them pass for at most {@link #MAX_OVERTAKING}).
      */
     private Waiter localTaker(Waiter head, Backend b, long now) {
-        if (b.open < maxConnections && b.busyUntil == 0 || hasIdleOn(b, head.loop)
+        if (b.shared.get() < maxConnections && b.busyUntil == 0 || hasIdleOn(b, head.loop)
                 || head.overtaken && now - head.overtakenSinceNanos >= MAX_OVERTAKING_NANOS
                 || head.deadlineNanos - now <= 2 * holdNanos) {
             // a new connection on head's loop (none while connects fail: assign moves an idle one), a local idle
@@ -406,7 +432,7 @@ public final class BackendPool implements AutoCloseable {
         Backend best = null;
         for (int i = 0; i < n; i++) {
             Backend b = backends[(start + i) % n];
-            if (b.isDown(now) || (b.idle.isEmpty() && (b.isBusy(now) || b.open >= maxConnections))) {
+            if (b.isDown(now) || (b.idle.isEmpty() && (b.isBusy(now) || b.shared.get() >= maxConnections))) {
                 continue;
             }
             if (balance == BackendGroupSettings.Balance.ROUND_ROBIN) {
@@ -435,10 +461,19 @@ public final class BackendPool implements AutoCloseable {
         return null;
     }
 
+    /** A connection of {@code b} is gone (closed, failed, its linger over): its slot is free, here and elsewhere. */
+    private void vacate(Backend b, List<Runnable> after) {
+        b.open--;
+        b.shared.decrementAndGet();
+        if (closed || slots.isShared()) { // a closed pool has left them, its last connections counting still
+            after.add(() -> slots.freed(this));
+        }
+    }
+
     /** {@code pc} was just removed from its idle deque. */
     private void closeIdle(PooledConnection pc, List<Runnable> after) {
         pc.state = PooledConnection.State.CLOSED;
-        pc.backend.open--;
+        vacate(pc.backend, after);
         if (pc.cancelIdleTimer != null) {
             after.add(pc.cancelIdleTimer);
             pc.cancelIdleTimer = null;
@@ -554,7 +589,7 @@ public final class BackendPool implements AutoCloseable {
         Throwable cause = f.cause();
         boolean busy = ConnectFailures.isBusy(cause);
         synchronized (this) {
-            b.open--;
+            vacate(b, after);
             if (busy) {
                 if (ConnectFailures.isRefused(cause)
                         && (!b.refusalLogged || now - b.refusalLoggedAt >= REFUSAL_LOG_INTERVAL_NANOS)) {
@@ -606,6 +641,11 @@ public final class BackendPool implements AutoCloseable {
             dispatchQueued(now, after);
         }
         runAll(after);
+    }
+
+    /** Another pool sharing this one's slots freed one ({@link SharedSlots#freed}). */
+    void dispatchQueuedFromElsewhere() {
+        dispatchQueued();
     }
 
     private void dispatchQueued() {
@@ -678,7 +718,8 @@ public final class BackendPool implements AutoCloseable {
                 b.consecutiveFailures = 0;
             }
             boolean keep = outcome == Lease.Outcome.REUSABLE && keepAlive && !closed && pc.channel.isActive()
-                    && (maxRequests <= 0 || pc.exchanges < maxRequests);
+                    && (maxRequests <= 0 || pc.exchanges < maxRequests)
+                    && (!queue.isEmpty() || slots.isNewest(this)); // a superseded pool keeps none for nobody
             if (keep) {
                 pc.state = PooledConnection.State.IDLE;
                 pc.idleGeneration++;
@@ -696,7 +737,7 @@ public final class BackendPool implements AutoCloseable {
                 });
             } else {
                 pc.state = PooledConnection.State.CLOSED;
-                b.open--;
+                vacate(b, after);
                 after.add(() -> pc.channel.close());
             }
             dispatchQueued(now, after);
@@ -716,7 +757,7 @@ public final class BackendPool implements AutoCloseable {
             Backend b = pc.backend;
             pc.state = PooledConnection.State.CLOSED;
             b.lingering--;
-            b.open--;
+            vacate(b, after);
             b.busyUntil = 0;
             b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
             dispatchQueued(timers.nanoTime(), after);
@@ -764,6 +805,7 @@ public final class BackendPool implements AutoCloseable {
             check(b.idle.size() <= b.open, b.address + ": idle " + b.idle.size() + " > open " + b.open);
             check(b.open <= maxConnections, b.address + ": open " + b.open + " > max " + maxConnections);
             check(b.open >= 0, b.address + ": open " + b.open + " < 0");
+            check(b.shared.get() >= b.open, b.address + ": open " + b.open + " > shared " + b.shared.get());
             check(b.lingering >= 0 && b.lingering <= b.open - b.idle.size(),
                     b.address + ": lingering " + b.lingering + " of open " + b.open + ", idle " + b.idle.size());
             for (PooledConnection pc : b.idle) {

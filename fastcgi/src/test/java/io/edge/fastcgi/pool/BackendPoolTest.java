@@ -234,21 +234,92 @@ class BackendPoolTest {
     @Test
     void aPoolThatReplacesAnotherGoesOnFromItsCountersWhileTheOldOneStillCounts() {
         BackendPool old = onePhp(1, 0);
-        old.acquire(loopA);
+        Future<Lease> running = old.acquire(loopA);
+        connector.succeedNext();
         assertThat(old.acquire(loopA).cause()).isInstanceOf(QueueFullException.class);
         BackendPool next = new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 1, 0,
                 true, 2), connector, timers, old);
         try {
             assertThat(next.stats().rejectedFull()).isEqualTo(1);
             assertThat(old.acquire(loopA).cause()).isInstanceOf(QueueFullException.class); // a request of the old one
-            next.acquire(loopA);
+            // the old pool's connection takes the address's one slot (SharedSlots): no room in a queue of 0
             assertThat(next.acquire(loopA).cause()).isInstanceOf(QueueFullException.class);
             assertThat(next.stats().rejectedFull()).isEqualTo(3);
+            running.getNow().release(Lease.Outcome.CLOSE);
+            next.acquire(loopA);
             assertThat(next.stats().open()).isEqualTo(1); // gauges are its own
+            assertThat(old.stats().open()).isZero();
         } finally {
             next.checkInvariants();
             next.close();
         }
+    }
+
+    /**
+     * A reload that changes a group builds a new pool while requests finish on the old one: their connections take
+     * workers of the same php-fpm, so the address's slots are shared. The new pool's request waits for the slot the
+     * old one holds and gets it when that is released (the old pool, replaced, keeps no idle connection for nobody);
+     * an idle connection of the old pool is closed when the new one comes, since it holds a worker.
+     */
+    @Test
+    void aPoolThatReplacesAnotherWaitsForTheSlotsItsConnectionsHold() {
+        BackendPool old = onePhpKeepingConnections(2, 10);
+        Future<Lease> running = old.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> idle = old.acquire(loopB);
+        connector.succeedNext();
+        Channel idleChannel = idle.getNow().channel();
+        idle.getNow().release(Lease.Outcome.REUSABLE);
+        assertThat(old.stats().idle()).isEqualTo(1);
+        BackendPool next = new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 2, 10,
+                true, 2), connector, timers, old);
+        try {
+            assertThat(idleChannel.isActive()).as("the old pool's idle connection held a worker").isFalse();
+            assertThat(old.stats().open()).isEqualTo(1);
+            Future<Lease> first = next.acquire(loopA);
+            assertThat(connector.pending).hasSize(1);
+            connector.succeedNext();
+            assertThat(first.isSuccess()).isTrue();
+            Future<Lease> waiting = next.acquire(loopA);
+            assertThat(waiting.isDone()).as("both slots taken, one by the old pool").isFalse();
+            assertThat(connector.pending).isEmpty();
+            running.getNow().release(Lease.Outcome.REUSABLE);
+            assertThat(old.stats().open()).as("not kept: the old pool has no one to keep it for").isZero();
+            assertThat(connector.pending).hasSize(1);
+            connector.succeedNext();
+            assertThat(waiting.isSuccess()).isTrue();
+            // retired (closed) while a lease of its own is still out: that slot too comes to the new pool's queue
+            Future<Lease> late = old.acquire(loopA);
+            assertThat(late.isDone()).isFalse();
+            waiting.getNow().release(Lease.Outcome.CLOSE);
+            connector.succeedNext();
+            assertThat(late.isSuccess()).isTrue();
+            Future<Lease> newest = next.acquire(loopA);
+            old.close();
+            late.getNow().release(Lease.Outcome.CLOSE);
+            assertThat(connector.pending).as("the closed pool's freed slot, offered to the new pool").hasSize(1);
+            connector.succeedNext();
+            assertThat(newest.isSuccess()).isTrue();
+            next.checkInvariants();
+            old.checkInvariants();
+        } finally {
+            next.close();
+            old.close();
+        }
+    }
+
+    /** A reload that fails after building the new pool closes it: the old one is the newest again and keeps idle ones. */
+    @Test
+    void aPoolClosedBeforeItTookOverLeavesTheOldOneKeepingConnections() {
+        BackendPool old = onePhpKeepingConnections(2, 10);
+        BackendPool failed = new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 2, 10,
+                true, 2), connector, timers, old);
+        failed.close();
+        Future<Lease> f = old.acquire(loopA);
+        connector.succeedNext();
+        f.getNow().release(Lease.Outcome.REUSABLE);
+        assertThat(old.stats().idle()).isEqualTo(1);
+        old.checkInvariants();
     }
 
     @Test
