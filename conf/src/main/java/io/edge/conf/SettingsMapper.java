@@ -644,7 +644,7 @@ final class SettingsMapper {
             return null;
         }
         return new BackendGroupSettings(name, addresses, balance, maxConnections, waitQueue, backendTimeouts, reuse,
-                passive, spawn, responseBuffer);
+                passive, spawn, responseBuffer, backend.bool("await-worker"));
     }
 
     /**

@@ -108,7 +108,7 @@ class ConfigLoaderTest {
                 fastcgi.backends {
                   php { spawn { enabled = true, command = php-fpm, workers = 3, ini = ["memory_limit = 64M"] } }
                   api { addresses = ["unix:sock/api.sock", "10.0.0.1:9000"], balance = round-robin, max-connections = 2,
-                        queue { max-waiters = 0, timeout = 2 s } }
+                        queue { max-waiters = 0, timeout = 2 s }, await-worker = false }
                 }
                 """.replace("logs/", (Files.createDirectory(dir.resolve("logs")).getFileName() + "/")));
 
@@ -165,6 +165,8 @@ class ConfigLoaderTest {
         assertThat(api.maxConnections()).isEqualTo(2);
         assertThat(api.queue()).isEqualTo(new BackendGroupSettings.Queue(0, Duration.ofSeconds(2)));
         assertThat(api.spawn()).isNull();
+        assertThat(php.awaitWorker()).as("by default").isTrue();
+        assertThat(api.awaitWorker()).isFalse();
     }
 
     @Test

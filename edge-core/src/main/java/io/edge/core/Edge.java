@@ -550,7 +550,7 @@ public final class Edge {
         }
         return new BackendGroupSettings(group.name(), List.of(supervisor.socketAddress()), group.balance(),
                 group.maxConnections(), group.queue(), group.timeouts(), group.keepAlive(), group.health(), spawn,
-                group.responseBuffer());
+                group.responseBuffer(), group.awaitWorker());
     }
 
     /**

@@ -21,6 +21,8 @@ import java.util.regex.Pattern;
  * @param health          passive health checking
  * @param spawn           a php-fpm that edge starts and supervises, or {@code null}
  * @param responseBuffer  how much of a response its client is slow to take is held, so the backend is freed
+ * @param awaitWorker     whether a slot is held past the answer until the backend's worker reads again (the
+ *                        FCGI_GET_VALUES probe; see FcgiExchange), or freed at END_REQUEST as nginx does
  */
 public record BackendGroupSettings(
         String name,
@@ -32,12 +34,20 @@ public record BackendGroupSettings(
         KeepAlive keepAlive,
         Health health,
         Spawn spawn,
-        ResponseBuffer responseBuffer) {
+        ResponseBuffer responseBuffer,
+        boolean awaitWorker) {
 
     public BackendGroupSettings {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(responseBuffer, "responseBuffer");
         addresses = List.copyOf(addresses);
+    }
+
+    /** A group whose slots are held until the worker is free (await-worker's default). */
+    public BackendGroupSettings(String name, List<String> addresses, Balance balance, int maxConnections, Queue queue,
+                                Timeouts timeouts, KeepAlive keepAlive, Health health, Spawn spawn,
+                                ResponseBuffer responseBuffer) {
+        this(name, addresses, balance, maxConnections, queue, timeouts, keepAlive, health, spawn, responseBuffer, true);
     }
 
     /**

@@ -34,7 +34,17 @@ final class FakeFcgiServer implements AutoCloseable {
     final List<AtomicInteger> requestsPerConnection = new CopyOnWriteArrayList<>();
     private final List<SocketChannel> open = new CopyOnWriteArrayList<>();
 
+    /** GET_VALUES records received (edge's worker probe). */
+    final AtomicInteger getValuesSeen = new AtomicInteger();
+    /** Whether GET_VALUES is answered (as php-fpm does), or read and ignored (as some FastCGI servers do). */
+    private final boolean answersGetValues;
+
     FakeFcgiServer(Path socket) throws IOException {
+        this(socket, true);
+    }
+
+    FakeFcgiServer(Path socket, boolean answersGetValues) throws IOException {
+        this.answersGetValues = answersGetValues;
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
         acceptor = new Thread(this::acceptLoop, "fake-fcgi");
@@ -113,7 +123,7 @@ final class FakeFcgiServer implements AutoCloseable {
      * Reads BEGIN_REQUEST, PARAMS up to the empty record and STDIN up to the empty record, answering a GET_VALUES met
      * on the way.
      */
-    private static Map<String, String> readRequest(DataInputStream in, OutputStream out) throws IOException {
+    private Map<String, String> readRequest(DataInputStream in, OutputStream out) throws IOException {
         ByteArrayOutputStream params = new ByteArrayOutputStream();
         boolean paramsDone = false;
         boolean stdinDone = false;
@@ -132,6 +142,10 @@ final class FakeFcgiServer implements AutoCloseable {
             if (type == 9) {
                 // GET_VALUES, which edge sends behind a request to learn when the worker reads again: answered
                 // (FCGI_MPXS_CONNS=0) as php-fpm answers it, when the next request is read
+                getValuesSeen.incrementAndGet();
+                if (!answersGetValues) {
+                    continue;
+                }
                 byte[] pair = "\u000f\u0001FCGI_MPXS_CONNS0".getBytes(StandardCharsets.US_ASCII);
                 out.write(new byte[] {1, 10, 0, 0, 0, (byte) pair.length, (byte) (8 - pair.length % 8), 0});
                 out.write(pair);

@@ -579,7 +579,8 @@ public final class FastCgiResponder implements Responder {
             FcgiExchange started = FcgiExchange.start(lease, params,
                     new FcgiExchange.Options(requestId, MAX_RESPONSE_HEAD, timeouts.read(), timeouts.write(),
                             "client " + NetUtil.toAddressString(remoteAddress.getAddress()) + ", request \""
-                                    + exchange.request().method() + " " + exchange.request().uri() + "\"", true), this);
+                                    + exchange.request().method() + " " + exchange.request().uri() + "\"",
+                            pool.awaitsWorker()), this);
             if (started.isDone()) {
                 // Failed at once (onError ran inside start and decided); nothing was sent, so backend stays
                 // null and a retry of a POST is still allowed.

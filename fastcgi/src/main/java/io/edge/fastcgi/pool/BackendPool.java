@@ -107,6 +107,7 @@ public final class BackendPool implements AutoCloseable {
     private final long queueTimeoutNanos;
     private final Duration queueTimeout;
     private final boolean keepAlive;
+    private final boolean awaitWorker;
     private final long idleTimeoutNanos;
     private final int maxRequests;
     private final int maxFails;
@@ -173,6 +174,7 @@ public final class BackendPool implements AutoCloseable {
         this.queueTimeoutNanos = queueTimeout.toNanos();
         BackendGroupSettings.KeepAlive ka = settings.keepAlive();
         this.keepAlive = ka != null && ka.enabled();
+        this.awaitWorker = settings.awaitWorker();
         this.idleTimeoutNanos = ka == null ? 0 : ka.idleTimeout().toNanos();
         this.maxRequests = ka == null ? 0 : ka.maxRequests();
         BackendGroupSettings.Health health = settings.health();
@@ -315,6 +317,11 @@ public final class BackendPool implements AutoCloseable {
 
     boolean keepAliveEnabled() {
         return keepAlive;
+    }
+
+    /** Whether a request's slot is held until its worker reads again (the group's await-worker). */
+    public boolean awaitsWorker() {
+        return awaitWorker;
     }
 
     // ---- transitions; the methods below that take `after` run under the lock -------------------------
