@@ -319,6 +319,21 @@ public final class BackendPool implements AutoCloseable {
         return keepAlive;
     }
 
+    /** The slots this pool shares with the pools before and after it. For tests. */
+    SharedSlots slots() {
+        return slots;
+    }
+
+    /** Whether {@code spec} is one of this pool's addresses. */
+    boolean uses(String spec) {
+        for (Backend b : backends) {
+            if (b.address.spec().equals(spec)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether a request's slot is held until its worker reads again (the group's await-worker). */
     public boolean awaitsWorker() {
         return awaitWorker;

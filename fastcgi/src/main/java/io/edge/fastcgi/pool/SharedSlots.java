@@ -44,11 +44,19 @@ final class SharedSlots {
     synchronized void leave(BackendPool pool) {
         pools.remove(pool);
         newest = pools.isEmpty() ? null : pools.get(pools.size() - 1);
+        // an address no pool uses any more, its last connection gone (a spawned php-fpm's socket a reload moved
+        // from): forgotten, so that reloads do not add up; a closed pool opens no connection again
+        taken.entrySet().removeIf(e -> e.getValue().get() == 0 && pools.stream().noneMatch(p -> p.uses(e.getKey())));
     }
 
     boolean isNewest(BackendPool pool) {
         BackendPool last = newest;
         return last == null || last == pool;
+    }
+
+    /** How many addresses are counted. For tests. */
+    int addressesCounted() {
+        return taken.size();
     }
 
     boolean isShared() {

@@ -308,6 +308,32 @@ class BackendPoolTest {
         }
     }
 
+    /** A reload that moves the group to another address (a spawned php-fpm's new socket): the old one is forgotten. */
+    @Test
+    void anAddressNoPoolUsesAnyMoreIsForgottenOnceItsConnectionsAreGone() {
+        BackendPool old = onePhp(1, 10);
+        Future<Lease> running = old.acquire(loopA);
+        connector.succeedNext();
+        BackendPool next = new BackendPool(settings(List.of("unix:/run/php.2.sock"), Balance.LEAST_CONNECTIONS, 1, 10,
+                false, 2), connector, timers, old);
+        try {
+            Future<Lease> there = next.acquire(loopA);
+            assertThat(connector.pending).as("another php-fpm: nothing shared").hasSize(1);
+            connector.succeedNext();
+            assertThat(there.isSuccess()).isTrue();
+            assertThat(next.slots().addressesCounted()).isEqualTo(2);
+            old.close();
+            assertThat(next.slots().addressesCounted()).as("a connection of the old address still counts").isEqualTo(2);
+            running.getNow().release(Lease.Outcome.CLOSE);
+            new BackendPool(settings(List.of("unix:/run/php.2.sock"), Balance.LEAST_CONNECTIONS, 1, 10, false, 2),
+                    connector, timers, next).close(); // a reload that failed: a leave, which forgets what is unused
+            assertThat(next.slots().addressesCounted()).isEqualTo(1);
+            next.checkInvariants();
+        } finally {
+            next.close();
+        }
+    }
+
     /** A reload that fails after building the new pool closes it: the old one is the newest again and keeps idle ones. */
     @Test
     void aPoolClosedBeforeItTookOverLeavesTheOldOneKeepingConnections() {
