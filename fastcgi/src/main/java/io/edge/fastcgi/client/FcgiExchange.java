@@ -122,13 +122,18 @@ public final class FcgiExchange {
         default void onReadComplete() {
         }
 
-        /** The backend finished the response; the lease is already released. */
+        /**
+         * The backend finished the response. The lease is released, or, while the worker is awaited
+         * ({@link Options#awaitWorker}), released by the exchange itself later: the caller has nothing to release.
+         */
         void onEnd();
 
         /**
-         * The exchange failed; the lease is already released and the connection closed. {@code cause} is one
-         * of {@link FcgiProtocolException}, {@link BackendTimeoutException}, {@link BackendOverloadedException}
-         * or {@link BackendUnavailableException}. {@code onHead} may already have been called.
+         * The exchange failed for the listener: nothing more comes to it. {@code cause} is one of
+         * {@link FcgiProtocolException}, {@link BackendTimeoutException}, {@link BackendOverloadedException} or
+         * {@link BackendUnavailableException}. {@code onHead} may already have been called. The lease is released
+         * and the connection closed, except after a response head the exchange refused: the script runs on, so the
+         * exchange goes on alone as after {@link #abort} and releases the lease itself when its worker is free.
          */
         void onError(Throwable cause);
     }

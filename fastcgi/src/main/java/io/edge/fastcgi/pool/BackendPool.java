@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -121,6 +122,8 @@ public final class BackendPool implements AutoCloseable {
 
     private int nextIndex;
     private boolean closed;
+    /** Built: the pools sharing its slots ({@link SharedSlots}) may offer it slots from then on. */
+    private volatile boolean ready;
     /**
      * How long a lease holds its slot, a moving average (weight 1/8) over released leases; 0 before the first. A
      * queued request is overtaken for locality only while it has more than twice this left of its queue timeout.
@@ -185,13 +188,14 @@ public final class BackendPool implements AutoCloseable {
         this.lingerNanos = settings.lingerAfterTimeout().toNanos();
         this.connector = connector;
         this.timers = timers;
-        this.backends = new Backend[settings.addresses().size()];
-        for (int i = 0; i < backends.length; i++) {
-            BackendAddress address = BackendAddress.parse(settings.addresses().get(i));
-            backends[i] = new Backend(address, i, slots.of(address));
-        }
         this.queue = new WaitQueue(maxWaiters);
-        slots.join(this);
+        List<BackendAddress> parsed = settings.addresses().stream().map(BackendAddress::parse).toList();
+        List<AtomicInteger> counters = slots.join(this, parsed.stream().map(BackendAddress::spec).toList());
+        this.backends = new Backend[parsed.size()];
+        for (int i = 0; i < backends.length; i++) {
+            backends[i] = new Backend(parsed.get(i), i, counters.get(i));
+        }
+        ready = true;
     }
 
     public String name() {
@@ -252,6 +256,9 @@ public final class BackendPool implements AutoCloseable {
                     counters.rejectedFull.incrementAndGet();
                     after.add(() -> promise.tryFailure(new QueueFullException(name, maxWaiters)));
                 }
+                if (w.queued && slots.isShared()) {
+                    after.add(() -> slots.wanted(this)); // the slot it waits for may sit idle in another pool
+                }
             }
         }
         promise.addListener(f -> {
@@ -297,22 +304,34 @@ public final class BackendPool implements AutoCloseable {
     }
 
     /**
-     * A reload put a newer pool in this one's place ({@link SharedSlots}): idle connections, unless this pool's own
-     * queued requests are about to take them, are closed, since they hold php-fpm workers the newer pool needs; from
-     * now on a connection released with the queue empty is closed rather than kept.
+     * Another pool sharing this one's slots ({@link SharedSlots}) needs them: a newer one a reload put in this one's
+     * place, or one whose request waits. Idle connections, unless this pool's own queued requests are about to take
+     * them, are closed, since they hold php-fpm workers the other pool needs.
      */
-    void superseded() {
+    void giveUpIdle() {
+        if (!ready) {
+            return;
+        }
         List<Runnable> after = new ArrayList<>();
         synchronized (this) {
             if (queue.isEmpty()) {
-                for (Backend b : backends) {
-                    for (PooledConnection pc; (pc = b.idle.pollFirst()) != null; ) {
-                        closeIdle(pc, after);
-                    }
-                }
+                closeAllIdle(after);
             }
         }
         runAll(after);
+    }
+
+    private void closeAllIdle(List<Runnable> after) {
+        for (Backend b : backends) {
+            for (PooledConnection pc; (pc = b.idle.pollFirst()) != null; ) {
+                closeIdle(pc, after);
+            }
+        }
+    }
+
+    /** Whether requests wait in this pool's queue (read without the lock). */
+    boolean hasWaiters() {
+        return !queue.isEmpty();
     }
 
     boolean keepAliveEnabled() {
@@ -322,16 +341,6 @@ public final class BackendPool implements AutoCloseable {
     /** The slots this pool shares with the pools before and after it. For tests. */
     SharedSlots slots() {
         return slots;
-    }
-
-    /** Whether {@code spec} is one of this pool's addresses. */
-    boolean uses(String spec) {
-        for (Backend b : backends) {
-            if (b.address.spec().equals(spec)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Whether a request's slot is held until its worker reads again (the group's await-worker). */
@@ -401,6 +410,9 @@ public final class BackendPool implements AutoCloseable {
             Waiter taker = localTaker(w, b, now);
             queue.remove(taker);
             assign(taker, b, after);
+        }
+        if (!slots.isNewest(this)) {
+            closeAllIdle(after); // replaced, and nobody here waits: its idle connections hold workers the newer needs
         }
     }
 
@@ -667,7 +679,9 @@ public final class BackendPool implements AutoCloseable {
 
     /** Another pool sharing this one's slots freed one ({@link SharedSlots#freed}). */
     void dispatchQueuedFromElsewhere() {
-        dispatchQueued();
+        if (ready) {
+            dispatchQueued();
+        }
     }
 
     private void dispatchQueued() {
@@ -741,7 +755,8 @@ public final class BackendPool implements AutoCloseable {
             }
             boolean keep = outcome == Lease.Outcome.REUSABLE && keepAlive && !closed && pc.channel.isActive()
                     && (maxRequests <= 0 || pc.exchanges < maxRequests)
-                    && (!queue.isEmpty() || slots.isNewest(this)); // a superseded pool keeps none for nobody
+                    // a replaced pool keeps none for nobody, nor any pool while another one's requests wait
+                    && (!queue.isEmpty() || slots.isNewest(this) && !slots.othersWaiting(this));
             if (keep) {
                 pc.state = PooledConnection.State.IDLE;
                 pc.idleGeneration++;

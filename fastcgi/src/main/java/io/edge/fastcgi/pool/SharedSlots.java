@@ -1,7 +1,9 @@
 package io.edge.fastcgi.pool;
 
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -9,44 +11,56 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The slots of a backend group's addresses, shared by the pools that reloads put in each other's place. A reload that
  * changes a group builds a new pool while the requests of the previous one finish on it: their connections take
  * workers of the same php-fpm as the new pool's, so an address's connections are counted together against
- * max-connections (each pool against its own), and the next request waits in the new pool's queue rather than in
- * php-fpm's backlog. A slot one pool frees is offered to the others' queues. Thread-safe; each pool still guards its
- * own counts with its own lock, so two pools taking the last slot at the same moment may take one more.
+ * max-connections (each pool against its own), and the next request waits in a queue of edge's rather than in
+ * php-fpm's backlog. A slot one pool frees is offered to the others' queues; a pool that keeps connections idle gives
+ * them up while another has requests waiting, and a pool a newer one replaced keeps none idle for nobody.
+ * Thread-safe; each pool still guards its own counts with its own lock, so two pools taking the last slot at the same
+ * moment may take one more.
  */
 final class SharedSlots {
 
     /** Connections of every pool sharing these slots, by address: connecting, leased, idle and lingering. */
-    private final ConcurrentHashMap<String, AtomicInteger> taken = new ConcurrentHashMap<>();
-    /** The pools sharing them, oldest first; a pool leaves when it is closed. */
+    private final Map<String, AtomicInteger> taken = new HashMap<>();
+    /** The addresses of each pool that joined and has not left. */
+    private final Map<BackendPool, List<String>> addresses = new HashMap<>();
+    /** The pools that joined and have not left, oldest first. */
     private final List<BackendPool> pools = new CopyOnWriteArrayList<>();
     /** The last of {@link #pools}, null when none is left. */
     private volatile BackendPool newest;
 
-    AtomicInteger of(BackendAddress address) {
-        return taken.computeIfAbsent(address.spec(), spec -> new AtomicInteger());
-    }
-
-    /** {@code pool} takes the place of those before it, whose idle connections would hold workers it needs. */
-    void join(BackendPool pool) {
+    /**
+     * {@code pool}, a pool being built, takes the place of those before it: the counters of its {@code specs}, in
+     * order. It is offered slots only once {@link BackendPool#isReady}; the pools before it give up their idle
+     * connections, which hold workers it needs.
+     */
+    List<AtomicInteger> join(BackendPool pool, List<String> specs) {
+        List<AtomicInteger> counters = new ArrayList<>(specs.size());
         List<BackendPool> older;
         synchronized (this) {
+            for (String spec : specs) {
+                counters.add(taken.computeIfAbsent(spec, s -> new AtomicInteger()));
+            }
             older = List.copyOf(pools);
+            addresses.put(pool, List.copyOf(specs));
             pools.add(pool);
             newest = pool;
         }
-        older.forEach(BackendPool::superseded);
+        older.forEach(BackendPool::giveUpIdle);
+        return counters;
     }
 
     /**
      * {@code pool} was closed: it queues nothing any more (its leased connections still count until released). A
-     * reload that failed after building it leaves the pool before it the newest again.
+     * reload that failed after building it leaves the pool before it the newest again. An address no pool uses any
+     * more, its last connection gone (a spawned php-fpm's socket a reload moved from), is forgotten, so that reloads
+     * do not add up; a closed pool opens no connection again.
      */
     synchronized void leave(BackendPool pool) {
         pools.remove(pool);
+        addresses.remove(pool);
         newest = pools.isEmpty() ? null : pools.get(pools.size() - 1);
-        // an address no pool uses any more, its last connection gone (a spawned php-fpm's socket a reload moved
-        // from): forgotten, so that reloads do not add up; a closed pool opens no connection again
-        taken.entrySet().removeIf(e -> e.getValue().get() == 0 && pools.stream().noneMatch(p -> p.uses(e.getKey())));
+        taken.entrySet().removeIf(e -> e.getValue().get() == 0
+                && addresses.values().stream().noneMatch(specs -> specs.contains(e.getKey())));
     }
 
     boolean isNewest(BackendPool pool) {
@@ -54,13 +68,21 @@ final class SharedSlots {
         return last == null || last == pool;
     }
 
-    /** How many addresses are counted. For tests. */
-    int addressesCounted() {
-        return taken.size();
-    }
-
     boolean isShared() {
         return pools.size() > 1;
+    }
+
+    /** Whether a pool other than {@code pool} has requests waiting (read without its lock: a moment late at worst). */
+    boolean othersWaiting(BackendPool pool) {
+        if (pools.size() < 2) {
+            return false;
+        }
+        for (BackendPool other : pools) {
+            if (other != pool && other.hasWaiters()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** {@code from} freed a slot: the others' queued requests may take it. Called without any pool's lock. */
@@ -70,5 +92,22 @@ final class SharedSlots {
                 pool.dispatchQueuedFromElsewhere();
             }
         }
+    }
+
+    /**
+     * {@code from} queued a request while slots are shared: the others give up their idle connections (unless their
+     * own requests wait for them), whose slots it may be waiting for. Called without any pool's lock.
+     */
+    void wanted(BackendPool from) {
+        for (BackendPool pool : pools) {
+            if (pool != from) {
+                pool.giveUpIdle();
+            }
+        }
+    }
+
+    /** How many addresses are counted. For tests. */
+    synchronized int addressesCounted() {
+        return taken.size();
     }
 }

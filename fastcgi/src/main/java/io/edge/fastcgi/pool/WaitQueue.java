@@ -13,7 +13,8 @@ final class WaitQueue {
     private final int maxWaiters;
     private Waiter head;
     private Waiter tail;
-    private int size;
+    /** Written under the pool's lock; volatile so that {@link #isEmpty} may be asked without it (a moment late). */
+    private volatile int size;
 
     WaitQueue(int maxWaiters) {
         this.maxWaiters = maxWaiters;

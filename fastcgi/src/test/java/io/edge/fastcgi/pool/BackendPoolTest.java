@@ -308,6 +308,42 @@ class BackendPoolTest {
         }
     }
 
+    /**
+     * A request that still goes to the replaced pool (a body spooled across the reload, a retry) waits for a slot
+     * the new pool keeps idle: the new pool gives it up rather than keep it while that request waits, and keeps none
+     * idle while another pool's requests wait.
+     */
+    @Test
+    void aRequestOfTheReplacedPoolGetsTheSlotTheNewPoolKeepsIdle() {
+        BackendPool old = onePhpKeepingConnections(1, 10);
+        BackendPool next = new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 1, 10,
+                true, 2), connector, timers, old);
+        try {
+            Future<Lease> warm = next.acquire(loopA);
+            connector.succeedNext();
+            warm.getNow().release(Lease.Outcome.REUSABLE);
+            assertThat(next.stats().idle()).isEqualTo(1);
+            Future<Lease> late = old.acquire(loopA);
+            assertThat(next.stats().open()).as("its idle connection given up").isZero();
+            connector.succeedNext();
+            assertThat(late.isSuccess()).isTrue();
+
+            Future<Lease> queuedNew = next.acquire(loopA);
+            Future<Lease> queuedOld = old.acquire(loopB);
+            late.getNow().release(Lease.Outcome.REUSABLE); // its own waiter first
+            assertThat(queuedOld.isSuccess()).isTrue();
+            assertThat(queuedNew.isDone()).isFalse();
+            queuedOld.getNow().release(Lease.Outcome.REUSABLE);
+            assertThat(old.stats().open()).as("replaced, nobody waiting there: not kept").isZero();
+            connector.succeedNext();
+            assertThat(queuedNew.isSuccess()).isTrue();
+            next.checkInvariants();
+            old.checkInvariants();
+        } finally {
+            next.close();
+        }
+    }
+
     /** A reload that moves the group to another address (a spawned php-fpm's new socket): the old one is forgotten. */
     @Test
     void anAddressNoPoolUsesAnyMoreIsForgottenOnceItsConnectionsAreGone() {
