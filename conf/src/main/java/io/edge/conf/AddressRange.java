@@ -4,6 +4,7 @@ import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * A client address range as an {@code allow} list takes it, nginx's {@code allow 10.0.0.0/8}: an IP address and how
@@ -13,6 +14,8 @@ import java.util.List;
  * @param prefix  leading bits compared, 0 to the address's length in bits
  */
 public record AddressRange(InetAddress network, int prefix) {
+
+    private static final Pattern LEADING_ZERO = Pattern.compile("(^|\\.)0\\d");
 
     /** Whether {@code address} is in this range; an IPv4 address is never in an IPv6 range, nor the other way. */
     public boolean contains(InetAddress address) {
@@ -56,15 +59,17 @@ public record AddressRange(InetAddress network, int prefix) {
         return false;
     }
 
-    /** {@code address} alone. */
     /**
      * An IP address literal as an address, never looked up; null for anything else. IPv4: four decimal groups of
-     * 0-255. IPv6 as RFC 4291 writes it, a dotted IPv4 tail included ({@code 64:ff9b::192.0.2.1}); an IPv4-mapped one
-     * ({@code ::ffff:192.0.2.1}) is the IPv4 address it maps. No brackets, no zone.
+     * 0-255, none with a leading zero. IPv6 as RFC 4291 writes it, a dotted IPv4 tail included
+     * ({@code 64:ff9b::192.0.2.1}); an IPv4-mapped one ({@code ::ffff:192.0.2.1}) is the IPv4 address it maps. No
+     * brackets, no zone.
      */
     public static InetAddress literal(String text) {
         if (text.indexOf(':') < 0) {
-            return NetUtil.isValidIpV4Address(text) ? NetUtil.createInetAddressFromIpAddressString(text) : null;
+            // a group with a leading zero is refused: many readers take "010" for octal 8, others for 10
+            return NetUtil.isValidIpV4Address(text) && !LEADING_ZERO.matcher(text).find()
+                    ? NetUtil.createInetAddressFromIpAddressString(text) : null;
         }
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
@@ -79,6 +84,7 @@ public record AddressRange(InetAddress network, int prefix) {
         }
     }
 
+    /** {@code address} alone. */
     public static AddressRange of(InetAddress address) {
         return new AddressRange(address, address.getAddress().length * 8);
     }

@@ -110,7 +110,8 @@ class StatusConfigTest {
         Path file = write("""
                 sites = [{ root = www, locations = [
                   { match = "= /s", status = true,
-                    status-allow = ["300.0.0.1", "10.0.0", "[::1]", "fe80::1%1", "0x7f.0.0.1", "::ffff:10.0.0.9"] }
+                    status-allow = ["300.0.0.1", "10.0.0", "[::1]", "fe80::1%1", "0x7f.0.0.1", "010.0.0.1",
+                      "::ffff:10.0.0.9"] }
                 ] }]
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
@@ -120,7 +121,8 @@ class StatusConfigTest {
                 "\"10.0.0\" is not an IP address",
                 "\"[::1]\" is not an IP address",
                 "\"fe80::1%1\" is not an IP address",
-                "\"0x7f.0.0.1\" is not an IP address");
+                "\"0x7f.0.0.1\" is not an IP address",
+                "\"010.0.0.1\" is not an IP address");
 
         EdgeSettings settings = new ConfigLoader().load(write("""
                 sites = [{ root = www, locations = [

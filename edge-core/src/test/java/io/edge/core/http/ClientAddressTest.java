@@ -125,7 +125,7 @@ class ClientAddressTest {
         assertThat(ClientAddress.parse("::192.0.2.1").getAddress()).isInstanceOf(java.net.Inet6Address.class);
         for (String bad : List.of("unknown", "_hidden", "example.com", "example.com:80", "192.0.2", "192.0.2.1:",
                 "192.0.2.1:x", "192.0.2.1:65536", "[192.0.2.1]", "[2001:db8::1", "[2001:db8::1]x", "fe80::1%eth0",
-                "300.0.0.1", "1:80", "::300.0.0.1", "1::2::3", ".:1", "::g", "010.0.0.1x")) {
+                "300.0.0.1", "1:80", "::300.0.0.1", "1::2::3", ".:1", "::g", "010.0.0.1", "10.0.0.01")) {
             assertThat(ClientAddress.parse(bad)).as(bad).isNull();
         }
     }
