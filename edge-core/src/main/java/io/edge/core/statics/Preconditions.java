@@ -124,10 +124,10 @@ public final class Preconditions {
     /**
      * Whether a list header ({@code If-Match}, {@code If-None-Match}) matches {@code etag}: {@code *}, the whole
      * value, matches any existing representation, which the one judged is, with an entity tag or without (a cached
-     * answer a script sent none for; nginx matches it before it looks at the tag); a malformed list matches nothing,
-     * {@code *} among tags included
-     * ({@code "x", *}: the grammar is {@code "*" / #entity-tag}, and nginx reads it so), as does one whose tags are not
-     * separated by commas ({@code "x" "y"}).
+     * answer a script sent none for; nginx matches it before it looks at the tag). An element that is no entity tag
+     * ending at a comma matches nothing, {@code *} among tags included ({@code "x", *}: the grammar is
+     * {@code "*" / #entity-tag}) and tags not separated by commas ({@code "x" "y"}); the elements after the next comma
+     * are read on, as nginx reads the list.
      */
     static boolean matchesAny(String list, String etag, boolean strong) {
         if (list.trim().equals("*")) {
@@ -145,24 +145,27 @@ public final class Preconditions {
             if (list.startsWith("W/", i)) {
                 i += 2;
             }
-            if (i >= n || list.charAt(i) != '"') {
+            int close = i < n && list.charAt(i) == '"' ? list.indexOf('"', i + 1) : -1;
+            if (close >= 0) {
+                String tag = list.substring(start, close + 1);
+                i = close + 1;
+                while (i < n && (list.charAt(i) == ' ' || list.charAt(i) == '\t')) {
+                    i++;
+                }
+                if (i == n || list.charAt(i) == ',') {
+                    if (strong ? strongMatch(tag, etag) : weakMatch(tag, etag)) {
+                        return true;
+                    }
+                    continue;
+                }
+            }
+            // not an entity tag ending at a comma ("*" among tags, "x" "y"): it matches nothing, and the list is
+            // read on from the next comma, as nginx reads it
+            int comma = list.indexOf(',', i);
+            if (comma < 0) {
                 return false;
             }
-            int close = list.indexOf('"', i + 1);
-            if (close < 0) {
-                return false;
-            }
-            String tag = list.substring(start, close + 1);
-            i = close + 1;
-            while (i < n && (list.charAt(i) == ' ' || list.charAt(i) == '\t')) {
-                i++;
-            }
-            if (i < n && list.charAt(i) != ',') {
-                return false; // tags not separated by commas ("a" "b"): malformed, as nginx reads it
-            }
-            if (strong ? strongMatch(tag, etag) : weakMatch(tag, etag)) {
-                return true;
-            }
+            i = comma + 1;
         }
         return false;
     }

@@ -67,9 +67,14 @@ class PreconditionsTest {
         assertThat(get("If-Match", "*", "If-Match", "\"x\"")).as("over two lines").isEqualTo(PRECONDITION_FAILED);
     }
 
-    /** Tags follow each other only after a comma: without one the list is malformed and matches nothing (nginx). */
+    /**
+     * Tags follow each other only after a comma: an element without one matches nothing, and the list is read on
+     * from the next comma (nginx).
+     */
     @Test
     void tagsNotSeparatedByCommasMatchNothing() {
+        assertThat(get("If-None-Match", "\"x\" \"y\", " + ETAG)).as("read on").isEqualTo(NOT_MODIFIED);
+        assertThat(get("If-None-Match", "\"x\", *, " + ETAG)).isEqualTo(NOT_MODIFIED);
         assertThat(get("If-None-Match", "\"x\" " + ETAG)).isEqualTo(PROCEED);
         assertThat(get("If-None-Match", ETAG + " \"x\"")).isEqualTo(PROCEED);
         assertThat(get("If-None-Match", ETAG + "garbage")).isEqualTo(PROCEED);
