@@ -244,6 +244,7 @@ public final class FcgiExchange {
             encodedParams.release();
             throw e;
         }
+        lease.exchangeStarted();
         exchange.begin(encodedParams);
         return exchange;
     }

@@ -125,7 +125,8 @@ public final class BackendPool implements AutoCloseable {
     /** Built: the pools sharing its slots ({@link SharedSlots}) may offer it slots from then on. */
     private volatile boolean ready;
     /**
-     * How long a lease holds its slot, a moving average (weight 1/8) over released leases; 0 before the first. A
+     * How long a lease holds its slot, a moving average (weight 1/8) over released leases a request went out on
+     * ({@link Lease#exchangeStarted}); 0 before the first. A
      * queued request is overtaken for locality only while it has more than twice this left of its queue timeout.
      */
     private long holdNanos;
@@ -742,8 +743,10 @@ public final class BackendPool implements AutoCloseable {
         long now = timers.nanoTime();
         boolean lingers = outcome == Lease.Outcome.TIMED_OUT && lingerNanos > 0;
         synchronized (this) {
-            long held = Math.max(0, now - lease.grantedNanos);
-            holdNanos = holdNanos == 0 ? held : holdNanos + (held - holdNanos) / 8;
+            if (lease.used()) {
+                long held = Math.max(0, now - lease.grantedNanos);
+                holdNanos = holdNanos == 0 ? held : holdNanos + (held - holdNanos) / 8;
+            }
             if (!lingers) {
                 b.busyUntil = 0; // a worker is free again, so its backlog has room
                 b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;

@@ -38,6 +38,8 @@ public final class Lease {
     private final long connectNanos;
     /** When it was granted ({@link Timers#nanoTime}): how long it held its slot is measured from here. */
     final long grantedNanos;
+    /** An exchange went out on it ({@link #exchangeStarted}): how long it held its slot says how long a script takes. */
+    private volatile boolean used;
     private final AtomicBoolean released = new AtomicBoolean();
     private volatile Outcome outcome;
 
@@ -49,6 +51,19 @@ public final class Lease {
         this.reused = reused;
         this.waitNanos = waitNanos;
         this.connectNanos = connectNanos;
+    }
+
+    /**
+     * A request was sent on it. Only such leases count in the average time a slot is held, which bounds how long the
+     * oldest queued request may be passed for locality: one given back at once (its client gone, its request refused
+     * before it went out) says nothing of the backend's scripts.
+     */
+    public void exchangeStarted() {
+        used = true;
+    }
+
+    boolean used() {
+        return used;
     }
 
     /** The connected backend channel, registered on the event loop the lease was asked for. */
