@@ -326,6 +326,12 @@ public final class Edge {
         inForce = running;
         current = fresh;
         retiring.add(previous);
+        // a group's new pool takes the queue of the one it replaces at its addresses: one queue, oldest first
+        fresh.pools.forEach((group, pool) -> {
+            if (previous.pools.get(group) != pool) {
+                pool.takeOver();
+            }
+        });
         Map<LocationSettings, Responder> responders = fresh.responders;
         CompletableFuture<Void> idle = server.replaceRoutes(next, responders::get);
         server.applyServer(running, listeners);

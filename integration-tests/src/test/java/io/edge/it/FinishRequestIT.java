@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
@@ -108,6 +109,35 @@ class FinishRequestIT {
             Files.writeString(release, "");
             assertThat(next.get().statusCode()).isEqualTo(200);
             assertThat(next.get().body()).isEqualTo("next");
+        } finally {
+            Files.writeString(release, "");
+        }
+    }
+
+    /**
+     * A reload that raises max-connections while a request waits in the old pool's queue: the new pool takes that
+     * queue over, so the waiting request gets the new slot at once rather than waiting behind the old pool's limit
+     * (under load, until its timeout, while the new pool's younger requests took every slot).
+     */
+    @Test
+    void aReloadRaisingMaxConnectionsServesTheRequestsWaitingInTheOldQueue() throws Exception {
+        Path release = writeScripts();
+        String config = """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "~ \\\\.php$", fastcgi = php }, { match = "= /edge-status", status = true }
+                ] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = %d, queue.timeout = 60 s }
+                """;
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, config.formatted(fpm.address(), 1))) {
+            assertThat(HTTP.send(HttpRequest.newBuilder(edge.uri("/finish.php")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("answered");
+            CompletableFuture<HttpResponse<String>> next = HTTP.sendAsync(
+                    HttpRequest.newBuilder(edge.uri("/next.php")).build(), HttpResponse.BodyHandlers.ofString());
+            await(() -> edge.status().contains(" waiters=1 "), "the next request queued behind the one slot");
+            edge.reload(config.formatted(fpm.address(), 2));
+            assertThat(next.get().body()).as("served by the second slot, the first still held").isEqualTo("next");
+            assertThat(dir.resolve("worked-on")).doesNotExist();
         } finally {
             Files.writeString(release, "");
         }

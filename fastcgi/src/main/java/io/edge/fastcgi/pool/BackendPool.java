@@ -124,6 +124,8 @@ public final class BackendPool implements AutoCloseable {
     private boolean closed;
     /** Built: the pools sharing its slots ({@link SharedSlots}) may offer it slots from then on. */
     private volatile boolean ready;
+    /** The pool with the same addresses that took this one's place and its queue ({@link #takeOver}), or null. */
+    private volatile BackendPool successor;
     /**
      * How long a lease holds its slot, a moving average (weight 1/8) over released leases a request went out on
      * ({@link Lease#exchangeStarted}); 0 before the first. A
@@ -236,13 +238,21 @@ public final class BackendPool implements AutoCloseable {
     }
 
     private Future<Lease> acquire(EventLoop loop, long waitedNanos, boolean again) {
+        BackendPool to = successor;
+        if (to != null) {
+            return to.acquire(loop, waitedNanos, again);
+        }
         long now = timers.nanoTime();
         long budget = Math.max(0, queueTimeoutNanos - Math.max(0, waitedNanos));
         Promise<Lease> promise = loop.newPromise();
         Waiter w = new Waiter(promise, loop, now, now + budget);
         List<Runnable> after = new ArrayList<>(2);
+        BackendPool handedTo;
         synchronized (this) {
-            if (closed) {
+            handedTo = successor; // handed over meanwhile: asked there, outside this lock
+            if (handedTo != null) {
+                // nothing done here
+            } else if (closed) {
                 after.add(() -> promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
                         + ": shutting down")));
             } else if (allDown(now)) {
@@ -261,6 +271,9 @@ public final class BackendPool implements AutoCloseable {
                     after.add(() -> slots.wanted(this)); // the slot it waits for may sit idle in another pool
                 }
             }
+        }
+        if (handedTo != null) {
+            return handedTo.acquire(loop, waitedNanos, again);
         }
         promise.addListener(f -> {
             if (f.isCancelled()) {
@@ -327,6 +340,71 @@ public final class BackendPool implements AutoCloseable {
             for (PooledConnection pc; (pc = b.idle.pollFirst()) != null; ) {
                 closeIdle(pc, after);
             }
+        }
+    }
+
+    /**
+     * A reload that built this pool went into force: the pools it replaced that have the same addresses hand it their
+     * queued requests, oldest first and each with its deadline, ahead of its own, and send it every request they are
+     * asked for from now on (a body spooled across the reload, a retry). One queue then orders them all; with two,
+     * the new pool's requests took every slot its connections freed while the old pool's, older, timed out (a reload
+     * raising max-connections under load gave 503s). Their running requests finish on them as before.
+     */
+    public void takeOver() {
+        for (BackendPool older : slots.sameAddressesBefore(this)) {
+            older.handOver(this);
+        }
+    }
+
+    private void handOver(BackendPool newer) {
+        List<Waiter> moved = new ArrayList<>();
+        List<Runnable> after = new ArrayList<>();
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            successor = newer;
+            for (Waiter w; (w = queue.poll()) != null; ) {
+                if (w.cancelTimer != null) {
+                    after.add(w.cancelTimer);
+                    w.cancelTimer = null;
+                }
+                if (!w.promise.isDone()) {
+                    moved.add(w);
+                }
+            }
+        }
+        runAll(after);
+        newer.adopt(moved);
+    }
+
+    /** Requests {@link #handOver handed over} by a replaced pool, oldest first: they go before this pool's own. */
+    private void adopt(List<Waiter> moved) {
+        if (moved.isEmpty()) {
+            return;
+        }
+        List<Runnable> after = new ArrayList<>();
+        synchronized (this) {
+            long now = timers.nanoTime();
+            for (int i = moved.size() - 1; i >= 0; i--) {
+                Waiter w = moved.get(i);
+                if (closed) {
+                    after.add(() -> w.promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
+                            + ": shutting down")));
+                } else {
+                    queue.offerFirst(w);
+                    armTimer(w, Math.max(0, w.deadlineNanos - now));
+                }
+            }
+            dispatchQueued(now, after);
+        }
+        runAll(after);
+        for (Waiter w : moved) {
+            w.promise.addListener(f -> {
+                if (f.isCancelled()) {
+                    cancelled(w);
+                }
+            });
         }
     }
 

@@ -63,6 +63,25 @@ final class SharedSlots {
                 && addresses.values().stream().noneMatch(specs -> specs.contains(e.getKey())));
     }
 
+    /** The pools that joined before {@code pool} and have not left, with the same addresses as it. */
+    synchronized List<BackendPool> sameAddressesBefore(BackendPool pool) {
+        List<String> mine = addresses.get(pool);
+        List<BackendPool> same = new ArrayList<>();
+        if (mine == null) {
+            return same;
+        }
+        for (BackendPool other : pools) {
+            if (other == pool) {
+                break;
+            }
+            List<String> theirs = addresses.get(other);
+            if (theirs != null && theirs.size() == mine.size() && theirs.containsAll(mine)) {
+                same.add(other);
+            }
+        }
+        return same;
+    }
+
     boolean isNewest(BackendPool pool) {
         BackendPool last = newest;
         return last == null || last == pool;

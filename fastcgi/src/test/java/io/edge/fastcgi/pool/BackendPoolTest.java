@@ -344,6 +344,67 @@ class BackendPoolTest {
         }
     }
 
+    /**
+     * A reload raising max-connections under load: the old pool's queued requests, older than any of the new pool's,
+     * go to the new pool when it takes over, ahead of its own and with their deadlines; later requests to the old pool
+     * go there too. With two queues the new pool's requests took every freed slot and the old ones timed out.
+     */
+    @Test
+    void aNewPoolTakesTheQueueOfThePoolItReplacesAtItsAddresses() {
+        BackendPool old = onePhp(1, 10);
+        Future<Lease> running = old.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> oldWaiter1 = old.acquire(loopA);
+        Future<Lease> oldWaiter2 = old.acquire(loopA);
+        timers.advanceMillis(600);
+        BackendPool next = new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 2, 10,
+                false, 2), connector, timers, old);
+        try {
+            Future<Lease> fresh = next.acquire(loopA);
+            assertThat(connector.pending).as("the new pool's second slot").hasSize(1);
+            next.takeOver();
+            Future<Lease> late = old.acquire(loopA); // a body spooled across the reload: asked of the old pool
+            assertThat(old.stats().waiters()).isZero();
+            assertThat(next.stats().waiters()).isEqualTo(3);
+            connector.succeedNext();
+            assertThat(fresh.isSuccess()).as("already connecting for it").isTrue();
+            fresh.getNow().release(Lease.Outcome.CLOSE);
+            connector.succeedNext();
+            assertThat(oldWaiter1.isSuccess()).as("the oldest first").isTrue();
+            running.getNow().release(Lease.Outcome.CLOSE);
+            connector.succeedNext();
+            assertThat(oldWaiter2.isSuccess()).isTrue();
+            assertThat(late.isDone()).isFalse();
+            timers.advanceMillis(400);
+            assertThat(late.isDone()).as("its own deadline, 1 s from its start").isFalse();
+            timers.advanceMillis(600);
+            assertThat(late.cause()).isInstanceOf(QueueTimeoutException.class);
+            next.checkInvariants();
+        } finally {
+            next.close();
+        }
+    }
+
+    @Test
+    void aHandedOverRequestKeepsItsDeadline() {
+        BackendPool old = onePhp(1, 10);
+        old.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> waiting = old.acquire(loopA);
+        timers.advanceMillis(700);
+        BackendPool next = new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 1, 10,
+                false, 2), connector, timers, old);
+        try {
+            next.takeOver();
+            timers.advanceMillis(299);
+            assertThat(waiting.isDone()).isFalse();
+            timers.advanceMillis(1);
+            assertThat(waiting.cause()).isInstanceOf(QueueTimeoutException.class);
+        } finally {
+            next.close();
+        }
+    }
+
     /** A reload that moves the group to another address (a spawned php-fpm's new socket): the old one is forgotten. */
     @Test
     void anAddressNoPoolUsesAnyMoreIsForgottenOnceItsConnectionsAreGone() {
