@@ -62,6 +62,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.TimeoutException;
 import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
@@ -121,6 +122,8 @@ public final class Edge {
     private final Map<String, WaitStats> waitStats = new ConcurrentHashMap<>();
     private final Map<String, String> lastLoggedStats = new LinkedHashMap<>();
     private ScheduledExecutorService statsLogger;
+    /** An operator's second signal ended the drain of a stop: what is left is closed at once ({@link #stopDraining}). */
+    private volatile boolean drainCut;
     /** Where generations are retired, never an event loop (closing pools and stopping php-fpm waits). */
     private ExecutorService retirer;
     /**
@@ -338,8 +341,9 @@ public final class Edge {
         Duration drain = running.timeouts().drain();
         LOG.info("reload: configuration {} applied to new requests (generation {}); requests running finish on the "
                 + "previous one (for at most {})", next.source(), fresh.number, readable(drain));
+        long drainDeadline = System.nanoTime() + drain.toNanos();
         idle.orTimeout(drain.toMillis(), TimeUnit.MILLISECONDS)
-                .whenCompleteAsync((done, timedOut) -> retire(previous, timedOut != null), retirer);
+                .whenCompleteAsync((done, timedOut) -> retire(previous, timedOut != null, drainDeadline), retirer);
     }
 
     /**
@@ -348,7 +352,7 @@ public final class Edge {
      * {@link #closing}: a reload builds from the current generation only and keeps new php-fpm sockets clear of every
      * listed one; a stop closes the generations still retiring and waits for those closing.
      */
-    private void retire(Generation old, boolean timedOut) {
+    private void retire(Generation old, boolean timedOut, long drainDeadline) {
         List<Generation> live;
         CompletableFuture<Void> closed = new CompletableFuture<>();
         synchronized (this) {
@@ -364,7 +368,7 @@ public final class Edge {
                 LOG.warn("reload: exchanges of generation {} still running after the drain timeout; closing its parts",
                         old.number);
             }
-            close(old, live);
+            close(old, live, drainDeadline, () -> drainCut);
             LOG.info("reload: generation {} retired", old.number);
         } finally {
             closed.complete(null); // before the lock: a stop holding it waits for this
@@ -564,9 +568,32 @@ public final class Edge {
      * the php-fpm they connect to, caches, then the file engine.
      */
     private static void close(Generation g, List<Generation> live) {
+        close(g, live, System.nanoTime(), () -> true);
+    }
+
+    /**
+     * As {@link #close(Generation, List)}; a php-fpm it stops waits until the pools that connect to it have no
+     * connection left, until {@code deadlineNanos} or until {@code giveUp} says so: a script still running after
+     * {@code fastcgi_finish_request()} (its slot held until its worker is free) is not cut off by the stop.
+     */
+    private static void close(Generation g, List<Generation> live, long deadlineNanos, BooleanSupplier giveUp) {
+        List<BackendPool> closed = new ArrayList<>();
         for (BackendPool pool : g.pools.values()) {
             if (live.stream().noneMatch(o -> o.pools.containsValue(pool))) {
                 closeQuietly("a backend pool", pool::close);
+                closed.add(pool);
+            }
+        }
+        boolean stopsPhpFpm = g.supervisors.values().stream()
+                .anyMatch(supervisor -> live.stream().noneMatch(o -> o.supervisors.containsValue(supervisor)));
+        if (stopsPhpFpm) {
+            for (BackendPool pool : closed) {
+                int open = pool.openConnections();
+                if (open > 0 && deadlineNanos - System.nanoTime() > 0 && !giveUp.getAsBoolean()) {
+                    LOG.info("fastcgi group {}: {} connection(s) still hold php-fpm workers (scripts running on after "
+                            + "their answer); php-fpm is stopped once they end", pool.name(), open);
+                    closeQuietly("a backend pool's connections", () -> pool.awaitDrained(deadlineNanos, giveUp));
+                }
             }
         }
         if (g.responseCache != null && live.stream().noneMatch(o -> o.responseCache == g.responseCache)) {
@@ -936,6 +963,7 @@ public final class Edge {
      * SIGTERM); returns how many there were. Never waits for the lock {@link #stop} holds.
      */
     public int stopDraining() {
+        drainCut = true;
         EdgeServer running = server;
         return running == null ? 0 : running.stopDraining();
     }
@@ -948,11 +976,13 @@ public final class Edge {
      */
     public boolean stop() {
         stopped = true;
+        long stopping = System.nanoTime();
         PhpFpmSupervisor abandoned = starting;
         if (abandoned != null) {
             abandoned.stop(); // the start or reload holding the lock fails at once and lets go of it
         }
         synchronized (this) {
+            long drainDeadline = stopping + (inForce == null ? 0 : inForce.timeouts().drain().toNanos());
             boolean clean = true;
             if (server != null) {
                 try {
@@ -981,7 +1011,8 @@ public final class Edge {
                 all.add(current);
             }
             for (int i = 0; i < all.size(); i++) {
-                close(all.get(i), all.subList(i + 1, all.size())); // a part shared with a later one closes with it
+                // a part shared with a later one closes with it
+                close(all.get(i), all.subList(i + 1, all.size()), drainDeadline, () -> drainCut);
             }
             current = null;
             deleteTemporaryRunDir();

@@ -142,4 +142,34 @@ class FinishRequestIT {
             Files.writeString(release, "");
         }
     }
+
+    /**
+     * A reload that replaces a spawned php-fpm (its workers changed) stops the old one only once the scripts still
+     * running on it after their answer have ended (within the drain timeout): it was stopped at once, and php-fpm kills
+     * a worker still busy process_control_timeout (10 s) into its graceful stop.
+     */
+    @Test
+    void aReplacedSpawnedPhpFpmIsStoppedOnlyOnceItsScriptsEnd() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path done = dir.resolve("worked-on");
+        Files.writeString(www.resolve("long.php"), """
+                <?php
+                echo 'answered';
+                fastcgi_finish_request();
+                for ($i = 0; $i < 120; $i++) { usleep(100000); } // 12 s; a signal cuts a sleep() short, not this
+                touch('%s');
+                """.formatted(done));
+        String config = """
+                server { run-dir = "run", timeouts.drain = 60 s }
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "~ \\\\.php$", fastcgi = php } ] }]
+                fastcgi.backends.php.spawn { enabled = true, workers = %d }
+                """;
+        try (EdgeHarness edge = EdgeHarness.start(dir, config.formatted(1))) {
+            assertThat(HTTP.send(HttpRequest.newBuilder(edge.uri("/long.php")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("answered");
+            edge.reload(config.formatted(2));
+            await(() -> Files.exists(done), "the script on the replaced php-fpm ended, not killed");
+        }
+    }
 }

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -318,6 +319,42 @@ public final class BackendPool implements AutoCloseable {
     }
 
     /**
+     * Waits, after {@link #close}, until none of this pool's connections is left (leased ones released, which with a
+     * worker awaited is when its script ends, and lingering ones over), until {@code deadlineNanos} ({@link
+     * System#nanoTime}) or until {@code giveUp} says so, whichever comes first; true if none is left. Blocks: never on
+     * an event loop. What a php-fpm that is to be stopped waits for, so that a script still running after
+     * {@code fastcgi_finish_request()} is not cut off by its stop.
+     */
+    public boolean awaitDrained(long deadlineNanos, java.util.function.BooleanSupplier giveUp)
+            throws InterruptedException {
+        synchronized (this) {
+            while (true) {
+                int open = 0;
+                for (Backend b : backends) {
+                    open += b.open;
+                }
+                if (open == 0) {
+                    return true;
+                }
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0 || giveUp.getAsBoolean()) {
+                    return false;
+                }
+                wait(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(left), 50)));
+            }
+        }
+    }
+
+    /** The connections of this pool still open (leased, idle, lingering), for a log line. */
+    public synchronized int openConnections() {
+        int open = 0;
+        for (Backend b : backends) {
+            open += b.open;
+        }
+        return open;
+    }
+
+    /**
      * Another pool sharing this one's slots ({@link SharedSlots}) needs them: a newer one a reload put in this one's
      * place, or one whose request waits. Idle connections, unless this pool's own queued requests are about to take
      * them, are closed, since they hold php-fpm workers the other pool needs.
@@ -578,6 +615,9 @@ public final class BackendPool implements AutoCloseable {
     private void vacate(Backend b, List<Runnable> after) {
         b.open--;
         b.shared.decrementAndGet();
+        if (closed) {
+            notifyAll(); // awaitDrained
+        }
         if (closed || slots.isShared()) { // a closed pool has left them, its last connections counting still
             after.add(() -> slots.freed(this));
         }
