@@ -122,8 +122,6 @@ public final class Edge {
     private final Map<String, WaitStats> waitStats = new ConcurrentHashMap<>();
     private final Map<String, String> lastLoggedStats = new LinkedHashMap<>();
     private ScheduledExecutorService statsLogger;
-    /** An operator's second signal ended the drain of a stop: what is left is closed at once ({@link #stopDraining}). */
-    private volatile boolean drainCut;
     /** Where generations are retired, never an event loop (closing pools and stopping php-fpm waits). */
     private ExecutorService retirer;
     /**
@@ -368,7 +366,7 @@ public final class Edge {
                 LOG.warn("reload: exchanges of generation {} still running after the drain timeout; closing its parts",
                         old.number);
             }
-            close(old, live, drainDeadline, () -> drainCut);
+            close(old, live, drainDeadline, () -> stopped); // a stop closes everything at once
             LOG.info("reload: generation {} retired", old.number);
         } finally {
             closed.complete(null); // before the lock: a stop holding it waits for this
@@ -963,7 +961,6 @@ public final class Edge {
      * SIGTERM); returns how many there were. Never waits for the lock {@link #stop} holds.
      */
     public int stopDraining() {
-        drainCut = true;
         EdgeServer running = server;
         return running == null ? 0 : running.stopDraining();
     }
@@ -976,13 +973,11 @@ public final class Edge {
      */
     public boolean stop() {
         stopped = true;
-        long stopping = System.nanoTime();
         PhpFpmSupervisor abandoned = starting;
         if (abandoned != null) {
             abandoned.stop(); // the start or reload holding the lock fails at once and lets go of it
         }
         synchronized (this) {
-            long drainDeadline = stopping + (inForce == null ? 0 : inForce.timeouts().drain().toNanos());
             boolean clean = true;
             if (server != null) {
                 try {
@@ -1011,8 +1006,7 @@ public final class Edge {
                 all.add(current);
             }
             for (int i = 0; i < all.size(); i++) {
-                // a part shared with a later one closes with it
-                close(all.get(i), all.subList(i + 1, all.size()), drainDeadline, () -> drainCut);
+                close(all.get(i), all.subList(i + 1, all.size())); // a part shared with a later one closes with it
             }
             current = null;
             deleteTemporaryRunDir();

@@ -319,8 +319,9 @@ public final class BackendPool implements AutoCloseable {
     }
 
     /**
-     * Waits, after {@link #close}, until none of this pool's connections is left (leased ones released, which with a
-     * worker awaited is when its script ends, and lingering ones over), until {@code deadlineNanos} ({@link
+     * Waits, after {@link #close}, until none of this pool's connections is left open (leased ones released, which with
+     * a worker awaited is when its script ends; a lingering one, closed after a timeout, is not waited for), until
+     * {@code deadlineNanos} ({@link
      * System#nanoTime}) or until {@code giveUp} says so, whichever comes first; true if none is left. Blocks: never on
      * an event loop. What a php-fpm that is to be stopped waits for, so that a script still running after
      * {@code fastcgi_finish_request()} is not cut off by its stop.
@@ -329,11 +330,7 @@ public final class BackendPool implements AutoCloseable {
             throws InterruptedException {
         synchronized (this) {
             while (true) {
-                int open = 0;
-                for (Backend b : backends) {
-                    open += b.open;
-                }
-                if (open == 0) {
+                if (openConnections() == 0) {
                     return true;
                 }
                 long left = deadlineNanos - System.nanoTime();
@@ -345,11 +342,11 @@ public final class BackendPool implements AutoCloseable {
         }
     }
 
-    /** The connections of this pool still open (leased, idle, lingering), for a log line. */
+    /** The connections of this pool still open (connecting, leased, idle; not lingering ones, which are closed). */
     public synchronized int openConnections() {
         int open = 0;
         for (Backend b : backends) {
-            open += b.open;
+            open += b.open - b.lingering;
         }
         return open;
     }
