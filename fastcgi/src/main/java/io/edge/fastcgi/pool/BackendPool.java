@@ -122,7 +122,7 @@ public final class BackendPool implements AutoCloseable {
     private final WaitQueue queue;
 
     private int nextIndex;
-    private boolean closed;
+    private volatile boolean closed;
     /** Built: the pools sharing its slots ({@link SharedSlots}) may offer it slots from then on. */
     private volatile boolean ready;
     /** The pool with the same addresses that took this one's place and its queue ({@link #takeOver}), or null. */
@@ -240,7 +240,7 @@ public final class BackendPool implements AutoCloseable {
 
     private Future<Lease> acquire(EventLoop loop, long waitedNanos, boolean again) {
         BackendPool to = successor;
-        if (to != null) {
+        if (to != null && !to.closed) { // one closed (retired before this one) leaves its requests here
             return to.acquire(loop, waitedNanos, again);
         }
         long now = timers.nanoTime();
@@ -250,7 +250,7 @@ public final class BackendPool implements AutoCloseable {
         List<Runnable> after = new ArrayList<>(2);
         BackendPool handedTo;
         synchronized (this) {
-            handedTo = successor; // handed over meanwhile: asked there, outside this lock
+            handedTo = successor != null && !successor.closed ? successor : null; // asked there, outside this lock
             if (handedTo != null) {
                 // nothing done here
             } else if (closed) {
@@ -781,6 +781,9 @@ public final class BackendPool implements AutoCloseable {
                 counters.timedOut.incrementAndGet();
                 QueueTimeoutException timedOut = queueTimeout(w);
                 after.add(() -> w.promise.tryFailure(timedOut));
+            } else if (successor != null && !successor.closed) {
+                BackendPool to = successor; // handed over while it connected: it waits in the one queue
+                after.add(() -> to.adopt(List.of(w)));
             } else {
                 queue.offerFirst(w);
                 armTimer(w, w.deadlineNanos - now);
@@ -824,8 +827,8 @@ public final class BackendPool implements AutoCloseable {
     private void expired(Waiter w) {
         QueueTimeoutException timedOut = null;
         synchronized (this) {
-            w.cancelTimer = null;
-            if (queue.remove(w)) {
+            if (queue.remove(w)) { // not if handed over meanwhile: its timer is the other pool's then
+                w.cancelTimer = null;
                 counters.timedOut.incrementAndGet();
                 timedOut = queueTimeout(w);
             }

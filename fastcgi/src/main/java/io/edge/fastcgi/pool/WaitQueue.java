@@ -48,7 +48,7 @@ final class WaitQueue {
 
     /** Unlinks {@code w}; false if it was not queued. */
     boolean remove(Waiter w) {
-        if (!w.queued) {
+        if (!w.queued || w.queue != this) { // queued elsewhere: a waiter one pool handed over to another
             return false;
         }
         if (w.prev == null) {
@@ -64,6 +64,7 @@ final class WaitQueue {
         w.prev = null;
         w.next = null;
         w.queued = false;
+        w.queue = null;
         size--;
         return true;
     }
@@ -93,6 +94,7 @@ final class WaitQueue {
             next.prev = w;
         }
         w.queued = true;
+        w.queue = this;
         size++;
     }
 }

@@ -22,6 +22,8 @@ final class Waiter {
     Waiter prev;
     Waiter next;
     boolean queued;
+    /** The queue it is linked in while {@link #queued}: a pool's, which may hand it over to another pool's. */
+    WaitQueue queue;
 
     Waiter(Promise<Lease> promise, EventLoop loop, long startNanos, long deadlineNanos) {
         this.promise = promise;

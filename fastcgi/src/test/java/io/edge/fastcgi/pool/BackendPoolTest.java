@@ -385,6 +385,37 @@ class BackendPoolTest {
         }
     }
 
+    /** A handed-over request whose client leaves, or whose time runs out, leaves the new queue, and only it. */
+    @Test
+    void aHandedOverRequestCancelledOrTimedOutLeavesOnlyTheQueueItIsIn() {
+        BackendPool old = onePhp(1, 10);
+        Future<Lease> running = old.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> gone = old.acquire(loopA);
+        Future<Lease> second = old.acquire(loopA);
+        BackendPool next = new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 1, 10,
+                false, 2), connector, timers, old);
+        try {
+            next.takeOver();
+            assertThat(next.stats().waiters()).isEqualTo(2);
+            assertThat(gone.cancel(false)).isTrue();
+            assertThat(next.stats().waiters()).isEqualTo(1);
+            assertThat(old.stats().waiters()).isZero();
+            next.checkInvariants();
+            old.checkInvariants();
+            running.getNow().release(Lease.Outcome.CLOSE);
+            connector.succeedNext();
+            assertThat(second.isSuccess()).isTrue();
+            Future<Lease> late = old.acquire(loopA); // forwarded
+            timers.advanceMillis(1000);
+            assertThat(late.cause()).isInstanceOf(QueueTimeoutException.class);
+            assertThat(next.stats().waiters()).isZero();
+            next.checkInvariants();
+        } finally {
+            next.close();
+        }
+    }
+
     @Test
     void aHandedOverRequestKeepsItsDeadline() {
         BackendPool old = onePhp(1, 10);
