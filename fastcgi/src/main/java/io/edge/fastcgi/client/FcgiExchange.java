@@ -529,11 +529,16 @@ public final class FcgiExchange {
      * connection is as reusable as the END_REQUEST left it, unless more than the answer came.
      */
     private void workerFreed() {
+        FcgiRecordDecoder decoder = backendChannel.pipeline().get(FcgiRecordDecoder.class);
+        workerDone(decoder != null && decoder.isAtRecordBoundary() ? Lease.Outcome.REUSABLE : Lease.Outcome.CLOSE);
+    }
+
+    /** Leaves AWAITING_WORKER: the slot is no longer this exchange's, and the lease is released as {@code outcome}. */
+    private void workerDone(Lease.Outcome outcome) {
         state = State.ENDED;
         cancelWorkerTimer();
         slot.vacate(handler);
-        FcgiRecordDecoder decoder = backendChannel.pipeline().get(FcgiRecordDecoder.class);
-        lease.release(decoder != null && decoder.isAtRecordBoundary() ? Lease.Outcome.REUSABLE : Lease.Outcome.CLOSE);
+        lease.release(outcome);
     }
 
     /**
@@ -545,11 +550,8 @@ public final class FcgiExchange {
         if (state != State.AWAITING_WORKER) {
             return;
         }
-        state = State.ENDED;
-        cancelWorkerTimer();
-        slot.vacate(handler);
         LOG.debug("fastcgi {} request {}: {} while its worker was awaited", lease.address(), options.requestId(), why);
-        lease.release(Lease.Outcome.CLOSE);
+        workerDone(Lease.Outcome.CLOSE);
         if (backendChannel.isOpen()) {
             backendChannel.close();
         }

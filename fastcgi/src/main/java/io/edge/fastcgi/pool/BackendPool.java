@@ -16,6 +16,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -207,6 +208,42 @@ public final class BackendPool implements AutoCloseable {
     }
 
     /**
+     * A new request {@code w} (with {@code budget} of queue time): failed, dispatched, or queued (at the head when it
+     * is sent {@code again}).
+     */
+    private void admit(Waiter w, long budget, boolean again, long now, List<Runnable> after) {
+        assert Thread.holdsLock(this);
+        if (closed) {
+            after.add(() -> w.promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
+                    + ": shutting down")));
+        } else if (allDown(now)) {
+            after.add(() -> w.promise.tryFailure(allDownException()));
+        } else if (!queue.isEmpty() || !dispatch(w, now, after)) {
+            if (again) {
+                queue.offerFirst(w);
+                armTimer(w, budget);
+            } else if (queue.offer(w)) {
+                armTimer(w, budget);
+            } else {
+                counters.rejectedFull.incrementAndGet();
+                after.add(() -> w.promise.tryFailure(new QueueFullException(name, maxWaiters)));
+            }
+            if (w.queued && slots.isShared()) {
+                after.add(() -> slots.wanted(this)); // the slot it waits for may sit idle in another pool
+            }
+        }
+    }
+
+    /**
+     * The pool this one's requests go to since it {@link #takeOver took over}, unless that one was closed first (it
+     * retired before this one: its requests stay here); null for none.
+     */
+    private BackendPool liveSuccessor() {
+        BackendPool to = successor;
+        return to != null && !to.closed ? to : null;
+    }
+
+    /**
      * Asks for a connection on {@code loop}. The future completes on {@code loop} with a {@link Lease}, or
      * fails with {@link QueueFullException}, {@link QueueTimeoutException} (both: 503 + Retry-After) or
      * {@link BackendUnavailableException} (502; 504 for a connect that timed out). Cancel it ({@code future.cancel(false)}) when the client goes
@@ -239,42 +276,20 @@ public final class BackendPool implements AutoCloseable {
     }
 
     private Future<Lease> acquire(EventLoop loop, long waitedNanos, boolean again) {
-        BackendPool to = successor;
-        if (to != null && !to.closed) { // one closed (retired before this one) leaves its requests here
-            return to.acquire(loop, waitedNanos, again);
-        }
         long now = timers.nanoTime();
         long budget = Math.max(0, queueTimeoutNanos - Math.max(0, waitedNanos));
         Promise<Lease> promise = loop.newPromise();
         Waiter w = new Waiter(promise, loop, now, now + budget);
         List<Runnable> after = new ArrayList<>(2);
         BackendPool handedTo;
-        synchronized (this) {
-            handedTo = successor != null && !successor.closed ? successor : null; // asked there, outside this lock
-            if (handedTo != null) {
-                // nothing done here
-            } else if (closed) {
-                after.add(() -> promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
-                        + ": shutting down")));
-            } else if (allDown(now)) {
-                after.add(() -> promise.tryFailure(allDownException()));
-            } else if (!queue.isEmpty() || !dispatch(w, now, after)) {
-                if (again) {
-                    queue.offerFirst(w);
-                    armTimer(w, budget);
-                } else if (queue.offer(w)) {
-                    armTimer(w, budget);
-                } else {
-                    counters.rejectedFull.incrementAndGet();
-                    after.add(() -> promise.tryFailure(new QueueFullException(name, maxWaiters)));
-                }
-                if (w.queued && slots.isShared()) {
-                    after.add(() -> slots.wanted(this)); // the slot it waits for may sit idle in another pool
-                }
+        synchronized (this) { // under the lock: a hand-over is done under it too, so no request is left behind
+            handedTo = liveSuccessor();
+            if (handedTo == null) {
+                admit(w, budget, again, now, after);
             }
         }
         if (handedTo != null) {
-            return handedTo.acquire(loop, waitedNanos, again);
+            return handedTo.acquire(loop, waitedNanos, again); // outside this lock: never two pools' locks at once
         }
         promise.addListener(f -> {
             if (f.isCancelled()) {
@@ -308,11 +323,7 @@ public final class BackendPool implements AutoCloseable {
             }
             closed = true;
             failAllQueued(new BackendUnavailableException("fastcgi group " + name + ": shutting down"), after);
-            for (Backend b : backends) {
-                for (PooledConnection pc; (pc = b.idle.pollFirst()) != null; ) {
-                    closeIdle(pc, after);
-                }
-            }
+            closeAllIdle(after);
         }
         slots.leave(this);
         runAll(after);
@@ -326,7 +337,7 @@ public final class BackendPool implements AutoCloseable {
      * an event loop. What a php-fpm that is to be stopped waits for, so that a script still running after
      * {@code fastcgi_finish_request()} is not cut off by its stop.
      */
-    public boolean awaitDrained(long deadlineNanos, java.util.function.BooleanSupplier giveUp)
+    public boolean awaitDrained(long deadlineNanos, BooleanSupplier giveUp)
             throws InterruptedException {
         synchronized (this) {
             while (true) {
@@ -769,6 +780,7 @@ public final class BackendPool implements AutoCloseable {
                 markFailure(b, now);
                 LOG.warn("fastcgi group {}: connect to {} failed: {}", name, b.address, reasonOf(cause));
             }
+            BackendPool handedTo = liveSuccessor(); // handed over while it connected: it waits in the one queue
             if (w.promise.isDone()) {
                 // cancelled while connecting: nothing to do for it
             } else if (closed) {
@@ -781,9 +793,8 @@ public final class BackendPool implements AutoCloseable {
                 counters.timedOut.incrementAndGet();
                 QueueTimeoutException timedOut = queueTimeout(w);
                 after.add(() -> w.promise.tryFailure(timedOut));
-            } else if (successor != null && !successor.closed) {
-                BackendPool to = successor; // handed over while it connected: it waits in the one queue
-                after.add(() -> to.adopt(List.of(w)));
+            } else if (handedTo != null) {
+                after.add(() -> handedTo.adopt(List.of(w)));
             } else {
                 queue.offerFirst(w);
                 armTimer(w, w.deadlineNanos - now);

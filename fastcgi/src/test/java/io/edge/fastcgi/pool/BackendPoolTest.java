@@ -89,6 +89,12 @@ class BackendPoolTest {
                 new BackendGroupSettings.ResponseBuffer(64 * 1024, 1L << 30));
     }
 
+    /** A pool for the same address that a reload builds in {@code old}'s place, as Edge does. */
+    BackendPool replacing(BackendPool old, int maxConnections, int maxWaiters, boolean keepAlive) {
+        return new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, maxConnections,
+                maxWaiters, keepAlive, 2), connector, timers, old);
+    }
+
     BackendPool pool(BackendGroupSettings s) {
         pool = new BackendPool(s, connector, timers);
         return pool;
@@ -237,8 +243,7 @@ class BackendPoolTest {
         Future<Lease> running = old.acquire(loopA);
         connector.succeedNext();
         assertThat(old.acquire(loopA).cause()).isInstanceOf(QueueFullException.class);
-        BackendPool next = new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 1, 0,
-                true, 2), connector, timers, old);
+        BackendPool next = replacing(old, 1, 0, true);
         try {
             assertThat(next.stats().rejectedFull()).isEqualTo(1);
             assertThat(old.acquire(loopA).cause()).isInstanceOf(QueueFullException.class); // a request of the old one
@@ -271,8 +276,7 @@ class BackendPoolTest {
         Channel idleChannel = idle.getNow().channel();
         idle.getNow().release(Lease.Outcome.REUSABLE);
         assertThat(old.stats().idle()).isEqualTo(1);
-        BackendPool next = new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 2, 10,
-                true, 2), connector, timers, old);
+        BackendPool next = replacing(old, 2, 10, true);
         try {
             assertThat(idleChannel.isActive()).as("the old pool's idle connection held a worker").isFalse();
             assertThat(old.stats().open()).isEqualTo(1);
@@ -316,8 +320,7 @@ class BackendPoolTest {
     @Test
     void aRequestOfTheReplacedPoolGetsTheSlotTheNewPoolKeepsIdle() {
         BackendPool old = onePhpKeepingConnections(1, 10);
-        BackendPool next = new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 1, 10,
-                true, 2), connector, timers, old);
+        BackendPool next = replacing(old, 1, 10, true);
         try {
             Future<Lease> warm = next.acquire(loopA);
             connector.succeedNext();
@@ -357,8 +360,7 @@ class BackendPoolTest {
         Future<Lease> oldWaiter1 = old.acquire(loopA);
         Future<Lease> oldWaiter2 = old.acquire(loopA);
         timers.advanceMillis(600);
-        BackendPool next = new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 2, 10,
-                false, 2), connector, timers, old);
+        BackendPool next = replacing(old, 2, 10, false);
         try {
             Future<Lease> fresh = next.acquire(loopA);
             assertThat(connector.pending).as("the new pool's second slot").hasSize(1);
@@ -393,8 +395,7 @@ class BackendPoolTest {
         connector.succeedNext();
         Future<Lease> gone = old.acquire(loopA);
         Future<Lease> second = old.acquire(loopA);
-        BackendPool next = new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 1, 10,
-                false, 2), connector, timers, old);
+        BackendPool next = replacing(old, 1, 10, false);
         try {
             next.takeOver();
             assertThat(next.stats().waiters()).isEqualTo(2);
@@ -423,8 +424,7 @@ class BackendPoolTest {
         connector.succeedNext();
         Future<Lease> waiting = old.acquire(loopA);
         timers.advanceMillis(700);
-        BackendPool next = new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 1, 10,
-                false, 2), connector, timers, old);
+        BackendPool next = replacing(old, 1, 10, false);
         try {
             next.takeOver();
             timers.advanceMillis(299);
@@ -466,8 +466,7 @@ class BackendPoolTest {
     @Test
     void aPoolClosedBeforeItTookOverLeavesTheOldOneKeepingConnections() {
         BackendPool old = onePhpKeepingConnections(2, 10);
-        BackendPool failed = new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 2, 10,
-                true, 2), connector, timers, old);
+        BackendPool failed = replacing(old, 2, 10, true);
         failed.close();
         Future<Lease> f = old.acquire(loopA);
         connector.succeedNext();
