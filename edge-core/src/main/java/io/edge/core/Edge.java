@@ -45,6 +45,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
@@ -99,6 +101,11 @@ public final class Edge {
      * reading this: one of the two sees the other.
      */
     private volatile PhpFpmSupervisor starting;
+    /**
+     * Set by {@link #stop} once its drain is over (or was ended by {@link #stopDraining}): a retired generation's
+     * php-fpm waits for scripts running on after their answer until then at most.
+     */
+    private volatile boolean drainOver;
     /** The configuration started with: its {@code io-threads} and {@code run-dir} are the ones that run. */
     private final EdgeSettings settings;
     /** The {@code edge.server} settings in force: the start's, then each reload's merged with what stays. */
@@ -366,7 +373,7 @@ public final class Edge {
                 LOG.warn("reload: exchanges of generation {} still running after the drain timeout; closing its parts",
                         old.number);
             }
-            close(old, live, drainDeadline, () -> stopped); // a stop closes everything at once
+            close(old, live, drainDeadline, () -> drainOver); // a stop's drain waits for its scripts too
             LOG.info("reload: generation {} retired", old.number);
         } finally {
             closed.complete(null); // before the lock: a stop holding it waits for this
@@ -585,14 +592,7 @@ public final class Edge {
         boolean stopsPhpFpm = g.supervisors.values().stream()
                 .anyMatch(supervisor -> live.stream().noneMatch(o -> o.supervisors.containsValue(supervisor)));
         if (stopsPhpFpm) {
-            for (BackendPool pool : closed) {
-                int open = pool.openConnections();
-                if (open > 0 && deadlineNanos - System.nanoTime() > 0 && !giveUp.getAsBoolean()) {
-                    LOG.info("fastcgi group {}: {} connection(s) still hold php-fpm workers (scripts running on after "
-                            + "their answer); php-fpm is stopped once they end", pool.name(), open);
-                    closeQuietly("a backend pool's connections", () -> pool.awaitDrained(deadlineNanos, giveUp));
-                }
-            }
+            awaitWorkers(closed, deadlineNanos, giveUp);
         }
         if (g.responseCache != null && live.stream().noneMatch(o -> o.responseCache == g.responseCache)) {
             closeQuietly("the response cache", g.responseCache::close);
@@ -619,6 +619,44 @@ public final class Edge {
         if (g.engine != null && live.stream().noneMatch(o -> o.engine == g.engine)) {
             closeQuietly("the file engine", g.engine::close);
         }
+    }
+
+    /**
+     * Waits until the closed {@code pools} have no connection left (a script running on after
+     * {@code fastcgi_finish_request()} holds its worker and its connection), until {@code deadlineNanos} or until
+     * {@code giveUp} says so: what comes before stopping the php-fpm they connect to.
+     */
+    private static void awaitWorkers(Collection<BackendPool> pools, long deadlineNanos, BooleanSupplier giveUp) {
+        for (BackendPool pool : pools) {
+            int open = pool.openConnections();
+            if (open > 0 && deadlineNanos - System.nanoTime() > 0 && !giveUp.getAsBoolean()) {
+                LOG.info("fastcgi group {}: {} connection(s) still hold php-fpm workers (scripts running on after "
+                        + "their answer); php-fpm is stopped once they end", pool.name(), open);
+                closeQuietly("a backend pool's connections", () -> pool.awaitDrained(deadlineNanos, giveUp));
+            }
+        }
+    }
+
+    /**
+     * At a stop, once the clients are gone and before the event loops stop (they run the connections a script's end is
+     * seen on): closes the pools of every generation that connect to a php-fpm edge spawned and waits for them as a
+     * reload's retirement does ({@link #awaitWorkers}). Called by {@link #stop} with the lock held.
+     */
+    private void awaitSpawnedWorkers(long deadlineNanos, BooleanSupplier giveUp) {
+        List<Generation> all = new ArrayList<>(retiring);
+        if (current != null) {
+            all.add(current);
+        }
+        Set<BackendPool> spawned = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Generation g : all) {
+            g.pools.forEach((group, pool) -> {
+                if (g.supervisors.containsKey(group)) {
+                    spawned.add(pool);
+                }
+            });
+        }
+        spawned.forEach(pool -> closeQuietly("a backend pool", pool::close));
+        awaitWorkers(spawned, deadlineNanos, giveUp);
     }
 
     /** Something to close that may fail. */
@@ -961,6 +999,7 @@ public final class Edge {
      * SIGTERM); returns how many there were. Never waits for the lock {@link #stop} holds.
      */
     public int stopDraining() {
+        drainOver = true;
         EdgeServer running = server;
         return running == null ? 0 : running.stopDraining();
     }
@@ -968,7 +1007,8 @@ public final class Edge {
     /**
      * Drains and stops everything (the temporary run directory included); returns true if every connection
      * finished within the drain timeout. The php-fpm edge started stops last, once the drain is over: requests
-     * still waiting for a PHP worker get one. A start or reload waiting for a php-fpm it spawned is not waited out:
+     * still waiting for a PHP worker get one, and scripts running on after their answer end first (within the drain
+     * timeout: {@link #awaitSpawnedWorkers}). A start or reload waiting for a php-fpm it spawned is not waited out:
      * that php-fpm is stopped first, the start or reload fails, and this stops whatever else it had started.
      */
     public boolean stop() {
@@ -981,12 +1021,13 @@ public final class Edge {
             boolean clean = true;
             if (server != null) {
                 try {
-                    clean = server.shutdown();
+                    clean = server.shutdown(this::awaitSpawnedWorkers);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     clean = false;
                 }
             }
+            drainOver = true; // a retirement still waiting for scripts stops waiting
             if (statsLogger != null) {
                 statsLogger.shutdownNow();
             }

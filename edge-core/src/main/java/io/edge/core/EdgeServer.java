@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -278,10 +279,6 @@ public final class EdgeServer implements AutoCloseable {
     }
 
     /**
-     * Stops accepting, lets in-flight responses finish for up to the drain timeout, then closes whatever is
-     * left and stops the event loops. Returns true if every connection finished within the timeout.
-     */
-    /**
      * Ends a drain in progress (or the next one) at once, an operator's second SIGTERM: {@link #shutdown} closes the
      * connections still open instead of waiting for them. Returns how many are open now.
      */
@@ -290,7 +287,20 @@ public final class EdgeServer implements AutoCloseable {
         return context == null ? 0 : context.connections().size();
     }
 
+    /**
+     * Stops accepting, lets in-flight responses finish for up to the drain timeout, then closes whatever is
+     * left and stops the event loops. Returns true if every connection finished within the timeout.
+     */
     public boolean shutdown() throws InterruptedException {
+        return shutdown((deadlineNanos, giveUp) -> {
+        });
+    }
+
+    /**
+     * As {@link #shutdown()}; once the connections are gone, and before the event loops stop, {@code afterDrain}
+     * waits for what still runs on them, within what is left of the drain timeout.
+     */
+    public boolean shutdown(AfterDrain afterDrain) throws InterruptedException {
         Duration drain = server.timeouts().drain();
         long deadline = System.nanoTime() + drain.toNanos();
         for (Channel listener : listeners()) {
@@ -313,8 +323,19 @@ public final class EdgeServer implements AutoCloseable {
                 context.connections().close().await(5, TimeUnit.SECONDS);
             }
         }
+        afterDrain.await(deadline, () -> drainStopped);
         close();
         return clean;
+    }
+
+    /** What a {@link #shutdown(AfterDrain)} waits for after its connections, while the event loops still run. */
+    @FunctionalInterface
+    public interface AfterDrain {
+        /**
+         * Waits until {@code deadlineNanos} ({@link System#nanoTime}) at most, or until {@code giveUp} says so (an
+         * operator's second signal ended the drain).
+         */
+        void await(long deadlineNanos, BooleanSupplier giveUp) throws InterruptedException;
     }
 
     @Override

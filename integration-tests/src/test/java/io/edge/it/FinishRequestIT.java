@@ -150,15 +150,7 @@ class FinishRequestIT {
      */
     @Test
     void aReplacedSpawnedPhpFpmIsStoppedOnlyOnceItsScriptsEnd() throws Exception {
-        Path www = Files.createDirectories(dir.resolve("www"));
-        Path done = dir.resolve("worked-on");
-        Files.writeString(www.resolve("long.php"), """
-                <?php
-                echo 'answered';
-                fastcgi_finish_request();
-                for ($i = 0; $i < 120; $i++) { usleep(100000); } // 12 s; a signal cuts a sleep() short, not this
-                touch('%s');
-                """.formatted(done));
+        Path done = writeLongScript();
         String config = """
                 server { run-dir = "run", timeouts.drain = 60 s }
                 sites = [{ server-names = ["_"], default = true, root = "www", locations = [
@@ -171,5 +163,45 @@ class FinishRequestIT {
             edge.reload(config.formatted(2));
             await(() -> Files.exists(done), "the script on the replaced php-fpm ended, not killed");
         }
+    }
+
+    /**
+     * At a stop (SIGTERM), likewise: the php-fpm edge spawned is stopped once the script running on after its answer
+     * has ended, within the drain timeout, not at the end of the clients' drain (then php-fpm's graceful stop would
+     * kill it 10 s later, as on the old code).
+     */
+    @Test
+    void aStopWaitsForTheScriptsRunningOnTheSpawnedPhpFpm() throws Exception {
+        Path done = writeLongScript();
+        EdgeHarness edge = EdgeHarness.start(dir, """
+                server { run-dir = "run", timeouts.drain = 60 s }
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "~ \\\\.php$", fastcgi = php } ] }]
+                fastcgi.backends.php.spawn { enabled = true, workers = 1 }
+                """);
+        try {
+            assertThat(HTTP.send(HttpRequest.newBuilder(edge.uri("/long.php")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("answered");
+        } finally {
+            edge.close();
+        }
+        assertThat(done).as("the script ran to its end before php-fpm was stopped").exists();
+    }
+
+    /**
+     * www/long.php answers, then works on for 12 s, longer than php-fpm's graceful stop waits (10 s) before it kills
+     * a worker, and touches the file returned as it ends.
+     */
+    private Path writeLongScript() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path done = dir.resolve("worked-on");
+        Files.writeString(www.resolve("long.php"), """
+                <?php
+                echo 'answered';
+                fastcgi_finish_request();
+                for ($i = 0; $i < 120; $i++) { usleep(100000); } // 12 s; a signal cuts a sleep() short, not this
+                touch('%s');
+                """.formatted(done));
+        return done;
     }
 }
