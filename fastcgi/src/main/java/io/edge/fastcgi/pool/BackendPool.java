@@ -477,37 +477,54 @@ public final class BackendPool implements AutoCloseable {
     /** Gives {@code w} a slot if some address is eligible; false (nothing changed) if none is. */
     private boolean dispatch(Waiter w, long now, List<Runnable> after) {
         Backend b = choose(now);
-        if (b == null) {
-            return false;
-        }
-        assign(w, b, after);
-        return true;
+        return b != null && assign(w, b, after);
     }
 
-    /** Gives {@code w} a slot of {@code b}, which {@link #choose} just returned. */
-    private void assign(Waiter w, Backend b, List<Runnable> after) {
-        if (w.cancelTimer != null) {
-            after.add(w.cancelTimer);
-            w.cancelTimer = null;
-        }
+    /**
+     * Gives {@code w} a slot of {@code b}, which {@link #choose} just returned; false (nothing changed) if a pool
+     * sharing the slots ({@link SharedSlots}) took the last one of {@code b} since: {@code w} waits for the next.
+     */
+    private boolean assign(Waiter w, Backend b, List<Runnable> after) {
+        Runnable granting;
         PooledConnection reuse = takeIdle(b, w.loop);
         if (reuse != null) {
             leaseIdle(reuse, after);
-            after.add(() -> grant(w, reuse, true));
-            return;
-        }
-        if (b.open >= maxConnections || (b.busyUntil != 0 || b.shared.get() >= maxConnections) && !b.idle.isEmpty()) {
+            granting = () -> grant(w, reuse, true);
+        } else if (b.open >= maxConnections
+                || (b.busyUntil != 0 || b.shared.get() >= maxConnections) && !b.idle.isEmpty()) {
             // Every slot is taken, some by idle connections on other loops, or new connects fail (php-fpm's
             // socket gone or its backlog full) while one stands open: move the most recently used one to this
             // request's loop, so an exchange never hops threads and the backend keeps its worker.
             PooledConnection moving = takeIdleToMove(b);
             leaseIdle(moving, after);
-            after.add(() -> move(w, moving));
-            return;
+            granting = () -> move(w, moving);
+        } else if (takeSharedSlot(b)) {
+            b.open++;
+            granting = () -> connect(w, b);
+        } else {
+            return false;
         }
-        b.open++;
-        b.shared.incrementAndGet();
-        after.add(() -> connect(w, b));
+        if (w.cancelTimer != null) {
+            after.add(w.cancelTimer);
+            w.cancelTimer = null;
+        }
+        after.add(granting);
+        return true;
+    }
+
+    /**
+     * Counts a new connection of {@code b} in the slots shared with other pools, if one is left: checked and taken in
+     * one step, since the other pools take them under their own locks.
+     */
+    private boolean takeSharedSlot(Backend b) {
+        int taken;
+        do {
+            taken = b.shared.get();
+            if (taken >= maxConnections) {
+                return false;
+            }
+        } while (!b.shared.compareAndSet(taken, taken + 1));
+        return true;
     }
 
     /** {@code pc} was just taken from its idle deque for a request: IDLE -> LEASED, idle timer off. */
@@ -532,8 +549,10 @@ public final class BackendPool implements AutoCloseable {
                 return;
             }
             Waiter taker = localTaker(w, b, now);
+            if (!assign(taker, b, after)) {
+                return; // another pool took the slot: one it frees comes back here (SharedSlots#freed)
+            }
             queue.remove(taker);
-            assign(taker, b, after);
         }
         if (!slots.isNewest(this)) {
             closeAllIdle(after); // replaced, and nobody here waits: its idle connections hold workers the newer needs

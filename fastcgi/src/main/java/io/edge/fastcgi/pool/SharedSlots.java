@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * max-connections (each pool against its own), and the next request waits in a queue of edge's rather than in
  * php-fpm's backlog. A slot one pool frees is offered to the others' queues; a pool that keeps connections idle gives
  * them up while another has requests waiting, and a pool a newer one replaced keeps none idle for nobody.
- * Thread-safe; each pool still guards its own counts with its own lock, so two pools taking the last slot at the same
- * moment may take one more.
+ * Thread-safe; each pool guards its own counts with its own lock and takes a shared slot in one atomic step, so two
+ * pools taking the last one at the same moment do not both get it.
  */
 final class SharedSlots {
 
