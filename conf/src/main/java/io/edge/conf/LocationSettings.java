@@ -43,8 +43,8 @@ import java.util.regex.Pattern;
  * @param fastcgiParams   for FastCGI locations, params sent to the backend after the standard ones, each replacing
  *                        one of the same name (nginx's {@code fastcgi_param}: {@code HTTPS = on} behind a proxy that
  *                        ends TLS); in the order of their names
- * @param gzip            for FastCGI locations, how their answers are compressed for clients that take gzip (nginx's
- *                        {@code gzip on}); {@code null}: they go as the backend made them
+ * @param gzip            how the location's answers (a backend's, files) are compressed for clients that take gzip
+ *                        (nginx's {@code gzip on}); {@code null}: they go as they are
  * @param gzipStatic      a file's {@code .gz} beside it is sent instead, compressed, to clients that take gzip (nginx's
  *                        {@code gzip_static on})
  */

@@ -1007,19 +1007,12 @@ final class SettingsMapper {
             Section gzipSection = location.section("gzip");
             LocationSettings.Gzip gzip = gzip(gzipSection);
             boolean gzipStatic = gzipSection.bool("static");
-            if (backend == null && gzip != null && location.own().get("gzip") instanceof ConfigObject own
-                    && own.containsKey("enabled")) {
-                // the location's own (location-defaults' apply where there is a backend, unused elsewhere)
-                location.problem("gzip", "enabled in a location without fastcgi (files are not compressed as they go)",
-                        "gzip.enabled only in a location with fastcgi = <backend>, or under location-defaults; "
-                        + "gzip.static = true for files compressed beforehand");
-            }
             if (parsed == null) {
                 continue;
             }
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root, handler,
                     backend, frontController, sendfileRoots, cache, status ? statusAllow : List.of(), expires, headers,
-                    bodyLimit, fastcgiParams, backend == null ? null : gzip, gzipStatic && !status));
+                    bodyLimit, fastcgiParams, status ? null : gzip, gzipStatic && !status));
         }
         return result;
     }

@@ -284,16 +284,14 @@ class ValidationTest {
                 tuple("edge.sites[0].locations[0].gzip.types[4]", "\"text/*\" is not a media type"));
         assertThat(problems("""
                 sites = [{ root = www, locations = [{ match = "/static/", gzip.enabled = true },
-                  { match = "/files/", gzip.enabled = "yes" }] }]
+                  { match = "/files/", gzip.enabled = maybe }] }]
                 """)).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
-                tuple("edge.sites[0].locations[0].gzip",
-                        "enabled in a location without fastcgi (files are not compressed as they go)"),
-                tuple("edge.sites[0].locations[1].gzip",
-                        "enabled in a location without fastcgi (files are not compressed as they go)"));
+                tuple("edge.sites[0].locations[1].gzip.enabled", "\"maybe\" is not a boolean"));
         EdgeSettings settings = new ConfigLoader().load(write("""
                 location-defaults.gzip { enabled = true, level = 6 }
                 sites = [{ root = www, locations = [{ match = "/", fastcgi = php, gzip { types = ["Application/JSON"] } },
-                  { match = "/plain/", fastcgi = php, gzip.enabled = false }, { match = "/static/" }] }]
+                  { match = "/plain/", fastcgi = php, gzip.enabled = false }, { match = "/static/" },
+                  { match = "= /status", status = true }] }]
                 fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
                 """));
         List<LocationSettings> locations = settings.sites().get(0).locations();
@@ -301,7 +299,10 @@ class ValidationTest {
         assertThat(locations.get(0).gzip().compresses("application/json")).isTrue();
         assertThat(locations.get(0).gzip().compresses("text/html")).isFalse();
         assertThat(locations.get(1).gzip()).isNull();
-        assertThat(locations.get(2).gzip()).isNull(); // files: location-defaults' is unused there
+        // files: compressed as they go, as a backend's answers (nginx's gzip on applies to both)
+        assertThat(locations.get(2).gzip().level()).isEqualTo(6);
+        assertThat(locations.get(2).gzip().compresses("text/css")).isTrue();
+        assertThat(locations.get(3).gzip()).isNull(); // the status page goes as it is
         assertThat(new ConfigLoader().load(write(SITE)).sites().get(0).locations().get(0).gzip()).isNull(); // off
         // files compressed beforehand: anywhere files are served
         List<LocationSettings> precompressed = new ConfigLoader().load(write("""

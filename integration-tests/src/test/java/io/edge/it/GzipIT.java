@@ -25,9 +25,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A PHP location's gzip against a real php-fpm, as nginx's {@code gzip on}: a client that takes gzip gets the script's
- * page compressed, streamed or whole, also from the response cache; others get it as the script wrote it, and both are
- * told by Vary that it varies.
+ * A location's gzip against a real php-fpm, as nginx's {@code gzip on}: a client that takes gzip gets the script's
+ * page compressed, streamed or whole, also from the response cache, and files compressed; others get them as they
+ * are, and both are told by Vary that they vary.
  */
 class GzipIT {
 
@@ -103,6 +103,10 @@ class GzipIT {
             Files.writeString(www.resolve(sub + "plain.css"), "body { color: black }\n".repeat(100));
         }
         Files.writeString(www.resolve("image.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>\n".repeat(100));
+        Files.writeString(www.resolve("files/image.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>\n".repeat(100));
+        Files.writeString(www.resolve("big.js"), BIG_JS); // more than the content cache keeps: read as it goes
+        Files.writeString(www.resolve("short.css"), "b{}"); // below min-length
+        Files.write(www.resolve("photo.png"), new byte[5000]); // not a type gzip names
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
                 pm = static
                 pm.max_children = 4
@@ -116,7 +120,8 @@ class GzipIT {
                     { match = "/" }
                     { match = "^~ /cached/", fastcgi = php, cache = true }
                     { match = "^~ /plain/", fastcgi = php, gzip.enabled = false }
-                    { match = "^~ /assets/", gzip.static = true }
+                    { match = "^~ /assets/", gzip { static = true, enabled = false } }
+                    { match = "^~ /files/", gzip.enabled = false }
                   ]
                 }]
                 fastcgi.backends.php {
@@ -130,6 +135,9 @@ class GzipIT {
     static void stop() {
         EdgeHarness.close(edge, fpm);
     }
+
+    private static final String BIG_JS = "function item(n) { return document.querySelector('#item-' + n); }\n"
+            .repeat(5000);
 
     private static final String APP_JS = "function item(n) { return document.querySelector('#item-' + n); }\n".repeat(150);
 
@@ -192,10 +200,72 @@ class GzipIT {
         assertThat(header(plain, "content-encoding")).isNull();
         assertThat(header(plain, "vary")).isNull();
         assertThat(new String(plain.body(), StandardCharsets.UTF_8)).isEqualTo(page(20000));
-        HttpResponse<byte[]> file = get("/image.svg", "Accept-Encoding", "gzip");
+        HttpResponse<byte[]> file = get("/files/image.svg", "Accept-Encoding", "gzip");
         assertThat(file.statusCode()).isEqualTo(200);
         assertThat(header(file, "content-encoding")).isNull();
-        assertThat(file.body()).isEqualTo(Files.readAllBytes(dir.resolve("www/image.svg")));
+        assertThat(header(file, "vary")).isNull();
+        assertThat(file.body()).isEqualTo(Files.readAllBytes(dir.resolve("www/files/image.svg")));
+    }
+
+    /**
+     * Files as nginx's gzip filter after its static module compresses them: a 200 of a listed type, not below
+     * min-length, for a client that takes gzip (small files whole, from the content cache too; larger ones read as
+     * they go), every such answer saying it varies; ranges are of the file's own bytes, a 304 carries the weak ETag
+     * of the compressed 200, a HEAD the head its GET gets.
+     */
+    @Test
+    void filesAreCompressedAsTheyGoForClientsThatTakeGzip() throws Exception {
+        for (String path : new String[] {"/image.svg", "/image.svg", "/big.js"}) { // the second svg: a cache hit
+            String text = Files.readString(dir.resolve("www" + path));
+            HttpResponse<byte[]> compressed = get(path, "Accept-Encoding", "gzip");
+            assertThat(compressed.statusCode()).as(path).isEqualTo(200);
+            assertThat(header(compressed, "content-encoding")).as(path).isEqualTo("gzip");
+            assertThat(header(compressed, "vary")).as(path).isEqualTo("Accept-Encoding");
+            assertThat(header(compressed, "accept-ranges")).as(path).isNull();
+            assertThat(header(compressed, "etag")).as(path).startsWith("W/\"");
+            assertThat(compressed.body().length).as(path).isLessThan(text.length() / 4);
+            assertThat(gunzip(compressed.body())).as(path).isEqualTo(text);
+
+            HttpResponse<byte[]> plain = get(path);
+            assertThat(header(plain, "content-encoding")).as(path).isNull();
+            assertThat(header(plain, "vary")).as(path).isEqualTo("Accept-Encoding");
+            assertThat(header(plain, "content-length")).as(path).isEqualTo(String.valueOf(text.length()));
+            assertThat(new String(plain.body(), StandardCharsets.UTF_8)).as(path).isEqualTo(text);
+            String etag = header(plain, "etag");
+            assertThat(header(compressed, "etag")).isEqualTo("W/" + etag);
+
+            HttpResponse<byte[]> notModified = get(path, "Accept-Encoding", "gzip", "If-None-Match",
+                    header(compressed, "etag"));
+            assertThat(notModified.statusCode()).as(path).isEqualTo(304);
+            assertThat(header(notModified, "etag")).as(path).isEqualTo("W/" + etag);
+            assertThat(header(notModified, "vary")).as(path).isEqualTo("Accept-Encoding");
+            HttpResponse<byte[]> plainNotModified = get(path, "If-None-Match", etag);
+            assertThat(plainNotModified.statusCode()).as(path).isEqualTo(304);
+            assertThat(header(plainNotModified, "etag")).as(path).isEqualTo(etag);
+
+            HttpResponse<byte[]> range = get(path, "Accept-Encoding", "gzip", "Range", "bytes=0-9");
+            assertThat(range.statusCode()).as(path).isEqualTo(206);
+            assertThat(header(range, "content-encoding")).as(path).isNull();
+            assertThat(header(range, "vary")).as(path).isEqualTo("Accept-Encoding");
+            assertThat(new String(range.body(), StandardCharsets.UTF_8)).as(path).isEqualTo(text.substring(0, 10));
+        }
+        HttpResponse<byte[]> head = HTTP.send(HttpRequest.newBuilder(edge.uri("/big.js"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).header("Accept-Encoding", "gzip").build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(header(head, "content-encoding")).isEqualTo("gzip");
+        assertThat(header(head, "content-length")).isNull();
+        for (String path : new String[] {"/short.css", "/photo.png"}) {
+            HttpResponse<byte[]> asItIs = get(path, "Accept-Encoding", "gzip");
+            assertThat(header(asItIs, "content-encoding")).as(path).isNull();
+            assertThat(header(asItIs, "vary")).as(path).isNull();
+            assertThat(asItIs.body()).as(path).isEqualTo(Files.readAllBytes(dir.resolve("www" + path)));
+        }
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response old = client.send("GET /image.svg HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n")
+                    .read();
+            assertThat(old.header("content-encoding")).isNull();
+            assertThat(old.header("vary")).isEqualTo("Accept-Encoding");
+        }
     }
 
     /** nginx's rules: 200, 403 and 404; a listed type; not encoded already; no no-transform; not below min-length. */

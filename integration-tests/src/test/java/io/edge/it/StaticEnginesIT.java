@@ -54,6 +54,35 @@ class StaticEnginesIT {
     }
 
     /**
+     * A location's gzip on files (nginx's gzip filter after its static module): a file of several chunks is read into
+     * buffers and compressed as it goes, a small one whole; a client that takes no gzip gets the bytes as they are.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"auto", "io_uring", "threads", "linux-aio-sendfile", "sendfile"})
+    void compressesFilesAsTheyGo(String engine) throws Exception {
+        byte[] small = write("AB/CD/small.txt", 7_001, 3);
+        byte[] big = write("AB/CD/big.txt", 3 * (1 << 20) + 4_097, 4);
+        HttpClient http = HttpClient.newHttpClient();
+        try (EdgeHarness edge = start(engine, "location-defaults.gzip { enabled = true, types = [\"text/plain\"] }")) {
+            for (String[] file : new String[][] {{"/AB/CD/small.txt", "small"}, {"/AB/CD/big.txt", "big"}}) {
+                byte[] expected = file[1].equals("small") ? small : big;
+                HttpResponse<byte[]> compressed = http.send(HttpRequest.newBuilder(edge.uri(file[0]))
+                        .header("Accept-Encoding", "gzip").build(), HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(compressed.statusCode()).isEqualTo(200);
+                assertThat(compressed.headers().firstValue("content-encoding")).hasValue("gzip");
+                try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(compressed.body()))) {
+                    assertThat(Arrays.equals(in.readAllBytes(), expected)).as("%s through %s", file[0], engine).isTrue();
+                }
+                HttpResponse<byte[]> plain = http.send(HttpRequest.newBuilder(edge.uri(file[0])).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(plain.headers().firstValue("content-encoding")).isEmpty();
+                assertThat(plain.headers().firstValue("vary")).hasValue("Accept-Encoding");
+                assertThat(Arrays.equals(plain.body(), expected)).as("%s as it is", file[0]).isTrue();
+            }
+        }
+    }
+
+    /**
      * {@code printf 'GET /f HTTP/1.0\r\n\r\n' | nc -N}: the client's FIN comes while its file is opened and read,
      * off the loop where the engine does that. edge closed the connection at the FIN and the answer was lost; nginx
      * answers, then closes.
@@ -198,11 +227,17 @@ class StaticEnginesIT {
 
     /** Edge on {@code engine}, the content cache off (each request reaches the engine), serving {@code dir/root}. */
     private EdgeHarness start(String engine) throws Exception {
+        return start(engine, "");
+    }
+
+    /** As {@link #start(String)}, with {@code more} configuration. */
+    private EdgeHarness start(String engine, String more) throws Exception {
         return EdgeHarness.start(dir, """
                 static { engine = %s, sendfile-chunk = 1 MiB }
                 cache.content.enabled = false
                 sites = [{ server-names = ["_"], default = true, root = "root" }]
-                """.formatted(engine));
+                %s
+                """.formatted(engine, more));
     }
 
     /** Drops {@code file}'s pages from the page cache (posix_fadvise DONTNEED), as a cold disk would have them. */

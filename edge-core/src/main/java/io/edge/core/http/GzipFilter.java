@@ -102,7 +102,7 @@ public final class GzipFilter {
     }
 
     /** {@code Content-Type}'s media type, lower case, without parameters; "" for none. */
-    static String mediaType(String contentType) {
+    public static String mediaType(String contentType) {
         if (contentType == null) {
             return "";
         }

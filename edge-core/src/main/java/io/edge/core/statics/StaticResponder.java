@@ -32,6 +32,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -588,15 +589,18 @@ public final class StaticResponder implements Responder {
      * otherwise returns the ranges to send.
      */
     private static ByteRanges.Result rangesOrAnswer(Exchange exchange, String etag, long mtime, long size,
-            boolean precompressed) {
+            boolean precompressed, boolean compressible) {
         HttpHeaders request = exchange.request().headers();
         switch (Preconditions.evaluate(request, true, etag, mtime)) {
             case NOT_MODIFIED -> {
                 FullHttpResponse response = emptyResponse(HttpResponseStatus.NOT_MODIFIED);
                 validators(response.headers(), etag, mtime);
                 response.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
-                if (precompressed) {
+                if (precompressed || compressible) {
                     response.headers().set(HttpHeaderNames.VARY, "Accept-Encoding"); // as the 200 would have
+                }
+                if (compressible && GzipFilter.takesGzip(exchange.request())) {
+                    response.headers().set(HttpHeaderNames.ETAG, "W/" + etag); // its 200's, compressed
                 }
                 exchange.complete(exchange.writeAndFlush(response));
                 return null;
@@ -651,7 +655,9 @@ public final class StaticResponder implements Responder {
         String etag = meta.etag();
         long mtime = meta.lastModified().toMillis();
         long size = meta.size();
-        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, false);
+        String contentType = mimeTypes.forPath(uriPath);
+        boolean compressible = compressible(exchange, contentType, size);
+        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, false, compressible);
         if (ranges == null || (ranges instanceof Partial multi && multi.isMultipart())) {
             hit.release();
             return ranges == null;
@@ -672,7 +678,8 @@ public final class StaticResponder implements Responder {
         }
         // The duplicate (or its slice, which shares its reference) passes to the response.
         FullHttpResponse response = fullResponse(status, body);
-        head(response.headers(), mimeTypes.forPath(uriPath), contentLength, etag, mtime).add(extra);
+        head(response.headers(), contentType, contentLength, etag, mtime).add(extra);
+        offerCompression(exchange, response, compressible);
         exchange.complete(exchange.writeAndFlush(response));
         return true;
     }
@@ -741,14 +748,17 @@ public final class StaticResponder implements Responder {
         String etag = file.etag();
         long mtime = file.lastModifiedMillis();
         long size = file.size();
-        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, backendHeaders == GZIP_STATIC);
+        String fileType = mimeTypes.forPath(uriPath);
+        String backendType = backendHeaders.get(HttpHeaderNames.CONTENT_TYPE);
+        String contentType = backendType == null || backendType.isEmpty() ? fileType : backendType;
+        boolean compressible = !backendHeaders.contains(HttpHeaderNames.CONTENT_ENCODING)
+                && compressible(exchange, contentType, size); // not a .gz sent for its file (gzip.static)
+        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, backendHeaders == GZIP_STATIC,
+                compressible);
         if (ranges == null) {
             file.release();
             return;
         }
-        String fileType = mimeTypes.forPath(uriPath);
-        String backendType = backendHeaders.get(HttpHeaderNames.CONTENT_TYPE);
-        String contentType = backendType == null || backendType.isEmpty() ? fileType : backendType;
         HttpHeaders passThrough = backendHeaders.contains(HttpHeaderNames.CONTENT_TYPE)
                 ? new DefaultHttpHeaders().add(backendHeaders).remove(HttpHeaderNames.CONTENT_TYPE) : backendHeaders;
         HttpResponseStatus status;
@@ -782,6 +792,7 @@ public final class StaticResponder implements Responder {
             file.release();
             FullHttpResponse response = fullResponse(status, Unpooled.EMPTY_BUFFER);
             head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
+            offerCompression(exchange, response, compressible);
             exchange.complete(exchange.writeAndFlush(response));
             return;
         }
@@ -809,13 +820,43 @@ public final class StaticResponder implements Responder {
                 // The buffer's ownership passes to the response, and with the write to the channel.
                 FullHttpResponse response = fullResponse(status, content);
                 head(response.headers(), responseType, contentLength, etag, mtime).add(passThrough);
+                offerCompression(exchange, response, compressible);
                 exchange.complete(exchange.writeAndFlush(response));
             });
             return;
         }
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, OWN_HEADERS);
         head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
-        new BodySender(exchange, response, file, body, again).run();
+        offerCompression(exchange, response, compressible);
+        // compressed on its way out: read into buffers for zlib, not sent by sendfile
+        boolean read = compressible && status == HttpResponseStatus.OK && GzipFilter.takesGzip(exchange.request());
+        new BodySender(exchange, response, file, body, again, read).run();
+    }
+
+    /**
+     * Whether the location's gzip may compress a file of {@code contentType} and {@code size} for a client that takes
+     * it (nginx's gzip filter on a static file: gzip_types, gzip_min_length). Its 200 goes compressed to such a
+     * client, and its 200, 206 and 304 say {@code Vary: Accept-Encoding} to every client.
+     */
+    private static boolean compressible(Exchange exchange, String contentType, long size) {
+        LocationSettings location = exchange.location();
+        LocationSettings.Gzip gzip = location == null ? null : location.gzip();
+        return gzip != null && size >= gzip.minLength() && gzip.compresses(GzipFilter.mediaType(contentType));
+    }
+
+    /**
+     * Offers a file's 200 to the location's gzip, which judges it as the head goes out (the client, the headers the
+     * location adds); a 206 of it only says that its 200 varies: ranges are of the file's own bytes.
+     */
+    private static void offerCompression(Exchange exchange, HttpResponse response, boolean compressible) {
+        if (!compressible) {
+            return;
+        }
+        if (response.status().code() == HttpResponseStatus.OK.code()) {
+            exchange.offerCompression();
+        } else {
+            response.headers().set(HttpHeaderNames.VARY, "Accept-Encoding");
+        }
     }
 
     /**
@@ -996,8 +1037,12 @@ public final class StaticResponder implements Responder {
          * once (BENCHMARKS.md). The head goes out in the first segment with the body.
          */
         private boolean corked;
+        /** The file's bytes are read into buffers (for the gzip filter) rather than sent as regions. */
+        private final boolean read;
 
-        BodySender(Exchange exchange, HttpResponse head, OpenFile file, List<Piece> pieces, Runnable again) {
+        BodySender(Exchange exchange, HttpResponse head, OpenFile file, List<Piece> pieces, Runnable again,
+                boolean read) {
+            this.read = read;
             this.exchange = exchange;
             this.again = again;
             this.head = head;
@@ -1091,8 +1136,10 @@ public final class StaticResponder implements Responder {
             }
             Slice slice = (Slice) next;
             long length = Math.min(engine.chunkSize(), slice.length() - sliceDone);
-            CompletableFuture<Object> region = engine.loadRegion(file, slice.offset() + sliceDone, length)
-                    .toCompletableFuture();
+            CompletableFuture<Object> region = read
+                    ? engine.read(file, slice.offset() + sliceDone, (int) length, exchange.clientChannel().alloc())
+                            .<Object>thenApply(DefaultHttpContent::new).toCompletableFuture()
+                    : engine.loadRegion(file, slice.offset() + sliceDone, length).toCompletableFuture();
             sliceDone += length;
             if (sliceDone == slice.length()) {
                 piece++;
