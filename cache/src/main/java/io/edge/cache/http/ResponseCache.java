@@ -558,7 +558,10 @@ public final class ResponseCache implements AutoCloseable {
      * from them, the body stays. Returns the updated response for the client,
      * owned by the caller, or {@code null} when the entry was evicted meanwhile (then the caller asks the
      * backend again, unconditionally). If the merged fields no longer allow storing, the entry is dropped
-     * and the response still answers this request.
+     * and the response still answers this request. A 304 whose validators name another version than the entry's
+     * (a new ETag: the script changed it between the entry and now) updates nothing (RFC 9111 4.3.4: it MUST NOT):
+     * the entry is dropped and {@code null} returned, so the body stored is never sent under the new version's
+     * validator.
      */
     public FullHttpResponse revalidated(Lookup lookup, HttpResponse notModified) {
         if (notModified.status().code() != 304 || lookup.stored == null) {
@@ -566,6 +569,10 @@ public final class ResponseCache implements AutoCloseable {
                     + notModified.status() + ", " + lookup);
         }
         StoredResponse old = lookup.stored;
+        if (!selects(notModified.headers(), old.headers)) {
+            cache.asMap().remove(lookup.key(), old);
+            return null;
+        }
         ByteBuf body = retainedBody(old); // the new entry's reference, or this answer's
         if (body == null) {
             return null;
@@ -604,6 +611,38 @@ public final class ResponseCache implements AutoCloseable {
         }
         // The caller owns body from here.
         return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, old.status, body, out, new DefaultHttpHeaders());
+    }
+
+    /**
+     * Whether a 304's validators select the stored response (RFC 9111 4.3.4): its strong ETag the stored one, a weak
+     * one by weak comparison; without an ETag, its Last-Modified the same time as the stored one; with neither, the
+     * one stored response there is.
+     */
+    static boolean selects(HttpHeaders notModified, HttpHeaders stored) {
+        String etag = notModified.get(HttpHeaderNames.ETAG);
+        if (etag != null) {
+            String storedTag = stored.get(HttpHeaderNames.ETAG);
+            if (storedTag == null) {
+                return false;
+            }
+            return etag.startsWith("W/") ? opaque(etag).equals(opaque(storedTag)) : etag.equals(storedTag);
+        }
+        String lastModified = notModified.get(HttpHeaderNames.LAST_MODIFIED);
+        if (lastModified != null) {
+            String storedDate = stored.get(HttpHeaderNames.LAST_MODIFIED);
+            if (storedDate == null) {
+                return false;
+            }
+            Date mine = HttpDates.parse(lastModified);
+            Date theirs = HttpDates.parse(storedDate);
+            return mine != null && theirs != null ? mine.equals(theirs) : lastModified.equals(storedDate);
+        }
+        return true;
+    }
+
+    /** An entity tag without its weakness indicator. */
+    private static String opaque(String etag) {
+        return etag.startsWith("W/") ? etag.substring(2) : etag;
     }
 
     FullHttpResponse toResponse(StoredResponse stored, boolean head) {

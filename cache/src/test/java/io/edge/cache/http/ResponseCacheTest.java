@@ -337,6 +337,39 @@ class ResponseCacheTest {
         assertThat(cache.stats().entries()).isEqualTo(1);
     }
 
+    /**
+     * RFC 9111 4.3.4: a 304 naming another version (its ETag, else its Last-Modified) updates nothing; the entry is
+     * dropped, so that its body is never sent under the new version's validator. One that names it (a weak ETag by
+     * weak comparison, the same date in another form) merges.
+     */
+    @Test
+    void a304ForAnotherVersionUpdatesNothingAndDropsTheEntry() {
+        for (String[] other : new String[][] {{"ETag", "\"v2\""}, {"ETag", "W/\"v2\""},
+                {"Last-Modified", "Wed, 15 Nov 2023 22:13:20 GMT"}}) {
+            store(get("/e"), backend("E", "Cache-Control", "max-age=1", "ETag", "\"v1\"",
+                    "Last-Modified", "Tue, 14 Nov 2023 22:13:20 GMT"));
+            time.advanceSeconds(2);
+            Lookup stale = cache.lookup(get("/e"));
+            assertThat(stale.outcome()).isEqualTo(Lookup.Outcome.STALE);
+            HttpResponse notModified = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+            notModified.headers().set("Cache-Control", "max-age=60").set(other[0], other[1]);
+            assertThat(cache.revalidated(stale, notModified)).as(other[1]).isNull();
+            assertThat(cache.lookup(get("/e")).outcome()).as(other[1]).isEqualTo(Lookup.Outcome.MISS);
+        }
+        for (String[] same : new String[][] {{"ETag", "W/\"v1\""}, {"Last-Modified", "Tuesday, 14-Nov-23 22:13:20 GMT"},
+                {"X-None", "1"}}) {
+            store(get("/e"), backend("E", "Cache-Control", "max-age=1", "ETag", "\"v1\"",
+                    "Last-Modified", "Tue, 14 Nov 2023 22:13:20 GMT"));
+            time.advanceSeconds(2);
+            Lookup stale = cache.lookup(get("/e"));
+            HttpResponse notModified = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+            notModified.headers().set("Cache-Control", "max-age=60").set(same[0], same[1]);
+            FullHttpResponse merged = cache.revalidated(stale, notModified);
+            assertThat(body(merged)).as(same[1]).isEqualTo("E");
+            assertThat(cache.lookup(get("/e")).outcome()).as(same[1]).isEqualTo(Lookup.Outcome.FRESH);
+        }
+    }
+
     @Test
     void a304WithoutDateDatesTheEntryNowSoExpiresStaysInThePast() {
         String t0 = DateFormatter.format(new Date(time.wallMillis()));
