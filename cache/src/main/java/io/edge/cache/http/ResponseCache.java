@@ -327,7 +327,9 @@ public final class ResponseCache implements AutoCloseable {
         }
         Receipt receipt = receipt();
         if (uselessWhenStored(backendResponse.headers(), cc, receipt)) {
-            rememberUncacheable(clientRequest, backendResponse);
+            if (!arrivedLate(backendResponse.headers(), cc, receipt)) {
+                rememberUncacheable(clientRequest, backendResponse);
+            }
             forgetStored(clientRequest);
             return null;
         }
@@ -459,7 +461,8 @@ public final class ResponseCache implements AutoCloseable {
      * Whether an answer would be stale the moment it is stored (max-age=0, an Expires already past, an Age over its
      * lifetime, or no-cache) with nothing to revalidate it by (no ETag, no Last-Modified) and no word from the origin
      * that it may be served stale (stale-while-revalidate, stale-if-error): every request would go to the backend
-     * anyway, after waiting for it as a follower. As nginx, such an answer is not stored; its URL is hit-for-miss.
+     * anyway, after waiting for it as a follower. As nginx, such an answer is not stored; its URL is hit-for-miss
+     * (unless only its Date made it stale: {@link #arrivedLate}).
      */
     private static boolean uselessWhenStored(HttpHeaders headers, CacheControl cc, Receipt receipt) {
         if (headers.contains(HttpHeaderNames.ETAG) || headers.contains(HttpHeaderNames.LAST_MODIFIED)
@@ -473,6 +476,18 @@ public final class ResponseCache implements AutoCloseable {
         }
         return cc.noCache() || CachePolicy.freshnessLifetime(headers, cc, wall, accel)
                 <= CachePolicy.initialAge(headers, wall);
+    }
+
+    /**
+     * Whether an answer {@link #uselessWhenStored} is so only by the time since its {@code Date}: it has a lifetime
+     * and no {@code Age}. A script that dates its answer as it begins (Symfony, Laravel) and gives it {@code max-age=1}
+     * (microcaching) sees one now and then arrive stale, where its run crossed a second's turn: that says nothing of
+     * the URL's next answers, which stay coalesced (not hit-for-miss, which would end that for {@code hitForMiss}).
+     */
+    private static boolean arrivedLate(HttpHeaders headers, CacheControl cc, Receipt receipt) {
+        long wall = receipt.wallMillis();
+        return !cc.noCache() && !headers.contains(HttpHeaderNames.AGE) && CachePolicy.freshnessLifetime(headers, cc,
+                wall, CachePolicy.accelExpires(headers.get(X_ACCEL_EXPIRES), wall)) > 0;
     }
 
     /**

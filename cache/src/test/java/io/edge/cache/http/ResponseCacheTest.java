@@ -626,8 +626,8 @@ class ResponseCacheTest {
     /**
      * An answer stale the moment it is stored, with no validator and no stale-* word from the origin, would send
      * every request to the backend after it waited behind a leader for nothing: not stored (as nginx), and its URL
-     * is hit-for-miss. A validator (revalidation by 304) or stale-if-error / stale-while-revalidate make it worth
-     * keeping.
+     * is hit-for-miss, unless only its Date made it stale. A validator (revalidation by 304) or stale-if-error /
+     * stale-while-revalidate make it worth keeping.
      */
     @Test
     void anAnswerStaleWhenStoredWithNothingToRevalidateItByIsNotStoredAndItsUrlIsHitForMiss() {
@@ -652,6 +652,14 @@ class ResponseCacheTest {
             assertThat(cache.lookup(get(path)).uncacheable()).isFalse();
         }
         assertThat(cache.stats().entries()).isEqualTo(kept.length);
+        // max-age=1 dated by the script 2 s before it arrived (its run crossed a second's turn): not stored, but
+        // its URL's next requests still coalesce; the same with an Age from a cache before it marks the URL
+        String twoSecondsAgo = DateFormatter.format(new Date(time.wallMillis() - 2_000));
+        assertThat(store(get("/late"), backend("L", "Cache-Control", "max-age=1", "Date", twoSecondsAgo))).isFalse();
+        assertThat(cache.lookup(get("/late")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+        assertThat(cache.lookup(get("/late")).uncacheable()).isFalse();
+        assertThat(store(get("/aged"), backend("A", "Cache-Control", "max-age=1", "Age", "2"))).isFalse();
+        assertThat(cache.lookup(get("/aged")).uncacheable()).isTrue();
     }
 
     /**
