@@ -23,6 +23,10 @@
 #                       SIGHUP, the FastCGI group's queue timeout changed each time, so every reload builds a new
 #                       backend pool; nginx: SIGHUP, `nginx -s reload`; lighttpd: SIGUSR1, its graceful restart):
 #                       errors and req/s while configurations change; reloads= counts the signals sent
+#   static-gzip         random GETs with Accept-Encoding: gzip over NCSS [2000] stylesheets (8-40 KB of generated
+#                       CSS), page cache warm, each server compressing at zlib level 1 (edge gzip.enabled, which keeps
+#                       the compressed form in its content cache; nginx gzip on, which compresses every time; lighttpd
+#                       mod_deflate with its deflate.cache-dir, compressed files kept on disk)
 #   php-gzip            php-hello's pool and load on a 30 KB HTML page (page.php, a table of 300 rows) asked for with
 #                       Accept-Encoding: gzip, each server compressing at zlib level 1 (edge gzip.enabled, nginx
 #                       gzip on, lighttpd mod_deflate): req/s, p99, and body_bytes= (the compressed page's size)
@@ -77,6 +81,7 @@ SLOW_READERS=${SLOW_READERS:-8}
 SLOWING=${SLOWING:-0}
 PHP_GZIP=${PHP_GZIP:-0}   # php-gzip: the servers compress the page (set by the scenario)
 NFILES=${NFILES:-300000}
+NCSS=${NCSS:-2000}
 PORT_BASE=${PORT_BASE:-18080}
 EDGE_START_TIMEOUT=${EDGE_START_TIMEOUT:-900}
 DEVICE_THREADS=${DEVICE_THREADS:-64}
@@ -202,7 +207,8 @@ pid $1/nginx.pid;
 error_log $1/error.log warn;
 events { worker_connections 8192; use epoll; multi_accept on; }
 http {
-    types { image/jpeg jpg jpeg; text/html html; application/octet-stream bin; }
+    types { image/jpeg jpg jpeg; text/html html; text/css css; application/octet-stream bin; }
+$( [ "${STATIC_GZIP:-0}" = 1 ] && echo "    gzip on; gzip_comp_level 1; gzip_min_length 256; gzip_vary on; gzip_types text/css;" )
     default_type application/octet-stream;
     access_log off;
     sendfile on;
@@ -235,8 +241,19 @@ server.max-keep-alive-requests = 1000000
 server.max-keep-alive-idle = 75
 server.network-backend = "sendfile"
 server.event-handler = "linux-sysepoll"
-mimetype.assign = ( ".jpg" => "image/jpeg", ".html" => "text/html", ".bin" => "application/octet-stream" )
+mimetype.assign = ( ".jpg" => "image/jpeg", ".html" => "text/html", ".css" => "text/css",
+                    ".bin" => "application/octet-stream" )
 EOF
+  if [ "${STATIC_GZIP:-0}" = 1 ]; then   # lighttpd's own way: each file compressed once, kept in a cache directory
+    mkdir -p "$1/deflate-cache"
+    cat >>"$1/lighttpd.conf" <<EOF
+server.modules += ( "mod_deflate" )
+deflate.mimetypes = ( "text/css" )
+deflate.allowed-encodings = ( "gzip" )
+deflate.compression-level = 1
+deflate.cache-dir = "$1/deflate-cache"
+EOF
+  fi
   [ -n "${LIGHTTPD_MAX_FDS:-}" ] && echo "server.max-fds = $LIGHTTPD_MAX_FDS" >>"$1/lighttpd.conf"
   return 0
 }
@@ -261,7 +278,8 @@ server_start() {  # server_start NAME ROOT: a static configuration
     nginx)     conf_nginx "$SERVER_DIR" "$PORT" "$root" 0 ;;
     nginx-aio) conf_nginx "$SERVER_DIR" "$PORT" "$root" 1 ;;
     lighttpd)  conf_lighttpd "$SERVER_DIR" "$PORT" "$root" ;;
-    edge)      conf_edge "$SERVER_DIR" "$PORT" "$root" auto ;;
+    edge)      conf_edge "$SERVER_DIR" "$PORT" "$root" auto \
+                 "$( [ "${STATIC_GZIP:-0}" = 1 ] && echo "location-defaults.gzip.enabled = true" )" ;;
     edge-nocache) conf_edge "$SERVER_DIR" "$PORT" "$root" auto "cache.content.enabled = false" ;;
     edge-nolowat) conf_edge "$SERVER_DIR" "$PORT" "$root" auto "server.tcp-notsent-lowat = 0" ;;
     edge-mem)  conf_edge "$SERVER_DIR" "$PORT" "$root" auto \
@@ -346,6 +364,13 @@ start_warm() {
   first=$(head -n1 "$PATHS")
   if ! sanity_check "http://127.0.0.1:$PORT$first" "$root$first"; then
     echo "RESULT scenario=$scen server=$name rps=0 p50_ms=0 p99_ms=0 ok=0 errors=1 failed=sanity" >>"$RUNS"; server_stop; return 1
+  fi
+  if [ "${STATIC_GZIP:-0}" = 1 ]; then   # the file must come compressed, or the run measures something else
+    curl -s -H 'Accept-Encoding: gzip' -D "$SERVER_DIR/first.head" -o "$SERVER_DIR/first.gz" "http://127.0.0.1:$PORT$first" || true
+    if ! grep -qi '^content-encoding: *gzip' "$SERVER_DIR/first.head" || ! gzip -t "$SERVER_DIR/first.gz" 2>/dev/null; then
+      log "$name did not compress $first"
+      echo "RESULT scenario=$scen server=$name rps=0 p50_ms=0 p99_ms=0 ok=0 errors=1 failed=not-gzip" >>"$RUNS"; server_stop; return 1
+    fi
   fi
   [ "$WARMUP" -gt 0 ] && wrk_run "http://127.0.0.1:$PORT" "$WARMUP" >/dev/null
   return 0
@@ -456,6 +481,41 @@ EOF
 scenario_hot-thumbs() {
   tree_ensure "$NFILES"; warm_tree "$TREE"
   run_servers measure_thumbs hot-thumbs "$TREE" 0
+}
+# static-gzip: NCSS generated stylesheets (8-40 KB, compressible as real CSS is), asked for gzipped
+css_tree_ensure() {  # -> TREE, PATHS
+  local n=$NCSS dir="$BENCH_DIR/css-$NCSS"
+  TREE=$dir/tree PATHS=$dir/paths.txt
+  if [ -s "$PATHS" ] && [ "$(wc -l <"$PATHS")" -eq "$n" ]; then return 0; fi
+  log "generating $n stylesheets under $TREE (once)"
+  rm -rf "$dir"; mkdir -p "$TREE"
+  python3 - "$TREE" "$n" >"$dir/paths.tmp" <<'PY'
+import os, random, sys
+root, n = sys.argv[1], int(sys.argv[2])
+rnd = random.Random(42)
+props = ["color", "margin", "padding", "border", "font-size", "line-height", "display", "background", "width"]
+values = ["0", "auto", "1px solid #ccc", "#333", "12px", "1.5", "flex", "none", "100%", "0 auto", "#fafafa"]
+for i in range(n):
+    sub = "%02x" % (i % 256)
+    os.makedirs(os.path.join(root, sub), exist_ok=True)
+    rules, size, target = [], 0, rnd.randint(8000, 40000)
+    while size < target:
+        rule = ".c%d-%d { %s }\n" % (i, len(rules), " ".join(
+            "%s: %s;" % (rnd.choice(props), rnd.choice(values)) for _ in range(rnd.randint(2, 6))))
+        rules.append(rule); size += len(rule)
+    name = "%s/s%05d.css" % (sub, i)
+    with open(os.path.join(root, name), "w") as f:
+        f.write("".join(rules))
+    print("/" + name)
+PY
+  mv "$dir/paths.tmp" "$PATHS"
+}
+scenario_static-gzip() {
+  local s; for s in "${SERVERS[@]}"; do   # Debian packages lighttpd's mod_deflate apart
+    [ "$s" = lighttpd ] && [ ! -e /usr/lib/lighttpd/mod_deflate.so ] && apt_install lighttpd-mod-deflate
+  done
+  css_tree_ensure; warm_tree "$TREE"
+  STATIC_GZIP=1 WRK_HEADER='Accept-Encoding: gzip' run_servers measure_thumbs static-gzip "$TREE" 0
 }
 scenario_cold-thumbs() {
   tree_ensure "$NFILES"

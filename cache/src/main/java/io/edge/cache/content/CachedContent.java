@@ -11,19 +11,26 @@ import io.netty.buffer.DefaultByteBufHolder;
 public final class CachedContent extends DefaultByteBufHolder {
 
     private final ContentMetadata metadata;
+    /** The cache's entry it came from: where its compressed form is kept ({@link ContentCache#keepCompressed}). */
+    private final ContentCache.Entry entry;
 
-    CachedContent(ByteBuf content, ContentMetadata metadata) {
+    CachedContent(ByteBuf content, ContentMetadata metadata, ContentCache.Entry entry) {
         super(content);
         this.metadata = metadata;
+        this.entry = entry;
     }
 
     public ContentMetadata metadata() {
         return metadata;
     }
 
+    ContentCache.Entry entry() {
+        return entry;
+    }
+
     @Override
     public CachedContent replace(ByteBuf content) {
-        return new CachedContent(content, metadata);
+        return new CachedContent(content, metadata, entry);
     }
 
     @Override

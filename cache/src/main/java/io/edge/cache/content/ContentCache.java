@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.cache.BufferCaches;
 import io.edge.cache.ContentCacheSettings;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.util.IllegalReferenceCountException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -97,8 +98,9 @@ public final class ContentCache implements AutoCloseable {
         this.doorkeeper = new Doorkeeper((int) Math.min(1 << 22, Math.max(1024, settings.maxBytes() / 4096)));
         this.pace = new AdmissionPace(ticker::read);
         this.cache = BufferCaches.bounded(settings.maxBytes(),
-                (Path path, Entry entry) -> weight(path, entry.content.readableBytes()),
-                entry -> entry.content.release(), evictions);
+                (Path path, Entry entry) -> weight(path, entry.content.readableBytes()
+                        + (entry.gzipped == null ? 0 : entry.gzipped.readableBytes())),
+                Entry::release, evictions);
     }
 
     static int weight(Path path, int contentBytes) {
@@ -185,7 +187,13 @@ public final class ContentCache implements AutoCloseable {
         if (now != null && entry.metadata.matches(now)) {
             return true;
         }
-        if (cache.asMap().remove(path, entry)) {
+        // the entry, or the one that replaced it with a compressed form beside the same bytes (keepCompressed)
+        boolean[] removed = new boolean[1];
+        cache.asMap().computeIfPresent(path, (p, current) -> {
+            removed[0] = current.metadata == entry.metadata;
+            return removed[0] ? null : current;
+        });
+        if (removed[0]) {
             invalidations.increment();
         }
         stat.changed(path);
@@ -204,7 +212,52 @@ public final class ContentCache implements AutoCloseable {
             entry.hit = true; // two loops may both count a first hit: it only skews the pace a little
             pace.firstHit();
         }
-        return new CachedContent(duplicate, entry.metadata);
+        return new CachedContent(duplicate, entry.metadata, entry);
+    }
+
+    /**
+     * The body of {@code hit} compressed with gzip at {@code level} as kept beside its bytes ({@link #keepCompressed}),
+     * a retained duplicate the caller releases; null if none is kept at that level.
+     */
+    public ByteBuf compressed(CachedContent hit, int level) {
+        Entry entry = hit.entry();
+        ByteBuf gzipped = entry.gzipped;
+        return gzipped == null || entry.gzipLevel != level ? null : tryRetainedDuplicate(gzipped);
+    }
+
+    /**
+     * Keeps a copy of {@code gzipped} (not taken), the body of {@code hit} compressed at {@code level}, beside the
+     * bytes of the entry {@code hit} came from, if that is still {@code path}'s entry; it counts in the entry's
+     * weight. A compressible file then costs zlib once per version, not once per request (nginx compresses every
+     * time); one form is kept, of the level last made.
+     */
+    public void keepCompressed(Path path, CachedContent hit, int level, ByteBuf gzipped) {
+        Entry old = hit.entry();
+        if (closed || old.gzipped != null && old.gzipLevel == level) {
+            return;
+        }
+        int length = gzipped.readableBytes();
+        ByteBuf copy;
+        try {
+            copy = Unpooled.directBuffer(length); // unpooled, as put() asks of every cached buffer
+        } catch (OutOfMemoryError e) {
+            return; // no direct memory for it: compressed again next time, as before
+        }
+        copy.writeBytes(gzipped, gzipped.readerIndex(), length);
+        ByteBuf content;
+        try {
+            content = old.content.retain(); // the new entry's own reference to the same bytes
+        } catch (IllegalReferenceCountException e) {
+            copy.release(); // evicted meanwhile
+            return;
+        }
+        Entry renewed = new Entry(content, old.metadata, old.checkedAt, copy, level);
+        renewed.hit = old.hit;
+        if (!cache.asMap().replace(path, old, renewed)) {
+            renewed.release(); // replaced, revalidated away or compressed by another loop meanwhile
+        } else if (closed) {
+            cache.invalidate(path); // close() ran since the check above, its invalidateAll maybe first
+        }
     }
 
     private static ByteBuf tryRetainedDuplicate(ByteBuf content) {
@@ -300,17 +353,35 @@ public final class ContentCache implements AutoCloseable {
     private static final AtomicLongFieldUpdater<Entry> CHECKED_AT =
             AtomicLongFieldUpdater.newUpdater(Entry.class, "checkedAt");
 
-    private static final class Entry {
+    /** A file's bytes as cached, one reference held; its compressed form beside them, if one is kept. */
+    static final class Entry {
         final ByteBuf content;
         final ContentMetadata metadata;
         volatile long checkedAt;
         /** Whether it was ever hit, for {@link AdmissionPace}. */
         volatile boolean hit;
+        /** {@link #content} compressed with gzip at {@link #gzipLevel}, one reference held; null if none is kept. */
+        final ByteBuf gzipped;
+        final int gzipLevel;
 
         Entry(ByteBuf content, ContentMetadata metadata, long checkedAt) {
+            this(content, metadata, checkedAt, null, 0);
+        }
+
+        Entry(ByteBuf content, ContentMetadata metadata, long checkedAt, ByteBuf gzipped, int gzipLevel) {
             this.content = content;
             this.metadata = metadata;
             this.checkedAt = checkedAt;
+            this.gzipped = gzipped;
+            this.gzipLevel = gzipLevel;
+        }
+
+        /** Lets go of the entry's references: what the cache's removal does. */
+        void release() {
+            content.release();
+            if (gzipped != null) {
+                gzipped.release();
+            }
         }
     }
 }

@@ -112,6 +112,41 @@ class ContentCacheTest {
         }
     }
 
+    /**
+     * A compressible file's gzip form is kept beside its bytes once made (copied, not taken): handed out at its level
+     * only, counted in the entry's weight, and let go with the entry when revalidation finds the file changed.
+     */
+    @Test
+    void keepsACompressedFormBesideTheBytesUntilTheFileChanges() throws IOException {
+        try (ContentCache cache = cache(1 << 20, 1024)) {
+            Path file = cached(cache, "a.txt", "hello hello hello");
+            CachedContent hit = cache.get(file, stat);
+            assertThat(cache.compressed(hit, 1)).isNull();
+            ByteBuf gzipped = direct("GZ");
+            cache.keepCompressed(file, hit, 1, gzipped);
+            assertThat(gzipped.refCnt()).as("copied, not taken").isEqualTo(1);
+            gzipped.release();
+            hit.release();
+            cache.cleanUp();
+            assertThat(cache.stats().bytesHeld()).isEqualTo(ContentCache.weight(file, 17 + 2));
+            assertThat(cache.stats().entries()).isEqualTo(1);
+
+            CachedContent again = cache.get(file, stat);
+            assertThat(again.content().toString(StandardCharsets.US_ASCII)).isEqualTo("hello hello hello");
+            assertThat(cache.compressed(again, 6)).as("another level").isNull();
+            ByteBuf kept = cache.compressed(again, 1);
+            assertThat(kept.toString(StandardCharsets.US_ASCII)).isEqualTo("GZ");
+            again.release();
+
+            Files.writeString(file, "changed, and longer");
+            clock.addAndGet(Duration.ofSeconds(5).toNanos());
+            assertThat(cache.get(file, stat)).isNull();
+            assertThat(kept.refCnt()).as("the cache let go of its copy").isEqualTo(1);
+            kept.release();
+            assertThat(cache.stats().entries()).isZero();
+        }
+    }
+
     @Test
     void weighsByBytes() {
         try (ContentCache cache = cache(1 << 20, 1024)) {

@@ -2,6 +2,7 @@ package io.edge.core.http;
 
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.HttpContent;
@@ -165,6 +166,23 @@ public interface Exchange {
      */
     default void offerCompression(long bodyLength) {
         offerCompression();
+    }
+
+    /**
+     * As {@link #offerCompression()}, for a whole body ({@code FullHttpResponse}) whose compressed form is kept beside
+     * it (the content cache's): used where it was made at the level asked, else made and handed to {@code kept}.
+     */
+    default void offerCompression(CompressedForm kept) {
+        offerCompression();
+    }
+
+    /** A whole body's gzip form, kept for the next answer of the same body. */
+    interface CompressedForm {
+        /** The body compressed at {@code level} (RFC 1952, whole), a buffer the caller takes; null if none is kept. */
+        ByteBuf get(int level);
+
+        /** {@code gzipped} (not taken: copied if kept) is the body compressed at {@code level}. */
+        void made(int level, ByteBuf gzipped);
     }
 
     /**

@@ -31,13 +31,15 @@ public final class GzipFilter {
     private static final byte[] HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
 
     private final ByteBufAllocator alloc;
-    private final Deflater deflater;
+    private final int level;
+    /** zlib's state (~300 KB of native memory), made at the first byte compressed: a kept compressed form needs none. */
+    private Deflater deflater;
     private final CRC32 crc = new CRC32();
     private boolean headerWritten;
 
     private GzipFilter(ByteBufAllocator alloc, int level) {
         this.alloc = alloc;
-        this.deflater = new Deflater(level, true);
+        this.level = level;
     }
 
     /**
@@ -176,9 +178,15 @@ public final class GzipFilter {
      * {@code whole}'s body compressed in one, with its length: the whole response arrived at once (a small script's
      * answer, a response cache hit). Takes {@code whole}; the filter is ended.
      */
-    FullHttpResponse encodeWhole(FullHttpResponse whole) {
+    FullHttpResponse encodeWhole(FullHttpResponse whole, Exchange.CompressedForm kept) {
         try {
-            ByteBuf body = compress(whole.content(), Deflater.NO_FLUSH, true);
+            ByteBuf body = kept == null ? null : kept.get(level);
+            if (body == null) {
+                body = compress(whole.content(), Deflater.NO_FLUSH, true);
+                if (kept != null) {
+                    kept.made(level, body);
+                }
+            }
             FullHttpResponse compressed = whole.replace(body);
             compressed.headers().remove(HttpHeaderNames.TRANSFER_ENCODING)
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
@@ -224,7 +232,9 @@ public final class GzipFilter {
 
     /** Frees zlib's memory; the body can't go on after it. */
     void end() {
-        deflater.end();
+        if (deflater != null) {
+            deflater.end();
+        }
     }
 
     /**
@@ -233,6 +243,9 @@ public final class GzipFilter {
      */
     private ByteBuf compress(ByteBuf in, int mode, boolean finish) {
         int size = in == null ? 0 : in.readableBytes();
+        if (deflater == null) {
+            deflater = new Deflater(level, true);
+        }
         ByteBuf out = alloc.heapBuffer(Math.min(size / 2 + 64, 64 * 1024));
         boolean done = false;
         try {

@@ -110,6 +110,8 @@ final class ServerExchange implements Exchange {
     private boolean compressionOffered;
     /** {@link #offerCompression(long)}: the length of the body a 304 stands for, -1 if unknown. */
     private long offeredLength = -1;
+    /** {@link #offerCompression(CompressedForm)}: the offered whole body's kept compressed form, else null. */
+    private CompressedForm compressedForm;
     /** The gzip of this response's body while it is being compressed, else null. */
     private GzipFilter gzip;
 
@@ -360,6 +362,12 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
+    public void offerCompression(CompressedForm kept) {
+        offerCompression(-1);
+        compressedForm = kept;
+    }
+
+    @Override
     public ChannelFuture write(Object message) {
         return ctx.write(track(message, false));
     }
@@ -411,12 +419,13 @@ final class ServerExchange implements Exchange {
                 if (gzip != null && response instanceof FullHttpResponse whole) {
                     GzipFilter filter = gzip;
                     gzip = null;
-                    response = filter.encodeWhole(whole);
+                    response = filter.encodeWhole(whole, compressedForm);
                     message = response;
                 }
             }
             compressionOffered = false;
             offeredLength = -1;
+            compressedForm = null;
             keepAlive = decideKeepAlive(response);
         } else if (gzip != null && message instanceof HttpContent content) {
             message = gzip.encode(content, flush);

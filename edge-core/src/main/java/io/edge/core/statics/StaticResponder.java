@@ -339,7 +339,7 @@ public final class StaticResponder implements Responder {
             CachedContent hit = contentCache.get(resolution.file(), revalidation, revalidator);
             if (hit != null && resolution.confined() && !hit.metadata().confined()) {
                 hit.release(); // read by a site that follows links: maybe not what this path is beneath the root
-            } else if (hit != null && serveCached(exchange, hit, uriPath)) {
+            } else if (hit != null && serveCached(exchange, hit, resolution.file(), uriPath)) {
                 return;
             }
         }
@@ -650,7 +650,7 @@ public final class StaticResponder implements Responder {
      * Answers from the content cache; owns {@code hit}. Returns false (hit released) for a multipart range
      * request, which the file path answers.
      */
-    private boolean serveCached(Exchange exchange, CachedContent hit, String uriPath) {
+    private boolean serveCached(Exchange exchange, CachedContent hit, Path path, String uriPath) {
         ContentMetadata meta = hit.metadata();
         String etag = meta.etag();
         long mtime = meta.lastModified().toMillis();
@@ -679,7 +679,22 @@ public final class StaticResponder implements Responder {
         // The duplicate (or its slice, which shares its reference) passes to the response.
         FullHttpResponse response = fullResponse(status, body);
         head(response.headers(), contentType, contentLength, etag, mtime).add(extra);
-        offerCompression(exchange, response, compressible);
+        if (compressible && status == HttpResponseStatus.OK) {
+            // compressed once per version of the file, kept beside its bytes
+            exchange.offerCompression(new Exchange.CompressedForm() {
+                @Override
+                public ByteBuf get(int level) {
+                    return contentCache.compressed(hit, level);
+                }
+
+                @Override
+                public void made(int level, ByteBuf gzipped) {
+                    contentCache.keepCompressed(path, hit, level, gzipped);
+                }
+            });
+        } else {
+            offerCompression(exchange, response, compressible);
+        }
         exchange.complete(exchange.writeAndFlush(response));
         return true;
     }

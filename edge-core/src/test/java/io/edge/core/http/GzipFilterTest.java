@@ -24,6 +24,8 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.zip.GZIPInputStream;
@@ -275,7 +277,7 @@ class GzipFilterTest {
         whole.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html").setInt(HttpHeaderNames.CONTENT_LENGTH,
                 whole.content().readableBytes());
         GzipFilter filter = begin(request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip"), whole);
-        FullHttpResponse compressed = filter.encodeWhole(whole);
+        FullHttpResponse compressed = filter.encodeWhole(whole, null);
         assertThat(whole.refCnt()).isZero();
         try {
             byte[] body = ByteBufUtil.getBytes(compressed.content());
@@ -287,6 +289,63 @@ class GzipFilterTest {
         } finally {
             compressed.release();
         }
+    }
+
+    /**
+     * A whole answer whose compressed form is kept (the content cache's) goes with that form at the level asked, zlib
+     * untouched; without one, the form made is handed to be kept.
+     */
+    @Test
+    void aWholeAnswerGoesWithItsKeptCompressedForm() throws Exception {
+        List<String> made = new ArrayList<>();
+        byte[] first;
+        Exchange.CompressedForm none = new Exchange.CompressedForm() {
+            @Override
+            public ByteBuf get(int level) {
+                return null;
+            }
+
+            @Override
+            public void made(int level, ByteBuf gzipped) {
+                made.add(level + ":" + gzipped.readableBytes());
+            }
+        };
+        FullHttpResponse compressed = whole(none);
+        try {
+            first = ByteBufUtil.getBytes(compressed.content());
+            assertThat(made).containsExactly("1:" + first.length);
+        } finally {
+            compressed.release();
+        }
+        ByteBuf kept = Unpooled.wrappedBuffer(first);
+        FullHttpResponse again = whole(new Exchange.CompressedForm() {
+            @Override
+            public ByteBuf get(int level) {
+                return level == 1 ? kept : null;
+            }
+
+            @Override
+            public void made(int level, ByteBuf gzipped) {
+                made.add("again");
+            }
+        });
+        try {
+            assertThat(again.content()).isSameAs(kept);
+            assertThat(again.headers().getInt(HttpHeaderNames.CONTENT_LENGTH)).isEqualTo(first.length);
+            assertThat(made).hasSize(1);
+            assertThat(new String(gunzip(ByteBufUtil.getBytes(again.content())), StandardCharsets.UTF_8)).isEqualTo(PAGE);
+        } finally {
+            again.release();
+        }
+    }
+
+    /** PAGE as a whole 200, compressed by encodeWhole with {@code kept}. */
+    private FullHttpResponse whole(Exchange.CompressedForm kept) {
+        FullHttpResponse whole = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                Unpooled.copiedBuffer(PAGE, StandardCharsets.UTF_8));
+        whole.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html").setInt(HttpHeaderNames.CONTENT_LENGTH,
+                whole.content().readableBytes());
+        return begin(request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip"), whole).encodeWhole(whole, kept);
     }
 
     @Test
