@@ -52,17 +52,23 @@ public record DescriptorLimit(long limit, long openAtStart, int descriptorsPerFi
      * eighths of that (the defaults' ratio), the rest for files opened beside it. Under the budget alone (16000 by
      * default) the cache went on keeping descriptors until opens failed under the limit; the sockets
      * {@code max-connections} counts on were gone, and new clients hung in the listen backlog ({@code accept}: EMFILE)
-     * with few connections open. {@code io} itself when it fits.
+     * with few connections open. The same share is the static path's {@code fdLimit}, for files opened past the
+     * budget. {@code io} itself where no limit is known.
      */
     public StaticIoSettings forFiles(StaticIoSettings io, int maxConnections) {
+        if (limit == Long.MAX_VALUE) {
+            return io; // no limit known
+        }
         long room = limit - openAtStart - RESERVE - Math.min(maxConnections, maxConnections());
         int budget = (int) Math.max(2, Math.min(Integer.MAX_VALUE, room));
-        if (io.fdBudget() <= budget) {
-            return io;
-        }
-        int size = io.openFileCacheSize() == 0 ? 0 : (int) Math.max(1, Math.min(io.openFileCacheSize(), budget * 5L / 8));
+        int size = io.fdBudget() <= budget || io.openFileCacheSize() == 0 ? io.openFileCacheSize()
+                : (int) Math.max(1, Math.min(io.openFileCacheSize(), budget * 5L / 8));
+        // the share is also what the static path may hold at all: opens past the budget (files being sent, uncached)
+        // stop there with 503, else downloads took the descriptors new clients are accepted on (accept: EMFILE, and
+        // every new client hung unanswered in the backlog until some ended)
         return new StaticIoSettings(io.engine(), io.queueDepth(), io.threads(), size, io.revalidateAfter(),
-                io.openFileCacheMinUses(), budget, io.sendfileChunk(), io.readTimeout(), io.poisonReleasedBuffers());
+                io.openFileCacheMinUses(), Math.min(io.fdBudget(), budget), io.sendfileChunk(), io.readTimeout(),
+                io.poisonReleasedBuffers(), budget);
     }
 
     /** The least descriptor limit that leaves room for {@code maxConnections}: what to raise {@code ulimit -n} to. */

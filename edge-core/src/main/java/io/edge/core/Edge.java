@@ -440,7 +440,7 @@ public final class Edge {
         DescriptorLimit descriptors = new DescriptorLimit(now.limit(), descriptorsAtStart.openAtStart(),
                 now.descriptorsPerFile());
         StaticIoSettings held = descriptors.forFiles(io, maxConnections);
-        if (held != io) {
+        if (held.fdBudget() != io.fdBudget()) {
             LOG.info("edge.static.fd-budget {} held to {} and open-file-cache.size {} to {}: the descriptor limit "
                     + "(ulimit -n) is {} with {} open, and the rest goes to max-connections sockets first; raise the "
                     + "limit (LimitNOFILE= in a systemd unit) to keep them", io.fdBudget(), held.fdBudget(),

@@ -59,8 +59,13 @@ class DescriptorLimitTest {
         assertThat(held.fdBudget()).isEqualTo(107);
         assertThat(held.openFileCacheSize()).isEqualTo(66).isLessThan(held.fdBudget());
         assertThat(held.engine()).isEqualTo(io.engine());
+        assertThat(held.fdLimit()).as("files past the budget stop there too").isEqualTo(107);
         assertThat(new DescriptorLimit(512, 49, 1).forFiles(io, 100).fdBudget()).isEqualTo(331);
-        assertThat(new DescriptorLimit(1 << 20, 49, 1).forFiles(io, 10000)).isSameAs(io);
+        StaticIoSettings roomy = new DescriptorLimit(1 << 20, 49, 1).forFiles(io, 10000);
+        assertThat(roomy.fdBudget()).isEqualTo(io.fdBudget());
+        assertThat(roomy.openFileCacheSize()).isEqualTo(io.openFileCacheSize());
+        assertThat(roomy.fdLimit()).as("what the sockets leave").isEqualTo((1 << 20) - 49 - 32 - 10000);
         assertThat(DescriptorLimit.UNKNOWN.forFiles(io, 10000)).isSameAs(io);
+        assertThat(io.fdLimit()).isEqualTo(Integer.MAX_VALUE);
     }
 }

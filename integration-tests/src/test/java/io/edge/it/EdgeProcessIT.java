@@ -496,6 +496,82 @@ class EdgeProcessIT {
     }
 
     /**
+     * Under {@code ulimit -n 300} (max-connections held to ~160, the files' share to ~56), 140 clients each start a
+     * download of a distinct large file and stop reading. Files past the share were opened all the same (uncached,
+     * past the budget) until the process ran out: accept failed with EMFILE, and every new client hung unanswered in
+     * the listen backlog for as long as the downloads lasted (nginx answers 500 at once). Now the downloads past the
+     * share get 503 with Retry-After, and a new client is accepted and answered.
+     */
+    @Test
+    void underALowDescriptorLimitDownloadsPastTheFilesShareGet503AndNewClientsAreAnswered() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        Files.writeString(root.resolve("index.html"), "index\n");
+        Path big = root.resolve("big.bin");
+        try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            file.setLength(64L << 20); // sparse: more than the socket buffers take of it
+        }
+        Path links = Files.createDirectories(root.resolve("big"));
+        for (int i = 0; i < 140; i++) {
+            Files.createLink(links.resolve("b" + i + ".bin"), big); // a path, and so a descriptor, of its own
+        }
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off }\n"
+                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
+        try (EdgeProcess edge = EdgeProcess.startUnder(List.of("prlimit", "--nofile=300:300", "--"), dir,
+                "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                List<Socket> downloads = new java.util.ArrayList<>();
+                try {
+                    for (int i = 0; i < 140; i++) {
+                        Socket download = new Socket("127.0.0.1", port);
+                        downloads.add(download);
+                        download.setSoTimeout(20_000); // a client never accepted would wait for good
+                        download.getOutputStream().write(("GET /big/b" + i + ".bin HTTP/1.1\r\nHost: x\r\n\r\n")
+                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    }
+                    int sent = 0;
+                    int refused = 0;
+                    for (Socket download : downloads) {
+                        String status = statusLine(download);
+                        if (status.startsWith("HTTP/1.1 200 ")) {
+                            sent++;
+                        } else {
+                            assertThat(status).startsWith("HTTP/1.1 503 ");
+                            refused++;
+                        }
+                    }
+                    assertThat(sent).as("downloads within the files' share").isPositive();
+                    assertThat(refused).as("downloads past it").isPositive();
+                    try (Socket late = new Socket("127.0.0.1", port)) {
+                        late.setSoTimeout(20_000);
+                        late.getOutputStream().write("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"
+                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                        assertThat(statusLine(late)).as("a new client is accepted and answered")
+                                .matches("HTTP/1\\.1 (200|503) .*");
+                    }
+                } finally {
+                    for (Socket download : downloads) {
+                        download.close();
+                    }
+                }
+                assertThat(edge.output()).contains("the static path holds its share of the descriptors")
+                        .doesNotContain("accepting a connection");
+            });
+        }
+    }
+
+    /** The first line of the answer on {@code socket}: read byte by byte, nothing after it. */
+    private static String statusLine(Socket socket) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int c = socket.getInputStream().read(); c >= 0 && c != '\n'; c = socket.getInputStream().read()) {
+            line.append((char) c);
+        }
+        return line.toString().strip();
+    }
+
+    /**
      * A reopen that fails (here the log's directory replaced by a file, which stops root too) keeps writing to the file
      * open before, as nginx does, and says so; it logged the error and then "SIGUSR1: access log ... reopened".
      */

@@ -19,6 +19,10 @@ import java.util.Objects;
  * @param poisonReleasedBuffers for debugging, off in production: the engines' read buffers come from a
  *                           {@link io.edge.aio.debug.PoisoningAllocator}, so a released one is poisoned and
  *                           quarantined, and a write into it after its release is caught (slower)
+ * @param fdLimit            descriptors the static path may hold at all, in-flight opens past {@code fdBudget}
+ *                           included: its share of the process's limit (what the clients' sockets leave), beyond
+ *                           which an open is answered 503 rather than made (it would take a descriptor new clients
+ *                           are accepted on); {@link Integer#MAX_VALUE} where no limit is known
  */
 public record StaticIoSettings(
         Engine engine,
@@ -30,7 +34,16 @@ public record StaticIoSettings(
         int fdBudget,
         long sendfileChunk,
         Duration readTimeout,
-        boolean poisonReleasedBuffers) {
+        boolean poisonReleasedBuffers,
+        int fdLimit) {
+
+    /** As the canonical constructor, with no {@code fdLimit} known. */
+    public StaticIoSettings(Engine engine, int queueDepth, int threads, int openFileCacheSize, Duration revalidateAfter,
+            int openFileCacheMinUses, int fdBudget, long sendfileChunk, Duration readTimeout,
+            boolean poisonReleasedBuffers) {
+        this(engine, queueDepth, threads, openFileCacheSize, revalidateAfter, openFileCacheMinUses, fdBudget,
+                sendfileChunk, readTimeout, poisonReleasedBuffers, Integer.MAX_VALUE);
+    }
 
     /**
      * The largest {@code sendfileChunk}, 2 GiB - 8 KiB: the linux-aio-sendfile engine reads a chunk into a slab slot
@@ -61,6 +74,9 @@ public record StaticIoSettings(
         Objects.requireNonNull(readTimeout, "readTimeout");
         if (openFileCacheMinUses < 1 || openFileCacheMinUses > 2) {
             throw new IllegalArgumentException("openFileCacheMinUses: " + openFileCacheMinUses + " (expected: 1 or 2)");
+        }
+        if (fdLimit < 1) {
+            throw new IllegalArgumentException("fdLimit: " + fdLimit + " (expected: >= 1)");
         }
     }
 }

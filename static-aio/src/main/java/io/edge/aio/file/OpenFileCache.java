@@ -96,7 +96,8 @@ public final class OpenFileCache implements AutoCloseable {
     public OpenFileCache(StaticIoSettings settings) {
         this(settings.openFileCacheSize(), settings.revalidateAfter(), settings.fdBudget(), Ticker.systemTicker(),
                 OpenFileCache::openChannel, Syscalls.isAvailable() ? Descriptors.NATIVE : Descriptors.CHANNEL_ONLY,
-                settings.openFileCacheMinUses(), Syscalls::reopenDirect, Scheduler.systemScheduler());
+                settings.openFileCacheMinUses(), Syscalls::reopenDirect, Scheduler.systemScheduler(),
+                settings.fdLimit());
     }
 
     /** {@link #withRawDescriptors} from the server's settings: the budget is shared by the descriptors a file holds. */
@@ -105,7 +106,7 @@ public final class OpenFileCache implements AutoCloseable {
         return new OpenFileCache(settings.openFileCacheSize(), settings.revalidateAfter(),
                 Math.max(1, settings.fdBudget() / descriptorsPerFile()), Ticker.systemTicker(),
                 OpenFileCache::openChannel, Descriptors.NATIVE, settings.openFileCacheMinUses(), Syscalls::reopenDirect,
-                Scheduler.systemScheduler());
+                Scheduler.systemScheduler(), perFile(settings.fdLimit(), descriptorsPerFile()));
     }
 
     /**
@@ -117,7 +118,12 @@ public final class OpenFileCache implements AutoCloseable {
         return new OpenFileCache(settings.openFileCacheSize(), settings.revalidateAfter(),
                 Math.max(1, settings.fdBudget() / 2), Ticker.systemTicker(), OpenFileCache::openChannel,
                 Syscalls.isAvailable() ? Descriptors.DIRECT : Descriptors.CHANNEL_ONLY, settings.openFileCacheMinUses(),
-                Syscalls::reopenDirect, Scheduler.systemScheduler());
+                Syscalls::reopenDirect, Scheduler.systemScheduler(), perFile(settings.fdLimit(), 2));
+    }
+
+    /** {@code fdLimit} descriptors as files holding {@code descriptorsPerFile} each (no limit stays none). */
+    private static int perFile(int fdLimit, int descriptorsPerFile) {
+        return fdLimit == Integer.MAX_VALUE ? fdLimit : Math.max(1, fdLimit / descriptorsPerFile);
     }
 
     /**
@@ -173,13 +179,13 @@ public final class OpenFileCache implements AutoCloseable {
     static OpenFileCache withDirectDescriptors(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker,
             IntUnaryOperator reopenDirect) {
         return new OpenFileCache(maxSize, revalidateAfter, fdBudget, ticker, OpenFileCache::openChannel,
-                Descriptors.DIRECT, 1, reopenDirect, Scheduler.disabledScheduler());
+                Descriptors.DIRECT, 1, reopenDirect, Scheduler.disabledScheduler(), Integer.MAX_VALUE);
     }
 
     private OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker, Opener opener,
             Descriptors descriptors, int minUses) {
         this(maxSize, revalidateAfter, fdBudget, ticker, opener, descriptors, minUses, Syscalls::reopenDirect,
-                Scheduler.disabledScheduler());
+                Scheduler.disabledScheduler(), Integer.MAX_VALUE);
     }
 
     /**
@@ -189,7 +195,17 @@ public final class OpenFileCache implements AutoCloseable {
     OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker, Scheduler scheduler) {
         this(maxSize, revalidateAfter, fdBudget, ticker, OpenFileCache::openChannel,
                 Syscalls.isAvailable() ? Descriptors.NATIVE : Descriptors.CHANNEL_ONLY, 1, Syscalls::reopenDirect,
-                scheduler);
+                scheduler, Integer.MAX_VALUE);
+    }
+
+    /**
+     * A cache as {@link #OpenFileCache(int, Duration, int, Ticker)} whose static path may hold {@code fdLimit}
+     * descriptors at all ({@link StaticIoSettings#fdLimit}).
+     */
+    OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, int fdLimit, Ticker ticker) {
+        this(maxSize, revalidateAfter, fdBudget, ticker, OpenFileCache::openChannel,
+                Syscalls.isAvailable() ? Descriptors.NATIVE : Descriptors.CHANNEL_ONLY, 1, Syscalls::reopenDirect,
+                Scheduler.disabledScheduler(), fdLimit);
     }
 
     /**
@@ -200,14 +216,14 @@ public final class OpenFileCache implements AutoCloseable {
      *                  thread; caches on a test's clock none.
      */
     private OpenFileCache(int maxSize, Duration revalidateAfter, int fdBudget, Ticker ticker, Opener opener,
-            Descriptors descriptors, int minUses, IntUnaryOperator reopenDirect, Scheduler scheduler) {
+            Descriptors descriptors, int minUses, IntUnaryOperator reopenDirect, Scheduler scheduler, int fdLimit) {
         this.descriptors = descriptors;
         this.reopenDirect = reopenDirect;
         if (maxSize < 0) {
             throw new IllegalArgumentException("openFileCacheSize: " + maxSize + " (expected: >= 0)");
         }
         this.admission = minUses > 1 ? new Doorkeeper((int) Math.min(1 << 22, Math.max(1024, 8L * maxSize))) : null;
-        this.budget = new FdBudget(fdBudget);
+        this.budget = new FdBudget(fdBudget, fdLimit);
         this.ticker = ticker;
         this.revalidateNanos = revalidateAfter.toNanos();
         this.opener = opener;
@@ -517,7 +533,7 @@ public final class OpenFileCache implements AutoCloseable {
             queued = ring.open(root.fd(), resolution.relativePath(), resolver.followSymlinks(), INLINE_RESOLVE, fd -> {
                 try {
                     result.complete(fd == -Syscalls.ECANCELED || isOutOfDescriptors(fd) ? null
-                            : openedBeneath(key, cached, () -> fd, true));
+                            : openedBeneath(key, cached, NativeOpen.madeElsewhere(fd), true));
                 } catch (LinkOnPathException e) {
                     result.complete(null);
                 } catch (IOException | RuntimeException e) {
@@ -544,11 +560,17 @@ public final class OpenFileCache implements AutoCloseable {
     /**
      * Takes a permit of the budget for one open, evicting idle entries for room if need be; returns whether the
      * file may be cached (false: every permit is in a send, so it is opened over budget and closed after use).
+     *
+     * @throws FileDescriptorsExhaustedException the static path holds its whole share of the process's descriptors
+     *                                           (a 503): the open would take one the clients' sockets need, and
+     *                                           once the process is out of them new clients hang unaccepted
      */
-    private boolean reserveDescriptor() {
+    private boolean reserveDescriptor() throws FileDescriptorsExhaustedException {
         boolean cacheable = budget.tryAcquire() || (evictIdle(EVICT_FOR_ROOM) > 0 && budget.tryAcquire());
-        if (!cacheable) {
-            budget.forceAcquire();
+        if (!cacheable && !budget.tryForce()) {
+            throw new FileDescriptorsExhaustedException("open: the static path holds its share of the descriptors ("
+                    + budget.inUse() + " of " + budget.hardLimit() + ", files being sent; budget " + budget.limit()
+                    + "): raise ulimit -n for more concurrent downloads", null);
         }
         return cacheable;
     }
@@ -561,6 +583,27 @@ public final class OpenFileCache implements AutoCloseable {
     /** Opens natively: a descriptor, or -errno. */
     private interface NativeOpen {
         int open();
+
+        /** The open is not to be made after all (no descriptor to spare): one made already is closed. */
+        default void abandon() {
+        }
+
+        /** {@code fd}, or -errno, from an open made already (by a ring): closed if abandoned. */
+        static NativeOpen madeElsewhere(int fd) {
+            return new NativeOpen() {
+                @Override
+                public int open() {
+                    return fd;
+                }
+
+                @Override
+                public void abandon() {
+                    if (fd >= 0) {
+                        Syscalls.closeQuietly(fd);
+                    }
+                }
+            };
+        }
     }
 
     /** {@code how}, and once more after {@link #evictForRetry} if the kernel had no descriptor: a descriptor, or -errno. */
@@ -589,7 +632,13 @@ public final class OpenFileCache implements AutoCloseable {
      * EXDEV (a link, an escape or, inline, a mount point on the way).
      */
     private OpenFile openNative(Path key, NativeOpen how, boolean confined, long now) throws IOException {
-        boolean cacheable = reserveDescriptor();
+        boolean cacheable;
+        try {
+            cacheable = reserveDescriptor();
+        } catch (FileDescriptorsExhaustedException refused) {
+            how.abandon(); // a ring's open, made before it came here: its descriptor is nobody's
+            throw refused;
+        }
         OpenFile file;
         try {
             int fd = openEvictingForRetry(how);

@@ -377,6 +377,34 @@ class OpenFileCacheTest {
     }
 
     /**
+     * Past the budget, files being sent are opened uncached only up to the static path's share of the process's
+     * descriptors (fdLimit): there an open is refused (503) rather than made, since the descriptor it took would be
+     * one the clients' sockets need (new clients hung unaccepted, accept failing with EMFILE). One given back makes
+     * room again.
+     */
+    @Test
+    void pastItsShareOfTheDescriptorsAnOpenIsRefused() throws IOException {
+        try (OpenFileCache cache = new OpenFileCache(10, Duration.ofSeconds(5), 3, 4, clock::get)) {
+            List<OpenFile> sending = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                sending.add(cache.acquire(dir.resolve("f" + i), true));
+                cache.invalidate(dir.resolve("f" + i)); // in a send, not idle: nothing to evict for room
+            }
+            assertThat(cache.descriptorsInUse()).isEqualTo(4);
+            assertThatThrownBy(() -> cache.acquire(dir.resolve("f4"), true))
+                    .isInstanceOf(FileDescriptorsExhaustedException.class)
+                    .hasMessageContaining("4 of 4");
+            assertThat(cache.descriptorsInUse()).isEqualTo(4);
+            sending.remove(0).release();
+            OpenFile again = cache.acquire(dir.resolve("f4"), true);
+            assertThat(again.isOpen()).isTrue();
+            again.release();
+            sending.forEach(OpenFile::release);
+            assertThat(cache.descriptorsInUse()).isZero();
+        }
+    }
+
+    /**
      * A burst of cold opens under a small budget: each open is counted from before its syscall, so while all of them
      * are inside the open the budget already says so (those past it opened uncached, as above), and every permit is
      * back once they are sent. Checked by an opener that holds every open until all have started, no clock: the last
