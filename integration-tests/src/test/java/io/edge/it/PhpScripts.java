@@ -138,6 +138,8 @@ final class PhpScripts {
                 if (isset($_GET['xae'])) { header('X-Accel-Expires: ' . $_GET['xae']); }
                 if (isset($_SERVER['HTTP_IF_NONE_MATCH'])) { header('X-Saw-If-None-Match: ' . $_SERVER['HTTP_IF_NONE_MATCH']); }
                 if (isset($_SERVER['HTTP_IF_MODIFIED_SINCE'])) { header('X-Saw-If-Modified-Since: ' . $_SERVER['HTTP_IF_MODIFIED_SINCE']); }
+                // other304from: from that run on, a 304 naming another version ("other"), whatever was asked
+                if (isset($_GET['other304from']) && $runs >= (int)$_GET['other304from']) { header('Status: 304 Not Modified'); header('ETag: "other"'); exit; }
                 // self304: the script answers a matching If-None-Match with its own 304, as a PHP application may
                 if (isset($_GET['self304']) && ($_SERVER['HTTP_IF_NONE_MATCH'] ?? '') === ($_GET['etag'] ?? '-')) { header('Status: 304 Not Modified'); exit; }
                 header('Content-Type: text/plain');

@@ -346,6 +346,23 @@ class ResponseCacheIT {
         assertThat(php.runs("auth")).isEqualTo(3);
     }
 
+    /**
+     * A stale entry revalidated with a 304 naming another version (RFC 9111 4.3.4: it updates nothing) is dropped and
+     * asked again without validators; a script that answers that with a 304 too has it passed on, as nginx does. The
+     * 304 to the unconditional request was merged as a revalidation, failed to match, and was asked again without
+     * end while the client waited (PHP ran 2 464 times in 3 s).
+     */
+    @Test
+    void a304NamingAnotherVersionIsAskedAgainOnceThenPassedOn() throws Exception {
+        String url = url("other304", "public, max-age=1", "&etag=%22v1%22&other304from=2");
+        assertThat(php.get(url).body()).isEqualTo(body("other304", 1));
+        php.advance(Duration.ofSeconds(2));
+        HttpResponse<String> again = php.get(url);
+        assertThat(again.statusCode()).isEqualTo(304);
+        assertThat(again.headers().firstValue("etag")).contains("\"other\"");
+        assertThat(php.runs("other304")).as("the revalidation, then once without validators").isEqualTo(3);
+    }
+
     @Test
     void staleWhileRevalidateAnswersStaleWhileExactlyOneRefreshRuns() throws Exception {
         // From its second run on, PHP holds until released: the refresh cannot finish while the test looks.

@@ -323,6 +323,12 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
     }
 
     /** True when the lookup found an entry, so a conditional request was sent and a 304 can be merged. */
+    /** Whether {@code backendRequest} carries validators (the entry's, a revalidation). */
+    private static boolean askedWithValidators(HttpRequest backendRequest) {
+        return backendRequest.headers().contains(HttpHeaderNames.IF_NONE_MATCH)
+                || backendRequest.headers().contains(HttpHeaderNames.IF_MODIFIED_SINCE);
+    }
+
     private static boolean hasEntry(Lookup lookup) {
         return lookup.outcome() != Lookup.Outcome.MISS && lookup.outcome() != Lookup.Outcome.BYPASS;
     }
@@ -397,7 +403,10 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
 
         @Override
         public boolean onHead(HttpResponse backendResponse) {
-            if (backendResponse.status().code() == 304 && hasEntry(lookup)) {
+            // a 304 merges into the entry only as the answer to the entry's validators: asked again unconditionally
+            // (the first 304 named another version), one more is the script's word, passed on as nginx does; merged,
+            // its mismatch asked again, and again, for as long as the client waited
+            if (backendResponse.status().code() == 304 && hasEntry(lookup) && askedWithValidators(backendRequest)) {
                 revalidated = true;
                 merged = cache.revalidated(lookup, backendResponse);
                 return false;
