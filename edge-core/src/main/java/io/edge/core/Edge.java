@@ -643,7 +643,10 @@ public final class Edge {
      * reload's retirement does ({@link #awaitWorkers}). Called by {@link #stop} with the lock held.
      */
     private void awaitSpawnedWorkers(long deadlineNanos, BooleanSupplier giveUp) {
+        // those retiring, and those whose retirement is waiting for their scripts already (it waits on until this
+        // wait is over: drainOver)
         List<Generation> all = new ArrayList<>(retiring);
+        all.addAll(closing.keySet());
         if (current != null) {
             all.add(current);
         }
@@ -1053,6 +1056,14 @@ public final class Edge {
             deleteTemporaryRunDir();
             return clean;
         }
+    }
+
+    /**
+     * How many replaced configurations are being closed now (their php-fpm waiting for scripts that run on after their
+     * answer, or being stopped): 0 once every reload's leftovers are gone.
+     */
+    public synchronized int generationsClosing() {
+        return closing.size();
     }
 
     /** {@code d} as a log line says it to a person: "30 s", "1500 ms" (not Java's "PT30S"). */

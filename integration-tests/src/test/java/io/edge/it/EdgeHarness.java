@@ -55,6 +55,11 @@ final class EdgeHarness implements AutoCloseable {
         edge.reload(conf, accessLogs);
     }
 
+    /** The edge this harness runs. */
+    Edge edge() {
+        return edge;
+    }
+
     InetSocketAddress address() {
         return address;
     }

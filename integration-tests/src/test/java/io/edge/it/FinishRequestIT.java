@@ -189,6 +189,32 @@ class FinishRequestIT {
     }
 
     /**
+     * A stop soon after a reload that replaced the php-fpm: the old one's retirement, already waiting for the script
+     * running on after its answer, is waited for by the stop as well (the stop waited only for the configurations
+     * still retiring, and then ended the retirement's wait: php-fpm was stopped and killed the script 10 s later).
+     */
+    @Test
+    void aStopDuringARetirementWaitsForItsScripts() throws Exception {
+        Path done = writeLongScript();
+        String config = """
+                server { run-dir = "run", timeouts.drain = 60 s }
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "~ \\\\.php$", fastcgi = php } ] }]
+                fastcgi.backends.php.spawn { enabled = true, workers = %d }
+                """;
+        EdgeHarness edge = EdgeHarness.start(dir, config.formatted(1));
+        try {
+            assertThat(HTTP.send(HttpRequest.newBuilder(edge.uri("/long.php")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("answered");
+            edge.reload(config.formatted(2));
+            await(() -> edge.edge().generationsClosing() == 1, "the replaced configuration's retirement began");
+        } finally {
+            edge.close();
+        }
+        assertThat(done).as("the script ran to its end before its php-fpm was stopped").exists();
+    }
+
+    /**
      * www/long.php answers, then works on for 12 s, longer than php-fpm's graceful stop waits (10 s) before it kills
      * a worker, and touches the file returned as it ends.
      */
