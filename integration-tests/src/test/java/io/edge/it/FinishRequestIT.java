@@ -27,6 +27,14 @@ class FinishRequestIT {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
+    /** www's PHP on a php-fpm edge spawns with %d workers; a drain of 60 s. */
+    private static final String SPAWNED = """
+            server { run-dir = "run", timeouts.drain = 60 s }
+            sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+              { match = "~ \\\\.php$", fastcgi = php } ] }]
+            fastcgi.backends.php.spawn { enabled = true, workers = %d }
+            """;
+
     /**
      * www/finish.php answers, then works on until the test lets it go (30 s at most) by creating the file returned,
      * and touches "worked-on" as it ends; www/next.php answers "next".
@@ -151,16 +159,10 @@ class FinishRequestIT {
     @Test
     void aReplacedSpawnedPhpFpmIsStoppedOnlyOnceItsScriptsEnd() throws Exception {
         Path done = writeLongScript();
-        String config = """
-                server { run-dir = "run", timeouts.drain = 60 s }
-                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
-                  { match = "~ \\\\.php$", fastcgi = php } ] }]
-                fastcgi.backends.php.spawn { enabled = true, workers = %d }
-                """;
-        try (EdgeHarness edge = EdgeHarness.start(dir, config.formatted(1))) {
+        try (EdgeHarness edge = EdgeHarness.start(dir, SPAWNED.formatted(1))) {
             assertThat(HTTP.send(HttpRequest.newBuilder(edge.uri("/long.php")).build(),
                     HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("answered");
-            edge.reload(config.formatted(2));
+            edge.reload(SPAWNED.formatted(2));
             await(() -> Files.exists(done), "the script on the replaced php-fpm ended, not killed");
         }
     }
@@ -173,12 +175,7 @@ class FinishRequestIT {
     @Test
     void aStopWaitsForTheScriptsRunningOnTheSpawnedPhpFpm() throws Exception {
         Path done = writeLongScript();
-        EdgeHarness edge = EdgeHarness.start(dir, """
-                server { run-dir = "run", timeouts.drain = 60 s }
-                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
-                  { match = "~ \\\\.php$", fastcgi = php } ] }]
-                fastcgi.backends.php.spawn { enabled = true, workers = 1 }
-                """);
+        EdgeHarness edge = EdgeHarness.start(dir, SPAWNED.formatted(1));
         try {
             assertThat(HTTP.send(HttpRequest.newBuilder(edge.uri("/long.php")).build(),
                     HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("answered");
@@ -196,17 +193,11 @@ class FinishRequestIT {
     @Test
     void aStopDuringARetirementWaitsForItsScripts() throws Exception {
         Path done = writeLongScript();
-        String config = """
-                server { run-dir = "run", timeouts.drain = 60 s }
-                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
-                  { match = "~ \\\\.php$", fastcgi = php } ] }]
-                fastcgi.backends.php.spawn { enabled = true, workers = %d }
-                """;
-        EdgeHarness edge = EdgeHarness.start(dir, config.formatted(1));
+        EdgeHarness edge = EdgeHarness.start(dir, SPAWNED.formatted(1));
         try {
             assertThat(HTTP.send(HttpRequest.newBuilder(edge.uri("/long.php")).build(),
                     HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("answered");
-            edge.reload(config.formatted(2));
+            edge.reload(SPAWNED.formatted(2));
             await(() -> edge.edge().generationsClosing() == 1, "the replaced configuration's retirement began");
         } finally {
             edge.close();
