@@ -479,15 +479,21 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     /**
-     * Whether an answer {@link #uselessWhenStored} is so only by the time since its {@code Date}: it has a lifetime
-     * and no {@code Age}. A script that dates its answer as it begins (Symfony, Laravel) and gives it {@code max-age=1}
-     * (microcaching) sees one now and then arrive stale, where its run crossed a second's turn: that says nothing of
-     * the URL's next answers, which stay coalesced (not hit-for-miss, which would end that for {@code hitForMiss}).
+     * Whether an answer {@link #uselessWhenStored} is so only by the second its {@code Date} turned: it has a lifetime,
+     * no {@code Age}, and is stale by one second at most. A script that dates its answer as it begins (Symfony,
+     * Laravel) and gives it {@code max-age=1} (microcaching) sees one now and then arrive stale, where its run crossed a
+     * second's turn: that says nothing of the URL's next answers, which stay coalesced (not hit-for-miss, which would
+     * end that for {@code hitForMiss}). Later than that (a clock behind, a script slower than its lifetime) every
+     * answer is, and the URL is marked.
      */
     private static boolean arrivedLate(HttpHeaders headers, CacheControl cc, Receipt receipt) {
         long wall = receipt.wallMillis();
-        return !cc.noCache() && !headers.contains(HttpHeaderNames.AGE) && CachePolicy.freshnessLifetime(headers, cc,
-                wall, CachePolicy.accelExpires(headers.get(X_ACCEL_EXPIRES), wall)) > 0;
+        if (cc.noCache() || headers.contains(HttpHeaderNames.AGE)) {
+            return false;
+        }
+        long lifetime = CachePolicy.freshnessLifetime(headers, cc, wall,
+                CachePolicy.accelExpires(headers.get(X_ACCEL_EXPIRES), wall));
+        return lifetime > 0 && CachePolicy.initialAge(headers, wall) <= lifetime + 1;
     }
 
     /**

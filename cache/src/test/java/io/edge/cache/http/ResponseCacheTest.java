@@ -660,6 +660,10 @@ class ResponseCacheTest {
         assertThat(cache.lookup(get("/late")).uncacheable()).isFalse();
         assertThat(store(get("/aged"), backend("A", "Cache-Control", "max-age=1", "Age", "2"))).isFalse();
         assertThat(cache.lookup(get("/aged")).uncacheable()).isTrue();
+        // dated an hour back (a clock behind, or a script slower than the lifetime it gives): every answer will be
+        String hourAgo = DateFormatter.format(new Date(time.wallMillis() - 3_600_000));
+        assertThat(store(get("/behind"), backend("B", "Cache-Control", "max-age=60", "Date", hourAgo))).isFalse();
+        assertThat(cache.lookup(get("/behind")).uncacheable()).isTrue();
     }
 
     /**
