@@ -105,6 +105,8 @@ class GzipIT {
         Files.writeString(www.resolve("image.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>\n".repeat(100));
         Files.writeString(www.resolve("files/image.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>\n".repeat(100));
         Files.writeString(www.resolve("big.js"), BIG_JS); // more than the content cache keeps: read as it goes
+        Files.createDirectories(www.resolve("raw"));
+        Files.writeString(www.resolve("raw/plain.css"), "body { color: black }\n".repeat(100));
         Files.writeString(www.resolve("short.css"), "b{}"); // below min-length
         Files.write(www.resolve("photo.png"), new byte[5000]); // not a type gzip names
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
@@ -122,6 +124,7 @@ class GzipIT {
                     { match = "^~ /plain/", fastcgi = php, gzip.enabled = false }
                     { match = "^~ /assets/", gzip { static = true, enabled = false } }
                     { match = "^~ /files/", gzip.enabled = false }
+                    { match = "^~ /raw/", headers { "Cache-Control" = "public, no-transform" } }
                   ]
                 }]
                 fastcgi.backends.php {
@@ -255,6 +258,17 @@ class GzipIT {
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(header(head, "content-encoding")).isEqualTo("gzip");
         assertThat(header(head, "content-length")).isNull();
+        // a location whose headers say no-transform: its files, and their 304s, go as they are, without Vary
+        HttpResponse<byte[]> untransformed = get("/raw/plain.css", "Accept-Encoding", "gzip");
+        assertThat(header(untransformed, "content-encoding")).isNull();
+        assertThat(header(untransformed, "vary")).isNull();
+        String strong = header(untransformed, "etag");
+        assertThat(strong).startsWith("\"");
+        HttpResponse<byte[]> untransformedNotModified = get("/raw/plain.css", "Accept-Encoding", "gzip",
+                "If-None-Match", strong);
+        assertThat(untransformedNotModified.statusCode()).isEqualTo(304);
+        assertThat(header(untransformedNotModified, "etag")).as("the 200's").isEqualTo(strong);
+        assertThat(header(untransformedNotModified, "vary")).isNull();
         for (String path : new String[] {"/short.css", "/photo.png"}) {
             HttpResponse<byte[]> asItIs = get(path, "Accept-Encoding", "gzip");
             assertThat(header(asItIs, "content-encoding")).as(path).isNull();

@@ -168,6 +168,11 @@ public interface Exchange {
         offerCompression();
     }
 
+    /** As {@link #offerCompression(long)}, for a 304 without a Content-Type: its 200's is {@code bodyType}. */
+    default void offerCompression(long bodyLength, String bodyType) {
+        offerCompression(bodyLength);
+    }
+
     /**
      * As {@link #offerCompression()}, for a whole body ({@code FullHttpResponse}) whose compressed form is kept beside
      * it (the content cache's): used where it was made at the level asked, else made and handed to {@code kept}.

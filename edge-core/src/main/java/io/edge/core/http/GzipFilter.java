@@ -52,14 +52,16 @@ public final class GzipFilter {
      *                   declared), else it is left alone as nginx leaves every HEAD; no filter, having no body
      * @param bodyLength for a 304, the length of the body its 200 has (a cached answer's), -1 if unknown: judged as
      *                   that 200 would be, so that both carry the same ETag and Vary
+     * @param bodyType   for a 304 without a Content-Type (a file's), its 200's; else null
      */
     static GzipFilter begin(HttpRequest request, boolean head, HttpResponse response, long bodyLength,
-            LocationSettings.Gzip gzip, ByteBufAllocator alloc) {
+            String bodyType, LocationSettings.Gzip gzip, ByteBufAllocator alloc) {
         HttpHeaders headers = response.headers();
         int status = response.status().code();
         boolean notModified = status == 304;
+        String type = headers.get(HttpHeaderNames.CONTENT_TYPE, notModified ? bodyType : null);
         if (status != 200 && status != 403 && status != 404 && !notModified
-                || !gzip.compresses(mediaType(headers.get(HttpHeaderNames.CONTENT_TYPE)))
+                || !gzip.compresses(mediaType(type))
                 || !headers.get(HttpHeaderNames.CONTENT_ENCODING, "").isBlank()
                 || headers.containsValue(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_TRANSFORM, true)) {
             return null;

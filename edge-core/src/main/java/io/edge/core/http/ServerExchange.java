@@ -110,6 +110,8 @@ final class ServerExchange implements Exchange {
     private boolean compressionOffered;
     /** {@link #offerCompression(long)}: the length of the body a 304 stands for, -1 if unknown. */
     private long offeredLength = -1;
+    /** {@link #offerCompression(long, String)}: the type of the body a 304 stands for, null if it says. */
+    private String offeredType;
     /** {@link #offerCompression(CompressedForm)}: the offered whole body's kept compressed form, else null. */
     private CompressedForm compressedForm;
     /** The gzip of this response's body while it is being compressed, else null. */
@@ -362,6 +364,12 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
+    public void offerCompression(long bodyLength, String bodyType) {
+        offerCompression(bodyLength);
+        offeredType = bodyType;
+    }
+
+    @Override
     public void offerCompression(CompressedForm kept) {
         offerCompression(-1);
         compressedForm = kept;
@@ -415,7 +423,8 @@ final class ServerExchange implements Exchange {
             }
             // then nginx's gzip filter, on what the headers filter made
             if (compressionOffered && location != null && location.gzip() != null) {
-                gzip = GzipFilter.begin(request, isHead(), response, offeredLength, location.gzip(), ctx.alloc());
+                gzip = GzipFilter.begin(request, isHead(), response, offeredLength, offeredType, location.gzip(),
+                        ctx.alloc());
                 if (gzip != null && response instanceof FullHttpResponse whole) {
                     GzipFilter filter = gzip;
                     gzip = null;
@@ -425,6 +434,7 @@ final class ServerExchange implements Exchange {
             }
             compressionOffered = false;
             offeredLength = -1;
+            offeredType = null;
             compressedForm = null;
             keepAlive = decideKeepAlive(response);
         } else if (gzip != null && message instanceof HttpContent content) {

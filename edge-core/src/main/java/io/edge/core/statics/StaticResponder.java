@@ -589,18 +589,20 @@ public final class StaticResponder implements Responder {
      * otherwise returns the ranges to send.
      */
     private static ByteRanges.Result rangesOrAnswer(Exchange exchange, String etag, long mtime, long size,
-            boolean precompressed, boolean compressible) {
+            boolean precompressed, String compressibleType) {
         HttpHeaders request = exchange.request().headers();
         switch (Preconditions.evaluate(request, true, etag, mtime)) {
             case NOT_MODIFIED -> {
                 FullHttpResponse response = emptyResponse(HttpResponseStatus.NOT_MODIFIED);
                 validators(response.headers(), etag, mtime);
                 response.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
-                if (precompressed || compressible) {
+                if (precompressed) {
                     response.headers().set(HttpHeaderNames.VARY, "Accept-Encoding"); // as the 200 would have
                 }
-                if (compressible && GzipFilter.takesGzip(exchange.request())) {
-                    response.headers().set(HttpHeaderNames.ETAG, "W/" + etag); // its 200's, compressed
+                if (compressibleType != null) {
+                    // the 200's ETag (weak where compressed) and Vary, judged by the gzip filter as that 200 is,
+                    // the location's headers included (a no-transform there leaves both alone)
+                    exchange.offerCompression(size, compressibleType);
                 }
                 exchange.complete(exchange.writeAndFlush(response));
                 return null;
@@ -657,7 +659,8 @@ public final class StaticResponder implements Responder {
         long size = meta.size();
         String contentType = mimeTypes.forPath(uriPath);
         boolean compressible = compressible(exchange, contentType, size);
-        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, false, compressible);
+        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, false,
+                compressible ? contentType : null);
         if (ranges == null || (ranges instanceof Partial multi && multi.isMultipart())) {
             hit.release();
             return ranges == null;
@@ -769,7 +772,7 @@ public final class StaticResponder implements Responder {
         boolean compressible = !backendHeaders.contains(HttpHeaderNames.CONTENT_ENCODING)
                 && compressible(exchange, contentType, size); // not a .gz sent for its file (gzip.static)
         ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, backendHeaders == GZIP_STATIC,
-                compressible);
+                compressible ? contentType : null);
         if (ranges == null) {
             file.release();
             return;
@@ -1029,6 +1032,11 @@ public final class StaticResponder implements Responder {
     private final class BodySender implements Runnable {
         /** Messages written and not yet completed at most: memory per download is this many chunks. */
         private static final int IN_FLIGHT = 2;
+        /**
+         * The most of a file read at once for the gzip filter: sendfile-chunk may be up to 2 GiB, and each buffer
+         * read is held in memory (twice, with its compressed form) while it goes out.
+         */
+        private static final int READ_CHUNK = 256 * 1024;
 
         private final Exchange exchange;
         private final OpenFile file;
@@ -1150,7 +1158,8 @@ public final class StaticResponder implements Responder {
                 return CompletableFuture.completedFuture(text.buffer()); // a new buffer; the write takes it over
             }
             Slice slice = (Slice) next;
-            long length = Math.min(engine.chunkSize(), slice.length() - sliceDone);
+            long length = Math.min(read ? Math.min(engine.chunkSize(), READ_CHUNK) : engine.chunkSize(),
+                    slice.length() - sliceDone);
             CompletableFuture<Object> region = read
                     ? engine.read(file, slice.offset() + sliceDone, (int) length, exchange.clientChannel().alloc())
                             .<Object>thenApply(DefaultHttpContent::new).toCompletableFuture()

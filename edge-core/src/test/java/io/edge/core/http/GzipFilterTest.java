@@ -57,7 +57,7 @@ class GzipFilterTest {
     }
 
     private static GzipFilter begin(HttpRequest request, HttpResponse response) {
-        return GzipFilter.begin(request, false, response, -1, GZIP, ByteBufAllocator.DEFAULT);
+        return GzipFilter.begin(request, false, response, -1, null, GZIP, ByteBufAllocator.DEFAULT);
     }
 
     private static byte[] gunzip(byte[] gzip) throws Exception {
@@ -146,7 +146,7 @@ class GzipFilterTest {
     void aHeadGetsItsGetsHeadAndANotModifiedTheETagItsGetHad() {
         HttpRequest request = request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip");
         HttpResponse head = response(200, "Content-Type", "text/html", "Content-Length", "5000", "ETag", "\"v1\"");
-        assertThat(GzipFilter.begin(request, true, head, -1, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(GzipFilter.begin(request, true, head, -1, null, GZIP, ByteBufAllocator.DEFAULT)).isNull();
         assertThat(head.headers().contains(HttpHeaderNames.CONTENT_LENGTH)).isFalse();
         // its GET goes chunked or whole with the compressed length, which only compressing tells: neither is said
         assertThat(head.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)).isFalse();
@@ -155,12 +155,12 @@ class GzipFilterTest {
         assertThat(head.headers().get(HttpHeaderNames.VARY)).isEqualTo("Accept-Encoding");
         FullHttpResponse shortGet = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         shortGet.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html").set(HttpHeaderNames.CONTENT_LENGTH, "100");
-        assertThat(GzipFilter.begin(request, true, shortGet, -1, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(GzipFilter.begin(request, true, shortGet, -1, null, GZIP, ByteBufAllocator.DEFAULT)).isNull();
         assertThat(shortGet.headers().get(HttpHeaderNames.CONTENT_LENGTH)).isEqualTo("100"); // its GET's is short
         assertThat(shortGet.headers().contains(HttpHeaderNames.CONTENT_ENCODING)).isFalse();
         shortGet.release();
         HttpResponse notModified = response(304, "Content-Type", "text/html", "ETag", "\"v1\"");
-        assertThat(GzipFilter.begin(request, false, notModified, -1, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(GzipFilter.begin(request, false, notModified, -1, null, GZIP, ByteBufAllocator.DEFAULT)).isNull();
         assertThat(notModified.headers().get(HttpHeaderNames.ETAG)).isEqualTo("W/\"v1\""); // as the 200 had it
         assertThat(notModified.headers().get(HttpHeaderNames.VARY)).isEqualTo("Accept-Encoding");
         assertThat(notModified.headers().contains(HttpHeaderNames.CONTENT_ENCODING)).isFalse();
@@ -174,15 +174,15 @@ class GzipFilterTest {
     void aHeadOfUnknownLengthIsLeftAloneAndA304IsJudgedByIts200sLength() {
         HttpRequest request = request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip");
         HttpResponse head = response(200, "Content-Type", "text/html", "ETag", "\"v1\"");
-        assertThat(GzipFilter.begin(request, true, head, -1, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(GzipFilter.begin(request, true, head, -1, null, GZIP, ByteBufAllocator.DEFAULT)).isNull();
         assertThat(head.headers().names()).containsExactlyInAnyOrder("Content-Type", "ETag");
         assertThat(head.headers().get(HttpHeaderNames.ETAG)).isEqualTo("\"v1\"");
         HttpResponse shortOne = response(304, "Content-Type", "text/html", "ETag", "\"s1\"");
-        assertThat(GzipFilter.begin(request, false, shortOne, 6, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(GzipFilter.begin(request, false, shortOne, 6, null, GZIP, ByteBufAllocator.DEFAULT)).isNull();
         assertThat(shortOne.headers().names()).containsExactlyInAnyOrder("Content-Type", "ETag");
         assertThat(shortOne.headers().get(HttpHeaderNames.ETAG)).isEqualTo("\"s1\"");
         HttpResponse longOne = response(304, "Content-Type", "text/html", "ETag", "\"l1\"");
-        assertThat(GzipFilter.begin(request, false, longOne, 6000, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(GzipFilter.begin(request, false, longOne, 6000, null, GZIP, ByteBufAllocator.DEFAULT)).isNull();
         assertThat(longOne.headers().get(HttpHeaderNames.ETAG)).isEqualTo("W/\"l1\"");
         assertThat(longOne.headers().get(HttpHeaderNames.VARY)).isEqualTo("Accept-Encoding");
     }
@@ -224,7 +224,7 @@ class GzipFilterTest {
             assertThat(filter).isNotNull();
             filter.end();
         }
-        GzipFilter any = GzipFilter.begin(request, false, response(200, "Content-Type", "image/png"), -1,
+        GzipFilter any = GzipFilter.begin(request, false, response(200, "Content-Type", "image/png"), -1, null,
                 new LocationSettings.Gzip(1, 0, Set.of("*")), ByteBufAllocator.DEFAULT);
         assertThat(any).isNotNull();
         any.end();
