@@ -476,8 +476,18 @@ public final class BackendPool implements AutoCloseable {
 
     /** Gives {@code w} a slot if some address is eligible; false (nothing changed) if none is. */
     private boolean dispatch(Waiter w, long now, List<Runnable> after) {
-        Backend b = choose(now);
-        return b != null && assign(w, b, after);
+        for (int tries = 0; tries <= backends.length; tries++) {
+            Backend b = choose(now);
+            if (b == null) {
+                return false;
+            }
+            if (assign(w, b, after)) {
+                return true;
+            }
+            // another pool took b's last slot since choose: b is not chosen again unless it has an idle connection
+            // to move now, and another address may have room
+        }
+        return false;
     }
 
     /**
@@ -538,6 +548,7 @@ public final class BackendPool implements AutoCloseable {
     }
 
     private void dispatchQueued(long now, List<Runnable> after) {
+        int lost = 0;
         while (!queue.isEmpty()) {
             Waiter w = queue.peek();
             if (w.promise.isDone()) { // cancelled; its listener will find it gone
@@ -550,7 +561,12 @@ public final class BackendPool implements AutoCloseable {
             }
             Waiter taker = localTaker(w, b, now);
             if (!assign(taker, b, after)) {
-                return; // another pool took the slot: one it frees comes back here (SharedSlots#freed)
+                // another pool took b's last slot since choose: try again (b with an idle connection to move now,
+                // or another address), a few times at most; a slot the other pool frees comes back here (freed)
+                if (++lost > backends.length) {
+                    return;
+                }
+                continue;
             }
             queue.remove(taker);
         }
