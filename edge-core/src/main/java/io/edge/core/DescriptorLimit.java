@@ -56,10 +56,19 @@ public record DescriptorLimit(long limit, long openAtStart, int descriptorsPerFi
      * budget. {@code io} itself where no limit is known.
      */
     public StaticIoSettings forFiles(StaticIoSettings io, int maxConnections) {
+        return forFiles(io, maxConnections, 0);
+    }
+
+    /**
+     * As {@link #forFiles(StaticIoSettings, int)}, with {@code backendConnections} descriptors (the FastCGI groups'
+     * max-connections, each address's) kept from the files' share: files being sent cannot take the descriptors
+     * php-fpm is reached on.
+     */
+    public StaticIoSettings forFiles(StaticIoSettings io, int maxConnections, long backendConnections) {
         if (limit == Long.MAX_VALUE) {
             return io; // no limit known
         }
-        long room = limit - openAtStart - RESERVE - Math.min(maxConnections, maxConnections());
+        long room = limit - openAtStart - RESERVE - Math.min(maxConnections, maxConnections()) - backendConnections;
         int budget = (int) Math.max(2, Math.min(Integer.MAX_VALUE, room));
         int size = io.fdBudget() <= budget || io.openFileCacheSize() == 0 ? io.openFileCacheSize()
                 : (int) Math.max(1, Math.min(io.openFileCacheSize(), budget * 5L / 8));

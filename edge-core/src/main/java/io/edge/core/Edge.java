@@ -428,10 +428,11 @@ public final class Edge {
     }
 
     /**
-     * {@code io} with its descriptors held under the descriptor limit beside {@code maxConnections} sockets
-     * ({@link DescriptorLimit#forFiles}), counted from the descriptors open at the start; said once per engine made.
+     * {@code io} with its descriptors held under the descriptor limit beside {@code maxConnections} sockets and
+     * {@code backendConnections} to FastCGI backends ({@link DescriptorLimit#forFiles}), counted from the descriptors
+     * open at the start; said once per engine made.
      */
-    private StaticIoSettings withinDescriptorLimit(StaticIoSettings io, int maxConnections) {
+    private StaticIoSettings withinDescriptorLimit(StaticIoSettings io, int maxConnections, long backendConnections) {
         DescriptorLimit now = DescriptorLimit.ofThisProcess(io.engine());
         if (descriptorsAtStart == null) {
             descriptorsAtStart = now;
@@ -439,7 +440,7 @@ public final class Edge {
         // not those open now: on a reload they count the clients' sockets, which max-connections counts already
         DescriptorLimit descriptors = new DescriptorLimit(now.limit(), descriptorsAtStart.openAtStart(),
                 now.descriptorsPerFile());
-        StaticIoSettings held = descriptors.forFiles(io, maxConnections);
+        StaticIoSettings held = descriptors.forFiles(io, maxConnections, backendConnections);
         if (held.fdBudget() != io.fdBudget()) {
             LOG.info("edge.static.fd-budget {} held to {} and open-file-cache.size {} to {}: the descriptor limit "
                     + "(ulimit -n) is {} with {} open, and the rest goes to max-connections sockets first; raise the "
@@ -463,7 +464,8 @@ public final class Edge {
             } else {
                 // auto logs why it chose io_uring or threads; one of the same kind counts on from the previous one's
                 // counters (Prometheus takes a counter that goes back for a restart), as a FastCGI group's pool does
-                g.engine = FileEngines.create(withinDescriptorLimit(next.staticIo(), next.server().maxConnections()),
+                g.engine = FileEngines.create(withinDescriptorLimit(next.staticIo(), next.server().maxConnections(),
+                        backendConnections(next)),
                         previous == null ? null : previous.engine);
                 boolean sameSeries = previous != null
                         && previous.engine.stats().engine().equals(g.engine.stats().engine());
@@ -1056,6 +1058,12 @@ public final class Edge {
             deleteTemporaryRunDir();
             return clean;
         }
+    }
+
+    /** The FastCGI connections {@code settings} may open at once: each group's max-connections per address. */
+    private static long backendConnections(EdgeSettings settings) {
+        return settings.backends().values().stream()
+                .mapToLong(group -> (long) Math.max(1, group.addresses().size()) * group.maxConnections()).sum();
     }
 
     /**

@@ -60,6 +60,9 @@ class DescriptorLimitTest {
         assertThat(held.openFileCacheSize()).isEqualTo(66).isLessThan(held.fdBudget());
         assertThat(held.engine()).isEqualTo(io.engine());
         assertThat(held.fdLimit()).as("files past the budget stop there too").isEqualTo(107);
+        StaticIoSettings besidePhp = new DescriptorLimit(512, 49, 1).forFiles(io, 10000, 8);
+        assertThat(besidePhp.fdLimit()).as("php-fpm's eight connections kept from it").isEqualTo(99);
+        assertThat(besidePhp.fdBudget()).isEqualTo(99);
         assertThat(new DescriptorLimit(512, 49, 1).forFiles(io, 100).fdBudget()).isEqualTo(331);
         StaticIoSettings roomy = new DescriptorLimit(1 << 20, 49, 1).forFiles(io, 10000);
         assertThat(roomy.fdBudget()).isEqualTo(io.fdBudget());
