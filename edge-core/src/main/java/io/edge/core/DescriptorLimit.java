@@ -68,7 +68,8 @@ public record DescriptorLimit(long limit, long openAtStart, int descriptorsPerFi
         if (limit == Long.MAX_VALUE) {
             return io; // no limit known
         }
-        long room = limit - openAtStart - RESERVE - Math.min(maxConnections, maxConnections()) - backendConnections;
+        long sockets = limit - openAtStart - RESERVE - Math.min(maxConnections, maxConnections());
+        long room = sockets - Math.min(backendConnections, sockets / 2); // FastCGI's at most half: files need some
         int budget = (int) Math.max(2, Math.min(Integer.MAX_VALUE, room));
         int size = io.fdBudget() <= budget || io.openFileCacheSize() == 0 ? io.openFileCacheSize()
                 : (int) Math.max(1, Math.min(io.openFileCacheSize(), budget * 5L / 8));

@@ -479,8 +479,8 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     /**
-     * Whether an answer {@link #uselessWhenStored} is so only by the second its {@code Date} turned: it has a lifetime,
-     * no {@code Age}, and is stale by one second at most. A script that dates its answer as it begins (Symfony,
+     * Whether an answer {@link #uselessWhenStored} is so only by its {@code Date}'s rounding down to the second: it has
+     * a lifetime, no {@code Age}, and an age no greater than that lifetime (rounding adds less than a second). A script that dates its answer as it begins (Symfony,
      * Laravel) and gives it {@code max-age=1} (microcaching) sees one now and then arrive stale, where its run crossed a
      * second's turn: that says nothing of the URL's next answers, which stay coalesced (not hit-for-miss, which would
      * end that for {@code hitForMiss}). Later than that (a clock behind, a script slower than its lifetime) every
@@ -493,7 +493,7 @@ public final class ResponseCache implements AutoCloseable {
         }
         long lifetime = CachePolicy.freshnessLifetime(headers, cc, wall,
                 CachePolicy.accelExpires(headers.get(X_ACCEL_EXPIRES), wall));
-        return lifetime > 0 && CachePolicy.initialAge(headers, wall) <= lifetime + 1;
+        return lifetime > 0 && CachePolicy.initialAge(headers, wall) <= lifetime;
     }
 
     /**

@@ -652,12 +652,16 @@ class ResponseCacheTest {
             assertThat(cache.lookup(get(path)).uncacheable()).isFalse();
         }
         assertThat(cache.stats().entries()).isEqualTo(kept.length);
-        // max-age=1 dated by the script 2 s before it arrived (its run crossed a second's turn): not stored, but
-        // its URL's next requests still coalesce; the same with an Age from a cache before it marks the URL
-        String twoSecondsAgo = DateFormatter.format(new Date(time.wallMillis() - 2_000));
-        assertThat(store(get("/late"), backend("L", "Cache-Control", "max-age=1", "Date", twoSecondsAgo))).isFalse();
+        // max-age=1 dated by the script in the second before the one it arrived in (a short run that crossed a
+        // second's turn, the Date rounded down): not stored, but its URL's next requests still coalesce; two
+        // seconds before (a run longer than its lifetime), or with an Age from a cache before, the URL is marked
+        String secondBefore = DateFormatter.format(new Date(time.wallMillis() - 1_000));
+        assertThat(store(get("/late"), backend("L", "Cache-Control", "max-age=1", "Date", secondBefore))).isFalse();
         assertThat(cache.lookup(get("/late")).outcome()).isEqualTo(Lookup.Outcome.MISS);
         assertThat(cache.lookup(get("/late")).uncacheable()).isFalse();
+        String twoSecondsBefore = DateFormatter.format(new Date(time.wallMillis() - 2_000));
+        assertThat(store(get("/slow"), backend("S", "Cache-Control", "max-age=1", "Date", twoSecondsBefore))).isFalse();
+        assertThat(cache.lookup(get("/slow")).uncacheable()).isTrue();
         assertThat(store(get("/aged"), backend("A", "Cache-Control", "max-age=1", "Age", "2"))).isFalse();
         assertThat(cache.lookup(get("/aged")).uncacheable()).isTrue();
         // dated an hour back (a clock behind, or a script slower than the lifetime it gives): every answer will be

@@ -322,13 +322,16 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         return Preconditions.evaluate(conditions, true, response.headers().get(HttpHeaderNames.ETAG), millis);
     }
 
-    /** True when the lookup found an entry, so a conditional request was sent and a 304 can be merged. */
-    /** Whether {@code backendRequest} carries validators (the entry's, a revalidation). */
+    /**
+     * Whether {@code backendRequest} carries validators: with an entry, the entry's (a revalidation), whose 304 may be
+     * merged into it.
+     */
     private static boolean askedWithValidators(HttpRequest backendRequest) {
         return backendRequest.headers().contains(HttpHeaderNames.IF_NONE_MATCH)
                 || backendRequest.headers().contains(HttpHeaderNames.IF_MODIFIED_SINCE);
     }
 
+    /** True when the lookup found an entry: a request sent with its validators may get a 304 to merge. */
     private static boolean hasEntry(Lookup lookup) {
         return lookup.outcome() != Lookup.Outcome.MISS && lookup.outcome() != Lookup.Outcome.BYPASS;
     }
@@ -345,12 +348,12 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
 
     /**
      * A backend call for a client: a 200 (or any storable answer) streams to the client while it is
-     * recorded; a 304 to the conditional request is merged into the entry and answered from the cache; a
+     * recorded; a 304 to the entry's validators is merged into the entry and answered from the cache; a
      * 5xx is replaced by the stale copy when that may answer on error. Owns the recorder and the merged
      * answer; ends the ticket exactly once (done, or failed: the ticket ignores a second end).
      *
      * <pre>
-     *   onHead --304, entry--------------> REVALIDATED --onEnd / onError--> merged answer (or again, unconditional)
+     *   onHead --304 to the entry's------> REVALIDATED --onEnd / onError--> merged answer (or again, unconditional)
      *          --5xx, stale usable-------> ERROR_STALE --onEnd / onError--> stale answer
      *          --otherwise---------------> STREAMING (recorded when storable) --onEnd--> stored
      *          --a 200 the client's own validators match--> 304 to the client, then DETACHED (recorded when storable;
@@ -691,7 +694,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
 
         @Override
         public boolean onHead(HttpResponse backendResponse) {
-            if (backendResponse.status().code() == 304) {
+            if (backendResponse.status().code() == 304 && askedWithValidators(backendRequest)) {
                 FullHttpResponse merged = cache.revalidated(lookup, backendResponse);
                 if (merged != null) {
                     merged.release(); // nobody to answer: the merge into the entry is what counts

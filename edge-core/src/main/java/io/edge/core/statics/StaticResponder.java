@@ -853,8 +853,8 @@ public final class StaticResponder implements Responder {
 
     /**
      * Whether the location's gzip may compress a file of {@code contentType} and {@code size} for a client that takes
-     * it (nginx's gzip filter on a static file: gzip_types, gzip_min_length). Its 200 goes compressed to such a
-     * client, and its 200, 206 and 304 say {@code Vary: Accept-Encoding} to every client.
+     * it (nginx's gzip filter on a static file: gzip_types, gzip_min_length). Its 200 and 304 are then judged by the
+     * gzip filter (a location's no-transform leaves them alone); a 206 says {@code Vary: Accept-Encoding}.
      */
     private static boolean compressible(Exchange exchange, String contentType, long size) {
         LocationSettings location = exchange.location();
@@ -1081,7 +1081,8 @@ public final class StaticResponder implements Responder {
                 for (Piece piece : pieces) {
                     fileBytes += piece instanceof Slice ? piece.length() : 0;
                 }
-                corked = fileBytes > engine.chunkSize() && cork(true);
+                corked = fileBytes > (read ? Math.min(engine.chunkSize(), READ_CHUNK) : engine.chunkSize())
+                        && cork(true);
                 exchange.write(head);
                 head = null;
             }
