@@ -214,8 +214,7 @@ public final class BackendPool implements AutoCloseable {
     private void admit(Waiter w, long budget, boolean again, long now, List<Runnable> after) {
         assert Thread.holdsLock(this);
         if (closed) {
-            after.add(() -> w.promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
-                    + ": shutting down")));
+            after.add(() -> w.promise.tryFailure(shuttingDown()));
         } else if (allDown(now)) {
             after.add(() -> w.promise.tryFailure(allDownException()));
         } else if (!queue.isEmpty() || !dispatch(w, now, after)) {
@@ -322,7 +321,7 @@ public final class BackendPool implements AutoCloseable {
                 return;
             }
             closed = true;
-            failAllQueued(new BackendUnavailableException("fastcgi group " + name + ": shutting down"), after);
+            failAllQueued(shuttingDown(), after);
             closeAllIdle(after);
         }
         slots.leave(this);
@@ -332,13 +331,11 @@ public final class BackendPool implements AutoCloseable {
     /**
      * Waits, after {@link #close}, until none of this pool's connections is left open (leased ones released, which with
      * a worker awaited is when its script ends; a lingering one, closed after a timeout, is not waited for), until
-     * {@code deadlineNanos} ({@link
-     * System#nanoTime}) or until {@code giveUp} says so, whichever comes first; true if none is left. Blocks: never on
-     * an event loop. What a php-fpm that is to be stopped waits for, so that a script still running after
-     * {@code fastcgi_finish_request()} is not cut off by its stop.
+     * {@code deadlineNanos} ({@link System#nanoTime}) or until {@code giveUp} says so, whichever comes first; true if
+     * none is left. Blocks: never on an event loop. What a php-fpm that is to be stopped waits for, so that a script
+     * still running after {@code fastcgi_finish_request()} is not cut off by its stop.
      */
-    public boolean awaitDrained(long deadlineNanos, BooleanSupplier giveUp)
-            throws InterruptedException {
+    public boolean awaitDrained(long deadlineNanos, BooleanSupplier giveUp) throws InterruptedException {
         synchronized (this) {
             while (true) {
                 if (openConnections() == 0) {
@@ -410,10 +407,7 @@ public final class BackendPool implements AutoCloseable {
             }
             successor = newer;
             for (Waiter w; (w = queue.poll()) != null; ) {
-                if (w.cancelTimer != null) {
-                    after.add(w.cancelTimer);
-                    w.cancelTimer = null;
-                }
+                stopTimer(w, after);
                 if (!w.promise.isDone()) {
                     moved.add(w);
                 }
@@ -434,8 +428,7 @@ public final class BackendPool implements AutoCloseable {
             for (int i = moved.size() - 1; i >= 0; i--) {
                 Waiter w = moved.get(i);
                 if (closed) {
-                    after.add(() -> w.promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
-                            + ": shutting down")));
+                    after.add(() -> w.promise.tryFailure(shuttingDown()));
                 } else {
                     queue.offerFirst(w);
                     armTimer(w, Math.max(0, w.deadlineNanos - now));
@@ -514,10 +507,7 @@ public final class BackendPool implements AutoCloseable {
         } else {
             return false;
         }
-        if (w.cancelTimer != null) {
-            after.add(w.cancelTimer);
-            w.cancelTimer = null;
-        }
+        stopTimer(w, after);
         after.add(granting);
         return true;
     }
@@ -702,6 +692,18 @@ public final class BackendPool implements AutoCloseable {
         return true;
     }
 
+    private BackendUnavailableException shuttingDown() {
+        return new BackendUnavailableException("fastcgi group " + name + ": shutting down");
+    }
+
+    /** Stops {@code w}'s queue timer, if it has one (the stop runs after the lock, with {@code after}). */
+    private static void stopTimer(Waiter w, List<Runnable> after) {
+        if (w.cancelTimer != null) {
+            after.add(w.cancelTimer);
+            w.cancelTimer = null;
+        }
+    }
+
     private BackendUnavailableException allDownException() {
         return new BackendUnavailableException("fastcgi group " + name + ": every address is down");
     }
@@ -709,10 +711,7 @@ public final class BackendPool implements AutoCloseable {
     private void failAllQueued(RuntimeException cause, List<Runnable> after) {
         for (Waiter w; (w = queue.poll()) != null; ) {
             Waiter failed = w;
-            if (w.cancelTimer != null) {
-                after.add(w.cancelTimer);
-                w.cancelTimer = null;
-            }
+            stopTimer(w, after);
             after.add(() -> failed.promise.tryFailure(cause));
         }
     }
@@ -819,8 +818,7 @@ public final class BackendPool implements AutoCloseable {
             if (w.promise.isDone()) {
                 // cancelled while connecting: nothing to do for it
             } else if (closed) {
-                after.add(() -> w.promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
-                        + ": shutting down")));
+                after.add(() -> w.promise.tryFailure(shuttingDown()));
             } else if (!busy && (w.hardFailures >= backends.length || allDown(now))) {
                 after.add(() -> w.promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
                         + ": connect to " + b.address + " failed", cause)));
