@@ -68,8 +68,9 @@ public record DescriptorLimit(long limit, long openAtStart, int descriptorsPerFi
         if (limit == Long.MAX_VALUE) {
             return io; // no limit known
         }
-        long sockets = limit - openAtStart - RESERVE - Math.min(maxConnections, maxConnections());
-        long room = sockets - Math.min(backendConnections, sockets / 2); // FastCGI's at most half: files need some
+        long besideSockets = limit - openAtStart - RESERVE - Math.min(maxConnections, maxConnections());
+        // FastCGI's at most half: files need some
+        long room = besideSockets - Math.min(backendConnections, besideSockets / 2);
         int budget = (int) Math.max(2, Math.min(Integer.MAX_VALUE, room));
         int size = io.fdBudget() <= budget || io.openFileCacheSize() == 0 ? io.openFileCacheSize()
                 : (int) Math.max(1, Math.min(io.openFileCacheSize(), budget * 5L / 8));

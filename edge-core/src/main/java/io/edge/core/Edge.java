@@ -443,8 +443,8 @@ public final class Edge {
         StaticIoSettings held = descriptors.forFiles(io, maxConnections, backendConnections);
         if (held.fdBudget() != io.fdBudget()) {
             LOG.info("edge.static.fd-budget {} held to {} and open-file-cache.size {} to {}: the descriptor limit "
-                    + "(ulimit -n) is {} with {} open, and the rest goes to max-connections sockets and FastCGI connections first; raise the "
-                    + "limit (LimitNOFILE= in a systemd unit) to keep them", io.fdBudget(), held.fdBudget(),
+                    + "(ulimit -n) is {} with {} open, and the rest goes to max-connections sockets and FastCGI "
+                    + "connections first; raise the limit (LimitNOFILE= in a systemd unit) to keep them", io.fdBudget(), held.fdBudget(),
                     io.openFileCacheSize(), held.openFileCacheSize(), descriptors.limit(), descriptors.openAtStart());
         }
         return held;

@@ -480,11 +480,11 @@ public final class ResponseCache implements AutoCloseable {
 
     /**
      * Whether an answer {@link #uselessWhenStored} is so only by its {@code Date}'s rounding down to the second: it has
-     * a lifetime, no {@code Age}, and an age no greater than that lifetime (rounding adds less than a second). A script that dates its answer as it begins (Symfony,
-     * Laravel) and gives it {@code max-age=1} (microcaching) sees one now and then arrive stale, where its run crossed a
-     * second's turn: that says nothing of the URL's next answers, which stay coalesced (not hit-for-miss, which would
-     * end that for {@code hitForMiss}). Later than that (a clock behind, a script slower than its lifetime) every
-     * answer is, and the URL is marked.
+     * a lifetime, no {@code Age}, and an age no greater than that lifetime (rounding adds less than a second). A script
+     * that dates its answer as it begins (Symfony, Laravel) and gives it {@code max-age=1} (microcaching) sees one now
+     * and then arrive stale, where its run crossed a second's turn: that says nothing of the URL's next answers, which
+     * stay coalesced (not hit-for-miss, which would end that for {@code hitForMiss}). Later than that (a clock behind,
+     * a script slower than its lifetime) every answer is, and the URL is marked.
      */
     private static boolean arrivedLate(HttpHeaders headers, CacheControl cc, Receipt receipt) {
         long wall = receipt.wallMillis();

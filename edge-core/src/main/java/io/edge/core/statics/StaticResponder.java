@@ -1062,10 +1062,13 @@ public final class StaticResponder implements Responder {
         private boolean corked;
         /** The file's bytes are read into buffers (for the gzip filter) rather than sent as regions. */
         private final boolean read;
+        /** The most of the file one message carries: a sendfile chunk, or {@link #READ_CHUNK} at most when read. */
+        private final long chunk;
 
         BodySender(Exchange exchange, HttpResponse head, OpenFile file, List<Piece> pieces, Runnable again,
                 boolean read) {
             this.read = read;
+            this.chunk = read ? Math.min(engine.chunkSize(), READ_CHUNK) : engine.chunkSize();
             this.exchange = exchange;
             this.again = again;
             this.head = head;
@@ -1081,8 +1084,7 @@ public final class StaticResponder implements Responder {
                 for (Piece piece : pieces) {
                     fileBytes += piece instanceof Slice ? piece.length() : 0;
                 }
-                corked = fileBytes > (read ? Math.min(engine.chunkSize(), READ_CHUNK) : engine.chunkSize())
-                        && cork(true);
+                corked = fileBytes > chunk && cork(true);
                 exchange.write(head);
                 head = null;
             }
@@ -1159,8 +1161,7 @@ public final class StaticResponder implements Responder {
                 return CompletableFuture.completedFuture(text.buffer()); // a new buffer; the write takes it over
             }
             Slice slice = (Slice) next;
-            long length = Math.min(read ? Math.min(engine.chunkSize(), READ_CHUNK) : engine.chunkSize(),
-                    slice.length() - sliceDone);
+            long length = Math.min(chunk, slice.length() - sliceDone);
             CompletableFuture<Object> region = read
                     ? engine.read(file, slice.offset() + sliceDone, (int) length, exchange.clientChannel().alloc())
                             .<Object>thenApply(DefaultHttpContent::new).toCompletableFuture()
