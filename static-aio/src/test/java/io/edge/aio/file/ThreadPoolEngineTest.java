@@ -94,9 +94,12 @@ class ThreadPoolEngineTest extends FileEngineContract {
                 CompletionStage<ByteBuf> hit = checking.read(inCache, 0, 9000, ALLOC);
                 assertThat(hit.toCompletableFuture().isDone()).as("answered before read() returned").isTrue();
                 assertThat(bytesOf(hit)).isEqualTo(bytes(9000, 1));
-                assertThat(read(checking, onDisk, 0, 9000)).isEqualTo(bytes(9000, 2));
                 assertThat(checking.stats().residentReads()).isEqualTo(1);
-                assertThat(checking.stats().asyncReads()).isEqualTo(1);
+                assertThat(checking.stats().asyncReads()).isZero();
+                // The no-wait probe starts the disk read and mostly answers EAGAIN (then the pool reads), but a disk
+                // as fast as this host-cached one may finish first: either way, the bytes, read once.
+                assertThat(read(checking, onDisk, 0, 9000)).isEqualTo(bytes(9000, 2));
+                assertThat(checking.stats().residentReads() + checking.stats().asyncReads()).isEqualTo(2);
             } finally {
                 inCache.release();
                 onDisk.release();
