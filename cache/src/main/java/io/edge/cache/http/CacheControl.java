@@ -20,11 +20,12 @@ record CacheControl(
         long maxAge,
         long sMaxAge,
         long staleWhileRevalidate,
-        long staleIfError) {
+        long staleIfError,
+        boolean onlyIfCached) {
 
     static final long ABSENT = -1;
     static final CacheControl NONE = new CacheControl(false, false, false, false, false, false, ABSENT, ABSENT,
-            ABSENT, ABSENT);
+            ABSENT, ABSENT, false);
     /** RFC 9111 1.2.2: a delta-seconds too large is taken as 2^31; so is any lifetime or age this cache counts. */
     static final long DELTA_SECONDS_MAX = 2_147_483_648L;
 
@@ -37,7 +38,7 @@ record CacheControl(
             parse(value, b);
         }
         return new CacheControl(b.noStore, b.noCache, b.isPrivate, b.isPublic, b.mustRevalidate,
-                b.proxyRevalidate, b.maxAge, b.sMaxAge, b.staleWhileRevalidate, b.staleIfError);
+                b.proxyRevalidate, b.maxAge, b.sMaxAge, b.staleWhileRevalidate, b.staleIfError, b.onlyIfCached);
     }
 
     /** cache-control = #( token [ "=" ( token / quoted-string ) ] ), commas inside quotes not splitting. */
@@ -113,6 +114,7 @@ record CacheControl(
         long sMaxAge = ABSENT;
         long staleWhileRevalidate = ABSENT;
         long staleIfError = ABSENT;
+        boolean onlyIfCached;
 
         void directive(String name, String value) {
             switch (name) {
@@ -122,6 +124,7 @@ record CacheControl(
                 case "public" -> isPublic = true;
                 case "must-revalidate" -> mustRevalidate = true;
                 case "proxy-revalidate" -> proxyRevalidate = true;
+                case "only-if-cached" -> onlyIfCached = true;
                 // A repeated directive is invalid (RFC 9111 4.2.1); the smallest value is the safe one.
                 case "max-age" -> maxAge = min(maxAge, deltaSeconds(value));
                 case "s-maxage" -> sMaxAge = min(sMaxAge, deltaSeconds(value));

@@ -190,6 +190,14 @@ public final class ResponseCache implements AutoCloseable {
         return CachePolicy.primaryKey(request);
     }
 
+    /**
+     * True when {@code clientRequest} says {@code Cache-Control: only-if-cached}: it wants a stored response or none,
+     * and a cache that has no fresh one for it answers 504 (RFC 9111 5.2.1.7) rather than ask the backend.
+     */
+    public static boolean onlyIfCached(HttpRequest clientRequest) {
+        return CacheControl.of(clientRequest.headers()).onlyIfCached();
+    }
+
     /** Looks {@code clientRequest} up; never blocks, never touches the backend. Counted in {@link #stats()}. */
     public Lookup lookup(HttpRequest clientRequest) {
         return lookup(clientRequest, true);

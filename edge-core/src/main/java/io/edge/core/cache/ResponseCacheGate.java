@@ -95,17 +95,24 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             return;
         }
         Lookup lookup = cache.lookup(clientRequest);
-        switch (lookup.outcome()) {
+        Lookup.Outcome outcome = lookup.outcome();
+        if (outcome != Lookup.Outcome.FRESH && outcome != Lookup.Outcome.STALE_WHILE_REVALIDATE
+                && refusedUncached(exchange)) {
+            return;
+        }
+        switch (outcome) {
             case BYPASS -> backend.run(exchange, clientRequest, null);
             case FRESH -> {
-                if (!answer(exchange, lookup.response())) {
+                if (!answer(exchange, lookup.response()) && !refusedUncached(exchange)) {
                     coalesce(exchange, backend, lookup);
                 }
             }
             case STALE_WHILE_REVALIDATE -> {
                 FullHttpResponse stale = lookup.response();
                 if (stale == null) {
-                    coalesce(exchange, backend, lookup); // evicted since the lookup
+                    if (!refusedUncached(exchange)) {
+                        coalesce(exchange, backend, lookup); // evicted since the lookup
+                    }
                     return;
                 }
                 Coalescer.Ticket refresh = lookup.refresh();
@@ -134,6 +141,19 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 }
             }
         }
+    }
+
+    /**
+     * For a request with nothing stored that may be sent without the backend (a stale entry may not, unless the
+     * script allowed stale-while-revalidate): if its client asked not to go there ({@code Cache-Control:
+     * only-if-cached}), answers 504 (RFC 9111 5.2.1.7; nginx ignores the directive) and returns true.
+     */
+    private static boolean refusedUncached(Exchange exchange) {
+        if (!ResponseCache.onlyIfCached(exchange.request())) {
+            return false;
+        }
+        exchange.sendError(HttpResponseStatus.GATEWAY_TIMEOUT);
+        return true;
     }
 
     private void coalesce(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup) {

@@ -328,6 +328,37 @@ class ResponseCacheGateTest {
         assertThat(cache.stats().entries()).isEqualTo(1);
     }
 
+    @Test
+    void onlyIfCachedIsAnsweredFromTheCacheOr504NeverByTheBackend() {
+        FakeExchange miss = enter(HttpMethod.GET, "/page.php", "Cache-Control", "only-if-cached");
+        assertThat(miss.statuses).containsExactly(HttpResponseStatus.GATEWAY_TIMEOUT);
+        assertThat(miss.ended).isTrue();
+        enter(HttpMethod.GET, "/page.php");
+        calls.get(0).answer(head("Cache-Control", "max-age=60, stale-while-revalidate=30"), "page");
+        FakeExchange hit = enter(HttpMethod.GET, "/page.php", "Cache-Control", "max-stale, only-if-cached");
+        assertThat(hit.statuses).containsExactly(HttpResponseStatus.OK);
+        assertThat(calls).hasSize(1);
+        nanos.addAndGet(Duration.ofSeconds(70).toNanos());
+        FakeExchange withinGrace = enter(HttpMethod.GET, "/page.php", "Cache-Control", "only-if-cached");
+        assertThat(withinGrace.statuses).as("stale, as the script allowed").containsExactly(HttpResponseStatus.OK);
+        FastCgiResponder.ResponseTap refresh = calls.get(1).tap();
+        assertThat(refresh.onHead(head("Cache-Control", "max-age=60"))).as("stored only").isFalse();
+        ByteBuf body = Unpooled.copiedBuffer("refreshed, no stale-while-revalidate now", StandardCharsets.UTF_8);
+        try {
+            refresh.onBody(body);
+        } finally {
+            body.release();
+        }
+        refresh.onEnd();
+        nanos.addAndGet(Duration.ofSeconds(61).toNanos());
+        FakeExchange stale = enter(HttpMethod.GET, "/page.php", "Cache-Control", "only-if-cached");
+        assertThat(stale.statuses).containsExactly(HttpResponseStatus.GATEWAY_TIMEOUT);
+        assertThat(calls).as("the backend asked only to fill and refresh the cache").hasSize(2);
+        FakeExchange post = enter(HttpMethod.POST, "/page.php", "Cache-Control", "only-if-cached");
+        assertThat(post.statuses).as("not a request this cache answers: the script's").isEmpty();
+        assertThat(calls).hasSize(3);
+    }
+
     /** The parts of an exchange the gate uses, recorded; writes are released. */
     static final class FakeExchange implements Exchange {
         final Channel clientChannel;
