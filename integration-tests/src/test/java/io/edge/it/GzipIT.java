@@ -269,6 +269,9 @@ class GzipIT {
         assertThat(untransformedNotModified.statusCode()).isEqualTo(304);
         assertThat(header(untransformedNotModified, "etag")).as("the 200's").isEqualTo(strong);
         assertThat(header(untransformedNotModified, "vary")).isNull();
+        HttpResponse<byte[]> untransformedRange = get("/raw/plain.css", "Accept-Encoding", "gzip", "Range", "bytes=0-9");
+        assertThat(untransformedRange.statusCode()).isEqualTo(206);
+        assertThat(header(untransformedRange, "vary")).as("as its 200").isNull();
         for (String path : new String[] {"/short.css", "/photo.png"}) {
             HttpResponse<byte[]> asItIs = get(path, "Accept-Encoding", "gzip");
             assertThat(header(asItIs, "content-encoding")).as(path).isNull();

@@ -168,7 +168,11 @@ public interface Exchange {
         offerCompression();
     }
 
-    /** As {@link #offerCompression(long)}, for a 304 without a Content-Type: its 200's is {@code bodyType}. */
+    /**
+     * As {@link #offerCompression(long)}, for a 304 without a Content-Type: its 200's is {@code bodyType}; or for a
+     * file's 206, whose 200 has {@code bodyLength} bytes of {@code bodyType}: it gets the Vary that 200 would, and is
+     * never compressed.
+     */
     default void offerCompression(long bodyLength, String bodyType) {
         offerCompression(bodyLength);
     }

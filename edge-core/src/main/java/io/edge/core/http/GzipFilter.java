@@ -51,29 +51,32 @@ public final class GzipFilter {
      * @param head       the request is a HEAD: its answer gets the head its GET would where that is known (its length
      *                   declared), else it is left alone as nginx leaves every HEAD; no filter, having no body
      * @param bodyLength for a 304, the length of the body its 200 has (a cached answer's), -1 if unknown: judged as
-     *                   that 200 would be, so that both carry the same ETag and Vary
-     * @param bodyType   for a 304 without a Content-Type (a file's), its 200's; else null
+     *                   that 200 would be, so that both carry the same ETag and Vary; for a file's 206, the file's
+     * @param bodyType   for a 304 without a Content-Type (a file's), its 200's; for a file's 206 (only then
+     *                   judged here), the file's; else null
      */
     static GzipFilter begin(HttpRequest request, boolean head, HttpResponse response, long bodyLength,
             String bodyType, LocationSettings.Gzip gzip, ByteBufAllocator alloc) {
         HttpHeaders headers = response.headers();
         int status = response.status().code();
         boolean notModified = status == 304;
-        String type = headers.get(HttpHeaderNames.CONTENT_TYPE, notModified ? bodyType : null);
-        if (status != 200 && status != 403 && status != 404 && !notModified
+        // a file's 206: judged as its 200 (of that type and length), Vary at most; its ranges are of the file's bytes
+        boolean rangeOfFile = status == 206 && bodyType != null;
+        String type = rangeOfFile ? bodyType : headers.get(HttpHeaderNames.CONTENT_TYPE, notModified ? bodyType : null);
+        if (status != 200 && status != 403 && status != 404 && !notModified && !rangeOfFile
                 || !gzip.compresses(mediaType(type))
                 || !headers.get(HttpHeaderNames.CONTENT_ENCODING, "").isBlank()
                 || headers.containsValue(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_TRANSFORM, true)) {
             return null;
         }
-        long length = notModified ? bodyLength
+        long length = notModified || rangeOfFile ? bodyLength
                 : response instanceof FullHttpResponse whole && !head ? whole.content().readableBytes()
                 : declaredLength(response); // a HEAD's: the length its GET has, if it says
         if (length >= 0 && length < gzip.minLength() || head && length < 0) {
             return null;
         }
         vary(headers);
-        if (!takesGzip(request)) {
+        if (rangeOfFile || !takesGzip(request)) {
             return null;
         }
         String etag = headers.get(HttpHeaderNames.ETAG);

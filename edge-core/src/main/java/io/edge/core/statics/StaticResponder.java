@@ -696,7 +696,7 @@ public final class StaticResponder implements Responder {
                 }
             });
         } else {
-            offerCompression(exchange, response, compressible);
+            offerCompression(exchange, response, compressible ? contentType : null, size);
         }
         exchange.complete(exchange.writeAndFlush(response));
         return true;
@@ -810,7 +810,7 @@ public final class StaticResponder implements Responder {
             file.release();
             FullHttpResponse response = fullResponse(status, Unpooled.EMPTY_BUFFER);
             head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
-            offerCompression(exchange, response, compressible);
+            offerCompression(exchange, response, compressible ? contentType : null, size);
             exchange.complete(exchange.writeAndFlush(response));
             return;
         }
@@ -838,14 +838,14 @@ public final class StaticResponder implements Responder {
                 // The buffer's ownership passes to the response, and with the write to the channel.
                 FullHttpResponse response = fullResponse(status, content);
                 head(response.headers(), responseType, contentLength, etag, mtime).add(passThrough);
-                offerCompression(exchange, response, compressible);
+                offerCompression(exchange, response, compressible ? contentType : null, size);
                 exchange.complete(exchange.writeAndFlush(response));
             });
             return;
         }
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, OWN_HEADERS);
         head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
-        offerCompression(exchange, response, compressible);
+        offerCompression(exchange, response, compressible ? contentType : null, size);
         // compressed on its way out: read into buffers for zlib, not sent by sendfile
         boolean read = compressible && status == HttpResponseStatus.OK && GzipFilter.takesGzip(exchange.request());
         new BodySender(exchange, response, file, body, again, read).run();
@@ -854,7 +854,7 @@ public final class StaticResponder implements Responder {
     /**
      * Whether the location's gzip may compress a file of {@code contentType} and {@code size} for a client that takes
      * it (nginx's gzip filter on a static file: gzip_types, gzip_min_length). Its 200 and 304 are then judged by the
-     * gzip filter (a location's no-transform leaves them alone); a 206 says {@code Vary: Accept-Encoding}.
+     * gzip filter (a location's no-transform leaves them alone); a 206 too, for its Vary only.
      */
     private static boolean compressible(Exchange exchange, String contentType, long size) {
         LocationSettings location = exchange.location();
@@ -864,16 +864,19 @@ public final class StaticResponder implements Responder {
 
     /**
      * Offers a file's 200 to the location's gzip, which judges it as the head goes out (the client, the headers the
-     * location adds); a 206 of it only says that its 200 varies: ranges are of the file's own bytes.
+     * location adds); a 206 of it is judged as its 200 of {@code size} bytes of {@code compressibleType} would be,
+     * and at most says that the 200 varies: ranges are of the file's own bytes. Nothing for a file not compressible
+     * ({@code compressibleType} null).
      */
-    private static void offerCompression(Exchange exchange, HttpResponse response, boolean compressible) {
-        if (!compressible) {
+    private static void offerCompression(Exchange exchange, HttpResponse response, String compressibleType,
+            long size) {
+        if (compressibleType == null) {
             return;
         }
         if (response.status().code() == HttpResponseStatus.OK.code()) {
             exchange.offerCompression();
         } else {
-            response.headers().set(HttpHeaderNames.VARY, "Accept-Encoding");
+            exchange.offerCompression(size, compressibleType);
         }
     }
 

@@ -216,6 +216,33 @@ class GzipFilterTest {
         assertThat(response.headers().get(HttpHeaderNames.CONTENT_LENGTH)).isEqualTo(length);
     }
 
+    /** A file's 206 is its own bytes; it says Vary exactly where its 200 would (no-transform, length, type). */
+    @Test
+    void aFilesRangeIsNeverCompressedAndVariesWhereItsWholeFileWould() {
+        HttpRequest request = request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip", "Range", "bytes=0-9");
+        HttpResponse range = response(206, "Content-Type", "text/html", "Content-Length", "10", "ETag", "\"f1\"");
+        assertThat(GzipFilter.begin(request, false, range, 5000, "text/html", GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(range.headers().get(HttpHeaderNames.VARY)).isEqualTo("Accept-Encoding");
+        assertThat(range.headers().get(HttpHeaderNames.ETAG)).as("of the file's own bytes: strong").isEqualTo("\"f1\"");
+        assertThat(range.headers().get(HttpHeaderNames.CONTENT_LENGTH)).isEqualTo("10");
+        HttpResponse multipart = response(206, "Content-Type", "multipart/byteranges; boundary=b");
+        assertThat(GzipFilter.begin(request, false, multipart, 5000, "text/html", GZIP, ByteBufAllocator.DEFAULT))
+                .isNull();
+        assertThat(multipart.headers().get(HttpHeaderNames.VARY)).as("judged by the file's type").isEqualTo(
+                "Accept-Encoding");
+        for (HttpResponse asItIs : new HttpResponse[] {
+            response(206, "Content-Type", "text/html", "Cache-Control", "no-transform"),
+            response(206, "Content-Type", "text/html")}) {
+            long fileLength = asItIs.headers().contains(HttpHeaderNames.CACHE_CONTROL) ? 5000 : 100;
+            assertThat(GzipFilter.begin(request, false, asItIs, fileLength, "text/html", GZIP,
+                    ByteBufAllocator.DEFAULT)).isNull();
+            assertThat(asItIs.headers().contains(HttpHeaderNames.VARY)).as("its 200 goes as it is").isFalse();
+        }
+        HttpResponse script = response(206, "Content-Type", "text/html", "Content-Length", "5000");
+        assertThat(begin(request, script)).as("a script's 206: not judged").isNull();
+        assertThat(script.headers().contains(HttpHeaderNames.VARY)).isFalse();
+    }
+
     @Test
     void answersOf403And404AndOfAnyTypeUnderStarAreCompressed() {
         HttpRequest request = request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip");
