@@ -158,6 +158,8 @@ public final class Edge {
         final EdgeSettings settings;
         final int number;
         FileEngine engine;
+        /** The settings {@link #engine} was made with: the configured ones held under the descriptor limit. */
+        StaticIoSettings heldIo;
         StaticStatsLine staticStatsLine;
         ContentCache contentCache;
         ScheduledExecutorService revalidator;
@@ -428,26 +430,35 @@ public final class Edge {
     }
 
     /**
-     * {@code io} with its descriptors held under the descriptor limit beside {@code maxConnections} sockets and
-     * {@code backendConnections} to FastCGI backends ({@link DescriptorLimit#forFiles}), counted from the descriptors
-     * open at the start; said once per engine made.
+     * The static path's settings of {@code settings} with its descriptors held under the descriptor limit beside
+     * max-connections sockets and the FastCGI groups' connections ({@link DescriptorLimit#forFiles}), counted from the
+     * descriptors open at the start.
      */
-    private StaticIoSettings withinDescriptorLimit(StaticIoSettings io, int maxConnections, long backendConnections) {
+    private StaticIoSettings withinDescriptorLimit(EdgeSettings settings) {
+        DescriptorLimit descriptors = descriptorLimit(settings.staticIo());
+        return descriptors.forFiles(settings.staticIo(), settings.server().maxConnections(),
+                backendConnections(settings));
+    }
+
+    /** The descriptor limit now, with the descriptors open at the start (taken at the first call). */
+    private DescriptorLimit descriptorLimit(StaticIoSettings io) {
         DescriptorLimit now = DescriptorLimit.ofThisProcess(io.engine());
         if (descriptorsAtStart == null) {
             descriptorsAtStart = now;
         }
         // not those open now: on a reload they count the clients' sockets, which max-connections counts already
-        DescriptorLimit descriptors = new DescriptorLimit(now.limit(), descriptorsAtStart.openAtStart(),
-                now.descriptorsPerFile());
-        StaticIoSettings held = descriptors.forFiles(io, maxConnections, backendConnections);
+        return new DescriptorLimit(now.limit(), descriptorsAtStart.openAtStart(), now.descriptorsPerFile());
+    }
+
+    /** Says, once per engine made, where the descriptor limit held {@code io} to {@code held}. */
+    private void sayHeld(StaticIoSettings io, StaticIoSettings held) {
         if (held.fdBudget() != io.fdBudget()) {
+            DescriptorLimit descriptors = descriptorLimit(io);
             LOG.info("edge.static.fd-budget {} held to {} and open-file-cache.size {} to {}: the descriptor limit "
                     + "(ulimit -n) is {} with {} open, and the rest goes to max-connections sockets and FastCGI "
                     + "connections first; raise the limit (LimitNOFILE= in a systemd unit) to keep them", io.fdBudget(), held.fdBudget(),
                     io.openFileCacheSize(), held.openFileCacheSize(), descriptors.limit(), descriptors.openAtStart());
         }
-        return held;
     }
 
     /**
@@ -458,15 +469,17 @@ public final class Edge {
         Generation g = new Generation(next, ++generations);
         List<Generation> keep = previous == null ? List.of() : List.of(previous);
         try {
-            if (previous != null && previous.settings.staticIo().equals(next.staticIo())) {
+            // held the same way, or a new engine: the share left to files may change with max-connections or the
+            // FastCGI groups' connections too
+            g.heldIo = withinDescriptorLimit(next);
+            if (previous != null && previous.heldIo.equals(g.heldIo)) {
                 g.engine = previous.engine;
                 g.staticStatsLine = previous.staticStatsLine;
             } else {
+                sayHeld(next.staticIo(), g.heldIo);
                 // auto logs why it chose io_uring or threads; one of the same kind counts on from the previous one's
                 // counters (Prometheus takes a counter that goes back for a restart), as a FastCGI group's pool does
-                g.engine = FileEngines.create(withinDescriptorLimit(next.staticIo(), next.server().maxConnections(),
-                        backendConnections(next)),
-                        previous == null ? null : previous.engine);
+                g.engine = FileEngines.create(g.heldIo, previous == null ? null : previous.engine);
                 boolean sameSeries = previous != null
                         && previous.engine.stats().engine().equals(g.engine.stats().engine());
                 g.staticStatsLine = sameSeries ? previous.staticStatsLine : new StaticStatsLine();

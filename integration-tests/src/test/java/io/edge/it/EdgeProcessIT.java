@@ -562,6 +562,51 @@ class EdgeProcessIT {
         }
     }
 
+    /**
+     * Under {@code ulimit -n 300}, the files' share is what max-connections sockets and the FastCGI groups' connections
+     * leave. A reload that gave a group more connections and left {@code edge.static} as it was kept the file engine,
+     * and so the share it was made with: files and backend connections together could then take more descriptors than
+     * the process has. Now the share is worked out again, and a new engine made when it changed.
+     */
+    @Test
+    void aReloadGivingFastCgiMoreConnectionsUnderALowDescriptorLimitShrinksTheFilesShare() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        Files.writeString(root.resolve("index.html"), "index\n");
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        String site = "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off }\n"
+                + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n"
+                + " fastcgi.backends.php { addresses = [\"127.0.0.1:9\"], max-connections = %d }\n}\n";
+        Files.writeString(conf, site.formatted(4));
+        try (EdgeProcess edge = EdgeProcess.startUnder(List.of("prlimit", "--nofile=300:300", "--"), dir,
+                "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                Pattern held = Pattern.compile("fd-budget \\d+ held to (\\d+)");
+                Matcher first = held.matcher(edge.output());
+                assertThat(first.find()).as("held under the limit at the start").isTrue();
+                int before = Integer.parseInt(first.group(1));
+                Files.writeString(conf, site.formatted(60));
+                edge.signal("HUP");
+                String output = edge.awaitOutput("(generation 2)");
+                Matcher again = held.matcher(output);
+                assertThat(again.find() && again.find()).as("held again for the reload").isTrue();
+                assertThat(Integer.parseInt(again.group(1))).as("the files' share").isLessThan(before);
+                try (Socket client = new Socket("127.0.0.1", port)) {
+                    client.setSoTimeout(20_000);
+                    client.getOutputStream().write("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                    assertThat(statusLine(client)).isEqualTo("HTTP/1.1 200 OK");
+                }
+                Files.writeString(conf, site.formatted(60).replace("access-log = off", "access-log = off, "
+                        + "timeouts.keep-alive = 30 s"));
+                edge.signal("HUP");
+                assertThat(edge.awaitOutput("(generation 3)")).as("held as before: the engine kept")
+                        .satisfies(text -> assertThat(held.matcher(text).results().count()).isEqualTo(2));
+            });
+        }
+    }
+
     /** The first line of the answer on {@code socket}: read byte by byte, nothing after it. */
     private static String statusLine(Socket socket) throws IOException {
         StringBuilder line = new StringBuilder();
