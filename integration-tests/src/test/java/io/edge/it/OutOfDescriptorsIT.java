@@ -78,9 +78,11 @@ class OutOfDescriptorsIT {
                             assertThat(second.read().text()).isEqualTo("quick");
                         }
                     }
-                    assertThat(edge.output()).contains("edge is out of file descriptors (its limit, ulimit -n, or the system's)",
-                                    "GET /quick.php -> 503: fastcgi group php: no connection slot within 2000 ms (the last "
-                                            + "connect failed: " + fpm.address() + ": ")
+                    // the error log is written by a thread of its own: the 503's line, logged after the connect
+                    // failure's, may reach the output after the answers above did
+                    String output = edge.awaitOutput("GET /quick.php -> 503: fastcgi group php: no connection slot "
+                            + "within 2000 ms (the last connect failed: " + fpm.address() + ": ");
+                    assertThat(output).contains("edge is out of file descriptors (its limit, ulimit -n, or the system's)")
                             .containsPattern("the last connect failed: [^\\n]*Too many open files\\)")
                             .doesNotContain("QueueTimeoutException", "Unable to create Channel");
                 });

@@ -230,7 +230,10 @@ class ThreadPoolEngineTest extends FileEngineContract {
                 assertThat(PageCache.isResident(file.fd(), 0, 9000)).as("not read while opened").isFalse();
                 assertThat(file.closer()).as("closed where released").isNull();
                 assertThat(read(engine, file, 0, 9000)).isEqualTo(bytes(9000, 7));
-                assertThat(engine.stats().asyncReads()).as("read on the pool").isEqualTo(1);
+                // Read once, and not from bytes read at open (the page cache did not have them above): mostly on the
+                // pool, but the no-wait probe starts the disk read and a disk as fast as this host-cached one may
+                // finish it before the probe looks again, so the bytes come back resident (as for the miss above).
+                assertThat(engine.stats().residentReads() + engine.stats().asyncReads()).as("read once").isEqualTo(1);
             } finally {
                 file.release();
             }
