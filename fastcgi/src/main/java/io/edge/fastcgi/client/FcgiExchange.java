@@ -103,6 +103,10 @@ public final class FcgiExchange {
 
     private static final Logger LOG = LoggerFactory.getLogger(FcgiExchange.class);
     private static final Logger STDERR = LoggerFactory.getLogger("io.edge.fastcgi.stderr");
+    /** The longest piece of a script's stderr line logged as one line; the rest follows in lines of its own. */
+    static final int STDERR_LINE = 8192;
+    /** What begins each further piece of a stderr line longer than {@link #STDERR_LINE}. */
+    static final String CONTINUED = "(continued) ";
     private static final int REQUEST_ID = 1;
 
     /** Receives the response. Called on the backend channel's event loop. */
@@ -645,15 +649,23 @@ public final class FcgiExchange {
         ByteBuf content = stderr.content();
         try {
             // A line at a time, not a byte at a time (a script logging much, under paranoid leak detection in tests,
-            // recorded a trace per byte read); a line's first 8 KiB are kept.
+            // recorded a trace per byte read). A line over STDERR_LINE goes out in pieces of at most that, none lost:
+            // php-fpm joins a script's messages with "; " into one line until one of them spans lines, so the fatal
+            // error that explains a 500 may come after tens of KiB of notices (it was cut off at 8 KiB).
             while (content.isReadable()) {
                 int from = content.readerIndex();
                 int lf = content.indexOf(from, content.writerIndex(), (byte) '\n');
                 int end = lf < 0 ? content.writerIndex() : lf;
-                int kept = Math.min(end - from, 8192 - stderrLine.length());
-                if (kept > 0) {
-                    stderrLine.append(content.toString(from, kept, StandardCharsets.ISO_8859_1));
+                int room = STDERR_LINE - stderrLine.length();
+                if (end - from > room) {
+                    int piece = utf8Boundary(content, from, room);
+                    stderrLine.append(content.toString(from, piece, StandardCharsets.ISO_8859_1));
+                    content.readerIndex(from + piece);
+                    flushStderr();
+                    stderrLine.append(CONTINUED);
+                    continue;
                 }
+                stderrLine.append(content.toString(from, end - from, StandardCharsets.ISO_8859_1));
                 content.readerIndex(lf < 0 ? end : lf + 1);
                 if (lf >= 0) {
                     flushStderr();
@@ -662,6 +674,19 @@ public final class FcgiExchange {
         } finally {
             stderr.release();
         }
+    }
+
+    /**
+     * {@code length} bytes from {@code from}, or fewer so as not to end inside a UTF-8 sequence: the piece of a long
+     * stderr line logged, each piece decoded on its own.
+     */
+    private static int utf8Boundary(ByteBuf content, int from, int length) {
+        for (int back = 0; back < 4 && back < length; back++) {
+            if ((content.getByte(from + length - back) & 0xC0) != 0x80) { // not a continuation byte: a start
+                return length - back;
+            }
+        }
+        return length;
     }
 
     /** Logs the line gathered so far, with the request it came with; control characters escaped ({@link LogText}). */

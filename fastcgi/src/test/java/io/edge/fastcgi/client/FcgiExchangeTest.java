@@ -579,10 +579,13 @@ class FcgiExchangeTest {
         return lines.list.stream().map(e -> e.getFormattedMessage()).toList();
     }
 
-    /** Lines split across records, several in one record, and one over 8 KiB (its first 8 KiB kept). */
+    /**
+     * Lines split across records, several in one record, and one over 8 KiB: in pieces, none of it lost (php-fpm
+     * joins a script's messages into one line, and its fatal error came after the first 8 KiB of notices).
+     */
     @Test
-    void stderrIsLoggedALineAtATimeWhateverTheRecordsAndLongLinesAreCut() throws Exception {
-        String longLine = "x".repeat(9000);
+    void stderrIsLoggedALineAtATimeWhateverTheRecordsAndLongLinesGoInPieces() throws Exception {
+        String longLine = "x".repeat(9000) + "; PHP Fatal error:  Uncaught Error";
         List<String> lines = stderrLines(() -> {
             leased = TestLeases.lease(backend, true);
             FcgiExchange.start(leased.lease(), List.of(), new FcgiExchange.Options("req-2", 1024,
@@ -592,7 +595,22 @@ class FcgiExchangeTest {
             backend.writeInbound(record(7, "line\n" + longLine.substring(0, 5000)));
             return backend.writeInbound(record(7, longLine.substring(5000) + "\n"));
         });
-        assertThat(lines).extracting(line -> line.substring(line.indexOf(": ") + 2)).containsExactly("first half, second half", "second line", "third line", "x".repeat(8192));
+        assertThat(lines).extracting(line -> line.substring(line.indexOf(": ") + 2)).containsExactly("first half, second half", "second line", "third line", "x".repeat(8192),
+                "(continued) " + "x".repeat(808) + "; PHP Fatal error:  Uncaught Error");
+    }
+
+    @Test
+    void aLongStderrLineIsNeverCutInsideAUtf8Sequence() throws Exception {
+        String accented = "a" + "é".repeat(4100); // 8 201 bytes: 8 192 would end inside the 4 096th é
+        List<String> pieces = stderrLines(() -> {
+            leased = TestLeases.lease(backend, true);
+            FcgiExchange.start(leased.lease(), List.of(), new FcgiExchange.Options("req-3", 1024,
+                    Duration.ofSeconds(5), Duration.ofSeconds(5), ""), recorder).endStdin();
+            return backend.writeInbound(record(7, new String((accented + "\n").getBytes(StandardCharsets.UTF_8),
+                    StandardCharsets.ISO_8859_1)));
+        });
+        assertThat(pieces).extracting(line -> line.substring(line.indexOf(": ") + 2))
+                .containsExactly("a" + "é".repeat(4095), "(continued) " + "é".repeat(5));
     }
 
     private static void drop(EmbeddedChannel channel) {
