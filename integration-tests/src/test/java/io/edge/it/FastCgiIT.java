@@ -7,6 +7,7 @@ import io.edge.core.http.RawHttpClient;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.Socket;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -386,6 +387,20 @@ class FastCgiIT {
         HttpResponse<String> withQuery = get("/accel.php?q=%3Fv%3D2"); // X-Accel-Redirect: /private/doc.txt?v=2
         assertThat(withQuery.statusCode()).isEqualTo(200);
         assertThat(withQuery.body()).isEqualTo("a document PHP decided to hand out\n");
+        // Names as scripts send them: X-Accel-Redirect percent-encoded or raw UTF-8 (as nginx decodes it), X-Sendfile
+        // raw UTF-8 (Symfony's BinaryFileResponse); both were read byte for byte as Latin-1: 404
+        String accented = "a file with a space and an accent\n";
+        for (String uri : new String[] {"/private/file%20name%20%C3%A9.txt", "/private/file name \u00e9.txt"}) {
+            HttpResponse<String> named = get("/accel-named.php?u=" + URLEncoder.encode(uri, StandardCharsets.UTF_8));
+            assertThat(named.statusCode()).as(uri).isEqualTo(200);
+            assertThat(named.body()).as(uri).isEqualTo(accented);
+        }
+        HttpResponse<String> sentNamed = get("/sendfile.php?f=" + URLEncoder.encode(
+                dir.resolve("www/private/file name \u00e9.txt").toString(), StandardCharsets.UTF_8));
+        assertThat(sentNamed.statusCode()).isEqualTo(200);
+        assertThat(sentNamed.body()).isEqualTo(accented);
+        assertThat(get("/accel-named.php?u=" + URLEncoder.encode("/private/doc.txt%00.php", StandardCharsets.UTF_8))
+                .statusCode()).as("a NUL names no file").isEqualTo(404);
         HttpResponse<String> outside = get("/sendfile.php?f=/etc/passwd");
         assertThat(outside.statusCode()).isEqualTo(403);
         assertThat(outside.body()).doesNotContain("root:");

@@ -157,6 +157,11 @@ final class PhpScripts {
                 <?php
                 header('X-Accel-Redirect: /private/doc.txt' . ($_GET['q'] ?? ''));
                 """);
+        Files.writeString(root.resolve("private/file name \u00e9.txt"), "a file with a space and an accent\n");
+        write(root, "accel-named.php", """
+                <?php
+                header('X-Accel-Redirect: ' . $_GET['u']);
+                """);
         // The type an X-Accel-Redirect file goes out with, for each way a script can set or remove its own.
         write(root, "accel-type.php", """
                 <?php

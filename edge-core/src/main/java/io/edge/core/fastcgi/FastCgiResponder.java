@@ -11,6 +11,7 @@ import io.edge.core.route.Router;
 import io.edge.core.statics.StaticResponder;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.BackendUnavailableException;
+import io.edge.fastcgi.LogText;
 import io.edge.fastcgi.cgi.CgiOptions;
 import io.edge.fastcgi.cgi.CgiParams;
 import io.edge.fastcgi.cgi.CgiRequest;
@@ -43,6 +44,7 @@ import io.netty.util.NetUtil;
 import io.netty.util.concurrent.Future;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -722,13 +724,23 @@ public final class FastCgiResponder implements Responder {
             }
             redirected = true;
             // An X-Accel-Redirect URI may carry a query (nginx passes it on as the redirect's arguments): a file's
-            // name ends before it. nginx's X-Accel-Redirect is an internal redirect: the URI, normalized, is mapped
-            // under the root of the location it routes to (its own root, else the site's), not the script's.
-            String accelUri = accel == null ? null
-                    : Path.of("/").resolve(stripLeadingSlashes(withoutQuery(accel))).normalize().toString();
+            // name ends before it; the rest is percent-decoded, as nginx does. nginx's X-Accel-Redirect is an internal
+            // redirect: the URI, normalized, is mapped under the root of the location it routes to (its own root,
+            // else the site's), not the script's. Either header's name is read as UTF-8 where it is.
+            String fileName = sendfile != null ? BackendFileNames.sendfilePath(sendfile)
+                    : BackendFileNames.accelPath(withoutQuery(accel));
+            Path named = fileName == null ? null : pathOf(fileName);
+            if (named == null) {
+                LOG.warn("[{}] backend asked to send {}, which names no file", requestId,
+                        LogText.escapeControls(sendfile != null ? sendfile : accel));
+                exchange.sendError(HttpResponseStatus.NOT_FOUND);
+                return true;
+            }
+            String accelUri = sendfile != null ? null
+                    : Path.of("/").resolve(stripLeadingSlashes(fileName)).normalize().toString();
             LocationSettings accelTarget = accelUri == null ? null : exchange.locationOf(accelUri);
             Path accelRoot = accelTarget == null ? root : accelTarget.root() != null ? accelTarget.root() : siteRoot;
-            Path file = sendfile != null ? Path.of(sendfile) : accelRoot.resolve(stripLeadingSlashes(accelUri));
+            Path file = sendfile != null ? named : accelRoot.resolve(stripLeadingSlashes(accelUri));
             Path normalized = file.toAbsolutePath().normalize();
             // Named inside a directory, as configured or as its real path (PHP sees the real root): nothing else
             // is even opened. Then the file opened must lie inside one too, links resolved (checked after the
@@ -797,6 +809,15 @@ public final class FastCgiResponder implements Responder {
 
         private static boolean isDotfileUnder(Path file, Path dir) {
             return file.startsWith(dir) && PathResolver.hasDotSegment(dir.relativize(file).toString());
+        }
+
+        /** {@code name} as a path; null where it cannot be one (a char the locale's file-name charset lacks). */
+        private static Path pathOf(String name) {
+            try {
+                return Path.of(name);
+            } catch (InvalidPathException unnamable) {
+                return null;
+            }
         }
 
         private void outside(Path file) {

@@ -1,0 +1,71 @@
+package io.edge.core.fastcgi;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The file a backend names in {@code X-Sendfile} or {@code X-Accel-Redirect}, as it meant it. A header value comes
+ * one char per byte sent (ISO-8859-1), while scripts send UTF-8 names (Symfony's BinaryFileResponse sends them raw),
+ * and an {@code X-Accel-Redirect} URI may be percent-encoded ({@code file%20name.txt}), which nginx decodes.
+ */
+final class BackendFileNames {
+
+    private BackendFileNames() {
+    }
+
+    /**
+     * An {@code X-Sendfile} path: its bytes read as UTF-8 where they are UTF-8, else as sent; null if it holds a NUL,
+     * which no file name has.
+     */
+    static String sendfilePath(String value) {
+        return withoutNul(utf8OrAsSent(bytesOf(value, false)));
+    }
+
+    /**
+     * The path of an {@code X-Accel-Redirect} URI (its query already taken off): {@code %XX} escapes decoded, then
+     * read as UTF-8 where that is UTF-8, else byte for byte; a {@code %} not followed by two hex digits stays as it
+     * is. Null if it holds a NUL ({@code %00}), as nginx refuses such a URI.
+     */
+    static String accelPath(String uriPath) {
+        return withoutNul(utf8OrAsSent(bytesOf(uriPath, true)));
+    }
+
+    private static byte[] bytesOf(String value, boolean percentDecode) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(value.length());
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (percentDecode && c == '%' && i + 2 < value.length()) {
+                int hi = Character.digit(value.charAt(i + 1), 16);
+                int lo = Character.digit(value.charAt(i + 2), 16);
+                if (hi >= 0 && lo >= 0) {
+                    bytes.write(hi << 4 | lo);
+                    i += 2;
+                    continue;
+                }
+            }
+            if (c > 0xFF) { // not from the wire: a value set as a string already
+                byte[] utf8 = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+                bytes.write(utf8, 0, utf8.length);
+            } else {
+                bytes.write(c);
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    private static String utf8OrAsSent(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException notUtf8) {
+            return new String(bytes, StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    private static String withoutNul(String name) {
+        return name.indexOf('\0') >= 0 ? null : name;
+    }
+}
