@@ -439,8 +439,11 @@ public final class FastCgiResponder implements Responder {
         // takes it; released here if it never completes (over the limit, malformed, the client gone) or cannot be
         // spooled (500).
         // From here the client's FIN ends the request as its call's will (nginx, fastcgi_ignore_client_abort off): while
-        // its body comes in or goes to the spool file too, and at once if it came while the script was looked up.
-        exchange.endOnClientClose(true);
+        // its body comes in or goes to the spool file too, and at once if it came while the script was looked up. Not
+        // a request that runs without its client (runsWithoutClient): its body, once whole, goes to the script anyway
+        // (one cut short still ends it).
+        boolean unattended = runsWithoutClient(request);
+        exchange.endOnClientClose(!unattended);
         if (exchange.isEnded()) {
             return;
         }
@@ -457,14 +460,28 @@ public final class FastCgiResponder implements Responder {
             content.release();
             if (last) {
                 body.finish(() -> {
-                    if (exchange.isEnded() || !exchange.clientChannel().isActive()) {
-                        body.release(); // the client left while the last of it went to the spool file
+                    boolean clientLeft = !exchange.clientChannel().isActive();
+                    if (unattended ? exchange.isEnded() && !clientLeft : exchange.isEnded() || clientLeft) {
+                        body.release(); // answered already; or the client left while the last of it was spooled
                         return;
                     }
                     new Call(exchange, script, request, tap, body).acquire();
                 });
             }
         }, body::release);
+    }
+
+    /**
+     * Whether a request whose client leaves before its answer still goes to the script, the answer dropped: one that
+     * is not safe (RFC 9110 9.2.1: POST, PUT, DELETE, PATCH, ...), its body whole. Its client asked for a change, and
+     * nginx has passed such a request on (or php-fpm's backlog holds it) by the time the client closes: WordPress's
+     * cron spawn and other fire-and-forget calls post and hang up at once, and never ran. A safe one (GET, HEAD,
+     * OPTIONS) is dropped, from the queue too: nobody reads its answer.
+     */
+    private static boolean runsWithoutClient(HttpRequest request) {
+        HttpMethod method = request.method();
+        return !(HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method) || HttpMethod.OPTIONS.equals(method)
+                || HttpMethod.TRACE.equals(method));
     }
 
     /** One request to the backend group, from waiting in the queue to the end of the response. */
@@ -529,8 +546,12 @@ public final class FastCgiResponder implements Responder {
             this.clientChannel = exchange.clientChannel();
             this.localAddress = exchange.localAddress();
             this.remoteAddress = exchange.remoteAddress();
-            exchange.onClientGone(this::clientGone);
-            exchange.endOnClientClose(true);
+            if (exchange.isEnded()) {
+                detach(); // a request that runs without its client (runsWithoutClient), whose client left already
+            } else {
+                exchange.onClientGone(this::clientGone);
+                exchange.endOnClientClose(true);
+            }
         }
 
         void acquire() {
@@ -1107,26 +1128,37 @@ public final class FastCgiResponder implements Responder {
                 return; // nobody is left to tell: the client left, and the tap let the request go
             }
             if (detached) {
-                tap.onError(cause); // the client is gone: only the tap is left to tell
+                if (tap != null) {
+                    tap.onError(cause); // the client is gone: only the tap is left to tell
+                }
             } else if (!(tap != null && tap.onError(cause))) {
                 exchange.fail(cause);
             }
         }
 
         private void clientGone() {
+            // The tap still wants the answer (the cache, for requests waiting for this one), or the request runs
+            // without its client: it stays queued or at the backend, and only the client's part ends.
             if (tap != null && tap.onClientGone(this::giveUp)) {
-                // The tap still wants the answer (the cache, for requests waiting for this one): the request stays
-                // queued or at the backend, and only the client's part ends.
-                detached = true;
-                takenOver = true;
-                releaseHeld();
-                releaseSpool();
-                if (backend != null) {
-                    backend.resumeResponse(); // a pause waiting for the client to take more would never end now
-                }
-                return;
+                detach();
+            } else if (runsWithoutClient(request)) {
+                LOG.debug("[{}] {} {}: the client left before the answer; the script gets the request all the same",
+                        requestId, request.method(), request.uri());
+                detach();
+            } else {
+                endWithClient();
             }
-            endWithClient();
+        }
+
+        /** Goes on without the client: nothing more is written to it, the backend's answer only told to the tap. */
+        private void detach() {
+            detached = true;
+            takenOver = true;
+            releaseHeld();
+            releaseSpool();
+            if (backend != null) {
+                backend.resumeResponse(); // a pause waiting for the client to take more would never end now
+            }
         }
 
         /** The tap that kept a request going after its client left no longer wants its answer. */
