@@ -78,6 +78,8 @@ class ErrorPagesIT {
         assertThat(missing.body()).isEqualTo(NOT_FOUND_PAGE);
         assertThat(missing.headers().firstValue("content-type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
         assertThat(missing.headers().firstValue("content-length")).hasValue(String.valueOf(NOT_FOUND_PAGE.length()));
+        // as nginx's: nothing that keeps a CDN in front from holding a missing thumbnail's 404 for a while
+        assertThat(missing.headers().firstValue("cache-control")).isEmpty();
         assertThat(send("GET", "/here.txt").body()).as("files are still files").isEqualTo("here\n");
     }
 
@@ -114,6 +116,8 @@ class ErrorPagesIT {
         assertThat(busy.statusCode()).isEqualTo(503);
         assertThat(busy.body()).isEqualTo(BUSY_PAGE);
         assertThat(busy.headers().firstValue("retry-after")).isPresent();
+        assertThat(busy.headers().firstValue("cache-control")).as("gone at a later request: kept by none")
+                .hasValue("no-cache");
     }
 
     @Test
@@ -121,6 +125,7 @@ class ErrorPagesIT {
         HttpResponse<String> refused = send("GET", "/.env"); // dotfiles = deny
         assertThat(refused.statusCode()).isEqualTo(403);
         assertThat(refused.body()).contains("403 Forbidden").doesNotContain("Nothing here");
+        assertThat(refused.headers().firstValue("cache-control")).isEmpty();
     }
 
     @Test
