@@ -272,6 +272,34 @@ class StaticFilesIT {
         assertThat(new String(get("/inside.txt").body(), StandardCharsets.UTF_8)).isEqualTo(HELLO);
     }
 
+    /**
+     * A link leading out of the root says why it is refused in the log (a Laravel storage:link or a deploy tool's
+     * shared directory met a silent 403), as nginx logs its refusals; a dotfile's refusal, on purpose and what scanners
+     * ask for all day, does not. An edge of its own: the first refusal of a kind is logged, then one every 10 s.
+     */
+    @Test
+    void aLinkLeadingOutOfTheRootIsRefusedWithALogLineSayingWhy() throws Exception {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                "io.edge.core.statics.StaticResponder");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        log.addAppender(logged);
+        try (EdgeHarness own = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "root" }]
+                """)) {
+            for (String path : new String[] {"/.htpasswd", "/escape.txt"}) {
+                HttpResponse<byte[]> refused = HttpClient.newHttpClient().send(
+                        HttpRequest.newBuilder(own.uri(path)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(refused.statusCode()).as(path).isEqualTo(403);
+            }
+        } finally {
+            log.detachAppender(logged);
+        }
+        assertThat(logged.list).extracting(event -> event.getFormattedMessage()).singleElement().satisfies(line ->
+                assertThat(line).startsWith("GET /escape.txt -> 403: /escape.txt: symbolic link").contains("symlinks rule"));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"/../outside.txt", "/%2e%2e/outside.txt", "/%252e%252e/outside.txt", "/..%2foutside.txt",
             "/%2e%2e%2foutside.txt", "/hello.txt%00", "/..\\outside.txt", "/%2e%2e%5coutside.txt", "/docs/../../outside.txt",

@@ -59,7 +59,7 @@ import org.slf4j.LoggerFactory;
 final class ServerExchange implements Exchange {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServerExchange.class);
-    private static final OverloadWarnings OVERLOAD = new OverloadWarnings(LOG, System::nanoTime);
+    private static final ThrottledWarnings OVERLOAD = new ThrottledWarnings(LOG, System::nanoTime);
 
     private enum State { OPEN, HEAD_SENT, DONE }
 

@@ -14,6 +14,7 @@ import io.edge.core.http.Exchange;
 import io.edge.core.http.GzipFilter;
 import io.edge.core.http.HttpDate;
 import io.edge.core.http.Responder;
+import io.edge.core.http.ThrottledWarnings;
 import io.edge.core.statics.ByteRanges.Partial;
 import io.edge.core.statics.ByteRanges.Range;
 import io.edge.core.statics.ByteRanges.Unsatisfiable;
@@ -25,6 +26,7 @@ import io.edge.cache.content.ContentCache;
 import io.edge.cache.content.ContentMetadata;
 import io.edge.cache.content.FileVersion;
 import io.edge.fastcgi.cgi.ScriptResolver;
+import io.edge.fastcgi.LogText;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelException;
@@ -113,6 +115,8 @@ public final class StaticResponder implements Responder {
     private final ContentCache contentCache;
     private final Executor revalidator;
     private final ContentCache.Stat revalidation = new Revalidation();
+    /** Files refused (403) for their permissions or a link on their way: many clients may ask for one. */
+    private final ThrottledWarnings refusals = new ThrottledWarnings(LOG, System::nanoTime);
     private final int inlineLimit;
     private volatile boolean directMemoryWarned;
     /**
@@ -476,7 +480,7 @@ public final class StaticResponder implements Responder {
      * meanwhile (its client went away, or it failed: a body over the limit, a timeout), the file is given back
      * and nothing runs.
      */
-    private static void open(Exchange exchange, CompletionStage<OpenFile> opening,
+    private void open(Exchange exchange, CompletionStage<OpenFile> opening,
             Consumer<OpenFile> then, Runnable notFound) {
         opening.whenComplete((openFile, error) -> onLoop(exchange, () -> {
             if (exchange.isEnded()) {
@@ -492,13 +496,34 @@ public final class StaticResponder implements Responder {
             Throwable cause = unwrap(error);
             if (cause instanceof NoSuchFileException || isReason(cause, Syscalls.ENOTDIR, "Not a directory")) {
                 notFound.run();
-            } else if (cause instanceof AccessDeniedException
-                    || isReason(cause, Syscalls.ELOOP, "Too many levels of symbolic links")) {
+            } else if (cause instanceof AccessDeniedException || isReason(cause, Syscalls.ELOOP,
+                    "Too many levels of symbolic links")) {
+                // Said as nginx says its refusals ("open() failed (13: Permission denied)"): else nothing tells which
+                // files a deploy left unreadable, or that a link (Laravel's storage:link) leads out of the root. Not
+                // a dotfile's: refused on purpose, and what scanners ask for all day.
+                String reason = ((FileSystemException) cause).getReason();
+                if (!PathResolver.DOTFILE.equals(reason)) {
+                    refusals.warn(AccessDeniedException.class, refusal(exchange, cause, reason));
+                }
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
             } else {
                 exchange.fail(cause); // FileDescriptorsExhaustedException -> 503 in ErrorResponses
             }
         }));
+    }
+
+    /**
+     * What a 403 of a file that could not be opened says in the log: the request, the file, and {@code reason} (the
+     * open's, or the path resolver's), a link's with the rule that refused it.
+     */
+    private static String refusal(Exchange exchange, Throwable cause, String reason) {
+        String file = cause instanceof FileSystemException e && e.getFile() != null ? e.getFile() : exchange.path();
+        String why = reason == null ? "permission denied" : reason.contains("symbolic link")
+                ? reason + " (the site's symlinks rule: within-root refuses a link that leads out of the root, deny "
+                        + "any link)"
+                : reason;
+        return exchange.request().method() + " " + LogText.escapeControls(exchange.request().uri()) + " -> 403: "
+                + LogText.escapeControls(file) + ": " + why;
     }
 
     /** The engine's own failure, not the CompletionException a stage may wrap it in. */

@@ -59,6 +59,8 @@ import org.slf4j.LoggerFactory;
 public final class PathResolver {
 
     private static final String WELL_KNOWN = ".well-known";
+    /** The reason of a refusal under {@code dotfiles = deny}. */
+    public static final String DOTFILE = "dotfile";
 
     /** The chars {@link #decode} keeps a byte that was not UTF-8 as: {@code U+DC00 + byte}, 0x80 to 0xFF. */
     private static final char BYTE_ESCAPES = '\uDC00';
@@ -316,7 +318,7 @@ public final class PathResolver {
         }
         String relative = uriPath.substring(1);
         if (refusesDotfile(relative)) {
-            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "dotfile");
+            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, DOTFILE);
         }
         return Resolution.confined(uriPath, relative.isEmpty() ? root.real() : root.real().resolve(relative),
                 root.directory());
@@ -347,7 +349,7 @@ public final class PathResolver {
                 return notUtf8(uriPath);
             }
             return refusesDotfile(uriPath.substring(1)) ? Resolution.refused(Resolution.Status.FORBIDDEN, uriPath,
-                    "dotfile") : null;
+                    DOTFILE) : null;
         } catch (MalformedPathException e) {
             return Resolution.refused(Resolution.Status.BAD_REQUEST, null, e.getMessage());
         }
@@ -398,7 +400,7 @@ public final class PathResolver {
     private Resolution resolveChecked(String uriPath, Path root) {
         String relative = uriPath.substring(1);
         if (refusesDotfile(relative)) {
-            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "dotfile");
+            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, DOTFILE);
         }
         Path lexical = relative.isEmpty() ? root : root.resolve(relative);
         if (policy.followSymlinks() && policy.symlinksMayLeaveRoot()) {

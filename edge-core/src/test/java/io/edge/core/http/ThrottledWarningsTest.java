@@ -8,20 +8,20 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 /** A burst of overload answers is one warning per kind and interval, each after the first saying how many it stood for. */
-class OverloadWarningsTest {
+class ThrottledWarningsTest {
 
     private final AtomicLong now = new AtomicLong(1_000);
 
     @Test
     void aBurstIsOneWarningPerKindAndIntervalCountingTheRest() {
-        String name = OverloadWarningsTest.class.getName() + ".burst";
+        String name = ThrottledWarningsTest.class.getName() + ".burst";
         try (CapturedLog log = CapturedLog.of(name)) {
-            OverloadWarnings warnings = new OverloadWarnings(LoggerFactory.getLogger(name), now::get);
+            ThrottledWarnings warnings = new ThrottledWarnings(LoggerFactory.getLogger(name), now::get);
             for (int i = 0; i < 1000; i++) {
                 warnings.warn(IllegalStateException.class, "GET /a -> 503: queue full " + i);
             }
             warnings.warn(ArithmeticException.class, "GET /b -> 503: no descriptors");
-            now.addAndGet(OverloadWarnings.EVERY_NANOS - 1);
+            now.addAndGet(ThrottledWarnings.EVERY_NANOS - 1);
             warnings.warn(IllegalStateException.class, "GET /a -> 503: queue full, within the interval");
             now.addAndGet(1);
             warnings.warn(IllegalStateException.class, "GET /a -> 503: queue full, next interval");

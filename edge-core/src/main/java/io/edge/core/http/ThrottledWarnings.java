@@ -8,13 +8,13 @@ import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 
 /**
- * Warnings of overload answers (503: a FastCGI queue full or waited out, no file descriptor or direct memory left),
- * which come in bursts of thousands a second exactly when the machine is busiest: the first of a kind is logged, then
- * at most one every {@link #EVERY_NANOS}, saying how many more of that kind there were since (a burst over a queue
- * of 5 logged 44 000 lines in 5 s before). The access log still has a line for each, and the status page counts a
- * FastCGI group's queue-full and timed-out ones.
+ * Warnings that come in bursts: of overload answers (503: a FastCGI queue full or waited out, no file descriptor or
+ * direct memory left), thousands a second exactly when the machine is busiest, or of a file refused (403) that many
+ * clients ask for. The first of a kind is logged, then at most one every {@link #EVERY_NANOS}, saying how many more of
+ * that kind there were since (a burst over a queue of 5 logged 44 000 lines in 5 s before). The access log still has
+ * a line for each, and the status page counts a FastCGI group's queue-full and timed-out ones.
  */
-final class OverloadWarnings {
+public final class ThrottledWarnings {
 
     static final long EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
@@ -26,13 +26,13 @@ final class OverloadWarnings {
     private record Kind(AtomicLong loggedAt, AtomicLong unlogged) {
     }
 
-    OverloadWarnings(Logger log, LongSupplier nanoTime) {
+    public ThrottledWarnings(Logger log, LongSupplier nanoTime) {
         this.log = log;
         this.nanoTime = nanoTime;
     }
 
     /** Logs {@code message}, one of kind {@code kind}, unless one of that kind was logged within the interval. */
-    void warn(Class<?> kind, String message) {
+    public void warn(Class<?> kind, String message) {
         long now = nanoTime.getAsLong();
         // a new kind counts as logged an interval ago, so its first is logged at once
         Kind k = kinds.computeIfAbsent(kind, c -> new Kind(new AtomicLong(now - EVERY_NANOS), new AtomicLong()));
