@@ -30,6 +30,7 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.time.Duration;
@@ -1165,8 +1166,7 @@ final class SettingsMapper {
         }
         Path path = section.path(name, base);
         if (path != null && !Files.isDirectory(path)) {
-            section.invalid(name, Files.exists(path) ? path + " is not a directory" : path + " does not exist",
-                    "the path of an existing directory");
+            section.invalid(name, whyNoDirectory(path), "the path of an existing directory");
         } else if (path != null && !Files.isExecutable(path)) {
             // Without search permission every file under it is refused (403) with nothing logged; nginx finds out
             // per request (EACCES in its error log), edge at the start, as it does for a root that is missing.
@@ -1174,6 +1174,18 @@ final class SettingsMapper {
                     "the path of a directory edge's user can open files in");
         }
         return path;
+    }
+
+    /** Why {@code path} is no directory: not one, not there, or out of edge's user's reach (EACCES on the way). */
+    private static String whyNoDirectory(Path path) {
+        try {
+            Files.readAttributes(path, BasicFileAttributes.class);
+            return path + " is not a directory";
+        } catch (AccessDeniedException denied) {
+            return path + " cannot be reached by edge's user (no search permission on a directory on the way)";
+        } catch (IOException missing) { // a file on the way (ENOTDIR) too
+            return path + " does not exist";
+        }
     }
 
     private static ConfigObject objectOrEmpty(ConfigValue value) {

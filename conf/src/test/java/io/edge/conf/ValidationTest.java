@@ -686,6 +686,8 @@ class ValidationTest {
     void rootThatIsAFile() throws Exception {
         Files.writeString(dir.resolve("file"), "");
         assertThat(single("sites = [{ root = file }]").message()).isEqualTo(dir.resolve("file") + " is not a directory");
+        assertThat(single("sites = [{ root = file/www }]").message()).as("a file on the way (ENOTDIR)")
+                .isEqualTo(dir.resolve("file/www") + " does not exist");
     }
 
     @Test
