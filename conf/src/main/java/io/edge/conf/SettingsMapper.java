@@ -633,9 +633,13 @@ final class SettingsMapper {
             }
             // Each spawned worker serves one connection; more connections would queue in php-fpm's backlog.
             maxConnections = workers;
+            // edge's own, unless set: a script that streams for longer than it (an export, server-sent events)
+            // needs a longer one, or 0 (none, php-fpm's default)
+            Duration terminate = spawnSection.isSet("request-terminate-timeout")
+                    ? spawnSection.duration("request-terminate-timeout", true)
+                    : BackendGroupSettings.requestTerminateTimeout(backendTimeouts, reuse);
             spawn = new BackendGroupSettings.Spawn(command == null ? Path.of("") : command, workers, ini, spawnRunDir,
-                    server.runDirTemporary(), BackendGroupSettings.requestTerminateTimeout(backendTimeouts, reuse),
-                    user, group);
+                    server.runDirTemporary(), terminate, user, group);
         } else if (name != null && written.isEmpty() && backend.isEmptyList("addresses")) {
             ConfigValue list = backend.object().get("addresses");
             problems.add(list != null && !isBuiltIn(list.origin()) ? list.origin() : backend.anchor(),

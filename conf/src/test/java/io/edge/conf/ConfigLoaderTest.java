@@ -215,6 +215,19 @@ class ConfigLoaderTest {
                 .load(EdgeConfFile.write(dir, spawn.formatted(false, "45 s"))).backends().get("php");
         assertThat(notKept.spawn().requestTerminateTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(notKept.lingerAfterTimeout()).isEqualTo(Duration.ofSeconds(30));
+        // set for scripts that stream longer (an export, server-sent events): as set, 0 for none
+        String streaming = spawn.formatted(true, "10 s").replace("command = fpm", "command = fpm, "
+                + "request-terminate-timeout = %s");
+        for (String set : new String[] {"10 minutes", "0 s"}) {
+            BackendGroupSettings longer = ConfigLoader.checkOnly().load(EdgeConfFile.write(dir, streaming.formatted(set)))
+                    .backends().get("php");
+            assertThat(longer.spawn().requestTerminateTimeout()).as(set)
+                    .isEqualTo(set.equals("0 s") ? Duration.ZERO : Duration.ofMinutes(10));
+        }
+        ConfigException negative = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.checkOnly()
+                .load(EdgeConfFile.write(dir, streaming.formatted("\"-1 s\""))));
+        assertThat(negative.problems()).extracting(ConfigProblem::key)
+                .containsExactly("edge.fastcgi.backends.php.spawn.request-terminate-timeout");
     }
 
     @Test
