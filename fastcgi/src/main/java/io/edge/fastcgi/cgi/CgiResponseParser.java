@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -19,7 +20,9 @@ import java.util.List;
  * line are left readable in the last chunk: they are the start of the body.
  *
  * <p>A line starting with a space or tab (obs-fold, a continuation of the line before) is a protocol error, as
- * nginx's 502: trimmed into a field of its own it would hand the client fields the script never sent.
+ * nginx's 502: trimmed into a field of its own it would hand the client fields the script never sent. A field with a
+ * control character in its value goes with spaces in their place, one whose name is not a token is dropped; both are
+ * listed by {@link #mended} (the caller logs them).
  *
  * <p>The head's framing is checked, since it goes to the client: a 1xx {@code Status} (an interim response
  * sent as the final one would desynchronise the client's pipelined responses) and a {@code Content-Length}
@@ -34,6 +37,7 @@ public final class CgiResponseParser {
     private final int maxHeaderSize;
     private final StringBuilder line = new StringBuilder(80);
     private final HttpHeaders headers = new DefaultHttpHeaders();
+    private final List<String> mended = new ArrayList<>(0);
     private int headerBytes;
     private HttpResponse head;
 
@@ -94,9 +98,34 @@ public final class CgiResponseParser {
         String value = text.substring(colon + 1).trim();
         try {
             headers.add(name, value);
-        } catch (IllegalArgumentException e) {
-            throw FcgiProtocolException.of("response header", quote(text), "a valid HTTP header");
+            return;
+        } catch (IllegalArgumentException invalid) {
+            // below: mended or dropped, not a 502 for the whole answer
         }
+        // RFC 9110 5.5: a recipient may replace CR (and the other controls, which it may also keep) in a field value
+        // with SP; a script's stray byte (header("X: a\x01b")) should not cost the page, as it does not behind nginx
+        String spaced = withoutControls(value);
+        try {
+            headers.add(name, spaced);
+            mended.add(quote(text) + ": control characters sent as spaces");
+        } catch (IllegalArgumentException stillInvalid) {
+            mended.add(quote(text) + ": not a valid HTTP header, dropped"); // a name with '@' in it, say
+        }
+    }
+
+    /** {@code value} with each control character but HTAB replaced by SP. */
+    private static String withoutControls(String value) {
+        StringBuilder spaced = new StringBuilder(value.length());
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            spaced.append(c < 0x20 && c != '\t' || c == 0x7f ? ' ' : c);
+        }
+        return spaced.toString();
+    }
+
+    /** Header lines of the head that were not valid HTTP, each quoted with what was done with it; empty for none. */
+    public List<String> mended() {
+        return mended;
     }
 
     private HttpResponse buildHead() {

@@ -632,6 +632,9 @@ public final class FcgiExchange {
                 stdout.release();
                 return;
             }
+            for (String mended : parser.mended()) {
+                LOG.warn("[{}] {}: response header {}", options.requestId(), lease.address(), LogText.escapeControls(mended));
+            }
             listener.onHead(parser.head());
             if (state != State.SENDING) {
                 stdout.release();

@@ -29,6 +29,26 @@ class CgiResponseParserTest {
     }
 
     /**
+     * A stray control character in a header's value goes as a space (RFC 9110 5.5), a header whose name is no token is
+     * dropped: the page still goes out (it was a 502), and both are listed for the log.
+     */
+    @Test
+    void aHeaderWithAControlCharacterIsMendedAndOneWithABadNameDropped() {
+        CgiResponseParser p = new CgiResponseParser(8192);
+        ByteBuf in = buf("Content-Type: text/html\r\nX-Ctl: a\u0001b\u007fc\td\r\nX-Bad@Name: v\r\nX-A: 1\r\n\r\nbody");
+        assertThat(p.parse(in)).isTrue();
+        HttpResponse head = p.head();
+        assertThat(head.status().code()).isEqualTo(200);
+        assertThat(head.headers().get("X-Ctl")).isEqualTo("a b c\td");
+        assertThat(head.headers().contains("X-Bad@Name")).isFalse();
+        assertThat(head.headers().get("X-A")).isEqualTo("1");
+        assertThat(p.mended()).containsExactly("\"X-Ctl: a\u0001b\u007fc\td\": control characters sent as spaces",
+                "\"X-Bad@Name: v\": not a valid HTTP header, dropped");
+        assertThat(in.toString(StandardCharsets.ISO_8859_1)).isEqualTo("body");
+        in.release();
+    }
+
+    /**
      * A script's Transfer-Encoding (with its own Content-Length a response a client reads two ways) and the other
      * connection-only fields never reach the client; edge frames the body. Connection: close stays a close.
      */
