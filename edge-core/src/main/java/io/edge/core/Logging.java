@@ -12,6 +12,7 @@ import ch.qos.logback.core.FileAppender;
 import ch.qos.logback.core.recovery.ResilientFileOutputStream;
 import ch.qos.logback.core.status.Status;
 import ch.qos.logback.core.status.StatusListener;
+import io.edge.core.http.ThrottledWarnings;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -156,17 +157,55 @@ final class Logging {
         return encoder;
     }
 
-    /** An asynchronous appender in front of {@code target} that drops lines rather than block an event loop. */
+    /**
+     * An asynchronous appender in front of {@code target} that drops lines rather than block an event loop, and says
+     * so in the error log ({@link LineLossTellingAppender}).
+     */
     private static AsyncAppender async(LoggerContext context, String name, Appender<ILoggingEvent> target) {
-        AsyncAppender async = new AsyncAppender();
+        return async(context, name, target, 8192, LOST_LINES);
+    }
+
+    /** As {@link #async(LoggerContext, String, Appender)}, with a queue of {@code queueSize} lines; for tests. */
+    static AsyncAppender async(LoggerContext context, String name, Appender<ILoggingEvent> target, int queueSize,
+            ThrottledWarnings lost) {
+        AsyncAppender async = new LineLossTellingAppender(lost);
         async.setContext(context);
         async.setName(name);
-        async.setQueueSize(8192);
+        async.setQueueSize(queueSize);
         async.setDiscardingThreshold(0);
         async.setNeverBlock(true);
         async.addAppender(target);
         async.start();
         return async;
+    }
+
+    /** Access-log lines dropped, told in the error log: the first at once, then at most one every 10 s. */
+    private static final ThrottledWarnings LOST_LINES = new ThrottledWarnings(LOG, System::nanoTime);
+
+    /**
+     * An asynchronous appender whose full queue drops a line (it never blocks an event loop) and says so: logback's
+     * drops it without a word, so a stalled reader of stdout (journald, a container's log driver) or a slow disk lost
+     * thousands of lines with nothing to tell anyone billing or counting from the log.
+     */
+    static final class LineLossTellingAppender extends AsyncAppender {
+        private final ThrottledWarnings lost;
+
+        LineLossTellingAppender(ThrottledWarnings lost) {
+            this.lost = lost;
+        }
+
+        @Override
+        protected void append(ILoggingEvent event) {
+            // full now: the line would be dropped by the queue's offer (one that fills between this look and the
+            // offer is dropped untold: the count is a floor)
+            if (isStarted() && getRemainingCapacity() == 0) {
+                lost.warn(LineLossTellingAppender.class, "access log: a line lost: its writer does not keep up (a "
+                        + "stalled reader of stdout, a slow or full disk), and lines are dropped rather than hold an "
+                        + "event loop");
+                return;
+            }
+            super.append(event);
+        }
     }
 
     /**
