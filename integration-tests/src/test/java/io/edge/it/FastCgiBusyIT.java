@@ -583,7 +583,7 @@ class FastCgiBusyIT {
         logged.start();
         root.addAppender(logged);
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
-             EdgeHarness edge = oneSlotEdge(fpm, "", "300 ms", "")) {
+             EdgeHarness edge = oneSlotEdge(fpm, "", "3 s", "")) { // time to see it queued, and leave
             CompletableFuture<HttpResponse<String>> held =
                     HTTP.sendAsync(HttpRequest.newBuilder(edge.uri("/hold.php")).build(), HttpResponse.BodyHandlers.ofString());
             awaitLines(counter, List.of("start"));
@@ -593,6 +593,8 @@ class FastCgiBusyIT {
             }
             await(() -> edge.status().contains(" timed-out=1 "), "its wait over");
             assertThat(edge.status()).contains(" waiters=0 ");
+            assertThat(logged.list).extracting(event -> event.getFormattedMessage()).anySatisfy(line -> assertThat(line)
+                    .contains("POST /count.php?id=posted, its client gone before the answer: never reached the backend"));
             Files.writeString(dir.resolve("release"), "");
             assertThat(held.get(30, TimeUnit.SECONDS).body()).isEqualTo("held");
             HttpResponse<String> after = HTTP.send(HttpRequest.newBuilder(edge.uri("/count.php?id=after")).build(),
@@ -610,7 +612,8 @@ class FastCgiBusyIT {
      * A client whose FIN comes while its upload, all in, still goes to its spool file (held up here, as by a slow
      * disk): a POST whose body came whole runs without its client, as behind nginx, which has passed it to php-fpm by
      * then (fire-and-forget calls such as WordPress's cron spawn post and hang up at once). So once the file is written
-     * the connection closes without an answer, and the script runs; a body cut short never does (the test above).
+     * the connection closes without an answer, and the script runs; a body cut short never does
+     * (aClientThatStopsMidUploadEndsItsRequest).
      * Until this session the FIN ended the request there, and it never ran.
      */
     @Test

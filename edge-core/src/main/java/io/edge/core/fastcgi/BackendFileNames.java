@@ -17,8 +17,9 @@ final class BackendFileNames {
     }
 
     /**
-     * An {@code X-Sendfile} path: its bytes read as UTF-8 where they are UTF-8, else as sent; null if it holds a NUL,
-     * which no file name has.
+     * An {@code X-Sendfile} path: its bytes read as UTF-8 where they are UTF-8, else each byte as its Latin-1 char (so
+     * a legacy Latin-1 name names the file of its UTF-8 spelling: file names go to the kernel in UTF-8); null if it
+     * holds a NUL, which no file name has.
      */
     static String sendfilePath(String value) {
         return withoutNul(utf8OrAsSent(bytesOf(value, false)));
@@ -26,8 +27,8 @@ final class BackendFileNames {
 
     /**
      * The path of an {@code X-Accel-Redirect} URI (its query already taken off): {@code %XX} escapes decoded, then
-     * read as UTF-8 where that is UTF-8, else byte for byte; a {@code %} not followed by two hex digits stays as it
-     * is. Null if it holds a NUL ({@code %00}), as nginx refuses such a URI.
+     * read as UTF-8 where that is UTF-8, else a Latin-1 char per byte (as above); a {@code %} not followed by two hex
+     * digits stays as it is. Null if it holds a NUL ({@code %00}), as nginx refuses such a URI.
      */
     static String accelPath(String uriPath) {
         return withoutNul(utf8OrAsSent(bytesOf(uriPath, true)));

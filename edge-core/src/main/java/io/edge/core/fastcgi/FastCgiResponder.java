@@ -5,6 +5,7 @@ import io.edge.aio.path.PathResolver;
 import io.edge.cache.http.ResponseCache;
 import io.edge.conf.LocationSettings;
 import io.edge.core.http.Exchange;
+import io.edge.core.http.ThrottledWarnings;
 import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.Responder;
 import io.edge.core.route.Router;
@@ -430,7 +431,9 @@ public final class FastCgiResponder implements Responder {
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         long contentLength = HttpUtil.getContentLength(request, -1L);
         if (!chunked && contentLength <= 0) {
-            new Call(exchange, script, request, tap, null).acquire();
+            new Call(exchange, script, request, tap, null,
+                    runsWithoutClient(request) && !exchange.isEnded() ? exchange.holdBackends() : NOTHING_HELD)
+                    .acquire();
             return;
         }
         // The body is read whole before a PHP worker is taken, as nginx buffers request bodies: a client trickling
@@ -447,11 +450,15 @@ public final class FastCgiResponder implements Responder {
         if (exchange.isEnded()) {
             return;
         }
+        // One that runs without its client keeps its configuration's backends open (a reload meanwhile retires them
+        // only once it is over), from here, while its client is surely still there: released by its call, or here.
+        Runnable held = unattended ? exchange.holdBackends() : NOTHING_HELD;
         // A spool that takes nothing for the backend write timeout fails the body as a backend that takes nothing would.
         SpooledBody body = new SpooledBody(exchange.clientChannel(), exchange::pauseBody, BUFFERED_BODY, spoolDir,
                 timeouts.write(), error -> {
                     LOG.warn("request body of {} {} could not be spooled to {}: {}", request.method(), request.uri(),
                             spoolDir, error.toString());
+                    held.run();
                     exchange.sendError(HttpResponseStatus.INTERNAL_SERVER_ERROR);
                 });
         exchange.readBody(content -> {
@@ -463,12 +470,16 @@ public final class FastCgiResponder implements Responder {
                     boolean clientLeft = !exchange.clientChannel().isActive();
                     if (unattended ? exchange.isEnded() && !clientLeft : exchange.isEnded() || clientLeft) {
                         body.release(); // answered already; or the client left while the last of it was spooled
+                        held.run();
                         return;
                     }
-                    new Call(exchange, script, request, tap, body).acquire();
+                    new Call(exchange, script, request, tap, body, held).acquire();
                 });
             }
-        }, body::release);
+        }, () -> {
+            body.release();
+            held.run();
+        });
     }
 
     /**
@@ -478,6 +489,11 @@ public final class FastCgiResponder implements Responder {
      * cron spawn and other fire-and-forget calls post and hang up at once, and never ran. A safe one (GET, HEAD,
      * OPTIONS) is dropped, from the queue too: nobody reads its answer.
      */
+    /** Requests that run without their client (runsWithoutClient) and failed, said at most once every 10 s. */
+    private static final ThrottledWarnings UNATTENDED_FAILURES = new ThrottledWarnings(LOG, System::nanoTime);
+    /** What a request that holds no backends releases ({@link Exchange#holdBackends}). */
+    private static final Runnable NOTHING_HELD = () -> { };
+
     private static boolean runsWithoutClient(HttpRequest request) {
         HttpMethod method = request.method();
         return !(HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method) || HttpMethod.OPTIONS.equals(method)
@@ -508,6 +524,11 @@ public final class FastCgiResponder implements Responder {
         private long queuedNanos;
         /** Connections met whose backend never took the request ({@link FcgiExchange#requestUnread}). */
         private int unreadRetries;
+        /**
+         * Releases the configuration's backends held for a request that runs without its client (runsWithoutClient),
+         * so that a reload retires them only once it is over; run once, at the call's end (releaseBackends).
+         */
+        private Runnable heldBackends;
         private boolean headSent;
         private boolean redirected;
         private boolean takenOver;
@@ -535,7 +556,9 @@ public final class FastCgiResponder implements Responder {
         /** The backend's response ended with some of it still in {@link #spool}: the drain ends it. */
         private boolean endAfterSpool;
 
-        Call(Exchange exchange, ScriptResolver.Script script, HttpRequest request, ResponseTap tap, SpooledBody body) {
+        Call(Exchange exchange, ScriptResolver.Script script, HttpRequest request, ResponseTap tap, SpooledBody body,
+                Runnable heldBackends) {
+            this.heldBackends = heldBackends;
             this.exchange = exchange;
             this.script = script;
             this.request = request;
@@ -568,6 +591,7 @@ public final class FastCgiResponder implements Responder {
             Future<Lease> f = pending;
             pending = null;
             if (f.isCancelled()) {
+                releaseBackends();
                 return;
             }
             if (!f.isSuccess()) {
@@ -670,6 +694,7 @@ public final class FastCgiResponder implements Responder {
          * stopped, and its slot is free once the script is.
          */
         private void letGo() {
+            releaseBackends();
             exchange.upstreamEnded();
             releaseBody();
             releaseHeld();
@@ -1055,6 +1080,7 @@ public final class FastCgiResponder implements Responder {
 
         @Override
         public void onEnd() {
+            releaseBackends();
             exchange.upstreamEnded();
             releaseBody(); // all of it was sent, or the backend answered without reading the rest
             if (tap != null) {
@@ -1107,6 +1133,7 @@ public final class FastCgiResponder implements Responder {
                 exchange.clientChannel().eventLoop().execute(this::acquire);
                 return;
             }
+            releaseBackends();
             releaseBody();
             releaseHeld(); // nothing was written, so the client still gets an error status
             releaseSpool(); // the response is cut short: the client connection is closed
@@ -1124,12 +1151,18 @@ public final class FastCgiResponder implements Responder {
 
         /** Tells the tap, then (unless the tap answered, or nobody is left to answer) fails the exchange. */
         private void failed(Throwable cause) {
+            releaseBackends();
             if (clientGone) {
                 return; // nobody is left to tell: the client left, and the tap let the request go
             }
             if (detached) {
                 if (tap != null) {
                     tap.onError(cause); // the client is gone: only the tap is left to tell
+                } else {
+                    // nobody else is told: the access log has its 499, not that the request then failed
+                    UNATTENDED_FAILURES.warn(Call.class, "[" + requestId + "] " + request.method() + " "
+                            + LogText.escapeControls(request.uri()) + ", its client gone before the answer: "
+                            + (backend == null ? "never reached the backend: " : "failed at the backend: ") + cause);
                 }
             } else if (!(tap != null && tap.onError(cause))) {
                 exchange.fail(cause);
@@ -1170,6 +1203,7 @@ public final class FastCgiResponder implements Responder {
 
         /** The client left, and nobody else wants the answer: the queue place is given up, the backend let go. */
         private void endWithClient() {
+            releaseBackends();
             clientGone = true;
             releaseBody();
             releaseHeld();
@@ -1188,7 +1222,15 @@ public final class FastCgiResponder implements Responder {
          * The spool file could not be read back: the backend, which has part of the body, is let go (its connection
          * closed), and the client gets a 500 (or a close, if the response has begun).
          */
+        /** Lets go of the backends held for this call ({@link #heldBackends}); once. */
+        private void releaseBackends() {
+            Runnable release = heldBackends;
+            heldBackends = NOTHING_HELD;
+            release.run();
+        }
+
         private void bodyUnreadable(IOException cause) {
+            releaseBackends();
             LOG.warn("[{}] request body of {} {} could not be read back from its spool file: {}", requestId,
                     request.method(), request.uri(), cause.toString());
             backend.abort();

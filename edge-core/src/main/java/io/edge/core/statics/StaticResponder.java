@@ -501,9 +501,10 @@ public final class StaticResponder implements Responder {
                 // Said as nginx says its refusals ("open() failed (13: Permission denied)"): else nothing tells which
                 // files a deploy left unreadable, or that a link (Laravel's storage:link) leads out of the root. Not
                 // a dotfile's: refused on purpose, and what scanners ask for all day.
-                String reason = ((FileSystemException) cause).getReason();
-                if (!PathResolver.DOTFILE.equals(reason)) {
-                    refusals.warn(AccessDeniedException.class, refusal(exchange, cause, reason));
+                FileSystemException refused = (FileSystemException) cause;
+                if (!PathResolver.DOTFILE.equals(refused.getReason())) {
+                    refusals.warn(AccessDeniedException.class, refusal(exchange,
+                            refused.getFile() != null ? refused.getFile() : exchange.path(), refused.getReason()));
                 }
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
             } else {
@@ -513,11 +514,10 @@ public final class StaticResponder implements Responder {
     }
 
     /**
-     * What a 403 of a file that could not be opened says in the log: the request, the file, and {@code reason} (the
-     * open's, or the path resolver's), a link's with the rule that refused it.
+     * What a 403 of a file refused says in the log: the request, the file, and {@code reason} (the open's, or the path
+     * resolver's), a link's with the rule that refused it.
      */
-    private static String refusal(Exchange exchange, Throwable cause, String reason) {
-        String file = cause instanceof FileSystemException e && e.getFile() != null ? e.getFile() : exchange.path();
+    private static String refusal(Exchange exchange, String file, String reason) {
         String why = reason == null ? "permission denied" : reason.contains("symbolic link")
                 ? reason + " (the site's symlinks rule: within-root refuses a link that leads out of the root, deny "
                         + "any link)"
@@ -544,9 +544,13 @@ public final class StaticResponder implements Responder {
         }
     }
 
-    private static void refuse(Exchange exchange, Resolution resolution) {
+    private void refuse(Exchange exchange, Resolution resolution) {
         if (resolution.status() == Resolution.Status.FAILED) {
             LOG.warn("{} {} -> 500: {}", exchange.request().method(), exchange.request().uri(), resolution.reason());
+        } else if (resolution.status() == Resolution.Status.FORBIDDEN && !PathResolver.DOTFILE.equals(resolution.reason())) {
+            // told by the resolver (where the kernel cannot hold a root open), as the open tells its own
+            refusals.warn(AccessDeniedException.class, refusal(exchange,
+                    resolution.uriPath() != null ? resolution.uriPath() : exchange.path(), resolution.reason()));
         }
         exchange.sendError(switch (resolution.status()) {
             case BAD_REQUEST -> HttpResponseStatus.BAD_REQUEST;

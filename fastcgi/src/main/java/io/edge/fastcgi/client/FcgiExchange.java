@@ -661,11 +661,15 @@ public final class FcgiExchange {
                 int end = lf < 0 ? content.writerIndex() : lf;
                 int room = STDERR_LINE - stderrLine.length();
                 if (end - from > room) {
-                    int piece = utf8Boundary(content, from, room);
-                    stderrLine.append(content.toString(from, piece, StandardCharsets.ISO_8859_1));
-                    content.readerIndex(from + piece);
+                    stderrLine.append(content.toString(from, room, StandardCharsets.ISO_8859_1));
+                    content.readerIndex(from + room);
+                    // a UTF-8 sequence the piece would end inside (this record's, or one begun in an earlier record)
+                    // goes whole with the next piece
+                    int carry = incompleteUtf8Tail(stderrLine);
+                    String carried = stderrLine.substring(stderrLine.length() - carry);
+                    stderrLine.setLength(stderrLine.length() - carry);
                     flushStderr();
-                    stderrLine.append(CONTINUED);
+                    stderrLine.append(CONTINUED).append(carried);
                     continue;
                 }
                 stderrLine.append(content.toString(from, end - from, StandardCharsets.ISO_8859_1));
@@ -680,16 +684,20 @@ public final class FcgiExchange {
     }
 
     /**
-     * {@code length} bytes from {@code from}, or fewer so as not to end inside a UTF-8 sequence: the piece of a long
-     * stderr line logged, each piece decoded on its own.
+     * How many chars (bytes, one per char) at the end of {@code line} are the start of a UTF-8 sequence they do not
+     * complete: 0 if it ends between sequences.
      */
-    private static int utf8Boundary(ByteBuf content, int from, int length) {
-        for (int back = 0; back < 4 && back < length; back++) {
-            if ((content.getByte(from + length - back) & 0xC0) != 0x80) { // not a continuation byte: a start
-                return length - back;
+    static int incompleteUtf8Tail(CharSequence line) {
+        int n = line.length();
+        for (int back = 1; back <= Math.min(3, n); back++) {
+            int b = line.charAt(n - back) & 0xFF;
+            if ((b & 0xC0) == 0x80) {
+                continue; // a continuation byte: its lead is further back
             }
+            int length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+            return length > back ? back : 0;
         }
-        return length;
+        return 0;
     }
 
     /** Logs the line gathered so far, with the request it came with; control characters escaped ({@link LogText}). */

@@ -599,18 +599,32 @@ class FcgiExchangeTest {
                 "(continued) " + "x".repeat(808) + "; PHP Fatal error:  Uncaught Error");
     }
 
-    @Test
-    void aLongStderrLineIsNeverCutInsideAUtf8Sequence() throws Exception {
-        String accented = "a" + "é".repeat(4100); // 8 201 bytes: 8 192 would end inside the 4 096th é
+    /**
+     * A long stderr line's pieces never end inside a UTF-8 sequence: one inside a record, one begun in an earlier
+     * record, one that begins a record.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 2})
+    void aLongStderrLineIsNeverCutInsideAUtf8Sequence(int split) throws Exception {
+        String[] records = switch (split) {
+            case 0 -> new String[] {"a" + "é".repeat(4100) + "\n"}; // 8 201 bytes: 8 192 would end inside the 4 096th é
+            case 1 -> new String[] {"x".repeat(8191) + "\u00c3", "\u00a9\n"}; // é's first byte, then its second
+            default -> new String[] {"x".repeat(8191), "é\n"};
+        };
         List<String> pieces = stderrLines(() -> {
             leased = TestLeases.lease(backend, true);
             FcgiExchange.start(leased.lease(), List.of(), new FcgiExchange.Options("req-3", 1024,
                     Duration.ofSeconds(5), Duration.ofSeconds(5), ""), recorder).endStdin();
-            return backend.writeInbound(record(7, new String((accented + "\n").getBytes(StandardCharsets.UTF_8),
-                    StandardCharsets.ISO_8859_1)));
+            for (String sent : records) {
+                // as the script wrote it: UTF-8, one char per byte here
+                backend.writeInbound(record(7, split == 0 || split == 2
+                        ? new String(sent.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1) : sent));
+            }
+            return null;
         });
-        assertThat(pieces).extracting(line -> line.substring(line.indexOf(": ") + 2))
-                .containsExactly("a" + "é".repeat(4095), "(continued) " + "é".repeat(5));
+        assertThat(pieces).extracting(line -> line.substring(line.indexOf(": ") + 2)).containsExactly(split == 0
+                ? new String[] {"a" + "é".repeat(4095), "(continued) " + "é".repeat(5)}
+                : new String[] {"x".repeat(8191), "(continued) é"});
     }
 
     private static void drop(EmbeddedChannel channel) {
