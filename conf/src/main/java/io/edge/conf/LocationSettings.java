@@ -65,7 +65,8 @@ public record LocationSettings(
         long bodyLimit,
         Map<String, String> fastcgiParams,
         Gzip gzip,
-        boolean gzipStatic) {
+        boolean gzipStatic,
+        boolean internal) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -87,7 +88,7 @@ public record LocationSettings(
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
                             List<AddressRange> statusAllow) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
-                statusAllow, null, Map.of(), SERVER_BODY_LIMIT, Map.of(), null, false);
+                statusAllow, null, Map.of(), SERVER_BODY_LIMIT, Map.of(), null, false, false);
     }
 
     /** This location's body limit: its own, else {@code serverLimit}. */

@@ -848,6 +848,10 @@ final class SettingsMapper {
         ConfigObject locationTemplate = objectOrEmpty(reference.get("location-defaults"));
         Section siteDefaults = defaults(edge, "site-defaults", siteTemplate);
         Section locationDefaults = defaults(edge, "location-defaults", locationTemplate);
+        if (locationDefaults.bool("internal")) {
+            locationDefaults.problem("internal", "true for every location: no request could reach any",
+                    "false; internal = true in the location an X-Accel-Redirect sends to");
+        }
         List<Section> siteSections = edge.sections("sites", siteDefaults);
         if (siteSections.isEmpty() && edge.isEmptyList("sites")) {
             ConfigValue sites = edge.value("sites");
@@ -1012,12 +1016,17 @@ final class SettingsMapper {
             Section gzipSection = location.section("gzip");
             LocationSettings.Gzip gzip = gzip(gzipSection);
             boolean gzipStatic = gzipSection.bool("static");
+            boolean internal = location.bool("internal");
+            if (internal && handler != LocationSettings.Handler.STATIC) {
+                location.problem("internal", "true in a location with " + (status ? "status = true" : "fastcgi"),
+                        "internal = true only in a location of files that an X-Accel-Redirect sends to");
+            }
             if (parsed == null) {
                 continue;
             }
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root, handler,
                     backend, frontController, sendfileRoots, cache, status ? statusAllow : List.of(), expires, headers,
-                    bodyLimit, fastcgiParams, status ? null : gzip, gzipStatic && !status));
+                    bodyLimit, fastcgiParams, status ? null : gzip, gzipStatic && !status, internal));
         }
         return result;
     }

@@ -677,6 +677,24 @@ class ValidationTest {
     }
 
     @Test
+    void internalIsForALocationOfFilesOnly() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                location-defaults.internal = true
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php, internal = true },
+                                                    { match = "= /s", status = true, internal = true }] }]
+                fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
+                """);
+        assertThat(problems).extracting(ConfigProblem::key).containsExactlyInAnyOrder(
+                "edge.location-defaults.internal", "edge.sites[0].locations[0].internal",
+                "edge.sites[0].locations[1].internal");
+        EdgeSettings settings = new ConfigLoader().load(write("""
+                sites = [{ root = www, locations = [{ match = "^~ /protected/", internal = true }, { match = "/" }] }]
+                """));
+        assertThat(settings.sites().get(0).locations()).extracting(LocationSettings::internal).containsExactly(true, false);
+    }
+
+    @Test
     void nonexistentRoot() {
         ConfigProblem problem = single("sites = [{ root = nowhere }]");
         assertThat(problem.message()).isEqualTo(dir.resolve("nowhere") + " does not exist");

@@ -73,6 +73,7 @@ class FastCgiIT {
                   locations = [
                     { match = "/", fastcgi = php, front-controller = "/index.php", x-sendfile = ["www/private"] }
                     { match = "^~ /static/" }
+                    { match = "^~ /private/", internal = true }
                     { match = "= /edge-status", status = true }
                   ]
                 }, {
@@ -384,6 +385,10 @@ class FastCgiIT {
         assertThat(range.statusCode()).isEqualTo(206);
         assertThat(range.body()).isEqualTo("a document");
         assertThat(get("/accel.php").body()).isEqualTo("a document PHP decided to hand out\n");
+        // its location is internal (nginx's): reached by the script's X-Accel-Redirect, never by the client itself
+        HttpResponse<String> around = get("/private/doc.txt");
+        assertThat(around.statusCode()).isEqualTo(404);
+        assertThat(around.body()).doesNotContain("a document PHP decided to hand out");
         HttpResponse<String> withQuery = get("/accel.php?q=%3Fv%3D2"); // X-Accel-Redirect: /private/doc.txt?v=2
         assertThat(withQuery.statusCode()).isEqualTo(200);
         assertThat(withQuery.body()).isEqualTo("a document PHP decided to hand out\n");

@@ -311,6 +311,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             closeAfterCurrent = true;
             moreMayCome = true;
         }
+        if (exchange.location() != null && exchange.location().internal()) {
+            exchange.sendError(HttpResponseStatus.NOT_FOUND); // only an X-Accel-Redirect goes there (nginx's internal)
+            return;
+        }
         respond(exchange);
     }
 
