@@ -47,9 +47,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -115,6 +116,8 @@ public final class Edge {
     private volatile Generation current;
     /** Earlier generations whose exchanges may still run: their parts close once those have ended. */
     private final List<Generation> retiring = new ArrayList<>();
+    /** Retired generations whose files stay open for exchanges that outlived the drain timeout ({@link #retire}). */
+    private final Set<Generation> filesOutliving = new HashSet<>();
     /**
      * Generations retired and being closed now (off the lock: stopping a php-fpm waits), each until its close ends: a
      * reload meanwhile must not give a new php-fpm a socket an old one still has, and a stop waits for them.
@@ -349,8 +352,9 @@ public final class Edge {
         LOG.info("reload: configuration {} applied to new requests (generation {}); requests running finish on the "
                 + "previous one (for at most {})", next.source(), fresh.number, readable(drain));
         long drainDeadline = System.nanoTime() + drain.toNanos();
-        idle.orTimeout(drain.toMillis(), TimeUnit.MILLISECONDS)
-                .whenCompleteAsync((done, timedOut) -> retire(previous, timedOut != null, drainDeadline), retirer);
+        // a copy times out: idle itself still tells when the last exchange ended (see retire)
+        idle.copy().orTimeout(drain.toMillis(), TimeUnit.MILLISECONDS).whenCompleteAsync((done, timedOut) ->
+                retire(previous, timedOut != null, drainDeadline, idle), retirer);
     }
 
     /**
@@ -359,7 +363,7 @@ public final class Edge {
      * {@link #closing}: a reload builds from the current generation only and keeps new php-fpm sockets clear of every
      * listed one; a stop closes the generations still retiring and waits for those closing.
      */
-    private void retire(Generation old, boolean timedOut, long drainDeadline) {
+    private void retire(Generation old, boolean timedOut, long drainDeadline, CompletableFuture<Void> idle) {
         List<Generation> live;
         CompletableFuture<Void> closed = new CompletableFuture<>();
         synchronized (this) {
@@ -371,11 +375,23 @@ public final class Edge {
             live.add(current);
         }
         try {
+            // Its files stay open for the downloads still running (as nginx's old workers finish theirs): its file
+            // engine and roots are closed once its last exchange ended, or at a stop. They were closed with the rest,
+            // and every download past the drain timeout was cut ("file engine closed").
+            boolean filesOutlive = timedOut && live.stream().noneMatch(o -> o.engine == old.engine);
             if (timedOut) {
-                LOG.warn("reload: exchanges of generation {} still running after the drain timeout; closing its parts",
-                        old.number);
+                LOG.warn("reload: exchanges of generation {} still running after the drain timeout; closing its parts{}",
+                        old.number, filesOutlive ? " but its files, open until those exchanges end" : "");
             }
-            close(old, live, drainDeadline, () -> drainOver); // a stop's drain waits for its scripts too
+            if (filesOutlive) {
+                synchronized (this) {
+                    filesOutliving.add(old);
+                }
+                close(old, live, drainDeadline, () -> drainOver, false);
+                idle.whenCompleteAsync((done, failed) -> closeFilesOf(old)); // off the loop that saw the last one end
+            } else {
+                close(old, live, drainDeadline, () -> drainOver, true); // a stop's drain waits for its scripts too
+            }
             LOG.info("reload: generation {} retired", old.number);
         } finally {
             closed.complete(null); // before the lock: a stop holding it waits for this
@@ -588,7 +604,28 @@ public final class Edge {
      * the php-fpm they connect to, caches, then the file engine.
      */
     private static void close(Generation g, List<Generation> live) {
-        close(g, live, System.nanoTime(), () -> true);
+        close(g, live, System.nanoTime(), () -> true, true);
+    }
+
+    /**
+     * Closes the file engine and roots of {@code old}, a retired generation whose exchanges outlived the drain timeout
+     * (see {@link #retire}), once they ended or at a stop; once.
+     */
+    private void closeFilesOf(Generation old) {
+        synchronized (this) {
+            if (!filesOutliving.remove(old)) {
+                return;
+            }
+        }
+        closeFiles(old);
+        LOG.info("reload: generation {}'s last exchange ended; its files closed", old.number);
+    }
+
+    private static void closeFiles(Generation g) {
+        if (g.resolvers != null) {
+            closeQuietly("the static path's roots", g.resolvers::close); // never shared: each generation has its own
+        }
+        closeQuietly("the file engine", g.engine::close);
     }
 
     /**
@@ -596,7 +633,8 @@ public final class Edge {
      * connection left, until {@code deadlineNanos} or until {@code giveUp} says so: a script still running after
      * {@code fastcgi_finish_request()} (its slot held until its worker is free) is not cut off by the stop.
      */
-    private static void close(Generation g, List<Generation> live, long deadlineNanos, BooleanSupplier giveUp) {
+    private static void close(Generation g, List<Generation> live, long deadlineNanos, BooleanSupplier giveUp,
+            boolean files) {
         List<BackendPool> closed = new ArrayList<>();
         for (BackendPool pool : g.pools.values()) {
             if (live.stream().noneMatch(o -> o.pools.containsValue(pool))) {
@@ -628,6 +666,9 @@ public final class Edge {
                 }
             }
         });
+        if (!files) {
+            return; // closeFilesOf, later
+        }
         if (g.resolvers != null) {
             closeQuietly("the static path's roots", g.resolvers::close); // never shared: each generation has its own
         }
@@ -1066,6 +1107,9 @@ public final class Edge {
             }
             for (int i = 0; i < all.size(); i++) {
                 close(all.get(i), all.subList(i + 1, all.size())); // a part shared with a later one closes with it
+            }
+            for (Generation outliving : List.copyOf(filesOutliving)) {
+                closeFilesOf(outliving);
             }
             current = null;
             deleteTemporaryRunDir();

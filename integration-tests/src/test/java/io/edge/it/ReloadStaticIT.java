@@ -76,6 +76,66 @@ class ReloadStaticIT {
         }
     }
 
+    /**
+     * A download still running when the drain timeout after an engine-changing reload is over ends whole, as an nginx
+     * worker that was told to quit finishes its downloads: the previous configuration's file engine stays open until
+     * its last exchange ended (its other parts close at the timeout). It was closed with them, and every download past
+     * the timeout was cut ("file engine closed"); a reload that changes static.* is what the README's tuning advice
+     * leads to.
+     */
+    @Test
+    void aDownloadOutlivingTheDrainTimeoutOfAnEngineChangingReloadEndsWhole() throws Exception {
+        Path a = site("a");
+        byte[] big = new byte[BIG];
+        new Random(8).nextBytes(big);
+        Files.write(a.resolve("big.bin"), big);
+        // out of the page cache (clean pages dropped): what follows is read through the engine's ring, not sent from
+        // resident pages by sendfile
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(a.resolve("big.bin"))) {
+            channel.force(true);
+        }
+        Process dd = new ProcessBuilder("dd", "if=" + a.resolve("big.bin"), "iflag=nocache", "count=0", "status=none")
+                .inheritIO().start();
+        assertThat(dd.waitFor()).isZero();
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                "io.edge.core.Edge");
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>(); // written by edge's threads
+        ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> logged = new ch.qos.logback.core
+                .AppenderBase<>() {
+            @Override
+            protected void append(ch.qos.logback.classic.spi.ILoggingEvent event) {
+                lines.add(event.getFormattedMessage());
+            }
+        };
+        logged.start();
+        log.addAppender(logged);
+        String drain = "server.timeouts.drain = 1 s\n";
+        try (EdgeHarness edge = EdgeHarness.start(dir, site(a, "io_uring") + drain);
+             Socket client = new Socket("127.0.0.1", edge.address().getPort())) {
+            OutputStream out = client.getOutputStream();
+            out.write("GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = client.getInputStream();
+            int length = EdgeProcess.readHead(in);
+            assertThat(length).isEqualTo(BIG);
+            byte[] received = new byte[length];
+            int first = in.readNBytes(received, 0, 64 * 1024); // the rest waits in edge, on the io_uring engine
+
+            edge.reload(site(a, "threads") + drain);
+            Awaits.until(() -> lines, seen -> seen.stream().anyMatch(line ->
+                    line.contains("still running after the drain timeout")), "the drain timeout");
+
+            int rest = in.readNBytes(received, first, length - first);
+            assertThat(first + rest).isEqualTo(BIG);
+            assertThat(received).as("the download that outlived the drain timeout").isEqualTo(big);
+            Awaits.until(() -> lines, seen -> seen.stream().anyMatch(line ->
+                    line.contains("last exchange ended; its files closed")),
+                    "the previous engine closed once the download ended");
+        } finally {
+            log.detachAppender(logged);
+        }
+    }
+
     @Test
     void aReloadWhosePhpFpmDoesNotStartChangesNothing() throws Exception {
         Path a = site("a");
