@@ -53,22 +53,15 @@ class ReloadStaticIT {
         try (EdgeHarness edge = EdgeHarness.start(dir, before); Socket client = new Socket("127.0.0.1", edge.address().getPort())) {
             HttpClient http = HttpClient.newHttpClient();
             assertThat(body(http, edge, "/status")).contains("engine=threads");
-            OutputStream out = client.getOutputStream();
-            out.write("GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            InputStream in = client.getInputStream();
-            int length = EdgeProcess.readHead(in);
-            assertThat(length).isEqualTo(BIG);
-            byte[] received = new byte[length];
-            int first = in.readNBytes(received, 0, 64 * 1024); // the rest waits in edge, on the threads engine
+            Download download = Download.start(client); // the rest waits in edge, on the threads engine
 
             edge.reload(site(b, "sendfile"));
             assertThat(body(http, edge, "/x.txt")).isEqualTo("site b");
             assertThat(body(http, edge, "/status")).contains("engine=sendfile");
 
-            int rest = in.readNBytes(received, first, length - first);
-            assertThat(first + rest).isEqualTo(BIG);
-            assertThat(received).as("the download that began before the reload").isEqualTo(big);
+            assertThat(download.rest()).as("the download that began before the reload").isEqualTo(big);
+            OutputStream out = client.getOutputStream();
+            InputStream in = client.getInputStream();
             out.write("GET /x.txt HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
             assertThat(new String(in.readNBytes(EdgeProcess.readHead(in)), StandardCharsets.UTF_8))
@@ -112,22 +105,13 @@ class ReloadStaticIT {
         String drain = "server.timeouts.drain = 1 s\n";
         try (EdgeHarness edge = EdgeHarness.start(dir, site(a, "io_uring") + drain);
              Socket client = new Socket("127.0.0.1", edge.address().getPort())) {
-            OutputStream out = client.getOutputStream();
-            out.write("GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            InputStream in = client.getInputStream();
-            int length = EdgeProcess.readHead(in);
-            assertThat(length).isEqualTo(BIG);
-            byte[] received = new byte[length];
-            int first = in.readNBytes(received, 0, 64 * 1024); // the rest waits in edge, on the io_uring engine
+            Download download = Download.start(client); // the rest waits in edge, on the io_uring engine
 
             edge.reload(site(a, "threads") + drain);
             Awaits.until(() -> lines, seen -> seen.stream().anyMatch(line ->
                     line.contains("still running after the drain timeout")), "the drain timeout");
 
-            int rest = in.readNBytes(received, first, length - first);
-            assertThat(first + rest).isEqualTo(BIG);
-            assertThat(received).as("the download that outlived the drain timeout").isEqualTo(big);
+            assertThat(download.rest()).as("the download that outlived the drain timeout").isEqualTo(big);
             Awaits.until(() -> lines, seen -> seen.stream().anyMatch(line ->
                     line.contains("last exchange ended; its files closed")),
                     "the previous engine closed once the download ended");
@@ -314,6 +298,28 @@ class ReloadStaticIT {
     }
 
     /** Directory {@code name} with x.txt ("site <name>"). */
+    /** {@code GET /big.bin} on {@code client}, its head and first 64 KiB read; the rest waits in edge. */
+    private record Download(InputStream in, byte[] received, int first) {
+
+        static Download start(Socket client) throws IOException {
+            OutputStream out = client.getOutputStream();
+            out.write("GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = client.getInputStream();
+            int length = EdgeProcess.readHead(in);
+            assertThat(length).isEqualTo(BIG);
+            byte[] received = new byte[length];
+            return new Download(in, received, in.readNBytes(received, 0, 64 * 1024));
+        }
+
+        /** The whole body, once the rest of it came (as many bytes as its head said). */
+        byte[] rest() throws IOException {
+            int rest = in.readNBytes(received, first, received.length - first);
+            assertThat(first + rest).as("bytes of the body").isEqualTo(received.length);
+            return received;
+        }
+    }
+
     private Path site(String name) throws IOException {
         Path root = Files.createDirectories(dir.resolve(name));
         Files.writeString(root.resolve("x.txt"), "site " + name);
