@@ -7,6 +7,7 @@ import io.edge.core.fastcgi.FastCgiResponder;
 import io.edge.core.fastcgi.SpoolFiles;
 import io.edge.core.http.CapturedLog;
 import io.edge.core.http.RawHttpClient;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpClient;
@@ -104,14 +105,7 @@ class FastCgiBusyIT {
         Path www = Files.createDirectories(dir.resolve("www"));
         Path release = dir.resolve("release");
         Path ended = dir.resolve("ended");
-        // runs on until the test releases it (for at most 120 s, so that a failed run leaves no worker behind)
-        Files.writeString(www.resolve("finish.php"), """
-                <?php
-                echo 'answered';
-                fastcgi_finish_request();
-                for ($i = 0; $i < 6000 && !file_exists('%s'); $i++) { clearstatcache(); usleep(20000); }
-                file_put_contents('%s', 'ended');
-                """.formatted(release, ended));
+        writeFinishScript(www, release, "file_put_contents('" + ended + "', 'ended');");
         Files.writeString(www.resolve("quick.php"), "<?php echo 'quick';");
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
              EdgeHarness edge = phpEdge(fpm, "")) {
@@ -125,6 +119,20 @@ class FastCgiBusyIT {
             Files.writeString(release, "");
             await(() -> Files.exists(ended), "the first script to end");
         }
+    }
+
+    /**
+     * {@code www/finish.php}: answers "answered" with fastcgi_finish_request() and runs on until the test creates
+     * {@code release} (for at most 120 s, so that a failed run leaves no worker behind), then runs {@code then}.
+     */
+    private static void writeFinishScript(Path www, Path release, String then) throws IOException {
+        Files.writeString(www.resolve("finish.php"), """
+                <?php
+                echo 'answered';
+                fastcgi_finish_request();
+                for ($i = 0; $i < 6000 && !file_exists('%s'); $i++) { clearstatcache(); usleep(20000); }
+                %s
+                """.formatted(release, then));
     }
 
     /** A GET of {@code target}, given up on after 60 s (a request held behind a running script would wait for it). */
@@ -609,6 +617,35 @@ class FastCgiBusyIT {
     }
 
     /**
+     * A POST whose client left, queued behind a script still running after its answer (fastcgi_finish_request()), keeps
+     * its place when a reload moves the group to another php-fpm: the previous configuration, whose pool holds its
+     * queue, is retired once that POST ran, not at once. Nothing else of it was running (the script's client had its
+     * answer), so it was retired at the reload, its pool closed, and the POST dropped with the queue.
+     */
+    @Test
+    void aPostWhoseClientLeftStillRunsWhenAReloadMovesItsGroupToAnotherPhpFpm() throws Exception {
+        Path counter = installHoldScript();
+        Path release = dir.resolve("release");
+        writeFinishScript(dir.resolve("www"), release, "");
+        try (PhpFpm first = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             PhpFpm second = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm2")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = oneSlotEdge(first, "", "60 s", "")) {
+            assertThat(send(edge, "/finish.php").body()).isEqualTo("answered"); // its worker, and the one slot, held on
+            try (RawHttpClient poster = new RawHttpClient(edge.address())) {
+                poster.send("POST /count.php?id=posted HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nok");
+                await(() -> edge.status().contains(" waiters=1 "), "the POST queued");
+            }
+            edge.reload(oneSlotConfig(second, "", "60 s", ""));
+            assertThat(send(edge, "/count.php?id=moved").statusCode()).as("new requests go to the other php-fpm")
+                    .isEqualTo(200);
+            Files.writeString(release, "");
+            awaitLines(counter, List.of("moved", "posted"));
+        } finally {
+            Files.writeString(release, "");
+        }
+    }
+
+    /**
      * A client whose FIN comes while its upload, all in, still goes to its spool file (held up here, as by a slow
      * disk): a POST whose body came whole runs without its client, as behind nginx, which has passed it to php-fpm by
      * then (fire-and-forget calls such as WordPress's cron spawn post and hang up at once). So once the file is written
@@ -666,7 +703,12 @@ class FastCgiBusyIT {
      */
     private EdgeHarness oneSlotEdge(PhpFpm fpm, String phpSettings, String queueTimeout, String extra)
             throws Exception {
-        return EdgeHarness.start(dir, """
+        return EdgeHarness.start(dir, oneSlotConfig(fpm, phpSettings, queueTimeout, extra));
+    }
+
+    /** The configuration of {@link #oneSlotEdge}, for a reload. */
+    private static String oneSlotConfig(PhpFpm fpm, String phpSettings, String queueTimeout, String extra) {
+        return """
                 %s
                 sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                   { match = "/" , fastcgi = php%s }
@@ -678,7 +720,7 @@ class FastCgiBusyIT {
                   queue { max-waiters = 10, timeout = %s }
                   timeouts.read = 120 s
                 }
-                """.formatted(extra, phpSettings, fpm.address(), queueTimeout));
+                """.formatted(extra, phpSettings, fpm.address(), queueTimeout);
     }
 
     /**
