@@ -5,9 +5,9 @@ import io.edge.aio.path.PathResolver;
 import io.edge.cache.http.ResponseCache;
 import io.edge.conf.LocationSettings;
 import io.edge.core.http.Exchange;
-import io.edge.core.http.ThrottledWarnings;
 import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.Responder;
+import io.edge.core.http.ThrottledWarnings;
 import io.edge.core.route.Router;
 import io.edge.core.statics.StaticResponder;
 import io.edge.fastcgi.BackendGroupSettings;
@@ -430,9 +430,11 @@ public final class FastCgiResponder implements Responder {
     private void start(Exchange exchange, ScriptResolver.Script script, HttpRequest request, ResponseTap tap) {
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         long contentLength = HttpUtil.getContentLength(request, -1L);
+        // One that runs without its client keeps its configuration's backends open (a reload meanwhile retires them
+        // only once it is over), taken while its client is surely still there: released by its call, or below.
+        boolean unattended = runsWithoutClient(request);
         if (!chunked && contentLength <= 0) {
-            new Call(exchange, script, request, tap, null,
-                    runsWithoutClient(request) && !exchange.isEnded() ? exchange.holdBackends() : NOTHING_HELD)
+            new Call(exchange, script, request, tap, null, unattended ? exchange.holdBackends() : NOTHING_HELD)
                     .acquire();
             return;
         }
@@ -445,13 +447,10 @@ public final class FastCgiResponder implements Responder {
         // its body comes in or goes to the spool file too, and at once if it came while the script was looked up. Not
         // a request that runs without its client (runsWithoutClient): its body, once whole, goes to the script anyway
         // (one cut short still ends it).
-        boolean unattended = runsWithoutClient(request);
         exchange.endOnClientClose(!unattended);
         if (exchange.isEnded()) {
             return;
         }
-        // One that runs without its client keeps its configuration's backends open (a reload meanwhile retires them
-        // only once it is over), from here, while its client is surely still there: released by its call, or here.
         Runnable held = unattended ? exchange.holdBackends() : NOTHING_HELD;
         // A spool that takes nothing for the backend write timeout fails the body as a backend that takes nothing would.
         SpooledBody body = new SpooledBody(exchange.clientChannel(), exchange::pauseBody, BUFFERED_BODY, spoolDir,
@@ -482,6 +481,11 @@ public final class FastCgiResponder implements Responder {
         });
     }
 
+    /** Requests that run without their client (runsWithoutClient) and failed, said at most once every 10 s. */
+    private static final ThrottledWarnings UNATTENDED_FAILURES = new ThrottledWarnings(LOG, System::nanoTime);
+    /** What a request that holds no backends releases ({@link Exchange#holdBackends}). */
+    private static final Runnable NOTHING_HELD = () -> { };
+
     /**
      * Whether a request whose client leaves before its answer still goes to the script, the answer dropped: one that
      * is not safe (RFC 9110 9.2.1: POST, PUT, DELETE, PATCH, ...), its body whole. Its client asked for a change, and
@@ -489,11 +493,6 @@ public final class FastCgiResponder implements Responder {
      * cron spawn and other fire-and-forget calls post and hang up at once, and never ran. A safe one (GET, HEAD,
      * OPTIONS) is dropped, from the queue too: nobody reads its answer.
      */
-    /** Requests that run without their client (runsWithoutClient) and failed, said at most once every 10 s. */
-    private static final ThrottledWarnings UNATTENDED_FAILURES = new ThrottledWarnings(LOG, System::nanoTime);
-    /** What a request that holds no backends releases ({@link Exchange#holdBackends}). */
-    private static final Runnable NOTHING_HELD = () -> { };
-
     private static boolean runsWithoutClient(HttpRequest request) {
         HttpMethod method = request.method();
         return !(HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method) || HttpMethod.OPTIONS.equals(method)
@@ -1218,10 +1217,6 @@ public final class FastCgiResponder implements Responder {
             }
         }
 
-        /**
-         * The spool file could not be read back: the backend, which has part of the body, is let go (its connection
-         * closed), and the client gets a 500 (or a close, if the response has begun).
-         */
         /** Lets go of the backends held for this call ({@link #heldBackends}); once. */
         private void releaseBackends() {
             Runnable release = heldBackends;
@@ -1229,6 +1224,10 @@ public final class FastCgiResponder implements Responder {
             release.run();
         }
 
+        /**
+         * The spool file could not be read back: the backend, which has part of the body, is let go (its connection
+         * closed), and the client gets a 500 (or a close, if the response has begun).
+         */
         private void bodyUnreadable(IOException cause) {
             releaseBackends();
             LOG.warn("[{}] request body of {} {} could not be read back from its spool file: {}", requestId,

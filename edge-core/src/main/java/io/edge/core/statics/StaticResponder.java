@@ -25,8 +25,8 @@ import io.edge.cache.content.CachedContent;
 import io.edge.cache.content.ContentCache;
 import io.edge.cache.content.ContentMetadata;
 import io.edge.cache.content.FileVersion;
-import io.edge.fastcgi.cgi.ScriptResolver;
 import io.edge.fastcgi.LogText;
+import io.edge.fastcgi.cgi.ScriptResolver;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelException;
@@ -499,13 +499,9 @@ public final class StaticResponder implements Responder {
             } else if (cause instanceof AccessDeniedException || isReason(cause, Syscalls.ELOOP,
                     "Too many levels of symbolic links")) {
                 // Said as nginx says its refusals ("open() failed (13: Permission denied)"): else nothing tells which
-                // files a deploy left unreadable, or that a link (Laravel's storage:link) leads out of the root. Not
-                // a dotfile's: refused on purpose, and what scanners ask for all day.
+                // files a deploy left unreadable, or that a link (Laravel's storage:link) leads out of the root.
                 FileSystemException refused = (FileSystemException) cause;
-                if (!PathResolver.DOTFILE.equals(refused.getReason())) {
-                    refusals.warn(AccessDeniedException.class, refusal(exchange,
-                            refused.getFile() != null ? refused.getFile() : exchange.path(), refused.getReason()));
-                }
+                logRefusal(exchange, refused.getFile(), refused.getReason());
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
             } else {
                 exchange.fail(cause); // FileDescriptorsExhaustedException -> 503 in ErrorResponses
@@ -514,16 +510,21 @@ public final class StaticResponder implements Responder {
     }
 
     /**
-     * What a 403 of a file refused says in the log: the request, the file, and {@code reason} (the open's, or the path
-     * resolver's), a link's with the rule that refused it.
+     * Logs a 403 of a file refused ({@link #refusals}): the request, the file ({@code null}: the request's path), and
+     * {@code reason} (the open's, or the path resolver's), a link's with the rule that refused it. Not a dotfile's:
+     * refused on purpose, and what scanners ask for all day.
      */
-    private static String refusal(Exchange exchange, String file, String reason) {
+    private void logRefusal(Exchange exchange, String file, String reason) {
+        if (PathResolver.DOTFILE.equals(reason)) {
+            return;
+        }
         String why = reason == null ? "permission denied" : reason.contains("symbolic link")
                 ? reason + " (the site's symlinks rule: within-root refuses a link that leads out of the root, deny "
                         + "any link)"
                 : reason;
-        return exchange.request().method() + " " + LogText.escapeControls(exchange.request().uri()) + " -> 403: "
-                + LogText.escapeControls(file) + ": " + why;
+        refusals.warn(AccessDeniedException.class, exchange.request().method() + " "
+                + LogText.escapeControls(exchange.request().uri()) + " -> 403: "
+                + LogText.escapeControls(file != null ? file : exchange.path()) + ": " + why);
     }
 
     /** The engine's own failure, not the CompletionException a stage may wrap it in. */
@@ -547,10 +548,9 @@ public final class StaticResponder implements Responder {
     private void refuse(Exchange exchange, Resolution resolution) {
         if (resolution.status() == Resolution.Status.FAILED) {
             LOG.warn("{} {} -> 500: {}", exchange.request().method(), exchange.request().uri(), resolution.reason());
-        } else if (resolution.status() == Resolution.Status.FORBIDDEN && !PathResolver.DOTFILE.equals(resolution.reason())) {
+        } else if (resolution.status() == Resolution.Status.FORBIDDEN) {
             // told by the resolver (where the kernel cannot hold a root open), as the open tells its own
-            refusals.warn(AccessDeniedException.class, refusal(exchange,
-                    resolution.uriPath() != null ? resolution.uriPath() : exchange.path(), resolution.reason()));
+            logRefusal(exchange, resolution.uriPath(), resolution.reason());
         }
         exchange.sendError(switch (resolution.status()) {
             case BAD_REQUEST -> HttpResponseStatus.BAD_REQUEST;
@@ -687,9 +687,8 @@ public final class StaticResponder implements Responder {
         long mtime = meta.lastModified().toMillis();
         long size = meta.size();
         String contentType = mimeTypes.forPath(uriPath);
-        boolean compressible = compressible(exchange, contentType, size);
-        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, false,
-                compressible ? contentType : null);
+        String compressibleType = compressibleType(exchange, contentType, size);
+        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, false, compressibleType);
         if (ranges == null || (ranges instanceof Partial multi && multi.isMultipart())) {
             hit.release();
             return ranges == null;
@@ -711,7 +710,7 @@ public final class StaticResponder implements Responder {
         // The duplicate (or its slice, which shares its reference) passes to the response.
         FullHttpResponse response = fullResponse(status, body);
         head(response.headers(), contentType, contentLength, etag, mtime).add(extra);
-        if (compressible && status == HttpResponseStatus.OK) {
+        if (compressibleType != null && status == HttpResponseStatus.OK) {
             // compressed once per version of the file, kept beside its bytes
             exchange.offerCompression(new Exchange.CompressedForm() {
                 @Override
@@ -725,7 +724,7 @@ public final class StaticResponder implements Responder {
                 }
             });
         } else {
-            offerCompression(exchange, response, compressible ? contentType : null, size);
+            offerCompression(exchange, response, compressibleType, size);
         }
         exchange.complete(exchange.writeAndFlush(response));
         return true;
@@ -798,10 +797,10 @@ public final class StaticResponder implements Responder {
         String fileType = mimeTypes.forPath(uriPath);
         String backendType = backendHeaders.get(HttpHeaderNames.CONTENT_TYPE);
         String contentType = backendType == null || backendType.isEmpty() ? fileType : backendType;
-        boolean compressible = !backendHeaders.contains(HttpHeaderNames.CONTENT_ENCODING)
-                && compressible(exchange, contentType, size); // not a .gz sent for its file (gzip.static)
+        String compressibleType = backendHeaders.contains(HttpHeaderNames.CONTENT_ENCODING) ? null
+                : compressibleType(exchange, contentType, size); // not a .gz sent for its file (gzip.static)
         ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, backendHeaders == GZIP_STATIC,
-                compressible ? contentType : null);
+                compressibleType);
         if (ranges == null) {
             file.release();
             return;
@@ -839,7 +838,7 @@ public final class StaticResponder implements Responder {
             file.release();
             FullHttpResponse response = fullResponse(status, Unpooled.EMPTY_BUFFER);
             head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
-            offerCompression(exchange, response, compressible ? contentType : null, size);
+            offerCompression(exchange, response, compressibleType, size);
             exchange.complete(exchange.writeAndFlush(response));
             return;
         }
@@ -867,28 +866,30 @@ public final class StaticResponder implements Responder {
                 // The buffer's ownership passes to the response, and with the write to the channel.
                 FullHttpResponse response = fullResponse(status, content);
                 head(response.headers(), responseType, contentLength, etag, mtime).add(passThrough);
-                offerCompression(exchange, response, compressible ? contentType : null, size);
+                offerCompression(exchange, response, compressibleType, size);
                 exchange.complete(exchange.writeAndFlush(response));
             });
             return;
         }
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, OWN_HEADERS);
         head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
-        offerCompression(exchange, response, compressible ? contentType : null, size);
+        offerCompression(exchange, response, compressibleType, size);
         // compressed on its way out: read into buffers for zlib, not sent by sendfile
-        boolean read = compressible && status == HttpResponseStatus.OK && GzipFilter.takesGzip(exchange.request());
+        boolean read = compressibleType != null && status == HttpResponseStatus.OK
+                && GzipFilter.takesGzip(exchange.request());
         new BodySender(exchange, response, file, body, again, read).run();
     }
 
     /**
-     * Whether the location's gzip may compress a file of {@code contentType} and {@code size} for a client that takes
-     * it (nginx's gzip filter on a static file: gzip_types, gzip_min_length). Its 200 and 304 are then judged by the
-     * gzip filter (a location's no-transform leaves them alone); a 206 too, for its Vary only.
+     * {@code contentType} if the location's gzip may compress a file of it and {@code size} for a client that takes it
+     * (nginx's gzip filter on a static file: gzip_types, gzip_min_length), else null. Its 200 and 304 are then judged
+     * by the gzip filter (a location's no-transform leaves them alone); a 206 too, for its Vary only.
      */
-    private static boolean compressible(Exchange exchange, String contentType, long size) {
+    private static String compressibleType(Exchange exchange, String contentType, long size) {
         LocationSettings location = exchange.location();
         LocationSettings.Gzip gzip = location == null ? null : location.gzip();
-        return gzip != null && size >= gzip.minLength() && gzip.compresses(GzipFilter.mediaType(contentType));
+        return gzip != null && size >= gzip.minLength() && gzip.compresses(GzipFilter.mediaType(contentType))
+                ? contentType : null;
     }
 
     /**
