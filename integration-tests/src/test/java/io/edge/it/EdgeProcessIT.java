@@ -475,11 +475,7 @@ class EdgeProcessIT {
                 List<Socket> clients = new java.util.ArrayList<>();
                 try {
                     for (int i = 0; i < 300; i++) {
-                        Socket client = new Socket("127.0.0.1", port);
-                        clients.add(client);
-                        client.setSoTimeout(20_000); // a client never accepted would wait for good
-                        client.getOutputStream().write("GET /f1.txt HTTP/1.1\r\nHost: x\r\n\r\n"
-                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                        clients.add(requesting(port, "/f1.txt"));
                     }
                     for (Socket client : clients) {
                         assertThat(new String(client.getInputStream().readNBytes(EdgeProcess.readHead(
@@ -525,11 +521,7 @@ class EdgeProcessIT {
                 List<Socket> downloads = new java.util.ArrayList<>();
                 try {
                     for (int i = 0; i < 140; i++) {
-                        Socket download = new Socket("127.0.0.1", port);
-                        downloads.add(download);
-                        download.setSoTimeout(20_000); // a client never accepted would wait for good
-                        download.getOutputStream().write(("GET /big/b" + i + ".bin HTTP/1.1\r\nHost: x\r\n\r\n")
-                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                        downloads.add(requesting(port, "/big/b" + i + ".bin"));
                     }
                     int sent = 0;
                     int refused = 0;
@@ -544,10 +536,7 @@ class EdgeProcessIT {
                     }
                     assertThat(sent).as("downloads within the files' share").isPositive();
                     assertThat(refused).as("downloads past it").isPositive();
-                    try (Socket late = new Socket("127.0.0.1", port)) {
-                        late.setSoTimeout(20_000);
-                        late.getOutputStream().write("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"
-                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    try (Socket late = requesting(port, "/index.html")) {
                         assertThat(statusLine(late)).as("a new client is accepted and answered")
                                 .matches("HTTP/1\\.1 (200|503) .*");
                     }
@@ -592,10 +581,7 @@ class EdgeProcessIT {
                 Matcher again = held.matcher(output);
                 assertThat(again.find() && again.find()).as("held again for the reload").isTrue();
                 assertThat(Integer.parseInt(again.group(1))).as("the files' share").isLessThan(before);
-                try (Socket client = new Socket("127.0.0.1", port)) {
-                    client.setSoTimeout(20_000);
-                    client.getOutputStream().write("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"
-                            .getBytes(StandardCharsets.US_ASCII));
+                try (Socket client = requesting(port, "/index.html")) {
                     assertThat(statusLine(client)).isEqualTo("HTTP/1.1 200 OK");
                 }
                 Files.writeString(conf, site.formatted(60).replace("access-log = off", "access-log = off, "
@@ -604,6 +590,23 @@ class EdgeProcessIT {
                 assertThat(edge.awaitOutput("(generation 3)")).as("held as before: the engine kept")
                         .satisfies(text -> assertThat(held.matcher(text).results().count()).isEqualTo(2));
             });
+        }
+    }
+
+    /**
+     * A client of edge on {@code port} that has sent {@code GET target}; a read waits 20 s at most (a client never
+     * accepted, left in the listen backlog, would wait for good).
+     */
+    private static Socket requesting(int port, String target) throws IOException {
+        Socket client = new Socket("127.0.0.1", port);
+        try {
+            client.setSoTimeout(20_000);
+            client.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            return client;
+        } catch (IOException | RuntimeException e) {
+            client.close();
+            throw e;
         }
     }
 

@@ -160,8 +160,7 @@ class FinishRequestIT {
     void aReplacedSpawnedPhpFpmIsStoppedOnlyOnceItsScriptsEnd() throws Exception {
         Path done = writeLongScript();
         try (EdgeHarness edge = EdgeHarness.start(dir, SPAWNED.formatted(1))) {
-            assertThat(HTTP.send(HttpRequest.newBuilder(edge.uri("/long.php")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("answered");
+            assertAnswered(edge);
             edge.reload(SPAWNED.formatted(2));
             await(() -> Files.exists(done), "the script on the replaced php-fpm ended, not killed");
         }
@@ -177,8 +176,7 @@ class FinishRequestIT {
         Path done = writeLongScript();
         EdgeHarness edge = EdgeHarness.start(dir, SPAWNED.formatted(1));
         try {
-            assertThat(HTTP.send(HttpRequest.newBuilder(edge.uri("/long.php")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("answered");
+            assertAnswered(edge);
         } finally {
             edge.close();
         }
@@ -195,14 +193,19 @@ class FinishRequestIT {
         Path done = writeLongScript();
         EdgeHarness edge = EdgeHarness.start(dir, SPAWNED.formatted(1));
         try {
-            assertThat(HTTP.send(HttpRequest.newBuilder(edge.uri("/long.php")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("answered");
+            assertAnswered(edge);
             edge.reload(SPAWNED.formatted(2));
             await(() -> edge.edge().generationsClosing() == 1, "the replaced configuration's retirement began");
         } finally {
             edge.close();
         }
         assertThat(done).as("the script ran to its end before its php-fpm was stopped").exists();
+    }
+
+    /** Asks edge for www/long.php ({@link #writeLongScript}) and checks the answer, which comes before the work. */
+    private static void assertAnswered(EdgeHarness edge) throws Exception {
+        assertThat(HTTP.send(HttpRequest.newBuilder(edge.uri("/long.php")).build(),
+                HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("answered");
     }
 
     /**
