@@ -25,6 +25,8 @@ import java.util.Map;
  * @param tcpNotsentLowat TCP_NOTSENT_LOWAT of every client connection, bytes: the most a response may have queued
  *                        in the kernel and not yet sent; 0 leaves the system's {@code net.ipv4.tcp_notsent_lowat}
  * @param realIp          whom a client's address is taken from when a proxy in front tells it ({@link RealIp#OFF}: nobody)
+ * @param pidFile         the file the running server writes its process id to ({@code edge -s reload} reads it), or
+ *                        {@code null} for none
  */
 public record ServerSettings(
         List<InetSocketAddress> listen,
@@ -38,7 +40,8 @@ public record ServerSettings(
         boolean runDirTemporary,
         Map<InetSocketAddress, WrittenAt> listenWrittenAt,
         int tcpNotsentLowat,
-        RealIp realIp) {
+        RealIp realIp,
+        Path pidFile) {
 
     /** {@code tcp-notsent-lowat} when it is not set: see reference.conf. */
     public static final int DEFAULT_TCP_NOTSENT_LOWAT = 128 * 1024;
@@ -48,13 +51,13 @@ public record ServerSettings(
         listenWrittenAt = Map.copyOf(listenWrittenAt);
     }
 
-    /** Settings that take the client's address from the connection alone ({@link RealIp#OFF}). */
+    /** Settings that take the client's address from the connection alone ({@link RealIp#OFF}), without a pid file. */
     public ServerSettings(List<InetSocketAddress> listen, int ioThreads, int maxConnections, HttpLimits limits,
                           HttpTimeouts timeouts, Path accessLog, Path runDir, boolean accessLogEnabled,
                           boolean runDirTemporary, Map<InetSocketAddress, WrittenAt> listenWrittenAt,
                           int tcpNotsentLowat) {
         this(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir, accessLogEnabled, runDirTemporary,
-                listenWrittenAt, tcpNotsentLowat, RealIp.OFF);
+                listenWrittenAt, tcpNotsentLowat, RealIp.OFF, null);
     }
 
     /** Settings whose listen addresses were written nowhere known, with the default TCP_NOTSENT_LOWAT. */
@@ -68,7 +71,7 @@ public record ServerSettings(
     /** These settings with {@code maxConnections} instead (held under the descriptor limit). */
     public ServerSettings withMaxConnections(int maxConnections) {
         return new ServerSettings(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir,
-                accessLogEnabled, runDirTemporary, listenWrittenAt, tcpNotsentLowat, realIp);
+                accessLogEnabled, runDirTemporary, listenWrittenAt, tcpNotsentLowat, realIp, pidFile);
     }
 
     /**
@@ -79,7 +82,7 @@ public record ServerSettings(
     public ServerSettings reloadedOver(ServerSettings inForce, ServerSettings accessLogs) {
         return new ServerSettings(listen, inForce.ioThreads, maxConnections, limits, timeouts, accessLogs.accessLog,
                 inForce.runDir, accessLogs.accessLogEnabled, inForce.runDirTemporary, listenWrittenAt, tcpNotsentLowat,
-                realIp);
+                realIp, pidFile);
     }
 
     /** Where {@code address} of {@link #listen} was written; the key alone when that is not known. */

@@ -28,6 +28,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -246,6 +247,8 @@ final class SettingsMapper {
             }
         }
 
+        Path pidFile = pidFile(server, base);
+
         String runDirText = server.string("run-dir");
         Path run = runDirText.isEmpty() ? runDir : server.toPath("run-dir", runDirText, base);
         if (!runDirText.isEmpty() && run != null) {
@@ -281,7 +284,35 @@ final class SettingsMapper {
         }
         return new ServerSettings(listen, ioThreads, maxConnections, httpLimits, httpTimeouts, accessLog,
                 run == null ? runDir : run, accessLogEnabled, runDirText.isEmpty() && runDirMade, listenWrittenAt,
-                tcpNotsentLowat, realIp(server.section("real-ip")));
+                tcpNotsentLowat, realIp(server.section("real-ip")), pidFile);
+    }
+
+    /**
+     * {@code server.pid-file}: none ({@code ""}), or a file edge can write (a new one, made beside it and renamed over
+     * it) in a directory that exists, as nginx's {@code pid}: it makes no directory for it.
+     */
+    private static Path pidFile(Section server, Path base) {
+        String text = server.string("pid-file");
+        if (text.isEmpty()) {
+            return null;
+        }
+        Path file = server.toPath("pid-file", text, base);
+        String expected = "\"\" (none) or a file in an existing directory edge may write in";
+        if (file == null) {
+            return null; // already reported
+        }
+        Path directory = file.getParent();
+        if (Files.isDirectory(file)) {
+            server.problem("pid-file", file + " is a directory", expected);
+        } else if (Files.exists(file, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            server.problem("pid-file", file + " is not a regular file", expected);
+        } else if (!Files.isDirectory(directory)) {
+            server.problem("pid-file", directory + (Files.exists(directory) ? " is not a directory" : " does not exist"),
+                    expected);
+        } else if (!Files.isWritable(directory)) {
+            server.problem("pid-file", "directory " + directory + " is not writable", expected);
+        }
+        return file;
     }
 
     /**

@@ -1297,6 +1297,26 @@ class ValidationTest {
         assertThat(problemsOrNone(SITE + "\nserver.access-log = access.log")).isEmpty();
     }
 
+    /** As nginx's pid: a file in a directory that exists, which edge does not make; none by default. */
+    @Test
+    void thePidFileMustBeAFileInAnExistingDirectory() throws Exception {
+        ConfigProblem directory = single(SITE + "\nserver.pid-file = www");
+        assertThat(directory.key()).isEqualTo("edge.server.pid-file");
+        assertThat(directory.message()).isEqualTo(dir.resolve("www") + " is a directory");
+        assertThat(directory.expected()).isEqualTo("\"\" (none) or a file in an existing directory edge may write in");
+        assertThat(single(SITE + "\nserver.pid-file = nowhere/edge.pid").message())
+                .isEqualTo(dir.resolve("nowhere") + " does not exist");
+        Files.writeString(dir.resolve("plain"), "a file");
+        assertThat(single(SITE + "\nserver.pid-file = plain/edge.pid").message())
+                .isEqualTo(dir.resolve("plain") + " is not a directory");
+        Files.createSymbolicLink(dir.resolve("link.pid"), dir.resolve("elsewhere.pid"));
+        assertThat(single(SITE + "\nserver.pid-file = link.pid").message())
+                .isEqualTo(dir.resolve("link.pid") + " is not a regular file");
+        assertThat(new ConfigLoader().load(write(SITE + "\nserver.pid-file = run/../edge.pid")).server().pidFile())
+                .isEqualTo(dir.resolve("edge.pid"));
+        assertThat(new ConfigLoader().load(write(SITE)).server().pidFile()).isNull();
+    }
+
     @Test
     void fdBudgetMustExceedTheOpenFileCache() {
         assertThat(single(SITE + "\nstatic { fd-budget = 100, open-file-cache.size = 100 }").expected())

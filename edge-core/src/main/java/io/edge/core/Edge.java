@@ -140,6 +140,8 @@ public final class Edge {
      */
     private Path temporaryRunDir;
     private volatile EdgeServer server;
+    /** The pid file this server wrote ({@code server.pid-file} of the configuration in force), else null. */
+    private Path pidFile;
 
     public Edge(EdgeSettings settings) {
         this(settings, Ticker.systemTicker());
@@ -203,6 +205,10 @@ public final class Edge {
             Map<LocationSettings, Responder> responders = current.responders;
             server = new EdgeServer(settings, responders::get);
             server.start();
+            if (settings.server().pidFile() != null) {
+                PidFile.write(settings.server().pidFile()); // once it listens: a start that fails leaves an earlier one
+                pidFile = settings.server().pidFile();
+            }
         } catch (Exception | Error e) {
             stop();
             throw e;
@@ -351,10 +357,41 @@ public final class Edge {
         Duration drain = running.timeouts().drain();
         LOG.info("reload: configuration {} applied to new requests (generation {}); requests running finish on the "
                 + "previous one (for at most {})", next.source(), fresh.number, readable(drain));
+        if (!Objects.equals(pidFile, running.pidFile())) {
+            movePidFile(running.pidFile());
+        }
         long drainDeadline = System.nanoTime() + drain.toNanos();
         // a copy times out: idle itself still tells when the last exchange ended (see retire)
         idle.copy().orTimeout(drain.toMillis(), TimeUnit.MILLISECONDS).whenCompleteAsync((done, timedOut) ->
                 retire(previous, timedOut != null, drainDeadline, idle), retirer);
+    }
+
+    /**
+     * Writes this server's pid file at {@code next} (none: null) and removes the one it wrote before, as nginx does when
+     * a reload names another file. One that cannot be written leaves the old one in place, with an error logged.
+     */
+    private void movePidFile(Path next) {
+        if (next != null) {
+            try {
+                PidFile.write(next);
+            } catch (IOException | RuntimeException e) {
+                LOG.error("reload: the pid file {} could not be written ({}); {}", next, Main.describe(e),
+                        pidFile == null ? "there is none" : pidFile + " stays");
+                return;
+            }
+        }
+        removePidFile();
+        pidFile = next;
+    }
+
+    private void removePidFile() {
+        if (pidFile != null) {
+            try {
+                PidFile.removeIfOwn(pidFile);
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("could not remove the pid file {}: {}", pidFile, Main.describe(e));
+            }
+        }
     }
 
     /**
@@ -1113,6 +1150,8 @@ public final class Edge {
             }
             current = null;
             deleteTemporaryRunDir();
+            removePidFile(); // last: until the drain is over, edge -s stop finds the server to cut it short
+            pidFile = null;
             return clean;
         }
     }

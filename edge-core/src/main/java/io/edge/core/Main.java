@@ -29,9 +29,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code edge [-c FILE] [--check-config]}. Exit codes: 0 after a clean shutdown or a valid
- * {@code --check-config} (which prints what a start would warn of too); 2 for a bad configuration (every problem printed, one per line); 1 when the
- * server could not start (a port in use, say).
+ * {@code edge [-c FILE] [--check-config | -s SIGNAL]}. Exit codes: 0 after a clean shutdown, a valid
+ * {@code --check-config} (which prints what a start would warn of too) or a signal sent; 2 for a bad configuration
+ * (every problem printed, one per line); 1 when the server could not start (a port in use, say) or the signal could
+ * not be sent.
  */
 @Command(name = "edge", mixinStandardHelpOptions = true, version = "edge 0.1.0",
         description = "HTTP edge server: static files and FastCGI backends with a bounded wait queue.")
@@ -44,6 +45,28 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--check-config", description = "validate the configuration, print the result and exit")
     boolean checkConfig;
+
+    @Option(names = {"-s", "--signal"}, paramLabel = "SIGNAL", description = "signal the server running on this"
+            + " configuration (its server.pid-file), as nginx -s: ${COMPLETION-CANDIDATES}")
+    Command signal;
+
+    /** What {@code -s} asks of a running server, and the signal that asks it. */
+    enum Command {
+        /** Reload the configuration file (and reopen the access log). */
+        reload("HUP"),
+        /** Reopen the access log. */
+        reopen("USR1"),
+        /** A drained stop. */
+        quit("TERM"),
+        /** As {@link #quit}; sent while edge drains, it closes the connections still open at once. */
+        stop("TERM");
+
+        final String signal;
+
+        Command(String signal) {
+            this.signal = signal;
+        }
+    }
 
     /**
      * SIGHUP and SIGUSR1 that came before the server ran (while the configuration loaded, or the server started): acted
@@ -94,7 +117,7 @@ public final class Main implements Callable<Integer> {
     private static boolean runsServer(String[] args) {
         for (String arg : args) {
             if (arg.equals("--check-config") || arg.equals("-h") || arg.equals("--help") || arg.equals("-V")
-                    || arg.equals("--version")) {
+                    || arg.equals("--version") || arg.startsWith("-s") || arg.startsWith("--signal")) {
                 return false;
             }
         }
@@ -103,9 +126,13 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (checkConfig && signal != null) {
+            System.err.println("edge: --check-config and -s " + signal + " cannot be asked together");
+            return EXIT_BAD_CONFIG;
+        }
         EdgeSettings settings;
         try {
-            settings = (checkConfig ? ConfigLoader.checkOnly() : new ConfigLoader()).load(config);
+            settings = (checkConfig || signal != null ? ConfigLoader.checkOnly() : new ConfigLoader()).load(config);
         } catch (ConfigException e) {
             System.err.println(e.getMessage());
             e.warnings().forEach(warning -> System.err.println("warning: " + warning));
@@ -119,7 +146,31 @@ public final class Main implements Callable<Integer> {
             System.out.println("configuration ok");
             return 0;
         }
+        if (signal != null) {
+            return send(signal, settings.server().pidFile());
+        }
         return run(settings, config);
+    }
+
+    /**
+     * {@code -s}: sends the server named by {@code pidFile} the signal of {@code command}, as {@code nginx -s} does,
+     * once the configuration has loaded without a problem (a reload of a file with problems would be refused anyway).
+     * Prints what it did, or why it could not (then exits 1).
+     */
+    private int send(Command command, Path pidFile) {
+        if (pidFile == null) {
+            System.err.println("edge: -s " + command + ": " + config + " names no pid file (set edge.server.pid-file)");
+            return 1;
+        }
+        try {
+            ProcessHandle server = PidFile.running(pidFile);
+            Signals.send(server.pid(), command.signal);
+            System.out.println("edge: sent SIG" + command.signal + " (" + command + ") to process " + server.pid());
+            return 0;
+        } catch (IOException e) {
+            System.err.println("edge: -s " + command + ": " + e.getMessage());
+            return 1;
+        }
     }
 
     /** Runs {@code action} if the server runs, else {@code hold} (which notes the signal for when it does). */

@@ -1,9 +1,11 @@
 package io.edge.core;
 
+import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
+import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
@@ -12,11 +14,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Handlers for the signals an operator sends a running server besides SIGTERM: without one, the JVM's default
- * for SIGHUP runs the shutdown hooks (a drained stop with status 0, which a supervisor's {@code on-failure}
- * restart does not undo) and SIGUSR1 ends the process at once. Through {@code sun.misc.Signal}, reached by
- * reflection: javac warns of it as internal API at every use, and the build fails on warnings. The handler runs
- * on a thread the JVM starts for the signal, never an event loop.
+ * Handlers for the signals an operator sends a running server besides SIGTERM, and their sending ({@code edge -s}).
+ * Without a handler, the JVM's default for SIGHUP runs the shutdown hooks (a drained stop with status 0, which a
+ * supervisor's {@code on-failure} restart does not undo) and SIGUSR1 ends the process at once. Through
+ * {@code sun.misc.Signal}, reached by reflection: javac warns of it as internal API at every use, and the build fails
+ * on warnings. The handler runs on a thread the JVM starts for the signal, never an event loop.
  */
 final class Signals {
 
@@ -85,7 +87,37 @@ final class Signals {
         }
     }
 
-    /** libc's signal(2), loaded on first use. */
+    /**
+     * Sends {@code name} ({@code "HUP"}) to process {@code pid}, as kill(1).
+     *
+     * @throws IOException it could not be sent: the message says why, for an operator
+     */
+    static void send(long pid, String name) throws IOException {
+        int number;
+        try {
+            Class<?> signalClass = Class.forName("sun.misc.Signal");
+            Object signal = signalClass.getConstructor(String.class).newInstance(name);
+            number = (int) signalClass.getMethod("getNumber").invoke(signal);
+        } catch (InvocationTargetException e) {
+            throw new IOException("SIG" + name + " is not known here: " + e.getCause().getMessage());
+        } catch (ReflectiveOperationException e) {
+            throw new IOException("SIG" + name + " cannot be sent from here: " + e);
+        }
+        try {
+            Libc.kill((int) pid, number);
+        } catch (LastErrorException e) {
+            throw new IOException(switch (e.getErrorCode()) {
+                case ESRCH -> "process " + pid + " has ended";
+                case EPERM -> "process " + pid + " may not be signalled by this user (run it as edge's user, or root)";
+                default -> "SIG" + name + " to process " + pid + " failed (errno " + e.getErrorCode() + ")";
+            });
+        }
+    }
+
+    private static final int EPERM = 1;
+    private static final int ESRCH = 3;
+
+    /** libc's signal(2) and kill(2), loaded on first use. */
     private static final class Libc {
         /** signal(2)'s error answer, (void (*)(int)) -1. */
         static final Pointer SIG_ERR = new Pointer(-1);
@@ -95,6 +127,8 @@ final class Signals {
         }
 
         static native Pointer signal(int number, Pointer handler);
+
+        static native int kill(int pid, int number) throws LastErrorException;
     }
 
     private static Object dispatch(Object proxy, Method method, Object[] args, String name, Runnable action) {

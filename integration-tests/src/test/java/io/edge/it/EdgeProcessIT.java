@@ -15,10 +15,12 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -590,6 +592,108 @@ class EdgeProcessIT {
                 assertThat(edge.awaitOutput("(generation 3)")).as("held as before: the engine kept")
                         .satisfies(text -> assertThat(held.matcher(text).results().count()).isEqualTo(2));
             });
+        }
+    }
+
+    /**
+     * nginx's {@code pid} and {@code -s}: the running server's pid file names it; {@code edge -s} finds it there and
+     * reloads, reopens and stops it; a reload naming another file moves it; the stop removes it. A second edge that
+     * cannot start leaves the first one's file alone.
+     */
+    @Test
+    void thePidFileNamesTheRunningServerAndEdgeMinusSSignalsIt() throws Exception {
+        Files.createDirectories(dir.resolve("root"));
+        Files.createDirectories(dir.resolve("run"));
+        int port = EdgeProcess.freePort();
+        Path conf = defaultSiteConf(port, "access-log = \"access.log\", pid-file = \"edge.pid\"");
+        Path pidFile = dir.resolve("edge.pid");
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                Awaits.await(() -> Files.exists(pidFile), "the pid file");
+                assertThat(Files.readString(pidFile)).isEqualTo(edge.process.pid() + "\n");
+
+                try (EdgeProcess second = EdgeProcess.start(dir, "-c", conf.toString())) {
+                    assertThat(second.await()).as("its port is taken").isEqualTo(1);
+                }
+                assertThat(Files.readString(pidFile)).as("the first one's").isEqualTo(edge.process.pid() + "\n");
+
+                Files.move(dir.resolve("access.log"), dir.resolve("access.log.1"));
+                assertThat(signal("reopen", conf)).isEqualTo("edge: sent SIGUSR1 (reopen) to process "
+                        + edge.process.pid() + "\n");
+                Awaits.await(() -> Files.exists(dir.resolve("access.log")), "the access log reopened");
+
+                assertThat(signal("reload", conf)).contains("SIGHUP (reload)");
+                edge.awaitOutput("(generation 2)");
+                // edge -s reads the file the configuration names now, which a reload moving it has not written yet
+                Files.writeString(conf, Files.readString(conf).replace("\"edge.pid\"", "\"run/edge.pid\""));
+                edge.signal("HUP");
+                edge.awaitOutput("(generation 3)");
+                Awaits.await(() -> Files.notExists(pidFile), "the old pid file gone");
+                assertThat(Files.readString(dir.resolve("run/edge.pid"))).isEqualTo(edge.process.pid() + "\n");
+
+                assertThat(signal("quit", conf)).contains("SIGTERM (quit)");
+                assertThat(edge.await()).isZero();
+                assertThat(dir.resolve("run/edge.pid")).doesNotExist();
+                assertThat(edge.output()).doesNotContain("\tat ");
+            });
+        }
+    }
+
+    /**
+     * {@code edge -s} refuses to signal a process its pid file does not name truly: one that started after the file
+     * was written (the id used again after an edge was killed), one that has ended, a file of no number, no file.
+     */
+    @Test
+    void edgeMinusSRefusesAPidFileThatNamesNoRunningEdge() throws Exception {
+        Files.createDirectories(dir.resolve("root"));
+        Path conf = defaultSiteConf(EdgeProcess.freePort(), "pid-file = \"edge.pid\"");
+        Path pidFile = dir.resolve("edge.pid");
+        Process other = new ProcessBuilder("sleep", "60").start();
+        try {
+            Files.writeString(pidFile, other.pid() + "\n");
+            Files.setLastModifiedTime(pidFile, FileTime.from(Instant.now().minusSeconds(3600)));
+            try (EdgeProcess refused = EdgeProcess.start(dir, "-s", "reload", "-c", conf.toString())) {
+                assertThat(refused.await()).isEqualTo(1);
+                assertThat(refused.output()).isEqualTo("edge: -s reload: " + pidFile + " names process " + other.pid()
+                        + ", which started after the file was written: another process has that id now (edge was"
+                        + " killed?)\n");
+            }
+            assertThat(other.isAlive()).as("not signalled").isTrue();
+        } finally {
+            other.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        long ended = other.pid();
+        Files.writeString(pidFile, ended + "\n");
+        if (ProcessHandle.of(ended).isEmpty()) { // its id is not taken again already
+            try (EdgeProcess refused = EdgeProcess.start(dir, "-s", "stop", "-c", conf.toString())) {
+                assertThat(refused.await()).isEqualTo(1);
+                assertThat(refused.output()).contains("names process " + ended + ", which is not running");
+            }
+        }
+        Files.writeString(pidFile, "edge\n");
+        try (EdgeProcess refused = EdgeProcess.start(dir, "-s", "stop", "-c", conf.toString())) {
+            assertThat(refused.await()).isEqualTo(1);
+            assertThat(refused.output()).isEqualTo("edge: -s stop: " + pidFile + " holds no process id\n");
+        }
+        Files.delete(pidFile);
+        try (EdgeProcess refused = EdgeProcess.start(dir, "-s", "quit", "-c", conf.toString())) {
+            assertThat(refused.await()).isEqualTo(1);
+            assertThat(refused.output()).isEqualTo("edge: -s quit: " + pidFile + " does not exist (is edge running?)\n");
+        }
+        Path without = defaultSiteConf(EdgeProcess.freePort(), "access-log = off");
+        try (EdgeProcess refused = EdgeProcess.start(dir, "-s", "reload", "-c", without.toString())) {
+            assertThat(refused.await()).isEqualTo(1);
+            assertThat(refused.output()).isEqualTo("edge: -s reload: " + without
+                    + " names no pid file (set edge.server.pid-file)\n");
+        }
+    }
+
+    /** {@code edge -s command -c conf}'s output, after checking it exited 0. */
+    private String signal(String command, Path conf) throws Exception {
+        try (EdgeProcess sender = EdgeProcess.start(dir, "-s", command, "-c", conf.toString())) {
+            assertThat(sender.await()).as(sender.output()).isZero();
+            return sender.output();
         }
     }
 

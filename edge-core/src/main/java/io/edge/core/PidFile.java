@@ -1,0 +1,102 @@
+package io.edge.core;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * {@code server.pid-file}: the running server's process id in a file, as nginx's {@code pid}, for {@code edge -s} and
+ * for scripts. Written whole or not at all (a new file beside it, renamed over it), so a reader never sees it half
+ * written; removed only by the process it names.
+ */
+final class PidFile {
+
+    /**
+     * How much later than its pid file's time a process may seem to have started and still be the one that wrote it:
+     * the kernel dates a process from the boot time, which it gives to the second.
+     */
+    private static final Duration START_TIME_SLACK = Duration.ofSeconds(2);
+
+    private PidFile() {
+    }
+
+    /** Writes this process's id to {@code file}, replacing what was there. */
+    static void write(Path file) throws IOException {
+        Path directory = file.toAbsolutePath().getParent();
+        Path fresh = Files.createTempFile(directory, "." + file.getFileName() + ".", ".tmp");
+        try {
+            Files.setPosixFilePermissions(fresh, PosixFilePermissions.fromString("rw-r--r--")); // others read it too
+            Files.writeString(fresh, ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
+            try {
+                Files.move(fresh, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(fresh, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(fresh);
+        }
+    }
+
+    /**
+     * Removes {@code file} if it names this process; another edge that wrote its own id there since keeps it. Returns
+     * whether it was removed.
+     */
+    static boolean removeIfOwn(Path file) throws IOException {
+        try {
+            if (read(file) != ProcessHandle.current().pid()) {
+                return false;
+            }
+        } catch (NoSuchFileException | NumberFormatException e) {
+            return false;
+        }
+        return Files.deleteIfExists(file);
+    }
+
+    /** The process id {@code file} holds; {@link NumberFormatException} if it holds none. */
+    static long read(Path file) throws IOException {
+        String text = Files.readString(file, StandardCharsets.US_ASCII).strip();
+        long pid = Long.parseLong(text);
+        if (pid <= 0) {
+            throw new NumberFormatException(text);
+        }
+        return pid;
+    }
+
+    /**
+     * The running process {@code file} names. A process that started after the file was written is not the one that
+     * wrote it: its id was used again after that one ended without removing the file (killed), and it is refused.
+     *
+     * @throws IOException the file cannot be read, names no process or a process that did not write it; the message
+     *                     says which, for an operator
+     */
+    static ProcessHandle running(Path file) throws IOException {
+        long pid;
+        Instant written;
+        try {
+            pid = read(file);
+            written = Files.getLastModifiedTime(file).toInstant();
+        } catch (NoSuchFileException e) {
+            throw new IOException(file + " does not exist (is edge running?)");
+        } catch (NumberFormatException e) {
+            throw new IOException(file + " holds no process id");
+        }
+        Optional<ProcessHandle> process = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+        if (process.isEmpty()) {
+            throw new IOException(file + " names process " + pid + ", which is not running (edge was killed?)");
+        }
+        Optional<Instant> started = process.get().info().startInstant();
+        if (started.isPresent() && started.get().isAfter(written.plus(START_TIME_SLACK))) {
+            throw new IOException(file + " names process " + pid + ", which started after the file was written: another"
+                    + " process has that id now (edge was killed?)");
+        }
+        return process.get();
+    }
+}
