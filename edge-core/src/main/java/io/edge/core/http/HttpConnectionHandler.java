@@ -247,10 +247,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             moreMayCome = true; // what follows a request that cannot be read may be its body, or more requests
             LOG.debug("bad request from {}: {}", ctx.channel().remoteAddress(), result.cause().toString());
             // A request line that was read stands in the access log with the head's referer and agent, as in
-            // nginx's; Netty's stand-in for one it could not read (a full request) is "-"
-            boolean lineRead = !(request instanceof FullHttpRequest);
+            // nginx's; for one that could not be, what was sent of it (writeErrorThatCloses)
             closing.closeAfter(writeErrorThatCloses(ErrorResponses.statusForUnparsable(result.cause()), false, true,
-                    lineRead ? request : null), this::clientMaySend);
+                    request), this::clientMaySend);
             return;
         }
         String sentUri = request.uri();
@@ -659,8 +658,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     /**
      * Answers {@code status} with {@code Connection: close}, outside any exchange; the caller closes once the returned
      * write is done. {@code accessLogged}: with an access-log line, as nginx logs its 400s, so malformed requests and
-     * probes leave a trace: its request is {@code readLine}'s line, referer and agent, or {@code "-"} when null (what
-     * was sent could not be parsed).
+     * probes leave a trace: its request is {@code readLine}'s line, referer and agent; for Netty's stand-in of a line
+     * it could not read, what was sent of that line, as nginx logs it; {@code "-"} when null or nothing of it is known.
      */
     private ChannelFuture writeErrorThatCloses(HttpResponseStatus status, boolean head, boolean accessLogged,
             HttpRequest readLine) {
@@ -672,8 +671,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (accessLogged && server.accessLog().isEnabled()) {
             InetSocketAddress remote = ProxyProtocol.peer(ctx.channel()); // no X-Forwarded-For: the head is what was bad
             int bytes = response.content().readableBytes();
-            if (readLine == null) {
-                server.accessLog().log(remote, "-", status.code(), bytes, null, null, System.nanoTime(), null);
+            if (readLine == null || readLine instanceof FullHttpRequest) { // no line read: the stand-in for one
+                String sent = readLine instanceof StrictHttpServerCodec.UnreadRequest unread ? unread.sent() : null;
+                server.accessLog().log(remote, sent == null ? "-" : sent, status.code(), bytes, null, null,
+                        System.nanoTime(), null);
             } else {
                 server.accessLog().log(remote, readLine, readLine.uri(), StrictHttpServerCodec.sentVersion(readLine),
                         status.code(), bytes, System.nanoTime(), null);

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.DecoderResultProvider;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
@@ -250,7 +251,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                         // No method starts so (a space, TAB, NUL, another control byte, binary junk, a lower-case
                         // letter or digit): 400 at once, as nginx, not once a whole line came (junk without an LF
                         // waited for the head timeout's 408, or ran into the line limit's 414)
-                        refuseHead(buffer, out, new IllegalArgumentException(String.format(Locale.ROOT,
+                        refuseHead(buffer, first, out, new IllegalArgumentException(String.format(Locale.ROOT,
                                 "request line: starts with 0x%02x (expected: the method, A-Z, _ and - only, as nginx)",
                                 b & 0xff)));
                         return;
@@ -277,6 +278,10 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 Object decoded = out.get(i);
                 if (decoded instanceof HttpRequest request) {
                     inHead = false;
+                    if (request instanceof UnreadRequest unread && sizeLine == null) {
+                        // as for startsHead: the bytes this call consumed hold the line from its start
+                        unread.sentFrom(buffer, consumedFrom, buffer.readerIndex());
+                    }
                     if (lineRequest == null && sizeLine == null
                             && startsHead(buffer, consumedFrom, buffer.readerIndex())) {
                         request.setMethod(HttpMethod.HEAD); // Netty's stand-in for a line it could not read is a GET
@@ -308,6 +313,12 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     chunked = ChunkedBody.REFUSED;
                 }
             }
+        }
+
+        /** Netty's stand-in for a request whose line it could not read: one that keeps what was sent of it. */
+        @Override
+        protected UnreadRequest createInvalidMessage() {
+            return new UnreadRequest();
         }
 
         /**
@@ -421,12 +432,15 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             return true;
         }
 
-        /** Fails the head just begun with {@code cause} (400); every byte from here on is dropped. */
-        private void refuseHead(ByteBuf buffer, List<Object> out, Exception cause) {
+        /**
+         * Fails the head just begun at {@code first} with {@code cause} (400); every byte from here on is dropped.
+         */
+        private void refuseHead(ByteBuf buffer, int first, List<Object> out, Exception cause) {
             chunked = ChunkedBody.REFUSED;
             inHead = false;
+            UnreadRequest refused = createInvalidMessage(); // a full request: the head and the end of its body
+            refused.sentFrom(buffer, first, buffer.writerIndex());
             buffer.skipBytes(buffer.readableBytes());
-            HttpMessage refused = createInvalidMessage(); // a full request: the head and the end of its body
             refused.setDecoderResult(DecoderResult.failure(cause));
             methods.add(HttpMethod.GET);
             out.add(refused);
@@ -666,6 +680,41 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 method = decoder.methodSoFar(); // an answer to a head that never ended (408)
             }
             return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(response);
+        }
+    }
+
+    /**
+     * Netty's stand-in for a request whose line could not be read (a full GET of {@code /bad-request}), with what was
+     * sent of that line: the access log shows it, as nginx's shows a line it could not parse ({@code "GARBAGE"}, a TLS
+     * handshake sent to a plain port as {@code "\x16\x03\x01..."}).
+     */
+    static final class UnreadRequest extends DefaultFullHttpRequest {
+
+        private String sent;
+
+        UnreadRequest() {
+            super(HttpVersion.HTTP_1_0, HttpMethod.GET, "/bad-request", Unpooled.buffer(0));
+        }
+
+        /** What was sent of the line, one character a byte (ISO-8859-1), up to its end or {@value #MAX_SENT} bytes. */
+        String sent() {
+            return sent;
+        }
+
+        /** The most of an unread line kept: a line may be as long as the request-line limit, and is logged escaped. */
+        static final int MAX_SENT = 1024;
+
+        /** The line in {@code buffer} from {@code from} to {@code to}: after the empty lines, to its first CR or LF. */
+        void sentFrom(ByteBuf buffer, int from, int to) {
+            int start = from;
+            while (start < to && (buffer.getByte(start) == '\r' || buffer.getByte(start) == '\n')) {
+                start++;
+            }
+            int end = start;
+            while (end < to && end - start < MAX_SENT && buffer.getByte(end) != '\r' && buffer.getByte(end) != '\n') {
+                end++;
+            }
+            sent = end > start ? buffer.toString(start, end - start, StandardCharsets.ISO_8859_1) : null;
         }
     }
 

@@ -484,14 +484,35 @@ class HttpCoreTest {
         }
     }
 
+    /**
+     * Logged with what was sent of its line, escaped, as nginx logs a line it could not parse: an operator sees what
+     * came (a TLS handshake sent to a plain port, a scanner's probe), also after a request answered on the connection.
+     */
     @Test
-    void aRequestThatCannotBeParsedIsAnswered400AndAccessLogged() throws Exception {
+    void aRequestThatCannotBeParsedIsAnswered400AndAccessLoggedWithWhatWasSent() throws Exception {
         List<String> lines = accessLogged(client -> {
             assertThat(client.send("NONSENSE\r\n\r\n").read().status()).isEqualTo(400);
             assertThat(client.isClosedByPeer()).isTrue();
         });
-        assertThat(lines).singleElement().asString().startsWith("127.0.0.1 - - [").contains("] \"-\" 400 ")
+        assertThat(lines).singleElement().asString().startsWith("127.0.0.1 - - [").contains("] \"NONSENSE\" 400 ")
                 .endsWith(" - - -"); // no backend timings
+        List<String> binary = accessLogged(client -> {
+            assertThat(client.send("\u0016\u0003\u0001\u0000\u00a5\u0001\"x\r\n").read().status()).isEqualTo(400);
+        });
+        assertThat(binary).singleElement().asString().contains("] \"\\x16\\x03\\x01\\x00\\xA5\\x01\\x22x\" 400 ");
+        List<String> pipelined = accessLogged(client -> {
+            client.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\n\r\nGET /a b c HTTP/1.1\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(200);
+            assertThat(client.read().status()).isEqualTo(400);
+        });
+        assertThat(pipelined).hasSize(2);
+        assertThat(pipelined.get(1)).contains("] \"GET /a b c HTTP/1.1\" 400 ");
+        String longLine = "GET /\u0001" + "x".repeat(3000) + " HTTP/1.1 junk"; // no version: a line Netty cannot read
+        List<String> cut = accessLogged(client -> {
+            assertThat(client.send("\r\n" + longLine + "\r\n\r\n").read().status()).isEqualTo(400);
+        }, TestServers.server(new ServerSettings.HttpLimits(8192, 4096, 20, 1 << 20),
+                TestServers.timeouts(Duration.ofSeconds(10)), 100));
+        assertThat(cut).singleElement().asString().contains("] \"GET /\\x01" + "x".repeat(1024 - 6) + "\" 400 ");
     }
 
     /**
