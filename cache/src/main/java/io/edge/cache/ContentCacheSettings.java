@@ -24,4 +24,9 @@ public record ContentCacheSettings(long maxBytes, int maxFileSize, Duration reva
             throw new IllegalArgumentException("revalidateAfter: " + revalidateAfter + " (expected: >= 0)");
         }
     }
+
+    /** These settings holding {@code maxBytes} at most instead. */
+    public ContentCacheSettings withMaxBytes(long maxBytes) {
+        return new ContentCacheSettings(maxBytes, maxFileSize, revalidateAfter);
+    }
 }

@@ -65,4 +65,10 @@ public record ResponseCacheSettings(
             }
         }
     }
+
+    /** These settings holding {@code maxBytes} at most instead. */
+    public ResponseCacheSettings withMaxBytes(long maxBytes) {
+        return new ResponseCacheSettings(maxBytes, maxObjectSize, storeSetCookie, coalesceTimeout, hitForMiss,
+                staleGrace, bypassCookies, honourClientNoCache);
+    }
 }

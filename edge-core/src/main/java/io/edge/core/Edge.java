@@ -7,6 +7,7 @@ import io.edge.aio.file.FileEngine;
 import io.edge.aio.file.FileEngineStats;
 import io.edge.aio.file.FileEngines;
 import io.edge.cache.ContentCacheSettings;
+import io.edge.cache.ResponseCacheSettings;
 import io.edge.cache.content.ContentCache;
 import io.edge.cache.content.ContentCacheStats;
 import io.edge.cache.http.ResponseCache;
@@ -36,6 +37,7 @@ import io.edge.fastcgi.pool.PoolStats;
 import io.edge.fastcgi.spawn.PhpFpmSupervisor;
 import io.netty.channel.Channel;
 import io.netty.util.HashedWheelTimer;
+import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.RecordComponent;
@@ -165,6 +167,8 @@ public final class Edge {
         FileEngine engine;
         /** The settings {@link #engine} was made with: the configured ones held under the descriptor limit. */
         StaticIoSettings heldIo;
+        /** The settings the caches were made with: the configured ones held under the direct memory limit. */
+        CacheMemory heldCaches;
         StaticStatsLine staticStatsLine;
         ContentCache contentCache;
         ScheduledExecutorService revalidator;
@@ -537,6 +541,13 @@ public final class Edge {
                         && previous.engine.stats().engine().equals(g.engine.stats().engine());
                 g.staticStatsLine = sameSeries ? previous.staticStatsLine : new StaticStatsLine();
             }
+            g.heldCaches = CacheMemory.held(next, PlatformDependent.maxDirectMemory());
+            if (previous == null || !g.heldCaches.equals(previous.heldCaches)) {
+                String held = g.heldCaches.heldMessage(next, PlatformDependent.maxDirectMemory());
+                if (held != null) {
+                    LOG.info("{}", held);
+                }
+            }
             StaticResponder staticResponder = staticResponder(g, previous);
             for (BackendGroupSettings group : next.backends().values()) {
                 g.groups.put(group.name(), group);
@@ -553,15 +564,15 @@ public final class Edge {
                 }
                 waitStats.computeIfAbsent(group.name(), name -> new WaitStats());
             }
-            boolean cached = next.sites().stream().flatMap(s -> s.locations().stream()).anyMatch(LocationSettings::cache);
-            if (cached && previous != null && previous.responseCache != null
-                    && previous.settings.cache().responses().equals(next.cache().responses())) {
+            ResponseCacheSettings responses = g.heldCaches.responses(); // null: no location caches
+            if (responses != null && previous != null && previous.responseCache != null
+                    && responses.equals(previous.heldCaches.responses())) {
                 g.responseCache = previous.responseCache;
                 g.cacheTimer = previous.cacheTimer;
-            } else if (cached) {
+            } else if (responses != null) {
                 g.cacheTimer = new HashedWheelTimer(daemon("edge-cache-timer"), 10, TimeUnit.MILLISECONDS);
                 // counting on from the previous one's counters, as the content cache does
-                g.responseCache = new ResponseCache(next.cache().responses(), g.cacheTimer, ticker,
+                g.responseCache = new ResponseCache(responses, g.cacheTimer, ticker,
                         previous == null ? null : previous.responseCache);
             }
             for (SiteSettings site : next.sites()) {
@@ -872,13 +883,13 @@ public final class Edge {
     /** The static responder, with the content cache when {@code edge.cache.content} is on (carried over if unchanged). */
     private StaticResponder staticResponder(Generation g, Generation previous) {
         MimeTypes mimeTypes = new MimeTypes(g.settings.mimeTypes());
-        ContentCacheSettings content = g.settings.cache().content();
+        ContentCacheSettings content = g.heldCaches.content(); // null: off
         g.resolvers = StaticResponder.perRoot(ticker::read);
         g.resolvers.prepare(g.settings.sites()); // here, not on a loop at each root's first request
-        if (content == null || content.maxBytes() == 0) {
+        if (content == null) {
             return new StaticResponder(g.engine, mimeTypes, g.resolvers);
         }
-        if (previous != null && previous.contentCache != null && content.equals(previous.settings.cache().content())) {
+        if (previous != null && previous.contentCache != null && content.equals(previous.heldCaches.content())) {
             g.contentCache = previous.contentCache;
             g.revalidator = previous.revalidator;
             g.due = previous.due;

@@ -18,12 +18,25 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * edge as its own process with the heap capped at 256 MiB (see {@link EdgeProcess}), in front of php-fpm
  * over TCP: a 200 MiB response streams through with bounded memory, and the script's STDERR lands in
- * edge's log.
+ * edge's log; cacheable answers through a small direct memory.
  */
 class FastCgiProcessIT {
 
     @TempDir
     Path dir;
+
+    /** Writes edge.conf: edge on {@code port}, everything passed to {@code fpm}, with {@code location} settings too. */
+    private Path conf(int port, PhpFpm fpm, String location) throws Exception {
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/", fastcgi = php%s }] }]
+                  fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                }
+                """.formatted(port, location, fpm.address()));
+        return conf;
+    }
 
     @Test
     void largeResponseStreamsThroughASmallHeapAndStderrIsLogged() throws Exception {
@@ -31,14 +44,7 @@ class FastCgiProcessIT {
         int fpmPort = EdgeProcess.freePort();
         int port = EdgeProcess.freePort();
         try (PhpFpm fpm = PhpFpm.tcp(Files.createDirectories(dir.resolve("fpm")), fpmPort, "pm = static\npm.max_children = 2\n")) {
-            Path conf = dir.resolve("edge.conf");
-            Files.writeString(conf, """
-                    edge {
-                      server { listen = ["127.0.0.1:%d"], access-log = off }
-                      sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/", fastcgi = php }] }]
-                      fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
-                    }
-                    """.formatted(port, fpm.address()));
+            Path conf = conf(port, fpm, "");
             // 200 MiB through a heap and a direct memory of a fraction of it: a response held whole would fail
             try (EdgeProcess edge = EdgeProcess.startWithJvmOptions(List.of("-Xmx96m", "-XX:MaxDirectMemorySize=32m"),
                     dir, "-c", conf.toString())) {
@@ -75,6 +81,48 @@ class FastCgiProcessIT {
                             .singleElement().asString()
                             .endsWith("(client 127.0.0.1, request \"GET /stderr.php?id=r42\")");
                     assertThat(edge.process.isAlive()).isTrue();
+                }, fpm::log);
+            }
+        }
+    }
+
+    /**
+     * The caches' defaults (256 MiB each) are more than a small JVM's direct memory (-XX:MaxDirectMemorySize, else
+     * -Xmx): cacheable answers filled it, the caches far from full evicted nothing, and PHP's answers failed from then
+     * on (502, or cut short). They are held to half of it, and every answer comes whole.
+     */
+    @Test
+    void cachesAreHeldUnderTheDirectMemoryLimitAndEveryAnswerComesWhole() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("page.php"), "<?php header('Cache-Control: max-age=600');"
+                + " echo str_repeat(chr(65 + (int) $_GET['id'] % 26), 900000);\n");
+        int fpmPort = EdgeProcess.freePort();
+        int port = EdgeProcess.freePort();
+        try (PhpFpm fpm = PhpFpm.tcp(Files.createDirectories(dir.resolve("fpm")), fpmPort, "pm = static\npm.max_children = 2\n")) {
+            Path conf = conf(port, fpm, ", cache = true");
+            try (EdgeProcess edge = EdgeProcess.startWithJvmOptions(List.of("-XX:MaxDirectMemorySize=32m"),
+                    dir, "-c", conf.toString())) {
+                edge.verify(() -> {
+                    edge.awaitListening(port);
+                    assertThat(edge.output()).contains("edge.cache.content.max-bytes 256 MiB held to 8 MiB and"
+                            + " edge.cache.responses.max-bytes 256 MiB held to 8 MiB: the JVM's direct memory limit is"
+                            + " 32 MiB");
+                    HttpClient http = HttpClient.newHttpClient();
+                    for (int i = 0; i < 2; i++) {
+                        HttpResponse<String> first = http.send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + port + "/page.php?id=0")).build(),
+                                HttpResponse.BodyHandlers.ofString());
+                        assertThat(first.headers().firstValue("age").isPresent()).as("stored, then a hit").isEqualTo(i == 1);
+                    }
+                    for (int id = 0; id < 60; id++) {
+                        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + port + "/page.php?id=" + id)).build(),
+                                HttpResponse.BodyHandlers.ofString());
+                        assertThat(response.statusCode()).as("answer %d", id).isEqualTo(200);
+                        assertThat(response.body()).as("answer %d", id)
+                                .isEqualTo(String.valueOf((char) ('A' + id % 26)).repeat(900000));
+                    }
+                    assertThat(edge.output()).doesNotContain("OutOfMemoryError").doesNotContain("no direct memory");
                 }, fpm::log);
             }
         }

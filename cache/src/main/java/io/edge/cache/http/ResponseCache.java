@@ -28,8 +28,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The shared cache of backend responses (RFC 9111, see {@link CachePolicy} for the rules and the choices):
@@ -64,6 +67,9 @@ import java.util.function.LongSupplier;
 public final class ResponseCache implements AutoCloseable {
 
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
+    private static final Logger LOG = LoggerFactory.getLogger(ResponseCache.class);
+    /** How often at most {@link #noRoom} is said. */
+    private static final long NO_ROOM_WARNING_PERIOD_NANOS = 60 * NANOS_PER_SECOND;
     /** The share of {@code maxBytes} the Vary index may hold: 1/16. */
     private static final int VARY_INDEX_SHARE_SHIFT = 4;
     /** The share of {@code maxBytes} the hit-for-miss index may hold: 1/64. */
@@ -110,6 +116,9 @@ public final class ResponseCache implements AutoCloseable {
     private final Ticker ticker;
     private final LongSupplier wallMillis;
     private final ByteBufAllocator allocator;
+    /** Answers not stored for want of direct memory since {@link #noRoom} last said so, and when it did (0: never). */
+    private final AtomicLong noRoom = new AtomicLong();
+    private volatile long lastNoRoomWarning;
     private final long graceNanos;
     /** Shared with the cache that replaces this one on a reload, so that it counts on from these. */
     private final Counters counters;
@@ -353,8 +362,31 @@ public final class ResponseCache implements AutoCloseable {
             // hit would be dated when sent, younger than its Age says.
             received.headers().set(HttpHeaderNames.DATE, DateFormatter.format(new Date(receipt.wallMillis())));
         }
-        return new ResponseRecorder(this, clientRequest, received, receipt, cc, allocator.directBuffer(initial, max),
-                max);
+        ByteBuf body;
+        try {
+            body = allocator.directBuffer(initial, max);
+        } catch (OutOfMemoryError e) {
+            noRoom();
+            return null;
+        }
+        return new ResponseRecorder(this, clientRequest, received, receipt, cc, body, max);
+    }
+
+    /**
+     * No direct memory for a copy of an answer: it goes to its client and is not stored. The caches are held to half of
+     * the direct memory limit at the start, so the rest (requests, files, backends' answers) takes it: said once a
+     * minute at most, with how many more there were.
+     */
+    void noRoom() {
+        long missed = noRoom.incrementAndGet();
+        long now = System.nanoTime();
+        long last = lastNoRoomWarning;
+        if (last == 0 || now - last >= NO_ROOM_WARNING_PERIOD_NANOS) {
+            lastNoRoomWarning = now;
+            noRoom.addAndGet(-missed);
+            LOG.warn("response cache: no direct memory left for a copy of an answer; {} answer(s) passed on unstored"
+                    + " (the JVM's limit: -XX:MaxDirectMemorySize, else -Xmx)", missed);
+        }
     }
 
     /**

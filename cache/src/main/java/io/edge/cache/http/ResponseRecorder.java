@@ -37,7 +37,8 @@ public final class ResponseRecorder implements AutoCloseable {
     /**
      * Copies the readable bytes of {@code chunk}. Returns false, and gives up recording, once the body
      * grows past the cache's largest object (which marks the URL uncacheable, as a {@code Content-Length}
-     * over it would have: {@link ResponseCache#rememberUncacheable}), or after {@link #finish()} / {@link #close()}.
+     * over it would have: {@link ResponseCache#rememberUncacheable}), when there is no direct memory left for it to
+     * grow, or after {@link #finish()} / {@link #close()}.
      */
     public boolean append(ByteBuf chunk) {
         if (body == null) {
@@ -49,7 +50,13 @@ public final class ResponseRecorder implements AutoCloseable {
             cache.rememberUncacheable(clientRequest, backendResponse);
             return false;
         }
-        body.writeBytes(chunk, chunk.readerIndex(), length);
+        try {
+            body.writeBytes(chunk, chunk.readerIndex(), length);
+        } catch (OutOfMemoryError e) { // the copy could not grow: the answer goes on to its client, unstored
+            close();
+            cache.noRoom();
+            return false;
+        }
         return true;
     }
 
