@@ -646,12 +646,18 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         return server;
     }
 
-    /** Drain on shutdown: an idle connection closes now, a busy one after its exchange. */
+    /**
+     * Drain on shutdown: an idle connection closes now, a busy one after its exchange, and one whose exchange is done but
+     * whose response is still being sent (a download's last chunk queued for a slow client) once it is sent: closed at
+     * once, it lost what Netty had not sent yet.
+     */
     void drain() {
-        if (current == null) {
-            ctx.close();
-        } else {
+        if (current != null) {
             closeAfterCurrent = true;
+        } else if (responseEnd != null && !responseEnd.isDone()) {
+            closeAfterLastResponse();
+        } else {
+            ctx.close();
         }
     }
 

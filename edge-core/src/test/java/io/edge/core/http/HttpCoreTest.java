@@ -10,6 +10,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.DefaultChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -24,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -1223,6 +1225,46 @@ class HttpCoreTest {
             assertThat(response.text()).isEqualTo("/late? body=0");
             assertThat(response.header("connection")).isEqualToIgnoringCase("close");
             shutdown.join();
+        }
+    }
+
+    /**
+     * A response whose last write was issued, but is still being sent to a slow client, is sent whole before its
+     * connection closes on shutdown: it was closed at once, as an idle one, and Netty dropped what it had not sent yet
+     * (a download cut short, and the stop said to be clean).
+     */
+    @Test
+    void aResponseStillBeingSentWhenTheShutdownBeginsIsSentWhole() throws Exception {
+        int size = 4 << 20;
+        CountDownLatch answered = new CountDownLatch(1);
+        server = new EdgeServer(TestServers.settings(TestServers.server(TestServers.limits(),
+                TestServers.timeouts(Duration.ofSeconds(20)), 100), root), location -> exchange -> {
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    exchange.clientChannel().alloc().buffer(size).writeZero(size));
+            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, size);
+            exchange.complete(exchange.writeAndFlush(response)); // the last write issued: the exchange is done
+            answered.countDown();
+        });
+        server.start();
+        try (RawHttpClient client = new RawHttpClient(server.boundAddresses().get(0), 8192)) {
+            client.send("GET /download HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(answered.await(20, TimeUnit.SECONDS)).isTrue();
+            EdgeServer stopping = server;
+            server = null;
+            CompletableFuture<Boolean> clean = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return stopping.shutdown();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            waitUntil(() -> !stopping.connectionStats().accepting(), Duration.ofSeconds(20));
+            RawHttpClient.Response response = client.read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.body().length).as("the whole body").isEqualTo(size);
+            assertThat(client.isClosedByPeer()).isTrue();
+            client.socket().close(); // as a client does at the end of its connection
+            assertThat(clean.get(30, TimeUnit.SECONDS)).as("drained in time").isTrue();
         }
     }
 
