@@ -453,7 +453,8 @@ final class SettingsMapper {
             if (type == null) {
                 continue;
             }
-            if (extension.isEmpty() || extension.startsWith(".") || extension.contains("/")) {
+            if (extension.isEmpty() || extension.startsWith(".") || extension.endsWith(".") || extension.contains("..")
+                    || extension.contains("/")) {
                 table.problem(key, "\"" + key + "\" is not a file extension", "an extension without the dot, such as jpg");
                 continue;
             }
@@ -734,9 +735,7 @@ final class SettingsMapper {
                     pages.invalid(status, file + (Files.exists(file) ? " is not a file" : " does not exist"), expected);
                     continue;
                 }
-                String name = file.getFileName().toString();
-                int dot = name.lastIndexOf('.');
-                String type = dot < 0 ? null : mimeTypes.get(name.substring(dot + 1).toLowerCase(Locale.ROOT));
+                String type = MimeLookup.typeOf(mimeTypes, file.getFileName().toString());
                 if (type == null) {
                     // A page is sent as the file it is, never run: a script's source (busy.php) would go to every
                     // client, and a type browsers do not show makes them download the page.

@@ -464,6 +464,16 @@ class ValidationTest {
         assertThat(single(SITE + "\nserver { \"max connections\" = 5 }").key()).isEqualTo("edge.server.\"max connections\"");
     }
 
+    /** An extension of several parts ("tar.gz") is one; one with an empty part matches no file name. */
+    @Test
+    void anExtensionMayHoldDotsBetweenItsParts() throws Exception {
+        assertThat(new ConfigLoader().load(write(SITE + "\nmime-types { \"tar.gz\" = application/x-tgz }")).mimeTypes())
+                .containsEntry("tar.gz", "application/x-tgz");
+        assertThat(problems(SITE + "\nmime-types { \"gz.\" = application/gzip, \"tar..gz\" = application/gzip }"))
+                .extracting(ConfigProblem::message).containsExactlyInAnyOrder("\"gz.\" is not a file extension",
+                        "\"tar..gz\" is not a file extension");
+    }
+
     /** Extensions are matched ignoring case: two of the user's that differ only in case would leave the type to chance. */
     @Test
     void oneExtensionGivenTwoTypesInDifferentCaseIsAProblem() {

@@ -26,4 +26,20 @@ class MimeTypesTest {
         assertThat(types.forPath("/x.")).isEqualTo(MimeTypes.DEFAULT);
         assertThat(types.forPath("/")).isEqualTo(MimeTypes.DEFAULT);
     }
+
+    /** A quoted "tar.gz" of mime-types was accepted and never found: only the text after the last dot was looked up. */
+    @Test
+    void theLongestExtensionListedWins() {
+        MimeTypes dotted = new MimeTypes(Map.of("tar.gz", "application/x-tgz", "gz", "application/gzip",
+                "jpg", "image/jpeg"));
+        assertThat(dotted.forPath("/a/b.TAR.gz")).isEqualTo("application/x-tgz");
+        assertThat(dotted.forPath("/a/b.c.tar.gz")).isEqualTo("application/x-tgz");
+        assertThat(dotted.forPath("/a/b.gz")).isEqualTo("application/gzip");
+        assertThat(dotted.forPath("/a/my.photo.jpg")).isEqualTo("image/jpeg");
+        assertThat(dotted.forPath("/a/tar.gz")).as("the name's own part").isEqualTo("application/gzip");
+        assertThat(dotted.forPath("/a/.tar.gz")).as("a dotfile's name").isEqualTo("application/gzip");
+        assertThat(dotted.forPath("/a.tar.gz/README")).isEqualTo(MimeTypes.DEFAULT);
+        assertThat(dotted.forPath("/a/.gz")).isEqualTo(MimeTypes.DEFAULT);
+        assertThat(dotted.forPath("/a/b.tar.")).isEqualTo(MimeTypes.DEFAULT);
+    }
 }
