@@ -48,8 +48,10 @@ public final class GzipFilter {
      * the filter for its body is returned; else null, its head untouched but for {@code Vary: Accept-Encoding}, which
      * every answer gets that is compressed for some clients (a 304 also a weak ETag, for a client whose 200 had one).
      *
-     * @param head       the request is a HEAD: its answer gets the head its GET would where that is known (its length
-     *                   declared), else it is left alone as nginx leaves every HEAD; no filter, having no body
+     * @param head       the request is a HEAD: its answer gets the head its GET would, judged by the length its GET
+     *                   declares; without one (PHP sends a HEAD no body) as a GET streamed without one, compressed, as
+     *                   nginx answers a HEAD passed to PHP: Vary and Content-Encoding as its GET's, which a cache that
+     *                   refreshes its stored answer with a HEAD compares; no filter, having no body
      * @param bodyLength for a 304, the length of the body its 200 has (a cached answer's), -1 if unknown: judged as
      *                   that 200 would be, so that both carry the same ETag and Vary; for a file's 206, the file's
      * @param bodyType   for a 304 without a Content-Type (a file's), its 200's; for a file's 206 (only then
@@ -72,7 +74,7 @@ public final class GzipFilter {
         long length = notModified || rangeOfFile ? bodyLength
                 : response instanceof FullHttpResponse whole && !head ? whole.content().readableBytes()
                 : declaredLength(response); // a HEAD's: the length its GET has, if it says
-        if (length >= 0 && length < gzip.minLength() || head && length < 0) {
+        if (length >= 0 && length < gzip.minLength()) {
             return null;
         }
         vary(headers);
