@@ -594,15 +594,36 @@ final class SettingsMapper {
         List<Section.Element> iniLines = spawnSection.elements("ini");
         List<String> ini = iniLines.stream().map(Section.Element::text).toList();
         BackendGroupSettings.Spawn spawn = null;
-        String user = null;
-        String group = null;
+        // The form of every spawn setting is checked whether or not it is enabled, as nginx checks every directive: a
+        // mistake in a block turned off waited for the day it was turned on. What it names (the binary, the accounts,
+        // what php-fpm makes of the ini lines) is looked at only when it is.
+        String commandProblem = command == null ? null : BackendGroupSettings.Spawn.iniPathProblem(command.toString());
+        if (commandProblem != null) {
+            spawnSection.invalid("command", Section.render(ConfigValueFactory.fromAnyRef(command.toString())) + " "
+                    + commandProblem, BackendGroupSettings.Spawn.INI_PATH_EXPECTED);
+        }
+        String user = account(spawnSection, "user", false, spawnEnabled);
+        String group = account(spawnSection, "group", true, spawnEnabled);
+        if (group != null && user == null && spawnSection.optionalString("user") == null) {
+            spawnSection.problem("group", "set without spawn.user", "a user too, or no group");
+        }
+        List<Section.Element> wellFormed = new ArrayList<>();
+        for (Section.Element line : iniLines) {
+            String problem = BackendGroupSettings.Spawn.iniLineProblem(line.text());
+            if (problem != null) {
+                spawnSection.invalid("ini", line.index(), Section.render(ConfigValueFactory.fromAnyRef(line.text()))
+                        + " " + problem, "\"key = value\", the key of [A-Za-z0-9_.], the value on one line");
+            } else {
+                wellFormed.add(line);
+            }
+        }
+        Duration terminateSet = spawnSection.isSet("request-terminate-timeout")
+                ? spawnSection.duration("request-terminate-timeout", true) : null;
         if (spawnEnabled) {
-            String commandProblem = command == null ? null : BackendGroupSettings.Spawn.iniPathProblem(command.toString());
             if (command == null) {
                 spawnSection.missing("command", "the path of the php-fpm binary");
             } else if (commandProblem != null) {
-                spawnSection.invalid("command", Section.render(ConfigValueFactory.fromAnyRef(command.toString())) + " "
-                        + commandProblem, BackendGroupSettings.Spawn.INI_PATH_EXPECTED);
+                // said above
             } else if (!Files.isRegularFile(command) || !Files.isExecutable(command)) {
                 spawnSection.invalid("command", command + " is not an executable file", "the path of the php-fpm binary");
             } else {
@@ -610,21 +631,6 @@ final class SettingsMapper {
                 if (sapi != null) {
                     spawnSection.invalid("command", command + " is PHP's " + sapi + ", not php-fpm", "the path of the "
                             + "php-fpm binary, whose -v says (" + PhpSapi.FPM + "), such as /usr/sbin/php-fpm8.2");
-                }
-            }
-            user = account(spawnSection, "user", false);
-            group = account(spawnSection, "group", true);
-            if (group != null && user == null) {
-                spawnSection.problem("group", "set without spawn.user", "a user too, or no group");
-            }
-            List<Section.Element> wellFormed = new ArrayList<>();
-            for (Section.Element line : iniLines) {
-                String problem = BackendGroupSettings.Spawn.iniLineProblem(line.text());
-                if (problem != null) {
-                    spawnSection.invalid("ini", line.index(), Section.render(ConfigValueFactory.fromAnyRef(line.text()))
-                            + " " + problem, "\"key = value\", the key of [A-Za-z0-9_.], the value on one line");
-                } else {
-                    wellFormed.add(line);
                 }
             }
             if (name != null && !wellFormed.isEmpty() && command != null && commandProblem == null
@@ -667,8 +673,7 @@ final class SettingsMapper {
             maxConnections = workers;
             // edge's own, unless set: a script that streams for longer than it (an export, server-sent events)
             // needs a longer one, or 0 (none, php-fpm's default)
-            Duration terminate = spawnSection.isSet("request-terminate-timeout")
-                    ? spawnSection.duration("request-terminate-timeout", true)
+            Duration terminate = terminateSet != null ? terminateSet
                     : BackendGroupSettings.requestTerminateTimeout(backendTimeouts, reuse);
             spawn = new BackendGroupSettings.Spawn(command == null ? Path.of("") : command, workers, ini, spawnRunDir,
                     server.runDirTemporary(), terminate, user, group);
@@ -804,10 +809,11 @@ final class SettingsMapper {
 
     /**
      * A spawn's {@code user} or {@code group}: null, or an account name; for a server that runs as root, of an account
-     * of this machine. One that does not run as root applies neither (php-fpm runs as edge, and the supervisor
-     * warns once that the user is not applied), so a configuration written for root's www-data loads there too.
+     * of this machine where {@code looked} (the spawn is enabled). One that does not run as root applies neither
+     * (php-fpm runs as edge, and the supervisor warns once that the user is not applied), so a configuration written
+     * for root's www-data loads there too.
      */
-    private String account(Section spawn, String name, boolean isGroup) {
+    private String account(Section spawn, String name, boolean isGroup, boolean looked) {
         String account = spawn.optionalString(name);
         if (account == null) {
             return null;
@@ -825,7 +831,7 @@ final class SettingsMapper {
                     : "a user other than root, or none to run PHP as edge runs (root: warned at start)");
             return null;
         }
-        if (!root) {
+        if (!root || !looked) {
             return account;
         }
         try {

@@ -91,9 +91,29 @@ class ValidationTest {
         assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line).containsExactlyInAnyOrder(
                 tuple("edge.fastcgi.backend-defaults.max-connections", 3),
                 tuple("edge.fastcgi.backend-defaults.queue.timeout", 3),
-                tuple("edge.fastcgi.backend-defaults.addresses[0]", 4));
+                tuple("edge.fastcgi.backend-defaults.addresses[0]", 4),
+                tuple("edge.fastcgi.backend-defaults.spawn.ini[0]", 4));
         assertThat(problems.get(0)).hasToString(dir.resolve("edge.conf")
                 + ":3: edge.fastcgi.backend-defaults.max-connections: -1 is out of range (expected: a whole number >= 1)");
+    }
+
+    /**
+     * A spawn block turned off is checked for form as one turned on, as nginx checks every directive: its mistakes
+     * waited for the day it was turned on. What it names (an account of this machine, the binary) is not looked up.
+     */
+    @Test
+    void aSpawnTurnedOffIsCheckedForFormAll() {
+        List<ConfigProblem> problems = problems(SITE + """
+
+                fastcgi.backends.other { addresses = ["127.0.0.1:9000"],
+                  spawn { request-terminate-timeout = "abc", user = "no body", group = nosuchgroup,
+                          ini = ["memory_limit = 1G", "no equals sign"], command = "/nonexistent/php-fpm" } }
+                """);
+        assertThat(problems).extracting(ConfigProblem::key).containsExactlyInAnyOrder(
+                "edge.fastcgi.backends.other.spawn.request-terminate-timeout",
+                "edge.fastcgi.backends.other.spawn.user",
+                "edge.fastcgi.backends.other.spawn.ini[1]");
+        assertThat(problems).extracting(ConfigProblem::message).contains("\"no body\" is not an account name");
     }
 
     @Test
