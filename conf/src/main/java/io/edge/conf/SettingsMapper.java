@@ -1034,6 +1034,12 @@ final class SettingsMapper {
                         "status = true only in a location of its own, without fastcgi");
             }
             List<AddressRange> statusAllow = addresses(location, "status-allow"); // checked everywhere, kept for status
+            if (!status && location.own().containsKey("status-allow")) {
+                // read as nginx's allow, it would seem to guard the location, which every client still reaches
+                location.problem("status-allow", "set in a location without status = true: it guards the status page"
+                        + " only, not this location", "status-allow only in a location with status = true, or under"
+                        + " location-defaults");
+            }
             LocationSettings.Handler handler = status ? LocationSettings.Handler.STATUS
                     : backend == null ? LocationSettings.Handler.STATIC : LocationSettings.Handler.FASTCGI;
             Duration expires = expires(location);

@@ -98,6 +98,23 @@ class ValidationTest {
     }
 
     /**
+     * status-allow guards the status page only: set on another location, as if it were nginx's allow, it would seem to
+     * guard it while every client still reached it. A problem there; under location-defaults it applies to status.
+     */
+    @Test
+    void statusAllowOutsideAStatusLocationIsAProblem() throws Exception {
+        ConfigProblem problem = single(SITE.replace("root = www }", "root = www, locations = [{ match = \"/admin/\","
+                + " status-allow = [\"10.0.0.0/8\"] }] }"));
+        assertThat(problem.key()).isEqualTo("edge.sites[0].locations[0].status-allow");
+        assertThat(problem.message()).isEqualTo("set in a location without status = true: it guards the status page only,"
+                + " not this location");
+        EdgeSettings defaults = new ConfigLoader().load(write(SITE.replace("root = www }", "root = www, locations = ["
+                + "{ match = \"= /status\", status = true }, { match = \"/\" }] }")
+                + "\nlocation-defaults.status-allow = [\"10.0.0.0/8\"]"));
+        assertThat(defaults.sites().get(0).locations().get(0).statusAllow()).hasSize(1);
+    }
+
+    /**
      * A spawn block turned off is checked for form as one turned on, as nginx checks every directive: its mistakes
      * waited for the day it was turned on. What it names (an account of this machine, the binary) is not looked up.
      */
