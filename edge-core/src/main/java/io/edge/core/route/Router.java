@@ -45,6 +45,11 @@ public final class Router {
         Map<String, Claim> suffixClaims = new HashMap<>();
         for (int i = 0; i < sites.size(); i++) {
             SiteSettings site = sites.get(i);
+            if (site.serverNames().isEmpty() && site != defaultSite) {
+                // as nginx's warning of a second server without a name on the same port
+                conflicts.add("edge.sites[" + i + "] has no server-names and is not the default site: no request"
+                        + " reaches it");
+            }
             for (String name : site.serverNames()) {
                 String n = name.toLowerCase(Locale.ROOT);
                 Claim claim = new Claim(name, i);

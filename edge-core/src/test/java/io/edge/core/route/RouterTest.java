@@ -105,6 +105,19 @@ class RouterTest {
                 + " \"a.org\" of edge.sites[1]: requests for a.org go to edge.sites[1], listed first");
     }
 
+    /** A site without a name that is not the default answers nothing: said, as nginx warns of a second nameless server. */
+    @Test
+    void aNamelessSiteThatIsNotTheDefaultIsSaidToBeUnreachable() {
+        SiteSettings first = site(List.of(), false);
+        SiteSettings second = site(List.of(), false);
+        SiteSettings named = site(List.of("a.org"), false);
+        Router router = new Router(List.of(first, second, named), first);
+        assertThat(router.site("b.org")).isSameAs(first);
+        assertThat(router.conflicts()).containsExactly(
+                "edge.sites[1] has no server-names and is not the default site: no request reaches it");
+        assertThat(new Router(List.of(named, first), first).conflicts()).as("the default").isEmpty();
+    }
+
     @Test
     void namesOfOneSiteThatOverlapAreNoConflict() {
         SiteSettings fallback = site(List.of("_"), true);
