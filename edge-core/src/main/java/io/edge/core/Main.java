@@ -4,6 +4,7 @@ import io.edge.conf.ConfigException;
 import io.edge.conf.ConfigLoader;
 import io.edge.conf.EdgeSettings;
 import io.edge.core.route.Router;
+import io.edge.fastcgi.spawn.PhpFpmSupervisor;
 import java.io.IOException;
 import java.net.BindException;
 import java.nio.file.AccessDeniedException;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -143,6 +145,10 @@ public final class Main implements Callable<Integer> {
             settings.warnings().forEach(warning -> System.err.println("warning: " + warning));
             new Router(settings.sites(), settings.defaultSite()).conflicts()
                     .forEach(conflict -> System.err.println("warning: " + conflict));
+            settings.backends().values().stream().filter(group -> group.spawn() != null)
+                    .map(group -> PhpFpmSupervisor.accountWarning(group.name(), group.spawn(),
+                            PhpFpmSupervisor.runningAsRoot()))
+                    .filter(Objects::nonNull).forEach(warning -> System.err.println("warning: " + warning));
             System.out.println("configuration ok");
             return 0;
         }

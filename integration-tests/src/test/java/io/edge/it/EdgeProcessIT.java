@@ -290,6 +290,34 @@ class EdgeProcessIT {
         }
     }
 
+    /**
+     * --check-config says what a start would warn of about the account PHP runs as: PHP as root (a server run as root,
+     * no spawn.user), or a spawn.user that is not applied (a server not run as root). It said neither.
+     */
+    @Test
+    void checkConfigWarnsOfTheAccountPhpRunsAsAsTheStartDoes() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, """
+                edge {
+                  sites = [{ root = www }]
+                  fastcgi.backends.php.spawn { enabled = true, command = "%s", workers = 1 }
+                }
+                """.formatted(PhpFpm.BINARY));
+        boolean root = "0".equals(new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes(),
+                StandardCharsets.US_ASCII).strip());
+        try (EdgeProcess check = EdgeProcess.start(dir, "--check-config", "-c", conf.toString())) {
+            assertThat(check.await()).isZero();
+            assertThat(check.output()).contains("configuration ok");
+            if (root) {
+                assertThat(check.output()).contains("warning: php-fpm for group php runs PHP as root, as edge runs: set"
+                        + " fastcgi.backends.php.spawn.user (such as www-data, who must be able to read the scripts)");
+            } else {
+                assertThat(check.output()).doesNotContain("runs PHP as root");
+            }
+        }
+    }
+
     @Test
     void checkConfigAcceptsTheBundledExample() throws Exception {
         Path example = Path.of(System.getProperty("edge.home"), "examples", "edge.conf");

@@ -260,13 +260,26 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         }
         launched.onExit().thenAccept(this::exited);
         LOG.info("php-fpm for group {} ready: pid {}, {} workers, socket {}", groupName, launched.pid(), spawn.workers(), socketFile);
-        if (runningAsRoot() && spawn.user() == null) {
-            LOG.warn("php-fpm for group {} runs PHP as root, as edge runs: set fastcgi.backends.{}.spawn.user "
-                    + "(such as www-data, who must be able to read the scripts)", groupName, groupName);
-        } else if (!runningAsRoot() && spawn.user() != null) {
-            LOG.warn("php-fpm for group {}: spawn.user {} is not applied, edge does not run as root: PHP runs as edge",
-                    groupName, spawn.user());
+        String account = accountWarning(groupName, spawn, runningAsRoot());
+        if (account != null) {
+            LOG.warn("{}", account);
         }
+    }
+
+    /**
+     * What to warn of about the account PHP runs as, for a server running as root ({@code asRoot}) or not: PHP as root,
+     * or a spawn.user not applied; null when neither. Said at the start, and by {@code --check-config}.
+     */
+    public static String accountWarning(String groupName, BackendGroupSettings.Spawn spawn, boolean asRoot) {
+        if (asRoot && spawn.user() == null) {
+            return "php-fpm for group " + groupName + " runs PHP as root, as edge runs: set fastcgi.backends."
+                    + groupName + ".spawn.user (such as www-data, who must be able to read the scripts)";
+        }
+        if (!asRoot && spawn.user() != null) {
+            return "php-fpm for group " + groupName + ": spawn.user " + spawn.user() + " is not applied, edge does not"
+                    + " run as root: PHP runs as edge";
+        }
+        return null;
     }
 
     /**
