@@ -75,6 +75,30 @@ class ResponseCacheIT {
     }
 
     /**
+     * A request with Authorization, first to reach an uncached page, goes to PHP alone: the plain burst behind it
+     * coalesces behind one of its own. It led them once, and its answer, not shareable, sent all twenty to PHP.
+     */
+    @Test
+    void aRequestWithAuthorizationAheadOfABurstLeavesTheBurstCoalesced() throws Exception {
+        String url = url("authburst", "max-age=60", "&hold=release-authburst");
+        CompletableFuture<HttpResponse<String>> authorized = php.getAsync(url, "Authorization", "Bearer x");
+        eventually(() -> php.runs("authburst"), runs -> runs == 1);
+        long coalesced = php.metric("edge_response_cache_coalesced_total");
+        List<CompletableFuture<HttpResponse<String>>> plain = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            plain.add(php.getAsync(url));
+        }
+        eventually(() -> php.runs("authburst"), runs -> runs == 2);
+        eventually(() -> php.metric("edge_response_cache_coalesced_total") - coalesced, n -> n == 19);
+        php.release("release-authburst");
+        assertThat(authorized.get().body()).isEqualTo(body("authburst", 1));
+        for (CompletableFuture<HttpResponse<String>> response : plain) {
+            assertThat(response.get().body()).isEqualTo(body("authburst", 2));
+        }
+        assertThat(php.runs("authburst")).isEqualTo(2);
+    }
+
+    /**
      * A request target with a fragment is refused (RFC 9112 3.2) before routing, PHP or the cache: cut off for the
      * cache's key, one reached PHP in REQUEST_URI, and a page echoing it (a canonical link, a form's action) was stored
      * under the URL without it and served to everyone.

@@ -19,6 +19,7 @@ import io.netty.handler.codec.http.HttpRequest;
  *     fails or its queue is full, {@link #responseOnError()} may still answer.
  * <li>{@link Outcome#MISS}: like STALE without an entry.
  * <li>MISS or STALE and {@link #uncacheable()}: as above, but alone, not coalesced (hit-for-miss).
+ * <li>MISS or STALE and {@link #alone()}: as above, alone too, with this request's answer recorded as usual.
  * <li>{@link Outcome#BYPASS}: the cache stays out: send the client's request as is and store nothing.
  * </ul>
  * A lookup holds no reference: responses are made (and retained) on demand, so dropping a lookup leaks
@@ -36,15 +37,22 @@ public final class Lookup {
     final StoredResponse stored;
     final boolean head;
     private final boolean uncacheable;
+    private final boolean alone;
 
     Lookup(ResponseCache cache, Outcome outcome, String key, StoredResponse stored, boolean head,
             boolean uncacheable) {
+        this(cache, outcome, key, stored, head, uncacheable, false);
+    }
+
+    Lookup(ResponseCache cache, Outcome outcome, String key, StoredResponse stored, boolean head,
+            boolean uncacheable, boolean alone) {
         this.cache = cache;
         this.outcome = outcome;
         this.key = key;
         this.stored = stored;
         this.head = head;
         this.uncacheable = uncacheable;
+        this.alone = alone;
     }
 
     public Outcome outcome() {
@@ -59,6 +67,17 @@ public final class Lookup {
      */
     public boolean uncacheable() {
         return uncacheable;
+    }
+
+    /**
+     * For {@link Outcome#MISS} and {@link Outcome#STALE}: whether the cache may share this request's answer with others
+     * is unknown until it comes, for reasons of the request's own ({@code Cache-Control: no-store}; {@code Authorization}
+     * with no stored answer that says it may be shared). It goes to the backend alone, neither leading a flight (its
+     * answer refused, the followers would all go to the backend side by side) nor following one; its answer is still
+     * recorded, and stored where the rules allow. Not {@link ResponseCache#coalesce coalesced}.
+     */
+    public boolean alone() {
+        return alone;
     }
 
     /** The full cache key (variant included), or {@code null} for {@link Outcome#BYPASS}. */

@@ -231,7 +231,8 @@ public final class ResponseCache implements AutoCloseable {
         StoredResponse stored = cache.getIfPresent(key);
         if (stored == null) {
             count(misses, count);
-            return new Lookup(this, Lookup.Outcome.MISS, key, null, head, isUncacheable(primary));
+            return new Lookup(this, Lookup.Outcome.MISS, key, null, head, isUncacheable(primary),
+                    goesAlone(clientRequest, null));
         }
         if (clientRequest.headers().contains(HttpHeaderNames.AUTHORIZATION) && !stored.sharedWithAuthorization) {
             count(bypasses, count);
@@ -248,7 +249,22 @@ public final class ResponseCache implements AutoCloseable {
             return new Lookup(this, Lookup.Outcome.STALE_WHILE_REVALIDATE, key, stored, head, false);
         }
         count(misses, count);
-        return new Lookup(this, Lookup.Outcome.STALE, key, stored, head, isUncacheable(primary));
+        return new Lookup(this, Lookup.Outcome.STALE, key, stored, head, isUncacheable(primary),
+                goesAlone(clientRequest, stored));
+    }
+
+    /**
+     * Whether a miss (or a stale entry, {@code stored}) of {@code clientRequest} goes to the backend {@link Lookup#alone()
+     * alone}: its {@code no-store} keeps its answer out (RFC 9111 5.2.1.5), and with {@code Authorization} only a
+     * {@code public}, {@code s-maxage} or {@code must-revalidate} answer may be stored (3.5), which nothing tells before
+     * the answer comes but an entry that said so. Coalesced, such a request would lead a flight whose answer is refused
+     * at its head, and every follower would then go to the backend on its own; nor is it worth a wait behind another's
+     * answer, as a stale entry not shared with Authorization is {@link Lookup.Outcome#BYPASS bypassed}.
+     */
+    private static boolean goesAlone(HttpRequest clientRequest, StoredResponse stored) {
+        return CacheControl.of(clientRequest.headers()).noStore()
+                || clientRequest.headers().contains(HttpHeaderNames.AUTHORIZATION)
+                        && (stored == null || !stored.sharedWithAuthorization);
     }
 
     private boolean isUncacheable(String primary) {
@@ -300,8 +316,8 @@ public final class ResponseCache implements AutoCloseable {
      * first fill that turned out another variant), already counted among the coalesced.
      */
     public Coalescer.Ticket coalesce(Lookup lookup, boolean count) {
-        if (lookup.key() == null) {
-            throw new IllegalArgumentException("a bypassed request is not coalesced: " + lookup);
+        if (lookup.key() == null || lookup.alone()) {
+            throw new IllegalArgumentException("a bypassed request, or one that goes alone, is not coalesced: " + lookup);
         }
         return coalescer.join(lookup.key(), count);
     }

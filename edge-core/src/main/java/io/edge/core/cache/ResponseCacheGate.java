@@ -43,6 +43,8 @@ import org.slf4j.LoggerFactory;
  *          --MISS / STALE, uncacheable> backend alone, recorded (hit-for-miss: its last answer was not storable
  *                                     and did not vary; a storable one now is stored and ends the mark); without
  *                                     an entry, with the client's If-None-Match / If-Modified-Since (a pass-through)
+ *          --MISS / STALE, alone------> backend alone, recorded: its answer may not be shareable for reasons of its
+ *                                     own (no-store, Authorization), so it neither leads nor follows a flight
  *          --MISS / STALE-----------> coalesce:
  *               leader:   looks up again (a flight may have landed since the first lookup: answer if FRESH),
  *                         then backend (conditional when the entry has validators); a 200 streams to its client
@@ -134,8 +136,9 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 }
             }
             case STALE, MISS -> {
-                if (lookup.uncacheable()) {
-                    fetch(exchange, backend, lookup, null, true); // hit-for-miss: nothing to wait for
+                if (lookup.uncacheable() || lookup.alone()) {
+                    // hit-for-miss, or an answer others may not share: nothing to wait for, nobody to wait for it
+                    fetch(exchange, backend, lookup, null, true);
                 } else {
                     coalesce(exchange, backend, lookup);
                 }
@@ -208,7 +211,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                         backend.run(exchange, exchange.request(), null);
                     } else if (usable && answer(exchange, again.response())) {
                         return;
-                    } else if (again.outcome() == Lookup.Outcome.MISS && !again.uncacheable()
+                    } else if (again.outcome() == Lookup.Outcome.MISS && !again.uncacheable() && !again.alone()
                             && !again.key().equals(lookup.key())) {
                         // The leader's answer varied, and this request is another variant, known only now (a URL's
                         // first fill): its misses coalesce on their own key, as nginx locks again on the variant's;

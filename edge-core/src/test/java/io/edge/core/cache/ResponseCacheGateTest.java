@@ -189,6 +189,43 @@ class ResponseCacheGateTest {
         calls.get(4).answer(head(), "y");
     }
 
+    /**
+     * A first request whose answer the cache may not share, for reasons of its own (Authorization with nothing stored
+     * that says it may be shared, or its Cache-Control: no-store), goes to the backend alone: the plain misses behind
+     * it coalesce behind one of their own. It used to lead the flight, and its answer, refused at its head, let every
+     * follower go to the backend side by side (the script ran once per request of the burst).
+     */
+    @Test
+    void aRequestWhoseAnswerCannotBeSharedNeitherLeadsNorFollowsAFlight() {
+        String[][] own = {{"Authorization", "Bearer x"}, {"Cache-Control", "no-store"}};
+        for (int i = 0; i < own.length; i++) {
+            String uri = "/slow-" + i + ".php";
+            int before = calls.size();
+            FakeExchange first = enter(HttpMethod.GET, uri, own[i]);
+            List<FakeExchange> plain = new ArrayList<>();
+            for (int j = 0; j < 4; j++) {
+                plain.add(enter(HttpMethod.GET, uri));
+            }
+            assertThat(calls).as(own[i][0] + ": that request alone, and one for the others").hasSize(before + 2);
+            assertThat(calls.get(before).exchange()).isSameAs(first);
+            assertThat(calls.get(before + 1).exchange()).isSameAs(plain.get(0));
+            calls.get(before).answer(head("Cache-Control", "max-age=60"), "its own");
+            client.runPendingTasks();
+            assertThat(calls).as(own[i][0] + ": nobody waited for it").hasSize(before + 2);
+            calls.get(before + 1).answer(head("Cache-Control", "max-age=60"), "everyone's");
+            client.runPendingTasks();
+            assertThat(calls).as(own[i][0] + ": the script ran once for the plain four").hasSize(before + 2);
+            assertThat(plain.subList(1, 4)).as(own[i][0] + ": the followers, from the cache")
+                    .allSatisfy(exchange -> assertThat(exchange.statuses).containsExactly(HttpResponseStatus.OK));
+        }
+        // alone, its answer is still recorded: a public one is stored for everyone (RFC 9111 3.5)
+        enter(HttpMethod.GET, "/public.php", "Authorization", "Bearer x");
+        calls.get(calls.size() - 1).answer(head("Cache-Control", "public, max-age=60"), "everyone's");
+        int before = calls.size();
+        assertThat(enter(HttpMethod.GET, "/public.php").statuses).containsExactly(HttpResponseStatus.OK);
+        assertThat(calls).as("a hit").hasSize(before);
+    }
+
     @Test
     void followersGoOnOnceTheAnswerOutgrowsTheLargestObject() {
         cache.close();
