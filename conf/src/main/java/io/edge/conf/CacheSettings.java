@@ -11,7 +11,8 @@ import java.util.List;
  * @param content         the static file content cache, or {@code null} when it is off
  * @param responses       the shared response cache used by locations with {@code cache = true}
  * @param purgeAllow      client addresses from which {@code PURGE} is accepted
- * @param purgeMarksStale {@code PURGE} marks entries stale instead of removing them
+ * @param purgeMarksStale {@code PURGE}, and the invalidation after an unsafe method, mark entries stale instead of
+ *                        removing them
  */
 public record CacheSettings(ContentCacheSettings content, ResponseCacheSettings responses,
                             List<AddressRange> purgeAllow, boolean purgeMarksStale) {

@@ -855,7 +855,7 @@ public final class Edge {
             if (location.cache()) {
                 FastCgiResponder fastCgi = new FastCgiResponder(location, site.root(), pool, staticResponder,
                         group.timeouts(), group.responseBuffer(), waitStats.get(group.name()), probe,
-                        new ResponseCacheGate(g.responseCache),
+                        new ResponseCacheGate(g.responseCache, g.settings.cache().purgeMarksStale()),
                         spoolDir());
                 return new PurgeResponder(fastCgi, g.responseCache, g.settings.cache().purgeAllow(),
                         g.settings.cache().purgeMarksStale());

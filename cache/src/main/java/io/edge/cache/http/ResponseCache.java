@@ -775,15 +775,19 @@ public final class ResponseCache implements AutoCloseable {
      * @return how many entries were purged
      */
     public int purge(String key, boolean markStale) {
+        return purge(key, markStale ? Purge.MARK_STALE : Purge.REMOVE);
+    }
+
+    private int purge(String key, Purge purge) {
         if (uncacheable != null) {
             uncacheable.invalidate(key);
         }
-        int purged = purgeOne(key, markStale);
+        int purged = purgeOne(key, purge);
         // Not through the Vary index: it may have forgotten the URL while variants are stored.
         Set<String> keys = variants.get(key);
         if (keys != null) {
             for (String k : List.copyOf(keys)) { // a copy: removing an entry changes the set
-                purged += purgeOne(k, markStale);
+                purged += purgeOne(k, purge);
             }
         }
         return purged;
@@ -791,27 +795,32 @@ public final class ResponseCache implements AutoCloseable {
 
     /**
      * RFC 9111 4.4: after a non-error answer (2xx or 3xx) to an unsafe method (any but GET, HEAD, OPTIONS and
-     * TRACE), removes every entry (all variants) of the request's target URI, and of the URIs its
+     * TRACE), invalidates every entry (all variants) of the request's target URI, and of the URIs its
      * {@code Location} and {@code Content-Location} name on the same host; does nothing for any other answer
      * or method. The caller may call it again for the same answer (say at its head and at its end).
+     * {@code markStale}: the entries stay, stale and in need of a revalidation before any use (4.4 allows that for
+     * "invalidate"), so the next request asks the backend (coalesced) and the copy still answers when the backend
+     * fails (stale-if-error, the grace); else they are removed. Marking matters where a front controller answers
+     * 200 to any method: any client could otherwise drop any page, its copy kept for outages with it.
      *
-     * @return how many entries were removed
+     * @return how many entries were invalidated
      */
-    public int invalidate(HttpRequest clientRequest, HttpResponse backendResponse) {
+    public int invalidate(HttpRequest clientRequest, HttpResponse backendResponse, boolean markStale) {
         int status = backendResponse.status().code();
         if (status < 200 || status >= 400 || !CachePolicy.invalidates(clientRequest.method())) {
             return 0;
         }
+        Purge purge = markStale ? Purge.MARK_INVALID : Purge.REMOVE;
         String target = CachePolicy.primaryKey(clientRequest);
-        int removed = purge(target, false);
+        int invalidated = purge(target, purge);
         for (CharSequence name : List.of(HttpHeaderNames.LOCATION, HttpHeaderNames.CONTENT_LOCATION)) {
             String reference = backendResponse.headers().get(name);
             String key = reference == null ? null : CachePolicy.referencedKey(target, reference);
             if (key != null && !key.equals(target)) {
-                removed += purge(key, false);
+                invalidated += purge(key, purge);
             }
         }
-        return removed;
+        return invalidated;
     }
 
     /**
@@ -825,22 +834,35 @@ public final class ResponseCache implements AutoCloseable {
         int purged = 0;
         for (String k : List.copyOf(cache.asMap().keySet())) {
             if (k.startsWith(prefix)) {
-                purged += purgeOne(k, markStale);
+                purged += purgeOne(k, markStale ? Purge.MARK_STALE : Purge.REMOVE);
             }
         }
         return purged;
     }
 
-    private int purgeOne(String key, boolean markStale) {
-        if (!markStale) {
+    private int purgeOne(String key, Purge purge) {
+        if (purge == Purge.REMOVE) {
             return cache.asMap().remove(key) != null ? 1 : 0;
         }
         StoredResponse stored = cache.getIfPresent(key);
         if (stored == null) {
             return 0;
         }
+        if (purge == Purge.MARK_INVALID) {
+            stored.alwaysRevalidate = true;
+        }
         stored.freshUntil = Math.min(stored.freshUntil, ticker.read());
         return 1;
+    }
+
+    /** What a purge or an invalidation does to an entry. */
+    private enum Purge {
+        /** Removes it. */
+        REMOVE,
+        /** Makes it stale now: stale-while-revalidate and stale-if-error (the grace too) still apply (PURGE). */
+        MARK_STALE,
+        /** As MARK_STALE, but it may answer again only once revalidated, or when the backend fails (RFC 9111 4.4). */
+        MARK_INVALID
     }
 
     public ResponseCacheStats stats() {

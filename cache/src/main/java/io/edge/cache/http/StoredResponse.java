@@ -29,8 +29,11 @@ final class StoredResponse extends AbstractReferenceCounted {
      * when longer and not refused by s-maxage.
      */
     final long usableOnErrorNanos;
-    /** no-cache: every use needs a successful revalidation first. */
-    final boolean alwaysRevalidate;
+    /**
+     * no-cache, or invalidated since it was stored (RFC 9111 4.4, marked rather than removed): every use needs a
+     * successful revalidation first.
+     */
+    volatile boolean alwaysRevalidate;
     /** no-cache, must-revalidate or proxy-revalidate: never answer stale, not even on error. */
     final boolean staleForbidden;
     /** public, s-maxage or must-revalidate: may answer requests carrying Authorization. */

@@ -570,17 +570,40 @@ class ResponseCacheTest {
         store(get("/shop/cart"), backend("none", "Cache-Control", "max-age=60")); // the Vary index forgot the URL
         HttpRequest post = request(HttpMethod.POST, "/shop/cart");
 
-        assertThat(cache.invalidate(post, CachePolicyTest.response(500))).isZero();
-        assertThat(cache.invalidate(post, CachePolicyTest.response(404))).isZero();
-        assertThat(cache.invalidate(request(HttpMethod.OPTIONS, "/shop/cart"), CachePolicyTest.response(200))).isZero();
-        assertThat(cache.invalidate(post, CachePolicyTest.response(303, "Location", "http://elsewhere.org/shop/item/7")))
+        assertThat(cache.invalidate(post, CachePolicyTest.response(500), false)).isZero();
+        assertThat(cache.invalidate(post, CachePolicyTest.response(404), false)).isZero();
+        assertThat(cache.invalidate(request(HttpMethod.OPTIONS, "/shop/cart"), CachePolicyTest.response(200), false)).isZero();
+        assertThat(cache.invalidate(post, CachePolicyTest.response(303, "Location", "http://elsewhere.org/shop/item/7"), false))
                 .as("the target with its variant, not another host's URL").isEqualTo(2);
         assertThat(cache.invalidate(request(HttpMethod.PUT, "/shop/item/9"), CachePolicyTest.response(201,
-                "Location", "/shop/item/7", "Content-Location", "../list?page=1"))).isEqualTo(2);
+                "Location", "/shop/item/7", "Content-Location", "../list?page=1"), false)).isEqualTo(2);
         assertThat(cache.invalidate(request(HttpMethod.DELETE, "/shop/item/9"), CachePolicyTest.response(204,
-                "Content-Location", "http://EXAMPLE.org/shop/other"))).isEqualTo(1);
+                "Content-Location", "http://EXAMPLE.org/shop/other"), false)).isEqualTo(1);
         assertThat(cache.stats().entries()).isEqualTo(1);
         assertThat(cache.lookup(get("/shop/kept")).outcome()).isEqualTo(Lookup.Outcome.FRESH);
+    }
+
+    /**
+     * With purge-marks-stale, an invalidation keeps the entry for outages: stale, asked for again (with its validators)
+     * before any use, stale-while-revalidate notwithstanding (RFC 9111 4.4: in need of a mandatory validation), but an
+     * answer when the backend fails. A PURGE's mark still lets stale-while-revalidate answer.
+     */
+    @Test
+    void anInvalidationThatMarksStaleKeepsTheEntryOnlyForRevalidationAndErrors() {
+        graceOf(Duration.ofHours(1));
+        store(get("/page"), backend("page", "Cache-Control", "max-age=60, stale-while-revalidate=60", "ETag", "\"v1\""));
+        store(get("/purged"), backend("purged", "Cache-Control", "max-age=60, stale-while-revalidate=60"));
+        assertThat(cache.invalidate(request(HttpMethod.valueOf("FOO"), "/page"), CachePolicyTest.response(200), true))
+                .isEqualTo(1);
+        Lookup invalidated = cache.lookup(get("/page"));
+        assertThat(invalidated.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        assertThat(invalidated.backendRequest(get("/page")).headers().get("If-None-Match")).isEqualTo("\"v1\"");
+        assertThat(body(invalidated.responseOnError())).isEqualTo("page");
+        time.advanceSeconds(1);
+        assertThat(cache.lookup(get("/page")).outcome()).as("until revalidated").isEqualTo(Lookup.Outcome.STALE);
+
+        assertThat(cache.purge(ResponseCache.keyOf(get("/purged")), true)).isEqualTo(1);
+        assertThat(cache.lookup(get("/purged")).outcome()).isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
     }
 
     @Test

@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The response cache in front of a FastCGI location's scripts (a {@link FastCgiResponder.ScriptGate}).
  * GET and HEAD without a body are looked up; everything else goes straight to the backend, and a non-error
- * answer to an unsafe method (POST, PUT, DELETE...) removes what the cache holds for the URIs it changed
- * ({@link ResponseCache#invalidate}, RFC 9111 4.4).
+ * answer to an unsafe method (POST, PUT, DELETE...) invalidates what the cache holds for the URIs it changed
+ * ({@link ResponseCache#invalidate}, RFC 9111 4.4): removes it, or with purge-marks-stale marks it to be revalidated
+ * before its next use.
  *
  * <pre>
  *   lookup --BYPASS-----------------> backend as sent, nothing stored
@@ -82,9 +83,12 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             List.of(HttpHeaderNames.IF_NONE_MATCH, HttpHeaderNames.IF_MODIFIED_SINCE);
 
     private final ResponseCache cache;
+    /** Invalidations mark entries for revalidation instead of removing them (purge-marks-stale). */
+    private final boolean invalidationMarksStale;
 
-    public ResponseCacheGate(ResponseCache cache) {
+    public ResponseCacheGate(ResponseCache cache, boolean invalidationMarksStale) {
         this.cache = cache;
+        this.invalidationMarksStale = invalidationMarksStale;
     }
 
     @Override
@@ -667,7 +671,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         @Override
         public boolean onHead(HttpResponse backendResponse) {
             this.backendResponse = backendResponse;
-            cache.invalidate(clientRequest, backendResponse);
+            cache.invalidate(clientRequest, backendResponse, invalidationMarksStale);
             return true;
         }
 
@@ -680,7 +684,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             // Once more: PHP sends its head with its first output and may change state after it, and a GET that
             // was at the backend meanwhile may have stored what the URI showed before.
             if (backendResponse != null) {
-                cache.invalidate(clientRequest, backendResponse);
+                cache.invalidate(clientRequest, backendResponse, invalidationMarksStale);
             }
         }
 

@@ -25,6 +25,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.Timeout;
 import io.netty.util.Timer;
 import io.netty.util.TimerTask;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -53,7 +54,7 @@ class ResponseCacheGateTest {
     final FastCgiResponder.Backend backend = (exchange, backendRequest, tap) ->
             calls.add(new Call(exchange, backendRequest, tap));
     ResponseCache cache = cache(64 * 1024);
-    ResponseCacheGate gate = new ResponseCacheGate(cache);
+    ResponseCacheGate gate = new ResponseCacheGate(cache, false);
 
     ResponseCache cache(long maxObjectSize) {
         return new ResponseCache(new ResponseCacheSettings(1 << 20, maxObjectSize, false, Duration.ofSeconds(10),
@@ -226,11 +227,33 @@ class ResponseCacheGateTest {
         assertThat(calls).as("a hit").hasSize(before);
     }
 
+    /**
+     * A front controller answers 200 to any method, so any client's "FOO /page.php" invalidates the page (RFC 9111
+     * 4.4). With purge-marks-stale that marks it rather than removing it: the next request revalidates it, and when
+     * the script fails, the copy kept for outages (the grace) still answers.
+     */
+    @Test
+    void anInvalidationWithPurgeMarksStaleKeepsTheCopyForOutages() {
+        cache.close();
+        cache = new ResponseCache(new ResponseCacheSettings(1 << 20, 64 * 1024, false, Duration.ofSeconds(10),
+                HIT_FOR_MISS, Duration.ofHours(1), List.of(), false), timer, nanos::get);
+        gate = new ResponseCacheGate(cache, true);
+        enter(HttpMethod.GET, "/page.php");
+        calls.get(0).answer(head("Cache-Control", "max-age=60", "ETag", "\"v1\""), "page");
+        enter(HttpMethod.valueOf("FOO"), "/page.php");
+        calls.get(1).answer(head(), "whatever FOO means to the script");
+        FakeExchange next = enter(HttpMethod.GET, "/page.php");
+        assertThat(calls).as("revalidated, not a hit").hasSize(3);
+        assertThat(calls.get(2).backendRequest().headers().get("If-None-Match")).isEqualTo("\"v1\"");
+        assertThat(calls.get(2).tap().onError(new IOException("php-fpm is down"))).isTrue();
+        assertThat(next.statuses).as("the copy kept for outages").containsExactly(HttpResponseStatus.OK);
+    }
+
     @Test
     void followersGoOnOnceTheAnswerOutgrowsTheLargestObject() {
         cache.close();
         cache = cache(16);
-        gate = new ResponseCacheGate(cache);
+        gate = new ResponseCacheGate(cache, false);
         enter(HttpMethod.GET, "/big.php");
         enter(HttpMethod.GET, "/big.php");
         FastCgiResponder.ResponseTap leader = calls.get(0).tap();
