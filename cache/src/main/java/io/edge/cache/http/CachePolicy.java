@@ -194,14 +194,19 @@ final class CachePolicy {
     }
 
     /**
-     * RFC 9111 4.2.3, corrected initial age in seconds: the larger of the {@code Age} field and the apparent
-     * age (response time minus {@code Date}), at most 2^31. The request's own delay is not known here and counts as 0.
+     * RFC 9111 4.2.3's corrected initial age in seconds, less its apparent age: the {@code Age} field, at most 2^31.
+     * The request's own delay is not known here and counts as 0.
+     *
+     * <p>The apparent age (response time minus {@code Date}) measures how long an answer travelled through caches
+     * that sent no {@code Age}, provided the origin's clock agrees with this one. This cache asks its own backends
+     * directly, as a gateway: nothing stands between them to age the answer, and a cache inside the backend (Symfony's
+     * HttpCache) sends {@code Age}, so their {@code Date} only tells how far their clock is from ours, or when a script
+     * that dates its answer as it starts began. Counted, a php-fpm host 5 s behind made every {@code max-age=3} answer
+     * stale on arrival: never stored, and its URL hit-for-miss. So lifetimes count from receipt, as nginx's
+     * fastcgi_cache counts them, and a {@code Date} ahead gives no extra freshness either.
      */
-    static long initialAge(HttpHeaders response, long responseTimeMillis) {
-        long ageValue = CacheControl.deltaSeconds(response.get(HttpHeaderNames.AGE));
-        Date date = date(response);
-        long apparentAge = date == null ? 0 : Math.max(0, (responseTimeMillis - date.getTime()) / 1000);
-        return Math.min(Math.max(apparentAge, ageValue), CacheControl.DELTA_SECONDS_MAX); // as a delta-seconds
+    static long initialAge(HttpHeaders response) {
+        return CacheControl.deltaSeconds(response.get(HttpHeaderNames.AGE)); // capped as a delta-seconds
     }
 
     private static Date date(HttpHeaders response) {

@@ -61,8 +61,9 @@ import org.slf4j.LoggerFactory;
  * removal gets {@code null} instead of a response (see {@link StoredResponse}). The cache never takes a
  * reference to a caller's buffer.
  *
- * <p>Time: ages and freshness run on the {@link Ticker}; the wall clock is read only to compare with the
- * response's {@code Date} and {@code Expires}.
+ * <p>Time: ages and freshness run on the {@link Ticker}; the wall clock is read only for dates: to date an answer
+ * that has no {@code Date}, and to read an {@code Expires} without one, or an {@code X-Accel-Expires} instant. A
+ * backend's {@code Date} does not age its answer (see {@link CachePolicy#initialAge}).
  */
 public final class ResponseCache implements AutoCloseable {
 
@@ -137,7 +138,7 @@ public final class ResponseCache implements AutoCloseable {
 
     /**
      * A cache whose ages and freshness run on {@code ticker} (tests pass a fake one, so expiry needs no
-     * sleeping); {@code Date} and {@code Expires} are still compared with the wall clock.
+     * sleeping); dates are still read on the wall clock.
      */
     public ResponseCache(ResponseCacheSettings settings, Timer timer, Ticker ticker) {
         this(settings, timer, ticker, null);
@@ -360,9 +361,7 @@ public final class ResponseCache implements AutoCloseable {
         }
         Receipt receipt = receipt();
         if (uselessWhenStored(backendResponse.headers(), cc, receipt)) {
-            if (!arrivedLate(backendResponse.headers(), cc, receipt)) {
-                rememberUncacheable(clientRequest, backendResponse);
-            }
+            rememberUncacheable(clientRequest, backendResponse);
             forgetStored(clientRequest);
             return null;
         }
@@ -517,8 +516,8 @@ public final class ResponseCache implements AutoCloseable {
      * Whether an answer would be stale the moment it is stored (max-age=0, an Expires already past, an Age over its
      * lifetime, or no-cache) with nothing to revalidate it by (no ETag, no Last-Modified) and no word from the origin
      * that it may be served stale (stale-while-revalidate, stale-if-error): every request would go to the backend
-     * anyway, after waiting for it as a follower. As nginx, such an answer is not stored; its URL is hit-for-miss
-     * (unless only its Date made it stale: {@link #arrivedLate}).
+     * anyway, after waiting for it as a follower. As nginx, such an answer is not stored; its URL is hit-for-miss.
+     * Its {@code Date} plays no part but beside {@code Expires} (see {@link CachePolicy#initialAge}).
      */
     private static boolean uselessWhenStored(HttpHeaders headers, CacheControl cc, Receipt receipt) {
         if (headers.contains(HttpHeaderNames.ETAG) || headers.contains(HttpHeaderNames.LAST_MODIFIED)
@@ -530,32 +529,12 @@ public final class ResponseCache implements AutoCloseable {
         if (accel > 0) {
             return false; // the script's word to this cache, over no-cache and max-age
         }
-        return cc.noCache() || CachePolicy.freshnessLifetime(headers, cc, wall, accel)
-                <= CachePolicy.initialAge(headers, wall);
+        return cc.noCache() || CachePolicy.freshnessLifetime(headers, cc, wall, accel) <= CachePolicy.initialAge(headers);
     }
 
     /**
-     * Whether an answer {@link #uselessWhenStored} is so only by its {@code Date}'s rounding down to the second: it has
-     * a lifetime, no {@code Age}, and an age no greater than that lifetime (rounding adds less than a second). A script
-     * that dates its answer as it begins (Symfony, Laravel) and gives it {@code max-age=1} (microcaching) sees one now
-     * and then arrive stale, where its run crossed a second's turn: that says nothing of the URL's next answers, which
-     * stay coalesced (not hit-for-miss, which would end that for {@code hitForMiss}). Later than that (a clock behind,
-     * a script slower than its lifetime) every answer is, and the URL is marked.
-     */
-    private static boolean arrivedLate(HttpHeaders headers, CacheControl cc, Receipt receipt) {
-        long wall = receipt.wallMillis();
-        if (cc.noCache() || headers.contains(HttpHeaderNames.AGE)) {
-            return false;
-        }
-        long lifetime = CachePolicy.freshnessLifetime(headers, cc, wall,
-                CachePolicy.accelExpires(headers.get(X_ACCEL_EXPIRES), wall));
-        return lifetime > 0 && CachePolicy.initialAge(headers, wall) <= lifetime;
-    }
-
-    /**
-     * {@code received}: the backend's message as it came, for its {@code Age} and {@code Date}; {@code receipt}: when
-     * its head came (RFC 9111 4.2.3's response_time; not when its body ended, which would age it by the seconds the
-     * body took, or by one whole second where the body ends in the second after its head was dated);
+     * {@code received}: the backend's message as it came, for its {@code Age}; {@code receipt}: when its head came
+     * (RFC 9111 4.2.3's response_time; not when its body ended, which would age it by the seconds the body took);
      * {@code xAccelExpires}: the script's word to this cache, or null.
      */
     private StoredResponse entry(HttpResponseStatus status, HttpHeaders headers, HttpHeaders received, Receipt receipt,
@@ -563,7 +542,7 @@ public final class ResponseCache implements AutoCloseable {
         long wall = receipt.wallMillis();
         long accel = CachePolicy.accelExpires(xAccelExpires, wall);
         long lifetime = CachePolicy.freshnessLifetime(headers, cc, wall, accel);
-        long bornAt = receipt.ticks() - seconds(CachePolicy.initialAge(received, wall));
+        long bornAt = receipt.ticks() - seconds(CachePolicy.initialAge(received));
         boolean staleForbidden = cc.noCache() || cc.mustRevalidate() || cc.proxyRevalidate();
         long onError = seconds(Math.max(0, cc.staleIfError()));
         if (cc.sMaxAge() < 0) {
