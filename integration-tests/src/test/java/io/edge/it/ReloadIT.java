@@ -388,19 +388,8 @@ class ReloadIT {
         Files.writeString(siteA().resolve("x.php"), "<?php echo 1;\n");
         int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
-        String config = """
-                edge {
-                  server { listen = ["127.0.0.1:%d"], access-log = off }
-                  fastcgi.backends.php { addresses = ["unix:%s"], queue.timeout = 300 ms }
-                  cache.responses.max-bytes = %d MiB
-                  sites = [{ server-names = ["_"], default = true, root = "a", locations = [
-                    { match = "= /status", status = true }
-                    { match = "~ \\\\.php$", fastcgi = php, cache = true }
-                  ]}]
-                }
-                """;
         Path nobody = dir.resolve("nobody-listens.sock");
-        Files.writeString(conf, config.formatted(port, nobody, 64));
+        Files.writeString(conf, cachedPhp(port, nobody, "max-bytes = 64 MiB"));
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
                 edge.awaitListening(port);
@@ -409,12 +398,64 @@ class ReloadIT {
                 assertThat(http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(503);
                 String counted = "edge_response_cache_misses_total 1\n"; // looked up, then waited for nobody
                 assertThat(EdgeProcess.get(http, port, "/status?format=prometheus")).contains(counted);
-                Files.writeString(conf, config.formatted(port, nobody, 32));
+                Files.writeString(conf, cachedPhp(port, nobody, "max-bytes = 32 MiB"));
                 reload(edge, 2);
                 assertThat(EdgeProcess.get(http, port, "/status?format=prometheus")).contains(counted);
                 assertThat(EdgeProcess.get(http, port, "/status")).contains("response cache: hits=0 misses=1 ");
             });
         }
+    }
+
+    /**
+     * A reload that changes cache.responses keeps what it stores, as nginx's cache outlives a reload: raising the grace
+     * to ride out a PHP outage emptied it, the very copies the grace was for with it, and the next request got 503.
+     */
+    @Test
+    void aReloadThatChangesTheResponseCacheKeepsWhatItStores() throws Exception {
+        Files.writeString(siteA().resolve("page.php"), "<?php header('Cache-Control: max-age=1'); echo uniqid();\n");
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n")) {
+            Files.writeString(conf, cachedPhp(port, Path.of(fpm.address().substring("unix:".length())),
+                    "stale-grace = 0 s"));
+            try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+                edge.verify(() -> {
+                    edge.awaitListening(port);
+                    HttpClient http = HttpClient.newHttpClient();
+                    String stored = EdgeProcess.get(http, port, "/page.php");
+                    assertThat(EdgeProcess.get(http, port, "/page.php")).as("a hit").isEqualTo(stored);
+                    // PHP goes away (the group now names a socket nobody listens on), and the grace is raised for it
+                    Files.writeString(conf, cachedPhp(port, dir.resolve("nobody-listens.sock"), "stale-grace = 1 h"));
+                    reload(edge, 2);
+                    Awaits.await(() -> {
+                        HttpResponse<String> stale = http.send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + port + "/page.php")).build(),
+                                HttpResponse.BodyHandlers.ofString());
+                        assertThat(stale.statusCode()).as("the stored copy, in the grace").isEqualTo(200);
+                        assertThat(stale.body()).isEqualTo(stored);
+                        return stale.headers().firstValue("age").map(Integer::parseInt).orElse(0) >= 2;
+                    }, "the stored copy to be past its max-age");
+                });
+            }
+        }
+    }
+
+    /**
+     * A configuration of site "a" on {@code port}: its PHP scripts through the group php at {@code socket}, their
+     * answers cached under {@code cacheResponses} (the edge.cache.responses settings), and a status page.
+     */
+    private static String cachedPhp(int port, Path socket, String cacheResponses) {
+        return """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  fastcgi.backends.php { addresses = ["unix:%s"], queue.timeout = 300 ms }
+                  cache.responses { %s }
+                  sites = [{ server-names = ["_"], default = true, root = "a", locations = [
+                    { match = "= /status", status = true }
+                    { match = "~ \\\\.php$", fastcgi = php, cache = true }
+                  ]}]
+                }
+                """.formatted(port, socket, cacheResponses);
     }
 
     /** The static engine's and the content cache's counter samples ({@code _total}) of a Prometheus page. */

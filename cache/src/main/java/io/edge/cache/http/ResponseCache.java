@@ -147,7 +147,9 @@ public final class ResponseCache implements AutoCloseable {
     /**
      * As {@link #ResponseCache(ResponseCacheSettings, Timer, Ticker)}, for settings a reload changed: the counters since
      * start (hits, misses, stale answers, coalesced, bypasses, evictions) go on from {@code predecessor}'s (null: from
-     * 0), which adds what its own requests still count while they drain; what is held is this cache's own.
+     * 0), which adds what its own requests still count while they drain; and what it stores is carried over
+     * ({@link #carryOver}), so that a reload tuning the cache (a longer grace to ride out an outage, more bytes) does
+     * not empty it, as nginx's cache on disk outlives a reload. What it stores from then on is its own.
      */
     public ResponseCache(ResponseCacheSettings settings, Timer timer, Ticker ticker, ResponseCache predecessor) {
         this(settings, timer, ticker, System::currentTimeMillis, ByteBufAllocator.DEFAULT, predecessor);
@@ -190,6 +192,35 @@ public final class ResponseCache implements AutoCloseable {
                 .ticker(ticker)
                 .executor(Runnable::run)
                 .build();
+        if (predecessor != null) {
+            carryOver(predecessor);
+        }
+    }
+
+    /**
+     * Takes a reference to each answer {@code predecessor} stores that these settings would store too (not one with
+     * Set-Cookie where that is no longer stored, nor one over the largest object size), with its Vary index; its
+     * grace is read from these settings at each use. Past max-bytes, the cache evicts as it does any newcomer. An
+     * answer the predecessor lets go meanwhile (evicted, purged) is not carried.
+     */
+    private void carryOver(ResponseCache predecessor) {
+        predecessor.varyIndex.asMap().forEach(varyIndex::put);
+        predecessor.cache.asMap().forEach((key, stored) -> {
+            if (!settings.storeSetCookie() && stored.headers.contains(HttpHeaderNames.SET_COOKIE)
+                    || stored.body.readableBytes() > settings.maxObjectSize()) {
+                return;
+            }
+            try {
+                stored.retain();
+            } catch (IllegalReferenceCountException released) {
+                return; // removed from the predecessor since it was listed
+            }
+            cache.put(key, stored);
+            int cut = key.indexOf(CachePolicy.VARIANT_SEPARATOR);
+            if (cut >= 0 && cache.asMap().containsKey(key)) {
+                variants.computeIfAbsent(key.substring(0, cut), url -> ConcurrentHashMap.newKeySet()).add(key);
+            }
+        });
     }
 
     /**
@@ -545,17 +576,15 @@ public final class ResponseCache implements AutoCloseable {
         long bornAt = receipt.ticks() - seconds(CachePolicy.initialAge(received));
         boolean staleForbidden = cc.noCache() || cc.mustRevalidate() || cc.proxyRevalidate();
         long onError = seconds(Math.max(0, cc.staleIfError()));
-        if (cc.sMaxAge() < 0) {
-            // RFC 9111 5.2.2.10: s-maxage is proxy-revalidate to a shared cache, so the grace, this cache's own
-            // choice, stays out; the origin's explicit stale-if-error next to it still counts (see CachePolicy).
-            onError = Math.max(onError, graceNanos);
-        }
+        // RFC 9111 5.2.2.10: s-maxage is proxy-revalidate to a shared cache, so the grace, this cache's own choice,
+        // stays out; the origin's explicit stale-if-error next to it still counts (see CachePolicy).
+        boolean graceApplies = cc.sMaxAge() < 0;
         // X-Accel-Expires counts from receipt, as nginx sets its valid time (now plus the seconds, or the instant
         // itself), not from when the answer was made: an Age the script sends would otherwise shorten it.
         long freshUntil = saturatedAdd(accel > 0 ? receipt.ticks() : bornAt, seconds(lifetime));
         return new StoredResponse(status, headers, body, bornAt, freshUntil,
                 staleForbidden ? 0 : seconds(Math.max(0, cc.staleWhileRevalidate())),
-                staleForbidden ? 0 : onError,
+                staleForbidden ? 0 : onError, !staleForbidden && graceApplies,
                 cc.noCache() && accel <= 0, staleForbidden, CachePolicy.sharedWithAuthorization(cc),
                 headers.get(HttpHeaderNames.ETAG), headers.get(HttpHeaderNames.LAST_MODIFIED), xAccelExpires);
     }
@@ -718,7 +747,8 @@ public final class ResponseCache implements AutoCloseable {
         }
         // How far past freshness, negative while still fresh (looked up stale only because a client's no-cache
         // forced a revalidation): a fresh entry always answers, a stale one within its window.
-        return ticker.read() - stored.freshUntil < stored.usableOnErrorNanos;
+        long usable = Math.max(stored.staleIfErrorNanos, stored.graceApplies ? graceNanos : 0);
+        return ticker.read() - stored.freshUntil < usable;
     }
 
     FullHttpResponse staleAnswer(FullHttpResponse response) {

@@ -24,11 +24,13 @@ final class StoredResponse extends AbstractReferenceCounted {
     /** Until when it is fresh; a soft purge moves it back to the purge time. */
     volatile long freshUntil;
     final long staleWhileRevalidateNanos;
+    /** How long past freshness it may answer when the backend fails by its own stale-if-error (0: none). */
+    final long staleIfErrorNanos;
     /**
-     * How long past freshness it may answer when the backend fails: its stale-if-error, or the configured grace
-     * when longer and not refused by s-maxage.
+     * Whether the configured grace may stretch that (not refused by s-maxage): read from the cache's settings at each
+     * use, so that an entry carried over a reload that changed the grace has the new one.
      */
-    final long usableOnErrorNanos;
+    final boolean graceApplies;
     /**
      * no-cache, or invalidated since it was stored (RFC 9111 4.4, marked rather than removed): every use needs a
      * successful revalidation first.
@@ -44,7 +46,8 @@ final class StoredResponse extends AbstractReferenceCounted {
     final String xAccelExpires;
 
     StoredResponse(HttpResponseStatus status, HttpHeaders headers, ByteBuf body, long bornAt, long freshUntil,
-            long staleWhileRevalidateNanos, long usableOnErrorNanos, boolean alwaysRevalidate, boolean staleForbidden,
+            long staleWhileRevalidateNanos, long staleIfErrorNanos, boolean graceApplies, boolean alwaysRevalidate,
+            boolean staleForbidden,
             boolean sharedWithAuthorization, String etag, String lastModified, String xAccelExpires) {
         this.status = status;
         this.headers = headers;
@@ -52,7 +55,8 @@ final class StoredResponse extends AbstractReferenceCounted {
         this.bornAt = bornAt;
         this.freshUntil = freshUntil;
         this.staleWhileRevalidateNanos = staleWhileRevalidateNanos;
-        this.usableOnErrorNanos = usableOnErrorNanos;
+        this.staleIfErrorNanos = staleIfErrorNanos;
+        this.graceApplies = graceApplies;
         this.alwaysRevalidate = alwaysRevalidate;
         this.staleForbidden = staleForbidden;
         this.sharedWithAuthorization = sharedWithAuthorization;
