@@ -130,6 +130,8 @@ public final class ResponseCache implements AutoCloseable {
     private final LongAdder evictions;
     /** Set by {@link #close}: a body a recorder finishes later (a request that outlived its generation) is dropped. */
     private volatile boolean closed;
+    /** The cache a reload made with what this one stored ({@link #carryOver}), else null. */
+    private volatile ResponseCache successor;
 
     /** @param timer ends coalesced waits after {@code coalesceTimeout} (a shared {@code HashedWheelTimer}) */
     public ResponseCache(ResponseCacheSettings settings, Timer timer) {
@@ -201,9 +203,13 @@ public final class ResponseCache implements AutoCloseable {
      * Takes a reference to each answer {@code predecessor} stores that these settings would store too (not one with
      * Set-Cookie where that is no longer stored, nor one over the largest object size), with its Vary index; its
      * grace is read from these settings at each use. Past max-bytes, the cache evicts as it does any newcomer. An
-     * answer the predecessor lets go meanwhile (evicted, purged) is not carried.
+     * answer the predecessor lets go meanwhile (evicted, purged) is not carried; one it invalidates or purges after
+     * this is invalidated or purged here too.
      */
     private void carryOver(ResponseCache predecessor) {
+        // Its requests still running (a POST begun before the reload) invalidate and purge here too: else the copy
+        // carried here would answer on after the page changed
+        predecessor.successor = this;
         predecessor.varyIndex.asMap().forEach(varyIndex::put);
         predecessor.cache.asMap().forEach((key, stored) -> {
             if (!settings.storeSetCookie() && stored.headers.contains(HttpHeaderNames.SET_COOKIE)
@@ -799,6 +805,10 @@ public final class ResponseCache implements AutoCloseable {
                 purged += purgeOne(k, purge);
             }
         }
+        ResponseCache next = successor;
+        if (next != null) {
+            next.purge(key, purge); // the same entries, carried over: counted once, here
+        }
         return purged;
     }
 
@@ -845,6 +855,10 @@ public final class ResponseCache implements AutoCloseable {
             if (k.startsWith(prefix)) {
                 purged += purgeOne(k, markStale ? Purge.MARK_STALE : Purge.REMOVE);
             }
+        }
+        ResponseCache next = successor;
+        if (next != null) {
+            next.purgePrefix(prefix, markStale);
         }
         return purged;
     }

@@ -271,6 +271,30 @@ class ResponseCacheTest {
         }
     }
 
+    /**
+     * A request still running on the replaced cache when the reload came (a POST begun before it) invalidates what
+     * was carried over too: the carried copy answered on, fresh, after the page changed. Purges go on to it as well.
+     */
+    @Test
+    void whatTheReplacedCacheInvalidatesIsInvalidatedInItsSuccessor() {
+        store(get("/cart"), backend("C", "Cache-Control", "max-age=600"));
+        store(get("/shop/a"), backend("A", "Cache-Control", "max-age=600"));
+        ResponseCacheSettings settings = new ResponseCacheSettings(1 << 19, 64 * 1024, false, Duration.ofSeconds(5),
+                HIT_FOR_MISS, Duration.ZERO, List.of("SESSID"), true);
+        try (ResponseCache after = new ResponseCache(settings, time, time::read, cache)) {
+            assertThat(after.lookup(get("/cart")).outcome()).isEqualTo(Lookup.Outcome.FRESH);
+            FullHttpResponse ok = backend("done");
+            try {
+                assertThat(cache.invalidate(request(HttpMethod.POST, "/cart"), ok, false)).isEqualTo(1);
+            } finally {
+                ok.release();
+            }
+            assertThat(after.lookup(get("/cart")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+            cache.purgePrefix(ResponseCache.keyOf(get("/shop/")), false);
+            assertThat(after.lookup(get("/shop/a")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+        }
+    }
+
     @Test
     void aLookupAfterAFlightIsNotCountedAgain() {
         assertThat(cache.lookup(get("/a")).outcome()).isEqualTo(Lookup.Outcome.MISS);
