@@ -8,8 +8,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.Optional;
 
 /**
@@ -19,11 +17,9 @@ import java.util.Optional;
  */
 final class PidFile {
 
-    /**
-     * How much later than its pid file's time a process may seem to have started and still be the one that wrote it:
-     * the kernel dates a process from the boot time, which it gives to the second.
-     */
-    private static final Duration START_TIME_SLACK = Duration.ofSeconds(2);
+    /** What the command line of an edge process holds: the class it runs, or the jar bin/edge runs. */
+    private static final String MAIN_CLASS = "io.edge.core.Main";
+    private static final String JAR = "edge-core.jar";
 
     private PidFile() {
     }
@@ -71,18 +67,18 @@ final class PidFile {
     }
 
     /**
-     * The running process {@code file} names. A process that started after the file was written is not the one that
-     * wrote it: its id was used again after that one ended without removing the file (killed), and it is refused.
+     * The running process {@code file} names. One whose command line is not edge's is not the one that wrote it: its id
+     * was used again after that one ended without removing the file (killed), and it is refused. (Not judged by its
+     * start time against the file's: the JVM dates a process from the boot time the kernel derives from the wall clock,
+     * and a clock stepped forward after the start, NTP's first step, would refuse edge itself.)
      *
-     * @throws IOException the file cannot be read, names no process or a process that did not write it; the message
-     *                     says which, for an operator
+     * @throws IOException the file cannot be read, names no process or one that is not edge; the message says which,
+     *                     for an operator
      */
     static ProcessHandle running(Path file) throws IOException {
         long pid;
-        Instant written;
         try {
             pid = read(file);
-            written = Files.getLastModifiedTime(file).toInstant();
         } catch (NoSuchFileException e) {
             throw new IOException(file + " does not exist (is edge running?)");
         } catch (NumberFormatException e) {
@@ -92,10 +88,10 @@ final class PidFile {
         if (process.isEmpty()) {
             throw new IOException(file + " names process " + pid + ", which is not running (edge was killed?)");
         }
-        Optional<Instant> started = process.get().info().startInstant();
-        if (started.isPresent() && started.get().isAfter(written.plus(START_TIME_SLACK))) {
-            throw new IOException(file + " names process " + pid + ", which started after the file was written: another"
-                    + " process has that id now (edge was killed?)");
+        Optional<String> command = process.get().info().commandLine();
+        if (command.isPresent() && !command.get().contains(MAIN_CLASS) && !command.get().contains(JAR)) {
+            throw new IOException(file + " names process " + pid + ", which is not edge (" + command.get().split(" ")[0]
+                    + "): another process has that id now (edge was killed?)");
         }
         return process.get();
     }

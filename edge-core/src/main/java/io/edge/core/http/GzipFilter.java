@@ -51,7 +51,8 @@ public final class GzipFilter {
      * @param head       the request is a HEAD: its answer gets the head its GET would, judged by the length its GET
      *                   declares; without one (PHP sends a HEAD no body) as a GET streamed without one, compressed, as
      *                   nginx answers a HEAD passed to PHP: Vary and Content-Encoding as its GET's, which a cache that
-     *                   refreshes its stored answer with a HEAD compares; no filter, having no body
+     *                   refreshes its stored answer with a HEAD compares (but where the GET came whole under
+     *                   min-length, and goes uncompressed: a HEAD cannot tell); no filter, having no body
      * @param bodyLength for a 304, the length of the body its 200 has (a cached answer's), -1 if unknown: judged as
      *                   that 200 would be, so that both carry the same ETag and Vary; for a file's 206, the file's
      * @param bodyType   for a 304 without a Content-Type (a file's), its 200's; for a file's 206 (only then
