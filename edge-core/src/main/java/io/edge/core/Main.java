@@ -50,10 +50,10 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = {"-s", "--signal"}, paramLabel = "SIGNAL", description = "signal the server running on this"
             + " configuration (its server.pid-file), as nginx -s: ${COMPLETION-CANDIDATES}")
-    Command signal;
+    ServerSignal signal;
 
     /** What {@code -s} asks of a running server, and the signal that asks it. */
-    enum Command {
+    enum ServerSignal {
         /** Reload the configuration file (and reopen the access log). */
         reload("HUP"),
         /** Reopen the access log. */
@@ -65,7 +65,7 @@ public final class Main implements Callable<Integer> {
 
         final String signal;
 
-        Command(String signal) {
+        ServerSignal(String signal) {
             this.signal = signal;
         }
     }
@@ -163,7 +163,7 @@ public final class Main implements Callable<Integer> {
      * once the configuration has loaded without a problem (a reload of a file with problems would be refused anyway).
      * Prints what it did, or why it could not (then exits 1).
      */
-    private int send(Command command, Path pidFile) {
+    private int send(ServerSignal command, Path pidFile) {
         if (pidFile == null) {
             System.err.println("edge: -s " + command + ": " + config + " names no pid file (set edge.server.pid-file)");
             return 1;
