@@ -622,15 +622,16 @@ final class SettingsMapper {
         if (spawnEnabled) {
             if (command == null) {
                 spawnSection.missing("command", "the path of the php-fpm binary");
-            } else if (commandProblem != null) {
-                // said above
-            } else if (!Files.isRegularFile(command) || !Files.isExecutable(command)) {
-                spawnSection.invalid("command", command + " is not an executable file", "the path of the php-fpm binary");
-            } else {
-                String sapi = PhpSapi.otherThanFpm(command);
-                if (sapi != null) {
-                    spawnSection.invalid("command", command + " is PHP's " + sapi + ", not php-fpm", "the path of the "
-                            + "php-fpm binary, whose -v says (" + PhpSapi.FPM + "), such as /usr/sbin/php-fpm8.2");
+            } else if (commandProblem == null) { // a path's own problem is said above
+                if (!Files.isRegularFile(command) || !Files.isExecutable(command)) {
+                    spawnSection.invalid("command", command + " is not an executable file",
+                            "the path of the php-fpm binary");
+                } else {
+                    String sapi = PhpSapi.otherThanFpm(command);
+                    if (sapi != null) {
+                        spawnSection.invalid("command", command + " is PHP's " + sapi + ", not php-fpm", "the path of"
+                                + " the php-fpm binary, whose -v says (" + PhpSapi.FPM + "), such as /usr/sbin/php-fpm8.2");
+                    }
                 }
             }
             if (name != null && !wellFormed.isEmpty() && command != null && commandProblem == null

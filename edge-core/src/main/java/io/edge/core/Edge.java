@@ -541,9 +541,10 @@ public final class Edge {
                         && previous.engine.stats().engine().equals(g.engine.stats().engine());
                 g.staticStatsLine = sameSeries ? previous.staticStatsLine : new StaticStatsLine();
             }
-            g.heldCaches = CacheMemory.held(next, PlatformDependent.maxDirectMemory());
+            long directLimit = PlatformDependent.maxDirectMemory();
+            g.heldCaches = CacheMemory.held(next, directLimit);
             if (previous == null || !g.heldCaches.equals(previous.heldCaches)) {
-                String held = g.heldCaches.heldMessage(next, PlatformDependent.maxDirectMemory());
+                String held = g.heldCaches.heldMessage(next, directLimit);
                 if (held != null) {
                     LOG.info("{}", held);
                 }

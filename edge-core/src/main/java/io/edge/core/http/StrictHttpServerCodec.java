@@ -359,10 +359,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
          * there; nginx reads the method first too, and answers such a HEAD without a body.
          */
         private static boolean startsHead(ByteBuf buffer, int from, int to) {
-            int at = from;
-            while (at < to && (buffer.getByte(at) == '\r' || buffer.getByte(at) == '\n')) {
-                at++;
-            }
+            int at = afterEmptyLines(buffer, from, to);
             if (to - at < HEAD_SP.length) {
                 return false;
             }
@@ -706,16 +703,25 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
 
         /** The line in {@code buffer} from {@code from} to {@code to}: after the empty lines, to its first CR or LF. */
         void sentFrom(ByteBuf buffer, int from, int to) {
-            int start = from;
-            while (start < to && (buffer.getByte(start) == '\r' || buffer.getByte(start) == '\n')) {
-                start++;
-            }
+            int start = afterEmptyLines(buffer, from, to);
             int end = start;
             while (end < to && end - start < MAX_SENT && buffer.getByte(end) != '\r' && buffer.getByte(end) != '\n') {
                 end++;
             }
             sent = end > start ? buffer.toString(start, end - start, StandardCharsets.ISO_8859_1) : null;
         }
+    }
+
+    /**
+     * Where the bytes of {@code buffer} from {@code from} to {@code to} start after the empty lines (CR and LF bytes)
+     * before a request line, which Netty's decoder skips; {@code to} if they are all such.
+     */
+    private static int afterEmptyLines(ByteBuf buffer, int from, int to) {
+        int at = from;
+        while (at < to && (buffer.getByte(at) == '\r' || buffer.getByte(at) == '\n')) {
+            at++;
+        }
+        return at;
     }
 
     /** A request whose line named an HTTP/1.x above 1.1, read and answered as HTTP/1.1 (RFC 9110 2.5). */
