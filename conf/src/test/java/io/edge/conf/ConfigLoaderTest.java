@@ -43,6 +43,27 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void everyExtensionOfNginxsMimeTypesHasAType() throws Exception {
+        // the extensions of Debian nginx's /etc/nginx/mime.types: a site moved from nginx keeps its types
+        List<String> nginxExtensions = List.of(
+                "html", "htm", "shtml", "css", "xml", "gif", "jpeg", "jpg", "js", "atom", "rss", "mml", "txt", "jad",
+                "wml", "htc", "avif", "png", "svg", "svgz", "tif", "tiff", "wbmp", "webp", "ico", "jng", "bmp",
+                "woff", "woff2", "jar", "war", "ear", "json", "hqx", "doc", "pdf", "ps", "eps", "ai", "rtf", "m3u8",
+                "kml", "kmz", "xls", "eot", "ppt", "odg", "odp", "ods", "odt", "pptx", "xlsx", "docx", "wmlc",
+                "wasm", "7z", "cco", "jardiff", "jnlp", "run", "pl", "pm", "prc", "pdb", "rar", "rpm", "sea", "swf",
+                "sit", "tcl", "tk", "der", "pem", "crt", "xpi", "xhtml", "xspf", "zip", "bin", "exe", "dll", "deb",
+                "dmg", "iso", "img", "msi", "msp", "msm", "mid", "midi", "kar", "mp3", "ogg", "m4a", "ra", "3gpp",
+                "3gp", "ts", "mp4", "mpeg", "mpg", "mov", "webm", "flv", "m4v", "mng", "asx", "asf", "wmv", "avi");
+        Files.createDirectory(dir.resolve("www"));
+
+        EdgeSettings settings = load("sites = [{ root = www }]");
+
+        assertThat(settings.mimeTypes()).containsKeys(nginxExtensions.toArray(String[]::new))
+                .containsEntry("xhtml", "application/xhtml+xml").containsEntry("3gp", "video/3gpp")
+                .containsEntry("pem", "application/x-x509-ca-cert");
+    }
+
+    @Test
     void defaultsFillEverythingButTheRoot() throws Exception {
         Files.createDirectory(dir.resolve("www"));
         EdgeSettings settings = load("sites = [{ root = www }]");
