@@ -375,6 +375,9 @@ class ReloadIT {
                 assertThat(staticCounters(EdgeProcess.get(http, port, "/status?format=prometheus")))
                         .as("no static request since: the same counts").isEqualTo(before);
                 assertThat(EdgeProcess.get(http, port, "/status")).contains("content cache: hits=1 misses=2 ");
+                // and what the content cache held went on to the new one: a hit, not the disk again
+                assertThat(EdgeProcess.get(http, port, "/x.txt")).isEqualTo("site a");
+                assertThat(EdgeProcess.get(http, port, "/status")).contains("content cache: hits=2 misses=2 ");
             });
         }
     }

@@ -1,6 +1,7 @@
 package io.edge.cache.content;
 
 import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Policy;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.cache.BufferCaches;
 import io.edge.cache.ContentCacheSettings;
@@ -9,6 +10,10 @@ import io.netty.buffer.Unpooled;
 import io.netty.util.IllegalReferenceCountException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
@@ -67,6 +72,8 @@ public final class ContentCache implements AutoCloseable {
 
     private final Doorkeeper doorkeeper;
     private final AdmissionPace pace;
+    /** The cache a reload made with what this one held ({@link #carryOver}), else null. */
+    private volatile ContentCache successor;
     /** Set by {@link #close}: bytes a read finishes later (one that outlived a reload) are released, not kept. */
     private volatile boolean closed;
 
@@ -83,7 +90,9 @@ public final class ContentCache implements AutoCloseable {
     /**
      * As {@link #ContentCache(ContentCacheSettings, Ticker)}, for settings a reload changed: the counters since start
      * (hits, misses, evictions, invalidations) go on from {@code predecessor}'s (null: from 0), which adds what its own
-     * lookups still count while they drain; what is held (bytes, entries) is this cache's own.
+     * lookups still count while they drain; and what it holds is carried over ({@link #carryOver}), so that a reload
+     * resizing the cache (or the other cache's share of the direct memory hold) does not send every hot file back to
+     * the disk. What it keeps from then on is its own.
      */
     public ContentCache(ContentCacheSettings settings, Ticker ticker, ContentCache predecessor) {
         this.counters = predecessor == null ? new Counters() : predecessor.counters;
@@ -101,6 +110,46 @@ public final class ContentCache implements AutoCloseable {
                 (Path path, Entry entry) -> weight(path, entry.content.readableBytes()
                         + (entry.gzipped == null ? 0 : entry.gzipped.readableBytes())),
                 Entry::release, evictions);
+        if (predecessor != null) {
+            carryOver(predecessor);
+        }
+    }
+
+    /**
+     * Takes a reference to the bytes of {@code predecessor}'s entries that these settings would keep (not a file over
+     * max-file-size), hottest first, as many as max-bytes holds; each keeps its check time (one being checked is due
+     * here at once, with its own check). An entry the predecessor lets go meanwhile is not carried; one it finds changed
+     * or is told is changed after this is dropped here too. Nothing is carried when revalidate-after is 0 (no entry is
+     * ever trusted).
+     */
+    private void carryOver(ContentCache predecessor) {
+        predecessor.successor = this;
+        if (revalidateNanos == 0 || maxFileSize == 0) {
+            return;
+        }
+        long now = ticker.read();
+        predecessor.cache.cleanUp(); // its reads recorded, so that "hottest" counts them
+        long room = cache.policy().eviction().orElseThrow().getMaximum();
+        // chosen under the predecessor's eviction lock (a walk, no more), then copied outside it
+        List<Map.Entry<Path, Entry>> chosen = predecessor.cache.policy().eviction().orElseThrow().hottest(entries -> {
+            List<Map.Entry<Path, Entry>> fits = new ArrayList<>();
+            long left = room;
+            for (Iterator<Policy.CacheEntry<Path, Entry>> i = entries.iterator(); i.hasNext() && left > 0; ) {
+                Policy.CacheEntry<Path, Entry> e = i.next();
+                if (e.getValue().content.readableBytes() <= maxFileSize && e.weight() <= left) {
+                    fits.add(e);
+                    left -= e.weight();
+                }
+            }
+            return fits;
+        });
+        for (Map.Entry<Path, Entry> e : chosen) {
+            Entry entry = e.getValue();
+            Entry carried = entry.carried(entry.checkedAt == VERIFYING ? now - 2 * revalidateNanos : entry.checkedAt);
+            if (carried != null && cache.asMap().putIfAbsent(e.getKey(), carried) != null) {
+                carried.release();
+            }
+        }
     }
 
     static int weight(Path path, int contentBytes) {
@@ -195,6 +244,10 @@ public final class ContentCache implements AutoCloseable {
         });
         if (removed[0]) {
             invalidations.increment();
+        }
+        ContentCache next = successor;
+        if (next != null) {
+            next.invalidate(path); // the copy carried there was read from the same file
         }
         stat.changed(path);
         return false;
@@ -318,6 +371,10 @@ public final class ContentCache implements AutoCloseable {
         if (cache.asMap().remove(path) != null) {
             invalidations.increment();
         }
+        ContentCache next = successor;
+        if (next != null) {
+            next.invalidate(path);
+        }
     }
 
     public ContentCacheStats stats() {
@@ -374,6 +431,29 @@ public final class ContentCache implements AutoCloseable {
             this.checkedAt = checkedAt;
             this.gzipped = gzipped;
             this.gzipLevel = gzipLevel;
+        }
+
+        /**
+         * A copy of this entry for another cache, checked at {@code checkedAt}, with references of its own to the same
+         * bytes; null if this one was released meanwhile (evicted).
+         */
+        Entry carried(long checkedAt) {
+            try {
+                content.retain();
+            } catch (IllegalReferenceCountException released) {
+                return null;
+            }
+            if (gzipped != null) {
+                try {
+                    gzipped.retain();
+                } catch (IllegalReferenceCountException released) {
+                    content.release();
+                    return null;
+                }
+            }
+            Entry copy = new Entry(content, metadata, checkedAt, gzipped, gzipLevel);
+            copy.hit = hit;
+            return copy;
         }
 
         /** Lets go of the entry's references: what the cache's removal does. */

@@ -72,7 +72,7 @@ class ContentCacheTest {
     /**
      * A reload that changes the content cache's settings builds a new one: it counts on from its predecessor's
      * counters (they went back to 0, which Prometheus takes for a restart), also what the predecessor still counts while
-     * it drains; what it holds is its own.
+     * it drains.
      */
     @Test
     void aCacheThatReplacesAnotherCountsOnFromItsCounters() throws IOException {
@@ -84,11 +84,98 @@ class ContentCacheTest {
                     clock::get, before)) {
                 assertThat(after.stats().hits()).isEqualTo(1);
                 assertThat(after.stats().misses()).isEqualTo(1);
-                assertThat(after.stats().entries()).as("nothing held yet").isZero();
                 before.get(file, stat).content().release(); // still draining
-                assertThat(after.get(file, stat)).isNull();
+                assertThat(after.get(dir.resolve("other"), stat)).isNull();
                 assertThat(after.stats().hits()).isEqualTo(2);
                 assertThat(after.stats().misses()).isEqualTo(2);
+            }
+        }
+    }
+
+    /**
+     * What the cache held goes on to the one a reload builds (a new max-bytes, or the other cache's new share of the
+     * direct memory hold), as the response cache's does: every entry, with its compressed form, but a file over the new
+     * max-file-size; each cache holds its own reference, so closing the old one (its generation retired) leaves the new
+     * one's bytes whole.
+     */
+    @Test
+    void aReloadCarriesWhatTheCacheHeldToTheNewOne() throws IOException {
+        ContentCache before = cache(1 << 20, 1024);
+        Path hot = cached(before, "hot.txt", "h".repeat(600));
+        Path cold = cached(before, "cold.txt", "c".repeat(600));
+        Path large = cached(before, "large.txt", "l".repeat(900));
+        CachedContent hit = before.get(hot, stat);
+        ByteBuf gzipped = direct("GZ");
+        before.keepCompressed(hot, hit, 1, gzipped);
+        gzipped.release();
+        hit.release();
+
+        ContentCache after = new ContentCache(new ContentCacheSettings(1 << 21, 800, Duration.ofSeconds(5)),
+                clock::get, before);
+        before.close(); // its generation retired
+        try (after) {
+            assertThat(after.get(large, stat)).as("over the new max-file-size").isNull();
+            CachedContent carried = after.get(hot, stat);
+            assertThat(carried.content().toString(StandardCharsets.US_ASCII)).isEqualTo("h".repeat(600));
+            ByteBuf kept = after.compressed(carried, 1);
+            assertThat(kept.toString(StandardCharsets.US_ASCII)).isEqualTo("GZ");
+            kept.release();
+            carried.release();
+            CachedContent other = after.get(cold, stat);
+            assertThat(other.content().toString(StandardCharsets.US_ASCII)).isEqualTo("c".repeat(600));
+            other.release();
+            after.cleanUp();
+            assertThat(after.stats().entries()).isEqualTo(2);
+        }
+    }
+
+    /**
+     * A smaller cache takes the hottest entries that fit, by Caffeine's account of hot, and no more than it holds: the
+     * one asked for most goes on. (Caffeine counts reads once a cache is half full: before that, nothing is near
+     * eviction, and its order is the order of writes.)
+     */
+    @Test
+    void aSmallerCacheTakesTheHottestEntriesThatFit() throws IOException {
+        try (ContentCache before = cache(6 << 10, 1024)) {
+            Path hot = cached(before, "hot.txt", "h".repeat(600));
+            for (int i = 0; i < 3; i++) {
+                cached(before, "cold" + i + ".txt", "c".repeat(600));
+            }
+            for (int i = 0; i < 10; i++) {
+                before.get(hot, stat).release();
+            }
+            long twoFit = 2 * ContentCache.weight(hot, 600) + 100;
+            try (ContentCache after = new ContentCache(new ContentCacheSettings(twoFit, 1024, Duration.ofSeconds(5)),
+                    clock::get, before)) {
+                after.cleanUp();
+                assertThat(after.stats().entries()).isEqualTo(2);
+                assertThat(after.stats().bytesHeld()).isLessThanOrEqualTo(twoFit);
+                assertThat(after.stats().evictions()).as("none put only to be evicted").isZero();
+                after.get(hot, stat).release();
+            }
+        }
+    }
+
+    /**
+     * The old generation's requests still running after a reload tell their cache of a file that changed (a read that
+     * found it so, its revalidation): the copy carried to the new cache is dropped too, else it would answer the old
+     * bytes on until its own check.
+     */
+    @Test
+    void aFileTheOldCacheFindsChangedIsDroppedFromTheNewOne() throws IOException {
+        try (ContentCache before = cache(1 << 20, 1024)) {
+            Path told = cached(before, "told.txt", "old");
+            Path checked = cached(before, "checked.txt", "old");
+            try (ContentCache after = new ContentCache(new ContentCacheSettings(1 << 19, 1024, Duration.ofSeconds(5)),
+                    clock::get, before)) {
+                before.invalidate(told);
+                assertThat(after.get(told, stat)).isNull();
+
+                Files.writeString(checked, "new bytes");
+                clock.addAndGet(Duration.ofSeconds(5).toNanos());
+                assertThat(before.get(checked, stat)).isNull();
+                after.cleanUp();
+                assertThat(after.stats().entries()).as("dropped without a lookup here").isZero();
             }
         }
     }
