@@ -151,7 +151,8 @@ public final class ResponseCache implements AutoCloseable {
      * start (hits, misses, stale answers, coalesced, bypasses, evictions) go on from {@code predecessor}'s (null: from
      * 0), which adds what its own requests still count while they drain; and what it stores is carried over
      * ({@link #carryOver}), so that a reload tuning the cache (a longer grace to ride out an outage, more bytes) does
-     * not empty it, as nginx's cache on disk outlives a reload. What it stores from then on is its own.
+     * not empty it, as nginx's cache on disk outlives a reload. What the predecessor's requests still running store
+     * from then on is stored here too.
      */
     public ResponseCache(ResponseCacheSettings settings, Timer timer, Ticker ticker, ResponseCache predecessor) {
         this(settings, timer, ticker, System::currentTimeMillis, ByteBufAllocator.DEFAULT, predecessor);
@@ -204,29 +205,41 @@ public final class ResponseCache implements AutoCloseable {
      * Set-Cookie where that is no longer stored, nor one over the largest object size), with its Vary index; its
      * grace is read from these settings at each use. Past max-bytes, the cache evicts as it does any newcomer. An
      * answer the predecessor lets go meanwhile (evicted, purged) is not carried; one it invalidates or purges after
-     * this is invalidated or purged here too.
+     * this is invalidated or purged here too, and one it stores after this is stored here too ({@link #offerToSuccessor}).
      */
     private void carryOver(ResponseCache predecessor) {
-        // Its requests still running (a POST begun before the reload) invalidate and purge here too: else the copy
-        // carried here would answer on after the page changed
+        // Its requests still running (a POST begun before the reload) invalidate, purge and store here too: else the
+        // copy carried here would answer on after the page changed
         predecessor.successor = this;
         predecessor.varyIndex.asMap().forEach(varyIndex::put);
-        predecessor.cache.asMap().forEach((key, stored) -> {
-            if (!settings.storeSetCookie() && stored.headers.contains(HttpHeaderNames.SET_COOKIE)
-                    || stored.body.readableBytes() > settings.maxObjectSize()) {
-                return;
-            }
-            try {
-                stored.retain();
-            } catch (IllegalReferenceCountException released) {
-                return; // removed from the predecessor since it was listed
-            }
-            cache.put(key, stored);
-            int cut = key.indexOf(CachePolicy.VARIANT_SEPARATOR);
-            if (cut >= 0 && cache.asMap().containsKey(key)) {
-                variants.computeIfAbsent(key.substring(0, cut), url -> ConcurrentHashMap.newKeySet()).add(key);
-            }
-        });
+        predecessor.cache.asMap().forEach((key, stored) -> adopt(key, stored));
+    }
+
+    /**
+     * Stores here too what the cache this one replaced stored under {@code key}, if these settings would store it: a
+     * reference of its own to the same answer. Its Vary index comes with it ({@link #carryOver}) or before it
+     * ({@link #put}).
+     */
+    private boolean adopt(String key, StoredResponse stored) {
+        if (closed || !settings.storeSetCookie() && stored.headers.contains(HttpHeaderNames.SET_COOKIE)
+                || stored.body.readableBytes() > settings.maxObjectSize()) {
+            return false;
+        }
+        try {
+            stored.retain();
+        } catch (IllegalReferenceCountException released) {
+            return false; // removed from the predecessor since it was listed
+        }
+        cache.put(key, stored);
+        if (closed) {
+            cache.invalidate(key); // close() ran since the check above, its invalidateAll maybe first
+            return false;
+        }
+        int cut = key.indexOf(CachePolicy.VARIANT_SEPARATOR);
+        if (cut >= 0 && cache.asMap().containsKey(key)) {
+            variants.computeIfAbsent(key.substring(0, cut), url -> ConcurrentHashMap.newKeySet()).add(key);
+        }
+        return true;
     }
 
     /**
@@ -494,7 +507,30 @@ public final class ResponseCache implements AutoCloseable {
                 return known.isEmpty() ? null : known;
             });
         }
+        offerToSuccessor(primary, vary, key, stored);
         return true;
+    }
+
+    /**
+     * Stores {@code stored} in the cache a reload made to replace this one, and on in its own successor: a request
+     * begun before the reload finished after it, and its answer, newer than the copy carried over, is the one to keep.
+     */
+    private void offerToSuccessor(String primary, List<String> vary, String key, StoredResponse stored) {
+        ResponseCache next = successor;
+        if (next == null) {
+            return;
+        }
+        if (next.uncacheable != null) {
+            next.uncacheable.invalidate(primary);
+        }
+        if (vary.isEmpty()) {
+            next.varyIndex.invalidate(primary);
+        } else {
+            next.varyIndex.put(primary, List.copyOf(vary));
+        }
+        if (next.adopt(key, stored)) {
+            next.offerToSuccessor(primary, vary, key, stored);
+        }
     }
 
     /** The removal listener: gives the cache's reference back, and forgets a variant key that is gone. */

@@ -295,6 +295,28 @@ class ResponseCacheTest {
         }
     }
 
+    /**
+     * A GET begun before the reload that replaced the cache ends after it and stores its answer in the cache it began
+     * with: that answer, newer than the copy carried over, is stored in the new cache too (with its Vary index), else
+     * the new cache answered the older page on, and a URL first stored then was a miss there.
+     */
+    @Test
+    void whatTheReplacedCacheStoresAfterTheReloadIsStoredInItsSuccessor() {
+        store(get("/page"), backend("old", "Cache-Control", "max-age=600"));
+        ResponseCacheSettings settings = new ResponseCacheSettings(1 << 19, 64 * 1024, false, Duration.ofSeconds(5),
+                HIT_FOR_MISS, Duration.ZERO, List.of(), true);
+        try (ResponseCache after = new ResponseCache(settings, time, time::read, cache)) {
+            assertThat(store(get("/page"), backend("new", "Cache-Control", "max-age=600"))).isTrue();
+            assertThat(store(get("/gz", "Accept-Encoding", "gzip"), backend("Z", "Cache-Control", "max-age=60",
+                    "Vary", "Accept-Encoding"))).isTrue();
+            cache.close(); // the old configuration retired
+
+            assertThat(body(after.lookup(get("/page")).response())).isEqualTo("new");
+            assertThat(body(after.lookup(get("/gz", "Accept-Encoding", "gzip")).response())).isEqualTo("Z");
+            assertThat(after.lookup(get("/gz")).outcome()).as("its Vary index came along").isEqualTo(Lookup.Outcome.MISS);
+        }
+    }
+
     @Test
     void aLookupAfterAFlightIsNotCountedAgain() {
         assertThat(cache.lookup(get("/a")).outcome()).isEqualTo(Lookup.Outcome.MISS);
