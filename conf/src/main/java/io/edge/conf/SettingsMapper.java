@@ -573,7 +573,8 @@ final class SettingsMapper {
 
         Section queue = backend.section("queue");
         BackendGroupSettings.Queue waitQueue = new BackendGroupSettings.Queue(
-                queue.integer("max-waiters", 0, Integer.MAX_VALUE), queue.duration("timeout", false));
+                queue.integer("max-waiters", 0, Integer.MAX_VALUE), queue.duration("timeout", false),
+                queue.duration("retry-after", true, Duration.ofDays(1)));
         Section timeouts = backend.section("timeouts");
         BackendGroupSettings.Timeouts backendTimeouts = new BackendGroupSettings.Timeouts(
                 timeouts.duration("connect", false), timeouts.duration("read", false),

@@ -175,7 +175,7 @@ class ConfigLoaderTest {
         assertThat(php.maxConnections()).isEqualTo(3);
         assertThat(php.spawn()).isEqualTo(new BackendGroupSettings.Spawn(fpm, 3, List.of("memory_limit = 64M"),
                 dir.resolve("run/php"), false, Duration.ofSeconds(60))); // read 60 s (no keep-alive: no idle time)
-        assertThat(php.queue()).isEqualTo(new BackendGroupSettings.Queue(1024, Duration.ofSeconds(30)));
+        assertThat(php.queue()).isEqualTo(new BackendGroupSettings.Queue(1024, Duration.ofSeconds(30), Duration.ofSeconds(1)));
         assertThat(php.keepAlive()).isEqualTo(new BackendGroupSettings.KeepAlive(false, Duration.ofSeconds(60), 1000));
         assertThat(php.health()).isEqualTo(new BackendGroupSettings.Health(3, Duration.ofSeconds(10)));
         assertThat(php.timeouts()).isEqualTo(new BackendGroupSettings.Timeouts(Duration.ofSeconds(5),
@@ -249,6 +249,25 @@ class ConfigLoaderTest {
                 .load(EdgeConfFile.write(dir, streaming.formatted("\"-1 s\""))));
         assertThat(negative.problems()).extracting(ConfigProblem::key)
                 .containsExactly("edge.fastcgi.backends.php.spawn.request-terminate-timeout");
+    }
+
+    /** queue.retry-after: whole seconds of a Retry-After, rounded up; 0 leaves it out; beyond a day is a problem. */
+    @Test
+    void aQueuesRetryAfterIsWholeSecondsRoundedUp() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        String conf = "sites = [{ root = www }]\nfastcgi.backends.php { addresses = [\"127.0.0.1:9000\"], "
+                + "queue.retry-after = %s }";
+        for (String set : new String[] {"2500 ms", "0 s", "1 d"}) {
+            BackendGroupSettings php = load(conf.formatted(set)).backends().get("php");
+            assertThat(php.queue().retryAfterSeconds()).as(set).isEqualTo(switch (set) {
+                case "2500 ms" -> 3;
+                case "0 s" -> 0;
+                default -> 86400;
+            });
+        }
+        ConfigException tooLong = catchThrowableOfType(ConfigException.class, () -> load(conf.formatted("2 d")));
+        assertThat(tooLong.problems()).singleElement().asString()
+                .contains("edge.fastcgi.backends.php.queue.retry-after: \"2 d\" is out of range", "at most 1 d");
     }
 
     @Test

@@ -73,8 +73,28 @@ public record BackendGroupSettings(
     /**
      * @param maxWaiters requests that may wait at once; one more gets 503 at once
      * @param timeout    how long a request may wait for a slot before 503 + Retry-After
+     * @param retryAfter what that 503's Retry-After says, in whole seconds rounded up; zero leaves it out
      */
-    public record Queue(int maxWaiters, Duration timeout) {
+    public record Queue(int maxWaiters, Duration timeout, Duration retryAfter) {
+
+        /** Retry-After as reference.conf's default says, 1 s. */
+        public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(1);
+
+        public Queue {
+            if (retryAfter == null || retryAfter.isNegative()) {
+                throw new IllegalArgumentException("retryAfter: " + retryAfter + " (expected: 0 or more)");
+            }
+        }
+
+        public Queue(int maxWaiters, Duration timeout) {
+            this(maxWaiters, timeout, DEFAULT_RETRY_AFTER);
+        }
+
+        /** {@link #retryAfter} in the whole seconds of an HTTP Retry-After, rounded up (500 ms says 1); 0: none. */
+        public int retryAfterSeconds() {
+            long seconds = retryAfter.getSeconds() + (retryAfter.getNano() > 0 ? 1 : 0);
+            return (int) Math.min(Integer.MAX_VALUE, seconds);
+        }
     }
 
     /** @param connect connect timeout; @param read time without backend data; @param write time without write progress */

@@ -4,6 +4,11 @@ package io.edge.fastcgi;
 public final class QueueFullException extends BackendBusyException {
 
     public QueueFullException(String group, int maxWaiters) {
-        super("fastcgi group " + group + ": wait queue full (" + maxWaiters + " waiters)");
+        this(group, maxWaiters, DEFAULT_RETRY_AFTER);
+    }
+
+    /** @param retryAfterSeconds the group's queue.retry-after (see {@link BackendBusyException#retryAfterSeconds}) */
+    public QueueFullException(String group, int maxWaiters, int retryAfterSeconds) {
+        super("fastcgi group " + group + ": wait queue full (" + maxWaiters + " waiters)", retryAfterSeconds);
     }
 }

@@ -14,7 +14,13 @@ public final class QueueTimeoutException extends BackendBusyException {
      *                           refused": php-fpm down or restarting), or null if none did
      */
     public QueueTimeoutException(String group, Duration waited, String lastConnectFailure) {
+        this(group, waited, lastConnectFailure, DEFAULT_RETRY_AFTER);
+    }
+
+    /** @param retryAfterSeconds the group's queue.retry-after (see {@link BackendBusyException#retryAfterSeconds}) */
+    public QueueTimeoutException(String group, Duration waited, String lastConnectFailure, int retryAfterSeconds) {
         super("fastcgi group " + group + ": no connection slot within " + waited.toMillis() + " ms"
-                + (lastConnectFailure == null ? "" : " (the last connect failed: " + lastConnectFailure + ")"));
+                + (lastConnectFailure == null ? "" : " (the last connect failed: " + lastConnectFailure + ")"),
+                retryAfterSeconds);
     }
 }

@@ -42,7 +42,10 @@ import java.nio.file.NoSuchFileException;
  */
 public final class ErrorResponses {
 
-    /** Seconds a client is told to wait in {@code Retry-After} when a backend is busy. */
+    /**
+     * Seconds a client is told to wait in {@code Retry-After} of a 503 whose cause names none (descriptors, direct
+     * memory, the read queue); a FastCGI queue's says its group's {@code queue.retry-after} ({@link #retryAfterOf}).
+     */
     public static final int RETRY_AFTER_SECONDS = 1;
 
     /** What a file is answered to: the {@code Allow} of a static location's 405s. */
@@ -66,6 +69,20 @@ public final class ErrorResponses {
             return err == Errors.ERRNO_EPIPE_NEGATIVE || err == Errors.ERRNO_ECONNRESET_NEGATIVE;
         }
         return false;
+    }
+
+    /**
+     * The seconds of the {@code Retry-After} of {@code failure}'s 503: its backend group's (0: none), else
+     * {@link #RETRY_AFTER_SECONDS}.
+     */
+    public static int retryAfterOf(Throwable failure) {
+        Throwable t = failure;
+        for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
+            if (t instanceof BackendBusyException busy && busy.retryAfterSeconds() >= 0) {
+                return busy.retryAfterSeconds();
+            }
+        }
+        return RETRY_AFTER_SECONDS;
     }
 
     /** The status for a failure; causes are unwrapped through {@link DecoderException} and the like. */

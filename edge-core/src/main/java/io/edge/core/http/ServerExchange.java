@@ -597,11 +597,16 @@ final class ServerExchange implements Exchange {
             connection.exchangeDone(this, ctx.newSucceededFuture(), false);
             return;
         }
-        sendError(errorStatus);
+        sendError(errorStatus, ErrorResponses.retryAfterOf(cause));
     }
 
     @Override
     public void sendError(HttpResponseStatus errorStatus) {
+        sendError(errorStatus, ErrorResponses.RETRY_AFTER_SECONDS);
+    }
+
+    /** {@code retryAfterSeconds}: what a 503's Retry-After says, 0 to leave it out. */
+    private void sendError(HttpResponseStatus errorStatus, int retryAfterSeconds) {
         if (state != State.OPEN) {
             fail(new HttpStatusException(errorStatus, "error after the response head"));
             return;
@@ -618,6 +623,14 @@ final class ServerExchange implements Exchange {
                 site == null ? null : site.errorPage(status.code()));
         if (status.code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) {
             response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.allowedMethods(location()));
+        }
+        if (status.code() == HttpResponseStatus.SERVICE_UNAVAILABLE.code()
+                && retryAfterSeconds != ErrorResponses.RETRY_AFTER_SECONDS) {
+            if (retryAfterSeconds > 0) {
+                response.headers().setInt(HttpHeaderNames.RETRY_AFTER, retryAfterSeconds);
+            } else {
+                response.headers().remove(HttpHeaderNames.RETRY_AFTER);
+            }
         }
         ChannelFuture written = writeAndFlush(response);
         complete(written);

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.edge.conf.EdgeSettings;
 import io.edge.conf.LocationSettings;
 import io.edge.core.route.Router;
+import io.edge.fastcgi.QueueFullException;
+import io.edge.fastcgi.QueueTimeoutException;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.unix.Errors;
@@ -171,6 +173,26 @@ class HttpConnectionHandlerTest {
             warnings = log.warnings();
         }
         assertThat(warnings).singleElement().asString().startsWith("GET /a -> 500");
+    }
+
+    /**
+     * A FastCGI queue's 503 says its group's queue.retry-after (whole seconds; 0 leaves the field out, as nginx and
+     * HAProxy send none); another 503 says the server's 1 s.
+     */
+    @Test
+    void aQueues503SaysItsGroupsRetryAfter() {
+        open(exchange -> exchange.fail(new QueueTimeoutException("php", Duration.ofSeconds(1), null, 90)));
+        assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n"))
+                .startsWith("HTTP/1.1 503 ").containsIgnoringCase("\r\nretry-after: 90\r\n");
+        open(exchange -> exchange.fail(new QueueFullException("php", 10, 0)));
+        assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n"))
+                .startsWith("HTTP/1.1 503 ").doesNotContainIgnoringCase("retry-after");
+        open(exchange -> exchange.fail(new QueueFullException("php", 10)));
+        assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n"))
+                .startsWith("HTTP/1.1 503 ").containsIgnoringCase("\r\nretry-after: 1\r\n");
+        open(exchange -> exchange.sendError(HttpResponseStatus.SERVICE_UNAVAILABLE));
+        assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n"))
+                .startsWith("HTTP/1.1 503 ").containsIgnoringCase("\r\nretry-after: 1\r\n");
     }
 
     @Test

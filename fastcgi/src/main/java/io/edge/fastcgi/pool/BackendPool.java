@@ -109,6 +109,8 @@ public final class BackendPool implements AutoCloseable {
     private final int maxWaiters;
     private final long queueTimeoutNanos;
     private final Duration queueTimeout;
+    /** The queue's 503s' Retry-After (queue.retry-after), 0 for none. */
+    private final int retryAfterSeconds;
     private final boolean keepAlive;
     private final boolean awaitWorker;
     private final long idleTimeoutNanos;
@@ -180,6 +182,7 @@ public final class BackendPool implements AutoCloseable {
         this.maxWaiters = settings.queue().maxWaiters();
         this.queueTimeout = settings.queue().timeout();
         this.queueTimeoutNanos = queueTimeout.toNanos();
+        this.retryAfterSeconds = settings.queue().retryAfterSeconds();
         BackendGroupSettings.KeepAlive ka = settings.keepAlive();
         this.keepAlive = ka != null && ka.enabled();
         this.awaitWorker = settings.awaitWorker();
@@ -225,7 +228,7 @@ public final class BackendPool implements AutoCloseable {
                 armTimer(w, budget);
             } else {
                 counters.rejectedFull.incrementAndGet();
-                after.add(() -> w.promise.tryFailure(new QueueFullException(name, maxWaiters)));
+                after.add(() -> w.promise.tryFailure(new QueueFullException(name, maxWaiters, retryAfterSeconds)));
             }
             if (w.queued && slots.isShared()) {
                 after.add(() -> slots.wanted(this)); // the slot it waits for may sit idle in another pool
@@ -895,7 +898,8 @@ public final class BackendPool implements AutoCloseable {
                 last = b;
             }
         }
-        return new QueueTimeoutException(name, queueTimeout, last == null ? null : last.lastBusyFailure);
+        return new QueueTimeoutException(name, queueTimeout, last == null ? null : last.lastBusyFailure,
+                retryAfterSeconds);
     }
 
     void release(Lease lease, Lease.Outcome outcome) {
