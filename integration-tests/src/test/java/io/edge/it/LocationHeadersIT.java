@@ -52,6 +52,7 @@ class LocationHeadersIT {
                 header('Cache-Control: private');
                 header('X-Accel-Redirect: ' . $_GET['u']);
                 """);
+        Files.copy(www.resolve("accel-to.php"), Files.createDirectories(www.resolve("open")).resolve("accel-to.php"));
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 4\n");
         edge = EdgeHarness.start(dir, """
                 location-defaults.headers { X-Content-Type-Options = nosniff }
@@ -63,6 +64,7 @@ class LocationHeadersIT {
                     { match = "^~ /files/", expires = 1 h, headers { "Access-Control-Allow-Origin" = "*" } }
                     { match = "^~ /files/bare/", headers { Last-Modified = "", ETag = "\\"edge\\"", X-Empty = "" } }
                     { match = "^~ /protected/", root = "private", headers { X-Protected = yes } }
+                    { match = "^~ /open/", fastcgi = php, x-sendfile = ["www"] }
                   ]
                 }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
@@ -87,6 +89,20 @@ class LocationHeadersIT {
         assertThat(accel.headers().allValues("x-protected")).containsExactly("yes");
         assertThat(get("/accel-to.php?u=/protected/../files/plain.txt").body()).as("the URI normalized first")
                 .isEqualTo("plain\n");
+    }
+
+    /**
+     * An X-Accel-Redirect to a script's URI (nginx runs it, as a GET) is refused where x-sendfile takes the document
+     * root: edge sends files only, and that file sent was the script's PHP source.
+     */
+    @Test
+    void anXAccelRedirectToAScriptIsRefusedNotItsSourceSent() throws Exception {
+        for (String uri : new String[] {"/accel-to.php", "/open/../streamed.php", "/accel-to.php/extra"}) {
+            HttpResponse<String> accel = get("/open/accel-to.php?u=" + URLEncoder.encode(uri, StandardCharsets.UTF_8));
+            assertThat(accel.statusCode()).as(uri).isEqualTo(403);
+            assertThat(accel.body()).as(uri).doesNotContain("<?php");
+        }
+        assertThat(get("/open/accel-to.php?u=/files/plain.txt").body()).as("a file still goes").isEqualTo("plain\n");
     }
 
     private static HttpResponse<String> get(String path, String... headers) throws Exception {

@@ -784,6 +784,16 @@ public final class FastCgiResponder implements Responder {
             String accelUri = sendfile != null ? null
                     : Path.of("/").resolve(stripLeadingSlashes(fileName)).normalize().toString();
             LocationSettings accelTarget = accelUri == null ? null : exchange.locationOf(accelUri);
+            if (accelTarget != null && accelTarget.handler() == LocationSettings.Handler.FASTCGI
+                    && ScriptResolver.DEFAULT_SPLIT.matcher(accelUri).matches()) {
+                // nginx runs such a URI (an internal redirect, as a GET); edge sends files only, and this file is a
+                // script that location runs: sent, it would be its source
+                LOG.warn("[{}] backend asked to send {} (X-Accel-Redirect), a script its location runs: refused, edge "
+                        + "sends only files by X-Accel-Redirect, never a script's source", requestId,
+                        LogText.escapeControls(accel));
+                exchange.sendError(HttpResponseStatus.FORBIDDEN);
+                return true;
+            }
             Path accelRoot = accelTarget == null ? root : accelTarget.root() != null ? accelTarget.root() : siteRoot;
             Path file = sendfile != null ? named : accelRoot.resolve(stripLeadingSlashes(accelUri));
             Path normalized = file.toAbsolutePath().normalize();
