@@ -92,7 +92,10 @@ public final class CgiResponseParser {
         }
         int colon = text.indexOf(':');
         if (colon <= 0) {
-            throw FcgiProtocolException.of("response header line", quote(text), "name: value");
+            // header('Cache-Control no-cache'), a typo: the page still goes, as behind nginx (which sends the line as
+            // a field of no value) and as with a name that is no token, below
+            mended.add(quote(text) + ": not a header (name: value), dropped");
+            return;
         }
         String name = text.substring(0, colon).trim();
         String value = text.substring(colon + 1).trim();
