@@ -138,6 +138,8 @@ public final class FastCgiResponder implements Responder {
     private final Path spoolDir;
     private final WaitStats waitStats;
     private final StaticResponder staticResponder;
+    /** Paths the site's link policy refuses here, said at most once every 10 s. */
+    private final ThrottledWarnings refusals = new ThrottledWarnings(LOG, System::nanoTime);
     /** The x-sendfile directories, as configured and as their real paths now. */
     private final List<PathResolver> sendfileRoots;
     private final Path root;
@@ -400,7 +402,15 @@ public final class FastCgiResponder implements Responder {
         } else if (resolution instanceof ScriptResolver.Rejected rejected) {
             exchange.fail(new HttpStatusException(HttpResponseStatus.BAD_REQUEST, rejected.reason()));
         } else if (resolution instanceof ScriptResolver.Forbidden forbidden) {
-            LOG.debug("{}: {}", exchange.path(), forbidden.reason());
+            if (hasDotSegment(exchange.path())) {
+                LOG.debug("{}: {}", exchange.path(), forbidden.reason()); // what scanners ask for all day (.env, .git)
+            } else {
+                // a link (Laravel's storage:link, public/storage -> ../storage/app/public) or a permission: said, as
+                // the static path says it, else the operator has a bare 403 in the access log and no clue
+                refusals.warn(ScriptResolver.Forbidden.class, exchange.request().method() + " "
+                        + LogText.escapeControls(exchange.request().uri()) + " -> 403: " + forbidden.reason()
+                        + " (symlinks = within-root refuses a link that leads out of the root, deny any link)");
+            }
             exchange.sendError(HttpResponseStatus.FORBIDDEN);
         } else {
             exchange.sendError(HttpResponseStatus.NOT_FOUND);
@@ -479,6 +489,11 @@ public final class FastCgiResponder implements Responder {
             body.release();
             held.run();
         });
+    }
+
+    /** Whether a segment of {@code path} starts with a dot: a dotfile, which the dotfiles rule refuses quietly. */
+    private static boolean hasDotSegment(String path) {
+        return path.startsWith(".") || path.contains("/.");
     }
 
     /** Requests that run without their client (runsWithoutClient) and failed, said at most once every 10 s. */
