@@ -1143,9 +1143,9 @@ final class SettingsMapper {
             if (!CGI_NAME.matcher(name).matches()) {
                 params.problem(name, LocationMatch.quoted(name) + " is not a CGI variable name",
                         "letters, digits and '_', not starting with a digit (HTTPS, APP_ENV)");
-            } else if (REQUEST_PARAMS.contains(name) || name.startsWith("HTTP_")) {
+            } else if (REQUEST_PARAMS.contains(name)) {
                 params.problem(name, name + " is derived from each request", "a name other than "
-                        + String.join(", ", new TreeSet<>(REQUEST_PARAMS)) + " or HTTP_*");
+                        + String.join(", ", new TreeSet<>(REQUEST_PARAMS)));
             } else if (!value.chars().allMatch(c -> c == '\t' || !Character.isISOControl(c))) {
                 params.problem(name, LocationMatch.quoted(value) + " has a control character",
                         "a value without control characters but tab");

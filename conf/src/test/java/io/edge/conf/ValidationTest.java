@@ -226,8 +226,8 @@ class ValidationTest {
 
     /**
      * fastcgi-params name CGI variables, never one edge derives from each request (a fixed SCRIPT_FILENAME would run
-     * another script than the one asked for; an HTTP_ one would pose as a header the client sent), and hold no line
-     * break; the others reach the location, by name.
+     * another script than the one asked for), and hold no line break; the others reach the location, by name. An HTTP_
+     * one replaces the client's header, as nginx's fastcgi_param does (Symfony's HTTP_X_SENDFILE_TYPE).
      */
     @Test
     void fastcgiParamsAreCgiVariablesEdgeDoesNotDeriveFromTheRequest() throws Exception {
@@ -240,7 +240,6 @@ class ValidationTest {
                 tuple("edge.sites[0].locations[0].fastcgi-params.1X", "\"1X\" is not a CGI variable name"),
                 tuple("edge.sites[0].locations[0].fastcgi-params.A-B", "\"A-B\" is not a CGI variable name"),
                 tuple("edge.sites[0].locations[0].fastcgi-params.EOL", "\"a\\u000ab\" has a control character"),
-                tuple("edge.sites[0].locations[0].fastcgi-params.HTTP_HOST", "HTTP_HOST is derived from each request"),
                 tuple("edge.sites[0].locations[0].fastcgi-params.SCRIPT_FILENAME",
                         "SCRIPT_FILENAME is derived from each request"));
         assertThat(problems("""
@@ -250,11 +249,12 @@ class ValidationTest {
         EdgeSettings settings = new ConfigLoader().load(write("""
                 location-defaults.fastcgi-params { HTTPS = on, APP_ENV = prod }
                 sites = [{ root = www, locations = [{ match = "/", fastcgi = php, fastcgi-params { APP_ENV = dev,
-                  SERVER_SOFTWARE = "nginx/1.22.1" } }, { match = "/static/" }] }]
+                  SERVER_SOFTWARE = "nginx/1.22.1", HTTP_X_SENDFILE_TYPE = X-Accel-Redirect } }, { match = "/static/" }] }]
                 fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
                 """));
         assertThat(settings.sites().get(0).locations().get(0).fastcgiParams()).containsExactly(
-                entry("APP_ENV", "dev"), entry("HTTPS", "on"), entry("SERVER_SOFTWARE", "nginx/1.22.1"));
+                entry("APP_ENV", "dev"), entry("HTTPS", "on"), entry("HTTP_X_SENDFILE_TYPE", "X-Accel-Redirect"),
+                entry("SERVER_SOFTWARE", "nginx/1.22.1"));
     }
 
     /**

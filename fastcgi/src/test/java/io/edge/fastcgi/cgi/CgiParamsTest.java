@@ -136,6 +136,18 @@ class CgiParamsTest {
         assertThat(p).containsEntry("APP_ENV", "prod").containsEntry("SERVER_SOFTWARE", "x");
     }
 
+    /**
+     * An HTTP_ param set in the configuration (Symfony's documented HTTP_X_SENDFILE_TYPE = X-Accel-Redirect) replaces
+     * the client's header of that name, as nginx's fastcgi_param does: a client cannot set it itself.
+     */
+    @Test
+    void anHttpParamSetInTheConfigurationReplacesTheClientsHeader() {
+        Map<String, String> p = params(request(List.of(Map.entry("X-Sendfile-Type", "X-Sendfile"),
+                Map.entry("X-Accel-Mapping", "/=/"))), new CgiOptions(false,
+                List.of(Map.entry("HTTP_X_SENDFILE_TYPE", "X-Accel-Redirect"))));
+        assertThat(p).containsEntry("HTTP_X_SENDFILE_TYPE", "X-Accel-Redirect").containsEntry("HTTP_X_ACCEL_MAPPING", "/=/");
+    }
+
     @Test
     void encodedParamsAreTheBuiltOnesInTheSameOrder() {
         List<List<Map.Entry<String, String>>> headerSets = List.of(
