@@ -47,6 +47,10 @@ import java.util.regex.Pattern;
  *                        (nginx's {@code gzip on}); {@code null}: they go as they are
  * @param gzipStatic      a file's {@code .gz} beside it is sent instead, compressed, to clients that take gzip (nginx's
  *                        {@code gzip_static on})
+ * @param internal        reached only by an X-Accel-Redirect, never by a client's own request (nginx's {@code internal})
+ * @param fastcgiScript   for FastCGI locations, the script every request runs, not looked for under the root: php-fpm's
+ *                        {@code pm.status_path} and {@code ping.path}, which php-fpm answers itself; {@code null}: the
+ *                        request's path names it
  */
 public record LocationSettings(
         String match,
@@ -66,7 +70,8 @@ public record LocationSettings(
         Map<String, String> fastcgiParams,
         Gzip gzip,
         boolean gzipStatic,
-        boolean internal) {
+        boolean internal,
+        String fastcgiScript) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -88,7 +93,7 @@ public record LocationSettings(
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
                             List<AddressRange> statusAllow) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
-                statusAllow, null, Map.of(), SERVER_BODY_LIMIT, Map.of(), null, false, false);
+                statusAllow, null, Map.of(), SERVER_BODY_LIMIT, Map.of(), null, false, false, null);
     }
 
     /** This location's body limit: its own, else {@code serverLimit}. */

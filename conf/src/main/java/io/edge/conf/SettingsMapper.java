@@ -1007,6 +1007,15 @@ final class SettingsMapper {
                 location.problem("front-controller", LocationMatch.quoted(frontController) + " " + frontFault,
                         "a script path such as \"/index.php\" in a location with fastcgi = <backend>");
             }
+            String fastcgiScript = location.optionalString("fastcgi-script");
+            String scriptFault = fastcgiScript == null ? null
+                    : backend == null ? "needs a fastcgi backend in the same location"
+                    : frontController != null ? "is set with a front-controller (every request runs it: none falls back)"
+                    : scriptPathFault(fastcgiScript);
+            if (scriptFault != null) {
+                location.problem("fastcgi-script", LocationMatch.quoted(fastcgiScript) + " " + scriptFault,
+                        "a path such as \"/fpm-status\" in a location with fastcgi = <backend> and no front-controller");
+            }
             List<Path> sendfileRoots = new ArrayList<>();
             for (Section.Element element : location.elements("x-sendfile")) {
                 // "" would resolve to the configuration's directory: a directory no one meant to open to the backend
@@ -1070,7 +1079,7 @@ final class SettingsMapper {
             }
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root, handler,
                     backend, frontController, sendfileRoots, cache, status ? statusAllow : List.of(), expires, headers,
-                    bodyLimit, fastcgiParams, status ? null : gzip, gzipStatic && !status, internal));
+                    bodyLimit, fastcgiParams, status ? null : gzip, gzipStatic && !status, internal, fastcgiScript));
         }
         return result;
     }

@@ -403,6 +403,26 @@ class ValidationTest {
                         "\"/app/../index.php\" is not a normalised path (an empty, \".\" or \"..\" segment)"));
     }
 
+    /** fastcgi-script: a normalised path, in a location with fastcgi and without a front controller. */
+    @Test
+    void aFixedScriptIsAPathInAFastcgiLocationWithoutAFrontController() {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [
+                  { match = "= /a", fastcgi-script = "/fpm-status" }
+                  { match = "= /b", fastcgi = php, fastcgi-script = "fpm-status" }
+                  { match = "/c/", fastcgi = php, front-controller = "/index.php", fastcgi-script = "/fpm-ping" }
+                  { match = "= /d", fastcgi = php, fastcgi-script = "/fpm-ping" }
+                ] }]
+                fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
+                tuple("edge.sites[0].locations[0].fastcgi-script",
+                        "\"/fpm-status\" needs a fastcgi backend in the same location"),
+                tuple("edge.sites[0].locations[1].fastcgi-script", "\"fpm-status\" is not a path"),
+                tuple("edge.sites[0].locations[2].fastcgi-script",
+                        "\"/fpm-ping\" is set with a front-controller (every request runs it: none falls back)"));
+    }
+
     @Test
     void xSendfileDirectoriesMustExistAndBelongToAFastcgiLocation() throws Exception {
         Files.createDirectory(dir.resolve("downloads"));

@@ -138,6 +138,8 @@ public final class FastCgiResponder implements Responder {
     private final Path spoolDir;
     private final WaitStats waitStats;
     private final StaticResponder staticResponder;
+    /** The script every request runs (fastcgi-script), or null: the request's path names it. */
+    private final String fixedScript;
     /** Paths the site's link policy refuses here, said at most once every 10 s. */
     private final ThrottledWarnings refusals = new ThrottledWarnings(LOG, System::nanoTime);
     /** The x-sendfile directories, as configured and as their real paths now. */
@@ -304,6 +306,7 @@ public final class FastCgiResponder implements Responder {
         this.absoluteRoot = root.toAbsolutePath().normalize();
         this.timeouts = timeouts;
         this.anywhere = new Resolvers(root, location.frontController(), probe);
+        this.fixedScript = location.fastcgiScript();
         // null: a probe that does not wait (tests' FILESYSTEM on a local disk) resolves on the loop itself
         this.onLoop = probe instanceof CachedFileProbe cached
                 ? new Resolvers(root, location.frontController(), cached.cachedOnly()) : null;
@@ -314,6 +317,10 @@ public final class FastCgiResponder implements Responder {
 
     @Override
     public void respond(Exchange exchange) {
+        if (fixedScript != null) {
+            dispatch(exchange, anywhere.resolver().fixed(fixedScript, exchange.query()));
+            return;
+        }
         if (onLoop == null) {
             dispatch(exchange, resolve(exchange, anywhere));
             return;

@@ -97,6 +97,17 @@ public final class ScriptResolver {
      * @param path  decoded, normalised, starting with '/'
      * @param query the raw query string, "" when none
      */
+    /**
+     * {@code scriptName} (a normalised path) as the script, whatever the request's path and whether a file has that
+     * name: a location's fixed script, php-fpm's status page or ping, which php-fpm answers without one. PATH_INFO is
+     * empty; nothing is looked at but the root's real path.
+     */
+    public Resolution fixed(String scriptName, String query) {
+        Path file = underRoot(scriptName);
+        return file == null ? new NotFound("no file may be named " + scriptName)
+                : script(file, scriptName, "", scriptName, query);
+    }
+
     public Resolution resolve(String path, String query) {
         if (!path.startsWith("/")) {
             return new Rejected("path: " + path + " (expected: starting with /)");
