@@ -352,7 +352,7 @@ class ReloadIT {
                 edge {
                   server { listen = ["127.0.0.1:%d"], access-log = off }
                   static.read-timeout = %d s
-                  cache.content.max-bytes = %d MiB
+                  cache.content { max-bytes = %d MiB, revalidate = 60 s } # no check due meanwhile: a hit is a hit
                   sites = [{ server-names = ["_"], default = true, root = "a", locations = [
                     { match = "= /status", status = true }
                     { match = "/" }

@@ -134,7 +134,9 @@ public final class ContentCache implements AutoCloseable {
         List<Map.Entry<Path, Entry>> chosen = predecessor.cache.policy().eviction().orElseThrow().hottest(entries -> {
             List<Map.Entry<Path, Entry>> fits = new ArrayList<>();
             long left = room;
-            for (Iterator<Policy.CacheEntry<Path, Entry>> i = entries.iterator(); i.hasNext() && left > 0; ) {
+            // a walk of the whole cache at most, and no further once no entry could fit
+            Iterator<Policy.CacheEntry<Path, Entry>> i = entries.iterator();
+            while (i.hasNext() && left > ENTRY_OVERHEAD) {
                 Policy.CacheEntry<Path, Entry> e = i.next();
                 if (e.getValue().content.readableBytes() <= maxFileSize && e.weight() <= left) {
                     fits.add(e);
@@ -145,9 +147,16 @@ public final class ContentCache implements AutoCloseable {
         });
         for (Map.Entry<Path, Entry> e : chosen) {
             Entry entry = e.getValue();
-            Entry carried = entry.carried(entry.checkedAt == VERIFYING ? now - 2 * revalidateNanos : entry.checkedAt);
-            if (carried != null && cache.asMap().putIfAbsent(e.getKey(), carried) != null) {
+            long checkedAt = entry.checkedAt; // once: a loop may mark it VERIFYING meanwhile
+            Entry carried = entry.carried(checkedAt == VERIFYING ? now - 2 * revalidateNanos : checkedAt);
+            if (carried == null) {
+                continue;
+            }
+            if (cache.asMap().putIfAbsent(e.getKey(), carried) != null) {
                 carried.release();
+            } else if (predecessor.cache.asMap().get(e.getKey()) != entry) {
+                // dropped there since the walk (found changed, told so): its invalidation may have come first
+                cache.asMap().remove(e.getKey(), carried);
             }
         }
     }

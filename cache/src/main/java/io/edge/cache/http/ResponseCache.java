@@ -30,6 +30,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -205,41 +206,68 @@ public final class ResponseCache implements AutoCloseable {
      * Set-Cookie where that is no longer stored, nor one over the largest object size), with its Vary index; its
      * grace is read from these settings at each use. Past max-bytes, the cache evicts as it does any newcomer. An
      * answer the predecessor lets go meanwhile (evicted, purged) is not carried; one it invalidates or purges after
-     * this is invalidated or purged here too, and one it stores after this is stored here too ({@link #offerToSuccessor}).
+     * this is invalidated or purged here too, and one it stores after this is stored here too
+     * ({@link #offerToSuccessors}).
      */
     private void carryOver(ResponseCache predecessor) {
         // Its requests still running (a POST begun before the reload) invalidate, purge and store here too: else the
         // copy carried here would answer on after the page changed
         predecessor.successor = this;
         predecessor.varyIndex.asMap().forEach(varyIndex::put);
-        predecessor.cache.asMap().forEach((key, stored) -> adopt(key, stored));
+        // beside what is there: an answer its requests stored since the line above came here first, and is newer
+        predecessor.cache.asMap().forEach((key, stored) -> adopt(key, stored, false));
     }
 
     /**
-     * Stores here too what the cache this one replaced stored under {@code key}, if these settings would store it: a
+     * Stores here too what a cache this one replaced stored under {@code key}, if these settings would store it: a
      * reference of its own to the same answer. Its Vary index comes with it ({@link #carryOver}) or before it
-     * ({@link #put}).
+     * ({@link #offerToSuccessors}). {@code over}: it replaces what is stored under the key (a newer answer), and where
+     * these settings refuse it, what is stored there goes (older, it would answer on); else it goes in only where
+     * nothing is (a carry-over).
      */
-    private boolean adopt(String key, StoredResponse stored) {
-        if (closed || !settings.storeSetCookie() && stored.headers.contains(HttpHeaderNames.SET_COOKIE)
+    private void adopt(String key, StoredResponse stored, boolean over) {
+        if (closed) {
+            return;
+        }
+        if (!settings.storeSetCookie() && stored.headers.contains(HttpHeaderNames.SET_COOKIE)
                 || stored.body.readableBytes() > settings.maxObjectSize()) {
-            return false;
+            if (over) {
+                cache.invalidate(key);
+            }
+            return;
         }
         try {
             stored.retain();
         } catch (IllegalReferenceCountException released) {
-            return false; // removed from the predecessor since it was listed
+            return; // removed from the predecessor since it was listed
         }
-        cache.put(key, stored);
+        if (over) {
+            if (cache.asMap().put(key, stored) == stored) {
+                stored.release(); // here already (carried while it was stored): Caffeine removes nothing for it
+            }
+        } else if (cache.asMap().putIfAbsent(key, stored) != null) {
+            stored.release();
+            return;
+        }
         if (closed) {
             cache.invalidate(key); // close() ran since the check above, its invalidateAll maybe first
-            return false;
+            return;
         }
         int cut = key.indexOf(CachePolicy.VARIANT_SEPARATOR);
         if (cut >= 0 && cache.asMap().containsKey(key)) {
             variants.computeIfAbsent(key.substring(0, cut), url -> ConcurrentHashMap.newKeySet()).add(key);
         }
-        return true;
+    }
+
+    /**
+     * What {@code change} does, done to each cache a reload made to replace this one, and to the one that replaced
+     * that, on: a request begun before a reload ends after it, and what it learnt of its URL holds there too. Closed
+     * ones in the chain (a generation retired before this one) are walked through.
+     */
+    private void inSuccessors(Consumer<ResponseCache> change) {
+        for (ResponseCache next = successor; next != null; next = next.successor) {
+            change.accept(next);
+        }
     }
 
     /**
@@ -507,30 +535,32 @@ public final class ResponseCache implements AutoCloseable {
                 return known.isEmpty() ? null : known;
             });
         }
-        offerToSuccessor(primary, vary, key, stored);
+        offerToSuccessors(primary, vary, key, stored);
         return true;
     }
 
     /**
-     * Stores {@code stored} in the cache a reload made to replace this one, and on in its own successor: a request
-     * begun before the reload finished after it, and its answer, newer than the copy carried over, is the one to keep.
+     * Stores {@code stored} in the caches reloads made to replace this one ({@link #inSuccessors}): its answer, newer
+     * than the copy carried over, is the one to keep there; where their settings refuse it, the older copy goes.
      */
-    private void offerToSuccessor(String primary, List<String> vary, String key, StoredResponse stored) {
-        ResponseCache next = successor;
-        if (next == null) {
-            return;
-        }
-        if (next.uncacheable != null) {
-            next.uncacheable.invalidate(primary);
-        }
-        if (vary.isEmpty()) {
-            next.varyIndex.invalidate(primary);
-        } else {
-            next.varyIndex.put(primary, List.copyOf(vary));
-        }
-        if (next.adopt(key, stored)) {
-            next.offerToSuccessor(primary, vary, key, stored);
-        }
+    private void offerToSuccessors(String primary, List<String> vary, String key, StoredResponse stored) {
+        inSuccessors(next -> {
+            if (next.uncacheable != null) {
+                next.uncacheable.invalidate(primary);
+            }
+            if (vary.isEmpty()) {
+                next.varyIndex.invalidate(primary);
+            } else {
+                next.varyIndex.put(primary, List.copyOf(vary));
+            }
+            next.adopt(key, stored, true);
+        });
+    }
+
+    /** Drops {@code old} from under {@code key}, here and where it was carried over to, if it is still there. */
+    private void drop(String key, StoredResponse old) {
+        cache.asMap().remove(key, old);
+        inSuccessors(next -> next.cache.asMap().remove(key, old));
     }
 
     /** The removal listener: gives the cache's reference back, and forgets a variant key that is gone. */
@@ -573,7 +603,9 @@ public final class ResponseCache implements AutoCloseable {
      * would go on answering (stale-while-revalidate, the grace on errors) after the origin moved on.
      */
     private void forgetStored(HttpRequest clientRequest) {
-        cache.invalidate(storedKey(CachePolicy.primaryKey(clientRequest), clientRequest));
+        String primary = CachePolicy.primaryKey(clientRequest);
+        cache.invalidate(storedKey(primary, clientRequest));
+        inSuccessors(next -> next.cache.invalidate(next.storedKey(primary, clientRequest)));
     }
 
     /**
@@ -697,7 +729,7 @@ public final class ResponseCache implements AutoCloseable {
         }
         StoredResponse old = lookup.stored;
         if (!selects(notModified.headers(), old.headers)) {
-            cache.asMap().remove(lookup.key(), old);
+            drop(lookup.key(), old);
             return null;
         }
         ByteBuf body = retainedBody(old); // the new entry's reference, or this answer's
@@ -727,10 +759,22 @@ public final class ResponseCache implements AutoCloseable {
             FullHttpResponse answer = toResponse(renewed, lookup.head); // before the entry can be evicted
             if (!cache.asMap().replace(lookup.key(), old, renewed)) {
                 renewed.release(); // lost to a concurrent store or purge: never cached, so still ours
+            } else {
+                // the copy carried over to a cache that replaced this one is renewed there too
+                inSuccessors(next -> {
+                    try {
+                        renewed.retain();
+                    } catch (IllegalReferenceCountException evicted) {
+                        return;
+                    }
+                    if (!next.cache.asMap().replace(lookup.key(), old, renewed)) {
+                        renewed.release();
+                    }
+                });
             }
             return answer;
         }
-        cache.asMap().remove(lookup.key(), old);
+        drop(lookup.key(), old);
         HttpHeaders out = new DefaultHttpHeaders().set(merged).set(HttpHeaderNames.AGE, 0);
         if (lookup.head) {
             body.release();

@@ -317,6 +317,31 @@ class ResponseCacheTest {
         }
     }
 
+    /**
+     * Two reloads while one request runs: its answer goes on along the chain of caches, through one already closed (a
+     * generation retired before the request's own), to the one in use; where a cache's settings refuse the newer
+     * answer (over its largest object size), the older copy carried there goes, rather than answer on.
+     */
+    @Test
+    void whatTheFirstCacheStoresReachesTheLastThroughAClosedOneAndDropsACopyTheNewerAnswerCannotReplace() {
+        store(get("/page"), backend("old", "Cache-Control", "max-age=600"));
+        store(get("/grown"), backend("old", "Cache-Control", "max-age=600"));
+        ResponseCacheSettings small = new ResponseCacheSettings(1 << 19, 8, false, Duration.ofSeconds(5),
+                HIT_FOR_MISS, Duration.ZERO, List.of(), true);
+        ResponseCache second = new ResponseCache(small, time, time::read, cache);
+        ResponseCache third = new ResponseCache(small, time, time::read, second);
+        second.close(); // retired while the first cache's request still runs
+        try (third) {
+            assertThat(store(get("/page"), backend("new", "Cache-Control", "max-age=600"))).isTrue();
+            assertThat(store(get("/grown"), backend("now longer than 8 bytes", "Cache-Control", "max-age=600")))
+                    .isTrue();
+
+            assertThat(body(third.lookup(get("/page")).response())).isEqualTo("new");
+            assertThat(third.lookup(get("/grown")).outcome()).as("the older copy is not answered on")
+                    .isEqualTo(Lookup.Outcome.MISS);
+        }
+    }
+
     @Test
     void aLookupAfterAFlightIsNotCountedAgain() {
         assertThat(cache.lookup(get("/a")).outcome()).isEqualTo(Lookup.Outcome.MISS);
