@@ -175,7 +175,8 @@ class ConfigLoaderTest {
         assertThat(php.maxConnections()).isEqualTo(3);
         assertThat(php.spawn()).isEqualTo(new BackendGroupSettings.Spawn(fpm, 3, List.of("memory_limit = 64M"),
                 dir.resolve("run/php"), false, Duration.ofSeconds(60))); // read 60 s (no keep-alive: no idle time)
-        assertThat(php.queue()).isEqualTo(new BackendGroupSettings.Queue(1024, Duration.ofSeconds(30), Duration.ofSeconds(1)));
+        assertThat(php.queue()).isEqualTo(new BackendGroupSettings.Queue(1024, Duration.ofSeconds(30),
+                Duration.ofSeconds(1)));
         assertThat(php.keepAlive()).isEqualTo(new BackendGroupSettings.KeepAlive(false, Duration.ofSeconds(60), 1000));
         assertThat(php.health()).isEqualTo(new BackendGroupSettings.Health(3, Duration.ofSeconds(10)));
         assertThat(php.timeouts()).isEqualTo(new BackendGroupSettings.Timeouts(Duration.ofSeconds(5),
@@ -184,7 +185,8 @@ class ConfigLoaderTest {
         assertThat(api.addresses()).containsExactly("unix:" + dir.resolve("sock/api.sock"), "10.0.0.1:9000");
         assertThat(api.balance()).isEqualTo(BackendGroupSettings.Balance.ROUND_ROBIN);
         assertThat(api.maxConnections()).isEqualTo(2);
-        assertThat(api.queue()).isEqualTo(new BackendGroupSettings.Queue(0, Duration.ofSeconds(2)));
+        assertThat(api.queue()).isEqualTo(new BackendGroupSettings.Queue(0, Duration.ofSeconds(2),
+                Duration.ofSeconds(1)));
         assertThat(api.spawn()).isNull();
         assertThat(php.awaitWorker()).as("by default").isTrue();
         assertThat(api.awaitWorker()).isFalse();

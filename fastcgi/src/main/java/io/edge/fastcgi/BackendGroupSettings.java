@@ -77,17 +77,10 @@ public record BackendGroupSettings(
      */
     public record Queue(int maxWaiters, Duration timeout, Duration retryAfter) {
 
-        /** Retry-After as reference.conf's default says, 1 s. */
-        public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(1);
-
         public Queue {
             if (retryAfter == null || retryAfter.isNegative()) {
                 throw new IllegalArgumentException("retryAfter: " + retryAfter + " (expected: 0 or more)");
             }
-        }
-
-        public Queue(int maxWaiters, Duration timeout) {
-            this(maxWaiters, timeout, DEFAULT_RETRY_AFTER);
         }
 
         /** {@link #retryAfter} in the whole seconds of an HTTP Retry-After, rounded up (500 ms says 1); 0: none. */

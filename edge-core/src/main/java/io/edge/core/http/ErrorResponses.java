@@ -175,6 +175,13 @@ public final class ErrorResponses {
     /** As {@link #response(ByteBufAllocator, HttpResponseStatus, boolean)}, with the site's {@code page} unless null. */
     public static FullHttpResponse response(ByteBufAllocator alloc, HttpResponseStatus status, boolean head,
             ErrorPage page) {
+        return response(alloc, status, head, page, RETRY_AFTER_SECONDS);
+    }
+
+    /** As {@link #response(ByteBufAllocator, HttpResponseStatus, boolean, ErrorPage)}; a 503 says to retry after
+     * {@code retryAfterSeconds} ({@link #retryAfterOf}), none at 0. */
+    public static FullHttpResponse response(ByteBufAllocator alloc, HttpResponseStatus status, boolean head,
+            ErrorPage page, int retryAfterSeconds) {
         ByteBuf body;
         int length;
         if (page != null) {
@@ -193,8 +200,8 @@ public final class ErrorResponses {
         if (mayPass(status)) {
             response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
         }
-        if (status.code() == HttpResponseStatus.SERVICE_UNAVAILABLE.code()) {
-            response.headers().setInt(HttpHeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
+        if (status.code() == HttpResponseStatus.SERVICE_UNAVAILABLE.code() && retryAfterSeconds > 0) {
+            response.headers().setInt(HttpHeaderNames.RETRY_AFTER, retryAfterSeconds);
         }
         if (closesConnection(status)) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

@@ -620,17 +620,9 @@ final class ServerExchange implements Exchange {
                 : errorStatus;
         SiteSettings site = site();
         FullHttpResponse response = ErrorResponses.response(ctx.alloc(), status, isHead(),
-                site == null ? null : site.errorPage(status.code()));
+                site == null ? null : site.errorPage(status.code()), retryAfterSeconds);
         if (status.code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) {
             response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.allowedMethods(location()));
-        }
-        if (status.code() == HttpResponseStatus.SERVICE_UNAVAILABLE.code()
-                && retryAfterSeconds != ErrorResponses.RETRY_AFTER_SECONDS) {
-            if (retryAfterSeconds > 0) {
-                response.headers().setInt(HttpHeaderNames.RETRY_AFTER, retryAfterSeconds);
-            } else {
-                response.headers().remove(HttpHeaderNames.RETRY_AFTER);
-            }
         }
         ChannelFuture written = writeAndFlush(response);
         complete(written);

@@ -114,7 +114,7 @@ class FastCgiResponderTest {
     static BackendGroupSettings unreachableGroup(Path root) {
         return new BackendGroupSettings("php", List.of("unix:" + root.resolve("none.sock")),
                 BackendGroupSettings.Balance.LEAST_CONNECTIONS, 1,
-                new BackendGroupSettings.Queue(10, Duration.ofSeconds(1)),
+                new BackendGroupSettings.Queue(10, Duration.ofSeconds(1), Duration.ofSeconds(1)),
                 new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1)),
                 new BackendGroupSettings.KeepAlive(true, Duration.ofSeconds(60), 0),
                 new BackendGroupSettings.Health(0, Duration.ofSeconds(1)), null,

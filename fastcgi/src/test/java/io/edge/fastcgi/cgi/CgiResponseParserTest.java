@@ -186,7 +186,8 @@ class CgiResponseParserTest {
 
     /**
      * A line with no colon (a script's typo, header('Cache-Control no-cache')) is dropped and listed for the log, as a
-     * name that is no token is: the page goes out, as behind nginx. It was a 502 for the whole page.
+     * name that is no token is: the page goes out. It was a 502 for the whole page (as nginx's since 1.21.1 for a line
+     * with a space; a bare word nginx sends as a field of no value).
      */
     @Test
     void aLineWithoutAColonIsDroppedNotTheWholePage() {

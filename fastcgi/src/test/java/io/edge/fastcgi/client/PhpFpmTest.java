@@ -78,7 +78,7 @@ class PhpFpmTest {
         group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
         pool = BackendPool.create(new BackendGroupSettings("php", List.of("unix:" + dir.resolve("fpm.sock")),
                 BackendGroupSettings.Balance.LEAST_CONNECTIONS, 1,
-                new BackendGroupSettings.Queue(10, Duration.ofSeconds(5)),
+                new BackendGroupSettings.Queue(10, Duration.ofSeconds(5), Duration.ofSeconds(1)),
                 new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(10)),
                 new BackendGroupSettings.KeepAlive(true, Duration.ofSeconds(30), 100),
                 new BackendGroupSettings.Health(3, Duration.ofSeconds(5)), null,

@@ -82,7 +82,7 @@ class BackendPoolTest {
     static BackendGroupSettings settings(List<String> addresses, Balance balance, int maxConnections, int maxWaiters,
             boolean keepAlive, int maxFails) {
         return new BackendGroupSettings("php", addresses, balance, maxConnections,
-                new BackendGroupSettings.Queue(maxWaiters, Duration.ofMillis(1000)),
+                new BackendGroupSettings.Queue(maxWaiters, Duration.ofMillis(1000), Duration.ofSeconds(1)),
                 new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(30)),
                 new BackendGroupSettings.KeepAlive(keepAlive, Duration.ofSeconds(10), 3),
                 new BackendGroupSettings.Health(maxFails, Duration.ofSeconds(5)), null,
@@ -212,7 +212,7 @@ class BackendPoolTest {
                 new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(30));
         BackendGroupSettings.KeepAlive keepAlive = new BackendGroupSettings.KeepAlive(true, Duration.ofSeconds(45), 0);
         pool(new BackendGroupSettings("php", List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 1,
-                new BackendGroupSettings.Queue(10, Duration.ofSeconds(10)), timeouts, keepAlive,
+                new BackendGroupSettings.Queue(10, Duration.ofSeconds(10), Duration.ofSeconds(1)), timeouts, keepAlive,
                 new BackendGroupSettings.Health(2, Duration.ofSeconds(5)),
                 new BackendGroupSettings.Spawn(Path.of("/usr/sbin/php-fpm8.2"), 1, List.of(), Path.of("/run/edge/php"),
                         false, BackendGroupSettings.requestTerminateTimeout(timeouts, keepAlive)),
@@ -652,7 +652,7 @@ class BackendPoolTest {
     /** One address, keep-alive without a max-requests bound, so connections stay put. */
     BackendPool onePhpKeepingConnections(int max, int waiters) {
         return pool(new BackendGroupSettings("php", List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, max,
-                new BackendGroupSettings.Queue(waiters, Duration.ofMillis(1000)),
+                new BackendGroupSettings.Queue(waiters, Duration.ofMillis(1000), Duration.ofSeconds(1)),
                 new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(30)),
                 new BackendGroupSettings.KeepAlive(true, Duration.ofSeconds(10), 0),
                 new BackendGroupSettings.Health(2, Duration.ofSeconds(5)), null,

@@ -17,7 +17,7 @@ public final class TestLeases {
     public static Leased lease(Channel backendChannel, boolean keepAlive) {
         BackendGroupSettings s = new BackendGroupSettings("test", List.of("unix:/fake.sock"),
                 BackendGroupSettings.Balance.LEAST_CONNECTIONS, 1,
-                new BackendGroupSettings.Queue(10, Duration.ofSeconds(1)),
+                new BackendGroupSettings.Queue(10, Duration.ofSeconds(1), Duration.ofSeconds(1)),
                 new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1)),
                 new BackendGroupSettings.KeepAlive(keepAlive, Duration.ofSeconds(60), 0),
                 new BackendGroupSettings.Health(0, Duration.ofSeconds(1)), null,
