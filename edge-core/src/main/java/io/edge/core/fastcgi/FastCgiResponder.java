@@ -409,13 +409,14 @@ public final class FastCgiResponder implements Responder {
         } else if (resolution instanceof ScriptResolver.Rejected rejected) {
             exchange.fail(new HttpStatusException(HttpResponseStatus.BAD_REQUEST, rejected.reason()));
         } else if (resolution instanceof ScriptResolver.Forbidden forbidden) {
-            if (hasDotSegment(exchange.path())) {
+            if (PathResolver.hasDotSegment(exchange.path().substring(1))) {
                 LOG.debug("{}: {}", exchange.path(), forbidden.reason()); // what scanners ask for all day (.env, .git)
             } else {
                 // a link (Laravel's storage:link, public/storage -> ../storage/app/public) or a permission: said, as
                 // the static path says it, else the operator has a bare 403 in the access log and no clue
                 refusals.warn(ScriptResolver.Forbidden.class, exchange.request().method() + " "
-                        + LogText.escapeControls(exchange.request().uri()) + " -> 403: " + forbidden.reason()
+                        + LogText.escapeControls(exchange.request().uri()) + " -> 403: "
+                        + LogText.escapeControls(forbidden.reason())
                         + " (symlinks = within-root refuses a link that leads out of the root, deny any link)");
             }
             exchange.sendError(HttpResponseStatus.FORBIDDEN);
@@ -496,11 +497,6 @@ public final class FastCgiResponder implements Responder {
             body.release();
             held.run();
         });
-    }
-
-    /** Whether a segment of {@code path} starts with a dot: a dotfile, which the dotfiles rule refuses quietly. */
-    private static boolean hasDotSegment(String path) {
-        return path.startsWith(".") || path.contains("/.");
     }
 
     /** Requests that run without their client (runsWithoutClient) and failed, said at most once every 10 s. */

@@ -21,8 +21,8 @@ import java.util.List;
  *
  * <p>A line starting with a space or tab (obs-fold, a continuation of the line before) is a protocol error, as
  * nginx's 502: trimmed into a field of its own it would hand the client fields the script never sent. A field with a
- * control character in its value goes with spaces in their place, one whose name is not a token is dropped; both are
- * listed by {@link #mended} (the caller logs them).
+ * control character in its value goes with spaces in their place; one whose name is not a token, and a line with no
+ * colon, are dropped; all are listed by {@link #mended} (the caller logs them).
  *
  * <p>The head's framing is checked, since it goes to the client: a 1xx {@code Status} (an interim response
  * sent as the final one would desynchronise the client's pipelined responses) and a {@code Content-Length}
@@ -92,8 +92,9 @@ public final class CgiResponseParser {
         }
         int colon = text.indexOf(':');
         if (colon <= 0) {
-            // header('Cache-Control no-cache'), a typo: the page still goes, as behind nginx (which sends the line as
-            // a field of no value) and as with a name that is no token, below
+            // header('Cache-Control no-cache'), a typo: the page still goes, as with a name that is no token below
+            // (nginx since 1.21.1 answers 502 for a name with a space, and sends a bare "Garbage" as a field of no
+            // value)
             mended.add(quote(text) + ": not a header (name: value), dropped");
             return;
         }
