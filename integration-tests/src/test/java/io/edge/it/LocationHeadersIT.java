@@ -53,6 +53,7 @@ class LocationHeadersIT {
                 header('X-Accel-Redirect: ' . $_GET['u']);
                 """);
         Files.copy(www.resolve("accel-to.php"), Files.createDirectories(www.resolve("open")).resolve("accel-to.php"));
+        Files.writeString(www.resolve("open/report.txt"), "a report\n");
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 4\n");
         edge = EdgeHarness.start(dir, """
                 location-defaults.headers { X-Content-Type-Options = nosniff }
@@ -103,6 +104,8 @@ class LocationHeadersIT {
             assertThat(accel.body()).as(uri).doesNotContain("<?php");
         }
         assertThat(get("/open/accel-to.php?u=/files/plain.txt").body()).as("a file still goes").isEqualTo("plain\n");
+        assertThat(get("/open/accel-to.php?u=/open/report.txt").body()).as("also one a FastCGI location holds")
+                .isEqualTo("a report\n");
     }
 
     private static HttpResponse<String> get(String path, String... headers) throws Exception {
