@@ -49,6 +49,27 @@ class FpmStatusIT {
         }
     }
 
+    /** A php-fpm edge spawns has its status page and ping at /fpm-status and /fpm-ping, for such locations. */
+    @Test
+    void aSpawnedPoolsStatusPageAndPingAreThereToRead() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("index.php"), "<?php echo 'front controller';");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server.run-dir = run
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "= /status", fastcgi = php, fastcgi-script = "/fpm-status" }
+                  { match = "= /ping", fastcgi = php, fastcgi-script = "/fpm-ping" }
+                  { match = "/", fastcgi = php, front-controller = "/index.php" }
+                ] }]
+                fastcgi.backends.php { spawn { enabled = true, workers = 1 } }
+                """)) {
+            assertThat(get(edge, "/ping").body()).isEqualTo("pong");
+            assertThat(get(edge, "/status").body()).contains("pool:", "process manager:      static");
+            assertThat(get(edge, "/fpm-status").body()).as("by its path alone, the front controller")
+                    .isEqualTo("front controller");
+        }
+    }
+
     private static HttpResponse<String> get(EdgeHarness edge, String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(edge.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
     }

@@ -49,6 +49,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class PhpFpmSupervisor implements AutoCloseable {
 
+    /** A spawned pool's status page ({@code pm.status_path}): a location with this {@code fastcgi-script} reads it. */
+    public static final String STATUS_PATH = "/fpm-status";
+    /** A spawned pool's ping ({@code ping.path}), answered "pong". */
+    public static final String PING_PATH = "/fpm-ping";
+
     /*
      * States (all guarded by `lock`) and transitions:
      *
@@ -420,6 +425,10 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             // a hung script about then (php-fpm counts from the request's start), so the worker is free by then.
             sb.append("request_terminate_timeout = ").append(seconds).append("s\n");
         }
+        // php-fpm's own status page and ping, for monitoring: reached only through a location's fastcgi-script, since
+        // edge names no other script that is not an existing .php file (and php-fpm matches them on SCRIPT_NAME)
+        sb.append("pm.status_path = ").append(STATUS_PATH).append('\n');
+        sb.append("ping.path = ").append(PING_PATH).append('\n');
         sb.append("catch_workers_output = yes\n");
         sb.append("decorate_workers_output = no\n");
         // php-fpm's default, spelled out: scripts get the FastCGI params, not edge's environment (which may
