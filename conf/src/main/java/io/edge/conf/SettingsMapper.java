@@ -1045,11 +1045,12 @@ final class SettingsMapper {
                         "status = true only in a location of its own, without fastcgi");
             }
             List<AddressRange> statusAllow = addresses(location, "status-allow"); // checked everywhere, kept for status
-            if (!status && location.own().containsKey("status-allow")) {
+            boolean guarded = status || fastcgiScript != null; // edge's status page, or php-fpm's
+            if (!guarded && location.own().containsKey("status-allow")) {
                 // read as nginx's allow, it would seem to guard the location, which every client still reaches
-                location.problem("status-allow", "set in a location without status = true: it guards the status page"
-                        + " only, not this location", "status-allow only in a location with status = true, or under"
-                        + " location-defaults");
+                location.problem("status-allow", "set in a location without status = true or fastcgi-script: it guards"
+                        + " status pages only, not this location", "status-allow only in a location with status = true"
+                        + " or a fastcgi-script, or under location-defaults");
             }
             LocationSettings.Handler handler = status ? LocationSettings.Handler.STATUS
                     : backend == null ? LocationSettings.Handler.STATIC : LocationSettings.Handler.FASTCGI;
@@ -1078,7 +1079,7 @@ final class SettingsMapper {
                 continue;
             }
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root, handler,
-                    backend, frontController, sendfileRoots, cache, status ? statusAllow : List.of(), expires, headers,
+                    backend, frontController, sendfileRoots, cache, guarded ? statusAllow : List.of(), expires, headers,
                     bodyLimit, fastcgiParams, status ? null : gzip, gzipStatic && !status, internal, fastcgiScript));
         }
         return result;

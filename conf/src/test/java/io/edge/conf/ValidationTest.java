@@ -106,8 +106,8 @@ class ValidationTest {
         ConfigProblem problem = single(SITE.replace("root = www }", "root = www, locations = [{ match = \"/admin/\","
                 + " status-allow = [\"10.0.0.0/8\"] }] }"));
         assertThat(problem.key()).isEqualTo("edge.sites[0].locations[0].status-allow");
-        assertThat(problem.message()).isEqualTo("set in a location without status = true: it guards the status page only,"
-                + " not this location");
+        assertThat(problem.message()).isEqualTo("set in a location without status = true or fastcgi-script: it guards"
+                + " status pages only, not this location");
         EdgeSettings defaults = new ConfigLoader().load(write(SITE.replace("root = www }", "root = www, locations = ["
                 + "{ match = \"= /status\", status = true }, { match = \"/\" }] }")
                 + "\nlocation-defaults.status-allow = [\"10.0.0.0/8\"]"));

@@ -59,11 +59,15 @@ class FpmStatusIT {
                 sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                   { match = "= /status", fastcgi = php, fastcgi-script = "/fpm-status" }
                   { match = "= /ping", fastcgi = php, fastcgi-script = "/fpm-ping" }
+                  { match = "= /elsewhere", fastcgi = php, fastcgi-script = "/fpm-ping", status-allow = ["10.0.0.0/8"] }
                   { match = "/", fastcgi = php, front-controller = "/index.php" }
                 ] }]
                 fastcgi.backends.php { spawn { enabled = true, workers = 1 } }
                 """)) {
             assertThat(get(edge, "/ping").body()).isEqualTo("pong");
+            HttpResponse<String> refused = get(edge, "/elsewhere");
+            assertThat(refused.statusCode()).as("status-allow guards it, as edge's status page").isEqualTo(403);
+            assertThat(refused.body()).doesNotContain("pong");
             assertThat(get(edge, "/status").body()).contains("pool:", "process manager:      static");
             assertThat(get(edge, "/fpm-status").body()).as("by its path alone, the front controller")
                     .isEqualTo("front controller");

@@ -3,6 +3,7 @@ package io.edge.core.fastcgi;
 import io.edge.aio.PathPolicy;
 import io.edge.aio.path.PathResolver;
 import io.edge.cache.http.ResponseCache;
+import io.edge.conf.AddressRange;
 import io.edge.conf.LocationSettings;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.HttpStatusException;
@@ -140,6 +141,8 @@ public final class FastCgiResponder implements Responder {
     private final StaticResponder staticResponder;
     /** The script every request runs (fastcgi-script), or null: the request's path names it. */
     private final String fixedScript;
+    /** The clients that may run {@link #fixedScript}: status-allow, as for edge's own status page. */
+    private final List<AddressRange> fixedScriptAllowed;
     /** Paths the site's link policy refuses here, said at most once every 10 s. */
     private final ThrottledWarnings refusals = new ThrottledWarnings(LOG, System::nanoTime);
     /** The x-sendfile directories, as configured and as their real paths now. */
@@ -307,6 +310,7 @@ public final class FastCgiResponder implements Responder {
         this.timeouts = timeouts;
         this.anywhere = new Resolvers(root, location.frontController(), probe);
         this.fixedScript = location.fastcgiScript();
+        this.fixedScriptAllowed = location.statusAllow();
         // null: a probe that does not wait (tests' FILESYSTEM on a local disk) resolves on the loop itself
         this.onLoop = probe instanceof CachedFileProbe cached
                 ? new Resolvers(root, location.frontController(), cached.cachedOnly()) : null;
@@ -318,6 +322,10 @@ public final class FastCgiResponder implements Responder {
     @Override
     public void respond(Exchange exchange) {
         if (fixedScript != null) {
+            if (!AddressRange.anyContains(fixedScriptAllowed, exchange.remoteAddress().getAddress())) {
+                exchange.sendError(HttpResponseStatus.FORBIDDEN); // php-fpm's status page, for monitoring only
+                return;
+            }
             dispatch(exchange, anywhere.resolver().fixed(fixedScript, exchange.query()));
             return;
         }
