@@ -191,6 +191,10 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         if (cause != null) {
             return cause;
         }
+        String hugePages = ShmSlab.hugePageCause(slabDir);
+        if (hugePages != null) {
+            return hugePages;
+        }
         try {
             ShmSlab.create(slabDir, slabSize).close();
             return null;

@@ -5,10 +5,13 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -18,7 +21,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>{@code sendfile} from tmpfs hands the socket references to the file's pages, not copies. Writing a range
  * again while a socket still holds its pages would change bytes already "sent"; {@link #punchHole} first
  * detaches the pages from the file ({@code FALLOC_FL_PUNCH_HOLE}), so the next write gets fresh ones and the
- * socket keeps the old. Not thread-safe; {@link #close} is idempotent.
+ * socket keeps the old. Not on a tmpfs that backs files with huge pages ({@link #hugePageCause}): a huge folio a
+ * socket still holds cannot be split off, so the kernel zeroes the punched range in place and the next write
+ * lands in bytes being sent. Not thread-safe; {@link #close} is idempotent.
  */
 public final class ShmSlab implements AutoCloseable {
 
@@ -37,6 +42,96 @@ public final class ShmSlab implements AutoCloseable {
         this.channel = channel;
         this.address = address;
         this.size = size;
+    }
+
+    /**
+     * Why a slab in {@code dir} would not keep bytes being sent ({@link #punchHole} cannot detach huge pages), or null:
+     * the tmpfs holding it is mounted {@code huge=always} or {@code huge=within_size}, or shmem huge pages are forced
+     * machine-wide ({@code shmem_enabled} {@code force}, for all sizes or one). Found so on a huge=always /dev/shm:
+     * most bodies sent from the slab were zeros.
+     */
+    public static String hugePageCause(Path dir) {
+        Path real;
+        try {
+            real = dir.toRealPath();
+        } catch (IOException e) {
+            return null; // the slab's creation says why it cannot be made there
+        }
+        List<String> forced = new ArrayList<>();
+        Path thp = Path.of("/sys/kernel/mm/transparent_hugepage");
+        try (DirectoryStream<Path> sizes = Files.newDirectoryStream(thp, "hugepages-*")) {
+            forced.add(readQuietly(thp.resolve("shmem_enabled")));
+            for (Path size : sizes) {
+                forced.add(readQuietly(size.resolve("shmem_enabled")));
+            }
+        } catch (IOException | RuntimeException noThp) {
+            // no transparent huge pages here (or no /sys): nothing forces them
+        }
+        return hugePageCause(real, readQuietly(Path.of("/proc/self/mounts")), forced);
+    }
+
+    /**
+     * {@link #hugePageCause(Path)} from {@code mounts} (as /proc/self/mounts: the last mount of a point is the one
+     * seen) and the {@code shmem_enabled} settings ({@code "always [never] force"}: the bracketed one is in force).
+     */
+    static String hugePageCause(Path realDir, String mounts, List<String> shmemEnabled) {
+        for (String setting : shmemEnabled) {
+            if (setting.contains("[force]")) {
+                return "shmem huge pages are forced (/sys/kernel/mm/transparent_hugepage: shmem_enabled = force): "
+                        + "a slab's huge page cannot be detached while a send holds it";
+            }
+        }
+        String point = null;
+        String type = null;
+        String options = null;
+        for (String line : mounts.split("\n")) {
+            String[] fields = line.split(" ");
+            if (fields.length < 4) {
+                continue;
+            }
+            String mountPoint = unescape(fields[1]);
+            if (realDir.startsWith(mountPoint) && (point == null || mountPoint.length() >= point.length())) {
+                point = mountPoint;
+                type = fields[2];
+                options = fields[3];
+            }
+        }
+        if (point == null || !type.equals("tmpfs")) {
+            return null;
+        }
+        for (String option : options.split(",")) {
+            if (option.equals("huge=always") || option.equals("huge=within_size")) {
+                return "the tmpfs at " + point + " is mounted " + option + ": a slab's huge page cannot be detached"
+                        + " while a send holds it (bytes being sent would be overwritten); mount it huge=never";
+            }
+        }
+        return null;
+    }
+
+    /** A mount point as /proc/self/mounts writes it: space, tab, newline and backslash as octal escapes. */
+    private static String unescape(String field) {
+        if (field.indexOf('\\') < 0) {
+            return field;
+        }
+        StringBuilder out = new StringBuilder(field.length());
+        for (int i = 0; i < field.length(); i++) {
+            char c = field.charAt(i);
+            if (c == '\\' && i + 3 < field.length()) {
+                out.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
+                i += 3;
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
+    }
+
+    private static String readQuietly(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
     }
 
     /** Creates a slab of {@code size} bytes in {@code dir}, unlinked at once, mapped without populating it. */
