@@ -1075,6 +1075,11 @@ public final class StaticResponder implements Responder {
         private final OpenFile file;
         private final List<Piece> pieces;
         private final ArrayDeque<ChannelFuture> pending = new ArrayDeque<>(IN_FLIGHT);
+        /**
+         * A multipart body's text before its first file bytes (the first boundary and part head), held with the head:
+         * a read that fails before any file byte is read is then answered with its status, not a 206 cut short.
+         */
+        private final List<ByteBuf> heldText = new ArrayList<>(1);
         /** Answers the exchange anew from a fresh open (see {@link #serve}), or null. */
         private final Runnable again;
         /**
@@ -1120,6 +1125,10 @@ public final class StaticResponder implements Responder {
                 corked = fileBytes > chunk && cork(true);
                 exchange.write(head);
                 head = null;
+                for (ByteBuf text : heldText) {
+                    exchange.write(text);
+                }
+                heldText.clear();
             }
             return exchange.writeAndFlush(message);
         }
@@ -1150,6 +1159,11 @@ public final class StaticResponder implements Responder {
                     abort();
                     exchange.complete(last);
                     return;
+                }
+                if (head != null && pieces.get(piece) instanceof Text text) {
+                    heldText.add(text.buffer());
+                    piece++;
+                    continue;
                 }
                 CompletableFuture<Object> next;
                 try {
@@ -1235,6 +1249,8 @@ public final class StaticResponder implements Responder {
 
         /** Leaves SENDING: releases the file once (and uncorks). */
         private void abort() {
+            heldText.forEach(ByteBuf::release); // never written: the head they wait with did not go out
+            heldText.clear();
             if (!finished) {
                 finished = true;
                 if (corked) {

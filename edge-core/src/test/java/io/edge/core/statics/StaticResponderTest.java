@@ -715,6 +715,24 @@ class StaticResponderTest {
     }
 
     /**
+     * The same for several ranges: the multipart body's first boundary waits with the head for the first file bytes.
+     * It went out before any file byte was read, so a failing first read (a file truncated under its cached
+     * descriptor, a full read queue) cut a 206 short where one range gets its own status.
+     */
+    @Test
+    void aMultipartAnswersFirstRegionThatFailsLeavesNothingWrittenEither() {
+        HeldReads held = holdReads();
+        held.failLoadNumber = 1;
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
+        ex.request.headers().add("Range", "bytes=0-1,30-");
+        responder.respond(ex);
+        assertThat(ex.failure).hasMessage("read queue full");
+        assertThat(ex.messages).as("no head, no boundary: the failure is answered with its own status").isEmpty();
+        ex.releaseAll();
+        assertEveryFileGivenBack();
+    }
+
+    /**
      * The exchange fails while its first region is read (a chunked GET's bad chunk, a body over the limit: the
      * connection answers 400 or 413 while the head is still held): the region read afterwards is given back with the
      * file. The descriptor stayed held for good, and the region with it.
