@@ -2,6 +2,7 @@ package io.edge.core.statics;
 
 import io.edge.aio.PathPolicy;
 import io.edge.aio.file.FileEngine;
+import io.edge.aio.file.FileEngine.WhenFull;
 import io.edge.aio.file.OpenFile;
 import io.edge.aio.linux.Syscalls;
 import io.edge.aio.path.PathResolver;
@@ -1209,10 +1210,12 @@ public final class StaticResponder implements Responder {
             }
             Slice slice = (Slice) next;
             long length = Math.min(chunk, slice.length() - sliceDone);
+            // Once the head is out, a full read queue refusing a piece could only cut the response short: it waits.
+            WhenFull whenFull = head == null ? WhenFull.WAIT : WhenFull.REFUSE;
             CompletableFuture<Object> region = read
-                    ? engine.read(file, slice.offset() + sliceDone, (int) length, exchange.clientChannel().alloc())
-                            .<Object>thenApply(DefaultHttpContent::new).toCompletableFuture()
-                    : engine.loadRegion(file, slice.offset() + sliceDone, length).toCompletableFuture();
+                    ? engine.read(file, slice.offset() + sliceDone, (int) length, exchange.clientChannel().alloc(),
+                            whenFull).<Object>thenApply(DefaultHttpContent::new).toCompletableFuture()
+                    : engine.loadRegion(file, slice.offset() + sliceDone, length, whenFull).toCompletableFuture();
             sliceDone += length;
             if (sliceDone == slice.length()) {
                 piece++;

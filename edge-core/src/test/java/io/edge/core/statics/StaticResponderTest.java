@@ -8,6 +8,7 @@ import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.http.HttpDates;
 import io.edge.cache.content.ContentCache;
 import io.edge.aio.file.FileEngine;
+import io.edge.aio.file.FileEngine.WhenFull;
 import io.edge.aio.file.FileEngineStats;
 import io.edge.aio.file.OpenFile;
 import io.edge.aio.file.OpenFileCache;
@@ -674,6 +675,42 @@ class StaticResponderTest {
         assertThat(ex.completed).isFalse();
         assertThat(ex.messages).hasSize(2); // the head and the first region
         ex.releaseAll();
+        assertEveryFileGivenBack();
+    }
+
+    /**
+     * Under overload (every pool thread busy, its queue full) a body's first piece may be refused, the client then
+     * getting 503 with nothing sent, but each piece after the head went out waits its turn instead: refused, it could
+     * only cut the response short. Before, a download was cut in the middle while new requests got their 503s. A
+     * multipart body's head waits with its first boundary for the first file bytes, so its first piece may be refused
+     * too, and none after.
+     */
+    @Test
+    void theBodysPiecesAfterTheHeadWaitForAFullReadQueueOnlyTheFirstMayBeRefused() throws IOException {
+        List<WhenFull> asked = new ArrayList<>();
+        responder = new StaticResponder(new HeldReads(engine) {
+            @Override
+            public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length, WhenFull whenFull) {
+                asked.add(whenFull);
+                return delegate.loadRegion(file, offset, length, whenFull);
+            }
+        }, new MimeTypes(Map.of("txt", "text/plain")));
+        FakeExchange whole = run(HttpMethod.GET, "/big.txt"); // 36 bytes in chunks of 10
+        try {
+            assertThat(whole.body()).isEqualTo(BIG);
+            assertThat(asked).containsExactly(WhenFull.REFUSE, WhenFull.WAIT, WhenFull.WAIT, WhenFull.WAIT);
+        } finally {
+            whole.releaseAll();
+        }
+        asked.clear();
+        FakeExchange multipart = run(HttpMethod.GET, "/big.txt", "Range", "bytes=0-14,20-25");
+        try {
+            assertThat(multipart.completed).isTrue();
+            assertThat(multipart.body()).contains("0123456789abcde").contains("klmnop");
+            assertThat(asked).containsExactly(WhenFull.REFUSE, WhenFull.WAIT, WhenFull.WAIT);
+        } finally {
+            multipart.releaseAll();
+        }
         assertEveryFileGivenBack();
     }
 

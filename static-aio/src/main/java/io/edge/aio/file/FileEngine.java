@@ -77,10 +77,42 @@ public interface FileEngine extends AutoCloseable {
     }
 
     /**
+     * As {@link #loadRegion(OpenFile, long, long)}, meeting a full queue as {@code whenFull} says: a piece of a
+     * response whose head went out waits ({@link WhenFull#WAIT}) rather than being refused.
+     */
+    default CompletionStage<Object> loadRegion(OpenFile file, long offset, long length, WhenFull whenFull) {
+        return loadRegion(file, offset, length);
+    }
+
+    /**
      * Reads {@code length} bytes at {@code offset} into a buffer from {@code alloc}; the caller owns the
      * buffer. Fails if the file is shorter than expected.
      */
     CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc);
+
+    /** As {@link #read(OpenFile, long, int, ByteBufAllocator)}, meeting a full queue as {@code whenFull} says. */
+    default CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc,
+            WhenFull whenFull) {
+        return read(file, offset, length, alloc);
+    }
+
+    /**
+     * What a read does when the engine's queue of work waiting for a thread is full (the threads engine, and the
+     * pool the others fall back to; io_uring's and kernel AIO's own queues never refuse).
+     */
+    enum WhenFull {
+        /**
+         * Fails at once with {@link ReadQueueFullException}: nothing of the response went out yet, and the client gets
+         * 503 with Retry-After, as for an open refused. The first read of a response.
+         */
+        REFUSE,
+        /**
+         * Waits its turn behind the queue, still within the read timeout: a later piece of a response whose head went
+         * out, which a refusal could only cut short. A response has one such read at a time, so there are never more
+         * than connections; the opens and first reads the full queue refuses keep new work out meanwhile.
+         */
+        WAIT
+    }
 
     /** Largest {@link #region} length worth writing as one message ({@code sendfileChunk}). */
     long chunkSize();

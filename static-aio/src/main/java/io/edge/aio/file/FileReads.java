@@ -32,17 +32,19 @@ final class FileReads {
     /**
      * {@link FileEngine#loadRegion} for the engines that read asynchronously: a range all in the page cache
      * leaves as {@code engine.region} ({@code sendfile}) at once; any other range is first read by
-     * {@code engine.read} into a buffer, since {@code sendfile} of a range not in memory would hold the writing
-     * event loop for the disk. A file server's file ({@link FileServerFiles#isFromFileServer}) is always read
-     * that way: its {@code sendfile} may wait for the server even from the page cache (NFS revalidates the file's
-     * attributes after {@code acregmin}, and a hard mount whose server is gone waits for ever). Residency is told
+     * {@code engine.read} into a buffer (meeting a full queue as {@code whenFull} says), since {@code sendfile} of a
+     * range not in memory would hold the writing event loop for the disk. A file server's file
+     * ({@link FileServerFiles#isFromFileServer}) is always read that way: its {@code sendfile} may wait for the server
+     * even from the page cache (NFS revalidates the file's attributes after {@code acregmin}, and a hard mount whose
+     * server is gone waits for ever). Residency is told
      * by {@link PageCache#isResident} ({@code mincore}), which counts a page still being read as absent: a chunk
      * some other read or readahead is bringing in is read too, never sent by a {@code sendfile} that would wait on
      * its page lock. Where residency cannot be told (no natives, no raw descriptor), the region at once.
      */
-    static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length) {
+    static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length,
+            FileEngine.WhenFull whenFull) {
         return residentRegionOrRead(engine, file, offset, length,
-                (whole, at, bytes) -> engine.read(whole, at, bytes, PooledByteBufAllocator.DEFAULT));
+                (whole, at, bytes) -> engine.read(whole, at, bytes, PooledByteBufAllocator.DEFAULT, whenFull));
     }
 
     /** Tells whether a range of a descriptor is in the page cache; {@link PageCache#isResident}, or a test's. */

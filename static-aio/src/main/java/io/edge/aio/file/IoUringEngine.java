@@ -251,6 +251,13 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
 
     @Override
     public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
+        return read(file, offset, length, alloc, WhenFull.REFUSE);
+    }
+
+    /** The ring's reads never meet a full queue; {@code whenFull} is for those that go to the pool instead. */
+    @Override
+    public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc,
+            WhenFull whenFull) {
         FileReads.checkRange(file, offset, length);
         Objects.requireNonNull(alloc, "alloc");
         file.fd(); // fails here, not on the loop, for a file from another cache
@@ -291,12 +298,13 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         if (how == null) {
             // The file's file system is being asked (on a pool thread: fstatfs waits for a FUSE or NFS server).
             // Until it answers, its reads are done on the pool too, as the threads engine does them.
-            return blocking.read(file, offset, length, alloc);
+            return blocking.read(file, offset, length, alloc, whenFull);
         }
         stats.counters.asyncReads.increment();
         CompletableFuture<ByteBuf> result = new CompletableFuture<>();
         LoopRing.Read read = new LoopRing.Read(file.retain(), offset, length, buffers, alloc, result,
                 how == FileSystemReads.WORKERS);
+        read.whenFull = whenFull;
         if (loopsRing != null) {
             loopsRing.submit(read); // looked up above: on this thread, nothing closed it since
         } else {
@@ -329,7 +337,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
         long remaining = readTimeoutNanos <= 0 ? 0
                 : Math.max(1, readTimeoutNanos - (System.nanoTime() - read.start));
         handToPool(read.file, read.result,
-                () -> blocking.read(read.file, read.offset, read.length, read.callersAlloc, remaining));
+                () -> blocking.read(read.file, read.offset, read.length, read.callersAlloc, remaining, read.whenFull));
     }
 
     /** A settled decision: no answer (the question failed or was refused) sends reads to workers, the safe way. */
@@ -375,7 +383,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
             return decision;
         }
         OpenFile held = file.retain();
-        blocking.execute(decision, () -> {
+        blocking.execute(decision, WhenFull.REFUSE, () -> {
             try {
                 ask(held, key, decision);
             } finally {

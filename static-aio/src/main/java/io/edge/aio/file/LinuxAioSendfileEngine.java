@@ -213,21 +213,37 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     /** Reads the range into a slab slot with kernel AIO and hands out a {@code sendfile} region of the slot. */
     @Override
     public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
+        return loadRegion(file, offset, length, WhenFull.REFUSE);
+    }
+
+    /**
+     * As {@link #loadRegion(OpenFile, long, long)}. The loop's own queue never refuses; {@code whenFull} is for a load
+     * that goes to the pool instead (no slot free, a file system that refuses O_DIRECT).
+     */
+    @Override
+    public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length, WhenFull whenFull) {
         FileReads.checkRange(file, offset, length);
         if (length > chunkSize()) {
             throw new IllegalArgumentException("length: " + length + " (expected: <= chunkSize " + chunkSize() + ")");
         }
         if (!usesAio(file)) {
-            return blocking.loadRegion(file, offset, length);
+            return blocking.loadRegion(file, offset, length, whenFull);
         }
         CompletableFuture<Object> result = new CompletableFuture<>();
-        RegionLoad load = new RegionLoad(file.retain(), offset, length, result, counted(result, file));
+        RegionLoad load = new RegionLoad(file.retain(), offset, length, result, counted(result, file), whenFull);
         contexts.execute(context -> context.submit(load), load::notStarted);
         return result;
     }
 
     @Override
     public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
+        return read(file, offset, length, alloc, WhenFull.REFUSE);
+    }
+
+    /** As {@link #loadRegion(OpenFile, long, long, WhenFull)}, into a buffer. */
+    @Override
+    public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc,
+            WhenFull whenFull) {
         FileReads.checkRange(file, offset, length);
         Objects.requireNonNull(alloc, "alloc");
         CompletableFuture<ByteBuf> atOpen = FileReads.readAtOpen(file, offset, length, stats.counters);
@@ -235,10 +251,11 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             return atOpen;
         }
         if (!usesAio(file)) {
-            return readByThreads(file, offset, length, alloc, readTimeoutNanos);
+            return readByThreads(file, offset, length, alloc, readTimeoutNanos, whenFull);
         }
         CompletableFuture<ByteBuf> result = new CompletableFuture<>();
-        BufferRead read = new BufferRead(file.retain(), offset, length, alloc, result, counted(result, file));
+        BufferRead read = new BufferRead(file.retain(), offset, length, alloc, result, counted(result, file),
+                whenFull);
         contexts.execute(read::start, read::notStarted);
         return result;
     }
@@ -264,9 +281,9 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
 
     /** A read by the pool, failing after {@code timeoutNanos} (the read timeout, or what a fallback has left of it). */
     private CompletionStage<ByteBuf> readByThreads(OpenFile file, long offset, int length, ByteBufAllocator alloc,
-            long timeoutNanos) {
+            long timeoutNanos, WhenFull whenFull) {
         stats.threadReads.incrementAndGet();
-        return blocking.read(file, offset, length, alloc, timeoutNanos);
+        return blocking.read(file, offset, length, alloc, timeoutNanos, whenFull);
     }
 
     /**
@@ -319,16 +336,19 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         private final long length;
         private final CompletableFuture<Object> result;
         private final ReadTimer.Deadline deadline;
+        /** For a load that falls back to the pool. */
+        private final WhenFull whenFull;
         private final long start = System.nanoTime();
 
         /** Takes over one reference to {@code file}. */
         RegionLoad(OpenFile file, long offset, long length, CompletableFuture<Object> result,
-                ReadTimer.Deadline deadline) {
+                ReadTimer.Deadline deadline, WhenFull whenFull) {
             super(file, offset, offset + length);
             this.offset = offset;
             this.length = length;
             this.result = result;
             this.deadline = deadline;
+            this.whenFull = whenFull;
         }
 
         @Override
@@ -389,7 +409,8 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
 
         /** As the threads engine loads it: a region of the file if it is in the page cache, else a pool read. */
         private void fallBack() {
-            handToPoolInTime(deadline, file, result, remaining -> blocking.loadRegion(file, offset, length, remaining));
+            handToPoolInTime(deadline, file, result, remaining -> blocking.loadRegion(file, offset, length, remaining,
+                    whenFull));
         }
     }
 
@@ -406,6 +427,8 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         private final ByteBufAllocator alloc;
         private final CompletableFuture<ByteBuf> result;
         private final ReadTimer.Deadline deadline;
+        /** For a read that falls back to the pool. */
+        private final WhenFull whenFull;
         private final long start = System.nanoTime();
         private ByteBuf buffer;
         private int outstanding;
@@ -416,13 +439,14 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
 
         /** Takes over one reference to {@code file}. */
         BufferRead(OpenFile file, long offset, int length, ByteBufAllocator alloc, CompletableFuture<ByteBuf> result,
-                ReadTimer.Deadline deadline) {
+                ReadTimer.Deadline deadline, WhenFull whenFull) {
             this.file = file;
             this.offset = offset;
             this.length = length;
             this.alloc = alloc;
             this.result = result;
             this.deadline = deadline;
+            this.whenFull = whenFull;
         }
 
         void start(LoopAio context) {
@@ -459,7 +483,8 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         }
 
         private void fallBack() {
-            handToPoolInTime(deadline, file, result, remaining -> readByThreads(file, offset, length, alloc, remaining));
+            handToPoolInTime(deadline, file, result, remaining -> readByThreads(file, offset, length, alloc, remaining,
+                    whenFull));
         }
 
         private void partDone(Throwable cause) {

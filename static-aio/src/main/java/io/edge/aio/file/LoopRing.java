@@ -504,6 +504,8 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         final ByteBufAllocator callersAlloc;
         final CompletableFuture<ByteBuf> result;
         boolean viaWorker;
+        /** How it meets a full queue if it goes to the pool instead ({@link IoUringEngine#readByPool}). */
+        FileEngine.WhenFull whenFull = FileEngine.WhenFull.REFUSE;
         /** When it was asked for ({@link System#nanoTime}): its latency and its read timeout count from here. */
         final long start;
         ByteBuf buffer;

@@ -108,7 +108,12 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
     /** A range in the page cache as a {@code sendfile} region at once; any other read into a buffer first. */
     @Override
     public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
-        return FileReads.residentRegionOrRead(this, file, offset, length);
+        return loadRegion(file, offset, length, WhenFull.REFUSE);
+    }
+
+    @Override
+    public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length, WhenFull whenFull) {
+        return FileReads.residentRegionOrRead(this, file, offset, length, whenFull);
     }
 
     @Override

@@ -18,10 +18,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -40,8 +40,10 @@ import org.slf4j.LoggerFactory;
  * of threads, never on the caller. Regions are {@code sendfile}d as in {@link SendfileEngine}.
  *
  * <p>Bounds: {@code threads} blocking calls at once, and at most {@code maxPending} more waiting for a
- * thread; an operation beyond that fails at once with {@link ReadQueueFullException} instead of queueing
- * without limit. A read that has not completed within {@code readTimeout} fails with a
+ * thread; an open or a first read beyond that fails at once with {@link ReadQueueFullException} instead of
+ * queueing without limit. A read for a response under way ({@link WhenFull#WAIT}) queues even then: refused, it
+ * could only cut that response short, and there is one at a time per response. A read that has not completed
+ * within {@code readTimeout} fails with a
  * {@link TimeoutException}; its thread keeps the buffer until the {@code pread} returns and then releases
  * it, so a late read never writes into memory someone else owns.
  *
@@ -62,6 +64,8 @@ public final class ThreadPoolEngine implements FileEngine {
 
     private final OpenFileCache cache;
     private final ThreadPoolExecutor pool;
+    /** Operations that may wait for a thread, beyond which an open or a first read is refused. */
+    private final int maxPending;
     /** Set on this engine's pool threads. */
     private final ThreadLocal<Boolean> onPool = new ThreadLocal<>();
     private volatile OpenHook afterOpenOnPool = (file, bodyExpected) -> { };
@@ -160,8 +164,10 @@ public final class ThreadPoolEngine implements FileEngine {
         this.readTimeoutNanos = readTimeout.toNanos();
         this.readBuffers = Objects.requireNonNull(readBuffers, "readBuffers");
         this.residencyCheck = residencyCheck && PageCache.isAvailable();
+        this.maxPending = maxPending;
+        // Unbounded: execute() holds new work to maxPending itself, and lets a read for a response under way past it.
         this.pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(maxPending), poolThreads(), new ThreadPoolExecutor.AbortPolicy());
+                new LinkedBlockingQueue<>(), poolThreads(), new ThreadPoolExecutor.AbortPolicy());
         pool.allowCoreThreadTimeOut(true);
         this.name = Objects.requireNonNull(name, "name");
         this.fileServers = fileServers;
@@ -319,7 +325,7 @@ public final class ThreadPoolEngine implements FileEngine {
      */
     private CompletionStage<OpenFile> onPool(OpenFileCache.Acquire acquire, boolean bodyExpected, Supplier<String> what) {
         CompletableFuture<OpenFile> result = new CompletableFuture<>();
-        execute(result, () -> {
+        execute(result, WhenFull.REFUSE, () -> {
             OpenFile open = acquire.acquire();
             try {
                 afterOpenOnPool.opened(open, bodyExpected);
@@ -343,14 +349,21 @@ public final class ThreadPoolEngine implements FileEngine {
 
     @Override
     public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc) {
-        return read(file, offset, length, alloc, readTimeoutNanos);
+        return read(file, offset, length, alloc, WhenFull.REFUSE);
+    }
+
+    @Override
+    public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc,
+            WhenFull whenFull) {
+        return read(file, offset, length, alloc, readTimeoutNanos, whenFull);
     }
 
     /**
-     * As {@link #read(OpenFile, long, int, ByteBufAllocator)}, failing after {@code timeoutNanos} (0: never)
+     * As {@link #read(OpenFile, long, int, ByteBufAllocator, WhenFull)}, failing after {@code timeoutNanos} (0: never)
      * instead of the read timeout: for a read another engine hands over with what is left of its time.
      */
-    CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc, long timeoutNanos) {
+    CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc, long timeoutNanos,
+            WhenFull whenFull) {
         FileReads.checkRange(file, offset, length);
         Objects.requireNonNull(alloc, "alloc");
         CompletableFuture<ByteBuf> atOpen = FileReads.readAtOpen(file, offset, length, counters);
@@ -371,7 +384,7 @@ public final class ThreadPoolEngine implements FileEngine {
         CompletableFuture<ByteBuf> result = new CompletableFuture<>();
         ReadTimer.Deadline deadline = new ReadTimer.Deadline();
         OpenFile held = file.retain(); // the task's reference: the descriptor stays open while it reads
-        boolean queued = execute(result, () -> {
+        boolean queued = execute(result, whenFull, () -> {
             // The buffer belongs to this thread until result takes it; a timed-out read releases it here.
             ByteBuf buffer = null;
             try {
@@ -406,12 +419,16 @@ public final class ThreadPoolEngine implements FileEngine {
     }
 
     /**
-     * Runs {@code task} on the pool unless {@code result} is settled first, in which case, or if the queue
-     * refuses it, {@code skipped} runs instead (and a refusal fails {@code result}). Returns false if it was
-     * refused.
+     * Runs {@code task} on the pool unless {@code result} is settled first, in which case, or if it is refused (the
+     * queue full and {@code whenFull} {@link WhenFull#REFUSE}, or the pool shut down), {@code skipped} runs instead
+     * (and a refusal fails {@code result}). Returns false if it was refused.
      */
-    boolean execute(CompletableFuture<?> result, Blocking task, Runnable skipped) {
+    boolean execute(CompletableFuture<?> result, WhenFull whenFull, Blocking task, Runnable skipped) {
         try {
+            if (whenFull == WhenFull.REFUSE && pool.getQueue().size() >= maxPending) {
+                // checked before the hand-off: loops that look at once may each add one more, no more
+                throw new RejectedExecutionException("queue full");
+            }
             pool.execute(() -> {
                 if (result.isDone()) {
                     skipped.run(); // timed out while waiting for a thread
@@ -462,13 +479,18 @@ public final class ThreadPoolEngine implements FileEngine {
     /** A range in the page cache as a {@code sendfile} region at once; any other read into a buffer first. */
     @Override
     public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
-        return FileReads.residentRegionOrRead(this, file, offset, length);
+        return loadRegion(file, offset, length, WhenFull.REFUSE);
     }
 
-    /** As {@link #loadRegion(OpenFile, long, long)}, a read failing after {@code timeoutNanos} (see {@link #read}). */
-    CompletionStage<Object> loadRegion(OpenFile file, long offset, long length, long timeoutNanos) {
+    @Override
+    public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length, WhenFull whenFull) {
+        return loadRegion(file, offset, length, readTimeoutNanos, whenFull);
+    }
+
+    /** As {@link #loadRegion(OpenFile, long, long, WhenFull)}, a read failing after {@code timeoutNanos} (see read). */
+    CompletionStage<Object> loadRegion(OpenFile file, long offset, long length, long timeoutNanos, WhenFull whenFull) {
         return FileReads.residentRegionOrRead(this, file, offset, length,
-                (whole, at, bytes) -> read(whole, at, bytes, PooledByteBufAllocator.DEFAULT, timeoutNanos));
+                (whole, at, bytes) -> read(whole, at, bytes, PooledByteBufAllocator.DEFAULT, timeoutNanos, whenFull));
     }
 
     @Override
@@ -499,6 +521,11 @@ public final class ThreadPoolEngine implements FileEngine {
     /** Reads completed by the pool so far; one that completed after it timed out is counted only as timed out. */
     public long completedReads() {
         return reads.get();
+    }
+
+    /** Operations that may wait for a thread before an open or a first read is refused. */
+    int maxPending() {
+        return maxPending;
     }
 
     /** Opens and reads running or waiting for a thread now. */

@@ -301,6 +301,58 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         }
     }
 
+    /**
+     * A read that finds every slot held goes to the thread pool, and there a first read is refused when the pool's
+     * queue is full (the client gets 503), while one for a response under way waits its turn: refused, it cut a
+     * download short in the middle (under queue-depth 2, slow clients holding the slots).
+     */
+    @Test
+    void aReadFallingBackToAFullPoolIsRefusedUnlessItsResponseIsUnderWay() throws Exception {
+        byte[] content = bytes(4 * 4096, 6);
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        LinuxAioSendfileEngine twoSlots = engine(clock::get, 2, 2, 4096, LinuxAioSendfileEngine.SLAB_DIR);
+        CountDownLatch hold = new CountDownLatch(1);
+        List<CompletionStage<ByteBuf>> busy = new ArrayList<>();
+        try {
+            OpenFile file = await(twoSlots.open(Files.write(dir.resolve("under-way"), content), true));
+            IoEventLoop loop = group.next();
+            try {
+                Object first = await(onLoop(loop, () -> twoSlots.loadRegion(file, 0, 4096)));
+                Object second = await(onLoop(loop, () -> twoSlots.loadRegion(file, 4096, 4096)));
+                assertThat(twoSlots.slotsHeld()).isEqualTo(2);
+                // Both pool threads held by reads that wait for the test, and the queue behind them full.
+                ThreadPoolEngine pool = twoSlots.blocking;
+                for (int i = 0; i < 2; i++) {
+                    CountDownLatch running = new CountDownLatch(1);
+                    busy.add(pool.read(file, 0, 1, new ThreadPoolEngineTest.BlockingAllocator(running, hold)));
+                    running.await();
+                }
+                for (int i = 0; i < pool.maxPending(); i++) {
+                    busy.add(pool.read(file, 0, 1, ALLOC));
+                }
+                CompletionStage<ByteBuf> firstRead = onLoop(loop, () -> twoSlots.read(file, 8192, 4096, ALLOC));
+                assertThatThrownBy(() -> await(firstRead)).isInstanceOf(ReadQueueFullException.class);
+                CompletionStage<ByteBuf> underWay = onLoop(loop,
+                        () -> twoSlots.read(file, 8192, 4096, ALLOC, FileEngine.WhenFull.WAIT));
+                assertThat(pool.pendingOperations()).isEqualTo(2 + pool.maxPending() + 1);
+                hold.countDown();
+                assertThat(drain(await(underWay))).isEqualTo(slice(content, 8192, 4096));
+                assertThat(twoSlots.slabFullReads()).isEqualTo(2);
+                drain(first);
+                drain(second);
+            } finally {
+                hold.countDown();
+                for (CompletionStage<ByteBuf> read : busy) {
+                    await(read).release();
+                }
+                file.release();
+            }
+        } finally {
+            twoSlots.close();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
     @Test
     void aReadThatFindsEverySlotHeldByRegionsNotYetWrittenGoesToTheThreadPoolInsteadOfWaiting() throws Exception {
         byte[] content = bytes(4 * 4096, 5);

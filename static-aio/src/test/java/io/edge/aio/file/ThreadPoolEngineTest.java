@@ -55,7 +55,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
         OpenFile file = await(own.open(Files.writeString(dir.resolve("held"), "held"), true));
         CountDownLatch running = new CountDownLatch(1);
         CountDownLatch letGo = new CountDownLatch(1);
-        own.execute(new CompletableFuture<>(), () -> {
+        own.execute(new CompletableFuture<>(), FileEngine.WhenFull.REFUSE, () -> {
             running.countDown();
             try {
                 letGo.await();
@@ -291,6 +291,12 @@ class ThreadPoolEngineTest extends FileEngineContract {
             assertThat(small.stats().rejected()).isEqualTo(2);
             assertThat(small.stats().asyncReads()).as("the reads the pool took; the refused one is counted as that only")
                     .isEqualTo(2);
+            // A read for a response under way waits its turn behind the full queue: refused, it would cut the response.
+            CompletionStage<ByteBuf> underWay = small.read(file, 0, 3, ALLOC, FileEngine.WhenFull.WAIT);
+            assertThat(underWay.toCompletableFuture()).isNotDone();
+            assertThat(small.pendingOperations()).isEqualTo(3);
+            CompletionStage<?> stillRefused = small.read(file, 0, 3, ALLOC);
+            assertThatThrownBy(() -> await(stillRefused)).isInstanceOf(ReadQueueFullException.class);
             // A cached, trusted file needs no thread: it opens at once on the caller, full queue or not.
             OpenFile again = await(small.open(path, true));
             assertThat(again).isSameAs(file);
@@ -298,6 +304,9 @@ class ThreadPoolEngineTest extends FileEngineContract {
             hold.countDown();
             ((ByteBuf) await(blocked)).release();
             ((ByteBuf) await(queued)).release();
+            ByteBuf waited = await(underWay);
+            assertThat(waited.toString(StandardCharsets.US_ASCII)).isEqualTo("abc");
+            waited.release();
             file.release();
         } finally {
             small.close();
