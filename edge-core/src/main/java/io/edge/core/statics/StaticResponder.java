@@ -1103,6 +1103,8 @@ public final class StaticResponder implements Responder {
         private final boolean read;
         /** The most of the file one message carries: a sendfile chunk, or {@link #READ_CHUNK} at most when read. */
         private final long chunk;
+        /** The engine's stage of the piece being loaded, until {@link #loaded} (or it came at once); else null. */
+        private CompletableFuture<?> loading;
 
         BodySender(Exchange exchange, HttpResponse head, OpenFile file, List<Piece> pieces, Runnable again,
                 boolean read) {
@@ -1180,12 +1182,14 @@ public final class StaticResponder implements Responder {
                     next.whenComplete((message, error) -> onLoop(exchange, () -> loaded(message, error)));
                     return;
                 }
+                loading = null;
                 pending.addLast(send(next.join()));
             }
         }
 
         /** A piece the engine had to read first (linux-aio-sendfile: into its slab). */
         private void loaded(Object message, Throwable error) {
+            loading = null;
             if (finished || exchange.isEnded()) {
                 // the exchange ended during the read (its client left; or it failed, a body over the limit or a
                 // timeout, answered with an error while the head was still held here)
@@ -1212,10 +1216,16 @@ public final class StaticResponder implements Responder {
             long length = Math.min(chunk, slice.length() - sliceDone);
             // Once the head is out, a full read queue refusing a piece could only cut the response short: it waits.
             WhenFull whenFull = head == null ? WhenFull.WAIT : WhenFull.REFUSE;
-            CompletableFuture<Object> region = read
-                    ? engine.read(file, slice.offset() + sliceDone, (int) length, exchange.clientChannel().alloc(),
-                            whenFull).<Object>thenApply(DefaultHttpContent::new).toCompletableFuture()
-                    : engine.loadRegion(file, slice.offset() + sliceDone, length, whenFull).toCompletableFuture();
+            CompletableFuture<Object> region;
+            if (read) {
+                CompletableFuture<ByteBuf> bytes = engine.read(file, slice.offset() + sliceDone, (int) length,
+                        exchange.clientChannel().alloc(), whenFull).toCompletableFuture();
+                loading = bytes;
+                region = bytes.thenApply(DefaultHttpContent::new);
+            } else {
+                region = engine.loadRegion(file, slice.offset() + sliceDone, length, whenFull).toCompletableFuture();
+                loading = region;
+            }
             sliceDone += length;
             if (sliceDone == slice.length()) {
                 piece++;
@@ -1250,10 +1260,16 @@ public final class StaticResponder implements Responder {
             }
         }
 
-        /** Leaves SENDING: releases the file once (and uncorks). */
+        /** Leaves SENDING: releases the file once (and uncorks), and cancels a piece still being loaded. */
         private void abort() {
             heldText.forEach(ByteBuf::release); // never written: the head they wait with did not go out
             heldText.clear();
+            if (loading != null) {
+                // nobody will send it: a read still waiting for a pool thread is skipped, not done for nobody (those of
+                // clients that left would pile up behind a full queue, which lets a response's later pieces wait)
+                loading.cancel(false);
+                loading = null;
+            }
             if (!finished) {
                 finished = true;
                 if (corked) {

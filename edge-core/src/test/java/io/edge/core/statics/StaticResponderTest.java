@@ -55,6 +55,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
@@ -714,6 +715,37 @@ class StaticResponderTest {
         assertEveryFileGivenBack();
     }
 
+    /** The same for a body read into buffers for the gzip filter rather than sent by {@code sendfile}. */
+    @Test
+    void aBodyReadForGzipWaitsForAFullReadQueueAfterItsHeadOnlyTheFirstPieceMayBeRefused() throws IOException {
+        List<WhenFull> asked = new ArrayList<>();
+        responder = new StaticResponder(new HeldReads(engine) {
+            @Override
+            public CompletionStage<ByteBuf> read(OpenFile file, long offset, int length, ByteBufAllocator alloc,
+                    WhenFull whenFull) {
+                asked.add(whenFull);
+                return delegate.read(file, offset, length, alloc, whenFull);
+            }
+        }, new MimeTypes(Map.of("txt", "text/plain")));
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
+        ex.location = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
+                LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(), null, Map.of(),
+                LocationSettings.SERVER_BODY_LIMIT, Map.of(), new LocationSettings.Gzip(1, 1, Set.of("text/plain")),
+                false, false, null);
+        ex.request.headers().set("Accept-Encoding", "gzip");
+        responder.respond(ex);
+        try {
+            assertThat(ex.completed).isTrue();
+            assertThat(ex.messages.subList(1, ex.messages.size())).as("read into buffers, not regions")
+                    .allMatch(message -> message instanceof HttpContent);
+            assertThat(ex.body()).isEqualTo(BIG); // the connection compresses it on its way out; this fake does not
+            assertThat(asked).containsExactly(WhenFull.REFUSE, WhenFull.WAIT, WhenFull.WAIT, WhenFull.WAIT);
+        } finally {
+            ex.releaseAll();
+        }
+        assertEveryFileGivenBack();
+    }
+
     /**
      * A file truncated while its body goes out, as Netty's {@code sendfile} of a region past its end says it: the
      * connection ends (the head is out), the file is dropped from the open-file cache, and the failure names the file
@@ -785,6 +817,32 @@ class StaticResponderTest {
         held.completeLoads();
         ex.channel.runPendingTasks();
         assertThat(ex.messages).isEmpty();
+        ex.releaseAll();
+        assertEveryFileGivenBack();
+    }
+
+    /**
+     * The client leaves while a later piece of its body is being read: the sender cancels that read, so one still
+     * waiting behind a full pool queue is skipped rather than done for nobody. Pieces under way wait past the queue's
+     * bound; those of clients that left (a video player seeking: a new request each time) piled up there.
+     */
+    @Test
+    void aPieceStillBeingLoadedWhenTheClientLeavesIsCancelled() {
+        HeldRegions held = new HeldRegions(engine);
+        responder = new StaticResponder(held, new MimeTypes(Map.of("txt", "text/plain")));
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
+        responder.respond(ex);
+        held.completeLoads(); // the first piece: it goes out with the head, and the second is asked for
+        ex.channel.runPendingTasks();
+        assertThat(ex.messages).hasSize(2);
+        assertThat(held.stages).hasSize(2);
+        assertThat(held.stages.get(0)).isCompleted();
+        assertThat(held.stages.get(1)).isNotDone();
+        ex.leave();
+        assertThat(held.stages.get(1)).isCancelled();
+        held.completeLoads(); // the engine's read ends after all: what it read is given back
+        ex.channel.runPendingTasks();
+        assertThat(ex.messages).hasSize(2);
         ex.releaseAll();
         assertEveryFileGivenBack();
     }
@@ -924,6 +982,8 @@ class StaticResponderTest {
     /** An engine whose region loads wait until the test lets them go. */
     static final class HeldRegions extends HeldReads {
         final List<Runnable> loads = new ArrayList<>();
+        /** The stage each load returned, in order. */
+        final List<CompletableFuture<Object>> stages = new ArrayList<>();
 
         HeldRegions(FileEngine delegate) {
             super(delegate);
@@ -938,11 +998,12 @@ class StaticResponderTest {
         @Override
         public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length) {
             CompletableFuture<Object> later = new CompletableFuture<>();
+            stages.add(later);
             loads.add(() -> delegate.loadRegion(file, offset, length).whenComplete((region, error) -> {
                 if (error != null) {
                     later.completeExceptionally(error);
-                } else {
-                    later.complete(region);
+                } else if (!later.complete(region)) {
+                    ReferenceCountUtil.release(region); // cancelled: as an engine does, nobody is left to take it
                 }
             }));
             return later;
@@ -1307,7 +1368,7 @@ class StaticResponderTest {
         @Override public String query() { return query; }
         @Override public boolean isHead() { return request.method().equals(HttpMethod.HEAD); }
         @Override public SiteSettings site() { return site; }
-        @Override public LocationSettings location() { return null; }
+        @Override public LocationSettings location() { return location; }
         @Override public Channel clientChannel() { return channel; }
         @Override public InetSocketAddress remoteAddress() { return new InetSocketAddress(0); }
         @Override public InetSocketAddress localAddress() { return new InetSocketAddress(0); }
@@ -1346,6 +1407,9 @@ class StaticResponderTest {
         @Override public boolean isEnded() { return gone || completed || failure != null || error != null; }
 
         /** The client goes away, as ServerExchange.clientGone() does it. */
+        /** The location the request matched; null for none. */
+        LocationSettings location;
+
         void leave() {
             gone = true;
             goneTasks.forEach(Runnable::run);

@@ -108,8 +108,9 @@ public interface FileEngine extends AutoCloseable {
         REFUSE,
         /**
          * Waits its turn behind the queue, still within the read timeout: a later piece of a response whose head went
-         * out, which a refusal could only cut short. A response has one such read at a time, so there are never more
-         * than connections; the opens and first reads the full queue refuses keep new work out meanwhile.
+         * out, which a refusal could only cut short. A response has one such read at a time, and cancels it when it
+         * ends first (its client left): a read cancelled while it waits is skipped. So no more wait than responses
+         * are under way; the opens and first reads the full queue refuses keep new work out meanwhile.
          */
         WAIT
     }

@@ -36,10 +36,10 @@ final class FileReads {
      * range not in memory would hold the writing event loop for the disk. A file server's file
      * ({@link FileServerFiles#isFromFileServer}) is always read that way: its {@code sendfile} may wait for the server
      * even from the page cache (NFS revalidates the file's attributes after {@code acregmin}, and a hard mount whose
-     * server is gone waits for ever). Residency is told
-     * by {@link PageCache#isResident} ({@code mincore}), which counts a page still being read as absent: a chunk
-     * some other read or readahead is bringing in is read too, never sent by a {@code sendfile} that would wait on
-     * its page lock. Where residency cannot be told (no natives, no raw descriptor), the region at once.
+     * server is gone waits for ever). Residency is told by {@link PageCache#isResident} ({@code mincore}), which
+     * counts a page still being read as absent: a chunk some other read or readahead is bringing in is read too, never
+     * sent by a {@code sendfile} that would wait on its page lock. Where residency cannot be told (no natives, no raw
+     * descriptor), the region at once.
      */
     static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length,
             FileEngine.WhenFull whenFull) {
@@ -57,13 +57,21 @@ final class FileReads {
         CompletionStage<ByteBuf> read(OpenFile file, long offset, int length);
     }
 
-    /** As {@link #residentRegionOrRead(FileEngine, OpenFile, long, long)}, reading with {@code reader}. */
+    /**
+     * As {@link #residentRegionOrRead(FileEngine, OpenFile, long, long, FileEngine.WhenFull)}, reading with
+     * {@code reader}.
+     */
     static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length,
             Reader reader) {
         return residentRegionOrRead(engine, file, offset, length, reader, PageCache::isResident);
     }
 
-    /** As {@link #residentRegionOrRead(FileEngine, OpenFile, long, long, Reader)}, told by {@code residency}. */
+    /**
+     * As {@link #residentRegionOrRead(FileEngine, OpenFile, long, long, Reader)}, told by {@code residency}. A read is
+     * answered with the reader's own stage, so that a caller that stops waiting and cancels it reaches the read (one
+     * still waiting for a pool thread is then skipped).
+     */
+    @SuppressWarnings("unchecked") // a stage of ByteBuf is one of Object, read only
     static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length,
             Reader reader, Residency residency) {
         checkRange(file, offset, length);
@@ -74,7 +82,7 @@ final class FileReads {
                 || residency.isResident(file.fd(), offset, length))) {
             return CompletableFuture.completedFuture(engine.region(file, offset, length));
         }
-        return reader.read(file, offset, (int) length).thenApply(buffer -> buffer);
+        return (CompletionStage<Object>) (CompletionStage<?>) reader.read(file, offset, (int) length);
     }
 
     /**

@@ -76,17 +76,24 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
      * An engine's fallback to its pool: completes {@code result} with what {@code work} gives (a read or region
      * the pool counts itself, so the engine's own asynchronous read is taken back; one the caller no longer
      * wants is released) and gives up the caller's reference to {@code file}, which the pool's work holds by
-     * itself.
+     * itself. A caller that cancels {@code result} cancels the pool's work too: a read still waiting for a thread
+     * is skipped.
      */
     final <T> void handToPool(OpenFile file, CompletableFuture<T> result,
             Supplier<? extends CompletionStage<? extends T>> work) {
         stats.counters.asyncReads.decrement();
         try {
-            work.get().whenComplete((value, error) -> {
+            CompletionStage<? extends T> pooled = work.get();
+            pooled.whenComplete((value, error) -> {
                 if (error != null) {
                     result.completeExceptionally(error);
                 } else if (!result.complete(value)) {
                     ReferenceCountUtil.release(value);
+                }
+            });
+            result.whenComplete((value, error) -> {
+                if (result.isCancelled()) {
+                    pooled.toCompletableFuture().cancel(false);
                 }
             });
         } finally {

@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * <p>Bounds: {@code threads} blocking calls at once, and at most {@code maxPending} more waiting for a
  * thread; an open or a first read beyond that fails at once with {@link ReadQueueFullException} instead of
  * queueing without limit. A read for a response under way ({@link WhenFull#WAIT}) queues even then: refused, it
- * could only cut that response short, and there is one at a time per response. A read that has not completed
+ * could only cut that response short; there is one at a time per response, cancelled if the response ends first
+ * (a cancelled or timed-out operation is skipped when its turn comes). A read that has not completed
  * within {@code readTimeout} fails with a
  * {@link TimeoutException}; its thread keeps the buffer until the {@code pread} returns and then releases
  * it, so a late read never writes into memory someone else owns.

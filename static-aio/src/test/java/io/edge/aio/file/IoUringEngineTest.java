@@ -9,6 +9,7 @@ import io.edge.aio.linux.FileSystems;
 import io.edge.aio.linux.Syscalls;
 import io.edge.aio.path.PathResolver;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.IoEventLoop;
@@ -364,6 +365,50 @@ class IoUringEngineTest extends IoUringContract {
             file.release();
             cache.close();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
+     * A read its ring hands to the pool (no ring on its loop, or the kernel keeps refusing it) meets a full pool queue
+     * as its caller asked: a first read is refused (503), a piece of a response under way waits its turn, since
+     * refused it would cut the response short.
+     */
+    @Test
+    void aReadHandedToAFullPoolIsRefusedUnlessItsResponseIsUnderWay() throws Exception {
+        OpenFileCache cache = OpenFileCache.withRawDescriptors(16, REVALIDATE, 32, clock::get);
+        try (IoUringEngine oneThread = new IoUringEngine(cache,
+                1, 1, 1 << 20, 16 * 1024, Duration.ZERO, false, ReadBuffers.CALLERS)) {
+            byte[] content = bytes(6000, 8);
+            OpenFile file = await(oneThread.open(Files.write(dir.resolve("handed"), content), true));
+            CountDownLatch hold = new CountDownLatch(1);
+            List<CompletionStage<ByteBuf>> busy = new ArrayList<>();
+            try {
+                ThreadPoolEngine pool = oneThread.blocking;
+                CountDownLatch running = new CountDownLatch(1);
+                busy.add(pool.read(file, 0, 1, new ThreadPoolEngineTest.BlockingAllocator(running, hold)));
+                running.await();
+                for (int i = 0; i < pool.maxPending(); i++) {
+                    busy.add(pool.read(file, 0, 1, ALLOC));
+                }
+                CompletableFuture<ByteBuf> first = new CompletableFuture<>();
+                oneThread.readByPool(new LoopRing.Read(file.retain(), 0, 6000, ALLOC, ALLOC, first, false));
+                assertThatThrownBy(() -> await(first)).isInstanceOf(ReadQueueFullException.class);
+                CompletableFuture<ByteBuf> underWay = new CompletableFuture<>();
+                LoopRing.Read later = new LoopRing.Read(file.retain(), 0, 6000, ALLOC, ALLOC, underWay, false);
+                later.whenFull = FileEngine.WhenFull.WAIT;
+                oneThread.readByPool(later);
+                assertThat(underWay).isNotDone();
+                hold.countDown();
+                ByteBuf bytes = await(underWay);
+                assertThat(ByteBufUtil.getBytes(bytes)).isEqualTo(content);
+                bytes.release();
+            } finally {
+                hold.countDown();
+                for (CompletionStage<ByteBuf> read : busy) {
+                    await(read).release();
+                }
+                file.release();
+            }
         }
     }
 

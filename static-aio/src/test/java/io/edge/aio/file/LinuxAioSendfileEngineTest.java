@@ -302,19 +302,23 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
     }
 
     /**
-     * A read that finds every slot held goes to the thread pool, and there a first read is refused when the pool's
-     * queue is full (the client gets 503), while one for a response under way waits its turn: refused, it cut a
-     * download short in the middle (under queue-depth 2, slow clients holding the slots).
+     * A read or region load that finds every slot held goes to the thread pool, and there a first one is refused when
+     * the pool's queue is full (the client gets 503), while one for a response under way waits its turn: refused, it
+     * cut a download short in the middle (under queue-depth 2, slow clients holding the slots). One whose caller
+     * cancels it (its client left) is skipped by the pool, not read for nobody.
      */
     @Test
     void aReadFallingBackToAFullPoolIsRefusedUnlessItsResponseIsUnderWay() throws Exception {
+        requirePageCacheVisible();
         byte[] content = bytes(4 * 4096, 6);
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         LinuxAioSendfileEngine twoSlots = engine(clock::get, 2, 2, 4096, LinuxAioSendfileEngine.SLAB_DIR);
         CountDownLatch hold = new CountDownLatch(1);
         List<CompletionStage<ByteBuf>> busy = new ArrayList<>();
         try {
-            OpenFile file = await(twoSlots.open(Files.write(dir.resolve("under-way"), content), true));
+            Path path = Files.write(dir.resolve("under-way"), content);
+            dropFromPageCache(path); // a region of it is read first, not sent from the file
+            OpenFile file = await(twoSlots.open(path, true));
             IoEventLoop loop = group.next();
             try {
                 Object first = await(onLoop(loop, () -> twoSlots.loadRegion(file, 0, 4096)));
@@ -332,14 +336,29 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
                 }
                 CompletionStage<ByteBuf> firstRead = onLoop(loop, () -> twoSlots.read(file, 8192, 4096, ALLOC));
                 assertThatThrownBy(() -> await(firstRead)).isInstanceOf(ReadQueueFullException.class);
+                CompletionStage<Object> firstLoad = onLoop(loop, () -> twoSlots.loadRegion(file, 12288, 4096));
+                assertThatThrownBy(() -> await(firstLoad)).isInstanceOf(ReadQueueFullException.class);
                 CompletionStage<ByteBuf> underWay = onLoop(loop,
                         () -> twoSlots.read(file, 8192, 4096, ALLOC, FileEngine.WhenFull.WAIT));
-                assertThat(pool.pendingOperations()).isEqualTo(2 + pool.maxPending() + 1);
+                CompletionStage<Object> underWayLoad = onLoop(loop,
+                        () -> twoSlots.loadRegion(file, 12288, 4096, FileEngine.WhenFull.WAIT));
+                assertThat(pool.pendingOperations()).isEqualTo(2 + pool.maxPending() + 2);
+                CompletionStage<ByteBuf> abandoned = onLoop(loop,
+                        () -> twoSlots.read(file, 0, 4096, ALLOC, FileEngine.WhenFull.WAIT));
+                assertThat(abandoned.toCompletableFuture().cancel(false)).isTrue();
                 hold.countDown();
                 assertThat(drain(await(underWay))).isEqualTo(slice(content, 8192, 4096));
-                assertThat(twoSlots.slabFullReads()).isEqualTo(2);
+                assertThat(drain(await(underWayLoad))).isEqualTo(slice(content, 12288, 4096));
+                assertThat(twoSlots.slabFullReads()).isEqualTo(5);
                 drain(first);
                 drain(second);
+                for (CompletionStage<ByteBuf> read : busy) {
+                    await(read).release();
+                }
+                busy.clear();
+                twoSlots.close(); // waits for what the pool has queued
+                assertThat(pool.completedReads()).as("the held, the queued, the two under way; not the abandoned one")
+                        .isEqualTo(2 + pool.maxPending() + 2);
             } finally {
                 hold.countDown();
                 for (CompletionStage<ByteBuf> read : busy) {

@@ -297,6 +297,11 @@ class ThreadPoolEngineTest extends FileEngineContract {
             assertThat(small.pendingOperations()).isEqualTo(3);
             CompletionStage<?> stillRefused = small.read(file, 0, 3, ALLOC);
             assertThatThrownBy(() -> await(stillRefused)).isInstanceOf(ReadQueueFullException.class);
+            assertThat(small.stats().rejected()).isEqualTo(3);
+            assertThat(small.stats().asyncReads()).isEqualTo(3);
+            // One whose caller gave up (its client left) is skipped when its turn comes, not read for nobody.
+            CompletionStage<ByteBuf> abandoned = small.read(file, 0, 3, ALLOC, FileEngine.WhenFull.WAIT);
+            assertThat(abandoned.toCompletableFuture().cancel(false)).isTrue();
             // A cached, trusted file needs no thread: it opens at once on the caller, full queue or not.
             OpenFile again = await(small.open(path, true));
             assertThat(again).isSameAs(file);
@@ -311,6 +316,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
         } finally {
             small.close();
         }
+        assertThat(small.completedReads()).as("the held, the queued and the one under way").isEqualTo(3);
         assertThat(small.cache().descriptorsInUse()).isZero();
     }
 
