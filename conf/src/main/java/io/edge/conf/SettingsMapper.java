@@ -121,7 +121,35 @@ final class SettingsMapper {
         }
         List<SiteSettings> sites = sites(edge, BackendNames.of(fastcgi, backends.keySet()), mimeTypes);
         CacheSettings cache = cache(edge.section("cache"));
-        return new EdgeSettings(source, server, staticIo, mimeTypes, sites, backends, cache);
+        return new EdgeSettings(source, server, staticIo, mimeTypes, sites,
+                withBodyLimits(backends, sites, server.limits().body()), cache);
+    }
+
+    /**
+     * {@code backends} with each spawned php-fpm told the largest body edge passes it (its post_max_size and
+     * upload_max_filesize, {@link BackendGroupSettings.Spawn#maxBody}): the largest body limit of the locations it
+     * serves, a location without its own taking {@code serverLimit}; none of them limited, none (0). A pool no
+     * location names takes the server's.
+     */
+    static Map<String, BackendGroupSettings> withBodyLimits(Map<String, BackendGroupSettings> backends,
+            List<SiteSettings> sites, long serverLimit) {
+        Map<String, BackendGroupSettings> result = new TreeMap<>(backends);
+        backends.forEach((name, group) -> {
+            if (group.spawn() == null) {
+                return;
+            }
+            long largest = -1;
+            for (SiteSettings site : sites) {
+                for (LocationSettings location : site.locations()) {
+                    if (name.equals(location.fastcgiBackend())) {
+                        largest = Math.max(largest, location.bodyLimit(serverLimit));
+                    }
+                }
+            }
+            long limit = largest < 0 ? serverLimit : largest;
+            result.put(name, group.withSpawn(group.spawn().withMaxBody(limit == Long.MAX_VALUE ? 0 : limit)));
+        });
+        return result;
     }
 
     CacheSettings cache(Section cache) {

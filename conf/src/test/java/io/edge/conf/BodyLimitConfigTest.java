@@ -47,6 +47,39 @@ class BodyLimitConfigTest {
         assertThat(upload.bodyLimit(1024)).as("under a server limit of 1 KiB").isEqualTo(Long.MAX_VALUE);
     }
 
+    /**
+     * A php-fpm edge spawns takes the bodies edge passes it (its post_max_size and upload_max_filesize): the largest
+     * body limit of the locations it serves; none when one of them has none; the server's for a pool no location
+     * names. A backend edge does not spawn is not edge's to set.
+     */
+    @Test
+    void aSpawnedPoolTakesTheLargestBodyOfItsLocations() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                server.limits.body = 2 MiB
+                server.run-dir = run
+                sites = [{ root = www, locations = [
+                  { match = "/", fastcgi = app, front-controller = "/index.php" }
+                  { match = "/upload/", fastcgi = app, body-limit = 64 MiB }
+                  { match = "/static/", body-limit = 1 GiB }
+                  { match = "/api/", fastcgi = api, body-limit = 0 }
+                  { match = "/small/", fastcgi = small, body-limit = 1 MiB }
+                  { match = "/remote/", fastcgi = remote, body-limit = 8 MiB }
+                ] }]
+                fastcgi.backends {
+                  app { spawn { enabled = true, workers = 1 } }
+                  api { spawn { enabled = true, workers = 1 } }
+                  small { spawn { enabled = true, workers = 1 } }
+                  unused { spawn { enabled = true, workers = 1 } }
+                  remote { addresses = ["127.0.0.1:9000"] }
+                }
+                """));
+        assertThat(settings.backends().get("app").spawn().maxBody()).isEqualTo(64L << 20);
+        assertThat(settings.backends().get("api").spawn().maxBody()).as("no limit").isZero();
+        assertThat(settings.backends().get("small").spawn().maxBody()).isEqualTo(1L << 20);
+        assertThat(settings.backends().get("unused").spawn().maxBody()).as("the server's").isEqualTo(2L << 20);
+        assertThat(settings.backends().get("remote").spawn()).isNull();
+    }
+
     @Test
     void aNegativeOrWordyLimitIsAProblemWithItsLine() throws Exception {
         Path file = EdgeConfFile.write(dir, """

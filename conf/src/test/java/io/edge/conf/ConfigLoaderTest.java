@@ -174,7 +174,8 @@ class ConfigLoaderTest {
         assertThat(php.addresses()).containsExactly("unix:" + dir.resolve("run/php/php-fpm.sock"));
         assertThat(php.maxConnections()).isEqualTo(3);
         assertThat(php.spawn()).isEqualTo(new BackendGroupSettings.Spawn(fpm, 3, List.of("memory_limit = 64M"),
-                dir.resolve("run/php"), false, Duration.ofSeconds(60))); // read 60 s (no keep-alive: no idle time)
+                dir.resolve("run/php"), false, Duration.ofSeconds(60)) // read 60 s (no keep-alive: no idle time)
+                .withMaxBody(1L << 20)); // the server's body limit, its .php location's
         assertThat(php.queue()).isEqualTo(new BackendGroupSettings.Queue(1024, Duration.ofSeconds(30),
                 Duration.ofSeconds(1)));
         assertThat(php.keepAlive()).isEqualTo(new BackendGroupSettings.KeepAlive(false, Duration.ofSeconds(60), 1000));

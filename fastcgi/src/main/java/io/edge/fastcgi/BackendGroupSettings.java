@@ -50,6 +50,12 @@ public record BackendGroupSettings(
         this(name, addresses, balance, maxConnections, queue, timeouts, keepAlive, health, spawn, responseBuffer, true);
     }
 
+    /** The same group, its php-fpm spawned as {@code spawn} says. */
+    public BackendGroupSettings withSpawn(Spawn spawn) {
+        return new BackendGroupSettings(name, addresses, balance, maxConnections, queue, timeouts, keepAlive, health,
+                spawn, responseBuffer, awaitWorker);
+    }
+
     /**
      * Response buffering (nginx's {@code fastcgi_buffering on}): the backend is read as fast as it sends, and what
      * the client cannot take yet is held, so the worker is free when the script ends.
@@ -151,9 +157,17 @@ public record BackendGroupSettings(
      * @param user     the account php-fpm's workers run as when edge runs as root (the pool's {@code user}), or null:
      *                 as edge
      * @param group    their group, or null: the user's own
+     * @param maxBody  the largest request body edge passes to the pool, bytes (the largest body limit of the locations
+     *                 it serves; 0: no limit), written as its {@code post_max_size} and {@code upload_max_filesize}
+     *                 where {@code extraIni} does not set them, so that PHP takes what edge took (with PHP's defaults,
+     *                 8M and 2M, a 10 MB upload edge accepted reached the script as an empty form);
+     *                 {@link #PHP_DEFAULT_MAX_BODY}: PHP's own settings
      */
     public record Spawn(Path command, int workers, List<String> extraIni, Path runDir, boolean runDirTemporary,
-            Duration requestTerminateTimeout, String user, String group) {
+            Duration requestTerminateTimeout, String user, String group, long maxBody) {
+
+        /** {@link #maxBody}: leave PHP's {@code post_max_size} and {@code upload_max_filesize} as its php.ini has them. */
+        public static final long PHP_DEFAULT_MAX_BODY = -1;
 
         /** What php-fpm takes as a {@code php_admin_value} key. */
         private static final Pattern INI_KEY = Pattern.compile("[A-Za-z0-9_.]+");
@@ -189,7 +203,21 @@ public record BackendGroupSettings(
 
         /** The same spawn, its run directory {@code dir}. */
         public Spawn inRunDir(Path dir) {
-            return new Spawn(command, workers, extraIni, dir, runDirTemporary, requestTerminateTimeout, user, group);
+            return new Spawn(command, workers, extraIni, dir, runDirTemporary, requestTerminateTimeout, user, group,
+                    maxBody);
+        }
+
+        /** The same spawn, passed bodies of at most {@code bytes} (0: no limit). */
+        public Spawn withMaxBody(long bytes) {
+            return new Spawn(command, workers, extraIni, runDir, runDirTemporary, requestTerminateTimeout, user, group,
+                    bytes);
+        }
+
+        /** Workers that run as {@code user}, PHP's own body limits. */
+        public Spawn(Path command, int workers, List<String> extraIni, Path runDir, boolean runDirTemporary,
+                Duration requestTerminateTimeout, String user, String group) {
+            this(command, workers, extraIni, runDir, runDirTemporary, requestTerminateTimeout, user, group,
+                    PHP_DEFAULT_MAX_BODY);
         }
 
         /** Workers that run as edge does. */

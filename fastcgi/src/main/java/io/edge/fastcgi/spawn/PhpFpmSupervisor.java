@@ -437,7 +437,26 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         for (String adminValue : adminValues) {
             sb.append(adminValue).append('\n');
         }
+        if (spawn.maxBody() >= 0) {
+            // PHP takes the bodies edge takes: with its defaults (post_max_size 8M, upload_max_filesize 2M) a larger
+            // upload edge passed on reached the script as an empty form. php_value, not php_admin_value: an
+            // application's .user.ini may still lower them. 0 is no limit to both, as to edge.
+            for (String key : BODY_LIMIT_KEYS) {
+                if (!setsKey(spawn.extraIni(), key)) {
+                    sb.append("php_value[").append(key).append("] = ").append(spawn.maxBody()).append('\n');
+                }
+            }
+        }
         return sb.toString();
+    }
+
+    /** PHP's limits of a request body, which follow edge's unless {@code spawn.ini} sets them ({@link BackendGroupSettings.Spawn#maxBody}). */
+    private static final List<String> BODY_LIMIT_KEYS = List.of("post_max_size", "upload_max_filesize");
+
+    /** Whether one of {@code lines} ({@code "key = value"}) sets {@code key}. */
+    private static boolean setsKey(List<String> lines, String key) {
+        return lines.stream().anyMatch(line -> line.indexOf('=') > 0
+                && line.substring(0, line.indexOf('=')).strip().equals(key));
     }
 
     /** {@code "key = value"} -> {@code "php_admin_value[key] = value"}. */

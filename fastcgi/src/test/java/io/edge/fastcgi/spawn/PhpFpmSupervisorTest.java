@@ -71,6 +71,27 @@ class PhpFpmSupervisorTest {
                 .as("longer than php-fpm can hold: no limit, as none was meant").doesNotContain("request_terminate_timeout");
     }
 
+    /**
+     * The pool takes the bodies edge passes it: post_max_size and upload_max_filesize are the spawn's largest body
+     * (0, no limit, as 0 is to PHP), unless spawn.ini sets one; PHP's own where edge says nothing. With PHP's
+     * defaults (8M, 2M) an upload of 10 MB edge accepted reached the script as an empty form.
+     */
+    @Test
+    void thePoolTakesTheBodiesEdgePassesIt() {
+        Path run = dir.resolve("run");
+        var spawn = new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false);
+        assertThat(new PhpFpmSupervisor("php", spawn.withMaxBody(16 << 20)).config(false))
+                .contains("php_value[post_max_size] = 16777216\n", "php_value[upload_max_filesize] = 16777216\n");
+        assertThat(new PhpFpmSupervisor("php", spawn.withMaxBody(0)).config(false))
+                .contains("php_value[post_max_size] = 0\n", "php_value[upload_max_filesize] = 0\n");
+        var ownPostSize = new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of("post_max_size = 1M"), run, false);
+        assertThat(new PhpFpmSupervisor("php", ownPostSize.withMaxBody(16 << 20)).config(false))
+                .contains("php_admin_value[post_max_size] = 1M\n", "php_value[upload_max_filesize] = 16777216\n")
+                .doesNotContain("php_value[post_max_size]");
+        assertThat(new PhpFpmSupervisor("php", spawn).config(false)).as("edge's limit not known")
+                .doesNotContain("post_max_size", "upload_max_filesize");
+    }
+
     /** As root, the pool runs as the spawn's user and group; without one, as root, and the config says so. */
     @Test
     void thePoolRunsAsTheSpawnsUserWhenEdgeIsRoot() {
