@@ -2,6 +2,7 @@ package io.edge.core.http;
 
 import io.edge.conf.LocationSettings;
 import io.edge.core.route.Route;
+import io.edge.fastcgi.LogText;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -24,6 +25,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AsciiString;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.nio.file.InvalidPathException;
@@ -194,19 +196,25 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      */
     private boolean checkBody(HttpContent content) {
         DecoderResult result = content.decoderResult();
-        if (result.isFailure()) {
-            content.release();
-            failConnection(new HttpStatusException(ErrorResponses.statusForUnreadableBody(result.cause()),
-                    "unreadable body: " + result.cause()));
-            return false;
-        }
-        bodyBytes += content.content().readableBytes();
         // The running exchange's location's limit for its body; a queued request's is held to the largest any location
         // takes until it is routed (at most one read of it is queued: reading stops while it waits), then to its own
         // as it is handed over (startPipelined).
         long limit = pipelined.isEmpty() && current != null ? current.bodyLimit() : server.largestBodyLimit();
+        if (result.isFailure()) {
+            content.release();
+            HttpResponseStatus status = ErrorResponses.statusForUnreadableBody(result.cause());
+            if (status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code() && current != null) {
+                tooLarge(current, "a chunk taking its body past its limit of " + limit + " bytes");
+            }
+            failConnection(new HttpStatusException(status, "unreadable body: " + result.cause()));
+            return false;
+        }
+        bodyBytes += content.content().readableBytes();
         if (bodyBytes > limit) {
             content.release();
+            if (current != null) {
+                tooLarge(current, "a body past its limit of " + limit + " bytes");
+            }
             failConnection(new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body over the limit"));
             return false;
         }
@@ -297,6 +305,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                     route != null ? route : refusedRoute(routes, request), false);
             currentRoutes = routes;
             current = exchange;
+            if (status.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code() && route != null) {
+                tooLarge(exchange, "a body of " + HttpUtil.getContentLength(request, -1L) + " bytes, over its limit of "
+                        + bodyLimit(route));
+            }
             exchange.fail(status);
             return;
         } catch (RuntimeException | Error e) {
@@ -718,7 +730,16 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         moreMayCome = true;
         discardingBody = true;
         releasePipelined();
+        tooLarge(current, "a body past its limit of " + current.bodyLimit() + " bytes");
         current.fail(new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "queued body over the limit"));
+    }
+
+    /** Logs a 413 to {@code exchange}'s request, whose body is {@code what} ({@link HttpServerContext#tooLarge}). */
+    private void tooLarge(ServerExchange exchange, String what) {
+        InetSocketAddress remote = exchange.remoteAddress();
+        server.tooLarge().warn(HttpStatusException.class, "413: " + (remote == null || remote.getAddress() == null ? "-"
+                : NetUtil.toAddressString(remote.getAddress())) + " " + exchange.request().method() + " " + LogText.escapeControls(exchange.request().uri()) + ": "
+                + what + " (server.limits.body, or the location's body-limit)");
     }
 
     private void releasePipelined() {

@@ -88,6 +88,13 @@ public final class HttpServerContext {
     private volatile long pauses;
     /** When a pause was last logged (on the accept loop). */
     private long lastPauseLogged = System.nanoTime() - PAUSE_LOG_INTERVAL_NANOS - 1;
+    /**
+     * 413s, logged (by the connections' logger) as nginx logs "client intended to send too large body" at its error
+     * log's default level: an upload refused for a limit set too low is otherwise only a 413 in the access log.
+     * Throttled: a client retrying in a loop writes one line every few seconds.
+     */
+    private final ThrottledWarnings tooLarge =
+            new ThrottledWarnings(LoggerFactory.getLogger(HttpConnectionHandler.class), System::nanoTime);
 
     public HttpServerContext(Router router, Function<LocationSettings, Responder> responders, ServerSettings settings,
                              AccessLog accessLog, ChannelGroup connections) {
@@ -123,6 +130,11 @@ public final class HttpServerContext {
 
     ServerSettings settings() {
         return settings;
+    }
+
+    /** Where 413s are logged. */
+    ThrottledWarnings tooLarge() {
+        return tooLarge;
     }
 
     /**

@@ -495,11 +495,31 @@ class HttpConnectionHandlerTest {
     void aChunkSizeLineOverTheBodyLimitIs413AtOnceAndCloses() {
         boolean[] incomplete = {false};
         open(exchange -> exchange.readBody(HttpContent::release, () -> incomplete[0] = true));
-        String response = EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
-                + "\r\n80000\r\n" + "x".repeat(0x80000) + "\r\n80001\r\n");
-        assertThat(response).startsWith("HTTP/1.1 413 ").containsIgnoringCase("connection: close");
+        try (CapturedLog log = CapturedLog.of(HttpConnectionHandler.class)) {
+            String response = EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n80000\r\n" + "x".repeat(0x80000) + "\r\n80001\r\n");
+            assertThat(response).startsWith("HTTP/1.1 413 ").containsIgnoringCase("connection: close");
+            assertThat(log.warnings()).as("in the error log, as nginx's \"client intended to send too large body\"")
+                    .containsExactly("413: - POST /up: a chunk taking its body past its limit of 1048576 bytes "
+                            + "(server.limits.body, or the location's body-limit)");
+        }
         assertThat(client.isActive()).isFalse();
         assertThat(incomplete[0]).as("the responder is told its body never ends").isTrue();
+    }
+
+    /** A declared body over the limit: 413 before it is read, and a line in the error log that says so. */
+    @Test
+    void aDeclaredBodyOverTheLimitIs413AndLogged() {
+        boolean[] responded = {false};
+        open(exchange -> responded[0] = true);
+        try (CapturedLog log = CapturedLog.of(HttpConnectionHandler.class)) {
+            String response = EmbeddedClient.send(client, "POST /up?a=b HTTP/1.1\r\nHost: a\r\n"
+                    + "Content-Length: 2000000\r\n\r\n");
+            assertThat(response).startsWith("HTTP/1.1 413 ");
+            assertThat(log.warnings()).containsExactly("413: - POST /up?a=b: a body of 2000000 bytes, over its "
+                    + "limit of 1048576 (server.limits.body, or the location's body-limit)");
+        }
+        assertThat(responded[0]).isFalse();
     }
 
     @Test
