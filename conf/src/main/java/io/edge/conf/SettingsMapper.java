@@ -1204,13 +1204,13 @@ final class SettingsMapper {
     private static final Set<String> EDGE_OWN_HEADERS = Set.of("content-length", "transfer-encoding", "connection",
             "keep-alive", "upgrade", "te", "trailer", "proxy-connection", "date");
 
-    /** {@code off} (null), {@code epoch}, {@code max}, or a duration of at most ten years. */
     /** A body limit in bytes, never negative; 0 is none ({@code Long.MAX_VALUE}), as nginx's client_max_body_size 0. */
     private static long bodyLimit(Section section, String key) {
         long limit = section.bytes(key, 0, Long.MAX_VALUE);
         return limit == 0 ? Long.MAX_VALUE : limit;
     }
 
+    /** {@code off} (null), {@code epoch}, {@code max}, or a duration of at most ten years. */
     private static Duration expires(Section location) {
         ConfigValue value = location.value("expires");
         if (value != null && value.valueType() == ConfigValueType.BOOLEAN && !((Boolean) value.unwrapped())) {
