@@ -203,8 +203,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (result.isFailure()) {
             content.release();
             HttpResponseStatus status = ErrorResponses.statusForUnreadableBody(result.cause());
-            if (status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code() && current != null) {
-                tooLarge(current, "a chunk taking its body past its limit of " + limit + " bytes");
+            if (status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code() && pipelined.isEmpty()
+                    && current != null) { // else the body is a queued request's: logged as that one starts
+                tooLarge(current, past(limit));
             }
             failConnection(new HttpStatusException(status, "unreadable body: " + result.cause()));
             return false;
@@ -212,8 +213,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         bodyBytes += content.content().readableBytes();
         if (bodyBytes > limit) {
             content.release();
-            if (current != null) {
-                tooLarge(current, "a body past its limit of " + limit + " bytes");
+            if (pipelined.isEmpty() && current != null) {
+                tooLarge(current, past(limit));
             }
             failConnection(new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body over the limit"));
             return false;
@@ -254,10 +255,15 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             closeAfterCurrent = true;
             moreMayCome = true; // what follows a request that cannot be read may be its body, or more requests
             LOG.debug("bad request from {}: {}", ctx.channel().remoteAddress(), result.cause().toString());
+            HttpResponseStatus status = ErrorResponses.statusForUnparsable(result.cause());
+            if (status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
+                // a queued request's chunked body past the largest limit any location takes
+                tooLarge(ProxyProtocol.peer(ctx.channel()), request, past(server.largestBodyLimit())
+                        + ", the largest any location takes");
+            }
             // A request line that was read stands in the access log with the head's referer and agent, as in
             // nginx's; for one that could not be, what was sent of it (writeErrorThatCloses)
-            closing.closeAfter(writeErrorThatCloses(ErrorResponses.statusForUnparsable(result.cause()), false, true,
-                    request), this::clientMaySend);
+            closing.closeAfter(writeErrorThatCloses(status, false, true, request), this::clientMaySend);
             return;
         }
         String sentUri = request.uri();
@@ -730,16 +736,27 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         moreMayCome = true;
         discardingBody = true;
         releasePipelined();
-        tooLarge(current, "a body past its limit of " + current.bodyLimit() + " bytes");
+        tooLarge(current, past(current.bodyLimit()));
         current.fail(new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "queued body over the limit"));
     }
 
     /** Logs a 413 to {@code exchange}'s request, whose body is {@code what} ({@link HttpServerContext#tooLarge}). */
     private void tooLarge(ServerExchange exchange, String what) {
-        InetSocketAddress remote = exchange.remoteAddress();
+        tooLarge(exchange.remoteAddress(), exchange.request(), what);
+    }
+
+    /** What a body refused for going past {@code limit} did, for {@link #tooLarge}. */
+    private static String past(long limit) {
+        return limit == Long.MAX_VALUE ? "a chunk of 2 GiB or more (no limit: one chunk's most)"
+                : "a body past its limit of " + limit + " bytes";
+    }
+
+    /** Logs a 413 to {@code request}, from {@code remote} (null: not known), whose body is {@code what}. */
+    private void tooLarge(InetSocketAddress remote, HttpRequest request, String what) {
         server.tooLarge().warn(HttpStatusException.class, "413: " + (remote == null || remote.getAddress() == null ? "-"
-                : NetUtil.toAddressString(remote.getAddress())) + " " + exchange.request().method() + " " + LogText.escapeControls(exchange.request().uri()) + ": "
-                + what + " (server.limits.body, or the location's body-limit)");
+                : NetUtil.toAddressString(remote.getAddress())) + " " + request.method() + " "
+                + LogText.escapeControls(request.uri()) + ": " + what + " (server.limits.body, or the location's "
+                + "body-limit)");
     }
 
     private void releasePipelined() {

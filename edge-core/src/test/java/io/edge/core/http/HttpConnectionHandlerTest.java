@@ -500,11 +500,33 @@ class HttpConnectionHandlerTest {
                     + "Transfer-Encoding: chunked\r\n\r\n80000\r\n" + "x".repeat(0x80000) + "\r\n80001\r\n");
             assertThat(response).startsWith("HTTP/1.1 413 ").containsIgnoringCase("connection: close");
             assertThat(log.warnings()).as("in the error log, as nginx's \"client intended to send too large body\"")
-                    .containsExactly("413: - POST /up: a chunk taking its body past its limit of 1048576 bytes "
+                    .containsExactly("413: - POST /up: a body past its limit of 1048576 bytes "
                             + "(server.limits.body, or the location's body-limit)");
         }
         assertThat(client.isActive()).isFalse();
         assertThat(incomplete[0]).as("the responder is told its body never ends").isTrue();
+    }
+
+    /** A queued request's body over the limit is logged as that request's, not the one running ahead of it. */
+    @Test
+    void aQueuedRequestsBodyOverTheLimitIsLoggedAsItsOwn() {
+        Exchange[] slow = new Exchange[1];
+        open(exchange -> {
+            if (slow[0] == null) {
+                slow[0] = exchange;
+            } else {
+                exchange.sendError(HttpResponseStatus.NOT_FOUND);
+            }
+        });
+        try (CapturedLog log = CapturedLog.of(HttpConnectionHandler.class)) {
+            assertThat(EmbeddedClient.send(client, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n100001\r\n")).isEmpty();
+            assertThat(log.warnings()).as("nothing yet: the running GET sent no body").isEmpty();
+            answerInTheRequestsVersion(slow[0]);
+            assertThat(EmbeddedClient.received(client)).startsWith("HTTP/1.1 200 ").contains("HTTP/1.1 413 ");
+            assertThat(log.warnings()).containsExactly("413: - POST /up: a body past its limit of 1048576 bytes, "
+                    + "the largest any location takes (server.limits.body, or the location's body-limit)");
+        }
     }
 
     /** A declared body over the limit: 413 before it is read, and a line in the error log that says so. */

@@ -69,7 +69,8 @@ final class FileReads {
     /**
      * As {@link #residentRegionOrRead(FileEngine, OpenFile, long, long, Reader)}, told by {@code residency}. A read is
      * answered with the reader's own stage, so that a caller that stops waiting and cancels it reaches the read (one
-     * still waiting for a pool thread is then skipped).
+     * still waiting for a pool thread is then skipped). The stage is the reader's, of a {@code ByteBuf}, seen as one of
+     * {@code Object}: a caller may read it and cancel it, never complete it with anything else.
      */
     @SuppressWarnings("unchecked") // a stage of ByteBuf is one of Object, read only
     static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length,

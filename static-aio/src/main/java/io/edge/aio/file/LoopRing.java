@@ -13,6 +13,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -188,6 +189,12 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     }
 
     private void start(Read read) {
+        if (read.result.isDone()) {
+            // cancelled while it waited (its client left): not read for nobody; nothing else completes it (a timed-out
+            // one leaves the queue as it times out)
+            read.abandon(new CancellationException("read cancelled before it started"));
+            return;
+        }
         ByteBuf buffer;
         long address;
         try {

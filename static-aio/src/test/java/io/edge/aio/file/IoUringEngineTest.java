@@ -8,6 +8,7 @@ import io.edge.aio.PathPolicy;
 import io.edge.aio.linux.FileSystems;
 import io.edge.aio.linux.Syscalls;
 import io.edge.aio.path.PathResolver;
+import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.ByteBufAllocator;
@@ -29,6 +30,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
@@ -329,6 +331,60 @@ class IoUringEngineTest extends IoUringContract {
             assertThat(stats.counters.timedOut.sum()).isEqualTo(2);
             assertThat(stats.completed.get()).as("completed reads").isEqualTo(2);
             assertThat(file.refCnt()).as("the reads' references, given back with their CQEs").isEqualTo(held);
+        } finally {
+            file.release();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
+     * A read cancelled while it waits for a slot of its ring (its client left; a response's later pieces may wait
+     * behind a full queue) is never started: no buffer taken, nothing read for nobody, its file given back.
+     */
+    @Test
+    void aReadCancelledWhileItWaitsForASlotIsNeverStarted() throws Exception {
+        byte[] content = bytes(6000, 9);
+        OpenFile file = open(Files.write(dir.resolve("waits"), content));
+        int held = file.refCnt();
+        ThreadPoolBackedEngine.LoopStats stats = new ThreadPoolBackedEngine.LoopStats();
+        AtomicInteger buffers = new AtomicInteger();
+        ByteBufAllocator counting = new AbstractByteBufAllocator(true) {
+            @Override
+            protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+                throw new UnsupportedOperationException("direct buffers only");
+            }
+
+            @Override
+            protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+                buffers.incrementAndGet();
+                return ALLOC.directBuffer(initialCapacity, maxCapacity);
+            }
+
+            @Override
+            public boolean isDirectBufferPooled() {
+                return false;
+            }
+        };
+        CompletableFuture<ByteBuf> first = new CompletableFuture<>();
+        CompletableFuture<ByteBuf> second = new CompletableFuture<>();
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try {
+            IoEventLoop loop = group.next();
+            LoopRing own = loop.submit(() -> {
+                LoopRing ring = LoopRing.create(loop, 1, 1, TimeUnit.SECONDS.toNanos(30), stats, elsewhere -> {
+                    throw new AssertionError("not refused");
+                });
+                ring.submit(new LoopRing.Read(file.retain(), 0, 6000, counting, counting, first, false));
+                ring.submit(new LoopRing.Read(file.retain(), 0, 6000, counting, counting, second, false));
+                second.cancel(false); // it waits behind the first: a queue depth of 1
+                return ring;
+            }).get(30, TimeUnit.SECONDS);
+            assertThat(bytesOf(first)).isEqualTo(content);
+            loop.submit(own::closeWhenIdle).get(30, TimeUnit.SECONDS); // the first's CQE reaped: the queue looked at
+            own.closeFuture().get(30, TimeUnit.SECONDS);
+            assertThat(second).isCancelled();
+            assertThat(buffers.get()).as("the first read's buffer only").isEqualTo(1);
+            assertThat(file.refCnt()).as("both reads' references given back").isEqualTo(held);
         } finally {
             file.release();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();

@@ -127,6 +127,13 @@ class ThreadPoolEngineTest extends FileEngineContract {
             assertThat(resident).isInstanceOf(FileRegion.class);
             assertThat(drain(resident)).isEqualTo(slice(content, 100, 8192));
             assertThat(asked).containsExactly("100+8192");
+            // The read's own stage, not one derived from it: a caller that cancels it (its client left) reaches the
+            // read, which the pool then skips if it still waits for a thread.
+            CompletableFuture<ByteBuf> held = new CompletableFuture<>();
+            CompletionStage<Object> load = FileReads.residentRegionOrRead(engine, file, 100, 8192,
+                    (whole, at, length) -> held, (fd, at, length) -> false);
+            assertThat(load.toCompletableFuture().cancel(false)).isTrue();
+            assertThat(held).isCancelled();
         } finally {
             file.release();
         }
