@@ -84,7 +84,7 @@ public final class OpenFile extends AbstractReferenceCounted {
         this.lastModifiedMillis = stat.lastModifiedTime().toMillis();
         this.changeTimeNanos = changeTimeOf(stat);
         this.fileKey = stat.fileKey();
-        this.etag = '"' + Long.toHexString(lastModifiedMillis) + '-' + Long.toHexString(size) + '"';
+        this.etag = etagOf(lastModifiedMillis, size);
         this.budget = budget;
     }
 
@@ -222,9 +222,20 @@ public final class OpenFile extends AbstractReferenceCounted {
         return lastModifiedMillis;
     }
 
-    /** A strong entity tag, quoted: {@code "<hex mtime ms>-<hex size>"}. */
+    /** A strong entity tag, quoted: {@code "<hex mtime s>-<hex size>"} ({@link #etagOf}). */
     public String etag() {
         return etag;
+    }
+
+    /**
+     * nginx's entity tag for a file: {@code "<mtime in whole seconds, hex>-<size, hex>"}. The same tag for the same
+     * file, so that a CDN's copies revalidated against nginx are still 304s after the move to edge, and origins that
+     * hold copies of a tree with second-precision mtimes ({@code scp -p}, a tar) agree. (Edge's tag had milliseconds
+     * before, which told apart two versions of one size written within a second; nginx's does not, nor edge's now:
+     * deploy by rename, which the open-file cache notices by the inode.)
+     */
+    static String etagOf(long lastModifiedMillis, long size) {
+        return '"' + Long.toHexString(Math.floorDiv(lastModifiedMillis, 1000)) + '-' + Long.toHexString(size) + '"';
     }
 
     /**

@@ -8,7 +8,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +30,28 @@ class OpenFileTest {
 
     private static ByteBuf bytes(String s) {
         return Unpooled.directBuffer().writeBytes(s.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * nginx's entity tag, {@code "<mtime s hex>-<size hex>"}: a CDN's copies revalidated against nginx stay 304s after
+     * the move, and two origins whose copies of a file keep only whole seconds ({@code scp -p}, a tar) agree. Edge's
+     * had milliseconds: every If-None-Match from nginx's days was a 200 (probe).
+     */
+    @Test
+    void theEntityTagIsNginxs() throws IOException {
+        try (OpenFileCache cache = uncached()) {
+            Path copy = Files.writeString(dir.resolve("g"), "x".repeat(0x16b7));
+            Files.setLastModifiedTime(copy, FileTime.from(Instant.parse("2026-12-01T10:00:00.734Z")));
+            OpenFile file = cache.acquire(copy, true);
+            try {
+                // date -u -d '2026-12-01 10:00:00' +%s = 1796119200 = 0x6b0e9aa0
+                assertThat(file.etag()).isEqualTo("\"6b0e9aa0-16b7\"");
+            } finally {
+                file.release();
+            }
+        }
+        assertThat(OpenFile.etagOf(Instant.parse("2026-12-01T10:00:00Z").toEpochMilli(), 0x16b7))
+                .as("the same whole second").isEqualTo("\"6b0e9aa0-16b7\"");
     }
 
     @Test
