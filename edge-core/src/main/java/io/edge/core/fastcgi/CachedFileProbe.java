@@ -98,6 +98,16 @@ public final class CachedFileProbe implements FileProbe {
         }
     }
 
+    /**
+     * Forgets what is remembered of {@code path}: the next question about it looks. For a file a script just made
+     * (a thumbnail generated for the request that found it missing, sent by X-Accel-Redirect or X-Sendfile).
+     */
+    public void forget(Path path) {
+        if (kinds != null) {
+            kinds.invalidate(path);
+        }
+    }
+
     /** For tests: paths remembered now. */
     long size() {
         if (kinds == null) {

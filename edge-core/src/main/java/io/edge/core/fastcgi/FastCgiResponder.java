@@ -851,6 +851,12 @@ public final class FastCgiResponder implements Responder {
             for (String name : PASS_THROUGH) {
                 passThrough.add(name, head.headers().getAll(name));
             }
+            if (anywhere.probe() instanceof CachedFileProbe cached) {
+                // A file the script may just have made for a path found missing (a thumbnail generated on its first
+                // request): what the probe remembered of it goes, so the next request for it gets the file, not the
+                // script again for the rest of the period (nginx, remembering no missing path by default, stats).
+                cached.forget(normalized);
+            }
             staticResponder.sendFileWithin(exchange, normalized, passThrough, real -> sendable(file, normalized, real));
             return true;
         }

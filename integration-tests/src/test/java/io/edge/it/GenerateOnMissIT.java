@@ -1,0 +1,67 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A thumbnail origin's classic pattern: a thumbnail that is missing is made by a PHP front controller, which writes
+ * it into the tree and hands it out by X-Accel-Redirect; from then on it is a static file. Edge remembered the path as
+ * missing for the open-file cache's revalidate period (here 60 s), so every request in that time ran the generator
+ * again (a probe: 34 runs for 50 requests over 1.5 s, where nginx's default ran 8). The file a script hands out is
+ * forgotten as missing now: the next request gets the file.
+ */
+class GenerateOnMissIT {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aThumbnailMadeOnItsFirstRequestIsServedAsAFileFromTheNext() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path runs = dir.resolve("runs.log");
+        Files.writeString(www.resolve("thumb.php"), """
+                <?php
+                file_put_contents('%s', $_SERVER['REQUEST_URI'] . "\\n", FILE_APPEND);
+                $path = __DIR__ . parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
+                @mkdir(dirname($path), 0755, true);
+                file_put_contents($path . '.tmp', 'thumbnail of ' . basename($path));
+                rename($path . '.tmp', $path);
+                header('X-Accel-Redirect: ' . parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH));
+                """.formatted(runs));
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     static.open-file-cache.revalidate = 60 s
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/", fastcgi = php, front-controller = "/thumb.php", x-sendfile = ["www"] }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            HttpResponse<String> made = get(edge, "/7f/2e/7f2e8d63.jpg");
+            assertThat(made.statusCode()).isEqualTo(200);
+            assertThat(made.body()).isEqualTo("thumbnail of 7f2e8d63.jpg");
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<String> again = get(edge, "/7f/2e/7f2e8d63.jpg");
+                assertThat(again.statusCode()).isEqualTo(200);
+                assertThat(again.body()).isEqualTo("thumbnail of 7f2e8d63.jpg");
+                assertThat(again.headers().firstValue("ETag")).as("a static file's answer").isPresent();
+            }
+            assertThat(Files.readAllLines(runs)).as("the generator ran once").containsExactly("/7f/2e/7f2e8d63.jpg");
+            assertThat(get(edge, "/7f/2e/other.jpg").body()).as("another missing one: made too")
+                    .isEqualTo("thumbnail of other.jpg");
+            assertThat(Files.readAllLines(runs)).hasSize(2);
+        }
+    }
+
+    private static HttpResponse<String> get(EdgeHarness edge, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(edge.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
