@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
  * it into the tree and hands it out by X-Accel-Redirect; from then on it is a static file. Edge remembered the path as
  * missing for the open-file cache's revalidate period (here 60 s), so every request in that time ran the generator
  * again (a probe: 34 runs for 50 requests over 1.5 s, where nginx's default ran 8). The file a script hands out is
- * forgotten as missing now: the next request gets the file.
+ * forgotten as missing now: the next request gets the file. The generator itself is hidden from clients by an internal
+ * location of its path, as nginx's {@code location = /thumb.php { internal; }}.
  */
 class GenerateOnMissIT {
 
@@ -42,6 +43,7 @@ class GenerateOnMissIT {
                      static.open-file-cache.revalidate = 60 s
                      sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                        { match = "/", fastcgi = php, front-controller = "/thumb.php", x-sendfile = ["www"] }
+                       { match = "= /thumb.php", internal = true }
                      ] }]
                      fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
                      """.formatted(fpm.address()))) {
@@ -57,6 +59,9 @@ class GenerateOnMissIT {
             assertThat(Files.readAllLines(runs)).as("the generator ran once").containsExactly("/7f/2e/7f2e8d63.jpg");
             assertThat(get(edge, "/7f/2e/other.jpg").body()).as("another missing one: made too")
                     .isEqualTo("thumbnail of other.jpg");
+            assertThat(Files.readAllLines(runs)).hasSize(2);
+            assertThat(get(edge, "/thumb.php").statusCode()).as("the generator hidden, as nginx's internal")
+                    .isEqualTo(404);
             assertThat(Files.readAllLines(runs)).hasSize(2);
         }
     }
