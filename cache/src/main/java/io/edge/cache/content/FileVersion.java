@@ -10,7 +10,7 @@ package io.edge.cache.content;
  * @param fileKey            what identifies the file ({@code BasicFileAttributes.fileKey()}: its device and inode),
  *                           or null where the file system does not say
  * @param size               bytes
- * @param lastModifiedMillis the mtime, milliseconds since the epoch, as the server's ETag and Last-Modified
+ * @param lastModifiedMillis the mtime, milliseconds since the epoch (finer than the ETag's and Last-Modified's seconds)
  * @param changeTimeNanos    the ctime, nanoseconds since the epoch, or {@link #CHANGE_TIME_UNKNOWN} where the stat
  *                           does not give it (the JDK's stat, without the natives)
  */

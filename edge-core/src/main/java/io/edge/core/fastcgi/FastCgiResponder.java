@@ -810,19 +810,20 @@ public final class FastCgiResponder implements Responder {
             String accelUri = sendfile != null ? null
                     : Path.of("/").resolve(stripLeadingSlashes(fileName)).normalize().toString();
             LocationSettings accelTarget = accelUri == null ? null : exchange.locationOf(accelUri);
-            if (accelTarget != null && accelTarget.handler() == LocationSettings.Handler.FASTCGI
-                    && ScriptResolver.DEFAULT_SPLIT.matcher(accelUri).matches()) {
-                // nginx runs such a URI (an internal redirect, as a GET); edge sends files only, and this file is a
-                // script that location runs: sent, it would be its source
-                LOG.warn("[{}] backend asked to send {} (X-Accel-Redirect), a script its location runs: refused, edge "
-                        + "sends only files by X-Accel-Redirect, never a script's source", requestId,
-                        LogText.escapeControls(accel));
-                exchange.sendError(HttpResponseStatus.FORBIDDEN);
-                return true;
-            }
             Path accelRoot = accelTarget == null ? root : accelTarget.root() != null ? accelTarget.root() : siteRoot;
             Path file = sendfile != null ? named : accelRoot.resolve(stripLeadingSlashes(accelUri));
             Path normalized = file.toAbsolutePath().normalize();
+            if (ScriptResolver.DEFAULT_SPLIT.matcher(accelUri != null ? accelUri : normalized.toString()).matches()) {
+                // A script (a .php path), whichever location the URI routes to: nginx runs an X-Accel-Redirect to a
+                // PHP location's URI (an internal redirect, as a GET), and edge sends files only, so sent, this file
+                // would be a script's source (an internal files location over a front controller's path, a script
+                // that builds the name from a request).
+                LOG.warn("[{}] backend asked to send {} ({}), a script: refused, edge sends only files this way, never "
+                        + "a script's source", requestId, LogText.escapeControls(sendfile != null ? sendfile : accel),
+                        sendfile != null ? "X-Sendfile" : "X-Accel-Redirect");
+                exchange.sendError(HttpResponseStatus.FORBIDDEN);
+                return true;
+            }
             // Named inside a directory, as configured or as its real path (PHP sees the real root): nothing else
             // is even opened. Then the file opened must lie inside one too, links resolved (checked after the
             // open, from its descriptor: no realpath on the event loop).
@@ -854,8 +855,13 @@ public final class FastCgiResponder implements Responder {
             if (anywhere.probe() instanceof CachedFileProbe cached) {
                 // A file the script may just have made for a path found missing (a thumbnail generated on its first
                 // request): what the probe remembered of it goes, so the next request for it gets the file, not the
-                // script again for the rest of the period (nginx, remembering no missing path by default, stats).
+                // script again for the rest of the period (nginx, remembering no missing path by default, stats). The
+                // probe knows it under the configured root; PHP may have named it under the real one (__DIR__).
                 cached.forget(normalized);
+                Path realRoot = cached.backendRoot(root);
+                if (!realRoot.equals(root) && normalized.startsWith(realRoot)) {
+                    cached.forget(root.resolve(realRoot.relativize(normalized)));
+                }
             }
             staticResponder.sendFileWithin(exchange, normalized, passThrough, real -> sendable(file, normalized, real));
             return true;

@@ -258,8 +258,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             HttpResponseStatus status = ErrorResponses.statusForUnparsable(result.cause());
             if (status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
                 // a queued request's chunked body past the largest limit any location takes
-                tooLarge(ProxyProtocol.peer(ctx.channel()), request, past(server.largestBodyLimit())
-                        + ", the largest any location takes");
+                long largest = server.largestBodyLimit();
+                tooLarge(ClientAddress.of(ProxyProtocol.peer(ctx.channel()), ProxyProtocol.expected(ctx.channel()),
+                        request.headers(), server.settings().realIp()), request,
+                        largest == Long.MAX_VALUE ? past(largest) : past(largest) + ", the largest any location takes");
             }
             // A request line that was read stands in the access log with the head's referer and agent, as in
             // nginx's; for one that could not be, what was sent of it (writeErrorThatCloses)

@@ -45,7 +45,7 @@ public final class Preconditions {
      */
     static Outcome evaluate(HttpHeaders request, boolean getOrHead, String etag, long lastModifiedMillis,
             LongSupplier clock) {
-        long lastModified = lastModifiedMillis / 1000;
+        long lastModified = Math.floorDiv(lastModifiedMillis, 1000); // the second Last-Modified and the ETag name
         String ifMatch = list(request, HttpHeaderNames.IF_MATCH);
         if (ifMatch != null) {
             if (!matchesAny(ifMatch, etag, true)) {
@@ -108,7 +108,7 @@ public final class Preconditions {
             return strongMatch(value, etag);
         }
         Long date = seconds(value);
-        return date != null && date == lastModifiedMillis / 1000 && date < clock.getAsLong() / 1000;
+        return date != null && date == Math.floorDiv(lastModifiedMillis, 1000) && date < clock.getAsLong() / 1000;
     }
 
     /** Strong comparison: both tags strong and their opaque parts equal. */

@@ -953,7 +953,10 @@ public final class StaticResponder implements Responder {
             return;
         }
         Map<SharedRead, List<BiConsumer<ByteBuf, Throwable>>> inFlight = READS_IN_FLIGHT.get();
-        SharedRead key = new SharedRead(engine, file.path(), file.etag(), file.fileKey(), file.changeTimeNanos());
+        // the mtime in milliseconds too: the entity tag has whole seconds, and without natives no ctime tells apart two
+        // versions of one size written within one
+        SharedRead key = new SharedRead(engine, file.path(), file.etag(), file.lastModifiedMillis(), file.fileKey(),
+                file.changeTimeNanos());
         List<BiConsumer<ByteBuf, Throwable>> waiting = inFlight.get(key);
         if (waiting != null) {
             waiting.add(then);
@@ -997,7 +1000,8 @@ public final class StaticResponder implements Responder {
      * the map is every responder's, and a read of the engine a reload replaced fails when that engine closes (its
      * waiting reads), which must not fail the new configuration's requests.
      */
-    private record SharedRead(FileEngine engine, Path path, String etag, Object fileKey, long changeTimeNanos) {
+    private record SharedRead(FileEngine engine, Path path, String etag, long lastModifiedMillis, Object fileKey,
+            long changeTimeNanos) {
     }
 
     /**

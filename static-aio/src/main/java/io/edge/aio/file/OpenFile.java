@@ -231,8 +231,8 @@ public final class OpenFile extends AbstractReferenceCounted {
      * nginx's entity tag for a file: {@code "<mtime in whole seconds, hex>-<size, hex>"}. The same tag for the same
      * file, so that a CDN's copies revalidated against nginx are still 304s after the move to edge, and origins that
      * hold copies of a tree with second-precision mtimes ({@code scp -p}, a tar) agree. (Edge's tag had milliseconds
-     * before, which told apart two versions of one size written within a second; nginx's does not, nor edge's now:
-     * deploy by rename, which the open-file cache notices by the inode.)
+     * before, which told apart two versions of one size written within one second; nginx's does not, nor edge's now,
+     * so a client may revalidate or resume such a pair as one: the bytes edge sends are always the current file's.)
      */
     static String etagOf(long lastModifiedMillis, long size) {
         return '"' + Long.toHexString(Math.floorDiv(lastModifiedMillis, 1000)) + '-' + Long.toHexString(size) + '"';
