@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
  * missing for the open-file cache's revalidate period (here 60 s), so every request in that time ran the generator
  * again (a probe: 34 runs for 50 requests over 1.5 s, where nginx's default ran 8). The file a script hands out is
  * forgotten as missing now: the next request gets the file. The generator itself is hidden from clients by an internal
- * location of its path, as nginx's {@code location = /thumb.php { internal; }}.
+ * location of its path, as nginx's {@code location = /thumb.php { internal; }}; no script (a .php file under the root,
+ * named or reached by a link) is ever sent as a file, whatever location its URI routes to.
  */
 class GenerateOnMissIT {
 
@@ -30,6 +31,12 @@ class GenerateOnMissIT {
         Path www = Files.createDirectories(dir.resolve("www"));
         Path runs = dir.resolve("runs.log");
         Files.writeString(www.resolve("accel.php"), "<?php header('X-Accel-Redirect: /thumb.php');");
+        Files.createSymbolicLink(www.resolve("link.jpg"), www.resolve("thumb.php"));
+        Files.writeString(www.resolve("link.php"), "<?php header('X-Accel-Redirect: /link.jpg');");
+        Path downloads = Files.createDirectories(dir.resolve("downloads"));
+        Files.writeString(downloads.resolve("example.php"), "<?php echo 'an example to download';");
+        Files.writeString(www.resolve("download.php"),
+                "<?php header('X-Sendfile: " + downloads.resolve("example.php") + "');");
         Files.writeString(www.resolve("sendfile.php"), "<?php header('X-Sendfile: ' . __DIR__ . '/thumb.php');");
         Files.writeString(www.resolve("thumb.php"),
                 generator(runs, "header('X-Accel-Redirect: ' . parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH));"));
@@ -37,7 +44,7 @@ class GenerateOnMissIT {
              EdgeHarness edge = EdgeHarness.start(dir, """
                      static.open-file-cache.revalidate = 60 s
                      sites = [{ server-names = ["_"], default = true, root = "www", locations = [
-                       { match = "/", fastcgi = php, front-controller = "/thumb.php", x-sendfile = ["www"] }
+                       { match = "/", fastcgi = php, front-controller = "/thumb.php", x-sendfile = ["www", "downloads"] }
                        { match = "^~ /thumb.php", internal = true }
                      ] }]
                      fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
@@ -62,11 +69,14 @@ class GenerateOnMissIT {
             assertThat(Files.readAllLines(runs)).hasSize(2);
             // A script that hands out the generator itself gets 403, not its source: to a .php path edge sends nothing,
             // whichever location it routes to (here the internal files location over the generator's path).
-            for (String leak : new String[] {"accel", "sendfile"}) {
+            for (String leak : new String[] {"accel", "sendfile", "link"}) {
                 HttpResponse<String> refused = get(edge, "/" + leak + ".php");
                 assertThat(refused.statusCode()).as(leak).isEqualTo(403);
                 assertThat(refused.body()).as(leak).doesNotContain("<?php");
             }
+            HttpResponse<String> download = get(edge, "/download.php");
+            assertThat(download.statusCode()).as("a .php file outside the root is a file like any other").isEqualTo(200);
+            assertThat(download.body()).isEqualTo("<?php echo 'an example to download';");
         }
     }
 

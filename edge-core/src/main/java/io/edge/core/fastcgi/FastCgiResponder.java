@@ -57,6 +57,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,6 +116,9 @@ public final class FastCgiResponder implements Responder {
     private static final Logger LOG = LoggerFactory.getLogger(FastCgiResponder.class);
     private static final AtomicLong REQUEST_IDS = new AtomicLong();
     private static final int MAX_RESPONSE_HEAD = 32 * 1024;
+    /** {@link ScriptResolver#DEFAULT_SPLIT} in any case: what X-Accel-Redirect and X-Sendfile never send. */
+    private static final Pattern SCRIPT_PATH = Pattern.compile(ScriptResolver.DEFAULT_SPLIT.pattern(),
+            Pattern.CASE_INSENSITIVE);
     /**
      * Replays of a bodiless GET/HEAD whose connection was reset before any record came: one. A stop reset it in
      * php-fpm's backlog, or a script killed its worker (a crash, request_terminate_timeout): more would run such a
@@ -813,11 +817,12 @@ public final class FastCgiResponder implements Responder {
             Path accelRoot = accelTarget == null ? root : accelTarget.root() != null ? accelTarget.root() : siteRoot;
             Path file = sendfile != null ? named : accelRoot.resolve(stripLeadingSlashes(accelUri));
             Path normalized = file.toAbsolutePath().normalize();
-            if (ScriptResolver.DEFAULT_SPLIT.matcher(accelUri != null ? accelUri : normalized.toString()).matches()) {
-                // A script (a .php path), whichever location the URI routes to: nginx runs an X-Accel-Redirect to a
-                // PHP location's URI (an internal redirect, as a GET), and edge sends files only, so sent, this file
-                // would be a script's source (an internal files location over a front controller's path, a script
-                // that builds the name from a request).
+            if (isScript(normalized)) {
+                // A script of this location (a .php path under its root), whichever location the URI routes to: nginx
+                // runs an X-Accel-Redirect to a PHP location's URI (an internal redirect, as a GET), and edge sends
+                // files only, so sent, this file would be a script's source (an internal files location over a front
+                // controller's path, a script that builds the name from a request). Its real path is held to the same
+                // once it is open (sendable): a link named otherwise may lead to one.
                 LOG.warn("[{}] backend asked to send {} ({}), a script: refused, edge sends only files this way, never "
                         + "a script's source", requestId, LogText.escapeControls(sendfile != null ? sendfile : accel),
                         sendfile != null ? "X-Sendfile" : "X-Accel-Redirect");
@@ -874,6 +879,11 @@ public final class FastCgiResponder implements Responder {
          * path is the one named, below the directory's real path).
          */
         private boolean sendable(Path file, Path named, Path real) {
+            if (isScript(real)) {
+                LOG.warn("[{}] backend asked to send {}, which is the script {}: refused, edge sends only files this "
+                        + "way, never a script's source", requestId, file, real);
+                return false;
+            }
             PathResolver dir = sendfileRoots.stream().filter(d -> real.startsWith(d.root())).findFirst().orElse(null);
             if (dir == null) {
                 LOG.warn("[{}] backend asked to send {}, which is {} outside the x-sendfile directories",
@@ -893,6 +903,21 @@ public final class FastCgiResponder implements Responder {
                 return false;
             }
             return true;
+        }
+
+        /**
+         * Whether {@code file} (absolute, normalized) is a script this location could run: a {@code .php} path (in any
+         * case: a case-folding directory opens thumb.php for thumb.PHP) below its root, as configured or as its real
+         * path. A {@code .php} file elsewhere (a download kept outside the web root) is a file like any other.
+         */
+        private boolean isScript(Path file) {
+            for (Path under : new Path[] {root, anywhere.probe().backendRoot(root)}) {
+                if (file.startsWith(under) && !file.equals(under)
+                        && SCRIPT_PATH.matcher("/" + under.relativize(file)).matches()) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         private static String withoutQuery(String uri) {
