@@ -271,10 +271,10 @@ public record BackendGroupSettings(
                 return null;
             }
             int eq = line.indexOf('=');
-            String key = eq < 0 ? "" : line.substring(0, eq).strip();
             if (eq < 0) {
                 return "has no \"=\"";
             }
+            String key = iniKey(line);
             if (!INI_KEY.matcher(key).matches()) {
                 return key.isEmpty() ? "has no key before \"=\"" : "key \"" + key + "\" is not of [A-Za-z0-9_.]";
             }
@@ -283,6 +283,12 @@ public record BackendGroupSettings(
                 return "value of " + key + " spans lines";
             }
             return null;
+        }
+
+        /** The key of an {@code extraIni} line: what stands before its first "=", stripped; "" without one. */
+        public static String iniKey(String line) {
+            int eq = line.indexOf('=');
+            return eq < 0 ? "" : line.substring(0, eq).strip();
         }
     }
 }

@@ -196,15 +196,16 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      */
     private boolean checkBody(HttpContent content) {
         DecoderResult result = content.decoderResult();
+        // The body is the running exchange's, or (something queued) a queued request's: logged as that one starts
+        boolean running = pipelined.isEmpty() && current != null;
         // The running exchange's location's limit for its body; a queued request's is held to the largest any location
         // takes until it is routed (at most one read of it is queued: reading stops while it waits), then to its own
         // as it is handed over (startPipelined).
-        long limit = pipelined.isEmpty() && current != null ? current.bodyLimit() : server.largestBodyLimit();
+        long limit = running ? current.bodyLimit() : server.largestBodyLimit();
         if (result.isFailure()) {
             content.release();
             HttpResponseStatus status = ErrorResponses.statusForUnreadableBody(result.cause());
-            if (status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code() && pipelined.isEmpty()
-                    && current != null) { // else the body is a queued request's: logged as that one starts
+            if (running && status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
                 tooLarge(current, past(limit));
             }
             failConnection(new HttpStatusException(status, "unreadable body: " + result.cause()));
@@ -213,7 +214,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         bodyBytes += content.content().readableBytes();
         if (bodyBytes > limit) {
             content.release();
-            if (pipelined.isEmpty() && current != null) {
+            if (running) {
                 tooLarge(current, past(limit));
             }
             failConnection(new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body over the limit"));

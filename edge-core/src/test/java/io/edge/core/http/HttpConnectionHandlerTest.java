@@ -507,17 +507,23 @@ class HttpConnectionHandlerTest {
         assertThat(incomplete[0]).as("the responder is told its body never ends").isTrue();
     }
 
-    /** A queued request's body over the limit is logged as that request's, not the one running ahead of it. */
-    @Test
-    void aQueuedRequestsBodyOverTheLimitIsLoggedAsItsOwn() {
-        Exchange[] slow = new Exchange[1];
+    /** Opens a connection whose responder holds its first exchange (in the array returned) and answers others 404. */
+    private Exchange[] openHoldingTheFirst() {
+        Exchange[] first = new Exchange[1];
         open(exchange -> {
-            if (slow[0] == null) {
-                slow[0] = exchange;
+            if (first[0] == null) {
+                first[0] = exchange;
             } else {
                 exchange.sendError(HttpResponseStatus.NOT_FOUND);
             }
         });
+        return first;
+    }
+
+    /** A queued request's body over the limit is logged as that request's, not the one running ahead of it. */
+    @Test
+    void aQueuedRequestsBodyOverTheLimitIsLoggedAsItsOwn() {
+        Exchange[] slow = openHoldingTheFirst();
         try (CapturedLog log = CapturedLog.of(HttpConnectionHandler.class)) {
             assertThat(EmbeddedClient.send(client, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n"
                     + "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n100001\r\n")).isEmpty();
@@ -802,14 +808,7 @@ class HttpConnectionHandlerTest {
         // Netty's codec alone fails the connection past 128 pipelined requests, and answering each at once from
         // inside the previous one's end would nest 5 000 deep.
         int count = 5_000;
-        Exchange[] slow = new Exchange[1];
-        open(exchange -> {
-            if (slow[0] == null) {
-                slow[0] = exchange;
-            } else {
-                exchange.sendError(HttpResponseStatus.NOT_FOUND);
-            }
-        });
+        Exchange[] slow = openHoldingTheFirst();
         StringBuilder requests = new StringBuilder("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
         for (int i = 0; i < count; i++) {
             requests.append("GET /x").append(i).append(" HTTP/1.1\r\nHost: a\r\n\r\n");

@@ -442,7 +442,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             // upload edge passed on reached the script as an empty form. php_value, not php_admin_value: an
             // application's .user.ini may still lower them. 0 is no limit to both, as to edge.
             for (String key : BODY_LIMIT_KEYS) {
-                if (!setsKey(spawn.extraIni(), key)) {
+                if (spawn.extraIni().stream().map(BackendGroupSettings.Spawn::iniKey).noneMatch(key::equals)) {
                     sb.append("php_value[").append(key).append("] = ").append(spawn.maxBody()).append('\n');
                 }
             }
@@ -450,14 +450,11 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         return sb.toString();
     }
 
-    /** PHP's limits of a request body, which follow edge's unless {@code spawn.ini} sets them ({@link BackendGroupSettings.Spawn#maxBody}). */
+    /**
+     * PHP's limits of a request body, which follow edge's unless {@code spawn.ini} sets them
+     * ({@link BackendGroupSettings.Spawn#maxBody}).
+     */
     private static final List<String> BODY_LIMIT_KEYS = List.of("post_max_size", "upload_max_filesize");
-
-    /** Whether one of {@code lines} ({@code "key = value"}) sets {@code key}. */
-    private static boolean setsKey(List<String> lines, String key) {
-        return lines.stream().anyMatch(line -> line.indexOf('=') > 0
-                && line.substring(0, line.indexOf('=')).strip().equals(key));
-    }
 
     /** {@code "key = value"} -> {@code "php_admin_value[key] = value"}. */
     static String adminValue(String line) {
@@ -466,8 +463,8 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             throw new IllegalArgumentException("spawn.extra-ini: \"" + line + "\" " + problem
                     + " (expected: key = value, the key of [A-Za-z0-9_.], the value on one line)");
         }
-        int eq = line.indexOf('=');
-        return "php_admin_value[" + line.substring(0, eq).strip() + "] = " + line.substring(eq + 1).strip();
+        return "php_admin_value[" + BackendGroupSettings.Spawn.iniKey(line) + "] = "
+                + line.substring(line.indexOf('=') + 1).strip();
     }
 
     private static void checkIniSafe(String setting, String path) {
