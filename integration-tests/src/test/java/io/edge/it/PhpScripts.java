@@ -101,7 +101,8 @@ final class PhpScripts {
         // The response cache's tests: counts its runs per id in count.txt, headers chosen by the query;
         // hold=NAME (from run holdfrom on, default 1) keeps the worker busy until the test creates NAME (2 min at most);
         // failfrom=N answers 500 from the N-th run on; varyif=NAME sends Vary: NAME only to a request that has NAME;
-        // location=URI answers 302 to it; etag=TAG sends ETag: TAG (and an If-None-Match it saw comes back).
+        // location=URI answers 302 to it; etag=TAG sends ETag: TAG (and an If-None-Match it saw comes back); ar=UNITS
+        // sends Accept-Ranges: UNITS (and a Range it saw comes back).
         write(root, "cache.php", """
                 <?php
                 $id = $_GET['id'] ?? '-';
@@ -136,6 +137,8 @@ final class PhpScripts {
                 if (isset($_GET['location'])) { header('Location: ' . $_GET['location']); }
                 if (isset($_GET['etag'])) { header('ETag: ' . $_GET['etag']); }
                 if (isset($_GET['xae'])) { header('X-Accel-Expires: ' . $_GET['xae']); }
+                if (isset($_GET['ar'])) { header('Accept-Ranges: ' . $_GET['ar']); }
+                if (isset($_SERVER['HTTP_RANGE'])) { header('X-Saw-Range: ' . $_SERVER['HTTP_RANGE']); }
                 if (isset($_SERVER['HTTP_IF_NONE_MATCH'])) { header('X-Saw-If-None-Match: ' . $_SERVER['HTTP_IF_NONE_MATCH']); }
                 if (isset($_SERVER['HTTP_IF_MODIFIED_SINCE'])) { header('X-Saw-If-Modified-Since: ' . $_SERVER['HTTP_IF_MODIFIED_SINCE']); }
                 // other304from: from that run on, a 304 naming another version ("other"), whatever was asked

@@ -201,6 +201,65 @@ class ResponseCacheIT {
         assertThat(php.runs("ifmatch")).isEqualTo(1);
     }
 
+    /**
+     * A Range on a cached answer whose script said it takes byte ranges (Accept-Ranges: bytes) is answered from the
+     * cache, as nginx ranges a cached answer then: 206 for one range, multipart/byteranges for two, 416 past its end,
+     * the whole 200 for an If-Range naming another version. The fill asks PHP for the whole answer, which goes to its
+     * client whole; PHP runs once and never sees a Range.
+     */
+    @Test
+    void aRangeOfACachedAnswerThatTakesRangesIsAnsweredFromTheCache() throws Exception {
+        String url = url("ranges", "public, max-age=60", "&ar=bytes&etag=%22r1%22");
+        String whole = body("ranges", 1);
+        HttpResponse<String> miss = php.get(url, "Range", "bytes=0-1");
+        assertThat(miss.statusCode()).as("the fill").isEqualTo(200);
+        assertThat(miss.body()).isEqualTo(whole);
+        assertThat(miss.headers().firstValue("x-saw-range")).isEmpty();
+
+        HttpResponse<String> one = php.get(url, "Range", "bytes=3-8");
+        assertThat(one.statusCode()).isEqualTo(206);
+        assertThat(one.body()).isEqualTo(whole.substring(3, 9));
+        assertThat(one.headers().firstValue("content-range")).contains("bytes 3-8/" + whole.length());
+        assertThat(one.headers().firstValue("etag")).contains("\"r1\"");
+        assertThat(php.get(url, "Range", "bytes=-3").body()).isEqualTo(whole.substring(whole.length() - 3));
+
+        HttpResponse<String> two = php.get(url, "Range", "bytes=0-1,10-12");
+        assertThat(two.statusCode()).isEqualTo(206);
+        assertThat(two.headers().firstValue("content-type")).hasValueSatisfying(
+                type -> assertThat(type).startsWith("multipart/byteranges; boundary="));
+        assertThat(two.body())
+                .contains("Content-Type: text/plain;charset=UTF-8\r\nContent-Range: bytes 0-1/" + whole.length() + "\r\n\r\nid\r\n")
+                .contains("Content-Range: bytes 10-12/" + whole.length() + "\r\n\r\n" + whole.substring(10, 13) + "\r\n");
+        assertThat(two.headers().firstValue("content-length")).contains(String.valueOf(two.body().length()));
+
+        HttpResponse<String> past = php.get(url, "Range", "bytes=100-");
+        assertThat(past.statusCode()).isEqualTo(416);
+        assertThat(past.headers().firstValue("content-range")).contains("bytes */" + whole.length());
+
+        assertThat(php.get(url, "Range", "bytes=0-1", "If-Range", "\"r1\"").body()).isEqualTo("id");
+        HttpResponse<String> otherVersion = php.get(url, "Range", "bytes=0-1", "If-Range", "\"r0\"");
+        assertThat(otherVersion.statusCode()).isEqualTo(200);
+        assertThat(otherVersion.body()).isEqualTo(whole);
+
+        HttpResponse<String> head = php.send("HEAD", url, "Range", "bytes=3-8");
+        assertThat(head.statusCode()).isEqualTo(206);
+        assertThat(head.headers().firstValue("content-length")).contains("6");
+        assertThat(php.runs("ranges")).isEqualTo(1);
+    }
+
+    /** Without Accept-Ranges: bytes from its script, a cached answer goes whole to a Range, as nginx sends it. */
+    @Test
+    void aRangeOfACachedAnswerWhoseScriptTakesNoRangesGetsItWhole() throws Exception {
+        for (String id : List.of("noranges", "rangesnone")) {
+            String url = url(id, "public, max-age=60", id.equals("rangesnone") ? "&ar=none" : "");
+            assertThat(php.get(url).body()).isEqualTo(body(id, 1));
+            HttpResponse<String> hit = php.get(url, "Range", "bytes=0-1");
+            assertThat(hit.statusCode()).isEqualTo(200);
+            assertThat(hit.body()).isEqualTo(body(id, 1));
+            assertThat(php.runs(id)).isEqualTo(1);
+        }
+    }
+
     /** The same for an answer the cache may not keep: without the gate, PHP would have had the validators. */
     @Test
     void aConditionalRequestForAPrivatePageIsNotModifiedWhenTheAnswerMatches() throws Exception {

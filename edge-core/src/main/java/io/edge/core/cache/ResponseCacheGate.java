@@ -287,8 +287,8 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
     /**
      * Answers {@code exchange} with a response from the cache (owned here from now on), or as the client's
      * preconditions say of it: 304 when its validators match, 412 when its If-Match or If-Unmodified-Since do not
-     * (RFC 9110 13.2.2; a cache evaluates them as the origin would, nginx's not-modified filter too). Returns false,
-     * writing nothing, when {@code response} is {@code null}.
+     * (RFC 9110 13.2.2; a cache evaluates them as the origin would, nginx's not-modified filter too); a Range as
+     * {@link CachedRanges} says. Returns false, writing nothing, when {@code response} is {@code null}.
      */
     static boolean answer(Exchange exchange, FullHttpResponse response) {
         if (response == null) {
@@ -304,6 +304,9 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 exchange.sendError(HttpResponseStatus.PRECONDITION_FAILED);
             }
             case PROCEED -> {
+                if (CachedRanges.answer(exchange, response)) {
+                    return true;
+                }
                 exchange.offerCompression();
                 if (exchange.isHead() || response.content().readableBytes() <= SlicedAnswer.SLICE) {
                     exchange.complete(exchange.writeAndFlush(response)); // the write owns the body from here

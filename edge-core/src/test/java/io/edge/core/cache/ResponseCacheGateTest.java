@@ -9,6 +9,7 @@ import io.edge.conf.SiteSettings;
 import io.edge.core.fastcgi.FastCgiResponder;
 import io.edge.core.http.Exchange;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -25,6 +26,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.Timeout;
 import io.netty.util.Timer;
 import io.netty.util.TimerTask;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -419,12 +421,14 @@ class ResponseCacheGateTest {
         assertThat(calls).hasSize(3);
     }
 
-    /** The parts of an exchange the gate uses, recorded; writes are released. */
+    /** The parts of an exchange the gate uses, recorded (the last head, the body's bytes); writes are released. */
     static final class FakeExchange implements Exchange {
         final Channel clientChannel;
         final HttpRequest request;
         final List<HttpResponseStatus> statuses = new ArrayList<>();
         final List<Runnable> goneTasks = new ArrayList<>();
+        final ByteArrayOutputStream body = new ByteArrayOutputStream();
+        HttpResponse head;
         boolean ended;
 
         FakeExchange(Channel clientChannel, HttpRequest request) {
@@ -451,6 +455,10 @@ class ResponseCacheGateTest {
                     throw new IllegalStateException("response head written twice");
                 }
                 statuses.add(response.status());
+                head = response;
+            }
+            if (message instanceof HttpContent content) {
+                body.writeBytes(ByteBufUtil.getBytes(content.content()));
             }
             ReferenceCountUtil.release(message);
             return clientChannel.newSucceededFuture();

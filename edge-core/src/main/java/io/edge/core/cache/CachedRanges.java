@@ -1,0 +1,146 @@
+package io.edge.core.cache;
+
+import io.edge.cache.http.HttpDates;
+import io.edge.core.http.ErrorResponses;
+import io.edge.core.http.Exchange;
+import io.edge.core.statics.ByteRanges;
+import io.edge.core.statics.ByteRanges.Partial;
+import io.edge.core.statics.ByteRanges.Range;
+import io.edge.core.statics.ByteRanges.Unsatisfiable;
+import io.edge.core.statics.MultipartByteranges;
+import io.edge.core.statics.MultipartByteranges.Piece;
+import io.edge.core.statics.MultipartByteranges.Slice;
+import io.edge.core.statics.MultipartByteranges.Text;
+import io.edge.core.statics.Preconditions;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import java.util.Date;
+
+/**
+ * A {@code Range} request answered from a stored 200 (RFC 9110 14): 206 with the range, or a
+ * {@code multipart/byteranges} of several, or 416 when none is in the body. Only for an answer whose script said it
+ * takes them (an {@code Accept-Ranges} naming {@code bytes}), as nginx ranges a cached answer only when its
+ * upstream sent that header ({@code ngx_http_upstream_copy_allow_ranges}); any other goes whole, as a 200. The backend
+ * never sees the client's Range of a cached URL (the fill asks for the whole answer), so this is the only place it is
+ * honoured. An {@code If-Range} that does not name the stored answer (strong ETag, or its Last-Modified exactly) has it
+ * whole too.
+ */
+final class CachedRanges {
+
+    private CachedRanges() {
+    }
+
+    /**
+     * Answers {@code exchange}'s Range from {@code response} and returns true, owning {@code response}; returns false,
+     * nothing written or released, when the whole answer is to go.
+     */
+    static boolean answer(Exchange exchange, FullHttpResponse response) {
+        HttpHeaders request = exchange.request().headers();
+        String range = request.get(HttpHeaderNames.RANGE);
+        if (range == null || response.status().code() != 200 || !takesRanges(response.headers())) {
+            return false;
+        }
+        // a HEAD's lookup may hand the answer back without its body: its head says how long the GET's is
+        long length = exchange.isHead() ? HttpUtil.getContentLength(response, -1L) : response.content().readableBytes();
+        if (length < 0 || !ifRangeAllows(request.get(HttpHeaderNames.IF_RANGE), response.headers())) {
+            return false;
+        }
+        ByteRanges.Result ranges = ByteRanges.parse(range, length);
+        if (ranges instanceof Unsatisfiable unsatisfiable) {
+            response.release();
+            FullHttpResponse refusal = ErrorResponses.response(exchange.clientChannel().alloc(),
+                    HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, exchange.isHead(),
+                    exchange.site() == null ? null
+                            : exchange.site().errorPage(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE.code()));
+            refusal.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange());
+            exchange.complete(exchange.writeAndFlush(refusal));
+            return true;
+        }
+        if (!(ranges instanceof Partial partial)) {
+            return false;
+        }
+        String type = response.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        FullHttpResponse part;
+        try {
+            part = partOf(response, partial, length, type, exchange.isHead());
+        } finally {
+            response.release();
+        }
+        // the Vary its 200 would have; never compressed: its ranges are of the stored bytes
+        exchange.offerCompression(length, type);
+        if (exchange.isHead() || part.content().readableBytes() <= SlicedAnswer.SLICE) {
+            exchange.complete(exchange.writeAndFlush(part));
+        } else {
+            SlicedAnswer.send(exchange, part);
+        }
+        return true;
+    }
+
+    /** The 206 of {@code partial} of {@code whole}'s body, {@code length} bytes long; without a body for a HEAD. */
+    private static FullHttpResponse partOf(FullHttpResponse whole, Partial partial, long length, String type,
+            boolean head) {
+        ByteBuf stored = whole.content();
+        FullHttpResponse part;
+        if (partial.isMultipart()) {
+            MultipartByteranges multipart = MultipartByteranges.of(partial.ranges(), length,
+                    type == null ? "application/octet-stream" : type, MultipartByteranges.newBoundary());
+            CompositeByteBuf body = Unpooled.compositeBuffer(multipart.pieces().size());
+            if (!head) {
+                for (Piece piece : multipart.pieces()) {
+                    ByteBuf bytes = piece instanceof Text text ? text.buffer()
+                            : stored.retainedSlice(stored.readerIndex() + (int) ((Slice) piece).offset(),
+                                    (int) piece.length());
+                    body.addComponent(true, bytes);
+                }
+            }
+            part = response(whole, body);
+            part.headers().set(HttpHeaderNames.CONTENT_TYPE, multipart.contentType())
+                    .set(HttpHeaderNames.CONTENT_LENGTH, multipart.contentLength());
+        } else {
+            Range range = partial.ranges().get(0);
+            part = response(whole, head ? Unpooled.EMPTY_BUFFER
+                    : stored.retainedSlice(stored.readerIndex() + (int) range.first(), (int) range.length()));
+            part.headers().set(HttpHeaderNames.CONTENT_RANGE, range.contentRange(length))
+                    .set(HttpHeaderNames.CONTENT_LENGTH, range.length());
+        }
+        return part;
+    }
+
+    private static FullHttpResponse response(FullHttpResponse whole, ByteBuf body) {
+        FullHttpResponse part = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.PARTIAL_CONTENT,
+                body);
+        part.headers().set(whole.headers()).remove(HttpHeaderNames.TRANSFER_ENCODING);
+        return part;
+    }
+
+    /** The script said it takes byte ranges: an {@code Accept-Ranges} naming {@code bytes}. */
+    private static boolean takesRanges(HttpHeaders headers) {
+        for (String value : headers.getAll(HttpHeaderNames.ACCEPT_RANGES)) {
+            for (String unit : value.split(",")) {
+                if (unit.strip().equalsIgnoreCase("bytes")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether an {@code If-Range} (none: yes) names the stored answer, by its strong ETag or its Last-Modified. */
+    private static boolean ifRangeAllows(String ifRange, HttpHeaders stored) {
+        if (ifRange == null) {
+            return true;
+        }
+        Date modified = HttpDates.parse(stored.get(HttpHeaderNames.LAST_MODIFIED));
+        // without a Last-Modified no date names it: one no If-Range date can equal
+        long millis = modified == null ? Long.MIN_VALUE : modified.getTime();
+        return Preconditions.ifRangeAllows(ifRange, stored.get(HttpHeaderNames.ETAG), millis);
+    }
+}
