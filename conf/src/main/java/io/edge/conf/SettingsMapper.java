@@ -1030,10 +1030,10 @@ final class SettingsMapper {
             }
             String frontController = location.optionalString("front-controller");
             String frontFault = frontController == null ? null
-                    : backend == null ? "needs a fastcgi backend in the same location" : scriptPathFault(frontController);
+                    : location.bool("status") ? "is set in a status location" : scriptPathFault(frontController);
             if (frontFault != null) {
                 location.problem("front-controller", LocationMatch.quoted(frontController) + " " + frontFault,
-                        "a script path such as \"/index.php\" in a location with fastcgi = <backend>");
+                        "a path such as \"/index.php\" (or \"/index.html\" in a location of files)");
             }
             String fastcgiScript = location.optionalString("fastcgi-script");
             String scriptFault = fastcgiScript == null ? null

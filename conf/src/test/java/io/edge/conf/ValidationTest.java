@@ -369,11 +369,13 @@ class ValidationTest {
         assertThat(problem.message()).isEqualTo("0 is out of range");
     }
 
+    /** A location of files takes one too (nginx's try_files $uri $uri/ /index.html); a status page does not. */
     @Test
-    void frontControllerNeedsAFastcgiBackendAndAPath() {
+    void frontControllerIsAPathOutsideStatusLocations() {
         List<ConfigProblem> problems = problems("""
-                sites = [{ root = www, locations = [{ match = "/", front-controller = "/index.php" },
-                                                    { match = "/app/", fastcgi = php, front-controller = "index.php" }] }]
+                sites = [{ root = www, locations = [{ match = "= /edge-status", status = true, front-controller = "/x" },
+                                                    { match = "/app/", fastcgi = php, front-controller = "index.php" },
+                                                    { match = "/spa/", front-controller = "/spa/index.html" }] }]
                 fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
                 """);
         assertThat(problems).extracting(ConfigProblem::key).containsExactlyInAnyOrder(

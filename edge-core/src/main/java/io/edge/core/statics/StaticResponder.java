@@ -284,18 +284,22 @@ public final class StaticResponder implements Responder {
      */
     private void respond(Exchange exchange, boolean mayRetry) {
         boolean readsOnly = readsOnly(exchange);
-        if (!readsOnly && !exchange.path().endsWith("/") && !HttpMethod.POST.equals(exchange.request().method())) {
+        if (!readsOnly && !exchange.path().endsWith("/") && !HttpMethod.POST.equals(exchange.request().method())
+                && frontController(exchange) == null) {
             // A directory's index may belong to a location that takes other methods (a form posted to /), as
             // nginx's index redirects a POST too: refused there only if the index is served here. A POST to a
             // directory named without its slash is redirected like a GET, and one to a file refused once it is
-            // found, as nginx's static module does.
+            // found, as nginx's static module does. So is any method with a front controller, which a path that
+            // names nothing goes to with its method (a PUT to an API's /index.php).
             methodNotAllowed(exchange);
             return;
         }
         PathResolver resolver = resolvers.apply(exchange);
         Resolution resolution = resolver.resolveForOpen(exchange.path());
         if (!resolution.isOk()) {
-            refuse(exchange, resolution);
+            if (resolution.status() != Resolution.Status.NOT_FOUND || !toFrontController(exchange)) {
+                refuse(exchange, resolution);
+            }
             return;
         }
         String uriPath = resolution.uriPath();
@@ -353,7 +357,7 @@ public final class StaticResponder implements Responder {
             if (!file.isDirectory()) {
                 if (uriPath.endsWith("/")) {
                     file.release();
-                    refuseUnindexed(exchange, HttpResponseStatus.NOT_FOUND);
+                    notFound(exchange); // a file named as a directory
                     return;
                 }
                 if (!readsOnly) {
@@ -371,7 +375,35 @@ public final class StaticResponder implements Responder {
             } else {
                 tryIndex(exchange, resolver, uriPath, 0, mayRetry);
             }
-        }, () -> refuseUnindexed(exchange, HttpResponseStatus.NOT_FOUND));
+        }, () -> notFound(exchange));
+    }
+
+    private static String frontController(Exchange exchange) {
+        LocationSettings location = exchange.location();
+        return location == null ? null : location.frontController();
+    }
+
+    /** The request's path names no file or directory: its location's front controller answers, else 404. */
+    private static void notFound(Exchange exchange) {
+        if (!toFrontController(exchange)) {
+            refuseUnindexed(exchange, HttpResponseStatus.NOT_FOUND);
+        }
+    }
+
+    /**
+     * Hands {@code exchange}, whose path names no file or directory, to its location's {@code front-controller} and
+     * returns true: answered as a request for that path (its method and query kept) is, by the location that path routes
+     * to, as nginx's try_files $uri $uri/ /index.html (a single-page application's) or /index.php (run by the PHP
+     * location) redirects internally. False without one, or for the front controller's own path (missing too: 404,
+     * not a loop).
+     */
+    private static boolean toFrontController(Exchange exchange) {
+        String front = frontController(exchange);
+        if (front == null || front.equals(exchange.path())) {
+            return false;
+        }
+        exchange.redirect(front);
+        return true;
     }
 
     private void tryIndex(Exchange exchange, PathResolver resolver, String directory, int i, boolean mayRetry) {

@@ -1,0 +1,89 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A location of files with a front-controller: a path that names no file or directory is answered as a request for
+ * the front controller's path, routed again, as nginx's {@code try_files $uri $uri/ /index.html} (a single-page
+ * application) and the {@code location / { try_files $uri $uri/ /index.php?$query_string; }} beside a PHP location
+ * that most PHP frameworks ship for nginx.
+ */
+class StaticFrontControllerIT {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aSinglePageApplicationGetsItsIndexForEveryPathThatNamesNoFile() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("index.html"), "<div id=app></div>");
+        Files.createDirectories(www.resolve("assets"));
+        Files.writeString(www.resolve("assets/app.js"), "start()");
+        Files.createDirectories(www.resolve("empty"));
+        Files.createDirectories(dir.resolve("other"));
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/", front-controller = "/index.html" }
+                  { match = "/lost/", root = "other", front-controller = "/lost/index.html" }
+                ] }]
+                """)) {
+            for (String route : new String[] {"/users/42", "/users/42?tab=posts", "/assets/missing.js", "/index.html/x",
+                    "/assets/app.js/"}) {
+                HttpResponse<String> page = send(edge, "GET", route);
+                assertThat(page.statusCode()).as(route).isEqualTo(200);
+                assertThat(page.body()).as(route).isEqualTo("<div id=app></div>");
+                assertThat(page.headers().firstValue("content-type")).as(route).hasValueSatisfying(
+                        type -> assertThat(type).startsWith("text/html"));
+                assertThat(page.headers().firstValue("etag")).as(route).isPresent();
+            }
+            assertThat(send(edge, "GET", "/assets/app.js").body()).as("a file is itself").isEqualTo("start()");
+            assertThat(send(edge, "GET", "/empty/").statusCode()).as("a directory without an index, as nginx's $uri/")
+                    .isEqualTo(403);
+            assertThat(send(edge, "HEAD", "/users/42").headers().firstValue("content-length")).contains("18");
+            assertThat(send(edge, "DELETE", "/users/42").statusCode()).as("a file's methods, as nginx's static module")
+                    .isEqualTo(405);
+            assertThat(send(edge, "GET", "/lost/x").statusCode()).as("its front controller missing too: 404, no loop")
+                    .isEqualTo(404);
+        }
+    }
+
+    @Test
+    void aPathThatNamesNoFileRunsThePhpFrontControllerWithItsMethodAndQuery() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("style.css"), "body{}");
+        Files.writeString(www.resolve("index.php"), """
+                <?php echo $_SERVER['REQUEST_METHOD'], ' ', $_SERVER['REQUEST_URI'], ' ', $_SERVER['SCRIPT_NAME'], ' ',
+                    $_SERVER['QUERY_STRING'], ' ', file_get_contents('php://input');""");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/", front-controller = "/index.php" }
+                       { match = "~ \\\\.php$", fastcgi = php }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            assertThat(send(edge, "GET", "/blog/hello?page=2").body()).isEqualTo("GET /blog/hello?page=2 /index.php page=2 ");
+            HttpResponse<String> put = HTTP.send(HttpRequest.newBuilder(edge.uri("/api/items/7"))
+                    .PUT(HttpRequest.BodyPublishers.ofString("{\"n\":1}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(put.statusCode()).isEqualTo(200);
+            assertThat(put.body()).isEqualTo("PUT /api/items/7 /index.php  {\"n\":1}");
+            assertThat(send(edge, "GET", "/style.css").body()).isEqualTo("body{}");
+            assertThat(send(edge, "PUT", "/style.css").statusCode()).as("an existing file: a file's methods").isEqualTo(405);
+        }
+    }
+
+    private static HttpResponse<String> send(EdgeHarness edge, String method, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(edge.uri(path)).method(method, HttpRequest.BodyPublishers.noBody())
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
