@@ -7,7 +7,8 @@ import java.util.regex.PatternSyntaxException;
 /**
  * A location's {@code match} text, parsed as nginx reads a location's modifier and pattern:
  * {@code "= /x"} exact, {@code "^~ /x"} prefix that skips regexes, {@code "~ re"} and {@code "~* re"}
- * regular expressions (the latter ignoring case), and a bare {@code "/x"} prefix.
+ * regular expressions (the latter ignoring case; character classes read as PCRE reads them, {@link PcreClasses}), and
+ * a bare {@code "/x"} prefix.
  *
  * @param kind    how the pattern is compared
  * @param pattern the path or the regular expression text
@@ -79,8 +80,14 @@ record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) 
         if (expression.isEmpty()) {
             throw new IllegalArgumentException("has no regular expression");
         }
+        String java;
         try {
-            return new LocationMatch(LocationSettings.Kind.REGEX, expression, Pattern.compile(expression, flags));
+            java = PcreClasses.toJava(expression);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("bad regular expression: " + e.getMessage());
+        }
+        try {
+            return new LocationMatch(LocationSettings.Kind.REGEX, expression, Pattern.compile(java, flags));
         } catch (PatternSyntaxException e) {
             throw new IllegalArgumentException("bad regular expression: " + e.getDescription()
                     + (e.getIndex() >= 0 ? " at index " + e.getIndex() : ""));

@@ -30,6 +30,36 @@ class LocationMatchTest {
     }
 
     /**
+     * Character classes as nginx's PCRE reads them: Java took [[:digit:]] as the characters ":dgit" (a rule copied from
+     * nginx routed /num/digit and not /num/123, and --check-config said nothing), nested a class at a [ inside one and
+     * read && there as an intersection.
+     */
+    @Test
+    void characterClassesAreReadAsPcreReadsThem() {
+        assertThat(matches("~ ^/num/[[:digit:]]+$", "/num/123")).isTrue();
+        assertThat(matches("~ ^/num/[[:digit:]]+$", "/num/digit")).isFalse();
+        assertThat(matches("~ ^/[[:alpha:]_-]+/[[:^digit:]]$", "/ab_c-d/x")).isTrue();
+        assertThat(matches("~ ^/[[:alpha:]_-]+/[[:^digit:]]$", "/ab_c-d/7")).isFalse();
+        assertThat(matches("~ ^/[[:word:]]+\\.[[:xdigit:]]{4}$", "/a_1.beEF")).isTrue();
+        assertThat(matches("~* ^/[[:lower:]]+$", "/abc")).isTrue();
+        assertThat(matches("~ ^/[a[b]+$", "/a[b[")).as("a [ in a class is itself").isTrue();
+        assertThat(matches("~ ^/[a&&b]$", "/&")).as("so is &").isTrue();
+        assertThat(matches("~ ^/[]x]$", "/]")).as("a ] first in a class is itself").isTrue();
+        assertThat(matches("~ ^/[^]x]$", "/y")).isTrue();
+        assertThat(matches("~ ^/[^]x]$", "/]")).isFalse();
+        assertThat(matches("~ ^/\\Q[[:digit:]]\\E$", "/[[:digit:]]")).as("quoted: as written").isTrue();
+        assertThat(matches("~ ^/\\[:x$", "/[:x")).isTrue();
+        assertThatIllegalArgumentException().isThrownBy(() -> LocationMatch.parse("~ ^/[[:digits:]]"))
+                .withMessage("bad regular expression: unknown POSIX class [:digits:] at index 3");
+        assertThatIllegalArgumentException().isThrownBy(() -> LocationMatch.parse("~ ^/[:digit:]"))
+                .withMessage("bad regular expression: POSIX class [:digit:] at index 2 outside a class (as [[:digit:]])");
+    }
+
+    private static boolean matches(String match, String path) {
+        return LocationMatch.parse(match).regex().matcher(path).find();
+    }
+
+    /**
      * A control character is never meant ("\u0000" is a HOCON escape away, and "\b", a regex's word boundary, is a
      * backspace in a quoted string): the location was accepted and matched nothing a client sends. Refused, named by
      * its code point, as no message should carry the character itself.

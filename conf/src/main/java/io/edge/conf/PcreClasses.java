@@ -1,0 +1,108 @@
+package io.edge.conf;
+
+import java.util.Map;
+
+/**
+ * A location's regular expression as nginx's PCRE reads its character classes, rewritten for {@link java.util.regex}:
+ * a POSIX class ({@code [[:digit:]]}, {@code [[:^space:]]}) becomes the Java class of the same ASCII set (Java took
+ * {@code [[:digit:]]} as the characters {@code :dgit}, so a rule copied from nginx matched other paths and said
+ * nothing); inside a class, a {@code [} that starts none and a {@code &} are literal, as in PCRE (Java nests classes
+ * and reads {@code &&} as an intersection), and so is a {@code ]} right after {@code [} or {@code [^}. Everything else
+ * is left as written, {@code \Q...\E} and escapes included.
+ */
+final class PcreClasses {
+
+    /** PCRE's POSIX class names and the Java classes of the same (ASCII) sets. */
+    private static final Map<String, String> POSIX = Map.ofEntries(
+            Map.entry("alpha", "p{Alpha}"), Map.entry("digit", "p{Digit}"), Map.entry("alnum", "p{Alnum}"),
+            Map.entry("upper", "p{Upper}"), Map.entry("lower", "p{Lower}"), Map.entry("space", "p{Space}"),
+            Map.entry("blank", "p{Blank}"), Map.entry("punct", "p{Punct}"), Map.entry("xdigit", "p{XDigit}"),
+            Map.entry("cntrl", "p{Cntrl}"), Map.entry("graph", "p{Graph}"), Map.entry("print", "p{Print}"),
+            Map.entry("ascii", "p{ASCII}"), Map.entry("word", "w"));
+
+    private PcreClasses() {
+    }
+
+    /**
+     * @throws IllegalArgumentException for a POSIX class name PCRE does not know, or one outside a class (PCRE refuses
+     *                                  both), saying where
+     */
+    static String toJava(String pcre) {
+        StringBuilder java = new StringBuilder(pcre.length() + 16);
+        boolean inClass = false;
+        int i = 0;
+        while (i < pcre.length()) {
+            char c = pcre.charAt(i);
+            if (c == '\\' && i + 1 < pcre.length()) {
+                if (pcre.charAt(i + 1) == 'Q') { // quoted up to \E (or the end), as written
+                    int end = pcre.indexOf("\\E", i + 2);
+                    int next = end < 0 ? pcre.length() : end + 2;
+                    java.append(pcre, i, next);
+                    i = next;
+                } else {
+                    java.append(c).append(pcre.charAt(i + 1));
+                    i += 2;
+                }
+                continue;
+            }
+            int posixEnd = posixEnd(pcre, i);
+            if (posixEnd > 0) {
+                if (!inClass) {
+                    throw new IllegalArgumentException("POSIX class " + pcre.substring(i, posixEnd) + " at index " + i
+                            + " outside a class (as [" + pcre.substring(i, posixEnd) + "])");
+                }
+                boolean negated = pcre.charAt(i + 2) == '^';
+                String name = pcre.substring(i + (negated ? 3 : 2), posixEnd - 2);
+                String javaClass = POSIX.get(name);
+                if (javaClass == null) {
+                    throw new IllegalArgumentException("unknown POSIX class [:" + name + ":] at index " + i);
+                }
+                java.append('\\').append(negated ? invert(javaClass) : javaClass);
+                i = posixEnd;
+                continue;
+            }
+            if (!inClass && c == '[') {
+                inClass = true;
+                java.append(c);
+                i++;
+                if (i < pcre.length() && pcre.charAt(i) == '^') {
+                    java.append('^');
+                    i++;
+                }
+                if (i < pcre.length() && pcre.charAt(i) == ']') { // a literal ] first
+                    java.append("\\]");
+                    i++;
+                }
+                continue;
+            }
+            if (inClass && c == ']') {
+                inClass = false;
+            } else if (inClass && (c == '[' || c == '&')) {
+                java.append('\\');
+            }
+            java.append(c);
+            i++;
+        }
+        return java.toString();
+    }
+
+    /** The index after a {@code [:name:]} or {@code [:^name:]} starting at {@code i}, or -1 if none starts there. */
+    private static int posixEnd(String pcre, int i) {
+        if (!pcre.startsWith("[:", i)) {
+            return -1;
+        }
+        int j = i + 2;
+        if (j < pcre.length() && pcre.charAt(j) == '^') {
+            j++;
+        }
+        int start = j;
+        while (j < pcre.length() && Character.isLetter(pcre.charAt(j))) {
+            j++;
+        }
+        return j > start && pcre.startsWith(":]", j) ? j + 2 : -1;
+    }
+
+    private static String invert(String javaClass) {
+        return javaClass.equals("w") ? "W" : "P" + javaClass.substring(1);
+    }
+}
