@@ -47,6 +47,8 @@ class StaticFrontControllerIT {
                 assertThat(page.headers().firstValue("etag")).as(route).isPresent();
             }
             assertThat(send(edge, "GET", "/assets/app.js").body()).as("a file is itself").isEqualTo("start()");
+            Files.writeString(www.resolve("assets/a\\b.js"), "named so");
+            assertThat(send(edge, "GET", "/assets/a%5Cb.js").body()).as("a name with a backslash").isEqualTo("named so");
             assertThat(send(edge, "GET", "/empty/").statusCode()).as("a directory without an index, as nginx's $uri/")
                     .isEqualTo(403);
             assertThat(send(edge, "HEAD", "/users/42").headers().firstValue("content-length")).contains("18");
@@ -77,6 +79,8 @@ class StaticFrontControllerIT {
                     .PUT(HttpRequest.BodyPublishers.ofString("{\"n\":1}")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(put.statusCode()).isEqualTo(200);
             assertThat(put.body()).isEqualTo("PUT /api/items/7 /index.php  {\"n\":1}");
+            assertThat(send(edge, "GET", "/search/a%5Cb").body()).as("a backslash is a path's character, as for nginx")
+                    .isEqualTo("GET /search/a%5Cb /index.php  ");
             assertThat(send(edge, "GET", "/style.css").body()).isEqualTo("body{}");
             assertThat(send(edge, "PUT", "/style.css").statusCode()).as("an existing file: a file's methods").isEqualTo(405);
         }
