@@ -57,6 +57,36 @@ class ResponseCacheOutageIT {
         assertThat(php.runs("sie")).isEqualTo(1);
     }
 
+    /**
+     * While php-fpm is stopped, a stale copy that may answer on error does so at once, as nginx's does on a connect
+     * error: it waited out the queue timeout first (30 s by default), each request, for the whole outage (a probe). Told
+     * by the queue: none of these requests timed out in it. A URL with no copy still waits there for a restart (503).
+     */
+    @Test
+    void withPhpFpmStoppedAStaleCopyAnswersWithoutWaitingOutTheQueue() throws Exception {
+        php = CachedPhp.start(dir, 2, "max-connections = 2, queue { max-waiters = 100, timeout = 2 s }", "");
+        String page = url("outage", "public, max-age=10", "");
+        assertThat(php.get(page).body()).isEqualTo(body("outage", 1));
+
+        php.stopPhp();
+        php.advance(Duration.ofSeconds(30)); // stale, within the default stale-grace
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> stale = php.get(page);
+            assertThat(stale.statusCode()).isEqualTo(200);
+            assertThat(stale.body()).isEqualTo(body("outage", 1));
+        }
+        assertThat(queueTimeouts()).isZero();
+        assertThat(php.get(url("no-copy", "public, max-age=10", "")).statusCode()).isEqualTo(503);
+        assertThat(queueTimeouts()).as("a request with no copy waits for a restart").isEqualTo(1);
+    }
+
+    private long queueTimeouts() throws Exception {
+        return php.get("/edge-status?format=prometheus").body().lines()
+                .filter(line -> line.startsWith("edge_fastcgi_queue_timeouts_total{"))
+                .mapToLong(line -> (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+
     @Test
     void aServerErrorIsReplacedByAStaleIfErrorCopyAndOtherwisePassedOn() throws Exception {
         php = CachedPhp.start(dir, 1, "max-connections = 1", "stale-grace = 0");

@@ -434,6 +434,12 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             return waitedNanos;
         }
 
+        /** A stale copy that may answer on error does, at once, while php-fpm refuses connections (stopped). */
+        @Override
+        public boolean answersWithoutBackend() {
+            return lookup.usableOnError();
+        }
+
         @Override
         public boolean onHead(HttpResponse backendResponse) {
             // a 304 merges into the entry only as the answer to the entry's validators: asked again unconditionally

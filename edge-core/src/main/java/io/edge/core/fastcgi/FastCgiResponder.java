@@ -247,6 +247,15 @@ public final class FastCgiResponder implements Responder {
         }
 
         /**
+         * Whether the tap can answer the client without the backend should it be down (a stale copy it may send on
+         * error): then a group that refuses connections fails the request at once ({@code onError}), where another
+         * waits for a restart up to {@code queue.timeout}. False by default.
+         */
+        default boolean answersWithoutBackend() {
+            return false;
+        }
+
+        /**
          * Asked once, right after {@code onHead}, when the response goes no further to the client (taken over, or its
          * client gone): false when nobody needs the rest of it either (the tap answered the client itself, and keeps
          * nothing of the body), having let go of what it held. The backend request is then let go as a gone client's
@@ -611,8 +620,11 @@ public final class FastCgiResponder implements Responder {
                 return; // a retry queued before the client left: no queue slot, no lease for nobody
             }
             long waited = (tap == null ? 0 : tap.waitedNanos()) + queuedNanos;
-            pending = retries + unreadRetries == 0 ? pool.acquire(clientChannel.eventLoop(), waited)
-                    : pool.acquireAgain(clientChannel.eventLoop(), waited);
+            boolean again = retries + unreadRetries != 0;
+            pending = tap != null && tap.answersWithoutBackend()
+                    ? pool.acquireUnlessRefused(clientChannel.eventLoop(), waited, again)
+                    : again ? pool.acquireAgain(clientChannel.eventLoop(), waited)
+                    : pool.acquire(clientChannel.eventLoop(), waited);
             pending.addListener(f -> leased());
         }
 

@@ -33,6 +33,8 @@ final class Backend {
      */
     boolean refusalLogged;
     long refusalLoggedAt;
+    /** Its last connect was refused (nobody listening, socket file gone); false again once one works. */
+    boolean refused;
     /**
      * Why this address's last connect that counted as busy failed (refused, no descriptor), and when; null once a
      * connect to it worked again. A request that times out in the queue after it says so.
@@ -48,6 +50,11 @@ final class Backend {
         this.address = address;
         this.index = index;
         this.shared = shared;
+    }
+
+    /** Refused, with no connection of its own alive (a lingering one's is closed): nothing of it answers now. */
+    boolean isRefusing() {
+        return refused && open - lingering == 0;
     }
 
     int active() {

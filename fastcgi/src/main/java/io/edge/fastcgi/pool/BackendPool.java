@@ -42,6 +42,8 @@ import org.slf4j.LoggerFactory;
  *      │                (a request sent again after its lease's connection ended unread: it had its turn)
  *   QUEUED ──oldest, when a slot frees──► DISPATCHED
  *   QUEUED ──deadline──► FAILED (QueueTimeout)        QUEUED ──promise cancelled──► removed, never dispatched
+ *   one with an answer of its own ({@link #acquireUnlessRefused}), arriving or QUEUED, while every address refuses
+ *   connects and has none alive ──► FAILED (BackendUnavailable): it answers without the backend
  * </pre>
  * A newcomer never overtakes a queued request: it is dispatched directly only when the queue is empty.
  * A queued request may be overtaken by a younger queued one, boundedly, to keep connections on their loops:
@@ -220,6 +222,8 @@ public final class BackendPool implements AutoCloseable {
             after.add(() -> w.promise.tryFailure(shuttingDown()));
         } else if (allDown(now)) {
             after.add(() -> w.promise.tryFailure(allDownException()));
+        } else if (w.unlessRefused && refusing(now)) {
+            after.add(() -> w.promise.tryFailure(refusingException()));
         } else if (!queue.isEmpty() || !dispatch(w, now, after)) {
             if (again) {
                 queue.offerFirst(w);
@@ -277,11 +281,26 @@ public final class BackendPool implements AutoCloseable {
         return acquire(loop, waitedNanos, true);
     }
 
+    /**
+     * As {@link #acquire(EventLoop, long)}, or {@link #acquireAgain} when {@code again}, for a request with an answer of
+     * its own should the backend be down (a stale copy in the response cache): while the group {@linkplain #refusing
+     * refuses connections} it fails at once with {@link BackendUnavailableException}, on arrival or, queued, when a
+     * connect is refused, where any other request waits for a restart up to the queue timeout (nginx answers its stale
+     * copy at once on a connect error).
+     */
+    public Future<Lease> acquireUnlessRefused(EventLoop loop, long waitedNanos, boolean again) {
+        return acquire(loop, waitedNanos, again, true);
+    }
+
     private Future<Lease> acquire(EventLoop loop, long waitedNanos, boolean again) {
+        return acquire(loop, waitedNanos, again, false);
+    }
+
+    private Future<Lease> acquire(EventLoop loop, long waitedNanos, boolean again, boolean unlessRefused) {
         long now = timers.nanoTime();
         long budget = Math.max(0, queueTimeoutNanos - Math.max(0, waitedNanos));
         Promise<Lease> promise = loop.newPromise();
-        Waiter w = new Waiter(promise, loop, now, now + budget);
+        Waiter w = new Waiter(promise, loop, now, now + budget, unlessRefused);
         List<Runnable> after = new ArrayList<>(2);
         BackendPool handedTo;
         synchronized (this) { // under the lock: a hand-over is done under it too, so no request is left behind
@@ -291,7 +310,8 @@ public final class BackendPool implements AutoCloseable {
             }
         }
         if (handedTo != null) {
-            return handedTo.acquire(loop, waitedNanos, again); // outside this lock: never two pools' locks at once
+            // outside this lock: never two pools' locks at once
+            return handedTo.acquire(loop, waitedNanos, again, unlessRefused);
         }
         promise.addListener(f -> {
             if (f.isCancelled()) {
@@ -686,6 +706,38 @@ public final class BackendPool implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether nothing of the group answers now: every address refused its last connect (php-fpm stopped, its socket
+     * gone) and has no connection alive, or is down. A restart ends it at its first connect that works.
+     */
+    private boolean refusing(long now) {
+        for (Backend b : backends) {
+            if (!b.isRefusing() && !b.isDown(now)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private BackendUnavailableException refusingException() {
+        return new BackendUnavailableException("fastcgi group " + name + ": connects refused (nothing listens)");
+    }
+
+    /** Fails the queued requests that have an answer of their own ({@link Waiter#unlessRefused}). */
+    private void failQueuedUnlessRefused(List<Runnable> after) {
+        for (Waiter w = queue.peek(); w != null; ) {
+            Waiter next = w.next;
+            if (w.unlessRefused) {
+                queue.remove(w);
+                stopTimer(w, after);
+                Waiter failed = w;
+                BackendUnavailableException cause = refusingException();
+                after.add(() -> failed.promise.tryFailure(cause));
+            }
+            w = next;
+        }
+    }
+
     private boolean allDown(long now) {
         for (Backend b : backends) {
             if (!b.isDown(now)) {
@@ -774,6 +826,7 @@ public final class BackendPool implements AutoCloseable {
             PooledConnection pc = new PooledConnection((Channel) f.getNow(), w.loop, b);
             synchronized (this) {
                 b.busyUntil = 0;
+                b.refused = false;
                 b.refusalLogged = false; // connects work again: the next refusal starts a new run
                 b.lastBusyFailure = null;
                 outOfDescriptorsLogged = false;
@@ -789,7 +842,8 @@ public final class BackendPool implements AutoCloseable {
         synchronized (this) {
             vacate(b, after);
             if (busy) {
-                if (ConnectFailures.isRefused(cause)
+                b.refused = ConnectFailures.isRefused(cause);
+                if (b.refused
                         && (!b.refusalLogged || now - b.refusalLoggedAt >= REFUSAL_LOG_INTERVAL_NANOS)) {
                     b.refusalLogged = true;
                     b.refusalLoggedAt = now;
@@ -825,6 +879,8 @@ public final class BackendPool implements AutoCloseable {
             } else if (!busy && (w.hardFailures >= backends.length || allDown(now))) {
                 after.add(() -> w.promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
                         + ": connect to " + b.address + " failed", cause)));
+            } else if (w.unlessRefused && refusing(now)) {
+                after.add(() -> w.promise.tryFailure(refusingException()));
             } else if (now - w.deadlineNanos >= 0) {
                 counters.timedOut.incrementAndGet();
                 QueueTimeoutException timedOut = queueTimeout(w);
@@ -837,6 +893,8 @@ public final class BackendPool implements AutoCloseable {
             }
             if (allDown(now)) {
                 failAllQueued(allDownException(), after);
+            } else if (refusing(now)) {
+                failQueuedUnlessRefused(after);
             }
             dispatchQueued(now, after);
         }

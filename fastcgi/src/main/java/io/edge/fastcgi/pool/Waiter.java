@@ -10,6 +10,11 @@ final class Waiter {
     final EventLoop loop;
     final long startNanos;
     final long deadlineNanos;
+    /**
+     * The request has an answer of its own should the backend be down (a stale copy): it fails at once while the group
+     * {@linkplain BackendPool#refusing refuses connections}, where another waits for a restart.
+     */
+    final boolean unlessRefused;
     /** Hard (non-busy) connect failures this request met; bounded by the number of addresses. */
     int hardFailures;
     Runnable cancelTimer;
@@ -25,7 +30,8 @@ final class Waiter {
     /** The queue it is linked in while {@link #queued}: a pool's, which may hand it over to another pool's. */
     WaitQueue queue;
 
-    Waiter(Promise<Lease> promise, EventLoop loop, long startNanos, long deadlineNanos) {
+    Waiter(Promise<Lease> promise, EventLoop loop, long startNanos, long deadlineNanos, boolean unlessRefused) {
+        this.unlessRefused = unlessRefused;
         this.promise = promise;
         this.loop = loop;
         this.startNanos = startNanos;

@@ -849,6 +849,47 @@ class BackendPoolTest {
                 .hasMessageEndingWith(" (the last connect failed: unix:/run/php.sock: connect(..) failed: Connection refused)");
     }
 
+    /**
+     * A request with an answer of its own (a stale copy) fails at once while php-fpm refuses connects and nothing of it
+     * is alive, queued or arriving, where any other waits for a restart; a worked connect ends that.
+     */
+    @Test
+    void aRequestWithAnAnswerOfItsOwnDoesNotWaitForARefusingBackend() {
+        onePhp(1, 10);
+        Future<Lease> plain = pool.acquire(loopA);
+        Future<Lease> withCopy = pool.acquireUnlessRefused(loopA, 0, false);
+        assertThat(pool.stats().waiters()).as("behind the one slot's connect").isEqualTo(1);
+        connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+        assertThat(withCopy.cause()).isInstanceOf(BackendUnavailableException.class)
+                .hasMessage("fastcgi group php: connects refused (nothing listens)");
+        assertThat(plain.isDone()).as("waits for a restart").isFalse();
+        Future<Lease> arriving = pool.acquireUnlessRefused(loopB, 0, false);
+        assertThat(arriving.cause()).isInstanceOf(BackendUnavailableException.class);
+        assertThat(pool.stats().timedOut()).isZero();
+
+        timers.advanceMillis(5);
+        connector.succeedNext(); // php-fpm is back
+        assertThat(plain.isSuccess()).isTrue();
+        Future<Lease> after = pool.acquireUnlessRefused(loopA, 0, false);
+        assertThat(after.isDone()).as("waits for the slot as any other").isFalse();
+        plain.getNow().release(Lease.Outcome.REUSABLE);
+        assertThat(after.isSuccess()).isTrue();
+        after.getNow().release(Lease.Outcome.REUSABLE);
+    }
+
+    /** Only a refusal: a full backlog (EAGAIN) is busyness, which a request with a copy waits out like any other. */
+    @Test
+    void aFullBacklogIsNotARefusal() {
+        onePhp(1, 10);
+        Future<Lease> withCopy = pool.acquireUnlessRefused(loopA, 0, false);
+        connector.failNext(new ConnectException("connect(..) failed: Resource temporarily unavailable"));
+        assertThat(withCopy.isDone()).isFalse();
+        timers.advanceMillis(5);
+        connector.succeedNext();
+        assertThat(withCopy.isSuccess()).isTrue();
+        withCopy.getNow().release(Lease.Outcome.REUSABLE);
+    }
+
     /** A refused connect before a request began to wait is not why it timed out: it is not named. */
     @Test
     void aQueueTimeoutDoesNotNameAFailureFromBeforeItsWait() {
