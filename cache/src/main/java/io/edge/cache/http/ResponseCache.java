@@ -648,11 +648,15 @@ public final class ResponseCache implements AutoCloseable {
         long accel = CachePolicy.accelExpires(xAccelExpires, wall);
         long lifetime = CachePolicy.freshnessLifetime(headers, cc, wall, accel);
         long bornAt = receipt.ticks() - seconds(CachePolicy.initialAge(received));
-        boolean staleForbidden = cc.noCache() || cc.mustRevalidate() || cc.proxyRevalidate();
+        // With X-Accel-Expires the script has told this cache its time itself, and its Cache-Control is for browsers
+        // (nginx's idiom: X-Accel-Expires: 60 beside no-cache or max-age=0, must-revalidate): as nginx then reads
+        // none of Cache-Control, nothing there keeps a stale copy from answering when php-fpm fails.
+        boolean toBrowsers = accel > 0;
+        boolean staleForbidden = !toBrowsers && (cc.noCache() || cc.mustRevalidate() || cc.proxyRevalidate());
         long onError = seconds(Math.max(0, cc.staleIfError()));
         // RFC 9111 5.2.2.10: s-maxage is proxy-revalidate to a shared cache, so the grace, this cache's own choice,
         // stays out; the origin's explicit stale-if-error next to it still counts (see CachePolicy).
-        boolean graceApplies = cc.sMaxAge() < 0;
+        boolean graceApplies = toBrowsers || cc.sMaxAge() < 0;
         // X-Accel-Expires counts from receipt, as nginx sets its valid time (now plus the seconds, or the instant
         // itself), not from when the answer was made: an Age the script sends would otherwise shorten it.
         long freshUntil = saturatedAdd(accel > 0 ? receipt.ticks() : bornAt, seconds(lifetime));

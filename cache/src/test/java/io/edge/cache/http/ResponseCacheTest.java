@@ -104,7 +104,6 @@ class ResponseCacheTest {
         assertThat(cache.stats().misses()).isEqualTo(1);
     }
 
-    /** X-Accel-Expires is a script's word to edge, which nginx hides from the client: a hit does not carry it. */
     /**
      * RFC 9111 1.2.2: lifetimes and ages past 2^31 s count as 2^31 s. An Expires in the year 9999 ("never") overflowed
      * the nanoseconds it was kept in and was stale on arrival (never a hit, nor an answer on error); an age of
@@ -120,6 +119,7 @@ class ResponseCacheTest {
         assertThat(cache.lookup(get("/old")).outcome()).isEqualTo(Lookup.Outcome.STALE);
     }
 
+    /** X-Accel-Expires is a script's word to edge, which nginx hides from the client: a hit does not carry it. */
     @Test
     void xAccelExpiresIsNotStored() {
         assertThat(store(get("/a"), backend("A", "Cache-Control", "max-age=60", "X-Accel-Expires", "60"))).isTrue();
@@ -157,6 +157,30 @@ class ResponseCacheTest {
         assertThat(cache.lookup(get("/t")).outcome()).isEqualTo(Lookup.Outcome.STALE);
         assertThat(store(get("/p"), backend("P", "Cache-Control", "max-age=60", "X-Accel-Expires", "@" + until)))
                 .as("an instant already past: never stored, as 0").isFalse();
+    }
+
+    /**
+     * With X-Accel-Expires, the Cache-Control is the browsers' (nginx's idiom: X-Accel-Expires: 60 beside no-cache, or
+     * max-age=0, must-revalidate, or s-maxage): it does not keep the stale copy from answering when php-fpm fails, as
+     * nginx's use_stale reads none of it then. Without X-Accel-Expires the same directives still forbid it.
+     */
+    @Test
+    void xAccelExpiresLeavesTheBrowsersCacheControlOutOfAnswersOnError() {
+        graceOf(Duration.ofHours(1));
+        for (String browsers : List.of("no-cache", "max-age=0, must-revalidate", "proxy-revalidate", "s-maxage=5")) {
+            String path = "/" + browsers.hashCode();
+            assertThat(store(get(path), backend("B", "Cache-Control", browsers, "X-Accel-Expires", "10"))).isTrue();
+            assertThat(store(get(path + "x"), backend("B", "Cache-Control", browsers + ", max-age=10",
+                    "ETag", "\"b\""))).isTrue();
+        }
+        time.advanceSeconds(60);
+        for (String browsers : List.of("no-cache", "max-age=0, must-revalidate", "proxy-revalidate", "s-maxage=5")) {
+            String path = "/" + browsers.hashCode();
+            Lookup stale = cache.lookup(get(path));
+            assertThat(stale.outcome()).as(browsers).isEqualTo(Lookup.Outcome.STALE);
+            assertThat(body(stale.responseOnError())).as(browsers).isEqualTo("B");
+            assertThat(cache.lookup(get(path + "x")).usableOnError()).as(browsers + " without X-Accel-Expires").isFalse();
+        }
     }
 
     /**
