@@ -23,7 +23,8 @@ import java.util.Objects;
  *                             shorter (the larger window wins); {@code no-cache}, {@code must-revalidate},
  *                             {@code proxy-revalidate} and {@code s-maxage} still forbid it; zero leaves only
  *                             {@code stale-if-error}
- * @param bypassCookies        names of request cookies (say a session cookie) whose presence skips the cache
+ * @param bypassCookies        names of request cookies (say a session cookie) whose presence skips the cache; one
+ *                             ending in {@code *} names every cookie whose name starts with what comes before it
  *                             in both directions
  * @param honourClientNoCache  a client's {@code Cache-Control: no-cache} or {@code max-age=0} forces a
  *                             revalidation towards the backend; off ignores them (a reload storm stays cached)
@@ -60,8 +61,10 @@ public record ResponseCacheSettings(
         // Cookie names are case-sensitive (RFC 6265); only surrounding blanks are dropped.
         bypassCookies = bypassCookies.stream().map(String::strip).toList();
         for (String name : bypassCookies) {
-            if (name.isEmpty() || name.contains("=") || name.contains(";")) {
-                throw new IllegalArgumentException("bypassCookies: \"" + name + "\" (expected: a cookie name)");
+            int star = name.indexOf('*');
+            if (name.isEmpty() || name.contains("=") || name.contains(";") || star >= 0 && star < name.length() - 1) {
+                throw new IllegalArgumentException("bypassCookies: \"" + name
+                        + "\" (expected: a cookie name, or the start of some and *)");
             }
         }
     }

@@ -79,7 +79,7 @@ class CacheConfigTest {
                 cache.content.max-file-size = 3 GiB
                 cache.responses.coalesce-timeout = "3 parsecs"
                 cache.responses.purge-allow = ["localhost"]
-                cache.responses.bypass-cookies = ["a=b"]
+                cache.responses.bypass-cookies = ["a=b", "wordpress_logged_in_*", "wp*x"]
                 cache.responses.max-bytes = -1
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
@@ -90,9 +90,12 @@ class CacheConfigTest {
                 tuple("edge.cache.responses.coalesce-timeout", 4),
                 tuple("edge.cache.responses.purge-allow[0]", 5),
                 tuple("edge.cache.responses.bypass-cookies[0]", 6),
+                tuple("edge.cache.responses.bypass-cookies[2]", 6),
                 tuple("edge.cache.responses.max-bytes", 7));
         assertThat(e.problems()).filteredOn(p -> p.key().endsWith("coalesce-timeout")).singleElement()
                 .satisfies(p -> assertThat(p.message()).isEqualTo("\"3 parsecs\" is not a duration"));
+        assertThat(e.problems()).filteredOn(p -> p.key().endsWith("bypass-cookies[2]")).singleElement()
+                .satisfies(p -> assertThat(p.message()).isEqualTo("\"wp*x\" has a * before its end"));
         assertThat(e.problems()).filteredOn(p -> p.key().endsWith("purge-allow[0]")).singleElement()
                 .satisfies(p -> assertThat(p.message()).isEqualTo("\"localhost\" is not an IP address"));
     }

@@ -56,7 +56,10 @@ final class CachePolicy {
         this.wallMillis = wallMillis;
     }
 
-    /** True when the cache must be skipped in both directions: not GET/HEAD, or a bypass cookie is sent. */
+    /**
+     * True when the cache must be skipped in both directions: not GET/HEAD, or a bypass cookie is sent (its name, or
+     * one a bypass name ending in {@code *} is the start of).
+     */
     boolean bypass(HttpRequest request) {
         HttpMethod method = request.method();
         if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
@@ -69,8 +72,11 @@ final class CachePolicy {
             for (String pair : cookieField.split(";")) {
                 int eq = pair.indexOf('=');
                 String name = (eq < 0 ? pair : pair.substring(0, eq)).strip();
-                if (settings.bypassCookies().contains(name)) {
-                    return true;
+                for (String bypass : settings.bypassCookies()) {
+                    if (bypass.endsWith("*") ? name.startsWith(bypass.substring(0, bypass.length() - 1))
+                            : bypass.equals(name)) {
+                        return true;
+                    }
                 }
             }
         }

@@ -1,6 +1,7 @@
 package io.edge.cache.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 import io.edge.cache.ResponseCacheSettings;
 import io.netty.handler.codec.DateFormatter;
@@ -199,6 +200,23 @@ class CachePolicyTest {
         assertThat(policy.bypass(get("/a", "Cookie", "XSESSID=1"))).isFalse();
         assertThat(policy.bypass(request(HttpMethod.HEAD, "/a"))).isFalse();
         assertThat(policy.bypass(request(HttpMethod.PUT, "/a"))).isTrue();
+    }
+
+    /**
+     * A name ending in * stands for every cookie whose name starts so: WordPress names its login cookie per site
+     * (wordpress_logged_in_<hash>), which a list of exact names could not catch, and such a "name" was taken as written.
+     */
+    @Test
+    void aBypassNameEndingInAStarIsThePrefixOfNames() {
+        CachePolicy wordpress = new CachePolicy(new ResponseCacheSettings(1 << 20, 64 * 1024, false,
+                Duration.ofSeconds(5), Duration.ofSeconds(120), Duration.ofSeconds(60),
+                List.of("wordpress_logged_in_*", "wp-postpass_*"), true));
+        assertThat(wordpress.bypass(get("/a", "Cookie", "wordpress_test_cookie=1; wordpress_logged_in_5f3a=u%7C1"))).isTrue();
+        assertThat(wordpress.bypass(get("/a", "Cookie", "wp-postpass_abc=x"))).isTrue();
+        assertThat(wordpress.bypass(get("/a", "Cookie", "wordpress_test_cookie=1"))).isFalse();
+        assertThat(wordpress.bypass(get("/a", "Cookie", "x_wordpress_logged_in_5f3a=1"))).isFalse();
+        assertThatIllegalArgumentException().isThrownBy(() -> new ResponseCacheSettings(1 << 20, 64 * 1024, false,
+                Duration.ofSeconds(5), Duration.ofSeconds(120), Duration.ofSeconds(60), List.of("wp*x"), true));
     }
 
     /** No X-Accel-Expires. */
