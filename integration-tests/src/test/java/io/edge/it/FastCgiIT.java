@@ -835,6 +835,31 @@ class FastCgiIT {
         }
     }
 
+    /**
+     * A site whose only location is the cached "~ \\.php$": PURGE /* routed nowhere and answered 404, as if nothing
+     * were cached, while every page stayed. A prefix is taken by the site's cached location wherever it routes.
+     */
+    @Test
+    void aPrefixPurgeWhoseTargetRoutesNowhereStillReachesTheSitesCache(@TempDir Path own) throws Exception {
+        PhpScripts.install(Files.createDirectories(own.resolve("www")));
+        try (EdgeHarness site = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "~ \\\\.php$", fastcgi = php, cache = true }
+                ] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
+                """.formatted(fpm.address()))) {
+            String a = "/cache.php?id=pn-a&cc=public%2C%20max-age%3D60";
+            String b = "/cache.php?id=pn-b&cc=public%2C%20max-age%3D60";
+            assertThat(body(site, a)).isEqualTo("id=pn-a run=1 ae=");
+            assertThat(body(site, b)).isEqualTo("id=pn-b run=1 ae=");
+            HttpResponse<String> purged = purge(site, "/*");
+            assertThat(purged.statusCode()).isEqualTo(200);
+            assertThat(purged.body()).isEqualTo("purged 2\n");
+            assertThat(body(site, a)).isEqualTo("id=pn-a run=2 ae=");
+            assertThat(purge(site, "/other").statusCode()).as("one URL that routes nowhere").isEqualTo(404);
+        }
+    }
+
     private static HttpResponse<String> purge(EdgeHarness edge, String target) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).method("PURGE", HttpRequest.BodyPublishers.noBody())
                 .build(), HttpResponse.BodyHandlers.ofString());

@@ -22,7 +22,8 @@ import java.util.List;
  * starting with the prefix, both on the request's {@code Host}; the answer is 200 with the count, 404 when
  * nothing was cached, 403 for a client not in {@code purge-allow}. A prefix's literal target may route to any
  * location ({@code PURGE /t*} to a static "/" where the scripts are cached by {@code ~ \.php$}, or a prefix over
- * several locations): every location of a site with a cached one takes prefix purges ({@link #prefixesOnly}).
+ * several locations): every location of a site with a cached one takes prefix purges ({@link #prefixesOnly}), and one
+ * that routes to no location goes to the site's first cached one (HttpConnectionHandler).
  */
 public final class PurgeResponder implements Responder {
 

@@ -62,6 +62,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpConnectionHandler.class);
     private static final AtomicBoolean UNNAMEABLE_LOGGED = new AtomicBoolean();
+    /** The response cache's purge (its responder, in io.edge.core.cache, takes it). */
+    private static final HttpMethod PURGE = HttpMethod.valueOf("PURGE");
     /**
      * Request fields that hold one value, not a list (RFC 9110 5.3 forbids sending them twice), which edge reads, and
      * which nginx refuses to get twice ("client sent duplicate header line"): a second one is a 400, as which of the two
@@ -379,7 +381,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                     "method: " + exchange.request().method()));
             return;
         }
-        Responder responder = currentRoutes.responder(exchange.location());
+        Responder responder = currentRoutes.responder(exchange.location() != null ? exchange.location()
+                : prefixPurgeTaker(exchange));
         if (responder == null) {
             exchange.sendError(HttpResponseStatus.NOT_FOUND);
             return;
@@ -398,6 +401,19 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             LOG.error("responder failed for {}", exchange.request().uri(), e);
             exchange.fail(e);
         }
+    }
+
+    /**
+     * For a {@code PURGE /prefix*} whose literal target routes to no location ({@code PURGE /*} where a site has only
+     * {@code ~ \.php$}): the site's first cached location, whose purge responder takes prefixes site-wide; else null
+     * (404). A prefix is no path of a location's: it names what the site's cache holds.
+     */
+    private static LocationSettings prefixPurgeTaker(ServerExchange exchange) {
+        if (!PURGE.equals(exchange.request().method()) || !exchange.request().uri().endsWith("*")
+                || exchange.site() == null) {
+            return null;
+        }
+        return exchange.site().locations().stream().filter(LocationSettings::cache).findFirst().orElse(null);
     }
 
     /**
