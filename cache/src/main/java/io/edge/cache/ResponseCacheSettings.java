@@ -2,6 +2,7 @@ package io.edge.cache;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -23,11 +24,15 @@ import java.util.Objects;
  *                             shorter (the larger window wins); {@code no-cache}, {@code must-revalidate},
  *                             {@code proxy-revalidate} and {@code s-maxage} still forbid it; zero leaves only
  *                             {@code stale-if-error}
- * @param bypassCookies        names of request cookies (say a session cookie) whose presence skips the cache; one
- *                             ending in {@code *} names every cookie whose name starts with what comes before it
- *                             in both directions
+ * @param bypassCookies        names of request cookies (say a session cookie) whose presence skips the cache in
+ *                             both directions; one ending in {@code *} names every cookie whose name starts with what
+ *                             comes before it
  * @param honourClientNoCache  a client's {@code Cache-Control: no-cache} or {@code max-age=0} forces a
  *                             revalidation towards the backend; off ignores them (a reload storm stays cached)
+ * @param valid                nginx's {@code fastcgi_cache_valid}: how long an answer of a status is kept when it
+ *                             names no lifetime of its own (no {@code max-age}, {@code s-maxage}, {@code Expires} or
+ *                             {@code X-Accel-Expires}) and does not forbid storing; {@link #ANY_STATUS} for the
+ *                             statuses not named; empty: only what the answers say
  */
 public record ResponseCacheSettings(
         long maxBytes,
@@ -37,7 +42,18 @@ public record ResponseCacheSettings(
         Duration hitForMiss,
         Duration staleGrace,
         List<String> bypassCookies,
-        boolean honourClientNoCache) {
+        boolean honourClientNoCache,
+        Map<Integer, Duration> valid) {
+
+    /** The key of {@link #valid} for every status it does not name. */
+    public static final int ANY_STATUS = 0;
+
+    /** Settings without {@link #valid}: only what the answers say. */
+    public ResponseCacheSettings(long maxBytes, long maxObjectSize, boolean storeSetCookie, Duration coalesceTimeout,
+            Duration hitForMiss, Duration staleGrace, List<String> bypassCookies, boolean honourClientNoCache) {
+        this(maxBytes, maxObjectSize, storeSetCookie, coalesceTimeout, hitForMiss, staleGrace, bypassCookies,
+                honourClientNoCache, Map.of());
+    }
 
     public ResponseCacheSettings {
         if (maxBytes < 0) {
@@ -67,11 +83,26 @@ public record ResponseCacheSettings(
                         + "\" (expected: a cookie name, or the start of some and *)");
             }
         }
+        valid = Map.copyOf(valid);
+        valid.forEach((status, lifetime) -> {
+            if (status != ANY_STATUS && (status < 200 || status > 599)) {
+                throw new IllegalArgumentException("valid: status " + status + " (expected: 200 .. 599, or 0 for any)");
+            }
+            if (lifetime.isNegative() || lifetime.isZero()) {
+                throw new IllegalArgumentException("valid: " + status + " = " + lifetime + " (expected: > 0)");
+            }
+        });
+    }
+
+    /** How long an answer of {@code status} that names no lifetime is kept, from {@link #valid}; null: not at all. */
+    public Duration validFor(int status) {
+        Duration lifetime = valid.get(status);
+        return lifetime != null ? lifetime : valid.get(ANY_STATUS);
     }
 
     /** These settings holding {@code maxBytes} at most instead. */
     public ResponseCacheSettings withMaxBytes(long maxBytes) {
         return new ResponseCacheSettings(maxBytes, maxObjectSize, storeSetCookie, coalesceTimeout, hitForMiss,
-                staleGrace, bypassCookies, honourClientNoCache);
+                staleGrace, bypassCookies, honourClientNoCache, valid);
     }
 }

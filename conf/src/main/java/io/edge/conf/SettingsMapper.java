@@ -175,6 +175,19 @@ final class SettingsMapper {
                 bypassCookies.add(name);
             }
         }
+        Map<Integer, Duration> valid = new TreeMap<>();
+        Section validSection = responses.section("valid");
+        for (String status : new TreeSet<>(validSection.object().keySet())) { // sorted: problems in one order
+            // three digits, as a status is written ("0200" would be a second 200), or "any"
+            int code = status.equals("any") ? ResponseCacheSettings.ANY_STATUS
+                    : status.matches("[0-9]{3}") ? Integer.parseInt(status) : -1;
+            if (code != ResponseCacheSettings.ANY_STATUS && (code < 200 || code > 599 || code == 206 || code == 304)) {
+                validSection.problem(status, "\"" + status + "\" is not a status an answer is stored with",
+                        "a status from 200 to 599 (not 206 or 304), or any");
+                continue;
+            }
+            valid.put(code, validSection.duration(status, false, LocationSettings.EXPIRES_MAX));
+        }
         ResponseCacheSettings responseSettings = new ResponseCacheSettings(
                 responses.bytes("max-bytes", 0, Long.MAX_VALUE),
                 responses.bytes("max-object-size", 0, Integer.MAX_VALUE),
@@ -183,7 +196,8 @@ final class SettingsMapper {
                 responses.duration("hit-for-miss", true),
                 responses.duration("stale-grace", true),
                 bypassCookies,
-                responses.bool("honour-client-no-cache"));
+                responses.bool("honour-client-no-cache"),
+                valid);
         return new CacheSettings(contentEnabled ? contentSettings : null, responseSettings,
                 addresses(responses, "purge-allow"), responses.bool("purge-marks-stale"));
     }

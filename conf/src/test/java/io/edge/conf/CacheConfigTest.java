@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,13 +52,15 @@ class CacheConfigTest {
                     hit-for-miss = 30 s
                     stale-grace = 5 m, bypass-cookies = [PHPSESSID, " wp_session "], honour-client-no-cache = true
                     purge-allow = ["10.0.0.7"], purge-marks-stale = true
+                    valid { 200 = 10 m, 404 = 1 m, any = 5 s }
                   }
                 }
                 """));
         CacheSettings cache = settings.cache();
         assertThat(cache.content()).isEqualTo(new ContentCacheSettings(1 << 20, 8 << 10, Duration.ofMillis(250)));
         assertThat(cache.responses()).isEqualTo(new ResponseCacheSettings(2 << 20, 100 << 10, true,
-                Duration.ofSeconds(3), Duration.ofSeconds(30), Duration.ofMinutes(5), List.of("PHPSESSID", "wp_session"), true));
+                Duration.ofSeconds(3), Duration.ofSeconds(30), Duration.ofMinutes(5), List.of("PHPSESSID", "wp_session"), true,
+                Map.of(200, Duration.ofMinutes(10), 404, Duration.ofMinutes(1), 0, Duration.ofSeconds(5))));
         assertThat(cache.purgeAllow()).containsExactly(AddressRange.of(InetAddress.getByName("10.0.0.7")));
         assertThat(cache.purgeMarksStale()).isTrue();
         assertThat(settings.sites().get(0).locations().get(0).cache()).isTrue();
@@ -81,6 +84,7 @@ class CacheConfigTest {
                 cache.responses.purge-allow = ["localhost"]
                 cache.responses.bypass-cookies = ["a=b", "wordpress_logged_in_*", "wp*x"]
                 cache.responses.max-bytes = -1
+                cache.responses.valid { 200 = 0 s, 304 = 1 m, "20" = 1 m, any = soon }
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
         assertThat(e).isNotNull();
@@ -91,7 +95,11 @@ class CacheConfigTest {
                 tuple("edge.cache.responses.purge-allow[0]", 5),
                 tuple("edge.cache.responses.bypass-cookies[0]", 6),
                 tuple("edge.cache.responses.bypass-cookies[2]", 6),
-                tuple("edge.cache.responses.max-bytes", 7));
+                tuple("edge.cache.responses.max-bytes", 7),
+                tuple("edge.cache.responses.valid.200", 8),
+                tuple("edge.cache.responses.valid.304", 8),
+                tuple("edge.cache.responses.valid.20", 8),
+                tuple("edge.cache.responses.valid.any", 8));
         assertThat(e.problems()).filteredOn(p -> p.key().endsWith("coalesce-timeout")).singleElement()
                 .satisfies(p -> assertThat(p.message()).isEqualTo("\"3 parsecs\" is not a duration"));
         assertThat(e.problems()).filteredOn(p -> p.key().endsWith("bypass-cookies[2]")).singleElement()

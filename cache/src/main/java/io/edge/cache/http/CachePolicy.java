@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -136,6 +137,32 @@ final class CachePolicy {
             return false;
         }
         return CACHEABLE_BY_DEFAULT.contains(status) || explicitFreshness;
+    }
+
+    /**
+     * nginx's {@code fastcgi_cache_valid} ({@link ResponseCacheSettings#valid}): gives {@code response}, which names no
+     * lifetime of its own and forbids nothing, the lifetime configured for its status, as an {@code X-Accel-Expires}
+     * (then read as a script's own, kept for its 304s, and hidden from the client as that is). What the answer says
+     * wins, as over nginx's directive: {@code max-age}, {@code s-maxage}, {@code no-cache}, {@code no-store},
+     * {@code private}, an {@code Expires} (a past one too: PHP's session pages) or the script's own
+     * {@code X-Accel-Expires}.
+     */
+    void applyValid(HttpResponse response) {
+        if (settings.valid().isEmpty()) {
+            return;
+        }
+        HttpHeaders headers = response.headers();
+        if (headers.contains(ResponseCache.X_ACCEL_EXPIRES) || headers.contains(HttpHeaderNames.EXPIRES)) {
+            return;
+        }
+        CacheControl cc = CacheControl.of(headers);
+        if (cc.maxAge() >= 0 || cc.sMaxAge() >= 0 || cc.noCache() || cc.noStore() || cc.isPrivate()) {
+            return;
+        }
+        Duration lifetime = settings.validFor(response.status().code());
+        if (lifetime != null) {
+            headers.set(ResponseCache.X_ACCEL_EXPIRES, Math.min(lifetime.toSeconds(), Integer.MAX_VALUE));
+        }
     }
 
     /**

@@ -418,11 +418,14 @@ public final class ResponseCache implements AutoCloseable {
      * be stored as the answer to {@code clientRequest}; {@code null} when it may not. An answer that no
      * request could have stored (its status, directives, cookies, size...; not a 5xx, nor one that varies) marks
      * its URL uncacheable for {@code hitForMiss} ({@link Lookup#uncacheable()}); a refusal owed to the request
-     * alone (its {@code no-store} or {@code Authorization}) does not.
+     * alone (its {@code no-store} or {@code Authorization}) does not. An answer that names no lifetime gets the one
+     * configured for its status first ({@code valid}: an {@code X-Accel-Expires} added to its head, which the caller
+     * hides from the client as a script's own).
      * The head is stored as it is now, dated now if it has no {@code Date}: fields the caller adds once it sends
      * {@code backendResponse} on (a location's {@code headers}) are not the backend's, and are added again to every hit.
      */
     public ResponseRecorder record(HttpRequest clientRequest, HttpResponse backendResponse) {
+        policy.applyValid(backendResponse);
         CacheControl cc = CacheControl.of(backendResponse.headers());
         if (settings.maxBytes() == 0) {
             return null;

@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -157,6 +158,45 @@ class ResponseCacheTest {
         assertThat(cache.lookup(get("/t")).outcome()).isEqualTo(Lookup.Outcome.STALE);
         assertThat(store(get("/p"), backend("P", "Cache-Control", "max-age=60", "X-Accel-Expires", "@" + until)))
                 .as("an instant already past: never stored, as 0").isFalse();
+    }
+
+    /**
+     * valid, nginx's fastcgi_cache_valid: an answer that names no lifetime (most PHP pages) is kept for its status's,
+     * or any's; what an answer says wins (max-age, Expires, its own X-Accel-Expires), and no-cache, no-store, private,
+     * a past Expires (PHP's session pages) or Set-Cookie keep it out as before. Clients never see the lifetime given.
+     */
+    @Test
+    void validGivesAnswersThatNameNoLifetimeTheConfiguredOne() {
+        cache.close();
+        cache = new ResponseCache(new ResponseCacheSettings(1 << 20, 64 * 1024, false, Duration.ofSeconds(5),
+                HIT_FOR_MISS, Duration.ZERO, List.of(), true,
+                Map.of(200, Duration.ofMinutes(10), ResponseCacheSettings.ANY_STATUS, Duration.ofSeconds(30))),
+                time, time::read, time::wallMillis, ByteBufAllocator.DEFAULT);
+        assertThat(store(get("/plain"), backend("P"))).isTrue();
+        FullHttpResponse missing = backend("M");
+        missing.setStatus(HttpResponseStatus.NOT_FOUND);
+        assertThat(store(get("/missing"), missing)).isTrue();
+        assertThat(store(get("/own"), backend("O", "Cache-Control", "max-age=5"))).isTrue();
+        assertThat(store(get("/accel"), backend("A", "X-Accel-Expires", "20"))).isTrue();
+        assertThat(store(get("/public"), backend("U", "Cache-Control", "public"))).isTrue();
+        assertThat(store(get("/session"), backend("S", "Expires", "Thu, 19 Nov 1981 08:52:00 GMT",
+                "Cache-Control", "no-store, no-cache, must-revalidate"))).isFalse();
+        assertThat(store(get("/nocache"), backend("N", "Cache-Control", "no-cache"))).isFalse();
+        assertThat(store(get("/private"), backend("V", "Cache-Control", "private"))).isFalse();
+        assertThat(store(get("/cookie"), backend("C", "Set-Cookie", "s=1"))).isFalse();
+
+        FullHttpResponse hit = cache.lookup(get("/plain")).response();
+        assertThat(hit.headers().contains("X-Accel-Expires")).as("never to a client").isFalse();
+        assertThat(body(hit)).isEqualTo("P");
+        time.advanceSeconds(6);
+        assertThat(cache.lookup(get("/own")).outcome()).as("its max-age wins").isEqualTo(Lookup.Outcome.STALE);
+        time.advanceSeconds(15);
+        assertThat(cache.lookup(get("/accel")).outcome()).as("its X-Accel-Expires wins").isEqualTo(Lookup.Outcome.STALE);
+        time.advanceSeconds(10);
+        assertThat(cache.lookup(get("/missing")).outcome()).as("any: 30 s").isEqualTo(Lookup.Outcome.STALE);
+        assertThat(cache.lookup(get("/public")).outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        time.advanceSeconds(600 - 31);
+        assertThat(cache.lookup(get("/plain")).outcome()).isEqualTo(Lookup.Outcome.STALE);
     }
 
     /**

@@ -1,0 +1,67 @@
+package io.edge.it;
+
+import static io.edge.it.CachedPhp.body;
+import static io.edge.it.CachedPhp.url;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * cache.responses.valid, nginx's fastcgi_cache_valid, in front of a real php-fpm: a page that sends no caching headers
+ * (most PHP pages) is stored for its status's lifetime; one that opens a PHP session is not (PHP sends a past Expires and
+ * no-store with it), nor one with its own shorter max-age kept longer.
+ */
+class CacheValidIT {
+
+    @TempDir
+    Path dir;
+
+    CachedPhp php;
+
+    @AfterEach
+    void stop() {
+        if (php != null) {
+            php.close();
+        }
+    }
+
+    @Test
+    void aPageThatSaysNothingIsKeptForItsStatusLifetimeAndASessionPageIsNot() throws Exception {
+        php = CachedPhp.start(dir, 2, "max-connections = 2", "valid { 200 = 1 m }");
+        Files.writeString(dir.resolve("www/session.php"), """
+                <?php
+                session_start();
+                file_put_contents(__DIR__ . '/../count.txt', "session\\n", FILE_APPEND | LOCK_EX);
+                echo 'hello ', session_id() === '' ? 'nobody' : 'visitor';
+                """);
+        String plain = url("plain", null, "");
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> page = php.get(plain);
+            assertThat(page.statusCode()).isEqualTo(200);
+            assertThat(page.body()).isEqualTo(body("plain", 1));
+            assertThat(page.headers().firstValue("x-accel-expires")).as("never to a client").isEmpty();
+        }
+        assertThat(php.runs("plain")).isEqualTo(1);
+        php.advance(Duration.ofSeconds(61));
+        assertThat(php.get(plain).body()).as("its minute over").isEqualTo(body("plain", 2));
+
+        String own = url("own", "max-age=5", "");
+        assertThat(php.get(own).body()).isEqualTo(body("own", 1));
+        php.advance(Duration.ofSeconds(6));
+        assertThat(php.get(own).body()).as("its own max-age, not the minute").isEqualTo(body("own", 2));
+
+        for (int i = 0; i < 2; i++) {
+            HttpResponse<String> session = php.get("/session.php");
+            assertThat(session.statusCode()).isEqualTo(200);
+            assertThat(session.headers().firstValue("expires")).hasValueSatisfying(
+                    expires -> assertThat(expires).contains("1981"));
+        }
+        assertThat(php.runs("session")).as("a session page is never stored").isEqualTo(2);
+    }
+}
