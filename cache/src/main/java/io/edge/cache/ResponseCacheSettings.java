@@ -22,13 +22,18 @@ import java.util.Objects;
  * @param staleGrace           how long past its freshness a stored response may still answer when the backend
  *                             fails, is down or its wait queue is full, if its own {@code stale-if-error} is
  *                             shorter (the larger window wins); {@code no-cache}, {@code must-revalidate},
- *                             {@code proxy-revalidate} and {@code s-maxage} still forbid it; zero leaves only
+ *                             {@code proxy-revalidate} and {@code s-maxage} still forbid it (but beside an
+ *                             {@code X-Accel-Expires}, whose answer's Cache-Control is the browsers'); zero leaves only
  *                             {@code stale-if-error}
  * @param bypassCookies        names of request cookies (say a session cookie) whose presence skips the cache in
  *                             both directions; one ending in {@code *} names every cookie whose name starts with what
  *                             comes before it
  * @param honourClientNoCache  a client's {@code Cache-Control: no-cache} or {@code max-age=0} forces a
  *                             revalidation towards the backend; off ignores them (a reload storm stays cached)
+ * @param staleWhileUpdating   how long past its freshness a stored response still answers while one request
+ *                             refreshes it in the background (nginx's {@code fastcgi_cache_use_stale updating} with
+ *                             {@code fastcgi_cache_background_update on}), if its own {@code stale-while-revalidate}
+ *                             is shorter; forbidden as {@code staleGrace} is; zero leaves only the answer's own
  * @param valid                nginx's {@code fastcgi_cache_valid}: how long an answer of a status is kept when it
  *                             names no lifetime of its own (no {@code max-age}, {@code s-maxage}, {@code Expires} or
  *                             {@code X-Accel-Expires}) and does not forbid storing; {@link #ANY_STATUS} for the
@@ -43,16 +48,17 @@ public record ResponseCacheSettings(
         Duration staleGrace,
         List<String> bypassCookies,
         boolean honourClientNoCache,
+        Duration staleWhileUpdating,
         Map<Integer, Duration> valid) {
 
     /** The key of {@link #valid} for every status it does not name. */
     public static final int ANY_STATUS = 0;
 
-    /** Settings without {@link #valid}: only what the answers say. */
+    /** Settings without {@link #staleWhileUpdating} or {@link #valid}: only what the answers say. */
     public ResponseCacheSettings(long maxBytes, long maxObjectSize, boolean storeSetCookie, Duration coalesceTimeout,
             Duration hitForMiss, Duration staleGrace, List<String> bypassCookies, boolean honourClientNoCache) {
         this(maxBytes, maxObjectSize, storeSetCookie, coalesceTimeout, hitForMiss, staleGrace, bypassCookies,
-                honourClientNoCache, Map.of());
+                honourClientNoCache, Duration.ZERO, Map.of());
     }
 
     public ResponseCacheSettings {
@@ -73,6 +79,9 @@ public record ResponseCacheSettings(
         }
         if (staleGrace.isNegative()) {
             throw new IllegalArgumentException("staleGrace: " + staleGrace + " (expected: >= 0)");
+        }
+        if (staleWhileUpdating.isNegative()) {
+            throw new IllegalArgumentException("staleWhileUpdating: " + staleWhileUpdating + " (expected: >= 0)");
         }
         // Cookie names are case-sensitive (RFC 6265); only surrounding blanks are dropped.
         bypassCookies = bypassCookies.stream().map(String::strip).toList();
@@ -103,6 +112,6 @@ public record ResponseCacheSettings(
     /** These settings holding {@code maxBytes} at most instead. */
     public ResponseCacheSettings withMaxBytes(long maxBytes) {
         return new ResponseCacheSettings(maxBytes, maxObjectSize, storeSetCookie, coalesceTimeout, hitForMiss,
-                staleGrace, bypassCookies, honourClientNoCache, valid);
+                staleGrace, bypassCookies, honourClientNoCache, staleWhileUpdating, valid);
     }
 }

@@ -197,6 +197,7 @@ final class SettingsMapper {
                 responses.duration("stale-grace", true),
                 bypassCookies,
                 responses.bool("honour-client-no-cache"),
+                responses.duration("stale-while-updating", true),
                 valid);
         return new CacheSettings(contentEnabled ? contentSettings : null, responseSettings,
                 addresses(responses, "purge-allow"), responses.bool("purge-marks-stale"));

@@ -52,7 +52,7 @@ class CacheConfigTest {
                     hit-for-miss = 30 s
                     stale-grace = 5 m, bypass-cookies = [PHPSESSID, " wp_session "], honour-client-no-cache = true
                     purge-allow = ["10.0.0.7"], purge-marks-stale = true
-                    valid { 200 = 10 m, 404 = 1 m, any = 5 s }
+                    valid { 200 = 10 m, 404 = 1 m, any = 5 s }, stale-while-updating = 30 s
                   }
                 }
                 """));
@@ -60,7 +60,7 @@ class CacheConfigTest {
         assertThat(cache.content()).isEqualTo(new ContentCacheSettings(1 << 20, 8 << 10, Duration.ofMillis(250)));
         assertThat(cache.responses()).isEqualTo(new ResponseCacheSettings(2 << 20, 100 << 10, true,
                 Duration.ofSeconds(3), Duration.ofSeconds(30), Duration.ofMinutes(5), List.of("PHPSESSID", "wp_session"), true,
-                Map.of(200, Duration.ofMinutes(10), 404, Duration.ofMinutes(1), 0, Duration.ofSeconds(5))));
+                Duration.ofSeconds(30), Map.of(200, Duration.ofMinutes(10), 404, Duration.ofMinutes(1), 0, Duration.ofSeconds(5))));
         assertThat(cache.purgeAllow()).containsExactly(AddressRange.of(InetAddress.getByName("10.0.0.7")));
         assertThat(cache.purgeMarksStale()).isTrue();
         assertThat(settings.sites().get(0).locations().get(0).cache()).isTrue();

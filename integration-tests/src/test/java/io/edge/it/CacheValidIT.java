@@ -13,9 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * cache.responses.valid, nginx's fastcgi_cache_valid, in front of a real php-fpm: a page that sends no caching headers
- * (most PHP pages) is stored for its status's lifetime; one that opens a PHP session is not (PHP sends a past Expires and
- * no-store with it), nor one with its own shorter max-age kept longer.
+ * nginx's cache settings in edge's terms, in front of a real php-fpm. cache.responses.valid (fastcgi_cache_valid): a
+ * page that sends no caching headers (most PHP pages) is stored for its status's lifetime; one that opens a PHP session
+ * is not (PHP sends a past Expires and no-store with it), nor one with its own shorter max-age kept longer.
+ * stale-while-updating (use_stale updating, background_update on): a stale page answers while one run refreshes it.
  */
 class CacheValidIT {
 
@@ -63,5 +64,18 @@ class CacheValidIT {
                     expires -> assertThat(expires).contains("1981"));
         }
         assertThat(php.runs("session")).as("a session page is never stored").isEqualTo(2);
+    }
+
+    @Test
+    void aStalePageAnswersWhileOneRunRefreshesIt() throws Exception {
+        php = CachedPhp.start(dir, 2, "max-connections = 2", "stale-while-updating = 1 m");
+        String page = url("updating", "max-age=1", "");
+        assertThat(php.get(page).body()).isEqualTo(body("updating", 1));
+        php.advance(Duration.ofSeconds(5));
+        HttpResponse<String> stale = php.get(page);
+        assertThat(stale.body()).as("the stale copy, at once").isEqualTo(body("updating", 1));
+        assertThat(stale.headers().firstValue("age")).contains("5");
+        CachedPhp.eventually(() -> php.get(page).body(), body -> body.equals(body("updating", 2)));
+        assertThat(php.runs("updating")).isEqualTo(2);
     }
 }

@@ -122,6 +122,8 @@ public final class ResponseCache implements AutoCloseable {
     private final AtomicLong noRoom = new AtomicLong();
     private volatile long lastNoRoomWarning;
     private final long graceNanos;
+    /** stale-while-updating: the stale-while-revalidate every answer has at least, where stale answers are allowed. */
+    private final long updatingNanos;
     /** Shared with the cache that replaces this one on a reload, so that it counts on from these. */
     private final Counters counters;
     private final LongAdder hits;
@@ -178,6 +180,7 @@ public final class ResponseCache implements AutoCloseable {
         this.wallMillis = wallMillis;
         this.allocator = allocator;
         this.graceNanos = settings.staleGrace().toNanos();
+        this.updatingNanos = settings.staleWhileUpdating().toNanos();
         this.coalescer = new Coalescer(timer, settings.coalesceTimeout(), counters.coalesced);
         long indexBytes = settings.maxBytes() >> VARY_INDEX_SHARE_SHIFT;
         long uncacheableBytes = settings.hitForMiss().isZero() ? 0 : settings.maxBytes() >> UNCACHEABLE_SHARE_SHIFT;
@@ -664,7 +667,8 @@ public final class ResponseCache implements AutoCloseable {
         // itself), not from when the answer was made: an Age the script sends would otherwise shorten it.
         long freshUntil = saturatedAdd(accel > 0 ? receipt.ticks() : bornAt, seconds(lifetime));
         return new StoredResponse(status, headers, body, bornAt, freshUntil,
-                staleForbidden ? 0 : seconds(Math.max(0, cc.staleWhileRevalidate())),
+                staleForbidden ? 0 : Math.max(seconds(Math.max(0, cc.staleWhileRevalidate())),
+                        graceApplies ? updatingNanos : 0),
                 staleForbidden ? 0 : onError, !staleForbidden && graceApplies,
                 cc.noCache() && accel <= 0, staleForbidden, CachePolicy.sharedWithAuthorization(cc),
                 headers.get(HttpHeaderNames.ETAG), headers.get(HttpHeaderNames.LAST_MODIFIED), xAccelExpires);

@@ -161,6 +161,33 @@ class ResponseCacheTest {
     }
 
     /**
+     * stale-while-updating, nginx's use_stale updating with background_update: a stale answer still answers while one
+     * request refreshes it, as its own stale-while-revalidate would have it, unless forbidden (must-revalidate) or past
+     * the window; a longer stale-while-revalidate of its own wins.
+     */
+    @Test
+    void staleWhileUpdatingGivesEveryAnswerAStaleWhileRevalidate() {
+        cache.close();
+        cache = new ResponseCache(new ResponseCacheSettings(1 << 20, 64 * 1024, false, Duration.ofSeconds(5),
+                HIT_FOR_MISS, Duration.ZERO, List.of(), true, Duration.ofSeconds(30), Map.of()),
+                time, time::read, time::wallMillis, ByteBufAllocator.DEFAULT);
+        assertThat(store(get("/page"), backend("P", "Cache-Control", "max-age=10"))).isTrue();
+        assertThat(store(get("/strict"), backend("S", "Cache-Control", "max-age=10, must-revalidate"))).isTrue();
+        assertThat(store(get("/own"), backend("O", "Cache-Control", "max-age=10, stale-while-revalidate=100"))).isTrue();
+        time.advanceSeconds(20);
+        Lookup page = cache.lookup(get("/page"));
+        assertThat(page.outcome()).isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
+        assertThat(body(page.response())).isEqualTo("P");
+        Coalescer.Ticket refresh = page.refresh();
+        assertThat(refresh).as("one refresh").isNotNull();
+        refresh.done();
+        assertThat(cache.lookup(get("/strict")).outcome()).isEqualTo(Lookup.Outcome.STALE);
+        time.advanceSeconds(30);
+        assertThat(cache.lookup(get("/page")).outcome()).as("past the window").isEqualTo(Lookup.Outcome.STALE);
+        assertThat(cache.lookup(get("/own")).outcome()).isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
+    }
+
+    /**
      * valid, nginx's fastcgi_cache_valid: an answer that names no lifetime (most PHP pages) is kept for its status's,
      * or any's; what an answer says wins (max-age, Expires, its own X-Accel-Expires), and no-cache, no-store, private,
      * a past Expires (PHP's session pages) or Set-Cookie keep it out as before. Clients never see the lifetime given.
@@ -169,7 +196,7 @@ class ResponseCacheTest {
     void validGivesAnswersThatNameNoLifetimeTheConfiguredOne() {
         cache.close();
         cache = new ResponseCache(new ResponseCacheSettings(1 << 20, 64 * 1024, false, Duration.ofSeconds(5),
-                HIT_FOR_MISS, Duration.ZERO, List.of(), true,
+                HIT_FOR_MISS, Duration.ZERO, List.of(), true, Duration.ZERO,
                 Map.of(200, Duration.ofMinutes(10), ResponseCacheSettings.ANY_STATUS, Duration.ofSeconds(30))),
                 time, time::read, time::wallMillis, ByteBufAllocator.DEFAULT);
         assertThat(store(get("/plain"), backend("P"))).isTrue();
