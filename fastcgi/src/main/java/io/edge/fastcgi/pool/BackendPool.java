@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  *   QUEUED ──oldest, when a slot frees──► DISPATCHED
  *   QUEUED ──deadline──► FAILED (QueueTimeout)        QUEUED ──promise cancelled──► removed, never dispatched
  *   one with an answer of its own ({@link #acquireUnlessRefused}), arriving or QUEUED, while every address refuses
- *   connects and has none alive ──► FAILED (BackendUnavailable): it answers without the backend
+ *   connects and has none alive ──► FAILED (BackendUnavailable): it answers without the backend; arriving with no
+ *   queue and a connect due (the busy backoff over) ──► DISPATCHED, so that such requests alone find php-fpm back
  * </pre>
  * A newcomer never overtakes a queued request: it is dispatched directly only when the queue is empty.
  * A queued request may be overtaken by a younger queued one, boundedly, to keep connections on their loops:
@@ -222,10 +223,15 @@ public final class BackendPool implements AutoCloseable {
             after.add(() -> w.promise.tryFailure(shuttingDown()));
         } else if (allDown(now)) {
             after.add(() -> w.promise.tryFailure(allDownException()));
-        } else if (w.unlessRefused && refusing(now)) {
+        } else if (w.unlessRefused && refusing(now) && !queue.isEmpty()) {
+            // the queued requests' connects, on the busy backoff, tell when php-fpm is back
             after.add(() -> w.promise.tryFailure(refusingException()));
         } else if (!queue.isEmpty() || !dispatch(w, now, after)) {
-            if (again) {
+            if (w.unlessRefused && refusing(now)) {
+                // backing off: no connect is due yet. One that is due is made for it (dispatched above): where only
+                // such requests come, they are what finds php-fpm back, at most a backoff (200 ms) after it is.
+                after.add(() -> w.promise.tryFailure(refusingException()));
+            } else if (again) {
                 queue.offerFirst(w);
                 armTimer(w, budget);
             } else if (queue.offer(w)) {
@@ -708,7 +714,8 @@ public final class BackendPool implements AutoCloseable {
 
     /**
      * Whether nothing of the group answers now: every address refused its last connect (php-fpm stopped, its socket
-     * gone) and has no connection alive, or is down. A restart ends it at its first connect that works.
+     * gone) and has no connection alive, or is down. A restart ends it at its first connect that works: a queued
+     * request's on the busy backoff, or one a request with an answer of its own arrives to find due ({@link #admit}).
      */
     private boolean refusing(long now) {
         for (Backend b : backends) {

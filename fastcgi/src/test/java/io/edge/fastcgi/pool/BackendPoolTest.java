@@ -877,6 +877,31 @@ class BackendPoolTest {
         after.getNow().release(Lease.Outcome.REUSABLE);
     }
 
+    /**
+     * Where only requests with an answer of their own come, they are what finds php-fpm back: one whose arrival finds
+     * the backoff over makes the connect. The flag was cleared only by another request's connect, so a site whose every
+     * page was cached went on answering stale copies (for up to the grace, an hour) after php-fpm was back.
+     */
+    @Test
+    void requestsWithAnAnswerOfTheirOwnAloneFindTheBackendBack() {
+        onePhp(1, 10);
+        Future<Lease> first = pool.acquireUnlessRefused(loopA, 0, false);
+        connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+        assertThat(first.cause()).isInstanceOf(BackendUnavailableException.class);
+        Future<Lease> backingOff = pool.acquireUnlessRefused(loopA, 0, false);
+        assertThat(backingOff.cause()).as("within the backoff: no connect").isInstanceOf(BackendUnavailableException.class);
+        assertThat(connector.pending).isEmpty();
+        timers.advanceMillis(5);
+        Future<Lease> probe = pool.acquireUnlessRefused(loopA, 0, false);
+        assertThat(connector.pending).as("the backoff over: a connect for it").hasSize(1);
+        connector.succeedNext(); // php-fpm is back
+        assertThat(probe.isSuccess()).isTrue();
+        probe.getNow().release(Lease.Outcome.REUSABLE);
+        Future<Lease> next = pool.acquireUnlessRefused(loopA, 0, false);
+        assertThat(next.isSuccess()).isTrue();
+        next.getNow().release(Lease.Outcome.REUSABLE);
+    }
+
     /** Only a refusal: a full backlog (EAGAIN) is busyness, which a request with a copy waits out like any other. */
     @Test
     void aFullBacklogIsNotARefusal() {
