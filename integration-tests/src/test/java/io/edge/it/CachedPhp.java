@@ -143,6 +143,11 @@ final class CachedPhp implements AutoCloseable {
         fpm.stopNow();
     }
 
+    /** Starts the php-fpm {@link #stopPhp} stopped again, on the same socket. */
+    void startPhp() throws IOException {
+        fpm.start();
+    }
+
     /**
      * Probes until {@code done} holds (for work edge finishes in the background), then returns the value;
      * fails after a generous bound. Asserts an outcome, never a duration.

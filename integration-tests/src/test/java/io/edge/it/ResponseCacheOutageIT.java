@@ -60,7 +60,8 @@ class ResponseCacheOutageIT {
     /**
      * While php-fpm is stopped, a stale copy that may answer on error does so at once, as nginx's does on a connect
      * error: it waited out the queue timeout first (30 s by default), each request, for the whole outage (a probe). Told
-     * by the queue: none of these requests timed out in it. A URL with no copy still waits there for a restart (503).
+     * by the queue: none of these requests timed out in it. Once php-fpm is back, they find it so themselves (no other
+     * request needs to connect first). A URL with no copy still waits in the queue for a restart (503).
      */
     @Test
     void withPhpFpmStoppedAStaleCopyAnswersWithoutWaitingOutTheQueue() throws Exception {
@@ -76,6 +77,12 @@ class ResponseCacheOutageIT {
             assertThat(stale.body()).isEqualTo(body("outage", 1));
         }
         assertThat(queueTimeouts()).isZero();
+
+        php.startPhp(); // back: the next requests, all with a copy, find it so (none waits for a restart to see it)
+        eventually(() -> php.get(page).body(), body -> body.equals(body("outage", 2)));
+        assertThat(php.runs("outage")).isEqualTo(2);
+
+        php.stopPhp();
         assertThat(php.get(url("no-copy", "public, max-age=10", "")).statusCode()).isEqualTo(503);
         assertThat(queueTimeouts()).as("a request with no copy waits for a restart").isEqualTo(1);
     }
