@@ -83,6 +83,9 @@ class StaticFrontControllerIT {
                     .isEqualTo("GET /search/a%5Cb /index.php  ");
             assertThat(send(edge, "GET", "/style.css").body()).isEqualTo("body{}");
             assertThat(send(edge, "PUT", "/style.css").statusCode()).as("an existing file: a file's methods").isEqualTo(405);
+            Files.createDirectories(www.resolve("img"));
+            assertThat(send(edge, "PUT", "/img").statusCode()).as("an existing directory too, not a redirect")
+                    .isEqualTo(405);
         }
     }
 

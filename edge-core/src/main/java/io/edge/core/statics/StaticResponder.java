@@ -370,7 +370,9 @@ public final class StaticResponder implements Responder {
                 return;
             }
             file.release();
-            if (!uriPath.endsWith("/")) {
+            if (!uriPath.endsWith("/") && !readsOnly && !HttpMethod.POST.equals(exchange.request().method())) {
+                methodNotAllowed(exchange); // let past the first check for a front controller: a directory is no script
+            } else if (!uriPath.endsWith("/")) {
                 redirectToDirectory(exchange, uriPath);
             } else {
                 tryIndex(exchange, resolver, uriPath, 0, mayRetry);
