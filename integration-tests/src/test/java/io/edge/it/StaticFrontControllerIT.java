@@ -89,6 +89,39 @@ class StaticFrontControllerIT {
         }
     }
 
+    /**
+     * Two locations whose front controllers lead to each other: a cycle, cut after ten internal redirects with a 500, as
+     * nginx cuts its "internal redirection cycle". It was logged with a stack trace for every request; one line now.
+     */
+    @Test
+    void aCycleOfFrontControllersIsA500AndOneLineInTheLog() throws Exception {
+        Files.createDirectories(dir.resolve("www/a"));
+        Files.createDirectories(dir.resolve("www/b"));
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                "io.edge.core.http.ServerExchange");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        log.addAppender(logged);
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/a/", front-controller = "/b/x" }
+                  { match = "/b/", front-controller = "/a/x" }
+                ] }]
+                """)) {
+            for (int i = 0; i < 3; i++) {
+                assertThat(send(edge, "GET", "/a/missing").statusCode()).isEqualTo(500);
+            }
+        } finally {
+            log.detachAppender(logged);
+        }
+        assertThat(logged.list).filteredOn(e -> e.getFormattedMessage().contains("internal redirects")).singleElement()
+                .satisfies(e -> {
+                    assertThat(e.getFormattedMessage()).startsWith("GET /a/missing -> 500: more than 10 internal redirects");
+                    assertThat(e.getThrowableProxy()).isNull();
+                });
+    }
+
     private static HttpResponse<String> send(EdgeHarness edge, String method, String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(edge.uri(path)).method(method, HttpRequest.BodyPublishers.noBody())
                 .build(), HttpResponse.BodyHandlers.ofString());

@@ -60,6 +60,7 @@ final class ServerExchange implements Exchange {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServerExchange.class);
     private static final ThrottledWarnings OVERLOAD = new ThrottledWarnings(LOG, System::nanoTime);
+    private static final ThrottledWarnings REDIRECT_CYCLES = new ThrottledWarnings(LOG, System::nanoTime);
 
     private enum State { OPEN, HEAD_SENT, DONE }
 
@@ -202,7 +203,12 @@ final class ServerExchange implements Exchange {
             throw new IllegalStateException("redirect after the response started: " + path);
         }
         if (++redirects > MAX_REDIRECTS) {
-            fail(new IllegalStateException("more than " + MAX_REDIRECTS + " internal redirects, the last to " + path));
+            // A cycle in the configuration (front controllers, index files of other locations), hit by every request
+            // of the paths it covers: one line now and then, no stack trace, as nginx's "internal redirection cycle"
+            REDIRECT_CYCLES.warn(ServerExchange.class, request.method() + " " + request.uri() + " -> 500: more than "
+                    + MAX_REDIRECTS + " internal redirects, the last to " + path
+                    + " (a cycle of front-controller or index paths between locations)");
+            sendError(HttpResponseStatus.INTERNAL_SERVER_ERROR);
             return;
         }
         target = new RequestTarget(target.authority(), path, target.query(), target.originForm());
