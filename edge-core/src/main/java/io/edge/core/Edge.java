@@ -847,6 +847,18 @@ public final class Edge {
         return responder;
     }
 
+    /** The site's root and its locations' own: where an X-Accel-Redirect may take a file from by default. */
+    private static List<Path> documentRoots(SiteSettings site) {
+        List<Path> roots = new ArrayList<>();
+        roots.add(site.root());
+        for (LocationSettings location : site.locations()) {
+            if (location.root() != null) {
+                roots.add(location.root());
+            }
+        }
+        return roots;
+    }
+
     private Responder ownResponder(Generation g, SiteSettings site, LocationSettings location,
             StaticResponder staticResponder) {
         if (location.handler() == LocationSettings.Handler.FASTCGI) {
@@ -857,12 +869,12 @@ public final class Edge {
                 FastCgiResponder fastCgi = new FastCgiResponder(location, site.root(), pool, staticResponder,
                         group.timeouts(), group.responseBuffer(), waitStats.get(group.name()), probe,
                         new ResponseCacheGate(g.responseCache, g.settings.cache().purgeMarksStale()),
-                        spoolDir());
+                        spoolDir(), documentRoots(site));
                 return new PurgeResponder(fastCgi, g.responseCache, g.settings.cache().purgeAllow(),
                         g.settings.cache().purgeMarksStale());
             }
             return new FastCgiResponder(location, site.root(), pool, staticResponder, group.timeouts(),
-                    group.responseBuffer(), waitStats.get(group.name()), probe, null, spoolDir());
+                    group.responseBuffer(), waitStats.get(group.name()), probe, null, spoolDir(), documentRoots(site));
         }
         if (location.handler() == LocationSettings.Handler.STATUS) {
             return new StatusResponder(this::statusLines, this::metrics, location.statusAllow());

@@ -151,6 +151,11 @@ public final class FastCgiResponder implements Responder {
     private final ThrottledWarnings refusals = new ThrottledWarnings(LOG, System::nanoTime);
     /** The x-sendfile directories, as configured and as their real paths now. */
     private final List<PathResolver> sendfileRoots;
+    /**
+     * Where an X-Accel-Redirect may take a file from: the x-sendfile directories; without any, the site's document
+     * roots (its own and its locations'), as nginx follows the header to whatever location its URI routes to.
+     */
+    private final List<PathResolver> accelRoots;
     private final Path root;
     /** {@link #root} absolute: the URI of a file handed out is its path under it. */
     private final Path absoluteRoot;
@@ -296,16 +301,19 @@ public final class FastCgiResponder implements Responder {
                             BackendGroupSettings.Timeouts timeouts, BackendGroupSettings.ResponseBuffer responseBuffer,
                             WaitStats waitStats, ScriptResolver.FileProbe probe, ScriptGate gate) {
         this(location, siteRoot, pool, staticResponder, timeouts, responseBuffer, waitStats, probe, gate,
-                DEFAULT_SPOOL_DIR);
+                DEFAULT_SPOOL_DIR, location.root() != null ? List.of(siteRoot, location.root()) : List.of(siteRoot));
     }
 
     /**
      * As above, spooling request bodies larger than {@link #BUFFERED_BODY}, and responses past the memory buffer, to
-     * unlinked files in {@code spoolDir} (as nginx's client_body_temp_path and fastcgi_temp_path).
+     * unlinked files in {@code spoolDir} (as nginx's client_body_temp_path and fastcgi_temp_path); {@code siteRoots},
+     * the site's document roots (its own and its locations'), are where an X-Accel-Redirect may take a file from when
+     * the location names no x-sendfile directories.
      */
     public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
                             BackendGroupSettings.Timeouts timeouts, BackendGroupSettings.ResponseBuffer responseBuffer,
-                            WaitStats waitStats, ScriptResolver.FileProbe probe, ScriptGate gate, Path spoolDir) {
+                            WaitStats waitStats, ScriptResolver.FileProbe probe, ScriptGate gate, Path spoolDir,
+                            List<Path> siteRoots) {
         this.spoolDir = spoolDir;
         this.responseBuffer = responseBuffer;
         Path root = location.root() != null ? location.root() : siteRoot;
@@ -313,10 +321,8 @@ public final class FastCgiResponder implements Responder {
         this.waitStats = waitStats;
         this.staticResponder = staticResponder;
         // Their real paths are taken again every second off the loop (a deploy may switch a link on their way).
-        this.sendfileRoots = location.sendfileRoots().stream()
-                .map(p -> PathResolver.forChecksOnly(p.toAbsolutePath().normalize(), PathPolicy.DEFAULT, System::nanoTime,
-                        StaticResponder.DIRECTORY_TTL))
-                .toList();
+        this.sendfileRoots = checkedRoots(location.sendfileRoots());
+        this.accelRoots = sendfileRoots.isEmpty() ? checkedRoots(siteRoots) : sendfileRoots;
         this.root = root;
         this.siteRoot = siteRoot;
         this.absoluteRoot = root.toAbsolutePath().normalize();
@@ -330,6 +336,14 @@ public final class FastCgiResponder implements Responder {
         this.gate = gate;
         this.cgiOptions = location.fastcgiParams().isEmpty() ? CgiOptions.DEFAULT
                 : new CgiOptions(false, List.copyOf(location.fastcgiParams().entrySet()));
+    }
+
+    /** {@code dirs}, distinct, each as configured and as its real path now (taken again every second, off the loop). */
+    private static List<PathResolver> checkedRoots(List<Path> dirs) {
+        return dirs.stream().map(p -> p.toAbsolutePath().normalize()).distinct()
+                .map(p -> PathResolver.forChecksOnly(p, PathPolicy.DEFAULT, System::nanoTime,
+                        StaticResponder.DIRECTORY_TTL))
+                .toList();
     }
 
     @Override
@@ -719,7 +733,7 @@ public final class FastCgiResponder implements Responder {
                 }
                 return;
             }
-            if (!sendfileRoots.isEmpty() && sendfile(head)) {
+            if (sendfile(head)) {
                 return;
             }
             heldHead = head; // written by onReadComplete, or with the whole body by onEnd
@@ -804,11 +818,14 @@ public final class FastCgiResponder implements Responder {
          * file is sent by the static path, if it lies inside a configured directory (else 403).
          */
         private boolean sendfile(HttpResponse head) {
-            String sendfile = head.headers().get("X-Sendfile");
+            // X-Sendfile (lighttpd's, an absolute path) only where directories are named for it; X-Accel-Redirect (a
+            // URI, routed as nginx's internal redirect) always, as nginx follows it
+            String sendfile = sendfileRoots.isEmpty() ? null : head.headers().get("X-Sendfile");
             String accel = head.headers().get("X-Accel-Redirect");
             if (sendfile == null && accel == null) {
                 return false;
             }
+            List<PathResolver> roots = sendfile != null ? sendfileRoots : accelRoots;
             redirected = true;
             // An X-Accel-Redirect URI may carry a query (nginx passes it on as the redirect's arguments): a file's
             // name ends before it; the rest is percent-decoded, as nginx does. nginx's X-Accel-Redirect is an internal
@@ -844,14 +861,14 @@ public final class FastCgiResponder implements Responder {
             // Named inside a directory, as configured or as its real path (PHP sees the real root): nothing else
             // is even opened. Then the file opened must lie inside one too, links resolved (checked after the
             // open, from its descriptor: no realpath on the event loop).
-            if (!file.isAbsolute() || sendfileRoots.stream().noneMatch(
+            if (!file.isAbsolute() || roots.stream().noneMatch(
                     dir -> normalized.startsWith(dir.configuredRoot()) || normalized.startsWith(dir.root()))) {
                 outside(file);
                 return true;
             }
             // The site's dotfile rule holds here too, as nginx's location rules hold for an X-Accel-Redirect's URI:
             // a script that builds the name from a request (download.php?f=.env) sends no secret.
-            if (!exchange.site().pathPolicy().allowDotfiles() && sendfileRoots.stream().anyMatch(dir ->
+            if (!exchange.site().pathPolicy().allowDotfiles() && roots.stream().anyMatch(dir ->
                     isDotfileUnder(normalized, dir.configuredRoot()) || isDotfileUnder(normalized, dir.root()))) {
                 LOG.warn("[{}] backend asked to send {}, a dotfile (the site's dotfiles = deny)", requestId, file);
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
@@ -880,26 +897,26 @@ public final class FastCgiResponder implements Responder {
                     cached.forget(root.resolve(realRoot.relativize(normalized)));
                 }
             }
-            staticResponder.sendFileWithin(exchange, normalized, passThrough, real -> sendable(file, normalized, real));
+            staticResponder.sendFileWithin(exchange, normalized, passThrough,
+                    real -> sendable(file, normalized, real, roots));
             return true;
         }
 
         /**
          * Whether the file opened for {@code file} (named {@code named}, normalized), whose real path is {@code real},
-         * may go out: inside an x-sendfile directory, and as the site's rules let the static path send a file: no
-         * link landing on a dotfile under dotfiles = deny, no link on the way at all under symlinks = deny (the real
-         * path is the one named, below the directory's real path).
+         * may go out: inside one of {@code roots} (the x-sendfile directories, or the site's roots), and as the site's
+         * rules let the static path send a file: no link landing on a dotfile under dotfiles = deny, no link on the way
+         * at all under symlinks = deny (the real path is the one named, below the directory's real path).
          */
-        private boolean sendable(Path file, Path named, Path real) {
+        private boolean sendable(Path file, Path named, Path real, List<PathResolver> roots) {
             if (isScript(real)) {
                 LOG.warn("[{}] backend asked to send {}, which is the script {}: refused, edge sends only files this "
                         + "way, never a script's source", requestId, file, real);
                 return false;
             }
-            PathResolver dir = sendfileRoots.stream().filter(d -> real.startsWith(d.root())).findFirst().orElse(null);
+            PathResolver dir = roots.stream().filter(d -> real.startsWith(d.root())).findFirst().orElse(null);
             if (dir == null) {
-                LOG.warn("[{}] backend asked to send {}, which is {} outside the x-sendfile directories",
-                        requestId, file, real);
+                LOG.warn("[{}] backend asked to send {}, which is {} outside {}", requestId, file, real, whereFrom());
                 return false;
             }
             PathPolicy policy = exchange.site().pathPolicy();
@@ -908,7 +925,7 @@ public final class FastCgiResponder implements Responder {
                         requestId, file, real);
                 return false;
             }
-            if (!policy.followSymlinks() && sendfileRoots.stream().noneMatch(d -> real.equals(named.startsWith(
+            if (!policy.followSymlinks() && roots.stream().noneMatch(d -> real.equals(named.startsWith(
                     d.configuredRoot()) ? d.root().resolve(d.configuredRoot().relativize(named)) : named))) {
                 LOG.warn("[{}] backend asked to send {}, which a link leads to {} (the site's symlinks = deny)",
                         requestId, file, real);
@@ -951,8 +968,13 @@ public final class FastCgiResponder implements Responder {
         }
 
         private void outside(Path file) {
-            LOG.warn("[{}] backend asked to send {} outside the x-sendfile directories", requestId, file);
+            LOG.warn("[{}] backend asked to send {} outside {}", requestId, file, whereFrom());
             exchange.sendError(HttpResponseStatus.FORBIDDEN);
+        }
+
+        /** Where files may be sent from, for a log line. */
+        private String whereFrom() {
+            return sendfileRoots.isEmpty() ? "the site's document roots" : "the x-sendfile directories";
         }
 
         @Override

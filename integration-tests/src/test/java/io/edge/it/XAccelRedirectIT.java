@@ -1,0 +1,66 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * X-Accel-Redirect is followed without any x-sendfile directories, as nginx always follows it: the classic protected
+ * download (a script checks access, then names a file of an internal location with a root of its own) gave the client
+ * an empty 200 and the internal path. The file is taken from the site's document roots only; X-Sendfile, an absolute
+ * path, still needs directories named for it, and passes untouched without.
+ */
+class XAccelRedirectIT {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aProtectedDownloadWorksWithoutXSendfileDirectories() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path vault = Files.createDirectories(dir.resolve("vault/protected")); // root "vault" + the URI, as nginx
+        Files.writeString(vault.resolve("report.pdf"), "%PDF only for members");
+        Files.writeString(vault.resolve(".secret"), "never");
+        Files.writeString(www.resolve("download.php"), """
+                <?php
+                if (($_GET['member'] ?? '') !== 'yes') { http_response_code(403); echo 'members only'; exit; }
+                header('Content-Type: application/pdf');
+                header('X-Accel-Redirect: /protected/' . $_GET['f']);""");
+        Files.writeString(www.resolve("sendfile.php"), "<?php header('X-Sendfile: " + vault.resolve("report.pdf")
+                + "'); echo 'script body';");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "^~ /protected/", root = "vault", internal = true }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            HttpResponse<String> report = get(edge, "/download.php?member=yes&f=report.pdf");
+            assertThat(report.statusCode()).isEqualTo(200);
+            assertThat(report.body()).isEqualTo("%PDF only for members");
+            assertThat(report.headers().firstValue("content-type")).contains("application/pdf");
+            assertThat(report.headers().firstValue("x-accel-redirect")).as("the internal path stays inside").isEmpty();
+            assertThat(get(edge, "/download.php?member=no&f=report.pdf").statusCode()).isEqualTo(403);
+            assertThat(get(edge, "/protected/report.pdf").statusCode()).as("internal: not for clients").isEqualTo(404);
+            assertThat(get(edge, "/download.php?member=yes&f=.secret").statusCode()).as("dotfiles = deny holds")
+                    .isEqualTo(403);
+            assertThat(get(edge, "/download.php?member=yes&f=missing.pdf").statusCode()).isEqualTo(404);
+
+            HttpResponse<String> sendfile = get(edge, "/sendfile.php");
+            assertThat(sendfile.body()).as("X-Sendfile without directories: not acted on").isEqualTo("script body");
+        }
+    }
+
+    private static HttpResponse<String> get(EdgeHarness edge, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(edge.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
