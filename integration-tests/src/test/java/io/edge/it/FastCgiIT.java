@@ -860,6 +860,41 @@ class FastCgiIT {
         }
     }
 
+    /**
+     * A HEAD's answer is its head: with a script that streams on (a long export, a stream of events), the connection
+     * waited for the script's end before the next request's answer; nginx ends the HEAD at its head. Told without a
+     * clock: the next answer comes while the script is still held (its end marker not yet written).
+     */
+    @Test
+    void aHeadToAStreamingScriptEndsAtItsHead(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Path release = own.resolve("release");
+        Path ended = own.resolve("ended");
+        Files.writeString(www.resolve("stream.php"), """
+                <?php
+                header('Content-Type: text/event-stream');
+                echo "data: first\\n\\n"; while (ob_get_level() > 0) { ob_end_flush(); } flush();
+                for ($i = 0; $i < 6000 && !file_exists('%s'); $i++) { usleep(10000); }
+                file_put_contents('%s', 'ended');
+                echo "data: last\\n\\n";""".formatted(release, ended));
+        Files.writeString(www.resolve("quick.php"), "<?php echo 'quick';");
+        try (EdgeHarness site = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "www",
+                  locations = [{ match = "/", fastcgi = php }] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
+                """.formatted(fpm.address()));
+             RawHttpClient client = new RawHttpClient(site.address())) {
+            RawHttpClient.Response head = client.send("HEAD /stream.php HTTP/1.1\r\nHost: a\r\n\r\n").read(true);
+            assertThat(head.status()).isEqualTo(200);
+            assertThat(head.header("content-type")).startsWith("text/event-stream");
+            RawHttpClient.Response next = client.send("GET /quick.php HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(next.text()).isEqualTo("quick");
+            assertThat(ended).as("the script still held when the next answer came").doesNotExist();
+        } finally {
+            Files.writeString(release, "");
+        }
+    }
+
     private static HttpResponse<String> purge(EdgeHarness edge, String target) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).method("PURGE", HttpRequest.BodyPublishers.noBody())
                 .build(), HttpResponse.BodyHandlers.ofString());

@@ -1179,6 +1179,15 @@ public final class FastCgiResponder implements Responder {
             if (headSent && !redirected && !takenOver) {
                 if (heldHead != null) {
                     writeHeldHead();
+                    if (exchange.isHead() && tap == null) {
+                        // A HEAD's answer is its head: it ends here, as nginx ends one, and the script's body, still
+                        // coming, is for nobody (a HEAD to a stream held the connection until the script ended). A
+                        // response cache, which wants that body, keeps it going to its end instead.
+                        takenOver = true;
+                        exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+                        letGo();
+                        return;
+                    }
                 }
                 exchange.flush();
             }
