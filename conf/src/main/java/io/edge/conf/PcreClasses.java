@@ -6,9 +6,10 @@ import java.util.Map;
  * A location's regular expression as nginx's PCRE reads its character classes, rewritten for {@link java.util.regex}:
  * a POSIX class ({@code [[:digit:]]}, {@code [[:^space:]]}) becomes the Java class of the same ASCII set (Java took
  * {@code [[:digit:]]} as the characters {@code :dgit}, so a rule copied from nginx matched other paths and said
- * nothing); inside a class, a {@code [} that starts none and a {@code &} are literal, as in PCRE (Java nests classes
- * and reads {@code &&} as an intersection), and so is a {@code ]} right after {@code [} or {@code [^}. Everything else
- * is left as written, {@code \Q...\E} and escapes included.
+ * nothing); a {@code ]} right after {@code [} or {@code [^} is literal, as in PCRE. A {@code [} that starts no POSIX
+ * class, or {@code &&}, inside a class is refused: PCRE takes either as itself, Java as a nested class or an
+ * intersection, so a regex written for one would silently match otherwise (escaped, {@code \[} and {@code \&}, it
+ * means the same to both). Everything else is left as written, {@code \Q...\E} and escapes included.
  */
 final class PcreClasses {
 
@@ -77,8 +78,12 @@ final class PcreClasses {
             }
             if (inClass && c == ']') {
                 inClass = false;
-            } else if (inClass && (c == '[' || c == '&')) {
-                java.append('\\');
+            } else if (inClass && (c == '[' || pcre.startsWith("&&", i))) {
+                // PCRE (nginx) takes either as itself, Java as a nested class or an intersection: a regex written for
+                // either reads as the other wanted it only if it says so
+                throw new IllegalArgumentException((c == '[' ? "a [" : "&&") + " inside a class at index " + i
+                        + ": PCRE, as nginx, takes it as itself, Java as " + (c == '[' ? "a nested class" : "an intersection")
+                        + "; write " + (c == '[' ? "\\[" : "\\&\\&") + " for the characters");
             }
             java.append(c);
             i++;
