@@ -86,6 +86,11 @@ final class CachePolicy {
 
     /** RFC 9111 section 3 for a shared cache, plus this cache's own limits (see the class comment). */
     boolean storable(HttpRequest request, HttpResponse response, CacheControl cc) {
+        return storable(request, response, cc, NO_ACCEL_EXPIRES);
+    }
+
+    /** As {@link #storable(HttpRequest, HttpResponse, CacheControl)}, kept {@code valid} seconds if it says nothing. */
+    boolean storable(HttpRequest request, HttpResponse response, CacheControl cc, long valid) {
         if (!HttpMethod.GET.equals(request.method()) || bypass(request)) {
             return false;
         }
@@ -95,7 +100,7 @@ final class CachePolicy {
         if (request.headers().contains(HttpHeaderNames.AUTHORIZATION) && !sharedWithAuthorization(cc)) {
             return false;
         }
-        return storableResponse(response, cc);
+        return storableResponse(response, cc, response.headers().get(ResponseCache.X_ACCEL_EXPIRES), valid);
     }
 
     /** The response side of {@link #storable}: status, directives, cookies, Vary, size, explicit freshness. */
@@ -103,11 +108,24 @@ final class CachePolicy {
         return storableResponse(response, cc, response.headers().get(ResponseCache.X_ACCEL_EXPIRES));
     }
 
+    /** As {@link #storableResponse(HttpResponse, CacheControl)}, kept {@code valid} seconds if it says nothing. */
+    boolean storableResponse(HttpResponse response, CacheControl cc, long valid) {
+        return storableResponse(response, cc, response.headers().get(ResponseCache.X_ACCEL_EXPIRES), valid);
+    }
+
     /**
      * As {@link #storableResponse(HttpResponse, CacheControl)}, with the script's {@code X-Accel-Expires} given apart
      * (a stored entry's, which its fields do not keep), or null.
      */
     boolean storableResponse(HttpResponse response, CacheControl cc, String xAccelExpires) {
+        return storableResponse(response, cc, xAccelExpires, NO_ACCEL_EXPIRES);
+    }
+
+    /**
+     * As {@link #storableResponse(HttpResponse, CacheControl, String)}; {@code valid}: the seconds it is kept for if it
+     * says nothing of its lifetime ({@link #validSeconds}), else {@link #NO_ACCEL_EXPIRES}.
+     */
+    boolean storableResponse(HttpResponse response, CacheControl cc, String xAccelExpires, long valid) {
         int status = response.status().code();
         if (status < 200 || status == 206 || status == 304) {
             return false;
@@ -130,7 +148,7 @@ final class CachePolicy {
         if (contentLength > settings.maxObjectSize()) {
             return false;
         }
-        boolean explicitFreshness = accel > 0 || cc.sMaxAge() >= 0 || cc.maxAge() >= 0
+        boolean explicitFreshness = accel > 0 || valid > 0 || cc.sMaxAge() >= 0 || cc.maxAge() >= 0
                 || res.contains(HttpHeaderNames.EXPIRES);
         boolean validated = res.contains(HttpHeaderNames.ETAG) || res.contains(HttpHeaderNames.LAST_MODIFIED);
         if (!explicitFreshness && !(cc.noCache() && validated)) {
@@ -140,29 +158,28 @@ final class CachePolicy {
     }
 
     /**
-     * nginx's {@code fastcgi_cache_valid} ({@link ResponseCacheSettings#valid}): gives {@code response}, which names no
-     * lifetime of its own and forbids nothing, the lifetime configured for its status, as an {@code X-Accel-Expires}
-     * (then read as a script's own, kept for its 304s, and hidden from the client as that is). What the answer says
-     * wins, as over nginx's directive: {@code max-age}, {@code s-maxage}, {@code no-cache}, {@code no-store},
-     * {@code private}, an {@code Expires} (a past one too: PHP's session pages) or the script's own
-     * {@code X-Accel-Expires}.
+     * nginx's {@code fastcgi_cache_valid} ({@link ResponseCacheSettings#valid}): the seconds {@code response} is kept
+     * for, by its status, when it names no lifetime of its own and forbids nothing; {@link #NO_ACCEL_EXPIRES} when it
+     * does, or nothing is configured for its status. What the answer says wins, as over nginx's directive:
+     * {@code max-age}, {@code s-maxage}, {@code no-cache}, {@code no-store}, {@code private}, an {@code Expires} (a past
+     * one too: PHP's session pages) or the script's own {@code X-Accel-Expires}. Kept apart from a script's
+     * X-Accel-Expires: unlike that, it does not make the answer's Cache-Control the browsers' (a must-revalidate still
+     * forbids stale answers), and a 304 that renews the answer is judged again by the settings then.
      */
-    void applyValid(HttpResponse response) {
+    long validSeconds(HttpResponse response) {
         if (settings.valid().isEmpty()) {
-            return;
+            return NO_ACCEL_EXPIRES;
         }
         HttpHeaders headers = response.headers();
         if (headers.contains(ResponseCache.X_ACCEL_EXPIRES) || headers.contains(HttpHeaderNames.EXPIRES)) {
-            return;
+            return NO_ACCEL_EXPIRES;
         }
         CacheControl cc = CacheControl.of(headers);
         if (cc.maxAge() >= 0 || cc.sMaxAge() >= 0 || cc.noCache() || cc.noStore() || cc.isPrivate()) {
-            return;
+            return NO_ACCEL_EXPIRES;
         }
         Duration lifetime = settings.validFor(response.status().code());
-        if (lifetime != null) {
-            headers.set(ResponseCache.X_ACCEL_EXPIRES, Math.min(lifetime.toSeconds(), Integer.MAX_VALUE));
-        }
+        return lifetime == null ? NO_ACCEL_EXPIRES : Math.min(lifetime.toSeconds(), Integer.MAX_VALUE);
     }
 
     /**

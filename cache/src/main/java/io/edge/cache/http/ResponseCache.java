@@ -421,30 +421,29 @@ public final class ResponseCache implements AutoCloseable {
      * be stored as the answer to {@code clientRequest}; {@code null} when it may not. An answer that no
      * request could have stored (its status, directives, cookies, size...; not a 5xx, nor one that varies) marks
      * its URL uncacheable for {@code hitForMiss} ({@link Lookup#uncacheable()}); a refusal owed to the request
-     * alone (its {@code no-store} or {@code Authorization}) does not. An answer that names no lifetime gets the one
-     * configured for its status first ({@code valid}: an {@code X-Accel-Expires} added to its head, which the caller
-     * hides from the client as a script's own).
+     * alone (its {@code no-store} or {@code Authorization}) does not. An answer that names no lifetime is kept for the
+     * one configured for its status ({@code valid}, {@link CachePolicy#validSeconds}).
      * The head is stored as it is now, dated now if it has no {@code Date}: fields the caller adds once it sends
      * {@code backendResponse} on (a location's {@code headers}) are not the backend's, and are added again to every hit.
      */
     public ResponseRecorder record(HttpRequest clientRequest, HttpResponse backendResponse) {
-        policy.applyValid(backendResponse);
         CacheControl cc = CacheControl.of(backendResponse.headers());
         if (settings.maxBytes() == 0) {
             return null;
         }
-        if (!policy.storable(clientRequest, backendResponse, cc)) {
+        long valid = policy.validSeconds(backendResponse);
+        if (!policy.storable(clientRequest, backendResponse, cc, valid)) {
             // A 304 (to a hit-for-miss pass-through, which carries the client's validators) says nothing of whether
             // the backend's 200 could be stored now: it leaves the mark to run out, or to end at a storable answer.
             int status = backendResponse.status().code();
-            if (status < 500 && status != 304 && !policy.storableResponse(backendResponse, cc)) {
+            if (status < 500 && status != 304 && !policy.storableResponse(backendResponse, cc, valid)) {
                 rememberUncacheable(clientRequest, backendResponse);
                 forgetStored(clientRequest);
             }
             return null;
         }
         Receipt receipt = receipt();
-        if (uselessWhenStored(backendResponse.headers(), cc, receipt)) {
+        if (valid <= 0 && uselessWhenStored(backendResponse.headers(), cc, receipt)) {
             rememberUncacheable(clientRequest, backendResponse);
             forgetStored(clientRequest);
             return null;
@@ -468,7 +467,7 @@ public final class ResponseCache implements AutoCloseable {
             noRoom();
             return null;
         }
-        return new ResponseRecorder(this, clientRequest, received, receipt, cc, body, max);
+        return new ResponseRecorder(this, clientRequest, received, receipt, cc, valid, body, max);
     }
 
     /**
@@ -503,7 +502,7 @@ public final class ResponseCache implements AutoCloseable {
      * allocated larger: a body recorded without {@code Content-Length} grew by doubling, and the bound counts what
      * is held). {@code receipt}: when its head came. After {@link #close} it is released and nothing is stored.
      */
-    boolean put(HttpRequest clientRequest, HttpResponse backendResponse, Receipt receipt, CacheControl cc,
+    boolean put(HttpRequest clientRequest, HttpResponse backendResponse, Receipt receipt, CacheControl cc, long valid,
             ByteBuf body) {
         if (closed) {
             body.release();
@@ -515,7 +514,7 @@ public final class ResponseCache implements AutoCloseable {
         String key = CachePolicy.variantKey(primary, vary, clientRequest.headers());
         HttpHeaders headers = storedHeaders(backendResponse.headers(), body.readableBytes());
         StoredResponse stored = entry(backendResponse.status(), headers, backendResponse.headers(), receipt, cc,
-                backendResponse.headers().get(X_ACCEL_EXPIRES), body);
+                backendResponse.headers().get(X_ACCEL_EXPIRES), valid, body);
         if (uncacheable != null) {
             uncacheable.invalidate(primary); // storable again: its misses coalesce from now on
         }
@@ -646,13 +645,15 @@ public final class ResponseCache implements AutoCloseable {
     /**
      * {@code received}: the backend's message as it came, for its {@code Age}; {@code receipt}: when its head came
      * (RFC 9111 4.2.3's response_time; not when its body ended, which would age it by the seconds the body took);
-     * {@code xAccelExpires}: the script's word to this cache, or null.
+     * {@code xAccelExpires}: the script's word to this cache, or null; {@code valid}: the seconds the settings keep an
+     * answer that says nothing of its lifetime ({@link CachePolicy#validSeconds}), or {@link
+     * CachePolicy#NO_ACCEL_EXPIRES}.
      */
     private StoredResponse entry(HttpResponseStatus status, HttpHeaders headers, HttpHeaders received, Receipt receipt,
-            CacheControl cc, String xAccelExpires, ByteBuf body) {
+            CacheControl cc, String xAccelExpires, long valid, ByteBuf body) {
         long wall = receipt.wallMillis();
         long accel = CachePolicy.accelExpires(xAccelExpires, wall);
-        long lifetime = CachePolicy.freshnessLifetime(headers, cc, wall, accel);
+        long lifetime = valid > 0 ? valid : CachePolicy.freshnessLifetime(headers, cc, wall, accel);
         long bornAt = receipt.ticks() - seconds(CachePolicy.initialAge(received));
         // With X-Accel-Expires the script has told this cache its time itself, and its Cache-Control is for browsers
         // (nginx's idiom: X-Accel-Expires: 60 beside no-cache or max-age=0, must-revalidate): as nginx then reads
@@ -665,7 +666,7 @@ public final class ResponseCache implements AutoCloseable {
         boolean graceApplies = toBrowsers || cc.sMaxAge() < 0;
         // X-Accel-Expires counts from receipt, as nginx sets its valid time (now plus the seconds, or the instant
         // itself), not from when the answer was made: an Age the script sends would otherwise shorten it.
-        long freshUntil = saturatedAdd(accel > 0 ? receipt.ticks() : bornAt, seconds(lifetime));
+        long freshUntil = saturatedAdd(accel > 0 || valid > 0 ? receipt.ticks() : bornAt, seconds(lifetime));
         return new StoredResponse(status, headers, body, bornAt, freshUntil,
                 staleForbidden ? 0 : Math.max(seconds(Math.max(0, cc.staleWhileRevalidate())),
                         graceApplies ? updatingNanos : 0),
@@ -764,9 +765,14 @@ public final class ResponseCache implements AutoCloseable {
         // A 304's X-Accel-Expires replaces the entry's, as its Cache-Control does; without one, the script's word
         // when it stored the answer still holds.
         String accel = notModified.headers().get(X_ACCEL_EXPIRES, old.xAccelExpires);
+        // Without one, the settings' valid for an answer that still says nothing of its lifetime (the 304 may say
+        // something now), as they are now (a reload may have changed them since it was stored).
+        HttpResponse renewal = new DefaultHttpResponse(HttpVersion.HTTP_1_1, old.status, merged);
+        long valid = accel == null ? policy.validSeconds(renewal) : CachePolicy.NO_ACCEL_EXPIRES;
         // The request that made the entry passed the request-side rules; only the response side can change.
-        if (policy.storableResponse(new DefaultHttpResponse(HttpVersion.HTTP_1_1, old.status, merged), cc, accel)) {
-            StoredResponse renewed = entry(old.status, merged, notModified.headers(), receipt, cc, accel, body); // owns body
+        if (policy.storableResponse(renewal, cc, accel, valid)) {
+            StoredResponse renewed = entry(old.status, merged, notModified.headers(), receipt, cc, accel, valid,
+                    body); // owns body
             FullHttpResponse answer = toResponse(renewed, lookup.head); // before the entry can be evicted
             if (!cache.asMap().replace(lookup.key(), old, renewed)) {
                 renewed.release(); // lost to a concurrent store or purge: never cached, so still ours

@@ -19,12 +19,15 @@ public final class ResponseRecorder implements AutoCloseable {
     private final HttpRequest clientRequest;
     private final HttpResponse backendResponse;
     private final ResponseCache.Receipt receipt;
+    /** The seconds the settings keep it for, saying nothing of its lifetime itself; or none (negative). */
+    private final long valid;
     private final CacheControl cc;
     private final int maxBytes;
     private ByteBuf body;
 
     ResponseRecorder(ResponseCache cache, HttpRequest clientRequest, HttpResponse backendResponse,
-            ResponseCache.Receipt receipt, CacheControl cc, ByteBuf body, int maxBytes) {
+            ResponseCache.Receipt receipt, CacheControl cc, long valid, ByteBuf body, int maxBytes) {
+        this.valid = valid;
         this.cache = cache;
         this.clientRequest = clientRequest;
         this.backendResponse = backendResponse;
@@ -77,7 +80,7 @@ public final class ResponseRecorder implements AutoCloseable {
             recorded.release(); // nobody else holds the recording
             return false;
         }
-        return cache.put(clientRequest, backendResponse, receipt, cc, recorded); // the cache owns it now
+        return cache.put(clientRequest, backendResponse, receipt, cc, valid, recorded); // the cache owns it now
     }
 
     /** Gives up recording and releases what was copied; does nothing after {@link #finish()}. */

@@ -188,6 +188,41 @@ class ResponseCacheTest {
     }
 
     /**
+     * A lifetime from valid is the settings', not the script's word: a 304 that now says no-cache is not renewed by it
+     * (it was, and so for ever with an ETag-aware script, also after a reload without valid), one that says nothing is;
+     * and the answer's must-revalidate still forbids stale answers (as the script's own X-Accel-Expires would not).
+     */
+    @Test
+    void aLifetimeFromValidIsJudgedAgainAtEach304AndLeavesMustRevalidateAlone() {
+        cache.close();
+        cache = new ResponseCache(new ResponseCacheSettings(1 << 20, 64 * 1024, false, Duration.ofSeconds(5),
+                HIT_FOR_MISS, Duration.ofHours(1), List.of(), true, Duration.ofHours(1),
+                Map.of(200, Duration.ofSeconds(10))), time, time::read, time::wallMillis, ByteBufAllocator.DEFAULT);
+        assertThat(store(get("/e"), backend("E", "ETag", "\"e\""))).isTrue();
+        assertThat(store(get("/m"), backend("M", "Cache-Control", "must-revalidate"))).isTrue();
+        time.advanceSeconds(11);
+        Lookup strict = cache.lookup(get("/m"));
+        assertThat(strict.outcome()).as("no stale-while-updating").isEqualTo(Lookup.Outcome.STALE);
+        assertThat(strict.usableOnError()).as("nor on error").isFalse();
+
+        HttpResponse silent = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+        silent.headers().set("ETag", "\"e\"");
+        Lookup stale = cache.lookup(get("/e"));
+        assertThat(stale.outcome()).isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
+        body(stale.response());
+        assertThat(body(cache.revalidated(stale, silent))).isEqualTo("E");
+        assertThat(cache.lookup(get("/e")).outcome()).as("renewed for valid's 10 s").isEqualTo(Lookup.Outcome.FRESH);
+        time.advanceSeconds(11);
+        HttpResponse noCache = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+        noCache.headers().set("ETag", "\"e\"").set("Cache-Control", "max-age=0, no-cache");
+        Lookup again = cache.lookup(get("/e"));
+        body(again.response());
+        assertThat(body(cache.revalidated(again, noCache))).isEqualTo("E");
+        assertThat(cache.lookup(get("/e")).outcome()).as("its own no-cache now: not valid's 10 s")
+                .isNotEqualTo(Lookup.Outcome.FRESH);
+    }
+
+    /**
      * valid, nginx's fastcgi_cache_valid: an answer that names no lifetime (most PHP pages) is kept for its status's,
      * or any's; what an answer says wins (max-age, Expires, its own X-Accel-Expires), and no-cache, no-store, private,
      * a past Expires (PHP's session pages) or Set-Cookie keep it out as before. Clients never see the lifetime given.
