@@ -60,6 +60,45 @@ class XAccelRedirectIT {
         }
     }
 
+    /**
+     * Held to the root of the location its URI routes to, as a request there is: another PHP location's script went
+     * out as its source (wp-config.php, passwords and all), and a link a client's request got 403 for went out where
+     * another location's root, a parent directory, held its target.
+     */
+    @Test
+    void aFileIsHeldToTheRootItsUriRoutesToAndNoScriptGoesOut(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Path app = Files.createDirectories(own.resolve("approot/app"));
+        Path other = Files.createDirectories(own.resolve("other"));
+        Files.writeString(www.resolve("wp-config.php"), "<?php define('DB_PASSWORD', 'SECRET');");
+        Files.writeString(other.resolve("secret.txt"), "another site's secret");
+        Files.createDirectories(www.resolve("files"));
+        Files.createSymbolicLink(www.resolve("files/link.txt"), other.resolve("secret.txt"));
+        Files.writeString(www.resolve("files/plain.txt"), "plain");
+        Files.writeString(app.resolve("dl.php"), "<?php header('X-Accel-Redirect: ' . $_GET['f']);");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(own.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(own, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "^~ /app/", fastcgi = php, root = "approot" }
+                       { match = "^~ /shared/", root = "." }
+                       { match = "/" }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            assertThat(get(edge, "/app/dl.php?f=/files/plain.txt").body()).isEqualTo("plain");
+            for (String script : new String[] {"/wp-config.php", "/wp-config.php/", "/WP-CONFIG.PHP"}) {
+                HttpResponse<String> refused = get(edge, "/app/dl.php?f=" + script);
+                assertThat(refused.statusCode()).as(script).isEqualTo(403);
+                assertThat(refused.body()).as(script).doesNotContain("SECRET");
+            }
+            assertThat(get(edge, "/files/link.txt").statusCode()).as("a client's own request").isEqualTo(403);
+            HttpResponse<String> link = get(edge, "/app/dl.php?f=/files/link.txt");
+            assertThat(link.statusCode()).isEqualTo(403);
+            assertThat(link.body()).doesNotContain("secret");
+        }
+    }
+
     private static HttpResponse<String> get(EdgeHarness edge, String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(edge.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
     }

@@ -825,7 +825,10 @@ public final class FastCgiResponder implements Responder {
             if (sendfile == null && accel == null) {
                 return false;
             }
-            List<PathResolver> roots = sendfile != null ? sendfileRoots : accelRoots;
+            // without x-sendfile directories, an X-Accel-Redirect file is held to the root of the location its URI
+            // routes to alone, as the static path holds a request there (a link leaving it, under symlinks =
+            // within-root, into another location's root that holds it is refused): chosen below, once it is known
+            List<PathResolver> roots = sendfile != null || !sendfileRoots.isEmpty() ? sendfileRoots : null;
             redirected = true;
             // An X-Accel-Redirect URI may carry a query (nginx passes it on as the redirect's arguments): a file's
             // name ends before it; the rest is percent-decoded, as nginx does. nginx's X-Accel-Redirect is an internal
@@ -846,7 +849,11 @@ public final class FastCgiResponder implements Responder {
             Path accelRoot = accelTarget == null ? root : accelTarget.root() != null ? accelTarget.root() : siteRoot;
             Path file = sendfile != null ? named : accelRoot.resolve(stripLeadingSlashes(accelUri));
             Path normalized = file.toAbsolutePath().normalize();
-            if (isScript(normalized)) {
+            if (roots == null) {
+                Path target = accelRoot.toAbsolutePath().normalize();
+                roots = accelRoots.stream().filter(d -> d.configuredRoot().equals(target)).toList();
+            }
+            if (isScript(normalized, roots)) {
                 // A script of this location (a .php path under its root), whichever location the URI routes to: nginx
                 // runs an X-Accel-Redirect to a PHP location's URI (an internal redirect, as a GET), and edge sends
                 // files only, so sent, this file would be a script's source (an internal files location over a front
@@ -897,8 +904,9 @@ public final class FastCgiResponder implements Responder {
                     cached.forget(root.resolve(realRoot.relativize(normalized)));
                 }
             }
+            List<PathResolver> within = roots;
             staticResponder.sendFileWithin(exchange, normalized, passThrough,
-                    real -> sendable(file, normalized, real, roots));
+                    real -> sendable(file, normalized, real, within));
             return true;
         }
 
@@ -909,7 +917,7 @@ public final class FastCgiResponder implements Responder {
          * at all under symlinks = deny (the real path is the one named, below the directory's real path).
          */
         private boolean sendable(Path file, Path named, Path real, List<PathResolver> roots) {
-            if (isScript(real)) {
+            if (isScript(real, roots)) {
                 LOG.warn("[{}] backend asked to send {}, which is the script {}: refused, edge sends only files this "
                         + "way, never a script's source", requestId, file, real);
                 return false;
@@ -935,18 +943,29 @@ public final class FastCgiResponder implements Responder {
         }
 
         /**
-         * Whether {@code file} (absolute, normalized) is a script this location could run: a {@code .php} path (in any
-         * case: a case-folding directory opens thumb.php for thumb.PHP) below its root, as configured or as its real
-         * path. A {@code .php} file elsewhere (a download kept outside the web root) is a file like any other.
+         * Whether {@code file} (absolute, normalized) is a script: a {@code .php} path (in any case: a case-folding
+         * directory opens thumb.php for thumb.PHP) below this location's root, as configured or as its real path; and,
+         * where the location names no x-sendfile directories, below the document root it is sent from ({@code roots}),
+         * which another PHP location may run from (nginx would run it there; its source must not go). A {@code .php} file
+         * in an x-sendfile directory outside the root (a download kept outside the web root) is a file like any other.
          */
-        private boolean isScript(Path file) {
-            for (Path under : new Path[] {root, anywhere.probe().backendRoot(root)}) {
-                if (file.startsWith(under) && !file.equals(under)
-                        && SCRIPT_PATH.matcher("/" + under.relativize(file)).matches()) {
-                    return true;
+        private boolean isScript(Path file, List<PathResolver> roots) {
+            if (isScriptUnder(file, root) || isScriptUnder(file, anywhere.probe().backendRoot(root))) {
+                return true;
+            }
+            if (sendfileRoots.isEmpty()) {
+                for (PathResolver documentRoot : roots) {
+                    if (isScriptUnder(file, documentRoot.configuredRoot()) || isScriptUnder(file, documentRoot.root())) {
+                        return true;
+                    }
                 }
             }
             return false;
+        }
+
+        private static boolean isScriptUnder(Path file, Path under) {
+            return file.startsWith(under) && !file.equals(under)
+                    && SCRIPT_PATH.matcher("/" + under.relativize(file)).matches();
         }
 
         private static String withoutQuery(String uri) {
