@@ -153,7 +153,8 @@ public final class FastCgiResponder implements Responder {
     private final List<PathResolver> sendfileRoots;
     /**
      * Where an X-Accel-Redirect may take a file from: the x-sendfile directories; without any, the site's document
-     * roots (its own and its locations'), as nginx follows the header to whatever location its URI routes to.
+     * roots (its own and its locations'), of which the one of the location its URI routes to is taken, as nginx follows
+     * the header to whatever location that is.
      */
     private final List<PathResolver> accelRoots;
     private final Path root;
@@ -912,9 +913,9 @@ public final class FastCgiResponder implements Responder {
 
         /**
          * Whether the file opened for {@code file} (named {@code named}, normalized), whose real path is {@code real},
-         * may go out: inside one of {@code roots} (the x-sendfile directories, or the site's roots), and as the site's
-         * rules let the static path send a file: no link landing on a dotfile under dotfiles = deny, no link on the way
-         * at all under symlinks = deny (the real path is the one named, below the directory's real path).
+         * may go out: inside one of {@code roots} (the x-sendfile directories, or the routed location's root), and as
+         * the site's rules let the static path send a file: no link landing on a dotfile under dotfiles = deny, no link
+         * on the way at all under symlinks = deny (the real path is the one named, below the directory's real path).
          */
         private boolean sendable(Path file, Path named, Path real, List<PathResolver> roots) {
             if (isScript(real, roots)) {
