@@ -2,6 +2,7 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.core.http.CapturedLog;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -82,6 +83,7 @@ class XAccelRedirectIT {
                        { match = "~ \\\\.php$", fastcgi = php }
                        { match = "^~ /app/", fastcgi = php, root = "approot" }
                        { match = "^~ /shared/", root = "." }
+                       { match = "^~ /files/" }
                        { match = "/" }
                      ] }]
                      fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
@@ -89,13 +91,66 @@ class XAccelRedirectIT {
             assertThat(get(edge, "/app/dl.php?f=/files/plain.txt").body()).isEqualTo("plain");
             for (String script : new String[] {"/wp-config.php", "/wp-config.php/", "/WP-CONFIG.PHP"}) {
                 HttpResponse<String> refused = get(edge, "/app/dl.php?f=" + script);
-                assertThat(refused.statusCode()).as(script).isEqualTo(403);
+                assertThat(refused.statusCode()).as(script + ": a PHP location's URI (404), or a script (403)")
+                        .isIn(403, 404);
                 assertThat(refused.body()).as(script).doesNotContain("SECRET");
             }
             assertThat(get(edge, "/files/link.txt").statusCode()).as("a client's own request").isEqualTo(403);
             HttpResponse<String> link = get(edge, "/app/dl.php?f=/files/link.txt");
             assertThat(link.statusCode()).isEqualTo(403);
             assertThat(link.body()).doesNotContain("secret");
+
+            // a URI no location serves files at (a PHP location without a front controller): 404, as a client's own
+            // request there gets, not the file (nginx would run it)
+            Files.writeString(app.resolve("parameters.yml"), "secret: 1");
+            assertThat(get(edge, "/app/parameters.yml").statusCode()).as("a client's own request").isEqualTo(404);
+            assertThat(get(edge, "/app/dl.php?f=/app/parameters.yml").statusCode()).isEqualTo(404);
+            assertThat(get(edge, "/app/dl.php?f=/files/../app/parameters.yml").statusCode()).isEqualTo(404);
+            // a .php segment past a line terminator, in a location of files (^~): the PHP location's regex, had it the
+            // path, would take it as a script too, so it never goes as a file
+            Path newline = Files.createDirectories(www.resolve("files/nl\n"));
+            Files.writeString(newline.resolve("s.php"), "<?php echo 'SOURCE';");
+            Files.writeString(www.resolve("files/t.php\n"), "<?php echo 'SOURCE';");
+            try (CapturedLog log = CapturedLog.of("io.edge.core.fastcgi.FastCgiResponder")) {
+                // the header names them percent-encoded ("/files/nl%0A/s.php"), which edge decodes as nginx does
+                for (String name : new String[] {"/files/nl%250A/s.php", "/files/t.php%250A", "/files/nl%250A/s.PHP"}) {
+                    HttpResponse<String> script = get(edge, "/app/dl.php?f=" + name);
+                    assertThat(script.statusCode()).as(name).isEqualTo(403);
+                    assertThat(script.body()).as(name).doesNotContain("SOURCE");
+                }
+                assertThat(log.events()).extracting(e -> e.getFormattedMessage())
+                        .as("a name's line feed never starts a line of its own").noneMatch(line -> line.contains("\n"));
+            }
+        }
+    }
+
+    /**
+     * With x-sendfile directories that hold a document root, no .php file below any document root of the site goes,
+     * whichever location runs it: another PHP location's script went out as its source there (before this session too).
+     */
+    @Test
+    void noScriptOfTheSiteGoesOutOfConfiguredDirectories(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Path app = Files.createDirectories(own.resolve("approot/app"));
+        Files.writeString(www.resolve("wp-config.php"), "<?php define('DB_PASSWORD', 'SECRET');");
+        Files.writeString(www.resolve("readme.txt"), "readme");
+        Files.writeString(app.resolve("dl.php"), """
+                <?php
+                if (isset($_GET['s'])) { header('X-Sendfile: ' . $_GET['s']); } else { header('X-Accel-Redirect: ' . $_GET['f']); }""");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(own.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(own, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "^~ /app/", fastcgi = php, root = "approot", x-sendfile = ["."] }
+                       { match = "/" }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            assertThat(get(edge, "/app/dl.php?f=/readme.txt").body()).isEqualTo("readme");
+            assertThat(get(edge, "/app/dl.php?f=/wp-config.php").statusCode()).isEqualTo(403);
+            HttpResponse<String> sendfile = get(edge, "/app/dl.php?s=" + www.resolve("wp-config.php"));
+            assertThat(sendfile.statusCode()).isEqualTo(403);
+            assertThat(sendfile.body()).doesNotContain("SECRET");
         }
     }
 

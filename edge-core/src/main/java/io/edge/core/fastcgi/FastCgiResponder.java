@@ -57,7 +57,6 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -116,9 +115,6 @@ public final class FastCgiResponder implements Responder {
     private static final Logger LOG = LoggerFactory.getLogger(FastCgiResponder.class);
     private static final AtomicLong REQUEST_IDS = new AtomicLong();
     private static final int MAX_RESPONSE_HEAD = 32 * 1024;
-    /** {@link ScriptResolver#DEFAULT_SPLIT} in any case: what X-Accel-Redirect and X-Sendfile never send. */
-    private static final Pattern SCRIPT_PATH = Pattern.compile(ScriptResolver.DEFAULT_SPLIT.pattern(),
-            Pattern.CASE_INSENSITIVE);
     /**
      * Replays of a bodiless GET/HEAD whose connection was reset before any record came: one. A stop reset it in
      * php-fpm's backlog, or a script killed its worker (a crash, request_terminate_timeout): more would run such a
@@ -152,11 +148,12 @@ public final class FastCgiResponder implements Responder {
     /** The x-sendfile directories, as configured and as their real paths now. */
     private final List<PathResolver> sendfileRoots;
     /**
-     * Where an X-Accel-Redirect may take a file from: the x-sendfile directories; without any, the site's document
-     * roots (its own and its locations'), of which the one of the location its URI routes to is taken, as nginx follows
-     * the header to whatever location that is.
+     * The site's document roots (its own and its locations'), as configured and as their real paths now: no script
+     * (a .php path) below any of them is sent by X-Accel-Redirect or X-Sendfile; and without x-sendfile directories,
+     * an X-Accel-Redirect takes its file from the one of the location its URI routes to, as nginx follows the header
+     * to whatever location that is.
      */
-    private final List<PathResolver> accelRoots;
+    private final List<PathResolver> documentRoots;
     private final Path root;
     /** {@link #root} absolute: the URI of a file handed out is its path under it. */
     private final Path absoluteRoot;
@@ -323,7 +320,7 @@ public final class FastCgiResponder implements Responder {
         this.staticResponder = staticResponder;
         // Their real paths are taken again every second off the loop (a deploy may switch a link on their way).
         this.sendfileRoots = checkedRoots(location.sendfileRoots());
-        this.accelRoots = sendfileRoots.isEmpty() ? checkedRoots(siteRoots) : sendfileRoots;
+        this.documentRoots = checkedRoots(siteRoots);
         this.root = root;
         this.siteRoot = siteRoot;
         this.absoluteRoot = root.toAbsolutePath().normalize();
@@ -851,10 +848,18 @@ public final class FastCgiResponder implements Responder {
             Path file = sendfile != null ? named : accelRoot.resolve(stripLeadingSlashes(accelUri));
             Path normalized = file.toAbsolutePath().normalize();
             if (roots == null) {
+                if (!sendsFiles(accelTarget)) {
+                    // A URI no location serves files at (none, a PHP location without a front controller, a status
+                    // page): a client's own request gets 404 there, and nginx would run it, not send it
+                    LOG.warn("[{}] backend asked to send {}, which no location of files serves: 404", requestId,
+                            LogText.escapeControls(accel));
+                    exchange.sendError(HttpResponseStatus.NOT_FOUND);
+                    return true;
+                }
                 Path target = accelRoot.toAbsolutePath().normalize();
-                roots = accelRoots.stream().filter(d -> d.configuredRoot().equals(target)).toList();
+                roots = documentRoots.stream().filter(d -> d.configuredRoot().equals(target)).toList();
             }
-            if (isScript(normalized, roots)) {
+            if (isScript(normalized)) {
                 // A script of this location (a .php path under its root), whichever location the URI routes to: nginx
                 // runs an X-Accel-Redirect to a PHP location's URI (an internal redirect, as a GET), and edge sends
                 // files only, so sent, this file would be a script's source (an internal files location over a front
@@ -878,7 +883,7 @@ public final class FastCgiResponder implements Responder {
             // a script that builds the name from a request (download.php?f=.env) sends no secret.
             if (!exchange.site().pathPolicy().allowDotfiles() && roots.stream().anyMatch(dir ->
                     isDotfileUnder(normalized, dir.configuredRoot()) || isDotfileUnder(normalized, dir.root()))) {
-                LOG.warn("[{}] backend asked to send {}, a dotfile (the site's dotfiles = deny)", requestId, file);
+                LOG.warn("[{}] backend asked to send {}, a dotfile (the site's dotfiles = deny)", requestId, logged(file));
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
                 return true;
             }
@@ -918,26 +923,27 @@ public final class FastCgiResponder implements Responder {
          * on the way at all under symlinks = deny (the real path is the one named, below the directory's real path).
          */
         private boolean sendable(Path file, Path named, Path real, List<PathResolver> roots) {
-            if (isScript(real, roots)) {
+            if (isScript(real)) {
                 LOG.warn("[{}] backend asked to send {}, which is the script {}: refused, edge sends only files this "
-                        + "way, never a script's source", requestId, file, real);
+                        + "way, never a script's source", requestId, logged(file), logged(real));
                 return false;
             }
             PathResolver dir = roots.stream().filter(d -> real.startsWith(d.root())).findFirst().orElse(null);
             if (dir == null) {
-                LOG.warn("[{}] backend asked to send {}, which is {} outside {}", requestId, file, real, whereFrom());
+                LOG.warn("[{}] backend asked to send {}, which is {} outside {}", requestId, logged(file), logged(real),
+                        whereFrom());
                 return false;
             }
             PathPolicy policy = exchange.site().pathPolicy();
             if (!policy.allowDotfiles() && isDotfileUnder(real, dir.root())) {
                 LOG.warn("[{}] backend asked to send {}, which is the dotfile {} (the site's dotfiles = deny)",
-                        requestId, file, real);
+                        requestId, logged(file), logged(real));
                 return false;
             }
             if (!policy.followSymlinks() && roots.stream().noneMatch(d -> real.equals(named.startsWith(
                     d.configuredRoot()) ? d.root().resolve(d.configuredRoot().relativize(named)) : named))) {
                 LOG.warn("[{}] backend asked to send {}, which a link leads to {} (the site's symlinks = deny)",
-                        requestId, file, real);
+                        requestId, logged(file), logged(real));
                 return false;
             }
             return true;
@@ -945,28 +951,54 @@ public final class FastCgiResponder implements Responder {
 
         /**
          * Whether {@code file} (absolute, normalized) is a script: a {@code .php} path (in any case: a case-folding
-         * directory opens thumb.php for thumb.PHP) below this location's root, as configured or as its real path; and,
-         * where the location names no x-sendfile directories, below the document root it is sent from ({@code roots}),
-         * which another PHP location may run from (nginx would run it there; its source must not go). A {@code .php} file
-         * in an x-sendfile directory outside the root (a download kept outside the web root) is a file like any other.
+         * directory opens thumb.php for thumb.PHP) below this location's root or any document root of the site, as
+         * configured or as its real path: some PHP location may run it there (nginx would run it; its source must not
+         * go). A {@code .php} file in an x-sendfile directory outside them (a download kept outside the web roots) is a
+         * file like any other.
          */
-        private boolean isScript(Path file, List<PathResolver> roots) {
+        private boolean isScript(Path file) {
             if (isScriptUnder(file, root) || isScriptUnder(file, anywhere.probe().backendRoot(root))) {
                 return true;
             }
-            if (sendfileRoots.isEmpty()) {
-                for (PathResolver documentRoot : roots) {
-                    if (isScriptUnder(file, documentRoot.configuredRoot()) || isScriptUnder(file, documentRoot.root())) {
-                        return true;
-                    }
+            for (PathResolver documentRoot : documentRoots) {
+                if (isScriptUnder(file, documentRoot.configuredRoot()) || isScriptUnder(file, documentRoot.root())) {
+                    return true;
                 }
             }
             return false;
         }
 
+        /** Whether a request routed to {@code location} may be answered with a file there (not by a script). */
+        private static boolean sendsFiles(LocationSettings location) {
+            return location != null && (location.handler() == LocationSettings.Handler.STATIC
+                    || location.handler() == LocationSettings.Handler.FASTCGI && location.frontController() != null);
+        }
+
+        /**
+         * Whether {@code file} lies below {@code under} with a segment ending in {@code .php} (any case, past trailing
+         * blanks and controls: a name "t.php" and a line feed is one a PHP location's regex takes too, and the split
+         * pattern's "." stops at a line terminator), itself or a directory it is below (as PATH_INFO runs it).
+         */
         private static boolean isScriptUnder(Path file, Path under) {
-            return file.startsWith(under) && !file.equals(under)
-                    && SCRIPT_PATH.matcher("/" + under.relativize(file)).matches();
+            if (!file.startsWith(under) || file.equals(under)) {
+                return false;
+            }
+            for (Path segment : under.relativize(file)) {
+                String name = segment.toString();
+                int end = name.length();
+                while (end > 0 && isBlankOrControl(name.charAt(end - 1))) {
+                    end--;
+                }
+                if (end >= 4 && name.regionMatches(true, end - 4, ".php", 0, 4)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** White space (U+2028 and U+2029 too), or a control character (NEL, U+0085, too). */
+        private static boolean isBlankOrControl(char c) {
+            return Character.isWhitespace(c) || Character.isISOControl(c) || Character.isSpaceChar(c);
         }
 
         private static String withoutQuery(String uri) {
@@ -988,8 +1020,13 @@ public final class FastCgiResponder implements Responder {
         }
 
         private void outside(Path file) {
-            LOG.warn("[{}] backend asked to send {} outside {}", requestId, file, whereFrom());
+            LOG.warn("[{}] backend asked to send {} outside {}", requestId, logged(file), whereFrom());
             exchange.sendError(HttpResponseStatus.FORBIDDEN);
+        }
+
+        /** A path for a log line: a script's name may hold a line feed, which would start a forged line. */
+        private static String logged(Path path) {
+            return LogText.escapeControls(path.toString());
         }
 
         /** Where files may be sent from, for a log line. */
