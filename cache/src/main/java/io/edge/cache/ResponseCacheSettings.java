@@ -86,10 +86,10 @@ public record ResponseCacheSettings(
         // Cookie names are case-sensitive (RFC 6265); only surrounding blanks are dropped.
         bypassCookies = bypassCookies.stream().map(String::strip).toList();
         for (String name : bypassCookies) {
-            int star = name.indexOf('*');
-            if (name.isEmpty() || name.contains("=") || name.contains(";") || star >= 0 && star < name.length() - 1) {
-                throw new IllegalArgumentException("bypassCookies: \"" + name
-                        + "\" (expected: a cookie name, or the start of some and *)");
+            String fault = bypassCookieFault(name);
+            if (fault != null) {
+                throw new IllegalArgumentException("bypassCookies: \"" + name + "\" " + fault
+                        + " (expected: " + BYPASS_COOKIE + ")");
             }
         }
         valid = Map.copyOf(valid);
@@ -101,6 +101,23 @@ public record ResponseCacheSettings(
                 throw new IllegalArgumentException("valid: " + status + " = " + lifetime + " (expected: > 0)");
             }
         });
+    }
+
+    /** What a {@link #bypassCookies} element is, said where one is not. */
+    public static final String BYPASS_COOKIE = "a cookie name such as PHPSESSID, or the start of some and a last * "
+            + "(wordpress_logged_in_*)";
+
+    /**
+     * What is wrong with {@code name}, taken without its surrounding blanks, as a {@link #bypassCookies} element
+     * ({@link #BYPASS_COOKIE}); null when nothing is.
+     */
+    public static String bypassCookieFault(String name) {
+        String bare = name.strip();
+        if (bare.isEmpty() || bare.contains("=") || bare.contains(";")) {
+            return "is not a cookie name";
+        }
+        int star = bare.indexOf('*');
+        return star >= 0 && star < bare.length() - 1 ? "has a * before its end" : null;
     }
 
     /** How long an answer of {@code status} that names no lifetime is kept, from {@link #valid}; null: not at all. */

@@ -164,13 +164,10 @@ final class SettingsMapper {
         List<String> bypassCookies = new ArrayList<>();
         for (Section.Element element : responses.elements("bypass-cookies")) {
             String name = element.text();
-            int star = name.strip().indexOf('*');
-            if (name.isBlank() || name.contains("=") || name.contains(";")) {
-                responses.problem("bypass-cookies", element.index(), "\"" + name + "\" is not a cookie name",
-                        "cookie names such as PHPSESSID, or the start of some and * (wordpress_logged_in_*)");
-            } else if (star >= 0 && star < name.strip().length() - 1) {
-                responses.problem("bypass-cookies", element.index(), "\"" + name + "\" has a * before its end",
-                        "a * only last, after the start of the names it stands for (wordpress_logged_in_*)");
+            String fault = ResponseCacheSettings.bypassCookieFault(name);
+            if (fault != null) {
+                responses.problem("bypass-cookies", element.index(), "\"" + name + "\" " + fault,
+                        ResponseCacheSettings.BYPASS_COOKIE);
             } else {
                 bypassCookies.add(name);
             }

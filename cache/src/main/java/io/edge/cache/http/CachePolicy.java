@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
 
 /**
  * RFC 9111 rules for a shared cache, as pure functions of request and response headers.
@@ -47,6 +48,9 @@ final class CachePolicy {
     private final ResponseCacheSettings settings;
     /** The wall clock, for an {@code X-Accel-Expires} that gives an instant ({@code @} and Unix seconds). */
     private final LongSupplier wallMillis;
+    /** The bypass cookies named whole, and the starts of those named with a {@code *}: split once, not per request. */
+    private final Set<String> bypassNames;
+    private final List<String> bypassPrefixes;
 
     CachePolicy(ResponseCacheSettings settings) {
         this(settings, System::currentTimeMillis);
@@ -55,6 +59,10 @@ final class CachePolicy {
     CachePolicy(ResponseCacheSettings settings, LongSupplier wallMillis) {
         this.settings = settings;
         this.wallMillis = wallMillis;
+        this.bypassNames = settings.bypassCookies().stream().filter(name -> !name.endsWith("*"))
+                .collect(Collectors.toUnmodifiableSet());
+        this.bypassPrefixes = settings.bypassCookies().stream().filter(name -> name.endsWith("*"))
+                .map(name -> name.substring(0, name.length() - 1)).toList();
     }
 
     /**
@@ -73,9 +81,11 @@ final class CachePolicy {
             for (String pair : cookieField.split(";")) {
                 int eq = pair.indexOf('=');
                 String name = (eq < 0 ? pair : pair.substring(0, eq)).strip();
-                for (String bypass : settings.bypassCookies()) {
-                    if (bypass.endsWith("*") ? name.startsWith(bypass.substring(0, bypass.length() - 1))
-                            : bypass.equals(name)) {
+                if (bypassNames.contains(name)) {
+                    return true;
+                }
+                for (String prefix : bypassPrefixes) {
+                    if (name.startsWith(prefix)) {
                         return true;
                     }
                 }
@@ -84,12 +94,11 @@ final class CachePolicy {
         return false;
     }
 
-    /** RFC 9111 section 3 for a shared cache, plus this cache's own limits (see the class comment). */
-    boolean storable(HttpRequest request, HttpResponse response, CacheControl cc) {
-        return storable(request, response, cc, NO_ACCEL_EXPIRES);
-    }
-
-    /** As {@link #storable(HttpRequest, HttpResponse, CacheControl)}, kept {@code valid} seconds if it says nothing. */
+    /**
+     * RFC 9111 section 3 for a shared cache, plus this cache's own limits (see the class comment); {@code valid}: the
+     * seconds {@code response} is kept for if it says nothing of its lifetime ({@link #validSeconds}), else
+     * {@link #NO_ACCEL_EXPIRES}.
+     */
     boolean storable(HttpRequest request, HttpResponse response, CacheControl cc, long valid) {
         if (!HttpMethod.GET.equals(request.method()) || bypass(request)) {
             return false;
@@ -100,30 +109,17 @@ final class CachePolicy {
         if (request.headers().contains(HttpHeaderNames.AUTHORIZATION) && !sharedWithAuthorization(cc)) {
             return false;
         }
-        return storableResponse(response, cc, response.headers().get(ResponseCache.X_ACCEL_EXPIRES), valid);
+        return storableResponse(response, cc, valid);
     }
 
     /** The response side of {@link #storable}: status, directives, cookies, Vary, size, explicit freshness. */
-    boolean storableResponse(HttpResponse response, CacheControl cc) {
-        return storableResponse(response, cc, response.headers().get(ResponseCache.X_ACCEL_EXPIRES));
-    }
-
-    /** As {@link #storableResponse(HttpResponse, CacheControl)}, kept {@code valid} seconds if it says nothing. */
     boolean storableResponse(HttpResponse response, CacheControl cc, long valid) {
         return storableResponse(response, cc, response.headers().get(ResponseCache.X_ACCEL_EXPIRES), valid);
     }
 
     /**
-     * As {@link #storableResponse(HttpResponse, CacheControl)}, with the script's {@code X-Accel-Expires} given apart
-     * (a stored entry's, which its fields do not keep), or null.
-     */
-    boolean storableResponse(HttpResponse response, CacheControl cc, String xAccelExpires) {
-        return storableResponse(response, cc, xAccelExpires, NO_ACCEL_EXPIRES);
-    }
-
-    /**
-     * As {@link #storableResponse(HttpResponse, CacheControl, String)}; {@code valid}: the seconds it is kept for if it
-     * says nothing of its lifetime ({@link #validSeconds}), else {@link #NO_ACCEL_EXPIRES}.
+     * As {@link #storableResponse(HttpResponse, CacheControl, long)}, with the script's {@code X-Accel-Expires} given
+     * apart (a stored entry's, which its fields do not keep), or null.
      */
     boolean storableResponse(HttpResponse response, CacheControl cc, String xAccelExpires, long valid) {
         int status = response.status().code();
@@ -158,15 +154,15 @@ final class CachePolicy {
     }
 
     /**
-     * nginx's {@code fastcgi_cache_valid} ({@link ResponseCacheSettings#valid}): the seconds {@code response} is kept
-     * for, by its status, when it names no lifetime of its own and forbids nothing; {@link #NO_ACCEL_EXPIRES} when it
+     * nginx's {@code fastcgi_cache_valid} ({@link ResponseCacheSettings#valid}): the seconds {@code response} (its
+     * Cache-Control {@code cc}) is kept for, by its status, when it names no lifetime of its own and forbids nothing; {@link #NO_ACCEL_EXPIRES} when it
      * does, or nothing is configured for its status. What the answer says wins, as over nginx's directive:
      * {@code max-age}, {@code s-maxage}, {@code no-cache}, {@code no-store}, {@code private}, an {@code Expires} (a past
      * one too: PHP's session pages) or the script's own {@code X-Accel-Expires}. Kept apart from a script's
      * X-Accel-Expires: unlike that, it does not make the answer's Cache-Control the browsers' (a must-revalidate still
      * forbids stale answers), and a 304 that renews the answer is judged again by the settings then.
      */
-    long validSeconds(HttpResponse response) {
+    long validSeconds(HttpResponse response, CacheControl cc) {
         if (settings.valid().isEmpty()) {
             return NO_ACCEL_EXPIRES;
         }
@@ -174,7 +170,6 @@ final class CachePolicy {
         if (headers.contains(ResponseCache.X_ACCEL_EXPIRES) || headers.contains(HttpHeaderNames.EXPIRES)) {
             return NO_ACCEL_EXPIRES;
         }
-        CacheControl cc = CacheControl.of(headers);
         if (cc.maxAge() >= 0 || cc.sMaxAge() >= 0 || cc.noCache() || cc.noStore() || cc.isPrivate()) {
             return NO_ACCEL_EXPIRES;
         }

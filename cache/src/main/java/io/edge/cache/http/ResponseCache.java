@@ -431,7 +431,7 @@ public final class ResponseCache implements AutoCloseable {
         if (settings.maxBytes() == 0) {
             return null;
         }
-        long valid = policy.validSeconds(backendResponse);
+        long valid = policy.validSeconds(backendResponse, cc);
         if (!policy.storable(clientRequest, backendResponse, cc, valid)) {
             // A 304 (to a hit-for-miss pass-through, which carries the client's validators) says nothing of whether
             // the backend's 200 could be stored now: it leaves the mark to run out, or to end at a storable answer.
@@ -768,7 +768,7 @@ public final class ResponseCache implements AutoCloseable {
         // Without one, the settings' valid for an answer that still says nothing of its lifetime (the 304 may say
         // something now), as they are now (a reload may have changed them since it was stored).
         HttpResponse renewal = new DefaultHttpResponse(HttpVersion.HTTP_1_1, old.status, merged);
-        long valid = accel == null ? policy.validSeconds(renewal) : CachePolicy.NO_ACCEL_EXPIRES;
+        long valid = accel == null ? policy.validSeconds(renewal, cc) : CachePolicy.NO_ACCEL_EXPIRES;
         // The request that made the entry passed the request-side rules; only the response side can change.
         if (policy.storableResponse(renewal, cc, accel, valid)) {
             StoredResponse renewed = entry(old.status, merged, notModified.headers(), receipt, cc, accel, valid,

@@ -51,7 +51,7 @@ class CachePolicyTest {
     }
 
     private boolean storable(HttpRequest request, HttpResponse response) {
-        return policy.storable(request, response, CacheControl.of(response.headers()));
+        return policy.storable(request, response, CacheControl.of(response.headers()), NONE);
     }
 
     /** Routing drops a trailing dot from Host; so does the key, or a PURGE of "a.test" missed "A.test."'s entry. */
@@ -125,7 +125,7 @@ class CachePolicyTest {
         assertThat(storable(get("/a"), response(200, "Cache-Control", "max-age=60", "Set-Cookie", "a=b"))).isFalse();
         assertThat(new CachePolicy(settings(true, true)).storable(get("/a"),
                 response(200, "Cache-Control", "max-age=60", "Set-Cookie", "a=b"), CacheControl.of(
-                        response(200, "Cache-Control", "max-age=60").headers()))).isTrue();
+                        response(200, "Cache-Control", "max-age=60").headers()), NONE)).isTrue();
         assertThat(storable(get("/a"), response(200, "Cache-Control", "max-age=60", "Vary", "Accept, *"))).isFalse();
     }
 
