@@ -26,7 +26,8 @@ final class PcreClasses {
 
     /**
      * @throws IllegalArgumentException for a POSIX class name PCRE does not know, or one outside a class (PCRE refuses
-     *                                  both), saying where
+     *                                  both), or a {@code [} or {@code &&} inside a class (read otherwise by each),
+     *                                  saying where
      */
     static String toJava(String pcre) {
         StringBuilder java = new StringBuilder(pcre.length() + 16);
@@ -81,9 +82,11 @@ final class PcreClasses {
             } else if (inClass && (c == '[' || pcre.startsWith("&&", i))) {
                 // PCRE (nginx) takes either as itself, Java as a nested class or an intersection: a regex written for
                 // either reads as the other wanted it only if it says so
-                throw new IllegalArgumentException((c == '[' ? "a [" : "&&") + " inside a class at index " + i
-                        + ": PCRE, as nginx, takes it as itself, Java as " + (c == '[' ? "a nested class" : "an intersection")
-                        + "; write " + (c == '[' ? "\\[" : "\\&\\&") + " for the characters");
+                boolean bracket = c == '[';
+                throw new IllegalArgumentException((bracket ? "a [" : "&&") + " inside a class at index " + i
+                        + ": PCRE, as nginx, takes it as itself, Java as "
+                        + (bracket ? "a nested class" : "an intersection") + "; write "
+                        + (bracket ? "\\[" : "\\&\\&") + " for the characters");
             }
             java.append(c);
             i++;

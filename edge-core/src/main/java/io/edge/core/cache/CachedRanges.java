@@ -56,10 +56,8 @@ final class CachedRanges {
         ByteRanges.Result ranges = ByteRanges.parse(range, length);
         if (ranges instanceof Unsatisfiable unsatisfiable) {
             response.release();
-            FullHttpResponse refusal = ErrorResponses.response(exchange.clientChannel().alloc(),
-                    HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, exchange.isHead(),
-                    exchange.site() == null ? null
-                            : exchange.site().errorPage(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE.code()));
+            FullHttpResponse refusal = ErrorResponses.response(exchange,
+                    HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
             refusal.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange());
             exchange.complete(exchange.writeAndFlush(refusal));
             return true;

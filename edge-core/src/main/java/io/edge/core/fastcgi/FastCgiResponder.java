@@ -813,7 +813,8 @@ public final class FastCgiResponder implements Responder {
 
         /**
          * {@code X-Sendfile: /path} or {@code X-Accel-Redirect: /uri}: the backend's body is dropped and the
-         * file is sent by the static path, if it lies inside a configured directory (else 403).
+         * file is sent by the static path, if it lies inside a configured directory, or without any, for an
+         * X-Accel-Redirect, inside the root of the location of files its URI routes to (else 403 or 404).
          */
         private boolean sendfile(HttpResponse head) {
             // X-Sendfile (lighttpd's, an absolute path) only where directories are named for it; X-Accel-Redirect (a
@@ -823,10 +824,6 @@ public final class FastCgiResponder implements Responder {
             if (sendfile == null && accel == null) {
                 return false;
             }
-            // without x-sendfile directories, an X-Accel-Redirect file is held to the root of the location its URI
-            // routes to alone, as the static path holds a request there (a link leaving it, under symlinks =
-            // within-root, into another location's root that holds it is refused): chosen below, once it is known
-            List<PathResolver> roots = sendfile != null || !sendfileRoots.isEmpty() ? sendfileRoots : null;
             redirected = true;
             // An X-Accel-Redirect URI may carry a query (nginx passes it on as the redirect's arguments): a file's
             // name ends before it; the rest is percent-decoded, as nginx does. nginx's X-Accel-Redirect is an internal
@@ -847,24 +844,30 @@ public final class FastCgiResponder implements Responder {
             Path accelRoot = accelTarget == null ? root : accelTarget.root() != null ? accelTarget.root() : siteRoot;
             Path file = sendfile != null ? named : accelRoot.resolve(stripLeadingSlashes(accelUri));
             Path normalized = file.toAbsolutePath().normalize();
-            if (roots == null) {
-                if (!sendsFiles(accelTarget)) {
-                    // A URI no location serves files at (none, a PHP location without a front controller, a status
-                    // page): a client's own request gets 404 there, and nginx would run it, not send it
-                    LOG.warn("[{}] backend asked to send {}, which no location of files serves: 404", requestId,
-                            LogText.escapeControls(accel));
-                    exchange.sendError(HttpResponseStatus.NOT_FOUND);
-                    return true;
-                }
+            List<PathResolver> roots;
+            if (!sendfileRoots.isEmpty()) {
+                roots = sendfileRoots;
+            } else if (sendsFiles(accelTarget)) {
+                // held to the root of the location its URI routes to alone, as the static path holds a request there
+                // (a link leaving it, under symlinks = within-root, into another location's root that holds it is
+                // refused)
                 Path target = accelRoot.toAbsolutePath().normalize();
                 roots = documentRoots.stream().filter(d -> d.configuredRoot().equals(target)).toList();
+            } else {
+                // A URI no location serves files at (none, a PHP location without a front controller, a status
+                // page): a client's own request gets 404 there, and nginx would run it, not send it
+                LOG.warn("[{}] backend asked to send {}, which no location of files serves: 404", requestId,
+                        LogText.escapeControls(accel));
+                exchange.sendError(HttpResponseStatus.NOT_FOUND);
+                return true;
             }
             if (isScript(normalized)) {
-                // A script of this location (a .php path under its root), whichever location the URI routes to: nginx
-                // runs an X-Accel-Redirect to a PHP location's URI (an internal redirect, as a GET), and edge sends
-                // files only, so sent, this file would be a script's source (an internal files location over a front
-                // controller's path, a script that builds the name from a request). Its real path is held to the same
-                // once it is open (sendable): a link named otherwise may lead to one.
+                // A script (a .php path below this location's root or any document root of the site), whichever
+                // location the URI routes to: nginx runs an X-Accel-Redirect to a PHP location's URI (an internal
+                // redirect, as a GET), and edge sends files only, so sent, this file would be a script's source (an
+                // internal files location over a front controller's path, a script that builds the name from a
+                // request). Its real path is held to the same once it is open (sendable): a link named otherwise may
+                // lead to one.
                 LOG.warn("[{}] backend asked to send {} ({}), a script: refused, edge sends only files this way, never "
                         + "a script's source", requestId, LogText.escapeControls(sendfile != null ? sendfile : accel),
                         sendfile != null ? "X-Sendfile" : "X-Accel-Redirect");
@@ -910,9 +913,8 @@ public final class FastCgiResponder implements Responder {
                     cached.forget(root.resolve(realRoot.relativize(normalized)));
                 }
             }
-            List<PathResolver> within = roots;
             staticResponder.sendFileWithin(exchange, normalized, passThrough,
-                    real -> sendable(file, normalized, real, within));
+                    real -> sendable(file, normalized, real, roots));
             return true;
         }
 

@@ -172,6 +172,19 @@ public final class ErrorResponses {
         return response(alloc, status, head, null);
     }
 
+    /** The page of {@code exchange}'s site for {@code status} ({@code error-pages}), or null: none, or no site. */
+    public static ErrorPage sitePage(Exchange exchange, HttpResponseStatus status) {
+        return exchange.site() == null ? null : exchange.site().errorPage(status.code());
+    }
+
+    /**
+     * As {@link #response(ByteBufAllocator, HttpResponseStatus, boolean, ErrorPage)}, for {@code exchange}: its
+     * allocator, whether it is a HEAD, and its site's page for {@code status} if there is one.
+     */
+    public static FullHttpResponse response(Exchange exchange, HttpResponseStatus status) {
+        return response(exchange.clientChannel().alloc(), status, exchange.isHead(), sitePage(exchange, status));
+    }
+
     /** As {@link #response(ByteBufAllocator, HttpResponseStatus, boolean)}, with the site's {@code page} unless null. */
     public static FullHttpResponse response(ByteBufAllocator alloc, HttpResponseStatus status, boolean head,
             ErrorPage page) {

@@ -624,9 +624,8 @@ final class ServerExchange implements Exchange {
         HttpResponseStatus status = HttpConnectionHandler.refusedEverywhere(request.method())
                 && (errorStatus.code() == 403 || errorStatus.code() == 404) ? HttpResponseStatus.METHOD_NOT_ALLOWED
                 : errorStatus;
-        SiteSettings site = site();
         FullHttpResponse response = ErrorResponses.response(ctx.alloc(), status, isHead(),
-                site == null ? null : site.errorPage(status.code()), retryAfterSeconds);
+                ErrorResponses.sitePage(this, status), retryAfterSeconds);
         if (status.code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) {
             response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.allowedMethods(location()));
         }

@@ -284,8 +284,7 @@ public final class StaticResponder implements Responder {
      */
     private void respond(Exchange exchange, boolean mayRetry) {
         boolean readsOnly = readsOnly(exchange);
-        if (!readsOnly && !exchange.path().endsWith("/") && !HttpMethod.POST.equals(exchange.request().method())
-                && frontController(exchange) == null) {
+        if (!followsDirectories(exchange) && !exchange.path().endsWith("/") && frontController(exchange) == null) {
             // A directory's index may belong to a location that takes other methods (a form posted to /), as
             // nginx's index redirects a POST too: refused there only if the index is served here. A POST to a
             // directory named without its slash is redirected like a GET, and one to a file refused once it is
@@ -370,12 +369,12 @@ public final class StaticResponder implements Responder {
                 return;
             }
             file.release();
-            if (!uriPath.endsWith("/") && !readsOnly && !HttpMethod.POST.equals(exchange.request().method())) {
-                methodNotAllowed(exchange); // let past the first check for a front controller: a directory is no script
-            } else if (!uriPath.endsWith("/")) {
+            if (uriPath.endsWith("/")) {
+                tryIndex(exchange, resolver, uriPath, 0, mayRetry);
+            } else if (followsDirectories(exchange)) {
                 redirectToDirectory(exchange, uriPath);
             } else {
-                tryIndex(exchange, resolver, uriPath, 0, mayRetry);
+                methodNotAllowed(exchange); // let past the first check for a front controller: a directory is no script
             }
         }, () -> notFound(exchange));
     }
@@ -445,6 +444,14 @@ public final class StaticResponder implements Responder {
         }, () -> tryIndex(exchange, resolver, directory, i + 1, mayRetry));
     }
 
+    /**
+     * GET, HEAD or POST: the methods a directory named without its slash is redirected for, and a missing index
+     * answered with its status (nginx's index takes a POST too); any other is 405 there.
+     */
+    private static boolean followsDirectories(Exchange exchange) {
+        return readsOnly(exchange) || HttpMethod.POST.equals(exchange.request().method());
+    }
+
     /** GET or HEAD: what a file is answered to. */
     private static boolean readsOnly(Exchange exchange) {
         HttpMethod method = exchange.request().method();
@@ -458,7 +465,7 @@ public final class StaticResponder implements Responder {
      * takes it, as nginx's static module answers and as a TRACE there is answered.
      */
     private static void refuseUnindexed(Exchange exchange, HttpResponseStatus status) {
-        if (readsOnly(exchange) || HttpMethod.POST.equals(exchange.request().method())) {
+        if (followsDirectories(exchange)) {
             exchange.sendError(status);
         } else {
             methodNotAllowed(exchange);
@@ -468,10 +475,7 @@ public final class StaticResponder implements Responder {
     private static void methodNotAllowed(Exchange exchange) {
         // The site's page for 405 if it has one, as nginx's error_page covers its static module's 405; else the
         // built-in page every other error of edge's has (nginx's 405 has its page too).
-        ErrorPage page = exchange.site() == null ? null
-                : exchange.site().errorPage(HttpResponseStatus.METHOD_NOT_ALLOWED.code());
-        FullHttpResponse response = ErrorResponses.response(exchange.clientChannel().alloc(),
-                HttpResponseStatus.METHOD_NOT_ALLOWED, exchange.isHead(), page);
+        FullHttpResponse response = ErrorResponses.response(exchange, HttpResponseStatus.METHOD_NOT_ALLOWED);
         response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.READ_METHODS); // a file's, whatever the location's
         exchange.complete(exchange.writeAndFlush(response));
     }
@@ -673,10 +677,8 @@ public final class StaticResponder implements Responder {
             }
             case PRECONDITION_FAILED -> {
                 if (precompressed) { // judged by the .gz's validators: says so, as its 200 would
-                    ErrorPage page = exchange.site() == null ? null
-                            : exchange.site().errorPage(HttpResponseStatus.PRECONDITION_FAILED.code());
-                    FullHttpResponse response = ErrorResponses.response(exchange.clientChannel().alloc(),
-                            HttpResponseStatus.PRECONDITION_FAILED, exchange.isHead(), page);
+                    FullHttpResponse response = ErrorResponses.response(exchange,
+                            HttpResponseStatus.PRECONDITION_FAILED);
                     response.headers().set(HttpHeaderNames.VARY, "Accept-Encoding");
                     exchange.complete(exchange.writeAndFlush(response));
                 } else {
@@ -692,8 +694,7 @@ public final class StaticResponder implements Responder {
                 : new ByteRanges.Full();
         if (ranges instanceof Unsatisfiable unsatisfiable) {
             // The site's page for 416 if it has one, as nginx's error_page covers its range filter's 416
-            ErrorPage page = exchange.site() == null ? null
-                    : exchange.site().errorPage(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE.code());
+            ErrorPage page = ErrorResponses.sitePage(exchange, HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
             FullHttpResponse response = page == null ? emptyResponse(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
                     : ErrorResponses.response(exchange.clientChannel().alloc(),
                             HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, exchange.isHead(), page);
