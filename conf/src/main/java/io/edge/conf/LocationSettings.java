@@ -51,6 +51,10 @@ import java.util.regex.Pattern;
  * @param fastcgiScript   for FastCGI locations, the script every request runs, not looked for under the root: php-fpm's
  *                        {@code pm.status_path} and {@code ping.path}, which php-fpm answers itself; {@code null}: the
  *                        request's path names it
+ * @param access          client addresses let in or refused (403), nginx's {@code allow} and {@code deny}: the first rule
+ *                        that holds the client decides; none: every client
+ * @param returns         for {@link Handler#RETURN} locations, the answer every request gets (nginx's {@code return});
+ *                        else {@code null}
  */
 public record LocationSettings(
         String match,
@@ -71,7 +75,9 @@ public record LocationSettings(
         Gzip gzip,
         boolean gzipStatic,
         boolean internal,
-        String fastcgiScript) {
+        String fastcgiScript,
+        List<AccessRule> access,
+        Return returns) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -86,6 +92,18 @@ public record LocationSettings(
         statusAllow = List.copyOf(statusAllow);
         headers = Collections.unmodifiableMap(new TreeMap<>(headers));
         fastcgiParams = Collections.unmodifiableMap(new TreeMap<>(fastcgiParams));
+        access = List.copyOf(access);
+    }
+
+    /** A location that lets every client in and answers with its handler. */
+    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
+                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
+                            List<AddressRange> statusAllow, Duration expires, Map<String, String> headers,
+                            long bodyLimit, Map<String, String> fastcgiParams, Gzip gzip, boolean gzipStatic,
+                            boolean internal, String fastcgiScript) {
+        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
+                statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
+                List.of(), null);
     }
 
     /** A location without {@code expires} or {@code headers}. */
@@ -150,6 +168,6 @@ public record LocationSettings(
     /** How a location's pattern is compared with a request path. */
     public enum Kind { EXACT, PREFIX, PREFIX_NO_REGEX, REGEX }
 
-    /** Who answers a location's requests: files, a FastCGI backend, or edge's status page. */
-    public enum Handler { STATIC, FASTCGI, STATUS }
+    /** Who answers a location's requests: files, a FastCGI backend, edge's status page, or its {@code return}. */
+    public enum Handler { STATIC, FASTCGI, STATUS, RETURN }
 }

@@ -1094,9 +1094,12 @@ final class SettingsMapper {
                 // read as nginx's allow, it would seem to guard the location, which every client still reaches
                 location.problem("status-allow", "set in a location without status = true or fastcgi-script: it guards"
                         + " status pages only, not this location", "status-allow only in a location with status = true"
-                        + " or a fastcgi-script, or under location-defaults");
+                        + " or a fastcgi-script, or under location-defaults; access = [\"allow ...\", \"deny all\"] to"
+                        + " guard any location");
             }
-            LocationSettings.Handler handler = status ? LocationSettings.Handler.STATUS
+            Return returns = returnOf(location, parsed, backend, status, frontController, sendfileRoots, cache);
+            LocationSettings.Handler handler = returns != null ? LocationSettings.Handler.RETURN
+                    : status ? LocationSettings.Handler.STATUS
                     : backend == null ? LocationSettings.Handler.STATIC : LocationSettings.Handler.FASTCGI;
             Duration expires = expires(location);
             if (expires != null && status) {
@@ -1116,17 +1119,70 @@ final class SettingsMapper {
             boolean gzipStatic = gzipSection.bool("static");
             boolean internal = location.bool("internal");
             if (internal && handler != LocationSettings.Handler.STATIC) {
-                location.problem("internal", "true in a location with " + (status ? "status = true" : "fastcgi"),
+                location.problem("internal", "true in a location with " + (returns != null ? "return"
+                                : status ? "status = true" : "fastcgi"),
                         "internal = true only in a location of files that an X-Accel-Redirect sends to");
             }
+            List<AccessRule> access = accessRules(location);
             if (parsed == null) {
                 continue;
             }
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root, handler,
                     backend, frontController, sendfileRoots, cache, guarded ? statusAllow : List.of(), expires, headers,
-                    bodyLimit, fastcgiParams, status ? null : gzip, gzipStatic && !status, internal, fastcgiScript));
+                    bodyLimit, fastcgiParams, handler == LocationSettings.Handler.STATIC
+                    || handler == LocationSettings.Handler.FASTCGI ? gzip : null,
+                    gzipStatic && handler == LocationSettings.Handler.STATIC, internal, fastcgiScript, access,
+                    returns));
         }
         return result;
+    }
+
+    /**
+     * A location's {@code return}, or null when it has none; a problem where it is set beside what answers a location
+     * otherwise (a backend, the status page, a front controller, X-Sendfile directories, the response cache): nginx
+     * would answer with the return and never reach them.
+     */
+    private Return returnOf(Section location, LocationMatch parsed, String backend, boolean status,
+            String frontController, List<Path> sendfileRoots, boolean cache) {
+        String written = location.optionalString("return");
+        if (written == null) {
+            return null;
+        }
+        String beside = backend != null ? "fastcgi = \"" + backend + "\"" : status ? "status = true"
+                : frontController != null ? "a front-controller" : !sendfileRoots.isEmpty() ? "x-sendfile"
+                : cache ? "cache = true" : null;
+        if (beside != null) {
+            location.problem("return", "set in a location with " + beside + ", which it would never reach",
+                    "return in a location of its own, with no fastcgi, status, front-controller, x-sendfile or cache");
+            return null;
+        }
+        try {
+            return Return.parse(written, parsed == null ? null : parsed.regex());
+        } catch (IllegalArgumentException e) {
+            location.invalid("return", LocationMatch.quoted(written) + " " + e.getMessage(), Return.EXPECTED);
+            return null;
+        }
+    }
+
+    /** A location's {@code access} rules, in order; each one that cannot be read is a problem. */
+    private static List<AccessRule> accessRules(Section location) {
+        List<AccessRule> rules = new ArrayList<>();
+        boolean all = false;
+        for (Section.Element element : location.elements("access")) {
+            try {
+                AccessRule rule = AccessRule.parse(element.text());
+                if (all) {
+                    location.problem("access", element.index(), "\"" + element.text() + "\" follows an \"allow all\" or"
+                            + " \"deny all\", which decides for every client first", "rules for all clients last");
+                }
+                all |= rule.range() == null;
+                rules.add(rule);
+            } catch (IllegalArgumentException e) {
+                location.invalid("access", element.index(), LocationMatch.quoted(element.text()) + " " + e.getMessage(),
+                        AccessRule.EXPECTED);
+            }
+        }
+        return rules;
     }
 
     /**

@@ -26,6 +26,7 @@ import io.edge.core.fastcgi.PolicyFileProbe;
 import io.edge.core.fastcgi.WaitStats;
 import io.edge.core.http.HttpServerContext;
 import io.edge.core.http.Responder;
+import io.edge.core.http.ReturnResponder;
 import io.edge.core.statics.MimeTypes;
 import io.edge.core.statics.StaticResponder;
 import io.edge.core.status.PrometheusText;
@@ -90,6 +91,8 @@ public final class Edge {
 
     private static final Logger LOG = LoggerFactory.getLogger(Edge.class);
     private static final long STATS_PERIOD_S = 10;
+    /** Answers every location's {@code return}: it keeps nothing of its own. */
+    private static final Responder RETURN = new ReturnResponder();
 
     /**
      * Set by {@link #stop} first thing, before it waits for the lock: a start after it (a shutdown hook ran first) starts
@@ -878,6 +881,9 @@ public final class Edge {
         }
         if (location.handler() == LocationSettings.Handler.STATUS) {
             return new StatusResponder(this::statusLines, this::metrics, location.statusAllow());
+        }
+        if (location.handler() == LocationSettings.Handler.RETURN) {
+            return RETURN;
         }
         return staticResponder;
     }

@@ -4,6 +4,7 @@ import io.edge.aio.PathPolicy;
 import io.edge.aio.path.PathResolver;
 import io.edge.cache.http.ResponseCache;
 import io.edge.conf.AddressRange;
+import io.edge.conf.AccessRule;
 import io.edge.conf.LocationSettings;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.HttpStatusException;
@@ -859,6 +860,14 @@ public final class FastCgiResponder implements Responder {
                 LOG.warn("[{}] backend asked to send {}, which no location of files serves: 404", requestId,
                         LogText.escapeControls(accel));
                 exchange.sendError(HttpResponseStatus.NOT_FOUND);
+                return true;
+            }
+            if (accelTarget != null && !accelTarget.access().isEmpty()
+                    && !AccessRule.allows(accelTarget.access(), exchange.remoteAddress().getAddress())) {
+                // nginx checks an internal redirect's location's allow and deny too
+                LOG.debug("[{}] backend asked to send {}, whose location's access rules refuse {}: 403", requestId,
+                        LogText.escapeControls(accel), exchange.remoteAddress().getAddress().getHostAddress());
+                exchange.sendError(HttpResponseStatus.FORBIDDEN);
                 return true;
             }
             if (isScript(normalized)) {

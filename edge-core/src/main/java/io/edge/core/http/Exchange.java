@@ -236,6 +236,15 @@ public interface Exchange {
     /** Answers with a short error body for {@code status} (no head must have been written yet). */
     void sendError(HttpResponseStatus status);
 
+    /**
+     * Closes the client's connection without an answer, nginx's {@code return 444}: the access log says 444, and
+     * requests the client sent after this one are dropped. No head must have been written. By default the exchange
+     * fails instead.
+     */
+    default void closeWithoutAnswer() {
+        fail(new IllegalStateException("no closing without an answer here"));
+    }
+
     /** Registers a task run if the client goes away before the exchange completed. */
     void onClientGone(Runnable task);
 

@@ -1,5 +1,6 @@
 package io.edge.core.http;
 
+import io.edge.conf.AccessRule;
 import io.edge.conf.LocationSettings;
 import io.edge.core.route.Route;
 import io.edge.fastcgi.LogText;
@@ -370,7 +371,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         return switch (location.handler()) {
             case STATIC -> !exchange.path().endsWith("/");
             case FASTCGI -> location.frontController() == null;
-            case STATUS -> true;
+            case STATUS, RETURN -> true;
         };
     }
 
@@ -379,6 +380,15 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (refusedHere(exchange)) {
             exchange.fail(new HttpStatusException(HttpResponseStatus.METHOD_NOT_ALLOWED,
                     "method: " + exchange.request().method()));
+            return;
+        }
+        if (exchange.location() != null && !exchange.location().access().isEmpty()
+                && !AccessRule.allows(exchange.location().access(), exchange.remoteAddress().getAddress())) {
+            // nginx's "access forbidden by rule", which it logs as an error for each request: here the access log's 403
+            LOG.debug("{} {} from {}: 403, refused by the access rules of location {}", exchange.request().method(),
+                    exchange.request().uri(), exchange.remoteAddress().getAddress().getHostAddress(),
+                    exchange.location().match());
+            exchange.sendError(HttpResponseStatus.FORBIDDEN);
             return;
         }
         Responder responder = currentRoutes.responder(exchange.location() != null ? exchange.location()

@@ -4,6 +4,7 @@ import io.edge.aio.path.MalformedPathException;
 import io.edge.aio.path.PathResolver;
 import io.edge.conf.HostSyntax;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
 /**
@@ -118,5 +119,21 @@ public record RequestTarget(String authority, String path, String query, String 
 
     private static HttpStatusException bad(String reason) {
         return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, reason);
+    }
+
+    /** Percent-encodes a decoded path for a {@code Location} header: only unreserved, sub-delims, ':', '@', '/' stay. */
+    public static String encodePath(String path) {
+        StringBuilder out = new StringBuilder(path.length() + 8);
+        for (byte b : path.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xFF;
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "-._~!$&'()*+,;=:@/".indexOf(c) >= 0) {
+                out.append((char) c);
+            } else {
+                out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
+            }
+        }
+        return out.toString();
     }
 }

@@ -1,6 +1,7 @@
 package io.edge.core.http;
 
 import io.edge.conf.LocationSettings;
+import io.edge.conf.Return;
 import io.edge.conf.SiteSettings;
 import io.edge.core.route.Route;
 import io.netty.buffer.ByteBuf;
@@ -651,6 +652,17 @@ final class ServerExchange implements Exchange {
             gzip.end();
             gzip = null;
         }
+    }
+
+    @Override
+    public void closeWithoutAnswer() {
+        if (state != State.OPEN) {
+            fail(new IllegalStateException("closing without an answer after the response head"));
+            return;
+        }
+        status = Return.CLOSE; // what the access log says once the close ends the exchange (clientGone)
+        keepAlive = false;
+        ctx.channel().close();
     }
 
     void clientGone() {

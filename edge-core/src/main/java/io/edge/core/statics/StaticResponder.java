@@ -14,6 +14,7 @@ import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.GzipFilter;
 import io.edge.core.http.HttpDate;
+import io.edge.core.http.RequestTarget;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
 import io.edge.core.statics.ByteRanges.Partial;
@@ -55,7 +56,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.io.EOFException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
@@ -602,7 +602,8 @@ public final class StaticResponder implements Responder {
     private static void redirectToDirectory(Exchange exchange, String uriPath) {
         FullHttpResponse response = emptyResponse(HttpResponseStatus.MOVED_PERMANENTLY);
         String query = exchange.query();
-        response.headers().set(HttpHeaderNames.LOCATION, encodePath(uriPath) + '/' + (query.isEmpty() ? "" : "?" + query));
+        response.headers().set(HttpHeaderNames.LOCATION,
+                RequestTarget.encodePath(uriPath) + '/' + (query.isEmpty() ? "" : "?" + query));
         exchange.complete(exchange.writeAndFlush(response));
     }
 
@@ -1077,22 +1078,6 @@ public final class StaticResponder implements Responder {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
         response.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0);
         return response;
-    }
-
-    /** Percent-encodes a decoded path for a {@code Location} header: only unreserved, sub-delims, ':', '@', '/' stay. */
-    static String encodePath(String path) {
-        StringBuilder out = new StringBuilder(path.length() + 8);
-        for (byte b : path.getBytes(StandardCharsets.UTF_8)) {
-            int c = b & 0xFF;
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || "-._~!$&'()*+,;=:@/".indexOf(c) >= 0) {
-                out.append((char) c);
-            } else {
-                out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
-                        .append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
-            }
-        }
-        return out.toString();
     }
 
     /**

@@ -427,7 +427,7 @@ class StaticResponderTest {
 
     @Test
     void locationEncodesThePath() {
-        assertThat(StaticResponder.encodePath("/a b/\u00e9\r\n")).isEqualTo("/a%20b/%C3%A9%0D%0A");
+        assertThat(io.edge.core.http.RequestTarget.encodePath("/a b/\u00e9\r\n")).isEqualTo("/a%20b/%C3%A9%0D%0A");
     }
 
     @Test

@@ -1,0 +1,210 @@
+package io.edge.conf;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A location's {@code return}, nginx's {@code return code [text | URL]}: every request the location takes is answered
+ * with {@code status} at once. A redirect's status (301, 302, 303, 307, 308) takes a URL, sent as {@code Location};
+ * another status takes an optional text, sent as the body; 444 closes the connection without an answer.
+ *
+ * <p>The text holds variables as nginx writes them, {@code $name} or {@code ${name}}: {@link #VARIABLES}, a request
+ * header ({@code $http_user_agent}), a query argument ({@code $arg_page}), and the location's regex captures
+ * ({@code $1} to {@code $9}, one digit as nginx reads it, and named groups {@code (?<slug>...)} as {@code $slug}).
+ *
+ * @param status the status answered
+ * @param text   the URL or body, as literal and variable parts in order; empty for none
+ */
+public record Return(int status, List<Part> text) {
+
+    /** nginx's code for "close the connection, answer nothing". */
+    public static final int CLOSE = 444;
+
+    /** The request's variables a text may name, besides headers, arguments and captures. */
+    public static final Set<String> VARIABLES = Set.of("scheme", "host", "server_port", "server_addr", "server_name",
+            "request_uri", "uri", "document_uri", "args", "query_string", "is_args", "request_method", "remote_addr");
+
+    /** What a return is written as, for a message. */
+    static final String EXPECTED = "a status and an optional text or URL, such as \"301 https://example.org"
+            + "$request_uri\", \"403\", \"200 ok\" or \"444\"; a URL alone is a 302";
+
+    private static final Pattern NAMED_GROUP = Pattern.compile("\\(\\?<([a-zA-Z][a-zA-Z0-9]*)>");
+
+    public Return {
+        text = List.copyOf(text);
+    }
+
+    /**
+     * One piece of the text: {@code literal} text, or the value of {@code variable} (its name without {@code $}: a
+     * name of {@link #VARIABLES}, {@code http_...}, {@code arg_...}, a capture's digit or group name).
+     */
+    public record Part(String literal, String variable) {
+
+        /** Whether this part is a capture of the location's regex. */
+        public boolean isCapture() {
+            return variable != null && !VARIABLES.contains(variable) && !variable.startsWith("http_")
+                    && !variable.startsWith("arg_");
+        }
+    }
+
+    /** Whether {@code status} is a redirect, whose text is the {@code Location}. */
+    public static boolean redirects(int status) {
+        return switch (status) {
+            case 301, 302, 303, 307, 308 -> true;
+            default -> false;
+        };
+    }
+
+    /** Whether this answer is a redirect, whose text is the {@code Location}. */
+    public boolean redirects() {
+        return redirects(status);
+    }
+
+    /**
+     * A return as written: a status from 200 to 599 and, after white space, its text; or a URL alone (starting with
+     * {@code http://}, {@code https://} or {@code $scheme}), a 302, as nginx reads it. {@code regex}, the location's
+     * (null for another match), says which captures there are.
+     *
+     * @throws IllegalArgumentException saying what is wrong with {@code written}
+     */
+    static Return parse(String written, Pattern regex) {
+        String trimmed = written.stripLeading();
+        if (trimmed.isBlank()) {
+            throw new IllegalArgumentException("is empty");
+        }
+        int end = 0;
+        while (end < trimmed.length() && !Character.isWhitespace(trimmed.charAt(end))) {
+            end++;
+        }
+        String first = trimmed.substring(0, end);
+        int status;
+        String text;
+        if (first.startsWith("http://") || first.startsWith("https://") || first.startsWith("$scheme")) {
+            status = 302;
+            text = trimmed.strip();
+        } else if (first.matches("\\d{1,3}")) {
+            status = Integer.parseInt(first);
+            // a text is taken as written past the blanks after the status ("200 ok\n" ends with its line feed); a URL
+            // without white space around it
+            text = redirects(status) ? trimmed.substring(end).strip() : trimmed.substring(end).replaceFirst("^[ \t]+", "");
+            if (text.isBlank()) {
+                text = "";
+            }
+        } else {
+            throw new IllegalArgumentException("starts with \"" + first + "\", neither a status nor a URL");
+        }
+        if (status < 200 || status > 599) {
+            throw new IllegalArgumentException("has status " + status + ", not from 200 to 599");
+        }
+        if (redirects(status) && text.isEmpty()) {
+            throw new IllegalArgumentException("has no URL for its redirect (" + status + ")");
+        }
+        if ((status == 204 || status == 304) && !text.isEmpty()) {
+            throw new IllegalArgumentException("has a text with " + status + ", which has no body");
+        }
+        if (status == CLOSE && !text.isEmpty()) {
+            throw new IllegalArgumentException("has a text with 444, which answers nothing");
+        }
+        if (redirects(status) && text.chars().anyMatch(c -> c <= 0x20 || c == 0x7f)) {
+            throw new IllegalArgumentException("has white space or a control character in its URL");
+        }
+        if (text.chars().anyMatch(c -> c < 0x20 && c != '\t' && c != '\n' || c == 0x7f)) {
+            throw new IllegalArgumentException("has a control character other than tab or line feed in its text");
+        }
+        return new Return(status, parts(text, regex));
+    }
+
+    /** {@code text} split into literals and variables, each variable checked against what exists. */
+    private static List<Part> parts(String text, Pattern regex) {
+        Set<String> groups = new TreeSet<>();
+        int groupCount = 0;
+        if (regex != null) {
+            Matcher named = NAMED_GROUP.matcher(regex.pattern());
+            while (named.find()) {
+                groups.add(named.group(1));
+            }
+            groupCount = regex.matcher("").groupCount();
+        }
+        List<Part> parts = new ArrayList<>();
+        StringBuilder literal = new StringBuilder();
+        int i = 0;
+        while (i < text.length()) {
+            char c = text.charAt(i);
+            if (c != '$') {
+                literal.append(c);
+                i++;
+                continue;
+            }
+            String name;
+            int next;
+            if (i + 1 < text.length() && text.charAt(i + 1) == '{') {
+                int close = text.indexOf('}', i + 2);
+                if (close < 0) {
+                    throw new IllegalArgumentException("has a \"${\" without its \"}\"");
+                }
+                name = text.substring(i + 2, close);
+                next = close + 1;
+                if (!name.matches("[A-Za-z_][A-Za-z0-9_]*|[1-9]")) {
+                    throw new IllegalArgumentException("has \"${" + name + "}\", which names no variable");
+                }
+            } else if (i + 1 < text.length() && text.charAt(i + 1) >= '1' && text.charAt(i + 1) <= '9') {
+                name = text.substring(i + 1, i + 2); // one digit: nginx reads "$10" as $1 and "0"
+                next = i + 2;
+            } else {
+                next = i + 1;
+                while (next < text.length() && isNameChar(text.charAt(next))) {
+                    next++;
+                }
+                name = text.substring(i + 1, next);
+                if (name.isEmpty() || Character.isDigit(name.charAt(0))) {
+                    throw new IllegalArgumentException("has a \"$\" that starts no variable name at index " + i
+                            + " of its text (a variable is $name or ${name}; a capture $1 to $9)");
+                }
+            }
+            String fault = variableFault(name, regex != null, groupCount, groups);
+            if (fault != null) {
+                throw new IllegalArgumentException(fault);
+            }
+            if (!literal.isEmpty()) {
+                parts.add(new Part(literal.toString(), null));
+                literal.setLength(0);
+            }
+            parts.add(new Part(null, name));
+            i = next;
+        }
+        if (!literal.isEmpty()) {
+            parts.add(new Part(literal.toString(), null));
+        }
+        return parts;
+    }
+
+    private static boolean isNameChar(char c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_';
+    }
+
+    /** Why {@code name} names nothing a request has, or null. */
+    private static String variableFault(String name, boolean regex, int groupCount, Set<String> groups) {
+        if (VARIABLES.contains(name) || groups.contains(name)) {
+            return null;
+        }
+        if ((name.startsWith("http_") || name.startsWith("arg_")) && name.indexOf('_') < name.length() - 1) {
+            return null;
+        }
+        if (Character.isDigit(name.charAt(0))) {
+            int group = name.charAt(0) - '0';
+            if (!regex) {
+                return "has capture $" + group + " in a location whose match is no regex";
+            }
+            return group <= groupCount ? null
+                    : "has capture $" + group + ", but the location's regex has " + groupCount + " group"
+                    + (groupCount == 1 ? "" : "s");
+        }
+        return "has unknown variable $" + name + " (known: $" + String.join(", $", new TreeSet<>(VARIABLES))
+                + ", $http_<header>, $arg_<name>" + (regex ? ", captures $1 to $9 and the regex's named groups" : "")
+                + ")";
+    }
+}

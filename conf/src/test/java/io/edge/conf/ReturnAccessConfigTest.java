@@ -1,0 +1,160 @@
+package io.edge.conf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A location's {@code return} (nginx's return) and {@code access} (nginx's allow and deny) onto LocationSettings. */
+class ReturnAccessConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void createRoot() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+    }
+
+    @Test
+    void aReturnIsReadAsNginxWritesIt() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, locations = [
+                  { match = "/" }
+                  { match = "/old/", return = "301 https://example.org$request_uri" }
+                  { match = "= /gone", return = 410 }
+                  { match = "= /elsewhere", return = "https://example.org/" }
+                  { match = "~ ^/p/(\\\\d+)/(?<slug>[a-z]+)$", return = "308 /item/${1}x/$slug$is_args$args" }
+                ] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        assertThat(locations.get(0).handler()).isEqualTo(LocationSettings.Handler.STATIC);
+        assertThat(locations.get(0).returns()).isNull();
+        LocationSettings old = locations.get(1);
+        assertThat(old.handler()).isEqualTo(LocationSettings.Handler.RETURN);
+        assertThat(old.returns().status()).isEqualTo(301);
+        assertThat(old.returns().text()).containsExactly(new Return.Part("https://example.org", null),
+                new Return.Part(null, "request_uri"));
+        assertThat(locations.get(2).returns()).isEqualTo(new Return(410, List.of()));
+        assertThat(locations.get(3).returns().status()).as("a URL alone, as nginx: 302").isEqualTo(302);
+        assertThat(locations.get(4).returns().text()).extracting(Return.Part::literal, Return.Part::variable)
+                .containsExactly(tuple("/item/", null), tuple(null, "1"), tuple("x/", null), tuple(null, "slug"),
+                        tuple(null, "is_args"), tuple(null, "args"));
+        assertThat(locations.get(4).returns().text().get(1).isCapture()).isTrue();
+        assertThat(locations.get(4).returns().text().get(3).isCapture()).isTrue();
+        assertThat(locations.get(4).returns().text().get(4).isCapture()).isFalse();
+    }
+
+    @Test
+    void aCaptureIsOneDigitAsNginxReadsIt() {
+        Return answer = Return.parse("200 $10", Pattern.compile("^/(a)$"));
+        assertThat(answer.text()).containsExactly(new Return.Part(null, "1"), new Return.Part("0", null));
+    }
+
+    @Test
+    void aTextMayHoldLineFeedsButAUrlNoWhiteSpace() {
+        assertThat(Return.parse("200 a\nb", null).text()).containsExactly(new Return.Part("a\nb", null));
+        assertThatThrownBy(() -> Return.parse("302 /a\tb", null)).hasMessageContaining("white space");
+        assertThatThrownBy(() -> Return.parse("200 a\rb", null)).hasMessageContaining("control character");
+        assertThatThrownBy(() -> Return.parse("204 nothing", null)).hasMessageContaining("no body");
+    }
+
+    @Test
+    void badReturnsAreListedWithWhatIsWrong() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
+                sites = [{ root = www, locations = [
+                  { match = "/a/", return = "301" }
+                  { match = "/b/", return = "200 $nope" }
+                  { match = "/c/", return = "200 $1" }
+                  { match = "~ ^/d/(.*)$", return = "301 /$2" }
+                  { match = "/e/", return = 99 }
+                  { match = "/f/", return = "hello" }
+                  { match = "/g/", return = 403, fastcgi = php }
+                  { match = "/h/", return = "444 bye" }
+                  { match = "/i/", return = "200 cost: 5$" }
+                  { match = "/j/", return = 404, internal = true }
+                  { match = "/k/", return = "200 ${unclosed" }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(4, "edge.sites[0].locations[0].return", "\"301\" has no URL for its redirect (301)"),
+                        tuple(5, "edge.sites[0].locations[1].return", "\"200 $nope\" has unknown variable $nope (known: "
+                                + "$args, $document_uri, $host, $is_args, $query_string, $remote_addr, $request_method, "
+                                + "$request_uri, $scheme, $server_addr, $server_name, $server_port, $uri, "
+                                + "$http_<header>, $arg_<name>)"),
+                        tuple(6, "edge.sites[0].locations[2].return",
+                                "\"200 $1\" has capture $1 in a location whose match is no regex"),
+                        tuple(7, "edge.sites[0].locations[3].return",
+                                "\"301 /$2\" has capture $2, but the location's regex has 1 group"),
+                        tuple(8, "edge.sites[0].locations[4].return", "\"99\" has status 99, not from 200 to 599"),
+                        tuple(9, "edge.sites[0].locations[5].return",
+                                "\"hello\" starts with \"hello\", neither a status nor a URL"),
+                        tuple(10, "edge.sites[0].locations[6].return",
+                                "set in a location with fastcgi = \"php\", which it would never reach"),
+                        tuple(11, "edge.sites[0].locations[7].return",
+                                "\"444 bye\" has a text with 444, which answers nothing"),
+                        tuple(12, "edge.sites[0].locations[8].return", "\"200 cost: 5$\" has a \"$\" that starts no "
+                                + "variable name at index 7 of its text (a variable is $name or ${name}; a capture $1 "
+                                + "to $9)"),
+                        tuple(13, "edge.sites[0].locations[9].internal", "true in a location with return"),
+                        tuple(14, "edge.sites[0].locations[10].return",
+                                "\"200 ${unclosed\" has a \"${\" without its \"}\""));
+    }
+
+    @Test
+    void accessRulesAreReadInOrderAndTheFirstThatHoldsTheClientDecides() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                location-defaults.access = ["deny 192.0.2.1"]
+                sites = [{ root = www, locations = [
+                  { match = "/" }
+                  { match = "/admin/", access = ["allow 10.0.0.0/8", "allow 2001:db8::/32", "deny all"] }
+                  { match = "/open/", access = [] }
+                ] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        assertThat(locations.get(0).access()).as("location-defaults'").hasToString("[deny 192.0.2.1/32]");
+        List<AccessRule> admin = locations.get(1).access();
+        assertThat(admin).as("a location's own list replaces the defaults'").hasSize(3);
+        assertThat(AccessRule.allows(admin, InetAddress.getByName("10.1.2.3"))).isTrue();
+        assertThat(AccessRule.allows(admin, InetAddress.getByName("2001:db8::7"))).isTrue();
+        assertThat(AccessRule.allows(admin, InetAddress.getByName("192.168.1.1"))).isFalse();
+        assertThat(AccessRule.allows(admin, InetAddress.getByName("::1"))).isFalse();
+        assertThat(AccessRule.allows(locations.get(0).access(), InetAddress.getByName("192.0.2.1"))).isFalse();
+        assertThat(AccessRule.allows(locations.get(0).access(), InetAddress.getByName("192.0.2.2")))
+                .as("a client no rule names is let in, as nginx lets it").isTrue();
+        assertThat(locations.get(2).access()).isEmpty();
+    }
+
+    @Test
+    void badAccessRulesAreListedWithWhatIsWrong() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                sites = [{ root = www, locations = [
+                  { match = "/", access = ["permit 10.0.0.1", "deny example.org", "allow", "deny 10.0.0.7/8",
+                    "allow all", "deny 10.0.0.1", "deny 1.2.3.4 5.6.7.8"] }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::key, ConfigProblem::message).containsExactlyInAnyOrder(
+                tuple("edge.sites[0].locations[0].access[0]", "\"permit 10.0.0.1\" starts with \"permit\", not allow or deny"),
+                tuple("edge.sites[0].locations[0].access[1]", "\"deny example.org\" is not an IP address"),
+                tuple("edge.sites[0].locations[0].access[2]", "\"allow\" names no clients"),
+                tuple("edge.sites[0].locations[0].access[3]", "\"deny 10.0.0.7/8\" has bits set past its /8"),
+                tuple("edge.sites[0].locations[0].access[5]", "\"deny 10.0.0.1\" follows an \"allow all\" or \"deny all\","
+                        + " which decides for every client first"),
+                tuple("edge.sites[0].locations[0].access[6]", "\"deny 1.2.3.4 5.6.7.8\" has more than two words"));
+    }
+}

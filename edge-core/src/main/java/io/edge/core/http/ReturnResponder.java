@@ -1,0 +1,190 @@
+package io.edge.core.http;
+
+import io.edge.conf.LocationSettings;
+import io.edge.conf.Return;
+import io.edge.conf.SiteSettings;
+import io.edge.core.route.Router;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+
+/**
+ * A location's {@code return} ({@link Return}), nginx's: every request is answered with the configured status at
+ * once, a redirect with its URL as {@code Location}, another status with its text as a {@code text/plain} body, a
+ * status from 400 up without one as edge's own errors (the site's page), 444 by closing the connection. The request's
+ * body is left unread (the connection drops it). Stateless: one per configuration serves every location.
+ */
+public final class ReturnResponder implements Responder {
+
+    static final String TEXT_TYPE = "text/plain; charset=utf-8";
+
+    @Override
+    public void respond(Exchange exchange) {
+        LocationSettings location = exchange.location();
+        Return answer = location.returns();
+        if (answer.status() == Return.CLOSE) {
+            exchange.closeWithoutAnswer();
+            return;
+        }
+        HttpResponseStatus status = HttpResponseStatus.valueOf(answer.status());
+        if (answer.text().isEmpty() && answer.status() >= 400) {
+            exchange.sendError(status);
+            return;
+        }
+        String text = render(exchange, answer);
+        FullHttpResponse response;
+        if (answer.redirects()) {
+            response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
+            response.headers().set(HttpHeaderNames.LOCATION, text).setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+        } else if (!Exchange.statusHasBody(answer.status())) {
+            response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
+        } else {
+            int length = ByteBufUtil.utf8Bytes(text);
+            ByteBuf body = exchange.isHead() || text.isEmpty() ? Unpooled.EMPTY_BUFFER
+                    : ByteBufUtil.writeUtf8(exchange.clientChannel().alloc(), text);
+            response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, length);
+            String ownType = ownType(location);
+            if (ownType == null) {
+                response.headers().set(HttpHeaderNames.CONTENT_TYPE, TEXT_TYPE);
+            } else if (!LocationSettings.addsHeaders(answer.status())) {
+                // the exchange adds the location's headers to answers of the statuses nginx's add_header names only;
+                // for others, the type the location names is set here (with those, the exchange's is the one field)
+                response.headers().set(HttpHeaderNames.CONTENT_TYPE, ownType);
+            }
+        }
+        exchange.complete(exchange.writeAndFlush(response)); // the write owns the body
+    }
+
+    /** The Content-Type among the location's {@code headers}, or null. */
+    private static String ownType(LocationSettings location) {
+        for (var header : location.headers().entrySet()) {
+            if (HttpHeaderNames.CONTENT_TYPE.contentEqualsIgnoreCase(header.getKey())) {
+                return header.getValue();
+            }
+        }
+        return null;
+    }
+
+    /** The answer's text for this request: its variables' values, escaped for a URL where it is one. */
+    static String render(Exchange exchange, Return answer) {
+        boolean url = answer.redirects();
+        Matcher captures = null;
+        StringBuilder out = new StringBuilder(64);
+        for (Return.Part part : answer.text()) {
+            if (part.literal() != null) {
+                out.append(part.literal());
+                continue;
+            }
+            String name = part.variable();
+            if (part.isCapture()) {
+                if (captures == null) {
+                    captures = exchange.location().regex().matcher(exchange.path());
+                    if (!captures.find()) {
+                        captures = null; // not routed by this regex (an internal redirect's path): no captures
+                    }
+                }
+                String value = captures == null ? null : Character.isDigit(name.charAt(0))
+                        ? captures.group(name.charAt(0) - '0') : captures.group(name);
+                appendValue(out, value == null ? "" : value, url, true);
+                continue;
+            }
+            appendValue(out, value(exchange, name), url, name.equals("uri") || name.equals("document_uri"));
+        }
+        return out.toString();
+    }
+
+    /**
+     * Appends {@code value}: in a URL, a decoded one ({@code $uri}, a capture) percent-encoded as a path is, any
+     * other with the bytes a URL cannot hold (blanks, controls, non-ASCII) encoded; in a body as it is.
+     */
+    private static void appendValue(StringBuilder out, String value, boolean url, boolean decoded) {
+        if (!url) {
+            out.append(value);
+        } else if (decoded) {
+            out.append(RequestTarget.encodePath(value));
+        } else {
+            for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
+                int c = b & 0xff;
+                if (c <= ' ' || c >= 0x7f) {
+                    out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                            .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+                } else {
+                    out.append((char) c);
+                }
+            }
+        }
+    }
+
+    /** The value of the request variable {@code name} (see {@link Return#VARIABLES}); "" where the request has none. */
+    static String value(Exchange exchange, String name) {
+        if (name.startsWith("http_")) {
+            String header = name.substring(5).replace('_', '-');
+            List<String> values = exchange.request().headers().getAll(header);
+            return values.isEmpty() ? "" : header.equalsIgnoreCase("cookie") ? String.join("; ", values) : values.get(0);
+        }
+        if (name.startsWith("arg_")) {
+            return argument(exchange.query(), name.substring(4));
+        }
+        return switch (name) {
+            case "scheme" -> "http";
+            case "host" -> host(exchange);
+            case "server_name" -> serverName(exchange.site());
+            case "server_port" -> Integer.toString(exchange.localAddress().getPort());
+            case "server_addr" -> exchange.localAddress().getAddress().getHostAddress();
+            case "request_uri" -> exchange.request().uri();
+            case "uri", "document_uri" -> exchange.path();
+            case "args", "query_string" -> exchange.query();
+            case "is_args" -> exchange.query().isEmpty() ? "" : "?";
+            case "request_method" -> exchange.request().method().name();
+            case "remote_addr" -> exchange.remoteAddress().getAddress().getHostAddress();
+            default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them
+        };
+    }
+
+    /** nginx's {@code $host}: the Host's name, lower case, without port; else the site's name; else the address. */
+    private static String host(Exchange exchange) {
+        String header = exchange.request().headers().get(HttpHeaderNames.HOST);
+        if (header != null && !header.isEmpty()) {
+            return Router.hostName(header);
+        }
+        String name = serverName(exchange.site());
+        return name.isEmpty() ? exchange.localAddress().getAddress().getHostAddress() : name;
+    }
+
+    /** The site's first server name, without a wildcard's {@code *.} or leading dot; "" for none. */
+    private static String serverName(SiteSettings site) {
+        if (site == null || site.serverNames().isEmpty()) {
+            return "";
+        }
+        String name = site.serverNames().get(0).toLowerCase(Locale.ROOT);
+        return name.startsWith("*.") ? name.substring(2) : name.startsWith(".") ? name.substring(1) : name;
+    }
+
+    /** nginx's {@code $arg_name}: the first {@code name=value} of {@code query} (name compared ignoring case), as sent. */
+    private static String argument(String query, String name) {
+        int start = 0;
+        while (start <= query.length()) {
+            int end = query.indexOf('&', start);
+            if (end < 0) {
+                end = query.length();
+            }
+            int equals = query.indexOf('=', start);
+            if (equals > start && equals < end && equals - start == name.length()
+                    && query.regionMatches(true, start, name, 0, name.length())) {
+                return query.substring(equals + 1, end);
+            }
+            start = end + 1;
+        }
+        return "";
+    }
+}

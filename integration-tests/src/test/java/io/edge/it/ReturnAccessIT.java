@@ -1,0 +1,218 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.CapturedLog;
+import io.edge.core.http.RawHttpClient;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A location's {@code return} (nginx's return: redirects, fixed answers, 444) and {@code access} (nginx's allow and
+ * deny), on a real edge with real files and a real php-fpm. The client address the access rules judge is varied by
+ * X-Forwarded-For from loopback, which real-ip trusts here.
+ */
+class ReturnAccessIT {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .followRedirects(HttpClient.Redirect.NEVER).build();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aReturnRedirectsOrAnswersEveryRequestOfItsLocation() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www/errors"));
+        Files.writeString(www.resolve("gone.html"), "<h1>that page is gone</h1>");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["shop.example"], default = true, root = "www",
+                  error-pages { 410 = "/errors/gone.html" }, locations = [
+                  { match = "/" }
+                  { match = "/old/", return = "301 https://new.example$request_uri" }
+                  { match = "~ ^/product/([0-9]+)/(?<slug>[^/]+)$", return = "301 /shop/$1/$slug$is_args$args",
+                    expires = 1 h }
+                  { match = "= /healthz", return = "200 ok from $server_name for $remote_addr, page $arg_page\\n" }
+                  { match = "= /api/ping", return = "200 {\\"pong\\":true}", headers { Content-Type = application/json } }
+                  { match = "= /retired", return = 410 }
+                  { match = "= /busy", return = 503 }
+                  { match = "= /elsewhere", return = "https://other.example/" }
+                ] }]
+                """)) {
+            HttpResponse<String> old = send(edge, "GET", "/old/list?sort=price");
+            assertThat(old.statusCode()).isEqualTo(301);
+            assertThat(old.headers().firstValue("location")).contains("https://new.example/old/list?sort=price");
+
+            HttpResponse<String> product = send(edge, "GET", "/product/12/red%20shoe?c=2");
+            assertThat(product.statusCode()).isEqualTo(301);
+            assertThat(product.headers().firstValue("location")).as("captures of the decoded path, encoded again")
+                    .contains("/shop/12/red%20shoe?c=2");
+            assertThat(product.headers().firstValue("cache-control")).as("expires goes with it")
+                    .contains("max-age=3600");
+            assertThat(send(edge, "GET", "/product/7/a%0D%0ASet-Cookie:%20x=1").headers().map())
+                    .as("a capture cannot split the head").doesNotContainKey("set-cookie")
+                    .containsEntry("location", java.util.List.of("/shop/7/a%0D%0ASet-Cookie:%20x=1"));
+
+            HttpResponse<String> health = send(edge, "GET", "/healthz?page=3");
+            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(health.body()).isEqualTo("ok from shop.example for 127.0.0.1, page 3\n");
+            assertThat(health.headers().firstValue("content-type")).contains("text/plain; charset=utf-8");
+            HttpResponse<String> head = send(edge, "HEAD", "/healthz?page=3");
+            assertThat(head.body()).isEmpty();
+            assertThat(head.headers().firstValue("content-length")).contains("43");
+
+            HttpResponse<String> ping = send(edge, "GET", "/api/ping");
+            assertThat(ping.body()).isEqualTo("{\"pong\":true}");
+            assertThat(ping.headers().allValues("content-type")).as("the location's type, once")
+                    .containsExactly("application/json");
+
+            HttpResponse<String> retired = send(edge, "GET", "/retired");
+            assertThat(retired.statusCode()).isEqualTo(410);
+            assertThat(retired.body()).as("the site's error page for it").isEqualTo("<h1>that page is gone</h1>");
+            HttpResponse<String> busy = send(edge, "GET", "/busy");
+            assertThat(busy.statusCode()).isEqualTo(503);
+            assertThat(busy.headers().firstValue("retry-after")).as("maintenance: come back").isPresent();
+
+            HttpResponse<String> elsewhere = send(edge, "GET", "/elsewhere");
+            assertThat(elsewhere.statusCode()).as("a URL alone: 302, as nginx").isEqualTo(302);
+            assertThat(elsewhere.headers().firstValue("location")).contains("https://other.example/");
+
+            assertThat(send(edge, "DELETE", "/old/x").statusCode()).as("whatever the method").isEqualTo(301);
+            assertThat(send(edge, "TRACE", "/healthz").statusCode()).as("but TRACE, refused everywhere").isEqualTo(405);
+        }
+    }
+
+    @Test
+    void aReturnLeavesAPostsBodyUnreadAndTheConnectionServesTheNextRequest() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/", return = "308 https://secure.example$request_uri" }
+                ] }]
+                """);
+             RawHttpClient client = new RawHttpClient(edge.address())) {
+            String body = "x".repeat(5000);
+            client.send("POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: " + body.length() + "\r\n\r\n" + body
+                    + "GET /next?q=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawHttpClient.Response post = client.read();
+            assertThat(post.status()).isEqualTo(308);
+            assertThat(post.header("location")).isEqualTo("https://secure.example/form");
+            RawHttpClient.Response next = client.read();
+            assertThat(next.status()).as("the body was framed and dropped, not read as a request").isEqualTo(308);
+            assertThat(next.header("location")).isEqualTo("https://secure.example/next?q=1");
+        }
+    }
+
+    @Test
+    void return444ClosesTheConnectionWithoutAnAnswerAndTheLogSays444() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server.access-log = "-"
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/" }
+                  { match = "~ \\\\.(asp|cgi)$", return = 444 }
+                ] }]
+                """);
+             RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("GET /admin.asp HTTP/1.1\r\nHost: a\r\n\r\nGET /other HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(client.isClosedByPeer()).as("no byte of an answer, and none for the next request").isTrue();
+            Awaits.await(() -> access.lines().stream().anyMatch(line -> line.contains("\"GET /admin.asp HTTP/1.1\" 444 0")),
+                    "the access log's 444");
+            assertThat(access.lines()).noneMatch(line -> line.contains("/other"));
+        } finally {
+            access.close();
+        }
+    }
+
+    @Test
+    void accessRulesDecideByTheClientFirstMatchWinsAndNothingRunsForARefusedOne() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("admin"));
+        Files.writeString(www.resolve("admin/panel.html"), "panel");
+        Files.writeString(www.resolve("public.html"), "public");
+        Files.writeString(www.resolve("ran.php"), """
+                <?php file_put_contents(__DIR__ . '/ran-' . $_SERVER['REMOTE_ADDR'], 'x'); echo 'ran';""");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.real-ip.from = ["127.0.0.1"]
+                     location-defaults.access = ["deny 192.0.2.0/24"]
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/" }
+                       { match = "/admin/", access = ["allow 198.51.100.0/24", "allow 2001:db8::/32", "deny all"] }
+                       { match = "~ \\\\.php$", fastcgi = php, access = ["deny 203.0.113.9"] }
+                       { match = "/secret/", access = ["deny all"], return = "200 the secret" }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            assertThat(from(edge, "198.51.100.7", "/admin/panel.html").body()).isEqualTo("panel");
+            assertThat(from(edge, "2001:db8::1", "/admin/panel.html").statusCode()).isEqualTo(200);
+            assertThat(from(edge, "203.0.113.9", "/admin/panel.html").statusCode()).isEqualTo(403);
+            assertThat(from(edge, "203.0.113.9", "/admin/missing.html").statusCode())
+                    .as("refused before the file is looked up: no 404 tells what exists").isEqualTo(403);
+            assertThat(from(edge, "203.0.113.9", "/public.html").body()).as("location-defaults' rules there")
+                    .isEqualTo("public");
+            assertThat(from(edge, "192.0.2.5", "/public.html").statusCode()).isEqualTo(403);
+            assertThat(from(edge, "192.0.2.5", "/admin/panel.html").statusCode())
+                    .as("a location's own list replaces the defaults'").isEqualTo(403);
+
+            assertThat(from(edge, "198.51.100.7", "/ran.php").body()).isEqualTo("ran");
+            HttpResponse<String> refused = from(edge, "203.0.113.9", "/ran.php");
+            assertThat(refused.statusCode()).isEqualTo(403);
+            assertThat(www.resolve("ran-198.51.100.7")).exists();
+            assertThat(www.resolve("ran-203.0.113.9")).as("the script never ran for the refused client").doesNotExist();
+
+            assertThat(from(edge, "198.51.100.7", "/secret/").statusCode())
+                    .as("access is judged before the return answers (nginx's return would come first)").isEqualTo(403);
+        }
+    }
+
+    @Test
+    void accessRulesHoldAfterAnInternalRedirectAndForAnXAccelRedirectsLocation() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("app"));
+        Files.writeString(www.resolve("app/index.html"), "the app");
+        Files.writeString(www.resolve("download.php"), """
+                <?php header('X-Accel-Redirect: /protected/report.pdf'); header('Content-Type: application/pdf');""");
+        Path vault = Files.createDirectories(dir.resolve("vault/protected"));
+        Files.writeString(vault.resolve("report.pdf"), "%PDF members only");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.real-ip.from = ["127.0.0.1"]
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/", front-controller = "/app/index.html" }
+                       { match = "/app/", access = ["deny 203.0.113.0/24"] }
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "^~ /protected/", root = "vault", internal = true,
+                         access = ["allow 198.51.100.0/24", "deny all"] }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            assertThat(from(edge, "198.51.100.7", "/some/route").body()).isEqualTo("the app");
+            assertThat(from(edge, "203.0.113.9", "/some/route").statusCode())
+                    .as("the front controller's location refuses this client").isEqualTo(403);
+
+            HttpResponse<String> member = from(edge, "198.51.100.7", "/download.php");
+            assertThat(member.statusCode()).isEqualTo(200);
+            assertThat(member.body()).isEqualTo("%PDF members only");
+            assertThat(from(edge, "203.0.113.9", "/download.php").statusCode())
+                    .as("the X-Accel-Redirect's location refuses this client, as nginx's internal redirect")
+                    .isEqualTo(403);
+        }
+    }
+
+    private static HttpResponse<String> send(EdgeHarness edge, String method, String target) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).method(method, HttpRequest.BodyPublishers.noBody())
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A GET of {@code target} for the client {@code address}, as a trusted proxy in front names it. */
+    private static HttpResponse<String> from(EdgeHarness edge, String address, String target) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).header("X-Forwarded-For", address).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+}
