@@ -55,6 +55,8 @@ import java.util.regex.Pattern;
  *                        that holds the client decides; none: every client
  * @param returns         for {@link Handler#RETURN} locations, the answer every request gets (nginx's {@code return});
  *                        else {@code null}
+ * @param rewrite         for {@link Handler#REWRITE} locations, the URI every request is answered as, routed again
+ *                        (nginx's {@code rewrite ... last}); else {@code null}
  */
 public record LocationSettings(
         String match,
@@ -77,7 +79,8 @@ public record LocationSettings(
         boolean internal,
         String fastcgiScript,
         List<AccessRule> access,
-        Return returns) {
+        Return returns,
+        Rewrite rewrite) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -103,7 +106,7 @@ public record LocationSettings(
                             boolean internal, String fastcgiScript) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                List.of(), null);
+                List.of(), null, null);
     }
 
     /** A location without {@code expires} or {@code headers}. */
@@ -168,6 +171,9 @@ public record LocationSettings(
     /** How a location's pattern is compared with a request path. */
     public enum Kind { EXACT, PREFIX, PREFIX_NO_REGEX, REGEX }
 
-    /** Who answers a location's requests: files, a FastCGI backend, edge's status page, or its {@code return}. */
-    public enum Handler { STATIC, FASTCGI, STATUS, RETURN }
+    /**
+     * Who answers a location's requests: files, a FastCGI backend, edge's status page, its {@code return}, or the
+     * location its {@code rewrite} leads to.
+     */
+    public enum Handler { STATIC, FASTCGI, STATUS, RETURN, REWRITE }
 }

@@ -119,7 +119,7 @@ public record Return(int status, List<Part> text) {
     }
 
     /** {@code text} split into literals and variables, each variable checked against what exists. */
-    private static List<Part> parts(String text, Pattern regex) {
+    static List<Part> parts(String text, Pattern regex) {
         Set<String> groups = new TreeSet<>();
         int groupCount = 0;
         if (regex != null) {

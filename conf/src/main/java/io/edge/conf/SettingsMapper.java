@@ -1098,7 +1098,10 @@ final class SettingsMapper {
                         + " guard any location");
             }
             Return returns = returnOf(location, parsed, backend, status, frontController, sendfileRoots, cache);
+            Rewrite rewrite = rewriteOf(location, parsed, backend, status, frontController, sendfileRoots, cache,
+                    returns);
             LocationSettings.Handler handler = returns != null ? LocationSettings.Handler.RETURN
+                    : rewrite != null ? LocationSettings.Handler.REWRITE
                     : status ? LocationSettings.Handler.STATUS
                     : backend == null ? LocationSettings.Handler.STATIC : LocationSettings.Handler.FASTCGI;
             Duration expires = expires(location);
@@ -1120,6 +1123,7 @@ final class SettingsMapper {
             boolean internal = location.bool("internal");
             if (internal && handler != LocationSettings.Handler.STATIC) {
                 location.problem("internal", "true in a location with " + (returns != null ? "return"
+                                : rewrite != null ? "rewrite"
                                 : status ? "status = true" : "fastcgi"),
                         "internal = true only in a location of files that an X-Accel-Redirect sends to");
             }
@@ -1132,7 +1136,7 @@ final class SettingsMapper {
                     bodyLimit, fastcgiParams, handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI ? gzip : null,
                     gzipStatic && handler == LocationSettings.Handler.STATIC, internal, fastcgiScript, access,
-                    returns));
+                    returns, rewrite));
         }
         return result;
     }
@@ -1148,12 +1152,7 @@ final class SettingsMapper {
         if (written == null) {
             return null;
         }
-        String beside = backend != null ? "fastcgi = \"" + backend + "\"" : status ? "status = true"
-                : frontController != null ? "a front-controller" : !sendfileRoots.isEmpty() ? "x-sendfile"
-                : cache ? "cache = true" : null;
-        if (beside != null) {
-            location.problem("return", "set in a location with " + beside + ", which it would never reach",
-                    "return in a location of its own, with no fastcgi, status, front-controller, x-sendfile or cache");
+        if (answersOtherwise(location, "return", backend, status, frontController, sendfileRoots, cache)) {
             return null;
         }
         try {
@@ -1162,6 +1161,49 @@ final class SettingsMapper {
             location.invalid("return", LocationMatch.quoted(written) + " " + e.getMessage(), Return.EXPECTED);
             return null;
         }
+    }
+
+    /**
+     * A location's {@code rewrite}, or null when it has none; a problem where it is set beside a {@code return} or what
+     * answers a location otherwise, as for {@link #returnOf}.
+     */
+    private Rewrite rewriteOf(Section location, LocationMatch parsed, String backend, boolean status,
+            String frontController, List<Path> sendfileRoots, boolean cache, Return returns) {
+        String written = location.optionalString("rewrite");
+        if (written == null) {
+            return null;
+        }
+        if (returns != null || location.isSet("return")) {
+            location.problem("rewrite", "set in a location with a return, which answers first",
+                    "return or rewrite in a location, not both");
+            return null;
+        }
+        if (answersOtherwise(location, "rewrite", backend, status, frontController, sendfileRoots, cache)) {
+            return null;
+        }
+        try {
+            return Rewrite.parse(written, parsed == null ? null : parsed.regex());
+        } catch (IllegalArgumentException e) {
+            location.invalid("rewrite", LocationMatch.quoted(written) + " " + e.getMessage(), Rewrite.EXPECTED);
+            return null;
+        }
+    }
+
+    /**
+     * Whether {@code key} (a return or rewrite, which answers every request of its location) is set beside what answers
+     * a location otherwise (a backend, the status page, a front controller, X-Sendfile directories, the response
+     * cache), which nginx would never reach: a problem then.
+     */
+    private static boolean answersOtherwise(Section location, String key, String backend, boolean status,
+            String frontController, List<Path> sendfileRoots, boolean cache) {
+        String beside = backend != null ? "fastcgi = \"" + backend + "\"" : status ? "status = true"
+                : frontController != null ? "a front-controller" : !sendfileRoots.isEmpty() ? "x-sendfile"
+                : cache ? "cache = true" : null;
+        if (beside != null) {
+            location.problem(key, "set in a location with " + beside + ", which it would never reach", key
+                    + " in a location of its own, with no fastcgi, status, front-controller, x-sendfile or cache");
+        }
+        return beside != null;
     }
 
     /** A location's {@code access} rules, in order; each one that cannot be read is a problem. */

@@ -14,7 +14,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A location's {@code return} (nginx's return) and {@code access} (nginx's allow and deny) onto LocationSettings. */
+/**
+ * A location's {@code return} (nginx's return), {@code rewrite} (nginx's rewrite ... last) and {@code access} (nginx's
+ * allow and deny) onto LocationSettings.
+ */
 class ReturnAccessConfigTest {
 
     @TempDir
@@ -156,5 +159,57 @@ class ReturnAccessConfigTest {
                 tuple("edge.sites[0].locations[0].access[5]", "\"deny 10.0.0.1\" follows an \"allow all\" or \"deny all\","
                         + " which decides for every client first"),
                 tuple("edge.sites[0].locations[0].access[6]", "\"deny 1.2.3.4 5.6.7.8\" has more than two words"));
+    }
+
+    @Test
+    void aRewriteSetsOrKeepsTheQueryAsNginxDoes() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, locations = [
+                  { match = "~ ^/article/([0-9]+)$", rewrite = "/article.php?id=$1" }
+                  { match = "~ ^/b/(.*)$", rewrite = "/b.php?id=$1?" }
+                  { match = "/c/", rewrite = "/c.php?" }
+                  { match = "/d/", rewrite = "/d$uri" }
+                ] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        assertThat(locations).extracting(LocationSettings::handler).containsOnly(LocationSettings.Handler.REWRITE);
+        Rewrite article = locations.get(0).rewrite();
+        assertThat(article.path()).containsExactly(new Return.Part("/article.php", null));
+        assertThat(article.query()).containsExactly(new Return.Part("id=", null), new Return.Part(null, "1"));
+        assertThat(article.setsQuery()).isTrue();
+        assertThat(article.keepsQuery()).as("new arguments, the request's appended").isTrue();
+        assertThat(locations.get(1).rewrite().keepsQuery()).as("a trailing ? drops the request's").isFalse();
+        assertThat(locations.get(1).rewrite().query()).containsExactly(new Return.Part("id=", null),
+                new Return.Part(null, "1"));
+        assertThat(locations.get(2).rewrite()).isEqualTo(new Rewrite(List.of(new Return.Part("/c.php", null)),
+                List.of(), true, false));
+        assertThat(locations.get(3).rewrite().setsQuery()).as("no ?: the request's query stays").isFalse();
+        assertThat(locations.get(3).rewrite().keepsQuery()).isTrue();
+    }
+
+    @Test
+    void badRewritesAreListedWithWhatIsWrong() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
+                sites = [{ root = www, locations = [
+                  { match = "/a/", rewrite = "article.php" }
+                  { match = "/b/", rewrite = "/b.php?id=$1" }
+                  { match = "/c/", rewrite = "/c.php", return = 404 }
+                  { match = "/d/", rewrite = "/d.php", fastcgi = php }
+                  { match = "/e/", rewrite = "/e f" }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(4, "edge.sites[0].locations[0].rewrite", "\"article.php\" does not start with \"/\""),
+                        tuple(5, "edge.sites[0].locations[1].rewrite",
+                                "\"/b.php?id=$1\" has capture $1 in a location whose match is no regex"),
+                        tuple(6, "edge.sites[0].locations[2].rewrite", "set in a location with a return, which answers first"),
+                        tuple(7, "edge.sites[0].locations[3].rewrite",
+                                "set in a location with fastcgi = \"php\", which it would never reach"),
+                        tuple(8, "edge.sites[0].locations[4].rewrite",
+                                "\"/e f\" has white space or a control character"));
     }
 }

@@ -27,6 +27,7 @@ import io.edge.core.fastcgi.WaitStats;
 import io.edge.core.http.HttpServerContext;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ReturnResponder;
+import io.edge.core.http.RewriteResponder;
 import io.edge.core.statics.MimeTypes;
 import io.edge.core.statics.StaticResponder;
 import io.edge.core.status.PrometheusText;
@@ -93,6 +94,8 @@ public final class Edge {
     private static final long STATS_PERIOD_S = 10;
     /** Answers every location's {@code return}: it keeps nothing of its own. */
     private static final Responder RETURN = new ReturnResponder();
+    /** Answers every location's {@code rewrite}. */
+    private static final Responder REWRITE = new RewriteResponder();
 
     /**
      * Set by {@link #stop} first thing, before it waits for the lock: a start after it (a shutdown hook ran first) starts
@@ -884,6 +887,9 @@ public final class Edge {
         }
         if (location.handler() == LocationSettings.Handler.RETURN) {
             return RETURN;
+        }
+        if (location.handler() == LocationSettings.Handler.REWRITE) {
+            return REWRITE;
         }
         return staticResponder;
     }

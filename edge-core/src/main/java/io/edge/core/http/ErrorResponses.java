@@ -159,7 +159,7 @@ public final class ErrorResponses {
         return switch (location.handler()) {
             case STATIC, STATUS -> READ_METHODS;
             case FASTCGI -> location.cache() ? SCRIPT_METHODS + ", PURGE" : SCRIPT_METHODS;
-            case RETURN -> SCRIPT_METHODS; // answered whatever the method
+            case RETURN, REWRITE -> SCRIPT_METHODS; // answered (or passed on) whatever the method
         };
     }
 

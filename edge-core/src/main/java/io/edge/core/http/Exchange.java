@@ -82,6 +82,15 @@ public interface Exchange {
     }
 
     /**
+     * As {@link #redirect(String)}, with {@code query} (raw, without '?'; "" for none) in place of the request's: a
+     * location's {@code rewrite}. {@link #query} is it from now on; what the client sent stays as {@link #redirect}
+     * says.
+     */
+    default void redirect(String path, String query) {
+        fail(new IllegalStateException("no internal redirect to " + path + " here"));
+    }
+
+    /**
      * Answers from now on as {@code location} would (null: as no location), though the responder stays: an
      * X-Accel-Redirect's target, as nginx's internal redirect hands a file to the location its URI routes to.
      * {@link #location} names it, so its {@code headers} and {@code expires} go with the answer and the routed

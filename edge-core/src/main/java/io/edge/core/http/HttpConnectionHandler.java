@@ -371,7 +371,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         return switch (location.handler()) {
             case STATIC -> !exchange.path().endsWith("/");
             case FASTCGI -> location.frontController() == null;
-            case STATUS, RETURN -> true;
+            case STATUS, RETURN, REWRITE -> true;
         };
     }
 

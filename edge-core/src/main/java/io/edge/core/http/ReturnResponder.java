@@ -40,7 +40,7 @@ public final class ReturnResponder implements Responder {
             exchange.sendError(status);
             return;
         }
-        String text = render(exchange, answer);
+        String text = render(exchange, answer.text(), answer.redirects());
         FullHttpResponse response;
         if (answer.redirects()) {
             response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
@@ -75,12 +75,32 @@ public final class ReturnResponder implements Responder {
         return null;
     }
 
-    /** The answer's text for this request: its variables' values, escaped for a URL where it is one. */
-    static String render(Exchange exchange, Return answer) {
-        boolean url = answer.redirects();
+    /** {@code text} for this request: its variables' values, escaped for a URL where it is one ({@code url}). */
+    static String render(Exchange exchange, List<Return.Part> text, boolean url) {
+        return render(exchange, text, url ? Escape.URL : Escape.NONE);
+    }
+
+    /** How a variable's value is written into a text. */
+    enum Escape {
+        /** As it is: a body's text. */
+        NONE,
+        /**
+         * For a URL: a decoded value ({@code $uri}, a capture) percent-encoded as a path is, any other with the bytes a
+         * URL cannot hold (blanks, controls, non-ASCII) encoded.
+         */
+        URL,
+        /**
+         * For a query's part: as {@link #URL}, and a decoded value's {@code &}, {@code =}, {@code +}, {@code #} encoded
+         * too, so a capture is one argument's value and adds none (nginx escapes a rewrite's captures in its arguments).
+         */
+        QUERY
+    }
+
+    /** {@code text} for this request, its variables' values written as {@code escape} says. */
+    static String render(Exchange exchange, List<Return.Part> text, Escape escape) {
         Matcher captures = null;
         StringBuilder out = new StringBuilder(64);
-        for (Return.Part part : answer.text()) {
+        for (Return.Part part : text) {
             if (part.literal() != null) {
                 out.append(part.literal());
                 continue;
@@ -95,32 +115,30 @@ public final class ReturnResponder implements Responder {
                 }
                 String value = captures == null ? null : Character.isDigit(name.charAt(0))
                         ? captures.group(name.charAt(0) - '0') : captures.group(name);
-                appendValue(out, value == null ? "" : value, url, true);
+                appendValue(out, value == null ? "" : value, escape, true);
                 continue;
             }
-            appendValue(out, value(exchange, name), url, name.equals("uri") || name.equals("document_uri"));
+            appendValue(out, value(exchange, name), escape, name.equals("uri") || name.equals("document_uri"));
         }
         return out.toString();
     }
 
-    /**
-     * Appends {@code value}: in a URL, a decoded one ({@code $uri}, a capture) percent-encoded as a path is, any
-     * other with the bytes a URL cannot hold (blanks, controls, non-ASCII) encoded; in a body as it is.
-     */
-    private static void appendValue(StringBuilder out, String value, boolean url, boolean decoded) {
-        if (!url) {
+    /** Appends {@code value} ({@code decoded}: a decoded path's, else as sent) as {@code escape} says. */
+    private static void appendValue(StringBuilder out, String value, Escape escape, boolean decoded) {
+        if (escape == Escape.NONE) {
             out.append(value);
-        } else if (decoded) {
-            out.append(RequestTarget.encodePath(value));
-        } else {
-            for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
-                int c = b & 0xff;
-                if (c <= ' ' || c >= 0x7f) {
-                    out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
-                            .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
-                } else {
-                    out.append((char) c);
-                }
+            return;
+        }
+        for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            boolean kept = decoded ? c < 0x80 && (Character.isLetterOrDigit(c) || "-._~!$'()*,;:@/".indexOf(c) >= 0
+                    || escape == Escape.URL && "&+=".indexOf(c) >= 0)
+                    : c > ' ' && c < 0x7f;
+            if (kept) {
+                out.append((char) c);
+            } else {
+                out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
             }
         }
     }

@@ -200,6 +200,11 @@ final class ServerExchange implements Exchange {
     /** As nginx, at most {@value #MAX_REDIRECTS} internal redirects per request; beyond, a loop: 500. */
     @Override
     public void redirect(String path) {
+        redirect(path, target.query());
+    }
+
+    @Override
+    public void redirect(String path, String query) {
         if (state != State.OPEN) {
             throw new IllegalStateException("redirect after the response started: " + path);
         }
@@ -212,7 +217,7 @@ final class ServerExchange implements Exchange {
             sendError(HttpResponseStatus.INTERNAL_SERVER_ERROR);
             return;
         }
-        target = new RequestTarget(target.authority(), path, target.query(), target.originForm());
+        target = new RequestTarget(target.authority(), path, query, target.originForm());
         connection.redirect(this);
     }
 

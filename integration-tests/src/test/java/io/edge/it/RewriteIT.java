@@ -1,0 +1,75 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A location's {@code rewrite}, nginx's {@code rewrite ... last}: the legacy URLs of an older PHP application answered
+ * by its scripts with the captured parts as arguments, on a real edge and a real php-fpm. The client sees no redirect.
+ */
+class RewriteIT {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .followRedirects(HttpClient.Redirect.NEVER).build();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aLegacyUrlRunsItsScriptWithTheCapturesAsArgumentsAndTheSentUriKept() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("article.php"), """
+                <?php echo json_encode(['get' => $_GET, 'query' => $_SERVER['QUERY_STRING'],
+                    'uri' => $_SERVER['REQUEST_URI'], 'script' => $_SERVER['SCRIPT_NAME'],
+                    'method' => $_SERVER['REQUEST_METHOD'], 'body' => file_get_contents('php://input')]);""");
+        Files.createDirectories(www.resolve("files"));
+        Files.writeString(www.resolve("files/red shoe.txt"), "a file");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/" }
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "~ ^/article/([0-9]+)/?$", rewrite = "/article.php?id=$1" }
+                       { match = "~ ^/tag/(?<tag>[^/]+)$", rewrite = "/article.php?tag=$tag?" }
+                       { match = "~ ^/legacy/", rewrite = "/article.php" }
+                       { match = "~ ^/download/(.+)$", rewrite = "/files/$1" }
+                       { match = "/spin/", rewrite = "/spin$uri" }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            HttpResponse<String> article = send(edge, "GET", "/article/42?utm=mail");
+            assertThat(article.statusCode()).isEqualTo(200);
+            assertThat(article.body()).isEqualTo("{\"get\":{\"id\":\"42\",\"utm\":\"mail\"},\"query\":\"id=42&utm=mail\","
+                    + "\"uri\":\"\\/article\\/42?utm=mail\",\"script\":\"\\/article.php\",\"method\":\"GET\",\"body\":\"\"}");
+
+            HttpResponse<String> tag = send(edge, "GET", "/tag/a%26admin%3D1?page=2");
+            assertThat(tag.body()).as("a capture is one argument's value, and the trailing ? drops the request's query")
+                    .startsWith("{\"get\":{\"tag\":\"a&admin=1\"},\"query\":\"tag=a%26admin%3D1\",");
+
+            HttpResponse<String> legacy = HTTP.send(HttpRequest.newBuilder(edge.uri("/legacy/form?k=v"))
+                    .POST(HttpRequest.BodyPublishers.ofString("name=x")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(legacy.body()).as("no ? in the replacement: the query as sent; the method and body go on")
+                    .isEqualTo("{\"get\":{\"k\":\"v\"},\"query\":\"k=v\",\"uri\":\"\\/legacy\\/form?k=v\","
+                            + "\"script\":\"\\/article.php\",\"method\":\"POST\",\"body\":\"name=x\"}");
+
+            HttpResponse<String> file = send(edge, "GET", "/download/red%20shoe.txt");
+            assertThat(file.statusCode()).isEqualTo(200);
+            assertThat(file.body()).as("a decoded capture encoded again, the path decoded once").isEqualTo("a file");
+            assertThat(send(edge, "GET", "/download/missing.txt").statusCode()).isEqualTo(404);
+
+            assertThat(send(edge, "GET", "/spin/x").statusCode()).as("a rewrite cycle ends, as nginx's").isEqualTo(500);
+        }
+    }
+
+    private static HttpResponse<String> send(EdgeHarness edge, String method, String target) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).method(method, HttpRequest.BodyPublishers.noBody())
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
