@@ -57,6 +57,8 @@ import java.util.regex.Pattern;
  *                        else {@code null}
  * @param rewrite         for {@link Handler#REWRITE} locations, the URI every request is answered as, routed again
  *                        (nginx's {@code rewrite ... last}); else {@code null}
+ * @param limitReq        how many requests a second each client may make here (nginx's {@code limit_req}); {@code null}:
+ *                        no limit
  */
 public record LocationSettings(
         String match,
@@ -80,7 +82,8 @@ public record LocationSettings(
         String fastcgiScript,
         List<AccessRule> access,
         Return returns,
-        Rewrite rewrite) {
+        Rewrite rewrite,
+        LimitReq limitReq) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -106,7 +109,7 @@ public record LocationSettings(
                             boolean internal, String fastcgiScript) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                List.of(), null, null);
+                List.of(), null, null, null);
     }
 
     /** A location without {@code expires} or {@code headers}. */

@@ -72,6 +72,8 @@ final class SettingsMapper {
     private final boolean runDirMade;
     private final ConfigObject reference;
     private final boolean root;
+    /** Each limit-req zone named so far, with the location that set its rate first: all must agree on it. */
+    private final Map<String, Map.Entry<String, Double>> limitZones = new HashMap<>();
 
     /**
      * @param problems  where problems go
@@ -1128,6 +1130,7 @@ final class SettingsMapper {
                         "internal = true only in a location of files that an X-Accel-Redirect sends to");
             }
             List<AccessRule> access = accessRules(location);
+            LimitReq limitReq = limitReq(location.section("limit-req"));
             if (parsed == null) {
                 continue;
             }
@@ -1136,7 +1139,7 @@ final class SettingsMapper {
                     bodyLimit, fastcgiParams, handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI ? gzip : null,
                     gzipStatic && handler == LocationSettings.Handler.STATIC, internal, fastcgiScript, access,
-                    returns, rewrite));
+                    returns, rewrite, limitReq));
         }
         return result;
     }
@@ -1204,6 +1207,44 @@ final class SettingsMapper {
                     + " in a location of its own, with no fastcgi, status, front-controller, x-sendfile or cache");
         }
         return beside != null;
+    }
+
+    /**
+     * A location's {@code limit-req}: null without a rate. A zone's rate is the same in every location that names it
+     * (its table of clients is one), else a problem.
+     */
+    private LimitReq limitReq(Section limit) {
+        String rateText = limit.optionalString("rate");
+        int burst = limit.integer("burst", 0, 1_000_000);
+        boolean nodelay = limit.bool("nodelay");
+        int status = limit.integer("status", 400, 599);
+        String zone = limit.optionalString("zone");
+        if (zone != null && !zone.matches("[A-Za-z0-9_.-]+")) {
+            limit.problem("zone", "\"" + zone + "\" is not a zone name", "letters, digits, '_', '.' and '-'");
+            zone = null;
+        }
+        if (rateText == null) {
+            if (!limit.own().isEmpty()) {
+                // named by a key the location wrote: "rate" it left to the defaults, which are not at fault
+                limit.problem(new TreeSet<>(limit.own().keySet()).first(), "set without a rate, which a limit needs",
+                        "a rate beside it: " + LimitReq.RATE_EXPECTED);
+            }
+            return null;
+        }
+        double rate;
+        try {
+            rate = LimitReq.rate(rateText);
+        } catch (IllegalArgumentException e) {
+            limit.invalid("rate", "\"" + rateText + "\" " + e.getMessage(), LimitReq.RATE_EXPECTED);
+            return null;
+        }
+        String name = zone != null ? zone : limit.path(); // a table of its own: the location's key names it
+        Map.Entry<String, Double> first = limitZones.putIfAbsent(name, Map.entry(limit.path(), rate));
+        if (first != null && first.getValue() != rate) {
+            limit.problem("rate", "\"" + rateText + "\" differs from the rate " + first.getKey() + " gives zone "
+                    + name + ", whose table of clients is one", "one rate per zone");
+        }
+        return new LimitReq(zone != null ? "zone " + zone : "location " + limit.path(), rate, burst, nodelay, status);
     }
 
     /** A location's {@code access} rules, in order; each one that cannot be read is a problem. */

@@ -212,4 +212,47 @@ class ReturnAccessConfigTest {
                         tuple(8, "edge.sites[0].locations[4].rewrite",
                                 "\"/e f\" has white space or a control character"));
     }
+
+    @Test
+    void aLimitReqIsReadWithNginxsRatesAndLocationsNamingAZoneShareIt() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, locations = [
+                  { match = "/" }
+                  { match = "= /login", limit-req { rate = "5r/s", burst = 10, nodelay = true, zone = auth } }
+                  { match = "= /reset", limit-req { rate = "5 r/s", zone = auth } }
+                  { match = "/api/", limit-req { rate = "30 r/m", status = 503 } }
+                ] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        assertThat(locations.get(0).limitReq()).isNull();
+        assertThat(locations.get(1).limitReq()).isEqualTo(new LimitReq("zone auth", 5, 10, true, 429));
+        assertThat(locations.get(2).limitReq()).isEqualTo(new LimitReq("zone auth", 5, 0, false, 429));
+        assertThat(locations.get(3).limitReq()).isEqualTo(
+                new LimitReq("location edge.sites[0].locations[3].limit-req", 0.5, 0, false, 503));
+        assertThat(locations.get(3).limitReq().rateText()).isEqualTo("30r/m");
+    }
+
+    @Test
+    void badLimitReqsAreListedWithWhatIsWrong() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                sites = [{ root = www, locations = [
+                  { match = "/a/", limit-req { burst = 5 } }
+                  { match = "/b/", limit-req { rate = "fast" } }
+                  { match = "/c/", limit-req { rate = "0 r/s" } }
+                  { match = "/d/", limit-req { rate = "2 r/s", zone = z } }
+                  { match = "/e/", limit-req { rate = "3 r/s", zone = z } }
+                  { match = "/f/", limit-req { rate = "1 r/s", status = 302 } }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(3, "edge.sites[0].locations[0].limit-req.burst", "set without a rate, which a limit needs"),
+                        tuple(4, "edge.sites[0].locations[1].limit-req.rate", "\"fast\" is not a rate"),
+                        tuple(5, "edge.sites[0].locations[2].limit-req.rate", "\"0 r/s\" allows no request"),
+                        tuple(7, "edge.sites[0].locations[4].limit-req.rate", "\"3 r/s\" differs from the rate "
+                                + "edge.sites[0].locations[3].limit-req gives zone z, whose table of clients is one"),
+                        tuple(8, "edge.sites[0].locations[5].limit-req.status", "302 is out of range"));
+    }
 }

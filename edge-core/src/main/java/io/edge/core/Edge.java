@@ -14,6 +14,7 @@ import io.edge.cache.http.ResponseCache;
 import io.edge.cache.http.ResponseCacheStats;
 import io.edge.conf.ConfigLoader;
 import io.edge.conf.EdgeSettings;
+import io.edge.conf.LimitReq;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
@@ -27,6 +28,8 @@ import io.edge.core.fastcgi.WaitStats;
 import io.edge.core.http.HttpServerContext;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ReturnResponder;
+import io.edge.core.limit.LimitingResponder;
+import io.edge.core.limit.RequestZone;
 import io.edge.core.http.RewriteResponder;
 import io.edge.core.statics.MimeTypes;
 import io.edge.core.statics.StaticResponder;
@@ -52,6 +55,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -189,6 +193,8 @@ public final class Edge {
         final Map<String, PhpFpmSupervisor> supervisors = new LinkedHashMap<>();
         final Map<ScriptRoot, ScriptResolver.FileProbe> scriptProbes = new LinkedHashMap<>();
         final Map<LocationSettings, Responder> responders = new IdentityHashMap<>();
+        /** The limit-req tables of clients by name ({@link io.edge.conf.LimitReq#zone}): afresh at each reload. */
+        final Map<String, RequestZone> limitZones = new HashMap<>();
 
         Generation(EdgeSettings settings, int number) {
             this.settings = settings;
@@ -847,8 +853,13 @@ public final class Edge {
             StaticResponder staticResponder) {
         Responder responder = ownResponder(g, site, location, staticResponder);
         if (!(responder instanceof PurgeResponder) && site.locations().stream().anyMatch(LocationSettings::cache)) {
-            return PurgeResponder.prefixesOnly(responder, g.responseCache, g.settings.cache().purgeAllow(),
+            responder = PurgeResponder.prefixesOnly(responder, g.responseCache, g.settings.cache().purgeAllow(),
                     g.settings.cache().purgeMarksStale());
+        }
+        LimitReq limit = location.limitReq();
+        if (limit != null) {
+            responder = new LimitingResponder(responder,
+                    g.limitZones.computeIfAbsent(limit.zone(), zone -> new RequestZone(limit.rate())), limit);
         }
         return responder;
     }

@@ -1,0 +1,49 @@
+package io.edge.conf;
+
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A location's {@code limit-req}, nginx's {@code limit_req}: each client (its address) may make {@code rate} requests a
+ * second on average, a leaky bucket as nginx's. Requests past the rate wait until they conform, up to {@code burst} of
+ * them at a time; with {@code nodelay} they are answered at once while within the burst; beyond it they get
+ * {@code status}.
+ *
+ * @param zone     the name of its table of clients, as messages say it: {@code zone login} for a zone the
+ *                 configuration names, which locations naming it share (nginx's {@code zone=}; they must agree on its
+ *                 rate); {@code location <its key>} for a location's own
+ * @param rate     requests per second allowed on average, above 0 (nginx's {@code rate=10r/s}, {@code 30r/m})
+ * @param burst    requests past the rate a client may have outstanding (nginx's {@code burst=})
+ * @param nodelay  answer requests within the burst at once instead of spacing them out at the rate
+ * @param status   the answer to a request beyond the burst (nginx's {@code limit_req_status}), from 400 to 599
+ */
+public record LimitReq(String zone, double rate, int burst, boolean nodelay, int status) {
+
+    /** What a rate is written as, for a message. */
+    static final String RATE_EXPECTED = "requests per second or minute, such as \"10 r/s\" or \"30 r/m\"";
+
+    private static final Pattern RATE = Pattern.compile("(\\d{1,9})\\s*r/([sm])");
+
+    /** The rate as nginx writes it: {@code 10r/s}, or {@code 30r/m} for one below a request a second. */
+    public String rateText() {
+        return rate == Math.rint(rate) ? (long) rate + "r/s" : Math.round(rate * 60) + "r/m";
+    }
+
+    /**
+     * A rate as nginx writes it: {@code 10r/s}, {@code 30 r/m}; in requests per second.
+     *
+     * @throws IllegalArgumentException saying what is wrong with {@code text}
+     */
+    static double rate(String text) {
+        Matcher m = RATE.matcher(text.strip().toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new IllegalArgumentException("is not a rate");
+        }
+        long count = Long.parseLong(m.group(1));
+        if (count == 0) {
+            throw new IllegalArgumentException("allows no request");
+        }
+        return m.group(2).equals("s") ? count : count / 60.0;
+    }
+}

@@ -1,0 +1,79 @@
+package io.edge.core.limit;
+
+import io.edge.conf.LimitReq;
+import io.edge.core.http.ErrorResponses;
+import io.edge.core.http.Exchange;
+import io.edge.core.http.Responder;
+import io.edge.core.http.ThrottledWarnings;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.net.InetAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A location's {@code limit-req} in front of its responder, nginx's {@code limit_req}: a request within the client's
+ * rate goes on at once; one past it waits on the event loop's timer until it conforms (or, with {@code nodelay}, goes
+ * at once) while the client has at most {@code burst} such requests; one beyond is answered with the limit's status,
+ * a {@code Retry-After} of the seconds until the bucket has room, and the site's page for it.
+ */
+public final class LimitingResponder implements Responder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LimitingResponder.class);
+    private static final ThrottledWarnings REFUSED = new ThrottledWarnings(LOG, System::nanoTime);
+
+    private final Responder inner;
+    private final RequestZone zone;
+    private final LimitReq limit;
+    private final LongSupplier nanoTime;
+
+    public LimitingResponder(Responder inner, RequestZone zone, LimitReq limit) {
+        this(inner, zone, limit, System::nanoTime);
+    }
+
+    LimitingResponder(Responder inner, RequestZone zone, LimitReq limit, LongSupplier nanoTime) {
+        this.inner = inner;
+        this.zone = zone;
+        this.limit = limit;
+        this.nanoTime = nanoTime;
+    }
+
+    @Override
+    public void respond(Exchange exchange) {
+        InetAddress client = exchange.remoteAddress().getAddress();
+        long wait = zone.admit(client, nanoTime.getAsLong(), limit.burst(), !limit.nodelay());
+        if (wait == RequestZone.REFUSED) {
+            // nginx logs each one ("limiting requests, excess: ... by zone ..."); a flood is one line in ten seconds
+            REFUSED.warn(LimitingResponder.class, exchange.request().method() + " " + exchange.request().uri()
+                    + " from " + client.getHostAddress() + " -> " + limit.status() + ": over the rate of "
+                    + limit.zone() + " (" + limit.rateText() + ", burst " + limit.burst() + ")");
+            HttpResponseStatus status = HttpResponseStatus.valueOf(limit.status());
+            FullHttpResponse response = ErrorResponses.response(exchange, status);
+            // room for one more request comes within a request's share of a second
+            response.headers().setInt(HttpHeaderNames.RETRY_AFTER, (int) Math.max(1, Math.ceil(1 / limit.rate())));
+            exchange.complete(exchange.writeAndFlush(response));
+            return;
+        }
+        if (wait == 0) {
+            inner.respond(exchange);
+            return;
+        }
+        // A client that stops sending while its request waits has left, as nginx sees it then (499): nothing holds it.
+        exchange.endOnClientClose(true);
+        exchange.clientChannel().eventLoop().schedule(() -> {
+            if (exchange.isEnded()) {
+                return; // its client left meanwhile
+            }
+            exchange.endOnClientClose(false); // the responder's own rule from here, as for a request that never waited
+            try {
+                inner.respond(exchange);
+            } catch (RuntimeException e) {
+                LOG.error("responder failed for {}", exchange.request().uri(), e);
+                exchange.fail(e);
+            }
+        }, wait, TimeUnit.NANOSECONDS);
+    }
+}

@@ -1,0 +1,56 @@
+package io.edge.core.limit;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.net.InetAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One table of clients of a request limit (nginx's {@code limit_req_zone}): per client address, how far it is past
+ * the rate, a leaky bucket as nginx's. Each request adds one; the bucket drains at the rate. Thread-safe: the event
+ * loops share it.
+ */
+public final class RequestZone {
+
+    /** Clients remembered at most; the least recently seen are forgotten first, as a full nginx zone forgets. */
+    static final int MAX_CLIENTS = 100_000;
+
+    /** What {@link #admit} says of a request that may not go now nor wait. */
+    public static final long REFUSED = -1;
+
+    private final double perNano;
+    private final Cache<InetAddress, Bucket> clients;
+
+    /** A client's requests past the rate, as of {@code atNanos}. */
+    private record Bucket(double excess, long atNanos) {
+    }
+
+    /** @param rate requests per second allowed on average */
+    public RequestZone(double rate) {
+        this.perNano = rate / TimeUnit.SECONDS.toNanos(1);
+        // A bucket drained empty is as good as none: it goes after the time the largest burst takes to drain.
+        this.clients = Caffeine.newBuilder().maximumSize(MAX_CLIENTS)
+                .expireAfterAccess(Math.max(1, (long) Math.ceil(1_000_001 / rate)), TimeUnit.SECONDS).build();
+    }
+
+    /**
+     * Counts a request of {@code client} at {@code nowNanos} against a burst of {@code burst}: 0 to go at once, the
+     * nanoseconds it must wait to conform to the rate (only where {@code delays}; otherwise 0 within the burst), or
+     * {@link #REFUSED} past the burst, which then counts nothing (as nginx's).
+     */
+    public long admit(InetAddress client, long nowNanos, int burst, boolean delays) {
+        long[] wait = new long[1];
+        clients.asMap().compute(client, (address, bucket) -> {
+            // nginx's: what was past the rate, less what drained since, plus this request; a new client starts empty
+            double next = bucket == null ? 0
+                    : Math.max(0, bucket.excess - (nowNanos - bucket.atNanos) * perNano + 1);
+            if (next > burst + 1e-9) {
+                wait[0] = REFUSED;
+                return bucket;
+            }
+            wait[0] = delays ? (long) Math.ceil(next / perNano) : 0;
+            return new Bucket(next, nowNanos);
+        });
+        return wait[0];
+    }
+}

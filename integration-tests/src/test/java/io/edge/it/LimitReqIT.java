@@ -1,0 +1,105 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.CapturedLog;
+import io.edge.core.http.RawHttpClient;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A location's {@code limit-req}, nginx's limit_req, on a real edge: per client (varied by X-Forwarded-For from
+ * loopback, which real-ip trusts here), a zone shared by the locations naming it. Rates of a request a minute, so
+ * that nothing drains while a test runs.
+ */
+class LimitReqIT {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aClientPastItsBurstGetsTheLimitsStatusWhileOthersAndOtherLocationsGoOn() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("errors"));
+        Files.writeString(www.resolve("errors/slow-down.html"), "<p>slow down</p>");
+        Files.writeString(www.resolve("login.html"), "login");
+        Files.writeString(www.resolve("reset.html"), "reset");
+        Files.writeString(www.resolve("free.html"), "free");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server.real-ip.from = ["127.0.0.1"]
+                sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 429 = "/errors/slow-down.html" },
+                  locations = [
+                    { match = "/" }
+                    { match = "= /login.html", limit-req { rate = "1 r/m", burst = 2, nodelay = true, zone = auth } }
+                    { match = "= /reset.html", limit-req { rate = "1 r/m", burst = 2, nodelay = true, zone = auth } }
+                    { match = "= /api", return = "200 ok", limit-req { rate = "1 r/m", status = 503 } }
+                ] }]
+                """)) {
+            assertThat(from(edge, "198.51.100.1", "/login.html").body()).isEqualTo("login");
+            assertThat(from(edge, "198.51.100.1", "/login.html").statusCode()).isEqualTo(200);
+            assertThat(from(edge, "198.51.100.1", "/reset.html").statusCode()).as("the zone's third, within the burst")
+                    .isEqualTo(200);
+            HttpResponse<String> refused = from(edge, "198.51.100.1", "/reset.html");
+            assertThat(refused.statusCode()).as("past the burst of the zone both locations share").isEqualTo(429);
+            assertThat(refused.body()).isEqualTo("<p>slow down</p>");
+            assertThat(refused.headers().firstValue("retry-after")).contains("60");
+            assertThat(from(edge, "198.51.100.1", "/free.html").statusCode()).as("a location without a limit")
+                    .isEqualTo(200);
+            assertThat(from(edge, "198.51.100.2", "/login.html").statusCode()).as("another client").isEqualTo(200);
+
+            assertThat(from(edge, "198.51.100.3", "/api").statusCode()).isEqualTo(200);
+            HttpResponse<String> busy = from(edge, "198.51.100.3", "/api");
+            assertThat(busy.statusCode()).as("no burst, and the status the location names").isEqualTo(503);
+            assertThat(busy.headers().firstValue("retry-after")).contains("60");
+        }
+    }
+
+    @Test
+    void aRequestPastTheRateWaitsAndOneThatLeavesWhileWaitingIsLogged499() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server.access-log = "-"
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/", return = "200 ok", limit-req { rate = "1 r/m", burst = 1 } }
+                ] }]
+                """)) {
+            assertThat(HTTP.send(HttpRequest.newBuilder(edge.uri("/first")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            // Two more: one waits (a minute past the rate), the other, beyond the burst of one, is refused at once.
+            // Which is which is the order edge reads them in.
+            try (RawHttpClient b = new RawHttpClient(edge.address()); RawHttpClient c = new RawHttpClient(edge.address())) {
+                b.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+                c.send("GET /c HTTP/1.1\r\nHost: a\r\n\r\n");
+                Awaits.await(() -> answered(b) || answered(c), "an answer to one of the two");
+                RawHttpClient refused = answered(b) ? b : c;
+                RawHttpClient waiting = refused == b ? c : b;
+                assertThat(refused.read().status()).isEqualTo(429);
+                String waitingPath = waiting == b ? "/b" : "/c";
+                waiting.close();
+                Awaits.await(() -> access.lines().stream().anyMatch(line -> line.contains("\"GET " + waitingPath
+                        + " HTTP/1.1\" 499 ")), "the waiting request's client gone: 499");
+            }
+        } finally {
+            access.close();
+        }
+    }
+
+    /** Whether the server has sent {@code client} something to read. */
+    private static boolean answered(RawHttpClient client) throws java.io.IOException {
+        return client.socket().getInputStream().available() > 0;
+    }
+
+    /** A GET of {@code target} for the client {@code address}, as a trusted proxy in front names it. */
+    private static HttpResponse<String> from(EdgeHarness edge, String address, String target) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).header("X-Forwarded-For", address).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+}
