@@ -125,7 +125,9 @@ public record Return(int status, List<Part> text) {
         if (regex != null) {
             Matcher named = NAMED_GROUP.matcher(regex.pattern());
             while (named.find()) {
-                groups.add(named.group(1));
+                if (hasGroup(regex, named.group(1))) { // not "\\(?<x>" or a class's text, which only looks like one
+                    groups.add(named.group(1));
+                }
             }
             groupCount = regex.matcher("").groupCount();
         }
@@ -180,6 +182,21 @@ public record Return(int status, List<Part> text) {
             parts.add(new Part(literal.toString(), null));
         }
         return parts;
+    }
+
+    /**
+     * Whether {@code regex} has a group named {@code name}: Java 17 lists them nowhere public, so a pattern that matches
+     * for sure (the regex or nothing) is asked for it, which throws for a name it lacks.
+     */
+    private static boolean hasGroup(Pattern regex, String name) {
+        Matcher matcher = Pattern.compile("(?:" + regex.pattern() + ")|", regex.flags()).matcher("");
+        matcher.find();
+        try {
+            matcher.group(name);
+            return true;
+        } catch (IllegalArgumentException noSuchGroup) {
+            return false;
+        }
     }
 
     private static boolean isNameChar(char c) {

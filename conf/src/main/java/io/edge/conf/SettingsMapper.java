@@ -1158,8 +1158,11 @@ final class SettingsMapper {
         if (answersOtherwise(location, "return", backend, status, frontController, sendfileRoots, cache)) {
             return null;
         }
+        if (parsed == null) {
+            return null; // its match is a problem already: which captures it has is not known
+        }
         try {
-            return Return.parse(written, parsed == null ? null : parsed.regex());
+            return Return.parse(written, parsed.regex());
         } catch (IllegalArgumentException e) {
             location.invalid("return", LocationMatch.quoted(written) + " " + e.getMessage(), Return.EXPECTED);
             return null;
@@ -1184,8 +1187,11 @@ final class SettingsMapper {
         if (answersOtherwise(location, "rewrite", backend, status, frontController, sendfileRoots, cache)) {
             return null;
         }
+        if (parsed == null) {
+            return null; // as for a return
+        }
         try {
-            return Rewrite.parse(written, parsed == null ? null : parsed.regex());
+            return Rewrite.parse(written, parsed.regex());
         } catch (IllegalArgumentException e) {
             location.invalid("rewrite", LocationMatch.quoted(written) + " " + e.getMessage(), Rewrite.EXPECTED);
             return null;

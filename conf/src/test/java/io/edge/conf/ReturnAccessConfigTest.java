@@ -64,6 +64,16 @@ class ReturnAccessConfigTest {
     }
 
     @Test
+    void onlyAGroupOfTheRegexIsANamedCaptureNotTextThatLooksLikeOne() {
+        assertThat(Return.parse("302 /r/$x", Pattern.compile("^/p/(?<x>[a-z]+)$")).text())
+                .containsExactly(new Return.Part("/r/", null), new Return.Part(null, "x"));
+        assertThatThrownBy(() -> Return.parse("302 /r/$x", Pattern.compile("^/p\\(?<x>\\)$")))
+                .hasMessageContaining("unknown variable $x");
+        assertThatThrownBy(() -> Return.parse("302 /r/$x", Pattern.compile("^/p[(?<x>)]$")))
+                .hasMessageContaining("unknown variable $x");
+    }
+
+    @Test
     void aTextMayHoldLineFeedsButAUrlNoWhiteSpace() {
         assertThat(Return.parse("200 a\nb", null).text()).containsExactly(new Return.Part("a\nb", null));
         assertThatThrownBy(() -> Return.parse("302 /a\tb", null)).hasMessageContaining("white space");

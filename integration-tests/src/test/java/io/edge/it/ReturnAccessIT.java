@@ -205,6 +205,101 @@ class ReturnAccessIT {
         }
     }
 
+    /**
+     * A FastCGI location finds scripts under other URIs than the request's (a directory's index, its front controller,
+     * the script part of a path with PATH_INFO): where such a URI is another location's, that location's access rules
+     * hold, and a return there answers, as after nginx's internal redirect (the review of this change ran a PHP file in
+     * a denied uploads directory through its index).
+     */
+    @Test
+    void aScriptAFastCgiLocationFindsUnderAnotherUriIsHeldToThatUrisLocation() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("uploads/evil"));
+        Files.writeString(www.resolve("uploads/evil/index.php"), "<?php echo 'EVIL RAN';");
+        Files.writeString(www.resolve("uploads/evil2.php"), "<?php echo 'EVIL2 RAN';");
+        Files.writeString(www.resolve("index.php"), "<?php echo 'front controller';");
+        Files.writeString(www.resolve("legacy.php"), "<?php echo 'legacy ran';");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.real-ip.from = ["127.0.0.1"]
+                     sites = [{ server-names = ["_"], default = true, root = "www", index = ["index.php"], locations = [
+                       { match = "/", fastcgi = php, front-controller = "/index.php" }
+                       { match = "~* /uploads/.*\\\\.php$", access = ["deny all"] }
+                       { match = "= /index.php", fastcgi = php, access = ["allow 198.51.100.0/24", "deny all"] }
+                       { match = "= /legacy.php", return = 410 }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            assertThat(from(edge, "198.51.100.7", "/uploads/evil/").statusCode()).as("a directory's index").isEqualTo(403);
+            assertThat(from(edge, "198.51.100.7", "/uploads/evil2.php/x").statusCode()).as("a script with PATH_INFO")
+                    .isEqualTo(403);
+            assertThat(from(edge, "198.51.100.7", "/some/route").body()).isEqualTo("front controller");
+            assertThat(from(edge, "203.0.113.9", "/some/route").statusCode()).as("the front controller's location")
+                    .isEqualTo(403);
+            assertThat(from(edge, "198.51.100.7", "/legacy.php/more").statusCode()).as("a return there answers")
+                    .isEqualTo(410);
+        }
+    }
+
+    @Test
+    void aPipelined444ClosesOnlyAfterTheAnswerBeforeItWentOutWhole() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        byte[] big = new byte[8 << 20];
+        java.util.Arrays.fill(big, (byte) 'b');
+        Files.write(www.resolve("big.bin"), big);
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/" }
+                  { match = "~ \\\\.asp$", return = 444 }
+                ] }]
+                """);
+             RawHttpClient client = new RawHttpClient(edge.address(), 16 * 1024)) {
+            client.send("GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\nGET /x.asp HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawHttpClient.Response file = client.read();
+            assertThat(file.status()).isEqualTo(200);
+            assertThat(file.body()).as("every byte, not what was queued when the 444 came").hasSize(big.length);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void aRequestsOwnBytesAndTheConfigurationsNonAsciiGoOutAsUtf8() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/old/", return = "301 https://new.example$request_uri" }
+                  { match = "= /cafe", return = "301 /café/$arg_q" }
+                  { match = "= /echo", return = "200 $http_x_name and $remote_addr" }
+                ] }]
+                """);
+             RawHttpClient client = new RawHttpClient(edge.address())) {
+            java.nio.charset.Charset utf8 = java.nio.charset.StandardCharsets.UTF_8;
+            client.send("GET /old/caf\u00e9?q=\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(utf8));
+            assertThat(client.read().header("location")).isEqualTo("https://new.example/old/caf%C3%A9?q=%C3%A9");
+            client.send("GET /cafe?q=\u65e5 HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(utf8));
+            assertThat(client.read().header("location")).isEqualTo("/caf%C3%A9/%E6%97%A5");
+            client.send("GET /echo HTTP/1.1\r\nHost: a\r\nX-Name: \u65e5\u672c\r\n\r\n".getBytes(utf8));
+            assertThat(new String(client.read().body(), utf8)).isEqualTo("\u65e5\u672c and 127.0.0.1");
+        }
+    }
+
+    @Test
+    void aPrefixPurgeIsHeldToTheAccessRulesOfTheLocationThatTakesIt() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("page.php"), "<?php header('Cache-Control: public, max-age=60'); echo 'page';");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php, cache = true, access = ["deny 127.0.0.1"] }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            assertThat(send(edge, "PURGE", "/page.php").statusCode()).isEqualTo(403);
+            assertThat(send(edge, "PURGE", "/*").statusCode()).as("a prefix, which names no location's path")
+                    .isEqualTo(403);
+        }
+    }
+
     private static HttpResponse<String> send(EdgeHarness edge, String method, String target) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).method(method, HttpRequest.BodyPublishers.noBody())
                 .build(), HttpResponse.BodyHandlers.ofString());

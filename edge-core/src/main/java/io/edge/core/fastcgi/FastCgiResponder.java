@@ -3,8 +3,8 @@ package io.edge.core.fastcgi;
 import io.edge.aio.PathPolicy;
 import io.edge.aio.path.PathResolver;
 import io.edge.cache.http.ResponseCache;
-import io.edge.conf.AddressRange;
 import io.edge.conf.AccessRule;
+import io.edge.conf.AddressRange;
 import io.edge.conf.LocationSettings;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.HttpStatusException;
@@ -433,6 +433,9 @@ public final class FastCgiResponder implements Responder {
             // Let through (HttpConnectionHandler.refusedHere) for a file the static path answers; a script never runs
             exchange.fail(new HttpStatusException(HttpResponseStatus.METHOD_NOT_ALLOWED, "method: TRACE"));
         } else if (resolution instanceof ScriptResolver.Script script) {
+            if (answeredByItsOwnLocation(exchange, script)) {
+                return;
+            }
             if (gate == null) {
                 start(exchange, script, exchange.request(), null);
             } else {
@@ -457,6 +460,37 @@ public final class FastCgiResponder implements Responder {
         } else {
             exchange.sendError(HttpResponseStatus.NOT_FOUND);
         }
+    }
+
+    /**
+     * For a script this location found under another URI than the request's (a directory's index, the front
+     * controller, the script part of a path with PATH_INFO): where that URI is another location's, what nginx's
+     * internal redirect there would meet first. Its access rules refuse the client: 403, answered here. It answers
+     * with a return or a rewrite: the exchange goes there. Else (the usual: a location without rules of its own, or
+     * none) false, and this location runs the script as ever.
+     */
+    private static boolean answeredByItsOwnLocation(Exchange exchange, ScriptResolver.Script script) {
+        String uri = script.scriptName();
+        if (uri.equals(exchange.path())) {
+            return false;
+        }
+        LocationSettings owner = exchange.locationOf(uri);
+        if (owner == null || owner == exchange.location()) {
+            return false;
+        }
+        if (!owner.access().isEmpty()
+                && !AccessRule.allows(owner.access(), exchange.remoteAddress().getAddress())) {
+            LOG.debug("{} {}: its script {} is in location {}, whose access rules refuse {}: 403",
+                    exchange.request().method(), exchange.request().uri(), uri, owner.match(),
+                    exchange.remoteAddress().getAddress().getHostAddress());
+            exchange.sendError(HttpResponseStatus.FORBIDDEN);
+            return true;
+        }
+        if (owner.handler() == LocationSettings.Handler.RETURN || owner.handler() == LocationSettings.Handler.REWRITE) {
+            exchange.redirect(uri);
+            return true;
+        }
+        return false;
     }
 
     /**

@@ -382,17 +382,16 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                     "method: " + exchange.request().method()));
             return;
         }
-        if (exchange.location() != null && !exchange.location().access().isEmpty()
-                && !AccessRule.allows(exchange.location().access(), exchange.remoteAddress().getAddress())) {
+        LocationSettings location = exchange.location() != null ? exchange.location() : prefixPurgeTaker(exchange);
+        if (location != null && !location.access().isEmpty()
+                && !AccessRule.allows(location.access(), exchange.remoteAddress().getAddress())) {
             // nginx's "access forbidden by rule", which it logs as an error for each request: here the access log's 403
             LOG.debug("{} {} from {}: 403, refused by the access rules of location {}", exchange.request().method(),
-                    exchange.request().uri(), exchange.remoteAddress().getAddress().getHostAddress(),
-                    exchange.location().match());
+                    exchange.request().uri(), exchange.remoteAddress().getAddress().getHostAddress(), location.match());
             exchange.sendError(HttpResponseStatus.FORBIDDEN);
             return;
         }
-        Responder responder = currentRoutes.responder(exchange.location() != null ? exchange.location()
-                : prefixPurgeTaker(exchange));
+        Responder responder = currentRoutes.responder(location);
         if (responder == null) {
             exchange.sendError(HttpResponseStatus.NOT_FOUND);
             return;

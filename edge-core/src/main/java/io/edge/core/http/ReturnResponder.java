@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.NetUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
@@ -85,15 +86,16 @@ public final class ReturnResponder implements Responder {
         /** As it is: a body's text. */
         NONE,
         /**
-         * For a URL: a decoded value ({@code $uri}, a capture) percent-encoded as a path is, any other with the bytes a
-         * URL cannot hold (blanks, controls, non-ASCII) encoded.
+         * For a URL: a decoded value ({@code $uri}, a capture) percent-encoded as a path is; others as {@link #LITERAL}.
          */
         URL,
         /**
          * For a query's part: as {@link #URL}, and a decoded value's {@code &}, {@code =}, {@code +}, {@code #} encoded
          * too, so a capture is one argument's value and adds none (nginx escapes a rewrite's captures in its arguments).
          */
-        QUERY
+        QUERY,
+        /** For a URL, a part that is one already (the configuration's, or sent): blanks, controls, non-ASCII encoded. */
+        LITERAL
     }
 
     /** {@code text} for this request, its variables' values written as {@code escape} says. */
@@ -102,7 +104,8 @@ public final class ReturnResponder implements Responder {
         StringBuilder out = new StringBuilder(64);
         for (Return.Part part : text) {
             if (part.literal() != null) {
-                out.append(part.literal());
+                // the configuration's text: in a URL, its non-ASCII characters as their UTF-8 bytes encoded
+                appendText(out, part.literal(), escape == Escape.NONE ? Escape.NONE : Escape.LITERAL);
                 continue;
             }
             String name = part.variable();
@@ -115,25 +118,45 @@ public final class ReturnResponder implements Responder {
                 }
                 String value = captures == null ? null : Character.isDigit(name.charAt(0))
                         ? captures.group(name.charAt(0) - '0') : captures.group(name);
-                appendValue(out, value == null ? "" : value, escape, true);
+                appendText(out, value == null ? "" : value, escape);
                 continue;
             }
-            appendValue(out, value(exchange, name), escape, name.equals("uri") || name.equals("document_uri"));
+            String value = value(exchange, name);
+            if (name.equals("uri") || name.equals("document_uri")) {
+                appendText(out, value, escape);
+            } else {
+                // As sent: Netty reads a head's bytes one char each (ISO-8859-1), which a UTF-8 client's "é" is two of
+                appendBytes(out, value.getBytes(StandardCharsets.ISO_8859_1), escape == Escape.NONE ? Escape.NONE
+                        : Escape.LITERAL);
+            }
         }
         return out.toString();
     }
 
-    /** Appends {@code value} ({@code decoded}: a decoded path's, else as sent) as {@code escape} says. */
-    private static void appendValue(StringBuilder out, String value, Escape escape, boolean decoded) {
+    /** Appends {@code text} (characters: a decoded path's, a capture of it, the configuration's) as {@code escape} says. */
+    private static void appendText(StringBuilder out, String text, Escape escape) {
         if (escape == Escape.NONE) {
-            out.append(value);
+            out.append(text);
+        } else {
+            appendBytes(out, text.getBytes(StandardCharsets.UTF_8), escape);
+        }
+    }
+
+    /**
+     * Appends {@code bytes}: as UTF-8 text ({@link Escape#NONE}); else percent-encoded where {@code escape} says: a
+     * decoded value's ({@link Escape#URL}, {@link Escape#QUERY}) all but a path's characters, others' ({@link
+     * Escape#LITERAL}: the configuration's, or sent as a URL's) blanks, controls and non-ASCII only.
+     */
+    private static void appendBytes(StringBuilder out, byte[] bytes, Escape escape) {
+        if (escape == Escape.NONE) {
+            out.append(new String(bytes, StandardCharsets.UTF_8));
             return;
         }
-        for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
+        for (byte b : bytes) {
             int c = b & 0xff;
-            boolean kept = decoded ? c < 0x80 && (Character.isLetterOrDigit(c) || "-._~!$'()*,;:@/".indexOf(c) >= 0
-                    || escape == Escape.URL && "&+=".indexOf(c) >= 0)
-                    : c > ' ' && c < 0x7f;
+            boolean kept = escape == Escape.LITERAL ? c > ' ' && c < 0x7f
+                    : c < 0x80 && (Character.isLetterOrDigit(c) || "-._~!$'()*,;:@/".indexOf(c) >= 0
+                    || escape == Escape.URL && "&+=".indexOf(c) >= 0);
             if (kept) {
                 out.append((char) c);
             } else {
@@ -158,13 +181,13 @@ public final class ReturnResponder implements Responder {
             case "host" -> host(exchange);
             case "server_name" -> serverName(exchange.site());
             case "server_port" -> Integer.toString(exchange.localAddress().getPort());
-            case "server_addr" -> exchange.localAddress().getAddress().getHostAddress();
+            case "server_addr" -> NetUtil.toAddressString(exchange.localAddress().getAddress());
             case "request_uri" -> exchange.request().uri();
             case "uri", "document_uri" -> exchange.path();
             case "args", "query_string" -> exchange.query();
             case "is_args" -> exchange.query().isEmpty() ? "" : "?";
             case "request_method" -> exchange.request().method().name();
-            case "remote_addr" -> exchange.remoteAddress().getAddress().getHostAddress();
+            case "remote_addr" -> NetUtil.toAddressString(exchange.remoteAddress().getAddress());
             default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them
         };
     }
@@ -176,7 +199,7 @@ public final class ReturnResponder implements Responder {
             return Router.hostName(header);
         }
         String name = serverName(exchange.site());
-        return name.isEmpty() ? exchange.localAddress().getAddress().getHostAddress() : name;
+        return name.isEmpty() ? NetUtil.toAddressString(exchange.localAddress().getAddress()) : name;
     }
 
     /** The site's first server name, without a wildcard's {@code *.} or leading dot; "" for none. */

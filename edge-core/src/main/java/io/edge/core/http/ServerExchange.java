@@ -667,7 +667,8 @@ final class ServerExchange implements Exchange {
         }
         status = Return.CLOSE; // what the access log says once the close ends the exchange (clientGone)
         keepAlive = false;
-        ctx.channel().close();
+        // After what earlier pipelined answers still have queued (a large file's last chunks): writes go in order
+        ctx.channel().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
     void clientGone() {
