@@ -59,6 +59,7 @@ import java.util.regex.Pattern;
  *                        (nginx's {@code rewrite ... last}); else {@code null}
  * @param limitReq        how many requests a second each client may make here (nginx's {@code limit_req}); {@code null}:
  *                        no limit
+ * @param authBasic       the users and passwords this location asks for (nginx's {@code auth_basic}); {@code null}: none
  */
 public record LocationSettings(
         String match,
@@ -83,7 +84,8 @@ public record LocationSettings(
         List<AccessRule> access,
         Return returns,
         Rewrite rewrite,
-        LimitReq limitReq) {
+        LimitReq limitReq,
+        AuthBasic authBasic) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -109,7 +111,7 @@ public record LocationSettings(
                             boolean internal, String fastcgiScript) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                List.of(), null, null, null);
+                List.of(), null, null, null, null);
     }
 
     /** A location without {@code expires} or {@code headers}. */

@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
@@ -74,6 +75,8 @@ final class SettingsMapper {
     private final boolean root;
     /** Each limit-req zone named so far, with the location that set its rate first: all must agree on it. */
     private final Map<String, Map.Entry<String, Double>> limitZones = new HashMap<>();
+    /** Each auth-basic user file read so far (null: it had a problem, said once). */
+    private final Map<Path, Htpasswd> userFiles = new HashMap<>();
 
     /**
      * @param problems  where problems go
@@ -1131,6 +1134,7 @@ final class SettingsMapper {
             }
             List<AccessRule> access = accessRules(location);
             LimitReq limitReq = limitReq(location.section("limit-req"));
+            AuthBasic authBasic = authBasic(location.section("auth-basic"));
             if (parsed == null) {
                 continue;
             }
@@ -1139,7 +1143,7 @@ final class SettingsMapper {
                     bodyLimit, fastcgiParams, handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI ? gzip : null,
                     gzipStatic && handler == LocationSettings.Handler.STATIC, internal, fastcgiScript, access,
-                    returns, rewrite, limitReq));
+                    returns, rewrite, limitReq, authBasic));
         }
         return result;
     }
@@ -1251,6 +1255,60 @@ final class SettingsMapper {
                     + name + ", whose table of clients is one", "one rate per zone");
         }
         return new LimitReq(zone != null ? "zone " + zone : "location " + limit.path(), rate, burst, nodelay, status);
+    }
+
+    /**
+     * A location's {@code auth-basic}: null without a realm. Its user file is read now (each of its lines that names no
+     * usable user is a problem, as is a file that names none: every request would be refused); the same file named by
+     * several locations is read once.
+     */
+    private AuthBasic authBasic(Section auth) {
+        String realm = auth.optionalString("realm");
+        String written = auth.optionalString("user-file");
+        if (realm == null) {
+            if (written != null && auth.own().containsKey("user-file")) {
+                auth.problem("user-file", "set without a realm, which turns auth-basic on",
+                        "a realm beside it, such as realm = \"Restricted\"");
+            }
+            return null;
+        }
+        if (realm.isEmpty() || !realm.chars().allMatch(c -> c >= 0x20 && c < 0x7f && c != '"' && c != '\\')) {
+            auth.problem("realm", "\"" + realm.replace("\n", "\\n") + "\" cannot be a realm",
+                    "printable ASCII without quotes or backslashes, such as \"Restricted\"");
+            return null;
+        }
+        if (written == null) {
+            // named by the realm, which the location (or location-defaults) wrote: user-file is the defaults' null
+            auth.problem("realm", "set without a user-file, the htpasswd file of the users it lets in",
+                    "user-file = \"/etc/edge/htpasswd\" beside it");
+            return null;
+        }
+        Path file = base.resolve(written).toAbsolutePath().normalize();
+        if (!userFiles.containsKey(file)) {
+            userFiles.put(file, readUserFile(auth, file));
+        }
+        Htpasswd users = userFiles.get(file);
+        return users == null ? null : new AuthBasic(realm, file, users);
+    }
+
+    /** An htpasswd file; null after a problem. */
+    private Htpasswd readUserFile(Section auth, Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            auth.problem("user-file", file + " cannot be read (" + e.getClass().getSimpleName() + ": " + e.getMessage()
+                    + ")", "a readable htpasswd file");
+            return null;
+        }
+        Htpasswd users = Htpasswd.parse(text);
+        for (String problem : users.problems()) {
+            auth.problem("user-file", file + ", " + problem, "name:hash lines of htpasswd -m (apr1), -s, -5 or -2");
+        }
+        if (users.users().isEmpty() && users.problems().isEmpty()) {
+            auth.problem("user-file", file + " names no user: every request would be refused", "name:hash lines");
+        }
+        return users.problems().isEmpty() && !users.users().isEmpty() ? users : null;
     }
 
     /** A location's {@code access} rules, in order; each one that cannot be read is a problem. */

@@ -12,6 +12,7 @@ import io.edge.cache.content.ContentCache;
 import io.edge.cache.content.ContentCacheStats;
 import io.edge.cache.http.ResponseCache;
 import io.edge.cache.http.ResponseCacheStats;
+import io.edge.conf.AuthBasic;
 import io.edge.conf.ConfigLoader;
 import io.edge.conf.EdgeSettings;
 import io.edge.conf.LimitReq;
@@ -19,6 +20,8 @@ import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.conf.TemporaryRunDir;
+import io.edge.core.auth.BasicAuthResponder;
+import io.edge.core.auth.UserFile;
 import io.edge.core.cache.PurgeResponder;
 import io.edge.core.cache.ResponseCacheGate;
 import io.edge.core.fastcgi.CachedFileProbe;
@@ -195,6 +198,8 @@ public final class Edge {
         final Map<LocationSettings, Responder> responders = new IdentityHashMap<>();
         /** The limit-req tables of clients by name ({@link io.edge.conf.LimitReq#zone}): afresh at each reload. */
         final Map<String, RequestZone> limitZones = new HashMap<>();
+        /** The auth-basic user files by path, read again when they change ({@link #refreshUserFiles}). */
+        final Map<Path, UserFile> userFiles = new HashMap<>();
 
         Generation(EdgeSettings settings, int number) {
             this.settings = settings;
@@ -217,6 +222,7 @@ public final class Edge {
             current = build(settings, null);
             statsLogger = Executors.newSingleThreadScheduledExecutor(daemon("edge-stats"));
             statsLogger.scheduleAtFixedRate(this::logStats, STATS_PERIOD_S, STATS_PERIOD_S, TimeUnit.SECONDS);
+            statsLogger.scheduleWithFixedDelay(this::refreshUserFiles, 1, 1, TimeUnit.SECONDS);
             retirer = Executors.newSingleThreadExecutor(daemon("edge-reload"));
             Map<LocationSettings, Responder> responders = current.responders;
             server = new EdgeServer(settings, responders::get);
@@ -856,6 +862,11 @@ public final class Edge {
             responder = PurgeResponder.prefixesOnly(responder, g.responseCache, g.settings.cache().purgeAllow(),
                     g.settings.cache().purgeMarksStale());
         }
+        AuthBasic auth = location.authBasic();
+        if (auth != null) {
+            responder = new BasicAuthResponder(responder, auth,
+                    g.userFiles.computeIfAbsent(auth.userFile(), file -> new UserFile(file, auth.users())));
+        }
         LimitReq limit = location.limitReq();
         if (limit != null) {
             responder = new LimitingResponder(responder,
@@ -903,6 +914,15 @@ public final class Edge {
             return REWRITE;
         }
         return staticResponder;
+    }
+
+    /** Reads the auth-basic user files of the configuration in force again where they changed: htpasswd -b needs no reload. */
+    private void refreshUserFiles() {
+        try {
+            current.userFiles.values().forEach(UserFile::refresh);
+        } catch (RuntimeException e) {
+            LOG.warn("auth-basic user files not read again (the next second tries again)", e); // would end the schedule
+        }
     }
 
     private void logStats() {

@@ -1,0 +1,72 @@
+package io.edge.conf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A location's {@code auth-basic} (nginx's auth_basic and auth_basic_user_file) onto LocationSettings. */
+class AuthBasicConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void createRoot() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+    }
+
+    @Test
+    void aRealmAndAUserFileAreReadAndARealmOfNullTurnsItOff() throws Exception {
+        Files.writeString(dir.resolve("users"), "alice:{PLAIN}secret\n");
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                location-defaults.auth-basic { realm = "Staging", user-file = users }
+                sites = [{ root = www, locations = [{ match = "/" }, { match = "/open/", auth-basic.realm = null }] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        AuthBasic auth = locations.get(0).authBasic();
+        assertThat(auth.realm()).isEqualTo("Staging");
+        assertThat(auth.userFile()).isEqualTo(dir.resolve("users").toAbsolutePath().normalize());
+        assertThat(auth.users().matches("alice", "secret")).isTrue();
+        assertThat(locations.get(1).authBasic()).isNull();
+    }
+
+    @Test
+    void badSettingsAndUnusableUserFilesAreListed() throws Exception {
+        Files.writeString(dir.resolve("bcrypt"), "ok:{PLAIN}x\nbob:$2y$05$abcdefghijklmnopqrstuu5Rm3T4DbD8ohWdBhXQ6S3DHkWjv7Pxm\n");
+        Files.writeString(dir.resolve("empty"), "# nobody yet\n");
+        Path file = EdgeConfFile.write(dir, """
+                sites = [{ root = www, locations = [
+                  { match = "/a/", auth-basic { realm = "A", user-file = missing } }
+                  { match = "/b/", auth-basic { realm = "B", user-file = bcrypt } }
+                  { match = "/c/", auth-basic { realm = "C", user-file = empty } }
+                  { match = "/d/", auth-basic { realm = "say \\"hi\\"", user-file = empty } }
+                  { match = "/e/", auth-basic { user-file = empty } }
+                  { match = "/f/", auth-basic { realm = "F" } }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        Path dirReal = dir.toAbsolutePath().normalize();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(3, "edge.sites[0].locations[0].auth-basic.user-file", dirReal.resolve("missing")
+                                + " cannot be read (NoSuchFileException: " + dirReal.resolve("missing") + ")"),
+                        tuple(4, "edge.sites[0].locations[1].auth-basic.user-file", dirReal.resolve("bcrypt")
+                                + ", line 2: user bob's hash is bcrypt (htpasswd -B), which nginx on Linux cannot check"
+                                + " either: make it with htpasswd -m, or openssl passwd -apr1 or -6"),
+                        tuple(5, "edge.sites[0].locations[2].auth-basic.user-file", dirReal.resolve("empty")
+                                + " names no user: every request would be refused"),
+                        tuple(6, "edge.sites[0].locations[3].auth-basic.realm", "\"say \"hi\"\" cannot be a realm"),
+                        tuple(7, "edge.sites[0].locations[4].auth-basic.user-file",
+                                "set without a realm, which turns auth-basic on"),
+                        tuple(8, "edge.sites[0].locations[5].auth-basic.realm",
+                                "set without a user-file, the htpasswd file of the users it lets in"));
+    }
+}

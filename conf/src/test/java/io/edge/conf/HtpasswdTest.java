@@ -1,0 +1,64 @@
+package io.edge.conf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * htpasswd files as nginx's auth_basic_user_file reads them. The hashes are of "secret", made by openssl passwd, perl's
+ * crypt (glibc's, which nginx calls) and Python's hashlib for the {SHA} forms.
+ */
+class HtpasswdTest {
+
+    private static final String FILE = """
+            # made for the test
+            apr1:$apr1$abcdefgh$h9FWgUz3n9YxylKLlR5SQ/
+            md5:$1$abcdefgh$cHJi5PXp/ki/ktXzqlk6I1
+            sha256:$5$saltsalt$0IyaXrmV7.sGNS6tirgqHLqX/G.FBvgkYA.lpPdS5sA
+            sha512:$6$rounds=1000$abc$MqEcPZUYRGGcOeq7PhMpfjfu/F0HrVEI0OlZBijWvO8mSG77iNUDP5MqFceKpJTBc8iITVtNyLiNTRNCxv6oh0
+            des:abNANd1rDfiNc
+            sha:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=
+            ssha:{SSHA}uJDd0BIdJ9Z7yDCZNWdgYeb33+cBAgME
+            plain:{PLAIN}secret:a comment after the hash
+
+            apr1:{PLAIN}second line of a name: the first wins
+            """;
+
+    @Test
+    void everyKindNginxChecksOnLinuxIsChecked() {
+        Htpasswd file = Htpasswd.parse(FILE);
+        assertThat(file.problems()).isEmpty();
+        assertThat(file.users()).containsOnlyKeys("apr1", "md5", "sha256", "sha512", "des", "sha", "ssha", "plain");
+        for (String user : file.users().keySet()) {
+            assertThat(file.matches(user, "secret")).as(user).isTrue();
+            assertThat(file.matches(user, "Secret")).as(user).isFalse();
+            assertThat(file.matches(user, "")).as(user).isFalse();
+        }
+        assertThat(file.matches("nobody", "secret")).isFalse();
+        assertThat(file.matches("apr1", "second line of a name")).as("the first line of a name wins").isFalse();
+    }
+
+    @Test
+    void linesThatNameNoUsableUserAreProblemsAndTheOthersStay() {
+        Htpasswd file = Htpasswd.parse("""
+                good:{PLAIN}x
+                no colon here
+                bcrypt:$2y$05$abcdefghijklmnopqrstuu5Rm3T4DbD8ohWdBhXQ6S3DHkWjv7Pxm
+                odd:$9$what
+                empty:
+                """);
+        assertThat(file.users()).containsOnlyKeys("good");
+        assertThat(file.problems()).containsExactly(
+                "line 2: no \"name:hash\"",
+                "line 3: user bcrypt's hash is bcrypt (htpasswd -B), which nginx on Linux cannot check either: make it"
+                        + " with htpasswd -m, or openssl passwd -apr1 or -6",
+                "line 4: user odd's hash is of a kind edge does not know ($9$wha...)",
+                "line 5: user empty's hash is empty or of no kind edge knows");
+    }
+
+    @Test
+    void aMalformedHashMatchesNoPassword() {
+        assertThat(Htpasswd.matchesHash("x".getBytes(), "{SSHA}not base64!")).isFalse();
+        assertThat(Htpasswd.matchesHash("x".getBytes(), "{SSHA}AAAA")).as("shorter than a SHA-1").isFalse();
+    }
+}

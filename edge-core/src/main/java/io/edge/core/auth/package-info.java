@@ -1,0 +1,2 @@
+/** HTTP Basic authentication against htpasswd files, nginx's auth_basic. */
+package io.edge.core.auth;

@@ -1,0 +1,79 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A location's {@code auth-basic}, nginx's auth_basic with an htpasswd file, on a real edge with a real php-fpm behind
+ * it: the hashes are of "secret" and "s3cret", made by openssl passwd.
+ */
+class BasicAuthIT {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private static final String ALICE = "alice:$apr1$abcdefgh$h9FWgUz3n9YxylKLlR5SQ/\n"; // secret
+    private static final String BOB = "bob:$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwP"
+            + "ZN.Pq.H91p5hVO1\n"; // secret
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void onlyAUserOfTheFileWithItsPasswordGetsThroughAndPhpSeesWho() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("staging"));
+        Files.writeString(www.resolve("staging/page.txt"), "staging page");
+        Files.writeString(www.resolve("open.txt"), "open");
+        Files.writeString(www.resolve("who.php"), "<?php echo $_SERVER['PHP_AUTH_USER'] ?? '-';");
+        Files.writeString(dir.resolve("htpasswd"), ALICE + BOB);
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     location-defaults.auth-basic { realm = "Staging", user-file = "htpasswd" }
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/" }
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "= /open.txt", auth-basic.realm = null }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            HttpResponse<String> none = get(edge, "/staging/page.txt", null);
+            assertThat(none.statusCode()).isEqualTo(401);
+            assertThat(none.headers().firstValue("www-authenticate")).contains("Basic realm=\"Staging\"");
+            assertThat(get(edge, "/staging/page.txt", "alice:secret").body()).isEqualTo("staging page");
+            assertThat(get(edge, "/staging/page.txt", "alice:secret").statusCode()).as("remembered").isEqualTo(200);
+            assertThat(get(edge, "/staging/page.txt", "bob:secret").statusCode()).as("SHA-512 crypt").isEqualTo(200);
+            assertThat(get(edge, "/staging/page.txt", "alice:wrong").statusCode()).isEqualTo(401);
+            assertThat(get(edge, "/staging/page.txt", "carol:secret").statusCode()).isEqualTo(401);
+            assertThat(get(edge, "/staging/page.txt", "alice").statusCode()).as("no colon").isEqualTo(401);
+            assertThat(get(edge, "/who.php", "alice:secret").body()).isEqualTo("alice");
+            assertThat(get(edge, "/who.php", null).statusCode()).as("the script never runs unasked").isEqualTo(401);
+            assertThat(get(edge, "/open.txt", null).body()).as("realm = null turns it off").isEqualTo("open");
+
+            // htpasswd -b adds a user: no reload needed; a changed password ends the old one's welcome
+            Files.writeString(dir.resolve("htpasswd"), "alice:$apr1$abcdefgh$M2T3erDstkD7SsE2QQnfH0\n" + BOB
+                    + "carol:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n");
+            Awaits.await(() -> get(edge, "/staging/page.txt", "carol:secret").statusCode() == 200,
+                    "the file read again");
+            assertThat(get(edge, "/staging/page.txt", "alice:secret").statusCode()).as("alice's old password")
+                    .isEqualTo(401);
+            assertThat(get(edge, "/staging/page.txt", "alice:s3cret").statusCode()).isEqualTo(200);
+        }
+    }
+
+    private static HttpResponse<String> get(EdgeHarness edge, String target, String credentials) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(edge.uri(target));
+        if (credentials != null) {
+            request.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                    credentials.getBytes(StandardCharsets.UTF_8)));
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
