@@ -50,6 +50,12 @@ public record Rewrite(List<Return.Part> path, List<Return.Part> query, boolean s
             queryText = queryText.substring(0, queryText.length() - 1);
         }
         List<Return.Part> path = Return.parts(pathText, regex);
+        for (Return.Part part : path) {
+            if (part.literal() != null && !part.literal().matches("([^%]|%[0-9A-Fa-f]{2})*")) {
+                throw new IllegalArgumentException("has a % not followed by two hex digits in its path (a percent"
+                        + " sign is %25: the path is decoded as a request's)");
+            }
+        }
         List<Return.Part> query = queryText.isEmpty() ? List.of() : Return.parts(queryText, regex);
         return new Rewrite(path, query, question >= 0, keepsQuery);
     }

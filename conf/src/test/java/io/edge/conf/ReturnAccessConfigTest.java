@@ -207,6 +207,7 @@ class ReturnAccessConfigTest {
                   { match = "/c/", rewrite = "/c.php", return = 404 }
                   { match = "/d/", rewrite = "/d.php", fastcgi = php }
                   { match = "/e/", rewrite = "/e f" }
+                  { match = "/f/", rewrite = "/100%/x" }
                 ] }]
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
@@ -220,7 +221,9 @@ class ReturnAccessConfigTest {
                         tuple(7, "edge.sites[0].locations[3].rewrite",
                                 "set in a location with fastcgi = \"php\", which it would never reach"),
                         tuple(8, "edge.sites[0].locations[4].rewrite",
-                                "\"/e f\" has white space or a control character"));
+                                "\"/e f\" has white space or a control character"),
+                        tuple(9, "edge.sites[0].locations[5].rewrite", "\"/100%/x\" has a % not followed by two hex"
+                                + " digits in its path (a percent sign is %25: the path is decoded as a request's)"));
     }
 
     @Test

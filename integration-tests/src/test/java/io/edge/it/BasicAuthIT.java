@@ -33,6 +33,9 @@ class BasicAuthIT {
         Files.writeString(www.resolve("staging/page.txt"), "staging page");
         Files.writeString(www.resolve("open.txt"), "open");
         Files.writeString(www.resolve("who.php"), "<?php echo $_SERVER['PHP_AUTH_USER'] ?? '-';");
+        Files.createDirectories(www.resolve("app"));
+        Files.writeString(www.resolve("app/index.php"), "<?php echo 'app';");
+        Files.writeString(www.resolve("app/admin.php"), "<?php echo 'admin';");
         Files.writeString(dir.resolve("htpasswd"), ALICE + BOB);
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
              EdgeHarness edge = EdgeHarness.start(dir, """
@@ -41,6 +44,8 @@ class BasicAuthIT {
                        { match = "/" }
                        { match = "~ \\\\.php$", fastcgi = php }
                        { match = "= /open.txt", auth-basic.realm = null }
+                       { match = "^~ /app/", fastcgi = php, front-controller = "/app/index.php", auth-basic.realm = null }
+                       { match = "= /app/admin.php", fastcgi = php }
                      ] }]
                      fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
                      """.formatted(fpm.address()))) {
@@ -56,6 +61,10 @@ class BasicAuthIT {
             assertThat(get(edge, "/who.php", "alice:secret").body()).isEqualTo("alice");
             assertThat(get(edge, "/who.php", null).statusCode()).as("the script never runs unasked").isEqualTo(401);
             assertThat(get(edge, "/open.txt", null).body()).as("realm = null turns it off").isEqualTo("open");
+            assertThat(get(edge, "/app/some/route", null).body()).isEqualTo("app");
+            assertThat(get(edge, "/app/admin.php/users", null).statusCode())
+                    .as("a script of a location that asks, found with PATH_INFO by one that does not").isEqualTo(401);
+            assertThat(get(edge, "/app/admin.php", "alice:secret").body()).isEqualTo("admin");
 
             // htpasswd -b adds a user: no reload needed; a changed password ends the old one's welcome
             Files.writeString(dir.resolve("htpasswd"), "alice:$apr1$abcdefgh$M2T3erDstkD7SsE2QQnfH0\n" + BOB

@@ -92,6 +92,32 @@ class LimitReqIT {
         }
     }
 
+    @Test
+    void aRequestIsCountedOnceWhateverLocationsItPassesAndA444LimitClosesTheConnection() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("new"));
+        Files.writeString(www.resolve("new/page.html"), "page");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server.real-ip.from = ["127.0.0.1"]
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "~ ^/old/(.*)$", rewrite = "/new/$1", limit-req { rate = "1 r/m", burst = 1, nodelay = true } }
+                  { match = "/new/", limit-req { rate = "1 r/m", burst = 1, nodelay = true } }
+                  { match = "/bots/", return = "200 ok", limit-req { rate = "1 r/m", status = 444 } }
+                ] }]
+                """)) {
+            assertThat(from(edge, "198.51.100.1", "/old/page.html").body()).isEqualTo("page");
+            assertThat(from(edge, "198.51.100.1", "/old/page.html").statusCode())
+                    .as("the second of a burst of one: each counted once, not in both locations").isEqualTo(200);
+            assertThat(from(edge, "198.51.100.1", "/old/page.html").statusCode()).isEqualTo(429);
+
+            assertThat(from(edge, "198.51.100.2", "/bots/x").statusCode()).isEqualTo(200);
+            try (RawHttpClient bot = new RawHttpClient(edge.address())) {
+                bot.send("GET /bots/x HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.2\r\n\r\n");
+                assertThat(bot.isClosedByPeer()).as("444: no answer at all").isTrue();
+            }
+        }
+    }
+
     /** Whether the server has sent {@code client} something to read. */
     private static boolean answered(RawHttpClient client) throws java.io.IOException {
         return client.socket().getInputStream().available() > 0;

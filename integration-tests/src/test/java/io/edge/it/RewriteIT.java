@@ -29,6 +29,7 @@ class RewriteIT {
                 <?php echo json_encode(['get' => $_GET, 'query' => $_SERVER['QUERY_STRING'],
                     'uri' => $_SERVER['REQUEST_URI'], 'script' => $_SERVER['SCRIPT_NAME'],
                     'method' => $_SERVER['REQUEST_METHOD'], 'body' => file_get_contents('php://input')]);""");
+        Files.writeString(www.resolve("q.php"), "<?php echo $_SERVER['QUERY_STRING'];");
         Files.createDirectories(www.resolve("files"));
         Files.writeString(www.resolve("files/red shoe.txt"), "a file");
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
@@ -41,6 +42,7 @@ class RewriteIT {
                        { match = "~ ^/legacy/", rewrite = "/article.php" }
                        { match = "~ ^/download/(.+)$", rewrite = "/files/$1" }
                        { match = "/spin/", rewrite = "/spin$uri" }
+                       { match = "~ ^/article-name/(.+)$", rewrite = "/q.php?name=$1" }
                      ] }]
                      fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
                      """.formatted(fpm.address()))) {
@@ -65,6 +67,10 @@ class RewriteIT {
             assertThat(send(edge, "GET", "/download/missing.txt").statusCode()).isEqualTo(404);
 
             assertThat(send(edge, "GET", "/spin/x").statusCode()).as("a rewrite cycle ends, as nginx's").isEqualTo(500);
+
+            HttpResponse<String> latin1 = send(edge, "GET", "/article-name/caf%E9");
+            assertThat(latin1.body()).as("a capture's byte that is not UTF-8 goes on as that byte, as nginx's")
+                    .isEqualTo("name=caf%E9");
         }
     }
 

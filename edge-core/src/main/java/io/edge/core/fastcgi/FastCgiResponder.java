@@ -466,8 +466,8 @@ public final class FastCgiResponder implements Responder {
      * For a script this location found under another URI than the request's (a directory's index, the front
      * controller, the script part of a path with PATH_INFO): where that URI is another location's, what nginx's
      * internal redirect there would meet first. Its access rules refuse the client: 403, answered here. It answers
-     * with a return or a rewrite: the exchange goes there. Else (the usual: a location without rules of its own, or
-     * none) false, and this location runs the script as ever.
+     * with a return or a rewrite, or asks for a password or keeps a rate: the exchange goes there. Else (the usual: a
+     * location without rules of its own, or none) false, and this location runs the script as ever.
      */
     private static boolean answeredByItsOwnLocation(Exchange exchange, ScriptResolver.Script script) {
         String uri = script.scriptName();
@@ -486,7 +486,10 @@ public final class FastCgiResponder implements Responder {
             exchange.sendError(HttpResponseStatus.FORBIDDEN);
             return true;
         }
-        if (owner.handler() == LocationSettings.Handler.RETURN || owner.handler() == LocationSettings.Handler.REWRITE) {
+        if (owner.handler() == LocationSettings.Handler.RETURN || owner.handler() == LocationSettings.Handler.REWRITE
+                || owner.authBasic() != null || owner.limitReq() != null) {
+            // answered there, its password asked and its rate kept (its script run without a PATH_INFO, as that
+            // location takes the script's own URI)
             exchange.redirect(uri);
             return true;
         }

@@ -246,6 +246,14 @@ public interface Exchange {
     void sendError(HttpResponseStatus status);
 
     /**
+     * Whether no request limit ({@code limit-req}) has counted this exchange yet; it is counted from now on. nginx counts
+     * a request once, whatever internal redirects take it through other limited locations. By default: always the first.
+     */
+    default boolean firstLimitCount() {
+        return true;
+    }
+
+    /**
      * Closes the client's connection without an answer, nginx's {@code return 444}: the access log says 444, and
      * requests the client sent after this one are dropped. No head must have been written. By default the exchange
      * fails instead.

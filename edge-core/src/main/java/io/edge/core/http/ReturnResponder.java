@@ -4,6 +4,7 @@ import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
 import io.edge.conf.SiteSettings;
 import io.edge.core.route.Router;
+import io.edge.fastcgi.cgi.CgiParams;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -138,7 +139,8 @@ public final class ReturnResponder implements Responder {
         if (escape == Escape.NONE) {
             out.append(text);
         } else {
-            appendBytes(out, text.getBytes(StandardCharsets.UTF_8), escape);
+            // a path's byte that was not UTF-8 (kept by its decoding as a lone U+DC80-U+DCFF) goes out as that byte
+            appendBytes(out, CgiParams.utf8Bytes(text).getBytes(StandardCharsets.ISO_8859_1), escape);
         }
     }
 

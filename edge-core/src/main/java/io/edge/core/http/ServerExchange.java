@@ -92,6 +92,8 @@ final class ServerExchange implements Exchange {
     /** Some of the request body reached the exchange (the client did not wait for a 100, or got one). */
     private boolean bodyArrived;
     private State state = State.OPEN;
+    /** A limit-req counted this request: later ones (after an internal redirect) let it through. */
+    private boolean limitCounted;
     private boolean keepAlive;
     private int status;
     private long bodyBytes;
@@ -657,6 +659,15 @@ final class ServerExchange implements Exchange {
             gzip.end();
             gzip = null;
         }
+    }
+
+    @Override
+    public boolean firstLimitCount() {
+        if (limitCounted) {
+            return false;
+        }
+        limitCounted = true;
+        return true;
     }
 
     @Override

@@ -1,13 +1,17 @@
 package io.edge.core.limit;
 
 import io.edge.conf.LimitReq;
+import io.edge.conf.Return;
 import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -43,6 +47,10 @@ public final class LimitingResponder implements Responder {
 
     @Override
     public void respond(Exchange exchange) {
+        if (!exchange.firstLimitCount()) {
+            inner.respond(exchange); // counted already, where it came from: nginx counts a request once
+            return;
+        }
         InetAddress client = exchange.remoteAddress().getAddress();
         long wait = zone.admit(client, nanoTime.getAsLong(), limit.burst(), !limit.nodelay());
         if (wait == RequestZone.REFUSED) {
@@ -50,6 +58,10 @@ public final class LimitingResponder implements Responder {
             REFUSED.warn(LimitingResponder.class, exchange.request().method() + " " + exchange.request().uri()
                     + " from " + client.getHostAddress() + " -> " + limit.status() + ": over the rate of "
                     + limit.zone() + " (" + limit.rateText() + ", burst " + limit.burst() + ")");
+            if (limit.status() == Return.CLOSE) {
+                exchange.closeWithoutAnswer(); // nginx's limit_req_status 444
+                return;
+            }
             HttpResponseStatus status = HttpResponseStatus.valueOf(limit.status());
             FullHttpResponse response = ErrorResponses.response(exchange, status);
             // room for one more request comes within a request's share of a second
@@ -62,12 +74,22 @@ public final class LimitingResponder implements Responder {
             return;
         }
         // A client that stops sending while its request waits has left, as nginx sees it then (499): nothing holds it.
+        // A body stays in the socket meanwhile (nginx's does too): read now, an upload would wait in memory, and the
+        // body timeout does not count the wait (its client is not the one slow). Its client's leaving is seen when
+        // the wait ends.
+        boolean body = announcesBody(exchange.request());
         exchange.endOnClientClose(true);
-        exchange.clientChannel().eventLoop().schedule(() -> {
+        if (body) {
+            exchange.pauseBody(true);
+        }
+        ScheduledFuture<?> waiting = exchange.clientChannel().eventLoop().schedule(() -> {
             if (exchange.isEnded()) {
                 return; // its client left meanwhile
             }
             exchange.endOnClientClose(false); // the responder's own rule from here, as for a request that never waited
+            if (body) {
+                exchange.pauseBody(false);
+            }
             try {
                 inner.respond(exchange);
             } catch (RuntimeException e) {
@@ -75,5 +97,11 @@ public final class LimitingResponder implements Responder {
                 exchange.fail(e);
             }
         }, wait, TimeUnit.NANOSECONDS);
+        exchange.onClientGone(() -> waiting.cancel(false)); // what the wait holds (the connection) goes with its client
+    }
+
+    /** Whether {@code request} announces a body: a length above 0, or chunks. */
+    private static boolean announcesBody(HttpRequest request) {
+        return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
     }
 }

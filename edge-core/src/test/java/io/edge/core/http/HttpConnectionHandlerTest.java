@@ -3,7 +3,10 @@ package io.edge.core.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.conf.EdgeSettings;
+import io.edge.conf.LimitReq;
 import io.edge.conf.LocationSettings;
+import io.edge.core.limit.LimitingResponder;
+import io.edge.core.limit.RequestZone;
 import io.edge.core.route.Router;
 import io.edge.fastcgi.QueueFullException;
 import io.edge.fastcgi.QueueTimeoutException;
@@ -23,6 +26,8 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.nio.charset.StandardCharsets;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,6 +65,39 @@ class HttpConnectionHandlerTest {
                 new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
         client = new EmbeddedChannel(new HttpChannelInitializer(context));
         return client;
+    }
+
+    /** As {@link #open(Responder)}, on a connection from a TCP client (an embedded channel's own address is none). */
+    EmbeddedChannel openFromTcp(Responder responder) {
+        open(responder);
+        client.close();
+        client = new EmbeddedChannel(new HttpChannelInitializer(context)) {
+            @Override
+            protected SocketAddress remoteAddress0() {
+                return new InetSocketAddress("192.0.2.7", 40000);
+            }
+        };
+        return client;
+    }
+
+    /**
+     * A request a limit-req spaces out leaves the body it announced in the socket while it waits (read then, an upload
+     * would wait in memory), and the body timeout does not count the wait: its turn comes, the body is read, the answer
+     * goes. The client leaving meanwhile ends the wait (LimitReqIT).
+     */
+    @Test
+    void aRequestALimitDelaysLeavesItsBodyUnreadUntilItsTurn() {
+        openFromTcp(new LimitingResponder(new EchoResponder(), new RequestZone(1.0 / 60),
+                new LimitReq("zone t", 1.0 / 60, 1, false, 429)));
+        client.freezeTime();
+        assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ");
+        assertThat(EmbeddedClient.send(client, "POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"))
+                .as("a minute past the rate: it waits").isEmpty();
+        assertThat(client.config().isAutoRead()).as("its body is not read meanwhile").isFalse();
+        client.advanceTimeBy(61, TimeUnit.SECONDS); // past the body timeout too (60 s), which the wait does not count
+        client.runScheduledPendingTasks();
+        assertThat(client.config().isAutoRead()).as("its turn: the body is read").isTrue();
+        assertThat(EmbeddedClient.send(client, "hello")).startsWith("HTTP/1.1 200 ").contains("/b? body=5");
     }
 
     /**

@@ -187,7 +187,7 @@ public final class CgiParams {
      * (a request path's byte that was not UTF-8, kept by the path's decoding as Python's {@code surrogateescape}
      * keeps it), so PATH_INFO carries a legacy Latin-1 path's bytes as nginx passes them.
      */
-    static String utf8Bytes(String unicode) {
+    public static String utf8Bytes(String unicode) {
         for (int i = 0; i < unicode.length(); i++) {
             if (unicode.charAt(i) >= 0x80) {
                 return utf8BytesFrom(unicode, i);
