@@ -60,6 +60,8 @@ import java.util.regex.Pattern;
  * @param limitReq        how many requests a second each client may make here (nginx's {@code limit_req}); {@code null}:
  *                        no limit
  * @param authBasic       the users and passwords this location asks for (nginx's {@code auth_basic}); {@code null}: none
+ * @param accessLog       whether the requests this location answers are written to the access log (nginx's
+ *                        {@code access_log off} in a location: false)
  */
 public record LocationSettings(
         String match,
@@ -85,7 +87,8 @@ public record LocationSettings(
         Return returns,
         Rewrite rewrite,
         LimitReq limitReq,
-        AuthBasic authBasic) {
+        AuthBasic authBasic,
+        boolean accessLog) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -111,7 +114,7 @@ public record LocationSettings(
                             boolean internal, String fastcgiScript) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                List.of(), null, null, null, null);
+                List.of(), null, null, null, null, true);
     }
 
     /** A location without {@code expires} or {@code headers}. */

@@ -1143,7 +1143,7 @@ final class SettingsMapper {
                     bodyLimit, fastcgiParams, handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI ? gzip : null,
                     gzipStatic && handler == LocationSettings.Handler.STATIC, internal, fastcgiScript, access,
-                    returns, rewrite, limitReq, authBasic));
+                    returns, rewrite, limitReq, authBasic, location.bool("access-log")));
         }
         return result;
     }

@@ -172,6 +172,39 @@ class AccessLogIT {
         assertThat(counted).containsExactly("204 204 0", "204 204 0", "304 304 0", "200 200 1000", "204 204 0");
     }
 
+    /**
+     * nginx's access_log off in a location: a tree of thumbnails or a health check keeps out of the log, decided by the
+     * location that answers (after an internal redirect, the one it landed in).
+     */
+    @Test
+    void aLocationWithAccessLogOffKeepsItsRequestsOutOfTheLog() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("thumbs"));
+        Files.writeString(www.resolve("thumbs/a.jpg"), "jpeg");
+        Files.writeString(www.resolve("page.html"), "page");
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server.access-log = "-"
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/" }
+                  { match = "^~ /thumbs/", access-log = false }
+                  { match = "= /healthz", return = "200 ok", access-log = false }
+                  { match = "= /old-thumb", rewrite = "/thumbs/a.jpg" }
+                ] }]
+                """)) {
+            assertThat(get(edge, "/thumbs/a.jpg").body()).isEqualTo("jpeg");
+            assertThat(get(edge, "/thumbs/missing.jpg").statusCode()).isEqualTo(404);
+            assertThat(get(edge, "/healthz").body()).isEqualTo("ok");
+            assertThat(get(edge, "/old-thumb").body()).isEqualTo("jpeg");
+            assertThat(get(edge, "/page.html").body()).isEqualTo("page");
+            await(() -> access.lines().stream().anyMatch(line -> line.contains("GET /page.html ")), "the page's line");
+            assertThat(access.lines()).as("one connection, its lines in order: only the page's")
+                    .filteredOn(line -> line.contains("\"GET ")).singleElement().asString().contains("GET /page.html ");
+        } finally {
+            access.close();
+        }
+    }
+
     private static HttpResponse<String> get(EdgeHarness edge, String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(edge.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
     }
