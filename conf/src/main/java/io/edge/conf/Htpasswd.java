@@ -18,8 +18,8 @@ import org.apache.commons.codec.digest.UnixCrypt;
  * {@code name:hash} (anything after a second ':' is a comment); empty lines and lines starting with {@code #} are
  * skipped. The hashes nginx on Linux checks: {@code $apr1$} (htpasswd's default, {@code -m}), {@code {SHA}}
  * ({@code -s}), {@code {SSHA}}, {@code {PLAIN}}, and crypt(3)'s {@code $1$}, {@code $5$}, {@code $6$} and DES. bcrypt
- * ({@code $2y$}, htpasswd {@code -B}) is refused: glibc's crypt, which nginx uses, has none, so such a file never worked
- * there either.
+ * ({@code $2y$}, htpasswd {@code -B}) and yescrypt are refused: commons-codec checks neither (nginx on Debian 12 takes
+ * them through libxcrypt), and a user nobody can log in as must not pass the configuration check.
  *
  * @param users    each user's hash, by name (the first line of a name wins, as nginx reads the file top down)
  * @param problems each line that could not be read, as "line N: what"; its user is left out
@@ -31,7 +31,10 @@ public record Htpasswd(Map<String, String> users, List<String> problems) {
         problems = List.copyOf(problems);
     }
 
-    /** Reads the file's text. */
+    /**
+     * Reads the file's text: its bytes, one char each (ISO-8859-1), as nginx compares names and passwords byte for
+     * byte whatever their encoding.
+     */
     public static Htpasswd parse(String text) {
         Map<String, String> users = new HashMap<>();
         List<String> problems = new ArrayList<>();
@@ -62,12 +65,21 @@ public record Htpasswd(Map<String, String> users, List<String> problems) {
     /** Why {@code hash} is none edge can check, or null. */
     private static String hashFault(String hash) {
         if (hash.startsWith("$2a$") || hash.startsWith("$2b$") || hash.startsWith("$2y$")) {
-            return "is bcrypt (htpasswd -B), which nginx on Linux cannot check either: make it with htpasswd -m, or"
-                    + " openssl passwd -apr1 or -6";
+            return "is bcrypt (htpasswd -B), which edge cannot check: make it with htpasswd -m or -2, or openssl"
+                    + " passwd -apr1 or -6";
+        }
+        if ((hash.startsWith("$5$") || hash.startsWith("$6$"))
+                && (hash.startsWith("$$", 2) || hash.contains("rounds=") && !checkable(hash))) {
+            return "has a salt or rounds no check takes (an empty salt, or rounds past what commons-codec allows):"
+                    + " make it again with htpasswd -2 or openssl passwd -6";
         }
         if (hash.startsWith("$apr1$") || hash.startsWith("$1$") || hash.startsWith("$5$") || hash.startsWith("$6$")
                 || hash.startsWith("{PLAIN}") || hash.startsWith("{SHA}") || hash.startsWith("{SSHA}")) {
             return null;
+        }
+        if (hash.startsWith("$y$") || hash.startsWith("$7$") || hash.startsWith("$gy$")) {
+            return "is yescrypt or scrypt (mkpasswd's default), which edge cannot check: make it with htpasswd -m or"
+                    + " -2, or openssl passwd -apr1 or -6";
         }
         if (hash.startsWith("$") || hash.startsWith("{")) {
             return "is of a kind edge does not know (" + hash.substring(0, Math.min(hash.length(), 6)) + "...)";
@@ -75,10 +87,27 @@ public record Htpasswd(Map<String, String> users, List<String> problems) {
         return hash.length() == 13 ? null : "is empty or of no kind edge knows";
     }
 
-    /** Whether {@code password} is {@code user}'s, by its hash; false for a user the file does not name. */
+    /** Whether the SHA-crypt {@code hash}'s salt and rounds are ones a check takes (it would throw for every password). */
+    private static boolean checkable(String hash) {
+        try {
+            if (hash.startsWith("$5$")) {
+                Sha2Crypt.sha256Crypt(new byte[0], hash);
+            } else {
+                Sha2Crypt.sha512Crypt(new byte[0], hash);
+            }
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Whether {@code password} is {@code user}'s, by its hash; false for a user the file does not name. Both are bytes,
+     * one char each (ISO-8859-1), as a client's {@code Authorization} carries them.
+     */
     public boolean matches(String user, String password) {
         String hash = users.get(user);
-        return hash != null && matchesHash(password.getBytes(StandardCharsets.UTF_8), hash);
+        return hash != null && matchesHash(password.getBytes(StandardCharsets.ISO_8859_1), hash);
     }
 
     /** Whether {@code password} hashes to {@code hash} (a kind {@link #parse} accepted), compared in constant time. */
@@ -86,7 +115,7 @@ public record Htpasswd(Map<String, String> users, List<String> problems) {
         try {
             String made;
             if (hash.startsWith("{PLAIN}")) {
-                made = "{PLAIN}" + new String(password, StandardCharsets.UTF_8);
+                made = "{PLAIN}" + new String(password, StandardCharsets.ISO_8859_1);
             } else if (hash.startsWith("{SHA}")) {
                 made = "{SHA}" + Base64.getEncoder().encodeToString(sha1(password));
             } else if (hash.startsWith("{SSHA}")) {
@@ -109,7 +138,8 @@ public record Htpasswd(Map<String, String> users, List<String> problems) {
             } else {
                 made = UnixCrypt.crypt(password, hash);
             }
-            return MessageDigest.isEqual(made.getBytes(StandardCharsets.UTF_8), hash.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.isEqual(made.getBytes(StandardCharsets.ISO_8859_1),
+                    hash.getBytes(StandardCharsets.ISO_8859_1));
         } catch (IllegalArgumentException malformed) {
             return false; // a salt or encoding the hash's kind does not allow: no password matches it
         }

@@ -1295,7 +1295,7 @@ final class SettingsMapper {
     private Htpasswd readUserFile(Section auth, Path file) {
         String text;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            text = Files.readString(file, StandardCharsets.ISO_8859_1); // bytes: names and passwords are compared so
         } catch (IOException | java.io.UncheckedIOException e) {
             auth.problem("user-file", file + " cannot be read (" + e.getClass().getSimpleName() + ": " + e.getMessage()
                     + ")", "a readable htpasswd file");

@@ -59,8 +59,8 @@ class AuthBasicConfigTest {
                         tuple(3, "edge.sites[0].locations[0].auth-basic.user-file", dirReal.resolve("missing")
                                 + " cannot be read (NoSuchFileException: " + dirReal.resolve("missing") + ")"),
                         tuple(4, "edge.sites[0].locations[1].auth-basic.user-file", dirReal.resolve("bcrypt")
-                                + ", line 2: user bob's hash is bcrypt (htpasswd -B), which nginx on Linux cannot check"
-                                + " either: make it with htpasswd -m, or openssl passwd -apr1 or -6"),
+                                + ", line 2: user bob's hash is bcrypt (htpasswd -B), which edge cannot check: make it"
+                                + " with htpasswd -m or -2, or openssl passwd -apr1 or -6"),
                         tuple(5, "edge.sites[0].locations[2].auth-basic.user-file", dirReal.resolve("empty")
                                 + " names no user: every request would be refused"),
                         tuple(6, "edge.sites[0].locations[3].auth-basic.realm", "\"say \"hi\"\" cannot be a realm"),

@@ -46,19 +46,34 @@ class HtpasswdTest {
                 bcrypt:$2y$05$abcdefghijklmnopqrstuu5Rm3T4DbD8ohWdBhXQ6S3DHkWjv7Pxm
                 odd:$9$what
                 empty:
+                yes:$y$j9T$abcdefghijklmnopqrstu.$ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefgh
+                nosalt:$6$$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN
                 """);
         assertThat(file.users()).containsOnlyKeys("good");
         assertThat(file.problems()).containsExactly(
                 "line 2: no \"name:hash\"",
-                "line 3: user bcrypt's hash is bcrypt (htpasswd -B), which nginx on Linux cannot check either: make it"
-                        + " with htpasswd -m, or openssl passwd -apr1 or -6",
+                "line 3: user bcrypt's hash is bcrypt (htpasswd -B), which edge cannot check: make it with htpasswd -m or"
+                        + " -2, or openssl passwd -apr1 or -6",
                 "line 4: user odd's hash is of a kind edge does not know ($9$wha...)",
-                "line 5: user empty's hash is empty or of no kind edge knows");
+                "line 5: user empty's hash is empty or of no kind edge knows",
+                "line 6: user yes's hash is yescrypt or scrypt (mkpasswd's default), which edge cannot check: make it"
+                        + " with htpasswd -m or -2, or openssl passwd -apr1 or -6",
+                "line 7: user nosalt's hash has a salt or rounds no check takes (an empty salt, or rounds past what"
+                        + " commons-codec allows): make it again with htpasswd -2 or openssl passwd -6");
     }
 
     @Test
     void aMalformedHashMatchesNoPassword() {
         assertThat(Htpasswd.matchesHash("x".getBytes(), "{SSHA}not base64!")).isFalse();
         assertThat(Htpasswd.matchesHash("x".getBytes(), "{SSHA}AAAA")).as("shorter than a SHA-1").isFalse();
+    }
+
+    @Test
+    void namesAndPasswordsAreComparedAsBytes() {
+        // "p\u00e4ss" in Latin-1 (one byte for the umlaut), as a client typing it in a Latin-1 locale sends it
+        String latin1Password = new String(new byte[] {'p', (byte) 0xe4, 's', 's'}, java.nio.charset.StandardCharsets.ISO_8859_1);
+        Htpasswd file = Htpasswd.parse("m\u00fcller:{PLAIN}" + latin1Password + "\n");
+        assertThat(file.matches("m\u00fcller", latin1Password)).isTrue();
+        assertThat(file.matches("m\u00fcller", "p\u00c3\u00a4ss")).as("its UTF-8 bytes are other bytes").isFalse();
     }
 }

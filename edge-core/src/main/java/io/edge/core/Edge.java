@@ -864,8 +864,13 @@ public final class Edge {
         }
         AuthBasic auth = location.authBasic();
         if (auth != null) {
-            responder = new BasicAuthResponder(responder, auth,
-                    g.userFiles.computeIfAbsent(auth.userFile(), file -> new UserFile(file, auth.users())));
+            g.userFiles.computeIfAbsent(auth.userFile(), file -> UserFile.of(file, auth.users())); // kept current
+            if (location.handler() != LocationSettings.Handler.RETURN
+                    && location.handler() != LocationSettings.Handler.REWRITE) {
+                // a return or a rewrite answers first, as nginx's rewrite phase comes before its auth_basic; where a
+                // rewrite leads asks for its own
+                responder = new BasicAuthResponder(responder, auth);
+            }
         }
         LimitReq limit = location.limitReq();
         if (limit != null) {

@@ -77,6 +77,78 @@ class BasicAuthIT {
         }
     }
 
+    /**
+     * Where nginx's internal redirect meets a location's auth_basic, edge asks too: an X-Accel-Redirect into a protected
+     * location (its file went out to anyone before the review of this change); a return there answers without asking,
+     * as nginx's rewrite phase comes first; two Authorization fields are 400.
+     */
+    @Test
+    void anXAccelRedirectIntoAProtectedLocationAsksForItsPasswordAndAReturnDoesNot() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("admin"));
+        Files.writeString(www.resolve("admin/secret.txt"), "the secret");
+        Files.writeString(www.resolve("dl.php"), "<?php header('X-Accel-Redirect: /admin/secret.txt');");
+        Files.writeString(dir.resolve("htpasswd"), ALICE);
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/" }
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "/admin/", auth-basic { realm = "Admin", user-file = "htpasswd" } }
+                       { match = "= /admin/healthz", return = "200 ok", auth-basic { realm = "Admin", user-file = "htpasswd" } }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            HttpResponse<String> anonymous = get(edge, "/dl.php", null);
+            assertThat(anonymous.statusCode()).isEqualTo(401);
+            assertThat(anonymous.headers().firstValue("www-authenticate")).contains("Basic realm=\"Admin\"");
+            assertThat(anonymous.body()).doesNotContain("the secret");
+            assertThat(get(edge, "/dl.php", "alice:secret").body()).isEqualTo("the secret");
+            assertThat(get(edge, "/admin/healthz", null).body()).as("a return answers first").isEqualTo("ok");
+
+            HttpResponse<String> twice = HTTP.send(HttpRequest.newBuilder(edge.uri("/admin/secret.txt"))
+                    .header("Authorization", basic("alice:secret")).header("Authorization", basic("bob:x")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(twice.statusCode()).as("which one was checked, PHP would not know").isEqualTo(400);
+        }
+    }
+
+    /**
+     * A user file gone refuses everyone (403, as nginx's) until it is back; a change that keeps the file's size and
+     * modification time (a copy with cp -p, tar) is seen all the same (its change time and inode).
+     */
+    @Test
+    void aUserFileGoneRefusesEveryoneAndAnyChangeToItIsSeen() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("page.txt"), "page");
+        Path users = dir.resolve("htpasswd");
+        Files.writeString(users, ALICE);
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/", auth-basic { realm = "R", user-file = "htpasswd" } }
+                ] }]
+                """)) {
+            assertThat(get(edge, "/page.txt", "alice:secret").statusCode()).isEqualTo(200);
+            Files.delete(users);
+            Awaits.await(() -> get(edge, "/page.txt", "alice:secret").statusCode() == 403, "the file gone: 403");
+
+            Files.writeString(users, ALICE);
+            Awaits.await(() -> get(edge, "/page.txt", "alice:secret").statusCode() == 200, "the file back");
+            java.nio.file.attribute.FileTime modified = Files.getLastModifiedTime(users);
+            Path copy = dir.resolve("htpasswd.new");
+            Files.writeString(copy, "alice:$apr1$abcdefgh$M2T3erDstkD7SsE2QQnfH0\n"); // s3cret: the same length
+            Files.setLastModifiedTime(copy, modified);
+            Files.move(copy, users, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Awaits.await(() -> get(edge, "/page.txt", "alice:s3cret").statusCode() == 200, "the new password");
+            assertThat(get(edge, "/page.txt", "alice:secret").statusCode()).isEqualTo(401);
+        }
+    }
+
+    private static String basic(String credentials) {
+        return "Basic " + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8));
+    }
+
     private static HttpResponse<String> get(EdgeHarness edge, String target, String credentials) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(edge.uri(target));
         if (credentials != null) {

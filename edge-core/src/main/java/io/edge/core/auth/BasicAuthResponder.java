@@ -11,7 +11,9 @@ import io.edge.core.http.ThrottledWarnings;
 import io.edge.fastcgi.LogText;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -23,6 +25,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,32 +33,32 @@ import org.slf4j.LoggerFactory;
 /**
  * A location's {@code auth-basic} in front of its responder, nginx's {@code auth_basic}: a request whose
  * {@code Authorization: Basic} names a user of the file with its password goes on; any other gets 401 with
- * {@code WWW-Authenticate: Basic realm="..."}. A password is checked on a small pool of its own (a SHA-512 crypt hash
- * takes milliseconds: on an event loop, a client guessing passwords would hold every connection of that loop), and a
- * good one remembered for a minute, so a browser's every request does not pay for it.
+ * {@code WWW-Authenticate: Basic realm="..."}; while the file is gone every request gets 403, while it cannot be read
+ * 500, as nginx's. A password is checked on a small pool of its own (a SHA-512 crypt hash takes milliseconds: on an
+ * event loop, a client guessing passwords would hold every connection of that loop), with the request's body left in
+ * the socket meanwhile, and skipped for a client that left; a good one is remembered for a minute, so a browser's every
+ * request does not pay for it. Names and passwords are compared as the bytes sent, as nginx compares them.
  */
 public final class BasicAuthResponder implements Responder {
 
     private static final Logger LOG = LoggerFactory.getLogger(BasicAuthResponder.class);
     private static final ThrottledWarnings REFUSED = new ThrottledWarnings(LOG, System::nanoTime);
-    /** Checks at most waiting for a thread; past them 503, as a full queue: guesses come faster than they are judged. */
-    private static final int WAITING = 1024;
+    /** Checks at most waiting for a thread; past them 503 with Retry-After: guesses come faster than they are judged. */
+    private static final int WAITING = 256;
     private static final Executor CHECKS = checks();
-    private static final Duration REMEMBERED = Duration.ofMinutes(1);
+    /**
+     * Passwords found good lately: file, user, hash and a digest of the password (never the password itself), so a
+     * changed password or a user removed ends its welcome at once.
+     */
+    private static final Cache<String, Boolean> GOOD = Caffeine.newBuilder().maximumSize(10_000)
+            .expireAfterWrite(Duration.ofMinutes(1)).build();
 
     private final Responder inner;
     private final AuthBasic settings;
-    private final UserFile users;
-    private final String challenge;
-    /** Passwords found good lately: user, hash and a digest of the password (never the password itself). */
-    private final Cache<String, Boolean> good = Caffeine.newBuilder().maximumSize(10_000)
-            .expireAfterWrite(REMEMBERED).build();
 
-    public BasicAuthResponder(Responder inner, AuthBasic settings, UserFile users) {
+    public BasicAuthResponder(Responder inner, AuthBasic settings) {
         this.inner = inner;
         this.settings = settings;
-        this.users = users;
-        this.challenge = "Basic realm=\"" + settings.realm() + "\"";
     }
 
     private static Executor checks() {
@@ -72,38 +75,67 @@ public final class BasicAuthResponder implements Responder {
 
     @Override
     public void respond(Exchange exchange) {
+        authorize(exchange, settings, () -> inner.respond(exchange));
+    }
+
+    /**
+     * Runs {@code granted} on the exchange's event loop (now, or once the password is checked) if the request carries a
+     * user and password of {@code settings}' file; else answers it (401, or 403/500 while the file is gone or
+     * unreadable, 503 while the checks are full). For the location an X-Accel-Redirect hands a file from, too.
+     */
+    public static void authorize(Exchange exchange, AuthBasic settings, Runnable granted) {
+        UserFile file = UserFile.of(settings.userFile(), settings.users());
+        if (file.state() != UserFile.State.READ) {
+            exchange.sendError(file.state() == UserFile.State.MISSING ? HttpResponseStatus.FORBIDDEN
+                    : HttpResponseStatus.INTERNAL_SERVER_ERROR);
+            return;
+        }
         String[] credentials = credentials(exchange.request().headers().get(HttpHeaderNames.AUTHORIZATION));
         if (credentials == null) {
-            unauthorized(exchange); // a browser's first request: no log line, as nginx logs none for it
+            unauthorized(exchange, settings); // a browser's first request: no log line, as nginx logs none for it
             return;
         }
         String user = credentials[0];
         String password = credentials[1];
-        Htpasswd file = users.users();
-        String hash = file.users().get(user);
+        Htpasswd users = file.users();
+        String hash = users.users().get(user);
         if (hash == null) {
-            refused(exchange, "user \"" + LogText.escapeControls(user) + "\" was not found in " + settings.userFile());
+            refused(exchange, settings, "user \"" + LogText.escapeControls(user) + "\" was not found in "
+                    + settings.userFile());
             return;
         }
-        String key = user + '\u0000' + hash + '\u0000' + digest(password);
-        if (good.getIfPresent(key) != null) {
-            inner.respond(exchange);
+        String key = settings.userFile() + "\u0000" + user + '\u0000' + hash + '\u0000' + digest(password);
+        if (GOOD.getIfPresent(key) != null) {
+            granted.run();
             return;
         }
+        // Its body stays in the socket while the check waits (read now, uploads would wait in memory, many at once)
+        boolean body = announcesBody(exchange.request());
+        if (body) {
+            exchange.pauseBody(true);
+        }
+        AtomicBoolean gone = new AtomicBoolean();
+        exchange.onClientGone(() -> gone.set(true));
         try {
             CHECKS.execute(() -> {
-                boolean matches = file.matches(user, password);
+                if (gone.get()) {
+                    return; // its client left while it waited: no hash for nobody
+                }
+                boolean matches = users.matches(user, password);
                 exchange.clientChannel().eventLoop().execute(() -> {
                     if (exchange.isEnded()) {
                         return;
                     }
+                    if (body) {
+                        exchange.pauseBody(false);
+                    }
                     if (!matches) {
-                        refused(exchange, "user \"" + LogText.escapeControls(user) + "\": password mismatch");
+                        refused(exchange, settings, "user \"" + LogText.escapeControls(user) + "\": password mismatch");
                         return;
                     }
-                    good.put(key, Boolean.TRUE);
+                    GOOD.put(key, Boolean.TRUE);
                     try {
-                        inner.respond(exchange);
+                        granted.run();
                     } catch (RuntimeException e) {
                         LOG.error("responder failed for {}", exchange.request().uri(), e);
                         exchange.fail(e);
@@ -111,11 +143,17 @@ public final class BasicAuthResponder implements Responder {
                 });
             });
         } catch (RejectedExecutionException full) {
+            if (body) {
+                exchange.pauseBody(false);
+            }
             exchange.sendError(HttpResponseStatus.SERVICE_UNAVAILABLE);
         }
     }
 
-    /** User and password of an {@code Authorization: Basic} value, or null for none or one that cannot be read. */
+    /**
+     * User and password of an {@code Authorization: Basic} value, as bytes one char each (ISO-8859-1), or null for none
+     * or one that cannot be read.
+     */
     static String[] credentials(String authorization) {
         if (authorization == null || authorization.length() < 6
                 || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
@@ -127,28 +165,33 @@ public final class BasicAuthResponder implements Responder {
         } catch (IllegalArgumentException e) {
             return null;
         }
-        String pair = new String(decoded, StandardCharsets.UTF_8);
+        String pair = new String(decoded, StandardCharsets.ISO_8859_1);
         int colon = pair.indexOf(':');
         return colon < 0 ? null : new String[] {pair.substring(0, colon), pair.substring(colon + 1)};
     }
 
-    private void refused(Exchange exchange, String why) {
-        // nginx logs each at error level; a guesser's flood is one line in ten seconds here
+    private static void refused(Exchange exchange, AuthBasic settings, String why) {
+        // nginx logs each at error level; a guesser's flood is one line in ten seconds here (the access log has each 401)
         REFUSED.warn(BasicAuthResponder.class, exchange.request().method() + " " + exchange.request().uri() + " from "
                 + exchange.remoteAddress().getAddress().getHostAddress() + " -> 401: " + why);
-        unauthorized(exchange);
+        unauthorized(exchange, settings);
     }
 
-    private void unauthorized(Exchange exchange) {
+    private static void unauthorized(Exchange exchange, AuthBasic settings) {
         FullHttpResponse response = ErrorResponses.response(exchange, HttpResponseStatus.UNAUTHORIZED);
-        response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, challenge);
+        response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Basic realm=\"" + settings.realm() + "\"");
         exchange.complete(exchange.writeAndFlush(response));
+    }
+
+    /** Whether {@code request} announces a body: a length above 0, or chunks. */
+    private static boolean announcesBody(HttpRequest request) {
+        return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
     }
 
     private static String digest(String password) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(password.getBytes(StandardCharsets.UTF_8)));
+                    .digest(password.getBytes(StandardCharsets.ISO_8859_1)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);
         }

@@ -6,6 +6,7 @@ import io.edge.cache.http.ResponseCache;
 import io.edge.conf.AccessRule;
 import io.edge.conf.AddressRange;
 import io.edge.conf.LocationSettings;
+import io.edge.core.auth.BasicAuthResponder;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.Responder;
@@ -899,11 +900,16 @@ public final class FastCgiResponder implements Responder {
                 exchange.sendError(HttpResponseStatus.NOT_FOUND);
                 return true;
             }
-            if (accelTarget != null && !accelTarget.access().isEmpty()
-                    && !AccessRule.allows(accelTarget.access(), exchange.remoteAddress().getAddress())) {
+            // The location the file goes out as: an X-Accel-Redirect URI's, an X-Sendfile path's under the root (the
+            // URI it has there; one elsewhere is no location's)
+            LocationSettings answering = accel != null ? accelTarget : normalized.startsWith(absoluteRoot)
+                    ? exchange.locationOf("/" + absoluteRoot.relativize(normalized)) : null;
+            if (answering != null && !answering.access().isEmpty()
+                    && !AccessRule.allows(answering.access(), exchange.remoteAddress().getAddress())) {
                 // nginx checks an internal redirect's location's allow and deny too
                 LOG.debug("[{}] backend asked to send {}, whose location's access rules refuse {}: 403", requestId,
-                        LogText.escapeControls(accel), exchange.remoteAddress().getAddress().getHostAddress());
+                        LogText.escapeControls(sendfile != null ? sendfile : accel),
+                        exchange.remoteAddress().getAddress().getHostAddress());
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
                 return true;
             }
@@ -939,11 +945,6 @@ public final class FastCgiResponder implements Responder {
             // The backend's body is dropped from here on: the file no longer holds it, and a client that half-closes
             // gets its download as from a static location.
             exchange.endOnClientClose(false);
-            // The file goes out with the headers and expires of the location an X-Accel-Redirect URI routes to, not
-            // the script's. An X-Sendfile path under the root goes by the URI it has there; one elsewhere is no
-            // location's.
-            exchange.answerAs(accel != null ? accelTarget : normalized.startsWith(absoluteRoot)
-                    ? exchange.locationOf("/" + absoluteRoot.relativize(normalized)) : null);
             HttpHeaders passThrough = new DefaultHttpHeaders();
             for (String name : PASS_THROUGH) {
                 passThrough.add(name, head.headers().getAll(name));
@@ -959,8 +960,18 @@ public final class FastCgiResponder implements Responder {
                     cached.forget(root.resolve(realRoot.relativize(normalized)));
                 }
             }
-            staticResponder.sendFileWithin(exchange, normalized, passThrough,
-                    real -> sendable(file, normalized, real, roots));
+            Runnable send = () -> {
+                // The file goes out with the headers and expires of that location, not the script's
+                exchange.answerAs(answering);
+                staticResponder.sendFileWithin(exchange, normalized, passThrough,
+                        real -> sendable(file, normalized, real, roots));
+            };
+            if (answering != null && answering.authBasic() != null) {
+                // nginx's internal redirect meets that location's auth_basic too: its password, or 401
+                BasicAuthResponder.authorize(exchange, answering.authBasic(), send);
+            } else {
+                send.run();
+            }
             return true;
         }
 

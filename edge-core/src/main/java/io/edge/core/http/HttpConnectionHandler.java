@@ -72,7 +72,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      * here, though nginx 1.22.1 refuses them twice too: If-Match and If-None-Match, lists that may come in several lines.
      */
     private static final List<AsciiString> SINGLE_VALUE_FIELDS = List.of(HttpHeaderNames.IF_MODIFIED_SINCE,
-            HttpHeaderNames.IF_UNMODIFIED_SINCE, HttpHeaderNames.IF_RANGE, HttpHeaderNames.CONTENT_RANGE);
+            HttpHeaderNames.IF_UNMODIFIED_SINCE, HttpHeaderNames.IF_RANGE, HttpHeaderNames.CONTENT_RANGE,
+            HttpHeaderNames.AUTHORIZATION); // two: which one a password check took, PHP would not know (nginx: 400)
 
     private final HttpServerContext server;
     private final RequestTimeouts timeouts;
