@@ -17,9 +17,9 @@ import org.apache.commons.codec.digest.UnixCrypt;
  * A password file as nginx's {@code auth_basic_user_file} reads it (Apache's htpasswd format): a line per user,
  * {@code name:hash} (anything after a second ':' is a comment); empty lines and lines starting with {@code #} are
  * skipped. The hashes nginx on Linux checks: {@code $apr1$} (htpasswd's default, {@code -m}), {@code {SHA}}
- * ({@code -s}), {@code {SSHA}}, {@code {PLAIN}}, and crypt(3)'s {@code $1$}, {@code $5$}, {@code $6$} and DES. bcrypt
- * ({@code $2y$}, htpasswd {@code -B}) and yescrypt are refused: commons-codec checks neither (nginx on Debian 12 takes
- * them through libxcrypt), and a user nobody can log in as must not pass the configuration check.
+ * ({@code -s}), {@code {SSHA}}, {@code {PLAIN}}, and crypt(3)'s: {@code $1$}, {@code $5$}, {@code $6$}, DES, bcrypt
+ * ({@code $2y$}, htpasswd {@code -B}) and yescrypt ({@code $y$}, mkpasswd's default), checked by the system's libcrypt
+ * as nginx checks them (by commons-codec where there is none, which has no bcrypt nor yescrypt: then those are refused).
  *
  * @param users    each user's hash, by name (the first line of a name wins, as nginx reads the file top down)
  * @param problems each line that could not be read, as "line N: what"; its user is left out
@@ -64,11 +64,11 @@ public record Htpasswd(Map<String, String> users, List<String> problems) {
 
     /** Why {@code hash} is none edge can check, or null. */
     private static String hashFault(String hash) {
-        if (hash.startsWith("$2a$") || hash.startsWith("$2b$") || hash.startsWith("$2y$")) {
-            return "is bcrypt (htpasswd -B), which edge cannot check: make it with htpasswd -m or -2, or openssl"
-                    + " passwd -apr1 or -6";
+        if (bySystem(hash)) {
+            return LibCrypt.AVAILABLE ? null : "is bcrypt, yescrypt or scrypt, which edge checks with the system's"
+                    + " libcrypt.so.1, not found here: make it with htpasswd -m or -2, or openssl passwd -apr1 or -6";
         }
-        if ((hash.startsWith("$5$") || hash.startsWith("$6$"))
+        if (!LibCrypt.AVAILABLE && (hash.startsWith("$5$") || hash.startsWith("$6$"))
                 && (hash.startsWith("$$", 2) || hash.contains("rounds=") && !checkable(hash))) {
             return "has a salt or rounds no check takes (an empty salt, or rounds past what commons-codec allows):"
                     + " make it again with htpasswd -2 or openssl passwd -6";
@@ -77,14 +77,16 @@ public record Htpasswd(Map<String, String> users, List<String> problems) {
                 || hash.startsWith("{PLAIN}") || hash.startsWith("{SHA}") || hash.startsWith("{SSHA}")) {
             return null;
         }
-        if (hash.startsWith("$y$") || hash.startsWith("$7$") || hash.startsWith("$gy$")) {
-            return "is yescrypt or scrypt (mkpasswd's default), which edge cannot check: make it with htpasswd -m or"
-                    + " -2, or openssl passwd -apr1 or -6";
-        }
         if (hash.startsWith("$") || hash.startsWith("{")) {
             return "is of a kind edge does not know (" + hash.substring(0, Math.min(hash.length(), 6)) + "...)";
         }
         return hash.length() == 13 ? null : "is empty or of no kind edge knows";
+    }
+
+    /** Whether {@code hash} is one of the kinds only the system's crypt checks: bcrypt, yescrypt, scrypt. */
+    private static boolean bySystem(String hash) {
+        return hash.startsWith("$2a$") || hash.startsWith("$2b$") || hash.startsWith("$2y$") || hash.startsWith("$y$")
+                || hash.startsWith("$7$") || hash.startsWith("$gy$");
     }
 
     /** Whether the SHA-crypt {@code hash}'s salt and rounds are ones a check takes (it would throw for every password). */
@@ -128,7 +130,12 @@ public record Htpasswd(Map<String, String> users, List<String> problems) {
                 System.arraycopy(salt, 0, salted, password.length, salt.length);
                 return MessageDigest.isEqual(sha1(salted), Arrays.copyOf(stored, 20));
             } else if (hash.startsWith("$apr1$")) {
-                made = Md5Crypt.apr1Crypt(password, hash);
+                made = Md5Crypt.apr1Crypt(password, hash); // nginx's own: crypt(3) has no apr1
+            } else if (LibCrypt.AVAILABLE) {
+                made = LibCrypt.crypt(password, hash); // every other kind as nginx's crypt(3) checks it
+                if (made == null) {
+                    return false;
+                }
             } else if (hash.startsWith("$1$")) {
                 made = Md5Crypt.md5Crypt(password, hash);
             } else if (hash.startsWith("$5$")) {
