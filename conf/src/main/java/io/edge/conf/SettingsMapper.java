@@ -1417,7 +1417,7 @@ final class SettingsMapper {
     /** The params edge derives from the request and its script, which a location may not fix. */
     private static final Set<String> REQUEST_PARAMS = Set.of("SCRIPT_FILENAME", "SCRIPT_NAME", "PATH_INFO",
             "PATH_TRANSLATED", "REQUEST_URI", "DOCUMENT_URI", "DOCUMENT_ROOT", "QUERY_STRING", "REQUEST_METHOD",
-            "CONTENT_TYPE", "CONTENT_LENGTH", "REMOTE_ADDR", "REMOTE_PORT", "SERVER_ADDR");
+            "CONTENT_TYPE", "CONTENT_LENGTH", "REMOTE_ADDR", "REMOTE_PORT", "REMOTE_USER", "AUTH_TYPE", "SERVER_ADDR");
 
     /** Headers that frame the message or the connection, or that edge always sets itself. */
     private static final Set<String> EDGE_OWN_HEADERS = Set.of("content-length", "transfer-encoding", "connection",

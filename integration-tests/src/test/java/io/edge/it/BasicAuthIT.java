@@ -32,7 +32,9 @@ class BasicAuthIT {
         Files.createDirectories(www.resolve("staging"));
         Files.writeString(www.resolve("staging/page.txt"), "staging page");
         Files.writeString(www.resolve("open.txt"), "open");
-        Files.writeString(www.resolve("who.php"), "<?php echo $_SERVER['PHP_AUTH_USER'] ?? '-';");
+        Files.writeString(www.resolve("who.php"), "<?php echo $_SERVER['PHP_AUTH_USER'] ?? '-', ' ',"
+                + " $_SERVER['REMOTE_USER'] ?? '-', ' ', $_SERVER['AUTH_TYPE'] ?? '-';");
+        Files.writeString(www.resolve("open.php"), "<?php echo $_SERVER['REMOTE_USER'] ?? '-';");
         Files.createDirectories(www.resolve("app"));
         Files.writeString(www.resolve("app/index.php"), "<?php echo 'app';");
         Files.writeString(www.resolve("app/admin.php"), "<?php echo 'admin';");
@@ -44,6 +46,7 @@ class BasicAuthIT {
                        { match = "/" }
                        { match = "~ \\\\.php$", fastcgi = php }
                        { match = "= /open.txt", auth-basic.realm = null }
+                       { match = "= /open.php", fastcgi = php, auth-basic.realm = null }
                        { match = "^~ /app/", fastcgi = php, front-controller = "/app/index.php", auth-basic.realm = null }
                        { match = "= /app/admin.php", fastcgi = php }
                      ] }]
@@ -58,7 +61,9 @@ class BasicAuthIT {
             assertThat(get(edge, "/staging/page.txt", "alice:wrong").statusCode()).isEqualTo(401);
             assertThat(get(edge, "/staging/page.txt", "carol:secret").statusCode()).isEqualTo(401);
             assertThat(get(edge, "/staging/page.txt", "alice").statusCode()).as("no colon").isEqualTo(401);
-            assertThat(get(edge, "/who.php", "alice:secret").body()).isEqualTo("alice");
+            assertThat(get(edge, "/who.php", "alice:secret").body()).isEqualTo("alice alice Basic");
+            assertThat(get(edge, "/open.php", "mallory:anything").body())
+                    .as("no REMOTE_USER where no password was checked: a client's word").isEqualTo("-");
             assertThat(get(edge, "/who.php", null).statusCode()).as("the script never runs unasked").isEqualTo(401);
             assertThat(get(edge, "/open.txt", null).body()).as("realm = null turns it off").isEqualTo("open");
             assertThat(get(edge, "/app/some/route", null).body()).isEqualTo("app");

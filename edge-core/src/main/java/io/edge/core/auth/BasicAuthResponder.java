@@ -106,6 +106,7 @@ public final class BasicAuthResponder implements Responder {
         }
         String key = settings.userFile() + "\u0000" + user + '\u0000' + hash + '\u0000' + digest(password);
         if (GOOD.getIfPresent(key) != null) {
+            exchange.authenticated(user);
             granted.run();
             return;
         }
@@ -134,6 +135,7 @@ public final class BasicAuthResponder implements Responder {
                         return;
                     }
                     GOOD.put(key, Boolean.TRUE);
+                    exchange.authenticated(user);
                     try {
                         granted.run();
                     } catch (RuntimeException e) {

@@ -754,7 +754,8 @@ public final class FastCgiResponder implements Responder {
             return new CgiRequest(request.method().name(), request.uri(), exchange.sentVersion().text(),
                     exchange.path(), exchange.query(), headers, request.headers().get(HttpHeaderNames.CONTENT_TYPE),
                     contentLength, serverName, localAddress.getPort(), NetUtil.toAddressString(localAddress.getAddress()),
-                    NetUtil.toAddressString(remoteAddress.getAddress()), remoteAddress.getPort(), false);
+                    NetUtil.toAddressString(remoteAddress.getAddress()), remoteAddress.getPort(), false,
+                    exchange.authenticatedUser());
         }
 
         @Override

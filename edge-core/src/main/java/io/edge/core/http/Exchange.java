@@ -246,6 +246,18 @@ public interface Exchange {
     void sendError(HttpResponseStatus status);
 
     /**
+     * The user whose password a location's {@code auth-basic} checked for this request (bytes one char each), or null:
+     * CGI's REMOTE_USER. By default none.
+     */
+    default String authenticatedUser() {
+        return null;
+    }
+
+    /** {@code user}'s password was checked for this request ({@link #authenticatedUser}). By default forgotten. */
+    default void authenticated(String user) {
+    }
+
+    /**
      * Whether no request limit ({@code limit-req}) has counted this exchange yet; it is counted from now on. nginx counts
      * a request once, whatever internal redirects take it through other limited locations. By default: always the first.
      */

@@ -94,6 +94,8 @@ final class ServerExchange implements Exchange {
     private State state = State.OPEN;
     /** A limit-req counted this request: later ones (after an internal redirect) let it through. */
     private boolean limitCounted;
+    /** Whose password an auth-basic checked, for REMOTE_USER; null: none. */
+    private String authenticatedUser;
     private boolean keepAlive;
     private int status;
     private long bodyBytes;
@@ -659,6 +661,16 @@ final class ServerExchange implements Exchange {
             gzip.end();
             gzip = null;
         }
+    }
+
+    @Override
+    public String authenticatedUser() {
+        return authenticatedUser;
+    }
+
+    @Override
+    public void authenticated(String user) {
+        authenticatedUser = user;
     }
 
     @Override

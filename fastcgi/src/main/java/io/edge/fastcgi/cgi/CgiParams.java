@@ -24,7 +24,8 @@ public final class CgiParams {
     private static final String[] NAMES = {"GATEWAY_INTERFACE", "SERVER_SOFTWARE", "SCRIPT_FILENAME", "SCRIPT_NAME",
         "PATH_INFO", "PATH_TRANSLATED", "REQUEST_URI", "DOCUMENT_URI", "DOCUMENT_ROOT", "QUERY_STRING",
         "REQUEST_METHOD", "CONTENT_TYPE", "CONTENT_LENGTH", "SERVER_PROTOCOL", "SERVER_NAME", "SERVER_PORT",
-        "SERVER_ADDR", "REMOTE_ADDR", "REMOTE_PORT", "REQUEST_SCHEME", "HTTPS", "REDIRECT_STATUS"};
+        "SERVER_ADDR", "REMOTE_ADDR", "REMOTE_PORT", "REMOTE_USER", "AUTH_TYPE", "REQUEST_SCHEME", "HTTPS",
+        "REDIRECT_STATUS"};
     private static final byte[][] NAME_BYTES = new byte[NAMES.length][];
     private static final byte[] HTTP_PREFIX = "HTTP_".getBytes(StandardCharsets.US_ASCII);
 
@@ -127,6 +128,8 @@ public final class CgiParams {
             request.serverAddr(),
             request.remoteAddr(),
             Integer.toString(request.remotePort()),
+            request.remoteUser(), // nginx's $remote_user, sent only once a password was checked (Debian's fastcgi_params)
+            request.remoteUser() == null ? null : "Basic",
             request.https() ? "https" : "http", // nginx's fastcgi_params and Apache set it; some apps build URLs from it
             request.https() ? "on" : null,
             "200"};

@@ -21,6 +21,7 @@ import java.util.Objects;
  * @param remoteAddr    the client's address
  * @param remotePort    the client's port
  * @param https         whether the client connection is TLS
+ * @param remoteUser    the user whose password the server checked (auth-basic), bytes one char each; null for none
  */
 public record CgiRequest(
         String method,
@@ -36,7 +37,8 @@ public record CgiRequest(
         String serverAddr,
         String remoteAddr,
         int remotePort,
-        boolean https) {
+        boolean https,
+        String remoteUser) {
 
     public CgiRequest {
         Objects.requireNonNull(method, "method");
@@ -44,5 +46,13 @@ public record CgiRequest(
         Objects.requireNonNull(path, "path");
         query = query == null ? "" : query;
         headers = List.copyOf(headers);
+    }
+
+    /** A request no password was checked for. */
+    public CgiRequest(String method, String rawUri, String protocol, String path, String query,
+            List<Map.Entry<String, String>> headers, String contentType, long contentLength, String serverName,
+            int serverPort, String serverAddr, String remoteAddr, int remotePort, boolean https) {
+        this(method, rawUri, protocol, path, query, headers, contentType, contentLength, serverName, serverPort,
+                serverAddr, remoteAddr, remotePort, https, null);
     }
 }
