@@ -66,7 +66,8 @@ public record Htpasswd(Map<String, String> users, List<String> problems) {
     private static String hashFault(String hash) {
         if (bySystem(hash)) {
             return LibCrypt.AVAILABLE ? null : "is bcrypt, yescrypt or scrypt, which edge checks with the system's"
-                    + " libcrypt.so.1, not found here: make it with htpasswd -m or -2, or openssl passwd -apr1 or -6";
+                    + " libcrypt.so.1, not usable here (" + LibCrypt.unavailabilityCause() + "): make it with htpasswd"
+                    + " -m or -2, or openssl passwd -apr1 or -6";
         }
         if (!LibCrypt.AVAILABLE && (hash.startsWith("$5$") || hash.startsWith("$6$"))
                 && (hash.startsWith("$$", 2) || hash.contains("rounds=") && !checkable(hash))) {

@@ -14,8 +14,10 @@ import java.util.Arrays;
  */
 final class LibCrypt {
 
+    /** Why libcrypt could not be bound, or null: it was. */
+    private static final String UNAVAILABLE = register();
     /** Whether libcrypt was found. */
-    static final boolean AVAILABLE = register();
+    static final boolean AVAILABLE = UNAVAILABLE == null;
 
     /** libxcrypt's {@code struct crypt_data}: 32 KiB. */
     private static final int DATA_SIZE = 32768;
@@ -25,13 +27,19 @@ final class LibCrypt {
     private LibCrypt() {
     }
 
-    private static boolean register() {
+    /** Binds {@link #crypt_rn}; null, or why it could not be (for the message that refuses a hash). */
+    private static String register() {
         try {
             Native.register(LibCrypt.class, NativeLibrary.getInstance("libcrypt.so.1"));
-            return true;
+            return null;
         } catch (UnsatisfiedLinkError | RuntimeException e) {
-            return false;
+            return e.toString();
         }
+    }
+
+    /** Why libcrypt is not there ({@link #AVAILABLE} false), or null. */
+    static String unavailabilityCause() {
+        return UNAVAILABLE;
     }
 
     private static native Pointer crypt_rn(byte[] phrase, byte[] setting, Pointer data, int size);

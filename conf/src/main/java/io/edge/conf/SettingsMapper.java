@@ -1135,6 +1135,17 @@ final class SettingsMapper {
             List<AccessRule> access = accessRules(location);
             LimitReq limitReq = limitReq(location.section("limit-req"));
             AuthBasic authBasic = authBasic(location.section("auth-basic"));
+            // A return or a rewrite answers before them, as nginx's rewrite phase: written beside one, they would seem
+            // to guard a location they never do (location-defaults' apply where the location leads, and are no fault)
+            if (authBasic != null && location.own().containsKey("auth-basic") && (returns != null || rewrite != null)) {
+                location.problem("auth-basic", "set in a location with " + (returns != null ? "return" : "rewrite")
+                        + ", which answers first: no password is asked", "auth-basic in the location a rewrite leads"
+                        + " to, or a location of its own");
+            }
+            if (limitReq != null && location.own().containsKey("limit-req") && rewrite != null) {
+                location.problem("rewrite", "set beside this location's own limit-req, which it hands the request past:"
+                        + " the location it leads to counts it", "limit-req in the location a rewrite leads to");
+            }
             if (parsed == null) {
                 continue;
             }
@@ -1142,7 +1153,8 @@ final class SettingsMapper {
                     backend, frontController, sendfileRoots, cache, guarded ? statusAllow : List.of(), expires, headers,
                     bodyLimit, fastcgiParams, handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI ? gzip : null,
-                    gzipStatic && handler == LocationSettings.Handler.STATIC, internal, fastcgiScript, access,
+                    gzipStatic && (handler == LocationSettings.Handler.STATIC
+                    || handler == LocationSettings.Handler.FASTCGI), internal, fastcgiScript, access,
                     returns, rewrite, limitReq, authBasic, location.bool("access-log")));
         }
         return result;

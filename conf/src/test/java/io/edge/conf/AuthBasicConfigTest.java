@@ -41,6 +41,7 @@ class AuthBasicConfigTest {
     void badSettingsAndUnusableUserFilesAreListed() throws Exception {
         Files.writeString(dir.resolve("bcrypt"), "ok:{PLAIN}x\nbob:$9$unknown\n");
         Files.writeString(dir.resolve("empty"), "# nobody yet\n");
+        Files.writeString(dir.resolve("users"), "alice:{PLAIN}x\n");
         Path file = EdgeConfFile.write(dir, """
                 sites = [{ root = www, locations = [
                   { match = "/a/", auth-basic { realm = "A", user-file = missing } }
@@ -49,6 +50,8 @@ class AuthBasicConfigTest {
                   { match = "/d/", auth-basic { realm = "say \\"hi\\"", user-file = empty } }
                   { match = "/e/", auth-basic { user-file = empty } }
                   { match = "/f/", auth-basic { realm = "F" } }
+                  { match = "/g/", return = 404, auth-basic { realm = "G", user-file = users } }
+                  { match = "/h/", rewrite = "/x", limit-req { rate = "1 r/s" } }
                 ] }]
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
@@ -66,6 +69,10 @@ class AuthBasicConfigTest {
                         tuple(7, "edge.sites[0].locations[4].auth-basic.user-file",
                                 "set without a realm, which turns auth-basic on"),
                         tuple(8, "edge.sites[0].locations[5].auth-basic.realm",
-                                "set without a user-file, the htpasswd file of the users it lets in"));
+                                "set without a user-file, the htpasswd file of the users it lets in"),
+                        tuple(9, "edge.sites[0].locations[6].auth-basic",
+                                "set in a location with return, which answers first: no password is asked"),
+                        tuple(10, "edge.sites[0].locations[7].rewrite", "set beside this location's own limit-req, which"
+                                + " it hands the request past: the location it leads to counts it"));
     }
 }

@@ -31,9 +31,9 @@ import io.edge.core.fastcgi.WaitStats;
 import io.edge.core.http.HttpServerContext;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ReturnResponder;
+import io.edge.core.http.RewriteResponder;
 import io.edge.core.limit.LimitingResponder;
 import io.edge.core.limit.RequestZone;
-import io.edge.core.http.RewriteResponder;
 import io.edge.core.statics.MimeTypes;
 import io.edge.core.statics.StaticResponder;
 import io.edge.core.status.PrometheusText;
@@ -57,8 +57,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -873,7 +873,8 @@ public final class Edge {
             }
         }
         LimitReq limit = location.limitReq();
-        if (limit != null) {
+        if (limit != null && location.handler() != LocationSettings.Handler.REWRITE) {
+            // a rewrite's request is counted where it leads (nginx's rewrite phase comes before its limit_req)
             responder = new LimitingResponder(responder,
                     g.limitZones.computeIfAbsent(limit.zone(), zone -> new RequestZone(limit.rate())), limit);
         }

@@ -96,11 +96,12 @@ class BasicAuthIT {
         Files.writeString(dir.resolve("htpasswd"), ALICE);
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
              EdgeHarness edge = EdgeHarness.start(dir, """
+                     location-defaults.auth-basic { realm = "Admin", user-file = "htpasswd" }
                      sites = [{ server-names = ["_"], default = true, root = "www", locations = [
-                       { match = "/" }
-                       { match = "~ \\\\.php$", fastcgi = php }
-                       { match = "/admin/", auth-basic { realm = "Admin", user-file = "htpasswd" } }
-                       { match = "= /admin/healthz", return = "200 ok", auth-basic { realm = "Admin", user-file = "htpasswd" } }
+                       { match = "/", auth-basic.realm = null }
+                       { match = "~ \\\\.php$", fastcgi = php, auth-basic.realm = null }
+                       { match = "/admin/" }
+                       { match = "= /admin/healthz", return = "200 ok" }
                      ] }]
                      fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
                      """.formatted(fpm.address()))) {
@@ -147,6 +148,36 @@ class BasicAuthIT {
                     java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             Awaits.await(() -> get(edge, "/page.txt", "alice:s3cret").statusCode() == 200, "the new password");
             assertThat(get(edge, "/page.txt", "alice:secret").statusCode()).isEqualTo(401);
+        }
+    }
+
+    /**
+     * A PHP location's front controller hidden by an internal location (reference.conf's idiom) that gets a password
+     * from location-defaults and a limit of its own: it runs, asked for the password, and is never sent as a file (the
+     * last review found a redirect there sending thumb.php's source); PATH_INFO stays where the script's location asks
+     * for the same password.
+     */
+    @Test
+    void aScriptFoundUnderAnotherLocationsUriRunsWhereItWasFoundAfterThatLocationsPassword() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("thumb.php"), "<?php /* db_password */ echo 'made ', $_SERVER['PATH_INFO'] ?? '';");
+        Files.writeString(www.resolve("index.php"), "<?php echo 'index ', $_SERVER['PATH_INFO'] ?? '';");
+        Files.writeString(dir.resolve("htpasswd"), ALICE);
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     location-defaults.auth-basic { realm = "Staging", user-file = "htpasswd" }
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/thumbs/", fastcgi = php, front-controller = "/thumb.php" }
+                       { match = "^~ /thumb.php", internal = true, limit-req { rate = "5 r/s", burst = 10 } }
+                       { match = "/", fastcgi = php, front-controller = "/index.php" }
+                       { match = "~ \\\\.php$", fastcgi = php }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            assertThat(get(edge, "/thumbs/ab/cd.jpg", null).statusCode()).isEqualTo(401);
+            HttpResponse<String> made = get(edge, "/thumbs/ab/cd.jpg", "alice:secret");
+            assertThat(made.body()).as("run, never its source").isEqualTo("made ");
+            assertThat(get(edge, "/index.php/foo/bar", "alice:secret").body()).isEqualTo("index /foo/bar");
         }
     }
 

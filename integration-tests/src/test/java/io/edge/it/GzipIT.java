@@ -95,7 +95,7 @@ class GzipIT {
                 }
                 """);
         // files compressed beforehand, beside the files (gzip.static)
-        for (String sub : new String[] {"assets/", "files/"}) {
+        for (String sub : new String[] {"assets/", "files/", "app/"}) {
             Files.createDirectories(www.resolve(sub + "dir.js.gz"));
             Files.writeString(www.resolve(sub + "app.js"), APP_JS);
             Files.write(www.resolve(sub + "app.js.gz"), gzip(APP_JS));
@@ -123,6 +123,8 @@ class GzipIT {
                     { match = "^~ /cached/", fastcgi = php, cache = true }
                     { match = "^~ /plain/", fastcgi = php, gzip.enabled = false }
                     { match = "^~ /assets/", gzip { static = true, enabled = false } }
+                    { match = "^~ /app/", fastcgi = php, front-controller = "/app/index.php",
+                      gzip { static = true, enabled = false } }
                     { match = "^~ /files/", gzip.enabled = false }
                     { match = "^~ /raw/", headers { "Cache-Control" = "public, no-transform" } }
                   ]
@@ -503,6 +505,13 @@ class GzipIT {
      * (its type, its own length and validators, ranges of its bytes); any other client, or a file without one (or whose
      * .gz is a directory), gets the file; a location without it never looks.
      */
+    @Test
+    void aPhpLocationsFilesGetTheirGzTooAsNginxsGzipStaticInAnyLocation() throws Exception {
+        HttpResponse<byte[]> compressed = get("/app/app.js", "Accept-Encoding", "gzip");
+        assertThat(compressed.body()).isEqualTo(Files.readAllBytes(dir.resolve("www/app/app.js.gz")));
+        assertThat(header(compressed, "content-encoding")).isEqualTo("gzip");
+    }
+
     @Test
     void aFilesGzBesideItGoesToClientsThatTakeGzip() throws Exception {
         byte[] gz = Files.readAllBytes(dir.resolve("www/assets/app.js.gz"));

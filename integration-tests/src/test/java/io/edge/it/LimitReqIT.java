@@ -100,7 +100,7 @@ class LimitReqIT {
         try (EdgeHarness edge = EdgeHarness.start(dir, """
                 server.real-ip.from = ["127.0.0.1"]
                 sites = [{ server-names = ["_"], default = true, root = "www", locations = [
-                  { match = "~ ^/old/(.*)$", rewrite = "/new/$1", limit-req { rate = "1 r/m", burst = 1, nodelay = true } }
+                  { match = "/old/", front-controller = "/new/page.html", limit-req { rate = "1 r/m", burst = 1, nodelay = true } }
                   { match = "/new/", limit-req { rate = "1 r/m", burst = 1, nodelay = true } }
                   { match = "/bots/", return = "200 ok", limit-req { rate = "1 r/m", status = 444 } }
                 ] }]
@@ -115,6 +115,26 @@ class LimitReqIT {
                 bot.send("GET /bots/x HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.2\r\n\r\n");
                 assertThat(bot.isClosedByPeer()).as("444: no answer at all").isTrue();
             }
+        }
+    }
+
+    /** A rewrite counts nothing itself: the stricter limit where it leads counts the request, as nginx's. */
+    @Test
+    void aRewriteIsCountedByTheLocationItLeadsTo() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("login.html"), "login");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                location-defaults.limit-req { rate = "50 r/s", burst = 100, nodelay = true }
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/" }
+                  { match = "= /login.html", limit-req { rate = "1 r/m", burst = 0, nodelay = false, zone = login } }
+                  { match = "= /signin", rewrite = "/login.html" }
+                ] }]
+                """)) {
+            assertThat(HTTP.send(HttpRequest.newBuilder(edge.uri("/signin")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("login");
+            assertThat(HTTP.send(HttpRequest.newBuilder(edge.uri("/signin")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(429);
         }
     }
 

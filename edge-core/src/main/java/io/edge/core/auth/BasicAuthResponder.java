@@ -11,9 +11,7 @@ import io.edge.core.http.ThrottledWarnings;
 import io.edge.fastcgi.LogText;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -55,10 +53,12 @@ public final class BasicAuthResponder implements Responder {
 
     private final Responder inner;
     private final AuthBasic settings;
+    private final UserFile users;
 
     public BasicAuthResponder(Responder inner, AuthBasic settings) {
         this.inner = inner;
         this.settings = settings;
+        this.users = UserFile.of(settings.userFile(), settings.users());
     }
 
     private static Executor checks() {
@@ -75,7 +75,7 @@ public final class BasicAuthResponder implements Responder {
 
     @Override
     public void respond(Exchange exchange) {
-        authorize(exchange, settings, () -> inner.respond(exchange));
+        authorize(exchange, settings, users, () -> inner.respond(exchange));
     }
 
     /**
@@ -84,7 +84,10 @@ public final class BasicAuthResponder implements Responder {
      * unreadable, 503 while the checks are full). For the location an X-Accel-Redirect hands a file from, too.
      */
     public static void authorize(Exchange exchange, AuthBasic settings, Runnable granted) {
-        UserFile file = UserFile.of(settings.userFile(), settings.users());
+        authorize(exchange, settings, UserFile.of(settings.userFile(), settings.users()), granted);
+    }
+
+    private static void authorize(Exchange exchange, AuthBasic settings, UserFile file, Runnable granted) {
         if (file.state() != UserFile.State.READ) {
             exchange.sendError(file.state() == UserFile.State.MISSING ? HttpResponseStatus.FORBIDDEN
                     : HttpResponseStatus.INTERNAL_SERVER_ERROR);
@@ -111,7 +114,7 @@ public final class BasicAuthResponder implements Responder {
             return;
         }
         // Its body stays in the socket while the check waits (read now, uploads would wait in memory, many at once)
-        boolean body = announcesBody(exchange.request());
+        boolean body = Exchange.announcesBody(exchange.request());
         if (body) {
             exchange.pauseBody(true);
         }
@@ -122,7 +125,16 @@ public final class BasicAuthResponder implements Responder {
                 if (gone.get()) {
                     return; // its client left while it waited: no hash for nobody
                 }
-                boolean matches = users.matches(user, password);
+                boolean matches;
+                RuntimeException failed = null;
+                try {
+                    matches = users.matches(user, password);
+                } catch (RuntimeException e) {
+                    matches = false;
+                    failed = e;
+                }
+                RuntimeException failure = failed;
+                boolean good = matches;
                 exchange.clientChannel().eventLoop().execute(() -> {
                     if (exchange.isEnded()) {
                         return;
@@ -130,7 +142,13 @@ public final class BasicAuthResponder implements Responder {
                     if (body) {
                         exchange.pauseBody(false);
                     }
-                    if (!matches) {
+                    if (failure != null) {
+                        LOG.error("checking the password of user \"{}\" of {} failed", LogText.escapeControls(user),
+                                settings.userFile(), failure);
+                        exchange.fail(failure);
+                        return;
+                    }
+                    if (!good) {
                         refused(exchange, settings, "user \"" + LogText.escapeControls(user) + "\": password mismatch");
                         return;
                     }
@@ -183,11 +201,6 @@ public final class BasicAuthResponder implements Responder {
         FullHttpResponse response = ErrorResponses.response(exchange, HttpResponseStatus.UNAUTHORIZED);
         response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Basic realm=\"" + settings.realm() + "\"");
         exchange.complete(exchange.writeAndFlush(response));
-    }
-
-    /** Whether {@code request} announces a body: a length above 0, or chunks. */
-    private static boolean announcesBody(HttpRequest request) {
-        return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
     }
 
     private static String digest(String password) {

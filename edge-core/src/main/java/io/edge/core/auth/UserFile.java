@@ -47,10 +47,6 @@ public final class UserFile {
         return FILES.computeIfAbsent(path, p -> new UserFile(p, loaded));
     }
 
-    public Path path() {
-        return path;
-    }
-
     /** The users as last read. */
     public Htpasswd users() {
         return users;

@@ -434,13 +434,15 @@ public final class FastCgiResponder implements Responder {
             // Let through (HttpConnectionHandler.refusedHere) for a file the static path answers; a script never runs
             exchange.fail(new HttpStatusException(HttpResponseStatus.METHOD_NOT_ALLOWED, "method: TRACE"));
         } else if (resolution instanceof ScriptResolver.Script script) {
-            if (answeredByItsOwnLocation(exchange, script)) {
-                return;
-            }
-            if (gate == null) {
-                start(exchange, script, exchange.request(), null);
-            } else {
-                gate.enter(exchange, (ex, backendRequest, tap) -> start(ex, script, backendRequest, tap));
+            Runnable run = () -> {
+                if (gate == null) {
+                    start(exchange, script, exchange.request(), null);
+                } else {
+                    gate.enter(exchange, (ex, backendRequest, tap) -> start(ex, script, backendRequest, tap));
+                }
+            };
+            if (!heldElsewhere(exchange, script, run)) {
+                run.run();
             }
         } else if (resolution instanceof ScriptResolver.StaticFile) {
             staticResponder.respond(exchange);
@@ -467,10 +469,13 @@ public final class FastCgiResponder implements Responder {
      * For a script this location found under another URI than the request's (a directory's index, the front
      * controller, the script part of a path with PATH_INFO): where that URI is another location's, what nginx's
      * internal redirect there would meet first. Its access rules refuse the client: 403, answered here. It answers
-     * with a return or a rewrite, or asks for a password or keeps a rate: the exchange goes there. Else (the usual: a
-     * location without rules of its own, or none) false, and this location runs the script as ever.
+     * with a return or a rewrite: the exchange goes there. It asks for a password this location did not: asked here,
+     * and {@code run} runs the script here once it is given (never a redirect, which could land the script's URI in a
+     * location of files, as an {@code internal} one hiding the front controller is, and send its source; PATH_INFO
+     * stays). Its limit-req is not counted (the request was counted where it came in, if at all). True where the
+     * exchange was taken over; false, and nothing done, for the usual: a location without rules of its own, or none.
      */
-    private static boolean answeredByItsOwnLocation(Exchange exchange, ScriptResolver.Script script) {
+    private static boolean heldElsewhere(Exchange exchange, ScriptResolver.Script script, Runnable run) {
         String uri = script.scriptName();
         if (uri.equals(exchange.path())) {
             return false;
@@ -487,11 +492,12 @@ public final class FastCgiResponder implements Responder {
             exchange.sendError(HttpResponseStatus.FORBIDDEN);
             return true;
         }
-        if (owner.handler() == LocationSettings.Handler.RETURN || owner.handler() == LocationSettings.Handler.REWRITE
-                || owner.authBasic() != null || owner.limitReq() != null) {
-            // answered there, its password asked and its rate kept (its script run without a PATH_INFO, as that
-            // location takes the script's own URI)
+        if (owner.handler() == LocationSettings.Handler.RETURN || owner.handler() == LocationSettings.Handler.REWRITE) {
             exchange.redirect(uri);
+            return true;
+        }
+        if (owner.authBasic() != null && !owner.authBasic().equals(exchange.location().authBasic())) {
+            BasicAuthResponder.authorize(exchange, owner.authBasic(), run);
             return true;
         }
         return false;

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetSocketAddress;
 import java.util.function.Consumer;
@@ -43,6 +44,11 @@ public interface Exchange {
 
     /** True for HEAD: the responder sends the headers a GET would get, and no body. */
     boolean isHead();
+
+    /** Whether {@code request}'s head says a body follows: chunks, or a length above 0. */
+    static boolean announcesBody(HttpRequest request) {
+        return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    }
 
     /** Whether a response of status {@code code} has a body (RFC 9112 6.3): not a 1xx, 204 or 304. */
     static boolean statusHasBody(int code) {
@@ -258,10 +264,11 @@ public interface Exchange {
     }
 
     /**
-     * Whether no request limit ({@code limit-req}) has counted this exchange yet; it is counted from now on. nginx counts
-     * a request once, whatever internal redirects take it through other limited locations. By default: always the first.
+     * Claims this exchange's one count by a request limit ({@code limit-req}): true the first time (it is counted from
+     * now on), false after. nginx counts a request once, whatever internal redirects take it through other limited
+     * locations. By default: always true.
      */
-    default boolean firstLimitCount() {
+    default boolean claimLimitCount() {
         return true;
     }
 

@@ -146,7 +146,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof HttpRequest request) {
             bodyBytes = 0;
             discardingBody = closeAfterCurrent || streamFailed;
-            bodyPending = request.decoderResult().isSuccess() && announcesBody(request);
+            bodyPending = request.decoderResult().isSuccess() && Exchange.announcesBody(request);
             if (bodyPending) {
                 timeouts.bodyStarted();
             }
@@ -306,7 +306,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                         "declared body over the location's limit");
             }
             exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion, target, route,
-                    expectsContinue && announcesBody(request));
+                    expectsContinue && Exchange.announcesBody(request));
         } catch (HttpStatusException status) {
             if (ErrorResponses.closesConnection(status.status())) {
                 closeAfterCurrent = true;
@@ -376,7 +376,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         };
     }
 
-    /** Hands the running exchange to its location's responder; no location: 404. */
+    /** Hands the running exchange to its location's responder; no location: 404; a client its access rules refuse: 403. */
     private void respond(ServerExchange exchange) {
         if (refusedHere(exchange)) {
             exchange.fail(new HttpStatusException(HttpResponseStatus.METHOD_NOT_ALLOWED,
@@ -630,11 +630,6 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         } else {
             closing.closeAfter(responseEnd, this::clientMaySend);
         }
-    }
-
-    /** Whether the head says a body follows: chunks, or a length above 0. */
-    private static boolean announcesBody(HttpRequest request) {
-        return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
     }
 
     /** {@link Exchange#locationOf} of {@code exchange}: by the routes it runs on while it is the running one. */

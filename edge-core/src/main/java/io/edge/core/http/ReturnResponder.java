@@ -42,7 +42,7 @@ public final class ReturnResponder implements Responder {
             exchange.sendError(status);
             return;
         }
-        String text = render(exchange, answer.text(), answer.redirects());
+        String text = render(exchange, answer.text(), answer.redirects() ? Escape.URL : Escape.NONE);
         FullHttpResponse response;
         if (answer.redirects()) {
             response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
@@ -75,11 +75,6 @@ public final class ReturnResponder implements Responder {
             }
         }
         return null;
-    }
-
-    /** {@code text} for this request: its variables' values, escaped for a URL where it is one ({@code url}). */
-    static String render(Exchange exchange, List<Return.Part> text, boolean url) {
-        return render(exchange, text, url ? Escape.URL : Escape.NONE);
     }
 
     /** How a variable's value is written into a text. */

@@ -674,7 +674,7 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
-    public boolean firstLimitCount() {
+    public boolean claimLimitCount() {
         if (limitCounted) {
             return false;
         }

@@ -8,9 +8,7 @@ import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.util.concurrent.TimeUnit;
@@ -47,7 +45,7 @@ public final class LimitingResponder implements Responder {
 
     @Override
     public void respond(Exchange exchange) {
-        if (!exchange.firstLimitCount()) {
+        if (!exchange.claimLimitCount()) {
             inner.respond(exchange); // counted already, where it came from: nginx counts a request once
             return;
         }
@@ -77,7 +75,7 @@ public final class LimitingResponder implements Responder {
         // A body stays in the socket meanwhile (nginx's does too): read now, an upload would wait in memory, and the
         // body timeout does not count the wait (its client is not the one slow). Its client's leaving is seen when
         // the wait ends.
-        boolean body = announcesBody(exchange.request());
+        boolean body = Exchange.announcesBody(exchange.request());
         exchange.endOnClientClose(true);
         if (body) {
             exchange.pauseBody(true);
@@ -98,10 +96,5 @@ public final class LimitingResponder implements Responder {
             }
         }, wait, TimeUnit.NANOSECONDS);
         exchange.onClientGone(() -> waiting.cancel(false)); // what the wait holds (the connection) goes with its client
-    }
-
-    /** Whether {@code request} announces a body: a length above 0, or chunks. */
-    private static boolean announcesBody(HttpRequest request) {
-        return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
     }
 }
