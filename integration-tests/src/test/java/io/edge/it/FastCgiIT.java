@@ -893,6 +893,9 @@ class FastCgiIT {
         } finally {
             Files.writeString(release, "");
         }
+        // The script, let go, writes into the test's directory when released: done before JUnit deletes it (a race
+        // that failed the cleanup once)
+        Awaits.await(() -> Files.exists(ended), "the released script's end");
     }
 
     private static HttpResponse<String> purge(EdgeHarness edge, String target) throws Exception {
