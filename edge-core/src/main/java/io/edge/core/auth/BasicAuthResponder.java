@@ -6,6 +6,7 @@ import io.edge.conf.AuthBasic;
 import io.edge.conf.Htpasswd;
 import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
+import io.edge.core.http.HeldRequest;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
 import io.edge.fastcgi.LogText;
@@ -114,10 +115,7 @@ public final class BasicAuthResponder implements Responder {
             return;
         }
         // Its body stays in the socket while the check waits (read now, uploads would wait in memory, many at once)
-        boolean body = Exchange.announcesBody(exchange.request());
-        if (body) {
-            exchange.pauseBody(true);
-        }
+        HeldRequest held = HeldRequest.hold(exchange);
         AtomicBoolean gone = new AtomicBoolean();
         exchange.onClientGone(() -> gone.set(true));
         try {
@@ -136,11 +134,8 @@ public final class BasicAuthResponder implements Responder {
                 RuntimeException failure = failed;
                 boolean good = matches;
                 exchange.clientChannel().eventLoop().execute(() -> {
-                    if (exchange.isEnded()) {
+                    if (!held.release()) {
                         return;
-                    }
-                    if (body) {
-                        exchange.pauseBody(false);
                     }
                     if (failure != null) {
                         LOG.error("checking the password of user \"{}\" of {} failed", LogText.escapeControls(user),
@@ -154,18 +149,11 @@ public final class BasicAuthResponder implements Responder {
                     }
                     GOOD.put(key, Boolean.TRUE);
                     exchange.authenticated(user);
-                    try {
-                        granted.run();
-                    } catch (RuntimeException e) {
-                        LOG.error("responder failed for {}", exchange.request().uri(), e);
-                        exchange.fail(e);
-                    }
+                    HeldRequest.run(exchange, granted);
                 });
             });
         } catch (RejectedExecutionException full) {
-            if (body) {
-                exchange.pauseBody(false);
-            }
+            held.release();
             exchange.sendError(HttpResponseStatus.SERVICE_UNAVAILABLE);
         }
     }

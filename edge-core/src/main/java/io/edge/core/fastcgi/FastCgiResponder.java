@@ -3,10 +3,10 @@ package io.edge.core.fastcgi;
 import io.edge.aio.PathPolicy;
 import io.edge.aio.path.PathResolver;
 import io.edge.cache.http.ResponseCache;
-import io.edge.conf.AccessRule;
 import io.edge.conf.AddressRange;
 import io.edge.conf.LocationSettings;
 import io.edge.core.auth.BasicAuthResponder;
+import io.edge.core.http.AccessCheck;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.Responder;
@@ -484,12 +484,7 @@ public final class FastCgiResponder implements Responder {
         if (owner == null || owner == exchange.location()) {
             return false;
         }
-        if (!owner.access().isEmpty()
-                && !AccessRule.allows(owner.access(), exchange.remoteAddress().getAddress())) {
-            LOG.debug("{} {}: its script {} is in location {}, whose access rules refuse {}: 403",
-                    exchange.request().method(), exchange.request().uri(), uri, owner.match(),
-                    exchange.remoteAddress().getAddress().getHostAddress());
-            exchange.sendError(HttpResponseStatus.FORBIDDEN);
+        if (AccessCheck.refuses(exchange, owner, "its script " + uri)) {
             return true;
         }
         if (owner.handler() == LocationSettings.Handler.RETURN || owner.handler() == LocationSettings.Handler.REWRITE) {
@@ -911,13 +906,9 @@ public final class FastCgiResponder implements Responder {
             // URI it has there; one elsewhere is no location's)
             LocationSettings answering = accel != null ? accelTarget : normalized.startsWith(absoluteRoot)
                     ? exchange.locationOf("/" + absoluteRoot.relativize(normalized)) : null;
-            if (answering != null && !answering.access().isEmpty()
-                    && !AccessRule.allows(answering.access(), exchange.remoteAddress().getAddress())) {
-                // nginx checks an internal redirect's location's allow and deny too
-                LOG.debug("[{}] backend asked to send {}, whose location's access rules refuse {}: 403", requestId,
-                        LogText.escapeControls(sendfile != null ? sendfile : accel),
-                        exchange.remoteAddress().getAddress().getHostAddress());
-                exchange.sendError(HttpResponseStatus.FORBIDDEN);
+            // nginx checks an internal redirect's location's allow and deny too
+            if (AccessCheck.refuses(exchange, answering, "the file the backend named, "
+                    + LogText.escapeControls(sendfile != null ? sendfile : accel) + ",")) {
                 return true;
             }
             if (isScript(normalized)) {

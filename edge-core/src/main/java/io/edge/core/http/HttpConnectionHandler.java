@@ -1,6 +1,5 @@
 package io.edge.core.http;
 
-import io.edge.conf.AccessRule;
 import io.edge.conf.LocationSettings;
 import io.edge.core.route.Route;
 import io.edge.fastcgi.LogText;
@@ -384,12 +383,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         LocationSettings location = exchange.location() != null ? exchange.location() : prefixPurgeTaker(exchange);
-        if (location != null && !location.access().isEmpty()
-                && !AccessRule.allows(location.access(), exchange.remoteAddress().getAddress())) {
-            // nginx's "access forbidden by rule", which it logs as an error for each request: here the access log's 403
-            LOG.debug("{} {} from {}: 403, refused by the access rules of location {}", exchange.request().method(),
-                    exchange.request().uri(), exchange.remoteAddress().getAddress().getHostAddress(), location.match());
-            exchange.sendError(HttpResponseStatus.FORBIDDEN);
+        if (AccessCheck.refuses(exchange, location, "the request")) {
             return;
         }
         Responder responder = currentRoutes.responder(location);

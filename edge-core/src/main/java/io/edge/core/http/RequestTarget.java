@@ -6,6 +6,7 @@ import io.edge.conf.HostSyntax;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.function.IntPredicate;
 
 /**
  * The authority, path and query of a request target. The path is decoded and normalised once, by
@@ -124,16 +125,29 @@ public record RequestTarget(String authority, String path, String query, String 
     /** Percent-encodes a decoded path for a {@code Location} header: only unreserved, sub-delims, ':', '@', '/' stay. */
     public static String encodePath(String path) {
         StringBuilder out = new StringBuilder(path.length() + 8);
-        for (byte b : path.getBytes(StandardCharsets.UTF_8)) {
+        percentEncode(out, path.getBytes(StandardCharsets.UTF_8), RequestTarget::keptInPath);
+        return out.toString();
+    }
+
+    /**
+     * Whether byte {@code c} stands as it is in an encoded path: ASCII letters and digits, unreserved, sub-delims, ':',
+     * '@', '/'.
+     */
+    static boolean keptInPath(int c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+                || "-._~!$&'()*+,;=:@/".indexOf(c) >= 0;
+    }
+
+    /** Appends {@code bytes}, each one {@code kept} refuses as %HH (upper-case hex), the others as the char they are. */
+    static void percentEncode(StringBuilder out, byte[] bytes, IntPredicate kept) {
+        for (byte b : bytes) {
             int c = b & 0xFF;
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || "-._~!$&'()*+,;=:@/".indexOf(c) >= 0) {
+            if (kept.test(c)) {
                 out.append((char) c);
             } else {
                 out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
                         .append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
             }
         }
-        return out.toString();
     }
 }

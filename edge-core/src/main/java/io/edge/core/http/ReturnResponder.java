@@ -149,18 +149,12 @@ public final class ReturnResponder implements Responder {
             out.append(new String(bytes, StandardCharsets.UTF_8));
             return;
         }
-        for (byte b : bytes) {
-            int c = b & 0xff;
-            boolean kept = escape == Escape.LITERAL ? c > ' ' && c < 0x7f
-                    : c < 0x80 && (Character.isLetterOrDigit(c) || "-._~!$'()*,;:@/".indexOf(c) >= 0
-                    || escape == Escape.URL && "&+=".indexOf(c) >= 0);
-            if (kept) {
-                out.append((char) c);
-            } else {
-                out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
-                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
-            }
-        }
+        RequestTarget.percentEncode(out, bytes, switch (escape) {
+            case LITERAL -> c -> c > ' ' && c < 0x7f;
+            case URL -> RequestTarget::keptInPath;
+            // a path's but the three that would make one argument's value several
+            default -> c -> RequestTarget.keptInPath(c) && "&+=".indexOf(c) < 0;
+        });
     }
 
     /** The value of the request variable {@code name} (see {@link Return#VARIABLES}); "" where the request has none. */

@@ -737,9 +737,12 @@ final class ServerExchange implements Exchange {
     }
 
     private void log() {
+        if (!connection.server().accessLog().isEnabled()) {
+            return;
+        }
         LocationSettings answered = location();
-        if (!connection.server().accessLog().isEnabled() || answered != null && !answered.accessLog()) {
-            return; // no access log, or the location that answered keeps out of it (nginx's access_log off)
+        if (answered != null && !answered.accessLog()) {
+            return; // the location that answered keeps out of it (nginx's access_log off)
         }
         connection.server().accessLog().log(remoteAddress(), request, sentUri, sentVersion, status, bodyBytes,
                 startNanos, upstreamStart == 0 ? null : new UpstreamTimes(upstreamQueueNanos, upstreamConnectNanos,

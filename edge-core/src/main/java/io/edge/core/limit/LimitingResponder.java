@@ -3,6 +3,7 @@ package io.edge.core.limit;
 import io.edge.conf.LimitReq;
 import io.edge.conf.Return;
 import io.edge.core.http.ErrorResponses;
+import io.edge.core.http.HeldRequest;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
@@ -75,25 +76,14 @@ public final class LimitingResponder implements Responder {
         // A body stays in the socket meanwhile (nginx's does too): read now, an upload would wait in memory, and the
         // body timeout does not count the wait (its client is not the one slow). Its client's leaving is seen when
         // the wait ends.
-        boolean body = Exchange.announcesBody(exchange.request());
         exchange.endOnClientClose(true);
-        if (body) {
-            exchange.pauseBody(true);
-        }
+        HeldRequest held = HeldRequest.hold(exchange);
         ScheduledFuture<?> waiting = exchange.clientChannel().eventLoop().schedule(() -> {
-            if (exchange.isEnded()) {
+            if (!held.release()) {
                 return; // its client left meanwhile
             }
             exchange.endOnClientClose(false); // the responder's own rule from here, as for a request that never waited
-            if (body) {
-                exchange.pauseBody(false);
-            }
-            try {
-                inner.respond(exchange);
-            } catch (RuntimeException e) {
-                LOG.error("responder failed for {}", exchange.request().uri(), e);
-                exchange.fail(e);
-            }
+            HeldRequest.run(exchange, () -> inner.respond(exchange));
         }, wait, TimeUnit.NANOSECONDS);
         exchange.onClientGone(() -> waiting.cancel(false)); // what the wait holds (the connection) goes with its client
     }
