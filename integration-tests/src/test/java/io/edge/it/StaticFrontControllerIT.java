@@ -107,11 +107,14 @@ class StaticFrontControllerIT {
                 sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                   { match = "/a/", front-controller = "/b/x" }
                   { match = "/b/", front-controller = "/a/x" }
+                  { match = "/spin/", rewrite = "/spin$uri" }
                 ] }]
                 """)) {
             for (int i = 0; i < 3; i++) {
                 assertThat(send(edge, "GET", "/a/missing").statusCode()).isEqualTo(500);
             }
+            // a rewrite's cycle ends so too (its line one of those the first stands for: one log, one throttle)
+            assertThat(send(edge, "GET", "/spin/x").statusCode()).as("a rewrite cycle ends, as nginx's").isEqualTo(500);
         } finally {
             log.detachAppender(logged);
         }
