@@ -59,6 +59,8 @@ import java.util.regex.Pattern;
  *                        (nginx's {@code rewrite ... last}); else {@code null}
  * @param limitReq        how many requests a second each client may make here (nginx's {@code limit_req}); {@code null}:
  *                        no limit
+ * @param limitConn       how many requests each client may have in progress here at a time (nginx's
+ *                        {@code limit_conn}); {@code null}: no limit
  * @param authBasic       the users and passwords this location asks for (nginx's {@code auth_basic}); {@code null}: none
  * @param accessLog       whether the requests this location answers are written to the access log (nginx's
  *                        {@code access_log off} in a location: false)
@@ -87,6 +89,7 @@ public record LocationSettings(
         Return returns,
         Rewrite rewrite,
         LimitReq limitReq,
+        LimitConn limitConn,
         AuthBasic authBasic,
         boolean accessLog) {
 
@@ -114,7 +117,7 @@ public record LocationSettings(
                             boolean internal, String fastcgiScript) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                List.of(), null, null, null, null, true);
+                List.of(), null, null, null, null, null, true);
     }
 
     /** A location without {@code expires} or {@code headers}. */

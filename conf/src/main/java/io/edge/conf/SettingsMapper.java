@@ -1134,6 +1134,8 @@ final class SettingsMapper {
             }
             List<AccessRule> access = accessRules(location);
             LimitReq limitReq = limitReq(location.section("limit-req"));
+            Section connections = location.section("limit-conn");
+            LimitConn limitConn = limitConn(connections);
             AuthBasic authBasic = authBasic(location.section("auth-basic"));
             // A return or a rewrite answers before them, as nginx's rewrite phase: written beside one, they would seem
             // to guard a location they never do (location-defaults' apply where the location leads, and are no fault)
@@ -1141,6 +1143,18 @@ final class SettingsMapper {
                 location.problem("auth-basic", "set in a location with " + (returns != null ? "return" : "rewrite")
                         + ", which answers first: no password is asked", "auth-basic in the location a rewrite leads"
                         + " to, or a location of its own");
+            }
+            if (limitConn != null && location.own().containsKey("limit-conn") && (returns != null || rewrite != null)) {
+                // a return answers at once, a rewrite hands the request on: nothing of theirs stays in progress
+                String message = "set in a location with " + (returns != null ? "return" : "rewrite")
+                        + ", which answers first: nothing is counted";
+                String expected = "limit-conn in the location a rewrite leads to, or a location of its own";
+                if (connections.own().isEmpty()) {
+                    location.problem("limit-conn", message, expected); // limit-conn {}: the defaults' max
+                } else {
+                    // at a key the location wrote: that is where a line is known
+                    connections.problem(new TreeSet<>(connections.own().keySet()).first(), message, expected);
+                }
             }
             if (limitReq != null && location.own().containsKey("limit-req") && rewrite != null) {
                 location.problem("rewrite", "set beside this location's own limit-req, which it hands the request past:"
@@ -1155,7 +1169,7 @@ final class SettingsMapper {
                     || handler == LocationSettings.Handler.FASTCGI ? gzip : null,
                     gzipStatic && (handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI), internal, fastcgiScript, access,
-                    returns, rewrite, limitReq, authBasic, location.bool("access-log")));
+                    returns, rewrite, limitReq, limitConn, authBasic, location.bool("access-log")));
         }
         return result;
     }
@@ -1240,11 +1254,7 @@ final class SettingsMapper {
         int burst = limit.integer("burst", 0, 1_000_000);
         boolean nodelay = limit.bool("nodelay");
         int status = limit.integer("status", 400, 599);
-        String zone = limit.optionalString("zone");
-        if (zone != null && !zone.matches("[A-Za-z0-9_.-]+")) {
-            limit.problem("zone", "\"" + zone + "\" is not a zone name", "letters, digits, '_', '.' and '-'");
-            zone = null;
-        }
+        String zone = zoneName(limit);
         if (rateText == null) {
             if (!limit.own().isEmpty()) {
                 // named by a key the location wrote: "rate" it left to the defaults, which are not at fault
@@ -1267,6 +1277,32 @@ final class SettingsMapper {
                     + name + ", whose table of clients is one", "one rate per zone");
         }
         return new LimitReq(zone != null ? "zone " + zone : "location " + limit.path(), rate, burst, nodelay, status);
+    }
+
+    /** A limit's {@code zone}, or null when it names none (or one that can't be a name, then a problem). */
+    private static String zoneName(Section limit) {
+        String zone = limit.optionalString("zone");
+        if (zone != null && !zone.matches("[A-Za-z0-9_.-]+")) {
+            limit.problem("zone", "\"" + zone + "\" is not a zone name", "letters, digits, '_', '.' and '-'");
+            return null;
+        }
+        return zone;
+    }
+
+    /** A location's {@code limit-conn}: null without a max. */
+    private static LimitConn limitConn(Section limit) {
+        String zone = zoneName(limit);
+        int status = limit.integer("status", 400, 599);
+        if (!limit.isSet("max")) {
+            if (!limit.own().isEmpty()) {
+                // named by a key the location wrote: "max" it left to the defaults, which are not at fault
+                limit.problem(new TreeSet<>(limit.own().keySet()).first(), "set without a max, which a limit needs",
+                        "a max beside it, such as max = 2");
+            }
+            return null;
+        }
+        int max = limit.integer("max", 1, 1_000_000);
+        return new LimitConn(zone != null ? "zone " + zone : "location " + limit.path(), max, status);
     }
 
     /**

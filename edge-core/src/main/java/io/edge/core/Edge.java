@@ -15,6 +15,7 @@ import io.edge.cache.http.ResponseCacheStats;
 import io.edge.conf.AuthBasic;
 import io.edge.conf.ConfigLoader;
 import io.edge.conf.EdgeSettings;
+import io.edge.conf.LimitConn;
 import io.edge.conf.LimitReq;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
@@ -32,6 +33,7 @@ import io.edge.core.http.HttpServerContext;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ReturnResponder;
 import io.edge.core.http.RewriteResponder;
+import io.edge.core.limit.ConnectionLimits;
 import io.edge.core.limit.LimitingResponder;
 import io.edge.core.limit.RequestZone;
 import io.edge.core.statics.MimeTypes;
@@ -198,6 +200,8 @@ public final class Edge {
         final Map<LocationSettings, Responder> responders = new IdentityHashMap<>();
         /** The limit-req tables of clients by name ({@link io.edge.conf.LimitReq#zone}): afresh at each reload. */
         final Map<String, RequestZone> limitZones = new HashMap<>();
+        /** The limit-conn tables of clients: afresh at each reload. */
+        final ConnectionLimits connectionLimits = new ConnectionLimits();
         /** The auth-basic user files by path, read again when they change ({@link #refreshUserFiles}). */
         final Map<Path, UserFile> userFiles = new HashMap<>();
 
@@ -872,6 +876,13 @@ public final class Edge {
                 responder = new BasicAuthResponder(responder, auth);
             }
         }
+        LimitConn connections = location.limitConn();
+        if (connections != null && location.handler() != LocationSettings.Handler.RETURN
+                && location.handler() != LocationSettings.Handler.REWRITE) {
+            // a return answers at once and a rewrite hands the request on (where it leads counts it), as nginx's
+            // rewrite phase comes before its limit_conn; counted after limit-req's wait below, before auth-basic
+            responder = g.connectionLimits.guard(responder, connections);
+        }
         LimitReq limit = location.limitReq();
         if (limit != null && location.handler() != LocationSettings.Handler.REWRITE) {
             // a rewrite's request is counted where it leads (nginx's rewrite phase comes before its limit_req)
@@ -903,12 +914,13 @@ public final class Edge {
                 FastCgiResponder fastCgi = new FastCgiResponder(location, site.root(), pool, staticResponder,
                         group.timeouts(), group.responseBuffer(), waitStats.get(group.name()), probe,
                         new ResponseCacheGate(g.responseCache, g.settings.cache().purgeMarksStale()),
-                        spoolDir(), documentRoots(site));
+                        spoolDir(), documentRoots(site), g.connectionLimits);
                 return new PurgeResponder(fastCgi, g.responseCache, g.settings.cache().purgeAllow(),
                         g.settings.cache().purgeMarksStale());
             }
             return new FastCgiResponder(location, site.root(), pool, staticResponder, group.timeouts(),
-                    group.responseBuffer(), waitStats.get(group.name()), probe, null, spoolDir(), documentRoots(site));
+                    group.responseBuffer(), waitStats.get(group.name()), probe, null, spoolDir(), documentRoots(site),
+                    g.connectionLimits);
         }
         if (location.handler() == LocationSettings.Handler.STATUS) {
             return new StatusResponder(this::statusLines, this::metrics, location.statusAllow());

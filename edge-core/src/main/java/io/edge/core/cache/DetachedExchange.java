@@ -153,6 +153,12 @@ final class DetachedExchange implements Exchange {
     }
 
     @Override
+    public void whenEnded(Runnable task) {
+        // no limit counts a refresh: only a client's request is in progress for one
+        throw new UnsupportedOperationException("a background refresh is counted by no limit");
+    }
+
+    @Override
     public boolean isEnded() {
         return false;
     }

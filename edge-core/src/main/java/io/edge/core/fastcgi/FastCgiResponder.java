@@ -11,6 +11,7 @@ import io.edge.core.http.Exchange;
 import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
+import io.edge.core.limit.ConnectionLimits;
 import io.edge.core.route.Router;
 import io.edge.core.statics.StaticResponder;
 import io.edge.fastcgi.BackendGroupSettings;
@@ -141,6 +142,8 @@ public final class FastCgiResponder implements Responder {
     private final Path spoolDir;
     private final WaitStats waitStats;
     private final StaticResponder staticResponder;
+    /** The configuration's limit-conn tables: a file an X-Accel-Redirect sends counts in its location's. */
+    private final ConnectionLimits connectionLimits;
     /** The script every request runs (fastcgi-script), or null: the request's path names it. */
     private final String fixedScript;
     /** The clients that may run {@link #fixedScript}: status-allow, as for edge's own status page. */
@@ -301,20 +304,23 @@ public final class FastCgiResponder implements Responder {
                             BackendGroupSettings.Timeouts timeouts, BackendGroupSettings.ResponseBuffer responseBuffer,
                             WaitStats waitStats, ScriptResolver.FileProbe probe, ScriptGate gate) {
         this(location, siteRoot, pool, staticResponder, timeouts, responseBuffer, waitStats, probe, gate,
-                DEFAULT_SPOOL_DIR, location.root() != null ? List.of(siteRoot, location.root()) : List.of(siteRoot));
+                DEFAULT_SPOOL_DIR, location.root() != null ? List.of(siteRoot, location.root()) : List.of(siteRoot),
+                new ConnectionLimits());
     }
 
     /**
      * As above, spooling request bodies larger than {@link #BUFFERED_BODY}, and responses past the memory buffer, to
      * unlinked files in {@code spoolDir} (as nginx's client_body_temp_path and fastcgi_temp_path); {@code siteRoots},
      * the site's document roots (its own and its locations'), are where an X-Accel-Redirect may take a file from when
-     * the location names no x-sendfile directories.
+     * the location names no x-sendfile directories; {@code connectionLimits}, the configuration's limit-conn tables,
+     * count a file an X-Accel-Redirect sends from a location with a limit-conn.
      */
     public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
                             BackendGroupSettings.Timeouts timeouts, BackendGroupSettings.ResponseBuffer responseBuffer,
                             WaitStats waitStats, ScriptResolver.FileProbe probe, ScriptGate gate, Path spoolDir,
-                            List<Path> siteRoots) {
+                            List<Path> siteRoots, ConnectionLimits connectionLimits) {
         this.spoolDir = spoolDir;
+        this.connectionLimits = connectionLimits;
         this.responseBuffer = responseBuffer;
         Path root = location.root() != null ? location.root() : siteRoot;
         this.pool = pool;
@@ -957,6 +963,12 @@ public final class FastCgiResponder implements Responder {
                 if (!realRoot.equals(root) && normalized.startsWith(realRoot)) {
                     cached.forget(root.resolve(realRoot.relativize(normalized)));
                 }
+            }
+            if (answering != null && answering.limitConn() != null
+                    && !connectionLimits.admit(exchange, answering.limitConn())) {
+                // nginx's internal redirect meets that location's limit_conn (the download a script lets out, one or
+                // two at a time per client), unless the script's location counted the request already
+                return true;
             }
             Runnable send = () -> {
                 // The file goes out with the headers and expires of that location, not the script's

@@ -273,6 +273,21 @@ public interface Exchange {
     }
 
     /**
+     * Claims this exchange's one count by a connection limit ({@code limit-conn}): true the first time, false after, as
+     * {@link #claimLimitCount} for a request limit. By default: always true.
+     */
+    default boolean claimConnCount() {
+        return true;
+    }
+
+    /**
+     * Registers a task run once the exchange has ended: its answer's last write done (or failed: the connection
+     * closed), it failed after its head, or its client left before. What a request holds while it is in progress (its
+     * place in a {@code limit-conn}) is given back there.
+     */
+    void whenEnded(Runnable task);
+
+    /**
      * Closes the client's connection without an answer, nginx's {@code return 444}: the access log says 444, and
      * requests the client sent after this one are dropped. No head must have been written. By default the exchange
      * fails instead.

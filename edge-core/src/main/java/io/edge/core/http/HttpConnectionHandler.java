@@ -115,6 +115,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private boolean pausedForBody;
     /** Reading stopped because the channel was not writable when a request could have started. */
     private boolean pausedForWrites;
+    /**
+     * The last write of an answer whose exchange holds a place until it is written (a limit-conn's), while it is under
+     * way: no request starts before, as nginx frees a request's place before it reads the next one pipelined.
+     */
+    private ChannelFuture heldUntilWritten;
     /** {@link #startPipelined} is running further up the stack: an exchange ending now leaves the next to it. */
     private boolean startingPipelined;
     /** The pending output as the last write-timeout event saw it ({@link #movedSinceLastLook}). */
@@ -152,7 +157,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             if (closeAfterCurrent || streamFailed) {
                 moreMayCome = true;
                 ReferenceCountUtil.release(msg);
-            } else if (current == null && pipelined.isEmpty() && ctx.channel().isWritable()) {
+            } else if (current == null && pipelined.isEmpty() && mayStart()) {
                 start(request);
                 if (current != null) {
                     // routed: its chunk-size lines are held to its location's limit, not to the largest of all (none
@@ -501,6 +506,17 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         // A responder may have paused reading for its request body and ended before the body did: the rest of it
         // is dropped here, and the next request must still be read.
         pausedForBody = false;
+        if (exchange.endsWhenWritten() && !lastWrite.isDone()) {
+            // its place goes back once its answer is out (a listener added before this one): the next request waits
+            heldUntilWritten = lastWrite;
+            lastWrite.addListener(written -> {
+                heldUntilWritten = null;
+                if (current == null && pausedForWrites && !closeAfterCurrent && ctx.channel().isActive()
+                        && ctx.channel().isWritable()) {
+                    startPipelined();
+                }
+            });
+        }
         if (!startingPipelined) {
             startPipelined();
         }
@@ -520,7 +536,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             while (!pipelined.isEmpty() && !closeAfterCurrent) {
                 HttpObject next = pipelined.peek();
                 if (next instanceof HttpRequest request) {
-                    if (current != null || !ctx.channel().isWritable()) {
+                    if (current != null || !mayStart()) {
                         break;
                     }
                     pipelined.poll();
@@ -554,7 +570,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             closeAfterLastResponse(); // nothing more can come
             return;
         }
-        pausedForWrites = current == null && !ctx.channel().isWritable();
+        pausedForWrites = current == null && !mayStart();
         pausedForPipelining = !pipelined.isEmpty();
         updateReading();
         if (current == null && !pausedForWrites && !pausedForPipelining) {
@@ -849,6 +865,14 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         lookedPending = pending;
         lookedProgress = progress;
         return first ? moved : false; // a repeated event: Netty found nothing moved since the last one
+    }
+
+    /**
+     * Whether a request may start now: the channel is writable (the client read enough of the answers already sent)
+     * and no answer that holds a place until it is written is still going out.
+     */
+    private boolean mayStart() {
+        return ctx.channel().isWritable() && (heldUntilWritten == null || heldUntilWritten.isDone());
     }
 
     @Override

@@ -94,6 +94,8 @@ final class ServerExchange implements Exchange {
     private State state = State.OPEN;
     /** A limit-req counted this request: later ones (after an internal redirect) let it through. */
     private boolean limitCounted;
+    /** A limit-conn counted this request, as {@link #limitCounted}. */
+    private boolean connCounted;
     /** Whose password an auth-basic checked, for REMOTE_USER; null: none. */
     private String authenticatedUser;
     private boolean keepAlive;
@@ -110,6 +112,8 @@ final class ServerExchange implements Exchange {
     private Runnable bodyIncomplete;
     private List<Runnable> writableTasks;
     private List<Runnable> goneTasks;
+    /** {@link #whenEnded}; null once run. */
+    private List<Runnable> endTasks;
     /** {@link #endOnClientClose}: the client's FIN ends this exchange. */
     private boolean endsOnClientClose;
     /** {@link #offerCompression}: the head written next may be compressed by the location's gzip. */
@@ -611,6 +615,7 @@ final class ServerExchange implements Exchange {
             log();
             ctx.close();
             connection.exchangeDone(this, ctx.newSucceededFuture(), false);
+            runEndTasks();
             return;
         }
         sendError(errorStatus, ErrorResponses.retryAfterOf(cause));
@@ -651,6 +656,9 @@ final class ServerExchange implements Exchange {
         if (connection.server().accessLog().isEnabled()) {
             lastWrite.addListener((ChannelFutureListener) f -> log());
         }
+        if (endTasks != null) {
+            lastWrite.addListener((ChannelFutureListener) f -> runEndTasks()); // in progress until its last byte went
+        }
         // Body bytes still to come are dropped by the connection handler, so framing stays intact.
         connection.exchangeDone(this, lastWrite, keepAlive);
     }
@@ -683,6 +691,40 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
+    public boolean claimConnCount() {
+        if (connCounted) {
+            return false;
+        }
+        connCounted = true;
+        return true;
+    }
+
+    @Override
+    public void whenEnded(Runnable task) {
+        if (state == State.DONE) {
+            task.run(); // ended already
+            return;
+        }
+        if (endTasks == null) {
+            endTasks = new ArrayList<>(1);
+        }
+        endTasks.add(task);
+    }
+
+    /** Whether tasks wait for this exchange's end ({@link #whenEnded}): its place is held until its answer is out. */
+    boolean endsWhenWritten() {
+        return endTasks != null;
+    }
+
+    private void runEndTasks() {
+        List<Runnable> tasks = endTasks;
+        if (tasks != null) {
+            endTasks = null;
+            tasks.forEach(Runnable::run);
+        }
+    }
+
+    @Override
     public void closeWithoutAnswer() {
         if (state != State.OPEN) {
             fail(new IllegalStateException("closing without an answer after the response head"));
@@ -709,6 +751,7 @@ final class ServerExchange implements Exchange {
             goneTasks.forEach(Runnable::run);
             goneTasks = null;
         }
+        runEndTasks();
     }
 
     @Override

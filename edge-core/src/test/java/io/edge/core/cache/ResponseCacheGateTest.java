@@ -472,6 +472,7 @@ class ResponseCacheGateTest {
         @Override public void fail(Throwable cause) { ended = true; }
         @Override public void sendError(HttpResponseStatus status) { statuses.add(status); ended = true; }
         @Override public void onClientGone(Runnable task) { goneTasks.add(task); }
+        @Override public void whenEnded(Runnable task) { throw new UnsupportedOperationException("no limit here"); }
         @Override public boolean isEnded() { return ended; }
 
         /** Its client leaves before it was answered: the tasks registered for that run, as ServerExchange's do. */

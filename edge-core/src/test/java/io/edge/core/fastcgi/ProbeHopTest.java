@@ -130,6 +130,7 @@ class ProbeHopTest {
         @Override public void fail(Throwable cause) { ended = true; }
         @Override public void sendError(HttpResponseStatus status) { ended = true; }
         @Override public void onClientGone(Runnable task) { }
+        @Override public void whenEnded(Runnable task) { throw new UnsupportedOperationException("no limit here"); }
         @Override public boolean isEnded() { return ended; }
     }
 }

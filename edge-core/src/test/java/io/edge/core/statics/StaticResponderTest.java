@@ -1404,6 +1404,7 @@ class StaticResponderTest {
         @Override public void fail(Throwable cause) { failure = cause; }
         @Override public void sendError(HttpResponseStatus status) { error = status; channel.finishAndReleaseAll(); }
         @Override public void onClientGone(Runnable task) { goneTasks.add(task); }
+        @Override public void whenEnded(Runnable task) { throw new UnsupportedOperationException("no limit here"); }
         @Override public boolean isEnded() { return gone || completed || failure != null || error != null; }
 
         /** The client goes away, as ServerExchange.clientGone() does it. */

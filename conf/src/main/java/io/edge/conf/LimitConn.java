@@ -1,0 +1,15 @@
+package io.edge.conf;
+
+/**
+ * A location's {@code limit-conn}, nginx's {@code limit_conn}: each client (its address) may have at most {@code max}
+ * requests of this location in progress at a time (a download being sent, a script running); one more gets
+ * {@code status}.
+ *
+ * @param zone   the name of its table of clients, as messages say it: {@code zone downloads} for a zone the
+ *               configuration names, which locations naming it share (nginx's {@code limit_conn_zone}); {@code location
+ *               <its key>} for a location's own
+ * @param max    requests a client may have in progress here, at least 1 (nginx's {@code limit_conn <zone> <number>})
+ * @param status the answer to one more (nginx's {@code limit_conn_status}), from 400 to 599
+ */
+public record LimitConn(String zone, int max, int status) {
+}

@@ -1,0 +1,63 @@
+package io.edge.core.limit;
+
+import io.edge.conf.LimitConn;
+import io.edge.conf.Return;
+import io.edge.core.http.Exchange;
+import io.edge.core.http.Responder;
+import io.edge.core.http.ThrottledWarnings;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.net.InetAddress;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A configuration's {@code limit-conn} tables by zone ({@link LimitConn#zone}), nginx's {@code limit_conn}: a request
+ * goes on while its client has fewer than the location's {@code max} requests in progress in the zone, and counts there
+ * until it has ended (its answer's last byte written, or its client gone); one more is answered with the limit's
+ * status and the site's page for it. Thread-safe: the event loops share it.
+ */
+public final class ConnectionLimits {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConnectionLimits.class);
+    private static final ThrottledWarnings REFUSED = new ThrottledWarnings(LOG, System::nanoTime);
+
+    private final ConcurrentMap<String, ConnectionZone> zones = new ConcurrentHashMap<>();
+
+    /**
+     * Counts {@code exchange}'s request by {@code limit}, if no limit counted it before (nginx counts a request once,
+     * whatever internal redirects take it through other limited locations): true when it goes on, its place given back
+     * when it ends; false when it was refused (and answered).
+     */
+    public boolean admit(Exchange exchange, LimitConn limit) {
+        if (!exchange.claimConnCount()) {
+            return true; // counted already, where it came from
+        }
+        ConnectionZone zone = zones.computeIfAbsent(limit.zone(), name -> new ConnectionZone());
+        InetAddress client = exchange.remoteAddress().getAddress();
+        if (zone.acquire(client, limit.max())) {
+            exchange.whenEnded(() -> zone.release(client));
+            return true;
+        }
+        // nginx logs each one ("limiting connections by zone ..."); a flood is one line in ten seconds
+        REFUSED.warn(ConnectionLimits.class, exchange.request().method() + " " + exchange.request().uri() + " from "
+                + client.getHostAddress() + " -> " + limit.status() + ": past the " + limit.max()
+                + " requests in progress " + limit.zone() + " allows a client");
+        if (limit.status() == Return.CLOSE) {
+            exchange.closeWithoutAnswer(); // nginx's limit_conn_status 444
+        } else {
+            exchange.sendError(HttpResponseStatus.valueOf(limit.status()));
+        }
+        return false;
+    }
+
+    /** The limit-conn in front of {@code inner}, a location's responder. */
+    public Responder guard(Responder inner, LimitConn limit) {
+        return exchange -> {
+            if (admit(exchange, limit)) {
+                inner.respond(exchange);
+            }
+        };
+    }
+}
