@@ -64,6 +64,8 @@ import java.util.regex.Pattern;
  * @param authBasic       the users and passwords this location asks for (nginx's {@code auth_basic}); {@code null}: none
  * @param accessLog       whether the requests this location answers are written to the access log (nginx's
  *                        {@code access_log off} in a location: false)
+ * @param referers        the Referer headers its requests may carry, others answered otherwise (nginx's
+ *                        {@code valid_referers}); {@code null}: any
  */
 public record LocationSettings(
         String match,
@@ -91,7 +93,8 @@ public record LocationSettings(
         LimitReq limitReq,
         LimitConn limitConn,
         AuthBasic authBasic,
-        boolean accessLog) {
+        boolean accessLog,
+        Referers referers) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -117,7 +120,7 @@ public record LocationSettings(
                             boolean internal, String fastcgiScript) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                List.of(), null, null, null, null, null, true);
+                List.of(), null, null, null, null, null, true, null);
     }
 
     /** A location without {@code expires} or {@code headers}. */

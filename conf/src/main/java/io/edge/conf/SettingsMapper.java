@@ -1137,6 +1137,7 @@ final class SettingsMapper {
             Section connections = location.section("limit-conn");
             LimitConn limitConn = limitConn(connections);
             AuthBasic authBasic = authBasic(location.section("auth-basic"));
+            Referers referers = parsed == null ? null : referers(location.section("referers"), parsed.regex());
             // A return or a rewrite answers before them, as nginx's rewrite phase: written beside one, they would seem
             // to guard a location they never do (location-defaults' apply where the location leads, and are no fault)
             if (authBasic != null && location.own().containsKey("auth-basic") && (returns != null || rewrite != null)) {
@@ -1169,7 +1170,7 @@ final class SettingsMapper {
                     || handler == LocationSettings.Handler.FASTCGI ? gzip : null,
                     gzipStatic && (handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI), internal, fastcgiScript, access,
-                    returns, rewrite, limitReq, limitConn, authBasic, location.bool("access-log")));
+                    returns, rewrite, limitReq, limitConn, authBasic, location.bool("access-log"), referers));
         }
         return result;
     }
@@ -1277,6 +1278,69 @@ final class SettingsMapper {
                     + name + ", whose table of clients is one", "one rate per zone");
         }
         return new LimitReq(zone != null ? "zone " + zone : "location " + limit.path(), rate, burst, nodelay, status);
+    }
+
+    /**
+     * A location's {@code referers}: null without a valid list. {@code regex}, the location's (null for another match),
+     * says which captures its invalid answer may use.
+     */
+    private static Referers referers(Section referers, Pattern regex) {
+        if (!referers.isSet("valid")) {
+            if (referers.own().containsKey("invalid")) {
+                referers.problem("invalid", "set without a valid list, which turns the check on",
+                        "valid = [none, blocked, server-names, \"*.example.org\"] beside it");
+            }
+            return null;
+        }
+        String written = referers.optionalString("invalid");
+        Return invalid = null;
+        if (written == null) {
+            if (!referers.isSet("invalid")) {
+                referers.problem("invalid", "is null", "an answer as a return is written: 403, 444, \"302 /hotlink.png\"");
+            } // else not a string: said
+        } else {
+            try {
+                invalid = Return.parse(written, regex);
+            } catch (IllegalArgumentException e) {
+                referers.invalid("invalid", LocationMatch.quoted(written) + " " + e.getMessage(), Return.EXPECTED);
+            }
+        }
+        boolean none = false;
+        boolean blocked = false;
+        boolean serverNames = false;
+        List<Referers.Host> hosts = new ArrayList<>();
+        List<Pattern> regexes = new ArrayList<>();
+        for (Section.Element element : referers.elements("valid")) {
+            String text = element.text().strip();
+            switch (text.toLowerCase(Locale.ROOT)) {
+                case "none" -> none = true;
+                case "blocked" -> blocked = true;
+                case "server-names", "server_names" -> serverNames = true;
+                default -> {
+                    try {
+                        if (text.startsWith("~")) {
+                            // nginx's are caseless, matched against the text after "http://" or "https://"
+                            regexes.add(Pattern.compile(text.substring(1).strip(), Pattern.CASE_INSENSITIVE));
+                        } else {
+                            hosts.add(Referers.host(text));
+                        }
+                    } catch (IllegalArgumentException e) { // PatternSyntaxException is one
+                        String reason = e instanceof java.util.regex.PatternSyntaxException syntax
+                                ? "is not a regular expression (" + syntax.getDescription() + ")" : e.getMessage();
+                        referers.invalid("valid", element.index(), LocationMatch.quoted(element.text()) + " " + reason,
+                                Referers.EXPECTED);
+                    }
+                }
+            }
+        }
+        if (!none && !blocked && !serverNames && hosts.isEmpty() && regexes.isEmpty()) {
+            if (referers.isEmptyList("valid")) {
+                referers.problem("valid", "is empty: every request would be refused",
+                        "at least one entry: " + Referers.EXPECTED);
+            }
+            return null;
+        }
+        return invalid == null ? null : new Referers(none, blocked, serverNames, hosts, regexes, invalid);
     }
 
     /** A limit's {@code zone}, or null when it names none (or one that can't be a name, then a problem). */

@@ -30,6 +30,7 @@ import io.edge.core.fastcgi.FastCgiResponder;
 import io.edge.core.fastcgi.PolicyFileProbe;
 import io.edge.core.fastcgi.WaitStats;
 import io.edge.core.http.HttpServerContext;
+import io.edge.core.http.RefererCheck;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ReturnResponder;
 import io.edge.core.http.RewriteResponder;
@@ -888,6 +889,10 @@ public final class Edge {
             // a rewrite's request is counted where it leads (nginx's rewrite phase comes before its limit_req)
             responder = new LimitingResponder(responder,
                     g.limitZones.computeIfAbsent(limit.zone(), zone -> new RequestZone(limit.rate())), limit);
+        }
+        if (location.referers() != null) {
+            // nginx's "if ($invalid_referer)" in the rewrite phase, before its limits and its auth_basic
+            responder = new RefererCheck(responder, location.referers());
         }
         return responder;
     }

@@ -31,8 +31,12 @@ public final class ReturnResponder implements Responder {
 
     @Override
     public void respond(Exchange exchange) {
+        answer(exchange, exchange.location().returns());
+    }
+
+    /** Answers {@code exchange} with {@code answer}, as a location's return does (a referers check's invalid answer). */
+    public static void answer(Exchange exchange, Return answer) {
         LocationSettings location = exchange.location();
-        Return answer = location.returns();
         if (answer.status() == Return.CLOSE) {
             exchange.closeWithoutAnswer();
             return;
