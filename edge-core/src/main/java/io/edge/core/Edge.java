@@ -177,6 +177,12 @@ public final class Edge {
      * What one configuration built. Parts whose settings did not change are the previous generation's objects, so
      * a part is closed only when no generation still alive holds it ({@link #close(Generation, List)}).
      */
+    /**
+     * The limit-conn tables of clients, kept across reloads as nginx keeps its limit_conn_zone: a download the old
+     * configuration started still counts against the new one's max.
+     */
+    private final ConnectionLimits connectionLimits = new ConnectionLimits();
+
     private static final class Generation {
         final EdgeSettings settings;
         final int number;
@@ -201,8 +207,6 @@ public final class Edge {
         final Map<LocationSettings, Responder> responders = new IdentityHashMap<>();
         /** The limit-req tables of clients by name ({@link io.edge.conf.LimitReq#zone}): afresh at each reload. */
         final Map<String, RequestZone> limitZones = new HashMap<>();
-        /** The limit-conn tables of clients: afresh at each reload. */
-        final ConnectionLimits connectionLimits = new ConnectionLimits();
         /** The auth-basic user files by path, read again when they change ({@link #refreshUserFiles}). */
         final Map<Path, UserFile> userFiles = new HashMap<>();
 
@@ -882,7 +886,7 @@ public final class Edge {
                 && location.handler() != LocationSettings.Handler.REWRITE) {
             // a return answers at once and a rewrite hands the request on (where it leads counts it), as nginx's
             // rewrite phase comes before its limit_conn; counted after limit-req's wait below, before auth-basic
-            responder = g.connectionLimits.guard(responder, connections);
+            responder = connectionLimits.guard(responder, connections);
         }
         LimitReq limit = location.limitReq();
         if (limit != null && location.handler() != LocationSettings.Handler.REWRITE) {
@@ -919,13 +923,13 @@ public final class Edge {
                 FastCgiResponder fastCgi = new FastCgiResponder(location, site.root(), pool, staticResponder,
                         group.timeouts(), group.responseBuffer(), waitStats.get(group.name()), probe,
                         new ResponseCacheGate(g.responseCache, g.settings.cache().purgeMarksStale()),
-                        spoolDir(), documentRoots(site), g.connectionLimits);
+                        spoolDir(), documentRoots(site), connectionLimits);
                 return new PurgeResponder(fastCgi, g.responseCache, g.settings.cache().purgeAllow(),
                         g.settings.cache().purgeMarksStale());
             }
             return new FastCgiResponder(location, site.root(), pool, staticResponder, group.timeouts(),
                     group.responseBuffer(), waitStats.get(group.name()), probe, null, spoolDir(), documentRoots(site),
-                    g.connectionLimits);
+                    connectionLimits);
         }
         if (location.handler() == LocationSettings.Handler.STATUS) {
             return new StatusResponder(this::statusLines, this::metrics, location.statusAllow());

@@ -2,6 +2,7 @@ package io.edge.core.limit;
 
 import io.edge.conf.LimitConn;
 import io.edge.conf.Return;
+import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
@@ -13,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A configuration's {@code limit-conn} tables by zone ({@link LimitConn#zone}), nginx's {@code limit_conn}: a request
+ * The {@code limit-conn} tables by zone ({@link LimitConn#zone}), nginx's {@code limit_conn}: a request
  * goes on while its client has fewer than the location's {@code max} requests in progress in the zone, and counts there
  * until it has ended (its answer's last byte written, or its client gone); one more is answered with the limit's
  * status and the site's page for it. Thread-safe: the event loops share it.
@@ -47,7 +48,10 @@ public final class ConnectionLimits {
         if (limit.status() == Return.CLOSE) {
             exchange.closeWithoutAnswer(); // nginx's limit_conn_status 444
         } else {
-            exchange.sendError(HttpResponseStatus.valueOf(limit.status()));
+            // the site's page for it; no Retry-After, as nginx's (when a place comes free is not known), even with 503
+            HttpResponseStatus status = HttpResponseStatus.valueOf(limit.status());
+            exchange.complete(exchange.writeAndFlush(ErrorResponses.response(exchange.clientChannel().alloc(), status,
+                    exchange.isHead(), ErrorResponses.sitePage(exchange, status), 0)));
         }
         return false;
     }
