@@ -66,6 +66,8 @@ import java.util.regex.Pattern;
  *                        {@code access_log off} in a location: false)
  * @param referers        the Referer headers its requests may carry, others answered otherwise (nginx's
  *                        {@code valid_referers}); {@code null}: any
+ * @param alias           {@link #root} is the directory the location's prefix stands for (nginx's {@code alias}):
+ *                        {@code /thumbs/ab/x.jpg} is {@code ab/x.jpg} in it for the prefix {@code /thumbs/}
  */
 public record LocationSettings(
         String match,
@@ -94,7 +96,8 @@ public record LocationSettings(
         LimitConn limitConn,
         AuthBasic authBasic,
         boolean accessLog,
-        Referers referers) {
+        Referers referers,
+        boolean alias) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -120,7 +123,7 @@ public record LocationSettings(
                             boolean internal, String fastcgiScript) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                List.of(), null, null, null, null, null, true, null);
+                List.of(), null, null, null, null, null, true, null, false);
     }
 
     /** A location without {@code expires} or {@code headers}. */

@@ -935,6 +935,11 @@ final class SettingsMapper {
         ConfigObject locationTemplate = objectOrEmpty(reference.get("location-defaults"));
         Section siteDefaults = defaults(edge, "site-defaults", siteTemplate);
         Section locationDefaults = defaults(edge, "location-defaults", locationTemplate);
+        if (locationDefaults.isSet("alias")) {
+            locationDefaults.problem("alias", "set for every location: each would stand for one directory",
+                    "null; alias in the prefix location it stands for, such as { match = \"/thumbs/\","
+                    + " alias = \"/srv/thumbs/\" }");
+        }
         if (locationDefaults.bool("internal")) {
             locationDefaults.problem("internal", "true for every location: no request could reach any",
                     "false; internal = true in the location an X-Accel-Redirect sends to");
@@ -1041,6 +1046,14 @@ final class SettingsMapper {
                         "each match once per site");
             }
             Path root = location.isSet("root") ? directory(location, "root", false) : null;
+            // the location's own: location-defaults' is a problem said once
+            boolean alias = location.isSet("alias") && location.own().containsKey("alias");
+            if (alias) {
+                if (root != null) {
+                    location.problem("alias", "set with root, which it replaces", "alias or root, not both");
+                }
+                root = directory(location, "alias", false);
+            }
             String backend = location.optionalString("fastcgi");
             Set<String> usable = backendNames.usable();
             if (backend != null && backendNames.isUnknown(backend)) {
@@ -1132,6 +1145,9 @@ final class SettingsMapper {
                                 : status ? "status = true" : "fastcgi"),
                         "internal = true only in a location of files that an X-Accel-Redirect sends to");
             }
+            if (alias) {
+                aliasFault(location, parsed, handler);
+            }
             List<AccessRule> access = accessRules(location);
             LimitReq limitReq = limitReq(location.section("limit-req"));
             Section connections = location.section("limit-conn");
@@ -1170,7 +1186,8 @@ final class SettingsMapper {
                     || handler == LocationSettings.Handler.FASTCGI ? gzip : null,
                     gzipStatic && (handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI), internal, fastcgiScript, access,
-                    returns, rewrite, limitReq, limitConn, authBasic, location.bool("access-log"), referers));
+                    returns, rewrite, limitReq, limitConn, authBasic, location.bool("access-log"), referers,
+                    alias && root != null));
         }
         return result;
     }
@@ -1341,6 +1358,23 @@ final class SettingsMapper {
             return null;
         }
         return invalid == null ? null : new Referers(none, blocked, serverNames, hosts, regexes, invalid);
+    }
+
+    /**
+     * Records a problem where a location's {@code alias} cannot be: in a location whose match is not a prefix ending in
+     * {@code /} (nginx's alias in /thumbs without the slash reads /thumbs../x as ../x beside the directory; a regex
+     * location's would need its captures), or that answers otherwise than with files.
+     */
+    private static void aliasFault(Section location, LocationMatch parsed, LocationSettings.Handler handler) {
+        String expected = "alias in a prefix location of files whose match ends in /, such as"
+                + " { match = \"/thumbs/\", alias = \"/srv/thumbs/\" }";
+        if (parsed != null && ((parsed.kind() != LocationSettings.Kind.PREFIX
+                && parsed.kind() != LocationSettings.Kind.PREFIX_NO_REGEX) || !parsed.pattern().endsWith("/"))) {
+            location.problem("alias", "set in a location whose match is not a prefix ending in /", expected);
+        } else if (handler != LocationSettings.Handler.STATIC) {
+            location.problem("alias", "set in a location that answers otherwise than with files ("
+                    + handler.name().toLowerCase(Locale.ROOT) + ")", expected);
+        }
     }
 
     /** A limit's {@code zone}, or null when it names none (or one that can't be a name, then a problem). */

@@ -889,7 +889,10 @@ public final class FastCgiResponder implements Responder {
                     : Path.of("/").resolve(stripLeadingSlashes(fileName)).normalize().toString();
             LocationSettings accelTarget = accelUri == null ? null : exchange.locationOf(accelUri);
             Path accelRoot = accelTarget == null ? root : accelTarget.root() != null ? accelTarget.root() : siteRoot;
-            Path file = sendfile != null ? named : accelRoot.resolve(stripLeadingSlashes(accelUri));
+            // an alias location's directory stands for its prefix (nginx's alias), another's root for the whole path
+            Path file = sendfile != null ? named : accelTarget != null && accelTarget.alias()
+                    ? accelRoot.resolve(stripLeadingSlashes(accelUri.substring(accelTarget.pattern().length())))
+                    : accelRoot.resolve(stripLeadingSlashes(accelUri));
             Path normalized = file.toAbsolutePath().normalize();
             List<PathResolver> roots;
             if (!sendfileRoots.isEmpty()) {

@@ -195,7 +195,7 @@ public final class StaticResponder implements Responder {
      * their roots go once a reload replaced the configuration and its last request ended.
      */
     public static final class Resolvers implements Function<Exchange, PathResolver>, AutoCloseable {
-        private record Key(Path root, PathPolicy policy) {
+        private record Key(Path root, PathPolicy policy, String uriPrefix) {
         }
 
         /** Site and location settings by identity: records compare by value, which costs more than the lookup. */
@@ -228,11 +228,11 @@ public final class StaticResponder implements Responder {
         public void prepare(List<SiteSettings> sites) {
             for (SiteSettings site : sites) {
                 if (site.root() != null) {
-                    resolverOf(site.root(), site.pathPolicy());
+                    resolverOf(site.root(), site.pathPolicy(), "/");
                 }
                 for (LocationSettings location : site.locations()) {
                     if (location.root() != null) {
-                        resolverOf(location.root(), site.pathPolicy());
+                        resolverOf(location.root(), site.pathPolicy(), uriPrefix(location));
                     }
                 }
             }
@@ -243,9 +243,14 @@ public final class StaticResponder implements Responder {
             return resolvers.size();
         }
 
-        private PathResolver resolverOf(Path root, PathPolicy policy) {
-            return resolvers.computeIfAbsent(new Key(root, policy),
-                    k -> new PathResolver(k.root(), k.policy(), nanoClock, DIRECTORY_TTL));
+        private PathResolver resolverOf(Path root, PathPolicy policy, String uriPrefix) {
+            return resolvers.computeIfAbsent(new Key(root, policy, uriPrefix),
+                    k -> new PathResolver(k.root(), k.policy(), nanoClock, DIRECTORY_TTL, k.uriPrefix()));
+        }
+
+        /** The request paths {@code location}'s root stands for: its prefix for an alias, else all. */
+        private static String uriPrefix(LocationSettings location) {
+            return location.alias() ? location.pattern() : "/";
         }
 
         @Override
@@ -256,9 +261,10 @@ public final class StaticResponder implements Responder {
             if (known != null) {
                 return known;
             }
-            Path root = exchange.location() != null && exchange.location().root() != null
-                    ? exchange.location().root() : site.root();
-            PathResolver resolver = resolverOf(root, site.pathPolicy()); // made by prepare(), unless a test's
+            LocationSettings location = exchange.location();
+            PathResolver resolver = location != null && location.root() != null
+                    ? resolverOf(location.root(), site.pathPolicy(), uriPrefix(location))
+                    : resolverOf(site.root(), site.pathPolicy(), "/"); // made by prepare(), unless a test's
             if (bySettings.size() > 4096) {
                 bySettings.clear(); // settings of configurations reloaded since
             }

@@ -110,6 +110,8 @@ public final class PathResolver {
      * request costs one {@code lstat} of its last component instead of a {@code readlink} per component.
      */
     private final ConcurrentHashMap<Path, Directory> directories = new ConcurrentHashMap<>();
+    /** The request paths the root stands for ({@code /} but for an alias): a path is looked up past it. */
+    private final String uriPrefix;
     /** Whether the root is held open for confined opens; false for a caller that opens nothing beneath it. */
     private final boolean holdsRoot;
     private volatile Root current;
@@ -141,13 +143,23 @@ public final class PathResolver {
      *                     is taken again this often (in real time, on a thread of the resolvers' own)
      */
     public PathResolver(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl) {
-        this(root, policy, nanoClock, directoryTtl, true);
+        this(root, policy, nanoClock, directoryTtl, "/");
+    }
+
+    /**
+     * As {@link #PathResolver(Path, PathPolicy, LongSupplier, Duration)}, for a root that stands for the paths under
+     * {@code uriPrefix} (nginx's {@code alias}: {@code /thumbs/ab/x.jpg} is {@code ab/x.jpg} under the root for the
+     * prefix {@code /thumbs/}); a path outside the prefix names no file. {@code "/"}: the root is the paths' own.
+     */
+    public PathResolver(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl,
+            String uriPrefix) {
+        this(root, policy, nanoClock, directoryTtl, true, true, uriPrefix);
     }
 
     /** @param checkRootPeriodically false: the root changes only when a test calls {@link #checkRoot} */
     PathResolver(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl,
             boolean checkRootPeriodically) {
-        this(root, policy, nanoClock, directoryTtl, true, checkRootPeriodically);
+        this(root, policy, nanoClock, directoryTtl, true, checkRootPeriodically, "/");
     }
 
     /**
@@ -159,11 +171,15 @@ public final class PathResolver {
      */
     public static PathResolver forChecksOnly(Path root, PathPolicy policy, LongSupplier nanoClock,
             Duration directoryTtl) {
-        return new PathResolver(root, policy, nanoClock, directoryTtl, false, true);
+        return new PathResolver(root, policy, nanoClock, directoryTtl, false, true, "/");
     }
 
     private PathResolver(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl,
-            boolean holdsRoot, boolean checkRootPeriodically) {
+            boolean holdsRoot, boolean checkRootPeriodically, String uriPrefix) {
+        if (!uriPrefix.startsWith("/") || !uriPrefix.endsWith("/")) {
+            throw new IllegalArgumentException("a prefix starts and ends with /: " + uriPrefix);
+        }
+        this.uriPrefix = uriPrefix;
         this.holdsRoot = holdsRoot;
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.directoryTtlNanos = directoryTtl.toNanos();
@@ -313,16 +329,28 @@ public final class PathResolver {
         if (hasByteEscapes(uriPath)) {
             return notUtf8(uriPath);
         }
+        if (!uriPath.startsWith(uriPrefix)) {
+            return outsidePrefix(uriPath);
+        }
         Root root = current;
         if (root.directory() == null) {
             return resolveChecked(uriPath, root.real());
         }
-        String relative = uriPath.substring(1);
+        String relative = relative(uriPath);
         if (refusesDotfile(relative)) {
             return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, DOTFILE);
         }
         return Resolution.confined(uriPath, relative.isEmpty() ? root.real() : root.real().resolve(relative),
-                root.directory());
+                root.directory(), uriPrefix.length());
+    }
+
+    /** {@code uriPath} (normalised, under {@link #uriPrefix}) relative to the root: no leading slash. */
+    private String relative(String uriPath) {
+        return uriPath.substring(uriPrefix.length());
+    }
+
+    private static Resolution outsidePrefix(String uriPath) {
+        return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "not under this root's path");
     }
 
     private static Resolution notUtf8(String uriPath) {
@@ -349,7 +377,10 @@ public final class PathResolver {
             if (hasByteEscapes(uriPath)) {
                 return notUtf8(uriPath);
             }
-            return refusesDotfile(uriPath.substring(1)) ? Resolution.refused(Resolution.Status.FORBIDDEN, uriPath,
+            if (!uriPath.startsWith(uriPrefix)) {
+                return outsidePrefix(uriPath);
+            }
+            return refusesDotfile(relative(uriPath)) ? Resolution.refused(Resolution.Status.FORBIDDEN, uriPath,
                     DOTFILE) : null;
         } catch (MalformedPathException e) {
             return Resolution.refused(Resolution.Status.BAD_REQUEST, null, e.getMessage());
@@ -369,8 +400,11 @@ public final class PathResolver {
      * real path met a link when opened (the tree changed since). Blocks on the file system.
      */
     public Resolution checkLinksAgain(String uriPath) {
+        if (!uriPath.startsWith(uriPrefix)) {
+            return outsidePrefix(uriPath);
+        }
         Path root = current.real();
-        String relative = uriPath.substring(1);
+        String relative = relative(uriPath);
         Path lexical = relative.isEmpty() ? root : root.resolve(relative);
         if (!relative.isEmpty()) {
             directories.remove(lexical.getParent());
@@ -386,7 +420,8 @@ public final class PathResolver {
         } catch (MalformedPathException e) {
             return Resolution.refused(Resolution.Status.BAD_REQUEST, null, e.getMessage());
         }
-        return hasByteEscapes(uriPath) ? notUtf8(uriPath) : resolveChecked(uriPath, current.real());
+        return hasByteEscapes(uriPath) ? notUtf8(uriPath) : !uriPath.startsWith(uriPrefix) ? outsidePrefix(uriPath)
+                : resolveChecked(uriPath, current.real());
     }
 
     /**
@@ -399,7 +434,10 @@ public final class PathResolver {
     }
 
     private Resolution resolveChecked(String uriPath, Path root) {
-        String relative = uriPath.substring(1);
+        if (!uriPath.startsWith(uriPrefix)) {
+            return outsidePrefix(uriPath);
+        }
+        String relative = relative(uriPath);
         if (refusesDotfile(relative)) {
             return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, DOTFILE);
         }

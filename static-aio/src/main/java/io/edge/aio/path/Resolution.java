@@ -19,8 +19,10 @@ import java.util.Objects;
  *                 beneath this root, the resolver's when it resolved ({@link PathResolver#rootDirectory()}),
  *                 which refuses any link on the way, and a link found there calls for
  *                 {@link PathResolver#checkLinks}
+ * @param rootLength how much of {@code uriPath} the root stands for: 1 ("/"), or an alias's prefix ("/thumbs/")
  */
-public record Resolution(Status status, String uriPath, Path file, String reason, RootDirectory beneath) {
+public record Resolution(Status status, String uriPath, Path file, String reason, RootDirectory beneath,
+                         int rootLength) {
 
     /**
      * The outcome; the core maps it to 200/400/403/404, and FAILED to 500: the file system could not answer (an I/O
@@ -36,24 +38,29 @@ public record Resolution(Status status, String uriPath, Path file, String reason
     }
 
     public Resolution(Status status, String uriPath, Path file, String reason) {
-        this(status, uriPath, file, reason, null);
+        this(status, uriPath, file, reason, null, 1);
+    }
+
+    public Resolution(Status status, String uriPath, Path file, String reason, RootDirectory beneath) {
+        this(status, uriPath, file, reason, beneath, 1);
     }
 
     static Resolution ok(String uriPath, Path file) {
         return new Resolution(Status.OK, uriPath, file, "");
     }
 
-    static Resolution confined(String uriPath, Path lexicalFile, RootDirectory beneath) {
-        return new Resolution(Status.OK, uriPath, lexicalFile, "", Objects.requireNonNull(beneath, "beneath"));
+    static Resolution confined(String uriPath, Path lexicalFile, RootDirectory beneath, int rootLength) {
+        return new Resolution(Status.OK, uriPath, lexicalFile, "", Objects.requireNonNull(beneath, "beneath"),
+                rootLength);
     }
 
     static Resolution refused(Status status, String uriPath, String reason) {
         return new Resolution(status, uriPath, null, reason);
     }
 
-    /** The path to open relative to the root: {@code uriPath} without its leading '/' ("." for the root). */
+    /** The path to open relative to the root: {@code uriPath} past what the root stands for ("." for the root). */
     public String relativePath() {
-        return uriPath.length() == 1 ? "." : uriPath.substring(1);
+        return uriPath.length() == rootLength ? "." : uriPath.substring(rootLength);
     }
 
     /** Whether the file must be opened beneath {@link #beneath()}: its links were not checked. */

@@ -536,4 +536,35 @@ class PathResolverTest {
         assertThat(io.edge.aio.linux.Syscalls.isReason("Ist kein Verzeichnis", io.edge.aio.linux.Syscalls.ENOTDIR,
                 "Not a directory")).as("another locale's text than this process's").isFalse();
     }
+    /**
+     * A root for the paths under a prefix (nginx's alias): looked up past the prefix, the path kept as asked (what a
+     * redirect or a log names), the same rules (climbing, dotfiles, links) held against the root; a path outside the
+     * prefix names nothing.
+     */
+    @Test
+    void aRootForAPrefixLooksPathsUpPastIt() throws IOException {
+        PathResolver alias = new PathResolver(root, PathPolicy.DEFAULT, System::nanoTime, Duration.ofSeconds(1),
+                "/thumbs/");
+        Resolution thumb = alias.resolveForOpen("/thumbs/AB/CD/thumb.jpg");
+        assertThat(thumb.isOk()).isTrue();
+        assertThat(thumb.uriPath()).isEqualTo("/thumbs/AB/CD/thumb.jpg");
+        assertThat(thumb.file()).isEqualTo(root.toRealPath().resolve("AB/CD/thumb.jpg"));
+        assertThat(alias.resolveNormalized("/thumbs/AB/CD/thumb.jpg").file())
+                .isEqualTo(root.toRealPath().resolve("AB/CD/thumb.jpg"));
+        assertThat(alias.checkLinks("/thumbs/AB/CD/thumb.jpg").isOk()).isTrue();
+        assertThat(alias.resolveForOpen("/thumbs/").file()).as("the prefix itself: the directory")
+                .isEqualTo(root.toRealPath());
+        assertThat(alias.resolveForOpen("/AB/CD/thumb.jpg").status()).as("outside the prefix")
+                .isEqualTo(Status.NOT_FOUND);
+        assertThat(alias.resolveForOpen("/thumbs/../AB/CD/thumb.jpg").status()).as("normalised out of it")
+                .isEqualTo(Status.NOT_FOUND);
+        assertThat(alias.resolveForOpen("/thumbs/.git/config").status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(alias.resolveNormalized("/thumbs/escape/passwd").status()).as("a link out of the root")
+                .isEqualTo(Status.FORBIDDEN);
+        assertThat(alias.resolve("/thumbs/AB/%43D/thumb.jpg").isOk()).isTrue();
+        assertThat(alias.lexicalRefusal("/thumbs/.htpasswd").status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(alias.lexicalRefusal("/other/x").status()).isEqualTo(Status.NOT_FOUND);
+        assertThatThrownBy(() -> new PathResolver(root, PathPolicy.DEFAULT, System::nanoTime, Duration.ofSeconds(1),
+                "/thumbs")).isInstanceOf(IllegalArgumentException.class);
+    }
 }
