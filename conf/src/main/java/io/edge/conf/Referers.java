@@ -95,10 +95,10 @@ public record Referers(boolean none, boolean blocked, boolean serverNames, List<
         }
         String rest;
         String lower = referer.toLowerCase(Locale.ROOT);
-        // nginx takes a URL from "http://i.ru" up (a host of two characters), shorter is no URL
+        // nginx takes a URL of 11 characters and more ("http://i.ru", "https://i.r"), shorter is no URL
         if (lower.startsWith("http://") && referer.length() >= 11) {
             rest = referer.substring(7);
-        } else if (lower.startsWith("https://") && referer.length() >= 12) {
+        } else if (lower.startsWith("https://") && referer.length() >= 11) {
             rest = referer.substring(8);
         } else {
             return blocked;
@@ -106,6 +106,9 @@ public record Referers(boolean none, boolean blocked, boolean serverNames, List<
         int hostEnd = 0;
         while (hostEnd < rest.length() && rest.charAt(hostEnd) != '/' && rest.charAt(hostEnd) != ':') {
             hostEnd++;
+        }
+        if (hostEnd >= 256) {
+            return false; // as nginx's: no host name is that long
         }
         String host = rest.substring(0, hostEnd).toLowerCase(Locale.ROOT);
         int pathStart = rest.indexOf('/', hostEnd); // past a port

@@ -1045,9 +1045,11 @@ final class SettingsMapper {
                 location.problem("match", LocationMatch.quoted(match) + " duplicates an earlier location of this site",
                         "each match once per site");
             }
-            Path root = location.isSet("root") ? directory(location, "root", false) : null;
             // the location's own: location-defaults' is a problem said once
             boolean alias = location.isSet("alias") && location.own().containsKey("alias");
+            // an alias replaces location-defaults' root; beside the location's own it is a problem
+            Path root = location.isSet("root") && (!alias || location.own().containsKey("root"))
+                    ? directory(location, "root", false) : null;
             if (alias) {
                 if (root != null) {
                     location.problem("alias", "set with root, which it replaces", "alias or root, not both");

@@ -26,6 +26,7 @@ class AliasConfigTest {
     @Test
     void anAliasIsTheLocationsRootStandingForItsPrefix() throws Exception {
         EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                location-defaults.root = www
                 sites = [{ root = www, locations = [
                   { match = "/" }
                   { match = "/thumbs/", alias = thumbs }
@@ -36,6 +37,8 @@ class AliasConfigTest {
         List<LocationSettings> locations = settings.sites().get(0).locations();
         Path thumbs = dir.resolve("thumbs").toAbsolutePath().normalize();
         assertThat(locations.get(0).alias()).isFalse();
+        assertThat(locations.get(0).root()).as("location-defaults' root, which an alias replaces")
+                .isEqualTo(dir.resolve("www").toAbsolutePath().normalize());
         assertThat(locations.get(1).alias()).isTrue();
         assertThat(locations.get(1).root()).isEqualTo(thumbs);
         assertThat(locations.get(2).alias()).isTrue();

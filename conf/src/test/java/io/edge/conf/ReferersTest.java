@@ -41,6 +41,8 @@ class ReferersTest {
         assertThat(blocked.valid("XXXXXXXXXXXXXXX", SITE)).isTrue();
         assertThat(blocked.valid("ftp://example.org/", SITE)).isTrue();
         assertThat(blocked.valid("http://a", SITE)).as("shorter than nginx's shortest URL, http://i.ru").isTrue();
+        assertThat(blocked.valid("https://i.r", SITE)).as("11 characters: a URL for nginx, whatever its scheme")
+                .isFalse();
         assertThat(blocked.valid("http://other.net/", SITE)).as("a URL of another site").isFalse();
     }
 
@@ -90,6 +92,8 @@ class ReferersTest {
         assertThat(referers.valid("https://social.example/share/9", SITE)).isTrue();
         assertThat(referers.valid("https://x.social.example/share/9", SITE)).as("anchored past the scheme").isFalse();
         assertThat(referers.valid("https://google.com/", SITE)).isFalse();
+        assertThat(referers.valid("http://" + "a".repeat(300) + ".google.com/", SITE))
+                .as("a host of 256 characters and more is no host, as nginx's").isFalse();
     }
 
     @Test

@@ -107,6 +107,40 @@ class RefererIT {
         }
     }
 
+    /**
+     * Where nginx's internal redirect meets a location's referers without that location's responder: the front
+     * controller a PHP location runs for another URI (try_files ... /index.php into "location = /index.php"), and the
+     * file an X-Accel-Redirect names in an internal location.
+     */
+    @Test
+    void aScriptRunForAnotherUriAndAnXAccelRedirectsFileMeetTheirLocationsReferers() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("protected"));
+        Files.writeString(www.resolve("protected/report.txt"), "report");
+        Files.writeString(www.resolve("index.php"), "<?php echo 'front';");
+        Files.writeString(www.resolve("download.php"), "<?php header('X-Accel-Redirect: /protected/report.txt');");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["example.org"], default = true, root = "www", index = ["index.php"],
+                       locations = [
+                         { match = "/", fastcgi = php, front-controller = "/index.php" }
+                         { match = "= /index.php", fastcgi = php, referers { valid = [server-names] } }
+                         { match = "= /download.php", fastcgi = php }
+                         { match = "/protected/", internal = true, referers { valid = [server-names] } }
+                       ] }]
+                     fastcgi.backends.php { addresses = ["%s"] }
+                     """.formatted(fpm.address()))) {
+            assertThat(new String(get(edge, "/app/page", "http://example.org/").body())).isEqualTo("front");
+            assertThat(get(edge, "/app/page", "http://elsewhere.net/").statusCode())
+                    .as("the front controller's own location's referers").isEqualTo(403);
+            assertThat(get(edge, "/", null).statusCode()).as("the directory's index.php").isEqualTo(403);
+
+            assertThat(new String(get(edge, "/download.php", "https://example.org/").body())).isEqualTo("report");
+            assertThat(get(edge, "/download.php", "https://elsewhere.net/").statusCode())
+                    .as("the file's location's referers").isEqualTo(403);
+        }
+    }
+
     private static HttpResponse<byte[]> get(EdgeHarness edge, String target, String referer) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(edge.uri(target)); // the default site, whatever the Host
         if (referer != null) {

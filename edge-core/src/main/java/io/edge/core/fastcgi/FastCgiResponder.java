@@ -9,6 +9,7 @@ import io.edge.core.auth.BasicAuthResponder;
 import io.edge.core.http.AccessCheck;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.HttpStatusException;
+import io.edge.core.http.RefererCheck;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
 import io.edge.core.limit.ConnectionLimits;
@@ -497,6 +498,9 @@ public final class FastCgiResponder implements Responder {
             exchange.redirect(uri);
             return true;
         }
+        if (owner.referers() != exchange.location().referers() && RefererCheck.refuses(exchange, owner)) {
+            return true; // nginx's internal redirect meets that location's if ($invalid_referer)
+        }
         if (owner.authBasic() != null && !owner.authBasic().equals(exchange.location().authBasic())) {
             BasicAuthResponder.authorize(exchange, owner.authBasic(), run);
             return true;
@@ -966,6 +970,9 @@ public final class FastCgiResponder implements Responder {
                 if (!realRoot.equals(root) && normalized.startsWith(realRoot)) {
                     cached.forget(root.resolve(realRoot.relativize(normalized)));
                 }
+            }
+            if (RefererCheck.refuses(exchange, answering)) {
+                return true; // the location's if ($invalid_referer), met by nginx's internal redirect too
             }
             if (answering != null && answering.limitConn() != null
                     && !connectionLimits.admit(exchange, answering.limitConn())) {

@@ -1,5 +1,6 @@
 package io.edge.core.http;
 
+import io.edge.conf.LocationSettings;
 import io.edge.conf.Referers;
 import io.netty.handler.codec.http.HttpHeaderNames;
 
@@ -20,11 +21,27 @@ public final class RefererCheck implements Responder {
 
     @Override
     public void respond(Exchange exchange) {
+        if (!refuses(exchange, referers)) {
+            inner.respond(exchange);
+        }
+    }
+
+    /**
+     * Whether {@code location}'s referers refuse {@code exchange}'s Referer, then answered with their invalid answer:
+     * for where nginx's internal redirect meets that location's {@code if ($invalid_referer)} without its responder
+     * (a script a PHP location runs for another location's URI, the file an X-Accel-Redirect names). False for a
+     * location without referers.
+     */
+    public static boolean refuses(Exchange exchange, LocationSettings location) {
+        return location != null && location.referers() != null && refuses(exchange, location.referers());
+    }
+
+    private static boolean refuses(Exchange exchange, Referers referers) {
         String referer = exchange.request().headers().get(HttpHeaderNames.REFERER);
         if (referers.valid(referer, exchange.site().serverNames())) {
-            inner.respond(exchange);
-        } else {
-            ReturnResponder.answer(exchange, referers.invalid());
+            return false;
         }
+        ReturnResponder.answer(exchange, referers.invalid());
+        return true;
     }
 }
