@@ -131,6 +131,15 @@ public record Return(int status, List<Part> text) {
             }
             groupCount = regex.matcher("").groupCount();
         }
+        int groupsOfRegex = groupCount;
+        return parts(text, name -> variableFault(name, regex != null, groupsOfRegex, groups));
+    }
+
+    /**
+     * {@code text} split into literals and variables ({@code $name}, {@code ${name}}, a capture's {@code $1} to
+     * {@code $9}), each variable's name checked by {@code fault}: why it names nothing, or null.
+     */
+    static List<Part> parts(String text, java.util.function.Function<String, String> fault) {
         List<Part> parts = new ArrayList<>();
         StringBuilder literal = new StringBuilder();
         int i = 0;
@@ -167,9 +176,9 @@ public record Return(int status, List<Part> text) {
                             + " of its text (a variable is $name or ${name}; a capture $1 to $9)");
                 }
             }
-            String fault = variableFault(name, regex != null, groupCount, groups);
-            if (fault != null) {
-                throw new IllegalArgumentException(fault);
+            String why = fault.apply(name);
+            if (why != null) {
+                throw new IllegalArgumentException(why);
             }
             if (!literal.isEmpty()) {
                 parts.add(new Part(literal.toString(), null));

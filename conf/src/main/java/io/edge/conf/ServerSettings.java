@@ -27,6 +27,8 @@ import java.util.Map;
  * @param realIp          whom a client's address is taken from when a proxy in front tells it ({@link RealIp#OFF}: nobody)
  * @param pidFile         the file the running server writes its process id to ({@code edge -s reload} reads it), or
  *                        {@code null} for none
+ * @param accessLogFormat the access log's line (nginx's {@code log_format}), or {@code null} for edge's own: the
+ *                        combined format, the request time and the backend's times
  */
 public record ServerSettings(
         List<InetSocketAddress> listen,
@@ -41,7 +43,8 @@ public record ServerSettings(
         Map<InetSocketAddress, WrittenAt> listenWrittenAt,
         int tcpNotsentLowat,
         RealIp realIp,
-        Path pidFile) {
+        Path pidFile,
+        LogFormat accessLogFormat) {
 
     /** {@code tcp-notsent-lowat} when it is not set: see reference.conf. */
     public static final int DEFAULT_TCP_NOTSENT_LOWAT = 128 * 1024;
@@ -49,6 +52,15 @@ public record ServerSettings(
     public ServerSettings {
         listen = List.copyOf(listen);
         listenWrittenAt = Map.copyOf(listenWrittenAt);
+    }
+
+    /** Settings with edge's own access log line. */
+    public ServerSettings(List<InetSocketAddress> listen, int ioThreads, int maxConnections, HttpLimits limits,
+                          HttpTimeouts timeouts, Path accessLog, Path runDir, boolean accessLogEnabled,
+                          boolean runDirTemporary, Map<InetSocketAddress, WrittenAt> listenWrittenAt,
+                          int tcpNotsentLowat, RealIp realIp, Path pidFile) {
+        this(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir, accessLogEnabled, runDirTemporary,
+                listenWrittenAt, tcpNotsentLowat, realIp, pidFile, null);
     }
 
     /** Settings that take the client's address from the connection alone ({@link RealIp#OFF}), without a pid file. */
@@ -71,7 +83,7 @@ public record ServerSettings(
     /** These settings with {@code maxConnections} instead (held under the descriptor limit). */
     public ServerSettings withMaxConnections(int maxConnections) {
         return new ServerSettings(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir,
-                accessLogEnabled, runDirTemporary, listenWrittenAt, tcpNotsentLowat, realIp, pidFile);
+                accessLogEnabled, runDirTemporary, listenWrittenAt, tcpNotsentLowat, realIp, pidFile, accessLogFormat);
     }
 
     /**
@@ -82,7 +94,7 @@ public record ServerSettings(
     public ServerSettings reloadedOver(ServerSettings inForce, ServerSettings accessLogs) {
         return new ServerSettings(listen, inForce.ioThreads, maxConnections, limits, timeouts, accessLogs.accessLog,
                 inForce.runDir, accessLogs.accessLogEnabled, inForce.runDirTemporary, listenWrittenAt, tcpNotsentLowat,
-                realIp, pidFile);
+                realIp, pidFile, accessLogFormat);
     }
 
     /** Where {@code address} of {@link #listen} was written; the key alone when that is not known. */

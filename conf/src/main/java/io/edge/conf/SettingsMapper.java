@@ -333,7 +333,26 @@ final class SettingsMapper {
         }
         return new ServerSettings(listen, ioThreads, maxConnections, httpLimits, httpTimeouts, accessLog,
                 run == null ? runDir : run, accessLogEnabled, runDirText.isEmpty() && runDirMade, listenWrittenAt,
-                tcpNotsentLowat, realIp(server.section("real-ip")), pidFile);
+                tcpNotsentLowat, realIp(server.section("real-ip")), pidFile, logFormat(server));
+    }
+
+    /** {@code server.access-log-format} and its escape: null for edge's own line. */
+    private static LogFormat logFormat(Section server) {
+        Map<String, Boolean> escapes = new LinkedHashMap<>();
+        escapes.put("default", false);
+        escapes.put("json", true);
+        boolean json = server.choice("access-log-escape", escapes);
+        String written = server.optionalString("access-log-format");
+        if (written == null) {
+            return null;
+        }
+        try {
+            return LogFormat.parse(written, json);
+        } catch (IllegalArgumentException e) {
+            server.invalid("access-log-format", LocationMatch.quoted(written) + " " + e.getMessage(),
+                    LogFormat.EXPECTED);
+            return null;
+        }
     }
 
     /**

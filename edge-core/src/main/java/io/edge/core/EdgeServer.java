@@ -102,7 +102,8 @@ public final class EdgeServer implements AutoCloseable {
         ChannelGroup connections = new DefaultChannelGroup("edge-connections", GlobalEventExecutor.INSTANCE);
         descriptorLimit = descriptors.get();
         context = new HttpServerContext(router(settings), responders,
-                withinDescriptorLimit(settings.server()), new AccessLog(settings.server().accessLogEnabled()), connections);
+                withinDescriptorLimit(settings.server()),
+                new AccessLog(settings.server().accessLogEnabled(), settings.server().accessLogFormat()), connections);
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         bootstrap = new ServerBootstrap()
                 .group(acceptGroup, ioGroup)
@@ -196,7 +197,7 @@ public final class EdgeServer implements AutoCloseable {
         }
         server = next;
         context.updateSettings(withinDescriptorLimit(next));
-        context.updateAccessLog(new AccessLog(next.accessLogEnabled()));
+        context.updateAccessLog(new AccessLog(next.accessLogEnabled(), next.accessLogFormat()));
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.edge.core.http;
 
+import io.edge.conf.LogFormat;
+import io.edge.conf.Return;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
@@ -26,10 +28,23 @@ public final class AccessLog {
     private static final Logger LOG = LoggerFactory.getLogger("edge.access");
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT);
 
+    /** nginx's {@code $time_iso8601}: an offset of zero as {@code +00:00}, not {@code Z}. */
+    private static final DateTimeFormatter ISO_8601 = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssxxx",
+            Locale.ROOT);
+    private static final String PID = Long.toString(ProcessHandle.current().pid());
+
     private final boolean enabled;
+    /** The configured line ({@code access-log-format}), or null for the combined format with the times. */
+    private final LogFormat format;
 
     public AccessLog(boolean enabled) {
+        this(enabled, null);
+    }
+
+    /** @param format the configured line, or null for the combined format with the times */
+    public AccessLog(boolean enabled, LogFormat format) {
         this.enabled = enabled && LOG.isInfoEnabled();
+        this.format = format;
     }
 
     /** False when {@link #log} would write nothing, so callers can skip gathering its arguments. */
@@ -44,7 +59,18 @@ public final class AccessLog {
      */
     void log(InetSocketAddress remote, HttpRequest request, String uri, HttpVersion version, int status,
              long bodyBytes, long startNanos, UpstreamTimes upstream) {
+        log(remote, request, uri, version, status, bodyBytes, startNanos, upstream, null);
+    }
+
+    /** As above, for {@code exchange}'s request ({@link LogFormat}'s path, its user, its site), or none. */
+    void log(InetSocketAddress remote, HttpRequest request, String uri, HttpVersion version, int status,
+             long bodyBytes, long startNanos, UpstreamTimes upstream, Exchange exchange) {
         if (!enabled) {
+            return;
+        }
+        if (format != null) {
+            LOG.info(formatted(new Logged(remote, request, request.method() + " " + uri + " " + version, uri, version,
+                    status, bodyBytes, startNanos, upstream, exchange)));
             return;
         }
         HttpHeaders headers = request.headers();
@@ -59,6 +85,11 @@ public final class AccessLog {
     void log(InetSocketAddress remote, String requestLine, int status, long bodyBytes, String referer, String userAgent,
              long startNanos, UpstreamTimes upstream) {
         if (!enabled) {
+            return;
+        }
+        if (format != null) { // a line too malformed for a request: what was sent of it alone
+            LOG.info(formatted(new Logged(remote, null, requestLine, null, null, status, bodyBytes, startNanos,
+                    upstream, null)));
             return;
         }
         double seconds = (System.nanoTime() - startNanos) / 1e9;
@@ -78,6 +109,123 @@ public final class AccessLog {
                     upstream.connectNanos() / 1e9, upstream.responseNanos() / 1e9));
         }
         LOG.info(line.toString());
+    }
+
+    /** What one line of {@link #format} is made of: a request's ({@code request} null for one too malformed). */
+    private record Logged(InetSocketAddress remote, HttpRequest request, String requestLine, String sentUri,
+                          HttpVersion version, int status, long bodyBytes, long startNanos, UpstreamTimes upstream,
+                          Exchange exchange) {
+    }
+
+    /** The line {@link #format} makes of {@code logged}. */
+    private String formatted(Logged logged) {
+        StringBuilder line = new StringBuilder(192);
+        for (Return.Part part : format.parts()) {
+            if (part.literal() != null) {
+                line.append(part.literal());
+                continue;
+            }
+            String name = part.variable();
+            String value = value(logged, name);
+            boolean decoded = name.equals("uri") || name.equals("document_uri") || name.equals("server_name");
+            if (format.json()) {
+                appendJson(line, value, !decoded);
+            } else if (value.isEmpty()) {
+                line.append('-'); // nginx's for a value a request has not
+            } else {
+                appendEscaped(line, value);
+            }
+        }
+        return line.toString();
+    }
+
+    /** nginx's variable {@code name} (see {@link LogFormat#VARIABLES}) of {@code logged}; "" where it has none. */
+    private static String value(Logged logged, String name) {
+        Exchange exchange = logged.exchange();
+        HttpRequest request = logged.request();
+        if (name.startsWith("http_")) {
+            String header = request == null ? null : request.headers().get(name.substring(5).replace('_', '-'));
+            return header == null ? "" : header;
+        }
+        return switch (name) {
+            case "remote_addr" -> logged.remote() == null ? "" : NetUtil.toAddressString(logged.remote().getAddress());
+            case "remote_user" -> exchange == null || exchange.authenticatedUser() == null ? ""
+                    : exchange.authenticatedUser();
+            case "time_local" -> TIME.format(ZonedDateTime.now());
+            case "time_iso8601" -> ISO_8601.format(ZonedDateTime.now());
+            case "msec" -> {
+                long millis = System.currentTimeMillis();
+                yield millis / 1000 + "." + String.format(Locale.ROOT, "%03d", millis % 1000);
+            }
+            case "request" -> logged.requestLine() == null ? "" : logged.requestLine();
+            case "request_method" -> request == null ? "" : request.method().name();
+            case "request_uri" -> logged.sentUri() == null ? "" : logged.sentUri();
+            case "uri", "document_uri" -> exchange == null ? "" : exchange.path();
+            case "args", "query_string" -> exchange == null ? "" : exchange.query();
+            case "is_args" -> exchange == null || exchange.query().isEmpty() ? "" : "?";
+            case "server_protocol" -> logged.version() == null ? "" : logged.version().text();
+            case "status" -> Integer.toString(logged.status());
+            case "body_bytes_sent" -> Long.toString(logged.bodyBytes());
+            case "request_time" -> seconds(System.nanoTime() - logged.startNanos());
+            case "upstream_queue_time" -> logged.upstream() == null ? "" : seconds(logged.upstream().queueNanos());
+            case "upstream_connect_time" -> logged.upstream() == null ? "" : seconds(logged.upstream().connectNanos());
+            case "upstream_response_time" -> logged.upstream() == null ? ""
+                    : seconds(logged.upstream().responseNanos());
+            case "pid" -> PID;
+            // of the site that answered: none for a request no site took
+            case "host", "server_name", "server_port", "server_addr", "scheme" -> exchange == null ? ""
+                    : ReturnResponder.value(exchange, name);
+            default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them
+        };
+    }
+
+    private static String seconds(long nanos) {
+        return String.format(Locale.ROOT, "%.3f", nanos / 1e9);
+    }
+
+    /**
+     * Appends {@code value} as a JSON string's content, nginx's {@code escape=json}: quotes, backslashes and controls
+     * escaped; a value of request bytes ({@code raw}: one byte per char) decoded as UTF-8 where it is, its bytes
+     * otherwise as a {@code \\u} escape each, so the line stays valid JSON whatever a client sent.
+     */
+    private static void appendJson(StringBuilder out, String value, boolean raw) {
+        String text = value;
+        if (raw && value.chars().anyMatch(c -> c >= 0x80)) {
+            byte[] bytes = value.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            try {
+                text = java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes))
+                        .toString();
+            } catch (java.nio.charset.CharacterCodingException notUtf8) {
+                for (int i = 0; i < value.length(); i++) {
+                    appendJsonChar(out, value.charAt(i), true);
+                }
+                return;
+            }
+        }
+        for (int i = 0; i < text.length(); i++) {
+            appendJsonChar(out, text.charAt(i), false);
+        }
+    }
+
+    /** One char of a JSON string; {@code asByte}: one above 0x7F is a byte that was no UTF-8, a {@code \\u} escape. */
+    private static void appendJsonChar(StringBuilder out, char c, boolean asByte) {
+        switch (c) {
+            case '"' -> out.append("\\\"");
+            case '\\' -> out.append("\\\\");
+            case '\n' -> out.append("\\n");
+            case '\r' -> out.append("\\r");
+            case '\t' -> out.append("\\t");
+            case '\b' -> out.append("\\b");
+            case '\f' -> out.append("\\f");
+            default -> {
+                if (c < 0x20 || c == 0x7f || asByte && c >= 0x80 || Character.isSurrogate(c)
+                        || c == '\u2028' || c == '\u2029') {
+                    out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                } else {
+                    out.append(c);
+                }
+            }
+        }
     }
 
     /**

@@ -789,6 +789,6 @@ final class ServerExchange implements Exchange {
         }
         connection.server().accessLog().log(remoteAddress(), request, sentUri, sentVersion, status, bodyBytes,
                 startNanos, upstreamStart == 0 ? null : new UpstreamTimes(upstreamQueueNanos, upstreamConnectNanos,
-                        (upstreamEnd != 0 ? upstreamEnd : System.nanoTime()) - upstreamStart));
+                        (upstreamEnd != 0 ? upstreamEnd : System.nanoTime()) - upstreamStart), this);
     }
 }

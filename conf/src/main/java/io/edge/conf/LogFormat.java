@@ -1,0 +1,57 @@
+package io.edge.conf;
+
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The access log's line, nginx's {@code log_format}: literal text and nginx's variables, each value escaped as
+ * nginx's {@code escape=default} does ({@code "} and bytes outside printable ASCII as {@code \xHH}, an empty value as
+ * {@code -}) or as {@code escape=json} does (a JSON string's escapes, an empty value empty).
+ *
+ * @param parts the line, as literal and variable parts in order
+ * @param json  values escaped for a JSON string rather than nginx's default
+ */
+public record LogFormat(List<Return.Part> parts, boolean json) {
+
+    /** The variables a line may name, besides {@code http_<header>}. */
+    public static final Set<String> VARIABLES = Set.of("remote_addr", "remote_user", "time_local", "time_iso8601",
+            "msec", "request", "request_method", "request_uri", "uri", "document_uri", "args", "query_string",
+            "is_args", "server_protocol", "status", "body_bytes_sent", "request_time", "upstream_response_time",
+            "upstream_connect_time", "upstream_queue_time", "host", "server_name", "server_port", "server_addr",
+            "scheme", "pid");
+
+    /** What a format is written as, for a message. */
+    static final String EXPECTED = "text with nginx's variables, such as \"$remote_addr [$time_local] \\\"$request\\\""
+            + " $status $body_bytes_sent $request_time\"";
+
+    public LogFormat {
+        parts = List.copyOf(parts);
+    }
+
+    /**
+     * A format as written.
+     *
+     * @throws IllegalArgumentException saying what is wrong with {@code written}
+     */
+    static LogFormat parse(String written, boolean json) {
+        if (written.isBlank()) {
+            throw new IllegalArgumentException("is empty");
+        }
+        if (written.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7f)) {
+            throw new IllegalArgumentException("has a line break or a control character: a line is one line");
+        }
+        return new LogFormat(Return.parts(written, LogFormat::variableFault), json);
+    }
+
+    private static String variableFault(String name) {
+        if (VARIABLES.contains(name)) {
+            return null;
+        }
+        if (name.startsWith("http_") && name.length() > "http_".length()) {
+            return null;
+        }
+        return "has unknown variable $" + name + " (known: $" + String.join(", $", new TreeSet<>(VARIABLES))
+                + ", $http_<header>)";
+    }
+}

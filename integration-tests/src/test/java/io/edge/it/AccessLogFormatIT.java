@@ -1,0 +1,107 @@
+package io.edge.it;
+
+import static io.edge.it.Awaits.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.CapturedLog;
+import io.edge.core.http.RawHttpClient;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code server.access-log-format}, nginx's log_format, on a real edge with real files and a real php-fpm: nginx's
+ * variables written into the configured line, escaped as nginx's default or json escape writes them.
+ */
+class AccessLogFormatIT {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void nginxsVariablesFillTheConfiguredLineAndAValueARequestHasNotIsADash() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("a.txt"), "static\n");
+        Files.writeString(www.resolve("hello.php"), "<?php echo 'hello';");
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server { access-log = "-", access-log-format = "$remote_addr|$request|$request_method|$request_uri|$uri|$args|$is_args|$server_protocol|$status|$body_bytes_sent|$http_user_agent|$http_x_trace|$host|$server_name|$scheme|$upstream_connect_time|$upstream_response_time|rt=$request_time" }
+                     sites = [{ server-names = ["example.org"], default = true, root = "www", locations = [
+                       { match = "/" }, { match = "~ \\\\.php$", fastcgi = php }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"] }
+                     """.formatted(fpm.address()))) {
+            HTTP.send(HttpRequest.newBuilder(edge.uri("/a.txt?x=1")).header("User-Agent", "ua/1.0")
+                    .header("X-Trace", "t-1").build(), HttpResponse.BodyHandlers.ofString());
+            HTTP.send(HttpRequest.newBuilder(edge.uri("/%68ello.php")).header("User-Agent", "ua/2.0").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            try (RawHttpClient bad = new RawHttpClient(edge.address())) {
+                bad.send("GET /x HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n");
+                assertThat(bad.read().status()).isEqualTo(400);
+            }
+            await(() -> access.lines().size() == 3, "three lines");
+            List<String> lines = access.lines();
+            assertThat(lines.get(0)).matches("127\\.0\\.0\\.1\\|GET /a\\.txt\\?x=1 HTTP/1\\.1\\|GET\\|/a\\.txt\\?x=1\\|"
+                    + "/a\\.txt\\|x=1\\|\\?\\|HTTP/1\\.1\\|200\\|7\\|ua/1\\.0\\|t-1\\|127\\.0\\.0\\.1\\|example\\.org\\|"
+                    + "http\\|-\\|-\\|rt=\\d+\\.\\d{3}");
+            assertThat(lines.get(1)).as("a backend's times; the path decoded, the request as sent")
+                    .matches("127\\.0\\.0\\.1\\|GET /%68ello\\.php HTTP/1\\.1\\|GET\\|/%68ello\\.php\\|/hello\\.php\\|"
+                            + "-\\|-\\|HTTP/1\\.1\\|200\\|5\\|ua/2\\.0\\|-\\|127\\.0\\.0\\.1\\|example\\.org\\|http\\|"
+                            + "\\d+\\.\\d{3}\\|\\d+\\.\\d{3}\\|rt=\\d+\\.\\d{3}");
+            assertThat(lines.get(2)).as("a head that could not be read: what is known of it")
+                    .startsWith("127.0.0.1|GET /x HTTP/1.1|").contains("|400|");
+        } finally {
+            access.close();
+        }
+    }
+
+    @Test
+    void jsonEscapeKeepsEveryLineValidJsonWhateverAClientSends() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("a.txt"), "static\n");
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server {
+                  access-log = "-"
+                  access-log-escape = json
+                  access-log-format = "{\\"status\\":$status,\\"agent\\":\\"$http_user_agent\\",\\"referer\\":\\"$http_referer\\",\\"time\\":\\"$time_iso8601\\"}"
+                }
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/" }] }]
+                """);
+             RawHttpClient client = new RawHttpClient(edge.address())) {
+            byte[] utf8 = "caf\u00e9 \"quoted\" \\ back".getBytes(StandardCharsets.UTF_8);
+            byte[] head = concat("GET /a.txt HTTP/1.1\r\nHost: a\r\nUser-Agent: ".getBytes(StandardCharsets.ISO_8859_1),
+                    utf8, "\r\nReferer: x\u00ff\ty\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(client.send(head).read().status()).isEqualTo(200);
+            await(() -> access.lines().size() == 1, "the line");
+            assertThat(access.lines().get(0)).matches("\\{\"status\":200,\"agent\":\"caf\u00e9 \\\\\"quoted\\\\\" "
+                    + "\\\\\\\\ back\",\"referer\":\"x\\\\u00ff\\\\ty\",\"time\":\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d"
+                    + "[+-]\\d\\d:\\d\\d\"}");
+        } finally {
+            access.close();
+        }
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        int length = 0;
+        for (byte[] part : parts) {
+            length += part.length;
+        }
+        byte[] all = new byte[length];
+        int at = 0;
+        for (byte[] part : parts) {
+            System.arraycopy(part, 0, all, at, part.length);
+            at += part.length;
+        }
+        return all;
+    }
+}
