@@ -68,6 +68,8 @@ import java.util.regex.Pattern;
  *                        {@code valid_referers}); {@code null}: any
  * @param alias           {@link #root} is the directory the location's prefix stands for (nginx's {@code alias}):
  *                        {@code /thumbs/ab/x.jpg} is {@code ab/x.jpg} in it for the prefix {@code /thumbs/}
+ * @param limitRate       how fast a file's body goes to each client (nginx's {@code limit_rate}); {@code null}: as fast
+ *                        as it can
  */
 public record LocationSettings(
         String match,
@@ -97,7 +99,8 @@ public record LocationSettings(
         AuthBasic authBasic,
         boolean accessLog,
         Referers referers,
-        boolean alias) {
+        boolean alias,
+        LimitRate limitRate) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -123,7 +126,7 @@ public record LocationSettings(
                             boolean internal, String fastcgiScript) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                List.of(), null, null, null, null, null, true, null, false);
+                List.of(), null, null, null, null, null, true, null, false, null);
     }
 
     /** A location without {@code expires} or {@code headers}. */

@@ -1173,6 +1173,7 @@ final class SettingsMapper {
             LimitReq limitReq = limitReq(location.section("limit-req"));
             Section connections = location.section("limit-conn");
             LimitConn limitConn = limitConn(connections);
+            LimitRate limitRate = limitRate(location.section("limit-rate"));
             AuthBasic authBasic = authBasic(location.section("auth-basic"));
             Referers referers = parsed == null ? null : referers(location.section("referers"), parsed.regex());
             // A return or a rewrite answers before them, as nginx's rewrite phase: written beside one, they would seem
@@ -1208,7 +1209,7 @@ final class SettingsMapper {
                     gzipStatic && (handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI), internal, fastcgiScript, access,
                     returns, rewrite, limitReq, limitConn, authBasic, location.bool("access-log"), referers,
-                    alias && root != null));
+                    alias && root != null, limitRate));
         }
         return result;
     }
@@ -1406,6 +1407,20 @@ final class SettingsMapper {
             return null;
         }
         return zone;
+    }
+
+    /** A location's {@code limit-rate}: null without a rate. */
+    private static LimitRate limitRate(Section limit) {
+        long after = limit.bytes("after", 0, Long.MAX_VALUE);
+        if (!limit.isSet("rate")) {
+            if (limit.own().containsKey("after") && limit.isSet("after")) {
+                limit.problem("after", "set without a rate, which a limit needs", "a rate beside it, such as"
+                        + " rate = 500 KiB (bytes a second)");
+            }
+            return null;
+        }
+        long rate = limit.bytes("rate", 1, Long.MAX_VALUE);
+        return new LimitRate(rate, after);
     }
 
     /** A location's {@code limit-conn}: null without a max. */

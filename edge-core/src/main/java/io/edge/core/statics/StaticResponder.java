@@ -8,6 +8,7 @@ import io.edge.aio.linux.Syscalls;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
 import io.edge.conf.ErrorPage;
+import io.edge.conf.LimitRate;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.core.http.ErrorResponses;
@@ -74,6 +75,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -1135,11 +1137,26 @@ public final class StaticResponder implements Responder {
         private final long chunk;
         /** The engine's stage of the piece being loaded, until {@link #loaded} (or it came at once); else null. */
         private CompletableFuture<?> loading;
+        /** The location's limit-rate, or null: the body goes as fast as the client takes it. */
+        private final LimitRate limitRate;
+        /** Body bytes handed to the channel so far, for {@link #limitRate}. */
+        private long sent;
+        /**
+         * When the body started, on its event loop's clock, for {@link #limitRate}: the rate is counted from then (nginx
+         * counts from the request's start, which is the same but for the file's open).
+         */
+        private final long startNanos;
+        /** A wait for {@link #limitRate} is scheduled: {@link #run} goes on when it ends. */
+        private boolean pacing;
 
         BodySender(Exchange exchange, HttpResponse head, OpenFile file, List<Piece> pieces, Runnable again,
                 boolean read) {
             this.read = read;
-            this.chunk = read ? Math.min(engine.chunkSize(), READ_CHUNK) : engine.chunkSize();
+            this.limitRate = exchange.location() == null ? null : exchange.location().limitRate();
+            this.startNanos = exchange.clientChannel().eventLoop().ticker().nanoTime();
+            long full = read ? Math.min(engine.chunkSize(), READ_CHUNK) : engine.chunkSize();
+            // paced, in pieces of a quarter second's worth (16 KiB at least): the client sees a steady stream
+            this.chunk = limitRate == null ? full : Math.min(full, Math.max(16 * 1024, limitRate.bytesPerSecond() / 4));
             this.exchange = exchange;
             this.again = again;
             this.head = head;
@@ -1155,7 +1172,8 @@ public final class StaticResponder implements Responder {
                 for (Piece piece : pieces) {
                     fileBytes += piece instanceof Slice ? piece.length() : 0;
                 }
-                corked = fileBytes > chunk && cork(true);
+                // not when paced: a corked tail would wait for the next piece, a quarter second later
+                corked = fileBytes > chunk && limitRate == null && cork(true);
                 exchange.write(head);
                 head = null;
                 for (ByteBuf text : heldText) {
@@ -1198,6 +1216,9 @@ public final class StaticResponder implements Responder {
                     piece++;
                     continue;
                 }
+                if (limitRate != null && head == null && paced()) {
+                    return; // run() again once the rate allows the next piece
+                }
                 CompletableFuture<Object> next;
                 try {
                     next = nextMessage();
@@ -1215,6 +1236,32 @@ public final class StaticResponder implements Responder {
                 loading = null;
                 pending.addLast(send(next.join()));
             }
+        }
+
+        /**
+         * Whether the body sent so far is ahead of the location's rate, nginx's limit_rate: the bytes past
+         * {@code after} may be as many as the rate allows for the time since the body started plus one second;
+         * ahead, {@link #run} is scheduled for when the next piece is allowed and true returned.
+         */
+        private boolean paced() {
+            if (pacing) {
+                return true;
+            }
+            long ahead = sent - limitRate.after();
+            if (ahead <= 0) {
+                return false;
+            }
+            long elapsed = exchange.clientChannel().eventLoop().ticker().nanoTime() - startNanos;
+            long allowedAt = (long) ((double) ahead / limitRate.bytesPerSecond() * 1e9) - TimeUnit.SECONDS.toNanos(1);
+            if (allowedAt <= elapsed) {
+                return false;
+            }
+            pacing = true;
+            exchange.clientChannel().eventLoop().schedule(() -> {
+                pacing = false;
+                run();
+            }, allowedAt - elapsed, TimeUnit.NANOSECONDS);
+            return true;
         }
 
         /** A piece the engine had to read first (linux-aio-sendfile: into its slab). */
@@ -1257,6 +1304,7 @@ public final class StaticResponder implements Responder {
                 loading = region;
             }
             sliceDone += length;
+            sent += length;
             if (sliceDone == slice.length()) {
                 piece++;
                 sliceDone = 0;

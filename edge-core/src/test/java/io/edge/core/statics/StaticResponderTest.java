@@ -14,6 +14,7 @@ import io.edge.aio.file.OpenFile;
 import io.edge.aio.file.OpenFileCache;
 import io.edge.aio.path.Resolution;
 import io.edge.aio.file.SendfileEngine;
+import io.edge.conf.LimitRate;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.core.http.Exchange;
@@ -58,6 +59,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
@@ -137,6 +139,45 @@ class StaticResponderTest {
             // corked before the head, so the head and the first chunk share a segment; uncorked after the last
             assertThat(ex.corks).containsExactly("on before message 0", "off before message 6");
             assertThat(ex.messages.get(5)).isSameAs(LastHttpContent.EMPTY_LAST_CONTENT);
+        } finally {
+            ex.releaseAll();
+        }
+    }
+
+    /**
+     * A location's limit-rate, nginx's limit_rate: the body goes out piece by piece no faster than the rate allows for
+     * the time since it started plus one second, on the loop's clock (frozen here, and moved by hand), uncorked; the
+     * first piece goes with the head.
+     */
+    @Test
+    void aLimitRatePacesTheBodyByTheLoopsClock() throws IOException {
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
+        ex.location = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
+                LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(), null, Map.of(),
+                LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null, null,
+                null, null, true, null, false, new LimitRate(8, 0)); // 8 bytes a second; the engine's pieces are 10
+        ex.channel.freezeTime();
+        try {
+            responder.respond(ex);
+            ex.channel.runPendingTasks();
+            assertThat(ex.messages).as("the head and the first piece, 10 bytes").hasSize(2);
+            // 10 bytes sent, 8 a second with the first second free: the next piece at 0.25 s
+            ex.channel.advanceTimeBy(249, TimeUnit.MILLISECONDS);
+            ex.channel.runScheduledPendingTasks();
+            assertThat(ex.messages).hasSize(2);
+            ex.channel.advanceTimeBy(1, TimeUnit.MILLISECONDS);
+            ex.channel.runScheduledPendingTasks();
+            assertThat(ex.messages).as("20 bytes: the next at 1.5 s").hasSize(3);
+            ex.channel.advanceTimeBy(1249, TimeUnit.MILLISECONDS);
+            ex.channel.runScheduledPendingTasks();
+            assertThat(ex.messages).hasSize(3);
+            assertThat(ex.completed).isFalse();
+            ex.channel.advanceTimeBy(10, TimeUnit.SECONDS);
+            ex.channel.runScheduledPendingTasks();
+            ex.channel.runScheduledPendingTasks();
+            assertThat(ex.completed).isTrue();
+            assertThat(ex.body()).isEqualTo(BIG);
+            assertThat(ex.corks).as("a paced body's tail would wait for the next piece").isEmpty();
         } finally {
             ex.releaseAll();
         }
