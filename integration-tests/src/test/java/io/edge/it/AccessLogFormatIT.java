@@ -55,10 +55,41 @@ class AccessLogFormatIT {
                     + "http\\|-\\|-\\|rt=\\d+\\.\\d{3}");
             assertThat(lines.get(1)).as("a backend's times; the path decoded, the request as sent")
                     .matches("127\\.0\\.0\\.1\\|GET /%68ello\\.php HTTP/1\\.1\\|GET\\|/%68ello\\.php\\|/hello\\.php\\|"
-                            + "-\\|-\\|HTTP/1\\.1\\|200\\|5\\|ua/2\\.0\\|-\\|127\\.0\\.0\\.1\\|example\\.org\\|http\\|"
+                            + "-\\|\\|HTTP/1\\.1\\|200\\|5\\|ua/2\\.0\\|-\\|127\\.0\\.0\\.1\\|example\\.org\\|http\\|"
                             + "\\d+\\.\\d{3}\\|\\d+\\.\\d{3}\\|rt=\\d+\\.\\d{3}");
             assertThat(lines.get(2)).as("a head that could not be read: what is known of it")
                     .startsWith("127.0.0.1|GET /x HTTP/1.1|").contains("|400|");
+        } finally {
+            access.close();
+        }
+    }
+
+    /**
+     * What nginx writes for the odd ones: a path's bytes as sent (UTF-8 and a byte that is none), an absolute-form
+     * target's origin form, an empty $is_args as nothing, and a refused request's parsed path and query.
+     */
+    @Test
+    void oddRequestsAreWrittenAsNginxWritesThem() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server { access-log = "-", access-log-format = "$uri$is_args$args $request_uri $status" }
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/" }] }]
+                """)) {
+            for (String head : List.of("GET /a%C3%A9%FF/b HTTP/1.1\r\nHost: a\r\n\r\n",
+                    "GET http://other.example/x.txt?z HTTP/1.1\r\nHost: a\r\n\r\n",
+                    "GET /plain.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+                    "POST /up.txt?q=2 HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999\r\n\r\n")) {
+                try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                    client.send(head).read();
+                }
+            }
+            await(() -> access.lines().size() == 4, "four lines");
+            assertThat(access.lines()).containsExactly(
+                    "/a\\xC3\\xA9\\xFF/b- /a%C3%A9%FF/b 404",
+                    "/x.txt?z /x.txt?z 404",
+                    "/plain.txt- /plain.txt 404",
+                    "/up.txt?q=2 /up.txt?q=2 413");
         } finally {
             access.close();
         }
@@ -80,11 +111,11 @@ class AccessLogFormatIT {
              RawHttpClient client = new RawHttpClient(edge.address())) {
             byte[] utf8 = "caf\u00e9 \"quoted\" \\ back".getBytes(StandardCharsets.UTF_8);
             byte[] head = concat("GET /a.txt HTTP/1.1\r\nHost: a\r\nUser-Agent: ".getBytes(StandardCharsets.ISO_8859_1),
-                    utf8, "\r\nReferer: x\u00ff\ty\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                    utf8, "\r\nReferer: \u00c3\u00a9x\u00ff\ty\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
             assertThat(client.send(head).read().status()).isEqualTo(200);
             await(() -> access.lines().size() == 1, "the line");
             assertThat(access.lines().get(0)).matches("\\{\"status\":200,\"agent\":\"caf\u00e9 \\\\\"quoted\\\\\" "
-                    + "\\\\\\\\ back\",\"referer\":\"x\\\\u00ff\\\\ty\",\"time\":\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d"
+                    + "\\\\\\\\ back\",\"referer\":\"\u00e9x\\\\u00ff\\\\ty\",\"time\":\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d"
                     + "[+-]\\d\\d:\\d\\d\"}");
         } finally {
             access.close();

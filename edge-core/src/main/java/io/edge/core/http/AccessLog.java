@@ -2,6 +2,7 @@ package io.edge.core.http;
 
 import io.edge.conf.LogFormat;
 import io.edge.conf.Return;
+import io.edge.fastcgi.cgi.CgiParams;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
@@ -127,11 +128,17 @@ public final class AccessLog {
             }
             String name = part.variable();
             String value = value(logged, name);
-            boolean decoded = name.equals("uri") || name.equals("document_uri") || name.equals("server_name");
+            if (value == null) {
+                // a value the request has not: nginx's "-", nothing in a JSON string
+                line.append(format.json() ? "" : "-");
+                continue;
+            }
+            if (name.equals("uri") || name.equals("document_uri") || name.equals("server_name")) {
+                // decoded text: as the bytes it was sent as (a byte that was no UTF-8 is kept as U+DC80-U+DCFF)
+                value = CgiParams.utf8Bytes(value);
+            }
             if (format.json()) {
-                appendJson(line, value, !decoded);
-            } else if (value.isEmpty()) {
-                line.append('-'); // nginx's for a value a request has not
+                appendJson(line, value);
             } else {
                 appendEscaped(line, value);
             }
@@ -139,41 +146,47 @@ public final class AccessLog {
         return line.toString();
     }
 
-    /** nginx's variable {@code name} (see {@link LogFormat#VARIABLES}) of {@code logged}; "" where it has none. */
+    /**
+     * nginx's variable {@code name} (see {@link LogFormat#VARIABLES}) of {@code logged}: request bytes one char each,
+     * or decoded text for {@code uri}, {@code document_uri} and {@code server_name}; null where the request has none
+     * (nginx's "not found"), as against an empty value ({@code $is_args} without a query).
+     */
     private static String value(Logged logged, String name) {
         Exchange exchange = logged.exchange();
         HttpRequest request = logged.request();
         if (name.startsWith("http_")) {
-            String header = request == null ? null : request.headers().get(name.substring(5).replace('_', '-'));
-            return header == null ? "" : header;
+            return request == null ? null : request.headers().get(name.substring(5).replace('_', '-'));
         }
         return switch (name) {
-            case "remote_addr" -> logged.remote() == null ? "" : NetUtil.toAddressString(logged.remote().getAddress());
-            case "remote_user" -> exchange == null || exchange.authenticatedUser() == null ? ""
-                    : exchange.authenticatedUser();
+            case "remote_addr" -> logged.remote() == null ? null
+                    : NetUtil.toAddressString(logged.remote().getAddress());
+            case "remote_user" -> exchange == null ? null : exchange.authenticatedUser();
             case "time_local" -> TIME.format(ZonedDateTime.now());
             case "time_iso8601" -> ISO_8601.format(ZonedDateTime.now());
             case "msec" -> {
                 long millis = System.currentTimeMillis();
                 yield millis / 1000 + "." + String.format(Locale.ROOT, "%03d", millis % 1000);
             }
-            case "request" -> logged.requestLine() == null ? "" : logged.requestLine();
-            case "request_method" -> request == null ? "" : request.method().name();
-            case "request_uri" -> logged.sentUri() == null ? "" : logged.sentUri();
-            case "uri", "document_uri" -> exchange == null ? "" : exchange.path();
-            case "args", "query_string" -> exchange == null ? "" : exchange.query();
+            case "request" -> logged.requestLine();
+            case "request_method" -> request == null ? null : request.method().name();
+            // origin-form, as nginx's (an absolute-form target's scheme and host are not in it)
+            case "request_uri" -> exchange != null ? request.uri() : logged.sentUri();
+            case "uri", "document_uri" -> exchange == null ? null : exchange.path();
+            case "args", "query_string" -> exchange == null || exchange.query().isEmpty() ? null : exchange.query();
             case "is_args" -> exchange == null || exchange.query().isEmpty() ? "" : "?";
-            case "server_protocol" -> logged.version() == null ? "" : logged.version().text();
+            case "server_protocol" -> logged.version() == null ? null : logged.version().text();
             case "status" -> Integer.toString(logged.status());
             case "body_bytes_sent" -> Long.toString(logged.bodyBytes());
             case "request_time" -> seconds(System.nanoTime() - logged.startNanos());
-            case "upstream_queue_time" -> logged.upstream() == null ? "" : seconds(logged.upstream().queueNanos());
-            case "upstream_connect_time" -> logged.upstream() == null ? "" : seconds(logged.upstream().connectNanos());
-            case "upstream_response_time" -> logged.upstream() == null ? ""
+            case "upstream_queue_time" -> logged.upstream() == null ? null : seconds(logged.upstream().queueNanos());
+            case "upstream_connect_time" -> logged.upstream() == null ? null
+                    : seconds(logged.upstream().connectNanos());
+            case "upstream_response_time" -> logged.upstream() == null ? null
                     : seconds(logged.upstream().responseNanos());
             case "pid" -> PID;
+            case "scheme" -> "http";
             // of the site that answered: none for a request no site took
-            case "host", "server_name", "server_port", "server_addr", "scheme" -> exchange == null ? ""
+            case "host", "server_name", "server_port", "server_addr" -> exchange == null ? null
                     : ReturnResponder.value(exchange, name);
             default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them
         };
@@ -184,26 +197,32 @@ public final class AccessLog {
     }
 
     /**
-     * Appends {@code value} as a JSON string's content, nginx's {@code escape=json}: quotes, backslashes and controls
-     * escaped; a value of request bytes ({@code raw}: one byte per char) decoded as UTF-8 where it is, its bytes
-     * otherwise as a {@code \\u} escape each, so the line stays valid JSON whatever a client sent.
+     * Appends {@code bytes} (one byte per char) as a JSON string's content, nginx's {@code escape=json}: quotes,
+     * backslashes and controls escaped; UTF-8 sequences as their characters, each byte that is in none as a
+     * {@code \\u} escape of its own, so the line stays valid JSON whatever a client sent.
      */
-    private static void appendJson(StringBuilder out, String value, boolean raw) {
-        String text = value;
-        if (raw && value.chars().anyMatch(c -> c >= 0x80)) {
-            byte[] bytes = value.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
-            try {
-                text = java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes))
-                        .toString();
-            } catch (java.nio.charset.CharacterCodingException notUtf8) {
-                for (int i = 0; i < value.length(); i++) {
-                    appendJsonChar(out, value.charAt(i), true);
-                }
-                return;
+    private static void appendJson(StringBuilder out, String bytes) {
+        if (bytes.chars().allMatch(c -> c < 0x80)) {
+            for (int i = 0; i < bytes.length(); i++) {
+                appendJsonChar(out, bytes.charAt(i), false);
             }
+            return;
         }
-        for (int i = 0; i < text.length(); i++) {
-            appendJsonChar(out, text.charAt(i), false);
+        java.nio.charset.CharsetDecoder utf8 = java.nio.charset.StandardCharsets.UTF_8.newDecoder();
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        java.nio.CharBuffer chars = java.nio.CharBuffer.allocate(bytes.length());
+        while (in.hasRemaining()) {
+            java.nio.charset.CoderResult result = utf8.decode(in, chars, true);
+            chars.flip();
+            while (chars.hasRemaining()) {
+                appendJsonChar(out, chars.get(), false);
+            }
+            chars.clear();
+            if (result.isError()) {
+                for (int i = 0; i < result.length(); i++) {
+                    appendJsonChar(out, (char) (in.get() & 0xff), true); // a byte of no UTF-8 sequence
+                }
+            }
         }
     }
 

@@ -283,6 +283,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         Routes routes = server.enterRoutes();
         ServerExchange exchange;
         Route route = null;
+        RequestTarget parsed = null;
         try {
             HttpStatusException invalid = validate(request);
             if (invalid != null) {
@@ -298,6 +299,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 request.headers().remove(HttpHeaderNames.EXPECT);
             }
             RequestTarget target = RequestTarget.parse(sentUri);
+            parsed = target;
             if (target.authority() != null) {
                 // RFC 9112 3.2.2: an absolute-form target's authority overrides Host. Made origin-form here, the
                 // request is routed, passed to CGI and keyed in the cache by that one host.
@@ -318,7 +320,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             // Routed where the request could be (a body declared over its location's limit), else to its Host's
             // site, so the answer is that site's error page as it is for a chunked body over the limit.
-            exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion, new RequestTarget(null, "/", "", "/"),
+            // its path and query as parsed where they could be (the access log's $uri and $args), else "/"
+            exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion,
+                    parsed != null ? parsed : new RequestTarget(null, "/", "", "/"),
                     route != null ? route : refusedRoute(routes, request), false);
             currentRoutes = routes;
             current = exchange;
