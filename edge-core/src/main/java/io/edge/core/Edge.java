@@ -35,8 +35,7 @@ import io.edge.core.http.Responder;
 import io.edge.core.http.ReturnResponder;
 import io.edge.core.http.RewriteResponder;
 import io.edge.core.limit.ConnectionLimits;
-import io.edge.core.limit.LimitingResponder;
-import io.edge.core.limit.RequestZone;
+import io.edge.core.limit.RequestLimits;
 import io.edge.core.statics.MimeTypes;
 import io.edge.core.statics.StaticResponder;
 import io.edge.core.status.PrometheusText;
@@ -206,7 +205,7 @@ public final class Edge {
         final Map<ScriptRoot, ScriptResolver.FileProbe> scriptProbes = new LinkedHashMap<>();
         final Map<LocationSettings, Responder> responders = new IdentityHashMap<>();
         /** The limit-req tables of clients by name ({@link io.edge.conf.LimitReq#zone}): afresh at each reload. */
-        final Map<String, RequestZone> limitZones = new HashMap<>();
+        final RequestLimits requestLimits = new RequestLimits();
         /** The auth-basic user files by path, read again when they change ({@link #refreshUserFiles}). */
         final Map<Path, UserFile> userFiles = new HashMap<>();
 
@@ -891,8 +890,7 @@ public final class Edge {
         LimitReq limit = location.limitReq();
         if (limit != null && location.handler() != LocationSettings.Handler.REWRITE) {
             // a rewrite's request is counted where it leads (nginx's rewrite phase comes before its limit_req)
-            responder = new LimitingResponder(responder,
-                    g.limitZones.computeIfAbsent(limit.zone(), zone -> new RequestZone(limit.rate())), limit);
+            responder = g.requestLimits.guard(responder, limit);
         }
         if (location.referers() != null) {
             // nginx's "if ($invalid_referer)" in the rewrite phase, before its limits and its auth_basic
@@ -923,13 +921,14 @@ public final class Edge {
                 FastCgiResponder fastCgi = new FastCgiResponder(location, site.root(), pool, staticResponder,
                         group.timeouts(), group.responseBuffer(), waitStats.get(group.name()), probe,
                         new ResponseCacheGate(g.responseCache, g.settings.cache().purgeMarksStale()),
-                        spoolDir(), documentRoots(site), connectionLimits);
+                        spoolDir(), documentRoots(site), connectionLimits,
+                        g.requestLimits);
                 return new PurgeResponder(fastCgi, g.responseCache, g.settings.cache().purgeAllow(),
                         g.settings.cache().purgeMarksStale());
             }
             return new FastCgiResponder(location, site.root(), pool, staticResponder, group.timeouts(),
                     group.responseBuffer(), waitStats.get(group.name()), probe, null, spoolDir(), documentRoots(site),
-                    connectionLimits);
+                    connectionLimits, g.requestLimits);
         }
         if (location.handler() == LocationSettings.Handler.STATUS) {
             return new StatusResponder(this::statusLines, this::metrics, location.statusAllow());

@@ -248,6 +248,37 @@ class LimitConnIT {
         }
     }
 
+    /** A front controller run for another location's URI holds a place in that location's limit-conn. */
+    @Test
+    void aFrontControllerRunForAnotherUriHoldsAPlaceInItsLocationsLimit() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path started = dir.resolve("started");
+        Files.writeString(www.resolve("index.php"), """
+                <?php
+                touch('%s');
+                for ($i = 0; $i < 12000 && !file_exists('%s'); $i++) { clearstatcache(); usleep(10000); }
+                echo 'front';
+                """.formatted(started, dir.resolve("release")));
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.real-ip.from = ["127.0.0.1"]
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/", fastcgi = php, front-controller = "/index.php" }
+                       { match = "= /index.php", fastcgi = php, limit-conn { max = 1 } }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"] }
+                     """.formatted(fpm.address()))) {
+            CompletableFuture<HttpResponse<String>> held = HTTP.sendAsync(HttpRequest.newBuilder(edge.uri("/app/a"))
+                    .header("X-Forwarded-For", "198.51.100.1").build(), HttpResponse.BodyHandlers.ofString());
+            await(() -> Files.exists(started), "the front controller running");
+            assertThat(from(edge, "198.51.100.1", "/app/b").statusCode()).isEqualTo(429);
+            Files.writeString(dir.resolve("release"), "");
+            assertThat(held.get().body()).isEqualTo("front");
+        } finally {
+            Files.writeString(dir.resolve("release"), "");
+        }
+    }
+
     /** A GET of {@code target} for the client {@code address}, as a trusted proxy in front names it. */
     private static HttpResponse<String> from(EdgeHarness edge, String address, String target) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).header("X-Forwarded-For", address).build(),

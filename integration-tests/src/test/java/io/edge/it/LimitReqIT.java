@@ -138,6 +138,36 @@ class LimitReqIT {
         }
     }
 
+    /**
+     * A script a PHP location runs for another location's URI (try_files' front controller into "location =
+     * /index.php") is counted by that location's limit, as nginx's internal redirect meets it; once, with the limit of
+     * the location the request came in by.
+     */
+    @Test
+    void aFrontControllerRunForAnotherUriIsCountedByItsLocationsLimit() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("index.php"), "<?php echo 'front';");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.real-ip.from = ["127.0.0.1"]
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/", fastcgi = php, front-controller = "/index.php" }
+                       { match = "= /index.php", fastcgi = php, limit-req { rate = "1 r/m", zone = app } }
+                       { match = "/counted/", fastcgi = php, front-controller = "/index.php", limit-req { rate = "1 r/m", burst = 1, nodelay = true, zone = other } }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"] }
+                     """.formatted(fpm.address()))) {
+            assertThat(from(edge, "198.51.100.1", "/app/page").body()).isEqualTo("front");
+            HttpResponse<String> second = from(edge, "198.51.100.1", "/app/other");
+            assertThat(second.statusCode()).as("the front controller's location's rate").isEqualTo(429);
+            assertThat(from(edge, "198.51.100.2", "/app/page").body()).as("another client").isEqualTo("front");
+
+            assertThat(from(edge, "198.51.100.3", "/counted/a").body()).isEqualTo("front");
+            assertThat(from(edge, "198.51.100.3", "/counted/b").body())
+                    .as("counted where it came in (a burst of 1), not again by the front controller's").isEqualTo("front");
+        }
+    }
+
     /** Whether the server has sent {@code client} something to read. */
     private static boolean answered(RawHttpClient client) throws java.io.IOException {
         return client.socket().getInputStream().available() > 0;

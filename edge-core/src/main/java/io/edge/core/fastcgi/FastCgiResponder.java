@@ -13,6 +13,7 @@ import io.edge.core.http.RefererCheck;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
 import io.edge.core.limit.ConnectionLimits;
+import io.edge.core.limit.RequestLimits;
 import io.edge.core.route.Router;
 import io.edge.core.statics.StaticResponder;
 import io.edge.fastcgi.BackendGroupSettings;
@@ -145,6 +146,8 @@ public final class FastCgiResponder implements Responder {
     private final StaticResponder staticResponder;
     /** The configuration's limit-conn tables: a file an X-Accel-Redirect sends counts in its location's. */
     private final ConnectionLimits connectionLimits;
+    /** The configuration's limit-req tables: a script found under another location's URI counts in its. */
+    private final RequestLimits requestLimits;
     /** The script every request runs (fastcgi-script), or null: the request's path names it. */
     private final String fixedScript;
     /** The clients that may run {@link #fixedScript}: status-allow, as for edge's own status page. */
@@ -306,22 +309,24 @@ public final class FastCgiResponder implements Responder {
                             WaitStats waitStats, ScriptResolver.FileProbe probe, ScriptGate gate) {
         this(location, siteRoot, pool, staticResponder, timeouts, responseBuffer, waitStats, probe, gate,
                 DEFAULT_SPOOL_DIR, location.root() != null ? List.of(siteRoot, location.root()) : List.of(siteRoot),
-                new ConnectionLimits());
+                new ConnectionLimits(), new RequestLimits());
     }
 
     /**
      * As above, spooling request bodies larger than {@link #BUFFERED_BODY}, and responses past the memory buffer, to
      * unlinked files in {@code spoolDir} (as nginx's client_body_temp_path and fastcgi_temp_path); {@code siteRoots},
      * the site's document roots (its own and its locations'), are where an X-Accel-Redirect may take a file from when
-     * the location names no x-sendfile directories; {@code connectionLimits}, the configuration's limit-conn tables,
-     * count a file an X-Accel-Redirect sends from a location with a limit-conn.
+     * the location names no x-sendfile directories; {@code connectionLimits} and {@code requestLimits}, the
+     * configuration's limit-conn and limit-req tables, count a file an X-Accel-Redirect sends from a location with a
+     * limit-conn, and a script found under another location's URI by that location's limits.
      */
     public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
                             BackendGroupSettings.Timeouts timeouts, BackendGroupSettings.ResponseBuffer responseBuffer,
                             WaitStats waitStats, ScriptResolver.FileProbe probe, ScriptGate gate, Path spoolDir,
-                            List<Path> siteRoots, ConnectionLimits connectionLimits) {
+                            List<Path> siteRoots, ConnectionLimits connectionLimits, RequestLimits requestLimits) {
         this.spoolDir = spoolDir;
         this.connectionLimits = connectionLimits;
+        this.requestLimits = requestLimits;
         this.responseBuffer = responseBuffer;
         Path root = location.root() != null ? location.root() : siteRoot;
         this.pool = pool;
@@ -479,10 +484,11 @@ public final class FastCgiResponder implements Responder {
      * with a return or a rewrite: the exchange goes there. It asks for a password this location did not: asked here,
      * and {@code run} runs the script here once it is given (never a redirect, which could land the script's URI in a
      * location of files, as an {@code internal} one hiding the front controller is, and send its source; PATH_INFO
-     * stays). Its limit-req is not counted (the request was counted where it came in, if at all). True where the
+     * stays). Its limit-req and limit-conn count the request, unless a limit counted it where it came in (nginx counts
+     * a request once), before the password, as nginx's preaccess phase comes before its access phase. True where the
      * exchange was taken over; false, and nothing done, for the usual: a location without rules of its own, or none.
      */
-    private static boolean heldElsewhere(Exchange exchange, ScriptResolver.Script script, Runnable run) {
+    private boolean heldElsewhere(Exchange exchange, ScriptResolver.Script script, Runnable run) {
         String uri = script.scriptName();
         if (uri.equals(exchange.path())) {
             return false;
@@ -501,11 +507,25 @@ public final class FastCgiResponder implements Responder {
         if (owner.referers() != exchange.location().referers() && RefererCheck.refuses(exchange, owner)) {
             return true; // nginx's internal redirect meets that location's if ($invalid_referer)
         }
-        if (owner.authBasic() != null && !owner.authBasic().equals(exchange.location().authBasic())) {
-            BasicAuthResponder.authorize(exchange, owner.authBasic(), run);
-            return true;
+        LocationSettings here = exchange.location();
+        boolean asks = owner.authBasic() != null && !owner.authBasic().equals(here.authBasic());
+        boolean limitsRequests = owner.limitReq() != null && !owner.limitReq().equals(here.limitReq());
+        boolean limitsConnections = owner.limitConn() != null && !owner.limitConn().equals(here.limitConn());
+        if (!asks && !limitsRequests && !limitsConnections) {
+            return false;
         }
-        return false;
+        Runnable checked = asks ? () -> BasicAuthResponder.authorize(exchange, owner.authBasic(), run) : run;
+        Runnable counted = !limitsConnections ? checked : () -> {
+            if (connectionLimits.admit(exchange, owner.limitConn())) {
+                checked.run();
+            }
+        };
+        if (limitsRequests) {
+            requestLimits.admit(exchange, owner.limitReq(), counted);
+        } else {
+            counted.run();
+        }
+        return true;
     }
 
     /**

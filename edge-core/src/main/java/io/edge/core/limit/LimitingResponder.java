@@ -46,8 +46,18 @@ public final class LimitingResponder implements Responder {
 
     @Override
     public void respond(Exchange exchange) {
+        admit(exchange, () -> inner.respond(exchange));
+    }
+
+    /**
+     * Counts {@code exchange}'s request (if no limit counted it before) and runs {@code then} once it may go: at
+     * once, or after its wait; one beyond the burst is answered here and {@code then} never runs. For where nginx's
+     * internal redirect meets a location's limit_req without its responder (a script a PHP location runs for that
+     * location's URI).
+     */
+    public void admit(Exchange exchange, Runnable then) {
         if (!exchange.claimLimitCount()) {
-            inner.respond(exchange); // counted already, where it came from: nginx counts a request once
+            then.run(); // counted already, where it came from: nginx counts a request once
             return;
         }
         InetAddress client = exchange.remoteAddress().getAddress();
@@ -69,7 +79,7 @@ public final class LimitingResponder implements Responder {
             return;
         }
         if (wait == 0) {
-            inner.respond(exchange);
+            then.run();
             return;
         }
         // A client that stops sending while its request waits has left, as nginx sees it then (499): nothing holds it.
@@ -83,7 +93,7 @@ public final class LimitingResponder implements Responder {
                 return; // its client left meanwhile
             }
             exchange.endOnClientClose(false); // the responder's own rule from here, as for a request that never waited
-            HeldRequest.run(exchange, () -> inner.respond(exchange));
+            HeldRequest.run(exchange, then);
         }, wait, TimeUnit.NANOSECONDS);
         exchange.onClientGone(() -> waiting.cancel(false)); // what the wait holds (the connection) goes with its client
     }
