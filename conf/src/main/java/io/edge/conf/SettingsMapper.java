@@ -1419,8 +1419,8 @@ final class SettingsMapper {
             }
             return null;
         }
-        long rate = limit.bytes("rate", 1, Long.MAX_VALUE);
-        return new LimitRate(rate, after);
+        long rate = limit.bytes("rate", 0, Long.MAX_VALUE);
+        return rate == 0 ? null : new LimitRate(rate, after); // nginx's limit_rate 0: off
     }
 
     /** A location's {@code limit-conn}: null without a max. */

@@ -31,10 +31,19 @@ class LimitRateIT {
         new Random(7).nextBytes(file);
         Files.write(www.resolve("downloads/big.bin"), file);
         Files.writeString(www.resolve("get.php"), "<?php header('X-Accel-Redirect: /downloads/big.bin');");
+        Files.createDirectories(www.resolve("files"));
+        Files.write(www.resolve("files/big.bin"), file);
+        // nginx's X-Accel-Limit-Rate: the script sets the pace of the file it hands out
+        Files.writeString(www.resolve("paced.php"), """
+                <?php
+                header('X-Accel-Redirect: /files/big.bin');
+                header('X-Accel-Limit-Rate: ' . $_GET['rate']);
+                """);
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
              EdgeHarness edge = EdgeHarness.start(dir, """
                      sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                        { match = "/downloads/", limit-rate { rate = 4 MiB, after = 1 MiB } }
+                       { match = "/files/", internal = true }
                        { match = "~ \\\\.php$", fastcgi = php }
                      ] }]
                      fastcgi.backends.php { addresses = ["%s"] }
@@ -51,6 +60,13 @@ class LimitRateIT {
                     .header("Range", "bytes=1000-2999999").build(), HttpResponse.BodyHandlers.ofByteArray());
             assertThat(range.statusCode()).isEqualTo(206);
             assertThat(range.body()).isEqualTo(java.util.Arrays.copyOfRange(file, 1000, 3_000_000));
+            for (String rate : new String[] {"4194304", "0", "fast"}) {
+                HttpResponse<byte[]> paced = HTTP.send(HttpRequest.newBuilder(edge.uri("/paced.php?rate=" + rate))
+                        .build(), HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(paced.statusCode()).isEqualTo(200);
+                assertThat(paced.body()).as("X-Accel-Limit-Rate " + rate).isEqualTo(file);
+                assertThat(paced.headers().firstValue("x-accel-limit-rate")).as("never the client's").isEmpty();
+            }
         }
     }
 }

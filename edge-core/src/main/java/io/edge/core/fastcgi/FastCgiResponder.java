@@ -4,6 +4,7 @@ import io.edge.aio.PathPolicy;
 import io.edge.aio.path.PathResolver;
 import io.edge.cache.http.ResponseCache;
 import io.edge.conf.AddressRange;
+import io.edge.conf.LimitRate;
 import io.edge.conf.LocationSettings;
 import io.edge.core.auth.BasicAuthResponder;
 import io.edge.core.http.AccessCheck;
@@ -20,6 +21,7 @@ import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.BackendUnavailableException;
 import io.edge.fastcgi.LogText;
 import io.edge.fastcgi.cgi.CgiOptions;
+import io.edge.fastcgi.cgi.CgiResponseParser;
 import io.edge.fastcgi.cgi.CgiParams;
 import io.edge.fastcgi.cgi.CgiRequest;
 import io.edge.fastcgi.cgi.ScriptResolver;
@@ -650,6 +652,8 @@ public final class FastCgiResponder implements Responder {
          */
         private Runnable heldBackends;
         private boolean headSent;
+        /** The backend's X-Accel-Limit-Rate, taken from its head as it came; null for none. */
+        private String accelLimitRate;
         private boolean redirected;
         private boolean takenOver;
         /** The head's status has no body (1xx, 204, 304): what the script wrote after it is dropped, not counted. */
@@ -792,6 +796,9 @@ public final class FastCgiResponder implements Responder {
         @Override
         public void onHead(HttpResponse head) {
             headSent = true;
+            // beside an X-Accel-Redirect or X-Sendfile: the pace of the file (taken by sendfile), never the client's
+            accelLimitRate = head.headers().get(CgiResponseParser.X_ACCEL_LIMIT_RATE);
+            head.headers().remove(CgiResponseParser.X_ACCEL_LIMIT_RATE);
             boolean tapTookOver = tap != null && !tap.onHead(head);
             // The response cache (the tap) has read it; as nginx, the client never sees it.
             head.headers().remove(ResponseCache.X_ACCEL_EXPIRES);
@@ -1000,11 +1007,12 @@ public final class FastCgiResponder implements Responder {
                 // two at a time per client), unless the script's location counted the request already
                 return true;
             }
+            LimitRate limitRate = limitRate(accelLimitRate, answering);
             Runnable send = () -> {
                 // The file goes out with the headers and expires of that location, not the script's
                 exchange.answerAs(answering);
                 staticResponder.sendFileWithin(exchange, normalized, passThrough,
-                        real -> sendable(file, normalized, real, roots));
+                        real -> sendable(file, normalized, real, roots), limitRate);
             };
             if (answering != null && answering.authBasic() != null) {
                 // nginx's internal redirect meets that location's auth_basic too: its password, or 401
@@ -1013,6 +1021,29 @@ public final class FastCgiResponder implements Responder {
                 send.run();
             }
             return true;
+        }
+
+        /**
+         * The pace of the file's body: the backend's {@code X-Accel-Limit-Rate} (bytes a second; 0: none), as nginx
+         * takes it, with the {@code after} of {@code answering}'s limit-rate; without the header (or with one that is
+         * no number, ignored as nginx ignores it), {@code answering}'s limit-rate; else null.
+         */
+        private LimitRate limitRate(String header, LocationSettings answering) {
+            LimitRate own = answering == null ? null : answering.limitRate();
+            if (header == null) {
+                return own;
+            }
+            long rate;
+            try {
+                rate = Long.parseLong(header.strip());
+            } catch (NumberFormatException e) {
+                LOG.debug("[{}] X-Accel-Limit-Rate {} is no number: ignored", requestId, LogText.escapeControls(header));
+                return own;
+            }
+            if (rate < 0) {
+                return own;
+            }
+            return rate == 0 ? null : new LimitRate(rate, own == null ? 0 : own.after());
         }
 
         /**

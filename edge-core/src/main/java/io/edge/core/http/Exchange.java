@@ -273,6 +273,14 @@ public interface Exchange {
     }
 
     /**
+     * The body bytes written so far, as they go out (compressed, where the gzip filter compresses them); -1 where not
+     * counted. By default not counted.
+     */
+    default long bodyBytesWritten() {
+        return -1;
+    }
+
+    /**
      * Claims this exchange's one count by a connection limit ({@code limit-conn}): true the first time, false after, as
      * {@link #claimLimitCount} for a request limit. By default: always true.
      */

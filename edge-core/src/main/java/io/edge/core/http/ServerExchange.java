@@ -691,6 +691,11 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
+    public long bodyBytesWritten() {
+        return bodyBytes;
+    }
+
+    @Override
     public boolean claimConnCount() {
         if (connCounted) {
             return false;

@@ -55,6 +55,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.ReadOnlyHttpHeaders;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -319,7 +320,8 @@ public final class StaticResponder implements Responder {
                             file.release();
                         }
                     } else if (error == null && !file.isDirectory()) {
-                        serve(exchange, file, uriPath, GZIP_STATIC, mayRetry ? () -> respond(exchange, false) : null);
+                        serve(exchange, file, uriPath, GZIP_STATIC, mayRetry ? () -> respond(exchange, false) : null,
+                                limitRateOf(exchange));
                     } else {
                         if (file != null) {
                             file.release();
@@ -373,7 +375,7 @@ public final class StaticResponder implements Responder {
                     return;
                 }
                 serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE,
-                        mayRetry ? () -> respond(exchange, false) : null);
+                        mayRetry ? () -> respond(exchange, false) : null, limitRateOf(exchange));
                 return;
             }
             file.release();
@@ -447,7 +449,7 @@ public final class StaticResponder implements Responder {
                 methodNotAllowed(exchange);
             } else {
                 serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE,
-                        mayRetry ? () -> tryIndex(exchange, resolver, directory, i, false) : null);
+                        mayRetry ? () -> tryIndex(exchange, resolver, directory, i, false) : null, limitRateOf(exchange));
             }
         }, () -> tryIndex(exchange, resolver, directory, i + 1, mayRetry));
     }
@@ -629,11 +631,20 @@ public final class StaticResponder implements Responder {
      * expires replaces an upstream's.
      */
     public void sendFileWithin(Exchange exchange, Path file, HttpHeaders passThrough, Predicate<Path> within) {
-        sendFileWithin(exchange, file, passThrough, within, true);
+        sendFileWithin(exchange, file, passThrough, within, limitRateOf(exchange), true);
+    }
+
+    /**
+     * As {@link #sendFileWithin(Exchange, Path, HttpHeaders, Predicate)}, the body paced by {@code limitRate} (the
+     * backend's {@code X-Accel-Limit-Rate}) in place of the location's, or unpaced where it is null.
+     */
+    public void sendFileWithin(Exchange exchange, Path file, HttpHeaders passThrough, Predicate<Path> within,
+            LimitRate limitRate) {
+        sendFileWithin(exchange, file, passThrough, within, limitRate, true);
     }
 
     private void sendFileWithin(Exchange exchange, Path file, HttpHeaders passThrough, Predicate<Path> within,
-            boolean mayRetry) {
+            LimitRate limitRate, boolean mayRetry) {
         open(exchange, engine.open(file, true, bodyExpected(exchange)), openFile -> {
             if (openFile.isDirectory() || !isWithin(openFile, within)) {
                 openFile.release();
@@ -645,7 +656,8 @@ public final class StaticResponder implements Responder {
             HttpHeaders backendHeaders = expiresOf(exchange) == null ? passThrough : new DefaultHttpHeaders()
                     .add(passThrough).remove(HttpHeaderNames.CACHE_CONTROL).remove(HttpHeaderNames.EXPIRES);
             serve(exchange, openFile, file.getFileName().toString(), backendHeaders,
-                    mayRetry ? () -> sendFileWithin(exchange, file, passThrough, within, false) : null);
+                    mayRetry ? () -> sendFileWithin(exchange, file, passThrough, within, limitRate, false) : null,
+                    limitRate);
         }, () -> exchange.sendError(HttpResponseStatus.NOT_FOUND));
     }
 
@@ -829,13 +841,19 @@ public final class StaticResponder implements Responder {
         return openFileChangeTime == OpenFile.CHANGE_TIME_UNKNOWN ? FileVersion.CHANGE_TIME_UNKNOWN : openFileChangeTime;
     }
 
+    /** The location's limit-rate, or null. */
+    private static LimitRate limitRateOf(Exchange exchange) {
+        LocationSettings location = exchange.location();
+        return location == null ? null : location.limitRate();
+    }
+
     /**
      * Answers with {@code file} (the exchange adds the location's {@code expires} headers). {@code again} answers the
      * exchange anew from a fresh open, or is null: run instead of failing when the file turns out shorter than it was
-     * opened before any of the answer went out.
+     * opened before any of the answer went out. {@code limitRate} paces a body sent in pieces, or is null.
      */
     private void serve(Exchange exchange, OpenFile file, String uriPath, HttpHeaders backendHeaders,
-            Runnable again) {
+            Runnable again, LimitRate limitRate) {
         String etag = file.etag();
         long mtime = file.lastModifiedMillis();
         long size = file.size();
@@ -922,7 +940,7 @@ public final class StaticResponder implements Responder {
         // compressed on its way out: read into buffers for zlib, not sent by sendfile
         boolean read = compressibleType != null && status == HttpResponseStatus.OK
                 && GzipFilter.takesGzip(exchange.request());
-        new BodySender(exchange, response, file, body, again, read).run();
+        new BodySender(exchange, response, file, body, again, read, limitRate).run();
     }
 
     /**
@@ -1137,7 +1155,7 @@ public final class StaticResponder implements Responder {
         private final long chunk;
         /** The engine's stage of the piece being loaded, until {@link #loaded} (or it came at once); else null. */
         private CompletableFuture<?> loading;
-        /** The location's limit-rate, or null: the body goes as fast as the client takes it. */
+        /** The location's limit-rate (or a backend's), or null: the body goes as fast as the client takes it. */
         private final LimitRate limitRate;
         /** Body bytes handed to the channel so far, for {@link #limitRate}. */
         private long sent;
@@ -1146,17 +1164,21 @@ public final class StaticResponder implements Responder {
          * counts from the request's start, which is the same but for the file's open).
          */
         private final long startNanos;
-        /** A wait for {@link #limitRate} is scheduled: {@link #run} goes on when it ends. */
-        private boolean pacing;
+        /** A wait for {@link #limitRate}, scheduled: {@link #run} goes on when it ends; else null. */
+        private ScheduledFuture<?> pacing;
+        /** The pieces past {@link #limitRate}'s {@code after}: a quarter second's worth, 4 KiB at least. */
+        private final long pacedChunk;
 
         BodySender(Exchange exchange, HttpResponse head, OpenFile file, List<Piece> pieces, Runnable again,
-                boolean read) {
+                boolean read, LimitRate limitRate) {
             this.read = read;
-            this.limitRate = exchange.location() == null ? null : exchange.location().limitRate();
+            this.limitRate = limitRate;
             this.startNanos = exchange.clientChannel().eventLoop().ticker().nanoTime();
-            long full = read ? Math.min(engine.chunkSize(), READ_CHUNK) : engine.chunkSize();
-            // paced, in pieces of a quarter second's worth (16 KiB at least): the client sees a steady stream
-            this.chunk = limitRate == null ? full : Math.min(full, Math.max(16 * 1024, limitRate.bytesPerSecond() / 4));
+            this.chunk = read ? Math.min(engine.chunkSize(), READ_CHUNK) : engine.chunkSize();
+            // paced, in pieces of a quarter second's worth (4 KiB at least, nginx's own floor): the client sees a
+            // steady stream, with no silence a proxy in front would take for a stalled server
+            this.pacedChunk = limitRate == null ? chunk : Math.min(chunk, Math.max(4 * 1024,
+                    limitRate.bytesPerSecond() / 4));
             this.exchange = exchange;
             this.again = again;
             this.head = head;
@@ -1244,10 +1266,12 @@ public final class StaticResponder implements Responder {
          * ahead, {@link #run} is scheduled for when the next piece is allowed and true returned.
          */
         private boolean paced() {
-            if (pacing) {
+            if (pacing != null) {
                 return true;
             }
-            long ahead = sent - limitRate.after();
+            // what went out: a compressed body's bytes, not the file's, as nginx counts what it sent
+            long written = read ? exchange.bodyBytesWritten() : -1;
+            long ahead = (written >= 0 ? written : sent) - limitRate.after();
             if (ahead <= 0) {
                 return false;
             }
@@ -1256,9 +1280,8 @@ public final class StaticResponder implements Responder {
             if (allowedAt <= elapsed) {
                 return false;
             }
-            pacing = true;
-            exchange.clientChannel().eventLoop().schedule(() -> {
-                pacing = false;
+            pacing = exchange.clientChannel().eventLoop().schedule(() -> {
+                pacing = null;
                 run();
             }, allowedAt - elapsed, TimeUnit.NANOSECONDS);
             return true;
@@ -1290,7 +1313,10 @@ public final class StaticResponder implements Responder {
                 return CompletableFuture.completedFuture(text.buffer()); // a new buffer; the write takes it over
             }
             Slice slice = (Slice) next;
-            long length = Math.min(chunk, slice.length() - sliceDone);
+            // before limit-rate's "after", in full chunks up to it; past it, paced pieces
+            long size = limitRate == null ? chunk : sent < limitRate.after() ? Math.min(chunk, limitRate.after() - sent)
+                    : pacedChunk;
+            long length = Math.min(size, slice.length() - sliceDone);
             // Once the head is out, a full read queue refusing a piece could only cut the response short: it waits.
             WhenFull whenFull = head == null ? WhenFull.WAIT : WhenFull.REFUSE;
             CompletableFuture<Object> region;
@@ -1340,6 +1366,10 @@ public final class StaticResponder implements Responder {
 
         /** Leaves SENDING: releases the file once (and uncorks), and cancels a piece still being loaded. */
         private void abort() {
+            if (pacing != null) {
+                pacing.cancel(false); // a client that left is let go now, not when its next piece was due
+                pacing = null;
+            }
             heldText.forEach(ByteBuf::release); // never written: the head they wait with did not go out
             heldText.clear();
             if (loading != null) {

@@ -183,6 +183,35 @@ class StaticResponderTest {
         }
     }
 
+    /** Before limit-rate's "after", the body goes in full chunks, up to "after" exactly, and only then is paced. */
+    @Test
+    void aLimitRatesAfterGoesInFullChunksUpToItThenPaced() throws IOException {
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
+        ex.location = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
+                LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(), null, Map.of(),
+                LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null, null,
+                null, null, true, null, false, new LimitRate(1, 15)); // 1 byte a second after 15 bytes
+        ex.channel.freezeTime();
+        try {
+            responder.respond(ex);
+            ex.channel.runPendingTasks();
+            // the head, 10 bytes, the 5 up to after; then a piece within the first second's allowance, the next at 9 s
+            assertThat(ex.messages).hasSize(4);
+            assertThat(((FileRegion) ex.messages.get(1)).count()).isEqualTo(10);
+            assertThat(((FileRegion) ex.messages.get(2)).count()).as("up to after exactly").isEqualTo(5);
+            assertThat(((FileRegion) ex.messages.get(3)).count()).isEqualTo(10);
+            ex.channel.advanceTimeBy(8999, TimeUnit.MILLISECONDS);
+            ex.channel.runScheduledPendingTasks();
+            assertThat(ex.messages).hasSize(4);
+            ex.leave();
+            ex.channel.runPendingTasks();
+            assertThat(ex.channel.runScheduledPendingTasks()).as("its client gone: the pace's timer cancelled, none left")
+                    .isEqualTo(-1);
+        } finally {
+            ex.releaseAll();
+        }
+    }
+
     @Test
     void aBodyOfOneChunkIsNeverCorked() throws IOException {
         FakeExchange ex = run(HttpMethod.GET, "/small.txt");

@@ -149,8 +149,11 @@ public final class CgiResponseParser {
             status = HttpResponseStatus.FOUND;
         }
         dropHopByHop(headers, status);
+        boolean sendsFile = headers.contains("X-Accel-Redirect") || headers.contains("X-Sendfile");
         for (CharSequence name : SERVER_DIRECTIVES) {
-            headers.remove(name);
+            if (!(sendsFile && X_ACCEL_LIMIT_RATE.contentEqualsIgnoreCase(name))) {
+                headers.remove(name);
+            }
         }
         return new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, headers);
     }
@@ -163,10 +166,14 @@ public final class CgiResponseParser {
      * nginx's directives a script gives the server in front of it, which nginx hides from the client (its
      * fastcgi_hide_header defaults). Edge does not act on these; passed on, they would reach a proxy or CDN before
      * edge that does (X-Accel-Limit-Rate throttling every client of it). X-Accel-Redirect is taken up elsewhere, and so
-     * is X-Accel-Expires, by the response cache, which the server hides from the client once the cache has seen it.
+     * is X-Accel-Expires, by the response cache, which the server hides from the client once the cache has seen it;
+     * and X-Accel-Limit-Rate beside an X-Accel-Redirect or X-Sendfile, the pace of the file edge sends, which edge
+     * takes (and hides) as the head comes.
      */
     private static final List<CharSequence> SERVER_DIRECTIVES = List.of("X-Accel-Buffering", "X-Accel-Limit-Rate",
             "X-Accel-Charset");
+    /** The pace of a file an X-Accel-Redirect or X-Sendfile hands out, bytes a second (nginx's). */
+    public static final io.netty.util.AsciiString X_ACCEL_LIMIT_RATE = io.netty.util.AsciiString.of("X-Accel-Limit-Rate");
 
     /**
      * Removes what would frame or steer the client connection: a script's {@code Transfer-Encoding} (with its own

@@ -85,6 +85,12 @@ class CgiResponseParserTest {
         assertThat(p.head().headers().names()).containsExactlyInAnyOrder("x-accel-expires", "X-Accel-Other",
                 "Content-Type");
         in.release();
+        CgiResponseParser file = new CgiResponseParser(8192);
+        ByteBuf accel = buf("X-Accel-Redirect: /files/a.bin\r\nX-Accel-Limit-Rate: 1024\r\n\r\n");
+        assertThat(file.parse(accel)).isTrue();
+        assertThat(file.head().headers().get("X-Accel-Limit-Rate")).as("the pace of the file edge sends: edge's to take")
+                .isEqualTo("1024");
+        accel.release();
     }
 
     @Test
