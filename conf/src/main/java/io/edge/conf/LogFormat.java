@@ -6,8 +6,8 @@ import java.util.TreeSet;
 
 /**
  * The access log's line, nginx's {@code log_format}: literal text and nginx's variables, each value escaped as
- * nginx's {@code escape=default} does ({@code "} and bytes outside printable ASCII as {@code \xHH}, an empty value as
- * {@code -}) or as {@code escape=json} does (a JSON string's escapes, an empty value empty).
+ * nginx's {@code escape=default} does ({@code "} and bytes outside printable ASCII as {@code \xHH}, a value not found
+ * as {@code -}) or as {@code escape=json} does (a JSON string's escapes, a value not found as nothing).
  *
  * @param parts the line, as literal and variable parts in order
  * @param json  values escaped for a JSON string rather than nginx's default

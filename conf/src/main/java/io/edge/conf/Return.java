@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -139,7 +140,7 @@ public record Return(int status, List<Part> text) {
      * {@code text} split into literals and variables ({@code $name}, {@code ${name}}, a capture's {@code $1} to
      * {@code $9}), each variable's name checked by {@code fault}: why it names nothing, or null.
      */
-    static List<Part> parts(String text, java.util.function.Function<String, String> fault) {
+    static List<Part> parts(String text, Function<String, String> fault) {
         List<Part> parts = new ArrayList<>();
         StringBuilder literal = new StringBuilder();
         int i = 0;

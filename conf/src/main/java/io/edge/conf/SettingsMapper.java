@@ -48,6 +48,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Maps the merged, resolved {@code edge} object onto the settings records, recording every problem.
@@ -1364,7 +1365,7 @@ final class SettingsMapper {
                             hosts.add(Referers.host(text));
                         }
                     } catch (IllegalArgumentException e) { // PatternSyntaxException is one
-                        String reason = e instanceof java.util.regex.PatternSyntaxException syntax
+                        String reason = e instanceof PatternSyntaxException syntax
                                 ? "is not a regular expression (" + syntax.getDescription() + ")" : e.getMessage();
                         referers.invalid("valid", element.index(), LocationMatch.quoted(element.text()) + " " + reason,
                                 Referers.EXPECTED);

@@ -35,6 +35,7 @@ import io.edge.core.http.Responder;
 import io.edge.core.http.ReturnResponder;
 import io.edge.core.http.RewriteResponder;
 import io.edge.core.limit.ConnectionLimits;
+import io.edge.core.limit.ConnectionZone;
 import io.edge.core.limit.RequestLimits;
 import io.edge.core.statics.MimeTypes;
 import io.edge.core.statics.StaticResponder;
@@ -71,6 +72,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -141,6 +143,8 @@ public final class Edge {
      */
     private final Map<Generation, CompletableFuture<Void>> closing = new LinkedHashMap<>();
     private int generations;
+    /** The limit-conn zones configurations name, kept across reloads as nginx keeps its limit_conn_zone. */
+    private final ConcurrentMap<String, ConnectionZone> namedConnectionZones = new ConcurrentHashMap<>();
     /** The descriptor limit and those open when the first engine was made; a reload's engine is held under the same. */
     private DescriptorLimit descriptorsAtStart;
     /** Where FastCGI request bodies too large for memory go ({@link #spoolDir()}); decided on the first need. */
@@ -176,12 +180,6 @@ public final class Edge {
      * What one configuration built. Parts whose settings did not change are the previous generation's objects, so
      * a part is closed only when no generation still alive holds it ({@link #close(Generation, List)}).
      */
-    /**
-     * The limit-conn tables of clients, kept across reloads as nginx keeps its limit_conn_zone: a download the old
-     * configuration started still counts against the new one's max.
-     */
-    private final ConnectionLimits connectionLimits = new ConnectionLimits();
-
     private static final class Generation {
         final EdgeSettings settings;
         final int number;
@@ -206,12 +204,15 @@ public final class Edge {
         final Map<LocationSettings, Responder> responders = new IdentityHashMap<>();
         /** The limit-req tables of clients by name ({@link io.edge.conf.LimitReq#zone}): afresh at each reload. */
         final RequestLimits requestLimits = new RequestLimits();
+        /** The limit-conn tables: its locations' own, and the named zones every generation shares. */
+        final ConnectionLimits connectionLimits;
         /** The auth-basic user files by path, read again when they change ({@link #refreshUserFiles}). */
         final Map<Path, UserFile> userFiles = new HashMap<>();
 
-        Generation(EdgeSettings settings, int number) {
+        Generation(EdgeSettings settings, int number, ConcurrentMap<String, ConnectionZone> namedConnectionZones) {
             this.settings = settings;
             this.number = number;
+            this.connectionLimits = new ConnectionLimits(namedConnectionZones);
         }
     }
 
@@ -549,7 +550,7 @@ public final class Edge {
      * are equal. On failure, what was made here is closed again and the failure thrown.
      */
     private Generation build(EdgeSettings next, Generation previous) throws Exception {
-        Generation g = new Generation(next, ++generations);
+        Generation g = new Generation(next, ++generations, namedConnectionZones);
         List<Generation> keep = previous == null ? List.of() : List.of(previous);
         try {
             // held the same way, or a new engine: the share left to files may change with max-connections or the
@@ -885,7 +886,7 @@ public final class Edge {
                 && location.handler() != LocationSettings.Handler.REWRITE) {
             // a return answers at once and a rewrite hands the request on (where it leads counts it), as nginx's
             // rewrite phase comes before its limit_conn; counted after limit-req's wait below, before auth-basic
-            responder = connectionLimits.guard(responder, connections);
+            responder = g.connectionLimits.guard(responder, connections);
         }
         LimitReq limit = location.limitReq();
         if (limit != null && location.handler() != LocationSettings.Handler.REWRITE) {
@@ -921,14 +922,14 @@ public final class Edge {
                 FastCgiResponder fastCgi = new FastCgiResponder(location, site.root(), pool, staticResponder,
                         group.timeouts(), group.responseBuffer(), waitStats.get(group.name()), probe,
                         new ResponseCacheGate(g.responseCache, g.settings.cache().purgeMarksStale()),
-                        spoolDir(), documentRoots(site), connectionLimits,
+                        spoolDir(), documentRoots(site), g.connectionLimits,
                         g.requestLimits);
                 return new PurgeResponder(fastCgi, g.responseCache, g.settings.cache().purgeAllow(),
                         g.settings.cache().purgeMarksStale());
             }
             return new FastCgiResponder(location, site.root(), pool, staticResponder, group.timeouts(),
                     group.responseBuffer(), waitStats.get(group.name()), probe, null, spoolDir(), documentRoots(site),
-                    connectionLimits, g.requestLimits);
+                    g.connectionLimits, g.requestLimits);
         }
         if (location.handler() == LocationSettings.Handler.STATUS) {
             return new StatusResponder(this::statusLines, this::metrics, location.statusAllow());

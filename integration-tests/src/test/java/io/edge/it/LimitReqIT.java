@@ -168,6 +168,28 @@ class LimitReqIT {
         }
     }
 
+    /** A file an X-Accel-Redirect hands out is counted by the limit-req of the location its URI routes to. */
+    @Test
+    void anXAccelRedirectsFileIsCountedByItsLocationsLimit() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("files"));
+        Files.writeString(www.resolve("files/a.txt"), "file");
+        Files.writeString(www.resolve("get.php"), "<?php header('X-Accel-Redirect: /files/a.txt');");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.real-ip.from = ["127.0.0.1"]
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "/files/", internal = true, limit-req { rate = "1 r/m" } }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"] }
+                     """.formatted(fpm.address()))) {
+            assertThat(from(edge, "198.51.100.1", "/get.php").body()).isEqualTo("file");
+            assertThat(from(edge, "198.51.100.1", "/get.php").statusCode()).isEqualTo(429);
+            assertThat(from(edge, "198.51.100.2", "/get.php").body()).as("another client").isEqualTo("file");
+        }
+    }
+
     /** Whether the server has sent {@code client} something to read. */
     private static boolean answered(RawHttpClient client) throws java.io.IOException {
         return client.socket().getInputStream().available() > 0;

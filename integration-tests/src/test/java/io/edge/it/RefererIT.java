@@ -141,6 +141,34 @@ class RefererIT {
         }
     }
 
+    /**
+     * The invalid answer of a regex location an X-Accel-Redirect leads to uses that location's captures of the
+     * redirect's URI (nginx's), whatever location the script's request came by (here an exact one, without a regex).
+     */
+    @Test
+    void anXAccelRedirectsInvalidAnswerTakesItsLocationsCaptures() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("protected"));
+        Files.writeString(www.resolve("protected/report.txt"), "report");
+        Files.writeString(www.resolve("dl.php"), "<?php header('X-Accel-Redirect: /protected/report.txt');");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["example.org"], default = true, root = "www", locations = [
+                       { match = "= /dl.php", fastcgi = php }
+                       { match = "~ ^/protected/(.+)$", internal = true,
+                         referers { valid = [server-names], invalid = "302 /hotlink?f=$1" } }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"] }
+                     """.formatted(fpm.address()))) {
+            assertThat(new String(get(edge, "/dl.php", "http://example.org/").body())).isEqualTo("report");
+            HttpResponse<byte[]> hotlinked = HTTP.send(HttpRequest.newBuilder(edge.uri("/dl.php"))
+                    .header("Referer", "http://elsewhere.net/").timeout(java.time.Duration.ofSeconds(20)).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(hotlinked.statusCode()).isEqualTo(302);
+            assertThat(hotlinked.headers().firstValue("location")).contains("/hotlink?f=report.txt");
+        }
+    }
+
     private static HttpResponse<byte[]> get(EdgeHarness edge, String target, String referer) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(edge.uri(target)); // the default site, whatever the Host
         if (referer != null) {

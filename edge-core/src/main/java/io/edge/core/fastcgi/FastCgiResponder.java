@@ -506,17 +506,30 @@ public final class FastCgiResponder implements Responder {
             exchange.redirect(uri);
             return true;
         }
-        if (owner.referers() != exchange.location().referers() && RefererCheck.refuses(exchange, owner)) {
+        return entersThrough(exchange, owner, uri, exchange.location(), run);
+    }
+
+    /**
+     * What nginx's internal redirect into {@code owner} meets after its access rules, for a request that came in by
+     * {@code here}: {@code owner}'s referers, its limit-req (a wait, perhaps) and limit-conn (each counted once per
+     * request: not again where {@code here} counted it) and its password, in nginx's order of phases; {@code then} runs
+     * once they let the request through ({@code uri}, the URI that led there, for the captures of the referers'
+     * invalid answer). True where the exchange was taken over (answered, or {@code then} run or due to run); false, and
+     * nothing done, where {@code owner} has none of them beyond {@code here}'s.
+     */
+    private boolean entersThrough(Exchange exchange, LocationSettings owner, String uri, LocationSettings here,
+            Runnable then) {
+        // referers by identity: a location's own (their regexes have no equals); checked again, they answer the same
+        if (owner.referers() != here.referers() && RefererCheck.refuses(exchange, owner, uri)) {
             return true; // nginx's internal redirect meets that location's if ($invalid_referer)
         }
-        LocationSettings here = exchange.location();
         boolean asks = owner.authBasic() != null && !owner.authBasic().equals(here.authBasic());
         boolean limitsRequests = owner.limitReq() != null && !owner.limitReq().equals(here.limitReq());
         boolean limitsConnections = owner.limitConn() != null && !owner.limitConn().equals(here.limitConn());
         if (!asks && !limitsRequests && !limitsConnections) {
             return false;
         }
-        Runnable checked = asks ? () -> BasicAuthResponder.authorize(exchange, owner.authBasic(), run) : run;
+        Runnable checked = asks ? () -> BasicAuthResponder.authorize(exchange, owner.authBasic(), then) : then;
         Runnable counted = !limitsConnections ? checked : () -> {
             if (connectionLimits.admit(exchange, owner.limitConn())) {
                 checked.run();
@@ -998,15 +1011,6 @@ public final class FastCgiResponder implements Responder {
                     cached.forget(root.resolve(realRoot.relativize(normalized)));
                 }
             }
-            if (RefererCheck.refuses(exchange, answering)) {
-                return true; // the location's if ($invalid_referer), met by nginx's internal redirect too
-            }
-            if (answering != null && answering.limitConn() != null
-                    && !connectionLimits.admit(exchange, answering.limitConn())) {
-                // nginx's internal redirect meets that location's limit_conn (the download a script lets out, one or
-                // two at a time per client), unless the script's location counted the request already
-                return true;
-            }
             LimitRate limitRate = limitRate(accelLimitRate, answering);
             Runnable send = () -> {
                 // The file goes out with the headers and expires of that location, not the script's
@@ -1014,10 +1018,10 @@ public final class FastCgiResponder implements Responder {
                 staticResponder.sendFileWithin(exchange, normalized, passThrough,
                         real -> sendable(file, normalized, real, roots), limitRate);
             };
-            if (answering != null && answering.authBasic() != null) {
-                // nginx's internal redirect meets that location's auth_basic too: its password, or 401
-                BasicAuthResponder.authorize(exchange, answering.authBasic(), send);
-            } else {
+            // nginx's internal redirect meets that location's referers, limits (the download a script lets out, one or
+            // two at a time per client: limit-conn) and auth_basic too
+            if (answering == null || !entersThrough(exchange, answering,
+                    accelUri != null ? accelUri : exchange.path(), exchange.location(), send)) {
                 send.run();
             }
             return true;

@@ -9,6 +9,11 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.StandardCharsets;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
@@ -155,7 +160,12 @@ public final class AccessLog {
         Exchange exchange = logged.exchange();
         HttpRequest request = logged.request();
         if (name.startsWith("http_")) {
-            return request == null ? null : request.headers().get(name.substring(5).replace('_', '-'));
+            String header = name.substring(5).replace('_', '-');
+            if (request == null || !request.headers().contains(header)) {
+                return null;
+            }
+            // as return's: cookies joined with "; ", as nginx's $http_cookie
+            return exchange != null ? ReturnResponder.value(exchange, name) : request.headers().get(header);
         }
         return switch (name) {
             case "remote_addr" -> logged.remote() == null ? null
@@ -208,11 +218,11 @@ public final class AccessLog {
             }
             return;
         }
-        java.nio.charset.CharsetDecoder utf8 = java.nio.charset.StandardCharsets.UTF_8.newDecoder();
-        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
-        java.nio.CharBuffer chars = java.nio.CharBuffer.allocate(bytes.length());
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder();
+        ByteBuffer in = ByteBuffer.wrap(bytes.getBytes(StandardCharsets.ISO_8859_1));
+        CharBuffer chars = CharBuffer.allocate(bytes.length());
         while (in.hasRemaining()) {
-            java.nio.charset.CoderResult result = utf8.decode(in, chars, true);
+            CoderResult result = utf8.decode(in, chars, true);
             chars.flip();
             while (chars.hasRemaining()) {
                 appendJsonChar(out, chars.get(), false);
@@ -261,7 +271,7 @@ public final class AccessLog {
             } else if (c > 0xff) {
                 int codePoint = s.codePointAt(i);
                 i += Character.charCount(codePoint) - 1;
-                for (byte b : new String(Character.toChars(codePoint)).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+                for (byte b : new String(Character.toChars(codePoint)).getBytes(StandardCharsets.UTF_8)) {
                     out.append(String.format(Locale.ROOT, "\\x%02X", b & 0xff));
                 }
             } else {

@@ -510,7 +510,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         // A responder may have paused reading for its request body and ended before the body did: the rest of it
         // is dropped here, and the next request must still be read.
         pausedForBody = false;
-        if (exchange.endsWhenWritten() && !lastWrite.isDone()) {
+        if (exchange.holdsPlaceUntilWritten() && !lastWrite.isDone()) {
             // its place goes back once its answer is out (a listener added before this one): the next request waits
             heldUntilWritten = lastWrite;
             lastWrite.addListener(written -> {

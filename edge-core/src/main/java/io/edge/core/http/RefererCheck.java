@@ -21,7 +21,7 @@ public final class RefererCheck implements Responder {
 
     @Override
     public void respond(Exchange exchange) {
-        if (!refuses(exchange, referers)) {
+        if (!refuses(exchange, exchange.location(), exchange.path(), referers)) {
             inner.respond(exchange);
         }
     }
@@ -29,19 +29,20 @@ public final class RefererCheck implements Responder {
     /**
      * Whether {@code location}'s referers refuse {@code exchange}'s Referer, then answered with their invalid answer:
      * for where nginx's internal redirect meets that location's {@code if ($invalid_referer)} without its responder
-     * (a script a PHP location runs for another location's URI, the file an X-Accel-Redirect names). False for a
-     * location without referers.
+     * (a script a PHP location runs for another location's URI, the file an X-Accel-Redirect names), {@code path} the
+     * URI that led there (for the captures of its invalid answer). False for a location without referers.
      */
-    public static boolean refuses(Exchange exchange, LocationSettings location) {
-        return location != null && location.referers() != null && refuses(exchange, location.referers());
+    public static boolean refuses(Exchange exchange, LocationSettings location, String path) {
+        return location != null && location.referers() != null
+                && refuses(exchange, location, path, location.referers());
     }
 
-    private static boolean refuses(Exchange exchange, Referers referers) {
+    private static boolean refuses(Exchange exchange, LocationSettings location, String path, Referers referers) {
         String referer = exchange.request().headers().get(HttpHeaderNames.REFERER);
         if (referers.valid(referer, exchange.site().serverNames())) {
             return false;
         }
-        ReturnResponder.answer(exchange, referers.invalid());
+        ReturnResponder.answer(exchange, location, path, referers.invalid());
         return true;
     }
 }

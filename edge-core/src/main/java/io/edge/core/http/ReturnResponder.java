@@ -31,12 +31,15 @@ public final class ReturnResponder implements Responder {
 
     @Override
     public void respond(Exchange exchange) {
-        answer(exchange, exchange.location().returns());
+        answer(exchange, exchange.location(), exchange.path(), exchange.location().returns());
     }
 
-    /** Answers {@code exchange} with {@code answer}, as a location's return does (a referers check's invalid answer). */
-    public static void answer(Exchange exchange, Return answer) {
-        LocationSettings location = exchange.location();
+    /**
+     * Answers {@code exchange} with {@code answer}, {@code location}'s (a return, a referers check's invalid answer):
+     * with the captures its regex makes of {@code path} (the URI that led there: the request's, or a script's
+     * X-Accel-Redirect's) and its Content-Type, whichever location the exchange routed to.
+     */
+    public static void answer(Exchange exchange, LocationSettings location, String path, Return answer) {
         if (answer.status() == Return.CLOSE) {
             exchange.closeWithoutAnswer();
             return;
@@ -46,7 +49,7 @@ public final class ReturnResponder implements Responder {
             exchange.sendError(status);
             return;
         }
-        String text = render(exchange, answer.text(), answer.redirects() ? Escape.URL : Escape.NONE);
+        String text = render(exchange, location, path, answer.text(), answer.redirects() ? Escape.URL : Escape.NONE);
         FullHttpResponse response;
         if (answer.redirects()) {
             response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
@@ -100,6 +103,12 @@ public final class ReturnResponder implements Responder {
 
     /** {@code text} for this request, its variables' values written as {@code escape} says. */
     static String render(Exchange exchange, List<Return.Part> text, Escape escape) {
+        return render(exchange, exchange.location(), exchange.path(), text, escape);
+    }
+
+    /** As above, with the captures {@code location}'s regex (none without one) makes of {@code path}. */
+    private static String render(Exchange exchange, LocationSettings location, String path, List<Return.Part> text,
+            Escape escape) {
         Matcher captures = null;
         StringBuilder out = new StringBuilder(64);
         for (Return.Part part : text) {
@@ -110,8 +119,8 @@ public final class ReturnResponder implements Responder {
             }
             String name = part.variable();
             if (part.isCapture()) {
-                if (captures == null) {
-                    captures = exchange.location().regex().matcher(exchange.path());
+                if (captures == null && location.regex() != null) {
+                    captures = location.regex().matcher(path);
                     if (!captures.find()) {
                         captures = null; // not routed by this regex (an internal redirect's path): no captures
                     }

@@ -717,7 +717,7 @@ final class ServerExchange implements Exchange {
     }
 
     /** Whether tasks wait for this exchange's end ({@link #whenEnded}): its place is held until its answer is out. */
-    boolean endsWhenWritten() {
+    boolean holdsPlaceUntilWritten() {
         return endTasks != null;
     }
 

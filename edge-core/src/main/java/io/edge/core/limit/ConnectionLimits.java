@@ -24,7 +24,24 @@ public final class ConnectionLimits {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionLimits.class);
     private static final ThrottledWarnings REFUSED = new ThrottledWarnings(LOG, System::nanoTime);
 
-    private final ConcurrentMap<String, ConnectionZone> zones = new ConcurrentHashMap<>();
+    /** The zones a configuration names ({@code zone downloads}): shared with the configurations before and after. */
+    private final ConcurrentMap<String, ConnectionZone> named;
+    /** Locations' own tables, named by their place in this configuration: its own. */
+    private final ConcurrentMap<String, ConnectionZone> own = new ConcurrentHashMap<>();
+
+    /** Tables of their own, named zones too. */
+    public ConnectionLimits() {
+        this(new ConcurrentHashMap<>());
+    }
+
+    /**
+     * A configuration's tables, its named zones in {@code named}, which a reloaded configuration shares (nginx keeps a
+     * limit_conn_zone across a reload: a download the old one started still counts); a location's own table is named
+     * by its place in the configuration, which a reload may give another location, and starts afresh.
+     */
+    public ConnectionLimits(ConcurrentMap<String, ConnectionZone> named) {
+        this.named = named;
+    }
 
     /**
      * Counts {@code exchange}'s request by {@code limit}, if no limit counted it before (nginx counts a request once,
@@ -35,7 +52,8 @@ public final class ConnectionLimits {
         if (!exchange.claimConnCount()) {
             return true; // counted already, where it came from
         }
-        ConnectionZone zone = zones.computeIfAbsent(limit.zone(), name -> new ConnectionZone());
+        ConnectionZone zone = (limit.zone().startsWith("zone ") ? named : own)
+                .computeIfAbsent(limit.zone(), name -> new ConnectionZone());
         InetAddress client = exchange.remoteAddress().getAddress();
         if (zone.acquire(client, limit.max())) {
             exchange.whenEnded(() -> zone.release(client));

@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -170,10 +171,10 @@ public final class CgiResponseParser {
      * and X-Accel-Limit-Rate beside an X-Accel-Redirect or X-Sendfile, the pace of the file edge sends, which edge
      * takes (and hides) as the head comes.
      */
-    private static final List<CharSequence> SERVER_DIRECTIVES = List.of("X-Accel-Buffering", "X-Accel-Limit-Rate",
-            "X-Accel-Charset");
     /** The pace of a file an X-Accel-Redirect or X-Sendfile hands out, bytes a second (nginx's). */
-    public static final io.netty.util.AsciiString X_ACCEL_LIMIT_RATE = io.netty.util.AsciiString.of("X-Accel-Limit-Rate");
+    public static final AsciiString X_ACCEL_LIMIT_RATE = AsciiString.of("X-Accel-Limit-Rate");
+    private static final List<CharSequence> SERVER_DIRECTIVES = List.of("X-Accel-Buffering", X_ACCEL_LIMIT_RATE,
+            "X-Accel-Charset");
 
     /**
      * Removes what would frame or steer the client connection: a script's {@code Transfer-Encoding} (with its own

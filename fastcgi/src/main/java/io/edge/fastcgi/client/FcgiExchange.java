@@ -635,7 +635,16 @@ public final class FcgiExchange {
             for (String mended : parser.mended()) {
                 LOG.warn("[{}] {}: response header {}", options.requestId(), lease.address(), LogText.escapeControls(mended));
             }
-            listener.onHead(parser.head());
+            try {
+                listener.onHead(parser.head());
+            } catch (RuntimeException | Error e) {
+                // the listener's own fault: the exchange ends with it rather than waiting for a backend that is done
+                stdout.release();
+                LOG.warn("[{}] {}: the response head could not be taken: {}", options.requestId(), lease.address(),
+                        e.toString(), e);
+                fail(e, Lease.Outcome.CLOSE);
+                return;
+            }
             if (state != State.SENDING) {
                 stdout.release();
                 return;
