@@ -88,6 +88,30 @@ class AliasIT {
         }
     }
 
+    /**
+     * A file a script names with X-Sendfile under an alias location's directory goes out as that location's (its
+     * URI is the prefix's): its access rules hold, as they would for the same file named by X-Accel-Redirect.
+     */
+    @Test
+    void anXSendfilePathUnderAnAliasDirectoryIsThatLocationsFile() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path vault = Files.createDirectories(dir.resolve("vault"));
+        Files.writeString(vault.resolve("report.pdf"), "the report");
+        Files.writeString(www.resolve("send.php"), "<?php header('X-Sendfile: %s/' . basename($_GET['f']));"
+                .formatted(vault));
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php, x-sendfile = ["%s"] }
+                       { match = "/vault/", alias = "%s/", internal = true, access = ["deny all"] }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"] }
+                     """.formatted(vault, vault, fpm.address()))) {
+            assertThat(get(edge, "/send.php?f=report.pdf").statusCode()).as("the alias location's access rules")
+                    .isEqualTo(403);
+        }
+    }
+
     private static HttpResponse<byte[]> get(EdgeHarness edge, String target, String... headers) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(edge.uri(target));
         if (headers.length > 0) {

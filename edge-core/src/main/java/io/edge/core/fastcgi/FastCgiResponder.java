@@ -955,10 +955,11 @@ public final class FastCgiResponder implements Responder {
                 exchange.sendError(HttpResponseStatus.NOT_FOUND);
                 return true;
             }
-            // The location the file goes out as: an X-Accel-Redirect URI's, an X-Sendfile path's under the root (the
-            // URI it has there; one elsewhere is no location's)
-            LocationSettings answering = accel != null ? accelTarget : normalized.startsWith(absoluteRoot)
-                    ? exchange.locationOf("/" + absoluteRoot.relativize(normalized)) : null;
+            // The location the file goes out as: an X-Accel-Redirect URI's, an X-Sendfile path's URI (under an alias
+            // location's directory, its prefix's; under the root, the path there; one elsewhere is no location's)
+            String sendfileUri = accel != null ? null : sendfileUri(exchange, absoluteRoot, normalized);
+            LocationSettings answering = accel != null ? accelTarget
+                    : sendfileUri == null ? null : exchange.locationOf(sendfileUri);
             // nginx checks an internal redirect's location's allow and deny too
             if (AccessCheck.refuses(exchange, answering, "the file the backend named, "
                     + LogText.escapeControls(sendfile != null ? sendfile : accel) + ",")) {
@@ -1025,6 +1026,22 @@ public final class FastCgiResponder implements Responder {
                 send.run();
             }
             return true;
+        }
+
+        /**
+         * The URI an X-Sendfile path {@code file} (normalized) has: under the directory of an alias location that
+         * routes it, that location's prefix and the path below; else under {@code root}, its path there; else null.
+         */
+        private static String sendfileUri(Exchange exchange, Path root, Path file) {
+            for (LocationSettings location : exchange.site().locations()) {
+                if (location.alias() && file.startsWith(location.root())) {
+                    String uri = location.pattern() + location.root().relativize(file);
+                    if (exchange.locationOf(uri) == location) {
+                        return uri;
+                    }
+                }
+            }
+            return file.startsWith(root) ? "/" + root.relativize(file) : null;
         }
 
         /**
