@@ -36,29 +36,33 @@ public record Referers(boolean none, boolean blocked, boolean serverNames, List<
      */
     public record Host(String name, String path) {
 
-        /**
-         * How closely this names {@code host} (lower case, no port), as nginx's hash of names ranks a match: 0 not at
-         * all; an exact name (a leading-dot name's own) above a name under a wildcard's suffix, the longer suffix
-         * first, above a name starting with a wildcard's prefix, the longer first.
-         */
-        long rank(String host) {
-            if (name.startsWith("*.") || name.startsWith(".")) {
-                String suffix = name.substring(name.indexOf('.')); // ".example.org"
-                if (name.startsWith(".") && host.equals(name.substring(1))) {
-                    return EXACT;
-                }
-                return host.length() > suffix.length() && host.endsWith(suffix) ? SUFFIX + suffix.length() : 0;
-            }
-            if (name.endsWith(".*")) {
-                String prefix = name.substring(0, name.length() - 1); // "www.example."
-                return host.length() > prefix.length() && host.startsWith(prefix) ? PREFIX + prefix.length() : 0;
-            }
-            return host.equals(name) ? EXACT : 0;
-        }
+    }
 
-        private static final long EXACT = 3L << 32;
-        private static final long SUFFIX = 2L << 32;
-        private static final long PREFIX = 1L << 32;
+    private static final long EXACT = 3L << 32;
+    private static final long SUFFIX = 2L << 32;
+    private static final long PREFIX = 1L << 32;
+
+    /**
+     * How closely the name {@code name} (a host entry's, or a server name: {@code example.org}, {@code *.example.org},
+     * {@code .example.org}, {@code www.example.*}) names {@code host} (lower case, no port), as nginx's hash of names
+     * ranks a match: 0 not at all; an exact name (a leading-dot name's own) above a name under a wildcard's suffix, the
+     * longer suffix first, above a name starting with a wildcard's prefix, the longer first.
+     */
+    static long rank(String name, String host) {
+        if (name.startsWith("*.") || name.startsWith(".")) {
+            int suffix = name.indexOf('.'); // ".example.org" from there
+            int length = name.length() - suffix;
+            if (suffix == 0 && host.length() == length - 1 && host.regionMatches(0, name, 1, length - 1)) {
+                return EXACT;
+            }
+            return host.length() > length && host.regionMatches(host.length() - length, name, suffix, length)
+                    ? SUFFIX + length : 0;
+        }
+        if (name.endsWith(".*")) {
+            int prefix = name.length() - 1; // "www.example."
+            return host.length() > prefix && host.regionMatches(0, name, 0, prefix) ? PREFIX + prefix : 0;
+        }
+        return host.equals(name) ? EXACT : 0;
     }
 
     /**
@@ -114,27 +118,26 @@ public record Referers(boolean none, boolean blocked, boolean serverNames, List<
         int pathStart = rest.indexOf('/', hostEnd); // past a port
         String path = pathStart < 0 ? "" : rest.substring(pathStart);
         // as nginx's: the host that names it most closely (the site's names among them) decides, by its path
-        Host closest = null;
+        String closest = null; // the path of the name that names the host most closely
         long best = 0;
         for (Host valid : hosts) {
-            long rank = valid.rank(host);
+            long rank = rank(valid.name(), host);
             if (rank > best) {
-                closest = valid;
+                closest = valid.path();
                 best = rank;
             }
         }
         if (serverNames) {
             for (String name : siteNames) {
-                Host site = new Host(name, "");
-                long rank = site.rank(host);
+                long rank = rank(name, host);
                 if (rank > best) {
-                    closest = site;
+                    closest = ""; // a site's name has no path
                     best = rank;
                 }
             }
         }
         if (closest != null) {
-            return closest.path().isEmpty() || path.startsWith(closest.path());
+            return path.startsWith(closest);
         }
         for (Pattern regex : regexes) {
             if (regex.matcher(rest).find()) {
