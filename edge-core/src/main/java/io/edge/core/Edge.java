@@ -15,13 +15,10 @@ import io.edge.cache.http.ResponseCacheStats;
 import io.edge.conf.AuthBasic;
 import io.edge.conf.ConfigLoader;
 import io.edge.conf.EdgeSettings;
-import io.edge.conf.LimitConn;
-import io.edge.conf.LimitReq;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.conf.TemporaryRunDir;
-import io.edge.core.auth.BasicAuthResponder;
 import io.edge.core.auth.UserFile;
 import io.edge.core.cache.PurgeResponder;
 import io.edge.core.cache.ResponseCacheGate;
@@ -30,7 +27,7 @@ import io.edge.core.fastcgi.FastCgiResponder;
 import io.edge.core.fastcgi.PolicyFileProbe;
 import io.edge.core.fastcgi.WaitStats;
 import io.edge.core.http.HttpServerContext;
-import io.edge.core.http.RefererCheck;
+import io.edge.core.http.LocationChecks;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ReturnResponder;
 import io.edge.core.http.RewriteResponder;
@@ -203,16 +200,15 @@ public final class Edge {
         final Map<ScriptRoot, ScriptResolver.FileProbe> scriptProbes = new LinkedHashMap<>();
         final Map<LocationSettings, Responder> responders = new IdentityHashMap<>();
         /** The limit-req tables of clients by name ({@link io.edge.conf.LimitReq#zone}): afresh at each reload. */
-        final RequestLimits requestLimits = new RequestLimits();
-        /** The limit-conn tables: its locations' own, and the named zones every generation shares. */
-        final ConnectionLimits connectionLimits;
+        /** What a request meets as it enters a location: its limit tables (limit-conn's named zones shared). */
+        final LocationChecks locationChecks;
         /** The auth-basic user files by path, read again when they change ({@link #refreshUserFiles}). */
         final Map<Path, UserFile> userFiles = new HashMap<>();
 
         Generation(EdgeSettings settings, int number, ConcurrentMap<String, ConnectionZone> namedConnectionZones) {
             this.settings = settings;
             this.number = number;
-            this.connectionLimits = new ConnectionLimits(namedConnectionZones);
+            this.locationChecks = new LocationChecks(new RequestLimits(), new ConnectionLimits(namedConnectionZones));
         }
     }
 
@@ -874,30 +870,9 @@ public final class Edge {
         AuthBasic auth = location.authBasic();
         if (auth != null) {
             g.userFiles.computeIfAbsent(auth.userFile(), file -> UserFile.of(file, auth.users())); // kept current
-            if (location.handler() != LocationSettings.Handler.RETURN
-                    && location.handler() != LocationSettings.Handler.REWRITE) {
-                // a return or a rewrite answers first, as nginx's rewrite phase comes before its auth_basic; where a
-                // rewrite leads asks for its own
-                responder = new BasicAuthResponder(responder, auth);
-            }
         }
-        LimitConn connections = location.limitConn();
-        if (connections != null && location.handler() != LocationSettings.Handler.RETURN
-                && location.handler() != LocationSettings.Handler.REWRITE) {
-            // a return answers at once and a rewrite hands the request on (where it leads counts it), as nginx's
-            // rewrite phase comes before its limit_conn; counted after limit-req's wait below, before auth-basic
-            responder = g.connectionLimits.guard(responder, connections);
-        }
-        LimitReq limit = location.limitReq();
-        if (limit != null && location.handler() != LocationSettings.Handler.REWRITE) {
-            // a rewrite's request is counted where it leads (nginx's rewrite phase comes before its limit_req)
-            responder = g.requestLimits.guard(responder, limit);
-        }
-        if (location.referers() != null) {
-            // nginx's "if ($invalid_referer)" in the rewrite phase, before its limits and its auth_basic
-            responder = new RefererCheck(responder, location.referers());
-        }
-        return responder;
+        // its referers, limits and password, in nginx's order of phases
+        return g.locationChecks.guard(responder, location);
     }
 
     /** The site's root and its locations' own: where an X-Accel-Redirect may take a file from by default. */
@@ -922,14 +897,13 @@ public final class Edge {
                 FastCgiResponder fastCgi = new FastCgiResponder(location, site.root(), pool, staticResponder,
                         group.timeouts(), group.responseBuffer(), waitStats.get(group.name()), probe,
                         new ResponseCacheGate(g.responseCache, g.settings.cache().purgeMarksStale()),
-                        spoolDir(), documentRoots(site), g.connectionLimits,
-                        g.requestLimits);
+                        spoolDir(), documentRoots(site), g.locationChecks);
                 return new PurgeResponder(fastCgi, g.responseCache, g.settings.cache().purgeAllow(),
                         g.settings.cache().purgeMarksStale());
             }
             return new FastCgiResponder(location, site.root(), pool, staticResponder, group.timeouts(),
                     group.responseBuffer(), waitStats.get(group.name()), probe, null, spoolDir(), documentRoots(site),
-                    g.connectionLimits, g.requestLimits);
+                    g.locationChecks);
         }
         if (location.handler() == LocationSettings.Handler.STATUS) {
             return new StatusResponder(this::statusLines, this::metrics, location.statusAllow());

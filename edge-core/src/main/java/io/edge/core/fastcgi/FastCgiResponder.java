@@ -6,11 +6,10 @@ import io.edge.cache.http.ResponseCache;
 import io.edge.conf.AddressRange;
 import io.edge.conf.LimitRate;
 import io.edge.conf.LocationSettings;
-import io.edge.core.auth.BasicAuthResponder;
 import io.edge.core.http.AccessCheck;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.HttpStatusException;
-import io.edge.core.http.RefererCheck;
+import io.edge.core.http.LocationChecks;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
 import io.edge.core.limit.ConnectionLimits;
@@ -146,10 +145,8 @@ public final class FastCgiResponder implements Responder {
     private final Path spoolDir;
     private final WaitStats waitStats;
     private final StaticResponder staticResponder;
-    /** The configuration's limit-conn tables: a file an X-Accel-Redirect sends counts in its location's. */
-    private final ConnectionLimits connectionLimits;
-    /** The configuration's limit-req tables: a script found under another location's URI counts in its. */
-    private final RequestLimits requestLimits;
+    /** What a request meets entering a location: met where a script or the file it hands out lands in another. */
+    private final LocationChecks locationChecks;
     /** The script every request runs (fastcgi-script), or null: the request's path names it. */
     private final String fixedScript;
     /** The clients that may run {@link #fixedScript}: status-allow, as for edge's own status page. */
@@ -311,24 +308,22 @@ public final class FastCgiResponder implements Responder {
                             WaitStats waitStats, ScriptResolver.FileProbe probe, ScriptGate gate) {
         this(location, siteRoot, pool, staticResponder, timeouts, responseBuffer, waitStats, probe, gate,
                 DEFAULT_SPOOL_DIR, location.root() != null ? List.of(siteRoot, location.root()) : List.of(siteRoot),
-                new ConnectionLimits(), new RequestLimits());
+                new LocationChecks(new RequestLimits(), new ConnectionLimits()));
     }
 
     /**
      * As above, spooling request bodies larger than {@link #BUFFERED_BODY}, and responses past the memory buffer, to
      * unlinked files in {@code spoolDir} (as nginx's client_body_temp_path and fastcgi_temp_path); {@code siteRoots},
      * the site's document roots (its own and its locations'), are where an X-Accel-Redirect may take a file from when
-     * the location names no x-sendfile directories; {@code connectionLimits} and {@code requestLimits}, the
-     * configuration's limit-conn and limit-req tables, count a file an X-Accel-Redirect sends from a location with a
-     * limit-conn, and a script found under another location's URI by that location's limits.
+     * the location names no x-sendfile directories; {@code locationChecks}, the configuration's, are met where a
+     * script found under another location's URI, or a file it hands out, lands in another location.
      */
     public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
                             BackendGroupSettings.Timeouts timeouts, BackendGroupSettings.ResponseBuffer responseBuffer,
                             WaitStats waitStats, ScriptResolver.FileProbe probe, ScriptGate gate, Path spoolDir,
-                            List<Path> siteRoots, ConnectionLimits connectionLimits, RequestLimits requestLimits) {
+                            List<Path> siteRoots, LocationChecks locationChecks) {
         this.spoolDir = spoolDir;
-        this.connectionLimits = connectionLimits;
-        this.requestLimits = requestLimits;
+        this.locationChecks = locationChecks;
         this.responseBuffer = responseBuffer;
         Path root = location.root() != null ? location.root() : siteRoot;
         this.pool = pool;
@@ -483,12 +478,11 @@ public final class FastCgiResponder implements Responder {
      * For a script this location found under another URI than the request's (a directory's index, the front
      * controller, the script part of a path with PATH_INFO): where that URI is another location's, what nginx's
      * internal redirect there would meet first. Its access rules refuse the client: 403, answered here. It answers
-     * with a return or a rewrite: the exchange goes there. It asks for a password this location did not: asked here,
-     * and {@code run} runs the script here once it is given (never a redirect, which could land the script's URI in a
-     * location of files, as an {@code internal} one hiding the front controller is, and send its source; PATH_INFO
-     * stays). Its limit-req and limit-conn count the request, unless a limit counted it where it came in (nginx counts
-     * a request once), before the password, as nginx's preaccess phase comes before its access phase. True where the
-     * exchange was taken over; false, and nothing done, for the usual: a location without rules of its own, or none.
+     * with a return or a rewrite: the exchange goes there. Else its referers, limits and password this location did not
+     * have are met here ({@link LocationChecks#enter}), and {@code run} runs the script here once they let it through
+     * (never a redirect, which could land the script's URI in a location of files, as an {@code internal} one hiding
+     * the front controller is, and send its source; PATH_INFO stays). True where the exchange was taken over (and
+     * {@code run} run, or due to run); false, and nothing done, where the URI is this location's or none's.
      */
     private boolean heldElsewhere(Exchange exchange, ScriptResolver.Script script, Runnable run) {
         String uri = script.scriptName();
@@ -506,40 +500,8 @@ public final class FastCgiResponder implements Responder {
             exchange.redirect(uri);
             return true;
         }
-        return entersThrough(exchange, owner, uri, exchange.location(), run);
-    }
-
-    /**
-     * What nginx's internal redirect into {@code owner} meets after its access rules, for a request that came in by
-     * {@code here}: {@code owner}'s referers, its limit-req (a wait, perhaps) and limit-conn (each counted once per
-     * request: not again where {@code here} counted it) and its password, in nginx's order of phases; {@code then} runs
-     * once they let the request through ({@code uri}, the URI that led there, for the captures of the referers'
-     * invalid answer). True where the exchange was taken over (answered, or {@code then} run or due to run); false, and
-     * nothing done, where {@code owner} has none of them beyond {@code here}'s.
-     */
-    private boolean entersThrough(Exchange exchange, LocationSettings owner, String uri, LocationSettings here,
-            Runnable then) {
-        // referers by identity: a location's own (their regexes have no equals); checked again, they answer the same
-        if (owner.referers() != here.referers() && RefererCheck.refuses(exchange, owner, uri)) {
-            return true; // nginx's internal redirect meets that location's if ($invalid_referer)
-        }
-        boolean asks = owner.authBasic() != null && !owner.authBasic().equals(here.authBasic());
-        boolean limitsRequests = owner.limitReq() != null && !owner.limitReq().equals(here.limitReq());
-        boolean limitsConnections = owner.limitConn() != null && !owner.limitConn().equals(here.limitConn());
-        if (!asks && !limitsRequests && !limitsConnections) {
-            return false;
-        }
-        Runnable checked = asks ? () -> BasicAuthResponder.authorize(exchange, owner.authBasic(), then) : then;
-        Runnable counted = !limitsConnections ? checked : () -> {
-            if (connectionLimits.admit(exchange, owner.limitConn())) {
-                checked.run();
-            }
-        };
-        if (limitsRequests) {
-            requestLimits.admit(exchange, owner.limitReq(), counted);
-        } else {
-            counted.run();
-        }
+        // nginx's internal redirect there meets its referers, limits and password too
+        locationChecks.enter(exchange, owner, uri, exchange.location(), run);
         return true;
     }
 
@@ -1019,11 +981,13 @@ public final class FastCgiResponder implements Responder {
                 staticResponder.sendFileWithin(exchange, normalized, passThrough,
                         real -> sendable(file, normalized, real, roots), limitRate);
             };
-            // nginx's internal redirect meets that location's referers, limits (the download a script lets out, one or
-            // two at a time per client: limit-conn) and auth_basic too
-            if (answering == null || !entersThrough(exchange, answering,
-                    accelUri != null ? accelUri : exchange.path(), exchange.location(), send)) {
+            if (answering == null) {
                 send.run();
+            } else {
+                // nginx's internal redirect meets that location's referers, limits (the download a script lets out,
+                // one or two at a time per client: limit-conn) and auth_basic too
+                String uri = accelUri != null ? accelUri : exchange.path();
+                locationChecks.enter(exchange, answering, uri, exchange.location(), send);
             }
             return true;
         }

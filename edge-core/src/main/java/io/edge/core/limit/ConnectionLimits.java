@@ -4,7 +4,6 @@ import io.edge.conf.LimitConn;
 import io.edge.conf.Return;
 import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
-import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.InetAddress;
@@ -72,14 +71,5 @@ public final class ConnectionLimits {
                     exchange.isHead(), ErrorResponses.sitePage(exchange, status), 0)));
         }
         return false;
-    }
-
-    /** The limit-conn in front of {@code inner}, a location's responder. */
-    public Responder guard(Responder inner, LimitConn limit) {
-        return exchange -> {
-            if (admit(exchange, limit)) {
-                inner.respond(exchange);
-            }
-        };
     }
 }

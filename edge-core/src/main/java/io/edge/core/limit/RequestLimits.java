@@ -1,30 +1,83 @@
 package io.edge.core.limit;
 
 import io.edge.conf.LimitReq;
+import io.edge.conf.Return;
+import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
-import io.edge.core.http.Responder;
+import io.edge.core.http.HeldRequest;
+import io.edge.core.http.ThrottledWarnings;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A configuration's {@code limit-req} tables by zone ({@link LimitReq#zone}), nginx's {@code limit_req_zone}: afresh
- * at each reload (a zone's rate may change with it). Thread-safe: the event loops share it.
+ * A configuration's {@code limit-req} tables by zone ({@link LimitReq#zone}), nginx's {@code limit_req_zone} and
+ * {@code limit_req}: a request within the client's rate goes on at once; one past it waits on the event loop's timer
+ * until it conforms (or, with {@code nodelay}, goes at once) while the client has at most {@code burst} such requests;
+ * one beyond is answered with the limit's status, a {@code Retry-After} of the seconds until the bucket has room, and
+ * the site's page for it. Afresh at each reload (a zone's rate may change with it). Thread-safe: the event loops share
+ * it.
  */
 public final class RequestLimits {
 
+    private static final Logger LOG = LoggerFactory.getLogger(RequestLimits.class);
+    private static final ThrottledWarnings REFUSED = new ThrottledWarnings(LOG, System::nanoTime);
+
     private final ConcurrentMap<String, RequestZone> zones = new ConcurrentHashMap<>();
 
-    /** The limit-req in front of {@code inner}, a location's responder. */
-    public Responder guard(Responder inner, LimitReq limit) {
-        return new LimitingResponder(inner, zone(limit), limit);
-    }
-
-    /** As {@link LimitingResponder#admit}: {@code then} runs once {@code limit} lets {@code exchange}'s request go. */
+    /**
+     * Counts {@code exchange}'s request by {@code limit} (if no limit counted it before: nginx counts a request once,
+     * whatever internal redirects take it through other limited locations) and runs {@code then} once it may go: at
+     * once, or after its wait; one beyond the burst is answered, and {@code then} never runs.
+     */
     public void admit(Exchange exchange, LimitReq limit, Runnable then) {
-        new LimitingResponder(ignored -> then.run(), zone(limit), limit).admit(exchange, then);
-    }
-
-    private RequestZone zone(LimitReq limit) {
-        return zones.computeIfAbsent(limit.zone(), name -> new RequestZone(limit.rate()));
+        if (!exchange.claimLimitCount()) {
+            then.run(); // counted already, where it came from: nginx counts a request once
+            return;
+        }
+        RequestZone zone = zones.computeIfAbsent(limit.zone(), name -> new RequestZone(limit.rate()));
+        InetAddress client = exchange.remoteAddress().getAddress();
+        long wait = zone.admit(client, System.nanoTime(), limit.burst(), !limit.nodelay());
+        if (wait == RequestZone.REFUSED) {
+            // nginx logs each one ("limiting requests, excess: ... by zone ..."); a flood is one line in ten seconds
+            REFUSED.warn(RequestLimits.class, exchange.request().method() + " " + exchange.request().uri()
+                    + " from " + client.getHostAddress() + " -> " + limit.status() + ": over the rate of "
+                    + limit.zone() + " (" + limit.rateText() + ", burst " + limit.burst() + ")");
+            if (limit.status() == Return.CLOSE) {
+                exchange.closeWithoutAnswer(); // nginx's limit_req_status 444
+                return;
+            }
+            HttpResponseStatus status = HttpResponseStatus.valueOf(limit.status());
+            FullHttpResponse response = ErrorResponses.response(exchange, status);
+            // room for one more request comes within a request's share of a second
+            response.headers().setInt(HttpHeaderNames.RETRY_AFTER, (int) Math.max(1, Math.ceil(1 / limit.rate())));
+            exchange.complete(exchange.writeAndFlush(response));
+            return;
+        }
+        if (wait == 0) {
+            then.run();
+            return;
+        }
+        // A client that stops sending while its request waits has left, as nginx sees it then (499): nothing holds it.
+        // A body stays in the socket meanwhile (nginx's does too): read now, an upload would wait in memory, and the
+        // body timeout does not count the wait (its client is not the one slow). Its client's leaving is seen when
+        // the wait ends.
+        exchange.endOnClientClose(true);
+        HeldRequest held = HeldRequest.hold(exchange);
+        ScheduledFuture<?> waiting = exchange.clientChannel().eventLoop().schedule(() -> {
+            if (!held.release()) {
+                return; // its client left meanwhile
+            }
+            exchange.endOnClientClose(false); // the responder's own rule from here, as for a request that never waited
+            HeldRequest.run(exchange, then);
+        }, wait, TimeUnit.NANOSECONDS);
+        exchange.onClientGone(() -> waiting.cancel(false)); // what the wait holds (the connection) goes with its client
     }
 }

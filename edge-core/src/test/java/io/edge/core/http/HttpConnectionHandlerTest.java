@@ -5,8 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.edge.conf.EdgeSettings;
 import io.edge.conf.LimitReq;
 import io.edge.conf.LocationSettings;
-import io.edge.core.limit.LimitingResponder;
-import io.edge.core.limit.RequestZone;
+import io.edge.core.limit.RequestLimits;
 import io.edge.core.route.Router;
 import io.edge.fastcgi.QueueFullException;
 import io.edge.fastcgi.QueueTimeoutException;
@@ -87,8 +86,10 @@ class HttpConnectionHandlerTest {
      */
     @Test
     void aRequestALimitDelaysLeavesItsBodyUnreadUntilItsTurn() {
-        openFromTcp(new LimitingResponder(new EchoResponder(), new RequestZone(1.0 / 60),
-                new LimitReq("zone t", 1.0 / 60, 1, false, 429)));
+        RequestLimits limits = new RequestLimits();
+        LimitReq limit = new LimitReq("zone t", 1.0 / 60, 1, false, 429);
+        Responder echo = new EchoResponder();
+        openFromTcp(exchange -> limits.admit(exchange, limit, () -> echo.respond(exchange)));
         client.freezeTime();
         assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ");
         assertThat(EmbeddedClient.send(client, "POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"))

@@ -7,7 +7,6 @@ import io.edge.conf.Htpasswd;
 import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.HeldRequest;
-import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
 import io.edge.fastcgi.LogText;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -30,17 +29,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A location's {@code auth-basic} in front of its responder, nginx's {@code auth_basic}: a request whose
- * {@code Authorization: Basic} names a user of the file with its password goes on; any other gets 401 with
- * {@code WWW-Authenticate: Basic realm="..."}; while the file is gone every request gets 403, while it cannot be read
+ * A location's {@code auth-basic}, nginx's {@code auth_basic}, met as a request enters it ({@code LocationChecks}): a
+ * request whose {@code Authorization: Basic} names a user of the file with its password goes on; any other gets 401
+ * with {@code WWW-Authenticate: Basic realm="..."}; while the file is gone every request gets 403, while it cannot be read
  * 500, as nginx's. A password is checked on a small pool of its own (a SHA-512 crypt hash takes milliseconds: on an
  * event loop, a client guessing passwords would hold every connection of that loop), with the request's body left in
  * the socket meanwhile, and skipped for a client that left; a good one is remembered for a minute, so a browser's every
  * request does not pay for it. Names and passwords are compared as the bytes sent, as nginx compares them.
  */
-public final class BasicAuthResponder implements Responder {
+public final class BasicAuth {
 
-    private static final Logger LOG = LoggerFactory.getLogger(BasicAuthResponder.class);
+    private static final Logger LOG = LoggerFactory.getLogger(BasicAuth.class);
     private static final ThrottledWarnings REFUSED = new ThrottledWarnings(LOG, System::nanoTime);
     /** Checks at most waiting for a thread; past them 503 with Retry-After: guesses come faster than they are judged. */
     private static final int WAITING = 256;
@@ -52,14 +51,7 @@ public final class BasicAuthResponder implements Responder {
     private static final Cache<String, Boolean> GOOD = Caffeine.newBuilder().maximumSize(10_000)
             .expireAfterWrite(Duration.ofMinutes(1)).build();
 
-    private final Responder inner;
-    private final AuthBasic settings;
-    private final UserFile users;
-
-    public BasicAuthResponder(Responder inner, AuthBasic settings) {
-        this.inner = inner;
-        this.settings = settings;
-        this.users = UserFile.of(settings.userFile(), settings.users());
+    private BasicAuth() {
     }
 
     private static Executor checks() {
@@ -74,21 +66,13 @@ public final class BasicAuthResponder implements Responder {
         return pool;
     }
 
-    @Override
-    public void respond(Exchange exchange) {
-        authorize(exchange, settings, users, () -> inner.respond(exchange));
-    }
-
     /**
      * Runs {@code granted} on the exchange's event loop (now, or once the password is checked) if the request carries a
      * user and password of {@code settings}' file; else answers it (401, or 403/500 while the file is gone or
-     * unreadable, 503 while the checks are full). For the location an X-Accel-Redirect hands a file from, too.
+     * unreadable, 503 while the checks are full).
      */
     public static void authorize(Exchange exchange, AuthBasic settings, Runnable granted) {
-        authorize(exchange, settings, UserFile.of(settings.userFile(), settings.users()), granted);
-    }
-
-    private static void authorize(Exchange exchange, AuthBasic settings, UserFile file, Runnable granted) {
+        UserFile file = UserFile.of(settings.userFile(), settings.users());
         if (file.state() != UserFile.State.READ) {
             exchange.sendError(file.state() == UserFile.State.MISSING ? HttpResponseStatus.FORBIDDEN
                     : HttpResponseStatus.INTERNAL_SERVER_ERROR);
@@ -180,7 +164,7 @@ public final class BasicAuthResponder implements Responder {
 
     private static void refused(Exchange exchange, AuthBasic settings, String why) {
         // nginx logs each at error level; a guesser's flood is one line in ten seconds here (the access log has each 401)
-        REFUSED.warn(BasicAuthResponder.class, exchange.request().method() + " " + exchange.request().uri() + " from "
+        REFUSED.warn(BasicAuth.class, exchange.request().method() + " " + exchange.request().uri() + " from "
                 + exchange.remoteAddress().getAddress().getHostAddress() + " -> 401: " + why);
         unauthorized(exchange, settings);
     }

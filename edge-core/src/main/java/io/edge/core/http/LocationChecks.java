@@ -1,0 +1,104 @@
+package io.edge.core.http;
+
+import io.edge.conf.AuthBasic;
+import io.edge.conf.LimitConn;
+import io.edge.conf.LimitReq;
+import io.edge.conf.LocationSettings;
+import io.edge.conf.Referers;
+import io.edge.core.auth.BasicAuth;
+import io.edge.core.limit.ConnectionLimits;
+import io.edge.core.limit.RequestLimits;
+import io.netty.handler.codec.http.HttpHeaderNames;
+
+/**
+ * What a request meets as it enters a location, after the location's access rules, in nginx's order of phases: its
+ * referers (nginx's {@code valid_referers} with {@code if ($invalid_referer) { return ...; }}, rewrite phase: another
+ * Referer gets the invalid answer, as a return), its limit-req and limit-conn (preaccess, each
+ * counting a request once whatever locations it passes), its password (access); then the location's own answer. A
+ * return answers before the limit-conn and the password, a rewrite hands the request on before the limits and the
+ * password (where it leads has its own), as nginx's rewrite phase comes first. One configuration's: its limit tables.
+ */
+public final class LocationChecks {
+
+    private final RequestLimits requestLimits;
+    private final ConnectionLimits connectionLimits;
+
+    public LocationChecks(RequestLimits requestLimits, ConnectionLimits connectionLimits) {
+        this.requestLimits = requestLimits;
+        this.connectionLimits = connectionLimits;
+    }
+
+    /** {@code inner}, {@code location}'s own responder, behind its checks; {@code inner} itself where it has none. */
+    public Responder guard(Responder inner, LocationSettings location) {
+        if (location.referers() == null && limitReq(location) == null && limitConn(location) == null
+                && authBasic(location) == null) {
+            return inner;
+        }
+        return exchange -> enter(exchange, location, exchange.path(), null, () -> inner.respond(exchange));
+    }
+
+    /**
+     * Meets {@code location}'s checks for {@code exchange} and runs {@code then} once they let it through (now, after
+     * a limit's wait, or once its password is checked); one that refuses it answers it, and {@code then} never runs.
+     * {@code uri}: the URI that led there (the captures of the referers' invalid answer); {@code here}: the location
+     * the request came in by, whose checks it met already, or null (an internal redirect of a script, nginx's, meets
+     * only what its new location has beyond them).
+     */
+    public void enter(Exchange exchange, LocationSettings location, String uri, LocationSettings here, Runnable then) {
+        // referers by identity: a location's own (their regexes have no equals); met again, they answer the same
+        if (location.referers() != (here == null ? null : here.referers()) && refusesReferer(exchange, location, uri)) {
+            return;
+        }
+        AuthBasic auth = beyond(authBasic(location), here == null ? null : here.authBasic());
+        LimitReq requests = beyond(limitReq(location), here == null ? null : here.limitReq());
+        LimitConn connections = beyond(limitConn(location), here == null ? null : here.limitConn());
+        Runnable checked = auth == null ? then : () -> BasicAuth.authorize(exchange, auth, then);
+        Runnable counted = connections == null ? checked : () -> {
+            if (connectionLimits.admit(exchange, connections)) {
+                checked.run();
+            }
+        };
+        if (requests == null) {
+            counted.run();
+        } else {
+            requestLimits.admit(exchange, requests, counted);
+        }
+    }
+
+    /**
+     * Whether {@code location}'s referers refuse {@code exchange}'s (first) Referer, then answered with their invalid
+     * answer, as a return is, with the captures the location's regex makes of {@code uri}. False without referers.
+     */
+    private static boolean refusesReferer(Exchange exchange, LocationSettings location, String uri) {
+        Referers referers = location.referers();
+        String referer = exchange.request().headers().get(HttpHeaderNames.REFERER);
+        if (referers == null || referers.valid(referer, exchange.site().serverNames())) {
+            return false;
+        }
+        ReturnResponder.answer(exchange, location, uri, referers.invalid());
+        return true;
+    }
+
+    /** {@code check}, unless the location the request came in by had the same. */
+    private static <T> T beyond(T check, T met) {
+        return check == null || check.equals(met) ? null : check;
+    }
+
+    private static AuthBasic authBasic(LocationSettings location) {
+        return answersFirst(location) ? null : location.authBasic();
+    }
+
+    private static LimitConn limitConn(LocationSettings location) {
+        return answersFirst(location) ? null : location.limitConn();
+    }
+
+    private static LimitReq limitReq(LocationSettings location) {
+        return location.handler() == LocationSettings.Handler.REWRITE ? null : location.limitReq();
+    }
+
+    /** A return or a rewrite location: it answers, or hands the request on, before the limit-conn and the password. */
+    private static boolean answersFirst(LocationSettings location) {
+        return location.handler() == LocationSettings.Handler.RETURN
+                || location.handler() == LocationSettings.Handler.REWRITE;
+    }
+}
