@@ -153,6 +153,8 @@ public final class FastCgiResponder implements Responder {
     private final List<AddressRange> fixedScriptAllowed;
     /** Paths the site's link policy refuses here, said at most once every 10 s. */
     private final ThrottledWarnings refusals = new ThrottledWarnings(LOG, System::nanoTime);
+    /** Requests that run without their client (runsWithoutClient) and failed, said at most once every 10 s. */
+    private final ThrottledWarnings unattendedFailures = new ThrottledWarnings(LOG, System::nanoTime);
     /** The x-sendfile directories, as configured and as their real paths now. */
     private final List<PathResolver> sendfileRoots;
     /**
@@ -579,8 +581,6 @@ public final class FastCgiResponder implements Responder {
         });
     }
 
-    /** Requests that run without their client (runsWithoutClient) and failed, said at most once every 10 s. */
-    private static final ThrottledWarnings UNATTENDED_FAILURES = new ThrottledWarnings(LOG, System::nanoTime);
     /** What a request that holds no backends releases ({@link Exchange#holdBackends}). */
     private static final Runnable NOTHING_HELD = () -> { };
 
@@ -1447,7 +1447,7 @@ public final class FastCgiResponder implements Responder {
                     tap.onError(cause); // the client is gone: only the tap is left to tell
                 } else {
                     // nobody else is told: the access log has its 499, not that the request then failed
-                    UNATTENDED_FAILURES.warn(Call.class, "[" + requestId + "] " + request.method() + " "
+                    unattendedFailures.warn(Call.class, "[" + requestId + "] " + request.method() + " "
                             + LogText.escapeControls(request.uri()) + ", its client gone before the answer: "
                             + (backend == null ? "never reached the backend: " : "failed at the backend: ") + cause);
                 }
