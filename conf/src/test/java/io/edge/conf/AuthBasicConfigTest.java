@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.tuple;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,11 +15,6 @@ class AuthBasicConfigTest {
 
     @TempDir
     Path dir;
-
-    @BeforeEach
-    void createRoot() throws Exception {
-        Files.createDirectory(dir.resolve("www"));
-    }
 
     @Test
     void aRealmAndAUserFileAreReadAndARealmOfNullTurnsItOff() throws Exception {

@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.entry;
 import static org.assertj.core.api.Assertions.tuple;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,11 +14,6 @@ class HeadersConfigTest {
 
     @TempDir
     Path dir;
-
-    @BeforeEach
-    void createRoot() throws Exception {
-        Files.createDirectory(dir.resolve("www"));
-    }
 
     @Test
     void aLocationsHeadersAreAddedToThoseOfTheDefaults() throws Exception {

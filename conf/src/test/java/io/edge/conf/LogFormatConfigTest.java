@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,11 +13,6 @@ class LogFormatConfigTest {
 
     @TempDir
     Path dir;
-
-    @BeforeEach
-    void createRoot() throws Exception {
-        Files.createDirectory(dir.resolve("www"));
-    }
 
     @Test
     void aFormatIsReadIntoLiteralsAndNginxsVariables() throws Exception {

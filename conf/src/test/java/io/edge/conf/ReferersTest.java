@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,11 +16,6 @@ class ReferersTest {
 
     @TempDir
     Path dir;
-
-    @BeforeEach
-    void createRoot() throws Exception {
-        Files.createDirectory(dir.resolve("www"));
-    }
 
     private Referers read(String valid) throws Exception {
         EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """

@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,11 +15,6 @@ class StatusConfigTest {
 
     @TempDir
     Path dir;
-
-    @BeforeEach
-    void createRoot() throws Exception {
-        Files.createDirectory(dir.resolve("www"));
-    }
 
     private Path write(String body) throws Exception {
         return EdgeConfFile.write(dir, body);

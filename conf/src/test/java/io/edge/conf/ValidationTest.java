@@ -8,10 +8,10 @@ import static org.assertj.core.api.Assertions.tuple;
 import io.edge.fastcgi.BackendGroupSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,11 +22,6 @@ class ValidationTest {
 
     @TempDir
     Path dir;
-
-    @BeforeEach
-    void createRoot() throws Exception {
-        Files.createDirectory(dir.resolve("www"));
-    }
 
     @Test
     void unknownKeySuggestsTheNearestKnownOne() {
@@ -446,12 +441,12 @@ class ValidationTest {
 
     @Test
     void unknownTopLevelKeyOutsideEdge() throws Exception {
-        Path file = dir.resolve("edge.conf");
-        Files.writeString(file, "edge { " + SITE + " }\nserver.listen = [\"*:80\"]\n");
+        Path file = EdgeConfFile.write(dir, SITE); // and a key outside edge after it:
+        Files.writeString(file, "server.listen = [\"*:80\"]\n", StandardOpenOption.APPEND);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
         assertThat(e.problems()).singleElement().satisfies(p -> {
             assertThat(p.key()).isEqualTo("server");
-            assertThat(p.line()).isEqualTo(2);
+            assertThat(p.line()).as("after edge { }'s three").isEqualTo(4);
         });
     }
 
