@@ -70,6 +70,8 @@ import java.util.regex.Pattern;
  *                        {@code /thumbs/ab/x.jpg} is {@code ab/x.jpg} in it for the prefix {@code /thumbs/}
  * @param limitRate       how fast a file's body goes to each client (nginx's {@code limit_rate}); {@code null}: as fast
  *                        as it can
+ * @param autoindex       how a directory with no index file is listed (nginx's {@code autoindex on}); {@code null}: it
+ *                        is not (403)
  */
 public record LocationSettings(
         String match,
@@ -100,7 +102,8 @@ public record LocationSettings(
         boolean accessLog,
         Referers referers,
         boolean alias,
-        LimitRate limitRate) {
+        LimitRate limitRate,
+        Autoindex autoindex) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -126,7 +129,7 @@ public record LocationSettings(
                             boolean internal, String fastcgiScript) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                List.of(), null, null, null, null, null, true, null, false, null);
+                List.of(), null, null, null, null, null, true, null, false, null, null);
     }
 
     /** A location without {@code expires} or {@code headers}. */

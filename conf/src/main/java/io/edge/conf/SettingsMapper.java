@@ -1175,6 +1175,17 @@ final class SettingsMapper {
             Section connections = location.section("limit-conn");
             LimitConn limitConn = limitConn(connections);
             LimitRate limitRate = limitRate(location.section("limit-rate"));
+            Section listing = location.section("autoindex");
+            Autoindex autoindex = autoindex(listing);
+            if (autoindex != null && handler != LocationSettings.Handler.STATIC
+                    && handler != LocationSettings.Handler.FASTCGI && location.own().containsKey("autoindex")
+                    && listing.own().containsKey("enabled")) {
+                // a location that lists no files (location-defaults' apply where files are served, and are no fault);
+                // said at the key the location wrote, where a line is known
+                listing.problem("enabled", "true in a location with " + (returns != null ? "return"
+                                : rewrite != null ? "rewrite" : "status = true") + ", which serves no directory",
+                        "autoindex in a location of files");
+            }
             AuthBasic authBasic = authBasic(location.section("auth-basic"));
             Referers referers = parsed == null ? null : referers(location.section("referers"), parsed.regex());
             // A return or a rewrite answers before them, as nginx's rewrite phase: written beside one, they would seem
@@ -1210,7 +1221,8 @@ final class SettingsMapper {
                     gzipStatic && (handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI), internal, fastcgiScript, access,
                     returns, rewrite, limitReq, limitConn, authBasic, location.bool("access-log"), referers,
-                    alias && root != null, limitRate));
+                    alias && root != null, limitRate, handler == LocationSettings.Handler.STATIC
+                    || handler == LocationSettings.Handler.FASTCGI ? autoindex : null));
         }
         return result;
     }
@@ -1422,6 +1434,18 @@ final class SettingsMapper {
         }
         long rate = limit.bytes("rate", 0, Long.MAX_VALUE);
         return rate == 0 ? null : new LimitRate(rate, after); // nginx's limit_rate 0: off
+    }
+
+    /** A location's {@code autoindex}: null unless enabled. */
+    private static Autoindex autoindex(Section autoindex) {
+        Map<String, Autoindex.Format> formats = new LinkedHashMap<>();
+        for (Autoindex.Format format : Autoindex.Format.values()) {
+            formats.put(format.name().toLowerCase(Locale.ROOT), format);
+        }
+        Autoindex.Format format = autoindex.choice("format", formats);
+        boolean exactSize = autoindex.bool("exact-size");
+        boolean localTime = autoindex.bool("localtime");
+        return autoindex.bool("enabled") ? new Autoindex(format, exactSize, localTime) : null;
     }
 
     /** A location's {@code limit-conn}: null without a max. */

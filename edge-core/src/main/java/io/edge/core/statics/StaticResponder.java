@@ -9,6 +9,7 @@ import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
 import io.edge.conf.ErrorPage;
 import io.edge.conf.LimitRate;
+import io.edge.conf.Autoindex;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.core.http.ErrorResponses;
@@ -420,7 +421,12 @@ public final class StaticResponder implements Responder {
     private void tryIndex(Exchange exchange, PathResolver resolver, String directory, int i, boolean mayRetry) {
         List<String> index = exchange.site().index();
         if (i >= index.size()) {
-            refuseUnindexed(exchange, HttpResponseStatus.FORBIDDEN); // no index and no listing, like nginx
+            Autoindex autoindex = exchange.location() == null ? null : exchange.location().autoindex();
+            if (autoindex != null && readsOnly(exchange)) {
+                list(exchange, resolver, directory, autoindex);
+            } else {
+                refuseUnindexed(exchange, HttpResponseStatus.FORBIDDEN); // no index and no listing, like nginx
+            }
             return;
         }
         String uriPath = directory + index.get(i);
@@ -452,6 +458,29 @@ public final class StaticResponder implements Responder {
                         mayRetry ? () -> tryIndex(exchange, resolver, directory, i, false) : null, limitRateOf(exchange));
             }
         }, () -> tryIndex(exchange, resolver, directory, i + 1, mayRetry));
+    }
+
+    /**
+     * Answers with what {@code directory} holds, as its location's {@code autoindex} writes it: listed and written on
+     * a listing thread, then sent whole (the location's gzip, headers and expires apply, as to a file).
+     */
+    private void list(Exchange exchange, PathResolver resolver, String directory, Autoindex autoindex) {
+        DirectoryListing.list(resolver, directory, autoindex).whenComplete((page, error) -> onLoop(exchange, () -> {
+            if (exchange.isEnded()) {
+                return;
+            }
+            if (error != null) {
+                failed(exchange, unwrap(error), () -> notFound(exchange)); // gone since it was opened: 404
+                return;
+            }
+            byte[] body = page.body();
+            FullHttpResponse response = fullResponse(HttpResponseStatus.OK,
+                    exchange.isHead() ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+            response.headers().add(HttpHeaderNames.CONTENT_TYPE, page.contentType())
+                    .add(HttpHeaderNames.CONTENT_LENGTH, body.length);
+            exchange.offerCompression();
+            exchange.complete(exchange.writeAndFlush(response));
+        }));
     }
 
     /**
@@ -540,9 +569,15 @@ public final class StaticResponder implements Responder {
             }
             if (error == null) {
                 then.accept(openFile);
-                return;
+            } else {
+                failed(exchange, unwrap(error), notFound);
             }
-            Throwable cause = unwrap(error);
+        }));
+    }
+
+    /** Answers an open (or a directory's listing) that failed with {@code cause}: a missing file runs {@code notFound}. */
+    private void failed(Exchange exchange, Throwable cause, Runnable notFound) {
+        {
             if (cause instanceof NoSuchFileException || isReason(cause, Syscalls.ENOTDIR, "Not a directory")) {
                 notFound.run();
             } else if (cause instanceof AccessDeniedException || isReason(cause, Syscalls.ELOOP,
@@ -555,7 +590,7 @@ public final class StaticResponder implements Responder {
             } else {
                 exchange.fail(cause); // FileDescriptorsExhaustedException -> 503 in ErrorResponses
             }
-        }));
+        }
     }
 
     /**

@@ -1,0 +1,17 @@
+package io.edge.conf;
+
+/**
+ * A location's {@code autoindex}, nginx's {@code autoindex on}: a directory with none of the site's index files is
+ * answered with a list of what it holds, not 403.
+ *
+ * @param format    how the list is written (nginx's {@code autoindex_format})
+ * @param exactSize sizes in bytes; false: rounded to K, M or G (nginx's {@code autoindex_exact_size off}); the HTML
+ *                  list's only
+ * @param localTime times in the server's time zone; false: GMT (nginx's {@code autoindex_localtime}); the HTML and
+ *                  XML lists'
+ */
+public record Autoindex(Format format, boolean exactSize, boolean localTime) {
+
+    /** nginx's formats, but for jsonp. */
+    public enum Format { HTML, JSON, XML }
+}

@@ -1,0 +1,307 @@
+package io.edge.core.statics;
+
+import io.edge.aio.file.ReadQueueFullException;
+import io.edge.aio.path.PathResolver;
+import io.edge.aio.path.Resolution;
+import io.edge.conf.Autoindex;
+import io.edge.core.http.HttpDate;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * nginx's autoindex: what a directory holds, read off the event loop ({@link #read}) and written as nginx's
+ * {@code autoindex_format} writes it ({@link #render}).
+ *
+ * <p>Listed is what a request for the name could be answered with: regular files and directories, not a name that
+ * begins with "." (nginx leaves those out too), not a link the site's policy refuses or that leads nowhere, not a name
+ * that is no UTF-8 (a request cannot name it).
+ */
+final class DirectoryListing {
+
+    /** Listings read at a time, and waiting: more are refused (503), as a full read queue is. */
+    private static final int THREADS = 2;
+    private static final int WAITING = 64;
+    /** nginx's NGX_HTTP_AUTOINDEX_NAME_LEN: the HTML list's name column, in characters. */
+    static final int NAME_COLUMN = 50;
+    private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
+    private static final DateTimeFormatter HTML_TIME = DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm", Locale.ENGLISH);
+    private static final DateTimeFormatter XML_TIME = DateTimeFormatter.ISO_OFFSET_DATE_TIME;
+    private static final Executor LISTERS = listers();
+
+    /** One name a directory holds; {@code size} is a file's bytes. */
+    record Entry(String name, boolean directory, long size, long modifiedMillis) {
+    }
+
+    /** Files and directories by name, directories first, names compared as their UTF-8 bytes (nginx's strcmp). */
+    static final Comparator<Entry> ORDER = Comparator.comparing((Entry e) -> !e.directory())
+            .thenComparing((a, b) -> Arrays.compareUnsigned(a.name().getBytes(StandardCharsets.UTF_8),
+                    b.name().getBytes(StandardCharsets.UTF_8)));
+
+    private DirectoryListing() {
+    }
+
+    /**
+     * What the directory {@code uriPath} (ending in "/") names beneath {@code resolver}'s root holds, in
+     * {@link #ORDER}, read and written as {@code autoindex} says on a listing thread (a large directory's page is no
+     * event loop's work either); fails as an open does (NoSuchFileException, AccessDeniedException), or with
+     * ReadQueueFullException when too many listings wait.
+     */
+    static CompletableFuture<Rendered> list(PathResolver resolver, String uriPath, Autoindex autoindex) {
+        CompletableFuture<Rendered> listed = new CompletableFuture<>();
+        try {
+            LISTERS.execute(() -> {
+                try {
+                    listed.complete(render(autoindex, uriPath, read(resolver, uriPath), ZoneId.systemDefault()));
+                } catch (IOException | RuntimeException e) {
+                    listed.completeExceptionally(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            listed.completeExceptionally(new ReadQueueFullException("directory listings waiting: " + WAITING));
+        }
+        return listed;
+    }
+
+    /** {@link #list}'s work: blocks on the file system. */
+    static List<Entry> read(PathResolver resolver, String uriPath) throws IOException {
+        Path directory = resolver.resolveNormalized(uriPath).requireOk().file(); // its links checked, as an open's
+        List<Entry> entries = new ArrayList<>();
+        try (DirectoryStream<Path> names = Files.newDirectoryStream(directory)) {
+            for (Path path : names) {
+                String name = path.getFileName().toString();
+                if (name.startsWith(".") || name.indexOf('\uFFFD') >= 0) {
+                    continue;
+                }
+                BasicFileAttributes attributes;
+                try {
+                    attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                    if (attributes.isSymbolicLink()) {
+                        if (!resolver.followSymlinks()) {
+                            continue;
+                        }
+                        Resolution target = resolver.resolveNormalized(uriPath + name);
+                        if (!target.isOk()) {
+                            continue; // out of the root, to a dotfile, or nowhere: refused when asked for
+                        }
+                        attributes = Files.readAttributes(target.file(), BasicFileAttributes.class);
+                    }
+                } catch (IOException e) {
+                    continue; // gone since the directory was read, or a link that leads nowhere
+                }
+                if (attributes.isDirectory() || attributes.isRegularFile()) {
+                    entries.add(new Entry(name, attributes.isDirectory(), attributes.isDirectory() ? 0 : attributes.size(),
+                            attributes.lastModifiedTime().toMillis()));
+                }
+            }
+        }
+        entries.sort(ORDER);
+        return entries;
+    }
+
+    /** The list as {@code autoindex} writes it, with its Content-Type. */
+    record Rendered(String contentType, byte[] body) {
+    }
+
+    /**
+     * {@code entries} of the directory {@code uriPath} (the request's path, decoded) written in {@code autoindex}'s
+     * format, times in {@code zone} where it asks for local time.
+     */
+    static Rendered render(Autoindex autoindex, String uriPath, List<Entry> entries, ZoneId zone) {
+        ZoneId times = autoindex.localTime() ? zone : ZoneOffset.UTC;
+        return switch (autoindex.format()) {
+            case HTML -> new Rendered("text/html; charset=utf-8",
+                    html(uriPath, entries, autoindex.exactSize(), times).getBytes(StandardCharsets.UTF_8));
+            case JSON -> new Rendered("application/json", json(entries).getBytes(StandardCharsets.UTF_8));
+            case XML -> new Rendered("text/xml; charset=utf-8", xml(entries, times).getBytes(StandardCharsets.UTF_8));
+        };
+    }
+
+    /**
+     * nginx's HTML list: a link to the parent, then one line per entry: its link (a directory's with a trailing "/")
+     * in a column of {@link #NAME_COLUMN} characters (a longer name cut, ending "..&gt;"), its time and its size (right
+     * aligned; "-" for a directory).
+     */
+    static String html(String uriPath, List<Entry> entries, boolean exactSize, ZoneId zone) {
+        String title = escapeHtml(uriPath);
+        StringBuilder out = new StringBuilder(256 + entries.size() * 120);
+        out.append("<html>\r\n<head><title>Index of ").append(title).append("</title></head>\r\n<body>\r\n<h1>Index of ")
+                .append(title).append("</h1><hr><pre><a href=\"../\">../</a>\r\n");
+        for (Entry entry : entries) {
+            String name = entry.name();
+            out.append("<a href=\"").append(escapeUriComponent(name)).append(entry.directory() ? "/" : "").append("\">");
+            int length = name.codePointCount(0, name.length());
+            if (length > NAME_COLUMN) {
+                out.append(escapeHtml(name.substring(0, name.offsetByCodePoints(0, NAME_COLUMN - 3))))
+                        .append("..&gt;</a>");
+            } else {
+                out.append(escapeHtml(name));
+                if (entry.directory() && length < NAME_COLUMN) {
+                    out.append('/');
+                    length++;
+                }
+                out.append("</a>").append(" ".repeat(NAME_COLUMN - length));
+            }
+            out.append(' ').append(HTML_TIME.format(Instant.ofEpochMilli(entry.modifiedMillis()).atZone(zone)))
+                    .append(' ');
+            if (exactSize) {
+                out.append(pad(entry.directory() ? "-" : Long.toString(entry.size()), 19));
+            } else {
+                out.append(entry.directory() ? pad("-", 7) : roundedSize(entry.size()));
+            }
+            out.append("\r\n");
+        }
+        return out.append("</pre><hr></body>\r\n</html>\r\n").toString();
+    }
+
+    /** nginx's autoindex_exact_size off: bytes up to 9999, else K, M or G, rounded half up, in seven columns. */
+    static String roundedSize(long size) {
+        long unit;
+        char scale;
+        if (size >= 1L << 30) {
+            unit = 1L << 30;
+            scale = 'G';
+        } else if (size >= 1L << 20) {
+            unit = 1L << 20;
+            scale = 'M';
+        } else if (size > 9999) {
+            unit = 1L << 10;
+            scale = 'K';
+        } else {
+            return pad(Long.toString(size), 7);
+        }
+        long rounded = size / unit + (size % unit >= unit / 2 ? 1 : 0);
+        return pad(Long.toString(rounded), 6) + scale;
+    }
+
+    /** nginx's JSON list: name, type, mtime (an HTTP date) and a file's size. */
+    static String json(List<Entry> entries) {
+        StringBuilder out = new StringBuilder(8 + entries.size() * 100).append("[\r\n");
+        for (int i = 0; i < entries.size(); i++) {
+            Entry entry = entries.get(i);
+            if (i > 0) {
+                out.append(",\r\n");
+            }
+            out.append("{ \"name\":\"");
+            escapeJson(entry.name(), out);
+            out.append("\", \"type\":\"").append(entry.directory() ? "directory" : "file").append("\", \"mtime\":\"")
+                    .append(HttpDate.format(entry.modifiedMillis()))
+                    .append('"');
+            if (!entry.directory()) {
+                out.append(", \"size\":").append(entry.size());
+            }
+            out.append(" }");
+        }
+        return out.append("\r\n]\r\n").toString();
+    }
+
+    /** nginx's XML list: a directory or file element per entry, its name the text, mtime (and size) attributes. */
+    static String xml(List<Entry> entries, ZoneId zone) {
+        StringBuilder out = new StringBuilder(32 + entries.size() * 100).append("<?xml version=\"1.0\"?>\r\n<list>\r\n");
+        for (Entry entry : entries) {
+            String element = entry.directory() ? "directory" : "file";
+            ZonedDateTime time = Instant.ofEpochMilli(entry.modifiedMillis() / 1000 * 1000).atZone(zone);
+            out.append('<').append(element).append(" mtime=\"").append(XML_TIME.format(time)).append('"');
+            if (!entry.directory()) {
+                out.append(" size=\"").append(entry.size()).append('"');
+            }
+            out.append('>').append(escapeHtml(entry.name())).append("</").append(element).append(">\r\n");
+        }
+        return out.append("</list>\r\n").toString();
+    }
+
+    private static String pad(String text, int width) {
+        return text.length() >= width ? text : " ".repeat(width - text.length()) + text;
+    }
+
+    /** &amp;, &lt;, &gt;, &quot; and &#39; as entities: text and attribute values in HTML and XML. */
+    static String escapeHtml(String text) {
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            String entity = switch (c) {
+                case '&' -> "&amp;";
+                case '<' -> "&lt;";
+                case '>' -> "&gt;";
+                case '"' -> "&quot;";
+                case '\'' -> "&#39;";
+                default -> null;
+            };
+            if (entity != null && out == null) {
+                out = new StringBuilder(text.length() + 16).append(text, 0, i);
+            }
+            if (out != null) {
+                if (entity != null) {
+                    out.append(entity);
+                } else {
+                    out.append(c);
+                }
+            }
+        }
+        return out == null ? text : out.toString();
+    }
+
+    /**
+     * A name as one path segment of a link: its UTF-8 bytes percent-encoded but for letters, digits and
+     * {@code -._~!$()*,;=:@} (what a segment may hold as it is, less &amp; and ', which HTML would need escaped, and +).
+     */
+    static String escapeUriComponent(String name) {
+        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        StringBuilder out = new StringBuilder(bytes.length + 16);
+        for (byte b : bytes) {
+            int c = b & 0xff;
+            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "-._~!$()*,;=:@".indexOf(c) >= 0) {
+                out.append((char) c);
+            } else {
+                out.append('%').append((char) HEX[c >> 4]).append((char) HEX[c & 0xf]);
+            }
+        }
+        return out.toString();
+    }
+
+    private static void escapeJson(String text, StringBuilder out) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '"' || c == '\\') {
+                out.append('\\').append(c);
+            } else if (c < 0x20) {
+                out.append(String.format("\\u%04x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+    }
+
+    private static Executor listers() {
+        AtomicInteger threads = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(WAITING), runnable -> {
+                    Thread thread = new Thread(runnable, "edge-autoindex-" + threads.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        pool.allowCoreThreadTimeOut(true); // no thread kept where nothing is listed
+        return pool;
+    }
+}
