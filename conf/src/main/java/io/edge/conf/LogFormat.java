@@ -14,12 +14,15 @@ import java.util.TreeSet;
  */
 public record LogFormat(List<Return.Part> parts, boolean json) {
 
-    /** The variables a line may name, besides {@code http_<header>}. */
+    /** The variables a line may name, besides {@code http_<header>} and {@code sent_http_<header>}. */
     public static final Set<String> VARIABLES = Set.of("remote_addr", "remote_user", "time_local", "time_iso8601",
             "msec", "request", "request_method", "request_uri", "uri", "document_uri", "args", "query_string",
             "is_args", "server_protocol", "status", "body_bytes_sent", "request_time", "upstream_response_time",
             "upstream_connect_time", "upstream_queue_time", "host", "server_name", "server_port", "server_addr",
             "scheme", "pid");
+
+    /** A request's field ({@code $http_user_agent}), the answer's ({@code $sent_http_content_type}). */
+    private static final List<String> HEADER_PREFIXES = List.of("http_", "sent_http_");
 
     /** What a format is written as, for a message. */
     static final String EXPECTED = "text with nginx's variables, such as \"$remote_addr [$time_local] \\\"$request\\\""
@@ -48,10 +51,12 @@ public record LogFormat(List<Return.Part> parts, boolean json) {
         if (VARIABLES.contains(name)) {
             return null;
         }
-        if (name.startsWith("http_") && name.length() > "http_".length()) {
-            return null;
+        for (String prefix : HEADER_PREFIXES) {
+            if (name.startsWith(prefix) && name.length() > prefix.length()) {
+                return null;
+            }
         }
         return "has unknown variable $" + name + " (known: $" + String.join(", $", new TreeSet<>(VARIABLES))
-                + ", $http_<header>)";
+                + ", $http_<header>, $sent_http_<header>)";
     }
 }

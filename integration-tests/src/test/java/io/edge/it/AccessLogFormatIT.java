@@ -67,6 +67,41 @@ class AccessLogFormatIT {
     }
 
     /**
+     * nginx's {@code $sent_http_<field>}: the answer's fields as they went out (the location's expires and gzip
+     * applied), several joined with ", ", "-" for one it had not; a head too malformed to route, the 400's own.
+     */
+    @Test
+    void sentHttpVariablesAreTheAnswersFieldsAsTheyWentOut() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("a.txt"), "static\n".repeat(100));
+        Files.writeString(www.resolve("two.php"), "<?php header('X-App: a'); header('X-App: b', false); echo 'two';");
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server { access-log = "-", access-log-format = "$request_uri|$status|$sent_http_content_type|$sent_http_content_encoding|$sent_http_cache_control|$sent_http_x_app|$sent_http_connection" }
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/", expires = 1 h, gzip.enabled = true }, { match = "~ \\\\.php$", fastcgi = php }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"] }
+                     """.formatted(fpm.address()))) {
+            HTTP.send(HttpRequest.newBuilder(edge.uri("/a.txt")).header("Accept-Encoding", "gzip").build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            HTTP.send(HttpRequest.newBuilder(edge.uri("/two.php")).build(), HttpResponse.BodyHandlers.ofString());
+            try (RawHttpClient bad = new RawHttpClient(edge.address())) {
+                bad.send("GET /x HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n");
+                assertThat(bad.read().status()).isEqualTo(400);
+            }
+            await(() -> access.lines().size() == 3, "three lines");
+            assertThat(access.lines()).containsExactlyInAnyOrder(
+                    "/a.txt|200|text/plain; charset=utf-8|gzip|max-age=3600|-|-",
+                    "/two.php|200|text/html; charset=UTF-8|-|-|a, b|-",
+                    "/x|400|text/html; charset=utf-8|-|-|-|close");
+        } finally {
+            access.close();
+        }
+    }
+
+    /**
      * What nginx writes for the odd ones: a path's bytes as sent (UTF-8 and a byte that is none), an absolute-form
      * target's origin form, an empty $is_args as nothing, and a refused request's parsed path and query.
      */

@@ -16,6 +16,7 @@ import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,41 +62,39 @@ public final class AccessLog {
     /**
      * Logs {@code request}'s line as the client sent it ({@code uri}, {@code version}: routing may rewrite the
      * request's), with its referer and user agent; see {@link #log(InetSocketAddress, String, int, long, String, String,
-     * long, UpstreamTimes)}.
+     * long, UpstreamTimes, HttpHeaders)}.
+     *
+     * @param exchange the request's exchange ({@link LogFormat}'s path, its user, its site), or null for none
      */
     void log(InetSocketAddress remote, HttpRequest request, String uri, HttpVersion version, int status,
-             long bodyBytes, long startNanos, UpstreamTimes upstream) {
-        log(remote, request, uri, version, status, bodyBytes, startNanos, upstream, null);
-    }
-
-    /** As above, for {@code exchange}'s request ({@link LogFormat}'s path, its user, its site), or none. */
-    void log(InetSocketAddress remote, HttpRequest request, String uri, HttpVersion version, int status,
-             long bodyBytes, long startNanos, UpstreamTimes upstream, Exchange exchange) {
+             long bodyBytes, long startNanos, UpstreamTimes upstream, Exchange exchange, HttpHeaders sent) {
         if (!enabled) {
             return;
         }
         if (format != null) {
             LOG.info(formatted(new Logged(remote, request, request.method() + " " + uri + " " + version, uri, version,
-                    status, bodyBytes, startNanos, upstream, exchange)));
+                    status, bodyBytes, startNanos, upstream, exchange, sent)));
             return;
         }
         HttpHeaders headers = request.headers();
         log(remote, request.method() + " " + uri + " " + version, status, bodyBytes,
-                headers.get(HttpHeaderNames.REFERER), headers.get(HttpHeaderNames.USER_AGENT), startNanos, upstream);
+                headers.get(HttpHeaderNames.REFERER), headers.get(HttpHeaderNames.USER_AGENT), startNanos, upstream,
+                sent);
     }
 
     /**
      * @param remote   the client's address, or null when the channel has none any more ({@code -} is logged)
      * @param upstream the backend's timings, or null when no backend answered
+     * @param sent     the answer's head as it went to the client ({@code $sent_http_*}), or null for none
      */
     void log(InetSocketAddress remote, String requestLine, int status, long bodyBytes, String referer, String userAgent,
-             long startNanos, UpstreamTimes upstream) {
+             long startNanos, UpstreamTimes upstream, HttpHeaders sent) {
         if (!enabled) {
             return;
         }
         if (format != null) { // a line too malformed for a request: what was sent of it alone
             LOG.info(formatted(new Logged(remote, null, requestLine, null, null, status, bodyBytes, startNanos,
-                    upstream, null)));
+                    upstream, null, sent)));
             return;
         }
         double seconds = (System.nanoTime() - startNanos) / 1e9;
@@ -120,7 +119,7 @@ public final class AccessLog {
     /** What one line of {@link #format} is made of: a request's ({@code request} null for one too malformed). */
     private record Logged(InetSocketAddress remote, HttpRequest request, String requestLine, String sentUri,
                           HttpVersion version, int status, long bodyBytes, long startNanos, UpstreamTimes upstream,
-                          Exchange exchange) {
+                          Exchange exchange, HttpHeaders sent) {
     }
 
     /** The line {@link #format} makes of {@code logged}. */
@@ -159,6 +158,12 @@ public final class AccessLog {
     private static String value(Logged logged, String name) {
         Exchange exchange = logged.exchange();
         HttpRequest request = logged.request();
+        if (name.startsWith("sent_http_")) {
+            // the answer's field, its values joined with ", " as nginx's (1.23) are
+            List<String> values = logged.sent() == null ? List.of()
+                    : logged.sent().getAll(name.substring("sent_http_".length()).replace('_', '-'));
+            return values.isEmpty() ? null : String.join(", ", values);
+        }
         if (name.startsWith("http_")) {
             String header = name.substring(5).replace('_', '-');
             if (request == null || !request.headers().contains(header)) {

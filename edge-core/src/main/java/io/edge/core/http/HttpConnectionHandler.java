@@ -736,10 +736,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             if (readLine == null || readLine instanceof FullHttpRequest) { // no line read: the stand-in for one
                 String sent = readLine instanceof StrictHttpServerCodec.UnreadRequest unread ? unread.sent() : null;
                 server.accessLog().log(remote, sent == null ? "-" : sent, status.code(), bytes, null, null,
-                        System.nanoTime(), null);
+                        System.nanoTime(), null, response.headers());
             } else {
                 server.accessLog().log(remote, readLine, readLine.uri(), StrictHttpServerCodec.sentVersion(readLine),
-                        status.code(), bytes, System.nanoTime(), null);
+                        status.code(), bytes, System.nanoTime(), null, null, response.headers());
             }
         }
         return ctx.writeAndFlush(response);

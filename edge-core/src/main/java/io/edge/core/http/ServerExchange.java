@@ -124,6 +124,8 @@ final class ServerExchange implements Exchange {
     private String offeredType;
     /** {@link #offerCompression(CompressedForm)}: the offered whole body's kept compressed form, else null. */
     private CompressedForm compressedForm;
+    /** The head as it went to the client (the access log's {@code $sent_http_*}), or null before it went. */
+    private HttpHeaders sentHeaders;
     /** The gzip of this response's body while it is being compressed, else null. */
     private GzipFilter gzip;
 
@@ -457,6 +459,7 @@ final class ServerExchange implements Exchange {
             offeredType = null;
             compressedForm = null;
             keepAlive = decideKeepAlive(response);
+            sentHeaders = response.headers();
         } else if (gzip != null && message instanceof HttpContent content) {
             message = gzip.encode(content, flush);
             if (message instanceof LastHttpContent) {
@@ -794,6 +797,6 @@ final class ServerExchange implements Exchange {
         }
         connection.server().accessLog().log(remoteAddress(), request, sentUri, sentVersion, status, bodyBytes,
                 startNanos, upstreamStart == 0 ? null : new UpstreamTimes(upstreamQueueNanos, upstreamConnectNanos,
-                        (upstreamEnd != 0 ? upstreamEnd : System.nanoTime()) - upstreamStart), this);
+                        (upstreamEnd != 0 ? upstreamEnd : System.nanoTime()) - upstreamStart), this, sentHeaders);
     }
 }
