@@ -74,7 +74,7 @@ final class DirectoryListing {
             LISTERS.execute(() -> {
                 try {
                     listed.complete(render(autoindex, uriPath, read(resolver, uriPath), ZoneId.systemDefault()));
-                } catch (IOException | RuntimeException e) {
+                } catch (Throwable e) { // an OutOfMemoryError too: the request is answered (500), never left waiting
                     listed.completeExceptionally(e);
                 }
             });
@@ -91,8 +91,9 @@ final class DirectoryListing {
         try (DirectoryStream<Path> names = Files.newDirectoryStream(directory)) {
             for (Path path : names) {
                 String name = path.getFileName().toString();
-                if (name.startsWith(".") || name.indexOf('\uFFFD') >= 0) {
-                    continue;
+                if (name.startsWith(".") || name.indexOf('\uFFFD') >= 0
+                        && !Files.exists(directory.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
+                    continue; // a name of bytes that are no UTF-8 (decoded with U+FFFD), not one that has that character
                 }
                 BasicFileAttributes attributes;
                 try {
@@ -195,7 +196,7 @@ final class DirectoryListing {
         return pad(Long.toString(rounded), 6) + scale;
     }
 
-    /** nginx's JSON list: name, type, mtime (an HTTP date) and a file's size. */
+    /** nginx's JSON list: name, type, mtime (an HTTP date) and a file's size; nginx's line breaks, none at the end. */
     static String json(List<Entry> entries) {
         StringBuilder out = new StringBuilder(8 + entries.size() * 100).append("[\r\n");
         for (int i = 0; i < entries.size(); i++) {
@@ -213,7 +214,7 @@ final class DirectoryListing {
             }
             out.append(" }");
         }
-        return out.append("\r\n]\r\n").toString();
+        return out.append(entries.isEmpty() ? "]" : "\r\n]").toString();
     }
 
     /** nginx's XML list: a directory or file element per entry, its name the text, mtime (and size) attributes. */
@@ -235,7 +236,7 @@ final class DirectoryListing {
         return text.length() >= width ? text : " ".repeat(width - text.length()) + text;
     }
 
-    /** &amp;, &lt;, &gt;, &quot; and &#39; as entities: text and attribute values in HTML and XML. */
+    /** &amp;, &lt;, &gt; and &quot; as entities: text and double-quoted attribute values in HTML and XML. */
     static String escapeHtml(String text) {
         StringBuilder out = null;
         for (int i = 0; i < text.length(); i++) {
@@ -245,7 +246,6 @@ final class DirectoryListing {
                 case '<' -> "&lt;";
                 case '>' -> "&gt;";
                 case '"' -> "&quot;";
-                case '\'' -> "&#39;";
                 default -> null;
             };
             if (entity != null && out == null) {
@@ -263,15 +263,16 @@ final class DirectoryListing {
     }
 
     /**
-     * A name as one path segment of a link: its UTF-8 bytes percent-encoded but for letters, digits and
-     * {@code -._~!$()*,;=:@} (what a segment may hold as it is, less &amp; and ', which HTML would need escaped, and +).
+     * A name as a relative link: its UTF-8 bytes percent-encoded but for letters, digits and {@code -._~} (RFC 3986's
+     * unreserved). A ':' left as it is would make {@code javascript:alert(1)} a link that runs, and {@code a:b.txt} a
+     * URL of scheme {@code a}; nginx encodes more than that too.
      */
     static String escapeUriComponent(String name) {
         byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
         StringBuilder out = new StringBuilder(bytes.length + 16);
         for (byte b : bytes) {
             int c = b & 0xff;
-            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "-._~!$()*,;=:@".indexOf(c) >= 0) {
+            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "-._~".indexOf(c) >= 0) {
                 out.append((char) c);
             } else {
                 out.append('%').append((char) HEX[c >> 4]).append((char) HEX[c & 0xf]);
@@ -286,7 +287,14 @@ final class DirectoryListing {
             if (c == '"' || c == '\\') {
                 out.append('\\').append(c);
             } else if (c < 0x20) {
-                out.append(String.format("\\u%04x", (int) c));
+                switch (c) {
+                    case '\b' -> out.append("\\b");
+                    case '\f' -> out.append("\\f");
+                    case '\n' -> out.append("\\n");
+                    case '\r' -> out.append("\\r");
+                    case '\t' -> out.append("\\t");
+                    default -> out.append(String.format("\\u%04x", (int) c));
+                }
             } else {
                 out.append(c);
             }

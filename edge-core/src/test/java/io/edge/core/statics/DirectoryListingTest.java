@@ -59,6 +59,15 @@ class DirectoryListingTest {
         assertThat(html).contains("<a href=\"" + "%C3%A9".repeat(60) + "\">");
     }
 
+    /** A link is relative to the list: a ':' in it would make a scheme of what comes before, javascript: one that runs. */
+    @Test
+    void aLinkIsTheNamesBytesEncodedButForUnreservedCharacters() {
+        String html = DirectoryListing.html("/", List.of(new Entry("javascript:alert(document.domain)", false, 1,
+                LEAP_DAY), new Entry("semi;eq=!'$*,@+~-_.txt", false, 1, LEAP_DAY)), true, ZoneOffset.UTC);
+        assertThat(html).contains("<a href=\"javascript%3Aalert%28document.domain%29\">javascript:alert(document.domain)</a>")
+                .contains("<a href=\"semi%3Beq%3D%21%27%24%2A%2C%40%2B~-_.txt\">semi;eq=!'$*,@+~-_.txt</a>");
+    }
+
     @Test
     void roundedSizesAreNginxsKilobytesMegabytesAndGigabytes() {
         assertThat(DirectoryListing.roundedSize(0)).isEqualTo("      0");
@@ -98,15 +107,15 @@ class DirectoryListingTest {
     @Test
     void jsonAndXmlNameTypeTimeAndAFilesSizeEscaped() {
         List<Entry> entries = List.of(new Entry("sub", true, 0, LEAP_DAY),
-                new Entry("q\"\\\u0001<&>.txt", false, 5, LEAP_DAY + 999));
+                new Entry("q\"\\\u0001\n\t<&>.txt", false, 5, LEAP_DAY + 999));
         assertThat(DirectoryListing.json(entries)).isEqualTo("[\r\n"
                 + "{ \"name\":\"sub\", \"type\":\"directory\", \"mtime\":\"Thu, 29 Feb 2024 13:05:09 GMT\" },\r\n"
-                + "{ \"name\":\"q\\\"\\\\\\u0001<&>.txt\", \"type\":\"file\", \"mtime\":\"Thu, 29 Feb 2024 13:05:09 GMT\","
-                + " \"size\":5 }\r\n]\r\n");
-        assertThat(DirectoryListing.json(List.of())).isEqualTo("[\r\n\r\n]\r\n");
+                + "{ \"name\":\"q\\\"\\\\\\u0001\\n\\t<&>.txt\", \"type\":\"file\", \"mtime\":\"Thu, 29 Feb 2024 13:05:09 GMT\","
+                + " \"size\":5 }\r\n]");
+        assertThat(DirectoryListing.json(List.of())).as("nginx's, to the byte").isEqualTo("[\r\n]");
         assertThat(DirectoryListing.xml(entries, ZoneOffset.UTC)).isEqualTo("<?xml version=\"1.0\"?>\r\n<list>\r\n"
                 + "<directory mtime=\"2024-02-29T13:05:09Z\">sub</directory>\r\n"
-                + "<file mtime=\"2024-02-29T13:05:09Z\" size=\"5\">q&quot;\\\u0001&lt;&amp;&gt;.txt</file>\r\n"
+                + "<file mtime=\"2024-02-29T13:05:09Z\" size=\"5\">q&quot;\\\u0001\n\t&lt;&amp;&gt;.txt</file>\r\n"
                 + "</list>\r\n");
     }
 
@@ -132,19 +141,22 @@ class DirectoryListingTest {
         Files.createSymbolicLink(www.resolve("out"), outside.resolve("secret.txt"));
         Files.createSymbolicLink(www.resolve("nowhere"), www.resolve("missing"));
         Files.createSymbolicLink(www.resolve("subdir"), www.resolve("sub"));
+        Files.writeString(www.resolve("\uFFFDreplacement.txt"), "U+FFFD, a character like any");
+        Files.setLastModifiedTime(www.resolve("\uFFFDreplacement.txt"), FileTime.fromMillis(LEAP_DAY));
 
         List<Entry> followed = DirectoryListing.read(new PathResolver(www, PathPolicy.DEFAULT), "/");
         assertThat(followed).containsExactly(new Entry("sub", true, 0, mtime(www.resolve("sub"))),
                 new Entry("subdir", true, 0, mtime(www.resolve("sub"))), new Entry("a.txt", false, 12, LEAP_DAY),
-                new Entry("inside", false, 12, LEAP_DAY));
+                new Entry("inside", false, 12, LEAP_DAY), new Entry("\uFFFDreplacement.txt", false, 28, LEAP_DAY));
         assertThat(DirectoryListing.read(new PathResolver(www, new PathPolicy(false, false, false)), "/"))
-                .as("links refused: none listed").extracting(Entry::name).containsExactly("sub", "a.txt");
+                .as("links refused: none listed").extracting(Entry::name)
+                .containsExactly("sub", "a.txt", "\uFFFDreplacement.txt");
         assertThat(DirectoryListing.read(new PathResolver(www, new PathPolicy(false, true, true)), "/"))
                 .as("links anywhere: the one out too").extracting(Entry::name)
-                .containsExactly("sub", "subdir", "a.txt", "inside", "out");
+                .containsExactly("sub", "subdir", "a.txt", "inside", "out", "\uFFFDreplacement.txt");
         assertThat(DirectoryListing.read(new PathResolver(www, new PathPolicy(true, true, false)), "/"))
                 .as("dotfiles allowed, still never listed (nginx's)").extracting(Entry::name)
-                .containsExactly("sub", "subdir", "a.txt", "inside");
+                .containsExactly("sub", "subdir", "a.txt", "inside", "\uFFFDreplacement.txt");
         assertThat(DirectoryListing.read(new PathResolver(www, PathPolicy.DEFAULT), "/subdir/"))
                 .as("a linked directory within the root").isEmpty();
     }
