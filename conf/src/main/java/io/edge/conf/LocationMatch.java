@@ -77,6 +77,15 @@ record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) 
 
     private static LocationMatch regex(String text, int flags) {
         String expression = text.strip();
+        return new LocationMatch(LocationSettings.Kind.REGEX, expression, compile(expression, flags));
+    }
+
+    /**
+     * {@code expression}, a regular expression written for nginx's PCRE ({@link PcreClasses}), compiled.
+     *
+     * @throws IllegalArgumentException saying what is wrong with it
+     */
+    static Pattern compile(String expression, int flags) {
         if (expression.isEmpty()) {
             throw new IllegalArgumentException("has no regular expression");
         }
@@ -87,7 +96,7 @@ record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) 
             throw new IllegalArgumentException("bad regular expression: " + e.getMessage());
         }
         try {
-            return new LocationMatch(LocationSettings.Kind.REGEX, expression, Pattern.compile(java, flags));
+            return Pattern.compile(java, flags);
         } catch (PatternSyntaxException e) {
             throw new IllegalArgumentException("bad regular expression: " + e.getDescription()
                     + (e.getIndex() >= 0 ? " at index " + e.getIndex() : ""));

@@ -129,7 +129,7 @@ public record Referers(boolean none, boolean blocked, boolean serverNames, List<
         }
         if (serverNames) {
             for (String name : siteNames) {
-                long rank = rank(name, host);
+                long rank = name.startsWith("~") ? 0 : rank(name, host);
                 if (rank > best) {
                     closest = ""; // a site's name has no path
                     best = rank;
@@ -138,6 +138,14 @@ public record Referers(boolean none, boolean blocked, boolean serverNames, List<
         }
         if (closest != null) {
             return path.startsWith(closest);
+        }
+        if (serverNames) {
+            for (String name : siteNames) {
+                Pattern regex = SiteSettings.serverNameRegex(name);
+                if (regex != null && regex.matcher(host).find()) {
+                    return true; // as nginx's: a site's regex names after the hosts, before the ~ entries
+                }
+            }
         }
         for (Pattern regex : regexes) {
             if (regex.matcher(rest).find()) {

@@ -10,10 +10,10 @@ import java.util.Locale;
  * <p>edge answers 400 to a {@code Host} that is not {@code uri-host [ ":" port ]} ({@link HostSyntax}: a reg-name
  * of unreserved characters, %HH and sub-delims less ',', with no empty label; or an IPv6 or IPvFuture literal in
  * brackets), and routes the rest by the host in lower case
- * without one trailing dot ({@code Router}), an exact name first, then {@code *.suffix} (names under suffix) and
- * {@code .suffix} (suffix and names under it). So a server name is such a host, or one of those two wildcards
- * over one. There are no {@code prefix.*} wildcards and no {@code ~regex} names, nginx's other two kinds: each is
- * a problem here rather than an exact name no one sends. {@code _} (nginx's usual "no name") is a name like any.
+ * without one trailing dot ({@code Router}), as nginx: an exact name first, then {@code *.suffix} (names under suffix)
+ * and {@code .suffix} (suffix and names under it), then {@code prefix.*} (names that start so), then {@code ~regex}
+ * (a host it finds a match in). So a server name is such a host, one of those wildcards over one, or a regular
+ * expression that compiles. {@code _} (nginx's usual "no name") is a name like any.
  */
 final class ServerNames {
 
@@ -21,14 +21,21 @@ final class ServerNames {
     record Fault(String message, String expected) {
     }
 
-    private static final String HOST_NAME = "a host name such as example.org, *.example.org or .example.org";
+    private static final String HOST_NAME = "a host name such as example.org, *.example.org, .example.org or"
+            + " www.example.*";
     private static final String IP_LITERAL = "a host name, or an IPv6 address in brackets as in Host: [::1]";
 
     private ServerNames() {
     }
 
-    /** {@code written} as requests are routed by: lower case, without one trailing dot (a fully qualified name). */
+    /**
+     * {@code written} as requests are routed by: lower case, without one trailing dot (a fully qualified name); a
+     * regular expression as written.
+     */
     static String canonical(String written) {
+        if (written.startsWith("~")) {
+            return written;
+        }
         String lower = written.toLowerCase(Locale.ROOT);
         if (lower.length() > 1 && lower.endsWith(".") && !lower.endsWith("..")) {
             return lower.substring(0, lower.length() - 1);
@@ -38,6 +45,15 @@ final class ServerNames {
 
     /** What is wrong with the server name {@code name} ({@link #canonical}), or {@code null} when a Host can match it. */
     static Fault fault(String name) {
+        if (name.startsWith("~")) { // before the host checks: "(?:" and "/" are a regex's
+            try {
+                SiteSettings.serverNameRegex(name);
+                return null;
+            } catch (IllegalArgumentException e) {
+                return new Fault(e.getMessage(), "a regular expression a host is matched with, such as"
+                        + " ~^(www\\.)?example\\.(com|net)$");
+            }
+        }
         if (name.isEmpty() || name.chars().anyMatch(c -> Character.isWhitespace(c) || c == '/')) {
             return new Fault("is not a host name", HOST_NAME);
         }
@@ -48,21 +64,18 @@ final class ServerNames {
         if (name.indexOf(':') >= 0) {
             return new Fault("is not a host name", IP_LITERAL);
         }
-        if (name.startsWith("~")) {
-            return new Fault("is a regular expression",
-                    "a host name or a wildcard such as *.example.org (edge matches no regular expression against Host)");
-        }
         if (name.indexOf('\uFFFD') >= 0) {
             return null; // bytes that were not UTF-8, reported at this line (Utf8Check): what was meant is unknown
         }
         if (name.chars().anyMatch(c -> c > 0x7f)) {
             return new Fault("is not ASCII", asciiForm(name));
         }
-        String suffix = name.startsWith("*.") ? name.substring(2) : name.startsWith(".") ? name.substring(1) : name;
+        String suffix = name.startsWith("*.") ? name.substring(2) : name.startsWith(".") ? name.substring(1)
+                : name.endsWith(".*") ? name.substring(0, name.length() - 2) : name;
         if (suffix.indexOf('*') >= 0) {
-            return new Fault("has a '*' edge does not match",
-                    "a wildcard as its first label alone, such as *.example.org (default = true answers hosts no name"
-                            + " matches)");
+            return new Fault("has a '*' elsewhere than a whole first or last label",
+                    "a wildcard such as *.example.org or www.example.*, or a regular expression such as"
+                            + " ~^www\\..+\\.example\\.org$ (default = true answers hosts no name matches)");
         }
         int invalid = HostSyntax.invalidRegNameChar(suffix, 0, suffix.length());
         if (invalid >= 0) {

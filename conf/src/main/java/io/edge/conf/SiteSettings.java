@@ -4,11 +4,15 @@ import io.edge.aio.PathPolicy;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 
 /**
  * One virtual host.
  *
- * @param serverNames  Host names it answers ("*.example.org" and ".example.org" match subdomains)
+ * @param serverNames  Host names it answers, as nginx's server_name: "example.org"; "*.example.org" names under it,
+ *                     ".example.org" it and names under it; "www.example.*" names that start so; "~regex" hosts it
+ *                     finds a match in ({@link #serverNameRegex})
  * @param isDefault    answers requests whose Host matches no site
  * @param root         document root (absolute, existing directory)
  * @param index        index files tried for a directory, in order
@@ -30,6 +34,26 @@ public record SiteSettings(
         index = List.copyOf(index);
         locations = List.copyOf(locations);
         errorPages = Map.copyOf(errorPages);
+    }
+
+    /** Server names written as regular expressions, compiled: checked when the configuration was read. */
+    private static final Map<String, Pattern> REGEXES = new ConcurrentHashMap<>();
+
+    /**
+     * The regular expression a server name written {@code ~regex} is, as nginx compiles it: caseless if it has an
+     * upper-case letter (a host is compared in lower case), else as written; null for another name.
+     *
+     * @throws IllegalArgumentException saying what is wrong with it
+     */
+    public static Pattern serverNameRegex(String name) {
+        if (!name.startsWith("~")) {
+            return null;
+        }
+        return REGEXES.computeIfAbsent(name, n -> {
+            String expression = n.substring(1);
+            boolean upper = expression.chars().anyMatch(c -> c >= 'A' && c <= 'Z');
+            return LocationMatch.compile(expression, upper ? Pattern.CASE_INSENSITIVE : 0);
+        });
     }
 
     /** The site's page for {@code status}, or null: edge's built-in one. */

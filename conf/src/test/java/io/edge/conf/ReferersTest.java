@@ -66,6 +66,20 @@ class ReferersTest {
         assertThat(read("[server_names]").valid("http://example.org/", SITE)).as("nginx's spelling").isTrue();
     }
 
+    /** A site's trailing wildcard and regex names, as nginx's server_names takes them: the regex after the hosts. */
+    @Test
+    void serverNamesTakeTheSitesTrailingWildcardsAndRegularExpressions() throws Exception {
+        List<String> site = List.of("shop.*", "~^www\\d*\\.example\\.(com|net)$");
+        Referers referers = read("[server-names, \"partner.net/only/\"]");
+        assertThat(referers.valid("http://shop.example.com/x", site)).isTrue();
+        assertThat(referers.valid("http://www2.example.net:8080/x", site)).as("the host, without its port").isTrue();
+        assertThat(referers.valid("http://WWW.example.com/", site)).as("in lower case, as a Host is").isTrue();
+        assertThat(referers.valid("http://www.example.org/", site)).isFalse();
+        assertThat(referers.valid("http://example.com/www.example.com", site)).as("the host only").isFalse();
+        assertThat(referers.valid("http://partner.net/other/", List.of("~partner")))
+                .as("a host entry that names it decides first, by its path").isFalse();
+    }
+
     @Test
     void aPathMustStartTheUrlsPathAndTheClosestHostDecides() throws Exception {
         Referers referers = read("[\"example.net/galleries/\", \"*.example.net/pics/\", \"www.example.net\"]");

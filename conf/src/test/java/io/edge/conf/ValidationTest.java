@@ -823,28 +823,31 @@ class ValidationTest {
                   "a..test",
                   ".",
                   "*.",
-                  "www.example.*",
+                  "www.*.example.org",
                   "*.*.example.org",
-                  "~^www\\\\d+\\\\.example\\\\.org$",
+                  "~^(www\\\\d+\\\\.example\\\\.org$",
                   "a,b.test",
                   "Caf\u00e9.test",
                   "[1:2]",
                   "..test"
                 ] }]
                 """);
-        String hostName = "a host name such as example.org, *.example.org or .example.org";
-        String wildcard = "a wildcard as its first label alone, such as *.example.org (default = true answers hosts"
-                + " no name matches)";
+        String hostName = "a host name such as example.org, *.example.org, .example.org or www.example.*";
+        String wildcard = "a wildcard such as *.example.org or www.example.*, or a regular expression such as"
+                + " ~^www\\..+\\.example\\.org$ (default = true answers hosts no name matches)";
         assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message,
                 ConfigProblem::expected).containsExactly(
                 tuple(3, "edge.sites[0].server-names[0]", "\"a..test\" has an empty label", hostName),
                 tuple(4, "edge.sites[0].server-names[1]", "\".\" has an empty label", hostName),
-                tuple(5, "edge.sites[0].server-names[2]", "\"*.\" has a '*' edge does not match", wildcard),
-                tuple(6, "edge.sites[0].server-names[3]", "\"www.example.*\" has a '*' edge does not match", wildcard),
-                tuple(7, "edge.sites[0].server-names[4]", "\"*.*.example.org\" has a '*' edge does not match",
+                tuple(5, "edge.sites[0].server-names[2]", "\"*.\" has a '*' elsewhere than a whole first or last label",
                         wildcard),
-                tuple(8, "edge.sites[0].server-names[5]", "\"~^www\\d+\\.example\\.org$\" is a regular expression",
-                        "a host name or a wildcard such as *.example.org (edge matches no regular expression against Host)"),
+                tuple(6, "edge.sites[0].server-names[3]", "\"www.*.example.org\" has a '*' elsewhere than a whole first"
+                        + " or last label", wildcard),
+                tuple(7, "edge.sites[0].server-names[4]", "\"*.*.example.org\" has a '*' elsewhere than a whole first"
+                        + " or last label", wildcard),
+                tuple(8, "edge.sites[0].server-names[5]", "\"~^(www\\d+\\.example\\.org$\" bad regular expression:"
+                        + " Unclosed group at index 23", "a regular expression a host is matched with, such as"
+                        + " ~^(www\\.)?example\\.(com|net)$"),
                 tuple(9, "edge.sites[0].server-names[6]", "\"a,b.test\" has ',', which no Host can carry", hostName),
                 tuple(10, "edge.sites[0].server-names[7]", "\"Caf\u00e9.test\" is not ASCII",
                         "its ASCII form as a Host carries it, \"xn--caf-dma.test\""),

@@ -7,12 +7,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Picks a site by {@code Host} and a location by path, as nginx does.
  *
  * <p>Sites: an exact server name wins, then the longest leading wildcard ({@code *.example.org} or
- * {@code .example.org}, the latter also matching {@code example.org} itself), else the default site.
+ * {@code .example.org}, the latter also matching {@code example.org} itself), then the longest trailing wildcard
+ * ({@code www.example.*}), then the first regular expression ({@code ~^(www\.)?example\.(com|net)$}) in the order
+ * of the sites and their names that finds a match in the host, else the default site.
  * Where names of two sites claim the same hosts ({@code .example.org} and {@code example.org}, or
  * {@code .example.org} and {@code *.example.org}) the site listed first answers them, as nginx's hash of server
  * names keeps the first and ignores the other with its "conflicting server name" warning: {@link #conflicts}.
@@ -29,6 +32,9 @@ public final class Router {
 
     private final Map<String, SiteSettings> exactNames = new HashMap<>();
     private final List<Map.Entry<String, SiteSettings>> suffixNames = new ArrayList<>();
+    /** Trailing wildcards as the start a host must have ({@code www.example.}), the longest first. */
+    private final List<Map.Entry<String, SiteSettings>> prefixNames = new ArrayList<>();
+    private final List<Map.Entry<Pattern, SiteSettings>> regexNames = new ArrayList<>();
     private final SiteSettings defaultSite;
     private final List<String> conflicts = new ArrayList<>();
     /** The largest body limit a location of these sites sets itself, or -1. */
@@ -43,6 +49,7 @@ public final class Router {
         this.defaultSite = defaultSite;
         Map<String, Claim> exactClaims = new HashMap<>();
         Map<String, Claim> suffixClaims = new HashMap<>();
+        Map<String, Claim> prefixClaims = new HashMap<>();
         for (int i = 0; i < sites.size(); i++) {
             SiteSettings site = sites.get(i);
             if (site.serverNames().isEmpty() && site != defaultSite) {
@@ -51,9 +58,18 @@ public final class Router {
                         + " reaches it");
             }
             for (String name : site.serverNames()) {
+                Pattern regex = SiteSettings.serverNameRegex(name);
+                if (regex != null) {
+                    regexNames.add(Map.entry(regex, site));
+                    continue;
+                }
                 String n = name.toLowerCase(Locale.ROOT);
                 Claim claim = new Claim(name, i);
-                if (n.startsWith("*.")) {
+                if (n.endsWith(".*")) {
+                    String prefix = n.substring(0, n.length() - 1);
+                    prefixNames.add(Map.entry(prefix, site));
+                    claim(prefixClaims, prefix, claim, "requests for names starting " + prefix);
+                } else if (n.startsWith("*.")) {
                     suffixNames.add(Map.entry(n.substring(1), site));
                     claim(suffixClaims, n.substring(1), claim, "requests for names under " + n.substring(2));
                 } else if (n.startsWith(".")) {
@@ -71,6 +87,7 @@ public final class Router {
                 .mapToLong(LocationSettings::bodyLimit).max().orElse(LocationSettings.SERVER_BODY_LIMIT);
         // stable: of two equal wildcards the first listed stays first
         suffixNames.sort((a, b) -> Integer.compare(b.getKey().length(), a.getKey().length()));
+        prefixNames.sort((a, b) -> Integer.compare(b.getKey().length(), a.getKey().length()));
     }
 
     /** The largest request body any location takes, {@code serverLimit} for those without a limit of their own. */
@@ -128,6 +145,16 @@ public final class Router {
         for (Map.Entry<String, SiteSettings> suffix : suffixNames) {
             if (host.endsWith(suffix.getKey())) {
                 return suffix.getValue();
+            }
+        }
+        for (Map.Entry<String, SiteSettings> prefix : prefixNames) {
+            if (host.length() > prefix.getKey().length() && host.startsWith(prefix.getKey())) {
+                return prefix.getValue();
+            }
+        }
+        for (Map.Entry<Pattern, SiteSettings> regex : regexNames) {
+            if (regex.getKey().matcher(host).find()) {
+                return regex.getValue();
             }
         }
         return null;

@@ -106,6 +106,39 @@ class RouterTest {
     }
 
     /** A site without a name that is not the default answers nothing: said, as nginx warns of a second nameless server. */
+    /**
+     * nginx's order: the exact name, the longest leading wildcard, the longest trailing wildcard, then the first
+     * regular expression, by the sites' order, that finds a match in the host (lower case, no port, no trailing dot).
+     */
+    @Test
+    void trailingWildcardsThenRegularExpressionsAfterTheLeadingWildcards() {
+        SiteSettings exact = site(List.of("www.example.org"), false);
+        SiteSettings leading = site(List.of("*.example.org"), false);
+        SiteSettings mail = site(List.of("mail.*"), false);
+        SiteSettings mailLonger = site(List.of("mail.example.*"), false);
+        SiteSettings numbered = site(List.of("~^www\\d+\\.(?<domain>.+)$"), false);
+        SiteSettings caseless = site(List.of("~^Shop\\."), false);
+        SiteSettings anyWww = site(List.of("~^www\\."), false);
+        SiteSettings fallback = site(List.of(), true);
+        Router router = new Router(List.of(exact, leading, mail, mailLonger, numbered, caseless, anyWww, fallback),
+                fallback);
+        assertThat(router.site("www.example.org")).isSameAs(exact);
+        assertThat(router.site("www2.example.org")).as("a leading wildcard before any regex").isSameAs(leading);
+        assertThat(router.site("mail.example.com")).as("the longer trailing wildcard").isSameAs(mailLonger);
+        assertThat(router.site("MAIL.example.co.uk:8080")).as("several labels, a port").isSameAs(mailLonger);
+        assertThat(router.site("mail.test")).isSameAs(mail);
+        assertThat(router.site("mail")).as("a trailing wildcard needs a label after it").isSameAs(fallback);
+        assertThat(router.site("mail.")).as("nor is a trailing dot one").isSameAs(fallback);
+        assertThat(router.site("www2.example.net")).as("the first regex that matches").isSameAs(numbered);
+        assertThat(router.site("www.example.net.")).isSameAs(anyWww);
+        assertThat(router.site("shop.example.net")).as("caseless: it has an upper-case letter").isSameAs(caseless);
+        assertThat(router.site("example.net")).isSameAs(fallback);
+        assertThat(router.conflicts()).isEmpty();
+        Router twice = new Router(List.of(mail, site(List.of("mail.*"), false), fallback), fallback);
+        assertThat(twice.site("mail.test")).isSameAs(mail);
+        assertThat(twice.conflicts()).singleElement().asString().contains("conflicting server name \"mail.*\"");
+    }
+
     @Test
     void aNamelessSiteThatIsNotTheDefaultIsSaidToBeUnreachable() {
         SiteSettings first = site(List.of(), false);
