@@ -9,7 +9,9 @@ import java.util.Map;
  * nothing); a {@code ]} right after {@code [} or {@code [^} is literal, as in PCRE. A {@code [} that starts no POSIX
  * class, or {@code &&}, inside a class is refused: PCRE takes either as itself, Java as a nested class or an
  * intersection, so a regex written for one would silently match otherwise (escaped, {@code \[} and {@code \&}, it
- * means the same to both). Everything else is left as written, {@code \Q...\E} and escapes included.
+ * means the same to both). PCRE's Python-style named groups ({@code (?P<name>...)}, {@code (?P=name)}) become Java's;
+ * a group name Java cannot take ({@code my_name}) is refused, saying so. Everything else is left as written,
+ * {@code \Q...\E} and escapes included.
  */
 final class PcreClasses {
 
@@ -63,6 +65,13 @@ final class PcreClasses {
                 i = posixEnd;
                 continue;
             }
+            if (!inClass && c == '(' && pcre.startsWith("(?", i)) {
+                int next = namedGroup(pcre, i, java);
+                if (next > i) {
+                    i = next;
+                    continue;
+                }
+            }
             if (!inClass && c == '[') {
                 inClass = true;
                 java.append(c);
@@ -92,6 +101,45 @@ final class PcreClasses {
             i++;
         }
         return java.toString();
+    }
+
+    /**
+     * A named group's or back reference's opening at {@code i} as Java writes it, appended to {@code java}: PCRE's
+     * {@code (?P<name>} as {@code (?<name>}, {@code (?P=name)} as {@code \k<name>}, {@code (?<name>} as it is. Returns
+     * the index after what was read, or {@code i} where none starts (a lookbehind, another group).
+     *
+     * @throws IllegalArgumentException for a name Java's regex cannot take, or a PCRE recursion {@code (?P>name)}
+     */
+    private static int namedGroup(String pcre, int i, StringBuilder java) {
+        boolean python = pcre.startsWith("(?P<", i);
+        if (pcre.startsWith("(?P>", i) || pcre.startsWith("(?&", i)) {
+            throw new IllegalArgumentException("a recursion into a named group at index " + i + ", which Java's regex"
+                    + " has not");
+        }
+        if (pcre.startsWith("(?P=", i)) {
+            int end = pcre.indexOf(')', i);
+            String name = end < 0 ? "" : pcre.substring(i + 4, end);
+            checkName(name, i);
+            java.append("\\k<").append(name).append('>');
+            return end + 1;
+        }
+        int start = python ? i + 4 : i + 3;
+        if (!python && (!pcre.startsWith("(?<", i) || start >= pcre.length() || pcre.charAt(start) == '='
+                || pcre.charAt(start) == '!')) {
+            return i; // a lookbehind, or no named group
+        }
+        int end = pcre.indexOf('>', start);
+        String name = end < 0 ? "" : pcre.substring(start, end);
+        checkName(name, i);
+        java.append("(?<").append(name).append('>');
+        return end + 1;
+    }
+
+    private static void checkName(String name, int at) {
+        if (!name.matches("[A-Za-z][A-Za-z0-9]*")) {
+            throw new IllegalArgumentException("group name \"" + name + "\" at index " + at + ": Java's regex takes a"
+                    + " letter, then letters and digits only (no '_')");
+        }
     }
 
     /** The index after a {@code [:name:]} or {@code [:^name:]} starting at {@code i}, or -1 if none starts there. */

@@ -58,6 +58,28 @@ class LocationMatchTest {
                 .withMessage("bad regular expression: POSIX class [:digit:] at index 2 outside a class (as [[:digit:]])");
     }
 
+    /**
+     * PCRE's named groups as nginx's documentation writes them ({@code (?P<name>...)}, the server_name example's), and
+     * a name Java's regex cannot take refused, saying why, rather than with Java's own words.
+     */
+    @Test
+    void pcresNamedGroupsAreJavas() {
+        LocationMatch python = LocationMatch.parse("~ ^/(?P<year>\\d{4})/(?P=year)$");
+        var matcher = python.regex().matcher("/2024/2024");
+        assertThat(matcher.find()).isTrue();
+        assertThat(matcher.group("year")).isEqualTo("2024");
+        assertThat(matches("~ ^/(?P<year>\\d{4})/(?P=year)$", "/2024/2025")).isFalse();
+        assertThat(matches("~ ^/(?<slug>[a-z]+)(?<=a)$", "/ba")).as("a lookbehind is none").isTrue();
+        assertThat(matches("~ ^/(?<!x)a$", "/a")).isTrue();
+        assertThat(matches("~ ^/\\(?P<x>$", "/(P<x>")).as("escaped: as written").isTrue();
+        assertThatIllegalArgumentException().isThrownBy(() -> LocationMatch.parse("~ ^/(?<my_sub>.+)$"))
+                .withMessage("bad regular expression: group name \"my_sub\" at index 2: Java's regex takes a letter,"
+                        + " then letters and digits only (no '_')");
+        assertThatIllegalArgumentException().isThrownBy(() -> LocationMatch.parse("~ ^/(?P<a>x)(?P>a)$"))
+                .withMessage("bad regular expression: a recursion into a named group at index 10, which Java's regex"
+                        + " has not");
+    }
+
     private static boolean matches(String match, String path) {
         return LocationMatch.parse(match).regex().matcher(path).find();
     }
