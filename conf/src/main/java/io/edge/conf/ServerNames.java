@@ -46,6 +46,11 @@ final class ServerNames {
     /** What is wrong with the server name {@code name} ({@link #canonical}), or {@code null} when a Host can match it. */
     static Fault fault(String name) {
         if (name.startsWith("~")) { // before the host checks: "(?:" and "/" are a regex's
+            if (name.length() > 1 && Character.isWhitespace(name.charAt(1))) {
+                // as match = "~ regex" is written: here the blank would be the regex's, and no host has one
+                return new Fault("has white space after ~, which no host has",
+                        "the regular expression right after ~, such as ~^shop\\.");
+            }
             try {
                 SiteSettings.serverNameRegex(name);
                 return null;

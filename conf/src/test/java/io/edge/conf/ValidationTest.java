@@ -826,6 +826,7 @@ class ValidationTest {
                   "www.*.example.org",
                   "*.*.example.org",
                   "~^(www\\\\d+\\\\.example\\\\.org$",
+                  "~ ^shop\\\\.",
                   "a,b.test",
                   "Caf\u00e9.test",
                   "[1:2]",
@@ -848,12 +849,14 @@ class ValidationTest {
                 tuple(8, "edge.sites[0].server-names[5]", "\"~^(www\\d+\\.example\\.org$\" bad regular expression:"
                         + " Unclosed group at index 23", "a regular expression a host is matched with, such as"
                         + " ~^(www\\.)?example\\.(com|net)$"),
-                tuple(9, "edge.sites[0].server-names[6]", "\"a,b.test\" has ',', which no Host can carry", hostName),
-                tuple(10, "edge.sites[0].server-names[7]", "\"Caf\u00e9.test\" is not ASCII",
+                tuple(9, "edge.sites[0].server-names[6]", "\"~ ^shop\\.\" has white space after ~, which no host has",
+                        "the regular expression right after ~, such as ~^shop\\."),
+                tuple(10, "edge.sites[0].server-names[7]", "\"a,b.test\" has ',', which no Host can carry", hostName),
+                tuple(11, "edge.sites[0].server-names[8]", "\"Caf\u00e9.test\" is not ASCII",
                         "its ASCII form as a Host carries it, \"xn--caf-dma.test\""),
-                tuple(11, "edge.sites[0].server-names[8]", "\"[1:2]\" is not an IPv6 address in brackets",
+                tuple(12, "edge.sites[0].server-names[9]", "\"[1:2]\" is not an IPv6 address in brackets",
                         "a host name, or an IPv6 address in brackets as in Host: [::1]"),
-                tuple(12, "edge.sites[0].server-names[9]", "\"..test\" has an empty label", hostName));
+                tuple(13, "edge.sites[0].server-names[10]", "\"..test\" has an empty label", hostName));
     }
 
     /**

@@ -321,9 +321,14 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             // Routed where the request could be (a body declared over its location's limit), else to its Host's
             // site, so the answer is that site's error page as it is for a chunked body over the limit.
             // its path and query as parsed where they could be (the access log's $uri and $args), else "/"
-            exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion,
-                    parsed != null ? parsed : new RequestTarget(null, "/", "", "/"),
-                    route != null ? route : refusedRoute(routes, request), false);
+            try {
+                exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion,
+                        parsed != null ? parsed : new RequestTarget(null, "/", "", "/"),
+                        route != null ? route : refusedRoute(routes, request), false);
+            } catch (RuntimeException | Error e) {
+                routes.exit(); // no exchange took the routes over
+                throw e;
+            }
             currentRoutes = routes;
             current = exchange;
             if (status.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code() && route != null) {

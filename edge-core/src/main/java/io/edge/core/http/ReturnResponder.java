@@ -16,7 +16,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.NetUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Locale;
 import java.util.regex.Matcher;
 
 /**
@@ -211,7 +210,7 @@ public final class ReturnResponder implements Responder {
         if (site == null || site.serverNames().isEmpty()) {
             return "";
         }
-        String name = site.serverNames().get(0).toLowerCase(Locale.ROOT);
+        String name = site.serverNames().get(0); // in lower case, but for a regex: as written
         return name.startsWith("*.") ? name.substring(2) : name.startsWith(".") ? name.substring(1) : name;
     }
 

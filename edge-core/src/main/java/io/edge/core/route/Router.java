@@ -2,12 +2,14 @@ package io.edge.core.route;
 
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
+import io.edge.core.http.ThrottledWarnings;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
+import org.slf4j.LoggerFactory;
 
 /**
  * Picks a site by {@code Host} and a location by path, as nginx does.
@@ -29,6 +31,13 @@ import java.util.regex.Pattern;
  * <p>Immutable and thread-safe: built once per configuration.
  */
 public final class Router {
+
+    /** The longest host regex names are tried on: a DNS name has at most 253 characters. */
+    static final int REGEX_HOST_MAX = 255;
+    /** How many reads of a host a regex name may make: a few thousand match any sane one on any host name. */
+    static final int REGEX_STEPS = 100_000;
+    private static final ThrottledWarnings GAVE_UP = new ThrottledWarnings(LoggerFactory.getLogger(Router.class),
+            System::nanoTime);
 
     private final Map<String, SiteSettings> exactNames = new HashMap<>();
     private final List<Map.Entry<String, SiteSettings>> suffixNames = new ArrayList<>();
@@ -120,24 +129,25 @@ public final class Router {
         return List.copyOf(conflicts);
     }
 
-    /** The route for {@code host} (may be null or carry a port) and a normalised {@code path}. */
-    public Route route(String host, String path) {
-        SiteSettings named = namedSite(host);
+    /**
+     * The route for {@code host} (may be null or carry a port) and a normalised {@code path}. It says the Host names
+     * its site ({@link Route#hostNamesSite}) for an exact name or a leading wildcard's: a host a trailing wildcard or a
+     * regex took may be any domain the client chose ({@code www.example.attacker.net}), no name of the site's.
+     */
+    public Route route(String hostHeader, String path) {
+        String host = hostHeader == null || hostHeader.isEmpty() ? null : hostName(hostHeader);
+        SiteSettings vouched = host == null ? null : exactOrLeading(host);
+        SiteSettings named = vouched != null || host == null ? vouched : trailingOrRegex(host);
         SiteSettings site = named != null ? named : defaultSite;
-        return new Route(site, location(site, path), named != null);
+        return new Route(site, location(site, path), vouched != null);
     }
 
     SiteSettings site(String hostHeader) {
-        SiteSettings named = namedSite(hostHeader);
-        return named != null ? named : defaultSite;
+        return route(hostHeader, "/").site();
     }
 
-    /** The site one of whose server names covers {@code hostHeader}'s host, or null (then the default site answers). */
-    private SiteSettings namedSite(String hostHeader) {
-        if (hostHeader == null || hostHeader.isEmpty()) {
-            return null;
-        }
-        String host = hostName(hostHeader);
+    /** The site of {@code host}'s exact name or longest leading wildcard, or null. */
+    private SiteSettings exactOrLeading(String host) {
         SiteSettings site = exactNames.get(host);
         if (site != null) {
             return site;
@@ -147,17 +157,80 @@ public final class Router {
                 return suffix.getValue();
             }
         }
+        return null;
+    }
+
+    /** The site of {@code host}'s longest trailing wildcard, else of the first regex name that finds a match, or null. */
+    private SiteSettings trailingOrRegex(String host) {
         for (Map.Entry<String, SiteSettings> prefix : prefixNames) {
             if (host.length() > prefix.getKey().length() && host.startsWith(prefix.getKey())) {
                 return prefix.getValue();
             }
         }
+        if (regexNames.isEmpty() || host.length() > REGEX_HOST_MAX) {
+            return null; // no host name is that long: a regex's work on it would grow with what the client sent
+        }
         for (Map.Entry<Pattern, SiteSettings> regex : regexNames) {
-            if (regex.getKey().matcher(host).find()) {
+            if (finds(regex.getKey(), host)) {
                 return regex.getValue();
             }
         }
         return null;
+    }
+
+    /**
+     * Whether {@code regex} finds a match in {@code host}, within {@link #REGEX_STEPS} reads of it (as PCRE's match
+     * limit bounds nginx's): a regex that backtracks past them, or deeper than the stack, matches nothing and is said
+     * so, rather than holding the event loop.
+     */
+    private static boolean finds(Pattern regex, String host) {
+        try {
+            return regex.matcher(new Budgeted(host)).find();
+        } catch (Budgeted.Exhausted | StackOverflowError e) {
+            GAVE_UP.warn(Budgeted.class, "server name \"~" + regex.pattern() + "\" gave up on a host of "
+                    + host.length() + " characters (" + (e instanceof StackOverflowError ? "too deep"
+                    : REGEX_STEPS + " steps") + "): not matched; a regex that backtracks less would");
+            return false;
+        }
+    }
+
+    /** A host's characters, read at most {@link #REGEX_STEPS} times in all. */
+    private static final class Budgeted implements CharSequence {
+        private static final class Exhausted extends RuntimeException {
+            Exhausted() {
+                super(null, null, false, false);
+            }
+        }
+
+        private final String text;
+        private int reads;
+
+        Budgeted(String text) {
+            this.text = text;
+        }
+
+        @Override
+        public int length() {
+            return text.length();
+        }
+
+        @Override
+        public char charAt(int index) {
+            if (++reads > REGEX_STEPS) {
+                throw new Exhausted();
+            }
+            return text.charAt(index);
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return text.substring(start, end);
+        }
+
+        @Override
+        public String toString() {
+            return text;
+        }
     }
 
     /** The host name of a {@code Host} header: lower case, without port and trailing dot. */

@@ -6,6 +6,7 @@ import io.edge.aio.PathPolicy;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.LocationSettings.Kind;
 import io.edge.conf.SiteSettings;
+import io.edge.core.http.CapturedLog;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -137,6 +138,40 @@ class RouterTest {
         Router twice = new Router(List.of(mail, site(List.of("mail.*"), false), fallback), fallback);
         assertThat(twice.site("mail.test")).isSameAs(mail);
         assertThat(twice.conflicts()).singleElement().asString().contains("conflicting server name \"mail.*\"");
+    }
+
+    /**
+     * A regex name's work is bounded, as PCRE's match limit bounds nginx's: a host longer than a DNS name is matched by
+     * none, and one a regex backtracks on past its budget matches nothing (said once), rather than holding the loop.
+     */
+    @Test
+    void aRegexThatBacktracksGivesUpRatherThanHoldTheLoop() {
+        SiteSettings cubic = site(List.of("~^(.*)\\.(.*)\\.(.*)\\.example\\.org$"), false);
+        SiteSettings deep = site(List.of("~^(?:[a-z0-9-]+\\.)*deep\\.com$"), false);
+        SiteSettings fallback = site(List.of(), true);
+        Router router = new Router(List.of(cubic, deep, fallback), fallback);
+        assertThat(router.site("a.b.c.example.org")).isSameAs(cubic);
+        String backtracking = "a.".repeat(120) + "x"; // 241 characters: ~120^3 / 6 steps for the cubic regex
+        try (CapturedLog log = CapturedLog.of(Router.class)) {
+            assertThat(router.site(backtracking)).isSameAs(fallback);
+            assertThat(log.warnings()).singleElement().asString().contains("gave up on a host of 241 characters");
+        }
+        assertThat(router.site("a.".repeat(123) + "deep.com")).as("254 characters, about the longest a host name is").isSameAs(deep);
+        assertThat(router.site("a.".repeat(2000) + "deep.com")).as("longer than any host name: no regex")
+                .isSameAs(fallback);
+    }
+
+    /** A host a trailing wildcard or a regex took may be any domain: only an exact or leading-wildcard name vouches. */
+    @Test
+    void onlyExactNamesAndLeadingWildcardsSayTheHostNamesTheSite() {
+        SiteSettings exact = site(List.of("example.org", "*.example.org", "www.example.*", "~^shop\\."), true);
+        Router router = new Router(List.of(exact), exact);
+        assertThat(router.route("example.org", "/").hostNamesSite()).isTrue();
+        assertThat(router.route("a.example.org", "/").hostNamesSite()).isTrue();
+        assertThat(router.route("www.example.attacker.net", "/").hostNamesSite()).isFalse();
+        assertThat(router.route("shop.attacker.net", "/").hostNamesSite()).isFalse();
+        assertThat(router.route("other.net", "/").hostNamesSite()).isFalse();
+        assertThat(router.route(null, "/").site()).isSameAs(exact);
     }
 
     @Test
