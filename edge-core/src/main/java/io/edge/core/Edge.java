@@ -34,6 +34,7 @@ import io.edge.core.http.RewriteResponder;
 import io.edge.core.limit.ConnectionLimits;
 import io.edge.core.limit.ConnectionZone;
 import io.edge.core.limit.RequestLimits;
+import io.edge.core.limit.RequestZone;
 import io.edge.core.statics.MimeTypes;
 import io.edge.core.statics.StaticResponder;
 import io.edge.core.status.PrometheusText;
@@ -142,6 +143,8 @@ public final class Edge {
     private int generations;
     /** The limit-conn zones configurations name, kept across reloads as nginx keeps its limit_conn_zone. */
     private final ConcurrentMap<String, ConnectionZone> namedConnectionZones = new ConcurrentHashMap<>();
+    /** The limit-req zones configurations name, kept across reloads (while their rate stays) as nginx keeps its own. */
+    private final ConcurrentMap<String, RequestZone> namedRequestZones = new ConcurrentHashMap<>();
     /** The descriptor limit and those open when the first engine was made; a reload's engine is held under the same. */
     private DescriptorLimit descriptorsAtStart;
     /** Where FastCGI request bodies too large for memory go ({@link #spoolDir()}); decided on the first need. */
@@ -199,16 +202,17 @@ public final class Edge {
         final Map<String, PhpFpmSupervisor> supervisors = new LinkedHashMap<>();
         final Map<ScriptRoot, ScriptResolver.FileProbe> scriptProbes = new LinkedHashMap<>();
         final Map<LocationSettings, Responder> responders = new IdentityHashMap<>();
-        /** The limit-req tables of clients by name ({@link io.edge.conf.LimitReq#zone}): afresh at each reload. */
-        /** What a request meets as it enters a location: its limit tables (limit-conn's named zones shared). */
+        /** What a request meets as it enters a location: its limit tables (named zones shared across reloads). */
         final LocationChecks locationChecks;
         /** The auth-basic user files by path, read again when they change ({@link #refreshUserFiles}). */
         final Map<Path, UserFile> userFiles = new HashMap<>();
 
-        Generation(EdgeSettings settings, int number, ConcurrentMap<String, ConnectionZone> namedConnectionZones) {
+        Generation(EdgeSettings settings, int number, ConcurrentMap<String, RequestZone> namedRequestZones,
+                ConcurrentMap<String, ConnectionZone> namedConnectionZones) {
             this.settings = settings;
             this.number = number;
-            this.locationChecks = new LocationChecks(new RequestLimits(), new ConnectionLimits(namedConnectionZones));
+            this.locationChecks = new LocationChecks(new RequestLimits(namedRequestZones),
+                    new ConnectionLimits(namedConnectionZones));
         }
     }
 
@@ -546,7 +550,7 @@ public final class Edge {
      * are equal. On failure, what was made here is closed again and the failure thrown.
      */
     private Generation build(EdgeSettings next, Generation previous) throws Exception {
-        Generation g = new Generation(next, ++generations, namedConnectionZones);
+        Generation g = new Generation(next, ++generations, namedRequestZones, namedConnectionZones);
         List<Generation> keep = previous == null ? List.of() : List.of(previous);
         try {
             // held the same way, or a new engine: the share left to files may change with max-connections or the

@@ -61,6 +61,36 @@ class LimitReqIT {
         }
     }
 
+    /**
+     * A reload keeps a named zone, as nginx keeps its limit_req_zone: a client over its rate gets no fresh burst from
+     * a reload; one that changes the zone's rate starts it afresh, and a location's own table starts afresh each time.
+     */
+    @Test
+    void aNamedZoneOutlivesAReloadThatKeepsItsRate() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        String config = """
+                server.real-ip.from = ["127.0.0.1"]
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "= /login", return = "200 %s", limit-req { rate = "%s", zone = auth } }
+                  { match = "= /own", return = "200 own", limit-req { rate = "1 r/m" } }
+                ] }]
+                """;
+        try (EdgeHarness edge = EdgeHarness.start(dir, config.formatted("old", "1 r/m"))) {
+            assertThat(from(edge, "198.51.100.1", "/login").body()).isEqualTo("old");
+            assertThat(from(edge, "198.51.100.1", "/own").statusCode()).isEqualTo(200);
+            assertThat(from(edge, "198.51.100.1", "/login").statusCode()).isEqualTo(429);
+            edge.reload(config.formatted("new", "1 r/m"));
+            HttpResponse<String> after = from(edge, "198.51.100.1", "/login");
+            assertThat(after.statusCode()).as("the zone kept: still over its rate").isEqualTo(429);
+            assertThat(from(edge, "198.51.100.2", "/login").body()).as("the new configuration answers").isEqualTo("new");
+            assertThat(from(edge, "198.51.100.1", "/own").statusCode()).as("a location's own table, afresh")
+                    .isEqualTo(200);
+            edge.reload(config.formatted("newer", "2 r/m"));
+            assertThat(from(edge, "198.51.100.1", "/login").body()).as("another rate: the zone afresh")
+                    .isEqualTo("newer");
+        }
+    }
+
     @Test
     void aRequestPastTheRateWaitsAndOneThatLeavesWhileWaitingIsLogged499() throws Exception {
         Files.createDirectories(dir.resolve("www"));

@@ -22,15 +22,34 @@ import org.slf4j.LoggerFactory;
  * {@code limit_req}: a request within the client's rate goes on at once; one past it waits on the event loop's timer
  * until it conforms (or, with {@code nodelay}, goes at once) while the client has at most {@code burst} such requests;
  * one beyond is answered with the limit's status, a {@code Retry-After} of the seconds until the bucket has room, and
- * the site's page for it. Afresh at each reload (a zone's rate may change with it). Thread-safe: the event loops share
- * it.
+ * the site's page for it. A named zone ({@code zone login}) is shared with the configurations before and after while
+ * its rate stays the same (nginx keeps its limit_req_zone across a reload: a reload is no fresh burst for a client that
+ * was over its rate); a location's own table starts afresh. Thread-safe: the event loops share it.
  */
 public final class RequestLimits {
 
     private static final Logger LOG = LoggerFactory.getLogger(RequestLimits.class);
     private static final ThrottledWarnings REFUSED = new ThrottledWarnings(LOG, System::nanoTime);
 
-    private final ConcurrentMap<String, RequestZone> zones = new ConcurrentHashMap<>();
+    /** Named zones by name and rate ({@link #key}): shared with the configurations before and after. */
+    private final ConcurrentMap<String, RequestZone> named;
+    /** Locations' own tables, named by their place in this configuration: its own. */
+    private final ConcurrentMap<String, RequestZone> own = new ConcurrentHashMap<>();
+
+    /** Tables of their own, named zones too. */
+    public RequestLimits() {
+        this(new ConcurrentHashMap<>());
+    }
+
+    /** A configuration's tables, its named zones in {@code named}, which a reloaded configuration shares. */
+    public RequestLimits(ConcurrentMap<String, RequestZone> named) {
+        this.named = named;
+    }
+
+    /** A named zone's key: its name and rate, so that a reload that changes the rate starts the zone afresh. */
+    private static String key(LimitReq limit) {
+        return limit.zone() + " at " + limit.rate() + " r/s";
+    }
 
     /**
      * Counts {@code exchange}'s request by {@code limit} (if no limit counted it before: nginx counts a request once,
@@ -42,7 +61,9 @@ public final class RequestLimits {
             then.run(); // counted already, where it came from: nginx counts a request once
             return;
         }
-        RequestZone zone = zones.computeIfAbsent(limit.zone(), name -> new RequestZone(limit.rate()));
+        RequestZone zone = limit.zone().startsWith("zone ")
+                ? named.computeIfAbsent(key(limit), name -> new RequestZone(limit.rate()))
+                : own.computeIfAbsent(limit.zone(), name -> new RequestZone(limit.rate()));
         InetAddress client = exchange.remoteAddress().getAddress();
         long wait = zone.admit(client, System.nanoTime(), limit.burst(), !limit.nodelay());
         if (wait == RequestZone.REFUSED) {
