@@ -142,14 +142,14 @@ public record Referers(boolean none, boolean blocked, boolean serverNames, List<
         if (serverNames) {
             for (String name : siteNames) {
                 Pattern regex = SiteSettings.serverNameRegex(name);
-                if (regex != null && regex.matcher(host).find()) {
+                if (regex != null && BoundedMatch.find(regex, host) == BoundedMatch.Result.FOUND) {
                     return true; // as nginx's: a site's regex names after the hosts, before the ~ entries
                 }
             }
         }
         for (Pattern regex : regexes) {
-            if (regex.matcher(rest).find()) {
-                return true;
+            if (BoundedMatch.find(regex, rest) == BoundedMatch.Result.FOUND) {
+                return true; // one that gives up (a regex that backtracks) validates nothing
             }
         }
         return false;

@@ -48,7 +48,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * Maps the merged, resolved {@code edge} object onto the settings records, recording every problem.
@@ -1372,13 +1371,12 @@ final class SettingsMapper {
                     try {
                         if (text.startsWith("~")) {
                             // nginx's are caseless, matched against the text after "http://" or "https://"
-                            regexes.add(Pattern.compile(text.substring(1).strip(), Pattern.CASE_INSENSITIVE));
+                            regexes.add(LocationMatch.compile(text.substring(1).strip(), Pattern.CASE_INSENSITIVE));
                         } else {
                             hosts.add(Referers.host(text));
                         }
-                    } catch (IllegalArgumentException e) { // PatternSyntaxException is one
-                        String reason = e instanceof PatternSyntaxException syntax
-                                ? "is not a regular expression (" + syntax.getDescription() + ")" : e.getMessage();
+                    } catch (IllegalArgumentException e) { // a bad regex says so: LocationMatch.compile
+                        String reason = e.getMessage();
                         referers.invalid("valid", element.index(), LocationMatch.quoted(element.text()) + " " + reason,
                                 Referers.EXPECTED);
                     }
@@ -1436,13 +1434,20 @@ final class SettingsMapper {
         return rate == 0 ? null : new LimitRate(rate, after); // nginx's limit_rate 0: off
     }
 
-    /** A location's {@code autoindex}: null unless enabled. */
-    private static Autoindex autoindex(Section autoindex) {
+    /** {@code autoindex.format}'s values as written: html, json, xml. */
+    private static final Map<String, Autoindex.Format> AUTOINDEX_FORMATS = autoindexFormats();
+
+    private static Map<String, Autoindex.Format> autoindexFormats() {
         Map<String, Autoindex.Format> formats = new LinkedHashMap<>();
         for (Autoindex.Format format : Autoindex.Format.values()) {
             formats.put(format.name().toLowerCase(Locale.ROOT), format);
         }
-        Autoindex.Format format = autoindex.choice("format", formats);
+        return formats;
+    }
+
+    /** A location's {@code autoindex}: null unless enabled. */
+    private static Autoindex autoindex(Section autoindex) {
+        Autoindex.Format format = autoindex.choice("format", AUTOINDEX_FORMATS);
         boolean exactSize = autoindex.bool("exact-size");
         boolean localTime = autoindex.bool("localtime");
         return autoindex.bool("enabled") ? new Autoindex(format, exactSize, localTime) : null;

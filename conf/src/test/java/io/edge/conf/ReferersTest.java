@@ -66,6 +66,20 @@ class ReferersTest {
         assertThat(read("[server_names]").valid("http://example.org/", SITE)).as("nginx's spelling").isTrue();
     }
 
+    /**
+     * A regex entry as nginx's PCRE reads it ((?P<name>), [[:alpha:]]), tried within a budget: one that backtracks
+     * past it validates nothing rather than hold the event loop; so does a site's regex name.
+     */
+    @Test
+    void regexEntriesReadAsPcreAndGiveUpRatherThanBacktrackForever() throws Exception {
+        Referers referers = read("[\"~^(?P<host>[[:alpha:]]+)\\\\.example/\", \"~^(a+)+b\"]");
+        assertThat(referers.valid("http://shop.example/x", SITE)).isTrue();
+        assertThat(referers.valid("http://sh0p.example/x", SITE)).as("[[:alpha:]] as PCRE reads it").isFalse();
+        assertThat(referers.valid("http://" + "a".repeat(40), SITE)).as("exponential: given up").isFalse();
+        assertThat(read("[server-names]").valid("http://" + "a".repeat(40) + ".com/", List.of("~^(a+)+\\\\.org$")))
+                .isFalse();
+    }
+
     /** A site's trailing wildcard and regex names, as nginx's server_names takes them: the regex after the hosts. */
     @Test
     void serverNamesTakeTheSitesTrailingWildcardsAndRegularExpressions() throws Exception {
@@ -139,8 +153,8 @@ class ReferersTest {
                                 + " elsewhere than a whole first or last label"),
                         tuple(3, "edge.sites[0].locations[0].referers.valid[2]", "\"example.org:8080\" names a port"
                                 + " (a Referer's port is not compared)"),
-                        tuple(3, "edge.sites[0].locations[0].referers.valid[3]", "\"~(unclosed\" is not a regular"
-                                + " expression (Unclosed group)"),
+                        tuple(3, "edge.sites[0].locations[0].referers.valid[3]", "\"~(unclosed\" bad regular"
+                                + " expression: Unclosed group at index 9"),
                         tuple(4, "edge.sites[0].locations[1].referers.valid", "is empty: every request would be refused"),
                         tuple(5, "edge.sites[0].locations[2].referers.invalid", "set without a valid list, which turns"
                                 + " the check on"),

@@ -757,8 +757,9 @@ public final class FastCgiResponder implements Responder {
             request.headers().forEach(headers::add);
             String host = request.headers().get(HttpHeaderNames.HOST);
             String hostName = host == null || host.isEmpty() ? null : Router.hostName(host);
-            // As nginx's $server_name: a host the site answers only as the default site is the client's word, and
-            // a script may trust SERVER_NAME where it would not trust HTTP_HOST (links in mails, redirects).
+            // As nginx's $server_name: a host the site answers only as the default site, or one a trailing wildcard
+            // or a regex let in, is the client's word, and a script may trust SERVER_NAME where it would not trust
+            // HTTP_HOST (links in mails, redirects).
             String serverName = hostName != null && exchange.hostNamesSite() ? hostName
                     : exchange.site().serverNames().isEmpty() ? "" : exchange.site().serverNames().get(0);
             return new CgiRequest(request.method().name(), request.uri(), exchange.sentVersion().text(),

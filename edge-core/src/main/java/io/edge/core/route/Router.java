@@ -1,5 +1,6 @@
 package io.edge.core.route;
 
+import io.edge.conf.BoundedMatch;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.core.http.ThrottledWarnings;
@@ -34,20 +35,23 @@ public final class Router {
 
     /** The longest host regex names are tried on: a DNS name has at most 253 characters. */
     static final int REGEX_HOST_MAX = 255;
-    /** How many reads of a host a regex name may make: a few thousand match any sane one on any host name. */
-    static final int REGEX_STEPS = 100_000;
-    private static final ThrottledWarnings GAVE_UP = new ThrottledWarnings(LoggerFactory.getLogger(Router.class),
+    /** Regex names that gave up on a host, said at most once every 10 s. */
+    private final ThrottledWarnings gaveUp = new ThrottledWarnings(LoggerFactory.getLogger(Router.class),
             System::nanoTime);
 
     private final Map<String, SiteSettings> exactNames = new HashMap<>();
     private final List<Map.Entry<String, SiteSettings>> suffixNames = new ArrayList<>();
     /** Trailing wildcards as the start a host must have ({@code www.example.}), the longest first. */
     private final List<Map.Entry<String, SiteSettings>> prefixNames = new ArrayList<>();
-    private final List<Map.Entry<Pattern, SiteSettings>> regexNames = new ArrayList<>();
+    private final List<Map.Entry<RegexName, SiteSettings>> regexNames = new ArrayList<>();
     private final SiteSettings defaultSite;
     private final List<String> conflicts = new ArrayList<>();
     /** The largest body limit a location of these sites sets itself, or -1. */
     private final long largestLocationBodyLimit;
+
+    /** A server name written as a regex, and the regex. */
+    private record RegexName(String name, Pattern pattern) {
+    }
 
     /** A server name as written and the index of its site in the configuration's list. */
     private record Claim(String name, int site) {
@@ -69,7 +73,7 @@ public final class Router {
             for (String name : site.serverNames()) {
                 Pattern regex = SiteSettings.serverNameRegex(name);
                 if (regex != null) {
-                    regexNames.add(Map.entry(regex, site));
+                    regexNames.add(Map.entry(new RegexName(name, regex), site));
                     continue;
                 }
                 String n = name.toLowerCase(Locale.ROOT);
@@ -170,7 +174,7 @@ public final class Router {
         if (regexNames.isEmpty() || host.length() > REGEX_HOST_MAX) {
             return null; // no host name is that long: a regex's work on it would grow with what the client sent
         }
-        for (Map.Entry<Pattern, SiteSettings> regex : regexNames) {
+        for (Map.Entry<RegexName, SiteSettings> regex : regexNames) {
             if (finds(regex.getKey(), host)) {
                 return regex.getValue();
             }
@@ -179,58 +183,18 @@ public final class Router {
     }
 
     /**
-     * Whether {@code regex} finds a match in {@code host}, within {@link #REGEX_STEPS} reads of it (as PCRE's match
-     * limit bounds nginx's): a regex that backtracks past them, or deeper than the stack, matches nothing and is said
-     * so, rather than holding the event loop.
+     * Whether {@code regex} finds a match in {@code host} within {@link BoundedMatch#STEPS} reads of it (as PCRE's
+     * match limit bounds nginx's): a regex that backtracks past them, or deeper than the stack, matches nothing and is
+     * said so, rather than holding the event loop.
      */
-    private static boolean finds(Pattern regex, String host) {
-        try {
-            return regex.matcher(new Budgeted(host)).find();
-        } catch (Budgeted.Exhausted | StackOverflowError e) {
-            GAVE_UP.warn(Budgeted.class, "server name \"~" + regex.pattern() + "\" gave up on a host of "
-                    + host.length() + " characters (" + (e instanceof StackOverflowError ? "too deep"
-                    : REGEX_STEPS + " steps") + "): not matched; a regex that backtracks less would");
-            return false;
+    private boolean finds(RegexName regex, String host) {
+        BoundedMatch.Result result = BoundedMatch.find(regex.pattern(), host);
+        if (result == BoundedMatch.Result.GAVE_UP) {
+            gaveUp.warn(BoundedMatch.class, "server name \"" + regex.name() + "\" gave up on a host of " + host.length()
+                    + " characters (past " + BoundedMatch.STEPS + " steps, or too deep): not matched; a regex that"
+                    + " backtracks less would");
         }
-    }
-
-    /** A host's characters, read at most {@link #REGEX_STEPS} times in all. */
-    private static final class Budgeted implements CharSequence {
-        private static final class Exhausted extends RuntimeException {
-            Exhausted() {
-                super(null, null, false, false);
-            }
-        }
-
-        private final String text;
-        private int reads;
-
-        Budgeted(String text) {
-            this.text = text;
-        }
-
-        @Override
-        public int length() {
-            return text.length();
-        }
-
-        @Override
-        public char charAt(int index) {
-            if (++reads > REGEX_STEPS) {
-                throw new Exhausted();
-            }
-            return text.charAt(index);
-        }
-
-        @Override
-        public CharSequence subSequence(int start, int end) {
-            return text.substring(start, end);
-        }
-
-        @Override
-        public String toString() {
-            return text;
-        }
+        return result == BoundedMatch.Result.FOUND;
     }
 
     /** The host name of a {@code Host} header: lower case, without port and trailing dot. */

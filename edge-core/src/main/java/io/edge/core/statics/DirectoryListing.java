@@ -18,7 +18,6 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -54,10 +53,29 @@ final class DirectoryListing {
     record Entry(String name, boolean directory, long size, long modifiedMillis) {
     }
 
-    /** Files and directories by name, directories first, names compared as their UTF-8 bytes (nginx's strcmp). */
+    /**
+     * Files and directories by name, directories first, names compared as their UTF-8 bytes (nginx's strcmp): as
+     * UTF-16 code units, which order alike but for characters past U+FFFF against U+E000-U+FFFF, compared as code
+     * points then.
+     */
     static final Comparator<Entry> ORDER = Comparator.comparing((Entry e) -> !e.directory())
-            .thenComparing((a, b) -> Arrays.compareUnsigned(a.name().getBytes(StandardCharsets.UTF_8),
-                    b.name().getBytes(StandardCharsets.UTF_8)));
+            .thenComparing(Entry::name, DirectoryListing::compareAsUtf8);
+
+    /** {@code a} and {@code b} in the order of their UTF-8 bytes, without making them: UTF-8 orders as code points. */
+    static int compareAsUtf8(String a, String b) {
+        int i = 0;
+        int j = 0;
+        while (i < a.length() && j < b.length()) {
+            int x = a.codePointAt(i);
+            int y = b.codePointAt(j);
+            if (x != y) {
+                return Integer.compare(x, y);
+            }
+            i += Character.charCount(x);
+            j += Character.charCount(y);
+        }
+        return Integer.compare(a.length() - i, b.length() - j);
+    }
 
     private DirectoryListing() {
     }
@@ -91,9 +109,11 @@ final class DirectoryListing {
         try (DirectoryStream<Path> names = Files.newDirectoryStream(directory)) {
             for (Path path : names) {
                 String name = path.getFileName().toString();
+                // a dotfile (nginx lists none), or a name of bytes that are no UTF-8 (decoded with U+FFFD: the
+                // decoded name names no file), not one that has that character
                 if (name.startsWith(".") || name.indexOf('\uFFFD') >= 0
                         && !Files.exists(directory.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
-                    continue; // a name of bytes that are no UTF-8 (decoded with U+FFFD), not one that has that character
+                    continue;
                 }
                 BasicFileAttributes attributes;
                 try {

@@ -7,9 +7,9 @@ import io.edge.aio.file.OpenFile;
 import io.edge.aio.linux.Syscalls;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
+import io.edge.conf.Autoindex;
 import io.edge.conf.ErrorPage;
 import io.edge.conf.LimitRate;
-import io.edge.conf.Autoindex;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.core.http.ErrorResponses;
@@ -470,7 +470,7 @@ public final class StaticResponder implements Responder {
                 return;
             }
             if (error != null) {
-                failed(exchange, unwrap(error), () -> notFound(exchange)); // gone since it was opened: 404
+                openFailed(exchange, unwrap(error), () -> notFound(exchange)); // gone since it was opened: 404
                 return;
             }
             byte[] body = page.body();
@@ -570,26 +570,24 @@ public final class StaticResponder implements Responder {
             if (error == null) {
                 then.accept(openFile);
             } else {
-                failed(exchange, unwrap(error), notFound);
+                openFailed(exchange, unwrap(error), notFound);
             }
         }));
     }
 
     /** Answers an open (or a directory's listing) that failed with {@code cause}: a missing file runs {@code notFound}. */
-    private void failed(Exchange exchange, Throwable cause, Runnable notFound) {
-        {
-            if (cause instanceof NoSuchFileException || isReason(cause, Syscalls.ENOTDIR, "Not a directory")) {
-                notFound.run();
-            } else if (cause instanceof AccessDeniedException || isReason(cause, Syscalls.ELOOP,
-                    "Too many levels of symbolic links")) {
-                // Said as nginx says its refusals ("open() failed (13: Permission denied)"): else nothing tells which
-                // files a deploy left unreadable, or that a link (Laravel's storage:link) leads out of the root.
-                FileSystemException refused = (FileSystemException) cause;
-                logRefusal(exchange, refused.getFile(), refused.getReason());
-                exchange.sendError(HttpResponseStatus.FORBIDDEN);
-            } else {
-                exchange.fail(cause); // FileDescriptorsExhaustedException -> 503 in ErrorResponses
-            }
+    private void openFailed(Exchange exchange, Throwable cause, Runnable notFound) {
+        if (cause instanceof NoSuchFileException || isReason(cause, Syscalls.ENOTDIR, "Not a directory")) {
+            notFound.run();
+        } else if (cause instanceof AccessDeniedException || isReason(cause, Syscalls.ELOOP,
+                "Too many levels of symbolic links")) {
+            // Said as nginx says its refusals ("open() failed (13: Permission denied)"): else nothing tells which
+            // files a deploy left unreadable, or that a link (Laravel's storage:link) leads out of the root.
+            FileSystemException refused = (FileSystemException) cause;
+            logRefusal(exchange, refused.getFile(), refused.getReason());
+            exchange.sendError(HttpResponseStatus.FORBIDDEN);
+        } else {
+            exchange.fail(cause); // FileDescriptorsExhaustedException -> 503 in ErrorResponses
         }
     }
 

@@ -106,7 +106,6 @@ class RouterTest {
                 + " \"a.org\" of edge.sites[1]: requests for a.org go to edge.sites[1], listed first");
     }
 
-    /** A site without a name that is not the default answers nothing: said, as nginx warns of a second nameless server. */
     /**
      * nginx's order: the exact name, the longest leading wildcard, the longest trailing wildcard, then the first
      * regular expression, by the sites' order, that finds a match in the host (lower case, no port, no trailing dot).
@@ -174,6 +173,7 @@ class RouterTest {
         assertThat(router.route(null, "/").site()).isSameAs(exact);
     }
 
+    /** A site without a name that is not the default answers nothing: said, as nginx warns of a second nameless server. */
     @Test
     void aNamelessSiteThatIsNotTheDefaultIsSaidToBeUnreachable() {
         SiteSettings first = site(List.of(), false);

@@ -122,9 +122,11 @@ class DirectoryListingTest {
     @Test
     void directoriesComeFirstThenNamesInByteOrder() {
         List<Entry> entries = new ArrayList<>(List.of(new Entry("b", false, 0, 0), new Entry("\u00e9", false, 0, 0),
-                new Entry("B", false, 0, 0), new Entry("z", true, 0, 0), new Entry("a", true, 0, 0)));
+                new Entry("\uD83D\uDE00", false, 0, 0), new Entry("\uFFFD", false, 0, 0), new Entry("B", false, 0, 0),
+                new Entry("z", true, 0, 0), new Entry("a", true, 0, 0), new Entry("ab", false, 0, 0)));
         entries.sort(DirectoryListing.ORDER);
-        assertThat(entries).extracting(Entry::name).containsExactly("a", "z", "B", "b", "\u00e9");
+        assertThat(entries).extracting(Entry::name).as("U+1F600's bytes (F0 ..) after U+FFFD's (EF ..), as nginx's")
+                .containsExactly("a", "z", "B", "ab", "b", "\u00e9", "\uFFFD", "\uD83D\uDE00");
     }
 
     @Test
