@@ -465,8 +465,37 @@ public final class Edge {
             closed.complete(null); // before the lock: a stop holding it waits for this
             synchronized (this) {
                 closing.remove(old);
+                forgetUnusedZones();
             }
         }
+    }
+
+    /**
+     * Drops the named limit zones no configuration still serving names (a zone a reload removed, or the old rate of one
+     * it changed), which would otherwise stay for good with their clients. An exchange of a retired generation still
+     * running holds its zone itself. Under the lock, so no reload is building meanwhile.
+     */
+    private void forgetUnusedZones() {
+        Set<String> requestZones = new HashSet<>();
+        Set<String> connectionZones = new HashSet<>();
+        List<Generation> live = new ArrayList<>(retiring);
+        if (current != null) {
+            live.add(current); // none once stopped
+        }
+        for (Generation g : live) {
+            for (SiteSettings site : g.settings.sites()) {
+                for (LocationSettings location : site.locations()) {
+                    if (location.limitReq() != null) {
+                        requestZones.add(RequestLimits.namedKey(location.limitReq()));
+                    }
+                    if (location.limitConn() != null) {
+                        connectionZones.add(location.limitConn().zone());
+                    }
+                }
+            }
+        }
+        namedRequestZones.keySet().retainAll(requestZones);
+        namedConnectionZones.keySet().retainAll(connectionZones);
     }
 
     /** The {@code edge.server} keys a reload does not apply: the event loops, the spool and php-fpm's run directory. */

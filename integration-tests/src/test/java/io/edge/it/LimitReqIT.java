@@ -91,6 +91,27 @@ class LimitReqIT {
         }
     }
 
+    /** A zone a reload removed is forgotten once the configurations that named it are retired: not kept for good. */
+    @Test
+    void aZoneNoConfigurationNamesIsForgottenOnceTheOldOnesRetire() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        String limited = """
+                server.real-ip.from = ["127.0.0.1"]
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "= /login", return = "200 ok", limit-req { rate = "1 r/m", zone = auth } }
+                ] }]
+                """;
+        try (CapturedLog edgeLog = CapturedLog.of(io.edge.core.Edge.class);
+             EdgeHarness edge = EdgeHarness.start(dir, limited)) {
+            assertThat(from(edge, "198.51.100.1", "/login").statusCode()).isEqualTo(200);
+            assertThat(from(edge, "198.51.100.1", "/login").statusCode()).isEqualTo(429);
+            edge.reload(limited.replace("limit-req { rate = \"1 r/m\", zone = auth }", "access-log = true"));
+            Awaits.await(() -> edgeLog.lines().contains("reload: generation 1 retired"), "the first one retired");
+            edge.reload(limited);
+            assertThat(from(edge, "198.51.100.1", "/login").statusCode()).as("the zone afresh").isEqualTo(200);
+        }
+    }
+
     @Test
     void aRequestPastTheRateWaitsAndOneThatLeavesWhileWaitingIsLogged499() throws Exception {
         Files.createDirectories(dir.resolve("www"));

@@ -46,7 +46,14 @@ public final class RequestLimits {
         this.named = named;
     }
 
-    /** A named zone's key: its name and rate, so that a reload that changes the rate starts the zone afresh. */
+    /**
+     * A named zone's key in the map shared across reloads: its name and rate, so that a reload that changes the rate
+     * starts the zone afresh; null for a location's own table.
+     */
+    public static String namedKey(LimitReq limit) {
+        return limit.zone().startsWith("zone ") ? key(limit) : null;
+    }
+
     private static String key(LimitReq limit) {
         return limit.zone() + " at " + limit.rate() + " r/s";
     }
