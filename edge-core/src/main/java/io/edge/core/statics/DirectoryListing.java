@@ -87,9 +87,15 @@ final class DirectoryListing {
      * ReadQueueFullException when too many listings wait.
      */
     static CompletableFuture<Rendered> list(PathResolver resolver, String uriPath, Autoindex autoindex) {
+        return list(resolver, uriPath, autoindex, LISTERS);
+    }
+
+    /** As {@link #list(PathResolver, String, Autoindex)}, on {@code listers}. */
+    static CompletableFuture<Rendered> list(PathResolver resolver, String uriPath, Autoindex autoindex,
+            Executor listers) {
         CompletableFuture<Rendered> listed = new CompletableFuture<>();
         try {
-            LISTERS.execute(() -> {
+            listers.execute(() -> {
                 try {
                     listed.complete(render(autoindex, uriPath, read(resolver, uriPath), ZoneId.systemDefault()));
                 } catch (Throwable e) { // an OutOfMemoryError too: the request is answered (500), never left waiting

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.edge.aio.PathPolicy;
+import io.edge.aio.file.ReadQueueFullException;
 import io.edge.aio.path.PathResolver;
 import io.edge.conf.Autoindex;
 import io.edge.core.statics.DirectoryListing.Entry;
@@ -17,6 +18,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -171,6 +173,24 @@ class DirectoryListingTest {
         assertThatThrownBy(() -> DirectoryListing.read(resolver, "/gone/")).isInstanceOf(NoSuchFileException.class);
         assertThatThrownBy(() -> DirectoryListing.read(resolver, "/etc/")).as("a link out of the root")
                 .isInstanceOf(AccessDeniedException.class);
+    }
+
+    /** Listed on a listing thread: a full queue is a 503's cause, a failure the future's, never a future left open. */
+    @Test
+    void aListingEndsWhateverHappensToIt() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("a.txt"), "a");
+        PathResolver resolver = new PathResolver(www, PathPolicy.DEFAULT);
+        Autoindex json = new Autoindex(Autoindex.Format.JSON, true, false);
+        assertThat(new String(DirectoryListing.list(resolver, "/", json, Runnable::run).get().body(),
+                StandardCharsets.UTF_8)).contains("\"name\":\"a.txt\"");
+        assertThatThrownBy(() -> DirectoryListing.list(resolver, "/", json, task -> {
+            throw new RejectedExecutionException("full");
+        }).get()).hasCauseInstanceOf(ReadQueueFullException.class);
+        assertThatThrownBy(() -> DirectoryListing.list(resolver, "/gone/", json, Runnable::run).get())
+                .hasCauseInstanceOf(NoSuchFileException.class);
+        assertThatThrownBy(() -> DirectoryListing.list(resolver, "/", null, Runnable::run).get())
+                .as("anything thrown while writing the list").hasCauseInstanceOf(NullPointerException.class);
     }
 
     private static long mtime(Path path) throws Exception {
