@@ -37,7 +37,8 @@ final class ServerNames {
             return written;
         }
         String lower = written.toLowerCase(Locale.ROOT);
-        if (lower.length() > 1 && lower.endsWith(".") && !lower.endsWith("..")) {
+        // (not a trailing wildcard's: "www.example.*." is no name, as nginx says, not www.example.*)
+        if (lower.length() > 1 && lower.endsWith(".") && !lower.endsWith("..") && !lower.endsWith(".*.")) {
             return lower.substring(0, lower.length() - 1);
         }
         return lower;

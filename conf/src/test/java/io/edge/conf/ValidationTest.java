@@ -824,6 +824,7 @@ class ValidationTest {
                   ".",
                   "*.",
                   "www.*.example.org",
+                  "www.example.*.",
                   "*.*.example.org",
                   "~^(www\\\\d+\\\\.example\\\\.org$",
                   "~ ^shop\\\\.",
@@ -844,19 +845,21 @@ class ValidationTest {
                         wildcard),
                 tuple(6, "edge.sites[0].server-names[3]", "\"www.*.example.org\" has a '*' elsewhere than a whole first"
                         + " or last label", wildcard),
-                tuple(7, "edge.sites[0].server-names[4]", "\"*.*.example.org\" has a '*' elsewhere than a whole first"
+                tuple(7, "edge.sites[0].server-names[4]", "\"www.example.*.\" has a '*' elsewhere than a whole first"
                         + " or last label", wildcard),
-                tuple(8, "edge.sites[0].server-names[5]", "\"~^(www\\d+\\.example\\.org$\" bad regular expression:"
+                tuple(8, "edge.sites[0].server-names[5]", "\"*.*.example.org\" has a '*' elsewhere than a whole first"
+                        + " or last label", wildcard),
+                tuple(9, "edge.sites[0].server-names[6]", "\"~^(www\\d+\\.example\\.org$\" bad regular expression:"
                         + " Unclosed group at index 23", "a regular expression a host is matched with, such as"
                         + " ~^(www\\.)?example\\.(com|net)$"),
-                tuple(9, "edge.sites[0].server-names[6]", "\"~ ^shop\\.\" has white space after ~, which no host has",
+                tuple(10, "edge.sites[0].server-names[7]", "\"~ ^shop\\.\" has white space after ~, which no host has",
                         "the regular expression right after ~, such as ~^shop\\."),
-                tuple(10, "edge.sites[0].server-names[7]", "\"a,b.test\" has ',', which no Host can carry", hostName),
-                tuple(11, "edge.sites[0].server-names[8]", "\"Caf\u00e9.test\" is not ASCII",
+                tuple(11, "edge.sites[0].server-names[8]", "\"a,b.test\" has ',', which no Host can carry", hostName),
+                tuple(12, "edge.sites[0].server-names[9]", "\"Caf\u00e9.test\" is not ASCII",
                         "its ASCII form as a Host carries it, \"xn--caf-dma.test\""),
-                tuple(12, "edge.sites[0].server-names[9]", "\"[1:2]\" is not an IPv6 address in brackets",
+                tuple(13, "edge.sites[0].server-names[10]", "\"[1:2]\" is not an IPv6 address in brackets",
                         "a host name, or an IPv6 address in brackets as in Host: [::1]"),
-                tuple(13, "edge.sites[0].server-names[10]", "\"..test\" has an empty label", hostName));
+                tuple(14, "edge.sites[0].server-names[11]", "\"..test\" has an empty label", hostName));
     }
 
     /**
