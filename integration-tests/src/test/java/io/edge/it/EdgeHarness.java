@@ -6,6 +6,9 @@ import io.edge.core.Edge;
 import io.edge.core.http.RawHttpClient;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -14,6 +17,9 @@ import java.nio.file.Path;
  * every test), listening on a free loopback port.
  */
 final class EdgeHarness implements AutoCloseable {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .followRedirects(HttpClient.Redirect.NEVER).build();
 
     private final Edge edge;
     private final InetSocketAddress address;
@@ -69,6 +75,15 @@ final class EdgeHarness implements AutoCloseable {
         try (RawHttpClient client = new RawHttpClient(address)) {
             return client.send("GET /edge-status HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").read().text();
         }
+    }
+
+    /**
+     * A GET of {@code target} over HTTP/1.1 for the client {@code address}, as a trusted proxy in front names it: its
+     * X-Forwarded-For, which a test's {@code server.real-ip.from = ["127.0.0.1"]} believes.
+     */
+    HttpResponse<String> getFrom(String address, String target) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(uri(target)).header("X-Forwarded-For", address).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     URI uri(String pathAndQuery) {

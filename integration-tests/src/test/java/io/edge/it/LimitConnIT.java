@@ -48,18 +48,18 @@ class LimitConnIT {
                 slow.send("GET /downloads/big.bin HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n");
                 await(() -> slow.socket().getInputStream().available() > 0, "the download's first bytes");
 
-                HttpResponse<String> refused = from(edge, "198.51.100.1", "/downloads/small.txt");
+                HttpResponse<String> refused = edge.getFrom("198.51.100.1", "/downloads/small.txt");
                 assertThat(refused.statusCode()).as("a second request in progress for the client").isEqualTo(429);
                 assertThat(refused.body()).isEqualTo("<p>one at a time</p>");
-                assertThat(from(edge, "198.51.100.1", "/downloads/missing.txt").statusCode())
+                assertThat(edge.getFrom("198.51.100.1", "/downloads/missing.txt").statusCode())
                         .as("refused before the file is looked for").isEqualTo(429);
-                assertThat(from(edge, "198.51.100.1", "/free.html").body()).as("a location without a limit")
+                assertThat(edge.getFrom("198.51.100.1", "/free.html").body()).as("a location without a limit")
                         .isEqualTo("free");
-                assertThat(from(edge, "198.51.100.2", "/downloads/small.txt").body()).as("another client")
+                assertThat(edge.getFrom("198.51.100.2", "/downloads/small.txt").body()).as("another client")
                         .isEqualTo("small");
             }
             // the client left before the last byte: its place is back once edge has seen it go
-            Awaits.until(() -> from(edge, "198.51.100.1", "/downloads/small.txt").statusCode(), status -> status == 200,
+            Awaits.until(() -> edge.getFrom("198.51.100.1", "/downloads/small.txt").statusCode(), status -> status == 200,
                     "the client's place back after it left");
 
             try (RawHttpClient client = new RawHttpClient(edge.address())) {
@@ -97,9 +97,9 @@ class LimitConnIT {
             slow.send("GET /big.bin HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n");
             await(() -> slow.socket().getInputStream().available() > 0, "the download's first bytes");
             edge.reload(config.formatted("new"));
-            assertThat(from(edge, "198.51.100.1", "/version").body()).as("the new configuration answers")
+            assertThat(edge.getFrom("198.51.100.1", "/version").body()).as("the new configuration answers")
                     .isEqualTo("new");
-            assertThat(from(edge, "198.51.100.1", "/small.txt").statusCode()).isEqualTo(429);
+            assertThat(edge.getFrom("198.51.100.1", "/small.txt").statusCode()).isEqualTo(429);
         }
     }
 
@@ -145,7 +145,7 @@ class LimitConnIT {
                   { match = "/bots/", limit-conn { max = 1, status = 444 } }
                 ] }]
                 """)) {
-            HttpResponse<String> redirected = from(edge, "198.51.100.1", "/old/anything");
+            HttpResponse<String> redirected = edge.getFrom("198.51.100.1", "/old/anything");
             assertThat(redirected.statusCode()).isEqualTo(200);
             assertThat(redirected.body()).isEqualTo("page");
 
@@ -192,18 +192,18 @@ class LimitConnIT {
                     .header("X-Forwarded-For", "198.51.100.1").build(), HttpResponse.BodyHandlers.ofString());
             await(() -> Files.exists(counter) && Files.readAllLines(counter).contains("start"), "the script started");
 
-            HttpResponse<String> refused = from(edge, "198.51.100.1", "/api/quick.php");
+            HttpResponse<String> refused = edge.getFrom("198.51.100.1", "/api/quick.php");
             assertThat(refused.statusCode()).as("the zone's place is taken; the status this location names")
                     .isEqualTo(503);
             assertThat(refused.headers().firstValue("retry-after")).as("as nginx's: when a place comes free is not known")
                     .isEmpty();
-            assertThat(from(edge, "198.51.100.2", "/api/quick.php").body()).as("another client").isEqualTo("quick");
+            assertThat(edge.getFrom("198.51.100.2", "/api/quick.php").body()).as("another client").isEqualTo("quick");
             assertThat(Files.readAllLines(counter)).as("the refused request never ran")
                     .containsExactly("start", "quick");
 
             Files.writeString(dir.resolve("release"), "");
             assertThat(held.get().body()).isEqualTo("held");
-            Awaits.until(() -> from(edge, "198.51.100.1", "/api/quick.php").statusCode(), status -> status == 200,
+            Awaits.until(() -> edge.getFrom("198.51.100.1", "/api/quick.php").statusCode(), status -> status == 200,
                     "the client's place back after its script answered");
             assertThat(Files.readAllLines(counter)).containsExactly("start", "quick", "quick");
         } finally {
@@ -238,12 +238,12 @@ class LimitConnIT {
                 slow.send("GET /download.php?f=big.bin HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n");
                 await(() -> slow.socket().getInputStream().available() > 0, "the download's first bytes");
 
-                assertThat(from(edge, "198.51.100.1", "/download.php?f=small.txt").statusCode())
+                assertThat(edge.getFrom("198.51.100.1", "/download.php?f=small.txt").statusCode())
                         .as("the client's second download meanwhile").isEqualTo(429);
-                assertThat(from(edge, "198.51.100.2", "/download.php?f=small.txt").body()).as("another client's")
+                assertThat(edge.getFrom("198.51.100.2", "/download.php?f=small.txt").body()).as("another client's")
                         .isEqualTo("small");
             }
-            Awaits.until(() -> from(edge, "198.51.100.1", "/download.php?f=small.txt").statusCode(),
+            Awaits.until(() -> edge.getFrom("198.51.100.1", "/download.php?f=small.txt").statusCode(),
                     status -> status == 200, "the client's place back after it left");
         }
     }
@@ -271,17 +271,11 @@ class LimitConnIT {
             CompletableFuture<HttpResponse<String>> held = HTTP.sendAsync(HttpRequest.newBuilder(edge.uri("/app/a"))
                     .header("X-Forwarded-For", "198.51.100.1").build(), HttpResponse.BodyHandlers.ofString());
             await(() -> Files.exists(started), "the front controller running");
-            assertThat(from(edge, "198.51.100.1", "/app/b").statusCode()).isEqualTo(429);
+            assertThat(edge.getFrom("198.51.100.1", "/app/b").statusCode()).isEqualTo(429);
             Files.writeString(dir.resolve("release"), "");
             assertThat(held.get().body()).isEqualTo("front");
         } finally {
             Files.writeString(dir.resolve("release"), "");
         }
-    }
-
-    /** A GET of {@code target} for the client {@code address}, as a trusted proxy in front names it. */
-    private static HttpResponse<String> from(EdgeHarness edge, String address, String target) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).header("X-Forwarded-For", address).build(),
-                HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -42,20 +42,20 @@ class LimitReqIT {
                     { match = "= /api", return = "200 ok", limit-req { rate = "1 r/m", status = 503 } }
                 ] }]
                 """)) {
-            assertThat(from(edge, "198.51.100.1", "/login.html").body()).isEqualTo("login");
-            assertThat(from(edge, "198.51.100.1", "/login.html").statusCode()).isEqualTo(200);
-            assertThat(from(edge, "198.51.100.1", "/reset.html").statusCode()).as("the zone's third, within the burst")
+            assertThat(edge.getFrom("198.51.100.1", "/login.html").body()).isEqualTo("login");
+            assertThat(edge.getFrom("198.51.100.1", "/login.html").statusCode()).isEqualTo(200);
+            assertThat(edge.getFrom("198.51.100.1", "/reset.html").statusCode()).as("the zone's third, within the burst")
                     .isEqualTo(200);
-            HttpResponse<String> refused = from(edge, "198.51.100.1", "/reset.html");
+            HttpResponse<String> refused = edge.getFrom("198.51.100.1", "/reset.html");
             assertThat(refused.statusCode()).as("past the burst of the zone both locations share").isEqualTo(429);
             assertThat(refused.body()).isEqualTo("<p>slow down</p>");
             assertThat(refused.headers().firstValue("retry-after")).contains("60");
-            assertThat(from(edge, "198.51.100.1", "/free.html").statusCode()).as("a location without a limit")
+            assertThat(edge.getFrom("198.51.100.1", "/free.html").statusCode()).as("a location without a limit")
                     .isEqualTo(200);
-            assertThat(from(edge, "198.51.100.2", "/login.html").statusCode()).as("another client").isEqualTo(200);
+            assertThat(edge.getFrom("198.51.100.2", "/login.html").statusCode()).as("another client").isEqualTo(200);
 
-            assertThat(from(edge, "198.51.100.3", "/api").statusCode()).isEqualTo(200);
-            HttpResponse<String> busy = from(edge, "198.51.100.3", "/api");
+            assertThat(edge.getFrom("198.51.100.3", "/api").statusCode()).isEqualTo(200);
+            HttpResponse<String> busy = edge.getFrom("198.51.100.3", "/api");
             assertThat(busy.statusCode()).as("no burst, and the status the location names").isEqualTo(503);
             assertThat(busy.headers().firstValue("retry-after")).contains("60");
         }
@@ -76,17 +76,17 @@ class LimitReqIT {
                 ] }]
                 """;
         try (EdgeHarness edge = EdgeHarness.start(dir, config.formatted("old", "1 r/m"))) {
-            assertThat(from(edge, "198.51.100.1", "/login").body()).isEqualTo("old");
-            assertThat(from(edge, "198.51.100.1", "/own").statusCode()).isEqualTo(200);
-            assertThat(from(edge, "198.51.100.1", "/login").statusCode()).isEqualTo(429);
+            assertThat(edge.getFrom("198.51.100.1", "/login").body()).isEqualTo("old");
+            assertThat(edge.getFrom("198.51.100.1", "/own").statusCode()).isEqualTo(200);
+            assertThat(edge.getFrom("198.51.100.1", "/login").statusCode()).isEqualTo(429);
             edge.reload(config.formatted("new", "1 r/m"));
-            HttpResponse<String> after = from(edge, "198.51.100.1", "/login");
+            HttpResponse<String> after = edge.getFrom("198.51.100.1", "/login");
             assertThat(after.statusCode()).as("the zone kept: still over its rate").isEqualTo(429);
-            assertThat(from(edge, "198.51.100.2", "/login").body()).as("the new configuration answers").isEqualTo("new");
-            assertThat(from(edge, "198.51.100.1", "/own").statusCode()).as("a location's own table, afresh")
+            assertThat(edge.getFrom("198.51.100.2", "/login").body()).as("the new configuration answers").isEqualTo("new");
+            assertThat(edge.getFrom("198.51.100.1", "/own").statusCode()).as("a location's own table, afresh")
                     .isEqualTo(200);
             edge.reload(config.formatted("newer", "2 r/m"));
-            assertThat(from(edge, "198.51.100.1", "/login").body()).as("another rate: the zone afresh")
+            assertThat(edge.getFrom("198.51.100.1", "/login").body()).as("another rate: the zone afresh")
                     .isEqualTo("newer");
         }
     }
@@ -103,12 +103,12 @@ class LimitReqIT {
                 """;
         try (CapturedLog edgeLog = CapturedLog.of(io.edge.core.Edge.class);
              EdgeHarness edge = EdgeHarness.start(dir, limited)) {
-            assertThat(from(edge, "198.51.100.1", "/login").statusCode()).isEqualTo(200);
-            assertThat(from(edge, "198.51.100.1", "/login").statusCode()).isEqualTo(429);
+            assertThat(edge.getFrom("198.51.100.1", "/login").statusCode()).isEqualTo(200);
+            assertThat(edge.getFrom("198.51.100.1", "/login").statusCode()).isEqualTo(429);
             edge.reload(limited.replace("limit-req { rate = \"1 r/m\", zone = auth }", "access-log = true"));
             Awaits.await(() -> edgeLog.lines().contains("reload: generation 1 retired"), "the first one retired");
             edge.reload(limited);
-            assertThat(from(edge, "198.51.100.1", "/login").statusCode()).as("the zone afresh").isEqualTo(200);
+            assertThat(edge.getFrom("198.51.100.1", "/login").statusCode()).as("the zone afresh").isEqualTo(200);
         }
     }
 
@@ -156,12 +156,12 @@ class LimitReqIT {
                   { match = "/bots/", return = "200 ok", limit-req { rate = "1 r/m", status = 444 } }
                 ] }]
                 """)) {
-            assertThat(from(edge, "198.51.100.1", "/old/page.html").body()).isEqualTo("page");
-            assertThat(from(edge, "198.51.100.1", "/old/page.html").statusCode())
+            assertThat(edge.getFrom("198.51.100.1", "/old/page.html").body()).isEqualTo("page");
+            assertThat(edge.getFrom("198.51.100.1", "/old/page.html").statusCode())
                     .as("the second of a burst of one: each counted once, not in both locations").isEqualTo(200);
-            assertThat(from(edge, "198.51.100.1", "/old/page.html").statusCode()).isEqualTo(429);
+            assertThat(edge.getFrom("198.51.100.1", "/old/page.html").statusCode()).isEqualTo(429);
 
-            assertThat(from(edge, "198.51.100.2", "/bots/x").statusCode()).isEqualTo(200);
+            assertThat(edge.getFrom("198.51.100.2", "/bots/x").statusCode()).isEqualTo(200);
             try (RawHttpClient bot = new RawHttpClient(edge.address())) {
                 bot.send("GET /bots/x HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.2\r\n\r\n");
                 assertThat(bot.isClosedByPeer()).as("444: no answer at all").isTrue();
@@ -208,13 +208,13 @@ class LimitReqIT {
                      ] }]
                      fastcgi.backends.php { addresses = ["%s"] }
                      """.formatted(fpm.address()))) {
-            assertThat(from(edge, "198.51.100.1", "/app/page").body()).isEqualTo("front");
-            HttpResponse<String> second = from(edge, "198.51.100.1", "/app/other");
+            assertThat(edge.getFrom("198.51.100.1", "/app/page").body()).isEqualTo("front");
+            HttpResponse<String> second = edge.getFrom("198.51.100.1", "/app/other");
             assertThat(second.statusCode()).as("the front controller's location's rate").isEqualTo(429);
-            assertThat(from(edge, "198.51.100.2", "/app/page").body()).as("another client").isEqualTo("front");
+            assertThat(edge.getFrom("198.51.100.2", "/app/page").body()).as("another client").isEqualTo("front");
 
-            assertThat(from(edge, "198.51.100.3", "/counted/a").body()).isEqualTo("front");
-            assertThat(from(edge, "198.51.100.3", "/counted/b").body())
+            assertThat(edge.getFrom("198.51.100.3", "/counted/a").body()).isEqualTo("front");
+            assertThat(edge.getFrom("198.51.100.3", "/counted/b").body())
                     .as("counted where it came in (a burst of 1), not again by the front controller's").isEqualTo("front");
         }
     }
@@ -235,20 +235,14 @@ class LimitReqIT {
                      ] }]
                      fastcgi.backends.php { addresses = ["%s"] }
                      """.formatted(fpm.address()))) {
-            assertThat(from(edge, "198.51.100.1", "/get.php").body()).isEqualTo("file");
-            assertThat(from(edge, "198.51.100.1", "/get.php").statusCode()).isEqualTo(429);
-            assertThat(from(edge, "198.51.100.2", "/get.php").body()).as("another client").isEqualTo("file");
+            assertThat(edge.getFrom("198.51.100.1", "/get.php").body()).isEqualTo("file");
+            assertThat(edge.getFrom("198.51.100.1", "/get.php").statusCode()).isEqualTo(429);
+            assertThat(edge.getFrom("198.51.100.2", "/get.php").body()).as("another client").isEqualTo("file");
         }
     }
 
     /** Whether the server has sent {@code client} something to read. */
     private static boolean answered(RawHttpClient client) throws java.io.IOException {
         return client.socket().getInputStream().available() > 0;
-    }
-
-    /** A GET of {@code target} for the client {@code address}, as a trusted proxy in front names it. */
-    private static HttpResponse<String> from(EdgeHarness edge, String address, String target) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).header("X-Forwarded-For", address).build(),
-                HttpResponse.BodyHandlers.ofString());
     }
 }

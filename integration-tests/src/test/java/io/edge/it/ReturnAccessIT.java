@@ -149,24 +149,24 @@ class ReturnAccessIT {
                      ] }]
                      fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
                      """.formatted(fpm.address()))) {
-            assertThat(from(edge, "198.51.100.7", "/admin/panel.html").body()).isEqualTo("panel");
-            assertThat(from(edge, "2001:db8::1", "/admin/panel.html").statusCode()).isEqualTo(200);
-            assertThat(from(edge, "203.0.113.9", "/admin/panel.html").statusCode()).isEqualTo(403);
-            assertThat(from(edge, "203.0.113.9", "/admin/missing.html").statusCode())
+            assertThat(edge.getFrom("198.51.100.7", "/admin/panel.html").body()).isEqualTo("panel");
+            assertThat(edge.getFrom("2001:db8::1", "/admin/panel.html").statusCode()).isEqualTo(200);
+            assertThat(edge.getFrom("203.0.113.9", "/admin/panel.html").statusCode()).isEqualTo(403);
+            assertThat(edge.getFrom("203.0.113.9", "/admin/missing.html").statusCode())
                     .as("refused before the file is looked up: no 404 tells what exists").isEqualTo(403);
-            assertThat(from(edge, "203.0.113.9", "/public.html").body()).as("location-defaults' rules there")
+            assertThat(edge.getFrom("203.0.113.9", "/public.html").body()).as("location-defaults' rules there")
                     .isEqualTo("public");
-            assertThat(from(edge, "192.0.2.5", "/public.html").statusCode()).isEqualTo(403);
-            assertThat(from(edge, "192.0.2.5", "/admin/panel.html").statusCode())
+            assertThat(edge.getFrom("192.0.2.5", "/public.html").statusCode()).isEqualTo(403);
+            assertThat(edge.getFrom("192.0.2.5", "/admin/panel.html").statusCode())
                     .as("a location's own list replaces the defaults'").isEqualTo(403);
 
-            assertThat(from(edge, "198.51.100.7", "/ran.php").body()).isEqualTo("ran");
-            HttpResponse<String> refused = from(edge, "203.0.113.9", "/ran.php");
+            assertThat(edge.getFrom("198.51.100.7", "/ran.php").body()).isEqualTo("ran");
+            HttpResponse<String> refused = edge.getFrom("203.0.113.9", "/ran.php");
             assertThat(refused.statusCode()).isEqualTo(403);
             assertThat(www.resolve("ran-198.51.100.7")).exists();
             assertThat(www.resolve("ran-203.0.113.9")).as("the script never ran for the refused client").doesNotExist();
 
-            assertThat(from(edge, "198.51.100.7", "/secret/").statusCode())
+            assertThat(edge.getFrom("198.51.100.7", "/secret/").statusCode())
                     .as("access is judged before the return answers (nginx's return would come first)").isEqualTo(403);
         }
     }
@@ -192,14 +192,14 @@ class ReturnAccessIT {
                      ] }]
                      fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
                      """.formatted(fpm.address()))) {
-            assertThat(from(edge, "198.51.100.7", "/some/route").body()).isEqualTo("the app");
-            assertThat(from(edge, "203.0.113.9", "/some/route").statusCode())
+            assertThat(edge.getFrom("198.51.100.7", "/some/route").body()).isEqualTo("the app");
+            assertThat(edge.getFrom("203.0.113.9", "/some/route").statusCode())
                     .as("the front controller's location refuses this client").isEqualTo(403);
 
-            HttpResponse<String> member = from(edge, "198.51.100.7", "/download.php");
+            HttpResponse<String> member = edge.getFrom("198.51.100.7", "/download.php");
             assertThat(member.statusCode()).isEqualTo(200);
             assertThat(member.body()).isEqualTo("%PDF members only");
-            assertThat(from(edge, "203.0.113.9", "/download.php").statusCode())
+            assertThat(edge.getFrom("203.0.113.9", "/download.php").statusCode())
                     .as("the X-Accel-Redirect's location refuses this client, as nginx's internal redirect")
                     .isEqualTo(403);
         }
@@ -230,13 +230,13 @@ class ReturnAccessIT {
                      ] }]
                      fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
                      """.formatted(fpm.address()))) {
-            assertThat(from(edge, "198.51.100.7", "/uploads/evil/").statusCode()).as("a directory's index").isEqualTo(403);
-            assertThat(from(edge, "198.51.100.7", "/uploads/evil2.php/x").statusCode()).as("a script with PATH_INFO")
+            assertThat(edge.getFrom("198.51.100.7", "/uploads/evil/").statusCode()).as("a directory's index").isEqualTo(403);
+            assertThat(edge.getFrom("198.51.100.7", "/uploads/evil2.php/x").statusCode()).as("a script with PATH_INFO")
                     .isEqualTo(403);
-            assertThat(from(edge, "198.51.100.7", "/some/route").body()).isEqualTo("front controller");
-            assertThat(from(edge, "203.0.113.9", "/some/route").statusCode()).as("the front controller's location")
+            assertThat(edge.getFrom("198.51.100.7", "/some/route").body()).isEqualTo("front controller");
+            assertThat(edge.getFrom("203.0.113.9", "/some/route").statusCode()).as("the front controller's location")
                     .isEqualTo(403);
-            assertThat(from(edge, "198.51.100.7", "/legacy.php/more").statusCode()).as("a return there answers")
+            assertThat(edge.getFrom("198.51.100.7", "/legacy.php/more").statusCode()).as("a return there answers")
                     .isEqualTo(410);
         }
     }
@@ -303,11 +303,5 @@ class ReturnAccessIT {
     private static HttpResponse<String> send(EdgeHarness edge, String method, String target) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).method(method, HttpRequest.BodyPublishers.noBody())
                 .build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** A GET of {@code target} for the client {@code address}, as a trusted proxy in front names it. */
-    private static HttpResponse<String> from(EdgeHarness edge, String address, String target) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).header("X-Forwarded-For", address).build(),
-                HttpResponse.BodyHandlers.ofString());
     }
 }
