@@ -31,7 +31,7 @@ public final class RequestLimits {
     private static final Logger LOG = LoggerFactory.getLogger(RequestLimits.class);
     private static final ThrottledWarnings REFUSED = new ThrottledWarnings(LOG, System::nanoTime);
 
-    /** Named zones by name and rate ({@link #key}): shared with the configurations before and after. */
+    /** Named zones by name and rate ({@link #namedKey}): shared with the configurations before and after. */
     private final ConcurrentMap<String, RequestZone> named;
     /** Locations' own tables, named by their place in this configuration: its own. */
     private final ConcurrentMap<String, RequestZone> own = new ConcurrentHashMap<>();
@@ -51,11 +51,7 @@ public final class RequestLimits {
      * starts the zone afresh; null for a location's own table.
      */
     public static String namedKey(LimitReq limit) {
-        return limit.zone().startsWith("zone ") ? key(limit) : null;
-    }
-
-    private static String key(LimitReq limit) {
-        return limit.zone() + " at " + limit.rate() + " r/s";
+        return limit.zone().startsWith("zone ") ? limit.zone() + " at " + limit.rate() + " r/s" : null;
     }
 
     /**
@@ -68,8 +64,9 @@ public final class RequestLimits {
             then.run(); // counted already, where it came from: nginx counts a request once
             return;
         }
-        RequestZone zone = limit.zone().startsWith("zone ")
-                ? named.computeIfAbsent(key(limit), name -> new RequestZone(limit.rate()))
+        String shared = namedKey(limit);
+        RequestZone zone = shared != null
+                ? named.computeIfAbsent(shared, name -> new RequestZone(limit.rate()))
                 : own.computeIfAbsent(limit.zone(), name -> new RequestZone(limit.rate()));
         InetAddress client = exchange.remoteAddress().getAddress();
         long wait = zone.admit(client, System.nanoTime(), limit.burst(), !limit.nodelay());
