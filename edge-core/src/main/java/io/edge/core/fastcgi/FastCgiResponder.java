@@ -785,7 +785,7 @@ public final class FastCgiResponder implements Responder {
                 }
                 return;
             }
-            if (sendfile(head)) {
+            if (sendfileOrFail(head)) {
                 return;
             }
             heldHead = head; // written by onReadComplete, or with the whole body by onEnd
@@ -862,6 +862,16 @@ public final class FastCgiResponder implements Responder {
             if (heldBody != null) {
                 heldBody.release();
                 heldBody = null;
+            }
+        }
+
+        /** {@link #sendfile}, answered 500 where a location's regex gave up on the URI (Router.location). */
+        private boolean sendfileOrFail(HttpResponse head) {
+            try {
+                return sendfile(head);
+            } catch (HttpStatusException gaveUp) {
+                exchange.fail(gaveUp);
+                return true;
             }
         }
 

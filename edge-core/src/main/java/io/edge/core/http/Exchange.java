@@ -72,6 +72,8 @@ public interface Exchange {
      * The location a request for {@code path} (decoded, normalised) to this exchange's host would be routed to, by
      * the routes this exchange runs on: where an index file found in a directory belongs. Null if none matches. By
      * default this exchange's own.
+     *
+     * @throws HttpStatusException 500 where a location's regex gave up on {@code path}, as a request for it is answered
      */
     default LocationSettings locationOf(String path) {
         return location();

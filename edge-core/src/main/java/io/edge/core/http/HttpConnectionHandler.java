@@ -436,13 +436,21 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * {@link Exchange#redirect} of {@code exchange}, whose target now names the new path: routed again by the routes
-     * it runs on (a reload meanwhile does not move it) and answered by that location's responder.
+     * it runs on (a reload meanwhile does not move it) and answered by that location's responder; 500 where a
+     * location's regex gave up on the new path.
      */
     void redirect(ServerExchange exchange) {
         if (exchange != current) {
             throw new IllegalStateException("redirect of an exchange that is not running");
         }
-        exchange.reroute(routeOf(exchange, exchange.path()));
+        Route route;
+        try {
+            route = routeOf(exchange, exchange.path());
+        } catch (HttpStatusException gaveUp) {
+            exchange.fail(gaveUp);
+            return;
+        }
+        exchange.reroute(route);
         respond(exchange);
     }
 

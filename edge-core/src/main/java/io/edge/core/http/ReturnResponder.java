@@ -1,5 +1,6 @@
 package io.edge.core.http;
 
+import io.edge.conf.BoundedMatch;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
 import io.edge.conf.SiteSettings;
@@ -119,10 +120,8 @@ public final class ReturnResponder implements Responder {
             String name = part.variable();
             if (part.isCapture()) {
                 if (captures == null && location.regex() != null) {
-                    captures = location.regex().matcher(path);
-                    if (!captures.find()) {
-                        captures = null; // not routed by this regex (an internal redirect's path): no captures
-                    }
+                    // null where not routed by this regex (an internal redirect's path): no captures
+                    captures = BoundedMatch.first(location.regex(), path, BoundedMatch.PATH_STEPS);
                 }
                 String value = captures == null ? null : Character.isDigit(name.charAt(0))
                         ? captures.group(name.charAt(0) - '0') : captures.group(name);

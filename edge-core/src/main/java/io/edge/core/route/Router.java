@@ -3,7 +3,9 @@ package io.edge.core.route;
 import io.edge.conf.BoundedMatch;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
+import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.ThrottledWarnings;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -137,6 +139,8 @@ public final class Router {
      * The route for {@code host} (may be null or carry a port) and a normalised {@code path}. It says the Host names
      * its site ({@link Route#hostNamesSite}) for an exact name or a leading wildcard's: a host a trailing wildcard or a
      * regex took may be any domain the client chose ({@code www.example.attacker.net}), no name of the site's.
+     *
+     * @throws HttpStatusException 500 where a location's regex gave up on the path ({@link #location})
      */
     public Route route(String hostHeader, String path) {
         String host = hostHeader == null || hostHeader.isEmpty() ? null : hostName(hostHeader);
@@ -212,6 +216,14 @@ public final class Router {
         return colon >= 0 ? host.substring(0, colon) : host;
     }
 
+    /**
+     * The location of {@code site} for {@code path}: see the class comment.
+     *
+     * @throws HttpStatusException 500 where a regex gave up on the path, past {@link BoundedMatch#PATH_STEPS} reads of
+     *                             it (or deeper than the stack), as nginx answers where PCRE's match limit stops one: a
+     *                             regex a crafted path makes backtrack no longer holds the loop, and the request is
+     *                             never answered by a location that matches less than the configuration says
+     */
     static LocationSettings location(SiteSettings site, String path) {
         LocationSettings longestPrefix = null;
         for (LocationSettings location : site.locations()) {
@@ -236,8 +248,19 @@ public final class Router {
             return longestPrefix;
         }
         for (LocationSettings location : site.locations()) {
-            if (location.kind() == LocationSettings.Kind.REGEX && location.regex().matcher(path).find()) {
-                return location;
+            if (location.kind() == LocationSettings.Kind.REGEX) {
+                switch (BoundedMatch.find(location.regex(), path, BoundedMatch.PATH_STEPS)) {
+                    case FOUND -> {
+                        return location;
+                    }
+                    case GAVE_UP -> throw new HttpStatusException(HttpResponseStatus.INTERNAL_SERVER_ERROR, "location \""
+                            + location.match() + "\" gave up on a path of " + path.length() + " characters (past "
+                            + BoundedMatch.PATH_STEPS + " steps, or too deep), as PCRE's match limit stops nginx's: a"
+                            + " regex that backtracks less would not");
+                    case NOT_FOUND -> {
+                        // the next
+                    }
+                }
             }
         }
         return longestPrefix;

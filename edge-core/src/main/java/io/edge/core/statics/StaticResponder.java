@@ -16,6 +16,7 @@ import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.GzipFilter;
 import io.edge.core.http.HttpDate;
+import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.RequestTarget;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
@@ -440,10 +441,19 @@ public final class StaticResponder implements Responder {
             return;
         }
         open(exchange, engine.open(resolver, resolution, bodyExpected(exchange)), file -> {
+            boolean elsewhere;
+            try {
+                elsewhere = !file.isDirectory()
+                        && (ownedByAnotherLocation(exchange, uriPath) || isScriptOfThisLocation(exchange, uriPath));
+            } catch (HttpStatusException gaveUp) { // a location's regex on the index's path (Router.location)
+                file.release();
+                exchange.fail(gaveUp);
+                return;
+            }
             if (file.isDirectory()) {
                 file.release();
                 tryIndex(exchange, resolver, directory, i + 1, mayRetry);
-            } else if (ownedByAnotherLocation(exchange, uriPath) || isScriptOfThisLocation(exchange, uriPath)) {
+            } else if (elsewhere) {
                 // /docs/index.php under a PHP location: run there, never sent as a file (its source); any index
                 // file gets its own location's settings, as nginx's internal redirect does. A script of this very
                 // location (a FastCGI one whose script lookup, remembered for a second, did not see it yet) is run

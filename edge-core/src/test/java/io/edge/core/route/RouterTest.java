@@ -1,12 +1,15 @@
 package io.edge.core.route;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.edge.aio.PathPolicy;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.LocationSettings.Kind;
 import io.edge.conf.SiteSettings;
 import io.edge.core.http.CapturedLog;
+import io.edge.core.http.HttpStatusException;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -137,6 +140,26 @@ class RouterTest {
         Router twice = new Router(List.of(mail, site(List.of("mail.*"), false), fallback), fallback);
         assertThat(twice.site("mail.test")).isSameAs(mail);
         assertThat(twice.conflicts()).singleElement().asString().contains("conflicting server name \"mail.*\"");
+    }
+
+    /**
+     * A location's regex gives up on a path it backtracks on past PCRE's match limit, as nginx's does: the request is
+     * answered 500, never held on the loop for seconds, nor routed to a less strict location (the plain prefix).
+     */
+    @Test
+    void aLocationRegexThatBacktracksGivesUpWithA500() {
+        LocationSettings cubic = location("~ ^/(.*)/(.*)/(.*)\\.jpg$", Kind.REGEX, "^/(.*)/(.*)/(.*)\\.jpg$");
+        SiteSettings site = new SiteSettings(List.of(), true, Path.of("/srv"), List.of(), PathPolicy.DEFAULT,
+                List.of(ROOT, cubic));
+        assertThat(Router.location(site, "/a/b/c.jpg")).isSameAs(cubic);
+        assertThat(Router.location(site, "/" + "x".repeat(8000) + ".png")).as("long, but one slash: no backtracking")
+                .isSameAs(ROOT);
+        String slashes = "/" + "a/".repeat(1500) + "b.png"; // about 1500^3 / 6 reads to say no
+        assertThatThrownBy(() -> Router.location(site, slashes)).isInstanceOfSatisfying(HttpStatusException.class,
+                e -> assertThat(e.status()).isEqualTo(HttpResponseStatus.INTERNAL_SERVER_ERROR))
+                .hasMessageContaining("location \"~ ^/(.*)/(.*)/(.*)\\.jpg$\" gave up on a path of 3006 characters");
+        assertThatThrownBy(() -> new Router(List.of(site), site).route("any.host", slashes))
+                .isInstanceOf(HttpStatusException.class);
     }
 
     /**
