@@ -1,10 +1,11 @@
 package io.edge.conf;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.edge.aio.PathPolicy;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -36,8 +37,11 @@ public record SiteSettings(
         errorPages = Map.copyOf(errorPages);
     }
 
-    /** Server names written as regular expressions, compiled: checked when the configuration was read. */
-    private static final Map<String, Pattern> REGEXES = new ConcurrentHashMap<>();
+    /**
+     * Server names written as regular expressions, compiled (checked when the configuration was read), while a site
+     * holds the name: by the name's identity, so a name no configuration has any more goes with the last that had it.
+     */
+    private static final Cache<String, Pattern> REGEXES = Caffeine.newBuilder().weakKeys().build();
 
     /**
      * The regular expression a server name written {@code ~regex} is, as nginx compiles it: caseless if it has an
@@ -49,7 +53,7 @@ public record SiteSettings(
         if (!name.startsWith("~")) {
             return null;
         }
-        return REGEXES.computeIfAbsent(name, n -> {
+        return REGEXES.get(name, n -> {
             String expression = n.substring(1);
             boolean upper = expression.chars().anyMatch(c -> c >= 'A' && c <= 'Z');
             return LocationMatch.compile(expression, upper ? Pattern.CASE_INSENSITIVE : 0);
