@@ -7,8 +7,8 @@ package io.edge.conf;
  * @param format    how the list is written (nginx's {@code autoindex_format})
  * @param exactSize sizes in bytes; false: rounded to K, M or G (nginx's {@code autoindex_exact_size off}); the HTML
  *                  list's only
- * @param localTime times in the server's time zone; false: GMT (nginx's {@code autoindex_localtime}); the HTML and
- *                  XML lists'
+ * @param localTime times in the server's time zone; false: GMT (nginx's {@code autoindex_localtime}); the HTML
+ *                  list's only, as nginx's (its XML and JSON are in UTC)
  */
 public record Autoindex(Format format, boolean exactSize, boolean localTime) {
 

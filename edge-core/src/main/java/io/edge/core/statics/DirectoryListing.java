@@ -153,7 +153,8 @@ final class DirectoryListing {
 
     /**
      * {@code entries} of the directory {@code uriPath} (the request's path, decoded) written in {@code autoindex}'s
-     * format, times in {@code zone} where it asks for local time.
+     * format, the HTML list's times in {@code zone} where it asks for local time (nginx's XML and JSON are in UTC
+     * whatever it asks).
      */
     static Rendered render(Autoindex autoindex, String uriPath, List<Entry> entries, ZoneId zone) {
         ZoneId times = autoindex.localTime() ? zone : ZoneOffset.UTC;
@@ -161,7 +162,7 @@ final class DirectoryListing {
             case HTML -> new Rendered("text/html; charset=utf-8",
                     html(uriPath, entries, autoindex.exactSize(), times).getBytes(StandardCharsets.UTF_8));
             case JSON -> new Rendered("application/json", json(entries).getBytes(StandardCharsets.UTF_8));
-            case XML -> new Rendered("text/xml; charset=utf-8", xml(entries, times).getBytes(StandardCharsets.UTF_8));
+            case XML -> new Rendered("text/xml; charset=utf-8", xml(entries).getBytes(StandardCharsets.UTF_8));
         };
     }
 
@@ -243,12 +244,15 @@ final class DirectoryListing {
         return out.append(entries.isEmpty() ? "]" : "\r\n]").toString();
     }
 
-    /** nginx's XML list: a directory or file element per entry, its name the text, mtime (and size) attributes. */
-    static String xml(List<Entry> entries, ZoneId zone) {
+    /**
+     * nginx's XML list: a directory or file element per entry, its name the text, mtime (in UTC, as nginx's whatever
+     * its autoindex_localtime) and a file's size attributes.
+     */
+    static String xml(List<Entry> entries) {
         StringBuilder out = new StringBuilder(32 + entries.size() * 100).append("<?xml version=\"1.0\"?>\r\n<list>\r\n");
         for (Entry entry : entries) {
             String element = entry.directory() ? "directory" : "file";
-            ZonedDateTime time = Instant.ofEpochMilli(entry.modifiedMillis() / 1000 * 1000).atZone(zone);
+            ZonedDateTime time = Instant.ofEpochMilli(entry.modifiedMillis() / 1000 * 1000).atZone(ZoneOffset.UTC);
             out.append('<').append(element).append(" mtime=\"").append(XML_TIME.format(time)).append('"');
             if (!entry.directory()) {
                 out.append(" size=\"").append(entry.size()).append('"');
