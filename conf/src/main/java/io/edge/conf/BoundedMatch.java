@@ -1,5 +1,7 @@
 package io.edge.conf;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -13,11 +15,10 @@ public final class BoundedMatch {
     /** Reads of the text a match may make: a few thousand find any sane regex in any host name or Referer. */
     public static final int STEPS = 100_000;
     /**
-     * Reads of a request's path a location's regex may make, as many as PCRE's default match limit (10 000 000), which
-     * nginx keeps: about 50 ms of a loop at most. A path runs to the head's limit, kilobytes, and regexes nginx
-     * configurations hold backtrack on long ones: {@code ^/(.*)/(.*)/(.*)\.jpg$} reads a 1 000-character path of many
-     * slashes 31 million times, and {@code (.+)\.php$}, which Java does not anchor as PCRE does, a 2 000-character
-     * one 6 million times.
+     * Reads of a request's path its site's location regexes may make in all, as many as PCRE's default match limit
+     * (10 000 000), which nginx keeps: about 50 ms of a loop at most. A path runs to the head's limit, kilobytes, and
+     * regexes nginx configurations hold backtrack on long ones: {@code ^/(.*)/(.*)/(.*)\.jpg$} reads a 1 000-character
+     * path of many slashes 31 million times.
      */
     public static final int PATH_STEPS = 10_000_000;
 
@@ -37,8 +38,16 @@ public final class BoundedMatch {
 
     /** As {@link #find(Pattern, String)}, within {@code steps} reads. */
     public static Result find(Pattern regex, String text, int steps) {
+        return find(regex, new Budgeted(text, steps));
+    }
+
+    /**
+     * As {@link #find(Pattern, String)}, within what is left of {@code text}'s budget: several regexes tried on one
+     * text (a request's path, by each regex location in turn) share one.
+     */
+    public static Result find(Pattern regex, Budgeted text) {
         try {
-            return regex.matcher(new Budgeted(text, steps)).find() ? Result.FOUND : Result.NOT_FOUND;
+            return search(regex, text) != null ? Result.FOUND : Result.NOT_FOUND;
         } catch (Budgeted.Exhausted | StackOverflowError e) {
             return Result.GAVE_UP;
         }
@@ -49,16 +58,96 @@ public final class BoundedMatch {
      * finds none, or gives up.
      */
     public static Matcher first(Pattern regex, String text, int steps) {
-        Matcher matcher = regex.matcher(new Budgeted(text, steps));
         try {
-            return matcher.find() ? matcher : null;
+            return search(regex, new Budgeted(text, steps));
         } catch (Budgeted.Exhausted | StackOverflowError e) {
             return null;
         }
     }
 
-    /** A text's characters, read at most a budget's times in all; its groups taken after a match read freely. */
-    private static final class Budgeted implements CharSequence {
+    /** {@code text} to be searched within {@code steps} reads in all. */
+    public static Budgeted budgeted(String text, int steps) {
+        return new Budgeted(text, steps);
+    }
+
+    /**
+     * The leftmost match, or null. A regex that starts with {@code .*} or {@code .+} (in groups, without an
+     * alternative beside it) matches from the start of a text of one line or nowhere: tried there alone, as PCRE
+     * anchors such a regex, rather than from each character of the text in turn, which reads a text of n characters
+     * n * n / 2 times to say no ({@code (.+)\.php$} on a long path).
+     */
+    private static Matcher search(Pattern regex, Budgeted text) {
+        Matcher matcher = regex.matcher(text);
+        boolean found = LEADING_DOT_STAR.get(regex, BoundedMatch::startsWithDotStar) && text.isOneLine()
+                ? matcher.lookingAt() : matcher.find();
+        return found ? matcher : null;
+    }
+
+    /** Whether a regex starts as {@link #search} says, by identity: a location's, kept while a configuration has it. */
+    private static final Cache<Pattern, Boolean> LEADING_DOT_STAR = Caffeine.newBuilder().weakKeys().build();
+
+    /**
+     * Whether {@code regex} starts with {@code .*} or {@code .+} (greedy, lazy or possessive), maybe inside groups,
+     * none of which (nor the whole) holds an alternative ({@code |}), and has no back reference nor {@code \G}: then a
+     * match that starts further in a text of one line means one that starts at its start. Conservative: false for
+     * anything else (flags written in it, a lookaround first).
+     */
+    static boolean startsWithDotStar(Pattern regex) {
+        String p = regex.pattern();
+        int i = 0;
+        int depth = 0;
+        while (p.startsWith("(", i)) {
+            if (p.startsWith("(?:", i)) {
+                i += 3;
+            } else if (p.startsWith("(?<", i) && i + 3 < p.length() && Character.isLetter(p.charAt(i + 3))) {
+                i = p.indexOf('>', i) + 1; // a named group
+                if (i == 0) {
+                    return false;
+                }
+            } else if (p.startsWith("(?", i)) {
+                return false;
+            } else {
+                i++;
+            }
+            depth++;
+        }
+        if (!p.startsWith(".*", i) && !p.startsWith(".+", i)) {
+            return false;
+        }
+        int lowest = depth; // the groups at depths 1..lowest hold the leading .* still
+        int classes = 0; // the character classes open here: Java's nest
+        for (i += 2; i < p.length(); i++) {
+            char c = p.charAt(i);
+            if (c == '\\') {
+                char next = i + 1 < p.length() ? p.charAt(i + 1) : ' ';
+                if (next >= '1' && next <= '9' || next == 'k' || next == 'G' || next == 'Q') {
+                    return false; // a back reference, \G, or quoted text this scan would misread
+                }
+                i++;
+            } else if (c == '[') {
+                if (p.startsWith("]", i + 1) || p.startsWith("^]", i + 1)) {
+                    return false; // a ']' first in a class: read otherwise by PCRE and Java
+                }
+                classes++;
+            } else if (classes > 0) {
+                classes -= c == ']' ? 1 : 0;
+            } else if (c == '(') {
+                depth++;
+            } else if (c == ')') {
+                depth--;
+                lowest = Math.min(lowest, depth);
+            } else if (c == '|' && depth <= lowest) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A text's characters, read at most a budget's times in all, by one search or several; the groups of a match taken
+     * after it read freely.
+     */
+    public static final class Budgeted implements CharSequence {
 
         /** Thrown past the budget: no stack trace, a control flow. */
         private static final class Exhausted extends RuntimeException {
@@ -70,10 +159,19 @@ public final class BoundedMatch {
         private final String text;
         private int reads;
         private final int steps;
+        private Boolean oneLine;
 
-        Budgeted(String text, int steps) {
+        private Budgeted(String text, int steps) {
             this.text = text;
             this.steps = steps;
+        }
+
+        /** Whether no character of the text ends a line as {@code .} reads one (nor a NEL, U+2028 or U+2029). */
+        boolean isOneLine() {
+            if (oneLine == null) {
+                oneLine = text.chars().noneMatch(c -> c == '\n' || c == '\r' || c == 0x85 || c == 0x2028 || c == 0x2029);
+            }
+            return oneLine;
         }
 
         @Override

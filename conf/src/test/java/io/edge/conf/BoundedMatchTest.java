@@ -52,4 +52,49 @@ class BoundedMatchTest {
         assertThat(BoundedMatch.find(cubic, dots)).isEqualTo(BoundedMatch.Result.GAVE_UP);
         assertThat(BoundedMatch.find(cubic, dots, BoundedMatch.PATH_STEPS)).isEqualTo(BoundedMatch.Result.NOT_FOUND);
     }
+
+    /** Regexes tried on one text in turn share its budget: a request's path is read so often in all, not per regex. */
+    @Test
+    void searchesOfOneBudgetedTextShareItsBudget() {
+        String slashes = "/" + "a/".repeat(30) + "b.png"; // 34 576 reads to say no
+        BoundedMatch.Budgeted text = BoundedMatch.budgeted(slashes, 100_000);
+        assertThat(BoundedMatch.find(THUMBNAIL, text)).isEqualTo(BoundedMatch.Result.NOT_FOUND);
+        assertThat(BoundedMatch.find(THUMBNAIL, text)).isEqualTo(BoundedMatch.Result.NOT_FOUND);
+        assertThat(BoundedMatch.find(THUMBNAIL, text)).as("the third runs out").isEqualTo(BoundedMatch.Result.GAVE_UP);
+        assertThat(BoundedMatch.find(THUMBNAIL, slashes, 100_000)).as("a text of its own")
+                .isEqualTo(BoundedMatch.Result.NOT_FOUND);
+    }
+
+    /**
+     * A regex that starts with .* or .+ is tried from the text's start alone, as PCRE anchors it: a long path of one
+     * line is read about once, not from each of its characters (8 000^2 / 2 reads, past any budget).
+     */
+    @Test
+    void aRegexStartingWithDotStarIsTriedFromTheStartAloneOnOneLine() {
+        String path = "/" + "a".repeat(8000);
+        for (String regex : new String[] {"(.+)\\.php$", ".*\\.php$", "(?<all>.+?)\\.(php|jpg|png)$",
+                "((.*))\\.php$", ".*+x"}) {
+            Pattern pattern = Pattern.compile(regex);
+            assertThat(BoundedMatch.find(pattern, path, 100_000)).as(regex).isEqualTo(BoundedMatch.Result.NOT_FOUND);
+            assertThat(BoundedMatch.find(pattern, path + ".php", 100_000)).as(regex)
+                    .isEqualTo(regex.endsWith("x") ? BoundedMatch.Result.NOT_FOUND : BoundedMatch.Result.FOUND);
+        }
+        Matcher groups = BoundedMatch.first(Pattern.compile("(.+)/(?<name>[^/]+)\\.php$"), "/a/b/index.php", 1_000);
+        assertThat(groups.group(1)).isEqualTo("/a/b");
+        assertThat(groups.group("name")).isEqualTo("index");
+        assertThat(BoundedMatch.find(Pattern.compile(".*b$"), "a\nb", 100)).as("b on a line of its own: found further in")
+                .isEqualTo(BoundedMatch.Result.FOUND);
+    }
+
+    @Test
+    void onlyARegexWhoseEveryMatchCouldStartAtTheStartCounts() {
+        for (String regex : new String[] {".*x", ".+x", ".*?x", "(.*)x", "(?:.+)x", "(?<n>.*)x", ".*(a|b)",
+                ".*[|(]x", "(.*)x(a|b)+", ".*\\|"}) {
+            assertThat(BoundedMatch.startsWithDotStar(Pattern.compile(regex))).as(regex).isTrue();
+        }
+        for (String regex : new String[] {"a.*", ".*x|y", "(.*x|y)z", "(?:.*|y)z", "(.+)\\1", ".*\\Gx",
+                "(?i).*x", "(?=a).*", "\\.*x", ".x", "[.]*x", ".*\\Q|\\E"}) {
+            assertThat(BoundedMatch.startsWithDotStar(Pattern.compile(regex))).as(regex).isFalse();
+        }
+    }
 }

@@ -491,7 +491,13 @@ public final class FastCgiResponder implements Responder {
         if (uri.equals(exchange.path())) {
             return false;
         }
-        LocationSettings owner = exchange.locationOf(uri);
+        LocationSettings owner;
+        try {
+            owner = exchange.locationOf(uri);
+        } catch (HttpStatusException gaveUp) { // a location's regex on the script's path (Router.location)
+            exchange.fail(gaveUp);
+            return true;
+        }
         if (owner == null || owner == exchange.location()) {
             return false;
         }

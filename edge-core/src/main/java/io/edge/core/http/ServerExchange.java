@@ -605,7 +605,8 @@ final class ServerExchange implements Exchange {
             // the message alone ("fastcgi group php: no connection slot within 10000 ms"): its class says nothing more
             OVERLOAD.warn(cause.getClass(), request.method() + " " + request.uri() + " -> 503: "
                     + (cause.getMessage() != null ? cause.getMessage() : cause.toString()));
-        } else if (ErrorResponses.isServerFault(errorStatus)) {
+        } else if (ErrorResponses.isServerFault(errorStatus) && !(cause instanceof HttpStatusException known
+                && known.said())) {
             LOG.warn("{} {} -> {}: {}", request.method(), request.uri(), errorStatus.code(), cause.toString(),
                     stackTraceOf(errorStatus, cause));
         } else {

@@ -163,6 +163,20 @@ class RouterTest {
     }
 
     /**
+     * {@code (.+)\.php$}, which Java would try from each character of a long path (8 000^2 / 2 reads), is tried from
+     * its start alone, as PCRE anchors it: a long path is answered as nginx answers it, not 500.
+     */
+    @Test
+    void aLocationRegexStartingWithDotStarAnswersALongPath() {
+        LocationSettings php = location("~ (.+)\\.php$", Kind.REGEX, "(.+)\\.php$");
+        SiteSettings site = new SiteSettings(List.of(), true, Path.of("/srv"), List.of(), PathPolicy.DEFAULT,
+                List.of(ROOT, php));
+        String path = "/" + "a".repeat(8000);
+        assertThat(Router.location(site, path)).isSameAs(ROOT);
+        assertThat(Router.location(site, path + ".php")).isSameAs(php);
+    }
+
+    /**
      * A regex name's work is bounded, as PCRE's match limit bounds nginx's: a host longer than a DNS name is matched by
      * none, and one a regex backtracks on past its budget matches nothing (said once), rather than holding the loop.
      */
