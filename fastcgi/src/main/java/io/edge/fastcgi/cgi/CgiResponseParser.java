@@ -30,12 +30,20 @@ import java.util.List;
  * that is not one non-negative decimal number are protocol errors (a 502, as nginx answers "upstream sent
  * invalid Content-Length header"). The same length given several times is kept once.
  *
- * <p>States: reading headers, then done (terminal). Head bytes beyond {@code maxHeaderSize} are a protocol
- * error. Not thread-safe; one per response.
+ * <p>States: reading headers, then done (terminal). Head bytes beyond {@code maxHeaderSize}, and lines beyond
+ * {@link #MAX_FIELDS}, are a protocol error. Not thread-safe; one per response.
  */
 public final class CgiResponseParser {
 
+    /**
+     * The most lines a head may have: HAProxy refuses more than 101 fields; a script's cookies and headers come to a
+     * few dozen. Netty's headers look a name up in at most 128 hash chains, so a head of 32 KiB in 5 000 one-letter
+     * fields would make each merge or copy of it (a response cache's revalidation) cost as many times more.
+     */
+    public static final int MAX_FIELDS = 1000;
+
     private final int maxHeaderSize;
+    private int lines;
     private final StringBuilder line = new StringBuilder(80);
     private final HttpHeaders headers = new DefaultHttpHeaders();
     private final List<String> mended = new ArrayList<>(0);
@@ -73,6 +81,10 @@ public final class CgiResponseParser {
             if (line.length() == 0) {
                 head = buildHead();
                 return true;
+            }
+            if (++lines > MAX_FIELDS) {
+                throw FcgiProtocolException.of("response head", "more than " + MAX_FIELDS + " lines",
+                        "<= " + MAX_FIELDS + " header fields");
             }
             addHeader(line.toString());
             line.setLength(0);

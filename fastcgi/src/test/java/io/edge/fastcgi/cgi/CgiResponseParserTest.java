@@ -190,6 +190,22 @@ class CgiResponseParserTest {
         in.release();
     }
 
+    /** A head of thousands of tiny fields is refused (502) as HAProxy refuses one: each lookup in it would crawl. */
+    @Test
+    void aHeadOfMoreThanAThousandLinesIsAnError() {
+        String fields = "S: c\r\n".repeat(CgiResponseParser.MAX_FIELDS - 1);
+        CgiResponseParser most = new CgiResponseParser(32768);
+        ByteBuf whole = buf(fields + "X: y\r\n\r\n");
+        assertThat(most.parse(whole)).isTrue();
+        assertThat(most.head().headers().size()).isEqualTo(CgiResponseParser.MAX_FIELDS);
+        whole.release();
+        CgiResponseParser p = new CgiResponseParser(32768);
+        ByteBuf in = buf(fields + "X: y\r\nbad line\r\n\r\n");
+        assertThatThrownBy(() -> p.parse(in)).isInstanceOf(FcgiProtocolException.class)
+                .hasMessage("response head: more than 1000 lines (expected: <= 1000 header fields)");
+        in.release();
+    }
+
     /**
      * A line with no colon (a script's typo, header('Cache-Control no-cache')) is dropped and listed for the log, as a
      * name that is no token is: the page goes out. It was a 502 for the whole page (as nginx's since 1.21.1 for a line
