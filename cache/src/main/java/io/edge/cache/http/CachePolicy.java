@@ -11,6 +11,7 @@ import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -350,19 +351,20 @@ final class CachePolicy {
      * does not vary, {@code null} for {@code Vary: *}.
      */
     static List<String> varyNames(HttpHeaders response) {
-        List<String> names = new ArrayList<>(2);
+        // a set: a backend's Vary of thousands of names is looked through once, not once per name
+        Set<String> names = new LinkedHashSet<>(4);
         for (String field : response.getAll(HttpHeaderNames.VARY)) {
             for (String name : field.split(",")) {
                 String lower = name.strip().toLowerCase(Locale.ROOT);
                 if (lower.equals("*")) {
                     return null;
                 }
-                if (!lower.isEmpty() && !names.contains(lower)) {
+                if (!lower.isEmpty()) {
                     names.add(lower);
                 }
             }
         }
-        return names;
+        return new ArrayList<>(names);
     }
 
     /**

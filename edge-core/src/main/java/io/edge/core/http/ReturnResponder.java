@@ -221,8 +221,8 @@ public final class ReturnResponder implements Responder {
             if (end < 0) {
                 end = query.length();
             }
-            int equals = query.indexOf('=', start);
-            if (equals > start && equals < end && equals - start == name.length()
+            int equals = start + name.length(); // where this argument's '=' must be: no search past its end
+            if (equals < end && query.charAt(equals) == '=' && !name.isEmpty()
                     && query.regionMatches(true, start, name, 0, name.length())) {
                 return query.substring(equals + 1, end);
             }
