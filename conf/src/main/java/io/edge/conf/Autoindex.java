@@ -12,6 +12,6 @@ package io.edge.conf;
  */
 public record Autoindex(Format format, boolean exactSize, boolean localTime) {
 
-    /** nginx's formats, but for jsonp. */
-    public enum Format { HTML, JSON, XML }
+    /** nginx's formats: JSONP is the JSON list wrapped in a call of the request's {@code callback} argument. */
+    public enum Format { HTML, JSON, JSONP, XML }
 }

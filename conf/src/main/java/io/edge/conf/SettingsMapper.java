@@ -1434,7 +1434,7 @@ final class SettingsMapper {
         return rate == 0 ? null : new LimitRate(rate, after); // nginx's limit_rate 0: off
     }
 
-    /** {@code autoindex.format}'s values as written: html, json, xml. */
+    /** {@code autoindex.format}'s values as written: html, json, jsonp, xml. */
     private static final Map<String, Autoindex.Format> AUTOINDEX_FORMATS = autoindexFormats();
 
     private static Map<String, Autoindex.Format> autoindexFormats() {

@@ -58,7 +58,7 @@ class AutoindexConfigTest {
     void badAutoindexesAreListedWithWhatIsWrong() throws Exception {
         Path file = EdgeConfFile.write(dir, """
                 sites = [{ root = www, locations = [
-                  { match = "/a/", autoindex { enabled = true, format = jsonp } }
+                  { match = "/a/", autoindex { enabled = true, format = jsn } }
                   { match = "/b/", autoindex { enabled = yes please } }
                   { match = "/c/", return = 404, autoindex.enabled = true }
                   { match = "/d/", autoindex { enabled = true, exact-size = 3 } }
@@ -68,7 +68,7 @@ class AutoindexConfigTest {
         assertThat(e).isNotNull();
         assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
                 .containsExactlyInAnyOrder(
-                        tuple(3, "edge.sites[0].locations[0].autoindex.format", "\"jsonp\" is not allowed (did you mean \"json\"?)"),
+                        tuple(3, "edge.sites[0].locations[0].autoindex.format", "\"jsn\" is not allowed (did you mean \"json\"?)"),
                         tuple(4, "edge.sites[0].locations[1].autoindex.enabled", "\"yes please\" is not a boolean"),
                         tuple(5, "edge.sites[0].locations[2].autoindex.enabled",
                                 "true in a location with return, which serves no directory"),

@@ -120,6 +120,43 @@ class AutoindexIT {
         }
     }
 
+    /**
+     * nginx's {@code autoindex_format jsonp}: the JSON list as a call of the request's callback, as
+     * application/javascript; without one the JSON list; a callback a page could not call safely is 400.
+     */
+    @Test
+    void aJsonpListCallsTheRequestsCallback() throws Exception {
+        Path pub = Files.createDirectories(dir.resolve("www/pub"));
+        Files.writeString(pub.resolve("b.txt"), "twelve bytes");
+        Files.setLastModifiedTime(pub.resolve("b.txt"), FileTime.fromMillis(LEAP_DAY));
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/" }
+                  { match = "/pub/", autoindex { enabled = true, format = jsonp } }
+                ] }]
+                """)) {
+            String list = "[\r\n{ \"name\":\"b.txt\", \"type\":\"file\", \"mtime\":\"Thu, 29 Feb 2024 13:05:09 GMT\","
+                    + " \"size\":12 }\r\n]";
+            HttpResponse<byte[]> called = get(edge, "/pub/?x=1&Callback=jQuery_1.cb&callback=other");
+            assertThat(called.statusCode()).isEqualTo(200);
+            assertThat(called.headers().firstValue("content-type")).contains("application/javascript");
+            assertThat(new String(called.body(), StandardCharsets.UTF_8)).as("nginx's bytes, its first callback")
+                    .isEqualTo("/* callback */\r\njQuery_1.cb(" + list + ");");
+            for (String plain : new String[] {"/pub/", "/pub/?callback="}) {
+                HttpResponse<byte[]> json = get(edge, plain);
+                assertThat(json.headers().firstValue("content-type")).as(plain).contains("application/json");
+                assertThat(new String(json.body(), StandardCharsets.UTF_8)).as(plain).isEqualTo(list);
+            }
+            for (String refused : new String[] {"/pub/?callback=alert(1)//", "/pub/?callback=%41",
+                    "/pub/?callback=" + "a".repeat(129)}) {
+                HttpResponse<byte[]> bad = get(edge, refused);
+                assertThat(bad.statusCode()).as(refused).isEqualTo(400);
+                assertThat(new String(bad.body(), StandardCharsets.UTF_8)).as(refused).doesNotContain("alert");
+            }
+            assertThat(get(edge, "/pub/?callback=" + "a".repeat(128)).statusCode()).isEqualTo(200);
+        }
+    }
+
     private static HttpResponse<byte[]> get(EdgeHarness edge, String target) throws Exception {
         return send(edge, HttpRequest.newBuilder(edge.uri(target)));
     }

@@ -150,4 +150,22 @@ public record RequestTarget(String authority, String path, String query, String 
             }
         }
     }
+
+    /** nginx's {@code $arg_name}: the first {@code name=value} of {@code query} (name compared ignoring case), as sent. */
+    public static String argument(String query, String name) {
+        int start = 0;
+        while (start <= query.length()) {
+            int end = query.indexOf('&', start);
+            if (end < 0) {
+                end = query.length();
+            }
+            int equals = start + name.length(); // where this argument's '=' must be: no search past its end
+            if (equals < end && query.charAt(equals) == '=' && !name.isEmpty()
+                    && query.regionMatches(true, start, name, 0, name.length())) {
+                return query.substring(equals + 1, end);
+            }
+            start = end + 1;
+        }
+        return "";
+    }
 }

@@ -176,7 +176,7 @@ public final class ReturnResponder implements Responder {
             return values.isEmpty() ? "" : header.equalsIgnoreCase("cookie") ? String.join("; ", values) : values.get(0);
         }
         if (name.startsWith("arg_")) {
-            return argument(exchange.query(), name.substring(4));
+            return RequestTarget.argument(exchange.query(), name.substring(4));
         }
         return switch (name) {
             case "scheme" -> "http";
@@ -211,23 +211,5 @@ public final class ReturnResponder implements Responder {
         }
         String name = site.serverNames().get(0); // in lower case, but for a regex: as written
         return name.startsWith("*.") ? name.substring(2) : name.startsWith(".") ? name.substring(1) : name;
-    }
-
-    /** nginx's {@code $arg_name}: the first {@code name=value} of {@code query} (name compared ignoring case), as sent. */
-    private static String argument(String query, String name) {
-        int start = 0;
-        while (start <= query.length()) {
-            int end = query.indexOf('&', start);
-            if (end < 0) {
-                end = query.length();
-            }
-            int equals = start + name.length(); // where this argument's '=' must be: no search past its end
-            if (equals < end && query.charAt(equals) == '=' && !name.isEmpty()
-                    && query.regionMatches(true, start, name, 0, name.length())) {
-                return query.substring(equals + 1, end);
-            }
-            start = end + 1;
-        }
-        return "";
     }
 }

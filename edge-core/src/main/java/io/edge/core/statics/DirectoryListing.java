@@ -5,6 +5,7 @@ import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
 import io.edge.conf.Autoindex;
 import io.edge.core.http.HttpDate;
+import io.edge.core.http.RequestTarget;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -86,18 +87,20 @@ final class DirectoryListing {
      * event loop's work either); fails as an open does (NoSuchFileException, AccessDeniedException), or with
      * ReadQueueFullException when too many listings wait.
      */
-    static CompletableFuture<Rendered> list(PathResolver resolver, String uriPath, Autoindex autoindex) {
-        return list(resolver, uriPath, autoindex, LISTERS);
+    static CompletableFuture<Rendered> list(PathResolver resolver, String uriPath, Autoindex autoindex,
+            String callback) {
+        return list(resolver, uriPath, autoindex, callback, LISTERS);
     }
 
-    /** As {@link #list(PathResolver, String, Autoindex)}, on {@code listers}. */
-    static CompletableFuture<Rendered> list(PathResolver resolver, String uriPath, Autoindex autoindex,
+    /** As {@link #list(PathResolver, String, Autoindex, String)}, on {@code listers}. */
+    static CompletableFuture<Rendered> list(PathResolver resolver, String uriPath, Autoindex autoindex, String callback,
             Executor listers) {
         CompletableFuture<Rendered> listed = new CompletableFuture<>();
         try {
             listers.execute(() -> {
                 try {
-                    listed.complete(render(autoindex, uriPath, read(resolver, uriPath), ZoneId.systemDefault()));
+                    listed.complete(render(autoindex, uriPath, read(resolver, uriPath), ZoneId.systemDefault(),
+                            callback));
                 } catch (Throwable e) { // an OutOfMemoryError too: the request is answered (500), never left waiting
                     listed.completeExceptionally(e);
                 }
@@ -154,14 +157,18 @@ final class DirectoryListing {
     /**
      * {@code entries} of the directory {@code uriPath} (the request's path, decoded) written in {@code autoindex}'s
      * format, the HTML list's times in {@code zone} where it asks for local time (nginx's XML and JSON are in UTC
-     * whatever it asks).
+     * whatever it asks); JSONP's call of {@code callback} ({@link #callback}: null or empty, the JSON list alone).
      */
-    static Rendered render(Autoindex autoindex, String uriPath, List<Entry> entries, ZoneId zone) {
+    static Rendered render(Autoindex autoindex, String uriPath, List<Entry> entries, ZoneId zone, String callback) {
         ZoneId times = autoindex.localTime() ? zone : ZoneOffset.UTC;
         return switch (autoindex.format()) {
             case HTML -> new Rendered("text/html; charset=utf-8",
                     html(uriPath, entries, autoindex.exactSize(), times).getBytes(StandardCharsets.UTF_8));
             case JSON -> new Rendered("application/json", json(entries).getBytes(StandardCharsets.UTF_8));
+            case JSONP -> callback == null || callback.isEmpty()
+                    ? new Rendered("application/json", json(entries).getBytes(StandardCharsets.UTF_8))
+                    : new Rendered("application/javascript", ("/* callback */\r\n" + callback + "(" + json(entries)
+                            + ");").getBytes(StandardCharsets.UTF_8));
             case XML -> new Rendered("text/xml; charset=utf-8", xml(entries).getBytes(StandardCharsets.UTF_8));
         };
     }
@@ -221,6 +228,28 @@ final class DirectoryListing {
         }
         long rounded = size / unit + (size % unit >= unit / 2 ? 1 : 0);
         return pad(Long.toString(rounded), 6) + scale;
+    }
+
+    /** The longest JSONP callback name nginx takes. */
+    static final int CALLBACK_MAX = 128;
+
+    /**
+     * The request's {@code callback} argument (its first, as sent) for a JSONP list, as nginx takes it: "" where it has
+     * none (the JSON list alone); null where it is no name a page could call (more than {@link #CALLBACK_MAX}
+     * characters, or any but letters, digits, '_' and '.': its text goes into a script), which nginx answers 400.
+     */
+    static String callback(String query) {
+        String callback = RequestTarget.argument(query, "callback");
+        if (callback.length() > CALLBACK_MAX) {
+            return null;
+        }
+        for (int i = 0; i < callback.length(); i++) {
+            char c = callback.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.')) {
+                return null;
+            }
+        }
+        return callback;
     }
 
     /** nginx's JSON list: name, type, mtime (an HTTP date) and a file's size; nginx's line breaks, none at the end. */

@@ -475,22 +475,33 @@ public final class StaticResponder implements Responder {
      * a listing thread, then sent whole (the location's gzip, headers and expires apply, as to a file).
      */
     private void list(Exchange exchange, PathResolver resolver, String directory, Autoindex autoindex) {
-        DirectoryListing.list(resolver, directory, autoindex).whenComplete((page, error) -> onLoop(exchange, () -> {
-            if (exchange.isEnded()) {
-                return;
-            }
-            if (error != null) {
-                openFailed(exchange, unwrap(error), () -> notFound(exchange)); // gone since it was opened: 404
-                return;
-            }
-            byte[] body = page.body();
-            FullHttpResponse response = fullResponse(HttpResponseStatus.OK,
-                    exchange.isHead() ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
-            response.headers().add(HttpHeaderNames.CONTENT_TYPE, page.contentType())
-                    .add(HttpHeaderNames.CONTENT_LENGTH, body.length);
-            exchange.offerCompression();
-            exchange.complete(exchange.writeAndFlush(response));
-        }));
+        String callback = autoindex.format() == Autoindex.Format.JSONP ? DirectoryListing.callback(exchange.query()) : "";
+        if (callback == null) {
+            exchange.fail(new HttpStatusException(HttpResponseStatus.BAD_REQUEST, "autoindex jsonp: a callback of more"
+                    + " than " + DirectoryListing.CALLBACK_MAX + " characters, or of others than letters, digits, '_'"
+                    + " and '.'"));
+            return;
+        }
+        DirectoryListing.list(resolver, directory, autoindex, callback)
+                .whenComplete((page, error) -> onLoop(exchange, () -> sendListing(exchange, page, error)));
+    }
+
+    /** {@link #list}'s answer: {@code page}, or what {@code error} says. On the exchange's loop. */
+    private void sendListing(Exchange exchange, DirectoryListing.Rendered page, Throwable error) {
+        if (exchange.isEnded()) {
+            return;
+        }
+        if (error != null) {
+            openFailed(exchange, unwrap(error), () -> notFound(exchange)); // gone since it was opened: 404
+            return;
+        }
+        byte[] body = page.body();
+        FullHttpResponse response = fullResponse(HttpResponseStatus.OK,
+                exchange.isHead() ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+        response.headers().add(HttpHeaderNames.CONTENT_TYPE, page.contentType())
+                .add(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        exchange.offerCompression();
+        exchange.complete(exchange.writeAndFlush(response));
     }
 
     /**

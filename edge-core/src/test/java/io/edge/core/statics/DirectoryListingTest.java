@@ -91,18 +91,18 @@ class DirectoryListingTest {
         List<Entry> entries = List.of(new Entry("a.txt", false, 12, LEAP_DAY));
         ZoneId tokyo = ZoneId.of("Asia/Tokyo");
         Autoindex local = new Autoindex(Autoindex.Format.HTML, true, true);
-        String html = new String(DirectoryListing.render(local, "/", entries, tokyo).body(), StandardCharsets.UTF_8);
+        String html = new String(DirectoryListing.render(local, "/", entries, tokyo, null).body(), StandardCharsets.UTF_8);
         assertThat(html).contains(" 29-Feb-2024 22:05 ");
         String gmt = new String(DirectoryListing.render(new Autoindex(Autoindex.Format.HTML, true, false), "/", entries,
-                tokyo).body(), StandardCharsets.UTF_8);
+                tokyo, null).body(), StandardCharsets.UTF_8);
         assertThat(gmt).contains(" 29-Feb-2024 13:05 ");
         DirectoryListing.Rendered json = DirectoryListing.render(new Autoindex(Autoindex.Format.JSON, true, true), "/",
-                entries, tokyo);
+                entries, tokyo, null);
         assertThat(json.contentType()).isEqualTo("application/json");
         assertThat(new String(json.body(), StandardCharsets.UTF_8))
                 .contains("\"mtime\":\"Thu, 29 Feb 2024 13:05:09 GMT\"");
         DirectoryListing.Rendered xml = DirectoryListing.render(new Autoindex(Autoindex.Format.XML, true, true), "/",
-                entries, tokyo);
+                entries, tokyo, null);
         assertThat(new String(xml.body(), StandardCharsets.UTF_8)).as("nginx's XML is in UTC whatever localtime says")
                 .contains("mtime=\"2024-02-29T13:05:09Z\"");
     }
@@ -120,6 +120,35 @@ class DirectoryListingTest {
                 + "<directory mtime=\"2024-02-29T13:05:09Z\">sub</directory>\r\n"
                 + "<file mtime=\"2024-02-29T13:05:09Z\" size=\"5\">q&quot;\\\u0001\n\t&lt;&amp;&gt;.txt</file>\r\n"
                 + "</list>\r\n");
+    }
+
+    @Test
+    void aJsonpListIsACallOfTheCallbackAndWithoutOneTheJsonList() {
+        List<Entry> entries = List.of(new Entry("sub", true, 0, LEAP_DAY));
+        Autoindex jsonp = new Autoindex(Autoindex.Format.JSONP, true, false);
+        DirectoryListing.Rendered called = DirectoryListing.render(jsonp, "/", entries, ZoneOffset.UTC, "cb.x_1");
+        assertThat(called.contentType()).isEqualTo("application/javascript");
+        assertThat(new String(called.body(), StandardCharsets.UTF_8)).isEqualTo("/* callback */\r\ncb.x_1("
+                + DirectoryListing.json(entries) + ");");
+        for (String none : new String[] {null, ""}) {
+            DirectoryListing.Rendered plain = DirectoryListing.render(jsonp, "/", entries, ZoneOffset.UTC, none);
+            assertThat(plain.contentType()).isEqualTo("application/json");
+            assertThat(new String(plain.body(), StandardCharsets.UTF_8)).isEqualTo(DirectoryListing.json(entries));
+        }
+    }
+
+    /** nginx's check of a JSONP callback: its first, as sent; letters, digits, '_' and '.', at most 128 of them. */
+    @Test
+    void aCallbackIsTakenAsNginxTakesIt() {
+        assertThat(DirectoryListing.callback("a=1&CALLBACK=Cb_9.x&callback=y")).isEqualTo("Cb_9.x");
+        assertThat(DirectoryListing.callback("")).isEmpty();
+        assertThat(DirectoryListing.callback("callback=")).isEmpty();
+        assertThat(DirectoryListing.callback("callbacks=x")).isEmpty();
+        assertThat(DirectoryListing.callback("callback=" + "a".repeat(128))).hasSize(128);
+        for (String refused : new String[] {"callback=" + "a".repeat(129), "callback=a-b", "callback=%41",
+                "callback=f()", "callback=a b", "callback=\u00e9"}) {
+            assertThat(DirectoryListing.callback(refused)).as(refused).isNull();
+        }
     }
 
     @Test
@@ -183,14 +212,14 @@ class DirectoryListingTest {
         Files.writeString(www.resolve("a.txt"), "a");
         PathResolver resolver = new PathResolver(www, PathPolicy.DEFAULT);
         Autoindex json = new Autoindex(Autoindex.Format.JSON, true, false);
-        assertThat(new String(DirectoryListing.list(resolver, "/", json, Runnable::run).get().body(),
+        assertThat(new String(DirectoryListing.list(resolver, "/", json, null, Runnable::run).get().body(),
                 StandardCharsets.UTF_8)).contains("\"name\":\"a.txt\"");
-        assertThatThrownBy(() -> DirectoryListing.list(resolver, "/", json, task -> {
+        assertThatThrownBy(() -> DirectoryListing.list(resolver, "/", json, null, task -> {
             throw new RejectedExecutionException("full");
         }).get()).hasCauseInstanceOf(ReadQueueFullException.class);
-        assertThatThrownBy(() -> DirectoryListing.list(resolver, "/gone/", json, Runnable::run).get())
+        assertThatThrownBy(() -> DirectoryListing.list(resolver, "/gone/", json, null, Runnable::run).get())
                 .hasCauseInstanceOf(NoSuchFileException.class);
-        assertThatThrownBy(() -> DirectoryListing.list(resolver, "/", null, Runnable::run).get())
+        assertThatThrownBy(() -> DirectoryListing.list(resolver, "/", null, null, Runnable::run).get())
                 .as("anything thrown while writing the list").hasCauseInstanceOf(NullPointerException.class);
     }
 
