@@ -1,7 +1,5 @@
 package io.edge.conf;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -65,6 +63,20 @@ public final class BoundedMatch {
         }
     }
 
+    /** Whether the inline flags at {@code from} ({@code (?ix)}, {@code (?x:...)}) turn comments mode on. */
+    private static boolean flagsHaveComments(String p, int from) {
+        for (int i = from; i < p.length() && p.charAt(i) != ')' && p.charAt(i) != ':'; i++) {
+            char c = p.charAt(i);
+            if (c == 'x') {
+                return true;
+            }
+            if (c == '-' || !Character.isLetter(c)) {
+                return false; // flags turned off, or no flag group: a lookaround, a named group
+            }
+        }
+        return false;
+    }
+
     /** {@code text} to be searched within {@code steps} reads in all. */
     public static Budgeted budgeted(String text, int steps) {
         return new Budgeted(text, steps);
@@ -78,21 +90,22 @@ public final class BoundedMatch {
      */
     private static Matcher search(Pattern regex, Budgeted text) {
         Matcher matcher = regex.matcher(text);
-        boolean found = LEADING_DOT_STAR.get(regex, BoundedMatch::startsWithDotStar) && text.isOneLine()
-                ? matcher.lookingAt() : matcher.find();
+        // the scan of the regex's few dozen characters costs less than a lookup of what it said the last time
+        boolean found = startsWithDotStar(regex) && text.isOneLine() ? matcher.lookingAt() : matcher.find();
         return found ? matcher : null;
     }
 
-    /** Whether a regex starts as {@link #search} says, by identity: a location's, kept while a configuration has it. */
-    private static final Cache<Pattern, Boolean> LEADING_DOT_STAR = Caffeine.newBuilder().weakKeys().build();
-
     /**
      * Whether {@code regex} starts with {@code .*} or {@code .+} (greedy, lazy or possessive), maybe inside groups,
-     * none of which (nor the whole) holds an alternative ({@code |}), and has no back reference nor {@code \G}: then a
-     * match that starts further in a text of one line means one that starts at its start. Conservative: false for
-     * anything else (flags written in it, a lookaround first).
+     * none of which (nor the whole) holds an alternative ({@code |}) or may be skipped ({@code ?}, {@code *} or braces
+     * after it, as in {@code ((.+)a)*b}), and has no back reference nor {@code \G}: then a match that starts further
+     * in a text of one line means one that starts at its start. Conservative: false for anything else (flags written
+     * first, a lookaround first, comments mode).
      */
     static boolean startsWithDotStar(Pattern regex) {
+        if ((regex.flags() & (Pattern.COMMENTS | Pattern.LITERAL)) != 0) {
+            return false;
+        }
         String p = regex.pattern();
         int i = 0;
         int depth = 0;
@@ -123,7 +136,7 @@ public final class BoundedMatch {
                 if (next >= '1' && next <= '9' || next == 'k' || next == 'G' || next == 'Q') {
                     return false; // a back reference, \G, or quoted text this scan would misread
                 }
-                i++;
+                i += next == 'c' ? 2 : 1; // \cX, a control character, is three
             } else if (c == '[') {
                 if (p.startsWith("]", i + 1) || p.startsWith("^]", i + 1)) {
                     return false; // a ']' first in a class: read otherwise by PCRE and Java
@@ -132,9 +145,15 @@ public final class BoundedMatch {
             } else if (classes > 0) {
                 classes -= c == ']' ? 1 : 0;
             } else if (c == '(') {
+                if (p.startsWith("(?", i) && flagsHaveComments(p, i + 2)) {
+                    return false; // comments mode: a '#' hides the rest of the line from Java, not from this scan
+                }
                 depth++;
             } else if (c == ')') {
                 depth--;
+                if (depth < lowest && i + 1 < p.length() && "?*{".indexOf(p.charAt(i + 1)) >= 0) {
+                    return false; // a group of the leading .* that may be skipped ({0}): what follows may start later
+                }
                 lowest = Math.min(lowest, depth);
             } else if (c == '|' && depth <= lowest) {
                 return false;

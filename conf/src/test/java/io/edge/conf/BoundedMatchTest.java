@@ -2,8 +2,10 @@ package io.edge.conf;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import org.junit.jupiter.api.Test;
 
 class BoundedMatchTest {
@@ -93,8 +95,63 @@ class BoundedMatchTest {
             assertThat(BoundedMatch.startsWithDotStar(Pattern.compile(regex))).as(regex).isTrue();
         }
         for (String regex : new String[] {"a.*", ".*x|y", "(.*x|y)z", "(?:.*|y)z", "(.+)\\1", ".*\\Gx",
-                "(?i).*x", "(?=a).*", "\\.*x", ".x", "[.]*x", ".*\\Q|\\E"}) {
+                "(?i).*x", "(?=a).*", "\\.*x", ".x", "[.]*x", ".*\\Q|\\E", "(.*){0}x", "(?:.+){0,0}/b",
+                "((.*)x){0}y", ".*\\c[|y", "(.*\\c(|y)z", ".*a(?x)#[", ".*(?ix:a)"}) {
             assertThat(BoundedMatch.startsWithDotStar(Pattern.compile(regex))).as(regex).isFalse();
         }
+        assertThat(BoundedMatch.startsWithDotStar(Pattern.compile(".*x", Pattern.LITERAL))).isFalse();
+        assertThat(BoundedMatch.startsWithDotStar(Pattern.compile(".*x", Pattern.COMMENTS))).isFalse();
+    }
+
+    /**
+     * Small regexes that start with .* or .+, built at random (the same every run), on short one-line texts: the search
+     * from the start alone finds what Java's search from every start finds, with the same groups, wherever
+     * {@link BoundedMatch#startsWithDotStar} says it may.
+     */
+    @Test
+    void theSearchFromTheStartAloneFindsWhatEveryStartFinds() {
+        String[] leads = {".*", ".+", ".*?", ".+?", ".*+", "(.*)", "(.+)", "(?:.*)", "(?<n>.+)", "((.*))", "(.*)?",
+            "(?:.+)*", "(.*", "(?:.+", "((.+)"};
+        String[] atoms = {"a", "b", "/", "\\.", "x?", "(a|b)", "[ab]", "[^/]", "$", "\\b", "\\B", "(?=a)", "(?<=a)",
+            "(?<!b)", "a*", "b+", "(?:/a)?", ".", "\\w", "{0}", "{1,2}", ")", ")?", ")*", "|", "|a", "^", "(?i)A",
+            "[|]", "\\|"};
+        Random random = new Random(42);
+        int compared = 0;
+        for (int n = 0; n < 20_000; n++) {
+            StringBuilder written = new StringBuilder(leads[random.nextInt(leads.length)]);
+            for (int k = random.nextInt(5); k > 0; k--) {
+                written.append(atoms[random.nextInt(atoms.length)]);
+            }
+            Pattern regex;
+            try {
+                regex = Pattern.compile(written.toString());
+            } catch (PatternSyntaxException e) {
+                continue;
+            }
+            if (!BoundedMatch.startsWithDotStar(regex)) {
+                continue;
+            }
+            for (int t = 0; t < 10; t++) {
+                StringBuilder text = new StringBuilder();
+                for (int c = random.nextInt(10); c > 0; c--) {
+                    text.append("ab/.xA".charAt(random.nextInt(6)));
+                }
+                Matcher every = regex.matcher(text);
+                Matcher start = BoundedMatch.first(regex, text.toString(), Integer.MAX_VALUE);
+                String what = regex + " on \"" + text + "\"";
+                if (every.find()) {
+                    assertThat(start).as(what).isNotNull();
+                    assertThat(start.start()).as(what).isEqualTo(every.start());
+                    assertThat(start.end()).as(what).isEqualTo(every.end());
+                    for (int g = 1; g <= every.groupCount(); g++) {
+                        assertThat(start.group(g)).as(what + ", group " + g).isEqualTo(every.group(g));
+                    }
+                } else {
+                    assertThat(start).as(what).isNull();
+                }
+                compared++;
+            }
+        }
+        assertThat(compared).as("regexes the search from the start took, times ten texts").isGreaterThan(10_000);
     }
 }

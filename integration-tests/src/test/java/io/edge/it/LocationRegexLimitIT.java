@@ -31,8 +31,7 @@ class LocationRegexLimitIT {
                   { match = "~ ^/(.*)/(.*)/(.*)\\\\.jpg$", expires = 1 h }
                 ] }]
                 """);
-             CapturedLog exchanges = CapturedLog.of("io.edge.core.http.ServerExchange");
-             CapturedLog log = CapturedLog.of("io.edge.core.route.Router")) {
+             CapturedLog log = CapturedLog.of("io.edge.core.http.ServerExchange")) {
             try (RawHttpClient client = new RawHttpClient(edge.address())) {
                 RawHttpClient.Response thumbnail = get(client, "/a/b/c.jpg");
                 assertThat(thumbnail.status()).isEqualTo(200);
@@ -53,8 +52,8 @@ class LocationRegexLimitIT {
                 assertThat(get(client, "/a/b/c.jpg").status()).isEqualTo(200);
             }
             assertThat(log.warnings()).as("said once in 10 s: a client may send many").singleElement().asString()
-                    .contains("location \"~ ^/(.*)/(.*)/(.*)\\.jpg$\" gave up on a path of 3006 characters");
-            assertThat(exchanges.warnings()).isEmpty();
+                    .startsWith("GET " + slashes + ".png -> 500 location \"~ ^/(.*)/(.*)/(.*)\\.jpg$\" gave up on a"
+                            + " path of 3006 characters");
         }
     }
 

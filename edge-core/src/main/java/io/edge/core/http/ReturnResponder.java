@@ -120,7 +120,8 @@ public final class ReturnResponder implements Responder {
             String name = part.variable();
             if (part.isCapture()) {
                 if (captures == null && location.regex() != null) {
-                    // null where not routed by this regex (an internal redirect's path): no captures
+                    // null where not routed by this regex (an internal redirect's path): no captures. It does not
+                    // give up where it routed the path: the same search, in a budget of its own
                     captures = BoundedMatch.first(location.regex(), path, BoundedMatch.PATH_STEPS);
                 }
                 String value = captures == null ? null : Character.isDigit(name.charAt(0))

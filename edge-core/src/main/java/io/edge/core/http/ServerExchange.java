@@ -62,6 +62,7 @@ final class ServerExchange implements Exchange {
     private static final Logger LOG = LoggerFactory.getLogger(ServerExchange.class);
     private static final ThrottledWarnings OVERLOAD = new ThrottledWarnings(LOG, System::nanoTime);
     private static final ThrottledWarnings REDIRECT_CYCLES = new ThrottledWarnings(LOG, System::nanoTime);
+    private static final ThrottledWarnings KNOWN_FAULTS = new ThrottledWarnings(LOG, System::nanoTime);
 
     private enum State { OPEN, HEAD_SENT, DONE }
 
@@ -605,8 +606,12 @@ final class ServerExchange implements Exchange {
             // the message alone ("fastcgi group php: no connection slot within 10000 ms"): its class says nothing more
             OVERLOAD.warn(cause.getClass(), request.method() + " " + request.uri() + " -> 503: "
                     + (cause.getMessage() != null ? cause.getMessage() : cause.toString()));
-        } else if (ErrorResponses.isServerFault(errorStatus) && !(cause instanceof HttpStatusException known
-                && known.said())) {
+        } else if (cause instanceof HttpStatusException && ErrorResponses.isServerFault(errorStatus)) {
+            // a condition its message explains (a location's regex that gave up on a crafted path), which a client
+            // may bring about request after request: said now and then, no stack trace
+            KNOWN_FAULTS.warn(HttpStatusException.class, request.method() + " " + request.uri() + " -> "
+                    + cause.getMessage());
+        } else if (ErrorResponses.isServerFault(errorStatus)) {
             LOG.warn("{} {} -> {}: {}", request.method(), request.uri(), errorStatus.code(), cause.toString(),
                     stackTraceOf(errorStatus, cause));
         } else {

@@ -37,9 +37,6 @@ public final class Router {
 
     /** The longest host regex names are tried on: a DNS name has at most 253 characters. */
     static final int REGEX_HOST_MAX = 255;
-    /** Location regexes that gave up on a path, said at most once every 10 s. */
-    private static final ThrottledWarnings LOCATIONS_GAVE_UP = new ThrottledWarnings(
-            LoggerFactory.getLogger(Router.class), System::nanoTime);
     /** Regex names that gave up on a host, said at most once every 10 s. */
     private final ThrottledWarnings gaveUp = new ThrottledWarnings(LoggerFactory.getLogger(Router.class),
             System::nanoTime);
@@ -226,7 +223,7 @@ public final class Router {
      *                             reads of it in all (or deeper than the stack), as nginx answers where PCRE's match
      *                             limit stops one: a regex a crafted path makes backtrack no longer holds the loop, and
      *                             the request is never answered by a location that matches less than the configuration
-     *                             says. Said here at most once every 10 s (a client may send many); quiet itself.
+     *                             says
      */
     static LocationSettings location(SiteSettings site, String path) {
         LocationSettings longestPrefix = null;
@@ -261,14 +258,10 @@ public final class Router {
                     case FOUND -> {
                         return location;
                     }
-                    case GAVE_UP -> {
-                        String reason = "location \"" + location.match() + "\" gave up on a path of " + path.length()
-                                + " characters (past " + BoundedMatch.PATH_STEPS + " steps of the site's regexes, or"
-                                + " too deep), as PCRE's match limit stops nginx's: 500; a regex that backtracks less"
-                                + " would not";
-                        LOCATIONS_GAVE_UP.warn(LocationSettings.class, reason);
-                        throw new HttpStatusException(HttpResponseStatus.INTERNAL_SERVER_ERROR, reason, true);
-                    }
+                    case GAVE_UP -> throw new HttpStatusException(HttpResponseStatus.INTERNAL_SERVER_ERROR, "location \""
+                            + location.match() + "\" gave up on a path of " + path.length() + " characters (past "
+                            + BoundedMatch.PATH_STEPS + " steps of the site's regexes, or too deep), as PCRE's match"
+                            + " limit stops nginx's; a regex that backtracks less would not");
                     case NOT_FOUND -> {
                         // the next
                     }
