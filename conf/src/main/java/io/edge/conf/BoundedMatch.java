@@ -63,20 +63,6 @@ public final class BoundedMatch {
         }
     }
 
-    /** Whether the inline flags at {@code from} ({@code (?ix)}, {@code (?x:...)}) turn comments mode on. */
-    private static boolean flagsHaveComments(String p, int from) {
-        for (int i = from; i < p.length() && p.charAt(i) != ')' && p.charAt(i) != ':'; i++) {
-            char c = p.charAt(i);
-            if (c == 'x') {
-                return true;
-            }
-            if (c == '-' || !Character.isLetter(c)) {
-                return false; // flags turned off, or no flag group: a lookaround, a named group
-            }
-        }
-        return false;
-    }
-
     /** {@code text} to be searched within {@code steps} reads in all. */
     public static Budgeted budgeted(String text, int steps) {
         return new Budgeted(text, steps);
@@ -160,6 +146,20 @@ public final class BoundedMatch {
             }
         }
         return true;
+    }
+
+    /** Whether the inline flags at {@code from} ({@code (?ix)}, {@code (?x:...)}) turn comments mode on. */
+    private static boolean flagsHaveComments(String p, int from) {
+        for (int i = from; i < p.length() && p.charAt(i) != ')' && p.charAt(i) != ':'; i++) {
+            char c = p.charAt(i);
+            if (c == 'x') {
+                return true;
+            }
+            if (c == '-' || !Character.isLetter(c)) {
+                return false; // flags turned off, or no flag group: a lookaround, a named group
+            }
+        }
+        return false;
     }
 
     /**
