@@ -10,8 +10,8 @@ import java.util.Locale;
  *
  * <ul>
  *   <li>absent, another unit, malformed (including {@code first > last}) or more than {@link #MAX_RANGES}
- *       specs: ignored, the whole representation is sent (200), as RFC 9110 allows and nginx's
- *       {@code max_ranges} does;</li>
+ *       specs: ignored, the whole representation is sent (200), as RFC 9110 allows (nginx's {@code max_ranges}
+ *       does so when set; it sets no limit by default);</li>
  *   <li>no spec satisfiable (first byte at or past the end, suffix {@code -0}): 416 with
  *       {@code Content-Range: bytes *}{@code /len};</li>
  *   <li>an empty file asked for a suffix ({@code bytes=-500}): 200 with the (empty) whole. Such a suffix is
@@ -24,8 +24,11 @@ import java.util.Locale;
  */
 public final class ByteRanges {
 
-    /** Range specs beyond which the header is ignored. */
-    public static final int MAX_RANGES = 16;
+    /**
+     * Range specs beyond which the header is ignored: Apache's MaxRanges default. A reader of PDFs or archives may ask
+     * for dozens in one request; with overlapping ones merged, more cost no byte twice, only a part's head each.
+     */
+    public static final int MAX_RANGES = 200;
 
     private static final String BYTES = "bytes=";
 
