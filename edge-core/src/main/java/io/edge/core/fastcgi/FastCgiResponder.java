@@ -654,6 +654,13 @@ public final class FastCgiResponder implements Responder {
         private long relayed;
         /** The backend sent more body than it declared; the excess was dropped. */
         private boolean overrun;
+        /**
+         * The client had the whole body the head declared and its answer ended, while the script went on
+         * ({@link #answerIsWhole}); what the backend sends after is for nobody but the tap.
+         */
+        private boolean answeredWhole;
+        /** The client's answer was ended ({@link #completeResponse}). */
+        private boolean responseEnded;
         /** What the client could not take yet, in order; null until some of the body had to wait. */
         private ResponseSpool spool;
         /** A drain of {@link #spool} waits for the client to take more or for a read of the spool file. */
@@ -1178,6 +1185,11 @@ public final class FastCgiResponder implements Responder {
             if (heldHead != null && exchange.isHead()) {
                 headBodyLength += chunk.readableBytes();
             }
+            if (answeredWhole && chunk.isReadable() && !overrun) {
+                overrun = true; // said here: the answer was completed before these came
+                LOG.warn("[{}] {} {}: backend declared Content-Length {} and sent more body bytes after it; the excess "
+                        + "was dropped", requestId, request.method(), request.uri(), declaredLength);
+            }
             if (takenOver || redirected || exchange.isHead() || !exchange.clientChannel().isActive()) {
                 chunk.release();
                 return;
@@ -1256,9 +1268,38 @@ public final class FastCgiResponder implements Responder {
                 endAfterSpool = false;
                 releaseSpool();
                 endResponse();
+            } else if (answerIsWhole()) {
+                endWhole();
             } else {
                 exchange.flush();
             }
+        }
+
+        /**
+         * Whether the client has (or holds, written) all of the body the backend's head declared, while the backend
+         * has not ended: a script that sends its page with a Content-Length, then works on (the mod_php habit of
+         * sending the page and then mailing or resizing, without fastcgi_finish_request). Its answer is whole.
+         */
+        private boolean answerIsWhole() {
+            return declaredLength >= 0 && relayed == declaredLength && !bodiless && !exchange.isHead()
+                    && (spool == null || spool.isEmpty()) && !responseEnded && !exchange.isEnded();
+        }
+
+        /**
+         * Ends the client's answer, whole ({@link #answerIsWhole}), so that the next request on its connection goes on
+         * now rather than after the script (or, behind a script that works past timeouts.read, never: the connection
+         * was closed as if cut). The backend is read on to its end, for the tap alone; its slot stays taken until the
+         * script ends, as php-fpm's worker is.
+         */
+        private void endWhole() {
+            answeredWhole = true;
+            if (heldHead != null) {
+                writeHeldResponse();
+            } else {
+                releaseSpool();
+                endResponse();
+            }
+            takenOver = true;
         }
 
         /** Writes a chunk from the spool (owned by the caller until now); the backend goes on once there is room. */
@@ -1349,6 +1390,7 @@ public final class FastCgiResponder implements Responder {
          * goes on (nginx does the same since 1.19.1).
          */
         private void completeResponse(ChannelFuture lastWrite) {
+            responseEnded = true;
             if (declaredLength < 0 || relayed == declaredLength) {
                 if (overrun) {
                     LOG.warn("[{}] {} {}: backend declared Content-Length {} and sent more body bytes; the excess "
@@ -1366,6 +1408,10 @@ public final class FastCgiResponder implements Responder {
         @Override
         public void onReadComplete() {
             if (headSent && !redirected && !takenOver) {
+                if (answerIsWhole()) {
+                    endWhole();
+                    return;
+                }
                 if (heldHead != null) {
                     writeHeldHead();
                     if (exchange.isHead() && tap == null) {
@@ -1408,6 +1454,19 @@ public final class FastCgiResponder implements Responder {
         @Override
         public void onError(Throwable cause) {
             exchange.upstreamEnded(); // a retry starts it again
+            if (answeredWhole) {
+                // The client had its whole answer; the script went on after it, and then failed, or outlived
+                // timeouts.read: nothing of the answer is lost, the slot is free again
+                releaseBackends();
+                releaseBody();
+                if (tap != null) {
+                    tap.onError(cause);
+                }
+                LOG.info("[{}] {} {}: the script went on after its whole answer ({} bytes) and then its backend "
+                        + "connection failed: {}", requestId, request.method(), request.uri(), declaredLength,
+                        cause.getMessage());
+                return;
+            }
             // Nothing was sent (backend is null: the connection was found closed inside start), or the backend
             // certainly never took the request (a php-fpm worker closing a kept connection after its last request),
             // or, for a bodiless GET/HEAD, a kept connection ended quietly before any record (the same over TCP)
