@@ -35,7 +35,7 @@ public final class BoundedMatch {
     }
 
     /** As {@link #find(Pattern, String)}, within {@code steps} reads. */
-    public static Result find(Pattern regex, String text, int steps) {
+    static Result find(Pattern regex, String text, int steps) {
         return find(regex, new Budgeted(text, steps));
     }
 

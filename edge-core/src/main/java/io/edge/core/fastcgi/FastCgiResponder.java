@@ -1187,8 +1187,7 @@ public final class FastCgiResponder implements Responder {
             }
             if (answeredWhole && chunk.isReadable() && !overrun) {
                 overrun = true; // said here: the answer was completed before these came
-                LOG.warn("[{}] {} {}: backend declared Content-Length {} and sent more body bytes after it; the excess "
-                        + "was dropped", requestId, request.method(), request.uri(), declaredLength);
+                warnOverrun();
             }
             if (takenOver || redirected || exchange.isHead() || !exchange.clientChannel().isActive()) {
                 chunk.release();
@@ -1393,8 +1392,7 @@ public final class FastCgiResponder implements Responder {
             responseEnded = true;
             if (declaredLength < 0 || relayed == declaredLength) {
                 if (overrun) {
-                    LOG.warn("[{}] {} {}: backend declared Content-Length {} and sent more body bytes; the excess "
-                            + "was dropped", requestId, request.method(), request.uri(), declaredLength);
+                    warnOverrun();
                 }
                 exchange.complete(lastWrite);
                 return;
@@ -1403,6 +1401,11 @@ public final class FastCgiResponder implements Responder {
                     + "connection after what was sent", requestId, request.method(), request.uri(), declaredLength,
                     relayed);
             exchange.completeAndClose(lastWrite);
+        }
+
+        private void warnOverrun() {
+            LOG.warn("[{}] {} {}: backend declared Content-Length {} and sent more body bytes; the excess was dropped",
+                    requestId, request.method(), request.uri(), declaredLength);
         }
 
         @Override

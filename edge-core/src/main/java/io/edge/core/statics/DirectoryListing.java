@@ -161,14 +161,14 @@ final class DirectoryListing {
      */
     static Rendered render(Autoindex autoindex, String uriPath, List<Entry> entries, ZoneId zone, String callback) {
         ZoneId times = autoindex.localTime() ? zone : ZoneOffset.UTC;
+        boolean called = autoindex.format() == Autoindex.Format.JSONP && callback != null && !callback.isEmpty();
         return switch (autoindex.format()) {
             case HTML -> new Rendered("text/html; charset=utf-8",
                     html(uriPath, entries, autoindex.exactSize(), times).getBytes(StandardCharsets.UTF_8));
-            case JSON -> new Rendered("application/json", json(entries).getBytes(StandardCharsets.UTF_8));
-            case JSONP -> callback == null || callback.isEmpty()
-                    ? new Rendered("application/json", json(entries).getBytes(StandardCharsets.UTF_8))
-                    : new Rendered("application/javascript", ("/* callback */\r\n" + callback + "(" + json(entries)
-                            + ");").getBytes(StandardCharsets.UTF_8));
+            case JSON, JSONP -> called
+                    ? new Rendered("application/javascript", ("/* callback */\r\n" + callback + "(" + json(entries)
+                            + ");").getBytes(StandardCharsets.UTF_8))
+                    : new Rendered("application/json", json(entries).getBytes(StandardCharsets.UTF_8));
             case XML -> new Rendered("text/xml; charset=utf-8", xml(entries).getBytes(StandardCharsets.UTF_8));
         };
     }

@@ -441,19 +441,20 @@ public final class StaticResponder implements Responder {
             return;
         }
         open(exchange, engine.open(resolver, resolution, bodyExpected(exchange)), file -> {
+            if (file.isDirectory()) {
+                file.release();
+                tryIndex(exchange, resolver, directory, i + 1, mayRetry);
+                return;
+            }
             boolean elsewhere;
             try {
-                elsewhere = !file.isDirectory()
-                        && (ownedByAnotherLocation(exchange, uriPath) || isScriptOfThisLocation(exchange, uriPath));
+                elsewhere = ownedByAnotherLocation(exchange, uriPath) || isScriptOfThisLocation(exchange, uriPath);
             } catch (HttpStatusException gaveUp) { // a location's regex on the index's path (Router.location)
                 file.release();
                 exchange.fail(gaveUp);
                 return;
             }
-            if (file.isDirectory()) {
-                file.release();
-                tryIndex(exchange, resolver, directory, i + 1, mayRetry);
-            } else if (elsewhere) {
+            if (elsewhere) {
                 // /docs/index.php under a PHP location: run there, never sent as a file (its source); any index
                 // file gets its own location's settings, as nginx's internal redirect does. A script of this very
                 // location (a FastCGI one whose script lookup, remembered for a second, did not see it yet) is run
