@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -40,6 +41,14 @@ final class Section {
     private static final Pattern PLAIN_KEY = Pattern.compile("[A-Za-z0-9_-]+");
     /** A number as HOCON writes one, with no unit after it: a size in bytes; a duration refused. */
     private static final Pattern BARE_NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
+    /**
+     * A size or a duration as text: a number as {@link #BARE_NUMBER} (ASCII digits), then its unit, letters. HOCON
+     * reads text Java's {@code Double.parseDouble} takes as a number of bytes or milliseconds before it looks for a
+     * unit: {@code "NaN"} was a body limit of 0 (none), {@code "Infinity"} one of 8 EiB, {@code "16d"} 16 ms,
+     * {@code "0x1p4 s"} 16 s. White space as HOCON trims it, a no-break space too.
+     */
+    private static final Pattern NUMBER_AND_UNIT =
+            Pattern.compile("[\\s\\h]*([+-]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?)[\\s\\h]*([A-Za-z]*)[\\s\\h]*");
 
     private final ConfigObject object;
     private final String path;
@@ -254,23 +263,29 @@ final class Section {
         if (value.valueType() == ConfigValueType.STRING) {
             String text = ((String) value.unwrapped()).trim();
             if (BARE_NUMBER.matcher(text).matches()) {
-                try {
-                    return new BigDecimal(text);
-                } catch (NumberFormatException e) {
-                    // An exponent past what BigDecimal holds (an int): a number far past a long, or a fraction far
-                    // below a byte; zero whatever its exponent.
-                    int e10 = Math.max(text.indexOf('e'), text.indexOf('E'));
-                    BigDecimal mantissa = new BigDecimal(text.substring(0, e10));
-                    if (mantissa.signum() == 0) {
-                        return BigDecimal.ZERO;
-                    }
-                    BigDecimal magnitude = text.charAt(e10 + 1) == '-' ? new BigDecimal("0.5")
-                            : BigDecimal.valueOf(Long.MAX_VALUE).add(BigDecimal.ONE);
-                    return magnitude.multiply(BigDecimal.valueOf(mantissa.signum()));
-                }
+                return decimal(text);
             }
         }
         return null;
+    }
+
+    /**
+     * {@code text}, which {@link #BARE_NUMBER} matches, exactly; past what BigDecimal holds (an exponent past an int),
+     * one past a long, or half a unit, signed: too large, or a fraction, all the same.
+     */
+    private static BigDecimal decimal(String text) {
+        try {
+            return new BigDecimal(text);
+        } catch (NumberFormatException e) {
+            int e10 = Math.max(text.indexOf('e'), text.indexOf('E'));
+            BigDecimal mantissa = new BigDecimal(text.substring(0, e10));
+            if (mantissa.signum() == 0) {
+                return BigDecimal.ZERO;
+            }
+            BigDecimal magnitude = text.charAt(e10 + 1) == '-' ? new BigDecimal("0.5")
+                    : BigDecimal.valueOf(Long.MAX_VALUE).add(BigDecimal.ONE);
+            return magnitude.multiply(BigDecimal.valueOf(mantissa.signum()));
+        }
     }
 
     /** {@code number} exactly, {@code null} for a double that is no number (NaN, infinite). */
@@ -308,22 +323,29 @@ final class Section {
             // HOCON reads a number past a long as Long.MAX_VALUE and a fraction of a byte as the byte below, silently
             return wholeInRange(name, value, bare, min, max, expected, expected);
         }
-        long result;
+        Matcher written = value.valueType() == ConfigValueType.STRING
+                ? NUMBER_AND_UNIT.matcher((String) value.unwrapped()) : null;
+        Long unit = written != null && written.matches() ? bytesOfUnit(written.group(2)) : null;
+        if (unit == null) {
+            invalid(name, render(value) + " is not a size", "a size such as 16 MiB");
+            return min;
+        }
+        // exactly: HOCON reads "0.5 B" as 0 bytes (no limit, for a body) and "1.5 B" as 1, without a word
+        BigDecimal size = decimal(written.group(1)).multiply(BigDecimal.valueOf(unit));
+        if (size.stripTrailingZeros().scale() > 0) {
+            invalid(name, render(value) + " is not a whole number of bytes", expected);
+            return min;
+        }
+        return wholeInRange(name, value, size, min, max, expected, expected);
+    }
+
+    /** The bytes of one {@code unit} as HOCON knows it ({@code KiB}, {@code kB}, {@code bytes}); null when unknown. */
+    private static Long bytesOfUnit(String unit) {
         try {
-            result = value.atKey("v").getBytes("v");
+            return ConfigValueFactory.fromAnyRef("1 " + unit).atKey("v").getBytes("v");
         } catch (com.typesafe.config.ConfigException e) {
-            // a size below 0, or beyond a long, is a size all the same: the range is what is wrong with it
-            String reason = String.valueOf(e.getMessage());
-            boolean size = reason.contains("memory size with negative number") || reason.contains("out of range");
-            invalid(name, render(value) + (size ? " is out of range" : " is not a size"),
-                    size ? expected : "a size such as 16 MiB");
-            return min;
+            return null;
         }
-        if (result < min || result > max) {
-            invalid(name, render(value) + " is out of range", expected);
-            return min;
-        }
-        return result;
     }
 
     /** A duration ({@code 30 s}), zero allowed or not, never negative; placeholder 1 s. */
@@ -349,10 +371,8 @@ final class Section {
             invalid(name, render(value) + " has no unit", expected);
             return placeholder;
         }
-        Duration result;
-        try {
-            result = value.atKey("v").getDuration("v");
-        } catch (com.typesafe.config.ConfigException e) {
+        Duration result = durationOf(value);
+        if (result == null) {
             invalid(name, render(value) + " is not a duration", "a duration such as 30 s");
             return placeholder;
         }
@@ -610,7 +630,28 @@ final class Section {
     static boolean isBareNumber(ConfigValue value) {
         String text = String.valueOf(value.unwrapped()).trim();
         return (value.valueType() == ConfigValueType.NUMBER || value.valueType() == ConfigValueType.STRING)
-                && BARE_NUMBER.matcher(text).matches() && new BigDecimal(text).signum() != 0;
+                && BARE_NUMBER.matcher(text).matches() && decimal(text).signum() != 0;
+    }
+
+    /**
+     * {@code value}, a duration HOCON reads ({@code 30 s}, {@code 1.5 h}, {@code 0}), saturated at a long of
+     * nanoseconds; {@code null} when it is none: no number and unit as {@link #NUMBER_AND_UNIT} (a unit HOCON does not
+     * know). The number and its unit are handed to HOCON apart, which reads them as written.
+     */
+    static Duration durationOf(ConfigValue value) {
+        ConfigValue apart = value;
+        if (value.valueType() == ConfigValueType.STRING) {
+            Matcher written = NUMBER_AND_UNIT.matcher((String) value.unwrapped());
+            if (!written.matches()) {
+                return null;
+            }
+            apart = ConfigValueFactory.fromAnyRef(written.group(1) + " " + written.group(2));
+        }
+        try {
+            return apart.atKey("v").getDuration("v");
+        } catch (com.typesafe.config.ConfigException | NumberFormatException e) {
+            return null;
+        }
     }
 
     /** The value as the user would write it: strings quoted, numbers as written, long values shortened. */

@@ -1670,14 +1670,13 @@ final class SettingsMapper {
             location.invalid("expires", Section.render(value) + " has no unit", expected);
             return null;
         }
-        try {
-            Duration duration = value.atKey("v").getDuration("v");
-            if (!duration.isNegative() && duration.compareTo(LocationSettings.EXPIRES_MAX) <= 0) {
-                return duration;
-            }
-            location.invalid("expires", Section.render(value) + " is out of range", expected);
-        } catch (com.typesafe.config.ConfigException e) {
+        Duration duration = Section.durationOf(value);
+        if (duration == null) {
             location.invalid("expires", Section.render(value) + " is not a duration", expected);
+        } else if (duration.isNegative() || duration.compareTo(LocationSettings.EXPIRES_MAX) > 0) {
+            location.invalid("expires", Section.render(value) + " is out of range", expected);
+        } else {
+            return duration;
         }
         return null;
     }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -609,6 +610,45 @@ class ValidationTest {
         assertThat(fraction.expected()).isEqualTo("a size such as 16 MiB, from 0 to 2147483647 bytes");
         assertThat(problemsOrNone(SITE + "\ncache.content.max-bytes = 9223372036854775807")).isEmpty();
         assertThat(problemsOrNone(SITE + "\ncache.content { max-bytes = 0.5 EiB, max-file-size = 1.5 KiB }")).isEmpty();
+    }
+
+    /**
+     * HOCON reads text that Java's Double.parseDouble takes as a number of bytes or milliseconds before it looks for a
+     * unit, and a fraction of a byte as the byte below: "NaN" and "0.5 B" were a body limit of 0, which is none,
+     * "Infinity" one of 8 EiB, "16d" 16 ms, "0x1p4 s" 16 s, "16f s" 16 s. A size or a duration is a decimal number of
+     * ASCII digits and a unit; a size a whole number of bytes.
+     */
+    @Test
+    void aSizeOrADurationIsADecimalNumberAndAUnitNotWhatJavaReadsAsADouble() throws Exception {
+        for (String size : List.of("NaN", "Infinity", "-Infinity", "NaN B", "0x10", "0x1p4 KiB", "16f KiB", "16d B",
+                "\u0663 B", "1,5 KiB")) {
+            ConfigProblem problem = single(SITE + "\nserver.limits.body = \"" + size + "\"");
+            assertThat(problem.key()).isEqualTo("edge.server.limits.body");
+            assertThat(problem.message()).as(size).endsWith(" is not a size");
+        }
+        ConfigProblem fraction = single(SITE + "\nserver.limits.body = \"0.5 B\"");
+        assertThat(fraction.message()).isEqualTo("\"0.5 B\" is not a whole number of bytes");
+        assertThat(fraction.expected()).isEqualTo("a size such as 16 MiB, from 0 to 9223372036854775807 bytes");
+        assertThat(single(SITE + "\nserver.tcp-notsent-lowat = \"1.3 B\"").message())
+                .isEqualTo("\"1.3 B\" is not a whole number of bytes");
+        for (String duration : List.of("NaN s", "Infinity s", "0x1p4 s", "16f s", "16d s", "\u0663 s")) {
+            assertThat(single(SITE + "\nstatic.open-file-cache.revalidate = \"" + duration + "\"").message())
+                    .as(duration).endsWith(" is not a duration");
+            assertThat(single("sites = [{ root = www, locations = [{ match = \"/\", expires = \"" + duration
+                    + "\" }] }]").message()).as(duration).endsWith(" is not a duration");
+        }
+        EdgeSettings settings = new ConfigLoader().load(write("""
+                sites = [{ root = www, locations = [{ match = "/", expires = "16d" }] }]
+                server.limits.body = "1e3 B"
+                server.timeouts.keep-alive = "1.5m"
+                server.tcp-notsent-lowat = "16\u00a0KiB"
+                static.open-file-cache.revalidate = "16d"
+                """));
+        assertThat(settings.sites().get(0).locations().get(0).expires()).isEqualTo(Duration.ofDays(16));
+        assertThat(settings.server().limits().body()).isEqualTo(1000);
+        assertThat(settings.server().timeouts().keepAlive()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(settings.server().tcpNotsentLowat()).isEqualTo(16 * 1024);
+        assertThat(settings.staticIo().revalidateAfter()).isEqualTo(Duration.ofDays(16));
     }
 
     /** An exponent past an int, which BigDecimal cannot hold, is a problem too, not an exception out of the check. */
