@@ -1,6 +1,7 @@
 package io.edge.conf;
 
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
@@ -276,6 +277,8 @@ final class ParseErrors {
         String message;
         if (reason.contains("Permission denied")) {
             message = "cannot be read";
+        } else if (reason.startsWith(RequiredIncludes.NOT_A_PATH)) {
+            message = reason; // "not a valid path: Nul character not allowed"
         } else if (reason.contains(RequiredIncludes.NOT_REGULAR)) {
             message = "is not a regular file (a FIFO or a device, whose read would wait)";
         } else if (reason.contains("Is a directory") || isDirectory(directive.namedFile())) {
@@ -514,7 +517,7 @@ final class ParseErrors {
             int from = 0;
             while (m.find(from)) {
                 if (code[i].startsWith("include", m.start())) {
-                    directives.add(new Directive(file, i + 1, m.group().strip(), m.group(1), m.group(2)));
+                    directives.add(new Directive(file, i + 1, m.group().strip(), m.group(1), unescaped(m.group(2))));
                     from = m.end();
                 } else {
                     from = m.start() + 1; // a match from a string or a comment may run over a real directive
@@ -548,6 +551,18 @@ final class ParseErrors {
             }
         }
         return null;
+    }
+
+    /** {@code quoted}, the text between an include's quotes, as HOCON reads it: {@code a\\u0000b} is a, NUL, b. */
+    private static String unescaped(String quoted) {
+        if (quoted.indexOf('\\') < 0) {
+            return quoted;
+        }
+        try {
+            return ConfigFactory.parseString("v = \"" + quoted + "\"").getString("v");
+        } catch (ConfigException e) {
+            return quoted;
+        }
     }
 
     /** Whether {@code directive} names {@code missing}, as Typesafe names an include that failed. */
@@ -649,7 +664,7 @@ final class ParseErrors {
         if (isUrl(m.group(2))) {
             return null;
         }
-        return new Directive(includer, 0, m.group().strip(), m.group(1), m.group(2)).includedFile();
+        return new Directive(includer, 0, m.group().strip(), m.group(1), unescaped(m.group(2))).includedFile();
     }
 
     /**

@@ -14,6 +14,7 @@ import java.io.File;
 import java.io.IOException;
 import java.net.URL;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,6 +38,8 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
     static final List<String> SYNTAX_EXTENSIONS = List.of(".conf", ".json", ".properties");
     /** What an include of a FIFO or a device is refused for ({@link ParseErrors} words the problem). */
     static final String NOT_REGULAR = "not a regular file";
+    /** What an include of a name no file can have ({@code "a\\u0000b"}) is refused for. */
+    static final String NOT_A_PATH = "not a valid path";
 
     /** Typesafe's includer, which parses what is included; given by {@link #withFallback} before any include. */
     private final ConfigIncluder typesafe;
@@ -98,7 +101,13 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
             SYNTAX_EXTENSIONS.forEach(extension -> read.add(new File(file.getPath() + extension)));
         }
         for (File candidate : read) {
-            Path path = candidate.toPath();
+            Path path;
+            try {
+                path = candidate.toPath();
+            } catch (InvalidPathException e) {
+                throw new ConfigException.IO(ConfigOriginFactory.newFile(file.getPath()), NOT_A_PATH,
+                        new IOException(NOT_A_PATH + ": " + e.getReason()));
+            }
             if (Files.exists(path) && !Files.isRegularFile(path) && !Files.isDirectory(path)) {
                 // named by the file as the include names it, where its problem is placed
                 throw new ConfigException.IO(ConfigOriginFactory.newFile(file.getPath()), NOT_REGULAR,

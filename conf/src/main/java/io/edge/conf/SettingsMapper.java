@@ -21,6 +21,7 @@ import io.edge.fastcgi.spawn.IniCheck;
 import io.edge.fastcgi.spawn.PhpSapi;
 import io.netty.handler.codec.http.HttpHeaderValidationUtil;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -66,6 +67,8 @@ final class SettingsMapper {
     private static final Duration MAX_DRAIN = Duration.ofDays(1);
     /** A response's memory buffer at most: 64 MiB, so a typo (64 GiB) cannot promise memory per response. */
     private static final long MAX_RESPONSE_BUFFER_MEMORY = 64L << 20;
+    /** An auth-basic user file at most: 16 MiB, some 200 000 users with bcrypt hashes, all held in memory. */
+    private static final int MAX_USER_FILE = 16 << 20;
 
     private final Problems problems;
     private final Path base;
@@ -457,6 +460,9 @@ final class SettingsMapper {
 
     /** What the file system said, without the path and class name {@link IOException#getMessage()} would add. */
     private static String reason(Exception e) {
+        if (e instanceof java.io.UncheckedIOException unchecked) {
+            return reason(unchecked.getCause());
+        }
         if (e instanceof NoSuchFileException) {
             return "No such file or directory";
         }
@@ -842,7 +848,7 @@ final class SettingsMapper {
                 }
                 result.put(code, new ErrorPage(file, type, body));
             } catch (IOException e) {
-                pages.invalid(status, file + " cannot be read: " + e.getMessage(), expected);
+                pages.invalid(status, file + " cannot be read: " + reason(e), expected);
             }
         }
         return result;
@@ -1495,7 +1501,11 @@ final class SettingsMapper {
                     "user-file = \"/etc/edge/htpasswd\" beside it");
             return null;
         }
-        Path file = base.resolve(written).toAbsolutePath().normalize();
+        Path file = auth.toPath("user-file", written, base);
+        if (file == null) {
+            return null; // no path ("a\u0000b"): said
+        }
+        file = file.toAbsolutePath();
         if (!userFiles.containsKey(file)) {
             userFiles.put(file, readUserFile(auth, file));
         }
@@ -1503,16 +1513,32 @@ final class SettingsMapper {
         return users == null ? null : new AuthBasic(realm, file, users);
     }
 
-    /** An htpasswd file; null after a problem. */
+    /**
+     * An htpasswd file of at most {@link #MAX_USER_FILE} bytes; null after a problem. Only a regular file is read: a
+     * FIFO would hold a check, a start or a reload until something wrote to it, a device ({@code /dev/zero}) fill the
+     * heap.
+     */
     private Htpasswd readUserFile(Section auth, Path file) {
-        String text;
+        String expected = "a readable htpasswd file of at most " + (MAX_USER_FILE >> 20) + " MiB";
+        byte[] bytes;
         try {
-            text = Files.readString(file, StandardCharsets.ISO_8859_1); // bytes: names and passwords are compared so
-        } catch (IOException | java.io.UncheckedIOException e) {
-            auth.problem("user-file", file + " cannot be read (" + e.getClass().getSimpleName() + ": " + e.getMessage()
-                    + ")", "a readable htpasswd file");
+            if (!Files.isRegularFile(file)) {
+                auth.problem("user-file", file + (Files.exists(file) ? " is not a regular file" : " does not exist"),
+                        expected);
+                return null;
+            }
+            try (InputStream in = Files.newInputStream(file)) {
+                bytes = in.readNBytes(MAX_USER_FILE + 1);
+            }
+        } catch (IOException | RuntimeException e) {
+            auth.problem("user-file", file + " cannot be read (" + reason(e) + ")", expected);
             return null;
         }
+        if (bytes.length > MAX_USER_FILE) {
+            auth.problem("user-file", file + " is larger than " + (MAX_USER_FILE >> 20) + " MiB", expected);
+            return null;
+        }
+        String text = new String(bytes, StandardCharsets.ISO_8859_1); // bytes: names and passwords are compared so
         Htpasswd users = Htpasswd.parse(text);
         for (String problem : users.problems()) {
             auth.problem("user-file", file + ", " + problem, "name:hash lines of htpasswd -m (apr1), -s, -5 or -2");

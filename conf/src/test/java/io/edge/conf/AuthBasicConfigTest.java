@@ -3,9 +3,11 @@ package io.edge.conf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,7 +56,7 @@ class AuthBasicConfigTest {
         assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
                 .containsExactlyInAnyOrder(
                         tuple(3, "edge.sites[0].locations[0].auth-basic.user-file", dirReal.resolve("missing")
-                                + " cannot be read (NoSuchFileException: " + dirReal.resolve("missing") + ")"),
+                                + " does not exist"),
                         tuple(4, "edge.sites[0].locations[1].auth-basic.user-file", dirReal.resolve("bcrypt")
                                 + ", line 2: user bob's hash is of a kind edge does not know ($9$unk...)"),
                         tuple(5, "edge.sites[0].locations[2].auth-basic.user-file", dirReal.resolve("empty")
@@ -68,5 +70,48 @@ class AuthBasicConfigTest {
                                 "set in a location with return, which answers first: no password is asked"),
                         tuple(10, "edge.sites[0].locations[7].rewrite", "set beside this location's own limit-req, which"
                                 + " it hands the request past: the location it leads to counts it"));
+    }
+
+    /**
+     * A user file is a regular file of at most 16 MiB, named by a path: a FIFO held --check-config, a start and a
+     * reload until something wrote to it, /dev/zero or a large file ran the heap out (OutOfMemoryError, exit 1), and a
+     * NUL in the name threw InvalidPathException; each now is a problem at its line.
+     */
+    @Test
+    void aUserFileThatIsNoRegularFileOfAtMost16MibOrNoPathIsAProblem() throws Exception {
+        Path fifo = dir.resolve("fifo");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        Files.createDirectory(dir.resolve("directory"));
+        try (java.io.RandomAccessFile large = new java.io.RandomAccessFile(dir.resolve("large").toFile(), "rw")) {
+            large.setLength((16L << 20) + 1); // sparse
+        }
+        Path file = EdgeConfFile.write(dir, """
+                location-defaults.auth-basic { realm = "R", user-file = "users\\u0000x" }
+                sites = [{ root = www, locations = [
+                  { match = "/", auth-basic.user-file = fifo }
+                  { match = "/a/", auth-basic.user-file = directory }
+                  { match = "/b/", auth-basic.user-file = /dev/zero }
+                  { match = "/c/", auth-basic.user-file = large }
+                  { match = "/d/" }
+                ] }]
+                """);
+        ConfigException e = assertTimeoutPreemptively(Duration.ofSeconds(60),
+                () -> catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file)),
+                "the read of a FIFO waits for a writer");
+        assertThat(e).isNotNull();
+        Path dirReal = dir.toAbsolutePath().normalize();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(2, "edge.location-defaults.auth-basic.user-file",
+                                "\"users\\u0000x\" is not a valid path: Nul character not allowed"),
+                        tuple(4, "edge.sites[0].locations[0].auth-basic.user-file",
+                                fifo.toAbsolutePath().normalize() + " is not a regular file"),
+                        tuple(5, "edge.sites[0].locations[1].auth-basic.user-file",
+                                dirReal.resolve("directory") + " is not a regular file"),
+                        tuple(6, "edge.sites[0].locations[2].auth-basic.user-file", "/dev/zero is not a regular file"),
+                        tuple(7, "edge.sites[0].locations[3].auth-basic.user-file",
+                                dirReal.resolve("large") + " is larger than 16 MiB"));
+        assertThat(e.problems()).allSatisfy(problem -> assertThat(problem.expected()).isIn(
+                "a file system path", "a readable htpasswd file of at most 16 MiB"));
     }
 }

@@ -86,6 +86,17 @@ class ParseErrorsTest {
                 bare + ":2: include \"fifo\": " + notRegular);
     }
 
+    /** An include naming no path (a NUL in it) threw InvalidPathException out of the loader: exit 1, a stack trace. */
+    @Test
+    void anIncludeOfANameWithANulIsAProblemAtItsLine() throws Exception {
+        Path file = write("n1.conf", "edge { sites = [] }\ninclude \"a\\u0000b\"\ninclude file(\"/tmp/a\\u0000b\")\n");
+        assertThat(problems(file)).extracting(ConfigProblem::toString).contains(
+                file + ":2: include \"a\\u0000b\": not a valid path: Nul character not allowed (expected: an existing, "
+                        + "readable file)",
+                file + ":3: include file(\"/tmp/a\\u0000b\"): not a valid path: Nul character not allowed (expected: an "
+                        + "existing, readable file)");
+    }
+
     /** As nginx: a plain include of a missing file is an error, not settings silently left at their defaults. */
     @Test
     void aPlainIncludeOfAMissingFileIsAProblemAtItsLine() throws Exception {
