@@ -17,6 +17,7 @@ import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.ResponseCacheSettings;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.SpoolDirectory;
+import io.edge.fastcgi.codec.FcgiNameValues;
 import io.edge.fastcgi.spawn.IniCheck;
 import io.edge.fastcgi.spawn.PhpSapi;
 import io.netty.handler.codec.http.HttpHeaderValidationUtil;
@@ -1644,6 +1645,11 @@ final class SettingsMapper {
             } else if (!value.chars().allMatch(c -> c == '\t' || !Character.isISOControl(c))) {
                 params.problem(name, LocationMatch.quoted(value) + " has a control character",
                         "a value without control characters but tab");
+            } else if (value.getBytes(StandardCharsets.UTF_8).length > FcgiNameValues.longestValueInARecord(name)) {
+                // php-fpm takes a pair in one PARAMS record: every request of the location would be refused (414)
+                params.problem(name, "is " + value.getBytes(StandardCharsets.UTF_8).length + " bytes, more than a "
+                        + "FastCGI record takes beside its name", "a value of at most "
+                        + FcgiNameValues.longestValueInARecord(name) + " bytes");
             } else {
                 result.put(name, value);
             }

@@ -242,6 +242,14 @@ class ValidationTest {
                 sites = [{ root = www, locations = [{ match = "/static/", fastcgi-params { HTTPS = on } }] }]
                 """)).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
                 tuple("edge.sites[0].locations[0].fastcgi-params", "set in a location without fastcgi"));
+        // php-fpm takes a pair in one PARAMS record: a longer value was every request of the location refused (414)
+        ConfigProblem tooLong = single("sites = [{ root = www, locations = [{ match = \"/\", fastcgi = php, "
+                + "fastcgi-params { APP_KEY = " + "k".repeat(65_523) + ", APP_ENV = " + "\u00e9".repeat(32_762)
+                + " } }] }]\nfastcgi.backends.php.addresses = [\"127.0.0.1:9000\"]");
+        assertThat(tooLong.key()).as("the value's UTF-8 bytes count").isEqualTo(
+                "edge.sites[0].locations[0].fastcgi-params.APP_ENV");
+        assertThat(tooLong.message()).isEqualTo("is 65524 bytes, more than a FastCGI record takes beside its name");
+        assertThat(tooLong.expected()).isEqualTo("a value of at most 65523 bytes");
         EdgeSettings settings = new ConfigLoader().load(write("""
                 location-defaults.fastcgi-params { HTTPS = on, APP_ENV = prod }
                 sites = [{ root = www, locations = [{ match = "/", fastcgi = php, fastcgi-params { APP_ENV = dev,

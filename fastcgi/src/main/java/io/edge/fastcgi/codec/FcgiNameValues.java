@@ -67,6 +67,14 @@ public final class FcgiNameValues {
     }
 
     /**
+     * The most bytes a value of {@code name} may have for their pair to fit in one record (65535 bytes), as
+     * {@link #pairLongerThanARecord} asks of every pair sent: the record less the name and the two lengths.
+     */
+    public static int longestValueInARecord(CharSequence name) {
+        return FcgiRecordEncoder.MAX_CONTENT_LENGTH - name.length() - lengthSize(name.length()) - lengthSize(Short.MAX_VALUE);
+    }
+
+    /**
      * The name of the first pair in {@code pairs}' readable bytes longer than one record (65535 bytes), or null. php-fpm
      * decodes each PARAMS record on its own, so it cannot take such a pair. Reads nothing.
      */

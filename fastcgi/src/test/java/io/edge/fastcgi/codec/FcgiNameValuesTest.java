@@ -63,4 +63,18 @@ class FcgiNameValuesTest {
         assertThat(FcgiNameValues.pairLongerThanARecord(small)).isNull();
         small.release();
     }
+
+    /** The longest value a name may have in one record is one whose pair is the whole record, and no byte more. */
+    @Test
+    void theLongestValueInARecordMakesAPairOfExactlyARecord() {
+        for (String name : List.of("A", "APP_ENV", "N".repeat(200))) {
+            int longest = FcgiNameValues.longestValueInARecord(name);
+            assertThat(FcgiNameValues.encodedLength(name, "v".repeat(longest))).as(name).isEqualTo(65535);
+            ByteBuf over = FcgiNameValues.encode(UnpooledByteBufAllocator.DEFAULT,
+                    List.of(Map.entry(name, "v".repeat(longest + 1))));
+            assertThat(FcgiNameValues.pairLongerThanARecord(over)).isEqualTo(name);
+            over.release();
+        }
+        assertThat(FcgiNameValues.longestValueInARecord("APP_ENV")).isEqualTo(65535 - 7 - 1 - 4);
+    }
 }
