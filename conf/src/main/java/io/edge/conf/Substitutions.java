@@ -60,6 +60,7 @@ final class Substitutions {
             // The usual case, and the only resolution whose values count: HOCON's own, of the user's file over
             // the defaults (self-references, "+=" to a default, overrides by ${?VAR} all mean what they say).
             resolved = user.withFallback(reference).resolve();
+            reportCyclesThroughDefaults(user, problems);
         } catch (ConfigException first) {
             // Something cannot be resolved (a missing value, a cycle): find every such place to report.
             try {
@@ -328,6 +329,82 @@ final class Substitutions {
             root = (ConfigObject) replace(root, f.path(), 0);
         }
         return replaced ? root.toConfig() : null;
+    }
+
+    /**
+     * Reports each key of a cycle of the user's substitutions that HOCON resolved all the same: one that leads back to
+     * a key with a default ({@code pid-file = ${edge.server.access-log}}, {@code access-log = ${edge.server.pid-file}})
+     * is read as that default, with no word; the pid file was a file named "-", the access log's. A key that
+     * substitutes itself alone ({@code mime-types = ${edge.mime-types} {...}}) is HOCON's way to add to its default,
+     * no cycle.
+     */
+    private static void reportCyclesThroughDefaults(Config user, Problems problems) {
+        Map<String, Found> written = new LinkedHashMap<>();
+        Map<String, List<String>> uses = new LinkedHashMap<>();
+        walk(user.root(), new ArrayList<>(), (path, value) -> {
+            if (!isUnresolved(value)) {
+                return true;
+            }
+            String key = key(path);
+            List<String> used = new ArrayList<>();
+            Matcher m = SUBSTITUTION.matcher(render(value));
+            while (m.find()) {
+                String looked = keyOf(m.group(2));
+                if (!looked.equals(key)) {
+                    used.add(looked);
+                }
+            }
+            written.put(key, new Found(path, value));
+            uses.put(key, used);
+            return false;
+        });
+        Set<String> reported = new HashSet<>();
+        for (String start : uses.keySet()) {
+            List<String> cycle = reported.contains(start) ? null : cycleFrom(start, uses);
+            if (cycle == null) {
+                continue;
+            }
+            List<String> keys = cycle.subList(0, cycle.size() - 1);
+            for (int i = 0; i < keys.size(); i++) {
+                String key = keys.get(i);
+                if (reported.add(key)) {
+                    List<String> chain = new ArrayList<>(); // from this key round to it
+                    for (int j = 0; j <= keys.size(); j++) {
+                        chain.add("${" + keys.get((i + j) % keys.size()) + "}");
+                    }
+                    problems.addAndSilence(written.get(key).value().origin(), key, "is part of a cycle of "
+                            + "substitutions: " + String.join(" -> ", chain) + ", which HOCON resolved with a default",
+                            "a substitution that does not lead back to itself");
+                }
+            }
+        }
+    }
+
+    /**
+     * The shortest way from {@code start} through {@code uses} (each key to the keys it substitutes) back to it, its
+     * keys in order, {@code start} first and last; {@code null} when there is none.
+     */
+    private static List<String> cycleFrom(String start, Map<String, List<String>> uses) {
+        Map<String, String> reachedFrom = new LinkedHashMap<>();
+        java.util.ArrayDeque<String> next = new java.util.ArrayDeque<>(List.of(start));
+        while (!next.isEmpty()) {
+            String key = next.poll();
+            for (String used : uses.getOrDefault(key, List.of())) {
+                if (used.equals(start)) {
+                    List<String> cycle = new ArrayList<>(List.of(start));
+                    for (String at = key; !at.equals(start); at = reachedFrom.get(at)) {
+                        cycle.add(1, at);
+                    }
+                    cycle.add(start);
+                    return cycle;
+                }
+                if (!reachedFrom.containsKey(used) && uses.containsKey(used)) {
+                    reachedFrom.put(used, key);
+                    next.add(used);
+                }
+            }
+        }
+        return null;
     }
 
     /**

@@ -291,6 +291,33 @@ class SubstitutionTest {
     }
 
     /**
+     * A cycle through keys with defaults was no error to HOCON: the substitution that leads back was read as the key's
+     * default, without a word (pid-file = ${edge.server.access-log} and back left a pid file named "-", the access
+     * log's default). It is reported as any cycle is; a key that substitutes itself to add to its default is none.
+     */
+    @Test
+    void aCycleThroughKeysWithDefaultsIsReportedAsAnyCycle() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www }]
+                server.pid-file = ${edge.server.access-log}
+                server.access-log = ${edge.server.pid-file}
+                server.timeouts { body = ${edge.server.timeouts.write}, write = ${edge.server.timeouts.lingering-time}
+                  lingering-time = ${edge.server.timeouts.body} }
+                mime-types = ${edge.mime-types} { webp = "image/webp" }
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).containsExactlyInAnyOrder(
+                tuple(3, "edge.server.pid-file"),
+                tuple(4, "edge.server.access-log"),
+                tuple(5, "edge.server.timeouts.body"),
+                tuple(5, "edge.server.timeouts.write"),
+                tuple(6, "edge.server.timeouts.lingering-time"));
+        assertThat(problems.get(0).message()).isEqualTo("is part of a cycle of substitutions: "
+                + "${edge.server.pid-file} -> ${edge.server.access-log} -> ${edge.server.pid-file}, which HOCON "
+                + "resolved with a default");
+    }
+
+    /**
      * Typesafe locates a value from the environment at "env variables", with no line: the problem named the file only.
      * The variable is named too: the bad value is not in the file, however long one looks there. EDGE_TEST_WORD=lots
      * is set for the tests (the surefire configuration of this module).
