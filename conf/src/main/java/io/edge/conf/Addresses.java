@@ -25,6 +25,8 @@ final class Addresses {
     private Addresses() {
     }
 
+    private static final Pattern ASCII_DIGITS = Pattern.compile("[0-9]+");
+
     /** A host and port as written, the host without brackets. */
     record HostPort(String host, int port) {
     }
@@ -66,8 +68,12 @@ final class Addresses {
         }
         int number;
         try {
-            number = Integer.parseInt(port);
+            // ASCII digits alone: Integer.parseInt also takes "+8080" and other scripts' digits ("\u0668\u0660")
+            number = ASCII_DIGITS.matcher(port).matches() ? Integer.parseInt(port) : -1;
         } catch (NumberFormatException e) {
+            number = -1;
+        }
+        if (number < 0) {
             throw new IllegalArgumentException("port \"" + port + "\" is not a number");
         }
         if (number < minPort || number > 65535) {

@@ -1105,6 +1105,13 @@ class ValidationTest {
         assertThat(single(SITE + "\nserver.listen = [\"::1:80\"]").message())
                 .startsWith("\"::1:80\" an IPv6 address must be written in brackets");
         assertThat(single(SITE + "\nserver.listen = []").message()).isEqualTo("no address");
+        // Integer.parseInt takes a sign and any script's digits: these were ports 8080 and 80
+        assertThat(single(SITE + "\nserver.listen = [\"127.0.0.1:+8080\"]").message())
+                .isEqualTo("\"127.0.0.1:+8080\" port \"+8080\" is not a number");
+        assertThat(single(SITE + "\nserver.listen = [\"127.0.0.1:\uff18\uff10\"]").message())
+                .isEqualTo("\"127.0.0.1:\uff18\uff10\" port \"\uff18\uff10\" is not a number");
+        assertThat(single(SITE + "\nfastcgi.backends.php.addresses = [\"127.0.0.1:\u0669\u0660\u0660\u0660\"]")
+                .message()).endsWith(" is not a number");
     }
 
     @Test

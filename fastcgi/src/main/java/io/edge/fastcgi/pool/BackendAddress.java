@@ -29,9 +29,11 @@ public record BackendAddress(String spec, SocketAddress address) {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
+        String digits = spec.substring(colon + 1);
         int port;
         try {
-            port = Integer.parseInt(spec.substring(colon + 1));
+            // ASCII digits alone: Integer.parseInt also takes "+9000" and other scripts' digits
+            port = digits.chars().allMatch(c -> c >= '0' && c <= '9') ? Integer.parseInt(digits) : -1;
         } catch (NumberFormatException e) {
             port = -1;
         }
