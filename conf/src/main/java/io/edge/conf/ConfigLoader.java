@@ -96,6 +96,12 @@ public final class ConfigLoader {
         return new ConfigLoader(false, null, PhpFpmSupervisor.runningAsRoot());
     }
 
+    /**
+     * More levels of objects and lists than any configuration needs, fewer than the stack holds: a file nested deeper
+     * where the stack ran out is where it did.
+     */
+    private static final int MANY_LEVELS = 1000;
+
     /** Objects whose keys are the user's to choose; every other object's keys are checked. */
     private static final Set<String> FREE_MAPS = Set.of("edge.mime-types", "edge.fastcgi.backends");
 
@@ -111,8 +117,16 @@ public final class ConfigLoader {
             // Typesafe parses, merges and resolves by recursion, one frame per level of nesting or substitution:
             // a file deeper than the stack holds is a problem with the file, not a crash. Nothing was made yet.
             Path absolute = file.toAbsolutePath();
+            String expected = "fewer levels of objects or lists one inside another, or a shorter chain of substitutions";
+            ParseErrors.Depth deepest = ParseErrors.deepest(absolute);
+            if (deepest != null && deepest.levels() > MANY_LEVELS) {
+                throw new ConfigException(List.of(new ConfigProblem(absolute, deepest.line(), null,
+                        "is nested too deeply to be read: " + deepest.levels() + " levels of objects and lists here",
+                        expected)));
+            }
+            // deep elsewhere: in a chain of substitutions, or in what the file includes
             throw new ConfigException(List.of(new ConfigProblem(absolute, 0, null, "is nested too deeply to be read",
-                    "fewer levels of objects or lists one inside another, or a shorter chain of substitutions")));
+                    expected)));
         }
     }
 

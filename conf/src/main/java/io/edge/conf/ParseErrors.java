@@ -341,6 +341,38 @@ final class ParseErrors {
         return open > 0;
     }
 
+    /** Where a file nests its objects and lists deepest: the first line at that depth, and the depth. */
+    record Depth(int line, int levels) {
+    }
+
+    /**
+     * Where {@code file} nests objects and lists ({@code {}, {@code [}) deepest, counted outside strings and comments;
+     * null when it cannot be read.
+     */
+    static Depth deepest(Path file) {
+        List<String> lines = linesOf(file);
+        if (lines == null) {
+            return null;
+        }
+        String[] code = withoutStringsAndComments(String.join("\n", lines)).split("\n", -1);
+        Depth deepest = new Depth(0, 0);
+        int levels = 0;
+        for (int i = 0; i < code.length; i++) {
+            for (int j = 0; j < code[i].length(); j++) {
+                char c = code[i].charAt(j);
+                if (c == '{' || c == '[') {
+                    levels++;
+                    if (levels > deepest.levels()) {
+                        deepest = new Depth(i + 1, levels);
+                    }
+                } else if (c == '}' || c == ']') {
+                    levels--;
+                }
+            }
+        }
+        return deepest;
+    }
+
     /**
      * HOCON {@code text} with what its quoted strings hold (a backslash escaping the next character; a triple-quoted
      * string taken raw, as far as its closing quotes) and its {@code #} and {@code //} comments blanked out, line breaks
