@@ -666,6 +666,24 @@ class FastCgiIT {
     }
 
     /**
+     * A directory named like a script ("dir.php") is a step of the path, as lighttpd and Apache find the script: edge
+     * redirected /dir.php to /dir.php/, then ran the front controller for /dir.php/ and even for /dir.php/index.php,
+     * as the path was split at the directory.
+     */
+    @Test
+    void aDirectoryNamedLikeAScriptIsIndexedAndItsScriptsRun() throws Exception {
+        Path named = Files.createDirectories(dir.resolve("www/dir.php"));
+        Files.writeString(named.resolve("index.php"), "<?php echo $_SERVER['SCRIPT_NAME'], ' [', "
+                + "$_SERVER['PATH_INFO'] ?? '', '] for ', $_SERVER['REQUEST_URI'];");
+        HttpResponse<String> bare = get("/dir.php");
+        assertThat(bare.statusCode()).isEqualTo(301);
+        assertThat(bare.headers().firstValue("location")).hasValue("/dir.php/");
+        assertThat(get("/dir.php/").body()).isEqualTo("/dir.php/index.php [] for /dir.php/");
+        assertThat(get("/dir.php/index.php").body()).isEqualTo("/dir.php/index.php [] for /dir.php/index.php");
+        assertThat(get("/dir.php/index.php/a/b").body()).isEqualTo("/dir.php/index.php [/a/b] for /dir.php/index.php/a/b");
+    }
+
+    /**
      * A static location's directory whose index file is a script that a PHP location runs: run there, as nginx's
      * internal redirect does, with SCRIPT_NAME the index script and REQUEST_URI what the client sent; never sent as
      * a file (its source, secrets included). An index.html of the same location is still served, and one that

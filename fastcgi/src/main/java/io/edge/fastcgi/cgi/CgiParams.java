@@ -180,7 +180,8 @@ public final class CgiParams {
             }
             String key = "HTTP_" + name.toUpperCase(Locale.ROOT).replace('-', '_');
             String separator = key.equals("HTTP_COOKIE") ? "; " : ", ";
-            joined.merge(key, h.getValue(), (a, b) -> a + separator + b);
+            // an empty field adds no element: "Cookie: a=1" and "Cookie: " are a=1, not "a=1; "
+            joined.merge(key, h.getValue(), (a, b) -> a.isEmpty() ? b : b.isEmpty() ? a : a + separator + b);
         }
         params.putAll(joined);
     }

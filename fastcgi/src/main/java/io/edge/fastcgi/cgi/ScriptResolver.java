@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  * <ol>
  *   <li>The path is split by {@code splitPathInfo} (nginx {@code fastcgi_split_path_info}: group 1 is the
  *       script name, group 2, if any, the PATH_INFO). The default splits after the first segment ending in
- *       {@code .php}: {@code /a.php/b.php/c} runs {@code /a.php} with PATH_INFO {@code /b.php/c}.</li>
+ *       {@code .php} that is no directory: {@code /a.php/b.php/c} runs {@code /a.php} with PATH_INFO
+ *       {@code /b.php/c}, {@code /dir.php/index.php} runs {@code /dir.php/index.php}.</li>
  *   <li>A line break or NUL in the path is {@link Rejected} (CVE-2019-11043 rides on a newline in
  *       PATH_INFO).</li>
  *   <li>The script must be an existing regular file under the root; otherwise it is not a script. Nothing
@@ -122,10 +123,18 @@ public final class ScriptResolver {
         String scriptName = null;
         String pathInfo = "";
         if (splitPathInfo == DEFAULT_SPLIT) {
-            int end = defaultScriptEnd(path);
-            if (end > 0) {
+            for (int end = defaultScriptEnd(path, 1); end > 0; end = defaultScriptEnd(path, end)) {
+                // A directory named so ("/dir.php/index.php") is a step of the path: the script is further on, as
+                // lighttpd's and Apache's search for it finds. Split at it, /dir.php/ was no script, and its index,
+                // /dir.php/index.php, went to the front controller.
                 scriptName = path.substring(0, end);
                 pathInfo = path.substring(end);
+                Path file = underRoot(scriptName);
+                if (file == null || probe.kind(file) != FileProbe.Kind.DIRECTORY) {
+                    break;
+                }
+                scriptName = null;
+                pathInfo = "";
             }
         } else {
             Matcher m = splitPathInfo.matcher(path);
@@ -182,7 +191,12 @@ public final class ScriptResolver {
      * holds no line break (checked before), so {@code .} of the pattern matches every character.
      */
     static int defaultScriptEnd(String path) {
-        int at = path.indexOf(".php", 1);
+        return defaultScriptEnd(path, 1);
+    }
+
+    /** As {@link #defaultScriptEnd(String)}, for a {@code .php} that starts at {@code from} or after. */
+    private static int defaultScriptEnd(String path, int from) {
+        int at = path.indexOf(".php", from);
         while (at >= 0) {
             int end = at + 4;
             if (end == path.length() || path.charAt(end) == '/') {

@@ -84,6 +84,17 @@ class CgiParamsTest {
                 .doesNotContainKey("HTTP_CONTENT_TYPE");
     }
 
+    /** An empty field of a repeated header adds nothing: it made HTTP_COOKIE "a=1; " and "; b=2". */
+    @Test
+    void anEmptyFieldOfARepeatedHeaderAddsNoElement() {
+        Map<String, String> p = params(request(List.of(
+                Map.entry("Cookie", "a=1"), Map.entry("Cookie", ""),
+                Map.entry("Accept", ""), Map.entry("Accept", "*/*"),
+                Map.entry("X-Empty", ""), Map.entry("X-Empty", ""))), CgiOptions.DEFAULT);
+        assertThat(p).containsEntry("HTTP_COOKIE", "a=1").containsEntry("HTTP_ACCEPT", "*/*")
+                .containsEntry("HTTP_X_EMPTY", "");
+    }
+
     @Test
     void neverHttpProxy() {
         Map<String, String> p = params(request(List.of(Map.entry("Proxy", "http://evil:8080"),

@@ -70,6 +70,24 @@ class ScriptResolverTest {
         assertThat(new ScriptResolver(root, null).resolve("/dir.php/x", "")).isInstanceOf(NotFound.class);
     }
 
+    /**
+     * A directory named like a script is a step of the path: the script is the first .php further on that is none
+     * (lighttpd's and Apache's search). Split at the directory, /dir.php/ was no directory to index and its index
+     * /dir.php/index.php ran the front controller, after a 301 from /dir.php to /dir.php/.
+     */
+    @Test
+    void aScriptInADirectoryNamedLikeAScriptRunsAndTheDirectoryIsIndexed() throws IOException {
+        Files.writeString(root.resolve("dir.php/index.php"), "<?php");
+        for (String controller : new String[] {null, "/index.php"}) {
+            var resolver = new ScriptResolver(root, controller);
+            assertThat(resolver.resolve("/dir.php/index.php/more", "q")).as(controller).isEqualTo(new Script(root,
+                    root.resolve("dir.php/index.php"), "/dir.php/index.php", "/more", "/dir.php/index.php/more", "q"));
+            assertThat(resolver.resolve("/dir.php/", "")).as(controller)
+                    .isEqualTo(new StaticFile(root.resolve("dir.php"), true));
+        }
+        assertThat(new ScriptResolver(root, null).resolve("/dir.php/missing.php", "")).isInstanceOf(NotFound.class);
+    }
+
     @Test
     void lineBreakOrNulInPathInfoIsRejected() {
         ScriptResolver resolver = new ScriptResolver(root, "/index.php");
