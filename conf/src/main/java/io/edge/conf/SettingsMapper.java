@@ -533,8 +533,10 @@ final class SettingsMapper {
                 table.problem(key, "\"" + key + "\" is not a file extension", "an extension without the dot, such as jpg");
                 continue;
             }
-            if (!type.contains("/") || type.strip().length() != type.length()) {
-                table.problem(key, "\"" + type + "\" is not a media type", "type/subtype, such as image/jpeg");
+            if (!CONTENT_TYPE.matcher(type).matches()) {
+                // it goes out as Content-Type: "text/html\r\nX-Injected: yes" was a header line of every .html answer
+                table.problem(key, LocationMatch.quoted(type) + " is not a media type",
+                        "type/subtype and parameters in printable ASCII, such as image/jpeg or text/html; charset=utf-8");
                 continue;
             }
             if (builtIn && fromUser.containsKey(extension)) {
@@ -551,6 +553,16 @@ final class SettingsMapper {
             result.put(extension, type);
         }
         return result;
+    }
+
+    /** RFC 9110's media-type: type "/" subtype *( OWS ";" OWS token "=" ( token / quoted-string ) ). */
+    private static final Pattern CONTENT_TYPE;
+
+    static {
+        String token = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+        String quoted = "\"(?:[\\t\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]|\\\\[\\t\\x20-\\x7e])*\"";
+        CONTENT_TYPE = Pattern.compile(token + "/" + token + "(?:[ \\t]*;[ \\t]*" + token + "=(?:" + token + "|" + quoted
+                + "))*");
     }
 
     private static boolean isBuiltIn(ConfigOrigin origin) {

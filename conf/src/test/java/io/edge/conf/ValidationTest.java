@@ -547,6 +547,30 @@ class ValidationTest {
         assertThat(problem.expected()).isEqualTo("each extension once");
     }
 
+    /**
+     * A type goes out as the Content-Type of every file of its extension: "text/html\r\nX-Injected: yes" was a header
+     * line of its own in every .html answer. A type is RFC 9110's media-type, in printable ASCII.
+     */
+    @Test
+    void aMimeTypeIsAMediaTypeInPrintableAscii() throws Exception {
+        List<ConfigProblem> problems = problems(SITE + """
+
+                mime-types { html = "text/html\\r\\nX-Injected: yes", a = "text/plain; charset=\\u0000", b = "/"
+                  c = "\u00e9/\u00e9", d = "text/plain;", e = " text/plain", f = "text /plain" }
+                """);
+        assertThat(problems).extracting(ConfigProblem::key).containsExactlyInAnyOrder("edge.mime-types.a",
+                "edge.mime-types.b", "edge.mime-types.c", "edge.mime-types.d", "edge.mime-types.e", "edge.mime-types.f",
+                "edge.mime-types.html");
+        assertThat(problems).filteredOn(p -> p.key().endsWith(".html")).singleElement().extracting(ConfigProblem::message)
+                .isEqualTo("\"text/html\\u000d\\u000aX-Injected: yes\" is not a media type");
+        EdgeSettings settings = new ConfigLoader().load(write(SITE + """
+
+                mime-types { txt = "text/plain; charset=utf-8", x = "application/x-a+b; a=1;b=\\"q \\\\\\" r\\"" }
+                """));
+        assertThat(settings.mimeTypes()).containsEntry("txt", "text/plain; charset=utf-8")
+                .containsEntry("x", "application/x-a+b; a=1;b=\"q \\\" r\"");
+    }
+
     /** A value of the wrong type is one problem: its type, not also what its text would have been checked for. */
     @Test
     void aListWhereAStringBelongsIsOneProblem() {
