@@ -290,6 +290,11 @@ final class SettingsMapper {
                 // already reported
             } else if (Files.isDirectory(accessLog)) {
                 server.problem("access-log", accessLog + " is a directory", expected);
+            } else if (Files.exists(accessLog, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(accessLog)
+                    && !isCharacterDevice(accessLog)) {
+                // a FIFO held the start (its open waits for a reader); a dangling link or a loop cannot be opened
+                server.problem("access-log", accessLog + " is not a regular file" + (Files.exists(accessLog) ? ""
+                        : " (a link to nothing)"), expected + " (or a character device such as /dev/null)");
             } else if (Files.exists(accessLog) && !Files.isWritable(accessLog)) {
                 server.problem("access-log", accessLog + " is not writable", expected);
             } else if (!Files.isDirectory(accessLog.getParent())) {
@@ -456,6 +461,15 @@ final class SettingsMapper {
             return SpoolDirectory.refusal(directory);
         } catch (IOException | RuntimeException e) {
             return null; // a directory edge cannot read the attributes of: the start's own checks tell
+        }
+    }
+
+    /** Whether {@code file} (links followed) is a character device, /dev/null or a terminal: a write never waits. */
+    private static boolean isCharacterDevice(Path file) {
+        try {
+            return ((Integer) Files.getAttribute(file, "unix:mode") & 0170000) == 0020000; // S_IFMT, S_IFCHR
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 
@@ -1540,8 +1554,12 @@ final class SettingsMapper {
                         expected);
                 return null;
             }
-            try (InputStream in = Files.newInputStream(file)) {
-                bytes = in.readNBytes(MAX_USER_FILE + 1);
+            // A file of no length is read as none: /proc/kmsg, regular to stat, has none and its read waits for ever
+            bytes = new byte[0];
+            if (Files.size(file) > 0) {
+                try (InputStream in = Files.newInputStream(file)) {
+                    bytes = in.readNBytes(MAX_USER_FILE + 1);
+                }
             }
         } catch (IOException | RuntimeException e) {
             auth.problem("user-file", file + " cannot be read (" + reason(e) + ")", expected);

@@ -75,7 +75,8 @@ class AuthBasicConfigTest {
     /**
      * A user file is a regular file of at most 16 MiB, named by a path: a FIFO held --check-config, a start and a
      * reload until something wrote to it, /dev/zero or a large file ran the heap out (OutOfMemoryError, exit 1), and a
-     * NUL in the name threw InvalidPathException; each now is a problem at its line.
+     * NUL in the name threw InvalidPathException, and /proc/kmsg (regular to stat, of no length) held the read for
+     * ever; each now is a problem at its line.
      */
     @Test
     void aUserFileThatIsNoRegularFileOfAtMost16MibOrNoPathIsAProblem() throws Exception {
@@ -93,6 +94,7 @@ class AuthBasicConfigTest {
                   { match = "/b/", auth-basic.user-file = /dev/zero }
                   { match = "/c/", auth-basic.user-file = large }
                   { match = "/d/" }
+                  { match = "/e/", auth-basic.user-file = /proc/kmsg }
                 ] }]
                 """);
         ConfigException e = assertTimeoutPreemptively(Duration.ofSeconds(60),
@@ -110,8 +112,10 @@ class AuthBasicConfigTest {
                                 dirReal.resolve("directory") + " is not a regular file"),
                         tuple(6, "edge.sites[0].locations[2].auth-basic.user-file", "/dev/zero is not a regular file"),
                         tuple(7, "edge.sites[0].locations[3].auth-basic.user-file",
-                                dirReal.resolve("large") + " is larger than 16 MiB"));
+                                dirReal.resolve("large") + " is larger than 16 MiB"),
+                        tuple(9, "edge.sites[0].locations[5].auth-basic.user-file",
+                                "/proc/kmsg names no user: every request would be refused"));
         assertThat(e.problems()).allSatisfy(problem -> assertThat(problem.expected()).isIn(
-                "a file system path", "a readable htpasswd file of at most 16 MiB"));
+                "a file system path", "a readable htpasswd file of at most 16 MiB", "name:hash lines"));
     }
 }

@@ -1449,6 +1449,27 @@ class ValidationTest {
         assertThat(problemsOrNone(SITE + "\nserver.access-log = access.log")).isEmpty();
     }
 
+    /**
+     * A FIFO passed the check and then held the start for ever (its open waits for a reader); a link to nothing or a
+     * loop of links cannot be opened. A link to a file, and a character device (/dev/null), are logs.
+     */
+    @Test
+    void anAccessLogThatIsNoRegularFileIsAProblemButACharacterDevice() throws Exception {
+        Path fifo = dir.resolve("access.fifo");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        Files.createSymbolicLink(dir.resolve("dangling.log"), dir.resolve("nothing"));
+        Files.createSymbolicLink(dir.resolve("loop.log"), dir.resolve("loop.log"));
+        for (String name : List.of("access.fifo", "dangling.log", "loop.log")) {
+            ConfigProblem problem = single(SITE + "\nserver.access-log = " + name);
+            assertThat(problem.key()).isEqualTo("edge.server.access-log");
+            assertThat(problem.message()).as(name).startsWith(dir.resolve(name) + " is not a regular file");
+        }
+        Files.writeString(dir.resolve("real.log"), "");
+        Files.createSymbolicLink(dir.resolve("linked.log"), dir.resolve("real.log"));
+        assertThat(problemsOrNone(SITE + "\nserver.access-log = linked.log")).isEmpty();
+        assertThat(problemsOrNone(SITE + "\nserver.access-log = /dev/null")).isEmpty();
+    }
+
     /** As nginx's pid: a file in a directory that exists, which edge does not make; none by default. */
     @Test
     void thePidFileMustBeAFileInAnExistingDirectory() throws Exception {
