@@ -216,19 +216,30 @@ final class Section {
         if (value == null) {
             return min;
         }
-        Number number;
-        try {
-            number = value.atKey("v").getNumber("v");
-        } catch (com.typesafe.config.ConfigException e) {
-            invalid(name, render(value) + " is not a number", expected);
-            return min;
-        }
         String aboveMax = "a whole number from " + min + " to " + max;
-        BigDecimal decimal = decimal(number);
-        if (decimal == null) {
-            // a number past a double's range (1e400), which HOCON reads as infinity
-            invalid(name, render(value) + " is out of range", number.doubleValue() > 0 ? aboveMax : expected);
-            return min;
+        BigDecimal decimal;
+        if (value.valueType() == ConfigValueType.STRING) {
+            // as written: HOCON reads text Double.parseDouble takes ("16f", "0x1p4", "NaN", other scripts' digits)
+            String text = ((String) value.unwrapped()).trim();
+            if (!BARE_NUMBER.matcher(text).matches()) {
+                invalid(name, render(value) + " is not a number", expected);
+                return min;
+            }
+            decimal = decimal(text);
+        } else {
+            Number number;
+            try {
+                number = value.atKey("v").getNumber("v");
+            } catch (com.typesafe.config.ConfigException e) {
+                invalid(name, render(value) + " is not a number", expected);
+                return min;
+            }
+            decimal = decimal(number);
+            if (decimal == null) {
+                // a number past a double's range (1e400), which HOCON reads as infinity
+                invalid(name, render(value) + " is out of range", number.doubleValue() > 0 ? aboveMax : expected);
+                return min;
+            }
         }
         return wholeInRange(name, value, decimal, min, max, expected, aboveMax);
     }

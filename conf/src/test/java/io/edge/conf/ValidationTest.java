@@ -716,6 +716,23 @@ class ValidationTest {
         assertThat(single(SITE + "\ncache.responses.max-bytes = 1e400").message()).isEqualTo("1e400 is out of range");
     }
 
+    /**
+     * HOCON reads a number written as text with Double.parseDouble: "16f", "100d", "0x1p4", "NaN" and other scripts'
+     * digits were numbers (limit-conn max = "0x1p1" was 2), as sizes and durations were. Text is a number as written.
+     */
+    @Test
+    void aWholeNumberWrittenAsTextIsDecimalDigits() throws Exception {
+        for (String text : List.of("16f", "100d", "0x1p4", "NaN", "Infinity", "\uff11\uff10\uff10", "\u0664", "1_000")) {
+            ConfigProblem problem = single(SITE + "\nserver.limits.header-count = \"" + text + "\"");
+            assertThat(problem.key()).isEqualTo("edge.server.limits.header-count");
+            assertThat(problem.message()).as(text).isEqualTo("\"" + text + "\" is not a number");
+        }
+        assertThat(single(SITE + "\nserver.limits.header-count = \"1.5\"").message())
+                .isEqualTo("\"1.5\" is not a whole number");
+        assertThat(new ConfigLoader().load(write(SITE + "\nserver.limits.header-count = \" 120 \""))
+                .server().limits().headerCount()).isEqualTo(120);
+    }
+
     @Test
     void notAWholeNumber() {
         assertThat(single(SITE + "\nserver.io-threads = 1.5").message()).isEqualTo("1.5 is not a whole number");
