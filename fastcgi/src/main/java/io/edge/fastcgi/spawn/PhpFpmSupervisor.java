@@ -417,7 +417,9 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         sb.append("listen.backlog = 511\n");
         sb.append("pm = static\n");
         sb.append("pm.max_children = ").append(spawn.workers()).append('\n');
-        long seconds = (spawn.requestTerminateTimeout().toMillis() + 999) / 1000;
+        Duration terminate = spawn.requestTerminateTimeout();
+        // whole seconds, rounded up: "0.5 ms" was 0, php-fpm's "none"
+        long seconds = terminate.getSeconds() + (terminate.getNano() > 0 ? 1 : 0);
         // php-fpm reads it into an int: a longer one (a read timeout of decades) would wrap to a few seconds
         if (seconds > 0 && seconds <= Integer.MAX_VALUE) {
             // php-fpm does not stop a script when edge closes its connection (a read timeout, a client gone): the

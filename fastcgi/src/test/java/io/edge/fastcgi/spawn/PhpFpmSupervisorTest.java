@@ -60,6 +60,9 @@ class PhpFpmSupervisorTest {
                 java.time.Duration.ofMillis(1500))).config(false)).contains("request_terminate_timeout = 2s\n");
         assertThat(new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false,
                 java.time.Duration.ofSeconds(60))).config(false)).contains("request_terminate_timeout = 60s\n");
+        assertThat(new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false,
+                java.time.Duration.ofNanos(500_000))).config(false)).as("below a millisecond: 1 s, not 0 (none)")
+                .contains("request_terminate_timeout = 1s\n");
         assertThat(new PhpFpmSupervisor("php", new BackendGroupSettings.Spawn(PHP_FPM, 1, List.of(), run, false))
                 .config(false)).doesNotContain("request_terminate_timeout");
         // php-fpm reads it into an int: 2^32 - 50 s became 10 s there, and killed scripts edge waited for
