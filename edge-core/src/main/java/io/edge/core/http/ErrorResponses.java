@@ -11,7 +11,6 @@ import io.edge.fastcgi.BackendTimeoutException;
 import io.edge.fastcgi.BackendUnavailableException;
 import io.edge.fastcgi.FcgiProtocolException;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.unix.Errors;
@@ -31,6 +30,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The one place where a failure becomes an HTTP status, and where error bodies are made. Error bodies are
@@ -169,8 +169,8 @@ public final class ErrorResponses {
      * callers add {@code Allow} themselves ({@link #allowedMethods}); a status that {@linkplain #closesConnection
      * closes the connection} carries {@code Connection: close}. {@code head} leaves the body out but keeps its length.
      */
-    public static FullHttpResponse response(ByteBufAllocator alloc, HttpResponseStatus status, boolean head) {
-        return response(alloc, status, head, null);
+    public static FullHttpResponse response(HttpResponseStatus status, boolean head) {
+        return response(status, head, null);
     }
 
     /** The page of {@code exchange}'s site for {@code status} ({@code error-pages}), or null: none, or no site. */
@@ -179,23 +179,22 @@ public final class ErrorResponses {
     }
 
     /**
-     * As {@link #response(ByteBufAllocator, HttpResponseStatus, boolean, ErrorPage)}, for {@code exchange}: its
-     * allocator, whether it is a HEAD, and its site's page for {@code status} if there is one.
+     * As {@link #response(HttpResponseStatus, boolean, ErrorPage)}, for {@code exchange}: whether it is a HEAD, and
+     * its site's page for {@code status} if there is one.
      */
     public static FullHttpResponse response(Exchange exchange, HttpResponseStatus status) {
-        return response(exchange.clientChannel().alloc(), status, exchange.isHead(), sitePage(exchange, status));
+        return response(status, exchange.isHead(), sitePage(exchange, status));
     }
 
-    /** As {@link #response(ByteBufAllocator, HttpResponseStatus, boolean)}, with the site's {@code page} unless null. */
-    public static FullHttpResponse response(ByteBufAllocator alloc, HttpResponseStatus status, boolean head,
-            ErrorPage page) {
-        return response(alloc, status, head, page, RETRY_AFTER_SECONDS);
+    /** As {@link #response(HttpResponseStatus, boolean)}, with the site's {@code page} unless null. */
+    public static FullHttpResponse response(HttpResponseStatus status, boolean head, ErrorPage page) {
+        return response(status, head, page, RETRY_AFTER_SECONDS);
     }
 
-    /** As {@link #response(ByteBufAllocator, HttpResponseStatus, boolean, ErrorPage)}; a 503 says to retry after
+    /** As {@link #response(HttpResponseStatus, boolean, ErrorPage)}; a 503 says to retry after
      * {@code retryAfterSeconds} ({@link #retryAfterOf}), none at 0. */
-    public static FullHttpResponse response(ByteBufAllocator alloc, HttpResponseStatus status, boolean head,
-            ErrorPage page, int retryAfterSeconds) {
+    public static FullHttpResponse response(HttpResponseStatus status, boolean head, ErrorPage page,
+            int retryAfterSeconds) {
         ByteBuf body;
         int length;
         if (page != null) {
@@ -205,7 +204,10 @@ public final class ErrorResponses {
             byte[] builtIn = ("<html><head><title>" + status + "</title></head><body><h1>" + status
                     + "</h1><hr><p>edge</p></body></html>\n").getBytes(StandardCharsets.US_ASCII);
             length = builtIn.length;
-            body = head ? alloc.buffer(0) : alloc.buffer(length).writeBytes(builtIn);
+            // on the heap, as a page's: a direct buffer may be what ran out (a 503 for a read refused for want of
+            // one); asked for here, the JDK slept half a second on the event loop before it failed, and its Error
+            // left the exchange unanswered, its connection open for good
+            body = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(builtIn);
         }
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
         response.headers()
@@ -249,10 +251,13 @@ public final class ErrorResponses {
      * Whether a 500 for {@code failure} is logged with its stack trace, which only helps find an unforeseen fault: not
      * for a file found shorter than it was opened ({@link EOFException}: truncated while it was read or sent), whose
      * message says all there is, as nginx's one "was truncated" line does; nor for a file engine closed under the
-     * request ({@link EngineClosedException}: a reload replaced it and its drain timeout passed, or edge stops).
+     * request ({@link EngineClosedException}: a reload replaced it and its drain timeout passed, or edge stops); nor
+     * for a read not done in its time ({@link TimeoutException}, static.read-timeout: a slow disk, or direct memory
+     * run out), which came by the hundred, each with the same trace.
      */
     public static boolean wantsStackTrace(Throwable failure) {
-        return !(failure instanceof EOFException || failure instanceof EngineClosedException);
+        return !(failure instanceof EOFException || failure instanceof EngineClosedException
+                || failure instanceof TimeoutException);
     }
 
     /**

@@ -739,7 +739,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private ChannelFuture writeErrorThatCloses(HttpResponseStatus status, boolean head, boolean accessLogged,
             HttpRequest readLine) {
         // No Host read: the default site's page, as nginx's default server's error_page
-        FullHttpResponse response = ErrorResponses.response(ctx.alloc(), status, head, server.defaultSitePage(status));
+        FullHttpResponse response = ErrorResponses.response(status, head, server.defaultSitePage(status));
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         // RFC 9110 6.6.1: in every 4xx too; no exchange's response path adds it here
         response.headers().set(HttpHeaderNames.DATE, HttpDate.now());

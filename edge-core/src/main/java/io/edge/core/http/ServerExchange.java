@@ -648,7 +648,7 @@ final class ServerExchange implements Exchange {
         HttpResponseStatus status = HttpConnectionHandler.refusedEverywhere(request.method())
                 && (errorStatus.code() == 403 || errorStatus.code() == 404) ? HttpResponseStatus.METHOD_NOT_ALLOWED
                 : errorStatus;
-        FullHttpResponse response = ErrorResponses.response(ctx.alloc(), status, isHead(),
+        FullHttpResponse response = ErrorResponses.response(status, isHead(),
                 ErrorResponses.sitePage(this, status), retryAfterSeconds);
         if (status.code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) {
             response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.allowedMethods(location()));

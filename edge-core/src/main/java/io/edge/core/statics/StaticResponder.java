@@ -772,7 +772,7 @@ public final class StaticResponder implements Responder {
             // The site's page for 416 if it has one, as nginx's error_page covers its range filter's 416
             ErrorPage page = ErrorResponses.sitePage(exchange, HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
             FullHttpResponse response = page == null ? emptyResponse(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
-                    : ErrorResponses.response(exchange.clientChannel().alloc(),
+                    : ErrorResponses.response(
                             HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, exchange.isHead(), page);
             response.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange());
             // nginx's headers filter runs before its range filter, on the 200 the file began as: expires and the

@@ -1,0 +1,42 @@
+package io.edge.core.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.Test;
+
+/** The error responses edge makes itself. */
+class ErrorResponsesTest {
+
+    /**
+     * A 503 for a read refused for want of direct memory asked for direct memory itself: the JDK slept half a second
+     * on the event loop before its OutOfMemoryError, which left the exchange unanswered and its connection open for
+     * good. An error page is made on the heap.
+     */
+    @Test
+    void anErrorPageTakesNoDirectMemory() {
+        FullHttpResponse response = ErrorResponses.response(HttpResponseStatus.SERVICE_UNAVAILABLE, false);
+        try {
+            assertThat(response.content().isDirect()).isFalse();
+            assertThat(response.content().readableBytes()).isPositive()
+                    .isEqualTo(response.headers().getInt("content-length"));
+            assertThat(response.headers().get("retry-after")).isNotNull();
+        } finally {
+            response.release();
+        }
+        FullHttpResponse head = ErrorResponses.response(HttpResponseStatus.NOT_FOUND, true);
+        assertThat(head.content().readableBytes()).isZero();
+        assertThat(head.headers().getInt("content-length")).isPositive();
+        head.release();
+    }
+
+    /** A read not done in its time came by the hundred under a slow disk, each 500 with the same trace: none now. */
+    @Test
+    void aReadTimeoutIsLoggedWithoutItsStackTrace() {
+        assertThat(ErrorResponses.wantsStackTrace(new TimeoutException("io_uring read of /x not done after 30000 ms")))
+                .isFalse();
+        assertThat(ErrorResponses.wantsStackTrace(new IllegalStateException("unforeseen"))).isTrue();
+    }
+}
