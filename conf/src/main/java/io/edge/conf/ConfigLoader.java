@@ -150,6 +150,11 @@ public final class ConfigLoader {
             problems.add(new ConfigProblem(file, 0, null, "cannot be read", "a file readable by this user"));
             throw new ConfigException(problems.sorted());
         }
+        if (RequiredIncludes.sizeOf(file) > RequiredIncludes.MAX_FILE) {
+            problems.add(new ConfigProblem(file, 0, null, "is " + RequiredIncludes.TOO_LARGE,
+                    "a HOCON configuration file of at most " + (RequiredIncludes.MAX_FILE >> 20) + " MiB"));
+            throw new ConfigException(problems.sorted());
+        }
         Config user;
         Config merged;
         Config reference = ConfigFactory.parseResourcesAnySyntax(ConfigLoader.class.getClassLoader(), "reference");

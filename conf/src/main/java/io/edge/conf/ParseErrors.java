@@ -277,6 +277,8 @@ final class ParseErrors {
         String message;
         if (reason.contains("Permission denied")) {
             message = "cannot be read";
+        } else if (reason.startsWith(RequiredIncludes.TOO_LARGE)) {
+            message = "is " + reason; // "larger than 16 MiB"
         } else if (reason.startsWith(RequiredIncludes.NOT_A_PATH)) {
             message = reason; // "not a valid path: Nul character not allowed"
         } else if (reason.contains(RequiredIncludes.NOT_REGULAR)) {
@@ -714,7 +716,7 @@ final class ParseErrors {
     }
 
     /** The file a {@code file:} URL names, as Typesafe's {@code ConfigImplUtil.urlToFile} makes it (escapes decoded). */
-    private static File fileOf(URL url) {
+    static File fileOf(URL url) {
         try {
             return new File(url.toURI());
         } catch (URISyntaxException | IllegalArgumentException e) { // file://host/a has an authority: its path

@@ -12,6 +12,7 @@ import com.typesafe.config.ConfigOriginFactory;
 import com.typesafe.config.ConfigParseable;
 import java.io.File;
 import java.io.IOException;
+import java.net.MalformedURLException;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -38,6 +39,13 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
     static final List<String> SYNTAX_EXTENSIONS = List.of(".conf", ".json", ".properties");
     /** What an include of a FIFO or a device is refused for ({@link ParseErrors} words the problem). */
     static final String NOT_REGULAR = "not a regular file";
+    /**
+     * The most a configuration file may hold: 16 MiB, thousands of times a real one; Typesafe reads a file whole, and a
+     * 3 GB one ran the heap out after a minute (OutOfMemoryError, exit 1).
+     */
+    static final long MAX_FILE = 16L << 20;
+    /** What an include of a file past {@link #MAX_FILE} is refused for. */
+    static final String TOO_LARGE = "larger than " + (MAX_FILE >> 20) + " MiB";
     /** What an include of a name no file can have ({@code "a\\u0000b"}) is refused for. */
     static final String NOT_A_PATH = "not a valid path";
 
@@ -74,8 +82,11 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
     @Override
     public ConfigObject include(ConfigIncludeContext context, String what) {
         return read(() -> {
-            if (!what.contains(":")) { // no URL, no classpath: a file beside the includer (and the classpath)
+            URL url = urlOf(what);
+            if (url == null) { // no URL: a file beside the includer (and the classpath), "a:b.conf" too
                 refuseIfNotRegular(besideIncluder(context, new File(what)));
+            } else if ("file".equals(url.getProtocol())) {
+                refuseIfNotRegular(ParseErrors.fileOf(url));
             }
             return typesafe.include(required(context), what);
         });
@@ -113,6 +124,19 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
                 throw new ConfigException.IO(ConfigOriginFactory.newFile(file.getPath()), NOT_REGULAR,
                         new IOException(candidate + ": " + NOT_REGULAR));
             }
+            if (Files.isRegularFile(path) && sizeOf(path) > MAX_FILE) {
+                throw new ConfigException.IO(ConfigOriginFactory.newFile(file.getPath()), TOO_LARGE,
+                        new IOException(TOO_LARGE));
+            }
+        }
+    }
+
+    /** {@code path}'s size; 0 when it cannot be read (its include says why). */
+    static long sizeOf(Path path) {
+        try {
+            return Files.size(path);
+        } catch (IOException e) {
+            return 0;
         }
     }
 
@@ -134,8 +158,21 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
 
     @Override
     public ConfigObject includeURL(ConfigIncludeContext context, URL what) {
-        // a file: URL is a file
-        return read(() -> ((ConfigIncluderURL) typesafe).includeURL(required(context), what));
+        return read(() -> {
+            if ("file".equals(what.getProtocol())) { // a file: a FIFO, a device, a large one as any other include's
+                refuseIfNotRegular(ParseErrors.fileOf(what));
+            }
+            return ((ConfigIncluderURL) typesafe).includeURL(required(context), what);
+        });
+    }
+
+    /** {@code what} as the URL Typesafe reads a plain include's name as, when it is one; else null. */
+    private static URL urlOf(String what) {
+        try {
+            return new URL(what);
+        } catch (MalformedURLException e) {
+            return null;
+        }
     }
 
     @Override

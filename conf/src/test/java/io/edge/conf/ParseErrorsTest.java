@@ -97,6 +97,34 @@ class ParseErrorsTest {
                         + "existing, readable file)");
     }
 
+    /**
+     * A file: URL, and a name with a colon that is no URL ("a:b.conf"), is a file too: an include of a FIFO so named
+     * held the check for ever, and of /dev/zero ran the heap out (OutOfMemoryError, exit 1). A file past 16 MiB, of
+     * an include or the configuration itself, is refused before Typesafe reads it whole.
+     */
+    @Test
+    void aFileUrlOrAColonNameIsAFileAndNoFileIsReadPast16Mib() throws Exception {
+        Path fifo = dir.resolve("a:b.conf");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        try (java.io.RandomAccessFile large = new java.io.RandomAccessFile(dir.resolve("large.conf").toFile(), "rw")) {
+            large.setLength((16L << 20) + 1); // sparse
+        }
+        Path file = write("u1.conf", "edge { sites = [] }\ninclude url(\"file://" + fifo + "\")\ninclude \"file://" + fifo
+                + "\"\ninclude \"a:b.conf\"\ninclude url(\"file:///dev/zero\")\ninclude \"large.conf\"\n");
+        String notRegular = "is not a regular file (a FIFO or a device, whose read would wait) (expected: an existing, "
+                + "readable file)";
+        assertThat(assertTimeoutPreemptively(Duration.ofSeconds(60), () -> problems(file),
+                "the include of a FIFO waits for a writer")).extracting(ConfigProblem::toString).contains(
+                file + ":2: include url(\"file://" + fifo + "\"): " + notRegular,
+                file + ":3: include \"file://" + fifo + "\": " + notRegular,
+                file + ":4: include \"a:b.conf\": " + notRegular,
+                file + ":5: include url(\"file:///dev/zero\"): " + notRegular,
+                file + ":6: include \"large.conf\": is larger than 16 MiB (expected: an existing, readable file)");
+        assertThat(problems(dir.resolve("large.conf"))).extracting(ConfigProblem::toString).containsExactly(
+                dir.resolve("large.conf") + ": is larger than 16 MiB (expected: a HOCON configuration file of at most "
+                        + "16 MiB)");
+    }
+
     /** As nginx: a plain include of a missing file is an error, not settings silently left at their defaults. */
     @Test
     void aPlainIncludeOfAMissingFileIsAProblemAtItsLine() throws Exception {
