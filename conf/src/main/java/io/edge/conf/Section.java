@@ -387,6 +387,11 @@ final class Section {
             invalid(name, render(value) + " is not a duration", "a duration such as 30 s");
             return placeholder;
         }
+        if (result.isZero() && !isZero(value)) {
+            // "0.1 ns" read as 0: a keep-alive timeout of 0 turns keep-alive off
+            invalid(name, render(value) + " is less than a nanosecond", expected);
+            return placeholder;
+        }
         if (result.isNegative() || (result.isZero() && !zeroAllowed) || result.compareTo(longest) > 0) {
             invalid(name, render(value) + " is out of range",
                     max == null && result.compareTo(longest) > 0 ? expected + ", at most " + longest.toDays() + " d"
@@ -642,6 +647,15 @@ final class Section {
         String text = String.valueOf(value.unwrapped()).trim();
         return (value.valueType() == ConfigValueType.NUMBER || value.valueType() == ConfigValueType.STRING)
                 && BARE_NUMBER.matcher(text).matches() && decimal(text).signum() != 0;
+    }
+
+    /** Whether {@code value}, a duration as text, is written as 0 ({@code 0}, {@code "0 s"}, {@code "0.0 ms"}). */
+    private static boolean isZero(ConfigValue value) {
+        if (value.valueType() != ConfigValueType.STRING) {
+            return true; // a number: 0, any other is refused for having no unit
+        }
+        Matcher written = NUMBER_AND_UNIT.matcher((String) value.unwrapped());
+        return written.matches() && decimal(written.group(1)).signum() == 0;
     }
 
     /**

@@ -777,6 +777,16 @@ class ValidationTest {
         assertThat(single(SITE + "\nserver.timeouts.drain = -1 s").message()).isEqualTo("\"-1 s\" is out of range");
     }
 
+    /** HOCON reads a duration below a nanosecond as 0: "0.1 ns" was a keep-alive timeout of 0, keep-alive off. */
+    @Test
+    void aDurationBelowANanosecondIsNotZero() {
+        ConfigProblem problem = single(SITE + "\nserver.timeouts.keep-alive = \"0.1 ns\"");
+        assertThat(problem.message()).isEqualTo("\"0.1 ns\" is less than a nanosecond");
+        assertThat(single(SITE + "\nserver.timeouts.keep-alive = \"1e-400 s\"").message())
+                .isEqualTo("\"1e-400 s\" is less than a nanosecond");
+        assertThat(problemsOrNone(SITE + "\nserver.timeouts.keep-alive = \"0.0 s\"")).isEmpty();
+    }
+
     @Test
     void aDrainBeyondADayIsRefusedBeforeItCanOverflowADeadline() {
         ConfigProblem problem = single(SITE + "\nserver.timeouts.drain = 200000000000 d");
