@@ -73,9 +73,13 @@ public record AddressRange(InetAddress network, int prefix) {
         }
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            if (Character.digit(c, 16) < 0 && c != ':' && (c != '.' || i == 0)) {
+            boolean hex = c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'; // ASCII alone
+            if (!hex && c != ':' && (c != '.' || i == 0)) {
                 return null;
             }
+        }
+        if (text.indexOf('.') >= 0 && literal(text.substring(text.lastIndexOf(':') + 1)) == null) {
+            return null; // a dotted IPv4 tail as an IPv4 address is written: ::ffff:0177.0.0.1 was 177.0.0.1
         }
         try {
             return InetAddress.getByName(text); // hex digits and colons: parsed as IPv6, never resolved

@@ -26,6 +26,8 @@ final class Addresses {
     }
 
     private static final Pattern ASCII_DIGITS = Pattern.compile("[0-9]+");
+    /** A host that can only be meant as an IPv4 address: digits and dots. */
+    private static final Pattern IPV4_LIKE = Pattern.compile("[0-9.]+");
 
     /** A host and port as written, the host without brackets. */
     record HostPort(String host, int port) {
@@ -90,6 +92,12 @@ final class Addresses {
         HostPort hostPort = hostPort(text, 0);
         if (hostPort.host().equals("*")) {
             return new InetSocketAddress(hostPort.port());
+        }
+        if ((hostPort.host().contains(":") || IPV4_LIKE.matcher(hostPort.host()).matches())
+                && AddressRange.literal(hostPort.host()) == null) {
+            // InetAddress reads 0177.0.0.1 as 177.0.0.1, where glibc and nginx read octal, 127.0.0.1
+            throw new IllegalArgumentException("\"" + hostPort.host() + "\" is not an IP address (four numbers 0-255"
+                    + " without leading zeros, or IPv6)");
         }
         try {
             return new InetSocketAddress(InetAddress.getByName(hostPort.host()), hostPort.port());

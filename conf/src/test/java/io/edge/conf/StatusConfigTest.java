@@ -104,7 +104,7 @@ class StatusConfigTest {
                 sites = [{ root = www, locations = [
                   { match = "= /s", status = true,
                     status-allow = ["300.0.0.1", "10.0.0", "[::1]", "fe80::1%1", "0x7f.0.0.1", "010.0.0.1",
-                      "::ffff:10.0.0.9"] }
+                      "::ffff:10.0.0.9", "::ffff:0177.0.0.1", "::\uff11"] }
                 ] }]
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
@@ -115,7 +115,9 @@ class StatusConfigTest {
                 "\"[::1]\" is not an IP address",
                 "\"fe80::1%1\" is not an IP address",
                 "\"0x7f.0.0.1\" is not an IP address",
-                "\"010.0.0.1\" is not an IP address");
+                "\"010.0.0.1\" is not an IP address",
+                "\"::ffff:0177.0.0.1\" is not an IP address", // its IPv4 tail was read as 177.0.0.1
+                "\"::\uff11\" is not an IP address");
 
         EdgeSettings settings = new ConfigLoader().load(write("""
                 sites = [{ root = www, locations = [
