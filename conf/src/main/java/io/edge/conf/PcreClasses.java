@@ -1,6 +1,8 @@
 package io.edge.conf;
 
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A location's regular expression as nginx's PCRE reads its character classes, rewritten for {@link java.util.regex}:
@@ -34,6 +36,10 @@ final class PcreClasses {
     static String toJava(String pcre) {
         StringBuilder java = new StringBuilder(pcre.length() + 16);
         boolean inClass = false;
+        boolean extended = false; // (?x) met: PCRE keeps white space inside a class, Java drops it
+        int groups = 0;
+        int backReference = 0;
+        int backReferenceAt = -1;
         int i = 0;
         while (i < pcre.length()) {
             char c = pcre.charAt(i);
@@ -44,10 +50,37 @@ final class PcreClasses {
                     java.append(pcre, i, next);
                     i = next;
                 } else {
-                    java.append(c).append(pcre.charAt(i + 1));
+                    char escaped = pcre.charAt(i + 1);
+                    if (!inClass && escaped >= '1' && escaped <= '9' && escaped - '0' > backReference) {
+                        backReference = escaped - '0';
+                        backReferenceAt = i;
+                    }
+                    java.append(c).append(escaped);
                     i += 2;
                 }
                 continue;
+            }
+            if (!inClass && c == '(') {
+                Matcher flags = INLINE_FLAGS.matcher(pcre).region(i, pcre.length());
+                if (flags.lookingAt()) {
+                    String letters = flags.group(1);
+                    for (char flag : new char[] {'U', 'u', 'd'}) {
+                        if (letters.indexOf(flag) >= 0) {
+                            throw new IllegalArgumentException("(?" + flag + ") at index " + i + " is not taken: "
+                                    + (flag == 'U' ? "PCRE's ungreedy mode, Java's Unicode classes (write *? or +? for"
+                                    + " a lazy match)" : "a Java flag PCRE, as nginx, does not have"));
+                        }
+                    }
+                    int on = letters.indexOf('-') < 0 ? letters.length() : letters.indexOf('-');
+                    extended |= letters.substring(0, on).indexOf('x') >= 0;
+                } else if (!pcre.startsWith("(?", i) || pcre.startsWith("(?<", i) && !pcre.startsWith("(?<=", i)
+                        && !pcre.startsWith("(?<!", i) || pcre.startsWith("(?P<", i)) {
+                    groups++;
+                }
+            }
+            if (inClass && extended && (c == ' ' || c == '\t')) {
+                throw new IllegalArgumentException("white space inside a class at index " + i + " under (?x): PCRE, as"
+                        + " nginx, keeps it, Java drops it; write \\x20 (or \\t) for it");
             }
             int posixEnd = posixEnd(pcre, i);
             if (posixEnd > 0) {
@@ -100,8 +133,16 @@ final class PcreClasses {
             java.append(c);
             i++;
         }
+        if (backReference > groups) {
+            // Java takes it and never matches: the location is never chosen, and nothing says why
+            throw new IllegalArgumentException("\\" + backReference + " at index " + backReferenceAt + " refers to a"
+                    + " group the regex does not have (it has " + groups + "); PCRE, as nginx, refuses it");
+        }
         return java.toString();
     }
+
+    /** An inline flag group, {@code (?i)} or {@code (?x-i:}: its letters. */
+    private static final Pattern INLINE_FLAGS = Pattern.compile("\\(\\?([a-zA-Z]+(?:-[a-zA-Z]*)?|-[a-zA-Z]+)[:)]");
 
     /**
      * A named group's or back reference's opening at {@code i} as Java writes it, appended to {@code java}: PCRE's

@@ -80,6 +80,28 @@ class LocationMatchTest {
                         + " has not");
     }
 
+    /**
+     * What PCRE and Java read otherwise is refused, not matched otherwise without a word: (?U) is PCRE's ungreedy mode
+     * and Java's Unicode classes; (?u) and (?d) are Java's alone; a back reference to a group the regex has not PCRE
+     * refuses, Java never matches; white space in a class under (?x) PCRE keeps, Java drops.
+     */
+    @Test
+    void whatPcreAndJavaReadOtherwiseIsRefused() {
+        for (String regex : new String[] {"~ (?U)^/(.*)/", "~ ^/(?iU:a)", "~ (?u)^/a", "~ (?d)^/a"}) {
+            assertThatIllegalArgumentException().as(regex).isThrownBy(() -> LocationMatch.parse(regex))
+                    .withMessageContaining(") at index ").withMessageContaining("is not taken");
+        }
+        assertThatIllegalArgumentException().isThrownBy(() -> LocationMatch.parse("~ ^/(a)\\2"))
+                .withMessage("bad regular expression: \\2 at index 5 refers to a group the regex does not have (it"
+                        + " has 1); PCRE, as nginx, refuses it");
+        assertThatIllegalArgumentException().isThrownBy(() -> LocationMatch.parse("~ (?x)^/a[ b]"))
+                .withMessageContaining("white space inside a class at index 8 under (?x)");
+        assertThat(matches("~ ^/(a)(?<b>b)(?:c)(?=b)\\2\\1", "/abcba")).as("two groups, a named one among them")
+                .isTrue();
+        assertThat(matches("~ (?x) ^/a [b] ", "/ab")).as("(?x) outside a class, as PCRE's").isTrue();
+        assertThat(matches("~ (?i)^/A", "/a")).isTrue();
+    }
+
     private static boolean matches(String match, String path) {
         return LocationMatch.parse(match).regex().matcher(path).find();
     }
