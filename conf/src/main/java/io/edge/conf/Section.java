@@ -506,9 +506,13 @@ final class Section {
 
     /**
      * What is wrong with {@code text} as a configured path: empty (it would resolve to the base, a directory no one
-     * named), or {@link #pathFault}; {@code null} when it is one.
+     * named), white space at its start or end (a mistyped keyword), or {@link #pathFault}; {@code null} when it is one.
      */
     static String configuredPathFault(String text) {
+        if (!text.isEmpty() && !text.equals(text.strip())) {
+            // "off " or " -" for an access log was a file of that name, " " for run-dir a directory so named
+            return render(ConfigValueFactory.fromAnyRef(text)) + " has white space at its start or end";
+        }
         return text.isEmpty() ? "empty path" : pathFault(text);
     }
 

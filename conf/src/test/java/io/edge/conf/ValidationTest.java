@@ -1503,6 +1503,15 @@ class ValidationTest {
         assertThat(problemsOrNone(SITE + "\nserver.access-log = /dev/null")).isEmpty();
     }
 
+    /** "off " or " -" as an access log was a file of that name in the configuration's directory, " " a run-dir. */
+    @Test
+    void aPathWithWhiteSpaceAtItsStartOrEndIsAProblem() {
+        for (String key : List.of("access-log = \"off \"", "access-log = \" -\"", "run-dir = \" \"",
+                "pid-file = \"edge.pid\\t\"")) {
+            assertThat(single(SITE + "\nserver." + key).message()).as(key).endsWith(" has white space at its start or end");
+        }
+    }
+
     /** As nginx's pid: a file in a directory that exists, which edge does not make; none by default. */
     @Test
     void thePidFileMustBeAFileInAnExistingDirectory() throws Exception {
