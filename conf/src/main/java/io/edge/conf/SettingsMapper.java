@@ -311,7 +311,10 @@ final class SettingsMapper {
         Path run = runDirText.isEmpty() ? runDir : server.toPath("run-dir", runDirText, base);
         if (!runDirText.isEmpty() && run != null) {
             String expected = "\"\" (a temporary directory) or a writable directory, or one edge can create";
-            if (Files.exists(run) && !Files.isDirectory(run)) {
+            if (Files.exists(run, LinkOption.NOFOLLOW_LINKS) && !Files.exists(run)) {
+                // passed, and the start could make no directory there: spooled to /tmp, with a Java class name said
+                server.problem("run-dir", run + " is a link to nothing (or a loop of links)", expected);
+            } else if (Files.exists(run) && !Files.isDirectory(run)) {
                 server.problem("run-dir", run + " is not a directory", expected);
             } else if (Files.isDirectory(run) && !Files.isWritable(run)) {
                 server.problem("run-dir", run + " is not writable", expected);

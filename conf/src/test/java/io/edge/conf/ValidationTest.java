@@ -1503,6 +1503,14 @@ class ValidationTest {
         assertThat(problemsOrNone(SITE + "\nserver.access-log = /dev/null")).isEmpty();
     }
 
+    /** A run-dir that is a link to nothing passed, and the start could make no directory there. */
+    @Test
+    void aRunDirThatIsALinkToNothingIsAProblem() throws Exception {
+        Files.createSymbolicLink(dir.resolve("dangling"), dir.resolve("nothing/here"));
+        assertThat(single(SITE + "\nserver.run-dir = dangling").message())
+                .isEqualTo(dir.resolve("dangling") + " is a link to nothing (or a loop of links)");
+    }
+
     /** "off " or " -" as an access log was a file of that name in the configuration's directory, " " a run-dir. */
     @Test
     void aPathWithWhiteSpaceAtItsStartOrEndIsAProblem() {
