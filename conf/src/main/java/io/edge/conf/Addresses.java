@@ -42,6 +42,10 @@ final class Addresses {
             String said = between.equals(" ") ? "a space" : between.equals("\t") ? "a tab" : "white space";
             throw new IllegalArgumentException("is two values with " + said + " between them (a comma missing?)");
         }
+        if (text.contains("://")) {
+            // "http://127.0.0.1:8080" was "an IPv6 address must be written in brackets"
+            throw new IllegalArgumentException("is a URL, not an address: write host:port, such as 127.0.0.1:8080");
+        }
         String host;
         String port;
         if (text.startsWith("[")) {

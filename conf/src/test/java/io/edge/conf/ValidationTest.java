@@ -1169,6 +1169,8 @@ class ValidationTest {
                     .contains(" is not an IP address");
         }
         assertThat(problemsOrNone(SITE + "\nserver.listen = [\"127.0.0.1:0\", \"[::ffff:127.0.0.1]:0\"]")).isEmpty();
+        assertThat(single(SITE + "\nserver.listen = [\"http://127.0.0.1:8080\"]").message()).isEqualTo(
+                "\"http://127.0.0.1:8080\" is a URL, not an address: write host:port, such as 127.0.0.1:8080");
     }
 
     @Test
