@@ -467,6 +467,19 @@ final class SettingsMapper {
         }
     }
 
+    /** Whether {@code text} holds a surrogate that is not half of a pair: no character, "?" in UTF-8. */
+    private static boolean hasLoneSurrogate(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether {@code file} (links followed) is a character device, /dev/null or a terminal: a write never waits. */
     private static boolean isCharacterDevice(Path file) {
         try {
@@ -1043,6 +1056,7 @@ final class SettingsMapper {
             Path root = directory(site, "root", true);
             List<Section.Element> indexElements = site.elements("index");
             List<String> index = indexElements.stream().map(Section.Element::text).toList();
+            Set<String> indexNames = new HashSet<>();
             for (Section.Element element : indexElements) {
                 String file = element.text();
                 // A name in the directory asked for: not the directory itself, nor its parent, nor below it
@@ -1050,6 +1064,9 @@ final class SettingsMapper {
                         || Section.pathFault(file) != null) {
                     site.invalid("index", element.index(), Section.render(ConfigValueFactory.fromAnyRef(file))
                             + " is not a file name", "file names such as index.html");
+                } else if (!indexNames.add(file)) {
+                    site.invalid("index", element.index(), Section.render(ConfigValueFactory.fromAnyRef(file))
+                            + " is listed twice", "each name once, in the order they are tried");
                 }
             }
             PathPolicy policy = pathPolicy(site);
@@ -1678,6 +1695,10 @@ final class SettingsMapper {
             } else if (!value.chars().allMatch(c -> c == '\t' || !Character.isISOControl(c))) {
                 params.problem(name, LocationMatch.quoted(value) + " has a control character",
                         "a value without control characters but tab");
+            } else if (hasLoneSurrogate(value)) {
+                // no character: its UTF-8 bytes are a "?"
+                params.problem(name, "has half of a UTF-16 pair (\\ud800 to \\udfff alone), no character",
+                        "a value of Unicode characters");
             } else if (value.getBytes(StandardCharsets.UTF_8).length > FcgiNameValues.longestValueInARecord(name)) {
                 // php-fpm takes a pair in one PARAMS record: every request of the location would be refused (414)
                 params.problem(name, "is " + value.getBytes(StandardCharsets.UTF_8).length + " bytes, more than a "

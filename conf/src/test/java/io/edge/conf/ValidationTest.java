@@ -1505,6 +1505,21 @@ class ValidationTest {
         assertThat(problemsOrNone(SITE + "\nserver.access-log = /dev/null")).isEmpty();
     }
 
+    /** A fastcgi-params value with half a UTF-16 pair, which went out as "a?b"; an index name listed twice. */
+    @Test
+    void aLoneSurrogateInAParamAndAnIndexListedTwiceAreProblems() {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, index = [index.html, index.php, index.html], locations = [
+                  { match = "/", fastcgi = php, fastcgi-params { APP = "a\\ud800b", OK = "\\ud83d\\ude00" } }
+                ] }]
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).containsExactlyInAnyOrder(
+                tuple("edge.sites[0].index[2]", "\"index.html\" is listed twice"),
+                tuple("edge.sites[0].locations[0].fastcgi-params.APP",
+                        "has half of a UTF-16 pair (\\ud800 to \\udfff alone), no character"));
+    }
+
     /** A run-dir that is a link to nothing passed, and the start could make no directory there. */
     @Test
     void aRunDirThatIsALinkToNothingIsAProblem() throws Exception {
