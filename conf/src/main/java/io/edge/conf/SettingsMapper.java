@@ -854,6 +854,12 @@ final class SettingsMapper {
                 pages.invalid(status, "\"" + uri + "\" is not a path under the root", expected);
                 continue;
             }
+            if (Arrays.stream(uri.split("/", -1)).anyMatch(segment -> segment.equals(".") || segment.equals(".."))) {
+                // "/../www/404.html" normalised to a file under the root, which the open beneath it then refused:
+                // "cannot be read: Permission denied" of a readable file
+                pages.invalid(status, "\"" + uri + "\" has a . or .. segment", expected + ", written without them");
+                continue;
+            }
             try {
                 if (!Files.isRegularFile(file)) {
                     pages.invalid(status, file + (Files.exists(file) ? " is not a file" : " does not exist"), expected);

@@ -53,6 +53,7 @@ class ErrorPagesConfigTest {
                   500 = "/errors/huge.html"
                   502 = "/../outside.html"
                   504 = "errors/503.html"
+                  507 = "/../www/errors/503.html"
                 } }]
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
@@ -62,11 +63,15 @@ class ErrorPagesConfigTest {
                 tuple("edge.sites[0].error-pages.404", 4),
                 tuple("edge.sites[0].error-pages.500", 5),
                 tuple("edge.sites[0].error-pages.502", 6),
-                tuple("edge.sites[0].error-pages.504", 7));
+                tuple("edge.sites[0].error-pages.504", 7),
+                tuple("edge.sites[0].error-pages.507", 8));
         assertThat(e.problems().get(0).message()).isEqualTo("\"200\" is not an error status");
         assertThat(e.problems().get(1).message()).endsWith("errors/404.html does not exist");
         assertThat(e.problems().get(2).message()).endsWith("huge.html is " + (ErrorPage.MAX_BYTES + 1) + " bytes");
         assertThat(e.problems().get(3).message()).isEqualTo("\"/../outside.html\" is not a path under the root");
+        // normalised, it is a readable file under the root, which the open beneath the root refused: "cannot be read:
+        // Permission denied" it said
+        assertThat(e.problems().get(5).message()).isEqualTo("\"/../www/errors/503.html\" has a . or .. segment");
     }
 
     @Test
