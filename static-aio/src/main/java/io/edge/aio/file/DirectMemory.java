@@ -17,7 +17,8 @@ import java.lang.management.ManagementFactory;
  * read refused, so a burst of cold reads under a small limit stopped the loops for tens of seconds. Waiting for a
  * GC wins back little here, since Netty's buffers free their memory on release: a read that would pass the limit
  * is refused at once ({@link DirectMemoryExhaustedException}, a 503), and room comes back as the reads and
- * responses in flight end.
+ * responses in flight end. (bin/jvm.options lets Netty allocate without the JDK, so that its other allocations past
+ * the limit fail at once too; a JVM started without those options still allocates through the JDK.)
  * <p>
  * What counts is what the JDK compares with the limit, the capacity of its direct buffers (Netty's pooled chunks and
  * unpooled buffers among them), plus Netty's own count only where Netty allocates without the JDK (its no-cleaner
