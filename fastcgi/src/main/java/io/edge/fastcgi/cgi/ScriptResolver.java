@@ -122,36 +122,37 @@ public final class ScriptResolver {
         }
         String scriptName = null;
         String pathInfo = "";
+        Path scriptFile = null;
+        FileProbe.Kind scriptKind = FileProbe.Kind.MISSING;
         if (splitPathInfo == DEFAULT_SPLIT) {
             for (int end = defaultScriptEnd(path, 1); end > 0; end = defaultScriptEnd(path, end)) {
                 // A directory named so ("/dir.php/index.php") is a step of the path: the script is further on, as
                 // lighttpd's and Apache's search for it finds. Split at it, /dir.php/ was no script, and its index,
                 // /dir.php/index.php, went to the front controller.
-                scriptName = path.substring(0, end);
-                pathInfo = path.substring(end);
-                Path file = underRoot(scriptName);
-                if (file == null || probe.kind(file) != FileProbe.Kind.DIRECTORY) {
+                Path file = underRoot(path.substring(0, end));
+                FileProbe.Kind kind = kindOf(file);
+                if (kind != FileProbe.Kind.DIRECTORY) {
+                    scriptName = path.substring(0, end);
+                    pathInfo = path.substring(end);
+                    scriptFile = file;
+                    scriptKind = kind;
                     break;
                 }
-                scriptName = null;
-                pathInfo = "";
             }
         } else {
             Matcher m = splitPathInfo.matcher(path);
             if (m.matches()) {
                 scriptName = m.group(1);
                 pathInfo = m.groupCount() >= 2 && m.group(2) != null ? m.group(2) : "";
+                scriptFile = underRoot(scriptName);
+                scriptKind = kindOf(scriptFile);
             }
         }
-        if (scriptName != null) {
-            Path file = underRoot(scriptName);
-            FileProbe.Kind kind = file == null ? FileProbe.Kind.MISSING : probe.kind(file);
-            if (kind == FileProbe.Kind.FILE) {
-                return script(file, scriptName, pathInfo, path, query);
-            }
-            if (kind == FileProbe.Kind.FORBIDDEN) {
-                return new Forbidden("script " + scriptName + " refused by the site's dotfile or link policy");
-            }
+        if (scriptKind == FileProbe.Kind.FILE) {
+            return script(scriptFile, scriptName, pathInfo, path, query);
+        }
+        if (scriptKind == FileProbe.Kind.FORBIDDEN) {
+            return new Forbidden("script " + scriptName + " refused by the site's dotfile or link policy");
         }
         Path asIs = underRoot(path);
         if (frontController == null) {
@@ -175,7 +176,7 @@ public final class ScriptResolver {
             }
         }
         Path controller = underRoot(frontController);
-        FileProbe.Kind controllerKind = controller == null ? FileProbe.Kind.MISSING : probe.kind(controller);
+        FileProbe.Kind controllerKind = kindOf(controller);
         if (controllerKind == FileProbe.Kind.FILE) {
             return script(controller, frontController, "", frontController, query);
         }
@@ -205,6 +206,11 @@ public final class ScriptResolver {
             at = path.indexOf(".php", at + 1);
         }
         return -1;
+    }
+
+    /** What the probe says {@code file} is; missing for no file ({@link #underRoot} found none). */
+    private FileProbe.Kind kindOf(Path file) {
+        return file == null ? FileProbe.Kind.MISSING : probe.kind(file);
     }
 
     /** A script to run, named to the backend under the root as the probe has it now ({@link FileProbe#backendRoot}). */
