@@ -220,12 +220,11 @@ final class Section {
         BigDecimal decimal;
         if (value.valueType() == ConfigValueType.STRING) {
             // as written: HOCON reads text Double.parseDouble takes ("16f", "0x1p4", "NaN", other scripts' digits)
-            String text = ((String) value.unwrapped()).trim();
-            if (!BARE_NUMBER.matcher(text).matches()) {
+            decimal = bareNumber(value);
+            if (decimal == null) {
                 invalid(name, render(value) + " is not a number", expected);
                 return min;
             }
-            decimal = decimal(text);
         } else {
             Number number;
             try {

@@ -17,6 +17,7 @@ import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.ResponseCacheSettings;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.SpoolDirectory;
+import io.edge.fastcgi.cgi.CgiParams;
 import io.edge.fastcgi.codec.FcgiNameValues;
 import io.edge.fastcgi.spawn.IniCheck;
 import io.edge.fastcgi.spawn.PhpSapi;
@@ -1692,6 +1693,7 @@ final class SettingsMapper {
             if (value == null) {
                 continue;
             }
+            int bytes = CgiParams.utf8Bytes(value).length(); // as it goes to the backend
             if (!CGI_NAME.matcher(name).matches()) {
                 params.problem(name, LocationMatch.quoted(name) + " is not a CGI variable name",
                         "letters, digits and '_', not starting with a digit (HTTPS, APP_ENV)");
@@ -1705,11 +1707,10 @@ final class SettingsMapper {
                 // no character: its UTF-8 bytes are a "?"
                 params.problem(name, "has half of a UTF-16 pair (\\ud800 to \\udfff alone), no character",
                         "a value of Unicode characters");
-            } else if (value.getBytes(StandardCharsets.UTF_8).length > FcgiNameValues.longestValueInARecord(name)) {
+            } else if (bytes > FcgiNameValues.longestValueInARecord(name)) {
                 // php-fpm takes a pair in one PARAMS record: every request of the location would be refused (414)
-                params.problem(name, "is " + value.getBytes(StandardCharsets.UTF_8).length + " bytes, more than a "
-                        + "FastCGI record takes beside its name", "a value of at most "
-                        + FcgiNameValues.longestValueInARecord(name) + " bytes");
+                params.problem(name, "is " + bytes + " bytes, more than a FastCGI record takes beside its"
+                        + " name", "a value of at most " + FcgiNameValues.longestValueInARecord(name) + " bytes");
             } else {
                 result.put(name, value);
             }

@@ -13,6 +13,7 @@ import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -339,7 +340,7 @@ final class Substitutions {
      * no cycle.
      */
     private static void reportCyclesThroughDefaults(Config user, Problems problems) {
-        Map<String, Found> written = new LinkedHashMap<>();
+        Map<String, ConfigOrigin> written = new LinkedHashMap<>();
         Map<String, List<String>> uses = new LinkedHashMap<>();
         walk(user.root(), new ArrayList<>(), (path, value) -> {
             if (!isUnresolved(value)) {
@@ -354,7 +355,7 @@ final class Substitutions {
                     used.add(looked);
                 }
             }
-            written.put(key, new Found(path, value));
+            written.put(key, value.origin());
             uses.put(key, used);
             return false;
         });
@@ -372,7 +373,7 @@ final class Substitutions {
                     for (int j = 0; j <= keys.size(); j++) {
                         chain.add("${" + keys.get((i + j) % keys.size()) + "}");
                     }
-                    problems.addAndSilence(written.get(key).value().origin(), key, "is part of a cycle of "
+                    problems.addAndSilence(written.get(key), key, "is part of a cycle of "
                             + "substitutions: " + String.join(" -> ", chain) + ", which HOCON resolved with a default",
                             "a substitution that does not lead back to itself");
                 }
@@ -386,7 +387,7 @@ final class Substitutions {
      */
     private static List<String> cycleFrom(String start, Map<String, List<String>> uses) {
         Map<String, String> reachedFrom = new LinkedHashMap<>();
-        java.util.ArrayDeque<String> next = new java.util.ArrayDeque<>(List.of(start));
+        ArrayDeque<String> next = new ArrayDeque<>(List.of(start));
         while (!next.isEmpty()) {
             String key = next.poll();
             for (String used : uses.getOrDefault(key, List.of())) {
