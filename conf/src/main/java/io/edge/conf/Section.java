@@ -386,7 +386,7 @@ final class Section {
             invalid(name, render(value) + " is not a duration", "a duration such as 30 s");
             return placeholder;
         }
-        if (result.isZero() && !isZero(value)) {
+        if (belowNanosecond(value, result)) {
             // "0.1 ns" read as 0: a keep-alive timeout of 0 turns keep-alive off
             invalid(name, render(value) + " is less than a nanosecond", expected);
             return placeholder;
@@ -650,6 +650,15 @@ final class Section {
         String text = String.valueOf(value.unwrapped()).trim();
         return (value.valueType() == ConfigValueType.NUMBER || value.valueType() == ConfigValueType.STRING)
                 && BARE_NUMBER.matcher(text).matches() && decimal(text).signum() != 0;
+    }
+
+    /**
+     * Whether {@code read}, the duration {@link #durationOf} read from {@code value}, is 0 where {@code value} is not
+     * ({@code "0.1 ns"}): HOCON drops what is below a nanosecond, so a value the user meant as more than 0 would act as
+     * 0 (keep-alive off, {@code expires} of now).
+     */
+    static boolean belowNanosecond(ConfigValue value, Duration read) {
+        return read.isZero() && !isZero(value);
     }
 
     /** Whether {@code value}, a duration as text, is written as 0 ({@code 0}, {@code "0 s"}, {@code "0.0 ms"}). */

@@ -1766,6 +1766,8 @@ final class SettingsMapper {
         Duration duration = Section.durationOf(value);
         if (duration == null) {
             location.invalid("expires", Section.render(value) + " is not a duration", expected);
+        } else if (Section.belowNanosecond(value, duration)) {
+            location.invalid("expires", Section.render(value) + " is less than a nanosecond", expected);
         } else if (duration.isNegative() || duration.compareTo(LocationSettings.EXPIRES_MAX) > 0) {
             location.invalid("expires", Section.render(value) + " is out of range", expected);
         } else {

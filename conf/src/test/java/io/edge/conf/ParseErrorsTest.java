@@ -89,11 +89,14 @@ class ParseErrorsTest {
     /** An include naming no path (a NUL in it) threw InvalidPathException out of the loader: exit 1, a stack trace. */
     @Test
     void anIncludeOfANameWithANulIsAProblemAtItsLine() throws Exception {
-        Path file = write("n1.conf", "edge { sites = [] }\ninclude \"a\\u0000b\"\ninclude file(\"/tmp/a\\u0000b\")\n");
+        Path file = write("n1.conf", "edge { sites = [] }\ninclude \"a\\u0000b\"\ninclude file(\"/tmp/a\\u0000b\")\n"
+                + "include \"a:\\u0000.conf\"\n");
         assertThat(problems(file)).extracting(ConfigProblem::toString).contains(
                 file + ":2: include \"a\\u0000b\": not a valid path: Nul character not allowed (expected: an existing, "
                         + "readable file)",
                 file + ":3: include file(\"/tmp/a\\u0000b\"): not a valid path: Nul character not allowed (expected: an "
+                        + "existing, readable file)",
+                file + ":4: include \"a:\\u0000.conf\": not a valid path: Nul character not allowed (expected: an "
                         + "existing, readable file)");
     }
 

@@ -785,6 +785,11 @@ class ValidationTest {
         assertThat(single(SITE + "\nserver.timeouts.keep-alive = \"1e-400 s\"").message())
                 .isEqualTo("\"1e-400 s\" is less than a nanosecond");
         assertThat(problemsOrNone(SITE + "\nserver.timeouts.keep-alive = \"0.0 s\"")).isEmpty();
+        // an expires of "0.1 ns" was 0, "the time of the request", which the user did not write
+        assertThat(single("sites = [{ root = www, locations = [{ match = \"/\", expires = \"0.1 ns\" }] }]").message())
+                .isEqualTo("\"0.1 ns\" is less than a nanosecond");
+        assertThat(problemsOrNone("sites = [{ root = www, locations = [{ match = \"/\", expires = \"0 s\" }] }]"))
+                .isEmpty();
     }
 
     @Test
