@@ -888,7 +888,7 @@ public final class Edge {
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (IOException | RuntimeException e) {
             LOG.warn("run-dir {} could not be made ({}); large request bodies are spooled to {} instead", run,
-                    e.toString(), fallback);
+                    Main.describe(e), fallback);
             return fallback;
         }
     }

@@ -3,6 +3,7 @@ package io.edge.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.conf.ConfigLoader;
+import io.edge.core.http.CapturedLog;
 import io.edge.core.fastcgi.FastCgiResponder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,5 +34,18 @@ class SpoolDirTest {
         Path run = dir.resolve("run");
         assertThat(Edge.spoolDir(run)).isEqualTo(run);
         assertThat(run).isDirectory();
+    }
+
+    /** The warning said "java.nio.file.FileSystemException: ...": a class name tells an operator nothing. */
+    @Test
+    void aRunDirThatCannotBeMadeIsSaidWhyWithoutAClassName() throws Exception {
+        Path run = Files.createFile(dir.resolve("file")).resolve("run");
+        try (CapturedLog log = CapturedLog.of(Edge.class)) {
+            assertThat(Edge.spoolDir(run)).isEqualTo(FastCgiResponder.DEFAULT_SPOOL_DIR);
+            assertThat(log.warnings()).singleElement().asString()
+                    .startsWith("run-dir " + run + " could not be made (")
+                    .contains(run.getParent().toString())
+                    .doesNotContain("Exception", "java.");
+        }
     }
 }
