@@ -109,14 +109,30 @@ public record ServerSettings(
     }
 
     /**
-     * Sizes beyond which a request is refused (414, 431, 413) and the connection closed.
+     * Sizes beyond which a request is refused (414, 431, 413) and the connection closed, and how many requests one
+     * connection carries.
      *
-     * @param requestLine  longest request line, bytes
-     * @param headerBlock  largest header block, bytes
-     * @param headerCount  most header fields
-     * @param body         largest request body, bytes ({@code Long.MAX_VALUE}: no limit)
+     * @param requestLine       longest request line, bytes
+     * @param headerBlock       largest header block, bytes
+     * @param headerCount       most header fields
+     * @param body              largest request body, bytes ({@code Long.MAX_VALUE}: no limit)
+     * @param keepAliveRequests most requests answered on one connection, the last with {@code Connection: close}
+     *                          (nginx's keepalive_requests); 0: no limit
      */
-    public record HttpLimits(int requestLine, int headerBlock, int headerCount, long body) {
+    public record HttpLimits(int requestLine, int headerBlock, int headerCount, long body, int keepAliveRequests) {
+
+        /** {@code keep-alive-requests} when it is not set: nginx's keepalive_requests. */
+        public static final int DEFAULT_KEEP_ALIVE_REQUESTS = 1000;
+
+        /** Limits with the default {@code keep-alive-requests}. */
+        public HttpLimits(int requestLine, int headerBlock, int headerCount, long body) {
+            this(requestLine, headerBlock, headerCount, body, DEFAULT_KEEP_ALIVE_REQUESTS);
+        }
+
+        /** Whether a connection that has carried {@code requests} requests may carry another. */
+        public boolean carriesAnother(long requests) {
+            return keepAliveRequests == 0 || requests < keepAliveRequests;
+        }
     }
 
     /**

@@ -269,7 +269,8 @@ final class SettingsMapper {
                 (int) limits.bytes("request-line", 64, Integer.MAX_VALUE),
                 (int) limits.bytes("header-block", 256, Integer.MAX_VALUE),
                 limits.integer("header-count", 1, Integer.MAX_VALUE),
-                bodyLimit(limits, "body"));
+                bodyLimit(limits, "body"),
+                limits.integer("keep-alive-requests", 0, Integer.MAX_VALUE));
 
         Section timeouts = server.section("timeouts");
         ServerSettings.HttpTimeouts httpTimeouts = new ServerSettings.HttpTimeouts(

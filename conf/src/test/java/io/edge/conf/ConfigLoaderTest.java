@@ -105,7 +105,7 @@ class ConfigLoaderTest {
                   io-threads = 2
                   max-connections = 500
                   tcp-notsent-lowat = 16 KiB
-                  limits { request-line = 4 KiB, header-block = 8 KiB, header-count = 50, body = 1 MiB }
+                  limits { request-line = 4 KiB, header-block = 8 KiB, header-count = 50, body = 1 MiB, keep-alive-requests = 0 }
                   timeouts { request-head = 5 s, body = 7 s, keep-alive = 0, write = 20 s, drain = 1 s,
                              lingering = 0, lingering-time = 10 s }
                   access-log = logs/access.log
@@ -138,7 +138,7 @@ class ConfigLoaderTest {
                 new InetSocketAddress("::1", 8082));
         assertThat(server.ioThreads()).isEqualTo(2);
         assertThat(server.tcpNotsentLowat()).isEqualTo(16 * 1024);
-        assertThat(server.limits()).isEqualTo(new ServerSettings.HttpLimits(4096, 8192, 50, 1 << 20));
+        assertThat(server.limits()).isEqualTo(new ServerSettings.HttpLimits(4096, 8192, 50, 1 << 20, 0));
         assertThat(server.timeouts().keepAlive()).isZero();
         assertThat(server.timeouts().body()).isEqualTo(Duration.ofSeconds(7));
         assertThat(server.timeouts().lingering()).isZero();

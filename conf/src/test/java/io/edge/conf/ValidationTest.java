@@ -771,6 +771,14 @@ class ValidationTest {
     }
 
     @Test
+    void keepAliveRequestsIsAWholeNumberOfZeroOrMore() {
+        assertThat(single(SITE + "\nserver.limits.keep-alive-requests = -1").toString())
+                .endsWith("edge.server.limits.keep-alive-requests: -1 is out of range (expected: a whole number >= 0)");
+        assertThat(single(SITE + "\nserver.limits.keep-alive-requests = 1.5").key())
+                .isEqualTo("edge.server.limits.keep-alive-requests");
+    }
+
+    @Test
     void negativeAndZeroDurations() {
         assertThat(single(SITE + "\nserver.timeouts.write = 0").message()).isEqualTo("0 is out of range");
         assertThat(single(SITE + "\nserver.timeouts.body = 0").message()).isEqualTo("0 is out of range");

@@ -87,6 +87,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Body bytes received for the request most recently read from the socket. */
     private long bodyBytes;
     private boolean closeAfterCurrent;
+    /** Requests started on this connection, the running one too. */
+    private long started;
     /** The client sent its last byte ({@link #inputClosed}): the connection closes once nothing runs or waits. */
     private boolean inputClosed;
     /** The request most recently read announced a body whose end has not come yet. */
@@ -251,6 +253,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void start(HttpRequest request) {
+        started++;
         if (pausedForWrites) {
             // Started because the channel is writable again, maybe before its writability event came: reading
             // must not stay off for this exchange (its body), which that event, once it comes, would not undo.
@@ -697,6 +700,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     boolean closeAfterCurrent() {
         return closeAfterCurrent;
+    }
+
+    /** Whether the connection carries a request after the one running ({@code limits.keep-alive-requests}). */
+    boolean carriesAnother() {
+        return server.settings().limits().carriesAnother(started);
     }
 
     /** Whether connections are kept alive between requests at all (false: {@code keep-alive = 0}). */

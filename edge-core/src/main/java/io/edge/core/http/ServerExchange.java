@@ -527,7 +527,8 @@ final class ServerExchange implements Exchange {
                 || !sendsBody();
         boolean keep = HttpUtil.isKeepAlive(request) && framed
                 && !headers.contains(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)
-                && connection.keepsAlive() && !connection.closeAfterCurrent() && !connection.server().isDraining()
+                && connection.keepsAlive() && !connection.closeAfterCurrent() && connection.carriesAnother()
+                && !connection.server().isDraining()
                 && !awaitsContinue(); // edge's own errors that close say so in their headers (ErrorResponses)
         if (!keep) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

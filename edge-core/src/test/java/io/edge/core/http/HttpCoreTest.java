@@ -108,6 +108,52 @@ class HttpCoreTest {
         }
     }
 
+    /**
+     * limits.keep-alive-requests, nginx's keepalive_requests: the answer to a connection's last request says so and
+     * the connection closes after it; requests pipelined behind it are not answered (the client sends them again).
+     * Connections were kept for ever, as behind HAProxy, so clients behind a layer-4 balancer never moved to a server
+     * added to it.
+     */
+    @Test
+    void aConnectionCarriesAtMostKeepAliveRequestsRequests() throws Exception {
+        InetSocketAddress address = start(TestServers.server(new ServerSettings.HttpLimits(1024, 4096, 20, 1 << 20, 3),
+                TestServers.timeouts(Duration.ofSeconds(10)), 100));
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            for (int i = 1; i <= 2; i++) {
+                RawHttpClient.Response response = client.send("GET /k" + i + " HTTP/1.1\r\nHost: a\r\n\r\n").read();
+                assertThat(response.text()).isEqualTo("/k" + i + "? body=0");
+                assertThat(response.header("connection")).isNull();
+            }
+            RawHttpClient.Response last = client.send("GET /k3 HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(last.text()).isEqualTo("/k3? body=0");
+            assertThat(last.header("connection")).isEqualToIgnoringCase("close");
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            client.send("GET /p1?delay=100 HTTP/1.1\r\nHost: a\r\n\r\n".repeat(5));
+            for (int i = 0; i < 2; i++) {
+                assertThat(client.read().header("connection")).isNull();
+            }
+            assertThat(client.read().header("connection")).isEqualToIgnoringCase("close");
+            assertThat(client.isClosedByPeer()).as("the fourth and fifth are not answered").isTrue();
+        }
+    }
+
+    /** 0 is no limit, as HAProxy keeps a connection; by default 1000, as nginx. */
+    @Test
+    void keepAliveRequestsOfZeroIsNoLimit() throws Exception {
+        assertThat(new ServerSettings.HttpLimits(1024, 4096, 20, 1 << 20).keepAliveRequests()).isEqualTo(1000);
+        InetSocketAddress address = start(TestServers.server(new ServerSettings.HttpLimits(1024, 4096, 20, 1 << 20, 0),
+                TestServers.timeouts(Duration.ofSeconds(10)), 100));
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            client.send("GET /z HTTP/1.1\r\nHost: a\r\n\r\n".repeat(1500));
+            for (int i = 0; i < 1500; i++) {
+                assertThat(client.read().header("connection")).as("answer %d", i + 1).isNull();
+            }
+            assertThat(answer(client.send("GET /more HTTP/1.1\r\nHost: a\r\n\r\n"))).isEqualTo("200 /more? body=0");
+        }
+    }
+
     @Test
     void aClientThatHalfClosesAfterItsRequestsGetsEveryAnswerInOrderThenTheConnectionCloses() throws Exception {
         // As `printf 'GET / ...' | nc -N` does: the FIN comes with (or before) the answers, which are given after it

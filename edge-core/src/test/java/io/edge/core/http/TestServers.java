@@ -23,8 +23,9 @@ final class TestServers {
                 null, Path.of(System.getProperty("java.io.tmpdir")));
     }
 
+    /** Small limits, and no cap on the requests of a connection: tests pipeline thousands. */
     static ServerSettings.HttpLimits limits() {
-        return new ServerSettings.HttpLimits(1024, 4096, 20, 1 << 20);
+        return new ServerSettings.HttpLimits(1024, 4096, 20, 1 << 20, 0);
     }
 
     static ServerSettings.HttpTimeouts timeouts(Duration head) {
