@@ -38,6 +38,8 @@ public final class Lookup {
     final boolean head;
     private final boolean uncacheable;
     private final boolean alone;
+    /** The purges' clock when this lookup was made ({@link PurgeMarks}): its backend request is asked after this. */
+    final long asOf;
 
     Lookup(ResponseCache cache, Outcome outcome, String key, StoredResponse stored, boolean head,
             boolean uncacheable) {
@@ -53,6 +55,7 @@ public final class Lookup {
         this.head = head;
         this.uncacheable = uncacheable;
         this.alone = alone;
+        this.asOf = cache.purgeClock();
     }
 
     public Outcome outcome() {

@@ -126,6 +126,8 @@ public final class ResponseCache implements AutoCloseable {
     private final long updatingNanos;
     /** Shared with the cache that replaces this one on a reload, so that it counts on from these. */
     private final Counters counters;
+    /** When URLs were purged, so that an answer asked for before is not stored; shared with a replacing cache too. */
+    private final PurgeMarks purgeMarks;
     private final LongAdder hits;
     private final LongAdder misses;
     private final LongAdder staleAnswers;
@@ -169,6 +171,7 @@ public final class ResponseCache implements AutoCloseable {
     private ResponseCache(ResponseCacheSettings settings, Timer timer, Ticker ticker, LongSupplier wallMillis,
             ByteBufAllocator allocator, ResponseCache predecessor) {
         this.counters = predecessor == null ? new Counters() : predecessor.counters;
+        this.purgeMarks = predecessor == null ? new PurgeMarks() : predecessor.purgeMarks;
         this.hits = counters.hits;
         this.misses = counters.misses;
         this.staleAnswers = counters.staleAnswers;
@@ -427,6 +430,19 @@ public final class ResponseCache implements AutoCloseable {
      * {@code backendResponse} on (a location's {@code headers}) are not the backend's, and are added again to every hit.
      */
     public ResponseRecorder record(HttpRequest clientRequest, HttpResponse backendResponse) {
+        return record(clientRequest, backendResponse, purgeMarks.now());
+    }
+
+    /**
+     * As {@link #record(HttpRequest, HttpResponse)} for the answer to a request {@code asked} led to (a fill, a
+     * refresh): where its URL is purged or invalidated after that lookup, before the answer is stored (the script read
+     * the old page while the purge came), the answer is not stored (see {@link PurgeMarks}).
+     */
+    public ResponseRecorder record(Lookup asked, HttpRequest clientRequest, HttpResponse backendResponse) {
+        return record(clientRequest, backendResponse, asked.asOf);
+    }
+
+    private ResponseRecorder record(HttpRequest clientRequest, HttpResponse backendResponse, long askedAsOf) {
         CacheControl cc = CacheControl.of(backendResponse.headers());
         if (settings.maxBytes() == 0) {
             return null;
@@ -467,7 +483,7 @@ public final class ResponseCache implements AutoCloseable {
             noRoom();
             return null;
         }
-        return new ResponseRecorder(this, clientRequest, received, receipt, cc, valid, body, max);
+        return new ResponseRecorder(this, clientRequest, received, receipt, askedAsOf, cc, valid, body, max);
     }
 
     /**
@@ -502,15 +518,15 @@ public final class ResponseCache implements AutoCloseable {
      * allocated larger: a body recorded without {@code Content-Length} grew by doubling, and the bound counts what
      * is held). {@code receipt}: when its head came. After {@link #close} it is released and nothing is stored.
      */
-    boolean put(HttpRequest clientRequest, HttpResponse backendResponse, Receipt receipt, CacheControl cc, long valid,
-            ByteBuf body) {
-        if (closed) {
+    boolean put(HttpRequest clientRequest, HttpResponse backendResponse, Receipt receipt, long askedAsOf,
+            CacheControl cc, long valid, ByteBuf body) {
+        String primary = CachePolicy.primaryKey(clientRequest);
+        if (closed || purgeMarks.purgedSince(primary, askedAsOf)) {
             body.release();
             return false;
         }
         body = exactSize(body);
         List<String> vary = CachePolicy.varyNames(backendResponse.headers());
-        String primary = CachePolicy.primaryKey(clientRequest);
         String key = CachePolicy.variantKey(primary, vary, clientRequest.headers());
         HttpHeaders headers = storedHeaders(backendResponse.headers(), body.readableBytes());
         StoredResponse stored = entry(backendResponse.status(), headers, backendResponse.headers(), receipt, cc,
@@ -524,9 +540,10 @@ public final class ResponseCache implements AutoCloseable {
             varyIndex.put(primary, List.copyOf(vary));
         }
         cache.put(key, stored);
-        if (closed) {
-            // close() ran since the check above: its invalidateAll may have come before this put
-            cache.invalidate(key);
+        if (closed || purgeMarks.purgedSince(primary, askedAsOf)) {
+            // close() ran since the check above: its invalidateAll may have come before this put; or a purge, which
+            // marks before it removes: its removal may have come before this put
+            cache.asMap().remove(key, stored);
             return false;
         }
         if (!vary.isEmpty()) {
@@ -774,8 +791,15 @@ public final class ResponseCache implements AutoCloseable {
             StoredResponse renewed = entry(old.status, merged, notModified.headers(), receipt, cc, accel, valid,
                     body); // owns body
             FullHttpResponse answer = toResponse(renewed, lookup.head); // before the entry can be evicted
-            if (!cache.asMap().replace(lookup.key(), old, renewed)) {
+            String primary = primaryOf(lookup.key());
+            if (purgeMarks.purgedSince(primary, lookup.asOf)) {
+                // a purge marked the entry stale (or removed it) while the backend said it was not modified: the
+                // backend answered for the page before the purge, which says it changed
+                renewed.release();
+            } else if (!cache.asMap().replace(lookup.key(), old, renewed)) {
                 renewed.release(); // lost to a concurrent store or purge: never cached, so still ours
+            } else if (purgeMarks.purgedSince(primary, lookup.asOf)) {
+                drop(lookup.key(), renewed); // purged between the check and the replacement (it marked the old one)
             } else {
                 // the copy carried over to a cache that replaced this one is renewed there too
                 inSuccessors(next -> {
@@ -891,6 +915,7 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     private int purge(String key, Purge purge) {
+        purgeMarks.purged(key); // before the entries go: a store that missed the mark comes before their removal
         if (uncacheable != null) {
             uncacheable.invalidate(key);
         }
@@ -944,6 +969,7 @@ public final class ResponseCache implements AutoCloseable {
      * keys, so it costs time in proportion to the cache's size.
      */
     public int purgePrefix(String prefix, boolean markStale) {
+        purgeMarks.purgedAll(); // a prefix names no URL: every answer asked for until now is kept out
         if (uncacheable != null) {
             uncacheable.asMap().keySet().removeIf(k -> k.startsWith(prefix));
         }
@@ -973,6 +999,17 @@ public final class ResponseCache implements AutoCloseable {
         }
         stored.freshUntil = Math.min(stored.freshUntil, ticker.read());
         return 1;
+    }
+
+    /** The URL part of a stored key: the key up to its variant part, if it has one. */
+    private static String primaryOf(String key) {
+        int cut = key.indexOf(CachePolicy.VARIANT_SEPARATOR);
+        return cut < 0 ? key : key.substring(0, cut);
+    }
+
+    /** The purges' clock now (for a {@link Lookup} as it is made). */
+    long purgeClock() {
+        return purgeMarks.now();
     }
 
     /** What a purge or an invalidation does to an entry. */

@@ -19,6 +19,8 @@ public final class ResponseRecorder implements AutoCloseable {
     private final HttpRequest clientRequest;
     private final HttpResponse backendResponse;
     private final ResponseCache.Receipt receipt;
+    /** When it was asked for, on the purges' clock ({@link PurgeMarks}): a purge of its URL since keeps it out. */
+    private final long askedAsOf;
     /** The seconds the settings keep it for, saying nothing of its lifetime itself; or none (negative). */
     private final long valid;
     private final CacheControl cc;
@@ -26,7 +28,8 @@ public final class ResponseRecorder implements AutoCloseable {
     private ByteBuf body;
 
     ResponseRecorder(ResponseCache cache, HttpRequest clientRequest, HttpResponse backendResponse,
-            ResponseCache.Receipt receipt, CacheControl cc, long valid, ByteBuf body, int maxBytes) {
+            ResponseCache.Receipt receipt, long askedAsOf, CacheControl cc, long valid, ByteBuf body, int maxBytes) {
+        this.askedAsOf = askedAsOf;
         this.valid = valid;
         this.cache = cache;
         this.clientRequest = clientRequest;
@@ -65,7 +68,8 @@ public final class ResponseRecorder implements AutoCloseable {
 
     /**
      * Stores the recorded response: the body is complete. A body whose length disagrees with the response's
-     * {@code Content-Length} (a truncated response) is not stored.
+     * {@code Content-Length} (a truncated response) is not stored, nor one whose URL was purged since it was asked
+     * for.
      *
      * @return whether it was stored
      */
@@ -80,7 +84,7 @@ public final class ResponseRecorder implements AutoCloseable {
             recorded.release(); // nobody else holds the recording
             return false;
         }
-        return cache.put(clientRequest, backendResponse, receipt, cc, valid, recorded); // the cache owns it now
+        return cache.put(clientRequest, backendResponse, receipt, askedAsOf, cc, valid, recorded); // the cache owns it now
     }
 
     /** Gives up recording and releases what was copied; does nothing after {@link #finish()}. */

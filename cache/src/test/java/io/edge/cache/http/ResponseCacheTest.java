@@ -835,6 +835,99 @@ class ResponseCacheTest {
         assertThat(cache.lookup(get("/purged")).outcome()).isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
     }
 
+    /** Records {@code body} as the answer to the request {@code asked} led to; whether it was stored. */
+    boolean fill(Lookup asked, HttpRequest request, String body, String... headers) {
+        FullHttpResponse answer = backend(body, headers);
+        try (ResponseRecorder recorder = cache.record(asked, asked.backendRequest(request), answer)) {
+            return recorder != null && recorder.append(answer.content()) && recorder.finish();
+        } finally {
+            answer.release();
+        }
+    }
+
+    /**
+     * A purge, or an invalidation, that comes while a fill of its URL is on its way (the script read the old page, the
+     * CMS saved and purged, then the answer came): the answer is not stored. It was, and the old page was back for
+     * its whole lifetime right after the purge, which found nothing to remove (a 404 to PURGE) or removed the stale
+     * copy being refreshed.
+     */
+    @Test
+    void anAnswerAskedForBeforeAPurgeOfItsUrlIsNotStored() {
+        Lookup miss = cache.lookup(get("/p"));
+        assertThat(miss.outcome()).isEqualTo(Lookup.Outcome.MISS);
+        Lookup other = cache.lookup(get("/other"));
+        assertThat(cache.purge(ResponseCache.keyOf(get("/p")), false)).as("nothing stored yet").isZero();
+        assertThat(fill(miss, get("/p"), "old", "Cache-Control", "max-age=300")).isFalse();
+        assertThat(cache.lookup(get("/p")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+        assertThat(fill(other, get("/other"), "o", "Cache-Control", "max-age=300")).as("another URL").isTrue();
+        Lookup after = cache.lookup(get("/p"));
+        assertThat(fill(after, get("/p"), "new", "Cache-Control", "max-age=300")).as("asked after the purge").isTrue();
+        assertThat(body(cache.lookup(get("/p")).response())).isEqualTo("new");
+
+        Lookup beforePost = cache.lookup(get("/q"));
+        cache.invalidate(request(HttpMethod.POST, "/q"), CachePolicyTest.response(200), false);
+        assertThat(fill(beforePost, get("/q"), "old", "Cache-Control", "max-age=300")).as("a POST's invalidation")
+                .isFalse();
+        Lookup beforePrefix = cache.lookup(get("/shop/1"));
+        cache.purgePrefix(ResponseCache.keyOf(get("/shop/")), false);
+        assertThat(fill(beforePrefix, get("/shop/1"), "old", "Cache-Control", "max-age=300")).as("a purge by prefix")
+                .isFalse();
+        assertThat(cache.stats().entries()).isEqualTo(2); // /other and /p's new answer
+    }
+
+    /**
+     * The background refresh of a stale copy, and a 304 that revalidates one, asked for before a purge that marks
+     * the copy stale: neither makes it fresh again with the old page; the copy stays stale, for the next request to
+     * ask again.
+     */
+    @Test
+    void aRefreshOrRevalidationAskedForBeforeAPurgeLeavesTheCopyStale() {
+        store(get("/s"), backend("old", "Cache-Control", "max-age=2, stale-while-revalidate=60", "ETag", "\"v1\""));
+        time.advanceSeconds(3);
+        Lookup refreshing = cache.lookup(get("/s"));
+        assertThat(refreshing.outcome()).isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
+        assertThat(cache.purge(ResponseCache.keyOf(get("/s")), true)).isEqualTo(1);
+        assertThat(fill(refreshing, get("/s"), "old again", "Cache-Control", "max-age=300")).isFalse();
+        assertThat(cache.lookup(get("/s")).outcome()).isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
+
+        Lookup revalidating = cache.lookup(get("/s"));
+        cache.purge(ResponseCache.keyOf(get("/s")), true);
+        HttpResponse notModified = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+        notModified.headers().set("ETag", "\"v1\"").set("Cache-Control", "max-age=300");
+        assertThat(body(cache.revalidated(revalidating, notModified))).as("this request is answered").isEqualTo("old");
+        assertThat(cache.lookup(get("/s")).outcome()).as("not renewed").isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
+
+        Lookup later = cache.lookup(get("/s"));
+        assertThat(body(cache.revalidated(later, notModified))).isEqualTo("old");
+        assertThat(cache.lookup(get("/s")).outcome()).as("asked after the purge").isEqualTo(Lookup.Outcome.FRESH);
+    }
+
+    /** A purge that comes to the cache a reload made keeps out what a request begun before the reload asked for. */
+    @Test
+    void aPurgeAfterAReloadKeepsOutAnAnswerAskedForBeforeIt() {
+        Lookup beforeReload = cache.lookup(get("/r"));
+        ResponseCacheSettings same = new ResponseCacheSettings(1 << 20, 64 * 1024, false, Duration.ofSeconds(5),
+                HIT_FOR_MISS, Duration.ZERO, List.of("SESSID"), true);
+        try (ResponseCache next = new ResponseCache(same, time, time::read, cache)) {
+            next.purge(ResponseCache.keyOf(get("/r")), false);
+            assertThat(fill(beforeReload, get("/r"), "old", "Cache-Control", "max-age=300")).isFalse();
+            assertThat(next.lookup(get("/r")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+        }
+    }
+
+    /** The marks are bounded: past the bound, an answer asked for before the marks forgotten is kept out, any URL's. */
+    @Test
+    void marksPastTheirBoundKeepOutEveryAnswerAskedForBeforeThem() {
+        Lookup early = cache.lookup(get("/early"));
+        String longPath = "/" + "x".repeat(1000) + "/";
+        for (int i = 0; i < 2000; i++) { // some 4 MB of marks, over their 1 MiB
+            cache.purge(ResponseCache.keyOf(get(longPath + i)), false);
+        }
+        assertThat(fill(early, get("/early"), "e", "Cache-Control", "max-age=300")).isFalse();
+        Lookup late = cache.lookup(get("/early"));
+        assertThat(fill(late, get("/early"), "e", "Cache-Control", "max-age=300")).isTrue();
+    }
+
     @Test
     void aResponseBeingSentSurvivesPurgeAndEviction() {
         store(get("/a"), backend("still here", "Cache-Control", "max-age=60"));

@@ -459,7 +459,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             if (sendsFile) {
                 cache.rememberUncacheable(backendRequest, backendResponse);
             } else {
-                recorder = cache.record(backendRequest, backendResponse); // null marks the URL (unless it varies)
+                recorder = cache.record(lookup, backendRequest, backendResponse); // null marks the URL (unless varying)
             }
             if (recorder == null) {
                 // The followers could only look up a miss once this answer is over: they go to the backend now,
@@ -738,7 +738,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             } else if (serverError(backendResponse)) {
                 failed = true;
             } else if (!sendsFile(backendResponse)) {
-                recorder = cache.record(backendRequest, backendResponse);
+                recorder = cache.record(lookup, backendRequest, backendResponse);
             }
             return false;
         }
