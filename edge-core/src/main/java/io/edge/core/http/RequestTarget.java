@@ -47,6 +47,12 @@ public record RequestTarget(String authority, String path, String query, String 
             if (scheme <= 0) {
                 throw bad("request target is not a path");
             }
+            if (!isScheme(target, scheme)) {
+                // "a/b://host/p", "x?y://host/p": no absolute form, yet its "authority" replaced Host, routed
+                // elsewhere than a proxy in front that read the target as the path it is (nginx and HAProxy: 400)
+                throw bad("request target's scheme: " + target.substring(0, scheme)
+                        + " (expected: a letter, then letters, digits, '+', '-' or '.', RFC 3986 3.1)");
+            }
             int start = scheme + 3;
             int end = start;
             while (end < target.length() && "/?".indexOf(target.charAt(end)) < 0) {
@@ -69,6 +75,18 @@ public record RequestTarget(String authority, String path, String query, String 
         } catch (MalformedPathException e) {
             throw bad(e.getMessage());
         }
+    }
+
+    /** Whether {@code target}'s first {@code length} characters are a URI scheme (RFC 3986 3.1). */
+    private static boolean isScheme(String target, int length) {
+        for (int i = 0; i < length; i++) {
+            char c = target.charAt(i);
+            boolean letter = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z';
+            if (!letter && (i == 0 || !isDigit(c) && c != '+' && c != '-' && c != '.')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

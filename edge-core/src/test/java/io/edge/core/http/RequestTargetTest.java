@@ -47,6 +47,26 @@ class RequestTargetTest {
                 .satisfies(e -> assertThat(((HttpStatusException) e).status().code()).isEqualTo(400));
     }
 
+    /**
+     * What comes before "://" is a scheme (RFC 3986 3.1) or the target is none: "a/b://host/p" was read as absolute,
+     * its "authority" routed on in place of Host, where nginx, HAProxy and a filter in front see a path.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"a/b://localhost/a.txt", "x?y://localhost/a.txt", "*://localhost/", "1://localhost/",
+            "%41://localhost/", "%2F%2E%2E://other.test/b.txt", "-http://localhost/", "ht_tp://localhost/"})
+    void rejectsAnAbsoluteFormWhoseSchemeIsNone(String uri) {
+        assertThatThrownBy(() -> RequestTarget.parse(uri))
+                .isInstanceOf(HttpStatusException.class)
+                .hasMessageContaining("scheme")
+                .satisfies(e -> assertThat(((HttpStatusException) e).status().code()).isEqualTo(400));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTPS://example.org/x", "h2c+x.y-z://example.org/x", "a1://example.org/x"})
+    void acceptsAnySchemeAsNginxDoes(String uri) {
+        assertThat(RequestTarget.parse(uri).authority()).isEqualTo("example.org");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"http:///x", "http://user@example.org/x", "http://?x"})
     void rejectsAnAbsoluteFormWithoutAHostOrWithUserInformation(String uri) {
