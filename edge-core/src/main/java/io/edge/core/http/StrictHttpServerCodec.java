@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaderValidationUtil;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -224,6 +225,13 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 if (lineEnd >= 0 && hasBareCr(buffer, buffer.readerIndex(), lineEnd)) {
                     refuse(buffer, out, new IllegalArgumentException(
                             "chunk size line: a CR without LF (expected: none, RFC 9112 2.2, as nginx)"));
+                    return;
+                }
+                int control = lineEnd < 0 ? -1 : controlIn(buffer, buffer.readerIndex(), lineEnd);
+                if (control >= 0) {
+                    // in an extension, which is dropped: a NUL there was taken while the same byte in a head is 400
+                    refuse(buffer, out, new IllegalArgumentException(String.format(Locale.ROOT,
+                            "chunk size line: control character 0x%02x (expected: none, RFC 9112 7.1.1)", control)));
                     return;
                 }
                 long size = lineEnd < 0 ? -1 : chunkSize(buffer, buffer.readerIndex(), lineEnd);
@@ -485,6 +493,11 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                             "trailer: a CR without LF (expected: none, RFC 9112 2.2, as nginx)"));
                     return false;
                 }
+                String malformed = malformedField(buffer, from, lineEnd);
+                if (malformed != null) {
+                    refuse(buffer, out, new IllegalArgumentException("trailer: " + malformed));
+                    return false;
+                }
                 trailerBytes += taken;
                 buffer.readerIndex(lineEnd + 1);
             }
@@ -644,6 +657,47 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         private static boolean hasBareCr(ByteBuf buffer, int from, int lineEnd) {
             int end = lineEnd > from && buffer.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : lineEnd;
             return buffer.indexOf(from, end, (byte) '\r') >= 0;
+        }
+
+        /**
+         * The first control character (below 0x20 but HTAB, or DEL) in the line from {@code from} to its LF at
+         * {@code lineEnd}, its CR before that LF not counted; -1 for none.
+         */
+        private static int controlIn(ByteBuf buffer, int from, int lineEnd) {
+            int end = lineEnd > from && buffer.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : lineEnd;
+            for (int i = from; i < end; i++) {
+                int b = buffer.getByte(i) & 0xff;
+                if (b < 0x20 && b != '\t' || b == 0x7f) {
+                    return b;
+                }
+            }
+            return -1;
+        }
+
+        /**
+         * What is wrong with the trailer field line from {@code from} to its LF at {@code lineEnd}, held to what a head's
+         * field lines are (RFC 9112 5, 7.1.2): no obs-fold, a colon, a token before it with no blank, no control
+         * character; null when nothing is. Trailers are dropped, but a line a head would not take is no field line,
+         * and a proxy in front may have framed it otherwise.
+         */
+        private static String malformedField(ByteBuf buffer, int from, int lineEnd) {
+            byte first = buffer.getByte(from);
+            if (first == ' ' || first == '\t') {
+                return "a line starting with a space or tab (expected: no obs-fold, RFC 9112 5.2)";
+            }
+            int control = controlIn(buffer, from, lineEnd);
+            if (control >= 0) {
+                return String.format(Locale.ROOT, "control character 0x%02x (expected: none, RFC 9110 5.5)", control);
+            }
+            int colon = buffer.indexOf(from, lineEnd, (byte) ':');
+            if (colon < 0) {
+                return "a line without a colon (expected: name \":\" value, RFC 9112 5)";
+            }
+            String name = buffer.toString(from, colon - from, StandardCharsets.ISO_8859_1);
+            if (name.isEmpty() || HttpHeaderValidationUtil.validateToken(name) >= 0) {
+                return "field name \"" + name + "\" (expected: a token with no blank before the colon, RFC 9112 5.1)";
+            }
+            return null;
         }
 
         /** What nginx's parser takes in a method: {@code A-Z}, {@code _} and {@code -}. */
