@@ -245,25 +245,29 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             }
             if (betweenRequests) {
                 int first = buffer.forEachByte(ByteProcessor.FIND_NON_CRLF);
-                if (first >= 0) {
-                    betweenRequests = false;
-                    inHead = true;
-                    headLf = false;
-                    headFolded = false;
-                    lineRequest = null;
-                    contentLengthMatched = -1; // the request line
-                    contentLengths = 0;
-                    transferCodings = null;
-                    byte b = buffer.getByte(first);
-                    if (!isMethodChar(b)) {
-                        // No method starts so (a space, TAB, NUL, another control byte, binary junk, a lower-case
-                        // letter or digit): 400 at once, as nginx, not once a whole line came (junk without an LF
-                        // waited for the head timeout's 408, or ran into the line limit's 414)
-                        refuseHead(buffer, first, out, new IllegalArgumentException(String.format(Locale.ROOT,
-                                "request line: starts with 0x%02x (expected: the method, A-Z, _ and - only, as nginx)",
-                                b & 0xff)));
-                        return;
-                    }
+                // Empty lines before a request are dropped here, however many (RFC 9112 2.2, as nginx): Netty's decoder
+                // counted them into the request line, and answered a few KiB of them 414, URI Too Long
+                buffer.readerIndex(first >= 0 ? first : buffer.writerIndex());
+                if (first < 0) {
+                    return;
+                }
+                betweenRequests = false;
+                inHead = true;
+                headLf = false;
+                headFolded = false;
+                lineRequest = null;
+                contentLengthMatched = -1; // the request line
+                contentLengths = 0;
+                transferCodings = null;
+                byte b = buffer.getByte(first);
+                if (!isMethodChar(b)) {
+                    // No method starts so (a space, TAB, NUL, another control byte, binary junk, a lower-case
+                    // letter or digit): 400 at once, as nginx, not once a whole line came (junk without an LF
+                    // waited for the head timeout's 408, or ran into the line limit's 414)
+                    refuseHead(buffer, first, out, new IllegalArgumentException(String.format(Locale.ROOT,
+                            "request line: starts with 0x%02x (expected: the method, A-Z, _ and - only, as nginx)",
+                            b & 0xff)));
+                    return;
                 }
             }
             int from = out.size();

@@ -135,6 +135,17 @@ class StrictHttpServerCodecTest {
                 .hasMessage("request line: after the request target: 0x0c 0x0c (expected: one 0x20)");
     }
 
+    /**
+     * Empty lines before a request are dropped however many there are, as nginx drops them (RFC 9112 2.2): Netty's
+     * decoder counted them into the request line's limit (4 KiB here), and a few KiB of them were 414, URI Too Long.
+     */
+    @Test
+    void anyNumberOfEmptyLinesBeforeARequestIsDropped() {
+        assertThat(decodeAll("\r\n".repeat(50_000) + "\n\r".repeat(10_000) + "GET /a HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "\r\n".repeat(50_000) + "GET /b HTTP/1.1\r\nHost: a\r\n\r\n", false))
+                .containsExactly("GET /a", "body 0", "GET /b", "body 0");
+    }
+
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void requestLinesAfterEmptyLinesAreRead(boolean byteByByte) {
