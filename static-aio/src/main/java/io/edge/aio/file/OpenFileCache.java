@@ -481,9 +481,19 @@ public final class OpenFileCache implements AutoCloseable {
      * mount on the way. A failure drops {@code cached}, so that a deleted file's descriptor closes at once.
      */
     private OpenFile openedBeneath(Path key, Entry cached, NativeOpen how, boolean inline) throws IOException {
+        return openedBeneath(key, cached, inline, () -> openNative(key, how, true, ticker.read()));
+    }
+
+    /** An open that may throw. */
+    private interface Opening {
+        OpenFile open() throws IOException;
+    }
+
+    /** {@link #openedBeneath(Path, Entry, NativeOpen, boolean)} with the open made by {@code opening}. */
+    private OpenFile openedBeneath(Path key, Entry cached, boolean inline, Opening opening) throws IOException {
         OpenFile opened;
         try {
-            opened = openNative(key, how, true, ticker.read());
+            opened = opening.open();
         } catch (IOException | RuntimeException e) {
             forget(key, cached);
             throw e;
@@ -511,7 +521,10 @@ public final class OpenFileCache implements AutoCloseable {
      * taking it; the caller opens as before. Else a stage that completes with the file (a fresh cached one at once),
      * or with null where an open on a thread ({@link #acquire}) is to decide: the lookup would wait, a link or mount
      * is on the way, the kernel is out of descriptors (that open evicts and retries) or the ring went first; or
-     * fails as {@link #acquireInline} throws. The open's descriptor counts against the budget from its completion on.
+     * fails as {@link #acquireInline} throws. The open's descriptor counts against the budget from its submission on,
+     * as an open on a thread counts from before its system call: opens in flight on a ring (up to its queue depth) were
+     * counted only as they completed, so a burst of them could take the descriptors the clients' sockets need (EMFILE
+     * where the budget said there was room). With no permit left the stage fails at once, as that open would throw.
      */
     CompletableFuture<OpenFile> acquireOnRing(PathResolver resolver, Resolution resolution, RingOpen ring) {
         if (!resolution.confined() || descriptors != Descriptors.NATIVE) {
@@ -527,13 +540,26 @@ public final class OpenFileCache implements AutoCloseable {
         if (!root.inlineOpens() || !root.retain()) {
             return null;
         }
+        boolean cacheable;
+        try {
+            cacheable = reserveDescriptor();
+        } catch (FileDescriptorsExhaustedException refused) {
+            root.release();
+            return CompletableFuture.failedFuture(refused);
+        }
         CompletableFuture<OpenFile> result = new CompletableFuture<>();
         boolean queued = false;
         try {
             queued = ring.open(root.fd(), resolution.relativePath(), resolver.followSymlinks(), INLINE_RESOLVE, fd -> {
                 try {
-                    result.complete(fd == -Syscalls.ECANCELED || isOutOfDescriptors(fd) ? null
-                            : openedBeneath(key, cached, NativeOpen.madeElsewhere(fd), true));
+                    if (fd == -Syscalls.ECANCELED || isOutOfDescriptors(fd)) {
+                        budget.release(); // the open on a thread that decides takes a permit of its own
+                        result.complete(null);
+                        return;
+                    }
+                    long now = ticker.read();
+                    result.complete(openedBeneath(key, cached, true,
+                            () -> openReserved(key, NativeOpen.madeElsewhere(fd), true, now, cacheable)));
                 } catch (LinkOnPathException e) {
                     result.complete(null);
                 } catch (IOException | RuntimeException e) {
@@ -544,6 +570,7 @@ public final class OpenFileCache implements AutoCloseable {
             });
         } finally {
             if (!queued) {
+                budget.release();
                 root.release();
             }
         }
@@ -584,25 +611,9 @@ public final class OpenFileCache implements AutoCloseable {
     private interface NativeOpen {
         int open();
 
-        /** The open is not to be made after all (no descriptor to spare): one made already is closed. */
-        default void abandon() {
-        }
-
-        /** {@code fd}, or -errno, from an open made already (by a ring): closed if abandoned. */
+        /** {@code fd}, or -errno, from an open made already (by a ring, under a permit taken before it). */
         static NativeOpen madeElsewhere(int fd) {
-            return new NativeOpen() {
-                @Override
-                public int open() {
-                    return fd;
-                }
-
-                @Override
-                public void abandon() {
-                    if (fd >= 0) {
-                        Syscalls.closeQuietly(fd);
-                    }
-                }
-            };
+            return () -> fd;
         }
     }
 
@@ -632,13 +643,15 @@ public final class OpenFileCache implements AutoCloseable {
      * EXDEV (a link, an escape or, inline, a mount point on the way).
      */
     private OpenFile openNative(Path key, NativeOpen how, boolean confined, long now) throws IOException {
-        boolean cacheable;
-        try {
-            cacheable = reserveDescriptor();
-        } catch (FileDescriptorsExhaustedException refused) {
-            how.abandon(); // a ring's open, made before it came here: its descriptor is nobody's
-            throw refused;
-        }
+        return openReserved(key, how, confined, now, reserveDescriptor());
+    }
+
+    /**
+     * {@link #openNative} with its permit of the budget taken already ({@code cacheable}: {@link #reserveDescriptor}'s
+     * answer), and given back here unless the file keeps it.
+     */
+    private OpenFile openReserved(Path key, NativeOpen how, boolean confined, long now, boolean cacheable)
+            throws IOException {
         OpenFile file;
         try {
             int fd = openEvictingForRetry(how);

@@ -450,6 +450,51 @@ class OpenFileCacheTest {
         }
     }
 
+    /**
+     * A ring's opens count against the budget from their submission, as an open on a thread counts from before its
+     * system call: opens in flight on a ring were counted only once complete, so a burst of them took descriptors past
+     * the static path's share (once seen under ulimit -n 300: EMFILE where the budget said there was room), the very
+     * descriptors the budget keeps for the clients' sockets. Past the share the stage fails at once; a cancelled open,
+     * or one the ring does not take, gives its permit back.
+     */
+    @Test
+    void opensInFlightOnARingAreCountedFromTheirSubmission() throws Exception {
+        assertThat(Syscalls.isAvailable()).as("natives: a ring's opens are native").isTrue();
+        int per = OpenFileCache.descriptorsPerFile();
+        StaticIoSettings settings = new StaticIoSettings(StaticIoSettings.Engine.IO_URING, 8, 2, 16,
+                Duration.ofSeconds(5), 1, 2 * per, 1 << 20, Duration.ofSeconds(30), false, 3 * per);
+        PathResolver resolver = new PathResolver(dir, PathPolicy.DEFAULT);
+        List<Runnable> completions = new ArrayList<>();
+        OpenFileCache.RingOpen held = (dirFd, path, followLinks, resolve, opened) ->
+                completions.add(() -> opened.accept(Syscalls.openat2ReadOnly(dirFd, path, followLinks, resolve)));
+        try (OpenFileCache cache = OpenFileCache.withRawDescriptors(settings)) {
+            List<java.util.concurrent.CompletableFuture<OpenFile>> files = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                files.add(cache.acquireOnRing(resolver, confined(resolver, "/f" + i), held));
+            }
+            assertThat(cache.descriptorsInUse()).as("three opens in flight").isEqualTo(3);
+            assertThat(cache.acquireOnRing(resolver, confined(resolver, "/f3"), held))
+                    .failsWithin(Duration.ZERO).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                    .withCauseInstanceOf(FileDescriptorsExhaustedException.class);
+            assertThat(completions).as("the fourth never submitted").hasSize(3);
+            completions.forEach(Runnable::run);
+            for (java.util.concurrent.CompletableFuture<OpenFile> opening : files) {
+                OpenFile file = opening.join();
+                assertThat(file.isOpen()).isTrue();
+                file.release();
+            }
+            assertThat(descriptorsBeyondTheCachedOnes(cache)).isZero();
+            OpenFileCache.RingOpen cancelled = (dirFd, path, followLinks, resolve, opened) -> {
+                opened.accept(-Syscalls.ECANCELED);
+                return true;
+            };
+            assertThat(cache.acquireOnRing(resolver, confined(resolver, "/f4"), cancelled).join()).isNull();
+            assertThat(cache.acquireOnRing(resolver, confined(resolver, "/f5"),
+                    (dirFd, path, followLinks, resolve, opened) -> false)).as("not taken by the ring").isNull();
+            assertThat(descriptorsBeyondTheCachedOnes(cache)).isZero();
+        }
+    }
+
     @Test
     void aCacheAsLargeAsTheBudgetLeavesAReserveSoAMissNeedNotEvict() throws IOException {
         try (OpenFileCache cache = cache(8, 8)) {
