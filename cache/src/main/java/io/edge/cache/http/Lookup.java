@@ -83,6 +83,14 @@ public final class Lookup {
         return alone;
     }
 
+    /**
+     * Whether this lookup's URL was purged or invalidated since it was made: an answer it led to is then not stored
+     * ({@link ResponseCache#record(Lookup, HttpRequest, HttpResponse)}).
+     */
+    public boolean purgedSince() {
+        return key != null && cache.purgedSince(key, asOf);
+    }
+
     /** The full cache key (variant included), or {@code null} for {@link Outcome#BYPASS}. */
     public String key() {
         return key;

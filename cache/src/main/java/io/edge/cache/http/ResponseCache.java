@@ -430,7 +430,7 @@ public final class ResponseCache implements AutoCloseable {
      * {@code backendResponse} on (a location's {@code headers}) are not the backend's, and are added again to every hit.
      */
     public ResponseRecorder record(HttpRequest clientRequest, HttpResponse backendResponse) {
-        return record(clientRequest, backendResponse, purgeMarks.now());
+        return record(clientRequest, backendResponse, purgeMarks.now()); // asked now: a purge before is not seen
     }
 
     /**
@@ -540,10 +540,9 @@ public final class ResponseCache implements AutoCloseable {
             varyIndex.put(primary, List.copyOf(vary));
         }
         cache.put(key, stored);
-        if (closed || purgeMarks.purgedSince(primary, askedAsOf)) {
-            // close() ran since the check above: its invalidateAll may have come before this put; or a purge, which
-            // marks before it removes: its removal may have come before this put
-            cache.asMap().remove(key, stored);
+        if (closed) {
+            // close() ran since the check above: its invalidateAll may have come before this put
+            cache.invalidate(key);
             return false;
         }
         if (!vary.isEmpty()) {
@@ -558,6 +557,13 @@ public final class ResponseCache implements AutoCloseable {
             });
         }
         offerToSuccessors(primary, vary, key, stored);
+        if (purgeMarks.purgedSince(primary, askedAsOf)) {
+            // A purge since the check above marks before it removes, here and in the caches that replaced this one:
+            // its removal may have come before this answer was stored here or there. Checked once it is stored
+            // everywhere, so that a purge is either seen here or removes what was stored.
+            drop(key, stored);
+            return false;
+        }
         return true;
     }
 
@@ -798,8 +804,6 @@ public final class ResponseCache implements AutoCloseable {
                 renewed.release();
             } else if (!cache.asMap().replace(lookup.key(), old, renewed)) {
                 renewed.release(); // lost to a concurrent store or purge: never cached, so still ours
-            } else if (purgeMarks.purgedSince(primary, lookup.asOf)) {
-                drop(lookup.key(), renewed); // purged between the check and the replacement (it marked the old one)
             } else {
                 // the copy carried over to a cache that replaced this one is renewed there too
                 inSuccessors(next -> {
@@ -812,6 +816,13 @@ public final class ResponseCache implements AutoCloseable {
                         renewed.release();
                     }
                 });
+                if (purgeMarks.purgedSince(primary, lookup.asOf)) {
+                    // A purge since the check above, which marks the URL before it marks its entries stale or
+                    // removes them: where it marked the old entry after this replaced it, the renewed one is left as
+                    // it would have left the old one, stale (a removal removes the renewed one itself).
+                    renewed.alwaysRevalidate |= old.alwaysRevalidate;
+                    renewed.freshUntil = Math.min(renewed.freshUntil, ticker.read());
+                }
             }
             return answer;
         }
@@ -1010,6 +1021,11 @@ public final class ResponseCache implements AutoCloseable {
     /** The purges' clock now (for a {@link Lookup} as it is made). */
     long purgeClock() {
         return purgeMarks.now();
+    }
+
+    /** Whether the URL of {@code key} (a stored key) was purged or invalidated after {@code asOf}. */
+    boolean purgedSince(String key, long asOf) {
+        return purgeMarks.purgedSince(primaryOf(key), asOf);
     }
 
     /** What a purge or an invalidation does to an entry. */

@@ -754,7 +754,11 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         public void onEnd() {
             try {
                 if (recorder != null) {
-                    if (!recorder.finish()) {
+                    boolean stored = recorder.finish();
+                    if (!stored && lookup.purgedSince()) {
+                        LOG.debug("background refresh of {}: not stored (the URL was purged while it was asked)",
+                                backendRequest.uri());
+                    } else if (!stored) {
                         LOG.warn("background refresh of {}: not stored (the answer's body disagreed with its "
                                 + "Content-Length, or a reload replaced the cache meanwhile)", backendRequest.uri());
                     }
