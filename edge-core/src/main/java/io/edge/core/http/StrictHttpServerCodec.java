@@ -148,9 +148,9 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
      *   NONE --chunked request head decoded--> SIZE_LINE
      *   SIZE_LINE --size line consumed: n &gt; 0--> DATA (n bytes) --all consumed--> DELIMITER (CRLF) --> SIZE_LINE
      *   SIZE_LINE --size line consumed: 0--> TRAILER --last content decoded--> NONE
-     *   TRAILER --its lines over the header block limit, or a line with a bare CR--> REFUSED
-     *   SIZE_LINE --a complete line declares more than the limit leaves, or 2 GiB or more, or holds a bare CR-->
-     *             REFUSED (terminal: every byte dropped)
+     *   TRAILER --its lines over the header block limit, or a line with a bare CR, or one a head would refuse--> REFUSED
+     *   SIZE_LINE --a complete line declares more than the limit leaves, or 2 GiB or more, or holds a bare CR or
+     *             another control character--> REFUSED (terminal: every byte dropped)
      *   SIZE_LINE, DATA, DELIMITER --the request, routed, has a lower limit than the sizes declared--> REFUSED
      *   any --a failure decoded (a head refused; Netty's BAD_MESSAGE, a size this class cannot read among them)-->
      *             REFUSED
@@ -470,11 +470,10 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         /**
          * In TRAILER: drops the trailer section's lines whole in {@code buffer}, and says whether what is left starts with
          * the empty line that ends it, for Netty's decoder to read (it ends the body). Nothing of a trailer is used
-         * (FastCGI has none), and nginx skips its lines unread, whatever they hold but a bare CR; Netty parsed them as
-         * fields and refused the body for one it could not (no colon, a blank before it, a name no token). A lone LF
-         * ends a line here too, as in the head; a CR elsewhere than before the LF fails the body (400), as nginx. More
-         * than {@link #maxTrailer} bytes fail the body (400), as Netty bounded them; then every byte from here on is
-         * dropped.
+         * (FastCGI has none); a line a head would refuse ({@link #malformedField}) fails the body (400), where nginx
+         * skips it unread. A lone LF ends a line here too, as in the head; a CR elsewhere than before the LF fails the
+         * body (400), as nginx. More than {@link #maxTrailer} bytes fail the body (400), as Netty bounded them; then
+         * every byte from here on is dropped.
          */
         private boolean atTrailerEnd(ByteBuf buffer, List<Object> out) {
             while (buffer.isReadable()) {
