@@ -22,6 +22,9 @@ record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) 
      * @throws IllegalArgumentException saying what is wrong with {@code text}; a control character (a NUL is a HOCON
      *                                  escape away) by its code point, as a message should not carry it
      */
+    /** The modifiers, as nginx's location takes them. */
+    private static final java.util.Set<String> MODIFIERS = java.util.Set.of("=", "^~", "~", "~*");
+
     static LocationMatch parse(String text) {
         String trimmed = text.strip();
         boolean regex = trimmed.startsWith("~");
@@ -35,6 +38,14 @@ record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) 
                                 + (c == '\b' && regex ? " (in a quoted string HOCON reads \\b as a backspace: a "
                                 + "word boundary is \\\\b)" : ""));
             }
+        }
+        String modifier = trimmed.split("\\s", 2)[0];
+        if (modifier.length() < trimmed.length() && !modifier.isEmpty() && !MODIFIERS.contains(modifier)
+                && modifier.chars().allMatch(c -> "~*=^".indexOf(c) >= 0)) {
+            // "~~ a", "=~ /x", "^~~ /x": a modifier mistyped, which nginx refuses ("invalid location modifier"); read
+            // as a regex of what followed its first "~", or as a path, it matched something else than meant
+            throw new IllegalArgumentException("has the modifier \"" + modifier + "\", which is none (expected: =, ^~, "
+                    + "~ or ~*, then a space)");
         }
         if (trimmed.startsWith("~*")) {
             return regex(trimmed.substring(2), Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);

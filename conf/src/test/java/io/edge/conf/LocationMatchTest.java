@@ -30,6 +30,22 @@ class LocationMatchTest {
     }
 
     /**
+     * A mistyped modifier is refused, as nginx refuses it ("invalid location modifier"): "~~ a" was the regex "~ a",
+     * "=~ /x" the exact path "~ /x"... which matched no request, or another than meant.
+     */
+    @Test
+    void rejectsAModifierThatIsNone() {
+        for (String match : new String[] {"~~ a", "=~ /x", "^~~ /x", "~** \\.php$", "== /x", "^ /x", "* /x"}) {
+            assertThatIllegalArgumentException().as(match).isThrownBy(() -> LocationMatch.parse(match))
+                    .withMessage("has the modifier \"" + match.split(" ")[0] + "\", which is none (expected: =, ^~, ~ "
+                            + "or ~*, then a space)");
+        }
+        assertThat(LocationMatch.parse("~\\.php$").pattern()).as("no space: a regex, as nginx").isEqualTo("\\.php$");
+        assertThat(LocationMatch.parse("~~a").pattern()).as("nginx's regex ~a too").isEqualTo("~a");
+        assertThat(LocationMatch.parse("~ ^/a b$").pattern()).isEqualTo("^/a b$");
+    }
+
+    /**
      * Character classes as nginx's PCRE reads them: Java took [[:digit:]] as the characters ":dgit" (a rule copied from
      * nginx routed /num/digit and not /num/123, and --check-config said nothing); a [ or && inside a class, which the
      * two read differently, is refused.
