@@ -391,7 +391,7 @@ final class Section {
             invalid(name, render(value) + " is less than a nanosecond", expected);
             return placeholder;
         }
-        if (result.isNegative() || (result.isZero() && !zeroAllowed) || result.compareTo(longest) > 0) {
+        if (negative(value, result) || (result.isZero() && !zeroAllowed) || result.compareTo(longest) > 0) {
             invalid(name, render(value) + " is out of range",
                     max == null && result.compareTo(longest) > 0 ? expected + ", at most " + longest.toDays() + " d"
                             : expected);
@@ -658,16 +658,24 @@ final class Section {
      * 0 (keep-alive off, {@code expires} of now).
      */
     static boolean belowNanosecond(ConfigValue value, Duration read) {
-        return read.isZero() && !isZero(value);
+        return read.isZero() && writtenSign(value) > 0;
     }
 
-    /** Whether {@code value}, a duration as text, is written as 0 ({@code 0}, {@code "0 s"}, {@code "0.0 ms"}). */
-    private static boolean isZero(ConfigValue value) {
+    /**
+     * Whether {@code value}, a duration {@link #durationOf} read as {@code read}, is below 0 as written: {@code "-0.1
+     * ns"} reads as 0, which is no negative duration, but was written as one (out of range, not "below a nanosecond").
+     */
+    static boolean negative(ConfigValue value, Duration read) {
+        return read.isNegative() || read.isZero() && writtenSign(value) < 0;
+    }
+
+    /** The sign of {@code value}'s number as written: of a duration as text ({@code "-0.1 ns"}); 0 for a number. */
+    private static int writtenSign(ConfigValue value) {
         if (value.valueType() != ConfigValueType.STRING) {
-            return true; // a number: 0, any other is refused for having no unit
+            return 0; // a number: 0, any other is refused for having no unit
         }
         Matcher written = NUMBER_AND_UNIT.matcher((String) value.unwrapped());
-        return written.matches() && decimal(written.group(1)).signum() == 0;
+        return written.matches() ? decimal(written.group(1)).signum() : 0;
     }
 
     /**

@@ -1769,7 +1769,7 @@ final class SettingsMapper {
             location.invalid("expires", Section.render(value) + " is not a duration", expected);
         } else if (Section.belowNanosecond(value, duration)) {
             location.invalid("expires", Section.render(value) + " is less than a nanosecond", expected);
-        } else if (duration.isNegative() || duration.compareTo(LocationSettings.EXPIRES_MAX) > 0) {
+        } else if (Section.negative(value, duration) || duration.compareTo(LocationSettings.EXPIRES_MAX) > 0) {
             location.invalid("expires", Section.render(value) + " is out of range", expected);
         } else {
             return duration;

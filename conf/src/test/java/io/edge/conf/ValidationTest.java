@@ -798,6 +798,11 @@ class ValidationTest {
                 .isEqualTo("\"0.1 ns\" is less than a nanosecond");
         assertThat(problemsOrNone("sites = [{ root = www, locations = [{ match = \"/\", expires = \"0 s\" }] }]"))
                 .isEmpty();
+        // written below 0, it is out of range, as "-1 s" is (it was "less than a nanosecond")
+        assertThat(single(SITE + "\nserver.timeouts.keep-alive = \"-0.1 ns\"").message())
+                .isEqualTo("\"-0.1 ns\" is out of range");
+        assertThat(single("sites = [{ root = www, locations = [{ match = \"/\", expires = \"-0.1 ns\" }] }]").message())
+                .isEqualTo("\"-0.1 ns\" is out of range");
     }
 
     @Test
