@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,6 +84,39 @@ class ReturnAccessIT {
 
             assertThat(send(edge, "DELETE", "/old/x").statusCode()).as("whatever the method").isEqualTo(301);
             assertThat(send(edge, "TRACE", "/healthz").statusCode()).as("but TRACE, refused everywhere").isEqualTo(405);
+        }
+    }
+
+    /**
+     * A redirect meant as a path stays on this host: "301 /$1" with a capture of "/evil.com/x" made "//evil.com/x",
+     * which a browser follows to evil.com (an open redirect through a rule ported from nginx, where the same rule
+     * redirects to "http://host//evil.com/x"); a backslash there too ("/\\evil.com", browsers read it as "//"). A URL
+     * configured to start with "//" goes as written.
+     */
+    @Test
+    void aRedirectMeantAsAPathIsNeverToAnotherHost() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "~ ^/legacy(.*)$", return = "301 /$1" }
+                  { match = "/", return = "302 $request_uri" }
+                  { match = "= /cdn", return = "301 //cdn.example/x" }
+                ] }]
+                """);
+             RawHttpClient client = new RawHttpClient(edge.address())) {
+            for (String path : List.of("/legacy/evil.com/path", "/legacy//evil.com/path", "/a/../legacy/evil.com/path",
+                    "/%6cegacy/evil.com/path")) {
+                client.send("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n");
+                RawHttpClient.Response moved = client.read();
+                assertThat(moved.status()).as(path).isEqualTo(301);
+                assertThat(moved.header("location")).as(path).isEqualTo("/evil.com/path");
+            }
+            client.send("GET /\\evil.com HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(client.read().header("location")).as("a backslash after it").isEqualTo("/evil.com");
+            client.send("GET /ok/\\x HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(client.read().header("location")).as("a path").isEqualTo("/ok/\\x");
+            client.send("GET /cdn HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(client.read().header("location")).as("configured so").isEqualTo("//cdn.example/x");
         }
     }
 

@@ -53,7 +53,8 @@ public final class ReturnResponder implements Responder {
         FullHttpResponse response;
         if (answer.redirects()) {
             response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
-            response.headers().set(HttpHeaderNames.LOCATION, text).setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+            response.headers().set(HttpHeaderNames.LOCATION, onThisHost(text, answer.text()))
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
         } else if (!Exchange.statusHasBody(answer.status())) {
             response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
         } else {
@@ -72,6 +73,29 @@ public final class ReturnResponder implements Responder {
             }
         }
         exchange.complete(exchange.writeAndFlush(response)); // the write owns the body
+    }
+
+    /**
+     * {@code url}, a redirect's URL made of {@code text}, with the slashes it starts with made one where it is meant as
+     * a path and came out as another host: {@code "301 /$1"} with a capture of {@code /evil.com/x} (the path
+     * {@code /legacy/evil.com/x}) made {@code //evil.com/x}, which a browser follows to evil.com (an open redirect); a
+     * backslash after the first slash is read as one by browsers too. nginx makes such a URL absolute on its own host
+     * ({@code http://host//evil.com/x}). A URL configured to start with {@code //} (another host on purpose) is left as
+     * written.
+     */
+    static String onThisHost(String url, List<Return.Part> text) {
+        if (url.length() < 2 || url.charAt(0) != '/' || url.charAt(1) != '/' && url.charAt(1) != '\\') {
+            return url;
+        }
+        String first = text.isEmpty() ? null : text.get(0).literal();
+        if (first != null && first.startsWith("//")) {
+            return url;
+        }
+        int at = 1;
+        while (at < url.length() && (url.charAt(at) == '/' || url.charAt(at) == '\\')) {
+            at++;
+        }
+        return "/" + url.substring(at);
     }
 
     /** The Content-Type among the location's {@code headers}, or null. */
