@@ -1,6 +1,7 @@
 package io.edge.core.statics;
 
 import io.edge.aio.file.ReadQueueFullException;
+import io.edge.aio.linux.Syscalls;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
 import io.edge.conf.Autoindex;
@@ -8,6 +9,7 @@ import io.edge.core.http.HttpDate;
 import io.edge.core.http.RequestTarget;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -113,7 +115,37 @@ final class DirectoryListing {
 
     /** {@link #list}'s work: blocks on the file system. */
     static List<Entry> read(PathResolver resolver, String uriPath) throws IOException {
-        Path directory = resolver.resolveNormalized(uriPath).requireOk().file(); // its links checked, as an open's
+        // its links checked, as an open's
+        return readChecked(resolver, uriPath, resolver.resolveNormalized(uriPath).requireOk().file());
+    }
+
+    /**
+     * The entries of {@code checked}, the directory the resolver let through for {@code uriPath}, read through a
+     * descriptor of it whose real path is checked again, as a file's open is ({@link PathResolver#admitsOpened}): read by
+     * its path, a link swapped in for it (or for a directory on the way) after the check was followed, and a directory
+     * outside the root listed. Without the natives, by its path.
+     */
+    static List<Entry> readChecked(PathResolver resolver, String uriPath, Path checked) throws IOException {
+        if (!Syscalls.isAvailable()) {
+            return entries(resolver, uriPath, checked);
+        }
+        int fd = Syscalls.openDirectoryPath(checked.toString());
+        if (fd < 0) {
+            throw Syscalls.openFailure(checked.toString(), -fd);
+        }
+        try {
+            Path opened = Path.of("/proc/self/fd/" + fd);
+            if (!resolver.admitsOpened(Files.readSymbolicLink(opened), checked)) {
+                throw new AccessDeniedException(uriPath, null, "a link changed on the path while it was listed");
+            }
+            return entries(resolver, uriPath, opened);
+        } finally {
+            Syscalls.closeQuietly(fd);
+        }
+    }
+
+    /** The entries of {@code directory} (a path that names it), the listing of {@code uriPath}. */
+    private static List<Entry> entries(PathResolver resolver, String uriPath, Path directory) throws IOException {
         List<Entry> entries = new ArrayList<>();
         try (DirectoryStream<Path> names = Files.newDirectoryStream(directory)) {
             for (Path path : names) {

@@ -205,6 +205,40 @@ class DirectoryListingTest {
                 .isInstanceOf(AccessDeniedException.class);
     }
 
+    /**
+     * A directory checked, then swapped for a link out of the root before it is read (a rename race): the link is not
+     * followed out; within the root it is. The listing read the checked path again, following whatever it named by
+     * then: a helper listed a directory outside the root 282 times in 8 000 requests while two names were swapped.
+     */
+    @Test
+    void aDirectorySwappedForALinkOutOfTheRootAfterItsCheckIsNotListed() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        Files.writeString(outside.resolve("secret.txt"), "secret");
+        Path inside = Files.createDirectories(www.resolve("in"));
+        Files.writeString(inside.resolve("page.txt"), "page");
+        Path rl = Files.createDirectories(www.resolve("pub/rl"));
+        for (PathPolicy policy : List.of(PathPolicy.DEFAULT, new PathPolicy(false, false, false))) {
+            PathResolver resolver = new PathResolver(www, policy);
+            Path checked = resolver.resolveNormalized("/pub/rl/").requireOk().file(); // a directory, as checked
+            Files.delete(rl);
+            Files.createSymbolicLink(rl, outside); // swapped in since
+            assertThatThrownBy(() -> DirectoryListing.readChecked(resolver, "/pub/rl/", checked)).as(policy.toString())
+                    .isInstanceOf(AccessDeniedException.class);
+            Files.delete(rl);
+            Files.createSymbolicLink(rl, inside);
+            if (policy.followSymlinks()) {
+                assertThat(DirectoryListing.readChecked(resolver, "/pub/rl/", checked)).as("a link within the root")
+                        .extracting(Entry::name).containsExactly("page.txt");
+            } else {
+                assertThatThrownBy(() -> DirectoryListing.readChecked(resolver, "/pub/rl/", checked))
+                        .as("no link at all").isInstanceOf(AccessDeniedException.class);
+            }
+            Files.delete(rl);
+            Files.createDirectory(rl);
+        }
+    }
+
     /** Listed on a listing thread: a full queue is a 503's cause, a failure the future's, never a future left open. */
     @Test
     void aListingEndsWhateverHappensToIt() throws Exception {
