@@ -71,6 +71,33 @@ class RewriteIT {
         }
     }
 
+    /**
+     * An internal location is reached only by a script's X-Accel-Redirect: a rewrite into it is 404, as a client's own
+     * request is. "~ ^/old/(.*)$" -> "/$1" handed /protected/file.txt out around the script that guards it (nginx's
+     * rewrite reaches an internal location; its documentation of internal says a client's request cannot).
+     */
+    @Test
+    void aRewriteIntoAnInternalLocationIs404() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www/protected"));
+        Files.writeString(www.resolve("file.txt"), "protected");
+        Files.writeString(dir.resolve("www/open.txt"), "open");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/" }
+                  { match = "^~ /protected/", internal = true }
+                  { match = "~ ^/old/(.*)$", rewrite = "/$1" }
+                ] }]
+                """)) {
+            assertThat(send(edge, "GET", "/protected/file.txt").statusCode()).isEqualTo(404);
+            HttpResponse<String> around = send(edge, "GET", "/old/protected/file.txt");
+            assertThat(around.statusCode()).isEqualTo(404);
+            assertThat(around.body()).doesNotContain("protected");
+            HttpResponse<String> open = send(edge, "GET", "/old/open.txt");
+            assertThat(open.statusCode()).isEqualTo(200);
+            assertThat(open.body()).isEqualTo("open");
+        }
+    }
+
     private static HttpResponse<String> send(EdgeHarness edge, String method, String target) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).method(method, HttpRequest.BodyPublishers.noBody())
                 .build(), HttpResponse.BodyHandlers.ofString());

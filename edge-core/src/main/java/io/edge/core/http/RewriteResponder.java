@@ -2,6 +2,7 @@ package io.edge.core.http;
 
 import io.edge.aio.path.MalformedPathException;
 import io.edge.aio.path.PathResolver;
+import io.edge.conf.LocationSettings;
 import io.edge.conf.Rewrite;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import org.slf4j.Logger;
@@ -34,6 +35,13 @@ public final class RewriteResponder implements Responder {
         if (rewrite.setsQuery()) {
             String set = ReturnResponder.render(exchange, rewrite.query(), ReturnResponder.Escape.QUERY);
             query = !rewrite.keepsQuery() || query.isEmpty() ? set : set + "&" + query;
+        }
+        LocationSettings landing = exchange.locationOf(path);
+        if (landing != null && landing.internal()) {
+            // An internal location is a script's to hand out (X-Accel-Redirect): "~ ^/old/(.*)$" -> "/$1" reached
+            // /old/protected/file around the script's check (nginx's rewrite does; its internal says otherwise)
+            exchange.sendError(HttpResponseStatus.NOT_FOUND);
+            return;
         }
         exchange.redirect(path, query);
     }
