@@ -45,7 +45,7 @@ final class PurgeMarks {
         marks.put(url, ++clock);
         for (Iterator<Map.Entry<String, Long>> oldest = marks.entrySet().iterator(); bytes > MAX_BYTES; ) {
             Map.Entry<String, Long> out = oldest.next();
-            floor = out.getValue();
+            floor = Math.max(floor, out.getValue()); // a purge by prefix may have set it past the marks left
             bytes -= weight(out.getKey());
             oldest.remove();
         }

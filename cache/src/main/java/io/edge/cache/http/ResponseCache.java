@@ -819,8 +819,10 @@ public final class ResponseCache implements AutoCloseable {
                 if (purgeMarks.purgedSince(primary, lookup.asOf)) {
                     // A purge since the check above, which marks the URL before it marks its entries stale or
                     // removes them: where it marked the old entry after this replaced it, the renewed one is left as
-                    // it would have left the old one, stale (a removal removes the renewed one itself).
-                    renewed.alwaysRevalidate |= old.alwaysRevalidate;
+                    // it would have left the old one, stale (a removal removes the renewed one itself), and in need of
+                    // a revalidation before any use, as an invalidation leaves it: whether the purge was one, its
+                    // mark on the old entry may not be written yet. At most one revalidation more; stale-if-error holds.
+                    renewed.alwaysRevalidate = true;
                     renewed.freshUntil = Math.min(renewed.freshUntil, ticker.read());
                 }
             }

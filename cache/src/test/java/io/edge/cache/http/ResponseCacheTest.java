@@ -935,6 +935,14 @@ class ResponseCacheTest {
             cache.purge(ResponseCache.keyOf(get(longPath + (5000 + i))), false);
         }
         assertThat(fill(late, get("/late"), "l", "Cache-Control", "max-age=300")).isTrue();
+
+        // a purge by prefix keeps out what was asked for before it, however many marks are pushed out after it
+        Lookup beforePrefix = cache.lookup(get("/shop/1"));
+        cache.purgePrefix(ResponseCache.keyOf(get("/shop/")), false);
+        for (int i = 0; i < marks / 2; i++) { // pushing out marks older than the lookup
+            cache.purge(ResponseCache.keyOf(get(longPath + (9000 + i))), false);
+        }
+        assertThat(fill(beforePrefix, get("/shop/1"), "s", "Cache-Control", "max-age=300")).isFalse();
     }
 
     @Test
