@@ -98,6 +98,29 @@ class RewriteIT {
         }
     }
 
+    /**
+     * Nor does an index file: "GET /protected/" (which the internal regex location does not take) found
+     * /protected/index.html, owned by the internal location, and served it there (nginx's index does too).
+     */
+    @Test
+    void anIndexFileInAnInternalLocationIs404() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www/protected"));
+        Files.writeString(www.resolve("index.html"), "protected index");
+        Files.createDirectories(dir.resolve("www/open"));
+        Files.writeString(dir.resolve("www/open/index.html"), "open index");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/" }
+                  { match = "~ ^/protected/.+", internal = true }
+                ] }]
+                """)) {
+            HttpResponse<String> index = send(edge, "GET", "/protected/");
+            assertThat(index.statusCode()).isEqualTo(404);
+            assertThat(index.body()).doesNotContain("protected index");
+            assertThat(send(edge, "GET", "/open/").body()).isEqualTo("open index");
+        }
+    }
+
     private static HttpResponse<String> send(EdgeHarness edge, String method, String target) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).method(method, HttpRequest.BodyPublishers.noBody())
                 .build(), HttpResponse.BodyHandlers.ofString());

@@ -36,7 +36,13 @@ public final class RewriteResponder implements Responder {
             String set = ReturnResponder.render(exchange, rewrite.query(), ReturnResponder.Escape.QUERY);
             query = !rewrite.keepsQuery() || query.isEmpty() ? set : set + "&" + query;
         }
-        LocationSettings landing = exchange.locationOf(path);
+        LocationSettings landing;
+        try {
+            landing = exchange.locationOf(path);
+        } catch (HttpStatusException gaveUp) { // a location's regex gave up on the path (Router): as a re-route would
+            exchange.fail(gaveUp);
+            return;
+        }
         if (landing != null && landing.internal()) {
             // An internal location is a script's to hand out (X-Accel-Redirect): "~ ^/old/(.*)$" -> "/$1" reached
             // /old/protected/file around the script's check (nginx's rewrite does; its internal says otherwise)

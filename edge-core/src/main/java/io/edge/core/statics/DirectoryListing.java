@@ -13,6 +13,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
@@ -51,6 +52,12 @@ final class DirectoryListing {
     private static final DateTimeFormatter HTML_TIME = DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm", Locale.ENGLISH);
     private static final DateTimeFormatter XML_TIME = DateTimeFormatter.ISO_OFFSET_DATE_TIME;
     private static final Executor LISTERS = listers();
+
+    /**
+     * Whether descriptors can be named by path (/proc mounted): a directory is then read through the descriptor that was
+     * checked ({@link #readChecked}); else by its path, as before, with the race that leaves.
+     */
+    private static final boolean PROC_FD = Files.isDirectory(Path.of("/proc/self/fd"));
 
     /** One name a directory holds; {@code size} is a file's bytes. */
     record Entry(String name, boolean directory, long size, long modifiedMillis) {
@@ -126,10 +133,13 @@ final class DirectoryListing {
      * outside the root listed. Without the natives, by its path.
      */
     static List<Entry> readChecked(PathResolver resolver, String uriPath, Path checked) throws IOException {
-        if (!Syscalls.isAvailable()) {
+        if (!Syscalls.isAvailable() || !PROC_FD) {
             return entries(resolver, uriPath, checked);
         }
         int fd = Syscalls.openDirectoryPath(checked.toString());
+        if (fd == -Syscalls.ENOTDIR) {
+            throw new NoSuchFileException(uriPath, null, "not a directory (any more)"); // a 404, as a file gone
+        }
         if (fd < 0) {
             throw Syscalls.openFailure(checked.toString(), -fd);
         }

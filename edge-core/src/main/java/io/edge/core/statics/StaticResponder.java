@@ -446,15 +446,23 @@ public final class StaticResponder implements Responder {
                 tryIndex(exchange, resolver, directory, i + 1, mayRetry);
                 return;
             }
+            LocationSettings owner;
             boolean elsewhere;
             try {
-                elsewhere = ownedByAnotherLocation(exchange, uriPath) || isScriptOfThisLocation(exchange, uriPath);
+                owner = exchange.locationOf(uriPath);
+                elsewhere = owner != null && owner != exchange.location() || isScriptOfThisLocation(exchange, uriPath);
             } catch (HttpStatusException gaveUp) { // a location's regex on the index's path (Router.location)
                 file.release();
                 exchange.fail(gaveUp);
                 return;
             }
-            if (elsewhere) {
+            if (elsewhere && owner != null && owner.internal()) {
+                // An internal location is a script's to hand out (X-Accel-Redirect): "GET /protected/" found
+                // /protected/index.html there and served it around the script (nginx's index does; its internal
+                // says otherwise). 404, as the client's own request for it.
+                file.release();
+                exchange.sendError(HttpResponseStatus.NOT_FOUND);
+            } else if (elsewhere) {
                 // /docs/index.php under a PHP location: run there, never sent as a file (its source); any index
                 // file gets its own location's settings, as nginx's internal redirect does. A script of this very
                 // location (a FastCGI one whose script lookup, remembered for a second, did not see it yet) is run
@@ -549,16 +557,6 @@ public final class StaticResponder implements Responder {
         LocationSettings location = exchange.location();
         return location != null && location.handler() == LocationSettings.Handler.FASTCGI
                 && ScriptResolver.DEFAULT_SPLIT.matcher(uriPath).matches();
-    }
-
-    /**
-     * Whether the index file {@code uriPath} found in a directory belongs to a location other than this exchange's
-     * (a script's FastCGI location, or a static one with its own root or headers), where it is answered. A path no
-     * location takes is served here.
-     */
-    private static boolean ownedByAnotherLocation(Exchange exchange, String uriPath) {
-        LocationSettings owner = exchange.locationOf(uriPath);
-        return owner != null && owner != exchange.location();
     }
 
     /**
