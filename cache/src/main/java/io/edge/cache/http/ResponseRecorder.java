@@ -84,7 +84,8 @@ public final class ResponseRecorder implements AutoCloseable {
             recorded.release(); // nobody else holds the recording
             return false;
         }
-        return cache.put(clientRequest, backendResponse, receipt, askedAsOf, cc, valid, recorded); // the cache owns it now
+        // the cache owns it now
+        return cache.put(clientRequest, backendResponse, receipt, askedAsOf, cc, valid, recorded);
     }
 
     /** Gives up recording and releases what was copied; does nothing after {@link #finish()}. */
