@@ -1,6 +1,7 @@
 package io.edge.conf;
 
 import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -18,13 +19,13 @@ record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) 
 
     static final String EXPECTED = "\"/prefix\", \"= /exact\", \"^~ /prefix\", \"~ regex\" or \"~* regex\"";
 
+    /** The modifiers, as nginx's location takes them. */
+    private static final Set<String> MODIFIERS = Set.of("=", "^~", "~", "~*");
+
     /**
      * @throws IllegalArgumentException saying what is wrong with {@code text}; a control character (a NUL is a HOCON
      *                                  escape away) by its code point, as a message should not carry it
      */
-    /** The modifiers, as nginx's location takes them. */
-    private static final java.util.Set<String> MODIFIERS = java.util.Set.of("=", "^~", "~", "~*");
-
     static LocationMatch parse(String text) {
         String trimmed = text.strip();
         boolean regex = trimmed.startsWith("~");
