@@ -247,10 +247,11 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 int first = buffer.forEachByte(ByteProcessor.FIND_NON_CRLF);
                 // Empty lines before a request are dropped here, however many (RFC 9112 2.2, as nginx): Netty's decoder
                 // counted them into the request line, and answered a few KiB of them 414, URI Too Long
-                buffer.readerIndex(first >= 0 ? first : buffer.writerIndex());
                 if (first < 0) {
+                    buffer.skipBytes(buffer.readableBytes());
                     return;
                 }
+                buffer.readerIndex(first);
                 betweenRequests = false;
                 inHead = true;
                 headLf = false;
@@ -658,8 +659,12 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
          * and so does edge: a proxy in front may read it as a line end.
          */
         private static boolean hasBareCr(ByteBuf buffer, int from, int lineEnd) {
-            int end = lineEnd > from && buffer.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : lineEnd;
-            return buffer.indexOf(from, end, (byte) '\r') >= 0;
+            return buffer.indexOf(from, contentEnd(buffer, from, lineEnd), (byte) '\r') >= 0;
+        }
+
+        /** Where the line from {@code from} to its LF at {@code lineEnd} ends but for its line end: its CR, or the LF. */
+        private static int contentEnd(ByteBuf buffer, int from, int lineEnd) {
+            return lineEnd > from && buffer.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : lineEnd;
         }
 
         /**
@@ -667,7 +672,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
          * {@code lineEnd}, its CR before that LF not counted; -1 for none.
          */
         private static int controlIn(ByteBuf buffer, int from, int lineEnd) {
-            int end = lineEnd > from && buffer.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : lineEnd;
+            int end = contentEnd(buffer, from, lineEnd);
             for (int i = from; i < end; i++) {
                 int b = buffer.getByte(i) & 0xff;
                 if (b < 0x20 && b != '\t' || b == 0x7f) {
