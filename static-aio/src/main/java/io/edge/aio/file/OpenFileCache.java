@@ -464,8 +464,8 @@ public final class OpenFileCache implements AutoCloseable {
         }
         try {
             long resolve = inline ? INLINE_RESOLVE : Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_NO_SYMLINKS;
-            return openedBeneath(key, cached, () -> Syscalls.openat2ReadOnly(root.fd(), relative, followLinks, resolve),
-                    inline);
+            NativeOpen how = () -> Syscalls.openat2ReadOnly(root.fd(), relative, followLinks, resolve);
+            return openedBeneath(key, cached, inline, () -> openNative(key, how, true, ticker.read()));
         } finally {
             root.release();
         }
@@ -475,21 +475,16 @@ public final class OpenFileCache implements AutoCloseable {
     private static final long INLINE_RESOLVE = Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_NO_SYMLINKS
             | Syscalls.RESOLVE_CACHED | Syscalls.RESOLVE_NO_XDEV;
 
-    /**
-     * The rest of {@link #acquireBeneath} once the open is made by {@code how}: the file stat'ed and cached in place
-     * of {@code cached}, or null for EAGAIN (it would wait); {@link LinkOnPathException} for a link, an escape or a
-     * mount on the way. A failure drops {@code cached}, so that a deleted file's descriptor closes at once.
-     */
-    private OpenFile openedBeneath(Path key, Entry cached, NativeOpen how, boolean inline) throws IOException {
-        return openedBeneath(key, cached, inline, () -> openNative(key, how, true, ticker.read()));
-    }
-
-    /** An open that may throw. */
+    /** An open that may throw: {@link #openNative} or {@link #openReserved} of one file. */
     private interface Opening {
         OpenFile open() throws IOException;
     }
 
-    /** {@link #openedBeneath(Path, Entry, NativeOpen, boolean)} with the open made by {@code opening}. */
+    /**
+     * The rest of {@link #acquireBeneath} once the open is made by {@code opening}: the file stat'ed and cached in
+     * place of {@code cached}, or null for EAGAIN (it would wait); {@link LinkOnPathException} for a link, an escape
+     * or a mount on the way. A failure drops {@code cached}, so that a deleted file's descriptor closes at once.
+     */
     private OpenFile openedBeneath(Path key, Entry cached, boolean inline, Opening opening) throws IOException {
         OpenFile opened;
         try {
