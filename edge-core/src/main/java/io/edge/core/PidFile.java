@@ -88,11 +88,26 @@ final class PidFile {
         if (process.isEmpty()) {
             throw new IOException(file + " names process " + pid + ", which is not running (edge was killed?)");
         }
-        Optional<String> command = process.get().info().commandLine();
+        Optional<String> command = commandLine(process.get());
         if (command.isPresent() && !command.get().contains(MAIN_CLASS) && !command.get().contains(JAR)) {
-            throw new IOException(file + " names process " + pid + ", which is not edge (" + command.get().split(" ")[0]
+            String executable = process.get().info().command().orElse(command.get().split(" ")[0]);
+            throw new IOException(file + " names process " + pid + ", which is not edge (" + executable
                     + "): another process has that id now (edge was killed?)");
         }
         return process.get();
+    }
+
+    /**
+     * The whole command line, from /proc: the JDK's {@code ProcessHandle.Info} reads at most a page of it, and an edge
+     * started with a long class path or many JVM options has its main class further on (that edge was taken for
+     * another process).
+     */
+    private static Optional<String> commandLine(ProcessHandle process) {
+        try {
+            byte[] line = Files.readAllBytes(Path.of("/proc", Long.toString(process.pid()), "cmdline"));
+            return Optional.of(new String(line, StandardCharsets.ISO_8859_1).replace('\0', ' '));
+        } catch (IOException e) {
+            return process.info().commandLine(); // no /proc mounted
+        }
     }
 }

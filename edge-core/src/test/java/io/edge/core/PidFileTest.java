@@ -1,0 +1,55 @@
+package io.edge.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code edge -s}'s check that the process a pid file names is edge's, not another that has its id since. */
+class PidFileTest {
+
+    @TempDir
+    Path dir;
+
+    /** A process whose command line names {@code last} after {@code padding} bytes of other arguments. */
+    private static Process sleeper(int padding, String last) throws IOException {
+        return new ProcessBuilder("sh", "-c", "sleep 60", "x".repeat(padding), last).start();
+    }
+
+    @Test
+    void edgeIsFoundByItsMainClassHoweverLongItsCommandLine() throws Exception {
+        Process edge = sleeper(8192, "io.edge.core.Main");
+        try {
+            Path pidFile = Files.writeString(dir.resolve("edge.pid"), edge.pid() + "\n");
+
+            assertThat(PidFile.running(pidFile).pid()).isEqualTo(edge.pid());
+        } finally {
+            edge.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void anotherProcessIsRefused() throws Exception {
+        Process other = sleeper(10, "not-edge");
+        try {
+            Path pidFile = Files.writeString(dir.resolve("edge.pid"), other.pid() + "\n");
+
+            assertThatThrownBy(() -> PidFile.running(pidFile)).isInstanceOf(IOException.class)
+                    .hasMessageContaining("which is not edge (/");
+        } finally {
+            other.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aFileNamingNoProcessOrNoNumberIsRefused() throws Exception {
+        assertThatThrownBy(() -> PidFile.running(dir.resolve("none.pid"))).hasMessageContaining("does not exist");
+        Path garbage = Files.writeString(dir.resolve("garbage.pid"), "abc\n");
+        assertThatThrownBy(() -> PidFile.running(garbage)).hasMessageContaining("holds no process id");
+    }
+}
