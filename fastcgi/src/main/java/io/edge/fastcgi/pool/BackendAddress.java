@@ -1,11 +1,15 @@
 package io.edge.fastcgi.pool;
 
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.NetUtil;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.UnknownHostException;
 
 /**
- * One backend address (a host name is resolved once, when parsed): {@code unix:/run/php/fpm.sock} or {@code host:port} ({@code [::1]:9000} for IPv6).
+ * One backend address: {@code unix:/run/php/fpm.sock} or {@code host:port} ({@code [::1]:9000} for IPv6). A host
+ * name is kept unresolved, and looked up at each connect, off the event loop ({@link BackendNames}).
  *
  * @param spec    as configured, for logs
  * @param address what to connect to
@@ -40,7 +44,17 @@ public record BackendAddress(String spec, SocketAddress address) {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("address: \"" + spec + "\" (expected: a port from 1 to 65535)");
         }
-        return new BackendAddress(spec, new InetSocketAddress(host, port));
+        // an address literal is taken as it is; a name is not looked up here either (this runs at start and at each
+        // reload): one that does not resolve yet would stay unresolved for good, and be looked up on the loop
+        byte[] literal = NetUtil.createByteArrayFromIpAddressString(host);
+        InetSocketAddress address;
+        try {
+            address = literal != null ? new InetSocketAddress(InetAddress.getByAddress(literal), port)
+                    : InetSocketAddress.createUnresolved(host, port);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("an address literal of " + literal.length + " bytes", e); // 4 or 16
+        }
+        return new BackendAddress(spec, address);
     }
 
     public boolean isUnix() {

@@ -23,9 +23,16 @@ final class EpollConnector implements Connector {
     };
 
     private final int connectTimeoutMillis;
+    /** A host name is looked up at each connect, off the loop, within the connect timeout. */
+    private final BackendNames names;
 
     EpollConnector(Duration connectTimeout) {
+        this(connectTimeout, new BackendNames(connectTimeout));
+    }
+
+    EpollConnector(Duration connectTimeout, BackendNames names) {
         this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, connectTimeout.toMillis()));
+        this.names = names;
     }
 
     @Override
@@ -34,6 +41,7 @@ final class EpollConnector implements Connector {
                 .group(loop)
                 .channel(address.isUnix() ? EpollDomainSocketChannel.class : EpollSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+                .resolver(names)
                 .handler(NO_HANDLER);
         if (address.isUnix()) {
             // The backend's end of its side is an event, not a close, so that a request php-fpm never took can be
