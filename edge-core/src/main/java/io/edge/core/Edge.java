@@ -1175,6 +1175,16 @@ public final class Edge {
         return server.boundAddresses();
     }
 
+    /** The newest configuration's content cache, or null (off): for tests of what a reload lets go. */
+    ContentCache contentCacheInUse() {
+        return current.contentCache;
+    }
+
+    /** The newest configuration's response cache, or null (none): for tests of what a reload lets go. */
+    ResponseCache responseCacheInUse() {
+        return current.responseCache;
+    }
+
     /**
      * Deletes the temporary run directory made for this server ({@code run-dir = ""}), with what the spawned
      * php-fpm left in it; a configured run directory is the operator's and stays. Links inside are removed, never

@@ -57,7 +57,11 @@ public final class EdgeServer implements AutoCloseable {
     private final EdgeSettings settings;
     /** The server settings in force: the start's, then a reload's ({@link #applyServer}). */
     private volatile ServerSettings server;
-    private final Function<LocationSettings, Responder> responders;
+    /**
+     * The first configuration's responders, until {@link #start} hands them to the context: held on, they would keep
+     * that configuration's caches, engine and pools, and through each cache's successor every one made since.
+     */
+    private Function<LocationSettings, Responder> responders;
     private final Supplier<DescriptorLimit> descriptors;
     /** The limit {@code max-connections} is held under, taken at the start. */
     private DescriptorLimit descriptorLimit = DescriptorLimit.UNKNOWN;
@@ -104,6 +108,7 @@ public final class EdgeServer implements AutoCloseable {
         context = new HttpServerContext(router(settings), responders,
                 withinDescriptorLimit(settings.server()),
                 new AccessLog(settings.server().accessLogEnabled(), settings.server().accessLogFormat()), connections);
+        responders = null; // the context's now, which a reload replaces
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         bootstrap = new ServerBootstrap()
                 .group(acceptGroup, ioGroup)
