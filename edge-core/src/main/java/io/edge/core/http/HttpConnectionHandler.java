@@ -202,7 +202,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     /**
      * A body the decoder could not read (malformed, or a chunk declared over the limit: see
      * {@link StrictHttpServerCodec}) fails the owning exchange, 400 or 413, and the connection closes; so do body bytes
-     * counted past the limit (a reload lowered it since the codec read it).
+     * counted past the exchange's limit (the codec may hold a body to a larger one until its request is routed).
      */
     private boolean checkBody(HttpContent content) {
         DecoderResult result = content.decoderResult();
@@ -712,9 +712,18 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         return timeouts.keepsAlive();
     }
 
-    /** The body limit of a request routed to {@code route}: its location's, else the server's. */
+    /** The body limit of a request routed to {@code route} now: its location's, else the server's. */
     long bodyLimit(Route route) {
-        long serverLimit = server.settings().limits().body();
+        return bodyLimit(route, serverBodyLimit());
+    }
+
+    /** The server's body limit in force (a reload's, once applied). */
+    long serverBodyLimit() {
+        return server.settings().limits().body();
+    }
+
+    /** The body limit of a request routed to {@code route}: its location's, else {@code serverLimit}. */
+    static long bodyLimit(Route route, long serverLimit) {
         LocationSettings location = route == null ? null : route.location();
         return location == null ? serverLimit : location.bodyLimit(serverLimit);
     }

@@ -81,6 +81,11 @@ final class ServerExchange implements Exchange {
     /** {@link #remoteAddress()}, once taken. */
     private InetSocketAddress client;
     private Route route;
+    /**
+     * The server's body limit when the request started: a reload lowering it lets a body already coming finish under
+     * the configuration it started with (as nginx's old worker keeps its client_max_body_size).
+     */
+    private final long serverBodyLimit;
     /** {@link #answerAs}: whose answer this is, if not the routed location's. */
     private Route answering;
     private int redirects;
@@ -147,6 +152,7 @@ final class ServerExchange implements Exchange {
         this.target = target;
         this.route = route;
         this.expectsContinue = expectsContinue;
+        this.serverBodyLimit = connection.serverBodyLimit();
     }
 
     @Override
@@ -203,9 +209,9 @@ final class ServerExchange implements Exchange {
         return route != null && route.hostNamesSite();
     }
 
-    /** The largest body this request may have: its location's limit, else the server's. */
+    /** The largest body this request may have: its location's limit, else the server's as it started. */
     long bodyLimit() {
-        return connection.bodyLimit(route);
+        return HttpConnectionHandler.bodyLimit(route, serverBodyLimit);
     }
 
     /** As nginx, at most {@value #MAX_REDIRECTS} internal redirects per request; beyond, a loop: 500. */

@@ -910,6 +910,27 @@ class HttpCoreTest {
         }
     }
 
+    /** A reload lowering the body limit: an upload already under way finishes under the limit it started with. */
+    @Test
+    void aBodyComingWhenAReloadLowersTheLimitIsTakenWhole() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) { // limit: 1 MiB
+            client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 600000\r\nExpect: 100-continue\r\n\r\n");
+            assertThat(client.read().status()).as("the head was taken").isEqualTo(100);
+
+            server.applyServer(TestServers.server(new ServerSettings.HttpLimits(1024, 4096, 20, 200_000, 0),
+                    TestServers.timeouts(Duration.ofSeconds(10)), 100), java.util.Map.of());
+            client.send("x".repeat(600_000));
+
+            RawHttpClient.Response response = client.read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.text()).contains("body=600000");
+
+            // the next request is the new configuration's
+            client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 600000\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(413);
+        }
+    }
+
     @Test
     void chunkedBodyGrowingOverTheLimitIs413AndCloses() throws Exception {
         try (RawHttpClient client = new RawHttpClient(start())) {
