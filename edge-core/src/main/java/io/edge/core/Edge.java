@@ -124,6 +124,10 @@ public final class Edge {
      * php-fpm waits for scripts running on after their answer until then at most.
      */
     private volatile boolean drainOver;
+    /** {@link #stopDraining} was called: php-fpm is stopped its fast way (SIGTERM), not waited for. */
+    private volatile boolean drainCutShort;
+    /** Every php-fpm started and not yet stopped, whichever generations hold it: read without the lock. */
+    private final Set<PhpFpmSupervisor> supervisors = ConcurrentHashMap.newKeySet();
     /** The configuration started with: its {@code io-threads} and {@code run-dir} are the ones that run. */
     private final EdgeSettings settings;
     /** The {@code edge.server} settings in force: the start's, then each reload's merged with what stays. */
@@ -679,6 +683,10 @@ public final class Edge {
                 spawn = group.spawn().inRunDir(configured.resolveSibling(configured.getFileName() + "." + n));
             }
             supervisor = new PhpFpmSupervisor(group.name(), spawn, false); // see stop()
+            if (drainCutShort) {
+                supervisor.hurry();
+            }
+            supervisors.add(supervisor);
             g.supervisors.put(group.name(), supervisor);
             starting = supervisor;
             try {
@@ -708,7 +716,7 @@ public final class Edge {
      * Closes the parts of {@code g} that none of {@code live} holds, in the order {@link #stop} needs: pools before
      * the php-fpm they connect to, caches, then the file engine.
      */
-    private static void close(Generation g, List<Generation> live) {
+    private void close(Generation g, List<Generation> live) {
         close(g, live, System.nanoTime(), () -> true, true);
     }
 
@@ -738,7 +746,7 @@ public final class Edge {
      * connection left, until {@code deadlineNanos} or until {@code giveUp} says so: a script still running after
      * {@code fastcgi_finish_request()} (its slot held until its worker is free) is not cut off by the stop.
      */
-    private static void close(Generation g, List<Generation> live, long deadlineNanos, BooleanSupplier giveUp,
+    private void close(Generation g, List<Generation> live, long deadlineNanos, BooleanSupplier giveUp,
             boolean files) {
         List<BackendPool> closed = new ArrayList<>();
         for (BackendPool pool : g.pools.values()) {
@@ -765,6 +773,7 @@ public final class Edge {
         g.supervisors.forEach((group, supervisor) -> {
             if (live.stream().noneMatch(o -> o.supervisors.containsValue(supervisor))) {
                 closeQuietly("php-fpm", supervisor::stop);
+                supervisors.remove(supervisor);
                 Path runDir = supervisor.socketPath().getParent();
                 if (!runDir.equals(g.groups.get(group).spawn().runDir().toAbsolutePath().normalize())) {
                     closeQuietly("php-fpm's run directory " + runDir, () -> TemporaryRunDir.deleteTree(runDir)); // <group>.<n>: ours
@@ -1203,10 +1212,14 @@ public final class Edge {
 
     /**
      * Ends the drain of a {@link #stop} in progress now, the connections still open closed (an operator's second
-     * SIGTERM); returns how many there were. Never waits for the lock {@link #stop} holds.
+     * SIGTERM), and php-fpm stopped its fast way, its running scripts ended; returns how many connections there were.
+     * Never waits for the lock {@link #stop} holds.
      */
     public int stopDraining() {
         drainOver = true;
+        drainCutShort = true;
+        // php-fpm's fast stop too, now (one stopping already) or when the stop comes to it: scripts still running end
+        supervisors.forEach(PhpFpmSupervisor::hurry);
         EdgeServer running = server;
         return running == null ? 0 : running.stopDraining();
     }

@@ -442,6 +442,43 @@ class EdgeProcessIT {
         }
     }
 
+    /**
+     * The second signal is php-fpm's fast stop too: a script still running is ended (SIGTERM), not waited for up to
+     * php-fpm's process_control_timeout (SIGQUIT, 10 s), as nginx's fast stop does not wait for its upstreams.
+     */
+    @Test
+    void aSecondSigtermStopsPhpFpmItsFastWay() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path started = dir.resolve("busy.started");
+        Files.writeString(www.resolve("busy.php"), "<?php file_put_contents('" + started + "', 'x');\n"
+                + "for ($end = time() + 60; time() < $end; ) { usleep(10000); }\n");
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off, run-dir = "run", timeouts.drain = 1 h }
+                  fastcgi.backends.php.spawn { enabled = true, workers = 1 }
+                  sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/", fastcgi = php }] }]
+                }
+                """.formatted(port));
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString());
+             java.net.Socket client = new java.net.Socket()) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                client.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+                client.getOutputStream().write("GET /busy.php HTTP/1.1\r\nHost: a\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                EdgeProcess.awaitExists(started);
+                edge.signal("TERM");
+                edge.awaitOutput("shutting down: draining");
+                edge.signal("TERM");
+                assertThat(edge.await()).isZero();
+                assertThat(Files.readString(dir.resolve("run/php/php-fpm.log"))).contains("Terminating ...")
+                        .doesNotContain("Finishing ...");
+            });
+        }
+    }
+
     @Test
     void usr1AndHupReopenTheAccessLogAfterARenameAndTheServerKeepsRunning() throws Exception {
         Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("a.txt"), "a");

@@ -132,6 +132,11 @@ public final class PhpFpmSupervisor implements AutoCloseable {
     /** Whether {@link #shutdownHook} is registered while php-fpm runs. */
     private final boolean stopAtExit;
 
+    /** {@link #hurry} was called: a stop is php-fpm's fast one. */
+    private volatile boolean hurried;
+    /** The php-fpm a {@link #stop} is signalling and waiting for, for {@link #hurry} to cut short. */
+    private volatile Process stoppingProcess;
+
     // guarded by lock
     private State state = State.NEW;
     private Process process;
@@ -752,14 +757,36 @@ public final class PhpFpmSupervisor implements AutoCloseable {
     }
 
     /**
+     * Makes a stop php-fpm's fast one from now on: SIGTERM, which ends the scripts still running rather than wait for
+     * them (up to {@code process_control_timeout}); a php-fpm being stopped gracefully now gets it too. For an
+     * operator's second signal, which cuts edge's own drain short. Does not wait.
+     */
+    public void hurry() {
+        hurried = true;
+        Process quitting = stoppingProcess; // read after the write above; stopProcess writes, then reads `hurried`
+        if (quitting != null && quitting.isAlive()) {
+            try {
+                signal("-TERM", Long.toString(quitting.pid()));
+                LOG.info("php-fpm for group {} (pid {}): SIGTERM, its scripts still running end now", groupName,
+                        quitting.pid());
+            } catch (IOException e) {
+                LOG.debug("php-fpm for group {}: SIGTERM to pid {}: {}", groupName, quitting.pid(), e.toString());
+            }
+        }
+    }
+
+    /**
      * Stops {@code stopping}, then kills what is left of its process group. {@code ready}: it accepted, so it gets
      * SIGQUIT, which lets every worker finish its request, and SIGKILL after {@link #STOP_TIMEOUT}. Else it never
-     * served a request: SIGTERM, and SIGKILL after {@link #UNREADY_STOP_TIMEOUT}.
+     * served a request, or the stop is {@link #hurry hurried}: SIGTERM, and SIGKILL after
+     * {@link #UNREADY_STOP_TIMEOUT}.
      */
     private void stopProcess(Process stopping, boolean ready) {
         long pid = stopping.pid();
-        String signal = ready ? "QUIT" : "TERM";
-        Duration patience = ready ? STOP_TIMEOUT : UNREADY_STOP_TIMEOUT;
+        stoppingProcess = stopping;
+        boolean graceful = ready && !hurried; // a hurry() from here on signals it itself
+        String signal = graceful ? "QUIT" : "TERM";
+        Duration patience = graceful ? STOP_TIMEOUT : UNREADY_STOP_TIMEOUT;
         try {
             if (stopping.isAlive()) {
                 signal("-" + signal, Long.toString(pid));
@@ -777,6 +804,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             LOG.warn("php-fpm for group {}: SIG{} to pid {} failed ({}): killing it", groupName, signal, pid, e.toString());
             stopping.destroyForcibly();
         }
+        stoppingProcess = null;
         killGroup(pid);
         LOG.info("php-fpm for group {} (pid {}) stopped", groupName, pid);
     }

@@ -197,6 +197,65 @@ class PhpFpmSupervisorTest {
         assertThatThrownBy(supervisor::reload).isInstanceOf(IllegalStateException.class);
     }
 
+    private boolean logSays(String text) {
+        try {
+            return Files.readString(supervisor.logPath()).contains(text);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** A script that says it started (a file), then runs a minute (a signal cuts a sleep short, not the loop). */
+    private Path busyScript() throws IOException {
+        Path started = dir.resolve("busy.started");
+        Files.writeString(dir.resolve("busy.php"), "<?php file_put_contents('" + started + "', 'x');\n"
+                + "for ($end = time() + 60; time() < $end; ) { usleep(10000); }\n");
+        return started;
+    }
+
+    /** An operator's second signal: php-fpm stops its fast way (SIGTERM), ending the script still running. */
+    @Test
+    void aHurriedStopEndsTheScriptsStillRunning() throws Exception {
+        started(1, List.of());
+        Path started = busyScript();
+        CompletableFuture<String> busy = CompletableFuture.supplyAsync(() -> {
+            try {
+                return get("busy.php");
+            } catch (IOException e) {
+                return "failed: " + e;
+            }
+        });
+        await(() -> Files.exists(started), "the script to run");
+
+        supervisor.hurry();
+        supervisor.stop();
+
+        assertThat(Files.readString(supervisor.logPath())).contains("Terminating ...").doesNotContain("Finishing ...");
+        assertThat(busy.get(30, TimeUnit.SECONDS)).doesNotContain("hello");
+    }
+
+    /** The same once a graceful stop is waiting for the script: the hurry cuts it short. */
+    @Test
+    void aHurryCutsAGracefulStopShort() throws Exception {
+        started(1, List.of());
+        Path started = busyScript();
+        CompletableFuture.runAsync(() -> {
+            try {
+                get("busy.php");
+            } catch (IOException e) {
+                // ends with php-fpm
+            }
+        });
+        await(() -> Files.exists(started), "the script to run");
+        CompletableFuture<Void> stop = CompletableFuture.runAsync(supervisor::stop);
+        await(() -> logSays("Finishing ..."), "the graceful stop");
+
+        supervisor.hurry();
+
+        stop.get(30, TimeUnit.SECONDS);
+        assertThat(Files.readString(supervisor.logPath())).contains("Terminating ...");
+    }
+
     @Test
     void reloadKeepsTheMasterAndTheSocket() throws Exception {
         started(1, List.of());
@@ -393,11 +452,16 @@ class PhpFpmSupervisorTest {
 
     /** One FastCGI GET of index.php, by hand: begin, params, empty stdin; stdout until END_REQUEST. */
     String get() throws IOException {
+        return get("index.php");
+    }
+
+    /** One FastCGI GET of {@code script} in the temp dir. */
+    String get(String script) throws IOException {
         ByteArrayOutputStream request = new ByteArrayOutputStream();
         record(request, 1, new byte[] {0, 1, 0, 0, 0, 0, 0, 0}); // BEGIN_REQUEST: RESPONDER, no keep-conn
         ByteArrayOutputStream params = new ByteArrayOutputStream();
-        for (Map.Entry<String, String> p : Map.of("SCRIPT_FILENAME", dir.resolve("index.php").toString(),
-                "REQUEST_METHOD", "GET", "SCRIPT_NAME", "/index.php").entrySet()) {
+        for (Map.Entry<String, String> p : Map.of("SCRIPT_FILENAME", dir.resolve(script).toString(),
+                "REQUEST_METHOD", "GET", "SCRIPT_NAME", "/" + script).entrySet()) {
             byte[] name = p.getKey().getBytes(StandardCharsets.UTF_8);
             byte[] value = p.getValue().getBytes(StandardCharsets.UTF_8);
             params.write(name.length); // all < 128: one-byte lengths
