@@ -14,6 +14,7 @@ import ch.qos.logback.core.status.Status;
 import ch.qos.logback.core.status.StatusListener;
 import io.edge.core.http.ThrottledWarnings;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -223,6 +224,12 @@ final class Logging {
             return null;
         }
         try {
+            // logback makes missing directories: one removed since is not made again (root's, where the
+            // configuration check refuses a missing one), as nginx's reopen fails there
+            Path directory = Path.of(file.getFile()).toAbsolutePath().getParent();
+            if (directory != null && !Files.isDirectory(directory)) {
+                throw new IOException("directory " + directory + " does not exist");
+            }
             file.openFile(file.getFile()); // throws before it replaces the stream it had
         } catch (IOException e) {
             throw new IOException("access log " + file.getFile() + " not reopened, its lines go on to the file open before: "

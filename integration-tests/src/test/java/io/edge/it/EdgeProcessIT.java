@@ -786,8 +786,9 @@ class EdgeProcessIT {
     }
 
     /**
-     * A reopen that fails (here the log's directory replaced by a file, which stops root too) keeps writing to the file
-     * open before, as nginx does, and says so; it logged the error and then "SIGUSR1: access log ... reopened".
+     * A reopen that fails (here the log's directory replaced by a file, which stops root too, then removed) keeps writing
+     * to the file open before, as nginx does, and says so; it logged the error and then "SIGUSR1: access log ...
+     * reopened". A removed directory was made again by logback, root's.
      */
     @Test
     void aFailedReopenOfTheAccessLogSaysSoAndLinesGoOnToTheFileOpenBefore() throws Exception {
@@ -809,7 +810,13 @@ class EdgeProcessIT {
                 assertThat(edge.output()).doesNotContain("access.log reopened").doesNotContain("\tat ");
                 EdgeProcess.get(http, port, "/a.txt?after");
                 awaitContains(moved.resolve("access.log"), "after");
+                // the directory gone: not made again (root's, where --check-config refuses it), as nginx does not
                 Files.delete(logs);
+                edge.signal("USR1");
+                Awaits.await(() -> edge.output().lines().filter(line -> line.contains("not reopened")).count() == 2,
+                        "the second reopen refused");
+                assertThat(edge.output()).contains("directory " + logs + " does not exist");
+                assertThat(logs).doesNotExist();
                 Files.move(moved, logs);
                 edge.signal("USR1");
                 edge.awaitOutput("SIGUSR1: access log " + logs.resolve("access.log") + " reopened");
