@@ -39,7 +39,7 @@ final class FileReads {
      * server is gone waits for ever). Residency is told by {@link PageCache#isResident} ({@code mincore}), which
      * counts a page still being read as absent: a chunk some other read or readahead is bringing in is read too, never
      * sent by a {@code sendfile} that would wait on its page lock. Where residency cannot be told (no natives, no raw
-     * descriptor), the region at once.
+     * descriptor), the range is read too: a {@code sendfile} of it might wait for the disk.
      */
     static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length,
             FileEngine.WhenFull whenFull) {
@@ -79,8 +79,8 @@ final class FileReads {
         if (length > engine.chunkSize()) {
             throw new IllegalArgumentException("length: " + length + " (expected: <= chunkSize " + engine.chunkSize() + ")");
         }
-        if (!FileServerFiles.isFromFileServer(file) && (!PageCache.isAvailable() || !file.hasRawDescriptor()
-                || residency.isResident(file.fd(), offset, length))) {
+        if (!FileServerFiles.isFromFileServer(file) && PageCache.isAvailable() && file.hasRawDescriptor()
+                && residency.isResident(file.fd(), offset, length)) {
             return CompletableFuture.completedFuture(engine.region(file, offset, length));
         }
         return (CompletionStage<Object>) (CompletionStage<?>) reader.read(file, offset, (int) length);

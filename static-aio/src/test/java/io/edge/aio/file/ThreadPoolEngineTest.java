@@ -10,6 +10,7 @@ import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.FileRegion;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -136,6 +137,31 @@ class ThreadPoolEngineTest extends FileEngineContract {
             assertThat(held).isCancelled();
         } finally {
             file.release();
+        }
+    }
+
+    /**
+     * Without natives (the JDK opens files, no raw descriptor) residency cannot be told: a chunk is read into a buffer
+     * on the pool, not sent by a sendfile from the loop that might wait for the disk.
+     */
+    @Test
+    void withoutARawDescriptorAChunkIsReadNotSentFromTheFile() throws Exception {
+        byte[] content = bytes(3 * 4096 + 100, 7);
+        Path path = Files.write(dir.resolve("jdk-opened"), content);
+        ThreadPoolEngine jdkOpens = new ThreadPoolEngine(new OpenFileCache(16, REVALIDATE, 32, clock::get,
+                (file, followLinks) -> FileChannel.open(file)), 2, 256, 1 << 20, 16 * 1024, Duration.ofSeconds(30));
+        try {
+            OpenFile file = await(jdkOpens.open(path, true));
+            try {
+                assertThat(file.hasRawDescriptor()).isFalse();
+                Object chunk = await(jdkOpens.loadRegion(file, 100, 8192));
+                assertThat(chunk).isInstanceOf(ByteBuf.class);
+                assertThat(drain(chunk)).isEqualTo(slice(content, 100, 8192));
+            } finally {
+                file.release();
+            }
+        } finally {
+            jdkOpens.close();
         }
     }
 
