@@ -127,7 +127,8 @@ public final class CgiParams {
             Integer.toString(request.serverPort()),
             request.serverAddr(),
             request.remoteAddr(),
-            Integer.toString(request.remotePort()),
+            // 0: real-ip took an address written without a port; nginx's $remote_port is then empty
+            request.remotePort() > 0 ? Integer.toString(request.remotePort()) : "",
             request.remoteUser(), // nginx's $remote_user, sent only once a password was checked (Debian's fastcgi_params)
             request.remoteUser() == null ? null : "Basic",
             request.https() ? "https" : "http", // nginx's fastcgi_params and Apache set it; some apps build URLs from it
