@@ -9,7 +9,7 @@ import java.net.UnknownHostException;
 
 /**
  * One backend address: {@code unix:/run/php/fpm.sock} or {@code host:port} ({@code [::1]:9000} for IPv6). A host
- * name is kept unresolved, and looked up at each connect, off the event loop ({@link BackendNames}).
+ * name is kept unresolved, and looked up at each connect, off the event loop ({@link BackendResolverGroup}).
  *
  * @param spec    as configured, for logs
  * @param address what to connect to
@@ -46,13 +46,16 @@ public record BackendAddress(String spec, SocketAddress address) {
         }
         // an address literal is taken as it is; a name is not looked up here either (this runs at start and at each
         // reload): one that does not resolve yet would stay unresolved for good, and be looked up on the loop
-        byte[] literal = NetUtil.createByteArrayFromIpAddressString(host);
         InetSocketAddress address;
-        try {
-            address = literal != null ? new InetSocketAddress(InetAddress.getByAddress(literal), port)
-                    : InetSocketAddress.createUnresolved(host, port);
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException("an address literal of " + literal.length + " bytes", e); // 4 or 16
+        if (NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host)) {
+            try {
+                // the JDK parses a literal without a lookup, and keeps an IPv6 scope (fe80::1%eth0)
+                address = new InetSocketAddress(InetAddress.getByName(host), port);
+            } catch (UnknownHostException e) { // a scope naming no interface
+                throw new IllegalArgumentException("address: \"" + spec + "\" (" + e.getMessage() + ")", e);
+            }
+        } else {
+            address = InetSocketAddress.createUnresolved(host, port);
         }
         return new BackendAddress(spec, address);
     }

@@ -10,6 +10,7 @@ import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 
 /** Connects with epoll channels on the caller's (epoll) event loop; the exchange installs its handlers later. */
@@ -24,13 +25,13 @@ final class EpollConnector implements Connector {
 
     private final int connectTimeoutMillis;
     /** A host name is looked up at each connect, off the loop, within the connect timeout. */
-    private final BackendNames names;
+    private final BackendResolverGroup names;
 
     EpollConnector(Duration connectTimeout) {
-        this(connectTimeout, new BackendNames(connectTimeout));
+        this(connectTimeout, BackendResolverGroup.of(connectTimeout));
     }
 
-    EpollConnector(Duration connectTimeout, BackendNames names) {
+    EpollConnector(Duration connectTimeout, BackendResolverGroup names) {
         this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, connectTimeout.toMillis()));
         this.names = names;
     }
@@ -41,8 +42,10 @@ final class EpollConnector implements Connector {
                 .group(loop)
                 .channel(address.isUnix() ? EpollDomainSocketChannel.class : EpollSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
-                .resolver(names)
                 .handler(NO_HANDLER);
+        if (address.address() instanceof InetSocketAddress tcp && tcp.isUnresolved()) {
+            b.resolver(names); // else Netty's default, which has nothing to look up
+        }
         if (address.isUnix()) {
             // The backend's end of its side is an event, not a close, so that a request php-fpm never took can be
             // told from one whose worker died (FcgiExchange.requestUnread). Not over TCP: a write to a peer that

@@ -7,6 +7,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.util.concurrent.Future;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -26,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * A backend's host name is looked up at each connect, off the event loop: a DNS server that does not answer holds
  * that connect (up to the connect timeout), not every client of the loop.
  */
-class BackendNamesTest {
+class BackendResolverGroupTest {
 
     private MultiThreadIoEventLoopGroup loops;
     private ExecutorService lookups;
@@ -75,10 +76,57 @@ class BackendNamesTest {
     }
 
     @Test
+    void anIpv6LiteralKeepsItsScope() {
+        InetSocketAddress scoped = (InetSocketAddress) BackendAddress.parse("[fe80::1%1]:9000").address();
+        assertThat(scoped.isUnresolved()).isFalse();
+        assertThat(((Inet6Address) scoped.getAddress()).getScopeId()).isEqualTo(1);
+    }
+
+    /**
+     * Connects to one name share its lookup; a name whose DNS hangs holds one lookup thread, and another name is
+     * looked up beside it.
+     */
+    @Test
+    void aHangingNameHoldsOneLookupAndAnotherIsAnsweredBesideIt() throws Exception {
+        ExecutorService two = Executors.newFixedThreadPool(2);
+        List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (ServerSocket backend = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+            BackendResolverGroup.Lookup lookup = host -> {
+                asked.add(host);
+                return host.equals("php.backend.test") ? slowLookup(host) : List.of(InetAddress.getLoopbackAddress());
+            };
+            EpollConnector connector = new EpollConnector(Duration.ofSeconds(30),
+                    new BackendResolverGroup(lookup, two, Duration.ofSeconds(30)));
+            EventLoop loop = loops.next();
+            List<Future<Channel>> held = List.of(
+                    connector.connect(loop, BackendAddress.parse("php.backend.test:" + backend.getLocalPort())),
+                    connector.connect(loop, BackendAddress.parse("php.backend.test:" + backend.getLocalPort())),
+                    connector.connect(loop, BackendAddress.parse("php.backend.test:" + backend.getLocalPort())));
+
+            Future<Channel> other = connector.connect(loop, BackendAddress.parse("other.backend.test:"
+                    + backend.getLocalPort()));
+
+            assertThat(other.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(other.cause()).isNull();
+            assertThat(held).noneMatch(Future::isDone);
+            answer.countDown();
+            for (Future<Channel> f : held) {
+                assertThat(f.await(10, TimeUnit.SECONDS)).isTrue();
+                assertThat(f.cause()).isNull();
+                f.getNow().close().sync();
+            }
+            other.getNow().close().sync();
+            assertThat(asked).containsExactlyInAnyOrder("php.backend.test", "other.backend.test");
+        } finally {
+            two.shutdownNow();
+        }
+    }
+
+    @Test
     void theLoopGoesOnWhileANameIsLookedUpAndTheConnectFollowsTheAnswer() throws Exception {
         try (ServerSocket backend = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             EpollConnector connector = new EpollConnector(Duration.ofSeconds(30),
-                    new BackendNames(this::slowLookup, lookups, Duration.ofSeconds(30)));
+                    new BackendResolverGroup(this::slowLookup, lookups, Duration.ofSeconds(30)));
             EventLoop loop = loops.next();
 
             Future<Channel> connect = connector.connect(loop,
@@ -102,7 +150,7 @@ class BackendNamesTest {
     @Test
     void aLookupNotAnsweredWithinTheConnectTimeoutFailsTheConnectOnItsLoop() throws Exception {
         EpollConnector connector = new EpollConnector(Duration.ofMillis(200),
-                new BackendNames(this::slowLookup, lookups, Duration.ofMillis(200)));
+                new BackendResolverGroup(this::slowLookup, lookups, Duration.ofMillis(200)));
         EventLoop loop = loops.next();
         AtomicBoolean notifiedOnLoop = new AtomicBoolean();
         CountDownLatch notified = new CountDownLatch(1);
@@ -123,7 +171,7 @@ class BackendNamesTest {
     void aNameThatDoesNotResolveFailsTheConnect() throws Exception {
         answer.countDown();
         EpollConnector connector = new EpollConnector(Duration.ofSeconds(10),
-                new BackendNames(this::slowLookup, lookups, Duration.ofSeconds(10)));
+                new BackendResolverGroup(this::slowLookup, lookups, Duration.ofSeconds(10)));
 
         Future<Channel> connect = connector.connect(loops.next(), BackendAddress.parse("gone.backend.test:9000"));
 
