@@ -65,6 +65,8 @@ public final class ThreadPoolEngine implements FileEngine {
 
     private final OpenFileCache cache;
     private final ThreadPoolExecutor pool;
+    /** Operations the pool is running now. */
+    private final AtomicInteger running = new AtomicInteger();
     /** Operations that may wait for a thread, beyond which an open or a first read is refused. */
     private final int maxPending;
     /** Set on this engine's pool threads. */
@@ -168,7 +170,19 @@ public final class ThreadPoolEngine implements FileEngine {
         this.maxPending = maxPending;
         // Unbounded: execute() holds new work to maxPending itself, and lets a read for a response under way past it.
         this.pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), poolThreads(), new ThreadPoolExecutor.AbortPolicy());
+                new LinkedBlockingQueue<>(), poolThreads(), new ThreadPoolExecutor.AbortPolicy()) {
+            // counted here: getActiveCount takes the pool's main lock, which its threads take as they start and end,
+            // and the status page asks on an event loop
+            @Override
+            protected void beforeExecute(Thread thread, Runnable task) {
+                running.incrementAndGet();
+            }
+
+            @Override
+            protected void afterExecute(Runnable task, Throwable thrown) {
+                running.decrementAndGet();
+            }
+        };
         pool.allowCoreThreadTimeOut(true);
         this.name = Objects.requireNonNull(name, "name");
         this.fileServers = fileServers;
@@ -511,7 +525,7 @@ public final class ThreadPoolEngine implements FileEngine {
 
     @Override
     public FileEngineStats stats() {
-        return counters.snapshot("threads", pool.getActiveCount(), pool.getQueue().size(), cache);
+        return counters.snapshot("threads", running.get(), pool.getQueue().size(), cache);
     }
 
     /** What this engine counts in, for a successor of its kind ({@link FileEngines#create(StaticIoSettings, FileEngine)}). */
@@ -531,7 +545,7 @@ public final class ThreadPoolEngine implements FileEngine {
 
     /** Opens and reads running or waiting for a thread now. */
     public int pendingOperations() {
-        return pool.getActiveCount() + pool.getQueue().size();
+        return running.get() + pool.getQueue().size();
     }
 
     /**

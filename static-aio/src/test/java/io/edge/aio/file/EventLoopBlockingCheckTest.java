@@ -68,10 +68,10 @@ class EventLoopBlockingCheckTest {
         onLoop(() -> new File(dir.toFile(), "a.txt").length()); // java.io
 
         List<String> calls = EventLoopBlockingCheck.drain();
-        assertThat(calls).anyMatch(call -> call.startsWith("sun.nio.fs.UnixNativeDispatcher.stat"));
+        assertThat(calls).anyMatch(call -> call.startsWith("sun.nio.fs.UnixNativeDispatcher.") && call.contains("stat"));
         assertThat(calls).anyMatch(call -> call.startsWith("sun.nio.fs.UnixNativeDispatcher.realpath0"));
         assertThat(calls).anyMatch(call -> call.startsWith("sun.nio.fs.UnixNativeDispatcher.open"));
-        assertThat(calls).anyMatch(call -> call.startsWith("sun.nio.ch.FileDispatcherImpl.read"));
+        assertThat(calls).anyMatch(call -> call.startsWith("sun.nio.ch.") && call.contains("FileDispatcherImpl.read"));
         assertThat(calls).anyMatch(call -> call.startsWith("java.io.UnixFileSystem#getLength"));
     }
 
