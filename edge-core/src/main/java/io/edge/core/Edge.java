@@ -683,10 +683,10 @@ public final class Edge {
                 spawn = group.spawn().inRunDir(configured.resolveSibling(configured.getFileName() + "." + n));
             }
             supervisor = new PhpFpmSupervisor(group.name(), spawn, false); // see stop()
+            supervisors.add(supervisor); // then the flag, the reverse of stopDraining: one of the two hurries it
             if (drainCutShort) {
                 supervisor.hurry();
             }
-            supervisors.add(supervisor);
             g.supervisors.put(group.name(), supervisor);
             starting = supervisor;
             try {
@@ -1218,10 +1218,11 @@ public final class Edge {
     public int stopDraining() {
         drainOver = true;
         drainCutShort = true;
+        EdgeServer running = server;
+        int closed = running == null ? 0 : running.stopDraining();
         // php-fpm's fast stop too, now (one stopping already) or when the stop comes to it: scripts still running end
         supervisors.forEach(PhpFpmSupervisor::hurry);
-        EdgeServer running = server;
-        return running == null ? 0 : running.stopDraining();
+        return closed;
     }
 
     /**

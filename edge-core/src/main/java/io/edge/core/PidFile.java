@@ -105,7 +105,9 @@ final class PidFile {
     private static Optional<String> commandLine(ProcessHandle process) {
         try {
             byte[] line = Files.readAllBytes(Path.of("/proc", Long.toString(process.pid()), "cmdline"));
-            return Optional.of(new String(line, StandardCharsets.ISO_8859_1).replace('\0', ' '));
+            // empty for a zombie or a kernel thread: not known, as the JDK's info has it
+            return line.length == 0 ? Optional.empty()
+                    : Optional.of(new String(line, StandardCharsets.ISO_8859_1).replace('\0', ' '));
         } catch (IOException e) {
             return process.info().commandLine(); // no /proc mounted
         }

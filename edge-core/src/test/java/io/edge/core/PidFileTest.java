@@ -18,7 +18,8 @@ class PidFileTest {
 
     /** A process whose command line names {@code last} after {@code padding} bytes of other arguments. */
     private static Process sleeper(int padding, String last) throws IOException {
-        return new ProcessBuilder("sh", "-c", "sleep 60", "x".repeat(padding), last).start();
+        // "& wait": a sh that is bash would exec a lone command, and the command line would be sleep's
+        return new ProcessBuilder("sh", "-c", "sleep 60 & wait", "x".repeat(padding), last).start();
     }
 
     @Test

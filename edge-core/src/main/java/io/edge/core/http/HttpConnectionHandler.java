@@ -287,6 +287,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         ServerExchange exchange;
         Route route = null;
         RequestTarget parsed = null;
+        // the server's body limit now, read once: the check below and the exchange's body are held to the same one
+        long serverBodyLimit = serverBodyLimit();
         try {
             HttpStatusException invalid = validate(request);
             if (invalid != null) {
@@ -310,12 +312,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 request.setUri(target.originForm());
             }
             route = routes.router().route(request.headers().get(HttpHeaderNames.HOST), target.path());
-            if (HttpUtil.getContentLength(request, -1L) > bodyLimit(route)) {
+            if (HttpUtil.getContentLength(request, -1L) > bodyLimit(route, serverBodyLimit)) {
                 throw new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
                         "declared body over the location's limit");
             }
             exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion, target, route,
-                    expectsContinue && Exchange.announcesBody(request));
+                    expectsContinue && Exchange.announcesBody(request), serverBodyLimit);
         } catch (HttpStatusException status) {
             if (ErrorResponses.closesConnection(status.status())) {
                 closeAfterCurrent = true;
@@ -327,7 +329,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             try {
                 exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion,
                         parsed != null ? parsed : new RequestTarget(null, "/", "", "/"),
-                        route != null ? route : refusedRoute(routes, request), false);
+                        route != null ? route : refusedRoute(routes, request), false, serverBodyLimit);
             } catch (RuntimeException | Error e) {
                 routes.exit(); // no exchange took the routes over
                 throw e;
@@ -336,7 +338,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             current = exchange;
             if (status.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code() && route != null) {
                 tooLarge(exchange, "a body of " + HttpUtil.getContentLength(request, -1L) + " bytes, over its limit of "
-                        + bodyLimit(route));
+                        + bodyLimit(route, serverBodyLimit));
             }
             exchange.fail(status);
             return;
@@ -712,13 +714,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         return timeouts.keepsAlive();
     }
 
-    /** The body limit of a request routed to {@code route} now: its location's, else the server's. */
-    long bodyLimit(Route route) {
-        return bodyLimit(route, serverBodyLimit());
-    }
-
     /** The server's body limit in force (a reload's, once applied). */
-    long serverBodyLimit() {
+    private long serverBodyLimit() {
         return server.settings().limits().body();
     }
 

@@ -143,7 +143,8 @@ final class ServerExchange implements Exchange {
      *                        announced a body
      */
     ServerExchange(HttpConnectionHandler connection, ChannelHandlerContext ctx, HttpRequest request, String sentUri,
-                   HttpVersion sentVersion, RequestTarget target, Route route, boolean expectsContinue) {
+                   HttpVersion sentVersion, RequestTarget target, Route route, boolean expectsContinue,
+                   long serverBodyLimit) {
         this.connection = connection;
         this.ctx = ctx;
         this.request = request;
@@ -152,7 +153,7 @@ final class ServerExchange implements Exchange {
         this.target = target;
         this.route = route;
         this.expectsContinue = expectsContinue;
-        this.serverBodyLimit = connection.serverBodyLimit();
+        this.serverBodyLimit = serverBodyLimit;
     }
 
     @Override

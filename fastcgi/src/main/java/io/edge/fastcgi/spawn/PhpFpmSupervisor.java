@@ -765,13 +765,10 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         hurried = true;
         Process quitting = stoppingProcess; // read after the write above; stopProcess writes, then reads `hurried`
         if (quitting != null && quitting.isAlive()) {
-            try {
-                signal("-TERM", Long.toString(quitting.pid()));
-                LOG.info("php-fpm for group {} (pid {}): SIGTERM, its scripts still running end now", groupName,
-                        quitting.pid());
-            } catch (IOException e) {
-                LOG.debug("php-fpm for group {}: SIGTERM to pid {}: {}", groupName, quitting.pid(), e.toString());
-            }
+            // SIGTERM through the Process, which knows whether it was reaped: never a pid another process has since
+            quitting.destroy();
+            LOG.info("php-fpm for group {} (pid {}): SIGTERM, its scripts still running end now", groupName,
+                    quitting.pid());
         }
     }
 
