@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import reactor.blockhound.BlockHound;
 import reactor.blockhound.BlockingMethod;
@@ -32,7 +33,8 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  * the disk (opens, stats, a blocking pread): those are marked too. The {@code sendfile} engine, the documented
  * blocking baseline, opens and reads files on its loop: its calls are allowed here.
  */
-public final class EventLoopBlockingCheck implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
+public final class EventLoopBlockingCheck implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback,
+        AfterAllCallback {
 
     /**
      * The file system calls BlockHound does not list itself: the JDK's natives behind {@code Files},
@@ -107,9 +109,20 @@ public final class EventLoopBlockingCheck implements BeforeAllCallback, AfterEac
 
     private static boolean installed;
 
+    /**
+     * The test running, named in each call recorded: one a loop makes after its test ended (an exchange's tail, a
+     * server shutting down) fails the next, which the message then says came before it.
+     */
+    private static volatile String running = "no test yet";
+
     @Override
     public void beforeAll(ExtensionContext context) {
         install();
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        running = context.getRequiredTestClass().getSimpleName() + "." + context.getRequiredTestMethod().getName();
     }
 
     @Override
@@ -202,10 +215,12 @@ public final class EventLoopBlockingCheck implements BeforeAllCallback, AfterEac
             return;
         }
         StringBuilder call = new StringBuilder()
-                .append(method).append(" on ").append(Thread.currentThread().getName());
+                .append(method).append(" on ").append(Thread.currentThread().getName())
+                .append(" (while ").append(running).append(" ran)");
         for (StackTraceElement frame : new Throwable().getStackTrace()) {
             String className = frame.getClassName();
-            if (!className.startsWith("reactor.blockhound.") && !className.equals(EventLoopBlockingCheck.class.getName())) {
+            if (!className.startsWith("reactor.blockhound.")
+                    && !className.equals(EventLoopBlockingCheck.class.getName())) {
                 call.append("\n\tat ").append(frame);
             }
         }

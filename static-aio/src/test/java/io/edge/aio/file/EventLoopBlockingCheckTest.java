@@ -55,6 +55,7 @@ class EventLoopBlockingCheckTest {
         List<String> calls = EventLoopBlockingCheck.drain();
         assertThat(calls).singleElement().asString()
                 .contains("java.lang.Thread.sleep")
+                .contains("(while EventLoopBlockingCheckTest.sleepOnALoopIsRecordedWithWhereItCameFrom ran)")
                 .contains(getClass().getName());
     }
 
