@@ -251,7 +251,7 @@ public final class EdgeServer implements AutoCloseable {
      * completes once no exchange that started before runs any more. Listeners and connections stay.
      */
     public CompletableFuture<Void> replaceRoutes(EdgeSettings next, Function<LocationSettings, Responder> responders) {
-        return context.replaceRoutes(router(next), responders);
+        return context.replaceRoutes(router(next), responders, next.server().limits().body());
     }
 
     /** The router of {@code settings}' sites; a warning for each of their conflicting server names, as nginx's. */

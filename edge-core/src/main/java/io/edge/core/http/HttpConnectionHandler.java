@@ -284,11 +284,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         // as the client sent it, for the access log: routing may rewrite target and version
         HttpVersion sentVersion = StrictHttpServerCodec.sentVersion(request);
         Routes routes = server.enterRoutes();
+        // the server's body limit of the routes' configuration: the check below and the exchange's body are held to it
+        long serverBodyLimit = routes.serverBodyLimit();
         ServerExchange exchange;
         Route route = null;
         RequestTarget parsed = null;
-        // the server's body limit now, read once: the check below and the exchange's body are held to the same one
-        long serverBodyLimit = serverBodyLimit();
         try {
             HttpStatusException invalid = validate(request);
             if (invalid != null) {
@@ -712,11 +712,6 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Whether connections are kept alive between requests at all (false: {@code keep-alive = 0}). */
     boolean keepsAlive() {
         return timeouts.keepsAlive();
-    }
-
-    /** The server's body limit in force (a reload's, once applied). */
-    private long serverBodyLimit() {
-        return server.settings().limits().body();
     }
 
     /** The body limit of a request routed to {@code route}: its location's, else {@code serverLimit}. */

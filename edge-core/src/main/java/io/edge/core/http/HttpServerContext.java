@@ -98,7 +98,7 @@ public final class HttpServerContext {
 
     public HttpServerContext(Router router, Function<LocationSettings, Responder> responders, ServerSettings settings,
                              AccessLog accessLog, ChannelGroup connections) {
-        this.routes = new Routes(router, responders);
+        this.routes = new Routes(router, responders, settings.limits().body());
         this.settings = settings;
         this.accessLog = accessLog;
         this.connections = connections;
@@ -118,13 +118,14 @@ public final class HttpServerContext {
     }
 
     /**
-     * Exchanges that start from now on are routed by {@code router} to {@code responders}; those running go on with
-     * what they started with. The future completes once none of them runs any more (their last write ended, or
-     * their connection closed).
+     * Exchanges that start from now on are routed by {@code router} to {@code responders}, their bodies held to
+     * {@code serverBodyLimit} where their location sets none; those running go on with what they started with. The
+     * future completes once none of them runs any more (their last write ended, or their connection closed).
      */
-    public CompletableFuture<Void> replaceRoutes(Router router, Function<LocationSettings, Responder> responders) {
+    public CompletableFuture<Void> replaceRoutes(Router router, Function<LocationSettings, Responder> responders,
+            long serverBodyLimit) {
         Routes old = routes;
-        routes = new Routes(router, responders);
+        routes = new Routes(router, responders, serverBodyLimit);
         return old.replaced();
     }
 
@@ -142,7 +143,8 @@ public final class HttpServerContext {
      * is routed (the decoder's chunk sizes, requests read while another runs). Once routed, its location's own limit.
      */
     long largestBodyLimit() {
-        return routes.router().largestBodyLimit(settings.limits().body());
+        Routes now = routes;
+        return now.router().largestBodyLimit(now.serverBodyLimit());
     }
 
     /** The current default site's page for {@code status}, for an answer to a request that was never routed; or null. */

@@ -16,17 +16,27 @@ final class Routes {
 
     private final Router router;
     private final Function<LocationSettings, Responder> responders;
+    /**
+     * The server's body limit of the same configuration (a location's own is the router's): taken with the routes, a
+     * request never pairs a reload's location with the limit of the configuration before it.
+     */
+    private final long serverBodyLimit;
     private final AtomicInteger running = new AtomicInteger();
     private final CompletableFuture<Void> idle = new CompletableFuture<>();
     private volatile boolean replaced;
 
-    Routes(Router router, Function<LocationSettings, Responder> responders) {
+    Routes(Router router, Function<LocationSettings, Responder> responders, long serverBodyLimit) {
         this.router = router;
         this.responders = responders;
+        this.serverBodyLimit = serverBodyLimit;
     }
 
     Router router() {
         return router;
+    }
+
+    long serverBodyLimit() {
+        return serverBodyLimit;
     }
 
     /** The responder for a location, or {@code null} when no location matched. */

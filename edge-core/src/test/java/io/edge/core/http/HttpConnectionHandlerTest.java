@@ -119,7 +119,7 @@ class HttpConnectionHandlerTest {
         EmbeddedClient.send(client, "GET /old HTTP/1.1\r\nHost: a\r\n\r\n");
         assertThat(held[0]).isNotNull();
         CompletableFuture<Void> idle = context.replaceRoutes(new Router(settings.sites(), settings.defaultSite()),
-                location -> new EchoResponder());
+                location -> new EchoResponder(), settings.server().limits().body());
         assertThat(idle).as("an exchange still runs on the old routes").isNotDone();
         DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
@@ -137,7 +137,7 @@ class HttpConnectionHandlerTest {
         open(exchange -> { }); // never answers
         EmbeddedClient.send(client, "GET /old HTTP/1.1\r\nHost: a\r\n\r\n");
         CompletableFuture<Void> idle = context.replaceRoutes(new Router(settings.sites(), settings.defaultSite()),
-                location -> new EchoResponder());
+                location -> new EchoResponder(), settings.server().limits().body());
         assertThat(idle).isNotDone();
         client.close();
         assertThat(idle).isDone();
@@ -154,7 +154,7 @@ class HttpConnectionHandlerTest {
         });
         assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ");
         CompletableFuture<Void> idle = context.replaceRoutes(new Router(settings.sites(), settings.defaultSite()),
-                location -> new EchoResponder());
+                location -> new EchoResponder(), settings.server().limits().body());
         assertThat(idle).as("the held work still runs on the old routes").isNotDone();
         release[0].run();
         assertThat(idle).isDone();
@@ -268,7 +268,8 @@ class HttpConnectionHandlerTest {
     void routesReplacedWithNothingRunningAreIdleAtOnce() {
         open(new EchoResponder());
         assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ");
-        assertThat(context.replaceRoutes(new Router(settings.sites(), settings.defaultSite()), location -> null))
+        assertThat(context.replaceRoutes(new Router(settings.sites(), settings.defaultSite()), location -> null,
+                settings.server().limits().body()))
                 .isDone();
         assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n"))
                 .as("no responder in the new routes").startsWith("HTTP/1.1 404 ");

@@ -917,8 +917,11 @@ class HttpCoreTest {
             client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 600000\r\nExpect: 100-continue\r\n\r\n");
             assertThat(client.read().status()).as("the head was taken").isEqualTo(100);
 
-            server.applyServer(TestServers.server(new ServerSettings.HttpLimits(1024, 4096, 20, 200_000, 0),
-                    TestServers.timeouts(Duration.ofSeconds(10)), 100), java.util.Map.of());
+            // a reload, as Edge applies one: the routes (with their server body limit), then the server settings
+            ServerSettings lowered = TestServers.server(new ServerSettings.HttpLimits(1024, 4096, 20, 200_000, 0),
+                    TestServers.timeouts(Duration.ofSeconds(10)), 100);
+            server.replaceRoutes(TestServers.settings(lowered, root), location -> new EchoResponder());
+            server.applyServer(lowered, java.util.Map.of());
             client.send("x".repeat(600_000));
 
             RawHttpClient.Response response = client.read();
@@ -928,6 +931,25 @@ class HttpCoreTest {
             // the next request is the new configuration's
             client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 600000\r\n\r\n");
             assertThat(client.read().status()).isEqualTo(413);
+        }
+    }
+
+    /**
+     * A reload installs the routes, then the server settings: a request starting between the two takes the body limit
+     * of its routes' configuration, never a location of one with the server limit of the other.
+     */
+    @Test
+    void aRequestIsHeldToTheServerBodyLimitOfTheRoutesItRunsOn() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) { // limit: 1 MiB
+            ServerSettings raised = TestServers.server(new ServerSettings.HttpLimits(1024, 4096, 20, 2 << 20, 0),
+                    TestServers.timeouts(Duration.ofSeconds(10)), 100);
+            server.replaceRoutes(TestServers.settings(raised, root), location -> new EchoResponder());
+
+            client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1500000\r\n\r\n" + "x".repeat(1_500_000));
+
+            RawHttpClient.Response response = client.read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.text()).contains("body=1500000");
         }
     }
 
