@@ -82,8 +82,8 @@ final class ServerExchange implements Exchange {
     private InetSocketAddress client;
     private Route route;
     /**
-     * The server's body limit when the request started: a reload lowering it lets a body already coming finish under
-     * the configuration it started with (as nginx's old worker keeps its client_max_body_size).
+     * The server's body limit of the configuration the request started on (its routes'): a reload changing it lets a
+     * body already coming finish under that one (as nginx's old worker keeps its client_max_body_size).
      */
     private final long serverBodyLimit;
     /** {@link #answerAs}: whose answer this is, if not the routed location's. */

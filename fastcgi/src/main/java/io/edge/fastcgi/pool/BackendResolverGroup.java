@@ -3,6 +3,7 @@ package io.edge.fastcgi.pool;
 import io.netty.resolver.AddressResolver;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.resolver.InetNameResolver;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -19,7 +20,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -127,13 +127,8 @@ final class BackendResolverGroup extends AddressResolverGroup<InetSocketAddress>
     }
 
     private static Executor lookupThreads() {
-        AtomicInteger count = new AtomicInteger();
         ThreadPoolExecutor pool = new ThreadPoolExecutor(4, 4, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-                task -> {
-                    Thread thread = new Thread(task, "edge-backend-dns-" + count.incrementAndGet());
-                    thread.setDaemon(true);
-                    return thread;
-                });
+                new DefaultThreadFactory("edge-backend-dns", true));
         pool.allowCoreThreadTimeOut(true);
         return pool;
     }
