@@ -44,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * {@code io_setup} refused, no usable {@code /dev/shm}: probed once, at start) every file, on a loop whose
  * context could not be set up for want of a resource (descriptors, {@code fs.aio-max-nr}, memory) that loop's
  * files until its set-up is tried again ({@link LoopContexts#RETRY_AFTER_NANOS} later), and where the file system
- * refuses {@code O_DIRECT} (EINVAL, at the open or at a read: remembered for the file), and a file server's files
+ * refuses {@code O_DIRECT} (EINVAL, at the open or at a read: remembered for the file), a read the kernel could not
+ * take without {@code io_submit} waiting (reads go with {@code RWF_NOWAIT}: a full device queue, dirty pages of the
+ * range an O_DIRECT read would write back first), and a file server's files
  * (FUSE asks its server for the file's attributes inside {@code io_submit}, and the loop would wait with it; a file
  * system is known as one once a file of it was opened on the pool), are loaded as {@link ThreadPoolEngine} loads
  * them: a {@code sendfile}
@@ -67,6 +69,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         final AtomicLong directRefused = new AtomicLong();
         final AtomicLong slabFull = new AtomicLong();
         final AtomicLong slabNoRoom = new AtomicLong();
+        final AtomicLong wouldWait = new AtomicLong();
 
         Stats() {
         }
@@ -84,6 +87,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     private final AtomicBoolean directReadRefusalLogged = new AtomicBoolean();
     private final AtomicBoolean slabFullLogged = new AtomicBoolean();
     private final AtomicBoolean slabNoRoomLogged = new AtomicBoolean();
+    private final AtomicBoolean wouldWaitLogged = new AtomicBoolean();
     private final Path slabDir;
     private final AtomicBoolean noContextLogged = new AtomicBoolean();
     private final String unavailable;
@@ -399,6 +403,12 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             fallBack();
         }
 
+        @Override
+        void wouldWait() {
+            wouldWaitCounted(file);
+            fallBack();
+        }
+
         void notStarted(Throwable cause) {
             if (fallsBack(cause)) {
                 fallBack();
@@ -436,6 +446,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         private boolean refused;
         private boolean slabFull;
         private boolean noRoom;
+        private boolean wouldWait;
 
         /** Takes over one reference to {@code file}. */
         BufferRead(OpenFile file, long offset, int length, ByteBufAllocator alloc, CompletableFuture<ByteBuf> result,
@@ -494,7 +505,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             if (--outstanding > 0) {
                 return;
             }
-            if (failure != null || refused || slabFull || noRoom) {
+            if (failure != null || refused || slabFull || noRoom || wouldWait) {
                 buffer.release();
                 buffer = null;
                 if (failure == null) {
@@ -502,6 +513,8 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
                         directRefused(file);
                     } else if (slabFull) {
                         slabFull(file);
+                    } else if (wouldWait) {
+                        wouldWaitCounted(file);
                     } else {
                         slabNoRoom(file);
                     }
@@ -538,7 +551,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
 
             @Override
             boolean wanted() {
-                return !result.isDone() && failure == null && !refused && !slabFull && !noRoom;
+                return !result.isDone() && failure == null && !refused && !slabFull && !noRoom && !wouldWait;
             }
 
             @Override
@@ -560,7 +573,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             void failed(Throwable cause) {
                 // A part left unstarted because another was refused or found the slab full is not a failure:
                 // the whole read goes to the pool.
-                partDone(refused || slabFull || noRoom ? null : cause);
+                partDone(refused || slabFull || noRoom || wouldWait ? null : cause);
             }
 
             @Override
@@ -578,6 +591,12 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             @Override
             void noRoom() {
                 noRoom = true;
+                partDone(null);
+            }
+
+            @Override
+            void wouldWait() {
+                wouldWait = true;
                 partDone(null);
             }
         }
@@ -614,6 +633,23 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
                     + "static.sendfile-chunk",
                     slabDir, file.path());
         }
+    }
+
+    private void wouldWaitCounted(OpenFile file) {
+        stats.wouldWait.incrementAndGet();
+        if (wouldWaitLogged.compareAndSet(false, true)) {
+            log.info("linux-aio-sendfile: the kernel could not take a read of {} without waiting (a full device "
+                    + "queue, pages of it not yet written back); such reads go to the thread pool (counted, not "
+                    + "logged again)", file.path());
+        }
+    }
+
+    /**
+     * Reads the kernel could not take without having {@code io_submit} wait (EAGAIN under {@code RWF_NOWAIT}), gone to
+     * the thread pool so far.
+     */
+    public long wouldWaitReads() {
+        return stats.wouldWait.get();
     }
 
     /** Reads whose slab slot the slab's file system had no room for (a full tmpfs), gone to the thread pool so far. */

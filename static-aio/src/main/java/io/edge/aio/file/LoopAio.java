@@ -30,7 +30,10 @@ import org.slf4j.LoggerFactory;
  * reused. A piece that finds the queue depth reached waits here (FIFO), never blocking; one that finds the
  * depth not reached but no free slot, every other slot held by regions their clients have not taken yet, is
  * handed back ({@link Piece#noSlot}) to be read another way: slow clients never hold up other reads; so is one
- * whose slot's pages the slab's full tmpfs could not give ({@link Piece#noRoom}).
+ * whose slot's pages the slab's full tmpfs could not give ({@link Piece#noRoom}), and so is one the kernel could not
+ * take without waiting ({@link Piece#wouldWait}): reads are submitted with {@code RWF_NOWAIT}, as {@code io_submit}
+ * otherwise waits inside for a free request of a full device queue, or writes back the range's dirty pages before
+ * an O_DIRECT read, with the event loop.
  */
 final class LoopAio extends LoopContext<LoopAio.Piece> {
 
@@ -121,9 +124,14 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
         }
     }
 
+    /**
+     * Queues the piece's read (the rest of its cover) for the next submission; without waiting in {@code io_submit}
+     * ({@code RWF_NOWAIT}) unless the file's file system refused that.
+     */
     private void prepare(Piece piece) {
+        piece.noWait = !piece.file.noWaitRefused();
         aio.prepareRead(piece.slot, piece.file.fd(), slab.address() + slotOffset(piece.slot) + piece.done,
-                piece.coverLength - piece.done, piece.coverStart + piece.done, eventFd);
+                piece.coverLength - piece.done, piece.coverStart + piece.done, eventFd, piece.noWait);
         flushLater();
     }
 
@@ -142,7 +150,13 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
     private void complete(long userData, long result) {
         int slot = (int) userData;
         Piece piece = inFlight[slot];
-        if (result == -Syscalls.EINTR || result == -Syscalls.EAGAIN) {
+        if (result == -Syscalls.EINTR || result == -Syscalls.EAGAIN && !piece.noWait) {
+            prepare(piece);
+            return;
+        }
+        if (result == -Syscalls.EOPNOTSUPP && piece.noWait) {
+            // refused by io_submit: a file system that cannot say it would wait (as before Linux 4.13 all did)
+            piece.file.refuseNoWait();
             prepare(piece);
             return;
         }
@@ -158,7 +172,9 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
         stats.inFlight.decrementAndGet();
         if (result < 0) {
             release(slot);
-            if (result == -Syscalls.EINVAL) {
+            if (result == -Syscalls.EAGAIN) {
+                piece.wouldWait(); // RWF_NOWAIT: the read would have had io_submit wait, on this loop
+            } else if (result == -Syscalls.EINVAL) {
                 piece.refused();
             } else if (result == -Syscalls.EFAULT) {
                 piece.noRoom(); // the slab's pages could not be had: its tmpfs is full
@@ -278,6 +294,8 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
         private final int needed;
         int slot = -1;
         int done;
+        /** Its read was last submitted with {@code RWF_NOWAIT}. */
+        boolean noWait;
 
         /** A piece for bytes {@code [from, to)} of {@code file}: it reads their aligned cover. */
         Piece(OpenFile file, long from, long to) {
@@ -312,6 +330,13 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
 
         /** The kernel refused the O_DIRECT read (EINVAL); no slot is held. */
         abstract void refused();
+
+        /**
+         * The kernel would have had to wait to take the read (EAGAIN under {@code RWF_NOWAIT}): the device's
+         * queue full, dirty pages of the range to write back first, a writer holding the file. No slot is held;
+         * the piece is read some other way rather than have {@code io_submit} wait on the event loop.
+         */
+        abstract void wouldWait();
 
         /**
          * The piece never started: every slot not being read into is held by a region a client has not taken

@@ -42,6 +42,7 @@ public final class OpenFile extends AbstractReferenceCounted {
     private final boolean channelsFd;
     private final boolean direct;
     private volatile boolean directReadsRefused;
+    private volatile boolean noWaitRefused;
     /** Opened beneath its site's root with no symbolic link on the way ({@link #confined()}). */
     private final boolean confined;
     /** Set once the descriptor is closed (the last reference went). */
@@ -188,6 +189,18 @@ public final class OpenFile extends AbstractReferenceCounted {
 
     void refuseDirectReads() {
         directReadsRefused = true;
+    }
+
+    /**
+     * Whether kernel AIO refused a read of this file with {@code RWF_NOWAIT} ({@code EOPNOTSUPP}: a file system
+     * that cannot tell it would wait): later reads are submitted without it.
+     */
+    boolean noWaitRefused() {
+        return noWaitRefused;
+    }
+
+    void refuseNoWait() {
+        noWaitRefused = true;
     }
 
     /** Whether a native descriptor is held, so that {@link #realPath()} can name the file. */

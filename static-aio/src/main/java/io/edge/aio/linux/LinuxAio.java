@@ -82,15 +82,22 @@ public final class LinuxAio implements AutoCloseable {
 
     /**
      * Queues {@code pread(fd, address, length, offset)} in iocb {@code userData}, to signal {@code eventFd} when
-     * done, without entering the kernel.
+     * done, without entering the kernel. With {@code noWait} ({@code RWF_NOWAIT}, Linux 4.13), a read that would
+     * have {@code io_submit} wait (no free request in the device's queue, dirty pages of the range that an
+     * O_DIRECT read would first write back, a writer holding the inode) completes at once with -EAGAIN instead, and
+     * a file system that does not take the flag refuses the read with -EOPNOTSUPP.
      */
-    public void prepareRead(int userData, int fd, long address, long length, long offset, int eventFd) {
+    public void prepareRead(int userData, int fd, long address, long length, long offset, int eventFd,
+            boolean noWait) {
         if (userData < 0 || userData >= iocbCount || pendingCount == iocbCount) {
             throw new IllegalStateException("iocb " + userData + " of " + iocbCount + ", " + pendingCount + " pending");
         }
         long base = (long) userData * IOCB_SIZE;
         iocbs.setMemory(base, IOCB_SIZE, (byte) 0);
         iocbs.setLong(base, userData);
+        if (noWait) {
+            iocbs.setInt(base + 12, Syscalls.RWF_NOWAIT);
+        }
         iocbs.setShort(base + 16, IOCB_CMD_PREAD);
         iocbs.setInt(base + 20, fd);
         iocbs.setLong(base + 24, address);
@@ -108,8 +115,8 @@ public final class LinuxAio implements AutoCloseable {
 
     /**
      * Hands the prepared reads to the kernel ({@code io_submit}). One the kernel refuses outright (EBADF,
-     * EINVAL…) goes to {@code refused} with -errno and the rest are submitted after it; EAGAIN and EINTR keep
-     * the remainder queued for the next call.
+     * EINVAL…) goes to {@code refused} with -errno, no longer pending (so {@code refused} may prepare its iocb
+     * again), and the rest are submitted after it; EAGAIN and EINTR keep the remainder queued for the next call.
      *
      * @return reads the kernel took
      */
@@ -121,15 +128,15 @@ public final class LinuxAio implements AutoCloseable {
                 break;
             }
             int consumed = result > 0 ? result : 1;
-            if (result < 0) {
-                long iocb = pending.getLong(0);
-                refused.complete(new Pointer(iocb).getLong(0), result);
-            } else {
-                taken += result;
-            }
+            long first = pending.getLong(0);
             pendingCount -= consumed;
             for (int i = 0; i < pendingCount; i++) {
                 pending.setLong(8L * i, pending.getLong(8L * (i + consumed)));
+            }
+            if (result < 0) {
+                refused.complete(new Pointer(first).getLong(0), result);
+            } else {
+                taken += result;
             }
         }
         return taken;

@@ -219,6 +219,28 @@ abstract class FileEngineContract {
         }
     }
 
+    /**
+     * Writes {@code content} to {@code path} and to the disk: a file left with dirty pages would make an O_DIRECT read
+     * write them back first, which kernel AIO under {@code RWF_NOWAIT} declines (EAGAIN), handing the read to the
+     * thread pool; the engines are to be tested on files as a tree being served has them, written long before.
+     */
+    static Path written(Path path, byte[] content) throws IOException {
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer buffer = ByteBuffer.wrap(content);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            channel.force(true);
+        }
+        return path;
+    }
+
+    /** {@link #written(Path, byte[])} of {@code content} in UTF-8. */
+    static Path written(Path path, String content) throws IOException {
+        return written(path, content.getBytes(StandardCharsets.UTF_8));
+    }
+
     /** Deletes {@code dir} and everything under it. */
     static void deleteTree(Path dir) throws IOException {
         try (Stream<Path> files = Files.walk(dir)) {
@@ -242,7 +264,7 @@ abstract class FileEngineContract {
 
     @Test
     void emptyFileOpensWithSizeZeroAndHasNoRange() throws Exception {
-        Path path = Files.write(dir.resolve("empty"), new byte[0]);
+        Path path = written(dir.resolve("empty"), new byte[0]);
         OpenFile file = open(path);
         try {
             assertThat(file.size()).isZero();
@@ -257,7 +279,7 @@ abstract class FileEngineContract {
     @Test
     void statsCountEveryReadAndRegionAndTimeTheReadsHandedOff() throws Exception {
         byte[] content = bytes(9000, 3);
-        OpenFile file = open(Files.write(dir.resolve("counted"), content));
+        OpenFile file = open(written(dir.resolve("counted"), content));
         FileEngineStats before = engine.stats();
         try {
             for (int i = 0; i < 3; i++) {
@@ -283,7 +305,7 @@ abstract class FileEngineContract {
     void smallFilesAroundAPageReadWhole() throws Exception {
         for (int size : new int[] {1, 4095, 4096, 4097, 16 * 1024}) {
             byte[] content = bytes(size, size);
-            Path path = Files.write(dir.resolve("f" + size), content);
+            Path path = written(dir.resolve("f" + size), content);
             OpenFile file = open(path);
             try {
                 assertThat(file.size()).isEqualTo(size);
@@ -299,7 +321,7 @@ abstract class FileEngineContract {
     void tenMebibytesReadWholeInRangesAndAsRegions() throws Exception {
         int size = 10 << 20;
         byte[] content = bytes(size, 10);
-        Path path = Files.write(dir.resolve("big"), content);
+        Path path = written(dir.resolve("big"), content);
         OpenFile file = open(path);
         try {
             assertThat(read(file, 0, size)).isEqualTo(content);
@@ -325,7 +347,7 @@ abstract class FileEngineContract {
     void loadedRegionsCarryTheBytesOfTheirRange() throws Exception {
         int size = 3 * 4096 + 123;
         byte[] content = bytes(size, 12);
-        OpenFile file = open(Files.write(dir.resolve("loaded"), content));
+        OpenFile file = open(written(dir.resolve("loaded"), content));
         try {
             long[][] ranges = {{0, 1}, {0, size}, {4095, 2}, {100, 9000}, {8192, 4096}, {size - 1, 1}, {size - 200, 200}};
             for (long[] r : ranges) {
@@ -367,6 +389,7 @@ abstract class FileEngineContract {
             raf.write(marker);
             raf.seek(size - 1);
             raf.write(7);
+            raf.getFD().sync(); // see written()
         }
         OpenFile file = open(path);
         try {
@@ -392,7 +415,7 @@ abstract class FileEngineContract {
             for (int i = 0; i < files; i++) {
                 byte[] content = bytes(5000 + i * 97, i);
                 contents.add(content);
-                open.add(open(Files.write(dir.resolve("t" + i), content)));
+                open.add(open(written(dir.resolve("t" + i), content)));
             }
             List<CompletableFuture<ByteBuf>> reads = new ArrayList<>();
             for (int round = 0; round < 5; round++) {
@@ -410,11 +433,12 @@ abstract class FileEngineContract {
 
     @Test
     void aFileTruncatedAfterOpenFailsTheReadCleanly() throws Exception {
-        Path path = Files.write(dir.resolve("shrinks"), bytes(64 * 1024, 3));
+        Path path = written(dir.resolve("shrinks"), bytes(64 * 1024, 3));
         OpenFile file = open(path);
         try {
             try (FileChannel truncate = FileChannel.open(path, StandardOpenOption.WRITE)) {
                 truncate.truncate(1000);
+                truncate.force(true); // its last page, zeroed past the new end, written back (see written())
             }
             assertThatThrownBy(() -> await(engine.read(file, 0, 64 * 1024, ALLOC))).isInstanceOf(EOFException.class);
             assertThatThrownBy(() -> await(engine.read(file, 2000, 10, ALLOC))).isInstanceOf(EOFException.class);
@@ -426,12 +450,12 @@ abstract class FileEngineContract {
 
     @Test
     void aFileReplacedByRenameIsServedAfterRevalidation() throws Exception {
-        Path path = Files.writeString(dir.resolve("thumb.jpg"), "old bytes");
+        Path path = written(dir.resolve("thumb.jpg"), "old bytes");
         OpenFile first = open(path);
         assertThat(read(first, 0, 9)).isEqualTo("old bytes".getBytes(StandardCharsets.US_ASCII));
         first.release();
 
-        Path next = Files.writeString(dir.resolve("thumb.jpg.tmp"), "new bytes, longer");
+        Path next = written(dir.resolve("thumb.jpg.tmp"), "new bytes, longer");
         Files.move(next, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         OpenFile cached = open(path);
         try {
@@ -455,7 +479,7 @@ abstract class FileEngineContract {
     @Test
     void readsHoldTheirOwnReferenceSoEvictionDuringAReadIsSafe() throws Exception {
         byte[] content = bytes(8192, 8);
-        Path path = Files.write(dir.resolve("evicted"), content);
+        Path path = written(dir.resolve("evicted"), content);
         OpenFile file = open(path);
         CompletionStage<ByteBuf> pending = engine.read(file, 0, 8192, ALLOC);
         cacheOf(engine).invalidate(path);
@@ -481,7 +505,7 @@ abstract class FileEngineContract {
         } finally {
             sub.release();
         }
-        Path target = Files.writeString(dir.resolve("target"), "x");
+        Path target = written(dir.resolve("target"), "x");
         Path link = Files.createSymbolicLink(dir.resolve("link"), target);
         assertThatThrownBy(() -> await(engine.open(link, false))).isInstanceOf(java.nio.file.AccessDeniedException.class);
         OpenFile followed = await(engine.open(link, true));
@@ -499,10 +523,10 @@ abstract class FileEngineContract {
     private Path linkTree() throws Exception {
         Path root = Files.createDirectory(dir.resolve("root"));
         Path outside = Files.createDirectory(dir.resolve("outside"));
-        Files.writeString(outside.resolve("secret"), "secret");
+        written(outside.resolve("secret"), "secret");
         Files.createDirectory(root.resolve("sub"));
-        Files.writeString(root.resolve("sub/a.txt"), "a");
-        Files.writeString(root.resolve(".hidden"), "hidden");
+        written(root.resolve("sub/a.txt"), "a");
+        written(root.resolve(".hidden"), "hidden");
         Files.createSymbolicLink(root.resolve("alias.txt"), root.resolve("sub/a.txt"));
         Files.createSymbolicLink(root.resolve("subalias"), Path.of("sub"));
         Files.createSymbolicLink(root.resolve("escape"), outside.resolve("secret"));
@@ -586,7 +610,7 @@ abstract class FileEngineContract {
      */
     private void primeThenSwap(Path root, PathResolver resolver) throws Exception {
         Path real = Files.createDirectory(root.resolve("x"));
-        Files.writeString(real.resolve("hostname"), "decoy");
+        written(real.resolve("hostname"), "decoy");
         Files.createSymbolicLink(root.resolve("rl"), Path.of("x"));
         assertServes(resolver, "/rl/hostname", "decoy");
         Files.delete(real.resolve("hostname"));
@@ -653,7 +677,7 @@ abstract class FileEngineContract {
     void aRangeOutOfThePageCacheIsReadBeforeItIsSentAndOneInItIsSentFromTheFile() throws Exception {
         int chunk = (int) engine.chunkSize();
         byte[] content = bytes(2 * chunk, 77);
-        Path path = Files.write(dir.resolve("cold"), content);
+        Path path = written(dir.resolve("cold"), content);
         dropFromPageCache(path);
         OpenFile file = open(path);
         try {
@@ -676,7 +700,7 @@ abstract class FileEngineContract {
 
     @Test
     void aReadIntoAHeapOnlyAllocatorStillWorks() throws Exception {
-        Path path = Files.write(dir.resolve("heap"), bytes(3000, 30));
+        Path path = written(dir.resolve("heap"), bytes(3000, 30));
         OpenFile file = open(path);
         try {
             ByteBuf buffer = await(engine.read(file, 0, 3000, io.netty.buffer.UnpooledByteBufAllocator.DEFAULT));

@@ -65,7 +65,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
     @Test
     void aFileServersDescriptorsAreClosedOffTheEventLoopAndItsSmallFilesReadWhenOpened() throws Exception {
         requirePageCacheVisible();
-        Path path = Files.write(dir.resolve("on-a-server"), bytes(9000, 9));
+        Path path = written(dir.resolve("on-a-server"), bytes(9000, 9));
         dropFromPageCache(path);
         LinuxAioSendfileEngine served = new LinuxAioSendfileEngine(
                 OpenFileCache.withDirectDescriptors(16, REVALIDATE, 32, clock::get), 2, 4, 8, 1 << 20, 16 * 1024,
@@ -124,7 +124,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
     void unalignedOffsetsAndLengthsReadTheirAlignedCoverAndHandOutOnlyTheRange() throws Exception {
         int size = 5 * 4096 + 777;
         byte[] content = bytes(size, 77);
-        Path path = Files.write(dir.resolve("unaligned"), content);
+        Path path = written(dir.resolve("unaligned"), content);
         try (LinuxAioSendfileEngine small = engine(clock::get, 2, 3, 8192, LinuxAioSendfileEngine.SLAB_DIR)) {
             OpenFile file = await(small.open(path, true));
             try {
@@ -155,12 +155,13 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
     @Test
     void aShortKernelReadFailsTheReadOrLoadAndNeverHandsOutFewerBytes() throws Exception {
         for (int truncatedTo : new int[] {5120, 8192}) {
-            Path path = Files.write(dir.resolve("short-" + truncatedTo), bytes(16384, truncatedTo));
+            Path path = written(dir.resolve("short-" + truncatedTo), bytes(16384, truncatedTo));
             OpenFile file = open(path);
             try {
                 assertThat(file.isDirect()).isTrue();
                 try (FileChannel truncate = FileChannel.open(path, StandardOpenOption.WRITE)) {
                     truncate.truncate(truncatedTo);
+                    truncate.force(true); // its last page, zeroed past the new end, written back (see written())
                 }
                 assertThatThrownBy(() -> await(engine.loadRegion(file, 0, 16384))).as("load, %d", truncatedTo)
                         .isInstanceOf(EOFException.class);
@@ -183,7 +184,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
     @Test
     void aShortKernelReadBeforeTheEndOfItsRangeReadsOnFromWhereItEnded() throws Exception {
         int size = 4 * 4096 + 777;
-        OpenFile file = open(Files.write(dir.resolve("read-on"), bytes(size, 4)));
+        OpenFile file = open(written(dir.resolve("read-on"), bytes(size, 4)));
         try {
             RecordedPiece whole = new RecordedPiece(file); // bytes [0, size): a cover of 5 pages
             for (int done : new int[] {512, 2560, 4096, 8192 + 1024, 4 * 4096, size - 1}) {
@@ -213,9 +214,9 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         byte[] first = bytes(size, 1);
         List<Path> others = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
-            others.add(Files.write(dir.resolve("other" + i), bytes(size, 100 + i)));
+            others.add(written(dir.resolve("other" + i), bytes(size, 100 + i)));
         }
-        Path firstPath = Files.write(dir.resolve("first"), first);
+        Path firstPath = written(dir.resolve("first"), first);
         try (LinuxAioSendfileEngine oneSlot = engine(clock::get, 1, 1, 64 * 1024, LinuxAioSendfileEngine.SLAB_DIR);
                 ServerSocketChannel server = ServerSocketChannel.open()) {
             server.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
@@ -276,7 +277,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         try (LinuxAioSendfileEngine depthTwo = engine(clock::get, 2, 4, 1 << 20, LinuxAioSendfileEngine.SLAB_DIR)) {
             for (int i = 0; i < reads; i++) {
                 contents.add(bytes(5000 + 31 * i, i));
-                open.add(await(depthTwo.open(Files.write(dir.resolve("q" + i), contents.get(i)), true)));
+                open.add(await(depthTwo.open(written(dir.resolve("q" + i), contents.get(i)), true)));
             }
             IoEventLoop loop = group.next();
             List<CompletableFuture<ByteBuf>> pending = new ArrayList<>();
@@ -316,7 +317,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         CountDownLatch hold = new CountDownLatch(1);
         List<CompletionStage<ByteBuf>> busy = new ArrayList<>();
         try {
-            Path path = Files.write(dir.resolve("under-way"), content);
+            Path path = written(dir.resolve("under-way"), content);
             dropFromPageCache(path); // a region of it is read first, not sent from the file
             OpenFile file = await(twoSlots.open(path, true));
             IoEventLoop loop = group.next();
@@ -378,7 +379,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         LinuxAioSendfileEngine twoSlots = engine(clock::get, 2, 2, 4096, LinuxAioSendfileEngine.SLAB_DIR);
         try {
-            OpenFile file = await(twoSlots.open(Files.write(dir.resolve("held"), content), true));
+            OpenFile file = await(twoSlots.open(written(dir.resolve("held"), content), true));
             IoEventLoop loop = group.next();
             try {
                 // Two regions nobody writes, as to clients that stopped reading: they hold both slots.
@@ -418,9 +419,48 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         }
     }
 
+    /**
+     * A range with a page written but not yet written back (a thumbnail rewritten in place, a file being appended to):
+     * an O_DIRECT read would first write the dirty page back, inside {@code io_submit}, with the event loop waiting
+     * for the disk. Submitted with {@code RWF_NOWAIT}, the kernel declines at once (EAGAIN), and the read or load goes
+     * to the thread pool, whose buffered read has the new bytes; once written back, the file is read by kernel AIO
+     * again.
+     */
+    @Test
+    void aRangeWithPagesNotYetWrittenBackIsReadByThePoolNotWrittenBackOnTheLoop() throws Exception {
+        requirePageCacheVisible();
+        byte[] content = bytes(16 * 4096, 12);
+        Path path = written(dir.resolve("rewritten"), content);
+        dropFromPageCache(path);
+        byte[] page = bytes(4096, 13);
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.wrap(page), 4 * 4096); // dirty; written back some 30 s from now
+        }
+        System.arraycopy(page, 0, content, 4 * 4096, 4096);
+        try (LinuxAioSendfileEngine own = engine(clock::get, 4, 8, 1 << 20, LinuxAioSendfileEngine.SLAB_DIR)) {
+            OpenFile file = await(own.open(path, true));
+            try {
+                assertThat(file.isDirect()).isTrue();
+                assertThat(read(own, file, 0, content.length)).isEqualTo(content);
+                assertThat(own.wouldWaitReads()).as("declined by the kernel").isEqualTo(1);
+                assertThat(own.threadReads()).as("read by the pool").isEqualTo(1);
+                assertThat(drain(await(own.loadRegion(file, 2 * 4096, 8 * 4096))))
+                        .isEqualTo(slice(content, 2 * 4096, 8 * 4096));
+                assertThat(own.wouldWaitReads()).as("a load declined too").isEqualTo(2);
+                assertThat(own.completedReads()).as("none by kernel AIO").isZero();
+                dropFromPageCache(path); // written back first
+                assertThat(read(own, file, 0, content.length)).isEqualTo(content);
+                assertThat(own.completedReads()).as("by kernel AIO, once nothing waits to be written").isEqualTo(1);
+                assertThat(own.wouldWaitReads()).isEqualTo(2);
+            } finally {
+                file.release();
+            }
+        }
+    }
+
     @Test
     void aPieceWhoseReadTimedOutWhileTheKernelHadItIsNotCountedCompletedWhenItCompletesLater() throws Exception {
-        Path path = Files.write(dir.resolve("late"), bytes(6000, 8));
+        Path path = written(dir.resolve("late"), bytes(6000, 8));
         LinuxAioSendfileEngine.Stats stats = new LinuxAioSendfileEngine.Stats();
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try (OpenFileCache cache = OpenFileCache.withDirectDescriptors(4, REVALIDATE, 8, clock::get)) {
@@ -459,7 +499,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
      */
     @Test
     void aPieceInFlightWhenItsLoopClosesIsFailedAndGivesBackItsSlot() throws Exception {
-        Path path = Files.write(dir.resolve("cut-off"), bytes(6000, 9));
+        Path path = written(dir.resolve("cut-off"), bytes(6000, 9));
         LinuxAioSendfileEngine.Stats stats = new LinuxAioSendfileEngine.Stats();
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try (OpenFileCache cache = OpenFileCache.withDirectDescriptors(4, REVALIDATE, 8, clock::get)) {
@@ -495,7 +535,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
     void aRegionReleasedAfterItsLoopShutDownIsNoLongerCountedAsHoldingASlot() throws Exception {
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try (LinuxAioSendfileEngine own = engine(clock::get, 2, 2, 1 << 20, LinuxAioSendfileEngine.SLAB_DIR)) {
-            OpenFile file = await(own.open(Files.write(dir.resolve("held-past-its-loop"), bytes(6000, 3)), true));
+            OpenFile file = await(own.open(written(dir.resolve("held-past-its-loop"), bytes(6000, 3)), true));
             try {
                 Object region = await(onLoop(group.next(), () -> own.loadRegion(file, 0, 6000)));
                 assertThat(region).isInstanceOf(SlabRegion.class);
@@ -554,11 +594,16 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         void noRoom() {
             failure = new AssertionError("no room");
         }
+
+        @Override
+        void wouldWait() {
+            failure = new AssertionError("would wait");
+        }
     }
 
     @Test
     void aReadHandedToThePoolIsTimedThereOnlyAndCountedOnce() throws Exception {
-        Path path = Files.write(dir.resolve("late"), bytes(6000, 8));
+        Path path = written(dir.resolve("late"), bytes(6000, 8));
         Path slabDir = Files.createDirectory(dir.resolve("slabs"));
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         LinuxAioSendfileEngine slow = new LinuxAioSendfileEngine(
@@ -601,7 +646,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
     void aFileWithoutAnODirectDescriptorThatIsNotInThePageCacheIsReadByThePoolNotSentFromTheLoop() throws Exception {
         requirePageCacheVisible();
         byte[] content = bytes(6000, 7);
-        Path path = Files.write(dir.resolve("plain-cold"), content);
+        Path path = written(dir.resolve("plain-cold"), content);
         try (OpenFileCache plain = new OpenFileCache(4, REVALIDATE, 8, clock::get);
                 LinuxAioSendfileEngine other = engine(clock::get, 2, 2, 1 << 20, LinuxAioSendfileEngine.SLAB_DIR)) {
             OpenFile file = plain.acquire(path, true);
@@ -622,7 +667,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
             throws Exception {
         requirePageCacheVisible();
         byte[] content = bytes(6000, 5);
-        Path path = Files.write(dir.resolve("refused-cold"), content);
+        Path path = written(dir.resolve("refused-cold"), content);
         // The file system answers the O_DIRECT reopen with EINVAL, as tmpfs did before Linux 6.6.
         try (LinuxAioSendfileEngine refusing = new LinuxAioSendfileEngine(
                 OpenFileCache.withDirectDescriptors(16, REVALIDATE, 32, clock::get, fd -> -Syscalls.EINVAL), 2, 2, 2,
@@ -647,7 +692,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
     @Test
     void aFileWithoutAnODirectDescriptorIsReadByTheThreadPool() throws Exception {
         byte[] content = bytes(6000, 6);
-        Path path = Files.write(dir.resolve("plain"), content);
+        Path path = written(dir.resolve("plain"), content);
         try (OpenFileCache plain = new OpenFileCache(4, REVALIDATE, 8, clock::get);
                 LinuxAioSendfileEngine other = engine(clock::get, 2, 2, 1 << 20, LinuxAioSendfileEngine.SLAB_DIR)) {
             OpenFile file = plain.acquire(path, true);
@@ -688,7 +733,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
 
     @Test
     void whereNoSlabCanBeMadeEveryFileIsReadByTheThreadPool() throws Exception {
-        Path path = Files.write(dir.resolve("fallback"), bytes(9000, 9));
+        Path path = written(dir.resolve("fallback"), bytes(9000, 9));
         Path noSlabDir = dir.resolve("no-such-dir");
         try (LinuxAioSendfileEngine noSlab = engine(clock::get, 2, 2, 1 << 20, noSlabDir)) {
             assertThat(noSlab.unavailabilityCause()).contains(noSlabDir.toString());
@@ -698,7 +743,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
 
     @Test
     void whereTheSlabDirectoryTakesNoSlabEveryFileIsReadByTheThreadPoolFromTheStart() throws Exception {
-        Path path = Files.write(dir.resolve("fallback"), bytes(9000, 9));
+        Path path = written(dir.resolve("fallback"), bytes(9000, 9));
         Path proc = Path.of("/proc"); // a directory where nobody, not even root, creates a file
         try (LinuxAioSendfileEngine noSlab = engine(clock::get, 2, 2, 1 << 20, proc)) {
             assertThat(noSlab.unavailabilityCause()).startsWith("no slab can be made in /proc");
@@ -708,7 +753,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
 
     @Test
     void whereTheLoopsContextCannotBeSetUpTheReadGoesToTheThreadPool() throws Exception {
-        Path path = Files.write(dir.resolve("fallback"), bytes(9000, 9));
+        Path path = written(dir.resolve("fallback"), bytes(9000, 9));
         Path slabDir = Files.createDirectory(dir.resolve("slabs"));
         try (LinuxAioSendfileEngine goneSlab = engine(clock::get, 2, 2, 1 << 20, slabDir)) {
             assertThat(goneSlab.unavailabilityCause()).isNull();
@@ -726,7 +771,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
     void aLoopWhoseContextCouldNotBeSetUpReadsByThePoolUntilItIsTriedAgainAndTheOtherLoopsKeepKernelAio()
             throws Exception {
         byte[] content = bytes(9000, 5);
-        Path path = Files.write(dir.resolve("retried"), content);
+        Path path = written(dir.resolve("retried"), content);
         Path slabDir = Files.createDirectory(dir.resolve("slabs"));
         AtomicLong now = new AtomicLong();
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
@@ -778,7 +823,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         try (LinuxAioSendfileEngine small = engine(clock::get, 2, 4, 1 << 20, slabDir)) {
             assertThat(small.unavailabilityCause()).as("a sparse slab is made").isNull();
             byte[] content = bytes(600_000, 6);
-            OpenFile file = await(small.open(Files.write(dir.resolve("roomier-than-the-slab"), content), true));
+            OpenFile file = await(small.open(written(dir.resolve("roomier-than-the-slab"), content), true));
             try {
                 assertThat(file.isDirect()).isTrue();
                 assertThat(read(small, file, 0, content.length)).isEqualTo(content);
@@ -800,7 +845,7 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
      */
     @Test
     void withoutTheNativesEveryFileIsOpenedAndReadByTheThreadPool() throws Exception {
-        Path path = Files.write(dir.resolve("no-natives"), bytes(9000, 9));
+        Path path = written(dir.resolve("no-natives"), bytes(9000, 9));
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Djna.nosys=true", "-Djna.nounpack=true", "-cp", System.getProperty("java.class.path"),
                 WithoutNatives.class.getName(), path.toString()).redirectErrorStream(true).start();
