@@ -89,12 +89,15 @@ final class FileServerFiles {
     }
 
     /**
-     * Waits up to {@code waitNanos} for the closes handed to {@link #CLOSER} so far (an engine's close, off an
-     * event loop, after dropping its cached descriptors). The thread is shared by every engine in the process.
+     * Waits up to {@code waitNanos} for the closes handed to {@link #CLOSER} and {@link OpenFile#LARGE_FILE_CLOSER}
+     * so far (an engine's close, off an event loop, after dropping its cached descriptors). The threads are shared
+     * by every engine in the process.
      */
     void awaitCloses(long waitNanos) {
         try {
-            CompletableFuture.runAsync(() -> { }, CLOSER).get(waitNanos, TimeUnit.NANOSECONDS);
+            CompletableFuture.allOf(CompletableFuture.runAsync(() -> { }, CLOSER),
+                    CompletableFuture.runAsync(() -> { }, OpenFile.LARGE_FILE_CLOSER))
+                    .get(waitNanos, TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {

@@ -4,8 +4,10 @@ import io.edge.aio.linux.FdChannels;
 import io.edge.aio.linux.FileStatus;
 import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.IoEventLoop;
 import io.netty.util.AbstractReferenceCounted;
 import io.netty.util.IllegalReferenceCountException;
+import io.netty.util.internal.ThreadExecutorMap;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -13,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.function.IntPredicate;
@@ -25,6 +28,18 @@ import java.util.function.IntPredicate;
  * permit returned, only when the last reference is released — so eviction never closes a file mid-send.
  */
 public final class OpenFile extends AbstractReferenceCounted {
+
+    /**
+     * Files larger than this that an event loop releases last are closed on {@link #LARGE_FILE_CLOSER}: the last
+     * close of a file deleted or replaced while it was open (a deploy's rsync over a video) frees its blocks then,
+     * which may read the file system's block bitmaps from the disk, in the closing thread (an io_uring close's
+     * too: its final release runs as the loop's task work). A thumbnail is closed where it is released.
+     */
+    static final long CLOSED_OFF_THE_LOOP_ABOVE = 1 << 20;
+
+    /** Closes the large files event loops release ({@link #CLOSED_OFF_THE_LOOP_ABOVE}): one daemon thread. */
+    static final Executor LARGE_FILE_CLOSER =
+            Executors.newSingleThreadExecutor(ThreadPoolEngine.daemonThreads("edge-large-file-close-"));
 
     private final Path path;
     private final boolean directory;
@@ -391,6 +406,10 @@ public final class OpenFile extends AbstractReferenceCounted {
             return;
         }
         Executor elsewhere = closer;
+        if (elsewhere == null && size > CLOSED_OFF_THE_LOOP_ABOVE
+                && ThreadExecutorMap.currentExecutor() instanceof IoEventLoop) {
+            elsewhere = LARGE_FILE_CLOSER;
+        }
         if (elsewhere == null) {
             closeDescriptors();
             return;

@@ -4,13 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,6 +58,45 @@ class OpenFileTest {
         }
         assertThat(OpenFile.etagOf(Instant.parse("2026-12-01T10:00:00Z").toEpochMilli(), 0x16b7))
                 .as("the same whole second").isEqualTo("\"6b0e9aa0-16b7\"");
+    }
+
+    /**
+     * The last close of a large file deleted while open frees its blocks, reading the file system's bitmaps from the
+     * disk if need be: released last by an event loop, it is closed on a thread of its own. A thumbnail is closed
+     * at once, where it is released.
+     */
+    @Test
+    void aLargeFileAnEventLoopReleasesLastIsClosedOffTheLoopAndASmallOneAtOnce() throws Exception {
+        Path large = dir.resolve("video");
+        try (RandomAccessFile raf = new RandomAccessFile(large.toFile(), "rw")) {
+            raf.setLength(OpenFile.CLOSED_OFF_THE_LOOP_ABOVE + 1);
+        }
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        CountDownLatch closerHeld = new CountDownLatch(1);
+        OpenFile.LARGE_FILE_CLOSER.execute(() -> {
+            try {
+                closerHeld.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try (OpenFileCache cache = uncached()) {
+            OpenFile big = cache.acquire(large, true);
+            OpenFile small = open(cache, "a thumbnail");
+            Files.delete(large); // replaced by a deploy while open
+            assertThat(cache.descriptorsInUse()).isEqualTo(2);
+            group.next().submit(() -> {
+                big.release();
+                small.release();
+            }).get(30, TimeUnit.SECONDS);
+            assertThat(cache.descriptorsInUse()).as("the large file's, waiting for its thread").isEqualTo(1);
+            closerHeld.countDown();
+            CompletableFuture.runAsync(() -> { }, OpenFile.LARGE_FILE_CLOSER).get(30, TimeUnit.SECONDS);
+            assertThat(cache.descriptorsInUse()).isZero();
+        } finally {
+            closerHeld.countDown();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
     }
 
     @Test
