@@ -157,6 +157,38 @@ class AutoindexIT {
         }
     }
 
+    /**
+     * A listing has no validators, and its preconditions are judged as RFC 9110 13.2.1 has a 200's (nginx judges
+     * them too): If-Match holds for "*" only (else 412), If-None-Match: * is a 304 to a GET or HEAD, with the Vary its
+     * 200 has; the dates are ignored.
+     */
+    @Test
+    void aListingsPreconditionsAreJudgedAsAnyAnswersAre() throws Exception {
+        Path pub = Files.createDirectories(dir.resolve("www/pub"));
+        Files.writeString(pub.resolve("b.txt"), "twelve bytes");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/" }
+                  { match = "/pub/", autoindex.enabled = true, gzip { enabled = true, min-length = 20 } }
+                ] }]
+                """)) {
+            HttpResponse<byte[]> failed = send(edge, HttpRequest.newBuilder(edge.uri("/pub/")).header("If-Match", "\"x\""));
+            assertThat(failed.statusCode()).isEqualTo(412);
+            HttpResponse<byte[]> any = send(edge, HttpRequest.newBuilder(edge.uri("/pub/")).header("If-Match", "*"));
+            assertThat(any.statusCode()).isEqualTo(200);
+            assertThat(new String(any.body(), StandardCharsets.UTF_8)).contains("b.txt");
+            HttpResponse<byte[]> held = send(edge, HttpRequest.newBuilder(edge.uri("/pub/"))
+                    .header("If-None-Match", "*").header("Accept-Encoding", "gzip"));
+            assertThat(held.statusCode()).isEqualTo(304);
+            assertThat(held.body()).isEmpty();
+            assertThat(held.headers().firstValue("vary")).as("as its 200's").contains("Accept-Encoding");
+            HttpResponse<byte[]> other = send(edge, HttpRequest.newBuilder(edge.uri("/pub/"))
+                    .header("If-None-Match", "\"x\"").header("If-Unmodified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")
+                    .header("If-Modified-Since", "Thu, 01 Jan 2099 00:00:00 GMT"));
+            assertThat(other.statusCode()).as("no tag matched, no date to judge").isEqualTo(200);
+        }
+    }
+
     private static HttpResponse<byte[]> get(EdgeHarness edge, String target) throws Exception {
         return send(edge, HttpRequest.newBuilder(edge.uri(target)));
     }

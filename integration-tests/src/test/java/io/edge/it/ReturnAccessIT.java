@@ -120,6 +120,39 @@ class ReturnAccessIT {
         }
     }
 
+    /**
+     * A return's 2xx is judged by the request's preconditions as RFC 9110 13.2.1 has it (nginx judges them too):
+     * without validators, If-Match holds for "*" only and If-None-Match: * is a 304 to a GET (412 to a POST); a
+     * redirect or an error is not judged.
+     */
+    @Test
+    void aReturnsTwoHundredIsJudgedByThePreconditionsAndARedirectIsNot() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "= /healthz", return = "200 ok" }
+                  { match = "= /moved", return = "301 /elsewhere" }
+                ] }]
+                """);
+             RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("GET /healthz HTTP/1.1\r\nHost: a\r\nIf-Match: \"x\"\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(412);
+            client.send("GET /healthz HTTP/1.1\r\nHost: a\r\nIf-None-Match: *\r\n\r\n");
+            RawHttpClient.Response held = client.read();
+            assertThat(held.status()).isEqualTo(304);
+            assertThat(held.body()).isEmpty();
+            client.send("POST /healthz HTTP/1.1\r\nHost: a\r\nIf-None-Match: *\r\nContent-Length: 0\r\n\r\n");
+            assertThat(client.read().status()).isEqualTo(412);
+            client.send("GET /healthz HTTP/1.1\r\nHost: a\r\nIf-Match: *\r\n"
+                    + "If-Modified-Since: Thu, 01 Jan 2099 00:00:00 GMT\r\n\r\n");
+            RawHttpClient.Response ok = client.read();
+            assertThat(ok.status()).isEqualTo(200);
+            assertThat(ok.text()).isEqualTo("ok");
+            client.send("GET /moved HTTP/1.1\r\nHost: a\r\nIf-Match: \"x\"\r\n\r\n");
+            assertThat(client.read().status()).as("not a 2xx: not judged").isEqualTo(301);
+        }
+    }
+
     @Test
     void aReturnLeavesAPostsBodyUnreadAndTheConnectionServesTheNextRequest() throws Exception {
         Files.createDirectories(dir.resolve("www"));

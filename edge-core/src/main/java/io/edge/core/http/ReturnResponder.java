@@ -5,6 +5,7 @@ import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
 import io.edge.conf.SiteSettings;
 import io.edge.core.route.Router;
+import io.edge.core.statics.Preconditions;
 import io.edge.fastcgi.cgi.CgiParams;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -12,6 +13,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.NetUtil;
@@ -49,6 +51,9 @@ public final class ReturnResponder implements Responder {
             exchange.sendError(status);
             return;
         }
+        if (answer.status() < 300 && preconditionsAnswered(exchange)) {
+            return;
+        }
         String text = render(exchange, location, path, answer.text(), answer.redirects() ? Escape.URL : Escape.NONE);
         FullHttpResponse response;
         if (answer.redirects()) {
@@ -73,6 +78,24 @@ public final class ReturnResponder implements Responder {
             }
         }
         exchange.complete(exchange.writeAndFlush(response)); // the write owns the body
+    }
+
+    /**
+     * Answers {@code exchange}, whose answer would be a 2xx (RFC 9110 13.2.1), with 304 or 412 where its preconditions
+     * call for it, as {@link Preconditions#evaluateWithoutValidators} judges them, and says whether it did.
+     */
+    private static boolean preconditionsAnswered(Exchange exchange) {
+        HttpMethod method = exchange.request().method();
+        switch (Preconditions.evaluateWithoutValidators(exchange.request().headers(),
+                HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method))) {
+            case NOT_MODIFIED -> exchange.complete(exchange.writeAndFlush(new DefaultFullHttpResponse(
+                    HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER)));
+            case PRECONDITION_FAILED -> exchange.sendError(HttpResponseStatus.PRECONDITION_FAILED);
+            case PROCEED -> {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -73,6 +73,21 @@ public final class Preconditions {
         return Outcome.PROCEED;
     }
 
+    /**
+     * {@link #evaluate} for an answer edge makes without validators (a directory's listing, a return's text), as RFC
+     * 9110 13.2.1 has a 2xx judged: {@code If-Match} holds for {@code *} only, {@code If-None-Match: *} is a 304 to a
+     * GET or HEAD (412 to others), {@code If-Unmodified-Since} and {@code If-Modified-Since} are ignored (13.1.4:
+     * no modification date).
+     */
+    public static Outcome evaluateWithoutValidators(HttpHeaders request, boolean getOrHead) {
+        if (!isConditional(request)) {
+            return Outcome.PROCEED;
+        }
+        HttpHeaders conditions = request.contains(HttpHeaderNames.IF_UNMODIFIED_SINCE)
+                ? request.copy().remove(HttpHeaderNames.IF_UNMODIFIED_SINCE) : request;
+        return evaluate(conditions, getOrHead, null, Long.MAX_VALUE);
+    }
+
     /** Whether {@code request} has any of the four preconditions {@link #evaluate} judges. */
     public static boolean isConditional(HttpHeaders request) {
         return request.contains(HttpHeaderNames.IF_NONE_MATCH) || request.contains(HttpHeaderNames.IF_MODIFIED_SINCE)
