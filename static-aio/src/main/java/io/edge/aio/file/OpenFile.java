@@ -263,7 +263,10 @@ public final class OpenFile extends AbstractReferenceCounted {
      * so a client may revalidate or resume such a pair as one: the bytes edge sends are always the current file's.)
      */
     static String etagOf(long lastModifiedMillis, long size) {
-        return '"' + Long.toHexString(Math.floorDiv(lastModifiedMillis, 1000)) + '-' + Long.toHexString(size) + '"';
+        long seconds = Math.floorDiv(lastModifiedMillis, 1000);
+        // signed, as nginx prints a time_t: a file of 1960 is "-12cff780-...", not two's complement
+        String mtime = seconds < 0 ? "-" + Long.toHexString(-seconds) : Long.toHexString(seconds);
+        return '"' + mtime + '-' + Long.toHexString(size) + '"';
     }
 
     /**

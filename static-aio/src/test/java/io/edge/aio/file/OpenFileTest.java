@@ -58,6 +58,9 @@ class OpenFileTest {
         }
         assertThat(OpenFile.etagOf(Instant.parse("2026-12-01T10:00:00Z").toEpochMilli(), 0x16b7))
                 .as("the same whole second").isEqualTo("\"6b0e9aa0-16b7\"");
+        // date -u -d '1960-01-01' +%s = -315619200 = -0x12cff780: nginx prints a time_t signed
+        assertThat(OpenFile.etagOf(Instant.parse("1960-01-01T00:00:00Z").toEpochMilli(), 4))
+                .as("before 1970").isEqualTo("\"-12cff780-4\"");
     }
 
     /**
