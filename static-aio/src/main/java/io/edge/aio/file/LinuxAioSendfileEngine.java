@@ -45,8 +45,8 @@ import org.slf4j.LoggerFactory;
  * context could not be set up for want of a resource (descriptors, {@code fs.aio-max-nr}, memory) that loop's
  * files until its set-up is tried again ({@link LoopContexts#RETRY_AFTER_NANOS} later), and where the file system
  * refuses {@code O_DIRECT} (EINVAL, at the open or at a read: remembered for the file), a read the kernel could not
- * take without {@code io_submit} waiting (reads go with {@code RWF_NOWAIT}: a full device queue, dirty pages of the
- * range an O_DIRECT read would write back first), and a file server's files
+ * take without {@code io_submit} waiting (reads go with {@code RWF_NOWAIT}: dirty pages of the range an O_DIRECT read
+ * would write back first, a writer holding the file), and a file server's files
  * (FUSE asks its server for the file's attributes inside {@code io_submit}, and the loop would wait with it; a file
  * system is known as one once a file of it was opened on the pool), are loaded as {@link ThreadPoolEngine} loads
  * them: a {@code sendfile}
@@ -638,9 +638,9 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     private void wouldWaitCounted(OpenFile file) {
         stats.wouldWait.incrementAndGet();
         if (wouldWaitLogged.compareAndSet(false, true)) {
-            log.info("linux-aio-sendfile: the kernel could not take a read of {} without waiting (a full device "
-                    + "queue, pages of it not yet written back); such reads go to the thread pool (counted, not "
-                    + "logged again)", file.path());
+            log.info("linux-aio-sendfile: the kernel could not take a read of {} without waiting (pages of it not "
+                    + "yet written back, a writer holding it); such reads go to the thread pool (counted, not logged "
+                    + "again)", file.path());
         }
     }
 

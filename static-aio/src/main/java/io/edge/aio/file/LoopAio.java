@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * handed back ({@link Piece#noSlot}) to be read another way: slow clients never hold up other reads; so is one
  * whose slot's pages the slab's full tmpfs could not give ({@link Piece#noRoom}), and so is one the kernel could not
  * take without waiting ({@link Piece#wouldWait}): reads are submitted with {@code RWF_NOWAIT}, as {@code io_submit}
- * otherwise waits inside for a free request of a full device queue, or writes back the range's dirty pages before
- * an O_DIRECT read, with the event loop.
+ * otherwise writes back the range's dirty pages before an O_DIRECT read, or waits for a writer holding the file, with
+ * the event loop. (It may still wait for a free request of a full device queue: ext4 and xfs do not pass the flag on
+ * to the block layer as of Linux 6.x.)
  */
 final class LoopAio extends LoopContext<LoopAio.Piece> {
 
@@ -154,8 +155,10 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
             prepare(piece);
             return;
         }
-        if (result == -Syscalls.EOPNOTSUPP && piece.noWait) {
-            // refused by io_submit: a file system that cannot say it would wait (as before Linux 4.13 all did)
+        if (piece.noWait && (result == -Syscalls.EOPNOTSUPP || result == -Syscalls.EINVAL)) {
+            // The flag refused, by io_submit or as the read's completion: a file system or block device that cannot
+            // say it would wait (EOPNOTSUPP; tmpfs), or a kernel before 4.13, whose iocb had the field reserved
+            // (EINVAL; also what a file system refusing the O_DIRECT read answers, and then again without the flag).
             piece.file.refuseNoWait();
             prepare(piece);
             return;

@@ -83,9 +83,10 @@ public final class LinuxAio implements AutoCloseable {
     /**
      * Queues {@code pread(fd, address, length, offset)} in iocb {@code userData}, to signal {@code eventFd} when
      * done, without entering the kernel. With {@code noWait} ({@code RWF_NOWAIT}, Linux 4.13), a read that would
-     * have {@code io_submit} wait (no free request in the device's queue, dirty pages of the range that an
-     * O_DIRECT read would first write back, a writer holding the inode) completes at once with -EAGAIN instead, and
-     * a file system that does not take the flag refuses the read with -EOPNOTSUPP.
+     * have {@code io_submit} wait (dirty pages of the range that an O_DIRECT read would first write back, a writer
+     * holding the inode; a full device queue only where the file system passes the flag on to the block layer, which
+     * ext4 and xfs do not as of 6.x) completes at once with -EAGAIN instead, and a file system that does not take the
+     * flag refuses the read with -EOPNOTSUPP (an older kernel with -EINVAL).
      */
     public void prepareRead(int userData, int fd, long address, long length, long offset, int eventFd,
             boolean noWait) {

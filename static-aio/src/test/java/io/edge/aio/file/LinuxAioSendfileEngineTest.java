@@ -458,6 +458,34 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         }
     }
 
+    /**
+     * A file system that cannot say a read would wait refuses RWF_NOWAIT (tmpfs, which takes O_DIRECT since Linux 6.6:
+     * EOPNOTSUPP from io_submit): the read is submitted again without the flag, in the same submission, and the file's
+     * later reads go without it from the start.
+     */
+    @Test
+    void aFileSystemRefusingNoWaitHasItsReadsSubmittedWithoutIt() throws Exception {
+        Path shm = Files.createTempDirectory(LinuxAioSendfileEngine.SLAB_DIR, "edge-aio-test-");
+        try (LinuxAioSendfileEngine own = engine(clock::get, 4, 8, 1 << 20, LinuxAioSendfileEngine.SLAB_DIR)) {
+            byte[] content = bytes(3 * 4096 + 100, 14);
+            OpenFile file = await(own.open(written(shm.resolve("in-memory"), content), true));
+            try {
+                assertThat(file.isDirect()).as("tmpfs takes O_DIRECT").isTrue();
+                assertThat(file.noWaitRefused()).isFalse();
+                assertThat(read(own, file, 0, content.length)).isEqualTo(content);
+                assertThat(file.noWaitRefused()).as("refused, and remembered").isTrue();
+                assertThat(drain(await(own.loadRegion(file, 100, 8192)))).isEqualTo(slice(content, 100, 8192));
+                assertThat(own.completedReads()).as("both by kernel AIO").isEqualTo(2);
+                assertThat(own.threadReads()).isZero();
+                assertThat(own.wouldWaitReads()).isZero();
+            } finally {
+                file.release();
+            }
+        } finally {
+            deleteTree(shm);
+        }
+    }
+
     @Test
     void aPieceWhoseReadTimedOutWhileTheKernelHadItIsNotCountedCompletedWhenItCompletesLater() throws Exception {
         Path path = written(dir.resolve("late"), bytes(6000, 8));
