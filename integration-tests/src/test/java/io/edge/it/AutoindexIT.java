@@ -158,9 +158,9 @@ class AutoindexIT {
     }
 
     /**
-     * A listing has no validators, and its preconditions are judged as RFC 9110 13.2.1 has a 200's (nginx judges
-     * them too): If-Match holds for "*" only (else 412), If-None-Match: * is a 304 to a GET or HEAD, with the Vary its
-     * 200 has; the dates are ignored.
+     * A listing has no validators, and its preconditions are judged as RFC 9110 13.2.1 has a 200's (nginx's judge
+     * them too, but for the dates): If-Match holds for "*" only (else 412), If-None-Match: * is a 304 to a GET or
+     * HEAD, with the Vary its 200 has; the dates are ignored (13.1.3, 13.1.4).
      */
     @Test
     void aListingsPreconditionsAreJudgedAsAnyAnswersAre() throws Exception {

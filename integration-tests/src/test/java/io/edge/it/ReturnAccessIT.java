@@ -121,9 +121,9 @@ class ReturnAccessIT {
     }
 
     /**
-     * A return's 2xx is judged by the request's preconditions as RFC 9110 13.2.1 has it (nginx judges them too):
-     * without validators, If-Match holds for "*" only and If-None-Match: * is a 304 to a GET (412 to a POST); a
-     * redirect or an error is not judged.
+     * A return's 2xx is judged by the request's preconditions as RFC 9110 13.2.1 has it (nginx judges a 200's, but
+     * whatever the method): without validators, If-Match holds for "*" only and If-None-Match: * is a 304 to a GET
+     * (412 to a POST); an OPTIONS (a CORS preflight), a redirect or an error is not judged.
      */
     @Test
     void aReturnsTwoHundredIsJudgedByThePreconditionsAndARedirectIsNot() throws Exception {
@@ -148,6 +148,8 @@ class ReturnAccessIT {
             RawHttpClient.Response ok = client.read();
             assertThat(ok.status()).isEqualTo(200);
             assertThat(ok.text()).isEqualTo("ok");
+            client.send("OPTIONS /healthz HTTP/1.1\r\nHost: a\r\nIf-Match: \"x\"\r\n\r\n");
+            assertThat(client.read().status()).as("an OPTIONS is not judged").isEqualTo(200);
             client.send("GET /moved HTTP/1.1\r\nHost: a\r\nIf-Match: \"x\"\r\n\r\n");
             assertThat(client.read().status()).as("not a 2xx: not judged").isEqualTo(301);
         }

@@ -82,10 +82,14 @@ public final class ReturnResponder implements Responder {
 
     /**
      * Answers {@code exchange}, whose answer would be a 2xx (RFC 9110 13.2.1), with 304 or 412 where its preconditions
-     * call for it, as {@link Preconditions#evaluateWithoutValidators} judges them, and says whether it did.
+     * call for it, as {@link Preconditions#evaluateWithoutValidators} judges them, and says whether it did. Not for
+     * OPTIONS, CONNECT or TRACE, whose preconditions 13.2.1 has ignored (a CORS preflight's 204 stays one).
      */
     private static boolean preconditionsAnswered(Exchange exchange) {
         HttpMethod method = exchange.request().method();
+        if (HttpMethod.OPTIONS.equals(method) || HttpMethod.CONNECT.equals(method) || HttpMethod.TRACE.equals(method)) {
+            return false;
+        }
         switch (Preconditions.evaluateWithoutValidators(exchange.request().headers(),
                 HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method))) {
             case NOT_MODIFIED -> exchange.complete(exchange.writeAndFlush(new DefaultFullHttpResponse(

@@ -76,8 +76,8 @@ public final class Preconditions {
     /**
      * {@link #evaluate} for an answer edge makes without validators (a directory's listing, a return's text), as RFC
      * 9110 13.2.1 has a 2xx judged: {@code If-Match} holds for {@code *} only, {@code If-None-Match: *} is a 304 to a
-     * GET or HEAD (412 to others), {@code If-Unmodified-Since} and {@code If-Modified-Since} are ignored (13.1.4:
-     * no modification date).
+     * GET or HEAD (412 to others), {@code If-Modified-Since} and {@code If-Unmodified-Since} are ignored (13.1.3,
+     * 13.1.4: no modification date; nginx answers the latter 412).
      */
     public static Outcome evaluateWithoutValidators(HttpHeaders request, boolean getOrHead) {
         if (!isConditional(request)) {
