@@ -52,6 +52,30 @@ class DuplicateKeysTest {
                                 + " [\"127.0.0.1:0\"]"));
     }
 
+    /**
+     * A value written at a key replaces what was below it, which a key written below it again then no longer meets; a
+     * key below another that was never replaced still does. Many keys in one object (a mime-types of 100 000) are
+     * walked once each.
+     */
+    @Test
+    void aValueReplacingAnObjectForgetsWhatWasBelowItAndManyKeysAreEachWalkedOnce() throws Exception {
+        StringBuilder types = new StringBuilder();
+        for (int i = 0; i < 20_000; i++) {
+            types.append("    ext").append(i).append(" = \"application/x-e").append(i).append("\"\n");
+        }
+        EdgeSettings settings = load("""
+                edge {
+                  sites = [{ root = www, locations = [{ match = "/", headers { X-A = "1" }, headers = null, headers { X-A = "2" } }] }]
+                  server { real-ip { header = X-Real-IP }, real-ip.header = X-Client-IP }
+                  mime-types {
+                """ + types + """
+                  }
+                }
+                """);
+        assertThat(settings.warnings()).extracting(ConfigProblem::line, ConfigProblem::key)
+                .containsExactly(tuple(3, "edge.server.real-ip.header"));
+    }
+
     /** A path expression and an object written again are the same object: HOCON merges them. */
     @Test
     void theSameKeyThroughAPathAndAnObjectOfTheSameFileIsWarnedOf() throws Exception {
