@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Collects problems while a configuration is checked, so that all of them are reported at once. */
 final class Problems {
@@ -73,14 +75,25 @@ final class Problems {
     }
 
     /** Where the value of {@code key} from {@code origin} was written, as its problems name it. */
+    /** The first file and line of a merged origin's name: {@code merge of /a/main.conf: 2,/a/base.conf: 4}. */
+    private static final Pattern MERGED = Pattern.compile("merge of (.+?): (\\d+)(?=,|$)");
+
     WrittenAt writtenAt(ConfigOrigin origin, String key) {
         Path where = file;
         int line = -1;
         // A value from reference.conf is never the user's mistake to find there; name the user's file.
         if (origin != null && origin.resource() == null) {
             line = origin.lineNumber();
-            if (origin.filename() != null) {
-                where = Path.of(origin.filename());
+            String filename = origin.filename();
+            Matcher merged = filename == null ? null : MERGED.matcher(filename);
+            if (merged != null && merged.lookingAt()) {
+                // Typesafe names a value merged from two files "merge of a.conf: 2,b.conf: 4" and gives it no line:
+                // the first is where the value that wins was written (an override, a file including the other)
+                filename = merged.group(1);
+                line = Integer.parseInt(merged.group(2));
+            }
+            if (filename != null) {
+                where = Path.of(filename);
                 // Typesafe places a triple-quoted string over several lines at its last line; its key is at its first
                 line = tripleQuotedStarts.computeIfAbsent(where, f -> ParseErrors.tripleQuotedStarts(linesOf(f)))
                         .getOrDefault(line, line);

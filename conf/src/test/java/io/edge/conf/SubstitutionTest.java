@@ -436,6 +436,34 @@ class SubstitutionTest {
         assertThat(settings.sites().get(0).index()).containsExactly("index.html", "index.php");
     }
 
+    /**
+     * An object merged from two files (a base file and a per-host file including it and setting a key of the same
+     * object) has a problem placed at the including file's line: Typesafe names such a value "merge of a: 2,b: 4",
+     * which was printed as its file name, with no line, and sorted after every other problem.
+     */
+    @Test
+    void aProblemOfAnObjectMergedFromTwoFilesIsAtTheLineOfTheFileThatWins() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        Files.writeString(dir.resolve("base.conf"), """
+                edge {
+                  sites = [{ root = www, locations = [{ match = "/", fastcgi = php }] }]
+                  fastcgi.backends.php {
+                    max-connections = 4
+                  }
+                }
+                """);
+        Path main = Files.writeString(dir.resolve("main.conf"), """
+                include "base.conf"
+                edge.fastcgi.backends.php.balance = round-robin
+                edge.server.io-threads = lots
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(main));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::file, ConfigProblem::line, ConfigProblem::key)
+                .containsExactly(tuple(main, 2, "edge.fastcgi.backends.php.addresses"),
+                        tuple(main, 3, "edge.server.io-threads"));
+    }
+
     private List<ConfigProblem> problems(String body) throws Exception {
         Path file = EdgeConfFile.write(dir, body);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
