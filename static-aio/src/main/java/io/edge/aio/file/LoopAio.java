@@ -335,8 +335,9 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
         abstract void refused();
 
         /**
-         * The kernel would have had to wait to take the read (EAGAIN under {@code RWF_NOWAIT}): the device's
-         * queue full, dirty pages of the range to write back first, a writer holding the file. No slot is held;
+         * The kernel would have had to wait to take the read (EAGAIN under {@code RWF_NOWAIT}): dirty pages of the
+         * range to write back first, a writer holding the file (a full device queue where the file system passes the
+         * flag on to the block layer). No slot is held;
          * the piece is read some other way rather than have {@code io_submit} wait on the event loop.
          */
         abstract void wouldWait();
