@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BiFunction;
@@ -148,6 +149,13 @@ public final class ConfigLoader {
         }
         if (!Files.isReadable(file)) {
             problems.add(new ConfigProblem(file, 0, null, "cannot be read", "a file readable by this user"));
+            throw new ConfigException(problems.sorted());
+        }
+        if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".properties")) {
+            // Read as HOCON, "edge.server.listen.0=127.0.0.1:80" is a syntax error naming no key, and
+            // "edge.sites.0.root" an object where a list is expected: say what the file is taken for instead
+            problems.add(new ConfigProblem(file, 0, null, "is a .properties file, which edge does not read",
+                    "a HOCON configuration file (.conf; JSON is HOCON too)"));
             throw new ConfigException(problems.sorted());
         }
         if (RequiredIncludes.sizeOf(file) > RequiredIncludes.MAX_FILE) {

@@ -761,6 +761,19 @@ class ParseErrorsTest {
         assertThat(ParseErrors.withoutClassNames("com.typesafe.config.ConfigException$IO: gone")).isEqualTo("gone");
     }
 
+    /**
+     * A configuration given as a .properties file: read as HOCON, its first "key=host:port" line was a syntax error that
+     * named no key (config fuzz); it is refused as what it is, the one problem.
+     */
+    @Test
+    void aPropertiesFileIsRefusedAsOneRatherThanReadAsHocon() throws Exception {
+        Path file = Files.writeString(dir.resolve("edge.properties"),
+                "edge.server.listen.0=127.0.0.1:8080\nedge.sites.0.root=www\n");
+        assertThat(problems(file)).extracting(ConfigProblem::toString).containsExactly(file
+                + ": is a .properties file, which edge does not read (expected: a HOCON configuration file (.conf; JSON is"
+                + " HOCON too))");
+    }
+
     private List<ConfigProblem> problems(Path file) {
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
         assertThat(e).as("loading should fail").isNotNull();
