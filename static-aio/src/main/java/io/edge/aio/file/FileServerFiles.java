@@ -34,8 +34,9 @@ final class FileServerFiles {
     private static final Logger log = LoggerFactory.getLogger(FileServerFiles.class);
 
     /**
-     * Closes descriptors of files on file servers ({@link OpenFile#closeOn}): one daemon thread for every engine;
-     * a file server that stalls holds up closes (and their fd budget permits), never an event loop.
+     * Closes descriptors of files on file servers ({@link OpenFile#closeOn}), and of large files an event loop
+     * released last ({@link OpenFile#CLOSED_OFF_THE_LOOP_ABOVE}): one daemon thread for every engine; a file server
+     * that stalls holds up closes (and their fd budget permits), never an event loop.
      */
     static final Executor CLOSER = Executors.newSingleThreadExecutor(ThreadPoolEngine.daemonThreads("edge-file-close-"));
 
@@ -89,15 +90,12 @@ final class FileServerFiles {
     }
 
     /**
-     * Waits up to {@code waitNanos} for the closes handed to {@link #CLOSER} and {@link OpenFile#LARGE_FILE_CLOSER}
-     * so far (an engine's close, off an event loop, after dropping its cached descriptors). The threads are shared
-     * by every engine in the process.
+     * Waits up to {@code waitNanos} for the closes handed to {@link #CLOSER} so far (an engine's close, off an
+     * event loop, after dropping its cached descriptors). The thread is shared by every engine in the process.
      */
     void awaitCloses(long waitNanos) {
         try {
-            CompletableFuture.allOf(CompletableFuture.runAsync(() -> { }, CLOSER),
-                    CompletableFuture.runAsync(() -> { }, OpenFile.LARGE_FILE_CLOSER))
-                    .get(waitNanos, TimeUnit.NANOSECONDS);
+            CompletableFuture.runAsync(() -> { }, CLOSER).get(waitNanos, TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {

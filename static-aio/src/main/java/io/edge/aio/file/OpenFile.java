@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.function.IntPredicate;
@@ -30,16 +29,12 @@ import java.util.function.IntPredicate;
 public final class OpenFile extends AbstractReferenceCounted {
 
     /**
-     * Files larger than this that an event loop releases last are closed on {@link #LARGE_FILE_CLOSER}: the last
+     * Files larger than this that an event loop releases last are closed on {@link FileServerFiles#CLOSER}: the last
      * close of a file deleted or replaced while it was open (a deploy's rsync over a video) frees its blocks then,
-     * which may read the file system's block bitmaps from the disk, in the closing thread (an io_uring close's
-     * too: its final release runs as the loop's task work). A thumbnail is closed where it is released.
+     * which may read the file system's block bitmaps from the disk, in the closing thread (an io_uring close's too:
+     * its final release runs as the loop's task work). A thumbnail is closed where it is released.
      */
     static final long CLOSED_OFF_THE_LOOP_ABOVE = 1 << 20;
-
-    /** Closes the large files event loops release ({@link #CLOSED_OFF_THE_LOOP_ABOVE}): one daemon thread. */
-    static final Executor LARGE_FILE_CLOSER =
-            Executors.newSingleThreadExecutor(ThreadPoolEngine.daemonThreads("edge-large-file-close-"));
 
     private final Path path;
     private final boolean directory;
@@ -208,7 +203,7 @@ public final class OpenFile extends AbstractReferenceCounted {
 
     /**
      * Whether kernel AIO refused a read of this file with {@code RWF_NOWAIT} ({@code EOPNOTSUPP}: a file system
-     * that cannot tell it would wait): later reads are submitted without it.
+     * that cannot tell it would wait; {@code EINVAL} from a kernel before 4.13): later reads are submitted without it.
      */
     boolean noWaitRefused() {
         return noWaitRefused;
@@ -411,7 +406,7 @@ public final class OpenFile extends AbstractReferenceCounted {
         Executor elsewhere = closer;
         if (elsewhere == null && size > CLOSED_OFF_THE_LOOP_ABOVE
                 && ThreadExecutorMap.currentExecutor() instanceof IoEventLoop) {
-            elsewhere = LARGE_FILE_CLOSER;
+            elsewhere = FileServerFiles.CLOSER; // not as this file's closer(): that says it is a file server's
         }
         if (elsewhere == null) {
             closeDescriptors();

@@ -76,7 +76,7 @@ class OpenFileTest {
         }
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         CountDownLatch closerHeld = new CountDownLatch(1);
-        OpenFile.LARGE_FILE_CLOSER.execute(() -> {
+        FileServerFiles.CLOSER.execute(() -> {
             try {
                 closerHeld.await(30, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
@@ -94,7 +94,7 @@ class OpenFileTest {
             }).get(30, TimeUnit.SECONDS);
             assertThat(cache.descriptorsInUse()).as("the large file's, waiting for its thread").isEqualTo(1);
             closerHeld.countDown();
-            CompletableFuture.runAsync(() -> { }, OpenFile.LARGE_FILE_CLOSER).get(30, TimeUnit.SECONDS);
+            CompletableFuture.runAsync(() -> { }, FileServerFiles.CLOSER).get(30, TimeUnit.SECONDS);
             assertThat(cache.descriptorsInUse()).isZero();
         } finally {
             closerHeld.countDown();
