@@ -74,10 +74,10 @@ final class Problems {
         return lines.computeIfAbsent(file, f -> Objects.requireNonNullElse(ParseErrors.linesOf(f), List.of()));
     }
 
-    /** Where the value of {@code key} from {@code origin} was written, as its problems name it. */
     /** The first file and line of a merged origin's name: {@code merge of /a/main.conf: 2,/a/base.conf: 4}. */
     private static final Pattern MERGED = Pattern.compile("merge of (.+?): (\\d+)(?=,|$)");
 
+    /** Where the value of {@code key} from {@code origin} was written, as its problems name it. */
     WrittenAt writtenAt(ConfigOrigin origin, String key) {
         Path where = file;
         int line = -1;
