@@ -550,6 +550,7 @@ final class Substitutions {
             String text = render(writtenValue);
             String cause = null;
             String causeMessage = null;
+            ConfigOrigin origin = writtenValue.origin();
             Matcher m = SUBSTITUTION.matcher(text);
             while (m.find() && cause == null) {
                 String looked = m.group(2);
@@ -559,15 +560,16 @@ final class Substitutions {
                     continue;
                 }
                 cause = name;
+                origin = atLineSubstituting(origin, f.path(), looked, problems); // not an earlier value it overrides
                 causeMessage = unresolved.containsKey(keyOf(looked)) || unresolved.containsKey(keyOf(name))
                         ? "${" + name + "} has no value: " + name + " is itself unresolved"
                         : "${" + name + "} has no value";
             }
             if (cause == null) {
-                problems.addAndSilence(writtenValue.origin(), key(f.path()), text + " cannot be resolved",
+                problems.addAndSilence(origin, key(f.path()), text + " cannot be resolved",
                         "substitutions of environment variables or settings that exist");
             } else {
-                problems.addAndSilence(writtenValue.origin(), key(f.path()), causeMessage, "an environment variable or a "
+                problems.addAndSilence(origin, key(f.path()), causeMessage, "an environment variable or a "
                         + "setting named " + cause + "; use ${?" + cause + "} to make it optional");
             }
             root = (ConfigObject) replace(root, f.path(), 0);

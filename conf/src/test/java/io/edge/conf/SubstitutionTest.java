@@ -82,6 +82,22 @@ class SubstitutionTest {
                         tuple(4, "edge.threads", "${NOPE_EDGE_T} has no value"));
     }
 
+    /**
+     * A value written in an object and overridden later in the same file by a substitution that cannot be resolved: the
+     * problem is at the substitution's line, not at the value it overrides (where Typesafe's merged origin starts).
+     */
+    @Test
+    void anUnresolvedOverrideOfAnEarlierValueIsReportedWhereItIsWritten() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www }]
+                server { io-threads = 2 }
+                server.io-threads = ${NOPE_EDGE_THREADS}
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(tuple(4, "edge.server.io-threads", "${NOPE_EDGE_THREADS} has no value"));
+    }
+
     @Test
     void aSubstitutionBesideAValueOfAnotherKindIsReportedWithTheRest() throws Exception {
         Files.createDirectory(dir.resolve("www"));
