@@ -1,6 +1,7 @@
 package io.edge.aio.file;
 
 import io.edge.aio.StaticIoSettings;
+import io.edge.aio.file.LoopAio.Unread;
 import io.edge.aio.linux.LinuxAio;
 import io.edge.aio.linux.ShmSlab;
 import io.netty.buffer.ByteBuf;
@@ -13,7 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -66,10 +69,6 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         final AtomicInteger slotsHeld = new AtomicInteger();
         final AtomicLong holesPunched = new AtomicLong();
         final AtomicLong threadReads = new AtomicLong();
-        final AtomicLong directRefused = new AtomicLong();
-        final AtomicLong slabFull = new AtomicLong();
-        final AtomicLong slabNoRoom = new AtomicLong();
-        final AtomicLong wouldWait = new AtomicLong();
 
         Stats() {
         }
@@ -84,10 +83,8 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     private final long slotSize;
     private final long readTimeoutNanos;
     private final AtomicBoolean directRefusalLogged = new AtomicBoolean();
-    private final AtomicBoolean directReadRefusalLogged = new AtomicBoolean();
-    private final AtomicBoolean slabFullLogged = new AtomicBoolean();
-    private final AtomicBoolean slabNoRoomLogged = new AtomicBoolean();
-    private final AtomicBoolean wouldWaitLogged = new AtomicBoolean();
+    /** Reads and loads handed to the pool for each reason the kernel did not read them, counted; each logged once. */
+    private final Map<Unread, PoolReads> unread = new EnumMap<>(Unread.class);
     private final Path slabDir;
     private final AtomicBoolean noContextLogged = new AtomicBoolean();
     private final String unavailable;
@@ -152,6 +149,9 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             Path slabDir, Stats stats, LongSupplier nanoTime) {
         super("linux-aio-sendfile", blocking, stats);
         this.stats = stats;
+        for (Unread why : Unread.values()) {
+            unread.put(why, new PoolReads());
+        }
         if (queueDepth < 1 || queueDepth > 32768) {
             throw new IllegalArgumentException("queueDepth: " + queueDepth + " (expected: 1..32768)");
         }
@@ -386,26 +386,8 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         }
 
         @Override
-        void refused() {
-            directRefused(file);
-            fallBack();
-        }
-
-        @Override
-        void noSlot() {
-            slabFull(file);
-            fallBack();
-        }
-
-        @Override
-        void noRoom() {
-            slabNoRoom(file);
-            fallBack();
-        }
-
-        @Override
-        void wouldWait() {
-            wouldWaitCounted(file);
+        void notRead(Unread why) {
+            handedToPool(why, file);
             fallBack();
         }
 
@@ -443,10 +425,8 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         private ByteBuf buffer;
         private int outstanding;
         private Throwable failure;
-        private boolean refused;
-        private boolean slabFull;
-        private boolean noRoom;
-        private boolean wouldWait;
+        /** Why a part was not read by the kernel: the whole read goes to the pool. */
+        private Unread unread;
 
         /** Takes over one reference to {@code file}. */
         BufferRead(OpenFile file, long offset, int length, ByteBufAllocator alloc, CompletableFuture<ByteBuf> result,
@@ -505,19 +485,11 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             if (--outstanding > 0) {
                 return;
             }
-            if (failure != null || refused || slabFull || noRoom || wouldWait) {
+            if (failure != null || unread != null) {
                 buffer.release();
                 buffer = null;
                 if (failure == null) {
-                    if (refused) {
-                        directRefused(file);
-                    } else if (slabFull) {
-                        slabFull(file);
-                    } else if (wouldWait) {
-                        wouldWaitCounted(file);
-                    } else {
-                        slabNoRoom(file);
-                    }
+                    handedToPool(unread, file);
                     fallBack();
                     return;
                 }
@@ -551,7 +523,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
 
             @Override
             boolean wanted() {
-                return !result.isDone() && failure == null && !refused && !slabFull && !noRoom && !wouldWait;
+                return !result.isDone() && failure == null && unread == null;
             }
 
             @Override
@@ -573,30 +545,14 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             void failed(Throwable cause) {
                 // A part left unstarted because another was refused or found the slab full is not a failure:
                 // the whole read goes to the pool.
-                partDone(refused || slabFull || noRoom || wouldWait ? null : cause);
+                partDone(unread != null ? null : cause);
             }
 
             @Override
-            void refused() {
-                refused = true;
-                partDone(null);
-            }
-
-            @Override
-            void noSlot() {
-                slabFull = true;
-                partDone(null);
-            }
-
-            @Override
-            void noRoom() {
-                noRoom = true;
-                partDone(null);
-            }
-
-            @Override
-            void wouldWait() {
-                wouldWait = true;
+            void notRead(Unread why) {
+                if (unread == null || why == Unread.REFUSED) {
+                    unread = why; // a refusal is remembered by the file: its later reads go to the pool at once
+                }
                 partDone(null);
             }
         }
@@ -606,41 +562,35 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         return new EOFException("file shrank below " + end + " bytes while being read: " + file.path());
     }
 
-    private void directRefused(OpenFile file) {
-        file.refuseDirectReads();
-        stats.directRefused.incrementAndGet();
-        if (directReadRefusalLogged.compareAndSet(false, true)) {
-            log.warn("linux-aio-sendfile: an O_DIRECT read of {} was refused (EINVAL); such reads go to the thread "
-                    + "pool (counted, not logged again)", file.path());
-        }
+    /** Reads or loads of one {@link Unread} reason handed to the pool so far, and whether that was logged. */
+    private static final class PoolReads {
+        final AtomicLong count = new AtomicLong();
+        final AtomicBoolean logged = new AtomicBoolean();
     }
 
-    private void slabFull(OpenFile file) {
-        stats.slabFull.incrementAndGet();
-        if (slabFullLogged.compareAndSet(false, true)) {
-            log.warn("linux-aio-sendfile: every slab slot of a loop is held by responses their clients have not taken "
-                    + "yet (slow clients); a read of {} and others while that lasts go to the thread pool (counted, "
-                    + "not logged again)", file.path());
+    /** Counts a read or load handed to the pool because the kernel did not read it, for {@code why}; logs the first. */
+    private void handedToPool(Unread why, OpenFile file) {
+        if (why == Unread.REFUSED) {
+            file.refuseDirectReads();
         }
-    }
-
-    private void slabNoRoom(OpenFile file) {
-        stats.slabNoRoom.incrementAndGet();
-        if (slabNoRoomLogged.compareAndSet(false, true)) {
-            log.warn("linux-aio-sendfile: {} has no room for the pages of the slab slots in use (a full tmpfs: the "
-                    + "kernel answers EFAULT); a read of {} and others while that lasts go to the thread pool "
+        PoolReads reads = unread.get(why);
+        reads.count.incrementAndGet();
+        if (!reads.logged.compareAndSet(false, true)) {
+            return;
+        }
+        switch (why) {
+            case REFUSED -> log.warn("linux-aio-sendfile: an O_DIRECT read of {} was refused (EINVAL); such reads go to "
+                    + "the thread pool (counted, not logged again)", file.path());
+            case NO_SLOT -> log.warn("linux-aio-sendfile: every slab slot of a loop is held by responses their clients "
+                    + "have not taken yet (slow clients); a read of {} and others while that lasts go to the thread pool "
+                    + "(counted, not logged again)", file.path());
+            case NO_ROOM -> log.warn("linux-aio-sendfile: {} has no room for the pages of the slab slots in use (a full "
+                    + "tmpfs: the kernel answers EFAULT); a read of {} and others while that lasts go to the thread pool "
                     + "(counted, not logged again). Give it more room, or lower static.queue-depth or "
-                    + "static.sendfile-chunk",
-                    slabDir, file.path());
-        }
-    }
-
-    private void wouldWaitCounted(OpenFile file) {
-        stats.wouldWait.incrementAndGet();
-        if (wouldWaitLogged.compareAndSet(false, true)) {
-            log.info("linux-aio-sendfile: the kernel could not take a read of {} without waiting (pages of it not "
-                    + "yet written back, a writer holding it); such reads go to the thread pool (counted, not logged "
-                    + "again)", file.path());
+                    + "static.sendfile-chunk", slabDir, file.path());
+            case WOULD_WAIT -> log.info("linux-aio-sendfile: the kernel could not take a read of {} without waiting "
+                    + "(pages of it not yet written back, a writer holding it); such reads go to the thread pool "
+                    + "(counted, not logged again)", file.path());
         }
     }
 
@@ -649,22 +599,22 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
      * the thread pool so far.
      */
     public long wouldWaitReads() {
-        return stats.wouldWait.get();
+        return unread.get(Unread.WOULD_WAIT).count.get();
     }
 
     /** Reads whose slab slot the slab's file system had no room for (a full tmpfs), gone to the thread pool so far. */
     public long slabNoRoomReads() {
-        return stats.slabNoRoom.get();
+        return unread.get(Unread.NO_ROOM).count.get();
     }
 
     /** Reads that found every slab slot held by regions not yet written, and went to the thread pool so far. */
     public long slabFullReads() {
-        return stats.slabFull.get();
+        return unread.get(Unread.NO_SLOT).count.get();
     }
 
     /** Kernel reads refused with EINVAL and redone by the thread pool so far. */
     public long refusedDirectReads() {
-        return stats.directRefused.get();
+        return unread.get(Unread.REFUSED).count.get();
     }
 
     /** The most kernel reads in flight at once so far, over all event loops. */

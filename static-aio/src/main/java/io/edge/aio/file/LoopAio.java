@@ -29,9 +29,9 @@ import org.slf4j.LoggerFactory;
  * so a socket that {@code sendfile}d them keeps the bytes it was given; a slot whose punch failed is never
  * reused. A piece that finds the queue depth reached waits here (FIFO), never blocking; one that finds the
  * depth not reached but no free slot, every other slot held by regions their clients have not taken yet, is
- * handed back ({@link Piece#noSlot}) to be read another way: slow clients never hold up other reads; so is one
- * whose slot's pages the slab's full tmpfs could not give ({@link Piece#noRoom}), and so is one the kernel could not
- * take without waiting ({@link Piece#wouldWait}): reads are submitted with {@code RWF_NOWAIT}, as {@code io_submit}
+ * handed back ({@link Unread#NO_SLOT}) to be read another way: slow clients never hold up other reads; so is one
+ * whose slot's pages the slab's full tmpfs could not give ({@link Unread#NO_ROOM}), and so is one the kernel could not
+ * take without waiting ({@link Unread#WOULD_WAIT}): reads are submitted with {@code RWF_NOWAIT}, as {@code io_submit}
  * otherwise writes back the range's dirty pages before an O_DIRECT read, or waits for a writer holding the file, with
  * the event loop. (It may still wait for a free request of a full device queue: ext4 and xfs do not pass the flag on
  * to the block layer as of Linux 6.x.)
@@ -113,7 +113,7 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
             if (freeCount == 0) {
                 // Below the queue depth, so regions hold every slot the kernel is not reading into: sockets
                 // that do not take their bytes (slow clients). Waiting for them could take any time.
-                piece.noSlot();
+                piece.notRead(Unread.NO_SLOT);
                 continue;
             }
             piece.slot = freeSlots[--freeCount];
@@ -176,11 +176,11 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
         if (result < 0) {
             release(slot);
             if (result == -Syscalls.EAGAIN) {
-                piece.wouldWait(); // RWF_NOWAIT: the read would have had io_submit wait, on this loop
+                piece.notRead(Unread.WOULD_WAIT); // RWF_NOWAIT: the read would have had io_submit wait, on this loop
             } else if (result == -Syscalls.EINVAL) {
-                piece.refused();
+                piece.notRead(Unread.REFUSED);
             } else if (result == -Syscalls.EFAULT) {
-                piece.noRoom(); // the slab's pages could not be had: its tmpfs is full
+                piece.notRead(Unread.NO_ROOM); // the slab's pages could not be had: its tmpfs is full
             } else {
                 piece.failed(Syscalls.error("kernel AIO read of " + piece.file.path(), (int) -result));
             }
@@ -284,9 +284,34 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
         return length;
     }
 
+    /** Why a piece was not read by the kernel into a slot, to be read some other way (the thread pool). */
+    enum Unread {
+        /**
+         * The kernel refused the O_DIRECT read (EINVAL): a file system that wants the rest aligned otherwise, or that
+         * refuses O_DIRECT reads of this file.
+         */
+        REFUSED,
+        /**
+         * The kernel would have had to wait to take the read (EAGAIN under {@code RWF_NOWAIT}): dirty pages of the
+         * range to write back first, a writer holding the file (a full device queue where the file system passes the
+         * flag on to the block layer); rather than have {@code io_submit} wait on the event loop.
+         */
+        WOULD_WAIT,
+        /**
+         * The piece never started: every slot not being read into is held by a region a client has not taken yet;
+         * rather than wait for slow clients.
+         */
+        NO_SLOT,
+        /**
+         * The kernel could not have the slot's pages (EFAULT): the slab's file system is full, as a tmpfs smaller than
+         * the slots in use is (Docker's 64 MiB {@code /dev/shm}; the slab is sparse, so no set-up finds it).
+         */
+        NO_ROOM
+    }
+
     /**
      * One aligned read into one slot, from {@link #submit} to one of {@link #loaded}, {@link #failed} or
-     * {@link #refused}, each called once on the loop. The piece's owner holds a reference to {@link #file} (its
+     * {@link #notRead}, each called once on the loop. The piece's owner holds a reference to {@link #file} (its
      * O_DIRECT descriptor) until then.
      */
     abstract static class Piece {
@@ -313,7 +338,7 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
          * is not all read. The kernel may end an O_DIRECT read short of it with the file going on (NFS or a FUSE server
          * answering short, a file system on 512-byte sectors ending a read on one); only a read that returns nothing
          * says the file ended (it shrank: the range is past its end). Where the file system wants the rest aligned
-         * otherwise, the kernel refuses it (EINVAL) and the piece is read another way ({@link #refused}).
+         * otherwise, the kernel refuses it (EINVAL) and the piece is read another way ({@link Unread#REFUSED}).
          */
         boolean readsOn() {
             return done < needed;
@@ -331,28 +356,7 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
         /** The read failed or never started; no slot is held. */
         abstract void failed(Throwable cause);
 
-        /** The kernel refused the O_DIRECT read (EINVAL); no slot is held. */
-        abstract void refused();
-
-        /**
-         * The kernel would have had to wait to take the read (EAGAIN under {@code RWF_NOWAIT}): dirty pages of the
-         * range to write back first, a writer holding the file (a full device queue where the file system passes the
-         * flag on to the block layer). No slot is held;
-         * the piece is read some other way rather than have {@code io_submit} wait on the event loop.
-         */
-        abstract void wouldWait();
-
-        /**
-         * The piece never started: every slot not being read into is held by a region a client has not taken
-         * yet. No slot is held; the piece is read some other way rather than wait for slow clients.
-         */
-        abstract void noSlot();
-
-        /**
-         * The kernel could not have the slot's pages (EFAULT): the slab's file system is full, as a tmpfs smaller than
-         * the slots in use is (Docker's 64 MiB {@code /dev/shm}; the slab is sparse, so no set-up finds it). No slot is
-         * held; the piece is read some other way rather than fail.
-         */
-        abstract void noRoom();
+        /** The piece was not read here, for {@code why}; no slot is held. It is read some other way. */
+        abstract void notRead(Unread why);
     }
 }

@@ -609,23 +609,8 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         }
 
         @Override
-        void refused() {
-            failure = new AssertionError("refused");
-        }
-
-        @Override
-        void noSlot() {
-            failure = new AssertionError("no slot");
-        }
-
-        @Override
-        void noRoom() {
-            failure = new AssertionError("no room");
-        }
-
-        @Override
-        void wouldWait() {
-            failure = new AssertionError("would wait");
+        void notRead(LoopAio.Unread why) {
+            failure = new AssertionError("not read: " + why);
         }
     }
 
