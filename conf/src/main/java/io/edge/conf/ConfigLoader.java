@@ -151,7 +151,7 @@ public final class ConfigLoader {
             problems.add(new ConfigProblem(file, 0, null, "cannot be read", "a file readable by this user"));
             throw new ConfigException(problems.sorted());
         }
-        if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".properties")) {
+        if (RequiredIncludes.isProperties(file.getFileName().toString())) {
             // Read as HOCON, "edge.server.listen.0=127.0.0.1:80" is a syntax error naming no key, and
             // "edge.sites.0.root" an object where a list is expected: say what the file is taken for instead
             problems.add(new ConfigProblem(file, 0, null, "is a .properties file, which edge does not read",

@@ -38,8 +38,8 @@ final class ParseErrors {
     static final String EXPECTED_URL = "a URL that can be fetched";
 
     /**
-     * Typesafe's advice after a syntax error, which does not apply: edge reads every file as HOCON, whatever its name
-     * (a .properties file has no objects or lists, so it could not hold edge's settings anyway).
+     * Typesafe's advice after a syntax error, which does not apply: edge reads the main file as HOCON, whatever its name,
+     * and every include too but one of a .properties file (which has no lists, so could hardly hold edge's settings).
      */
     private static final String RENAME_ADVICE = ", or you may be able to rename the file .properties rather than .conf";
 
@@ -648,6 +648,9 @@ final class ParseErrors {
      * its first syntax error, so one file's hides every other file's); {@code null} when it has none or cannot be read.
      */
     static ConfigProblem syntaxError(Path file) {
+        if (RequiredIncludes.isProperties(file.getFileName().toString())) {
+            return null; // an included properties file: what is not a HOCON syntax error is
+        }
         try {
             ConfigDocumentFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF));
             return null;

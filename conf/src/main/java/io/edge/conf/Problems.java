@@ -94,12 +94,43 @@ final class Problems {
             }
             if (filename != null) {
                 where = Path.of(filename);
+                if (line < 1 && key != null && RequiredIncludes.isProperties(filename)) {
+                    line = propertiesLine(linesOf(where), key); // Typesafe gives a properties file's values no line
+                }
                 // Typesafe places a triple-quoted string over several lines at its last line; its key is at its first
                 line = tripleQuotedStarts.computeIfAbsent(where, f -> ParseErrors.tripleQuotedStarts(linesOf(f)))
                         .getOrDefault(line, line);
             }
         }
         return new WrittenAt(where, line, key, Substitutions.environmentVariable(origin));
+    }
+
+    /** A key of a properties file ({@code edge.sites.0.root}): what comes before its separator, {@code =}, : or a blank. */
+    private static final Pattern PROPERTIES_KEY = Pattern.compile("\\s*((?:[^\\s=:\\\\]|\\\\.)+)");
+
+    /**
+     * The line of a properties file's {@code lines} that sets {@code key} ({@code edge.sites[0]} as
+     * {@code edge.sites.0}) or a key below it, the first; -1 when none does.
+     */
+    static int propertiesLine(List<String> lines, String key) {
+        String wanted = key.replaceAll("\\[(\\d+)]", ".$1");
+        boolean continued = false; // the line before ended in an odd number of backslashes: this one goes on its value
+        for (int i = 0; i < lines.size(); i++) {
+            String text = lines.get(i);
+            boolean starts = !continued;
+            String stripped = text.strip();
+            boolean comment = starts && (stripped.startsWith("#") || stripped.startsWith("!"));
+            continued = !comment && (text.length() - text.replaceAll("\\\\+$", "").length()) % 2 == 1;
+            Matcher m = PROPERTIES_KEY.matcher(text);
+            if (!starts || comment || stripped.isEmpty() || !m.lookingAt()) {
+                continue;
+            }
+            String written = m.group(1).replaceAll("\\\\(.)", "$1");
+            if (written.equals(wanted) || written.startsWith(wanted + ".")) {
+                return i + 1;
+            }
+        }
+        return -1;
     }
 
     /**

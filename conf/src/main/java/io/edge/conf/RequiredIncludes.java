@@ -9,7 +9,9 @@ import com.typesafe.config.ConfigIncluderFile;
 import com.typesafe.config.ConfigIncluderURL;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigOriginFactory;
+import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigParseable;
+import com.typesafe.config.ConfigSyntax;
 import java.io.File;
 import java.io.IOException;
 import java.net.MalformedURLException;
@@ -19,6 +21,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
@@ -84,11 +87,16 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
         return read(() -> {
             URL url = urlOf(what);
             if (url == null) { // no URL: a file beside the includer (and the classpath), "a:b.conf" too
-                refuseIfNotRegular(besideIncluder(context, new File(what)));
+                File file = besideIncluder(context, new File(what));
+                refuseIfNotRegular(file);
+                if (isProperties(what)) {
+                    // read as a file(...): a name Typesafe reads beside its includer is parsed in the includer's syntax
+                    return ((ConfigIncluderFile) typesafe).includeFile(required(context, what), file);
+                }
             } else if ("file".equals(url.getProtocol())) {
                 refuseIfNotRegular(ParseErrors.fileOf(url));
             }
-            return typesafe.include(required(context), what);
+            return typesafe.include(required(context, what), what);
         });
     }
 
@@ -97,7 +105,7 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
         File file = besideIncluder(context, what);
         return read(() -> {
             refuseIfNotRegular(file);
-            return ((ConfigIncluderFile) typesafe).includeFile(required(context), file);
+            return ((ConfigIncluderFile) typesafe).includeFile(required(context, file.getName()), file);
         });
     }
 
@@ -162,7 +170,7 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
             if ("file".equals(what.getProtocol())) { // a file: a FIFO, a device, a large one as any other include's
                 refuseIfNotRegular(ParseErrors.fileOf(what));
             }
-            return ((ConfigIncluderURL) typesafe).includeURL(required(context), what);
+            return ((ConfigIncluderURL) typesafe).includeURL(required(context, what.getPath()), what);
         });
     }
 
@@ -177,7 +185,7 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
 
     @Override
     public ConfigObject includeResources(ConfigIncludeContext context, String what) {
-        return read(() -> ((ConfigIncluderClasspath) typesafe).includeResources(required(context), what));
+        return read(() -> ((ConfigIncluderClasspath) typesafe).includeResources(required(context, what), what));
     }
 
     /**
@@ -227,7 +235,18 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
         return object;
     }
 
-    private static ConfigIncludeContext required(ConfigIncludeContext context) {
-        return context.setParseOptions(context.parseOptions().setAllowMissing(false));
+    /**
+     * {@code context} for an include of {@code name} that must exist. A name ending in .properties is read as a
+     * properties file, as Typesafe reads one anywhere else: its syntax is otherwise the main file's, HOCON, which the
+     * loader sets (a main file named .json is read as HOCON too), and which includes inherit.
+     */
+    private static ConfigIncludeContext required(ConfigIncludeContext context, String name) {
+        ConfigParseOptions options = context.parseOptions().setAllowMissing(false);
+        return context.setParseOptions(isProperties(name) ? options.setSyntax(ConfigSyntax.PROPERTIES) : options);
+    }
+
+    /** Whether a file named {@code name} is a properties file, by its extension. */
+    static boolean isProperties(String name) {
+        return name != null && name.toLowerCase(Locale.ROOT).endsWith(".properties");
     }
 }

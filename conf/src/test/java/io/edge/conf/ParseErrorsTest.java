@@ -487,7 +487,7 @@ class ParseErrorsTest {
         });
     }
 
-    /** edge reads every file as HOCON, whatever its name: Typesafe's advice to rename it .properties would not help. */
+    /** edge reads a .conf file as HOCON, whatever it holds: Typesafe's advice to rename it .properties would not help. */
     @Test
     void aSyntaxErrorDoesNotAdviseRenamingTheFile() throws Exception {
         Path file = write("s7.conf", "edge {\n  sites = []\n  server.io-threads = }\n}\n");
@@ -772,6 +772,22 @@ class ParseErrorsTest {
         assertThat(problems(file)).extracting(ConfigProblem::toString).containsExactly(file
                 + ": is a .properties file, which edge does not read (expected: a HOCON configuration file (.conf; JSON is"
                 + " HOCON too))");
+    }
+
+    /**
+     * An included .properties file is read as one, as Typesafe reads it anywhere else: it was read as HOCON, the main
+     * file's syntax (its {@code a b = c} a syntax error). Its values' problems are at their lines, which Typesafe does
+     * not give them, and a syntax error elsewhere does not have it parsed as HOCON for one of its own.
+     */
+    @Test
+    void anIncludedPropertiesFileIsReadAsPropertiesWithItsProblemsAtTheirLines() throws Exception {
+        Path properties = write("tuning.properties", "# generated\nedge.server.io-threads = lots\n"
+                + "edge.static.fd-budget: 1 2 3 = =\n");
+        Path file = write("main.conf", "edge { sites = [] }\ninclude \"tuning.properties\"\n");
+        assertThat(problems(file)).filteredOn(p -> p.file().equals(properties)).extracting(ConfigProblem::line,
+                ConfigProblem::key).containsExactly(tuple(2, "edge.server.io-threads"), tuple(3, "edge.static.fd-budget"));
+        Path broken = write("broken.conf", "edge { sites = [] }\ninclude file(\"tuning.properties\")\nedge.x = = 1\n");
+        assertThat(problems(broken)).extracting(ConfigProblem::file).containsExactly(broken);
     }
 
     private List<ConfigProblem> problems(Path file) {
