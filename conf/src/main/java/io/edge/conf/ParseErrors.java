@@ -769,7 +769,20 @@ final class ParseErrors {
         if (!(e instanceof ConfigException.WrongType) || !m.matches()) {
             return null;
         }
-        return kind(m.group(1)) + " and " + kind(m.group(3)) + " side by side: " + m.group(2) + " and " + m.group(4);
+        return kind(m.group(1)) + " and " + kind(m.group(3)) + " side by side: " + shortened(m.group(2)) + " and "
+                + shortened(m.group(4));
+    }
+
+    /** The most of a value a concatenation's problem shows: an object substituted whole has every default in it. */
+    private static final int SHOWN = 60;
+
+    /** {@code rendered}, a value as Typesafe renders it, cut at {@link #SHOWN} characters, its closing bracket kept. */
+    static String shortened(String rendered) {
+        if (rendered.length() <= SHOWN) {
+            return rendered;
+        }
+        char last = rendered.charAt(rendered.length() - 1);
+        return rendered.substring(0, SHOWN - 4) + " ..." + (last == '}' || last == ']' ? String.valueOf(last) : "");
     }
 
     /** A kind of value, as a user would name it, for the name of the Typesafe class that holds it. */

@@ -113,6 +113,21 @@ class SubstitutionTest {
                         tuple(4, "edge.server.io-threads", "\"x\" is not a number"));
     }
 
+    /** An object substituted whole beside a string: its rendering, every default of it, is cut short in the problem. */
+    @Test
+    void aWholeObjectBesideAStringIsShownShortened() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www }]
+                server.pid-file = ${edge.static} "x"
+                """);
+        assertThat(problems).singleElement().satisfies(p -> {
+            assertThat(p.line()).isEqualTo(3);
+            assertThat(p.message()).startsWith("an object and a string side by side: {\"").endsWith(
+                    " ...} and \" x\"").hasSizeLessThan(120);
+        });
+    }
+
     /**
      * Substitutions alone on both sides of a list beside a string: Typesafe's failure then has no line (its origin is
      * the values', merged), and the problem is still at the key that put them together.
