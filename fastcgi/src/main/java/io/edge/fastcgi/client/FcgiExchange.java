@@ -510,6 +510,7 @@ public final class FcgiExchange {
                     // not judged at a record boundary yet: the probe's answer may follow in this very read (a script
                     // that ended at once); workerFreed judges the boundary after it
                     state = State.AWAITING_WORKER;
+                    lease.answered(); // its client may ask again before the worker is free: the pool makes room
                     cleanUp(false); // the slot stays this exchange's: the probe's answer comes to it
                     workerTimer = backendChannel.eventLoop().schedule(this::workerUnanswered,
                             options.readTimeout().toNanos(), TimeUnit.NANOSECONDS);

@@ -38,8 +38,10 @@ import org.slf4j.LoggerFactory;
  *      │            └─ connect failed, hard ──► QUEUED at the head, or FAILED (BackendUnavailable) once it
  *      │                                        failed on as many addresses as the group has, or all are down
  *      ├─ queue empty and a slot is free ──► DISPATCHED
- *      ├─ otherwise ──► QUEUED, or FAILED (QueueFull) when max-waiters are queued; at the head for acquireAgain
- *      │                (a request sent again after its lease's connection ended unread: it had its turn)
+ *      ├─ otherwise ──► QUEUED, or FAILED (QueueFull) when max-waiters are queued, and one more for each slot whose
+ *      │                answer is complete while its worker is awaited ({@link Lease#answered}: the client of that
+ *      │                answer may be the one asking again); at the head for acquireAgain (a request sent again
+ *      │                after its lease's connection ended unread: it had its turn)
  *   QUEUED ──oldest, when a slot frees──► DISPATCHED
  *   QUEUED ──deadline──► FAILED (QueueTimeout)        QUEUED ──promise cancelled──► removed, never dispatched
  *   one with an answer of its own ({@link #acquireUnlessRefused}), arriving or QUEUED, while every address refuses
@@ -140,6 +142,12 @@ public final class BackendPool implements AutoCloseable {
      */
     private long holdNanos;
     /**
+     * Leases whose answer is complete but whose slot is held until their worker is free ({@link Lease#answered}): as
+     * many more requests may wait than {@code max-waiters}, as their clients' next requests arrive meanwhile (a
+     * keep-alive client asks again the moment it has its answer, before the probe's answer frees the slot).
+     */
+    private int answeredHeld;
+    /**
      * When edge's running out of descriptors was last logged (it is the process's, not an address's: logged once per
      * {@link #REFUSAL_LOG_INTERVAL_NANOS} whichever address met it), and whether it was since the last working connect.
      */
@@ -234,7 +242,7 @@ public final class BackendPool implements AutoCloseable {
             } else if (again) {
                 queue.offerFirst(w);
                 armTimer(w, budget);
-            } else if (queue.offer(w)) {
+            } else if (queue.offer(w, answeredHeld)) {
                 armTimer(w, budget);
             } else {
                 counters.rejectedFull.incrementAndGet();
@@ -338,7 +346,7 @@ public final class BackendPool implements AutoCloseable {
             lingering += b.lingering;
         }
         return new PoolStats(open, idle, queue.size(), counters.rejectedFull.get(), counters.timedOut.get(),
-                counters.busyConnects.get(), counters.failedConnects.get(), lingering);
+                counters.busyConnects.get(), counters.failedConnects.get(), lingering, answeredHeld);
     }
 
     /** Fails every queued request and closes idle connections; leased ones close when released. */
@@ -967,6 +975,16 @@ public final class BackendPool implements AutoCloseable {
                 retryAfterSeconds);
     }
 
+    /** {@code lease}'s answer is complete, its slot held until its worker is free ({@link Lease#answered}). */
+    void answered(Lease lease) {
+        synchronized (this) {
+            if (!lease.isReleased() && !lease.answeredCounted) { // released meanwhile: never counted
+                lease.answeredCounted = true;
+                answeredHeld++;
+            }
+        }
+    }
+
     void release(Lease lease, Lease.Outcome outcome) {
         PooledConnection pc = lease.connection;
         Backend b = pc.backend;
@@ -974,6 +992,9 @@ public final class BackendPool implements AutoCloseable {
         long now = timers.nanoTime();
         boolean lingers = outcome == Lease.Outcome.TIMED_OUT && lingerNanos > 0;
         synchronized (this) {
+            if (lease.answeredCounted) {
+                answeredHeld--;
+            }
             if (lease.used()) {
                 long held = Math.max(0, now - lease.grantedNanos);
                 holdNanos = holdNanos == 0 ? held : holdNanos + (held - holdNanos) / 8;
@@ -1086,6 +1107,11 @@ public final class BackendPool implements AutoCloseable {
         for (Waiter w = queue.peek(); w != null; w = w.next) {
             check(!w.promise.isDone() || w.promise.isCancelled(), "queued waiter already completed");
         }
+        int open = 0;
+        for (Backend b : backends) {
+            open += b.open;
+        }
+        check(answeredHeld >= 0 && answeredHeld <= open, "answered slots " + answeredHeld + " of " + open + " open");
         if (!queue.isEmpty()) {
             int saved = nextIndex;
             check(choose(now) == null || closed, "an address is eligible while requests wait");

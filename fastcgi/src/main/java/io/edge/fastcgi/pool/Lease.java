@@ -41,6 +41,11 @@ public final class Lease {
     /** An exchange went out on it ({@link #exchangeStarted}): how long it held its slot says how long a script takes. */
     private volatile boolean used;
     private final AtomicBoolean released = new AtomicBoolean();
+    /**
+     * Counted among the pool's answered slots ({@link #answered}): its exchange's answer is complete, its slot held only
+     * until the worker is free. Guarded by the pool's lock.
+     */
+    boolean answeredCounted;
     private volatile Outcome outcome;
 
     Lease(BackendPool pool, PooledConnection connection, boolean reused, long waitNanos, long connectNanos,
@@ -97,6 +102,17 @@ public final class Lease {
 
     public boolean isReleased() {
         return released.get();
+    }
+
+    /**
+     * The exchange's answer is complete, but the lease is kept until the backend's worker reads again (await-worker): its
+     * client may send its next request meanwhile, which the pool then queues beyond {@code max-waiters}, as the request
+     * before it counts no more. Only the first call counts; none after {@link #release}.
+     */
+    public void answered() {
+        if (!released.get()) {
+            pool.answered(this);
+        }
     }
 
     /**

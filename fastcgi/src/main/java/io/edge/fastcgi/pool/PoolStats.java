@@ -13,7 +13,9 @@ package io.edge.fastcgi.pool;
  * @param failedConnects other connect failures, since start
  * @param lingering    closed connections still counted in {@code open}: they timed out or were cut off while their
  *                     worker may still run the script (php-fpm does not stop a script when its connection closes)
+ * @param answered     leased connections whose answer is complete, held until their worker reads again (await-worker):
+ *                     as many more requests may wait than max-waiters
  */
 public record PoolStats(int open, int idle, int waiters, long rejectedFull, long timedOut, long busyConnects,
-        long failedConnects, int lingering) {
+        long failedConnects, int lingering, int answered) {
 }

@@ -5,8 +5,9 @@ package io.edge.fastcgi.pool;
  * a cancelled or expired waiter is O(1). Not thread-safe: {@link BackendPool} guards it with its lock.
  *
  * <p>Invariants: {@code size()} equals the number of linked waiters, each linked waiter has
- * {@code queued == true}, and {@link #offer} never lets size exceed {@code maxWaiters}. Only
- * {@link #offerFirst} (a waiter sent back after a busy connect, already admitted once) may exceed it.
+ * {@code queued == true}, and {@link #offer} never lets size exceed {@code maxWaiters} and the extra room it is given
+ * (slots of answered requests: see {@link BackendPool}). Only {@link #offerFirst} (a waiter sent back after a busy
+ * connect, already admitted once) may exceed it.
  */
 final class WaitQueue {
 
@@ -20,9 +21,9 @@ final class WaitQueue {
         this.maxWaiters = maxWaiters;
     }
 
-    /** Appends {@code w}; false when the queue already holds {@code maxWaiters}. */
-    boolean offer(Waiter w) {
-        if (size >= maxWaiters) {
+    /** Appends {@code w}; false when the queue already holds {@code maxWaiters} and {@code extra} more. */
+    boolean offer(Waiter w, int extra) {
+        if (size >= maxWaiters + extra) {
             return false;
         }
         link(w, tail, null);

@@ -668,8 +668,10 @@ class FcgiExchangeTest {
         assertThat(exchange.isDone()).isTrue();
         assertThat(leased.lease().isReleased()).as("the worker may still run the script").isFalse();
         assertThat(leased.pool().stats().open()).isEqualTo(1);
+        assertThat(leased.pool().stats().answered()).as("room for its client's next request").isEqualTo(1);
         backend.writeInbound(workerFree());
         assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.REUSABLE);
+        assertThat(leased.pool().stats().answered()).isZero();
         if (keepAlive) {
             assertThat(backend.isActive()).isTrue();
             assertThat(leased.pool().stats().idle()).isEqualTo(1);

@@ -486,6 +486,34 @@ class BackendPoolTest {
         assertThat(pool.stats().rejectedFull()).isEqualTo(1);
     }
 
+    /**
+     * A slot whose answer is complete, held only until its worker reads again (await-worker), makes room for one more
+     * waiter: its client asks again the moment it has its answer, and was refused at once with max-waiters 0 (the
+     * FastCGI audit: 26 of 500 sequential requests of one client 503). The room goes with the slot.
+     */
+    @Test
+    void anAnsweredSlotAwaitingItsWorkerMakesRoomForOneMoreWaiter() {
+        onePhp(1, 0);
+        Future<Lease> first = pool.acquire(loopA);
+        connector.succeedNext();
+        Lease held = first.getNow();
+        assertThat(pool.acquire(loopA).cause()).isInstanceOf(QueueFullException.class);
+        held.answered();
+        held.answered(); // counted once
+        assertThat(pool.stats().answered()).isEqualTo(1);
+        Future<Lease> next = pool.acquire(loopA);
+        assertThat(next.isDone()).isFalse();
+        assertThat(pool.acquire(loopA).cause()).isInstanceOf(QueueFullException.class);
+        pool.checkInvariants();
+        held.release(Lease.Outcome.REUSABLE);
+        assertThat(next.isSuccess()).isTrue(); // on the connection the answered request used
+        assertThat(pool.acquire(loopA).cause()).as("the room went with the answered slot")
+                .isInstanceOf(QueueFullException.class);
+        pool.checkInvariants();
+        next.getNow().release(Lease.Outcome.REUSABLE);
+        pool.checkInvariants();
+    }
+
     @Test
     void waiterTimesOutAtItsDeadline() {
         onePhp(1, 10);
