@@ -40,6 +40,8 @@ public final class Lookup {
     private final boolean alone;
     /** The purges' clock when this lookup was made ({@link PurgeMarks}): its backend request is asked after this. */
     final long asOf;
+    /** When it was made, on the cache's ticker ({@link ResponseCache#lookupAfterFlight}). */
+    final long madeAt;
 
     Lookup(ResponseCache cache, Outcome outcome, String key, StoredResponse stored, boolean head,
             boolean uncacheable) {
@@ -56,6 +58,7 @@ public final class Lookup {
         this.uncacheable = uncacheable;
         this.alone = alone;
         this.asOf = cache.purgeClock();
+        this.madeAt = cache.ticks();
     }
 
     public Outcome outcome() {

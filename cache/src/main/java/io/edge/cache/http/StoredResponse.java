@@ -21,6 +21,8 @@ final class StoredResponse extends AbstractReferenceCounted {
     final ByteBuf body;
     /** When the response's age was zero: storage time less its corrected initial age. */
     final long bornAt;
+    /** When its head came from the backend (a 304's, for an entry it renewed): when it was last validated. */
+    final long receivedAt;
     /** Until when it is fresh; a soft purge moves it back to the purge time. */
     volatile long freshUntil;
     final long staleWhileRevalidateNanos;
@@ -45,7 +47,8 @@ final class StoredResponse extends AbstractReferenceCounted {
     /** The script's {@code X-Accel-Expires} when it was stored, or null: a 304 without one renews by it. */
     final String xAccelExpires;
 
-    StoredResponse(HttpResponseStatus status, HttpHeaders headers, ByteBuf body, long bornAt, long freshUntil,
+    StoredResponse(HttpResponseStatus status, HttpHeaders headers, ByteBuf body, long bornAt, long receivedAt,
+            long freshUntil,
             long staleWhileRevalidateNanos, long staleIfErrorNanos, boolean graceApplies, boolean alwaysRevalidate,
             boolean staleForbidden,
             boolean sharedWithAuthorization, String etag, String lastModified, String xAccelExpires) {
@@ -53,6 +56,7 @@ final class StoredResponse extends AbstractReferenceCounted {
         this.headers = headers;
         this.body = body;
         this.bornAt = bornAt;
+        this.receivedAt = receivedAt;
         this.freshUntil = freshUntil;
         this.staleWhileRevalidateNanos = staleWhileRevalidateNanos;
         this.staleIfErrorNanos = staleIfErrorNanos;

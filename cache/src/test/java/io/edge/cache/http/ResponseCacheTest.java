@@ -470,10 +470,11 @@ class ResponseCacheTest {
 
     @Test
     void aLookupAfterAFlightIsNotCountedAgain() {
-        assertThat(cache.lookup(get("/a")).outcome()).isEqualTo(Lookup.Outcome.MISS);
-        assertThat(cache.lookupAgain(get("/a")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+        Lookup first = cache.lookup(get("/a"));
+        assertThat(first.outcome()).isEqualTo(Lookup.Outcome.MISS);
+        assertThat(cache.lookupAfterFlight(get("/a"), first).outcome()).isEqualTo(Lookup.Outcome.MISS);
         store(get("/a"), backend("A", "Cache-Control", "max-age=10"));
-        Lookup again = cache.lookupAgain(get("/a"));
+        Lookup again = cache.lookupAfterFlight(get("/a"), first);
         assertThat(again.outcome()).isEqualTo(Lookup.Outcome.FRESH);
         assertThat(body(again.response())).isEqualTo("A");
         assertThat(cache.stats().misses()).isEqualTo(1);
@@ -631,6 +632,43 @@ class ResponseCacheTest {
         Lookup lookup = cache.lookup(get("/nc"));
         assertThat(lookup.outcome()).isEqualTo(Lookup.Outcome.STALE);
         assertThat(lookup.usableOnError()).isFalse();
+    }
+
+    /**
+     * An answer every use must revalidate (max-age=0 or no-cache with a validator) that a flight stored or revalidated
+     * after a request's lookup answers that request when the flight ends: the backend validated it after the request
+     * came. A request that looks later, or whose URL was purged since its lookup, revalidates (the cache audit: each
+     * follower of such a URL revalidated again, one after another).
+     */
+    @Test
+    void whatAFlightValidatedAfterALookupIsFreshToItEvenWhereEveryUseRevalidates() {
+        for (String cc : new String[] {"max-age=0", "no-cache"}) {
+            String path = "/" + cc;
+            store(get(path), backend("v1", "Cache-Control", cc, "ETag", "\"v1\""));
+            time.advance(1);
+            Lookup follower = cache.lookup(get(path));
+            Lookup purged = cache.lookup(get(path));
+            Lookup leader = cache.lookup(get(path));
+            assertThat(follower.outcome()).as(cc).isEqualTo(Lookup.Outcome.STALE);
+            assertThat(cache.lookupAfterFlight(get(path), follower).outcome()).as(cc + ": nothing validated since")
+                    .isEqualTo(Lookup.Outcome.STALE);
+            time.advance(1);
+            HttpResponse notModified = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+            notModified.headers().set("Cache-Control", cc).set("ETag", "\"v1\"");
+            assertThat(body(cache.revalidated(leader, notModified))).isEqualTo("v1");
+            time.advance(1);
+            Lookup after = cache.lookupAfterFlight(get(path), follower);
+            assertThat(after.outcome()).as(cc).isEqualTo(Lookup.Outcome.FRESH);
+            assertThat(body(after.response())).isEqualTo("v1");
+            assertThat(cache.lookup(get(path)).outcome()).as(cc + ": a request after it").isEqualTo(Lookup.Outcome.STALE);
+            Lookup late = cache.lookup(get(path));
+            assertThat(cache.lookupAfterFlight(get(path), late).outcome()).as(cc + ": validated before this lookup")
+                    .isEqualTo(Lookup.Outcome.STALE);
+            cache.purge(ResponseCache.keyOf(get(path)), true);
+            assertThat(cache.lookupAfterFlight(get(path), follower).outcome()).as(cc + ": purged since")
+                    .isEqualTo(Lookup.Outcome.STALE);
+            assertThat(purged.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        }
     }
 
     @Test

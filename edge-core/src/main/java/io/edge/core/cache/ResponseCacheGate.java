@@ -55,8 +55,10 @@ import org.slf4j.LoggerFactory;
  *                         done() releases the followers. An answer that is not recorded
  *                         (not storable, X-Sendfile, or grown past max-object-size) releases them at once,
  *                         at its head: they could not share it, so they go to the backend side by side
- *               follower: waits (bounded by coalesce-timeout); DONE -> look up again, answer if FRESH/SWR,
- *                         else go to the backend alone; FAILED or TIMED_OUT -> the stale copy if usable on
+ *               follower: waits (bounded by coalesce-timeout); DONE -> look up again, answer if FRESH/SWR
+ *                         (what the flight stored or revalidated is FRESH to it, also where every use needs a
+ *                         revalidation: the backend validated it after this request came), else go to the
+ *                         backend alone; FAILED or TIMED_OUT -> the stale copy if usable on
  *                         error (the backend is failing or slow), else alone; alone, it queues only for what is
  *                         left of queue.timeout after its wait while the leader was queued (the leader's queue
  *                         timed out: 503 at once, unless a worker is free by then)
@@ -177,7 +179,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         if (ticket.leader()) {
             // A flight may have stored the answer and landed between our lookup and the join: look again
             // before going to the backend, or a burst of misses runs the script twice.
-            Lookup again = cache.lookupAgain(exchange.request());
+            Lookup again = cache.lookupAfterFlight(exchange.request(), lookup);
             if (again.outcome() == Lookup.Outcome.FRESH && answer(exchange, again.response())) {
                 ticket.done();
                 return;
@@ -208,7 +210,8 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             long waited = queuedBefore + ticket.queuedSince(joined);
             switch (outcome) {
                 case DONE -> {
-                    Lookup again = cache.lookupAgain(exchange.request());
+                    // what the flight stored or revalidated answers it, though every use needs a revalidation
+                    Lookup again = cache.lookupAfterFlight(exchange.request(), lookup);
                     boolean usable = again.outcome() == Lookup.Outcome.FRESH
                             || again.outcome() == Lookup.Outcome.STALE_WHILE_REVALIDATE;
                     if (again.outcome() == Lookup.Outcome.BYPASS) {
@@ -548,8 +551,13 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             }
             FullHttpResponse response = merged;
             merged = null;
-            if (!answer(exchange, response)) {
-                // The entry was evicted between the lookup and the 304: ask again, unconditionally.
+            if (answer(exchange, response)) {
+                return;
+            }
+            // The entry was evicted or replaced between the lookup and the 304: an entry its backend answered since this
+            // lookup (another revalidation's, a store's) answers; else ask again, unconditionally.
+            Lookup now = cache.lookupAfterFlight(exchange.request(), lookup);
+            if (now.outcome() != Lookup.Outcome.FRESH || !answer(exchange, now.response())) {
                 fetch(exchange, backend, lookup, null, false);
             }
         }

@@ -119,6 +119,38 @@ class ResponseCacheGateTest {
         assertThat(cache.stats().entries()).isZero();
     }
 
+    /**
+     * An answer every use must revalidate (max-age=0 with an ETag): the followers of a revalidation are answered by it,
+     * which the backend made after they came. Each revalidated again on its own once it ended, one after another (the
+     * cache audit: 22 script runs for 12 concurrent requests).
+     */
+    @Test
+    void theFollowersOfARevalidationAreAnsweredByItWhereEveryUseRevalidates() {
+        enter(HttpMethod.GET, "/rv.php");
+        calls.get(0).answer(head("Cache-Control", "max-age=0", "ETag", "\"v1\""), "page");
+        nanos.incrementAndGet();
+        List<FakeExchange> clients = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            clients.add(enter(HttpMethod.GET, "/rv.php"));
+        }
+        assertThat(calls).as("one revalidation for the three").hasSize(2);
+        assertThat(calls.get(1).backendRequest().headers().get("If-None-Match")).isEqualTo("\"v1\"");
+        nanos.incrementAndGet();
+        HttpResponse notModified = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+        notModified.headers().set("Cache-Control", "max-age=0").set("ETag", "\"v1\"");
+        calls.get(1).tap().onHead(notModified);
+        calls.get(1).tap().onEnd();
+        client.runPendingTasks();
+        assertThat(calls).as("the followers went nowhere").hasSize(2);
+        assertThat(clients).allSatisfy(c -> {
+            assertThat(c.statuses).containsExactly(HttpResponseStatus.OK);
+            assertThat(c.body.toString(StandardCharsets.UTF_8)).isEqualTo("page");
+        });
+        nanos.incrementAndGet();
+        enter(HttpMethod.GET, "/rv.php");
+        assertThat(calls).as("a request after it revalidates").hasSize(3);
+    }
+
     @Test
     void laterMissesOfAUrlRememberedUncacheableAreNotCoalesced() {
         enter(HttpMethod.GET, "/private.php");
