@@ -34,14 +34,15 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *   acquire ──► DISPATCHED ──connect ok / idle reuse──► GRANTED (promise holds a Lease)
  *      │            │
- *      │            ├─ connect failed, busy (EAGAIN, ECONNREFUSED, ENOENT) ──► QUEUED at the head (deadline kept)
- *      │            └─ connect failed, hard ──► QUEUED at the head, or FAILED (BackendUnavailable) once it
+ *      │            ├─ connect failed, busy (EAGAIN, ECONNREFUSED, ENOENT) ──► QUEUED back (deadline kept)
+ *      │            └─ connect failed, hard ──► QUEUED back, or FAILED (BackendUnavailable) once it
  *      │                                        failed on as many addresses as the group has, or all are down
  *      ├─ queue empty and a slot is free ──► DISPATCHED
  *      ├─ otherwise ──► QUEUED, or FAILED (QueueFull) when max-waiters are queued, and one more for each slot whose
  *      │                answer is complete while its worker is awaited ({@link Lease#answered}: the client of that
- *      │                answer may be the one asking again); at the head for acquireAgain (a request sent again
+ *      │                answer may be the one asking again); back for acquireAgain (a request sent again
  *      │                after its lease's connection ended unread: it had its turn)
+ *      (back: ahead of every request not dispatched yet, behind those sent again before it: WaitQueue#putBack)
  *   QUEUED ──oldest, when a slot frees──► DISPATCHED
  *   QUEUED ──deadline──► FAILED (QueueTimeout)        QUEUED ──promise cancelled──► removed, never dispatched
  *   one with an answer of its own ({@link #acquireUnlessRefused}), arriving or QUEUED, while every address refuses
@@ -240,7 +241,7 @@ public final class BackendPool implements AutoCloseable {
                 // such requests come, they are what finds php-fpm back, at most a backoff (200 ms) after it is.
                 after.add(() -> w.promise.tryFailure(refusingException()));
             } else if (again) {
-                queue.offerFirst(w);
+                queue.putBack(w, true);
                 armTimer(w, budget);
             } else if (queue.offer(w, answeredHeld)) {
                 armTimer(w, budget);
@@ -314,7 +315,7 @@ public final class BackendPool implements AutoCloseable {
         long now = timers.nanoTime();
         long budget = Math.max(0, queueTimeoutNanos - Math.max(0, waitedNanos));
         Promise<Lease> promise = loop.newPromise();
-        Waiter w = new Waiter(promise, loop, now, now + budget, unlessRefused);
+        Waiter w = new Waiter(promise, loop, now, now + budget, unlessRefused, again);
         List<Runnable> after = new ArrayList<>(2);
         BackendPool handedTo;
         synchronized (this) { // under the lock: a hand-over is done under it too, so no request is left behind
@@ -903,7 +904,7 @@ public final class BackendPool implements AutoCloseable {
             } else if (handedTo != null) {
                 after.add(() -> handedTo.adopt(List.of(w)));
             } else {
-                queue.offerFirst(w);
+                queue.putBack(w, false); // behind requests sent again, which had their turn too (php-fpm restarting)
                 armTimer(w, w.deadlineNanos - now);
             }
             if (allDown(now)) {

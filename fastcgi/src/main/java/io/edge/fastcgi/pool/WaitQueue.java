@@ -6,8 +6,9 @@ package io.edge.fastcgi.pool;
  *
  * <p>Invariants: {@code size()} equals the number of linked waiters, each linked waiter has
  * {@code queued == true}, and {@link #offer} never lets size exceed {@code maxWaiters} and the extra room it is given
- * (slots of answered requests: see {@link BackendPool}). Only {@link #offerFirst} (a waiter sent back after a busy
- * connect, already admitted once) may exceed it.
+ * (slots of answered requests: see {@link BackendPool}). Only {@link #putBack} (a waiter sent back after a busy
+ * connect, or sent again, already admitted once) and {@link #offerFirst} (one a replaced pool handed over) may exceed
+ * it.
  */
 final class WaitQueue {
 
@@ -30,9 +31,24 @@ final class WaitQueue {
         return true;
     }
 
-    /** Puts {@code w} back at the head, ignoring the bound. */
+    /** Puts {@code w} at the head, ignoring the bound. */
     void offerFirst(Waiter w) {
         link(w, null, head);
+    }
+
+    /**
+     * Puts {@code w}, which had its turn already, back ahead of the requests that had not, ignoring the bound: behind the
+     * requests sent again ({@link Waiter#again}) and, where it is not one, behind those that came before it too; ahead
+     * of every other. {@code arriving}: it is sent again now, so behind one sent again at the same time; else it comes
+     * back from a connect, which it went to ahead of any such.
+     */
+    void putBack(Waiter w, boolean arriving) {
+        Waiter at = head;
+        while (at != null && (at.again && !w.again
+                || at.again == w.again && (at.startNanos - w.startNanos < 0 || arriving && at.startNanos == w.startNanos))) {
+            at = at.next;
+        }
+        link(w, at == null ? tail : at.prev, at);
     }
 
     Waiter peek() {

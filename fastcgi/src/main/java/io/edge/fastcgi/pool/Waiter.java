@@ -15,6 +15,11 @@ final class Waiter {
      * {@linkplain BackendPool#refusing refuses connections}, where another waits for a restart.
      */
     final boolean unlessRefused;
+    /**
+     * A request sent again after its lease's connection ended before the backend took it ({@link BackendPool#acquireAgain}):
+     * it had its turn, so it goes ahead of every request that had not ({@link WaitQueue#putBack}).
+     */
+    final boolean again;
     /** Hard (non-busy) connect failures this request met; bounded by the number of addresses. */
     int hardFailures;
     Runnable cancelTimer;
@@ -30,8 +35,10 @@ final class Waiter {
     /** The queue it is linked in while {@link #queued}: a pool's, which may hand it over to another pool's. */
     WaitQueue queue;
 
-    Waiter(Promise<Lease> promise, EventLoop loop, long startNanos, long deadlineNanos, boolean unlessRefused) {
+    Waiter(Promise<Lease> promise, EventLoop loop, long startNanos, long deadlineNanos, boolean unlessRefused,
+            boolean again) {
         this.unlessRefused = unlessRefused;
+        this.again = again;
         this.promise = promise;
         this.loop = loop;
         this.startNanos = startNanos;

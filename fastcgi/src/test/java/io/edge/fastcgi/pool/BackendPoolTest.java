@@ -575,6 +575,31 @@ class BackendPoolTest {
         pool.checkInvariants();
     }
 
+    /**
+     * A request whose connect met a restarting php-fpm goes back behind a request sent again meanwhile (php-fpm killed
+     * under it): both had their turn, the one sent again first (the FastCGI audit: sent-again requests timed out behind
+     * requests queued after them, each refused connect putting those back at the head).
+     */
+    @Test
+    void aRequestBackFromARefusedConnectWaitsBehindOneSentAgain() {
+        onePhp(1, 10);
+        Future<Lease> holder = pool.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> queued = pool.acquire(loopA);
+        holder.getNow().release(Lease.Outcome.CLOSE); // php-fpm killed: the slot frees, the queued request connects
+        assertThat(connector.pending).hasSize(1);
+        Future<Lease> again = pool.acquireAgain(loopA, 0); // the holder's request, sent again
+        connector.failNext(new FileNotFoundException("/run/php.sock")); // php-fpm restarting
+        assertThat(queued.isDone()).isFalse();
+        timers.advanceMillis(5);
+        connector.succeedNext();
+        assertThat(again.isSuccess()).as("the request sent again first").isTrue();
+        assertThat(queued.isDone()).isFalse();
+        again.getNow().release(Lease.Outcome.REUSABLE);
+        assertThat(queued.isSuccess()).isTrue();
+        pool.checkInvariants();
+    }
+
     @Test
     void cancelledWaiterIsRemovedAndNeverGetsASlot() {
         onePhp(1, 10);
