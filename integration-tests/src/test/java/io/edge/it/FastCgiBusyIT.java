@@ -220,6 +220,51 @@ class FastCgiBusyIT {
     }
 
     /**
+     * An upload announced with {@code Expect: 100-continue} while every place in the queue is taken is refused before
+     * its body comes: 503 and Retry-After instead of 100 Continue, the connection closed. It was asked for its body and
+     * sent all of it for the same 503 (nginx asks for the body first too, and 502s or 503s after it).
+     */
+    @Test
+    void anUploadAskingToContinueWhileTheQueueIsFullIsRefusedBeforeItsBody() throws Exception {
+        Path counter = installHoldScript();
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/" , fastcgi = php }
+                       { match = "= /edge-status", status = true }
+                     ] }]
+                     fastcgi.backends.php {
+                       addresses = ["%s"]
+                       max-connections = 1
+                       queue { max-waiters = 1, timeout = 60 s, retry-after = 7 s }
+                       timeouts.read = 120 s
+                     }
+                     """.formatted(fpm.address()));
+             RawHttpClient holder = new RawHttpClient(edge.address());
+             RawHttpClient queued = new RawHttpClient(edge.address());
+             RawHttpClient uploader = new RawHttpClient(edge.address())) {
+            holder.send("GET /hold.php HTTP/1.1\r\nHost: a\r\n\r\n");
+            awaitLines(counter, List.of("start"));
+            queued.send("GET /count.php?id=queued HTTP/1.1\r\nHost: a\r\n\r\n");
+            await(() -> edge.status().contains(" waiters=1 "), "a request queued");
+
+            uploader.send("POST /hash.php HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1000000\r\n\r\n");
+            RawHttpClient.Response refused = uploader.read();
+            assertThat(refused.status()).as("no 100 Continue first").isEqualTo(503);
+            assertThat(refused.header("retry-after")).isEqualTo("7");
+            assertThat(refused.header("connection")).isEqualTo("close");
+            assertThat(edge.status()).contains(" waiters=1 rejected-full=1 ");
+
+            Files.writeString(dir.resolve("release"), "");
+            assertThat(holder.read().status()).isEqualTo(200);
+            assertThat(queued.read().status()).isEqualTo(200);
+            assertThat(Files.readAllLines(counter)).containsExactly("start", "end", "queued");
+        } finally {
+            Files.writeString(dir.resolve("release"), "");
+        }
+    }
+
+    /**
      * Under {@code cache = true}, a request waiting in the queue whose client leaves, with no other request waiting
      * for its answer, gives its place up as it does without the cache (nginx drops a cacheable request whose client
      * closed before it had an upstream connection). It stayed queued for nobody until its queue timeout and then ran

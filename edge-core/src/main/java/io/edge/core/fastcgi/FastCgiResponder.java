@@ -19,6 +19,7 @@ import io.edge.core.statics.StaticResponder;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.BackendUnavailableException;
 import io.edge.fastcgi.LogText;
+import io.edge.fastcgi.QueueFullException;
 import io.edge.fastcgi.cgi.CgiOptions;
 import io.edge.fastcgi.cgi.CgiResponseParser;
 import io.edge.fastcgi.cgi.CgiParams;
@@ -556,6 +557,17 @@ public final class FastCgiResponder implements Responder {
         exchange.endOnClientClose(!unattended);
         if (exchange.isEnded()) {
             return;
+        }
+        if (exchange.awaitsContinue()) {
+            // Its client sends the body only when told to: a full queue is told now, not after an upload it would refuse
+            // (nginx asks for the body first; the client then uploads it whole for a 503)
+            QueueFullException full = pool.refusalIfFull();
+            if (full != null) {
+                if (tap == null || !tap.onError(full)) {
+                    exchange.fail(full);
+                }
+                return;
+            }
         }
         Runnable held = unattended ? exchange.holdBackends() : NOTHING_HELD;
         // A spool that takes nothing for the backend write timeout fails the body as a backend that takes nothing would.

@@ -138,6 +138,14 @@ public interface Exchange {
     void readBody(Consumer<HttpContent> onContent, Runnable onIncomplete);
 
     /**
+     * Whether the client still holds back the body it announced, waiting for a {@code 100 Continue} ({@code Expect:
+     * 100-continue}): an answer now spares it the upload.
+     */
+    default boolean awaitsContinue() {
+        return false;
+    }
+
+    /**
      * Stops ({@code true}) or resumes ({@code false}) reading this request's body from the client, for a responder
      * whose sink for it lags (a spool file behind the disk). The connection's own pauses stay in force either way,
      * and time paused does not count toward the body timeout. Ends with the exchange.

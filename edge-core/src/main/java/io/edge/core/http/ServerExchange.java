@@ -339,8 +339,8 @@ final class ServerExchange implements Exchange {
         return connection.holdRoutes(this);
     }
 
-    /** The client still holds back the body it announced, waiting for a {@code 100 Continue}. */
-    private boolean awaitsContinue() {
+    @Override
+    public boolean awaitsContinue() {
         return expectsContinue && !continueSent && !bodyArrived;
     }
 

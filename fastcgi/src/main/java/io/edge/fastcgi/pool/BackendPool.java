@@ -256,6 +256,27 @@ public final class BackendPool implements AutoCloseable {
     }
 
     /**
+     * The refusal a request asking now would meet while requests wait, counted as one: every place in the queue taken
+     * (as {@link #admit} judges it, but only while some request waits: with none, a slot may be free). Null when there
+     * is room. For a request whose client holds its body back until told to send it ({@code Expect: 100-continue}),
+     * refused before the upload rather than after it.
+     */
+    public QueueFullException refusalIfFull() {
+        BackendPool handedTo;
+        synchronized (this) {
+            handedTo = liveSuccessor();
+            if (handedTo == null) {
+                if (closed || queue.isEmpty() || queue.size() < maxWaiters + answeredHeld) {
+                    return null;
+                }
+                counters.rejectedFull.incrementAndGet();
+                return new QueueFullException(name, maxWaiters, retryAfterSeconds);
+            }
+        }
+        return handedTo.refusalIfFull();
+    }
+
+    /**
      * The pool this one's requests go to since it {@link #takeOver took over}, unless that one was closed first (it
      * retired before this one: its requests stay here); null for none.
      */
