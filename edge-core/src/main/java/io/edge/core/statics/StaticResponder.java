@@ -1,6 +1,7 @@
 package io.edge.core.statics;
 
 import io.edge.aio.PathPolicy;
+import io.edge.aio.file.DirectMemoryExhaustedException;
 import io.edge.aio.file.FileEngine;
 import io.edge.aio.file.FileEngine.WhenFull;
 import io.edge.aio.file.OpenFile;
@@ -1187,6 +1188,15 @@ public final class StaticResponder implements Responder {
          * read is held in memory (twice, with its compressed form) while it goes out.
          */
         private static final int READ_CHUNK = 256 * 1024;
+        /**
+         * How long a piece of a body whose head went out waits for direct memory, tried again after 5 ms, 10 ms, ... 200
+         * ms apart, before the response is cut: memory comes back as other responses' buffers are written, and a
+         * refusal could only cut this one short (the first piece is refused at once: 503). Downloads were cut midway
+         * under a low -XX:MaxDirectMemorySize and many slow clients.
+         */
+        private static final long MEMORY_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+        private static final long MEMORY_RETRY_FIRST_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+        private static final long MEMORY_RETRY_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
         private final Exchange exchange;
         private final OpenFile file;
@@ -1234,6 +1244,15 @@ public final class StaticResponder implements Responder {
         private ScheduledFuture<?> pacing;
         /** The pieces past {@link #limitRate}'s {@code after}: a quarter second's worth, 4 KiB at least. */
         private final long pacedChunk;
+        /** Where the piece being loaded started ({@link #piece}, {@link #sliceDone}, {@link #sent}), to load it again. */
+        private int loadPiece;
+        private long loadSliceDone;
+        private long loadSent;
+        /** Since when a piece waits for direct memory ({@link #waitsForMemory}), on the loop's clock; -1 while none. */
+        private long memoryWaitSince = -1;
+        private long memoryRetryNanos;
+        /** The next try of a piece that waits for direct memory, scheduled: {@link #run} goes on then; else null. */
+        private ScheduledFuture<?> memoryRetry;
 
         BodySender(Exchange exchange, HttpResponse head, OpenFile file, List<Piece> pieces, Runnable again,
                 boolean read, LimitRate limitRate) {
@@ -1255,6 +1274,7 @@ public final class StaticResponder implements Responder {
 
         /** Writes {@code message} (after the head, the first time) and flushes. */
         private ChannelFuture send(Object message) {
+            memoryWaitSince = -1; // a piece loaded: a later wait for memory has its whole time again
             if (head != null) {
                 long fileBytes = 0;
                 for (Piece piece : pieces) {
@@ -1312,6 +1332,9 @@ public final class StaticResponder implements Responder {
                     next = nextMessage();
                 } catch (RuntimeException | Error e) { // the file shrank below the range: the region is refused; or
                     // no direct memory left for a page-cache hit read on the loop
+                    if (waitsForMemory(e, false)) {
+                        return;
+                    }
                     abort();
                     fail(e);
                     return;
@@ -1364,12 +1387,46 @@ public final class StaticResponder implements Responder {
                 return;
             }
             if (error != null) {
+                if (waitsForMemory(unwrap(error), true)) {
+                    return;
+                }
                 abort();
                 fail(unwrap(error));
                 return;
             }
             pending.addLast(send(message));
             run();
+        }
+
+        /**
+         * Whether {@code failure}, met loading a piece once the head went out, is the direct memory limit's, the piece
+         * then loaded again shortly ({@link #MEMORY_WAIT_NANOS}); {@code started}: the piece's place was taken, and is
+         * given back.
+         */
+        private boolean waitsForMemory(Throwable failure, boolean started) {
+            if (head != null || !(failure instanceof DirectMemoryExhaustedException)) {
+                return false;
+            }
+            EventLoop loop = exchange.clientChannel().eventLoop();
+            long now = loop.ticker().nanoTime();
+            if (memoryWaitSince < 0) {
+                memoryWaitSince = now;
+                memoryRetryNanos = MEMORY_RETRY_FIRST_NANOS;
+            } else if (now - memoryWaitSince >= MEMORY_WAIT_NANOS) {
+                return false;
+            }
+            if (started) {
+                piece = loadPiece;
+                sliceDone = loadSliceDone;
+                sent = loadSent;
+            }
+            long delay = memoryRetryNanos;
+            memoryRetryNanos = Math.min(MEMORY_RETRY_MAX_NANOS, 2 * delay);
+            memoryRetry = loop.schedule(() -> {
+                memoryRetry = null;
+                run();
+            }, delay, TimeUnit.NANOSECONDS);
+            return true;
         }
 
         private CompletableFuture<Object> nextMessage() {
@@ -1379,6 +1436,9 @@ public final class StaticResponder implements Responder {
                 return CompletableFuture.completedFuture(text.buffer()); // a new buffer; the write takes it over
             }
             Slice slice = (Slice) next;
+            loadPiece = piece;
+            loadSliceDone = sliceDone;
+            loadSent = sent;
             // before limit-rate's "after", in full chunks up to it; past it, paced pieces
             long size = limitRate == null ? chunk : sent < limitRate.after() ? Math.min(chunk, limitRate.after() - sent)
                     : pacedChunk;
@@ -1435,6 +1495,10 @@ public final class StaticResponder implements Responder {
             if (pacing != null) {
                 pacing.cancel(false); // a client that left is let go now, not when its next piece was due
                 pacing = null;
+            }
+            if (memoryRetry != null) {
+                memoryRetry.cancel(false);
+                memoryRetry = null;
             }
             heldText.forEach(ByteBuf::release); // never written: the head they wait with did not go out
             heldText.clear();

@@ -7,6 +7,7 @@ import io.edge.aio.PathPolicy;
 import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.http.HttpDates;
 import io.edge.cache.content.ContentCache;
+import io.edge.aio.file.DirectMemoryExhaustedException;
 import io.edge.aio.file.FileEngine;
 import io.edge.aio.file.FileEngine.WhenFull;
 import io.edge.aio.file.FileEngineStats;
@@ -782,6 +783,78 @@ class StaticResponderTest {
         } finally {
             multipart.releaseAll();
         }
+        assertEveryFileGivenBack();
+    }
+
+    /**
+     * A piece of a body whose head went out that meets the direct memory limit (at once, or as its read's failure) is
+     * loaded again a moment later rather than the download cut midway (the resource audit: downloads cut under
+     * -XX:MaxDirectMemorySize=32m and 60 slow clients); after 10 s without memory the response is cut. The first piece
+     * is refused at once: 503, nothing sent.
+     */
+    @Test
+    void aLaterPieceWaitsForDirectMemoryThenTheDownloadGoesOnWhole() throws IOException {
+        int[] loads = {0};
+        int[] failing = {2, 3};
+        responder = new StaticResponder(new HeldReads(engine) {
+            @Override
+            public CompletionStage<Object> loadRegion(OpenFile file, long offset, long length, WhenFull whenFull) {
+                int load = ++loads[0];
+                if (load >= failing[0] && load <= failing[1]) {
+                    DirectMemoryExhaustedException full = new DirectMemoryExhaustedException("read buffer of 10 bytes");
+                    if (load % 2 == 0) {
+                        throw full;
+                    }
+                    return CompletableFuture.failedFuture(full);
+                }
+                return delegate.loadRegion(file, offset, length, whenFull);
+            }
+        }, new MimeTypes(Map.of("txt", "text/plain")));
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", ""); // 36 bytes in pieces of 10
+        ex.channel.freezeTime();
+        try {
+            responder.respond(ex);
+            ex.channel.runPendingTasks();
+            assertThat(ex.messages).as("the head and the first piece").hasSize(2);
+            assertThat(ex.failure).isNull();
+            ex.channel.advanceTimeBy(5, TimeUnit.MILLISECONDS);
+            ex.channel.runScheduledPendingTasks();
+            ex.channel.runPendingTasks();
+            assertThat(ex.completed).as("the second try met the limit too").isFalse();
+            ex.channel.advanceTimeBy(10, TimeUnit.MILLISECONDS);
+            ex.channel.runScheduledPendingTasks();
+            ex.channel.runPendingTasks();
+            assertThat(ex.failure).isNull();
+            assertThat(ex.completed).isTrue();
+            assertThat(ex.body()).isEqualTo(BIG);
+        } finally {
+            ex.releaseAll();
+        }
+
+        loads[0] = 0;
+        failing[1] = Integer.MAX_VALUE; // from the second piece on, never memory again
+        FakeExchange cut = new FakeExchange(HttpMethod.GET, "/big.txt", "");
+        cut.channel.freezeTime();
+        try {
+            responder.respond(cut);
+            cut.channel.runPendingTasks();
+            for (int i = 0; i < 60 && cut.failure == null; i++) {
+                cut.channel.advanceTimeBy(200, TimeUnit.MILLISECONDS);
+                cut.channel.runScheduledPendingTasks();
+                cut.channel.runPendingTasks();
+            }
+            assertThat(cut.failure).isInstanceOf(DirectMemoryExhaustedException.class);
+            assertThat(cut.messages).as("the head and the first piece only").hasSize(2);
+        } finally {
+            cut.releaseAll();
+        }
+
+        loads[0] = 0;
+        failing[0] = 1;
+        FakeExchange refused = run(HttpMethod.GET, "/big.txt");
+        assertThat(refused.failure).as("the first piece: 503 at once").isInstanceOf(DirectMemoryExhaustedException.class);
+        assertThat(refused.messages).isEmpty();
+        refused.releaseAll();
         assertEveryFileGivenBack();
     }
 

@@ -9,7 +9,7 @@ public final class DirectMemoryExhaustedException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
-    DirectMemoryExhaustedException(String message) {
+    public DirectMemoryExhaustedException(String message) {
         super(message);
     }
 }
