@@ -110,10 +110,12 @@ final class Problems {
 
     /**
      * The line of a properties file's {@code lines} that sets {@code key} ({@code edge.sites[0]} as
-     * {@code edge.sites.0}) or a key below it, the first; -1 when none does.
+     * {@code edge.sites.0}): the last, whose value counts; else the first that sets a key below it; -1 when none does.
      */
     static int propertiesLine(List<String> lines, String key) {
         String wanted = key.replaceAll("\\[(\\d+)]", ".$1");
+        int below = -1;
+        int last = -1;
         boolean continued = false; // the line before ended in an odd number of backslashes: this one goes on its value
         for (int i = 0; i < lines.size(); i++) {
             String text = lines.get(i);
@@ -126,11 +128,13 @@ final class Problems {
                 continue;
             }
             String written = m.group(1).replaceAll("\\\\(.)", "$1");
-            if (written.equals(wanted) || written.startsWith(wanted + ".")) {
-                return i + 1;
+            if (written.equals(wanted)) {
+                last = i + 1;
+            } else if (below < 0 && written.startsWith(wanted + ".")) {
+                below = i + 1;
             }
         }
-        return -1;
+        return last > 0 ? last : below;
     }
 
     /**

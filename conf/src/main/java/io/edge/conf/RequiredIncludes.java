@@ -89,8 +89,9 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
             if (url == null) { // no URL: a file beside the includer (and the classpath), "a:b.conf" too
                 File file = besideIncluder(context, new File(what));
                 refuseIfNotRegular(file);
-                if (isProperties(what)) {
-                    // read as a file(...): a name Typesafe reads beside its includer is parsed in the includer's syntax
+                if (isProperties(what) && file.isAbsolute()) {
+                    // read as a file(...): a name Typesafe reads beside its includer is parsed in the includer's syntax.
+                    // Not beside a URL's or a resource's (no file: relative, it would be read in the working directory)
                     return ((ConfigIncluderFile) typesafe).includeFile(required(context, what), file);
                 }
             } else if ("file".equals(url.getProtocol())) {

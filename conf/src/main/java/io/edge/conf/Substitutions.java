@@ -139,7 +139,8 @@ final class Substitutions {
      * {@code origin} moved to the line that substitutes {@code variable} for the key at {@code path}: a key written
      * twice, the second time to a variable ({@code io-threads = 2}, then {@code io-threads = ${?EDGE_THREADS}},
      * HOCON's idiom for an override from the environment), has one origin for both, at the first of the lines. The
-     * first line from there on that names the key and substitutes the variable is the one; {@code origin} itself when
+     * first line from there on that names the key and substitutes the variable (or, in a file included inside an
+     * object, the variable without the object's path Typesafe prefixes it with) is the one; {@code origin} itself when
      * none does (or the file cannot be read).
      */
     private static ConfigOrigin atLineSubstituting(ConfigOrigin origin, List<Object> path, String variable,
@@ -155,7 +156,7 @@ final class Substitutions {
             }
             Matcher m = SUBSTITUTION.matcher(lines.get(i));
             while (m.find()) {
-                if (m.group(2).equals(variable)) {
+                if (m.group(2).equals(variable) || variable.endsWith("." + m.group(2))) {
                     return i + 1 == origin.lineNumber() ? origin : origin.withLineNumber(i + 1);
                 }
             }
@@ -554,13 +555,15 @@ final class Substitutions {
             Matcher m = SUBSTITUTION.matcher(text);
             while (m.find() && cause == null) {
                 String looked = m.group(2);
-                String name = asWritten(looked, writtenValue.origin(), problems);
+                // where it was written: not at an earlier value of the key it overrides, which Typesafe's origin names
+                ConfigOrigin at = atLineSubstituting(writtenValue.origin(), f.path(), looked, problems);
+                String name = asWritten(looked, at, problems);
                 if (!m.group(1).isEmpty() || System.getenv(name) != null || isResolvedPath(resolved, looked)
                         || isResolvedPath(resolved, name)) {
                     continue;
                 }
                 cause = name;
-                origin = atLineSubstituting(origin, f.path(), looked, problems); // not an earlier value it overrides
+                origin = at;
                 causeMessage = unresolved.containsKey(keyOf(looked)) || unresolved.containsKey(keyOf(name))
                         ? "${" + name + "} has no value: " + name + " is itself unresolved"
                         : "${" + name + "} has no value";

@@ -790,6 +790,38 @@ class ParseErrorsTest {
         assertThat(problems(broken)).extracting(ConfigProblem::file).containsExactly(broken);
     }
 
+    /**
+     * A .properties file included by a file fetched from a URL is fetched beside it, as Typesafe reads a name there: not
+     * read from the working directory (only a file's includes are read as files beside it). A key set twice in one has
+     * its problem at the line that counts, the last.
+     */
+    @Test
+    void anIncludedPropertiesFileBesideAUrlIsFetchedAndAKeySetTwiceIsPlacedAtItsLastLine() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", exchange -> {
+            String path = exchange.getRequestURI().getPath();
+            byte[] body = (path.endsWith("/inc.conf") ? "include \"t.properties\"\n"
+                    : path.endsWith("/t.properties") ? "edge.server.max-connections = 77\n" : "").getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(body.length == 0 ? 404 : 200, body.length == 0 ? -1 : body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        try {
+            Files.createDirectories(dir.resolve("www"));
+            String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/cfg/inc.conf";
+            Path file = write("main.conf", "edge { sites = [{ root = www }] }\ninclude url(\"" + url + "\")\n");
+            assertThat(new ConfigLoader().load(file).server().maxConnections()).isEqualTo(77);
+        } finally {
+            server.stop(0);
+        }
+        Path twice = write("twice.properties", "edge.server.io-threads = 2\n# the one that counts:\n"
+                + "edge.server.io-threads = lots\n");
+        Path file = write("main2.conf", "edge { sites = [] }\ninclude \"twice.properties\"\n");
+        assertThat(problems(file)).filteredOn(p -> p.file().equals(twice)).extracting(ConfigProblem::line,
+                ConfigProblem::message).containsExactly(tuple(3, "\"lots\" is not a number"));
+    }
+
     private List<ConfigProblem> problems(Path file) {
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
         assertThat(e).as("loading should fail").isNotNull();

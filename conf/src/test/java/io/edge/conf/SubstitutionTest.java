@@ -113,6 +113,23 @@ class SubstitutionTest {
                         tuple(4, "edge.server.io-threads", "\"x\" is not a number"));
     }
 
+    /**
+     * The same in a file included inside an object, where Typesafe looks the variable up with the object's path first:
+     * the problem is at the substitution's line and names the variable as written.
+     */
+    @Test
+    void anUnresolvedOverrideInAFileIncludedInAnObjectIsReportedWhereAndAsItIsWritten() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        Path server = Files.writeString(dir.resolve("srv.conf"), "io-threads = 2\nbacklog-free = 1\n"
+                + "io-threads = ${NOPE_EDGE_T9}\n");
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www }]
+                server { include "srv.conf" }
+                """);
+        assertThat(problems).filteredOn(p -> p.file().equals(server)).extracting(ConfigProblem::line, ConfigProblem::key,
+                ConfigProblem::message).contains(tuple(3, "edge.server.io-threads", "${NOPE_EDGE_T9} has no value"));
+    }
+
     /** An object substituted whole beside a string: its rendering, every default of it, is cut short in the problem. */
     @Test
     void aWholeObjectBesideAStringIsShownShortened() throws Exception {
