@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  *      ├─ queue empty and a slot is free ──► DISPATCHED
  *      ├─ otherwise ──► QUEUED, or FAILED (QueueFull) when max-waiters are queued, and one more for each slot whose
  *      │                answer is complete while its worker is awaited ({@link Lease#answered}: the client of that
- *      │                answer may be the one asking again); back for acquireAgain (a request sent again
+ *      │                answer may be the one asking again; none with max-waiters 0, never to wait); back for acquireAgain (a request sent again
  *      │                after its lease's connection ended unread: it had its turn)
  *      (back: ahead of every request not dispatched yet, behind those sent again before it: WaitQueue#putBack)
  *   QUEUED ──oldest, when a slot frees──► DISPATCHED
@@ -143,9 +143,10 @@ public final class BackendPool implements AutoCloseable {
      */
     private long holdNanos;
     /**
-     * Leases whose answer is complete but whose slot is held until their worker is free ({@link Lease#answered}): as
-     * many more requests may wait than {@code max-waiters}, as their clients' next requests arrive meanwhile (a
-     * keep-alive client asks again the moment it has its answer, before the probe's answer frees the slot).
+     * This pool's leases whose answer is complete but whose slot is held until their worker is free
+     * ({@link Lease#answered}); with those of the pools sharing its slots ({@link SharedSlots#answered}), as many more
+     * requests may wait than {@code max-waiters}, as their clients' next requests arrive meanwhile (a keep-alive client
+     * asks again the moment it has its answer, before the probe's answer frees the slot).
      */
     private int answeredHeld;
     /**
@@ -223,8 +224,8 @@ public final class BackendPool implements AutoCloseable {
     }
 
     /**
-     * A new request {@code w} (with {@code budget} of queue time): failed, dispatched, or queued (at the head when it
-     * is sent {@code again}).
+     * A new request {@code w} (with {@code budget} of queue time): failed, dispatched, or queued (back ahead of those
+     * that had no turn yet when it is sent {@code again}: {@link WaitQueue#putBack}).
      */
     private void admit(Waiter w, long budget, boolean again, long now, List<Runnable> after) {
         assert Thread.holdsLock(this);
@@ -243,7 +244,7 @@ public final class BackendPool implements AutoCloseable {
             } else if (again) {
                 queue.putBack(w, true);
                 armTimer(w, budget);
-            } else if (queue.offer(w, answeredHeld)) {
+            } else if (queue.offer(w, answeredRoom())) {
                 armTimer(w, budget);
             } else {
                 counters.rejectedFull.incrementAndGet();
@@ -256,9 +257,8 @@ public final class BackendPool implements AutoCloseable {
     }
 
     /**
-     * The refusal a request asking now would meet while requests wait, counted as one: every place in the queue taken
-     * (as {@link #admit} judges it, but only while some request waits: with none, a slot may be free). Null when there
-     * is room. For a request whose client holds its body back until told to send it ({@code Expect: 100-continue}),
+     * The refusal a request asking now would meet, counted as one: every place in the queue taken and no slot free (as
+     * {@link #admit} judges it). Null when there is room. For a request whose client holds its body back until told to send it ({@code Expect: 100-continue}),
      * refused before the upload rather than after it.
      */
     public QueueFullException refusalIfFull() {
@@ -266,7 +266,8 @@ public final class BackendPool implements AutoCloseable {
         synchronized (this) {
             handedTo = liveSuccessor();
             if (handedTo == null) {
-                if (closed || queue.isEmpty() || queue.size() < maxWaiters + answeredHeld) {
+                long now = timers.nanoTime();
+                if (closed || queue.size() < maxWaiters + answeredRoom() || queue.isEmpty() && eligibleNow(now)) {
                     return null;
                 }
                 counters.rejectedFull.incrementAndGet();
@@ -309,9 +310,9 @@ public final class BackendPool implements AutoCloseable {
     /**
      * As {@link #acquire(EventLoop, long)}, for a request whose lease's connection ended before the backend took it
      * (a kept connection php-fpm had closed, one reset in a stopping php-fpm's backlog) and that is sent again: it had
-     * its turn, so, as one sent back after a busy connect, it waits before every queued request rather than behind
-     * them (the slot it lost went to the oldest of them), and for what its earlier waits, {@code waitedNanos}, left
-     * of {@code queue.timeout}.
+     * its turn, so it waits before every queued request that had none (the slot it lost went to the oldest of them),
+     * behind those sent again before it ({@link WaitQueue#putBack}), and for what its earlier waits,
+     * {@code waitedNanos}, left of {@code queue.timeout}.
      */
     public Future<Lease> acquireAgain(EventLoop loop, long waitedNanos) {
         return acquire(loop, waitedNanos, true);
@@ -1003,8 +1004,25 @@ public final class BackendPool implements AutoCloseable {
             if (!lease.isReleased() && !lease.answeredCounted) { // released meanwhile: never counted
                 lease.answeredCounted = true;
                 answeredHeld++;
+                slots.answered.incrementAndGet();
             }
         }
+    }
+
+    /**
+     * The places in the queue past max-waiters: one per answered lease of this pool and of those sharing its slots
+     * ({@link SharedSlots#answered}); none with max-waiters 0, which is never to wait.
+     */
+    private int answeredRoom() {
+        return maxWaiters == 0 ? 0 : slots.answered.get();
+    }
+
+    /** Whether an address could take a request now ({@link #choose}), the round robin's place left as it was. */
+    private boolean eligibleNow(long now) {
+        int saved = nextIndex;
+        boolean eligible = choose(now) != null;
+        nextIndex = saved;
+        return eligible;
     }
 
     void release(Lease lease, Lease.Outcome outcome) {
@@ -1016,6 +1034,7 @@ public final class BackendPool implements AutoCloseable {
         synchronized (this) {
             if (lease.answeredCounted) {
                 answeredHeld--;
+                slots.answered.decrementAndGet();
             }
             if (lease.used()) {
                 long held = Math.max(0, now - lease.grantedNanos);
@@ -1135,9 +1154,7 @@ public final class BackendPool implements AutoCloseable {
         }
         check(answeredHeld >= 0 && answeredHeld <= open, "answered slots " + answeredHeld + " of " + open + " open");
         if (!queue.isEmpty()) {
-            int saved = nextIndex;
-            check(choose(now) == null || closed, "an address is eligible while requests wait");
-            nextIndex = saved;
+            check(!eligibleNow(now) || closed, "an address is eligible while requests wait");
         }
     }
 

@@ -27,6 +27,12 @@ final class SharedSlots {
     private final List<BackendPool> pools = new CopyOnWriteArrayList<>();
     /** The last of {@link #pools}, null when none is left. */
     private volatile BackendPool newest;
+    /**
+     * Leases of every pool sharing these slots whose answer is complete, held until their worker reads again
+     * ({@link Lease#answered}): the newest pool makes room for as many more waiters, as its clients asking again are
+     * those of answers a pool before it gave too.
+     */
+    final AtomicInteger answered = new AtomicInteger();
 
     /**
      * {@code pool}, a pool being built, takes the place of those before it: the counters of its {@code specs}, in
