@@ -550,8 +550,8 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
 
             @Override
             void notRead(Unread why) {
-                if (unread == null || why == Unread.REFUSED) {
-                    unread = why; // a refusal is remembered by the file: its later reads go to the pool at once
+                if (unread == null || why.compareTo(unread) < 0) {
+                    unread = why; // the first in Unread's order: a refusal first, which the file remembers
                 }
                 partDone(null);
             }

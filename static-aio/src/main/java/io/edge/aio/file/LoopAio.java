@@ -284,7 +284,10 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
         return length;
     }
 
-    /** Why a piece was not read by the kernel into a slot, to be read some other way (the thread pool). */
+    /**
+     * Why a piece was not read by the kernel into a slot, to be read some other way (the thread pool). Where the parts of
+     * one read meet several, the first of them in this order is the read's.
+     */
     enum Unread {
         /**
          * The kernel refused the O_DIRECT read (EINVAL): a file system that wants the rest aligned otherwise, or that
@@ -292,16 +295,16 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
          */
         REFUSED,
         /**
+         * The piece never started: every slot not being read into is held by a region a client has not taken yet;
+         * rather than wait for slow clients.
+         */
+        NO_SLOT,
+        /**
          * The kernel would have had to wait to take the read (EAGAIN under {@code RWF_NOWAIT}): dirty pages of the
          * range to write back first, a writer holding the file (a full device queue where the file system passes the
          * flag on to the block layer); rather than have {@code io_submit} wait on the event loop.
          */
         WOULD_WAIT,
-        /**
-         * The piece never started: every slot not being read into is held by a region a client has not taken yet;
-         * rather than wait for slow clients.
-         */
-        NO_SLOT,
         /**
          * The kernel could not have the slot's pages (EFAULT): the slab's file system is full, as a tmpfs smaller than
          * the slots in use is (Docker's 64 MiB {@code /dev/shm}; the slab is sparse, so no set-up finds it).
