@@ -93,7 +93,8 @@ public final class ErrorResponses {
                 return e.status();
             }
             if (t instanceof BackendBusyException || t instanceof FileDescriptorsExhaustedException
-                    || t instanceof DirectMemoryExhaustedException || t instanceof ReadQueueFullException) {
+                    || t instanceof DirectMemoryExhaustedException || t instanceof ReadQueueFullException
+                    || t instanceof OutOfMemoryError) { // memory: edge's own, for now, not the backend's doing
                 return HttpResponseStatus.SERVICE_UNAVAILABLE;
             }
             if (t instanceof BackendTimeoutException) {
@@ -257,7 +258,7 @@ public final class ErrorResponses {
      */
     public static boolean wantsStackTrace(Throwable failure) {
         return !(failure instanceof EOFException || failure instanceof EngineClosedException
-                || failure instanceof TimeoutException);
+                || failure instanceof TimeoutException || failure instanceof OutOfMemoryError);
     }
 
     /**

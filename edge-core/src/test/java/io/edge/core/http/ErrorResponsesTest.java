@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +31,19 @@ class ErrorResponsesTest {
         assertThat(head.content().readableBytes()).isZero();
         assertThat(head.headers().getInt("content-length")).isPositive();
         head.release();
+    }
+
+    /**
+     * Memory is edge's own want for now, not the backend's doing: 503 (with Retry-After) even wrapped as a backend's
+     * failure would be, and no stack trace per request.
+     */
+    @Test
+    void noMemoryIsA503WithoutAStackTrace() {
+        OutOfMemoryError noMemory = new OutOfMemoryError("failed to allocate 262144 byte(s) of direct memory");
+        assertThat(ErrorResponses.statusFor(noMemory)).isEqualTo(HttpResponseStatus.SERVICE_UNAVAILABLE);
+        assertThat(ErrorResponses.statusFor(new CompletionException(noMemory)))
+                .isEqualTo(HttpResponseStatus.SERVICE_UNAVAILABLE);
+        assertThat(ErrorResponses.wantsStackTrace(noMemory)).isFalse();
     }
 
     /** A read not done in its time came by the hundred under a slow disk, each 500 with the same trace: none now. */

@@ -803,6 +803,10 @@ public final class FcgiExchange {
                 workerGone(cause.toString());
             } else if (cause instanceof FcgiProtocolException) {
                 fail(cause, Lease.Outcome.BACKEND_FAILED);
+            } else if (cause instanceof OutOfMemoryError) {
+                // no memory for a read buffer (-XX:MaxDirectMemorySize reached): edge's own want, not the backend's
+                // doing, so no failure of it counted and no 502 (503); Netty ends the connection after such a read
+                fail(cause, Lease.Outcome.CLOSE);
             } else {
                 fail(new BackendUnavailableException(lease.address() + ": " + cause, cause),
                         Lease.Outcome.BACKEND_FAILED);

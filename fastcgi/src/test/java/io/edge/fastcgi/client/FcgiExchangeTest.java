@@ -215,6 +215,23 @@ class FcgiExchangeTest {
         assertClosedAndNotPooled();
     }
 
+    /**
+     * No memory for a read buffer (a low -XX:MaxDirectMemorySize under many answers at once): edge's own want, not a
+     * backend failure. It was reported as one (502, "BackendUnavailableException: ...: OutOfDirectMemoryError") and
+     * counted against the address's health; now the error itself goes to the caller (503) and the lease is let go as
+     * CLOSE, nothing counted.
+     */
+    @Test
+    void noMemoryForAReadIsNoBackendFailure() {
+        start(true).endStdin();
+        sent().forEach(ReferenceCountUtil::release);
+        OutOfMemoryError noMemory = new OutOfMemoryError("failed to allocate 262144 byte(s) of direct memory");
+        backend.pipeline().fireExceptionCaught(noMemory);
+        assertThat(recorder.error).isSameAs(noMemory);
+        assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.CLOSE);
+        assertClosedAndNotPooled();
+    }
+
     /** STDOUT or STDERR of a request this connection never carried: a protocol error that names the record. */
     @ParameterizedTest
     @ValueSource(ints = {6, 7})
