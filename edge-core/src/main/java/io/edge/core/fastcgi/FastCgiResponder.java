@@ -53,6 +53,7 @@ import io.netty.util.NetUtil;
 import io.netty.util.concurrent.Future;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.FileSystemException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -573,10 +574,16 @@ public final class FastCgiResponder implements Responder {
         // A spool that takes nothing for the backend write timeout fails the body as a backend that takes nothing would.
         SpooledBody body = new SpooledBody(exchange.clientChannel(), exchange::pauseBody, BUFFERED_BODY, spoolDir,
                 timeouts.write(), error -> {
-                    LOG.warn("request body of {} {} could not be spooled to {}: {}", request.method(), request.uri(),
-                            spoolDir, error.toString());
                     held.run();
-                    exchange.sendError(HttpResponseStatus.INTERNAL_SERVER_ERROR);
+                    // in bursts, as uploads come (a full disk, the descriptor limit): throttled as the 503s are
+                    boolean noDescriptor = outOfDescriptors(error);
+                    unattendedFailures.warn(SpooledBody.class, "request body of " + request.method() + " "
+                            + LogText.escapeControls(request.uri()) + " could not be spooled to " + spoolDir + ": " + error
+                            + (noDescriptor ? " (the process's descriptor limit: raise ulimit -n, or lower "
+                                    + "server.max-connections)" : ""));
+                    // out of descriptors for now, as a download refused for it is: 503 and Retry-After, not edge's fault
+                    exchange.sendError(noDescriptor ? HttpResponseStatus.SERVICE_UNAVAILABLE
+                            : HttpResponseStatus.INTERNAL_SERVER_ERROR);
                 });
         exchange.readBody(content -> {
             boolean last = content instanceof LastHttpContent;
@@ -597,6 +604,17 @@ public final class FastCgiResponder implements Responder {
             body.release();
             held.run();
         });
+    }
+
+    /** Whether {@code error} is the process's (or the system's) descriptor limit: EMFILE or ENFILE, as the JDK words them. */
+    static boolean outOfDescriptors(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            String reason = t instanceof FileSystemException fs ? fs.getReason() : t.getMessage();
+            if (reason != null && reason.contains("Too many open files")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** What a request that holds no backends releases ({@link Exchange#holdBackends}). */
