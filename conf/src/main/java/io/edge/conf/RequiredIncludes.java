@@ -89,10 +89,17 @@ final class RequiredIncludes implements ConfigIncluder, ConfigIncluderFile, Conf
             if (url == null) { // no URL: a file beside the includer (and the classpath), "a:b.conf" too
                 File file = besideIncluder(context, new File(what));
                 refuseIfNotRegular(file);
-                if (isProperties(what) && file.isAbsolute()) {
-                    // read as a file(...): a name Typesafe reads beside its includer is parsed in the includer's syntax.
-                    // Not beside a URL's or a resource's (no file: relative, it would be read in the working directory)
-                    return ((ConfigIncluderFile) typesafe).includeFile(required(context, what), file);
+                if (isProperties(what)) {
+                    // a name Typesafe reads beside its includer is parsed in the includer's syntax: beside a file, read
+                    // as a file(...); beside a URL or a resource (no file: relative, it would be read in the working
+                    // directory), where Typesafe reads it, as properties
+                    if (file.isAbsolute()) {
+                        return ((ConfigIncluderFile) typesafe).includeFile(required(context, what), file);
+                    }
+                    ConfigParseable beside = context.relativeTo(what);
+                    if (beside != null) {
+                        return beside.parse(required(context, what).parseOptions());
+                    }
                 }
             } else if ("file".equals(url.getProtocol())) {
                 refuseIfNotRegular(ParseErrors.fileOf(url));

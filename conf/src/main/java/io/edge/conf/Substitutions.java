@@ -139,9 +139,9 @@ final class Substitutions {
      * {@code origin} moved to the line that substitutes {@code variable} for the key at {@code path}: a key written
      * twice, the second time to a variable ({@code io-threads = 2}, then {@code io-threads = ${?EDGE_THREADS}},
      * HOCON's idiom for an override from the environment), has one origin for both, at the first of the lines. The
-     * first line from there on that names the key and substitutes the variable (or, in a file included inside an
-     * object, the variable without the object's path Typesafe prefixes it with) is the one; {@code origin} itself when
-     * none does (or the file cannot be read).
+     * first line from there on that names the key and substitutes the variable is the one; else, in a file included
+     * inside an object, the first that substitutes the variable without the object's path Typesafe prefixes it with;
+     * {@code origin} itself when none does (or the file cannot be read).
      */
     private static ConfigOrigin atLineSubstituting(ConfigOrigin origin, List<Object> path, String variable,
                                                    Problems problems) {
@@ -150,14 +150,16 @@ final class Substitutions {
         }
         List<String> lines = problems.linesOf(Path.of(origin.filename()));
         Object key = path.get(path.size() - 1);
-        for (int i = origin.lineNumber() - 1; i < lines.size(); i++) {
-            if (key instanceof String name && !lines.get(i).contains(name)) {
-                continue;
-            }
-            Matcher m = SUBSTITUTION.matcher(lines.get(i));
-            while (m.find()) {
-                if (m.group(2).equals(variable) || variable.endsWith("." + m.group(2))) {
-                    return i + 1 == origin.lineNumber() ? origin : origin.withLineNumber(i + 1);
+        for (boolean unprefixed : new boolean[] {false, true}) {
+            for (int i = origin.lineNumber() - 1; i < lines.size(); i++) {
+                if (key instanceof String name && !lines.get(i).contains(name)) {
+                    continue;
+                }
+                Matcher m = SUBSTITUTION.matcher(lines.get(i));
+                while (m.find()) {
+                    if (unprefixed ? variable.endsWith("." + m.group(2)) : m.group(2).equals(variable)) {
+                        return i + 1 == origin.lineNumber() ? origin : origin.withLineNumber(i + 1);
+                    }
                 }
             }
         }

@@ -801,7 +801,8 @@ class ParseErrorsTest {
         server.createContext("/", exchange -> {
             String path = exchange.getRequestURI().getPath();
             byte[] body = (path.endsWith("/inc.conf") ? "include \"t.properties\"\n"
-                    : path.endsWith("/t.properties") ? "edge.server.max-connections = 77\n" : "").getBytes(StandardCharsets.UTF_8);
+                    : path.endsWith("/t.properties") ? "! properties, not HOCON\nedge.server.max-connections 77\n" : "")
+                    .getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(body.length == 0 ? 404 : 200, body.length == 0 ? -1 : body.length);
             exchange.getResponseBody().write(body);
             exchange.close();

@@ -130,6 +130,22 @@ class SubstitutionTest {
                 ConfigProblem::message).contains(tuple(3, "edge.server.io-threads", "${NOPE_EDGE_T9} has no value"));
     }
 
+    /**
+     * An earlier line of the key whose variable is only a suffix of the one looked up is not taken for the override's:
+     * the line that substitutes it as looked up is, the suffix being for a file included inside an object.
+     */
+    @Test
+    void anUnresolvedOverrideIsPlacedAtItsOwnLineBeforeAnEarlierOneEndingTheSame() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www }]
+                server { io-threads = ${?NOPE_EDGE_T} }
+                server.io-threads = ${nope.NOPE_EDGE_T}
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).containsExactly(
+                tuple(4, "edge.server.io-threads"));
+    }
+
     /** An object substituted whole beside a string: its rendering, every default of it, is cut short in the problem. */
     @Test
     void aWholeObjectBesideAStringIsShownShortened() throws Exception {
