@@ -577,10 +577,12 @@ public final class FastCgiResponder implements Responder {
                     held.run();
                     // in bursts, as uploads come (a full disk, the descriptor limit): throttled as the 503s are
                     boolean noDescriptor = outOfDescriptors(error);
-                    unattendedFailures.warn(SpooledBody.class, "request body of " + request.method() + " "
-                            + LogText.escapeControls(request.uri()) + " could not be spooled to " + spoolDir + ": " + error
-                            + (noDescriptor ? " (the process's descriptor limit: raise ulimit -n, or lower "
-                                    + "server.max-connections)" : ""));
+                    // each kind on its own: a burst of one does not hide the first of the other (a full disk)
+                    unattendedFailures.warn(noDescriptor ? FileSystemException.class : SpooledBody.class,
+                            "request body of " + request.method() + " " + LogText.escapeControls(request.uri())
+                                    + " could not be spooled to " + spoolDir + ": " + error + (noDescriptor
+                                    ? " (the descriptor limit: raise ulimit -n, or fs.file-max for the system's; or "
+                                            + "lower server.max-connections)" : ""));
                     // out of descriptors for now, as a download refused for it is: 503 and Retry-After, not edge's fault
                     exchange.sendError(noDescriptor ? HttpResponseStatus.SERVICE_UNAVAILABLE
                             : HttpResponseStatus.INTERNAL_SERVER_ERROR);

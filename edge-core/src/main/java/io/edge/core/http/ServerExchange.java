@@ -603,7 +603,11 @@ final class ServerExchange implements Exchange {
             LOG.debug("{} {}: the client's connection ended: {}", request.method(), request.uri(), cause.toString());
         } else if (state == State.HEAD_SENT) {
             // The client has the head: its status stands (as the access log says), the body is cut short.
-            if (errorStatus.code() >= 500) {
+            if (errorStatus.code() == 503) {
+                // overload (no direct memory, no descriptor left): in bursts, as the 503s are
+                OVERLOAD.warn(cause.getClass(), request.method() + " " + request.uri() + ": " + status
+                        + " response cut after " + bodyBytes + " body bytes, closing the connection: " + cause);
+            } else if (errorStatus.code() >= 500) {
                 LOG.warn("{} {}: {} response cut after {} body bytes, closing the connection: {}", request.method(),
                         request.uri(), status, bodyBytes, cause.toString(), stackTraceOf(errorStatus, cause));
             } else {

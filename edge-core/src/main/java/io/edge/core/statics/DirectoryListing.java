@@ -110,7 +110,7 @@ final class DirectoryListing {
                 try {
                     listed.complete(render(autoindex, uriPath, read(resolver, uriPath), ZoneId.systemDefault(),
                             callback));
-                } catch (Throwable e) { // an OutOfMemoryError too: the request is answered (500), never left waiting
+                } catch (Throwable e) { // an OutOfMemoryError too: the request is answered (503), never left waiting
                     listed.completeExceptionally(e);
                 }
             });

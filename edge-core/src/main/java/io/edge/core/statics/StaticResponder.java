@@ -1404,7 +1404,9 @@ public final class StaticResponder implements Responder {
          * given back.
          */
         private boolean waitsForMemory(Throwable failure, boolean started) {
-            if (head != null || !(failure instanceof DirectMemoryExhaustedException)) {
+            if (head != null || !(failure instanceof DirectMemoryExhaustedException
+                    || failure instanceof OutOfMemoryError oom && String.valueOf(oom.getMessage()).contains("direct"))) {
+                // (the limit met by an allocation itself, Netty's or the JDK's, racing another past the check for room)
                 return false;
             }
             EventLoop loop = exchange.clientChannel().eventLoop();

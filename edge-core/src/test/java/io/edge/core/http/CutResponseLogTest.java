@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import io.edge.aio.file.DirectMemoryExhaustedException;
 import io.edge.aio.file.EngineClosedException;
 import io.edge.core.EdgeServer;
 import io.netty.buffer.Unpooled;
@@ -52,16 +53,14 @@ class CutResponseLogTest {
                 .addListener(written -> exchange.fail(switch (exchange.request().uri()) {
                     case "/eof" -> new EOFException("/srv/f.bin was truncated while it was sent: 7 of 100 bytes");
                     case "/closed" -> new EngineClosedException("io_uring engine closed");
+                    case "/memory" -> new DirectMemoryExhaustedException("read buffer of 1048576 bytes");
                     default -> new IOException("Input/output error");
                 }));
     };
 
     @Test
     void aTruncatedFileOrAClosedEngineIsOneLineAndAnUnforeseenFaultKeepsItsStackTrace() throws Exception {
-        server = new EdgeServer(TestServers.settings(TestServers.server(TestServers.limits(),
-                TestServers.timeouts(Duration.ofSeconds(10)), 100), root), location -> CUT);
-        server.start();
-        InetSocketAddress address = server.boundAddresses().get(0);
+        InetSocketAddress address = startCutting();
         List<ILoggingEvent> warnings;
         try (CapturedLog log = CapturedLog.of(ServerExchange.class)) {
             for (String path : List.of("/eof", "/closed", "/io")) {
@@ -84,6 +83,40 @@ class CutResponseLogTest {
         assertThat(closed.getThrowableProxy()).as("one line").isNull();
         ILoggingEvent fault = warnings.stream().filter(e -> e.getFormattedMessage().contains("/io")).findFirst().orElseThrow();
         assertThat(fault.getThrowableProxy()).as("with its stack trace").isNotNull();
+    }
+
+    /**
+     * Cut for overload (no direct memory left for a later piece): in bursts, as the 503s are, so warned as they are, one
+     * line now and then with a count of the rest (the resource audit: 23 such lines in one second).
+     */
+    @Test
+    void responsesCutForOverloadAreWarnedAsThe503sAre() throws Exception {
+        InetSocketAddress address = startCutting();
+        try (CapturedLog log = CapturedLog.of(ServerExchange.class)) {
+            for (int i = 0; i < 3; i++) {
+                try (RawHttpClient client = new RawHttpClient(address)) {
+                    client.send("GET /memory HTTP/1.1\r\nHost: a\r\n\r\n");
+                    assertThatThrownBy(client::read).as("the body is cut: the connection closes").isInstanceOf(EOFException.class);
+                }
+            }
+            try (RawHttpClient client = new RawHttpClient(address)) { // a last one, warned at once, to wait for
+                client.send("GET /io HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertThatThrownBy(client::read).isInstanceOf(EOFException.class);
+            }
+            awaitWarnings(log, 1);
+            for (int i = 0; i < 500 && log.warnings().stream().noneMatch(w -> w.contains("/io")); i++) {
+                Thread.sleep(10);
+            }
+            assertThat(log.warnings().stream().filter(w -> w.contains("/memory"))).as("throttled").hasSizeLessThanOrEqualTo(1);
+        }
+    }
+
+    /** Starts a server answering every request with {@link #CUT}; its address. */
+    private InetSocketAddress startCutting() throws Exception {
+        server = new EdgeServer(TestServers.settings(TestServers.server(TestServers.limits(),
+                TestServers.timeouts(Duration.ofSeconds(10)), 100), root), location -> CUT);
+        server.start();
+        return server.boundAddresses().get(0);
     }
 
     /** The warnings come from the event loop after the close; waits for them (a bound, not a timing). */

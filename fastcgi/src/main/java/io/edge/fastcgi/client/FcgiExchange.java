@@ -134,8 +134,9 @@ public final class FcgiExchange {
 
         /**
          * The exchange failed for the listener: nothing more comes to it. {@code cause} is one of
-         * {@link FcgiProtocolException}, {@link BackendTimeoutException}, {@link BackendOverloadedException} or
-         * {@link BackendUnavailableException}. {@code onHead} may already have been called. The lease is released
+         * {@link FcgiProtocolException}, {@link BackendTimeoutException}, {@link BackendOverloadedException},
+         * {@link BackendUnavailableException} or an {@link OutOfMemoryError} (no memory for a read buffer: edge's own
+         * want). {@code onHead} may already have been called. The lease is released
          * and the connection closed, except after a response head the exchange refused: the script runs on, so the
          * exchange goes on alone as after {@link #abort} and releases the lease itself when its worker is free.
          */
@@ -805,7 +806,8 @@ public final class FcgiExchange {
                 fail(cause, Lease.Outcome.BACKEND_FAILED);
             } else if (cause instanceof OutOfMemoryError) {
                 // no memory for a read buffer (-XX:MaxDirectMemorySize reached): edge's own want, not the backend's
-                // doing, so no failure of it counted and no 502 (503); Netty ends the connection after such a read
+                // doing, so no failure of it counted and no 502 (503); Netty stops reading after such a read, and the
+                // connection closes with the exchange
                 fail(cause, Lease.Outcome.CLOSE);
             } else {
                 fail(new BackendUnavailableException(lease.address() + ": " + cause, cause),

@@ -267,8 +267,9 @@ public final class BackendPool implements AutoCloseable {
             handedTo = liveSuccessor();
             if (handedTo == null) {
                 long now = timers.nanoTime();
-                if (closed || queue.size() < maxWaiters + answeredRoom() || queue.isEmpty() && eligibleNow(now)) {
-                    return null;
+                if (closed || allDown(now) || queue.size() < maxWaiters + answeredRoom()
+                        || queue.isEmpty() && eligibleNow(now)) {
+                    return null; // (every address down: admit answers that)
                 }
                 counters.rejectedFull.incrementAndGet();
                 return new QueueFullException(name, maxWaiters, retryAfterSeconds);

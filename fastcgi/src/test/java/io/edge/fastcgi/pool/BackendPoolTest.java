@@ -1089,6 +1089,19 @@ class BackendPoolTest {
         assertThat(f.cause()).isInstanceOf(BackendUnavailableException.class);
     }
 
+    /** Every address down with max-waiters 0: no queue full to tell early, the request is answered as down (502). */
+    @Test
+    void everyAddressDownIsNoFullQueueToTellEarly() {
+        pool(settings(List.of("unix:/a.sock", "unix:/b.sock"), Balance.ROUND_ROBIN, 1, 0, true, 1));
+        Future<Lease> f = pool.acquire(loopA);
+        connector.failNext(new java.io.IOException("reset"));
+        connector.failNext(new java.io.IOException("reset"));
+        assertThat(f.cause()).isInstanceOf(BackendUnavailableException.class);
+        assertThat(pool.acquire(loopA).cause()).hasMessageContaining("every address is down");
+        assertThat(pool.refusalIfFull()).isNull();
+        assertThat(pool.stats().rejectedFull()).isZero();
+    }
+
     @Test
     void maxFailsTakesAddressesDownForFailTimeout() {
         pool(settings(List.of("unix:/a.sock", "unix:/b.sock"), Balance.ROUND_ROBIN, 4, 10, true, 2));
