@@ -1,6 +1,7 @@
 package io.edge.core.fastcgi;
 
 import io.edge.aio.PathPolicy;
+import io.edge.aio.linux.Syscalls;
 import io.edge.aio.path.PathResolver;
 import io.edge.cache.http.ResponseCache;
 import io.edge.conf.AddressRange;
@@ -608,11 +609,16 @@ public final class FastCgiResponder implements Responder {
         });
     }
 
-    /** Whether {@code error} is the process's (or the system's) descriptor limit: EMFILE or ENFILE, as the JDK words them. */
+    /**
+     * Whether {@code error} is the process's (or the system's) descriptor limit: EMFILE or ENFILE, as the JDK words them
+     * (strerror, in the process's locale; or glibc's English).
+     */
     static boolean outOfDescriptors(Throwable error) {
         for (Throwable t = error; t != null; t = t.getCause()) {
-            String reason = t instanceof FileSystemException fs ? fs.getReason() : t.getMessage();
-            if (reason != null && reason.contains("Too many open files")) {
+            String reason = t instanceof FileSystemException fs ? fs.getReason() : null;
+            if (Syscalls.isReason(reason, Syscalls.EMFILE, "Too many open files")
+                    || Syscalls.isReason(reason, Syscalls.ENFILE, "Too many open files in system")
+                    || t.getMessage() != null && t.getMessage().contains("Too many open files")) {
                 return true;
             }
         }

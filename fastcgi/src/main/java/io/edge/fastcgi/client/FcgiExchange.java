@@ -445,6 +445,11 @@ public final class FcgiExchange {
 
     private void writeDone(ChannelFuture f) {
         if (!f.isSuccess()) {
+            if (f.cause() instanceof OutOfMemoryError) {
+                // no memory for a record's buffer (the encoder's, a flush's copy): edge's own want, as on a read
+                fail(f.cause(), Lease.Outcome.CLOSE);
+                return;
+            }
             if (!sentAny && f.cause() instanceof ClosedChannelException) {
                 // BEGIN_REQUEST and the params wait for the first of the body (still being read back): not flushed,
                 // they fail with the connection, and the backend has none of the request

@@ -232,6 +232,23 @@ class FcgiExchangeTest {
         assertClosedAndNotPooled();
     }
 
+    /** No memory for a record's buffer as it is written (the encoder's, a flush's copy): as on a read, no backend failure. */
+    @Test
+    void noMemoryForAWriteIsNoBackendFailure() {
+        OutOfMemoryError noMemory = new OutOfMemoryError("failed to allocate 65536 byte(s) of direct memory");
+        backend.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                ReferenceCountUtil.release(msg);
+                promise.setFailure(noMemory);
+            }
+        });
+        start(true).endStdin();
+        assertThat(recorder.error).isSameAs(noMemory);
+        assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.CLOSE);
+        assertClosedAndNotPooled();
+    }
+
     /** STDOUT or STDERR of a request this connection never carried: a protocol error that names the record. */
     @ParameterizedTest
     @ValueSource(ints = {6, 7})
