@@ -1060,10 +1060,10 @@ public final class Edge {
         PoolStats stats = pool.stats();
         WaitStats waits = waitStats.get(name);
         return String.format(Locale.ROOT,
-                "open=%d idle=%d lingering=%d waiters=%d rejected-full=%d timed-out=%d busy-connects=%d "
+                "open=%d idle=%d lingering=%d answered=%d waiters=%d rejected-full=%d timed-out=%d busy-connects=%d "
                         + "failed-connects=%d leases=%d wait-mean-ms=%.1f",
-                stats.open(), stats.idle(), stats.lingering(), stats.waiters(), stats.rejectedFull(), stats.timedOut(),
-                stats.busyConnects(), stats.failedConnects(), waits.count(), waits.meanMillis());
+                stats.open(), stats.idle(), stats.lingering(), stats.answered(), stats.waiters(), stats.rejectedFull(),
+                stats.timedOut(), stats.busyConnects(), stats.failedConnects(), waits.count(), waits.meanMillis());
     }
 
     /**
@@ -1143,6 +1143,9 @@ public final class Edge {
                     .gauge("edge_fastcgi_connections_lingering", "Backend connections closed while their worker may "
                             + "still run the script (timed out or cut off), still counted as open.", stats.lingering(),
                             group)
+                    .gauge("edge_fastcgi_connections_answered", "Backend connections whose answer is complete, held "
+                            + "until their worker is free (await-worker): as many more requests may wait.",
+                            stats.answered(), group)
                     .gauge("edge_fastcgi_waiters", "Requests in the wait queue.", stats.waiters(), group)
                     .counter("edge_fastcgi_rejected_full_total", "Requests refused (503): wait queue full.",
                             stats.rejectedFull(), group)

@@ -122,6 +122,28 @@ class FastCgiBusyIT {
     }
 
     /**
+     * A slot whose answer went out while its script runs on (fastcgi_finish_request) is shown as answered on the status
+     * page and to Prometheus: its worker is still busy, and one more request may wait for it.
+     */
+    @Test
+    void aSlotWhoseScriptRunsOnAfterItsAnswerIsShownAnswered() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path release = dir.resolve("release");
+        writeFinishScript(www, release, "");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = oneSlotEdge(fpm, "", "10 s", "")) {
+            assertThat(send(edge, "/finish.php").body()).isEqualTo("answered");
+            assertThat(edge.status()).contains(" open=1 idle=0 lingering=0 answered=1 waiters=0 ");
+            assertThat(send(edge, "/edge-status?format=prometheus").body())
+                    .contains("edge_fastcgi_connections_answered{group=\"php\"} 1");
+            Files.writeString(release, "");
+            await(() -> edge.status().contains(" answered=0 "), "the worker free again");
+        } finally {
+            Files.writeString(release, "");
+        }
+    }
+
+    /**
      * {@code www/finish.php}: answers "answered" with fastcgi_finish_request() and runs on until the test creates
      * {@code release} (for at most 120 s, so that a failed run leaves no worker behind), then runs {@code then}.
      */
