@@ -104,13 +104,22 @@ public final class CgiParams {
         return out;
     }
 
+    /**
+     * What PHP sees as SERVER_SOFTWARE. It names nginx, as the servers that read nginx's configuration idioms do (OpenResty
+     * and Angie send "nginx/..." from the same fastcgi_params): applications decide by it whether URLs are rewritten
+     * without .htaccess. WordPress's got_url_rewrite() is true only for Apache, LiteSpeed, nginx, Caddy and IIS: with
+     * "edge" its permalink settings, saved once, put /index.php/ into every post's URL (the CGI differential against
+     * nginx). A location's fastcgi-params may set another.
+     */
+    static final String SERVER_SOFTWARE = "edge (nginx-compatible)";
+
     /** The values of {@link #NAMES}, index for index; {@code null} for a param this request does not have. */
     private static String[] standardValues(CgiRequest request, ScriptResolver.Script script) {
         String root = utf8Bytes(script.documentRoot().toString());
         String pathInfo = utf8Bytes(script.pathInfo());
         return new String[] {
             "CGI/1.1",
-            "edge",
+            SERVER_SOFTWARE,
             utf8Bytes(script.scriptFilename().toString()),
             utf8Bytes(script.scriptName()),
             pathInfo,

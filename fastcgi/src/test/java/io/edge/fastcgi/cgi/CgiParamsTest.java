@@ -51,7 +51,7 @@ class CgiParamsTest {
                 .containsEntry("HTTPS", "on")
                 .containsEntry("REQUEST_SCHEME", "https")
                 .containsEntry("GATEWAY_INTERFACE", "CGI/1.1")
-                .containsEntry("SERVER_SOFTWARE", "edge")
+                .containsEntry("SERVER_SOFTWARE", "edge (nginx-compatible)")
                 .containsEntry("REDIRECT_STATUS", "200");
     }
 
