@@ -577,7 +577,7 @@ public final class FastCgiResponder implements Responder {
                 timeouts.write(), error -> {
                     held.run();
                     // in bursts, as uploads come (a full disk, the descriptor limit): throttled as the 503s are
-                    boolean noDescriptor = outOfDescriptors(error);
+                    boolean noDescriptor = Syscalls.isOutOfDescriptors(error);
                     // each kind on its own: a burst of one does not hide the first of the other (a full disk)
                     unattendedFailures.warn(noDescriptor ? FileSystemException.class : SpooledBody.class,
                             "request body of " + request.method() + " " + LogText.escapeControls(request.uri())
@@ -607,22 +607,6 @@ public final class FastCgiResponder implements Responder {
             body.release();
             held.run();
         });
-    }
-
-    /**
-     * Whether {@code error} is the process's (or the system's) descriptor limit: EMFILE or ENFILE, as the JDK words them
-     * (strerror, in the process's locale; or glibc's English).
-     */
-    static boolean outOfDescriptors(Throwable error) {
-        for (Throwable t = error; t != null; t = t.getCause()) {
-            String reason = t instanceof FileSystemException fs ? fs.getReason() : null;
-            if (Syscalls.isReason(reason, Syscalls.EMFILE, "Too many open files")
-                    || Syscalls.isReason(reason, Syscalls.ENFILE, "Too many open files in system")
-                    || t.getMessage() != null && t.getMessage().contains("Too many open files")) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** What a request that holds no backends releases ({@link Exchange#holdBackends}). */

@@ -21,9 +21,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -132,22 +130,6 @@ class FastCgiResponderTest {
     void close() {
         client.finishAndReleaseAll();
         pool.close();
-    }
-
-    /**
-     * A request body's spool file refused for the descriptor limit, as the JDK words EMFILE and ENFILE, is told from
-     * other failures (a full disk): it is answered 503 with Retry-After, a condition that passes, where it was a 500
-     * (the resource audit: 49 uploads 500 under ulimit -n 256).
-     */
-    @Test
-    void aSpoolFileRefusedForTheDescriptorLimitIsToldFromOtherFailures() {
-        assertThat(FastCgiResponder.outOfDescriptors(new FileSystemException("/tmp/edge-body", null, "Too many open files")))
-                .isTrue();
-        assertThat(FastCgiResponder.outOfDescriptors(new IOException("spool",
-                new FileSystemException("/tmp/edge-body", null, "Too many open files in system")))).isTrue();
-        assertThat(FastCgiResponder.outOfDescriptors(new FileSystemException("/tmp/edge-body", null,
-                "No space left on device"))).isFalse();
-        assertThat(FastCgiResponder.outOfDescriptors(new IOException((String) null))).isFalse();
     }
 
     static final String CHUNKED_POST = "POST /a.php HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";

@@ -786,14 +786,14 @@ public final class OpenFileCache implements AutoCloseable {
         try {
             return opener.open(path, followLinks);
         } catch (FileSystemException e) {
-            if (!isOutOfDescriptors(e)) {
+            if (!Syscalls.isOutOfDescriptors(e)) {
                 throw e;
             }
             evictForRetry();
             try {
                 return opener.open(path, followLinks);
             } catch (FileSystemException again) {
-                if (isOutOfDescriptors(again)) {
+                if (Syscalls.isOutOfDescriptors(again)) {
                     throw new FileDescriptorsExhaustedException("open: " + again.getReason()
                             + " (" + budget.inUse() + " descriptors held by the static path, budget "
                             + budget.limit() + ")", again);
@@ -801,12 +801,6 @@ public final class OpenFileCache implements AutoCloseable {
                 throw again;
             }
         }
-    }
-
-    static boolean isOutOfDescriptors(FileSystemException e) {
-        String reason = e.getReason();
-        // EMFILE "Too many open files", ENFILE "Too many open files in system" (strerror, as the JDK reports them).
-        return reason != null && reason.startsWith("Too many open files");
     }
 
     /** Evicts up to {@code max} of the coldest entries that no send is using; returns how many. */

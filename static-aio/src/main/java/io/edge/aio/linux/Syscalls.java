@@ -493,6 +493,23 @@ public final class Syscalls {
     }
 
     /**
+     * Whether {@code error}, or a cause beneath it, is the descriptor limit, the process's (EMFILE) or the system's
+     * (ENFILE), met opening a file: a {@link FileSystemException}'s reason (in this process's locale or glibc's English,
+     * {@link #isReason}), or a message the JDK words it in ("... (Too many open files)"). (A backend's socket is told by
+     * the fastcgi module's ConnectFailures, from Netty's errors.)
+     */
+    public static boolean isOutOfDescriptors(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            String reason = t instanceof FileSystemException fs ? fs.getReason() : null;
+            if (isReason(reason, EMFILE, "Too many open files") || isReason(reason, ENFILE, "Too many open files in system")
+                    || t.getMessage() != null && t.getMessage().contains("Too many open files")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Whether {@code reason}, a {@link java.nio.file.FileSystemException}'s, is the text of {@code errno}: the JDK
      * takes it from {@code strerror} in the process's locale ("Ist kein Verzeichnis" under de_DE), so it is compared
      * with this process's {@code strerror}, and with glibc's English text ({@code english}) where that is not to
