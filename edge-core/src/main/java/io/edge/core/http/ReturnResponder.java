@@ -90,16 +90,8 @@ public final class ReturnResponder implements Responder {
         if (HttpMethod.OPTIONS.equals(method) || HttpMethod.CONNECT.equals(method) || HttpMethod.TRACE.equals(method)) {
             return false;
         }
-        switch (Preconditions.evaluateWithoutValidators(exchange.request().headers(),
-                HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method))) {
-            case NOT_MODIFIED -> exchange.complete(exchange.writeAndFlush(new DefaultFullHttpResponse(
-                    HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER)));
-            case PRECONDITION_FAILED -> exchange.sendError(HttpResponseStatus.PRECONDITION_FAILED);
-            case PROCEED -> {
-                return false;
-            }
-        }
-        return true;
+        return Preconditions.answeredWithoutValidators(exchange,
+                HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method), () -> { });
     }
 
     /**

@@ -1,8 +1,13 @@
 package io.edge.core.statics;
 
 import io.edge.cache.http.HttpDates;
+import io.edge.core.http.Exchange;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import java.util.Date;
 import java.util.List;
 import java.util.function.LongSupplier;
@@ -86,6 +91,26 @@ public final class Preconditions {
         HttpHeaders conditions = request.contains(HttpHeaderNames.IF_UNMODIFIED_SINCE)
                 ? request.copy().remove(HttpHeaderNames.IF_UNMODIFIED_SINCE) : request;
         return evaluate(conditions, getOrHead, null, Long.MAX_VALUE);
+    }
+
+    /**
+     * Answers {@code exchange}, whose answer edge makes without validators, with 304 or 412 where its preconditions call
+     * for it ({@link #evaluateWithoutValidators}), and says whether it did; {@code beforeNotModified} runs before a 304
+     * is written (to give it what the 200's head would have, its Vary).
+     */
+    public static boolean answeredWithoutValidators(Exchange exchange, boolean getOrHead, Runnable beforeNotModified) {
+        switch (evaluateWithoutValidators(exchange.request().headers(), getOrHead)) {
+            case NOT_MODIFIED -> {
+                beforeNotModified.run();
+                exchange.complete(exchange.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                        HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER)));
+            }
+            case PRECONDITION_FAILED -> exchange.sendError(HttpResponseStatus.PRECONDITION_FAILED);
+            case PROCEED -> {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Whether {@code request} has any of the four preconditions {@link #evaluate} judges. */

@@ -506,18 +506,9 @@ public final class StaticResponder implements Responder {
             return;
         }
         byte[] body = page.body();
-        switch (Preconditions.evaluateWithoutValidators(exchange.request().headers(), true)) {
-            case NOT_MODIFIED -> {
-                exchange.offerCompression(body.length, page.contentType()); // the 200's Vary
-                exchange.complete(exchange.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                        HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER)));
-                return;
-            }
-            case PRECONDITION_FAILED -> {
-                exchange.sendError(HttpResponseStatus.PRECONDITION_FAILED);
-                return;
-            }
-            case PROCEED -> { }
+        if (Preconditions.answeredWithoutValidators(exchange, true,
+                () -> exchange.offerCompression(body.length, page.contentType()))) { // a 304 has the 200's Vary
+            return;
         }
         FullHttpResponse response = fullResponse(HttpResponseStatus.OK,
                 exchange.isHead() ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
