@@ -294,7 +294,7 @@ public final class ResponseCache implements AutoCloseable {
 
     /** Looks {@code clientRequest} up; never blocks, never touches the backend. Counted in {@link #stats()}. */
     public Lookup lookup(HttpRequest clientRequest) {
-        return lookup(clientRequest, true);
+        return lookup(clientRequest, true, null);
     }
 
     /**
@@ -308,10 +308,6 @@ public final class ResponseCache implements AutoCloseable {
      */
     public Lookup lookupAfterFlight(HttpRequest clientRequest, Lookup first) {
         return lookup(clientRequest, false, first);
-    }
-
-    private Lookup lookup(HttpRequest clientRequest, boolean count) {
-        return lookup(clientRequest, count, null);
     }
 
     /** {@code validatedFor}: a lookup before a flight, for {@link #lookupAfterFlight}; else null. */

@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
  *      ├─ queue empty and a slot is free ──► DISPATCHED
  *      ├─ otherwise ──► QUEUED, or FAILED (QueueFull) when max-waiters are queued, and one more for each slot whose
  *      │                answer is complete while its worker is awaited ({@link Lease#answered}: the client of that
- *      │                answer may be the one asking again; none with max-waiters 0, never to wait); back for acquireAgain (a request sent again
- *      │                after its lease's connection ended unread: it had its turn)
+ *      │                answer may be the one asking again; none with max-waiters 0, never to wait); back for
+ *      │                acquireAgain (a request sent again after its lease's connection ended unread: it had its turn)
  *      (back: ahead of every request not dispatched yet, behind those sent again before it: WaitQueue#putBack)
  *   QUEUED ──oldest, when a slot frees──► DISPATCHED
  *   QUEUED ──deadline──► FAILED (QueueTimeout)        QUEUED ──promise cancelled──► removed, never dispatched
@@ -258,8 +258,8 @@ public final class BackendPool implements AutoCloseable {
 
     /**
      * The refusal a request asking now would meet, counted as one: every place in the queue taken and no slot free (as
-     * {@link #admit} judges it). Null when there is room. For a request whose client holds its body back until told to send it ({@code Expect: 100-continue}),
-     * refused before the upload rather than after it.
+     * {@link #admit} judges it). Null when there is room. For a request whose client holds its body back until told to
+     * send it ({@code Expect: 100-continue}), refused before the upload rather than after it.
      */
     public QueueFullException refusalIfFull() {
         BackendPool handedTo;
