@@ -1170,9 +1170,11 @@ public final class Edge {
         if (g.responseCache != null) {
             ResponseCacheStats stats = g.responseCache.stats();
             m.counter("edge_response_cache_hits_total", "Responses answered from the cache.", stats.hits())
-                    .counter("edge_response_cache_misses_total", "Cacheable requests that went to the backend.", stats.misses())
-                    .counter("edge_response_cache_stale_total", "Stale responses served (backend failing or busy).",
-                            stats.staleAnswers())
+                    .counter("edge_response_cache_misses_total", "Cacheable requests the cache held no fresh answer"
+                            + " for at their lookup (coalesced ones waited for another's; some then met a full queue).",
+                            stats.misses())
+                    .counter("edge_response_cache_stale_total", "Stale responses served (while revalidating or"
+                            + " updating, or for a backend failing or busy).", stats.staleAnswers())
                     .counter("edge_response_cache_coalesced_total", "Requests that waited for another's backend answer.",
                             stats.coalesced())
                     .counter("edge_response_cache_bypasses_total", "Requests kept out of the cache.", stats.bypasses())

@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -260,6 +261,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             pausedForWrites = false;
             updateReading();
         }
+        long headStart = timeouts.headStartNanos();
         timeouts.headReceived();
         server.requestRead();
         DecoderResult result = request.decoderResult();
@@ -277,7 +279,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             // A request line that was read stands in the access log with the head's referer and agent, as in
             // nginx's; for one that could not be, what was sent of it (writeErrorThatCloses)
-            closing.closeAfter(writeErrorThatCloses(status, false, true, request), this::clientMaySend);
+            closing.closeAfter(writeErrorThatCloses(status, false, true, request, headStart), this::clientMaySend);
             return;
         }
         String sentUri = request.uri();
@@ -317,7 +319,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                         "declared body over the location's limit");
             }
             exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion, target, route,
-                    expectsContinue && Exchange.announcesBody(request), serverBodyLimit);
+                    expectsContinue && Exchange.announcesBody(request), serverBodyLimit, headStart);
         } catch (HttpStatusException status) {
             if (ErrorResponses.closesConnection(status.status())) {
                 closeAfterCurrent = true;
@@ -329,7 +331,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             try {
                 exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion,
                         parsed != null ? parsed : new RequestTarget(null, "/", "", "/"),
-                        route != null ? route : refusedRoute(routes, request), false, serverBodyLimit);
+                        route != null ? route : refusedRoute(routes, request), false, serverBodyLimit, headStart);
             } catch (RuntimeException | Error e) {
                 routes.exit(); // no exchange took the routes over
                 throw e;
@@ -744,27 +746,33 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      * write is done. {@code accessLogged}: with an access-log line, as nginx logs its 400s, so malformed requests and
      * probes leave a trace: its request is {@code readLine}'s line, referer and agent; for Netty's stand-in of a line
      * it could not read, what was sent of that line, as nginx logs it; {@code "-"} when null or nothing of it is known.
+     * Logged once written, with the time since {@code startNanos} ({@link System#nanoTime}; the head's start) and the
+     * body bytes the client was sent (none to one that had gone).
      */
     private ChannelFuture writeErrorThatCloses(HttpResponseStatus status, boolean head, boolean accessLogged,
-            HttpRequest readLine) {
+            HttpRequest readLine, long startNanos) {
         // No Host read: the default site's page, as nginx's default server's error_page
         FullHttpResponse response = ErrorResponses.response(status, head, server.defaultSitePage(status));
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         // RFC 9110 6.6.1: in every 4xx too; no exchange's response path adds it here
         response.headers().set(HttpHeaderNames.DATE, HttpDate.now());
-        if (accessLogged && server.accessLog().isEnabled()) {
-            InetSocketAddress remote = ProxyProtocol.peer(ctx.channel()); // no X-Forwarded-For: the head is what was bad
-            int bytes = response.content().readableBytes();
+        if (!accessLogged || !server.accessLog().isEnabled()) {
+            return ctx.writeAndFlush(response);
+        }
+        InetSocketAddress remote = ProxyProtocol.peer(ctx.channel()); // no X-Forwarded-For: the head is what was bad
+        int bytes = response.content().readableBytes();
+        HttpHeaders sentHeaders = response.headers();
+        return ctx.writeAndFlush(response).addListener(written -> {
+            int sent = written.isSuccess() ? bytes : 0;
             if (readLine == null || readLine instanceof FullHttpRequest) { // no line read: the stand-in for one
-                String sent = readLine instanceof StrictHttpServerCodec.UnreadRequest unread ? unread.sent() : null;
-                server.accessLog().log(remote, sent == null ? "-" : sent, status.code(), bytes, null, null,
-                        System.nanoTime(), null, response.headers());
+                String line = readLine instanceof StrictHttpServerCodec.UnreadRequest unread ? unread.sent() : null;
+                server.accessLog().log(remote, line == null ? "-" : line, status.code(), sent, null, null,
+                        startNanos, null, sentHeaders);
             } else {
                 server.accessLog().log(remote, readLine, readLine.uri(), StrictHttpServerCodec.sentVersion(readLine),
-                        status.code(), bytes, System.nanoTime(), null, null, response.headers());
+                        status.code(), sent, startNanos, null, null, sentHeaders);
             }
-        }
-        return ctx.writeAndFlush(response);
+        });
     }
 
     /**
@@ -849,9 +857,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 // part of a head came (a connection that sent nothing is closed quietly): logged, as nginx logs it,
                 // with its request line once that was read; closed at once, not lingering: a client trickling its
                 // head would hold the connection on
+                // counted as a request, as nginx's stub_status counts one from its first byte
+                server.requestRead();
                 StrictHttpServerCodec codec = ctx.pipeline().get(StrictHttpServerCodec.class);
-                writeErrorThatCloses(timeout.status(), false, true, codec == null ? null : codec.unfinishedHead())
-                        .addListener(ChannelFutureListener.CLOSE);
+                writeErrorThatCloses(timeout.status(), false, true, codec == null ? null : codec.unfinishedHead(),
+                        timeouts.headStartNanos()).addListener(ChannelFutureListener.CLOSE);
             } else {
                 ctx.close();
             }

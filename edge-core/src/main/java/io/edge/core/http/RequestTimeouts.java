@@ -55,6 +55,8 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
     private final long keepAliveNanos;
     private ChannelHandlerContext ctx;
     private State state = State.WAITING;
+    /** When the head now read began ({@link System#nanoTime}), as nginx's request time counts; 0 outside a head. */
+    private long headStartNanos;
     /** A request body is incomplete: {@link #deadline} is its deadline, whatever the state. */
     private boolean readingBody;
     /** When the current state (or body) expires (the executor's ticker); meaningless while BUSY without a body. */
@@ -100,6 +102,7 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
             // Empty lines alone between requests (a CRLF some clients send after a POST's body) start no head: RFC
             // 9112 2.2 has them ignored, so the wait goes on as it was, not a head's 408 the client never asked for
             state = State.HEAD;
+            headStartNanos = System.nanoTime();
             notIdle();
             long headDeadline = now() + requestHeadNanos;
             ctx.fireChannelRead(msg);
@@ -146,7 +149,17 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
     /** A whole request head was decoded: the exchange takes over. */
     void headReceived() {
         state = State.BUSY;
+        headStartNanos = 0;
         notIdle();
+    }
+
+    /**
+     * When the head being read began ({@link System#nanoTime}): its first byte, or the end of the response before it
+     * when it came with that one's request; now where no head is being read (one decoded from what an earlier read
+     * brought, a pipelined request's).
+     */
+    long headStartNanos() {
+        return headStartNanos != 0 ? headStartNanos : System.nanoTime();
     }
 
     /**
@@ -227,6 +240,7 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
         if (responseEnd == null || responseEnd.isDone()) {
             if (midRequest.getAsBoolean()) {
                 state = State.HEAD; // part of the next head came with or during the last request
+                headStartNanos = System.nanoTime();
                 notIdle();
                 arm(now() + requestHeadNanos);
             } else {

@@ -91,7 +91,8 @@ final class ServerExchange implements Exchange {
     private int redirects;
     /** {@link #withLocationHeaders}: the location's headers go with the head whatever its status. */
     private boolean locationHeadersAlways;
-    private final long startNanos = System.nanoTime();
+    /** When its head began ({@link System#nanoTime}): nginx's request time counts from the head's first byte. */
+    private final long startNanos;
     /** The client waits for {@code 100 Continue} before it sends the body its head announced. */
     private final boolean expectsContinue;
     private boolean continueSent;
@@ -106,7 +107,13 @@ final class ServerExchange implements Exchange {
     private String authenticatedUser;
     private boolean keepAlive;
     private int status;
+    /** Body bytes handed to the channel, chunk framing included (what limit-rate paces). */
     private long bodyBytes;
+    /** Body bytes the kernel took, of writes that completed or the part of a file sent before one failed: nginx's
+     * {@code $body_bytes_sent}, for the access log. */
+    private long sentBytes;
+    /** The head said chunked: the body's bytes on the wire include the chunks' framing, as nginx counts them. */
+    private boolean chunked;
     /** The backend's timings ({@link #upstreamStarted}); upstreamStart 0: no backend took the request. */
     private long upstreamQueueNanos;
     private long upstreamConnectNanos;
@@ -144,8 +151,9 @@ final class ServerExchange implements Exchange {
      */
     ServerExchange(HttpConnectionHandler connection, ChannelHandlerContext ctx, HttpRequest request, String sentUri,
                    HttpVersion sentVersion, RequestTarget target, Route route, boolean expectsContinue,
-                   long serverBodyLimit) {
+                   long serverBodyLimit, long startNanos) {
         this.connection = connection;
+        this.startNanos = startNanos;
         this.ctx = ctx;
         this.request = request;
         this.sentUri = sentUri;
@@ -407,12 +415,12 @@ final class ServerExchange implements Exchange {
 
     @Override
     public ChannelFuture write(Object message) {
-        return ctx.write(track(message, false));
+        return counted(track(message, false), false);
     }
 
     @Override
     public ChannelFuture writeAndFlush(Object message) {
-        return ctx.writeAndFlush(track(message, true));
+        return counted(track(message, true), true);
     }
 
     @Override
@@ -420,7 +428,7 @@ final class ServerExchange implements Exchange {
         if (gzip != null) { // set with the head, null again once the body or the exchange ended
             HttpContent held = gzip.flushed(); // what zlib kept of the parts written since the last flush
             if (held != null) {
-                ctx.write(counted(held));
+                counted(held, false);
             }
         }
         ctx.flush();
@@ -467,6 +475,7 @@ final class ServerExchange implements Exchange {
             offeredType = null;
             compressedForm = null;
             keepAlive = decideKeepAlive(response);
+            chunked = HttpUtil.isTransferEncodingChunked(response);
             sentHeaders = response.headers();
         } else if (gzip != null && message instanceof HttpContent content) {
             message = gzip.encode(content, flush);
@@ -474,22 +483,49 @@ final class ServerExchange implements Exchange {
                 gzip = null; // ended
             }
         }
-        return counted(message);
+        return message;
     }
 
-    /** {@code message}, its body bytes counted for the access log. */
-    private Object counted(Object message) {
+    /**
+     * Writes {@code message}, its body bytes counted as handed over now ({@link #bodyBytes}) and as sent once the
+     * kernel took them ({@link #sentBytes}: of a file region whose write failed, what of it went).
+     */
+    private ChannelFuture counted(Object message, boolean flush) {
+        long bytes = wireBytes(message);
+        if (bytes == 0) {
+            return flush ? ctx.writeAndFlush(message) : ctx.write(message);
+        }
+        bodyBytes += bytes;
+        FileRegion region = message instanceof FileRegion r ? r : null;
+        ChannelFuture write = flush ? ctx.writeAndFlush(message) : ctx.write(message);
+        write.addListener(f -> sentBytes += f.isSuccess() ? bytes : region != null ? region.transferred() : 0);
+        return write;
+    }
+
+    /** The bytes {@code message} puts on the wire as body, chunk framing included; 0 for a body the encoder drops. */
+    private long wireBytes(Object message) {
         if (!sendsBody()) {
-            return message; // the encoder drops what a HEAD's, a 1xx's, a 204's or a 304's answer holds
+            return 0; // the encoder drops what a HEAD's, a 1xx's, a 204's or a 304's answer holds
         }
+        long bytes;
         if (message instanceof ByteBufHolder holder) {
-            bodyBytes += holder.content().readableBytes();
+            bytes = holder.content().readableBytes();
         } else if (message instanceof ByteBuf buf) {
-            bodyBytes += buf.readableBytes();
+            bytes = buf.readableBytes();
         } else if (message instanceof FileRegion region) {
-            bodyBytes += region.count();
+            bytes = region.count();
+        } else {
+            return 0;
         }
-        return message;
+        if (chunked) {
+            if (bytes > 0) {
+                bytes += Long.toHexString(bytes).length() + 4; // "<hex>\r\n", the data, "\r\n"
+            }
+            if (message instanceof LastHttpContent) {
+                bytes += 5; // "0\r\n\r\n": no trailers are sent
+            }
+        }
+        return bytes;
     }
 
     /**
@@ -599,20 +635,28 @@ final class ServerExchange implements Exchange {
             return;
         }
         HttpResponseStatus errorStatus = ErrorResponses.statusFor(cause);
+        boolean cut = state == State.HEAD_SENT;
+        if (cut) {
+            // The client has the head: its status stands (as the access log says), the body is cut short. Closed
+            // first: what is still queued fails, so the bytes counted sent are those the client was sent.
+            state = State.DONE;
+            endBody();
+            endGzip();
+            ctx.close();
+        }
         if (ErrorResponses.isClientGone(cause)) {
             LOG.debug("{} {}: the client's connection ended: {}", request.method(), request.uri(), cause.toString());
-        } else if (state == State.HEAD_SENT) {
-            // The client has the head: its status stands (as the access log says), the body is cut short.
+        } else if (cut) {
             if (errorStatus.code() == 503) {
                 // overload (no direct memory, no descriptor left): in bursts, as the 503s are
                 OVERLOAD.warn(cause.getClass(), request.method() + " " + request.uri() + ": " + status
-                        + " response cut after " + bodyBytes + " body bytes, closing the connection: " + cause);
+                        + " response cut after " + sentBytes + " body bytes, closing the connection: " + cause);
             } else if (errorStatus.code() >= 500) {
                 LOG.warn("{} {}: {} response cut after {} body bytes, closing the connection: {}", request.method(),
-                        request.uri(), status, bodyBytes, cause.toString(), stackTraceOf(errorStatus, cause));
+                        request.uri(), status, sentBytes, cause.toString(), stackTraceOf(errorStatus, cause));
             } else {
                 LOG.debug("{} {}: {} response cut after {} body bytes, closing the connection: {}", request.method(),
-                        request.uri(), status, bodyBytes, cause.toString());
+                        request.uri(), status, sentBytes, cause.toString());
             }
         } else if (errorStatus.code() == 503) {
             // the message alone ("fastcgi group php: no connection slot within 10000 ms"): its class says nothing more
@@ -629,12 +673,8 @@ final class ServerExchange implements Exchange {
         } else {
             LOG.debug("{} {} -> {}: {}", request.method(), request.uri(), errorStatus.code(), cause.toString());
         }
-        if (state == State.HEAD_SENT) {
-            state = State.DONE;
-            endBody();
-            endGzip();
+        if (cut) {
             log();
-            ctx.close();
             connection.exchangeDone(this, ctx.newSucceededFuture(), false);
             runEndTasks();
             return;
@@ -813,7 +853,7 @@ final class ServerExchange implements Exchange {
         if (answered != null && !answered.accessLog()) {
             return; // the location that answered keeps out of it (nginx's access_log off)
         }
-        connection.server().accessLog().log(remoteAddress(), request, sentUri, sentVersion, status, bodyBytes,
+        connection.server().accessLog().log(remoteAddress(), request, sentUri, sentVersion, status, sentBytes,
                 startNanos, upstreamStart == 0 ? null : new UpstreamTimes(upstreamQueueNanos, upstreamConnectNanos,
                         (upstreamEnd != 0 ? upstreamEnd : System.nanoTime()) - upstreamStart), this, sentHeaders);
     }

@@ -1,0 +1,183 @@
+package io.edge.core.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.EdgeServer;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.DefaultFileRegion;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The access log's body bytes are those that went to the client, as nginx's {@code $body_bytes_sent}: not what was
+ * handed to the channel (a cut response's unsent rest), with a chunked body's framing; and a line edge writes for a
+ * head it could not take (a 408) carries the time since that head began and is counted as a request.
+ */
+class AccessLogBytesTest {
+
+    /** Status, body bytes and request time of a combined line with edge's timings after it. */
+    private static final Pattern LINE = Pattern.compile(".*\" (\\d{3}) (\\d+) \"[^\"]*\" \"[^\"]*\" (\\d+\\.\\d{3}) .*");
+    private static final long FILE_SIZE = 32 << 20;
+
+    @TempDir
+    Path root;
+
+    private EdgeServer server;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (server != null) {
+            server.shutdown();
+        }
+    }
+
+    /**
+     * The head and a 32 MiB file region go to a client that reads nothing yet, and the response is cut at once (a file
+     * truncated under it): the kernel took part of the region, the rest never went. The log says what the client then
+     * reads before the close, not the region's 32 MiB (the helper's audit: a whole 1 MiB chunk logged for a client that
+     * had reset, 2 MiB for 229 KB sent).
+     */
+    @Test
+    void aCutResponseIsLoggedWithTheBytesTheClientWasSent() throws Exception {
+        Path file = root.resolve("big.bin");
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(FILE_SIZE);
+        }
+        InetSocketAddress address = start(exchange -> {
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            HttpUtil.setContentLength(head, FILE_SIZE);
+            exchange.write(head);
+            exchange.writeAndFlush(new DefaultFileRegion(file.toFile(), 0, FILE_SIZE));
+            exchange.fail(new EOFException(file + " was truncated while it was sent"));
+        }, Duration.ofSeconds(10));
+        List<String> lines;
+        long received;
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             RawHttpClient client = new RawHttpClient(address, 64 << 10)) {
+            client.send("GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n");
+            received = bodyBytes(readToEnd(client.socket().getInputStream()));
+            lines = awaitLines(access);
+        }
+        assertThat(received).as("cut short").isLessThan(FILE_SIZE);
+        Matcher m = matched(lines);
+        assertThat(m.group(1)).isEqualTo("200");
+        assertThat(Long.parseLong(m.group(2))).as("the bytes the client had").isEqualTo(received);
+    }
+
+    /** A chunked body's bytes on the wire are its data and its framing, which nginx counts too. */
+    @Test
+    void aChunkedBodyIsLoggedWithItsFraming() throws Exception {
+        InetSocketAddress address = start(exchange -> {
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            exchange.write(head);
+            exchange.write(new DefaultHttpContent(Unpooled.copiedBuffer("0123456789", StandardCharsets.US_ASCII)));
+            exchange.write(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[300])));
+            exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+        }, Duration.ofSeconds(10));
+        List<String> lines;
+        long received;
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             RawHttpClient client = new RawHttpClient(address)) {
+            client.send("GET /chunked HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            received = bodyBytes(readToEnd(client.socket().getInputStream()));
+            lines = awaitLines(access);
+        }
+        assertThat(received).as("10 and 300 bytes in two chunks, then the last").isEqualTo(3 + 10 + 2 + 5 + 300 + 2 + 5);
+        assertThat(Long.parseLong(matched(lines).group(2))).isEqualTo(received);
+    }
+
+    /**
+     * A head that did not come whole within the head timeout: its 408's line says how long it was waited for (it said
+     * 0.000: the time was taken as the line was written) and the bytes of the 408 sent, and the status page counts it
+     * as a request, as nginx's stub_status counts one from its first byte.
+     */
+    @Test
+    void aHeadTimeoutIsLoggedWithItsWaitAndCountedAsARequest() throws Exception {
+        InetSocketAddress address = start(exchange -> {
+            throw new AssertionError("no head is whole");
+        }, Duration.ofSeconds(1));
+        List<String> lines;
+        RawHttpClient.Response response;
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             RawHttpClient client = new RawHttpClient(address)) {
+            client.send("GET /slow HTTP/1.1\r\nHost: a\r\n");
+            response = client.read();
+            lines = awaitLines(access);
+        }
+        assertThat(response.status()).isEqualTo(408);
+        Matcher m = matched(lines);
+        assertThat(m.group(1)).isEqualTo("408");
+        assertThat(Long.parseLong(m.group(2))).isEqualTo(response.body().length);
+        assertThat(Double.parseDouble(m.group(3))).as("at least the head timeout").isGreaterThanOrEqualTo(1.0);
+        assertThat(server.connectionsLine()).contains(" requests=1");
+    }
+
+    private InetSocketAddress start(Responder responder, Duration headTimeout) throws Exception {
+        server = new EdgeServer(TestServers.settings(TestServers.server(TestServers.limits(),
+                TestServers.timeouts(headTimeout), 100), root), location -> responder);
+        server.start();
+        return server.boundAddresses().get(0);
+    }
+
+    private static byte[] readToEnd(InputStream in) throws Exception {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        byte[] buffer = new byte[64 << 10];
+        try {
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                all.write(buffer, 0, n);
+            }
+        } catch (java.net.SocketException reset) {
+            // what came before a reset counts as read
+        }
+        return all.toByteArray();
+    }
+
+    /** The bytes after the response's head. */
+    private static long bodyBytes(byte[] response) {
+        byte[] end = "\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        for (int i = 0; i + end.length <= response.length; i++) {
+            if (Arrays.equals(response, i, i + end.length, end, 0, end.length)) {
+                return response.length - i - end.length;
+            }
+        }
+        throw new AssertionError("no head in " + response.length + " bytes");
+    }
+
+    /** The line is written once the response's last write is done, after the client saw its end: waited for (a bound). */
+    private static List<String> awaitLines(CapturedLog access) throws InterruptedException {
+        for (int i = 0; i < 500 && access.lines().isEmpty(); i++) {
+            Thread.sleep(10);
+        }
+        return access.lines();
+    }
+
+    private static Matcher matched(List<String> lines) {
+        assertThat(lines).hasSize(1);
+        Matcher m = LINE.matcher(lines.get(0));
+        assertThat(m.matches()).as(lines.get(0)).isTrue();
+        return m;
+    }
+}
