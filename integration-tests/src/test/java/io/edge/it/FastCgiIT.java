@@ -698,6 +698,10 @@ class FastCgiIT {
         Files.writeString(Files.createDirectories(www.resolve("pages")).resolve("index.html"), "a page");
         Files.writeString(Files.createDirectories(www.resolve("other")).resolve("index.htm"), "found in www");
         Files.writeString(Files.createDirectories(own.resolve("alt/other")).resolve("index.htm"), "from alt");
+        // under "^~", which no regex overrides, no PHP location takes an index.php: passed over, never its source
+        Files.writeString(Files.createDirectories(www.resolve("kept")).resolve("index.php"), secret);
+        Files.writeString(www.resolve("kept/index.html"), "kept page");
+        Files.writeString(Files.createDirectories(www.resolve("bare")).resolve("index.php"), secret);
         try (EdgeHarness site = EdgeHarness.start(own, """
                 sites = [{ server-names = ["_"], default = true, root = "www",
                   index = ["index.php", "index.html", "index.htm"],
@@ -706,6 +710,8 @@ class FastCgiIT {
                     { match = "/docs/" }
                     { match = "/pages/" }
                     { match = "/other/" }
+                    { match = "^~ /kept/" }
+                    { match = "^~ /bare/" }
                     { match = "~* \\\\.php$", fastcgi = php }
                     { match = "~ \\\\.htm$", root = "alt" }
                   ] }]
@@ -722,6 +728,11 @@ class FastCgiIT {
             assertThat(body(site, "/docs/index.php")).isEqualTo("ran /docs/index.php for /docs/index.php");
             assertThat(body(site, "/pages/")).as("index.php missing there: the next index").isEqualTo("a page");
             assertThat(body(site, "/other/")).as("found in this root, answered by its own location").isEqualTo("from alt");
+            assertThat(body(site, "/kept/")).as("no PHP location runs it: the next index").isEqualTo("kept page");
+            HttpResponse<String> bare = HTTP.send(HttpRequest.newBuilder(site.uri("/bare/")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(bare.statusCode()).as("no other index: as a directory without one").isEqualTo(403);
+            assertThat(bare.body()).doesNotContain("hunter2");
             HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(site.uri("/docs/"))
                     .POST(HttpRequest.BodyPublishers.ofString("a=1")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(posted.statusCode()).as("a form posted to a directory runs its index, as nginx's").isEqualTo(200);

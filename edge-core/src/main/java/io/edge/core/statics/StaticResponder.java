@@ -449,12 +449,23 @@ public final class StaticResponder implements Responder {
             }
             LocationSettings owner;
             boolean elsewhere;
+            boolean script;
             try {
                 owner = exchange.locationOf(uriPath);
-                elsewhere = owner != null && owner != exchange.location() || isScriptOfThisLocation(exchange, uriPath);
+                script = isScriptOfThisLocation(exchange, uriPath);
+                elsewhere = owner != null && owner != exchange.location() || script;
             } catch (HttpStatusException gaveUp) { // a location's regex on the index's path (Router.location)
                 file.release();
                 exchange.fail(gaveUp);
+                return;
+            }
+            LocationSettings answering = owner != null ? owner : exchange.location();
+            if (!script && isPhpName(index.get(i))
+                    && (answering == null || answering.handler() == LocationSettings.Handler.STATIC)) {
+                // /static/index.php where no PHP location takes it (under "^~ /static/", which no regex overrides):
+                // passed over as a missing index, never sent as a file, its source (nginx sends it)
+                file.release();
+                tryIndex(exchange, resolver, directory, i + 1, mayRetry);
                 return;
             }
             if (elsewhere && owner != null && owner.internal()) {
@@ -558,6 +569,11 @@ public final class StaticResponder implements Responder {
      * Whether the index file {@code uriPath} is a script of this exchange's own location, a FastCGI one: sent as a
      * file, it would be its source.
      */
+    /** Whether an index name is a PHP script's, {@code index.php} (any case). */
+    private static boolean isPhpName(String indexName) {
+        return indexName.regionMatches(true, indexName.length() - 4, ".php", 0, 4);
+    }
+
     private static boolean isScriptOfThisLocation(Exchange exchange, String uriPath) {
         LocationSettings location = exchange.location();
         return location != null && location.handler() == LocationSettings.Handler.FASTCGI
