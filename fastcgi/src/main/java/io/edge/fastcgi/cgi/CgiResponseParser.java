@@ -192,7 +192,8 @@ public final class CgiResponseParser {
      * Removes what would frame or steer the client connection: a script's {@code Transfer-Encoding} (with its own
      * {@code Content-Length} it made a response a client could read two ways, and kept alive), {@code Keep-Alive},
      * {@code Upgrade} (but on a 426) and the like. Edge frames the body itself ({@code Content-Length} when the script gave one,
-     * else chunked or close) as nginx does. {@code Connection} stays only as {@code close}, which edge honours.
+     * else chunked or close) as nginx does. {@code Connection} stays only as {@code close}, which edge honours; the
+     * fields it names are the script's connection's (RFC 9110 7.6.1) and go with it (nginx passes them on).
      */
     private static void dropHopByHop(HttpHeaders headers, HttpResponseStatus status) {
         for (CharSequence name : HOP_BY_HOP) {
@@ -202,7 +203,18 @@ public final class CgiResponseParser {
             headers.remove(HttpHeaderNames.UPGRADE);
         }
         if (headers.contains(HttpHeaderNames.CONNECTION)) {
-            boolean close = headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true);
+            boolean close = false;
+            for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
+                for (String option : value.split(",")) {
+                    String name = option.strip();
+                    if (HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(name)) {
+                        close = true;
+                    } else if (!name.isEmpty() && !(status.code() == 426
+                            && HttpHeaderNames.UPGRADE.contentEqualsIgnoreCase(name))) {
+                        headers.remove(name);
+                    }
+                }
+            }
             headers.remove(HttpHeaderNames.CONNECTION);
             if (close) {
                 headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

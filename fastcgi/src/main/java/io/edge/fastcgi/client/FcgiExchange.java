@@ -107,6 +107,15 @@ public final class FcgiExchange {
     static final int STDERR_LINE = 8192;
     /** What begins each further piece of a stderr line longer than {@link #STDERR_LINE}. */
     static final String CONTINUED = "(continued) ";
+    /**
+     * The stderr lines (or pieces) of one request logged as they come; the rest are counted, and the last of them logged
+     * with that count as the request ends (a fatal error comes last): a script flooding its stderr (a notice in a loop)
+     * wrote its megabytes into the error log, a line each, holding the event loop and crowding out other requests'
+     * lines. nginx logs the first 2 KB or so of each record.
+     */
+    static final int STDERR_LINES = 100;
+    /** The headers a script's head had mended or dropped that are each named in the log; the rest are counted. */
+    static final int MENDED_LOGGED = 3;
     private static final int REQUEST_ID = 1;
 
     /** Receives the response. Called on the backend channel's event loop. */
@@ -191,6 +200,11 @@ public final class FcgiExchange {
     private ExchangeSlot slot;
     private final ChannelFutureListener writeFailure = this::writeDone;
     private final StringBuilder stderrLine = new StringBuilder();
+    /** Stderr lines logged, and those past {@link #STDERR_LINES}: how many, their bytes, the last (null: none). */
+    private int stderrLogged;
+    private long stderrUnlogged;
+    private long stderrUnloggedBytes;
+    private String stderrLastUnlogged;
     private State state = State.SENDING;
     private boolean paused;
     /** The empty STDIN record is written: the backend has the whole request. */
@@ -602,6 +616,7 @@ public final class FcgiExchange {
             readTimer = null;
         }
         flushStderr();
+        logUnloggedStderr();
         if (paused) {
             paused = false;
             backendChannel.config().setAutoRead(true);
@@ -639,8 +654,13 @@ public final class FcgiExchange {
                 stdout.release();
                 return;
             }
-            for (String mended : parser.mended()) {
-                LOG.warn("[{}] {}: response header {}", options.requestId(), lease.address(), LogText.escapeControls(mended));
+            List<String> mended = parser.mended();
+            for (String one : mended.subList(0, Math.min(MENDED_LOGGED, mended.size()))) {
+                LOG.warn("[{}] {}: response header {}", options.requestId(), lease.address(), LogText.escapeControls(one));
+            }
+            if (mended.size() > MENDED_LOGGED) {
+                LOG.warn("[{}] {}: {} more response headers mended or dropped", options.requestId(), lease.address(),
+                        mended.size() - MENDED_LOGGED);
             }
             try {
                 listener.onHead(parser.head());
@@ -718,17 +738,38 @@ public final class FcgiExchange {
 
     /** Logs the line gathered so far, with the request it came with; control characters escaped ({@link LogText}). */
     private void flushStderr() {
-        if (stderrLine.length() > 0) {
-            String line = new String(stderrLine.toString().getBytes(StandardCharsets.ISO_8859_1),
-                    StandardCharsets.UTF_8);
-            if (options.client().isEmpty()) {
-                STDERR.warn("[{}] {}: {}", options.requestId(), lease.address(), LogText.escapeControls(line));
-            } else {
-                // the request's target is the client's too: C1 controls (0x80-0x9f) pass RequestTarget
-                STDERR.warn("[{}] {}: {} ({})", options.requestId(), lease.address(), LogText.escapeControls(line),
-                        LogText.escapeControls(options.client()));
-            }
-            stderrLine.setLength(0);
+        if (stderrLine.length() == 0) {
+            return;
+        }
+        if (stderrLogged < STDERR_LINES) {
+            stderrLogged++;
+            logStderr("", stderrLine);
+        } else {
+            stderrUnlogged++;
+            stderrUnloggedBytes += stderrLine.length();
+            stderrLastUnlogged = stderrLine.toString();
+        }
+        stderrLine.setLength(0);
+    }
+
+    /** As the request's stderr ends: the last line not logged as it came, with how many were not. */
+    private void logUnloggedStderr() {
+        if (stderrLastUnlogged != null) {
+            logStderr("(" + stderrUnlogged + (stderrUnlogged == 1 ? " line, " : " lines, ") + stderrUnloggedBytes
+                    + " bytes, not logged as they came; the last:) ", stderrLastUnlogged);
+            stderrLastUnlogged = null;
+        }
+    }
+
+    /** Logs a stderr line ({@code bytes}, one char per byte) after {@code prefix}, with the request it came with. */
+    private void logStderr(String prefix, CharSequence bytes) {
+        String line = prefix + new String(bytes.toString().getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+        if (options.client().isEmpty()) {
+            STDERR.warn("[{}] {}: {}", options.requestId(), lease.address(), LogText.escapeControls(line));
+        } else {
+            // the request's target is the client's too: C1 controls (0x80-0x9f) pass RequestTarget
+            STDERR.warn("[{}] {}: {} ({})", options.requestId(), lease.address(), LogText.escapeControls(line),
+                    LogText.escapeControls(options.client()));
         }
     }
 

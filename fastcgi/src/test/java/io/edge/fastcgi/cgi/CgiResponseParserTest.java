@@ -72,6 +72,21 @@ class CgiResponseParserTest {
     }
 
     /**
+     * The fields a script's {@code Connection} names are its connection's (RFC 9110 7.6.1), never passed on; the
+     * fields it does not name stay (the FastCGI audit: {@code Connection: keep-alive, X-Secret} passed X-Secret).
+     */
+    @Test
+    void theFieldsTheScriptsConnectionNamesAreDroppedWithIt() {
+        CgiResponseParser p = new CgiResponseParser(8192);
+        ByteBuf in = buf("Connection: keep-alive, X-Secret\r\nX-Secret: s\r\nConnection: x-other , close\r\n"
+                + "X-Other: o\r\nX-Kept: k\r\n\r\n");
+        assertThat(p.parse(in)).isTrue();
+        assertThat(p.head().headers().names()).containsExactlyInAnyOrder("connection", "X-Kept");
+        assertThat(p.head().headers().get("Connection")).isEqualTo("close");
+        in.release();
+    }
+
+    /**
      * X-Accel-Buffering, -Limit-Rate and -Charset are a script's word to the server in front of it; nginx hides them
      * from the client, and a proxy or CDN before edge that reads them must not take them as its own. X-Accel-Expires
      * stays for the response cache, which reads it; the server hides it once the cache has seen it.

@@ -599,8 +599,13 @@ class FcgiExchangeTest {
 
     /** What {@code run} logs as a script's stderr, formatted. */
     private static List<String> stderrLines(Callable<?> run) throws Exception {
+        return logged("io.edge.fastcgi.stderr", run);
+    }
+
+    /** What {@code run} logs to {@code logger}, formatted. */
+    private static List<String> logged(String logger, Callable<?> run) throws Exception {
         ch.qos.logback.classic.Logger log =
-                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.edge.fastcgi.stderr");
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(logger);
         ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
                 new ch.qos.logback.core.read.ListAppender<>();
         lines.start();
@@ -631,6 +636,43 @@ class FcgiExchangeTest {
         });
         assertThat(lines).extracting(line -> line.substring(line.indexOf(": ") + 2)).containsExactly("first half, second half", "second line", "third line", "x".repeat(8192),
                 "(continued) " + "x".repeat(808) + "; PHP Fatal error:  Uncaught Error");
+    }
+
+    /**
+     * A script flooding its stderr: its first lines are logged as they come, the rest counted, and the last of them
+     * (where a fatal error stands) logged with that count as the request ends. Each line was logged: 10 MB of notices
+     * held the event loop and crowded other requests' lines out of the error log (the FastCGI audit).
+     */
+    @Test
+    void aStderrFloodIsLoggedUpToALimitThenCountedWithItsLastLine() throws Exception {
+        int sent = FcgiExchange.STDERR_LINES + 50;
+        List<String> lines = stderrLines(() -> {
+            leased = TestLeases.lease(backend, true);
+            FcgiExchange.start(leased.lease(), List.of(), new FcgiExchange.Options("req-4", 1024,
+                    Duration.ofSeconds(5), Duration.ofSeconds(5), ""), recorder).endStdin();
+            for (int i = 0; i < sent; i++) {
+                backend.writeInbound(record(7, (i == sent - 1 ? "PHP Fatal error: " : "PHP Notice: ") + i + "\n"));
+            }
+            return backend.writeInbound(record(6, "\r\n"), endRequest(0));
+        });
+        assertThat(lines).hasSize(FcgiExchange.STDERR_LINES + 1);
+        assertThat(lines.get(FcgiExchange.STDERR_LINES - 1)).endsWith("PHP Notice: " + (FcgiExchange.STDERR_LINES - 1));
+        assertThat(lines.get(FcgiExchange.STDERR_LINES)).endsWith("(50 lines, " + (49 * "PHP Notice: 100".length()
+                + "PHP Fatal error: 149".length()) + " bytes, not logged as they came; the last:) PHP Fatal error: 149");
+    }
+
+    /** A head of a thousand malformed header lines: three named in the log, then their count, not a line each. */
+    @Test
+    void aHeadOfManyMendedHeadersIsLoggedInFourLines() throws Exception {
+        List<String> warned = logged(FcgiExchange.class.getName(), () -> {
+            leased = TestLeases.lease(backend, true);
+            FcgiExchange.start(leased.lease(), List.of(), new FcgiExchange.Options("req-5", 1 << 20,
+                    Duration.ofSeconds(5), Duration.ofSeconds(5), ""), recorder).endStdin();
+            return backend.writeInbound(record(6, "X(bad): v\r\n".repeat(990) + "\r\nbody"), endRequest(0));
+        });
+        assertThat(recorder.head.status().code()).isEqualTo(200);
+        assertThat(warned).hasSize(FcgiExchange.MENDED_LOGGED + 1)
+                .last().asString().endsWith(": 987 more response headers mended or dropped");
     }
 
     /**
