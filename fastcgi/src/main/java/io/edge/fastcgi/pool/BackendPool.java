@@ -447,14 +447,16 @@ public final class BackendPool implements AutoCloseable {
     }
 
     /**
-     * A reload that built this pool went into force: the pools it replaced that have the same addresses hand it their
-     * queued requests, oldest first and each with its deadline, ahead of its own, and send it every request they are
-     * asked for from now on (a body spooled across the reload, a retry). One queue then orders them all; with two,
-     * the new pool's requests took every slot its connections freed while the old pool's, older, timed out (a reload
-     * raising max-connections under load gave 503s). Their running requests finish on them as before.
+     * A reload that built this pool went into force: the pools of its group it replaced hand it their queued requests,
+     * oldest first and each with its deadline, ahead of its own, and send it every request they are asked for from now
+     * on (a body spooled across the reload, a retry). One queue then orders them all; with two, the new pool's requests
+     * took every slot its connections freed while the old pool's, older, timed out (a reload raising max-connections
+     * under load gave 503s). At other addresses too (a spawn change's new php-fpm, addresses moved), where the group
+     * now is: queued for a pool that retires, they had 502 at the drain's end while the new php-fpm idled (the
+     * lifecycle audit). Their running requests finish on them as before.
      */
     public void takeOver() {
-        for (BackendPool older : slots.sameAddressesBefore(this)) {
+        for (BackendPool older : slots.before(this)) {
             older.handOver(this);
         }
     }

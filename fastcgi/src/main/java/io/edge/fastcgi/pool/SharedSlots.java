@@ -69,23 +69,19 @@ final class SharedSlots {
                 && addresses.values().stream().noneMatch(specs -> specs.contains(e.getKey())));
     }
 
-    /** The pools that joined before {@code pool} and have not left, with the same addresses as it. */
-    synchronized List<BackendPool> sameAddressesBefore(BackendPool pool) {
-        List<String> mine = addresses.get(pool);
-        List<BackendPool> same = new ArrayList<>();
-        if (mine == null) {
-            return same;
+    /** The pools that joined before {@code pool} and have not left, oldest first; none if it left. */
+    synchronized List<BackendPool> before(BackendPool pool) {
+        List<BackendPool> older = new ArrayList<>();
+        if (!addresses.containsKey(pool)) {
+            return older;
         }
         for (BackendPool other : pools) {
             if (other == pool) {
                 break;
             }
-            List<String> theirs = addresses.get(other);
-            if (theirs != null && theirs.size() == mine.size() && theirs.containsAll(mine)) {
-                same.add(other);
-            }
+            older.add(other);
         }
-        return same;
+        return older;
     }
 
     boolean isNewest(BackendPool pool) {

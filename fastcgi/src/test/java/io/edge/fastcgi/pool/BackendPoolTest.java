@@ -436,6 +436,40 @@ class BackendPoolTest {
         }
     }
 
+    /**
+     * A reload that moves the group to another address (a spawn change's new php-fpm): the old pool's queued requests,
+     * and those asked of it later (a body spooled across the reload), go to the new one, where the group is now. They
+     * stayed queued for the old php-fpm, and had 502 when its pool retired at the drain's end.
+     */
+    @Test
+    void aNewPoolAtAnotherAddressTakesTheQueueOfThePoolItReplaces() {
+        BackendPool old = onePhp(1, 10);
+        Future<Lease> running = old.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> waiting = old.acquire(loopA);
+        BackendPool next = new BackendPool(settings(List.of("unix:/run/php.2.sock"), Balance.LEAST_CONNECTIONS, 1, 10,
+                false, 2), connector, timers, old);
+        try {
+            next.takeOver();
+            Future<Lease> late = old.acquire(loopA);
+            assertThat(old.stats().waiters()).isZero();
+            assertThat(next.stats().waiters()).as("the handed-over request connecting, the late one waiting").isEqualTo(1);
+            connector.succeedNext();
+            assertThat(waiting.isSuccess()).as("on the new php-fpm, while the old one's worker is still busy").isTrue();
+            assertThat(waiting.getNow().address().spec()).isEqualTo("unix:/run/php.2.sock");
+            waiting.getNow().release(Lease.Outcome.CLOSE);
+            connector.succeedNext();
+            assertThat(late.isSuccess()).isTrue();
+            late.getNow().release(Lease.Outcome.CLOSE);
+            running.getNow().release(Lease.Outcome.CLOSE);
+            next.checkInvariants();
+            old.checkInvariants();
+        } finally {
+            old.close();
+            next.close();
+        }
+    }
+
     /** A reload that moves the group to another address (a spawned php-fpm's new socket): the old one is forgotten. */
     @Test
     void anAddressNoPoolUsesAnyMoreIsForgottenOnceItsConnectionsAreGone() {
