@@ -262,11 +262,16 @@ public final class Edge {
         }
     }
 
-    /** Daemon threads named {@code name}: none of edge's helper threads may keep the JVM from exiting. */
+    /**
+     * Daemon threads named {@code name}: none of edge's helper threads may keep the JVM from exiting. With edge's class
+     * loader as their context's: one made from a signal's handler thread inherited none, and the reload it ran refused
+     * every configuration with an {@code include classpath(...)} ("null class loader", the lifecycle audit).
+     */
     static ThreadFactory daemon(String name) {
         return r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);
+            t.setContextClassLoader(Edge.class.getClassLoader());
             return t;
         };
     }

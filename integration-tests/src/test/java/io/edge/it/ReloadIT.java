@@ -168,6 +168,27 @@ class ReloadIT {
         }
     }
 
+    /**
+     * A configuration that includes a resource ({@code include classpath(...)}), which starts: its reload is applied
+     * too. The reload ran on a thread made from the signal's handler, without a context class loader, and was refused
+     * ("null class loader") every time.
+     */
+    @Test
+    void hupReloadsAFileThatIncludesAClasspathResource() throws Exception {
+        siteA();
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, "include classpath(\"reference.conf\")\n" + staticSite(port));
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                reload(edge, 2);
+                assertThat(edge.output()).doesNotContain("reload refused");
+                assertThat(EdgeProcess.get(HttpClient.newHttpClient(), port, "/x.txt")).isEqualTo("site a");
+            });
+        }
+    }
+
     @Test
     void hupMovesTheListenersAppliesTheLimitsAndNamesWhatNeedsARestart() throws Exception {
         siteA();
