@@ -229,6 +229,9 @@ public final class Edge {
         if (stopped) {
             throw new IllegalStateException("stopped before it started (a signal during the start)");
         }
+        if (settings.server().pidFile() != null) {
+            PidFile.refuseIfAnotherEdge(settings.server().pidFile()); // before anything starts, a php-fpm too
+        }
         removeStaleTemporaryRunDirs();
         settings.warnings().forEach(warning -> LOG.warn("{}", warning));
         try {

@@ -42,6 +42,27 @@ final class PidFile {
     }
 
     /**
+     * Refuses a start whose {@code file} names another edge that runs: the two would share it, {@code edge -s reload}
+     * signalling whichever wrote it last and the first to stop removing the other's (the lifecycle audit). A file that
+     * names no process, one gone or one that is not edge (left by an edge that was killed) is no hindrance: the start
+     * replaces it, as before.
+     *
+     * @throws IOException another edge runs with this pid file; the message says which and what to do
+     */
+    static void refuseIfAnotherEdge(Path file) throws IOException {
+        ProcessHandle other;
+        try {
+            other = running(file);
+        } catch (IOException stale) {
+            return;
+        }
+        if (other.pid() != ProcessHandle.current().pid()) {
+            throw new IOException("server.pid-file " + file + " names edge process " + other.pid() + ", which is running:"
+                    + " stop it first, or give this server a pid-file of its own");
+        }
+    }
+
+    /**
      * Removes {@code file} if it names this process; another edge that wrote its own id there since keeps it. Returns
      * whether it was removed.
      */

@@ -47,6 +47,28 @@ class PidFileTest {
         }
     }
 
+    /**
+     * A start refuses a pid file another running edge holds (both wrote it, and `edge -s` signalled the last), and
+     * replaces one that is stale: no process, another's, none at all, or its own.
+     */
+    @Test
+    void aStartRefusesAPidFileOfAnotherRunningEdgeOnly() throws Exception {
+        Process edge = sleeper(10, "io.edge.core.Main");
+        Process other = sleeper(10, "not-edge");
+        try {
+            Path held = Files.writeString(dir.resolve("held.pid"), edge.pid() + "\n");
+            assertThatThrownBy(() -> PidFile.refuseIfAnotherEdge(held)).isInstanceOf(IOException.class)
+                    .hasMessageContaining("names edge process " + edge.pid() + ", which is running");
+            PidFile.refuseIfAnotherEdge(Files.writeString(dir.resolve("other.pid"), other.pid() + "\n"));
+            PidFile.refuseIfAnotherEdge(Files.writeString(dir.resolve("own.pid"), ProcessHandle.current().pid() + "\n"));
+            PidFile.refuseIfAnotherEdge(Files.writeString(dir.resolve("garbage.pid"), "abc\n"));
+            PidFile.refuseIfAnotherEdge(dir.resolve("none.pid"));
+        } finally {
+            edge.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            other.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
     @Test
     void aFileNamingNoProcessOrNoNumberIsRefused() throws Exception {
         assertThatThrownBy(() -> PidFile.running(dir.resolve("none.pid"))).hasMessageContaining("does not exist");
