@@ -131,7 +131,7 @@ public final class Edge {
     /** The configuration started with: its {@code io-threads} and {@code run-dir} are the ones that run. */
     private final EdgeSettings settings;
     /** The {@code edge.server} settings in force: the start's, then each reload's merged with what stays. */
-    private ServerSettings inForce;
+    private volatile ServerSettings inForce;
     private final Ticker ticker;
     /** What the newest configuration built; read by the status page and the stats log from other threads. */
     private volatile Generation current;
@@ -838,6 +838,12 @@ public final class Edge {
         }
         spawned.forEach(pool -> closeQuietly("a backend pool", pool::close));
         awaitWorkers(spawned, deadlineNanos, giveUp);
+        if (System.nanoTime() - deadlineNanos >= 0) {
+            // The drain is over, its clients cut off: scripts still running end now (php-fpm's fast stop), not after
+            // php-fpm's graceful one waits up to its process_control_timeout (10 s) past the drain (the lifecycle
+            // audit: a 2 s drain took 12 s, past a systemd unit's TimeoutStopSec)
+            supervisors.forEach(PhpFpmSupervisor::hurry);
+        }
     }
 
     /** Something to close that may fail. */
@@ -1236,6 +1242,29 @@ public final class Edge {
         // php-fpm's fast stop too, now (one stopping already) or when the stop comes to it: scripts still running end
         supervisors.forEach(PhpFpmSupervisor::hurry);
         return closed;
+    }
+
+    /**
+     * Has every php-fpm edge spawned reopen its log (SIGUSR1, php-fpm's own), as edge reopens its access log on
+     * {@code signal}: a logrotate of a run-dir's php-fpm.log went on into the renamed file.
+     */
+    public void reopenPhpFpmLogs(String signal) {
+        for (PhpFpmSupervisor supervisor : supervisors) {
+            try {
+                if (supervisor.reopenLog()) {
+                    LOG.info("SIG{}: php-fpm for group {}: {} reopened", signal, supervisor.groupName(),
+                            supervisor.logFile());
+                }
+            } catch (IOException e) {
+                LOG.warn("SIG{}: php-fpm for group {}: its log not reopened: {}", signal, supervisor.groupName(),
+                        e.getMessage());
+            }
+        }
+    }
+
+    /** The drain timeout a stop now has: the running configuration's, a reload's too. */
+    public Duration drainTimeout() {
+        return inForce.timeouts().drain();
     }
 
     /**

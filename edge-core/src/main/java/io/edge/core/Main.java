@@ -256,7 +256,7 @@ public final class Main implements Callable<Integer> {
         AtomicBoolean drainCut = new AtomicBoolean(); // by a second SIGTERM or SIGINT, below
         CountDownLatch startOver = new CountDownLatch(1);
         Thread shutdown = new Thread(() -> {
-            Duration drain = settings.server().timeouts().drain();
+            Duration drain = edge.drainTimeout(); // a reload's, if one changed it
             log.info("shutting down: draining for at most {}", Edge.readable(drain));
             boolean clean = edge.stop();
             try {
@@ -288,7 +288,7 @@ public final class Main implements Callable<Integer> {
         // nginx's signals where a JVM can take them: USR1 reopens the logs (logrotate's postrotate); HUP reopens them
         // too and reloads the configuration file, on a thread of its own (a reload may start a php-fpm), one at a
         // time. Before the start, which may take seconds (php-fpm): the JVM's defaults would end the process meanwhile.
-        Runnable onUsr1 = () -> reopenLogs("USR1");
+        Runnable onUsr1 = () -> reopenLogs("USR1", edge);
         Signals.handle("USR1", () -> whenRunning(() -> earlyUsr1 = true, onUsr1));
         ExecutorService reloads = Executors.newSingleThreadExecutor(Edge.daemon("edge-sighup"));
         AtomicBoolean reloadRefusedLogged = new AtomicBoolean();
@@ -301,7 +301,7 @@ public final class Main implements Callable<Integer> {
                 return;
             }
             try {
-                reopenLogs("HUP");
+                reopenLogs("HUP", edge);
             } catch (RuntimeException e) {
                 log.error("SIGHUP: reopening the access log failed: {}", describe(e));
             }
@@ -379,8 +379,9 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    private static void reopenLogs(String signal) {
+    private static void reopenLogs(String signal, Edge edge) {
         Logger log = LoggerFactory.getLogger(Main.class);
+        edge.reopenPhpFpmLogs(signal);
         String file;
         try {
             file = Logging.reopenAccessLog();

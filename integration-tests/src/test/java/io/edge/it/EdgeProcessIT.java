@@ -453,14 +453,7 @@ class EdgeProcessIT {
         Files.writeString(www.resolve("busy.php"), "<?php file_put_contents('" + started + "', 'x');\n"
                 + "for ($end = time() + 60; time() < $end; ) { usleep(10000); }\n");
         int port = EdgeProcess.freePort();
-        Path conf = dir.resolve("edge.conf");
-        Files.writeString(conf, """
-                edge {
-                  server { listen = ["127.0.0.1:%d"], access-log = off, run-dir = "run", timeouts.drain = 1 h }
-                  fastcgi.backends.php.spawn { enabled = true, workers = 1 }
-                  sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/", fastcgi = php }] }]
-                }
-                """.formatted(port));
+        Path conf = spawnedPhpConf(port, 1, "timeouts.drain = 1 h");
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString());
              java.net.Socket client = new java.net.Socket()) {
             edge.verify(() -> {
@@ -475,6 +468,60 @@ class EdgeProcessIT {
                 assertThat(edge.await()).isZero();
                 assertThat(Files.readString(dir.resolve("run/php/php-fpm.log"))).contains("Terminating ...")
                         .doesNotContain("Finishing ...");
+            });
+        }
+    }
+
+    /**
+     * A drain that runs out stops php-fpm its fast way too: a script still running is ended (SIGTERM), not waited for
+     * up to php-fpm's process_control_timeout (SIGQUIT, 10 s) past the drain, which took a 2 s drain to 12 s. The drain
+     * is the one a reload set, and the shutdown line says so (it said the start's).
+     */
+    @Test
+    void aDrainThatRunsOutStopsPhpFpmItsFastWayAndIsTheOneAReloadSet() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path started = dir.resolve("busy.started");
+        Files.writeString(www.resolve("busy.php"), "<?php file_put_contents('" + started + "', 'x');\n"
+                + "for ($end = time() + 60; time() < $end; ) { usleep(10000); }\n");
+        int port = EdgeProcess.freePort();
+        Path conf = spawnedPhpConf(port, 1, "timeouts.drain = 1 h");
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString());
+             java.net.Socket client = new java.net.Socket()) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                spawnedPhpConf(port, 1, "timeouts.drain = 1 s");
+                edge.signal("HUP");
+                edge.awaitOutput("(generation 2)");
+                client.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+                client.getOutputStream().write("GET /busy.php HTTP/1.1\r\nHost: a\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                EdgeProcess.awaitExists(started);
+                edge.signal("TERM");
+                assertThat(edge.await()).isZero();
+                assertThat(edge.output()).contains("shutting down: draining for at most 1 s");
+                assertThat(Files.readString(dir.resolve("run/php/php-fpm.log"))).contains("Terminating ...")
+                        .doesNotContain("Finishing ...");
+            });
+        }
+    }
+
+    /**
+     * USR1 has a spawned php-fpm reopen its log too (its own SIGUSR1), so a logrotate of the run directory's
+     * php-fpm.log starts a new file: php-fpm went on writing into the renamed one.
+     */
+    @Test
+    void usr1ReopensASpawnedPhpFpmsLog() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        int port = EdgeProcess.freePort();
+        Path conf = spawnedPhpConf(port, 1, "");
+        Path log = dir.resolve("run/php/php-fpm.log");
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitListening(port);
+                Files.move(log, dir.resolve("php-fpm.log.1")); // as logrotate does, before its postrotate kill
+                edge.signal("USR1");
+                edge.awaitOutput("php-fpm for group php: " + log.toAbsolutePath() + " reopened");
+                awaitContains(log, "error log file re-opened"); // php-fpm's own word, in the new file
             });
         }
     }
@@ -1005,14 +1052,7 @@ class EdgeProcessIT {
         Path www = Files.createDirectories(dir.resolve("www"));
         Files.writeString(www.resolve("hi.php"), "<?php echo 'hi';\n");
         int port = EdgeProcess.freePort();
-        Path conf = dir.resolve("edge.conf");
-        Files.writeString(conf, """
-                edge {
-                  server { listen = ["127.0.0.1:%d"], access-log = off, run-dir = "run" }
-                  fastcgi.backends.php.spawn { enabled = true, workers = 2 }
-                  sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/", fastcgi = php }] }]
-                }
-                """.formatted(port));
+        Path conf = spawnedPhpConf(port, 2, "");
         Path pidFile = dir.resolve("run/php/php-fpm.pid");
         long master = -1;
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
@@ -1032,6 +1072,22 @@ class EdgeProcessIT {
                 new ProcessBuilder("kill", "-KILL", "--", "-" + master).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /**
+     * Writes edge.conf: every request of one site (root www) to a php-fpm edge spawns with {@code workers}, in the run
+     * directory "run", with {@code server} added to the server settings ("" for none).
+     */
+    private Path spawnedPhpConf(int port, int workers, String server) throws IOException {
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off, run-dir = "run"%s }
+                  fastcgi.backends.php.spawn { enabled = true, workers = %d }
+                  sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/", fastcgi = php }] }]
+                }
+                """.formatted(port, server.isEmpty() ? "" : ", " + server, workers));
+        return conf;
     }
 
     /** Waits (bounded) for {@code file} to exist and hold {@code text}: the access log is written asynchronously. */

@@ -208,6 +208,16 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         return "unix:" + socketFile;
     }
 
+    /** The group this php-fpm serves. */
+    public String groupName() {
+        return groupName;
+    }
+
+    /** php-fpm.log, which receives php-fpm's error log and what its master prints. */
+    public Path logFile() {
+        return logFile;
+    }
+
     /** The socket php-fpm listens on. */
     public Path socketPath() {
         return socketFile;
@@ -309,6 +319,22 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         }
         LOG.info("php-fpm for group {}: reloading (SIGUSR2 to pid {})", groupName, pid);
         signal("-USR2", Long.toString(pid));
+    }
+
+    /**
+     * Has php-fpm reopen its log, php-fpm.log (SIGUSR1, its own signal for that), after a logrotate renamed it. Returns
+     * false when no php-fpm runs (starting, restarting or stopped), which is then not signalled.
+     */
+    public boolean reopenLog() throws IOException {
+        long pid;
+        synchronized (lock) {
+            if (state != State.RUNNING) {
+                return false;
+            }
+            pid = process.pid();
+        }
+        signal("-USR1", Long.toString(pid));
+        return true;
     }
 
     /**
