@@ -4,6 +4,7 @@ import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.CapturedLog;
+import io.edge.core.http.RawHttpClient;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -131,6 +132,51 @@ class AccessLogIT {
                 assertThat(wait).as("the request behind the other waited for its 300 ms").isGreaterThanOrEqualTo(0.3);
             }
         }
+    }
+
+    /**
+     * A request that waited in the queue and never had a connection carries its wait, with no connect or answer
+     * ("- -", as HAProxy's -1): its 503 when the queue's timeout ran out, its 499 when its client left. Both said
+     * "- - -", as if they had not waited, and a full queue's pressure showed in the log only as 503s.
+     */
+    @Test
+    void aRequestThatWaitedAndHadNoConnectionCarriesItsWait() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("gate.php"), """
+                <?php
+                touch(__DIR__ . '/../started');
+                for ($i = 0; $i < 3000 && !file_exists(__DIR__ . '/../release'); $i++) { usleep(10000); }
+                echo 'let go';
+                """);
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.access-log = "-"
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }, { match = "= /edge-status", status = true }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 1, queue.timeout = 1 s }
+                     """.formatted(fpm.address()))) {
+            CompletableFuture<HttpResponse<String>> holding = HTTP.sendAsync(
+                    HttpRequest.newBuilder(edge.uri("/gate.php?holds")).build(), HttpResponse.BodyHandlers.ofString());
+            EdgeProcess.awaitExists(dir.resolve("started"));
+            assertThat(get(edge, "/gate.php?times-out").statusCode()).isEqualTo(503);
+            try (RawHttpClient leaving = new RawHttpClient(edge.address())) {
+                leaving.send("GET /gate.php?leaves HTTP/1.1\r\nHost: a\r\n\r\n");
+                await(() -> edge.status().contains(" waiters=1 "), "the request queued");
+            }
+            await(() -> access.lines().stream().anyMatch(line -> line.contains("leaves")), "the 499 logged");
+            Files.writeString(dir.resolve("release"), "");
+            assertThat(holding.get().statusCode()).isEqualTo(200);
+        } finally {
+            Files.writeString(dir.resolve("release"), "");
+            access.close();
+        }
+        Pattern queued = Pattern.compile(".*\"GET /gate\\.php\\?(\\S+) HTTP/1\\.1\" (\\d{3}) .* (\\d+\\.\\d{3}) - -");
+        List<String> waited = access.lines().stream().map(queued::matcher).filter(Matcher::matches)
+                .map(m -> m.group(1) + " " + m.group(2) + (Double.parseDouble(m.group(3)) >= 1.0 ? " (its timeout)" : ""))
+                .toList();
+        assertThat(waited).as("a wait, then '- -'").containsExactlyInAnyOrder("times-out 503 (its timeout)", "leaves 499");
     }
 
     /**

@@ -647,6 +647,8 @@ public final class FastCgiResponder implements Responder {
         private int retries;
         /** What this call's earlier leases waited in the group's queue: a retry waits only the rest of its timeout. */
         private long queuedNanos;
+        /** When the last {@link #acquire} asked for a connection ({@link System#nanoTime}). */
+        private long acquiredAt;
         /** Connections met whose backend never took the request ({@link FcgiExchange#requestUnread}). */
         private int unreadRetries;
         /**
@@ -716,6 +718,7 @@ public final class FastCgiResponder implements Responder {
                 return; // a retry queued before the client left: no queue slot, no lease for nobody
             }
             long waited = (tap == null ? 0 : tap.waitedNanos()) + queuedNanos;
+            acquiredAt = System.nanoTime();
             boolean again = retries + unreadRetries != 0;
             pending = tap != null && tap.answersWithoutBackend()
                     ? pool.acquireUnlessRefused(clientChannel.eventLoop(), waited, again)
@@ -732,6 +735,10 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             if (!f.isSuccess()) {
+                if (!(f.cause() instanceof QueueFullException)) {
+                    // its wait ran out (503), or the group failed it after a wait (502): the log says how long it was
+                    exchange.upstreamQueued(queuedNanos + System.nanoTime() - acquiredAt);
+                }
                 releaseBody();
                 failed(f.cause());
                 return;
@@ -1597,6 +1604,7 @@ public final class FastCgiResponder implements Responder {
             releaseHeld();
             releaseSpool();
             if (pending != null) {
+                exchange.upstreamQueued(queuedNanos + System.nanoTime() - acquiredAt); // for the access log's 499
                 pending.cancel(false);
             }
             if (backend != null) {

@@ -110,8 +110,13 @@ public final class AccessLog {
         if (upstream == null) {
             line.append(" - - -");
         } else {
-            line.append(String.format(Locale.ROOT, " %.3f %.3f %.3f", upstream.queueNanos() / 1e9,
-                    upstream.connectNanos() / 1e9, upstream.responseNanos() / 1e9));
+            line.append(String.format(Locale.ROOT, " %.3f", upstream.queueNanos() / 1e9));
+            if (upstream.connectNanos() == UpstreamTimes.NONE) {
+                line.append(" - -"); // waited, and had no connection
+            } else {
+                line.append(String.format(Locale.ROOT, " %.3f %.3f", upstream.connectNanos() / 1e9,
+                        upstream.responseNanos() / 1e9));
+            }
         }
         LOG.info(line.toString());
     }
@@ -194,9 +199,11 @@ public final class AccessLog {
             case "body_bytes_sent" -> Long.toString(logged.bodyBytes());
             case "request_time" -> seconds(System.nanoTime() - logged.startNanos());
             case "upstream_queue_time" -> logged.upstream() == null ? null : seconds(logged.upstream().queueNanos());
-            case "upstream_connect_time" -> logged.upstream() == null ? null
+            case "upstream_connect_time" -> logged.upstream() == null
+                    || logged.upstream().connectNanos() == UpstreamTimes.NONE ? null
                     : seconds(logged.upstream().connectNanos());
-            case "upstream_response_time" -> logged.upstream() == null ? null
+            case "upstream_response_time" -> logged.upstream() == null
+                    || logged.upstream().responseNanos() == UpstreamTimes.NONE ? null
                     : seconds(logged.upstream().responseNanos());
             case "pid" -> PID;
             case "scheme" -> "http";

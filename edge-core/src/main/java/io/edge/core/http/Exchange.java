@@ -169,6 +169,13 @@ public interface Exchange {
     default void upstreamStarted(long waitNanos, long connectNanos) {
     }
 
+    /**
+     * The request waited {@code waitNanos} in its group's queue and has no connection: its wait ran out, or its client
+     * left. The access log says the wait, with no connect or answer; nothing once a backend took the request.
+     */
+    default void upstreamQueued(long waitNanos) {
+    }
+
     /** The backend's answer ended (or failed): the access log's upstream response time stops. */
     default void upstreamEnded() {
     }

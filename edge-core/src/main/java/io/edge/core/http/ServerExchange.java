@@ -119,6 +119,8 @@ final class ServerExchange implements Exchange {
     private long upstreamConnectNanos;
     private long upstreamStart;
     private long upstreamEnd;
+    /** The request waited in a queue and no backend took it ({@link #upstreamQueued}). */
+    private boolean upstreamQueuedOnly;
     private List<HttpContent> earlyBody;
     private Consumer<HttpContent> bodyConsumer;
     /** Runs if the exchange ends before {@link #bodyConsumer} had the last chunk; null once it had. */
@@ -328,6 +330,14 @@ final class ServerExchange implements Exchange {
         upstreamQueueNanos += Math.max(0, waitNanos - connectNanos);
         upstreamStart = System.nanoTime();
         upstreamEnd = 0;
+    }
+
+    @Override
+    public void upstreamQueued(long waitNanos) {
+        if (upstreamStart == 0) {
+            upstreamQueueNanos += waitNanos;
+            upstreamQueuedOnly = true;
+        }
     }
 
     @Override
@@ -812,10 +822,14 @@ final class ServerExchange implements Exchange {
         if (status == 0) {
             status = 499; // nginx's code for a client that closed before the response
         }
-        log();
-        if (goneTasks != null) {
-            goneTasks.forEach(Runnable::run);
-            goneTasks = null;
+        List<Runnable> tasks = goneTasks;
+        goneTasks = null;
+        try {
+            if (tasks != null) {
+                tasks.forEach(Runnable::run); // first: a request leaving a queue says how long it waited there
+            }
+        } finally {
+            log();
         }
         runEndTasks();
     }
@@ -854,7 +868,15 @@ final class ServerExchange implements Exchange {
             return; // the location that answered keeps out of it (nginx's access_log off)
         }
         connection.server().accessLog().log(remoteAddress(), request, sentUri, sentVersion, status, sentBytes,
-                startNanos, upstreamStart == 0 ? null : new UpstreamTimes(upstreamQueueNanos, upstreamConnectNanos,
-                        (upstreamEnd != 0 ? upstreamEnd : System.nanoTime()) - upstreamStart), this, sentHeaders);
+                startNanos, upstreamTimes(), this, sentHeaders);
+    }
+
+    /** The backend's timings for the access log: null where no backend took the request and it waited for none. */
+    private UpstreamTimes upstreamTimes() {
+        if (upstreamStart != 0) {
+            return new UpstreamTimes(upstreamQueueNanos, upstreamConnectNanos,
+                    (upstreamEnd != 0 ? upstreamEnd : System.nanoTime()) - upstreamStart);
+        }
+        return upstreamQueuedOnly ? UpstreamTimes.queuedOnly(upstreamQueueNanos) : null;
     }
 }
