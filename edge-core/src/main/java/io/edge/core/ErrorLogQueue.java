@@ -24,9 +24,11 @@ public final class ErrorLogQueue extends AsyncAppender {
             dropped.incrementAndGet(); // a line that fills the queue between this look and the offer goes untold
             return;
         }
-        long lost = dropped.getAndSet(0);
-        if (lost > 0) {
-            super.append(lossLine(lost));
+        if (room >= 2 && dropped.get() > 0) { // room for the loss line and this one: else the count waits
+            long lost = dropped.getAndSet(0);
+            if (lost > 0) {
+                super.append(lossLine(lost));
+            }
         }
         super.append(event);
     }
