@@ -134,8 +134,10 @@ public final class BackendPool implements AutoCloseable {
     private volatile boolean closed;
     /** Built: the pools sharing its slots ({@link SharedSlots}) may offer it slots from then on. */
     private volatile boolean ready;
-    /** The pool with the same addresses that took this one's place and its queue ({@link #takeOver}), or null. */
+    /** The pool that took this one's place and its queue ({@link #takeOver}, {@link #close}), or null. */
     private volatile BackendPool successor;
+    /** Its address is a php-fpm edge spawned, on this machine, with this configuration's files. */
+    private final boolean spawned;
     /**
      * How long a lease holds its slot, a moving average (weight 1/8) over released leases a request went out on
      * ({@link Lease#exchangeStarted}); 0 before the first. A
@@ -199,6 +201,7 @@ public final class BackendPool implements AutoCloseable {
         BackendGroupSettings.KeepAlive ka = settings.keepAlive();
         this.keepAlive = ka != null && ka.enabled();
         this.awaitWorker = settings.awaitWorker();
+        this.spawned = settings.spawn() != null;
         this.idleTimeoutNanos = ka == null ? 0 : ka.idleTimeout().toNanos();
         this.maxRequests = ka == null ? 0 : ka.maxRequests();
         BackendGroupSettings.Health health = settings.health();
@@ -376,6 +379,12 @@ public final class BackendPool implements AutoCloseable {
     /** Fails every queued request and closes idle connections; leased ones close when released. */
     @Override
     public void close() {
+        BackendPool heir = slots.newestAfter(this);
+        if (heir != null && !heir.closed) {
+            // Retired with requests still queued (a reload moved the group to other addresses, whose new pool does
+            // not take a queue over at once: see takeOver): they go where the group is now, not to a 502
+            handOver(heir);
+        }
         List<Runnable> after = new ArrayList<>();
         synchronized (this) {
             if (closed) {
@@ -447,17 +456,21 @@ public final class BackendPool implements AutoCloseable {
     }
 
     /**
-     * A reload that built this pool went into force: the pools of its group it replaced hand it their queued requests,
-     * oldest first and each with its deadline, ahead of its own, and send it every request they are asked for from now
-     * on (a body spooled across the reload, a retry). One queue then orders them all; with two, the new pool's requests
-     * took every slot its connections freed while the old pool's, older, timed out (a reload raising max-connections
-     * under load gave 503s). At other addresses too (a spawn change's new php-fpm, addresses moved), where the group
-     * now is: queued for a pool that retires, they had 502 at the drain's end while the new php-fpm idled (the
-     * lifecycle audit). Their running requests finish on them as before.
+     * A reload that built this pool went into force: the pools of its group it replaced at the same addresses hand it
+     * their queued requests, oldest first and each with its deadline, ahead of its own, and send it every request they
+     * are asked for from now on (a body spooled across the reload, a retry). One queue then orders them all; with two,
+     * the new pool's requests took every slot its connections freed while the old pool's, older, timed out (a reload
+     * raising max-connections under load gave 503s). So do those of a php-fpm edge spawned that a spawn change
+     * replaced: the new one serves the same files, and idled while they waited for the old one, to have 502 when it
+     * retired at the drain's end (the lifecycle audit). Another address keeps its queue while it lives (its requests
+     * were made for its files, which may lie elsewhere there), and hands what is left over when it retires
+     * ({@link #close}). Their running requests finish on them as before.
      */
     public void takeOver() {
         for (BackendPool older : slots.before(this)) {
-            older.handOver(this);
+            if (slots.sameAddresses(older, this) || older.spawned && spawned) {
+                older.handOver(this);
+            }
         }
     }
 

@@ -69,6 +69,19 @@ final class SharedSlots {
                 && addresses.values().stream().noneMatch(specs -> specs.contains(e.getKey())));
     }
 
+    /** Whether {@code a} and {@code b}, both joined and not left, have the same addresses. */
+    synchronized boolean sameAddresses(BackendPool a, BackendPool b) {
+        List<String> theirs = addresses.get(a);
+        List<String> mine = addresses.get(b);
+        return theirs != null && mine != null && theirs.size() == mine.size() && theirs.containsAll(mine);
+    }
+
+    /** The newest pool that joined after {@code pool} and has not left; null for none. */
+    synchronized BackendPool newestAfter(BackendPool pool) {
+        int at = pools.indexOf(pool);
+        return at < 0 || at == pools.size() - 1 ? null : pools.get(pools.size() - 1);
+    }
+
     /** The pools that joined before {@code pool} and have not left, oldest first; none if it left. */
     synchronized List<BackendPool> before(BackendPool pool) {
         List<BackendPool> older = new ArrayList<>();

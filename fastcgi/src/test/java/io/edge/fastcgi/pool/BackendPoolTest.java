@@ -437,18 +437,17 @@ class BackendPoolTest {
     }
 
     /**
-     * A reload that moves the group to another address (a spawn change's new php-fpm): the old pool's queued requests,
-     * and those asked of it later (a body spooled across the reload), go to the new one, where the group is now. They
-     * stayed queued for the old php-fpm, and had 502 when its pool retired at the drain's end.
+     * A spawn change's new php-fpm (another socket, the same files): the old pool's queued requests, and those asked of
+     * it later (a body spooled across the reload), go to the new one at once. They stayed queued for the old php-fpm
+     * while the new one idled, and had 502 when its pool retired at the drain's end.
      */
     @Test
-    void aNewPoolAtAnotherAddressTakesTheQueueOfThePoolItReplaces() {
-        BackendPool old = onePhp(1, 10);
+    void aSpawnedGroupsNewPoolTakesTheQueueOfThePoolItReplacesAtOnce() {
+        BackendPool old = pool(spawnedAt("unix:/run/php.sock"));
         Future<Lease> running = old.acquire(loopA);
         connector.succeedNext();
         Future<Lease> waiting = old.acquire(loopA);
-        BackendPool next = new BackendPool(settings(List.of("unix:/run/php.2.sock"), Balance.LEAST_CONNECTIONS, 1, 10,
-                false, 2), connector, timers, old);
+        BackendPool next = new BackendPool(spawnedAt("unix:/run/php.2.sock"), connector, timers, old);
         try {
             next.takeOver();
             Future<Lease> late = old.acquire(loopA);
@@ -468,6 +467,49 @@ class BackendPoolTest {
             old.close();
             next.close();
         }
+    }
+
+    /**
+     * A group moved to other addresses that edge did not spawn (their files may lie elsewhere there): its queued
+     * requests wait for the old address while its pool lives, and when it retires (the drain's end) go to the new
+     * one instead of failing with 502.
+     */
+    @Test
+    void aPoolRetiringWithRequestsQueuedHandsThemToTheGroupsNewPool() {
+        BackendPool old = onePhp(1, 10);
+        Future<Lease> running = old.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> waiting = old.acquire(loopA);
+        BackendPool next = new BackendPool(settings(List.of("127.0.0.1:9001"), Balance.LEAST_CONNECTIONS, 1, 10,
+                false, 2), connector, timers, old);
+        try {
+            next.takeOver();
+            assertThat(old.stats().waiters()).as("kept while the old address serves").isEqualTo(1);
+            old.close();
+            assertThat(waiting.isDone()).as("not failed").isFalse();
+            connector.succeedNext();
+            assertThat(waiting.isSuccess()).isTrue();
+            assertThat(waiting.getNow().address().spec()).isEqualTo("127.0.0.1:9001");
+            waiting.getNow().release(Lease.Outcome.CLOSE);
+            Future<Lease> late = old.acquire(loopA);
+            connector.succeedNext();
+            assertThat(late.isSuccess()).as("asked of the retired pool: the new one's").isTrue();
+            late.getNow().release(Lease.Outcome.CLOSE);
+            running.getNow().release(Lease.Outcome.CLOSE);
+            next.checkInvariants();
+        } finally {
+            next.close();
+        }
+    }
+
+    /** Settings of a group whose one address is a php-fpm edge spawned. */
+    private static BackendGroupSettings spawnedAt(String address) {
+        BackendGroupSettings plain = settings(List.of(address), Balance.LEAST_CONNECTIONS, 1, 10, false, 2);
+        return new BackendGroupSettings(plain.name(), plain.addresses(), plain.balance(), plain.maxConnections(),
+                plain.queue(), plain.timeouts(), plain.keepAlive(), plain.health(),
+                new BackendGroupSettings.Spawn(Path.of("/usr/sbin/php-fpm8.2"), 1, List.of(), Path.of("/run/php"), false,
+                        Duration.ofSeconds(30), null, null, BackendGroupSettings.Spawn.PHP_DEFAULT_MAX_BODY),
+                plain.responseBuffer());
     }
 
     /** A reload that moves the group to another address (a spawned php-fpm's new socket): the old one is forgotten. */
