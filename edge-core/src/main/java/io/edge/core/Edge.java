@@ -67,6 +67,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -229,9 +230,6 @@ public final class Edge {
         if (stopped) {
             throw new IllegalStateException("stopped before it started (a signal during the start)");
         }
-        if (settings.server().pidFile() != null) {
-            PidFile.refuseIfAnotherEdge(settings.server().pidFile()); // before anything starts, a php-fpm too
-        }
         removeStaleTemporaryRunDirs();
         settings.warnings().forEach(warning -> LOG.warn("{}", warning));
         try {
@@ -244,7 +242,7 @@ public final class Edge {
             server = new EdgeServer(settings, responders::get);
             server.start();
             if (settings.server().pidFile() != null) {
-                PidFile.write(settings.server().pidFile()); // once it listens: a start that fails leaves an earlier one
+                writePidFile(settings.server().pidFile()); // once it listens: a start that fails leaves an earlier one
                 pidFile = settings.server().pidFile();
             }
         } catch (Exception | Error e) {
@@ -417,7 +415,7 @@ public final class Edge {
     private void movePidFile(Path next) {
         if (next != null) {
             try {
-                PidFile.write(next);
+                writePidFile(next);
             } catch (IOException | RuntimeException e) {
                 LOG.error("reload: the pid file {} could not be written ({}); {}", next, Main.describe(e),
                         pidFile == null ? "there is none" : pidFile + " stays");
@@ -426,6 +424,21 @@ public final class Edge {
         }
         removePidFile();
         pidFile = next;
+    }
+
+    /**
+     * Writes this server's id to {@code file}, saying so when that takes it over from another edge that runs: one still
+     * draining after a stop, whose signals edge -s sends this one from now on, or another server configured with the
+     * same file, which edge -s then no longer reaches.
+     */
+    private static void writePidFile(Path file) throws IOException {
+        OptionalLong other = PidFile.otherEdge(file);
+        PidFile.write(file);
+        if (other.isPresent()) {
+            LOG.warn("the pid file {} named edge process {}, which still runs (draining after a stop, or another server "
+                    + "given the same file): it names this one now, and edge -s signals this one", file,
+                    other.getAsLong());
+        }
     }
 
     private void removePidFile() {

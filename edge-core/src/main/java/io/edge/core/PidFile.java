@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * {@code server.pid-file}: the running server's process id in a file, as nginx's {@code pid}, for {@code edge -s} and
@@ -42,24 +43,28 @@ final class PidFile {
     }
 
     /**
-     * Refuses a start whose {@code file} names another edge that runs: the two would share it, {@code edge -s reload}
-     * signalling whichever wrote it last and the first to stop removing the other's (the lifecycle audit). A file that
-     * names no process, one gone or one that is not edge (left by an edge that was killed) is no hindrance: the start
-     * replaces it, as before.
-     *
-     * @throws IOException another edge runs with this pid file; the message says which and what to do
+     * The process id of another edge that {@code file} names and that runs, whose file a write would take over: an edge
+     * still draining after a stop (a restart that does not wait for it), or another server given the same file, which
+     * {@code edge -s} would no longer reach (the lifecycle audit). Only a process whose command line is edge's counts:
+     * an id a killed edge left that a kernel thread, a zombie or another program has now is a stale file.
      */
-    static void refuseIfAnotherEdge(Path file) throws IOException {
-        ProcessHandle other;
+    static OptionalLong otherEdge(Path file) {
         try {
-            other = running(file);
-        } catch (IOException stale) {
-            return;
+            long pid = read(file);
+            Optional<ProcessHandle> process = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+            if (pid == ProcessHandle.current().pid() || process.isEmpty()
+                    || !commandLine(process.get()).map(PidFile::isEdge).orElse(false)) {
+                return OptionalLong.empty();
+            }
+            return OptionalLong.of(pid);
+        } catch (IOException | NumberFormatException e) {
+            return OptionalLong.empty(); // none, or unreadable: nothing to take over
         }
-        if (other.pid() != ProcessHandle.current().pid()) {
-            throw new IOException("server.pid-file " + file + " names edge process " + other.pid() + ", which is running:"
-                    + " stop it first, or give this server a pid-file of its own");
-        }
+    }
+
+    /** Whether {@code commandLine} is an edge server's: its main class, or the jar bin/edge runs. */
+    static boolean isEdge(String commandLine) {
+        return commandLine.contains(MAIN_CLASS) || commandLine.contains(JAR);
     }
 
     /**
@@ -110,7 +115,7 @@ final class PidFile {
             throw new IOException(file + " names process " + pid + ", which is not running (edge was killed?)");
         }
         Optional<String> command = commandLine(process.get());
-        if (command.isPresent() && !command.get().contains(MAIN_CLASS) && !command.get().contains(JAR)) {
+        if (command.isPresent() && !isEdge(command.get())) {
             String executable = process.get().info().command().orElse(command.get().split(" ")[0]);
             throw new IOException(file + " names process " + pid + ", which is not edge (" + executable
                     + "): another process has that id now (edge was killed?)");

@@ -48,21 +48,23 @@ class PidFileTest {
     }
 
     /**
-     * A start refuses a pid file another running edge holds (both wrote it, and `edge -s` signalled the last), and
-     * replaces one that is stale: no process, another's, none at all, or its own.
+     * A write that takes the file over from another edge that runs is told (a restart while the old one drains, or two
+     * servers given one file); a stale file is not: no process, another program's (a kernel thread's or a zombie's
+     * command line is empty: not edge's either), none at all, no number, or this process's own.
      */
     @Test
-    void aStartRefusesAPidFileOfAnotherRunningEdgeOnly() throws Exception {
+    void anotherRunningEdgeIsTheOnlyOneAPidFileIsTakenOverFrom() throws Exception {
         Process edge = sleeper(10, "io.edge.core.Main");
         Process other = sleeper(10, "not-edge");
         try {
             Path held = Files.writeString(dir.resolve("held.pid"), edge.pid() + "\n");
-            assertThatThrownBy(() -> PidFile.refuseIfAnotherEdge(held)).isInstanceOf(IOException.class)
-                    .hasMessageContaining("names edge process " + edge.pid() + ", which is running");
-            PidFile.refuseIfAnotherEdge(Files.writeString(dir.resolve("other.pid"), other.pid() + "\n"));
-            PidFile.refuseIfAnotherEdge(Files.writeString(dir.resolve("own.pid"), ProcessHandle.current().pid() + "\n"));
-            PidFile.refuseIfAnotherEdge(Files.writeString(dir.resolve("garbage.pid"), "abc\n"));
-            PidFile.refuseIfAnotherEdge(dir.resolve("none.pid"));
+            assertThat(PidFile.otherEdge(held)).hasValue(edge.pid());
+            assertThat(PidFile.otherEdge(Files.writeString(dir.resolve("other.pid"), other.pid() + "\n"))).isEmpty();
+            assertThat(PidFile.otherEdge(Files.writeString(dir.resolve("own.pid"), ProcessHandle.current().pid() + "\n")))
+                    .isEmpty();
+            assertThat(PidFile.otherEdge(Files.writeString(dir.resolve("garbage.pid"), "abc\n"))).isEmpty();
+            assertThat(PidFile.otherEdge(dir.resolve("none.pid"))).isEmpty();
+            assertThat(PidFile.isEdge("")).as("a kernel thread's or a zombie's empty command line").isFalse();
         } finally {
             edge.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             other.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
