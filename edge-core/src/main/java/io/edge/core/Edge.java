@@ -1267,7 +1267,7 @@ public final class Edge {
             try {
                 if (supervisor.reopenLog()) {
                     LOG.info("SIG{}: php-fpm for group {}: {} reopened", signal, supervisor.groupName(),
-                            supervisor.logFile());
+                            supervisor.logPath());
                 }
             } catch (IOException e) {
                 LOG.warn("SIG{}: php-fpm for group {}: its log not reopened: {}", signal, supervisor.groupName(),

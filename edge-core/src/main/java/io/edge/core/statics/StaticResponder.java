@@ -565,15 +565,15 @@ public final class StaticResponder implements Responder {
         exchange.complete(exchange.writeAndFlush(response));
     }
 
-    /**
-     * Whether the index file {@code uriPath} is a script of this exchange's own location, a FastCGI one: sent as a
-     * file, it would be its source.
-     */
     /** Whether an index name is a PHP script's, {@code index.php} (any case). */
     private static boolean isPhpName(String indexName) {
         return indexName.regionMatches(true, indexName.length() - 4, ".php", 0, 4);
     }
 
+    /**
+     * Whether the index file {@code uriPath} is a script of this exchange's own location, a FastCGI one: sent as a
+     * file, it would be its source.
+     */
     private static boolean isScriptOfThisLocation(Exchange exchange, String uriPath) {
         LocationSettings location = exchange.location();
         return location != null && location.handler() == LocationSettings.Handler.FASTCGI

@@ -213,11 +213,6 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         return groupName;
     }
 
-    /** php-fpm.log, which receives php-fpm's error log and what its master prints. */
-    public Path logFile() {
-        return logFile;
-    }
-
     /** The socket php-fpm listens on. */
     public Path socketPath() {
         return socketFile;
@@ -333,6 +328,8 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             }
             pid = process.pid();
         }
+        // by its id, as reload() signals it (kill(1) sends what the JDK cannot): the master it names exits only by a
+        // stop or its own death, which the supervisor sees, so the id is not another process's in this moment
         signal("-USR1", Long.toString(pid));
         return true;
     }
