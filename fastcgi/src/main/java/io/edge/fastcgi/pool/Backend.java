@@ -35,6 +35,8 @@ final class Backend {
     long refusalLoggedAt;
     /** Its last connect was refused (nobody listening, socket file gone); false again once one works. */
     boolean refused;
+    /** When the run of refused connects {@link #refused} is in began. */
+    long refusedSince;
     /**
      * Why this address's last connect that counted as busy failed (refused, no descriptor), and when; null once a
      * connect to it worked again. A request that times out in the queue after it says so.

@@ -106,6 +106,12 @@ public final class BackendPool implements AutoCloseable {
      */
     static final Duration MAX_OVERTAKING = Duration.ofMillis(5);
     private static final long MAX_OVERTAKING_NANOS = MAX_OVERTAKING.toNanos();
+    /**
+     * How long refused connects are taken for a restart of the backend, which the requests wait for (php-fpm's takes
+     * a second or two); past it, for an outage: a request whose connect is refused fails at once (502), as from nginx,
+     * rather than after the whole queue timeout (30 s a page, while php-fpm was down).
+     */
+    static final Duration RESTART_WINDOW = Duration.ofSeconds(5);
     /** While connects go on being refused, how often that is logged again. */
     private static final long REFUSAL_LOG_INTERVAL_NANOS = Duration.ofSeconds(10).toNanos();
 
@@ -138,6 +144,8 @@ public final class BackendPool implements AutoCloseable {
     private volatile BackendPool successor;
     /** Its address is a php-fpm edge spawned, on this machine, with this configuration's files. */
     private final boolean spawned;
+    /** {@link #RESTART_WINDOW}: a queue timeout within it ends the wait first (503). */
+    private final long restartWindowNanos;
     /**
      * How long a lease holds its slot, a moving average (weight 1/8) over released leases a request went out on
      * ({@link Lease#exchangeStarted}); 0 before the first. A
@@ -197,6 +205,7 @@ public final class BackendPool implements AutoCloseable {
         this.maxWaiters = settings.queue().maxWaiters();
         this.queueTimeout = settings.queue().timeout();
         this.queueTimeoutNanos = queueTimeout.toNanos();
+        this.restartWindowNanos = RESTART_WINDOW.toNanos();
         this.retryAfterSeconds = settings.queue().retryAfterSeconds();
         BackendGroupSettings.KeepAlive ka = settings.keepAlive();
         this.keepAlive = ka != null && ka.enabled();
@@ -236,11 +245,11 @@ public final class BackendPool implements AutoCloseable {
             after.add(() -> w.promise.tryFailure(shuttingDown()));
         } else if (allDown(now)) {
             after.add(() -> w.promise.tryFailure(allDownException()));
-        } else if (w.unlessRefused && refusing(now) && !queue.isEmpty()) {
+        } else if ((w.unlessRefused || outage(now)) && refusing(now) && !queue.isEmpty()) {
             // the queued requests' connects, on the busy backoff, tell when php-fpm is back
             after.add(() -> w.promise.tryFailure(refusingException()));
         } else if (!queue.isEmpty() || !dispatch(w, now, after)) {
-            if (w.unlessRefused && refusing(now)) {
+            if ((w.unlessRefused || outage(now)) && refusing(now)) {
                 // backing off: no connect is due yet. One that is due is made for it (dispatched above): where only
                 // such requests come, they are what finds php-fpm back, at most a backoff (200 ms) after it is.
                 after.add(() -> w.promise.tryFailure(refusingException()));
@@ -773,6 +782,19 @@ public final class BackendPool implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether the addresses that are not down have refused every connect for longer than {@link #RESTART_WINDOW}: an
+     * outage, not a restart. Meaningful while {@link #refusing}.
+     */
+    private boolean outage(long now) {
+        for (Backend b : backends) {
+            if (!b.isDown(now) && (!b.refused || now - b.refusedSince < restartWindowNanos)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private BackendUnavailableException refusingException() {
         return new BackendUnavailableException("fastcgi group " + name + ": connects refused (nothing listens)");
     }
@@ -896,14 +918,18 @@ public final class BackendPool implements AutoCloseable {
         synchronized (this) {
             vacate(b, after);
             if (busy) {
+                boolean wasRefused = b.refused;
                 b.refused = ConnectFailures.isRefused(cause);
+                if (b.refused && !wasRefused) {
+                    b.refusedSince = now;
+                }
                 if (b.refused
                         && (!b.refusalLogged || now - b.refusalLoggedAt >= REFUSAL_LOG_INTERVAL_NANOS)) {
                     b.refusalLogged = true;
                     b.refusalLoggedAt = now;
                     LOG.warn("fastcgi group {}: connect to {} failed: {}; taken for a restart of the backend, requests "
-                            + "wait for it up to the queue timeout ({} ms)", name, b.address, reasonOf(cause),
-                            queueTimeout.toMillis());
+                            + "wait for it up to the queue timeout ({} ms), and fail at once when refused after {} ms",
+                            name, b.address, reasonOf(cause), queueTimeout.toMillis(), restartWindowNanos / 1_000_000);
                 } else if (ConnectFailures.isOutOfDescriptors(cause) && (!outOfDescriptorsLogged
                         || now - outOfDescriptorsLoggedAt >= REFUSAL_LOG_INTERVAL_NANOS)) {
                     outOfDescriptorsLogged = true;
@@ -933,7 +959,7 @@ public final class BackendPool implements AutoCloseable {
             } else if (!busy && (w.hardFailures >= backends.length || allDown(now))) {
                 after.add(() -> w.promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
                         + ": connect to " + b.address + " failed", cause)));
-            } else if (w.unlessRefused && refusing(now)) {
+            } else if ((w.unlessRefused || outage(now)) && refusing(now)) {
                 after.add(() -> w.promise.tryFailure(refusingException()));
             } else if (now - w.deadlineNanos >= 0) {
                 counters.timedOut.incrementAndGet();
@@ -947,6 +973,8 @@ public final class BackendPool implements AutoCloseable {
             }
             if (allDown(now)) {
                 failAllQueued(allDownException(), after);
+            } else if (refusing(now) && outage(now)) {
+                failAllQueued(refusingException(), after);
             } else if (refusing(now)) {
                 failQueuedUnlessRefused(after);
             }

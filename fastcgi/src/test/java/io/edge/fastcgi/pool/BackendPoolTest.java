@@ -1051,6 +1051,51 @@ class BackendPoolTest {
     }
 
     /**
+     * php-fpm down, not restarting: once its connects have been refused for longer than a restart takes, the requests
+     * queued and those arriving fail at once (502, as from nginx), rather than each after the whole queue timeout (30 s
+     * a page, the PHP-patterns audit); within that window they wait, as for a restart; a connect that works ends it.
+     */
+    @Test
+    void connectsRefusedPastTheRestartWindowFailRequestsAtOnce() {
+        BackendGroupSettings plain = settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 1, 10, false, 2);
+        pool(new BackendGroupSettings(plain.name(), plain.addresses(), plain.balance(), plain.maxConnections(),
+                new BackendGroupSettings.Queue(10, Duration.ofSeconds(30), Duration.ofSeconds(1)), plain.timeouts(),
+                plain.keepAlive(), plain.health(), null, plain.responseBuffer()));
+        Future<Lease> queued = pool.acquire(loopA);
+        for (long waited = 0; waited < BackendPool.RESTART_WINDOW.toMillis() - 100; waited += 50) {
+            if (!connector.pending.isEmpty()) {
+                connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+            }
+            timers.advanceMillis(50);
+        }
+        assertThat(queued.isDone()).as("within the window: a restart, waited for").isFalse();
+        while (!queued.isDone()) {
+            if (!connector.pending.isEmpty()) {
+                connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+            }
+            timers.advanceMillis(50);
+        }
+        assertThat(queued.cause()).isInstanceOf(BackendUnavailableException.class)
+                .hasMessage("fastcgi group php: connects refused (nothing listens)");
+        assertThat(pool.stats().timedOut()).isZero();
+        Future<Lease> arriving = pool.acquire(loopB);
+        if (!connector.pending.isEmpty()) {
+            connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+        }
+        assertThat(arriving.cause()).as("at once").isInstanceOf(BackendUnavailableException.class);
+        timers.advanceMillis(200);
+        Future<Lease> back = pool.acquire(loopA);
+        assertThat(connector.pending).as("the backoff over: a connect for it").hasSize(1);
+        connector.succeedNext(); // php-fpm is back
+        assertThat(back.isSuccess()).isTrue();
+        back.getNow().release(Lease.Outcome.REUSABLE);
+        Future<Lease> next = pool.acquire(loopA);
+        connector.succeedNext();
+        assertThat(next.isSuccess()).as("no outage any more").isTrue();
+        next.getNow().release(Lease.Outcome.REUSABLE);
+    }
+
+    /**
      * A request with an answer of its own (a stale copy) fails at once while php-fpm refuses connects and nothing of it
      * is alive, queued or arriving, where any other waits for a restart; a worked connect ends that.
      */
