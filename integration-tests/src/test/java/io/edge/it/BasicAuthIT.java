@@ -83,6 +83,35 @@ class BasicAuthIT {
     }
 
     /**
+     * The default access-log line is nginx's combined format, whose third field is the user auth-basic checked (it was
+     * always "-"); a name no password was checked for is not written there (nor given to PHP).
+     */
+    @Test
+    void theAccessLogNamesTheUserAuthBasicChecked() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("page.txt"), "page");
+        Files.writeString(www.resolve("open.txt"), "open");
+        Files.writeString(dir.resolve("htpasswd"), ALICE);
+        io.edge.core.http.CapturedLog access = io.edge.core.http.CapturedLog.of("edge.access");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.access-log = "-"
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/", auth-basic { realm = "Staging", user-file = "htpasswd" } }
+                       { match = "= /open.txt" }
+                     ] }]
+                     """)) {
+            assertThat(get(edge, "/page.txt", "alice:secret").body()).isEqualTo("page");
+            assertThat(get(edge, "/open.txt", "mallory:anything").body()).isEqualTo("open");
+        } finally {
+            access.close();
+        }
+        assertThat(access.lines()).anySatisfy(line -> assertThat(line).startsWith("127.0.0.1 - alice [")
+                .contains("\"GET /page.txt HTTP/1.1\" 200 4 "));
+        assertThat(access.lines()).anySatisfy(line -> assertThat(line).startsWith("127.0.0.1 - - [")
+                .contains("\"GET /open.txt HTTP/1.1\" 200 4 "));
+    }
+
+    /**
      * Where nginx's internal redirect meets a location's auth_basic, edge asks too: an X-Accel-Redirect into a protected
      * location (its file went out to anyone before the review of this change); a return there answers without asking,
      * as nginx's rewrite phase comes first; two Authorization fields are 400.

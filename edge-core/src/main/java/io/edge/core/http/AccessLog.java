@@ -77,9 +77,9 @@ public final class AccessLog {
             return;
         }
         HttpHeaders headers = request.headers();
-        log(remote, request.method() + " " + uri + " " + version, status, bodyBytes,
-                headers.get(HttpHeaderNames.REFERER), headers.get(HttpHeaderNames.USER_AGENT), startNanos, upstream,
-                sent);
+        combined(remote, exchange == null ? null : exchange.authenticatedUser(),
+                request.method() + " " + uri + " " + version, status, bodyBytes,
+                headers.get(HttpHeaderNames.REFERER), headers.get(HttpHeaderNames.USER_AGENT), startNanos, upstream);
     }
 
     /**
@@ -97,10 +97,25 @@ public final class AccessLog {
                     upstream, null, sent)));
             return;
         }
+        combined(remote, null, requestLine, status, bodyBytes, referer, userAgent, startNanos, upstream);
+    }
+
+    /**
+     * The default line: nginx's combined format ({@code user} the one auth-basic checked, as {@code $remote_user};
+     * null: "-"), then the request time and the backend's timings.
+     */
+    private void combined(InetSocketAddress remote, String user, String requestLine, int status, long bodyBytes,
+            String referer, String userAgent, long startNanos, UpstreamTimes upstream) {
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         StringBuilder line = new StringBuilder(160)
                 .append(remote == null ? "-" : NetUtil.toAddressString(remote.getAddress()))
-                .append(" - - [").append(TIME.format(ZonedDateTime.now())).append("] \"");
+                .append(" - ");
+        if (user == null || user.isEmpty()) {
+            line.append('-');
+        } else {
+            appendEscaped(line, user);
+        }
+        line.append(" [").append(TIME.format(ZonedDateTime.now())).append("] \"");
         appendEscaped(line, requestLine);
         line.append("\" ").append(status).append(' ').append(bodyBytes).append(" \"");
         appendEscaped(line, referer == null ? "-" : referer);
