@@ -48,6 +48,9 @@ import org.slf4j.LoggerFactory;
  *   one with an answer of its own ({@link #acquireUnlessRefused}), arriving or QUEUED, while every address refuses
  *   connects and has none alive ──► FAILED (BackendUnavailable): it answers without the backend; arriving with no
  *   queue and a connect due (the busy backoff over) ──► DISPATCHED, so that such requests alone find php-fpm back
+ *   any request, once every address not down has refused connects for {@link #RESTART_WINDOW} (an outage, not a
+ *   restart; not for a php-fpm edge spawned, which its supervisor restarts) ──► FAILED (BackendUnavailable) in the
+ *   same way, as nginx's 502, until a connect works
  * </pre>
  * A newcomer never overtakes a queued request: it is dispatched directly only when the queue is empty.
  * A queued request may be overtaken by a younger queued one, boundedly, to keep connections on their loops:
@@ -112,6 +115,7 @@ public final class BackendPool implements AutoCloseable {
      * rather than after the whole queue timeout (30 s a page, while php-fpm was down).
      */
     static final Duration RESTART_WINDOW = Duration.ofSeconds(5);
+    private static final long RESTART_WINDOW_NANOS = RESTART_WINDOW.toNanos();
     /** While connects go on being refused, how often that is logged again. */
     private static final long REFUSAL_LOG_INTERVAL_NANOS = Duration.ofSeconds(10).toNanos();
 
@@ -140,12 +144,12 @@ public final class BackendPool implements AutoCloseable {
     private volatile boolean closed;
     /** Built: the pools sharing its slots ({@link SharedSlots}) may offer it slots from then on. */
     private volatile boolean ready;
-    /** The pool that took this one's place and its queue ({@link #takeOver}, {@link #close}), or null. */
+    /** The pool that took this one's place and its queue ({@link #takeOver}), or null. */
     private volatile BackendPool successor;
+    /** An outage ({@link #outage}) was logged since a connect last worked; guarded by this pool's lock. */
+    private boolean outageLogged;
     /** Its address is a php-fpm edge spawned, on this machine, with this configuration's files. */
     private final boolean spawned;
-    /** {@link #RESTART_WINDOW}: a queue timeout within it ends the wait first (503). */
-    private final long restartWindowNanos;
     /**
      * How long a lease holds its slot, a moving average (weight 1/8) over released leases a request went out on
      * ({@link Lease#exchangeStarted}); 0 before the first. A
@@ -205,7 +209,6 @@ public final class BackendPool implements AutoCloseable {
         this.maxWaiters = settings.queue().maxWaiters();
         this.queueTimeout = settings.queue().timeout();
         this.queueTimeoutNanos = queueTimeout.toNanos();
-        this.restartWindowNanos = RESTART_WINDOW.toNanos();
         this.retryAfterSeconds = settings.queue().retryAfterSeconds();
         BackendGroupSettings.KeepAlive ka = settings.keepAlive();
         this.keepAlive = ka != null && ka.enabled();
@@ -388,12 +391,6 @@ public final class BackendPool implements AutoCloseable {
     /** Fails every queued request and closes idle connections; leased ones close when released. */
     @Override
     public void close() {
-        BackendPool heir = slots.newestAfter(this);
-        if (heir != null && !heir.closed) {
-            // Retired with requests still queued (a reload moved the group to other addresses, whose new pool does
-            // not take a queue over at once: see takeOver): they go where the group is now, not to a 502
-            handOver(heir);
-        }
         List<Runnable> after = new ArrayList<>();
         synchronized (this) {
             if (closed) {
@@ -465,19 +462,19 @@ public final class BackendPool implements AutoCloseable {
     }
 
     /**
-     * A reload that built this pool went into force: the pools of its group it replaced at the same addresses hand it
-     * their queued requests, oldest first and each with its deadline, ahead of its own, and send it every request they
-     * are asked for from now on (a body spooled across the reload, a retry). One queue then orders them all; with two,
-     * the new pool's requests took every slot its connections freed while the old pool's, older, timed out (a reload
-     * raising max-connections under load gave 503s). So do those of a php-fpm edge spawned that a spawn change
+     * A reload that built this pool went into force: the pools of its group it replaced whose addresses it has too hand
+     * it their queued requests, oldest first and each with its deadline, ahead of its own, and send it every request
+     * they are asked for from now on (a body spooled across the reload, a retry). One queue then orders them all; with
+     * two, the new pool's requests took every slot its connections freed while the old pool's, older, timed out (a
+     * reload raising max-connections under load gave 503s). So do those of a php-fpm edge spawned that a spawn change
      * replaced: the new one serves the same files, and idled while they waited for the old one, to have 502 when it
-     * retired at the drain's end (the lifecycle audit). Another address keeps its queue while it lives (its requests
-     * were made for its files, which may lie elsewhere there), and hands what is left over when it retires
-     * ({@link #close}). Their running requests finish on them as before.
+     * retired at the drain's end (the lifecycle audit). A group moved to other addresses keeps its old pool's queue
+     * there: its requests' FastCGI params were made for the files as they lie there. Their running requests finish on
+     * them as before.
      */
     public void takeOver() {
         for (BackendPool older : slots.before(this)) {
-            if (slots.sameAddresses(older, this) || older.spawned && spawned) {
+            if (slots.hasAddressesOf(this, older) || older.spawned && spawned) {
                 older.handOver(this);
             }
         }
@@ -784,11 +781,15 @@ public final class BackendPool implements AutoCloseable {
 
     /**
      * Whether the addresses that are not down have refused every connect for longer than {@link #RESTART_WINDOW}: an
-     * outage, not a restart. Meaningful while {@link #refusing}.
+     * outage, not a restart. Meaningful while {@link #refusing}. Never for a php-fpm edge spawned: its supervisor
+     * restarts it (a backoff of up to 5 s, then up to 10 s for it to listen), and its requests wait for that.
      */
     private boolean outage(long now) {
+        if (spawned) {
+            return false;
+        }
         for (Backend b : backends) {
-            if (!b.isDown(now) && (!b.refused || now - b.refusedSince < restartWindowNanos)) {
+            if (!b.isDown(now) && (!b.refused || now - b.refusedSince < RESTART_WINDOW_NANOS)) {
                 return false;
             }
         }
@@ -903,6 +904,7 @@ public final class BackendPool implements AutoCloseable {
             synchronized (this) {
                 b.busyUntil = 0;
                 b.refused = false;
+                outageLogged = false;
                 b.refusalLogged = false; // connects work again: the next refusal starts a new run
                 b.lastBusyFailure = null;
                 outOfDescriptorsLogged = false;
@@ -929,7 +931,7 @@ public final class BackendPool implements AutoCloseable {
                     b.refusalLoggedAt = now;
                     LOG.warn("fastcgi group {}: connect to {} failed: {}; taken for a restart of the backend, requests "
                             + "wait for it up to the queue timeout ({} ms), and fail at once when refused after {} ms",
-                            name, b.address, reasonOf(cause), queueTimeout.toMillis(), restartWindowNanos / 1_000_000);
+                            name, b.address, reasonOf(cause), queueTimeout.toMillis(), RESTART_WINDOW.toMillis());
                 } else if (ConnectFailures.isOutOfDescriptors(cause) && (!outOfDescriptorsLogged
                         || now - outOfDescriptorsLoggedAt >= REFUSAL_LOG_INTERVAL_NANOS)) {
                     outOfDescriptorsLogged = true;
@@ -954,7 +956,7 @@ public final class BackendPool implements AutoCloseable {
             BackendPool handedTo = liveSuccessor(); // handed over while it connected: it waits in the one queue
             if (w.promise.isDone()) {
                 // cancelled while connecting: nothing to do for it
-            } else if (closed) {
+            } else if (closed && handedTo == null) {
                 after.add(() -> w.promise.tryFailure(shuttingDown()));
             } else if (!busy && (w.hardFailures >= backends.length || allDown(now))) {
                 after.add(() -> w.promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
@@ -974,6 +976,11 @@ public final class BackendPool implements AutoCloseable {
             if (allDown(now)) {
                 failAllQueued(allDownException(), after);
             } else if (refusing(now) && outage(now)) {
+                if (!outageLogged) {
+                    outageLogged = true;
+                    LOG.warn("fastcgi group {}: connects refused for over {} s: taken for down, not restarting; "
+                            + "requests fail at once (502) until a connect works", name, RESTART_WINDOW.toSeconds());
+                }
                 failAllQueued(refusingException(), after);
             } else if (refusing(now)) {
                 failQueuedUnlessRefused(after);
@@ -1087,6 +1094,9 @@ public final class BackendPool implements AutoCloseable {
             if (!lingers) {
                 b.busyUntil = 0; // a worker is free again, so its backlog has room
                 b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
+            }
+            if (outcome == Lease.Outcome.REUSABLE) {
+                b.refused = false; // it answered: a refusal from now on starts a new run (and a new restart window)
             }
             if (outcome == Lease.Outcome.BACKEND_FAILED || outcome == Lease.Outcome.TIMED_OUT) {
                 markFailure(b, now);

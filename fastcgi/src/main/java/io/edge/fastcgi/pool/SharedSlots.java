@@ -69,17 +69,11 @@ final class SharedSlots {
                 && addresses.values().stream().noneMatch(specs -> specs.contains(e.getKey())));
     }
 
-    /** Whether {@code a} and {@code b}, both joined and not left, have the same addresses. */
-    synchronized boolean sameAddresses(BackendPool a, BackendPool b) {
-        List<String> theirs = addresses.get(a);
-        List<String> mine = addresses.get(b);
-        return theirs != null && mine != null && theirs.size() == mine.size() && theirs.containsAll(mine);
-    }
-
-    /** The newest pool that joined after {@code pool} and has not left; null for none. */
-    synchronized BackendPool newestAfter(BackendPool pool) {
-        int at = pools.indexOf(pool);
-        return at < 0 || at == pools.size() - 1 ? null : pools.get(pools.size() - 1);
+    /** Whether {@code pool} has every address of {@code other} (both joined and not left): the same, or more. */
+    synchronized boolean hasAddressesOf(BackendPool pool, BackendPool other) {
+        List<String> mine = addresses.get(pool);
+        List<String> theirs = addresses.get(other);
+        return mine != null && theirs != null && mine.containsAll(theirs);
     }
 
     /** The pools that joined before {@code pool} and have not left, oldest first; none if it left. */

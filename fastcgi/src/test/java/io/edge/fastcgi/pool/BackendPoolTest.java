@@ -470,35 +470,33 @@ class BackendPoolTest {
     }
 
     /**
-     * A group moved to other addresses that edge did not spawn (their files may lie elsewhere there): its queued
-     * requests wait for the old address while its pool lives, and when it retires (the drain's end) go to the new
-     * one instead of failing with 502.
+     * A group given more addresses takes the old pool's queue, its addresses being among them; one moved to other
+     * addresses that edge did not spawn keeps it there (its requests' params were made for the files as they lie there).
      */
     @Test
-    void aPoolRetiringWithRequestsQueuedHandsThemToTheGroupsNewPool() {
+    void aNewPoolTakesTheQueueWhereItHasTheOldAddressesOnly() {
         BackendPool old = onePhp(1, 10);
         Future<Lease> running = old.acquire(loopA);
         connector.succeedNext();
         Future<Lease> waiting = old.acquire(loopA);
-        BackendPool next = new BackendPool(settings(List.of("127.0.0.1:9001"), Balance.LEAST_CONNECTIONS, 1, 10,
+        BackendPool moved = new BackendPool(settings(List.of("127.0.0.1:9001"), Balance.LEAST_CONNECTIONS, 1, 10,
                 false, 2), connector, timers, old);
+        moved.takeOver();
+        assertThat(old.stats().waiters()).as("moved elsewhere: kept").isEqualTo(1);
+        BackendPool more = new BackendPool(settings(List.of("unix:/run/php.sock", "127.0.0.1:9001"),
+                Balance.LEAST_CONNECTIONS, 1, 10, false, 2), connector, timers, moved);
         try {
-            next.takeOver();
-            assertThat(old.stats().waiters()).as("kept while the old address serves").isEqualTo(1);
-            old.close();
-            assertThat(waiting.isDone()).as("not failed").isFalse();
+            more.takeOver();
+            assertThat(old.stats().waiters()).as("the old address among the new ones: taken").isZero();
             connector.succeedNext();
             assertThat(waiting.isSuccess()).isTrue();
-            assertThat(waiting.getNow().address().spec()).isEqualTo("127.0.0.1:9001");
             waiting.getNow().release(Lease.Outcome.CLOSE);
-            Future<Lease> late = old.acquire(loopA);
-            connector.succeedNext();
-            assertThat(late.isSuccess()).as("asked of the retired pool: the new one's").isTrue();
-            late.getNow().release(Lease.Outcome.CLOSE);
             running.getNow().release(Lease.Outcome.CLOSE);
-            next.checkInvariants();
+            more.checkInvariants();
         } finally {
-            next.close();
+            old.close();
+            moved.close();
+            more.close();
         }
     }
 
@@ -1093,6 +1091,55 @@ class BackendPoolTest {
         connector.succeedNext();
         assertThat(next.isSuccess()).as("no outage any more").isTrue();
         next.getNow().release(Lease.Outcome.REUSABLE);
+    }
+
+    /**
+     * A refusal long ago, since which the address answered (its leases released reusable), does not count toward an
+     * outage: the restart that follows is waited for. Its time stayed, and the next restart's first refusal failed
+     * every request at once (review).
+     */
+    @Test
+    void anAnsweringAddressStartsANewRestartWindowAtItsNextRefusal() {
+        BackendGroupSettings plain = settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 2, 10, true, 2);
+        pool(new BackendGroupSettings(plain.name(), plain.addresses(), plain.balance(), plain.maxConnections(),
+                new BackendGroupSettings.Queue(10, Duration.ofSeconds(30), Duration.ofSeconds(1)), plain.timeouts(),
+                plain.keepAlive(), plain.health(), null, plain.responseBuffer()));
+        Future<Lease> kept = pool.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> refusedOnce = pool.acquire(loopA); // the second slot's connect is refused: kept serves it
+        connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+        kept.getNow().release(Lease.Outcome.REUSABLE);
+        assertThat(refusedOnce.isSuccess()).isTrue();
+        timers.advanceMillis(60_000); // a minute of answers on the kept connection
+        refusedOnce.getNow().release(Lease.Outcome.CLOSE); // then php-fpm restarts
+        Future<Lease> during = pool.acquire(loopA);
+        connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+        assertThat(during.isDone()).as("a restart, waited for").isFalse();
+        timers.advanceMillis(200);
+        connector.succeedNext();
+        assertThat(during.isSuccess()).isTrue();
+        during.getNow().release(Lease.Outcome.CLOSE);
+    }
+
+    /** A php-fpm edge spawned is restarted by its supervisor (a backoff, then up to 10 s to listen): waited for. */
+    @Test
+    void aSpawnedPhpFpmRefusingPastTheRestartWindowIsStillWaitedFor() {
+        BackendGroupSettings spawned = spawnedAt("unix:/run/php.sock");
+        pool(new BackendGroupSettings(spawned.name(), spawned.addresses(), spawned.balance(), spawned.maxConnections(),
+                new BackendGroupSettings.Queue(10, Duration.ofSeconds(30), Duration.ofSeconds(1)), spawned.timeouts(),
+                spawned.keepAlive(), spawned.health(), spawned.spawn(), spawned.responseBuffer()));
+        Future<Lease> queued = pool.acquire(loopA);
+        for (long waited = 0; waited < BackendPool.RESTART_WINDOW.toMillis() * 2; waited += 50) {
+            if (!connector.pending.isEmpty()) {
+                connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+            }
+            timers.advanceMillis(50);
+        }
+        assertThat(queued.isDone()).isFalse();
+        timers.advanceMillis(200);
+        connector.succeedNext();
+        assertThat(queued.isSuccess()).isTrue();
+        queued.getNow().release(Lease.Outcome.CLOSE);
     }
 
     /**
