@@ -94,7 +94,8 @@ final class PidFile {
 
     /**
      * The running process {@code file} names. One whose command line is not edge's is not the one that wrote it: its id
-     * was used again after that one ended without removing the file (killed), and it is refused. (Not judged by its
+     * was used again after that one ended without removing the file (killed), and it is refused; so is one with none (a
+     * kernel thread or a zombie has it after a reboot, with the file on disk). (Not judged by its
      * start time against the file's: the JVM dates a process from the boot time the kernel derives from the wall clock,
      * and a clock stepped forward after the start, NTP's first step, would refuse edge itself.)
      *
@@ -115,8 +116,9 @@ final class PidFile {
             throw new IOException(file + " names process " + pid + ", which is not running (edge was killed?)");
         }
         Optional<String> command = commandLine(process.get());
-        if (command.isPresent() && !isEdge(command.get())) {
-            String executable = process.get().info().command().orElse(command.get().split(" ")[0]);
+        if (command.isEmpty() || !isEdge(command.get())) {
+            String executable = process.get().info().command().orElse(command.map(c -> c.split(" ")[0])
+                    .orElse("no command line: a kernel thread or a zombie"));
             throw new IOException(file + " names process " + pid + ", which is not edge (" + executable
                     + "): another process has that id now (edge was killed?)");
         }
