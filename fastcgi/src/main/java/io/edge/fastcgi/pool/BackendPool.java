@@ -2,6 +2,7 @@ package io.edge.fastcgi.pool;
 
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.BackendUnavailableException;
+import io.edge.fastcgi.PoolClosedException;
 import io.edge.fastcgi.QueueFullException;
 import io.edge.fastcgi.QueueTimeoutException;
 import io.netty.channel.Channel;
@@ -388,7 +389,10 @@ public final class BackendPool implements AutoCloseable {
                 counters.busyConnects.get(), counters.failedConnects.get(), lingering, answeredHeld);
     }
 
-    /** Fails every queued request and closes idle connections; leased ones close when released. */
+    /**
+     * Fails every queued request ({@link PoolClosedException}: 503, it never ran) and closes idle connections; leased
+     * ones close when released.
+     */
     @Override
     public void close() {
         List<Runnable> after = new ArrayList<>();
@@ -824,8 +828,8 @@ public final class BackendPool implements AutoCloseable {
         return true;
     }
 
-    private BackendUnavailableException shuttingDown() {
-        return new BackendUnavailableException("fastcgi group " + name + ": shutting down");
+    private PoolClosedException shuttingDown() {
+        return new PoolClosedException(name, retryAfterSeconds);
     }
 
     /** Stops {@code w}'s queue timer, if it has one (the stop runs after the lock, with {@code after}). */

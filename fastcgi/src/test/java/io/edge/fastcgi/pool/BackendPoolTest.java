@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.BackendGroupSettings.Balance;
 import io.edge.fastcgi.BackendUnavailableException;
+import io.edge.fastcgi.PoolClosedException;
 import io.edge.fastcgi.QueueFullException;
 import io.edge.fastcgi.QueueTimeoutException;
 import java.util.concurrent.TimeUnit;
@@ -1347,13 +1348,19 @@ class BackendPoolTest {
         assertThat(pool.stats().idle()).isEqualTo(1);
     }
 
+    /**
+     * A pool that closes (its configuration replaced and drained, or edge stopping) fails its queued requests as busy,
+     * 503 with Retry-After: they never ran, and may be asked again (they were 502s, as if the backend had failed them).
+     */
     @Test
-    void closeFailsWaiters() {
+    void closeFailsWaitersAsBusy() {
         onePhp(1, 10);
         pool.acquire(loopA);
         connector.succeedNext();
         Future<Lease> waiting = pool.acquire(loopA);
         pool.close();
-        assertThat(waiting.cause()).isInstanceOf(BackendUnavailableException.class);
+        assertThat(waiting.cause()).isInstanceOf(PoolClosedException.class)
+                .isInstanceOf(io.edge.fastcgi.BackendBusyException.class)
+                .hasMessage("fastcgi group php: shutting down");
     }
 }
