@@ -386,8 +386,8 @@ public final class Edge {
         inForce = running;
         current = fresh;
         retiring.add(previous);
-        // a group's new pool takes the queue of the one it replaces at its addresses (or of a spawned php-fpm's it
-        // replaces): one queue, oldest first; another address's, what is left when that pool retires
+        // a group's new pool takes the queue of the one it replaces where it has its addresses (or where both are a
+        // php-fpm edge spawned): one queue, oldest first
         fresh.pools.forEach((group, pool) -> {
             if (previous.pools.get(group) != pool) {
                 pool.takeOver();

@@ -727,6 +727,11 @@ public final class FastCgiResponder implements Responder {
             pending.addListener(f -> leased());
         }
 
+        /** What this call has waited in the group's queue, its earlier leases' waits and the current one's so far. */
+        private long queuedSoFar() {
+            return queuedNanos + System.nanoTime() - acquiredAt;
+        }
+
         private void leased() {
             Future<Lease> f = pending;
             pending = null;
@@ -737,7 +742,7 @@ public final class FastCgiResponder implements Responder {
             if (!f.isSuccess()) {
                 if (!(f.cause() instanceof QueueFullException)) {
                     // its wait ran out (503), or the group failed it after a wait (502): the log says how long it was
-                    exchange.upstreamQueued(queuedNanos + System.nanoTime() - acquiredAt);
+                    exchange.upstreamQueued(queuedSoFar());
                 }
                 releaseBody();
                 failed(f.cause());
@@ -1604,7 +1609,7 @@ public final class FastCgiResponder implements Responder {
             releaseHeld();
             releaseSpool();
             if (pending != null) {
-                exchange.upstreamQueued(queuedNanos + System.nanoTime() - acquiredAt); // for the access log's 499
+                exchange.upstreamQueued(queuedSoFar()); // for the access log's 499
                 pending.cancel(false);
             }
             if (backend != null) {

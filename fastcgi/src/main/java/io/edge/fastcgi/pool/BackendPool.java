@@ -249,11 +249,11 @@ public final class BackendPool implements AutoCloseable {
             after.add(() -> w.promise.tryFailure(shuttingDown()));
         } else if (allDown(now)) {
             after.add(() -> w.promise.tryFailure(allDownException()));
-        } else if ((w.unlessRefused || outage(now)) && refusing(now) && !queue.isEmpty()) {
+        } else if (failsOnRefusal(w, now) && !queue.isEmpty()) {
             // the queued requests' connects, on the busy backoff, tell when php-fpm is back
             after.add(() -> w.promise.tryFailure(refusingException()));
         } else if (!queue.isEmpty() || !dispatch(w, now, after)) {
-            if ((w.unlessRefused || outage(now)) && refusing(now)) {
+            if (failsOnRefusal(w, now)) {
                 // backing off: no connect is due yet. One that is due is made for it (dispatched above): where only
                 // such requests come, they are what finds php-fpm back, at most a backoff (200 ms) after it is.
                 after.add(() -> w.promise.tryFailure(refusingException()));
@@ -800,6 +800,14 @@ public final class BackendPool implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether {@code w} fails at once for connects refused ({@link #refusingException}) rather than wait for a restart:
+     * every address refuses, and {@code w} answers without the backend or the refusals have lasted for an outage.
+     */
+    private boolean failsOnRefusal(Waiter w, long now) {
+        return (w.unlessRefused || outage(now)) && refusing(now);
+    }
+
     private BackendUnavailableException refusingException() {
         return new BackendUnavailableException("fastcgi group " + name + ": connects refused (nothing listens)");
     }
@@ -965,7 +973,7 @@ public final class BackendPool implements AutoCloseable {
             } else if (!busy && (w.hardFailures >= backends.length || allDown(now))) {
                 after.add(() -> w.promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
                         + ": connect to " + b.address + " failed", cause)));
-            } else if ((w.unlessRefused || outage(now)) && refusing(now)) {
+            } else if (failsOnRefusal(w, now)) {
                 after.add(() -> w.promise.tryFailure(refusingException()));
             } else if (now - w.deadlineNanos >= 0) {
                 counters.timedOut.incrementAndGet();
@@ -1099,13 +1107,11 @@ public final class BackendPool implements AutoCloseable {
                 b.busyUntil = 0; // a worker is free again, so its backlog has room
                 b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
             }
-            if (outcome == Lease.Outcome.REUSABLE) {
-                b.refused = false; // it answered: a refusal from now on starts a new run (and a new restart window)
-            }
             if (outcome == Lease.Outcome.BACKEND_FAILED || outcome == Lease.Outcome.TIMED_OUT) {
                 markFailure(b, now);
             } else if (outcome == Lease.Outcome.REUSABLE) {
                 b.consecutiveFailures = 0;
+                b.refused = false; // it answered: a refusal from now on starts a new run (and a new restart window)
             }
             boolean keep = outcome == Lease.Outcome.REUSABLE && keepAlive && !closed && pc.channel.isActive()
                     && (maxRequests <= 0 || pc.exchanges < maxRequests)

@@ -305,15 +305,23 @@ public final class PhpFpmSupervisor implements AutoCloseable {
      * @throws IllegalStateException if php-fpm is not running (not started, restarting or stopped)
      */
     public void reload() throws IOException {
-        long pid;
-        synchronized (lock) {
-            if (state != State.RUNNING) {
-                throw new IllegalStateException("php-fpm for group " + groupName + " is " + state + ", not RUNNING");
-            }
-            pid = process.pid();
+        long pid = runningPid();
+        if (pid < 0) {
+            throw new IllegalStateException("php-fpm for group " + groupName + " is " + state() + ", not RUNNING");
         }
         LOG.info("php-fpm for group {}: reloading (SIGUSR2 to pid {})", groupName, pid);
         signal("-USR2", Long.toString(pid));
+    }
+
+    /**
+     * The master's pid while it runs (accepting), -1 otherwise (starting, restarting, stopped): what a signal of
+     * php-fpm's own (kill(1) sends what the JDK cannot) goes to. By its id: the master it names exits only by a stop
+     * or its own death, which the supervisor sees, so the id is not another process's in this moment.
+     */
+    private long runningPid() {
+        synchronized (lock) {
+            return state == State.RUNNING ? process.pid() : -1;
+        }
     }
 
     /**
@@ -321,15 +329,10 @@ public final class PhpFpmSupervisor implements AutoCloseable {
      * false when no php-fpm runs (starting, restarting or stopped), which is then not signalled.
      */
     public boolean reopenLog() throws IOException {
-        long pid;
-        synchronized (lock) {
-            if (state != State.RUNNING) {
-                return false;
-            }
-            pid = process.pid();
+        long pid = runningPid();
+        if (pid < 0) {
+            return false;
         }
-        // by its id, as reload() signals it (kill(1) sends what the JDK cannot): the master it names exits only by a
-        // stop or its own death, which the supervisor sees, so the id is not another process's in this moment
         signal("-USR1", Long.toString(pid));
         return true;
     }
