@@ -448,20 +448,14 @@ class EdgeProcessIT {
      */
     @Test
     void aSecondSigtermStopsPhpFpmItsFastWay() throws Exception {
-        Path www = Files.createDirectories(dir.resolve("www"));
-        Path started = dir.resolve("busy.started");
-        Files.writeString(www.resolve("busy.php"), "<?php file_put_contents('" + started + "', 'x');\n"
-                + "for ($end = time() + 60; time() < $end; ) { usleep(10000); }\n");
+        Path started = busyScript();
         int port = EdgeProcess.freePort();
         Path conf = spawnedPhpConf(port, 1, "timeouts.drain = 1 h");
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString());
              java.net.Socket client = new java.net.Socket()) {
             edge.verify(() -> {
                 edge.awaitListening(port);
-                client.connect(new java.net.InetSocketAddress("127.0.0.1", port));
-                client.getOutputStream().write("GET /busy.php HTTP/1.1\r\nHost: a\r\n\r\n"
-                        .getBytes(StandardCharsets.US_ASCII));
-                EdgeProcess.awaitExists(started);
+                runBusyScript(client, port, started);
                 edge.signal("TERM");
                 edge.awaitOutput("shutting down: draining");
                 edge.signal("TERM");
@@ -479,10 +473,7 @@ class EdgeProcessIT {
      */
     @Test
     void aDrainThatRunsOutStopsPhpFpmItsFastWayAndIsTheOneAReloadSet() throws Exception {
-        Path www = Files.createDirectories(dir.resolve("www"));
-        Path started = dir.resolve("busy.started");
-        Files.writeString(www.resolve("busy.php"), "<?php file_put_contents('" + started + "', 'x');\n"
-                + "for ($end = time() + 60; time() < $end; ) { usleep(10000); }\n");
+        Path started = busyScript();
         int port = EdgeProcess.freePort();
         Path conf = spawnedPhpConf(port, 1, "timeouts.drain = 1 h");
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString());
@@ -492,10 +483,7 @@ class EdgeProcessIT {
                 spawnedPhpConf(port, 1, "timeouts.drain = 1 s");
                 edge.signal("HUP");
                 edge.awaitOutput("(generation 2)");
-                client.connect(new java.net.InetSocketAddress("127.0.0.1", port));
-                client.getOutputStream().write("GET /busy.php HTTP/1.1\r\nHost: a\r\n\r\n"
-                        .getBytes(StandardCharsets.US_ASCII));
-                EdgeProcess.awaitExists(started);
+                runBusyScript(client, port, started);
                 edge.signal("TERM");
                 assertThat(edge.await()).isZero();
                 assertThat(edge.output()).contains("shutting down: draining for at most 1 s");
@@ -1072,6 +1060,22 @@ class EdgeProcessIT {
                 new ProcessBuilder("kill", "-KILL", "--", "-" + master).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /** Writes www/busy.php, which says it started (the file returned, once it runs) and then runs for a minute. */
+    private Path busyScript() throws IOException {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path started = dir.resolve("busy.started");
+        Files.writeString(www.resolve("busy.php"), "<?php file_put_contents('" + started + "', 'x');\n"
+                + "for ($end = time() + 60; time() < $end; ) { usleep(10000); }\n");
+        return started;
+    }
+
+    /** Sends GET /busy.php on {@code client} to edge on {@code port} and waits (bounded) until the script runs. */
+    private static void runBusyScript(java.net.Socket client, int port, Path started) throws Exception {
+        client.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+        client.getOutputStream().write("GET /busy.php HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        EdgeProcess.awaitExists(started);
     }
 
     /**

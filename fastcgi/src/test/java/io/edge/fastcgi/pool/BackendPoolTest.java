@@ -501,6 +501,28 @@ class BackendPoolTest {
         }
     }
 
+    /** What a connect to a php-fpm that is not listening fails with. */
+    private static ConnectException refused() {
+        return new ConnectException("connect(..) failed: Connection refused");
+    }
+
+    /** Refuses every connect made while the clock moves on 50 ms at a time, for {@code millis} or until {@code done}. */
+    private void refuseConnects(long millis, java.util.function.BooleanSupplier done) {
+        for (long waited = 0; waited < millis && !done.getAsBoolean(); waited += 50) {
+            if (!connector.pending.isEmpty()) {
+                connector.failNext(refused());
+            }
+            timers.advanceMillis(50);
+        }
+    }
+
+    /** {@code settings} with a queue of 10 waiters and {@code timeout}. */
+    private static BackendGroupSettings withQueueTimeout(BackendGroupSettings settings, Duration timeout) {
+        return new BackendGroupSettings(settings.name(), settings.addresses(), settings.balance(),
+                settings.maxConnections(), new BackendGroupSettings.Queue(10, timeout, Duration.ofSeconds(1)),
+                settings.timeouts(), settings.keepAlive(), settings.health(), settings.spawn(), settings.responseBuffer());
+    }
+
     /** Settings of a group whose one address is a php-fpm edge spawned. */
     private static BackendGroupSettings spawnedAt(String address) {
         BackendGroupSettings plain = settings(List.of(address), Balance.LEAST_CONNECTIONS, 1, 10, false, 2);
@@ -1028,7 +1050,7 @@ class BackendPoolTest {
             assertThat(f.isSuccess()).isTrue();
             f.getNow().release(Lease.Outcome.CLOSE);
             pool.acquire(loopA);
-            connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+            connector.failNext(refused());
             assertThat(lines.list).as("a new run of refusals").hasSize(2);
         } finally {
             log.detachAppender(lines);
@@ -1039,12 +1061,7 @@ class BackendPoolTest {
     void busyConnectsUntilDeadlineEndInQueueTimeout() {
         onePhp(1, 10);
         Future<Lease> f = pool.acquire(loopA);
-        while (!f.isDone()) {
-            if (!connector.pending.isEmpty()) {
-                connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
-            }
-            timers.advanceMillis(50);
-        }
+        refuseConnects(Long.MAX_VALUE, f::isDone);
         assertThat(f.cause()).isInstanceOf(QueueTimeoutException.class)
                 .hasMessageEndingWith(" (the last connect failed: unix:/run/php.sock: connect(..) failed: Connection refused)");
     }
@@ -1056,30 +1073,18 @@ class BackendPoolTest {
      */
     @Test
     void connectsRefusedPastTheRestartWindowFailRequestsAtOnce() {
-        BackendGroupSettings plain = settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 1, 10, false, 2);
-        pool(new BackendGroupSettings(plain.name(), plain.addresses(), plain.balance(), plain.maxConnections(),
-                new BackendGroupSettings.Queue(10, Duration.ofSeconds(30), Duration.ofSeconds(1)), plain.timeouts(),
-                plain.keepAlive(), plain.health(), null, plain.responseBuffer()));
+        pool(withQueueTimeout(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 1, 10, false, 2),
+                Duration.ofSeconds(30)));
         Future<Lease> queued = pool.acquire(loopA);
-        for (long waited = 0; waited < BackendPool.RESTART_WINDOW.toMillis() - 100; waited += 50) {
-            if (!connector.pending.isEmpty()) {
-                connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
-            }
-            timers.advanceMillis(50);
-        }
+        refuseConnects(BackendPool.RESTART_WINDOW.toMillis() - 100, queued::isDone);
         assertThat(queued.isDone()).as("within the window: a restart, waited for").isFalse();
-        while (!queued.isDone()) {
-            if (!connector.pending.isEmpty()) {
-                connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
-            }
-            timers.advanceMillis(50);
-        }
+        refuseConnects(Long.MAX_VALUE, queued::isDone);
         assertThat(queued.cause()).isInstanceOf(BackendUnavailableException.class)
                 .hasMessage("fastcgi group php: connects refused (nothing listens)");
         assertThat(pool.stats().timedOut()).isZero();
         Future<Lease> arriving = pool.acquire(loopB);
         if (!connector.pending.isEmpty()) {
-            connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+            connector.failNext(refused());
         }
         assertThat(arriving.cause()).as("at once").isInstanceOf(BackendUnavailableException.class);
         timers.advanceMillis(200);
@@ -1101,20 +1106,18 @@ class BackendPoolTest {
      */
     @Test
     void anAnsweringAddressStartsANewRestartWindowAtItsNextRefusal() {
-        BackendGroupSettings plain = settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 2, 10, true, 2);
-        pool(new BackendGroupSettings(plain.name(), plain.addresses(), plain.balance(), plain.maxConnections(),
-                new BackendGroupSettings.Queue(10, Duration.ofSeconds(30), Duration.ofSeconds(1)), plain.timeouts(),
-                plain.keepAlive(), plain.health(), null, plain.responseBuffer()));
+        pool(withQueueTimeout(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, 2, 10, true, 2),
+                Duration.ofSeconds(30)));
         Future<Lease> kept = pool.acquire(loopA);
         connector.succeedNext();
         Future<Lease> refusedOnce = pool.acquire(loopA); // the second slot's connect is refused: kept serves it
-        connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+        connector.failNext(refused());
         kept.getNow().release(Lease.Outcome.REUSABLE);
         assertThat(refusedOnce.isSuccess()).isTrue();
         timers.advanceMillis(60_000); // a minute of answers on the kept connection
         refusedOnce.getNow().release(Lease.Outcome.CLOSE); // then php-fpm restarts
         Future<Lease> during = pool.acquire(loopA);
-        connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+        connector.failNext(refused());
         assertThat(during.isDone()).as("a restart, waited for").isFalse();
         timers.advanceMillis(200);
         connector.succeedNext();
@@ -1125,17 +1128,9 @@ class BackendPoolTest {
     /** A php-fpm edge spawned is restarted by its supervisor (a backoff, then up to 10 s to listen): waited for. */
     @Test
     void aSpawnedPhpFpmRefusingPastTheRestartWindowIsStillWaitedFor() {
-        BackendGroupSettings spawned = spawnedAt("unix:/run/php.sock");
-        pool(new BackendGroupSettings(spawned.name(), spawned.addresses(), spawned.balance(), spawned.maxConnections(),
-                new BackendGroupSettings.Queue(10, Duration.ofSeconds(30), Duration.ofSeconds(1)), spawned.timeouts(),
-                spawned.keepAlive(), spawned.health(), spawned.spawn(), spawned.responseBuffer()));
+        pool(withQueueTimeout(spawnedAt("unix:/run/php.sock"), Duration.ofSeconds(30)));
         Future<Lease> queued = pool.acquire(loopA);
-        for (long waited = 0; waited < BackendPool.RESTART_WINDOW.toMillis() * 2; waited += 50) {
-            if (!connector.pending.isEmpty()) {
-                connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
-            }
-            timers.advanceMillis(50);
-        }
+        refuseConnects(BackendPool.RESTART_WINDOW.toMillis() * 2, queued::isDone);
         assertThat(queued.isDone()).isFalse();
         timers.advanceMillis(200);
         connector.succeedNext();
@@ -1153,7 +1148,7 @@ class BackendPoolTest {
         Future<Lease> plain = pool.acquire(loopA);
         Future<Lease> withCopy = pool.acquireUnlessRefused(loopA, 0, false);
         assertThat(pool.stats().waiters()).as("behind the one slot's connect").isEqualTo(1);
-        connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+        connector.failNext(refused());
         assertThat(withCopy.cause()).isInstanceOf(BackendUnavailableException.class)
                 .hasMessage("fastcgi group php: connects refused (nothing listens)");
         assertThat(plain.isDone()).as("waits for a restart").isFalse();
@@ -1180,7 +1175,7 @@ class BackendPoolTest {
     void requestsWithAnAnswerOfTheirOwnAloneFindTheBackendBack() {
         onePhp(1, 10);
         Future<Lease> first = pool.acquireUnlessRefused(loopA, 0, false);
-        connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+        connector.failNext(refused());
         assertThat(first.cause()).isInstanceOf(BackendUnavailableException.class);
         Future<Lease> backingOff = pool.acquireUnlessRefused(loopA, 0, false);
         assertThat(backingOff.cause()).as("within the backoff: no connect").isInstanceOf(BackendUnavailableException.class);
@@ -1214,7 +1209,7 @@ class BackendPoolTest {
     void aQueueTimeoutDoesNotNameAFailureFromBeforeItsWait() {
         onePhp(1, 10);
         Future<Lease> first = pool.acquire(loopA);
-        connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+        connector.failNext(refused());
         timers.advanceMillis(10); // the retry's connect goes out and never ends: the one slot stays taken
         assertThat(connector.pending).hasSize(1);
         first.cancel(false); // its client left
@@ -1235,7 +1230,7 @@ class BackendPoolTest {
         Future<Lease> second = pool.acquire(loopA);
         Future<Lease> third = pool.acquire(loopA);
         timers.advanceMillis(10);
-        connector.failNext(new ConnectException("connect(..) failed: Connection refused"));
+        connector.failNext(refused());
         timers.advanceMillis(50);
         connector.succeedNext();
         assertThat(second.isSuccess()).as("the retry worked").isTrue();
