@@ -166,6 +166,8 @@ public final class Edge {
      */
     private Path temporaryRunDir;
     private volatile EdgeServer server;
+    /** Whether {@link #stop} shut {@link #server} down (guarded by this). */
+    private boolean serverStopped;
     /** The pid file this server wrote ({@code server.pid-file} of the configuration in force), else null. */
     private Path pidFile;
 
@@ -1296,7 +1298,8 @@ public final class Edge {
         }
         synchronized (this) {
             boolean clean = true;
-            if (server != null) {
+            if (server != null && !serverStopped) {
+                serverStopped = true; // a second stop (a failed start's, then its caller's) finds its loops gone
                 try {
                     clean = server.shutdown(this::awaitSpawnedWorkers);
                 } catch (InterruptedException e) {

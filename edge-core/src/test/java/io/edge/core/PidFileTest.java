@@ -3,6 +3,8 @@ package io.edge.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.edge.conf.ConfigLoader;
+import io.edge.conf.EdgeSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,5 +78,23 @@ class PidFileTest {
         assertThatThrownBy(() -> PidFile.running(dir.resolve("none.pid"))).hasMessageContaining("does not exist");
         Path garbage = Files.writeString(dir.resolve("garbage.pid"), "abc\n");
         assertThatThrownBy(() -> PidFile.running(garbage)).hasMessageContaining("holds no process id");
+    }
+
+    /**
+     * A start that fails once it listens (its pid file's directory gone since the configuration was read) stops what
+     * it started, and the stop Main calls after it does nothing more: it shut the stopped loops down again, and its
+     * RejectedExecutionException went out as a stack trace with exit status 1 (the configuration audit).
+     */
+    @Test
+    void aStartFailingAtItsPidFileIsStoppedOnceAndASecondStopIsQuiet() throws Exception {
+        Path run = Files.createDirectory(dir.resolve("run"));
+        Files.createDirectory(dir.resolve("www"));
+        Path conf = Files.writeString(dir.resolve("edge.conf"), "edge {\n  server { listen = [\"127.0.0.1:0\"],"
+                + " pid-file = \"run/edge.pid\" }\n  sites = [{ root = www }]\n}\n");
+        EdgeSettings settings = new ConfigLoader().load(conf);
+        Files.delete(run);
+        Edge edge = new Edge(settings);
+        assertThatThrownBy(edge::start).isInstanceOf(IOException.class);
+        assertThat(edge.stop()).isTrue();
     }
 }
