@@ -35,6 +35,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
@@ -304,6 +305,12 @@ final class SettingsMapper {
                         ? " is not a directory" : " does not exist"), expected);
             } else if (!Files.exists(accessLog) && !Files.isWritable(accessLog.getParent())) {
                 server.problem("access-log", "directory " + accessLog.getParent() + " is not writable", expected);
+            } else if (!isCharacterDevice(accessLog)) {
+                String refused = appendRefused(accessLog);
+                if (refused != null) {
+                    server.problem("access-log", "cannot open " + accessLog + " for appending (" + refused + ")",
+                            expected);
+                }
             }
         }
 
@@ -393,6 +400,13 @@ final class SettingsMapper {
                     expected);
         } else if (!Files.isWritable(directory)) {
             server.problem("pid-file", "directory " + directory + " is not writable", expected);
+        } else {
+            // as the start writes it: a file made beside it, whose longer name or place (/proc) may be refused
+            String refused = fileRefused(directory, "." + file.getFileName() + ".");
+            if (refused != null) {
+                server.problem("pid-file", file + " cannot be written: a file cannot be made beside it (" + refused
+                        + ")", expected);
+            }
         }
         return file;
     }
@@ -430,16 +444,56 @@ final class SettingsMapper {
      * directories on a file server that maps root to nobody. Nothing is left behind, also by --check-config.
      */
     private static String directoryRefused(Path directory) {
-        Path probe;
+        return madeRefused(() -> Files.createTempDirectory(directory, ".edge-probe-"));
+    }
+
+    /**
+     * Why no file named {@code prefix}, a random part and ".tmp" can be made in {@code directory}, or {@code null} when
+     * one can: asked as {@link #directoryRefused} asks.
+     */
+    private static String fileRefused(Path directory, String prefix) {
+        return madeRefused(() -> Files.createTempFile(directory, prefix, ".tmp"));
+    }
+
+    /** Something {@link #madeRefused} makes. */
+    private interface Probe {
+        Path make() throws IOException;
+    }
+
+    /** Why {@code probe} could not make its file or directory, or {@code null} when it did; what it made is removed. */
+    private static String madeRefused(Probe probe) {
+        Path made;
         try {
-            probe = Files.createTempDirectory(directory, ".edge-probe-");
+            made = probe.make();
         } catch (IOException | RuntimeException e) {
             return reason(e);
         }
         try {
-            Files.delete(probe);
+            Files.delete(made);
         } catch (IOException | RuntimeException e) {
-            // made, which is what was asked; an empty directory of ours that cannot be removed is left
+            // made, which is what was asked; an empty one of ours that cannot be removed is left
+        }
+        return null;
+    }
+
+    /**
+     * Why {@code file} cannot be opened for appending, as the start opens an access log, or {@code null} when it can.
+     * access(2) answers yes to root where the open fails (/proc, a read-only mount): the file is opened, and one that
+     * was not there removed again, so that --check-config leaves nothing behind.
+     */
+    private static String appendRefused(Path file) {
+        boolean existed = Files.exists(file);
+        try {
+            FileChannel.open(file, StandardOpenOption.APPEND, StandardOpenOption.CREATE).close();
+        } catch (IOException | RuntimeException e) {
+            return reason(e);
+        }
+        if (!existed) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException | RuntimeException e) {
+                // made, which is what was asked; an empty file that cannot be removed is left
+            }
         }
         return null;
     }

@@ -1503,6 +1503,30 @@ class ValidationTest {
     }
 
     /**
+     * Where access(2) lets root write yet no file can be made (/proc), or the name is too long for one, the access log
+     * and the pid file passed --check-config and the start failed (the pid file's with a stack trace: the
+     * configuration audit). The pid file is written beside itself first, under a longer name. Nothing is left behind.
+     */
+    @Test
+    void anAccessLogOrPidFileNoFileCanBeMadeForIsAProblem() throws Exception {
+        ConfigProblem proc = single(SITE + "\nserver.access-log = \"/proc/edge-access.log\"");
+        assertThat(proc.key()).isEqualTo("edge.server.access-log");
+        assertThat(proc.message()).isEqualTo("cannot open /proc/edge-access.log for appending (No such file or directory)");
+        assertThat(single(SITE + "\nserver.pid-file = \"/proc/edge.pid\"").message())
+                .startsWith("/proc/edge.pid cannot be written: a file cannot be made beside it (");
+        String longName = "p".repeat(240) + ".pid";
+        assertThat(single(SITE + "\nserver.pid-file = " + longName).message())
+                .isEqualTo(dir.resolve(longName) + " cannot be written: a file cannot be made beside it (File name too long)");
+        assertThat(problemsOrNone(SITE + "\nserver { access-log = fresh.log, pid-file = edge.pid }")).isEmpty();
+        Files.writeString(dir.resolve("kept.log"), "a line\n");
+        assertThat(problemsOrNone(SITE + "\nserver.access-log = kept.log")).isEmpty();
+        assertThat(dir.resolve("kept.log")).hasContent("a line");
+        try (var left = Files.list(dir)) {
+            assertThat(left.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("www", "edge.conf", "kept.log");
+        }
+    }
+
+    /**
      * A FIFO passed the check and then held the start for ever (its open waits for a reader); a link to nothing or a
      * loop of links cannot be opened. A link to a file, and a character device (/dev/null), are logs.
      */
