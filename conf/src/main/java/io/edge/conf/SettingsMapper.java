@@ -1175,7 +1175,9 @@ final class SettingsMapper {
             // "/a" and "^~ /a" are one prefix (nginx: duplicate location): which one applied went by their order
             LocationSettings.Kind kind = parsed == null ? null : parsed.kind() == LocationSettings.Kind.PREFIX_NO_REGEX
                     ? LocationSettings.Kind.PREFIX : parsed.kind();
-            if (parsed != null && !seen.add(kind + " " + parsed.pattern())) {
+            // "~ ^/x/" and "~* ^/x/" are two: the second answers /X/
+            if (parsed != null && !seen.add(kind + " " + (parsed.regex() == null ? 0 : parsed.regex().flags()) + " "
+                    + parsed.pattern())) {
                 location.problem("match", LocationMatch.quoted(match) + " duplicates an earlier location of this site",
                         "each match once per site");
             }

@@ -1212,6 +1212,11 @@ class ValidationTest {
                 + "{ match = \"^~ /a\" }] }]");
         assertThat(prefixTwice.key()).isEqualTo("edge.sites[0].locations[2].match");
         assertThat(prefixTwice.message()).isEqualTo("\"^~ /a\" duplicates an earlier location of this site");
+        // a regex and the same one ignoring case are two (the second answers /X/), as nginx takes them
+        assertThat(problemsOrNone("sites = [{ root = www, locations = [{ match = \"~ ^/x/\" }, { match = \"~* ^/x/\" }] }]"))
+                .isEmpty();
+        assertThat(single("sites = [{ root = www, locations = [{ match = \"~* ^/x/\" }, { match = \"~*  ^/x/\" }] }]")
+                .message()).isEqualTo("\"~*  ^/x/\" duplicates an earlier location of this site");
     }
 
     @Test
