@@ -112,6 +112,43 @@ class BasicAuthIT {
     }
 
     /**
+     * A page a script behind auth-basic marks public is stored, and once stale its background refresh (cache
+     * stale-while-updating) runs as the user whose request started it, as nginx's background update does: it ran without
+     * REMOTE_USER, and the script's "not logged in" answer replaced the page for every user (the cache audit).
+     */
+    @Test
+    void aStalePagesBackgroundRefreshRunsAsTheUserWhoseRequestStartedIt() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("team.php"), """
+                <?php
+                header('Cache-Control: public, max-age=1');
+                $file = __DIR__ . '/../runs.txt';
+                file_put_contents($file, "x", FILE_APPEND | LOCK_EX);
+                echo $_SERVER['REMOTE_USER'] ?? '-', ' ', strlen(file_get_contents($file));
+                """);
+        Files.writeString(dir.resolve("htpasswd"), ALICE + BOB);
+        java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong(1);
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php, cache = true,
+                         auth-basic { realm = "Team", user-file = "htpasswd" } }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     cache.responses.stale-while-updating = 1 m
+                     """.formatted(fpm.address()), nanos::get)) {
+            assertThat(get(edge, "/team.php", "alice:secret").body()).isEqualTo("alice 1");
+            assertThat(get(edge, "/team.php", "bob:secret").body()).as("stored: public").isEqualTo("alice 1");
+            nanos.addAndGet(java.time.Duration.ofSeconds(5).toNanos());
+            assertThat(get(edge, "/team.php", "bob:secret").body()).as("stale, refreshed behind it").isEqualTo("alice 1");
+            Awaits.await(() -> Files.exists(dir.resolve("runs.txt")) && Files.size(dir.resolve("runs.txt")) == 2,
+                    "the refresh ran");
+            assertThat(Awaits.until(() -> get(edge, "/team.php", "alice:secret").body(), body -> !body.equals("alice 1"),
+                    "the refreshed page")).isEqualTo("bob 2");
+        }
+    }
+
+    /**
      * Where nginx's internal redirect meets a location's auth_basic, edge asks too: an X-Accel-Redirect into a protected
      * location (its file went out to anyone before the review of this change); a return there answers without asking,
      * as nginx's rewrite phase comes first; two Authorization fields are 400.

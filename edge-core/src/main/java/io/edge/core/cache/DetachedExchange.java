@@ -31,6 +31,8 @@ final class DetachedExchange implements Exchange {
     private final InetSocketAddress remoteAddress;
     private final InetSocketAddress localAddress;
     private final boolean hostNamesSite;
+    /** The user whose password the client's request had checked: the script sees it again (REMOTE_USER). */
+    private final String authenticatedUser;
 
     /** Snapshots what {@code client} knows before it completes; {@code request} is what the backend gets. */
     DetachedExchange(Exchange client, HttpRequest request) {
@@ -43,6 +45,7 @@ final class DetachedExchange implements Exchange {
         this.remoteAddress = client.remoteAddress();
         this.localAddress = client.localAddress();
         this.hostNamesSite = client.hostNamesSite();
+        this.authenticatedUser = client.authenticatedUser();
     }
 
     @Override
@@ -78,6 +81,11 @@ final class DetachedExchange implements Exchange {
     @Override
     public LocationSettings location() {
         return location;
+    }
+
+    @Override
+    public String authenticatedUser() {
+        return authenticatedUser;
     }
 
     @Override
