@@ -146,7 +146,10 @@ final class PhpScripts {
                 // self304: the script answers a matching If-None-Match with its own 304, as a PHP application may
                 if (isset($_GET['self304']) && ($_SERVER['HTTP_IF_NONE_MATCH'] ?? '') === ($_GET['etag'] ?? '-')) { header('Status: 304 Not Modified'); exit; }
                 header('Content-Type: text/plain');
-                echo 'id=', $id, ' run=', $runs, ' ae=', $_SERVER['HTTP_ACCEPT_ENCODING'] ?? '';
+                $out = 'id=' . $id . ' run=' . $runs . ' ae=' . ($_SERVER['HTTP_ACCEPT_ENCODING'] ?? '');
+                // pad: that many more bytes (x), the length declared, as a download script declares it
+                if (isset($_GET['pad'])) { $out .= str_repeat('x', (int)$_GET['pad']); header('Content-Length: ' . strlen($out)); }
+                echo $out;
                 """);
         Files.createDirectories(root.resolve("private"));
         Files.writeString(root.resolve("private/doc.txt"), "a document PHP decided to hand out\n");

@@ -1,8 +1,8 @@
 package io.edge.core.cache;
 
-import io.edge.cache.http.HttpDates;
 import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
+import io.edge.core.http.RangeSlicer;
 import io.edge.core.statics.ByteRanges;
 import io.edge.core.statics.ByteRanges.Partial;
 import io.edge.core.statics.ByteRanges.Range;
@@ -11,7 +11,6 @@ import io.edge.core.statics.MultipartByteranges;
 import io.edge.core.statics.MultipartByteranges.Piece;
 import io.edge.core.statics.MultipartByteranges.Slice;
 import io.edge.core.statics.MultipartByteranges.Text;
-import io.edge.core.statics.Preconditions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
@@ -22,7 +21,6 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import java.util.Date;
 
 /**
  * A {@code Range} request answered from a stored 200 (RFC 9110 14): 206 with the range, or a
@@ -30,7 +28,7 @@ import java.util.Date;
  * takes them (an {@code Accept-Ranges} naming {@code bytes}), as nginx ranges a cached answer only when its
  * upstream sent that header ({@code ngx_http_upstream_copy_allow_ranges}); any other goes whole, as a 200. The backend
  * never sees the client's Range of a cached URL (the fill asks for the whole answer), so this is the only place it is
- * honoured. An {@code If-Range} that does not name the stored answer (strong ETag, or its Last-Modified exactly) has it
+ * honoured but for an answer on its way from the script ({@link RangeSlicer}). An {@code If-Range} that does not name the stored answer (strong ETag, or its Last-Modified exactly) has it
  * whole too.
  */
 final class CachedRanges {
@@ -45,12 +43,12 @@ final class CachedRanges {
     static boolean answer(Exchange exchange, FullHttpResponse response) {
         HttpHeaders request = exchange.request().headers();
         String range = request.get(HttpHeaderNames.RANGE);
-        if (range == null || response.status().code() != 200 || !takesRanges(response.headers())) {
+        if (range == null || response.status().code() != 200 || !RangeSlicer.takesRanges(response.headers())) {
             return false;
         }
         // a HEAD's lookup may hand the answer back without its body: its head says how long the GET's is
         long length = exchange.isHead() ? HttpUtil.getContentLength(response, -1L) : response.content().readableBytes();
-        if (length < 0 || !ifRangeAllows(request.get(HttpHeaderNames.IF_RANGE), response.headers())) {
+        if (length < 0 || !RangeSlicer.ifRangeAllows(request.get(HttpHeaderNames.IF_RANGE), response.headers())) {
             return false;
         }
         ByteRanges.Result ranges = ByteRanges.parse(range, length);
@@ -117,28 +115,5 @@ final class CachedRanges {
                 body);
         part.headers().set(whole.headers()).remove(HttpHeaderNames.TRANSFER_ENCODING);
         return part;
-    }
-
-    /** The script said it takes byte ranges: an {@code Accept-Ranges} naming {@code bytes}. */
-    private static boolean takesRanges(HttpHeaders headers) {
-        for (String value : headers.getAll(HttpHeaderNames.ACCEPT_RANGES)) {
-            for (String unit : value.split(",")) {
-                if (unit.strip().equalsIgnoreCase("bytes")) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
-    /** Whether an {@code If-Range} (none: yes) names the stored answer, by its strong ETag or its Last-Modified. */
-    private static boolean ifRangeAllows(String ifRange, HttpHeaders stored) {
-        if (ifRange == null) {
-            return true;
-        }
-        Date modified = HttpDates.parse(stored.get(HttpHeaderNames.LAST_MODIFIED));
-        // without a Last-Modified no date names it: one no If-Range date can equal
-        long millis = modified == null ? Long.MIN_VALUE : modified.getTime();
-        return Preconditions.ifRangeAllows(ifRange, stored.get(HttpHeaderNames.ETAG), millis);
     }
 }

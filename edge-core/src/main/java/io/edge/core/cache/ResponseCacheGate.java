@@ -486,6 +486,9 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 detached = true;
                 return false;
             }
+            if (!detached && !sendsFile) { // a file handed out takes the Range itself
+                exchange.offerRanges(); // asked for whole: the client's Range is honoured on the way out, as nginx's
+            }
             return true;
         }
 

@@ -218,6 +218,14 @@ public interface Exchange {
         offerCompression();
     }
 
+    /**
+     * The head written next is a script's 200 asked for whole (the response cache hid the client's Range): the client's
+     * Range is honoured on it as it goes out, as nginx's range filter does ({@link RangeSlicer}). By default it goes
+     * whole.
+     */
+    default void offerRanges() {
+    }
+
     /** A whole body's gzip form, kept for the next answer of the same body. */
     interface CompressedForm {
         /** The body compressed at {@code level} (RFC 1952, whole), a buffer the caller takes; null if none is kept. */

@@ -143,6 +143,10 @@ final class ServerExchange implements Exchange {
     private HttpHeaders sentHeaders;
     /** The gzip of this response's body while it is being compressed, else null. */
     private GzipFilter gzip;
+    /** {@link #offerRanges}: the client's Range may be honoured on the head written next. */
+    private boolean rangesOffered;
+    /** The range of this response's body that goes out while it is being written, else null. */
+    private RangeSlicer slicer;
 
     /**
      * @param sentUri         the request target as the client sent it (an absolute form is made origin-form for
@@ -424,6 +428,11 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
+    public void offerRanges() {
+        rangesOffered = true;
+    }
+
+    @Override
     public ChannelFuture write(Object message) {
         return counted(track(message, false), false);
     }
@@ -480,7 +489,17 @@ final class ServerExchange implements Exchange {
                     message = response;
                 }
             }
+            // then nginx's range filter, on an answer that goes uncompressed
+            if (rangesOffered && gzip == null && !response.headers().contains(HttpHeaderNames.CONTENT_ENCODING)) {
+                slicer = RangeSlicer.begin(request, response);
+                if (slicer != null && response instanceof FullHttpResponse whole) {
+                    response = slicer.sliceWhole(whole);
+                    message = response;
+                    slicer = null;
+                }
+            }
             compressionOffered = false;
+            rangesOffered = false;
             offeredLength = -1;
             offeredType = null;
             compressedForm = null;
@@ -491,6 +510,11 @@ final class ServerExchange implements Exchange {
             message = gzip.encode(content, flush);
             if (message instanceof LastHttpContent) {
                 gzip = null; // ended
+            }
+        } else if (slicer != null && message instanceof HttpContent content) {
+            message = slicer.slice(content);
+            if (message instanceof LastHttpContent) {
+                slicer = null; // ended
             }
         }
         return message;

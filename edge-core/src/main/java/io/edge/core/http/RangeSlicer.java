@@ -1,0 +1,136 @@
+package io.edge.core.http;
+
+import io.edge.cache.http.HttpDates;
+import io.edge.core.statics.ByteRanges;
+import io.edge.core.statics.ByteRanges.Partial;
+import io.edge.core.statics.ByteRanges.Range;
+import io.edge.core.statics.ByteRanges.Unsatisfiable;
+import io.edge.core.statics.Preconditions;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.util.Date;
+
+/**
+ * A {@code Range} honoured on a script's 200 as it goes out, nginx's range filter on an answer its cache asked for
+ * whole (the response cache hides a client's Range from the script, as fastcgi_cache does, and a miss or an answer too
+ * large to store then went whole: a video's seek or a resumed download had all of it, each time). As nginx's: only for
+ * a 200 whose length its head declares and whose script said it takes ranges ({@code Accept-Ranges: bytes}), one that
+ * goes uncompressed, an {@code If-Range} naming it; one range becomes a 206 of those bytes, none in the body a 416 with
+ * no body; several are sent whole (nginx makes a multipart answer only of a body it holds in one buffer). One per
+ * response, on its event loop.
+ */
+public final class RangeSlicer {
+
+    /** The first and last byte of the body that go out (inclusive); none for a 416. */
+    private final long first;
+    private final long last;
+    /** How far into the body the parts written so far reached. */
+    private long position;
+
+    private RangeSlicer(long first, long last) {
+        this.first = first;
+        this.last = last;
+    }
+
+    /**
+     * Judges {@code response}, about to go to {@code request}'s client: when a range of it goes, its head is made the
+     * 206's (or the 416's) and the slicer for its body returned; else null, the head untouched.
+     */
+    static RangeSlicer begin(HttpRequest request, HttpResponse response) {
+        String range = request.headers().get(HttpHeaderNames.RANGE);
+        HttpHeaders headers = response.headers();
+        if (range == null || response.status().code() != 200 || !takesRanges(headers)
+                || headers.contains(HttpHeaderNames.CONTENT_ENCODING) || HttpUtil.isTransferEncodingChunked(response)) {
+            return null;
+        }
+        long length = HttpUtil.getContentLength(response, -1L);
+        if (length < 0 || !ifRangeAllows(request.headers().get(HttpHeaderNames.IF_RANGE), headers)) {
+            return null;
+        }
+        ByteRanges.Result ranges = ByteRanges.parse(range, length);
+        if (ranges instanceof Unsatisfiable unsatisfiable) {
+            response.setStatus(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
+            headers.set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange()).set(HttpHeaderNames.CONTENT_LENGTH, 0);
+            return new RangeSlicer(0, -1);
+        }
+        if (!(ranges instanceof Partial partial) || partial.isMultipart()) {
+            return null;
+        }
+        Range part = partial.ranges().get(0);
+        response.setStatus(HttpResponseStatus.PARTIAL_CONTENT);
+        headers.set(HttpHeaderNames.CONTENT_RANGE, part.contentRange(length))
+                .set(HttpHeaderNames.CONTENT_LENGTH, part.length());
+        return new RangeSlicer(part.first(), part.last());
+    }
+
+    /** {@code whole}'s content cut to the range: a new response owning the slice; {@code whole} is released. */
+    FullHttpResponse sliceWhole(FullHttpResponse whole) {
+        ByteBuf content = whole.content();
+        ByteBuf kept = slice(content);
+        try {
+            return whole.replace(kept);
+        } finally {
+            whole.release();
+        }
+    }
+
+    /** {@code content} cut to the part of the range it holds (maybe none): a new message; {@code content} released. */
+    HttpContent slice(HttpContent content) {
+        ByteBuf kept = slice(content.content());
+        try {
+            if (content instanceof LastHttpContent last) {
+                return new DefaultLastHttpContent(kept, last.trailingHeaders());
+            }
+            return new DefaultHttpContent(kept);
+        } finally {
+            content.release();
+        }
+    }
+
+    /** The bytes of {@code body}, the next part of the response's, that lie in the range: retained, or none. */
+    private ByteBuf slice(ByteBuf body) {
+        long start = position;
+        long end = position + body.readableBytes(); // exclusive
+        position = end;
+        long from = Math.max(start, first);
+        long to = Math.min(end, last + 1);
+        if (from >= to) {
+            return Unpooled.EMPTY_BUFFER;
+        }
+        return body.retainedSlice(body.readerIndex() + (int) (from - start), (int) (to - from));
+    }
+
+    /** The script said it takes byte ranges: an {@code Accept-Ranges} naming {@code bytes}. */
+    public static boolean takesRanges(HttpHeaders headers) {
+        for (String value : headers.getAll(HttpHeaderNames.ACCEPT_RANGES)) {
+            for (String unit : value.split(",")) {
+                if (unit.strip().equalsIgnoreCase("bytes")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether an {@code If-Range} (none: yes) names the answer {@code headers} belong to: its strong ETag or date. */
+    public static boolean ifRangeAllows(String ifRange, HttpHeaders headers) {
+        if (ifRange == null) {
+            return true;
+        }
+        Date modified = HttpDates.parse(headers.get(HttpHeaderNames.LAST_MODIFIED));
+        // without a Last-Modified no date names it: one no If-Range date can equal
+        long millis = modified == null ? Long.MIN_VALUE : modified.getTime();
+        return Preconditions.ifRangeAllows(ifRange, headers.get(HttpHeaderNames.ETAG), millis);
+    }
+}
