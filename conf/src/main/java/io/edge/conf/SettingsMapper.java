@@ -875,6 +875,9 @@ final class SettingsMapper {
         if (pages.object().isEmpty()) {
             return Map.of();
         }
+        if (root == null) {
+            return errorPages(pages, null, policy, mimeTypes, null); // the root's problem said: its statuses and paths
+        }
         // Pages are opened as request paths are: beneath the root held open, every component held to the rule.
         PathResolver resolver = new PathResolver(root, policy);
         try {
@@ -904,9 +907,9 @@ final class SettingsMapper {
                 pages.invalid(status, fault, path);
                 continue;
             }
-            Path file = root.resolve(uri.startsWith("/") ? uri.substring(1) : uri).normalize();
+            Path file = root == null ? null : root.resolve(uri.startsWith("/") ? uri.substring(1) : uri).normalize();
             String expected = path + ", of at most " + ErrorPage.MAX_BYTES / 1024 + " KiB";
-            if (!uri.startsWith("/") || !file.startsWith(root) || file.equals(root)) {
+            if (!uri.startsWith("/") || uri.equals("/") || file != null && (!file.startsWith(root) || file.equals(root))) {
                 pages.invalid(status, "\"" + uri + "\" is not a path under the root", expected);
                 continue;
             }
@@ -915,6 +918,9 @@ final class SettingsMapper {
                 // "cannot be read: Permission denied" of a readable file
                 pages.invalid(status, "\"" + uri + "\" has a . or .. segment", expected + ", written without them");
                 continue;
+            }
+            if (root == null) {
+                continue; // no file to look for
             }
             try {
                 if (!Files.isRegularFile(file)) {
@@ -1133,8 +1139,7 @@ final class SettingsMapper {
             }
             PathPolicy policy = pathPolicy(site);
             List<LocationSettings> locations = locations(site, locationDefaults, locationTemplate, backendNames);
-            Map<Integer, ErrorPage> errorPages = root == null ? Map.of()
-                    : errorPages(site.section("error-pages"), root, policy, mimeTypes);
+            Map<Integer, ErrorPage> errorPages = errorPages(site.section("error-pages"), root, policy, mimeTypes);
             result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations, errorPages));
         }
         return result;

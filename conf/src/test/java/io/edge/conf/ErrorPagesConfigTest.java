@@ -44,6 +44,25 @@ class ErrorPagesConfigTest {
         assertThat(settings.sites().get(0).errorPages()).containsOnlyKeys(503);
     }
 
+    /**
+     * A site whose root is missing or of the wrong type has its error-pages checked all the same, but for the files:
+     * their shape and statuses went unchecked, and came up one at a time as each root was mended (the config audit).
+     */
+    @Test
+    void theShapeAndStatusesOfErrorPagesAreCheckedWithoutARoot() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                sites = [
+                  { root = [www], error-pages = [] }
+                  { error-pages { 200 = "/errors/503.html", 503 = "errors/503.html", 404 = "/errors/404.html" } }
+                ]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::key).containsExactlyInAnyOrder(
+                "edge.sites[0].root", "edge.sites[0].error-pages", "edge.sites[1].root",
+                "edge.sites[1].error-pages.200", "edge.sites[1].error-pages.503");
+    }
+
     @Test
     void noStatusAMissingOrLargeFileAndAPathOutOfTheRootAreProblems() throws Exception {
         Path file = EdgeConfFile.write(dir, """
