@@ -101,6 +101,11 @@ final class ParseErrors {
             }
         }
         ConfigOrigin origin = e.origin();
+        WrittenAt inUrl = urlIncludeOf(origin, file, null);
+        if (inUrl != null) {
+            return new ConfigProblem(inUrl.file(), inUrl.line(), null, withoutClassNames(stripOrigin(e))
+                    .replace(RENAME_ADVICE, "") + inUrl.note(), null);
+        }
         Path where = origin != null && origin.filename() != null ? Path.of(origin.filename()) : file;
         int line = origin != null ? origin.lineNumber() : -1;
         Matcher root = NOT_AN_OBJECT_AT_ROOT.matcher(stripOrigin(e));
@@ -562,6 +567,22 @@ final class ParseErrors {
     }
 
     /** The directive in {@code file}, or in a file it includes, that names {@code missing}. */
+    /**
+     * Where a value read from {@code origin} is to be named when it came from a URL include (which has no file): at the
+     * include directive reading that URL, in {@code file} or a file it includes (else {@code file}, without a line), with
+     * a note naming the URL and the line there. Null for an origin of a file or a resource.
+     */
+    static WrittenAt urlIncludeOf(ConfigOrigin origin, Path file, String key) {
+        if (origin == null || origin.filename() != null || origin.resource() != null || origin.url() == null) {
+            return null;
+        }
+        String url = origin.url().toExternalForm();
+        Directive include = find(file, url, new HashSet<>(), 0);
+        String source = url + (origin.lineNumber() > 0 ? " line " + origin.lineNumber() : "");
+        return include == null ? new WrittenAt(file, -1, key, null, source)
+                : new WrittenAt(include.file(), include.line(), key, null, source);
+    }
+
     private static Directive find(Path file, String missing, Set<Path> seen, int depth) {
         if (depth > MAX_DEPTH || !seen.add(file.toAbsolutePath().normalize())) {
             return null;

@@ -42,7 +42,7 @@ final class Problems {
         }
         WrittenAt where = writtenAt(origin, key);
         // a value from the environment is not in the file: the line is only where it was substituted
-        found.add(new ConfigProblem(where.file(), where.line(), key, message + where.fromVariable(), expected));
+        found.add(new ConfigProblem(where.file(), where.line(), key, message + where.note(), expected));
     }
 
     /**
@@ -79,6 +79,10 @@ final class Problems {
 
     /** Where the value of {@code key} from {@code origin} was written, as its problems name it. */
     WrittenAt writtenAt(ConfigOrigin origin, String key) {
+        WrittenAt inUrl = ParseErrors.urlIncludeOf(origin, file, key);
+        if (inUrl != null) {
+            return inUrl;
+        }
         Path where = file;
         int line = -1;
         // A value from reference.conf is never the user's mistake to find there; name the user's file.

@@ -11,12 +11,19 @@ import java.nio.file.Path;
  * @param key  the full key, list elements written {@code listen[0]}
  * @param variable the environment variable the value was substituted from ({@code ${EDGE_LISTEN}}), whose line is
  *                 only where it was substituted; {@code null} when the file wrote the value
+ * @param source   the URL (and line there) a value read by an {@code include url(...)} was written at, where {@code file}
+ *                 and {@code line} name that include; {@code null} for a value of a file
  */
-public record WrittenAt(Path file, int line, String key, String variable) {
+public record WrittenAt(Path file, int line, String key, String variable, String source) {
 
     /** A value the file wrote itself. */
     public WrittenAt(Path file, int line, String key) {
-        this(file, line, key, null);
+        this(file, line, key, null, null);
+    }
+
+    /** A value of the file, or substituted there from {@code variable} (null: none). */
+    public WrittenAt(Path file, int line, String key, String variable) {
+        this(file, line, key, variable, null);
     }
 
     /** A setting of which only the key is known. */
@@ -26,11 +33,15 @@ public record WrittenAt(Path file, int line, String key, String variable) {
 
     /** The problem {@code message} with this setting, read as a configuration problem (naming its variable, if any). */
     public ConfigProblem problem(String message) {
-        return new ConfigProblem(file, line, key, message + fromVariable(), null);
+        return new ConfigProblem(file, line, key, message + note(), null);
     }
 
-    /** {@code " (from environment variable NAME)"}, or nothing for a value the file wrote. */
-    String fromVariable() {
-        return variable == null ? "" : " (from environment variable " + variable + ")";
+    /**
+     * {@code " (from environment variable NAME)"}, {@code " (in http://host/x.conf line 3)"}, or nothing for a value the
+     * file wrote.
+     */
+    String note() {
+        return (variable == null ? "" : " (from environment variable " + variable + ")")
+                + (source == null ? "" : " (in " + source + ")");
     }
 }

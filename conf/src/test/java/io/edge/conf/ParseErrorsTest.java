@@ -823,6 +823,44 @@ class ParseErrorsTest {
                 ConfigProblem::message).containsExactly(tuple(3, "\"lots\" is not a number"));
     }
 
+    /**
+     * A bad value or a syntax error in a file fetched by an include url(...) is placed at that include, in the file that
+     * has it, with the URL and its line there: it was named as the main file's, at the URL file's line numbers, where the
+     * main file had something else (the config audit).
+     */
+    @Test
+    void aProblemInAUrlIncludeIsPlacedAtTheIncludeAndNamesTheUrlAndItsLine() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", exchange -> {
+            byte[] body = (exchange.getRequestURI().getPath().endsWith("/bad.conf")
+                    ? "server {\n  io-threads = lots\n  bogus = 1\n}\n" : "server {\n  io-threads = [\n")
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        try {
+            Files.createDirectories(dir.resolve("www"));
+            String base = "http://127.0.0.1:" + server.getAddress().getPort();
+            Path inner = write("inner.conf", "# the include\n\ninclude url(\"" + base + "/bad.conf\")\n");
+            Path file = write("main.conf", "edge {\n  sites = [{ root = www }]\n  include \"inner.conf\"\n}\n");
+            assertThat(problems(file)).extracting(ConfigProblem::file, ConfigProblem::line, ConfigProblem::key,
+                    ConfigProblem::message).containsExactlyInAnyOrder(
+                    tuple(inner, 3, "edge.server.io-threads", "\"lots\" is not a number (in " + base + "/bad.conf line 2)"),
+                    tuple(inner, 3, "edge.server.bogus", "unknown key (in " + base + "/bad.conf line 3)"));
+            Path broken = write("broken.conf", "edge {\n  sites = [{ root = www }]\n}\n\ninclude url(\"" + base
+                    + "/broken.conf\")\n");
+            assertThat(problems(broken)).singleElement().satisfies(p -> {
+                assertThat(p.file()).isEqualTo(broken);
+                assertThat(p.line()).isEqualTo(5);
+                assertThat(p.message()).endsWith("(in " + base + "/broken.conf line 3)");
+            });
+        } finally {
+            server.stop(0);
+        }
+    }
+
     private List<ConfigProblem> problems(Path file) {
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
         assertThat(e).as("loading should fail").isNotNull();
