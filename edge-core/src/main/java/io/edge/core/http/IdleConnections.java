@@ -4,9 +4,9 @@ import io.netty.channel.EventLoop;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The kept-alive connections of one event loop that wait for their next request with nothing in flight, oldest idle
- * first: those closed to make room at {@code max-connections} (nginx's reusable connections, drained by
- * {@code ngx_drain_connections}). An intrusive list through {@link RequestTimeouts}, which links a connection as its
+ * The connections of one event loop that wait for a request with nothing in flight, new ones that have sent nothing yet
+ * and kept-alive ones, oldest idle first: those closed to make room at {@code max-connections} (nginx's reusable
+ * connections, drained by {@code ngx_drain_connections}). An intrusive list through {@link RequestTimeouts}, which links a connection as its
  * keep-alive wait starts and unlinks it as the next request's first byte arrives or it closes: no allocation and no
  * lock per request.
  *

@@ -18,8 +18,8 @@ import java.util.function.BooleanSupplier;
  *   WAITING --first byte but CR, LF--> HEAD --head decoded--> BUSY --exchange done, keep-alive--> WAITING (HEAD
  *                                                                     if the decoder already holds part of the next head)
  *   WAITING: a new connection waits {@code requestHead}, a kept-alive one {@code keepAlive}; expiry closes quietly.
- *            A kept-alive one is listed in its loop's {@link IdleConnections} meanwhile (from when its last response
- *            is out): at {@code max-connections} the server may close it early, as quietly.
+ *            Either is listed in its loop's {@link IdleConnections} meanwhile (a kept-alive one from when its last
+ *            response is out): at {@code max-connections} the server may close it early, as quietly.
  *   HEAD:    part of a request head arrived; expiry answers 408 and closes (slowloris).
  *   BUSY:    an exchange is running; its writes are watched by the write timeout instead.
  * </pre>
@@ -50,6 +50,9 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
 
     private enum State { WAITING, HEAD, BUSY }
 
+    /** How long a new connection says nothing before it may be closed to make room ({@link IdleConnections}). */
+    static final long SILENT_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private final long requestHeadNanos;
     private final long bodyNanos;
     private final long keepAliveNanos;
@@ -75,6 +78,11 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
     RequestTimeouts idleNext;
     boolean idleLinked;
     long idleSince;
+    /**
+     * When a new connection joins {@link #idleList} if it is still waiting for its first request (empty lines alone are
+     * nothing); 0 once that time came.
+     */
+    private long silentFrom;
 
     RequestTimeouts(Duration requestHead, Duration body, Duration keepAlive) {
         this.requestHeadNanos = requestHead.toNanos();
@@ -89,7 +97,18 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        arm(now() + requestHeadNanos);
+        long now = now();
+        deadline = now + requestHeadNanos;
+        if (idleList != null) {
+            // Silent for SILENT_NANOS since it connected, it may be closed to make room as a kept-alive one may, as
+            // nginx's reusable new connections: else max-connections clients that connect and say nothing, again each
+            // head timeout, held every other client out (the resource audit). Not at once: a client just accepted
+            // whose request is in the socket, not read yet, would be the one closed for the next.
+            silentFrom = now + Math.min(SILENT_NANOS, requestHeadNanos);
+            schedule(silentFrom); // fires first, then re-arms for the head's deadline
+        } else {
+            schedule(deadline);
+        }
         ctx.fireChannelActive();
     }
 
@@ -163,8 +182,9 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Lists this connection in {@code idle} while its keep-alive wait runs: a connection between requests, its last
-     * response out, no part of a request read. The server may then close it ({@link #closeIdle}) to make room.
+     * Lists this connection in {@code idle} while it waits for a request: a new one until its first byte, one between
+     * requests once its last response is out, no part of a request read. The server may then close it
+     * ({@link #closeIdle}) to make room.
      */
     void trackIdleIn(IdleConnections idle) {
         this.idleList = idle;
@@ -290,6 +310,12 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
         timer = null;
         if (!ctx.channel().isActive()) {
             return;
+        }
+        if (silentFrom != 0 && now() - silentFrom >= 0) {
+            silentFrom = 0;
+            if (state == State.WAITING && !idleLinked && responseEnd == null) {
+                idleList.add(this, now());
+            }
         }
         if (readingBody) {
             if (!ctx.channel().config().isAutoRead()) {

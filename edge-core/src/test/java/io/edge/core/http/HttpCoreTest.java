@@ -289,15 +289,15 @@ class HttpCoreTest {
 
     @Test
     void atMaxConnectionsEveryClientInTheBacklogIsServedOneFreedSlotAtATimeAndNoneIsReset() throws Exception {
-        // Silent connections send nothing: waiting for a first request, they are never idle, never closed to make room.
+        // Connections in the middle of a request head: never idle, never closed to make room.
         InetSocketAddress address = start(TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(60)), 3));
-        List<RawHttpClient> silent = connect(address, 3);
+        List<RawHttpClient> silent = halfHeads(address, 3);
         List<RawHttpClient> waiting = connect(address, 10);
         try {
             for (int i = 0; i < waiting.size(); i++) {
                 waiting.get(i).send("GET /w" + i + " HTTP/1.1\r\nHost: a\r\n\r\n");
             }
-            // The first client of the backlog is held; nothing is idle to close for it. Once a silent connection
+            // The first client of the backlog is held; nothing is idle to close for it. Once a half-sent one
             // closes it is served, and the next one is held: each served client, idle once answered, is closed for
             // the next, so the rest of the backlog is served in turn without the test (whose closes of them below
             // find them closed already). The backlog is first in, first out: client i is the i-th served.
@@ -318,7 +318,7 @@ class HttpCoreTest {
                 new InetSocketAddress("127.0.0.2", 0)), 1, 2, TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(60)),
                 null, Path.of(System.getProperty("java.io.tmpdir")));
         start(two);
-        List<RawHttpClient> silent = connect(server.boundAddresses().get(0), 2);
+        List<RawHttpClient> silent = halfHeads(server.boundAddresses().get(0), 2);
         List<RawHttpClient> waiting = connect(server.boundAddresses().get(1), 6);
         try {
             for (int i = 0; i < waiting.size(); i++) {
@@ -384,6 +384,30 @@ class HttpCoreTest {
             assertThat(server.connectionsLine()).contains(" refused=0 ");
         } finally {
             closeAll(idle);
+        }
+    }
+
+    /**
+     * A connection that has sent nothing since it connected is idle as a kept-alive one is, as nginx's new connections
+     * are reusable: at the limit the one idle longest is closed for a waiting client, quietly. Silent ones were never
+     * closed, and clients that connected and said nothing, again each head timeout, held everyone else out (the
+     * resource audit: one answer in 30 s for another client).
+     */
+    @Test
+    void atMaxConnectionsAConnectionThatSentNothingIsClosedToServeANewClient() throws Exception {
+        InetSocketAddress address = start(TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(60)), 3));
+        List<RawHttpClient> silent = connect(address, 3);
+        try {
+            for (int i = 0; i < 2; i++) {
+                try (RawHttpClient late = new RawHttpClient(address)) {
+                    assertThat(answer(late.send("GET /late" + i + " HTTP/1.1\r\nHost: a\r\n\r\n")))
+                            .isEqualTo("200 /late" + i + "? body=0");
+                }
+            }
+            assertThat(silent.get(0).socket().getInputStream().read()).as("the first that said nothing").isEqualTo(-1);
+            assertThat(server.connectionsLine()).contains(" refused=0 ");
+        } finally {
+            closeAll(silent);
         }
     }
 
@@ -477,6 +501,20 @@ class HttpCoreTest {
         List<RawHttpClient> clients = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             clients.add(new RawHttpClient(address));
+        }
+        return clients;
+    }
+
+    /**
+     * {@code count} connections that each hold part of a request head: busy, none ever closed to make room. Each sends
+     * it behind a whole request, so that once that one's answer is in the part is known read (the loop decodes it in the
+     * task that answered), and no connection is taken for one that said nothing meanwhile.
+     */
+    private static List<RawHttpClient> halfHeads(InetSocketAddress address, int count) throws Exception {
+        List<RawHttpClient> clients = connect(address, count);
+        for (RawHttpClient client : clients) {
+            assertThat(answer(client.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\nGET /half HTTP/1.1\r\nHo")))
+                    .isEqualTo("200 /first? body=0");
         }
         return clients;
     }
