@@ -227,7 +227,14 @@ public final class FcgiExchange {
     private boolean workerFree;
     private ScheduledFuture<?> workerTimer;
     private Runnable onWritable;
+    /**
+     * When the read timeout counts from: the last read once the head is in (or the response no longer wanted), else the
+     * end of the request, as nginx's upstream read timer, which no part of the head moves: a backend that sent a header
+     * line every half second held its request and its slot until the head's size limit, some 34 minutes.
+     */
     private long lastReadNanos;
+    /** The whole head was read ({@link Listener#onHead} called). */
+    private boolean headRead;
     private ScheduledFuture<?> readTimer;
     private ScheduledFuture<?> writeTimer;
 
@@ -662,6 +669,7 @@ public final class FcgiExchange {
                 LOG.warn("[{}] {}: {} more response headers mended or dropped", options.requestId(), lease.address(),
                         mended.size() - MENDED_LOGGED);
             }
+            headRead = true;
             try {
                 listener.onHead(parser.head());
             } catch (RuntimeException | Error e) {
@@ -787,7 +795,9 @@ public final class FcgiExchange {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            lastReadNanos = backendChannel.eventLoop().ticker().nanoTime();
+            if (headRead || state != State.SENDING) {
+                lastReadNanos = backendChannel.eventLoop().ticker().nanoTime();
+            }
             if (state == State.AWAITING_WORKER) {
                 ReferenceCountUtil.release(msg);
                 if (answersProbe(msg)) {

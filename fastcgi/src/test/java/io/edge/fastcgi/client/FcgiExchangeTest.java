@@ -293,10 +293,35 @@ class FcgiExchangeTest {
         assertClosedAndNotPooled();
     }
 
+    /**
+     * The head must come within the read timeout of the request's end, as nginx's upstream read timer, which no part of
+     * the head moves (the resource audit: a backend that sent a header line every half second held its request for 34
+     * minutes); once it is in, the timeout is the longest silence.
+     */
+    @Test
+    void aHeadNotWholeWithinTheReadTimeoutIsBackendTimeoutHoweverItTrickles() {
+        FcgiExchange exchange = start(true);
+        exchange.endStdin();
+        for (int i = 0; i < 4; i++) {
+            backend.writeInbound(record(6, "X-Line-" + i + ": a\r\n"));
+            backend.writeInbound(record(7, "a notice\n"));
+            backend.advanceTimeBy(1, TimeUnit.SECONDS);
+            backend.runScheduledPendingTasks();
+        }
+        assertThat(recorder.error).isNull();
+        backend.writeInbound(record(6, "X-Line-4: a\r\n"));
+        backend.advanceTimeBy(1, TimeUnit.SECONDS);
+        backend.runScheduledPendingTasks();
+        assertThat(recorder.head).isNull();
+        assertThat(recorder.error).isInstanceOf(BackendTimeoutException.class);
+        assertClosedAndLingering();
+    }
+
     @Test
     void stallPastReadTimeoutIsBackendTimeout() {
         FcgiExchange exchange = start(true);
         exchange.endStdin();
+        backend.writeInbound(record(6, "Content-Type: text/plain\r\n\r\n"));
         backend.advanceTimeBy(4, TimeUnit.SECONDS);
         backend.runScheduledPendingTasks();
         backend.writeInbound(record(7, "still alive\n")); // data resets the clock
