@@ -62,6 +62,7 @@ import org.slf4j.LoggerFactory;
 final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpConnectionHandler.class);
+    private static final ThrottledWarnings OUT_OF_MEMORY = new ThrottledWarnings(LOG, System::nanoTime);
     private static final AtomicBoolean UNNAMEABLE_LOGGED = new AtomicBoolean();
     /** The response cache's purge (its responder, in io.edge.core.cache, takes it). */
     private static final HttpMethod PURGE = HttpMethod.valueOf("PURGE");
@@ -945,7 +946,14 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.debug("connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+        if (cause instanceof OutOfMemoryError) {
+            // no memory to read into (direct memory taken by uploads and downloads): the client is cut off unanswered,
+            // which must not go untold as a reset connection does (the resource audit found uploads cut so, silently)
+            OUT_OF_MEMORY.warn(cause.getClass(), "connection " + ctx.channel().remoteAddress() + " closed: " + cause
+                    .getMessage() + " (raise -XX:MaxDirectMemorySize or the heap in EDGE_JAVA_OPTS)");
+        } else {
+            LOG.debug("connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+        }
         ctx.close();
     }
 }

@@ -102,6 +102,24 @@ class HttpConnectionHandlerTest {
     }
 
     /**
+     * A connection cut off for want of memory to read into (uploads holding the direct memory) is closed and said so in
+     * the error log: it went as a silent reset, logged at DEBUG only (the resource audit); other failures stay quiet.
+     */
+    @Test
+    void aConnectionClosedForWantOfMemoryIsToldInTheErrorLog() {
+        openFromTcp(new EchoResponder());
+        try (CapturedLog log = CapturedLog.of(HttpConnectionHandler.class)) {
+            client.pipeline().fireExceptionCaught(new java.io.IOException("Connection reset by peer"));
+            assertThat(log.lines()).isEmpty();
+            openFromTcp(new EchoResponder());
+            client.pipeline().fireExceptionCaught(new OutOfMemoryError("Cannot reserve 65536 bytes of direct buffer memory"));
+            assertThat(client.isOpen()).isFalse();
+            assertThat(log.lines()).singleElement().satisfies(line -> assertThat(line)
+                    .contains("connection /192.0.2.7:40000 closed: Cannot reserve 65536 bytes of direct buffer memory"));
+        }
+    }
+
+    /**
      * server.timeouts.write must be more than 0, and 500 us is: it was handed to the write watch in whole milliseconds,
      * 0, which watches nothing, so a reader that stopped held its connection for good. Netty's shortest watch is 1 ms.
      */
