@@ -99,7 +99,7 @@ final class Problems {
             if (filename != null) {
                 where = Path.of(filename);
                 if (line < 1 && key != null && RequiredIncludes.isProperties(filename)) {
-                    line = propertiesLine(linesOf(where), key); // Typesafe gives a properties file's values no line
+                    line = propertiesLineOf(linesOf(where), key); // Typesafe gives a properties file's values no line
                 }
                 // Typesafe places a triple-quoted string over several lines at its last line; its key is at its first
                 line = tripleQuotedStarts.computeIfAbsent(where, f -> ParseErrors.tripleQuotedStarts(linesOf(f)))
@@ -107,6 +107,22 @@ final class Problems {
             }
         }
         return new WrittenAt(where, line, key, Substitutions.environmentVariable(origin));
+    }
+
+    /**
+     * {@link #propertiesLine} of {@code key}, or of the key less its leading parts where the file was included inside an
+     * object ({@code edge { include "x.properties" }} writes {@code server.timeouts.body} for
+     * {@code edge.server.timeouts.body}); -1 when none is set there.
+     */
+    static int propertiesLineOf(List<String> lines, String key) {
+        for (String inner = key; ; ) {
+            int line = propertiesLine(lines, inner);
+            int dot = inner.indexOf('.');
+            if (line > 0 || dot < 0) {
+                return line;
+            }
+            inner = inner.substring(dot + 1);
+        }
     }
 
     /** A key of a properties file ({@code edge.sites.0.root}): what comes before its separator, {@code =}, : or a blank. */

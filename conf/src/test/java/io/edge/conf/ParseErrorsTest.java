@@ -821,6 +821,11 @@ class ParseErrorsTest {
         Path file = write("main2.conf", "edge { sites = [] }\ninclude \"twice.properties\"\n");
         assertThat(problems(file)).filteredOn(p -> p.file().equals(twice)).extracting(ConfigProblem::line,
                 ConfigProblem::message).containsExactly(tuple(3, "\"lots\" is not a number"));
+        // included inside an object, its keys are written without the object's path: found all the same (it had no line)
+        Path inner = write("inner.properties", "# inside edge { }\nserver.timeouts.body = 5 years\n");
+        Path nested = write("main3.conf", "edge {\n  sites = []\n  include \"inner.properties\"\n}\n");
+        assertThat(problems(nested)).filteredOn(p -> p.file().equals(inner)).extracting(ConfigProblem::line,
+                ConfigProblem::key).containsExactly(tuple(2, "edge.server.timeouts.body"));
     }
 
     /**
