@@ -227,7 +227,16 @@ public final class ConfigLoader {
             throw new ConfigException(problems.sorted(), warnings);
         }
         boolean spawns = settings.backends().values().stream().anyMatch(b -> b.spawn() != null);
-        if (!createRunDir || !spawns || !settings.server().runDir().equals(placeholder)) {
+        if (!spawns || !settings.server().runDir().equals(placeholder)) {
+            return settings.withWarnings(warnings);
+        }
+        if (!createRunDir) {
+            // --check-config makes none, but says whether the start could (it said ok, and the start refused)
+            String refused = runningTemporaryRunDir != null ? null
+                    : SettingsMapper.directoryRefused(TemporaryRunDir.parent());
+            if (refused != null) {
+                throw new ConfigException(noTemporaryRunDir(edge, problems, refused));
+            }
             return settings.withWarnings(warnings);
         }
         Path runDir;
@@ -235,10 +244,7 @@ public final class ConfigLoader {
             runDir = runningTemporaryRunDir != null ? runningTemporaryRunDir
                     : TemporaryRunDir.create(TemporaryRunDir.parent());
         } catch (IOException | RuntimeException e) {
-            edge.section("server").problem("run-dir", "\"\" needs a temporary directory, and none could be made under "
-                            + System.getProperty("java.io.tmpdir") + " (" + e.getMessage() + ")",
-                    "run-dir set to a writable directory, or -Djava.io.tmpdir naming one");
-            throw new ConfigException(problems.sorted());
+            throw new ConfigException(noTemporaryRunDir(edge, problems, SettingsMapper.reason(e)));
         }
         Problems again = new Problems(file);
         again.readIn(order);
@@ -256,6 +262,14 @@ public final class ConfigLoader {
             throw new ConfigException(again.sorted());
         }
         return settings.withWarnings(warnings);
+    }
+
+    /** {@code problems} with the one of a spawned php-fpm's temporary run directory that cannot be made ({@code why}). */
+    private static List<ConfigProblem> noTemporaryRunDir(Section edge, Problems problems, String why) {
+        edge.section("server").problem("run-dir", "\"\" needs a temporary directory, and none could be made under "
+                        + TemporaryRunDir.parent() + " (" + why + ")",
+                "run-dir set to a writable directory, or -Djava.io.tmpdir naming one");
+        return problems.sorted();
     }
 
     private static boolean sameFile(Path a, Path b) {

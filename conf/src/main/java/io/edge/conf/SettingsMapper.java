@@ -443,7 +443,7 @@ final class SettingsMapper {
      * it at once, as nothing else tells: access(2) answers yes to root for /proc, where every mkdir fails, and for
      * directories on a file server that maps root to nobody. Nothing is left behind, also by --check-config.
      */
-    private static String directoryRefused(Path directory) {
+    static String directoryRefused(Path directory) {
         return madeRefused(() -> Files.createTempDirectory(directory, ".edge-probe-"));
     }
 
@@ -546,7 +546,7 @@ final class SettingsMapper {
     }
 
     /** What the file system said, without the path and class name {@link IOException#getMessage()} would add. */
-    private static String reason(Exception e) {
+    static String reason(Exception e) {
         if (e instanceof java.io.UncheckedIOException unchecked) {
             return reason(unchecked.getCause());
         }

@@ -1480,6 +1480,33 @@ class ValidationTest {
         }
     }
 
+    /**
+     * A spawned php-fpm's temporary run directory (run-dir = "") that cannot be made under java.io.tmpdir is a problem of
+     * --check-config as of the start: the check said ok and the start refused the configuration. The reason is said,
+     * not a bare path.
+     */
+    @Test
+    void aTemporaryRunDirThatCannotBeMadeIsAProblemOfTheCheckToo() throws Exception {
+        Path fake = Files.writeString(dir.resolve("php-fpm"), "#!/bin/sh\n");
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+        String spawned = SITE + "\nfastcgi.backends.php.spawn { enabled = true, command = \"" + fake + "\" }";
+        String tmpdir = System.getProperty("java.io.tmpdir");
+        try {
+            System.setProperty("java.io.tmpdir", "/proc");
+            for (ConfigLoader loader : List.of(ConfigLoader.checkOnly(), new ConfigLoader())) {
+                ConfigException e = catchThrowableOfType(ConfigException.class, () -> loader.load(write(spawned)));
+                assertThat(e).as("loading should fail").isNotNull();
+                assertThat(e.problems()).singleElement().satisfies(problem -> {
+                    assertThat(problem.key()).isEqualTo("edge.server.run-dir");
+                    assertThat(problem.message()).startsWith("\"\" needs a temporary directory, and none could be made"
+                            + " under /proc (").doesNotContain("(/proc/edge-");
+                });
+            }
+        } finally {
+            System.setProperty("java.io.tmpdir", tmpdir);
+        }
+    }
+
     /** Whether a directory can be made is asked by making one: it is gone again, and nothing else is made. */
     @Test
     void checkingARunDirLeavesNothingBehind() throws Exception {
