@@ -340,6 +340,10 @@ final class Section {
             invalid(name, render(value) + " is not a size", "a size such as 16 MiB");
             return min;
         }
+        if (unit == UNIT_PAST_A_LONG) {
+            invalid(name, render(value) + " is out of range", expected); // 1 ZiB: a unit, but more than a long holds
+            return min;
+        }
         // exactly: HOCON reads "0.5 B" as 0 bytes (no limit, for a body) and "1.5 B" as 1, without a word
         BigDecimal size = decimal(written.group(1)).multiply(BigDecimal.valueOf(unit));
         if (size.stripTrailingZeros().scale() > 0) {
@@ -350,11 +354,14 @@ final class Section {
     }
 
     /** The bytes of one {@code unit} as HOCON knows it ({@code KiB}, {@code kB}, {@code bytes}); null when unknown. */
+    /** {@link #bytesOfUnit} of a unit HOCON knows whose one is more than a long holds (ZiB, YB). */
+    private static final long UNIT_PAST_A_LONG = -1;
+
     private static Long bytesOfUnit(String unit) {
         try {
             return ConfigValueFactory.fromAnyRef("1 " + unit).atKey("v").getBytes("v");
         } catch (com.typesafe.config.ConfigException e) {
-            return null;
+            return String.valueOf(e.getMessage()).contains("out of range") ? UNIT_PAST_A_LONG : null;
         }
     }
 

@@ -613,6 +613,8 @@ class ValidationTest {
         assertThat(single(SITE + "\ncache.responses.max-bytes = 99999999 PiB").message())
                 .isEqualTo("\"99999999 PiB\" is out of range");
         assertThat(single(SITE + "\nserver.limits.body = 1 XB").message()).isEqualTo("\"1 XB\" is not a size");
+        // a unit HOCON knows, past what a long holds: out of range, not "no size"
+        assertThat(single(SITE + "\nserver.limits.body = 1 ZiB").message()).isEqualTo("\"1 ZiB\" is out of range");
         // TCP_NOTSENT_LOWAT takes an int: 2 GiB is one past it, never cut to a negative or to what fits
         ConfigProblem lowat = single(SITE + "\nserver.tcp-notsent-lowat = 2 GiB");
         assertThat(lowat.key()).isEqualTo("edge.server.tcp-notsent-lowat");
