@@ -107,6 +107,11 @@ record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) 
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("bad regular expression: " + e.getMessage());
         }
+        int trailing = expression.length() - expression.replaceAll("\\\\+$", "").length();
+        if (trailing % 2 == 1) { // Java says "Unexpected internal error" of it
+            throw new IllegalArgumentException("bad regular expression: it ends in a \\ that escapes nothing (\\\\ for"
+                    + " a backslash)");
+        }
         try {
             return Pattern.compile(java, flags);
         } catch (PatternSyntaxException e) {

@@ -1203,6 +1203,11 @@ class ValidationTest {
         assertThat(regex.key()).isEqualTo("edge.sites[0].locations[0].match");
         assertThat(regex.message()).startsWith("\"~ ([a-z\" bad regular expression: ");
         assertThat(regex.expected()).isEqualTo(LocationMatch.EXPECTED);
+        // Java's own words for it were "Unexpected internal error at index 1"
+        assertThat(single("sites = [{ root = www, locations = [{ match = \"~ a\\\\\" }] }]").message())
+                .isEqualTo("\"~ a\\\" bad regular expression: it ends in a \\ that escapes nothing (\\\\ for a backslash)");
+        assertThat(problemsOrNone("sites = [{ root = www, locations = [{ match = \"~ a\\\\\\\\\" }] }]"))
+                .as("an escaped backslash").isEmpty();
     }
 
     /** "/a" and "^~ /a" are one prefix, as nginx has it: which of their settings applied went by their order. */
