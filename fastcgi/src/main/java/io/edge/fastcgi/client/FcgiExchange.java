@@ -670,6 +670,7 @@ public final class FcgiExchange {
                         mended.size() - MENDED_LOGGED);
             }
             headRead = true;
+            lastReadNanos = backendChannel.eventLoop().ticker().nanoTime(); // the read that ended it counts
             try {
                 listener.onHead(parser.head());
             } catch (RuntimeException | Error e) {

@@ -317,6 +317,21 @@ class FcgiExchangeTest {
         assertClosedAndLingering();
     }
 
+    /** The read that ends the head moves the timeout: the body's silence counts from there, not from the request's end. */
+    @Test
+    void theReadThatEndsTheHeadStartsTheSilenceAfterIt() {
+        FcgiExchange exchange = start(true);
+        exchange.endStdin();
+        backend.advanceTimeBy(4, TimeUnit.SECONDS);
+        backend.runScheduledPendingTasks();
+        backend.writeInbound(record(6, "Content-Type: text/plain\r\n\r\nfirst"));
+        backend.advanceTimeBy(2, TimeUnit.SECONDS);
+        backend.runScheduledPendingTasks();
+        assertThat(recorder.head).isNotNull();
+        assertThat(recorder.error).as("2 s after the head, 6 s after the request").isNull();
+        exchange.abort();
+    }
+
     @Test
     void stallPastReadTimeoutIsBackendTimeout() {
         FcgiExchange exchange = start(true);
