@@ -492,6 +492,7 @@ final class ServerExchange implements Exchange {
             // then nginx's range filter, on an answer that goes uncompressed
             if (rangesOffered && gzip == null && !response.headers().contains(HttpHeaderNames.CONTENT_ENCODING)) {
                 slicer = RangeSlicer.begin(request, response);
+                status = response.status().code(); // a 206 or 416 now, as the client gets it
                 if (slicer != null && response instanceof FullHttpResponse whole) {
                     response = slicer.sliceWhole(whole);
                     message = response;

@@ -110,6 +110,37 @@ class AccessLogBytesTest {
     }
 
     /**
+     * A script's 200 whose range is cut as it goes out ({@link RangeSlicer}, offered by the response cache) is logged as
+     * what the client got: 206 and the range's bytes (the commits' review: the line said 200).
+     */
+    @Test
+    void aRangeCutFromAStreamedAnswerIsLoggedAsThe206ItBecame() throws Exception {
+        InetSocketAddress address = start(exchange -> {
+            exchange.offerRanges();
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            HttpUtil.setContentLength(head, 310);
+            head.headers().set("Accept-Ranges", "bytes");
+            exchange.write(head);
+            exchange.write(new DefaultHttpContent(Unpooled.copiedBuffer("0123456789", StandardCharsets.US_ASCII)));
+            exchange.write(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[300])));
+            exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+        }, Duration.ofSeconds(10));
+        List<String> lines;
+        RawHttpClient.Response response;
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             RawHttpClient client = new RawHttpClient(address)) {
+            client.send("GET /ranged HTTP/1.1\r\nHost: a\r\nRange: bytes=5-14\r\n\r\n");
+            response = client.read();
+            lines = awaitLines(access);
+        }
+        assertThat(response.status()).isEqualTo(206);
+        assertThat(response.body()).isEqualTo("56789\0\0\0\0\0".getBytes(StandardCharsets.US_ASCII));
+        Matcher m = matched(lines);
+        assertThat(m.group(1)).isEqualTo("206");
+        assertThat(m.group(2)).isEqualTo("10");
+    }
+
+    /**
      * A head that did not come whole within the head timeout: its 408's line says how long it was waited for (it said
      * 0.000: the time was taken as the line was written) and the bytes of the 408 sent, and the status page counts it
      * as a request, as nginx's stub_status counts one from its first byte.
