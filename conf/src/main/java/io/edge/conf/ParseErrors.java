@@ -566,7 +566,6 @@ final class ParseErrors {
         return directives;
     }
 
-    /** The directive in {@code file}, or in a file it includes, that names {@code missing}. */
     /**
      * Where a value read from {@code origin} is to be named when it came from a URL include (which has no file): at the
      * include directive reading that URL, in {@code file} or a file it includes (else {@code file}, without a line), with
@@ -583,6 +582,7 @@ final class ParseErrors {
                 : new WrittenAt(include.file(), include.line(), key, null, source);
     }
 
+    /** The directive in {@code file}, or in a file it includes, that names {@code missing}. */
     private static Directive find(Path file, String missing, Set<Path> seen, int depth) {
         if (depth > MAX_DEPTH || !seen.add(file.toAbsolutePath().normalize())) {
             return null;

@@ -29,6 +29,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -482,18 +483,21 @@ final class SettingsMapper {
      * was not there removed again, so that --check-config leaves nothing behind.
      */
     private static String appendRefused(Path file) {
-        boolean existed = Files.exists(file);
         try {
-            FileChannel.open(file, StandardOpenOption.APPEND, StandardOpenOption.CREATE).close();
+            try {
+                FileChannel.open(file, StandardOpenOption.APPEND, StandardOpenOption.CREATE_NEW).close();
+            } catch (FileAlreadyExistsException e) {
+                // there (or made meanwhile, by logrotate's create): opened as it is, and never removed
+                FileChannel.open(file, StandardOpenOption.APPEND).close();
+                return null;
+            }
         } catch (IOException | RuntimeException e) {
             return reason(e);
         }
-        if (!existed) {
-            try {
-                Files.deleteIfExists(file);
-            } catch (IOException | RuntimeException e) {
-                // made, which is what was asked; an empty file that cannot be removed is left
-            }
+        try {
+            Files.deleteIfExists(file); // the one this call made
+        } catch (IOException | RuntimeException e) {
+            // made, which is what was asked; an empty file that cannot be removed is left
         }
         return null;
     }

@@ -1548,11 +1548,13 @@ class ValidationTest {
      */
     @Test
     void anAccessLogOrPidFileNoFileCanBeMadeForIsAProblem() throws Exception {
+        // as root, access(2) lets /proc be written and the open is refused; as another user, the directory is
         ConfigProblem proc = single(SITE + "\nserver.access-log = \"/proc/edge-access.log\"");
         assertThat(proc.key()).isEqualTo("edge.server.access-log");
-        assertThat(proc.message()).isEqualTo("cannot open /proc/edge-access.log for appending (No such file or directory)");
+        assertThat(proc.message()).isIn("cannot open /proc/edge-access.log for appending (No such file or directory)",
+                "directory /proc is not writable");
         assertThat(single(SITE + "\nserver.pid-file = \"/proc/edge.pid\"").message())
-                .startsWith("/proc/edge.pid cannot be written: a file cannot be made beside it (");
+                .matches("/proc/edge.pid cannot be written: a file cannot be made beside it \\(.*|directory /proc is not writable");
         String longName = "p".repeat(240) + ".pid";
         assertThat(single(SITE + "\nserver.pid-file = " + longName).message())
                 .isEqualTo(dir.resolve(longName) + " cannot be written: a file cannot be made beside it (File name too long)");
