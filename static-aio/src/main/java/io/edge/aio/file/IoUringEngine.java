@@ -12,7 +12,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.epoll.Epoll;
-import io.netty.util.NettyRuntime;
 import io.netty.util.concurrent.MultithreadEventExecutorGroup;
 import io.netty.util.internal.ThreadExecutorMap;
 import java.io.IOException;
@@ -151,7 +150,7 @@ public final class IoUringEngine extends ThreadPoolBackedEngine {
     private IoUringEngine(OpenFileCache cache, int threads, int queueDepth, long chunkSize, int inlineLimit,
             Duration readTimeout, boolean residencyCheck, ReadBuffers readBuffers, LongPredicate viaWorkers,
             EngineCounters own, EngineCounters pool) throws IOException {
-        this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
+        this(new ThreadPoolEngine(cache, threads, ThreadPoolEngine.backlogFor(queueDepth), chunkSize,
                 inlineLimit, readTimeout, readBuffers, false, "threads", null, pool), queueDepth,
                 threads, readTimeout, residencyCheck, viaWorkers,
                 new LoopStats(own));

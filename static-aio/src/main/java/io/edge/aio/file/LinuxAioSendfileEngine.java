@@ -7,7 +7,6 @@ import io.edge.aio.linux.ShmSlab;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.epoll.Epoll;
-import io.netty.util.NettyRuntime;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -140,7 +139,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
     private LinuxAioSendfileEngine(OpenFileCache cache, int threads, int queueDepth, int slots, long chunkSize,
             int inlineLimit, Duration readTimeout, Path slabDir, ReadBuffers readBuffers, LongPredicate fileServers,
             LongSupplier nanoTime, EngineCounters own, EngineCounters pool) {
-        this(new ThreadPoolEngine(cache, threads, queueDepth * NettyRuntime.availableProcessors() * 2, chunkSize,
+        this(new ThreadPoolEngine(cache, threads, ThreadPoolEngine.backlogFor(queueDepth), chunkSize,
                 inlineLimit, readTimeout, readBuffers, false, "linux-aio-sendfile", fileServers, pool),
                 queueDepth, slots, readTimeout, slabDir, new Stats(own), nanoTime);
     }

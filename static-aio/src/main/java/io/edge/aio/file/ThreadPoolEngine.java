@@ -92,7 +92,7 @@ public final class ThreadPoolEngine implements FileEngine {
 
     /**
      * An engine with its own open-file cache and {@code settings.threads()} threads; up to
-     * {@code queueDepth} operations per event loop (Netty's default loop count) wait for a thread.
+     * {@link #backlogFor} operations wait for a thread.
      */
     public ThreadPoolEngine(StaticIoSettings settings) {
         this(settings, new EngineCounters());
@@ -100,10 +100,23 @@ public final class ThreadPoolEngine implements FileEngine {
 
     /** As above, counting on in {@code counters} (a predecessor's). */
     ThreadPoolEngine(StaticIoSettings settings, EngineCounters counters) {
-        this(new OpenFileCache(settings), settings.threads(),
-                settings.queueDepth() * NettyRuntime.availableProcessors() * 2,
+        this(new OpenFileCache(settings), settings.threads(), backlogFor(settings.queueDepth()),
                 settings.sendfileChunk(), DEFAULT_INLINE_LIMIT, settings.readTimeout(), ReadBuffers.of(settings), true,
                 "threads", FILE_SERVERS, counters);
+    }
+
+    /** The least {@link #backlogFor} allows: nginx's aio threads queue 65536; each waiting operation is a small task. */
+    static final int MIN_BACKLOG = 4096;
+
+    /**
+     * How many operations may wait for a thread ({@code maxPending}) with {@code queueDepth}: twice that per event loop
+     * (Netty's default loop count), and never fewer than {@link #MIN_BACKLOG}: a queue-depth lowered to a disk's
+     * spindles (4) left 16 places, and a burst of opens on cold directories got 503 at once where each would have had
+     * its answer within seconds (the static engines audit).
+     */
+    static int backlogFor(int queueDepth) {
+        return (int) Math.max(MIN_BACKLOG, Math.min(Integer.MAX_VALUE,
+                (long) queueDepth * NettyRuntime.availableProcessors() * 2));
     }
 
     /**

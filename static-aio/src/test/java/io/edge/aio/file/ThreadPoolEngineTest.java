@@ -301,6 +301,26 @@ class ThreadPoolEngineTest extends FileEngineContract {
                 Duration.ofSeconds(30), ReadBuffers.CALLERS, true, "threads", fileServers);
     }
 
+    /**
+     * How many operations may wait for a thread no longer falls with queue-depth below 4096: lowered to a disk's
+     * spindles (4), it left 16 places on two CPUs, and a burst of cold opens got 503 at once (the static engines
+     * audit); nginx's aio threads queue 65536.
+     */
+    @Test
+    void aLowQueueDepthLeavesThousandsOfPlacesToWaitForAThread() {
+        int cpus = io.netty.util.NettyRuntime.availableProcessors();
+        assertThat(ThreadPoolEngine.backlogFor(4)).isEqualTo(ThreadPoolEngine.MIN_BACKLOG);
+        assertThat(ThreadPoolEngine.backlogFor(32768)).isEqualTo(Math.max(4096, 32768 * cpus * 2));
+        ThreadPoolEngine engine = new ThreadPoolEngine(new io.edge.aio.StaticIoSettings(
+                io.edge.aio.StaticIoSettings.Engine.THREADS, 4, 2, 16, Duration.ofSeconds(5), 1, 64, 1 << 20,
+                Duration.ofSeconds(30), false));
+        try {
+            assertThat(engine.maxPending()).isEqualTo(4096);
+        } finally {
+            engine.close();
+        }
+    }
+
     @Test
     void neverRunsOnTheCallerAndRefusesBeyondItsQueue() throws Exception {
         Path path = Files.writeString(dir.resolve("a"), "abc");
