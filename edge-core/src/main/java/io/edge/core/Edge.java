@@ -1149,7 +1149,8 @@ public final class Edge {
                         files.fallbackReads(), engineLabel)
                 .counter("edge_static_timed_out_reads_total", "Reads and opens failed by static.read-timeout.",
                         files.timedOutReads(), engineLabel)
-                .counter("edge_static_rejected_total", "File operations refused because a queue was full.",
+                .counter("edge_static_rejected_total",
+                        "File operations refused (503): a queue full, or no descriptor left to the static path.",
                         files.rejected(), engineLabel)
                 .gauge("edge_static_in_flight", "Reads and file operations in flight.", files.inFlight(), engineLabel)
                 .gauge("edge_static_waiting", "Reads and file operations waiting for a slot.", files.waiting(), engineLabel)

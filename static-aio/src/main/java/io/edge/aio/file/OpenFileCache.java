@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntConsumer;
 import java.util.function.IntPredicate;
 import java.util.function.IntUnaryOperator;
@@ -81,6 +82,8 @@ public final class OpenFileCache implements AutoCloseable {
     private final Doorkeeper admission;
     /** Where native descriptors are closed when that can be queued ({@link #closeDescriptorsWith}), or null. */
     private volatile IntPredicate closeQueue;
+    /** Opens refused for want of a descriptor (each a 503), for the status page's rejected count. */
+    private final LongAdder descriptorRefusals = new LongAdder();
 
     /** How files are opened and what they hold besides their channel. */
     private enum Descriptors {
@@ -590,9 +593,11 @@ public final class OpenFileCache implements AutoCloseable {
     private boolean reserveDescriptor() throws FileDescriptorsExhaustedException {
         boolean cacheable = budget.tryAcquire() || (evictIdle(EVICT_FOR_ROOM) > 0 && budget.tryAcquire());
         if (!cacheable && !budget.tryForce()) {
+            descriptorRefusals.increment();
+            int each = descriptorsEach();
             throw new FileDescriptorsExhaustedException("open: the static path holds its share of the descriptors ("
-                    + budget.inUse() + " of " + budget.hardLimit() + ", files being sent; budget " + budget.limit()
-                    + "): raise ulimit -n for more concurrent downloads", null);
+                    + budget.inUse() * each + " of " + budget.hardLimit() * each + ", files being sent; budget "
+                    + budget.limit() * each + "): raise ulimit -n for more concurrent downloads", null);
         }
         return cacheable;
     }
@@ -628,8 +633,10 @@ public final class OpenFileCache implements AutoCloseable {
 
     /** For EMFILE or ENFILE ({@code -result}) from {@code call} after {@link #openEvictingForRetry}: a 503. */
     private FileDescriptorsExhaustedException exhausted(String call, int result) {
-        return new FileDescriptorsExhaustedException(call + ": " + Syscalls.describe(-result) + " (" + budget.inUse()
-                + " descriptors held by the static path, budget " + budget.limit() + ")", null);
+        descriptorRefusals.increment();
+        return new FileDescriptorsExhaustedException(call + ": " + Syscalls.describe(-result) + " ("
+                + descriptorsInUse() + " descriptors held by the static path, budget " + budget.limit() * descriptorsEach()
+                + ")", null);
     }
 
     /**
@@ -794,9 +801,10 @@ public final class OpenFileCache implements AutoCloseable {
                 return opener.open(path, followLinks);
             } catch (FileSystemException again) {
                 if (Syscalls.isOutOfDescriptors(again)) {
+                    descriptorRefusals.increment();
                     throw new FileDescriptorsExhaustedException("open: " + again.getReason()
-                            + " (" + budget.inUse() + " descriptors held by the static path, budget "
-                            + budget.limit() + ")", again);
+                            + " (" + descriptorsInUse() + " descriptors held by the static path, budget "
+                            + budget.limit() * descriptorsEach() + ")", again);
                 }
                 throw again;
             }
@@ -859,9 +867,26 @@ public final class OpenFileCache implements AutoCloseable {
         closeQueue = queue;
     }
 
-    /** Descriptors held by the static path now: cached plus in flight. */
+    /**
+     * Descriptors held by the static path now: cached plus in flight, each file's (two under kernel AIO: its O_DIRECT
+     * one beside the buffered one; the budget counts files, and this said files too, half what the process held).
+     */
     public int descriptorsInUse() {
-        return budget.inUse();
+        return budget.inUse() * descriptorsEach();
+    }
+
+    /** Opens refused so far because no descriptor was left to the static path (each answered 503). */
+    public long descriptorRefusals() {
+        return descriptorRefusals.sum();
+    }
+
+    /** Descriptors each file of this cache holds, as its budget was divided by when it was made. */
+    private int descriptorsEach() {
+        return switch (descriptors) {
+            case CHANNEL_ONLY -> 1;
+            case NATIVE -> descriptorsPerFile();
+            case DIRECT -> 2;
+        };
     }
 
     /** Entries cached now. */

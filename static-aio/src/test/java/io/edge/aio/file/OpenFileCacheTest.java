@@ -395,6 +395,7 @@ class OpenFileCacheTest {
                     .isInstanceOf(FileDescriptorsExhaustedException.class)
                     .hasMessageContaining("4 of 4");
             assertThat(cache.descriptorsInUse()).isEqualTo(4);
+            assertThat(cache.descriptorRefusals()).as("the status page's rejected count").isEqualTo(1);
             sending.remove(0).release();
             OpenFile again = cache.acquire(dir.resolve("f4"), true);
             assertThat(again.isOpen()).isTrue();
@@ -601,6 +602,24 @@ class OpenFileCacheTest {
         }
     }
 
+    /**
+     * A file of the kernel-AIO engine's cache holds two descriptors, its O_DIRECT one beside the buffered one: the
+     * count the status page shows is of descriptors, as the process holds them (it said files, half of them).
+     */
+    @Test
+    void descriptorsInUseCountsBothDescriptorsOfADirectFile() throws IOException {
+        assertThat(Syscalls.isAvailable()).as("natives: O_DIRECT descriptors are opened natively").isTrue();
+        Path path = dir.resolve("f0");
+        try (OpenFileCache cache = OpenFileCache.withDirectDescriptors(4, Duration.ofSeconds(5), 10, clock::get)) {
+            OpenFile file = cache.acquire(path, true);
+            try {
+                assertThat(cache.descriptorsInUse()).isEqualTo(descriptorsOf(path)).isEqualTo(2);
+            } finally {
+                file.release();
+            }
+        }
+    }
+
     @Test
     void persistentEmfileAtTheODirectOpenIsAClearTemporaryFailureAndClosesTheFirstDescriptor() throws IOException {
         assertThat(Syscalls.isAvailable()).as("natives: O_DIRECT descriptors are opened natively").isTrue();
@@ -612,6 +631,7 @@ class OpenFileCacheTest {
                     .isInstanceOf(FileDescriptorsExhaustedException.class)
                     .hasMessageContaining("Too many open files in system");
             assertThat(cache.descriptorsInUse()).isZero();
+            assertThat(cache.descriptorRefusals()).isEqualTo(1);
             assertThat(descriptorsOf(path)).as("the descriptor opened before the O_DIRECT one").isZero();
         }
     }
