@@ -36,7 +36,7 @@ final class EngineCounters {
 
     FileEngineStats snapshot(String engine, int inFlight, int waiting, OpenFileCache cache) {
         return new FileEngineStats(engine, sendfileRegions.sum(), residentReads.sum(), asyncReads.sum(),
-                fallbackReads.sum(), timedOut.sum(), rejected.sum() + cache.descriptorRefusals(), inFlight, waiting, cache.descriptorsInUse(),
+                fallbackReads.sum(), timedOut.sum(), rejected.sum(), inFlight, waiting, cache.descriptorsInUse(),
                 latencySoFar());
     }
 }

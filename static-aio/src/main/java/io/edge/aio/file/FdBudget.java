@@ -14,6 +14,8 @@ final class FdBudget {
     private final int limit;
     private final int hardLimit;
     private final AtomicInteger inUse = new AtomicInteger();
+    /** Files among {@link #inUse} that hold a second descriptor (kernel AIO's O_DIRECT one, or a channel's own open). */
+    private final AtomicInteger seconds = new AtomicInteger();
 
     FdBudget(int limit) {
         this(limit, Integer.MAX_VALUE);
@@ -56,6 +58,21 @@ final class FdBudget {
 
     int inUse() {
         return inUse.get();
+    }
+
+    /** A file holding a permit holds a second descriptor too. */
+    void secondTaken() {
+        seconds.incrementAndGet();
+    }
+
+    /** A file's second descriptor was closed. */
+    void secondReleased() {
+        seconds.decrementAndGet();
+    }
+
+    /** The descriptors the files holding permits hold: one each, two where {@link #secondTaken}. */
+    int descriptors() {
+        return inUse.get() + seconds.get();
     }
 
     int limit() {

@@ -57,6 +57,8 @@ public final class OpenFile extends AbstractReferenceCounted {
     private final boolean confined;
     /** Set once the descriptor is closed (the last reference went). */
     private volatile boolean closed;
+    /** It holds a raw descriptor and a channel over another ({@link FdBudget#secondTaken}). */
+    private final boolean twoDescriptors;
     /** Where the descriptor is closed when the last reference goes, if not on the releasing thread. */
     private volatile Executor closer;
     /** Queues the raw descriptor's close where it can ({@link #closeDescriptorThrough}), or null. */
@@ -87,6 +89,11 @@ public final class OpenFile extends AbstractReferenceCounted {
         this.fd = fd;
         this.channelsFd = channelsFd && fd >= 0;
         this.direct = direct && fd >= 0 && !channelsFd;
+        // a channel of its own beside the raw descriptor: two descriptors (counted for the status page)
+        this.twoDescriptors = channel != null && fd >= 0 && !this.channelsFd && budget != null;
+        if (twoDescriptors) {
+            budget.secondTaken();
+        }
         this.confined = confined;
         if (!directory && channel == null && !this.channelsFd) {
             throw new IllegalArgumentException("a file needs a channel or a descriptor to make one over: " + path);
@@ -430,6 +437,9 @@ public final class OpenFile extends AbstractReferenceCounted {
         } finally {
             if ((!channelsFd || c == null) && (closeQueue == null || !closeQueue.test(fd))) {
                 Syscalls.closeQuietly(fd); // deallocate runs once: no double close of a reused number
+            }
+            if (twoDescriptors) {
+                budget.secondReleased();
             }
             budget.release();
         }

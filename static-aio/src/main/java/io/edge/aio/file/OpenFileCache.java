@@ -28,7 +28,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntConsumer;
 import java.util.function.IntPredicate;
 import java.util.function.IntUnaryOperator;
@@ -82,8 +81,8 @@ public final class OpenFileCache implements AutoCloseable {
     private final Doorkeeper admission;
     /** Where native descriptors are closed when that can be queued ({@link #closeDescriptorsWith}), or null. */
     private volatile IntPredicate closeQueue;
-    /** Opens refused for want of a descriptor (each a 503), for the status page's rejected count. */
-    private final LongAdder descriptorRefusals = new LongAdder();
+    /** Counts an open refused for want of a descriptor (each a 503): the owning engine's rejected count. */
+    private volatile Runnable onRefusal = () -> { };
 
     /** How files are opened and what they hold besides their channel. */
     private enum Descriptors {
@@ -97,10 +96,17 @@ public final class OpenFileCache implements AutoCloseable {
 
     /** A cache from the server's settings, on the system clock. */
     public OpenFileCache(StaticIoSettings settings) {
-        this(settings.openFileCacheSize(), settings.revalidateAfter(), settings.fdBudget(), Ticker.systemTicker(),
+        // natively opened files hold two descriptors each where no channel can wrap the raw one: the budget is files
+        this(settings.openFileCacheSize(), settings.revalidateAfter(),
+                Math.max(1, settings.fdBudget() / nativeDescriptorsPerFile()), Ticker.systemTicker(),
                 OpenFileCache::openChannel, Syscalls.isAvailable() ? Descriptors.NATIVE : Descriptors.CHANNEL_ONLY,
                 settings.openFileCacheMinUses(), Syscalls::reopenDirect, Scheduler.systemScheduler(),
-                settings.fdLimit());
+                perFile(settings.fdLimit(), nativeDescriptorsPerFile()));
+    }
+
+    /** {@link #descriptorsPerFile} where the natives open files, else 1. */
+    private static int nativeDescriptorsPerFile() {
+        return Syscalls.isAvailable() ? descriptorsPerFile() : 1;
     }
 
     /** {@link #withRawDescriptors} from the server's settings: the budget is shared by the descriptors a file holds. */
@@ -593,10 +599,10 @@ public final class OpenFileCache implements AutoCloseable {
     private boolean reserveDescriptor() throws FileDescriptorsExhaustedException {
         boolean cacheable = budget.tryAcquire() || (evictIdle(EVICT_FOR_ROOM) > 0 && budget.tryAcquire());
         if (!cacheable && !budget.tryForce()) {
-            descriptorRefusals.increment();
+            onRefusal.run();
             int each = descriptorsEach();
             throw new FileDescriptorsExhaustedException("open: the static path holds its share of the descriptors ("
-                    + budget.inUse() * each + " of " + budget.hardLimit() * each + ", files being sent; budget "
+                    + budget.descriptors() + " of " + budget.hardLimit() * each + ", files being sent; budget "
                     + budget.limit() * each + "): raise ulimit -n for more concurrent downloads", null);
         }
         return cacheable;
@@ -633,7 +639,7 @@ public final class OpenFileCache implements AutoCloseable {
 
     /** For EMFILE or ENFILE ({@code -result}) from {@code call} after {@link #openEvictingForRetry}: a 503. */
     private FileDescriptorsExhaustedException exhausted(String call, int result) {
-        descriptorRefusals.increment();
+        onRefusal.run();
         return new FileDescriptorsExhaustedException(call + ": " + Syscalls.describe(-result) + " ("
                 + descriptorsInUse() + " descriptors held by the static path, budget " + budget.limit() * descriptorsEach()
                 + ")", null);
@@ -801,7 +807,7 @@ public final class OpenFileCache implements AutoCloseable {
                 return opener.open(path, followLinks);
             } catch (FileSystemException again) {
                 if (Syscalls.isOutOfDescriptors(again)) {
-                    descriptorRefusals.increment();
+                    onRefusal.run();
                     throw new FileDescriptorsExhaustedException("open: " + again.getReason()
                             + " (" + descriptorsInUse() + " descriptors held by the static path, budget "
                             + budget.limit() * descriptorsEach() + ")", again);
@@ -868,19 +874,22 @@ public final class OpenFileCache implements AutoCloseable {
     }
 
     /**
-     * Descriptors held by the static path now: cached plus in flight, each file's (two under kernel AIO: its O_DIRECT
-     * one beside the buffered one; the budget counts files, and this said files too, half what the process held).
+     * Descriptors held by the static path now: cached plus in flight, each file's (two under kernel AIO where its
+     * O_DIRECT one stands beside the buffered one; the budget counts files, and this said files, half what was held).
      */
     public int descriptorsInUse() {
-        return budget.inUse() * descriptorsEach();
+        return budget.descriptors();
     }
 
-    /** Opens refused so far because no descriptor was left to the static path (each answered 503). */
-    public long descriptorRefusals() {
-        return descriptorRefusals.sum();
+    /**
+     * Where an open refused for want of a descriptor is counted: the engine pool's rejected count, which outlives a
+     * reload (this cache does not). Set by the engine that owns the cache before its first open.
+     */
+    void countRefusalsIn(Runnable count) {
+        onRefusal = count;
     }
 
-    /** Descriptors each file of this cache holds, as its budget was divided by when it was made. */
+    /** Descriptors each file of this cache may hold, as its budget was divided by when it was made. */
     private int descriptorsEach() {
         return switch (descriptors) {
             case CHANNEL_ONLY -> 1;

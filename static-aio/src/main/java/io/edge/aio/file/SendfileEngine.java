@@ -61,6 +61,7 @@ public final class SendfileEngine implements FileEngine {
         }
         this.cache = Objects.requireNonNull(cache, "cache");
         this.counters = Objects.requireNonNull(counters, "counters");
+        cache.countRefusalsIn(counters.rejected::increment); // a 503 for want of a descriptor is one refused too
         this.chunkSize = chunkSize;
         this.inlineLimit = inlineLimit;
         this.readBuffers = Objects.requireNonNull(readBuffers, "readBuffers");
