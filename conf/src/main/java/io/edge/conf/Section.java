@@ -335,17 +335,13 @@ final class Section {
         }
         Matcher written = value.valueType() == ConfigValueType.STRING
                 ? NUMBER_AND_UNIT.matcher((String) value.unwrapped()) : null;
-        Long unit = written != null && written.matches() ? bytesOfUnit(written.group(2)) : null;
+        BigDecimal unit = written != null && written.matches() ? bytesOfUnit(written.group(2)) : null;
         if (unit == null) {
             invalid(name, render(value) + " is not a size", "a size such as 16 MiB");
             return min;
         }
-        if (unit == UNIT_PAST_A_LONG) {
-            invalid(name, render(value) + " is out of range", expected); // 1 ZiB: a unit, but more than a long holds
-            return min;
-        }
         // exactly: HOCON reads "0.5 B" as 0 bytes (no limit, for a body) and "1.5 B" as 1, without a word
-        BigDecimal size = decimal(written.group(1)).multiply(BigDecimal.valueOf(unit));
+        BigDecimal size = decimal(written.group(1)).multiply(unit);
         if (size.stripTrailingZeros().scale() > 0) {
             invalid(name, render(value) + " is not a whole number of bytes", expected);
             return min;
@@ -353,15 +349,19 @@ final class Section {
         return wholeInRange(name, value, size, min, max, expected, expected);
     }
 
-    /** The bytes of one {@code unit} as HOCON knows it ({@code KiB}, {@code kB}, {@code bytes}); null when unknown. */
-    /** {@link #bytesOfUnit} of a unit HOCON knows whose one is more than a long holds (ZiB, YB). */
-    private static final long UNIT_PAST_A_LONG = -1;
+    /** How HOCON says one of a unit is more than a long holds: "... out of range for a 64-bit long: '1180...'". */
+    private static final Pattern PAST_A_LONG = Pattern.compile(".*out of range for a 64-bit long: '(\\d+)'.*");
 
-    private static Long bytesOfUnit(String unit) {
+    /**
+     * The bytes of one {@code unit} as HOCON knows it ({@code KiB}, {@code kB}, {@code bytes}, {@code ZiB}, whose one is
+     * more than a long holds, which "0 ZiB" is not); null when unknown.
+     */
+    private static BigDecimal bytesOfUnit(String unit) {
         try {
-            return ConfigValueFactory.fromAnyRef("1 " + unit).atKey("v").getBytes("v");
+            return BigDecimal.valueOf(ConfigValueFactory.fromAnyRef("1 " + unit).atKey("v").getBytes("v"));
         } catch (com.typesafe.config.ConfigException e) {
-            return String.valueOf(e.getMessage()).contains("out of range") ? UNIT_PAST_A_LONG : null;
+            Matcher past = PAST_A_LONG.matcher(String.valueOf(e.getMessage()));
+            return past.matches() ? new BigDecimal(past.group(1)) : null;
         }
     }
 

@@ -615,6 +615,7 @@ class ValidationTest {
         assertThat(single(SITE + "\nserver.limits.body = 1 XB").message()).isEqualTo("\"1 XB\" is not a size");
         // a unit HOCON knows, past what a long holds: out of range, not "no size"
         assertThat(single(SITE + "\nserver.limits.body = 1 ZiB").message()).isEqualTo("\"1 ZiB\" is out of range");
+        assertThat(problemsOrNone(SITE + "\nserver.limits.body = 0 ZiB")).as("none of them is 0 bytes").isEmpty();
         // TCP_NOTSENT_LOWAT takes an int: 2 GiB is one past it, never cut to a negative or to what fits
         ConfigProblem lowat = single(SITE + "\nserver.tcp-notsent-lowat = 2 GiB");
         assertThat(lowat.key()).isEqualTo("edge.server.tcp-notsent-lowat");
