@@ -17,7 +17,7 @@ import org.HdrHistogram.Histogram;
  *                          by the thread pool (no {@code O_DIRECT}, no kernel AIO), the sendfile engine's blocking
  *                          reads on the caller
  * @param timedOutReads     reads, and opens on the file threads, failed by {@code static.read-timeout}
- * @param rejected          operations refused at once because a queue was full
+ * @param rejected          operations refused at once (503): a queue full, or no descriptor left to the static path
  * @param inFlight          reads the kernel is working on now, plus operations (opens, reads) on pool threads
  * @param waiting           reads waiting for a free slot (queue depth), plus operations waiting for a pool thread
  * @param descriptors       descriptors the open-file cache holds now (cached and in use)
