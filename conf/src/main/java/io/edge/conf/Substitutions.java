@@ -129,10 +129,46 @@ final class Substitutions {
                     comments.add(FROM_ENVIRONMENT + variable);
                     origin = origin.withComments(comments);
                 }
-                root = (ConfigObject) replace(root, f.path(), 0, locatedAt(value, origin));
+                ConfigValue located = locatedAt(value, origin);
+                if (variable == null) {
+                    located = withVariablesLocated(located, value, f, problems);
+                }
+                root = (ConfigObject) replace(root, f.path(), 0, located);
             }
         }
         return root.toConfig();
+    }
+
+    /**
+     * {@code located} (the substituted {@code value}, its insides moved to its line) with each scalar inside that is an
+     * environment variable's at the line substituting that variable, and named: a key set again by a list or object
+     * that substitutes one ({@code sites += { root = ${?R} }}) has one origin for both, at the first line, where the
+     * problem was placed without the variable's name.
+     */
+    private static ConfigValue withVariablesLocated(ConfigValue located, ConfigValue value, Found f, Problems problems) {
+        if (!(value instanceof ConfigObject) && !(value instanceof ConfigList)) {
+            return located;
+        }
+        List<Found> fromEnvironment = new ArrayList<>();
+        walk(value, new ArrayList<>(), (path, inner) -> {
+            if (!(inner instanceof ConfigObject) && !(inner instanceof ConfigList)) {
+                fromEnvironment.add(new Found(path, inner));
+            }
+            return true;
+        });
+        for (Found inner : fromEnvironment) {
+            String variable = variableOf(inner.value(), f.value(), problems);
+            if (variable == null) {
+                continue;
+            }
+            List<Object> full = new ArrayList<>(f.path());
+            full.addAll(inner.path());
+            ConfigOrigin at = atLineSubstituting(f.value().origin(), full, variable, problems);
+            List<String> comments = new ArrayList<>(at.comments());
+            comments.add(FROM_ENVIRONMENT + variable);
+            located = replace(located, inner.path(), 0, inner.value().withOrigin(at.withComments(comments)));
+        }
+        return located;
     }
 
     /**
@@ -150,9 +186,29 @@ final class Substitutions {
         }
         List<String> lines = problems.linesOf(Path.of(origin.filename()));
         Object key = path.get(path.size() - 1);
+        // a list's element: first a line that names the list (listen = [${?L}], the key set again below another line
+        // substituting the same variable), then any (an element on a line of its own)
+        String list = key instanceof Integer ? path.stream().filter(String.class::isInstance).map(String.class::cast)
+                .reduce((first, second) -> second).orElse(null) : null;
+        for (String named : list == null ? new String[] {null} : new String[] {list, null}) {
+            String lookedFor = key instanceof String name ? name : named;
+            ConfigOrigin found = lineSubstituting(origin, lines, lookedFor, variable);
+            if (found != null) {
+                return found;
+            }
+        }
+        return origin;
+    }
+
+    /**
+     * The first line of {@code lines} from {@code origin}'s on that substitutes {@code variable} (and names {@code key},
+     * unless null), else, in a file included inside an object, the first that substitutes it without the object's path;
+     * null when none does.
+     */
+    private static ConfigOrigin lineSubstituting(ConfigOrigin origin, List<String> lines, String key, String variable) {
         for (boolean unprefixed : new boolean[] {false, true}) {
             for (int i = origin.lineNumber() - 1; i < lines.size(); i++) {
-                if (key instanceof String name && !lines.get(i).contains(name)) {
+                if (key != null && !lines.get(i).contains(key)) {
                     continue;
                 }
                 Matcher m = SUBSTITUTION.matcher(lines.get(i));
@@ -163,7 +219,7 @@ final class Substitutions {
                 }
             }
         }
-        return origin;
+        return null;
     }
 
     /**

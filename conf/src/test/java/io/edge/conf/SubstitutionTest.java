@@ -407,6 +407,28 @@ class SubstitutionTest {
     }
 
     /**
+     * A list or object set again, appended to or overridden, with an environment variable inside: its bad value is
+     * placed at the line that substitutes it, and named (it was placed at the first assignment's line, unnamed: the
+     * config audit).
+     */
+    @Test
+    void aBadValueFromTheEnvironmentInsideAListSetTwiceIsAtItsOwnLine() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        List<ConfigProblem> problems = problems("""
+                server.listen = ["127.0.0.1:8080"]
+                sites = [{ root = www }]
+                # appended to, and set again
+                sites += { root = ${?EDGE_TEST_WORD} }
+                server.listen = [${?EDGE_TEST_WORD}]
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .contains(tuple(5, "edge.sites[1].root", dir.resolve("lots") + " does not exist (from environment"
+                                + " variable EDGE_TEST_WORD)"),
+                        tuple(6, "edge.server.listen[0]", "\"lots\" has no port (from environment variable"
+                                + " EDGE_TEST_WORD)"));
+    }
+
+    /**
      * The environment variable a bad value came from is named wherever it was substituted: over a value written before
      * it, in the defaults of every site, in a file included inside an object (where HOCON looks it up below that object
      * first). A value the file wrote beside it is the file's own.
