@@ -178,8 +178,16 @@ final class ParseErrors {
         for (Directive directive : directives != null ? directives : List.<Directive>of()) {
             Path included = directive.includedFile();
             String text = directive.text();
-            if (included == null || readAsUrl(directive.form(), directive.name())
-                    || text.chars().filter(c -> c == '(').count() != text.chars().filter(c -> c == ')').count()
+            boolean balanced = text.chars().filter(c -> c == '(').count() == text.chars().filter(c -> c == ')').count();
+            if ("classpath".equals(directive.form())) {
+                // as its read would have it (a URL's would need a fetch: said once the syntax error is mended)
+                if (balanced && ParseErrors.class.getClassLoader().getResource(directive.name()) == null) {
+                    problems.add(new ConfigProblem(directive.file(), directive.line(), text,
+                            "no such resource on the classpath", EXPECTED_INCLUDE));
+                }
+                continue;
+            }
+            if (included == null || readAsUrl(directive.form(), directive.name()) || !balanced
                     || Files.isRegularFile(included) && Files.isReadable(included)
                     || directive.form() == null && ParseErrors.class.getClassLoader().getResource(directive.name()) != null) {
                 // unclosed, the directive is the syntax error; a bare name not beside its includer is read from the

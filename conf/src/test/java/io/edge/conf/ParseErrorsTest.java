@@ -626,7 +626,7 @@ class ParseErrorsTest {
     /**
      * Typesafe reads a file's syntax whole before it follows its includes: a syntax error in a file kept its includes,
      * and those of the files read after it, from being tried, so an include of a missing file there was not listed
-     * beside the syntax error. Every include of a file that is not there is.
+     * beside the syntax error. Every include of a file that is not there is, and of a resource not on the classpath.
      */
     @Test
     void anIncludeOfAMissingFileIsListedBesideASyntaxError() throws Exception {
@@ -635,6 +635,8 @@ class ParseErrorsTest {
                 include file("gone.conf")
                 server.io-threads = = 2
                 include "missing.conf"
+                include required(classpath("nothing-here.conf"))
+                include classpath("reference.conf")
                 """);
         Path file = write("edge.conf", """
                 edge {
@@ -648,6 +650,7 @@ class ParseErrorsTest {
                 tuple(included, 2, "include file(\"gone.conf\")"),
                 tuple(included, 3, null),
                 tuple(included, 4, "include \"missing.conf\""),
+                tuple(included, 5, "include required(classpath(\"nothing-here.conf\"))"),
                 tuple(file, 4, "include \"missing.conf\""));
         assertThat(problems(file).get(1).toString()).isEqualTo(included + ":2: include file(\"gone.conf\"): no such file "
                 + dir.resolve("gone.conf") + " (a name is relative to the including file) (expected: an existing,"
