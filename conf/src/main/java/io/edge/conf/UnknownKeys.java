@@ -37,6 +37,11 @@ final class UnknownKeys {
                 if (!extra.contains(name)) {
                     Set<String> keys = union(template.keySet(), extra);
                     String suggestion = suggestion(name, keys);
+                    if (suggestion.isEmpty()) {
+                        // the key of another level: server.keep-alive-requests for server.limits.keep-alive-requests
+                        String below = below(name, template, MAX_DEPTH_BELOW);
+                        suggestion = below == null ? "" : " (did you mean \"" + below + "\"?)";
+                    }
                     // A suggestion says what was meant; without one, the user is told what may be written there.
                     problems.add(entry.getValue().origin(), key, "unknown key" + suggestion,
                             suggestion.isEmpty() ? "one of " + String.join(", ", new TreeSet<>(keys)) : null);
@@ -49,6 +54,33 @@ final class UnknownKeys {
                 check((ConfigObject) value, (ConfigObject) known, key, Set.of(), freeMaps, problems);
             }
         }
+    }
+
+    /** How deep below where it was written a key of the same name is looked for. */
+    private static final int MAX_DEPTH_BELOW = 2;
+
+    /**
+     * The path, from {@code template}, of the first known key named {@code name} (case aside) in an object below it, at
+     * most {@code depth} levels down ({@code limits.keep-alive-requests}); null when there is none.
+     */
+    private static String below(String name, ConfigObject template, int depth) {
+        if (depth == 0) {
+            return null;
+        }
+        for (Map.Entry<String, ConfigValue> entry : new java.util.TreeMap<>(template).entrySet()) {
+            if (entry.getValue() instanceof ConfigObject object && !object.isEmpty()) {
+                for (String key : new TreeSet<>(object.keySet())) {
+                    if (key.equalsIgnoreCase(name)) {
+                        return entry.getKey() + "." + key;
+                    }
+                }
+                String deeper = below(name, object, depth - 1);
+                if (deeper != null) {
+                    return entry.getKey() + "." + deeper;
+                }
+            }
+        }
+        return null;
     }
 
     /** {@code " (did you mean \"x\"?)"} for the nearest candidate within a typo's distance, else "". */

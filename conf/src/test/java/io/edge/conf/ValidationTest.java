@@ -32,6 +32,16 @@ class ValidationTest {
         assertThat(problem.line()).isEqualTo(3);
     }
 
+    /** A key written a level too high is pointed to where it is known (there was no suggestion: the config audit). */
+    @Test
+    void aKeyWrittenALevelTooHighIsPointedToWhereItBelongs() {
+        ConfigProblem problem = single(SITE + "\nserver.keep-alive-requests = 5");
+        assertThat(problem.key()).isEqualTo("edge.server.keep-alive-requests");
+        assertThat(problem.message()).isEqualTo("unknown key (did you mean \"limits.keep-alive-requests\"?)");
+        assertThat(single(SITE + "\npid-file = edge.pid").message())
+                .isEqualTo("unknown key (did you mean \"server.pid-file\"?)");
+    }
+
     @Test
     void unknownKeyWithoutAnyCloseNameHasNoSuggestion() {
         assertThat(single(SITE + "\nserver.banana = 1").message()).isEqualTo("unknown key");
