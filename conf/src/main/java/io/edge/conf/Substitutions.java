@@ -350,6 +350,10 @@ final class Substitutions {
         while (inCycle.find()) {
             chain.add(inCycle.group());
         }
+        int again = chain.isEmpty() ? -1 : chain.subList(1, chain.size()).indexOf(chain.get(0));
+        if (again >= 0) {
+            chain = chain.subList(0, again + 2); // once round: Typesafe names it twice (${x} -> ${y} -> ${x} -> ${y})
+        }
         String message = "is part of a cycle of substitutions: " + String.join(" -> ", chain);
         // Every setting in the cycle, named in the message; else whatever was written where it points.
         List<Found> found = new ArrayList<>();

@@ -351,6 +351,9 @@ class SubstitutionTest {
         assertThat(problems).filteredOn(p -> p.key().startsWith("edge.threads-")).allSatisfy(p -> {
             assertThat(p.message()).contains("is part of a cycle");
             assertThat(p.message()).doesNotContain("Could not resolve");
+            // once round (Typesafe names it twice round)
+            assertThat(p.message()).matches("is part of a cycle of substitutions: (\\$\\{edge\\.threads-[ab]} -> ){2}"
+                    + "\\$\\{edge\\.threads-[ab]}");
         });
     }
 
