@@ -101,10 +101,10 @@ final class ParseErrors {
             }
         }
         ConfigOrigin origin = e.origin();
+        String message = withoutClassNames(stripOrigin(e)).replace(RENAME_ADVICE, "");
         WrittenAt inUrl = urlIncludeOf(origin, file, null);
         if (inUrl != null) {
-            return new ConfigProblem(inUrl.file(), inUrl.line(), null, withoutClassNames(stripOrigin(e))
-                    .replace(RENAME_ADVICE, "") + inUrl.note(), null);
+            return new ConfigProblem(inUrl.file(), inUrl.line(), null, message + inUrl.note(), null);
         }
         Path where = origin != null && origin.filename() != null ? Path.of(origin.filename()) : file;
         int line = origin != null ? origin.lineNumber() : -1;
@@ -132,7 +132,6 @@ final class ParseErrors {
         if (concatenation != null) {
             return new ConfigProblem(where, line, null, concatenation, EXPECTED_CONCATENATION);
         }
-        String message = withoutClassNames(stripOrigin(e)).replace(RENAME_ADVICE, "");
         if (message.startsWith(PARENTHESIS) && !inOpenInclude(where, line)) {
             message = "expecting a key or a closing '}' here, not: " + message.substring(PARENTHESIS.length());
         }

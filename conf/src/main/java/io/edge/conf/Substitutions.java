@@ -186,18 +186,20 @@ final class Substitutions {
         }
         List<String> lines = problems.linesOf(Path.of(origin.filename()));
         Object key = path.get(path.size() - 1);
-        // a list's element: first a line that names the list (listen = [${?L}], the key set again below another line
-        // substituting the same variable), then any (an element on a line of its own)
-        String list = key instanceof Integer ? path.stream().filter(String.class::isInstance).map(String.class::cast)
-                .reduce((first, second) -> second).orElse(null) : null;
-        for (String named : list == null ? new String[] {null} : new String[] {list, null}) {
-            String lookedFor = key instanceof String name ? name : named;
-            ConfigOrigin found = lineSubstituting(origin, lines, lookedFor, variable);
-            if (found != null) {
-                return found;
+        ConfigOrigin found;
+        if (key instanceof String name) {
+            found = lineSubstituting(origin, lines, name, variable);
+        } else {
+            // a list's element: first a line that names the list (listen = [${?L}], the key set again below another
+            // line substituting the same variable), then any (an element on a line of its own)
+            String list = path.stream().filter(String.class::isInstance).map(String.class::cast)
+                    .reduce((first, second) -> second).orElse(null);
+            found = list == null ? null : lineSubstituting(origin, lines, list, variable);
+            if (found == null) {
+                found = lineSubstituting(origin, lines, null, variable);
             }
         }
-        return origin;
+        return found != null ? found : origin;
     }
 
     /**

@@ -17,7 +17,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -28,7 +27,8 @@ import io.netty.handler.codec.http.HttpVersion;
  * takes them (an {@code Accept-Ranges} naming {@code bytes}), as nginx ranges a cached answer only when its
  * upstream sent that header ({@code ngx_http_upstream_copy_allow_ranges}); any other goes whole, as a 200. The backend
  * never sees the client's Range of a cached URL (the fill asks for the whole answer), so this is the only place it is
- * honoured but for an answer on its way from the script ({@link RangeSlicer}). An {@code If-Range} that does not name the stored answer (strong ETag, or its Last-Modified exactly) has it
+ * honoured but for an answer on its way from the script ({@link RangeSlicer}, which judges both alike). An
+ * {@code If-Range} that does not name the stored answer (strong ETag, or its Last-Modified exactly) has it
  * whole too.
  */
 final class CachedRanges {
@@ -41,17 +41,12 @@ final class CachedRanges {
      * nothing written or released, when the whole answer is to go.
      */
     static boolean answer(Exchange exchange, FullHttpResponse response) {
-        HttpHeaders request = exchange.request().headers();
-        String range = request.get(HttpHeaderNames.RANGE);
-        if (range == null || response.status().code() != 200 || !RangeSlicer.takesRanges(response.headers())) {
-            return false;
-        }
         // a HEAD's lookup may hand the answer back without its body: its head says how long the GET's is
         long length = exchange.isHead() ? HttpUtil.getContentLength(response, -1L) : response.content().readableBytes();
-        if (length < 0 || !RangeSlicer.ifRangeAllows(request.get(HttpHeaderNames.IF_RANGE), response.headers())) {
+        ByteRanges.Result ranges = RangeSlicer.rangesOf(exchange.request(), response, length);
+        if (ranges == null) {
             return false;
         }
-        ByteRanges.Result ranges = ByteRanges.parse(range, length);
         if (ranges instanceof Unsatisfiable unsatisfiable) {
             response.release();
             FullHttpResponse refusal = ErrorResponses.response(exchange,

@@ -6,9 +6,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The connections of one event loop that wait for a request with nothing in flight, new ones that have sent nothing yet
  * and kept-alive ones, oldest idle first: those closed to make room at {@code max-connections} (nginx's reusable
- * connections, drained by {@code ngx_drain_connections}). An intrusive list through {@link RequestTimeouts}, which links a connection as its
- * keep-alive wait starts and unlinks it as the next request's first byte arrives or it closes: no allocation and no
- * lock per request.
+ * connections, drained by {@code ngx_drain_connections}). An intrusive list through {@link RequestTimeouts}, which
+ * links a connection as its keep-alive wait starts (a new one once it has been silent a second) and unlinks it as a
+ * request's first byte arrives or it closes: no allocation and no lock per request.
  *
  * <p>The list is its loop's alone. Other threads see only {@link #oldestIdleSince}, so the accept loop can pick the
  * loop whose oldest idle connection waited longest; it is written only when the list's first connection changes,

@@ -48,17 +48,12 @@ public final class RangeSlicer {
      * 206's (or the 416's) and the slicer for its body returned; else null, the head untouched.
      */
     static RangeSlicer begin(HttpRequest request, HttpResponse response) {
-        String range = request.headers().get(HttpHeaderNames.RANGE);
         HttpHeaders headers = response.headers();
-        if (range == null || response.status().code() != 200 || !takesRanges(headers)
-                || headers.contains(HttpHeaderNames.CONTENT_ENCODING) || HttpUtil.isTransferEncodingChunked(response)) {
+        if (headers.contains(HttpHeaderNames.CONTENT_ENCODING) || HttpUtil.isTransferEncodingChunked(response)) {
             return null;
         }
         long length = HttpUtil.getContentLength(response, -1L);
-        if (length < 0 || !ifRangeAllows(request.headers().get(HttpHeaderNames.IF_RANGE), headers)) {
-            return null;
-        }
-        ByteRanges.Result ranges = ByteRanges.parse(range, length);
+        ByteRanges.Result ranges = rangesOf(request, response, length);
         if (ranges instanceof Unsatisfiable unsatisfiable) {
             response.setStatus(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
             headers.set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange()).set(HttpHeaderNames.CONTENT_LENGTH, 0);
@@ -76,8 +71,7 @@ public final class RangeSlicer {
 
     /** {@code whole}'s content cut to the range: a new response owning the slice; {@code whole} is released. */
     FullHttpResponse sliceWhole(FullHttpResponse whole) {
-        ByteBuf content = whole.content();
-        ByteBuf kept = slice(content);
+        ByteBuf kept = slice(whole.content());
         try {
             return whole.replace(kept);
         } finally {
@@ -111,8 +105,22 @@ public final class RangeSlicer {
         return body.retainedSlice(body.readerIndex() + (int) (from - start), (int) (to - from));
     }
 
+    /**
+     * What {@code request}'s Range asks of {@code response}, a script's answer of {@code length} bytes (a stored one, or
+     * one on its way), as nginx ranges an upstream's answer: null when the whole goes (no Range, another status than
+     * 200, no {@code Accept-Ranges: bytes} from the script, a length unknown, an {@code If-Range} naming another version).
+     */
+    public static ByteRanges.Result rangesOf(HttpRequest request, HttpResponse response, long length) {
+        String range = request.headers().get(HttpHeaderNames.RANGE);
+        if (range == null || response.status().code() != 200 || !takesRanges(response.headers()) || length < 0
+                || !ifRangeAllows(request.headers().get(HttpHeaderNames.IF_RANGE), response.headers())) {
+            return null;
+        }
+        return ByteRanges.parse(range, length);
+    }
+
     /** The script said it takes byte ranges: an {@code Accept-Ranges} naming {@code bytes}. */
-    public static boolean takesRanges(HttpHeaders headers) {
+    private static boolean takesRanges(HttpHeaders headers) {
         for (String value : headers.getAll(HttpHeaderNames.ACCEPT_RANGES)) {
             for (String unit : value.split(",")) {
                 if (unit.strip().equalsIgnoreCase("bytes")) {
@@ -124,7 +132,7 @@ public final class RangeSlicer {
     }
 
     /** Whether an {@code If-Range} (none: yes) names the answer {@code headers} belong to: its strong ETag or date. */
-    public static boolean ifRangeAllows(String ifRange, HttpHeaders headers) {
+    private static boolean ifRangeAllows(String ifRange, HttpHeaders headers) {
         if (ifRange == null) {
             return true;
         }
