@@ -125,17 +125,10 @@ class AccessLogBytesTest {
             exchange.write(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[300])));
             exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
         }, Duration.ofSeconds(10));
-        List<String> lines;
-        RawHttpClient.Response response;
-        try (CapturedLog access = CapturedLog.of("edge.access");
-             RawHttpClient client = new RawHttpClient(address)) {
-            client.send("GET /ranged HTTP/1.1\r\nHost: a\r\nRange: bytes=5-14\r\n\r\n");
-            response = client.read();
-            lines = awaitLines(access);
-        }
-        assertThat(response.status()).isEqualTo(206);
-        assertThat(response.body()).isEqualTo("56789\0\0\0\0\0".getBytes(StandardCharsets.US_ASCII));
-        Matcher m = matched(lines);
+        Answered ranged = answered(address, "GET /ranged HTTP/1.1\r\nHost: a\r\nRange: bytes=5-14\r\n\r\n");
+        assertThat(ranged.response().status()).isEqualTo(206);
+        assertThat(ranged.response().body()).isEqualTo("56789\0\0\0\0\0".getBytes(StandardCharsets.US_ASCII));
+        Matcher m = matched(ranged.lines());
         assertThat(m.group(1)).isEqualTo("206");
         assertThat(m.group(2)).isEqualTo("10");
     }
@@ -150,20 +143,27 @@ class AccessLogBytesTest {
         InetSocketAddress address = start(exchange -> {
             throw new AssertionError("no head is whole");
         }, Duration.ofSeconds(1));
-        List<String> lines;
-        RawHttpClient.Response response;
-        try (CapturedLog access = CapturedLog.of("edge.access");
-             RawHttpClient client = new RawHttpClient(address)) {
-            client.send("GET /slow HTTP/1.1\r\nHost: a\r\n");
-            response = client.read();
-            lines = awaitLines(access);
-        }
-        assertThat(response.status()).isEqualTo(408);
-        Matcher m = matched(lines);
+        Answered timedOut = answered(address, "GET /slow HTTP/1.1\r\nHost: a\r\n");
+        assertThat(timedOut.response().status()).isEqualTo(408);
+        Matcher m = matched(timedOut.lines());
         assertThat(m.group(1)).isEqualTo("408");
-        assertThat(Long.parseLong(m.group(2))).isEqualTo(response.body().length);
+        assertThat(Long.parseLong(m.group(2))).isEqualTo(timedOut.response().body().length);
         assertThat(Double.parseDouble(m.group(3))).as("at least the head timeout").isGreaterThanOrEqualTo(1.0);
         assertThat(server.connectionsLine()).contains(" requests=1");
+    }
+
+    /** What a client that sent a request read back, and the access log's lines for it. */
+    private record Answered(RawHttpClient.Response response, List<String> lines) {
+    }
+
+    /** Sends {@code request} on a connection of its own and reads its answer and the access log's lines. */
+    private static Answered answered(InetSocketAddress address, String request) throws Exception {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             RawHttpClient client = new RawHttpClient(address)) {
+            client.send(request);
+            RawHttpClient.Response response = client.read();
+            return new Answered(response, awaitLines(access));
+        }
     }
 
     private InetSocketAddress start(Responder responder, Duration headTimeout) throws Exception {
