@@ -5,6 +5,7 @@ import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.util.ReferenceCountUtil;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -67,10 +68,14 @@ final class FileReads {
     }
 
     /**
-     * As {@link #residentRegionOrRead(FileEngine, OpenFile, long, long, Reader)}, told by {@code residency}. A read is
-     * answered with the reader's own stage, so that a caller that stops waiting and cancels it reaches the read (one
-     * still waiting for a pool thread is then skipped). The stage is the reader's, of a {@code ByteBuf}, seen as one of
-     * {@code Object}: a caller may read it and cancel it, never complete it with anything else.
+     * As {@link #residentRegionOrRead(FileEngine, OpenFile, long, long, Reader)}, told by {@code residency}. Where
+     * residency can be told, a range that was read is then sent from the page cache the read filled, as a region,
+     * its buffer given back at once: a client slow to take a large file's pieces (a stalled download, a video
+     * paused) holds no memory of ours while its socket drains, only its reference to the file, as with nginx's
+     * {@code sendfile}; held buffers of a megabyte each, a few hundred such clients took all the direct memory and
+     * other cold files got 503. A range no longer all there once read (memory so short that the kernel dropped it
+     * again) leaves in its buffer. A caller that stops waiting and cancels the stage reaches the read (one still
+     * waiting for a pool thread is then skipped).
      */
     @SuppressWarnings("unchecked") // a stage of ByteBuf is one of Object, read only
     static CompletionStage<Object> residentRegionOrRead(FileEngine engine, OpenFile file, long offset, long length,
@@ -79,11 +84,52 @@ final class FileReads {
         if (length > engine.chunkSize()) {
             throw new IllegalArgumentException("length: " + length + " (expected: <= chunkSize " + engine.chunkSize() + ")");
         }
-        if (!FileServerFiles.isFromFileServer(file) && PageCache.isAvailable() && file.hasRawDescriptor()
-                && residency.isResident(file.fd(), offset, length)) {
+        boolean told = !FileServerFiles.isFromFileServer(file) && PageCache.isAvailable() && file.hasRawDescriptor();
+        if (told && residency.isResident(file.fd(), offset, length)) {
             return CompletableFuture.completedFuture(engine.region(file, offset, length));
         }
-        return (CompletionStage<Object>) (CompletionStage<?>) reader.read(file, offset, (int) length);
+        CompletableFuture<ByteBuf> read = reader.read(file, offset, (int) length).toCompletableFuture();
+        if (!told) {
+            return (CompletionStage<Object>) (CompletionStage<?>) read;
+        }
+        return sentFromCacheOnceRead(engine, file, offset, length, read, residency);
+    }
+
+    /**
+     * What {@code read} read of the range, as a region of the file if the range is all in the page cache once it is
+     * done, else as its buffer. Cancelling the stage cancels the read; a piece that comes after its caller stopped
+     * waiting is released. The file is held until then: the region is made where the read completes (a pool thread),
+     * perhaps just as the caller lets the file go.
+     */
+    private static CompletionStage<Object> sentFromCacheOnceRead(FileEngine engine, OpenFile file, long offset,
+            long length, CompletableFuture<ByteBuf> read, Residency residency) {
+        CompletableFuture<Object> piece = new CompletableFuture<>() {
+            @Override
+            public boolean cancel(boolean mayInterruptIfRunning) {
+                read.cancel(mayInterruptIfRunning);
+                return super.cancel(mayInterruptIfRunning);
+            }
+        };
+        file.retain();
+        read.whenComplete((buffer, failure) -> {
+            try {
+                if (failure != null) {
+                    piece.completeExceptionally(failure);
+                    return;
+                }
+                Object message = buffer;
+                if (!piece.isDone() && residency.isResident(file.fd(), offset, length)) {
+                    message = engine.region(file, offset, length);
+                    buffer.release();
+                }
+                if (!piece.complete(message)) {
+                    ReferenceCountUtil.release(message);
+                }
+            } finally {
+                file.release();
+            }
+        });
+        return piece;
     }
 
     /**
