@@ -820,8 +820,14 @@ public final class FcgiExchange {
             }
             if (state == State.DISCARDING && !(msg instanceof FcgiEndRequest)) {
                 // Output for a client that left: dropped; unless END_REQUEST follows in this read (the script's
-                // last words), the script goes on writing, and the close at the read's end stops it.
-                ReferenceCountUtil.release(msg);
+                // last words), the script goes on writing, and the close at the read's end stops it. Its stderr is
+                // still logged: php-fpm sends a script's messages last, just before END_REQUEST, and they say why a
+                // head was refused or what an aborted script did.
+                if (msg instanceof FcgiStderr stderr && stderr.requestId() == REQUEST_ID) {
+                    stderr(stderr);
+                } else {
+                    ReferenceCountUtil.release(msg);
+                }
                 outputWhileDiscarding = true;
                 return;
             }

@@ -469,6 +469,24 @@ class FcgiExchangeTest {
         assertThat(recorder.error).as("no listener after abort").isNull();
     }
 
+    /** A script's messages, which php-fpm sends last, are logged for a client that left too. */
+    @Test
+    void theStderrOfAnAbortedExchangeIsLoggedAndItsEndStillKeepsTheConnection() throws Exception {
+        List<String> lines = stderrLines(() -> {
+            leased = TestLeases.lease(backend, true);
+            FcgiExchange exchange = FcgiExchange.start(leased.lease(), List.of(), new FcgiExchange.Options("req-3",
+                    1024, Duration.ofSeconds(5), Duration.ofSeconds(5), ""), recorder);
+            exchange.endStdin();
+            sent().forEach(io.netty.util.ReferenceCountUtil::release);
+            exchange.abort();
+            return backend.writeInbound(record(7, "PHP Fatal error:  Allowed memory size exhausted\n"),
+                    endRequest(0));
+        });
+        assertThat(lines).singleElement().asString().endsWith(": PHP Fatal error:  Allowed memory size exhausted");
+        assertThat(leased.pool().stats().idle()).as("its last words and its end, in one read").isEqualTo(1);
+        assertThat(recorder.error).as("no listener after abort").isNull();
+    }
+
     @Test
     void anAbortedExchangeThatGetsNoEndTimesOutAndItsSlotLingers() {
         FcgiExchange exchange = start(true);
