@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connection turn and answers according to the script's file name: {@code ok.php} answers properly and
  * keeps the connection; {@code garbage.php}, {@code cut.php}, {@code stall.php}, {@code overloaded.php},
  * {@code bighead.php} and {@code short.php} (a body shorter than its Content-Length, as from a script killed
- * mid-readfile) misbehave; {@code sendfile-stall.php} sends X-Sendfile of the root's file.txt, then stalls. It
+ * mid-readfile) misbehave ({@code overloaded-once.php} only the first time); {@code sendfile-stall.php} sends X-Sendfile of the root's file.txt, then stalls. It
  * records how many requests each connection carried.
  */
 final class FakeFcgiServer implements AutoCloseable {
@@ -33,6 +33,10 @@ final class FakeFcgiServer implements AutoCloseable {
     /** Requests served per accepted connection, in accept order. */
     final List<AtomicInteger> requestsPerConnection = new CopyOnWriteArrayList<>();
     private final List<SocketChannel> open = new CopyOnWriteArrayList<>();
+
+    /** FCGI_OVERLOADED answers given ({@code overloaded.php} always, {@code overloaded-once.php} the first time). */
+    final AtomicInteger overloadedAnswers = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicBoolean overloadedOnce = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** GET_VALUES records received (edge's worker probe). */
     final AtomicInteger getValuesSeen = new AtomicInteger();
@@ -97,7 +101,19 @@ final class FakeFcgiServer implements AutoCloseable {
                         return;
                     }
                     case "stall.php" -> Thread.sleep(60_000);
-                    case "overloaded.php" -> end(out, 2);
+                    case "overloaded.php" -> {
+                        overloadedAnswers.incrementAndGet();
+                        end(out, 2);
+                    }
+                    case "overloaded-once.php" -> {
+                        if (overloadedOnce.compareAndSet(false, true)) {
+                            overloadedAnswers.incrementAndGet();
+                            end(out, 2);
+                        } else {
+                            stdout(out, "Content-Type: text/plain\r\n\r\nok after an overload");
+                            end(out, 0);
+                        }
+                    }
                     case "sendfile-stall.php" -> {
                         // X-Sendfile of the root's file.txt, then silence past the read timeout
                         stdout(out, "X-Sendfile: " + params.get("DOCUMENT_ROOT") + "/file.txt\r\n"

@@ -39,6 +39,10 @@ class FastCgiFaultsIT {
         for (String script : new String[] {"ok", "garbage", "cut", "stall", "overloaded", "bighead", "short", "long"}) {
             Files.writeString(www.resolve(script + ".php"), "<?php // answered by the fake peer");
         }
+        Path busy = Files.createDirectories(www.resolve("busy"));
+        for (String script : new String[] {"overloaded", "overloaded-once"}) {
+            Files.writeString(busy.resolve(script + ".php"), "<?php // answered by the fake peer");
+        }
         Files.writeString(Files.createDirectories(www.resolve("cached")).resolve("sendfile-stall.php"), "<?php // fake");
         Files.writeString(www.resolve("file.txt"), "the file's bytes");
         Path socket = dir.resolve("fake.sock");
@@ -48,10 +52,15 @@ class FastCgiFaultsIT {
                 cache.responses.coalesce-timeout = 1 h
                 sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                   { match = "/cached/", fastcgi = fake, cache = true, x-sendfile = ["www"] }
+                  { match = "/busy/", fastcgi = busy }
                   { match = "/", fastcgi = fake }
                 ] }]
+                fastcgi.backends.busy {
+                  addresses = ["unix:%1$s"]
+                  queue.timeout = 1 s
+                }
                 fastcgi.backends.fake {
-                  addresses = ["unix:%s"]
+                  addresses = ["unix:%1$s"]
                   max-connections = 1
                   timeouts.read = 1 s
                   health.max-fails = 1000
@@ -98,7 +107,7 @@ class FastCgiFaultsIT {
     }
 
     @ParameterizedTest
-    @CsvSource({"garbage, 502", "cut, 502", "stall, 504", "overloaded, 503", "bighead, 502"})
+    @CsvSource({"garbage, 502", "cut, 502", "stall, 504", "bighead, 502"})
     void faultGetsItsStatusAndItsConnectionIsNotReused(String script, int status) throws Exception {
         assertThat(get("/ok.php").statusCode()).isEqualTo(200);
         AtomicInteger okConnection = fake.requestsPerConnection.get(fake.requestsPerConnection.size() - 1);
@@ -118,6 +127,29 @@ class FastCgiFaultsIT {
         assertThat(fake.requestsPerConnection.get(fake.requestsPerConnection.size() - 1).get()).isEqualTo(1);
         assertThat(okConnection.get()).as("the fault went on the kept-alive connection, and nothing after it")
                 .isEqualTo(beforeFault + 1);
+    }
+
+    /**
+     * FCGI_OVERLOADED is the backend refusing the request unread, busy: the request waits in the queue again, as for a
+     * worker, and is sent again once the backend's backoff passed; a backend that keeps refusing gets 503 +
+     * Retry-After at the queue timeout, as any wait (it was 503 at once).
+     */
+    @Test
+    void anOverloadedBackendIsWaitedForAsABusyOne() throws Exception {
+        int before = fake.overloadedAnswers.get();
+        HttpResponse<String> once = HTTP.send(request("/busy/overloaded-once.php"), HttpResponse.BodyHandlers.ofString());
+        assertThat(once.statusCode()).isEqualTo(200);
+        assertThat(once.body()).isEqualTo("ok after an overload");
+        assertThat(fake.overloadedAnswers.get() - before).isEqualTo(1);
+
+        HttpResponse<String> always = HTTP.send(request("/busy/overloaded.php"), HttpResponse.BodyHandlers.ofString());
+        assertThat(always.statusCode()).isEqualTo(503);
+        assertThat(always.headers().firstValue("retry-after")).isPresent();
+        assertThat(fake.overloadedAnswers.get() - before).as("asked again while the queue timeout lasted")
+                .isGreaterThan(2);
+        HttpResponse<String> post = HTTP.send(HttpRequest.newBuilder(edge.uri("/busy/overloaded.php"))
+                .POST(HttpRequest.BodyPublishers.ofString("a=1")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(post.statusCode()).as("a POST too: refused unread, it never ran").isEqualTo(503);
     }
 
     @Test

@@ -928,6 +928,46 @@ class FastCgiIT {
         Awaits.await(() -> Files.exists(ended), "the released script's end");
     }
 
+    /**
+     * A script streaming its answer to a client that left is stopped at its next output, a POST's as a GET's, as behind
+     * nginx: a streamed POST (a chat answer whose user pressed stop, an export) ran to its end, its worker held for
+     * nobody. Told without a clock: the script notes at its end whether PHP saw the client go.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"POST", "GET"})
+    void aStreamingScriptWhoseClientLeftIsStoppedAtItsNextOutput(String method, @TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Path ended = own.resolve("ended");
+        Files.writeString(www.resolve("stream.php"), """
+                <?php
+                register_shutdown_function(function () use (&$i) {
+                    file_put_contents('%s', 'aborted=' . connection_aborted() . ' lines=' . $i);
+                });
+                header('Content-Type: text/plain');
+                while (ob_get_level() > 0) { ob_end_flush(); }
+                for ($i = 0; $i < 5000; $i++) { echo str_repeat('x', 8191), "\n"; flush(); usleep(1000); }
+                """.formatted(ended));
+        try (EdgeHarness site = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "www",
+                  locations = [{ match = "/", fastcgi = php }] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
+                """.formatted(fpm.address()))) {
+            try (Socket client = new Socket()) {
+                client.connect(site.address());
+                client.setSoTimeout(30_000); // keeps a hang from stalling the build; nothing is measured
+                String body = method.equals("POST") ? "a=1" : "";
+                client.getOutputStream().write((method + " /stream.php HTTP/1.1\r\nHost: a\r\nContent-Length: "
+                        + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+                byte[] some = client.getInputStream().readNBytes(64 * 1024);
+                assertThat(new String(some, 0, 15, StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 200 OK");
+                client.setSoLinger(true, 0); // the user pressed stop
+            }
+            await(() -> Files.exists(ended), "the script's end");
+            assertThat(Files.readString(ended)).as("stopped at an output after its client left, not run to its end")
+                    .startsWith("aborted=1 ").doesNotEndWith(" lines=5000");
+        }
+    }
+
     private static HttpResponse<String> purge(EdgeHarness edge, String target) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).method("PURGE", HttpRequest.BodyPublishers.noBody())
                 .build(), HttpResponse.BodyHandlers.ofString());

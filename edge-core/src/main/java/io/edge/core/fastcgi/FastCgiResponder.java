@@ -18,6 +18,7 @@ import io.edge.core.limit.RequestLimits;
 import io.edge.core.route.Router;
 import io.edge.core.statics.StaticResponder;
 import io.edge.fastcgi.BackendGroupSettings;
+import io.edge.fastcgi.BackendOverloadedException;
 import io.edge.fastcgi.BackendUnavailableException;
 import io.edge.fastcgi.LogText;
 import io.edge.fastcgi.QueueFullException;
@@ -92,8 +93,9 @@ import org.slf4j.LoggerFactory;
  *   WAIT --client gone--> waiter cancelled: the request never reaches PHP; with a tap that still wants the answer
  *            (the cache's leader, for its followers), the request stays until the tap gives it up
  *   WAIT --queue full / deadline--> 503 + Retry-After
- *   EXCHANGE --connection died before the answer: nothing sent, or a bodiless GET/HEAD that brought back no
- *            record--> WAIT again (twice at most); otherwise 502
+ *   EXCHANGE --connection died before the answer: nothing sent (again at most 16 times: kept connections whose
+ *            workers had ended), or a bodiless GET/HEAD that brought back no record (once)--> WAIT again; otherwise 502
+ *   EXCHANGE --FCGI_OVERLOADED before any output--> WAIT again, for what is left of the queue timeout
  *   EXCHANGE --client gone--> the backend exchange drops the response until END_REQUEST, keeping its slot
  *            ({@link FcgiExchange#abort}); so does a tap that answered from the head and wants none of the rest
  *   EXCHANGE --client not writable--> body into the spool, drained in order as the client takes it; spool full:
@@ -644,6 +646,12 @@ public final class FastCgiResponder implements Responder {
         private boolean clientGone;
         /** The client went away and the tap goes on alone ({@link ResponseTap#onClientGone}): nothing is written. */
         private boolean detached;
+        /**
+         * The client went away and the request goes to the script without it (runsWithoutClient): once sent whole, the
+         * call ends as for a client that left ({@link #endWithClient}), so that the script's next output stops it, as
+         * behind nginx (a streamed answer its user stopped ran to its end, a worker held for nobody).
+         */
+        private boolean alone;
         private int retries;
         /** What this call's earlier leases waited in the group's queue: a retry waits only the rest of its timeout. */
         private long queuedNanos;
@@ -651,6 +659,8 @@ public final class FastCgiResponder implements Responder {
         private long acquiredAt;
         /** Connections met whose backend never took the request ({@link FcgiExchange#requestUnread}). */
         private int unreadRetries;
+        /** Times a backend refused the request unread, busy (FCGI_OVERLOADED): each one waits in the queue again. */
+        private int overloadedRetries;
         /**
          * Releases the configuration's backends held for a request that runs without its client (runsWithoutClient),
          * so that a reload retires them only once it is over; run once, at the call's end (releaseBackends).
@@ -706,7 +716,9 @@ public final class FastCgiResponder implements Responder {
             this.localAddress = exchange.localAddress();
             this.remoteAddress = exchange.remoteAddress();
             if (exchange.isEnded()) {
-                detach(); // a request that runs without its client (runsWithoutClient), whose client left already
+                // a request that runs without its client (runsWithoutClient), whose client left already
+                alone = tap == null;
+                detach();
             } else {
                 exchange.onClientGone(this::clientGone);
                 exchange.endOnClientClose(true);
@@ -719,7 +731,7 @@ public final class FastCgiResponder implements Responder {
             }
             long waited = (tap == null ? 0 : tap.waitedNanos()) + queuedNanos;
             acquiredAt = System.nanoTime();
-            boolean again = retries + unreadRetries != 0;
+            boolean again = retries + unreadRetries + overloadedRetries != 0;
             pending = tap != null && tap.answersWithoutBackend()
                     ? pool.acquireUnlessRefused(clientChannel.eventLoop(), waited, again)
                     : again ? pool.acquireAgain(clientChannel.eventLoop(), waited)
@@ -783,6 +795,9 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             backend = started;
+            if (alone) {
+                started.onceSent(this::endWithClient);
+            }
             sendBody();
         }
 
@@ -1507,6 +1522,16 @@ public final class FastCgiResponder implements Responder {
             // Nothing was sent (backend is null: the connection was found closed inside start), or the backend
             // certainly never took the request (a php-fpm worker closing a kept connection after its last request),
             // or, for a bodiless GET/HEAD, a kept connection ended quietly before any record (the same over TCP)
+            if (cause instanceof BackendOverloadedException && !headSent) {
+                // Refused unread by a backend out of some resource of its own: busy, as one whose backlog is full. It
+                // waits in the queue again for what is left of its timeout (then 503 + Retry-After, as any wait),
+                // while the pool holds new connections to that backend back for a growing backoff.
+                overloadedRetries++;
+                LOG.debug("[{}] the backend refused the request, overloaded; waiting again", requestId);
+                backend = null;
+                exchange.clientChannel().eventLoop().execute(this::acquire);
+                return;
+            }
             boolean unread = backend == null || backend.requestUnread()
                     || backend.keptConnectionEnded() && replayable();
             if (cause instanceof BackendUnavailableException && !headSent
@@ -1577,7 +1602,11 @@ public final class FastCgiResponder implements Responder {
             } else if (runsWithoutClient(request)) {
                 LOG.debug("[{}] {} {}: the client left before the answer; the script gets the request all the same",
                         requestId, request.method(), request.uri());
+                alone = true;
                 detach();
+                if (backend != null) {
+                    backend.onceSent(this::endWithClient);
+                }
             } else {
                 endWithClient();
             }

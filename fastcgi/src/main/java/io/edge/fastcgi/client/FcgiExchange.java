@@ -211,6 +211,8 @@ public final class FcgiExchange {
     private boolean stdinEnded;
     /** {@link #endStdin} was called: the whole request is on its way. */
     private boolean stdinEnding;
+    /** What runs once it is ({@link #onceSent}); null for nothing. */
+    private Runnable onceSent;
     /** Something was flushed to the backend (a first {@link #writeStdin} or {@link #endStdin}). */
     private boolean sentAny;
     /** A record arrived from the backend. */
@@ -335,6 +337,24 @@ public final class FcgiExchange {
         });
         lastReadNanos = backendChannel.eventLoop().ticker().nanoTime();
         scheduleReadTimer(options.readTimeout().toNanos());
+        Runnable sent = onceSent;
+        if (sent != null) {
+            onceSent = null;
+            sent.run();
+        }
+    }
+
+    /**
+     * Runs {@code task} once the request went out whole ({@link #endStdin}), at once if it has; never if the exchange
+     * ends first. For a request whose client left that must still reach the script whole (a POST): it is
+     * {@link #abort aborted} then.
+     */
+    public void onceSent(Runnable task) {
+        if (stdinEnding) {
+            task.run();
+        } else {
+            onceSent = task;
+        }
     }
 
     /** Whether the backend can take more request body now. */
@@ -397,6 +417,7 @@ public final class FcgiExchange {
      * {@link Lease.Outcome#CLOSE} when nothing was sent yet.
      */
     public void abort() {
+        onceSent = null;
         if (state != State.SENDING) {
             return;
         }
@@ -550,7 +571,7 @@ public final class FcgiExchange {
                     listener.onEnd();
                 }
             }
-            case OVERLOADED -> fail(new BackendOverloadedException(lease.address().spec()), Lease.Outcome.CLOSE);
+            case OVERLOADED -> fail(new BackendOverloadedException(lease.address().spec()), Lease.Outcome.OVERLOADED);
             default -> fail(FcgiProtocolException.of("protocolStatus", end.protocolStatus(), "REQUEST_COMPLETE"),
                     Lease.Outcome.BACKEND_FAILED);
         }

@@ -44,6 +44,11 @@ final class Backend {
     String lastBusyFailure;
     long lastBusyFailureAt;
     long busyBackoffNanos = MIN_BUSY_BACKOFF_NANOS;
+    /**
+     * Its last answer was FCGI_OVERLOADED: busy though connects work, so a connect that works does not end the backoff
+     * ({@link #busyBackoffNanos} keeps growing); an answer does.
+     */
+    boolean overloaded;
     int consecutiveFailures;
     /** Down (passive health) until then; 0 = up. */
     long downUntil;

@@ -918,9 +918,11 @@ public final class BackendPool implements AutoCloseable {
                 b.refused = false;
                 outageLogged = false;
                 b.refusalLogged = false; // connects work again: the next refusal starts a new run
-                b.lastBusyFailure = null;
                 outOfDescriptorsLogged = false;
-                b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
+                if (!b.overloaded) {
+                    b.lastBusyFailure = null;
+                    b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
+                }
                 pc.exchanges++;
             }
             pc.channel.closeFuture().addListener(x -> connectionClosed(pc));
@@ -955,9 +957,7 @@ public final class BackendPool implements AutoCloseable {
                 counters.busyConnects.incrementAndGet();
                 b.lastBusyFailure = b.address + ": " + reasonOf(cause);
                 b.lastBusyFailureAt = now;
-                long backoff = b.busyBackoffNanos;
-                b.busyUntil = now + backoff;
-                b.busyBackoffNanos = Math.min(backoff * 2, Backend.MAX_BUSY_BACKOFF_NANOS);
+                long backoff = busyFor(b, now);
                 after.add(() -> timers.schedule(w.loop, this::dispatchQueued, backoff));
             } else {
                 counters.failedConnects.incrementAndGet();
@@ -1103,9 +1103,19 @@ public final class BackendPool implements AutoCloseable {
                 long held = Math.max(0, now - lease.grantedNanos);
                 holdNanos = holdNanos == 0 ? held : holdNanos + (held - holdNanos) / 8;
             }
-            if (!lingers) {
+            if (outcome == Lease.Outcome.OVERLOADED) {
+                b.overloaded = true;
+                b.lastBusyFailure = b.address + ": FCGI_OVERLOADED";
+                b.lastBusyFailureAt = now;
+                long backoff = busyFor(b, now);
+                after.add(() -> timers.schedule(pc.loop, this::dispatchQueued, backoff));
+            } else if (!lingers) {
                 b.busyUntil = 0; // a worker is free again, so its backlog has room
                 b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
+                if (lease.used() && outcome != Lease.Outcome.ABANDONED) {
+                    b.overloaded = false; // it answered
+                    b.lastBusyFailure = null;
+                }
             }
             if (outcome == Lease.Outcome.BACKEND_FAILED || outcome == Lease.Outcome.TIMED_OUT) {
                 markFailure(b, now);
@@ -1145,6 +1155,17 @@ public final class BackendPool implements AutoCloseable {
             }
         }
         runAll(after);
+    }
+
+    /**
+     * Takes {@code b} to be busy for its current backoff, which doubles for the next time (up to
+     * {@link Backend#MAX_BUSY_BACKOFF_NANOS}): no new connection to it until then. Returns the backoff. Under the lock.
+     */
+    private static long busyFor(Backend b, long now) {
+        long backoff = b.busyBackoffNanos;
+        b.busyUntil = now + backoff;
+        b.busyBackoffNanos = Math.min(backoff * 2, Backend.MAX_BUSY_BACKOFF_NANOS);
+        return backoff;
     }
 
     /** The worker of a connection closed in a timeout or cut off is taken to be free by now: its slot is. */

@@ -28,7 +28,13 @@ public final class Lease {
          * end there (php-fpm reads a form body whole before the script runs), so it is free soon; a linger here
          * let a client that starts uploads and drops them hold every slot for the read timeout.
          */
-        ABANDONED
+        ABANDONED,
+        /**
+         * The backend refused the request unread, out of some resource of its own (FastCGI's FCGI_OVERLOADED): close,
+         * no failure counted, and the backend is taken to be busy, as when its full backlog refuses a connect: new
+         * connections to it wait a backoff that doubles while it keeps refusing, and the request waits in the queue.
+         */
+        OVERLOADED
     }
 
     private final BackendPool pool;

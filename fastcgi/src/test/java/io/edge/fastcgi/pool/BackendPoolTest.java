@@ -984,6 +984,37 @@ class BackendPoolTest {
         assertThat(connector.pending).hasSize(1);
     }
 
+    /**
+     * A backend that refused a request unread (FCGI_OVERLOADED) is busy: the connection closes, no failure is counted,
+     * and new connections to it wait a backoff that doubles while it keeps refusing, as after a full backlog's connect.
+     */
+    @Test
+    void anOverloadedBackendIsBusyForABackoffThatGrows() {
+        onePhp(2, 10);
+        Future<Lease> first = pool.acquire(loopA);
+        connector.succeedNext();
+        first.getNow().release(Lease.Outcome.OVERLOADED);
+        assertThat(first.getNow().channel().isActive()).isFalse();
+        assertThat(pool.stats().open()).isZero();
+        Future<Lease> again = pool.acquire(loopA);
+        assertThat(connector.pending).as("busy: no connect yet").isEmpty();
+        timers.advanceMillis(5);
+        assertThat(connector.pending).hasSize(1);
+        connector.succeedNext();
+        assertThat(again.isSuccess()).isTrue();
+        again.getNow().release(Lease.Outcome.OVERLOADED);
+        Future<Lease> third = pool.acquire(loopA);
+        timers.advanceMillis(5);
+        assertThat(connector.pending).as("the backoff doubled").isEmpty();
+        timers.advanceMillis(5);
+        assertThat(connector.pending).hasSize(1);
+        connector.succeedNext();
+        third.getNow().release(Lease.Outcome.REUSABLE);
+        assertThat(pool.acquire(loopA).isSuccess()).as("answered: busy no more, its connection kept").isTrue();
+        assertThat(pool.stats().failedConnects()).isZero();
+        pool.checkInvariants();
+    }
+
     @Test
     void busyConnectGoesBackToWaitWithinDeadline() {
         onePhp(1, 10);
