@@ -523,7 +523,7 @@ final class ServerExchange implements Exchange {
 
     /**
      * Writes {@code message}, its body bytes counted as handed over now ({@link #bodyBytes}) and as sent once the
-     * kernel took them ({@link #sentBytes}: of a file region whose write failed, what of it went).
+     * kernel took them ({@link #sentBytes}: of a write that failed, what of it went).
      */
     private ChannelFuture counted(Object message, boolean flush) {
         long bytes = wireBytes(message);
@@ -531,9 +531,22 @@ final class ServerExchange implements Exchange {
             return flush ? ctx.writeAndFlush(message) : ctx.write(message);
         }
         bodyBytes += bytes;
-        FileRegion region = message instanceof FileRegion r ? r : null;
+        if (message instanceof FileRegion region) {
+            ChannelFuture write = flush ? ctx.writeAndFlush(message) : ctx.write(message);
+            write.addListener(f -> sentBytes += f.isSuccess() ? bytes : region.transferred());
+            return write;
+        }
+        // A buffer the socket took part of before the write failed (its client left mid-answer) has its reader index
+        // moved past that part by the channel: held until the write is done to be read then (once released, a pooled
+        // buffer may already serve another answer).
+        ByteBuf content = message instanceof ByteBufHolder holder ? holder.content() : (ByteBuf) message;
+        int from = content.readerIndex();
+        content.retain();
         ChannelFuture write = flush ? ctx.writeAndFlush(message) : ctx.write(message);
-        write.addListener(f -> sentBytes += f.isSuccess() ? bytes : region != null ? region.transferred() : 0);
+        write.addListener(f -> {
+            sentBytes += f.isSuccess() ? bytes : Math.max(0, content.readerIndex() - from);
+            content.release();
+        });
         return write;
     }
 

@@ -86,6 +86,35 @@ class AccessLogBytesTest {
         assertThat(Long.parseLong(m.group(2))).as("the bytes the client had").isEqualTo(received);
     }
 
+    /**
+     * As above with the body in a buffer, as a script's answer goes (the client-abort audit: a cut PHP download was
+     * logged with 0 bytes, the client having had its head and 135 KB): what of the buffer the kernel took is counted.
+     */
+    @Test
+    void aCutBufferedResponseIsLoggedWithTheBytesTheClientWasSent() throws Exception {
+        int size = 8 << 20;
+        InetSocketAddress address = start(exchange -> {
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            HttpUtil.setContentLength(head, size);
+            exchange.write(head);
+            exchange.writeAndFlush(new DefaultHttpContent(exchange.clientChannel().alloc().directBuffer(size)
+                    .writeZero(size)));
+            exchange.fail(new EOFException("the backend connection ended mid-answer"));
+        }, Duration.ofSeconds(10));
+        List<String> lines;
+        long received;
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             RawHttpClient client = new RawHttpClient(address, 64 << 10)) {
+            client.send("GET /buffered HTTP/1.1\r\nHost: a\r\n\r\n");
+            received = bodyBytes(readToEnd(client.socket().getInputStream()));
+            lines = awaitLines(access);
+        }
+        assertThat(received).as("cut short").isLessThan(size).isPositive();
+        Matcher m = matched(lines);
+        assertThat(m.group(1)).isEqualTo("200");
+        assertThat(Long.parseLong(m.group(2))).as("the bytes the client had").isEqualTo(received);
+    }
+
     /** A chunked body's bytes on the wire are its data and its framing, which nginx counts too. */
     @Test
     void aChunkedBodyIsLoggedWithItsFraming() throws Exception {
