@@ -89,6 +89,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Body bytes received for the request most recently read from the socket. */
     private long bodyBytes;
     private boolean closeAfterCurrent;
+    /** An error was answered outside any exchange ({@link #writeErrorThatCloses}), the connection closing after it. */
+    private boolean answeredOutside;
     /** Requests started on this connection, the running one too. */
     private long started;
     /** The client sent its last byte ({@link #inputClosed}): the connection closes once nothing runs or waits. */
@@ -752,6 +754,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      */
     private ChannelFuture writeErrorThatCloses(HttpResponseStatus status, boolean head, boolean accessLogged,
             HttpRequest readLine, long startNanos) {
+        answeredOutside = true;
         // No Host read: the default site's page, as nginx's default server's error_page
         FullHttpResponse response = ErrorResponses.response(status, head, server.defaultSitePage(status));
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -763,17 +766,24 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         InetSocketAddress remote = ProxyProtocol.peer(ctx.channel()); // no X-Forwarded-For: the head is what was bad
         int bytes = response.content().readableBytes();
         HttpHeaders sentHeaders = response.headers();
-        return ctx.writeAndFlush(response).addListener(written -> {
-            int sent = written.isSuccess() ? bytes : 0;
-            if (readLine == null || readLine instanceof FullHttpRequest) { // no line read: the stand-in for one
-                String line = readLine instanceof StrictHttpServerCodec.UnreadRequest unread ? unread.sent() : null;
-                server.accessLog().log(remote, line == null ? "-" : line, status.code(), sent, null, null,
-                        startNanos, null, sentHeaders);
-            } else {
-                server.accessLog().log(remote, readLine, readLine.uri(), StrictHttpServerCodec.sentVersion(readLine),
-                        status.code(), sent, startNanos, null, null, sentHeaders);
-            }
-        });
+        return ctx.writeAndFlush(response).addListener(written ->
+                logUnanswered(remote, status, readLine, written.isSuccess() ? bytes : 0, startNanos, sentHeaders));
+    }
+
+    /**
+     * The access-log line of a request answered outside any exchange, or not at all: {@code readLine} as
+     * {@link #writeErrorThatCloses} takes it, {@code sent} body bytes, {@code sentHeaders} the answer's head or null.
+     */
+    private void logUnanswered(InetSocketAddress remote, HttpResponseStatus status, HttpRequest readLine, long sent,
+            long startNanos, HttpHeaders sentHeaders) {
+        if (readLine == null || readLine instanceof FullHttpRequest) { // no line read: the stand-in for one
+            String line = readLine instanceof StrictHttpServerCodec.UnreadRequest unread ? unread.sent() : null;
+            server.accessLog().log(remote, line == null ? "-" : line, status.code(), sent, null, null,
+                    startNanos, null, sentHeaders);
+        } else {
+            server.accessLog().log(remote, readLine, readLine.uri(), StrictHttpServerCodec.sentVersion(readLine),
+                    status.code(), sent, startNanos, null, null, sentHeaders);
+        }
     }
 
     /**
@@ -926,7 +936,25 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         releasePipelined();
         currentGone();
+        headCut(ctx);
         ctx.fireChannelInactive();
+    }
+
+    /**
+     * A connection that closed (or was reset) with part of a request head read: counted as a request and logged as a
+     * 400 with nothing sent, as nginx logs a client that "prematurely closed connection" while sending its head,
+     * with its request line once that was read.
+     */
+    private void headCut(ChannelHandlerContext ctx) {
+        StrictHttpServerCodec codec = ctx.pipeline().get(StrictHttpServerCodec.class);
+        if (current != null || answeredOutside || codec == null || !codec.readingHead()) {
+            return;
+        }
+        server.requestRead();
+        if (server.accessLog().isEnabled()) {
+            logUnanswered(ProxyProtocol.peer(ctx.channel()), HttpResponseStatus.BAD_REQUEST, codec.unfinishedHead(), 0,
+                    timeouts.headStartNanos(), null);
+        }
     }
 
     /** The running exchange, if any, ends as its client is gone. */

@@ -115,6 +115,11 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         return decoder.inHead ? decoder.lineRequest : null;
     }
 
+    /** Whether part of a request head was read and the head is not whole yet. */
+    boolean readingHead() {
+        return decoder.inHead;
+    }
+
     /**
      * The request whose head was decoded last, just routed, may take a body of at most {@code limit} bytes, its
      * location's: its chunk-size lines are held to that from here on, rather than to the largest any location takes,

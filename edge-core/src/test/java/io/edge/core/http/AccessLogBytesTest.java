@@ -29,6 +29,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The access log's body bytes are those that went to the client, as nginx's {@code $body_bytes_sent}: not what was
@@ -178,6 +180,37 @@ class AccessLogBytesTest {
         assertThat(m.group(1)).isEqualTo("408");
         assertThat(Long.parseLong(m.group(2))).isEqualTo(timedOut.response().body().length);
         assertThat(Double.parseDouble(m.group(3))).as("at least the head timeout").isGreaterThanOrEqualTo(1.0);
+        assertThat(server.connectionsLine()).contains(" requests=1");
+    }
+
+    /**
+     * A client that closes or resets its connection in the middle of a head: counted as a request and logged as a 400
+     * with nothing sent, with its request line once that was read, as nginx logs a client that "prematurely closed
+     * connection" (the client-abort audit: no line, not counted).
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "G| true| -",
+            "G| false| -",
+            "GET /cut HTTP/1.1\\r\\nHost: a\\r\\n| true| GET /cut HTTP/1.1"})
+    void aHeadCutByTheClientIsLoggedAsA400AndCountedAsARequest(String sent, boolean reset, String logged)
+            throws Exception {
+        InetSocketAddress address = start(exchange -> {
+            throw new AssertionError("no head is whole");
+        }, Duration.ofSeconds(60));
+        List<String> lines;
+        try (CapturedLog access = CapturedLog.of("edge.access")) {
+            try (java.net.Socket client = new java.net.Socket()) {
+                client.connect(address);
+                client.getOutputStream().write(sent.replace("\\r\\n", "\r\n").getBytes(StandardCharsets.US_ASCII));
+                client.getOutputStream().flush();
+                if (reset) {
+                    client.setSoLinger(true, 0);
+                }
+            }
+            lines = awaitLines(access);
+        }
+        assertThat(lines).singleElement().asString().contains("\"" + logged + "\" 400 0 ");
         assertThat(server.connectionsLine()).contains(" requests=1");
     }
 
