@@ -292,7 +292,8 @@ public final class Main implements Callable<Integer> {
         Signals.handle("USR1", () -> whenRunning(() -> earlyUsr1 = true, onUsr1));
         ExecutorService reloads = Executors.newSingleThreadExecutor(Edge.daemon("edge-sighup"));
         AtomicBoolean reloadRefusedLogged = new AtomicBoolean();
-        Runnable onHup = () -> reloads.execute(() -> {
+        // merged: signals sent while a reload waits to start make that one reload
+        Runnable onHup = new MergedRuns(reloads, () -> {
             if (stopSignalled.get()) {
                 // as nginx: a stopping server reloads nothing (and says so once)
                 if (reloadRefusedLogged.compareAndSet(false, true)) {
