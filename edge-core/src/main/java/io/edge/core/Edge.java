@@ -347,6 +347,11 @@ public final class Edge {
         return temporaryRunDir;
     }
 
+    /** Whether {@link #stop} was called: a reload failing from here on was abandoned for the stop, not refused. */
+    public boolean isStopping() {
+        return stopped;
+    }
+
     /** Started, and not stopped since. */
     private boolean running() {
         return !stopped && server != null;

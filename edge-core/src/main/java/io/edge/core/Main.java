@@ -376,6 +376,11 @@ public final class Main implements Callable<Integer> {
             e.problems().forEach(problem -> log.error("reload refused: {}", problem));
             e.warnings().forEach(warning -> log.warn("reload: {}", warning));
         } catch (Exception | Error e) { // an operator reads this: the message, never a stack trace
+            if (edge.isStopping()) {
+                // a SIGTERM during the reload (its php-fpm stopped while starting, the server no longer running)
+                log.info("reload abandoned: edge stops ({})", e.getMessage());
+                return;
+            }
             describeEach(e).forEach(problem -> log.error("reload failed, the running configuration stays: {}", problem));
         }
     }

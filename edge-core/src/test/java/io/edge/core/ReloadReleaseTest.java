@@ -28,6 +28,22 @@ class ReloadReleaseTest {
                 + "cache.content.revalidate = " + revalidate + ", cache.responses.stale-grace = " + revalidate + " }\n");
     }
 
+    /** A reload that fails because edge stops meanwhile (a SIGTERM during it) is no error, as the soak audit found. */
+    @Test
+    void aReloadFailingAsEdgeStopsIsAbandonedNotAnError() throws Exception {
+        Files.createDirectory(dir.resolve("www"));
+        Path file = write("1 s");
+        Edge edge = new Edge(new ConfigLoader().load(file));
+        edge.start();
+        edge.stop();
+        try (io.edge.core.http.CapturedLog log = io.edge.core.http.CapturedLog.of(Main.class.getName())) {
+            Main.reload(edge, file);
+            assertThat(log.events()).extracting(e -> e.getLevel() + " " + e.getFormattedMessage())
+                    .noneMatch(line -> line.startsWith("ERROR"))
+                    .anyMatch(line -> line.startsWith("INFO reload abandoned: edge stops"));
+        }
+    }
+
     @Test
     void theCachesAReloadReplacedAreLetGo() throws Exception {
         Files.createDirectory(dir.resolve("www"));
