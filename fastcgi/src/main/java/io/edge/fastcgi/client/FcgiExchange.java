@@ -144,8 +144,9 @@ public final class FcgiExchange {
         /**
          * The exchange failed for the listener: nothing more comes to it. {@code cause} is one of
          * {@link FcgiProtocolException}, {@link BackendTimeoutException}, {@link BackendOverloadedException},
-         * {@link BackendUnavailableException} or an {@link OutOfMemoryError} (no memory for a read buffer: edge's own
-         * want). {@code onHead} may already have been called. The lease is released
+         * {@link BackendUnavailableException}, an {@link OutOfMemoryError} (no memory for a read buffer: edge's own
+         * want), or what the listener itself threw from {@code onHead}, {@code onBody} or {@code onReadComplete}.
+         * {@code onHead} may already have been called. The lease is released
          * and the connection closed, except after a response head the exchange refused: the script runs on, so the
          * exchange goes on alone as after {@link #abort} and releases the lease itself when its worker is free.
          */
@@ -695,11 +696,8 @@ public final class FcgiExchange {
             try {
                 listener.onHead(parser.head());
             } catch (RuntimeException | Error e) {
-                // the listener's own fault: the exchange ends with it rather than waiting for a backend that is done
                 stdout.release();
-                LOG.warn("[{}] {}: the response head could not be taken: {}", options.requestId(), lease.address(),
-                        e.toString(), e);
-                fail(e, Lease.Outcome.CLOSE);
+                listenerFailed("the response head", e);
                 return;
             }
             if (state != State.SENDING) {
@@ -708,10 +706,24 @@ public final class FcgiExchange {
             }
         }
         if (content.isReadable()) {
-            listener.onBody(content); // ownership passes with the message's reference
+            try {
+                listener.onBody(content); // ownership passes with the message's reference
+            } catch (RuntimeException | Error e) {
+                listenerFailed("a part of the response body", e);
+            }
         } else {
             stdout.release();
         }
+    }
+
+    /**
+     * The listener threw taking {@code what}: edge's own fault, not the backend's, so no failure of the backend is
+     * counted and the client gets no 502 for it; the exchange ends with it (its stack trace logged, for the bug it is)
+     * rather than waiting for a backend that is not at fault.
+     */
+    private void listenerFailed(String what, Throwable e) {
+        LOG.warn("[{}] {}: {} could not be taken: {}", options.requestId(), lease.address(), what, e.toString(), e);
+        fail(e, Lease.Outcome.CLOSE);
     }
 
     private void stderr(FcgiStderr stderr) {
@@ -874,7 +886,11 @@ public final class FcgiExchange {
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             if (state == State.SENDING) {
-                listener.onReadComplete();
+                try {
+                    listener.onReadComplete();
+                } catch (RuntimeException | Error e) {
+                    listenerFailed("the end of a read", e);
+                }
             } else if (state == State.DISCARDING && outputWhileDiscarding) {
                 fail(new BackendUnavailableException(lease.address() + ": output for a client that left"),
                         Lease.Outcome.CLOSE);

@@ -45,7 +45,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class FcgiExchangeTest {
 
-    static final class Recorder implements FcgiExchange.Listener {
+    static class Recorder implements FcgiExchange.Listener {
         HttpResponse head;
         final StringBuilder body = new StringBuilder();
         boolean ended;
@@ -393,6 +393,29 @@ class FcgiExchangeTest {
         exchange.abort();
         backend.writeInbound(record(6, "\r\n"), endRequest(0)); // its last words and its end, in one read
         assertThat(leased.pool().stats().idle()).isEqualTo(1);
+    }
+
+    /**
+     * A listener that throws taking a part of the body (edge's own bug) ends the exchange with its exception, as one
+     * that throws taking the head: not a failure of the backend, nor an exception for the pipeline to misread as one.
+     */
+    @Test
+    void aListenerThrowingOnTheBodyEndsTheExchangeWithoutBlamingTheBackend() {
+        RuntimeException bug = new IllegalStateException("a bug of edge's");
+        leased = TestLeases.lease(backend, true);
+        Recorder throwing = new Recorder() {
+            @Override
+            public void onBody(ByteBuf chunk) {
+                chunk.release();
+                throw bug;
+            }
+        };
+        FcgiExchange.start(leased.lease(), List.of(), new FcgiExchange.Options("req-1", 1024, Duration.ofSeconds(5)),
+                throwing).endStdin();
+        backend.writeInbound(record(6, "Content-Type: text/plain\r\n\r\nbody"));
+        assertThat(throwing.error).isSameAs(bug);
+        assertThat(leased.lease().outcome()).isEqualTo(io.edge.fastcgi.pool.Lease.Outcome.CLOSE);
+        assertClosedAndNotPooled();
     }
 
     @Test
