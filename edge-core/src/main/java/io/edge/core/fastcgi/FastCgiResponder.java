@@ -1519,9 +1519,6 @@ public final class FastCgiResponder implements Responder {
                         cause.getMessage());
                 return;
             }
-            // Nothing was sent (backend is null: the connection was found closed inside start), or the backend
-            // certainly never took the request (a php-fpm worker closing a kept connection after its last request),
-            // or, for a bodiless GET/HEAD, a kept connection ended quietly before any record (the same over TCP)
             if (cause instanceof BackendOverloadedException && !headSent) {
                 // Refused unread by a backend out of some resource of its own: busy, as one whose backlog is full. It
                 // waits in the queue again for what is left of its timeout (then 503 + Retry-After, as any wait),
@@ -1532,6 +1529,9 @@ public final class FastCgiResponder implements Responder {
                 exchange.clientChannel().eventLoop().execute(this::acquire);
                 return;
             }
+            // Nothing was sent (backend is null: the connection was found closed inside start), or the backend
+            // certainly never took the request (a php-fpm worker closing a kept connection after its last request),
+            // or, for a bodiless GET/HEAD, a kept connection ended quietly before any record (the same over TCP)
             boolean unread = backend == null || backend.requestUnread()
                     || backend.keptConnectionEnded() && replayable();
             if (cause instanceof BackendUnavailableException && !headSent
