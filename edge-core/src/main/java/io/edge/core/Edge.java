@@ -3,6 +3,7 @@ package io.edge.core;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.aio.PathPolicy;
 import io.edge.aio.StaticIoSettings;
+import io.edge.aio.file.DirectMemory;
 import io.edge.aio.file.FileEngine;
 import io.edge.aio.file.FileEngineStats;
 import io.edge.aio.file.FileEngines;
@@ -1117,6 +1118,9 @@ public final class Edge {
         if (g.responseCache != null) {
             lines.add("response cache: " + responseCacheLine(g.responseCache));
         }
+        Runtime jvm = Runtime.getRuntime();
+        lines.add("memory: direct=" + DirectMemory.used() + " direct-max=" + DirectMemory.limit() + " heap="
+                + (jvm.totalMemory() - jvm.freeMemory()) + " heap-max=" + jvm.maxMemory());
         return lines;
     }
 
@@ -1218,6 +1222,14 @@ public final class Edge {
                     .gauge("edge_response_cache_bytes", "Bytes held.", stats.bytesHeld())
                     .gauge("edge_response_cache_entries", "Responses held.", stats.entries());
         }
+        Runtime jvm = Runtime.getRuntime();
+        m.gauge("edge_direct_memory_bytes", "Direct memory in use: read buffers, caches, connections' buffers.",
+                        DirectMemory.used())
+                .gauge("edge_direct_memory_max_bytes", "The direct memory limit (-XX:MaxDirectMemorySize); reads past it"
+                        + " are refused with 503.", DirectMemory.limit())
+                .gauge("edge_heap_used_bytes", "Java heap in use, garbage not yet collected included.",
+                        jvm.totalMemory() - jvm.freeMemory())
+                .gauge("edge_heap_max_bytes", "The Java heap's maximum (-Xmx).", jvm.maxMemory());
         return m.render();
     }
 

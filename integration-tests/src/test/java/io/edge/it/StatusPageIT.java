@@ -85,6 +85,8 @@ class StatusPageIT {
         assertThat(page.body().lines()).anySatisfy(line -> assertThat(line)
                 .startsWith("fastcgi group php: open=").contains(" leases=1 ", " rejected-full=0 "));
         assertThat(page.body().lines()).anySatisfy(line -> assertThat(line).startsWith("content cache: hits="));
+        assertThat(page.body().lines()).anySatisfy(line -> assertThat(line)
+                .matches("memory: direct=[1-9]\\d* direct-max=[1-9]\\d* heap=[1-9]\\d* heap-max=[1-9]\\d*"));
         assertThat(page.body().lines()).first().asString()
                 .matches("connections: open=[1-9]\\d* max=\\d+ accepting=yes accepted=[1-9]\\d* refused=0 pauses=0 "
                         + "requests=([3-9]|[1-9]\\d+)"); // the file, the script, this page at least
@@ -144,6 +146,9 @@ class StatusPageIT {
             assertThat(samples.keySet()).anySatisfy(key -> assertThat(key)
                     .matches("edge_static_resident_reads_total\\{engine=\"(io_uring|threads)\"}"));
             assertThat(samples).containsKey("edge_content_cache_hits_total");
+            assertThat(samples.get("edge_direct_memory_bytes")).as("buffers in use").isPositive()
+                    .isLessThanOrEqualTo(samples.get("edge_direct_memory_max_bytes"));
+            assertThat(samples.get("edge_heap_used_bytes")).isPositive();
         }
     }
 

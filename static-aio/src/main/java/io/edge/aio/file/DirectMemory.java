@@ -29,7 +29,7 @@ import java.lang.management.ManagementFactory;
  * there is. With less room than the buffer itself, a pooled allocator might still have had room in a chunk it holds,
  * which none tells without trying, and a try that needs a new chunk sleeps: such a read is refused too.
  */
-final class DirectMemory {
+public final class DirectMemory {
 
     /**
      * The most a pooled allocator of unknown chunk size may ask of the JDK at once for a small buffer: Netty 4.2's
@@ -46,7 +46,7 @@ final class DirectMemory {
 
     /** A direct buffer of exactly {@code length} bytes from {@code alloc}, if the limit leaves room for it. */
     static ByteBuf buffer(ByteBufAllocator alloc, int length) {
-        long max = PlatformDependent.maxDirectMemory();
+        long max = limit();
         long used = used();
         long room = max - used;
         if (room < length) {
@@ -57,13 +57,18 @@ final class DirectMemory {
         return buffers.directBuffer(length, length);
     }
 
-    /** Direct memory in use as the limit counts it, each byte once. */
-    private static long used() {
+    /** Direct memory in use as the limit counts it, each byte once (for the status page too). */
+    public static long used() {
         long jdk = JDK_DIRECT == null ? 0 : JDK_DIRECT.getTotalCapacity();
         if (!PlatformDependent.useDirectBufferNoCleaner()) {
             return jdk; // Netty's count is of buffers the JDK counts too
         }
         return jdk + Math.max(0, PlatformDependent.usedDirectMemory()); // -1 when Netty counts nothing
+    }
+
+    /** The JVM's direct memory limit ({@code -XX:MaxDirectMemorySize}, else the heap's maximum). */
+    public static long limit() {
+        return PlatformDependent.maxDirectMemory();
     }
 
     /** The most direct memory {@code alloc} may ask for to serve a buffer of {@code length} bytes. */
