@@ -666,7 +666,8 @@ public final class FastCgiResponder implements Responder {
          * so that a reload retires them only once it is over; run once, at the call's end (releaseBackends).
          */
         private Runnable heldBackends;
-        private boolean headSent;
+        /** The backend's response head came ({@link #onHead}): from here the request is never sent again. */
+        private boolean headReceived;
         /** The backend's X-Accel-Limit-Rate, taken from its head as it came; null for none. */
         private String accelLimitRate;
         private boolean redirected;
@@ -833,7 +834,7 @@ public final class FastCgiResponder implements Responder {
 
         @Override
         public void onHead(HttpResponse head) {
-            headSent = true;
+            headReceived = true;
             // beside an X-Accel-Redirect or X-Sendfile: the pace of the file (taken by sendfile), never the client's
             accelLimitRate = head.headers().get(CgiResponseParser.X_ACCEL_LIMIT_RATE);
             head.headers().remove(CgiResponseParser.X_ACCEL_LIMIT_RATE);
@@ -1459,7 +1460,7 @@ public final class FastCgiResponder implements Responder {
 
         @Override
         public void onReadComplete() {
-            if (headSent && !redirected && !takenOver) {
+            if (headReceived && !redirected && !takenOver) {
                 if (answerIsWhole()) {
                     endWhole();
                     return;
@@ -1519,7 +1520,7 @@ public final class FastCgiResponder implements Responder {
                         cause.getMessage());
                 return;
             }
-            if (cause instanceof BackendOverloadedException && !headSent) {
+            if (cause instanceof BackendOverloadedException && !headReceived) {
                 // Refused unread by a backend out of some resource of its own: busy, as one whose backlog is full. It
                 // waits in the queue again for what is left of its timeout (then 503 + Retry-After, as any wait),
                 // while the pool holds new connections to that backend back for a growing backoff.
@@ -1534,7 +1535,7 @@ public final class FastCgiResponder implements Responder {
             // or, for a bodiless GET/HEAD, a kept connection ended quietly before any record (the same over TCP)
             boolean unread = backend == null || backend.requestUnread()
                     || backend.keptConnectionEnded() && replayable();
-            if (cause instanceof BackendUnavailableException && !headSent
+            if (cause instanceof BackendUnavailableException && !headReceived
                     && (unread ? unreadRetries < MAX_UNREAD_RETRIES : retries < MAX_RETRIES)
                     && (unread || backend.mayReplay() && replayable())) {
                 // The connection died before an answer. Waiting again is safe when the request is unread, whatever
