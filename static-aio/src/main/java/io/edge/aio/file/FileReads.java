@@ -34,7 +34,8 @@ final class FileReads {
      * {@link FileEngine#loadRegion} for the engines that read asynchronously: a range all in the page cache
      * leaves as {@code engine.region} ({@code sendfile}) at once; any other range is first read by
      * {@code engine.read} into a buffer (meeting a full queue as {@code whenFull} says), since {@code sendfile} of a
-     * range not in memory would hold the writing event loop for the disk. A file server's file
+     * range not in memory would hold the writing event loop for the disk, and then leaves as a region too if the read
+     * left it all in the page cache, else in that buffer. A file server's file
      * ({@link FileServerFiles#isFromFileServer}) is always read that way: its {@code sendfile} may wait for the server
      * even from the page cache (NFS revalidates the file's attributes after {@code acregmin}, and a hard mount whose
      * server is gone waits for ever). Residency is told by {@link PageCache#isResident} ({@code mincore}), which
@@ -99,7 +100,9 @@ final class FileReads {
      * What {@code read} read of the range, as a region of the file if the range is all in the page cache once it is
      * done, else as its buffer. Cancelling the stage cancels the read; a piece that comes after its caller stopped
      * waiting is released. The file is held until then: the region is made where the read completes (a pool thread),
-     * perhaps just as the caller lets the file go.
+     * perhaps just as the caller lets the file go. As for a range found in the page cache, residency is told once:
+     * a client so slow that the kernel drops the pages again before it took them all has the rest of the region's
+     * {@code sendfile} read them back on the event loop (memory pressure and a stalled download at once).
      */
     private static CompletionStage<Object> sentFromCacheOnceRead(FileEngine engine, OpenFile file, long offset,
             long length, CompletableFuture<ByteBuf> read, Residency residency) {
@@ -112,21 +115,20 @@ final class FileReads {
         };
         file.retain();
         read.whenComplete((buffer, failure) -> {
+            Object message = buffer;
             try {
-                if (failure != null) {
-                    piece.completeExceptionally(failure);
-                    return;
-                }
-                Object message = buffer;
-                if (!piece.isDone() && residency.isResident(file.fd(), offset, length)) {
-                    message = engine.region(file, offset, length);
+                if (failure == null && !piece.isDone() && residency.isResident(file.fd(), offset, length)) {
+                    message = engine.region(file, offset, length); // holding a reference of its own
                     buffer.release();
                 }
-                if (!piece.complete(message)) {
-                    ReferenceCountUtil.release(message);
-                }
             } finally {
+                // let go before the stage completes, as the engines' reads do: a caller that saw it sees the count too
                 file.release();
+            }
+            if (failure != null) {
+                piece.completeExceptionally(failure);
+            } else if (!piece.complete(message)) {
+                ReferenceCountUtil.release(message);
             }
         });
         return piece;

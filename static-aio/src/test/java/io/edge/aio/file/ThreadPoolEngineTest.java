@@ -284,6 +284,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
                 file.release();
             }
         }
+        assertThat(engine.cache().descriptorsInUse()).isZero();
     }
 
     @Test
@@ -292,6 +293,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
         try (engine) {
             assertNotReadAheadWithoutABody(engine, Files.write(dir.resolve("thumb"), bytes(9000, 8)));
         }
+        assertThat(engine.cache().descriptorsInUse()).isZero();
     }
 
     @Test
@@ -314,6 +316,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
                 file.release();
             }
         }
+        assertThat(engine.cache().descriptorsInUse()).isZero();
     }
 
     @Test
