@@ -139,6 +139,12 @@ public final class FastCgiResponder implements Responder {
      */
     private static final int MAX_UNREAD_RETRIES = 16;
     /**
+     * Refusals of a request by overloaded backends (FCGI_OVERLOADED) it may meet: each is waited out in the queue,
+     * within the queue timeout, which counts the refused tries' time too; the bound stops a backend that refuses this
+     * request while it answers others (each answer ends its busy hold) from cycling it.
+     */
+    private static final int MAX_OVERLOADED_RETRIES = 16;
+    /**
      * Request bodies up to this length are kept in memory (forms and JSON), larger ones in a spool file
      * ({@link SpooledBody}); nginx's client_body_buffer_size is 16 KiB.
      */
@@ -647,9 +653,10 @@ public final class FastCgiResponder implements Responder {
         /** The client went away and the tap goes on alone ({@link ResponseTap#onClientGone}): nothing is written. */
         private boolean detached;
         /**
-         * The client went away and the request goes to the script without it (runsWithoutClient): once sent whole, the
-         * call ends as for a client that left ({@link #endWithClient}), so that the script's next output stops it, as
-         * behind nginx (a streamed answer its user stopped ran to its end, a worker held for nobody).
+         * The client went away and the request goes to the script without it (runsWithoutClient): at the script's first
+         * output, the call ends as for a client that left ({@link #endWithClient}), so that its next output stops it,
+         * as behind nginx (a streamed answer its user stopped ran to its end, a worker held for nobody); until then a
+         * request a kept connection or an overloaded backend never took is sent again as any.
          */
         private boolean alone;
         private int retries;
@@ -657,6 +664,8 @@ public final class FastCgiResponder implements Responder {
         private long queuedNanos;
         /** When the last {@link #acquire} asked for a connection ({@link System#nanoTime}). */
         private long acquiredAt;
+        /** When the last lease was granted ({@link System#nanoTime}). */
+        private long leasedAt;
         /** Connections met whose backend never took the request ({@link FcgiExchange#requestUnread}). */
         private int unreadRetries;
         /** Times a backend refused the request unread, busy (FCGI_OVERLOADED): each one waits in the queue again. */
@@ -762,6 +771,7 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             Lease lease = f.getNow();
+            leasedAt = System.nanoTime();
             queuedNanos += lease.waitNanos();
             waitStats.record(lease.waitNanos());
             exchange.upstreamStarted(lease.waitNanos(), lease.connectNanos());
@@ -797,7 +807,7 @@ public final class FastCgiResponder implements Responder {
             }
             backend = started;
             if (alone) {
-                started.onceSent(this::endWithClient);
+                started.onFirstOutput(this::endWithClient);
             }
             sendBody();
         }
@@ -1520,11 +1530,14 @@ public final class FastCgiResponder implements Responder {
                         cause.getMessage());
                 return;
             }
-            if (cause instanceof BackendOverloadedException && !headReceived) {
+            if (cause instanceof BackendOverloadedException && !headReceived
+                    && overloadedRetries < MAX_OVERLOADED_RETRIES) {
                 // Refused unread by a backend out of some resource of its own: busy, as one whose backlog is full. It
-                // waits in the queue again for what is left of its timeout (then 503 + Retry-After, as any wait),
-                // while the pool holds new connections to that backend back for a growing backoff.
+                // waits in the queue again for what is left of its timeout (then 503 + Retry-After, as any wait; the
+                // refused try's time counts as waited), while the pool holds new connections to that backend back
+                // for a growing backoff.
                 overloadedRetries++;
+                queuedNanos += System.nanoTime() - leasedAt;
                 LOG.debug("[{}] the backend refused the request, overloaded; waiting again", requestId);
                 backend = null;
                 exchange.clientChannel().eventLoop().execute(this::acquire);
@@ -1606,7 +1619,7 @@ public final class FastCgiResponder implements Responder {
                 alone = true;
                 detach();
                 if (backend != null) {
-                    backend.onceSent(this::endWithClient);
+                    backend.onFirstOutput(this::endWithClient);
                 }
             } else {
                 endWithClient();

@@ -20,6 +20,7 @@ import io.edge.fastcgi.codec.FcgiRole;
 import io.edge.fastcgi.codec.FcgiStderr;
 import io.edge.fastcgi.codec.FcgiStdin;
 import io.edge.fastcgi.codec.FcgiStdout;
+import io.edge.fastcgi.codec.FcgiStreamRecord;
 import io.edge.fastcgi.codec.FcgiUnknownType;
 import io.edge.fastcgi.pool.Lease;
 import io.netty.buffer.ByteBuf;
@@ -212,8 +213,12 @@ public final class FcgiExchange {
     private boolean stdinEnded;
     /** {@link #endStdin} was called: the whole request is on its way. */
     private boolean stdinEnding;
-    /** What runs once it is ({@link #onceSent}); null for nothing. */
-    private Runnable onceSent;
+    /** Output of the request came (a STDOUT record with content). */
+    private boolean stdoutCame;
+    /** A STDOUT or STDERR record of the request with content came: the script ran. */
+    private boolean scriptWrote;
+    /** What runs when one first does ({@link #onFirstOutput}); null for nothing. */
+    private Runnable onFirstOutput;
     /** Something was flushed to the backend (a first {@link #writeStdin} or {@link #endStdin}). */
     private boolean sentAny;
     /** A record arrived from the backend. */
@@ -338,23 +343,19 @@ public final class FcgiExchange {
         });
         lastReadNanos = backendChannel.eventLoop().ticker().nanoTime();
         scheduleReadTimer(options.readTimeout().toNanos());
-        Runnable sent = onceSent;
-        if (sent != null) {
-            onceSent = null;
-            sent.run();
-        }
     }
 
     /**
-     * Runs {@code task} once the request went out whole ({@link #endStdin}), at once if it has; never if the exchange
-     * ends first. For a request whose client left that must still reach the script whole (a POST): it is
-     * {@link #abort aborted} then.
+     * Runs {@code task} when the script's first output comes, before it is handled (at once if some came already);
+     * never if the exchange ends first. For a request whose client left that must still reach the script whole (a
+     * POST): {@link #abort aborted} then, the script is stopped at its next output, and until then whatever befalls
+     * the request (a kept connection found closed, FCGI_OVERLOADED) is told as for any.
      */
-    public void onceSent(Runnable task) {
-        if (stdinEnding) {
+    public void onFirstOutput(Runnable task) {
+        if (stdoutCame) {
             task.run();
         } else {
-            onceSent = task;
+            onFirstOutput = task;
         }
     }
 
@@ -418,7 +419,7 @@ public final class FcgiExchange {
      * {@link Lease.Outcome#CLOSE} when nothing was sent yet.
      */
     public void abort() {
-        onceSent = null;
+        onFirstOutput = null;
         if (state != State.SENDING) {
             return;
         }
@@ -572,7 +573,12 @@ public final class FcgiExchange {
                     listener.onEnd();
                 }
             }
-            case OVERLOADED -> fail(new BackendOverloadedException(lease.address().spec()), Lease.Outcome.OVERLOADED);
+            // a refusal of a request the script never saw; after output of it, a backend that speaks no FastCGI
+            case OVERLOADED -> fail(scriptWrote
+                    ? FcgiProtocolException.of("protocolStatus", "FCGI_OVERLOADED after the script's output",
+                            "REQUEST_COMPLETE")
+                    : new BackendOverloadedException(lease.address().spec()),
+                    scriptWrote ? Lease.Outcome.BACKEND_FAILED : Lease.Outcome.OVERLOADED);
             default -> fail(FcgiProtocolException.of("protocolStatus", end.protocolStatus(), "REQUEST_COMPLETE"),
                     Lease.Outcome.BACKEND_FAILED);
         }
@@ -863,6 +869,24 @@ public final class FcgiExchange {
                 }
                 outputWhileDiscarding = true;
                 return;
+            }
+            // (an empty STDOUT only ends the stream: a backend may end it before its END_REQUEST, refusals too)
+            if (msg instanceof FcgiStreamRecord written && written.requestId() == REQUEST_ID
+                    && !(msg instanceof FcgiStdin) && written.content().isReadable()) {
+                scriptWrote = true;
+            }
+            if (msg instanceof FcgiStdout first && first.requestId() == REQUEST_ID && !stdoutCame
+                    && first.content().isReadable()) {
+                stdoutCame = true;
+                Runnable task = onFirstOutput;
+                onFirstOutput = null;
+                if (task != null) {
+                    task.run();
+                    if (state != State.SENDING) { // aborted: the output is dropped, and the close stops the script
+                        channelRead(ctx, msg);
+                        return;
+                    }
+                }
             }
             try {
                 if (msg instanceof FcgiStdout stdout && stdout.requestId() == REQUEST_ID) {

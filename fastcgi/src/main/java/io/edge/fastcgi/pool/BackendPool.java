@@ -914,7 +914,9 @@ public final class BackendPool implements AutoCloseable {
         if (f.isSuccess()) {
             PooledConnection pc = new PooledConnection((Channel) f.getNow(), w.loop, b);
             synchronized (this) {
-                b.busyUntil = 0;
+                if (!b.overloaded) { // an overloaded backend accepts connections: only an answer ends its busy hold
+                    b.busyUntil = 0;
+                }
                 b.refused = false;
                 outageLogged = false;
                 b.refusalLogged = false; // connects work again: the next refusal starts a new run
@@ -1109,11 +1111,11 @@ public final class BackendPool implements AutoCloseable {
                 b.lastBusyFailureAt = now;
                 long backoff = busyFor(b, now);
                 after.add(() -> timers.schedule(pc.loop, this::dispatchQueued, backoff));
-            } else if (!lingers) {
-                b.busyUntil = 0; // a worker is free again, so its backlog has room
+            } else if (!lingers && (!b.overloaded || outcome == Lease.Outcome.REUSABLE && lease.used())) {
+                b.busyUntil = 0; // a worker is free again, so its backlog has room; an overloaded backend answered
                 b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
-                if (lease.used() && outcome != Lease.Outcome.ABANDONED) {
-                    b.overloaded = false; // it answered
+                if (b.overloaded) {
+                    b.overloaded = false;
                     b.lastBusyFailure = null;
                 }
             }
@@ -1176,8 +1178,10 @@ public final class BackendPool implements AutoCloseable {
             pc.state = PooledConnection.State.CLOSED;
             b.lingering--;
             vacate(b, after);
-            b.busyUntil = 0;
-            b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
+            if (!b.overloaded) {
+                b.busyUntil = 0;
+                b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
+            }
             dispatchQueued(timers.nanoTime(), after);
         }
         runAll(after);

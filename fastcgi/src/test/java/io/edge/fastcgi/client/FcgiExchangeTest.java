@@ -418,6 +418,49 @@ class FcgiExchangeTest {
         assertClosedAndNotPooled();
     }
 
+    /**
+     * A request whose client left that must reach the script whole (a POST) is aborted at the script's first output,
+     * dropped, the close stopping the script; until then what befalls it is told to the listener as for any request.
+     */
+    @Test
+    void aTaskForTheFirstOutputRunsBeforeItAndAnAbortThereDropsIt() {
+        FcgiExchange exchange = start(true);
+        exchange.endStdin();
+        sent().forEach(io.netty.util.ReferenceCountUtil::release);
+        int[] ran = {0};
+        exchange.onFirstOutput(() -> {
+            ran[0]++;
+            exchange.abort();
+        });
+        backend.writeInbound(record(7, "PHP Notice: stderr is no output\n"));
+        assertThat(ran[0]).isZero();
+        ByteBuf output = record(6, "Status: 200\r\n\r\nstreaming");
+        backend.writeInbound(output);
+        assertThat(ran[0]).isEqualTo(1);
+        assertThat(output.refCnt()).as("dropped").isZero();
+        assertThat(recorder.head).as("never handled").isNull();
+        assertThat(recorder.error).isNull();
+        assertClosedAndNotPooled();
+    }
+
+    @Test
+    void aTaskForTheFirstOutputLetsAFailureBeforeItBeToldAsForAnyRequest() {
+        FcgiExchange exchange = start(true);
+        exchange.endStdin();
+        exchange.onFirstOutput(exchange::abort);
+        backend.writeInbound(record(6, ""), endRequest(2)); // a stream ended empty, then the refusal
+        assertThat(recorder.error).as("sent again by the caller").isInstanceOf(BackendOverloadedException.class);
+    }
+
+    /** FCGI_OVERLOADED after the script wrote is no refusal of an unread request: a backend speaking no FastCGI. */
+    @Test
+    void overloadedAfterOutputIsAProtocolError() {
+        start(true).endStdin();
+        backend.writeInbound(record(7, "PHP Warning: something\n"), endRequest(2));
+        assertThat(recorder.error).isInstanceOf(FcgiProtocolException.class);
+        assertThat(leased.lease().outcome()).isEqualTo(io.edge.fastcgi.pool.Lease.Outcome.BACKEND_FAILED);
+    }
+
     @Test
     void overloadedIsItsOwnError() {
         start(true);

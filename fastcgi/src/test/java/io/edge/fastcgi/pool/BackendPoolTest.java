@@ -1015,6 +1015,31 @@ class BackendPoolTest {
         pool.checkInvariants();
     }
 
+    /**
+     * Only an answer ends an overloaded backend's busy hold: not a connect that works (it accepts connections), nor a
+     * lease given back without an answer (its client gone), nor a release that did not use its connection.
+     */
+    @Test
+    void anOverloadedBackendStaysBusyUntilItAnswers() {
+        onePhp(3, 10);
+        Future<Lease> first = pool.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> second = pool.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> connecting = pool.acquire(loopA);
+        first.getNow().release(Lease.Outcome.OVERLOADED);
+        connector.succeedNext(); // a connect in flight when it refused, which then worked
+        connecting.getNow().release(Lease.Outcome.CLOSE); // given back unused: its client left
+        second.getNow().release(Lease.Outcome.CLOSE);
+        Future<Lease> waiting = pool.acquire(loopA);
+        assertThat(connector.pending).as("still busy: no connect").isEmpty();
+        timers.advanceMillis(5);
+        assertThat(connector.pending).as("the backoff passed").hasSize(1);
+        connector.succeedNext();
+        assertThat(waiting.isSuccess()).isTrue();
+        pool.checkInvariants();
+    }
+
     @Test
     void busyConnectGoesBackToWaitWithinDeadline() {
         onePhp(1, 10);
