@@ -28,6 +28,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AsciiString;
 import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.InvalidPathException;
 import java.util.ArrayDeque;
@@ -91,6 +92,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private boolean closeAfterCurrent;
     /** An error was answered outside any exchange ({@link #writeErrorThatCloses}), the connection closing after it. */
     private boolean answeredOutside;
+    /** The connection failed on an I/O error (its client reset it): see {@link #headCut}. */
+    private boolean clientReset;
     /** Requests started on this connection, the running one too. */
     private long started;
     /** The client sent its last byte ({@link #inputClosed}): the connection closes once nothing runs or waits. */
@@ -934,20 +937,24 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        boolean idle = current == null && pipelined.isEmpty();
         releasePipelined();
         currentGone();
-        headCut(ctx);
+        if (idle) {
+            headCut(ctx);
+        }
         ctx.fireChannelInactive();
     }
 
     /**
-     * A connection that closed (or was reset) with part of a request head read: counted as a request and logged as a
-     * 400 with nothing sent, as nginx logs a client that "prematurely closed connection" while sending its head,
-     * with its request line once that was read.
+     * A client that closed or reset its connection with part of a request head read, and no request before it still
+     * running or queued: counted as a request and logged as a 400 with nothing sent, as nginx logs a client that
+     * "prematurely closed connection" while sending its head, with its request line once that was read. Not where the
+     * server closed (a stop's drain, an error answered), nor where an error was answered outside any exchange.
      */
     private void headCut(ChannelHandlerContext ctx) {
         StrictHttpServerCodec codec = ctx.pipeline().get(StrictHttpServerCodec.class);
-        if (current != null || answeredOutside || codec == null || !codec.readingHead()) {
+        if (!(inputClosed || clientReset) || answeredOutside || codec == null || !codec.readingHead()) {
             return;
         }
         server.requestRead();
@@ -980,6 +987,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             OUT_OF_MEMORY.warn(cause.getClass(), "connection " + ctx.channel().remoteAddress() + " closed: " + cause
                     .getMessage() + " (raise -XX:MaxDirectMemorySize or the heap in EDGE_JAVA_OPTS)");
         } else {
+            clientReset = cause instanceof IOException; // a read that failed: reset by the client, most often
             LOG.debug("connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
         }
         ctx.close();

@@ -538,7 +538,9 @@ final class ServerExchange implements Exchange {
         }
         // A buffer the socket took part of before the write failed (its client left mid-answer) has its reader index
         // moved past that part by the channel: held until the write is done to be read then (once released, a pooled
-        // buffer may already serve another answer).
+        // buffer may already serve another answer). A direct one, that is: the epoll channel writes a copy of a heap
+        // buffer (gzip's parts, error pages), and the encoder one of a small body it merged into the head's buffer,
+        // and those count nothing of a failed write.
         ByteBuf content = message instanceof ByteBufHolder holder ? holder.content() : (ByteBuf) message;
         int from = content.readerIndex();
         content.retain();
