@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connection turn and answers according to the script's file name: {@code ok.php} answers properly and
  * keeps the connection; {@code garbage.php}, {@code cut.php}, {@code stall.php}, {@code overloaded.php},
  * {@code bighead.php} and {@code short.php} (a body shorter than its Content-Length, as from a script killed
- * mid-readfile) misbehave ({@code overloaded-once.php} only the first time); {@code sendfile-stall.php} sends X-Sendfile of the root's file.txt, then stalls. It
+ * mid-readfile) misbehave ({@code overloaded-once.php} only the first time for each query string); {@code sendfile-stall.php} sends X-Sendfile of the root's file.txt, then stalls. It
  * records how many requests each connection carried.
  */
 final class FakeFcgiServer implements AutoCloseable {
@@ -36,7 +36,9 @@ final class FakeFcgiServer implements AutoCloseable {
 
     /** FCGI_OVERLOADED answers given ({@code overloaded.php} always, {@code overloaded-once.php} the first time). */
     final AtomicInteger overloadedAnswers = new AtomicInteger();
-    private final java.util.concurrent.atomic.AtomicBoolean overloadedOnce = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Requests {@code overloaded-once.php} answered, each the second time its query string came. */
+    final AtomicInteger answeredAfterOverload = new AtomicInteger();
+    private final java.util.Set<String> overloadedOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** GET_VALUES records received (edge's worker probe). */
     final AtomicInteger getValuesSeen = new AtomicInteger();
@@ -106,10 +108,11 @@ final class FakeFcgiServer implements AutoCloseable {
                         end(out, 2);
                     }
                     case "overloaded-once.php" -> {
-                        if (overloadedOnce.compareAndSet(false, true)) {
+                        if (overloadedOnce.add(params.getOrDefault("QUERY_STRING", ""))) {
                             overloadedAnswers.incrementAndGet();
                             end(out, 2);
                         } else {
+                            answeredAfterOverload.incrementAndGet();
                             stdout(out, "Content-Type: text/plain\r\n\r\nok after an overload");
                             end(out, 0);
                         }
