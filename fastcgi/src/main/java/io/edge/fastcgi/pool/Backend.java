@@ -45,8 +45,8 @@ final class Backend {
     long lastBusyFailureAt;
     long busyBackoffNanos = MIN_BUSY_BACKOFF_NANOS;
     /**
-     * Its last answer was FCGI_OVERLOADED: busy though connects work, so a connect that works does not end the backoff
-     * ({@link #busyBackoffNanos} keeps growing); an answer does.
+     * Its last answer was FCGI_OVERLOADED: busy though connects work, so neither a connect that works nor a freed slot
+     * ends the busy hold and its backoff ({@link #busyNoMore}); only an answer does ({@link #answered}).
      */
     boolean overloaded;
     int consecutiveFailures;
@@ -74,5 +74,25 @@ final class Backend {
 
     boolean isBusy(long now) {
         return busyUntil != 0 && now - busyUntil < 0;
+    }
+
+    /**
+     * A connect worked, or a worker is free again: its backlog has room, and the busy hold ends with its backoff;
+     * not for an {@link #overloaded} backend, which accepts connections while it refuses requests.
+     */
+    void busyNoMore() {
+        if (!overloaded) {
+            busyUntil = 0;
+            busyBackoffNanos = MIN_BUSY_BACKOFF_NANOS;
+        }
+    }
+
+    /** It answered a request: overloaded no more, and busy no more. */
+    void answered() {
+        if (overloaded) {
+            overloaded = false;
+            lastBusyFailure = null;
+        }
+        busyNoMore();
     }
 }

@@ -914,17 +914,14 @@ public final class BackendPool implements AutoCloseable {
         if (f.isSuccess()) {
             PooledConnection pc = new PooledConnection((Channel) f.getNow(), w.loop, b);
             synchronized (this) {
-                if (!b.overloaded) { // an overloaded backend accepts connections: only an answer ends its busy hold
-                    b.busyUntil = 0;
+                b.busyNoMore();
+                if (!b.overloaded) {
+                    b.lastBusyFailure = null;
                 }
                 b.refused = false;
                 outageLogged = false;
                 b.refusalLogged = false; // connects work again: the next refusal starts a new run
                 outOfDescriptorsLogged = false;
-                if (!b.overloaded) {
-                    b.lastBusyFailure = null;
-                    b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
-                }
                 pc.exchanges++;
             }
             pc.channel.closeFuture().addListener(x -> connectionClosed(pc));
@@ -1111,13 +1108,10 @@ public final class BackendPool implements AutoCloseable {
                 b.lastBusyFailureAt = now;
                 long backoff = busyFor(b, now);
                 after.add(() -> timers.schedule(pc.loop, this::dispatchQueued, backoff));
-            } else if (!lingers && (!b.overloaded || outcome == Lease.Outcome.REUSABLE && lease.used())) {
-                b.busyUntil = 0; // a worker is free again, so its backlog has room; an overloaded backend answered
-                b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
-                if (b.overloaded) {
-                    b.overloaded = false;
-                    b.lastBusyFailure = null;
-                }
+            } else if (outcome == Lease.Outcome.REUSABLE && lease.used()) {
+                b.answered();
+            } else if (!lingers) {
+                b.busyNoMore(); // a worker is free again
             }
             if (outcome == Lease.Outcome.BACKEND_FAILED || outcome == Lease.Outcome.TIMED_OUT) {
                 markFailure(b, now);
@@ -1178,10 +1172,7 @@ public final class BackendPool implements AutoCloseable {
             pc.state = PooledConnection.State.CLOSED;
             b.lingering--;
             vacate(b, after);
-            if (!b.overloaded) {
-                b.busyUntil = 0;
-                b.busyBackoffNanos = Backend.MIN_BUSY_BACKOFF_NANOS;
-            }
+            b.busyNoMore();
             dispatchQueued(timers.nanoTime(), after);
         }
         runAll(after);
