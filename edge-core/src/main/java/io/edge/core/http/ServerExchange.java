@@ -531,23 +531,22 @@ final class ServerExchange implements Exchange {
             return flush ? ctx.writeAndFlush(message) : ctx.write(message);
         }
         bodyBytes += bytes;
-        if (message instanceof FileRegion region) {
-            ChannelFuture write = flush ? ctx.writeAndFlush(message) : ctx.write(message);
-            write.addListener(f -> sentBytes += f.isSuccess() ? bytes : region.transferred());
-            return write;
-        }
-        // A buffer the socket took part of before the write failed (its client left mid-answer) has its reader index
-        // moved past that part by the channel: held until the write is done to be read then (once released, a pooled
-        // buffer may already serve another answer). A direct one, that is: the epoll channel writes a copy of a heap
-        // buffer (gzip's parts, error pages), and the encoder one of a small body it merged into the head's buffer,
-        // and those count nothing of a failed write.
-        ByteBuf content = message instanceof ByteBufHolder holder ? holder.content() : (ByteBuf) message;
-        int from = content.readerIndex();
-        content.retain();
+        // Of a write that fails (its client left mid-answer), what went: a file region counts it; a buffer has its
+        // reader index moved past it by the channel, and is held until the write is done to be read then (once
+        // released, a pooled buffer may already serve another answer). A direct one, that is: the epoll channel writes
+        // a copy of a heap buffer (gzip's parts, error pages), and the encoder one of a small body it merged into the
+        // head's buffer, and those count nothing of a failed write.
+        FileRegion region = message instanceof FileRegion r ? r : null;
+        ByteBuf content = region != null ? null
+                : message instanceof ByteBufHolder holder ? holder.content() : (ByteBuf) message;
+        int from = content == null ? 0 : content.retain().readerIndex();
         ChannelFuture write = flush ? ctx.writeAndFlush(message) : ctx.write(message);
         write.addListener(f -> {
-            sentBytes += f.isSuccess() ? bytes : Math.max(0, content.readerIndex() - from);
-            content.release();
+            sentBytes += f.isSuccess() ? bytes
+                    : region != null ? region.transferred() : Math.max(0, content.readerIndex() - from);
+            if (content != null) {
+                content.release();
+            }
         });
         return write;
     }
