@@ -727,8 +727,11 @@ public final class FastCgiResponder implements Responder {
             this.remoteAddress = exchange.remoteAddress();
             if (exchange.isEnded()) {
                 // a request that runs without its client (runsWithoutClient), whose client left already
-                alone = tap == null;
-                detach();
+                if (tap == null) {
+                    goAlone();
+                } else {
+                    detach();
+                }
             } else {
                 exchange.onClientGone(this::clientGone);
                 exchange.endOnClientClose(true);
@@ -1616,13 +1619,18 @@ public final class FastCgiResponder implements Responder {
             } else if (runsWithoutClient(request)) {
                 LOG.debug("[{}] {} {}: the client left before the answer; the script gets the request all the same",
                         requestId, request.method(), request.uri());
-                alone = true;
-                detach();
-                if (backend != null) {
-                    backend.onFirstOutput(this::endWithClient);
-                }
+                goAlone();
             } else {
                 endWithClient();
+            }
+        }
+
+        /** Goes on without the client to the script's first output ({@link #alone}). */
+        private void goAlone() {
+            alone = true;
+            detach();
+            if (backend != null) {
+                backend.onFirstOutput(this::endWithClient);
             }
         }
 
