@@ -78,9 +78,14 @@ class FcgiExchangeTest {
     TestLeases.Leased leased;
 
     FcgiExchange start(boolean keepAlive) {
+        return start(keepAlive, recorder);
+    }
+
+    /** An exchange on a new lease that tells {@code listener}. */
+    FcgiExchange start(boolean keepAlive, FcgiExchange.Listener listener) {
         leased = TestLeases.lease(backend, keepAlive);
         return FcgiExchange.start(leased.lease(), List.of(Map.entry("SCRIPT_FILENAME", "/srv/a.php")),
-                new FcgiExchange.Options("req-1", 1024, Duration.ofSeconds(5)), recorder);
+                new FcgiExchange.Options("req-1", 1024, Duration.ofSeconds(5)), listener);
     }
 
     @AfterEach
@@ -402,7 +407,6 @@ class FcgiExchangeTest {
     @Test
     void aListenerThrowingOnTheBodyEndsTheExchangeWithoutBlamingTheBackend() {
         RuntimeException bug = new IllegalStateException("a bug of edge's");
-        leased = TestLeases.lease(backend, true);
         Recorder throwing = new Recorder() {
             @Override
             public void onBody(ByteBuf chunk) {
@@ -410,8 +414,7 @@ class FcgiExchangeTest {
                 throw bug;
             }
         };
-        FcgiExchange.start(leased.lease(), List.of(), new FcgiExchange.Options("req-1", 1024, Duration.ofSeconds(5)),
-                throwing).endStdin();
+        start(true, throwing).endStdin();
         backend.writeInbound(record(6, "Content-Type: text/plain\r\n\r\nbody"));
         assertThat(throwing.error).isSameAs(bug);
         assertThat(leased.lease().outcome()).isEqualTo(io.edge.fastcgi.pool.Lease.Outcome.CLOSE);
