@@ -1118,9 +1118,8 @@ public final class Edge {
         if (g.responseCache != null) {
             lines.add("response cache: " + responseCacheLine(g.responseCache));
         }
-        Runtime jvm = Runtime.getRuntime();
         lines.add("memory: direct=" + DirectMemory.used() + " direct-max=" + DirectMemory.limit() + " heap="
-                + (jvm.totalMemory() - jvm.freeMemory()) + " heap-max=" + jvm.maxMemory());
+                + heapInUse() + " heap-max=" + Runtime.getRuntime().maxMemory());
         return lines;
     }
 
@@ -1222,15 +1221,19 @@ public final class Edge {
                     .gauge("edge_response_cache_bytes", "Bytes held.", stats.bytesHeld())
                     .gauge("edge_response_cache_entries", "Responses held.", stats.entries());
         }
-        Runtime jvm = Runtime.getRuntime();
         m.gauge("edge_direct_memory_bytes", "Direct memory in use: read buffers, caches, connections' buffers.",
                         DirectMemory.used())
                 .gauge("edge_direct_memory_max_bytes", "The direct memory limit (-XX:MaxDirectMemorySize); reads past it"
                         + " are refused with 503.", DirectMemory.limit())
-                .gauge("edge_heap_used_bytes", "Java heap in use, garbage not yet collected included.",
-                        jvm.totalMemory() - jvm.freeMemory())
-                .gauge("edge_heap_max_bytes", "The Java heap's maximum (-Xmx).", jvm.maxMemory());
+                .gauge("edge_heap_used_bytes", "Java heap in use, garbage not yet collected included.", heapInUse())
+                .gauge("edge_heap_max_bytes", "The Java heap's maximum (-Xmx).", Runtime.getRuntime().maxMemory());
         return m.render();
+    }
+
+    /** Java heap in use, garbage not yet collected included: for the status page's two formats. */
+    private static long heapInUse() {
+        Runtime jvm = Runtime.getRuntime();
+        return jvm.totalMemory() - jvm.freeMemory();
     }
 
     public List<InetSocketAddress> boundAddresses() {
