@@ -10,6 +10,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -157,6 +158,15 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request) {
+            if (request.decoderResult().cause() instanceof PrematureChannelClosureException) {
+                // Netty's stand-in for a head whose request line was read when the client's FIN or reset came (its
+                // decoder's decodeLast): not a request to answer, a head cut, logged so once the connection closes
+                // (headCut), as a head cut before its line ended is. Answered, it was a 400 page to a client
+                // that had half-closed, and behind a kept connection's answered request, reset, neither answered nor
+                // logged (it waited, queued, for a channel that was closed).
+                ReferenceCountUtil.release(msg);
+                return;
+            }
             bodyBytes = 0;
             discardingBody = closeAfterCurrent || streamFailed;
             bodyPending = request.decoderResult().isSuccess() && Exchange.announcesBody(request);
@@ -949,8 +959,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     /**
      * A client that closed or reset its connection with part of a request head read, and no request before it still
      * running or queued: counted as a request and logged as a 400 with nothing sent, as nginx logs a client that
-     * "prematurely closed connection" while sending its head, with its request line once that was read. Not where the
-     * server closed (a stop's drain, an error answered), nor where an error was answered outside any exchange.
+     * "prematurely closed connection" while sending its head, with its request line once that was read (Netty's
+     * stand-in for that head is dropped as it comes: {@link #channelRead}). Not where the server closed (a stop's
+     * drain, an error answered), nor where an error was answered outside any exchange.
      */
     private void headCut(ChannelHandlerContext ctx) {
         StrictHttpServerCodec codec = ctx.pipeline().get(StrictHttpServerCodec.class);

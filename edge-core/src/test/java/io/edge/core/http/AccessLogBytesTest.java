@@ -183,38 +183,48 @@ class AccessLogBytesTest {
     /**
      * A client that closes or resets its connection in the middle of a head: counted as a request and logged as a 400
      * with nothing sent, with its request line once that was read, as nginx logs a client that "prematurely closed
-     * connection" (the client-abort audit: no line, not counted). Before a reset, the part comes behind a request the
-     * client has its answer to, so that it was surely read (a reset drops what the server has not read yet).
+     * connection" (the client-abort audit: no line, not counted). {@code after}: the part comes behind a request the
+     * client has its answer to (before a reset, so that it was surely read: a reset drops what the server has not read
+     * yet); then the connection closes after a response, lingering, and the part is still logged.
      */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "G| true| -",
-            "G| false| -",
-            "GET /cut HTTP/1.1\\r\\nHost: a\\r\\n| true| GET /cut HTTP/1.1"})
-    void aHeadCutByTheClientIsLoggedAsA400AndCountedAsARequest(String part, boolean reset, String logged)
-            throws Exception {
-        InetSocketAddress address = start(exchange -> exchange.complete(exchange.writeAndFlush(
-                new io.netty.handler.codec.http.DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK))),
-                Duration.ofSeconds(60));
+            "G| true| true| -",
+            "G| false| false| -",
+            "G| false| true| -",
+            "GET /cut HTTP/1.1\\r\\nHost: a\\r\\n| true| true| GET /cut HTTP/1.1",
+            "GET /cut HTTP/1.1\\r\\nHost: a\\r\\n| false| true| GET /cut HTTP/1.1",
+            "GET /cut HTTP/1.1\\r\\nHost: a\\r\\n| false| false| GET /cut HTTP/1.1"})
+    void aHeadCutByTheClientIsLoggedAsA400AndCountedAsARequest(String part, boolean reset, boolean after,
+            String logged) throws Exception {
+        InetSocketAddress address = start(exchange -> {
+            HttpResponse kept = new io.netty.handler.codec.http.DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.OK);
+            HttpUtil.setContentLength(kept, 0); // the connection stays open after it
+            exchange.complete(exchange.writeAndFlush(kept));
+        }, Duration.ofSeconds(60));
         List<String> lines;
         try (CapturedLog access = CapturedLog.of("edge.access")) {
             try (RawHttpClient client = new RawHttpClient(address)) {
                 String cut = part.replace("\\r\\n", "\r\n");
-                if (reset) {
+                if (after) {
                     client.send("GET /ok HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n" + cut);
                     assertThat(client.read().status()).isEqualTo(200);
+                } else {
+                    client.send(cut);
+                }
+                if (reset) {
                     client.socket().setSoLinger(true, 0);
                 } else { // a FIN comes after the bytes before it
-                    client.send(cut);
                     client.socket().shutdownOutput();
                     readToEnd(client.socket().getInputStream());
                 }
             }
-            lines = awaitLines(access, reset ? 2 : 1);
+            lines = awaitLines(access, after ? 2 : 1);
         }
-        assertThat(lines).hasSize(reset ? 2 : 1);
+        assertThat(lines).hasSize(after ? 2 : 1);
         assertThat(lines.get(lines.size() - 1)).contains("\"" + logged + "\" 400 0 ");
-        assertThat(server.connectionsLine()).contains(reset ? " requests=2" : " requests=1");
+        assertThat(server.connectionsLine()).contains(after ? " requests=2" : " requests=1");
     }
 
     /**
