@@ -32,7 +32,8 @@ public final class OpenFile extends AbstractReferenceCounted {
      * Files larger than this that an event loop releases last are closed on {@link FileServerFiles#CLOSER}: the last
      * close of a file deleted or replaced while it was open (a deploy's rsync over a video) frees its blocks then,
      * which may read the file system's block bitmaps from the disk, in the closing thread (an io_uring close's too:
-     * its final release runs as the loop's task work). A thumbnail is closed where it is released.
+     * its final release runs as the loop's task work). A thumbnail is closed where it is released, unless its path
+     * was found to have left it ({@link #pathLeftIt}).
      */
     static final long CLOSED_OFF_THE_LOOP_ABOVE = 1 << 20;
 
@@ -61,6 +62,8 @@ public final class OpenFile extends AbstractReferenceCounted {
     private final boolean twoDescriptors;
     /** Where the descriptor is closed when the last reference goes, if not on the releasing thread. */
     private volatile Executor closer;
+    /** Its path led elsewhere or nowhere when looked up again ({@link #pathLeftIt}). */
+    private volatile boolean pathLeft;
     /** Queues the raw descriptor's close where it can ({@link #closeDescriptorThrough}), or null. */
     private IntPredicate closeQueue;
     /** Opened on the caller's thread, which only a local file system allows ({@link #onLocalFileSystem}). */
@@ -338,6 +341,16 @@ public final class OpenFile extends AbstractReferenceCounted {
     }
 
     /**
+     * Its path was found to lead to another file or to none (replaced by a rename, deleted): this may be the inode's
+     * last open, whose close frees it (its blocks, its inode: the file system's bitmaps and journal, from the disk
+     * perhaps), so an event loop that releases it last has it closed on {@link FileServerFiles#CLOSER}, whatever its
+     * size: a regenerated or purged thumbnail's stale entry is dropped by the loop that looked it up again.
+     */
+    void pathLeftIt() {
+        pathLeft = true;
+    }
+
+    /**
      * Has the raw descriptor closed by {@code queue} when the last reference goes, where {@code queue} takes it
      * (returns true: an io_uring close on the releasing event loop, made with the loop's other requests), else at
      * once. Called by the cache before the file is shared.
@@ -411,7 +424,7 @@ public final class OpenFile extends AbstractReferenceCounted {
             return;
         }
         Executor elsewhere = closer;
-        if (elsewhere == null && size > CLOSED_OFF_THE_LOOP_ABOVE
+        if (elsewhere == null && (size > CLOSED_OFF_THE_LOOP_ABOVE || pathLeft)
                 && ThreadExecutorMap.currentExecutor() instanceof IoEventLoop) {
             elsewhere = FileServerFiles.CLOSER; // not as this file's closer(): that says it is a file server's
         }

@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.IntConsumer;
 import java.util.function.IntPredicate;
@@ -313,7 +314,7 @@ public final class OpenFileCache implements AutoCloseable {
                 try {
                     stat = stat(path, followLinks);
                 } catch (IOException e) {
-                    cache.asMap().remove(path, entry);
+                    forgetLeft(path, entry);
                     throw e;
                 }
                 if (entry.file.matches(stat)) {
@@ -322,8 +323,10 @@ public final class OpenFileCache implements AutoCloseable {
                     if (file != null) {
                         return file;
                     }
+                    cache.asMap().remove(path, entry); // released meanwhile: its path still leads to it
+                } else {
+                    forgetLeft(path, entry);
                 }
-                cache.asMap().remove(path, entry);
             }
         }
         return open(path, followLinks, now);
@@ -499,10 +502,12 @@ public final class OpenFileCache implements AutoCloseable {
         try {
             opened = opening.open();
         } catch (IOException | RuntimeException e) {
-            forget(key, cached);
+            forgetLeft(key, cached);
             throw e;
         }
-        if (opened != null) {
+        if (opened != null && cached != null && !Objects.equals(opened.fileKey(), cached.file.fileKey())) {
+            forgetLeft(key, cached);
+        } else if (opened != null) {
             forget(key, cached); // a no-op if the open cached its file in its place
         }
         if (inline && opened != null) {
@@ -585,6 +590,26 @@ public final class OpenFileCache implements AutoCloseable {
     private void forget(Path key, Entry entry) {
         if (entry != null) {
             cache.asMap().remove(key, entry);
+        }
+    }
+
+    /**
+     * Caches {@code file}, just opened at {@code now}, with a reference of the cache's, in place of any entry for
+     * {@code key}: one of another file is marked first ({@link OpenFile#pathLeftIt}), since the replace releases it.
+     */
+    private void cacheOpened(Path key, OpenFile file, long now) {
+        Entry before = cache.policy().getIfPresentQuietly(key);
+        if (before != null && !Objects.equals(before.file.fileKey(), file.fileKey())) {
+            before.file.pathLeftIt();
+        }
+        cache.put(key, new Entry(file.retain(), now));
+    }
+
+    /** As {@link #forget}, for an entry whose path was found to lead elsewhere or nowhere ({@link OpenFile#pathLeftIt}). */
+    private void forgetLeft(Path key, Entry entry) {
+        if (entry != null) {
+            entry.file.pathLeftIt();
+            forget(key, entry);
         }
     }
 
@@ -688,7 +713,7 @@ public final class OpenFileCache implements AutoCloseable {
             return file;
         }
         if (cacheable && admits(key)) {
-            cache.put(key, new Entry(file.retain(), now));
+            cacheOpened(key, file, now);
         }
         return file;
     }
@@ -790,7 +815,7 @@ public final class OpenFileCache implements AutoCloseable {
         // The caller's reference; the stat was taken before the open, the size comes from the descriptor.
         OpenFile file = new OpenFile(path, channel, size, stat, budget);
         if (cacheable && admits(path)) {
-            cache.put(path, new Entry(file.retain(), now));
+            cacheOpened(path, file, now);
         }
         return file;
     }

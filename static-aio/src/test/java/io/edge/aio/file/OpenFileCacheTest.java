@@ -8,6 +8,8 @@ import io.edge.aio.StaticIoSettings;
 import io.edge.aio.linux.Syscalls;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -25,12 +27,15 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntUnaryOperator;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class OpenFileCacheTest {
 
@@ -312,6 +317,45 @@ class OpenFileCacheTest {
             OpenFile again = cache.acquire(resolver, confined(resolver, "/f2"));
             assertThat(again).isSameAs(first);
             again.release();
+        }
+    }
+
+    /**
+     * A cached file whose path was found to lead elsewhere (a thumbnail regenerated: written aside and renamed over
+     * it) or nowhere (purged) may be its inode's last open, whose close frees the inode (the file system's bitmaps
+     * and journal, from the disk perhaps): dropped as its path is looked up again, and released last by an event loop
+     * (the loop that looked it up, or the one its send ends on), it is closed on a thread of its own, whatever its
+     * size (the static-aio review: it was closed on the loop).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"renamed over", "deleted"})
+    void aFileWhosePathLeftItIsClosedOffTheEventLoopThatReleasesItLast(String change) throws Exception {
+        PathResolver resolver = new PathResolver(dir, PathPolicy.DEFAULT);
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try (HeldCloser closer = new HeldCloser(); OpenFileCache cache = cache(4, 10)) {
+            Path path = dir.resolve("f3");
+            OpenFile first = cachedThenStale(cache, resolver, "f3", () -> {
+                if (change.equals("deleted")) {
+                    Files.delete(path);
+                } else {
+                    Files.move(Files.writeString(dir.resolve("f3.tmp"), "regenerated"), path,
+                            StandardCopyOption.ATOMIC_MOVE);
+                }
+            });
+            first.retain(); // a send of it still in flight
+            try {
+                cache.acquire(resolver, confined(resolver, "/f3")).release();
+            } catch (NoSuchFileException purged) {
+                // the deleted one's answer
+            }
+            group.next().submit(() -> { first.release(); }).get(30, TimeUnit.SECONDS); // the send ends
+            assertThat(first.refCnt()).as("dropped").isZero();
+            int held = cache.descriptorsInUse();
+            closer.runClosesHandedOver();
+            assertThat(cache.descriptorsInUse()).as("the dropped file's descriptor, closed by the closer's thread")
+                    .isEqualTo(held - 1);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }
 

@@ -14,8 +14,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,15 +73,7 @@ class OpenFileTest {
             raf.setLength(OpenFile.CLOSED_OFF_THE_LOOP_ABOVE + 1);
         }
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        CountDownLatch closerHeld = new CountDownLatch(1);
-        FileServerFiles.CLOSER.execute(() -> {
-            try {
-                closerHeld.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        try (OpenFileCache cache = uncached()) {
+        try (HeldCloser closer = new HeldCloser(); OpenFileCache cache = uncached()) {
             OpenFile big = cache.acquire(large, true);
             OpenFile small = open(cache, "a thumbnail");
             Files.delete(large); // replaced by a deploy while open
@@ -93,11 +83,9 @@ class OpenFileTest {
                 small.release();
             }).get(30, TimeUnit.SECONDS);
             assertThat(cache.descriptorsInUse()).as("the large file's, waiting for its thread").isEqualTo(1);
-            closerHeld.countDown();
-            CompletableFuture.runAsync(() -> { }, FileServerFiles.CLOSER).get(30, TimeUnit.SECONDS);
+            closer.runClosesHandedOver();
             assertThat(cache.descriptorsInUse()).isZero();
         } finally {
-            closerHeld.countDown();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }
