@@ -4,6 +4,7 @@ import io.edge.aio.StaticIoSettings;
 import io.edge.aio.file.LoopAio.Unread;
 import io.edge.aio.linux.LinuxAio;
 import io.edge.aio.linux.ShmSlab;
+import io.edge.aio.linux.Syscalls;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.epoll.Epoll;
@@ -169,7 +170,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
         // reads by the pool and is tried again later (LoopContexts), and the other loops keep their contexts.
         this.contexts = new LoopContexts<>("linux-aio-sendfile engine",
                 loop -> LoopAio.create(loop, queueDepth, slots, slotSize, slabDir, stats), nanoTime);
-        this.unavailable = probe(slabDir, slotSize * slots);
+        this.unavailable = probe(slabDir, slotSize, slots);
         if (unavailable != null) {
             log.warn("static.engine = linux-aio-sendfile: kernel AIO unavailable ({}); files are read by the "
                     + "thread pool", unavailable);
@@ -181,9 +182,10 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
 
     /**
      * Null if every loop's context can be set up here, else why not: what no retry changes (no epoll, no kernel
-     * AIO, a slab directory that is missing or takes no slab of {@code slabSize} bytes), found by setting one up.
+     * AIO, a slab directory that is missing or takes no slab of {@code slots} slots of {@code slotSize} bytes), found
+     * by setting one up.
      */
-    private static String probe(Path slabDir, long slabSize) {
+    private static String probe(Path slabDir, long slotSize, int slots) {
         if (!Epoll.isAvailable()) {
             return "Netty epoll unavailable: " + Epoll.unavailabilityCause();
         }
@@ -199,7 +201,7 @@ public final class LinuxAioSendfileEngine extends ThreadPoolBackedEngine {
             return hugePages;
         }
         try {
-            ShmSlab.create(slabDir, slabSize).close();
+            ShmSlab.create(slabDir, LoopAio.slotStride(slotSize, Syscalls.pageSize()) * slots).close();
             return null;
         } catch (IOException | RuntimeException e) {
             // the system's words ("mmap: Cannot allocate memory"), not a Java class name

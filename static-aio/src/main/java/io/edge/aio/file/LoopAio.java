@@ -44,6 +44,8 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
     private final LinuxAio aio;
     private final ShmSlab slab;
     private final long slotSize;
+    /** How far apart slots start in the slab: {@link #slotSize} in whole pages ({@link #slotStride}). */
+    private final long slotStride;
     private final int queueDepth;
     private final LinuxAioSendfileEngine.Stats stats;
     private final Piece[] inFlight;
@@ -59,6 +61,7 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
         this.aio = aio;
         this.slab = slab;
         this.slotSize = slotSize;
+        this.slotStride = slotStride(slotSize, Syscalls.pageSize());
         this.queueDepth = queueDepth;
         this.stats = stats;
         this.inFlight = new Piece[slots];
@@ -71,6 +74,16 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
     /** Bytes a slot takes for pieces of up to {@code chunk} bytes at any offset. */
     static long slotSize(long chunk) {
         return alignUp(chunk) + ALIGNMENT;
+    }
+
+    /**
+     * How far apart slots of {@code slotSize} bytes start in the slab, on a kernel of {@code pageSize}-byte pages:
+     * a whole number of pages. A hole punched in tmpfs detaches whole pages only and zeroes the parts of pages at
+     * its ends in place: a slot sharing a page with its neighbour (16 or 64 KiB pages: arm64 kernels) would zero
+     * bytes a socket still sends from that page, and the neighbour's next read would write into it.
+     */
+    static long slotStride(long slotSize, int pageSize) {
+        return (slotSize + pageSize - 1) / pageSize * pageSize;
     }
 
     static long alignDown(long position) {
@@ -87,7 +100,7 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
         LinuxAio aio = LinuxAio.create(queueDepth, slots);
         ShmSlab slab;
         try {
-            slab = ShmSlab.create(slabDir, slotSize * slots);
+            slab = ShmSlab.create(slabDir, slotStride(slotSize, Syscalls.pageSize()) * slots);
         } catch (IOException | RuntimeException e) {
             aio.close();
             throw e;
@@ -197,7 +210,7 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
 
     /** Where {@code slot} starts in the slab. */
     long slotOffset(int slot) {
-        return slot * slotSize;
+        return slot * slotStride;
     }
 
     /** The slab as a file, for regions. */
@@ -217,7 +230,7 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
             return;
         }
         try {
-            slab.punchHole(slotOffset(slot), slotSize);
+            slab.punchHole(slotOffset(slot), slotStride);
             stats.holesPunched.incrementAndGet();
             freeSlots[freeCount++] = slot;
         } catch (IOException e) {

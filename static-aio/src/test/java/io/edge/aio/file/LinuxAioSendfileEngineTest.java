@@ -38,6 +38,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The contract through O_DIRECT kernel AIO into a {@code /dev/shm} slab, on files under {@code /var/tmp}
@@ -739,6 +741,22 @@ class LinuxAioSendfileEngineTest extends FileEngineContract {
         } finally {
             version.release();
         }
+    }
+
+    /**
+     * Slots start on page boundaries and span whole pages, whatever the kernel's page size: a hole punched in tmpfs
+     * zeroes the parts of pages at its ends in place, so a slot sharing a page with its neighbour (16 or 64 KiB pages,
+     * arm64 kernels) would have bytes a socket still sends zeroed, and rewritten by the neighbour's next read (the
+     * static-aio review: slots were 4 KiB-aligned only).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {4096, 16384, 65536})
+    void slotsSpanWholePagesOfAnyPageSize(int pageSize) {
+        long slot = LoopAio.slotSize(1 << 20);
+        long stride = LoopAio.slotStride(slot, pageSize);
+        assertThat(stride % pageSize).as("a whole number of pages").isZero();
+        assertThat(stride).as("the slot's bytes, and at most a page more").isBetween(slot, slot + pageSize - 1);
+        assertThat(LoopAio.slotStride(LoopAio.slotSize(4096), pageSize)).isEqualTo(Math.max(pageSize, 8192));
     }
 
     @Test
