@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -66,10 +68,33 @@ class ContentCacheIT {
         return Awaits.until(() -> get(path).body(), expected::equals, path + " answering " + expected);
     }
 
+    /**
+     * A thumbnail a script writes in place as it makes it ({@code fopen("w")}, then its pieces): asked for while it is
+     * being written, its first pieces go out (as nginx sends them), but neither cache keeps them as the file, so the
+     * first request after the writer is done gets the whole file, its length and its validators, not the first pieces
+     * as a whole 200 for the period (the thumbnail-generation audit: half the answers of a 50-client burst, empty or
+     * cut, a second after the file was whole).
+     */
+    @Test
+    void aFileBeingWrittenInPlaceIsAnsweredWholeOnceTheWriterIsDone() throws Exception {
+        start("cache.content { revalidate = 1 s }");
+        Path file = Files.writeString(root.resolve("thumb.jpg"), "first piece");
+        for (int i = 0; i < 3; i++) { // a miss, a miss that would copy it in, a hit
+            assertThat(get("/thumb.jpg").body()).isEqualTo("first piece");
+        }
+        Files.writeString(file, ", the rest", StandardCharsets.ISO_8859_1, StandardOpenOption.APPEND);
+        HttpResponse<String> whole = get("/thumb.jpg");
+        assertThat(whole.body()).isEqualTo("first piece, the rest");
+        assertThat(whole.headers().firstValue("content-length")).hasValue("21");
+        assertThat(whole.headers().firstValue("etag")).hasValueSatisfying(etag -> assertThat(etag).endsWith("-15\""));
+    }
+
     @Test
     void aSmallFileIsAnsweredFromMemoryUntilItsRevalidationSeesTheChange() throws Exception {
         start("cache.content { revalidate = 1 s }");
         Path file = Files.writeString(root.resolve("a.txt"), "first version");
+        // modified a while ago: the bytes of a file modified within the period are not kept (being written still?)
+        Files.setLastModifiedTime(file, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
         assertThat(get("/a.txt").body()).isEqualTo("first version");
         String etag = get("/a.txt").headers().firstValue("etag").orElseThrow();
 
@@ -109,6 +134,8 @@ class ContentCacheIT {
     void turnedOffEveryRequestReadsTheFile() throws Exception {
         start("cache.content { enabled = false }");
         Path file = Files.writeString(root.resolve("a.txt"), "first version");
+        // modified a while ago: the bytes of a file modified within the period are not kept (being written still?)
+        Files.setLastModifiedTime(file, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
         assertThat(get("/a.txt").body()).isEqualTo("first version");
         rewriteInPlace(file, "other content");
         assertThat(get("/a.txt").body()).isEqualTo("other content");

@@ -15,6 +15,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -488,10 +491,14 @@ class ReloadIT {
                 && line.contains("_total")).toList();
     }
 
-    /** Directory "a" with x.txt ("site a"). */    /** Directory "a" with x.txt ("site a"). */
+    /**
+     * Directory "a" with x.txt ("site a"), modified an hour ago: a file modified within a cache's revalidation period
+     * is neither trusted nor kept (it may be being written still).
+     */
     private Path siteA() throws IOException {
         Path root = Files.createDirectories(dir.resolve("a"));
-        Files.writeString(root.resolve("x.txt"), "site a");
+        Path file = Files.writeString(root.resolve("x.txt"), "site a");
+        Files.setLastModifiedTime(file, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
         return root;
     }
 

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -343,7 +344,7 @@ public final class ContentCache implements AutoCloseable {
      */
     public boolean put(Path path, ByteBuf content, ContentMetadata metadata) {
         int length = content.readableBytes();
-        if (closed || length > maxFileSize || length != metadata.size()) {
+        if (closed || length > maxFileSize || length != metadata.size() || !settled(metadata.file())) {
             content.release(); // refused: nobody else owns this reference
             return false;
         }
@@ -356,6 +357,17 @@ public final class ContentCache implements AutoCloseable {
         }
         pace.admitted();
         return true;
+    }
+
+    /**
+     * Whether the file {@code version} describes was last modified at least the revalidation period ago (or its
+     * mtime is that far ahead of this host's clock): one modified since may still be being written in place (a
+     * thumbnail a script writes as it makes it), and its first pieces, kept, would answer as the whole file until the
+     * first revalidation, a second after the writer was done (the thumbnail-generation audit).
+     */
+    private boolean settled(FileVersion version) {
+        long sinceModified = System.currentTimeMillis() - version.lastModifiedMillis();
+        return Math.abs(sinceModified) >= TimeUnit.NANOSECONDS.toMillis(revalidateNanos);
     }
 
     /**

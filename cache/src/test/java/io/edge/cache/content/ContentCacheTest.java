@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +47,12 @@ class ContentCacheTest {
                 ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS));
     }
 
+    /** {@code file} with its mtime an hour back. */
+    static Path settled(Path file) throws IOException {
+        Files.setLastModifiedTime(file, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
+        return file;
+    }
+
     private ContentCache cache(long maxBytes, int maxFileSize) {
         return new ContentCache(new ContentCacheSettings(maxBytes, maxFileSize, Duration.ofSeconds(5)), clock::get);
     }
@@ -61,10 +68,12 @@ class ContentCacheTest {
                 "text/plain");
     }
 
-    /** Writes a file and puts its bytes, as the static path would after reading it. */
+    /**
+     * Writes a file, modified an hour ago (as in a tree deployed a while ago: the cache keeps no bytes of a file
+     * modified within its revalidation period), and puts its bytes, as the static path would after reading it.
+     */
     private Path cached(ContentCache cache, String name, String text) throws IOException {
-        Path file = dir.resolve(name);
-        Files.writeString(file, text);
+        Path file = settled(Files.writeString(dir.resolve(name), text));
         assertThat(cache.put(file, direct(text), new ContentMetadata(version(file), null, null))).isTrue();
         return file;
     }
@@ -177,6 +186,27 @@ class ContentCacheTest {
                 after.cleanUp();
                 assertThat(after.stats().entries()).as("dropped without a lookup here").isZero();
             }
+        }
+    }
+
+    /**
+     * The bytes of a file modified within the revalidation period are not kept: it may still be being written in
+     * place (a thumbnail a script writes as it makes it), and its first pieces would answer as the whole file until
+     * the entry's first revalidation (the thumbnail-generation audit). Once settled, they are.
+     */
+    @Test
+    void theBytesOfAFileModifiedMomentsAgoAreNotKept() throws IOException {
+        try (ContentCache cache = cache(1 << 20, 1024)) {
+            Path file = Files.writeString(dir.resolve("making.jpg"), "first piece");
+            ByteBuf piece = direct("first piece");
+            assertThat(cache.put(file, piece, new ContentMetadata(version(file), null, null))).isFalse();
+            assertThat(piece.refCnt()).as("released").isZero();
+            assertThat(cache.get(file, stat)).isNull();
+            settled(file);
+            assertThat(cache.put(file, direct("first piece"), new ContentMetadata(version(file), null, null))).isTrue();
+            CachedContent hit = cache.get(file, stat);
+            assertThat(hit).isNotNull();
+            hit.release();
         }
     }
 

@@ -54,6 +54,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -87,6 +88,10 @@ class StaticResponderTest {
         Files.createDirectories(root.resolve("dir"));
         Files.writeString(root.resolve("dir/index.html"), "<p>index</p>");
         Files.createDirectories(root.resolve("noindex"));
+        // a tree deployed a while ago: the open-file cache trusts only files modified at least its period ago
+        for (String name : List.of("small.txt", "big.txt", "empty.txt", ".htpasswd", "dir/index.html")) {
+            Files.setLastModifiedTime(root.resolve(name), FileTime.from(Instant.now().minus(Duration.ofHours(1))));
+        }
         engine = new SendfileEngine(new OpenFileCache(16, Duration.ofSeconds(5), 32, () -> 0L), 10, 16);
         responder = new StaticResponder(engine, new MimeTypes(Map.of("txt", "text/plain", "html", "text/html")));
         site = new SiteSettings(List.of("example.org"), true, root, List.of("index.htm", "index.html"),

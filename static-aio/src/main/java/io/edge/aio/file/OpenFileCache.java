@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 import java.util.function.IntPredicate;
 import java.util.function.IntUnaryOperator;
@@ -318,7 +319,7 @@ public final class OpenFileCache implements AutoCloseable {
                     throw e;
                 }
                 if (entry.file.matches(stat)) {
-                    entry.checkedAt = now;
+                    entry.checkedAt = trustedFrom(entry.file, now);
                     OpenFile file = tryRetain(entry.file);
                     if (file != null) {
                         return file;
@@ -602,7 +603,12 @@ public final class OpenFileCache implements AutoCloseable {
         if (before != null && !Objects.equals(before.file.fileKey(), file.fileKey())) {
             before.file.pathLeftIt();
         }
-        cache.put(key, new Entry(file.retain(), now));
+        cache.put(key, new Entry(file.retain(), trustedFrom(file, now)));
+    }
+
+    /** When {@code file}, stat'ed at {@code now}, is trusted from: then if it has {@link #settled}, else never. */
+    private long trustedFrom(OpenFile file, long now) {
+        return settled(file) ? now : now - revalidateNanos;
     }
 
     /** As {@link #forget}, for an entry whose path was found to lead elsewhere or nowhere ({@link OpenFile#pathLeftIt}). */
@@ -716,6 +722,20 @@ public final class OpenFileCache implements AutoCloseable {
             cacheOpened(key, file, now);
         }
         return file;
+    }
+
+    /**
+     * Whether {@code file} was last modified at least the revalidation period ago (or its mtime is that far ahead of
+     * this host's clock), so that it may be trusted for that period. One modified since may still be being written
+     * in place (a thumbnail a script writes as it makes it, {@code fopen("w")} then its pieces): trusted for the
+     * period, its size at the open went out in whole 200s with its first pieces' bytes, or none, for up to a second
+     * after the writer was done (the thumbnail-generation audit: half the answers, empty, in a 50-client burst, where
+     * nginx, which stats every request without its open_file_cache, sent a part only while the script wrote). Such a
+     * file is cached but not trusted: stat'ed (or opened) again on each request until it has settled.
+     */
+    private boolean settled(OpenFile file) {
+        long sinceModified = System.currentTimeMillis() - file.lastModifiedMillis();
+        return Math.abs(sinceModified) >= TimeUnit.NANOSECONDS.toMillis(revalidateNanos);
     }
 
     /** Whether a file just opened is to be cached: with a cache at all, and past {@link #admission} if any. */

@@ -46,7 +46,7 @@ class OpenFileCacheTest {
     @BeforeEach
     void files() throws IOException {
         for (int i = 0; i < 10; i++) {
-            Files.writeString(dir.resolve("f" + i), "file " + i);
+            FileEngineContract.settled(Files.writeString(dir.resolve("f" + i), "file " + i));
         }
     }
 

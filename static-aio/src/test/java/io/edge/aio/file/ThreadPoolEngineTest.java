@@ -388,7 +388,7 @@ class ThreadPoolEngineTest extends FileEngineContract {
 
     @Test
     void neverRunsOnTheCallerAndRefusesBeyondItsQueue() throws Exception {
-        Path path = Files.writeString(dir.resolve("a"), "abc");
+        Path path = FileEngineContract.settled(Files.writeString(dir.resolve("a"), "abc"));
         ThreadPoolEngine small = new ThreadPoolEngine(new OpenFileCache(4, REVALIDATE, 8, clock::get), 1, 1, 1 << 20,
                 16 * 1024, Duration.ZERO);
         try {
