@@ -479,7 +479,8 @@ public final class FastCgiResponder implements Responder {
                 refusals.warn(ScriptResolver.Forbidden.class, exchange.request().method() + " "
                         + LogText.escapeControls(exchange.request().uri()) + " -> 403: "
                         + LogText.escapeControls(forbidden.reason())
-                        + " (symlinks = within-root refuses a link that leads out of the root, deny any link)");
+                        + " (symlinks = within-root refuses a link that leads out of the root, deny any link; or edge's"
+                        + " user may not search a directory on the way or read the file)");
             }
             exchange.sendError(HttpResponseStatus.FORBIDDEN);
         } else {
@@ -534,7 +535,8 @@ public final class FastCgiResponder implements Responder {
         for (String index : exchange.site().index()) {
             ScriptResolver.FileProbe.Kind kind = resolvers.probe().kind(directory.resolve(index));
             if (kind == ScriptResolver.FileProbe.Kind.FORBIDDEN) {
-                return new ScriptResolver.Forbidden("index " + base + index + " refused by the site's dotfile or link policy");
+                return new ScriptResolver.Forbidden("index " + base + index
+                        + " refused by the site's dotfile or link policy, or by a permission");
             }
             if (kind == ScriptResolver.FileProbe.Kind.FILE) {
                 ScriptResolver.Resolution candidate = resolvers.scriptsOnly().resolve(base + index, exchange.query());

@@ -152,7 +152,8 @@ public final class ScriptResolver {
             return script(scriptFile, scriptName, pathInfo, path, query);
         }
         if (scriptKind == FileProbe.Kind.FORBIDDEN) {
-            return new Forbidden("script " + scriptName + " refused by the site's dotfile or link policy");
+            return new Forbidden("script " + scriptName
+                    + " refused by the site's dotfile or link policy, or by a permission");
         }
         Path asIs = underRoot(path);
         if (frontController == null) {
@@ -172,7 +173,7 @@ public final class ScriptResolver {
                 return new StaticFile(asIs, true);
             }
             if (kind == FileProbe.Kind.FORBIDDEN) {
-                return new Forbidden(path + " refused by the site's dotfile or link policy");
+                return new Forbidden(path + " refused by the site's dotfile or link policy, or by a permission");
             }
         }
         Path controller = underRoot(frontController);
@@ -181,7 +182,8 @@ public final class ScriptResolver {
             return script(controller, frontController, "", frontController, query);
         }
         if (controllerKind == FileProbe.Kind.FORBIDDEN) {
-            return new Forbidden("front controller " + frontController + " refused by the site's dotfile or link policy");
+            return new Forbidden("front controller " + frontController
+                    + " refused by the site's dotfile or link policy, or by a permission");
         }
         return new NotFound("no script for " + path + " and no front controller " + frontController);
     }
