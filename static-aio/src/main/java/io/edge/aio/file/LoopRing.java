@@ -13,8 +13,10 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Queue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -477,8 +479,16 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     }
 
     /**
-     * Fails the reads in flight: their stages complete, while their buffers and files stay held for good, as the class
-     * comment says (the kernel may still write a buffer after the ring is gone).
+     * Reads abandoned in flight as their loop shut down, with their buffers and files: held here for good. Only
+     * dropped from its slot, a read was unreachable, and a buffer of {@code ByteBuffer.allocateDirect} (an unpooled
+     * one where Netty keeps a cleaner) was freed by the garbage collector while a kernel worker could still write it.
+     */
+    private static final Queue<Read> HELD_FOR_GOOD = new ConcurrentLinkedQueue<>();
+
+    /**
+     * Fails the reads in flight: their stages complete, while their buffers and files stay held for good
+     * ({@link #HELD_FOR_GOOD}), as the class comment says (the kernel may still write a buffer after the ring is
+     * gone).
      */
     @Override
     void abandonInFlight(IOException why) {
@@ -494,6 +504,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
             Read read = slots[slot];
             if (read != null) {
                 slots[slot] = null;
+                HELD_FOR_GOOD.add(read);
                 stats.inFlight.decrementAndGet();
                 read.stopTiming();
                 read.result.completeExceptionally(why);
