@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>States of a read: {@code WAITING} (queued here, no buffer yet) -> {@code IN_FLIGHT} (buffer allocated,
  * SQE prepared, owns slot {@code user_data}) -> done. A short read goes back to the kernel for the rest
- * in the same slot. Invariants: {@code inFlight <= queueDepth <= SQ entries}, so the submission ring never
- * fills and the completion ring (twice as large) never overflows; a buffer is released only after its
+ * in the same slot. Invariants: {@code inFlight <= queueDepth <= SQ entries}, so the reads alone never fill the
+ * submission ring (the opens and closes that share it are made room for: {@link #roomForOne}) and the completion ring
+ * (twice as large) never overflows; a buffer is released only after its
  * CQE was reaped, even if the caller's stage already failed by timeout; the file keeps a reference (and so
  * its descriptor) for as long as the read is in flight. If the loop shuts down with reads in flight, their
  * stages fail, but their buffers and files stay unreleased for good: the kernel may still write them after the

@@ -186,7 +186,7 @@ public final class OpenFile extends AbstractReferenceCounted {
         return fd;
     }
 
-    /** Whether {@link #fd()} has a descriptor to give. */
+    /** Whether {@link #fd()} has a descriptor to give (and {@link #realPath()} a file to name). */
     boolean hasRawDescriptor() {
         return fd >= 0;
     }
@@ -221,11 +221,6 @@ public final class OpenFile extends AbstractReferenceCounted {
 
     void refuseNoWait() {
         noWaitRefused = true;
-    }
-
-    /** Whether a native descriptor is held, so that {@link #realPath()} can name the file. */
-    public boolean hasDescriptor() {
-        return fd >= 0;
     }
 
     /**

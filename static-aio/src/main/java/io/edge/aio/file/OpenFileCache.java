@@ -373,7 +373,7 @@ public final class OpenFileCache implements AutoCloseable {
      */
     private OpenFile checkedByDescriptor(PathResolver resolver, Resolution resolution, OpenFile file)
             throws IOException {
-        if (file.isDirectory() || !file.hasDescriptor()) {
+        if (file.isDirectory() || !file.hasRawDescriptor()) {
             return file;
         }
         boolean admitted;

@@ -3,6 +3,8 @@ package io.edge.aio.linux;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One Linux kernel AIO context ({@code io_setup}) with a fixed table of iocbs in native memory, filled with
@@ -21,6 +23,8 @@ import java.io.IOException;
  * watches.
  */
 public final class LinuxAio implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(LinuxAio.class);
 
     private static final int IOCB_SIZE = 64;
     private static final int EVENT_SIZE = 32;
@@ -156,7 +160,13 @@ public final class LinuxAio implements AutoCloseable {
             }
             for (int i = 0; i < n; i++) {
                 long base = (long) i * EVENT_SIZE;
-                handler.complete(events.getLong(base), events.getLong(base + 16));
+                try {
+                    handler.complete(events.getLong(base), events.getLong(base + 16));
+                } catch (RuntimeException e) {
+                    // the kernel gave this batch once: a handler that throws must not lose the rest of it (their
+                    // slots, buffers and files would stay taken for good)
+                    log.error("kernel AIO: a completion's handler failed", e);
+                }
             }
             total += n;
             if (n < iocbCount) {
