@@ -79,6 +79,10 @@ class FastCgiFaultsIT {
         }
     }
 
+    /**
+     * With its limit, and the request's id first, as the FastCGI path's own lines about it have it (the php-fpm
+     * lifecycle audit: a failed replay could not be told among others but by its time).
+     */
     @Test
     void oversizedResponseHeadIsLoggedWithItsLimit() throws Exception {
         java.util.List<ch.qos.logback.classic.spi.ILoggingEvent> events;
@@ -88,7 +92,8 @@ class FastCgiFaultsIT {
         }
         assertThat(events).anySatisfy(event -> {
             assertThat(event.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
-            assertThat(event.getFormattedMessage()).contains("/bighead.php", "502", "expected");
+            assertThat(event.getFormattedMessage()).contains("/bighead.php", "502", "expected")
+                    .matches("(?s)\\[[0-9a-z]+\\] GET /bighead\\.php -> 502: .*");
         });
     }
 

@@ -718,6 +718,7 @@ public final class FastCgiResponder implements Responder {
                 Runnable heldBackends) {
             this.heldBackends = heldBackends;
             this.exchange = exchange;
+            exchange.tagLogLines("[" + requestId + "]"); // its 502 or 504 line, as the lines here, says which request
             this.script = script;
             this.request = request;
             this.tap = tap;

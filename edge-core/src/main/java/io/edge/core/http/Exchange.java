@@ -117,6 +117,14 @@ public interface Exchange {
     default void withLocationHeaders() {
     }
 
+    /**
+     * Starts the lines edge's error log writes of this exchange's failure (a 502, a 504, a response cut) with
+     * {@code tag}: the request id a responder's own lines carry ({@code [1f]}), so that its failure can be told among
+     * others. By default nothing is logged differently.
+     */
+    default void tagLogLines(String tag) {
+    }
+
     Channel clientChannel();
 
     InetSocketAddress remoteAddress();

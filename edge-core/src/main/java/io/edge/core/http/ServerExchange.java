@@ -99,6 +99,8 @@ final class ServerExchange implements Exchange {
     /** Some of the request body reached the exchange (the client did not wait for a 100, or got one). */
     private boolean bodyArrived;
     private State state = State.OPEN;
+    /** What starts the error log's lines of this exchange ({@link #tagLogLines}): empty, or a tag and a space. */
+    private String logTag = "";
     /** A limit-req counted this request: later ones (after an internal redirect) let it through. */
     private boolean limitCounted;
     /** A limit-conn counted this request, as {@link #limitCounted}. */
@@ -679,6 +681,11 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
+    public void tagLogLines(String tag) {
+        logTag = tag + " ";
+    }
+
+    @Override
     public void fail(Throwable cause) {
         if (state == State.DONE) {
             return;
@@ -694,33 +701,36 @@ final class ServerExchange implements Exchange {
             ctx.close();
         }
         if (ErrorResponses.isClientGone(cause)) {
-            LOG.debug("{} {}: the client's connection ended: {}", request.method(), request.uri(), cause.toString());
+            LOG.debug("{} {}: the client's connection ended: {}", logTag + request.method(), request.uri(),
+                    cause.toString());
         } else if (cut) {
             if (errorStatus.code() == 503) {
                 // overload (no direct memory, no descriptor left): in bursts, as the 503s are
-                OVERLOAD.warn(cause.getClass(), request.method() + " " + request.uri() + ": " + status
+                OVERLOAD.warn(cause.getClass(), logTag + request.method() + " " + request.uri() + ": " + status
                         + " response cut after " + sentBytes + " body bytes, closing the connection: " + cause);
             } else if (errorStatus.code() >= 500) {
-                LOG.warn("{} {}: {} response cut after {} body bytes, closing the connection: {}", request.method(),
-                        request.uri(), status, sentBytes, cause.toString(), stackTraceOf(errorStatus, cause));
+                LOG.warn("{} {}: {} response cut after {} body bytes, closing the connection: {}",
+                        logTag + request.method(), request.uri(), status, sentBytes, cause.toString(),
+                        stackTraceOf(errorStatus, cause));
             } else {
-                LOG.debug("{} {}: {} response cut after {} body bytes, closing the connection: {}", request.method(),
-                        request.uri(), status, sentBytes, cause.toString());
+                LOG.debug("{} {}: {} response cut after {} body bytes, closing the connection: {}",
+                        logTag + request.method(), request.uri(), status, sentBytes, cause.toString());
             }
         } else if (errorStatus.code() == 503) {
             // the message alone ("fastcgi group php: no connection slot within 10000 ms"): its class says nothing more
-            OVERLOAD.warn(cause.getClass(), request.method() + " " + request.uri() + " -> 503: "
+            OVERLOAD.warn(cause.getClass(), logTag + request.method() + " " + request.uri() + " -> 503: "
                     + (cause.getMessage() != null ? cause.getMessage() : cause.toString()));
         } else if (cause instanceof HttpStatusException && ErrorResponses.isServerFault(errorStatus)) {
             // a condition its message explains (a location's regex that gave up on a crafted path), which a client
             // may bring about request after request: said now and then, no stack trace
-            KNOWN_FAULTS.warn(HttpStatusException.class, request.method() + " " + request.uri() + " -> "
+            KNOWN_FAULTS.warn(HttpStatusException.class, logTag + request.method() + " " + request.uri() + " -> "
                     + cause.getMessage());
         } else if (ErrorResponses.isServerFault(errorStatus)) {
-            LOG.warn("{} {} -> {}: {}", request.method(), request.uri(), errorStatus.code(), cause.toString(),
-                    stackTraceOf(errorStatus, cause));
+            LOG.warn("{} {} -> {}: {}", logTag + request.method(), request.uri(), errorStatus.code(),
+                    cause.toString(), stackTraceOf(errorStatus, cause));
         } else {
-            LOG.debug("{} {} -> {}: {}", request.method(), request.uri(), errorStatus.code(), cause.toString());
+            LOG.debug("{} {} -> {}: {}", logTag + request.method(), request.uri(), errorStatus.code(),
+                    cause.toString());
         }
         if (cut) {
             log();
