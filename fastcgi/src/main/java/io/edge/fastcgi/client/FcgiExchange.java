@@ -35,7 +35,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.nio.channels.ClosedChannelException;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -221,6 +221,8 @@ public final class FcgiExchange {
     private Runnable onFirstOutput;
     /** Something was flushed to the backend (a first {@link #writeStdin} or {@link #endStdin}). */
     private boolean sentAny;
+    /** A write of the request went into the socket: the backend may have some of it. */
+    private boolean delivered;
     /** A record arrived from the backend. */
     private boolean receivedAny;
     /** The connection ended quietly (its end of input, then a close; no reset, no error) before any record came. */
@@ -469,7 +471,8 @@ public final class FcgiExchange {
      * its socket whole instead. So a reused connection on a Unix socket ({@code EpollConnector} reads it with
      * half-closure) that ended its input before any record came is written once more (ABORT_REQUEST): taken by the
      * socket, the worker was draining, and this is true; refused, it is the usual failure. True as well for a
-     * connection that closed before the first of the request went out (a large body still being read back).
+     * connection that closed before the first of the request went out (a large body still being read back), and for
+     * one whose first write the kernel refused (nothing of the request is in the socket).
      */
     public boolean requestUnread() {
         return unread;
@@ -488,15 +491,19 @@ public final class FcgiExchange {
     }
 
     private void writeDone(ChannelFuture f) {
-        if (!f.isSuccess()) {
+        if (f.isSuccess()) {
+            delivered = true;
+        } else {
             if (f.cause() instanceof OutOfMemoryError) {
                 // no memory for a record's buffer (the encoder's, a flush's copy): edge's own want, as on a read
                 fail(f.cause(), Lease.Outcome.CLOSE);
                 return;
             }
-            if (!sentAny && f.cause() instanceof ClosedChannelException) {
-                // BEGIN_REQUEST and the params wait for the first of the body (still being read back): not flushed,
-                // they fail with the connection, and the backend has none of the request
+            if (!delivered && f.cause() instanceof IOException) { // ClosedChannelException too
+                // Not flushed (BEGIN_REQUEST and the params wait for the first of the body, still being read back),
+                // they fail with the connection; or the first write the kernel refused (EPIPE, ECONNRESET: a php-fpm
+                // killed with the connection in its backlog): writes complete in order, so none went before it,
+                // and the backend has none of the request (the lifecycle audit: such a GET used up its one replay)
                 unread = true;
             }
             fail(new BackendUnavailableException(lease.address() + ": write failed", f.cause()),

@@ -709,6 +709,40 @@ class FcgiExchangeTest {
     }
 
     /**
+     * The first write the kernel refuses (EPIPE, ECONNRESET: a php-fpm killed with the connection in its backlog):
+     * writes complete in order, so nothing of the request went before it, and the backend has none of it; it may
+     * go to another connection without using up a GET's one replay (the php-fpm lifecycle audit: that replay went to
+     * the dying php-fpm's listener and came back a 502). A write refused after another went in leaves it read, maybe.
+     */
+    @Test
+    void aFirstWriteTheKernelRefusesLeavesTheRequestUnread() {
+        for (boolean afterAnother : new boolean[] {false, true}) {
+            EmbeddedChannel channel = new EmbeddedChannel();
+            TestLeases.Leased leased = TestLeases.lease(channel, true);
+            java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+            channel.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
+                @Override
+                public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+                    if (afterAnother && writes.getAndIncrement() == 0) {
+                        ctx.writeAndFlush(msg, promise); // in the socket, as the kernel took it
+                        return;
+                    }
+                    ReferenceCountUtil.release(msg);
+                    promise.setFailure(new java.io.IOException("Connection reset by peer"));
+                }
+            });
+            Recorder failed = new Recorder();
+            FcgiExchange exchange = FcgiExchange.start(leased.lease(), List.of(),
+                    new FcgiExchange.Options("req", 1024, Duration.ofSeconds(5)), failed);
+            exchange.endStdin();
+            assertThat(failed.error).isInstanceOf(BackendUnavailableException.class);
+            assertThat(exchange.requestUnread()).as("after another write: " + afterAnother).isEqualTo(!afterAnother);
+            channel.finishAndReleaseAll();
+            leased.pool().close();
+        }
+    }
+
+    /**
      * The request a stderr line names is the client's too: its target may hold C1 control characters (RequestTarget
      * refuses only those below 0x21 and DEL), and is escaped as the script's message is.
      */
