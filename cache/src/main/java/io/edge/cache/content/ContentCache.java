@@ -360,14 +360,15 @@ public final class ContentCache implements AutoCloseable {
     }
 
     /**
-     * Whether the file {@code version} describes was last modified at least the revalidation period ago (or its
-     * mtime is that far ahead of this host's clock): one modified since may still be being written in place (a
-     * thumbnail a script writes as it makes it), and its first pieces, kept, would answer as the whole file until the
-     * first revalidation, a second after the writer was done (the thumbnail-generation audit).
+     * Whether the bytes of the file {@code version} describes may be kept: it was last modified at least the
+     * revalidation period ago by this host's clock. One modified since, or whose mtime is ahead of the clock (no
+     * telling), may still be being written in place (a thumbnail a script writes as it makes it), and its first
+     * pieces, kept, would answer as the whole file until the first revalidation, a second after the writer was done
+     * (the thumbnail-generation audit). Asked before the bytes are copied and {@link #admit} counts a turn.
      */
-    private boolean settled(FileVersion version) {
+    public boolean settled(FileVersion version) {
         long sinceModified = System.currentTimeMillis() - version.lastModifiedMillis();
-        return Math.abs(sinceModified) >= TimeUnit.NANOSECONDS.toMillis(revalidateNanos);
+        return sinceModified >= TimeUnit.NANOSECONDS.toMillis(revalidateNanos);
     }
 
     /**

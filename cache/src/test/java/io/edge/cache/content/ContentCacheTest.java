@@ -192,7 +192,8 @@ class ContentCacheTest {
     /**
      * The bytes of a file modified within the revalidation period are not kept: it may still be being written in
      * place (a thumbnail a script writes as it makes it), and its first pieces would answer as the whole file until
-     * the entry's first revalidation (the thumbnail-generation audit). Once settled, they are.
+     * the entry's first revalidation (the thumbnail-generation audit); nor of one whose mtime is ahead of the clock.
+     * Once settled, they are.
      */
     @Test
     void theBytesOfAFileModifiedMomentsAgoAreNotKept() throws IOException {
@@ -202,7 +203,10 @@ class ContentCacheTest {
             assertThat(cache.put(file, piece, new ContentMetadata(version(file), null, null))).isFalse();
             assertThat(piece.refCnt()).as("released").isZero();
             assertThat(cache.get(file, stat)).isNull();
+            Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis() + 10_000));
+            assertThat(cache.settled(version(file))).as("ahead of the clock: no telling").isFalse();
             settled(file);
+            assertThat(cache.settled(version(file))).isTrue();
             assertThat(cache.put(file, direct("first piece"), new ContentMetadata(version(file), null, null))).isTrue();
             CachedContent hit = cache.get(file, stat);
             assertThat(hit).isNotNull();

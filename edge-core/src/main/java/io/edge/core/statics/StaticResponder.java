@@ -996,7 +996,7 @@ public final class StaticResponder implements Responder {
                     return;
                 }
                 if (contentCache != null && passThrough.isEmpty() && size <= contentCache.maxFileSize()
-                        && contentCache.admit(path)) {
+                        && contentCache.settled(version) && contentCache.admit(path)) {
                     // as the file is served by its own URI: with the type its name gives, not a backend's
                     keep(path, content, new ContentMetadata(version, etag, fileType, confined));
                 }

@@ -34,9 +34,10 @@ final class FileServerFiles {
     private static final Logger log = LoggerFactory.getLogger(FileServerFiles.class);
 
     /**
-     * Closes descriptors of files on file servers ({@link OpenFile#closeOn}), and of large files an event loop
-     * released last ({@link OpenFile#CLOSED_OFF_THE_LOOP_ABOVE}): one daemon thread for every engine; a file server
-     * that stalls holds up closes (and their fd budget permits), never an event loop.
+     * Closes descriptors of files on file servers ({@link OpenFile#closeOn}), and of large files or files whose path
+     * left them ({@link OpenFile#pathLeftIt}) that an event loop released last
+     * ({@link OpenFile#CLOSED_OFF_THE_LOOP_ABOVE}): one daemon thread for every engine; a file server that stalls
+     * holds up closes (and their fd budget permits), never an event loop.
      */
     static final Executor CLOSER = Executors.newSingleThreadExecutor(ThreadPoolEngine.daemonThreads("edge-file-close-"));
 

@@ -20,6 +20,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -36,7 +37,8 @@ import java.util.function.IntUnaryOperator;
 
 /**
  * Open descriptors by path, bounded by count, trusted for {@code revalidateAfter} and then stat'ed again
- * (a changed inode, size, mtime or ctime reopens the file), all under one descriptor budget.
+ * (a changed inode, size, mtime or ctime reopens the file), all under one descriptor budget. A file modified less than
+ * {@code revalidateAfter} ago is not cached at all ({@link #settled}).
  *
  * <p>Ownership: the cache holds one reference to each cached {@link OpenFile} and releases it on eviction,
  * invalidation or replacement; {@link #acquire} hands out a further reference that the caller releases
@@ -238,7 +240,8 @@ public final class OpenFileCache implements AutoCloseable {
         this.ticker = ticker;
         this.revalidateNanos = revalidateAfter.toNanos();
         this.opener = opener;
-        // Removal runs on the thread that caused it, so a descriptor is closed before the call returns. An entry
+        // Removal runs on the thread that caused it, so a descriptor is closed before the call returns (unless it is
+        // in a send, or closed off the loop that releases it: OpenFile.deallocate). An entry
         // not asked for in INACTIVE goes (nginx's open_file_cache inactive=60s): a file deleted since, or one of a
         // release a deploy switched away from (its paths are never asked again), does not hold its disk space.
         this.cache = Caffeine.newBuilder()
@@ -315,18 +318,18 @@ public final class OpenFileCache implements AutoCloseable {
                 try {
                     stat = stat(path, followLinks);
                 } catch (IOException e) {
-                    forgetLeft(path, entry);
+                    forget(path, entry, pathLeft(e));
                     throw e;
                 }
                 if (entry.file.matches(stat)) {
-                    entry.checkedAt = trustedFrom(entry.file, now);
+                    entry.checkedAt = now;
                     OpenFile file = tryRetain(entry.file);
                     if (file != null) {
                         return file;
                     }
                     cache.asMap().remove(path, entry); // released meanwhile: its path still leads to it
                 } else {
-                    forgetLeft(path, entry);
+                    forget(path, entry, !Objects.equals(stat.fileKey(), entry.file.fileKey()));
                 }
             }
         }
@@ -503,13 +506,12 @@ public final class OpenFileCache implements AutoCloseable {
         try {
             opened = opening.open();
         } catch (IOException | RuntimeException e) {
-            forgetLeft(key, cached);
+            forget(key, cached, e instanceof IOException io && pathLeft(io));
             throw e;
         }
-        if (opened != null && cached != null && !Objects.equals(opened.fileKey(), cached.file.fileKey())) {
-            forgetLeft(key, cached);
-        } else if (opened != null) {
-            forget(key, cached); // a no-op if the open cached its file in its place
+        if (opened != null && cached != null) {
+            // a no-op if the open cached its file in its place
+            forget(key, cached, !Objects.equals(opened.fileKey(), cached.file.fileKey()));
         }
         if (inline && opened != null) {
             // Only a local file system opens inline (RootDirectory.inlineOpens), and RESOLVE_NO_XDEV kept the
@@ -603,20 +605,25 @@ public final class OpenFileCache implements AutoCloseable {
         if (before != null && !Objects.equals(before.file.fileKey(), file.fileKey())) {
             before.file.pathLeftIt();
         }
-        cache.put(key, new Entry(file.retain(), trustedFrom(file, now)));
+        cache.put(key, new Entry(file.retain(), now));
     }
 
-    /** When {@code file}, stat'ed at {@code now}, is trusted from: then if it has {@link #settled}, else never. */
-    private long trustedFrom(OpenFile file, long now) {
-        return settled(file) ? now : now - revalidateNanos;
-    }
-
-    /** As {@link #forget}, for an entry whose path was found to lead elsewhere or nowhere ({@link OpenFile#pathLeftIt}). */
-    private void forgetLeft(Path key, Entry entry) {
-        if (entry != null) {
+    /**
+     * As {@link #forget(Path, Entry)}; {@code left}: its path was found to lead elsewhere or nowhere, and the file
+     * is marked so ({@link OpenFile#pathLeftIt}).
+     */
+    private void forget(Path key, Entry entry, boolean left) {
+        if (entry != null && left) {
             entry.file.pathLeftIt();
-            forget(key, entry);
         }
+        forget(key, entry);
+    }
+
+    /** Whether {@code failure}, of a stat or an open of a cached file's path, says the path leads to it no more. */
+    private static boolean pathLeft(IOException failure) {
+        return failure instanceof NoSuchFileException || failure instanceof NotDirectoryException
+                || failure instanceof FileSystemException f && f.getReason() != null
+                && f.getReason().contains("Not a directory");
     }
 
     /**
@@ -718,24 +725,25 @@ public final class OpenFileCache implements AutoCloseable {
             budget.release(); // a directory holds no descriptor
             return file;
         }
-        if (cacheable && admits(key)) {
+        if (cacheable && settled(file) && admits(key)) {
             cacheOpened(key, file, now);
         }
         return file;
     }
 
     /**
-     * Whether {@code file} was last modified at least the revalidation period ago (or its mtime is that far ahead of
-     * this host's clock), so that it may be trusted for that period. One modified since may still be being written
-     * in place (a thumbnail a script writes as it makes it, {@code fopen("w")} then its pieces): trusted for the
-     * period, its size at the open went out in whole 200s with its first pieces' bytes, or none, for up to a second
-     * after the writer was done (the thumbnail-generation audit: half the answers, empty, in a 50-client burst, where
-     * nginx, which stats every request without its open_file_cache, sent a part only while the script wrote). Such a
-     * file is cached but not trusted: stat'ed (or opened) again on each request until it has settled.
+     * Whether {@code file} was last modified at least the revalidation period ago by this host's clock, so that it
+     * may be cached and trusted for that period. One modified since, or whose mtime is ahead of the clock (a file
+     * server's clock ahead of this host's: no telling), may still be being written in place (a thumbnail a script
+     * writes as it makes it, {@code fopen("w")} then its pieces): trusted for the period, its size at the open went
+     * out in whole 200s with its first pieces' bytes, or none, for up to a second after the writer was done (the
+     * thumbnail-generation audit: half the answers, empty, in a 50-client burst, where nginx, which stats every
+     * request without its open_file_cache, sent a part only while the script wrote). Such a file is not cached: it is
+     * opened for each request, as nginx opens every file, until it has settled.
      */
     private boolean settled(OpenFile file) {
         long sinceModified = System.currentTimeMillis() - file.lastModifiedMillis();
-        return Math.abs(sinceModified) >= TimeUnit.NANOSECONDS.toMillis(revalidateNanos);
+        return sinceModified >= TimeUnit.NANOSECONDS.toMillis(revalidateNanos);
     }
 
     /** Whether a file just opened is to be cached: with a cache at all, and past {@link #admission} if any. */
@@ -834,7 +842,7 @@ public final class OpenFileCache implements AutoCloseable {
         }
         // The caller's reference; the stat was taken before the open, the size comes from the descriptor.
         OpenFile file = new OpenFile(path, channel, size, stat, budget);
-        if (cacheable && admits(path)) {
+        if (cacheable && settled(file) && admits(path)) {
             cacheOpened(path, file, now);
         }
         return file;
@@ -904,8 +912,15 @@ public final class OpenFileCache implements AutoCloseable {
                 : FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
     }
 
-    /** Drops {@code path} from the cache (the descriptor closes once no send uses it). */
+    /**
+     * Drops {@code path} from the cache (the descriptor closes once no send uses it), as a file found changed there:
+     * it may have been replaced, so it is marked ({@link OpenFile#pathLeftIt}) and its last close is off the loop.
+     */
     public void invalidate(Path path) {
+        Entry entry = cache.policy().getIfPresentQuietly(path);
+        if (entry != null) {
+            entry.file.pathLeftIt();
+        }
         cache.invalidate(path);
     }
 

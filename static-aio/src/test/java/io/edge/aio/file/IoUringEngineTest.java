@@ -543,7 +543,7 @@ class IoUringEngineTest extends IoUringContract {
 
     @Test
     void aFileFromACacheWithoutRawDescriptorsIsRefused() throws Exception {
-        Path path = Files.writeString(dir.resolve("plain"), "plain");
+        Path path = FileEngineContract.settled(Files.writeString(dir.resolve("plain"), "plain"));
         // Opened by the JDK (as where the natives are missing): a channel and no raw descriptor.
         try (OpenFileCache plain = new OpenFileCache(4, REVALIDATE, 8, clock::get,
                 (p, follow) -> java.nio.channels.FileChannel.open(p))) {

@@ -359,6 +359,56 @@ class OpenFileCacheTest {
         }
     }
 
+    /**
+     * A file modified moments ago, or whose mtime is ahead of the clock (a file server's clock ahead: no telling), is
+     * not cached, by path or beneath the root: it may be being written in place, and each request opens it as it is
+     * then (the review of the settled rule: an untrusted entry cached beneath the root was opened anew on every request
+     * and replaced each time; a future mtime passed for settled).
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {0, 10_000})
+    void aFileModifiedMomentsAgoOrAheadOfTheClockIsNotCached(long aheadMillis) throws Exception {
+        PathResolver resolver = new PathResolver(dir, PathPolicy.DEFAULT);
+        Path path = Files.writeString(dir.resolve("making.jpg"), "first piece");
+        Files.setLastModifiedTime(path, FileTime.fromMillis(System.currentTimeMillis() + aheadMillis));
+        try (OpenFileCache cache = cache(4, 10)) {
+            OpenFile confined = cache.acquire(resolver, confined(resolver, "/making.jpg"));
+            OpenFile byPath = cache.acquire(path, true);
+            try {
+                assertThat(confined.refCnt()).as("the caller's only").isEqualTo(1);
+                assertThat(byPath).isNotSameAs(confined);
+                assertThat(byPath.refCnt()).isEqualTo(1);
+                assertThat(cache.cachedCount()).isZero();
+            } finally {
+                confined.release();
+                byPath.release();
+            }
+        }
+    }
+
+    /**
+     * A file the content cache's revalidation found changed is dropped with {@link OpenFileCache#invalidate}: it may
+     * have been replaced, and its last close, released by an event loop, is off it (the review: closed on the loop).
+     */
+    @Test
+    void aFileInvalidatedAsChangedIsClosedOffTheEventLoopThatReleasesItLast() throws Exception {
+        PathResolver resolver = new PathResolver(dir, PathPolicy.DEFAULT);
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try (HeldCloser closer = new HeldCloser(); OpenFileCache cache = cache(4, 10)) {
+            OpenFile file = cache.acquire(resolver, confined(resolver, "/f4"));
+            Files.move(Files.writeString(dir.resolve("f4.tmp"), "regenerated"), dir.resolve("f4"),
+                    StandardCopyOption.ATOMIC_MOVE);
+            cache.invalidate(dir.resolve("f4"));
+            group.next().submit(() -> { file.release(); }).get(30, TimeUnit.SECONDS); // its send ends
+            assertThat(file.refCnt()).isZero();
+            int held = cache.descriptorsInUse();
+            closer.runClosesHandedOver();
+            assertThat(cache.descriptorsInUse()).isEqualTo(held - 1);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
     interface Change {
         void run() throws IOException;
     }

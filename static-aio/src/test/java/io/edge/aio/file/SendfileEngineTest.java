@@ -30,7 +30,7 @@ class SendfileEngineTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        file = Files.writeString(dir.resolve("thumb.jpg"), "0123456789abcdef");
+        file = FileEngineContract.settled(Files.writeString(dir.resolve("thumb.jpg"), "0123456789abcdef"));
         engine = new SendfileEngine(new OpenFileCache(8, Duration.ofSeconds(5), 16, () -> 0L), 4, 16 * 1024);
     }
 

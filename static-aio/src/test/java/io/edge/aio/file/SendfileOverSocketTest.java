@@ -49,7 +49,7 @@ class SendfileOverSocketTest {
     private void send(IoHandlerFactory ioHandler, Class<? extends ServerChannel> serverType) throws Exception {
         byte[] content = new byte[300_000];
         new Random(42).nextBytes(content);
-        Path file = Files.write(dir.resolve("blob"), content);
+        Path file = FileEngineContract.settled(Files.write(dir.resolve("blob"), content));
         SendfileEngine engine = new SendfileEngine(new OpenFileCache(4, Duration.ofMinutes(1), 8, () -> 0L), 64 * 1024, 0);
         OpenFile open = engine.open(file, true).toCompletableFuture().join();
         CompletableFuture<Void> sent = new CompletableFuture<>();
