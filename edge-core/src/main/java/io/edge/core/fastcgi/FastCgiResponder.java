@@ -535,8 +535,7 @@ public final class FastCgiResponder implements Responder {
         for (String index : exchange.site().index()) {
             ScriptResolver.FileProbe.Kind kind = resolvers.probe().kind(directory.resolve(index));
             if (kind == ScriptResolver.FileProbe.Kind.FORBIDDEN) {
-                return new ScriptResolver.Forbidden("index " + base + index
-                        + " refused by the site's dotfile or link policy, or by a permission");
+                return ScriptResolver.Forbidden.refused("index " + base + index);
             }
             if (kind == ScriptResolver.FileProbe.Kind.FILE) {
                 ScriptResolver.Resolution candidate = resolvers.scriptsOnly().resolve(base + index, exchange.query());

@@ -92,6 +92,12 @@ public final class ScriptResolver {
 
     /** A path the site's dotfile or link policy refuses: 403, as the static path answers it. */
     public record Forbidden(String reason) implements Resolution {
+
+        /** That of {@code what} ("script /a.php"), which the probe refused ({@link FileProbe.Kind#FORBIDDEN}). */
+        public static Forbidden refused(String what) {
+            // the probe does not tell a link or a dotfile from a directory edge's user may not search
+            return new Forbidden(what + " refused by the site's dotfile or link policy, or by a permission");
+        }
     }
 
     /**
@@ -152,8 +158,7 @@ public final class ScriptResolver {
             return script(scriptFile, scriptName, pathInfo, path, query);
         }
         if (scriptKind == FileProbe.Kind.FORBIDDEN) {
-            return new Forbidden("script " + scriptName
-                    + " refused by the site's dotfile or link policy, or by a permission");
+            return Forbidden.refused("script " + scriptName);
         }
         Path asIs = underRoot(path);
         if (frontController == null) {
@@ -173,7 +178,7 @@ public final class ScriptResolver {
                 return new StaticFile(asIs, true);
             }
             if (kind == FileProbe.Kind.FORBIDDEN) {
-                return new Forbidden(path + " refused by the site's dotfile or link policy, or by a permission");
+                return Forbidden.refused(path.toString());
             }
         }
         Path controller = underRoot(frontController);
@@ -182,8 +187,7 @@ public final class ScriptResolver {
             return script(controller, frontController, "", frontController, query);
         }
         if (controllerKind == FileProbe.Kind.FORBIDDEN) {
-            return new Forbidden("front controller " + frontController
-                    + " refused by the site's dotfile or link policy, or by a permission");
+            return Forbidden.refused("front controller " + frontController);
         }
         return new NotFound("no script for " + path + " and no front controller " + frontController);
     }
