@@ -95,6 +95,11 @@ final class FileServerFiles {
      * event loop, after dropping its cached descriptors). The thread is shared by every engine in the process.
      */
     void awaitCloses(long waitNanos) {
+        awaitCloses(engine, waitNanos);
+    }
+
+    /** As {@link #awaitCloses(long)}, for the engine named {@code engine}, whether or not it has file servers. */
+    static void awaitCloses(String engine, long waitNanos) {
         try {
             CompletableFuture.runAsync(() -> { }, CLOSER).get(waitNanos, TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {

@@ -591,10 +591,9 @@ public final class ThreadPoolEngine implements FileEngine {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            if (fileServerFiles != null) {
-                // The closes of the descriptors just dropped, and of every file released before.
-                fileServerFiles.awaitCloses(remaining(deadlineNanos));
-            }
+            // The closes of the descriptors just dropped, and of every file released before: a file server's, a
+            // large file's or one whose path left it (OpenFile.deallocate), handed to the closer's thread.
+            FileServerFiles.awaitCloses(name, remaining(deadlineNanos));
         }
         readBuffers.close();
     }
