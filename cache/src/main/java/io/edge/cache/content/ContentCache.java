@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -360,15 +359,11 @@ public final class ContentCache implements AutoCloseable {
     }
 
     /**
-     * Whether the bytes of the file {@code version} describes may be kept: it was last modified at least the
-     * revalidation period ago by this host's clock. One modified since, or whose mtime is ahead of the clock (no
-     * telling), may still be being written in place (a thumbnail a script writes as it makes it), and its first
-     * pieces, kept, would answer as the whole file until the first revalidation, a second after the writer was done
-     * (the thumbnail-generation audit). Asked before the bytes are copied and {@link #admit} counts a turn.
+     * Whether the bytes of the file {@code version} describes may be kept: it was left alone for the revalidation
+     * period ({@link FileVersion#settled}). Asked before the bytes are copied and {@link #admit} counts a turn.
      */
     public boolean settled(FileVersion version) {
-        long sinceModified = System.currentTimeMillis() - version.lastModifiedMillis();
-        return sinceModified >= TimeUnit.NANOSECONDS.toMillis(revalidateNanos);
+        return FileVersion.settled(version.lastModifiedMillis(), revalidateNanos);
     }
 
     /**

@@ -12,6 +12,7 @@ import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
 import io.edge.aio.path.RootDirectory;
 import io.edge.cache.content.Doorkeeper;
+import io.edge.cache.content.FileVersion;
 import io.netty.util.IllegalReferenceCountException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -30,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 import java.util.function.IntPredicate;
 import java.util.function.IntUnaryOperator;
@@ -732,18 +732,12 @@ public final class OpenFileCache implements AutoCloseable {
     }
 
     /**
-     * Whether {@code file} was last modified at least the revalidation period ago by this host's clock, so that it
-     * may be cached and trusted for that period. One modified since, or whose mtime is ahead of the clock (a file
-     * server's clock ahead of this host's: no telling), may still be being written in place (a thumbnail a script
-     * writes as it makes it, {@code fopen("w")} then its pieces): trusted for the period, its size at the open went
-     * out in whole 200s with its first pieces' bytes, or none, for up to a second after the writer was done (the
-     * thumbnail-generation audit: half the answers, empty, in a 50-client burst, where nginx, which stats every
-     * request without its open_file_cache, sent a part only while the script wrote). Such a file is not cached: it is
-     * opened for each request, as nginx opens every file, until it has settled.
+     * Whether {@code file}, just opened, may be cached and trusted for the revalidation period: it was left alone that
+     * long ({@link FileVersion#settled}). One that was not is opened for each request, as nginx opens every file, until
+     * it has settled.
      */
     private boolean settled(OpenFile file) {
-        long sinceModified = System.currentTimeMillis() - file.lastModifiedMillis();
-        return sinceModified >= TimeUnit.NANOSECONDS.toMillis(revalidateNanos);
+        return FileVersion.settled(file.lastModifiedMillis(), revalidateNanos);
     }
 
     /** Whether a file just opened is to be cached: with a cache at all, and past {@link #admission} if any. */
