@@ -9,7 +9,8 @@ import java.util.Objects;
  * @param file          the file and version the bytes were read from; its size is the cached content's length
  * @param etag          the entity tag to send, quoted, or {@code null}
  * @param contentType   the media type to send, or {@code null}
- * @param confined      read from a file opened beneath its site's root with no symbolic link on the way: only
+ * @param confined      read from a file reached with no symbolic link on the way (opened beneath its site's root
+ *                      so, or found by its descriptor at its own path): only
  *                      such content may answer a request whose path was not checked for links (the open was to
  *                      refuse them), since another site may have read a link's target under the same path
  */

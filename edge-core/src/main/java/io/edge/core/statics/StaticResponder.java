@@ -102,8 +102,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Ownership: the {@link OpenFile} reference from the engine is held by this responder until the last
  * body piece was written (or the client went away); each region holds its own reference.
- * Resolution is lexical where the root can be held open ({@link PathResolver#resolveForOpen}): the engine's open
- * enforces the link rules beneath the root, so the event loop touches the file system only through the engine.
+ * Resolution is lexical ({@link PathResolver#resolveForOpen}): the engine's open enforces the link rules, beneath the
+ * root held open or by the resolver's checks on its threads, so the event loop touches the file system only through
+ * the engine.
  */
 public final class StaticResponder implements Responder {
 
@@ -358,8 +359,8 @@ public final class StaticResponder implements Responder {
         String uriPath = resolution.uriPath();
         if (contentCache != null && readsOnly && !uriPath.endsWith("/")) {
             CachedContent hit = contentCache.get(resolution.file(), revalidation, revalidator);
-            if (hit != null && resolution.confined() && !hit.metadata().confined()) {
-                hit.release(); // read by a site that follows links: maybe not what this path is beneath the root
+            if (hit != null && resolution.linksUnchecked() && !hit.metadata().confined()) {
+                hit.release(); // read through a link: maybe not what this path is beneath the root
             } else if (hit != null && serveCached(exchange, hit, resolution.file(), uriPath)) {
                 return;
             }

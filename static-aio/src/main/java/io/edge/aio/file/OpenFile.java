@@ -54,8 +54,8 @@ public final class OpenFile extends AbstractReferenceCounted {
     private final boolean direct;
     private volatile boolean directReadsRefused;
     private volatile boolean noWaitRefused;
-    /** Opened beneath its site's root with no symbolic link on the way ({@link #confined()}). */
-    private final boolean confined;
+    /** Reached with no symbolic link on the way ({@link #confined()}). */
+    private volatile boolean confined;
     /** Set once the descriptor is closed (the last reference went). */
     private volatile boolean closed;
     /** It holds a raw descriptor and a channel over another ({@link FdBudget#secondTaken}). */
@@ -115,13 +115,22 @@ public final class OpenFile extends AbstractReferenceCounted {
     }
 
     /**
-     * Whether it was opened beneath its site's root with no symbolic link on the way ({@code openat2} with
-     * {@code RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS}). Only such a file may answer a confined resolution, which
-     * skipped the link checks: one opened by its path with links followed (a site with {@code symlinks = allow})
-     * may be a link's target outside the root, cached under the same path.
+     * Whether it was reached with no symbolic link on the way: opened beneath its site's root so ({@code openat2}
+     * with {@code RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS}), or found by its descriptor to be at its own path
+     * ({@link #markConfined}). Only such a file may answer a resolution whose links were not checked
+     * ({@code Resolution.linksUnchecked()}): one opened by its path with links followed (a site with
+     * {@code symlinks = allow}) may be a link's target outside the root, cached under the same path.
      */
     public boolean confined() {
         return confined;
+    }
+
+    /**
+     * Says the file's descriptor names its own {@link #path()}, a real path: no link on the way when it was opened,
+     * which is what an open beneath a root with no link allowed finds out too.
+     */
+    void markConfined() {
+        confined = true;
     }
 
     /** The path it was opened by (the cache key). */

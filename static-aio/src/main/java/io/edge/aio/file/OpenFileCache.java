@@ -275,7 +275,10 @@ public final class OpenFileCache implements AutoCloseable {
         return acquireIfFresh(path, false);
     }
 
-    /** As {@link #acquireIfFresh(Path)}; {@code confinedOnly} takes only a file opened confined (for a confined lookup). */
+    /**
+     * As {@link #acquireIfFresh(Path)}; {@code confinedOnly} takes only a file reached with no link on the way
+     * ({@link OpenFile#confined()}), for a lookup whose links were not checked.
+     */
     private OpenFile acquireIfFresh(Path path, boolean confinedOnly) {
         return acquireIfFresh(path, cache.policy().getIfPresentQuietly(path), confinedOnly);
     }
@@ -339,13 +342,18 @@ public final class OpenFileCache implements AutoCloseable {
     /**
      * Opens what {@code resolver} resolved. A {@link Resolution#confined() confined} resolution is opened beneath
      * the resolver's root with no link allowed on the way; a link found there is refused when links are not
-     * followed, else the resolver checks it ({@link PathResolver#checkLinks}) and its real path is opened. Blocks.
+     * followed, else the resolver checks it ({@link PathResolver#checkLinks}) and its real path is opened. One whose
+     * {@link Resolution#linksToCheck() links are to check} (no root held open) is checked by the resolver first, its
+     * refusal thrown as below. Blocks.
      *
      * @throws java.nio.file.NoSuchFileException  nothing there, or not a regular file or directory (404)
      * @throws AccessDeniedException              permission denied, or a link refused (403)
      * @throws FileDescriptorsExhaustedException  no descriptor to be had (503)
      */
     public OpenFile acquire(PathResolver resolver, Resolution resolution) throws IOException {
+        if (resolution.linksToCheck()) {
+            resolution = resolver.checkLinks(resolution.uriPath()).requireOk();
+        }
         if (!resolution.confined()) {
             return checkedByDescriptor(resolver, resolution, acquire(resolution.file(), resolver.followSymlinks()));
         }
@@ -372,16 +380,19 @@ public final class OpenFileCache implements AutoCloseable {
      * {@code file}, opened by the path the resolver checked in user space (no root held open: no openat2, or the root
      * could not be held for the moment), if what its descriptor names is what the site's link policy allows: a link
      * swapped in between the check and the open is refused. Without a descriptor to ask (no natives) it is taken as
-     * checked.
+     * checked. One found at its own path, no link on the way, is {@link OpenFile#markConfined marked} so: a later
+     * lookup whose links were not checked may take it from the cache as one opened beneath a root.
      */
     private OpenFile checkedByDescriptor(PathResolver resolver, Resolution resolution, OpenFile file)
             throws IOException {
         if (file.isDirectory() || !file.hasRawDescriptor()) {
             return file;
         }
+        Path real;
         boolean admitted;
         try {
-            admitted = resolver.admitsOpened(file.realPath(), resolution.file());
+            real = file.realPath();
+            admitted = resolver.admitsOpened(real, resolution.file());
         } catch (IOException | RuntimeException e) {
             file.release();
             throw e;
@@ -390,16 +401,22 @@ public final class OpenFileCache implements AutoCloseable {
             file.release();
             throw new AccessDeniedException(resolution.uriPath(), null, "a link changed on the path while it was opened");
         }
+        if (real.equals(file.path())) {
+            file.markConfined();
+        }
         return file;
     }
 
     /**
-     * {@link #acquire(PathResolver, Resolution)} where it cannot block, for an event loop: a fresh cached file,
-     * or a confined open on a local file system that finds every directory in the dentry cache
+     * {@link #acquire(PathResolver, Resolution)} where it cannot block, for an event loop: a fresh cached file (one
+     * reached with no link on the way for a resolution whose links were not checked), or a confined open on a local file system that finds every directory in the dentry cache
      * ({@code RESOLVE_CACHED}). Returns null when the open has to wait, or met a link or a mount point: then
      * {@link #acquire(PathResolver, Resolution)} must run on a thread.
      */
     public OpenFile acquireInline(PathResolver resolver, Resolution resolution) throws IOException {
+        if (resolution.linksToCheck()) {
+            return acquireIfFresh(resolution.file(), true); // reached with no link on the way: nothing to check
+        }
         if (!resolution.confined()) {
             return acquireIfFresh(resolution.file());
         }
@@ -457,7 +474,7 @@ public final class OpenFileCache implements AutoCloseable {
             }
             // The root was replaced since (a deploy switched a link to it): resolved against the new one.
             Resolution again = resolver.resolveForOpen(resolution.uriPath());
-            if (!again.isOk() || !again.confined() || again.beneath() == root) {
+            if (!again.isOk() || again.beneath() == root) {
                 throw new NoSuchFileException(resolution.uriPath(), null, "the root changed while it was opened");
             }
             return acquire(resolver, again);

@@ -314,10 +314,14 @@ public final class PathResolver {
     }
 
     /**
-     * Resolves a decoded path as {@link #resolveNormalized} does, but where the root can be held open, without
-     * touching the file system: the result is {@link Resolution#confined() confined}, and opening it beneath
-     * {@link #rootDirectory()} with no link allowed on the way does in one call what the link checks do in
-     * several. Never blocks when confined.
+     * Resolves a decoded path as {@link #resolveNormalized} does as far as the lexical rules go (malformed, above the
+     * root, a dotfile), without touching the file system: for an event loop, which must never wait for a disk. Where
+     * the root is held open the result is {@link Resolution#confined() confined}: opening it beneath
+     * {@link #rootDirectory()} with no link allowed on the way does in one call what the link checks do in several.
+     * Where it is not (no {@code openat2}: a kernel before 5.6, a seccomp filter; the root missing or not openable
+     * for the moment; a resolver {@link #forChecksOnly} or closed) its links are {@link Resolution#linksToCheck() to
+     * check} before the open, off the loop ({@link #checkLinks}), which may then refuse it or find nothing there.
+     * Where links may go anywhere there is nothing to check: the lexical path is the file. Never blocks.
      */
     public Resolution resolveForOpen(String decodedPath) {
         String uriPath;
@@ -333,15 +337,16 @@ public final class PathResolver {
             return outsidePrefix(uriPath);
         }
         Root root = current;
-        if (root.directory() == null) {
-            return resolveChecked(uriPath, root.real());
-        }
         String relative = relative(uriPath);
         if (refusesDotfile(relative)) {
             return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, DOTFILE);
         }
-        return Resolution.confined(uriPath, relative.isEmpty() ? root.real() : root.real().resolve(relative),
-                root.directory(), uriPrefix.length());
+        Path lexical = relative.isEmpty() ? root.real() : root.real().resolve(relative);
+        if (policy.followSymlinks() && policy.symlinksMayLeaveRoot()) {
+            return Resolution.ok(uriPath, lexical);
+        }
+        return root.directory() == null ? Resolution.linksToCheck(uriPath, lexical)
+                : Resolution.confined(uriPath, lexical, root.directory(), uriPrefix.length());
     }
 
     /** {@code uriPath} (normalised, under {@link #uriPrefix}) relative to the root: no leading slash. */
@@ -389,7 +394,8 @@ public final class PathResolver {
 
     /**
      * The full link check of a normalised path ({@link Resolution#uriPath()}), for a confined open that met a
-     * link: a link is refused unless followed and staying inside the root. Blocks on the file system.
+     * link, or a resolution whose {@link Resolution#linksToCheck() links are to check}: a link is refused unless
+     * followed and staying inside the root. Blocks on the file system.
      */
     public Resolution checkLinks(String uriPath) {
         return resolveChecked(uriPath, current.real());
@@ -430,7 +436,8 @@ public final class PathResolver {
      */
     public Resolution resolveNormalized(String decodedPath) {
         Resolution lexical = resolveForOpen(decodedPath);
-        return lexical.confined() ? resolveChecked(lexical.uriPath(), lexical.beneath().path()) : lexical;
+        return lexical.confined() ? resolveChecked(lexical.uriPath(), lexical.beneath().path())
+                : lexical.linksToCheck() ? checkLinks(lexical.uriPath()) : lexical;
     }
 
     private Resolution resolveChecked(String uriPath, Path root) {

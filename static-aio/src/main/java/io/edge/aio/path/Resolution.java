@@ -20,9 +20,12 @@ import java.util.Objects;
  *                 which refuses any link on the way, and a link found there calls for
  *                 {@link PathResolver#checkLinks}
  * @param rootLength how much of {@code uriPath} the root stands for: 1 ("/"), or an alias's prefix ("/thumbs/")
+ * @param linksToCheck the file's links were not checked, and no root is held to open it beneath
+ *                 ({@link #linksToCheck()}): {@link PathResolver#checkLinks} decides, off the event loop, before it
+ *                 is opened
  */
 public record Resolution(Status status, String uriPath, Path file, String reason, RootDirectory beneath,
-                         int rootLength) {
+                         int rootLength, boolean linksToCheck) {
 
     /**
      * The outcome; the core maps it to 200/400/403/404, and FAILED to 500: the file system could not answer (an I/O
@@ -35,14 +38,13 @@ public record Resolution(Status status, String uriPath, Path file, String reason
         if ((status == Status.OK) != (file != null)) {
             throw new IllegalArgumentException("file must be set exactly when status is OK");
         }
+        if (linksToCheck && (beneath != null || status != Status.OK)) {
+            throw new IllegalArgumentException("links are checked before an open beneath no root, of a file to open");
+        }
     }
 
     public Resolution(Status status, String uriPath, Path file, String reason) {
-        this(status, uriPath, file, reason, null, 1);
-    }
-
-    public Resolution(Status status, String uriPath, Path file, String reason, RootDirectory beneath) {
-        this(status, uriPath, file, reason, beneath, 1);
+        this(status, uriPath, file, reason, null, 1, false);
     }
 
     static Resolution ok(String uriPath, Path file) {
@@ -51,7 +53,11 @@ public record Resolution(Status status, String uriPath, Path file, String reason
 
     static Resolution confined(String uriPath, Path lexicalFile, RootDirectory beneath, int rootLength) {
         return new Resolution(Status.OK, uriPath, lexicalFile, "", Objects.requireNonNull(beneath, "beneath"),
-                rootLength);
+                rootLength, false);
+    }
+
+    static Resolution linksToCheck(String uriPath, Path lexicalFile) {
+        return new Resolution(Status.OK, uriPath, lexicalFile, "", null, 1, true);
     }
 
     static Resolution refused(Status status, String uriPath, String reason) {
@@ -66,6 +72,15 @@ public record Resolution(Status status, String uriPath, Path file, String reason
     /** Whether the file must be opened beneath {@link #beneath()}: its links were not checked. */
     public boolean confined() {
         return beneath != null;
+    }
+
+    /**
+     * Whether the file's links were not checked: it is opened {@link #confined()} or after
+     * {@link PathResolver#checkLinks} ({@link #linksToCheck()}). Only a file reached with no link on the way (an
+     * {@code OpenFile}'s {@code confined()}) answers it without either.
+     */
+    public boolean linksUnchecked() {
+        return beneath != null || linksToCheck;
     }
 
     public boolean isOk() {

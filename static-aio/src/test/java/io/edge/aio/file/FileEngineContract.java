@@ -11,7 +11,10 @@ import io.edge.aio.path.Resolution;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FileRegion;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.local.LocalIoHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -654,6 +657,50 @@ abstract class FileEngineContract {
         primeThenSwap(root, resolver);
         assertThatThrownBy(() -> openResolved(resolver, "/rl/secret")).isInstanceOf(AccessDeniedException.class);
         assertServes(resolver, "/alias.txt", "a");
+    }
+
+    /**
+     * Where no root is held open, what an event loop does for a request (resolve the path, ask the engine to open it)
+     * touches no file system there (the blocking check fails the test if it does: the link checks stat the disk):
+     * the engine checks the links on its threads, and refuses what they refuse. A file reached with no link on the way
+     * is then the cache's for the loop, as one opened beneath a held root is; one reached through a link is not.
+     */
+    @Test
+    void withoutARootHeldOpenTheLoopLeavesTheLinkChecksToTheEngine() throws Exception {
+        Path root = linkTree();
+        PathResolver resolver = PathResolver.forChecksOnly(root, PathPolicy.DEFAULT, () -> 0L,
+                java.time.Duration.ofSeconds(1));
+        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
+        try {
+            OpenFile file = openOnLoop(loops, resolver, "/sub/a.txt");
+            try {
+                assertThat(read(file, 0, 1)).containsExactly('a');
+                OpenFile cached = cacheOf(engine).acquireInline(resolver, resolver.resolveForOpen("/sub/a.txt"));
+                assertThat(cached).as("no link on its way: taken from the cache on the loop").isSameAs(file);
+                cached.release();
+            } finally {
+                file.release();
+            }
+            OpenFile linked = openOnLoop(loops, resolver, "/alias.txt");
+            try {
+                assertThat(read(linked, 0, 1)).containsExactly('a');
+                assertThat(cacheOf(engine).acquireInline(resolver, resolver.resolveForOpen("/alias.txt")))
+                        .as("a link on its way: checked again on a thread").isNull();
+            } finally {
+                linked.release();
+            }
+            assertThatThrownBy(() -> openOnLoop(loops, resolver, "/escape")).isInstanceOf(AccessDeniedException.class);
+            assertThatThrownBy(() -> openOnLoop(loops, resolver, "/peek")).isInstanceOf(AccessDeniedException.class);
+            assertThatThrownBy(() -> openOnLoop(loops, resolver, "/missing")).isInstanceOf(NoSuchFileException.class);
+        } finally {
+            loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /** What a request's event loop does: resolves {@code path} and has the engine open it; then waits for the open. */
+    private OpenFile openOnLoop(EventLoopGroup loops, PathResolver resolver, String path) throws Exception {
+        return await(loops.next().submit(() -> engine.open(resolver, resolver.resolveForOpen(path)))
+                .get(30, TimeUnit.SECONDS));
     }
 
     /**

@@ -370,6 +370,37 @@ class PathResolverTest {
         }
     }
 
+    /**
+     * Where no root is held open (no openat2: a kernel before 5.6, a seccomp filter; here a resolver for checks only),
+     * resolving for an open touches nothing, as on an event loop it must not: the lexical rules answer at once, the
+     * links are left to check before the open, and that check answers as the held root's opens do.
+     */
+    @Test
+    void withoutARootHeldOpenResolvingForAnOpenLeavesTheLinksToCheck() throws IOException {
+        Path real = root.toRealPath();
+        PathResolver checking = PathResolver.forChecksOnly(root, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1));
+        for (String path : List.of("/index.html", "/AB/CD/thumb.jpg", "/inside/CD/thumb.jpg", "/escape/passwd",
+                "/passwd", "/dotlink", "/missing", "/")) {
+            Resolution lexical = checking.resolveForOpen(path);
+            assertThat(lexical.isOk()).as(path).isTrue();
+            assertThat(lexical.linksToCheck()).as(path).isTrue();
+            assertThat(lexical.linksUnchecked()).as(path).isTrue();
+            assertThat(lexical.file()).as("not looked up: " + path).isEqualTo(real.resolve(path.substring(1)));
+        }
+        assertThat(checking.checkLinks("/escape/passwd").status()).isEqualTo(Resolution.Status.FORBIDDEN);
+        assertThat(checking.checkLinks("/missing").status()).isEqualTo(Resolution.Status.NOT_FOUND);
+        assertThat(checking.checkLinks("/inside/CD/thumb.jpg").file()).isEqualTo(real.resolve("AB/CD/thumb.jpg"));
+        assertThat(checking.resolveForOpen("/.git/config").status()).as("a dotfile, lexically")
+                .isEqualTo(Resolution.Status.FORBIDDEN);
+        assertThat(checking.resolveForOpen("/../x").status()).isEqualTo(Resolution.Status.BAD_REQUEST);
+
+        PathResolver anywhere = PathResolver.forChecksOnly(root, new PathPolicy(false, true, true), () -> 0L,
+                Duration.ofSeconds(1));
+        Resolution followed = anywhere.resolveForOpen("/escape/passwd");
+        assertThat(followed.linksUnchecked()).as("links may go anywhere: nothing to check").isFalse();
+        assertThat(followed.file()).isEqualTo(real.resolve("escape/passwd"));
+    }
+
     @Test
     void aRootThatDidNotChangeKeepsItsDescriptor() {
         PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1), false);
