@@ -147,7 +147,7 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
     }
 
     /**
-     * Queues {@code openat2(dirFd, path, {read-only, resolve})} ({@link Syscalls#openat2ReadOnly}'s flags) for the end
+     * Queues {@code openat2(dirFd, path, {read-only, resolve})} ({@link Syscalls#openat2File}'s flags) for the end
      * of this loop iteration; {@code opened} gets the descriptor or -errno on this loop, from {@link #reap} (or
      * {@code -ECANCELED} if the loop shuts down first, when the kernel may still open it: a descriptor lost then). On
      * the loop.
@@ -161,7 +161,8 @@ final class LoopRing extends LoopContext<LoopRing.Read> {
         }
         int slot = freeOpenSlots[freeOpenCount - 1];
         int offset = slot * OPEN_ARGS_SIZE;
-        int how = Syscalls.putOpenat2ReadOnly(openArgs, offset, OPEN_ARGS_SIZE, path, followLinks, resolve);
+        int how = Syscalls.putOpenat2ReadOnly(openArgs, offset, OPEN_ARGS_SIZE, path, followLinks,
+                Syscalls.noAtimeFlag(), resolve);
         if (how < 0) {
             return false;
         }

@@ -497,7 +497,7 @@ public final class OpenFileCache implements AutoCloseable {
         }
         try {
             long resolve = inline ? INLINE_RESOLVE : Syscalls.RESOLVE_BENEATH | Syscalls.RESOLVE_NO_SYMLINKS;
-            NativeOpen how = () -> Syscalls.openat2ReadOnly(root.fd(), relative, followLinks, resolve);
+            NativeOpen how = () -> Syscalls.openat2File(root.fd(), relative, followLinks, resolve);
             return openedBeneath(key, cached, inline, () -> openNative(key, how, true, ticker.read()));
         } finally {
             root.release();
@@ -581,8 +581,10 @@ public final class OpenFileCache implements AutoCloseable {
         try {
             queued = ring.open(root.fd(), resolution.relativePath(), resolver.followSymlinks(), INLINE_RESOLVE, fd -> {
                 try {
-                    if (fd == -Syscalls.ECANCELED || isOutOfDescriptors(fd)) {
-                        budget.release(); // the open on a thread that decides takes a permit of its own
+                    if (fd == -Syscalls.ECANCELED || isOutOfDescriptors(fd) || fd == -Syscalls.EPERM) {
+                        // the open on a thread that decides takes a permit of its own; EPERM: O_NOATIME refused,
+                        // which that open makes again without (Syscalls.openat2File)
+                        budget.release();
                         result.complete(null);
                         return;
                     }

@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.util.function.IntUnaryOperator;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one class holding native methods: libc's {@code syscall} (io_uring, kernel AIO, eventfd, fallocate,
@@ -60,6 +62,10 @@ public final class Syscalls {
     public static final int O_CLOEXEC = 02000000;
     /** A FIFO's open returns at once instead of waiting for a writer; regular files ignore it (nginx opens with it). */
     public static final int O_NONBLOCK = 04000;
+    /** Reads through the descriptor leave the file's access time alone (the same on x86-64 and aarch64). */
+    public static final int O_NOATIME = 01000000;
+    /** Whether opens of files to serve still ask for {@link #O_NOATIME}: until the kernel refused it ({@link #withNoAtime}). */
+    private static volatile boolean noAtime = true;
     private static final int O_PATH = 010000000;
     private static final int O_DIRECTORY;
     private static final int AT_FDCWD = -100;
@@ -317,10 +323,52 @@ public final class Syscalls {
         munmap(address, length);
     }
 
-    /** {@code open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK [| O_NOFOLLOW])}: the descriptor, or -errno. */
+    /**
+     * {@code open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK [| O_NOFOLLOW] [| O_NOATIME])}, a file to serve: the
+     * descriptor, or -errno. O_NOATIME as {@link #withNoAtime} says.
+     */
     public static int openRaw(String path, boolean followLinks) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW), 0);
-        return fd >= 0 ? fd : -Native.getLastError();
+        return withNoAtime(noAtimeFlag -> {
+            int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW) | noAtimeFlag, 0);
+            return fd >= 0 ? fd : -Native.getLastError();
+        });
+    }
+
+    /**
+     * The {@link #O_NOATIME} bit an open of a file to serve asks for now: the bit, or 0 once the kernel refused it
+     * ({@link #withNoAtime}). For an open made elsewhere (a ring's), whose EPERM then goes to {@link #withNoAtime}.
+     */
+    public static int noAtimeFlag() {
+        return noAtime ? O_NOATIME : 0;
+    }
+
+    /**
+     * Makes an open of a file to serve by {@code open}, given the {@link #O_NOATIME} bit to add, as lighttpd opens
+     * its files: with it, a read (a sendfile on an event loop included) never updates the file's access time, a
+     * write of its inode to the journal and later to the disk its reads wait for (under {@code relatime} the first
+     * read after each change, and once a day). The kernel refuses it (EPERM) for a file the process's user does not
+     * own, without CAP_FOWNER: the open is made again without it, and if that one is let through (the EPERM was the
+     * bit's), no later open asks for it, said once in the log: a tree another user owns is most often all of it.
+     */
+    static int withNoAtime(IntUnaryOperator open) {
+        int flag = noAtimeFlag();
+        int fd = open.applyAsInt(flag);
+        if (fd != -EPERM || flag == 0) {
+            return fd;
+        }
+        int again = open.applyAsInt(0);
+        if (again != -EPERM && noAtime) {
+            noAtime = false;
+            LoggerFactory.getLogger(Syscalls.class).info("O_NOATIME refused (files owned by another user, no "
+                    + "CAP_FOWNER): files are opened without it; the first read of a file after it changes updates "
+                    + "its access time");
+        }
+        return again;
+    }
+
+    /** Asks for {@link #O_NOATIME} again, as at start: for tests. */
+    static void resetNoAtime() {
+        noAtime = true;
     }
 
     /** {@code open(path, O_RDWR | O_CLOEXEC)} of an existing file; fails naming the call and errno. */
@@ -338,8 +386,10 @@ public final class Syscalls {
      * {@code /proc/self/fd}): the descriptor, or -errno; -EINVAL means the file system refuses O_DIRECT.
      */
     public static int reopenDirect(int fd) {
-        int direct = open("/proc/self/fd/" + fd, O_RDONLY | O_CLOEXEC | O_DIRECT, 0);
-        return direct >= 0 ? direct : -Native.getLastError();
+        return withNoAtime(noAtimeFlag -> {
+            int direct = open("/proc/self/fd/" + fd, O_RDONLY | O_CLOEXEC | O_DIRECT | noAtimeFlag, 0);
+            return direct >= 0 ? direct : -Native.getLastError();
+        });
     }
 
     /**
@@ -349,8 +399,17 @@ public final class Syscalls {
      * {@link #RESOLVE_BENEATH} or a mount crossed under {@link #RESOLVE_NO_XDEV}).
      */
     public static int openat2ReadOnly(int dirFd, String path, boolean followLinks, long resolve) {
+        return openat2(dirFd, path, followLinks, 0, resolve);
+    }
+
+    /** {@link #openat2ReadOnly} of a file to serve, with {@link #O_NOATIME} as {@link #withNoAtime} says. */
+    public static int openat2File(int dirFd, String path, boolean followLinks, long resolve) {
+        return withNoAtime(noAtimeFlag -> openat2(dirFd, path, followLinks, noAtimeFlag, resolve));
+    }
+
+    private static int openat2(int dirFd, String path, boolean followLinks, int moreFlags, long resolve) {
         Scratch m = SCRATCH.get();
-        int how = putOpenat2ReadOnly(m.buffer, 0, PATH_MAX + OPEN_HOW_SIZE, path, followLinks, resolve);
+        int how = putOpenat2ReadOnly(m.buffer, 0, PATH_MAX + OPEN_HOW_SIZE, path, followLinks, moreFlags, resolve);
         if (how < 0) {
             return -ENAMETOOLONG;
         }
@@ -361,18 +420,19 @@ public final class Syscalls {
     public static final int OPEN_HOW_SIZE = 24;
 
     /**
-     * Writes the arguments of {@link #openat2ReadOnly} into {@code buffer} (native order) at {@code offset}: the
+     * Writes the arguments of {@link #openat2ReadOnly}, its flags with {@code moreFlags} (such as
+     * {@link #noAtimeFlag()}), into {@code buffer} (native order) at {@code offset}: the
      * path, NUL-terminated, then its {@code struct open_how} at the next multiple of 8, all within {@code capacity}
      * bytes, for an {@code openat2} made elsewhere (an io_uring request). Returns where the {@code open_how} starts,
      * relative to {@code offset}, or -1 if the path does not fit (or reaches {@code PATH_MAX}).
      */
     public static int putOpenat2ReadOnly(ByteBuffer buffer, int offset, int capacity, String path, boolean followLinks,
-            long resolve) {
+            int moreFlags, long resolve) {
         int how = putPath(buffer, offset, capacity - OPEN_HOW_SIZE, path);
         if (how < 0) {
             return -1;
         }
-        buffer.putLong(offset + how, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
+        buffer.putLong(offset + how, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW) | moreFlags)
                 .putLong(offset + how + 8, 0)
                 .putLong(offset + how + 16, resolve);
         return how;

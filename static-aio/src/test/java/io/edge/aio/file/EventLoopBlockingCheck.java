@@ -46,7 +46,7 @@ public final class EventLoopBlockingCheck implements BeforeAllCallback, BeforeEa
             // edge's own calls into libc that resolve a path or read a file without RWF_NOWAIT (not eventfd's
             // read, fstat of an open descriptor, or the statfs of one); a name may carry its descriptor
             "io.edge.aio.linux.Syscalls", Set.of("openRaw", "openReadWrite", "reopenDirect", "openat2ReadOnly",
-                    "openDirectoryPath", "stat", "fileSystemType(Ljava/lang/String;)J", "pread"),
+                    "openat2File", "openDirectoryPath", "stat", "fileSystemType(Ljava/lang/String;)J", "pread"),
             "sun.nio.fs.UnixNativeDispatcher", Set.of("open0", "openat0", "stat0", "stat1", "lstat0", "fstatat0",
                     "realpath0", "readlink0", "opendir0", "readdir", "access0", "exists0", "unlink0", "rename0",
                     "mkdir0", "rmdir0", "link0", "symlink0"),

@@ -660,6 +660,27 @@ abstract class FileEngineContract {
     }
 
     /**
+     * A file served is read without touching its access time (O_NOATIME, as lighttpd opens files): under relatime a
+     * read of a file whose atime is older than its mtime would write its inode, on the loop for a sendfile.
+     */
+    @Test
+    void aFileReadLeavesItsAccessTimeAlone() throws Exception {
+        Path file = written(dir.resolve("thumb.jpg"), "jpeg".repeat(2000));
+        FileTime before = FileTime.from(Instant.now().minus(Duration.ofHours(2))); // older than its mtime
+        Files.getFileAttributeView(file, java.nio.file.attribute.BasicFileAttributeView.class)
+                .setTimes(null, before, null);
+        PathResolver resolver = new PathResolver(dir, PathPolicy.DEFAULT);
+        OpenFile opened = await(engine.open(resolver, resolver.resolveForOpen("/thumb.jpg")));
+        try {
+            assertThat(new String(read(opened, 0, 8000), StandardCharsets.US_ASCII)).startsWith("jpegjpeg");
+        } finally {
+            opened.release();
+        }
+        assertThat(Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).lastAccessTime())
+                .isEqualTo(before);
+    }
+
+    /**
      * Where no root is held open, what an event loop does for a request (resolve the path, ask the engine to open it)
      * touches no file system there (the blocking check fails the test if it does: the link checks stat the disk):
      * the engine checks the links on its threads, and refuses what they refuse. A file reached with no link on the way

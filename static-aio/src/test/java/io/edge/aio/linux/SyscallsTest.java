@@ -9,7 +9,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -33,6 +39,69 @@ class SyscallsTest {
             Syscalls.closeQuietly(fd);
         }
         assertThat(Syscalls.fileSystemType(dir.resolve("missing").toString())).as("-ENOENT").isEqualTo(-2);
+    }
+
+    /**
+     * A file opened to serve is opened with O_NOATIME: a read leaves its access time as it was, where a read through
+     * an open without it moves it (relatime: the atime was older than the mtime).
+     */
+    @Test
+    void aFileOpenedToServeIsReadWithoutUpdatingItsAccessTime() throws Exception {
+        Path file = Files.write(dir.resolve("thumb.jpg"), new byte[4096]);
+        FileTime before = FileTime.from(Instant.now().minus(Duration.ofHours(2)));
+        for (boolean toServe : new boolean[] {true, false}) {
+            Files.getFileAttributeView(file, BasicFileAttributeView.class).setTimes(
+                    FileTime.from(Instant.now().minus(Duration.ofHours(1))), before, null);
+            int fd = toServe ? Syscalls.openat2File(-100, file.toString(), true, 0)
+                    : Syscalls.openat2ReadOnly(-100, file.toString(), true, 0);
+            assertThat(fd).isNotNegative();
+            Memory buffer = new Memory(4096);
+            try {
+                assertThat(Syscalls.pread(fd, Pointer.nativeValue(buffer), 4096, 0)).isEqualTo(4096);
+            } finally {
+                Syscalls.closeQuietly(fd);
+            }
+            FileTime after = Files.readAttributes(file, BasicFileAttributes.class).lastAccessTime();
+            if (toServe) {
+                assertThat(after).as("O_NOATIME").isEqualTo(before);
+            } else {
+                assertThat(after).as("without it, on this relatime mount").isGreaterThan(before);
+            }
+        }
+    }
+
+    /**
+     * Where the kernel refuses O_NOATIME (EPERM: a file another user owns, no CAP_FOWNER), the open is made again
+     * without it, and later opens no longer ask for it; an EPERM the second open gets too was not the bit's.
+     */
+    @Test
+    void anOpenRefusedForItsNoAtimeIsMadeAgainWithoutAndTheBitIsNotAskedForAgain() {
+        try {
+            List<Integer> asked = new ArrayList<>();
+            assertThat(Syscalls.withNoAtime(flag -> {
+                asked.add(flag);
+                return -Syscalls.EPERM; // an EPERM of another cause: both opens get it
+            })).isEqualTo(-Syscalls.EPERM);
+            assertThat(asked).containsExactly(Syscalls.O_NOATIME, 0);
+            assertThat(Syscalls.noAtimeFlag()).as("not the bit's refusal").isEqualTo(Syscalls.O_NOATIME);
+
+            asked.clear();
+            assertThat(Syscalls.withNoAtime(flag -> {
+                asked.add(flag);
+                return flag != 0 ? -Syscalls.EPERM : 7;
+            })).isEqualTo(7);
+            assertThat(asked).containsExactly(Syscalls.O_NOATIME, 0);
+            assertThat(Syscalls.noAtimeFlag()).isZero();
+
+            asked.clear();
+            assertThat(Syscalls.withNoAtime(flag -> {
+                asked.add(flag);
+                return 8;
+            })).isEqualTo(8);
+            assertThat(asked).as("asked without it from then on").containsExactly(0);
+        } finally {
+            Syscalls.resetNoAtime();
+        }
     }
 
     @Test
