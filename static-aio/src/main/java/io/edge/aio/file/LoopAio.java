@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
 final class LoopAio extends LoopContext<LoopAio.Piece> {
 
     static final int ALIGNMENT = 4096;
+    /** The smallest logical block a block device has: an O_DIRECT read not at the end of a file ends on one. */
+    private static final int SECTOR = 512;
     private static final Logger log = LoggerFactory.getLogger(LoopAio.class);
 
     private final LinuxAio aio;
@@ -167,6 +169,12 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
         if (result == -Syscalls.EINTR || result == -Syscalls.EAGAIN && !piece.noWait) {
             prepare(piece);
             return;
+        }
+        if (result == -Syscalls.EINVAL && piece.endedUnaligned()) {
+            // A read on from a short read's end that no sector boundary holds: only the end of the file ends an
+            // O_DIRECT read there (it shrank since it was opened), and a read from it is refused for its alignment,
+            // not for O_DIRECT. The end, as a read that returns nothing says it.
+            result = 0;
         }
         if (piece.noWait && (result == -Syscalls.EOPNOTSUPP || result == -Syscalls.EINVAL)) {
             // The flag refused, by io_submit or as the read's completion: a file system or block device that cannot
@@ -358,6 +366,14 @@ final class LoopAio extends LoopContext<LoopAio.Piece> {
          */
         boolean readsOn() {
             return done < needed;
+        }
+
+        /**
+         * Whether an earlier read of the piece ended short off a 512-byte boundary, where a block device's O_DIRECT read
+         * ends only at the end of the file; a read on from there is refused (EINVAL) for its alignment.
+         */
+        boolean endedUnaligned() {
+            return done > 0 && (done & (SECTOR - 1)) != 0;
         }
 
         /** False once the caller gave up (its stage completed): the piece is not started, or its slot goes back. */
