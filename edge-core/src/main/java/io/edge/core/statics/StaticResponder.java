@@ -673,7 +673,7 @@ public final class StaticResponder implements Responder {
         if (resolution.status() == Resolution.Status.FAILED) {
             LOG.warn("{} {} -> 500: {}", exchange.request().method(), exchange.request().uri(), resolution.reason());
         } else if (resolution.status() == Resolution.Status.FORBIDDEN) {
-            // told by the resolver (where the kernel cannot hold a root open), as the open tells its own
+            // the resolver's lexical refusals (a dotfile, which logRefusal leaves out); links are the open's to refuse
             logRefusal(exchange, resolution.uriPath(), resolution.reason());
         }
         exchange.sendError(switch (resolution.status()) {

@@ -117,7 +117,7 @@ public final class OpenFile extends AbstractReferenceCounted {
     /**
      * Whether it was reached with no symbolic link on the way: opened beneath its site's root so ({@code openat2}
      * with {@code RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS}), or found by its descriptor to be at its own path
-     * ({@link #markConfined}). Only such a file may answer a resolution whose links were not checked
+     * ({@link #markConfined}), as last looked. Only such a file may answer a resolution whose links were not checked
      * ({@code Resolution.linksUnchecked()}): one opened by its path with links followed (a site with
      * {@code symlinks = allow}) may be a link's target outside the root, cached under the same path.
      */
@@ -126,11 +126,12 @@ public final class OpenFile extends AbstractReferenceCounted {
     }
 
     /**
-     * Says the file's descriptor names its own {@link #path()}, a real path: no link on the way when it was opened,
-     * which is what an open beneath a root with no link allowed finds out too.
+     * Says whether the file's descriptor names its own {@link #path()}, a real path, now: no link on its way, which is
+     * what an open beneath a root with no link allowed finds out too; false once a directory on its way was moved and
+     * a link put in its place.
      */
-    void markConfined() {
-        confined = true;
+    void markConfined(boolean atItsPath) {
+        confined = atItsPath;
     }
 
     /** The path it was opened by (the cache key). */

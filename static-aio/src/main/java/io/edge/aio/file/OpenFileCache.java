@@ -352,7 +352,14 @@ public final class OpenFileCache implements AutoCloseable {
      */
     public OpenFile acquire(PathResolver resolver, Resolution resolution) throws IOException {
         if (resolution.linksToCheck()) {
-            resolution = resolver.checkLinks(resolution.uriPath()).requireOk();
+            Resolution checked = resolver.checkLinks(resolution.uriPath()).requireOk(); // a refusal as its exception
+            OpenFile file = checkedByDescriptor(resolver, checked, acquire(checked.file(), resolver.followSymlinks()));
+            if (!file.isDirectory() && !file.hasRawDescriptor() && checked.file().equals(resolution.file())) {
+                // No descriptor to ask (no natives): the check, which found no link on the way, is what there is to
+                // go by, as it was when it ran on the caller's thread and the cache answered by its real path.
+                file.markConfined(true);
+            }
+            return file;
         }
         if (!resolution.confined()) {
             return checkedByDescriptor(resolver, resolution, acquire(resolution.file(), resolver.followSymlinks()));
@@ -380,8 +387,9 @@ public final class OpenFileCache implements AutoCloseable {
      * {@code file}, opened by the path the resolver checked in user space (no root held open: no openat2, or the root
      * could not be held for the moment), if what its descriptor names is what the site's link policy allows: a link
      * swapped in between the check and the open is refused. Without a descriptor to ask (no natives) it is taken as
-     * checked. One found at its own path, no link on the way, is {@link OpenFile#markConfined marked} so: a later
-     * lookup whose links were not checked may take it from the cache as one opened beneath a root.
+     * checked. One found at its own path, no link on the way, is {@link OpenFile#markConfined marked} so (and one
+     * found elsewhere no longer): a later lookup whose links were not checked may take it from the cache as one opened
+     * beneath a root.
      */
     private OpenFile checkedByDescriptor(PathResolver resolver, Resolution resolution, OpenFile file)
             throws IOException {
@@ -401,9 +409,7 @@ public final class OpenFileCache implements AutoCloseable {
             file.release();
             throw new AccessDeniedException(resolution.uriPath(), null, "a link changed on the path while it was opened");
         }
-        if (real.equals(file.path())) {
-            file.markConfined();
-        }
+        file.markConfined(real.equals(file.path())); // where it is now: a directory on its way moved, it is not
         return file;
     }
 

@@ -19,7 +19,8 @@ import java.util.Objects;
  *                 beneath this root, the resolver's when it resolved ({@link PathResolver#rootDirectory()}),
  *                 which refuses any link on the way, and a link found there calls for
  *                 {@link PathResolver#checkLinks}
- * @param rootLength how much of {@code uriPath} the root stands for: 1 ("/"), or an alias's prefix ("/thumbs/")
+ * @param rootLength how much of {@code uriPath} the root stands for: 1 ("/"), or an alias's prefix ("/thumbs/");
+ *                 read only for a confined open ({@link #relativePath()})
  * @param linksToCheck the file's links were not checked, and no root is held to open it beneath
  *                 ({@link #linksToCheck()}): {@link PathResolver#checkLinks} decides, off the event loop, before it
  *                 is opened

@@ -702,17 +702,34 @@ abstract class FileEngineContract {
             } finally {
                 file.release();
             }
-            OpenFile linked = openOnLoop(loops, resolver, "/alias.txt");
+            // A site whose links go anywhere opens the link by its own path, and the cache keeps it so
+            PathResolver anywhere = PathResolver.forChecksOnly(root, new PathPolicy(false, true, true), () -> 0L,
+                    java.time.Duration.ofSeconds(1));
+            OpenFile linked = openOnLoop(loops, anywhere, "/alias.txt");
             try {
                 assertThat(read(linked, 0, 1)).containsExactly('a');
+                OpenFile byItsPath = cacheOf(engine).acquireInline(anywhere, anywhere.resolveForOpen("/alias.txt"));
+                assertThat(byItsPath).as("cached by its path").isSameAs(linked);
+                byItsPath.release();
                 assertThat(cacheOf(engine).acquireInline(resolver, resolver.resolveForOpen("/alias.txt")))
-                        .as("a link on its way: checked again on a thread").isNull();
+                        .as("a link on its way: not for a site that checks links, which checks it on a thread").isNull();
             } finally {
                 linked.release();
             }
             assertThatThrownBy(() -> openOnLoop(loops, resolver, "/escape")).isInstanceOf(AccessDeniedException.class);
             assertThatThrownBy(() -> openOnLoop(loops, resolver, "/peek")).isInstanceOf(AccessDeniedException.class);
             assertThatThrownBy(() -> openOnLoop(loops, resolver, "/missing")).isInstanceOf(NoSuchFileException.class);
+
+            // The directory on the cached file's way moved out of the root, a link to it left in its place: once an
+            // open by that path (the site whose links go anywhere) finds the file elsewhere, it is no longer taken as
+            // reached with no link.
+            Path moved = Files.move(root.resolve("sub"), dir.resolve("moved"));
+            Files.createSymbolicLink(root.resolve("sub"), moved);
+            cacheOf(engine).acquire(anywhere, anywhere.resolveForOpen("/sub/a.txt")).release();
+            assertThat(cacheOf(engine).acquireInline(resolver, resolver.resolveForOpen("/sub/a.txt")))
+                    .as("found elsewhere: checked again on a thread").isNull();
+            assertThatThrownBy(() -> openOnLoop(loops, resolver, "/sub/a.txt"))
+                    .isInstanceOf(AccessDeniedException.class);
         } finally {
             loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
