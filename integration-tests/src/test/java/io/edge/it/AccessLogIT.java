@@ -136,8 +136,9 @@ class AccessLogIT {
 
     /**
      * A request that waited in the queue and never had a connection carries its wait, with no connect or answer
-     * ("- -", as HAProxy's -1): its 503 when the queue's timeout ran out, its 499 when its client left. Both said
-     * "- - -", as if they had not waited, and a full queue's pressure showed in the log only as 503s.
+     * ("- -", as HAProxy's -1): its 503 when the queue's timeout ran out, its 499 when its client left (also a POST's,
+     * which stays queued and runs without its client). They said "- - -", as if they had not waited, and a full
+     * queue's pressure showed in the log only as 503s.
      */
     @Test
     void aRequestThatWaitedAndHadNoConnectionCarriesItsWait() throws Exception {
@@ -166,17 +167,24 @@ class AccessLogIT {
                 await(() -> edge.status().contains(" waiters=1 "), "the request queued");
             }
             await(() -> access.lines().stream().anyMatch(line -> line.contains("leaves")), "the 499 logged");
+            // A POST whose client leaves stays queued, and its script runs without it; its 499 carries its wait too
+            try (RawHttpClient posting = new RawHttpClient(edge.address())) {
+                posting.send("POST /gate.php?posts HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello");
+                await(() -> edge.status().contains(" waiters=1 "), "the POST queued");
+            }
+            await(() -> access.lines().stream().anyMatch(line -> line.contains("posts")), "its 499 logged");
             Files.writeString(dir.resolve("release"), "");
             assertThat(holding.get().statusCode()).isEqualTo(200);
         } finally {
             Files.writeString(dir.resolve("release"), "");
             access.close();
         }
-        Pattern queued = Pattern.compile(".*\"GET /gate\\.php\\?(\\S+) HTTP/1\\.1\" (\\d{3}) .* (\\d+\\.\\d{3}) - -");
+        Pattern queued = Pattern.compile(".*\"(?:GET|POST) /gate\\.php\\?(\\S+) HTTP/1\\.1\" (\\d{3}) .* (\\d+\\.\\d{3}) - -");
         List<String> waited = access.lines().stream().map(queued::matcher).filter(Matcher::matches)
                 .map(m -> m.group(1) + " " + m.group(2) + (Double.parseDouble(m.group(3)) >= 1.0 ? " (its timeout)" : ""))
                 .toList();
-        assertThat(waited).as("a wait, then '- -'").containsExactlyInAnyOrder("times-out 503 (its timeout)", "leaves 499");
+        assertThat(waited).as("a wait, then '- -'").containsExactlyInAnyOrder("times-out 503 (its timeout)", "leaves 499",
+                "posts 499");
     }
 
     /**

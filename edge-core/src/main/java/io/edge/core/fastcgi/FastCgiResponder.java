@@ -1630,6 +1630,11 @@ public final class FastCgiResponder implements Responder {
         /** Goes on without the client to the script's first output ({@link #alone}). */
         private void goAlone() {
             alone = true;
+            if (pending != null) {
+                // the access log's 499, written as the client leaves, says how long it waited so far, as for a
+                // request that leaves the queue (endWithClient); where the request goes on to is not logged there
+                exchange.upstreamQueued(queuedSoFar());
+            }
             detach();
             if (backend != null) {
                 backend.onFirstOutput(this::endWithClient);
