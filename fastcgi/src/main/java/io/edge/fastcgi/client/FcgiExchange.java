@@ -533,6 +533,7 @@ public final class FcgiExchange {
         }
     }
 
+    /** @param outcome what the pool learns of the connection: never {@code REUSABLE}, a failed exchange's is closed */
     private void fail(Throwable cause, Lease.Outcome outcome) {
         if (state != State.SENDING && state != State.DISCARDING) {
             return;
@@ -541,7 +542,7 @@ public final class FcgiExchange {
         state = State.FAILED;
         cleanUp();
         LOG.debug("fastcgi {} request {}: {}", lease.address(), options.requestId(), cause.toString());
-        lease.release(outcome == Lease.Outcome.REUSABLE ? Lease.Outcome.CLOSE : outcome);
+        lease.release(outcome);
         if (backendChannel.isOpen()) { // the pool closed it, unless the lease had gone before
             backendChannel.close();
         }
