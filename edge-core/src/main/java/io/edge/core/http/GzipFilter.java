@@ -258,7 +258,9 @@ public final class GzipFilter {
         if (deflater == null) {
             deflater = new Deflater(level, true);
         }
-        ByteBuf out = alloc.heapBuffer(Math.min(size / 2 + 64, 64 * 1024));
+        // direct: the channel writes it as it is (a heap buffer it writes through a direct copy: one more copy, and of a
+        // write cut short nothing told how much went, which the access log counts)
+        ByteBuf out = alloc.directBuffer(Math.min(size / 2 + 64, 64 * 1024));
         boolean done = false;
         try {
             if (!headerWritten) {
@@ -302,7 +304,7 @@ public final class GzipFilter {
     private int deflate(ByteBuf out, int mode) {
         out.ensureWritable(4096);
         int space = out.writableBytes();
-        int written = deflater.deflate(out.array(), out.arrayOffset() + out.writerIndex(), space, mode);
+        int written = deflater.deflate(out.nioBuffer(out.writerIndex(), space), mode);
         out.writerIndex(out.writerIndex() + written);
         return space - written;
     }

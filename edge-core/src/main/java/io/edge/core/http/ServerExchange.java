@@ -541,11 +541,15 @@ final class ServerExchange implements Exchange {
         FileRegion region = message instanceof FileRegion r ? r : null;
         ByteBuf content = region != null ? null
                 : message instanceof ByteBufHolder holder ? holder.content() : (ByteBuf) message;
+        long data = region != null ? region.count() : content.readableBytes();
+        // a chunk's size line goes before its data: if any of the data went, so did the line
+        int sizeLine = chunked && data > 0 ? Long.toHexString(data).length() + 2 : 0;
         int from = content == null ? 0 : content.retain().readerIndex();
         ChannelFuture write = flush ? ctx.writeAndFlush(message) : ctx.write(message);
         write.addListener(f -> {
-            sentBytes += f.isSuccess() ? bytes
+            long went = f.isSuccess() ? 0
                     : region != null ? region.transferred() : Math.max(0, content.readerIndex() - from);
+            sentBytes += f.isSuccess() ? bytes : went > 0 ? went + sizeLine : 0;
             if (content != null) {
                 content.release();
             }

@@ -1,5 +1,11 @@
 package io.edge.core.http;
 
+import java.util.Set;
+
+import java.util.Map;
+
+import io.edge.conf.LocationSettings;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.EdgeServer;
@@ -93,6 +99,47 @@ class AccessLogBytesTest {
             exchange.fail(new EOFException("the backend connection ended mid-answer"));
         }, Duration.ofSeconds(10));
         assertCutAndLoggedAsSent(address, "/buffered", size);
+    }
+
+    /**
+     * As above with the body compressed on its way (a location's gzip): what of the compressed buffer the kernel took is
+     * counted (the compressed parts were heap buffers, which the channel writes through a copy, and a cut one counted
+     * nothing).
+     */
+    @Test
+    void aCutCompressedResponseIsLoggedWithTheBytesTheClientWasSent() throws Exception {
+        int size = 8 << 20;
+        byte[] noise = new byte[size];
+        new java.util.Random(7).nextBytes(noise); // as good as incompressible: the compressed body is as long
+        LocationSettings gzipped = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
+                LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(), null, Map.of(),
+                LocationSettings.SERVER_BODY_LIMIT, Map.of(), new LocationSettings.Gzip(1, 0, Set.of("*")), false, false,
+                null);
+        server = new EdgeServer(TestServers.settings(TestServers.server(TestServers.limits(),
+                TestServers.timeouts(Duration.ofSeconds(10)), 100), root, List.of(gzipped)), location -> exchange -> {
+                    HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                    head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream")
+                            .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+                    exchange.offerCompression();
+                    exchange.write(head);
+                    exchange.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(noise)));
+                    exchange.fail(new EOFException("the backend connection ended mid-answer"));
+                });
+        server.start();
+        List<String> lines;
+        long received;
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             RawHttpClient client = new RawHttpClient(server.boundAddresses().get(0), 64 << 10)) {
+            client.send("GET /gzipped HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n");
+            byte[] response = readToEnd(client.socket().getInputStream());
+            assertThat(new String(response, 0, 200, StandardCharsets.ISO_8859_1)).containsIgnoringCase("Content-Encoding: gzip");
+            received = bodyBytes(response);
+            lines = awaitLines(access);
+        }
+        assertThat(received).as("cut short").isLessThan(size).isPositive();
+        Matcher m = matched(lines);
+        assertThat(m.group(1)).isEqualTo("200");
+        assertThat(Long.parseLong(m.group(2))).as("the bytes the client had").isEqualTo(received);
     }
 
     /**
