@@ -60,6 +60,19 @@ public record SiteSettings(
         });
     }
 
+    /**
+     * What the site calls itself, as nginx's {@code $server_name}: its first name, a wildcard's domain ("*.example.org"
+     * and ".example.org" are "example.org"), a regex as written; "" without one. Never the request's host: a script
+     * trusts SERVER_NAME where it would not trust HTTP_HOST (links in mails, redirects to the canonical host).
+     */
+    public String serverName() {
+        if (serverNames.isEmpty()) {
+            return "";
+        }
+        String name = serverNames.get(0); // in lower case, but for a regex: as written
+        return name.startsWith("*.") ? name.substring(2) : name.startsWith(".") ? name.substring(1) : name;
+    }
+
     /** The site's page for {@code status}, or null: edge's built-in one. */
     public ErrorPage errorPage(int status) {
         return errorPages.get(status);

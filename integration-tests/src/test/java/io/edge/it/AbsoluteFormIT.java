@@ -41,7 +41,8 @@ class AbsoluteFormIT {
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
         edge = EdgeHarness.start(dir, """
                 sites = [
-                  { server-names = ["a.test"], root = "www-a", locations = [{ match = "/", fastcgi = php, cache = true }] }
+                  { server-names = ["a.test", "www.a.test"], root = "www-a"
+                    locations = [{ match = "/", fastcgi = php, cache = true }] }
                   { server-names = ["b.test"], default = true, root = "www-b"
                     locations = [{ match = "/", fastcgi = php, cache = true }] }
                 ]
@@ -86,6 +87,15 @@ class AbsoluteFormIT {
         assertThat(get("http://evil.example:8080/p.php?x=6", "b.test"))
                 .isEqualTo("site=b host=evil.example:8080 server=b.test uri=/p.php?x=6");
         assertThat(get("/p.php?x=7", "B.Test.")).isEqualTo("site=b host=B.Test. server=b.test uri=/p.php?x=7");
+    }
+
+    /**
+     * A host the site names, but not first, gets the site's first name too, as nginx's $server_name: a script that
+     * redirects to its canonical host when HTTP_HOST is not SERVER_NAME does so behind edge as behind nginx.
+     */
+    @Test
+    void aHostTheSiteNamesButNotFirstGetsItsFirstName() throws Exception {
+        assertThat(get("/p.php?x=8", "www.a.test")).isEqualTo("site=a host=www.a.test server=a.test uri=/p.php?x=8");
     }
 
     @ParameterizedTest

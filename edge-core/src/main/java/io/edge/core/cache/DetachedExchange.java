@@ -30,7 +30,6 @@ final class DetachedExchange implements Exchange {
     private final Channel clientChannel;
     private final InetSocketAddress remoteAddress;
     private final InetSocketAddress localAddress;
-    private final boolean hostNamesSite;
     /** The user whose password the client's request had checked: the script sees it again (REMOTE_USER). */
     private final String authenticatedUser;
 
@@ -44,7 +43,6 @@ final class DetachedExchange implements Exchange {
         this.clientChannel = client.clientChannel();
         this.remoteAddress = client.remoteAddress();
         this.localAddress = client.localAddress();
-        this.hostNamesSite = client.hostNamesSite();
         this.authenticatedUser = client.authenticatedUser();
     }
 
@@ -71,11 +69,6 @@ final class DetachedExchange implements Exchange {
     @Override
     public SiteSettings site() {
         return site;
-    }
-
-    @Override
-    public boolean hostNamesSite() {
-        return hostNamesSite;
     }
 
     @Override

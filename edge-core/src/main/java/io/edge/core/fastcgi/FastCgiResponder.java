@@ -15,7 +15,6 @@ import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
 import io.edge.core.limit.ConnectionLimits;
 import io.edge.core.limit.RequestLimits;
-import io.edge.core.route.Router;
 import io.edge.core.statics.StaticResponder;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.BackendOverloadedException;
@@ -833,16 +832,9 @@ public final class FastCgiResponder implements Responder {
         private CgiRequest cgiRequest() {
             List<Map.Entry<String, String>> headers = new ArrayList<>(request.headers().size());
             request.headers().forEach(headers::add);
-            String host = request.headers().get(HttpHeaderNames.HOST);
-            String hostName = host == null || host.isEmpty() ? null : Router.hostName(host);
-            // As nginx's $server_name: a host the site answers only as the default site, or one a trailing wildcard
-            // or a regex let in, is the client's word, and a script may trust SERVER_NAME where it would not trust
-            // HTTP_HOST (links in mails, redirects).
-            String serverName = hostName != null && exchange.hostNamesSite() ? hostName
-                    : exchange.site().serverNames().isEmpty() ? "" : exchange.site().serverNames().get(0);
             return new CgiRequest(request.method().name(), request.uri(), exchange.sentVersion().text(),
                     exchange.path(), exchange.query(), headers, request.headers().get(HttpHeaderNames.CONTENT_TYPE),
-                    contentLength, serverName, localAddress.getPort(), NetUtil.toAddressString(localAddress.getAddress()),
+                    contentLength, exchange.site().serverName(), localAddress.getPort(), NetUtil.toAddressString(localAddress.getAddress()),
                     NetUtil.toAddressString(remoteAddress.getAddress()), remoteAddress.getPort(), false,
                     exchange.authenticatedUser());
         }

@@ -57,15 +57,6 @@ public interface Exchange {
 
     SiteSettings site();
 
-    /**
-     * Whether the request's Host is one of {@link #site}'s server names (exactly or by a leading wildcard); false for a
-     * host the site answers only as the default site or by a trailing wildcard or a regex, which is then the client's
-     * word.
-     */
-    default boolean hostNamesSite() {
-        return false;
-    }
-
     LocationSettings location();
 
     /**

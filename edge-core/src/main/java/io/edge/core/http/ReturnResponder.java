@@ -3,7 +3,6 @@ package io.edge.core.http;
 import io.edge.conf.BoundedMatch;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
-import io.edge.conf.SiteSettings;
 import io.edge.core.route.Router;
 import io.edge.core.statics.Preconditions;
 import io.edge.fastcgi.cgi.CgiParams;
@@ -225,7 +224,7 @@ public final class ReturnResponder implements Responder {
         return switch (name) {
             case "scheme" -> "http";
             case "host" -> host(exchange);
-            case "server_name" -> serverName(exchange.site());
+            case "server_name" -> exchange.site() == null ? "" : exchange.site().serverName();
             case "server_port" -> Integer.toString(exchange.localAddress().getPort());
             case "server_addr" -> NetUtil.toAddressString(exchange.localAddress().getAddress());
             case "request_uri" -> exchange.request().uri();
@@ -244,16 +243,7 @@ public final class ReturnResponder implements Responder {
         if (header != null && !header.isEmpty()) {
             return Router.hostName(header);
         }
-        String name = serverName(exchange.site());
+        String name = exchange.site() == null ? "" : exchange.site().serverName();
         return name.isEmpty() ? NetUtil.toAddressString(exchange.localAddress().getAddress()) : name;
-    }
-
-    /** The site's first server name, without a wildcard's {@code *.} or leading dot; "" for none. */
-    private static String serverName(SiteSettings site) {
-        if (site == null || site.serverNames().isEmpty()) {
-            return "";
-        }
-        String name = site.serverNames().get(0); // in lower case, but for a regex: as written
-        return name.startsWith("*.") ? name.substring(2) : name.startsWith(".") ? name.substring(1) : name;
     }
 }

@@ -218,12 +218,7 @@ final class ServerExchange implements Exchange {
         if (state != State.OPEN) {
             throw new IllegalStateException("answerAs after the response started");
         }
-        answering = new Route(site(), location, hostNamesSite());
-    }
-
-    @Override
-    public boolean hostNamesSite() {
-        return route != null && route.hostNamesSite();
+        answering = new Route(site(), location);
     }
 
     /** The largest body this request may have: its location's limit, else the server's as it started. */

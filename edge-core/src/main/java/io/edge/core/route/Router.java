@@ -136,22 +136,23 @@ public final class Router {
     }
 
     /**
-     * The route for {@code host} (may be null or carry a port) and a normalised {@code path}. It says the Host names
-     * its site ({@link Route#hostNamesSite}) for an exact name or a leading wildcard's: a host a trailing wildcard or a
-     * regex took may be any domain the client chose ({@code www.example.attacker.net}), no name of the site's.
+     * The route for {@code host} (may be null or carry a port) and a normalised {@code path}.
      *
      * @throws HttpStatusException 500 where a location's regex gave up on the path ({@link #location})
      */
     public Route route(String hostHeader, String path) {
-        String host = hostHeader == null || hostHeader.isEmpty() ? null : hostName(hostHeader);
-        SiteSettings vouched = host == null ? null : exactOrLeading(host);
-        SiteSettings named = vouched != null || host == null ? vouched : trailingOrRegex(host);
-        SiteSettings site = named != null ? named : defaultSite;
-        return new Route(site, location(site, path), vouched != null);
+        SiteSettings site = site(hostHeader);
+        return new Route(site, location(site, path));
     }
 
+    /** The site for {@code hostHeader} (may be null or carry a port), as nginx picks a server block by its names. */
     SiteSettings site(String hostHeader) {
-        return route(hostHeader, "/").site();
+        String host = hostHeader == null || hostHeader.isEmpty() ? null : hostName(hostHeader);
+        SiteSettings named = host == null ? null : exactOrLeading(host);
+        if (named == null && host != null) {
+            named = trailingOrRegex(host);
+        }
+        return named != null ? named : defaultSite;
     }
 
     /** The site of {@code host}'s exact name or longest leading wildcard, or null. */

@@ -197,19 +197,6 @@ class RouterTest {
                 .isSameAs(fallback);
     }
 
-    /** A host a trailing wildcard or a regex took may be any domain: only an exact or leading-wildcard name vouches. */
-    @Test
-    void onlyExactNamesAndLeadingWildcardsSayTheHostNamesTheSite() {
-        SiteSettings exact = site(List.of("example.org", "*.example.org", "www.example.*", "~^shop\\."), true);
-        Router router = new Router(List.of(exact), exact);
-        assertThat(router.route("example.org", "/").hostNamesSite()).isTrue();
-        assertThat(router.route("a.example.org", "/").hostNamesSite()).isTrue();
-        assertThat(router.route("www.example.attacker.net", "/").hostNamesSite()).isFalse();
-        assertThat(router.route("shop.attacker.net", "/").hostNamesSite()).isFalse();
-        assertThat(router.route("other.net", "/").hostNamesSite()).isFalse();
-        assertThat(router.route(null, "/").site()).isSameAs(exact);
-    }
-
     /** A site without a name that is not the default answers nothing: said, as nginx warns of a second nameless server. */
     @Test
     void aNamelessSiteThatIsNotTheDefaultIsSaidToBeUnreachable() {
@@ -238,21 +225,5 @@ class RouterTest {
         assertThat(router.site("[::1]")).isSameAs(loopback);
         assertThat(router.site("[::1]:8080")).isSameAs(loopback);
         assertThat(router.site("[::2]:8080")).isSameAs(fallback);
-    }
-
-    /** What a site names itself, for SERVER_NAME: never a host it answers only as the default site. */
-    @Test
-    void aSiteNamesItsExactAndWildcardHostsOnly() {
-        SiteSettings site = site(List.of("Example.org", "*.a.test", ".b.test"), true);
-        Router router = new Router(List.of(site), site);
-        for (String host : new String[] {"example.org", "x.a.test", "y.x.a.test", "b.test", "x.b.test"}) {
-            assertThat(router.route(host, "/").hostNamesSite()).as(host).isTrue();
-        }
-        for (String host : new String[] {"evil.example", "a.test", "xa.test", "xb.test", "example.org.evil", ""}) {
-            assertThat(router.route(host, "/").site()).as(host).isSameAs(site);
-            assertThat(router.route(host, "/").hostNamesSite()).as(host).isFalse();
-        }
-        SiteSettings unnamed = site(List.of(), true);
-        assertThat(new Router(List.of(unnamed), unnamed).route("example.org", "/").hostNamesSite()).isFalse();
     }
 }

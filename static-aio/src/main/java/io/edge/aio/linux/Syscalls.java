@@ -64,7 +64,7 @@ public final class Syscalls {
     public static final int O_NONBLOCK = 04000;
     /** Reads through the descriptor leave the file's access time alone (the same on x86-64 and aarch64). */
     public static final int O_NOATIME = 01000000;
-    /** Whether opens of files to serve still ask for {@link #O_NOATIME}: until the kernel refused it ({@link #withNoAtime}). */
+    /** Whether opens of files to serve still ask for {@link #O_NOATIME}: until the kernel refused it (withNoAtime). */
     private static volatile boolean noAtime = true;
     private static final int O_PATH = 010000000;
     private static final int O_DIRECTORY;
