@@ -61,16 +61,17 @@ public record SiteSettings(
     }
 
     /**
-     * What the site calls itself, as nginx's {@code $server_name}: its first name, a wildcard's domain ("*.example.org"
-     * and ".example.org" are "example.org"), a regex as written; "" without one. Never the request's host: a script
-     * trusts SERVER_NAME where it would not trust HTTP_HOST (links in mails, redirects to the canonical host).
+     * What the site calls itself, as nginx's {@code $server_name}: its first name as written (lower case; a regex as
+     * written, "*.example.org" as it is), but ".example.org" without its leading dot; "" without one. Never the
+     * request's host: a script trusts SERVER_NAME where it would not trust HTTP_HOST (links in mails, redirects to
+     * the canonical host).
      */
     public String serverName() {
         if (serverNames.isEmpty()) {
             return "";
         }
         String name = serverNames.get(0); // in lower case, but for a regex: as written
-        return name.startsWith("*.") ? name.substring(2) : name.startsWith(".") ? name.substring(1) : name;
+        return name.startsWith(".") ? name.substring(1) : name;
     }
 
     /** The site's page for {@code status}, or null: edge's built-in one. */

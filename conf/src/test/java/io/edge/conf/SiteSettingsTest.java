@@ -10,13 +10,13 @@ import org.junit.jupiter.api.Test;
 class SiteSettingsTest {
 
     /**
-     * A site's SERVER_NAME and $server_name are its first name, as nginx's $server_name, whichever of its names the
-     * request's host was: a wildcard's domain, a regex as written, "" for a site without a name.
+     * A site's SERVER_NAME and $server_name are its first name, as nginx's $server_name (ngx_http_core_merge_srv_conf),
+     * whichever of its names the request's host was: as written but for a leading dot, "" for a site without a name.
      */
     @Test
     void aSitesServerNameIsItsFirstName() {
         assertThat(site("example.org", "www.example.org").serverName()).isEqualTo("example.org");
-        assertThat(site("*.example.org", "example.org").serverName()).isEqualTo("example.org");
+        assertThat(site("*.example.org", "example.org").serverName()).isEqualTo("*.example.org");
         assertThat(site(".example.org").serverName()).isEqualTo("example.org");
         assertThat(site("www.example.*").serverName()).isEqualTo("www.example.*");
         assertThat(site("~^(www\\.)?Shop\\.net$").serverName()).isEqualTo("~^(www\\.)?Shop\\.net$");
