@@ -1609,6 +1609,7 @@ public final class FastCgiResponder implements Responder {
             // The tap still wants the answer (the cache, for requests waiting for this one), or the request runs
             // without its client: it stays queued or at the backend, and only the client's part ends.
             if (tap != null && tap.onClientGone(this::giveUp)) {
+                logWaitSoFar();
                 detach();
             } else if (runsWithoutClient(request)) {
                 LOG.debug("[{}] {} {}: the client left before the answer; the script gets the request all the same",
@@ -1619,14 +1620,21 @@ public final class FastCgiResponder implements Responder {
             }
         }
 
+        /**
+         * For a request that goes on queued without its client: the access log's 499, written as the client leaves,
+         * says how long it waited so far, as for one that leaves the queue ({@link #endWithClient}); where it goes on to
+         * is not logged there.
+         */
+        private void logWaitSoFar() {
+            if (pending != null) {
+                exchange.upstreamQueued(queuedSoFar());
+            }
+        }
+
         /** Goes on without the client to the script's first output ({@link #alone}). */
         private void goAlone() {
             alone = true;
-            if (pending != null) {
-                // the access log's 499, written as the client leaves, says how long it waited so far, as for a
-                // request that leaves the queue (endWithClient); where the request goes on to is not logged there
-                exchange.upstreamQueued(queuedSoFar());
-            }
+            logWaitSoFar();
             detach();
             if (backend != null) {
                 backend.onFirstOutput(this::endWithClient);

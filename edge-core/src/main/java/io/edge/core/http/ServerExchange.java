@@ -531,8 +531,8 @@ final class ServerExchange implements Exchange {
         // Of a write that fails (its client left mid-answer), what went: a file region counts it; a buffer has its
         // reader index moved past it by the channel, and is held until the write is done to be read then (once
         // released, a pooled buffer may already serve another answer). A direct one, that is: the epoll channel writes
-        // a copy of a heap buffer (gzip's parts, error pages), and the encoder one of a small body it merged into the
-        // head's buffer, and those count nothing of a failed write.
+        // a copy of a heap buffer (error pages), and the encoder one of a small body it merged into the head's buffer,
+        // and those count nothing of a failed write.
         FileRegion region = message instanceof FileRegion r ? r : null;
         ByteBuf content = region != null ? null
                 : message instanceof ByteBufHolder holder ? holder.content() : (ByteBuf) message;

@@ -1,13 +1,8 @@
 package io.edge.core.http;
 
-import java.util.Set;
-
-import java.util.Map;
-
-import io.edge.conf.LocationSettings;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.conf.LocationSettings;
 import io.edge.core.EdgeServer;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.DefaultFileRegion;
@@ -30,6 +25,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
