@@ -353,13 +353,13 @@ public final class OpenFileCache implements AutoCloseable {
     public OpenFile acquire(PathResolver resolver, Resolution resolution) throws IOException {
         if (resolution.linksToCheck()) {
             Resolution checked = resolver.checkLinks(resolution.uriPath()).requireOk(); // a refusal as its exception
-            OpenFile file = checkedByDescriptor(resolver, checked, acquire(checked.file(), resolver.followSymlinks()));
-            if (!file.isDirectory() && !file.hasRawDescriptor() && checked.file().equals(resolution.file())) {
-                // No descriptor to ask (no natives): the check, which found no link on the way, is what there is to
-                // go by, as it was when it ran on the caller's thread and the cache answered by its real path.
-                file.markConfined(true);
+            try {
+                return checkedByDescriptor(resolver, checked, acquire(checked.file(), resolver.followSymlinks()));
+            } catch (LinkChangedException e) {
+                // What the cache held by that path was reached through a link (another site's, whose links may go
+                // anywhere, or one swapped in for a moment): dropped, and the path opened anew, once.
+                return checkedByDescriptor(resolver, checked, acquire(checked.file(), resolver.followSymlinks()));
             }
-            return file;
         }
         if (!resolution.confined()) {
             return checkedByDescriptor(resolver, resolution, acquire(resolution.file(), resolver.followSymlinks()));
@@ -386,10 +386,10 @@ public final class OpenFileCache implements AutoCloseable {
     /**
      * {@code file}, opened by the path the resolver checked in user space (no root held open: no openat2, or the root
      * could not be held for the moment), if what its descriptor names is what the site's link policy allows: a link
-     * swapped in between the check and the open is refused. Without a descriptor to ask (no natives) it is taken as
-     * checked. One found at its own path, no link on the way, is {@link OpenFile#markConfined marked} so (and one
-     * found elsewhere no longer): a later lookup whose links were not checked may take it from the cache as one opened
-     * beneath a root.
+     * swapped in between the check and the open is refused ({@link LinkChangedException}), and dropped from the cache.
+     * Without a descriptor to ask (no natives) it is taken as checked, and never marked. One found at its own path, no
+     * link on the way, is {@link OpenFile#markConfined marked} so (and one found elsewhere no longer): a later lookup
+     * whose links were not checked may take it from the cache as one opened beneath a root.
      */
     private OpenFile checkedByDescriptor(PathResolver resolver, Resolution resolution, OpenFile file)
             throws IOException {
@@ -406,16 +406,28 @@ public final class OpenFileCache implements AutoCloseable {
             throw e;
         }
         if (!admitted) {
+            Entry cached = cache.policy().getIfPresentQuietly(file.path());
+            if (cached != null && cached.file == file) {
+                forget(file.path(), cached, true);
+            }
             file.release();
-            throw new AccessDeniedException(resolution.uriPath(), null, "a link changed on the path while it was opened");
+            throw new LinkChangedException(resolution.uriPath());
         }
         file.markConfined(real.equals(file.path())); // where it is now: a directory on its way moved, it is not
         return file;
     }
 
+    /** A file whose descriptor names what the site's link policy refuses (403): a link on the way when it was opened. */
+    static final class LinkChangedException extends AccessDeniedException {
+        LinkChangedException(String uriPath) {
+            super(uriPath, null, "a link changed on the path while it was opened");
+        }
+    }
+
     /**
      * {@link #acquire(PathResolver, Resolution)} where it cannot block, for an event loop: a fresh cached file (one
-     * reached with no link on the way for a resolution whose links were not checked), or a confined open on a local file system that finds every directory in the dentry cache
+     * reached with no link on the way for a resolution whose links were not checked), or a confined open on a local
+     * file system that finds every directory in the dentry cache
      * ({@code RESOLVE_CACHED}). Returns null when the open has to wait, or met a link or a mount point: then
      * {@link #acquire(PathResolver, Resolution)} must run on a thread.
      */

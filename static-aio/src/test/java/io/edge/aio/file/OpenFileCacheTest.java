@@ -649,6 +649,62 @@ class OpenFileCacheTest {
         }
     }
 
+    /**
+     * Without natives no descriptor says where an opened file is: one opened after the user-space link check is never
+     * taken as reached with no link on the way, so a lookup whose links were not checked never has it from the cache
+     * (a link swapped in between the check and the open would have it served, to a site that refuses links, for as
+     * long as the link stayed: the stat that revalidates it follows links too).
+     */
+    @Test
+    void withoutNativesAFileOpenedAfterTheLinkCheckIsNotTakenAsReachedWithNoLink() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("www/sub"));
+        FileEngineContract.settled(Files.writeString(root.resolve("a.txt"), "a"));
+        PathResolver resolver = PathResolver.forChecksOnly(dir.resolve("www"), PathPolicy.DEFAULT, clock::get,
+                Duration.ofSeconds(1));
+        try (OpenFileCache cache = new OpenFileCache(4, Duration.ofSeconds(5), 10, clock::get,
+                (path, follow) -> FileChannel.open(path, StandardOpenOption.READ))) {
+            Resolution lexical = resolver.resolveForOpen("/sub/a.txt");
+            OpenFile opened = cache.acquire(resolver, lexical);
+            try {
+                assertThat(opened.confined()).isFalse();
+                assertThat(cache.acquireInline(resolver, lexical)).as("checked again on a thread, each time").isNull();
+            } finally {
+                opened.release();
+            }
+        }
+    }
+
+    /**
+     * A file the cache holds by a path, opened through a link there (by a site whose links may go anywhere, or while a
+     * link was swapped in for a moment), is not what that path names for a site that checks links once the link is
+     * gone: dropped and opened anew, not refused (403) until its entry ran out.
+     */
+    @Test
+    void aFileCachedThroughALinkIsOpenedAnewForASiteThatChecksLinksOnceTheLinkIsGone() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        FileEngineContract.settled(Files.writeString(outside.resolve("f.txt"), "outside"));
+        Path link = Files.createSymbolicLink(www.resolve("sub"), outside);
+        PathResolver anywhere = PathResolver.forChecksOnly(www, new PathPolicy(false, true, true), clock::get,
+                Duration.ofSeconds(1));
+        PathResolver within = PathResolver.forChecksOnly(www, PathPolicy.DEFAULT, clock::get, Duration.ofSeconds(1));
+        try (OpenFileCache cache = cache(4, 10)) {
+            cache.acquire(anywhere, anywhere.resolveForOpen("/sub/f.txt")).release(); // cached by www/sub/f.txt
+            Files.delete(link);
+            FileEngineContract.settled(Files.writeString(Files.createDirectory(www.resolve("sub")).resolve("f.txt"),
+                    "inside"));
+            OpenFile inside = cache.acquire(within, within.resolveForOpen("/sub/f.txt"));
+            try {
+                java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(16);
+                inside.channel().read(bytes, 0);
+                assertThat(new String(bytes.array(), 0, bytes.position(), java.nio.charset.StandardCharsets.US_ASCII))
+                        .isEqualTo("inside");
+            } finally {
+                inside.release();
+            }
+        }
+    }
+
     @Test
     void emfileEvictsAndRetriesOnce() throws IOException {
         AtomicInteger failures = new AtomicInteger(1);
