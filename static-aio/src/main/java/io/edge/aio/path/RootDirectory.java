@@ -57,10 +57,15 @@ public final class RootDirectory {
     static RootDirectory open(Path realRoot) {
         if (!Syscalls.isAvailable()) {
             if (NO_NATIVES_LOGGED.compareAndSet(false, true)) {
+                // the cause as text: as the last argument a Throwable is taken for the line's exception (a trace)
                 log.warn("native calls unavailable ({}): links under document roots are checked in user space, and a "
-                        + "tree whose links change while it is served can race the check", Syscalls.unavailabilityCause());
+                        + "tree whose links change while it is served can race the check",
+                        String.valueOf(Syscalls.unavailabilityCause()));
             }
             return null;
+        }
+        if (OPENAT2_UNSUPPORTED) {
+            return null; // said once, at the first root that found it out
         }
         int fd = Syscalls.openDirectoryPath(realRoot.toString());
         if (fd < 0) {
@@ -75,8 +80,9 @@ public final class RootDirectory {
         if (probe < 0 && probe != -Syscalls.EACCES) {
             if (probe == -Syscalls.ENOSYS || probe == -Syscalls.EPERM || probe == -Syscalls.EINVAL) {
                 OPENAT2_UNSUPPORTED = true;
-                log.warn("openat2 unavailable ({}): links under {} are checked in user space, and each file opened is "
-                        + "checked by its descriptor's real path", Syscalls.describe(-probe), realRoot);
+                log.warn("openat2 unavailable ({}): links under {} and every other document root are checked in user "
+                        + "space, and each file opened is checked by its descriptor's real path",
+                        Syscalls.describe(-probe), realRoot);
             } else {
                 // the file system did not answer (EIO, a file server gone: ENOTCONN); the root's check every second
                 // tries again, and says so once until the answer changes
