@@ -262,6 +262,16 @@ public final class ContentCache implements AutoCloseable {
         return false;
     }
 
+    /**
+     * Gives back {@code hit}, which its caller may not answer with (read through a link, for a site that checks links):
+     * counted as the miss it was, not a hit.
+     */
+    public void refuse(CachedContent hit) {
+        hit.release();
+        hits.decrement();
+        misses.increment();
+    }
+
     /** A retained duplicate of {@code entry}'s bytes, or null (a miss) if it was evicted since the lookup. */
     private CachedContent hit(Entry entry) {
         ByteBuf duplicate = tryRetainedDuplicate(entry.content);

@@ -101,6 +101,19 @@ class ContentCacheTest {
         }
     }
 
+    /** A hit its caller may not answer with (read through a link, for a site that checks links) counts as a miss. */
+    @Test
+    void aRefusedHitCountsAsAMiss() throws IOException {
+        try (ContentCache cache = cache(1 << 20, 1024)) {
+            Path file = cached(cache, "a.txt", "hello");
+            cache.refuse(cache.get(file, stat));
+            assertThat(cache.stats().hits()).isZero();
+            assertThat(cache.stats().misses()).isEqualTo(1);
+            cache.get(file, stat).release();
+            assertThat(cache.stats().hits()).isEqualTo(1);
+        }
+    }
+
     /**
      * What the cache held goes on to the one a reload builds (a new max-bytes, or the other cache's new share of the
      * direct memory hold), as the response cache's does: every entry, with its compressed form, but a file over the new

@@ -360,7 +360,7 @@ public final class StaticResponder implements Responder {
         if (contentCache != null && readsOnly && !uriPath.endsWith("/")) {
             CachedContent hit = contentCache.get(resolution.file(), revalidation, revalidator);
             if (hit != null && resolution.linksUnchecked() && !hit.metadata().confined()) {
-                hit.release(); // read through a link: maybe not what this path is beneath the root
+                contentCache.refuse(hit); // read through a link: maybe not what this path is beneath the root
             } else if (hit != null && serveCached(exchange, hit, resolution.file(), uriPath)) {
                 return;
             }
