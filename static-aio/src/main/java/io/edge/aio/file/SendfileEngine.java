@@ -1,15 +1,18 @@
 package io.edge.aio.file;
 
 import io.edge.aio.StaticIoSettings;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import java.io.IOException;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.IoEventLoop;
+import io.netty.util.internal.ThreadExecutorMap;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The blocking baseline ({@code static.engine = sendfile}), like nginx's default: open, stat and small
@@ -142,6 +145,11 @@ public final class SendfileEngine implements FileEngine {
     @Override
     public void close() {
         cache.close();
+        if (!(ThreadExecutorMap.currentExecutor() instanceof IoEventLoop)) {
+            // The closes handed to the closer's thread: of the descriptors just dropped, and of files released before
+            // whose path left them (a replaced file, or one opened through a link: OpenFile.deallocate).
+            FileServerFiles.awaitCloses("sendfile", TimeUnit.SECONDS.toNanos(1));
+        }
         readBuffers.close();
     }
 }
