@@ -224,7 +224,7 @@ public final class ReturnResponder implements Responder {
         return switch (name) {
             case "scheme" -> "http";
             case "host" -> host(exchange);
-            case "server_name" -> exchange.site() == null ? "" : exchange.site().serverName();
+            case "server_name" -> serverName(exchange);
             case "server_port" -> Integer.toString(exchange.localAddress().getPort());
             case "server_addr" -> NetUtil.toAddressString(exchange.localAddress().getAddress());
             case "request_uri" -> exchange.request().uri();
@@ -243,7 +243,12 @@ public final class ReturnResponder implements Responder {
         if (header != null && !header.isEmpty()) {
             return Router.hostName(header);
         }
-        String name = exchange.site() == null ? "" : exchange.site().serverName();
+        String name = serverName(exchange);
         return name.isEmpty() ? NetUtil.toAddressString(exchange.localAddress().getAddress()) : name;
+    }
+
+    /** nginx's {@code $server_name}: the site's ({@link io.edge.conf.SiteSettings#serverName}), "" without a site. */
+    private static String serverName(Exchange exchange) {
+        return exchange.site() == null ? "" : exchange.site().serverName();
     }
 }

@@ -693,29 +693,13 @@ abstract class FileEngineContract {
                 java.time.Duration.ofSeconds(1));
         EventLoopGroup loops = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
         try {
-            OpenFile file = openOnLoop(loops, resolver, "/sub/a.txt");
-            try {
-                assertThat(read(file, 0, 1)).containsExactly('a');
-                OpenFile cached = cacheOf(engine).acquireInline(resolver, resolver.resolveForOpen("/sub/a.txt"));
-                assertThat(cached).as("no link on its way: taken from the cache on the loop").isSameAs(file);
-                cached.release();
-            } finally {
-                file.release();
-            }
+            assertServedThenCachedForTheLoop(loops, resolver, "/sub/a.txt"); // no link on its way
             // A site whose links go anywhere opens the link by its own path, and the cache keeps it so
             PathResolver anywhere = PathResolver.forChecksOnly(root, new PathPolicy(false, true, true), () -> 0L,
                     java.time.Duration.ofSeconds(1));
-            OpenFile linked = openOnLoop(loops, anywhere, "/alias.txt");
-            try {
-                assertThat(read(linked, 0, 1)).containsExactly('a');
-                OpenFile byItsPath = cacheOf(engine).acquireInline(anywhere, anywhere.resolveForOpen("/alias.txt"));
-                assertThat(byItsPath).as("cached by its path").isSameAs(linked);
-                byItsPath.release();
-                assertThat(cacheOf(engine).acquireInline(resolver, resolver.resolveForOpen("/alias.txt")))
-                        .as("a link on its way: not for a site that checks links, which checks it on a thread").isNull();
-            } finally {
-                linked.release();
-            }
+            assertServedThenCachedForTheLoop(loops, anywhere, "/alias.txt");
+            assertThat(cacheOf(engine).acquireInline(resolver, resolver.resolveForOpen("/alias.txt")))
+                    .as("a link on its way: not for a site that checks links, which checks it on a thread").isNull();
             assertThatThrownBy(() -> openOnLoop(loops, resolver, "/escape")).isInstanceOf(AccessDeniedException.class);
             assertThatThrownBy(() -> openOnLoop(loops, resolver, "/peek")).isInstanceOf(AccessDeniedException.class);
             assertThatThrownBy(() -> openOnLoop(loops, resolver, "/missing")).isInstanceOf(NoSuchFileException.class);
@@ -732,6 +716,23 @@ abstract class FileEngineContract {
                     .isInstanceOf(AccessDeniedException.class);
         } finally {
             loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
+     * Opens {@code path} (a file saying "a") for {@code site} as a request's loop does, and finds the cache hands that
+     * very file to {@code site}'s next request on the loop.
+     */
+    private void assertServedThenCachedForTheLoop(EventLoopGroup loops, PathResolver site, String path)
+            throws Exception {
+        OpenFile file = openOnLoop(loops, site, path);
+        try {
+            assertThat(read(file, 0, 1)).containsExactly('a');
+            OpenFile cached = cacheOf(engine).acquireInline(site, site.resolveForOpen(path));
+            assertThat(cached).as("taken from the cache on the loop: " + path).isSameAs(file);
+            cached.release();
+        } finally {
+            file.release();
         }
     }
 
