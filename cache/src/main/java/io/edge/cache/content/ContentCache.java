@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Revalidation: an entry is trusted for {@code revalidateAfter}; the first {@link #get} after that stats
  * the file through the caller's {@link Stat} and drops the entry if it is another file now, or its size,
- * mtime or ctime changed ({@link FileVersion}), or the stat failed. That stat is the only I/O the cache does, and only when an entry is due.
+ * mtime or ctime changed ({@link FileVersion}), or the stat failed (a {@link ContentMetadata#confined confined} entry's
+ * too when a link now leads to its file). That stat is the only I/O the cache does, and only when an entry is due.
  * The lookup for an event loop answers a due entry while the stat runs elsewhere, within one more period only.
  */
 public final class ContentCache implements AutoCloseable {
@@ -40,9 +41,13 @@ public final class ContentCache implements AutoCloseable {
          * The version of the regular file at {@code path}, told as the {@link ContentMetadata#file} of what was
          * put for it was (same kind of file key, ctime where that stat gave one).
          *
-         * @throws IOException if it is gone, unreadable or no longer a regular file
+         * @param confined  what was put for it was {@link ContentMetadata#confined}, read from a file reached with no
+         *                  link on the way: one reached through a link now is not that file any more, even the same
+         *                  inode (its directory moved out of the root, a link left in its place)
+         * @throws IOException if it is gone, unreadable, no longer a regular file, or reached through a link where
+         *                     {@code confined} says none was
          */
-        FileVersion stat(Path path) throws IOException;
+        FileVersion stat(Path path, boolean confined) throws IOException;
 
         /**
          * Told, on the thread that stat'ed, that {@code path} no longer holds the file cached for it (another file, a
@@ -238,7 +243,7 @@ public final class ContentCache implements AutoCloseable {
     private boolean stillValid(Path path, Entry entry, Stat stat) {
         FileVersion now;
         try {
-            now = stat.stat(path);
+            now = stat.stat(path, entry.metadata.confined());
         } catch (IOException e) {
             now = null;
         }

@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -32,7 +33,7 @@ class ContentCacheTest {
     Path dir;
     final AtomicLong clock = new AtomicLong(1_000_000_000L);
     final AtomicInteger stats = new AtomicInteger();
-    final ContentCache.Stat stat = path -> {
+    final ContentCache.Stat stat = (path, confined) -> {
         stats.incrementAndGet();
         return version(path);
     };
@@ -451,10 +452,39 @@ class ContentCacheTest {
             Files.delete(gone);
             clock.addAndGet(Duration.ofSeconds(6).toNanos());
             assertThat(cache.get(touched, stat)).isNull();
-            assertThat(cache.get(gone, path -> {
+            assertThat(cache.get(gone, (path, confined) -> {
                 throw new NoSuchFileException(path.toString());
             })).isNull();
             assertThat(cache.stats().invalidations()).isEqualTo(2);
+        }
+    }
+
+    /**
+     * Content read from a file reached with no link on the way is revalidated as such: a stat that finds a link on the
+     * way now (the same inode, its directory moved out of the root and a link left in its place) drops it, and the
+     * next request goes to the file, whose open checks the link. Content read through a link is asked no such thing.
+     */
+    @Test
+    void theRevalidationOfContentReadWithNoLinkOnTheWayIsToldSo() throws IOException {
+        try (ContentCache cache = cache(1 << 20, 1024)) {
+            Path confined = settled(Files.writeString(dir.resolve("c.txt"), "within"));
+            cache.put(confined, direct("within"), new ContentMetadata(version(confined), null, null, true));
+            Path linked = cached(cache, "l.txt", "linked");
+            List<Boolean> asked = new ArrayList<>();
+            ContentCache.Stat linkOnTheWayNow = (path, noLinkExpected) -> {
+                asked.add(noLinkExpected);
+                if (noLinkExpected) {
+                    throw new FileSystemException(path.toString(), null, "reached through a link now");
+                }
+                return version(path);
+            };
+            clock.addAndGet(Duration.ofSeconds(5).toNanos());
+            assertThat(cache.get(confined, linkOnTheWayNow)).isNull();
+            CachedContent hit = cache.get(linked, linkOnTheWayNow);
+            assertThat(hit).isNotNull();
+            hit.release();
+            assertThat(asked).containsExactly(true, false);
+            assertThat(cache.stats().invalidations()).isEqualTo(1);
         }
     }
 

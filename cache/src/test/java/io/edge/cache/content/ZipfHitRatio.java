@@ -195,7 +195,7 @@ final class ZipfHitRatio {
     static double contentCacheHitRatio(List<TreeFile> ranked, int[] stream, long maxBytes) {
         int largest = ranked.stream().mapToInt(TreeFile::size).filter(size -> size <= MAX_FILE_SIZE).max().orElse(0);
         ByteBuf shared = Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(largest));
-        ContentCache.Stat noStat = path -> {
+        ContentCache.Stat noStat = (path, confined) -> {
             throw new IllegalStateException("revalidated " + path + " on a clock that never moves");
         };
         long hits = 0;

@@ -889,12 +889,19 @@ public final class StaticResponder implements Responder {
      * and ctime compare with those of the {@link OpenFile} the bytes were read from. A file it finds changed or gone is
      * dropped from the open-file cache too: that descriptor, trusted for the open-file cache's own period, is most often
      * the one the old bytes were read from ({@code mv new old}: the old inode), and the next request would read them
-     * again through it.
+     * again through it. Bytes read from a file reached with no link on the way were so because the site's rules
+     * asked for none (or one within its root): a link on the way now, even to the same inode (its directory moved out
+     * of the root, a link left in its place), drops them, and the next request's open judges the link. Their key is
+     * the root's real path and the path beneath it, so a real path other than the key means a link.
      */
     private final class Revalidation implements ContentCache.Stat {
         @Override
-        public FileVersion stat(Path path) throws IOException {
-            return StaticResponder.stat(path);
+        public FileVersion stat(Path path, boolean confined) throws IOException {
+            FileVersion version = StaticResponder.stat(path);
+            if (confined && !path.toRealPath().equals(path)) {
+                throw new FileSystemException(path.toString(), null, "reached through a symbolic link now");
+            }
+            return version;
         }
 
         @Override

@@ -64,6 +64,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -1203,6 +1204,60 @@ class StaticResponderTest {
                 }
             }
             assertThat(opens.bodiesExpected).as("the plain file, from memory at last: not opened").hasSize(opened);
+        }
+    }
+
+    /**
+     * A directory of a site that keeps links within its root is moved out of the root and a link to where it went
+     * left in its place: the same files, the same inodes, now outside. The content cache, which kept a file of it read
+     * with no link on the way, answers it while due and then drops it (its revalidation finds a link on the way now),
+     * and the next request is refused as the link is: with the root held open and without.
+     */
+    @Test
+    void aCachedFileWhoseDirectoryMovedOutOfTheRootForALinkIsRefusedAfterItsRevalidation(@TempDir Path outside)
+            throws IOException {
+        Function<Exchange, PathResolver> checksOnly = exchange -> PathResolver.forChecksOnly(exchange.site().root(),
+                exchange.site().pathPolicy(), System::nanoTime, Duration.ofSeconds(1));
+        for (Function<Exchange, PathResolver> resolvers : List.of(StaticResponder.perRoot(), checksOnly)) {
+            Path moved = outside.resolve(resolvers == checksOnly ? "checked" : "held");
+            movedOutOfTheRootForALink(resolvers, moved);
+        }
+    }
+
+    private void movedOutOfTheRootForALink(Function<Exchange, PathResolver> resolvers, Path movedTo)
+            throws IOException {
+        AtomicLong clock = new AtomicLong();
+        engine.close();
+        engine = new SendfileEngine(new OpenFileCache(16, Duration.ofSeconds(1), 32, clock::get), 10, 16);
+        Path directory = Files.createDirectories(root.resolve("d"));
+        Path file = Files.writeString(directory.resolve("m.txt"), "within");
+        Files.setLastModifiedTime(file, FileTime.fromMillis(1_704_067_200_000L)); // settled: the caches keep it
+        try (ContentCache contents = new ContentCache(new ContentCacheSettings(1 << 20, 1024, Duration.ofSeconds(1)),
+                clock::get)) {
+            responder = new StaticResponder(engine, new MimeTypes(Map.of("txt", "text/plain")), resolvers, contents,
+                    Runnable::run);
+            for (int i = 0; i < 4; i++) {
+                FakeExchange ex = run(HttpMethod.GET, "/d/m.txt");
+                assertThat(((FullHttpResponse) ex.messages.get(0)).content().toString(StandardCharsets.US_ASCII))
+                        .isEqualTo("within");
+                ex.releaseAll();
+            }
+            assertThat(contents.stats().hits()).as("cached").isPositive();
+
+            Files.move(directory, movedTo);
+            Files.createSymbolicLink(directory, movedTo);
+            clock.addAndGet(Duration.ofSeconds(2).toNanos());
+            run(HttpMethod.GET, "/d/m.txt").releaseAll(); // due: answered as cached, revalidated
+            FakeExchange refused = run(HttpMethod.GET, "/d/m.txt");
+            try {
+                assertThat(refused.messages).isEmpty();
+                assertThat(refused.error).isEqualTo(HttpResponseStatus.FORBIDDEN);
+            } finally {
+                refused.releaseAll();
+            }
+            assertThat(contents.stats().invalidations()).isEqualTo(1);
+        } finally {
+            Files.deleteIfExists(directory); // the link: the next round makes the directory again
         }
     }
 
