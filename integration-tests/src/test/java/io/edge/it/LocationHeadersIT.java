@@ -88,8 +88,9 @@ class LocationHeadersIT {
         assertThat(accel.statusCode()).isEqualTo(200);
         assertThat(accel.body()).isEqualTo("kept\n");
         assertThat(accel.headers().allValues("x-protected")).containsExactly("yes");
-        assertThat(get("/accel-to.php?u=/protected/../files/plain.txt").body()).as("the URI normalized first")
-                .isEqualTo("plain\n");
+        HttpResponse<String> dotDot = get("/accel-to.php?u=/protected/../files/plain.txt");
+        assertThat(dotDot.statusCode()).as("a \"..\" segment: unsafe, as nginx has it").isEqualTo(404);
+        assertThat(dotDot.body()).doesNotContain("plain");
     }
 
     /**
@@ -98,7 +99,7 @@ class LocationHeadersIT {
      */
     @Test
     void anXAccelRedirectToAScriptIsRefusedNotItsSourceSent() throws Exception {
-        for (String uri : new String[] {"/accel-to.php", "/open/../streamed.php", "/accel-to.php/extra"}) {
+        for (String uri : new String[] {"/accel-to.php", "/open/./streamed.php", "/accel-to.php/extra"}) {
             HttpResponse<String> accel = get("/open/accel-to.php?u=" + URLEncoder.encode(uri, StandardCharsets.UTF_8));
             assertThat(accel.statusCode()).as(uri).isEqualTo(403);
             assertThat(accel.body()).as(uri).doesNotContain("<?php");

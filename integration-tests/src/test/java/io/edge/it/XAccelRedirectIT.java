@@ -62,6 +62,50 @@ class XAccelRedirectIT {
     }
 
     /**
+     * The usual download script puts the client's file name after {@code /protected/}, trusting, as it may behind
+     * nginx, that a URI with a {@code ..} segment is refused (nginx's "unsafe URI", 404), also once decoded: edge
+     * normalized it instead and sent any file a location serves, another internal location's too.
+     */
+    @Test
+    void aUriWithADotDotSegmentIsRefusedAsNginxRefusesIt() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("protected"));
+        Files.writeString(www.resolve("protected/file.txt"), "for members");
+        Files.createDirectories(www.resolve("secret"));
+        Files.writeString(www.resolve("secret/key.txt"), "TOPSECRET");
+        Files.writeString(www.resolve("index.html"), "home");
+        Files.writeString(www.resolve("dl.php"), "<?php header('X-Accel-Redirect: /protected/' . $_GET['f']);");
+        Files.writeString(www.resolve("to.php"), "<?php header('X-Accel-Redirect: ' . $_GET['u']);");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "^~ /protected/", internal = true }
+                       { match = "^~ /secret/", internal = true }
+                       { match = "/" }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()));
+             CapturedLog log = CapturedLog.of("io.edge.core.fastcgi.FastCgiResponder")) {
+            assertThat(get(edge, "/dl.php?f=file.txt").body()).isEqualTo("for members");
+            // PHP decodes the query once: the header carries "..", "%2e%2e" and "..%2f" respectively
+            for (String f : new String[] {"../secret/key.txt", "%252e%252e/secret/key.txt", "..%252fsecret/key.txt",
+                    "..", "../index.html"}) {
+                HttpResponse<String> refused = get(edge, "/dl.php?f=" + f);
+                assertThat(refused.statusCode()).as(f).isEqualTo(404);
+                assertThat(refused.body()).as(f).doesNotContain("TOPSECRET").doesNotContain("home");
+            }
+            HttpResponse<String> relative = get(edge, "/to.php?u=protected/file.txt");
+            assertThat(relative.statusCode()).as("no path from the root").isEqualTo(404);
+            assertThat(relative.body()).doesNotContain("for members");
+            assertThat(get(edge, "/to.php?u=/protected/./file.txt").body()).as("\".\" is no escape")
+                    .isEqualTo("for members");
+            assertThat(log.events()).extracting(e -> e.getFormattedMessage())
+                    .anyMatch(line -> line.contains("/protected/../secret/key.txt: an unsafe URI"));
+        }
+    }
+
+    /**
      * Held to the root of the location its URI routes to, as a request there is: another PHP location's script went
      * out as its source (wp-config.php, passwords and all), and a link a client's request got 403 for went out where
      * another location's root, a parent directory, held its target.

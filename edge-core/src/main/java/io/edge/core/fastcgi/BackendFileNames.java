@@ -34,6 +34,36 @@ final class BackendFileNames {
         return withoutNul(utf8OrAsSent(bytesOf(uriPath, true)));
     }
 
+    /**
+     * Whether an {@code X-Accel-Redirect} URI (its query already taken off) is one nginx refuses as unsafe, with 404
+     * (ngx_http_parse_unsafe_uri): no path from the root ({@code protected/x.pdf}, an empty one), a {@code ..} segment
+     * as sent or once its {@code %XX} escapes are decoded ({@code /protected/%2e%2e/secret.txt}: a script passes on
+     * what PHP decoded once), or a NUL. Normalized instead, such a URI let the usual download script, which puts a
+     * client's file name after {@code /protected/}, hand out any file a location of the site serves, internal ones too.
+     */
+    static boolean unsafeAccelUri(String uriPath) {
+        if (!uriPath.startsWith("/")) {
+            return true;
+        }
+        String decoded = new String(bytesOf(uriPath, true), StandardCharsets.ISO_8859_1);
+        return hasDotDotSegment(uriPath) || hasDotDotSegment(decoded) || decoded.indexOf('\0') >= 0;
+    }
+
+    private static boolean hasDotDotSegment(String path) {
+        int start = 0;
+        while (start <= path.length()) {
+            int end = path.indexOf('/', start);
+            if (end < 0) {
+                end = path.length();
+            }
+            if (end - start == 2 && path.startsWith("..", start)) {
+                return true;
+            }
+            start = end + 1;
+        }
+        return false;
+    }
+
     private static byte[] bytesOf(String value, boolean percentDecode) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(value.length());
         for (int i = 0; i < value.length(); i++) {

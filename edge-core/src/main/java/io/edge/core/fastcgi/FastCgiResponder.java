@@ -959,6 +959,12 @@ public final class FastCgiResponder implements Responder {
                 return false;
             }
             redirected = true;
+            if (sendfile == null && BackendFileNames.unsafeAccelUri(withoutQuery(accel))) {
+                LOG.warn("[{}] backend asked to send {}: an unsafe URI (a \"..\" segment, or no path from the root), 404",
+                        requestId, LogText.escapeControls(accel));
+                exchange.sendError(HttpResponseStatus.NOT_FOUND);
+                return true;
+            }
             // An X-Accel-Redirect URI may carry a query (nginx passes it on as the redirect's arguments): a file's
             // name ends before it; the rest is percent-decoded, as nginx does. nginx's X-Accel-Redirect is an internal
             // redirect: the URI, normalized, is mapped under the root of the location it routes to (its own root,

@@ -24,6 +24,20 @@ class BackendFileNamesTest {
         assertThat(BackendFileNames.accelPath("/protected/x%00.txt")).isNull();
     }
 
+    /** As nginx's ngx_http_parse_unsafe_uri: a ".." segment as sent or decoded once, a NUL, no path from the root. */
+    @Test
+    void anAccelRedirectUriWithADotDotSegmentOrNoPathFromTheRootIsUnsafe() {
+        for (String unsafe : new String[] {"/protected/../secret/key.txt", "/protected/..", "/..", "/a/../../b",
+                "/protected/%2e%2e/secret/key.txt", "/protected/%2E%2e/x", "/protected/..%2fsecret/key.txt",
+                "/protected/.%2E", "/protected/x%00.txt", "protected/file.txt", "../secret", "", "@named"}) {
+            assertThat(BackendFileNames.unsafeAccelUri(unsafe)).as(unsafe).isTrue();
+        }
+        for (String safe : new String[] {"/protected/file.txt", "/protected/..file", "/protected/file..", "/a/./b",
+                "/protected/...", "/protected/%252e%252e/x", "/", "/protected/.hidden"}) {
+            assertThat(BackendFileNames.unsafeAccelUri(safe)).as(safe).isFalse();
+        }
+    }
+
     @Test
     void anXSendfilePathIsReadAsUtf8AndNeverPercentDecoded() {
         assertThat(BackendFileNames.sendfilePath(asSent("/srv/files/café.txt"))).isEqualTo("/srv/files/café.txt");
