@@ -198,6 +198,53 @@ class XAccelRedirectIT {
         }
     }
 
+    /**
+     * A 304 or 416 of a file a script hands out carries the headers the script's 200 carries, as nginx's do: the 304
+     * stands for that 200 (its Cache-Control, Expires and Vary, RFC 9110 15.4.5), and the session cookie the script
+     * set was lost when the client revalidated. Edge's 304 had the validators alone, its 416 the Content-Range.
+     */
+    @Test
+    void a304Or416OfTheFileCarriesTheScriptsHeaders() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("protected"));
+        Files.writeString(www.resolve("protected/file.txt"), "for members");
+        Files.writeString(www.resolve("dl.php"), """
+                <?php
+                header('X-Accel-Redirect: /protected/file.txt');
+                header('Cache-Control: public, max-age=60');
+                header('Expires: Thu, 01 Jan 2037 00:00:00 GMT');
+                header('Vary: Cookie');
+                header('Content-Disposition: attachment; filename="file.txt"');
+                setcookie('sid', 'abc');""");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "^~ /protected/", internal = true }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            HttpResponse<String> whole = get(edge, "/dl.php");
+            assertThat(whole.statusCode()).isEqualTo(200);
+            assertThat(whole.body()).isEqualTo("for members");
+            String etag = whole.headers().firstValue("etag").orElseThrow();
+            String lastModified = whole.headers().firstValue("last-modified").orElseThrow();
+            for (String[] ask : new String[][] {{"If-None-Match", etag}, {"If-Modified-Since", lastModified},
+                    {"Range", "bytes=100-"}}) {
+                HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(edge.uri("/dl.php"))
+                        .header(ask[0], ask[1]).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(answer.statusCode()).as(ask[0]).isEqualTo(ask[0].equals("Range") ? 416 : 304);
+                for (String name : new String[] {"cache-control", "expires", "vary", "content-disposition",
+                        "set-cookie"}) {
+                    assertThat(answer.headers().allValues(name)).as(ask[0] + ": " + name)
+                            .isEqualTo(whole.headers().allValues(name));
+                }
+                assertThat(answer.headers().firstValue("set-cookie")).as(ask[0]).hasValueSatisfying(
+                        cookie -> assertThat(cookie).startsWith("sid=abc"));
+            }
+        }
+    }
+
     private static HttpResponse<String> get(EdgeHarness edge, String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(edge.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
     }

@@ -750,16 +750,19 @@ public final class StaticResponder implements Responder {
 
     /**
      * Answers 304, 412 or 416 when the request's validators or {@code Range} call for it and returns null;
-     * otherwise returns the ranges to send.
+     * otherwise returns the ranges to send. {@code scripts} are the headers a script's X-Accel-Redirect or X-Sendfile
+     * carries over to the file's answer (its Content-Type aside), which go with a 304 and a 416 too, as nginx's: a 304
+     * must carry the Cache-Control, Expires and Vary of the 200 it stands for (RFC 9110, 15.4.5), and the session
+     * cookie a download script sets must not be lost when the client revalidates.
      */
     private static ByteRanges.Result rangesOrAnswer(Exchange exchange, String etag, long mtime, long size,
-            boolean precompressed, String compressibleType) {
+            boolean precompressed, String compressibleType, HttpHeaders scripts) {
         HttpHeaders request = exchange.request().headers();
         switch (Preconditions.evaluate(request, true, etag, mtime)) {
             case NOT_MODIFIED -> {
                 FullHttpResponse response = emptyResponse(HttpResponseStatus.NOT_MODIFIED);
                 validators(response.headers(), etag, mtime);
-                response.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+                response.headers().remove(HttpHeaderNames.CONTENT_LENGTH).add(scripts);
                 if (precompressed) {
                     response.headers().set(HttpHeaderNames.VARY, "Accept-Encoding"); // as the 200 would have
                 }
@@ -794,7 +797,7 @@ public final class StaticResponder implements Responder {
             FullHttpResponse response = page == null ? emptyResponse(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
                     : ErrorResponses.response(
                             HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, exchange.isHead(), page);
-            response.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange());
+            response.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange()).add(scripts);
             // nginx's headers filter runs before its range filter, on the 200 the file began as: expires and the
             // location's headers go with the 416 (nginx 1.22.1, static file, Range past its end); its header filter
             // then drops Last-Modified from any status but 200, 206 and 304, and keeps the ETag.
@@ -820,7 +823,8 @@ public final class StaticResponder implements Responder {
         long size = meta.size();
         String contentType = mimeTypes.forPath(uriPath);
         String compressibleType = compressibleType(exchange, contentType, size);
-        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, false, compressibleType);
+        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, false, compressibleType,
+                EmptyHttpHeaders.INSTANCE);
         if (ranges == null || (ranges instanceof Partial multi && multi.isMultipart())) {
             hit.release();
             return ranges == null;
@@ -944,14 +948,15 @@ public final class StaticResponder implements Responder {
         String contentType = backendType == null || backendType.isEmpty() ? fileType : backendType;
         String compressibleType = backendHeaders.contains(HttpHeaderNames.CONTENT_ENCODING) ? null
                 : compressibleType(exchange, contentType, size); // not a .gz sent for its file (gzip.static)
-        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, backendHeaders == GZIP_STATIC,
-                compressibleType);
+        HttpHeaders passThrough = backendHeaders.contains(HttpHeaderNames.CONTENT_TYPE)
+                ? new DefaultHttpHeaders().add(backendHeaders).remove(HttpHeaderNames.CONTENT_TYPE) : backendHeaders;
+        boolean precompressed = backendHeaders == GZIP_STATIC;
+        ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, precompressed, compressibleType,
+                precompressed ? EmptyHttpHeaders.INSTANCE : passThrough);
         if (ranges == null) {
             file.release();
             return;
         }
-        HttpHeaders passThrough = backendHeaders.contains(HttpHeaderNames.CONTENT_TYPE)
-                ? new DefaultHttpHeaders().add(backendHeaders).remove(HttpHeaderNames.CONTENT_TYPE) : backendHeaders;
         HttpResponseStatus status;
         List<Piece> body;
         long contentLength;
