@@ -751,9 +751,10 @@ public final class StaticResponder implements Responder {
     /**
      * Answers 304, 412 or 416 when the request's validators or {@code Range} call for it and returns null;
      * otherwise returns the ranges to send. {@code scripts} are the headers a script's X-Accel-Redirect or X-Sendfile
-     * carries over to the file's answer (its Content-Type aside), which go with a 304 and a 416 too, as nginx's: a 304
-     * must carry the Cache-Control, Expires and Vary of the 200 it stands for (RFC 9110, 15.4.5), and the session
-     * cookie a download script sets must not be lost when the client revalidates.
+     * carries over to the file's answer (its Content-Type aside), which go with a 304 and a 416 too, as nginx's (which
+     * carries neither Vary nor Content-Language over, to any status): a 304 must carry the Cache-Control, Expires and
+     * Vary of the 200 it stands for (RFC 9110, 15.4.5), and the session cookie a download script sets must not be lost
+     * when the client revalidates.
      */
     private static ByteRanges.Result rangesOrAnswer(Exchange exchange, String etag, long mtime, long size,
             boolean precompressed, String compressibleType, HttpHeaders scripts) {
@@ -800,7 +801,8 @@ public final class StaticResponder implements Responder {
             response.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange()).add(scripts);
             // nginx's headers filter runs before its range filter, on the 200 the file began as: expires and the
             // location's headers go with the 416 (nginx 1.22.1, static file, Range past its end); its header filter
-            // then drops Last-Modified from any status but 200, 206 and 304, and keeps the ETag.
+            // then drops Last-Modified from any status but 200, 206 and 304. The ETag, the file's, goes: nginx's own
+            // 416 page has none (its special response clears it), one through error_page the page's.
             response.headers().add(HttpHeaderNames.ETAG, etag);
             if (precompressed) {
                 response.headers().set(HttpHeaderNames.VARY, "Accept-Encoding"); // its */length is the .gz's
@@ -896,13 +898,13 @@ public final class StaticResponder implements Responder {
      * again through it. Bytes read from a file reached with no link on the way were so because the site's rules
      * asked for none (or one within its root): a link on the way now, even to the same inode (its directory moved out
      * of the root, a link left in its place), drops them, and the next request's open judges the link. Their key is
-     * the root's real path and the path beneath it, so a real path other than the key means a link.
+     * the root's real path and the path beneath it, so any link on the way to it is one.
      */
     private final class Revalidation implements ContentCache.Stat {
         @Override
         public FileVersion stat(Path path, boolean confined) throws IOException {
             FileVersion version = StaticResponder.stat(path);
-            if (confined && !path.toRealPath().equals(path)) {
+            if (confined && reachedThroughALink(path)) {
                 throw new FileSystemException(path.toString(), null, "reached through a symbolic link now");
             }
             return version;
@@ -912,6 +914,18 @@ public final class StaticResponder implements Responder {
         public void changed(Path path) {
             engine.invalidate(path);
         }
+    }
+
+    /**
+     * Whether a link is on the way to {@code path}: one open that allows none (a few microseconds), else, without
+     * openat2 or the natives, whether its real path differs (a {@code readlink} per component, several times that).
+     */
+    private static boolean reachedThroughALink(Path path) throws IOException {
+        int result = Syscalls.isAvailable() ? Syscalls.reachedWithNoLink(path.toString()) : -Syscalls.ENOSYS;
+        if (result == 0 || result == -Syscalls.ELOOP) {
+            return result == -Syscalls.ELOOP;
+        }
+        return !path.toRealPath().equals(path);
     }
 
     private static FileVersion stat(Path path) throws IOException {

@@ -104,6 +104,21 @@ class SyscallsTest {
         }
     }
 
+    /** A link anywhere on the way, the last component too, is ELOOP; a path with none, 0; a missing one, ENOENT. */
+    @Test
+    void aPathIsReachedWithNoLinkUnlessALinkIsOnTheWay() throws Exception {
+        Path real = dir.toRealPath();
+        Path file = Files.writeString(Files.createDirectories(real.resolve("d/e")).resolve("f.txt"), "f");
+        Path linkedDirectory = Files.createSymbolicLink(real.resolve("l"), real.resolve("d"));
+        Path linkedFile = Files.createSymbolicLink(real.resolve("d/e/g.txt"), file);
+        assertThat(Syscalls.reachedWithNoLink(file.toString())).isZero();
+        assertThat(Syscalls.reachedWithNoLink(real.resolve("d/e").toString())).as("a directory").isZero();
+        assertThat(Syscalls.reachedWithNoLink(linkedDirectory.resolve("e/f.txt").toString())).as("a directory link")
+                .isEqualTo(-Syscalls.ELOOP);
+        assertThat(Syscalls.reachedWithNoLink(linkedFile.toString())).as("the file a link").isEqualTo(-Syscalls.ELOOP);
+        assertThat(Syscalls.reachedWithNoLink(real.resolve("d/missing").toString())).isEqualTo(-Syscalls.ENOENT);
+    }
+
     @Test
     void aNoWaitReadCopiesCachedPages() throws Exception {
         Path file = Files.write(dir.resolve("f"), "cached".repeat(2048).getBytes(StandardCharsets.US_ASCII));
