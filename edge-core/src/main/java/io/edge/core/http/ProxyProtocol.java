@@ -12,6 +12,7 @@ import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolException;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicLong;
@@ -65,24 +66,42 @@ final class ProxyProtocol extends ChannelInboundHandlerAdapter {
                 : channel.remoteAddress() instanceof InetSocketAddress inet ? inet : null;
     }
 
+    /** The header was refused: the connection is closing, and the bytes behind it (a request) go nowhere. */
+    private boolean refused;
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (refused) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         if (!(msg instanceof HAProxyMessage header)) {
             ctx.fireChannelRead(msg);
             return;
         }
+        InetSocketAddress source;
         try {
-            InetSocketAddress source = source(header);
-            if (source != null) {
-                ctx.channel().attr(CLIENT).set(source);
-            }
+            source = source(header);
+        } catch (HAProxyProtocolException unreadable) {
+            refused = true;
+            refuse(ctx, unreadable);
+            return;
         } finally {
             header.release();
+        }
+        if (source != null) {
+            ctx.channel().attr(CLIENT).set(source);
         }
         ctx.pipeline().remove(this);
     }
 
-    /** The client a header names, or null for one that names none (LOCAL, UNKNOWN, a Unix socket). */
+    /**
+     * The client a header names, or null for one that names none (LOCAL, UNKNOWN, a Unix socket).
+     *
+     * @throws HAProxyProtocolException for a source address Netty's decoder let through that names no address as
+     *         written ({@code fe80::1%eth0}, {@code 198.051.100.007}): the header is broken, and the connection was
+     *         otherwise taken for its proxy's, its requests passing rules meant for that address (status pages)
+     */
     static InetSocketAddress source(HAProxyMessage header) {
         HAProxyProxiedProtocol protocol = header.proxiedProtocol();
         if (header.command() != HAProxyCommand.PROXY || protocol == null
@@ -91,7 +110,10 @@ final class ProxyProtocol extends ChannelInboundHandlerAdapter {
             return null;
         }
         InetAddress address = header.sourceAddress() == null ? null : AddressRange.literal(header.sourceAddress());
-        return address == null ? null : new InetSocketAddress(address, header.sourcePort());
+        if (address == null) {
+            throw new HAProxyProtocolException("source address not readable: " + header.sourceAddress());
+        }
+        return new InetSocketAddress(address, header.sourcePort());
     }
 
     @Override
@@ -102,14 +124,35 @@ final class ProxyProtocol extends ChannelInboundHandlerAdapter {
             ctx.fireExceptionCaught(cause);
             return;
         }
+        refuse(ctx, cause);
+    }
+
+    /** Closes a connection whose first bytes are no readable PROXY protocol header, logged (throttled). */
+    private static void refuse(ChannelHandlerContext ctx, Throwable cause) {
         long broken = BROKEN.incrementAndGet();
         long now = System.nanoTime();
         long last = LOGGED_AT.get();
         if (now - last >= LOG_INTERVAL_NANOS && LOGGED_AT.compareAndSet(last, now)) {
-            LOG.warn("closing {}: no PROXY protocol header where server.real-ip.proxy-protocol expects one from a "
-                    + "trusted proxy ({}; {} since start): is the proxy set to send it (HAProxy: send-proxy-v2)?",
-                    ctx.channel().remoteAddress(), cause.getMessage(), broken);
+            LOG.warn("closing {}: no readable PROXY protocol header where server.real-ip.proxy-protocol expects one "
+                    + "from a trusted proxy ({}; {} since start): is the proxy set to send it (HAProxy: "
+                    + "send-proxy-v2)?", ctx.channel().remoteAddress(), why(cause), broken);
         }
         ctx.close();
+    }
+
+    /**
+     * What broke the header, in words: Netty wraps the reason of an invalid one ("invalid HAProxy message" around
+     * "invalid IPv4 address"), and a TLV running past the header's end is an index out of a buffer's bounds.
+     */
+    private static String why(Throwable cause) {
+        Throwable inner = cause;
+        while (inner.getCause() != null && inner.getCause() != inner) {
+            inner = inner.getCause();
+        }
+        if (inner instanceof IndexOutOfBoundsException) {
+            return "a field runs past the header's end";
+        }
+        return inner == cause || inner.getMessage() == null ? String.valueOf(cause.getMessage())
+                : cause.getMessage() + ": " + inner.getMessage();
     }
 }

@@ -46,6 +46,26 @@ class ProxyProtocolTest {
     }
 
     /**
+     * A v1 source address Netty's decoder lets through but that names no address as written (a zone, leading zeros)
+     * is a broken header: the connection closes and its request goes nowhere. It was taken for the proxy's own, its
+     * request passing rules meant for that address (the loopback-only status page).
+     */
+    @Test
+    void aSourceAddressThatNamesNoAddressClosesTheConnection() {
+        for (String header : new String[] {"PROXY TCP4 198.051.100.007 127.0.0.1 1 2\r\n",
+                "PROXY TCP6 fe80::1%eth0 ::1 1 2\r\n"}) {
+            EmbeddedChannel channel = expecting();
+            channel.writeInbound(Unpooled.copiedBuffer(header + "GET /st HTTP/1.1\r\nHost: x\r\n\r\n",
+                    StandardCharsets.US_ASCII));
+            assertThat(channel.isOpen()).as(header).isFalse();
+            Object passedOn = channel.readInbound();
+            assertThat(passedOn).as(header + ": the request goes nowhere").isNull();
+            assertThat(ProxyProtocol.peer(channel)).as(header + ": no client taken from it").isNull();
+            channel.finishAndReleaseAll();
+        }
+    }
+
+    /**
      * A v2 TLV whose length runs past the header's end fails Netty's decoder with an IndexOutOfBoundsException, not
      * its own exception: the connection is closed as for any broken header, not passed on as an error.
      */
