@@ -40,8 +40,9 @@ class AccessLogFormatIT {
                      ] }]
                      fastcgi.backends.php { addresses = ["%s"] }
                      """.formatted(fpm.address()))) {
+            // a field sent in two lines is both, as nginx's (HAProxy's forwardfor adds its X-Forwarded-For line)
             HTTP.send(HttpRequest.newBuilder(edge.uri("/a.txt?x=1")).header("User-Agent", "ua/1.0")
-                    .header("X-Trace", "t-1").build(), HttpResponse.BodyHandlers.ofString());
+                    .header("X-Trace", "t-1").header("X-Trace", "t-2").build(), HttpResponse.BodyHandlers.ofString());
             HTTP.send(HttpRequest.newBuilder(edge.uri("/%68ello.php")).header("User-Agent", "ua/2.0").build(),
                     HttpResponse.BodyHandlers.ofString());
             try (RawHttpClient bad = new RawHttpClient(edge.address())) {
@@ -53,7 +54,7 @@ class AccessLogFormatIT {
             // the answer by then and another connection, on another loop, may log first: the order is not fixed.
             List<String> lines = access.lines();
             assertThat(lineOf(lines, "/a.txt?x=1")).matches("127\\.0\\.0\\.1\\|GET /a\\.txt\\?x=1 HTTP/1\\.1\\|GET\\|/a\\.txt\\?x=1\\|"
-                    + "/a\\.txt\\|x=1\\|\\?\\|HTTP/1\\.1\\|200\\|7\\|ua/1\\.0\\|t-1\\|127\\.0\\.0\\.1\\|example\\.org\\|"
+                    + "/a\\.txt\\|x=1\\|\\?\\|HTTP/1\\.1\\|200\\|7\\|ua/1\\.0\\|t-1, t-2\\|127\\.0\\.0\\.1\\|example\\.org\\|"
                     + "http\\|-\\|-\\|rt=\\d+\\.\\d{3}");
             assertThat(lineOf(lines, "/%68ello.php")).as("a backend's times; the path decoded, the request as sent")
                     .matches("127\\.0\\.0\\.1\\|GET /%68ello\\.php HTTP/1\\.1\\|GET\\|/%68ello\\.php\\|/hello\\.php\\|"
