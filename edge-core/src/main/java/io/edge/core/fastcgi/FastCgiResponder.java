@@ -598,8 +598,9 @@ public final class FastCgiResponder implements Responder {
                 });
         exchange.readBody(content -> {
             boolean last = content instanceof LastHttpContent;
-            body.add(content.content().retain());
+            ByteBuf part = content.content().retain();
             content.release();
+            body.add(part); // its own now, released whatever happens there (out of direct memory too)
             if (last) {
                 body.finish(() -> {
                     boolean clientLeft = !exchange.clientChannel().isActive();
@@ -1729,13 +1730,17 @@ public final class FastCgiResponder implements Responder {
         return uri.substring(i);
     }
 
-    /** {@code tail} appended to {@code held}; takes ownership of both and returns the owner of the result. */
+    /**
+     * {@code tail} appended to {@code held}; takes ownership of both and returns the owner of the result. Never
+     * consolidated: a composite past its most components copies them all into one new buffer (a read of 13 records
+     * held 850 KB twice over, and out of direct memory that failed the answer), where a write takes them as they are.
+     */
     private static ByteBuf append(ByteBuf held, ByteBuf tail) {
         CompositeByteBuf composite;
         if (held instanceof CompositeByteBuf c) {
             composite = c;
         } else {
-            composite = tail.alloc().compositeBuffer(8);
+            composite = tail.alloc().compositeBuffer(Integer.MAX_VALUE);
             composite.addComponent(true, held);
         }
         return composite.addComponent(true, tail);

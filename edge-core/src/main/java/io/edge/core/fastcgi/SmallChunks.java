@@ -57,13 +57,19 @@ final class SmallChunks {
         return buffer == null ? 0 : buffer.readableBytes();
     }
 
-    /** Copies {@code chunk}, which {@link #fits}, behind what is gathered, and releases it. */
+    /**
+     * Copies {@code chunk}, which {@link #fits}, behind what is gathered, and releases it, also when the buffer to
+     * gather in cannot be had (out of direct memory: the failure goes on, the chunk does not stay held).
+     */
     void add(ByteBuf chunk) {
-        if (buffer == null) {
-            buffer = alloc.directBuffer(capacity, capacity);
+        try {
+            if (buffer == null) {
+                buffer = alloc.directBuffer(capacity, capacity);
+            }
+            buffer.writeBytes(chunk);
+        } finally {
+            chunk.release();
         }
-        buffer.writeBytes(chunk);
-        chunk.release();
     }
 
     /** What is gathered, owned by the caller from now on, or null if nothing is. */
