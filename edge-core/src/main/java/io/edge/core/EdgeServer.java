@@ -67,6 +67,8 @@ public final class EdgeServer implements AutoCloseable {
     private DescriptorLimit descriptorLimit = DescriptorLimit.UNKNOWN;
     /** The configured {@code max-connections} last said to be lowered, so that a reload keeping it says it once. */
     private int loweredFrom;
+    /** The configured max-connections the heap last held lower (said once per value). */
+    private int heapLoweredFrom;
     private EventLoopGroup acceptGroup;
     private EventLoopGroup ioGroup;
     private HttpServerContext context;
@@ -106,7 +108,7 @@ public final class EdgeServer implements AutoCloseable {
         ChannelGroup connections = new DefaultChannelGroup("edge-connections", GlobalEventExecutor.INSTANCE);
         descriptorLimit = descriptors.get();
         context = new HttpServerContext(router(settings), responders,
-                withinDescriptorLimit(settings.server()),
+                withinLimits(settings.server()),
                 new AccessLog(settings.server().accessLogEnabled(), settings.server().accessLogFormat()), connections);
         responders = null; // the context's now, which a reload replaces
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -201,8 +203,45 @@ public final class EdgeServer implements AutoCloseable {
             }
         }
         server = next;
-        context.updateSettings(withinDescriptorLimit(next));
+        context.updateSettings(withinLimits(next));
         context.updateAccessLog(new AccessLog(next.accessLogEnabled(), next.accessLogFormat()));
+    }
+
+    /** {@code next} with {@code max-connections} held to what the descriptor limit and the heap leave room for. */
+    private ServerSettings withinLimits(ServerSettings next) {
+        return withinHeap(withinDescriptorLimit(next), next.maxConnections());
+    }
+
+    /** Heap a client connection holds besides its request head: its channel, pipeline and exchange. */
+    static final int HEAP_PER_CONNECTION = 8 * 1024;
+
+    /**
+     * Client connections the heap ({@code maxHeap}, -Xmx) leaves room for when each holds a whole request head of
+     * {@code headerBlock} bytes not yet answered: about twice that as Netty decodes it (the bytes, then its lines and
+     * fields), and the connection's own objects, in half the heap (the rest is the caches' and the requests'). Past
+     * it the heap filled, the collector ran back to back and nothing was answered, a SIGTERM neither (-Xmx256m, 7 000
+     * clients each sending a 16 KiB head slowly). The default heap, a quarter of the memory, keeps the default 10000
+     * from 4 GiB on.
+     */
+    static int heapRoomFor(long maxHeap, int headerBlock) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, maxHeap / 2 / (2L * headerBlock + HEAP_PER_CONNECTION)));
+    }
+
+    /** {@code next} with {@code max-connections} held to {@link #heapRoomFor}; a warning says so once per value. */
+    private ServerSettings withinHeap(ServerSettings next, int configured) {
+        long maxHeap = Runtime.getRuntime().maxMemory();
+        int cap = heapRoomFor(maxHeap, next.limits().headerBlock());
+        if (next.maxConnections() <= cap) {
+            return next;
+        }
+        if (heapLoweredFrom != configured) {
+            heapLoweredFrom = configured;
+            LOG.warn("edge.server.max-connections {} lowered to {}: each connection may hold a request head of up to "
+                    + "limits.header-block {} bytes, about twice that in the heap, and half of the heap (of {} MiB) is "
+                    + "theirs; raise it (EDGE_JAVA_OPTS=-Xmx...) to keep {}, or lower limits.header-block", configured,
+                    cap, next.limits().headerBlock(), maxHeap >> 20, configured);
+        }
+        return next.withMaxConnections(cap);
     }
 
     /**
