@@ -736,7 +736,13 @@ public final class FcgiExchange {
      * rather than waiting for a backend that is not at fault.
      */
     private void listenerFailed(String what, Throwable e) {
-        LOG.warn("[{}] {}: {} could not be taken: {}", options.requestId(), lease.address(), what, e.toString(), e);
+        if (e instanceof OutOfMemoryError) {
+            // out of (direct) memory for a moment, under a load's peak: no bug to trace, one line per answer it fails
+            LOG.warn("[{}] {}: {} could not be taken: {} (raise -XX:MaxDirectMemorySize, or lower "
+                    + "response-buffer.memory)", options.requestId(), lease.address(), what, e.toString());
+        } else {
+            LOG.warn("[{}] {}: {} could not be taken: {}", options.requestId(), lease.address(), what, e.toString(), e);
+        }
         fail(e, Lease.Outcome.CLOSE);
     }
 

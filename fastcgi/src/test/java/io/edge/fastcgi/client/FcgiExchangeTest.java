@@ -422,6 +422,42 @@ class FcgiExchangeTest {
     }
 
     /**
+     * Out of direct memory taking a part of the body (a load's peak: 200 clients that read nothing, each holding its
+     * answer) the exchange ends as for any listener failure, its line saying what to raise and without a stack trace:
+     * no bug of edge's, and 120 answers failed so wrote 120 traces of 30 lines.
+     */
+    @Test
+    void aListenerOutOfMemoryEndsTheExchangeWithALineAndNoTrace() {
+        OutOfMemoryError exhausted = new OutOfMemoryError("failed to allocate 851960 byte(s) of direct memory");
+        Recorder throwing = new Recorder() {
+            @Override
+            public void onBody(ByteBuf chunk) {
+                chunk.release();
+                throw exhausted;
+            }
+        };
+        ch.qos.logback.classic.Logger log =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(FcgiExchange.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        try {
+            start(true, throwing).endStdin();
+            backend.writeInbound(record(6, "Content-Type: text/plain\r\n\r\nbody"));
+        } finally {
+            log.detachAppender(lines);
+        }
+        assertThat(throwing.error).isSameAs(exhausted);
+        assertClosedAndNotPooled();
+        assertThat(lines.list).filteredOn(e -> e.getFormattedMessage().contains("could not be taken")).singleElement()
+                .satisfies(e -> {
+                    assertThat(e.getFormattedMessage()).contains("raise -XX:MaxDirectMemorySize");
+                    assertThat(e.getThrowableProxy()).as("no stack trace").isNull();
+                });
+    }
+
+    /**
      * A request whose client left that must reach the script whole (a POST) is aborted at the script's first output,
      * dropped, the close stopping the script; until then what befalls it is told to the listener as for any request.
      */
