@@ -997,6 +997,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             // which must not go untold as a reset connection does (the resource audit found uploads cut so, silently)
             OUT_OF_MEMORY.warn(cause.getClass(), "connection " + ctx.channel().remoteAddress() + " closed: " + cause
                     .getMessage() + " (raise -XX:MaxDirectMemorySize or the heap in EDGE_JAVA_OPTS)");
+            if (current != null) {
+                // the request it was reading (an upload's body, most often) is answered 503 and Retry-After, and logged
+                // so, not left for the close to make a 499 of, as if its client had gone
+                current.fail(cause);
+            }
         } else {
             clientReset = cause instanceof IOException; // a read that failed: reset by the client, most often
             LOG.debug("connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
