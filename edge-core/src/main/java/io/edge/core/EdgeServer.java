@@ -227,7 +227,7 @@ public final class EdgeServer implements AutoCloseable {
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, maxHeap / 2 / (2L * headerBlock + HEAP_PER_CONNECTION)));
     }
 
-    /** {@code next} with {@code max-connections} held to {@link #heapRoomFor}; a warning says so once per value. */
+    /** {@code next} with {@code max-connections} held to {@link #heapRoomFor}; a line says so once per value. */
     private ServerSettings withinHeap(ServerSettings next, int configured) {
         long maxHeap = Runtime.getRuntime().maxMemory();
         int cap = heapRoomFor(maxHeap, next.limits().headerBlock());
@@ -236,7 +236,9 @@ public final class EdgeServer implements AutoCloseable {
         }
         if (heapLoweredFrom != configured) {
             heapLoweredFrom = configured;
-            LOG.warn("edge.server.max-connections {} lowered to {}: each connection may hold a request head of up to "
+            // said as the content cache's hold to the direct memory limit is: a default (10000) the JVM's own
+            // default heap on a small machine (a quarter of 1 GiB) cannot carry, not a setting to mend
+            LOG.info("edge.server.max-connections {} lowered to {}: each connection may hold a request head of up to "
                     + "limits.header-block {} bytes, about twice that in the heap, and half of the heap (of {} MiB) is "
                     + "theirs; raise it (EDGE_JAVA_OPTS=-Xmx...) to keep {}, or lower limits.header-block", configured,
                     cap, next.limits().headerBlock(), maxHeap >> 20, configured);

@@ -165,7 +165,10 @@ class ReloadIT {
                 reload(edge, 2);
                 assertThat(EdgeProcess.get(http, port, "/x.txt")).isEqualTo("site a");
                 edge.awaitOutput("generation 1 retired");
-                assertThat(edge.output()).doesNotContain("edge.server").doesNotContain("WARN");
+                // what the reload said: the start may say what the test JVM's small heap holds max-connections to
+                String output = edge.output();
+                assertThat(output.substring(output.indexOf("SIGHUP: reloading"))).doesNotContain("edge.server")
+                        .doesNotContain("WARN");
                 assertThat(EdgeProcess.get(http, port, "/x.txt")).isEqualTo("site a");
             });
         }
