@@ -52,6 +52,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -1769,6 +1770,12 @@ final class SettingsMapper {
             } else if (!value.chars().allMatch(c -> c == '\t' || !Character.isISOControl(c))) {
                 params.problem(name, LocationMatch.quoted(value) + " has a control character",
                         "a value without control characters but tab");
+            } else if (nginxVariableIn(value) != null) {
+                // nginx expands fastcgi_param's variables; here "$https" went to PHP as those six characters, which
+                // Symfony's and Laravel's isSecure() take for HTTPS on a plain connection
+                params.problem(name, LocationMatch.quoted(value) + " names nginx's $" + nginxVariableIn(value)
+                        + ", which fastcgi-params send as written, not expanded", "a fixed value (edge passes the "
+                        + "request's own params itself; HTTPS = \"on\" where a proxy in front ends TLS)");
             } else if (hasLoneSurrogate(value)) {
                 // no character: its UTF-8 bytes are a "?"
                 params.problem(name, "has half of a UTF-16 pair (\\ud800 to \\udfff alone), no character",
@@ -1785,6 +1792,29 @@ final class SettingsMapper {
     }
 
     private static final Pattern CGI_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    /** A variable as nginx writes one: {@code $name} or {@code ${name}}. */
+    private static final Pattern VARIABLE = Pattern.compile("\\$\\{?([a-z_][a-z0-9_]*)");
+    /** Variables of nginx's fastcgi_param lines (Debian's fastcgi_params, snippets) besides the access log's. */
+    private static final Set<String> FASTCGI_PARAM_VARIABLES = Set.of("https", "document_root", "realpath_root",
+            "fastcgi_script_name", "fastcgi_path_info", "request_filename", "content_type", "content_length",
+            "remote_port", "remote_user", "request_scheme", "server_software", "nginx_version", "hostname",
+            "request_body", "request_id", "ssl_protocol", "ssl_cipher", "ssl_client_verify", "ssl_client_s_dn");
+
+    /**
+     * The first of nginx's variables {@code value} names ({@code $https}, {@code ${host}}, {@code $http_x_forwarded_for}),
+     * or null: a literal {@code $} before anything else ({@code pa$$w0rd} names no variable of nginx's) is kept.
+     */
+    static String nginxVariableIn(String value) {
+        Matcher m = VARIABLE.matcher(value);
+        while (m.find()) {
+            String name = m.group(1);
+            if (LogFormat.VARIABLES.contains(name) || FASTCGI_PARAM_VARIABLES.contains(name)
+                    || name.startsWith("http_") || name.startsWith("arg_") || name.startsWith("cookie_")) {
+                return name;
+            }
+        }
+        return null;
+    }
     /** The params edge derives from the request and its script, which a location may not fix. */
     private static final Set<String> REQUEST_PARAMS = Set.of("SCRIPT_FILENAME", "SCRIPT_NAME", "PATH_INFO",
             "PATH_TRANSLATED", "REQUEST_URI", "DOCUMENT_URI", "DOCUMENT_ROOT", "QUERY_STRING", "REQUEST_METHOD",

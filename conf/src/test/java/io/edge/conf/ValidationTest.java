@@ -231,6 +231,26 @@ class ValidationTest {
     }
 
     /**
+     * A fastcgi-params value that names one of nginx's variables is a problem: nginx expands them, edge sends the value
+     * as written, and Debian's {@code fastcgi_param HTTPS $https if_not_empty} copied over told PHP "$https" (true to
+     * Symfony's and Laravel's isSecure()) on every plain request. A lone "$" or one before no such name is kept.
+     */
+    @Test
+    void aFastcgiParamNamingAnNginxVariableIsAProblem() throws Exception {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php, fastcgi-params {
+                  HTTPS = "$https", SERVER_NAME_X = "${host}", FORWARDED = "for=$http_x_forwarded_for",
+                  DB_PASSWORD = "pa$$w0rd", PRICE = "$5", APP_ENV = prod } }] }]
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
+                """);
+        assertThat(problems).extracting(ConfigProblem::key).containsExactly(
+                "edge.sites[0].locations[0].fastcgi-params.FORWARDED",
+                "edge.sites[0].locations[0].fastcgi-params.HTTPS",
+                "edge.sites[0].locations[0].fastcgi-params.SERVER_NAME_X");
+        assertThat(problems.get(1).message()).contains("$https", "send as written, not expanded");
+    }
+
+    /**
      * fastcgi-params name CGI variables, never one edge derives from each request (a fixed SCRIPT_FILENAME would run
      * another script than the one asked for), and hold no line break; the others reach the location, by name. An HTTP_
      * one replaces the client's header, as nginx's fastcgi_param does (Symfony's HTTP_X_SENDFILE_TYPE).
