@@ -999,8 +999,15 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                     .getMessage() + " (raise -XX:MaxDirectMemorySize or the heap in EDGE_JAVA_OPTS)");
             if (current != null) {
                 // the request it was reading (an upload's body, most often) is answered 503 and Retry-After, and logged
-                // so, not left for the close to make a 499 of, as if its client had gone
-                current.fail(cause);
+                // so, not left for the close to make a 499 of, as if its client had gone; the connection ends after
+                // it, so no request pipelined behind it starts (it would run for nobody, and be logged 499)
+                closeAfterCurrent = true;
+                try {
+                    current.fail(cause);
+                } finally {
+                    ctx.close();
+                }
+                return;
             }
         } else {
             clientReset = cause instanceof IOException; // a read that failed: reset by the client, most often
