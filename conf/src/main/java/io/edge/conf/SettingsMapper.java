@@ -1793,12 +1793,13 @@ final class SettingsMapper {
 
     private static final Pattern CGI_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     /** A variable as nginx writes one: {@code $name} or {@code ${name}}. */
-    private static final Pattern VARIABLE = Pattern.compile("\\$\\{?([a-z_][a-z0-9_]*)");
+    private static final Pattern VARIABLE = Pattern.compile("\\$\\{?([a-z_][a-z0-9_]*)", Pattern.CASE_INSENSITIVE);
     /** Variables of nginx's fastcgi_param lines (Debian's fastcgi_params, snippets) besides the access log's. */
     private static final Set<String> FASTCGI_PARAM_VARIABLES = Set.of("https", "document_root", "realpath_root",
             "fastcgi_script_name", "fastcgi_path_info", "request_filename", "content_type", "content_length",
             "remote_port", "remote_user", "request_scheme", "server_software", "nginx_version", "hostname",
-            "request_body", "request_id", "ssl_protocol", "ssl_cipher", "ssl_client_verify", "ssl_client_s_dn");
+            "request_body", "request_id", "request_length", "ssl_protocol", "ssl_cipher", "ssl_client_verify",
+            "ssl_client_s_dn", "ssl_server_name", "proxy_protocol_addr", "proxy_protocol_port", "realip_remote_addr");
 
     /**
      * The first of nginx's variables {@code value} names ({@code $https}, {@code ${host}}, {@code $http_x_forwarded_for}),
@@ -1807,7 +1808,7 @@ final class SettingsMapper {
     static String nginxVariableIn(String value) {
         Matcher m = VARIABLE.matcher(value);
         while (m.find()) {
-            String name = m.group(1);
+            String name = m.group(1).toLowerCase(Locale.ROOT); // nginx's names are case-insensitive
             if (LogFormat.VARIABLES.contains(name) || FASTCGI_PARAM_VARIABLES.contains(name)
                     || name.startsWith("http_") || name.startsWith("arg_") || name.startsWith("cookie_")) {
                 return name;

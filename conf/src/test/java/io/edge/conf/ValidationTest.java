@@ -240,13 +240,14 @@ class ValidationTest {
         List<ConfigProblem> problems = problems("""
                 sites = [{ root = www, locations = [{ match = "/", fastcgi = php, fastcgi-params {
                   HTTPS = "$https", SERVER_NAME_X = "${host}", FORWARDED = "for=$http_x_forwarded_for",
-                  DB_PASSWORD = "pa$$w0rd", PRICE = "$5", APP_ENV = prod } }] }]
+                  UPPER = "$Host", DB_PASSWORD = "pa$$w0rd", PRICE = "$5", SHELL = "$PATH", APP_ENV = prod } }] }]
                 fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
                 """);
         assertThat(problems).extracting(ConfigProblem::key).containsExactly(
                 "edge.sites[0].locations[0].fastcgi-params.FORWARDED",
                 "edge.sites[0].locations[0].fastcgi-params.HTTPS",
-                "edge.sites[0].locations[0].fastcgi-params.SERVER_NAME_X");
+                "edge.sites[0].locations[0].fastcgi-params.SERVER_NAME_X",
+                "edge.sites[0].locations[0].fastcgi-params.UPPER");
         assertThat(problems.get(1).message()).contains("$https", "send as written, not expanded");
     }
 

@@ -67,8 +67,8 @@ public final class EdgeServer implements AutoCloseable {
     private DescriptorLimit descriptorLimit = DescriptorLimit.UNKNOWN;
     /** The configured {@code max-connections} last said to be lowered, so that a reload keeping it says it once. */
     private int loweredFrom;
-    /** The configured max-connections the heap last held lower (said once per value). */
-    private int heapLoweredFrom;
+    /** The configured max-connections and what the heap last held it to (said once per pair). */
+    private long heapLoweredFrom;
     private EventLoopGroup acceptGroup;
     private EventLoopGroup ioGroup;
     private HttpServerContext context;
@@ -234,8 +234,9 @@ public final class EdgeServer implements AutoCloseable {
         if (next.maxConnections() <= cap) {
             return next;
         }
-        if (heapLoweredFrom != configured) {
-            heapLoweredFrom = configured;
+        long said = (long) configured << 32 | cap; // a reload that changes header-block alone moves the cap too
+        if (heapLoweredFrom != said) {
+            heapLoweredFrom = said;
             // said as the content cache's hold to the direct memory limit is: a default (10000) the JVM's own
             // default heap on a small machine (a quarter of 1 GiB) cannot carry, not a setting to mend
             LOG.info("edge.server.max-connections {} lowered to {}: each connection may hold a request head of up to "

@@ -190,7 +190,8 @@ public final class AccessLog {
                 return null;
             }
             // as return's: cookies joined with "; ", as nginx's $http_cookie
-            return exchange != null ? ReturnResponder.value(exchange, name) : request.headers().get(header);
+            return exchange != null ? ReturnResponder.value(exchange, name) : ReturnResponder.joined(header,
+                    request.headers().getAll(header));
         }
         return switch (name) {
             case "remote_addr" -> logged.remote() == null ? null

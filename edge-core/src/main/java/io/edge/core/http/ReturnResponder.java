@@ -211,6 +211,12 @@ public final class ReturnResponder implements Responder {
         });
     }
 
+    /** The lines of the field {@code header} as one value: joined by ", ", a Cookie's by "; ". */
+    static String joined(String header, List<String> values) {
+        return values.size() == 1 ? values.get(0)
+                : String.join(header.equalsIgnoreCase("cookie") ? "; " : ", ", values);
+    }
+
     /**
      * The value of the request variable {@code name} (see {@link Return#VARIABLES}); "" where the request has none. A
      * header sent in several lines is all of them, as nginx's (1.23 on; 1.22 for X-Forwarded-For and Cookie): joined
@@ -221,8 +227,7 @@ public final class ReturnResponder implements Responder {
         if (name.startsWith("http_")) {
             String header = name.substring(5).replace('_', '-');
             List<String> values = exchange.request().headers().getAll(header);
-            return values.isEmpty() ? "" : values.size() == 1 ? values.get(0)
-                    : String.join(header.equalsIgnoreCase("cookie") ? "; " : ", ", values);
+            return values.isEmpty() ? "" : joined(header, values);
         }
         if (name.startsWith("arg_")) {
             return RequestTarget.argument(exchange.query(), name.substring(4));
