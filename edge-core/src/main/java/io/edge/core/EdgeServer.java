@@ -227,7 +227,7 @@ public final class EdgeServer implements AutoCloseable {
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, maxHeap / 2 / (2L * headerBlock + HEAP_PER_CONNECTION)));
     }
 
-    /** {@code next} with {@code max-connections} held to {@link #heapRoomFor}; a line says so once per value. */
+    /** {@code next} with {@code max-connections} held to {@link #heapRoomFor}; a line says so once per value and cap. */
     private ServerSettings withinHeap(ServerSettings next, int configured) {
         long maxHeap = Runtime.getRuntime().maxMemory();
         int cap = heapRoomFor(maxHeap, next.limits().headerBlock());
