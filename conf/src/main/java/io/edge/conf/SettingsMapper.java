@@ -1761,6 +1761,7 @@ final class SettingsMapper {
                 continue;
             }
             int bytes = CgiParams.utf8Bytes(value).length(); // as it goes to the backend
+            String variable = nginxVariableIn(value);
             if (!CGI_NAME.matcher(name).matches()) {
                 params.problem(name, LocationMatch.quoted(name) + " is not a CGI variable name",
                         "letters, digits and '_', not starting with a digit (HTTPS, APP_ENV)");
@@ -1770,10 +1771,10 @@ final class SettingsMapper {
             } else if (!value.chars().allMatch(c -> c == '\t' || !Character.isISOControl(c))) {
                 params.problem(name, LocationMatch.quoted(value) + " has a control character",
                         "a value without control characters but tab");
-            } else if (nginxVariableIn(value) != null) {
+            } else if (variable != null) {
                 // nginx expands fastcgi_param's variables; here "$https" went to PHP as those six characters, which
                 // Symfony's and Laravel's isSecure() take for HTTPS on a plain connection
-                params.problem(name, LocationMatch.quoted(value) + " names nginx's $" + nginxVariableIn(value)
+                params.problem(name, LocationMatch.quoted(value) + " names nginx's $" + variable
                         + ", which fastcgi-params send as written, not expanded", "a fixed value (edge passes the "
                         + "request's own params itself; HTTPS = \"on\" where a proxy in front ends TLS)");
             } else if (hasLoneSurrogate(value)) {

@@ -407,13 +407,7 @@ class FcgiExchangeTest {
     @Test
     void aListenerThrowingOnTheBodyEndsTheExchangeWithoutBlamingTheBackend() {
         RuntimeException bug = new IllegalStateException("a bug of edge's");
-        Recorder throwing = new Recorder() {
-            @Override
-            public void onBody(ByteBuf chunk) {
-                chunk.release();
-                throw bug;
-            }
-        };
+        Recorder throwing = throwingOnBody(bug);
         start(true, throwing).endStdin();
         backend.writeInbound(record(6, "Content-Type: text/plain\r\n\r\nbody"));
         assertThat(throwing.error).isSameAs(bug);
@@ -427,30 +421,16 @@ class FcgiExchangeTest {
      * no bug of edge's, and 120 answers failed so wrote 120 traces of 30 lines.
      */
     @Test
-    void aListenerOutOfMemoryEndsTheExchangeWithALineAndNoTrace() {
+    void aListenerOutOfMemoryEndsTheExchangeWithALineAndNoTrace() throws Exception {
         OutOfMemoryError exhausted = new OutOfMemoryError("failed to allocate 851960 byte(s) of direct memory");
-        Recorder throwing = new Recorder() {
-            @Override
-            public void onBody(ByteBuf chunk) {
-                chunk.release();
-                throw exhausted;
-            }
-        };
-        ch.qos.logback.classic.Logger log =
-                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(FcgiExchange.class);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
-                new ch.qos.logback.core.read.ListAppender<>();
-        lines.start();
-        log.addAppender(lines);
-        try {
+        Recorder throwing = throwingOnBody(exhausted);
+        List<ch.qos.logback.classic.spi.ILoggingEvent> events = loggedEvents(FcgiExchange.class.getName(), () -> {
             start(true, throwing).endStdin();
-            backend.writeInbound(record(6, "Content-Type: text/plain\r\n\r\nbody"));
-        } finally {
-            log.detachAppender(lines);
-        }
+            return backend.writeInbound(record(6, "Content-Type: text/plain\r\n\r\nbody"));
+        });
         assertThat(throwing.error).isSameAs(exhausted);
         assertClosedAndNotPooled();
-        assertThat(lines.list).filteredOn(e -> e.getFormattedMessage().contains("could not be taken")).singleElement()
+        assertThat(events).filteredOn(e -> e.getFormattedMessage().contains("could not be taken")).singleElement()
                 .satisfies(e -> {
                     assertThat(e.getFormattedMessage()).contains("raise -XX:MaxDirectMemorySize");
                     assertThat(e.getThrowableProxy()).as("no stack trace").isNull();
@@ -801,6 +781,12 @@ class FcgiExchangeTest {
 
     /** What {@code run} logs to {@code logger}, formatted. */
     private static List<String> logged(String logger, Callable<?> run) throws Exception {
+        return loggedEvents(logger, run).stream().map(e -> e.getFormattedMessage()).toList();
+    }
+
+    /** What {@code run} logs to {@code logger}, as logged (with its throwable, if any). */
+    private static List<ch.qos.logback.classic.spi.ILoggingEvent> loggedEvents(String logger, Callable<?> run)
+            throws Exception {
         ch.qos.logback.classic.Logger log =
                 (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(logger);
         ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
@@ -812,7 +798,21 @@ class FcgiExchangeTest {
         } finally {
             log.detachAppender(lines);
         }
-        return lines.list.stream().map(e -> e.getFormattedMessage()).toList();
+        return lines.list;
+    }
+
+    /** A listener that throws {@code failure} taking a part of the body (the part released first, as it owns it). */
+    private static Recorder throwingOnBody(Throwable failure) {
+        return new Recorder() {
+            @Override
+            public void onBody(ByteBuf chunk) {
+                chunk.release();
+                if (failure instanceof RuntimeException runtime) {
+                    throw runtime;
+                }
+                throw (Error) failure;
+            }
+        };
     }
 
     /**
