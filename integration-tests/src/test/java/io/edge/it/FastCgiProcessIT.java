@@ -2,16 +2,22 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -84,6 +90,91 @@ class FastCgiProcessIT {
                 }, fpm::log);
             }
         }
+    }
+
+    /**
+     * Forty clients ask for a 900 KB page each and read nothing (a small receive window, never drained). What their
+     * connections do not take waits in the spool (memory, then its file): the part that came with the page's head in
+     * one read from php-fpm too. That part was written to the connection whole, beyond response-buffer.memory (a read's
+     * worth, some 300-850 KB), and forty such clients ran a 16 MiB direct memory out: answers failed. Every script runs
+     * to its end, and each client gets its whole page when it reads.
+     */
+    @Test
+    void clientsThatReadNothingHoldNoWholeReadInMemory() throws Exception {
+        int clients = 40;
+        int length = 900_000;
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path done = Files.createDirectories(dir.resolve("done"));
+        Files.writeString(www.resolve("page.php"), "<?php $id = (int) $_GET['id']; header('Content-Length: " + length + "'); echo str_repeat(chr(65 + $id % 26), "
+                + length + "); file_put_contents('" + done + "/' . $id, 'done');\n");
+        int fpmPort = EdgeProcess.freePort();
+        int port = EdgeProcess.freePort();
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 8\n")) {
+            Path conf = conf(port, fpm, "").resolveSibling("edge.conf");
+            Files.writeString(conf, Files.readString(conf).replace("max-connections = 2", "max-connections = 8"));
+            try (EdgeProcess edge = EdgeProcess.startWithJvmOptions(List.of("-XX:MaxDirectMemorySize=16m"),
+                    dir, "-c", conf.toString())) {
+                List<Socket> slow = new ArrayList<>();
+                try {
+                    edge.verify(() -> {
+                        edge.awaitListening(port);
+                        for (int id = 0; id < clients; id++) {
+                            Socket socket = new Socket();
+                            slow.add(socket);
+                            socket.setReceiveBufferSize(4096); // before the connect: a small window, drained only later
+                            socket.connect(new InetSocketAddress("127.0.0.1", port));
+                            socket.getOutputStream().write(("GET /page.php?id=" + id + " HTTP/1.1\r\nHost: a\r\n\r\n")
+                                    .getBytes(StandardCharsets.US_ASCII));
+                        }
+                        Awaits.await(() -> {
+                            try (Stream<Path> ended = Files.list(done)) {
+                                return ended.count() == clients;
+                            }
+                        }, "every script ended while its client read nothing");
+                        for (int id = 0; id < clients; id++) {
+                            InputStream in = slow.get(id).getInputStream();
+                            String head = new String(in.readNBytes(17), StandardCharsets.US_ASCII);
+                            assertThat(head).as("answer %d", id).isEqualTo("HTTP/1.1 200 OK\r\n");
+                            while (!readLine(in).isEmpty()) {
+                                // the rest of the head
+                            }
+                            byte[] body = in.readNBytes(length);
+                            assertThat(body.length).as("body bytes of answer %d", id).isEqualTo(length);
+                            assertThat(firstOtherThan(body, (byte) ('A' + id % 26)))
+                                    .as("the first byte of answer %d that is not its letter", id).isEqualTo(-1);
+                        }
+                        assertThat(edge.output().lines().filter(line -> line.contains(" WARN ") || line.contains(" ERROR ")))
+                                .as("warnings and errors").isEmpty();
+                    }, fpm::log);
+                } finally {
+                    for (Socket socket : slow) {
+                        socket.close();
+                    }
+                }
+            }
+        }
+    }
+
+    /** The index of the first byte of {@code bytes} that is not {@code expected}; -1 for none. */
+    private static int firstOtherThan(byte[] bytes, byte expected) {
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] != expected) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** A line of an answer's head, without its CRLF. */
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int c; (c = in.read()) != '\n'; ) {
+            if (c < 0) {
+                throw new IOException("connection closed in the head, after " + line);
+            }
+            line.append((char) c);
+        }
+        return line.toString().stripTrailing();
     }
 
     /**

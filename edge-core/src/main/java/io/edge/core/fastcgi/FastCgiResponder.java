@@ -38,6 +38,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -57,6 +58,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.FileSystemException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -116,9 +118,10 @@ import org.slf4j.LoggerFactory;
  * connection kept).
  *
  * <p>The response head is held until the backend read that brought it is done: a response that ended in that
- * read goes out as one message with its {@code Content-Length} (one buffer, one write); otherwise the head and
- * the body so far are written then, and the rest streams (chunked when the backend gave no length). An error
- * before that point still reaches the client as an error status.
+ * read goes out as one message with its {@code Content-Length} (one buffer, one write) if the connection takes it
+ * at once (up to its write buffer's high-water mark); otherwise the head is written then, the body so far goes as
+ * any later part of it (to the client while it takes it, else to the spool), and the rest streams (chunked when
+ * the backend gave no length). An error before that point still reaches the client as an error status.
  */
 public final class FastCgiResponder implements Responder {
 
@@ -686,8 +689,10 @@ public final class FastCgiResponder implements Responder {
         private boolean bodiless;
         /** The response head, not yet written while the response may still come whole in this read. */
         private HttpResponse heldHead;
-        /** Body that came with {@link #heldHead}; owned by the call until written or released. */
-        private ByteBuf heldBody;
+        /** Body that came with {@link #heldHead}, in order; owned by the call until written or released. */
+        private final ArrayDeque<ByteBuf> heldBody = new ArrayDeque<>();
+        /** Bytes in {@link #heldBody}. */
+        private long heldBytes;
         /** The body length the backend's head declared for the client, -1 for none (or no body to send). */
         private long declaredLength = -1;
         /**
@@ -893,28 +898,35 @@ public final class FastCgiResponder implements Responder {
             }
             exchange.offerCompression();
             exchange.write(head);
-            if (heldBody != null) {
-                ByteBuf body = heldBody;
-                heldBody = null;
-                exchange.write(new DefaultHttpContent(body));
+            relayHeld();
+        }
+
+        /**
+         * Passes the body held with the head on as any later part of it: to the client while it takes it, the rest to
+         * the spool. Written whole, a read's worth (up to ~1 MiB) sat in the connection's buffer for a client that
+         * reads nothing, beyond response-buffer.memory.
+         */
+        private void relayHeld() {
+            heldBytes = 0;
+            for (ByteBuf chunk; (chunk = heldBody.poll()) != null; ) {
+                relay(chunk);
             }
         }
 
         /**
          * The whole response arrived before any of it was written: one message with its length, which the HTTP
          * encoder turns into one buffer (no chunk framing, one write, and an HTTP/1.0 client keeps its
-         * connection).
+         * connection); past what the connection takes at once, its head with that length and the body relayed as
+         * a stream's ({@link #relayHeld}).
          */
         private void writeHeldResponse() {
             HttpResponse head = heldHead;
             heldHead = null;
-            ByteBuf body = heldBody != null ? heldBody : Unpooled.EMPTY_BUFFER;
-            heldBody = null;
             HttpHeaders headers = head.headers();
             if (!bodiless && !HttpUtil.isContentLengthSet(head)
                     && !headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
                 if (!exchange.isHead()) {
-                    headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+                    headers.set(HttpHeaderNames.CONTENT_LENGTH, heldBytes);
                 } else if (HttpMethod.GET.equals(request.method())) {
                     // A HEAD the backend saw as a GET: the length the GET gets, as a cached HEAD answer has it. A
                     // HEAD passed on as HEAD brings no body (PHP drops it), so there is no length to tell.
@@ -924,15 +936,45 @@ public final class FastCgiResponder implements Responder {
             if (declaredLength < 0 || relayed == declaredLength) {
                 exchange.offerCompression(); // a cut body keeps the length it declared, so the client sees it cut
             }
+            if (heldBytes > clientChannel.config().getWriteBufferHighWaterMark() || !exchange.isWritable()) {
+                // More than the connection takes at once: the head, then the body as any streamed one, so that what
+                // the client does not read yet goes to the spool (and its file), not all of it into memory.
+                exchange.write(new DefaultHttpResponse(head.protocolVersion(), head.status(), headers));
+                relayHeld();
+                if (spool != null && !spool.isEmpty()) {
+                    endAfterSpool = true; // the drain waiting ends the response
+                } else {
+                    endResponse();
+                }
+                return;
+            }
+            ByteBuf body = switch (heldBody.size()) {
+                case 0 -> Unpooled.EMPTY_BUFFER;
+                case 1 -> heldBody.poll();
+                default -> wholeHeldBody();
+            };
+            heldBytes = 0;
             completeResponse(exchange.writeAndFlush(new DefaultFullHttpResponse(head.protocolVersion(),
                     head.status(), body, headers, EmptyHttpHeaders.INSTANCE)));
         }
 
+        /**
+         * The held chunks as one buffer that owns them. Never consolidated: a composite past its most components
+         * copies them all into one new buffer, where a write takes them as they are.
+         */
+        private ByteBuf wholeHeldBody() {
+            CompositeByteBuf whole = clientChannel.alloc().compositeBuffer(heldBody.size());
+            for (ByteBuf chunk; (chunk = heldBody.poll()) != null; ) {
+                whole.addComponent(true, chunk);
+            }
+            return whole;
+        }
+
         private void releaseHeld() {
             heldHead = null;
-            if (heldBody != null) {
-                heldBody.release();
-                heldBody = null;
+            heldBytes = 0;
+            for (ByteBuf chunk; (chunk = heldBody.poll()) != null; ) {
+                chunk.release();
             }
         }
 
@@ -1265,9 +1307,15 @@ public final class FastCgiResponder implements Responder {
             }
             if (heldHead != null) {
                 // Held until this read from the backend is done: at most what one read delivers.
-                heldBody = heldBody == null ? chunk : append(heldBody, chunk);
+                heldBody.add(chunk);
+                heldBytes += chunk.readableBytes();
                 return;
             }
+            relay(chunk);
+        }
+
+        /** Writes {@code chunk} (owned by the call until now) to the client if it takes it now, else to the spool. */
+        private void relay(ByteBuf chunk) {
             if ((spool == null || spool.isEmpty()) && exchange.isWritable()) {
                 exchange.write(new DefaultHttpContent(chunk)); // flushed when this read from the backend is done
                 if (!exchange.isWritable()) {
@@ -1744,22 +1792,6 @@ public final class FastCgiResponder implements Responder {
             i++;
         }
         return uri.substring(i);
-    }
-
-    /**
-     * {@code tail} appended to {@code held}; takes ownership of both and returns the owner of the result. Never
-     * consolidated: a composite past its most components copies them all into one new buffer (a read of 13 records
-     * held 850 KB twice over, and out of direct memory that failed the answer), where a write takes them as they are.
-     */
-    private static ByteBuf append(ByteBuf held, ByteBuf tail) {
-        CompositeByteBuf composite;
-        if (held instanceof CompositeByteBuf c) {
-            composite = c;
-        } else {
-            composite = tail.alloc().compositeBuffer(Integer.MAX_VALUE);
-            composite.addComponent(true, held);
-        }
-        return composite.addComponent(true, tail);
     }
 
     /**
