@@ -2,6 +2,7 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.core.http.CapturedLog;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -123,6 +124,37 @@ class StaticFrontControllerIT {
                     assertThat(e.getFormattedMessage()).startsWith("GET /a/missing -> 500: more than 10 internal redirects");
                     assertThat(e.getThrowableProxy()).isNull();
                 });
+    }
+
+    /**
+     * A PHP front controller that a location of files takes ({@code ^~ /index.php} with {@code internal = true}, meant
+     * to hide it, is met before any regex location that runs PHP): never sent as a file, its source. 404 and a line
+     * in the log. It was sent, {@code <?php} and all, for every path that names no file.
+     */
+    @Test
+    void aPhpFrontControllerThatALocationOfFilesTakesIsNeverSentAsItsSource() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("index.php"), "<?php $secret = 'db-password';");
+        Files.writeString(www.resolve("app.css"), "body{}");
+        CapturedLog lines = CapturedLog.of("io.edge.core.statics.StaticResponder");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/", front-controller = "/index.php" }
+                  { match = "^~ /index.php", internal = true }
+                ] }]
+                """)) {
+            for (String path : new String[] {"/foo?x=1", "/blog/hello", "/app.css/x"}) {
+                HttpResponse<String> response = send(edge, "GET", path);
+                assertThat(response.statusCode()).as(path).isEqualTo(404);
+                assertThat(response.body()).as(path).doesNotContain("db-password");
+            }
+            assertThat(send(edge, "GET", "/index.php").statusCode()).as("its own path, internal").isEqualTo(404);
+            assertThat(send(edge, "GET", "/app.css").body()).as("a file is itself").isEqualTo("body{}");
+            assertThat(lines.warnings()).as("one line for the three, throttled").singleElement().asString()
+                    .contains("GET /foo?x=1 -> 404: front-controller /index.php routes to location \"^~ /index.php\"");
+        } finally {
+            lines.close();
+        }
     }
 
     private static HttpResponse<String> send(EdgeHarness edge, String method, String path) throws Exception {

@@ -125,6 +125,8 @@ public final class StaticResponder implements Responder {
     private final ContentCache.Stat revalidation = new Revalidation();
     /** Files refused (403) for their permissions or a link on their way: many clients may ask for one. */
     private final ThrottledWarnings refusals = new ThrottledWarnings(LOG, System::nanoTime);
+    /** Front controllers not sent as their source: every request for a missing path may meet one. */
+    private static final ThrottledWarnings SOURCE_REFUSED = new ThrottledWarnings(LOG, System::nanoTime);
     private final int inlineLimit;
     private volatile boolean directMemoryWarned;
     /**
@@ -417,8 +419,32 @@ public final class StaticResponder implements Responder {
         if (front == null || front.equals(exchange.path())) {
             return false;
         }
+        if (isPhpName(front)) {
+            LocationSettings lands;
+            try {
+                lands = exchange.locationOf(front);
+            } catch (HttpStatusException gaveUp) { // a location's regex on the front controller's path
+                exchange.fail(gaveUp);
+                return true;
+            }
+            if (lands != null && lands.handler() == LocationSettings.Handler.STATIC) {
+                // A location of files takes the script ("^~ /index.php" with internal = true, which no regex
+                // overrides, to hide it): it would be sent as a file, its source (nginx sends it). 404, as a
+                // front controller that is missing.
+                SOURCE_REFUSED.warn(FrontControllerSource.class, exchange.request().method() + " "
+                        + exchange.request().uri() + " -> 404: front-controller " + front + " routes to location \""
+                        + lands.match() + "\", which serves files: never sent as its source; let a location with"
+                        + " fastcgi take that path");
+                exchange.sendError(HttpResponseStatus.NOT_FOUND);
+                return true;
+            }
+        }
         exchange.redirect(front);
         return true;
+    }
+
+    /** The kind of {@link #SOURCE_REFUSED}'s warning. */
+    private static final class FrontControllerSource {
     }
 
     private void tryIndex(Exchange exchange, PathResolver resolver, String directory, int i, boolean mayRetry) {
