@@ -113,7 +113,9 @@ record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) 
                     + " a backslash)");
         }
         try {
-            return Pattern.compile(java, flags);
+            // UNIX_LINES: only a line feed ends a line, as in PCRE: Java's $ also matched before a last \r, U+0085,
+            // U+2028 or U+2029 and its . none of them ("/a.jpg%0d" was taken by "~ \.jpg$", nginx's is not)
+            return Pattern.compile(java, flags | Pattern.UNIX_LINES);
         } catch (PatternSyntaxException e) {
             throw new IllegalArgumentException("bad regular expression: " + e.getDescription()
                     + (e.getIndex() >= 0 ? " at index " + e.getIndex() : ""));

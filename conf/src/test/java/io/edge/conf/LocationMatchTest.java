@@ -20,6 +20,22 @@ class LocationMatchTest {
         assertThat(LocationMatch.parse("~* \\.PHP$").regex().matcher("/a.php").find()).isTrue();
     }
 
+    /**
+     * Only a line feed ends a line, as in nginx's PCRE: a path that ends in a carriage return (%0d), U+0085, U+2028 or
+     * U+2029 does not end in ".jpg", and . matches those characters.
+     */
+    @Test
+    void onlyALineFeedEndsALine() {
+        java.util.regex.Pattern jpg = LocationMatch.parse("~ \\.jpg$").regex();
+        java.util.regex.Pattern capture = LocationMatch.parse("~ ^/rcap/(.*)$").regex();
+        for (String end : new String[] {"\r", "\u0085", "\u2028", "\u2029"}) {
+            assertThat(jpg.matcher("/a.jpg" + end).find()).as("%04x", (int) end.charAt(0)).isFalse();
+            assertThat(capture.matcher("/rcap/a" + end + "b").matches()).as("%04x", (int) end.charAt(0)).isTrue();
+        }
+        assertThat(jpg.matcher("/a.jpg\n").find()).as("before a last line feed, as PCRE's $").isTrue();
+        assertThat(capture.matcher("/rcap/a\nb").matches()).as(". is no line feed, as PCRE's").isFalse();
+    }
+
     @Test
     void rejects() {
         assertThatIllegalArgumentException().isThrownBy(() -> LocationMatch.parse("~*")).withMessage("has no regular expression");
