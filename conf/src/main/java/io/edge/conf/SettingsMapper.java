@@ -1740,6 +1740,11 @@ final class SettingsMapper {
                     || value.strip().length() != value.length()) {
                 headers.problem(name, "\"" + value.replace("\n", "\\n").replace("\r", "\\r")
                         + "\" is not a header value", "printable ASCII without leading or trailing spaces");
+            } else if (nginxVariableIn(value) != null) {
+                // nginx's add_header expands them; here Access-Control-Allow-Origin: $http_origin went to every
+                // browser as those twelve characters
+                headers.problem(name, LocationMatch.quoted(value) + " names nginx's $" + nginxVariableIn(value)
+                        + ", which headers send as written, not expanded", "a fixed value");
             } else if (result.put(name, value) != null) {
                 headers.problem(name, name + " is set twice (names are compared ignoring case)", "each name once");
             }

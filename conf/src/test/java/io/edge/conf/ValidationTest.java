@@ -252,6 +252,25 @@ class ValidationTest {
     }
 
     /**
+     * So is a headers value that names one: nginx's add_header expands it, edge sends it as written (a CORS line,
+     * Access-Control-Allow-Origin $http_origin, told every browser "$http_origin").
+     */
+    @Test
+    void aHeaderValueNamingAnNginxVariableIsAProblem() throws Exception {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [{ match = "/", headers {
+                  Access-Control-Allow-Origin = "$http_origin", X-Host = "${host}", X-Request-Id = "$request_id",
+                  X-Price = "$5", X-Frame-Options = DENY } }] }]
+                """);
+        assertThat(problems).extracting(ConfigProblem::key).containsExactly(
+                "edge.sites[0].locations[0].headers.Access-Control-Allow-Origin",
+                "edge.sites[0].locations[0].headers.X-Host",
+                "edge.sites[0].locations[0].headers.X-Request-Id");
+        assertThat(problems.get(0).message()).isEqualTo("\"$http_origin\" names nginx's $http_origin, which headers"
+                + " send as written, not expanded");
+    }
+
+    /**
      * fastcgi-params name CGI variables, never one edge derives from each request (a fixed SCRIPT_FILENAME would run
      * another script than the one asked for), and hold no line break; the others reach the location, by name. An HTTP_
      * one replaces the client's header, as nginx's fastcgi_param does (Symfony's HTTP_X_SENDFILE_TYPE).
