@@ -839,10 +839,11 @@ public final class Edge {
 
     /**
      * At a stop, once the clients are gone and before the event loops stop (they run the connections a script's end is
-     * seen on): closes the pools of every generation that connect to a php-fpm edge spawned and waits for them as a
-     * reload's retirement does ({@link #awaitWorkers}). Called by {@link #stop} with the lock held.
+     * seen on, and the listeners of requests still queued): closes the pools of every generation, and waits for those
+     * that connect to a php-fpm edge spawned as a reload's retirement does ({@link #awaitWorkers}). Called by
+     * {@link #stop} with the lock held.
      */
-    private void awaitSpawnedWorkers(long deadlineNanos, BooleanSupplier giveUp) {
+    private void closePoolsAwaitingSpawnedWorkers(long deadlineNanos, BooleanSupplier giveUp) {
         // those retiring, and those whose retirement is waiting for their scripts already (it waits on until this
         // wait is over: drainOver)
         List<Generation> all = new ArrayList<>(retiring);
@@ -850,15 +851,20 @@ public final class Edge {
         if (current != null) {
             all.add(current);
         }
+        Set<BackendPool> pools = Collections.newSetFromMap(new IdentityHashMap<>());
         Set<BackendPool> spawned = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Generation g : all) {
             g.pools.forEach((group, pool) -> {
+                pools.add(pool);
                 if (g.supervisors.containsKey(group)) {
                     spawned.add(pool);
                 }
             });
         }
-        spawned.forEach(pool -> closeQuietly("a backend pool", pool::close));
+        // Every pool, not only a spawned php-fpm's: a request still queued (a POST whose client left, waiting to be
+        // sent again after an FCGI_OVERLOADED) is failed while its event loop still runs its listener. Closed after the
+        // loops stopped, the failure never reached it and its request body was never released (a CI leak report).
+        pools.forEach(pool -> closeQuietly("a backend pool", pool::close));
         awaitWorkers(spawned, deadlineNanos, giveUp);
         if (System.nanoTime() - deadlineNanos >= 0) {
             // The drain is over, its clients cut off: scripts still running end now (php-fpm's fast stop), not after
@@ -1308,8 +1314,9 @@ public final class Edge {
      * Drains and stops everything (the temporary run directory included); returns true if every connection
      * finished within the drain timeout. The php-fpm edge started stops last, once the drain is over: requests
      * still waiting for a PHP worker get one, and scripts running on after their answer end first (within the drain
-     * timeout: {@link #awaitSpawnedWorkers}). A start or reload waiting for a php-fpm it spawned is not waited out:
-     * that php-fpm is stopped first, the start or reload fails, and this stops whatever else it had started.
+     * timeout: {@link #closePoolsAwaitingSpawnedWorkers}). A start or reload waiting for a php-fpm it spawned is not
+     * waited out: that php-fpm is stopped first, the start or reload fails, and this stops whatever else it had
+     * started.
      */
     public boolean stop() {
         stopped = true;
@@ -1322,7 +1329,7 @@ public final class Edge {
             if (server != null && !serverStopped) {
                 serverStopped = true; // a second stop (a failed start's, then its caller's) finds its loops gone
                 try {
-                    clean = server.shutdown(this::awaitSpawnedWorkers);
+                    clean = server.shutdown(this::closePoolsAwaitingSpawnedWorkers);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     clean = false;

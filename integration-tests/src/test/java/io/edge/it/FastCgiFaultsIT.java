@@ -173,6 +173,40 @@ class FastCgiFaultsIT {
         Awaits.await(() -> fake.answeredAfterOverload.get() > answered, "the POST sent again and run");
     }
 
+    /**
+     * Such a POST, waiting to be sent again (the backend overloaded each time) when edge stops: failed while its event
+     * loop still runs, so its body is let go. The pools were closed after the loops had stopped: the failure never
+     * reached the request (Netty: "Failed to submit a listener notification task"), and its body stayed held (a
+     * paranoid leak report in CI).
+     */
+    @Test
+    void aPostWaitingToBeSentAgainWhenEdgeStopsIsFailedOnItsLoop() throws Exception {
+        Path own = Files.createDirectories(dir.resolve("stopping"));
+        CapturedLog notifications = CapturedLog.of("io.netty.util.concurrent.DefaultPromise");
+        CapturedLog calls = CapturedLog.of("io.edge.core.fastcgi.FastCgiResponder");
+        EdgeHarness stopping = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "%s", locations = [{ match = "/", fastcgi = busy }] }]
+                fastcgi.backends.busy { addresses = ["unix:%s"], queue.timeout = 60 s }
+                """.formatted(dir.resolve("www"), dir.resolve("fake.sock")));
+        try {
+            int before = fake.overloadedAnswers.get();
+            try (Socket client = new Socket()) {
+                client.connect(stopping.address());
+                client.getOutputStream().write(("POST /busy/overloaded.php?k=stop HTTP/1.1\r\nHost: a\r\n"
+                        + "Content-Length: 9\r\n\r\npayload=1").getBytes(StandardCharsets.US_ASCII));
+            }
+            Awaits.await(() -> fake.overloadedAnswers.get() >= before + 2, "the POST refused twice, to be sent again");
+        } finally {
+            stopping.close();
+            notifications.close();
+            calls.close();
+        }
+        assertThat(notifications.lines()).as("failures that could not reach their request").isEmpty();
+        assertThat(calls.warnings()).as("the request's end, said").anySatisfy(line -> assertThat(line)
+                .contains("POST /busy/overloaded.php?k=stop", "refused by the backend, overloaded, ",
+                        "fastcgi group busy: shutting down"));
+    }
+
     @Test
     void aClientThatStopsSendingItsBodyGets408AndTheBackendNeverSeesTheRequest() throws Exception {
         assertThat(get("/ok.php").statusCode()).isEqualTo(200);

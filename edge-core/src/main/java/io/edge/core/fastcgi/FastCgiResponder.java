@@ -1654,7 +1654,10 @@ public final class FastCgiResponder implements Responder {
                     // nobody else is told: the access log has its 499, not that the request then failed
                     unattendedFailures.warn(Call.class, "[" + requestId + "] " + request.method() + " "
                             + LogText.escapeControls(request.uri()) + ", its client gone before the answer: "
-                            + (backend == null ? "never reached the backend: " : "failed at the backend: ") + cause);
+                            + (backend != null ? "failed at the backend: "
+                                    : overloadedRetries > 0 ? "refused by the backend, overloaded, " + overloadedRetries
+                                            + (overloadedRetries == 1 ? " time, then: " : " times, then: ")
+                                    : "never reached the backend: ") + cause);
                 }
             } else if (!(tap != null && tap.onError(cause))) {
                 exchange.fail(cause);
