@@ -177,7 +177,8 @@ public record LocationSettings(
      *
      * @param level     zlib's level, 1 (fastest, nginx's default) to 9 (smallest)
      * @param minLength answers that declare a shorter length (Content-Length) go as they are
-     * @param types     media types compressed, lower case, without parameters ({@code text/html}); {@code *} is any
+     * @param types     media types compressed, lower case, without parameters ({@code text/css}); {@code *} is any;
+     *                  text/html is compressed whatever it holds
      */
     public record Gzip(int level, long minLength, Set<String> types) {
 
@@ -185,9 +186,12 @@ public record LocationSettings(
             types = Set.copyOf(types);
         }
 
-        /** Whether an answer of {@code mediaType} (lower case, without parameters) is compressed. */
+        /**
+         * Whether an answer of {@code mediaType} (lower case, without parameters) is compressed: one of {@link #types},
+         * and text/html always, as nginx's gzip_types always has it.
+         */
         public boolean compresses(String mediaType) {
-            return types.contains(mediaType) || types.contains("*");
+            return types.contains(mediaType) || types.contains("*") || "text/html".equals(mediaType);
         }
     }
 
