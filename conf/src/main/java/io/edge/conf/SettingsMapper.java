@@ -1861,7 +1861,8 @@ final class SettingsMapper {
         if (value == null) {
             return null;
         }
-        String expected = "off, epoch, max, or a duration such as 30 d (0 to 3650 d)";
+        // nginx's "expires -1" (a page asked for every time) is epoch here
+        String expected = "off, epoch (nginx's expires -1), max, or a duration such as 30 d (0 to 3650 d)";
         if (Section.isBareNumber(value)) {
             location.invalid("expires", Section.render(value) + " has no unit", expected);
             return null;

@@ -67,7 +67,10 @@ class ExpiresConfigTest {
                 tuple("edge.sites[0].locations[4].expires", 7));
         assertThat(e.problems().get(4).message()).isEqualTo("3600 has no unit");
         assertThat(e.problems().get(0).toString()).endsWith("expires: \"forever\" is not a duration "
-                + "(expected: off, epoch, max, or a duration such as 30 d (0 to 3650 d))");
+                + "(expected: off, epoch (nginx's expires -1), max, or a duration such as 30 d (0 to 3650 d))");
         assertThat(e.problems().get(1).message()).isEqualTo("\"-5 s\" is out of range");
+        // nginx's "expires -1" copied over: the expected names what it is here
+        assertThat(e.problems().get(4).toString()).endsWith("(expected: off, epoch (nginx's expires -1), max, or a "
+                + "duration such as 30 d (0 to 3650 d))");
     }
 }
