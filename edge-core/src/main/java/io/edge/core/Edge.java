@@ -1314,7 +1314,8 @@ public final class Edge {
      * Drains and stops everything (the temporary run directory included); returns true if every connection
      * finished within the drain timeout. The php-fpm edge started stops last, once the drain is over: requests
      * still waiting for a PHP worker get one, and scripts running on after their answer end first (within the drain
-     * timeout: {@link #closePoolsAwaitingSpawnedWorkers}). A start or reload waiting for a php-fpm it spawned is not
+     * timeout: {@link #closePoolsAwaitingSpawnedWorkers}); a request still queued for any backend then (its client
+     * gone: a POST that runs without it) fails, logged. A start or reload waiting for a php-fpm it spawned is not
      * waited out: that php-fpm is stopped first, the start or reload fails, and this stops whatever else it had
      * started.
      */

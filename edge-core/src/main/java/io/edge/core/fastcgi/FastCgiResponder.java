@@ -705,8 +705,9 @@ public final class FastCgiResponder implements Responder {
         /** The backend sent more body than it declared; the excess was dropped. */
         private boolean overrun;
         /**
-         * The client had the whole body the head declared and its answer ended, while the script went on
-         * ({@link #answerIsWhole}); what the backend sends after is for nobody but the tap.
+         * The client had (or has in the spool, to be drained) the whole body the head declared and its answer ended
+         * or ends with that drain, while the script went on ({@link #answerIsWhole}); what the backend sends after is
+         * for nobody but the tap.
          */
         private boolean answeredWhole;
         /** The client's answer was ended ({@link #completeResponse}). */
@@ -1292,8 +1293,10 @@ public final class FastCgiResponder implements Responder {
                 headBodyLength += chunk.readableBytes();
             }
             if (answeredWhole && chunk.isReadable() && !overrun) {
-                overrun = true; // said here: the answer was completed before these came
-                warnOverrun();
+                overrun = true;
+                if (responseEnded) {
+                    warnOverrun(); // the answer was completed before these came; else completeResponse says it
+                }
             }
             if (takenOver || redirected || exchange.isHead() || !exchange.clientChannel().isActive()) {
                 chunk.release();
@@ -1399,7 +1402,9 @@ public final class FastCgiResponder implements Responder {
         /**
          * Ends the client's answer, whole ({@link #answerIsWhole}), so that the next request on its connection goes on
          * now rather than after the script (or, behind a script that works past timeouts.read, never: the connection
-         * was closed as if cut). The backend is read on to its end, for the tap alone; its slot stays taken until the
+         * was closed as if cut); once the spool is drained where some of it waits there (a page larger than the
+         * connection takes at once, to a slow client: one that leaves meanwhile ends the script's request as any
+         * client leaving does). The backend is read on to its end, for the tap alone; its slot stays taken until the
          * script ends, as php-fpm's worker is.
          */
         private void endWhole() {

@@ -430,11 +430,17 @@ public final class StaticResponder implements Responder {
             if (lands != null && lands.handler() == LocationSettings.Handler.STATIC) {
                 // A location of files takes the script ("^~ /index.php" with internal = true, which no regex
                 // overrides, to hide it): it would be sent as a file, its source (nginx sends it). 404, as a
-                // front controller that is missing.
-                SOURCE_REFUSED.warn(FrontControllerSource.class, exchange.request().method() + " "
-                        + exchange.request().uri() + " -> 404: front-controller " + front + " routes to location \""
-                        + lands.match() + "\", which serves files: never sent as its source; let a location with"
-                        + " fastcgi take that path");
+                // front controller that is missing. A PHP location's own front controller runs there, not by this
+                // redirect; it comes here only for a file its probe saw a moment before the open found it gone.
+                if (exchange.location().handler() == LocationSettings.Handler.FASTCGI) {
+                    LOG.debug("{} {} -> 404: the file its probe saw is gone, and its front controller's path routes"
+                            + " to a location of files", exchange.request().method(), exchange.request().uri());
+                } else {
+                    SOURCE_REFUSED.warn(FrontControllerSource.class, exchange.request().method() + " "
+                            + LogText.escapeControls(exchange.request().uri()) + " -> 404: front-controller " + front
+                            + " routes to location \"" + lands.match() + "\", which serves files: never sent as its"
+                            + " source; let a location with fastcgi take that path");
+                }
                 exchange.sendError(HttpResponseStatus.NOT_FOUND);
                 return true;
             }
