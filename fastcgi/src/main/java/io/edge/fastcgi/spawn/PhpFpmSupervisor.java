@@ -104,6 +104,8 @@ public final class PhpFpmSupervisor implements AutoCloseable {
     static final long BACKOFF_MAX_MILLIS = 5_000;
     /** A master that ran this long before dying counts as healthy: the restart backoff starts over. */
     static final Duration STABLE_RUN = Duration.ofSeconds(10);
+    /** How often a running php-fpm's socket file is looked for ({@link #checkSocket}). */
+    static final Duration SOCKET_CHECK = Duration.ofSeconds(5);
 
     private static final Pattern POOL_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
 
@@ -244,10 +246,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             state = State.STARTING;
         }
         try {
-            Path runDir = configFile.getParent();
-            if (!Files.isDirectory(runDir)) {
-                Files.createDirectories(runDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            }
+            makeRunDir();
             refuseForeignListener(); // before touching its config
             Files.writeString(configFile, config(runningAsRoot()));
             Files.deleteIfExists(socketFile); // stale, nobody accepts on it
@@ -274,6 +273,12 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             Runtime.getRuntime().addShutdownHook(shutdownHook);
         }
         launched.onExit().thenAccept(this::exited);
+        try {
+            restarter.scheduleWithFixedDelay(this::checkSocket, SOCKET_CHECK.toMillis(), SOCKET_CHECK.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException stopped) {
+            // stop() ran meanwhile: nothing to watch
+        }
         LOG.info("php-fpm for group {} ready: pid {}, {} workers, socket {}", groupName, launched.pid(), spawn.workers(), socketFile);
         String account = accountWarning(groupName, spawn, runningAsRoot());
         if (account != null) {
@@ -696,6 +701,33 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         }
     }
 
+    /** Creates the run directory, 0700, if it is not there. */
+    private void makeRunDir() throws IOException {
+        Path runDir = configFile.getParent();
+        if (!Files.isDirectory(runDir)) {
+            Files.createDirectories(runDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+    }
+
+    /**
+     * Restarts a running php-fpm whose socket file is gone: nothing could connect to it again (a temporary-file cleaner
+     * that removed the run directory, an operator's rm), and a php-fpm that lives on is never restarted for dying. Its
+     * run directory and config are made again by the restart. On the supervisor's thread, every {@link #SOCKET_CHECK}.
+     */
+    private void checkSocket() {
+        Process running;
+        synchronized (lock) {
+            if (state != State.RUNNING || Files.exists(socketFile)) {
+                return;
+            }
+            state = State.RESTARTING;
+            running = process;
+        }
+        LOG.warn("php-fpm for group {} (pid {}): its socket {} is gone (a temporary-file cleaner, or rm?), so nothing "
+                + "connects to it; restarting it", groupName, running.pid(), socketFile);
+        schedule(0);
+    }
+
     private void exited(Process exited) {
         long delay;
         synchronized (lock) {
@@ -743,6 +775,10 @@ public final class PhpFpmSupervisor implements AutoCloseable {
                 awaitSocketReleased();
             }
             refuseForeignListener();
+            makeRunDir(); // removed with the socket in it (checkSocket)
+            if (!Files.exists(configFile)) {
+                Files.writeString(configFile, config(runningAsRoot()));
+            }
             Files.deleteIfExists(socketFile);
             launched = onLauncher(() -> {
                 synchronized (lock) {

@@ -171,6 +171,31 @@ class PhpFpmSupervisorTest {
         assertThat(get()).startsWith("hello from ");
     }
 
+    /**
+     * Its run directory removed while php-fpm runs (a temporary-file cleaner under /tmp, where the default run-dir is):
+     * php-fpm lived on without a socket, every request waited for a restart that never came (503 after the queue
+     * timeout) until edge itself was restarted. The supervisor sees the socket gone and restarts php-fpm, with its run
+     * directory and config made again.
+     */
+    @Test
+    void aRunningPhpFpmWhoseSocketIsGoneIsRestarted() throws Exception {
+        started(2, List.of());
+        ProcessHandle master = ProcessHandle.of(supervisor.pid().orElseThrow()).orElseThrow();
+        Path run = dir.resolve("run");
+        try (var files = Files.walk(run)) {
+            for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(file);
+            }
+        }
+
+        await(() -> supervisor.restarts() == 1 && supervisor.state() == PhpFpmSupervisor.State.RUNNING,
+                "a restarted php-fpm");
+        assertThat(supervisor.pid().orElseThrow()).isNotEqualTo(master.pid());
+        await(() -> !master.isAlive(), "the old master gone");
+        assertThat(Files.getPosixFilePermissions(run)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+        assertThat(get()).startsWith("hello from ");
+    }
+
     @Test
     void stopIsGracefulRemovesTheSocketAndNeverRestarts() throws Exception {
         started(1, List.of());
