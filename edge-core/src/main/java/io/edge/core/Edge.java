@@ -236,6 +236,7 @@ public final class Edge {
         removeStaleTemporaryRunDirs();
         settings.warnings().forEach(warning -> LOG.warn("{}", warning));
         try {
+            EdgeServer.probeListen(settings.server()); // an address in use said as such, before a php-fpm is spawned
             current = build(settings, null);
             statsLogger = Executors.newSingleThreadScheduledExecutor(daemon("edge-stats"));
             statsLogger.scheduleAtFixedRate(this::logStats, STATS_PERIOD_S, STATS_PERIOD_S, TimeUnit.SECONDS);

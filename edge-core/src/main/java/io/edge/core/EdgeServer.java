@@ -28,6 +28,8 @@ import io.netty.util.NetUtil;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -174,6 +176,32 @@ public final class EdgeServer implements AutoCloseable {
             throw e;
         }
         return added;
+    }
+
+    /**
+     * Fails as {@link #bindNew} would where an address of {@code server}'s listen cannot be bound now (in use, not this
+     * machine's, a privileged port): tried with a socket of its own, closed at once. For a start, before anything else
+     * starts: a second edge on the same configuration said its first's php-fpm was "another process" to stop, as it
+     * spawned its own before it bound.
+     */
+    public static void probeListen(ServerSettings server) throws BindException {
+        BindException failed = null;
+        for (InetSocketAddress address : server.listen()) {
+            try (ServerSocketChannel probe = ServerSocketChannel.open()) {
+                probe.setOption(StandardSocketOptions.SO_REUSEADDR, true); // as the listener: TIME_WAIT is no use
+                probe.bind(address);
+            } catch (IOException e) {
+                BindException failure = bindFailure(address, server.writtenAt(address), e);
+                if (failed == null) {
+                    failed = failure;
+                } else {
+                    failed.addSuppressed(failure);
+                }
+            }
+        }
+        if (failed != null) {
+            throw failed;
+        }
     }
 
     /** Closes listeners {@link #bindNew} made that will not be used (the reload failed). */

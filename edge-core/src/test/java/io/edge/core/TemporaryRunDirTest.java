@@ -57,6 +57,22 @@ class TemporaryRunDirTest {
         }
     }
 
+    /**
+     * An address in use is found before php-fpm is spawned: a second edge started on the same configuration (its
+     * run-dir the first's) said the first's php-fpm was "another process" to stop, as it spawned its own before it
+     * bound; nothing is started now, the run directory not even written to.
+     */
+    @Test
+    void anAddressInUseIsSaidBeforeAnyPhpFpmIsSpawned() throws Exception {
+        Path runDir = dir.resolve("run");
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            EdgeSettings settings = load("127.0.0.1:" + taken.getLocalPort(), "\"" + runDir + "\"");
+            assertThatThrownBy(new Edge(settings)::start).hasMessageEndingWith("edge.server.listen[0]: 127.0.0.1:"
+                    + taken.getLocalPort() + ": address already in use");
+        }
+        assertThat(runDir.resolve("php")).as("no php-fpm spawned, no config written").doesNotExist();
+    }
+
     @Test
     void deletedWhenEdgeStopsBeforeStarting() throws Exception {
         EdgeSettings settings = load("127.0.0.1:0", "\"\"");
