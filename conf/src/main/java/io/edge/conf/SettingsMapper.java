@@ -303,8 +303,7 @@ final class SettingsMapper {
             } else if (Files.exists(accessLog) && !Files.isWritable(accessLog)) {
                 server.problem("access-log", accessLog + " is not writable", expected);
             } else if (!Files.isDirectory(accessLog.getParent())) {
-                server.problem("access-log", accessLog.getParent() + (Files.exists(accessLog.getParent())
-                        ? " is not a directory" : " does not exist"), expected);
+                server.problem("access-log", whyNoDirectory(accessLog.getParent()), expected);
             } else if (!Files.exists(accessLog) && !Files.isWritable(accessLog.getParent())) {
                 server.problem("access-log", "directory " + accessLog.getParent() + " is not writable", expected);
             } else if (!isCharacterDevice(accessLog)) {
@@ -398,8 +397,7 @@ final class SettingsMapper {
         } else if (Files.exists(file, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             server.problem("pid-file", file + " is not a regular file", expected);
         } else if (!Files.isDirectory(directory)) {
-            server.problem("pid-file", directory + (Files.exists(directory) ? " is not a directory" : " does not exist"),
-                    expected);
+            server.problem("pid-file", whyNoDirectory(directory), expected);
         } else if (!Files.isWritable(directory)) {
             server.problem("pid-file", "directory " + directory + " is not writable", expected);
         } else {
@@ -929,7 +927,7 @@ final class SettingsMapper {
             }
             try {
                 if (!Files.isRegularFile(file)) {
-                    pages.invalid(status, file + (Files.exists(file) ? " is not a file" : " does not exist"), expected);
+                    pages.invalid(status, whyNoFile(file, "is not a file"), expected);
                     continue;
                 }
                 String type = MimeLookup.typeOf(mimeTypes, file.getFileName().toString());
@@ -1900,8 +1898,24 @@ final class SettingsMapper {
         return path;
     }
 
+    /**
+     * Why {@code path} is no regular file: {@code notOne} (said after the path), not there, or out of edge's user's
+     * reach (EACCES on the way, which {@link Files#exists} takes for "not there": "does not exist" sent the user
+     * looking for a file that is there).
+     */
+    static String whyNoFile(Path path, String notOne) {
+        try {
+            Files.readAttributes(path, BasicFileAttributes.class);
+            return path + " " + notOne;
+        } catch (AccessDeniedException denied) {
+            return path + " cannot be reached by edge's user (no search permission on a directory on the way)";
+        } catch (IOException missing) { // a file on the way (ENOTDIR) too
+            return path + " does not exist";
+        }
+    }
+
     /** Why {@code path} is no directory: not one, not there, or out of edge's user's reach (EACCES on the way). */
-    private static String whyNoDirectory(Path path) {
+    static String whyNoDirectory(Path path) {
         try {
             Files.readAttributes(path, BasicFileAttributes.class);
             return path + " is not a directory";
