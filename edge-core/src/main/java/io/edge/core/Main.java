@@ -226,6 +226,17 @@ public final class Main implements Callable<Integer> {
             }
         }
         String message = e.getMessage();
+        if (e instanceof IllegalStateException && "failed to create a child event loop".equals(message)
+                && e.getCause() != null) {
+            // Netty's words alone: the cause (out of descriptors: each loop takes a few) was lost
+            Throwable cause = e.getCause();
+            while (cause.getCause() != null && cause.getCause() != cause) {
+                cause = cause.getCause();
+            }
+            return "server.io-threads: its event loops could not all be made (" + describe(cause) + "); each takes"
+                    + " a few file descriptors and threads: lower io-threads (0 = one per core), or raise the limits"
+                    + " (ulimit -n, LimitNOFILE= in a systemd unit)";
+        }
         return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
     }
 

@@ -77,4 +77,16 @@ class StartFailureTest {
                     .isEqualTo("edge.server.listen: 127.0.0.1:" + taken.getLocalPort() + ": address already in use");
         }
     }
+
+    /**
+     * Netty's "failed to create a child event loop" was all a start with more io-threads than descriptors allow said
+     * (io-threads = 400 under ulimit -n 1024): the setting and the system's reason now, as Netty wraps it.
+     */
+    @Test
+    void eventLoopsThatCannotBeMadeNameIoThreadsAndTheReason() {
+        IllegalStateException netty = new IllegalStateException("failed to create a child event loop",
+                new io.netty.channel.ChannelException(new IOException("epoll_create1() failed: Too many open files")));
+        assertThat(Main.describe(netty)).startsWith("server.io-threads: its event loops could not all be made "
+                + "(epoll_create1() failed: Too many open files); each takes a few file descriptors");
+    }
 }
