@@ -220,7 +220,9 @@ public final class EdgeServer implements AutoCloseable {
         added.forEach((address, listener) -> {
             bound.put(address, listener);
             context.addListener(listener);
-            LOG.info("listening on {} ({})", listener.localAddress(), epoll ? "epoll" : "nio");
+            // as the configuration writes an address (127.0.0.1:8080, [::1]:8080), not Java's /0:0:0:0:0:0:0:1:8080
+            InetSocketAddress local = (InetSocketAddress) listener.localAddress();
+            LOG.info("listening on {} ({})", NetUtil.toSocketAddressString(local), epoll ? "epoll" : "nio");
         });
         for (var entry : List.copyOf(bound.entrySet())) {
             if (!next.listen().contains(entry.getKey())) {
