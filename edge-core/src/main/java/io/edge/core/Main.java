@@ -138,6 +138,10 @@ public final class Main implements Callable<Integer> {
         } catch (ConfigException e) {
             System.err.println(e.getMessage());
             e.warnings().forEach(warning -> System.err.println("warning: " + warning));
+            if (signal != null) {
+                // a reload of this file would fail as well; the running server is left as it is
+                System.err.println("edge: no signal sent (" + signal + "): the configuration has problems");
+            }
             return EXIT_BAD_CONFIG;
         }
         if (checkConfig) {

@@ -95,6 +95,12 @@ class EdgeProcessIT {
             assertThat(edge.await()).isEqualTo(2);
             assertThat(edge.output()).contains("bad.conf:1: edge.server.max-connections");
         }
+        // and -s on it says that nothing was sent (the running server is left as it is)
+        try (EdgeProcess refused = EdgeProcess.start(dir, "-s", "reload", "-c", conf.toString())) {
+            assertThat(refused.await()).isEqualTo(2);
+            assertThat(refused.output().lines()).contains("edge: no signal sent (reload): the configuration has "
+                    + "problems");
+        }
     }
 
     @Test
