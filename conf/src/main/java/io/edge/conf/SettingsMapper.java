@@ -695,7 +695,12 @@ final class SettingsMapper {
         if (!backend.startsWith(Addresses.UNIX_PREFIX)) {
             return null;
         }
-        Path directory = Path.of(backend.substring(Addresses.UNIX_PREFIX.length())).getParent();
+        Path socket = Path.of(backend.substring(Addresses.UNIX_PREFIX.length()));
+        String notSocket = notASocket(socket);
+        if (notSocket != null) {
+            return notSocket;
+        }
+        Path directory = socket.getParent();
         if (directory == null || Files.isDirectory(directory)) {
             return null;
         }
@@ -703,6 +708,23 @@ final class SettingsMapper {
             return "directory " + directory + " does not exist";
         }
         return Files.exists(directory) ? directory + " is not a directory" : null;
+    }
+
+    /**
+     * Why {@code socket}, which is there, is no socket (a directory: "unix:/run/php/"; a regular file), or null: not
+     * there (php-fpm makes it when it starts), a socket, or out of reach. Connects to it were refused, taken for a
+     * restarting php-fpm: each request waited 5 s for its 502.
+     */
+    private static String notASocket(Path socket) {
+        try {
+            int mode = (Integer) Files.getAttribute(socket, "unix:mode");
+            if ((mode & 0170000) == 0140000) { // S_IFMT, S_IFSOCK
+                return null;
+            }
+            return socket + (Files.isDirectory(socket) ? " is a directory" : " is a file") + ", not a socket";
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException notThere) {
+            return null;
+        }
     }
 
     /** A backend group, or with {@code name == null} the defaults alone: what is wrong in any group. */
@@ -735,7 +757,8 @@ final class SettingsMapper {
                 String directoryProblem = socketDirectoryProblem(canonical);
                 if (directoryProblem != null) {
                     backend.invalid("addresses", element.index(), "\"" + address + "\": " + directoryProblem,
-                            "a socket path in an existing directory (php-fpm makes the socket, not its directory)");
+                            "a socket path in an existing directory (php-fpm makes the socket, not its directory),"
+                                    + " such as unix:/run/php/php8.2-fpm.sock");
                     continue;
                 }
             }

@@ -1189,25 +1189,39 @@ class ValidationTest {
     void aUnixSocketInADirectoryThatDoesNotExistIsAProblemAndAMissingSocketIsNot() throws Exception {
         Files.createDirectory(dir.resolve("run"));
         Files.writeString(dir.resolve("file"), "");
-        List<ConfigProblem> problems = problems(SITE + """
+        try (java.nio.channels.ServerSocketChannel listening = java.nio.channels.ServerSocketChannel.open(
+                java.net.StandardProtocolFamily.UNIX)) {
+            listening.bind(java.net.UnixDomainSocketAddress.of(dir.resolve("run/live.sock")));
+            List<ConfigProblem> problems = problems(SITE + """
 
-                fastcgi.backends.php.addresses = [
-                  "unix:run/fpm.sock",
-                  "unix:nope/fpm.sock",
-                  "unix:%s/file/fpm.sock"
-                ]
-                fastcgi.backends.api.addresses = ["unix:/nonexistent-edge-dir/api.sock", "127.0.0.1:9000"]
-                """.formatted(dir));
-        String expected = "a socket path in an existing directory (php-fpm makes the socket, not its directory)";
-        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message,
-                ConfigProblem::expected).containsExactlyInAnyOrder(
-                tuple(5, "edge.fastcgi.backends.php.addresses[1]",
-                        "\"unix:nope/fpm.sock\": directory " + dir.resolve("nope") + " does not exist", expected),
-                tuple(6, "edge.fastcgi.backends.php.addresses[2]",
-                        "\"unix:" + dir + "/file/fpm.sock\": " + dir.resolve("file") + " is not a directory", expected),
-                tuple(8, "edge.fastcgi.backends.api.addresses[0]",
-                        "\"unix:/nonexistent-edge-dir/api.sock\": directory /nonexistent-edge-dir does not exist",
-                        expected));
+                    fastcgi.backends.php.addresses = [
+                      "unix:run/fpm.sock",
+                      "unix:nope/fpm.sock",
+                      "unix:%s/file/fpm.sock"
+                      "unix:run/live.sock"
+                    ]
+                    fastcgi.backends.api.addresses = ["unix:/nonexistent-edge-dir/api.sock", "127.0.0.1:9000"]
+                    # a directory or a file where the socket goes: connects refused, taken for a php-fpm restarting
+                    fastcgi.backends.dir.addresses = ["unix:run/"]
+                    fastcgi.backends.file.addresses = ["unix:file"]
+                    """.formatted(dir));
+            String expected = "a socket path in an existing directory (php-fpm makes the socket, not its directory),"
+                    + " such as unix:/run/php/php8.2-fpm.sock";
+            assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message,
+                    ConfigProblem::expected).containsExactlyInAnyOrder(
+                    tuple(11, "edge.fastcgi.backends.dir.addresses[0]",
+                            "\"unix:run/\": " + dir.resolve("run") + " is a directory, not a socket", expected),
+                    tuple(12, "edge.fastcgi.backends.file.addresses[0]",
+                            "\"unix:file\": " + dir.resolve("file") + " is a file, not a socket", expected),
+                    tuple(5, "edge.fastcgi.backends.php.addresses[1]",
+                            "\"unix:nope/fpm.sock\": directory " + dir.resolve("nope") + " does not exist", expected),
+                    tuple(6, "edge.fastcgi.backends.php.addresses[2]",
+                            "\"unix:" + dir + "/file/fpm.sock\": " + dir.resolve("file") + " is not a directory",
+                            expected),
+                    tuple(9, "edge.fastcgi.backends.api.addresses[0]",
+                            "\"unix:/nonexistent-edge-dir/api.sock\": directory /nonexistent-edge-dir does not exist",
+                            expected));
+        }
     }
 
     @Test
