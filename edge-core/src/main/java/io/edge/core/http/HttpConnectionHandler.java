@@ -1009,6 +1009,20 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 }
                 return;
             }
+            if (!answeredOutside) {
+                // no request begun yet (its head, or a new connection's first bytes, had no buffer to go into):
+                // answered 503 and Retry-After as well, not reset unanswered, from a heap buffer (ErrorResponses)
+                closeAfterCurrent = true;
+                try {
+                    StrictHttpServerCodec codec = ctx.pipeline().get(StrictHttpServerCodec.class);
+                    writeErrorThatCloses(HttpResponseStatus.SERVICE_UNAVAILABLE, false, true,
+                            codec == null ? null : codec.unfinishedHead(), timeouts.headStartNanos())
+                            .addListener(ChannelFutureListener.CLOSE);
+                    return;
+                } catch (OutOfMemoryError again) {
+                    // not even that: the close below
+                }
+            }
         } else {
             clientReset = cause instanceof IOException; // a read that failed: reset by the client, most often
             LOG.debug("connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());

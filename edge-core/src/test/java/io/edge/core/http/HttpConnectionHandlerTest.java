@@ -135,6 +135,20 @@ class HttpConnectionHandlerTest {
     }
 
     /**
+     * So is a request whose head had no buffer to go into (no exchange yet): it was reset unanswered, 190 to 433 of 600
+     * uploads a round under a 32 MiB direct memory (the memory audit's re-run).
+     */
+    @Test
+    void aRequestWhoseHeadHadNoMemoryToGoIntoIsAnswered503() {
+        openFromTcp(new EchoResponder());
+        assertThat(EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nContent-Le"))
+                .as("its head still coming").isEmpty();
+        client.pipeline().fireExceptionCaught(new ReadBufferExhausted());
+        assertThat(EmbeddedClient.received(client)).startsWith("HTTP/1.1 503 ").containsIgnoringCase("retry-after: 1");
+        assertThat(client.isOpen()).isFalse();
+    }
+
+    /**
      * Out of memory as Netty's own error is (a subclass of the JVM's): a kind of its own for the error log's throttle,
      * which is the server's, so that these tests leave the one logging the JVM's error its first line.
      */
