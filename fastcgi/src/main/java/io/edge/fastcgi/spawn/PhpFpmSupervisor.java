@@ -10,7 +10,10 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -128,6 +131,8 @@ public final class PhpFpmSupervisor implements AutoCloseable {
     private final Object lock = new Object();
     private final Object stopLock = new Object();
     private final ScheduledExecutorService restarter;
+    /** Looks in a row that found the socket file gone ({@link #checkSocket}, on the restarter's thread only). */
+    private int socketMisses;
     /** Starts every php-fpm ({@link #onLauncher}); its thread ends only once php-fpm is stopped for good. */
     private final ExecutorService launcher;
     private final Thread shutdownHook;
@@ -712,12 +717,36 @@ public final class PhpFpmSupervisor implements AutoCloseable {
     /**
      * Restarts a running php-fpm whose socket file is gone: nothing could connect to it again (a temporary-file cleaner
      * that removed the run directory, an operator's rm), and a php-fpm that lives on is never restarted for dying. Its
-     * run directory and config are made again by the restart. On the supervisor's thread, every {@link #SOCKET_CHECK}.
+     * run directory and config are made again by the restart, once the old master has ended gracefully (its requests
+     * in flight finish; ending, it unlinks its socket's path, which must not be the new master's yet). On the
+     * supervisor's thread, every {@link #SOCKET_CHECK}; gone at two looks in a row, and only when the file system
+     * says so (a look that fails otherwise, a hung NFS mount's, a permission, tells nothing). The look is not made
+     * under {@code lock}, which a stop and the signals' handling take.
      */
     private void checkSocket() {
+        synchronized (lock) {
+            if (state != State.RUNNING) {
+                socketMisses = 0;
+                return;
+            }
+        }
+        boolean gone;
+        try {
+            Files.readAttributes(socketFile, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            gone = false;
+        } catch (NoSuchFileException missing) {
+            gone = true;
+        } catch (IOException cannotTell) {
+            gone = false;
+        }
+        if (!gone || ++socketMisses < 2) {
+            socketMisses = gone ? socketMisses : 0;
+            return;
+        }
+        socketMisses = 0;
         Process running;
         synchronized (lock) {
-            if (state != State.RUNNING || Files.exists(socketFile)) {
+            if (state != State.RUNNING) {
                 return;
             }
             state = State.RESTARTING;
@@ -770,7 +799,11 @@ public final class PhpFpmSupervisor implements AutoCloseable {
                 }
                 old = process;
             }
-            if (old != null) {
+            if (old != null && old.isAlive()) {
+                // its socket lost (checkSocket): stopped gracefully first, killed past STOP_TIMEOUT
+                stopProcess(old, true);
+                awaitSocketReleased();
+            } else if (old != null) {
                 killGroup(old.pid());
                 awaitSocketReleased();
             }

@@ -181,6 +181,17 @@ class PhpFpmSupervisorTest {
     void aRunningPhpFpmWhoseSocketIsGoneIsRestarted() throws Exception {
         started(2, List.of());
         ProcessHandle master = ProcessHandle.of(supervisor.pid().orElseThrow()).orElseThrow();
+        Files.writeString(dir.resolve("slow.php"), "<?php file_put_contents(__DIR__ . '/started', '1');"
+                + " for ($i = 0; $i < 3000 && !file_exists(__DIR__ . '/release'); $i++) { usleep(10000); }"
+                + " echo 'finished';\n");
+        CompletableFuture<String> inFlight = CompletableFuture.supplyAsync(() -> {
+            try {
+                return get("slow.php");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        await(() -> Files.exists(dir.resolve("started")), "a script running");
         Path run = dir.resolve("run");
         try (var files = Files.walk(run)) {
             for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
@@ -188,6 +199,10 @@ class PhpFpmSupervisorTest {
             }
         }
 
+        await(() -> supervisor.state() == PhpFpmSupervisor.State.RESTARTING, "the restart begun");
+        Files.writeString(dir.resolve("release"), "");
+        // the old master stopped gracefully: the script running on it ends, its answer whole (a SIGKILL cut it)
+        assertThat(inFlight.get(60, TimeUnit.SECONDS)).endsWith("finished");
         await(() -> supervisor.restarts() == 1 && supervisor.state() == PhpFpmSupervisor.State.RUNNING,
                 "a restarted php-fpm");
         assertThat(supervisor.pid().orElseThrow()).isNotEqualTo(master.pid());
