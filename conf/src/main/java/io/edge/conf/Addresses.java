@@ -61,9 +61,12 @@ final class Addresses {
         } else {
             int colon = text.lastIndexOf(':');
             if (colon < 0 && ASCII_DIGITS.matcher(text).matches()) {
-                // nginx's "listen 80": a port alone, every address
-                throw new IllegalArgumentException("is a port alone (nginx's listen " + text + "): write \"*:" + text
-                        + "\" for every address, or an address and the port, \"127.0.0.1:" + text + "\"");
+                // nginx's "listen 80", php-fpm's "listen = 9000": a port alone (a minimum port of 0 is a listener's)
+                throw new IllegalArgumentException(minPort == 0
+                        ? "is a port alone (nginx's listen " + text + "): write \"*:" + text + "\" for every address,"
+                                + " or an address and the port, \"127.0.0.1:" + text + "\""
+                        : "is a port alone: write the address php-fpm listens on and the port, \"127.0.0.1:" + text
+                                + "\"");
             }
             if (colon < 0) {
                 throw new IllegalArgumentException("has no port");

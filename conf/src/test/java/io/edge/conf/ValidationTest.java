@@ -1242,6 +1242,8 @@ class ValidationTest {
         // nginx's "listen 80" copied over: said so, with what to write
         assertThat(single(SITE + "\nserver.listen = [\"80\"]").message()).isEqualTo("\"80\" is a port alone (nginx's "
                 + "listen 80): write \"*:80\" for every address, or an address and the port, \"127.0.0.1:80\"");
+        assertThat(single(SITE + "\nfastcgi.backends.php.addresses = [\"9000\"]").message()).isEqualTo("\"9000\" is a "
+                + "port alone: write the address php-fpm listens on and the port, \"127.0.0.1:9000\"");
         assertThat(single(SITE + "\nserver.listen = [\"127.0.0.1:70000\"]").message())
                 .isEqualTo("\"127.0.0.1:70000\" port 70000 is out of range 0..65535");
         assertThat(single(SITE + "\nserver.listen = [\"::1:80\"]").message())

@@ -30,6 +30,7 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.UnsupportedAddressTypeException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -190,7 +191,7 @@ public final class EdgeServer implements AutoCloseable {
             try (ServerSocketChannel probe = ServerSocketChannel.open()) {
                 probe.setOption(StandardSocketOptions.SO_REUSEADDR, true); // as the listener: TIME_WAIT is no use
                 probe.bind(address);
-            } catch (IOException e) {
+            } catch (IOException | UnsupportedAddressTypeException e) { // the latter: IPv6 where the JVM has none
                 BindException failure = bindFailure(address, server.writtenAt(address), e);
                 if (failed == null) {
                     failed = failure;
@@ -228,7 +229,8 @@ public final class EdgeServer implements AutoCloseable {
             if (!next.listen().contains(entry.getKey())) {
                 bound.remove(entry.getKey());
                 context.removeListener(entry.getValue());
-                LOG.info("no longer listening on {}", entry.getValue().localAddress());
+                LOG.info("no longer listening on {}",
+                        NetUtil.toSocketAddressString((InetSocketAddress) entry.getValue().localAddress()));
                 entry.getValue().close().awaitUninterruptibly();
             }
         }

@@ -237,7 +237,7 @@ public final class Main implements Callable<Integer> {
             while (cause.getCause() != null && cause.getCause() != cause) {
                 cause = cause.getCause();
             }
-            return "server.io-threads: its event loops could not all be made (" + describe(cause) + "); each takes"
+            return "edge.server.io-threads: its event loops could not all be made (" + describe(cause) + "); each takes"
                     + " a few file descriptors and threads: lower io-threads (0 = one per core), or raise the limits"
                     + " (ulimit -n, LimitNOFILE= in a systemd unit)";
         }

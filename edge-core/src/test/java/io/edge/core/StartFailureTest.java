@@ -86,7 +86,7 @@ class StartFailureTest {
     void eventLoopsThatCannotBeMadeNameIoThreadsAndTheReason() {
         IllegalStateException netty = new IllegalStateException("failed to create a child event loop",
                 new io.netty.channel.ChannelException(new IOException("epoll_create1() failed: Too many open files")));
-        assertThat(Main.describe(netty)).startsWith("server.io-threads: its event loops could not all be made "
+        assertThat(Main.describe(netty)).startsWith("edge.server.io-threads: its event loops could not all be made "
                 + "(epoll_create1() failed: Too many open files); each takes a few file descriptors");
     }
 }
