@@ -71,6 +71,8 @@ public final class EventLoopBlockingCheck implements BeforeAllCallback, BeforeEa
             // an asynchronous appender's queue: offer, never put (neverBlock); its lock is held for an array store or
             // a count
             new String[] {"ch.qos.logback.core.AsyncAppenderBase", "append"},
+            // edge's error log queue in front of it, which reads the room left first (the same lock, held for a count)
+            new String[] {"io.edge.core.ErrorLogQueue", "append"},
             // a hand-off to a pool or a timer thread: the queue's lock, held for a link or a heap insertion, and
             // the pool's own while it adds a thread (not a rejection handler, which might wait)
             new String[] {"java.util.concurrent.LinkedBlockingQueue", "offer"},
