@@ -142,9 +142,9 @@ public final class ConfigLoader {
         file = file.toAbsolutePath();
         Problems problems = new Problems(file);
         if (!Files.isRegularFile(file)) {
-            String why = SettingsMapper.whyNoFile(file, "is not a regular file");
-            problems.add(new ConfigProblem(file, 0, null, why.endsWith(" does not exist") ? "no such file"
-                    : why.substring(file.toString().length() + 1), "a HOCON configuration file"));
+            String why = SettingsMapper.reasonNoFile(file, "is not a regular file");
+            problems.add(new ConfigProblem(file, 0, null, why.equals(SettingsMapper.MISSING) ? "no such file" : why,
+                    "a HOCON configuration file"));
             throw new ConfigException(problems.sorted());
         }
         if (!Files.isReadable(file)) {

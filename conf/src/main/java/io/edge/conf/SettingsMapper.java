@@ -721,7 +721,8 @@ final class SettingsMapper {
             if ((mode & 0170000) == 0140000) { // S_IFMT, S_IFSOCK
                 return null;
             }
-            return socket + (Files.isDirectory(socket) ? " is a directory" : " is a file") + ", not a socket";
+            boolean directory = (mode & 0170000) == 0040000; // S_IFDIR
+            return socket + (directory ? " is a directory" : " is a file") + ", not a socket";
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException notThere) {
             return null;
         }
@@ -1752,6 +1753,7 @@ final class SettingsMapper {
             if (value == null) {
                 continue;
             }
+            String variable = nginxVariableIn(value);
             if (name.isEmpty() || HttpHeaderValidationUtil.validateToken(name) != -1) {
                 headers.problem(name, "\"" + name + "\" is not a header name", "a field name such as X-Frame-Options");
             } else if (EDGE_OWN_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
@@ -1761,11 +1763,10 @@ final class SettingsMapper {
                     || value.strip().length() != value.length()) {
                 headers.problem(name, "\"" + value.replace("\n", "\\n").replace("\r", "\\r")
                         + "\" is not a header value", "printable ASCII without leading or trailing spaces");
-            } else if (nginxVariableIn(value) != null) {
+            } else if (variable != null) {
                 // nginx's add_header expands them; here Access-Control-Allow-Origin: $http_origin went to every
                 // browser as those twelve characters
-                headers.problem(name, LocationMatch.quoted(value) + " names nginx's $" + nginxVariableIn(value)
-                        + ", which headers send as written, not expanded", "a fixed value");
+                headers.problem(name, notExpanded(value, variable, "headers"), "a fixed value");
             } else if (result.put(name, value) != null) {
                 headers.problem(name, name + " is set twice (names are compared ignoring case)", "each name once");
             }
@@ -1800,8 +1801,7 @@ final class SettingsMapper {
             } else if (variable != null) {
                 // nginx expands fastcgi_param's variables; here "$https" went to PHP as those six characters, which
                 // Symfony's and Laravel's isSecure() take for HTTPS on a plain connection
-                params.problem(name, LocationMatch.quoted(value) + " names nginx's $" + variable
-                        + ", which fastcgi-params send as written, not expanded", "a fixed value (edge passes the "
+                params.problem(name, notExpanded(value, variable, "fastcgi-params"), "a fixed value (edge passes the "
                         + "request's own params itself; HTTPS = \"on\" where a proxy in front ends TLS)");
             } else if (hasLoneSurrogate(value)) {
                 // no character: its UTF-8 bytes are a "?"
@@ -1827,6 +1827,12 @@ final class SettingsMapper {
             "remote_port", "remote_user", "request_scheme", "server_software", "nginx_version", "hostname",
             "request_body", "request_id", "request_length", "ssl_protocol", "ssl_cipher", "ssl_client_verify",
             "ssl_client_s_dn", "ssl_server_name", "proxy_protocol_addr", "proxy_protocol_port", "realip_remote_addr");
+
+    /** The problem of {@code value}, which names nginx's {@code variable}, in {@code setting}. */
+    private static String notExpanded(String value, String variable, String setting) {
+        return LocationMatch.quoted(value) + " names nginx's $" + variable + ", which " + setting
+                + " send as written, not expanded";
+    }
 
     /**
      * The first of nginx's variables {@code value} names ({@code $https}, {@code ${host}}, {@code $http_x_forwarded_for}),
@@ -1921,32 +1927,33 @@ final class SettingsMapper {
         return path;
     }
 
+    /** What {@link #reasonNoFile} says of a path that is not there. */
+    static final String MISSING = "does not exist";
+
     /**
-     * Why {@code path} is no regular file: {@code notOne} (said after the path), not there, or out of edge's user's
-     * reach (EACCES on the way, which {@link Files#exists} takes for "not there": "does not exist" sent the user
-     * looking for a file that is there).
+     * Why {@code path} is not what was looked for: {@code notOne} (it is there, as something else), {@link #MISSING},
+     * or out of edge's user's reach (EACCES on the way, which {@link Files#exists} takes for "not there": "does not
+     * exist" sent the user looking for a file that is there).
      */
-    static String whyNoFile(Path path, String notOne) {
+    static String reasonNoFile(Path path, String notOne) {
         try {
             Files.readAttributes(path, BasicFileAttributes.class);
-            return path + " " + notOne;
+            return notOne;
         } catch (AccessDeniedException denied) {
-            return path + " cannot be reached by edge's user (no search permission on a directory on the way)";
+            return "cannot be reached by edge's user (no search permission on a directory on the way)";
         } catch (IOException missing) { // a file on the way (ENOTDIR) too
-            return path + " does not exist";
+            return MISSING;
         }
+    }
+
+    /** {@link #reasonNoFile}, after the path. */
+    static String whyNoFile(Path path, String notOne) {
+        return path + " " + reasonNoFile(path, notOne);
     }
 
     /** Why {@code path} is no directory: not one, not there, or out of edge's user's reach (EACCES on the way). */
     static String whyNoDirectory(Path path) {
-        try {
-            Files.readAttributes(path, BasicFileAttributes.class);
-            return path + " is not a directory";
-        } catch (AccessDeniedException denied) {
-            return path + " cannot be reached by edge's user (no search permission on a directory on the way)";
-        } catch (IOException missing) { // a file on the way (ENOTDIR) too
-            return path + " does not exist";
-        }
+        return whyNoFile(path, "is not a directory");
     }
 
     private static ConfigObject objectOrEmpty(ConfigValue value) {
