@@ -155,12 +155,7 @@ public final class EdgeServer implements AutoCloseable {
                 binding = bootstrap.bind(address);
                 binding.await();
                 if (!binding.isSuccess()) {
-                    BindException failure = bindFailure(address, next.writtenAt(address), binding.cause());
-                    if (failed == null) {
-                        failed = failure;
-                    } else {
-                        failed.addSuppressed(failure);
-                    }
+                    failed = withSuppressed(failed, bindFailure(address, next.writtenAt(address), binding.cause()));
                     continue;
                 }
                 added.put(address, binding.channel());
@@ -192,12 +187,7 @@ public final class EdgeServer implements AutoCloseable {
                 probe.setOption(StandardSocketOptions.SO_REUSEADDR, true); // as the listener: TIME_WAIT is no use
                 probe.bind(address);
             } catch (IOException | UnsupportedAddressTypeException e) { // the latter: IPv6 where the JVM has none
-                BindException failure = bindFailure(address, server.writtenAt(address), e);
-                if (failed == null) {
-                    failed = failure;
-                } else {
-                    failed.addSuppressed(failure);
-                }
+                failed = withSuppressed(failed, bindFailure(address, server.writtenAt(address), e));
             }
         }
         if (failed != null) {
@@ -221,16 +211,14 @@ public final class EdgeServer implements AutoCloseable {
         added.forEach((address, listener) -> {
             bound.put(address, listener);
             context.addListener(listener);
-            // as the configuration writes an address (127.0.0.1:8080, [::1]:8080), not Java's /0:0:0:0:0:0:0:1:8080
-            InetSocketAddress local = (InetSocketAddress) listener.localAddress();
-            LOG.info("listening on {} ({})", NetUtil.toSocketAddressString(local), epoll ? "epoll" : "nio");
+            LOG.info("listening on {} ({})", written((InetSocketAddress) listener.localAddress()),
+                    epoll ? "epoll" : "nio");
         });
         for (var entry : List.copyOf(bound.entrySet())) {
             if (!next.listen().contains(entry.getKey())) {
                 bound.remove(entry.getKey());
                 context.removeListener(entry.getValue());
-                LOG.info("no longer listening on {}",
-                        NetUtil.toSocketAddressString((InetSocketAddress) entry.getValue().localAddress()));
+                LOG.info("no longer listening on {}", written((InetSocketAddress) entry.getValue().localAddress()));
                 entry.getValue().close().awaitUninterruptibly();
             }
         }
@@ -311,13 +299,27 @@ public final class EdgeServer implements AutoCloseable {
         int end = reason.lastIndexOf("): ");
         reason = end >= 0 ? reason.substring(end + 3) : reason;
         reason = reason.isEmpty() ? reason : Character.toLowerCase(reason.charAt(0)) + reason.substring(1);
-        // RFC 5952 text (::1, not 0:0:0:0:0:0:0:1), as an address is written in the configuration
-        String host = address.isUnresolved() ? address.getHostString() : NetUtil.toAddressString(address.getAddress());
-        host = host.contains(":") ? "[" + host + "]" : host;
-        BindException failure = new BindException(
-                writtenAt.problem(host + ":" + address.getPort() + ": " + reason).toString());
+        BindException failure = new BindException(writtenAt.problem(written(address) + ": " + reason).toString());
         failure.initCause(cause);
         return failure;
+    }
+
+    /** {@code failure} joined to {@code failed} (null for none yet): the first thrown, every other suppressed by it. */
+    private static BindException withSuppressed(BindException failed, BindException failure) {
+        if (failed == null) {
+            return failure;
+        }
+        failed.addSuppressed(failure);
+        return failed;
+    }
+
+    /**
+     * {@code address} as the configuration writes one: RFC 5952 text in brackets for IPv6 ([::1]:8080, not Java's
+     * /0:0:0:0:0:0:0:1:8080), a name not resolved as written.
+     */
+    private static String written(InetSocketAddress address) {
+        String host = address.isUnresolved() ? address.getHostString() : NetUtil.toAddressString(address.getAddress());
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
     /**

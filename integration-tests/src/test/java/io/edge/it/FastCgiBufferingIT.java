@@ -177,7 +177,8 @@ class FastCgiBufferingIT {
         return out.toByteArray();
     }
 
-    private static String readHead(InputStream in) throws IOException {
+    /** An answer's head, up to and with the empty line that ends it. */
+    static String readHead(InputStream in) throws IOException {
         StringBuilder head = new StringBuilder();
         while (!head.toString().endsWith("\r\n\r\n")) {
             int c = in.read();

@@ -691,8 +691,6 @@ public final class FastCgiResponder implements Responder {
         private HttpResponse heldHead;
         /** Body that came with {@link #heldHead}, in order; owned by the call until written or released. */
         private final ArrayDeque<ByteBuf> heldBody = new ArrayDeque<>();
-        /** Bytes in {@link #heldBody}. */
-        private long heldBytes;
         /** The body length the backend's head declared for the client, -1 for none (or no body to send). */
         private long declaredLength = -1;
         /**
@@ -908,7 +906,6 @@ public final class FastCgiResponder implements Responder {
          * reads nothing, beyond response-buffer.memory.
          */
         private void relayHeld() {
-            heldBytes = 0;
             for (ByteBuf chunk; (chunk = heldBody.poll()) != null; ) {
                 relay(chunk);
             }
@@ -923,6 +920,10 @@ public final class FastCgiResponder implements Responder {
         private void writeHeldResponse() {
             HttpResponse head = heldHead;
             heldHead = null;
+            long heldBytes = 0;
+            for (ByteBuf chunk : heldBody) {
+                heldBytes += chunk.readableBytes();
+            }
             HttpHeaders headers = head.headers();
             if (!bodiless && !HttpUtil.isContentLengthSet(head)
                     && !headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
@@ -954,7 +955,6 @@ public final class FastCgiResponder implements Responder {
                 case 1 -> heldBody.poll();
                 default -> wholeHeldBody();
             };
-            heldBytes = 0;
             completeResponse(exchange.writeAndFlush(new DefaultFullHttpResponse(head.protocolVersion(),
                     head.status(), body, headers, EmptyHttpHeaders.INSTANCE)));
         }
@@ -973,7 +973,6 @@ public final class FastCgiResponder implements Responder {
 
         private void releaseHeld() {
             heldHead = null;
-            heldBytes = 0;
             for (ByteBuf chunk; (chunk = heldBody.poll()) != null; ) {
                 chunk.release();
             }
@@ -1311,7 +1310,6 @@ public final class FastCgiResponder implements Responder {
             if (heldHead != null) {
                 // Held until this read from the backend is done: at most what one read delivers.
                 heldBody.add(chunk);
-                heldBytes += chunk.readableBytes();
                 return;
             }
             relay(chunk);

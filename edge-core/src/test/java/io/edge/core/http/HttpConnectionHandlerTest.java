@@ -126,12 +126,8 @@ class HttpConnectionHandlerTest {
      */
     @Test
     void anUploadCutOffForWantOfMemoryIsAnswered503() {
-        openFromTcp(new EchoResponder());
-        assertThat(EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhel"))
-                .as("its body still coming").isEmpty();
-        client.pipeline().fireExceptionCaught(new ReadBufferExhausted());
-        assertThat(EmbeddedClient.received(client)).startsWith("HTTP/1.1 503 ").containsIgnoringCase("retry-after: ");
-        assertThat(client.isOpen()).isFalse();
+        assertAnswered503WhenMemoryRunsOut("POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhel",
+                "its body still coming");
     }
 
     /**
@@ -140,9 +136,16 @@ class HttpConnectionHandlerTest {
      */
     @Test
     void aRequestWhoseHeadHadNoMemoryToGoIntoIsAnswered503() {
+        assertAnswered503WhenMemoryRunsOut("POST /up HTTP/1.1\r\nHost: a\r\nContent-Le", "its head still coming");
+    }
+
+    /**
+     * A client that {@code sent} part of a request ({@code unanswered}: nothing answered yet) and then had no memory to
+     * read into gets 503 with Retry-After, and its connection closes.
+     */
+    private void assertAnswered503WhenMemoryRunsOut(String sent, String unanswered) {
         openFromTcp(new EchoResponder());
-        assertThat(EmbeddedClient.send(client, "POST /up HTTP/1.1\r\nHost: a\r\nContent-Le"))
-                .as("its head still coming").isEmpty();
+        assertThat(EmbeddedClient.send(client, sent)).as(unanswered).isEmpty();
         client.pipeline().fireExceptionCaught(new ReadBufferExhausted());
         assertThat(EmbeddedClient.received(client)).startsWith("HTTP/1.1 503 ").containsIgnoringCase("retry-after: 1");
         assertThat(client.isOpen()).isFalse();

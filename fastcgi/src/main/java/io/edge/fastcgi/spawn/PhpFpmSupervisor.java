@@ -739,8 +739,8 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         } catch (IOException cannotTell) {
             gone = false;
         }
-        if (!gone || ++socketMisses < 2) {
-            socketMisses = gone ? socketMisses : 0;
+        socketMisses = gone ? socketMisses + 1 : 0;
+        if (socketMisses < 2) {
             return;
         }
         socketMisses = 0;
@@ -799,12 +799,12 @@ public final class PhpFpmSupervisor implements AutoCloseable {
                 }
                 old = process;
             }
-            if (old != null && old.isAlive()) {
-                // its socket lost (checkSocket): stopped gracefully first, killed past STOP_TIMEOUT
-                stopProcess(old, true);
-                awaitSocketReleased();
-            } else if (old != null) {
-                killGroup(old.pid());
+            if (old != null) {
+                if (old.isAlive()) {
+                    stopProcess(old, true); // its socket lost (checkSocket): gracefully, killed past STOP_TIMEOUT
+                } else {
+                    killGroup(old.pid()); // its orphaned workers
+                }
                 awaitSocketReleased();
             }
             refuseForeignListener();
