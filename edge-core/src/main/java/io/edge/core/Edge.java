@@ -829,22 +829,27 @@ public final class Edge {
      */
     private static void awaitWorkers(Collection<BackendPool> pools, long deadlineNanos, BooleanSupplier giveUp) {
         for (BackendPool pool : pools) {
-            int open = pool.openConnections();
-            if (open > 0 && deadlineNanos - System.nanoTime() > 0 && !giveUp.getAsBoolean()) {
-                LOG.info("fastcgi group {}: {} connection(s) still hold php-fpm workers (scripts running on after "
-                        + "their answer); php-fpm is stopped once they end", pool.name(), open);
-                closeQuietly("a backend pool's connections", () -> pool.awaitDrained(deadlineNanos, giveUp));
-            }
+            awaitWorkers(pool, "php-fpm is stopped once they end", deadlineNanos, giveUp);
+        }
+    }
+
+    /** As {@link #awaitWorkers(Collection, long, BooleanSupplier)} for one pool, {@code after} saying what follows. */
+    private static void awaitWorkers(BackendPool pool, String after, long deadlineNanos, BooleanSupplier giveUp) {
+        int open = pool.openConnections();
+        if (open > 0 && deadlineNanos - System.nanoTime() > 0 && !giveUp.getAsBoolean()) {
+            LOG.info("fastcgi group {}: {} connection(s) still hold workers (scripts running on after their answer, "
+                    + "or requests whose client left); {}", pool.name(), open, after);
+            closeQuietly("a backend pool's connections", () -> pool.awaitDrained(deadlineNanos, giveUp));
         }
     }
 
     /**
      * At a stop, once the clients are gone and before the event loops stop (they run the connections a script's end is
-     * seen on, and the listeners of requests still queued): closes the pools of every generation, and waits for those
-     * that connect to a php-fpm edge spawned as a reload's retirement does ({@link #awaitWorkers}). Called by
-     * {@link #stop} with the lock held.
+     * seen on, and the listeners of requests still queued): closes the pools of every generation, and waits for their
+     * connections still at work as a reload's retirement waits for a spawned php-fpm's ({@link #awaitWorkers}): scripts
+     * running on after their answer, and requests whose client left. Called by {@link #stop} with the lock held.
      */
-    private void closePoolsAwaitingSpawnedWorkers(long deadlineNanos, BooleanSupplier giveUp) {
+    private void closePoolsAwaitingWorkers(long deadlineNanos, BooleanSupplier giveUp) {
         // those retiring, and those whose retirement is waiting for their scripts already (it waits on until this
         // wait is over: drainOver)
         List<Generation> all = new ArrayList<>(retiring);
@@ -866,7 +871,13 @@ public final class Edge {
         // sent again after an FCGI_OVERLOADED) is failed while its event loop still runs its listener. Closed after the
         // loops stopped, the failure never reached it and its request body was never released (a CI leak report).
         pools.forEach(pool -> closeQuietly("a backend pool", pool::close));
-        awaitWorkers(spawned, deadlineNanos, giveUp);
+        // Every pool's requests are waited for (within the drain), not only a spawned php-fpm's: a POST whose client
+        // left, still at its backend, ends with its answer and lets its body go. Cut off by the loops' stop, its
+        // connection's close might never reach it (its body then never released).
+        for (BackendPool pool : pools) {
+            awaitWorkers(pool, spawned.contains(pool) ? "php-fpm is stopped once they end"
+                    : "edge stops once they end", deadlineNanos, giveUp);
+        }
         if (System.nanoTime() - deadlineNanos >= 0) {
             // The drain is over, its clients cut off: scripts still running end now (php-fpm's fast stop), not after
             // php-fpm's graceful one waits up to its process_control_timeout (10 s) past the drain (the lifecycle
@@ -1315,8 +1326,8 @@ public final class Edge {
      * Drains and stops everything (the temporary run directory included); returns true if every connection
      * finished within the drain timeout. The php-fpm edge started stops last, once the drain is over: requests
      * still waiting for a PHP worker get one, and scripts running on after their answer end first (within the drain
-     * timeout: {@link #closePoolsAwaitingSpawnedWorkers}); a request still queued for any backend then (its client
-     * gone: a POST that runs without it) fails, logged. A start or reload waiting for a php-fpm it spawned is not
+     * timeout: {@link #closePoolsAwaitingWorkers}), as do requests at any backend whose client left (a POST runs
+     * without it); one still queued for a backend then fails, logged. A start or reload waiting for a php-fpm it spawned is not
      * waited out: that php-fpm is stopped first, the start or reload fails, and this stops whatever else it had
      * started.
      */
@@ -1331,7 +1342,7 @@ public final class Edge {
             if (server != null && !serverStopped) {
                 serverStopped = true; // a second stop (a failed start's, then its caller's) finds its loops gone
                 try {
-                    clean = server.shutdown(this::closePoolsAwaitingSpawnedWorkers);
+                    clean = server.shutdown(this::closePoolsAwaitingWorkers);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     clean = false;

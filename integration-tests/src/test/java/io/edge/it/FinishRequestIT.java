@@ -3,9 +3,13 @@ package io.edge.it;
 import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.core.Edge;
+import io.edge.core.http.CapturedLog;
+import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
@@ -200,6 +204,58 @@ class FinishRequestIT {
             edge.close();
         }
         assertThat(done).as("the script ran to its end before its php-fpm was stopped").exists();
+    }
+
+    /**
+     * A stop waits, within the drain, for a POST whose client left and whose script still runs on a php-fpm edge did
+     * not spawn, as for a spawned one's scripts: the script ends with its answer and the request lets its body go. The
+     * stop waited only for spawned php-fpms: the loops' stop cut such a request's connection, and its body could be
+     * left unreleased (a paranoid leak report).
+     */
+    @Test
+    void aStopWaitsForAPostWhoseClientLeftAtAnotherPhpFpm() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path started = dir.resolve("started");
+        Path release = dir.resolve("release");
+        Path posted = dir.resolve("posted");
+        Files.writeString(www.resolve("post.php"), """
+                <?php
+                $body = file_get_contents('php://input');
+                touch('%s');
+                for ($i = 0; $i < 3000 && !file_exists('%s'); $i++) { usleep(10000); }
+                file_put_contents('%s', $body);
+                echo 'done';
+                """.formatted(started, release, posted));
+        CapturedLog log = CapturedLog.of(Edge.class);
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n")) {
+            EdgeHarness edge = EdgeHarness.start(dir, """
+                    server.timeouts.drain = 60 s
+                    sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                      { match = "~ \\\\.php$", fastcgi = php } ] }]
+                    fastcgi.backends.php { addresses = ["%s"], timeouts.read = 60 s }
+                    """.formatted(fpm.address()));
+            CompletableFuture<Void> stop;
+            try {
+                try (Socket client = new Socket()) {
+                    client.connect(edge.address());
+                    client.getOutputStream().write(("POST /post.php HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\n"
+                            + "payload=1").getBytes(StandardCharsets.US_ASCII));
+                }
+                await(() -> Files.exists(started), "the script has the POST, its client gone");
+            } finally {
+                stop = CompletableFuture.runAsync(edge::close);
+            }
+            try {
+                await(() -> log.lines().stream().anyMatch(line -> line.contains("1 connection(s) still hold workers")),
+                        "the stop waiting for the script");
+                assertThat(stop).as("the stop, while the script runs").isNotDone();
+            } finally {
+                Files.writeString(release, "");
+                log.close();
+            }
+            stop.get();
+            assertThat(posted).as("the script ran to its end").hasContent("payload=1");
+        }
     }
 
     /** Asks edge for www/long.php ({@link #writeLongScript}) and checks the answer, which comes before the work. */
