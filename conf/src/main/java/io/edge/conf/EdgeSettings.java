@@ -3,8 +3,10 @@ package io.edge.conf;
 import io.edge.aio.StaticIoSettings;
 import io.edge.fastcgi.BackendGroupSettings;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The whole validated configuration of one server, as immutable records.
@@ -18,6 +20,9 @@ import java.util.Map;
  * @param cache      the file content and response caches
  * @param warnings   what is not wrong but likely a mistake (a value set twice in one object), for the operator to
  *                   read: logged at a start and a reload, printed by {@code --check-config}
+ * @param alwaysHeaders {@code location-defaults}' {@code always-headers}: added to the answers given before any location
+ *                   is chosen (a request that cannot be read or routed, a request head's timeout), as nginx adds a
+ *                   server's {@code add_header ... always} to its 400s; by name
  */
 public record EdgeSettings(
         Path source,
@@ -27,19 +32,21 @@ public record EdgeSettings(
         List<SiteSettings> sites,
         Map<String, BackendGroupSettings> backends,
         CacheSettings cache,
-        List<ConfigProblem> warnings) {
+        List<ConfigProblem> warnings,
+        Map<String, String> alwaysHeaders) {
 
     public EdgeSettings {
         mimeTypes = Map.copyOf(mimeTypes);
         sites = List.copyOf(sites);
         backends = Map.copyOf(backends);
         warnings = List.copyOf(warnings);
+        alwaysHeaders = Collections.unmodifiableMap(new TreeMap<>(alwaysHeaders));
     }
 
-    /** Settings without warnings. */
+    /** Settings without warnings, nor headers on answers no location gives. */
     public EdgeSettings(Path source, ServerSettings server, StaticIoSettings staticIo, Map<String, String> mimeTypes,
                         List<SiteSettings> sites, Map<String, BackendGroupSettings> backends, CacheSettings cache) {
-        this(source, server, staticIo, mimeTypes, sites, backends, cache, List.of());
+        this(source, server, staticIo, mimeTypes, sites, backends, cache, List.of(), Map.of());
     }
 
     /** Settings with the default caches (tests that build settings in code). */
@@ -50,7 +57,7 @@ public record EdgeSettings(
 
     /** These settings with {@code warnings} instead of theirs. */
     EdgeSettings withWarnings(List<ConfigProblem> warnings) {
-        return new EdgeSettings(source, server, staticIo, mimeTypes, sites, backends, cache, warnings);
+        return new EdgeSettings(source, server, staticIo, mimeTypes, sites, backends, cache, warnings, alwaysHeaders);
     }
 
     /** The site that answers requests whose Host matches no server name. */

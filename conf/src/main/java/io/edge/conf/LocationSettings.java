@@ -72,6 +72,8 @@ import java.util.regex.Pattern;
  *                        as it can
  * @param autoindex       how a directory with no index file is listed (nginx's {@code autoindex on}); {@code null}: it
  *                        is not (403)
+ * @param alwaysHeaders   added to every answer of this location whatever its status, edge's error pages too, nginx's
+ *                        {@code add_header ... always}; by name, none of them in {@link #headers}
  */
 public record LocationSettings(
         String match,
@@ -103,7 +105,8 @@ public record LocationSettings(
         Referers referers,
         boolean alias,
         LimitRate limitRate,
-        Autoindex autoindex) {
+        Autoindex autoindex,
+        Map<String, String> alwaysHeaders) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -117,6 +120,7 @@ public record LocationSettings(
         sendfileRoots = List.copyOf(sendfileRoots);
         statusAllow = List.copyOf(statusAllow);
         headers = Collections.unmodifiableMap(new TreeMap<>(headers));
+        alwaysHeaders = Collections.unmodifiableMap(new TreeMap<>(alwaysHeaders));
         fastcgiParams = Collections.unmodifiableMap(new TreeMap<>(fastcgiParams));
         access = List.copyOf(access);
     }
@@ -129,10 +133,10 @@ public record LocationSettings(
                             boolean internal, String fastcgiScript) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                List.of(), null, null, null, null, null, true, null, false, null, null);
+                List.of(), null, null, null, null, null, true, null, false, null, null, Map.of());
     }
 
-    /** A location without {@code expires} or {@code headers}. */
+    /** A location without {@code expires}, {@code headers} or {@code always-headers}. */
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
                             List<AddressRange> statusAllow) {

@@ -52,6 +52,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -134,8 +135,11 @@ final class SettingsMapper {
         }
         List<SiteSettings> sites = sites(edge, BackendNames.of(fastcgi, backends.keySet()), mimeTypes);
         CacheSettings cache = cache(edge.section("cache"));
+        // read (and checked) as each location's too: its problems are found once
+        Map<String, String> alwaysHeaders = headers(defaults(edge, "location-defaults",
+                objectOrEmpty(reference.get("location-defaults"))).section("always-headers"), "always-headers");
         return new EdgeSettings(source, server, staticIo, mimeTypes, sites,
-                withBodyLimits(backends, sites, server.limits().body()), cache);
+                withBodyLimits(backends, sites, server.limits().body()), cache, List.of(), alwaysHeaders);
     }
 
     /**
@@ -1296,7 +1300,9 @@ final class SettingsMapper {
             if (expires != null && status) {
                 location.problem("expires", "set in a status location", "off: the status page is never cached");
             }
-            Map<String, String> headers = headers(location.section("headers"));
+            Map<String, String> headers = headers(location.section("headers"), "headers");
+            Map<String, String> alwaysHeaders = headers(location.section("always-headers"), "always-headers");
+            headersInBoth(location, headers, alwaysHeaders);
             Map<String, String> fastcgiParams = fastcgiParams(location.section("fastcgi-params"));
             if (backend == null && location.own().get("fastcgi-params") instanceof ConfigObject own && !own.isEmpty()) {
                 // the location's own (location-defaults' apply where there is a backend, unused elsewhere)
@@ -1370,7 +1376,7 @@ final class SettingsMapper {
                     || handler == LocationSettings.Handler.FASTCGI), internal, fastcgiScript, access,
                     returns, rewrite, limitReq, limitConn, authBasic, location.bool("access-log"), referers,
                     alias && root != null, limitRate, handler == LocationSettings.Handler.STATIC
-                    || handler == LocationSettings.Handler.FASTCGI ? autoindex : null));
+                    || handler == LocationSettings.Handler.FASTCGI ? autoindex : null, alwaysHeaders));
         }
         return result;
     }
@@ -1743,10 +1749,11 @@ final class SettingsMapper {
     private static final Pattern MEDIA_TYPE = Pattern.compile("[a-z0-9!#$%&'+.^_`|~-]+/[a-z0-9!#$%&'+.^_`|~-]+");
 
     /**
-     * A location's {@code headers}: each name an HTTP token that is not edge's to set (framing, connection, Date),
-     * each value visible ASCII, spaces and tabs inside, nothing else (a line break would split the head).
+     * A location's {@code headers} or {@code always-headers} ({@code setting}): each name an HTTP token that is not
+     * edge's to set (framing, connection, Date), each value visible ASCII, spaces and tabs inside, nothing else (a line
+     * break would split the head).
      */
-    private static Map<String, String> headers(Section headers) {
+    private static Map<String, String> headers(Section headers, String setting) {
         Map<String, String> result = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         for (String name : new TreeSet<>(headers.object().keySet())) { // sorted: the same problems in the same order
             String value = headers.optionalString(name);
@@ -1766,12 +1773,35 @@ final class SettingsMapper {
             } else if (variable != null) {
                 // nginx's add_header expands them; here Access-Control-Allow-Origin: $http_origin went to every
                 // browser as those twelve characters
-                headers.problem(name, notExpanded(value, variable, "headers"), "a fixed value");
+                headers.problem(name, notExpanded(value, variable, setting), "a fixed value");
             } else if (result.put(name, value) != null) {
                 headers.problem(name, name + " is set twice (names are compared ignoring case)", "each name once");
             }
         }
         return result;
+    }
+
+    /**
+     * A problem for each name a location adds both in {@code headers} and in {@code always-headers} (neither empty: an
+     * empty one is dropped): it would go out twice on the statuses both cover, and it is not said which was meant. At
+     * the one the location wrote itself, the always-headers' when it wrote both or neither (location-defaults).
+     */
+    private static void headersInBoth(Section location, Map<String, String> headers,
+            Map<String, String> alwaysHeaders) {
+        alwaysHeaders.forEach((name, value) -> {
+            String other = headers.get(name); // compared ignoring case, as each map's names are
+            if (value.isEmpty() || other == null || other.isEmpty()) {
+                return;
+            }
+            Predicate<String> writes = setting -> location.own().get(setting) instanceof ConfigObject own
+                    && own.keySet().stream().anyMatch(name::equalsIgnoreCase);
+            String setting = writes.test("headers") && !writes.test("always-headers") ? "headers" : "always-headers";
+            Section written = location.section(setting);
+            String key = written.object().keySet().stream().filter(name::equalsIgnoreCase).findFirst().orElse(name);
+            written.problem(key, name + " is in both headers and always-headers (names are compared ignoring case)",
+                    "each name in one of them: always-headers for every answer, headers for the statuses of nginx's"
+                    + " add_header; " + name + " = \"\" drops a default's");
+        });
     }
 
     /**

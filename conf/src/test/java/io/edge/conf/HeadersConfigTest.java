@@ -6,10 +6,14 @@ import static org.assertj.core.api.Assertions.entry;
 import static org.assertj.core.api.Assertions.tuple;
 
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A location's {@code headers} (nginx's add_header) onto LocationSettings, and what is refused. */
+/**
+ * A location's {@code headers} (nginx's add_header) and {@code always-headers} (add_header ... always) onto
+ * LocationSettings, and what is refused.
+ */
 class HeadersConfigTest {
 
     @TempDir
@@ -70,5 +74,102 @@ class HeadersConfigTest {
                 tuple(4, "Content-Length is edge's to set"),
                 tuple(5, "\"a\\r\\nSet-Cookie: x=1\" is not a header value"),
                 tuple(6, "x-twice is set twice (names are compared ignoring case)"));
+    }
+
+    @Test
+    void alwaysHeadersMergeWithTheDefaultsAsHeadersDo() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                location-defaults.always-headers { Strict-Transport-Security = "max-age=31536000", X-Frame-Options = DENY }
+                sites = [{ root = www, locations = [
+                  { match = "/" },
+                  { match = "/embed/", always-headers { X-Frame-Options = SAMEORIGIN, X-Robots-Tag = noindex } },
+                  { match = "/widget/", always-headers { X-Frame-Options = "" } }
+                ] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        assertThat(locations.get(0).alwaysHeaders()).containsOnly(
+                entry("Strict-Transport-Security", "max-age=31536000"), entry("X-Frame-Options", "DENY"));
+        assertThat(locations.get(1).alwaysHeaders()).containsOnly(entry("Strict-Transport-Security", "max-age=31536000"),
+                entry("X-Frame-Options", "SAMEORIGIN"), entry("X-Robots-Tag", "noindex"));
+        assertThat(locations.get(2).alwaysHeaders()).containsOnly(
+                entry("Strict-Transport-Security", "max-age=31536000"), entry("X-Frame-Options", ""));
+        assertThat(locations).allSatisfy(location -> assertThat(location.headers()).isEmpty());
+        assertThat(settings.alwaysHeaders()).as("the defaults', for answers no location gives").containsOnly(
+                entry("Strict-Transport-Security", "max-age=31536000"), entry("X-Frame-Options", "DENY"));
+    }
+
+    @Test
+    void noAlwaysHeadersByDefault() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, "sites = [{ root = www }]"));
+        assertThat(settings.sites().get(0).locations().get(0).alwaysHeaders()).isEmpty();
+        assertThat(settings.alwaysHeaders()).isEmpty();
+    }
+
+    @Test
+    void alwaysHeadersAreCheckedAsHeadersAre() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                sites = [{ root = www, locations = [
+                  { match = "/a/", always-headers { "X Bad" = v } },
+                  { match = "/b/", always-headers { Connection = close } },
+                  { match = "/c/", always-headers { X-Split = "a\\r\\nSet-Cookie: x=1" } },
+                  { match = "/d/", always-headers { X-Twice = a, x-twice = b } },
+                  { match = "/e/", always-headers { Access-Control-Allow-Origin = "$http_origin" } }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(3, "edge.sites[0].locations[0].always-headers.\"X Bad\"", "\"X Bad\" is not a header name"),
+                        tuple(4, "edge.sites[0].locations[1].always-headers.Connection", "Connection is edge's to set"),
+                        tuple(5, "edge.sites[0].locations[2].always-headers.X-Split",
+                                "\"a\\r\\nSet-Cookie: x=1\" is not a header value"),
+                        tuple(6, "edge.sites[0].locations[3].always-headers.x-twice",
+                                "x-twice is set twice (names are compared ignoring case)"),
+                        tuple(7, "edge.sites[0].locations[4].always-headers.Access-Control-Allow-Origin",
+                                "\"$http_origin\" names nginx's $http_origin, which always-headers send as written,"
+                                + " not expanded"));
+    }
+
+    /**
+     * A name in both headers and always-headers of a location is a problem where the location wrote it (it would go out
+     * twice on a 200), but not when one of them is "" (how a location drops a default's to move it to the other).
+     */
+    @Test
+    void aNameInBothHeadersAndAlwaysHeadersIsAProblemWhereTheLocationWroteIt() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                location-defaults.headers { X-Frame-Options = DENY }
+                sites = [{ root = www, locations = [
+                  { match = "/", always-headers { x-frame-options = DENY } },
+                  { match = "/both/", headers { X-A = 1 }, always-headers { X-A = 2 } },
+                  { match = "/moved/", headers { X-Frame-Options = "" }, always-headers { X-Frame-Options = DENY } }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(
+                        tuple(4, "edge.sites[0].locations[0].always-headers.x-frame-options",
+                                "x-frame-options is in both headers and always-headers (names are compared ignoring"
+                                + " case)"),
+                        tuple(5, "edge.sites[0].locations[1].always-headers.X-A",
+                                "X-A is in both headers and always-headers (names are compared ignoring case)"));
+        assertThat(e.problems().get(0).expected()).isEqualTo("each name in one of them: always-headers for every"
+                + " answer, headers for the statuses of nginx's add_header; x-frame-options = \"\" drops a default's");
+    }
+
+    @Test
+    void aDefaultsNameInBothIsAProblemOnceAtTheDefaults() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                location-defaults {
+                  headers { X-Content-Type-Options = nosniff }
+                  always-headers { X-Content-Type-Options = nosniff }
+                }
+                sites = [{ root = www, locations = [{ match = "/" }, { match = "/b/" }] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).containsExactly(
+                tuple(4, "edge.location-defaults.always-headers.X-Content-Type-Options"));
     }
 }
