@@ -110,7 +110,7 @@ public final class EdgeServer implements AutoCloseable {
         ioGroup = new MultiThreadIoEventLoopGroup(loops, ioHandler);
         ChannelGroup connections = new DefaultChannelGroup("edge-connections", GlobalEventExecutor.INSTANCE);
         descriptorLimit = descriptors.get();
-        context = new HttpServerContext(router(settings), responders,
+        context = new HttpServerContext(router(settings), responders, settings.alwaysHeaders(),
                 withinLimits(settings.server()),
                 new AccessLog(settings.server().accessLogEnabled(), settings.server().accessLogFormat()), connections);
         responders = null; // the context's now, which a reload replaces
@@ -327,7 +327,7 @@ public final class EdgeServer implements AutoCloseable {
      * completes once no exchange that started before runs any more. Listeners and connections stay.
      */
     public CompletableFuture<Void> replaceRoutes(EdgeSettings next, Function<LocationSettings, Responder> responders) {
-        return context.replaceRoutes(router(next), responders, next.server().limits().body());
+        return context.replaceRoutes(router(next), responders, next.server().limits().body(), next.alwaysHeaders());
     }
 
     /** The router of {@code settings}' sites; a warning for each of their conflicting server names, as nginx's. */

@@ -110,11 +110,17 @@ class LocationHeadersIT {
     }
 
     private static HttpResponse<String> get(String path, String... headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(edge.uri(path));
+        return send(edge, "GET", path, headers);
+    }
+
+    /** A {@code method} request without a body for {@code path} of {@code at}, with {@code headers} (name, value, ...). */
+    static HttpResponse<String> send(EdgeHarness at, String method, String path, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(at.uri(path)).method(method,
+                HttpRequest.BodyPublishers.noBody());
         for (int i = 0; i < headers.length; i += 2) {
             request.header(headers[i], headers[i + 1]);
         }
-        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString()); // redirects not followed
     }
 
     @Test

@@ -237,8 +237,8 @@ public interface Exchange {
     /**
      * Writes one response message without flushing. A response head gains the {@link #location}'s {@code expires}
      * (in place of its own {@code Cache-Control} and {@code Expires}) and {@code headers} when its status is one of
-     * {@link LocationSettings#addsHeaders}, as nginx's headers filter: a responder that keeps a head (the response
-     * cache) copies it before.
+     * {@link LocationSettings#addsHeaders}, and its {@code always-headers} whatever the status, as nginx's headers
+     * filter: a responder that keeps a head (the response cache) copies it before.
      */
     ChannelFuture write(Object message);
 

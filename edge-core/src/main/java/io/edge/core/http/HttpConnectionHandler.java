@@ -352,6 +352,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 routes.exit(); // no exchange took the routes over
                 throw e;
             }
+            if (route == null) {
+                exchange.refusedUnrouted(routes.unroutedHeaders());
+            }
             currentRoutes = routes;
             current = exchange;
             if (status.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code() && route != null) {
@@ -773,6 +776,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         // RFC 9110 6.6.1: in every 4xx too; no exchange's response path adds it here
         response.headers().set(HttpHeaderNames.DATE, HttpDate.now());
+        ServerExchange.addHeaders(response.headers(), server.unroutedHeaders()); // location-defaults' always-headers
         if (!accessLogged || !server.accessLog().isEnabled()) {
             return ctx.writeAndFlush(response);
         }

@@ -96,9 +96,14 @@ public final class HttpServerContext {
     private final ThrottledWarnings tooLarge =
             new ThrottledWarnings(LoggerFactory.getLogger(HttpConnectionHandler.class), System::nanoTime);
 
-    public HttpServerContext(Router router, Function<LocationSettings, Responder> responders, ServerSettings settings,
-                             AccessLog accessLog, ChannelGroup connections) {
-        this.routes = new Routes(router, responders, settings.limits().body());
+    /**
+     * @param unroutedHeaders added to the answers given before a location is chosen ({@code location-defaults}'
+     *                        always-headers)
+     */
+    public HttpServerContext(Router router, Function<LocationSettings, Responder> responders,
+                             Map<String, String> unroutedHeaders, ServerSettings settings, AccessLog accessLog,
+                             ChannelGroup connections) {
+        this.routes = new Routes(router, responders, settings.limits().body(), unroutedHeaders);
         this.settings = settings;
         this.accessLog = accessLog;
         this.connections = connections;
@@ -119,13 +124,14 @@ public final class HttpServerContext {
 
     /**
      * Exchanges that start from now on are routed by {@code router} to {@code responders}, their bodies held to
-     * {@code serverBodyLimit} where their location sets none; those running go on with what they started with. The
-     * future completes once none of them runs any more (their last write ended, or their connection closed).
+     * {@code serverBodyLimit} where their location sets none, those refused before routing answered with
+     * {@code unroutedHeaders}; those running go on with what they started with. The future completes once none of them
+     * runs any more (their last write ended, or their connection closed).
      */
     public CompletableFuture<Void> replaceRoutes(Router router, Function<LocationSettings, Responder> responders,
-            long serverBodyLimit) {
+            long serverBodyLimit, Map<String, String> unroutedHeaders) {
         Routes old = routes;
-        routes = new Routes(router, responders, serverBodyLimit);
+        routes = new Routes(router, responders, serverBodyLimit, unroutedHeaders);
         return old.replaced();
     }
 
@@ -145,6 +151,11 @@ public final class HttpServerContext {
     long largestBodyLimit() {
         Routes now = routes;
         return now.router().largestBodyLimit(now.serverBodyLimit());
+    }
+
+    /** The current routes' headers for an answer to a request that was never routed ({@link Routes#unroutedHeaders}). */
+    Map<String, String> unroutedHeaders() {
+        return routes.unroutedHeaders();
     }
 
     /** The current default site's page for {@code status}, for an answer to a request that was never routed; or null. */

@@ -2,6 +2,7 @@ package io.edge.core.http;
 
 import io.edge.conf.LocationSettings;
 import io.edge.core.route.Router;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,14 +22,18 @@ final class Routes {
      * request never pairs a reload's location with the limit of the configuration before it.
      */
     private final long serverBodyLimit;
+    /** {@code location-defaults}' always-headers of the same configuration: on answers no location gives. */
+    private final Map<String, String> unroutedHeaders;
     private final AtomicInteger running = new AtomicInteger();
     private final CompletableFuture<Void> idle = new CompletableFuture<>();
     private volatile boolean replaced;
 
-    Routes(Router router, Function<LocationSettings, Responder> responders, long serverBodyLimit) {
+    Routes(Router router, Function<LocationSettings, Responder> responders, long serverBodyLimit,
+            Map<String, String> unroutedHeaders) {
         this.router = router;
         this.responders = responders;
         this.serverBodyLimit = serverBodyLimit;
+        this.unroutedHeaders = unroutedHeaders;
     }
 
     Router router() {
@@ -37,6 +42,11 @@ final class Routes {
 
     long serverBodyLimit() {
         return serverBodyLimit;
+    }
+
+    /** The headers of an answer given before a location is chosen (nginx's server-level add_header ... always). */
+    Map<String, String> unroutedHeaders() {
+        return unroutedHeaders;
     }
 
     /** The responder for a location, or {@code null} when no location matched. */

@@ -91,6 +91,11 @@ final class ServerExchange implements Exchange {
     private int redirects;
     /** {@link #withLocationHeaders}: the location's headers go with the head whatever its status. */
     private boolean locationHeadersAlways;
+    /**
+     * {@link #refusedUnrouted}: the request was refused before its location was chosen, and these go on its answer in
+     * place of a location's always-headers; null once routed.
+     */
+    private Map<String, String> unroutedHeaders;
     /** When its head began ({@link System#nanoTime}): nginx's request time counts from the head's first byte. */
     private final long startNanos;
     /** The client waits for {@code 100 Continue} before it sends the body its head announced. */
@@ -259,6 +264,15 @@ final class ServerExchange implements Exchange {
     @Override
     public void withLocationHeaders() {
         locationHeadersAlways = true;
+    }
+
+    /**
+     * The request was refused before a location was chosen (routed to its site's "/" for that site's error page): its
+     * answer gets {@code headers}, the server's, and none of that location's, as nginx's 400 gets the server's add_header
+     * ... always and no location's.
+     */
+    void refusedUnrouted(Map<String, String> headers) {
+        unroutedHeaders = headers;
     }
 
     @Override
@@ -471,9 +485,14 @@ final class ServerExchange implements Exchange {
             // names, whoever answered (a file, a script, the response cache). It runs on what goes to the client
             // only: the response cache has judged (and copied) a script's own headers before.
             LocationSettings location = location();
-            if (location != null && (LocationSettings.addsHeaders(status) || locationHeadersAlways)) {
-                expires(response.headers(), location.expires());
-                addHeaders(response.headers(), location.headers()); // checked when the configuration was read
+            if (unroutedHeaders != null) {
+                addHeaders(response.headers(), unroutedHeaders);
+            } else if (location != null) {
+                if (LocationSettings.addsHeaders(status) || locationHeadersAlways) {
+                    expires(response.headers(), location.expires());
+                    addHeaders(response.headers(), location.headers()); // checked when the configuration was read
+                }
+                addHeaders(response.headers(), location.alwaysHeaders()); // add_header ... always: every status
             }
             // then nginx's gzip filter, on what the headers filter made
             if (compressionOffered && location != null && location.gzip() != null) {
@@ -602,7 +621,7 @@ final class ServerExchange implements Exchange {
      * Adds a location's {@code headers} as nginx's add_header does: {@code Last-Modified} and {@code ETag} in place of
      * the answer's own (an empty value removes it), any other field unless its value is empty.
      */
-    private static void addHeaders(HttpHeaders headers, Map<String, String> added) {
+    static void addHeaders(HttpHeaders headers, Map<String, String> added) {
         added.forEach((name, value) -> {
             if (HttpHeaderNames.LAST_MODIFIED.contentEqualsIgnoreCase(name)
                     || HttpHeaderNames.ETAG.contentEqualsIgnoreCase(name)) {

@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -100,7 +101,7 @@ class FastCgiResponderTest {
                 new ServerSettings.HttpTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(30),
                         Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(30)), null, root);
         HttpServerContext context = new HttpServerContext(new Router(List.of(site), site), location -> responder,
-                server, new AccessLog(false), new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
+                Map.of(), server, new AccessLog(false), new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
         client = new EmbeddedChannel();
         client.config().setAllocator(allocator);
         client.pipeline().addLast(new HttpChannelInitializer(context));

@@ -31,6 +31,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -60,7 +61,7 @@ class HttpConnectionHandlerTest {
     EmbeddedChannel open(Responder responder, EdgeSettings settings) {
         this.settings = settings;
         context = new HttpServerContext(new Router(settings.sites(), settings.defaultSite()),
-                location -> responder, settings.server(), new AccessLog(false),
+                location -> responder, Map.of(), settings.server(), new AccessLog(false),
                 new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
         client = new EmbeddedChannel(new HttpChannelInitializer(context));
         return client;
@@ -193,7 +194,7 @@ class HttpConnectionHandlerTest {
         EmbeddedClient.send(client, "GET /old HTTP/1.1\r\nHost: a\r\n\r\n");
         assertThat(held[0]).isNotNull();
         CompletableFuture<Void> idle = context.replaceRoutes(new Router(settings.sites(), settings.defaultSite()),
-                location -> new EchoResponder(), settings.server().limits().body());
+                location -> new EchoResponder(), settings.server().limits().body(), Map.of());
         assertThat(idle).as("an exchange still runs on the old routes").isNotDone();
         DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
@@ -211,7 +212,7 @@ class HttpConnectionHandlerTest {
         open(exchange -> { }); // never answers
         EmbeddedClient.send(client, "GET /old HTTP/1.1\r\nHost: a\r\n\r\n");
         CompletableFuture<Void> idle = context.replaceRoutes(new Router(settings.sites(), settings.defaultSite()),
-                location -> new EchoResponder(), settings.server().limits().body());
+                location -> new EchoResponder(), settings.server().limits().body(), Map.of());
         assertThat(idle).isNotDone();
         client.close();
         assertThat(idle).isDone();
@@ -228,7 +229,7 @@ class HttpConnectionHandlerTest {
         });
         assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ");
         CompletableFuture<Void> idle = context.replaceRoutes(new Router(settings.sites(), settings.defaultSite()),
-                location -> new EchoResponder(), settings.server().limits().body());
+                location -> new EchoResponder(), settings.server().limits().body(), Map.of());
         assertThat(idle).as("the held work still runs on the old routes").isNotDone();
         release[0].run();
         assertThat(idle).isDone();
@@ -343,7 +344,7 @@ class HttpConnectionHandlerTest {
         open(new EchoResponder());
         assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ");
         assertThat(context.replaceRoutes(new Router(settings.sites(), settings.defaultSite()), location -> null,
-                settings.server().limits().body()))
+                settings.server().limits().body(), Map.of()))
                 .isDone();
         assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n"))
                 .as("no responder in the new routes").startsWith("HTTP/1.1 404 ");

@@ -1,0 +1,194 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.RawHttpClient;
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A location's {@code always-headers} (nginx's add_header ... always) in front of a real php-fpm, real files and the
+ * response cache: on every answer of the location whatever its status, edge's own error pages too, once each; those of
+ * location-defaults on the answers no location gives (as nginx's server-level ones), never a location's own there.
+ */
+class AlwaysHeadersIT {
+
+    private static final String HSTS = "max-age=31536000";
+    private static final String CSP = "default-src 'self'";
+
+    @TempDir
+    static Path dir;
+
+    static PhpFpm fpm;
+    static EdgeHarness edge;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path www = PhpScripts.install(Files.createDirectories(dir.resolve("www")));
+        Files.writeString(Files.createDirectories(www.resolve("files")).resolve("plain.txt"), "plain\n");
+        Files.writeString(Files.createDirectories(www.resolve("bare")).resolve("plain.txt"), "bare\n");
+        Files.writeString(www.resolve("own.php"), """
+                <?php
+                http_response_code((int)($_GET['s'] ?? 200));
+                header('X-Frame-Options: DENY');
+                echo 'own';
+                """);
+        Files.writeString(www.resolve("accel-to.php"), """
+                <?php
+                header('X-Accel-Redirect: ' . $_GET['u']);
+                """);
+        fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 4\n");
+        edge = EdgeHarness.start(dir, """
+                location-defaults {
+                  headers { X-Added = "2xx and 3xx" }
+                  always-headers { Strict-Transport-Security = "%s" }
+                }
+                sites = [{
+                  server-names = ["_"], default = true, root = "www"
+                  locations = [
+                    { match = "/", fastcgi = php, cache = true, body-limit = 100
+                      always-headers { X-Frame-Options = SAMEORIGIN } }
+                    { match = "^~ /files/", always-headers { Content-Security-Policy = "%s" } }
+                    { match = "^~ /bare/", always-headers { Strict-Transport-Security = "" } }
+                    { match = "^~ /private/", access = ["deny all"] }
+                    { match = "^~ /limited/", limit-req { rate = "1 r/m", burst = 0 } }
+                    { match = "= /moved", return = "301 /files/plain.txt" }
+                    { match = "= /gone", return = "410" }
+                    { match = "^~ /down/", fastcgi = down, fastcgi-script = "/status.php" }
+                  ]
+                }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
+                fastcgi.backends.down { addresses = ["unix:%s"], queue { timeout = 300 ms } }
+                """.formatted(HSTS, CSP, fpm.address(), dir.resolve("nobody-listens.sock")));
+    }
+
+    @AfterAll
+    static void stop() {
+        EdgeHarness.close(edge, fpm);
+    }
+
+    private static HttpResponse<String> get(String path, String... headers) throws Exception {
+        return LocationHeadersIT.send(edge, "GET", path, headers);
+    }
+
+    /** Asserts {@code answer} has the defaults' HSTS once and {@code name} once with {@code value}. */
+    private static void assertAlways(HttpResponse<String> answer, int status, String name, String value) {
+        String what = answer.request().method() + " " + answer.request().uri().getPath();
+        assertThat(answer.statusCode()).as(what).isEqualTo(status);
+        assertThat(answer.headers().allValues("strict-transport-security")).as(what).containsExactly(HSTS);
+        assertThat(answer.headers().allValues(name)).as(what).containsExactly(value);
+    }
+
+    @Test
+    void filesCarryThemOnEveryStatusHeadersOnlyOnTheirs() throws Exception {
+        HttpResponse<String> file = get("/files/plain.txt");
+        assertAlways(file, 200, "content-security-policy", CSP);
+        assertThat(file.headers().allValues("x-added")).containsExactly("2xx and 3xx");
+        assertThat(file.headers().allValues("x-frame-options")).as("another location's").isEmpty();
+        assertAlways(get("/files/plain.txt", "If-None-Match", file.headers().firstValue("etag").orElseThrow()), 304,
+                "content-security-policy", CSP);
+        assertAlways(get("/files/plain.txt", "Range", "bytes=1000-"), 416, "content-security-policy", CSP);
+
+        HttpResponse<String> missing = get("/files/missing.txt");
+        assertAlways(missing, 404, "content-security-policy", CSP);
+        assertThat(missing.headers().allValues("x-added")).as("headers: nginx's add_header without always").isEmpty();
+        assertAlways(LocationHeadersIT.send(edge, "DELETE", "/files/plain.txt"), 405, "content-security-policy", CSP);
+    }
+
+    @Test
+    void scriptsAnswersOfAnyStatusCarryThemOnceBesideTheScriptsOwn() throws Exception {
+        for (int status : new int[] {200, 404, 500, 503}) {
+            HttpResponse<String> page = get("/own.php?s=" + status);
+            assertThat(page.statusCode()).isEqualTo(status);
+            assertThat(page.body()).isEqualTo("own");
+            assertThat(page.headers().allValues("strict-transport-security")).as("%d", status).containsExactly(HSTS);
+            // as nginx's add_header ... always beside a backend's field of the same name: a second one
+            assertThat(page.headers().allValues("x-frame-options")).as("%d", status)
+                    .containsExactly("DENY", "SAMEORIGIN");
+            assertThat(page.headers().allValues("x-added")).as("%d", status).hasSize(status == 200 ? 1 : 0);
+        }
+        assertAlways(get("/redirect.php"), 302, "x-frame-options", "SAMEORIGIN");
+    }
+
+    @Test
+    void answersFromTheResponseCacheCarryThemOnce() throws Exception {
+        String url = "/cache.php?id=always&cc=" + URLEncoder.encode("public, max-age=60", StandardCharsets.UTF_8);
+        for (int i = 0; i < 3; i++) { // the first runs PHP, the others are hits
+            HttpResponse<String> page = get(url);
+            assertThat(page.body()).as("round %d", i).isEqualTo("id=always run=1 ae=");
+            assertAlways(page, 200, "x-frame-options", "SAMEORIGIN");
+        }
+    }
+
+    @Test
+    void returnsRedirectsAndAFileAScriptHandsOutCarryThoseOfTheirLocation() throws Exception {
+        HttpResponse<String> moved = get("/moved");
+        assertAlways(moved, 301, "x-added", "2xx and 3xx");
+        assertThat(moved.headers().firstValue("location").orElseThrow()).endsWith("/files/plain.txt");
+        HttpResponse<String> gone = get("/gone");
+        assertThat(gone.statusCode()).isEqualTo(410);
+        assertThat(gone.headers().allValues("strict-transport-security")).containsExactly(HSTS);
+        assertThat(gone.headers().allValues("x-added")).isEmpty();
+        // nginx's X-Accel-Redirect is an internal redirect: the target location's, not the script's
+        HttpResponse<String> accel = get("/accel-to.php?u=/files/plain.txt");
+        assertThat(accel.body()).isEqualTo("plain\n");
+        assertAlways(accel, 200, "content-security-policy", CSP);
+        assertThat(accel.headers().allValues("x-frame-options")).isEmpty();
+    }
+
+    @Test
+    void edgesOwnErrorPagesCarryThoseOfTheLocation() throws Exception {
+        HttpResponse<String> denied = get("/private/x");
+        assertThat(denied.statusCode()).isEqualTo(403);
+        assertThat(denied.headers().allValues("strict-transport-security")).containsExactly(HSTS);
+        HttpResponse<String> first = get("/limited/a");
+        HttpResponse<String> limited = get("/limited/a");
+        assertThat(first.statusCode()).isEqualTo(404);
+        assertThat(limited.statusCode()).as("over the rate").isIn(429, 503);
+        assertThat(limited.headers().allValues("strict-transport-security")).containsExactly(HSTS);
+        HttpResponse<String> busy = get("/down/x");
+        assertThat(busy.statusCode()).as("no backend listens").isIn(502, 503, 504);
+        assertThat(busy.headers().allValues("strict-transport-security")).containsExactly(HSTS);
+        HttpResponse<String> tooLarge = LocationHeadersIT.HTTP.send(HttpRequest.newBuilder(edge.uri("/echo.php"))
+                .POST(HttpRequest.BodyPublishers.ofString("x".repeat(1000))).build(), HttpResponse.BodyHandlers.ofString());
+        assertAlways(tooLarge, 413, "x-frame-options", "SAMEORIGIN");
+    }
+
+    @Test
+    void anEmptyValueDropsADefaultsAsInHeaders() throws Exception {
+        HttpResponse<String> file = get("/bare/plain.txt");
+        assertThat(file.statusCode()).isEqualTo(200);
+        assertThat(file.headers().allValues("strict-transport-security")).isEmpty();
+        assertThat(get("/bare/missing").headers().allValues("strict-transport-security")).isEmpty();
+    }
+
+    /**
+     * An answer no location gives (nginx 1.22 sends its server-level add_header ... always there, and no location's):
+     * location-defaults' are on it, a location's own never, also for a request routed to its site's "/" only for that
+     * site's error page.
+     */
+    @Test
+    void answersNoLocationGivesCarryTheDefaultsOnly() throws Exception {
+        String[] refused = {"GARBAGE\r\n\r\n", "GET /own.php HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            "GET /own.php HTTP/1.1\r\n\r\n", "GET /own.php HTTP/2.0\r\nHost: a\r\n\r\n",
+            "GET /files/../../x HTTP/1.1\r\nHost: a\r\n\r\n"};
+        for (String request : refused) {
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                RawHttpClient.Response answer = client.send(request).read();
+                String what = request.lines().findFirst().orElseThrow();
+                assertThat(answer.status()).as(what).isIn(400, 505);
+                assertThat(answer.header("strict-transport-security")).as(what).isEqualTo(HSTS);
+                assertThat(answer.header("x-frame-options")).as(what + ": the location's own").isNull();
+                assertThat(answer.header("x-added")).as(what).isNull();
+            }
+        }
+    }
+}
