@@ -6,7 +6,10 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -97,13 +100,15 @@ final class Addresses {
     }
 
     /**
-     * A listen address, resolved now (an unknown host name is a configuration error, not a bind error).
-     * Port 0 asks the kernel for a free port, which tests use.
+     * A listen address, resolved now (an unknown host name is a configuration error, not a bind error): a host name
+     * gives each of its addresses, as nginx (since 1.15.10) listens on them all ("localhost:8080" on 127.0.0.1 and
+     * ::1, where /etc/hosts has both, so that a client trying ::1 first is answered). Port 0 asks the kernel for a
+     * free port, which tests use.
      */
-    static InetSocketAddress listen(String text) {
+    static List<InetSocketAddress> listen(String text) {
         HostPort hostPort = hostPort(text, 0);
         if (hostPort.host().equals("*")) {
-            return new InetSocketAddress(hostPort.port());
+            return List.of(new InetSocketAddress(hostPort.port()));
         }
         if ((hostPort.host().contains(":") || IPV4_LIKE.matcher(hostPort.host()).matches())
                 && AddressRange.literal(hostPort.host()) == null) {
@@ -112,7 +117,11 @@ final class Addresses {
                     + " without leading zeros, or IPv6)");
         }
         try {
-            return new InetSocketAddress(InetAddress.getByName(hostPort.host()), hostPort.port());
+            Set<InetSocketAddress> each = new LinkedHashSet<>(); // the resolver's order, each once
+            for (InetAddress address : InetAddress.getAllByName(hostPort.host())) {
+                each.add(new InetSocketAddress(address, hostPort.port()));
+            }
+            return List.copyOf(each);
         } catch (UnknownHostException e) {
             throw new IllegalArgumentException("unknown host \"" + hostPort.host() + "\"");
         }

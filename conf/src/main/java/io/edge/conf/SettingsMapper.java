@@ -242,26 +242,29 @@ final class SettingsMapper {
         }
         for (Section.Element element : addresses) {
             String address = element.text();
-            InetSocketAddress parsed;
+            List<InetSocketAddress> resolved;
             try {
-                parsed = Addresses.listen(address);
+                resolved = Addresses.listen(address);
             } catch (IllegalArgumentException e) {
                 server.problem("listen", element.index(), "\"" + address + "\" " + e.getMessage(),
                         "\"host:port\", \"[v6]:port\" or \"*:port\"");
                 continue;
             }
-            for (int i = 0; i < listen.size(); i++) {
-                InetSocketAddress earlier = listen.get(i);
-                if (overlaps(earlier, parsed)) {
-                    server.problem("listen", element.index(), "\"" + address + "\" "
-                                    + (earlier.equals(parsed) ? "is listed twice"
-                                    : "overlaps \"" + listenWritten.get(i) + "\""),
-                            "each address and port once (a wildcard address takes its port on every address)");
-                    parsed = null;
-                    break;
+            int before = listen.size(); // a host name's addresses overlap no earlier entry's; among themselves, never
+            for (InetSocketAddress parsed : resolved) {
+                for (int i = 0; i < before && parsed != null; i++) {
+                    InetSocketAddress earlier = listen.get(i);
+                    if (overlaps(earlier, parsed)) {
+                        server.problem("listen", element.index(), "\"" + address + "\" "
+                                        + (earlier.equals(parsed) ? "is listed twice"
+                                        : "overlaps \"" + listenWritten.get(i) + "\""),
+                                "each address and port once (a wildcard address takes its port on every address)");
+                        parsed = null;
+                    }
                 }
-            }
-            if (parsed != null) {
+                if (parsed == null) {
+                    break; // said once for the entry
+                }
                 listen.add(parsed);
                 listenWritten.add(address);
                 listenWrittenAt.put(parsed, server.writtenAt("listen", element.index()));

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.entry;
 import static org.assertj.core.api.Assertions.tuple;
 
 import io.edge.fastcgi.BackendGroupSettings;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -1140,6 +1141,23 @@ class ValidationTest {
         ConfigProblem wildcard = single(SITE + "\nserver.listen = [\"*:18433\", \"127.0.0.1:18433\"]");
         assertThat(wildcard.message()).isEqualTo("\"127.0.0.1:18433\" overlaps \"*:18433\"");
         assertThat(problemsOrNone(SITE + "\nserver.listen = [\"127.0.0.1:18433\", \"127.0.0.1:18434\"]")).isEmpty();
+    }
+
+    /**
+     * A host name listens on each of its addresses, as nginx's listen does since 1.15.10: "localhost" (127.0.0.1 and
+     * ::1 in the tests' hosts file) on both, so a client that tries ::1 first is answered, not refused. Only the first
+     * was bound.
+     */
+    @Test
+    void aHostNameListensOnEachOfItsAddresses() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(write(SITE + "\nserver.listen = [\"localhost:18433\"]"));
+        assertThat(settings.server().listen()).containsExactly(new InetSocketAddress("127.0.0.1", 18433),
+                new InetSocketAddress("::1", 18433));
+        assertThat(single(SITE + "\nserver.listen = [\"localhost:18433\", \"[::1]:18433\"]").message())
+                .isEqualTo("\"[::1]:18433\" is listed twice");
+        ConfigProblem underWildcard = single(SITE + "\nserver.listen = [\"*:18433\", \"localhost:18433\"]");
+        assertThat(underWildcard.key()).isEqualTo("edge.server.listen[1]");
+        assertThat(underWildcard.message()).isEqualTo("\"localhost:18433\" overlaps \"*:18433\"");
     }
 
     /**
