@@ -48,6 +48,9 @@ class BodyLimitIT {
                     { match = "/upload/", fastcgi = php, body-limit = 4 MiB }
                     { match = "/small/", fastcgi = php, body-limit = 1 KiB }
                     { match = "/open/", fastcgi = php, body-limit = 0 }
+                    # an upload form's pretty URL: MediaWiki's /wiki/Special:Upload, DokuWiki's /start?do=media
+                    { match = "~ ^/pretty/small$", rewrite = "/small/hash.php" }
+                    { match = "/tosmall/", front-controller = "/small/hash.php" }
                   ]
                 }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
@@ -148,6 +151,29 @@ class BodyLimitIT {
             assertThat(client.read().status()).isEqualTo(200);
             assertThat(client.read().status()).as("a chunk of 1025 bytes for 1 KiB, none of it sent").isEqualTo(413);
             assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    /**
+     * A request that reaches its script through a rewrite or a front controller (an upload form's pretty URL) is held
+     * to the limit of the location it lands in before its body is read, as nginx checks client_max_body_size at each
+     * location it finds: one declared over it gets 413 at once, without 100 Continue. The client was asked for its
+     * body, and sent the limit's worth of it before the 413.
+     */
+    @Test
+    void aBodyDeclaredOverTheLimitWhereARewriteLandsIsRefusedBeforeItIsSent() throws Exception {
+        for (String path : new String[] {"/pretty/small", "/tosmall/form"}) {
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                client.send("POST " + path + " HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+                        + "Content-Length: 2000\r\n\r\n");
+                assertThat(client.read().status()).as(path + ": 2000 bytes for 1 KiB").isEqualTo(413);
+                assertThat(client.isClosedByPeer()).isTrue();
+            }
+            byte[] body = new byte[1000];
+            new Random(3).nextBytes(body);
+            HttpResponse<String> within = post(path, body);
+            assertThat(within.statusCode()).as(path).isEqualTo(200);
+            assertThat(within.body()).isEqualTo(body.length + " " + sha256(body));
         }
     }
 

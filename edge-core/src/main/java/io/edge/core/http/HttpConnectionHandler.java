@@ -477,6 +477,19 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         exchange.reroute(route);
+        // nginx checks a declared body against the limit of each location it finds, after a rewrite or an internal
+        // redirect too: one over the limit where the request lands is refused before it is read (no 100 Continue),
+        // not once the client has sent the limit's worth of it (an upload form's pretty URL into its script's location)
+        long declared = HttpUtil.getContentLength(exchange.request(), -1L);
+        if (declared > exchange.bodyLimit() && !exchange.bodyRequested()) {
+            closeAfterCurrent = true;
+            moreMayCome = true;
+            tooLarge(exchange, "a body of " + declared + " bytes, over its limit of " + exchange.bodyLimit()
+                    + " where it was routed to, " + exchange.path());
+            exchange.fail(new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                    "declared body over the limit of the location it was routed to"));
+            return;
+        }
         respond(exchange);
     }
 

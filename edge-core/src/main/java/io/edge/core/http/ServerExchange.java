@@ -372,6 +372,11 @@ final class ServerExchange implements Exchange {
         return connection.holdRoutes(this);
     }
 
+    /** Whether a responder asked for the body ({@link #readBody}): what limit it is held to is settled then. */
+    boolean bodyRequested() {
+        return bodyConsumer != null;
+    }
+
     @Override
     public boolean awaitsContinue() {
         return expectsContinue && !continueSent && !bodyArrived;
