@@ -9,6 +9,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import java.io.FileNotFoundException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -1263,6 +1264,9 @@ public final class BackendPool implements AutoCloseable {
         for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t.getMessage() != null) {
                 reason = t.getMessage();
+            } else if (t instanceof FileNotFoundException) {
+                // Netty's ENOENT on a Unix socket's connect (no socket file there), which it leaves without words
+                reason = "connect(..) failed: No such file or directory";
             }
         }
         return reason != null ? reason : cause.getClass().getSimpleName();

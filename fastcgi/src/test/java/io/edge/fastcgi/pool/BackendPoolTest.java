@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -1083,23 +1084,17 @@ class BackendPoolTest {
     /** A backend that refuses connects (down, or restarting) is named in the log, once per run of refusals. */
     @Test
     void refusedConnectsAreLoggedOncePerRunButAFullBacklogIsNot() {
-        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
-                BackendPool.class);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
-                new ch.qos.logback.core.read.ListAppender<>();
-        lines.start();
-        log.addAppender(lines);
-        try {
+        withPoolLog(lines -> {
             onePhp(1, 10);
             Future<Lease> f = pool.acquire(loopA);
             connector.failNext(new ConnectException("connect(..) failed: Resource temporarily unavailable"));
             timers.advanceMillis(5);
-            assertThat(lines.list).as("a full backlog: busy, nothing to report").isEmpty();
+            assertThat(lines).as("a full backlog: busy, nothing to report").isEmpty();
             for (int i = 0; i < 3; i++) {
                 connector.failNext(new ConnectException("connect(..) failed: No such file or directory"));
                 timers.advanceMillis(200);
             }
-            assertThat(lines.list).singleElement().satisfies(e -> assertThat(e.getFormattedMessage())
+            assertThat(lines).singleElement().satisfies(e -> assertThat(e.getFormattedMessage())
                     .startsWith("fastcgi group php: connect to unix:/run/php.sock failed: connect(..) failed: No such "
                             + "file or directory; ")); // the system's words, no Java class name
             connector.succeedNext();
@@ -1107,7 +1102,36 @@ class BackendPoolTest {
             f.getNow().release(Lease.Outcome.CLOSE);
             pool.acquire(loopA);
             connector.failNext(refused());
-            assertThat(lines.list).as("a new run of refusals").hasSize(2);
+            assertThat(lines).as("a new run of refusals").hasSize(2);
+        });
+    }
+
+    /**
+     * Netty reports a Unix socket that is not there (php-fpm stopped, its socket removed) as a FileNotFoundException
+     * without a message: logged in the system's words, as nginx's "(2: No such file or directory)", not as that class.
+     */
+    @Test
+    void aMissingSocketFileIsLoggedInTheSystemsWords() {
+        withPoolLog(lines -> {
+            onePhp(1, 10);
+            pool.acquire(loopA);
+            connector.failNext(new FileNotFoundException());
+            assertThat(lines).singleElement().satisfies(e -> assertThat(e.getFormattedMessage())
+                    .startsWith("fastcgi group php: connect to unix:/run/php.sock failed: connect(..) failed: No such "
+                            + "file or directory; "));
+        });
+    }
+
+    /** Runs {@code test} with the pool's log lines from its start collected in the list it is given. */
+    private static void withPoolLog(Consumer<List<ch.qos.logback.classic.spi.ILoggingEvent>> test) {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                BackendPool.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        try {
+            test.accept(lines.list);
         } finally {
             log.detachAppender(lines);
         }
