@@ -127,7 +127,7 @@ public final class FcgiNameValues {
     /**
      * Decodes every pair in the readable bytes of {@code in} (which it consumes).
      *
-     * @throws FcgiProtocolException when a length runs past the end of the buffer
+     * @throws FcgiProtocolException when a length, or the pair it announces, runs past the end of the buffer
      */
     public static List<Map.Entry<String, String>> decode(ByteBuf in) {
         List<Map.Entry<String, String>> pairs = new ArrayList<>();
@@ -168,6 +168,9 @@ public final class FcgiNameValues {
     }
 
     private static int readLength(ByteBuf in, String field) {
+        if (!in.isReadable()) { // a name length as the pairs' last byte: its value length never came
+            throw FcgiProtocolException.of(field, "missing", "1 or 4 bytes");
+        }
         int first = in.getUnsignedByte(in.readerIndex());
         if (first < 128) {
             in.skipBytes(1);

@@ -50,6 +50,15 @@ class FcgiNameValuesTest {
         assertThatThrownBy(() -> FcgiNameValues.decode(cut)).hasMessageStartingWith("nameLength:");
     }
 
+    /** A name length as the last byte, its value length missing: found by fuzzing a GET_VALUES_RESULT. */
+    @Test
+    void aMissingValueLengthIsAProtocolError() {
+        ByteBuf buf = Unpooled.wrappedBuffer(HexFormat.of().parseHex("05"));
+        assertThatThrownBy(() -> FcgiNameValues.decode(buf))
+                .isInstanceOf(FcgiProtocolException.class)
+                .hasMessage("valueLength: missing (expected: 1 or 4 bytes)");
+    }
+
     @Test
     void aPairLongerThanARecordIsNamed() {
         String fits = "f".repeat(65535 - 4 - 1 - "FITS".length());

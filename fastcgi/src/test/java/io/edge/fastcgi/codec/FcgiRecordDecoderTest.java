@@ -132,6 +132,24 @@ class FcgiRecordDecoderTest {
         assertThat(ch.finish()).isFalse();
     }
 
+    /**
+     * A GET_VALUES_RESULT whose one pair lacks its value length fails as a protocol error, which the exchange reports as
+     * the backend's (502), and leaves the decoder terminal, not an IndexOutOfBoundsException with the record consumed
+     * and the decoder still reading content.
+     */
+    @Test
+    void rejectsAGetValuesResultCutInsideAPairAndStaysBroken() {
+        EmbeddedChannel ch = new EmbeddedChannel(new FcgiRecordDecoder());
+        assertThatThrownBy(() -> ch.writeInbound(Unpooled.wrappedBuffer(hex("01 0a 0000 0001 00 00" + "05"))))
+                .isInstanceOf(FcgiProtocolException.class)
+                .hasMessage("valueLength: missing (expected: 1 or 4 bytes)");
+        assertThat(ch.pipeline().get(FcgiRecordDecoder.class).state()).isEqualTo(FcgiRecordDecoder.State.BAD_MESSAGE);
+        ch.writeInbound(Unpooled.wrappedBuffer(hex(RESPONSE)));
+        Object after = ch.readInbound();
+        assertThat(after).isNull();
+        assertThat(ch.finish()).isFalse();
+    }
+
     @Test
     void rejectsUnknownType() {
         EmbeddedChannel ch = new EmbeddedChannel(new FcgiRecordDecoder());
