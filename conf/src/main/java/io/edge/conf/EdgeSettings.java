@@ -21,8 +21,9 @@ import java.util.TreeMap;
  * @param warnings   what is not wrong but likely a mistake (a value set twice in one object), for the operator to
  *                   read: logged at a start and a reload, printed by {@code --check-config}
  * @param alwaysHeaders {@code location-defaults}' {@code always-headers}: added to the answers given before any location
- *                   is chosen (a request that cannot be read or routed, a request head's timeout), as nginx adds a
- *                   server's {@code add_header ... always} to its 400s; by name
+ *                   is chosen (a request that cannot be read or routed, a request head's timeout) and to those of a
+ *                   path no location matches (404), as nginx adds a server's {@code add_header ... always} to its 400s
+ *                   and to the answers no location of its gives; by name
  */
 public record EdgeSettings(
         Path source,

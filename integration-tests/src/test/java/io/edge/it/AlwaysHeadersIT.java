@@ -65,6 +65,10 @@ class AlwaysHeadersIT {
                     { match = "= /gone", return = "410" }
                     { match = "^~ /down/", fastcgi = down, fastcgi-script = "/status.php" }
                   ]
+                }, {
+                  # a site where most paths match no location
+                  server-names = ["sparse.test"], root = "www"
+                  locations = [{ match = "= /front", front-controller = "/nowhere.php" }]
                 }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
                 fastcgi.backends.down { addresses = ["unix:%s"], queue { timeout = 300 ms } }
@@ -191,6 +195,24 @@ class AlwaysHeadersIT {
                 assertThat(answer.header("strict-transport-security")).as(what).isEqualTo(HSTS);
                 assertThat(answer.header("x-frame-options")).as(what + ": the location's own").isNull();
                 assertThat(answer.header("x-added")).as(what).isNull();
+            }
+        }
+    }
+
+    /**
+     * An answer to a path no location matches (404) carries location-defaults', as nginx's server-level add_header ...
+     * always is on the answer of a URI none of its locations takes, also where a front controller sends a request to
+     * such a path. It had none: only a refused request's or a location's answer had them.
+     */
+    @Test
+    void anAnswerWhereNoLocationMatchesCarriesTheDefaults() throws Exception {
+        for (String request : new String[] {"GET /nowhere", "HEAD /nowhere", "GET /front"}) {
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                RawHttpClient.Response answer = client.send(request + " HTTP/1.1\r\nHost: sparse.test\r\n\r\n")
+                        .read(request.startsWith("HEAD"));
+                assertThat(answer.status()).as(request).isEqualTo(404);
+                assertThat(answer.header("strict-transport-security")).as(request).isEqualTo(HSTS);
+                assertThat(answer.header("x-added")).as(request + ": headers, not always-headers").isNull();
             }
         }
     }

@@ -34,6 +34,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.InvalidPathException;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongPredicate;
 import org.slf4j.Logger;
@@ -491,6 +492,14 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         respond(exchange);
+    }
+
+    /**
+     * The headers of an answer of {@code exchange} that no location gives (location-defaults' always-headers): those of
+     * the routes it runs on, while it runs.
+     */
+    Map<String, String> unroutedHeaders(ServerExchange exchange) {
+        return exchange == current && currentRoutes != null ? currentRoutes.unroutedHeaders() : server.unroutedHeaders();
     }
 
     /** Where a request of {@code exchange}'s host for {@code path} goes, by the routes the running exchange runs on. */

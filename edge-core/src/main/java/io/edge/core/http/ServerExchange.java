@@ -498,6 +498,9 @@ final class ServerExchange implements Exchange {
                     addHeaders(response.headers(), location.headers()); // checked when the configuration was read
                 }
                 addHeaders(response.headers(), location.alwaysHeaders()); // add_header ... always: every status
+            } else {
+                // a path no location matches (its 404), as nginx's server-level add_header ... always is there
+                addHeaders(response.headers(), connection.unroutedHeaders(this));
             }
             // then nginx's gzip filter, on what the headers filter made
             if (compressionOffered && location != null && location.gzip() != null) {
