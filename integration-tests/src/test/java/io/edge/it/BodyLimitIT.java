@@ -34,7 +34,7 @@ class BodyLimitIT {
     @BeforeAll
     static void start() throws Exception {
         Path www = PhpScripts.install(Files.createDirectories(dir.resolve("www")));
-        for (String sub : new String[] {"upload", "small", "open"}) {
+        for (String sub : new String[] {"upload", "small", "open", "hidden"}) {
             Files.createDirectories(www.resolve(sub));
             Files.copy(www.resolve("hash.php"), www.resolve(sub + "/hash.php"));
         }
@@ -51,6 +51,11 @@ class BodyLimitIT {
                     # an upload form's pretty URL: MediaWiki's /wiki/Special:Upload, DokuWiki's /start?do=media
                     { match = "~ ^/pretty/small$", rewrite = "/small/hash.php" }
                     { match = "/tosmall/", front-controller = "/small/hash.php" }
+                    # a PHP location's front controller that another PHP location's path names: run here, as there
+                    { match = "/phpfront/", fastcgi = php, front-controller = "/small/hash.php" }
+                    # its front controller hidden by a location of files, as reference.conf shows: run as its own
+                    { match = "/bigfront/", fastcgi = php, front-controller = "/hidden/hash.php", body-limit = 4 MiB }
+                    { match = "^~ /hidden/", internal = true }
                   ]
                 }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
@@ -71,13 +76,20 @@ class BodyLimitIT {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
     }
 
+    /**
+     * An upload location takes more than the server's limit, also through a front controller that an {@code internal}
+     * location of files hides: it runs as its PHP location's, held to that one's limit, not to the files location's (the
+     * server's; that location runs no script).
+     */
     @Test
     void anUploadLocationTakesMoreThanTheServersLimitAndOthersDoNot() throws Exception {
         byte[] body = new byte[2 << 20];
         new Random(5).nextBytes(body);
-        HttpResponse<String> upload = post("/upload/hash.php", body);
-        assertThat(upload.statusCode()).isEqualTo(200);
-        assertThat(upload.body()).isEqualTo(body.length + " " + sha256(body));
+        for (String path : new String[] {"/upload/hash.php", "/bigfront/upload"}) {
+            HttpResponse<String> upload = post(path, body);
+            assertThat(upload.statusCode()).as(path).isEqualTo(200);
+            assertThat(upload.body()).isEqualTo(body.length + " " + sha256(body));
+        }
         assertThat(post("/hash.php", body).statusCode()).as("the server's 1 MiB").isEqualTo(413);
         assertThat(post("/upload/hash.php", new byte[5 << 20]).statusCode()).as("over the location's 4 MiB")
                 .isEqualTo(413);
@@ -162,7 +174,7 @@ class BodyLimitIT {
      */
     @Test
     void aBodyDeclaredOverTheLimitWhereARewriteLandsIsRefusedBeforeItIsSent() throws Exception {
-        for (String path : new String[] {"/pretty/small", "/tosmall/form"}) {
+        for (String path : new String[] {"/pretty/small", "/tosmall/form", "/phpfront/form"}) {
             try (RawHttpClient client = new RawHttpClient(edge.address())) {
                 client.send("POST " + path + " HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
                         + "Content-Length: 2000\r\n\r\n");
@@ -174,6 +186,28 @@ class BodyLimitIT {
             HttpResponse<String> within = post(path, body);
             assertThat(within.statusCode()).as(path).isEqualTo(200);
             assertThat(within.body()).isEqualTo(body.length + " " + sha256(body));
+        }
+    }
+
+    /**
+     * A chunked body is held to the limit of the location a front controller sends its request to, as nginx's internal
+     * redirect holds it: a location of files' front controller (the request routed again), and a PHP location's whose
+     * URI another PHP location takes (the script run where the request came in). In the latter the bytes, which come
+     * while the script is looked for, were held to the limit where the request came in (the server's here): the
+     * script ran with 1500 bytes for 1 KiB.
+     */
+    @Test
+    void aChunkedBodyIsHeldToTheLimitWhereAFrontControllerLandsAlsoWhereItCameFirst() throws Exception {
+        for (String path : new String[] {"/tosmall/form", "/phpfront/form"}) {
+            try (RawHttpClient client = sendChunked(path, 1500)) {
+                assertThat(client.read().status()).as(path + ": 1500 bytes for 1 KiB").isEqualTo(413);
+                assertThat(client.isClosedByPeer()).isTrue();
+            }
+            try (RawHttpClient client = sendChunked(path, 1000)) {
+                RawHttpClient.Response response = client.read();
+                assertThat(response.status()).as(path).isEqualTo(200);
+                assertThat(response.text()).startsWith("1000 ");
+            }
         }
     }
 

@@ -493,8 +493,9 @@ public final class FastCgiResponder implements Responder {
     /**
      * For a script this location found under another URI than the request's (a directory's index, the front
      * controller, the script part of a path with PATH_INFO): where that URI is another location's, what nginx's
-     * internal redirect there would meet first. Its access rules refuse the client: 403, answered here. It answers
-     * with a return or a rewrite: the exchange goes there. Else its referers, limits and password this location did not
+     * internal redirect there would meet first. A PHP location's body-limit holds the body from now (one declared over
+     * it: 413, answered here). Its access rules refuse the client: 403, answered here. It answers with a return or a rewrite:
+     * the exchange goes there. Else its referers, limits and password this location did not
      * have are met here ({@link LocationChecks#enter}), and {@code run} runs the script here once they let it through
      * (never a redirect, which could land the script's URI in a location of files, as an {@code internal} one hiding
      * the front controller is, and send its source; PATH_INFO stays). True where the exchange was taken over (and
@@ -514,6 +515,11 @@ public final class FastCgiResponder implements Responder {
         }
         if (owner == null || owner == exchange.location()) {
             return false;
+        }
+        // nginx's internal redirect there finds its client_max_body_size first: a PHP location's holds the body. One of
+        // files (an internal one hiding the front controller) runs nothing: the script runs as this location's.
+        if (owner.handler() == LocationSettings.Handler.FASTCGI && !exchange.holdBodyTo(owner)) {
+            return true;
         }
         if (AccessCheck.refuses(exchange, owner, "its script " + uri)) {
             return true;

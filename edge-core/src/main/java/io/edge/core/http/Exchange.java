@@ -101,6 +101,18 @@ public interface Exchange {
     }
 
     /**
+     * The request runs on as if routed to {@code location} too (a script whose URI another location takes, run where it
+     * came in): its body is held to that location's {@code body-limit} from now, and one declared over it is refused
+     * (413) before it is read (one that came already over it, at once), as nginx checks client_max_body_size at each
+     * location an internal redirect finds. False
+     * where it was refused so, the exchange answered. A body already asked for keeps its limit. By default nothing
+     * changes.
+     */
+    default boolean holdBodyTo(LocationSettings location) {
+        return true;
+    }
+
+    /**
      * The location's {@code expires} and {@code headers} go with the next response head whatever its status: a file's
      * 416, which nginx answers with them since its headers filter sees the 200 the file began as before its range
      * filter turns it into a 416. By default nothing changes.

@@ -478,20 +478,42 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         exchange.reroute(route);
-        // nginx checks a declared body against the limit of each location it finds, after a rewrite or an internal
-        // redirect too: one over the limit where the request lands is refused before it is read (no 100 Continue),
-        // not once the client has sent the limit's worth of it (an upload form's pretty URL into its script's location)
-        long declared = HttpUtil.getContentLength(exchange.request(), -1L);
-        if (declared > exchange.bodyLimit() && !exchange.bodyRequested()) {
-            closeAfterCurrent = true;
-            moreMayCome = true;
-            tooLarge(exchange, "a body of " + declared + " bytes, over its limit of " + exchange.bodyLimit()
-                    + " where it was routed to, " + exchange.path());
-            exchange.fail(new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-                    "declared body over the limit of the location it was routed to"));
-            return;
+        if (!refusesBody(exchange, exchange.path())) {
+            respond(exchange);
         }
-        respond(exchange);
+    }
+
+    /**
+     * Whether {@code exchange}, routed on (a redirect, or {@link ServerExchange#holdBodyTo}), has a body over the limit
+     * it is held to now, answered 413 then ({@code where} it is held so, for the log): one declared over it, or, where
+     * it is routed on after its first bytes came (a front controller found once a file was looked for), the bytes and
+     * chunk sizes read of it so far, which were held to the limit where it came in. nginx checks a declared body
+     * against the limit of each location it finds, after a rewrite or an internal redirect too: one over the limit
+     * where the request lands is refused before it is read (no 100 Continue), not once the client has sent the limit's
+     * worth of it (an upload form's pretty URL into its script's location). The codec holds the chunk sizes still to
+     * come to that limit too. A body already asked for keeps the limit it was asked for with.
+     */
+    boolean refusesBody(ServerExchange exchange, String where) {
+        if (exchange.bodyRequested()) {
+            return false;
+        }
+        long limit = exchange.bodyLimit();
+        long declared = HttpUtil.getContentLength(exchange.request(), -1L);
+        String what;
+        if (declared > limit) {
+            what = "a body of " + declared + " bytes, over its limit of " + limit;
+        } else if (exchange == current && pipelined.isEmpty() && !discardingBody
+                && (bodyBytes > limit || chunkedBodyLimit.test(limit))) { // the body the codec reads is its
+            what = past(limit);
+        } else {
+            return false;
+        }
+        closeAfterCurrent = true;
+        moreMayCome = true;
+        tooLarge(exchange, what + " where it was routed to, " + where);
+        exchange.fail(new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                "body over the limit of the location it was routed to"));
+        return true;
     }
 
     /**

@@ -89,6 +89,8 @@ final class ServerExchange implements Exchange {
     /** {@link #answerAs}: whose answer this is, if not the routed location's. */
     private Route answering;
     private int redirects;
+    /** {@link #holdBodyTo}: the location whose body-limit the body is held to in place of the route's; null: the route's. */
+    private LocationSettings bodyLocation;
     /** {@link #withLocationHeaders}: the location's headers go with the head whatever its status. */
     private boolean locationHeadersAlways;
     /**
@@ -226,9 +228,22 @@ final class ServerExchange implements Exchange {
         answering = new Route(site(), location);
     }
 
-    /** The largest body this request may have: its location's limit, else the server's as it started. */
+    /**
+     * The largest body this request may have: its location's limit ({@link #holdBodyTo}'s), else the server's as it
+     * started.
+     */
     long bodyLimit() {
-        return HttpConnectionHandler.bodyLimit(route, serverBodyLimit);
+        return HttpConnectionHandler.bodyLimit(bodyLocation != null ? new Route(site(), bodyLocation) : route,
+                serverBodyLimit);
+    }
+
+    @Override
+    public boolean holdBodyTo(LocationSettings location) {
+        if (bodyRequested()) {
+            return true; // its limit settled as it was asked for
+        }
+        bodyLocation = location;
+        return !connection.refusesBody(this, "the location " + location.match());
     }
 
     /** As nginx, at most {@value #MAX_REDIRECTS} internal redirects per request; beyond, a loop: 500. */
@@ -259,6 +274,7 @@ final class ServerExchange implements Exchange {
     void reroute(Route newRoute) {
         route = newRoute;
         answering = null;
+        bodyLocation = null;
     }
 
     @Override
