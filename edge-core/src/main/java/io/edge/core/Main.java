@@ -296,7 +296,8 @@ public final class Main implements Callable<Integer> {
                     new Thread(() -> System.exit(0), "edge-exit").start(); // runs the hook, which halts with 0
                 } else {
                     drainCut.set(true);
-                    log.info("SIG{} during the drain: closing the {} connections still open", name, edge.stopDraining());
+                    log.info("SIG{} during the drain: ending it now, the {} connections still open closed and scripts still "
+                            + "running not waited for", name, edge.stopDraining());
                 }
             });
         }

@@ -442,7 +442,7 @@ class EdgeProcessIT {
                 edge.awaitOutput("shutting down: draining");
                 edge.signal("INT");
                 assertThat(edge.await()).isZero();
-                assertThat(edge.output()).contains("SIGINT during the drain: closing the 1 connections still open")
+                assertThat(edge.output()).contains("SIGINT during the drain: ending it now, the 1 connections still open closed")
                         .contains("stopped (drain cut short by a second signal)").doesNotContain("drain timeout");
             });
         }
