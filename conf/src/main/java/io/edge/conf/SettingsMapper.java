@@ -21,6 +21,7 @@ import io.edge.fastcgi.cgi.CgiParams;
 import io.edge.fastcgi.codec.FcgiNameValues;
 import io.edge.fastcgi.spawn.IniCheck;
 import io.edge.fastcgi.spawn.PhpSapi;
+import io.edge.fastcgi.spawn.SpawnAccess;
 import io.netty.handler.codec.http.HttpHeaderValidationUtil;
 import java.io.IOException;
 import java.io.InputStream;
@@ -86,6 +87,8 @@ final class SettingsMapper {
     private final Map<String, Map.Entry<String, Double>> limitZones = new HashMap<>();
     /** Each auth-basic user file read so far (null: it had a problem, said once). */
     private final Map<Path, Htpasswd> userFiles = new HashMap<>();
+    /** Each spawned backend's spawn section with a user, for {@link #spawnUsersReach}. */
+    private final Map<String, Section> spawnUsers = new HashMap<>();
 
     /**
      * @param problems  where problems go
@@ -134,12 +137,46 @@ final class SettingsMapper {
             tmpdirProblem(serverSection, Path.of(System.getProperty("java.io.tmpdir")));
         }
         List<SiteSettings> sites = sites(edge, BackendNames.of(fastcgi, backends.keySet()), mimeTypes);
+        spawnUsersReach(backends, sites);
         CacheSettings cache = cache(edge.section("cache"));
         // read (and checked) as each location's too: its problems are found once
         Map<String, String> alwaysHeaders = headers(defaults(edge, "location-defaults",
                 objectOrEmpty(reference.get("location-defaults"))).section("always-headers"), "always-headers");
         return new EdgeSettings(source, server, staticIo, mimeTypes, sites,
                 withBodyLimits(backends, sites, server.limits().body()), cache, List.of(), alwaysHeaders);
+    }
+
+    /**
+     * As root, a spawned php-fpm runs PHP as its spawn.user: a root of its locations that user cannot enter and list
+     * (a home directory of 0700, a tree made under root's umask 077) made each of their scripts php-fpm's "Primary
+     * script unknown" (404), found at the first request rather than by the check. Asked of the system as that user
+     * ({@link SpawnAccess}), so that its groups and ACLs count; where it cannot be asked, nothing is said.
+     */
+    private void spawnUsersReach(Map<String, BackendGroupSettings> backends, List<SiteSettings> sites) {
+        if (!root || spawnUsers.isEmpty()) {
+            return;
+        }
+        Set<String> asked = new HashSet<>();
+        for (SiteSettings site : sites) {
+            for (LocationSettings location : site.locations()) {
+                Section spawnSection = location.handler() == LocationSettings.Handler.FASTCGI
+                        && location.fastcgiScript() == null ? spawnUsers.get(location.fastcgiBackend()) : null;
+                Path dir = location.root() != null ? location.root() : site.root();
+                if (spawnSection == null || dir == null || !Files.isDirectory(dir)
+                        || !asked.add(location.fastcgiBackend() + "\0" + dir)) {
+                    continue; // a root that is not there is its own problem, said where it is written
+                }
+                BackendGroupSettings.Spawn spawn = backends.get(location.fastcgiBackend()).spawn();
+                if (SpawnAccess.canEnter(spawn.user(), spawn.group(), dir) == Boolean.FALSE) {
+                    spawnSection.problem("user", spawn.user() + (spawn.group() == null ? "" : " (group " + spawn.group()
+                                    + ")") + " cannot enter and list " + dir + ", the root of the location \""
+                                    + location.match() + "\": php-fpm would answer each of its scripts \"Primary "
+                                    + "script unknown\" (404)",
+                            "a user that can (chmod o+rx on it and each directory above it, a group of the user's, or"
+                                    + " an ACL), or another user");
+                }
+            }
+        }
     }
 
     /**
@@ -812,6 +849,9 @@ final class SettingsMapper {
         }
         String user = account(spawnSection, "user", false, spawnEnabled);
         String group = account(spawnSection, "group", true, spawnEnabled);
+        if (name != null && spawnEnabled && user != null) {
+            spawnUsers.put(name, spawnSection);
+        }
         if (group != null && user == null && spawnSection.optionalString("user") == null) {
             spawnSection.problem("group", "set without spawn.user", "a user too, or no group");
         }

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -85,5 +87,36 @@ class SpawnAccountConfigTest {
         assertThat(rootGroup).isNotNull();
         assertThat(rootGroup.problems()).extracting(ConfigProblem::key, ConfigProblem::line)
                 .containsExactly(tuple("edge.fastcgi.backends.php.spawn.group", 4));
+    }
+
+    /**
+     * As root, a root of the spawn's locations that its user cannot enter and list is a problem of spawn.user: each
+     * script there would be php-fpm's "Primary script unknown" (404), found only at the first request. Only root can
+     * ask as another user: run as anyone else, nothing is said.
+     */
+    @Test
+    void asRootARootThatTheSpawnUserCannotEnterIsAProblem() throws Exception {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path conf = EdgeConfFile.write(dir, """
+                server.run-dir = run
+                fastcgi.backends.php.spawn { enabled = true, command = "/bin/true", user = nobody }
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php }] }]
+                """);
+        Files.setPosixFilePermissions(www, PosixFilePermissions.fromString("rwx------"));
+        ConfigException closed = catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.checkOnly().asRoot(true).load(conf));
+        if ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0) {
+            assertThat(closed).isNotNull();
+            assertThat(closed.problems()).extracting(ConfigProblem::key, ConfigProblem::line, ConfigProblem::message)
+                    .containsExactly(tuple("edge.fastcgi.backends.php.spawn.user", 3, "nobody cannot enter and list "
+                            + www + ", the root of the location \"/\": php-fpm would answer each of its scripts "
+                            + "\"Primary script unknown\" (404)"));
+        } else {
+            assertThat(closed).as("not root: the system cannot be asked as nobody").isNull();
+        }
+        Files.setPosixFilePermissions(www, PosixFilePermissions.fromString("rwxr-xr-x"));
+        assertThat(ConfigLoader.checkOnly().asRoot(true).load(conf).backends().get("php").spawn().user())
+                .isEqualTo("nobody");
     }
 }
