@@ -23,6 +23,7 @@ import io.edge.fastcgi.spawn.IniCheck;
 import io.edge.fastcgi.spawn.PhpSapi;
 import io.edge.fastcgi.spawn.SpawnAccess;
 import io.netty.handler.codec.http.HttpHeaderValidationUtil;
+import io.netty.util.NetUtil;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -136,7 +137,8 @@ final class SettingsMapper {
             // no run directory (none made for a spawned php-fpm either): those bodies go to java.io.tmpdir
             tmpdirProblem(serverSection, Path.of(System.getProperty("java.io.tmpdir")));
         }
-        List<SiteSettings> sites = sites(edge, BackendNames.of(fastcgi, backends.keySet()), mimeTypes);
+        List<SiteSettings> sites = sites(edge, BackendNames.of(fastcgi, backends.keySet()), mimeTypes, server.listen());
+        unlistened(server, sites);
         spawnUsersReach(backends, sites);
         CacheSettings cache = cache(edge.section("cache"));
         // read (and checked) as each location's too: its problems are found once
@@ -1140,7 +1142,8 @@ final class SettingsMapper {
         }
     }
 
-    List<SiteSettings> sites(Section edge, BackendNames backendNames, Map<String, String> mimeTypes) {
+    List<SiteSettings> sites(Section edge, BackendNames backendNames, Map<String, String> mimeTypes,
+            List<InetSocketAddress> serverListen) {
         ConfigObject siteTemplate = objectOrEmpty(reference.get("site-defaults"));
         ConfigObject locationTemplate = objectOrEmpty(reference.get("location-defaults"));
         Section siteDefaults = defaults(edge, "site-defaults", siteTemplate);
@@ -1165,10 +1168,11 @@ final class SettingsMapper {
                     "at least one site, sites = [{ root = \"/srv/www\" }]");
         }
         List<SiteSettings> result = new ArrayList<>();
-        Map<String, String> serverNameOwners = new HashMap<>();
-        boolean defaultSeen = false;
+        Map<String, List<NameOwner>> serverNameOwners = new HashMap<>();
+        Map<InetSocketAddress, String> defaultOwners = new HashMap<>();
         for (Section site : siteSections) {
             UnknownKeys.check(site.own(), siteTemplate, site.path(), Set.of("root"), Set.of(), problems);
+            List<InetSocketAddress> listen = siteListen(site, serverListen);
             List<String> serverNames = new ArrayList<>();
             for (Section.Element element : site.elements("server-names")) {
                 String serverName = element.text();
@@ -1179,22 +1183,32 @@ final class SettingsMapper {
                             fault.expected());
                     continue;
                 }
-                String owner = serverNameOwners.putIfAbsent(lower, site.path());
-                if (owner != null && owner.equals(site.path())) {
+                if (serverNames.contains(lower)) {
                     site.problem("server-names", element.index(), "\"" + serverName + "\" is repeated in this site",
                             "each name once");
                     continue;
-                } else if (owner != null) {
-                    site.problem("server-names", element.index(), "\"" + serverName + "\" is already a name of "
-                            + owner, "each name in one site only");
                 }
+                List<NameOwner> owners = serverNameOwners.computeIfAbsent(lower, n -> new ArrayList<>());
+                // judged per address, as nginx's names of the servers on one address:port
+                owners.stream().filter(owner -> shared(owner.listen(), listen) != null).findFirst().ifPresent(owner ->
+                        site.problem("server-names", element.index(), "\"" + serverName + "\" is already a name of "
+                                + owner.site() + (listen.size() < serverListen.size()
+                                || owner.listen().size() < serverListen.size()
+                                ? " on \"" + written(shared(owner.listen(), listen)) + "\"" : ""),
+                                "each name in one site only of those listening on an address"));
+                owners.add(new NameOwner(site.path(), listen));
                 serverNames.add(lower);
             }
             boolean isDefault = site.bool("default");
-            if (isDefault && defaultSeen) {
-                site.problem("default", "a second default site", "default = true in one site only");
+            for (InetSocketAddress address : isDefault ? listen : List.<InetSocketAddress>of()) {
+                String owner = defaultOwners.putIfAbsent(address, site.path());
+                if (owner != null) {
+                    site.problem("default", "a second default site" + (serverListen.size() > 1 ? " on \""
+                            + written(address) + "\"" : "") + " (" + owner + " is)",
+                            "default = true in one site only of those listening on an address");
+                    break;
+                }
             }
-            defaultSeen |= isDefault;
             Path root = directory(site, "root", true);
             List<Section.Element> indexElements = site.elements("index");
             List<String> index = indexElements.stream().map(Section.Element::text).toList();
@@ -1214,9 +1228,92 @@ final class SettingsMapper {
             PathPolicy policy = pathPolicy(site);
             List<LocationSettings> locations = locations(site, locationDefaults, locationTemplate, backendNames);
             Map<Integer, ErrorPage> errorPages = errorPages(site.section("error-pages"), root, policy, mimeTypes);
-            result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations, errorPages));
+            result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations, errorPages, listen));
         }
         return result;
+    }
+
+    /** A site of {@code site} that has a server name, and the addresses it listens on. */
+    private record NameOwner(String site, List<InetSocketAddress> listen) {
+    }
+
+    /** An address both lists hold, or null. */
+    private static InetSocketAddress shared(List<InetSocketAddress> a, List<InetSocketAddress> b) {
+        return a.stream().filter(b::contains).findFirst().orElse(null);
+    }
+
+    /**
+     * A site's {@code listen}: each address one of {@code serverListen}'s (a problem otherwise), all of them where it
+     * writes none. A site names a listener, not an address a listener takes: matched by the listener a connection came
+     * in on, "127.0.0.1:8080" under a server's "*:8080" would be none of them.
+     */
+    private static List<InetSocketAddress> siteListen(Section site, List<InetSocketAddress> serverListen) {
+        List<Section.Element> elements = site.elements("listen");
+        if (elements.isEmpty() || serverListen.isEmpty()) {
+            return serverListen; // none written; or server.listen has none to judge them by (a problem of its own)
+        }
+        String expected = "addresses of server.listen: " + String.join(", ",
+                serverListen.stream().map(a -> "\"" + written(a) + "\"").distinct().toList());
+        List<InetSocketAddress> listen = new ArrayList<>();
+        boolean wrong = false;
+        for (Section.Element element : elements) {
+            String address = element.text();
+            List<InetSocketAddress> resolved;
+            try {
+                resolved = Addresses.listen(address);
+            } catch (IllegalArgumentException e) {
+                site.invalid("listen", element.index(), "\"" + address + "\" " + e.getMessage(), expected);
+                wrong = true;
+                continue;
+            }
+            for (InetSocketAddress parsed : resolved) {
+                if (listen.contains(parsed)) {
+                    site.invalid("listen", element.index(), "\"" + address + "\" is listed twice", "each address once");
+                    wrong = true;
+                    break;
+                }
+                if (!serverListen.contains(parsed)) {
+                    InetSocketAddress wildcard = serverListen.stream().filter(a -> a.getPort() == parsed.getPort()
+                            && a.getAddress().isAnyLocalAddress()).findFirst().orElse(null);
+                    site.invalid("listen", element.index(), "\"" + address + "\" is not an address of server.listen"
+                            + (wildcard == null ? "" : " (its \"" + written(wildcard) + "\" takes every address on"
+                            + " the port: a site names the listener)"), expected);
+                    wrong = true;
+                    break;
+                }
+                listen.add(parsed);
+            }
+        }
+        // where it is wrong, none: every address as SiteSettings reads it, and no clash of a name or a default
+        // (judged among sites that share an address) nor an address left without a site said beside it
+        return wrong ? List.of() : listen;
+    }
+
+    /**
+     * Each address of server.listen no site listens on is a problem, as nginx has no such address (a listen is a server
+     * block's): a connection accepted there could be answered by none.
+     */
+    private void unlistened(ServerSettings server, List<SiteSettings> sites) {
+        if (sites.isEmpty()) {
+            return; // "no sites" said
+        }
+        for (InetSocketAddress address : server.listen()) {
+            if (sites.stream().noneMatch(site -> site.listensOn(address))) {
+                ConfigProblem unused = server.writtenAt(address).problem("\"" + written(address)
+                        + "\" is in no site's listen: no site would answer there");
+                problems.add(new ConfigProblem(unused.file(), unused.line(), unused.key(), unused.message(),
+                        "a site with listen = [\"" + written(address) + "\"], or the address not in server.listen"));
+            }
+        }
+    }
+
+    /** {@code address} as the configuration writes it: "*:8080", "[::1]:8080", "127.0.0.1:8080". */
+    static String written(InetSocketAddress address) {
+        if (address.getAddress().isAnyLocalAddress()) {
+            return "*:" + address.getPort();
+        }
+        String host = NetUtil.toAddressString(address.getAddress());
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
     private PathPolicy pathPolicy(Section site) {

@@ -3,6 +3,7 @@ package io.edge.conf;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.edge.aio.PathPolicy;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -14,12 +15,15 @@ import java.util.regex.Pattern;
  * @param serverNames  Host names it answers, as nginx's server_name: "example.org"; "*.example.org" names under it,
  *                     ".example.org" it and names under it; "www.example.*" names that start so; "~regex" hosts it
  *                     finds a match in ({@link #serverNameRegex})
- * @param isDefault    answers requests whose Host matches no site
+ * @param isDefault    answers requests whose Host matches no site of the addresses it listens on
  * @param root         document root (absolute, existing directory)
  * @param index        index files tried for a directory, in order
  * @param pathPolicy   dotfiles and symlinks
  * @param locations    in configuration order; the router applies nginx's precedence
  * @param errorPages   the site's own pages for error statuses edge answers itself, by status code
+ * @param listen       the addresses of {@code server.listen} it answers on, as nginx's listen in a server block: a
+ *                     connection accepted by the listener of one of them is routed among the sites listening there
+ *                     alone; empty for every address (a configuration fills in server.listen's where none is written)
  */
 public record SiteSettings(
         List<String> serverNames,
@@ -28,9 +32,11 @@ public record SiteSettings(
         List<String> index,
         PathPolicy pathPolicy,
         List<LocationSettings> locations,
-        Map<Integer, ErrorPage> errorPages) {
+        Map<Integer, ErrorPage> errorPages,
+        List<InetSocketAddress> listen) {
 
     public SiteSettings {
+        listen = List.copyOf(listen);
         serverNames = List.copyOf(serverNames);
         index = List.copyOf(index);
         locations = List.copyOf(locations);
@@ -77,6 +83,17 @@ public record SiteSettings(
     /** The site's page for {@code status}, or null: edge's built-in one. */
     public ErrorPage errorPage(int status) {
         return errorPages.get(status);
+    }
+
+    /** A site on every listen address. */
+    public SiteSettings(List<String> serverNames, boolean isDefault, Path root, List<String> index,
+            PathPolicy pathPolicy, List<LocationSettings> locations, Map<Integer, ErrorPage> errorPages) {
+        this(serverNames, isDefault, root, index, pathPolicy, locations, errorPages, List.of());
+    }
+
+    /** Whether it answers connections accepted on {@code address}, one of server.listen's. */
+    public boolean listensOn(InetSocketAddress address) {
+        return listen.isEmpty() || listen.contains(address);
     }
 
     /** A site with edge's built-in error pages. */

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -88,7 +89,8 @@ class ConfigLoaderTest {
                 .containsEntry("html", "text/html; charset=utf-8").hasSizeGreaterThan(60);
         assertThat(settings.sites()).containsExactly(new SiteSettings(List.of(), false, dir.resolve("www"),
                 List.of("index.html"), PathPolicy.DEFAULT, List.of(new LocationSettings("/",
-                LocationSettings.Kind.PREFIX, "/", null, null, LocationSettings.Handler.STATIC, null))));
+                LocationSettings.Kind.PREFIX, "/", null, null, LocationSettings.Handler.STATIC, null)), Map.of(),
+                List.of(new InetSocketAddress("127.0.0.1", 8080)))); // every address of server.listen
         assertThat(settings.defaultSite()).isSameAs(settings.sites().get(0));
         assertThat(settings.backends()).isEmpty();
         assertThat(settings.source()).isEqualTo(dir.resolve("edge.conf"));

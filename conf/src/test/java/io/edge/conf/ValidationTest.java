@@ -55,7 +55,7 @@ class ValidationTest {
         assertThat(problem.key()).isEqualTo("edge.sites[0].headers");
         assertThat(problem.message()).isEqualTo("unknown key");
         assertThat(problem.expected())
-                .isEqualTo("one of default, dotfiles, error-pages, index, locations, root, server-names, symlinks");
+                .isEqualTo("one of default, dotfiles, error-pages, index, listen, locations, root, server-names, symlinks");
         assertThat(single(SITE + "\nserver.max-conections = 5").expected()).as("a suggestion says it already").isNull();
     }
 

@@ -210,7 +210,7 @@ public final class EdgeServer implements AutoCloseable {
     public synchronized void applyServer(ServerSettings next, Map<InetSocketAddress, Channel> added) {
         added.forEach((address, listener) -> {
             bound.put(address, listener);
-            context.addListener(listener);
+            context.addListener(listener, address);
             LOG.info("listening on {} ({})", written((InetSocketAddress) listener.localAddress()),
                     epoll ? "epoll" : "nio");
         });

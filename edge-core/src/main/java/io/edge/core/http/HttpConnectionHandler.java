@@ -330,7 +330,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 request.headers().set(HttpHeaderNames.HOST, target.authority());
                 request.setUri(target.originForm());
             }
-            route = routes.router().route(request.headers().get(HttpHeaderNames.HOST), target.path());
+            route = routes.router().route(HttpServerContext.listenAddress(ctx.channel()),
+                    request.headers().get(HttpHeaderNames.HOST), target.path());
             if (HttpUtil.getContentLength(request, -1L) > bodyLimit(route, serverBodyLimit)) {
                 throw new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
                         "declared body over the location's limit");
@@ -526,17 +527,18 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /** Where a request of {@code exchange}'s host for {@code path} goes, by the routes the running exchange runs on. */
     private Route routeOf(ServerExchange exchange, String path) {
-        return currentRoutes.router().route(exchange.request().headers().get(HttpHeaderNames.HOST), path);
+        return currentRoutes.router().route(HttpServerContext.listenAddress(ctx.channel()),
+                exchange.request().headers().get(HttpHeaderNames.HOST), path);
     }
 
     /**
      * Where a request refused before it was routed is answered from, for its site's error page: the site its Host
      * names (one, well formed), else the default site, as nginx answers from the server a Host selects or its default.
      */
-    private static Route refusedRoute(Routes routes, HttpRequest request) {
+    private Route refusedRoute(Routes routes, HttpRequest request) {
         List<String> hosts = request.headers().getAll(HttpHeaderNames.HOST);
         String host = hosts.size() == 1 && RequestTarget.isHostAndPort(hosts.get(0)) ? hosts.get(0) : null;
-        return routes.router().route(host, "/");
+        return routes.router().route(HttpServerContext.listenAddress(ctx.channel()), host, "/");
     }
 
     private HttpStatusException validate(HttpRequest request) {
@@ -816,7 +818,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             HttpRequest readLine, long startNanos) {
         answeredOutside = true;
         // No Host read: the default site's page, as nginx's default server's error_page
-        FullHttpResponse response = ErrorResponses.response(status, head, server.defaultSitePage(status));
+        FullHttpResponse response = ErrorResponses.response(status, head, server.defaultSitePage(status, HttpServerContext.listenAddress(ctx.channel())));
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         // RFC 9110 6.6.1: in every 4xx too; no exchange's response path adds it here
         response.headers().set(HttpHeaderNames.DATE, HttpDate.now());

@@ -13,6 +13,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.AttributeKey;
+import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.List;
@@ -33,6 +35,9 @@ import org.slf4j.LoggerFactory;
  * ({@link #replaceRoutes}): an exchange runs on those it started with.
  */
 public final class HttpServerContext {
+
+    /** The address of server.listen, as configured (port 0 included), a listener was bound for. */
+    private static final AttributeKey<InetSocketAddress> LISTEN_ADDRESS = AttributeKey.valueOf("edge.listen-address");
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpServerContext.class);
     private static final long PAUSE_LOG_INTERVAL_NANOS = 10_000_000_000L;
@@ -158,9 +163,12 @@ public final class HttpServerContext {
         return routes.unroutedHeaders();
     }
 
-    /** The current default site's page for {@code status}, for an answer to a request that was never routed; or null. */
-    ErrorPage defaultSitePage(HttpResponseStatus status) {
-        SiteSettings site = routes.router().route(null, "/").site();
+    /**
+     * The page for {@code status} of the current default site of {@code listenAddress} ({@link #listenAddress}), for
+     * an answer to a request that was never routed; or null.
+     */
+    ErrorPage defaultSitePage(HttpResponseStatus status, InetSocketAddress listenAddress) {
+        SiteSettings site = routes.router().route(listenAddress, null, "/").site();
         return site == null ? null : site.errorPage(status.code());
     }
 
@@ -293,10 +301,22 @@ public final class HttpServerContext {
 
     /**
      * The server's listening channels: paused and resumed by the count of open connections (their accept loop
-     * decides, one decision at a time, from the count then).
+     * decides, one decision at a time, from the count then); {@code configured} is the address of server.listen it
+     * was bound for, whose sites its connections are routed among.
      */
-    public void addListener(Channel listener) {
+    public void addListener(Channel listener, InetSocketAddress configured) {
+        listener.attr(LISTEN_ADDRESS).set(configured);
         listeners.add(listener);
+    }
+
+    /**
+     * The address of server.listen, as configured, that {@code clientChannel} was accepted on: the sites to route among
+     * ({@link io.edge.core.route.Router#route(InetSocketAddress, String, String)}); null for a channel of no listener
+     * (a test's). Not the connection's own local address: a wildcard's connections each have one of the machine's.
+     */
+    static InetSocketAddress listenAddress(Channel clientChannel) {
+        Channel listener = clientChannel.parent();
+        return listener == null ? null : listener.attr(LISTEN_ADDRESS).get();
     }
 
     /** The access log as a reload pointed it: exchanges that end from now on write to it (or not). */

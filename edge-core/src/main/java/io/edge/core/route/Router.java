@@ -6,11 +6,17 @@ import io.edge.conf.SiteSettings;
 import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.ThrottledWarnings;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.NetUtil;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +37,10 @@ import org.slf4j.LoggerFactory;
  * remembered; if it was written {@code ^~} it wins; otherwise regular expressions are tried in
  * configuration order and the first match wins; otherwise the remembered prefix.
  *
+ * <p>Sites are picked among those listening on the address of server.listen a connection was accepted on
+ * ({@link SiteSettings#listen}), as nginx picks among the server blocks of an address:port: names, their conflicts
+ * and the default (the site marked so, else the first there) are each address's own.
+ *
  * <p>Immutable and thread-safe: built once per configuration.
  */
 public final class Router {
@@ -41,13 +51,11 @@ public final class Router {
     private final ThrottledWarnings gaveUp = new ThrottledWarnings(LoggerFactory.getLogger(Router.class),
             System::nanoTime);
 
-    private final Map<String, SiteSettings> exactNames = new HashMap<>();
-    private final List<Map.Entry<String, SiteSettings>> suffixNames = new ArrayList<>();
-    /** Trailing wildcards as the start a host must have ({@code www.example.}), the longest first. */
-    private final List<Map.Entry<String, SiteSettings>> prefixNames = new ArrayList<>();
-    private final List<Map.Entry<RegexName, SiteSettings>> regexNames = new ArrayList<>();
-    private final SiteSettings defaultSite;
-    private final List<String> conflicts = new ArrayList<>();
+    /** The names and default of the sites that listen on each address of server.listen. */
+    private final Map<InetSocketAddress, Names> byAddress = new HashMap<>();
+    /** Those of every site, with the configuration's default: for a connection of no known listener. */
+    private final Names everyAddress;
+    private final Set<String> conflicts = new LinkedHashSet<>();
     /** The largest body limit a location of these sites sets itself, or -1. */
     private final long largestLocationBodyLimit;
 
@@ -59,67 +67,107 @@ public final class Router {
     private record Claim(String name, int site) {
     }
 
-    /** @param sites in configuration order: the first of two that claim a host answers it */
+    /**
+     * @param sites       in configuration order: the first of two that claim a host answers it; each routed among those
+     *                    that listen on the address a connection was accepted on ({@link SiteSettings#listen})
+     * @param defaultSite the default where the address is not known (no listener's connection)
+     */
     public Router(List<SiteSettings> sites, SiteSettings defaultSite) {
-        this.defaultSite = defaultSite;
-        Map<String, Claim> exactClaims = new HashMap<>();
-        Map<String, Claim> suffixClaims = new HashMap<>();
-        Map<String, Claim> prefixClaims = new HashMap<>();
-        for (int i = 0; i < sites.size(); i++) {
-            SiteSettings site = sites.get(i);
-            if (site.serverNames().isEmpty() && site != defaultSite) {
-                // as nginx's warning of a second server without a name on the same port
-                conflicts.add("edge.sites[" + i + "] has no server-names and is not the default site: no request"
-                        + " reaches it");
-            }
-            for (String name : site.serverNames()) {
-                Pattern regex = SiteSettings.serverNameRegex(name);
-                if (regex != null) {
-                    regexNames.add(Map.entry(new RegexName(name, regex), site));
-                    continue;
-                }
-                String n = name.toLowerCase(Locale.ROOT);
-                Claim claim = new Claim(name, i);
-                if (n.endsWith(".*")) {
-                    String prefix = n.substring(0, n.length() - 1);
-                    prefixNames.add(Map.entry(prefix, site));
-                    claim(prefixClaims, prefix, claim, "requests for names starting " + prefix);
-                } else if (n.startsWith("*.")) {
-                    suffixNames.add(Map.entry(n.substring(1), site));
-                    claim(suffixClaims, n.substring(1), claim, "requests for names under " + n.substring(2));
-                } else if (n.startsWith(".")) {
-                    suffixNames.add(Map.entry(n, site));
-                    claim(suffixClaims, n, claim, "requests for names under " + n.substring(1));
-                    exactNames.putIfAbsent(n.substring(1), site);
-                    claim(exactClaims, n.substring(1), claim, "requests for " + n.substring(1));
-                } else {
-                    exactNames.putIfAbsent(n, site);
-                    claim(exactClaims, n, claim, "requests for " + n);
-                }
-            }
+        Set<InetSocketAddress> addresses = new LinkedHashSet<>();
+        sites.forEach(site -> addresses.addAll(site.listen()));
+        // where every site listens on every address, each address's conflicts are the same: said once, for all
+        boolean alike = sites.stream().allMatch(site -> addresses.stream().allMatch(site::listensOn));
+        everyAddress = new Names(sites, site -> true, defaultSite, "", alike ? conflicts : new ArrayList<>());
+        for (InetSocketAddress address : addresses) {
+            SiteSettings firstThere = sites.stream().filter(site -> site.listensOn(address)).findFirst().orElseThrow();
+            SiteSettings defaultThere = sites.stream().filter(site -> site.listensOn(address) && site.isDefault())
+                    .findFirst().orElse(firstThere); // as nginx: the first server on an address:port, unless marked
+            byAddress.put(address, new Names(sites, site -> site.listensOn(address), defaultThere,
+                    " on " + NetUtil.toSocketAddressString(address), alike ? new ArrayList<>() : conflicts));
         }
         largestLocationBodyLimit = sites.stream().flatMap(site -> site.locations().stream())
                 .mapToLong(LocationSettings::bodyLimit).max().orElse(LocationSettings.SERVER_BODY_LIMIT);
-        // stable: of two equal wildcards the first listed stays first
-        suffixNames.sort((a, b) -> Integer.compare(b.getKey().length(), a.getKey().length()));
-        prefixNames.sort((a, b) -> Integer.compare(b.getKey().length(), a.getKey().length()));
+    }
+
+    /** The server names of the sites on one address, as nginx's of the server blocks on one address:port. */
+    private static final class Names {
+        private final Map<String, SiteSettings> exactNames = new HashMap<>();
+        private final List<Map.Entry<String, SiteSettings>> suffixNames = new ArrayList<>();
+        /** Trailing wildcards as the start a host must have ({@code www.example.}), the longest first. */
+        private final List<Map.Entry<String, SiteSettings>> prefixNames = new ArrayList<>();
+        private final List<Map.Entry<RegexName, SiteSettings>> regexNames = new ArrayList<>();
+        private final SiteSettings defaultSite;
+        /** Where these are, in a conflict's words: " on 127.0.0.1:8081", or "" for every address. */
+        private final String where;
+        private final Collection<String> conflicts;
+
+        /** Of the {@code sites} that are {@code listening}; conflicts among them added to {@code conflicts}. */
+        Names(List<SiteSettings> sites, Predicate<SiteSettings> listening, SiteSettings defaultSite, String where,
+                Collection<String> conflicts) {
+            this.defaultSite = defaultSite;
+            this.where = where;
+            this.conflicts = conflicts;
+            Map<String, Claim> exactClaims = new HashMap<>();
+            Map<String, Claim> suffixClaims = new HashMap<>();
+            Map<String, Claim> prefixClaims = new HashMap<>();
+            for (int i = 0; i < sites.size(); i++) {
+                SiteSettings site = sites.get(i);
+                if (!listening.test(site)) {
+                    continue;
+                }
+                if (site.serverNames().isEmpty() && site != defaultSite) {
+                    // as nginx's warning of a second server without a name on the same port
+                    conflicts.add("edge.sites[" + i + "] has no server-names and is not the default site" + where
+                            + ": no request reaches it" + (where.isEmpty() ? "" : " there"));
+                }
+                for (String name : site.serverNames()) {
+                    Pattern regex = SiteSettings.serverNameRegex(name);
+                    if (regex != null) {
+                        regexNames.add(Map.entry(new RegexName(name, regex), site));
+                        continue;
+                    }
+                    String n = name.toLowerCase(Locale.ROOT);
+                    Claim claim = new Claim(name, i);
+                    if (n.endsWith(".*")) {
+                        String prefix = n.substring(0, n.length() - 1);
+                        prefixNames.add(Map.entry(prefix, site));
+                        claim(prefixClaims, prefix, claim, "requests for names starting " + prefix);
+                    } else if (n.startsWith("*.")) {
+                        suffixNames.add(Map.entry(n.substring(1), site));
+                        claim(suffixClaims, n.substring(1), claim, "requests for names under " + n.substring(2));
+                    } else if (n.startsWith(".")) {
+                        suffixNames.add(Map.entry(n, site));
+                        claim(suffixClaims, n, claim, "requests for names under " + n.substring(1));
+                        exactNames.putIfAbsent(n.substring(1), site);
+                        claim(exactClaims, n.substring(1), claim, "requests for " + n.substring(1));
+                    } else {
+                        exactNames.putIfAbsent(n, site);
+                        claim(exactClaims, n, claim, "requests for " + n);
+                    }
+                }
+            }
+            // stable: of two equal wildcards the first listed stays first
+            suffixNames.sort((a, b) -> Integer.compare(b.getKey().length(), a.getKey().length()));
+            prefixNames.sort((a, b) -> Integer.compare(b.getKey().length(), a.getKey().length()));
+        }
+
+        /**
+         * Notes {@code claim} of {@code key} in {@code claims}; where another site claimed it before, which wins, that
+         * is a conflict over {@code requests}.
+         */
+        private void claim(Map<String, Claim> claims, String key, Claim claim, String requests) {
+            Claim first = claims.putIfAbsent(key, claim);
+            if (first != null && first.site() != claim.site()) {
+                conflicts.add("conflicting server name \"" + claim.name() + "\" of " + key(claim) + " and \""
+                        + first.name() + "\" of " + key(first) + where + ": " + requests + " go to " + key(first)
+                        + ", listed first");
+            }
+        }
     }
 
     /** The largest request body any location takes, {@code serverLimit} for those without a limit of their own. */
     public long largestBodyLimit(long serverLimit) {
         return Math.max(serverLimit, largestLocationBodyLimit);
-    }
-
-    /**
-     * Notes {@code claim} of {@code key} in {@code claims}; where another site claimed it before, which wins, that is
-     * a conflict over {@code requests}.
-     */
-    private void claim(Map<String, Claim> claims, String key, Claim claim, String requests) {
-        Claim first = claims.putIfAbsent(key, claim);
-        if (first != null && first.site() != claim.site()) {
-            conflicts.add("conflicting server name \"" + claim.name() + "\" of " + key(claim) + " and \"" + first.name()
-                    + "\" of " + key(first) + ": " + requests + " go to " + key(first) + ", listed first");
-        }
     }
 
     /** The site's key in the configuration: {@code edge.sites[1]}. */
@@ -141,27 +189,47 @@ public final class Router {
      * @throws HttpStatusException 500 where a location's regex gave up on the path ({@link #location})
      */
     public Route route(String hostHeader, String path) {
-        SiteSettings site = site(hostHeader);
+        return route(null, hostHeader, path);
+    }
+
+    /**
+     * The route for {@code host} (may be null or carry a port) and a normalised {@code path} of a connection accepted
+     * on {@code listenAddress}, an address of server.listen as configured (null, or one no site names: among every
+     * site).
+     *
+     * @throws HttpStatusException 500 where a location's regex gave up on the path ({@link #location})
+     */
+    public Route route(InetSocketAddress listenAddress, String hostHeader, String path) {
+        SiteSettings site = site(listenAddress, hostHeader);
         return new Route(site, location(site, path));
     }
 
-    /** The site for {@code hostHeader} (may be null or carry a port), as nginx picks a server block by its names. */
+    /** The site for {@code hostHeader} among every site. */
     SiteSettings site(String hostHeader) {
+        return site(null, hostHeader);
+    }
+
+    /**
+     * The site for {@code hostHeader} (may be null or carry a port) among those on {@code listenAddress}, as nginx picks
+     * a server block by its names among those listening on the address:port.
+     */
+    SiteSettings site(InetSocketAddress listenAddress, String hostHeader) {
+        Names names = listenAddress == null ? everyAddress : byAddress.getOrDefault(listenAddress, everyAddress);
         String host = hostHeader == null || hostHeader.isEmpty() ? null : hostName(hostHeader);
-        SiteSettings named = host == null ? null : exactOrLeading(host);
+        SiteSettings named = host == null ? null : exactOrLeading(names, host);
         if (named == null && host != null) {
-            named = trailingOrRegex(host);
+            named = trailingOrRegex(names, host);
         }
-        return named != null ? named : defaultSite;
+        return named != null ? named : names.defaultSite;
     }
 
     /** The site of {@code host}'s exact name or longest leading wildcard, or null. */
-    private SiteSettings exactOrLeading(String host) {
-        SiteSettings site = exactNames.get(host);
+    private static SiteSettings exactOrLeading(Names names, String host) {
+        SiteSettings site = names.exactNames.get(host);
         if (site != null) {
             return site;
         }
-        for (Map.Entry<String, SiteSettings> suffix : suffixNames) {
+        for (Map.Entry<String, SiteSettings> suffix : names.suffixNames) {
             if (host.endsWith(suffix.getKey())) {
                 return suffix.getValue();
             }
@@ -170,16 +238,16 @@ public final class Router {
     }
 
     /** The site of {@code host}'s longest trailing wildcard, else of the first regex name that finds a match, or null. */
-    private SiteSettings trailingOrRegex(String host) {
-        for (Map.Entry<String, SiteSettings> prefix : prefixNames) {
+    private SiteSettings trailingOrRegex(Names names, String host) {
+        for (Map.Entry<String, SiteSettings> prefix : names.prefixNames) {
             if (host.length() > prefix.getKey().length() && host.startsWith(prefix.getKey())) {
                 return prefix.getValue();
             }
         }
-        if (regexNames.isEmpty() || host.length() > REGEX_HOST_MAX) {
+        if (names.regexNames.isEmpty() || host.length() > REGEX_HOST_MAX) {
             return null; // no host name is that long: a regex's work on it would grow with what the client sent
         }
-        for (Map.Entry<RegexName, SiteSettings> regex : regexNames) {
+        for (Map.Entry<RegexName, SiteSettings> regex : names.regexNames) {
             if (finds(regex.getKey(), host)) {
                 return regex.getValue();
             }

@@ -10,8 +10,10 @@ import io.edge.conf.SiteSettings;
 import io.edge.core.http.CapturedLog;
 import io.edge.core.http.HttpStatusException;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
@@ -32,6 +34,56 @@ class RouterTest {
     private static SiteSettings site(List<String> names, boolean isDefault) {
         return new SiteSettings(names, isDefault, Path.of("/srv"), List.of("index.html"), PathPolicy.DEFAULT,
                 List.of(ROOT, IMAGES, STATIC_NO_REGEX, EXACT, PHP, JPG));
+    }
+
+    private static final InetSocketAddress PUBLIC = new InetSocketAddress("127.0.0.1", 8080);
+    private static final InetSocketAddress ADMIN = new InetSocketAddress("127.0.0.1", 8081);
+
+    private static SiteSettings site(List<String> names, boolean isDefault, InetSocketAddress... listen) {
+        return new SiteSettings(names, isDefault, Path.of("/srv"), List.of("index.html"), PathPolicy.DEFAULT,
+                List.of(ROOT), Map.of(), List.of(listen));
+    }
+
+    /** nginx's server { listen 8080; server_name _; } beside server { listen 8081; server_name _; }. */
+    @Test
+    void sitesAreChosenAmongThoseOnTheAddressAConnectionCameInOn() {
+        SiteSettings pub = site(List.of("_"), false, PUBLIC);
+        SiteSettings admin = site(List.of("_", "example.org"), false, ADMIN);
+        SiteSettings both = site(List.of("example.org", "both.org"), false, PUBLIC, ADMIN);
+        Router router = new Router(List.of(pub, admin, both), pub);
+        assertThat(router.site(PUBLIC, "anything")).isSameAs(pub);
+        assertThat(router.site(ADMIN, "anything")).as("the first site on 8081 is its default").isSameAs(admin);
+        assertThat(router.site(ADMIN, null)).isSameAs(admin);
+        assertThat(router.site(PUBLIC, "_")).isSameAs(pub);
+        assertThat(router.site(ADMIN, "_")).isSameAs(admin);
+        assertThat(router.site(ADMIN, "example.org")).as("listed first there").isSameAs(admin);
+        assertThat(router.site(PUBLIC, "example.org")).isSameAs(both);
+        assertThat(router.site(ADMIN, "both.org:8081")).isSameAs(both);
+        assertThat(router.conflicts()).containsExactly("conflicting server name \"example.org\" of edge.sites[2] and"
+                + " \"example.org\" of edge.sites[1] on 127.0.0.1:8081: requests for example.org go to edge.sites[1],"
+                + " listed first");
+    }
+
+    @Test
+    void eachAddressHasItsOwnDefault() {
+        SiteSettings first = site(List.of("a.org"), false, PUBLIC, ADMIN);
+        SiteSettings publicDefault = site(List.of("b.org"), true, PUBLIC);
+        SiteSettings adminDefault = site(List.of("c.org"), true, ADMIN);
+        Router router = new Router(List.of(first, publicDefault, adminDefault), publicDefault);
+        assertThat(router.site(PUBLIC, "other.org")).isSameAs(publicDefault);
+        assertThat(router.site(ADMIN, "other.org")).isSameAs(adminDefault);
+        assertThat(router.site(ADMIN, "b.org")).as("not on 8081").isSameAs(adminDefault);
+        assertThat(router.site(null, "other.org")).as("no listener known: the configuration's default")
+                .isSameAs(publicDefault);
+        assertThat(router.conflicts()).isEmpty();
+    }
+
+    @Test
+    void aConflictOfSitesOnEveryAddressIsSaidOnce() {
+        Router router = new Router(List.of(site(List.of(".a.org"), true, PUBLIC, ADMIN),
+                site(List.of("a.org"), false, PUBLIC, ADMIN)), null);
+        assertThat(router.conflicts()).containsExactly("conflicting server name \"a.org\" of edge.sites[1] and"
+                + " \".a.org\" of edge.sites[0]: requests for a.org go to edge.sites[0], listed first");
     }
 
     @Test
