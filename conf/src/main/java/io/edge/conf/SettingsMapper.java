@@ -1142,6 +1142,9 @@ final class SettingsMapper {
         }
     }
 
+    /** Whether some site listens on only some addresses of server.listen ({@link #siteListen}), once sites are read. */
+    private boolean sitesListenApart;
+
     List<SiteSettings> sites(Section edge, BackendNames backendNames, Map<String, String> mimeTypes,
             List<InetSocketAddress> serverListen) {
         ConfigObject siteTemplate = objectOrEmpty(reference.get("site-defaults"));
@@ -1170,9 +1173,13 @@ final class SettingsMapper {
         List<SiteSettings> result = new ArrayList<>();
         Map<String, List<NameOwner>> serverNameOwners = new HashMap<>();
         Map<InetSocketAddress, String> defaultOwners = new HashMap<>();
-        for (Section site : siteSections) {
+        List<List<InetSocketAddress>> listens = siteSections.stream().map(site -> siteListen(site, serverListen))
+                .toList();
+        sitesListenApart = listens.stream().anyMatch(listen -> !listen.isEmpty() && !listen.containsAll(serverListen));
+        for (int i = 0; i < siteSections.size(); i++) {
+            Section site = siteSections.get(i);
             UnknownKeys.check(site.own(), siteTemplate, site.path(), Set.of("root"), Set.of(), problems);
-            List<InetSocketAddress> listen = siteListen(site, serverListen);
+            List<InetSocketAddress> listen = listens.get(i);
             List<String> serverNames = new ArrayList<>();
             for (Section.Element element : site.elements("server-names")) {
                 String serverName = element.text();
@@ -1414,6 +1421,12 @@ final class SettingsMapper {
             if (cache && backend == null) {
                 location.problem("cache", "true needs a fastcgi backend in the same location",
                         "cache = true only in a location with fastcgi = <backend>");
+            } else if (cache && sitesListenApart) {
+                // the response cache keys an answer by Host and target alone: a request on one listener naming a host
+                // of another would be answered from what a site there stored, or store for it
+                location.invalid("cache", "true while sites listen on addresses of their own (listen): the response"
+                        + " cache keys answers by Host and target, not by the address a site was chosen on",
+                        "cache = false, or every site on every address of server.listen");
             }
             boolean status = location.bool("status");
             if (status && backend != null) {

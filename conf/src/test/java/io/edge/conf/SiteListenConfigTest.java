@@ -111,6 +111,28 @@ class SiteListenConfigTest {
                         + " \"127.0.0.1:19650\""));
     }
 
+    /**
+     * The response cache keys an answer by Host and target: a request on the public port naming the admin port's host
+     * was answered the admin site's cached page (and could store the public site's for the admin port).
+     */
+    @Test
+    void aResponseCacheBesideSitesOnAddressesOfTheirOwnIsAProblem() {
+        String sites = """
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
+                sites = [
+                  { root = www, listen = ["127.0.0.1:19650"], locations = [{ match = "/", fastcgi = php, cache = %s }] }
+                  { root = www, listen = ["127.0.0.1:19651"] }
+                ]""";
+        assertThat(problems(LISTEN + sites.formatted("true"))).extracting(ConfigProblem::line, ConfigProblem::key,
+                ConfigProblem::expected).containsExactly(tuple(5, "edge.sites[0].locations[0].cache",
+                "cache = false, or every site on every address of server.listen"));
+        assertThat(problemsOrNone(LISTEN + sites.formatted("false"))).isEmpty();
+        assertThat(problemsOrNone(LISTEN + """
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php, cache = true }] }]"""))
+                .as("one site on every address").isEmpty();
+    }
+
     private EdgeSettings load(String body) throws Exception {
         return new ConfigLoader().load(EdgeConfFile.write(dir, body));
     }
