@@ -75,15 +75,16 @@ public final class Router {
     public Router(List<SiteSettings> sites, SiteSettings defaultSite) {
         Set<InetSocketAddress> addresses = new LinkedHashSet<>();
         sites.forEach(site -> addresses.addAll(site.listen()));
-        // where every site listens on every address, each address's conflicts are the same: said once, for all
+        // where every site listens on every address, every address routes as everyAddress does (the marked default,
+        // else the first site), its conflicts said once: a request then looks up no address (byAddress is empty)
         boolean alike = sites.stream().allMatch(site -> addresses.stream().allMatch(site::listensOn));
         everyAddress = new Names(sites, site -> true, defaultSite, "", alike ? conflicts : new ArrayList<>());
-        for (InetSocketAddress address : addresses) {
+        for (InetSocketAddress address : alike ? List.<InetSocketAddress>of() : addresses) {
             SiteSettings firstThere = sites.stream().filter(site -> site.listensOn(address)).findFirst().orElseThrow();
             SiteSettings defaultThere = sites.stream().filter(site -> site.listensOn(address) && site.isDefault())
                     .findFirst().orElse(firstThere); // as nginx: the first server on an address:port, unless marked
             byAddress.put(address, new Names(sites, site -> site.listensOn(address), defaultThere,
-                    " on " + NetUtil.toSocketAddressString(address), alike ? new ArrayList<>() : conflicts));
+                    " on " + NetUtil.toSocketAddressString(address), conflicts));
         }
         largestLocationBodyLimit = sites.stream().flatMap(site -> site.locations().stream())
                 .mapToLong(LocationSettings::bodyLimit).max().orElse(LocationSettings.SERVER_BODY_LIMIT);
