@@ -204,8 +204,9 @@ public final class EdgeServer implements AutoCloseable {
 
     /**
      * Puts {@code next} in force (a reload's, or the start's): the listeners {@link #bindNew} made for it join, those
-     * of addresses it no longer lists close (connections they accepted go on), and its limits and timeouts apply to
-     * what is read and accepted from now on. The event loops stay as started.
+     * of addresses it no longer lists close (connections they accepted go on, unless sites are chosen by address:
+     * {@link HttpServerContext#closeAccepted}), and its limits and timeouts apply to what is read and accepted from now
+     * on. The event loops stay as started.
      */
     public synchronized void applyServer(ServerSettings next, Map<InetSocketAddress, Channel> added) {
         added.forEach((address, listener) -> {
@@ -218,6 +219,7 @@ public final class EdgeServer implements AutoCloseable {
             if (!next.listen().contains(entry.getKey())) {
                 bound.remove(entry.getKey());
                 context.removeListener(entry.getValue());
+                context.closeAccepted(entry.getValue());
                 LOG.info("no longer listening on {}", written((InetSocketAddress) entry.getValue().localAddress()));
                 entry.getValue().close().awaitUninterruptibly();
             }

@@ -19,6 +19,7 @@ class SiteListenIT {
 
     private static final int PUBLIC = 19650;
     private static final int ADMIN = 19651;
+    private static final int MOVED = 19652;
 
     @TempDir
     Path dir;
@@ -60,6 +61,34 @@ class SiteListenIT {
             assertThat(who(PUBLIC, "example.org")).as("still the first there").isEqualTo("public");
             assertThat(who(ADMIN, "admin.org")).as("moved away").isEqualTo("shared");
             assertThat(who(ADMIN, "_")).isEqualTo("shared");
+        }
+    }
+
+    /**
+     * A reload that moves the public site to another port closes the connections the old port's listener accepted (an
+     * idle one at once, as nginx's old workers close their idle keep-alive connections): their address has no sites
+     * any more, and routed among every site a kept-alive client of the public port was answered the admin port's
+     * default site.
+     */
+    @Test
+    void aReloadThatClosesAPortClosesTheConnectionsItAccepted() throws Exception {
+        Files.writeString(Files.createDirectories(dir.resolve("public")).resolve("who.txt"), "public");
+        Files.writeString(Files.createDirectories(dir.resolve("admin")).resolve("who.txt"), "admin");
+        String config = """
+                server.listen = ["127.0.0.1:%d", "127.0.0.1:%d"]
+                sites = [
+                  { server-names = ["_"], listen = ["127.0.0.1:%d"], root = "public", locations = [{ match = "/" }] }
+                  { server-names = ["admin.org"], default = true, listen = ["127.0.0.1:%d"], root = "admin",
+                    locations = [{ match = "/" }] }
+                ]
+                """;
+        try (EdgeHarness edge = EdgeHarness.start(dir, config.formatted(PUBLIC, ADMIN, PUBLIC, ADMIN));
+             RawHttpClient client = new RawHttpClient(new InetSocketAddress("127.0.0.1", PUBLIC))) {
+            String request = "GET /who.txt HTTP/1.1\r\nHost: example.org\r\n\r\n";
+            assertThat(client.send(request).read().text()).isEqualTo("public");
+            edge.reload(config.formatted(MOVED, ADMIN, MOVED, ADMIN));
+            assertThat(who(MOVED, "example.org")).isEqualTo("public");
+            assertThat(client.isClosedByPeer()).as("the idle connection of the closed port").isTrue();
         }
     }
 

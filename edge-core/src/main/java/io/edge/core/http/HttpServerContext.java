@@ -329,6 +329,19 @@ public final class HttpServerContext {
         listeners.remove(listener);
     }
 
+    /**
+     * Closes the connections {@code listener}, which a reload closed, accepted (an idle one now, a busy one after its
+     * exchange, as a drain) where the routes in force choose sites by address ({@link Router#routesByAddress}): their
+     * address has no sites any more, and routed among every site a client of a public port would be answered another
+     * port's default. nginx's old workers close their idle keep-alive connections at a reload too.
+     */
+    public void closeAccepted(Channel listener) {
+        if (routes.router().routesByAddress()) {
+            connections.stream().filter(clientChannel -> clientChannel.parent() == listener)
+                    .forEach(HttpChannelInitializer::drain);
+        }
+    }
+
     /** The listening channels added so far, in order. */
     public List<Channel> listeners() {
         return Collections.unmodifiableList(listeners);

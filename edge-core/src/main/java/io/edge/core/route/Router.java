@@ -166,6 +166,15 @@ public final class Router {
         }
     }
 
+    /**
+     * Whether sites are chosen among those of a connection's address ({@link SiteSettings#listen}): some site does not
+     * listen on every address. Then a connection of an address no site listens on (a listener a reload closed) has no
+     * sites of its own.
+     */
+    public boolean routesByAddress() {
+        return !byAddress.isEmpty();
+    }
+
     /** The largest request body any location takes, {@code serverLimit} for those without a limit of their own. */
     public long largestBodyLimit(long serverLimit) {
         return Math.max(serverLimit, largestLocationBodyLimit);
