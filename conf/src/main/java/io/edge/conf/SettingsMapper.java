@@ -149,7 +149,7 @@ final class SettingsMapper {
     }
 
     /**
-     * As root, a spawned php-fpm runs PHP as its spawn.user: a root of its locations that user cannot enter and list
+     * As root, a spawned php-fpm runs PHP as its spawn.user: a root of its locations that user cannot enter
      * (a home directory of 0700, a tree made under root's umask 077) made each of their scripts php-fpm's "Primary
      * script unknown" (404), found at the first request rather than by the check. Asked of the system as that user
      * ({@link SpawnAccess}), so that its groups and ACLs count; where it cannot be asked, nothing is said.
@@ -171,10 +171,10 @@ final class SettingsMapper {
                 BackendGroupSettings.Spawn spawn = backends.get(location.fastcgiBackend()).spawn();
                 if (SpawnAccess.canEnter(spawn.user(), spawn.group(), dir) == Boolean.FALSE) {
                     spawnSection.problem("user", spawn.user() + (spawn.group() == null ? "" : " (group " + spawn.group()
-                                    + ")") + " cannot enter and list " + dir + ", the root of the location \""
+                                    + ")") + " cannot enter " + dir + ", the root of the location \""
                                     + location.match() + "\": php-fpm would answer each of its scripts \"Primary "
                                     + "script unknown\" (404)",
-                            "a user that can (chmod o+rx on it and each directory above it, a group of the user's, or"
+                            "a user that can (chmod o+x on it and each directory above it, a group of the user's, or"
                                     + " an ACL), or another user");
                 }
             }

@@ -90,26 +90,21 @@ class SpawnAccountConfigTest {
     }
 
     /**
-     * As root, a root of the spawn's locations that its user cannot enter and list is a problem of spawn.user: each
+     * As root, a root of the spawn's locations that its user cannot enter is a problem of spawn.user: each
      * script there would be php-fpm's "Primary script unknown" (404), found only at the first request. Only root can
      * ask as another user: run as anyone else, nothing is said.
      */
     @Test
     void asRootARootThatTheSpawnUserCannotEnterIsAProblem() throws Exception {
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path www = Files.createDirectories(dir.resolve("www"));
-        Path conf = EdgeConfFile.write(dir, """
-                server.run-dir = run
-                fastcgi.backends.php.spawn { enabled = true, command = "/bin/true", user = nobody }
-                sites = [{ root = www, locations = [{ match = "/", fastcgi = php }] }]
-                """);
+        Path www = dir.resolve("www");
+        Path conf = spawnAsNobodyIn(www);
         Files.setPosixFilePermissions(www, PosixFilePermissions.fromString("rwx------"));
         ConfigException closed = catchThrowableOfType(ConfigException.class,
                 () -> ConfigLoader.checkOnly().asRoot(true).load(conf));
         if ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0) {
             assertThat(closed).isNotNull();
             assertThat(closed.problems()).extracting(ConfigProblem::key, ConfigProblem::line, ConfigProblem::message)
-                    .containsExactly(tuple("edge.fastcgi.backends.php.spawn.user", 3, "nobody cannot enter and list "
+                    .containsExactly(tuple("edge.fastcgi.backends.php.spawn.user", 3, "nobody cannot enter "
                             + www + ", the root of the location \"/\": php-fpm would answer each of its scripts "
                             + "\"Primary script unknown\" (404)"));
         } else {
@@ -118,5 +113,29 @@ class SpawnAccountConfigTest {
         Files.setPosixFilePermissions(www, PosixFilePermissions.fromString("rwxr-xr-x"));
         assertThat(ConfigLoader.checkOnly().asRoot(true).load(conf).backends().get("php").spawn().user())
                 .isEqualTo("nobody");
+    }
+
+    /**
+     * A root its spawn.user can enter but not list (0711, as a hardened home or docroot) is no problem: php-fpm opens a
+     * script by its path, which needs search permission on each directory, never read.
+     */
+    @Test
+    void asRootARootTheSpawnUserCanEnterButNotListIsNoProblem() throws Exception {
+        Path www = dir.resolve("www");
+        Path conf = spawnAsNobodyIn(www);
+        Files.setPosixFilePermissions(www, PosixFilePermissions.fromString("rwx--x--x"));
+        assertThat(ConfigLoader.checkOnly().asRoot(true).load(conf).backends().get("php").spawn().user())
+                .isEqualTo("nobody");
+    }
+
+    /** A configuration whose spawned php-fpm runs as nobody and whose site's root is {@code www}, made here. */
+    private Path spawnAsNobodyIn(Path www) throws Exception {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.createDirectories(www);
+        return EdgeConfFile.write(dir, """
+                server.run-dir = run
+                fastcgi.backends.php.spawn { enabled = true, command = "/bin/true", user = nobody }
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php }] }]
+                """);
     }
 }

@@ -9,9 +9,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Whether the account a spawned php-fpm runs PHP as can enter and read a directory, asked of the system as that
- * account ({@code setpriv} to its user, group and supplementary groups, then {@code test -r} and {@code -x}), so that
- * its groups and ACLs count as they will for php-fpm's workers. Only root can ask: for anyone else the answer is
+ * Whether the account a spawned php-fpm runs PHP as can enter a directory, asked of the system as that account
+ * ({@code setpriv} to its user, group and supplementary groups, then {@code test -x}), so that its groups and ACLs
+ * count as they will for php-fpm's workers. Search permission alone: php-fpm opens a script by its path, which needs
+ * no read permission on a directory (a root of 0711 serves). Only root can ask: for anyone else the answer is
  * unknown. About 2 ms a directory.
  */
 public final class SpawnAccess {
@@ -25,9 +26,9 @@ public final class SpawnAccess {
     }
 
     /**
-     * True where {@code user} (in {@code group}, or the user's own group when null) can enter and list
-     * {@code directory}, false where it cannot, null where that could not be asked (not root, no setpriv, an account
-     * the system does not know, no answer in time).
+     * True where {@code user} (in {@code group}, or the user's own group when null) can enter {@code directory} (and
+     * each directory above it), false where it cannot, null where that could not be asked (not root, no setpriv, an
+     * account the system does not know, no answer in time).
      */
     public static Boolean canEnter(String user, String group, Path directory) {
         if (!Files.isExecutable(SETPRIV)) {
@@ -36,7 +37,7 @@ public final class SpawnAccess {
         List<String> command = new ArrayList<>(List.of(SETPRIV.toString(), "--reuid", user));
         command.addAll(group != null ? List.of("--regid", group) : List.of("--regid", primaryGroup(user)));
         command.addAll(List.of("--init-groups", "--", "/bin/sh", "-c",
-                "if test -r \"$1\" && test -x \"$1\"; then echo " + CAN + "; else echo " + CANNOT + "; fi",
+                "if test -x \"$1\"; then echo " + CAN + "; else echo " + CANNOT + "; fi",
                 "edge-check", directory.toString()));
         String answer = run(command);
         return CAN.equals(answer) ? Boolean.TRUE : CANNOT.equals(answer) ? Boolean.FALSE : null;
