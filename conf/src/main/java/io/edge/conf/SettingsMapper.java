@@ -1273,7 +1273,11 @@ final class SettingsMapper {
                 wrong = true;
                 continue;
             }
-            for (InetSocketAddress parsed : resolved) {
+            for (InetSocketAddress given : resolved) {
+                // "*", "[::]" and "0.0.0.0" are one dual-stack listener: the one server.listen has on the port
+                InetSocketAddress parsed = !given.getAddress().isAnyLocalAddress() ? given : serverListen.stream()
+                        .filter(a -> a.getPort() == given.getPort() && a.getAddress().isAnyLocalAddress())
+                        .findFirst().orElse(given);
                 if (listen.contains(parsed)) {
                     site.invalid("listen", element.index(), "\"" + address + "\" is listed twice", "each address once");
                     wrong = true;

@@ -56,6 +56,23 @@ class SiteListenConfigTest {
                 "addresses of server.listen: \"127.0.0.1:19650\", \"127.0.0.1:19651\""));
     }
 
+    /**
+     * "*:port", "[::]:port" and "0.0.0.0:port" are one listener, a dual-stack socket (server.listen): a site names it
+     * in any of the three words, whichever server.listen wrote.
+     */
+    @Test
+    void aSiteNamesAWildcardListenerInAnyOfItsWords() throws Exception {
+        for (String[] words : new String[][] {{"[::]", "*"}, {"*", "[::]"}, {"[::]", "0.0.0.0"}}) {
+            EdgeSettings settings = load("server.listen = [\"" + words[0] + ":19650\", \"127.0.0.1:19651\"]\n" + """
+                    sites = [
+                      { root = www, listen = ["%s:19650"] }
+                      { root = www, listen = ["127.0.0.1:19651"] }
+                    ]""".formatted(words[1]));
+            assertThat(settings.sites().get(0).listen()).as(words[1] + " under " + words[0])
+                    .containsExactlyElementsOf(settings.server().listen().subList(0, 1));
+        }
+    }
+
     /** Routed by the listener a connection came in on, a site names a listener: a wildcard's, not one address of it. */
     @Test
     void anAddressUnderAWildcardOfServerListenIsAProblemNamingIt() {
