@@ -3,6 +3,8 @@ package io.edge.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.RawHttpClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,9 +19,18 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SiteListenIT {
 
-    private static final int PUBLIC = 19650;
-    private static final int ADMIN = 19651;
-    private static final int MOVED = 19652;
+    private static final int PUBLIC = freePort();
+    private static final int ADMIN = freePort();
+    private static final int MOVED = freePort();
+
+    /** A port free now, as the process tests pick theirs ({@link EdgeProcess#freePort}). */
+    private static int freePort() {
+        try {
+            return EdgeProcess.freePort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     @TempDir
     Path dir;

@@ -76,7 +76,7 @@ public final class Router {
         Set<InetSocketAddress> addresses = new LinkedHashSet<>();
         sites.forEach(site -> addresses.addAll(site.listen()));
         // where every site listens on every address, every address routes as everyAddress does (the marked default,
-        // else the first site), its conflicts said once: a request then looks up no address (byAddress is empty)
+        // else the first site), its conflicts said once: byAddress stays empty, and a request's address goes unhashed
         boolean alike = sites.stream().allMatch(site -> addresses.stream().allMatch(site::listensOn));
         everyAddress = new Names(sites, site -> true, defaultSite, "", alike ? conflicts : new ArrayList<>());
         for (InetSocketAddress address : alike ? List.<InetSocketAddress>of() : addresses) {
@@ -224,7 +224,8 @@ public final class Router {
      * a server block by its names among those listening on the address:port.
      */
     SiteSettings site(InetSocketAddress listenAddress, String hostHeader) {
-        Names names = listenAddress == null ? everyAddress : byAddress.getOrDefault(listenAddress, everyAddress);
+        Names names = listenAddress == null || byAddress.isEmpty() ? everyAddress // no site listens apart: not hashed
+                : byAddress.getOrDefault(listenAddress, everyAddress);
         String host = hostHeader == null || hostHeader.isEmpty() ? null : hostName(hostHeader);
         SiteSettings named = host == null ? null : exactOrLeading(names, host);
         if (named == null && host != null) {
