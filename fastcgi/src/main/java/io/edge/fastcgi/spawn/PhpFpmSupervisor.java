@@ -551,7 +551,8 @@ public final class PhpFpmSupervisor implements AutoCloseable {
         }
     }
 
-    private static String findTool(String name) {
+    /** The path of a system tool ({@code setsid}, {@code setpriv}) in /usr/bin or /bin, or null. */
+    static String findTool(String name) {
         for (String candidate : List.of("/usr/bin/" + name, "/bin/" + name)) {
             if (Files.isExecutable(Path.of(candidate))) {
                 return candidate;

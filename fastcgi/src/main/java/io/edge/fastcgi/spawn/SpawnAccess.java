@@ -1,12 +1,8 @@
 package io.edge.fastcgi.spawn;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Whether the account a spawned php-fpm runs PHP as can enter a directory, asked of the system as that account
@@ -17,8 +13,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SpawnAccess {
 
-    private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
-    private static final long TIMEOUT_SECONDS = 5;
     private static final String CAN = "yes";
     private static final String CANNOT = "no";
 
@@ -31,54 +25,22 @@ public final class SpawnAccess {
      * account the system does not know, no answer in time).
      */
     public static Boolean canEnter(String user, String group, Path directory) {
-        if (!Files.isExecutable(SETPRIV)) {
+        String setpriv = PhpFpmSupervisor.findTool("setpriv");
+        if (setpriv == null) {
             return null;
         }
-        List<String> command = new ArrayList<>(List.of(SETPRIV.toString(), "--reuid", user));
+        List<String> command = new ArrayList<>(List.of(setpriv, "--reuid", user));
         command.addAll(group != null ? List.of("--regid", group) : List.of("--regid", primaryGroup(user)));
         command.addAll(List.of("--init-groups", "--", "/bin/sh", "-c",
                 "if test -x \"$1\"; then echo " + CAN + "; else echo " + CANNOT + "; fi",
                 "edge-check", directory.toString()));
-        String answer = run(command);
+        String answer = FirstLine.of(command);
         return CAN.equals(answer) ? Boolean.TRUE : CANNOT.equals(answer) ? Boolean.FALSE : null;
     }
 
     /** The user's own group, as php-fpm takes it for a pool without a group: {@code id -g}'s, or the user's name. */
     private static String primaryGroup(String user) {
-        String gid = run(List.of("id", "-g", "--", user));
+        String gid = FirstLine.of(List.of("id", "-g", "--", user));
         return gid != null && gid.matches("[0-9]+") ? gid : user;
-    }
-
-    /** The first line {@code command} writes, once it ended within the timeout; null if it did not, or failed. */
-    private static String run(List<String> command) {
-        Process process;
-        try {
-            process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD)
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-        try {
-            if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS) || process.exitValue() != 0) {
-                return null;
-            }
-            String out = new String(process.getInputStream().readNBytes(256), StandardCharsets.US_ASCII);
-            int newline = out.indexOf('\n');
-            return newline < 0 ? out : out.substring(0, newline);
-        } catch (IOException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        } finally {
-            if (process.isAlive()) {
-                process.destroyForcibly();
-            }
-            try {
-                process.getInputStream().close();
-            } catch (IOException e) {
-                // nothing more to read from it
-            }
-        }
     }
 }
