@@ -355,7 +355,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 throw e;
             }
             if (route == null) {
-                exchange.refusedUnrouted(routes.unroutedHeaders());
+                exchange.refusedUnrouted();
             }
             currentRoutes = routes;
             current = exchange;
@@ -818,7 +818,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             HttpRequest readLine, long startNanos) {
         answeredOutside = true;
         // No Host read: the default site's page, as nginx's default server's error_page
-        FullHttpResponse response = ErrorResponses.response(status, head, server.defaultSitePage(status, HttpServerContext.listenAddress(ctx.channel())));
+        FullHttpResponse response = ErrorResponses.response(status, head,
+                server.defaultSitePage(status, HttpServerContext.listenAddress(ctx.channel())));
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         // RFC 9110 6.6.1: in every 4xx too; no exchange's response path adds it here
         response.headers().set(HttpHeaderNames.DATE, HttpDate.now());

@@ -94,10 +94,10 @@ final class ServerExchange implements Exchange {
     /** {@link #withLocationHeaders}: the location's headers go with the head whatever its status. */
     private boolean locationHeadersAlways;
     /**
-     * {@link #refusedUnrouted}: the request was refused before its location was chosen, and these go on its answer in
-     * place of a location's always-headers; null once routed.
+     * {@link #refusedUnrouted}: the request was refused before its location was chosen, and its answer gets the
+     * headers of one no location gives in place of a location's.
      */
-    private Map<String, String> unroutedHeaders;
+    private boolean unrouted;
     /** When its head began ({@link System#nanoTime}): nginx's request time counts from the head's first byte. */
     private final long startNanos;
     /** The client waits for {@code 100 Continue} before it sends the body its head announced. */
@@ -233,8 +233,8 @@ final class ServerExchange implements Exchange {
      * started.
      */
     long bodyLimit() {
-        return HttpConnectionHandler.bodyLimit(bodyLocation != null ? new Route(site(), bodyLocation) : route,
-                serverBodyLimit);
+        return bodyLocation != null ? bodyLocation.bodyLimit(serverBodyLimit)
+                : HttpConnectionHandler.bodyLimit(route, serverBodyLimit);
     }
 
     @Override
@@ -284,11 +284,11 @@ final class ServerExchange implements Exchange {
 
     /**
      * The request was refused before a location was chosen (routed to its site's "/" for that site's error page): its
-     * answer gets {@code headers}, the server's, and none of that location's, as nginx's 400 gets the server's add_header
-     * ... always and no location's.
+     * answer gets the server's headers ({@link HttpConnectionHandler#unroutedHeaders}) and none of that location's, as
+     * nginx's 400 gets the server's add_header ... always and no location's.
      */
-    void refusedUnrouted(Map<String, String> headers) {
-        unroutedHeaders = headers;
+    void refusedUnrouted() {
+        unrouted = true;
     }
 
     @Override
@@ -506,17 +506,16 @@ final class ServerExchange implements Exchange {
             // names, whoever answered (a file, a script, the response cache). It runs on what goes to the client
             // only: the response cache has judged (and copied) a script's own headers before.
             LocationSettings location = location();
-            if (unroutedHeaders != null) {
-                addHeaders(response.headers(), unroutedHeaders);
-            } else if (location != null) {
+            if (unrouted || location == null) {
+                // refused before routing, or a path no location matches (its 404): as nginx's server-level
+                // add_header ... always is there
+                addHeaders(response.headers(), connection.unroutedHeaders(this));
+            } else {
                 if (LocationSettings.addsHeaders(status) || locationHeadersAlways) {
                     expires(response.headers(), location.expires());
                     addHeaders(response.headers(), location.headers()); // checked when the configuration was read
                 }
                 addHeaders(response.headers(), location.alwaysHeaders()); // add_header ... always: every status
-            } else {
-                // a path no location matches (its 404), as nginx's server-level add_header ... always is there
-                addHeaders(response.headers(), connection.unroutedHeaders(this));
             }
             // then nginx's gzip filter, on what the headers filter made
             if (compressionOffered && location != null && location.gzip() != null) {
