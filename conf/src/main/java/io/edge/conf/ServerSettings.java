@@ -1,5 +1,6 @@
 package io.edge.conf;
 
+import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -95,6 +96,19 @@ public record ServerSettings(
         return new ServerSettings(listen, inForce.ioThreads, maxConnections, limits, timeouts, accessLogs.accessLog,
                 inForce.runDir, accessLogs.accessLogEnabled, inForce.runDirTemporary, listenWrittenAt, tcpNotsentLowat,
                 realIp, pidFile, accessLogFormat);
+    }
+
+    /**
+     * {@code address} of {@link #listen} as the configuration writes it: "*:8080" for a wildcard (whether written "*",
+     * "0.0.0.0" or "[::]": one dual-stack listener), "[::1]:8080", "127.0.0.1:8080". Messages about an address use it,
+     * so a problem and a warning name one listener alike.
+     */
+    public static String written(InetSocketAddress address) {
+        if (address.getAddress().isAnyLocalAddress()) {
+            return "*:" + address.getPort();
+        }
+        String host = NetUtil.toAddressString(address.getAddress());
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
     /** Where {@code address} of {@link #listen} was written; the key alone when that is not known. */

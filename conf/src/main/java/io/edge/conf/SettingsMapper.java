@@ -23,7 +23,6 @@ import io.edge.fastcgi.spawn.IniCheck;
 import io.edge.fastcgi.spawn.PhpSapi;
 import io.edge.fastcgi.spawn.SpawnAccess;
 import io.netty.handler.codec.http.HttpHeaderValidationUtil;
-import io.netty.util.NetUtil;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -1201,7 +1200,7 @@ final class SettingsMapper {
                         site.problem("server-names", element.index(), "\"" + serverName + "\" is already a name of "
                                 + owner.site() + (listen.size() < serverListen.size()
                                 || owner.listen().size() < serverListen.size()
-                                ? " on \"" + written(shared(owner.listen(), listen)) + "\"" : ""),
+                                ? " on \"" + ServerSettings.written(shared(owner.listen(), listen)) + "\"" : ""),
                                 "each name in one site only of those listening on an address"));
                 owners.add(new NameOwner(site.path(), listen));
                 serverNames.add(lower);
@@ -1211,7 +1210,7 @@ final class SettingsMapper {
                 String owner = defaultOwners.putIfAbsent(address, site.path());
                 if (owner != null) {
                     site.problem("default", "a second default site" + (serverListen.size() > 1 ? " on \""
-                            + written(address) + "\"" : "") + " (" + owner + " is)",
+                            + ServerSettings.written(address) + "\"" : "") + " (" + owner + " is)",
                             "default = true in one site only of those listening on an address");
                     break;
                 }
@@ -1260,7 +1259,7 @@ final class SettingsMapper {
             return serverListen; // none written; or server.listen has none to judge them by (a problem of its own)
         }
         String expected = "addresses of server.listen: " + String.join(", ",
-                serverListen.stream().map(a -> "\"" + written(a) + "\"").distinct().toList());
+                serverListen.stream().map(a -> "\"" + ServerSettings.written(a) + "\"").distinct().toList());
         List<InetSocketAddress> listen = new ArrayList<>();
         boolean wrong = false;
         for (Section.Element element : elements) {
@@ -1287,7 +1286,7 @@ final class SettingsMapper {
                     InetSocketAddress wildcard = serverListen.stream().filter(a -> a.getPort() == parsed.getPort()
                             && a.getAddress().isAnyLocalAddress()).findFirst().orElse(null);
                     site.invalid("listen", element.index(), "\"" + address + "\" is not an address of server.listen"
-                            + (wildcard == null ? "" : " (its \"" + written(wildcard) + "\" takes every address on"
+                            + (wildcard == null ? "" : " (its \"" + ServerSettings.written(wildcard) + "\" takes every address on"
                             + " the port: a site names the listener)"), expected);
                     wrong = true;
                     break;
@@ -1310,21 +1309,12 @@ final class SettingsMapper {
         }
         for (InetSocketAddress address : server.listen()) {
             if (sites.stream().noneMatch(site -> site.listensOn(address))) {
-                ConfigProblem unused = server.writtenAt(address).problem("\"" + written(address)
+                ConfigProblem unused = server.writtenAt(address).problem("\"" + ServerSettings.written(address)
                         + "\" is in no site's listen: no site would answer there");
                 problems.add(new ConfigProblem(unused.file(), unused.line(), unused.key(), unused.message(),
-                        "a site with listen = [\"" + written(address) + "\"], or the address not in server.listen"));
+                        "a site with listen = [\"" + ServerSettings.written(address) + "\"], or the address not in server.listen"));
             }
         }
-    }
-
-    /** {@code address} as the configuration writes it: "*:8080", "[::1]:8080", "127.0.0.1:8080". */
-    static String written(InetSocketAddress address) {
-        if (address.getAddress().isAnyLocalAddress()) {
-            return "*:" + address.getPort();
-        }
-        String host = NetUtil.toAddressString(address.getAddress());
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
     private PathPolicy pathPolicy(Section site) {

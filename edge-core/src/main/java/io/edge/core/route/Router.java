@@ -2,11 +2,11 @@ package io.edge.core.route;
 
 import io.edge.conf.BoundedMatch;
 import io.edge.conf.LocationSettings;
+import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.ThrottledWarnings;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -84,7 +84,7 @@ public final class Router {
             SiteSettings defaultThere = sites.stream().filter(site -> site.listensOn(address) && site.isDefault())
                     .findFirst().orElse(firstThere); // as nginx: the first server on an address:port, unless marked
             byAddress.put(address, new Names(sites, site -> site.listensOn(address), defaultThere,
-                    " on " + NetUtil.toSocketAddressString(address), conflicts));
+                    " on \"" + ServerSettings.written(address) + "\"", conflicts));
         }
         largestLocationBodyLimit = sites.stream().flatMap(site -> site.locations().stream())
                 .mapToLong(LocationSettings::bodyLimit).max().orElse(LocationSettings.SERVER_BODY_LIMIT);
@@ -98,7 +98,7 @@ public final class Router {
         private final List<Map.Entry<String, SiteSettings>> prefixNames = new ArrayList<>();
         private final List<Map.Entry<RegexName, SiteSettings>> regexNames = new ArrayList<>();
         private final SiteSettings defaultSite;
-        /** Where these are, in a conflict's words: " on 127.0.0.1:8081", or "" for every address. */
+        /** Where these are, in a conflict's words: ' on "127.0.0.1:8081"' (as written), or "" for every address. */
         private final String where;
         private final Collection<String> conflicts;
 

@@ -60,7 +60,7 @@ class RouterTest {
         assertThat(router.site(PUBLIC, "example.org")).isSameAs(both);
         assertThat(router.site(ADMIN, "both.org:8081")).isSameAs(both);
         assertThat(router.conflicts()).containsExactly("conflicting server name \"example.org\" of edge.sites[2] and"
-                + " \"example.org\" of edge.sites[1] on 127.0.0.1:8081: requests for example.org go to edge.sites[1],"
+                + " \"example.org\" of edge.sites[1] on \"127.0.0.1:8081\": requests for example.org go to edge.sites[1],"
                 + " listed first");
     }
 
@@ -76,6 +76,19 @@ class RouterTest {
         assertThat(router.site(null, "other.org")).as("no listener known: the configuration's default")
                 .isSameAs(publicDefault);
         assertThat(router.conflicts()).isEmpty();
+    }
+
+    /**
+     * A conflict on a wildcard listener names it as the configuration writes it (and its problems do): "*:8080", not
+     * "0.0.0.0:8080", which a user who wrote "*:8080" or "[::]:8080" never wrote.
+     */
+    @Test
+    void aConflictOnAWildcardNamesItAsWritten() {
+        InetSocketAddress wildcard = new InetSocketAddress(8080);
+        Router router = new Router(List.of(site(List.of("a.org"), true, wildcard),
+                site(List.of("a.org"), false, wildcard), site(List.of("b.org"), true, ADMIN)), null);
+        assertThat(router.conflicts()).containsExactly("conflicting server name \"a.org\" of edge.sites[1] and"
+                + " \"a.org\" of edge.sites[0] on \"*:8080\": requests for a.org go to edge.sites[0], listed first");
     }
 
     @Test
