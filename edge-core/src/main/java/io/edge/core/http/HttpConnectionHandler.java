@@ -86,6 +86,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private final LongPredicate chunkedBodyLimit;
     private final ArrayDeque<HttpObject> pipelined = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
+    /** The address of server.listen the connection was accepted on ({@link HttpServerContext#listenAddress}). */
+    private InetSocketAddress listenAddress;
     private ServerExchange current;
     /** The routes {@link #current} runs on, counted in until its last write ends or the connection closes. */
     private Routes currentRoutes;
@@ -154,6 +156,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        listenAddress = HttpServerContext.listenAddress(ctx.channel());
     }
 
     @Override
@@ -281,6 +284,16 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         long headStart = timeouts.headStartNanos();
         timeouts.headReceived();
         server.requestRead();
+        if (!server.serves(listenAddress)) {
+            // A reload closed this connection's listener, and no site of the routes now in force listens there: its
+            // close (HttpServerContext#closeAccepted) is on its way, or it was accepted as the listener closed. Closed
+            // unanswered: routed among every site, a client of the public port was answered the admin's.
+            LOG.debug("request from {} on a listener a reload closed: connection closed unanswered",
+                    ctx.channel().remoteAddress());
+            moreMayCome = true;
+            closeAfterLastResponse();
+            return;
+        }
         DecoderResult result = request.decoderResult();
         if (result.isFailure()) {
             closeAfterCurrent = true;
@@ -330,7 +343,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 request.headers().set(HttpHeaderNames.HOST, target.authority());
                 request.setUri(target.originForm());
             }
-            route = routes.router().route(HttpServerContext.listenAddress(ctx.channel()),
+            route = routes.router().route(listenAddress,
                     request.headers().get(HttpHeaderNames.HOST), target.path());
             if (HttpUtil.getContentLength(request, -1L) > bodyLimit(route, serverBodyLimit)) {
                 throw new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
@@ -527,7 +540,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /** Where a request of {@code exchange}'s host for {@code path} goes, by the routes the running exchange runs on. */
     private Route routeOf(ServerExchange exchange, String path) {
-        return currentRoutes.router().route(HttpServerContext.listenAddress(ctx.channel()),
+        return currentRoutes.router().route(listenAddress,
                 exchange.request().headers().get(HttpHeaderNames.HOST), path);
     }
 
@@ -538,7 +551,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private Route refusedRoute(Routes routes, HttpRequest request) {
         List<String> hosts = request.headers().getAll(HttpHeaderNames.HOST);
         String host = hosts.size() == 1 && RequestTarget.isHostAndPort(hosts.get(0)) ? hosts.get(0) : null;
-        return routes.router().route(HttpServerContext.listenAddress(ctx.channel()), host, "/");
+        return routes.router().route(listenAddress, host, "/");
     }
 
     private HttpStatusException validate(HttpRequest request) {
@@ -819,7 +832,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         answeredOutside = true;
         // No Host read: the default site's page, as nginx's default server's error_page
         FullHttpResponse response = ErrorResponses.response(status, head,
-                server.defaultSitePage(status, HttpServerContext.listenAddress(ctx.channel())));
+                server.defaultSitePage(status, listenAddress));
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         // RFC 9110 6.6.1: in every 4xx too; no exchange's response path adds it here
         response.headers().set(HttpHeaderNames.DATE, HttpDate.now());

@@ -158,6 +158,14 @@ public final class HttpServerContext {
         return now.router().largestBodyLimit(now.serverBodyLimit());
     }
 
+    /**
+     * Whether the current routes have sites for a connection accepted on {@code listenAddress} ({@link #listenAddress}):
+     * not for one of a listener a reload closed where sites listen apart ({@link Router#serves}).
+     */
+    boolean serves(InetSocketAddress listenAddress) {
+        return routes.router().serves(listenAddress);
+    }
+
     /** The current routes' headers for an answer to a request that was never routed ({@link Routes#unroutedHeaders}). */
     Map<String, String> unroutedHeaders() {
         return routes.unroutedHeaders();
@@ -168,7 +176,11 @@ public final class HttpServerContext {
      * an answer to a request that was never routed; or null.
      */
     ErrorPage defaultSitePage(HttpResponseStatus status, InetSocketAddress listenAddress) {
-        SiteSettings site = routes.router().route(listenAddress, null, "/").site();
+        Router router = routes.router();
+        if (!router.serves(listenAddress)) {
+            return null; // a listener a reload closed: no site of its own, and another address's page is not its
+        }
+        SiteSettings site = router.route(listenAddress, null, "/").site();
         return site == null ? null : site.errorPage(status.code());
     }
 

@@ -175,6 +175,16 @@ public final class Router {
         return !byAddress.isEmpty();
     }
 
+    /**
+     * Whether a request of a connection accepted on {@code listenAddress} (null: of no listener) is routed here: not
+     * where sites are chosen by address and no site listens on it, the connection of a listener a reload closed. Its
+     * request would otherwise be routed among every site (a client of the public port answered by another port's
+     * site); nginx answers it from the old configuration, never the new one. Free where no site listens apart.
+     */
+    public boolean serves(InetSocketAddress listenAddress) {
+        return listenAddress == null || byAddress.isEmpty() || byAddress.containsKey(listenAddress);
+    }
+
     /** The largest request body any location takes, {@code serverLimit} for those without a limit of their own. */
     public long largestBodyLimit(long serverLimit) {
         return Math.max(serverLimit, largestLocationBodyLimit);
@@ -204,10 +214,10 @@ public final class Router {
 
     /**
      * The route for {@code host} (may be null or carry a port) and a normalised {@code path} of a connection accepted
-     * on {@code listenAddress}, an address of server.listen as configured (null, or one no site names: among every
-     * site).
+     * on {@code listenAddress}, an address of server.listen as configured (null: among every site).
      *
      * @throws HttpStatusException 500 where a location's regex gave up on the path ({@link #location})
+     * @throws IllegalArgumentException where this router does not {@link #serves serve} {@code listenAddress}
      */
     public Route route(InetSocketAddress listenAddress, String hostHeader, String path) {
         SiteSettings site = site(listenAddress, hostHeader);
@@ -222,10 +232,16 @@ public final class Router {
     /**
      * The site for {@code hostHeader} (may be null or carry a port) among those on {@code listenAddress}, as nginx picks
      * a server block by its names among those listening on the address:port.
+     *
+     * @throws IllegalArgumentException where this router does not {@link #serves serve} {@code listenAddress}
      */
     SiteSettings site(InetSocketAddress listenAddress, String hostHeader) {
         Names names = listenAddress == null || byAddress.isEmpty() ? everyAddress // no site listens apart: not hashed
-                : byAddress.getOrDefault(listenAddress, everyAddress);
+                : byAddress.get(listenAddress);
+        if (names == null) {
+            // never among every site: another address's default would answer a client of this one
+            throw new IllegalArgumentException("no site listens on " + ServerSettings.written(listenAddress));
+        }
         String host = hostHeader == null || hostHeader.isEmpty() ? null : hostName(hostHeader);
         SiteSettings named = host == null ? null : exactOrLeading(names, host);
         if (named == null && host != null) {

@@ -3,7 +3,10 @@ package io.edge.core.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.edge.aio.PathPolicy;
+import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
+import io.edge.conf.SiteSettings;
 import io.edge.core.DescriptorLimit;
 import io.edge.core.EdgeServer;
 import io.netty.buffer.Unpooled;
@@ -24,6 +27,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -989,6 +993,55 @@ class HttpCoreTest {
             assertThat(response.status()).isEqualTo(200);
             assertThat(response.text()).contains("body=1500000");
         }
+    }
+
+    /**
+     * A reload that moves the public site off its listener puts the new routes in force before that listener's
+     * connections are closed (EdgeServer#applyServer, HttpServerContext#closeAccepted, which run after): a request on a
+     * kept-alive connection of it in between is closed unanswered, not routed among every site, where the admin
+     * listener's default answered it.
+     */
+    @Test
+    void aRequestOnAListenerTheNewRoutesDropIsClosedUnanswered() throws Exception {
+        InetSocketAddress publicListen = new InetSocketAddress("127.0.0.1", 0);
+        InetSocketAddress adminListen = new InetSocketAddress("127.0.0.2", 0);
+        InetSocketAddress movedListen = new InetSocketAddress("127.0.0.3", 0);
+        ServerSettings base = TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)), 100);
+        server = new EdgeServer(TestServers.sites(listening(base, publicListen, adminListen), root,
+                List.of(namedSite("public.org", false, publicListen), namedSite("admin.org", true, adminListen))),
+                location -> exchange -> {
+                    String site = exchange.site().serverName();
+                    DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                            HttpResponseStatus.OK, Unpooled.copiedBuffer(site, StandardCharsets.US_ASCII));
+                    response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, site.length());
+                    exchange.complete(exchange.writeAndFlush(response));
+                });
+        server.start();
+        try (RawHttpClient client = new RawHttpClient(server.boundAddresses().get(0))) {
+            String request = "GET / HTTP/1.1\r\nHost: example.org\r\n\r\n";
+            assertThat(client.send(request).read().text()).isEqualTo("public.org");
+
+            // the routes of a reload that moves the public site to another listener, its listeners not applied yet
+            server.replaceRoutes(TestServers.sites(listening(base, movedListen, adminListen), root,
+                    List.of(namedSite("public.org", false, movedListen), namedSite("admin.org", true, adminListen))),
+                    location -> new EchoResponder());
+
+            client.send(request);
+            assertThat(client.isClosedByPeer()).as("closed, no answer (the admin site's was)").isTrue();
+        }
+    }
+
+    /** {@code settings} listening on {@code listen}. */
+    private static ServerSettings listening(ServerSettings settings, InetSocketAddress... listen) {
+        return new ServerSettings(List.of(listen), settings.ioThreads(), settings.maxConnections(), settings.limits(),
+                settings.timeouts(), settings.accessLog(), settings.runDir());
+    }
+
+    /** A site of one name and location "/" (its own: a responder can tell the sites apart by it) on {@code listen}. */
+    private SiteSettings namedSite(String name, boolean isDefault, InetSocketAddress... listen) {
+        return new SiteSettings(List.of(name), isDefault, root, List.of("index.html"), PathPolicy.DEFAULT,
+                List.of(new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
+                        LocationSettings.Handler.STATIC, null)), Map.of(), List.of(listen));
     }
 
     @Test

@@ -51,8 +51,13 @@ final class TestServers {
     /** One site of these locations. */
     static EdgeSettings settings(ServerSettings server, Path root, List<LocationSettings> locations) {
         SiteSettings site = new SiteSettings(List.of("_"), true, root, List.of("index.html"), PathPolicy.DEFAULT, locations);
+        return sites(server, root, List.of(site));
+    }
+
+    /** These sites, in this order. */
+    static EdgeSettings sites(ServerSettings server, Path root, List<SiteSettings> sites) {
         StaticIoSettings io = new StaticIoSettings(StaticIoSettings.Engine.SENDFILE, 64, 4, 100, Duration.ofSeconds(1),
                 1, 1000, 1 << 20, Duration.ofSeconds(30), false);
-        return new EdgeSettings(root.resolve("edge.conf"), server, io, Map.of(), List.of(site), Map.of());
+        return new EdgeSettings(root.resolve("edge.conf"), server, io, Map.of(), sites, Map.of());
     }
 }

@@ -91,6 +91,36 @@ class RouterTest {
                 + " \"a.org\" of edge.sites[0] on \"*:8080\": requests for a.org go to edge.sites[0], listed first");
     }
 
+    /**
+     * A connection of an address no site listens on, where sites listen apart (one of a listener a reload closed,
+     * still open for a moment after the new routes are in force), is not routed: among every site, a client of the
+     * public port was answered by the admin port's default site.
+     */
+    @Test
+    void anAddressNoSiteListensOnIsNotRoutedAmongEverySite() {
+        InetSocketAddress moved = new InetSocketAddress("127.0.0.1", 8082);
+        SiteSettings pub = site(List.of("_"), false, moved);
+        SiteSettings admin = site(List.of("admin.org"), true, ADMIN);
+        Router router = new Router(List.of(pub, admin), admin);
+        assertThatThrownBy(() -> router.route(PUBLIC, "example.org", "/"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("no site listens on 127.0.0.1:8080");
+        assertThat(router.serves(PUBLIC)).as("the closed listener's address").isFalse();
+        assertThat(router.serves(moved)).isTrue();
+        assertThat(router.serves(ADMIN)).isTrue();
+        assertThat(router.serves(null)).as("no listener known: among every site").isTrue();
+        assertThat(router.site(null, "example.org")).isSameAs(admin);
+    }
+
+    /** Where every site listens on every address, any address is routed, as it was: no address is looked up. */
+    @Test
+    void anyAddressIsRoutedWhereNoSiteListensApart() {
+        SiteSettings only = site(List.of("a.org"), true, ADMIN);
+        Router router = new Router(List.of(only), only);
+        assertThat(router.routesByAddress()).isFalse();
+        assertThat(router.serves(PUBLIC)).isTrue();
+        assertThat(router.site(PUBLIC, "other.org")).isSameAs(only);
+    }
+
     @Test
     void aConflictOfSitesOnEveryAddressIsSaidOnce() {
         Router router = new Router(List.of(site(List.of(".a.org"), true, PUBLIC, ADMIN),
