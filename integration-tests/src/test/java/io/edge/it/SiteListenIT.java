@@ -75,6 +75,16 @@ class SiteListenIT {
         }
     }
 
+    /** A public site named "_" on the first port, an admin site, the default, on the second. */
+    private static final String APART = """
+            server.listen = ["127.0.0.1:%d", "127.0.0.1:%d"]
+            sites = [
+              { server-names = ["_"], listen = ["127.0.0.1:%d"], root = "public", locations = [{ match = "/" }] }
+              { server-names = ["admin.org"], default = true, listen = ["127.0.0.1:%d"], root = "admin",
+                locations = [{ match = "/" }] }
+            ]
+            """;
+
     /**
      * A reload that moves the public site to another port closes the connections the old port's listener accepted (an
      * idle one at once, as nginx's old workers close their idle keep-alive connections): their address has no sites
@@ -83,23 +93,37 @@ class SiteListenIT {
      */
     @Test
     void aReloadThatClosesAPortClosesTheConnectionsItAccepted() throws Exception {
+        reloadClosesTheKeptPublicConnection(APART.formatted(MOVED, ADMIN, MOVED, ADMIN), MOVED, "public");
+    }
+
+    /**
+     * A reload from sites on ports of their own to one site on every port that remains (the public port dropped, the
+     * admin site alone on its port) closes the public port's connections too: they stayed open, and a kept-alive client
+     * of the public port was answered by the admin site, the new configuration's only one, though it never listened
+     * there.
+     */
+    @Test
+    void aReloadToSitesOnEveryAddressClosesTheConnectionsOfAPortItDrops() throws Exception {
+        reloadClosesTheKeptPublicConnection("""
+                server.listen = ["127.0.0.1:%d"]
+                sites = [{ server-names = ["admin.org"], root = "admin", locations = [{ match = "/" }] }]
+                """.formatted(ADMIN), ADMIN, "admin");
+    }
+
+    /**
+     * Under {@link #APART}, a client of the public port kept alive across a reload to {@code next}, where
+     * {@code answering} answers example.org with {@code answer}, is closed by it.
+     */
+    private void reloadClosesTheKeptPublicConnection(String next, int answering, String answer) throws Exception {
         Files.writeString(Files.createDirectories(dir.resolve("public")).resolve("who.txt"), "public");
         Files.writeString(Files.createDirectories(dir.resolve("admin")).resolve("who.txt"), "admin");
-        String config = """
-                server.listen = ["127.0.0.1:%d", "127.0.0.1:%d"]
-                sites = [
-                  { server-names = ["_"], listen = ["127.0.0.1:%d"], root = "public", locations = [{ match = "/" }] }
-                  { server-names = ["admin.org"], default = true, listen = ["127.0.0.1:%d"], root = "admin",
-                    locations = [{ match = "/" }] }
-                ]
-                """;
-        try (EdgeHarness edge = EdgeHarness.start(dir, config.formatted(PUBLIC, ADMIN, PUBLIC, ADMIN));
+        try (EdgeHarness edge = EdgeHarness.start(dir, APART.formatted(PUBLIC, ADMIN, PUBLIC, ADMIN));
              RawHttpClient client = new RawHttpClient(new InetSocketAddress("127.0.0.1", PUBLIC))) {
             String request = "GET /who.txt HTTP/1.1\r\nHost: example.org\r\n\r\n";
             assertThat(client.send(request).read().text()).isEqualTo("public");
-            edge.reload(config.formatted(MOVED, ADMIN, MOVED, ADMIN));
-            assertThat(who(MOVED, "example.org")).isEqualTo("public");
-            assertThat(client.isClosedByPeer()).as("the idle connection of the closed port").isTrue();
+            edge.reload(next);
+            assertThat(who(answering, "example.org")).isEqualTo(answer);
+            assertThat(client.isClosedByPeer()).as("the idle connection of the dropped port").isTrue();
         }
     }
 

@@ -43,6 +43,11 @@ public final class HttpServerContext {
     private static final long PAUSE_LOG_INTERVAL_NANOS = 10_000_000_000L;
 
     private volatile Routes routes;
+    /**
+     * Whether the routes {@link #routes} replaced chose sites by address ({@link Router#routesByAddress}): a listener
+     * a reload closes had sites of its own under them ({@link #closeAccepted}).
+     */
+    private volatile boolean replacedRoutedByAddress;
     private volatile ServerSettings settings;
     private volatile AccessLog accessLog;
     private final ChannelGroup connections;
@@ -136,6 +141,7 @@ public final class HttpServerContext {
     public CompletableFuture<Void> replaceRoutes(Router router, Function<LocationSettings, Responder> responders,
             long serverBodyLimit, Map<String, String> unroutedHeaders) {
         Routes old = routes;
+        replacedRoutedByAddress = old.router().routesByAddress();
         routes = new Routes(router, responders, serverBodyLimit, unroutedHeaders);
         return old.replaced();
     }
@@ -343,12 +349,14 @@ public final class HttpServerContext {
 
     /**
      * Closes the connections {@code listener}, which a reload closed, accepted (an idle one now, a busy one after its
-     * exchange, as a drain) where the routes in force choose sites by address ({@link Router#routesByAddress}): their
-     * address has no sites any more, and routed among every site a client of a public port would be answered another
-     * port's default. nginx's old workers close their idle keep-alive connections at a reload too.
+     * exchange, as a drain) where the routes in force, or those they replaced, choose sites by address
+     * ({@link Router#routesByAddress}): their address has no sites any more, and routed among every site a client of a
+     * public port would be answered another port's default; or it had sites of its own, and the new sites, on every
+     * address that remains, were never its (an admin port's among them). nginx's old workers close their idle
+     * keep-alive connections at a reload too.
      */
     public void closeAccepted(Channel listener) {
-        if (routes.router().routesByAddress()) {
+        if (routes.router().routesByAddress() || replacedRoutedByAddress) {
             connections.stream().filter(clientChannel -> clientChannel.parent() == listener)
                     .forEach(HttpChannelInitializer::drain);
         }
