@@ -1141,9 +1141,6 @@ final class SettingsMapper {
         }
     }
 
-    /** Whether some site listens on only some addresses of server.listen ({@link #siteListen}), once sites are read. */
-    private boolean sitesListenApart;
-
     List<SiteSettings> sites(Section edge, BackendNames backendNames, Map<String, String> mimeTypes,
             List<InetSocketAddress> serverListen) {
         ConfigObject siteTemplate = objectOrEmpty(reference.get("site-defaults"));
@@ -1174,7 +1171,6 @@ final class SettingsMapper {
         Map<InetSocketAddress, String> defaultOwners = new HashMap<>();
         List<List<InetSocketAddress>> listens = siteSections.stream().map(site -> siteListen(site, serverListen))
                 .toList();
-        sitesListenApart = listens.stream().anyMatch(listen -> !listen.isEmpty() && !listen.containsAll(serverListen));
         for (int i = 0; i < siteSections.size(); i++) {
             Section site = siteSections.get(i);
             UnknownKeys.check(site.own(), siteTemplate, site.path(), Set.of("root"), Set.of(), problems);
@@ -1415,12 +1411,6 @@ final class SettingsMapper {
             if (cache && backend == null) {
                 location.problem("cache", "true needs a fastcgi backend in the same location",
                         "cache = true only in a location with fastcgi = <backend>");
-            } else if (cache && sitesListenApart) {
-                // the response cache keys an answer by Host and target alone: a request on one listener naming a host
-                // of another would be answered from what a site there stored, or store for it
-                location.invalid("cache", "true while sites listen on addresses of their own (listen): the response"
-                        + " cache keys answers by Host and target, not by the address a site was chosen on",
-                        "cache = false, or every site on every address of server.listen");
             }
             boolean status = location.bool("status");
             if (status && backend != null) {

@@ -36,6 +36,7 @@ import io.edge.core.limit.ConnectionLimits;
 import io.edge.core.limit.ConnectionZone;
 import io.edge.core.limit.RequestLimits;
 import io.edge.core.limit.RequestZone;
+import io.edge.core.route.Router;
 import io.edge.core.statics.MimeTypes;
 import io.edge.core.statics.StaticResponder;
 import io.edge.core.status.PrometheusText;
@@ -667,9 +668,11 @@ public final class Edge {
                 g.responseCache = new ResponseCache(responses, g.cacheTimer, ticker,
                         previous == null ? null : previous.responseCache);
             }
+            boolean listenApart = Router.listenApart(next.sites());
             for (SiteSettings site : next.sites()) {
+                String cacheScope = g.responseCache == null || !listenApart ? "" : cacheScope(g.responseCache, site);
                 for (LocationSettings location : site.locations()) {
-                    g.responders.put(location, responder(g, site, location, staticResponder));
+                    g.responders.put(location, responder(g, site, cacheScope, location, staticResponder));
                 }
             }
             return g;
@@ -956,12 +959,24 @@ public final class Edge {
         }
     }
 
-    private Responder responder(Generation g, SiteSettings site, LocationSettings location,
+    /**
+     * The scope of {@code site}'s answers in {@code responseCache}, where sites listen on addresses of their own: one
+     * host may then name this site on one address and another site on another, and each must find its own answers
+     * only, share backend requests and purge among its own. The same site on two addresses gives the same answers, so
+     * it is one scope on both. A site is known by what chooses it (its addresses, names and being the default): a
+     * reload that leaves those as they were, reordering or changing sites around it, leaves its entries its own.
+     */
+    private static String cacheScope(ResponseCache responseCache, SiteSettings site) {
+        return responseCache.scope(List.of(Set.copyOf(site.listen()), site.serverNames(), site.isDefault()));
+    }
+
+    /** {@code cacheScope}: the site's in the response cache ({@link #cacheScope}), empty where each host names one. */
+    private Responder responder(Generation g, SiteSettings site, String cacheScope, LocationSettings location,
             StaticResponder staticResponder) {
-        Responder responder = ownResponder(g, site, location, staticResponder);
+        Responder responder = ownResponder(g, site, cacheScope, location, staticResponder);
         if (!(responder instanceof PurgeResponder) && site.locations().stream().anyMatch(LocationSettings::cache)) {
-            responder = PurgeResponder.prefixesOnly(responder, g.responseCache, g.settings.cache().purgeAllow(),
-                    g.settings.cache().purgeMarksStale());
+            responder = PurgeResponder.prefixesOnly(responder, g.responseCache, cacheScope,
+                    g.settings.cache().purgeAllow(), g.settings.cache().purgeMarksStale());
         }
         AuthBasic auth = location.authBasic();
         if (auth != null) {
@@ -983,7 +998,7 @@ public final class Edge {
         return roots;
     }
 
-    private Responder ownResponder(Generation g, SiteSettings site, LocationSettings location,
+    private Responder ownResponder(Generation g, SiteSettings site, String cacheScope, LocationSettings location,
             StaticResponder staticResponder) {
         if (location.handler() == LocationSettings.Handler.FASTCGI) {
             BackendGroupSettings group = g.groups.get(location.fastcgiBackend());
@@ -992,9 +1007,9 @@ public final class Edge {
             if (location.cache()) {
                 FastCgiResponder fastCgi = new FastCgiResponder(location, site.root(), pool, staticResponder,
                         group.timeouts(), group.responseBuffer(), waitStats.get(group.name()), probe,
-                        new ResponseCacheGate(g.responseCache, g.settings.cache().purgeMarksStale()),
+                        new ResponseCacheGate(g.responseCache, cacheScope, g.settings.cache().purgeMarksStale()),
                         spoolDir(), documentRoots(site), g.locationChecks);
-                return new PurgeResponder(fastCgi, g.responseCache, g.settings.cache().purgeAllow(),
+                return new PurgeResponder(fastCgi, g.responseCache, cacheScope, g.settings.cache().purgeAllow(),
                         g.settings.cache().purgeMarksStale());
             }
             return new FastCgiResponder(location, site.root(), pool, staticResponder, group.timeouts(),

@@ -42,6 +42,8 @@ final class CachePolicy {
      * {@code Host} holds, "a/x" + "/p" and "a" + "/x/p" stay two keys.
      */
     static final char HOST_SEPARATOR = '\n';
+    /** The scope of a cache where one site's keys cannot meet another's ({@link ResponseCache#scope}): none. */
+    static final String NO_SCOPE = "";
 
     /** {@link #accelExpires} of a field that is absent or that nginx could not read: no word from the script. */
     static final long NO_ACCEL_EXPIRES = -1;
@@ -284,13 +286,19 @@ final class CachePolicy {
         return name > 1 && host.charAt(name - 1) == '.' ? host.substring(0, name - 1) + host.substring(name) : host;
     }
 
+    /** {@link #primaryKey(String, HttpRequest)} in no scope. */
+    static String primaryKey(HttpRequest request) {
+        return primaryKey(NO_SCOPE, request);
+    }
+
     /**
-     * The key of a request without its variant part: host (lower case, from the absolute form or
+     * The key of a request without its variant part: {@code scope} (empty, or a site's, ending in
+     * {@link #HOST_SEPARATOR}: {@link ResponseCache#scope}), host (lower case, from the absolute form or
      * {@code Host}, its port kept), {@link #HOST_SEPARATOR}, then path and query exactly as sent, as the backend gets
      * them (REQUEST_URI): a key that dropped part of what the backend saw (a fragment, once) would store the answer
      * made for one request under another's URL. GET and HEAD share it.
      */
-    static String primaryKey(HttpRequest request) {
+    static String primaryKey(String scope, HttpRequest request) {
         String uri = request.uri();
         String host;
         String target;
@@ -309,7 +317,7 @@ final class CachePolicy {
         }
         // The port stays: a script may write it into links (HTTP_HOST), so "a:8080" must not answer for "a". A
         // trailing dot goes, as routing drops it: "A.test." is the host a PURGE of "a.test" must reach.
-        return withoutTrailingDot(host.toLowerCase(Locale.ROOT)) + HOST_SEPARATOR + target;
+        return scope + withoutTrailingDot(host.toLowerCase(Locale.ROOT)) + HOST_SEPARATOR + target;
     }
 
     /**
@@ -323,13 +331,16 @@ final class CachePolicy {
 
     /**
      * The primary key of {@code reference} (a {@code Location} or {@code Content-Location} value, absolute or
-     * relative) resolved against the request keyed {@code requestKey}; {@code null} when it names another host
-     * (RFC 9111 4.4: invalidating for another origin would let one site empty another's entries), is no http(s)
+     * relative) resolved against the request keyed {@code requestKey}, in its scope; {@code null} when it names another
+     * host (RFC 9111 4.4: invalidating for another origin would let one site empty another's entries), is no http(s)
      * URI, or does not parse.
      */
     static String referencedKey(String requestKey, String reference) {
-        int cut = requestKey.indexOf(HOST_SEPARATOR);
-        String host = requestKey.substring(0, cut);
+        // the last separator: a scope ends in one too, and no target holds one
+        int cut = requestKey.lastIndexOf(HOST_SEPARATOR);
+        int hostStart = requestKey.lastIndexOf(HOST_SEPARATOR, cut - 1) + 1;
+        String scope = requestKey.substring(0, hostStart);
+        String host = requestKey.substring(hostStart, cut);
         URI resolved;
         try {
             resolved = new URI("http://" + host + requestKey.substring(cut + 1)).resolve(new URI(reference.strip()));
@@ -343,7 +354,7 @@ final class CachePolicy {
             return null;
         }
         String path = resolved.getRawPath() == null || resolved.getRawPath().isEmpty() ? "/" : resolved.getRawPath();
-        return host + HOST_SEPARATOR + path + (resolved.getRawQuery() == null ? "" : "?" + resolved.getRawQuery());
+        return scope + host + HOST_SEPARATOR + path + (resolved.getRawQuery() == null ? "" : "?" + resolved.getRawQuery());
     }
 
     /**

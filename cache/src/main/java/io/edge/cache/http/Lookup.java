@@ -32,6 +32,8 @@ public final class Lookup {
     public enum Outcome { FRESH, STALE_WHILE_REVALIDATE, STALE, MISS, BYPASS }
 
     private final ResponseCache cache;
+    /** The scope it was looked up in ({@link ResponseCache#scope}): what follows from it stays there. */
+    final String scope;
     private final Outcome outcome;
     private final String key;
     final StoredResponse stored;
@@ -43,14 +45,15 @@ public final class Lookup {
     /** When it was made, on the cache's ticker ({@link ResponseCache#lookupAfterFlight}). */
     final long madeAt;
 
-    Lookup(ResponseCache cache, Outcome outcome, String key, StoredResponse stored, boolean head,
+    Lookup(ResponseCache cache, String scope, Outcome outcome, String key, StoredResponse stored, boolean head,
             boolean uncacheable) {
-        this(cache, outcome, key, stored, head, uncacheable, false);
+        this(cache, scope, outcome, key, stored, head, uncacheable, false);
     }
 
-    Lookup(ResponseCache cache, Outcome outcome, String key, StoredResponse stored, boolean head,
+    Lookup(ResponseCache cache, String scope, Outcome outcome, String key, StoredResponse stored, boolean head,
             boolean uncacheable, boolean alone) {
         this.cache = cache;
+        this.scope = scope;
         this.outcome = outcome;
         this.key = key;
         this.stored = stored;

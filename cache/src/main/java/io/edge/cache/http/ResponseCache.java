@@ -24,8 +24,10 @@ import io.netty.util.IllegalReferenceCountException;
 import io.netty.util.Timer;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -40,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * Caffeine bounded by bytes, W-TinyLFU eviction, one {@link Coalescer} for the backend requests it causes.
  *
  * <p>Keys: host + path + query (HEAD and GET share them), plus the request's values of the headers the
- * stored response named in {@code Vary}. The names are remembered per URL in a small side index, so a
+ * stored response named in {@code Vary}; behind the scope of the site that answered, where sites listen on addresses
+ * of their own ({@link #scope}). The names are remembered per URL in a small side index, so a
  * lookup knows which request headers make its variant. The index is bounded by bytes too, a sixteenth of
  * {@code maxBytes}, and the entries get the rest: together they never hold more than {@code maxBytes}.
  * That index may forget a URL (evicted, or dropped when an answer without {@code Vary} is stored) while its
@@ -128,6 +131,8 @@ public final class ResponseCache implements AutoCloseable {
     private final Counters counters;
     /** When URLs were purged, so that an answer asked for before is not stored; shared with a replacing cache too. */
     private final PurgeMarks purgeMarks;
+    /** Each site's scope ({@link #scope}); shared with a replacing cache too, whose keys go on meaning the same sites. */
+    private final Map<Object, String> scopes;
     private final LongAdder hits;
     private final LongAdder misses;
     private final LongAdder staleAnswers;
@@ -172,6 +177,7 @@ public final class ResponseCache implements AutoCloseable {
             ByteBufAllocator allocator, ResponseCache predecessor) {
         this.counters = predecessor == null ? new Counters() : predecessor.counters;
         this.purgeMarks = predecessor == null ? new PurgeMarks() : predecessor.purgeMarks;
+        this.scopes = predecessor == null ? new HashMap<>() : predecessor.scopes;
         this.hits = counters.hits;
         this.misses = counters.misses;
         this.staleAnswers = counters.staleAnswers;
@@ -277,11 +283,31 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     /**
-     * The key of a request without its variant part, as {@code PURGE} addresses it: host, a separator that
-     * no host or target holds, then path and query.
+     * The scope that keeps the keys of {@code site} apart from every other site's, for the methods that take one:
+     * equal sites (by {@code equals}) get the same scope from this cache and from the caches that replace it on a
+     * reload. Where one host may be answered by two sites, as when sites listen on addresses of their own, each
+     * site's requests are keyed in its scope: a request then shares entries and backend requests only with those the
+     * same site answered. Short and made once per site, so a key grows by a few characters; where a host names one
+     * site, the empty scope ({@link #lookup(HttpRequest)}) keeps keys as they were.
      */
+    public String scope(Object site) {
+        synchronized (scopes) {
+            // a number, then the separator no host holds: it cannot be read as a host, nor one scope as another
+            return scopes.computeIfAbsent(site, s -> String.valueOf(scopes.size()) + CachePolicy.HOST_SEPARATOR);
+        }
+    }
+
+    /** {@link #keyOf(String, HttpRequest)} in no scope. */
     public static String keyOf(HttpRequest request) {
-        return CachePolicy.primaryKey(request);
+        return keyOf(CachePolicy.NO_SCOPE, request);
+    }
+
+    /**
+     * The key of a request in {@code scope} ({@link #scope}) without its variant part, as {@code PURGE} addresses it:
+     * the scope, host, a separator that no host or target holds, then path and query.
+     */
+    public static String keyOf(String scope, HttpRequest request) {
+        return CachePolicy.primaryKey(scope, request);
     }
 
     /**
@@ -292,9 +318,18 @@ public final class ResponseCache implements AutoCloseable {
         return CacheControl.of(clientRequest.headers()).onlyIfCached();
     }
 
-    /** Looks {@code clientRequest} up; never blocks, never touches the backend. Counted in {@link #stats()}. */
+    /** {@link #lookup(String, HttpRequest)} in no scope. */
     public Lookup lookup(HttpRequest clientRequest) {
-        return lookup(clientRequest, true, null);
+        return lookup(CachePolicy.NO_SCOPE, clientRequest);
+    }
+
+    /**
+     * Looks {@code clientRequest} up among the entries of {@code scope} ({@link #scope}); never blocks, never touches
+     * the backend. Counted in {@link #stats()}. What follows from the lookup (its coalescing, recording, a lookup after
+     * its flight) stays in its scope.
+     */
+    public Lookup lookup(String scope, HttpRequest clientRequest) {
+        return lookup(scope, clientRequest, true, null);
     }
 
     /**
@@ -307,45 +342,45 @@ public final class ResponseCache implements AutoCloseable {
      * concurrent requests). Not once the URL was purged since {@code first}.
      */
     public Lookup lookupAfterFlight(HttpRequest clientRequest, Lookup first) {
-        return lookup(clientRequest, false, first);
+        return lookup(first.scope, clientRequest, false, first);
     }
 
     /** {@code validatedFor}: a lookup before a flight, for {@link #lookupAfterFlight}; else null. */
-    private Lookup lookup(HttpRequest clientRequest, boolean count, Lookup validatedFor) {
+    private Lookup lookup(String scope, HttpRequest clientRequest, boolean count, Lookup validatedFor) {
         if (policy.bypass(clientRequest)) {
             count(bypasses, count);
-            return new Lookup(this, Lookup.Outcome.BYPASS, null, null, false, false);
+            return new Lookup(this, scope, Lookup.Outcome.BYPASS, null, null, false, false);
         }
         boolean head = HttpMethod.HEAD.equals(clientRequest.method());
-        String primary = CachePolicy.primaryKey(clientRequest);
+        String primary = CachePolicy.primaryKey(scope, clientRequest);
         String key = storedKey(primary, clientRequest);
         StoredResponse stored = cache.getIfPresent(key);
         if (stored == null) {
             count(misses, count);
-            return new Lookup(this, Lookup.Outcome.MISS, key, null, head, isUncacheable(primary),
+            return new Lookup(this, scope, Lookup.Outcome.MISS, key, null, head, isUncacheable(primary),
                     goesAlone(clientRequest, null));
         }
         if (clientRequest.headers().contains(HttpHeaderNames.AUTHORIZATION) && !stored.sharedWithAuthorization) {
             count(bypasses, count);
-            return new Lookup(this, Lookup.Outcome.BYPASS, null, null, false, false);
+            return new Lookup(this, scope, Lookup.Outcome.BYPASS, null, null, false, false);
         }
         long now = ticker.read();
         boolean forced = policy.clientForcesRevalidation(clientRequest);
         if (!forced && stored.fresh(now)) {
             count(hits, count);
-            return new Lookup(this, Lookup.Outcome.FRESH, key, stored, head, false);
+            return new Lookup(this, scope, Lookup.Outcome.FRESH, key, stored, head, false);
         }
         if (!forced && !stored.alwaysRevalidate && stored.staleness(now) < stored.staleWhileRevalidateNanos) {
             count(staleAnswers, count);
-            return new Lookup(this, Lookup.Outcome.STALE_WHILE_REVALIDATE, key, stored, head, false);
+            return new Lookup(this, scope, Lookup.Outcome.STALE_WHILE_REVALIDATE, key, stored, head, false);
         }
         if (validatedFor != null && stored.receivedAt - validatedFor.madeAt > 0
                 && !purgeMarks.purgedSince(primary, validatedFor.asOf)) {
             count(hits, count);
-            return new Lookup(this, Lookup.Outcome.FRESH, key, stored, head, false);
+            return new Lookup(this, scope, Lookup.Outcome.FRESH, key, stored, head, false);
         }
         count(misses, count);
-        return new Lookup(this, Lookup.Outcome.STALE, key, stored, head, isUncacheable(primary),
+        return new Lookup(this, scope, Lookup.Outcome.STALE, key, stored, head, isUncacheable(primary),
                 goesAlone(clientRequest, stored));
     }
 
@@ -371,9 +406,15 @@ public final class ResponseCache implements AutoCloseable {
      * Remembers the URL of {@code clientRequest} as uncacheable for {@code hitForMiss}: {@code backendResponse},
      * its answer, could not be stored (see the class comment). {@link #record} does it for answers the rules
      * refuse; callers do it for answers they do not record. An answer that varies ({@code Vary} names headers)
-     * marks nothing: it speaks for its own variant only.
+     * marks nothing: it speaks for its own variant only. {@code asked}: the lookup the request made, whose scope the
+     * mark is in.
      */
-    public void rememberUncacheable(HttpRequest clientRequest, HttpResponse backendResponse) {
+    public void rememberUncacheable(Lookup asked, HttpRequest clientRequest, HttpResponse backendResponse) {
+        rememberUncacheable(asked.scope, clientRequest, backendResponse);
+    }
+
+    /** {@link #rememberUncacheable(Lookup, HttpRequest, HttpResponse)} in {@code scope}. */
+    void rememberUncacheable(String scope, HttpRequest clientRequest, HttpResponse backendResponse) {
         if (uncacheable == null) {
             return;
         }
@@ -388,7 +429,7 @@ public final class ResponseCache implements AutoCloseable {
         // without Vary speaks for every request: both mark the URL.
         List<String> vary = CachePolicy.varyNames(backendResponse.headers());
         if (vary == null || vary.isEmpty()) {
-            uncacheable.put(CachePolicy.primaryKey(clientRequest), Boolean.TRUE);
+            uncacheable.put(CachePolicy.primaryKey(scope, clientRequest), Boolean.TRUE);
         }
     }
 
@@ -441,7 +482,8 @@ public final class ResponseCache implements AutoCloseable {
      * {@code backendResponse} on (a location's {@code headers}) are not the backend's, and are added again to every hit.
      */
     public ResponseRecorder record(HttpRequest clientRequest, HttpResponse backendResponse) {
-        return record(clientRequest, backendResponse, purgeMarks.now()); // asked now: a purge before is not seen
+        // asked now: a purge before is not seen
+        return record(CachePolicy.NO_SCOPE, clientRequest, backendResponse, purgeMarks.now());
     }
 
     /**
@@ -450,10 +492,11 @@ public final class ResponseCache implements AutoCloseable {
      * the old page while the purge came), the answer is not stored (see {@link PurgeMarks}).
      */
     public ResponseRecorder record(Lookup asked, HttpRequest clientRequest, HttpResponse backendResponse) {
-        return record(clientRequest, backendResponse, asked.asOf);
+        return record(asked.scope, clientRequest, backendResponse, asked.asOf);
     }
 
-    private ResponseRecorder record(HttpRequest clientRequest, HttpResponse backendResponse, long askedAsOf) {
+    private ResponseRecorder record(String scope, HttpRequest clientRequest, HttpResponse backendResponse,
+            long askedAsOf) {
         CacheControl cc = CacheControl.of(backendResponse.headers());
         if (settings.maxBytes() == 0) {
             return null;
@@ -464,15 +507,15 @@ public final class ResponseCache implements AutoCloseable {
             // the backend's 200 could be stored now: it leaves the mark to run out, or to end at a storable answer.
             int status = backendResponse.status().code();
             if (status < 500 && status != 304 && !policy.storableResponse(backendResponse, cc, valid)) {
-                rememberUncacheable(clientRequest, backendResponse);
-                forgetStored(clientRequest);
+                rememberUncacheable(scope, clientRequest, backendResponse);
+                forgetStored(scope, clientRequest);
             }
             return null;
         }
         Receipt receipt = receipt();
         if (valid <= 0 && uselessWhenStored(backendResponse.headers(), cc, receipt)) {
-            rememberUncacheable(clientRequest, backendResponse);
-            forgetStored(clientRequest);
+            rememberUncacheable(scope, clientRequest, backendResponse);
+            forgetStored(scope, clientRequest);
             return null;
         }
         int max = (int) settings.maxObjectSize();
@@ -494,7 +537,7 @@ public final class ResponseCache implements AutoCloseable {
             noRoom();
             return null;
         }
-        return new ResponseRecorder(this, clientRequest, received, receipt, askedAsOf, cc, valid, body, max);
+        return new ResponseRecorder(this, scope, clientRequest, received, receipt, askedAsOf, cc, valid, body, max);
     }
 
     /**
@@ -529,9 +572,9 @@ public final class ResponseCache implements AutoCloseable {
      * allocated larger: a body recorded without {@code Content-Length} grew by doubling, and the bound counts what
      * is held). {@code receipt}: when its head came. After {@link #close} it is released and nothing is stored.
      */
-    boolean put(HttpRequest clientRequest, HttpResponse backendResponse, Receipt receipt, long askedAsOf,
+    boolean put(String scope, HttpRequest clientRequest, HttpResponse backendResponse, Receipt receipt, long askedAsOf,
             CacheControl cc, long valid, ByteBuf body) {
-        String primary = CachePolicy.primaryKey(clientRequest);
+        String primary = CachePolicy.primaryKey(scope, clientRequest);
         if (closed || purgeMarks.purgedSince(primary, askedAsOf)) {
             body.release();
             return false;
@@ -641,8 +684,8 @@ public final class ResponseCache implements AutoCloseable {
      * with something the cache may not keep (private, stale on arrival...), which replaces it; else a stale copy
      * would go on answering (stale-while-revalidate, the grace on errors) after the origin moved on.
      */
-    private void forgetStored(HttpRequest clientRequest) {
-        String primary = CachePolicy.primaryKey(clientRequest);
+    private void forgetStored(String scope, HttpRequest clientRequest) {
+        String primary = CachePolicy.primaryKey(scope, clientRequest);
         cache.invalidate(storedKey(primary, clientRequest));
         inSuccessors(next -> next.cache.invalidate(next.storedKey(primary, clientRequest)));
     }
@@ -971,12 +1014,17 @@ public final class ResponseCache implements AutoCloseable {
      * @return how many entries were invalidated
      */
     public int invalidate(HttpRequest clientRequest, HttpResponse backendResponse, boolean markStale) {
+        return invalidate(CachePolicy.NO_SCOPE, clientRequest, backendResponse, markStale);
+    }
+
+    /** As {@link #invalidate(HttpRequest, HttpResponse, boolean)}, for the entries of {@code scope} ({@link #scope}). */
+    public int invalidate(String scope, HttpRequest clientRequest, HttpResponse backendResponse, boolean markStale) {
         int status = backendResponse.status().code();
         if (status < 200 || status >= 400 || !CachePolicy.invalidates(clientRequest.method())) {
             return 0;
         }
         Purge purge = markStale ? Purge.MARK_INVALID : Purge.REMOVE;
-        String target = CachePolicy.primaryKey(clientRequest);
+        String target = CachePolicy.primaryKey(scope, clientRequest);
         int invalidated = purge(target, purge);
         for (CharSequence name : List.of(HttpHeaderNames.LOCATION, HttpHeaderNames.CONTENT_LOCATION)) {
             String reference = backendResponse.headers().get(name);

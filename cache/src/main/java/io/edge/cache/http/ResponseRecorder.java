@@ -16,6 +16,8 @@ import io.netty.handler.codec.http.HttpResponse;
 public final class ResponseRecorder implements AutoCloseable {
 
     private final ResponseCache cache;
+    /** The scope of the lookup that asked for it ({@link ResponseCache#scope}). */
+    private final String scope;
     private final HttpRequest clientRequest;
     private final HttpResponse backendResponse;
     private final ResponseCache.Receipt receipt;
@@ -27,11 +29,12 @@ public final class ResponseRecorder implements AutoCloseable {
     private final int maxBytes;
     private ByteBuf body;
 
-    ResponseRecorder(ResponseCache cache, HttpRequest clientRequest, HttpResponse backendResponse,
+    ResponseRecorder(ResponseCache cache, String scope, HttpRequest clientRequest, HttpResponse backendResponse,
             ResponseCache.Receipt receipt, long askedAsOf, CacheControl cc, long valid, ByteBuf body, int maxBytes) {
         this.askedAsOf = askedAsOf;
         this.valid = valid;
         this.cache = cache;
+        this.scope = scope;
         this.clientRequest = clientRequest;
         this.backendResponse = backendResponse;
         this.receipt = receipt;
@@ -53,7 +56,7 @@ public final class ResponseRecorder implements AutoCloseable {
         int length = chunk.readableBytes();
         if (length > maxBytes - body.readableBytes()) {
             close();
-            cache.rememberUncacheable(clientRequest, backendResponse);
+            cache.rememberUncacheable(scope, clientRequest, backendResponse);
             return false;
         }
         try {
@@ -85,7 +88,7 @@ public final class ResponseRecorder implements AutoCloseable {
             return false;
         }
         // the cache owns it now
-        return cache.put(clientRequest, backendResponse, receipt, askedAsOf, cc, valid, recorded);
+        return cache.put(scope, clientRequest, backendResponse, receipt, askedAsOf, cc, valid, recorded);
     }
 
     /** Gives up recording and releases what was copied; does nothing after {@link #finish()}. */

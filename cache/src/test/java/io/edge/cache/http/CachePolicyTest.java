@@ -319,4 +319,18 @@ class CachePolicyTest {
         assertThat(CachePolicy.referencedKey(request, "/no spaces")).isNull();
         assertThat(CachePolicy.referencedKey("\n/cart", "/item")).as("no Host to compare with").isNull();
     }
+
+    /** A key in a site's scope: the scope before the host, never read as part of it; a reference stays in the scope. */
+    @Test
+    void aKeyInAScopeBeginsWithIt() {
+        HttpRequest request = get("http://example.org/shop/cart");
+        assertThat(CachePolicy.primaryKey("1\n", request)).isEqualTo("1\nexample.org\n/shop/cart");
+        assertThat(CachePolicy.primaryKey(CachePolicy.NO_SCOPE, request)).isEqualTo(CachePolicy.primaryKey(request))
+                .isEqualTo("example.org\n/shop/cart");
+        assertThat(CachePolicy.referencedKey("1\nexample.org\n/shop/cart", "item/7"))
+                .isEqualTo("1\nexample.org\n/shop/item/7");
+        assertThat(CachePolicy.referencedKey("1\nexample.org\n/shop/cart", "http://example.org/a"))
+                .isEqualTo("1\nexample.org\n/a");
+        assertThat(CachePolicy.referencedKey("1\nexample.org\n/shop/cart", "http://1/a")).as("another host").isNull();
+    }
 }

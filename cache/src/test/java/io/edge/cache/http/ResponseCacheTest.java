@@ -873,6 +873,52 @@ class ResponseCacheTest {
         assertThat(cache.lookup(get("/purged")).outcome()).isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
     }
 
+    /**
+     * Sites on addresses of their own: one Host and target on two ports may be two sites' URL, each kept in its site's
+     * scope. The misses of two sites lead a flight each (neither waits for the other's answer), what one stores the
+     * other misses, and a purge, a prefix purge or an invalidation in one leaves the other's entry. Equal sites have one
+     * scope, kept by a cache that replaces this one on a reload, where the entries stay their sites'.
+     */
+    @Test
+    void scopesKeepOneSitesAnswersFromAnothers() {
+        String publicSite = cache.scope(List.of("127.0.0.1:8080"));
+        String adminSite = cache.scope(List.of("127.0.0.1:8081"));
+        assertThat(cache.scope(List.of("127.0.0.1:8080"))).isEqualTo(publicSite).isNotEqualTo(adminSite);
+        Lookup publicMiss = cache.lookup(publicSite, get("/p"));
+        Lookup adminMiss = cache.lookup(adminSite, get("/p"));
+        Coalescer.Ticket publicFlight = cache.coalesce(publicMiss);
+        Coalescer.Ticket adminFlight = cache.coalesce(adminMiss);
+        assertThat(publicFlight.leader()).isTrue();
+        assertThat(adminFlight.leader()).as("not a follower of the other site's flight").isTrue();
+        assertThat(fill(publicMiss, get("/p"), "public", "Cache-Control", "max-age=60")).isTrue();
+        publicFlight.done();
+        assertThat(cache.lookup(adminSite, get("/p")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+        assertThat(cache.lookup(get("/p")).outcome()).as("nor in no scope").isEqualTo(Lookup.Outcome.MISS);
+        assertThat(fill(adminMiss, get("/p"), "admin", "Cache-Control", "max-age=60")).isTrue();
+        adminFlight.done();
+        assertThat(body(cache.lookup(publicSite, get("/p")).response())).isEqualTo("public");
+        assertThat(body(cache.lookup(adminSite, get("/p")).response())).isEqualTo("admin");
+
+        assertThat(cache.purge(ResponseCache.keyOf(publicSite, get("/p")), false)).isEqualTo(1);
+        assertThat(cache.purgePrefix(ResponseCache.keyOf(publicSite, get("/")), false)).isZero();
+        FullHttpResponse ok = backend("done");
+        try {
+            assertThat(cache.invalidate(publicSite, request(HttpMethod.POST, "/p"), ok, false)).isZero();
+        } finally {
+            ok.release();
+        }
+        assertThat(cache.lookup(publicSite, get("/p")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+        assertThat(body(cache.lookup(adminSite, get("/p")).response())).isEqualTo("admin");
+
+        ResponseCacheSettings settings = new ResponseCacheSettings(1 << 19, 64 * 1024, false, Duration.ofSeconds(5),
+                HIT_FOR_MISS, Duration.ZERO, List.of("SESSID"), true);
+        try (ResponseCache after = new ResponseCache(settings, time, time::read, cache)) {
+            assertThat(after.scope(List.of("127.0.0.1:8081"))).isEqualTo(adminSite);
+            assertThat(body(after.lookup(adminSite, get("/p")).response())).isEqualTo("admin");
+            assertThat(after.scope(List.of("127.0.0.1:8082"))).as("a new site").isNotIn(publicSite, adminSite);
+        }
+    }
+
     /** Records {@code body} as the answer to the request {@code asked} led to; whether it was stored. */
     boolean fill(Lookup asked, HttpRequest request, String body, String... headers) {
         FullHttpResponse answer = backend(body, headers);

@@ -19,7 +19,8 @@ import java.util.List;
 /**
  * Takes {@code PURGE} requests of a cached location and passes everything else to the location's
  * responder. {@code PURGE /path?query} purges that URL (every variant), {@code PURGE /prefix*} every URL
- * starting with the prefix, both on the request's {@code Host}; the answer is 200 with the count, 404 when
+ * starting with the prefix, both on the request's {@code Host} and among the entries of the location's site alone
+ * (its scope, {@link ResponseCache#scope}); the answer is 200 with the count, 404 when
  * nothing was cached, 403 for a client not in {@code purge-allow}. A prefix's literal target may route to any
  * location ({@code PURGE /t*} to a static "/" where the scripts are cached by {@code ~ \.php$}, or a prefix over
  * several locations): every location of a site with a cached one takes prefix purges ({@link #prefixesOnly}), and one
@@ -32,18 +33,23 @@ public final class PurgeResponder implements Responder {
 
     private final Responder delegate;
     private final ResponseCache cache;
+    /** The scope of the location's site ({@link ResponseCache#scope}), or empty. */
+    private final String scope;
     private final List<AddressRange> allowed;
     private final boolean markStale;
     private final boolean prefixesOnly;
 
-    public PurgeResponder(Responder delegate, ResponseCache cache, List<AddressRange> allowed, boolean markStale) {
-        this(delegate, cache, allowed, markStale, false);
+    /** @param scope the scope of the location's site ({@link ResponseCache#scope}), empty where each host names one */
+    public PurgeResponder(Responder delegate, ResponseCache cache, String scope, List<AddressRange> allowed,
+            boolean markStale) {
+        this(delegate, cache, scope, allowed, markStale, false);
     }
 
-    private PurgeResponder(Responder delegate, ResponseCache cache, List<AddressRange> allowed, boolean markStale,
-            boolean prefixesOnly) {
+    private PurgeResponder(Responder delegate, ResponseCache cache, String scope, List<AddressRange> allowed,
+            boolean markStale, boolean prefixesOnly) {
         this.delegate = delegate;
         this.cache = cache;
+        this.scope = scope;
         this.allowed = List.copyOf(allowed);
         this.markStale = markStale;
         this.prefixesOnly = prefixesOnly;
@@ -53,9 +59,9 @@ public final class PurgeResponder implements Responder {
      * For a location that is not cached, of a site with one that is: {@code PURGE /prefix*} purges as above, and
      * everything else, a {@code PURGE} of one URL too, goes to {@code delegate}.
      */
-    public static PurgeResponder prefixesOnly(Responder delegate, ResponseCache cache, List<AddressRange> allowed,
-            boolean markStale) {
-        return new PurgeResponder(delegate, cache, allowed, markStale, true);
+    public static PurgeResponder prefixesOnly(Responder delegate, ResponseCache cache, String scope,
+            List<AddressRange> allowed, boolean markStale) {
+        return new PurgeResponder(delegate, cache, scope, allowed, markStale, true);
     }
 
     @Override
@@ -72,10 +78,10 @@ public final class PurgeResponder implements Responder {
         String uri = exchange.request().uri();
         int purged;
         if (uri.endsWith("*")) {
-            purged = cache.purgePrefix(ResponseCache.keyOf(keyRequest(exchange, uri.substring(0, uri.length() - 1))),
-                    markStale);
+            purged = cache.purgePrefix(
+                    ResponseCache.keyOf(scope, keyRequest(exchange, uri.substring(0, uri.length() - 1))), markStale);
         } else {
-            purged = cache.purge(ResponseCache.keyOf(keyRequest(exchange, uri)), markStale);
+            purged = cache.purge(ResponseCache.keyOf(scope, keyRequest(exchange, uri)), markStale);
         }
         if (purged == 0) {
             exchange.sendError(HttpResponseStatus.NOT_FOUND);

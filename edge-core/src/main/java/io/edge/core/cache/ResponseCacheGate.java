@@ -85,11 +85,15 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             List.of(HttpHeaderNames.IF_NONE_MATCH, HttpHeaderNames.IF_MODIFIED_SINCE);
 
     private final ResponseCache cache;
+    /** The scope of the site this gate's location is of ({@link ResponseCache#scope}), or empty. */
+    private final String scope;
     /** Invalidations mark entries for revalidation instead of removing them (purge-marks-stale). */
     private final boolean invalidationMarksStale;
 
-    public ResponseCacheGate(ResponseCache cache, boolean invalidationMarksStale) {
+    /** @param scope the scope of the site ({@link ResponseCache#scope}), empty where each host names one site */
+    public ResponseCacheGate(ResponseCache cache, String scope, boolean invalidationMarksStale) {
         this.cache = cache;
+        this.scope = scope;
         this.invalidationMarksStale = invalidationMarksStale;
     }
 
@@ -102,7 +106,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             backend.run(exchange, clientRequest, new Invalidation(clientRequest));
             return;
         }
-        Lookup lookup = cache.lookup(clientRequest);
+        Lookup lookup = cache.lookup(scope, clientRequest);
         Lookup.Outcome outcome = lookup.outcome();
         if (outcome != Lookup.Outcome.FRESH && outcome != Lookup.Outcome.STALE_WHILE_REVALIDATE
                 && refusedUncached(exchange)) {
@@ -460,7 +464,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             headPassed = true;
             boolean sendsFile = sendsFile(backendResponse);
             if (sendsFile) {
-                cache.rememberUncacheable(backendRequest, backendResponse);
+                cache.rememberUncacheable(lookup, backendRequest, backendResponse);
             } else {
                 recorder = cache.record(lookup, backendRequest, backendResponse); // null marks the URL (unless varying)
             }
@@ -691,7 +695,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         @Override
         public boolean onHead(HttpResponse backendResponse) {
             this.backendResponse = backendResponse;
-            cache.invalidate(clientRequest, backendResponse, invalidationMarksStale);
+            cache.invalidate(scope, clientRequest, backendResponse, invalidationMarksStale);
             return true;
         }
 
@@ -704,7 +708,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             // Once more: PHP sends its head with its first output and may change state after it, and a GET that
             // was at the backend meanwhile may have stored what the URI showed before.
             if (backendResponse != null) {
-                cache.invalidate(clientRequest, backendResponse, invalidationMarksStale);
+                cache.invalidate(scope, clientRequest, backendResponse, invalidationMarksStale);
             }
         }
 

@@ -73,11 +73,10 @@ public final class Router {
      * @param defaultSite the default where the address is not known (no listener's connection)
      */
     public Router(List<SiteSettings> sites, SiteSettings defaultSite) {
-        Set<InetSocketAddress> addresses = new LinkedHashSet<>();
-        sites.forEach(site -> addresses.addAll(site.listen()));
+        Set<InetSocketAddress> addresses = addresses(sites);
         // where every site listens on every address, every address routes as everyAddress does (the marked default,
         // else the first site), its conflicts said once: byAddress stays empty, and a request's address goes unhashed
-        boolean alike = sites.stream().allMatch(site -> addresses.stream().allMatch(site::listensOn));
+        boolean alike = !listenApart(sites);
         everyAddress = new Names(sites, site -> true, defaultSite, "", alike ? conflicts : new ArrayList<>());
         for (InetSocketAddress address : alike ? List.<InetSocketAddress>of() : addresses) {
             SiteSettings firstThere = sites.stream().filter(site -> site.listensOn(address)).findFirst().orElseThrow();
@@ -88,6 +87,22 @@ public final class Router {
         }
         largestLocationBodyLimit = sites.stream().flatMap(site -> site.locations().stream())
                 .mapToLong(LocationSettings::bodyLimit).max().orElse(LocationSettings.SERVER_BODY_LIMIT);
+    }
+
+    /** Every address some site listens on, in the order the sites list them. */
+    private static Set<InetSocketAddress> addresses(List<SiteSettings> sites) {
+        Set<InetSocketAddress> addresses = new LinkedHashSet<>();
+        sites.forEach(site -> addresses.addAll(site.listen()));
+        return addresses;
+    }
+
+    /**
+     * Whether some site does not listen on every address another does ({@link SiteSettings#listen}): then one host may
+     * be answered by one site on one address and by another on another.
+     */
+    public static boolean listenApart(List<SiteSettings> sites) {
+        Set<InetSocketAddress> addresses = addresses(sites);
+        return !sites.stream().allMatch(site -> addresses.stream().allMatch(site::listensOn));
     }
 
     /** The server names of the sites on one address, as nginx's of the server blocks on one address:port. */

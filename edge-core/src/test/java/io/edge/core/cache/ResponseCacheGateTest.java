@@ -56,7 +56,7 @@ class ResponseCacheGateTest {
     final FastCgiResponder.Backend backend = (exchange, backendRequest, tap) ->
             calls.add(new Call(exchange, backendRequest, tap));
     ResponseCache cache = cache(64 * 1024);
-    ResponseCacheGate gate = new ResponseCacheGate(cache, false);
+    ResponseCacheGate gate = new ResponseCacheGate(cache, "", false);
 
     ResponseCache cache(long maxObjectSize) {
         return new ResponseCache(new ResponseCacheSettings(1 << 20, maxObjectSize, false, Duration.ofSeconds(10),
@@ -271,7 +271,7 @@ class ResponseCacheGateTest {
         cache.close();
         cache = new ResponseCache(new ResponseCacheSettings(1 << 20, 64 * 1024, false, Duration.ofSeconds(10),
                 HIT_FOR_MISS, Duration.ofHours(1), List.of(), false), timer, nanos::get);
-        gate = new ResponseCacheGate(cache, true);
+        gate = new ResponseCacheGate(cache, "", true);
         enter(HttpMethod.GET, "/page.php");
         calls.get(0).answer(head("Cache-Control", "max-age=60", "ETag", "\"v1\""), "page");
         enter(HttpMethod.valueOf("FOO"), "/page.php");
@@ -287,7 +287,7 @@ class ResponseCacheGateTest {
     void followersGoOnOnceTheAnswerOutgrowsTheLargestObject() {
         cache.close();
         cache = cache(16);
-        gate = new ResponseCacheGate(cache, false);
+        gate = new ResponseCacheGate(cache, "", false);
         enter(HttpMethod.GET, "/big.php");
         enter(HttpMethod.GET, "/big.php");
         FastCgiResponder.ResponseTap leader = calls.get(0).tap();

@@ -1,0 +1,81 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.RawHttpClient;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The response cache beside sites on addresses of their own, as nginx's {@code server { listen 8080; }} beside
+ * {@code server { listen 8081; }} with {@code fastcgi_cache} in each: one Host and one target on two ports are two
+ * sites, and each is answered from its own site's entries through a real php-fpm, purged among them alone; a site on
+ * both ports shares its entries across them. Keyed by Host and target alone, the first port's stored page answered the
+ * second port.
+ */
+class SiteListenCacheIT {
+
+    /** Counts its runs in its own directory and answers that directory's name with the count, cacheable for 10 min. */
+    private static final String WHO_PHP = """
+            <?php
+            $runs = (int) @file_get_contents(__DIR__ . '/runs') + 1;
+            file_put_contents(__DIR__ . '/runs', $runs);
+            header('Cache-Control: max-age=600');
+            echo basename(__DIR__), ' run ', $runs;
+            """;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void eachSiteIsAnsweredAndPurgedFromItsOwnEntries() throws Exception {
+        int publicPort = EdgeProcess.freePort();
+        int adminPort = EdgeProcess.freePort();
+        for (String site : new String[] {"public", "admin", "shared"}) {
+            Files.writeString(Files.createDirectories(dir.resolve(site)).resolve("who.php"), WHO_PHP);
+        }
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.listen = ["127.0.0.1:%d", "127.0.0.1:%d"]
+                     sites = [
+                       { server-names = ["_"], listen = ["127.0.0.1:%d"], root = "public",
+                         locations = [{ match = "/", fastcgi = php, cache = true }] }
+                       { server-names = ["_"], listen = ["127.0.0.1:%d"], root = "admin",
+                         locations = [{ match = "/", fastcgi = php, cache = true }] }
+                       { server-names = ["shared.org"], root = "shared",
+                         locations = [{ match = "/", fastcgi = php, cache = true }] }
+                     ]
+                     fastcgi.backends.php { addresses = ["%s"] }
+                     """.formatted(publicPort, adminPort, publicPort, adminPort, fpm.address()))) {
+            assertThat(edge.edge().boundAddresses()).containsExactly(new InetSocketAddress("127.0.0.1", publicPort),
+                    new InetSocketAddress("127.0.0.1", adminPort));
+            assertThat(send(publicPort, "GET", "example.org")).isEqualTo("public run 1");
+            assertThat(send(adminPort, "GET", "example.org")).as("the same Host and target on the admin port: its own site's"
+                    + " answer, not the public site's stored one").isEqualTo("admin run 1");
+            assertThat(send(publicPort, "GET", "example.org")).as("stored").isEqualTo("public run 1");
+            assertThat(send(adminPort, "GET", "example.org")).as("stored").isEqualTo("admin run 1");
+
+            assertThat(send(publicPort, "PURGE", "example.org")).isEqualTo("purged 1\n");
+            assertThat(send(adminPort, "GET", "example.org")).as("the admin site's entry outlives the public site's purge")
+                    .isEqualTo("admin run 1");
+            assertThat(send(publicPort, "GET", "example.org")).as("purged").isEqualTo("public run 2");
+
+            assertThat(send(adminPort, "GET", "shared.org")).isEqualTo("shared run 1");
+            assertThat(send(publicPort, "GET", "shared.org")).as("one site on both ports: one entry")
+                    .isEqualTo("shared run 1");
+        }
+    }
+
+    /** {@code method} /who.php with {@code host} on {@code port}: the body of a 200 answer. */
+    private static String send(int port, String method, String host) throws Exception {
+        try (RawHttpClient client = new RawHttpClient(new InetSocketAddress("127.0.0.1", port))) {
+            RawHttpClient.Response response = client.send(method + " /who.php HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
+                    .read();
+            assertThat(response.status()).as(method + " " + host + " on " + port).isEqualTo(200);
+            return response.text();
+        }
+    }
+}
