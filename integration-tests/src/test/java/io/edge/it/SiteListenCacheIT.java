@@ -6,21 +6,28 @@ import io.edge.core.http.RawHttpClient;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The response cache beside sites on addresses of their own, as nginx's {@code server { listen 8080; }} beside
  * {@code server { listen 8081; }} with {@code fastcgi_cache} in each: one Host and one target on two ports are two
- * sites, and each is answered from its own site's entries through a real php-fpm, purged among them alone; a site on
- * both ports shares its entries across them. Keyed by Host and target alone, the first port's stored page answered the
- * second port.
+ * sites, and each is answered from its own site's entries through a real php-fpm, purged among them alone, its misses
+ * never waiting for the other's; a site on both ports shares its entries across them. Keyed by Host and target alone,
+ * the first port's stored page answered the second port.
  */
 class SiteListenCacheIT {
 
-    /** Counts its runs in its own directory and answers that directory's name with the count, cacheable for 10 min. */
+    /**
+     * Counts its runs in its own directory and answers that directory's name with the count, cacheable for 10 min;
+     * {@code ?wait=ms} first waits that long.
+     */
     private static final String WHO_PHP = """
             <?php
+            usleep(1000 * (int) ($_GET['wait'] ?? 0));
             $runs = (int) @file_get_contents(__DIR__ . '/runs') + 1;
             file_put_contents(__DIR__ . '/runs', $runs);
             header('Cache-Control: max-age=600');
@@ -37,7 +44,7 @@ class SiteListenCacheIT {
         for (String site : new String[] {"public", "admin", "shared"}) {
             Files.writeString(Files.createDirectories(dir.resolve(site)).resolve("who.php"), WHO_PHP);
         }
-        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
              EdgeHarness edge = EdgeHarness.start(dir, """
                      server.listen = ["127.0.0.1:%d", "127.0.0.1:%d"]
                      sites = [
@@ -66,14 +73,30 @@ class SiteListenCacheIT {
             assertThat(send(adminPort, "GET", "shared.org")).isEqualTo("shared run 1");
             assertThat(send(publicPort, "GET", "shared.org")).as("one site on both ports: one entry")
                     .isEqualTo("shared run 1");
+
+            // misses of both sites at once: each its own backend request, neither a follower of the other's
+            ExecutorService clients = Executors.newFixedThreadPool(2);
+            try {
+                Future<String> publicSlow = clients.submit(() -> send(publicPort, "GET", "example.org", "?wait=500"));
+                Future<String> adminSlow = clients.submit(() -> send(adminPort, "GET", "example.org", "?wait=500"));
+                assertThat(publicSlow.get()).isEqualTo("public run 3");
+                assertThat(adminSlow.get()).isEqualTo("admin run 2");
+            } finally {
+                clients.shutdownNow();
+            }
         }
     }
 
     /** {@code method} /who.php with {@code host} on {@code port}: the body of a 200 answer. */
     private static String send(int port, String method, String host) throws Exception {
+        return send(port, method, host, "");
+    }
+
+    /** {@code method} /who.php{@code query} with {@code host} on {@code port}: the body of a 200 answer. */
+    private static String send(int port, String method, String host, String query) throws Exception {
         try (RawHttpClient client = new RawHttpClient(new InetSocketAddress("127.0.0.1", port))) {
-            RawHttpClient.Response response = client.send(method + " /who.php HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
-                    .read();
+            RawHttpClient.Response response = client.send(method + " /who.php" + query + " HTTP/1.1\r\nHost: " + host
+                    + "\r\n\r\n").read();
             assertThat(response.status()).as(method + " " + host + " on " + port).isEqualTo(200);
             return response.text();
         }
