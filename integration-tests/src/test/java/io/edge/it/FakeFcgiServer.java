@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -23,8 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connection turn and answers according to the script's file name: {@code ok.php} answers properly and
  * keeps the connection; {@code garbage.php}, {@code cut.php}, {@code stall.php}, {@code overloaded.php},
  * {@code bighead.php} and {@code short.php} (a body shorter than its Content-Length, as from a script killed
- * mid-readfile) misbehave ({@code overloaded-once.php} only the first time for each query string); {@code sendfile-stall.php} sends X-Sendfile of the root's file.txt, then stalls. It
- * records how many requests each connection carried.
+ * mid-readfile) misbehave ({@code overloaded-once.php} only the first time for each query string); {@code sendfile-stall.php} sends X-Sendfile of the root's file.txt, then stalls;
+ * {@code head-then-cut.php} sends a cacheable head and the start of its body, then cuts its answer once the test
+ * calls {@link #cutAfterHead}. It records how many requests each connection carried.
  */
 final class FakeFcgiServer implements AutoCloseable {
 
@@ -39,6 +41,9 @@ final class FakeFcgiServer implements AutoCloseable {
     /** Requests {@code overloaded-once.php} answered, each the second time its query string came. */
     final AtomicInteger answeredAfterOverload = new AtomicInteger();
     private final java.util.Set<String> overloadedOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Counted down by the test once the client has the head of {@code head-then-cut.php}'s answer. */
+    private final CountDownLatch headSeen = new CountDownLatch(1);
 
     /** GET_VALUES records received (edge's worker probe). */
     final AtomicInteger getValuesSeen = new AtomicInteger();
@@ -93,13 +98,14 @@ final class FakeFcgiServer implements AutoCloseable {
                         Thread.sleep(60_000);
                     }
                     case "cut.php" -> {
-                        // a STDOUT header announcing 100 bytes, then only 10 of them and a close; what edge sent
-                        // behind the request (its GET_VALUES worker probe) is read first, so the close is an orderly
-                        // end after the cut record, not a reset that may discard what was sent before it
-                        skipRecord(in);
-                        out.write(new byte[] {1, 6, 0, 1, 0, 100, 0, 0});
-                        out.write("Content-Ty".getBytes(StandardCharsets.US_ASCII));
-                        out.flush();
+                        cutRecord(in, out); // before any head
+                        return;
+                    }
+                    case "head-then-cut.php" -> {
+                        // a failure after the head reached the client: the cut waits for the test to have seen it
+                        stdout(out, "Content-Type: text/plain\r\nCache-Control: max-age=60\r\n\r\nthe start");
+                        headSeen.await();
+                        cutRecord(in, out);
                         return;
                     }
                     case "stall.php" -> Thread.sleep(60_000);
@@ -180,6 +186,23 @@ final class FakeFcgiServer implements AutoCloseable {
             }
         }
         return decode(params.toByteArray());
+    }
+
+    /**
+     * Sends a STDOUT header announcing 100 bytes, then only 10 of them (the caller closes). What edge sent behind the
+     * request (its GET_VALUES worker probe) is read first, so the close is an orderly end after the cut record, not a
+     * reset that may discard what was sent before it.
+     */
+    private static void cutRecord(DataInputStream in, OutputStream out) throws IOException {
+        skipRecord(in);
+        out.write(new byte[] {1, 6, 0, 1, 0, 100, 0, 0});
+        out.write("Content-Ty".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+    }
+
+    /** Lets {@code head-then-cut.php} cut its answer. */
+    void cutAfterHead() {
+        headSeen.countDown();
     }
 
     /** Reads one record whole and drops it. */

@@ -282,10 +282,11 @@ public final class FastCgiResponder implements Responder {
         }
 
         /**
-         * Asked once, right after {@code onHead}, when the response goes no further to the client (taken over, or its
-         * client gone): false when nobody needs the rest of it either (the tap answered the client itself, and keeps
-         * nothing of the body), having let go of what it held. The backend request is then let go as a gone client's
-         * is (a script that keeps writing is stopped), and no call follows.
+         * Asked once, after {@code onHead}, when the response goes no further to the client (taken over, its client
+         * gone, or a HEAD's answer ended with its head): false when nobody needs the rest of it either (the tap
+         * answered the client itself, and keeps nothing of the body), having let go of what it held. The backend
+         * request is then let go as a gone client's is (a script that keeps writing is stopped), and no call follows.
+         * After true for a HEAD answered, the rest goes to this tap alone, and what {@code onError} returns is ignored.
          */
         default boolean wantsRest() {
             return true;
@@ -1539,13 +1540,19 @@ public final class FastCgiResponder implements Responder {
                 }
                 if (heldHead != null) {
                     writeHeldHead();
-                    if (exchange.isHead() && tap == null) {
-                        // A HEAD's answer is its head: it ends here, as nginx ends one, and the script's body, still
-                        // coming, is for nobody (a HEAD to a stream held the connection until the script ended). A
-                        // response cache, which wants that body, keeps it going to its end instead.
+                    if (exchange.isHead()) {
+                        // A HEAD's answer is its head: it ends here, as nginx ends one, so what the backend does
+                        // after (fails, times out) cannot cut it: that closed the connection, and a request behind
+                        // it was lost. The script's body, still coming, is for nobody (a HEAD to a stream held the
+                        // connection until the script ended), unless a response cache records it: then it goes on
+                        // to its end for the cache alone, as for a client that left.
                         takenOver = true;
                         exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
-                        letGo();
+                        if (tap != null && tap.wantsRest()) {
+                            detach();
+                        } else {
+                            letGo();
+                        }
                         return;
                     }
                 }
