@@ -36,6 +36,7 @@ class AlwaysHeadersIT {
         Path www = PhpScripts.install(Files.createDirectories(dir.resolve("www")));
         Files.writeString(Files.createDirectories(www.resolve("files")).resolve("plain.txt"), "plain\n");
         Files.writeString(Files.createDirectories(www.resolve("bare")).resolve("plain.txt"), "bare\n");
+        Files.copy(www.resolve("echo.php"), Files.createDirectories(www.resolve("small")).resolve("echo.php"));
         Files.writeString(www.resolve("own.php"), """
                 <?php
                 http_response_code((int)($_GET['s'] ?? 200));
@@ -64,6 +65,10 @@ class AlwaysHeadersIT {
                     { match = "= /moved", return = "301 /files/plain.txt" }
                     { match = "= /gone", return = "410" }
                     { match = "^~ /down/", fastcgi = down, fastcgi-script = "/status.php" }
+                    # a PHP location whose front controller is another's, which takes smaller bodies
+                    { match = "^~ /front/", fastcgi = php, front-controller = "/small/echo.php"
+                      always-headers { X-Where = front } }
+                    { match = "^~ /small/", fastcgi = php, body-limit = 10, always-headers { X-Where = small } }
                   ]
                 }, {
                   # a site where most paths match no location
@@ -165,6 +170,18 @@ class AlwaysHeadersIT {
         HttpResponse<String> tooLarge = LocationHeadersIT.HTTP.send(HttpRequest.newBuilder(edge.uri("/echo.php"))
                 .POST(HttpRequest.BodyPublishers.ofString("x".repeat(1000))).build(), HttpResponse.BodyHandlers.ofString());
         assertAlways(tooLarge, 413, "x-frame-options", "SAMEORIGIN");
+    }
+
+    /**
+     * A 413 where a PHP location's front controller takes the request to another PHP location, whose body-limit refuses
+     * it, is that location's answer, as nginx's internal redirect there makes it: its always-headers, not those of the
+     * location the request came in at.
+     */
+    @Test
+    void a413WhereAFrontControllerLandsCarriesThoseOfTheLocationThatRefusedIt() throws Exception {
+        HttpResponse<String> tooLarge = LocationHeadersIT.HTTP.send(HttpRequest.newBuilder(edge.uri("/front/form"))
+                .POST(HttpRequest.BodyPublishers.ofString("x".repeat(50))).build(), HttpResponse.BodyHandlers.ofString());
+        assertAlways(tooLarge, 413, "x-where", "small");
     }
 
     @Test

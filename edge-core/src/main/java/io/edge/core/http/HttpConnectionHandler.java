@@ -525,8 +525,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         closeAfterCurrent = true;
         moreMayCome = true;
         tooLarge(exchange, what + " where it was routed to, " + where);
-        exchange.fail(new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-                "body over the limit of the location it was routed to"));
+        exchange.refuseBody();
         return true;
     }
 

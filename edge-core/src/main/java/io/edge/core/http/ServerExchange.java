@@ -246,6 +246,19 @@ final class ServerExchange implements Exchange {
         return !connection.refusesBody(this, "the location " + location.match());
     }
 
+    /**
+     * Answers 413 for a body over the limit it is held to now ({@link HttpConnectionHandler#refusesBody}), as the answer
+     * of the location whose limit that is: {@link #holdBodyTo}'s, not the route's where it came in (its always-headers
+     * are the ones that go with it), as nginx's 413 is the location's its internal redirect found.
+     */
+    void refuseBody() {
+        if (bodyLocation != null) {
+            answerAs(bodyLocation);
+        }
+        fail(new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                "body over the limit of the location it was routed to"));
+    }
+
     /** As nginx, at most {@value #MAX_REDIRECTS} internal redirects per request; beyond, a loop: 500. */
     @Override
     public void redirect(String path) {
