@@ -1032,7 +1032,7 @@ final class SettingsMapper {
                     pages.invalid(status, file + " is more than " + ErrorPage.MAX_BYTES + " bytes", expected);
                     continue;
                 }
-                result.put(code, new ErrorPage(file, type, body));
+                result.put(code, new ErrorPage(uri, file, type, body));
             } catch (IOException e) {
                 pages.invalid(status, file + " cannot be read: " + reason(e), expected);
             }

@@ -37,6 +37,8 @@ class AlwaysHeadersIT {
         Files.writeString(Files.createDirectories(www.resolve("files")).resolve("plain.txt"), "plain\n");
         Files.writeString(Files.createDirectories(www.resolve("bare")).resolve("plain.txt"), "bare\n");
         Files.copy(www.resolve("echo.php"), Files.createDirectories(www.resolve("small")).resolve("echo.php"));
+        Files.writeString(Files.createDirectories(www.resolve("errors")).resolve("404.html"), "the site's 404\n");
+        Files.writeString(www.resolve("errors/400.html"), "the site's 400\n");
         Files.writeString(www.resolve("own.php"), """
                 <?php
                 http_response_code((int)($_GET['s'] ?? 200));
@@ -74,6 +76,18 @@ class AlwaysHeadersIT {
                   # a site where most paths match no location
                   server-names = ["sparse.test"], root = "www"
                   locations = [{ match = "= /front", front-controller = "/nowhere.php" }]
+                }, {
+                  # error pages in a location of their own, and where no location takes them
+                  server-names = ["pages.test"], root = "www"
+                  error-pages { 404 = "/errors/404.html", 400 = "/errors/400.html" }
+                  locations = [
+                    { match = "/", always-headers { X-Where = request } }
+                    { match = "^~ /errors/", always-headers { X-Where = page } }
+                  ]
+                }, {
+                  server-names = ["pageless.test"], root = "www"
+                  error-pages { 404 = "/errors/404.html" }
+                  locations = [{ match = "^~ /files/", always-headers { X-Where = request } }]
                 }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
                 fastcgi.backends.down { addresses = ["unix:%s"], queue { timeout = 300 ms } }
@@ -213,6 +227,36 @@ class AlwaysHeadersIT {
                 assertThat(answer.header("x-frame-options")).as(what + ": the location's own").isNull();
                 assertThat(answer.header("x-added")).as(what).isNull();
             }
+        }
+    }
+
+    /**
+     * The site's error page carries the always-headers of the location its URI routes to, not those of the location
+     * that failed, as nginx's error_page is an internal redirect to it (nginx 1.22.1: add_header X-A a always in
+     * "location /", X-B b always in that of the page, a 404 gets X-B alone); location-defaults' where no location
+     * takes the page's URI, also for a request refused before routing (nginx: the page's location's, not the
+     * server's).
+     */
+    @Test
+    void anErrorPageCarriesThoseOfTheLocationItsUriRoutesTo() throws Exception {
+        Map<String, String> answered = Map.of(
+                "GET /missing.txt HTTP/1.1\r\nHost: pages.test\r\n\r\n", "the site's 404\n",
+                "GET /files/../../x HTTP/1.1\r\nHost: pages.test\r\n\r\n", "the site's 400\n");
+        for (Map.Entry<String, String> request : answered.entrySet()) {
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                RawHttpClient.Response answer = client.send(request.getKey()).read();
+                String what = request.getKey().lines().findFirst().orElseThrow();
+                assertThat(answer.text()).as(what).isEqualTo(request.getValue());
+                assertThat(answer.header("x-where")).as(what).isEqualTo("page");
+                assertThat(answer.header("strict-transport-security")).as(what).isEqualTo(HSTS);
+            }
+        }
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response answer = client.send("GET /files/missing.txt HTTP/1.1\r\nHost: pageless.test\r\n\r\n")
+                    .read();
+            assertThat(answer.text()).isEqualTo("the site's 404\n");
+            assertThat(answer.header("x-where")).as("the failing location's").isNull();
+            assertThat(answer.header("strict-transport-security")).isEqualTo(HSTS);
         }
     }
 

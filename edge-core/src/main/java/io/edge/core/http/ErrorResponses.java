@@ -6,6 +6,8 @@ import io.edge.aio.file.FileDescriptorsExhaustedException;
 import io.edge.aio.file.ReadQueueFullException;
 import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
+import io.edge.conf.SiteSettings;
+import io.edge.core.route.Router;
 import io.edge.fastcgi.BackendBusyException;
 import io.edge.fastcgi.BackendTimeoutException;
 import io.edge.fastcgi.BackendUnavailableException;
@@ -30,6 +32,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
+import java.util.Map;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -174,9 +177,20 @@ public final class ErrorResponses {
         return response(status, head, null);
     }
 
-    /** The page of {@code exchange}'s site for {@code status} ({@code error-pages}), or null: none, or no site. */
-    public static ErrorPage sitePage(Exchange exchange, HttpResponseStatus status) {
-        return exchange.site() == null ? null : exchange.site().errorPage(status.code());
+    /**
+     * The always-headers of an answer that sends {@code site}'s error {@code page}: those of the location the page's
+     * URI routes to, as nginx's error_page is an internal redirect there (nginx 1.22 sends that location's add_header
+     * ... always, not those of the location that failed, nor, for a request it could not read, only the server's);
+     * {@code unrouted}, location-defaults', where no location takes the URI.
+     */
+    static Map<String, String> pageAlwaysHeaders(SiteSettings site, ErrorPage page, Map<String, String> unrouted) {
+        LocationSettings location;
+        try {
+            location = Router.location(site, page.uri());
+        } catch (HttpStatusException gaveUp) {
+            location = null; // a location's regex gave up on the page's own path: it takes none
+        }
+        return location == null ? unrouted : location.alwaysHeaders();
     }
 
     /**
@@ -184,7 +198,7 @@ public final class ErrorResponses {
      * its site's page for {@code status} if there is one.
      */
     public static FullHttpResponse response(Exchange exchange, HttpResponseStatus status) {
-        return response(status, exchange.isHead(), sitePage(exchange, status));
+        return response(status, exchange.isHead(), exchange.errorPage(status));
     }
 
     /** As {@link #response(HttpResponseStatus, boolean)}, with the site's {@code page} unless null. */

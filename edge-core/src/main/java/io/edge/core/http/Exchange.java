@@ -1,5 +1,6 @@
 package io.edge.core.http;
 
+import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 import io.netty.buffer.ByteBuf;
@@ -98,6 +99,15 @@ public interface Exchange {
      * nothing changes.
      */
     default void answerAs(LocationSettings location) {
+    }
+
+    /**
+     * The page of this request's site for {@code status} ({@code error-pages}), or null: none, or no site. Asked for an
+     * answer that sends it: that answer carries the always-headers of the location the page's URI routes to, not this
+     * request's location's, as nginx's error_page is an internal redirect to that URI.
+     */
+    default ErrorPage errorPage(HttpResponseStatus status) {
+        return site() == null ? null : site().errorPage(status.code());
     }
 
     /**

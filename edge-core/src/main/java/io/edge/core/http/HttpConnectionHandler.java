@@ -1,6 +1,8 @@
 package io.edge.core.http;
 
+import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
+import io.edge.conf.SiteSettings;
 import io.edge.core.route.Route;
 import io.edge.fastcgi.LogText;
 import io.netty.channel.ChannelFuture;
@@ -830,12 +832,15 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             HttpRequest readLine, long startNanos) {
         answeredOutside = true;
         // No Host read: the default site's page, as nginx's default server's error_page
-        FullHttpResponse response = ErrorResponses.response(status, head,
-                server.defaultSitePage(status, listenAddress));
+        SiteSettings site = server.defaultSite(listenAddress);
+        ErrorPage page = site == null ? null : site.errorPage(status.code());
+        FullHttpResponse response = ErrorResponses.response(status, head, page);
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         // RFC 9110 6.6.1: in every 4xx too; no exchange's response path adds it here
         response.headers().set(HttpHeaderNames.DATE, HttpDate.now());
-        ServerExchange.addHeaders(response.headers(), server.unroutedHeaders()); // location-defaults' always-headers
+        // location-defaults' always-headers; a page's location's with the page
+        ServerExchange.addHeaders(response.headers(), page == null ? server.unroutedHeaders()
+                : ErrorResponses.pageAlwaysHeaders(site, page, server.unroutedHeaders()));
         if (!accessLogged || !server.accessLog().isEnabled()) {
             return ctx.writeAndFlush(response);
         }

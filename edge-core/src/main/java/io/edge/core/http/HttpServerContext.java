@@ -1,6 +1,5 @@
 package io.edge.core.http;
 
-import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
@@ -178,16 +177,15 @@ public final class HttpServerContext {
     }
 
     /**
-     * The page for {@code status} of the current default site of {@code listenAddress} ({@link #listenAddress}), for
-     * an answer to a request that was never routed; or null.
+     * The current default site of {@code listenAddress} ({@link #listenAddress}), whose error page answers a request
+     * that was never routed; or null: none, or the address of a listener a reload closed ({@link Router#serves}).
      */
-    ErrorPage defaultSitePage(HttpResponseStatus status, InetSocketAddress listenAddress) {
+    SiteSettings defaultSite(InetSocketAddress listenAddress) {
         Router router = routes.router();
         if (!router.serves(listenAddress)) {
-            return null; // a listener a reload closed: no site of its own, and another address's page is not its
+            return null; // a listener a reload closed: no site of its own, and another address's is not its
         }
-        SiteSettings site = router.route(listenAddress, null, "/").site();
-        return site == null ? null : site.errorPage(status.code());
+        return router.route(listenAddress, null, "/").site();
     }
 
     /**

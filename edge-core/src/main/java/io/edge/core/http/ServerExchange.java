@@ -1,5 +1,6 @@
 package io.edge.core.http;
 
+import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
 import io.edge.conf.SiteSettings;
@@ -98,6 +99,8 @@ final class ServerExchange implements Exchange {
      * headers of one no location gives in place of a location's.
      */
     private boolean unrouted;
+    /** {@link #errorPage}: the site's page that this answer sends, whose URI's location gives its always-headers. */
+    private ErrorPage sentPage;
     /** When its head began ({@link System#nanoTime}): nginx's request time counts from the head's first byte. */
     private final long startNanos;
     /** The client waits for {@code 100 Continue} before it sends the body its head announced. */
@@ -302,6 +305,12 @@ final class ServerExchange implements Exchange {
      */
     void refusedUnrouted() {
         unrouted = true;
+    }
+
+    @Override
+    public ErrorPage errorPage(HttpResponseStatus status) {
+        sentPage = Exchange.super.errorPage(status);
+        return sentPage;
     }
 
     @Override
@@ -519,17 +528,16 @@ final class ServerExchange implements Exchange {
             // names, whoever answered (a file, a script, the response cache). It runs on what goes to the client
             // only: the response cache has judged (and copied) a script's own headers before.
             LocationSettings location = location();
-            if (unrouted || location == null) {
-                // refused before routing, or a path no location matches (its 404): as nginx's server-level
-                // add_header ... always is there
-                addHeaders(response.headers(), connection.unroutedHeaders(this));
-            } else {
-                if (LocationSettings.addsHeaders(status) || locationHeadersAlways) {
-                    expires(response.headers(), location.expires());
-                    addHeaders(response.headers(), location.headers()); // checked when the configuration was read
-                }
-                addHeaders(response.headers(), location.alwaysHeaders()); // add_header ... always: every status
+            boolean routed = !unrouted && location != null;
+            if (routed && (LocationSettings.addsHeaders(status) || locationHeadersAlways)) {
+                expires(response.headers(), location.expires());
+                addHeaders(response.headers(), location.headers()); // checked when the configuration was read
             }
+            // add_header ... always: every status. Refused before routing, or a path no location matches (its 404):
+            // location-defaults', as nginx's server-level ones are there; the site's error page: its own location's.
+            addHeaders(response.headers(), sentPage != null
+                    ? ErrorResponses.pageAlwaysHeaders(site(), sentPage, connection.unroutedHeaders(this))
+                    : routed ? location.alwaysHeaders() : connection.unroutedHeaders(this));
             // then nginx's gzip filter, on what the headers filter made
             if (compressionOffered && location != null && location.gzip() != null) {
                 gzip = GzipFilter.begin(request, isHead(), response, offeredLength, offeredType, location.gzip(),
@@ -813,8 +821,7 @@ final class ServerExchange implements Exchange {
         HttpResponseStatus status = HttpConnectionHandler.refusedEverywhere(request.method())
                 && (errorStatus.code() == 403 || errorStatus.code() == 404) ? HttpResponseStatus.METHOD_NOT_ALLOWED
                 : errorStatus;
-        FullHttpResponse response = ErrorResponses.response(status, isHead(),
-                ErrorResponses.sitePage(this, status), retryAfterSeconds);
+        FullHttpResponse response = ErrorResponses.response(status, isHead(), errorPage(status), retryAfterSeconds);
         if (status.code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) {
             response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.allowedMethods(location()));
         }

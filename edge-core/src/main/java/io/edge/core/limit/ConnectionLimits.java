@@ -68,7 +68,7 @@ public final class ConnectionLimits {
             // the site's page for it; no Retry-After, as nginx's (when a place comes free is not known), even with 503
             HttpResponseStatus status = HttpResponseStatus.valueOf(limit.status());
             exchange.complete(exchange.writeAndFlush(ErrorResponses.response(status,
-                    exchange.isHead(), ErrorResponses.sitePage(exchange, status), 0)));
+                    exchange.isHead(), exchange.errorPage(status), 0)));
         }
         return false;
     }

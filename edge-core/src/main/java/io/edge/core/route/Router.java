@@ -336,7 +336,7 @@ public final class Router {
      *                             the request is never answered by a location that matches less than the configuration
      *                             says
      */
-    static LocationSettings location(SiteSettings site, String path) {
+    public static LocationSettings location(SiteSettings site, String path) {
         LocationSettings longestPrefix = null;
         for (LocationSettings location : site.locations()) {
             switch (location.kind()) {

@@ -826,7 +826,7 @@ public final class StaticResponder implements Responder {
                 : new ByteRanges.Full();
         if (ranges instanceof Unsatisfiable unsatisfiable) {
             // The site's page for 416 if it has one, as nginx's error_page covers its range filter's 416
-            ErrorPage page = ErrorResponses.sitePage(exchange, HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
+            ErrorPage page = exchange.errorPage(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
             FullHttpResponse response = page == null ? emptyResponse(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
                     : ErrorResponses.response(
                             HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, exchange.isHead(), page);
